@@ -1,0 +1,121 @@
+/**
+ * The errors this library throws. Every class sets `name`, so checks such as
+ * `error.name === "TargetError"` work across duplicate copies of the package.
+ * No message ever contains a token, a password or a private key.
+ *
+ * @module
+ */
+
+/**
+ * Base class of every error thrown by `@kgr/resolver`.
+ *
+ * @example Telling our errors apart from others
+ * ```ts
+ * import { ResolverError } from "@kgr/resolver";
+ * const error: unknown = new ResolverError("Cannot resolve: example");
+ * if (error instanceof ResolverError) console.log(error.message);
+ * ```
+ */
+export class ResolverError extends Error {
+  /**
+   * @param message What went wrong and what to do next.
+   * @param options `cause`: the underlying error.
+   */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ResolverError";
+  }
+}
+
+/**
+ * A target string that cannot be parsed. The message quotes the input and
+ * says what is wrong.
+ *
+ * @example Catching a bad target
+ * ```ts
+ * import { parseTarget, TargetError } from "@kgr/resolver";
+ * try {
+ *   parseTarget("kubernetes:///svc:0");
+ * } catch (error) {
+ *   if (error instanceof TargetError) console.log(error.target);
+ * }
+ * ```
+ */
+export class TargetError extends ResolverError {
+  /** The target as given. */
+  readonly target: string;
+
+  /**
+   * @param target The target as given.
+   * @param problem What is wrong with it.
+   */
+  constructor(target: string, problem: string) {
+    super(`Cannot parse target ${JSON.stringify(target)}: ${problem}`);
+    this.name = "TargetError";
+    this.target = target;
+  }
+}
+
+/**
+ * Cluster access that cannot be set up: a kubeconfig that is missing or
+ * malformed, a file that cannot be read, an exec plugin that fails.
+ *
+ * @example Reporting the file at fault
+ * ```ts
+ * import { ConfigError } from "@kgr/resolver";
+ * const error = new ConfigError("Cannot load kubeconfig: no current-context", { file: "/root/.kube/config" });
+ * console.log(error.file);
+ * ```
+ */
+export class ConfigError extends ResolverError {
+  /** The file at fault, when there is one. */
+  readonly file?: string;
+  /** The field at fault, when there is one (e.g. `users[0].user.token`). */
+  readonly field?: string;
+
+  /**
+   * @param message What went wrong and what to do next.
+   * @param options The file and field at fault, and the underlying error.
+   */
+  constructor(
+    message: string,
+    options: { file?: string; field?: string; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "ConfigError";
+    if (options.file !== undefined) this.file = options.file;
+    if (options.field !== undefined) this.field = options.field;
+  }
+}
+
+/**
+ * A failed request to the Kubernetes API: an HTTP error status, a TLS or
+ * network failure, or a watch stream that broke.
+ *
+ * @example Inspecting an API failure
+ * ```ts
+ * import { KubeApiError } from "@kgr/resolver";
+ * const error = new KubeApiError("Cannot list endpointslices: forbidden", { status: 403 });
+ * console.log(error.status);
+ * ```
+ */
+export class KubeApiError extends ResolverError {
+  /** The HTTP status, or the `code` of an ERROR watch event; absent for network errors. */
+  readonly status?: number;
+  /** The Kubernetes `Status.reason` (e.g. `Expired`, `Forbidden`), when the server gave one. */
+  readonly reason?: string;
+
+  /**
+   * @param message What went wrong and what to do next.
+   * @param options The HTTP status, the Kubernetes reason, the underlying error.
+   */
+  constructor(
+    message: string,
+    options: { status?: number; reason?: string; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "KubeApiError";
+    if (options.status !== undefined) this.status = options.status;
+    if (options.reason !== undefined) this.reason = options.reason;
+  }
+}
