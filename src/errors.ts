@@ -104,18 +104,21 @@ export class KubeApiError extends ResolverError {
   readonly status?: number;
   /** The Kubernetes `Status.reason` (e.g. `Expired`, `Forbidden`), when the server gave one. */
   readonly reason?: string;
+  /** The server's `Retry-After`, in seconds, when it sent one. */
+  readonly retryAfterSeconds?: number;
 
   /**
    * @param message What went wrong and what to do next.
-   * @param options The HTTP status, the Kubernetes reason, the underlying error.
+   * @param options The HTTP status, the Kubernetes reason, `Retry-After`, the underlying error.
    */
   constructor(
     message: string,
-    options: { status?: number; reason?: string; cause?: unknown } = {},
+    options: { status?: number; reason?: string; retryAfterSeconds?: number; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "KubeApiError";
     if (options.status !== undefined) this.status = options.status;
     if (options.reason !== undefined) this.reason = options.reason;
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }

@@ -1,0 +1,62 @@
+/**
+ * Exponential backoff with jitter, as client-go's reflector uses it.
+ *
+ * @module
+ */
+
+/** Options of {@linkcode createBackoff}. */
+export interface BackoffOptions {
+  /**
+   * First delay, in milliseconds.
+   * @default {1000}
+   */
+  initialMs?: number;
+  /**
+   * Longest delay, in milliseconds.
+   * @default {30000}
+   */
+  maxMs?: number;
+  /** Source of randomness in [0, 1); injectable for tests. */
+  random?: () => number;
+}
+
+/** A backoff sequence: `next()` gives the next delay, `reset()` starts over. */
+export interface Backoff {
+  /** The delay before the next retry, in milliseconds. */
+  next(): number;
+  /** Starts over from the first delay, after a healthy period. */
+  reset(): void;
+}
+
+/**
+ * Creates a backoff whose n-th delay lies in [d, 2d) with d = initial·2ⁿ,
+ * never above `maxMs`.
+ *
+ * @param options Delays and randomness.
+ * @returns The backoff.
+ *
+ * @example Delays grow, then reset
+ * ```ts
+ * import { createBackoff } from "./backoff.ts";
+ * const backoff = createBackoff({ initialMs: 1000, maxMs: 30000 });
+ * backoff.next(); // 1000-2000
+ * backoff.next(); // 2000-4000
+ * backoff.reset();
+ * ```
+ */
+export function createBackoff(options: BackoffOptions = {}): Backoff {
+  const initialMs = options.initialMs ?? 1000;
+  const maxMs = options.maxMs ?? 30_000;
+  const random = options.random ?? Math.random;
+  let failures = 0;
+  return {
+    next() {
+      const base = Math.min(maxMs, initialMs * 2 ** Math.min(failures, 30));
+      failures++;
+      return Math.min(maxMs, base * (1 + random()));
+    },
+    reset() {
+      failures = 0;
+    },
+  };
+}

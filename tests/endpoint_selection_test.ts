@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { endpointsFingerprint, selectEndpoints } from "../src/endpoint_selection.ts";
+import type { EndpointSlice, SliceEndpoint } from "../src/endpoint_slice.ts";
+
+function slice(name: string, endpoints: SliceEndpoint[], options: Partial<EndpointSlice> = {}): EndpointSlice {
+  return {
+    metadata: { name, namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 50051 }, { name: "metrics", port: 9090 }],
+    endpoints,
+    ...options,
+  };
+}
+
+function pod(name: string, ip: string | string[], conditions: SliceEndpoint["conditions"] = {}): SliceEndpoint {
+  return {
+    addresses: Array.isArray(ip) ? ip : [ip],
+    conditions,
+    targetRef: { kind: "Pod", name, namespace: "prod" },
+  };
+}
+
+const hosts = (endpoints: ReturnType<typeof selectEndpoints>) =>
+  endpoints.map((endpoint) => endpoint.addresses.map((address) => `${address.host}:${address.port}`).join(","));
+
+Deno.test("selectEndpoints() treats an unset ready condition as ready", () => {
+  const result = selectEndpoints([slice("s1", [{ addresses: ["10.0.0.1"] }, pod("b", "10.0.0.2", { ready: false })])]);
+  assert.deepEqual(hosts(result), ["10.0.0.1:50051"]);
+  assert.equal(result[0].ready, true);
+  assert.equal(result[0].serving, true);
+  assert.equal(result[0].terminating, false);
+});
+
+Deno.test("selectEndpoints() merges every slice of a service with more than 100 pods", () => {
+  const slices = [0, 1, 2].map((s) =>
+    slice(`s${s}`, Array.from({ length: 100 }, (_, i) => pod(`p${s}-${i}`, `10.${s}.0.${i}`)))
+  );
+  assert.equal(selectEndpoints(slices, "grpc").length, 300);
+});
+
+Deno.test("selectEndpoints() groups the IPv4 and IPv6 addresses of one pod into one endpoint", () => {
+  const v4 = slice("v4", [pod("a", "10.0.0.1"), pod("b", "10.0.0.2")]);
+  const v6 = slice("v6", [pod("a", "fd00::1"), pod("b", "fd00::2")], { addressType: "IPv6" });
+  const result = selectEndpoints([v6, v4], "grpc");
+  assert.deepEqual(hosts(result), ["10.0.0.1:50051,fd00::1:50051", "10.0.0.2:50051,fd00::2:50051"]);
+  assert.deepEqual(result.map((endpoint) => endpoint.podName), ["a", "b"]);
+});
+
+Deno.test("selectEndpoints() looks up a named port in each slice", () => {
+  const a = slice("a", [pod("a", "10.0.0.1")]);
+  const b = slice("b", [pod("b", "10.0.0.2")], { ports: [{ name: "grpc", port: 7000 }] });
+  const c = slice("c", [pod("c", "10.0.0.3")], { ports: [{ name: "http", port: 80 }] });
+  assert.deepEqual(hosts(selectEndpoints([a, b, c], "grpc")), ["10.0.0.1:50051", "10.0.0.2:7000"]);
+  assert.deepEqual(hosts(selectEndpoints([a], "metrics")), ["10.0.0.1:9090"]);
+});
+
+Deno.test("selectEndpoints() uses a numeric port as given and the first port when none is given", () => {
+  const a = slice("a", [pod("a", "10.0.0.1")]);
+  assert.deepEqual(hosts(selectEndpoints([a], 8080)), ["10.0.0.1:8080"]);
+  assert.deepEqual(hosts(selectEndpoints([a])), ["10.0.0.1:50051"]);
+  assert.deepEqual(selectEndpoints([slice("n", [pod("n", "10.0.0.9")], { ports: [] })]), []);
+});
+
+Deno.test("selectEndpoints() falls back to serving terminating endpoints when none is ready", () => {
+  const endpoints = [
+    pod("old-1", "10.0.0.1", { ready: false, serving: true, terminating: true }),
+    pod("old-2", "10.0.0.2", { ready: false, serving: false, terminating: true }),
+    pod("new", "10.0.0.3", { ready: false, serving: false, terminating: false }),
+  ];
+  const result = selectEndpoints([slice("s", endpoints)], "grpc");
+  assert.deepEqual(hosts(result), ["10.0.0.1:50051"]);
+  assert.equal(result[0].terminating, true);
+  endpoints.push(pod("ready", "10.0.0.4"));
+  assert.deepEqual(hosts(selectEndpoints([slice("s", endpoints)], "grpc")), ["10.0.0.4:50051"]);
+});
+
+Deno.test("selectEndpoints() drops a host:port that appears in two slices", () => {
+  const a = slice("a", [pod("a", "10.0.0.1")]);
+  const b = slice("b", [pod("a", "10.0.0.1"), { addresses: ["10.0.0.1"] }]);
+  assert.deepEqual(hosts(selectEndpoints([a, b], "grpc")), ["10.0.0.1:50051"]);
+});
+
+Deno.test("selectEndpoints() ignores FQDN slices", () => {
+  const fqdn = slice("f", [{ addresses: ["echo.example.com"] }], { addressType: "FQDN" });
+  assert.deepEqual(selectEndpoints([fqdn], "grpc"), []);
+});
+
+Deno.test("selectEndpoints() returns the same order whatever the slice order", () => {
+  const a = slice("a", [pod("z", "10.0.0.26"), pod("m", "10.0.0.13")]);
+  const b = slice("b", [pod("c", "10.0.0.3")]);
+  const forward = endpointsFingerprint(selectEndpoints([a, b], "grpc"));
+  assert.equal(endpointsFingerprint(selectEndpoints([b, a], "grpc")), forward);
+});
+
+Deno.test("selectEndpoints() keeps zone and node of an endpoint", () => {
+  const endpoint = { ...pod("a", "10.0.0.1"), zone: "eu-1a", nodeName: "node-1" };
+  const [result] = selectEndpoints([slice("s", [endpoint])]);
+  assert.equal(result.zone, "eu-1a");
+  assert.equal(result.nodeName, "node-1");
+});
+
+Deno.test("endpointsFingerprint() changes when an address or a condition changes", () => {
+  const base = selectEndpoints([slice("s", [pod("a", "10.0.0.1")])]);
+  const moved = selectEndpoints([slice("s", [pod("a", "10.0.0.2")])]);
+  const fallback = selectEndpoints([slice("s", [pod("a", "10.0.0.1", { ready: false, terminating: true })])]);
+  assert.notEqual(endpointsFingerprint(base), endpointsFingerprint(moved));
+  assert.notEqual(endpointsFingerprint(base), endpointsFingerprint(fallback));
+});
