@@ -1,0 +1,228 @@
+/**
+ * Keeps a local copy of one Service's EndpointSlices in step with the API
+ * server, the way client-go's reflector does: LIST, then WATCH from the
+ * list's resourceVersion; resume after a clean close, relist only when the
+ * resume point expired (410), back off with jitter on failures, abort a
+ * watch that stalls.
+ *
+ * @module
+ */
+
+import { type Backoff, type BackoffOptions, createBackoff } from "./backoff.ts";
+import type { EndpointSlice, Status, WatchEvent } from "./endpoint_slice.ts";
+import { KubeApiError } from "./errors.ts";
+import { type EndpointSliceApi, isExpired } from "./kube_api.ts";
+import { trace } from "./trace.ts";
+import { decodeWatchEvents } from "./watch_decoder.ts";
+
+/** The slices of one Service by name, and the resourceVersion they reflect. */
+export interface SliceState {
+  /** Slices by name. */
+  readonly slices: ReadonlyMap<string, EndpointSlice>;
+  /** The last resourceVersion seen. */
+  readonly resourceVersion: string;
+}
+
+/** Options of {@linkcode runReflector}. */
+export interface ReflectorOptions {
+  /** Ends the reflector; it then returns quietly. */
+  signal: AbortSignal;
+  /** Called after every LIST and every event that changed a slice. */
+  onState(state: SliceState): void;
+  /** Called for every failure; the reflector retries by itself. */
+  onError(error: KubeApiError): void;
+  /**
+   * A watch that receives no byte for this long is aborted and resumed, in ms.
+   * @default {150000}
+   */
+  stallTimeoutMs?: number;
+  /**
+   * A watch that ends sooner than this after opening counts as a failure, in ms.
+   * @default {1000}
+   */
+  minWatchMs?: number;
+  /**
+   * Page size of LISTs.
+   * @default {500}
+   */
+  pageSize?: number;
+  /** Delays between failed attempts (default 1 s doubling up to 30 s, with jitter). */
+  backoff?: BackoffOptions;
+  /** Source of randomness in [0, 1), for the watch timeout and the backoff. */
+  random?: () => number;
+}
+
+/** A watch ended by the stall timer. */
+class StallError extends KubeApiError {}
+
+/**
+ * Runs LIST+WATCH until `options.signal` aborts. Never throws: failures go
+ * to `onError` and are retried.
+ *
+ * @param api The LIST/WATCH calls of the Service.
+ * @param options Callbacks, signal and timings.
+ * @returns A promise that settles once the signal aborted and everything is released.
+ *
+ * @example Following a Service
+ * ```ts ignore
+ * import { runReflector } from "./reflector.ts";
+ * const controller = new AbortController();
+ * await runReflector(api, {
+ *   signal: controller.signal,
+ *   onState: (state) => console.log(state.slices.size),
+ *   onError: (error) => console.error(error.message),
+ * });
+ * ```
+ */
+export async function runReflector(api: EndpointSliceApi, options: ReflectorOptions): Promise<void> {
+  const { signal } = options;
+  const random = options.random ?? Math.random;
+  const minWatchMs = options.minWatchMs ?? 1000;
+  const backoff = createBackoff({ random, ...options.backoff });
+  const slices = new Map<string, EndpointSlice>();
+  let resourceVersion = "";
+  // First LIST from the watch cache ("0"); after a 410, a consistent read ("").
+  let listFrom: string | undefined = "0";
+  let previousFailure: KubeApiError | undefined;
+
+  const publish = () => options.onState({ slices, resourceVersion });
+
+  async function list(): Promise<void> {
+    const page = await listAll(api, listFrom!, options.pageSize ?? 500, signal);
+    slices.clear();
+    for (const slice of page.items) slices.set(slice.metadata.name ?? "", slice);
+    resourceVersion = page.resourceVersion;
+    listFrom = undefined;
+    publish();
+  }
+
+  function apply(event: WatchEvent): void {
+    if (event.type === "ERROR") {
+      const status = event.object as Status;
+      throw new KubeApiError(
+        `Watch of EndpointSlices failed: ${status.message ?? "ERROR event"}`,
+        { status: status.code, reason: status.reason },
+      );
+    }
+    const slice = event.object as EndpointSlice;
+    const version = slice.metadata?.resourceVersion;
+    if (version) resourceVersion = version;
+    const name = slice.metadata?.name ?? "";
+    switch (event.type) {
+      case "ADDED":
+      case "MODIFIED":
+        slices.set(name, slice);
+        publish();
+        break;
+      case "DELETED":
+        if (slices.delete(name)) publish();
+        break;
+      case "BOOKMARK":
+        break;
+      default:
+        trace(`ignoring watch event of unknown type ${event.type}`);
+    }
+  }
+
+  async function watch(): Promise<void> {
+    const stallTimeoutMs = options.stallTimeoutMs ?? 150_000;
+    const controller = new AbortController();
+    const forward = () => controller.abort();
+    signal.addEventListener("abort", forward, { once: true });
+    let lastByteAt = Date.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const armStallTimer = (delay: number) => {
+      timer = setTimeout(() => {
+        const idle = Date.now() - lastByteAt;
+        if (idle >= stallTimeoutMs) controller.abort(new StallError(`Watch stalled: no data for ${idle} ms; resuming`));
+        else armStallTimer(stallTimeoutMs - idle);
+      }, delay);
+    };
+    armStallTimer(stallTimeoutMs);
+    const openedAt = Date.now();
+    try {
+      const timeoutSeconds = 300 + Math.floor(random() * 300);
+      const body = await api.watch({ resourceVersion, timeoutSeconds, signal: controller.signal });
+      const onChunk = () => lastByteAt = Date.now();
+      for await (const event of decodeWatchEvents(body, { onChunk })) apply(event);
+    } catch (error) {
+      if (controller.signal.reason instanceof StallError) throw controller.signal.reason;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", forward);
+      controller.abort();
+    }
+    const lasted = Date.now() - openedAt;
+    if (lasted < minWatchMs) {
+      throw new KubeApiError(`Watch closed after ${lasted} ms: resuming with backoff`);
+    }
+  }
+
+  while (!signal.aborted) {
+    try {
+      if (listFrom !== undefined) await list();
+      await watch();
+      backoff.reset();
+      previousFailure = undefined;
+      trace(`watch ended cleanly at resourceVersion ${resourceVersion}: resuming`);
+    } catch (caught) {
+      if (signal.aborted) break;
+      const error = caught instanceof KubeApiError
+        ? caught
+        : new KubeApiError(`Watch of EndpointSlices failed: ${String(caught)}`, { cause: caught });
+      const delay = retryDelay(error, previousFailure, backoff);
+      if (isExpired(error)) {
+        trace(`resourceVersion ${resourceVersion} expired: relisting`);
+        listFrom = "";
+      } else {
+        options.onError(error);
+      }
+      trace(`${error.message}; retrying in ${Math.round(delay)} ms`);
+      previousFailure = error;
+      await sleep(delay, signal);
+    }
+  }
+}
+
+/** Lists every page; an expired continue token gives one full LIST without `limit`. */
+async function listAll(api: EndpointSliceApi, from: string, pageSize: number, signal: AbortSignal) {
+  const items: EndpointSlice[] = [];
+  let continueToken: string | undefined;
+  let limit: number | undefined = pageSize;
+  while (true) {
+    try {
+      const result = await api.list({ resourceVersion: from, limit, continueToken, signal });
+      items.push(...(result.items ?? []));
+      continueToken = result.metadata?.continue || undefined;
+      if (!continueToken) return { items, resourceVersion: result.metadata?.resourceVersion ?? "" };
+    } catch (error) {
+      if (!continueToken || !isExpired(error)) throw error;
+      trace("continue token expired during a paged LIST: listing again in one request");
+      items.length = 0;
+      continueToken = undefined;
+      limit = undefined;
+      from = "";
+    }
+  }
+}
+
+/** The first 401 (fresh credentials) and the first 410 (relist) retry at once; others back off. */
+function retryDelay(error: KubeApiError, previous: KubeApiError | undefined, backoff: Backoff): number {
+  const first = previous === undefined || previous.status !== error.status;
+  if (first && (error.status === 401 || isExpired(error))) return 0;
+  return Math.max(backoff.next(), (error.retryAfterSeconds ?? 0) * 1000);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

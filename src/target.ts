@@ -1,0 +1,384 @@
+/**
+ * Parsing and formatting of the gRPC targets that name a Kubernetes service,
+ * in every form the Go `kuberesolver` accepts:
+ *
+ * ```text
+ * kubernetes:///svc:8080                       kubernetes://ns/svc:8080
+ * kubernetes:///svc:portname                   kubernetes://svc:8080/
+ * kubernetes:///svc.ns:8080                    kubernetes://svc.ns:8080/
+ * kubernetes:///svc.ns.svc.cluster.local       kubernetes://svc.ns.svc.cluster.local
+ * kubernetes:///svc.ns.svc.cluster.local:8080  kubernetes://svc.ns.svc.cluster.local:8080
+ * ```
+ *
+ * Any scheme works the same way (`k8s:///svc.ns:grpc`). The cluster domain
+ * after `.svc` is accepted and ignored: endpoints are looked up by service
+ * and namespace only.
+ *
+ * Where Go is lax this parser is strict, so that a typo fails at once rather
+ * than as an empty endpoint list later:
+ *
+ * - the scheme must be followed by `//` (`kubernetes:svc` is rejected: without
+ *   the `//` a target without a scheme such as `svc.ns:80` would read as the
+ *   scheme `svc.ns`);
+ * - the third label, when there is one, must be `svc` (Go ignores anything
+ *   after the namespace, so `svc.ns.example.com` would silently mean `svc` in
+ *   `ns`);
+ * - service and namespace must be valid Kubernetes names, a port must be
+ *   1-65535 or a valid port name, and an empty port (`svc:`) is an error;
+ * - parts Go silently drops are errors: a path after `host:port`
+ *   (`kubernetes://ns:80/svc`), a namespace given twice (`kubernetes://ns/svc.other`),
+ *   a query or fragment, a `/` inside the service;
+ * - IP addresses in brackets, whitespace and control characters are rejected.
+ *
+ * @module
+ */
+
+import { TargetError } from "./errors.ts";
+
+/**
+ * A parsed target: the Kubernetes service to resolve, and which of its ports.
+ *
+ * @example The target `kubernetes:///api.prod:grpc`
+ * ```ts
+ * import type { Target } from "@kgr/resolver";
+ * const target: Target = {
+ *   scheme: "kubernetes",
+ *   service: "api",
+ *   namespace: "prod",
+ *   port: "grpc",
+ * };
+ * ```
+ */
+export interface Target {
+  /** The scheme, as written (`kubernetes`, or a custom one such as `k8s`). */
+  scheme: string;
+  /** The service name: a DNS-1035 label. */
+  service: string;
+  /**
+   * The namespace: a DNS-1123 label. Absent when the target names none; the
+   * resolver then uses its own namespace, as the Go kuberesolver does.
+   */
+  namespace?: string;
+  /**
+   * The port: a number (1-65535) when numeric, the port name when named
+   * (`grpc`), absent when not given (the resolver then uses the first port).
+   */
+  port?: number | string;
+}
+
+/**
+ * The parts of a target that grpc-js hands a resolver: the shape of its
+ * `GrpcUri`, as its `parseUri` splits the target string.
+ *
+ * @example The parts of `kubernetes://ns/svc:80`
+ * ```ts
+ * import type { GrpcUriParts } from "./target.ts";
+ * const uri: GrpcUriParts = { scheme: "kubernetes", authority: "ns", path: "svc:80" };
+ * ```
+ */
+export interface GrpcUriParts {
+  /** The text before the first `:`, when it looks like a scheme. */
+  scheme?: string;
+  /** The text between `//` and the next `/`, when there is a non-empty path after it. */
+  authority?: string;
+  /** Everything else. */
+  path: string;
+}
+
+const FORM = '"kubernetes:///svc.ns:port"';
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DOMAIN_LABEL = /^[A-Za-z0-9_-]{1,63}$/;
+const PORT_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+const DIGITS = /^[0-9]+$/;
+const SPACE_OR_CONTROL = /[\s\p{Cc}]/u;
+
+type Fail = (problem: string) => never;
+
+/**
+ * Parses a target string such as `kubernetes:///svc.ns:grpc` into its
+ * service, namespace and port.
+ *
+ * @param target The target as given to the gRPC channel.
+ * @returns The service, namespace (absent when not given) and port (a number
+ * when numeric, the name when named, absent when not given).
+ * @throws {TargetError} When the target cannot be parsed; the message quotes
+ * the target and says what to change.
+ *
+ * @example Parsing the common forms
+ * ```ts
+ * import { parseTarget } from "@kgr/resolver";
+ * parseTarget("kubernetes:///api.prod:grpc");
+ * // { scheme: "kubernetes", service: "api", namespace: "prod", port: "grpc" }
+ * parseTarget("kubernetes://prod/api:8080");
+ * // { scheme: "kubernetes", service: "api", namespace: "prod", port: 8080 }
+ * parseTarget("k8s:///api.prod.svc.cluster.local");
+ * // { scheme: "k8s", service: "api", namespace: "prod" }
+ * ```
+ */
+export function parseTarget(target: string): Target {
+  const fail: Fail = (problem) => {
+    throw new TargetError(target, problem);
+  };
+  if (target === "") fail(`target must not be empty: use the form ${FORM}`);
+  const bad = target.search(SPACE_OR_CONTROL);
+  if (bad !== -1) {
+    fail(
+      `target must not contain whitespace or control characters: remove the one at index ${bad}`,
+    );
+  }
+  const colon = target.indexOf(":");
+  const scheme = colon === -1 ? "" : target.slice(0, colon);
+  if (!SCHEME.test(scheme) || !target.startsWith("//", colon + 1)) {
+    fail(`target must start with a scheme and "//", as in ${FORM}`);
+  }
+  const rest = target.slice(colon + 3);
+  const extra = rest.search(/[?#]/);
+  if (extra !== -1) {
+    fail(
+      `target must not have a query or fragment: remove ${
+        JSON.stringify(rest.slice(extra))
+      }`,
+    );
+  }
+  if (/[[\]]/.test(rest)) {
+    fail(`IP addresses are not supported: name a service, as in ${FORM}`);
+  }
+
+  // The three shapes, as the Go kuberesolver tells them apart:
+  // scheme:///endpoint, scheme://namespace/endpoint, scheme://endpoint[/].
+  const slash = rest.indexOf("/");
+  const authority = slash === -1 ? rest : rest.slice(0, slash);
+  const path = slash === -1 ? "" : rest.slice(slash + 1);
+  if (authority === "") return parseEndpoint(scheme, path, undefined, fail);
+  if (!authority.includes(":") && path !== "") {
+    return parseEndpoint(scheme, path, authority, fail);
+  }
+  if (path !== "") {
+    fail(
+      `unexpected path ${JSON.stringify(path)} after ${
+        JSON.stringify(authority)
+      }: use "${scheme}:///svc.ns:port" or "${scheme}://ns/svc:port"`,
+    );
+  }
+  return parseEndpoint(scheme, authority, undefined, fail);
+}
+
+/**
+ * Parses the parts grpc-js hands a resolver (its `GrpcUri`). The result is
+ * the same as {@linkcode parseTarget} gives for the original target string:
+ * grpc-js splits that string without changing it, so it is joined back and
+ * parsed.
+ *
+ * @param uri The scheme, authority and path as grpc-js's `parseUri` split them.
+ * @returns The parsed target.
+ * @throws {TargetError} When the target cannot be parsed; the message quotes
+ * the original target.
+ *
+ * @example Parsing what grpc-js gives a resolver
+ * ```ts
+ * import { parseGrpcUri } from "./target.ts";
+ * // grpc-js splits "kubernetes:///api.prod:grpc" into:
+ * parseGrpcUri({ scheme: "kubernetes", authority: "", path: "api.prod:grpc" });
+ * // { scheme: "kubernetes", service: "api", namespace: "prod", port: "grpc" }
+ * // and "kubernetes://api.prod:8080" (no path, so no authority) into:
+ * parseGrpcUri({ scheme: "kubernetes", path: "//api.prod:8080" });
+ * // { scheme: "kubernetes", service: "api", namespace: "prod", port: 8080 }
+ * ```
+ */
+export function parseGrpcUri(uri: GrpcUriParts): Target {
+  const scheme = uri.scheme === undefined ? "" : `${uri.scheme}:`;
+  const authority = uri.authority === undefined ? "" : `//${uri.authority}/`;
+  return parseTarget(scheme + authority + uri.path);
+}
+
+/**
+ * The authority of a target, as the Go kuberesolver sets it for TLS
+ * (`ServerName`): `svc.ns` when there is a namespace, else `svc`; never with
+ * a port. Fill in the namespace first to match Go, which always has one.
+ *
+ * @param target A parsed target.
+ * @returns `svc.ns`, or `svc` when there is no namespace.
+ *
+ * @example The TLS name of a service
+ * ```ts
+ * import { defaultAuthority, parseTarget } from "@kgr/resolver";
+ * defaultAuthority(parseTarget("kubernetes:///api.prod:8080")); // "api.prod"
+ * defaultAuthority(parseTarget("kubernetes:///api:grpc")); // "api"
+ * ```
+ */
+export function defaultAuthority(target: Target): string {
+  return target.namespace === undefined
+    ? target.service
+    : `${target.service}.${target.namespace}`;
+}
+
+/**
+ * Formats a target in the canonical form `scheme:///svc[.ns][:port]`, which
+ * {@linkcode parseTarget} parses back to an equal target.
+ *
+ * @param target The target; its fields are checked as the parser checks them.
+ * @returns The canonical target string.
+ * @throws {TargetError} When a field is not valid (for example port 0, or a
+ * numeric port given as a string), so that the result would not parse back
+ * to the same target.
+ *
+ * @example Canonical forms
+ * ```ts
+ * import { formatTarget, parseTarget } from "@kgr/resolver";
+ * formatTarget(parseTarget("kubernetes://prod/api:8080")); // "kubernetes:///api.prod:8080"
+ * formatTarget({ scheme: "k8s", service: "api" }); // "k8s:///api"
+ * ```
+ */
+export function formatTarget(target: Target): string {
+  const { scheme, service, namespace, port } = target;
+  const host = namespace === undefined ? service : `${service}.${namespace}`;
+  const text = `${scheme}:///${host}${port === undefined ? "" : `:${port}`}`;
+  const fail: Fail = (problem) => {
+    throw new TargetError(text, problem);
+  };
+  if (!SCHEME.test(scheme)) {
+    fail(
+      `scheme must be a letter followed by letters, digits, "+", "-" or ".": current value is ${
+        JSON.stringify(scheme)
+      }`,
+    );
+  }
+  checkService(service, fail);
+  if (namespace !== undefined) checkNamespace(namespace, fail);
+  if (typeof port === "number") {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      fail(`port must be 1-65535: current value is ${port}`);
+    }
+  } else if (port !== undefined) {
+    checkPortName(port, fail);
+  }
+  return text;
+}
+
+/**
+ * Parses `svc[.ns[.svc[.cluster-domain]]][:port]`; with `namespace` (the
+ * authority of `scheme://ns/svc:port`) only `svc[:port]`.
+ */
+function parseEndpoint(
+  scheme: string,
+  text: string,
+  namespace: string | undefined,
+  fail: Fail,
+): Target {
+  if (text.includes("/")) {
+    fail(
+      `unexpected "/" in ${
+        JSON.stringify(text)
+      }: use "${scheme}:///svc.ns:port"`,
+    );
+  }
+  const colon = text.indexOf(":");
+  if (colon !== text.lastIndexOf(":")) {
+    fail(
+      `expected at most one ":", before the port: current value is ${
+        JSON.stringify(text)
+      }`,
+    );
+  }
+  const host = colon === -1 ? text : text.slice(0, colon);
+  const labels = host.split(".");
+  const service = labels[0];
+  checkService(service, fail);
+  const target: Target = { scheme, service };
+  if (namespace !== undefined) {
+    if (labels.length > 1) {
+      fail(
+        `namespace is given twice, as ${JSON.stringify(namespace)} and in ${
+          JSON.stringify(host)
+        }: give it once, as in "${scheme}:///${service}.${namespace}"`,
+      );
+    }
+    checkNamespace(namespace, fail);
+    target.namespace = namespace;
+  } else if (labels.length > 1) {
+    checkNamespace(labels[1], fail);
+    target.namespace = labels[1];
+    checkClusterSuffix(labels.slice(2), fail);
+  }
+  if (colon !== -1) target.port = parsePort(text.slice(colon + 1), fail);
+  return target;
+}
+
+/**
+ * Checks what follows the namespace: nothing, or `svc` and then the cluster
+ * domain (ignored, as Go ignores it). Go ignores any third label; we insist
+ * on `svc`, as `svc.ns.example.com` is far more likely a mistake than a
+ * service `svc` in the namespace `ns`.
+ */
+function checkClusterSuffix(labels: string[], fail: Fail): void {
+  if (labels.length === 0) return;
+  if (labels[0] !== "svc") {
+    fail(
+      `expected "svc" after the namespace, as in "svc.ns.svc.cluster.local": current value is ${
+        JSON.stringify(labels[0])
+      }`,
+    );
+  }
+  const domain = labels.slice(1);
+  if (!domain.every((label) => DOMAIN_LABEL.test(label))) {
+    fail(
+      `cluster domain must be "."-separated labels of letters, digits, "-" and "_": current value is ${
+        JSON.stringify(domain.join("."))
+      }`,
+    );
+  }
+}
+
+function checkService(service: string, fail: Fail): void {
+  if (service === "") {
+    fail(`service must not be empty: name one, as in ${FORM}`);
+  }
+  if (service.length > 63 || !DNS_1035_LABEL.test(service)) {
+    fail(
+      `service must be a DNS-1035 label (at most 63 of a-z, 0-9 and "-", starting with a letter, ending with a letter or digit): current value is ${
+        JSON.stringify(service)
+      }`,
+    );
+  }
+}
+
+function checkNamespace(namespace: string, fail: Fail): void {
+  if (namespace === "") {
+    fail(`namespace must not be empty: name one after the ".", as in ${FORM}`);
+  }
+  if (namespace.length > 63 || !DNS_1123_LABEL.test(namespace)) {
+    fail(
+      `namespace must be a DNS-1123 label (at most 63 of a-z, 0-9 and "-", starting and ending with a letter or digit): current value is ${
+        JSON.stringify(namespace)
+      }`,
+    );
+  }
+}
+
+function parsePort(text: string, fail: Fail): number | string {
+  if (text === "") {
+    fail(`port must not be empty: give one after the ":" or remove it`);
+  }
+  if (DIGITS.test(text)) {
+    const port = Number(text);
+    if (port < 1 || port > 65535) {
+      fail(`port must be 1-65535: current value is ${text}`);
+    }
+    return port;
+  }
+  checkPortName(text, fail);
+  return text;
+}
+
+/** Kubernetes' rules for port names (IANA service names, RFC 6335). */
+function checkPortName(name: string, fail: Fail): void {
+  if (name.length > 15 || !PORT_NAME.test(name) || !/[a-z]/.test(name)) {
+    fail(
+      `port must be a number 1-65535 or a port name (at most 15 of a-z, 0-9 and "-", with a letter, no "-" at either end or twice in a row): current value is ${
+        JSON.stringify(name)
+      }`,
+    );
+  }
+}

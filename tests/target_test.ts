@@ -1,0 +1,680 @@
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { TargetError } from "../src/errors.ts";
+import {
+  defaultAuthority,
+  formatTarget,
+  type GrpcUriParts,
+  parseGrpcUri,
+  parseTarget,
+  type Target,
+} from "../src/target.ts";
+
+// The real grpc-js splitter, so the grpc-js shapes below are the ones a
+// resolver is given, not our idea of them.
+const { parseUri } = createRequire(import.meta.url)(
+  "@grpc/grpc-js/build/src/uri-parser",
+) as { parseUri(uri: string): GrpcUriParts | null };
+
+function k8s(
+  service: string,
+  namespace?: string,
+  port?: number | string,
+  scheme = "kubernetes",
+): Target {
+  const target: Target = { scheme, service };
+  if (namespace !== undefined) target.namespace = namespace;
+  if (port !== undefined) target.port = port;
+  return target;
+}
+
+/** Runs `parse` and returns the TargetError it throws, checking its shape. */
+function targetError(input: string, parse: () => unknown): TargetError {
+  try {
+    parse();
+  } catch (error) {
+    assert.ok(error instanceof TargetError);
+    assert.equal(error.name, "TargetError");
+    assert.equal(error.target, input);
+    assert.ok(
+      error.message.startsWith(
+        `Cannot parse target ${JSON.stringify(input)}: `,
+      ),
+      error.message,
+    );
+    return error;
+  }
+  assert.fail(`expected a TargetError for ${JSON.stringify(input)}`);
+}
+
+// Every form listed in the Go kuberesolver README, with its placeholders
+// filled in (`cluster_name`, underscore included, is kept literally).
+const README_FORMS: [string, Target][] = [
+  ["kubernetes:///svc:8080", k8s("svc", undefined, 8080)],
+  ["kubernetes:///svc:portname", k8s("svc", undefined, "portname")],
+  ["kubernetes:///svc.ns:8080", k8s("svc", "ns", 8080)],
+  ["kubernetes:///svc.ns.svc.cluster_name", k8s("svc", "ns")],
+  ["kubernetes:///svc.ns.svc.cluster_name:8080", k8s("svc", "ns", 8080)],
+  ["kubernetes://ns/svc:8080", k8s("svc", "ns", 8080)],
+  ["kubernetes://svc:8080/", k8s("svc", undefined, 8080)],
+  ["kubernetes://svc.ns:8080/", k8s("svc", "ns", 8080)],
+  ["kubernetes://svc.ns.svc.cluster_name", k8s("svc", "ns")],
+  ["kubernetes://svc.ns.svc.cluster_name:8080", k8s("svc", "ns", 8080)],
+  // The README's own examples.
+  [
+    "kubernetes:///service.namespace:portname",
+    k8s("service", "namespace", "portname"),
+  ],
+  ["kubernetes:///service:grpc", k8s("service", undefined, "grpc")],
+  [
+    "kubernetes:///service-name.namespace.svc.cluster.local:8080",
+    k8s("service-name", "namespace", 8080),
+  ],
+];
+
+for (const [input, want] of README_FORMS) {
+  Deno.test(`parseTarget() parses the README form ${input}`, () => {
+    assert.deepEqual(parseTarget(input), want);
+  });
+}
+
+// TestParseResolverTarget of the Go builder_test.go. Its inputs have no
+// scheme: they fill a Go url.URL directly. We require "scheme://", so each is
+// translated: "//host/path" becomes "kubernetes://host/path" and a bare path
+// ("a", "/a") becomes "kubernetes:///a". Go's `port` string becomes our
+// number (resolveByPortName false) or name (true); useFirstPort means no port.
+const GO_RESOLVER_TARGETS: [string, Target | undefined][] = [
+  ["/", undefined],
+  ["a", k8s("a")],
+  ["/a", k8s("a")],
+  ["//a/b", k8s("b", "a")],
+  ["a.b", k8s("a", "b")],
+  ["/a.b", k8s("a", "b")],
+  ["/a.b:80", k8s("a", "b", 80)],
+  ["/a.b:port", k8s("a", "b", "port")],
+  ["//a/b:port", k8s("b", "a", "port")],
+  ["//a/b:80", k8s("b", "a", 80)],
+  ["a.b.svc.cluster.local", k8s("a", "b")],
+  ["/a.b.svc.cluster.local:80", k8s("a", "b", 80)],
+  ["/a.b.svc.cluster.local:port", k8s("a", "b", "port")],
+  ["//a.b.svc.cluster.local", k8s("a", "b")],
+  ["//a.b.svc.cluster.local:80", k8s("a", "b", 80)],
+];
+
+function withScheme(goInput: string): string {
+  return goInput.startsWith("//")
+    ? `kubernetes:${goInput}`
+    : `kubernetes:///${goInput.replace(/^\//, "")}`;
+}
+
+for (const [goInput, want] of GO_RESOLVER_TARGETS) {
+  const input = withScheme(goInput);
+  const verb = want === undefined ? "rejects" : "parses";
+  Deno.test(
+    `parseTarget() ${verb} Go's resolver target ${
+      JSON.stringify(goInput)
+    } as ${input}`,
+    () => {
+      if (want === undefined) targetError(input, () => parseTarget(input));
+      else assert.deepEqual(parseTarget(input), want);
+    },
+  );
+}
+
+// TestParseTargets of the Go builder_test.go, row for row; all are followed.
+const GO_TARGETS: [string, Target | undefined][] = [
+  ["", undefined],
+  ["kubernetes:///", undefined],
+  ["kubernetes://a:30", k8s("a", undefined, 30)],
+  ["kubernetes://a/", k8s("a")],
+  ["kubernetes:///a", k8s("a")],
+  ["kubernetes://a/b", k8s("b", "a")],
+  ["kubernetes://a.b/", k8s("a", "b")],
+  ["kubernetes:///a.b:80", k8s("a", "b", 80)],
+  ["kubernetes:///a.b:port", k8s("a", "b", "port")],
+  ["kubernetes:///a:port", k8s("a", undefined, "port")],
+  ["kubernetes://x/a:port", k8s("a", "x", "port")],
+  ["kubernetes://a.x:30/", k8s("a", "x", 30)],
+  ["kubernetes://a.b.svc.cluster.local", k8s("a", "b")],
+  ["kubernetes://a.b.svc.cluster.local:80", k8s("a", "b", 80)],
+  ["kubernetes:///a.b.svc.cluster.local", k8s("a", "b")],
+  ["kubernetes:///a.b.svc.cluster.local:80", k8s("a", "b", 80)],
+  ["kubernetes:///a.b.svc.cluster.local:port", k8s("a", "b", "port")],
+];
+
+for (const [input, want] of GO_TARGETS) {
+  const verb = want === undefined ? "rejects" : "parses";
+  Deno.test(`parseTarget() ${verb} Go's target ${JSON.stringify(input)}`, () => {
+    if (want === undefined) targetError(input, () => parseTarget(input));
+    else assert.deepEqual(parseTarget(input), want);
+  });
+}
+
+// Any scheme parses the same way and is returned as written.
+const CUSTOM_SCHEMES: [string, Target][] = [
+  ["k8s:///svc.ns:grpc", k8s("svc", "ns", "grpc", "k8s")],
+  ["k8s://ns/svc:80", k8s("svc", "ns", 80, "k8s")],
+  ["k8s://svc.ns.svc.cluster.local:443", k8s("svc", "ns", 443, "k8s")],
+  [
+    "my-resolver+v2.x:///svc",
+    k8s("svc", undefined, undefined, "my-resolver+v2.x"),
+  ],
+  ["Kubernetes:///svc.ns", k8s("svc", "ns", undefined, "Kubernetes")],
+];
+
+for (const [input, want] of CUSTOM_SCHEMES) {
+  Deno.test(`parseTarget() parses the custom scheme target ${input}`, () => {
+    assert.deepEqual(parseTarget(input), want);
+  });
+}
+
+// Edges the spec leaves open, decided here.
+const EDGES: [string, string, Target][] = [
+  [
+    "kubernetes://svc.ns:grpc",
+    "a named port in the authority (Go's url.Parse rejects it)",
+    k8s("svc", "ns", "grpc"),
+  ],
+  [
+    "kubernetes://svc:grpc/",
+    "a named port in the authority with a trailing slash",
+    k8s("svc", undefined, "grpc"),
+  ],
+  [
+    "kubernetes:///svc.ns.svc",
+    "the suffix .svc without a cluster domain",
+    k8s("svc", "ns"),
+  ],
+  [
+    "kubernetes:///svc.ns.svc.CLUSTER.local",
+    "an upper-case cluster domain",
+    k8s("svc", "ns"),
+  ],
+  [
+    "kubernetes:///svc:0080",
+    "a port with leading zeros",
+    k8s("svc", undefined, 80),
+  ],
+  ["kubernetes:///svc:65535", "the highest port", k8s("svc", undefined, 65535)],
+  ["kubernetes:///svc:1", "the lowest port", k8s("svc", undefined, 1)],
+  [
+    "kubernetes:///svc:80a",
+    "a port name starting with digits",
+    k8s("svc", undefined, "80a"),
+  ],
+  [
+    "kubernetes:///svc:abcdefghijklmno",
+    "a 15-character port name",
+    k8s("svc", undefined, "abcdefghijklmno"),
+  ],
+  [
+    "kubernetes:///a.0ns",
+    "a one-letter service and a namespace starting with a digit",
+    k8s("a", "0ns"),
+  ],
+  [
+    `kubernetes:///${"a".repeat(63)}.${"b".repeat(63)}`,
+    "63-character names",
+    k8s("a".repeat(63), "b".repeat(63)),
+  ],
+  [
+    "kubernetes://ns/",
+    "an authority with a trailing slash as the service",
+    k8s("ns"),
+  ],
+];
+
+for (const [input, what, want] of EDGES) {
+  Deno.test(`parseTarget() accepts ${what}`, () => {
+    assert.deepEqual(parseTarget(input), want);
+  });
+}
+
+// Inputs we reject, with a fragment of the problem text. Where the Go
+// kuberesolver accepts the input, the comment says what Go makes of it.
+const ERRORS: [string, string, string][] = [
+  ["", "an empty target", "target must not be empty"],
+  [
+    "svc.ns:8080",
+    "a target without a scheme",
+    'must start with a scheme and "//"',
+  ],
+  ["svc", "a bare service name", 'must start with a scheme and "//"'],
+  [":///svc", "an empty scheme", 'must start with a scheme and "//"'],
+  [
+    "1k8s:///svc",
+    "a scheme starting with a digit",
+    'must start with a scheme and "//"',
+  ],
+  // Go: service "svc" through the URL's opaque part.
+  [
+    "kubernetes:svc.ns:80",
+    "a scheme without //",
+    'must start with a scheme and "//"',
+  ],
+  // Go: the same as kubernetes:///svc (Target.Endpoint() strips the slash).
+  [
+    "kubernetes:/svc",
+    "a scheme with a single /",
+    'must start with a scheme and "//"',
+  ],
+  ["kubernetes://", "a target with no service", "service must not be empty"],
+  [
+    "kubernetes:///:80",
+    "a port without a service",
+    "service must not be empty",
+  ],
+  [
+    "kubernetes:///.ns",
+    "a namespace without a service",
+    "service must not be empty",
+  ],
+  [
+    "kubernetes://ns/:80",
+    "an authority namespace without a service",
+    "service must not be empty",
+  ],
+  ["kubernetes:///svc:0", "port 0", "port must be 1-65535: current value is 0"],
+  [
+    "kubernetes:///svc:65536",
+    "port 65536",
+    "port must be 1-65535: current value is 65536",
+  ],
+  [
+    "kubernetes://svc.ns:99999999999999999999/",
+    "a huge port",
+    "port must be 1-65535: current value is 99999999999999999999",
+  ],
+  // Go: an empty port means "use the first port".
+  ["kubernetes:///svc:", "an empty port", "port must not be empty"],
+  ["kubernetes:///svc:-1", "a negative port", 'current value is "-1"'],
+  [
+    "kubernetes:///svc:Grpc",
+    "an upper-case port name",
+    'current value is "Grpc"',
+  ],
+  [
+    "kubernetes:///svc:grpc_web",
+    "a port name with an underscore",
+    'current value is "grpc_web"',
+  ],
+  [
+    "kubernetes:///svc:abcdefghijklmnop",
+    "a 16-character port name",
+    'current value is "abcdefghijklmnop"',
+  ],
+  [
+    "kubernetes:///svc:-grpc",
+    "a port name starting with -",
+    'current value is "-grpc"',
+  ],
+  [
+    "kubernetes:///svc:grpc-",
+    "a port name ending with -",
+    'current value is "grpc-"',
+  ],
+  [
+    "kubernetes:///svc:grpc--web",
+    "a port name with --",
+    'current value is "grpc--web"',
+  ],
+  ["kubernetes:///svc:8.5", "a fractional port", 'current value is "8.5"'],
+  // Go: accepted; the API lookup of "My_Svc" then finds nothing.
+  [
+    "kubernetes:///My_Svc.ns",
+    "an upper-case service",
+    "service must be a DNS-1035 label",
+  ],
+  [
+    "kubernetes:///1svc.ns",
+    "a service starting with a digit",
+    'current value is "1svc"',
+  ],
+  [
+    "kubernetes:///-svc.ns",
+    "a service starting with -",
+    'current value is "-svc"',
+  ],
+  [
+    "kubernetes:///svc-.ns",
+    "a service ending with -",
+    'current value is "svc-"',
+  ],
+  [
+    `kubernetes:///${"a".repeat(64)}`,
+    "a 64-character service",
+    "service must be a DNS-1035 label",
+  ],
+  [
+    "kubernetes:///svc.Ns",
+    "an upper-case namespace",
+    "namespace must be a DNS-1123 label",
+  ],
+  [
+    "kubernetes:///svc.ns_1",
+    "a namespace with an underscore",
+    'current value is "ns_1"',
+  ],
+  [
+    "kubernetes:///svc.-ns",
+    "a namespace starting with -",
+    'current value is "-ns"',
+  ],
+  [
+    `kubernetes:///svc.${"n".repeat(64)}`,
+    "a 64-character namespace",
+    "namespace must be a DNS-1123 label",
+  ],
+  [
+    "kubernetes://Prod/svc",
+    "an upper-case authority namespace",
+    'current value is "Prod"',
+  ],
+  // Go: no namespace.
+  ["kubernetes:///svc.", "an empty namespace", "namespace must not be empty"],
+  [
+    "kubernetes:///svc..svc.cluster.local",
+    "an empty namespace before .svc",
+    "namespace must not be empty",
+  ],
+  // Go: ignores everything after the namespace.
+  [
+    "kubernetes:///svc.ns.example.com",
+    "a third label that is not svc",
+    'expected "svc" after the namespace',
+  ],
+  [
+    "kubernetes:///svc.ns.cluster.local:80",
+    "a cluster domain without .svc",
+    'current value is "cluster"',
+  ],
+  [
+    "kubernetes:///svc.ns.svc.",
+    "an empty cluster domain",
+    "cluster domain must be",
+  ],
+  [
+    "kubernetes:///svc.ns.svc.cluster..local",
+    "an empty cluster domain label",
+    'current value is "cluster..local"',
+  ],
+  [
+    "kubernetes:///svc.ns.svc.clu%73ter",
+    "a percent-encoded cluster domain",
+    "cluster domain must be",
+  ],
+  // Go: namespace "ns", and "other" is dropped.
+  [
+    "kubernetes://ns/svc.other:80",
+    "a namespace given twice",
+    "namespace is given twice",
+  ],
+  [
+    "kubernetes://ns/svc.ns.svc.cluster.local",
+    "a qualified name after an authority namespace",
+    "namespace is given twice",
+  ],
+  // Go: service "ns", port 80; the path "svc" is dropped.
+  ["kubernetes://ns:80/svc", "a path after host:port", 'unexpected path "svc"'],
+  [
+    "kubernetes://svc.ns:80/extra/",
+    "a path after svc.ns:port",
+    'unexpected path "extra/"',
+  ],
+  // Go: service "svc/extra".
+  [
+    "kubernetes://ns/svc/extra",
+    "a / in the service",
+    'unexpected "/" in "svc/extra"',
+  ],
+  [
+    "kubernetes:///svc.ns:80/",
+    "a trailing / after the endpoint",
+    'unexpected "/" in "svc.ns:80/"',
+  ],
+  [
+    "kubernetes:////svc",
+    "a doubled / before the endpoint",
+    'unexpected "/" in "/svc"',
+  ],
+  // Go: the query is dropped; grpc-js would leave it in the port.
+  ["kubernetes:///svc.ns:grpc?x", "a query string", 'remove "?x"'],
+  ["kubernetes:///svc.ns:grpc#frag", "a fragment", 'remove "#frag"'],
+  [
+    "kubernetes://[::1]:80",
+    "an IPv6 address",
+    "IP addresses are not supported",
+  ],
+  [
+    "kubernetes:///[fe80::1%25eth0]:80",
+    "a scoped IPv6 address",
+    "IP addresses are not supported",
+  ],
+  ["kubernetes:///10.0.0.1:80", "an IPv4 address", 'current value is "10"'],
+  ["kubernetes:///svc:a:80", "two colons", 'expected at most one ":"'],
+  [
+    "kubernetes:///svc.ns: 80",
+    "a space",
+    "whitespace or control characters: remove the one at index 21",
+  ],
+  [" kubernetes:///svc", "a leading space", "remove the one at index 0"],
+  ["kubernetes:///svc\n", "a trailing newline", "remove the one at index 17"],
+  ["kubernetes:///svc\tx", "a tab", "whitespace or control characters"],
+  ["kubernetes:///svc\u0000", "a NUL", "whitespace or control characters"],
+  [
+    "kubernetes:///svc\u00a0",
+    "a non-breaking space",
+    "whitespace or control characters",
+  ],
+  [
+    "kubernetes://u@ns/svc",
+    "user information",
+    "namespace must be a DNS-1123 label",
+  ],
+];
+
+for (const [input, what, problem] of ERRORS) {
+  Deno.test(`parseTarget() rejects ${what}`, () => {
+    const error = targetError(input, () => parseTarget(input));
+    assert.ok(error.message.includes(problem), error.message);
+  });
+}
+
+Deno.test("parseTarget() names the current value and the fix for port 0", () => {
+  const error = targetError(
+    "kubernetes:///svc.ns:0",
+    () => parseTarget("kubernetes:///svc.ns:0"),
+  );
+  assert.equal(
+    error.message,
+    'Cannot parse target "kubernetes:///svc.ns:0": port must be 1-65535: current value is 0',
+  );
+});
+
+Deno.test("parseTarget() omits namespace and port when not given", () => {
+  const target = parseTarget("kubernetes:///svc");
+  assert.deepEqual(Object.keys(target).sort(), ["scheme", "service"]);
+});
+
+Deno.test("parseTarget() gives numeric ports as numbers and named ports as strings", () => {
+  assert.equal(typeof parseTarget("kubernetes:///svc:80").port, "number");
+  assert.equal(typeof parseTarget("kubernetes:///svc:http").port, "string");
+});
+
+// grpc-js: the shapes its parseUri hands a resolver.
+Deno.test("grpc-js splits targets into the shapes parseGrpcUri() expects", () => {
+  assert.deepEqual(parseUri("kubernetes:///svc.ns:grpc"), {
+    scheme: "kubernetes",
+    authority: "",
+    path: "svc.ns:grpc",
+  });
+  assert.deepEqual(parseUri("kubernetes://ns/svc:80"), {
+    scheme: "kubernetes",
+    authority: "ns",
+    path: "svc:80",
+  });
+  // No path after the authority: the authority stays in the path.
+  assert.deepEqual(parseUri("kubernetes://a:30"), {
+    scheme: "kubernetes",
+    authority: undefined,
+    path: "//a:30",
+  });
+  assert.deepEqual(parseUri("kubernetes://a/"), {
+    scheme: "kubernetes",
+    authority: undefined,
+    path: "//a/",
+  });
+});
+
+Deno.test("parseGrpcUri() parses hand-built grpc-js shapes", () => {
+  assert.deepEqual(
+    parseGrpcUri({ scheme: "kubernetes", authority: "", path: "svc.ns:grpc" }),
+    k8s("svc", "ns", "grpc"),
+  );
+  assert.deepEqual(
+    parseGrpcUri({ scheme: "kubernetes", authority: "ns", path: "svc:80" }),
+    k8s("svc", "ns", 80),
+  );
+  assert.deepEqual(
+    parseGrpcUri({ scheme: "kubernetes", path: "//a:30" }),
+    k8s("a", undefined, 30),
+  );
+  assert.deepEqual(
+    parseGrpcUri({ scheme: "k8s", path: "//svc.ns.svc.cluster.local:80" }),
+    k8s("svc", "ns", 80, "k8s"),
+  );
+});
+
+const ALL_INPUTS = [
+  ...README_FORMS.map(([input]) => input),
+  ...GO_RESOLVER_TARGETS.map(([goInput]) => withScheme(goInput)),
+  ...GO_TARGETS.map(([input]) => input),
+  ...CUSTOM_SCHEMES.map(([input]) => input),
+  ...EDGES.map(([input]) => input),
+  ...ERRORS.map(([input]) => input),
+];
+
+for (const input of ALL_INPUTS) {
+  const uri = parseUri(input);
+  // grpc-js refuses the empty string and line breaks before any resolver runs.
+  if (uri === null) continue;
+  Deno.test(
+    `parseGrpcUri() agrees with parseTarget() on grpc-js's split of ${
+      JSON.stringify(input)
+    }`,
+    () => {
+      let want: Target | undefined;
+      let wantMessage: string | undefined;
+      try {
+        want = parseTarget(input);
+      } catch (error) {
+        wantMessage = targetError(input, () => {
+          throw error;
+        }).message;
+      }
+      if (want !== undefined) assert.deepEqual(parseGrpcUri(uri), want);
+      else {
+        const error = targetError(input, () => parseGrpcUri(uri));
+        assert.equal(error.message, wantMessage);
+      }
+    },
+  );
+}
+
+Deno.test("grpc-js refuses the empty target and line breaks before a resolver sees them", () => {
+  assert.equal(parseUri(""), null);
+  assert.equal(parseUri("kubernetes:///svc\n"), null);
+});
+
+const AUTHORITIES: [string, string][] = [
+  ["kubernetes:///svc.ns:8080", "svc.ns"],
+  ["kubernetes:///svc:grpc", "svc"],
+  ["kubernetes://ns/svc:80", "svc.ns"],
+  ["kubernetes://svc.ns.svc.cluster.local:443", "svc.ns"],
+  ["k8s:///svc", "svc"],
+];
+
+for (const [input, want] of AUTHORITIES) {
+  Deno.test(`defaultAuthority() is ${want} for ${input}, without the port`, () => {
+    assert.equal(defaultAuthority(parseTarget(input)), want);
+  });
+}
+
+const CANONICAL: [string, string][] = [
+  ["kubernetes:///svc:8080", "kubernetes:///svc:8080"],
+  ["kubernetes://ns/svc:8080", "kubernetes:///svc.ns:8080"],
+  ["kubernetes://svc:8080/", "kubernetes:///svc:8080"],
+  ["kubernetes://svc.ns.svc.cluster_name:8080", "kubernetes:///svc.ns:8080"],
+  ["kubernetes:///svc.ns.svc.cluster.local", "kubernetes:///svc.ns"],
+  ["kubernetes://x/a:port", "kubernetes:///a.x:port"],
+  ["kubernetes:///svc:0080", "kubernetes:///svc:80"],
+  ["k8s://svc.ns:grpc", "k8s:///svc.ns:grpc"],
+];
+
+for (const [input, want] of CANONICAL) {
+  Deno.test(`formatTarget() writes ${input} as ${want}`, () => {
+    assert.equal(formatTarget(parseTarget(input)), want);
+  });
+}
+
+Deno.test("formatTarget() output parses back to the same target for every accepted input", () => {
+  for (const input of ALL_INPUTS) {
+    let target: Target;
+    try {
+      target = parseTarget(input);
+    } catch {
+      continue;
+    }
+    const text = formatTarget(target);
+    assert.deepEqual(parseTarget(text), target, `${input} -> ${text}`);
+    assert.equal(formatTarget(parseTarget(text)), text);
+  }
+});
+
+const BAD_TARGETS: [Target, string, string][] = [
+  [k8s("svc", "ns", 0), "port 0", "port must be 1-65535: current value is 0"],
+  [
+    k8s("svc", "ns", 70000),
+    "port 70000",
+    "port must be 1-65535: current value is 70000",
+  ],
+  [
+    k8s("svc", "ns", 8.5),
+    "a fractional port",
+    "port must be 1-65535: current value is 8.5",
+  ],
+  [
+    k8s("svc", "ns", "80"),
+    "a numeric port given as a string",
+    'current value is "80"',
+  ],
+  [k8s("svc", "ns", "Grpc"), "an invalid port name", 'current value is "Grpc"'],
+  [k8s("a.b"), "a service containing a dot", 'current value is "a.b"'],
+  [k8s(""), "an empty service", "service must not be empty"],
+  [k8s("svc", ""), "an empty namespace", "namespace must not be empty"],
+  [
+    k8s("svc", "ns.svc.cluster.local"),
+    "a qualified namespace",
+    'current value is "ns.svc.cluster.local"',
+  ],
+  [
+    k8s("svc", undefined, undefined, ""),
+    "an empty scheme",
+    "scheme must be a letter",
+  ],
+  [
+    k8s("svc", undefined, undefined, "a:b"),
+    "a scheme with a colon",
+    'current value is "a:b"',
+  ],
+];
+
+for (const [target, what, problem] of BAD_TARGETS) {
+  Deno.test(`formatTarget() rejects ${what}`, () => {
+    const text = `${target.scheme}:///${defaultAuthority(target)}${
+      target.port === undefined ? "" : `:${target.port}`
+    }`;
+    const error = targetError(text, () => formatTarget(target));
+    assert.ok(error.message.includes(problem), error.message);
+  });
+}
