@@ -1,0 +1,29 @@
+/**
+ * A Kubernetes-native gRPC name resolver for Deno, Bun and Node: dial
+ * `kubernetes:///service.namespace:port` and get client-side round-robin over
+ * every ready pod of the Service, following scale-ups, rollouts and
+ * scale-downs live through the EndpointSlice API.
+ *
+ * @example Dialing a Service with grpc-js
+ * ```ts ignore
+ * import * as grpc from "@grpc/grpc-js";
+ * import { register } from "@kgr/resolver";
+ *
+ * register({ grpc });
+ * const client = new grpc.Client("kubernetes:///echo.prod:grpc", grpc.credentials.createInsecure());
+ * ```
+ *
+ * @module
+ */
+
+export { register } from "./src/adapters/grpc_js.ts";
+export type { GrpcModule, RegisterOptions } from "./src/adapters/grpc_js.ts";
+export { defaultAuthority, formatTarget, parseTarget } from "./src/target.ts";
+export type { Target } from "./src/target.ts";
+export { watchEndpoints } from "./src/watch_endpoints.ts";
+export type { WatchEndpointsOptions } from "./src/watch_endpoints.ts";
+export type { EndpointSnapshot, WatchSettings } from "./src/endpoint_subscription.ts";
+export type { EndpointAddress, ResolvedEndpoint } from "./src/endpoint_selection.ts";
+export type { ClusterOptions } from "./src/cluster_access.ts";
+export type { BackoffOptions } from "./src/backoff.ts";
+export { ConfigError, KubeApiError, ResolverError, TargetError } from "./src/errors.ts";

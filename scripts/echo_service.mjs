@@ -1,0 +1,131 @@
+// A tiny gRPC echo service without .proto files, shared by the demo and the
+// cross-runtime tests. Plain JavaScript so that Deno, Bun and Node run it as is.
+// Every function takes the caller's @grpc/grpc-js module.
+import { Buffer } from "node:buffer";
+
+// Messages are `{ message: string }` objects, encoded as JSON.
+const text = {
+  serialize: (value) => Buffer.from(JSON.stringify(value)),
+  deserialize: (bytes) => JSON.parse(Buffer.from(bytes).toString()),
+};
+
+/** The service definition (grpc-js style; nice-grpc accepts it too). */
+export const EchoService = {
+  echo: {
+    path: "/kgr.demo.Echo/Echo",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: text.serialize,
+    requestDeserialize: text.deserialize,
+    responseSerialize: text.serialize,
+    responseDeserialize: text.deserialize,
+  },
+};
+
+/**
+ * Starts an echo backend that answers `<name>:<request>`.
+ * @param {typeof import("@grpc/grpc-js")} grpc
+ * @param {{ name: string, host: string, port: number }} where
+ */
+export async function startEchoServer(grpc, { name, host, port }) {
+  const server = new grpc.Server();
+  const backend = { name, host, port, calls: 0 };
+  server.addService(EchoService, {
+    echo(call, callback) {
+      backend.calls++;
+      callback(null, { message: `${name}:${call.request.message}` });
+    },
+  });
+  const bound = await new Promise((resolve, reject) => {
+    server.bindAsync(
+      `${host.includes(":") ? `[${host}]` : host}:${port}`,
+      grpc.ServerCredentials.createInsecure(),
+      (error, actual) => (error ? reject(error) : resolve(actual)),
+    );
+  });
+  backend.port = bound;
+  /** Graceful stop: in-flight calls finish; bounded to 2 s. */
+  backend.stop = () =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 2000);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  return backend;
+}
+
+/** Finds a TCP port that is free on every given loopback host. */
+export async function freePort(hosts) {
+  const net = await import("node:net");
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 40000);
+    let free = true;
+    for (const host of hosts) {
+      free = await new Promise((resolve) => {
+        const probe = net.createServer();
+        probe.once("error", () => resolve(false));
+        probe.listen(port, host, () => probe.close(() => resolve(true)));
+      });
+      if (!free) break;
+    }
+    if (free) return port;
+  }
+  throw new Error("Cannot find a free port on " + hosts.join(", "));
+}
+
+/**
+ * Calls `echo` every `intervalMs` until stopped, counting answers per backend
+ * and failures. Bounded: at most `maxCalls` calls.
+ * @param {(request: string) => Promise<string>} call
+ */
+export function startLoad(call, { intervalMs = 10, maxCalls = 20000 } = {}) {
+  const load = { byBackend: new Map(), failures: [], calls: 0 };
+  let stopped = false;
+  let sent = 0;
+  const inFlight = new Set();
+  const timer = setInterval(() => {
+    if (stopped || sent >= maxCalls) return;
+    sent++;
+    const promise = call(`ping-${sent}`).then(
+      (answer) => {
+        const backend = answer.split(":")[0];
+        load.byBackend.set(backend, (load.byBackend.get(backend) ?? 0) + 1);
+        load.calls++;
+      },
+      (error) => {
+        load.failures.push(error);
+        load.calls++;
+      },
+    ).finally(() => inFlight.delete(promise));
+    inFlight.add(promise);
+  }, intervalMs);
+  /** Takes the counts so far and starts new ones. */
+  load.take = () => {
+    const counts = Object.fromEntries([...load.byBackend].sort());
+    load.byBackend = new Map();
+    return counts;
+  };
+  /** Stops sending and waits for the calls in flight. */
+  load.stop = async () => {
+    stopped = true;
+    clearInterval(timer);
+    await Promise.all([...inFlight]);
+  };
+  return load;
+}
+
+/** Promisified unary call of a generic grpc-js client made from EchoService. */
+export function echoCaller(client, deadlineMs = 5000) {
+  return (request) =>
+    new Promise((resolve, reject) => {
+      client.echo({ message: request }, { deadline: Date.now() + deadlineMs }, (error, response) => {
+        if (error) reject(error);
+        else resolve(response.message);
+      });
+    });
+}

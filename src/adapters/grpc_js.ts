@@ -1,0 +1,171 @@
+/**
+ * The `@grpc/grpc-js` adapter: a resolver class that hands every usable pod
+ * to the channel as its own endpoint, with round_robin by default.
+ *
+ * @module
+ */
+
+import * as peerGrpc from "@grpc/grpc-js";
+import type { EndpointSnapshot, WatchSettings } from "../endpoint_subscription.ts";
+import { subscribeEndpoints } from "../endpoint_subscription.ts";
+import { ConfigError, type ResolverError } from "../errors.ts";
+import { defaultAuthority, parseGrpcUri, type Target } from "../target.ts";
+import { setTraceSink, trace } from "../trace.ts";
+
+/** The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses. */
+export interface GrpcModule {
+  /** `grpc.experimental`: resolver registry and tracing. */
+  experimental: {
+    registerResolver(scheme: string, resolver: never): void;
+    trace(severity: never, tracer: string, text: string): void;
+  };
+  /** `grpc.Metadata`, for error statuses. */
+  Metadata: new () => unknown;
+  /** `grpc.status`. */
+  status: { UNAVAILABLE: number };
+  /** `grpc.logVerbosity`. */
+  logVerbosity: { DEBUG: number };
+}
+
+/** Options of {@linkcode register}. */
+export interface RegisterOptions extends WatchSettings {
+  /**
+   * The URI scheme to register.
+   * @default {"kubernetes"}
+   */
+  scheme?: string;
+  /** The caller's own `@grpc/grpc-js` module; default: this package's peer copy. Two copies have two registries. */
+  grpc?: GrpcModule;
+  /**
+   * Load balancing when the channel has no `grpc.service_config`: a policy
+   * name or a full `loadBalancingConfig` list.
+   * @default {"round_robin"}
+   */
+  loadBalancing?: string | Record<string, unknown>[];
+}
+
+interface GrpcUri {
+  scheme?: string;
+  authority?: string;
+  path: string;
+}
+
+type FunctionListener = (
+  endpoints: unknown,
+  attributes: Record<string, unknown>,
+  serviceConfig: unknown,
+  resolutionNote: string,
+) => boolean;
+interface ObjectListener {
+  onSuccessfulResolution(
+    endpoints: unknown,
+    serviceConfig: unknown,
+    serviceConfigError: unknown,
+    configSelector: unknown,
+    attributes: Record<string, unknown>,
+  ): void;
+  onError(error: unknown): void;
+}
+
+/**
+ * Registers the Kubernetes resolver with `@grpc/grpc-js`, so that channels
+ * created afterwards can dial `kubernetes:///service.namespace:port`.
+ * Calling it again replaces the options of that scheme.
+ *
+ * @param options Scheme, grpc-js module, cluster access, load balancing.
+ *
+ * @example Dialing a Service
+ * ```ts ignore
+ * import * as grpc from "@grpc/grpc-js";
+ * import { register } from "@kgr/resolver";
+ * register({ grpc });
+ * const client = new grpc.Client("kubernetes:///echo.prod:grpc", grpc.credentials.createInsecure());
+ * ```
+ */
+export function register(options: RegisterOptions = {}): void {
+  const grpc = options.grpc ?? (peerGrpc as unknown as GrpcModule);
+  const scheme = options.scheme ?? "kubernetes";
+  setTraceSink((text) =>
+    grpc.experimental.trace(grpc.logVerbosity.DEBUG as never, "kubernetes_resolver", text)
+  );
+  grpc.experimental.registerResolver(scheme, createResolverClass(grpc, options) as never);
+}
+
+function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
+  const loadBalancingConfig = typeof options.loadBalancing === "object"
+    ? options.loadBalancing
+    : [{ [options.loadBalancing ?? "round_robin"]: {} }];
+
+  return class KubernetesResolver {
+    static getDefaultAuthority(uri: GrpcUri): string {
+      try {
+        return defaultAuthority(parseGrpcUri(uri));
+      } catch {
+        return "invalid.kubernetes.target";
+      }
+    }
+
+    #target?: Target;
+    #targetError?: ResolverError;
+    #listener: FunctionListener | ObjectListener;
+    #serviceConfig: unknown;
+    #unsubscribe?: () => void;
+    #hasEndpoints = false;
+
+    constructor(uri: GrpcUri, listener: FunctionListener | ObjectListener, channelOptions: Record<string, unknown>) {
+      this.#listener = listener;
+      this.#serviceConfig = channelOptions["grpc.service_config"]
+        ? null
+        : { ok: true, value: { loadBalancingConfig, methodConfig: [] } };
+      try {
+        this.#target = parseGrpcUri(uri);
+      } catch (error) {
+        this.#targetError = error as ResolverError;
+      }
+    }
+
+    updateResolution(): void {
+      if (this.#unsubscribe) return;
+      if (!this.#target) {
+        const error = this.#targetError!;
+        queueMicrotask(() => this.#reportError(error));
+        return;
+      }
+      this.#unsubscribe = subscribeEndpoints(this.#target, options, {
+        onEndpoints: (snapshot) => this.#reportEndpoints(snapshot),
+        onError: (error) => {
+          if (error instanceof ConfigError) this.destroy();
+          if (this.#hasEndpoints) trace(`keeping the last endpoints: ${error.message}`);
+          else this.#reportError(error);
+        },
+      });
+    }
+
+    destroy(): void {
+      this.#unsubscribe?.();
+      this.#unsubscribe = undefined;
+      this.#hasEndpoints = false;
+    }
+
+    #reportEndpoints({ endpoints, namespace, service }: EndpointSnapshot): void {
+      this.#hasEndpoints = true;
+      const list = endpoints.map((endpoint) => ({ addresses: endpoint.addresses }));
+      const note = list.length === 0 ? `no ready endpoints for service ${service} in namespace ${namespace}` : "";
+      trace(`${service}.${namespace}: ${list.length} endpoints`);
+      const listener = this.#listener;
+      if (typeof listener === "function") {
+        listener({ ok: true, value: list }, {}, this.#serviceConfig, note);
+      } else {
+        const config = this.#serviceConfig as { value: unknown } | null;
+        listener.onSuccessfulResolution(list, config?.value ?? null, null, null, {});
+      }
+    }
+
+    #reportError(error: ResolverError): void {
+      const status = { code: grpc.status.UNAVAILABLE, details: error.message, metadata: new grpc.Metadata() };
+      const listener = this.#listener;
+      if (typeof listener === "function") listener({ ok: false, error: status }, {}, null, error.message);
+      else listener.onError(status);
+    }
+  };
+}

@@ -1,0 +1,702 @@
+/**
+ * Where the `Authorization` header comes from: a fixed token, a token file
+ * that the kubelet rotates, basic auth, or an exec credential plugin. Every
+ * secret lives in a closure or a `#private` field, so that no `inspect`,
+ * `JSON.stringify` or `String()` of a returned object can show it.
+ *
+ * @module
+ */
+
+import type {
+  ClientCertificate,
+  Credentials,
+  ReadFile,
+  TlsSettings,
+} from "./cluster_access.ts";
+import { ConfigError } from "./errors.ts";
+import type { ExecPluginResult, RunExecPlugin } from "./runtime/exec_plugin.ts";
+import { trace } from "./trace.ts";
+
+const NODE_INSPECT = Symbol.for("nodejs.util.inspect.custom");
+const DENO_INSPECT = Symbol.for("Deno.customInspect");
+
+/**
+ * Makes `inspect` (Node's and Deno's, whatever the options, `getters` and
+ * `showHidden` included) print `view()` instead of the object, so that a
+ * getter holding a secret is never called by a logger.
+ */
+function inspectAs(
+  target: { prototype: object },
+  view: (self: never) => Record<string, unknown>,
+): void {
+  // Node and Bun inspect whatever non-string the hook returns.
+  Object.defineProperty(target.prototype, NODE_INSPECT, {
+    value(this: never) {
+      return view(this);
+    },
+  });
+  Object.defineProperty(target.prototype, DENO_INSPECT, {
+    value(this: never, inspect: unknown, options: unknown) {
+      const shown = view(this);
+      return typeof inspect === "function"
+        ? inspect(shown, options)
+        : JSON.stringify(shown);
+    },
+  });
+}
+
+class SecretKeepingTlsSettings implements TlsSettings {
+  declare ca?: string;
+  declare cert?: string;
+  declare serverName?: string;
+  declare insecureSkipVerify?: boolean;
+  caSource: string;
+  #key: string | undefined;
+
+  constructor(init: TlsSettings) {
+    this.caSource = init.caSource;
+    if (init.ca !== undefined) this.ca = init.ca;
+    if (init.cert !== undefined) this.cert = init.cert;
+    if (init.serverName !== undefined) this.serverName = init.serverName;
+    if (init.insecureSkipVerify === true) this.insecureSkipVerify = true;
+    this.#key = init.key;
+  }
+
+  get key(): string | undefined {
+    return this.#key;
+  }
+}
+
+inspectAs(SecretKeepingTlsSettings, (tls: SecretKeepingTlsSettings) => ({
+  ...tls,
+  ...(tls.key !== undefined ? { key: "[redacted]" } : {}),
+}));
+
+/**
+ * Makes TLS settings whose private key is readable as `tls.key` but never
+ * shows in `inspect`, `JSON.stringify` or a spread (`{ ...tls }` drops it:
+ * read `tls.key` explicitly).
+ *
+ * @param init The settings, key included.
+ * @returns Settings that keep the key out of sight.
+ *
+ * @example Settings with a client certificate
+ * ```ts
+ * import { createTlsSettings } from "./credentials.ts";
+ * const tls = createTlsSettings({ caSource: "the system trust store", cert: "-----BEGIN CERTIFICATE-----", key: "-----BEGIN PRIVATE KEY-----" });
+ * console.log(JSON.stringify(tls).includes("PRIVATE"), tls.key !== undefined); // false true
+ * ```
+ */
+export function createTlsSettings(init: TlsSettings): TlsSettings {
+  return new SecretKeepingTlsSettings(init);
+}
+
+class SecretKeepingClientCertificate implements ClientCertificate {
+  cert: string;
+  #key: string;
+
+  constructor(cert: string, key: string) {
+    this.cert = cert;
+    this.#key = key;
+  }
+
+  get key(): string {
+    return this.#key;
+  }
+}
+
+inspectAs(
+  SecretKeepingClientCertificate,
+  (pair: SecretKeepingClientCertificate) => ({
+    cert: pair.cert,
+    key: "[redacted]",
+  }),
+);
+
+/**
+ * Makes a client certificate whose key is readable as `.key` but never shows
+ * in `inspect` or `JSON.stringify`.
+ *
+ * @param cert The certificate, PEM.
+ * @param key Its private key, PEM.
+ * @returns The pair.
+ *
+ * @example Keeping a key out of logs
+ * ```ts
+ * import { createClientCertificate } from "./credentials.ts";
+ * const pair = createClientCertificate("-----BEGIN CERTIFICATE-----", "-----BEGIN PRIVATE KEY-----");
+ * console.log(JSON.stringify(pair)); // {"cert":"-----BEGIN CERTIFICATE-----"}
+ * ```
+ */
+export function createClientCertificate(
+  cert: string,
+  key: string,
+): ClientCertificate {
+  return new SecretKeepingClientCertificate(cert, key);
+}
+
+/**
+ * Credentials that send nothing: anonymous access, or a client certificate
+ * alone.
+ *
+ * @returns Credentials whose `authorization()` is always `undefined`.
+ *
+ * @example Anonymous access
+ * ```ts
+ * import { noCredentials } from "./credentials.ts";
+ * console.log(await noCredentials().authorization()); // undefined
+ * ```
+ */
+export function noCredentials(): Credentials {
+  return {
+    authorization: () => Promise.resolve(undefined),
+    invalidate() {},
+  };
+}
+
+/**
+ * Credentials with a fixed bearer token (kubeconfig `token`, `options.token`).
+ *
+ * @param token The token.
+ * @returns Credentials that always send `Bearer <token>`.
+ *
+ * @example A fixed token
+ * ```ts
+ * import { staticTokenCredentials } from "./credentials.ts";
+ * const credentials = staticTokenCredentials("abc");
+ * console.log(await credentials.authorization()); // Bearer abc
+ * ```
+ */
+export function staticTokenCredentials(token: string): Credentials {
+  const header = `Bearer ${token}`;
+  return {
+    authorization: () => Promise.resolve(header),
+    invalidate() {},
+  };
+}
+
+/**
+ * Credentials with HTTP basic auth (kubeconfig `username`/`password`). The
+ * API server dropped basic auth in Kubernetes 1.19; proxies in front of it
+ * may still accept it.
+ *
+ * @param username The user name.
+ * @param password The password.
+ * @returns Credentials that send `Basic base64(username:password)`.
+ *
+ * @example Basic auth
+ * ```ts
+ * import { basicAuthCredentials } from "./credentials.ts";
+ * console.log(await basicAuthCredentials("admin", "secret").authorization()); // Basic YWRtaW46c2VjcmV0
+ * ```
+ */
+export function basicAuthCredentials(
+  username: string,
+  password: string,
+): Credentials {
+  const header = `Basic ${encodeBase64(`${username}:${password}`)}`;
+  return {
+    authorization: () => Promise.resolve(header),
+    invalidate() {},
+  };
+}
+
+/**
+ * Options of {@linkcode tokenFileCredentials}.
+ *
+ * @example Re-reading every 30 seconds
+ * ```ts
+ * import type { TokenFileOptions } from "./credentials.ts";
+ * import { readTextFile } from "./runtime/files.ts";
+ * const options: TokenFileOptions = { readFile: readTextFile, refreshMs: 30_000 };
+ * ```
+ */
+export interface TokenFileOptions {
+  /** Reads the file; `undefined` when it does not exist. */
+  readFile: ReadFile;
+  /**
+   * The clock, in milliseconds.
+   * @default {Date.now}
+   */
+  now?: () => number;
+  /**
+   * Re-read the file when the token is older than this, in milliseconds.
+   * @default {60000}
+   */
+  refreshMs?: number;
+  /** Whose token this is, for messages (e.g. `user "dev" of kubeconfig /root/.kube/config`). */
+  label?: string;
+  /** The kubeconfig that names the file, for {@linkcode ConfigError.file}. */
+  file?: string;
+  /** The kubeconfig field that names the file, for {@linkcode ConfigError.field}. */
+  field?: string;
+}
+
+/**
+ * Credentials that read a bearer token from a file (kubeconfig `tokenFile`,
+ * the in-cluster service-account token), again at least every `refreshMs`
+ * and at once after `invalidate()`: the kubelet rotates bound tokens. When a
+ * re-read fails, the last good token is kept.
+ *
+ * @param path The token file.
+ * @param options File reading, clock, refresh period and labels.
+ * @returns The credentials.
+ * @throws {ConfigError} From `authorization()`, when the file is missing,
+ * empty or unreadable and no earlier read succeeded.
+ *
+ * @example The in-cluster token
+ * ```ts ignore
+ * import { tokenFileCredentials } from "./credentials.ts";
+ * import { readTextFile } from "./runtime/files.ts";
+ * const credentials = tokenFileCredentials("/var/run/secrets/kubernetes.io/serviceaccount/token", { readFile: readTextFile });
+ * await credentials.authorization(); // "Bearer eyJ..."
+ * ```
+ */
+export function tokenFileCredentials(
+  path: string,
+  options: TokenFileOptions,
+): Credentials {
+  const now = options.now ?? Date.now;
+  const refreshMs = options.refreshMs ?? 60_000;
+  const label = options.label ?? `token file ${path}`;
+  let header: string | undefined;
+  let readAt = 0;
+  let stale = true;
+  let reading: Promise<string> | undefined;
+
+  const fail = (problem: string) =>
+    new ConfigError(`Cannot read the token of ${label}: ${problem}`, {
+      file: options.file ?? path,
+      ...(options.field !== undefined ? { field: options.field } : {}),
+    });
+
+  async function read(): Promise<string> {
+    let text: string | undefined;
+    try {
+      text = await options.readFile(path);
+    } catch (error) {
+      throw fail(
+        `${path} cannot be read (${
+          errorCode(error)
+        }): check that the file is readable`,
+      );
+    }
+    if (text === undefined) {
+      throw fail(`${path} does not exist: create it or fix the path`);
+    }
+    const token = text.trim();
+    if (token === "") throw fail(`${path} is empty: write the token into it`);
+    return `Bearer ${token}`;
+  }
+
+  async function refresh(): Promise<string> {
+    try {
+      const next = await read();
+      if (header !== undefined && next !== header) {
+        trace(`token file ${path} changed: using the new token`);
+      }
+      header = next;
+      readAt = now();
+      stale = false;
+      return next;
+    } catch (error) {
+      if (header === undefined) throw error;
+      trace(
+        `token file ${path} could not be re-read, keeping the last token: ${
+          (error as Error).message
+        }`,
+      );
+      readAt = now();
+      stale = false;
+      return header;
+    }
+  }
+
+  return {
+    authorization() {
+      if (header !== undefined && !stale && now() - readAt < refreshMs) {
+        return Promise.resolve(header);
+      }
+      reading ??= refresh().finally(() => {
+        reading = undefined;
+      });
+      return reading;
+    },
+    invalidate() {
+      stale = true;
+    },
+  };
+}
+
+/**
+ * One `env` entry of an exec plugin.
+ *
+ * @example Selecting an AWS profile
+ * ```ts
+ * import type { ExecEnvVar } from "./credentials.ts";
+ * const variable: ExecEnvVar = { name: "AWS_PROFILE", value: "prod" };
+ * ```
+ */
+export interface ExecEnvVar {
+  /** Variable name. */
+  name: string;
+  /** Its value. */
+  value: string;
+}
+
+/**
+ * A kubeconfig `exec` stanza, checked and with its command path resolved.
+ *
+ * @example A GKE plugin
+ * ```ts
+ * import type { ExecConfig } from "./credentials.ts";
+ * const config: ExecConfig = {
+ *   apiVersion: "client.authentication.k8s.io/v1beta1",
+ *   command: "gke-gcloud-auth-plugin",
+ *   args: [],
+ *   env: [],
+ *   installHint: "Install gke-gcloud-auth-plugin with gcloud components install",
+ * };
+ * ```
+ */
+export interface ExecConfig {
+  /** The `ExecCredential` version to ask for and to expect back. */
+  apiVersion:
+    | "client.authentication.k8s.io/v1"
+    | "client.authentication.k8s.io/v1beta1";
+  /** Program to run. */
+  command: string;
+  /** Its arguments. */
+  args: string[];
+  /** Variables added to its environment. */
+  env: ExecEnvVar[];
+  /** Shown when the program is not found. */
+  installHint?: string;
+  /** Sent as `spec.cluster` of `KUBERNETES_EXEC_INFO` when the kubeconfig sets `provideClusterInfo`. */
+  cluster?: Record<string, unknown>;
+}
+
+/**
+ * Options of {@linkcode execCredentials}.
+ *
+ * @example A shorter plugin timeout
+ * ```ts
+ * import type { ExecCredentialsOptions } from "./credentials.ts";
+ * import { runExecPlugin } from "./runtime/exec_plugin.ts";
+ * const options: ExecCredentialsOptions = { run: runExecPlugin, timeoutMs: 10_000 };
+ * ```
+ */
+export interface ExecCredentialsOptions {
+  /** Runs the plugin. */
+  run: RunExecPlugin;
+  /**
+   * The clock, in milliseconds.
+   * @default {Date.now}
+   */
+  now?: () => number;
+  /**
+   * Kill the plugin after this many milliseconds.
+   * @default {60000}
+   */
+  timeoutMs?: number;
+  /**
+   * Run the plugin again this long before `expirationTimestamp`, in milliseconds.
+   * @default {10000}
+   */
+  refreshBeforeMs?: number;
+  /** Whose credentials these are, for messages (e.g. `user "eks" of kubeconfig /root/.kube/config`). */
+  label?: string;
+  /** The kubeconfig that configures the plugin, for {@linkcode ConfigError.file}. */
+  file?: string;
+  /** The kubeconfig field of the plugin, for {@linkcode ConfigError.field}. */
+  field?: string;
+}
+
+interface ExecResult {
+  header?: string;
+  certificate?: ClientCertificate;
+  refreshAt: number;
+}
+
+/**
+ * Credentials from an exec credential plugin (`client.authentication.k8s.io`
+ * `v1` or `v1beta1`). The plugin runs on first use, with standard input
+ * closed and `KUBERNETES_EXEC_INFO` set; its answer is kept until
+ * `refreshBeforeMs` before `expirationTimestamp` (or, without one, until
+ * `invalidate()`). Concurrent calls share one run. A client certificate from
+ * the plugin is returned by `clientCertificate()`.
+ *
+ * @param config The plugin.
+ * @param options How to run it, clock, and labels for messages.
+ * @returns The credentials.
+ * @throws {ConfigError} From `authorization()` and `clientCertificate()`,
+ * when the plugin is missing, fails, times out or prints no valid
+ * `ExecCredential`. Messages quote the plugin's standard error, never its
+ * standard output.
+ *
+ * @example An EKS token
+ * ```ts ignore
+ * import { execCredentials } from "./credentials.ts";
+ * import { runExecPlugin } from "./runtime/exec_plugin.ts";
+ * const credentials = execCredentials({
+ *   apiVersion: "client.authentication.k8s.io/v1beta1",
+ *   command: "aws",
+ *   args: ["eks", "get-token", "--cluster-name", "prod"],
+ *   env: [],
+ * }, { run: runExecPlugin });
+ * await credentials.authorization(); // "Bearer k8s-aws-v1...."
+ * ```
+ */
+export function execCredentials(
+  config: ExecConfig,
+  options: ExecCredentialsOptions,
+): Credentials & {
+  clientCertificate(): Promise<ClientCertificate | undefined>;
+} {
+  const now = options.now ?? Date.now;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const refreshBeforeMs = options.refreshBeforeMs ?? 10_000;
+  const label = options.label ?? `exec plugin "${config.command}"`;
+  let cached: ExecResult | undefined;
+  let running: Promise<ExecResult> | undefined;
+
+  const fail = (problem: string) =>
+    new ConfigError(
+      `Cannot get credentials for ${label} from exec plugin "${config.command}": ${problem}`,
+      {
+        ...(options.file !== undefined ? { file: options.file } : {}),
+        ...(options.field !== undefined ? { field: options.field } : {}),
+      },
+    );
+
+  async function runPlugin(): Promise<ExecResult> {
+    const info: Record<string, unknown> = {
+      apiVersion: config.apiVersion,
+      kind: "ExecCredential",
+      spec: {
+        interactive: false,
+        ...(config.cluster ? { cluster: config.cluster } : {}),
+      },
+    };
+    const env: Record<string, string> = {};
+    for (const { name, value } of config.env) env[name] = value;
+    env.KUBERNETES_EXEC_INFO = JSON.stringify(info);
+    const started = now();
+    const result = await options.run({
+      command: config.command,
+      args: config.args,
+      env,
+      timeoutMs,
+    });
+    if (!result.ok) throw fail(describeFailure(result, config, timeoutMs));
+    const answer = parseExecCredential(result.stdout, config.apiVersion, fail);
+    const obtained = now();
+    let refreshAt = Number.POSITIVE_INFINITY;
+    let until = "with no expiry";
+    if (answer.expiresAt !== undefined) {
+      until = `until ${new Date(answer.expiresAt).toISOString()}`;
+      refreshAt = answer.expiresAt - refreshBeforeMs;
+      // A short-lived answer is still used once rather than re-running at every call.
+      if (refreshAt <= obtained) {
+        refreshAt = Math.max(answer.expiresAt, obtained + 1);
+      }
+    }
+    const kind = answer.header
+      ? (answer.certificate ? "a token and a client certificate" : "a token")
+      : "a client certificate";
+    trace(
+      `exec plugin "${config.command}" for ${label} gave ${kind} ${until} (ran ${
+        obtained - started
+      } ms)`,
+    );
+    return { ...answer, refreshAt };
+  }
+
+  async function current(): Promise<ExecResult> {
+    if (cached && now() < cached.refreshAt) return cached;
+    running ??= runPlugin().then(
+      (result) => {
+        running = undefined;
+        cached = result;
+        return result;
+      },
+      (error) => {
+        running = undefined;
+        throw error;
+      },
+    );
+    return await running;
+  }
+
+  return {
+    async authorization() {
+      return (await current()).header;
+    },
+    invalidate() {
+      cached = undefined;
+    },
+    async clientCertificate() {
+      return (await current()).certificate;
+    },
+  };
+}
+
+function describeFailure(
+  result: Extract<ExecPluginResult, { ok: false }>,
+  config: ExecConfig,
+  timeoutMs: number,
+): string {
+  const stderr = stderrExcerpt(result.stderr);
+  switch (result.reason) {
+    case "not-found":
+      return `the program was not found: ${
+        config.installHint?.trim() ||
+        "install it, or fix exec.command in the kubeconfig (a bare name is looked up in PATH)"
+      }`;
+    case "timeout":
+      return `it did not finish within ${timeoutMs / 1000} s${stderr}: ` +
+        "check that it can run unattended (it must not wait for a browser or a prompt)";
+    case "exit":
+      return `it failed (${
+        result.exitCode !== undefined
+          ? `exit status ${result.exitCode}`
+          : `killed by ${result.detail}`
+      })${stderr}: run the command by hand to see why, and log in again if needed`;
+    case "error":
+      return `it could not be started (${result.detail})${stderr}: check that the command is an executable program`;
+  }
+}
+
+function stderrExcerpt(stderr: string): string {
+  const text = stderr.trim();
+  if (text === "") return "";
+  return `; it said: ${text.length > 500 ? `...${text.slice(-500)}` : text}`;
+}
+
+interface ExecAnswer {
+  header?: string;
+  certificate?: ClientCertificate;
+  expiresAt?: number;
+}
+
+function parseExecCredential(
+  stdout: string,
+  apiVersion: string,
+  fail: (problem: string) => ConfigError,
+): ExecAnswer {
+  let value: unknown;
+  try {
+    value = JSON.parse(stdout);
+  } catch {
+    throw fail(
+      "its output is not JSON: it must print an ExecCredential object",
+    );
+  }
+  if (!isRecord(value)) {
+    throw fail(
+      "its output is not a JSON object: it must print an ExecCredential object",
+    );
+  }
+  if (value.kind !== "ExecCredential") {
+    throw fail(
+      `its output has kind ${
+        quoteShort(value.kind)
+      }: it must print an ExecCredential object`,
+    );
+  }
+  if (value.apiVersion !== apiVersion) {
+    throw fail(
+      `it answered with apiVersion ${
+        quoteShort(value.apiVersion)
+      }, but the kubeconfig asks for "${apiVersion}": ` +
+        "set exec.apiVersion to the version the plugin speaks",
+    );
+  }
+  const status = value.status;
+  if (!isRecord(status)) {
+    throw fail(
+      "its ExecCredential has no status: the plugin did not return credentials",
+    );
+  }
+  for (
+    const field of [
+      "token",
+      "clientCertificateData",
+      "clientKeyData",
+      "expirationTimestamp",
+    ]
+  ) {
+    if (
+      status[field] !== undefined && status[field] !== null &&
+      typeof status[field] !== "string"
+    ) {
+      throw fail(
+        `status.${field} of its ExecCredential must be a string: current type is ${
+          typeName(status[field])
+        }`,
+      );
+    }
+  }
+  const token = (status.token as string | undefined) || undefined;
+  const cert = (status.clientCertificateData as string | undefined) ||
+    undefined;
+  const key = (status.clientKeyData as string | undefined) || undefined;
+  if (!token && !cert && !key) {
+    throw fail(
+      "its ExecCredential has neither status.token nor status.clientCertificateData and clientKeyData",
+    );
+  }
+  if (!cert !== !key) {
+    throw fail(
+      "its ExecCredential has only one of status.clientCertificateData and status.clientKeyData: both are needed",
+    );
+  }
+  const answer: ExecAnswer = {};
+  if (token) answer.header = `Bearer ${token}`;
+  if (cert && key) answer.certificate = createClientCertificate(cert, key);
+  const expiration = status.expirationTimestamp as string | undefined;
+  if (expiration) {
+    const time = Date.parse(expiration);
+    if (Number.isNaN(time)) {
+      throw fail(
+        `status.expirationTimestamp ${
+          quoteShort(expiration)
+        } of its ExecCredential is not an RFC 3339 time`,
+      );
+    }
+    answer.expiresAt = time;
+  }
+  return answer;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "list";
+  return typeof value;
+}
+
+/** Quotes a short, non-secret value from plugin output (kind, apiVersion, a timestamp). */
+function quoteShort(value: unknown): string {
+  if (typeof value !== "string") {
+    return value === undefined ? "(none)" : typeName(value);
+  }
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === "string") return code;
+  return (error as Error)?.name ?? "error";
+}
+
+function encodeBase64(text: string): string {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) {
+    binary += String.fromCharCode(byte);
+  }
+  return btoa(binary);
+}

@@ -1,0 +1,205 @@
+/**
+ * One LIST+WATCH per (cluster, namespace, service) per process, shared by
+ * every subscriber and stopped when the last one leaves. Each subscriber
+ * gets the usable endpoints for its port, only when they changed.
+ *
+ * @module
+ */
+
+import { type ClusterAccess, type ClusterOptions, resolveClusterAccess } from "./cluster_access.ts";
+import type { BackoffOptions } from "./backoff.ts";
+import { endpointsFingerprint, type ResolvedEndpoint, selectEndpoints } from "./endpoint_selection.ts";
+import { KubeApiError, ResolverError } from "./errors.ts";
+import { createEndpointSliceApi } from "./kube_api.ts";
+import { runReflector, type SliceState } from "./reflector.ts";
+import { createHttpClient } from "./runtime/http_client.ts";
+import type { Target } from "./target.ts";
+import { trace } from "./trace.ts";
+
+/** The complete set of usable endpoints of a Service at one point. */
+export interface EndpointSnapshot {
+  /** Usable endpoints: ready ones, or serving-while-terminating ones when none is ready. */
+  endpoints: ResolvedEndpoint[];
+  /** The resourceVersion this set reflects. */
+  resourceVersion: string;
+  /** The Service's namespace (the default one when the target had none). */
+  namespace: string;
+  /** The Service's name. */
+  service: string;
+}
+
+/** How to reach the cluster and how to watch; shared by every entry point. */
+export interface WatchSettings {
+  /** Cluster access: a kubeconfig (path or object) or `{ server, token, ... }`; default: `KUBECONFIG`, in-cluster, `~/.kube/config`. */
+  cluster?: ClusterOptions;
+  /**
+   * A watch that receives no byte for this long is restarted, in ms.
+   * @default {150000}
+   */
+  stallTimeoutMs?: number;
+  /** Delays between failed attempts (default 1 s doubling up to 30 s, with jitter). */
+  backoff?: BackoffOptions;
+}
+
+/** Receives a subscription's updates; called asynchronously, never from `subscribeEndpoints` itself. */
+export interface EndpointListener {
+  /** The usable set changed (or this is the first one). */
+  onEndpoints(snapshot: EndpointSnapshot): void;
+  /** A failure; the watch retries by itself unless it is a {@linkcode ConfigError}. */
+  onError(error: ResolverError): void;
+}
+
+interface Subscriber {
+  port: number | string | undefined;
+  listener: EndpointListener;
+  fingerprint?: string;
+}
+
+interface Selection {
+  version: number;
+  endpoints: ResolvedEndpoint[];
+  fingerprint: string;
+}
+
+interface SharedWatch {
+  subscribers: Set<Subscriber>;
+  state?: SliceState;
+  version: number;
+  selections: Map<string, Selection>;
+  stop(): void;
+}
+
+const watches = new Map<string, SharedWatch>();
+const accessCache = new WeakMap<object, Promise<ClusterAccess>>();
+const DEFAULT_ACCESS = {};
+
+/**
+ * Subscribes to the usable endpoints of a Service.
+ *
+ * @param target The Service (namespace defaults to the cluster access's).
+ * @param settings Cluster access and watch timings; the first subscriber of a Service sets the timings.
+ * @param listener Receives snapshots and errors.
+ * @returns A function that ends the subscription.
+ *
+ * @example Subscribing
+ * ```ts ignore
+ * import { subscribeEndpoints } from "./endpoint_subscription.ts";
+ * const unsubscribe = subscribeEndpoints({ scheme: "kubernetes", service: "echo", namespace: "prod", port: "grpc" }, {}, {
+ *   onEndpoints: (snapshot) => console.log(snapshot.endpoints.length),
+ *   onError: (error) => console.error(error.message),
+ * });
+ * unsubscribe();
+ * ```
+ */
+export function subscribeEndpoints(
+  target: Target,
+  settings: WatchSettings,
+  listener: EndpointListener,
+): () => void {
+  const subscriber: Subscriber = { port: target.port, listener };
+  let watch: SharedWatch | undefined;
+  let active = true;
+  accessFor(settings.cluster).then(
+    (access) => {
+      if (!active) return;
+      const namespace = target.namespace ?? access.namespace;
+      const key = `${access.identity}\u0000${namespace}\u0000${target.service}`;
+      watch = watches.get(key) ?? startWatch(key, access, namespace, target.service, settings);
+      watch.subscribers.add(subscriber);
+      if (watch.state) deliver(watch, subscriber, namespace, target.service);
+    },
+    (error) => {
+      if (active) listener.onError(asResolverError(error));
+    },
+  );
+  return () => {
+    active = false;
+    if (!watch) return;
+    watch.subscribers.delete(subscriber);
+    if (watch.subscribers.size === 0) watch.stop();
+    watch = undefined;
+  };
+}
+
+function accessFor(options: ClusterOptions | undefined): Promise<ClusterAccess> {
+  const cacheKey = options ?? DEFAULT_ACCESS;
+  let access = accessCache.get(cacheKey);
+  if (!access) {
+    access = resolveClusterAccess(options);
+    accessCache.set(cacheKey, access);
+    access.catch(() => accessCache.delete(cacheKey));
+  }
+  return access;
+}
+
+function startWatch(
+  key: string,
+  access: ClusterAccess,
+  namespace: string,
+  service: string,
+  settings: WatchSettings,
+): SharedWatch {
+  const controller = new AbortController();
+  const watch: SharedWatch = {
+    subscribers: new Set(),
+    version: 0,
+    selections: new Map(),
+    stop() {
+      if (watches.get(key) === watch) watches.delete(key);
+      controller.abort();
+    },
+  };
+  watches.set(key, watch);
+  trace(`watching endpointslices of service ${service} in namespace ${namespace} at ${access.server}`);
+  (async () => {
+    const client = await createHttpClient(access.tls);
+    try {
+      const api = createEndpointSliceApi(access, client, namespace, service);
+      await runReflector(api, {
+        signal: controller.signal,
+        stallTimeoutMs: settings.stallTimeoutMs,
+        backoff: settings.backoff,
+        onState(state) {
+          watch.state = state;
+          watch.version++;
+          for (const subscriber of watch.subscribers) deliver(watch, subscriber, namespace, service);
+        },
+        onError(error) {
+          for (const subscriber of [...watch.subscribers]) subscriber.listener.onError(error);
+        },
+      });
+    } finally {
+      client.close();
+      trace(`stopped watching service ${service} in namespace ${namespace}`);
+    }
+  })().catch((error) => {
+    for (const subscriber of [...watch.subscribers]) subscriber.listener.onError(asResolverError(error));
+  });
+  return watch;
+}
+
+/** Sends the subscriber the selection for its port when it differs from what it has. */
+function deliver(watch: SharedWatch, subscriber: Subscriber, namespace: string, service: string): void {
+  const state = watch.state!;
+  const portKey = typeof subscriber.port === "number" ? `#${subscriber.port}` : subscriber.port ?? "";
+  let selection = watch.selections.get(portKey);
+  if (selection?.version !== watch.version) {
+    const endpoints = selectEndpoints(state.slices.values(), subscriber.port);
+    const fingerprint = endpointsFingerprint(endpoints);
+    selection = selection?.fingerprint === fingerprint
+      ? { ...selection, version: watch.version }
+      : { version: watch.version, endpoints, fingerprint };
+    watch.selections.set(portKey, selection);
+  }
+  if (selection.fingerprint === subscriber.fingerprint) return;
+  subscriber.fingerprint = selection.fingerprint;
+  const snapshot = { endpoints: selection.endpoints, resourceVersion: state.resourceVersion, namespace, service };
+  queueMicrotask(() => {
+    if (watch.subscribers.has(subscriber)) subscriber.listener.onEndpoints(snapshot);
+  });
+}
+
+function asResolverError(error: unknown): ResolverError {
+  if (error instanceof ResolverError) return error;
+  return new KubeApiError(`Cannot watch endpoints: ${String(error)}`, { cause: error });
+}

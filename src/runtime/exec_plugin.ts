@@ -1,0 +1,157 @@
+/**
+ * The only runtime-specific part of exec credential plugins: running the
+ * command. `node:child_process` works the same on Deno, Bun and Node.
+ *
+ * @module
+ */
+
+import { execFile } from "node:child_process";
+import process from "node:process";
+
+/**
+ * What to run: a kubeconfig `users[].user.exec` stanza, made ready.
+ *
+ * @example Asking for a token
+ * ```ts
+ * import type { ExecPluginRequest } from "./exec_plugin.ts";
+ * const request: ExecPluginRequest = { command: "kubelogin", args: ["get-token"], env: {}, timeoutMs: 60_000 };
+ * ```
+ */
+export interface ExecPluginRequest {
+  /** The program; a bare name is looked up in `PATH`. */
+  command: string;
+  /** Its arguments. */
+  args: string[];
+  /** Variables added to this process's environment (the plugin's `env` and `KUBERNETES_EXEC_INFO`). */
+  env: Record<string, string>;
+  /** Kill the plugin after this many milliseconds. */
+  timeoutMs: number;
+}
+
+/**
+ * How a plugin run ended. Never carries the plugin's standard output when it failed.
+ *
+ * @example Telling success from failure
+ * ```ts
+ * import type { ExecPluginResult } from "./exec_plugin.ts";
+ * function describe(result: ExecPluginResult): string {
+ *   return result.ok ? "finished" : `failed: ${result.reason}`;
+ * }
+ * console.log(describe({ ok: false, reason: "timeout", stderr: "" })); // failed: timeout
+ * ```
+ */
+export type ExecPluginResult =
+  | { ok: true; stdout: string; stderr: string }
+  | {
+    ok: false;
+    /** `not-found`: no such program; `timeout`: killed after `timeoutMs`; `exit`: non-zero status or a signal; `error`: could not start. */
+    reason: "not-found" | "timeout" | "exit" | "error";
+    /** Exit status, when it exited. */
+    exitCode?: number;
+    /** Short description of a start failure or signal (e.g. `EACCES`, `SIGKILL`). */
+    detail?: string;
+    /** What the plugin wrote to standard error. */
+    stderr: string;
+  };
+
+/**
+ * Runs an exec plugin; injectable for tests.
+ *
+ * @example A fake plugin for tests
+ * ```ts
+ * import type { RunExecPlugin } from "./exec_plugin.ts";
+ * const fake: RunExecPlugin = () =>
+ *   Promise.resolve({
+ *     ok: true,
+ *     stderr: "",
+ *     stdout: JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status: { token: "t" } }),
+ *   });
+ * ```
+ */
+export type RunExecPlugin = (
+  request: ExecPluginRequest,
+) => Promise<ExecPluginResult>;
+
+/**
+ * Runs an exec credential plugin with standard input closed, the current
+ * environment plus `request.env`, and a timeout. Never throws.
+ *
+ * @param request Command, arguments, added environment and timeout.
+ * @returns Its standard output and error, or why it failed.
+ *
+ * @example Running a plugin
+ * ```ts ignore
+ * import { runExecPlugin } from "./exec_plugin.ts";
+ * const result = await runExecPlugin({ command: "aws", args: ["eks", "get-token"], env: {}, timeoutMs: 60_000 });
+ * if (result.ok) console.log(JSON.parse(result.stdout).kind);
+ * ```
+ */
+export function runExecPlugin(
+  request: ExecPluginRequest,
+): Promise<ExecPluginResult> {
+  return new Promise((resolve) => {
+    let child;
+    try {
+      child = execFile(
+        request.command,
+        request.args,
+        {
+          env: { ...process.env, ...request.env },
+          timeout: request.timeoutMs,
+          killSignal: "SIGKILL",
+          maxBuffer: 16 * 1024 * 1024,
+          encoding: "utf8",
+          windowsHide: true,
+        },
+        (error, stdout, stderr) => {
+          if (!error) return resolve({ ok: true, stdout, stderr });
+          const failure = error as Error & {
+            code?: unknown;
+            killed?: boolean;
+            signal?: unknown;
+          };
+          if (failure.code === "ENOENT") {
+            return resolve({ ok: false, reason: "not-found", stderr });
+          }
+          if (failure.killed && failure.signal === "SIGKILL") {
+            return resolve({ ok: false, reason: "timeout", stderr });
+          }
+          if (typeof failure.code === "number") {
+            return resolve({
+              ok: false,
+              reason: "exit",
+              exitCode: failure.code,
+              stderr,
+            });
+          }
+          if (typeof failure.signal === "string") {
+            return resolve({
+              ok: false,
+              reason: "exit",
+              detail: failure.signal,
+              stderr,
+            });
+          }
+          // Not `failure.message`: it repeats the command line, whose arguments may hold secrets.
+          const detail = typeof failure.code === "string"
+            ? failure.code
+            : failure.name;
+          resolve({ ok: false, reason: "error", detail, stderr });
+        },
+      );
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      resolve({
+        ok: false,
+        reason: code === "ENOENT" ? "not-found" : "error",
+        detail: typeof code === "string"
+          ? code
+          : (error as Error).name ?? "Error",
+        stderr: "",
+      });
+      return;
+    }
+    child.stdin?.on("error", () => {});
+    child.stdin?.end();
+  });
+}

@@ -1,0 +1,92 @@
+/**
+ * The only runtime-specific part of finding configuration: reading a text
+ * file, the home directory and environment variables. `node:fs/promises`,
+ * `node:os` and `node:process` work the same on Deno, Bun and Node.
+ *
+ * @module
+ */
+
+import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import process from "node:process";
+
+/**
+ * Reads a UTF-8 text file.
+ *
+ * @param path The file to read.
+ * @returns Its text, or `undefined` when the file does not exist.
+ * @throws {Error} Other failures of the file system (permission denied, a
+ * folder instead of a file), as the runtime reports them.
+ *
+ * @example Reading a file that may be missing
+ * ```ts
+ * import { readTextFile } from "./files.ts";
+ * const text = await readTextFile("/no/such/file");
+ * console.log(text === undefined);
+ * ```
+ */
+export async function readTextFile(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The current user's home directory.
+ *
+ * @returns The path, or `undefined` when the runtime cannot tell.
+ *
+ * @example Locating the default kubeconfig
+ * ```ts
+ * import { homeDirectory } from "./files.ts";
+ * console.log(`${homeDirectory()}/.kube/config`);
+ * ```
+ */
+export function homeDirectory(): string | undefined {
+  try {
+    return homedir() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Looks up an environment variable.
+ *
+ * @param name The variable.
+ * @returns Its value, or `undefined` when unset or not readable (Deno
+ * without `--allow-env`).
+ *
+ * @example Reading KUBECONFIG
+ * ```ts
+ * import { environmentVariable } from "./files.ts";
+ * console.log(environmentVariable("KUBECONFIG") ?? "unset");
+ * ```
+ */
+export function environmentVariable(name: string): string | undefined {
+  try {
+    return process.env[name];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The separator of path lists such as `KUBECONFIG`: `;` on Windows, `:`
+ * elsewhere.
+ *
+ * @returns The separator.
+ *
+ * @example Splitting KUBECONFIG
+ * ```ts
+ * import { pathListSeparator } from "./files.ts";
+ * console.log("/a:/b".split(pathListSeparator()));
+ * ```
+ */
+export function pathListSeparator(): string {
+  return process.platform === "win32" ? ";" : ":";
+}

@@ -1,0 +1,243 @@
+/**
+ * Kubernetes `Status` bodies for the fake API server's error answers, with
+ * the real server's reasons and wording. Private to the fake API server.
+ *
+ * @module
+ */
+
+import type { InjectedFailure } from "./fake_api_server.ts";
+
+/** An error answer: the HTTP status, a Status body and extra headers. */
+export class HttpError extends Error {
+  /** The HTTP status. */
+  readonly code: number;
+  /** The Status body. */
+  readonly body: Record<string, unknown>;
+  /** Extra response headers, e.g. `Retry-After`. */
+  readonly headers: Record<string, string>;
+
+  /**
+   * @param code The HTTP status.
+   * @param body The Status body.
+   * @param headers Extra response headers.
+   */
+  constructor(
+    code: number,
+    body: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ) {
+    super(String(body.message));
+    this.name = "HttpError";
+    this.code = code;
+    this.body = body;
+    this.headers = headers;
+  }
+}
+
+/**
+ * A `Status` object with `status: "Failure"`, keys in the real server's order.
+ *
+ * @param code The HTTP status, repeated as `code`.
+ * @param reason The machine-readable reason, e.g. `Expired`.
+ * @param message The human-readable message.
+ * @param extra `metadata` (e.g. a `continue` token) and `details`.
+ * @returns The Status object.
+ */
+export function status(
+  code: number,
+  reason: string,
+  message: string,
+  extra: {
+    metadata?: Record<string, unknown>;
+    details?: Record<string, unknown>;
+  } = {},
+): Record<string, unknown> {
+  return {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: extra.metadata ?? {},
+    status: "Failure",
+    message,
+    reason,
+    ...(extra.details === undefined ? {} : { details: extra.details }),
+    code,
+  };
+}
+
+/** `400 BadRequest`. */
+export function badRequest(message: string): HttpError {
+  return new HttpError(400, status(400, "BadRequest", message));
+}
+
+/** `401 Unauthorized`, as the real server words it. */
+export function unauthorized(): HttpError {
+  return new HttpError(401, status(401, "Unauthorized", "Unauthorized"));
+}
+
+/** `404 NotFound` for a path the server does not serve. */
+export function notFound(): HttpError {
+  return new HttpError(
+    404,
+    status(404, "NotFound", "the server could not find the requested resource", {
+      details: {},
+    }),
+  );
+}
+
+/** `405 MethodNotAllowed`. */
+export function methodNotAllowed(): HttpError {
+  return new HttpError(
+    405,
+    status(
+      405,
+      "MethodNotAllowed",
+      "the server does not allow this method on the requested resource",
+      { details: {} },
+    ),
+  );
+}
+
+/** `422 Invalid` for list or watch options that do not go together. */
+export function invalidListOptions(field: string, detail: string): HttpError {
+  return new HttpError(
+    422,
+    status(
+      422,
+      "Invalid",
+      `ListOptions.meta.k8s.io "" is invalid: ${field}: ${detail}`,
+      {
+        details: {
+          group: "meta.k8s.io",
+          kind: "ListOptions",
+          causes: [{ reason: "FieldValueForbidden", message: detail, field }],
+        },
+      },
+    ),
+  );
+}
+
+/** The `too old resource version: X (Y)` Status, for lists and watch ERROR events. */
+export function tooOldStatus(
+  requested: number,
+  compacted: number,
+): Record<string, unknown> {
+  return status(
+    410,
+    "Expired",
+    `too old resource version: ${requested} (${compacted})`,
+  );
+}
+
+/**
+ * `410 Expired` for a continue token older than the compaction point, with
+ * a token that continues from the same key at the current state.
+ */
+export function expiredContinue(inconsistentContinue: string): HttpError {
+  return new HttpError(
+    410,
+    status(
+      410,
+      "Expired",
+      "The provided continue parameter is too old to display a consistent list result. " +
+        "You can start a new list without the continue parameter, or use the continue token in this " +
+        "response to retrieve the remainder of the results. Continuing with the provided token results " +
+        "in an inconsistent list - objects that were created, modified, or deleted between the time the " +
+        "first chunk was returned and now may show up in the list.",
+      { metadata: { continue: inconsistentContinue } },
+    ),
+  );
+}
+
+/** `504 Timeout` with the `ResourceVersionTooLarge` cause and `Retry-After: 1`. */
+export function tooLarge(wanted: number, current: number): HttpError {
+  return new HttpError(
+    504,
+    status(
+      504,
+      "Timeout",
+      `Timeout: Too large resource version: ${wanted}, current: ${current}`,
+      {
+        details: {
+          causes: [{
+            reason: "ResourceVersionTooLarge",
+            message: "Too large resource version",
+          }],
+          retryAfterSeconds: 1,
+        },
+      },
+    ),
+    { "Retry-After": "1" },
+  );
+}
+
+/** `500 InternalError` for a bug in the fake itself. */
+export function internalError(error: unknown): HttpError {
+  return new HttpError(
+    500,
+    status(500, "InternalError", `Internal error occurred: ${String(error)}`),
+  );
+}
+
+const DEFAULT_FAILURES: Record<number, [reason: string, message: string]> = {
+  400: ["BadRequest", "the server rejected our request for an unknown reason"],
+  401: ["Unauthorized", "Unauthorized"],
+  404: ["NotFound", "the server could not find the requested resource"],
+  409: ["Conflict", "the server reported a conflict"],
+  410: ["Expired", "too old resource version"],
+  422: [
+    "Invalid",
+    "the server rejected our request due to an error in our request",
+  ],
+  429: ["TooManyRequests", "Too many requests, please try again later."],
+  500: ["InternalError", "Internal error occurred: injected failure"],
+  503: [
+    "ServiceUnavailable",
+    "the server is currently unable to handle the request",
+  ],
+  504: [
+    "Timeout",
+    "the server was unable to return a response in the time allotted, but may still be processing the request",
+  ],
+};
+
+/**
+ * The answer to a request hit by `failNext()`: the given status, reason and
+ * message, or the real server's usual ones for that status.
+ *
+ * @param failure What to inject.
+ * @param verb `list` or `watch`, for a 403's wording.
+ * @param namespace The request's namespace, for a 403's wording.
+ * @returns The error answer.
+ */
+export function injectedFailure(
+  failure: InjectedFailure,
+  verb: "list" | "watch",
+  namespace: string | undefined,
+): HttpError {
+  const forbidden =
+    `endpointslices.discovery.k8s.io is forbidden: User "system:serviceaccount:default:default" ` +
+    `cannot ${verb} resource "endpointslices" in API group "discovery.k8s.io" ` +
+    (namespace === undefined
+      ? "at the cluster scope"
+      : `in the namespace "${namespace}"`);
+  const [defaultReason, defaultMessage] = failure.status === 403
+    ? ["Forbidden", forbidden]
+    : DEFAULT_FAILURES[failure.status] ??
+      [
+        failure.status >= 500 ? "InternalError" : "BadRequest",
+        "injected failure",
+      ];
+  const retry = failure.retryAfterSeconds;
+  return new HttpError(
+    failure.status,
+    status(
+      failure.status,
+      failure.reason ?? defaultReason,
+      failure.message ?? defaultMessage,
+      {
+        details: retry === undefined ? undefined : { retryAfterSeconds: retry },
+      },
+    ),
+    retry === undefined ? {} : { "Retry-After": String(retry) },
+  );
+}

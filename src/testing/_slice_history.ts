@@ -1,0 +1,118 @@
+/**
+ * The fake API server's storage: the current EndpointSlices, every change
+ * since the last compaction (like etcd's revision history), and the state at
+ * the compaction point, so any state since then can be rebuilt. Private to
+ * the fake API server.
+ *
+ * @module
+ */
+
+import type { EndpointSlice } from "./fake_api_server.ts";
+
+/** The type of a stored change, as watch events name it. */
+export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
+
+/** One stored change; `object` carries the change's resourceVersion. */
+export interface Change {
+  /** What happened. */
+  readonly type: ChangeType;
+  /** The global resourceVersion this change created. */
+  readonly rv: number;
+  /** `namespace/name`. */
+  readonly key: string;
+  /** The new state; for DELETED the last state with the deletion's resourceVersion. */
+  readonly object: EndpointSlice;
+  /** The state before the change, absent for ADDED. */
+  readonly prev?: EndpointSlice;
+}
+
+/** The storage of the fake API server. */
+export interface SliceHistory {
+  /** The current global resourceVersion. */
+  readonly rv: number;
+  /** Changes at or below this resourceVersion are forgotten. */
+  readonly compactedRv: number;
+  /** The current state by `namespace/name`; do not mutate. */
+  readonly current: ReadonlyMap<string, EndpointSlice>;
+  /** The next resourceVersion, not yet used. */
+  nextRv(): number;
+  /** Stores a change whose object already carries `nextRv()`. */
+  record(
+    type: ChangeType,
+    key: string,
+    object: EndpointSlice,
+    prev?: EndpointSlice,
+  ): Change;
+  /** Changes with a resourceVersion above `rv`, oldest first. */
+  changesAfter(rv: number): readonly Change[];
+  /** The state at `rv`, which must be in [compactedRv, rv]. */
+  stateAt(rv: number): ReadonlyMap<string, EndpointSlice>;
+  /** Forgets every change up to the current resourceVersion. */
+  compact(): void;
+}
+
+/** The first resourceVersion; "0" stays free for its special meaning. */
+const INITIAL_RV = 1;
+
+/**
+ * Creates empty storage at resourceVersion 1.
+ *
+ * @returns The storage.
+ */
+export function createSliceHistory(): SliceHistory {
+  let rv = INITIAL_RV;
+  let compactedRv = INITIAL_RV;
+  let base = new Map<string, EndpointSlice>();
+  let changes: Change[] = [];
+  const current = new Map<string, EndpointSlice>();
+
+  return {
+    get rv() {
+      return rv;
+    },
+    get compactedRv() {
+      return compactedRv;
+    },
+    current,
+    nextRv() {
+      return rv + 1;
+    },
+    record(type, key, object, prev) {
+      rv += 1;
+      const change: Change = prev === undefined
+        ? { type, rv, key, object }
+        : { type, rv, key, object, prev };
+      changes.push(change);
+      if (type === "DELETED") current.delete(key);
+      else current.set(key, object);
+      return change;
+    },
+    changesAfter(after) {
+      if (after >= rv) return [];
+      // Changes are sorted by rv; find the first one above `after`.
+      let low = 0;
+      let high = changes.length;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if (changes[mid].rv > after) high = mid;
+        else low = mid + 1;
+      }
+      return changes.slice(low);
+    },
+    stateAt(at) {
+      if (at >= rv) return current;
+      const state = new Map(base);
+      for (const change of changes) {
+        if (change.rv > at) break;
+        if (change.type === "DELETED") state.delete(change.key);
+        else state.set(change.key, change.object);
+      }
+      return state;
+    },
+    compact() {
+      compactedRv = rv;
+      base = new Map(current);
+      changes = [];
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * The runtime-agnostic core as an async iterable: every snapshot is the
+ * complete set of usable endpoints of a Service.
+ *
+ * @module
+ */
+
+import {
+  type EndpointSnapshot,
+  subscribeEndpoints,
+  type WatchSettings,
+} from "./endpoint_subscription.ts";
+import { ConfigError, type ResolverError } from "./errors.ts";
+import { parseTarget, type Target } from "./target.ts";
+
+/** Options of {@linkcode watchEndpoints}. */
+export interface WatchEndpointsOptions extends WatchSettings {
+  /** Ends the iteration quietly. */
+  signal?: AbortSignal;
+  /**
+   * Receives API failures (401, 403, unreachable server, ...). The watch
+   * retries by itself and keeps the last snapshot; without this callback
+   * failures are only traced.
+   */
+  onError?: (error: ResolverError) => void;
+}
+
+/**
+ * Follows the usable endpoints of a Service: a snapshot after the first
+ * LIST, then one whenever the usable set changes. Shares one LIST+WATCH
+ * per Service with every other caller and channel in the process.
+ *
+ * @param target A target such as `kubernetes:///echo.prod:grpc`, or a parsed {@linkcode Target}.
+ * @param options Cluster access, `signal`, `onError`, watch timings.
+ * @returns The snapshots; a slow consumer gets the latest one.
+ * @throws {TargetError} When the target cannot be parsed.
+ * @throws {ConfigError} When no cluster access can be set up.
+ *
+ * @example Printing the pods of a Service
+ * ```ts ignore
+ * import { watchEndpoints } from "@kgr/resolver";
+ * const signal = AbortSignal.timeout(60_000);
+ * for await (const snapshot of watchEndpoints("kubernetes:///echo.prod:grpc", { signal })) {
+ *   console.log(snapshot.endpoints.map((endpoint) => endpoint.podName));
+ * }
+ * ```
+ */
+export async function* watchEndpoints(
+  target: string | Target,
+  options: WatchEndpointsOptions = {},
+): AsyncGenerator<EndpointSnapshot, void, undefined> {
+  const parsed = typeof target === "string" ? parseTarget(target) : target;
+  const { signal, onError } = options;
+  if (signal?.aborted) return;
+  let latest: EndpointSnapshot | undefined;
+  let fatal: ResolverError | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  const unsubscribe = subscribeEndpoints(parsed, options, {
+    onEndpoints(snapshot) {
+      latest = snapshot;
+      notify();
+    },
+    onError(error) {
+      if (error instanceof ConfigError) fatal = error;
+      else onError?.(error);
+      notify();
+    },
+  });
+  signal?.addEventListener("abort", notify);
+  try {
+    while (!signal?.aborted) {
+      if (fatal) throw fatal;
+      if (latest) {
+        const snapshot = latest;
+        latest = undefined;
+        yield snapshot;
+        continue;
+      }
+      await new Promise<void>((resolve) => wake = resolve);
+    }
+  } finally {
+    signal?.removeEventListener("abort", notify);
+    unsubscribe();
+  }
+}

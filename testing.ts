@@ -1,0 +1,41 @@
+/**
+ * An embedded fake of the Kubernetes EndpointSlice API, for testing gRPC
+ * clients that use `@kgr/resolver` without a cluster: list and watch with
+ * resourceVersions, pagination, bookmarks, 410 after compaction, bearer
+ * tokens, injected errors, and methods to change slices.
+ *
+ * @example A Service with two pods, served to the resolver
+ * ```ts ignore
+ * import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
+ * import { register } from "@kgr/resolver";
+ *
+ * const api = await startFakeApiServer();
+ * api.applySlice(endpointSlice({
+ *   namespace: "shop",
+ *   service: "cart",
+ *   port: { name: "grpc", port: 50051 },
+ *   endpoints: [{ ip: "127.0.0.2", pod: "cart-0" }, { ip: "127.0.0.3", pod: "cart-1" }],
+ * }));
+ * register({ cluster: { kubeconfig: api.kubeconfig({ namespace: "shop" }) } });
+ * ```
+ *
+ * @module
+ */
+
+export { endpointSlice, startFakeApiServer } from "./src/testing/fake_api_server.ts";
+export type {
+  AddressType,
+  Endpoint,
+  EndpointConditions,
+  EndpointParams,
+  EndpointPort,
+  EndpointSlice,
+  EndpointSliceInput,
+  EndpointSliceParams,
+  FakeApiServer,
+  FakeApiServerOptions,
+  InjectedFailure,
+  KubeconfigOptions,
+  ObjectReference,
+  RecordedRequest,
+} from "./src/testing/fake_api_server.ts";

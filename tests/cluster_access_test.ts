@@ -1,0 +1,697 @@
+import assert from "node:assert/strict";
+import { inspect } from "node:util";
+import { stringify } from "yaml";
+import {
+  type Environment,
+  resolveClusterAccess,
+} from "../src/cluster_access.ts";
+import { ConfigError } from "../src/errors.ts";
+import { readTextFile } from "../src/runtime/files.ts";
+import { setTraceSink } from "../src/trace.ts";
+
+const CA = "-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n";
+const SA = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/** An environment with only the given variables and files; no home directory. */
+function fakeEnvironment(
+  vars: Record<string, string>,
+  files: Record<string, string>,
+  extra: Partial<Environment> = {},
+): Environment {
+  return {
+    env: (name) => vars[name],
+    homeDirectory: () => undefined,
+    readFile: (path) => Promise.resolve(files[path]),
+    ...extra,
+  };
+}
+
+const IN_CLUSTER_VARS = {
+  KUBERNETES_SERVICE_HOST: "10.96.0.1",
+  KUBERNETES_SERVICE_PORT: "443",
+};
+const SA_FILES = {
+  [`${SA}/token`]: "sa-token\n",
+  [`${SA}/ca.crt`]: CA,
+  [`${SA}/namespace`]: "shop\n",
+};
+
+function kubeconfigText(
+  server: string,
+  extra: { namespace?: string; token?: string } = {},
+): string {
+  return stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    "current-context": "dev",
+    clusters: [{ name: "dev-cluster", cluster: { server } }],
+    users: [{ name: "dev-user", user: { token: extra.token ?? "kube-token" } }],
+    contexts: [{
+      name: "dev",
+      context: {
+        cluster: "dev-cluster",
+        user: "dev-user",
+        ...(extra.namespace ? { namespace: extra.namespace } : {}),
+      },
+    }],
+  });
+}
+
+async function rejectsConfig(
+  promise: Promise<unknown>,
+  message: RegExp,
+): Promise<ConfigError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(
+    caught instanceof ConfigError,
+    `expected a ConfigError, got ${caught}`,
+  );
+  assert.match(caught.message, message);
+  return caught;
+}
+
+Deno.test("resolveClusterAccess() uses the in-cluster service account from an injected folder", async () => {
+  const access = await resolveClusterAccess(
+    {},
+    fakeEnvironment(IN_CLUSTER_VARS, SA_FILES),
+  );
+  assert.equal(access.server, "https://10.96.0.1:443");
+  assert.equal(access.namespace, "shop");
+  assert.equal(access.tls.ca, CA);
+  assert.equal(access.tls.caSource, `${SA}/ca.crt`);
+  assert.equal(access.source, "in-cluster service account");
+  assert.equal(
+    access.identity,
+    `https://10.96.0.1:443 service account token ${SA}/token`,
+  );
+  assert.equal(await access.credentials.authorization(), "Bearer sa-token");
+});
+
+Deno.test("resolveClusterAccess() brackets an IPv6 KUBERNETES_SERVICE_HOST", async () => {
+  const access = await resolveClusterAccess(
+    {},
+    fakeEnvironment({
+      KUBERNETES_SERVICE_HOST: "fd00:10:96::1",
+      KUBERNETES_SERVICE_PORT: "443",
+    }, SA_FILES),
+  );
+  assert.equal(access.server, "https://[fd00:10:96::1]:443");
+});
+
+Deno.test("resolveClusterAccess() reads the service account from serviceAccountDirectory", async () => {
+  const access = await resolveClusterAccess(
+    {},
+    fakeEnvironment(IN_CLUSTER_VARS, { "/sa/token": "other" }, {
+      serviceAccountDirectory: "/sa",
+    }),
+  );
+  assert.equal(await access.credentials.authorization(), "Bearer other");
+  assert.equal(access.namespace, "default");
+  assert.equal(access.tls.ca, undefined);
+  assert.match(access.tls.caSource, /^the system trust store/);
+});
+
+Deno.test("resolveClusterAccess() re-reads the in-cluster token after 60 seconds and after invalidate()", async () => {
+  const files: Record<string, string> = { ...SA_FILES };
+  let now = 0;
+  const access = await resolveClusterAccess(
+    {},
+    fakeEnvironment(IN_CLUSTER_VARS, files, { now: () => now }),
+  );
+  assert.equal(await access.credentials.authorization(), "Bearer sa-token");
+  files[`${SA}/token`] = "rotated-1";
+  now += 30_000;
+  assert.equal(await access.credentials.authorization(), "Bearer sa-token");
+  now += 30_000;
+  assert.equal(await access.credentials.authorization(), "Bearer rotated-1");
+  files[`${SA}/token`] = "rotated-2";
+  access.credentials.invalidate();
+  assert.equal(await access.credentials.authorization(), "Bearer rotated-2");
+});
+
+Deno.test("resolveClusterAccess() rejects a KUBERNETES_SERVICE_PORT that is not a port", async () => {
+  await rejectsConfig(
+    resolveClusterAccess(
+      {},
+      fakeEnvironment(
+        { ...IN_CLUSTER_VARS, KUBERNETES_SERVICE_PORT: "https" },
+        SA_FILES,
+      ),
+    ),
+    /KUBERNETES_SERVICE_PORT must be a port number 1-65535: current value is "https"/,
+  );
+});
+
+Deno.test("resolveClusterAccess() prefers KUBECONFIG over the in-cluster service account", async () => {
+  const files = {
+    ...SA_FILES,
+    "/k/config": kubeconfigText("https://kc.example:6443"),
+  };
+  const access = await resolveClusterAccess(
+    {},
+    fakeEnvironment({ ...IN_CLUSTER_VARS, KUBECONFIG: "/k/config" }, files),
+  );
+  assert.equal(access.server, "https://kc.example:6443");
+  assert.equal(access.source, 'kubeconfig /k/config (context "dev")');
+  assert.equal(
+    access.identity,
+    'https://kc.example:6443 user "dev-user" of /k/config',
+  );
+  assert.equal(await access.credentials.authorization(), "Bearer kube-token");
+});
+
+Deno.test("resolveClusterAccess() merges a KUBECONFIG list, first file winning", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/first`,
+    stringify({
+      users: [{ name: "dev-user", user: { token: "first-token" } }],
+    }),
+  );
+  await Deno.writeTextFile(
+    `${dir}/second`,
+    kubeconfigText("https://second.example", { token: "second-token" }),
+  );
+  const access = await resolveClusterAccess(
+    {},
+    {
+      env: (
+        name,
+      ) => (name === "KUBECONFIG"
+        ? `${dir}/first::${dir}/missing:${dir}/second`
+        : undefined),
+    },
+  );
+  assert.equal(access.server, "https://second.example");
+  assert.equal(await access.credentials.authorization(), "Bearer first-token");
+  assert.equal(
+    access.source,
+    `kubeconfig ${dir}/first, ${dir}/second (context "dev")`,
+  );
+});
+
+Deno.test("resolveClusterAccess() prefers the in-cluster service account over ~/.kube/config", async () => {
+  const files = {
+    ...SA_FILES,
+    "/home/me/.kube/config": kubeconfigText("https://home.example"),
+  };
+  const access = await resolveClusterAccess(
+    {},
+    fakeEnvironment(IN_CLUSTER_VARS, files, {
+      homeDirectory: () => "/home/me",
+    }),
+  );
+  assert.equal(access.source, "in-cluster service account");
+});
+
+Deno.test("resolveClusterAccess() falls back to ~/.kube/config outside a cluster", async () => {
+  const files = {
+    "/home/me/.kube/config": kubeconfigText("https://home.example"),
+  };
+  const access = await resolveClusterAccess(
+    {},
+    fakeEnvironment({}, files, { homeDirectory: () => "/home/me" }),
+  );
+  assert.equal(access.server, "https://home.example");
+  assert.equal(
+    access.source,
+    'kubeconfig /home/me/.kube/config (context "dev")',
+  );
+});
+
+Deno.test("resolveClusterAccess() falls back to ~/.kube/config when the service account token is missing", async () => {
+  const files = {
+    "/home/me/.kube/config": kubeconfigText("https://home.example"),
+  };
+  const access = await resolveClusterAccess(
+    {},
+    fakeEnvironment(IN_CLUSTER_VARS, files, {
+      homeDirectory: () => "/home/me",
+    }),
+  );
+  assert.equal(access.server, "https://home.example");
+});
+
+Deno.test("resolveClusterAccess() goes from a KUBECONFIG of missing files to in-cluster, not to ~/.kube/config", async () => {
+  const files = {
+    ...SA_FILES,
+    "/home/me/.kube/config": kubeconfigText("https://home.example"),
+  };
+  const access = await resolveClusterAccess(
+    {},
+    fakeEnvironment(
+      { ...IN_CLUSTER_VARS, KUBECONFIG: "/nope/a:/nope/b" },
+      files,
+      { homeDirectory: () => "/home/me" },
+    ),
+  );
+  assert.equal(access.source, "in-cluster service account");
+  await rejectsConfig(
+    resolveClusterAccess(
+      {},
+      fakeEnvironment({ KUBECONFIG: "/nope/a" }, {
+        "/home/me/.kube/config": kubeconfigText("https://home.example"),
+      }, {
+        homeDirectory: () => "/home/me",
+      }),
+    ),
+    /KUBECONFIG=\/nope\/a \(no listed file exists\).*~\/.kube\/config \(skipped because KUBECONFIG is set/,
+  );
+});
+
+Deno.test("resolveClusterAccess() says what it tried when nothing is found", async () => {
+  await rejectsConfig(
+    resolveClusterAccess(
+      {},
+      fakeEnvironment({}, {}, { homeDirectory: () => "/home/me" }),
+    ),
+    /^Cannot find a Kubernetes cluster to talk to: tried KUBECONFIG \(not set\); in-cluster \(KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set\); \/home\/me\/.kube\/config \(does not exist\): set KUBECONFIG/,
+  );
+});
+
+Deno.test("resolveClusterAccess() takes an explicit kubeconfig path over KUBECONFIG", async () => {
+  const files = {
+    "/a/config": kubeconfigText("https://a.example"),
+    "/b/config": kubeconfigText("https://b.example"),
+  };
+  const access = await resolveClusterAccess(
+    { kubeconfig: "/b/config" },
+    fakeEnvironment({ KUBECONFIG: "/a/config" }, files),
+  );
+  assert.equal(access.server, "https://b.example");
+  const error = await rejectsConfig(
+    resolveClusterAccess(
+      { kubeconfig: "/c/config" },
+      fakeEnvironment({}, files),
+    ),
+    /^Cannot load kubeconfig \/c\/config \(options.kubeconfig\): the file does not exist: fix the path$/,
+  );
+  assert.equal(error.file, "/c/config");
+});
+
+Deno.test("resolveClusterAccess() takes a kubeconfig object with a context", async () => {
+  const access = await resolveClusterAccess(
+    {
+      kubeconfig: {
+        clusters: [{ name: "c", cluster: { server: "https://obj.example/" } }],
+        contexts: [{
+          name: "x",
+          context: { cluster: "c", namespace: "obj-ns" },
+        }],
+      },
+      context: "x",
+    },
+    fakeEnvironment({}, {}),
+  );
+  assert.equal(access.server, "https://obj.example");
+  assert.equal(access.namespace, "obj-ns");
+  assert.equal(access.identity, "https://obj.example anonymous");
+  assert.equal(
+    access.source,
+    'kubeconfig object from options.kubeconfig (context "x")',
+  );
+});
+
+Deno.test("resolveClusterAccess() uses options.server alone without looking at the environment", async () => {
+  const access = await resolveClusterAccess(
+    { server: "https://127.0.0.1:6443", token: "opt-token", ca: CA },
+    fakeEnvironment({ ...IN_CLUSTER_VARS, KUBECONFIG: "/k" }, SA_FILES),
+  );
+  assert.equal(access.server, "https://127.0.0.1:6443");
+  assert.equal(access.source, "options");
+  assert.equal(access.tls.ca, CA);
+  assert.equal(access.tls.caSource, "options.ca");
+  assert.equal(await access.credentials.authorization(), "Bearer opt-token");
+  assert.match(
+    access.identity,
+    /^https:\/\/127\.0\.0\.1:6443 token sha256:[0-9a-f]{16}$/,
+  );
+  assert.equal(access.namespace, "shop"); // from the service-account namespace file, as the chain says
+});
+
+Deno.test("resolveClusterAccess() lets options override what the kubeconfig says", async () => {
+  const files = {
+    "/k/config": kubeconfigText("https://kc.example", { namespace: "kc-ns" }),
+    "/run/token": "file-token",
+    "/run/ca.crt": CA,
+  };
+  const access = await resolveClusterAccess(
+    {
+      tokenFile: "/run/token",
+      caFile: "/run/ca.crt",
+      namespace: "mine",
+      tlsServerName: "api.internal",
+    },
+    fakeEnvironment({ KUBECONFIG: "/k/config" }, files),
+  );
+  assert.equal(access.server, "https://kc.example");
+  assert.equal(access.namespace, "mine");
+  assert.equal(await access.credentials.authorization(), "Bearer file-token");
+  assert.equal(access.tls.ca, CA);
+  assert.equal(access.tls.caSource, "options.caFile /run/ca.crt");
+  assert.equal(access.tls.serverName, "api.internal");
+  assert.equal(access.identity, "https://kc.example token file /run/token");
+  assert.equal(
+    access.source,
+    'kubeconfig /k/config (context "dev") with options.caFile, options.tlsServerName, options.tokenFile, options.namespace',
+  );
+});
+
+Deno.test("resolveClusterAccess() skips TLS verification only when options say so explicitly", async () => {
+  const base = { server: "https://127.0.0.1:6443" };
+  assert.equal(
+    (await resolveClusterAccess(base, fakeEnvironment({}, {}))).tls
+      .insecureSkipVerify,
+    undefined,
+  );
+  const insecure = await resolveClusterAccess({
+    ...base,
+    insecureSkipTlsVerify: true,
+  }, fakeEnvironment({}, {}));
+  assert.equal(insecure.tls.insecureSkipVerify, true);
+  assert.equal(insecure.tls.ca, undefined);
+  await rejectsConfig(
+    resolveClusterAccess(
+      { ...base, insecureSkipTlsVerify: true, ca: CA },
+      fakeEnvironment({}, {}),
+    ),
+    /options.insecureSkipTlsVerify and a CA \(options.ca or options.caFile\) are both set: keep one/,
+  );
+});
+
+Deno.test("resolveClusterAccess() with options.context skips the in-cluster service account", async () => {
+  const files = {
+    ...SA_FILES,
+    "/home/me/.kube/config": kubeconfigText("https://home.example"),
+  };
+  const access = await resolveClusterAccess(
+    { context: "dev" },
+    fakeEnvironment(IN_CLUSTER_VARS, files, {
+      homeDirectory: () => "/home/me",
+    }),
+  );
+  assert.equal(access.server, "https://home.example");
+  await rejectsConfig(
+    resolveClusterAccess(
+      { context: "dev" },
+      fakeEnvironment(IN_CLUSTER_VARS, SA_FILES),
+    ),
+    /in-cluster \(skipped: options.context needs a kubeconfig\)/,
+  );
+});
+
+Deno.test("resolveClusterAccess() picks the namespace: options, context, POD_NAMESPACE, service account, default", async () => {
+  const kubeconfig = (namespace?: string) => ({
+    "/k": kubeconfigText("https://kc.example", namespace ? { namespace } : {}),
+  });
+  const vars = { KUBECONFIG: "/k" };
+  const ns = async (
+    options: { namespace?: string },
+    extraVars: Record<string, string>,
+    files: Record<string, string>,
+  ) =>
+    (await resolveClusterAccess(
+      options,
+      fakeEnvironment({ ...vars, ...extraVars }, files),
+    )).namespace;
+  const saNamespace = { [`${SA}/namespace`]: "from-file" };
+  assert.equal(
+    await ns({ namespace: "opt" }, { POD_NAMESPACE: "pod" }, {
+      ...kubeconfig("ctx"),
+      ...saNamespace,
+    }),
+    "opt",
+  );
+  assert.equal(
+    await ns({}, { POD_NAMESPACE: "pod" }, {
+      ...kubeconfig("ctx"),
+      ...saNamespace,
+    }),
+    "ctx",
+  );
+  assert.equal(
+    await ns({}, { POD_NAMESPACE: "pod" }, { ...kubeconfig(), ...saNamespace }),
+    "pod",
+  );
+  assert.equal(
+    await ns({}, {}, { ...kubeconfig(), ...saNamespace }),
+    "from-file",
+  );
+  assert.equal(await ns({}, {}, kubeconfig()), "default");
+});
+
+Deno.test("resolveClusterAccess() rejects a namespace that is not a DNS label", async () => {
+  await rejectsConfig(
+    resolveClusterAccess(
+      { server: "https://k", namespace: "Bad_NS" },
+      fakeEnvironment({}, {}),
+    ),
+    /^Cannot use namespace "Bad_NS" from options.namespace: a namespace is a lowercase RFC 1123 label/,
+  );
+});
+
+Deno.test("resolveClusterAccess() rejects conflicting and malformed options", async () => {
+  await rejectsConfig(
+    resolveClusterAccess(
+      { server: "https://k", token: "a", tokenFile: "/b" },
+      fakeEnvironment({}, {}),
+    ),
+    /options.token and options.tokenFile are both set: keep one/,
+  );
+  await rejectsConfig(
+    resolveClusterAccess(
+      { server: "https://k", cert: CA },
+      fakeEnvironment({}, {}),
+    ),
+    /a client certificate needs both cert and key: set options.key or options.keyFile/,
+  );
+  await rejectsConfig(
+    resolveClusterAccess(
+      { server: "https://k", ca: btoa(CA) },
+      fakeEnvironment({}, {}),
+    ),
+    /options.ca must be PEM text/,
+  );
+  await rejectsConfig(
+    resolveClusterAccess({ server: "not a url" }, fakeEnvironment({}, {})),
+    /options.server is not a valid URL/,
+  );
+  await rejectsConfig(
+    resolveClusterAccess(
+      { server: "https://k", caFile: "/none" },
+      fakeEnvironment({}, {}),
+    ),
+    /options.caFile \/none does not exist: fix the path/,
+  );
+});
+
+Deno.test("resolveClusterAccess() gives different identities to different tokens and the same to the same", async () => {
+  const env = fakeEnvironment({}, {});
+  const a = await resolveClusterAccess({
+    server: "https://k",
+    token: "token-a",
+  }, env);
+  const b = await resolveClusterAccess({
+    server: "https://k",
+    token: "token-b",
+  }, env);
+  const a2 = await resolveClusterAccess({
+    server: "https://k/",
+    token: "token-a",
+  }, env);
+  assert.notEqual(a.identity, b.identity);
+  assert.equal(a.identity, a2.identity);
+  assert.ok(!a.identity.includes("token-a"));
+});
+
+Deno.test("resolveClusterAccess() works with the real file system and an exec plugin from KUBECONFIG", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/plugin`,
+    '#!/bin/sh\nprintf \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"exec-%s"}}\' "$EXTRA"\n',
+  );
+  await Deno.chmod(`${dir}/plugin`, 0o755);
+  await Deno.writeTextFile(
+    `${dir}/config`,
+    stringify({
+      "current-context": "eks",
+      clusters: [{ name: "c", cluster: { server: "https://eks.example" } }],
+      users: [{
+        name: "u",
+        user: {
+          exec: {
+            apiVersion: "client.authentication.k8s.io/v1",
+            command: "./plugin",
+            env: [{ name: "EXTRA", value: "ok" }],
+            interactiveMode: "IfAvailable",
+          },
+        },
+      }],
+      contexts: [{ name: "eks", context: { cluster: "c", user: "u" } }],
+    }),
+  );
+  const access = await resolveClusterAccess({}, {
+    env: (name) => (name === "KUBECONFIG" ? `${dir}/config` : undefined),
+    readFile: readTextFile,
+  });
+  assert.equal(await access.credentials.authorization(), "Bearer exec-ok");
+  assert.equal(typeof access.credentials.clientCertificate, "function");
+});
+
+Deno.test("resolveClusterAccess() never shows a token, password or key in output, errors or traces", async () => {
+  const canary = "CANARY-7f3a9b";
+  const key =
+    `-----BEGIN PRIVATE KEY-----\n${canary}-key\n-----END PRIVATE KEY-----\n`;
+  const cert =
+    "-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n";
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/plugin`,
+    `#!/bin/sh\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${canary}-exec","expirationTimestamp":"2099-01-01T00:00:00Z"}}'\n`,
+  );
+  await Deno.chmod(`${dir}/plugin`, 0o755);
+  await Deno.writeTextFile(`${dir}/token`, `${canary}-file`);
+  const users = [
+    {
+      name: "static",
+      user: {
+        token: `${canary}-static`,
+        "client-certificate-data": btoa(cert),
+        "client-key-data": btoa(key),
+      },
+    },
+    {
+      name: "file",
+      user: { tokenFile: `${dir}/token`, token: `${canary}-ignored` },
+    },
+    {
+      name: "basic",
+      user: { username: "admin", password: `${canary}-password` },
+    },
+    {
+      name: "exec",
+      user: {
+        exec: {
+          apiVersion: "client.authentication.k8s.io/v1",
+          command: `${dir}/plugin`,
+        },
+      },
+    },
+  ];
+  const kubeconfig = {
+    "current-context": "static",
+    clusters: [{ name: "c", cluster: { server: "https://k.example" } }],
+    users,
+    contexts: users.map(({ name }) => ({
+      name,
+      context: { cluster: "c", user: name },
+    })),
+  };
+  const traces: string[] = [];
+  setTraceSink((line) => traces.push(line));
+  try {
+    const outputs: string[] = [];
+    const headers: string[] = [];
+    for (const { name } of users) {
+      const access = await resolveClusterAccess(
+        { kubeconfig, context: name },
+        fakeEnvironment({}, {}, { readFile: readTextFile }),
+      );
+      const authorization = await access.credentials.authorization();
+      const sent = authorization?.startsWith("Basic ")
+        ? atob(authorization.slice(6))
+        : authorization;
+      assert.ok(sent?.includes(canary), `user ${name} has its secret`);
+      if (authorization) headers.push(authorization);
+      access.credentials.invalidate();
+      await access.credentials.authorization();
+      outputs.push(
+        inspect(access, { depth: Infinity, showHidden: true, getters: true }),
+        Deno.inspect(access, { depth: Infinity, showHidden: true }),
+        JSON.stringify(access),
+        String(access),
+        String(access.tls),
+        String(access.credentials),
+        access.identity,
+        access.source,
+      );
+    }
+    const withOptions = await resolveClusterAccess(
+      { server: "https://k.example", token: `${canary}-option`, cert, key },
+      fakeEnvironment({}, {}),
+    );
+    assert.equal(withOptions.tls.key, key);
+    outputs.push(
+      inspect(withOptions, { depth: Infinity, showHidden: true }),
+      JSON.stringify(withOptions),
+      withOptions.identity,
+    );
+
+    // Errors about fields that hold secrets.
+    const errors: ConfigError[] = [];
+    const bad = [
+      { token: 12345 },
+      {
+        "client-certificate-data": btoa(cert),
+        "client-key-data": `${canary}!!`,
+      },
+      { "client-certificate-data": btoa(cert), "client-key-data": key },
+      { username: "admin", password: `${canary}-pw`, token: `${canary}-tok` },
+    ];
+    for (const user of bad) {
+      try {
+        await resolveClusterAccess({
+          kubeconfig: {
+            ...kubeconfig,
+            users: [{ name: "static", user: user as never }],
+            contexts: [kubeconfig.contexts[0]],
+          },
+        }, fakeEnvironment({}, {}));
+        assert.fail("expected an error");
+      } catch (error) {
+        assert.ok(error instanceof ConfigError);
+        errors.push(error);
+      }
+    }
+    try {
+      await parseYamlWithSecret(canary);
+      assert.fail("expected an error");
+    } catch (error) {
+      errors.push(error as ConfigError);
+    }
+    for (const error of errors) {
+      outputs.push(
+        error.message,
+        String(error),
+        inspect(error, { depth: Infinity, showHidden: true }),
+        Deno.inspect(error),
+      );
+    }
+    for (const text of [...outputs, ...traces]) {
+      assert.ok(!text.includes(canary), `secret leaked in: ${text}`);
+      for (const header of headers) {
+        assert.ok(
+          !text.includes(header.split(" ")[1]),
+          `credential leaked in: ${text}`,
+        );
+      }
+    }
+    assert.ok(traces.length > 0);
+  } finally {
+    setTraceSink(undefined);
+  }
+});
+
+async function parseYamlWithSecret(canary: string): Promise<void> {
+  await resolveClusterAccess(
+    { kubeconfig: "/k" },
+    fakeEnvironment({}, {
+      "/k": `users:\n- name: u\n  user:\n    token: ${canary}\n   oops: [\n`,
+    }),
+  );
+}

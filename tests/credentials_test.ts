@@ -1,0 +1,523 @@
+import assert from "node:assert/strict";
+import { inspect } from "node:util";
+import {
+  basicAuthCredentials,
+  createClientCertificate,
+  createTlsSettings,
+  type ExecConfig,
+  execCredentials,
+  noCredentials,
+  staticTokenCredentials,
+  tokenFileCredentials,
+} from "../src/credentials.ts";
+import { ConfigError } from "../src/errors.ts";
+import { runExecPlugin } from "../src/runtime/exec_plugin.ts";
+import { readTextFile } from "../src/runtime/files.ts";
+
+const V1 = "client.authentication.k8s.io/v1";
+const V1BETA1 = "client.authentication.k8s.io/v1beta1";
+
+function clock(start: number) {
+  let now = start;
+  return {
+    now: () => now,
+    advance(ms: number) {
+      now += ms;
+    },
+  };
+}
+
+async function rejectsConfig(
+  promise: Promise<unknown>,
+  message: RegExp,
+): Promise<ConfigError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(
+    caught instanceof ConfigError,
+    `expected a ConfigError, got ${caught}`,
+  );
+  assert.match(caught.message, message);
+  return caught;
+}
+
+/** Writes an executable `#!/bin/sh` plugin into `dir` and returns its path. */
+async function writePlugin(
+  dir: string,
+  name: string,
+  body: string,
+): Promise<string> {
+  const path = `${dir}/${name}`;
+  await Deno.writeTextFile(path, `#!/bin/sh\n${body}\n`);
+  await Deno.chmod(path, 0o755);
+  return path;
+}
+
+/**
+ * A plugin that counts its runs in `runs`, saves KUBERNETES_EXEC_INFO and
+ * MY_VAR, and prints a token `tok-<run>` expiring at `expires`.
+ */
+function countingPlugin(apiVersion: string, expires?: string): string {
+  const expiry = expires ? `,"expirationTimestamp":"${expires}"` : "";
+  return [
+    'here=$(dirname "$0")',
+    'echo run >> "$here/runs"',
+    'n=$(wc -l < "$here/runs" | tr -d " ")',
+    'printf "%s" "$KUBERNETES_EXEC_INFO" > "$here/exec-info.json"',
+    'printf "%s" "$MY_VAR" > "$here/my-var"',
+    `printf '{"apiVersion":"${apiVersion}","kind":"ExecCredential","status":{"token":"tok-%s"${expiry}}}' "$n"`,
+  ].join("\n");
+}
+
+async function runs(dir: string): Promise<number> {
+  const text = await readTextFile(`${dir}/runs`);
+  return text === undefined ? 0 : text.trim().split("\n").length;
+}
+
+function execConfig(
+  command: string,
+  apiVersion: ExecConfig["apiVersion"],
+  extra: Partial<ExecConfig> = {},
+): ExecConfig {
+  return { apiVersion, command, args: [], env: [], ...extra };
+}
+
+Deno.test("staticTokenCredentials() sends a bearer token", async () => {
+  const credentials = staticTokenCredentials("abc");
+  assert.equal(await credentials.authorization(), "Bearer abc");
+  credentials.invalidate();
+  assert.equal(await credentials.authorization(), "Bearer abc");
+});
+
+Deno.test("basicAuthCredentials() sends UTF-8 basic auth", async () => {
+  assert.equal(
+    await basicAuthCredentials("admin", "secret").authorization(),
+    "Basic YWRtaW46c2VjcmV0",
+  );
+  assert.equal(
+    await basicAuthCredentials("é", "ü").authorization(),
+    "Basic w6k6w7w=",
+  );
+});
+
+Deno.test("noCredentials() sends no Authorization header", async () => {
+  assert.equal(await noCredentials().authorization(), undefined);
+});
+
+Deno.test("tokenFileCredentials() re-reads the file after 60 seconds, not before", async () => {
+  const files: Record<string, string> = { "/t": "one\n" };
+  let reads = 0;
+  const time = clock(1_000_000);
+  const credentials = tokenFileCredentials("/t", {
+    readFile: (path) => {
+      reads++;
+      return Promise.resolve(files[path]);
+    },
+    now: time.now,
+  });
+  assert.equal(await credentials.authorization(), "Bearer one");
+  files["/t"] = "two";
+  time.advance(59_000);
+  assert.equal(await credentials.authorization(), "Bearer one");
+  assert.equal(reads, 1);
+  time.advance(1_000);
+  assert.equal(await credentials.authorization(), "Bearer two");
+  assert.equal(reads, 2);
+});
+
+Deno.test("tokenFileCredentials() re-reads the file at once after invalidate()", async () => {
+  const files: Record<string, string> = { "/t": "one" };
+  const time = clock(0);
+  const credentials = tokenFileCredentials("/t", {
+    readFile: (path) => Promise.resolve(files[path]),
+    now: time.now,
+  });
+  assert.equal(await credentials.authorization(), "Bearer one");
+  files["/t"] = "rotated";
+  assert.equal(await credentials.authorization(), "Bearer one");
+  credentials.invalidate();
+  assert.equal(await credentials.authorization(), "Bearer rotated");
+});
+
+Deno.test("tokenFileCredentials() shares one read between concurrent calls", async () => {
+  let reads = 0;
+  const credentials = tokenFileCredentials("/t", {
+    readFile: async () => {
+      reads++;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return "tok";
+    },
+  });
+  const all = await Promise.all([
+    credentials.authorization(),
+    credentials.authorization(),
+    credentials.authorization(),
+  ]);
+  assert.deepEqual(all, ["Bearer tok", "Bearer tok", "Bearer tok"]);
+  assert.equal(reads, 1);
+});
+
+Deno.test("tokenFileCredentials() keeps the last token when a re-read fails", async () => {
+  const files: Record<string, string> = { "/t": "good" };
+  const time = clock(0);
+  const credentials = tokenFileCredentials("/t", {
+    readFile: (path) => Promise.resolve(files[path]),
+    now: time.now,
+  });
+  assert.equal(await credentials.authorization(), "Bearer good");
+  delete files["/t"];
+  time.advance(61_000);
+  assert.equal(await credentials.authorization(), "Bearer good");
+});
+
+Deno.test("tokenFileCredentials() rejects a missing, empty or unreadable file", async () => {
+  await rejectsConfig(
+    tokenFileCredentials("/missing", {
+      readFile: () => Promise.resolve(undefined),
+      label: 'user "u"',
+    }).authorization(),
+    /^Cannot read the token of user "u": \/missing does not exist: create it or fix the path$/,
+  );
+  await rejectsConfig(
+    tokenFileCredentials("/empty", { readFile: () => Promise.resolve(" \n") })
+      .authorization(),
+    /\/empty is empty: write the token into it/,
+  );
+  const denied = Object.assign(new Error("EACCES: permission denied"), {
+    code: "EACCES",
+  });
+  const error = await rejectsConfig(
+    tokenFileCredentials("/denied", {
+      readFile: () => Promise.reject(denied),
+      file: "/k/config",
+      field: "users[0].user.tokenFile",
+    }).authorization(),
+    /\/denied cannot be read \(EACCES\)/,
+  );
+  assert.equal(error.file, "/k/config");
+  assert.equal(error.field, "users[0].user.tokenFile");
+});
+
+Deno.test("execCredentials() runs a v1 plugin once and caches its token until shortly before expiry", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    countingPlugin(V1, "2030-01-01T00:00:00Z"),
+  );
+  const time = clock(Date.parse("2029-12-31T23:00:00Z"));
+  const credentials = execCredentials(execConfig(command, V1), {
+    run: runExecPlugin,
+    now: time.now,
+  });
+  assert.equal(await credentials.authorization(), "Bearer tok-1");
+  time.advance(59 * 60_000); // 23:59:00
+  assert.equal(await credentials.authorization(), "Bearer tok-1");
+  assert.equal(await runs(dir), 1);
+  time.advance(55_000); // 23:59:55, within 10 s of expiry
+  assert.equal(await credentials.authorization(), "Bearer tok-2");
+  assert.equal(await runs(dir), 2);
+});
+
+Deno.test("execCredentials() runs the plugin again after invalidate()", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(dir, "plugin", countingPlugin(V1));
+  const credentials = execCredentials(execConfig(command, V1), {
+    run: runExecPlugin,
+  });
+  assert.equal(await credentials.authorization(), "Bearer tok-1");
+  assert.equal(await credentials.authorization(), "Bearer tok-1");
+  credentials.invalidate();
+  assert.equal(await credentials.authorization(), "Bearer tok-2");
+  assert.equal(await runs(dir), 2);
+});
+
+Deno.test("execCredentials() passes KUBERNETES_EXEC_INFO, the plugin's env and its arguments", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    `printf "%s" "$*" > "$(dirname "$0")/args"\n${countingPlugin(V1BETA1)}`,
+  );
+  const cluster = {
+    server: "https://k.example:6443",
+    "certificate-authority-data": btoa("pem"),
+    config: { a: 1 },
+  };
+  const credentials = execCredentials(
+    execConfig(command, V1BETA1, {
+      args: ["get-token", "--x"],
+      env: [{ name: "MY_VAR", value: "hello" }],
+      cluster,
+    }),
+    { run: runExecPlugin },
+  );
+  assert.equal(await credentials.authorization(), "Bearer tok-1");
+  const info = JSON.parse((await readTextFile(`${dir}/exec-info.json`))!);
+  assert.deepEqual(info, {
+    apiVersion: V1BETA1,
+    kind: "ExecCredential",
+    spec: { interactive: false, cluster },
+  });
+  assert.equal(await readTextFile(`${dir}/my-var`), "hello");
+  assert.equal(await readTextFile(`${dir}/args`), "get-token --x");
+});
+
+Deno.test("execCredentials() sends no cluster in KUBERNETES_EXEC_INFO without provideClusterInfo", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(dir, "plugin", countingPlugin(V1));
+  await execCredentials(execConfig(command, V1), { run: runExecPlugin })
+    .authorization();
+  const info = JSON.parse((await readTextFile(`${dir}/exec-info.json`))!);
+  assert.deepEqual(info, {
+    apiVersion: V1,
+    kind: "ExecCredential",
+    spec: { interactive: false },
+  });
+});
+
+Deno.test("execCredentials() shares one plugin run between concurrent calls", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    `sleep 0.2\n${countingPlugin(V1)}`,
+  );
+  const credentials = execCredentials(execConfig(command, V1), {
+    run: runExecPlugin,
+  });
+  const all = await Promise.all(
+    [1, 2, 3, 4].map(() => credentials.authorization()),
+  );
+  assert.deepEqual(all, [
+    "Bearer tok-1",
+    "Bearer tok-1",
+    "Bearer tok-1",
+    "Bearer tok-1",
+  ]);
+  assert.equal(await runs(dir), 1);
+});
+
+Deno.test("execCredentials() runs the plugin with standard input closed", async () => {
+  const dir = await Deno.makeTempDir();
+  // `cat` would wait forever on an open standard input.
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    `cat > /dev/null\n${countingPlugin(V1)}`,
+  );
+  const credentials = execCredentials(execConfig(command, V1), {
+    run: runExecPlugin,
+    timeoutMs: 5_000,
+  });
+  assert.equal(await credentials.authorization(), "Bearer tok-1");
+});
+
+Deno.test("execCredentials() returns a client certificate from the plugin and hides its key", async () => {
+  const dir = await Deno.makeTempDir();
+  const cert =
+    "-----BEGIN CERTIFICATE-----\\nQ0VSVA==\\n-----END CERTIFICATE-----\\n";
+  const key =
+    "-----BEGIN PRIVATE KEY-----\\ncanary-exec-key\\n-----END PRIVATE KEY-----\\n";
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    `printf '%s' '{"apiVersion":"${V1}","kind":"ExecCredential","status":{"clientCertificateData":"${cert}","clientKeyData":"${key}"}}'`,
+  );
+  const credentials = execCredentials(execConfig(command, V1), {
+    run: runExecPlugin,
+  });
+  assert.equal(await credentials.authorization(), undefined);
+  const pair = await credentials.clientCertificate();
+  assert.ok(pair);
+  assert.match(pair.cert, /BEGIN CERTIFICATE/);
+  assert.match(pair.key, /canary-exec-key/);
+  assert.ok(
+    !inspect(pair, { depth: 10, showHidden: true }).includes("canary-exec-key"),
+  );
+  assert.ok(
+    !Deno.inspect(pair, { depth: 10, showHidden: true }).includes(
+      "canary-exec-key",
+    ),
+  );
+  assert.ok(!JSON.stringify(pair).includes("canary-exec-key"));
+});
+
+Deno.test("execCredentials() reports a failing plugin with its exit status and standard error", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    'echo "error: you must be logged in" >&2\nexit 3',
+  );
+  const error = await rejectsConfig(
+    execCredentials(execConfig(command, V1), {
+      run: runExecPlugin,
+      label: 'user "u"',
+      file: "/k",
+      field: "users[0].user.exec",
+    })
+      .authorization(),
+    /^Cannot get credentials for user "u" from exec plugin ".*plugin": it failed \(exit status 3\); it said: error: you must be logged in: run the command by hand/,
+  );
+  assert.equal(error.file, "/k");
+  assert.equal(error.field, "users[0].user.exec");
+});
+
+Deno.test("execCredentials() reports a missing plugin with its install hint", async () => {
+  await rejectsConfig(
+    execCredentials(
+      execConfig("kgr-no-such-plugin-anywhere", V1, {
+        installHint: "Install it with: brew install thing",
+      }),
+      { run: runExecPlugin },
+    ).authorization(),
+    /"kgr-no-such-plugin-anywhere": the program was not found: Install it with: brew install thing$/,
+  );
+});
+
+Deno.test("execCredentials() kills a plugin that does not finish in time", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(dir, "plugin", "exec sleep 10");
+  await rejectsConfig(
+    execCredentials(execConfig(command, V1), {
+      run: runExecPlugin,
+      timeoutMs: 200,
+    }).authorization(),
+    /it did not finish within 0.2 s: check that it can run unattended/,
+  );
+});
+
+Deno.test("execCredentials() never quotes the plugin's output when it is malformed", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    "echo 'token: canary-output-secret'",
+  );
+  const error = await rejectsConfig(
+    execCredentials(execConfig(command, V1), { run: runExecPlugin })
+      .authorization(),
+    /its output is not JSON: it must print an ExecCredential object/,
+  );
+  assert.ok(!error.message.includes("canary-output-secret"));
+});
+
+Deno.test("execCredentials() rejects answers of the wrong version, without status or with half a key pair", async () => {
+  const answer = (value: unknown) => () =>
+    Promise.resolve({
+      ok: true as const,
+      stdout: JSON.stringify(value),
+      stderr: "",
+    });
+  await rejectsConfig(
+    execCredentials(execConfig("p", V1), {
+      run: answer({
+        apiVersion: V1BETA1,
+        kind: "ExecCredential",
+        status: { token: "t" },
+      }),
+    }).authorization(),
+    /answered with apiVersion "client.authentication.k8s.io\/v1beta1", but the kubeconfig asks for "client.authentication.k8s.io\/v1"/,
+  );
+  await rejectsConfig(
+    execCredentials(execConfig("p", V1), {
+      run: answer({ apiVersion: V1, kind: "ExecCredential" }),
+    }).authorization(),
+    /its ExecCredential has no status/,
+  );
+  await rejectsConfig(
+    execCredentials(execConfig("p", V1), {
+      run: answer({
+        apiVersion: V1,
+        kind: "ExecCredential",
+        status: { clientCertificateData: "c" },
+      }),
+    }).authorization(),
+    /only one of status.clientCertificateData and status.clientKeyData/,
+  );
+  await rejectsConfig(
+    execCredentials(execConfig("p", V1), {
+      run: answer({
+        apiVersion: V1,
+        kind: "ExecCredential",
+        status: { token: "t", expirationTimestamp: "soon" },
+      }),
+    }).authorization(),
+    /status.expirationTimestamp "soon" of its ExecCredential is not an RFC 3339 time/,
+  );
+  await rejectsConfig(
+    execCredentials(execConfig("p", V1), {
+      run: answer({ apiVersion: V1, kind: "ExecCredential", status: {} }),
+    })
+      .authorization(),
+    /has neither status.token nor/,
+  );
+});
+
+Deno.test("execCredentials() runs the plugin again after a failure", async () => {
+  let calls = 0;
+  const credentials = execCredentials(execConfig("p", V1), {
+    run: () => {
+      calls++;
+      return Promise.resolve(
+        calls === 1
+          ? {
+            ok: false as const,
+            reason: "exit" as const,
+            exitCode: 1,
+            stderr: "",
+          }
+          : {
+            ok: true as const,
+            stderr: "",
+            stdout: JSON.stringify({
+              apiVersion: V1,
+              kind: "ExecCredential",
+              status: { token: "t" },
+            }),
+          },
+      );
+    },
+  });
+  await rejectsConfig(credentials.authorization(), /exit status 1/);
+  assert.equal(await credentials.authorization(), "Bearer t");
+});
+
+Deno.test("createTlsSettings() keeps the key readable but out of inspect and JSON", () => {
+  const key =
+    "-----BEGIN PRIVATE KEY-----\ncanary-tls-key\n-----END PRIVATE KEY-----";
+  const tls = createTlsSettings({
+    caSource: "the system trust store",
+    cert: "CERT",
+    key,
+    serverName: "k",
+  });
+  assert.equal(tls.key, key);
+  assert.equal(tls.cert, "CERT");
+  for (
+    const text of [
+      inspect(tls, { showHidden: true, depth: 10 }),
+      Deno.inspect(tls, { showHidden: true }),
+      JSON.stringify(tls),
+      String(tls),
+    ]
+  ) {
+    assert.ok(!text.includes("canary-tls-key"), text);
+  }
+  assert.deepEqual(JSON.parse(JSON.stringify(tls)), {
+    caSource: "the system trust store",
+    cert: "CERT",
+    serverName: "k",
+  });
+});
+
+Deno.test("createClientCertificate() keeps the key readable but out of JSON", () => {
+  const pair = createClientCertificate("C", "canary-pair-key");
+  assert.equal(pair.key, "canary-pair-key");
+  assert.equal(JSON.stringify(pair), '{"cert":"C"}');
+});

@@ -1,0 +1,685 @@
+import assert from "node:assert/strict";
+import { stringify } from "yaml";
+import { ConfigError } from "../src/errors.ts";
+import {
+  accessFromKubeconfig,
+  type KubeconfigObject,
+  loadKubeconfigFiles,
+  mergeKubeconfigs,
+  normalizeServer,
+  parseKubeconfig,
+} from "../src/kubeconfig.ts";
+import type { ExecPluginRequest } from "../src/runtime/exec_plugin.ts";
+import { readTextFile } from "../src/runtime/files.ts";
+
+const CA = "-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n";
+const OTHER_CA =
+  "-----BEGIN CERTIFICATE-----\nb3RoZXI=\n-----END CERTIFICATE-----\n";
+const CERT =
+  "-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n";
+const KEY = "-----BEGIN PRIVATE KEY-----\na2V5\n-----END PRIVATE KEY-----\n";
+
+function base64(text: string): string {
+  return btoa(text);
+}
+
+function config(
+  cluster: Record<string, unknown>,
+  user?: Record<string, unknown>,
+  context: Record<string, unknown> = {},
+): KubeconfigObject {
+  return {
+    apiVersion: "v1",
+    kind: "Config",
+    "current-context": "ctx",
+    clusters: [{
+      name: "c",
+      cluster: { server: "https://k.example:6443", ...cluster },
+    }],
+    users: user ? [{ name: "u", user }] : [],
+    contexts: [{
+      name: "ctx",
+      context: { cluster: "c", ...(user ? { user: "u" } : {}), ...context },
+    }],
+  };
+}
+
+const noExec = (_: ExecPluginRequest) =>
+  Promise.reject(new Error("no exec in this test"));
+
+function fromObject(object: KubeconfigObject, context?: string) {
+  return accessFromKubeconfig(mergeKubeconfigs([{ config: object }]), {
+    readFile: readTextFile,
+    runExecPlugin: noExec,
+    ...(context ? { context } : {}),
+  });
+}
+
+async function fromFiles(paths: string[], context?: string) {
+  const { merged } = await loadKubeconfigFiles(paths, readTextFile);
+  return await accessFromKubeconfig(merged, {
+    readFile: readTextFile,
+    runExecPlugin: noExec,
+    ...(context ? { context } : {}),
+  });
+}
+
+async function rejectsConfig(
+  promise: Promise<unknown> | (() => unknown),
+  expected: { message: RegExp; file?: string; field?: string },
+): Promise<ConfigError> {
+  let caught: unknown;
+  try {
+    if (typeof promise === "function") await promise();
+    else await promise;
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(
+    caught instanceof ConfigError,
+    `expected a ConfigError, got ${caught}`,
+  );
+  assert.match(caught.message, expected.message);
+  if ("file" in expected) assert.equal(caught.file, expected.file);
+  if ("field" in expected) assert.equal(caught.field, expected.field);
+  return caught;
+}
+
+Deno.test("parseKubeconfig() reads YAML and treats an empty file as an empty kubeconfig", () => {
+  const parsed = parseKubeconfig(stringify(config({})), "/x/config");
+  assert.equal(parsed["current-context"], "ctx");
+  assert.deepEqual(parseKubeconfig("", "/x/config"), {});
+  assert.deepEqual(parseKubeconfig("# only a comment\n", "/x/config"), {});
+});
+
+Deno.test("parseKubeconfig() reports malformed YAML by line and column without quoting the text", async () => {
+  const text =
+    "users:\n- name: u\n  user:\n    token: canary-yaml-secret\n   bad: [\n";
+  const error = await rejectsConfig(() => parseKubeconfig(text, "/x/config"), {
+    message:
+      /^Cannot load kubeconfig \/x\/config: the YAML is malformed at line \d+, column \d+/,
+    file: "/x/config",
+  });
+  assert.ok(!error.message.includes("canary-yaml-secret"));
+  assert.equal(error.cause, undefined);
+});
+
+Deno.test("parseKubeconfig() rejects a document that is not a mapping", async () => {
+  await rejectsConfig(() => parseKubeconfig("- a\n- b\n", "/x/config"), {
+    message: /the file is a YAML list, not a mapping/,
+  });
+});
+
+Deno.test("mergeKubeconfigs() lets the first file win for each name and for current-context", () => {
+  const merged = mergeKubeconfigs([
+    {
+      file: "/one/config",
+      config: {
+        clusters: [{ name: "shared", cluster: { server: "https://one" } }],
+        users: [{ name: "u1", user: { token: "t1" } }],
+      },
+    },
+    {
+      file: "/two/config",
+      config: {
+        "current-context": "from-two",
+        clusters: [
+          { name: "shared", cluster: { server: "https://two" } },
+          { name: "only-two", cluster: { server: "https://only-two" } },
+        ],
+        users: [{ name: "u1", user: { token: "t2" } }],
+      },
+    },
+    { file: "/three/config", config: { "current-context": "from-three" } },
+  ]);
+  assert.equal(merged.currentContext?.name, "from-two");
+  assert.equal(merged.currentContext?.file, "/two/config");
+  assert.equal(merged.clusters.get("shared")?.value.server, "https://one");
+  assert.equal(merged.clusters.get("shared")?.file, "/one/config");
+  assert.equal(merged.clusters.get("only-two")?.field, "clusters[1].cluster");
+  assert.equal(merged.users.get("u1")?.value.token, "t1");
+  assert.deepEqual(merged.files, [
+    "/one/config",
+    "/two/config",
+    "/three/config",
+  ]);
+});
+
+Deno.test("mergeKubeconfigs() rejects a name defined twice in one file", async () => {
+  await rejectsConfig(
+    () =>
+      mergeKubeconfigs([{
+        file: "/x/config",
+        config: { users: [{ name: "u", user: {} }, { name: "u", user: {} }] },
+      }]),
+    {
+      message: /users\[1\]\.name "u" is defined twice in users/,
+      file: "/x/config",
+      field: "users[1].name",
+    },
+  );
+});
+
+Deno.test("mergeKubeconfigs() rejects entries without a name and lists that are not lists", async () => {
+  await rejectsConfig(
+    () =>
+      mergeKubeconfigs([{
+        file: "/x/config",
+        config: { clusters: [{ cluster: {} }] as never },
+      }]),
+    {
+      message: /clusters\[0\]\.name must be a non-empty string/,
+      field: "clusters[0].name",
+    },
+  );
+  await rejectsConfig(
+    () =>
+      mergeKubeconfigs([{
+        file: "/x/config",
+        config: { contexts: { a: 1 } as never },
+      }]),
+    {
+      message: /contexts must be a list: current type is object/,
+      field: "contexts",
+    },
+  );
+});
+
+Deno.test("loadKubeconfigFiles() merges two files and skips missing ones", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/a`,
+    stringify({
+      clusters: [{ name: "c", cluster: { server: "https://a.example" } }],
+      contexts: [{
+        name: "ctx-a",
+        context: { cluster: "c", namespace: "from-a" },
+      }],
+    }),
+  );
+  await Deno.writeTextFile(
+    `${dir}/b`,
+    stringify({
+      "current-context": "ctx-b",
+      clusters: [{ name: "c", cluster: { server: "https://b.example" } }],
+      contexts: [{
+        name: "ctx-b",
+        context: { cluster: "c", namespace: "from-b" },
+      }],
+    }),
+  );
+  const { merged, missing } = await loadKubeconfigFiles([
+    `${dir}/a`,
+    `${dir}/missing`,
+    `${dir}/b`,
+  ], readTextFile);
+  assert.deepEqual(missing, [`${dir}/missing`]);
+  assert.deepEqual(merged.files, [`${dir}/a`, `${dir}/b`]);
+  const access = await accessFromKubeconfig(merged, {
+    readFile: readTextFile,
+    runExecPlugin: noExec,
+  });
+  assert.equal(access.context, "ctx-b");
+  assert.equal(access.server, "https://a.example");
+  assert.equal(access.namespace, "from-b");
+  assert.equal(
+    access.source,
+    `kubeconfig ${dir}/a, ${dir}/b (context "ctx-b")`,
+  );
+});
+
+Deno.test("accessFromKubeconfig() resolves relative paths against the folder of the file that holds them", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.mkdir(`${dir}/one/certs`, { recursive: true });
+  await Deno.mkdir(`${dir}/two/secrets`, { recursive: true });
+  await Deno.writeTextFile(`${dir}/one/certs/ca.crt`, CA);
+  await Deno.writeTextFile(`${dir}/two/secrets/client.crt`, CERT);
+  await Deno.writeTextFile(`${dir}/two/secrets/client.key`, KEY);
+  await Deno.writeTextFile(`${dir}/two/secrets/token`, "file-token\n");
+  await Deno.writeTextFile(
+    `${dir}/one/config`,
+    stringify({
+      "current-context": "ctx",
+      clusters: [{
+        name: "c",
+        cluster: {
+          server: "https://k.example",
+          "certificate-authority": "certs/ca.crt",
+        },
+      }],
+      contexts: [{ name: "ctx", context: { cluster: "c", user: "u" } }],
+    }),
+  );
+  await Deno.writeTextFile(
+    `${dir}/two/config`,
+    stringify({
+      users: [{
+        name: "u",
+        user: {
+          "client-certificate": "secrets/client.crt",
+          "client-key": "./secrets/client.key",
+          tokenFile: "secrets/token",
+        },
+      }],
+    }),
+  );
+  const access = await fromFiles([`${dir}/one/config`, `${dir}/two/config`]);
+  assert.equal(access.tls.ca, CA);
+  assert.equal(
+    access.tls.caSource,
+    `certificate-authority ${dir}/one/certs/ca.crt`,
+  );
+  assert.equal(access.tls.cert, CERT);
+  assert.equal(access.tls.key, KEY);
+  assert.equal(await access.credentials.authorization(), "Bearer file-token");
+  assert.equal(access.user, `user "u" of ${dir}/two/config`);
+});
+
+Deno.test("accessFromKubeconfig() resolves an exec command with a slash against the kubeconfig's folder", async () => {
+  const dir = await Deno.makeTempDir();
+  const requests: ExecPluginRequest[] = [];
+  await Deno.writeTextFile(
+    `${dir}/config`,
+    stringify(config({}, {
+      exec: {
+        apiVersion: "client.authentication.k8s.io/v1",
+        command: "bin/plugin",
+        interactiveMode: "Never",
+      },
+    })),
+  );
+  const { merged } = await loadKubeconfigFiles([`${dir}/config`], readTextFile);
+  const access = await accessFromKubeconfig(merged, {
+    readFile: readTextFile,
+    runExecPlugin: (request) => {
+      requests.push(request);
+      return Promise.resolve({
+        ok: true,
+        stderr: "",
+        stdout: JSON.stringify({
+          apiVersion: "client.authentication.k8s.io/v1",
+          kind: "ExecCredential",
+          status: { token: "t" },
+        }),
+      });
+    },
+  });
+  assert.equal(await access.credentials.authorization(), "Bearer t");
+  assert.equal(requests[0].command, `${dir}/bin/plugin`);
+});
+
+Deno.test("accessFromKubeconfig() prefers certificate-authority-data over certificate-authority", async () => {
+  const access = await fromObject(config({
+    "certificate-authority-data": base64(CA),
+    "certificate-authority": "/does/not/exist/ca.crt",
+  }));
+  assert.equal(access.tls.ca, CA);
+  assert.equal(
+    access.tls.caSource,
+    'certificate-authority-data of cluster "c"',
+  );
+});
+
+Deno.test("accessFromKubeconfig() prefers client-certificate-data and client-key-data over files", async () => {
+  const access = await fromObject(config({}, {
+    "client-certificate-data": base64(CERT),
+    "client-certificate": "/does/not/exist.crt",
+    "client-key-data": base64(KEY),
+    "client-key": "/does/not/exist.key",
+  }));
+  assert.equal(access.tls.cert, CERT);
+  assert.equal(access.tls.key, KEY);
+  assert.equal(await access.credentials.authorization(), undefined);
+});
+
+Deno.test("accessFromKubeconfig() uses the system trust store when no CA is configured", async () => {
+  const access = await fromObject(config({}));
+  assert.equal(access.tls.ca, undefined);
+  assert.equal(access.tls.caSource, "the system trust store");
+  assert.equal(access.user, "anonymous");
+});
+
+Deno.test("accessFromKubeconfig() skips TLS verification only when insecure-skip-tls-verify is explicitly true", async () => {
+  assert.equal(
+    (await fromObject(config({}))).tls.insecureSkipVerify,
+    undefined,
+  );
+  assert.equal(
+    (await fromObject(config({ "insecure-skip-tls-verify": false }))).tls
+      .insecureSkipVerify,
+    undefined,
+  );
+  const insecure = await fromObject(
+    config({ "insecure-skip-tls-verify": true }),
+  );
+  assert.equal(insecure.tls.insecureSkipVerify, true);
+  assert.match(insecure.tls.caSource, /^no verification/);
+  await rejectsConfig(
+    fromObject(config({ "insecure-skip-tls-verify": "true" })),
+    {
+      message:
+        /clusters\[0\]\.cluster\.insecure-skip-tls-verify must be true or false: current type is string/,
+    },
+  );
+});
+
+Deno.test("accessFromKubeconfig() rejects insecure-skip-tls-verify together with a CA, as kubectl does", async () => {
+  await rejectsConfig(
+    fromObject(
+      config({
+        "insecure-skip-tls-verify": true,
+        "certificate-authority-data": base64(OTHER_CA),
+      }),
+    ),
+    {
+      message: /sets both insecure-skip-tls-verify and a certificate authority/,
+    },
+  );
+});
+
+Deno.test("accessFromKubeconfig() passes tls-server-name and proxy-url through", async () => {
+  const access = await fromObject(
+    config({
+      "tls-server-name": "kubernetes.default",
+      "proxy-url": "http://proxy:3128",
+    }),
+  );
+  assert.equal(access.tls.serverName, "kubernetes.default");
+  assert.equal(access.proxyUrl, "http://proxy:3128");
+});
+
+Deno.test("accessFromKubeconfig() uses options.context over current-context", async () => {
+  const object = config({});
+  object.contexts!.push({
+    name: "other",
+    context: { cluster: "c", namespace: "elsewhere" },
+  });
+  const access = await fromObject(object, "other");
+  assert.equal(access.context, "other");
+  assert.equal(access.namespace, "elsewhere");
+  assert.equal(
+    access.source,
+    'kubeconfig object from options.kubeconfig (context "other")',
+  );
+});
+
+Deno.test("accessFromKubeconfig() reads tokenFile in preference to token", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/token`, "from-file");
+  const access = await fromObject(
+    config({}, { token: "inline", tokenFile: `${dir}/token` }),
+  );
+  assert.equal(await access.credentials.authorization(), "Bearer from-file");
+});
+
+Deno.test("accessFromKubeconfig() supports basic auth with username and password", async () => {
+  const access = await fromObject(
+    config({}, { username: "admin", password: "pw" }),
+  );
+  assert.equal(
+    await access.credentials.authorization(),
+    `Basic ${btoa("admin:pw")}`,
+  );
+  await rejectsConfig(fromObject(config({}, { username: "admin" })), {
+    message:
+      /users\[0\]\.user has username but no password: set both for basic auth/,
+    field: "users[0].user.password",
+  });
+  await rejectsConfig(
+    fromObject(config({}, { username: "admin", password: "pw", token: "t" })),
+    {
+      message: /sets both username\/password and a token/,
+    },
+  );
+});
+
+Deno.test("accessFromKubeconfig() ignores the exec plugin when the user also has a token", async () => {
+  const access = await fromObject(config({}, {
+    token: "static",
+    exec: {
+      apiVersion: "client.authentication.k8s.io/v1",
+      command: "never-run",
+      interactiveMode: "Always",
+    },
+  }));
+  assert.equal(await access.credentials.authorization(), "Bearer static");
+});
+
+Deno.test("accessFromKubeconfig() ignores unknown fields", async () => {
+  const object = config({ "future-field": { a: 1 } }, {
+    token: "t",
+    "another-field": [1, 2],
+  }, { extra: true });
+  object.preferences = { colors: true };
+  object.extensions = [{ name: "x", extension: {} }];
+  const access = await fromObject(object);
+  assert.equal(await access.credentials.authorization(), "Bearer t");
+});
+
+Deno.test("accessFromKubeconfig() rejects bad base64 in client-key-data, naming the file and field", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/config`,
+    stringify(
+      config({}, {
+        "client-certificate-data": base64(CERT),
+        "client-key-data": "not*base64!",
+      }),
+    ),
+  );
+  const error = await rejectsConfig(fromFiles([`${dir}/config`]), {
+    message: new RegExp(
+      `^Cannot load kubeconfig ${dir}/config: users\\[0\\]\\.user\\.client-key-data is not valid base64`,
+    ),
+    file: `${dir}/config`,
+    field: "users[0].user.client-key-data",
+  });
+  assert.ok(!error.message.includes("not*base64!"));
+});
+
+Deno.test("accessFromKubeconfig() rejects PEM pasted into a -data field", async () => {
+  await rejectsConfig(
+    fromObject(config({ "certificate-authority-data": CA })),
+    {
+      message:
+        /certificate-authority-data holds PEM text, but it must be base64 of the PEM/,
+      field: "clusters[0].cluster.certificate-authority-data",
+    },
+  );
+});
+
+Deno.test("accessFromKubeconfig() rejects base64 that does not decode to PEM", async () => {
+  await rejectsConfig(
+    fromObject(config({ "certificate-authority-data": base64("just text") })),
+    {
+      message: /does not decode to PEM/,
+    },
+  );
+});
+
+Deno.test("accessFromKubeconfig() rejects a missing certificate-authority file", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/config`,
+    stringify(config({ "certificate-authority": "ca.crt" })),
+  );
+  await rejectsConfig(fromFiles([`${dir}/config`]), {
+    message: new RegExp(
+      `certificate-authority names ${dir}/ca.crt, which does not exist`,
+    ),
+    file: `${dir}/config`,
+    field: "clusters[0].cluster.certificate-authority",
+  });
+});
+
+Deno.test("accessFromKubeconfig() rejects a client certificate without a key", async () => {
+  await rejectsConfig(
+    fromObject(config({}, { "client-certificate-data": base64(CERT) })),
+    {
+      message:
+        /has a client certificate but no client-key or client-key-data: set both/,
+      field: "users[0].user.client-key",
+    },
+  );
+});
+
+Deno.test("accessFromKubeconfig() rejects a current-context that names nothing", async () => {
+  const object = config({});
+  object["current-context"] = "gone";
+  await rejectsConfig(fromObject(object), {
+    message: /current-context "gone" names no context: use one of "ctx"/,
+    field: "current-context",
+  });
+});
+
+Deno.test("accessFromKubeconfig() rejects a kubeconfig without current-context", async () => {
+  const object = config({});
+  delete object["current-context"];
+  await rejectsConfig(fromObject(object), {
+    message:
+      /current-context is not set: pass options.context or run `kubectl config use-context NAME`/,
+  });
+});
+
+Deno.test("accessFromKubeconfig() rejects an unknown options.context", async () => {
+  await rejectsConfig(fromObject(config({}), "nope"), {
+    message:
+      /context "nope" from options.context is not defined: use one of "ctx"/,
+  });
+});
+
+Deno.test("accessFromKubeconfig() rejects a context whose cluster or user is not defined", async () => {
+  await rejectsConfig(
+    fromObject(config({}, undefined, { cluster: "missing" })),
+    {
+      message:
+        /contexts\[0\]\.context\.cluster names cluster "missing", which is not defined/,
+      field: "contexts[0].context.cluster",
+    },
+  );
+  await rejectsConfig(fromObject(config({}, undefined, { user: "ghost" })), {
+    message:
+      /contexts\[0\]\.context\.user names user "ghost", which is not defined/,
+    field: "contexts[0].context.user",
+  });
+});
+
+Deno.test("accessFromKubeconfig() rejects a cluster without a server or with a bad one", async () => {
+  await rejectsConfig(fromObject(config({ server: undefined })), {
+    message: /clusters\[0\]\.cluster\.server is not set/,
+  });
+  await rejectsConfig(fromObject(config({ server: "ftp://k.example" })), {
+    message:
+      /clusters\[0\]\.cluster\.server must start with https:\/\/ or http:\/\//,
+  });
+  const error = await rejectsConfig(
+    fromObject(config({ server: "https://user:hunter2@k.example" })),
+    {
+      message: /must not hold a user name or password/,
+    },
+  );
+  assert.ok(!error.message.includes("hunter2"));
+});
+
+Deno.test("accessFromKubeconfig() never prints a field value of the wrong type", async () => {
+  const error = await rejectsConfig(
+    fromObject(config({}, { token: 123456789 })),
+    {
+      message:
+        /users\[0\]\.user\.token must be a string: current type is number/,
+    },
+  );
+  assert.ok(!error.message.includes("123456789"));
+});
+
+Deno.test("accessFromKubeconfig() rejects auth-provider and impersonation clearly", async () => {
+  await rejectsConfig(
+    fromObject(config({}, { "auth-provider": { name: "gcp", config: {} } })),
+    {
+      message: /auth-provider is not supported .*use an exec plugin/,
+      field: "users[0].user.auth-provider",
+    },
+  );
+  await rejectsConfig(fromObject(config({}, { token: "t", as: "someone" })), {
+    message:
+      /users\[0\]\.user\.as asks for impersonation, which is not supported/,
+  });
+});
+
+Deno.test("accessFromKubeconfig() rejects an exec plugin that needs a terminal or an old apiVersion", async () => {
+  await rejectsConfig(
+    fromObject(config({}, {
+      exec: {
+        apiVersion: "client.authentication.k8s.io/v1",
+        command: "login",
+        interactiveMode: "Always",
+      },
+    })),
+    {
+      message:
+        /exec\.interactiveMode is "Always", but a resolver has no terminal/,
+      field: "users[0].user.exec.interactiveMode",
+    },
+  );
+  await rejectsConfig(
+    fromObject(
+      config({}, {
+        exec: {
+          apiVersion: "client.authentication.k8s.io/v1alpha1",
+          command: "x",
+        },
+      }),
+    ),
+    {
+      message:
+        /exec\.apiVersion must be one of .*current value is "client.authentication.k8s.io\/v1alpha1"/,
+    },
+  );
+  await rejectsConfig(
+    fromObject(
+      config({}, { exec: { apiVersion: "client.authentication.k8s.io/v1" } }),
+    ),
+    {
+      message: /exec\.command is not set/,
+    },
+  );
+  await rejectsConfig(
+    fromObject(config({}, {
+      exec: {
+        apiVersion: "client.authentication.k8s.io/v1",
+        command: "x",
+        env: [{ name: "A" }],
+      },
+    })),
+    { message: /exec\.env\[0\] must have a string name and a string value/ },
+  );
+});
+
+Deno.test("normalizeServer() drops a trailing slash, keeps the port, brackets IPv6 and adds https://", () => {
+  const fail = (problem: string) => new ConfigError(problem);
+  assert.equal(
+    normalizeServer("https://k.example:6443/", fail),
+    "https://k.example:6443",
+  );
+  assert.equal(
+    normalizeServer("https://10.0.0.1:443", fail),
+    "https://10.0.0.1:443",
+  );
+  assert.equal(
+    normalizeServer("https://[FD00::1]:6443", fail),
+    "https://[fd00::1]:6443",
+  );
+  assert.equal(normalizeServer("10.0.0.1:6443", fail), "https://10.0.0.1:6443");
+  assert.equal(
+    normalizeServer("https://rancher.example/k8s/clusters/c-1/", fail),
+    "https://rancher.example/k8s/clusters/c-1",
+  );
+  assert.equal(
+    normalizeServer("http://127.0.0.1:8001", fail),
+    "http://127.0.0.1:8001",
+  );
+  assert.throws(
+    () => normalizeServer("https://k.example/?x=1", fail),
+    /must not have a query/,
+  );
+});

@@ -1,0 +1,219 @@
+// End-to-end scenarios that run unchanged on Deno, Bun and Node: the embedded
+// fake API server, real grpc-js echo backends on 127.0.0.x, and a real
+// grpc-js or nice-grpc client dialing through the resolver, imported by
+// package name as a user would.
+import assert from "node:assert/strict";
+import * as grpc from "@grpc/grpc-js";
+import { createClient } from "nice-grpc";
+import { register, watchEndpoints } from "@kgr/resolver";
+import { createChannel } from "@kgr/resolver/nice-grpc";
+import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
+import { echoCaller, EchoService, freePort, startEchoServer, startLoad } from "../../scripts/echo_service.mjs";
+
+const NAMESPACE = "e2e";
+const EchoClient = grpc.makeGenericClientConstructor(EchoService, "Echo");
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `condition()` is true, polling; fails after `ms`. */
+async function eventually(condition, ms = 5000, what = "condition") {
+  const end = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** A fake cluster with one Service "echo" whose pods are real echo servers on 127.0.0.x. */
+async function cluster(scheme, firstHost, settings = {}) {
+  const api = await startFakeApiServer({ token: "e2e-token" });
+  const hosts = Array.from({ length: 6 }, (_, i) => `127.0.0.${firstHost + i}`);
+  const port = await freePort(hosts);
+  const pods = new Map();
+  const state = {
+    api,
+    port,
+    pods,
+    async startPod(name, host) {
+      pods.set(name, { name, host, conditions: {}, server: await startEchoServer(grpc, { name, host, port }) });
+      publish();
+    },
+    setConditions(name, conditions) {
+      pods.get(name).conditions = conditions;
+      publish();
+    },
+    /** Removes a pod from the slice, then stops its server, like the kubelet after a rollout. */
+    async removePod(name, { gracePeriodMs = 300 } = {}) {
+      const pod = pods.get(name);
+      pods.delete(name);
+      publish();
+      await sleep(gracePeriodMs);
+      await pod.server.stop();
+    },
+    async close() {
+      await Promise.all([...pods.values()].map((pod) => pod.server.stop()));
+      await api.close();
+    },
+  };
+  function publish() {
+    api.applySlice(endpointSlice({
+      namespace: NAMESPACE,
+      service: "echo",
+      name: "echo-abc12",
+      port: { name: "grpc", port },
+      endpoints: [...pods.values()].map((pod) => ({ ip: pod.host, pod: pod.name, ...pod.conditions })),
+    }));
+  }
+  register({ grpc, scheme, cluster: { kubeconfig: api.kubeconfig({ namespace: NAMESPACE }) }, ...settings });
+  return { ...state, hosts };
+}
+
+function grpcClient(scheme) {
+  const client = new EchoClient(`${scheme}:///echo.${NAMESPACE}:grpc`, grpc.credentials.createInsecure());
+  return { client, call: echoCaller(client) };
+}
+
+export const scenarios = {
+  async "round_robin spreads calls over every pod and follows a scale-up"() {
+    const k8s = await cluster("k8s-spread", 10);
+    const { client, call } = grpcClient("k8s-spread");
+    try {
+      for (let i = 0; i < 3; i++) await k8s.startPod(`echo-${i}`, k8s.hosts[i]);
+      const seen = new Set();
+      for (let i = 0; i < 30; i++) seen.add((await call("hi")).split(":")[0]);
+      assert.deepEqual([...seen].sort(), ["echo-0", "echo-1", "echo-2"]);
+      await k8s.startPod("echo-3", k8s.hosts[3]);
+      await eventually(async () => (await call("hi")).startsWith("echo-3"), 5000, "echo-3 to get calls");
+    } finally {
+      client.close();
+      await k8s.close();
+    }
+  },
+
+  async "a rolling update and a scale-down complete with zero failed calls"() {
+    const k8s = await cluster("k8s-rollout", 20);
+    const { client, call } = grpcClient("k8s-rollout");
+    try {
+      for (let i = 0; i < 3; i++) await k8s.startPod(`old-${i}`, k8s.hosts[i]);
+      await call("warm-up");
+      const load = startLoad(call, { intervalMs: 5, maxCalls: 4000 });
+      for (let i = 0; i < 3; i++) {
+        await k8s.startPod(`new-${i}`, k8s.hosts[3 + i]);
+        await sleep(150);
+        k8s.setConditions(`old-${i}`, { ready: false, serving: true, terminating: true });
+        await sleep(100);
+        await k8s.removePod(`old-${i}`);
+      }
+      await sleep(200);
+      await k8s.removePod("new-2");
+      await sleep(300);
+      const counts = load.take();
+      await load.stop();
+      assert.deepEqual(load.failures.map(String), []);
+      assert.ok(counts["new-0"] > 0 && counts["new-1"] > 0, JSON.stringify(counts));
+      const after = new Set();
+      for (let i = 0; i < 20; i++) after.add((await call("hi")).split(":")[0]);
+      assert.deepEqual([...after].sort(), ["new-0", "new-1"]);
+    } finally {
+      client.close();
+      await k8s.close();
+    }
+  },
+
+  async "nice-grpc createChannel balances over every pod"() {
+    const k8s = await cluster("k8s-nice", 30);
+    for (let i = 0; i < 2; i++) await k8s.startPod(`echo-${i}`, k8s.hosts[i]);
+    const channel = createChannel(`k8s-nice:///echo.${NAMESPACE}:grpc`, undefined, {
+      resolver: { cluster: { kubeconfig: k8s.api.kubeconfig({ namespace: NAMESPACE }) } },
+    });
+    try {
+      const client = createClient(EchoService, channel);
+      const seen = new Set();
+      for (let i = 0; i < 20; i++) seen.add((await client.echo({ message: "hi" })).message.split(":")[0]);
+      assert.deepEqual([...seen].sort(), ["echo-0", "echo-1"]);
+    } finally {
+      channel.close();
+      await k8s.close();
+    }
+  },
+
+  async "watchEndpoints yields a complete snapshot for every change of the usable set"() {
+    const api = await startFakeApiServer({ token: "e2e-token" });
+    const kubeconfig = api.kubeconfig({ namespace: NAMESPACE });
+    const slice = (endpoints) =>
+      endpointSlice({ namespace: NAMESPACE, service: "echo", name: "s1", port: { name: "grpc", port: 8080 }, endpoints });
+    api.applySlice(slice([{ ip: "10.1.0.1", pod: "a" }]));
+    const controller = new AbortController();
+    const seen = [];
+    try {
+      for await (const snapshot of watchEndpoints("kubernetes:///echo:grpc", { cluster: { kubeconfig }, signal: controller.signal })) {
+        seen.push(snapshot.endpoints.map((endpoint) => endpoint.podName).join(","));
+        if (seen.length === 1) {
+          api.applySlice(slice([{ ip: "10.1.0.1", pod: "a" }, { ip: "10.1.0.2", pod: "b" }]));
+        } else if (seen.length === 2) {
+          api.applySlice(slice([{ ip: "10.1.0.1", pod: "a" }, { ip: "10.1.0.2", pod: "b", zone: "z" }])); // not a usable change
+          api.applySlice(slice([{ ip: "10.1.0.2", pod: "b" }]));
+        } else break;
+      }
+      assert.deepEqual(seen, ["a", "a,b", "b"]);
+    } finally {
+      controller.abort();
+      await api.close();
+    }
+  },
+
+  async "an RBAC 403 before any success fails calls with advice, and calls succeed once granted"() {
+    const k8s = await cluster("k8s-rbac", 40, { backoff: { initialMs: 100, maxMs: 200 } });
+    await k8s.startPod("echo-0", k8s.hosts[0]);
+    // Forbidden for about one second, then granted.
+    k8s.api.failNext(6, { status: 403, reason: "Forbidden", message: "forbidden by test", path: "list" });
+    const { client, call } = grpcClient("k8s-rbac");
+    try {
+      const error = await call("hi").then(() => null, (error) => error);
+      assert.equal(error?.code, grpc.status.UNAVAILABLE);
+      assert.match(error.details, /grant "list" and "watch" on "endpointslices" in API group "discovery.k8s.io"/);
+      assert.doesNotMatch(error.details, /e2e-token/);
+      await eventually(() => call("hi").then(() => true, () => false), 10000, "calls to succeed after the grant");
+    } finally {
+      client.close();
+      await k8s.close();
+    }
+  },
+
+  async "API failures after a success keep the last good endpoints"() {
+    const k8s = await cluster("k8s-keep", 50);
+    for (let i = 0; i < 2; i++) await k8s.startPod(`echo-${i}`, k8s.hosts[i]);
+    const { client, call } = grpcClient("k8s-keep");
+    try {
+      await call("hi");
+      k8s.api.failNext(1000, { status: 503, message: "etcd down" });
+      k8s.api.dropWatches();
+      const load = startLoad(call, { intervalMs: 5, maxCalls: 200 });
+      await sleep(500);
+      await load.stop();
+      assert.deepEqual(load.failures.map(String), []);
+      assert.ok(load.calls > 20);
+    } finally {
+      client.close();
+      await k8s.close();
+    }
+  },
+};
+
+/** Runs every scenario (or those whose name matches `filter`) and prints one line each. */
+export async function runAll(filter = "") {
+  let passed = 0;
+  let failed = 0;
+  for (const [name, scenario] of Object.entries(scenarios)) {
+    if (!name.includes(filter)) continue;
+    const started = Date.now();
+    try {
+      await scenario();
+      passed++;
+      console.log(`ok   ${name} (${Date.now() - started} ms)`);
+    } catch (error) {
+      failed++;
+      console.log(`FAIL ${name}: ${error?.stack ?? error}`);
+    }
+  }
+  return { passed, failed };
+}
