@@ -587,6 +587,11 @@ Deno.test("a watch from resourceVersion 0 sends ADDED for the current state, the
       `DELETED b@${server.resourceVersion}`,
     );
     await stream.cancel();
+    await within(
+      waitFor(() => server.openWatches === 0),
+      2000,
+      "the server to notice that the client left",
+    );
   });
 });
 

@@ -78,9 +78,14 @@ export function unauthorized(): HttpError {
 export function notFound(): HttpError {
   return new HttpError(
     404,
-    status(404, "NotFound", "the server could not find the requested resource", {
-      details: {},
-    }),
+    status(
+      404,
+      "NotFound",
+      "the server could not find the requested resource",
+      {
+        details: {},
+      },
+    ),
   );
 }
 

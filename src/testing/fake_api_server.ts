@@ -52,12 +52,31 @@ import {
   type ServerResponse,
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import { isIPv4, isIPv6, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import {
-  type LabelSelector,
-  LabelSelectorError,
-  parseLabelSelector,
-} from "./_label_selector.ts";
+  badRequest,
+  expiredContinue,
+  HttpError,
+  injectedFailure,
+  internalError,
+  invalidListOptions,
+  methodNotAllowed,
+  notFound,
+  tooLarge,
+  tooOldStatus,
+  unauthorized,
+} from "./_api_status.ts";
+import type { LabelSelector } from "./_label_selector.ts";
+import {
+  decodeContinue,
+  encodeContinue,
+  firstValues,
+  parseResourceVersion,
+  parseSelector,
+  queryBool,
+  queryInt,
+} from "./_request_options.ts";
+import { byKey, keyOf, prepareSlice } from "./_slice_input.ts";
 import { type Change, createSliceHistory } from "./_slice_history.ts";
 
 // ---------------------------------------------------------------------------
@@ -658,14 +677,6 @@ const NAMESPACED_PATH =
 const TOO_LARGE_WAIT_MS = 1000;
 /** The pre-timeout BOOKMARK goes this long before a watch's deadline. */
 const PRE_TIMEOUT_BOOKMARK_MS = 2000;
-const GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
-const EXPIRED_CONTINUE_MESSAGE =
-  "The provided continue parameter is too old to display a consistent list result. " +
-  "You can start a new list without the continue parameter, or use the continue token in this response to " +
-  "retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - " +
-  "objects that were created, modified, or deleted between the time the first chunk was returned and now may " +
-  "show up in the list.";
-
 type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
 
 interface OpenWatch {
@@ -684,327 +695,6 @@ interface OpenWatch {
 interface Waiter {
   readonly rv: number;
   readonly settle: (reached: boolean) => void;
-}
-
-/** An error answer: the HTTP status, a Status body and extra headers. */
-class HttpError extends Error {
-  readonly code: number;
-  readonly body: Record<string, unknown>;
-  readonly headers: Record<string, string>;
-  constructor(
-    code: number,
-    body: Record<string, unknown>,
-    headers: Record<string, string> = {},
-  ) {
-    super(String(body.message));
-    this.code = code;
-    this.body = body;
-    this.headers = headers;
-  }
-}
-
-function status(
-  code: number,
-  reason: string,
-  message: string,
-  extra: {
-    metadata?: Record<string, unknown>;
-    details?: Record<string, unknown>;
-  } = {},
-): Record<string, unknown> {
-  return {
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: extra.metadata ?? {},
-    status: "Failure",
-    message,
-    reason,
-    ...(extra.details === undefined ? {} : { details: extra.details }),
-    code,
-  };
-}
-
-function badRequest(message: string): HttpError {
-  return new HttpError(400, status(400, "BadRequest", message));
-}
-
-function invalidListOptions(field: string, detail: string): HttpError {
-  return new HttpError(
-    422,
-    status(
-      422,
-      "Invalid",
-      `ListOptions.meta.k8s.io "" is invalid: ${field}: ${detail}`,
-      {
-        details: {
-          group: "meta.k8s.io",
-          kind: "ListOptions",
-          causes: [{ reason: "FieldValueForbidden", message: detail, field }],
-        },
-      },
-    ),
-  );
-}
-
-function expired(
-  message: string,
-  metadata?: Record<string, unknown>,
-): HttpError {
-  return new HttpError(410, status(410, "Expired", message, { metadata }));
-}
-
-function tooLarge(wanted: number, current: number): HttpError {
-  return new HttpError(
-    504,
-    status(
-      504,
-      "Timeout",
-      `Timeout: Too large resource version: ${wanted}, current: ${current}`,
-      {
-        details: {
-          causes: [{
-            reason: "ResourceVersionTooLarge",
-            message: "Too large resource version",
-          }],
-          retryAfterSeconds: 1,
-        },
-      },
-    ),
-    { "Retry-After": "1" },
-  );
-}
-
-const DEFAULT_FAILURES: Record<number, [reason: string, message: string]> = {
-  400: ["BadRequest", "the server rejected our request for an unknown reason"],
-  401: ["Unauthorized", "Unauthorized"],
-  403: ["Forbidden", "forbidden"],
-  404: ["NotFound", "the server could not find the requested resource"],
-  409: ["Conflict", "the server reported a conflict"],
-  410: ["Expired", "too old resource version"],
-  422: [
-    "Invalid",
-    "the server rejected our request due to an error in our request",
-  ],
-  429: ["TooManyRequests", "Too many requests, please try again later."],
-  500: ["InternalError", "Internal error occurred: injected failure"],
-  503: [
-    "ServiceUnavailable",
-    "the server is currently unable to handle the request",
-  ],
-  504: [
-    "Timeout",
-    "the server was unable to return a response in the time allotted, but may still be processing the request",
-  ],
-};
-
-/** Go's bool query conversion: present and not `0`/`false` means true. */
-function queryBool(value: string | undefined): boolean | undefined {
-  if (value === undefined) return undefined;
-  return !(value === "0" || value.toLowerCase() === "false");
-}
-
-function queryInt(name: string, value: string | undefined): number {
-  if (value === undefined || value === "") return 0;
-  if (!/^-?\d+$/.test(value)) {
-    throw badRequest(
-      `strconv.ParseInt: parsing ${
-        JSON.stringify(value)
-      }: invalid syntax for ${name}`,
-    );
-  }
-  return Number(value);
-}
-
-function parseResourceVersion(value: string): number {
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw badRequest(`invalid resource version: ${JSON.stringify(value)}`);
-  }
-  return Number(value);
-}
-
-function parseSelector(query: Record<string, string>): LabelSelector {
-  if ((query.fieldSelector ?? "") !== "") {
-    throw badRequest(
-      "field selectors are not supported by the fake API server: use labelSelector",
-    );
-  }
-  try {
-    return parseLabelSelector(query.labelSelector ?? "");
-  } catch (error) {
-    if (error instanceof LabelSelectorError) throw badRequest(error.message);
-    throw error;
-  }
-}
-
-function encodeContinue(rv: number, start: string): string {
-  return Buffer.from(JSON.stringify({ v: "meta.k8s.io/v1", rv, start }))
-    .toString("base64url");
-}
-
-function decodeContinue(token: string): { rv: number; start: string } {
-  try {
-    const value = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-    if (
-      value?.v === "meta.k8s.io/v1" && Number.isSafeInteger(value.rv) &&
-      value.rv >= -1 &&
-      typeof value.start === "string"
-    ) {
-      return { rv: value.rv, start: value.start };
-    }
-  } catch {
-    // Reported below.
-  }
-  throw badRequest(
-    "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
-  );
-}
-
-function keyOf(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
-}
-
-function byKey(a: EndpointSlice, b: EndpointSlice): number {
-  const left = keyOf(a.metadata.namespace, a.metadata.name);
-  const right = keyOf(b.metadata.namespace, b.metadata.name);
-  return left < right ? -1 : left > right ? 1 : 0;
-}
-
-function withoutTypeMeta(
-  slice: EndpointSlice,
-): Omit<EndpointSlice, "kind" | "apiVersion"> {
-  const { kind: _kind, apiVersion: _apiVersion, ...rest } = slice;
-  return rest;
-}
-
-function randomSuffix(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(5));
-  return Array.from(
-    bytes,
-    (byte) => GENERATE_NAME_ALPHABET[byte % GENERATE_NAME_ALPHABET.length],
-  ).join("");
-}
-
-function invalidSlice(key: string, problem: string): TypeError {
-  return new TypeError(
-    `Cannot apply EndpointSlice ${JSON.stringify(key)}: ${problem}`,
-  );
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function stringMap(
-  key: string,
-  field: string,
-  value: unknown,
-): Record<string, string> | undefined {
-  if (value === undefined) return undefined;
-  if (
-    !isRecord(value) ||
-    !Object.values(value).every((entry) => typeof entry === "string")
-  ) {
-    throw invalidSlice(key, `${field} must map strings to strings`);
-  }
-  return Object.keys(value).length === 0
-    ? undefined
-    : { ...(value as Record<string, string>) };
-}
-
-/** Validates and normalizes everything but the server-assigned metadata. */
-function normalizeContent(
-  key: string,
-  input: EndpointSliceInput,
-): Pick<EndpointSlice, "addressType" | "endpoints" | "ports"> {
-  const addressType = input.addressType;
-  if (
-    addressType !== "IPv4" && addressType !== "IPv6" && addressType !== "FQDN"
-  ) {
-    throw invalidSlice(
-      key,
-      `addressType must be "IPv4", "IPv6" or "FQDN": current value is ${
-        JSON.stringify(addressType)
-      }`,
-    );
-  }
-  const endpoints = (input.endpoints ?? []).map((endpoint, index): Endpoint => {
-    const addresses = endpoint?.addresses;
-    if (
-      !Array.isArray(addresses) || addresses.length < 1 ||
-      addresses.length > 100
-    ) {
-      throw invalidSlice(
-        key,
-        `endpoints[${index}].addresses must hold 1-100 addresses`,
-      );
-    }
-    for (const address of addresses) {
-      const valid = addressType === "IPv4"
-        ? isIPv4(address)
-        : addressType === "IPv6"
-        ? isIPv6(address)
-        : typeof address === "string" && address.length > 0;
-      if (!valid) {
-        throw invalidSlice(
-          key,
-          `endpoints[${index}].addresses must be ${addressType} addresses: current value is ${
-            JSON.stringify(address)
-          }`,
-        );
-      }
-    }
-    const conditions: EndpointConditions = {};
-    for (const name of ["ready", "serving", "terminating"] as const) {
-      const value = endpoint.conditions?.[name];
-      if (value !== undefined && value !== null) {
-        conditions[name] = Boolean(value);
-      }
-    }
-    const out: Endpoint = { addresses: [...addresses], conditions };
-    if (endpoint.hostname !== undefined) out.hostname = endpoint.hostname;
-    if (endpoint.targetRef !== undefined) {
-      out.targetRef = structuredClone(endpoint.targetRef);
-    }
-    if (endpoint.nodeName !== undefined) out.nodeName = endpoint.nodeName;
-    if (endpoint.zone !== undefined) out.zone = endpoint.zone;
-    if (endpoint.hints !== undefined) {
-      out.hints = structuredClone(endpoint.hints);
-    }
-    return out;
-  });
-  const ports = (input.ports ?? []).map((port, index): EndpointPort => {
-    if (
-      port.port !== undefined && port.port !== null &&
-      !(Number.isInteger(port.port) && port.port >= 1 && port.port <= 65535)
-    ) {
-      throw invalidSlice(
-        key,
-        `ports[${index}].port must be 1-65535: current value is ${port.port}`,
-      );
-    }
-    const out: EndpointPort = {};
-    if (port.name !== undefined) out.name = port.name;
-    if (port.protocol !== undefined) out.protocol = port.protocol;
-    if (port.port !== undefined && port.port !== null) out.port = port.port;
-    if (port.appProtocol !== undefined) out.appProtocol = port.appProtocol;
-    return out;
-  });
-  return {
-    addressType,
-    endpoints: endpoints.length === 0 ? null : endpoints,
-    ports: ports.length === 0 ? null : ports,
-  };
-}
-
-function firstValues(params: URLSearchParams): Record<string, string> {
-  const seen = new Set<string>();
-  const entries: [string, string][] = [];
-  for (const [key, value] of params) {
-    if (seen.has(key)) continue;
-    seen.add(key);
-    entries.push([key, value]);
-  }
-  return Object.fromEntries(entries);
 }
 
 function validateOptions(options: FakeApiServerOptions): void {
@@ -1273,36 +963,6 @@ export async function startFakeApiServer(
     return entry.failure;
   }
 
-  function injected(
-    failure: InjectedFailure,
-    kind: RecordedRequest["kind"],
-    namespace: string | undefined,
-  ): HttpError {
-    const [defaultReason, defaultMessage] = DEFAULT_FAILURES[failure.status] ??
-      [
-        failure.status >= 500 ? "InternalError" : "BadRequest",
-        "injected failure",
-      ];
-    let message = failure.message ?? defaultMessage;
-    if (failure.message === undefined && failure.status === 403) {
-      const verb = kind === "watch" ? "watch" : "list";
-      message =
-        `endpointslices.discovery.k8s.io is forbidden: User "system:serviceaccount:default:default" ` +
-        `cannot ${verb} resource "endpointslices" in API group "discovery.k8s.io" ` +
-        (namespace === undefined
-          ? "at the cluster scope"
-          : `in the namespace "${namespace}"`);
-    }
-    const retry = failure.retryAfterSeconds;
-    return new HttpError(
-      failure.status,
-      status(failure.status, failure.reason ?? defaultReason, message, {
-        details: retry === undefined ? undefined : { retryAfterSeconds: retry },
-      }),
-      retry === undefined ? {} : { "Retry-After": String(retry) },
-    );
-  }
-
   function authorized(req: IncomingMessage): boolean {
     if (token === undefined) return true;
     const header = req.headers.authorization ?? "";
@@ -1363,9 +1023,9 @@ export async function startFakeApiServer(
         );
       }
       if (position.rv !== -1 && position.rv < history.compactedRv) {
-        throw expired(EXPIRED_CONTINUE_MESSAGE, {
-          continue: encodeContinue(-1, position.start),
-        });
+        throw expiredContinue(
+          encodeContinue({ rv: -1, start: position.start }),
+        );
       }
       snapshotRv = position.rv === -1 ? history.rv : position.rv;
       after = position.start;
@@ -1376,9 +1036,8 @@ export async function startFakeApiServer(
       }
       if (match === "Exact") {
         if (wanted < history.compactedRv) {
-          throw expired(
-            `too old resource version: ${wanted} (${history.compactedRv})`,
-          );
+          const body = tooOldStatus(wanted, history.compactedRv);
+          throw new HttpError(410, body);
         }
         snapshotRv = wanted;
       } else {
@@ -1399,10 +1058,10 @@ export async function startFakeApiServer(
     };
     if (page.length < matching.length) {
       const last = page[page.length - 1];
-      metadata.continue = encodeContinue(
-        snapshotRv,
-        keyOf(last.metadata.namespace, last.metadata.name),
-      );
+      metadata.continue = encodeContinue({
+        rv: snapshotRv,
+        start: keyOf(last.metadata.namespace, last.metadata.name),
+      });
       if (selector.empty) {
         metadata.remainingItemCount = matching.length - page.length;
       }
@@ -1411,7 +1070,10 @@ export async function startFakeApiServer(
       kind: "EndpointSliceList",
       apiVersion: GROUP_VERSION,
       metadata,
-      items: page.map(withoutTypeMeta),
+      // Like the real server's, list items carry no kind or apiVersion.
+      items: page.map(({ kind: _kind, apiVersion: _apiVersion, ...item }) =>
+        item
+      ),
     });
   }
 
@@ -1501,15 +1163,7 @@ export async function startFakeApiServer(
 
     if (initial === "replay" && startRv < history.compactedRv) {
       watches.add(watch);
-      send(
-        watch,
-        "ERROR",
-        status(
-          410,
-          "Expired",
-          `too old resource version: ${startRv} (${history.compactedRv})`,
-        ),
-      );
+      send(watch, "ERROR", tooOldStatus(startRv, history.compactedRv));
       endWatch(watch);
       return;
     }
@@ -1577,51 +1231,23 @@ export async function startFakeApiServer(
 
     try {
       if (!authorized(req)) {
-        throw new HttpError(401, status(401, "Unauthorized", "Unauthorized"));
+        throw unauthorized();
       }
       const failure = takeFailure(kind);
-      if (failure !== undefined) throw injected(failure, kind, namespace);
-      if (!routed) {
-        throw new HttpError(
-          404,
-          status(
-            404,
-            "NotFound",
-            "the server could not find the requested resource",
-            { details: {} },
-          ),
+      if (failure !== undefined) {
+        throw injectedFailure(
+          failure,
+          kind === "watch" ? "watch" : "list",
+          namespace,
         );
       }
-      if (method !== "GET") {
-        throw new HttpError(
-          405,
-          status(
-            405,
-            "MethodNotAllowed",
-            "the server does not allow this method on the requested resource",
-            {
-              details: {},
-            },
-          ),
-        );
-      }
+      if (!routed) throw notFound();
+      if (method !== "GET") throw methodNotAllowed();
       if (kind === "watch") await serveWatch(res, record, namespace, query);
       else await serveList(res, record, namespace, query);
     } catch (error) {
-      if (error instanceof HttpError) {
-        sendJson(res, record, error.code, error.body, error.headers);
-      } else {
-        sendJson(
-          res,
-          record,
-          500,
-          status(
-            500,
-            "InternalError",
-            `Internal error occurred: ${String(error)}`,
-          ),
-        );
-      }
+      const answer = error instanceof HttpError ? error : internalError(error);
+      sendJson(res, record, answer.code, answer.body, answer.headers);
     }
   }
 
@@ -1660,115 +1286,11 @@ export async function startFakeApiServer(
   // --- the public object -----------------------------------------------------
 
   function applySlice(input: EndpointSliceInput): EndpointSlice {
-    if (!isRecord(input) || !isRecord(input.metadata)) {
-      throw new TypeError("Cannot apply EndpointSlice: metadata is required");
-    }
-    const meta = input.metadata;
-    if (typeof meta.namespace !== "string" || meta.namespace === "") {
-      throw new TypeError(
-        "Cannot apply EndpointSlice: metadata.namespace is required",
-      );
-    }
-    const generateName =
-      typeof meta.generateName === "string" && meta.generateName !== ""
-        ? meta.generateName
-        : undefined;
-    let name = typeof meta.name === "string" && meta.name !== ""
-      ? meta.name
-      : undefined;
-    if (name === undefined && generateName === undefined) {
-      throw new TypeError(
-        `Cannot apply EndpointSlice in namespace ${
-          JSON.stringify(meta.namespace)
-        }: metadata.name or metadata.generateName is required`,
-      );
-    }
-    // Bounded: a fresh name is found at once unless ~27^5 slices exist.
-    for (let attempt = 0; name === undefined && attempt < 100; attempt++) {
-      const candidate = generateName + randomSuffix();
-      if (!history.current.has(keyOf(meta.namespace, candidate))) {
-        name = candidate;
-      }
-    }
-    if (name === undefined) {
-      throw new TypeError("Cannot apply EndpointSlice: no free generated name");
-    }
-    const key = keyOf(meta.namespace, name);
-    const labels = stringMap(key, "metadata.labels", meta.labels);
-    const annotations = stringMap(
-      key,
-      "metadata.annotations",
-      meta.annotations,
-    );
-    const content = normalizeContent(key, input);
-    const existing = history.current.get(key);
-    if (
-      existing !== undefined && existing.addressType !== content.addressType
-    ) {
-      throw invalidSlice(
-        key,
-        `addressType is immutable: current value is ${
-          JSON.stringify(existing.addressType)
-        }, new value is ${JSON.stringify(content.addressType)}`,
-      );
-    }
-    const ownerReferences =
-      Array.isArray(meta.ownerReferences) && meta.ownerReferences.length > 0
-        ? structuredClone(meta.ownerReferences)
-        : undefined;
-    const comparable = JSON.stringify([
-      labels,
-      annotations,
-      ownerReferences,
-      content,
-    ]);
-    if (existing !== undefined) {
-      const { metadata: old } = existing;
-      if (
-        JSON.stringify([old.labels, old.annotations, old.ownerReferences, {
-          addressType: existing.addressType,
-          endpoints: existing.endpoints,
-          ports: existing.ports,
-        }]) === comparable
-      ) {
-        return structuredClone(existing);
-      }
-    }
-    const rv = history.nextRv();
-    const keptGenerateName = existing === undefined
-      ? generateName
-      : existing.metadata.generateName;
-    const metadata: EndpointSlice["metadata"] = {
-      name,
-      ...(keptGenerateName === undefined
-        ? {}
-        : { generateName: keptGenerateName }),
-      namespace: meta.namespace,
-      uid: existing?.metadata.uid ?? crypto.randomUUID(),
-      resourceVersion: String(rv),
-      generation: existing === undefined ? 1 : existing.metadata.generation + 1,
-      creationTimestamp: existing?.metadata.creationTimestamp ??
-        new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-    };
-    if (labels !== undefined) metadata.labels = labels;
-    if (annotations !== undefined) metadata.annotations = annotations;
-    if (ownerReferences !== undefined) {
-      metadata.ownerReferences = ownerReferences;
-    }
-    const stored: EndpointSlice = {
-      kind: "EndpointSlice",
-      apiVersion: GROUP_VERSION,
-      metadata,
-      ...content,
-    };
-    publish(
-      history.record(
-        existing === undefined ? "ADDED" : "MODIFIED",
-        key,
-        stored,
-        existing,
-      ),
-    );
+    const prepared = prepareSlice(input, history.current, history.nextRv());
+    if ("unchanged" in prepared) return structuredClone(prepared.unchanged);
+    const { key, existing, stored } = prepared;
+    const type = existing === undefined ? "ADDED" : "MODIFIED";
+    publish(history.record(type, key, stored, existing));
     return structuredClone(stored);
   }
 

@@ -1,0 +1,287 @@
+/**
+ * Turns an `EndpointSliceInput` into the object the fake API server stores:
+ * validation, normalization the way the real server serializes (empty lists
+ * become `null`, `conditions` is always present), generated names and the
+ * server-assigned metadata. Private to the fake API server.
+ *
+ * @module
+ */
+
+import { isIPv4, isIPv6 } from "node:net";
+import type {
+  Endpoint,
+  EndpointConditions,
+  EndpointPort,
+  EndpointSlice,
+  EndpointSliceInput,
+} from "./fake_api_server.ts";
+
+const GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
+
+/** What `applySlice()` stores, or the unchanged slice for a no-op update. */
+export type PreparedSlice =
+  | { key: string; existing?: EndpointSlice; stored: EndpointSlice }
+  | { key: string; unchanged: EndpointSlice };
+
+/** The storage key, `namespace/name`, which sorts like etcd's keys. */
+export function keyOf(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+/** Orders slices by namespace, then name. */
+export function byKey(a: EndpointSlice, b: EndpointSlice): number {
+  const left = keyOf(a.metadata.namespace, a.metadata.name);
+  const right = keyOf(b.metadata.namespace, b.metadata.name);
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+function randomSuffix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(5));
+  return Array.from(
+    bytes,
+    (byte) => GENERATE_NAME_ALPHABET[byte % GENERATE_NAME_ALPHABET.length],
+  ).join("");
+}
+
+function invalidSlice(key: string, problem: string): TypeError {
+  return new TypeError(
+    `Cannot apply EndpointSlice ${JSON.stringify(key)}: ${problem}`,
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function stringMap(
+  key: string,
+  field: string,
+  value: unknown,
+): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (
+    !isRecord(value) ||
+    !Object.values(value).every((entry) => typeof entry === "string")
+  ) {
+    throw invalidSlice(key, `${field} must map strings to strings`);
+  }
+  return Object.keys(value).length === 0
+    ? undefined
+    : { ...(value as Record<string, string>) };
+}
+
+function normalizeEndpoint(
+  key: string,
+  addressType: EndpointSlice["addressType"],
+  endpoint: NonNullable<EndpointSliceInput["endpoints"]>[number],
+  index: number,
+): Endpoint {
+  const addresses = endpoint?.addresses;
+  if (
+    !Array.isArray(addresses) || addresses.length < 1 || addresses.length > 100
+  ) {
+    throw invalidSlice(
+      key,
+      `endpoints[${index}].addresses must hold 1-100 addresses`,
+    );
+  }
+  for (const address of addresses) {
+    const valid = addressType === "IPv4"
+      ? isIPv4(address)
+      : addressType === "IPv6"
+      ? isIPv6(address)
+      : typeof address === "string" && address.length > 0;
+    if (!valid) {
+      throw invalidSlice(
+        key,
+        `endpoints[${index}].addresses must be ${addressType} addresses: current value is ${
+          JSON.stringify(address)
+        }`,
+      );
+    }
+  }
+  const conditions: EndpointConditions = {};
+  for (const name of ["ready", "serving", "terminating"] as const) {
+    const value = endpoint.conditions?.[name];
+    if (value !== undefined && value !== null) {
+      conditions[name] = Boolean(value);
+    }
+  }
+  const out: Endpoint = { addresses: [...addresses], conditions };
+  if (endpoint.hostname !== undefined) out.hostname = endpoint.hostname;
+  if (endpoint.targetRef !== undefined) {
+    out.targetRef = structuredClone(endpoint.targetRef);
+  }
+  if (endpoint.nodeName !== undefined) out.nodeName = endpoint.nodeName;
+  if (endpoint.zone !== undefined) out.zone = endpoint.zone;
+  if (endpoint.hints !== undefined) out.hints = structuredClone(endpoint.hints);
+  return out;
+}
+
+function normalizePort(key: string, port: EndpointPort, index: number) {
+  if (
+    port.port !== undefined && port.port !== null &&
+    !(Number.isInteger(port.port) && port.port >= 1 && port.port <= 65535)
+  ) {
+    throw invalidSlice(
+      key,
+      `ports[${index}].port must be 1-65535: current value is ${port.port}`,
+    );
+  }
+  const out: EndpointPort = {};
+  if (port.name !== undefined) out.name = port.name;
+  if (port.protocol !== undefined) out.protocol = port.protocol;
+  if (port.port !== undefined && port.port !== null) out.port = port.port;
+  if (port.appProtocol !== undefined) out.appProtocol = port.appProtocol;
+  return out;
+}
+
+/** Validates and normalizes everything but the metadata. */
+function normalizeContent(
+  key: string,
+  input: EndpointSliceInput,
+): Pick<EndpointSlice, "addressType" | "endpoints" | "ports"> {
+  const addressType = input.addressType;
+  if (
+    addressType !== "IPv4" && addressType !== "IPv6" && addressType !== "FQDN"
+  ) {
+    throw invalidSlice(
+      key,
+      `addressType must be "IPv4", "IPv6" or "FQDN": current value is ${
+        JSON.stringify(addressType)
+      }`,
+    );
+  }
+  const endpoints = (input.endpoints ?? []).map((endpoint, index) =>
+    normalizeEndpoint(key, addressType, endpoint, index)
+  );
+  const ports = (input.ports ?? []).map((port, index) =>
+    normalizePort(key, port, index)
+  );
+  return {
+    addressType,
+    endpoints: endpoints.length === 0 ? null : endpoints,
+    ports: ports.length === 0 ? null : ports,
+  };
+}
+
+function nameFor(
+  meta: EndpointSliceInput["metadata"],
+  current: ReadonlyMap<string, EndpointSlice>,
+): { name: string; generateName?: string } {
+  const generateName =
+    typeof meta.generateName === "string" && meta.generateName !== ""
+      ? meta.generateName
+      : undefined;
+  if (typeof meta.name === "string" && meta.name !== "") {
+    return { name: meta.name, generateName };
+  }
+  if (generateName === undefined) {
+    throw new TypeError(
+      `Cannot apply EndpointSlice in namespace ${
+        JSON.stringify(meta.namespace)
+      }: metadata.name or metadata.generateName is required`,
+    );
+  }
+  // Bounded: a free name turns up at once unless ~27^5 slices exist.
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const name = generateName + randomSuffix();
+    if (!current.has(keyOf(meta.namespace, name))) {
+      return { name, generateName };
+    }
+  }
+  throw new TypeError(
+    `Cannot apply EndpointSlice with generateName ${
+      JSON.stringify(generateName)
+    }: no free name found`,
+  );
+}
+
+/**
+ * Validates an input slice and builds the object to store at `rv`, keeping
+ * `uid` and `creationTimestamp` of the slice it replaces and bumping its
+ * `generation`. A replacement that changes nothing comes back `unchanged`,
+ * as the real server skips no-op updates.
+ *
+ * @param input The slice given to `applySlice()`.
+ * @param current The stored slices by key.
+ * @param rv The resourceVersion a change would get.
+ * @returns The object to store, or the unchanged one.
+ * @throws {TypeError} When the input is invalid.
+ */
+export function prepareSlice(
+  input: EndpointSliceInput,
+  current: ReadonlyMap<string, EndpointSlice>,
+  rv: number,
+): PreparedSlice {
+  if (!isRecord(input) || !isRecord(input.metadata)) {
+    throw new TypeError("Cannot apply EndpointSlice: metadata is required");
+  }
+  const meta = input.metadata;
+  if (typeof meta.namespace !== "string" || meta.namespace === "") {
+    throw new TypeError(
+      "Cannot apply EndpointSlice: metadata.namespace is required",
+    );
+  }
+  const { name, generateName } = nameFor(meta, current);
+  const key = keyOf(meta.namespace, name);
+  const labels = stringMap(key, "metadata.labels", meta.labels);
+  const annotations = stringMap(key, "metadata.annotations", meta.annotations);
+  const ownerReferences =
+    Array.isArray(meta.ownerReferences) && meta.ownerReferences.length > 0
+      ? structuredClone(meta.ownerReferences)
+      : undefined;
+  const content = normalizeContent(key, input);
+  const existing = current.get(key);
+  if (existing !== undefined) {
+    if (existing.addressType !== content.addressType) {
+      throw invalidSlice(
+        key,
+        `addressType is immutable: current value is ${
+          JSON.stringify(existing.addressType)
+        }, new value is ${JSON.stringify(content.addressType)}`,
+      );
+    }
+    const { metadata: old } = existing;
+    const before = JSON.stringify([
+      old.labels,
+      old.annotations,
+      old.ownerReferences,
+      existing.endpoints,
+      existing.ports,
+    ]);
+    const after = JSON.stringify([
+      labels,
+      annotations,
+      ownerReferences,
+      content.endpoints,
+      content.ports,
+    ]);
+    if (before === after) return { key, unchanged: existing };
+  }
+  const keptGenerateName = existing === undefined
+    ? generateName
+    : existing.metadata.generateName;
+  const metadata: EndpointSlice["metadata"] = {
+    name,
+    ...(keptGenerateName === undefined
+      ? {}
+      : { generateName: keptGenerateName }),
+    namespace: meta.namespace,
+    uid: existing?.metadata.uid ?? crypto.randomUUID(),
+    resourceVersion: String(rv),
+    generation: existing === undefined ? 1 : existing.metadata.generation + 1,
+    creationTimestamp: existing?.metadata.creationTimestamp ??
+      new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+  };
+  if (labels !== undefined) metadata.labels = labels;
+  if (annotations !== undefined) metadata.annotations = annotations;
+  if (ownerReferences !== undefined) metadata.ownerReferences = ownerReferences;
+  const stored: EndpointSlice = {
+    kind: "EndpointSlice",
+    apiVersion: "discovery.k8s.io/v1",
+    metadata,
+    ...content,
+  };
+  return existing === undefined ? { key, stored } : { key, existing, stored };
+}
