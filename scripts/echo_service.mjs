@@ -29,33 +29,37 @@ export const EchoService = {
  */
 export async function startEchoServer(grpc, { name, host, port }) {
   const server = new grpc.Server();
-  const backend = { name, host, port, calls: 0 };
+  const backend = {
+    name,
+    host,
+    port,
+    calls: 0,
+    /** Graceful stop: in-flight calls finish; bounded to 2 s. */
+    stop: () =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
   server.addService(EchoService, {
     echo(call, callback) {
       backend.calls++;
       callback(null, { message: `${name}:${call.request.message}` });
     },
   });
-  const bound = await new Promise((resolve, reject) => {
+  backend.port = await new Promise((resolve, reject) => {
     server.bindAsync(
       `${host.includes(":") ? `[${host}]` : host}:${port}`,
       grpc.ServerCredentials.createInsecure(),
       (error, actual) => (error ? reject(error) : resolve(actual)),
     );
   });
-  backend.port = bound;
-  /** Graceful stop: in-flight calls finish; bounded to 2 s. */
-  backend.stop = () =>
-    new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, 2000);
-      server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
   return backend;
 }
 
@@ -84,10 +88,26 @@ export async function freePort(hosts) {
  * @param {(request: string) => Promise<string>} call
  */
 export function startLoad(call, { intervalMs = 10, maxCalls = 20000 } = {}) {
-  const load = { byBackend: new Map(), failures: [], calls: 0 };
   let stopped = false;
   let sent = 0;
   const inFlight = new Set();
+  const load = {
+    byBackend: new Map(),
+    failures: [],
+    calls: 0,
+    /** Takes the counts so far and starts new ones. */
+    take() {
+      const counts = Object.fromEntries([...load.byBackend].sort());
+      load.byBackend = new Map();
+      return counts;
+    },
+    /** Stops sending and waits for the calls in flight. */
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await Promise.all([...inFlight]);
+    },
+  };
   const timer = setInterval(() => {
     if (stopped || sent >= maxCalls) return;
     sent++;
@@ -104,18 +124,6 @@ export function startLoad(call, { intervalMs = 10, maxCalls = 20000 } = {}) {
     ).finally(() => inFlight.delete(promise));
     inFlight.add(promise);
   }, intervalMs);
-  /** Takes the counts so far and starts new ones. */
-  load.take = () => {
-    const counts = Object.fromEntries([...load.byBackend].sort());
-    load.byBackend = new Map();
-    return counts;
-  };
-  /** Stops sending and waits for the calls in flight. */
-  load.stop = async () => {
-    stopped = true;
-    clearInterval(timer);
-    await Promise.all([...inFlight]);
-  };
   return load;
 }
 

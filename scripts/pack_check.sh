@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the npm tarball into a fresh temporary project, as a user would,
+# and runs the cross-runtime scenarios through it on Node and on Bun.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cd "$root"
+tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
+echo "packed $tarball: $(tar -tzf "$work/$tarball" | wc -l) files"
+tar -tzf "$work/$tarball" | grep -q 'package/dist/mod.d.ts' || { echo "tarball has no dist/mod.d.ts"; exit 1; }
+
+grpc_version=$(node -p 'require("./node_modules/@grpc/grpc-js/package.json").version')
+nice_version=$(node -p 'require("./node_modules/nice-grpc/package.json").version')
+mkdir -p "$work/app/tests/runtimes" "$work/app/scripts"
+cp tests/runtimes/scenarios.mjs tests/runtimes/run.mjs "$work/app/tests/runtimes/"
+cp scripts/echo_service.mjs "$work/app/scripts/"
+cd "$work/app"
+echo '{ "name": "kgr-resolver-user", "private": true, "type": "module" }' > package.json
+npm install --silent --no-audit --no-fund --prefer-offline \
+  "$work/$tarball" "@grpc/grpc-js@$grpc_version" "nice-grpc@$nice_version"
+
+echo "--- Node $(node --version), installed tarball"
+timeout 120 node tests/runtimes/run.mjs
+echo "--- Bun $("$root/node_modules/.bin/bun" --version), installed tarball"
+timeout 120 "$root/node_modules/.bin/bun" tests/runtimes/run.mjs
