@@ -8,8 +8,11 @@ trap 'rm -rf "$work"' EXIT
 
 cd "$root"
 tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
-echo "packed $tarball: $(tar -tzf "$work/$tarball" | wc -l) files"
-tar -tzf "$work/$tarball" | grep -q 'package/dist/mod.d.ts' || { echo "tarball has no dist/mod.d.ts"; exit 1; }
+contents=$(tar -tzf "$work/$tarball")
+echo "packed $tarball: $(wc -l <<<"$contents") files"
+for file in dist/mod.js dist/mod.d.ts dist/nice_grpc.js dist/testing.d.ts README.md LICENSE; do
+  grep -qx "package/$file" <<<"$contents" || { echo "the tarball lacks $file"; exit 1; }
+done
 
 grpc_version=$(node -p 'require("./node_modules/@grpc/grpc-js/package.json").version')
 nice_version=$(node -p 'require("./node_modules/nice-grpc/package.json").version')
