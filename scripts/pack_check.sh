@@ -17,6 +17,7 @@ done
 grpc_version=$(node -p 'require("./node_modules/@grpc/grpc-js/package.json").version')
 nice_version=$(node -p 'require("./node_modules/nice-grpc/package.json").version')
 mkdir -p "$work/app/tests/runtimes" "$work/app/scripts"
+cp -r tests/fixtures "$work/app/tests/"
 cp tests/runtimes/scenarios.mjs tests/runtimes/run.mjs "$work/app/tests/runtimes/"
 cp scripts/echo_service.mjs "$work/app/scripts/"
 cd "$work/app"

@@ -6,10 +6,10 @@
  * @module
  */
 
-import { type ClusterAccess, type ClusterOptions, resolveClusterAccess } from "./cluster_access.ts";
+import { type ClusterAccess, type ClusterOptions, resolveClusterAccess, type TlsSettings } from "./cluster_access.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import { endpointsFingerprint, type ResolvedEndpoint, selectEndpoints } from "./endpoint_selection.ts";
-import { KubeApiError, ResolverError } from "./errors.ts";
+import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
 import { createEndpointSliceApi } from "./kube_api.ts";
 import { runReflector, type SliceState } from "./reflector.ts";
 import { createHttpClient } from "./runtime/http_client.ts";
@@ -103,7 +103,7 @@ export function subscribeEndpoints(
     (access) => {
       if (!active) return;
       const namespace = target.namespace ?? access.namespace;
-      const key = `${access.identity}\u0000${namespace}\u0000${target.service}`;
+      const key = `${connectionKey(access)}\u0000${namespace}\u0000${target.service}`;
       watch = watches.get(key) ?? startWatch(key, access, namespace, target.service, settings);
       watch.subscribers.add(subscriber);
       if (watch.state) deliver(watch, subscriber, namespace, target.service);
@@ -119,6 +119,12 @@ export function subscribeEndpoints(
     if (watch.subscribers.size === 0) watch.stop();
     watch = undefined;
   };
+}
+
+/** Everything that makes two connections to a cluster differ; no secret (the client key is not part of it). */
+function connectionKey(access: ClusterAccess): string {
+  const { ca, cert, serverName, insecureSkipVerify } = access.tls;
+  return JSON.stringify([access.identity, access.proxyUrl, ca, cert, serverName, insecureSkipVerify]);
 }
 
 function accessFor(options: ClusterOptions | undefined): Promise<ClusterAccess> {
@@ -152,7 +158,7 @@ function startWatch(
   watches.set(key, watch);
   trace(`watching endpointslices of service ${service} in namespace ${namespace} at ${access.server}`);
   (async () => {
-    const client = await createHttpClient(access.tls);
+    const client = await createHttpClient({ tls: await tlsWithExecCertificate(access), proxyUrl: access.proxyUrl });
     try {
       const api = createEndpointSliceApi(access, client, namespace, service);
       await runReflector(api, {
@@ -172,10 +178,24 @@ function startWatch(
       client.close();
       trace(`stopped watching service ${service} in namespace ${namespace}`);
     }
-  })().catch((error) => {
-    for (const subscriber of [...watch.subscribers]) subscriber.listener.onError(asResolverError(error));
+  })().catch((cause) => {
+    // Only setup can fail here (an exec plugin, the HTTP client): the watch is
+    // dropped so that the next subscriber starts over.
+    watch.stop();
+    const error = cause instanceof ConfigError
+      ? cause
+      : new ConfigError(`Cannot start watching service ${service} in namespace ${namespace}: ${cause}`, { cause });
+    for (const subscriber of [...watch.subscribers]) subscriber.listener.onError(error);
   });
   return watch;
+}
+
+/** The TLS settings, with the client certificate an exec plugin issued, if any. */
+async function tlsWithExecCertificate(access: ClusterAccess): Promise<TlsSettings> {
+  const issued = await access.credentials.clientCertificate?.();
+  if (!issued) return access.tls;
+  const { ca, serverName, insecureSkipVerify, caSource } = access.tls;
+  return { ca, serverName, insecureSkipVerify, caSource, cert: issued.cert, key: issued.key };
 }
 
 /** Sends the subscriber the selection for its port when it differs from what it has. */

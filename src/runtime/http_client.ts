@@ -19,28 +19,36 @@ export interface HttpClient {
   close(): void;
 }
 
+/** What {@linkcode createHttpClient} needs to know about a cluster. */
+export interface HttpClientSettings {
+  /** CA, client certificate, server name, verification. */
+  tls: TlsSettings;
+  /** The kubeconfig's `proxy-url`: an HTTP(S) proxy to reach the API server through. */
+  proxyUrl?: string;
+}
+
 /**
  * Creates an HTTP client for one cluster on the current runtime.
  *
- * @param tls The cluster's TLS settings.
+ * @param settings The cluster's TLS settings and proxy.
  * @returns The client.
  *
  * @example A client that trusts a private CA
  * ```ts ignore
  * import { createHttpClient } from "./http_client.ts";
- * const client = await createHttpClient({ ca: "-----BEGIN CERTIFICATE-----...", caSource: "ca.pem" });
+ * const client = await createHttpClient({ tls: { ca: "-----BEGIN CERTIFICATE-----...", caSource: "ca.pem" } });
  * const response = await client.fetch("https://127.0.0.1:6443/version", {});
  * client.close();
  * ```
  */
-export async function createHttpClient(tls: TlsSettings): Promise<HttpClient> {
+export async function createHttpClient({ tls, proxyUrl }: HttpClientSettings): Promise<HttpClient> {
   switch (runtimeKey()) {
     case "deno":
-      return denoClient(tls);
+      return denoClient(tls, proxyUrl);
     case "bun":
-      return bunClient(tls);
+      return bunClient(tls, proxyUrl);
     case "node":
-      return await nodeClient(tls);
+      return await nodeClient(tls, proxyUrl);
   }
 }
 
@@ -51,7 +59,7 @@ interface DenoNamespace {
   createHttpClient(options: Record<string, unknown>): DenoHttpClient;
 }
 
-function denoClient(tls: TlsSettings): HttpClient {
+function denoClient(tls: TlsSettings, proxyUrl: string | undefined): HttpClient {
   const deno = (globalThis as unknown as { Deno: DenoNamespace }).Deno;
   if (tls.insecureSkipVerify) {
     trace(
@@ -59,55 +67,43 @@ function denoClient(tls: TlsSettings): HttpClient {
         "run Deno with --unsafely-ignore-certificate-errors=<host> to allow it",
     );
   }
-  const clients = new Map<string, DenoHttpClient>();
-  const clientFor = (url: URL): DenoHttpClient => {
-    let client = clients.get(url.host);
-    if (!client) {
-      const options: Record<string, unknown> = {};
-      if (tls.ca) options.caCerts = [tls.ca];
-      if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
-      // Deno has no SNI override: connect to the real host through a TCP
-      // "proxy" while the URL names the TLS server name.
-      if (tls.serverName) {
-        options.proxy = { transport: "tcp", hostname: unbracket(url.hostname), port: portOf(url) };
-      }
-      client = deno.createHttpClient(options);
-      clients.set(url.host, client);
-    }
-    return client;
-  };
+  if (tls.serverName) {
+    trace(
+      `tls-server-name ${tls.serverName} is ignored on Deno: Deno.createHttpClient cannot set the TLS server name, ` +
+        "so the certificate is checked against the server's own host name",
+    );
+  }
+  const options: Record<string, unknown> = {};
+  if (tls.ca) options.caCerts = [tls.ca];
+  if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
+  if (proxyUrl) options.proxy = { url: proxyUrl };
+  const client = deno.createHttpClient(options);
   return {
-    fetch(input, init) {
-      const url = new URL(input);
-      const client = clientFor(url);
-      if (tls.serverName) url.hostname = tls.serverName;
-      return fetch(url, { ...init, client } as RequestInit);
-    },
-    close() {
-      for (const client of clients.values()) client.close();
-      clients.clear();
-    },
+    fetch: (url, init) => fetch(url, { ...init, client } as RequestInit),
+    close: () => client.close(),
   };
 }
 
-function bunClient(tls: TlsSettings): HttpClient {
+function bunClient(tls: TlsSettings, proxyUrl: string | undefined): HttpClient {
   const options: Record<string, unknown> = { rejectUnauthorized: !tls.insecureSkipVerify };
   if (tls.ca) options.ca = tls.ca;
   if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
   if (tls.serverName) options.serverName = tls.serverName;
   return {
-    fetch: (url, init) => fetch(url, { ...init, tls: options } as RequestInit),
+    fetch: (url, init) => fetch(url, { ...init, tls: options, ...(proxyUrl ? { proxy: proxyUrl } : {}) } as RequestInit),
     close() {},
   };
 }
 
-async function nodeClient(tls: TlsSettings): Promise<HttpClient> {
+async function nodeClient(tls: TlsSettings, proxyUrl: string | undefined): Promise<HttpClient> {
   const undici = await import("undici");
   const connect: Record<string, unknown> = { rejectUnauthorized: !tls.insecureSkipVerify };
   if (tls.ca) connect.ca = tls.ca;
   if (tls.cert && tls.key) Object.assign(connect, { cert: tls.cert, key: tls.key });
   if (tls.serverName) connect.servername = tls.serverName;
-  const agent = new undici.Agent({ connect });
+  const agent = proxyUrl
+    ? new undici.ProxyAgent({ uri: proxyUrl, requestTls: connect })
+    : new undici.Agent({ connect });
   return {
     fetch: (url, init) =>
       undici.fetch(url, { ...init, dispatcher: agent } as never) as unknown as Promise<Response>,
@@ -117,11 +113,3 @@ async function nodeClient(tls: TlsSettings): Promise<HttpClient> {
   };
 }
 
-function unbracket(hostname: string): string {
-  return hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
-}
-
-function portOf(url: URL): number {
-  if (url.port) return Number(url.port);
-  return url.protocol === "https:" ? 443 : 80;
-}

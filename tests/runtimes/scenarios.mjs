@@ -3,6 +3,7 @@
 // grpc-js or nice-grpc client dialing through the resolver, imported by
 // package name as a user would.
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import * as grpc from "@grpc/grpc-js";
 import { createClient } from "nice-grpc";
 import { register, watchEndpoints } from "@kgr/resolver";
@@ -13,6 +14,23 @@ import { echoCaller, EchoService, freePort, startEchoServer, startLoad } from ".
 const NAMESPACE = "e2e";
 const EchoClient = grpc.makeGenericClientConstructor(EchoService, "Echo");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const fixture = (name) => readFile(new URL(`../fixtures/${name}`, import.meta.url), "utf8");
+const onDeno = typeof globalThis.Deno === "object";
+
+/** The first snapshot of a Service, or the first error. */
+async function firstResult(cluster) {
+  const controller = new AbortController();
+  let error;
+  const onError = (failure) => {
+    error ??= failure;
+    controller.abort();
+  };
+  for await (const snapshot of watchEndpoints(`kubernetes:///echo.${NAMESPACE}:grpc`, { cluster, signal: controller.signal, onError })) {
+    controller.abort();
+    return snapshot;
+  }
+  return error;
+}
 
 /** Waits until `condition()` is true, polling; fails after `ms`. */
 async function eventually(condition, ms = 5000, what = "condition") {
@@ -176,6 +194,33 @@ export const scenarios = {
     } finally {
       client.close();
       await k8s.close();
+    }
+  },
+
+  async "TLS: the API server is checked against the CA and tls-server-name, and a mismatch names the CA"() {
+    const [cert, key, ca, otherCa] = await Promise.all(
+      ["server.pem", "server-key.pem", "ca.pem", "other-ca.pem"].map(fixture),
+    );
+    const api = await startFakeApiServer({ token: "t", tls: { cert, key } });
+    api.applySlice(endpointSlice({
+      namespace: NAMESPACE,
+      service: "echo",
+      port: { name: "grpc", port: 8080 },
+      endpoints: [{ ip: "10.1.0.1", pod: "a" }],
+    }));
+    try {
+      const good = await firstResult({ kubeconfig: api.kubeconfig({ ca }) });
+      assert.deepEqual(good.endpoints?.map((endpoint) => endpoint.podName), ["a"], String(good?.message));
+      const mismatch = await firstResult({ server: api.url, token: "t", ca: otherCa });
+      assert.match(mismatch.message, /TLS verification of https:\/\/127\.0\.0\.1:\d+ failed with/);
+      if (!onDeno) { // Deno.createHttpClient cannot set the TLS server name (README, known issues)
+        const named = await firstResult({ server: api.url, token: "t", ca, tlsServerName: "localhost" });
+        assert.equal(named.endpoints?.length, 1, String(named?.message));
+        const wrong = await firstResult({ server: api.url, token: "t", ca, tlsServerName: "wrong.example" });
+        assert.match(wrong.message, /TLS verification/);
+      }
+    } finally {
+      await api.close();
     }
   },
 
