@@ -1,0 +1,220 @@
+// The grpc-js resolver class, driven the way grpc-js drives it, against the
+// fake API server. No gRPC traffic: the endpoints are only reported.
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import * as grpc from "@grpc/grpc-js";
+import { register } from "@kgr/resolver";
+import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
+
+type Listener = (endpoints: unknown, attributes: unknown, serviceConfig: unknown, note: string) => boolean;
+interface ResolverClass {
+  new (uri: unknown, listener: unknown, options: Record<string, unknown>): {
+    updateResolution(): void;
+    destroy(): void;
+  };
+  getDefaultAuthority(uri: unknown): string;
+}
+
+// grpc-js keeps its registry private; capture the class register() hands it.
+function registeredClass(options: Parameters<typeof register>[0]): ResolverClass {
+  let captured: ResolverClass | undefined;
+  const fakeGrpc = {
+    ...grpc,
+    experimental: {
+      ...grpc.experimental,
+      registerResolver: (_scheme: string, resolver: ResolverClass) => void (captured = resolver),
+    },
+  };
+  register({ ...options, grpc: fakeGrpc as never });
+  return captured!;
+}
+
+// The exact shape grpc-js hands a resolver.
+const { parseUri } = createRequire(import.meta.url)("@grpc/grpc-js/build/src/uri-parser") as {
+  parseUri(uri: string): unknown;
+};
+const uri = (text: string) => parseUri(text);
+
+interface Report {
+  endpoints: { ok: boolean; value?: { addresses: { host: string; port: number }[] }[]; error?: { code: number; details: string } };
+  serviceConfig: unknown;
+  note: string;
+}
+
+function recorder() {
+  const reports: Report[] = [];
+  let synchronous = true;
+  const listener: Listener = (endpoints, _attributes, serviceConfig, note) => {
+    assert.equal(synchronous, false, "the listener must never be called synchronously");
+    reports.push({ endpoints: endpoints as Report["endpoints"], serviceConfig, note });
+    return true;
+  };
+  return {
+    reports,
+    listener,
+    /** Runs a resolver call the way grpc-js does, checking it does not call back synchronously. */
+    call(action: () => void) {
+      synchronous = true;
+      action();
+      synchronous = false;
+    },
+  };
+}
+
+async function eventually(condition: () => boolean, what: string) {
+  const end = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function withService(run: (api: FakeApiServer, Resolver: ResolverClass) => Promise<void>) {
+  const api = await startFakeApiServer({ token: "t" });
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.3.0.1", pod: "a" }, { ip: "10.3.0.2", pod: "b" }],
+  }));
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    addressType: "IPv6",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "fd00::3", pod: "c" }],
+  }));
+  const Resolver = registeredClass({ cluster: { kubeconfig: api.kubeconfig() }, backoff: { initialMs: 20 } });
+  try {
+    await run(api, Resolver);
+  } finally {
+    await api.close();
+  }
+}
+
+Deno.test("getDefaultAuthority() returns svc.ns and never a port", () => {
+  const Resolver = registeredClass({});
+  assert.equal(Resolver.getDefaultAuthority(uri("kubernetes:///echo.prod:grpc")), "echo.prod");
+  assert.equal(Resolver.getDefaultAuthority(uri("kubernetes:///echo.prod:8080")), "echo.prod");
+  assert.equal(Resolver.getDefaultAuthority(uri("kubernetes://prod/echo:8080")), "echo.prod");
+  assert.equal(Resolver.getDefaultAuthority(uri("kubernetes:///echo:grpc")), "echo");
+});
+
+Deno.test("the resolver reports one endpoint per pod with round_robin, asynchronously", async () => {
+  await withService(async (_api, Resolver) => {
+    const { reports, listener, call } = recorder();
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "a report");
+    const [report] = reports;
+    assert.equal(report.endpoints.ok, true);
+    assert.deepEqual(report.endpoints.value!.map((endpoint) => endpoint.addresses), [
+      [{ host: "10.3.0.1", port: 8080 }],
+      [{ host: "10.3.0.2", port: 8080 }],
+      [{ host: "fd00::3", port: 8080 }],
+    ]);
+    assert.deepEqual(report.serviceConfig, {
+      ok: true,
+      value: { loadBalancingConfig: [{ round_robin: {} }], methodConfig: [] },
+    });
+    call(() => resolver.destroy());
+  });
+});
+
+Deno.test("the channel's own grpc.service_config wins over the default round_robin", async () => {
+  await withService(async (_api, Resolver) => {
+    const { reports, listener, call } = recorder();
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {
+      "grpc.service_config": '{"loadBalancingConfig":[{"pick_first":{}}]}',
+    });
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "a report");
+    assert.equal(reports[0].serviceConfig, null);
+    call(() => resolver.destroy());
+  });
+});
+
+Deno.test("updateResolution() storms cause no API requests", async () => {
+  await withService(async (api, Resolver) => {
+    const { reports, listener, call } = recorder();
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "a report");
+    const before = api.requests.length;
+    for (let i = 0; i < 10_000; i++) call(() => resolver.updateResolution());
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(api.requests.length, before);
+    assert.equal(reports.length, 1, "nothing changed, so nothing is reported again");
+    call(() => resolver.destroy());
+  });
+});
+
+Deno.test("after destroy() the same resolver resolves again on updateResolution()", async () => {
+  await withService(async (api, Resolver) => {
+    const { reports, listener, call } = recorder();
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "a report");
+    call(() => resolver.destroy());
+    await eventually(() => api.openWatches === 0, "the watch to stop after destroy()");
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 2, "a second report");
+    assert.equal(reports[1].endpoints.value!.length, 3);
+    call(() => resolver.destroy());
+  });
+});
+
+Deno.test("an empty Service is reported as an empty list with a note", async () => {
+  await withService(async (_api, Resolver) => {
+    const { reports, listener, call } = recorder();
+    const resolver = new Resolver(uri("kubernetes:///nothing.prod:grpc"), listener, {});
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "a report");
+    assert.deepEqual(reports[0].endpoints, { ok: true, value: [] });
+    assert.equal(reports[0].note, "no ready endpoints for service nothing in namespace prod");
+    call(() => resolver.destroy());
+  });
+});
+
+Deno.test("API failures before any success are UNAVAILABLE with advice; after a success they keep the endpoints", async () => {
+  await withService(async (api, Resolver) => {
+    api.failNext(1, { status: 403, path: "list" });
+    const { reports, listener, call } = recorder();
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 2, "an error, then the endpoints");
+    assert.equal(reports[0].endpoints.ok, false);
+    assert.equal(reports[0].endpoints.error!.code, grpc.status.UNAVAILABLE);
+    assert.match(reports[0].endpoints.error!.details, /grant "list" and "watch" on "endpointslices"/);
+    assert.equal(reports[1].endpoints.ok, true);
+    api.failNext(5, { status: 500 });
+    api.dropWatches();
+    await eventually(() => api.requests.filter((request) => request.status === 500).length >= 2, "failures");
+    assert.equal(reports.length, 2, "failures after a success are not reported");
+    call(() => resolver.destroy());
+  });
+});
+
+Deno.test("a bad target is reported as an error naming the target", async () => {
+  const Resolver = registeredClass({});
+  const { reports, listener, call } = recorder();
+  const resolver = new Resolver({ scheme: "kubernetes", authority: "", path: "Bad_Name:grpc" }, listener, {});
+  call(() => resolver.updateResolution());
+  await eventually(() => reports.length === 1, "a report");
+  assert.match(reports[0].endpoints.error!.details, /Cannot parse target "kubernetes:\/\/\/Bad_Name:grpc"/);
+});
+
+Deno.test("the pre-1.14 object listener is supported", async () => {
+  await withService(async (_api, Resolver) => {
+    const results: unknown[][] = [];
+    const listener = {
+      onSuccessfulResolution: (endpoints: unknown[]) => results.push(endpoints),
+      onError: () => {},
+    };
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+    resolver.updateResolution();
+    await eventually(() => results.length === 1, "a report");
+    assert.equal(results[0].length, 3);
+    resolver.destroy();
+  });
+});
