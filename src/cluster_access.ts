@@ -7,12 +7,7 @@
  * @module
  */
 
-import {
-  createTlsSettings,
-  noCredentials,
-  staticTokenCredentials,
-  tokenFileCredentials,
-} from "./credentials.ts";
+import { createTlsSettings, noCredentials, staticTokenCredentials, tokenFileCredentials } from "./credentials.ts";
 import { ConfigError } from "./errors.ts";
 import {
   accessFromKubeconfig,
@@ -23,12 +18,7 @@ import {
   normalizeServer,
 } from "./kubeconfig.ts";
 import { type RunExecPlugin, runExecPlugin } from "./runtime/exec_plugin.ts";
-import {
-  environmentVariable,
-  homeDirectory,
-  pathListSeparator,
-  readTextFile,
-} from "./runtime/files.ts";
+import { environmentVariable, homeDirectory, pathListSeparator, readTextFile } from "./runtime/files.ts";
 import { trace } from "./trace.ts";
 
 export type { KubeconfigObject } from "./kubeconfig.ts";
@@ -257,8 +247,7 @@ export interface Environment {
  * console.log(`${SERVICE_ACCOUNT_DIRECTORY}/token`);
  * ```
  */
-export const SERVICE_ACCOUNT_DIRECTORY =
-  "/var/run/secrets/kubernetes.io/serviceaccount";
+export const SERVICE_ACCOUNT_DIRECTORY = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 interface ResolvedEnvironment {
   env: (name: string) => string | undefined;
@@ -456,9 +445,7 @@ async function findSource(
     if (merged.files.length > 0) {
       if (missing.length > 0) {
         trace(
-          `KUBECONFIG lists files that do not exist, skipped: ${
-            missing.join(", ")
-          }`,
+          `KUBECONFIG lists files that do not exist, skipped: ${missing.join(", ")}`,
         );
       }
       return await accessFromKubeconfig(merged, kubeconfigOptions);
@@ -532,9 +519,7 @@ async function inClusterSource(
       { field: "KUBERNETES_SERVICE_PORT" },
     );
   }
-  const bracketed = host.includes(":") && !host.startsWith("[")
-    ? `[${host}]`
-    : host;
+  const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
   const server = normalizeServer(
     `https://${bracketed}:${port}`,
     (problem) =>
@@ -545,11 +530,9 @@ async function inClusterSource(
   );
   const caPath = joinPath(directory, "ca.crt");
   const ca = await readOrFail(env.readFile, caPath, "the in-cluster CA");
-  const tls = ca !== undefined
-    ? createTlsSettings({ ca, caSource: caPath })
-    : createTlsSettings({
-      caSource: `the system trust store (${caPath} does not exist)`,
-    });
+  const tls = ca !== undefined ? createTlsSettings({ ca, caSource: caPath }) : createTlsSettings({
+    caSource: `the system trust store (${caPath} does not exist)`,
+  });
   if (ca === undefined) {
     trace(
       `in-cluster CA ${caPath} does not exist: using the system trust store`,
@@ -637,9 +620,7 @@ async function applyOptions(
     ? await readPemOption(env, options.keyFile, "keyFile")
     : undefined;
   if ((certOption === undefined) !== (keyOption === undefined)) {
-    const missing = certOption === undefined
-      ? "cert or options.certFile"
-      : "key or options.keyFile";
+    const missing = certOption === undefined ? "cert or options.certFile" : "key or options.keyFile";
     throw new ConfigError(
       `Cannot resolve cluster access: a client certificate needs both cert and key: set options.${missing}`,
       {
@@ -687,9 +668,7 @@ async function applyOptions(
   if (insecure) tlsInit.insecureSkipVerify = true;
 
   const source = overridden.length > 0 && draft.source !== "options"
-    ? `${draft.source} with ${
-      overridden.map((name) => `options.${name}`).join(", ")
-    }`
+    ? `${draft.source} with ${overridden.map((name) => `options.${name}`).join(", ")}`
     : draft.source;
   const access: ClusterAccess = {
     server,
@@ -738,9 +717,7 @@ function checkNamespace(namespace: string, from: string): string {
     namespace.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)
   ) {
     throw new ConfigError(
-      `Cannot use namespace ${
-        JSON.stringify(namespace)
-      } from ${from}: a namespace is a lowercase RFC 1123 label ` +
+      `Cannot use namespace ${JSON.stringify(namespace)} from ${from}: a namespace is a lowercase RFC 1123 label ` +
         "(a-z, 0-9 and '-', at most 63 characters)",
       { field: from.startsWith("options.") ? from : "namespace" },
     );
@@ -796,9 +773,7 @@ async function readOrFail(
     return await readFile(path);
   } catch (error) {
     throw new ConfigError(
-      `Cannot read ${what}: ${path} cannot be read (${
-        errorCode(error)
-      }): check its permissions`,
+      `Cannot read ${what}: ${path} cannot be read (${errorCode(error)}): check its permissions`,
       {
         file: path,
       },
@@ -811,16 +786,11 @@ async function fingerprint(text: string): Promise<string> {
   const digest = new Uint8Array(
     await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
   );
-  return `sha256:${
-    Array.from(digest.subarray(0, 8), (byte) =>
-      byte.toString(16).padStart(2, "0")).join("")
-  }`;
+  return `sha256:${Array.from(digest.subarray(0, 8), (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
 }
 
 function joinPath(folder: string, name: string): string {
-  return folder.endsWith("/") || folder.endsWith("\\")
-    ? `${folder}${name}`
-    : `${folder}/${name}`;
+  return folder.endsWith("/") || folder.endsWith("\\") ? `${folder}${name}` : `${folder}/${name}`;
 }
 
 function errorCode(error: unknown): string {

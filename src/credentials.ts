@@ -7,12 +7,7 @@
  * @module
  */
 
-import type {
-  ClientCertificate,
-  Credentials,
-  ReadFile,
-  TlsSettings,
-} from "./cluster_access.ts";
+import type { ClientCertificate, Credentials, ReadFile, TlsSettings } from "./cluster_access.ts";
 import { ConfigError } from "./errors.ts";
 import type { ExecPluginResult, RunExecPlugin } from "./runtime/exec_plugin.ts";
 import { trace } from "./trace.ts";
@@ -38,9 +33,7 @@ function inspectAs(
   Object.defineProperty(target.prototype, DENO_INSPECT, {
     value(this: never, inspect: unknown, options: unknown) {
       const shown = view(this);
-      return typeof inspect === "function"
-        ? inspect(shown, options)
-        : JSON.stringify(shown);
+      return typeof inspect === "function" ? inspect(shown, options) : JSON.stringify(shown);
     },
   });
 }
@@ -276,9 +269,7 @@ export function tokenFileCredentials(
       text = await options.readFile(path);
     } catch (error) {
       throw fail(
-        `${path} cannot be read (${
-          errorCode(error)
-        }): check that the file is readable`,
+        `${path} cannot be read (${errorCode(error)}): check that the file is readable`,
       );
     }
     if (text === undefined) {
@@ -302,9 +293,7 @@ export function tokenFileCredentials(
     } catch (error) {
       if (header === undefined) throw error;
       trace(
-        `token file ${path} could not be re-read, keeping the last token: ${
-          (error as Error).message
-        }`,
+        `token file ${path} could not be re-read, keeping the last token: ${(error as Error).message}`,
       );
       readAt = now();
       stale = false;
@@ -505,9 +494,7 @@ export function execCredentials(
       ? (answer.certificate ? "a token and a client certificate" : "a token")
       : "a client certificate";
     trace(
-      `exec plugin "${config.command}" for ${label} gave ${kind} ${until} (ran ${
-        obtained - started
-      } ms)`,
+      `exec plugin "${config.command}" for ${label} gave ${kind} ${until} (ran ${obtained - started} ms)`,
     );
     return { ...answer, refreshAt };
   }
@@ -558,9 +545,7 @@ function describeFailure(
         "check that it can run unattended (it must not wait for a browser or a prompt)";
     case "exit":
       return `it failed (${
-        result.exitCode !== undefined
-          ? `exit status ${result.exitCode}`
-          : `killed by ${result.detail}`
+        result.exitCode !== undefined ? `exit status ${result.exitCode}` : `killed by ${result.detail}`
       })${stderr}: run the command by hand to see why, and log in again if needed`;
     case "error":
       return `it could not be started (${result.detail})${stderr}: check that the command is an executable program`;
@@ -599,16 +584,12 @@ function parseExecCredential(
   }
   if (value.kind !== "ExecCredential") {
     throw fail(
-      `its output has kind ${
-        quoteShort(value.kind)
-      }: it must print an ExecCredential object`,
+      `its output has kind ${quoteShort(value.kind)}: it must print an ExecCredential object`,
     );
   }
   if (value.apiVersion !== apiVersion) {
     throw fail(
-      `it answered with apiVersion ${
-        quoteShort(value.apiVersion)
-      }, but the kubeconfig asks for "${apiVersion}": ` +
+      `it answered with apiVersion ${quoteShort(value.apiVersion)}, but the kubeconfig asks for "${apiVersion}": ` +
         "set exec.apiVersion to the version the plugin speaks",
     );
   }
@@ -631,9 +612,7 @@ function parseExecCredential(
       typeof status[field] !== "string"
     ) {
       throw fail(
-        `status.${field} of its ExecCredential must be a string: current type is ${
-          typeName(status[field])
-        }`,
+        `status.${field} of its ExecCredential must be a string: current type is ${typeName(status[field])}`,
       );
     }
   }
@@ -659,9 +638,7 @@ function parseExecCredential(
     const time = Date.parse(expiration);
     if (Number.isNaN(time)) {
       throw fail(
-        `status.expirationTimestamp ${
-          quoteShort(expiration)
-        } of its ExecCredential is not an RFC 3339 time`,
+        `status.expirationTimestamp ${quoteShort(expiration)} of its ExecCredential is not an RFC 3339 time`,
       );
     }
     answer.expiresAt = time;

@@ -302,13 +302,9 @@ export function parseKubeconfig(text: string, file: string): KubeconfigObject {
   } catch (error) {
     // The yaml package's message quotes the offending line: it may hold a token.
     const { code, pos } = error as { code?: string; pos?: [number, number] };
-    const at = typeof pos?.[0] === "number"
-      ? ` at ${lineAndColumn(text, pos[0])}`
-      : "";
+    const at = typeof pos?.[0] === "number" ? ` at ${lineAndColumn(text, pos[0])}` : "";
     throw new ConfigError(
-      `Cannot load kubeconfig ${file}: the YAML is malformed${at}${
-        code ? ` (${code})` : ""
-      }: ` +
+      `Cannot load kubeconfig ${file}: the YAML is malformed${at}${code ? ` (${code})` : ""}: ` +
         "fix the file, or check it with `kubectl config view`",
       { file },
     );
@@ -316,9 +312,7 @@ export function parseKubeconfig(text: string, file: string): KubeconfigObject {
   if (value === null || value === undefined) return {};
   if (!isRecord(value)) {
     throw new ConfigError(
-      `Cannot load kubeconfig ${file}: the file is a YAML ${
-        typeName(value)
-      }, not a mapping: ` +
+      `Cannot load kubeconfig ${file}: the file is a YAML ${typeName(value)}, not a mapping: ` +
         "a kubeconfig has clusters, users, contexts and current-context",
       { file },
     );
@@ -328,9 +322,7 @@ export function parseKubeconfig(text: string, file: string): KubeconfigObject {
 
 function lineAndColumn(text: string, offset: number): string {
   const before = text.slice(0, offset).split("\n");
-  return `line ${before.length}, column ${
-    before[before.length - 1].length + 1
-  }`;
+  return `line ${before.length}, column ${before[before.length - 1].length + 1}`;
 }
 
 /**
@@ -377,15 +369,11 @@ export function mergeKubeconfigs(
       throw configError(
         file,
         "current-context",
-        `current-context must be a string: current type is ${
-          typeName(current)
-        }`,
+        `current-context must be a string: current type is ${typeName(current)}`,
       );
     }
     if (merged.currentContext === undefined && current) {
-      merged.currentContext = file !== undefined
-        ? { name: current, file }
-        : { name: current };
+      merged.currentContext = file !== undefined ? { name: current, file } : { name: current };
     }
     mergeList(merged.clusters, config.clusters, "clusters", "cluster", file);
     mergeList(merged.users, config.users, "users", "user", file);
@@ -416,9 +404,7 @@ function mergeList(
       throw configError(
         file,
         at,
-        `${at} must be a mapping with name and ${inner}: current type is ${
-          typeName(item)
-        }`,
+        `${at} must be a mapping with name and ${inner}: current type is ${typeName(item)}`,
       );
     }
     const name = item.name;
@@ -433,9 +419,7 @@ function mergeList(
       throw configError(
         file,
         `${at}.name`,
-        `${at}.name ${
-          JSON.stringify(name)
-        } is defined twice in ${listName}: names must be unique`,
+        `${at}.name ${JSON.stringify(name)} is defined twice in ${listName}: names must be unique`,
       );
     }
     seen.add(name);
@@ -484,9 +468,7 @@ export async function loadKubeconfigFiles(
       text = await readFile(file);
     } catch (error) {
       throw new ConfigError(
-        `Cannot load kubeconfig ${file}: the file cannot be read (${
-          errorCode(error)
-        }): check its permissions`,
+        `Cannot load kubeconfig ${file}: the file cannot be read (${errorCode(error)}): check its permissions`,
         { file },
       );
     }
@@ -601,13 +583,9 @@ export async function accessFromKubeconfig(
     throw configError(
       merged.files[0],
       "current-context",
-      `current-context is not set${
-        where && merged.files.length > 1 ? ` in any of ${where}` : ""
-      }: ` +
+      `current-context is not set${where && merged.files.length > 1 ? ` in any of ${where}` : ""}: ` +
         (defined.length > 0
-          ? `pass options.context or run \`kubectl config use-context NAME\` (contexts: ${
-            quoteList(defined)
-          })`
+          ? `pass options.context or run \`kubectl config use-context NAME\` (contexts: ${quoteList(defined)})`
           : "the kubeconfig defines no contexts; add one with `kubectl config set-context`"),
       where,
     );
@@ -615,16 +593,12 @@ export async function accessFromKubeconfig(
   const contextEntry = merged.contexts.get(contextName);
   if (!contextEntry) {
     const defined = [...merged.contexts.keys()];
-    const choose = defined.length > 0
-      ? `use one of ${quoteList(defined)}`
-      : "the kubeconfig defines no contexts";
+    const choose = defined.length > 0 ? `use one of ${quoteList(defined)}` : "the kubeconfig defines no contexts";
     if (options.context !== undefined) {
       throw configError(
         undefined,
         undefined,
-        `context ${
-          JSON.stringify(contextName)
-        } from options.context is not defined: ${choose}`,
+        `context ${JSON.stringify(contextName)} from options.context is not defined: ${choose}`,
         where,
       );
     }
@@ -646,9 +620,7 @@ export async function accessFromKubeconfig(
     throw configError(
       contextEntry.file,
       `${contextField}.cluster`,
-      `${contextField}.cluster is not set: name the cluster of context ${
-        JSON.stringify(contextName)
-      }`,
+      `${contextField}.cluster is not set: name the cluster of context ${JSON.stringify(contextName)}`,
     );
   }
   const clusterEntry = merged.clusters.get(clusterName);
@@ -656,12 +628,8 @@ export async function accessFromKubeconfig(
     throw configError(
       contextEntry.file,
       `${contextField}.cluster`,
-      `${contextField}.cluster names cluster ${
-        JSON.stringify(clusterName)
-      }, which is not defined: ` +
-        `add it to clusters or fix the name (clusters: ${
-          quoteList([...merged.clusters.keys()])
-        })`,
+      `${contextField}.cluster names cluster ${JSON.stringify(clusterName)}, which is not defined: ` +
+        `add it to clusters or fix the name (clusters: ${quoteList([...merged.clusters.keys()])})`,
     );
   }
   const cluster = await readCluster(
@@ -670,9 +638,7 @@ export async function accessFromKubeconfig(
     options.readFile,
   );
 
-  const source = `kubeconfig ${
-    where ?? "object from options.kubeconfig"
-  } (context ${JSON.stringify(contextName)})`;
+  const source = `kubeconfig ${where ?? "object from options.kubeconfig"} (context ${JSON.stringify(contextName)})`;
   let credentials: Credentials = noCredentials();
   let user = "anonymous";
   let cert: string | undefined;
@@ -683,17 +649,11 @@ export async function accessFromKubeconfig(
       throw configError(
         contextEntry.file,
         `${contextField}.user`,
-        `${contextField}.user names user ${
-          JSON.stringify(userName)
-        }, which is not defined: ` +
-          `add it to users or fix the name (users: ${
-            quoteList([...merged.users.keys()])
-          })`,
+        `${contextField}.user names user ${JSON.stringify(userName)}, which is not defined: ` +
+          `add it to users or fix the name (users: ${quoteList([...merged.users.keys()])})`,
       );
     }
-    user = `user ${JSON.stringify(userName)}${
-      userEntry.file !== undefined ? ` of ${userEntry.file}` : ""
-    }`;
+    user = `user ${JSON.stringify(userName)}${userEntry.file !== undefined ? ` of ${userEntry.file}` : ""}`;
     const read = await readUser(userName, userEntry, cluster, options);
     credentials = read.credentials;
     cert = read.cert;
@@ -745,18 +705,14 @@ async function readCluster(
     throw configError(
       file,
       `${field}.server`,
-      `${field}.server is not set: give cluster ${
-        JSON.stringify(name)
-      } its API server URL`,
+      `${field}.server is not set: give cluster ${JSON.stringify(name)} its API server URL`,
     );
   }
   const server = normalizeServer(
     serverText,
-    (problem) =>
-      configError(file, `${field}.server`, `${field}.server ${problem}`),
+    (problem) => configError(file, `${field}.server`, `${field}.server ${problem}`),
   );
-  const insecure =
-    optionalBoolean(value, "insecure-skip-tls-verify", entry) === true;
+  const insecure = optionalBoolean(value, "insecure-skip-tls-verify", entry) === true;
   const tlsServerName = optionalString(value, "tls-server-name", entry);
   const proxyUrl = optionalString(value, "proxy-url", entry);
 
@@ -786,13 +742,9 @@ async function readCluster(
           "remove one (kubectl refuses this too)",
       );
     }
-    caSource = `no verification (insecure-skip-tls-verify of cluster ${
-      JSON.stringify(name)
-    })`;
+    caSource = `no verification (insecure-skip-tls-verify of cluster ${JSON.stringify(name)})`;
     trace(
-      `cluster ${
-        JSON.stringify(name)
-      } has insecure-skip-tls-verify: true: the server certificate is not checked`,
+      `cluster ${JSON.stringify(name)} has insecure-skip-tls-verify: true: the server certificate is not checked`,
     );
   }
 
@@ -845,9 +797,7 @@ async function readUser(
   options: KubeconfigAccessOptions,
 ): Promise<ReadUser> {
   const { value, file, field } = entry;
-  const label = `user ${JSON.stringify(name)}${
-    file !== undefined ? ` (kubeconfig ${file})` : ""
-  }`;
+  const label = `user ${JSON.stringify(name)}${file !== undefined ? ` (kubeconfig ${file})` : ""}`;
   for (
     const unsupported of [
       "auth-provider",
@@ -885,9 +835,7 @@ async function readUser(
     throw configError(
       file,
       `${field}.${missing}`,
-      `${field} has ${
-        missing === "username" ? "password" : "username"
-      } but no ${missing}: set both for basic auth`,
+      `${field} has ${missing === "username" ? "password" : "username"} but no ${missing}: set both for basic auth`,
     );
   }
   if (username !== undefined && (token || tokenFile)) {
@@ -968,9 +916,7 @@ async function readUser(
       credentials = execCredentials(readExec(exec, entry, cluster), {
         run: options.runExecPlugin,
         ...(options.now ? { now: options.now } : {}),
-        ...(options.execTimeoutMs !== undefined
-          ? { timeoutMs: options.execTimeoutMs }
-          : {}),
+        ...(options.execTimeoutMs !== undefined ? { timeoutMs: options.execTimeoutMs } : {}),
         label,
         ...(file !== undefined ? { file } : {}),
         field: `${field}.exec`,
@@ -1016,9 +962,9 @@ function readExec(
     throw configError(
       file,
       `${field}.apiVersion`,
-      `${field}.apiVersion must be one of ${
-        quoteList([...EXEC_VERSIONS])
-      }: current value is ${JSON.stringify(apiVersion)}`,
+      `${field}.apiVersion must be one of ${quoteList([...EXEC_VERSIONS])}: current value is ${
+        JSON.stringify(apiVersion)
+      }`,
     );
   }
   const command = optionalString(exec, "command", entry);
@@ -1037,9 +983,7 @@ function readExec(
     throw configError(
       file,
       `${field}.interactiveMode`,
-      `${field}.interactiveMode must be "Never", "IfAvailable" or "Always": current value is ${
-        JSON.stringify(mode)
-      }`,
+      `${field}.interactiveMode must be "Never", "IfAvailable" or "Always": current value is ${JSON.stringify(mode)}`,
     );
   }
   if (mode === "Always") {
@@ -1063,9 +1007,7 @@ function readExec(
     throw configError(
       file,
       `${field}.env`,
-      `${field}.env must be a list of {name, value}: current type is ${
-        typeName(envList)
-      }`,
+      `${field}.env must be a list of {name, value}: current type is ${typeName(envList)}`,
     );
   }
   const env = envList.map((item, index) => {
@@ -1081,8 +1023,7 @@ function readExec(
     }
     return { name: item.name, value: item.value };
   });
-  const provideClusterInfo =
-    optionalBoolean(exec, "provideClusterInfo", entry) === true;
+  const provideClusterInfo = optionalBoolean(exec, "provideClusterInfo", entry) === true;
   const installHint = optionalString(exec, "installHint", entry);
   const config: ExecConfig = {
     apiVersion: apiVersion as ExecConfig["apiVersion"],
@@ -1116,24 +1057,18 @@ export function normalizeServer(
   fail: (problem: string) => Error,
 ): string {
   const trimmed = text.trim();
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)
-    ? trimmed
-    : `https://${trimmed}`;
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
   let url: URL;
   try {
     url = new URL(withScheme);
   } catch {
     throw fail(
-      `is not a valid URL: current value is ${
-        quoteServer(trimmed)
-      }; expected https://host:port`,
+      `is not a valid URL: current value is ${quoteServer(trimmed)}; expected https://host:port`,
     );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw fail(
-      `must start with https:// or http://: current value is ${
-        quoteServer(trimmed)
-      }`,
+      `must start with https:// or http://: current value is ${quoteServer(trimmed)}`,
     );
   }
   if (url.username || url.password) {
@@ -1143,23 +1078,17 @@ export function normalizeServer(
   }
   if (url.search || url.hash) {
     throw fail(
-      `must not have a query or fragment: current value is ${
-        quoteServer(trimmed)
-      }`,
+      `must not have a query or fragment: current value is ${quoteServer(trimmed)}`,
     );
   }
   // The URL API drops a default port (`:443`); keep it when it was written.
-  const port = url.port === ""
-    ? /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(withScheme)?.[1]
-    : undefined;
+  const port = url.port === "" ? /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(withScheme)?.[1] : undefined;
   const host = port !== undefined ? `${url.host}:${Number(port)}` : url.host;
   return `${url.protocol}//${host}${url.pathname.replace(/\/+$/, "")}`;
 }
 
 function quoteServer(text: string): string {
-  return text.includes("@")
-    ? "(not shown: it holds an @)"
-    : JSON.stringify(text);
+  return text.includes("@") ? "(not shown: it holds an @)" : JSON.stringify(text);
 }
 
 function decodePemData(
@@ -1169,8 +1098,7 @@ function decodePemData(
   fileKey: string,
 ): string {
   const field = `${entry.field}.${key}`;
-  const fail = (problem: string) =>
-    configError(entry.file, field, `${field} ${problem}`);
+  const fail = (problem: string) => configError(entry.file, field, `${field} ${problem}`);
   if (data.includes("-----BEGIN")) {
     throw fail(
       `holds PEM text, but it must be base64 of the PEM: encode it, or put the path in ${fileKey}`,
@@ -1216,9 +1144,7 @@ async function readPemFile(
     throw configError(
       entry.file,
       field,
-      `${field} names ${path}, which cannot be read (${
-        errorCode(error)
-      }): check its permissions`,
+      `${field} names ${path}, which cannot be read (${errorCode(error)}): check its permissions`,
     );
   }
   if (text === undefined) {
@@ -1266,9 +1192,7 @@ function optionalString(
     throw configError(
       entry.file,
       `${entry.field}.${key}`,
-      `${entry.field}.${key} must be a string: current type is ${
-        typeName(found)
-      }`,
+      `${entry.field}.${key} must be a string: current type is ${typeName(found)}`,
     );
   }
   return found;
@@ -1285,9 +1209,7 @@ function optionalBoolean(
     throw configError(
       entry.file,
       `${entry.field}.${key}`,
-      `${entry.field}.${key} must be true or false: current type is ${
-        typeName(found)
-      }`,
+      `${entry.field}.${key} must be true or false: current type is ${typeName(found)}`,
     );
   }
   return found;

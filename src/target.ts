@@ -137,9 +137,7 @@ export function parseTarget(target: string): Target {
   const extra = rest.search(/[?#]/);
   if (extra !== -1) {
     fail(
-      `target must not have a query or fragment: remove ${
-        JSON.stringify(rest.slice(extra))
-      }`,
+      `target must not have a query or fragment: remove ${JSON.stringify(rest.slice(extra))}`,
     );
   }
   if (/[[\]]/.test(rest)) {
@@ -209,9 +207,7 @@ export function parseGrpcUri(uri: GrpcUriParts): Target {
  * ```
  */
 export function defaultAuthority(target: Target): string {
-  return target.namespace === undefined
-    ? target.service
-    : `${target.service}.${target.namespace}`;
+  return target.namespace === undefined ? target.service : `${target.service}.${target.namespace}`;
 }
 
 /**
@@ -269,17 +265,13 @@ function parseEndpoint(
 ): Target {
   if (text.includes("/")) {
     fail(
-      `unexpected "/" in ${
-        JSON.stringify(text)
-      }: use "${scheme}:///svc.ns:port"`,
+      `unexpected "/" in ${JSON.stringify(text)}: use "${scheme}:///svc.ns:port"`,
     );
   }
   const colon = text.indexOf(":");
   if (colon !== text.lastIndexOf(":")) {
     fail(
-      `expected at most one ":", before the port: current value is ${
-        JSON.stringify(text)
-      }`,
+      `expected at most one ":", before the port: current value is ${JSON.stringify(text)}`,
     );
   }
   const host = colon === -1 ? text : text.slice(0, colon);

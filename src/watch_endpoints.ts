@@ -5,11 +5,7 @@
  * @module
  */
 
-import {
-  type EndpointSnapshot,
-  subscribeEndpoints,
-  type WatchSettings,
-} from "./endpoint_subscription.ts";
+import { type EndpointSnapshot, subscribeEndpoints, type WatchSettings } from "./endpoint_subscription.ts";
 import { ConfigError, type ResolverError } from "./errors.ts";
 import { parseTarget, type Target } from "./target.ts";
 

@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import { stringify } from "yaml";
-import {
-  type Environment,
-  resolveClusterAccess,
-} from "../src/cluster_access.ts";
+import { type Environment, resolveClusterAccess } from "../src/cluster_access.ts";
 import { ConfigError } from "../src/errors.ts";
 import { readTextFile } from "../src/runtime/files.ts";
 import { setTraceSink } from "../src/trace.ts";
@@ -182,9 +179,7 @@ Deno.test("resolveClusterAccess() merges a KUBECONFIG list, first file winning",
     {
       env: (
         name,
-      ) => (name === "KUBECONFIG"
-        ? `${dir}/first::${dir}/missing:${dir}/second`
-        : undefined),
+      ) => (name === "KUBECONFIG" ? `${dir}/first::${dir}/missing:${dir}/second` : undefined),
     },
   );
   assert.equal(access.server, "https://second.example");
@@ -545,10 +540,8 @@ Deno.test("resolveClusterAccess() works with the real file system and an exec pl
 
 Deno.test("resolveClusterAccess() never shows a token, password or key in output, errors or traces", async () => {
   const canary = "CANARY-7f3a9b";
-  const key =
-    `-----BEGIN PRIVATE KEY-----\n${canary}-key\n-----END PRIVATE KEY-----\n`;
-  const cert =
-    "-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n";
+  const key = `-----BEGIN PRIVATE KEY-----\n${canary}-key\n-----END PRIVATE KEY-----\n`;
+  const cert = "-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n";
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(
     `${dir}/plugin`,
@@ -603,9 +596,7 @@ Deno.test("resolveClusterAccess() never shows a token, password or key in output
         fakeEnvironment({}, {}, { readFile: readTextFile }),
       );
       const authorization = await access.credentials.authorization();
-      const sent = authorization?.startsWith("Basic ")
-        ? atob(authorization.slice(6))
-        : authorization;
+      const sent = authorization?.startsWith("Basic ") ? atob(authorization.slice(6)) : authorization;
       assert.ok(sent?.includes(canary), `user ${name} has its secret`);
       if (authorization) headers.push(authorization);
       access.credentials.invalidate();

@@ -319,10 +319,8 @@ Deno.test("execCredentials() runs the plugin with standard input closed", async 
 
 Deno.test("execCredentials() returns a client certificate from the plugin and hides its key", async () => {
   const dir = await Deno.makeTempDir();
-  const cert =
-    "-----BEGIN CERTIFICATE-----\\nQ0VSVA==\\n-----END CERTIFICATE-----\\n";
-  const key =
-    "-----BEGIN PRIVATE KEY-----\\ncanary-exec-key\\n-----END PRIVATE KEY-----\\n";
+  const cert = "-----BEGIN CERTIFICATE-----\\nQ0VSVA==\\n-----END CERTIFICATE-----\\n";
+  const key = "-----BEGIN PRIVATE KEY-----\\ncanary-exec-key\\n-----END PRIVATE KEY-----\\n";
   const command = await writePlugin(
     dir,
     "plugin",
@@ -489,8 +487,7 @@ Deno.test("execCredentials() runs the plugin again after a failure", async () =>
 });
 
 Deno.test("createTlsSettings() keeps the key readable but out of inspect and JSON", () => {
-  const key =
-    "-----BEGIN PRIVATE KEY-----\ncanary-tls-key\n-----END PRIVATE KEY-----";
+  const key = "-----BEGIN PRIVATE KEY-----\ncanary-tls-key\n-----END PRIVATE KEY-----";
   const tls = createTlsSettings({
     caSource: "the system trust store",
     cert: "CERT",

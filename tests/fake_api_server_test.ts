@@ -8,8 +8,7 @@ import {
 } from "../src/testing/fake_api_server.ts";
 
 const BASE = "/apis/discovery.k8s.io/v1";
-const fixture = (name: string) =>
-  Deno.readTextFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+const fixture = (name: string) => Deno.readTextFileSync(new URL(`./fixtures/${name}`, import.meta.url));
 
 /** `fetch` options, plus Deno's custom HTTP client for TLS. */
 type Init = RequestInit & { client?: Deno.HttpClient };
@@ -24,9 +23,7 @@ function slicesUrl(
   namespace: string | undefined,
   params: Record<string, string> = {},
 ): string {
-  const path = namespace === undefined
-    ? `${BASE}/endpointslices`
-    : `${BASE}/namespaces/${namespace}/endpointslices`;
+  const path = namespace === undefined ? `${BASE}/endpointslices` : `${BASE}/namespaces/${namespace}/endpointslices`;
   const query = new URLSearchParams(params).toString();
   return `${server.url}${path}${query === "" ? "" : `?${query}`}`;
 }
@@ -59,8 +56,7 @@ async function within<T>(
       promise,
       new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () =>
-            reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)),
+          () => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)),
           ms,
         );
       }),
@@ -171,8 +167,7 @@ Deno.test("endpointSlice() builds a controller-style slice and leaves unset cond
       name: "cart-ipv4",
       labels: {
         "kubernetes.io/service-name": "cart",
-        "endpointslice.kubernetes.io/managed-by":
-          "endpointslice-controller.k8s.io",
+        "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
       },
     },
     addressType: "IPv4",
@@ -309,9 +304,7 @@ Deno.test("a list returns matching slices sorted by namespace and name, without 
       resourceVersion: server.resourceVersion,
     });
     assert.deepEqual(
-      all.body.items.map((item: EndpointSlice) =>
-        `${item.metadata.namespace}/${item.metadata.name}`
-      ),
+      all.body.items.map((item: EndpointSlice) => `${item.metadata.namespace}/${item.metadata.name}`),
       ["a-ns/echo-ipv4", "a-ns/other-ipv4", "b-ns/echo-ipv4"],
     );
     assert.equal(
@@ -327,9 +320,7 @@ Deno.test("a list returns matching slices sorted by namespace and name, without 
       }),
     );
     assert.deepEqual(
-      selected.body.items.map((item: EndpointSlice) =>
-        item.endpoints![0].addresses
-      ),
+      selected.body.items.map((item: EndpointSlice) => item.endpoints![0].addresses),
       [["10.0.0.1"]],
     );
 
@@ -730,8 +721,7 @@ Deno.test("a watch from a compacted resourceVersion gets 200, a 410 ERROR event,
         apiVersion: "v1",
         metadata: {},
         status: "Failure",
-        message:
-          `too old resource version: ${old.metadata.resourceVersion} (${server.resourceVersion})`,
+        message: `too old resource version: ${old.metadata.resourceVersion} (${server.resourceVersion})`,
         reason: "Expired",
         code: 410,
       },
@@ -1028,9 +1018,7 @@ Deno.test("the server keeps connections alive and streams watches with chunked e
       let received = "";
       socket.setEncoding("utf8");
       socket.on("data", (data: string) => received += data);
-      await new Promise<void>((resolve, reject) =>
-        socket.once("connect", resolve).once("error", reject)
-      );
+      await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
       socket.write(`GET ${BASE}/endpointslices HTTP/1.1\r\nHost: x\r\n\r\n`);
       await within(
         waitFor(() => received.includes('"items":[]')),

@@ -36,7 +36,11 @@ const { parseUri } = createRequire(import.meta.url)("@grpc/grpc-js/build/src/uri
 const uri = (text: string) => parseUri(text);
 
 interface Report {
-  endpoints: { ok: boolean; value?: { addresses: { host: string; port: number }[] }[]; error?: { code: number; details: string } };
+  endpoints: {
+    ok: boolean;
+    value?: { addresses: { host: string; port: number }[] }[];
+    error?: { code: number; details: string };
+  };
   serviceConfig: unknown;
   note: string;
 }

@@ -13,10 +13,8 @@ import type { ExecPluginRequest } from "../src/runtime/exec_plugin.ts";
 import { readTextFile } from "../src/runtime/files.ts";
 
 const CA = "-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n";
-const OTHER_CA =
-  "-----BEGIN CERTIFICATE-----\nb3RoZXI=\n-----END CERTIFICATE-----\n";
-const CERT =
-  "-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n";
+const OTHER_CA = "-----BEGIN CERTIFICATE-----\nb3RoZXI=\n-----END CERTIFICATE-----\n";
+const CERT = "-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n";
 const KEY = "-----BEGIN PRIVATE KEY-----\na2V5\n-----END PRIVATE KEY-----\n";
 
 function base64(text: string): string {
@@ -44,8 +42,7 @@ function config(
   };
 }
 
-const noExec = (_: ExecPluginRequest) =>
-  Promise.reject(new Error("no exec in this test"));
+const noExec = (_: ExecPluginRequest) => Promise.reject(new Error("no exec in this test"));
 
 function fromObject(object: KubeconfigObject, context?: string) {
   return accessFromKubeconfig(mergeKubeconfigs([{ config: object }]), {
@@ -93,11 +90,9 @@ Deno.test("parseKubeconfig() reads YAML and treats an empty file as an empty kub
 });
 
 Deno.test("parseKubeconfig() reports malformed YAML by line and column without quoting the text", async () => {
-  const text =
-    "users:\n- name: u\n  user:\n    token: canary-yaml-secret\n   bad: [\n";
+  const text = "users:\n- name: u\n  user:\n    token: canary-yaml-secret\n   bad: [\n";
   const error = await rejectsConfig(() => parseKubeconfig(text, "/x/config"), {
-    message:
-      /^Cannot load kubeconfig \/x\/config: the YAML is malformed at line \d+, column \d+/,
+    message: /^Cannot load kubeconfig \/x\/config: the YAML is malformed at line \d+, column \d+/,
     file: "/x/config",
   });
   assert.ok(!error.message.includes("canary-yaml-secret"));
@@ -357,8 +352,7 @@ Deno.test("accessFromKubeconfig() skips TLS verification only when insecure-skip
   await rejectsConfig(
     fromObject(config({ "insecure-skip-tls-verify": "true" })),
     {
-      message:
-        /clusters\[0\]\.cluster\.insecure-skip-tls-verify must be true or false: current type is string/,
+      message: /clusters\[0\]\.cluster\.insecure-skip-tls-verify must be true or false: current type is string/,
     },
   );
 });
@@ -421,8 +415,7 @@ Deno.test("accessFromKubeconfig() supports basic auth with username and password
     `Basic ${btoa("admin:pw")}`,
   );
   await rejectsConfig(fromObject(config({}, { username: "admin" })), {
-    message:
-      /users\[0\]\.user has username but no password: set both for basic auth/,
+    message: /users\[0\]\.user has username but no password: set both for basic auth/,
     field: "users[0].user.password",
   });
   await rejectsConfig(
@@ -481,8 +474,7 @@ Deno.test("accessFromKubeconfig() rejects PEM pasted into a -data field", async 
   await rejectsConfig(
     fromObject(config({ "certificate-authority-data": CA })),
     {
-      message:
-        /certificate-authority-data holds PEM text, but it must be base64 of the PEM/,
+      message: /certificate-authority-data holds PEM text, but it must be base64 of the PEM/,
       field: "clusters[0].cluster.certificate-authority-data",
     },
   );
@@ -516,8 +508,7 @@ Deno.test("accessFromKubeconfig() rejects a client certificate without a key", a
   await rejectsConfig(
     fromObject(config({}, { "client-certificate-data": base64(CERT) })),
     {
-      message:
-        /has a client certificate but no client-key or client-key-data: set both/,
+      message: /has a client certificate but no client-key or client-key-data: set both/,
       field: "users[0].user.client-key",
     },
   );
@@ -536,15 +527,13 @@ Deno.test("accessFromKubeconfig() rejects a kubeconfig without current-context",
   const object = config({});
   delete object["current-context"];
   await rejectsConfig(fromObject(object), {
-    message:
-      /current-context is not set: pass options.context or run `kubectl config use-context NAME`/,
+    message: /current-context is not set: pass options.context or run `kubectl config use-context NAME`/,
   });
 });
 
 Deno.test("accessFromKubeconfig() rejects an unknown options.context", async () => {
   await rejectsConfig(fromObject(config({}), "nope"), {
-    message:
-      /context "nope" from options.context is not defined: use one of "ctx"/,
+    message: /context "nope" from options.context is not defined: use one of "ctx"/,
   });
 });
 
@@ -552,14 +541,12 @@ Deno.test("accessFromKubeconfig() rejects a context whose cluster or user is not
   await rejectsConfig(
     fromObject(config({}, undefined, { cluster: "missing" })),
     {
-      message:
-        /contexts\[0\]\.context\.cluster names cluster "missing", which is not defined/,
+      message: /contexts\[0\]\.context\.cluster names cluster "missing", which is not defined/,
       field: "contexts[0].context.cluster",
     },
   );
   await rejectsConfig(fromObject(config({}, undefined, { user: "ghost" })), {
-    message:
-      /contexts\[0\]\.context\.user names user "ghost", which is not defined/,
+    message: /contexts\[0\]\.context\.user names user "ghost", which is not defined/,
     field: "contexts[0].context.user",
   });
 });
@@ -569,8 +556,7 @@ Deno.test("accessFromKubeconfig() rejects a cluster without a server or with a b
     message: /clusters\[0\]\.cluster\.server is not set/,
   });
   await rejectsConfig(fromObject(config({ server: "ftp://k.example" })), {
-    message:
-      /clusters\[0\]\.cluster\.server must start with https:\/\/ or http:\/\//,
+    message: /clusters\[0\]\.cluster\.server must start with https:\/\/ or http:\/\//,
   });
   const error = await rejectsConfig(
     fromObject(config({ server: "https://user:hunter2@k.example" })),
@@ -585,8 +571,7 @@ Deno.test("accessFromKubeconfig() never prints a field value of the wrong type",
   const error = await rejectsConfig(
     fromObject(config({}, { token: 123456789 })),
     {
-      message:
-        /users\[0\]\.user\.token must be a string: current type is number/,
+      message: /users\[0\]\.user\.token must be a string: current type is number/,
     },
   );
   assert.ok(!error.message.includes("123456789"));
@@ -601,8 +586,7 @@ Deno.test("accessFromKubeconfig() rejects auth-provider and impersonation clearl
     },
   );
   await rejectsConfig(fromObject(config({}, { token: "t", as: "someone" })), {
-    message:
-      /users\[0\]\.user\.as asks for impersonation, which is not supported/,
+    message: /users\[0\]\.user\.as asks for impersonation, which is not supported/,
   });
 });
 
@@ -616,8 +600,7 @@ Deno.test("accessFromKubeconfig() rejects an exec plugin that needs a terminal o
       },
     })),
     {
-      message:
-        /exec\.interactiveMode is "Always", but a resolver has no terminal/,
+      message: /exec\.interactiveMode is "Always", but a resolver has no terminal/,
       field: "users[0].user.exec.interactiveMode",
     },
   );
@@ -631,8 +614,7 @@ Deno.test("accessFromKubeconfig() rejects an exec plugin that needs a terminal o
       }),
     ),
     {
-      message:
-        /exec\.apiVersion must be one of .*current value is "client.authentication.k8s.io\/v1alpha1"/,
+      message: /exec\.apiVersion must be one of .*current value is "client.authentication.k8s.io\/v1alpha1"/,
     },
   );
   await rejectsConfig(

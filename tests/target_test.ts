@@ -102,18 +102,14 @@ const GO_RESOLVER_TARGETS: [string, Target | undefined][] = [
 ];
 
 function withScheme(goInput: string): string {
-  return goInput.startsWith("//")
-    ? `kubernetes:${goInput}`
-    : `kubernetes:///${goInput.replace(/^\//, "")}`;
+  return goInput.startsWith("//") ? `kubernetes:${goInput}` : `kubernetes:///${goInput.replace(/^\//, "")}`;
 }
 
 for (const [goInput, want] of GO_RESOLVER_TARGETS) {
   const input = withScheme(goInput);
   const verb = want === undefined ? "rejects" : "parses";
   Deno.test(
-    `parseTarget() ${verb} Go's resolver target ${
-      JSON.stringify(goInput)
-    } as ${input}`,
+    `parseTarget() ${verb} Go's resolver target ${JSON.stringify(goInput)} as ${input}`,
     () => {
       if (want === undefined) targetError(input, () => parseTarget(input));
       else assert.deepEqual(parseTarget(input), want);
@@ -559,9 +555,7 @@ for (const input of ALL_INPUTS) {
   // grpc-js refuses the empty string and line breaks before any resolver runs.
   if (uri === null) continue;
   Deno.test(
-    `parseGrpcUri() agrees with parseTarget() on grpc-js's split of ${
-      JSON.stringify(input)
-    }`,
+    `parseGrpcUri() agrees with parseTarget() on grpc-js's split of ${JSON.stringify(input)}`,
     () => {
       let want: Target | undefined;
       let wantMessage: string | undefined;
@@ -671,9 +665,7 @@ const BAD_TARGETS: [Target, string, string][] = [
 
 for (const [target, what, problem] of BAD_TARGETS) {
   Deno.test(`formatTarget() rejects ${what}`, () => {
-    const text = `${target.scheme}:///${defaultAuthority(target)}${
-      target.port === undefined ? "" : `:${target.port}`
-    }`;
+    const text = `${target.scheme}:///${defaultAuthority(target)}${target.port === undefined ? "" : `:${target.port}`}`;
     const error = targetError(text, () => formatTarget(target));
     assert.ok(error.message.includes(problem), error.message);
   });

@@ -50,7 +50,10 @@ Deno.test("decodeWatchEvents() rejects a line that is not JSON", async () => {
 });
 
 Deno.test("decodeWatchEvents() rejects JSON that is not a watch event", async () => {
-  await assert.rejects(collect(streamOf(['{"kind":"Status"}\n'])), { name: "KubeApiError", message: /not a watch event/ });
+  await assert.rejects(collect(streamOf(['{"kind":"Status"}\n'])), {
+    name: "KubeApiError",
+    message: /not a watch event/,
+  });
 });
 
 Deno.test("decodeWatchEvents() rejects a body that ends mid-event", async () => {

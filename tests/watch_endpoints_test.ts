@@ -207,7 +207,9 @@ Deno.test("watchEndpoints() reports an unreachable API server with advice", asyn
 });
 
 Deno.test("watchEndpoints() throws a ConfigError for a kubeconfig that does not exist", async () => {
-  const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", { cluster: { kubeconfig: "/nonexistent/kubeconfig" } });
+  const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
+    cluster: { kubeconfig: "/nonexistent/kubeconfig" },
+  });
   await assert.rejects(async () => {
     for await (const _ of iterable) break;
   }, { name: "ConfigError", message: /\/nonexistent\/kubeconfig/ });

@@ -85,9 +85,7 @@ interface ObjectListener {
 export function register(options: RegisterOptions = {}): void {
   const grpc = options.grpc ?? (peerGrpc as unknown as GrpcModule);
   const scheme = options.scheme ?? "kubernetes";
-  setTraceSink((text) =>
-    grpc.experimental.trace(grpc.logVerbosity.DEBUG as never, "kubernetes_resolver", text)
-  );
+  setTraceSink((text) => grpc.experimental.trace(grpc.logVerbosity.DEBUG as never, "kubernetes_resolver", text));
   grpc.experimental.registerResolver(scheme, createResolverClass(grpc, options) as never);
 }
 

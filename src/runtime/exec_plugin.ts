@@ -133,9 +133,7 @@ export function runExecPlugin(
             });
           }
           // Not `failure.message`: it repeats the command line, whose arguments may hold secrets.
-          const detail = typeof failure.code === "string"
-            ? failure.code
-            : failure.name;
+          const detail = typeof failure.code === "string" ? failure.code : failure.name;
           resolve({ ok: false, reason: "error", detail, stderr });
         },
       );
@@ -144,9 +142,7 @@ export function runExecPlugin(
       resolve({
         ok: false,
         reason: code === "ENOENT" ? "not-found" : "error",
-        detail: typeof code === "string"
-          ? code
-          : (error as Error).name ?? "Error",
+        detail: typeof code === "string" ? code : (error as Error).name ?? "Error",
         stderr: "",
       });
       return;

@@ -90,7 +90,8 @@ function bunClient(tls: TlsSettings, proxyUrl: string | undefined): HttpClient {
   if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
   if (tls.serverName) options.serverName = tls.serverName;
   return {
-    fetch: (url, init) => fetch(url, { ...init, tls: options, ...(proxyUrl ? { proxy: proxyUrl } : {}) } as RequestInit),
+    fetch: (url, init) =>
+      fetch(url, { ...init, tls: options, ...(proxyUrl ? { proxy: proxyUrl } : {}) } as RequestInit),
     close() {},
   };
 }
@@ -105,11 +106,9 @@ async function nodeClient(tls: TlsSettings, proxyUrl: string | undefined): Promi
     ? new undici.ProxyAgent({ uri: proxyUrl, requestTls: connect })
     : new undici.Agent({ connect });
   return {
-    fetch: (url, init) =>
-      undici.fetch(url, { ...init, dispatcher: agent } as never) as unknown as Promise<Response>,
+    fetch: (url, init) => undici.fetch(url, { ...init, dispatcher: agent } as never) as unknown as Promise<Response>,
     close() {
       agent.destroy().catch(() => {});
     },
   };
 }
-

@@ -219,12 +219,9 @@ export function injectedFailure(
   verb: "list" | "watch",
   namespace: string | undefined,
 ): HttpError {
-  const forbidden =
-    `endpointslices.discovery.k8s.io is forbidden: User "system:serviceaccount:default:default" ` +
+  const forbidden = `endpointslices.discovery.k8s.io is forbidden: User "system:serviceaccount:default:default" ` +
     `cannot ${verb} resource "endpointslices" in API group "discovery.k8s.io" ` +
-    (namespace === undefined
-      ? "at the cluster scope"
-      : `in the namespace "${namespace}"`);
+    (namespace === undefined ? "at the cluster scope" : `in the namespace "${namespace}"`);
   const [defaultReason, defaultMessage] = failure.status === 403
     ? ["Forbidden", forbidden]
     : DEFAULT_FAILURES[failure.status] ??

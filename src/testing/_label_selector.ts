@@ -85,9 +85,7 @@ function validateKey(key: string): void {
   const prefix = slash === -1 ? undefined : key.slice(0, slash);
   if (name.length === 0 || name.length > 63 || !NAME.test(name)) {
     throw new LabelSelectorError(
-      `unable to parse requirement: key: Invalid value: ${
-        JSON.stringify(key)
-      }: ` +
+      `unable to parse requirement: key: Invalid value: ${JSON.stringify(key)}: ` +
         "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
     );
   }
@@ -97,9 +95,7 @@ function validateKey(key: string): void {
       !prefix.split(".").every((part) => DNS_LABEL.test(part)))
   ) {
     throw new LabelSelectorError(
-      `unable to parse requirement: key: Invalid value: ${
-        JSON.stringify(key)
-      }: ` +
+      `unable to parse requirement: key: Invalid value: ${JSON.stringify(key)}: ` +
         "prefix part must be a lowercase RFC 1123 subdomain",
     );
   }
@@ -108,9 +104,7 @@ function validateKey(key: string): void {
 function validateValue(key: string, value: string): void {
   if (value.length > 63 || (value.length > 0 && !NAME.test(value))) {
     throw new LabelSelectorError(
-      `unable to parse requirement: values[0][${key}]: Invalid value: ${
-        JSON.stringify(value)
-      }: ` +
+      `unable to parse requirement: values[0][${key}]: Invalid value: ${JSON.stringify(value)}: ` +
         "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
     );
   }
@@ -272,9 +266,7 @@ export function parseLabelSelector(selector: string): LabelSelector {
     empty: requirements.length === 0,
     matches(labels) {
       const actual = labels ?? {};
-      return requirements.every((requirement) =>
-        satisfies(requirement, actual)
-      );
+      return requirements.every((requirement) => satisfies(requirement, actual));
     },
   };
 }

@@ -8,11 +8,7 @@
 
 import { Buffer } from "node:buffer";
 import { badRequest } from "./_api_status.ts";
-import {
-  type LabelSelector,
-  LabelSelectorError,
-  parseLabelSelector,
-} from "./_label_selector.ts";
+import { type LabelSelector, LabelSelectorError, parseLabelSelector } from "./_label_selector.ts";
 
 /** Where a paginated list goes on: its snapshot and the last key sent. */
 export interface ContinuePosition {
@@ -48,9 +44,7 @@ export function queryInt(name: string, value: string | undefined): number {
   if (value === undefined || value === "") return 0;
   if (!/^-?\d+$/.test(value)) {
     throw badRequest(
-      `strconv.ParseInt: parsing ${
-        JSON.stringify(value)
-      }: invalid syntax for ${name}`,
+      `strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax for ${name}`,
     );
   }
   return Number(value);

@@ -79,9 +79,7 @@ export function createSliceHistory(): SliceHistory {
     },
     record(type, key, object, prev) {
       rv += 1;
-      const change: Change = prev === undefined
-        ? { type, rv, key, object }
-        : { type, rv, key, object, prev };
+      const change: Change = prev === undefined ? { type, rv, key, object } : { type, rv, key, object, prev };
       changes.push(change);
       if (type === "DELETED") current.delete(key);
       else current.set(key, object);

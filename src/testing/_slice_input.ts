@@ -65,9 +65,7 @@ function stringMap(
   ) {
     throw invalidSlice(key, `${field} must map strings to strings`);
   }
-  return Object.keys(value).length === 0
-    ? undefined
-    : { ...(value as Record<string, string>) };
+  return Object.keys(value).length === 0 ? undefined : { ...(value as Record<string, string>) };
 }
 
 function normalizeEndpoint(
@@ -94,9 +92,7 @@ function normalizeEndpoint(
     if (!valid) {
       throw invalidSlice(
         key,
-        `endpoints[${index}].addresses must be ${addressType} addresses: current value is ${
-          JSON.stringify(address)
-        }`,
+        `endpoints[${index}].addresses must be ${addressType} addresses: current value is ${JSON.stringify(address)}`,
       );
     }
   }
@@ -147,17 +143,13 @@ function normalizeContent(
   ) {
     throw invalidSlice(
       key,
-      `addressType must be "IPv4", "IPv6" or "FQDN": current value is ${
-        JSON.stringify(addressType)
-      }`,
+      `addressType must be "IPv4", "IPv6" or "FQDN": current value is ${JSON.stringify(addressType)}`,
     );
   }
   const endpoints = (input.endpoints ?? []).map((endpoint, index) =>
     normalizeEndpoint(key, addressType, endpoint, index)
   );
-  const ports = (input.ports ?? []).map((port, index) =>
-    normalizePort(key, port, index)
-  );
+  const ports = (input.ports ?? []).map((port, index) => normalizePort(key, port, index));
   return {
     addressType,
     endpoints: endpoints.length === 0 ? null : endpoints,
@@ -169,10 +161,9 @@ function nameFor(
   meta: EndpointSliceInput["metadata"],
   current: ReadonlyMap<string, EndpointSlice>,
 ): { name: string; generateName?: string } {
-  const generateName =
-    typeof meta.generateName === "string" && meta.generateName !== ""
-      ? meta.generateName
-      : undefined;
+  const generateName = typeof meta.generateName === "string" && meta.generateName !== ""
+    ? meta.generateName
+    : undefined;
   if (typeof meta.name === "string" && meta.name !== "") {
     return { name: meta.name, generateName };
   }
@@ -191,9 +182,7 @@ function nameFor(
     }
   }
   throw new TypeError(
-    `Cannot apply EndpointSlice with generateName ${
-      JSON.stringify(generateName)
-    }: no free name found`,
+    `Cannot apply EndpointSlice with generateName ${JSON.stringify(generateName)}: no free name found`,
   );
 }
 
@@ -227,19 +216,18 @@ export function prepareSlice(
   const key = keyOf(meta.namespace, name);
   const labels = stringMap(key, "metadata.labels", meta.labels);
   const annotations = stringMap(key, "metadata.annotations", meta.annotations);
-  const ownerReferences =
-    Array.isArray(meta.ownerReferences) && meta.ownerReferences.length > 0
-      ? structuredClone(meta.ownerReferences)
-      : undefined;
+  const ownerReferences = Array.isArray(meta.ownerReferences) && meta.ownerReferences.length > 0
+    ? structuredClone(meta.ownerReferences)
+    : undefined;
   const content = normalizeContent(key, input);
   const existing = current.get(key);
   if (existing !== undefined) {
     if (existing.addressType !== content.addressType) {
       throw invalidSlice(
         key,
-        `addressType is immutable: current value is ${
-          JSON.stringify(existing.addressType)
-        }, new value is ${JSON.stringify(content.addressType)}`,
+        `addressType is immutable: current value is ${JSON.stringify(existing.addressType)}, new value is ${
+          JSON.stringify(content.addressType)
+        }`,
       );
     }
     const { metadata: old } = existing;
@@ -259,14 +247,10 @@ export function prepareSlice(
     ]);
     if (before === after) return { key, unchanged: existing };
   }
-  const keptGenerateName = existing === undefined
-    ? generateName
-    : existing.metadata.generateName;
+  const keptGenerateName = existing === undefined ? generateName : existing.metadata.generateName;
   const metadata: EndpointSlice["metadata"] = {
     name,
-    ...(keptGenerateName === undefined
-      ? {}
-      : { generateName: keptGenerateName }),
+    ...(keptGenerateName === undefined ? {} : { generateName: keptGenerateName }),
     namespace: meta.namespace,
     uid: existing?.metadata.uid ?? crypto.randomUUID(),
     resourceVersion: String(rv),

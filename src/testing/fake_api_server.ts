@@ -45,12 +45,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import {
@@ -621,8 +616,7 @@ export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
       name: params.name ?? `${params.service}-${addressType.toLowerCase()}`,
       labels: {
         "kubernetes.io/service-name": params.service,
-        "endpointslice.kubernetes.io/managed-by":
-          "endpointslice-controller.k8s.io",
+        "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
       },
     },
     addressType,
@@ -634,13 +628,9 @@ export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
         conditions.terminating = endpoint.terminating;
       }
       return {
-        addresses: Array.isArray(endpoint.ip)
-          ? [...endpoint.ip]
-          : [endpoint.ip],
+        addresses: Array.isArray(endpoint.ip) ? [...endpoint.ip] : [endpoint.ip],
         conditions,
-        ...(endpoint.hostname === undefined
-          ? {}
-          : { hostname: endpoint.hostname }),
+        ...(endpoint.hostname === undefined ? {} : { hostname: endpoint.hostname }),
         ...(endpoint.pod === undefined ? {} : {
           targetRef: {
             kind: "Pod",
@@ -648,9 +638,7 @@ export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
             name: endpoint.pod,
           },
         }),
-        ...(endpoint.nodeName === undefined
-          ? {}
-          : { nodeName: endpoint.nodeName }),
+        ...(endpoint.nodeName === undefined ? {} : { nodeName: endpoint.nodeName }),
         ...(endpoint.zone === undefined ? {} : { zone: endpoint.zone }),
       };
     }),
@@ -658,9 +646,7 @@ export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
       name: params.port.name,
       protocol: "TCP",
       port: params.port.port,
-      ...(params.port.appProtocol === undefined
-        ? {}
-        : { appProtocol: params.port.appProtocol }),
+      ...(params.port.appProtocol === undefined ? {} : { appProtocol: params.port.appProtocol }),
     }],
   };
 }
@@ -671,8 +657,7 @@ export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
 
 const GROUP_VERSION = "discovery.k8s.io/v1";
 const ALL_PATH = "/apis/discovery.k8s.io/v1/endpointslices";
-const NAMESPACED_PATH =
-  /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]+)\/endpointslices$/;
+const NAMESPACED_PATH = /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]+)\/endpointslices$/;
 /** How long a request for a future resourceVersion waits (the real cacher: 3 s). */
 const TOO_LARGE_WAIT_MS = 1000;
 /** The pre-timeout BOOKMARK goes this long before a watch's deadline. */
@@ -1071,9 +1056,7 @@ export async function startFakeApiServer(
       apiVersion: GROUP_VERSION,
       metadata,
       // Like the real server's, list items carry no kind or apiVersion.
-      items: page.map(({ kind: _kind, apiVersion: _apiVersion, ...item }) =>
-        item
-      ),
+      items: page.map(({ kind: _kind, apiVersion: _apiVersion, ...item }) => item),
     });
   }
 
@@ -1115,9 +1098,7 @@ export async function startFakeApiServer(
         );
       }
     }
-    const requested = rvParam === "" || rvParam === "0"
-      ? undefined
-      : parseResourceVersion(rvParam);
+    const requested = rvParam === "" || rvParam === "0" ? undefined : parseResourceVersion(rvParam);
 
     // initial: "state" sends the current state as ADDED events; "replay" sends history.
     let initial: "state" | "replay" | "none";
@@ -1169,9 +1150,7 @@ export async function startFakeApiServer(
     }
     watches.add(watch);
     if (initial === "state") {
-      const current = [...history.current.values()].filter((slice) =>
-        inScope(watch, slice)
-      ).sort(byKey);
+      const current = [...history.current.values()].filter((slice) => inScope(watch, slice)).sort(byKey);
       for (const slice of current) send(watch, "ADDED", slice);
       if (sendInitialEvents === true) {
         sendBookmark(watch, { "k8s.io/initial-events-end": "true" });
@@ -1255,12 +1234,10 @@ export async function startFakeApiServer(
     req.resume();
     void handle(req, res);
   };
-  const server: Server = options.tls === undefined
-    ? createHttpServer(onRequest)
-    : createHttpsServer(
-      { cert: options.tls.cert, key: options.tls.key },
-      onRequest,
-    );
+  const server: Server = options.tls === undefined ? createHttpServer(onRequest) : createHttpsServer(
+    { cert: options.tls.cert, key: options.tls.key },
+    onRequest,
+  );
   server.on("connection", (socket: Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
@@ -1275,13 +1252,9 @@ export async function startFakeApiServer(
     });
   });
   const address = server.address();
-  const port = typeof address === "object" && address !== null
-    ? address.port
-    : options.port ?? 0;
+  const port = typeof address === "object" && address !== null ? address.port : options.port ?? 0;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  const url = `${
-    options.tls === undefined ? "http" : "https"
-  }://${host}:${port}`;
+  const url = `${options.tls === undefined ? "http" : "https"}://${host}:${port}`;
 
   // --- the public object -----------------------------------------------------
 
@@ -1363,9 +1336,7 @@ export async function startFakeApiServer(
     deleteSlice,
     slices(namespace) {
       return [...history.current.values()]
-        .filter((slice) =>
-          namespace === undefined || slice.metadata.namespace === namespace
-        )
+        .filter((slice) => namespace === undefined || slice.metadata.namespace === namespace)
         .sort(byKey)
         .map((slice) => structuredClone(slice));
     },

@@ -25,7 +25,13 @@ async function firstResult(cluster) {
     error ??= failure;
     controller.abort();
   };
-  for await (const snapshot of watchEndpoints(`kubernetes:///echo.${NAMESPACE}:grpc`, { cluster, signal: controller.signal, onError })) {
+  for await (
+    const snapshot of watchEndpoints(`kubernetes:///echo.${NAMESPACE}:grpc`, {
+      cluster,
+      signal: controller.signal,
+      onError,
+    })
+  ) {
     controller.abort();
     return snapshot;
   }
@@ -158,12 +164,23 @@ export const scenarios = {
     const api = await startFakeApiServer({ token: "e2e-token" });
     const kubeconfig = api.kubeconfig({ namespace: NAMESPACE });
     const slice = (endpoints) =>
-      endpointSlice({ namespace: NAMESPACE, service: "echo", name: "s1", port: { name: "grpc", port: 8080 }, endpoints });
+      endpointSlice({
+        namespace: NAMESPACE,
+        service: "echo",
+        name: "s1",
+        port: { name: "grpc", port: 8080 },
+        endpoints,
+      });
     api.applySlice(slice([{ ip: "10.1.0.1", pod: "a" }]));
     const controller = new AbortController();
     const seen = [];
     try {
-      for await (const snapshot of watchEndpoints("kubernetes:///echo:grpc", { cluster: { kubeconfig }, signal: controller.signal })) {
+      for await (
+        const snapshot of watchEndpoints("kubernetes:///echo:grpc", {
+          cluster: { kubeconfig },
+          signal: controller.signal,
+        })
+      ) {
         seen.push(snapshot.endpoints.map((endpoint) => endpoint.podName).join(","));
         if (seen.length === 1) {
           api.applySlice(slice([{ ip: "10.1.0.1", pod: "a" }, { ip: "10.1.0.2", pod: "b" }]));
