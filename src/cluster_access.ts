@@ -9,6 +9,7 @@
 
 import { createTlsSettings, noCredentials, staticTokenCredentials, tokenFileCredentials } from "./credentials.ts";
 import { ConfigError } from "./errors.ts";
+import { errorCode } from "./_util.ts";
 import {
   accessFromKubeconfig,
   type KubeconfigAccess,
@@ -791,10 +792,4 @@ async function fingerprint(text: string): Promise<string> {
 
 function joinPath(folder: string, name: string): string {
   return folder.endsWith("/") || folder.endsWith("\\") ? `${folder}${name}` : `${folder}/${name}`;
-}
-
-function errorCode(error: unknown): string {
-  const code = (error as { code?: unknown })?.code;
-  if (typeof code === "string") return code;
-  return (error as Error)?.name ?? "error";
 }

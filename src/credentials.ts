@@ -9,6 +9,7 @@
 
 import type { ClientCertificate, Credentials, ReadFile, TlsSettings } from "./cluster_access.ts";
 import { ConfigError } from "./errors.ts";
+import { encodeBase64, errorCode, isRecord, typeName } from "./_util.ts";
 import type { ExecPluginResult, RunExecPlugin } from "./runtime/exec_plugin.ts";
 import { trace } from "./trace.ts";
 
@@ -646,34 +647,10 @@ function parseExecCredential(
   return answer;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "list";
-  return typeof value;
-}
-
 /** Quotes a short, non-secret value from plugin output (kind, apiVersion, a timestamp). */
 function quoteShort(value: unknown): string {
   if (typeof value !== "string") {
     return value === undefined ? "(none)" : typeName(value);
   }
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
-}
-
-function errorCode(error: unknown): string {
-  const code = (error as { code?: unknown })?.code;
-  if (typeof code === "string") return code;
-  return (error as Error)?.name ?? "error";
-}
-
-function encodeBase64(text: string): string {
-  let binary = "";
-  for (const byte of new TextEncoder().encode(text)) {
-    binary += String.fromCharCode(byte);
-  }
-  return btoa(binary);
 }

@@ -24,6 +24,7 @@ import {
   tokenFileCredentials,
 } from "./credentials.ts";
 import { ConfigError } from "./errors.ts";
+import { encodeBase64, errorCode, isRecord, typeName } from "./_util.ts";
 import type { RunExecPlugin } from "./runtime/exec_plugin.ts";
 import { trace } from "./trace.ts";
 
@@ -1238,28 +1239,4 @@ function quoteList(names: string[]): string {
     ", ",
   );
   return names.length > 10 ? `${shown}, ...` : shown;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "list";
-  return typeof value;
-}
-
-function errorCode(error: unknown): string {
-  const code = (error as { code?: unknown })?.code;
-  if (typeof code === "string") return code;
-  return (error as Error)?.name ?? "error";
-}
-
-function encodeBase64(text: string): string {
-  let binary = "";
-  for (const byte of new TextEncoder().encode(text)) {
-    binary += String.fromCharCode(byte);
-  }
-  return btoa(binary);
 }

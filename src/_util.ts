@@ -1,0 +1,31 @@
+/**
+ * Small helpers shared by the configuration modules. Private to the package.
+ *
+ * @module
+ */
+
+/** Whether a parsed YAML/JSON value is a plain object. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The YAML-ish type name of a value, for messages (`null`, `list`, `string`, ...). */
+export function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "list";
+  return typeof value;
+}
+
+/** The `code` of a system error (`ENOENT`, ...), else its name. */
+export function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === "string") return code;
+  return (error as Error)?.name ?? "error";
+}
+
+/** Base64 of the UTF-8 bytes of a string. */
+export function encodeBase64(text: string): string {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
