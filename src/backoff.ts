@@ -29,8 +29,9 @@ export interface Backoff {
 }
 
 /**
- * Creates a backoff whose n-th delay lies in [d, 2d) with d = initial·2ⁿ,
- * never above `maxMs`.
+ * Creates a backoff whose n-th delay lies in [d, 2d) with d = initial·2ⁿ
+ * capped at `maxMs`/2, so delays never exceed `maxMs` and stay jittered at
+ * the cap (clients that failed together do not retry in lockstep).
  *
  * @param options Delays and randomness.
  * @returns The backoff.
@@ -51,9 +52,9 @@ export function createBackoff(options: BackoffOptions = {}): Backoff {
   let failures = 0;
   return {
     next() {
-      const base = Math.min(maxMs, initialMs * 2 ** Math.min(failures, 30));
+      const base = Math.min(maxMs / 2, initialMs * 2 ** Math.min(failures, 30));
       failures++;
-      return Math.min(maxMs, base * (1 + random()));
+      return base * (1 + random());
     },
     reset() {
       failures = 0;

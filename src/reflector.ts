@@ -10,7 +10,7 @@
 
 import { type Backoff, type BackoffOptions, createBackoff } from "./backoff.ts";
 import type { EndpointSlice, Status, WatchEvent } from "./endpoint_slice.ts";
-import { KubeApiError } from "./errors.ts";
+import { KubeApiError, ResolverError } from "./errors.ts";
 import { type EndpointSliceApi, isExpired } from "./kube_api.ts";
 import { trace } from "./trace.ts";
 import { decodeWatchEvents } from "./watch_decoder.ts";
@@ -29,10 +29,10 @@ export interface ReflectorOptions {
   signal: AbortSignal;
   /** Called after every LIST and every event that changed a slice. */
   onState(state: SliceState): void;
-  /** Called for every failure; the reflector retries by itself. */
-  onError(error: KubeApiError): void;
+  /** Called for every failure (an API error, or a credential plugin's `ConfigError`); the reflector retries by itself. */
+  onError(error: ResolverError): void;
   /**
-   * A watch that receives no byte for this long is aborted and resumed, in ms.
+   * A LIST page or a watch that receives no byte for this long is aborted and retried, in ms.
    * @default {150000}
    */
   stallTimeoutMs?: number;
@@ -41,6 +41,11 @@ export interface ReflectorOptions {
    * @default {1000}
    */
   minWatchMs?: number;
+  /**
+   * A watch open this long resets the backoff however it ends, in ms.
+   * @default {30000}
+   */
+  healthyWatchMs?: number;
   /**
    * Page size of LISTs.
    * @default {500}
@@ -78,17 +83,21 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   const { signal } = options;
   const random = options.random ?? Math.random;
   const minWatchMs = options.minWatchMs ?? 1000;
+  const healthyWatchMs = options.healthyWatchMs ?? 30_000;
+  const stallTimeoutMs = options.stallTimeoutMs ?? 150_000;
   const backoff = createBackoff({ random, ...options.backoff });
   const slices = new Map<string, EndpointSlice>();
   let resourceVersion = "";
-  // First LIST from the watch cache ("0"); after a 410, a consistent read ("").
+  // The LIST to make next: "0" (watch cache) first, the last resourceVersion
+  // after a watch expired, "" (consistent read) after a LIST expired.
   let listFrom: string | undefined = "0";
-  let previousFailure: KubeApiError | undefined;
+  let previousFailure: ResolverError | undefined;
+  let watchOpenedAt: number | undefined;
 
   const publish = () => options.onState({ slices, resourceVersion });
 
   async function list(): Promise<void> {
-    const page = await listAll(api, listFrom!, options.pageSize ?? 500, signal);
+    const page = await listAll(api, listFrom!, options.pageSize ?? 500, signal, stallTimeoutMs);
     slices.clear();
     for (const slice of page.items) slices.set(slice.metadata.name ?? "", slice);
     resourceVersion = page.resourceVersion;
@@ -125,58 +134,44 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   }
 
   async function watch(): Promise<void> {
-    const stallTimeoutMs = options.stallTimeoutMs ?? 150_000;
-    const controller = new AbortController();
-    const forward = () => controller.abort();
-    signal.addEventListener("abort", forward, { once: true });
-    let lastByteAt = Date.now();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const armStallTimer = (delay: number) => {
-      timer = setTimeout(() => {
-        const idle = Date.now() - lastByteAt;
-        if (idle >= stallTimeoutMs) controller.abort(new StallError(`Watch stalled: no data for ${idle} ms; resuming`));
-        else armStallTimer(stallTimeoutMs - idle);
-      }, delay);
-    };
-    armStallTimer(stallTimeoutMs);
-    const openedAt = Date.now();
+    const deadline = stallDeadline(signal, stallTimeoutMs);
+    watchOpenedAt = undefined;
     try {
       const timeoutSeconds = 300 + Math.floor(random() * 300);
-      const body = await api.watch({ resourceVersion, timeoutSeconds, signal: controller.signal });
-      const onChunk = () => lastByteAt = Date.now();
-      for await (const event of decodeWatchEvents(body, { onChunk })) apply(event);
+      const body = await api.watch({ resourceVersion, timeoutSeconds, signal: deadline.signal });
+      watchOpenedAt = Date.now();
+      for await (const event of decodeWatchEvents(body, { onChunk: deadline.touch })) apply(event);
     } catch (error) {
-      if (controller.signal.reason instanceof StallError) throw controller.signal.reason;
-      throw error;
+      throw deadline.stalled() ?? error;
     } finally {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", forward);
-      controller.abort();
+      deadline.dispose();
     }
-    const lasted = Date.now() - openedAt;
-    if (lasted < minWatchMs) {
-      throw new KubeApiError(`Watch closed after ${lasted} ms: resuming with backoff`);
-    }
+    const lasted = Date.now() - watchOpenedAt;
+    if (lasted < minWatchMs) throw new QuickCloseError(`Watch closed after ${lasted} ms: resuming with backoff`);
   }
 
   while (!signal.aborted) {
     try {
       if (listFrom !== undefined) await list();
+      if (signal.aborted) break;
       await watch();
       backoff.reset();
       previousFailure = undefined;
       trace(`watch ended cleanly at resourceVersion ${resourceVersion}: resuming`);
     } catch (caught) {
       if (signal.aborted) break;
-      const error = caught instanceof KubeApiError
+      const error = caught instanceof ResolverError
         ? caught
-        : new KubeApiError(`Watch of EndpointSlices failed: ${String(caught)}`, { cause: caught });
-      const delay = retryDelay(error, previousFailure, backoff);
+        : new KubeApiError(`Watch of EndpointSlices broke: ${String(caught)}; resuming`, { cause: caught });
+      if (watchOpenedAt !== undefined && Date.now() - watchOpenedAt >= healthyWatchMs) backoff.reset();
+      watchOpenedAt = undefined;
+      const delay = retryDelay(error, previousFailure, backoff, options.backoff?.maxMs ?? 30_000);
       if (isExpired(error)) {
-        trace(`resourceVersion ${resourceVersion} expired: relisting`);
-        listFrom = "";
-      } else {
-        options.onError(error);
+        // A watch that expired relists from where it was; a LIST that expired reads the latest.
+        listFrom = listFrom === undefined ? resourceVersion : "";
+        trace(`resourceVersion expired: relisting from "${listFrom}"`);
+      } else if (!(error instanceof QuickCloseError)) {
+        report(options.onError, error);
       }
       trace(`${error.message}; retrying in ${Math.round(delay)} ms`);
       previousFailure = error;
@@ -185,33 +180,93 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   }
 }
 
-/** Lists every page; an expired continue token gives one full LIST without `limit`. */
-async function listAll(api: EndpointSliceApi, from: string, pageSize: number, signal: AbortSignal) {
+/** A watch that ended too soon after opening: retried with backoff, traced, not reported. */
+class QuickCloseError extends KubeApiError {}
+
+function report(onError: (error: ResolverError) => void, error: ResolverError): void {
+  try {
+    onError(error);
+  } catch (failure) {
+    trace(`an onError callback threw: ${failure}`);
+  }
+}
+
+/**
+ * A signal that aborts with the caller's signal, or when no byte arrived
+ * for `stallTimeoutMs` (`touch()` on every byte).
+ */
+function stallDeadline(outer: AbortSignal, stallTimeoutMs: number) {
+  const controller = new AbortController();
+  const forward = () => controller.abort();
+  outer.addEventListener("abort", forward, { once: true });
+  if (outer.aborted) controller.abort();
+  let lastByteAt = Date.now();
+  let stall: StallError | undefined;
+  let timer: ReturnType<typeof setTimeout>;
+  const arm = (delay: number) => {
+    timer = setTimeout(() => {
+      const idle = Date.now() - lastByteAt;
+      if (idle < stallTimeoutMs) return arm(stallTimeoutMs - idle);
+      stall = new StallError(`Request to the API server stalled: no data for ${idle} ms; retrying`);
+      controller.abort(stall);
+    }, delay);
+  };
+  arm(stallTimeoutMs);
+  return {
+    signal: controller.signal,
+    touch: () => void (lastByteAt = Date.now()),
+    stalled: () => stall,
+    dispose() {
+      clearTimeout(timer);
+      outer.removeEventListener("abort", forward);
+      controller.abort();
+    },
+  };
+}
+
+/** Lists every page, each within the stall timeout; an expired continue token gives one full LIST without `limit`. */
+async function listAll(
+  api: EndpointSliceApi,
+  from: string,
+  pageSize: number,
+  signal: AbortSignal,
+  stallTimeoutMs: number,
+) {
   const items: EndpointSlice[] = [];
   let continueToken: string | undefined;
   let limit: number | undefined = pageSize;
   while (true) {
+    const deadline = stallDeadline(signal, stallTimeoutMs);
     try {
-      const result = await api.list({ resourceVersion: from, limit, continueToken, signal });
+      const result = await api.list({ resourceVersion: from, limit, continueToken, signal: deadline.signal });
       items.push(...(result.items ?? []));
       continueToken = result.metadata?.continue || undefined;
       if (!continueToken) return { items, resourceVersion: result.metadata?.resourceVersion ?? "" };
-    } catch (error) {
+    } catch (caught) {
+      const error = deadline.stalled() ?? caught;
       if (!continueToken || !isExpired(error)) throw error;
       trace("continue token expired during a paged LIST: listing again in one request");
       items.length = 0;
       continueToken = undefined;
       limit = undefined;
       from = "";
+    } finally {
+      deadline.dispose();
     }
   }
 }
 
 /** The first 401 (fresh credentials) and the first 410 (relist) retry at once; others back off. */
-function retryDelay(error: KubeApiError, previous: KubeApiError | undefined, backoff: Backoff): number {
-  const first = previous === undefined || previous.status !== error.status;
-  if (first && (error.status === 401 || isExpired(error))) return 0;
-  return Math.max(backoff.next(), (error.retryAfterSeconds ?? 0) * 1000);
+function retryDelay(error: ResolverError, previous: ResolverError | undefined, backoff: Backoff, maxMs: number) {
+  const status = statusOf(error);
+  const first = previous === undefined || statusOf(previous) !== status;
+  if (first && (status === 401 || isExpired(error))) return 0;
+  const retryAfterMs = Math.min(maxMs, (error instanceof KubeApiError ? error.retryAfterSeconds ?? 0 : 0) * 1000);
+  return Math.max(backoff.next(), retryAfterMs);
+}
+
+function statusOf(error: ResolverError): number | undefined {
+  return error instanceof KubeApiError ? error.status : undefined;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

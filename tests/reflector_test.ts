@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { EndpointSlice, EndpointSliceList, WatchEvent } from "../src/endpoint_slice.ts";
-import { KubeApiError } from "../src/errors.ts";
+import { KubeApiError, type ResolverError } from "../src/errors.ts";
 import type { EndpointSliceApi, ListParams, WatchParams } from "../src/kube_api.ts";
 import { runReflector, type SliceState } from "../src/reflector.ts";
 
@@ -66,12 +66,12 @@ const expiredEvent: WatchEvent = {
 /** Runs the reflector until `until` returns true for the recorded state, then stops it. */
 async function run(
   api: EndpointSliceApi,
-  until: (states: SliceState[], errors: KubeApiError[]) => boolean,
-  options: { stallTimeoutMs?: number; minWatchMs?: number; initialMs?: number } = {},
+  until: (states: SliceState[], errors: ResolverError[]) => boolean,
+  options: { stallTimeoutMs?: number; minWatchMs?: number; initialMs?: number; healthyWatchMs?: number } = {},
 ) {
   const controller = new AbortController();
   const states: SliceState[] = [];
-  const errors: KubeApiError[] = [];
+  const errors: ResolverError[] = [];
   let check = () => {};
   const done = new Promise<void>((resolve) => {
     check = () => until(states, errors) && resolve();
@@ -80,6 +80,7 @@ async function run(
     signal: controller.signal,
     stallTimeoutMs: options.stallTimeoutMs,
     minWatchMs: options.minWatchMs ?? 0,
+    healthyWatchMs: options.healthyWatchMs,
     backoff: { initialMs: options.initialMs ?? 5, maxMs: 1000 },
     random: () => 0,
     onState(state) {
@@ -145,17 +146,29 @@ Deno.test("runReflector() resumes from the last resourceVersion after a clean cl
   assert.equal(states.length, 3, "a BOOKMARK changes no slice and publishes nothing");
 });
 
-Deno.test("runReflector() relists once with a consistent read after an ERROR 410 event", async () => {
+Deno.test("runReflector() relists once from the last resourceVersion after an ERROR 410 event", async () => {
   const { api, calls } = scriptedApi([list("10", [slice("a", "3")]), list("20", [slice("b", "18")])], [
     (watch) => watch.send(expiredEvent),
     () => {},
   ]);
   const { states, errors } = await run(api, (states) => states.length === 2);
   assert.deepEqual(calls.map((call) => call.kind), ["list", "watch", "list", "watch"]);
-  assert.equal((calls[2].params as ListParams).resourceVersion, "");
+  assert.equal((calls[2].params as ListParams).resourceVersion, "10");
   assert.equal((calls[3].params as WatchParams).resourceVersion, "20");
   assert.deepEqual(names(states[1]), ["b"]);
   assert.equal(errors.length, 0, "an expired resourceVersion is routine, not an error to report");
+});
+
+Deno.test("runReflector() relists with a consistent read when the relist itself expired", async () => {
+  const { api, calls } = scriptedApi([
+    list("10", []),
+    new KubeApiError("gone", { status: 410 }),
+    list("40", [slice("d", "39")]),
+  ], [(watch) => watch.send(expiredEvent), () => {}]);
+  const { states } = await run(api, (states) => states.length === 2);
+  const lists = calls.filter((call) => call.kind === "list").map((call) => (call.params as ListParams).resourceVersion);
+  assert.deepEqual(lists, ["0", "10", ""]);
+  assert.deepEqual(names(states[1]), ["d"]);
 });
 
 Deno.test("runReflector() relists after a watch answered with HTTP 410", async () => {
@@ -181,6 +194,38 @@ Deno.test("runReflector() follows LIST pages and, when a continue token expires,
     [undefined, undefined, ""],
   ]);
   assert.deepEqual(names(states[0]), ["a", "b"]);
+});
+
+Deno.test("runReflector() gives up on a LIST that stalls and retries it", async () => {
+  const hang = new Promise<EndpointSliceList>(() => {});
+  let lists = 0;
+  const api: EndpointSliceApi = {
+    list: ({ signal }) => {
+      lists++;
+      if (lists > 1) return Promise.resolve(list("10", [slice("a", "3")]));
+      return Promise.race([hang, new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)))]);
+    },
+    watch: ({ signal }) => Promise.resolve(new ScriptedWatch({ resourceVersion: "10", timeoutSeconds: 300, signal }).body),
+  };
+  const { states, errors } = await run(api, (states) => states.length === 1, { stallTimeoutMs: 100 });
+  assert.equal(lists, 2);
+  assert.match(errors[0].message, /stalled/);
+  assert.deepEqual(names(states[0]), ["a"]);
+});
+
+Deno.test("runReflector() resets the backoff after a long healthy watch, however it ends", async () => {
+  const failure = () => new KubeApiError("unavailable", { status: 503 });
+  const { api, calls } = scriptedApi([list("10", [])], [
+    failure(),
+    failure(),
+    failure(),
+    (watch) => setTimeout(() => watch.controller.error(new TypeError("connection reset")), 120),
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "11") }),
+  ]);
+  await run(api, (states) => states.length === 2, { initialMs: 20, healthyWatchMs: 100 });
+  const watchTimes = calls.filter((call) => call.kind === "watch").map((call) => call.at);
+  const gap = watchTimes[4] - watchTimes[3] - 120;
+  assert.ok(gap < 75, `the delay after the healthy watch was ${gap} ms`);
 });
 
 Deno.test("runReflector() aborts a stalled watch and resumes it", async () => {
@@ -220,9 +265,10 @@ Deno.test("runReflector() treats a watch that closes at once as a failure, so it
     (watch) => watch.send({ type: "ADDED", object: slice("a", "11") }),
   ]);
   const { errors } = await run(api, (states) => states.length === 2, { initialMs: 20, minWatchMs: 1000 });
-  assert.equal(calls.filter((call) => call.kind === "watch").length, 4);
-  assert.equal(errors.length, 3);
-  assert.match(errors[0].message, /closed after/);
+  const watchTimes = calls.filter((call) => call.kind === "watch").map((call) => call.at);
+  assert.equal(watchTimes.length, 4);
+  assert.ok(watchTimes[3] - watchTimes[0] >= 20 + 40 + 80 - 5, "each quick close backs off");
+  assert.equal(errors.length, 0, "a quick close is traced, not reported");
 });
 
 Deno.test("runReflector() reports a 403 and retries until it is granted", async () => {
@@ -230,7 +276,7 @@ Deno.test("runReflector() reports a 403 and retries until it is granted", async 
   const { api, calls } = scriptedApi([forbidden, forbidden, list("10", [slice("a", "3")])], [() => {}]);
   const { errors, states } = await run(api, (states) => states.length === 1);
   assert.equal(errors.length, 2);
-  assert.equal(errors[0].status, 403);
+  assert.equal((errors[0] as KubeApiError).status, 403);
   assert.deepEqual(names(states[0]), ["a"]);
   assert.equal(calls.filter((call) => call.kind === "list").length, 3);
 });

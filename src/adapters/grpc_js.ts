@@ -11,6 +11,8 @@ import { subscribeEndpoints } from "../endpoint_subscription.ts";
 import { ConfigError, type ResolverError } from "../errors.ts";
 import { defaultAuthority, parseGrpcUri, type Target } from "../target.ts";
 import { setTraceSink, trace } from "../trace.ts";
+import { installDenoGoawayWorkaround } from "../runtime/deno_goaway_workaround.ts";
+import { runtimeKey } from "../runtime/runtime.ts";
 
 /** The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses. */
 export interface GrpcModule {
@@ -70,7 +72,9 @@ interface ObjectListener {
 /**
  * Registers the Kubernetes resolver with `@grpc/grpc-js`, so that channels
  * created afterwards can dial `kubernetes:///service.namespace:port`.
- * Calling it again replaces the options of that scheme.
+ * Calling it again replaces the options of that scheme. On Deno it also
+ * installs a workaround for a `node:http2` crash when a backend sends
+ * GOAWAY (see the README's known issues).
  *
  * @param options Scheme, grpc-js module, cluster access, load balancing.
  *
@@ -86,6 +90,7 @@ export function register(options: RegisterOptions = {}): void {
   const grpc = options.grpc ?? (peerGrpc as unknown as GrpcModule);
   const scheme = options.scheme ?? "kubernetes";
   setTraceSink((text) => grpc.experimental.trace(grpc.logVerbosity.DEBUG as never, "kubernetes_resolver", text));
+  if (runtimeKey() === "deno") installDenoGoawayWorkaround();
   grpc.experimental.registerResolver(scheme, createResolverClass(grpc, options) as never);
 }
 
