@@ -16,14 +16,22 @@ done
 
 grpc_version=$(node -p 'require("./node_modules/@grpc/grpc-js/package.json").version')
 nice_version=$(node -p 'require("./node_modules/nice-grpc/package.json").version')
+nice_grpc_js_version=1.14.6
 mkdir -p "$work/app/tests/runtimes" "$work/app/scripts"
 cp -r tests/fixtures "$work/app/tests/"
 cp tests/runtimes/scenarios.mjs tests/runtimes/run.mjs "$work/app/tests/runtimes/"
 cp scripts/echo_service.mjs "$work/app/scripts/"
 cd "$work/app"
-echo '{ "name": "kgr-resolver-user", "private": true, "type": "module" }' > package.json
+# nice-grpc gets its own, different copy of grpc-js (as happens in real
+# projects), so createChannel must find that copy's resolver registry.
+cat > package.json <<JSON
+{ "name": "kgr-resolver-user", "private": true, "type": "module",
+  "overrides": { "nice-grpc": { "@grpc/grpc-js": "$nice_grpc_js_version" } } }
+JSON
 npm install --silent --no-audit --no-fund --prefer-offline \
   "$work/$tarball" "@grpc/grpc-js@$grpc_version" "nice-grpc@$nice_version"
+copies=$(find node_modules -path '*/@grpc/grpc-js/package.json' | wc -l)
+[ "$copies" -ge 2 ] || { echo "expected two copies of @grpc/grpc-js, found $copies"; exit 1; }
 
 echo "--- Node $(node --version), installed tarball"
 timeout 120 node tests/runtimes/run.mjs

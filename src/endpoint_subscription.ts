@@ -6,13 +6,13 @@
  * @module
  */
 
-import { type ClusterAccess, type ClusterOptions, resolveClusterAccess, type TlsSettings } from "./cluster_access.ts";
+import { type ClusterAccess, type ClusterOptions, resolveClusterAccess } from "./cluster_access.ts";
+import { createClusterHttpClient } from "./cluster_http_client.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import { endpointsFingerprint, type ResolvedEndpoint, selectEndpoints } from "./endpoint_selection.ts";
-import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
+import { KubeApiError, ResolverError } from "./errors.ts";
 import { createEndpointSliceApi } from "./kube_api.ts";
 import { runReflector, type SliceState } from "./reflector.ts";
-import { createHttpClient } from "./runtime/http_client.ts";
 import type { Target } from "./target.ts";
 import { trace } from "./trace.ts";
 
@@ -45,8 +45,11 @@ export interface WatchSettings {
 export interface EndpointListener {
   /** The usable set changed (or this is the first one). */
   onEndpoints(snapshot: EndpointSnapshot): void;
-  /** A failure; the watch retries by itself unless it is a {@linkcode ConfigError}. */
-  onError(error: ResolverError): void;
+  /**
+   * A failure. The shared watch retries by itself, except when `fatal`:
+   * cluster access could not be set up and this subscription has ended.
+   */
+  onError(error: ResolverError, fatal: boolean): void;
 }
 
 interface Subscriber {
@@ -109,7 +112,7 @@ export function subscribeEndpoints(
       if (watch.state) deliver(watch, subscriber, namespace, target.service);
     },
     (error) => {
-      if (active) listener.onError(asResolverError(error));
+      if (active) notify(() => listener.onError(asResolverError(error), true));
     },
   );
   return () => {
@@ -157,45 +160,24 @@ function startWatch(
   };
   watches.set(key, watch);
   trace(`watching endpointslices of service ${service} in namespace ${namespace} at ${access.server}`);
-  (async () => {
-    const client = await createHttpClient({ tls: await tlsWithExecCertificate(access), proxyUrl: access.proxyUrl });
-    try {
-      const api = createEndpointSliceApi(access, client, namespace, service);
-      await runReflector(api, {
-        signal: controller.signal,
-        stallTimeoutMs: settings.stallTimeoutMs,
-        backoff: settings.backoff,
-        onState(state) {
-          watch.state = state;
-          watch.version++;
-          for (const subscriber of watch.subscribers) deliver(watch, subscriber, namespace, service);
-        },
-        onError(error) {
-          for (const subscriber of [...watch.subscribers]) subscriber.listener.onError(error);
-        },
-      });
-    } finally {
-      client.close();
-      trace(`stopped watching service ${service} in namespace ${namespace}`);
-    }
-  })().catch((cause) => {
-    // Only setup can fail here (an exec plugin, the HTTP client): the watch is
-    // dropped so that the next subscriber starts over.
-    watch.stop();
-    const error = cause instanceof ConfigError
-      ? cause
-      : new ConfigError(`Cannot start watching service ${service} in namespace ${namespace}: ${cause}`, { cause });
-    for (const subscriber of [...watch.subscribers]) subscriber.listener.onError(error);
+  const client = createClusterHttpClient(access);
+  runReflector(createEndpointSliceApi(access, client, namespace, service), {
+    signal: controller.signal,
+    stallTimeoutMs: settings.stallTimeoutMs,
+    backoff: settings.backoff,
+    onState(state) {
+      watch.state = state;
+      watch.version++;
+      for (const subscriber of watch.subscribers) deliver(watch, subscriber, namespace, service);
+    },
+    onError(error) {
+      for (const subscriber of [...watch.subscribers]) notify(() => subscriber.listener.onError(error, false));
+    },
+  }).finally(() => {
+    client.close();
+    trace(`stopped watching service ${service} in namespace ${namespace}`);
   });
   return watch;
-}
-
-/** The TLS settings, with the client certificate an exec plugin issued, if any. */
-async function tlsWithExecCertificate(access: ClusterAccess): Promise<TlsSettings> {
-  const issued = await access.credentials.clientCertificate?.();
-  if (!issued) return access.tls;
-  const { ca, serverName, insecureSkipVerify, caSource } = access.tls;
-  return { ca, serverName, insecureSkipVerify, caSource, cert: issued.cert, key: issued.key };
 }
 
 /** Sends the subscriber the selection for its port when it differs from what it has. */
@@ -206,17 +188,24 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, namespace: string, 
   if (selection?.version !== watch.version) {
     const endpoints = selectEndpoints(state.slices.values(), subscriber.port);
     const fingerprint = endpointsFingerprint(endpoints);
-    selection = selection?.fingerprint === fingerprint
-      ? { ...selection, version: watch.version }
-      : { version: watch.version, endpoints, fingerprint };
+    selection = { version: watch.version, endpoints, fingerprint };
     watch.selections.set(portKey, selection);
   }
   if (selection.fingerprint === subscriber.fingerprint) return;
   subscriber.fingerprint = selection.fingerprint;
   const snapshot = { endpoints: selection.endpoints, resourceVersion: state.resourceVersion, namespace, service };
   queueMicrotask(() => {
-    if (watch.subscribers.has(subscriber)) subscriber.listener.onEndpoints(snapshot);
+    if (watch.subscribers.has(subscriber)) notify(() => subscriber.listener.onEndpoints(snapshot));
   });
+}
+
+/** Runs a listener callback; one that throws must not break the watch shared with others. */
+function notify(callback: () => void): void {
+  try {
+    callback();
+  } catch (error) {
+    trace(`an endpoint listener threw: ${error}`);
+  }
 }
 
 function asResolverError(error: unknown): ResolverError {

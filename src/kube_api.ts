@@ -7,7 +7,7 @@
 
 import type { ClusterAccess } from "./cluster_access.ts";
 import type { EndpointSliceList, Status } from "./endpoint_slice.ts";
-import { KubeApiError } from "./errors.ts";
+import { KubeApiError, ResolverError } from "./errors.ts";
 import type { HttpClient } from "./runtime/http_client.ts";
 
 /** Parameters of one LIST page. */
@@ -74,7 +74,7 @@ export function createEndpointSliceApi(
     try {
       response = await client.fetch(url, { headers, signal, redirect: "manual" });
     } catch (cause) {
-      if (signal.aborted) throw cause;
+      if (signal.aborted || cause instanceof ResolverError) throw cause;
       throw networkError(verb, where, access, cause);
     }
     if (response.ok) return response;
@@ -126,7 +126,7 @@ async function readStatus(response: Response): Promise<Status> {
  *
  * @example
  * ```ts
- * import { KubeApiError } from "./errors.ts";
+ * import { KubeApiError, ResolverError } from "./errors.ts";
  * import { isExpired } from "./kube_api.ts";
  * console.log(isExpired(new KubeApiError("gone", { status: 410 }))); // true
  * ```
@@ -177,7 +177,8 @@ function statusError(
 
 function networkError(verb: string, where: string, access: ClusterAccess, cause: unknown): KubeApiError {
   const detail = describeCause(cause);
-  if (/cert|tls|ssl|UnknownIssuer|self.signed|altname|handshake/i.test(detail)) {
+  const withoutUrls = detail.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "");
+  if (/cert|tls|ssl|UnknownIssuer|self.signed|altname|handshake/i.test(withoutUrls)) {
     return new KubeApiError(
       `Cannot ${verb} ${where}: TLS verification of ${access.server} failed with ${access.tls.caSource} (${detail}); ` +
         `check certificate-authority and tls-server-name in ${access.source}`,

@@ -6,7 +6,7 @@
  */
 
 import { type EndpointSnapshot, subscribeEndpoints, type WatchSettings } from "./endpoint_subscription.ts";
-import { ConfigError, type ResolverError } from "./errors.ts";
+import type { ResolverError } from "./errors.ts";
 import { parseTarget, type Target } from "./target.ts";
 
 /** Options of {@linkcode watchEndpoints}. */
@@ -30,7 +30,7 @@ export interface WatchEndpointsOptions extends WatchSettings {
  * @param options Cluster access, `signal`, `onError`, watch timings.
  * @returns The snapshots; a slow consumer gets the latest one.
  * @throws {TargetError} When the target cannot be parsed.
- * @throws {ConfigError} When no cluster access can be set up.
+ * @throws {ConfigError} When no cluster access can be set up (no kubeconfig, a malformed one).
  *
  * @example Printing the pods of a Service
  * ```ts ignore
@@ -60,8 +60,8 @@ export async function* watchEndpoints(
       latest = snapshot;
       notify();
     },
-    onError(error) {
-      if (error instanceof ConfigError) fatal = error;
+    onError(error, isFatal) {
+      if (isFatal) fatal = error;
       else onError?.(error);
       notify();
     },

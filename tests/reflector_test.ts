@@ -203,9 +203,13 @@ Deno.test("runReflector() gives up on a LIST that stalls and retries it", async 
     list: ({ signal }) => {
       lists++;
       if (lists > 1) return Promise.resolve(list("10", [slice("a", "3")]));
-      return Promise.race([hang, new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)))]);
+      return Promise.race([
+        hang,
+        new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
+      ]);
     },
-    watch: ({ signal }) => Promise.resolve(new ScriptedWatch({ resourceVersion: "10", timeoutSeconds: 300, signal }).body),
+    watch: ({ signal }) =>
+      Promise.resolve(new ScriptedWatch({ resourceVersion: "10", timeoutSeconds: 300, signal }).body),
   };
   const { states, errors } = await run(api, (states) => states.length === 1, { stallTimeoutMs: 100 });
   assert.equal(lists, 2);

@@ -8,7 +8,8 @@
 import * as peerGrpc from "@grpc/grpc-js";
 import type { EndpointSnapshot, WatchSettings } from "../endpoint_subscription.ts";
 import { subscribeEndpoints } from "../endpoint_subscription.ts";
-import { ConfigError, type ResolverError } from "../errors.ts";
+import type { ResolverError } from "../errors.ts";
+import { createBackoff } from "../backoff.ts";
 import { defaultAuthority, parseGrpcUri, type Target } from "../target.ts";
 import { setTraceSink, trace } from "../trace.ts";
 import { installDenoGoawayWorkaround } from "../runtime/deno_goaway_workaround.ts";
@@ -89,9 +90,31 @@ interface ObjectListener {
 export function register(options: RegisterOptions = {}): void {
   const grpc = options.grpc ?? (peerGrpc as unknown as GrpcModule);
   const scheme = options.scheme ?? "kubernetes";
+  const schemes = registered.get(grpc.experimental.registerResolver) ?? new Set();
+  registered.set(grpc.experimental.registerResolver, schemes.add(scheme));
   setTraceSink((text) => grpc.experimental.trace(grpc.logVerbosity.DEBUG as never, "kubernetes_resolver", text));
   if (runtimeKey() === "deno") installDenoGoawayWorkaround();
   grpc.experimental.registerResolver(scheme, createResolverClass(grpc, options) as never);
+}
+
+/** Schemes registered per copy of grpc-js (keyed by its registerResolver function). */
+const registered = new WeakMap<object, Set<string>>();
+
+/**
+ * Whether {@linkcode register} registered `scheme` with this copy of grpc-js.
+ *
+ * @param grpc A grpc-js module.
+ * @param scheme The URI scheme.
+ * @returns True once registered.
+ *
+ * @example
+ * ```ts ignore
+ * import * as grpc from "@grpc/grpc-js";
+ * if (!isRegistered(grpc, "kubernetes")) register({ grpc });
+ * ```
+ */
+export function isRegistered(grpc: GrpcModule, scheme: string): boolean {
+  return registered.get(grpc.experimental.registerResolver)?.has(scheme) ?? false;
 }
 
 function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
@@ -114,6 +137,8 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     #serviceConfig: unknown;
     #unsubscribe?: () => void;
     #hasEndpoints = false;
+    #setupBackoff = createBackoff();
+    #retrySetupAt = 0;
 
     constructor(uri: GrpcUri, listener: FunctionListener | ObjectListener, channelOptions: Record<string, unknown>) {
       this.#listener = listener;
@@ -128,16 +153,24 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     }
 
     updateResolution(): void {
-      if (this.#unsubscribe) return;
+      if (this.#unsubscribe || Date.now() < this.#retrySetupAt) return;
       if (!this.#target) {
         const error = this.#targetError!;
         queueMicrotask(() => this.#reportError(error));
         return;
       }
       this.#unsubscribe = subscribeEndpoints(this.#target, options, {
-        onEndpoints: (snapshot) => this.#reportEndpoints(snapshot),
-        onError: (error) => {
-          if (error instanceof ConfigError) this.destroy();
+        onEndpoints: (snapshot) => {
+          this.#setupBackoff.reset();
+          this.#reportEndpoints(snapshot);
+        },
+        onError: (error, fatal) => {
+          if (fatal) {
+            // Cluster access could not be set up: try again on a later
+            // updateResolution(), not on every call grpc-js makes meanwhile.
+            this.#unsubscribe = undefined;
+            this.#retrySetupAt = Date.now() + this.#setupBackoff.next();
+          }
           if (this.#hasEndpoints) trace(`keeping the last endpoints: ${error.message}`);
           else this.#reportError(error);
         },
@@ -167,8 +200,9 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     #reportError(error: ResolverError): void {
       const status = { code: grpc.status.UNAVAILABLE, details: error.message, metadata: new grpc.Metadata() };
       const listener = this.#listener;
-      if (typeof listener === "function") listener({ ok: false, error: status }, {}, null, error.message);
-      else listener.onError(status);
+      if (typeof listener === "function") {
+        listener({ ok: false, error: status }, {}, this.#serviceConfig, error.message);
+      } else listener.onError(status);
     }
   };
 }

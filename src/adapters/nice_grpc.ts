@@ -9,7 +9,8 @@ import * as peerGrpc from "@grpc/grpc-js";
 import * as niceGrpc from "nice-grpc";
 import { ResolverError } from "../errors.ts";
 import { parseTarget } from "../target.ts";
-import { type GrpcModule, register, type RegisterOptions } from "./grpc_js.ts";
+import { type GrpcModule, isRegistered, register, type RegisterOptions } from "./grpc_js.ts";
+import { createRequire } from "node:module";
 
 /** Options of {@linkcode createChannel}: grpc-js channel options plus the resolver's. */
 export type CreateChannelOptions = niceGrpc.ChannelOptions & {
@@ -18,9 +19,12 @@ export type CreateChannelOptions = niceGrpc.ChannelOptions & {
 };
 
 /**
- * Creates a nice-grpc channel to a Kubernetes Service. Proxy environment
- * variables are ignored for this channel unless `grpc.enable_http_proxy` is
- * set, because pod addresses are never reached through an HTTP proxy.
+ * Creates a nice-grpc channel to a Kubernetes Service. The resolver is
+ * registered with nice-grpc's copy of grpc-js when `options.resolver` is
+ * given or the scheme is not registered there yet; an earlier `register()`
+ * with the same copy is kept otherwise. Proxy environment variables are
+ * ignored for this channel unless `grpc.enable_http_proxy` is set, because
+ * pod addresses are never reached through an HTTP proxy.
  *
  * @param target A target such as `kubernetes:///echo.prod:grpc`.
  * @param credentials Channel credentials; default insecure.
@@ -43,12 +47,20 @@ export function createChannel(
 ): niceGrpc.Channel {
   const { resolver, ...channelOptions } = options;
   const { scheme } = parseTarget(target);
-  register({ ...resolver, scheme, grpc: resolver?.grpc ?? niceGrpcsOwnGrpc() });
+  const grpc = resolver?.grpc ?? niceGrpcsOwnGrpc();
+  if (resolver || !isRegistered(grpc, scheme)) register({ ...resolver, scheme, grpc });
   return niceGrpc.createChannel(target, credentials, { "grpc.enable_http_proxy": 0, ...channelOptions });
 }
 
+/** The copy of grpc-js that nice-grpc imports: ours when deduplicated, else the one beside nice-grpc. */
 function niceGrpcsOwnGrpc(): GrpcModule {
   if ((niceGrpc.Channel as unknown) === peerGrpc.Channel) return peerGrpc as unknown as GrpcModule;
+  try {
+    const beside = createRequire(import.meta.resolve("nice-grpc"))("@grpc/grpc-js");
+    if (beside.Channel === niceGrpc.Channel) return beside;
+  } catch {
+    // Not resolvable from here (e.g. a Deno npm: specifier); fall through.
+  }
   throw new ResolverError(
     "Cannot register the resolver with nice-grpc: it uses another copy of @grpc/grpc-js than @kgr/resolver; " +
       "deduplicate them (npm dedupe) or pass that copy as options.resolver.grpc",

@@ -15,7 +15,9 @@ const port = await freePort(hosts);
 const backendScript = new URL("./backend.mjs", import.meta.url).pathname;
 const backends = await Promise.all(hosts.map((host, i) =>
   new Promise<ReturnType<typeof spawn>>((resolve, reject) => {
-    const child = spawn("node", [backendScript, `pod-${i}`, host, String(port)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn("node", [backendScript, `pod-${i}`, host, String(port)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     child.stdout!.once("data", () => resolve(child));
     child.once("error", reject);
   })
