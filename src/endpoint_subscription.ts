@@ -16,7 +16,10 @@ import { runReflector, type SliceState } from "./reflector.ts";
 import type { Target } from "./target.ts";
 import { trace } from "./trace.ts";
 
-/** The complete set of usable endpoints of a Service at one point. */
+/**
+ * The complete set of usable endpoints of a Service at one point. Snapshots
+ * are shared between subscribers of the same Service: treat them as read-only.
+ */
 export interface EndpointSnapshot {
   /** Usable endpoints: ready ones, or serving-while-terminating ones when none is ready. */
   endpoints: ResolvedEndpoint[];
