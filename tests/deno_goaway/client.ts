@@ -12,7 +12,7 @@ import { echoCaller, EchoService, freePort, startLoad } from "../../scripts/echo
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const hosts = ["127.0.0.61", "127.0.0.62", "127.0.0.63"];
 const port = await freePort(hosts);
-const backendScript = new URL("./backend.mjs", import.meta.url).pathname;
+const backendScript = new URL("../../scripts/echo_backend.mjs", import.meta.url).pathname;
 const backends = await Promise.all(hosts.map((host, i) =>
   new Promise<ReturnType<typeof spawn>>((resolve, reject) => {
     const child = spawn("node", [backendScript, `pod-${i}`, host, String(port)], {

@@ -1,0 +1,14 @@
+// A pod-like echo backend in its own process: `node scripts/echo_backend.mjs NAME HOST PORT`.
+// Prints "ready" once listening. On SIGTERM it shuts down gracefully
+// (tryShutdown sends HTTP/2 GOAWAY to every client) and stays up, like a pod
+// in its termination grace period, until it is killed; it exits by itself
+// after 60 s at most.
+import process from "node:process";
+import * as grpc from "@grpc/grpc-js";
+import { startEchoServer } from "./echo_service.mjs";
+
+const [name, host, port] = process.argv.slice(2);
+const backend = await startEchoServer(grpc, { name, host, port: Number(port) });
+process.on("SIGTERM", () => backend.stop());
+process.stdout.write("ready\n");
+setTimeout(() => process.exit(0), 60_000).unref?.();
