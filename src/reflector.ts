@@ -234,7 +234,9 @@ async function listAll(
 ) {
   const items: EndpointSlice[] = [];
   let continueToken: string | undefined;
-  let limit: number | undefined = pageSize;
+  // A LIST at a specific resourceVersion with `limit` is an exact read of that
+  // (possibly old) version; without `limit` it is served at that version or newer.
+  let limit: number | undefined = from === "0" || from === "" ? pageSize : undefined;
   while (true) {
     const deadline = stallDeadline(signal, stallTimeoutMs);
     try {

@@ -1,0 +1,598 @@
+/**
+ * Starts and stops a real Kubernetes control plane for the end-to-end tests:
+ * etcd and kube-apiserver built by `scripts/control_plane/build.sh`, on
+ * 127.0.0.1 with random free ports, TLS from a CA generated for the run, RBAC,
+ * service-account tokens and an audit log of every EndpointSlice request.
+ *
+ * Test code: uses `node:child_process` and `Deno.*` freely. Every process is
+ * started in its own process group and killed on `stop()`, on `unload` and on
+ * SIGINT/SIGTERM, even when a test fails.
+ *
+ * @module
+ */
+
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+
+/** Versions of the binaries; kept in step with `scripts/control_plane/versions.env`. */
+const VERSIONS_FILE = new URL("../../scripts/control_plane/versions.env", import.meta.url);
+
+/** Where `build.sh` puts the binaries. */
+export function binaryCacheDirectory(): string {
+  const xdg = Deno.env.get("XDG_CACHE_HOME");
+  return join(xdg ? xdg : join(Deno.env.get("HOME") ?? homedir(), ".cache"), "kgr-resolver");
+}
+
+/** Paths of the pinned etcd and kube-apiserver binaries, and their versions. */
+export interface Binaries {
+  etcd: string;
+  kubeApiServer: string;
+  etcdVersion: string;
+  kubernetesVersion: string;
+}
+
+/**
+ * Finds the binaries built by `scripts/control_plane/build.sh`.
+ *
+ * @returns Their paths.
+ * @throws {Error} When one of them is not built, saying how to build it.
+ */
+export async function findBinaries(): Promise<Binaries> {
+  const versions = await readFile(VERSIONS_FILE, "utf8");
+  const get = (name: string) => {
+    const value = versions.match(new RegExp(`^${name}=(\\S+)`, "m"))?.[1];
+    if (!value) throw new Error(`Cannot read ${name} from ${VERSIONS_FILE.pathname}`);
+    return value;
+  };
+  const dir = binaryCacheDirectory();
+  const binaries = {
+    etcd: join(dir, `etcd-${get("ETCD_VERSION")}`),
+    kubeApiServer: join(dir, `kube-apiserver-${get("KUBERNETES_VERSION")}`),
+    etcdVersion: get("ETCD_VERSION"),
+    kubernetesVersion: get("KUBERNETES_VERSION"),
+  };
+  const missing = [binaries.etcd, binaries.kubeApiServer].filter((path) => !existsSync(path));
+  if (missing.length > 0) {
+    throw new Error(
+      `Cannot start the local control plane: ${missing.join(" and ")} not built: ` +
+        "run `bash scripts/control_plane/build.sh` (a cold build takes several minutes), " +
+        "or set E2E_KUBECONFIG to the kubeconfig of a cluster to test against",
+    );
+  }
+  return binaries;
+}
+
+/** Options of {@linkcode startApiServer}. */
+export interface ApiServerOptions {
+  /**
+   * Serve LIST and WATCH from the watch cache; `false` sends every watch to etcd,
+   * so that a compacted etcd revision makes a resume fail with 410.
+   * @default {true}
+   */
+  watchCache?: boolean;
+}
+
+/** One audit event (the fields we read) of an EndpointSlice request. */
+export interface AuditEvent {
+  auditID: string;
+  stage: string;
+  verb: string;
+  requestURI: string;
+  user: { username: string };
+  responseStatus?: { code?: number };
+  requestReceivedTimestamp: string;
+}
+
+/** A running etcd + kube-apiserver. */
+export interface ControlPlane {
+  /** `https://127.0.0.1:<port>`; the same across API server restarts. */
+  server: string;
+  /** PEM of the CA that signed the serving certificate. */
+  ca: string;
+  /** Path of the CA file. */
+  caFile: string;
+  /** Kubeconfig of a `system:masters` client certificate user. */
+  adminKubeconfigPath: string;
+  /** The run's temp directory (certificates, data, logs). */
+  dir: string;
+  /** Kubernetes version of the binary. */
+  version: string;
+  /** Sends a request to the API server as the admin user; `path` starts with `/`. */
+  adminFetch(path: string, init?: RequestInit): Promise<Response>;
+  /** Starts kube-apiserver again on the same port with the same etcd and waits for /readyz. */
+  startApiServer(options?: ApiServerOptions): Promise<void>;
+  /**
+   * Stops kube-apiserver with SIGTERM, then SIGKILL after `graceMs`. Open watches are not
+   * drained on shutdown, so with one open the process only exits after its shutdown timeout
+   * (`--request-timeout`, 60 s): hence the short default grace.
+   */
+  stopApiServer(graceMs?: number): Promise<void>;
+  /** Kills kube-apiserver at once (SIGKILL of its process group). */
+  killApiServer(): Promise<void>;
+  /** Whether kube-apiserver is running. */
+  apiServerRunning(): boolean;
+  /** The current etcd revision (the newest resourceVersion). */
+  etcdRevision(): Promise<number>;
+  /** Compacts etcd's history up to `revision` (default: the current one); returns it. */
+  compactEtcd(revision?: number): Promise<number>;
+  /** Keys in etcd under a prefix, such as `/registry/endpointslices/<namespace>/`. */
+  etcdKeys(prefix: string): Promise<string[]>;
+  /** Writes a key in etcd directly (behind the API server's back); returns the new revision. */
+  putEtcdKey(key: string, value: string): Promise<number>;
+  /** Deletes a key in etcd directly (behind the API server's back); returns the new revision. */
+  deleteEtcdKey(key: string): Promise<number>;
+  /** EndpointSlice requests from the audit log, oldest first. */
+  auditEvents(): Promise<AuditEvent[]>;
+  /** The tails of the binaries' logs, for failure reports. */
+  logs(lines?: number): Promise<string>;
+  /** Stops everything and removes the temp directory (kept when `KGR_E2E_KEEP` is set). */
+  stop(): Promise<void>;
+}
+
+/** Options of {@linkcode startControlPlane}. */
+export interface ControlPlaneOptions {
+  /** Binaries to run; default: {@linkcode findBinaries}. */
+  binaries?: Binaries;
+  /** Options of the first kube-apiserver. */
+  apiServer?: ApiServerOptions;
+  /** Called with progress lines; default: none. */
+  log?: (line: string) => void;
+}
+
+/** Every process group we started, with the watchdog that kills it if this process dies. */
+const live = new Map<ChildProcess, ChildProcess>();
+const signalHandlers = new Map<Deno.Signal, () => void>();
+/** Temp directories of running control planes, removed on exit. */
+const liveDirectories = new Set<string>();
+
+/** Kills every process group we started and removes their directories, synchronously (for unload and signals). */
+function killAllSync(): void {
+  for (const [child, watchdog] of live) {
+    killGroup(child, "SIGKILL");
+    watchdog.kill("SIGKILL");
+  }
+  live.clear();
+  if (Deno.env.get("KGR_E2E_KEEP")) return;
+  for (const dir of liveDirectories) {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch {
+      // Best effort.
+    }
+  }
+  liveDirectories.clear();
+}
+
+function installExitHooks(): void {
+  if (signalHandlers.size > 0) return;
+  globalThis.addEventListener("unload", killAllSync);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    const handler = () => {
+      killAllSync();
+      Deno.exit(130);
+    };
+    Deno.addSignalListener(signal, handler);
+    signalHandlers.set(signal, handler);
+  }
+}
+
+function removeExitHooksWhenIdle(): void {
+  if (live.size > 0) return;
+  globalThis.removeEventListener("unload", killAllSync);
+  for (const [signal, handler] of signalHandlers) Deno.removeSignalListener(signal, handler);
+  signalHandlers.clear();
+}
+
+function killGroup(child: ChildProcess, signal: "SIGTERM" | "SIGKILL"): void {
+  if (child.pid === undefined || !isRunning(child)) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (!isRunning(child)) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+async function stopProcess(child: ChildProcess | undefined, graceMs: number): Promise<void> {
+  if (!child) return;
+  if (graceMs > 0) {
+    killGroup(child, "SIGTERM");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs));
+    await Promise.race([exited(child), timeout]);
+    clearTimeout(timer);
+  }
+  killGroup(child, "SIGKILL");
+  await exited(child);
+}
+
+/**
+ * Starts a binary in its own process group, stdout and stderr appended to `logFile`.
+ * A watchdog shell holds a pipe from us: should this process die without cleaning up
+ * (SIGKILL, a crash, `deno test`'s own Ctrl-C handling), the pipe closes and the watchdog
+ * kills the group and removes `removeOnOrphan`, if given.
+ */
+async function startProcess(
+  path: string,
+  args: string[],
+  logFile: string,
+  removeOnOrphan = "",
+): Promise<ChildProcess> {
+  installExitHooks();
+  await appendFile(logFile, `\n===== ${new Date().toISOString()} ${path} ${args.join(" ")}\n`);
+  const log = await Deno.open(logFile, { append: true, create: true });
+  const child = spawn(path, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once("spawn", resolve);
+      child.once("error", reject);
+    });
+  } catch (error) {
+    log.close();
+    removeExitHooksWhenIdle();
+    throw error;
+  }
+  // `read` returns at end of input, when our end of the pipe closes (dash's kill takes no "--").
+  const script = 'read -r _; kill -KILL "-$1" 2>/dev/null; if [ -n "$2" ]; then sleep 1; rm -rf -- "$2"; fi';
+  const watchdog = spawn("sh", ["-c", script, "sh", String(child.pid), removeOnOrphan], {
+    detached: true,
+    stdio: ["pipe", "ignore", "ignore"],
+  });
+  watchdog.on("error", () => {});
+  live.set(child, watchdog);
+  const writer = log.writable.getWriter();
+  let pending = Promise.resolve();
+  const write = (chunk: Uint8Array) => pending = pending.then(() => writer.write(chunk)).catch(() => {});
+  child.stdout!.on("data", write);
+  child.stderr!.on("data", write);
+  child.once("exit", () => {
+    // Our own stop: the watchdog must not fire (the group id could be reused later).
+    watchdog.kill("SIGKILL");
+    live.delete(child);
+    removeExitHooksWhenIdle();
+    pending.then(() => writer.close()).catch(() => {});
+  });
+  return child;
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks it; tiny race until the server binds it). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+function run(command: string, args: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`Cannot run ${command} ${args.join(" ")}: ${stderr || error.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** Generates the CA, serving and admin certificates and the service-account keys with openssl. */
+async function generatePki(dir: string): Promise<void> {
+  const openssl = (...args: string[]) => run("openssl", args, dir);
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+  await openssl(
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=kgr-resolver e2e CA",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  );
+  const leaf = async (name: string, subject: string, extensions: string) => {
+    await writeFile(join(dir, `${name}.ext`), `[v3]\nbasicConstraints=critical,CA:FALSE\n${extensions}\n`);
+    await openssl("req", "-new", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subject);
+    await openssl(
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "2",
+      "-out",
+      `${name}.crt`,
+      "-extfile",
+      `${name}.ext`,
+      "-extensions",
+      "v3",
+    );
+  };
+  await leaf(
+    "apiserver",
+    "/CN=kube-apiserver",
+    "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n" +
+      "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc",
+  );
+  await leaf(
+    "admin",
+    "/O=system:masters/CN=kgr-e2e-admin",
+    "keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth",
+  );
+  await openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "sa.key");
+  await openssl("pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub");
+}
+
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: Metadata
+    resources: [{ group: "discovery.k8s.io", resources: ["endpointslices"] }]
+  - level: None
+`;
+
+async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  alive: () => boolean,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    if (!alive()) throw new Error(`Cannot start the control plane: ${what} exited`);
+    try {
+      if (await check()) return;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`Cannot start the control plane: ${what} not ready after ${timeoutMs} ms (${last ?? "no answer"})`);
+}
+
+/**
+ * Starts etcd and kube-apiserver on 127.0.0.1 and waits until /readyz answers.
+ *
+ * @param options Binaries, API server options, progress log.
+ * @returns The running control plane; call `stop()` when done.
+ * @throws {Error} When the binaries are not built or a process does not come up (the logs are in the message).
+ */
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const binaries = options.binaries ?? await findBinaries();
+  const log = options.log ?? (() => {});
+  const dir = await mkdtemp(join(tmpdir(), "kgr-e2e-"));
+  liveDirectories.add(dir);
+  const etcdLog = join(dir, "etcd.log");
+  const apiServerLog = join(dir, "kube-apiserver.log");
+  const auditLog = join(dir, "audit.log");
+  let etcd: ChildProcess | undefined;
+  let apiServer: ChildProcess | undefined;
+  let client: Deno.HttpClient | undefined;
+  const started = Date.now();
+
+  const tails = async (lines = 40) => {
+    const parts: string[] = [];
+    for (const file of [etcdLog, apiServerLog]) {
+      const text = await readFile(file, "utf8").catch(() => "");
+      parts.push(`----- ${file} (last ${lines} lines)\n${text.split("\n").slice(-lines - 1).join("\n")}`);
+    }
+    return parts.join("\n");
+  };
+  const stop = async () => {
+    await stopProcess(apiServer, 5000);
+    await stopProcess(etcd, 5000);
+    apiServer = etcd = undefined;
+    client?.close();
+    client = undefined;
+    liveDirectories.delete(dir);
+    if (!Deno.env.get("KGR_E2E_KEEP")) await rm(dir, { recursive: true, force: true });
+    else log(`kept ${dir}`);
+  };
+
+  try {
+    await generatePki(dir);
+    await writeFile(join(dir, "audit-policy.yaml"), AUDIT_POLICY);
+    const ca = await readFile(join(dir, "ca.crt"), "utf8");
+    const adminCert = await readFile(join(dir, "admin.crt"), "utf8");
+    const adminKey = await readFile(join(dir, "admin.key"), "utf8");
+
+    // etcd: plain HTTP, loopback only.
+    const etcdUrl = `http://127.0.0.1:${freePort()}`;
+    const peerUrl = `http://127.0.0.1:${freePort()}`;
+    etcd = await startProcess(
+      binaries.etcd,
+      [
+        "--name=e2e",
+        `--data-dir=${join(dir, "etcd-data")}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=e2e=${peerUrl}`,
+        "--listen-metrics-urls=",
+        "--unsafe-no-fsync",
+        "--log-level=warn",
+      ],
+      etcdLog,
+      Deno.env.get("KGR_E2E_KEEP") ? "" : dir,
+    );
+    const etcdProcess = etcd;
+    await waitFor("etcd", async () => (await fetch(`${etcdUrl}/health`)).ok, 30_000, () => isRunning(etcdProcess));
+    log(`etcd ${binaries.etcdVersion} ready at ${etcdUrl} after ${Date.now() - started} ms`);
+
+    const port = freePort();
+    const server = `https://127.0.0.1:${port}`;
+    client = Deno.createHttpClient({ caCerts: [ca], cert: adminCert, key: adminKey });
+    const adminFetch = (path: string, init: RequestInit = {}) => fetch(`${server}${path}`, { ...init, client });
+
+    const startApiServer = async (apiOptions: ApiServerOptions = {}) => {
+      if (apiServer && isRunning(apiServer)) throw new Error("Cannot start kube-apiserver: it is already running");
+      const begin = Date.now();
+      const pki = (name: string) => join(dir, name);
+      apiServer = await startProcess(binaries.kubeApiServer, [
+        "--bind-address=127.0.0.1",
+        `--secure-port=${port}`,
+        // The address the API server advertises to clients (the `kubernetes` Service's endpoints).
+        // With --endpoint-reconciler-type=none nothing is published or dialed; loopback is accepted.
+        "--advertise-address=127.0.0.1",
+        "--endpoint-reconciler-type=none",
+        `--tls-cert-file=${pki("apiserver.crt")}`,
+        `--tls-private-key-file=${pki("apiserver.key")}`,
+        `--client-ca-file=${pki("ca.crt")}`,
+        "--authorization-mode=RBAC",
+        "--anonymous-auth=false",
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        `--service-account-key-file=${pki("sa.pub")}`,
+        `--service-account-signing-key-file=${pki("sa.key")}`,
+        `--etcd-servers=${etcdUrl}`,
+        // Compaction is the test's business (compactEtcd); the default would run every 5 minutes.
+        "--etcd-compaction-interval=0",
+        "--service-cluster-ip-range=10.96.0.0/16",
+        `--watch-cache=${apiOptions.watchCache ?? true}`,
+        `--audit-policy-file=${pki("audit-policy.yaml")}`,
+        `--audit-log-path=${auditLog}`,
+        "--audit-log-mode=blocking",
+        "--profiling=false",
+        `--cert-dir=${join(dir, "apiserver-certs")}`,
+        "--v=1",
+      ], apiServerLog);
+      const child = apiServer;
+      await waitFor(
+        "kube-apiserver",
+        async () => {
+          const response = await adminFetch("/readyz");
+          await response.body?.cancel();
+          return response.ok;
+        },
+        90_000,
+        () => isRunning(child),
+      );
+      log(`kube-apiserver ready at ${server} after ${Date.now() - begin} ms`);
+    };
+
+    await startApiServer(options.apiServer);
+    const adminKubeconfigPath = join(dir, "admin.kubeconfig");
+    await writeFile(adminKubeconfigPath, adminKubeconfig(server, dir));
+    const version = await (await adminFetch("/version")).json() as { gitVersion: string };
+    log(`control plane ${version.gitVersion} up in ${Date.now() - started} ms (${dir})`);
+
+    // etcd's JSON gateway (/v3/...): keys and values are base64.
+    const etcdCall = async <T>(path: string, body: unknown): Promise<T & { header: { revision: string } }> => {
+      const response = await fetch(`${etcdUrl}/v3/${path}`, { method: "POST", body: JSON.stringify(body) });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`Cannot call etcd ${path}: ${response.status} ${text}`);
+      return JSON.parse(text);
+    };
+    const bytes = (text: string) => btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+    const etcdRevision = async () =>
+      Number((await etcdCall("kv/range", { key: bytes("\u0000"), count_only: true })).header.revision);
+    const rangeEnd = (prefix: string) => {
+      const end = new TextEncoder().encode(prefix);
+      end[end.length - 1]++;
+      return btoa(String.fromCharCode(...end));
+    };
+
+    return {
+      server,
+      ca,
+      caFile: join(dir, "ca.crt"),
+      adminKubeconfigPath,
+      dir,
+      version: version.gitVersion,
+      adminFetch,
+      startApiServer,
+      async stopApiServer(graceMs = 3000) {
+        const begin = Date.now();
+        await stopProcess(apiServer, graceMs);
+        apiServer = undefined;
+        log(`kube-apiserver stopped (SIGTERM) in ${Date.now() - begin} ms`);
+      },
+      async killApiServer() {
+        await stopProcess(apiServer, 0);
+        apiServer = undefined;
+        log("kube-apiserver killed (SIGKILL)");
+      },
+      apiServerRunning: () => apiServer !== undefined && isRunning(apiServer),
+      etcdRevision,
+      async compactEtcd(revision) {
+        const target = revision ?? await etcdRevision();
+        await etcdCall("kv/compaction", { revision: String(target), physical: true });
+        return target;
+      },
+      async etcdKeys(prefix) {
+        const answer = await etcdCall<{ kvs?: { key: string }[] }>("kv/range", {
+          key: bytes(prefix),
+          range_end: rangeEnd(prefix),
+          keys_only: true,
+        });
+        return (answer.kvs ?? []).map((kv) =>
+          new TextDecoder().decode(Uint8Array.from(atob(kv.key), (c) => c.charCodeAt(0)))
+        );
+      },
+      async putEtcdKey(key, value) {
+        return Number((await etcdCall("kv/put", { key: bytes(key), value: bytes(value) })).header.revision);
+      },
+      async deleteEtcdKey(key) {
+        const answer = await etcdCall<{ deleted?: string }>("kv/deleterange", { key: bytes(key) });
+        if (answer.deleted !== "1") throw new Error(`Cannot delete ${key} from etcd: no such key`);
+        return Number(answer.header.revision);
+      },
+      async auditEvents() {
+        const text = await readFile(auditLog, "utf8").catch(() => "");
+        return text.split("\n").filter((line) => line.trim()).map((line) => JSON.parse(line) as AuditEvent);
+      },
+      logs: tails,
+      stop,
+    };
+  } catch (error) {
+    const logs = await tails(60);
+    await stop();
+    throw new Error(`${(error as Error).message}\n${logs}`, { cause: error });
+  }
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+function adminKubeconfig(server: string, dir: string): string {
+  return `apiVersion: v1
+kind: Config
+clusters:
+  - name: e2e
+    cluster:
+      server: ${server}
+      certificate-authority: ${join(dir, "ca.crt")}
+users:
+  - name: admin
+    user:
+      client-certificate: ${join(dir, "admin.crt")}
+      client-key: ${join(dir, "admin.key")}
+contexts:
+  - name: e2e
+    context: { cluster: e2e, user: admin, namespace: default }
+current-context: e2e
+`;
+}

@@ -1,0 +1,608 @@
+// watchEndpoints() against a real Kubernetes API server: the cluster of
+// E2E_KUBECONFIG when set, else etcd + kube-apiserver started for this file
+// (build them once with `bash scripts/control_plane/build.sh`).
+//
+// Only watchEndpoints() runs here, no gRPC client: the EndpointSlice
+// addresses (10.x, 2001:db8::/32) are never dialed.
+import assert from "node:assert/strict";
+import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ClusterOptions, EndpointSnapshot } from "@kgr/resolver";
+import { setTraceSink } from "../../src/trace.ts";
+import type { AuditEvent } from "./control_plane.ts";
+import { type EndpointRecorder, recordEndpoints } from "./endpoint_recorder.ts";
+import {
+  applyEndpointSlice,
+  bindEndpointSliceReader,
+  createEndpointSliceReaderRole,
+  createNamespace,
+  createSecret,
+  createService,
+  createServiceAccount,
+  deleteEndpointSlice,
+  deleteNamespace,
+  deleteSecret,
+  type EndpointSpec,
+  listEndpointSlices,
+  requestToken,
+  tokenId,
+} from "./kube_objects.ts";
+import { openTestCluster, type TestCluster } from "./test_cluster.ts";
+
+const log = (line: string) => console.log(`    [e2e] ${line}`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolver diagnostics, printed when a scenario fails. */
+const traceLines: { at: number; line: string }[] = [];
+setTraceSink((line) => {
+  traceLines.push({ at: Date.now(), line });
+  if (traceLines.length > 400) traceLines.shift();
+});
+/** Whether the resolver traced a 410 (expired resourceVersion) since `since`. */
+const tracedExpiry = (since: number) => traceLines.some(({ at, line }) => at >= since && /expired/i.test(line));
+
+/** `pod=host,host` of each endpoint, sorted. */
+function pods(snapshot: EndpointSnapshot | undefined): string[] {
+  return (snapshot?.endpoints ?? []).map((endpoint) => endpoint.podName ?? "?").sort();
+}
+
+function samePods(...expected: string[]) {
+  const want = [...expected].sort().join(",");
+  return (snapshot: EndpointSnapshot) => pods(snapshot).join(",") === want;
+}
+
+function endpoints(prefix: string, count: number, subnet: string, extra: Partial<EndpointSpec> = {}): EndpointSpec[] {
+  return Array.from({ length: count }, (_, i) => ({
+    addresses: [`${subnet}.${Math.floor(i / 250)}.${(i % 250) + 1}`],
+    pod: `${prefix}-${String(i).padStart(3, "0")}`,
+    ...extra,
+  }));
+}
+
+/** Settings shared by the scenarios: short backoff so that recoveries are quick. */
+const FAST_BACKOFF = { initialMs: 500, maxMs: 2000 };
+
+/** The resolver's EndpointSlice requests in a namespace, one per request, from the audit log. */
+interface AuditedRequest {
+  at: number;
+  verb: string;
+  resourceVersion: string | null;
+  code: number | undefined;
+  credential: string | undefined;
+}
+
+function auditedRequests(events: AuditEvent[], namespace: string, username: string, since = 0): AuditedRequest[] {
+  const seen = new Set<string>();
+  const requests: AuditedRequest[] = [];
+  for (const event of events) {
+    if (event.user?.username !== username) continue;
+    if (!event.requestURI.includes(`/namespaces/${namespace}/endpointslices`)) continue;
+    if (seen.has(event.auditID)) continue;
+    seen.add(event.auditID);
+    const at = Date.parse(event.requestReceivedTimestamp);
+    if (at < since) continue;
+    const url = new URL(event.requestURI, "https://audit.invalid");
+    const extra = (event.user as { extra?: Record<string, string[]> }).extra;
+    requests.push({
+      at,
+      verb: event.verb,
+      resourceVersion: url.searchParams.get("resourceVersion"),
+      code: event.responseStatus?.code,
+      credential: extra?.["authentication.kubernetes.io/credential-id"]?.[0],
+    });
+  }
+  return requests;
+}
+
+function describeRequests(requests: AuditedRequest[]): string {
+  return requests.map((r) => `${r.verb}(rv=${r.resourceVersion ?? "-"})→${r.code ?? "?"}`).join(" ");
+}
+
+/** Polls the audit log until `check` holds (the log is written as requests complete). */
+async function waitForAudit(
+  cluster: TestCluster,
+  what: string,
+  select: (events: AuditEvent[]) => AuditedRequest[],
+  check: (requests: AuditedRequest[]) => boolean,
+  timeoutMs = 10_000,
+): Promise<AuditedRequest[]> {
+  const end = Date.now() + timeoutMs;
+  while (true) {
+    const requests = select(await cluster.controlPlane!.auditEvents());
+    if (check(requests)) return requests;
+    if (Date.now() > end) {
+      throw new Error(`Timed out waiting for ${what} in the audit log: ${describeRequests(requests)}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** A namespace with a Service, the reader Role and a bound reader ServiceAccount. */
+async function readerSetup(cluster: TestCluster, prefix: string, service = "echo") {
+  const fetch = cluster.adminFetch;
+  const namespace = await createNamespace(fetch, prefix);
+  await createService(fetch, namespace, service);
+  await createEndpointSliceReaderRole(fetch, namespace);
+  await createServiceAccount(fetch, namespace, "reader");
+  await bindEndpointSliceReader(fetch, namespace, "reader");
+  return { namespace, username: `system:serviceaccount:${namespace}:reader` };
+}
+
+function tokenCluster(cluster: TestCluster, credentials: Pick<ClusterOptions, "token" | "tokenFile">): ClusterOptions {
+  return { server: cluster.server, ca: cluster.ca, ...credentials };
+}
+
+/** Fails when some snapshot after `from` had fewer than `minimum` endpoints. */
+function assertNeverBelow(recorder: EndpointRecorder, minimum: number, from: number, what: string) {
+  const shrunk = recorder.snapshots.filter((s) => s.at >= from && s.snapshot.endpoints.length < minimum);
+  assert.deepEqual(
+    shrunk.map((s) => pods(s.snapshot)),
+    [],
+    `${what}: a snapshot had fewer than ${minimum} endpoints`,
+  );
+}
+
+Deno.test({
+  name: "watchEndpoints() follows EndpointSlices on a real API server",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const suiteStart = Date.now();
+    const cluster = await openTestCluster(log);
+    log(`running against ${cluster.description} (control plane up in ${Date.now() - suiteStart} ms)`);
+    const timings: [string, number, string][] = [];
+    const namespaces: string[] = [];
+    const recorders: EndpointRecorder[] = [];
+    const follow = (target: string, options: Parameters<typeof recordEndpoints>[1]) => {
+      const recorder = recordEndpoints(target, options);
+      recorders.push(recorder);
+      return recorder;
+    };
+    let failed = false;
+
+    async function scenario(name: string, fn: () => Promise<string | void>, needsControlPlane = false) {
+      const ignore = needsControlPlane && !cluster.controlPlane;
+      const start = Date.now();
+      let note = "";
+      const ok = await t.step({
+        name,
+        ignore,
+        sanitizeOps: false,
+        sanitizeResources: false,
+        fn: async () => {
+          try {
+            note = (await fn()) ?? "";
+          } finally {
+            await Promise.all(recorders.splice(0).map((recorder) => recorder.stop()));
+          }
+        },
+      });
+      if (!ignore) timings.push([name, Date.now() - start, note]);
+      if (!ok) failed = true;
+    }
+
+    try {
+      const admin = { kubeconfig: cluster.adminKubeconfigPath };
+
+      await scenario("snapshots follow add, modify and delete of EndpointSlices", async () => {
+        const fetch = cluster.adminFetch;
+        const namespace = await createNamespace(fetch, "e2e-slices");
+        namespaces.push(namespace);
+        await createService(fetch, namespace, "echo");
+        const recorder = follow(`kubernetes:///echo.${namespace}:grpc`, { cluster: { ...admin } });
+        const first = await recorder.waitFor("the first (empty) snapshot", () => true);
+        assert.deepEqual(first.snapshot.endpoints, []);
+        assert.equal(first.snapshot.namespace, namespace);
+        assert.equal(first.snapshot.service, "echo");
+
+        await applyEndpointSlice(fetch, namespace, "echo", {
+          name: "echo-a",
+          endpoints: [{ addresses: ["10.10.0.1"], pod: "a0" }, { addresses: ["10.10.0.2"], pod: "a1" }],
+        });
+        const added = await recorder.waitFor("a0, a1 after ADDED", samePods("a0", "a1"));
+        assert.deepEqual(added.snapshot.endpoints.map((e) => e.addresses), [
+          [{ host: "10.10.0.1", port: 50051 }],
+          [{ host: "10.10.0.2", port: 50051 }],
+        ]);
+
+        await applyEndpointSlice(fetch, namespace, "echo", {
+          name: "echo-a",
+          endpoints: [
+            { addresses: ["10.10.0.1"], pod: "a0" },
+            { addresses: ["10.10.0.2"], pod: "a1", ready: false },
+            { addresses: ["10.10.0.3"], pod: "a2", ready: true },
+          ],
+        });
+        await recorder.waitFor("a0, a2 after MODIFIED (a1 not ready)", samePods("a0", "a2"));
+
+        await applyEndpointSlice(fetch, namespace, "echo", {
+          name: "echo-b",
+          endpoints: [{ addresses: ["10.10.1.1"], pod: "b0" }],
+        });
+        await recorder.waitFor("a0, a2, b0 with a second slice", samePods("a0", "a2", "b0"));
+
+        await deleteEndpointSlice(fetch, namespace, "echo-a");
+        await recorder.waitFor("b0 after DELETED", samePods("b0"));
+        await deleteEndpointSlice(fetch, namespace, "echo-b");
+        await recorder.waitFor("no endpoints after the last DELETED", samePods());
+        const versions = recorder.snapshots.map((s) => BigInt(s.snapshot.resourceVersion));
+        assert.ok(versions.every((v, i) => i === 0 || v > versions[i - 1]), "resourceVersions only grow");
+        return `${recorder.snapshots.length} snapshots`;
+      });
+
+      await scenario("250 endpoints split over 3 slices arrive as one set", async () => {
+        const fetch = cluster.adminFetch;
+        const namespace = await createNamespace(fetch, "e2e-large");
+        namespaces.push(namespace);
+        await createService(fetch, namespace, "big");
+        const all = endpoints("big", 250, "10.20");
+        const applied = Date.now();
+        for (const [i, part] of [all.slice(0, 100), all.slice(100, 200), all.slice(200)].entries()) {
+          await applyEndpointSlice(fetch, namespace, "big", { name: `big-${i}`, endpoints: part });
+        }
+        const recorder = follow(`kubernetes:///big.${namespace}:grpc`, { cluster: { ...admin } });
+        const listed = await recorder.waitFor("250 endpoints from the LIST", (s) => s.endpoints.length === 250);
+        assert.equal(recorder.snapshots.length, 1, "one snapshot for the whole LIST");
+        const hosts = new Set(listed.snapshot.endpoints.map((e) => e.addresses[0].host));
+        assert.equal(hosts.size, 250);
+        // A change in one slice keeps the other two.
+        await applyEndpointSlice(fetch, namespace, "big", { name: "big-2", endpoints: all.slice(200, 240) });
+        const shrunk = await recorder.waitFor("240 endpoints", (s) => s.endpoints.length === 240);
+        assert.deepEqual(pods(shrunk.snapshot), all.slice(0, 240).map((e) => e.pod).sort());
+        return `listed in ${listed.at - applied} ms after creation`;
+      });
+
+      await scenario("dual-stack slices are grouped per pod, IPv4 first", async () => {
+        const fetch = cluster.adminFetch;
+        const namespace = await createNamespace(fetch, "e2e-dual");
+        namespaces.push(namespace);
+        await createService(fetch, namespace, "dual");
+        const recorder = follow(`kubernetes:///dual.${namespace}:grpc`, { cluster: { ...admin } });
+        await recorder.waitFor("the first snapshot", () => true);
+        await applyEndpointSlice(fetch, namespace, "dual", {
+          name: "dual-v6",
+          addressType: "IPv6",
+          endpoints: [{ addresses: ["2001:db8:12::1"], pod: "d0" }, { addresses: ["2001:db8:12::2"], pod: "d1" }],
+        });
+        await applyEndpointSlice(fetch, namespace, "dual", {
+          name: "dual-v4",
+          endpoints: [{ addresses: ["10.12.0.1"], pod: "d0" }, { addresses: ["10.12.0.2"], pod: "d1" }],
+        });
+        const both = await recorder.waitFor(
+          "two pods with two addresses each",
+          (s) => s.endpoints.length === 2 && s.endpoints.every((e) => e.addresses.length === 2),
+        );
+        assert.deepEqual(
+          both.snapshot.endpoints.map((e) => [e.podName, ...e.addresses.map((a) => a.host)]),
+          [["d0", "10.12.0.1", "2001:db8:12::1"], ["d1", "10.12.0.2", "2001:db8:12::2"]],
+        );
+      });
+
+      await scenario("an unset ready condition counts as ready", async () => {
+        const fetch = cluster.adminFetch;
+        const namespace = await createNamespace(fetch, "e2e-unset");
+        namespaces.push(namespace);
+        await createService(fetch, namespace, "unset");
+        await applyEndpointSlice(fetch, namespace, "unset", {
+          name: "unset-a",
+          endpoints: [
+            { addresses: ["10.13.0.1"], pod: "u0" },
+            { addresses: ["10.13.0.2"], pod: "u1" },
+            { addresses: ["10.13.0.3"], pod: "u2", ready: false },
+          ],
+        });
+        const stored = await listEndpointSlices(fetch, namespace, "unset");
+        const conditions =
+          (stored.items[0] as unknown as { endpoints: { conditions: object }[] }).endpoints[0].conditions;
+        assert.deepEqual(conditions, {}, "the server keeps ready unset");
+        const recorder = follow(`kubernetes:///unset.${namespace}:grpc`, { cluster: { ...admin } });
+        const snapshot = await recorder.waitFor("u0, u1", samePods("u0", "u1"));
+        assert.ok(snapshot.snapshot.endpoints.every((e) => e.ready && e.serving && !e.terminating));
+      });
+
+      await scenario("serving terminating endpoints are used only while none is ready", async () => {
+        const fetch = cluster.adminFetch;
+        const namespace = await createNamespace(fetch, "e2e-drain");
+        namespaces.push(namespace);
+        await createService(fetch, namespace, "drain");
+        const recorder = follow(`kubernetes:///drain.${namespace}:grpc`, { cluster: { ...admin } });
+        await recorder.waitFor("the first snapshot", () => true);
+        const draining = [
+          { addresses: ["10.14.0.1"], pod: "t0", ready: false, serving: true, terminating: true },
+          { addresses: ["10.14.0.2"], pod: "t1", ready: false, serving: true, terminating: true },
+          { addresses: ["10.14.0.3"], pod: "t2", ready: false, serving: false, terminating: true },
+        ];
+        await applyEndpointSlice(fetch, namespace, "drain", { name: "drain-a", endpoints: draining });
+        const fallback = await recorder.waitFor("t0, t1 (serving while terminating)", samePods("t0", "t1"));
+        assert.ok(fallback.snapshot.endpoints.every((e) => e.terminating && e.serving && !e.ready));
+        await applyEndpointSlice(fetch, namespace, "drain", {
+          name: "drain-a",
+          endpoints: [...draining, { addresses: ["10.14.0.4"], pod: "r0", ready: true }],
+        });
+        await recorder.waitFor("only r0 once one is ready", samePods("r0"));
+      });
+
+      await scenario("RBAC: the least-privilege token works and a missing grant recovers by itself", async () => {
+        const fetch = cluster.adminFetch;
+        const { namespace } = await readerSetup(cluster, "e2e-rbac");
+        namespaces.push(namespace);
+        await applyEndpointSlice(fetch, namespace, "echo", {
+          name: "echo-a",
+          endpoints: [{ addresses: ["10.15.0.1"], pod: "p0" }, { addresses: ["10.15.0.2"], pod: "p1" }],
+        });
+        const readerToken = await requestToken(fetch, namespace, "reader");
+        const reader = follow(`kubernetes:///echo.${namespace}:grpc`, {
+          cluster: tokenCluster(cluster, { token: readerToken }),
+        });
+        await reader.waitFor("p0, p1 with list+watch only", samePods("p0", "p1"));
+        assert.deepEqual(reader.errors.map((e) => e.error.message), []);
+        // The Role grants nothing else: a GET of one slice is forbidden to the same token.
+        const client = cluster.ca ? Deno.createHttpClient({ caCerts: [cluster.ca] }) : undefined;
+        try {
+          const get = await globalThis.fetch(
+            `${cluster.server}/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices/echo-a`,
+            { headers: { authorization: `Bearer ${readerToken}` }, client } as RequestInit,
+          );
+          await get.body?.cancel();
+          assert.equal(get.status, 403, "get is not granted");
+        } finally {
+          client?.close();
+        }
+
+        await createServiceAccount(fetch, namespace, "no-role");
+        const maxMs = 5000;
+        const denied = follow(`kubernetes:///echo.${namespace}:grpc`, {
+          cluster: tokenCluster(cluster, { token: await requestToken(fetch, namespace, "no-role") }),
+          backoff: { maxMs },
+        });
+        const forbidden = await denied.waitForError("the 403 error", (e) => e.message.includes("403"));
+        assert.match(forbidden.message, /grant "list" and "watch" on "endpointslices"/);
+        assert.match(forbidden.message, new RegExp(`in namespace "${namespace}"`));
+        // Let the backoff grow to its cap before granting.
+        await denied.waitForError("a third 403", () => denied.errors.length >= 3, 20_000);
+        assert.equal(denied.snapshots.length, 0);
+        const granted = Date.now();
+        await bindEndpointSliceReader(fetch, namespace, "no-role");
+        const recovered = await denied.waitFor("p0, p1 after the RoleBinding", samePods("p0", "p1"), maxMs + 5000);
+        const took = recovered.at - granted;
+        assert.ok(took <= maxMs + 1500, `recovered ${took} ms after the RoleBinding, backoff cap is ${maxMs} ms`);
+        return `recovered ${took} ms after the RoleBinding (cap ${maxMs} ms), ${denied.errors.length} errors before`;
+      });
+
+      await scenario(
+        "token rotation: a new token file replaces an invalidated token without losing endpoints",
+        async () => {
+          const fetch = cluster.adminFetch;
+          const { namespace, username } = await readerSetup(cluster, "e2e-token");
+          namespaces.push(namespace);
+          await applyEndpointSlice(fetch, namespace, "echo", {
+            name: "echo-a",
+            endpoints: [{ addresses: ["10.16.0.1"], pod: "p0" }, { addresses: ["10.16.0.2"], pod: "p1" }],
+          });
+          const dir = await mkdtemp(join(tmpdir(), "kgr-e2e-token-"));
+          try {
+            const tokenFile = join(dir, "token");
+            const writeToken = async (token: string) => {
+              await writeFile(`${tokenFile}.new`, token);
+              await rename(`${tokenFile}.new`, tokenFile); // atomic, as the kubelet does
+            };
+            const secretA = await createSecret(fetch, namespace, "token-a");
+            const tokenA = await requestToken(fetch, namespace, "reader", { boundSecret: secretA });
+            await writeToken(tokenA);
+            const recorder = follow(`kubernetes:///echo.${namespace}:grpc`, {
+              cluster: tokenCluster(cluster, { tokenFile }),
+              backoff: FAST_BACKOFF,
+            });
+            await recorder.waitFor("p0, p1 with token A", samePods("p0", "p1"));
+
+            const rotated = Date.now();
+            const secretB = await createSecret(fetch, namespace, "token-b");
+            const tokenB = await requestToken(fetch, namespace, "reader", { boundSecret: secretB });
+            await writeToken(tokenB);
+            await deleteSecret(fetch, namespace, "token-a");
+            const restarted = Date.now();
+            if (cluster.controlPlane) {
+              // Make the resolver open new requests: its open watch was authenticated once, with token A.
+              // (A restart also empties the API server's 10 s cache of authenticated tokens.)
+              await cluster.controlPlane.killApiServer();
+              await cluster.controlPlane.startApiServer();
+            }
+            // Wait until the server really rejects token A (/api is open to every authenticated user).
+            const client = cluster.ca ? Deno.createHttpClient({ caCerts: [cluster.ca] }) : undefined;
+            try {
+              const end = Date.now() + 20_000;
+              while (true) {
+                const response = await globalThis.fetch(`${cluster.server}/api`, {
+                  headers: { authorization: `Bearer ${tokenA}` },
+                  client,
+                } as RequestInit);
+                await response.body?.cancel();
+                if (response.status === 401) break;
+                assert.ok(Date.now() < end, `token A still accepted (${response.status}) after deleting its Secret`);
+                await sleep(250);
+              }
+            } finally {
+              client?.close();
+            }
+            let note = `token A rejected ${Date.now() - rotated} ms after the rotation`;
+            await applyEndpointSlice(fetch, namespace, "echo", {
+              name: "echo-a",
+              endpoints: [
+                { addresses: ["10.16.0.1"], pod: "p0" },
+                { addresses: ["10.16.0.2"], pod: "p1" },
+                { addresses: ["10.16.0.3"], pod: "p2" },
+              ],
+            });
+            await recorder.waitFor("p0, p1, p2 after the rotation", samePods("p0", "p1", "p2"), 20_000);
+            assertNeverBelow(recorder, 2, 0, "token rotation");
+            const unauthorized = recorder.errors.filter((e) => e.at >= rotated && e.error.message.includes("401"));
+            note += `; ${unauthorized.length} 401 error(s) reported`;
+            if (cluster.controlPlane) {
+              const after = auditedRequests(await cluster.controlPlane.auditEvents(), namespace, username, restarted)
+                .filter((r) => r.code === 200);
+              assert.ok(after.length > 0, "the resolver made requests after the rotation");
+              assert.ok(
+                after.every((r) => r.credential === `JTI=${tokenId(tokenB)}`),
+                `requests after the rotation use token B: ${after.map((r) => r.credential).join(", ")}`,
+              );
+              note += `; ${after.length} request(s) after the restart, all with token B (${describeRequests(after)})`;
+            }
+            return note;
+          } finally {
+            await rm(dir, { recursive: true, force: true });
+          }
+        },
+      );
+
+      await scenario(
+        "API server restart: the last endpoints stay while it is down, then the watch converges",
+        async () => {
+          const controlPlane = cluster.controlPlane!;
+          const fetch = cluster.adminFetch;
+          const { namespace, username } = await readerSetup(cluster, "e2e-restart");
+          namespaces.push(namespace);
+          const three = endpoints("p", 3, "10.17");
+          await applyEndpointSlice(fetch, namespace, "echo", { name: "echo-a", endpoints: three });
+          const recorder = follow(`kubernetes:///echo.${namespace}:grpc`, {
+            cluster: tokenCluster(cluster, { token: await requestToken(fetch, namespace, "reader") }),
+            backoff: FAST_BACKOFF,
+          });
+          const before = await recorder.waitFor("3 endpoints", (s) => s.endpoints.length === 3);
+          const heldVersion = before.snapshot.resourceVersion;
+          await waitForAudit(
+            cluster,
+            "the first watch",
+            (events) => auditedRequests(events, namespace, username),
+            (requests) => requests.some((r) => r.verb === "watch"),
+          );
+          const killed = Date.now();
+          await controlPlane.killApiServer();
+          await recorder.waitForError("a connection error while down", (e) => e.message.includes("cannot reach"));
+          // A busy cluster writes all the time (leases every 10 s): one write while the API server is
+          // down makes the new watch cache start after the resolver's resourceVersion, as it would there.
+          // Without it (an idle etcd) the resume from the old resourceVersion succeeds.
+          await controlPlane.putEtcdKey("/kgr-e2e/revision-bump", String(Date.now()));
+          const restartStart = Date.now();
+          await controlPlane.startApiServer();
+          const downMs = Date.now() - killed;
+          await waitForAudit(
+            cluster,
+            "a successful watch after the restart",
+            (events) => auditedRequests(events, namespace, username, restartStart),
+            (requests) => requests.some((r) => r.verb === "watch" && r.code === 200),
+          );
+          await sleep(500);
+          await applyEndpointSlice(fetch, namespace, "echo", { name: "echo-a", endpoints: endpoints("p", 4, "10.17") });
+          const converged = await recorder.waitFor("4 endpoints after the restart", (s) => s.endpoints.length === 4);
+          assertNeverBelow(recorder, 3, 0, "restart");
+          const all = auditedRequests(await controlPlane.auditEvents(), namespace, username, restartStart);
+          const after = all.filter((r) => r.code === 200);
+          const firstOfAll = after[0];
+          assert.equal(firstOfAll?.verb, "watch", `the resolver first tries to resume: ${describeRequests(all)}`);
+          assert.ok(
+            BigInt(firstOfAll.resourceVersion ?? "0") >= BigInt(heldVersion),
+            "resumes from its last resourceVersion",
+          );
+          assert.ok(tracedExpiry(restartStart), "the resume got 410 from the new watch cache");
+          const lists = after.filter((r) => r.verb === "list");
+          assert.equal(lists.length, 1, `exactly one successful relist: ${describeRequests(all)}`);
+          const outcome = `WATCH from rv=${firstOfAll.resourceVersion} got 410 (the new watch cache starts later), ` +
+            `then one LIST (rv=${lists[0].resourceVersion})`;
+          return `down ${downMs} ms; ${outcome}; converged ${converged.at - restartStart} ms after restart start; ` +
+            `requests: ${describeRequests(all)}`;
+        },
+        true,
+      );
+
+      await scenario(
+        "410: a resume point compacted out of etcd causes exactly one relist and a correct state",
+        async () => {
+          const controlPlane = cluster.controlPlane!;
+          const fetch = cluster.adminFetch;
+          const { namespace, username } = await readerSetup(cluster, "e2e-expired");
+          namespaces.push(namespace);
+          await applyEndpointSlice(fetch, namespace, "echo", { name: "echo-a", endpoints: endpoints("a", 2, "10.18") });
+          await applyEndpointSlice(fetch, namespace, "echo", { name: "echo-b", endpoints: endpoints("b", 1, "10.19") });
+          const recorder = follow(`kubernetes:///echo.${namespace}:grpc`, {
+            cluster: tokenCluster(cluster, { token: await requestToken(fetch, namespace, "reader") }),
+            backoff: FAST_BACKOFF,
+          });
+          await recorder.waitFor("a-000, a-001, b-000", samePods("a-000", "a-001", "b-000"));
+
+          // Without the watch cache, every watch is served from etcd's history: a restart resumes...
+          let mark = Date.now();
+          await controlPlane.killApiServer();
+          await controlPlane.startApiServer({ watchCache: false });
+          await applyEndpointSlice(fetch, namespace, "echo", { name: "echo-a", endpoints: endpoints("a", 3, "10.18") });
+          await recorder.waitFor("a-000..a-002, b-000", samePods("a-000", "a-001", "a-002", "b-000"), 20_000);
+          const resumed = auditedRequests(await controlPlane.auditEvents(), namespace, username, mark)
+            .filter((r) => r.code === 200);
+          assert.deepEqual(resumed.filter((r) => r.verb === "list"), [], `no LIST: ${describeRequests(resumed)}`);
+          const held = recorder.snapshots.at(-1)!.snapshot.resourceVersion;
+
+          // ...until the history is compacted past the resume point. Slice echo-b is deleted in etcd
+          // while the API server is down, so only a new LIST can tell the resolver.
+          mark = Date.now();
+          await controlPlane.killApiServer();
+          const key = `/registry/endpointslices/${namespace}/echo-b`;
+          assert.deepEqual(await controlPlane.etcdKeys(`/registry/endpointslices/${namespace}/`), [
+            `/registry/endpointslices/${namespace}/echo-a`,
+            key,
+          ]);
+          await controlPlane.deleteEtcdKey(key);
+          // Compact past the delete itself: a watch starting exactly at a compaction revision that is a
+          // DELETE gets "etcd event received with PrevKv=nil" (500) instead of 410.
+          const compacted = await controlPlane.compactEtcd(
+            await controlPlane.putEtcdKey("/kgr-e2e/revision-bump", String(Date.now())),
+          );
+          assert.ok(compacted > Number(held), `compaction at ${compacted} is past the resume point ${held}`);
+          await controlPlane.startApiServer({ watchCache: false });
+          const relisted = await recorder.waitFor(
+            "a-000..a-002 without b-000",
+            samePods("a-000", "a-001", "a-002"),
+            20_000,
+          );
+          await applyEndpointSlice(fetch, namespace, "echo", { name: "echo-a", endpoints: endpoints("a", 4, "10.18") });
+          await recorder.waitFor("a-000..a-003", samePods("a-000", "a-001", "a-002", "a-003"));
+          const all = auditedRequests(await controlPlane.auditEvents(), namespace, username, mark);
+          const requests = all.filter((r) => r.code === 200);
+          const lists = requests.filter((r) => r.verb === "list");
+          assert.equal(lists.length, 1, `exactly one successful relist: ${describeRequests(all)}`);
+          const first = requests[0];
+          assert.equal(first.verb, "watch", `a resume was tried first: ${describeRequests(all)}`);
+          assert.ok(BigInt(first.resourceVersion ?? "0") >= BigInt(held) && BigInt(first.resourceVersion!) < compacted);
+          assert.ok(tracedExpiry(mark), "the resume got 410");
+          assert.deepEqual(
+            recorder.snapshots.filter((s) => s.at >= mark).map((s) => pods(s.snapshot).length),
+            [3, 4],
+            "one snapshot from the relist, one from the change after it",
+          );
+          const server = await listEndpointSlices(fetch, namespace, "echo");
+          assert.deepEqual(server.items.map((s) => s.metadata.name), ["echo-a"]);
+          // Leave the API server as the other scenarios expect it.
+          await controlPlane.killApiServer();
+          await controlPlane.startApiServer();
+          return `relisted ${relisted.at - mark} ms after the kill; requests: ${describeRequests(all)}`;
+        },
+        true,
+      );
+    } finally {
+      await Promise.all(recorders.splice(0).map((recorder) => recorder.stop()));
+      if (!failed) await Promise.all(namespaces.map((ns) => deleteNamespace(cluster.adminFetch, ns).catch(() => {})));
+      if (failed) {
+        const trace = traceLines.map(({ at, line }) => `${new Date(at).toISOString()} ${line}`).join("\n");
+        console.log(`----- resolver trace (last ${traceLines.length} lines)\n${trace}`);
+        if (cluster.controlPlane) console.log(await cluster.controlPlane.logs(80));
+      }
+      await cluster.stop();
+      console.log("    [e2e] timings:");
+      for (const [name, ms, note] of timings) {
+        console.log(
+          `    [e2e]   ${(ms / 1000).toFixed(1).padStart(5)} s  ${name}${note ? `\n    [e2e]           ${note}` : ""}`,
+        );
+      }
+      console.log(`    [e2e]   ${((Date.now() - suiteStart) / 1000).toFixed(1).padStart(5)} s  total`);
+    }
+  },
+});

@@ -1,0 +1,71 @@
+/**
+ * The cluster the end-to-end suite runs against: the one `E2E_KUBECONFIG`
+ * points at (any cluster, e.g. kind; see `scripts/kind.sh`), or else a local
+ * etcd + kube-apiserver started for the run (see `control_plane.ts`).
+ *
+ * @module
+ */
+
+import { resolveClusterAccess } from "../../src/cluster_access.ts";
+import { createHttpClient } from "../../src/runtime/http_client.ts";
+import { type ControlPlane, startControlPlane } from "./control_plane.ts";
+import type { AdminFetch } from "./kube_objects.ts";
+
+/** A cluster with an admin identity. */
+export interface TestCluster {
+  /** API server URL. */
+  server: string;
+  /** PEM of the CA to trust for `server`, when it is not a public one. */
+  ca?: string;
+  /** A kubeconfig with admin rights. */
+  adminKubeconfigPath: string;
+  /** Sends a request as the admin. */
+  adminFetch: AdminFetch;
+  /** The local control plane; absent for `E2E_KUBECONFIG` clusters (restart scenarios need it). */
+  controlPlane?: ControlPlane;
+  /** What this is, for the test output. */
+  description: string;
+  /** Releases everything. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Connects to `E2E_KUBECONFIG`, or starts the local control plane.
+ *
+ * @param log Receives progress lines.
+ * @returns The cluster.
+ * @throws {Error} When the control-plane binaries are not built (saying how to build them).
+ */
+export async function openTestCluster(log: (line: string) => void): Promise<TestCluster> {
+  const kubeconfig = Deno.env.get("E2E_KUBECONFIG");
+  if (!kubeconfig) {
+    const controlPlane = await startControlPlane({ log });
+    return {
+      server: controlPlane.server,
+      ca: controlPlane.ca,
+      adminKubeconfigPath: controlPlane.adminKubeconfigPath,
+      adminFetch: controlPlane.adminFetch,
+      controlPlane,
+      description: `local kube-apiserver ${controlPlane.version} at ${controlPlane.server}`,
+      stop: () => controlPlane.stop(),
+    };
+  }
+  // Any cluster: reuse our own kubeconfig support (exec plugins, client certificates, tokens).
+  const access = await resolveClusterAccess({ kubeconfig });
+  const client = await createHttpClient({ tls: access.tls, proxyUrl: access.proxyUrl });
+  const adminFetch: AdminFetch = async (path, init = {}) => {
+    const headers = new Headers(init.headers);
+    const authorization = await access.credentials.authorization();
+    if (authorization) headers.set("authorization", authorization);
+    return client.fetch(`${access.server}${path}`, { ...init, headers });
+  };
+  const version = await (await adminFetch("/version")).json() as { gitVersion?: string };
+  return {
+    server: access.server,
+    ca: access.tls.ca,
+    adminKubeconfigPath: kubeconfig,
+    adminFetch,
+    description: `E2E_KUBECONFIG cluster ${version.gitVersion ?? "(unknown version)"} at ${access.server}`,
+    stop: () => Promise.resolve(client.close()),
+  };
+}
