@@ -35,10 +35,6 @@ export interface ResolvedEndpoint {
   podName?: string;
 }
 
-interface PodGroup extends ResolvedEndpoint {
-  key: string;
-}
-
 /**
  * Selects the usable endpoints of a Service from all of its slices: those
  * whose `ready` is not false; when none is, those serving while terminating
@@ -49,6 +45,7 @@ interface PodGroup extends ResolvedEndpoint {
  * @param slices Every slice of the Service.
  * @param port The target's port: a number is used as given, a name is looked
  *   up in each slice's `ports`, absent means each slice's first port.
+ * @param options A memo kept between calls for the same Service and port.
  * @returns The usable endpoints, sorted by pod.
  *
  * @example Selecting from one slice
@@ -66,23 +63,202 @@ interface PodGroup extends ResolvedEndpoint {
 export function selectEndpoints(
   slices: Iterable<EndpointSlice>,
   port?: number | string,
+  options: SelectOptions = {},
 ): ResolvedEndpoint[] {
-  const groups = new Map<string, PodGroup>();
+  // Each slice's entries are computed once per slice object and port (the reflector
+  // replaces a slice's object when it changes), sorted by pod key; concatenated, they
+  // form sorted runs that the stable sort merges cheaply, with equal keys adjacent.
+  const portKey = typeof port === "number" ? `#${port}` : port ?? "";
+  const entries: SliceEntry[] = [];
+  const lists: SliceEntry[][] = [];
+  let sorted = true;
   for (const slice of slices) {
-    if (slice.addressType === "FQDN") {
-      trace(`ignoring FQDN EndpointSlice ${slice.metadata.name}: only IPv4 and IPv6 slices are used`);
-      continue;
-    }
-    const slicePort = portOf(slice, port);
-    if (slicePort === undefined) continue;
-    for (const endpoint of slice.endpoints ?? []) {
-      addToGroup(groups, slice, endpoint, slicePort);
+    const own = sliceEntries(slice, port, portKey);
+    if (own.length === 0) continue;
+    lists.push(own);
+    if (entries.length > 0 && byKey(entries[entries.length - 1], own[0]) > 0) sorted = false;
+    for (const entry of own) entries.push(entry);
+  }
+  const unique = options.memo ? updateMemo(options.memo, lists) : false;
+  if (!sorted) entries.sort(byKey);
+  const groups: PodGroup[] = [];
+  let anyReady = false;
+  for (let i = 0; i < entries.length;) {
+    let j = i + 1;
+    while (j < entries.length && entries[j].key === entries[i].key) j++;
+    const group = j === i + 1 ? entries[i].group : mergeGroup(entries, i, j);
+    anyReady ||= group.ready;
+    groups.push(group);
+    i = j;
+  }
+  const usable = groups.filter(anyReady ? (group) => group.ready : (group) => group.serving && group.terminating);
+  return unique ? usable.map((group) => group.endpoint) : withoutRepeatedAddresses(usable);
+}
+
+/** Options of {@linkcode selectEndpoints}. */
+export interface SelectOptions {
+  /**
+   * State kept between calls for the same Service and port (see
+   * {@linkcode createSelectionMemo}): it counts every `host|port` as slices come
+   * and go, so that the common case, no address in two places, skips the
+   * per-call duplicate check.
+   */
+  memo?: SelectionMemo;
+}
+
+/** Opaque state of {@linkcode selectEndpoints} for one Service and port. */
+export interface SelectionMemo {
+  /** The slices' entry lists of the last call. */
+  lists: Set<SliceEntry[]>;
+  /** How many entries use each `host|port`. */
+  counts: Map<string, number>;
+  /** How many `host|port` are used more than once. */
+  repeated: number;
+}
+
+/**
+ * Creates the state that makes repeated {@linkcode selectEndpoints} calls for
+ * one Service and port cheaper.
+ *
+ * @returns An empty memo.
+ *
+ * @example Selecting twice with a memo
+ * ```ts
+ * import { createSelectionMemo, selectEndpoints } from "./endpoint_selection.ts";
+ * const memo = createSelectionMemo();
+ * console.log(selectEndpoints([], "grpc", { memo }).length); // 0
+ * ```
+ */
+export function createSelectionMemo(): SelectionMemo {
+  return { lists: new Set(), counts: new Map(), repeated: 0 };
+}
+
+/** Brings the counts up to date with the slices of this call; returns whether every `host|port` is used once. */
+function updateMemo(memo: SelectionMemo, lists: SliceEntry[][]): boolean {
+  const current = new Set(lists);
+  for (const list of memo.lists) {
+    if (current.has(list)) continue;
+    for (const { group } of list) {
+      for (const id of group.ids) {
+        const count = memo.counts.get(id)! - 1;
+        if (count === 1) memo.repeated--;
+        if (count === 0) memo.counts.delete(id);
+        else memo.counts.set(id, count);
+      }
     }
   }
-  const all = [...groups.values()].sort((a, b) => compare(a.key, b.key));
-  const ready = all.filter((group) => group.ready);
-  const usable = ready.length > 0 ? ready : all.filter((group) => group.serving && group.terminating);
-  return withoutRepeatedAddresses(usable);
+  for (const list of current) {
+    if (memo.lists.has(list)) continue;
+    for (const { group } of list) {
+      for (const id of group.ids) {
+        const count = (memo.counts.get(id) ?? 0) + 1;
+        if (count === 2) memo.repeated++;
+        memo.counts.set(id, count);
+      }
+    }
+  }
+  memo.lists = current;
+  return memo.repeated === 0;
+}
+
+/** One endpoint of one slice, ready to merge with the same pod's entries of other slices. */
+export interface SliceEntry {
+  key: string;
+  /** The slice's name: a pod's addresses from several slices merge in slice-name order, whatever the arrival order. */
+  slice: string;
+  group: PodGroup;
+}
+
+/** A pod's endpoint (shared by every selection that uses it unchanged: never mutated) and its `host|port` ids. */
+export interface PodGroup {
+  endpoint: ResolvedEndpoint;
+  ids: string[];
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+}
+
+const entryCache = new WeakMap<EndpointSlice, Map<string, SliceEntry[]>>();
+
+function sliceEntries(slice: EndpointSlice, port: number | string | undefined, portKey: string): SliceEntry[] {
+  let byPort = entryCache.get(slice);
+  let entries = byPort?.get(portKey);
+  if (entries) return entries;
+  entries = computeSliceEntries(slice, port);
+  if (!byPort) entryCache.set(slice, byPort = new Map());
+  byPort.set(portKey, entries);
+  return entries;
+}
+
+function computeSliceEntries(slice: EndpointSlice, port: number | string | undefined): SliceEntry[] {
+  if (slice.addressType === "FQDN") {
+    trace(`ignoring FQDN EndpointSlice ${slice.metadata.name}: only IPv4 and IPv6 slices are used`);
+    return [];
+  }
+  const slicePort = portOf(slice, port);
+  if (slicePort === undefined) return [];
+  const groupsByKey = new Map<string, PodGroup>();
+  for (const endpoint of slice.endpoints ?? []) {
+    if (!endpoint.addresses?.length) continue;
+    const ref = endpoint.targetRef;
+    const key = ref?.name
+      ? `${ref.namespace ?? slice.metadata.namespace ?? ""}/${ref.name}`
+      : `${slice.metadata.name}/${endpoint.addresses[0]}`;
+    const addresses = endpoint.addresses.map((host) => ({ host, port: slicePort }));
+    const existing = groupsByKey.get(key);
+    const single = groupOf(endpoint, addresses);
+    groupsByKey.set(key, existing ? combine(existing, single) : single);
+  }
+  const name = slice.metadata.name ?? "";
+  const entries = [...groupsByKey].map(([key, group]) => ({ key, slice: name, group }));
+  return entries.sort(byKey);
+}
+
+function byKey(a: SliceEntry, b: SliceEntry): number {
+  if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+  return a.slice < b.slice ? -1 : a.slice > b.slice ? 1 : 0;
+}
+
+function groupOf(endpoint: SliceEndpoint, addresses: EndpointAddress[]): PodGroup {
+  const conditions = endpoint.conditions ?? {};
+  const ready = conditions.ready !== false;
+  const serving = conditions.serving !== false;
+  const terminating = conditions.terminating === true;
+  const result: ResolvedEndpoint = { addresses, ready, serving, terminating };
+  if (endpoint.targetRef?.name) result.podName = endpoint.targetRef.name;
+  if (endpoint.zone) result.zone = endpoint.zone;
+  if (endpoint.nodeName) result.nodeName = endpoint.nodeName;
+  return { endpoint: result, ids: idsOf(addresses), ready, serving, terminating };
+}
+
+function idsOf(addresses: EndpointAddress[]): string[] {
+  return addresses.map((address) => `${address.host}|${address.port}`);
+}
+
+/** The same pod seen twice: the first one's pod, zone and node; conditions combined; IPv4 addresses before IPv6. */
+function combine(first: PodGroup, second: PodGroup): PodGroup {
+  const ready = first.ready && second.ready;
+  const serving = first.serving && second.serving;
+  const terminating = first.terminating || second.terminating;
+  const addresses = [...first.endpoint.addresses];
+  for (const address of second.endpoint.addresses) {
+    if (address.host.includes(":")) addresses.push(address);
+    else addresses.splice(countIpv4(addresses), 0, address);
+  }
+  const endpoint: ResolvedEndpoint = { ...first.endpoint, addresses, ready, serving, terminating };
+  return { endpoint, ids: idsOf(addresses), ready, serving, terminating };
+}
+
+function mergeGroup(entries: SliceEntry[], from: number, to: number): PodGroup {
+  let group = entries[from].group;
+  for (let i = from + 1; i < to; i++) group = combine(group, entries[i].group);
+  return group;
+}
+
+function countIpv4(addresses: EndpointAddress[]): number {
+  let count = 0;
+  while (count < addresses.length && !addresses[count].host.includes(":")) count++;
+  return count;
 }
 
 function portOf(slice: EndpointSlice, port: number | string | undefined): number | undefined {
@@ -97,84 +273,55 @@ function portOf(slice: EndpointSlice, port: number | string | undefined): number
   return found.port;
 }
 
-function addToGroup(
-  groups: Map<string, PodGroup>,
-  slice: EndpointSlice,
-  endpoint: SliceEndpoint,
-  port: number,
-): void {
-  if (!endpoint.addresses?.length) return;
-  const ref = endpoint.targetRef;
-  const key = ref?.name
-    ? `${ref.namespace ?? slice.metadata.namespace ?? ""}/${ref.name}`
-    : `${slice.metadata.name}/${endpoint.addresses[0]}`;
-  const conditions = endpoint.conditions ?? {};
-  let group = groups.get(key);
-  if (!group) {
-    group = { key, addresses: [], ready: true, serving: true, terminating: false };
-    if (ref?.name) group.podName = ref.name;
-    if (endpoint.zone) group.zone = endpoint.zone;
-    if (endpoint.nodeName) group.nodeName = endpoint.nodeName;
-    groups.set(key, group);
-  }
-  group.ready &&= conditions.ready !== false;
-  group.serving &&= conditions.serving !== false;
-  group.terminating ||= conditions.terminating === true;
-  const ipv6 = slice.addressType === "IPv6";
-  for (const host of endpoint.addresses) {
-    const address = { host, port };
-    if (ipv6) group.addresses.push(address);
-    else group.addresses.splice(countIpv4(group.addresses), 0, address);
-  }
-}
-
-function countIpv4(addresses: EndpointAddress[]): number {
-  let count = 0;
-  while (count < addresses.length && !addresses[count].host.includes(":")) count++;
-  return count;
-}
-
+/** Drops host:port pairs already used by an earlier endpoint; shares the endpoint objects that lose none. */
 function withoutRepeatedAddresses(groups: PodGroup[]): ResolvedEndpoint[] {
   const seen = new Set<string>();
   const result: ResolvedEndpoint[] = [];
-  for (const { key: _key, ...endpoint } of groups) {
-    endpoint.addresses = endpoint.addresses.filter((address) => {
-      const id = `${address.host}|${address.port}`;
-      if (seen.has(id)) return false;
-      seen.add(id);
-      return true;
-    });
-    if (endpoint.addresses.length > 0) result.push(endpoint);
+  for (const group of groups) {
+    let keep: EndpointAddress[] | undefined;
+    const { ids, endpoint } = group;
+    for (let i = 0; i < ids.length; i++) {
+      if (seen.has(ids[i])) {
+        keep ??= endpoint.addresses.slice(0, i);
+        continue;
+      }
+      seen.add(ids[i]);
+      keep?.push(endpoint.addresses[i]);
+    }
+    if (keep === undefined) result.push(endpoint);
+    else if (keep.length > 0) result.push({ ...endpoint, addresses: keep });
   }
   return result;
 }
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /**
- * A string that is equal for two endpoint lists exactly when a gRPC client
- * would use them the same way; cheap to compare.
+ * Whether two endpoint lists would be used the same way by a gRPC client
+ * (same pods in the same order, same conditions and addresses); the same
+ * test as comparing the lists field by field, without building strings.
  *
- * @param endpoints Endpoints as returned by {@linkcode selectEndpoints}.
- * @returns The fingerprint.
+ * @param a One list, as returned by {@linkcode selectEndpoints}.
+ * @param b The other list.
+ * @returns Whether they are equivalent.
  *
- * @example Detecting a change
+ * @example Comparing two selections
  * ```ts
- * import { endpointsFingerprint } from "./endpoint_selection.ts";
- * const before = endpointsFingerprint([]);
- * console.log(before === endpointsFingerprint([])); // true
+ * import { sameEndpoints } from "./endpoint_selection.ts";
+ * console.log(sameEndpoints([], [])); // true
  * ```
  */
-export function endpointsFingerprint(endpoints: readonly ResolvedEndpoint[]): string {
-  let text = "";
-  for (const endpoint of endpoints) {
-    text += `${endpoint.podName ?? ""}${endpoint.ready ? "R" : ""}${endpoint.serving ? "S" : ""}${
-      endpoint.terminating ? "T" : ""
-    }`;
-    for (const address of endpoint.addresses) text += ` ${address.host}|${address.port}`;
-    text += "\n";
+export function sameEndpoints(a: readonly ResolvedEndpoint[], b: readonly ResolvedEndpoint[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i], y = b[i];
+    if (x === y) continue;
+    if (
+      (x.podName ?? "") !== (y.podName ?? "") || x.ready !== y.ready || x.serving !== y.serving ||
+      x.terminating !== y.terminating || x.addresses.length !== y.addresses.length
+    ) return false;
+    for (let j = 0; j < x.addresses.length; j++) {
+      if (x.addresses[j].host !== y.addresses[j].host || x.addresses[j].port !== y.addresses[j].port) return false;
+    }
   }
-  return text;
+  return true;
 }

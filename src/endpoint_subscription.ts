@@ -9,7 +9,13 @@
 import { type ClusterAccess, type ClusterOptions, resolveClusterAccess } from "./cluster_access.ts";
 import { createClusterHttpClient } from "./cluster_http_client.ts";
 import type { BackoffOptions } from "./backoff.ts";
-import { endpointsFingerprint, type ResolvedEndpoint, selectEndpoints } from "./endpoint_selection.ts";
+import {
+  createSelectionMemo,
+  type ResolvedEndpoint,
+  sameEndpoints,
+  selectEndpoints,
+  type SelectionMemo,
+} from "./endpoint_selection.ts";
 import { KubeApiError, ResolverError } from "./errors.ts";
 import { createEndpointSliceApi } from "./kube_api.ts";
 import { runReflector, type SliceState } from "./reflector.ts";
@@ -36,7 +42,7 @@ export interface WatchSettings {
   /** Cluster access: a kubeconfig (path or object) or `{ server, token, ... }`; default: `KUBECONFIG`, in-cluster, `~/.kube/config`. */
   cluster?: ClusterOptions;
   /**
-   * A watch that receives no byte for this long is restarted, in ms.
+   * A LIST page that takes longer, or a watch that delivers no complete event for this long, is retried, in ms.
    * @default {150000}
    */
   stallTimeoutMs?: number;
@@ -58,14 +64,22 @@ export interface EndpointListener {
 interface Subscriber {
   port: number | string | undefined;
   listener: EndpointListener;
-  fingerprint?: string;
+  /** The `generation` of the last selection delivered. */
+  generation?: number;
 }
 
 interface Selection {
+  /** The watch version it was computed for. */
   version: number;
   endpoints: ResolvedEndpoint[];
-  fingerprint: string;
+  /** Changes only when the usable set changes (a new state that selects the same set keeps it). */
+  generation: number;
+  /** Makes the next selection for this port cheaper. */
+  memo: SelectionMemo;
 }
+
+/** Source of selection generations, unique in the process. */
+let generations = 0;
 
 interface SharedWatch {
   subscribers: Set<Subscriber>;
@@ -171,7 +185,8 @@ function startWatch(
     onState(state) {
       watch.state = state;
       watch.version++;
-      for (const subscriber of watch.subscribers) deliver(watch, subscriber, namespace, service);
+      // At once: a microtask would wait until the watch's next read has been started.
+      for (const subscriber of watch.subscribers) deliver(watch, subscriber, namespace, service, true);
     },
     onError(error) {
       for (const subscriber of [...watch.subscribers]) notify(() => subscriber.listener.onError(error, false));
@@ -183,23 +198,30 @@ function startWatch(
   return watch;
 }
 
-/** Sends the subscriber the selection for its port when it differs from what it has. */
-function deliver(watch: SharedWatch, subscriber: Subscriber, namespace: string, service: string): void {
+/**
+ * Sends the subscriber the selection for its port when it differs from what it has: at once
+ * when `now` (a new state from the watch), else in a microtask.
+ */
+function deliver(watch: SharedWatch, subscriber: Subscriber, namespace: string, service: string, now = false): void {
   const state = watch.state!;
   const portKey = typeof subscriber.port === "number" ? `#${subscriber.port}` : subscriber.port ?? "";
   let selection = watch.selections.get(portKey);
   if (selection?.version !== watch.version) {
-    const endpoints = selectEndpoints(state.slices.values(), subscriber.port);
-    const fingerprint = endpointsFingerprint(endpoints);
-    selection = { version: watch.version, endpoints, fingerprint };
+    const memo = selection?.memo ?? createSelectionMemo();
+    const endpoints = selectEndpoints(state.slices.values(), subscriber.port, { memo });
+    selection = selection && sameEndpoints(selection.endpoints, endpoints)
+      ? { version: watch.version, endpoints, generation: selection.generation, memo }
+      : { version: watch.version, endpoints, generation: ++generations, memo };
     watch.selections.set(portKey, selection);
   }
-  if (selection.fingerprint === subscriber.fingerprint) return;
-  subscriber.fingerprint = selection.fingerprint;
+  if (selection.generation === subscriber.generation) return;
+  subscriber.generation = selection.generation;
   const snapshot = { endpoints: selection.endpoints, resourceVersion: state.resourceVersion, namespace, service };
-  queueMicrotask(() => {
+  const send = () => {
     if (watch.subscribers.has(subscriber)) notify(() => subscriber.listener.onEndpoints(snapshot));
-  });
+  };
+  if (now) send();
+  else queueMicrotask(send);
 }
 
 /** Runs a listener callback; one that throws must not break the watch shared with others. */

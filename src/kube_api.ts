@@ -7,8 +7,19 @@
 
 import type { ClusterAccess } from "./cluster_access.ts";
 import type { EndpointSliceList, Status } from "./endpoint_slice.ts";
-import { KubeApiError, ResolverError } from "./errors.ts";
+import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
 import type { HttpClient } from "./runtime/http_client.ts";
+import { isRecord } from "./_util.ts";
+
+/** Largest LIST response body accepted, in bytes (128 MiB); a larger one is an error, not an out-of-memory crash. */
+export const MAX_LIST_BYTES = 128 * 1024 * 1024;
+/** Largest error response body read for its Kubernetes Status, in bytes; the rest is discarded. */
+const MAX_STATUS_BYTES = 64 * 1024;
+/** What fetch refuses in a header value: control characters (tab aside) and anything beyond Latin-1. */
+// deno-lint-ignore no-control-regex
+const INVALID_HEADER_VALUE = /[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]/;
+/** Longest server-provided text (a Status message, a content type) quoted in our messages. */
+const MAX_QUOTED_CHARS = 300;
 
 /** Parameters of one LIST page. */
 export interface ListParams {
@@ -69,15 +80,28 @@ export function createEndpointSliceApi(
   async function request(verb: "list" | "watch", url: string, signal: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json" };
     const authorization = await access.credentials.authorization();
-    if (authorization) headers.authorization = authorization;
+    if (authorization) {
+      // fetch's own error for a bad header value quotes the value: check first, and never show it.
+      if (INVALID_HEADER_VALUE.test(authorization)) {
+        throw new ConfigError(
+          `Cannot ${verb} ${where}: the credentials from ${access.source} make an invalid Authorization header ` +
+            "(the token or password holds a line break, a control character or a character beyond Latin-1; " +
+            "it is not shown): fix the token",
+        );
+      }
+      headers.authorization = authorization;
+    }
     let response: Response;
     try {
       response = await client.fetch(url, { headers, signal, redirect: "manual" });
     } catch (cause) {
       if (signal.aborted || cause instanceof ResolverError) throw cause;
-      throw networkError(verb, where, access, cause);
+      throw networkError(verb, where, access, cause, authorization);
     }
-    if (response.ok) return response;
+    if (response.ok) {
+      checkContentType(verb, where, access, response);
+      return response;
+    }
     const body = await readStatus(response);
     if (response.status === 401) access.credentials.invalidate();
     throw statusError(verb, where, namespace, access, response, body);
@@ -90,12 +114,30 @@ export function createEndpointSliceApi(
       if (limit !== undefined) url += `&limit=${limit}`;
       if (continueToken) url += `&continue=${encodeURIComponent(continueToken)}`;
       const response = await request("list", url, signal);
+      let text: string | undefined;
       try {
-        return await response.json() as EndpointSliceList;
+        text = await readText(response, MAX_LIST_BYTES);
       } catch (cause) {
-        if (signal.aborted) throw cause;
-        throw new KubeApiError(`Cannot list ${where}: the response is not valid JSON`, { cause });
+        if (signal.aborted || cause instanceof ResolverError) throw cause;
+        throw networkError("list", where, access, cause);
       }
+      if (text === undefined) {
+        throw new KubeApiError(
+          `Cannot list ${where}: the response from ${access.server} exceeds ${MAX_LIST_BYTES} bytes; retrying`,
+        );
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (cause) {
+        throw new KubeApiError(`Cannot list ${where}: the response from ${access.server} is not valid JSON`, { cause });
+      }
+      if (!isRecord(value) || (value.items !== undefined && value.items !== null && !Array.isArray(value.items))) {
+        throw new KubeApiError(
+          `Cannot list ${where}: the response from ${access.server} is not an EndpointSliceList`,
+        );
+      }
+      return value as unknown as EndpointSliceList;
     },
     async watch({ resourceVersion, timeoutSeconds, signal }) {
       const url = `${base}&watch=true&allowWatchBookmarks=true` +
@@ -107,14 +149,73 @@ export function createEndpointSliceApi(
   };
 }
 
+/**
+ * Reads a body as UTF-8 text, at most `maxBytes` of it: resolves to
+ * `undefined` (and cancels the rest) when the body is longer, so that a
+ * hostile or broken server cannot make us buffer without bound.
+ */
+async function readText(response: Response, maxBytes: number): Promise<string | undefined> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > maxBytes) return undefined;
+      chunks.push(value);
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  const decoder = new TextDecoder();
+  let text = "";
+  for (const chunk of chunks) text += decoder.decode(chunk, { stream: true });
+  return text + decoder.decode();
+}
+
 async function readStatus(response: Response): Promise<Status> {
   try {
-    const text = await response.text();
+    const text = await readText(response, MAX_STATUS_BYTES);
+    if (text === undefined) return {};
     const value = JSON.parse(text);
-    return typeof value === "object" && value !== null ? value : {};
+    return isRecord(value) ? value as Status : {};
   } catch {
     return {};
   }
+}
+
+/** Rejects a successful answer that says it is not JSON (an HTML login page, a proxy's error page). */
+function checkContentType(verb: string, where: string, access: ClusterAccess, response: Response): void {
+  const type = response.headers.get("content-type");
+  if (type === null || /json/i.test(type)) return;
+  response.body?.cancel().catch(() => {});
+  throw new KubeApiError(
+    `Cannot ${verb} ${where}: the server at ${access.server} answered ${response.status} with content type ` +
+      `${quote(type)}, not JSON: point the kubeconfig at the Kubernetes API server itself, ` +
+      "not at a web page, a login page or a proxy",
+    { status: response.status },
+  );
+}
+
+/**
+ * Quotes text that came from the server, cut to a few hundred characters,
+ * so that a hostile server cannot flood messages and traces.
+ *
+ * @param text Any text from the server.
+ * @returns The text as a JSON string, cut with `...` when long.
+ *
+ * @example Quoting a Status message
+ * ```ts
+ * import { quote } from "./kube_api.ts";
+ * console.log(quote("too old resource version: 5 (9)")); // "too old resource version: 5 (9)"
+ * console.log(quote("x".repeat(1000)).length); // 305
+ * ```
+ */
+export function quote(text: string): string {
+  return JSON.stringify(text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}...` : text);
 }
 
 /**
@@ -126,7 +227,7 @@ async function readStatus(response: Response): Promise<Status> {
  *
  * @example
  * ```ts
- * import { KubeApiError, ResolverError } from "./errors.ts";
+ * import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
  * import { isExpired } from "./kube_api.ts";
  * console.log(isExpired(new KubeApiError("gone", { status: 410 }))); // true
  * ```
@@ -145,11 +246,11 @@ function statusError(
   status: Status,
 ): KubeApiError {
   const code = response.status;
-  const said = status.message ? ` (server said: ${status.message})` : "";
+  const said = typeof status.message === "string" && status.message ? ` (server said: ${quote(status.message)})` : "";
   const retryAfter = Number(response.headers.get("retry-after"));
   const options = {
     status: code,
-    reason: status.reason,
+    reason: typeof status.reason === "string" ? status.reason.slice(0, 100) : undefined,
     retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
   };
   let advice: string;
@@ -167,7 +268,9 @@ function statusError(
   } else if (code === 429 || code >= 500) {
     advice = `the API server at ${access.server} answered ${code}: retrying with backoff${said}`;
   } else if (code >= 300 && code < 400) {
-    advice = `the API server at ${access.server} redirected (${code}), which is not followed ` +
+    const location = response.headers.get("location");
+    const to = location ? ` to ${quote(location)}` : "";
+    advice = `the API server at ${access.server} redirected (${code})${to}, which is not followed ` +
       "so that credentials never go to another host: point the kubeconfig at the API server itself";
   } else {
     advice = `the API server at ${access.server} answered ${code}${said}`;
@@ -175,20 +278,37 @@ function statusError(
   return new KubeApiError(`Cannot ${verb} ${where}: ${advice}`, options);
 }
 
-function networkError(verb: string, where: string, access: ClusterAccess, cause: unknown): KubeApiError {
-  const detail = describeCause(cause);
+function networkError(
+  verb: string,
+  where: string,
+  access: ClusterAccess,
+  cause: unknown,
+  authorization?: string,
+): KubeApiError {
+  let detail = describeCause(cause);
+  // A runtime error that quotes the credentials (the header value, or the
+  // secret alone when it is long enough to be told apart from ordinary text):
+  // neither it nor its message may travel on.
+  const secret = authorization?.replace(/^\S+\s+/, "");
+  for (const quoted of [authorization, secret && secret.length >= 8 ? secret : undefined]) {
+    if (quoted && detail.includes(quoted)) {
+      detail = detail.replaceAll(quoted, "[redacted]");
+      cause = undefined;
+    }
+  }
+  const options = cause === undefined ? {} : { cause };
   const withoutUrls = detail.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "");
   if (/cert|tls|ssl|UnknownIssuer|self.signed|altname|handshake/i.test(withoutUrls)) {
     return new KubeApiError(
       `Cannot ${verb} ${where}: TLS verification of ${access.server} failed with ${access.tls.caSource} (${detail}); ` +
         `check certificate-authority and tls-server-name in ${access.source}`,
-      { cause },
+      options,
     );
   }
   return new KubeApiError(
     `Cannot ${verb} ${where}: cannot reach the API server at ${access.server} from ${access.source} (${detail}); ` +
       "check that the address is right and the server is up",
-    { cause },
+    options,
   );
 }
 

@@ -299,7 +299,8 @@ export interface MergedKubeconfig {
 export function parseKubeconfig(text: string, file: string): KubeconfigObject {
   let value: unknown;
   try {
-    value = parse(text, { prettyErrors: false });
+    // logLevel "error": warnings would go to the console (process.emitWarning) and may quote the text.
+    value = parse(text, { prettyErrors: false, logLevel: "error" });
   } catch (error) {
     // The yaml package's message quotes the offending line: it may hold a token.
     const { code, pos } = error as { code?: string; pos?: [number, number] };
@@ -775,7 +776,7 @@ async function readCluster(
   if (tlsServerName) cluster.tlsServerName = tlsServerName;
   if (proxyUrl) {
     cluster.proxyUrl = proxyUrl;
-    trace(`cluster ${JSON.stringify(name)} has proxy-url ${proxyUrl}`);
+    trace(`cluster ${JSON.stringify(name)} has proxy-url ${withoutUserInfo(proxyUrl)}`);
   }
   return cluster;
 }
@@ -1086,6 +1087,19 @@ export function normalizeServer(
   const port = url.port === "" ? /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(withScheme)?.[1] : undefined;
   const host = port !== undefined ? `${url.host}:${Number(port)}` : url.host;
   return `${url.protocol}//${host}${url.pathname.replace(/\/+$/, "")}`;
+}
+
+/** A proxy URL for messages: user name and password (`http://user:pass@proxy`) never shown. */
+function withoutUserInfo(text: string): string {
+  try {
+    const url = new URL(text);
+    if (!url.username && !url.password) return text;
+    url.username = "";
+    url.password = "";
+    return `${url.href} (its user name and password not shown)`;
+  } catch {
+    return text.includes("@") ? "(not shown: it holds an @)" : JSON.stringify(text);
+  }
 }
 
 function quoteServer(text: string): string {

@@ -11,9 +11,10 @@
 import { type Backoff, type BackoffOptions, createBackoff } from "./backoff.ts";
 import type { EndpointSlice, Status, WatchEvent } from "./endpoint_slice.ts";
 import { KubeApiError, ResolverError } from "./errors.ts";
-import { type EndpointSliceApi, isExpired } from "./kube_api.ts";
+import { type EndpointSliceApi, isExpired, quote } from "./kube_api.ts";
 import { trace } from "./trace.ts";
 import { decodeWatchEvents } from "./watch_decoder.ts";
+import { isRecord } from "./_util.ts";
 
 /** The slices of one Service by name, and the resourceVersion they reflect. */
 export interface SliceState {
@@ -32,7 +33,12 @@ export interface ReflectorOptions {
   /** Called for every failure (an API error, or a credential plugin's `ConfigError`); the reflector retries by itself. */
   onError(error: ResolverError): void;
   /**
-   * A LIST page or a watch that receives no byte for this long is aborted and retried, in ms.
+   * A LIST page that takes longer than this, or a watch that delivers no
+   * complete event for this long, is aborted and retried, in ms. Bytes of an
+   * event that never completes are not progress: a server trickling one
+   * byte at a time cannot hold a watch (and its buffered line) forever. Real
+   * API servers send a BOOKMARK about every minute, so a healthy watch never
+   * goes this long without an event.
    * @default {150000}
    */
   stallTimeoutMs?: number;
@@ -98,6 +104,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
 
   async function list(): Promise<void> {
     const page = await listAll(api, listFrom!, options.pageSize ?? 500, signal, stallTimeoutMs);
+    for (const item of page.items) checkSlice(item, "a LIST");
     slices.clear();
     for (const slice of page.items) slices.set(slice.metadata.name ?? "", slice);
     resourceVersion = page.resourceVersion;
@@ -109,11 +116,16 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     if (event.type === "ERROR") {
       const status = event.object as Status;
       throw new KubeApiError(
-        `Watch of EndpointSlices failed: ${status.message ?? "ERROR event"}`,
-        { status: status.code, reason: status.reason },
+        `Watch of EndpointSlices failed: ${typeof status.message === "string" ? quote(status.message) : "ERROR event"}`,
+        {
+          status: typeof status.code === "number" ? status.code : undefined,
+          reason: typeof status.reason === "string" ? status.reason.slice(0, 100) : undefined,
+        },
       );
     }
     const slice = event.object as EndpointSlice;
+    if (event.type === "ADDED" || event.type === "MODIFIED") checkSlice(slice, `a ${event.type} event`);
+    else checkMetadata(slice, `a ${quote(event.type)} event`);
     const version = slice.metadata?.resourceVersion;
     if (version) resourceVersion = version;
     const name = slice.metadata?.name ?? "";
@@ -129,7 +141,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       case "BOOKMARK":
         break;
       default:
-        trace(`ignoring watch event of unknown type ${event.type}`);
+        trace(`ignoring watch event of unknown type ${quote(event.type)}`);
     }
   }
 
@@ -140,7 +152,11 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const timeoutSeconds = 300 + Math.floor(random() * 300);
       const body = await api.watch({ resourceVersion, timeoutSeconds, signal: deadline.signal });
       watchOpenedAt = Date.now();
-      for await (const event of decodeWatchEvents(body, { onChunk: deadline.touch })) apply(event);
+      // Progress is a complete event, not a byte: see `stallTimeoutMs`.
+      for await (const event of decodeWatchEvents(body)) {
+        deadline.touch();
+        apply(event);
+      }
     } catch (error) {
       throw deadline.stalled() ?? error;
     } finally {
@@ -192,29 +208,29 @@ function report(onError: (error: ResolverError) => void, error: ResolverError): 
 }
 
 /**
- * A signal that aborts with the caller's signal, or when no byte arrived
- * for `stallTimeoutMs` (`touch()` on every byte).
+ * A signal that aborts with the caller's signal, or when `touch()` was not
+ * called for `stallTimeoutMs` (the watch calls it on every event).
  */
 function stallDeadline(outer: AbortSignal, stallTimeoutMs: number) {
   const controller = new AbortController();
   const forward = () => controller.abort();
   outer.addEventListener("abort", forward, { once: true });
   if (outer.aborted) controller.abort();
-  let lastByteAt = Date.now();
+  let lastProgressAt = Date.now();
   let stall: StallError | undefined;
   let timer: ReturnType<typeof setTimeout>;
   const arm = (delay: number) => {
     timer = setTimeout(() => {
-      const idle = Date.now() - lastByteAt;
+      const idle = Date.now() - lastProgressAt;
       if (idle < stallTimeoutMs) return arm(stallTimeoutMs - idle);
-      stall = new StallError(`Request to the API server stalled: no data for ${idle} ms; retrying`);
+      stall = new StallError(`Request to the API server stalled: no complete answer or event for ${idle} ms; retrying`);
       controller.abort(stall);
     }, delay);
   };
   arm(stallTimeoutMs);
   return {
     signal: controller.signal,
-    touch: () => void (lastByteAt = Date.now()),
+    touch: () => void (lastProgressAt = Date.now()),
     stalled: () => stall,
     dispose() {
       clearTimeout(timer);
@@ -241,7 +257,8 @@ async function listAll(
     const deadline = stallDeadline(signal, stallTimeoutMs);
     try {
       const result = await api.list({ resourceVersion: from, limit, continueToken, signal: deadline.signal });
-      items.push(...(result.items ?? []));
+      // A loop, not push(...items): a huge page must not overflow the stack.
+      for (const item of result.items ?? []) items.push(item);
       continueToken = result.metadata?.continue || undefined;
       if (!continueToken) return { items, resourceVersion: result.metadata?.resourceVersion ?? "" };
     } catch (caught) {
@@ -282,4 +299,51 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
   });
+}
+
+/**
+ * Checks that an object from the server has the shape endpoint selection
+ * relies on; a real API server validates slices, so a malformed one means a
+ * broken or hostile server: the LIST or watch fails and is retried, and the
+ * last good state stays.
+ */
+function checkSlice(value: unknown, from: string): void {
+  checkMetadata(value, from);
+  const slice = value as Record<string, unknown>;
+  const fail = (problem: string) => {
+    throw new KubeApiError(`Cannot use ${from} from the API server: an EndpointSlice ${problem}; retrying`);
+  };
+  if (slice.ports !== undefined && slice.ports !== null) {
+    if (!Array.isArray(slice.ports) || !slice.ports.every(isRecord)) fail("has ports that are not a list of objects");
+  }
+  if (slice.endpoints === undefined || slice.endpoints === null) return;
+  if (!Array.isArray(slice.endpoints)) fail("has endpoints that are not a list");
+  for (const endpoint of slice.endpoints as unknown[]) {
+    if (!isRecord(endpoint)) fail("has an endpoint that is not an object");
+    const { addresses, conditions, targetRef } = endpoint as Record<string, unknown>;
+    if (
+      addresses !== undefined && addresses !== null &&
+      !(Array.isArray(addresses) && addresses.every((address) => typeof address === "string"))
+    ) {
+      fail("has addresses that are not a list of strings");
+    }
+    if (conditions !== undefined && conditions !== null && !isRecord(conditions)) {
+      fail("has conditions that are not an object");
+    }
+    if (targetRef !== undefined && targetRef !== null && !isRecord(targetRef)) {
+      fail("has a targetRef that is not an object");
+    }
+  }
+}
+
+function checkMetadata(value: unknown, from: string): void {
+  const metadata = isRecord(value) ? value.metadata : undefined;
+  const ok = isRecord(metadata) &&
+    (metadata.name === undefined || typeof metadata.name === "string") &&
+    (metadata.resourceVersion === undefined || typeof metadata.resourceVersion === "string");
+  if (!ok) {
+    throw new KubeApiError(
+      `Cannot use ${from} from the API server: its object has no valid metadata (name and resourceVersion must be strings); retrying`,
+    );
+  }
 }

@@ -12,6 +12,8 @@ import type { WatchEvent } from "./endpoint_slice.ts";
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 const NEWLINE = 0x0a;
+/** Microtask turns left to consumers after a chunk's events, before the next read starts. */
+const YIELD_TICKS = 6;
 
 /** Options of {@linkcode decodeWatchEvents}. */
 export interface DecodeOptions {
@@ -20,8 +22,6 @@ export interface DecodeOptions {
    * @default {16777216}
    */
   maxLineBytes?: number;
-  /** Called for every chunk received, e.g. to reset a stall timer. */
-  onChunk?: () => void;
 }
 
 /**
@@ -31,7 +31,7 @@ export interface DecodeOptions {
  * restarts the watch.
  *
  * @param body The response body.
- * @param options Line limit and chunk callback.
+ * @param options Line limit.
  * @returns The events, in order.
  * @throws {KubeApiError} On a malformed stream.
  *
@@ -49,14 +49,26 @@ export async function* decodeWatchEvents(
   const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   const decoder = new TextDecoder();
   const reader = body.getReader();
-  let pending: Uint8Array[] = [];
+  // Each chunk is decoded whole (a streaming decode keeps a character cut between
+  // chunks); newlines are found in the bytes, for the length limit, and in the text,
+  // whose n-th newline is the bytes' n-th. `partial` is the start of a line split
+  // across chunks and `pendingBytes` its length in bytes.
+  let partial = "";
   let pendingBytes = 0;
+  let yielded = false;
   try {
     while (true) {
+      // Starting a read costs the runtime real work before it returns; after events, let
+      // their consumers (promise chains such as an async generator's) run first.
+      if (yielded) {
+        yielded = false;
+        for (let tick = 0; tick < YIELD_TICKS; tick++) await undefined;
+      }
       const { done, value } = await reader.read();
       if (done) break;
-      options.onChunk?.();
+      const text = decoder.decode(value, { stream: true });
       let start = 0;
+      let textStart = 0;
       while (start < value.length) {
         const newline = value.indexOf(NEWLINE, start);
         const end = newline === -1 ? value.length : newline;
@@ -66,21 +78,26 @@ export async function* decodeWatchEvents(
           );
         }
         if (newline === -1) {
-          pending.push(value.subarray(start));
+          partial += textStart === 0 ? text : text.slice(textStart);
           pendingBytes += value.length - start;
           break;
         }
-        const piece = value.subarray(start, newline);
-        const line = pending.length === 0 ? piece : join(pending, piece);
-        pending = [];
+        const textNewline = text.indexOf("\n", textStart);
+        const piece = text.slice(textStart, textNewline);
+        const line = pendingBytes === 0 ? piece : partial + piece;
+        partial = "";
         pendingBytes = 0;
         start = newline + 1;
-        const event = parseLine(decoder.decode(line));
-        if (event) yield event;
+        textStart = textNewline + 1;
+        const event = parseLine(line);
+        if (event) {
+          yielded = true;
+          yield event;
+        }
       }
     }
     if (pendingBytes > 0) {
-      const event = parseTail(decoder.decode(join(pending)));
+      const event = parseTail(partial + decoder.decode());
       if (event) yield event;
     }
   } finally {
@@ -99,19 +116,9 @@ function parseTail(text: string): WatchEvent | undefined {
   }
 }
 
-function join(pieces: Uint8Array[], last?: Uint8Array): Uint8Array {
-  const all = last ? [...pieces, last] : pieces;
-  const out = new Uint8Array(all.reduce((sum, piece) => sum + piece.length, 0));
-  let offset = 0;
-  for (const piece of all) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
-}
-
 function parseLine(text: string): WatchEvent | undefined {
-  if (text.trim() === "") return undefined;
+  // Lines start with "{"; only a line starting with whitespace can be blank.
+  if (text.length === 0 || (text.charCodeAt(0) <= 0x20 && text.trim() === "")) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(text);

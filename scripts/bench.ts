@@ -1,0 +1,426 @@
+/**
+ * `deno task bench`: our resolver side by side with its peers on one machine,
+ * then the README table and `scripts/bench/latency.svg` regenerated.
+ *
+ * 1. Propagation latency: EndpointSlice write accepted → update observed, per
+ *    client process, against the fake server and the local control plane.
+ * 2. Decode throughput of a recorded stream of 100-endpoint slices.
+ * 3. Scale: 1,000 subscribers over 50 services; one service of 5,000
+ *    endpoints in 50 slices.
+ * 4. API load under endpoint churn with 5 kube-apiserver restarts.
+ *
+ * Scale clients run one at a time (the machine has 2 cores); latency clients
+ * run side by side, each on its own Service, with updates interleaved so that
+ * only one client is woken at a time; in the churn run the three watch the
+ * same Service side by side. Endpoint
+ * addresses are 10.x and never dialed: every client only watches.
+ *
+ * Flags: `--updates N` (latency samples per client, default 200),
+ * `--churn-minutes M` (default 4; the issue's full run is 10), `--only latency,decode,scale,churn`,
+ * `--servers fake,real` (for latency), `--warmup N` (unmeasured updates per client, default 10),
+ * `--no-readme` (print only), `--report-only` (rewrite the outputs from `scripts/bench/results.json`).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { type Backend, type BenchEndpoint, startFakeBackend, startRealBackend } from "./bench/backends.ts";
+import { buildGoHarness, type PeerName, PEERS, type RunningClient, startClient } from "./bench/clients.ts";
+import { type BenchResults, type LatencyRun, machineDescription, writeOutputs } from "./bench/report.ts";
+
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: {
+    updates: { type: "string", default: "200" },
+    "churn-minutes": { type: "string", default: "4" },
+    only: { type: "string", default: "latency,decode,scale,churn" },
+    servers: { type: "string", default: "fake,real" },
+    warmup: { type: "string", default: "10" },
+    "no-readme": { type: "boolean", default: false },
+    "report-only": { type: "boolean", default: false },
+  },
+});
+const UPDATES = Number(flags.updates);
+const CHURN_MINUTES = Number(flags["churn-minutes"]);
+const ONLY = new Set(flags.only.split(","));
+const WARMUP = Number(flags.warmup);
+const SERVERS = new Set(flags.servers.split(","));
+const ROOT = new URL("../", import.meta.url);
+const began = Date.now();
+const log = (line: string) => console.log(`[bench ${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let markerCount = 0;
+/** A fresh marker address (10.200.x.y), never dialed. */
+function nextMarker(): string {
+  const n = markerCount++;
+  return `10.200.${Math.floor(n / 250) % 250}.${(n % 250) + 1}`;
+}
+
+const results: BenchResults = {
+  machine: "",
+  updates: UPDATES,
+  churnMinutes: CHURN_MINUTES,
+  latency: {},
+  decode: [],
+  scale: [],
+  big: [],
+  churn: [],
+  totalSeconds: 0,
+};
+
+async function run(command: string, args: string[]): Promise<string> {
+  const output = await new Deno.Command(command, { args, cwd: ROOT, stdout: "piped", stderr: "inherit" }).output();
+  if (!output.success) throw new Error(`Cannot run ${command} ${args.join(" ")}: exit ${output.code}`);
+  return new TextDecoder().decode(output.stdout);
+}
+
+/**
+ * Propagation latency of every client, interleaved so that slow moments of the machine hit
+ * all of them alike: each client watches its own Service, and each round writes one
+ * update per client in turn, waiting until that client saw it before the next write.
+ */
+async function latencySection(backend: Backend): Promise<void> {
+  const token = await backend.readerToken("bench-latency");
+  const fixed: BenchEndpoint = { ip: "10.0.0.1", pod: "fixed" };
+  const runs = new Map<PeerName, { service: string; client?: RunningClient; run: LatencyRun }>();
+  const write = (service: string, marker: string) =>
+    backend.writeSlice(service, `${service}-a`, [fixed, { ip: marker, pod: "moving" }]);
+  try {
+    for (const [i, peer] of PEERS.entries()) {
+      const service = `lat-${backend.kind}-${i}`;
+      await write(service, nextMarker());
+      const client = startClient(peer, {
+        server: backend.server,
+        token,
+        caFile: backend.caFile,
+        namespace: backend.namespace,
+        services: [service],
+        fake: backend.kind === "fake",
+      });
+      runs.set(peer, { service, client, run: { samples: [], fromAccepted: [], missed: 0 } });
+    }
+    for (const [peer, entry] of runs) {
+      try {
+        await entry.client!.waitForFirst(60_000);
+      } catch (error) {
+        entry.run.error = String((error as Error).message).split("\n")[0];
+        log(`latency ${backend.kind} ${peer} failed: ${error}`);
+        await entry.client!.stop();
+        entry.client = undefined;
+      }
+    }
+    for (let i = 0; i < WARMUP + UPDATES; i++) {
+      for (const { service, client, run } of runs.values()) {
+        if (!client) continue;
+        const marker = nextMarker();
+        const { sent, accepted } = await write(service, marker);
+        const seen = await client.waitForMarker(marker, 5000);
+        if (i >= WARMUP) {
+          if (seen === undefined) {
+            run.missed++;
+          } else {
+            run.samples.push(seen - sent);
+            run.fromAccepted.push(seen - accepted);
+          }
+        }
+        await sleep(5 + (i % 7));
+      }
+    }
+  } finally {
+    await Promise.all([...runs.values()].map((entry) => entry.client?.stop()));
+  }
+  const byPeer: Record<string, LatencyRun> = {};
+  for (const [peer, { run }] of runs) {
+    byPeer[peer] = run;
+    if (run.samples.length === 0) {
+      run.error ??= "no update observed";
+      continue;
+    }
+    const sorted = [...run.samples].sort((a, b) => a - b);
+    log(
+      `latency ${backend.kind} ${peer}: p50 ${percentile(sorted, 0.5).toFixed(2)} ms, ` +
+        `p99 ${percentile(sorted, 0.99).toFixed(2)} ms, ${run.missed} missed`,
+    );
+  }
+  results.latency[backend.kind] = byPeer;
+}
+
+function percentile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+async function decodeSection(): Promise<void> {
+  for (
+    const [runtime, command, args] of [
+      ["Deno", `${ROOT.pathname}node_modules/.bin/deno`, ["run", "-A", "--no-lock", "scripts/bench/decode.mjs"]],
+      ["Bun", `${ROOT.pathname}node_modules/.bin/bun`, ["scripts/bench/decode.mjs"]],
+      ["Node", "node", ["scripts/bench/decode.mjs"]],
+    ] as const
+  ) {
+    try {
+      const parsed = JSON.parse(await run(command, [...args, "1000", "16384", "7"]));
+      results.decode.push(parsed);
+      const r = parsed.results;
+      log(
+        `decode ${runtime}: ours ${r.ours.mbPerSecond.toFixed(0)} MB/s, client-node ${
+          r["client-node"].mbPerSecond.toFixed(0)
+        } MB/s, JSON.parse ${r["JSON.parse"].mbPerSecond.toFixed(0)} MB/s`,
+      );
+    } catch (error) {
+      log(`decode ${runtime} failed: ${error}`);
+    }
+  }
+}
+
+const SCALE_PEERS: PeerName[] = [
+  "ours (Deno)",
+  "ours (Bun)",
+  "ours (Node)",
+  "kuberesolver (Go)",
+  "client-node informer",
+];
+
+async function scaleSection(backend: Backend): Promise<void> {
+  const fake = backend.fake!;
+  const services = Array.from({ length: 50 }, (_, i) => `scale-${String(i).padStart(2, "0")}`);
+  for (const [i, service] of services.entries()) {
+    await backend.writeSlice(
+      service,
+      `${service}-a`,
+      [0, 1, 2].map((e) => ({ ip: `10.10.${i}.${e + 1}`, pod: `p${e}` })),
+    );
+  }
+  for (const peer of SCALE_PEERS) {
+    const from = fake.requests.length;
+    const client = startClient(peer, {
+      server: backend.server,
+      namespace: backend.namespace,
+      services,
+      perService: 20,
+      fake: true,
+    });
+    try {
+      const firstMs = await client.waitForFirst(120_000);
+      await sleep(1500);
+      const requests = fake.requests.slice(from);
+      const entry = {
+        peer,
+        subscribers: 1000,
+        services: 50,
+        firstMs,
+        rssBytes: await client.rssBytes(),
+        watches: requests.filter((request) => request.kind === "watch").length,
+        lists: requests.filter((request) => request.kind === "list").length,
+      };
+      results.scale.push(entry);
+      log(
+        `scale ${peer}: first ${firstMs.toFixed(0)} ms, ${(entry.rssBytes / 2 ** 20).toFixed(0)} MiB, ` +
+          `${entry.watches} watches, ${entry.lists} lists`,
+      );
+    } catch (error) {
+      results.scale.push({ peer, error: String((error as Error).message).split("\n")[0] });
+      log(`scale ${peer} failed: ${error}`);
+    } finally {
+      await client.stop();
+    }
+  }
+  await bigServiceSection(backend);
+}
+
+async function bigServiceSection(backend: Backend): Promise<void> {
+  const service = "big";
+  const sliceEndpoints = (s: number, first?: string) =>
+    Array.from({ length: 100 }, (_, e) => ({
+      ip: e === 0 && first ? first : `10.${20 + Math.floor(s / 10)}.${s % 10 * 25 + Math.floor(e / 4)}.${e % 4 + 1}`,
+      pod: `big-${s}-${e}`,
+    }));
+  for (let s = 0; s < 50; s++) {
+    await backend.writeSlice(service, `big-${String(s).padStart(2, "0")}`, sliceEndpoints(s));
+  }
+  const updates = 100;
+  for (const peer of SCALE_PEERS) {
+    const client = startClient(peer, {
+      server: backend.server,
+      namespace: backend.namespace,
+      services: [service],
+      expect: peer === "kuberesolver (Go)" ? 1 : 5000,
+      fake: true,
+    });
+    try {
+      const firstMs = await client.waitForFirst(120_000);
+      await sleep(1000);
+      const rssBytes = await client.rssBytes();
+      // Warm-up updates (JIT compilation) before the CPU clock starts.
+      for (let i = 0; i < 20; i++) {
+        const marker = nextMarker();
+        await backend.writeSlice(service, "big-00", sliceEndpoints(0, marker));
+        await client.waitForMarker(marker, 5000);
+        await sleep(20);
+      }
+      const cpuBefore = await client.cpuMs();
+      const latencies: number[] = [];
+      for (let i = 0; i < updates; i++) {
+        const marker = nextMarker();
+        const { sent } = await backend.writeSlice(service, "big-00", sliceEndpoints(0, marker));
+        const seen = await client.waitForMarker(marker, 5000);
+        if (seen !== undefined) latencies.push(seen - sent);
+        await sleep(20);
+      }
+      const cpuMs = (await client.cpuMs()) - cpuBefore;
+      latencies.sort((a, b) => a - b);
+      const entry = {
+        peer,
+        firstMs,
+        rssBytes,
+        cpuMsPerUpdate: cpuMs / updates,
+        p50: percentile(latencies, 0.5),
+        observed: latencies.length,
+        endpointsSeen: client.updates.at(-1)?.count ?? 0,
+      };
+      results.big.push(entry);
+      log(
+        `5000 endpoints ${peer}: first ${firstMs.toFixed(0)} ms, ${(rssBytes / 2 ** 20).toFixed(0)} MiB, ` +
+          `${entry.cpuMsPerUpdate.toFixed(2)} ms CPU/update, p50 ${entry.p50?.toFixed(2)} ms, ` +
+          `${entry.endpointsSeen} endpoints in the last update`,
+      );
+    } catch (error) {
+      results.big.push({ peer, error: String((error as Error).message).split("\n")[0] });
+      log(`5000 endpoints ${peer} failed: ${error}`);
+    } finally {
+      await client.stop();
+    }
+  }
+}
+
+const CHURN_PEERS: PeerName[] = ["ours (Deno)", "kuberesolver (Go)", "client-node informer"];
+
+async function churnSection(backend: Backend): Promise<void> {
+  const controlPlane = backend.controlPlane!;
+  const service = "churn";
+  const endpoints = (round: number) =>
+    Array.from({ length: 5 }, (_, e) => ({ ip: `10.30.${round % 200}.${e + 1}`, pod: `churn-${round}-${e}` }));
+  await backend.writeSlice(service, "churn-a", endpoints(0));
+  const users = new Map<string, PeerName>();
+  const clients = [];
+  for (const [i, peer] of CHURN_PEERS.entries()) {
+    const name = `bench-churn-${i}`;
+    const token = await backend.readerToken(name);
+    users.set(`system:serviceaccount:${backend.namespace}:${name}`, peer);
+    clients.push(startClient(peer, {
+      server: backend.server,
+      token,
+      caFile: backend.caFile,
+      namespace: backend.namespace,
+      services: [service],
+      fake: false,
+    }));
+  }
+  const startedAt = Date.now();
+  const durationMs = CHURN_MINUTES * 60_000;
+  const restartAt = [1, 2, 3, 4, 5].map((k) => startedAt + (durationMs * k) / 6);
+  let round = 0;
+  let writes = 0;
+  let restarts = 0;
+  try {
+    await Promise.all(clients.map((client) => client.waitForFirst(60_000)));
+    while (Date.now() - startedAt < durationMs) {
+      if (restarts < restartAt.length && Date.now() >= restartAt[restarts]) {
+        restarts++;
+        log(`churn: restarting kube-apiserver (${restarts} of 5)`);
+        await controlPlane.stopApiServer(3000);
+        await controlPlane.startApiServer();
+        continue;
+      }
+      try {
+        await backend.writeSlice(service, "churn-a", endpoints(++round));
+        writes++;
+      } catch {
+        // The API server is restarting.
+      }
+      await sleep(1000);
+    }
+    await sleep(3000);
+  } finally {
+    await Promise.all(clients.map((client) => client.stop()));
+  }
+  const minutes = (Date.now() - startedAt) / 60_000;
+  const events = await controlPlane.auditEvents();
+  const counts = new Map<
+    PeerName,
+    { requests: Set<string>; lists: Set<string>; watches: Set<string>; fullState: Set<string>; gone: number }
+  >();
+  for (const peer of CHURN_PEERS) {
+    counts.set(peer, { requests: new Set(), lists: new Set(), watches: new Set(), fullState: new Set(), gone: 0 });
+  }
+  for (const event of events) {
+    const peer = users.get(event.user.username);
+    if (!peer) continue;
+    const count = counts.get(peer)!;
+    if (count.requests.has(event.auditID) && event.stage !== "ResponseComplete") continue;
+    count.requests.add(event.auditID);
+    if (event.verb === "list") count.lists.add(event.auditID);
+    if (event.verb === "watch") count.watches.add(event.auditID);
+    // A LIST, or a watch without a resourceVersion (it replays every slice first), reads the whole state.
+    const resourceVersion = new URL(event.requestURI, "https://audit.invalid").searchParams.get("resourceVersion");
+    if (event.verb === "list" || !resourceVersion) count.fullState.add(event.auditID);
+    if (event.stage === "ResponseComplete" && event.responseStatus?.code === 410) count.gone++;
+  }
+  for (const [peer, count] of counts) {
+    const entry = {
+      peer,
+      minutes,
+      restarts,
+      writes,
+      requests: count.requests.size,
+      requestsPerMinute: count.requests.size / minutes,
+      lists: count.lists.size,
+      watches: count.watches.size,
+      fullStateReads: count.fullState.size,
+    };
+    results.churn.push(entry);
+    log(
+      `churn ${peer}: ${entry.requests} requests (${entry.requestsPerMinute.toFixed(1)}/min), ` +
+        `${entry.lists} LISTs, ${entry.watches} watches, ${entry.fullStateReads} full-state reads`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  results.machine = await machineDescription();
+  log(results.machine);
+  log("building: npm run build (Node and Bun import dist/), Go harness");
+  await run("npm", ["run", "--silent", "build"]);
+  await buildGoHarness();
+
+  if (ONLY.has("decode")) await decodeSection();
+  if (ONLY.has("latency") || ONLY.has("scale")) {
+    const fake = await startFakeBackend();
+    try {
+      if (ONLY.has("latency") && SERVERS.has("fake")) await latencySection(fake);
+      if (ONLY.has("scale")) await scaleSection(fake);
+    } finally {
+      await fake.stop();
+    }
+  }
+  if ((ONLY.has("latency") && SERVERS.has("real")) || ONLY.has("churn")) {
+    log("starting the local control plane");
+    const real = await startRealBackend(log);
+    try {
+      if (ONLY.has("latency") && SERVERS.has("real")) await latencySection(real);
+      if (ONLY.has("churn")) await churnSection(real);
+    } finally {
+      await real.stop();
+    }
+  }
+  results.totalSeconds = (Date.now() - began) / 1000;
+  const written = await writeOutputs(results, { readme: !flags["no-readme"] });
+  log(`done in ${results.totalSeconds.toFixed(0)} s; wrote ${written.join(", ")}`);
+}
+
+if (flags["report-only"]) {
+  const saved = JSON.parse(await Deno.readTextFile(new URL("bench/results.json", import.meta.url))) as BenchResults;
+  await writeOutputs(saved, { readme: !flags["no-readme"] });
+} else {
+  await main();
+}

@@ -1,0 +1,167 @@
+// One benchmark client process, started by scripts/bench.ts with one JSON
+// argument. Runs on Deno, Bun and Node (mode "ours"), Deno (mode "raw") or
+// Node 20 (mode "informer", @kubernetes/client-node 1.x). It only watches:
+// no endpoint address is ever dialed.
+//
+// Output, one line each (times in ms since the Unix epoch, wall clock):
+//   first <elapsed ms> <subscribers>  every subscriber saw at least `expect` endpoints
+//   u <time> <marker>                 subscriber 0 saw an update containing a marker address
+//   n <time> <count>                  subscriber 0 saw an update (count of endpoints)
+// It exits when its stdin closes, or after `maxSeconds`.
+import process from "node:process";
+
+const config = JSON.parse(process.argv[2]);
+const {
+  mode,
+  server,
+  token,
+  caFile,
+  namespace,
+  services,
+  perService = 1,
+  marker = "10.200.",
+  expect = 1,
+  maxSeconds = 900,
+} = config;
+const now = () => performance.timeOrigin + performance.now();
+const write = (line) => process.stdout.write(line + "\n");
+const controller = new AbortController();
+const exit = () => {
+  controller.abort();
+  setTimeout(() => process.exit(0), 200).unref?.();
+};
+process.stdin.on("end", exit);
+process.stdin.on("close", exit);
+process.stdin.resume();
+const deadline = setTimeout(exit, maxSeconds * 1000);
+deadline.unref?.();
+
+const start = now();
+const total = services.length * perService;
+let remaining = total;
+const firstSeen = () => {
+  if (--remaining === 0) write(`first ${(now() - start).toFixed(3)} ${total}`);
+};
+
+if (mode === "ours") await runOurs();
+else if (mode === "raw") await runRaw();
+else if (mode === "informer") await runInformer();
+else throw new Error(`Cannot run benchmark client: unknown mode "${mode}"`);
+
+async function runOurs() {
+  const { watchEndpoints } = await import("@kgr/resolver");
+  const cluster = { server, ...(token ? { token } : {}), ...(caFile ? { caFile } : {}) };
+  let index = 0;
+  for (const service of services) {
+    for (let i = 0; i < perService; i++) {
+      const mine = index++;
+      (async () => {
+        let first = true;
+        const target = `kubernetes:///${service}.${namespace}:grpc`;
+        for await (const snapshot of watchEndpoints(target, { cluster, signal: controller.signal })) {
+          const at = now();
+          if (first && snapshot.endpoints.length >= expect) {
+            first = false;
+            firstSeen();
+          }
+          if (mine !== 0) continue;
+          write(`n ${at.toFixed(3)} ${snapshot.endpoints.length}`);
+          for (const endpoint of snapshot.endpoints) {
+            const host = endpoint.addresses[0].host;
+            if (host.startsWith(marker)) write(`u ${at.toFixed(3)} ${host}`);
+          }
+        }
+      })().catch((error) => console.error(`subscriber ${mine}: ${error}`));
+    }
+  }
+}
+
+/** The limit: a plain fetch of the watch URL that only splits lines and finds the marker. */
+async function runRaw() {
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
+  const init = { headers, signal: controller.signal };
+  if (caFile) {
+    const { readFile } = await import("node:fs/promises");
+    init.client = globalThis.Deno.createHttpClient({ caCerts: [await readFile(caFile, "utf8")] });
+  }
+  const base = `${server}/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices?labelSelector=` +
+    encodeURIComponent(`kubernetes.io/service-name=${services[0]}`);
+  const list = await (await fetch(base, init)).json();
+  firstSeen();
+  const response = await fetch(`${base}&watch=true&resourceVersion=${list.metadata.resourceVersion}`, init);
+  const markerPattern = new RegExp(`"(${marker.replaceAll(".", "\\.")}[0-9.]+)"`);
+  let buffered = "";
+  try {
+    for await (const text of response.body.pipeThrough(new TextDecoderStream())) {
+      buffered += text;
+      let newline;
+      while ((newline = buffered.indexOf("\n")) !== -1) {
+        const at = now();
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        const found = markerPattern.exec(line);
+        if (found) write(`u ${at.toFixed(3)} ${found[1]}`);
+      }
+    }
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+  }
+}
+
+/** @kubernetes/client-node's informer on EndpointSlices, one per subscriber, as its users write it. */
+async function runInformer() {
+  const k8s = await import("@kubernetes/client-node");
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "bench", server, ...(caFile ? { caFile } : { skipTLSVerify: true }) }],
+    users: [{ name: "bench", ...(token ? { token } : {}) }],
+    contexts: [{ name: "bench", cluster: "bench", user: "bench", namespace }],
+    currentContext: "bench",
+  });
+  const api = kc.makeApiClient(k8s.DiscoveryV1Api);
+  const path = `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`;
+  let index = 0;
+  for (const service of services) {
+    for (let i = 0; i < perService; i++) {
+      const mine = index++;
+      const labelSelector = `kubernetes.io/service-name=${service}`;
+      const informer = k8s.makeInformer(
+        kc,
+        path,
+        () => api.listNamespacedEndpointSlice({ namespace, labelSelector }),
+        labelSelector,
+      );
+      let first = true;
+      const onChange = () => {
+        const at = now();
+        let count = 0;
+        const markers = [];
+        for (const slice of informer.list()) {
+          for (const endpoint of slice.endpoints ?? []) {
+            if (endpoint.conditions?.ready === false) continue;
+            count++;
+            const host = endpoint.addresses[0];
+            if (host.startsWith(marker)) markers.push(host);
+          }
+        }
+        if (first && count >= expect) {
+          first = false;
+          firstSeen();
+        }
+        if (mine !== 0) return;
+        write(`n ${at.toFixed(3)} ${count}`);
+        for (const host of markers) write(`u ${at.toFixed(3)} ${host}`);
+      };
+      informer.on("add", onChange);
+      informer.on("update", onChange);
+      informer.on("delete", onChange);
+      informer.on("error", (error) => {
+        console.error(`informer ${mine}: ${error?.message ?? error}`);
+        // client-node's documented pattern: restart after an error.
+        setTimeout(() => !controller.signal.aborted && informer.start().catch(() => {}), 1000);
+      });
+      await informer.start();
+      controller.signal.addEventListener("abort", () => informer.stop());
+    }
+  }
+}

@@ -1,0 +1,165 @@
+// A tiny node:http API server whose LIST and WATCH answers each test scripts,
+// for behaviours the faithful fake server must not have: endless lines,
+// trickles, silence, HTML, redirects. Test-only, loopback-only.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { type ClusterOptions, type EndpointSnapshot, type ResolverError, watchEndpoints } from "@kgr/resolver";
+
+/** One request the hostile server received. */
+export interface Seen {
+  kind: "list" | "watch" | "other";
+  /** Path and query. */
+  url: string;
+  at: number;
+  /** The Authorization header, when one was sent. */
+  authorization?: string;
+}
+
+/** Answers one request; `index` counts requests of the same kind, from 0. */
+export type Handler = (req: IncomingMessage, res: ServerResponse, index: number) => void;
+
+/** A LIST answer with one slice of one pod, at resourceVersion 10. */
+export const LIST_BODY = JSON.stringify({
+  kind: "EndpointSliceList",
+  apiVersion: "discovery.k8s.io/v1",
+  metadata: { resourceVersion: "10" },
+  items: [{
+    metadata: {
+      name: "echo-a",
+      namespace: "prod",
+      resourceVersion: "10",
+      labels: { "kubernetes.io/service-name": "echo" },
+    },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 8080, protocol: "TCP" }],
+    endpoints: [{ addresses: ["10.9.0.1"], conditions: { ready: true }, targetRef: { kind: "Pod", name: "echo-0" } }],
+  }],
+});
+
+/** A good LIST answer. */
+export const goodList: Handler = (_req, res) => {
+  res.writeHead(200, { "content-type": "application/json" });
+  res.end(LIST_BODY);
+};
+
+/** A good watch: headers, then nothing until the server closes. */
+export const quietWatch: Handler = (_req, res) => {
+  res.writeHead(200, { "content-type": "application/json" });
+  res.flushHeaders();
+};
+
+/** Starts a server on loopback; `close()` destroys every connection and timer registered with `onClose`. */
+export async function startHostileServer(handlers: { list?: Handler; watch?: Handler; other?: Handler } = {}) {
+  const seen: Seen[] = [];
+  const sockets = new Set<Socket>();
+  const cleanups = new Set<() => void>();
+  const counts = { list: 0, watch: 0, other: 0 };
+  const server = createServer((req, res) => {
+    req.resume();
+    const url = req.url ?? "/";
+    const kind = !url.includes("/endpointslices") ? "other" : /[?&]watch=true/.test(url) ? "watch" : "list";
+    const entry: Seen = { kind, url, at: Date.now() };
+    if (req.headers.authorization !== undefined) entry.authorization = req.headers.authorization;
+    seen.push(entry);
+    const handler = handlers[kind] ?? (kind === "list" ? goodList : kind === "watch" ? quietWatch : notFound);
+    handler(req, res, counts[kind]++);
+  });
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    count: (kind: Seen["kind"]) => seen.filter((entry) => entry.kind === kind).length,
+    /** Registers a cleanup (a timer to clear) run by `close()`. */
+    onClose(cleanup: () => void) {
+      cleanups.add(cleanup);
+    },
+    close(): Promise<void> {
+      for (const cleanup of cleanups) cleanup();
+      cleanups.clear();
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+    },
+  };
+}
+
+const notFound: Handler = (_req, res) => {
+  res.writeHead(404, { "content-type": "application/json" });
+  res.end('{"kind":"Status","code":404}');
+};
+
+/** Follows `kubernetes:///echo.prod:grpc` through the public API, collecting snapshots and errors. */
+export function follow(
+  cluster: ClusterOptions,
+  options: { stallTimeoutMs?: number; initialMs?: number; maxMs?: number } = {},
+) {
+  const controller = new AbortController();
+  const snapshots: EndpointSnapshot[] = [];
+  const errors: ResolverError[] = [];
+  const done = (async () => {
+    const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
+      cluster,
+      signal: controller.signal,
+      stallTimeoutMs: options.stallTimeoutMs,
+      backoff: { initialMs: options.initialMs ?? 20, maxMs: options.maxMs ?? 100 },
+      onError: (error) => errors.push(error),
+    });
+    for await (const snapshot of iterable) snapshots.push(snapshot);
+  })();
+  return {
+    snapshots,
+    errors,
+    pods: () => snapshots.at(-1)?.endpoints.map((endpoint) => endpoint.podName).join(",") ?? "(none)",
+    async stop() {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `condition()` holds, polling every 10 ms, for at most `ms`. */
+export async function eventually(condition: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/**
+ * A Deno test with its own time limit: cleanups registered with `defer` run
+ * whether the body passes, throws or times out.
+ */
+export function boundedTest(
+  name: string,
+  timeoutMs: number,
+  body: (defer: (cleanup: () => unknown) => void) => Promise<void>,
+): void {
+  Deno.test(name, async () => {
+    const cleanups: (() => unknown)[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Timed out after ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([body((cleanup) => cleanups.push(cleanup)), limit]);
+    } finally {
+      clearTimeout(timer);
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    }
+  });
+}
+
+/** Prints an observed outcome when HOSTILE_VERBOSE is set (used to write the hardening report). */
+export function observed(what: string, detail: unknown): void {
+  if (Deno.env.get("HOSTILE_VERBOSE")) console.log(`[observed] ${what}: ${detail}`);
+}

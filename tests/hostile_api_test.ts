@@ -1,0 +1,441 @@
+// Hostile API servers: each behaviour a broken, overloaded or malicious
+// server (or something pretending to be one) can show, and what the resolver
+// does about it. Every test has its own time limit.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import type { ServerResponse } from "node:http";
+import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
+import { KubeApiError } from "@kgr/resolver";
+import { decodeWatchEvents, MAX_LINE_BYTES } from "../src/watch_decoder.ts";
+import {
+  boundedTest,
+  eventually,
+  follow,
+  goodList,
+  type Handler,
+  observed,
+  quietWatch,
+  sleep,
+  startHostileServer,
+} from "./_hostile_server.ts";
+
+const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
+const messages = (errors: { message: string }[]) => errors.map((error) => error.message).join("\n");
+
+/** Writes `total` bytes of one never-ending line, respecting backpressure; stops when the client goes away. */
+function endlessLine(res: ServerResponse, total: number, sent: { bytes: number }, chunkBytes = 1 << 20) {
+  res.writeHead(200, { "content-type": "application/json" });
+  res.write('{"type":"ADDED","object":{"metadata":{"name":"');
+  const chunk = Buffer.alloc(chunkBytes, "a");
+  const pump = () => {
+    while (!res.destroyed && sent.bytes < total) {
+      sent.bytes += chunk.length;
+      if (!res.write(chunk)) return void res.once("drain", pump);
+    }
+    if (!res.destroyed) res.end();
+  };
+  res.on("error", () => {});
+  pump();
+}
+
+boundedTest(
+  "a 100 MB single line ends the watch at the 16 MiB line limit, which restarts with its endpoints kept",
+  30_000,
+  async (defer) => {
+    const sent = { bytes: 0 };
+    const server = await startHostileServer({
+      watch: (req, res, index) => index === 0 ? endlessLine(res, 100 * 1024 * 1024, sent) : quietWatch(req, res, index),
+    });
+    defer(() => server.close());
+    const rssBefore = Deno.memoryUsage().rss;
+    const watcher = follow({ server: server.url });
+    defer(() => watcher.stop());
+    await eventually(() => server.count("watch") >= 2, "the watch to restart", 20_000);
+    const rssGrowth = Deno.memoryUsage().rss - rssBefore;
+    assert.match(messages(watcher.errors), /a line exceeds 16777216 bytes; the watch restarts/);
+    assert.equal(watcher.pods(), "echo-0");
+    // The client stopped reading soon after the limit: far from 100 MB went out.
+    assert.ok(sent.bytes < 48 * 1024 * 1024, `the server wrote ${sent.bytes} bytes before the client hung up`);
+    assert.ok(rssGrowth < 160 * 1024 * 1024, `resident memory grew by ${rssGrowth} bytes`);
+    observed(
+      "100 MB line",
+      `server wrote ${sent.bytes} bytes, RSS grew ${rssGrowth} bytes; ${watcher.errors[0].message}`,
+    );
+  },
+);
+
+boundedTest("decodeWatchEvents() stops pulling a 100 MB line at the configured limit", 10_000, async () => {
+  let pulled = 0;
+  const chunk = new Uint8Array(64 * 1024).fill(0x61);
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (pulled >= 100 * 1024 * 1024) return controller.close();
+      pulled += chunk.length;
+      controller.enqueue(chunk);
+    },
+  }, { highWaterMark: 0 });
+  const limit = 1024 * 1024;
+  await assert.rejects(
+    async () => {
+      for await (const _ of decodeWatchEvents(body, { maxLineBytes: limit })) { /* none */ }
+    },
+    (error: unknown) => error instanceof KubeApiError && /exceeds 1048576 bytes/.test(error.message),
+  );
+  assert.ok(pulled <= limit + 2 * chunk.length, `pulled ${pulled} bytes`);
+  assert.equal(MAX_LINE_BYTES, 16 * 1024 * 1024);
+});
+
+/** Sends `text` one byte every `everyMs`, repeating it forever; records how many bytes went out. */
+function trickle(server: { onClose(cleanup: () => void): void }, res: ServerResponse, text: string, everyMs: number) {
+  const sent = { bytes: 0 };
+  const bytes = Buffer.from(text);
+  res.writeHead(200, { "content-type": "application/json" });
+  res.flushHeaders();
+  res.on("error", () => {});
+  const timer = setInterval(() => {
+    if (res.destroyed) return clearInterval(timer);
+    res.write(bytes.subarray(sent.bytes % bytes.length, sent.bytes % bytes.length + 1));
+    sent.bytes++;
+  }, everyMs);
+  server.onClose(() => clearInterval(timer));
+  res.on("close", () => clearInterval(timer));
+  return sent;
+}
+
+boundedTest(
+  "a watch trickling one byte at a time is progress while its events complete within the stall timeout",
+  15_000,
+  async (defer) => {
+    const bookmark = '{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"11"}}}\n';
+    const server = await startHostileServer({
+      watch: (_req, res) => void trickle(server, res, bookmark, 3),
+    });
+    defer(() => server.close());
+    // 66 bytes at one per 3 ms: an event about every 200 ms (more under load), well within 1500 ms.
+    const watcher = follow({ server: server.url }, { stallTimeoutMs: 1500 });
+    defer(() => watcher.stop());
+    await sleep(3000);
+    assert.deepEqual(messages(watcher.errors), "");
+    assert.equal(server.count("watch"), 1);
+    assert.equal(watcher.pods(), "echo-0");
+    observed("one byte at a time, complete events", `${server.count("watch")} watch, no error after 3 s`);
+  },
+);
+
+boundedTest(
+  "a watch trickling a line that never completes is cut at the stall timeout, holding only what came meanwhile",
+  15_000,
+  async (defer) => {
+    const sentPerWatch: { bytes: number }[] = [];
+    const server = await startHostileServer({
+      watch: (_req, res) =>
+        void sentPerWatch.push(trickle(server, res, '{"type":"ADDED","object":{"metadata":{"name":"aaaa', 5)),
+    });
+    defer(() => server.close());
+    const watcher = follow({ server: server.url }, { stallTimeoutMs: 400 });
+    defer(() => watcher.stop());
+    await eventually(() => server.count("watch") >= 2, "the stalled watch to restart", 5000);
+    const first = server.seen.filter((entry) => entry.kind === "watch");
+    const gap = first[1].at - first[0].at;
+    assert.match(messages(watcher.errors), /stalled: no complete answer or event for \d+ ms; retrying/);
+    assert.ok(gap >= 400 && gap < 3000, `restarted after ${gap} ms`);
+    // At one byte per 5 ms, 400 ms hold about 80 bytes: the buffered line is bounded by rate x timeout.
+    assert.ok(sentPerWatch[0].bytes < 400, `the first watch got ${sentPerWatch[0].bytes} bytes`);
+    observed(
+      "one byte at a time, line never completes",
+      `restarted after ${gap} ms, ${sentPerWatch[0].bytes} bytes held`,
+    );
+  },
+);
+
+boundedTest("a LIST that never sends headers is abandoned at the stall timeout and retried", 15_000, async (defer) => {
+  const server = await startHostileServer({
+    list: (req, res, index) => index === 0 ? undefined : goodList(req, res, index),
+  });
+  defer(() => server.close());
+  const watcher = follow({ server: server.url }, { stallTimeoutMs: 300 });
+  defer(() => watcher.stop());
+  await eventually(() => watcher.pods() === "echo-0", "endpoints after the retry", 5000);
+  const lists = server.seen.filter((entry) => entry.kind === "list");
+  assert.equal(lists.length, 2);
+  assert.ok(lists[1].at - lists[0].at >= 300);
+  assert.match(messages(watcher.errors), /stalled/);
+  observed("LIST without headers", `retried after ${lists[1].at - lists[0].at} ms; ${watcher.errors[0].message}`);
+});
+
+boundedTest(
+  "a WATCH that never sends headers is abandoned at the stall timeout and resumed without a LIST",
+  15_000,
+  async (defer) => {
+    const server = await startHostileServer({
+      watch: (req, res, index) => index === 0 ? undefined : quietWatch(req, res, index),
+    });
+    defer(() => server.close());
+    const watcher = follow({ server: server.url }, { stallTimeoutMs: 300 });
+    defer(() => watcher.stop());
+    await eventually(() => server.count("watch") >= 2, "the watch to be retried", 5000);
+    assert.equal(server.count("list"), 1);
+    assert.match(messages(watcher.errors), /stalled/);
+    assert.equal(watcher.pods(), "echo-0");
+    observed("WATCH without headers", watcher.errors[0].message);
+  },
+);
+
+const html: Handler = (_req, res) => {
+  res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+  res.end("<html><body>Please log in</body></html>");
+};
+
+boundedTest("a text/html 200 for the LIST or the WATCH is a clear error, and retried", 15_000, async (defer) => {
+  const server = await startHostileServer({
+    list: (req, res, index) => (index === 0 ? html : goodList)(req, res, index),
+    watch: (req, res, index) => (index === 0 ? html : quietWatch)(req, res, index),
+  });
+  defer(() => server.close());
+  const watcher = follow({ server: server.url });
+  defer(() => watcher.stop());
+  await eventually(() => server.count("watch") >= 2 && watcher.errors.length >= 2, "both errors and a retry", 5000);
+  assert.equal(watcher.pods(), "echo-0");
+  const [listError, watchError] = watcher.errors;
+  assert.match(listError.message, /^Cannot list endpointslices of service "echo" in namespace "prod": the server at/);
+  assert.match(
+    listError.message,
+    /answered 200 with content type "text\/html; charset=utf-8", not JSON: point the kubeconfig/,
+  );
+  assert.match(watchError.message, /^Cannot watch .* content type "text\/html; charset=utf-8", not JSON/);
+  observed("text/html 200", listError.message);
+});
+
+function failing(
+  status: number,
+  headers: Record<string, string>,
+  body = '{"kind":"Status","message":"busy"}',
+): Handler {
+  return (_req, res) => {
+    res.writeHead(status, { "content-type": "application/json", ...headers });
+    res.end(body);
+  };
+}
+
+for (
+  const [status, retryAfter, minGap, maxGap] of [
+    [500, undefined, 0, 600],
+    [500, "1", 950, 3000],
+    [429, undefined, 0, 600],
+    [429, "1", 950, 3000],
+    [503, "Wed, 21 Oct 2099 07:28:00 GMT", 0, 600],
+    [429, "3600", 0, 1500],
+  ] as const
+) {
+  const what = retryAfter === undefined ? "without Retry-After" : `with Retry-After: ${retryAfter}`;
+  boundedTest(`HTTP ${status} ${what} on the LIST is retried after ${minGap}-${maxGap} ms`, 15_000, async (defer) => {
+    const server = await startHostileServer({
+      list: (req, res, index) =>
+        (index === 0 ? failing(status, retryAfter === undefined ? {} : { "retry-after": retryAfter }) : goodList)(
+          req,
+          res,
+          index,
+        ),
+    });
+    defer(() => server.close());
+    // maxMs caps Retry-After too: an absurd one (3600 s) cannot park the resolver for an hour.
+    const watcher = follow({ server: server.url }, { initialMs: 20, maxMs: 1200 });
+    defer(() => watcher.stop());
+    await eventually(() => watcher.pods() === "echo-0", "endpoints after the retry", 5000);
+    const lists = server.seen.filter((entry) => entry.kind === "list");
+    const gap = lists[1].at - lists[0].at;
+    assert.ok(gap >= minGap && gap <= maxGap, `retried after ${gap} ms`);
+    const error = watcher.errors[0] as KubeApiError;
+    assert.equal(error.status, status);
+    assert.match(error.message, new RegExp(`answered ${status}: retrying with backoff \\(server said: "busy"\\)`));
+    if (retryAfter === "1") assert.equal(error.retryAfterSeconds, 1);
+    observed(`HTTP ${status} ${what}`, `retried after ${gap} ms`);
+  });
+}
+
+boundedTest("HTTP 429 on the WATCH is retried after Retry-After without a new LIST", 15_000, async (defer) => {
+  const server = await startHostileServer({
+    watch: (req, res, index) => (index === 0 ? failing(429, { "retry-after": "1" }) : quietWatch)(req, res, index),
+  });
+  defer(() => server.close());
+  const watcher = follow({ server: server.url }, { initialMs: 20, maxMs: 2000 });
+  defer(() => watcher.stop());
+  await eventually(() => server.count("watch") >= 2, "the watch to be retried", 5000);
+  const watches = server.seen.filter((entry) => entry.kind === "watch");
+  assert.ok(watches[1].at - watches[0].at >= 950);
+  assert.equal(server.count("list"), 1);
+  assert.match(watches[1].url, /resourceVersion=10/);
+});
+
+boundedTest("an error body that never ends is not buffered without bound", 15_000, async (defer) => {
+  const sent = { bytes: 0 };
+  const server = await startHostileServer({
+    list: (req, res, index) => {
+      if (index > 0) return goodList(req, res, index);
+      res.writeHead(500, { "content-type": "application/json" });
+      const chunk = Buffer.alloc(64 * 1024, "x");
+      const pump = () => {
+        while (!res.destroyed && sent.bytes < 512 * 1024 * 1024) {
+          sent.bytes += chunk.length;
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+      };
+      res.on("error", () => {});
+      pump();
+    },
+  });
+  defer(() => server.close());
+  const watcher = follow({ server: server.url });
+  defer(() => watcher.stop());
+  await eventually(() => watcher.pods() === "echo-0", "endpoints after the retry", 10_000);
+  assert.ok(sent.bytes < 32 * 1024 * 1024, `the server wrote ${sent.bytes} bytes`);
+  assert.equal((watcher.errors[0] as KubeApiError).status, 500);
+  observed("endless 500 body", `server wrote ${sent.bytes} bytes before the client hung up`);
+});
+
+boundedTest("a LIST body larger than any real one is an error, not an out-of-memory crash", 30_000, async (defer) => {
+  const sent = { bytes: 0 };
+  const server = await startHostileServer({
+    list: (req, res, index) => {
+      if (index > 0) return goodList(req, res, index);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"items":[],"metadata":{"resourceVersion":"');
+      const chunk = Buffer.alloc(1 << 20, "1");
+      const pump = () => {
+        while (!res.destroyed && sent.bytes < 1024 * 1024 * 1024) {
+          sent.bytes += chunk.length;
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+      };
+      res.on("error", () => {});
+      pump();
+    },
+  });
+  defer(() => server.close());
+  const watcher = follow({ server: server.url });
+  defer(() => watcher.stop());
+  await eventually(() => watcher.pods() === "echo-0", "endpoints after the retry", 25_000);
+  assert.match(watcher.errors[0].message, /exceeds 134217728 bytes; retrying/);
+  assert.ok(sent.bytes < 200 * 1024 * 1024, `the server wrote ${sent.bytes} bytes`);
+  observed("1 GiB LIST body", `server wrote ${sent.bytes} bytes; ${watcher.errors[0].message}`);
+});
+
+/** The most requests a backoff of `initialMs` doubling to `maxMs` (delays >= d, d capped at maxMs/2) allows in `ms`. */
+function mostRequests(ms: number, initialMs: number, maxMs: number): number {
+  let requests = 1;
+  for (let spent = 0, failures = 0; requests < 10_000; failures++) {
+    spent += Math.min(maxMs / 2, initialMs * 2 ** failures);
+    if (spent > ms) break;
+    requests++;
+  }
+  return requests;
+}
+
+boundedTest("a 200 WATCH that closes at once cannot make the watch spin", 15_000, async (defer) => {
+  const server = await startHostileServer({
+    watch: (_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end();
+    },
+  });
+  defer(() => server.close());
+  const watcher = follow({ server: server.url }, { initialMs: 50, maxMs: 400 });
+  defer(() => watcher.stop());
+  await sleep(3000);
+  const watches = server.count("watch");
+  const bound = mostRequests(3000, 50, 400);
+  assert.ok(watches >= 4 && watches <= bound, `${watches} watches in 3 s (bound ${bound})`);
+  assert.equal(server.count("list"), 1);
+  assert.equal(watcher.pods(), "echo-0");
+  observed(
+    "200 WATCH closing at once",
+    `${watches} watches in 3 s with backoff 50-400 ms (bound ${bound}); ` +
+      `default backoff (1 s doubling to 30 s) allows ${mostRequests(60_000, 1000, 30_000)} per minute`,
+  );
+});
+
+boundedTest("a 200 LIST that closes at once is an error and backs off", 15_000, async (defer) => {
+  const server = await startHostileServer({
+    list: (_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end();
+    },
+  });
+  defer(() => server.close());
+  const watcher = follow({ server: server.url }, { initialMs: 50, maxMs: 400 });
+  defer(() => watcher.stop());
+  await sleep(3000);
+  const lists = server.count("list");
+  const bound = mostRequests(3000, 50, 400);
+  assert.ok(lists >= 4 && lists <= bound, `${lists} lists in 3 s (bound ${bound})`);
+  assert.equal(server.count("watch"), 0);
+  assert.match(watcher.errors[0].message, /the response from http:\/\/127\.0\.0\.1:\d+ is not valid JSON/);
+  observed("200 LIST closing at once", `${lists} lists in 3 s (bound ${bound}); ${watcher.errors[0].message}`);
+});
+
+boundedTest(
+  "a redirect to another host is not followed, so the bearer token never reaches it",
+  15_000,
+  async (defer) => {
+    const elsewhere = await startHostileServer();
+    defer(() => elsewhere.close());
+    for (const status of [301, 302, 303, 307, 308]) {
+      const redirect: Handler = (req, res) => {
+        res.writeHead(status, { location: `${elsewhere.url}${req.url}`, "content-type": "text/plain" });
+        res.end("moved");
+      };
+      const server = await startHostileServer({ list: redirect });
+      const watcher = follow({ server: server.url, token: "canary-redirect-token" });
+      try {
+        await eventually(() => watcher.errors.length > 0, `the ${status} error`);
+        assert.match(
+          watcher.errors[0].message,
+          new RegExp(`redirected \\(${status}\\) to "http://127\\.0\\.0\\.1:\\d+/apis/.*", which is not followed`),
+        );
+        assert.equal(server.seen[0].authorization, "Bearer canary-redirect-token");
+        if (status === 307) observed("redirect to another host", watcher.errors[0].message);
+      } finally {
+        await watcher.stop();
+        await server.close();
+      }
+    }
+    // Also for a watch that is redirected after a good LIST.
+    const server = await startHostileServer({
+      watch: (req, res) => {
+        res.writeHead(307, { location: `${elsewhere.url}${req.url}` });
+        res.end();
+      },
+    });
+    defer(() => server.close());
+    const watcher = follow({ server: server.url, token: "canary-redirect-token" });
+    defer(() => watcher.stop());
+    await eventually(() => watcher.errors.length > 0, "the watch redirect error");
+    assert.match(watcher.errors[0].message, /^Cannot watch .* redirected \(307\)/);
+    assert.deepEqual(elsewhere.seen, []);
+  },
+);
+
+boundedTest("a certificate for another name fails with a TLS error naming the CA in use", 15_000, async (defer) => {
+  // The server certificate names 127.0.0.1, ::1 and localhost; the server listens on 127.0.0.2.
+  const api = await startFakeApiServer({
+    hostname: "127.0.0.2",
+    tls: { cert: await fixture("server.pem"), key: await fixture("server-key.pem") },
+  });
+  defer(() => api.close());
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.9.0.1", pod: "echo-0" }],
+  }));
+  const watcher = follow({ kubeconfig: api.kubeconfig({ ca: await fixture("ca.pem") }) });
+  defer(() => watcher.stop());
+  await eventually(() => watcher.errors.length > 0, "the TLS error");
+  assert.match(
+    watcher.errors[0].message,
+    /^Cannot list .*: TLS verification of https:\/\/127\.0\.0\.2:\d+ failed with certificate-authority-data of cluster "fake-api-server" \(.*certificate not valid for name "127\.0\.0\.2".*\); check certificate-authority and tls-server-name/,
+  );
+  assert.equal(watcher.snapshots.length, 0);
+  assert.equal(api.requests.length, 0);
+  observed("certificate for another name", watcher.errors[0].message);
+});

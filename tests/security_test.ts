@@ -1,0 +1,392 @@
+// Security properties: TLS verification is never turned off by accident;
+// tokens and client keys never show in errors, traces or inspect output;
+// exec plugins get exactly the documented environment; nothing is written
+// to disk.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { inspect } from "node:util";
+import fc from "fast-check";
+import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
+import {
+  type ClusterOptions,
+  ConfigError,
+  type KubeconfigObject,
+  type ResolverError,
+  watchEndpoints,
+} from "@kgr/resolver";
+import { resolveClusterAccess } from "../src/cluster_access.ts";
+import { execCredentials } from "../src/credentials.ts";
+import { runExecPlugin } from "../src/runtime/exec_plugin.ts";
+import { setTraceSink } from "../src/trace.ts";
+import { boundedTest, eventually } from "./_hostile_server.ts";
+
+const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
+const CANARY = "kgr-canary-7d41f09a";
+
+// --- TLS verification ------------------------------------------------------
+
+function kubeconfigWith(cluster: Record<string, unknown>): KubeconfigObject {
+  return {
+    "current-context": "c",
+    clusters: [{ name: "c", cluster: { server: "https://127.0.0.1:6443", ...cluster } }],
+    users: [{ name: "u", user: { token: "t" } }],
+    contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+  };
+}
+
+Deno.test("TLS verification is skipped only when the kubeconfig says insecure-skip-tls-verify: true", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(
+        fc.constantFrom<unknown>("true", "True", "yes", 1, "1", "on", null, false, "false", [true], { value: true }),
+        fc.jsonValue(),
+      ),
+      fc.boolean(),
+      async (value, present) => {
+        const cluster = present ? { "insecure-skip-tls-verify": value } : {};
+        let insecure: boolean | undefined;
+        try {
+          insecure = (await resolveClusterAccess({ kubeconfig: kubeconfigWith(cluster) })).tls.insecureSkipVerify;
+        } catch (error) {
+          assert.ok(error instanceof ConfigError, String(error));
+          return;
+        }
+        assert.equal(insecure === true, present && value === true);
+      },
+    ),
+    { numRuns: 300 },
+  );
+  const explicit = await resolveClusterAccess({ kubeconfig: kubeconfigWith({ "insecure-skip-tls-verify": true }) });
+  assert.equal(explicit.tls.insecureSkipVerify, true);
+  const overridden = await resolveClusterAccess({
+    kubeconfig: kubeconfigWith({ "insecure-skip-tls-verify": true }),
+    insecureSkipTlsVerify: false,
+  });
+  assert.notEqual(overridden.tls.insecureSkipVerify, true);
+});
+
+Deno.test("no source file turns TLS verification off by itself", async () => {
+  const files = await sourceFiles(new URL("../src/", import.meta.url));
+  for (const [path, text] of files) {
+    assert.doesNotMatch(text, /NODE_TLS_REJECT_UNAUTHORIZED/, path);
+    assert.doesNotMatch(text, /rejectUnauthorized:\s*false/, path);
+    assert.doesNotMatch(text, /unsafelyIgnoreCertificateErrors|checkServerIdentity/, path);
+    for (const match of text.matchAll(/rejectUnauthorized:\s*([^,}]+)/g)) {
+      assert.equal(match[1].trim(), "!tls.insecureSkipVerify", path);
+    }
+  }
+});
+
+boundedTest(
+  "a TLS server is refused without a CA for it, even with insecure-skip-tls-verify on Deno",
+  15_000,
+  async (defer) => {
+    const api = await startTlsApi();
+    defer(() => api.close());
+    for (const cluster of [{}, { "insecure-skip-tls-verify": true }]) {
+      const kubeconfig = api.kubeconfig() as KubeconfigObject;
+      Object.assign(kubeconfig.clusters![0].cluster, cluster);
+      const run = follow({ kubeconfig });
+      try {
+        await eventually(() => run.errors.length > 0, "the TLS error");
+        // Deno.createHttpClient cannot skip verification (documented): the system trust store still applies.
+        assert.match(run.errors[0].message, /TLS verification of https:\/\/127\.0\.0\.1:\d+ failed/);
+      } finally {
+        await run.stop();
+      }
+    }
+    assert.equal(api.requests.length, 0);
+  },
+);
+
+// --- Secrets never shown ------------------------------------------------------
+
+async function startTlsApi(token?: string): Promise<FakeApiServer> {
+  const api = await startFakeApiServer({
+    token,
+    tls: { cert: await fixture("server.pem"), key: await fixture("server-key.pem") },
+  });
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.9.0.1", pod: "echo-0" }],
+  }));
+  return api;
+}
+
+function follow(cluster: ClusterOptions) {
+  const controller = new AbortController();
+  const errors: ResolverError[] = [];
+  const snapshots: unknown[] = [];
+  const done = (async () => {
+    try {
+      const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
+        cluster,
+        signal: controller.signal,
+        stallTimeoutMs: 2000,
+        backoff: { initialMs: 10, maxMs: 50 },
+        onError: (error) => errors.push(error),
+      });
+      for await (const snapshot of iterable) snapshots.push(snapshot);
+    } catch (error) {
+      errors.push(error as ResolverError);
+    }
+  })();
+  return {
+    errors,
+    snapshots,
+    async stop() {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+/** Every way a caller or a logger could render a value: text, inspect (Deno and Node, everything shown), JSON, the cause chain. */
+function renderings(value: unknown): string[] {
+  const out: string[] = [];
+  const options = { depth: 20, showHidden: true, getters: true } as const;
+  for (let item = value, depth = 0; item !== undefined && item !== null && depth < 10; depth++) {
+    out.push(String(item), Deno.inspect(item, options), inspect(item, options));
+    try {
+      out.push(JSON.stringify(item) ?? "");
+    } catch { /* cyclic */ }
+    if (item instanceof Error) out.push(item.message, item.stack ?? "");
+    item = (item as { cause?: unknown }).cause;
+  }
+  return out;
+}
+
+function assertNoSecret(texts: string[], secrets: string[], what: string): void {
+  for (const text of texts) {
+    for (const secret of secrets) {
+      assert.ok(!text.includes(secret), `${what} shows a secret (${secret.slice(0, 12)}...): ${text.slice(0, 400)}`);
+    }
+  }
+}
+
+boundedTest(
+  "tokens, passwords and client keys never show in errors, traces, console or inspect output",
+  30_000,
+  async (defer) => {
+    const key = await fixture("client-key.pem");
+    const cert = await fixture("client.pem");
+    // Distinctive pieces of the key, as PEM and as the base64 a kubeconfig holds.
+    const keyLine = key.split("\n")[5];
+    const keyData = btoa(key);
+    const secrets = [CANARY, keyLine, keyData.slice(100, 160), btoa(`admin:${CANARY}`)];
+
+    const traces: string[] = [];
+    setTraceSink((text) => traces.push(text));
+    defer(() => setTraceSink(undefined));
+    const printed: string[] = [];
+    const originals = {
+      log: console.log,
+      error: console.error,
+      warn: console.warn,
+      info: console.info,
+      debug: console.debug,
+    };
+    for (const name of Object.keys(originals) as (keyof typeof originals)[]) {
+      console[name] = (...args: unknown[]) => void printed.push(args.map((arg) => inspect(arg)).join(" "));
+    }
+    defer(() => Object.assign(console, originals));
+    const emitWarning = process.emitWarning;
+    process.emitWarning = ((warning: unknown) => void printed.push(String(warning))) as typeof process.emitWarning;
+    defer(() => process.emitWarning = emitWarning);
+
+    const folder = await mkdtemp(join(tmpdir(), "kgr-security-"));
+    defer(() => rm(folder, { recursive: true, force: true }));
+    const tokenFile = join(folder, "token");
+    await writeFile(tokenFile, `${CANARY}\n`);
+
+    const api = await startTlsApi("the-right-token");
+    defer(() => api.close());
+    const ca = await fixture("ca.pem");
+    const otherCa = await fixture("other-ca.pem");
+    const base = api.kubeconfig({ ca }) as Record<string, unknown> & { users: { user: Record<string, unknown> }[] };
+    const withUser = (user: Record<string, unknown>, cluster: Record<string, unknown> = {}): KubeconfigObject => {
+      const config = structuredClone(base) as typeof base & { clusters: { cluster: Record<string, unknown> }[] };
+      config.users[0].user = user;
+      Object.assign(config.clusters[0].cluster, cluster);
+      return config as KubeconfigObject;
+    };
+    const clientCert = { "client-certificate-data": btoa(cert), "client-key-data": keyData };
+    const failingPlugin = {
+      apiVersion: "client.authentication.k8s.io/v1",
+      command: process.execPath === Deno.execPath() ? "node" : process.execPath,
+      args: [
+        "-e",
+        `process.stdout.write(JSON.stringify({token: ${
+          JSON.stringify(CANARY)
+        }})); console.error("login expired"); process.exit(3)`,
+        CANARY,
+      ],
+      interactiveMode: "Never",
+    };
+    const scenarios: ClusterOptions[] = [
+      { kubeconfig: withUser({ token: CANARY, ...clientCert }) }, // 401 over TLS with a client key
+      { kubeconfig: withUser({ tokenFile, ...clientCert }, { "certificate-authority-data": btoa(otherCa) }) }, // TLS failure
+      { kubeconfig: withUser({ username: "admin", password: CANARY }) }, // basic auth, 401
+      { kubeconfig: withUser({ exec: failingPlugin }) }, // exec plugin fails after printing the token
+      { kubeconfig: withUser({ token: `${CANARY}\nx-injected: 1` }) }, // a token that is not a valid header value
+      { server: api.url, token: CANARY, ca, cert, key }, // options instead of a kubeconfig
+    ];
+    const outputs: string[] = [];
+    for (const cluster of scenarios) {
+      const run = follow(cluster);
+      try {
+        await eventually(
+          () => run.errors.length >= 2 || run.errors.some((error) => error instanceof ConfigError),
+          "errors",
+        );
+      } finally {
+        await run.stop();
+      }
+      for (const error of run.errors) outputs.push(...renderings(error));
+      for (const snapshot of run.snapshots) outputs.push(...renderings(snapshot));
+    }
+    for (const cluster of scenarios.slice(0, 3).concat(scenarios.slice(5))) {
+      const access = await resolveClusterAccess(cluster);
+      outputs.push(...renderings(access), ...renderings(access.tls), ...renderings(access.credentials));
+      outputs.push(...renderings({ ...access.tls }), ...renderings(Object.entries(access)));
+    }
+    const proxied = withUser({ token: CANARY }, { "proxy-url": `http://user:${CANARY}@127.0.0.1:3128` });
+    await resolveClusterAccess({ kubeconfig: proxied });
+    // YAML the parser warns about (a collection as a key, an unknown directive), with the secret in it.
+    const yamlFile = join(folder, "config");
+    await writeFile(
+      yamlFile,
+      `%SECRET ${CANARY}\n---\n? [${CANARY}]\n: 1\nusers: [{name: u, user: {token: ${CANARY}}}]\n`,
+    );
+    await resolveClusterAccess({ kubeconfig: yamlFile }).catch((error) => outputs.push(...renderings(error)));
+    outputs.push(...renderings(api.requests));
+
+    assert.ok(traces.length > 0 && outputs.length > 0);
+    assertNoSecret(outputs, secrets, "an error or returned object");
+    assertNoSecret(traces, secrets, "the trace");
+    assertNoSecret(printed, secrets, "the console");
+    // The scenarios did run into what they were meant to.
+    const all = outputs.join("\n");
+    assert.match(all, /rejected the credentials/);
+    assert.match(all, /TLS verification of .* failed/);
+    assert.match(all, /make an invalid Authorization header/);
+    assert.match(all, /it failed \(exit status 3\); it said: login expired/);
+    assert.match(traces.join("\n"), /proxy-url http:\/\/127\.0\.0\.1:3128\/ \(its user name and password not shown\)/);
+  },
+);
+
+// --- Exec plugins: the documented environment ---------------------------------
+
+Deno.test("an exec plugin gets the process environment, its own env and KUBERNETES_EXEC_INFO, nothing else", async () => {
+  const script = "process.stdout.write(JSON.stringify({apiVersion: 'client.authentication.k8s.io/v1', " +
+    "kind: 'ExecCredential', status: {token: Buffer.from(JSON.stringify(process.env)).toString('base64')}}))";
+  const credentials = execCredentials({
+    apiVersion: "client.authentication.k8s.io/v1",
+    command: "node",
+    args: ["-e", script],
+    env: [{ name: "KGR_PLUGIN_VAR", value: "from-kubeconfig" }],
+  }, { run: runExecPlugin, timeoutMs: 20_000 });
+  const header = await credentials.authorization();
+  const seen = JSON.parse(atob(header!.slice("Bearer ".length))) as Record<string, string>;
+  const parent = process.env as Record<string, string>;
+  const added = ["KGR_PLUGIN_VAR", "KUBERNETES_EXEC_INFO"];
+  assert.deepEqual(
+    Object.keys(seen).filter((name) => !(name in parent) && !added.includes(name)),
+    [],
+    "variables the plugin got that nobody documented",
+  );
+  assert.deepEqual(Object.keys(parent).filter((name) => !(name in seen)), [], "variables the plugin lost");
+  for (const name of Object.keys(parent)) if (!added.includes(name)) assert.equal(seen[name], parent[name], name);
+  assert.equal(seen.KGR_PLUGIN_VAR, "from-kubeconfig");
+  assert.deepEqual(JSON.parse(seen.KUBERNETES_EXEC_INFO), {
+    apiVersion: "client.authentication.k8s.io/v1",
+    kind: "ExecCredential",
+    spec: { interactive: false },
+  });
+});
+
+// --- Nothing written to disk ----------------------------------------------------
+
+async function sourceFiles(folder: URL): Promise<[string, string][]> {
+  const out: [string, string][] = [];
+  for (const entry of await readdir(folder, { withFileTypes: true })) {
+    const url = new URL(entry.name + (entry.isDirectory() ? "/" : ""), folder);
+    if (entry.isDirectory()) out.push(...await sourceFiles(url));
+    else if (entry.name.endsWith(".ts")) out.push([url.pathname, await readFile(url, "utf8")]);
+  }
+  return out;
+}
+
+Deno.test("no source file outside the test server calls a file-writing API", async () => {
+  const writing =
+    /\b(writeFile|appendFile|createWriteStream|mkdir|mkdtemp|rename|unlink|rmdir|copyFile|symlink|truncate|writeTextFile|Bun\.write)\b|\bopen(Sync)?\([^)]*["'][wa+]/;
+  for (const [path, text] of await sourceFiles(new URL("../src/", import.meta.url))) {
+    const code = text.split("\n").filter((line) => !/^\s*(\*|\/\/|\/\*\*)/.test(line)).join("\n");
+    assert.doesNotMatch(code, writing, path);
+  }
+});
+
+boundedTest(
+  "a full watch with a kubeconfig, a token file, a 401 and a re-read runs with file writes denied",
+  60_000,
+  async (defer) => {
+    const api = await startTlsApi("first");
+    defer(() => api.close());
+    const folder = await mkdtemp(join(tmpdir(), "kgr-nowrite-"));
+    defer(() => rm(folder, { recursive: true, force: true }));
+    const tokenFile = join(folder, "token");
+    await writeFile(tokenFile, "first\n");
+    const kubeconfig = api.kubeconfig({ ca: await fixture("ca.pem"), namespace: "prod" }) as {
+      users: { user: Record<string, unknown> }[];
+    };
+    kubeconfig.users[0].user = { tokenFile };
+    const kubeconfigFile = join(folder, "config");
+    await writeFile(kubeconfigFile, JSON.stringify(kubeconfig));
+    const before = (await readdir(folder)).sort();
+
+    // The child runs with Deno's permission system denying every write; it
+    // first proves that a write does fail, then watches, then rotates the token.
+    const child = spawn(Deno.execPath(), [
+      "run",
+      "--no-prompt",
+      "--allow-read",
+      "--allow-env",
+      "--allow-sys",
+      "--allow-net=127.0.0.1",
+      new URL("./no_write_child.ts", import.meta.url).pathname,
+      kubeconfigFile,
+    ], { cwd: new URL("..", import.meta.url).pathname, stdio: ["ignore", "pipe", "pipe"] });
+    defer(() => void child.kill("SIGKILL"));
+    let output = "";
+    child.stdout.on("data", (data) => {
+      output += data;
+      if (output.includes("watching") && !output.includes("rotated")) {
+        // Rotate the token; the child gets a 401, re-reads the file (written by us, the parent) and sees a new pod.
+        output += "rotated\n";
+        api.setToken("second");
+        void writeFile(tokenFile, "second\n").then(() => {
+          api.dropWatches();
+          api.applySlice(endpointSlice({
+            namespace: "prod",
+            service: "echo",
+            port: { name: "grpc", port: 8080 },
+            endpoints: [{ ip: "10.9.0.1", pod: "echo-0" }, { ip: "10.9.0.2", pod: "echo-1" }],
+          }));
+        });
+      }
+    });
+    let errors = "";
+    child.stderr.on("data", (data) => errors += data);
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(code, 0, `child failed: ${output}\n${errors}`);
+    assert.match(output, /write denied: NotCapable/);
+    assert.match(output, /done after a 401 and a re-read/);
+    assert.deepEqual((await readdir(folder)).sort(), before);
+  },
+);
