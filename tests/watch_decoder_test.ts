@@ -79,3 +79,14 @@ Deno.test("decodeWatchEvents() cancels the body when the consumer stops early", 
   for await (const _event of decodeWatchEvents(stream)) break;
   assert.equal(cancelled, true);
 });
+
+Deno.test("decodeWatchEvents() keeps 2-, 3- and 4-byte characters cut at any chunk boundary", async () => {
+  const event = { type: "ADDED", object: { metadata: { name: "ñ-€-𝄞-x" }, addressType: "IPv4" } };
+  const bytes = new TextEncoder().encode(JSON.stringify(event) + "\n");
+  for (let cut = 1; cut < bytes.length; cut++) {
+    for (let second = cut + 1; second < Math.min(bytes.length, cut + 5); second++) {
+      const chunks = [bytes.subarray(0, cut), bytes.subarray(cut, second), bytes.subarray(second)];
+      assert.deepEqual(await collect(streamOf(chunks)), [event], `cuts at ${cut} and ${second}`);
+    }
+  }
+});
