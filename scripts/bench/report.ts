@@ -284,7 +284,8 @@ export function renderSvg(results: BenchResults): string {
     }
     for (const q of [0, 0.5, 0.9, 0.99, 1]) {
       parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(q)}" y2="${y(q)}" stroke="#eee"/>`);
-      parts.push(`<text x="${left - 6}" y="${y(q) + 4}" text-anchor="end">p${Math.round(q * 100)}</text>`);
+      // p100 sits right above p99: a line, no label.
+      if (q < 1) parts.push(`<text x="${left - 6}" y="${y(q) + 4}" text-anchor="end">p${Math.round(q * 100)}</text>`);
     }
     parts.push(
       `<text x="${(left + width - right) / 2}" y="${y0 + panelHeight + 32}" text-anchor="middle">ms (log scale)</text>`,
