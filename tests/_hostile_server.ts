@@ -3,7 +3,6 @@
 // trickles, silence, HTML, redirects. Test-only, loopback-only.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { type ClusterOptions, type EndpointSnapshot, type ResolverError, watchEndpoints } from "@kgr/resolver";
 
 /** One request the hostile server received. */
 export interface Seen {
@@ -94,46 +93,6 @@ const notFound: Handler = (_req, res) => {
   res.writeHead(404, { "content-type": "application/json" });
   res.end('{"kind":"Status","code":404}');
 };
-
-/** Follows `kubernetes:///echo.prod:grpc` through the public API, collecting snapshots and errors. */
-export function follow(
-  cluster: ClusterOptions,
-  options: { stallTimeoutMs?: number; initialMs?: number; maxMs?: number } = {},
-) {
-  const controller = new AbortController();
-  const snapshots: EndpointSnapshot[] = [];
-  const errors: ResolverError[] = [];
-  const done = (async () => {
-    const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
-      cluster,
-      signal: controller.signal,
-      stallTimeoutMs: options.stallTimeoutMs,
-      backoff: { initialMs: options.initialMs ?? 20, maxMs: options.maxMs ?? 100 },
-      onError: (error) => errors.push(error),
-    });
-    for await (const snapshot of iterable) snapshots.push(snapshot);
-  })();
-  return {
-    snapshots,
-    errors,
-    pods: () => snapshots.at(-1)?.endpoints.map((endpoint) => endpoint.podName).join(",") ?? "(none)",
-    async stop() {
-      controller.abort();
-      await done;
-    },
-  };
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits until `condition()` holds, polling every 10 ms, for at most `ms`. */
-export async function eventually(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /**
  * A Deno test with its own time limit: cleanups registered with `defer` run

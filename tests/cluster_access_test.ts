@@ -3,6 +3,7 @@ import { inspect } from "node:util";
 import { stringify } from "yaml";
 import { type Environment, resolveClusterAccess } from "../src/cluster_access.ts";
 import { ConfigError } from "../src/errors.ts";
+import { rejectsConfig } from "./_assert_config_error.ts";
 import { readTextFile } from "../src/runtime/files.ts";
 import { setTraceSink } from "../src/trace.ts";
 
@@ -52,24 +53,6 @@ function kubeconfigText(
       },
     }],
   });
-}
-
-async function rejectsConfig(
-  promise: Promise<unknown>,
-  message: RegExp,
-): Promise<ConfigError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(
-    caught instanceof ConfigError,
-    `expected a ConfigError, got ${caught}`,
-  );
-  assert.match(caught.message, message);
-  return caught;
 }
 
 Deno.test("resolveClusterAccess() uses the in-cluster service account from an injected folder", async () => {

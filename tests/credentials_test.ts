@@ -10,7 +10,7 @@ import {
   staticTokenCredentials,
   tokenFileCredentials,
 } from "../src/credentials.ts";
-import { ConfigError } from "../src/errors.ts";
+import { rejectsConfig } from "./_assert_config_error.ts";
 import { runExecPlugin } from "../src/runtime/exec_plugin.ts";
 import { readTextFile } from "../src/runtime/files.ts";
 
@@ -25,24 +25,6 @@ function clock(start: number) {
       now += ms;
     },
   };
-}
-
-async function rejectsConfig(
-  promise: Promise<unknown>,
-  message: RegExp,
-): Promise<ConfigError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(
-    caught instanceof ConfigError,
-    `expected a ConfigError, got ${caught}`,
-  );
-  assert.match(caught.message, message);
-  return caught;
 }
 
 /** Writes an executable `#!/bin/sh` plugin into `dir` and returns its path. */

@@ -7,17 +7,8 @@ import type { ServerResponse } from "node:http";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { KubeApiError } from "@kgr/resolver";
 import { decodeWatchEvents, MAX_LINE_BYTES } from "../src/watch_decoder.ts";
-import {
-  boundedTest,
-  eventually,
-  follow,
-  goodList,
-  type Handler,
-  observed,
-  quietWatch,
-  sleep,
-  startHostileServer,
-} from "./_hostile_server.ts";
+import { boundedTest, goodList, type Handler, observed, quietWatch, startHostileServer } from "./_hostile_server.ts";
+import { eventually, follow, sleep } from "./_watch_helpers.ts";
 
 const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 const messages = (errors: { message: string }[]) => errors.map((error) => error.message).join("\n");

@@ -22,7 +22,8 @@ import { resolveClusterAccess } from "../src/cluster_access.ts";
 import { execCredentials } from "../src/credentials.ts";
 import { runExecPlugin } from "../src/runtime/exec_plugin.ts";
 import { setTraceSink } from "../src/trace.ts";
-import { boundedTest, eventually } from "./_hostile_server.ts";
+import { boundedTest } from "./_hostile_server.ts";
+import { eventually } from "./_watch_helpers.ts";
 
 const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 const CANARY = "kgr-canary-7d41f09a";

@@ -5,10 +5,10 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
-import { type ClusterOptions, type EndpointSnapshot, type ResolverError, watchEndpoints } from "@kgr/resolver";
+import { watchEndpoints } from "@kgr/resolver";
+import { eventually, follow, sleep } from "./_watch_helpers.ts";
 
 const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function apply(api: FakeApiServer, pods: string[], name = "echo-a") {
   api.applySlice(endpointSlice({
@@ -18,40 +18,6 @@ function apply(api: FakeApiServer, pods: string[], name = "echo-a") {
     port: { name: "grpc", port: 8080 },
     endpoints: pods.map((pod, i) => ({ ip: `10.2.${name === "echo-a" ? 1 : 2}.${i + 1}`, pod })),
   }));
-}
-
-/** Collects snapshots of one watchEndpoints() call until stopped. */
-function follow(cluster: ClusterOptions, options: { stallTimeoutMs?: number; target?: string } = {}) {
-  const controller = new AbortController();
-  const snapshots: EndpointSnapshot[] = [];
-  const errors: ResolverError[] = [];
-  const done = (async () => {
-    const iterable = watchEndpoints(options.target ?? "kubernetes:///echo.prod:grpc", {
-      cluster,
-      signal: controller.signal,
-      stallTimeoutMs: options.stallTimeoutMs,
-      backoff: { initialMs: 20, maxMs: 100 },
-      onError: (error) => errors.push(error),
-    });
-    for await (const snapshot of iterable) snapshots.push(snapshot);
-  })();
-  return {
-    snapshots,
-    errors,
-    pods: () => snapshots.at(-1)?.endpoints.map((endpoint) => endpoint.podName).join(",") ?? "(none)",
-    async stop() {
-      controller.abort();
-      await done;
-    },
-  };
-}
-
-async function eventually(condition: () => boolean, what: string, ms = 5000) {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 const count = (api: FakeApiServer, kind: "list" | "watch") =>
