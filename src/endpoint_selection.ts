@@ -65,55 +65,60 @@ export function selectEndpoints(
   port?: number | string,
   options: SelectOptions = {},
 ): ResolvedEndpoint[] {
-  // Each slice's entries are computed once per slice object and port (the reflector
-  // replaces a slice's object when it changes), sorted by pod key; concatenated, they
-  // form sorted runs that the stable sort merges cheaply, with equal keys adjacent.
-  const portKey = typeof port === "number" ? `#${port}` : port ?? "";
-  const entries: SliceEntry[] = [];
-  const lists: SliceEntry[][] = [];
-  let sorted = true;
+  const memo = options.memo ?? createSelectionMemo();
+  const call = ++memo.call;
+  // Entries are computed once per slice object (the reflector replaces a slice's
+  // object when it changes) and kept merged in key order across calls, so that an
+  // update costs one pass over the set plus the changed slices' own work.
+  const added: SliceRecord[] = [];
   for (const slice of slices) {
-    const own = sliceEntries(slice, port, portKey);
-    if (own.length === 0) continue;
-    lists.push(own);
-    if (entries.length > 0 && byKey(entries[entries.length - 1], own[0]) > 0) sorted = false;
-    for (const entry of own) entries.push(entry);
+    const known = memo.records.get(slice);
+    if (known) {
+      known.seen = call;
+      continue;
+    }
+    const record: SliceRecord = { entries: [], seen: call };
+    record.entries = computeSliceEntries(slice, port, record);
+    memo.records.set(slice, record);
+    countIds(memo, record, 1);
+    added.push(record);
   }
-  const unique = options.memo ? updateMemo(options.memo, lists) : false;
-  if (!sorted) entries.sort(byKey);
-  const groups: PodGroup[] = [];
-  let anyReady = false;
-  for (let i = 0; i < entries.length;) {
-    let j = i + 1;
-    while (j < entries.length && entries[j].key === entries[i].key) j++;
-    const group = j === i + 1 ? entries[i].group : mergeGroup(entries, i, j);
-    anyReady ||= group.ready;
-    groups.push(group);
-    i = j;
+  let removed = false;
+  for (const [slice, record] of memo.records) {
+    if (record.seen === call) continue;
+    memo.records.delete(slice);
+    countIds(memo, record, -1);
+    removed = true;
   }
-  const usable = groups.filter(anyReady ? (group) => group.ready : (group) => group.serving && group.terminating);
-  return unique ? usable.map((group) => group.endpoint) : withoutRepeatedAddresses(usable);
+  if (added.length > 0 || removed) memo.merged = mergeEntries(memo.merged, added, call);
+  const unique = memo.repeated === 0;
+  const ready = usableEndpoints(memo.merged, isReady, unique);
+  return ready.length > 0 ? ready : usableEndpoints(memo.merged, isServingTerminating, unique);
 }
 
 /** Options of {@linkcode selectEndpoints}. */
 export interface SelectOptions {
   /**
    * State kept between calls for the same Service and port (see
-   * {@linkcode createSelectionMemo}): it counts every `host|port` as slices come
-   * and go, so that the common case, no address in two places, skips the
-   * per-call duplicate check.
+   * {@linkcode createSelectionMemo}): the entries of each slice, merged in
+   * order, and how often each `host|port` is used, so that an update
+   * recomputes only the slices that changed.
    */
   memo?: SelectionMemo;
 }
 
 /** Opaque state of {@linkcode selectEndpoints} for one Service and port. */
 export interface SelectionMemo {
-  /** The slices' entry lists of the last call. */
-  lists: Set<SliceEntry[]>;
+  /** The entries of each slice object of the last call. */
+  records: Map<EndpointSlice, SliceRecord>;
+  /** Every record's entries, sorted by pod key then slice name. */
+  merged: SliceEntry[];
   /** How many entries use each `host|port`. */
   counts: Map<string, number>;
   /** How many `host|port` are used more than once. */
   repeated: number;
+  /** Number of calls so far; a record seen in the current call carries it. */
+  call: number;
 }
 
 /**
@@ -130,35 +135,13 @@ export interface SelectionMemo {
  * ```
  */
 export function createSelectionMemo(): SelectionMemo {
-  return { lists: new Set(), counts: new Map(), repeated: 0 };
+  return { records: new Map(), merged: [], counts: new Map(), repeated: 0, call: 0 };
 }
 
-/** Brings the counts up to date with the slices of this call; returns whether every `host|port` is used once. */
-function updateMemo(memo: SelectionMemo, lists: SliceEntry[][]): boolean {
-  const current = new Set(lists);
-  for (const list of memo.lists) {
-    if (current.has(list)) continue;
-    for (const { group } of list) {
-      for (const id of group.ids) {
-        const count = memo.counts.get(id)! - 1;
-        if (count === 1) memo.repeated--;
-        if (count === 0) memo.counts.delete(id);
-        else memo.counts.set(id, count);
-      }
-    }
-  }
-  for (const list of current) {
-    if (memo.lists.has(list)) continue;
-    for (const { group } of list) {
-      for (const id of group.ids) {
-        const count = (memo.counts.get(id) ?? 0) + 1;
-        if (count === 2) memo.repeated++;
-        memo.counts.set(id, count);
-      }
-    }
-  }
-  memo.lists = current;
-  return memo.repeated === 0;
+/** The entries of one slice object, and the last call that saw it. */
+export interface SliceRecord {
+  entries: SliceEntry[];
+  seen: number;
 }
 
 /** One endpoint of one slice, ready to merge with the same pod's entries of other slices. */
@@ -167,6 +150,7 @@ export interface SliceEntry {
   /** The slice's name: a pod's addresses from several slices merge in slice-name order, whatever the arrival order. */
   slice: string;
   group: PodGroup;
+  owner: SliceRecord;
 }
 
 /** A pod's endpoint (shared by every selection that uses it unchanged: never mutated) and its `host|port` ids. */
@@ -178,40 +162,111 @@ export interface PodGroup {
   terminating: boolean;
 }
 
-const entryCache = new WeakMap<EndpointSlice, Map<string, SliceEntry[]>>();
-
-function sliceEntries(slice: EndpointSlice, port: number | string | undefined, portKey: string): SliceEntry[] {
-  let byPort = entryCache.get(slice);
-  let entries = byPort?.get(portKey);
-  if (entries) return entries;
-  entries = computeSliceEntries(slice, port);
-  if (!byPort) entryCache.set(slice, byPort = new Map());
-  byPort.set(portKey, entries);
-  return entries;
+function countIds(memo: SelectionMemo, record: SliceRecord, delta: 1 | -1): void {
+  for (const { group } of record.entries) {
+    for (const id of group.ids) {
+      const before = memo.counts.get(id) ?? 0;
+      const after = before + delta;
+      if (after === 0) memo.counts.delete(id);
+      else memo.counts.set(id, after);
+      if (before === 1 && after === 2) memo.repeated++;
+      if (before === 2 && after === 1) memo.repeated--;
+    }
+  }
 }
 
-function computeSliceEntries(slice: EndpointSlice, port: number | string | undefined): SliceEntry[] {
+/**
+ * The previous merged entries without those of slices gone since (`owner.seen`
+ * is not `call`), with the added slices' entries put in place by binary search.
+ */
+function mergeEntries(previous: SliceEntry[], added: SliceRecord[], call: number): SliceEntry[] {
+  let fresh: SliceEntry[];
+  if (added.length === 1) fresh = added[0].entries;
+  else {
+    fresh = [];
+    for (const record of added) for (const entry of record.entries) fresh.push(entry);
+    fresh.sort(byKey);
+  }
+  const merged: SliceEntry[] = [];
+  let from = 0;
+  const copyUpTo = (to: number) => {
+    for (; from < to; from++) if (previous[from].owner.seen === call) merged.push(previous[from]);
+  };
+  for (const entry of fresh) {
+    let low = from;
+    let high = previous.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (byKey(previous[middle], entry) <= 0) low = middle + 1;
+      else high = middle;
+    }
+    copyUpTo(low);
+    merged.push(entry);
+  }
+  copyUpTo(previous.length);
+  return merged;
+}
+
+const isReady = (group: PodGroup) => group.ready;
+const isServingTerminating = (group: PodGroup) => group.serving && group.terminating;
+
+/**
+ * One endpoint per pod (a run of equal keys in `entries`) that `wanted` accepts;
+ * `unique` says no `host|port` is used twice, else repeats are dropped.
+ */
+function usableEndpoints(entries: SliceEntry[], wanted: (group: PodGroup) => boolean, unique: boolean) {
+  const endpoints: ResolvedEndpoint[] = [];
+  const groups: PodGroup[] = [];
+  for (let i = 0; i < entries.length;) {
+    let j = i + 1;
+    while (j < entries.length && entries[j].key === entries[i].key) j++;
+    const group = j === i + 1 ? entries[i].group : mergeGroup(entries, i, j);
+    i = j;
+    if (!wanted(group)) continue;
+    if (unique) endpoints.push(group.endpoint);
+    else groups.push(group);
+  }
+  return unique ? endpoints : withoutRepeatedAddresses(groups);
+}
+
+function computeSliceEntries(
+  slice: EndpointSlice,
+  port: number | string | undefined,
+  owner: SliceRecord,
+): SliceEntry[] {
   if (slice.addressType === "FQDN") {
     trace(`ignoring FQDN EndpointSlice ${slice.metadata.name}: only IPv4 and IPv6 slices are used`);
     return [];
   }
   const slicePort = portOf(slice, port);
   if (slicePort === undefined) return [];
-  const groupsByKey = new Map<string, PodGroup>();
+  const name = slice.metadata.name ?? "";
+  const entries: SliceEntry[] = [];
   for (const endpoint of slice.endpoints ?? []) {
     if (!endpoint.addresses?.length) continue;
     const ref = endpoint.targetRef;
     const key = ref?.name
       ? `${ref.namespace ?? slice.metadata.namespace ?? ""}/${ref.name}`
-      : `${slice.metadata.name}/${endpoint.addresses[0]}`;
+      : `${name}/${endpoint.addresses[0]}`;
     const addresses = endpoint.addresses.map((host) => ({ host, port: slicePort }));
-    const existing = groupsByKey.get(key);
-    const single = groupOf(endpoint, addresses);
-    groupsByKey.set(key, existing ? combine(existing, single) : single);
+    entries.push({ key, slice: name, group: groupOf(endpoint, addresses), owner });
   }
-  const name = slice.metadata.name ?? "";
-  const entries = [...groupsByKey].map(([key, group]) => ({ key, slice: name, group }));
-  return entries.sort(byKey);
+  // Stable, and skipped when already in order (sorting allocates even then): the
+  // same pod twice in one slice combines in the slice's order.
+  if (!isSorted(entries)) entries.sort(byKey);
+  let kept = 0;
+  for (let i = 0; i < entries.length; i++) {
+    if (kept > 0 && entries[kept - 1].key === entries[i].key) {
+      entries[kept - 1].group = combine(entries[kept - 1].group, entries[i].group);
+    } else entries[kept++] = entries[i];
+  }
+  if (kept < entries.length) entries.length = kept;
+  return entries;
+}
+
+function isSorted(entries: SliceEntry[]): boolean {
+  for (let i = 1; i < entries.length; i++) if (byKey(entries[i - 1], entries[i]) > 0) return false;
+  return true;
 }
 
 function byKey(a: SliceEntry, b: SliceEntry): number {

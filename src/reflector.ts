@@ -13,7 +13,7 @@ import type { EndpointSlice, Status, WatchEvent } from "./endpoint_slice.ts";
 import { KubeApiError, ResolverError } from "./errors.ts";
 import { type EndpointSliceApi, isExpired, quote } from "./kube_api.ts";
 import { trace } from "./trace.ts";
-import { decodeWatchEvents } from "./watch_decoder.ts";
+import { readWatchEvents } from "./watch_decoder.ts";
 import { isRecord } from "./_util.ts";
 
 /** The slices of one Service by name, and the resourceVersion they reflect. */
@@ -153,10 +153,10 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const body = await api.watch({ resourceVersion, timeoutSeconds, signal: deadline.signal });
       watchOpenedAt = Date.now();
       // Progress is a complete event, not a byte: see `stallTimeoutMs`.
-      for await (const event of decodeWatchEvents(body)) {
+      await readWatchEvents(body, (event) => {
         deadline.touch();
         apply(event);
-      }
+      });
     } catch (error) {
       throw deadline.stalled() ?? error;
     } finally {

@@ -12,10 +12,8 @@ import type { WatchEvent } from "./endpoint_slice.ts";
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 const NEWLINE = 0x0a;
-/** Microtask turns left to consumers after a chunk's events, before the next read starts. */
-const YIELD_TICKS = 6;
 
-/** Options of {@linkcode decodeWatchEvents}. */
+/** Options of {@linkcode readWatchEvents}. */
 export interface DecodeOptions {
   /**
    * Longest line accepted, in bytes.
@@ -25,27 +23,31 @@ export interface DecodeOptions {
 }
 
 /**
- * Decodes a watch response body into events. A line longer than
- * `maxLineBytes`, a line that is not a JSON watch event, or a body that
- * ends in the middle of a line throws a {@linkcode KubeApiError}; the caller
- * restarts the watch.
+ * Reads a watch response body to its end and hands each event to `onEvent`
+ * synchronously as soon as its line is complete (no promise or iterator per
+ * event). A line longer than `maxLineBytes`, a line that is not a JSON watch
+ * event, or a body that ends in the middle of a line throws a
+ * {@linkcode KubeApiError}; the caller restarts the watch. The body is
+ * cancelled when reading stops early: an error, or `onEvent` throwing.
  *
  * @param body The response body.
+ * @param onEvent Receives the events in order; what it throws ends the read.
  * @param options Line limit.
- * @returns The events, in order.
+ * @returns A promise that settles once the body ended.
  * @throws {KubeApiError} On a malformed stream.
  *
- * @example Decoding a body
+ * @example Reading a body
  * ```ts
- * import { decodeWatchEvents } from "./watch_decoder.ts";
+ * import { readWatchEvents } from "./watch_decoder.ts";
  * const body = new Response('{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"7"}}}\n').body!;
- * for await (const event of decodeWatchEvents(body)) console.log(event.type);
+ * await readWatchEvents(body, (event) => console.log(event.type));
  * ```
  */
-export async function* decodeWatchEvents(
+export async function readWatchEvents(
   body: ReadableStream<Uint8Array>,
+  onEvent: (event: WatchEvent) => void,
   options: DecodeOptions = {},
-): AsyncGenerator<WatchEvent> {
+): Promise<void> {
   const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   const decoder = new TextDecoder();
   const reader = body.getReader();
@@ -70,15 +72,8 @@ export async function* decodeWatchEvents(
     if (complete < bytes.length) carry = bytes.slice(complete);
     return decoder.decode(complete < bytes.length ? bytes.subarray(0, complete) : bytes);
   };
-  let yielded = false;
   try {
     while (true) {
-      // Starting a read costs the runtime real work before it returns; after events, let
-      // their consumers (promise chains such as an async generator's) run first.
-      if (yielded) {
-        yielded = false;
-        for (let tick = 0; tick < YIELD_TICKS; tick++) await undefined;
-      }
       const { done, value } = await reader.read();
       if (done) break;
       const text = decodeWhole(value);
@@ -105,15 +100,12 @@ export async function* decodeWatchEvents(
         start = newline + 1;
         textStart = textNewline + 1;
         const event = parseLine(line);
-        if (event) {
-          yielded = true;
-          yield event;
-        }
+        if (event) onEvent(event);
       }
     }
     if (pendingBytes > 0) {
       const event = parseTail(partial + (carry ? decoder.decode(carry) : ""));
-      if (event) yield event;
+      if (event) onEvent(event);
     }
   } finally {
     reader.cancel().catch(() => {});

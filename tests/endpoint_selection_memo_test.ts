@@ -41,30 +41,35 @@ function arbitrarySlice(name: string): fc.Arbitrary<EndpointSlice> {
   );
 }
 
-Deno.test("selectEndpoints() with a memo selects what it selects without one, as slices change", () => {
+Deno.test("selectEndpoints() with a memo selects what it selects without one, as slices change, come and go", () => {
+  const names = ["s0", "s1", "s2", "s3", "s4"];
+  const flags = fc.array(fc.boolean(), { minLength: names.length, maxLength: names.length });
   const states = fc.array(
-    fc.tuple(
-      arbitrarySlice("s0"),
-      arbitrarySlice("s1"),
-      arbitrarySlice("s2"),
-      fc.array(fc.boolean(), { minLength: 3 }),
-    ),
-    { minLength: 1, maxLength: 6 },
+    fc.tuple(fc.tuple(...names.map(arbitrarySlice)), flags, flags, fc.nat(names.length - 1)),
+    { minLength: 1, maxLength: 8 },
   );
   fc.assert(
     fc.property(states, fc.constantFrom(undefined, "grpc", 7), (steps, port) => {
       const memo = createSelectionMemo();
-      let previous: EndpointSlice[] = [];
-      for (const [a, b, c, keep] of steps) {
-        // Unchanged slices keep their object, as in the reflector's map.
-        const slices = [a, b, c].map((slice, i) => keep[i] && previous[i] ? previous[i] : slice);
-        previous = slices;
+      let previous: (EndpointSlice | undefined)[] = [];
+      for (const [candidates, keep, present, rotation] of steps) {
+        // Unchanged slices keep their object, as in the reflector's map; absent ones were deleted.
+        const current = candidates.map((slice, i) =>
+          present[i] ? (keep[i] && previous[i] ? previous[i] : slice) : undefined
+        );
+        previous = current;
+        const listed = current.filter((slice) => slice !== undefined);
+        const slices = [
+          ...listed.slice(rotation % (listed.length || 1)),
+          ...listed.slice(0, rotation % (listed.length || 1)),
+        ];
         const expected = selectEndpoints(slices, port);
         assert.deepEqual(selectEndpoints(slices, port, { memo }), expected);
         assert.deepEqual(selectEndpoints(structuredClone(slices), port), expected);
+        assert.deepEqual(selectEndpoints(slices.toReversed(), port), expected);
       }
     }),
-    { numRuns: 500 },
+    { numRuns: 1000 },
   );
 });
 

@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { KubeApiError } from "@kgr/resolver";
-import { decodeWatchEvents, MAX_LINE_BYTES } from "../src/watch_decoder.ts";
+import { MAX_LINE_BYTES, readWatchEvents } from "../src/watch_decoder.ts";
 import { boundedTest, goodList, type Handler, observed, quietWatch, startHostileServer } from "./_hostile_server.ts";
 import { eventually, follow, sleep } from "./_watch_helpers.ts";
 
@@ -55,7 +55,7 @@ boundedTest(
   },
 );
 
-boundedTest("decodeWatchEvents() stops pulling a 100 MB line at the configured limit", 10_000, async () => {
+boundedTest("readWatchEvents() stops pulling a 100 MB line at the configured limit", 10_000, async () => {
   let pulled = 0;
   const chunk = new Uint8Array(64 * 1024).fill(0x61);
   const body = new ReadableStream<Uint8Array>({
@@ -67,9 +67,7 @@ boundedTest("decodeWatchEvents() stops pulling a 100 MB line at the configured l
   }, { highWaterMark: 0 });
   const limit = 1024 * 1024;
   await assert.rejects(
-    async () => {
-      for await (const _ of decodeWatchEvents(body, { maxLineBytes: limit })) { /* none */ }
-    },
+    () => readWatchEvents(body, () => {}, { maxLineBytes: limit }),
     (error: unknown) => error instanceof KubeApiError && /exceeds 1048576 bytes/.test(error.message),
   );
   assert.ok(pulled <= limit + 2 * chunk.length, `pulled ${pulled} bytes`);

@@ -11,7 +11,7 @@ import type { EndpointSliceApi } from "../src/kube_api.ts";
 import { accessFromKubeconfig, loadKubeconfigFiles } from "../src/kubeconfig.ts";
 import { runReflector, type SliceState } from "../src/reflector.ts";
 import { formatTarget, parseTarget, type Target } from "../src/target.ts";
-import { decodeWatchEvents } from "../src/watch_decoder.ts";
+import { readWatchEvents } from "../src/watch_decoder.ts";
 
 /** Fails a property run that takes longer than `ms`: a hang is a failure, not a stuck CI job. */
 async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
@@ -156,11 +156,11 @@ function streamOf(bytes: Uint8Array, cuts: number[]): ReadableStream<Uint8Array>
 
 async function decodeAll(body: ReadableStream<Uint8Array>, maxLineBytes?: number): Promise<WatchEvent[]> {
   const events: WatchEvent[] = [];
-  for await (const event of decodeWatchEvents(body, { maxLineBytes })) events.push(event);
+  await readWatchEvents(body, (event) => events.push(event), { maxLineBytes });
   return events;
 }
 
-Deno.test("decodeWatchEvents() yields the same events however a valid stream is cut into chunks", async () => {
+Deno.test("readWatchEvents() reads the same events however a valid stream is cut into chunks", async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.array(watchEvent, { maxLength: 12 }),
@@ -177,7 +177,7 @@ Deno.test("decodeWatchEvents() yields the same events however a valid stream is 
   );
 });
 
-Deno.test("decodeWatchEvents() turns random junk into events or a KubeApiError, never another error or a hang", async () => {
+Deno.test("readWatchEvents() turns random junk into events or a KubeApiError, never another error or a hang", async () => {
   const line = fc.oneof(
     watchEvent.map((event) => JSON.stringify(event)),
     fc.string(),

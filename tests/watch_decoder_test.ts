@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodeWatchEvents } from "../src/watch_decoder.ts";
+import { readWatchEvents } from "../src/watch_decoder.ts";
 import type { WatchEvent } from "../src/endpoint_slice.ts";
 
 function streamOf(chunks: (string | Uint8Array)[]): ReadableStream<Uint8Array> {
@@ -14,7 +14,7 @@ function streamOf(chunks: (string | Uint8Array)[]): ReadableStream<Uint8Array> {
 
 async function collect(stream: ReadableStream<Uint8Array>, maxLineBytes?: number): Promise<WatchEvent[]> {
   const events: WatchEvent[] = [];
-  for await (const event of decodeWatchEvents(stream, { maxLineBytes })) events.push(event);
+  await readWatchEvents(stream, (event) => events.push(event), { maxLineBytes });
   return events;
 }
 
@@ -25,48 +25,48 @@ const events: WatchEvent[] = [
 ];
 const wire = new TextEncoder().encode(events.map((event) => JSON.stringify(event) + "\n").join(""));
 
-Deno.test("decodeWatchEvents() reads several events from one chunk", async () => {
+Deno.test("readWatchEvents() reads several events from one chunk", async () => {
   assert.deepEqual(await collect(streamOf([wire])), events);
 });
 
-Deno.test("decodeWatchEvents() reads events split at every byte offset", async () => {
+Deno.test("readWatchEvents() reads events split at every byte offset", async () => {
   for (let cut = 1; cut < wire.length; cut++) {
     assert.deepEqual(await collect(streamOf([wire.subarray(0, cut), wire.subarray(cut)])), events, `cut at ${cut}`);
   }
 });
 
-Deno.test("decodeWatchEvents() reads events delivered one byte at a time", async () => {
+Deno.test("readWatchEvents() reads events delivered one byte at a time", async () => {
   const bytes = Array.from(wire, (byte) => new Uint8Array([byte]));
   assert.deepEqual(await collect(streamOf(bytes)), events);
 });
 
-Deno.test("decodeWatchEvents() skips blank lines and accepts a last line without newline", async () => {
+Deno.test("readWatchEvents() skips blank lines and accepts a last line without newline", async () => {
   const text = "\n" + JSON.stringify(events[0]) + "\n\n" + JSON.stringify(events[2]);
   assert.deepEqual(await collect(streamOf([text])), [events[0], events[2]]);
 });
 
-Deno.test("decodeWatchEvents() rejects a line that is not JSON", async () => {
+Deno.test("readWatchEvents() rejects a line that is not JSON", async () => {
   await assert.rejects(collect(streamOf(["{not json}\n"])), { name: "KubeApiError", message: /not JSON/ });
 });
 
-Deno.test("decodeWatchEvents() rejects JSON that is not a watch event", async () => {
+Deno.test("readWatchEvents() rejects JSON that is not a watch event", async () => {
   await assert.rejects(collect(streamOf(['{"kind":"Status"}\n'])), {
     name: "KubeApiError",
     message: /not a watch event/,
   });
 });
 
-Deno.test("decodeWatchEvents() rejects a body that ends mid-event", async () => {
+Deno.test("readWatchEvents() rejects a body that ends mid-event", async () => {
   await assert.rejects(collect(streamOf(['{"type":"ADDED","obj'])), { message: /ended in the middle/ });
 });
 
-Deno.test("decodeWatchEvents() rejects a line over the limit without buffering it whole", async () => {
+Deno.test("readWatchEvents() rejects a line over the limit without buffering it whole", async () => {
   const chunk = new Uint8Array(1024).fill(0x61);
   const chunks = Array.from({ length: 64 }, () => chunk);
   await assert.rejects(collect(streamOf(chunks), 16 * 1024), { message: /exceeds 16384 bytes/ });
 });
 
-Deno.test("decodeWatchEvents() cancels the body when the consumer stops early", async () => {
+Deno.test("readWatchEvents() cancels the body when the consumer throws", async () => {
   let cancelled = false;
   const stream = new ReadableStream<Uint8Array>({
     pull(controller) {
@@ -76,11 +76,16 @@ Deno.test("decodeWatchEvents() cancels the body when the consumer stops early", 
       cancelled = true;
     },
   });
-  for await (const _event of decodeWatchEvents(stream)) break;
+  await assert.rejects(
+    readWatchEvents(stream, () => {
+      throw new Error("stop");
+    }),
+    { message: "stop" },
+  );
   assert.equal(cancelled, true);
 });
 
-Deno.test("decodeWatchEvents() keeps 2-, 3- and 4-byte characters cut at any chunk boundary", async () => {
+Deno.test("readWatchEvents() keeps 2-, 3- and 4-byte characters cut at any chunk boundary", async () => {
   const event = { type: "ADDED", object: { metadata: { name: "ñ-€-𝄞-x" }, addressType: "IPv4" } };
   const bytes = new TextEncoder().encode(JSON.stringify(event) + "\n");
   for (let cut = 1; cut < bytes.length; cut++) {

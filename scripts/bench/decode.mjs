@@ -14,7 +14,7 @@ const EVENTS = Number(process.argv[2] ?? 1000);
 const CHUNK_BYTES = Number(process.argv[3] ?? 16 * 1024);
 const ROUNDS = Number(process.argv[4] ?? 5);
 const onDeno = typeof globalThis.Deno === "object";
-const { decodeWatchEvents } = await import(
+const { readWatchEvents } = await import(
   onDeno ? "../../src/watch_decoder.ts" : "../../dist/src/watch_decoder.js"
 );
 
@@ -111,7 +111,9 @@ const peers = {
   },
   ours: async () => {
     let count = 0;
-    for await (const event of decodeWatchEvents(streamOf(chunks))) if (event.type) count++;
+    await readWatchEvents(streamOf(chunks), (event) => {
+      if (event.type) count++;
+    });
     return count;
   },
   /** @kubernetes/client-node 1.x watch.js: readline.createInterface(body) and JSON.parse(line) per 'line'. */
