@@ -7,11 +7,14 @@
 
 import { KubeApiError } from "./errors.ts";
 import type { WatchEvent } from "./endpoint_slice.ts";
+import { pushChunks } from "./runtime/pushed_body.ts";
 
 /** Longest line accepted, in bytes (16 MiB). */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 const NEWLINE = 0x0a;
+/** Microtask turns left to consumers after a chunk's events, before the next read starts. */
+const YIELD_TICKS = 6;
 
 /** Options of {@linkcode readWatchEvents}. */
 export interface DecodeOptions {
@@ -50,7 +53,6 @@ export async function readWatchEvents(
 ): Promise<void> {
   const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   const decoder = new TextDecoder();
-  const reader = body.getReader();
   // Each chunk is decoded on its own, a character cut at its end carried over to
   // the next; newlines are found in the bytes, for the length limit, and in the text,
   // whose n-th newline is the bytes' n-th. `partial` is the start of a line split
@@ -72,40 +74,63 @@ export async function readWatchEvents(
     if (complete < bytes.length) carry = bytes.slice(complete);
     return decoder.decode(complete < bytes.length ? bytes.subarray(0, complete) : bytes);
   };
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      const text = decodeWhole(value);
-      let start = 0;
-      let textStart = 0;
-      while (start < value.length) {
-        const newline = value.indexOf(NEWLINE, start);
-        const end = newline === -1 ? value.length : newline;
-        if (pendingBytes + end - start > maxLineBytes) {
-          throw new KubeApiError(
-            `Cannot decode watch stream: a line exceeds ${maxLineBytes} bytes; the watch restarts`,
-          );
-        }
-        if (newline === -1) {
-          partial += textStart === 0 ? text : text.slice(textStart);
-          pendingBytes += value.length - start;
-          break;
-        }
-        const textNewline = text.indexOf("\n", textStart);
-        const piece = text.slice(textStart, textNewline);
-        const line = pendingBytes === 0 ? piece : partial + piece;
-        partial = "";
-        pendingBytes = 0;
-        start = newline + 1;
-        textStart = textNewline + 1;
-        const event = parseLine(line);
-        if (event) onEvent(event);
+  // One chunk's lines, handed over as events; true when there was at least one.
+  const split = (value: Uint8Array): boolean => {
+    let delivered = false;
+    const text = decodeWhole(value);
+    let start = 0;
+    let textStart = 0;
+    while (start < value.length) {
+      const newline = value.indexOf(NEWLINE, start);
+      const end = newline === -1 ? value.length : newline;
+      if (pendingBytes + end - start > maxLineBytes) {
+        throw new KubeApiError(
+          `Cannot decode watch stream: a line exceeds ${maxLineBytes} bytes; the watch restarts`,
+        );
+      }
+      if (newline === -1) {
+        partial += textStart === 0 ? text : text.slice(textStart);
+        pendingBytes += value.length - start;
+        break;
+      }
+      const textNewline = text.indexOf("\n", textStart);
+      const piece = text.slice(textStart, textNewline);
+      const line = pendingBytes === 0 ? piece : partial + piece;
+      partial = "";
+      pendingBytes = 0;
+      start = newline + 1;
+      textStart = textNewline + 1;
+      const event = parseLine(line);
+      if (event) {
+        delivered = true;
+        onEvent(event);
       }
     }
-    if (pendingBytes > 0) {
-      const event = parseTail(partial + (carry ? decoder.decode(carry) : ""));
-      if (event) onEvent(event);
+    return delivered;
+  };
+  const pushed = pushChunks(body, split);
+  if (pushed) await pushed;
+  else await readChunks(body, split);
+  if (pendingBytes > 0) {
+    const event = parseTail(partial + (carry ? decoder.decode(carry) : ""));
+    if (event) onEvent(event);
+  }
+}
+
+/** Reads a web stream to its end, chunk by chunk; the stream is cancelled when reading stops early. */
+async function readChunks(body: ReadableStream<Uint8Array>, split: (chunk: Uint8Array) => boolean): Promise<void> {
+  const reader = body.getReader();
+  let delivered = false;
+  try {
+    while (true) {
+      // Starting a read costs the runtime real work before it returns: after events,
+      // let their consumers' promise chains (an async iterator's, say) run first.
+      if (delivered) {
+        for (let tick = 0; tick < YIELD_TICKS; tick++) await undefined;
+      }
+      const { done, value } = await reader.read();
+      if (done) return;
+      delivered = split(value);
     }
   } finally {
     reader.cancel().catch(() => {});

@@ -8,6 +8,7 @@
  */
 
 import type { TlsSettings } from "../cluster_access.ts";
+import { streamOfPushSource } from "./pushed_body.ts";
 import { runtimeKey } from "./runtime.ts";
 import { trace } from "../trace.ts";
 
@@ -106,9 +107,47 @@ async function nodeClient(tls: TlsSettings, proxyUrl: string | undefined): Promi
     ? new undici.ProxyAgent({ uri: proxyUrl, requestTls: connect })
     : new undici.Agent({ connect });
   return {
-    fetch: (url, init) => undici.fetch(url, { ...init, dispatcher: agent } as never) as unknown as Promise<Response>,
+    fetch: (url, init) => requestAsResponse(undici, agent, url, init),
     close() {
       agent.destroy().catch(() => {});
     },
   };
+}
+
+type Undici = typeof import("undici");
+/** Statuses whose response cannot carry a body. */
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * A GET through undici's `request()` (redirects are not followed), answered as a web
+ * `Response` whose body the watch decoder can take as the readable's own chunks
+ * (see `pushed_body.ts`): undici's `fetch` layers web streams over the socket.
+ */
+async function requestAsResponse(
+  undici: Undici,
+  dispatcher: InstanceType<Undici["Dispatcher"]>,
+  url: string,
+  init: RequestInit,
+): Promise<Response> {
+  const { statusCode, headers, body } = await undici.request(url, {
+    dispatcher,
+    headers: Object.fromEntries(new Headers(init.headers)),
+    signal: init.signal ?? undefined,
+  });
+  const responseHeaders = new Headers();
+  for (const [name, value] of Object.entries(headers)) {
+    for (const one of value === undefined ? [] : Array.isArray(value) ? value : [value]) {
+      responseHeaders.append(name, one);
+    }
+  }
+  try {
+    if (NULL_BODY_STATUS.has(statusCode)) {
+      body.dump().catch(() => {});
+      return new Response(null, { status: statusCode, headers: responseHeaders });
+    }
+    return new Response(streamOfPushSource(body), { status: statusCode, headers: responseHeaders });
+  } catch (error) {
+    body.destroy();
+    throw error;
+  }
 }
