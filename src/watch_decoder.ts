@@ -31,7 +31,9 @@ export interface DecodeOptions {
  * event). A line longer than `maxLineBytes`, a line that is not a JSON watch
  * event, or a body that ends in the middle of a line throws a
  * {@linkcode KubeApiError}; the caller restarts the watch. The body is
- * cancelled when reading stops early: an error, or `onEvent` throwing.
+ * cancelled when reading stops early: an error, or `onEvent` throwing. A body
+ * that Node's HTTP client made from a socket is read from the socket's own
+ * events instead of its web stream (see `runtime/pushed_body.ts`).
  *
  * @param body The response body.
  * @param onEvent Receives the events in order; what it throws ends the read.

@@ -1,6 +1,6 @@
 /**
  * The benchmark's client processes: our resolver on Deno, Bun and Node, the
- * Go kuberesolver harness, client-node's informer and the raw watch, each a
+ * Go kuberesolver harness, client-node's informer and the raw watches, each a
  * child process that prints what it observes with wall-clock timestamps
  * (see `client.mjs` and `go/main.go`).
  *
@@ -21,17 +21,29 @@ export type PeerName =
   | "ours (Node)"
   | "kuberesolver (Go)"
   | "client-node informer"
-  | "raw watch";
+  | "raw watch (Deno)"
+  | "raw watch (Bun)"
+  | "raw watch (Node)";
 
-/** Every peer, ours first, the limit last. */
+/** Every peer, ours first, the limits last. */
 export const PEERS: PeerName[] = [
   "ours (Deno)",
   "ours (Bun)",
   "ours (Node)",
   "kuberesolver (Go)",
   "client-node informer",
-  "raw watch",
+  "raw watch (Deno)",
+  "raw watch (Bun)",
+  "raw watch (Node)",
 ];
+
+/** The limit of a peer: the raw watch on the same runtime (Go has none). */
+export function limitOf(peer: string): PeerName | undefined {
+  if (peer.startsWith("raw watch")) return undefined;
+  if (peer === "client-node informer") return "raw watch (Node)";
+  const runtime = peer.match(/\((Deno|Bun|Node)\)$/)?.[1];
+  return runtime ? `raw watch (${runtime})` as PeerName : undefined;
+}
 
 /** Where and what a client watches. */
 export interface ClientConfig {
@@ -109,8 +121,12 @@ function command(peer: PeerName, config: ClientConfig): [string, string[]] {
       return ["node", [CLIENT, json("ours")]];
     case "client-node informer":
       return ["node", [CLIENT, json("informer")]];
-    case "raw watch":
+    case "raw watch (Deno)":
       return [DENO, ["run", "-A", "--no-lock", CLIENT, json("raw")]];
+    case "raw watch (Bun)":
+      return [BUN, [CLIENT, json("raw")]];
+    case "raw watch (Node)":
+      return ["node", [CLIENT, json("raw")]];
     case "kuberesolver (Go)":
       return [goHarnessPath(), [
         `-server=${config.server}`,

@@ -7,6 +7,7 @@
  */
 
 import { cpus } from "node:os";
+import { limitOf } from "./clients.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const README = new URL("README.md", ROOT);
@@ -14,7 +15,6 @@ const SVG = new URL("scripts/bench/latency.svg", ROOT);
 const JSON_FILE = new URL("scripts/bench/results.json", ROOT);
 const START = "<!-- bench:start -->";
 const END = "<!-- bench:end -->";
-const LIMIT = "raw watch";
 
 /** Latency samples of one client, in ms. */
 export interface LatencyRun {
@@ -30,6 +30,8 @@ export interface LatencyRun {
 export interface BenchResults {
   machine: string;
   updates: number;
+  /** Unmeasured updates per latency client first. */
+  warmup?: number;
   churnMinutes: number;
   /** By server kind, then by peer. */
   latency: Record<string, Record<string, LatencyRun>>;
@@ -120,10 +122,11 @@ function latencyRows(results: BenchResults): string[] {
           : "",
       });
     }
-    const peers = [...stats.entries()].filter(([peer]) => !peer.startsWith("ours") && peer !== LIMIT);
+    const peers = [...stats.entries()].filter(([peer]) => !peer.startsWith("ours") && !peer.startsWith("raw"));
     const best = (key: "p50" | "p99") => Math.min(...peers.map(([, s]) => s[key]));
-    const limit = stats.get(LIMIT);
     for (const [peer, run] of Object.entries(byPeer)) {
+      const limitPeer = limitOf(peer);
+      const limit = peer.startsWith("raw") ? stats.get(peer) : limitPeer && stats.get(limitPeer);
       const s = stats.get(peer);
       if (!s) {
         rows.push(`| latency, ${label} | ${peer} | failed: ${run.error ?? "no samples"} | | |`);
@@ -226,7 +229,9 @@ function churnRows(results: BenchResults): string[] {
 export function renderTable(results: BenchResults): string {
   const lines = [
     `Measured on a ${results.machine}; \`deno task bench\` took ${fmt(results.totalSeconds / 60, 1)} min ` +
-    `(latency: ${results.updates} updates per client after 10 warm-up ones; churn: ${results.churnMinutes} min).`,
+    `(latency: ${results.updates} updates per client after ${results.warmup ?? 10} warm-up ones; ` +
+    `churn: ${results.churnMinutes} min). In the latency rows, "vs limit" compares with the raw watch ` +
+    "on the same runtime (client-node with Node's); the Go original has none.",
     "",
     "| figure | runtime or peer | value | vs best peer | vs limit |",
     "| --- | --- | --- | --- | --- |",
@@ -244,7 +249,9 @@ const COLORS: Record<string, string> = {
   "ours (Node)": "#2ca02c",
   "kuberesolver (Go)": "#d62728",
   "client-node informer": "#ff7f0e",
-  "raw watch": "#555555",
+  "raw watch (Deno)": "#1f77b4",
+  "raw watch (Bun)": "#17becf",
+  "raw watch (Node)": "#2ca02c",
 };
 
 /** Cumulative distributions of the propagation latency, one panel per server, log-scaled time axis. */
@@ -296,7 +303,7 @@ export function renderSvg(results: BenchResults): string {
       const sorted = [...run.samples].sort((a, b) => a - b);
       const points = sorted.map((ms, i) => `${x(ms).toFixed(1)},${y((i + 1) / sorted.length).toFixed(1)}`);
       const color = COLORS[peer] ?? "#000";
-      const dash = peer === "raw watch" ? ` stroke-dasharray="4 3"` : "";
+      const dash = peer.startsWith("raw watch") ? ` stroke-dasharray="4 3"` : "";
       parts.push(
         `<polyline fill="none" stroke="${color}" stroke-width="1.8"${dash} points="${x(sorted[0]).toFixed(1)},${y(0)} ${
           points.join(" ")
