@@ -14,7 +14,10 @@ import { trace } from "../trace.ts";
 
 /** A `fetch` bound to one cluster's TLS settings, and a way to release its connections. */
 export interface HttpClient {
-  /** Like the global `fetch`, with the cluster's TLS settings applied. */
+  /**
+   * A GET like the global `fetch`'s, with the cluster's TLS settings applied; only
+   * headers, signal and `redirect: "manual"` are used, and redirects are never followed.
+   */
   fetch(url: string, init: RequestInit): Promise<Response>;
   /** Closes pooled connections; the client must not be used afterwards. */
   close(): void;
