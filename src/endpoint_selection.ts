@@ -69,7 +69,10 @@ export function selectEndpoints(
   const call = ++memo.call;
   // Entries are computed once per slice object (the reflector replaces a slice's
   // object when it changes) and kept merged in key order across calls, so that an
-  // update costs one pass over the set plus the changed slices' own work.
+  // update costs one pass over the set plus the changed slices' own work. Loops
+  // here index arrays: until the JIT optimizes a function, which updates a few
+  // seconds apart never make hot, `for...of` allocates a result object per step,
+  // and garbage sets the pace of the GC pauses that land on updates.
   const added: SliceRecord[] = [];
   for (const slice of slices) {
     const known = memo.records.get(slice);
@@ -77,16 +80,16 @@ export function selectEndpoints(
       known.seen = call;
       continue;
     }
-    const record: SliceRecord = { entries: [], seen: call };
+    const record: SliceRecord = { slice, entries: NO_ENTRIES, seen: call };
     record.entries = computeSliceEntries(slice, port, record);
     memo.records.set(slice, record);
     countIds(memo, record, 1);
     added.push(record);
   }
   let removed = false;
-  for (const [slice, record] of memo.records) {
+  for (const record of memo.records.values()) {
     if (record.seen === call) continue;
-    memo.records.delete(slice);
+    memo.records.delete(record.slice);
     countIds(memo, record, -1);
     removed = true;
   }
@@ -140,9 +143,13 @@ export function createSelectionMemo(): SelectionMemo {
 
 /** The entries of one slice object, and the last call that saw it. */
 export interface SliceRecord {
+  slice: EndpointSlice;
   entries: SliceEntry[];
   seen: number;
 }
+
+/** The entries of a record being computed: shared, never modified. */
+const NO_ENTRIES: SliceEntry[] = [];
 
 /** One endpoint of one slice, ready to merge with the same pod's entries of other slices. */
 export interface SliceEntry {
@@ -163,8 +170,10 @@ export interface PodGroup {
 }
 
 function countIds(memo: SelectionMemo, record: SliceRecord, delta: 1 | -1): void {
-  for (const { group } of record.entries) {
-    for (const id of group.ids) {
+  for (let i = 0; i < record.entries.length; i++) {
+    const { ids } = record.entries[i].group;
+    for (let j = 0; j < ids.length; j++) {
+      const id = ids[j];
       const before = memo.counts.get(id) ?? 0;
       const after = before + delta;
       if (after === 0) memo.counts.delete(id);
@@ -189,10 +198,8 @@ function mergeEntries(previous: SliceEntry[], added: SliceRecord[], call: number
   }
   const merged: SliceEntry[] = [];
   let from = 0;
-  const copyUpTo = (to: number) => {
-    for (; from < to; from++) if (previous[from].owner.seen === call) merged.push(previous[from]);
-  };
-  for (const entry of fresh) {
+  for (let f = 0; f < fresh.length; f++) {
+    const entry = fresh[f];
     let low = from;
     let high = previous.length;
     while (low < high) {
@@ -200,11 +207,17 @@ function mergeEntries(previous: SliceEntry[], added: SliceRecord[], call: number
       if (byKey(previous[middle], entry) <= 0) low = middle + 1;
       else high = middle;
     }
-    copyUpTo(low);
+    copyLive(previous, from, low, call, merged);
     merged.push(entry);
+    from = low;
   }
-  copyUpTo(previous.length);
+  copyLive(previous, from, previous.length, call, merged);
   return merged;
+}
+
+/** Appends the entries of `entries[from..to)` whose slice is still there (seen in `call`) to `into`. */
+function copyLive(entries: SliceEntry[], from: number, to: number, call: number, into: SliceEntry[]): void {
+  for (let i = from; i < to; i++) if (entries[i].owner.seen === call) into.push(entries[i]);
 }
 
 const isReady = (group: PodGroup) => group.ready;
@@ -216,17 +229,17 @@ const isServingTerminating = (group: PodGroup) => group.serving && group.termina
  */
 function usableEndpoints(entries: SliceEntry[], wanted: (group: PodGroup) => boolean, unique: boolean) {
   const endpoints: ResolvedEndpoint[] = [];
-  const groups: PodGroup[] = [];
+  const groups: PodGroup[] | undefined = unique ? undefined : [];
   for (let i = 0; i < entries.length;) {
     let j = i + 1;
     while (j < entries.length && entries[j].key === entries[i].key) j++;
     const group = j === i + 1 ? entries[i].group : mergeGroup(entries, i, j);
     i = j;
     if (!wanted(group)) continue;
-    if (unique) endpoints.push(group.endpoint);
-    else groups.push(group);
+    if (groups) groups.push(group);
+    else endpoints.push(group.endpoint);
   }
-  return unique ? endpoints : withoutRepeatedAddresses(groups);
+  return groups ? withoutRepeatedAddresses(groups) : endpoints;
 }
 
 function computeSliceEntries(
@@ -242,13 +255,15 @@ function computeSliceEntries(
   if (slicePort === undefined) return [];
   const name = slice.metadata.name ?? "";
   const entries: SliceEntry[] = [];
-  for (const endpoint of slice.endpoints ?? []) {
-    if (!endpoint.addresses?.length) continue;
+  const endpoints = slice.endpoints ?? [];
+  for (let i = 0; i < endpoints.length; i++) {
+    const endpoint = endpoints[i];
+    const hosts = endpoint.addresses;
+    if (!hosts?.length) continue;
     const ref = endpoint.targetRef;
-    const key = ref?.name
-      ? `${ref.namespace ?? slice.metadata.namespace ?? ""}/${ref.name}`
-      : `${name}/${endpoint.addresses[0]}`;
-    const addresses = endpoint.addresses.map((host) => ({ host, port: slicePort }));
+    const key = ref?.name ? `${ref.namespace ?? slice.metadata.namespace ?? ""}/${ref.name}` : `${name}/${hosts[0]}`;
+    const addresses: EndpointAddress[] = [];
+    for (let h = 0; h < hosts.length; h++) addresses.push({ host: hosts[h], port: slicePort });
     entries.push({ key, slice: name, group: groupOf(endpoint, addresses), owner });
   }
   // Stable, and skipped when already in order (sorting allocates even then): the
@@ -275,10 +290,10 @@ function byKey(a: SliceEntry, b: SliceEntry): number {
 }
 
 function groupOf(endpoint: SliceEndpoint, addresses: EndpointAddress[]): PodGroup {
-  const conditions = endpoint.conditions ?? {};
-  const ready = conditions.ready !== false;
-  const serving = conditions.serving !== false;
-  const terminating = conditions.terminating === true;
+  const conditions = endpoint.conditions;
+  const ready = conditions?.ready !== false;
+  const serving = conditions?.serving !== false;
+  const terminating = conditions?.terminating === true;
   const result: ResolvedEndpoint = { addresses, ready, serving, terminating };
   if (endpoint.targetRef?.name) result.podName = endpoint.targetRef.name;
   if (endpoint.zone) result.zone = endpoint.zone;
@@ -287,7 +302,9 @@ function groupOf(endpoint: SliceEndpoint, addresses: EndpointAddress[]): PodGrou
 }
 
 function idsOf(addresses: EndpointAddress[]): string[] {
-  return addresses.map((address) => `${address.host}|${address.port}`);
+  const ids: string[] = [];
+  for (let i = 0; i < addresses.length; i++) ids.push(`${addresses[i].host}|${addresses[i].port}`);
+  return ids;
 }
 
 /** The same pod seen twice: the first one's pod, zone and node; conditions combined; IPv4 addresses before IPv6. */
@@ -319,7 +336,8 @@ function countIpv4(addresses: EndpointAddress[]): number {
 function portOf(slice: EndpointSlice, port: number | string | undefined): number | undefined {
   if (typeof port === "number") return port;
   const ports = slice.ports ?? [];
-  const found = port === undefined ? ports[0] : ports.find((candidate) => candidate.name === port);
+  let found = port === undefined ? ports[0] : undefined;
+  for (let i = 0; found === undefined && i < ports.length; i++) if (ports[i].name === port) found = ports[i];
   if (typeof found?.port !== "number") {
     const wanted = port === undefined ? "any port" : `a port named "${port}"`;
     trace(`EndpointSlice ${slice.metadata.name} has no ${wanted}: its endpoints are skipped`);

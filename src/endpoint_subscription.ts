@@ -217,11 +217,18 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, namespace: string, 
   if (selection.generation === subscriber.generation) return;
   subscriber.generation = selection.generation;
   const snapshot = { endpoints: selection.endpoints, resourceVersion: state.resourceVersion, namespace, service };
-  const send = () => {
-    if (watch.subscribers.has(subscriber)) notify(() => subscriber.listener.onEndpoints(snapshot));
-  };
-  if (now) send();
-  else queueMicrotask(send);
+  if (now) send(watch, subscriber, snapshot);
+  else queueMicrotask(() => send(watch, subscriber, snapshot));
+}
+
+/** Hands a snapshot to a subscriber still subscribed; one that throws must not break the shared watch. */
+function send(watch: SharedWatch, subscriber: Subscriber, snapshot: EndpointSnapshot): void {
+  if (!watch.subscribers.has(subscriber)) return;
+  try {
+    subscriber.listener.onEndpoints(snapshot);
+  } catch (error) {
+    trace(`an endpoint listener threw: ${error}`);
+  }
 }
 
 /** Runs a listener callback; one that throws must not break the watch shared with others. */

@@ -309,31 +309,37 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  */
 function checkSlice(value: unknown, from: string): void {
   checkMetadata(value, from);
-  const slice = value as Record<string, unknown>;
-  const fail = (problem: string) => {
-    throw new KubeApiError(`Cannot use ${from} from the API server: an EndpointSlice ${problem}; retrying`);
-  };
-  if (slice.ports !== undefined && slice.ports !== null) {
-    if (!Array.isArray(slice.ports) || !slice.ports.every(isRecord)) fail("has ports that are not a list of objects");
+  // Indexed loops and no closures: this runs for every event (see selectEndpoints()).
+  const { ports, endpoints } = value as Record<string, unknown>;
+  if (ports !== undefined && ports !== null) {
+    if (!Array.isArray(ports)) badSlice(from, "has ports that are not a list of objects");
+    for (let i = 0; i < ports.length; i++) {
+      if (!isRecord(ports[i])) badSlice(from, "has ports that are not a list of objects");
+    }
   }
-  if (slice.endpoints === undefined || slice.endpoints === null) return;
-  if (!Array.isArray(slice.endpoints)) fail("has endpoints that are not a list");
-  for (const endpoint of slice.endpoints as unknown[]) {
-    if (!isRecord(endpoint)) fail("has an endpoint that is not an object");
-    const { addresses, conditions, targetRef } = endpoint as Record<string, unknown>;
-    if (
-      addresses !== undefined && addresses !== null &&
-      !(Array.isArray(addresses) && addresses.every((address) => typeof address === "string"))
-    ) {
-      fail("has addresses that are not a list of strings");
+  if (endpoints === undefined || endpoints === null) return;
+  if (!Array.isArray(endpoints)) badSlice(from, "has endpoints that are not a list");
+  for (let i = 0; i < endpoints.length; i++) {
+    const endpoint: unknown = endpoints[i];
+    if (!isRecord(endpoint)) badSlice(from, "has an endpoint that is not an object");
+    const { addresses, conditions, targetRef } = endpoint;
+    if (addresses !== undefined && addresses !== null) {
+      if (!Array.isArray(addresses)) badSlice(from, "has addresses that are not a list of strings");
+      for (let a = 0; a < addresses.length; a++) {
+        if (typeof addresses[a] !== "string") badSlice(from, "has addresses that are not a list of strings");
+      }
     }
     if (conditions !== undefined && conditions !== null && !isRecord(conditions)) {
-      fail("has conditions that are not an object");
+      badSlice(from, "has conditions that are not an object");
     }
     if (targetRef !== undefined && targetRef !== null && !isRecord(targetRef)) {
-      fail("has a targetRef that is not an object");
+      badSlice(from, "has a targetRef that is not an object");
     }
   }
+}
+
+function badSlice(from: string, problem: string): never {
+  throw new KubeApiError(`Cannot use ${from} from the API server: an EndpointSlice ${problem}; retrying`);
 }
 
 function checkMetadata(value: unknown, from: string): void {
