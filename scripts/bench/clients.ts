@@ -37,9 +37,8 @@ export const PEERS: PeerName[] = [
   "raw watch (Node)",
 ];
 
-/** The limit of a peer: the raw watch on the same runtime (Go has none). */
+/** The limit of a peer: the raw watch on the same runtime (a raw watch is its own; Go has none). */
 export function limitOf(peer: string): PeerName | undefined {
-  if (peer.startsWith("raw watch")) return undefined;
   if (peer === "client-node informer") return "raw watch (Node)";
   const runtime = peer.match(/\((Deno|Bun|Node)\)$/)?.[1];
   return runtime ? `raw watch (${runtime})` as PeerName : undefined;

@@ -126,7 +126,7 @@ function latencyRows(results: BenchResults): string[] {
     const best = (key: "p50" | "p99") => Math.min(...peers.map(([, s]) => s[key]));
     for (const [peer, run] of Object.entries(byPeer)) {
       const limitPeer = limitOf(peer);
-      const limit = peer.startsWith("raw") ? stats.get(peer) : limitPeer && stats.get(limitPeer);
+      const limit = limitPeer && stats.get(limitPeer);
       const s = stats.get(peer);
       if (!s) {
         rows.push(`| latency, ${label} | ${peer} | failed: ${run.error ?? "no samples"} | | |`);
