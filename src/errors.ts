@@ -18,6 +18,8 @@
  */
 export class ResolverError extends Error {
   /**
+   * Creates an error of this library.
+   *
    * @param message What went wrong and what to do next.
    * @param options `cause`: the underlying error.
    */
@@ -46,6 +48,8 @@ export class TargetError extends ResolverError {
   readonly target: string;
 
   /**
+   * Creates the error for a target that cannot be parsed; the message quotes it.
+   *
    * @param target The target as given.
    * @param problem What is wrong with it.
    */
@@ -74,6 +78,8 @@ export class ConfigError extends ResolverError {
   readonly field?: string;
 
   /**
+   * Creates the error for cluster access that cannot be set up.
+   *
    * @param message What went wrong and what to do next.
    * @param options The file and field at fault, and the underlying error.
    */
@@ -108,6 +114,8 @@ export class KubeApiError extends ResolverError {
   readonly retryAfterSeconds?: number;
 
   /**
+   * Creates the error for a failed request to the Kubernetes API.
+   *
    * @param message What went wrong and what to do next.
    * @param options The HTTP status, the Kubernetes reason, `Retry-After`, the underlying error.
    */

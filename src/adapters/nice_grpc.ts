@@ -12,11 +12,17 @@ import { parseTarget } from "../target.ts";
 import { type GrpcModule, isRegistered, register, type RegisterOptions } from "./grpc_js.ts";
 import { createRequire } from "node:module";
 
-/** Options of {@linkcode createChannel}: grpc-js channel options plus the resolver's. */
-export type CreateChannelOptions = niceGrpc.ChannelOptions & {
+/**
+ * Options of {@linkcode createChannel}: the resolver's own under `resolver`,
+ * and any grpc-js channel option (`grpc.keepalive_time_ms`,
+ * `grpc.service_config`, ...), passed to nice-grpc's `createChannel` as given.
+ */
+export interface CreateChannelOptions {
   /** Resolver options (cluster access, load balancing, ...); `scheme` comes from the target. */
   resolver?: Omit<RegisterOptions, "scheme">;
-};
+  /** A grpc-js channel option, such as `"grpc.keepalive_time_ms": 10_000`. */
+  [channelOption: string]: unknown;
+}
 
 /**
  * Creates a nice-grpc channel to a Kubernetes Service. The resolver is
@@ -27,9 +33,9 @@ export type CreateChannelOptions = niceGrpc.ChannelOptions & {
  * pod addresses are never reached through an HTTP proxy.
  *
  * @param target A target such as `kubernetes:///echo.prod:grpc`.
- * @param credentials Channel credentials; default insecure.
+ * @param credentials Channel credentials of nice-grpc's grpc-js copy (`ChannelCredentials.createSsl()`, ...); default insecure.
  * @param options Channel options, and `resolver` for the resolver's own.
- * @returns The channel.
+ * @returns The channel (grpc-js's `Channel`), for nice-grpc's `createClient`.
  * @throws {TargetError} When the target cannot be parsed.
  *
  * @example A nice-grpc client over every pod
@@ -49,7 +55,10 @@ export function createChannel(
   const { scheme } = parseTarget(target);
   const grpc = resolver?.grpc ?? niceGrpcsOwnGrpc();
   if (resolver || !isRegistered(grpc, scheme)) register({ ...resolver, scheme, grpc });
-  return niceGrpc.createChannel(target, credentials, { "grpc.enable_http_proxy": 0, ...channelOptions });
+  return niceGrpc.createChannel(target, credentials, {
+    "grpc.enable_http_proxy": 0,
+    ...channelOptions as niceGrpc.ChannelOptions,
+  });
 }
 
 /** The copy of grpc-js that nice-grpc imports: ours when deduplicated, else the one beside nice-grpc. */
