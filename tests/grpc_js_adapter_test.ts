@@ -168,15 +168,45 @@ Deno.test("after destroy() the same resolver resolves again on updateResolution(
   });
 });
 
-Deno.test("an empty Service is reported as an empty list with a note", async () => {
+Deno.test("an empty Service is reported as an empty list, then as UNAVAILABLE with the note, so calls fail at once", async () => {
   await withService(async (_api, Resolver) => {
     const { reports, listener, call } = recorder();
     const resolver = new Resolver(uri("kubernetes:///nothing.prod:grpc"), listener, {});
     call(() => resolver.updateResolution());
-    await eventually(() => reports.length === 1, "a report");
+    await eventually(() => reports.length === 2, "two reports");
     assert.deepEqual(reports[0].endpoints, { ok: true, value: [] });
     assert.equal(reports[0].note, "no ready endpoints for service nothing in namespace prod");
+    assert.equal(reports[1].endpoints.error!.code, grpc.status.UNAVAILABLE);
+    assert.match(reports[1].endpoints.error!.details, /no ready endpoints for service nothing in namespace prod/);
     call(() => resolver.destroy());
+  });
+});
+
+Deno.test("a Service scaled to zero drops its endpoints and then fails calls with the note", async () => {
+  await withService(async (api, Resolver) => {
+    const { reports, listener, call } = recorder();
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "the endpoints");
+    for (const slice of api.slices("prod")) api.deleteSlice("prod", slice.metadata.name);
+    await eventually(() => reports.at(-1)!.endpoints.ok === false, "the error");
+    assert.deepEqual(reports.at(-2)!.endpoints, { ok: true, value: [] });
+    assert.match(reports.at(-1)!.endpoints.error!.details, /no ready endpoints for service echo in namespace prod/);
+    call(() => resolver.destroy());
+  });
+});
+
+Deno.test("the listener is never called after destroy(), even for a bad target", async () => {
+  await withService(async (_api, Resolver) => {
+    const { reports, listener, call } = recorder();
+    const bad = new Resolver({ scheme: "kubernetes", authority: "", path: "Bad_Name:grpc" }, listener, {});
+    call(() => bad.updateResolution());
+    call(() => bad.destroy());
+    const good = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+    call(() => good.updateResolution());
+    call(() => good.destroy());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(reports, []);
   });
 });
 

@@ -7,8 +7,9 @@
 
 import * as peerGrpc from "@grpc/grpc-js";
 import type { EndpointSnapshot, WatchSettings } from "../endpoint_subscription.ts";
+import type { EndpointAddress } from "../endpoint_selection.ts";
 import { subscribeEndpoints } from "../endpoint_subscription.ts";
-import type { ResolverError } from "../errors.ts";
+import { ResolverError } from "../errors.ts";
 import { createBackoff } from "../backoff.ts";
 import { defaultAuthority, parseGrpcUri, type Target } from "../target.ts";
 import { setTraceSink, trace } from "../trace.ts";
@@ -136,6 +137,8 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     #listener: FunctionListener | ObjectListener;
     #serviceConfig: unknown;
     #unsubscribe?: () => void;
+    /** Set while resolving, replaced on each start and cleared by destroy(): results of an older one are dropped. */
+    #session?: object;
     #hasEndpoints = false;
     #setupBackoff = createBackoff();
     #retrySetupAt = 0;
@@ -154,17 +157,22 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
 
     updateResolution(): void {
       if (this.#unsubscribe || Date.now() < this.#retrySetupAt) return;
+      const session = {};
+      this.#session = session;
+      const current = () => this.#session === session;
       if (!this.#target) {
         const error = this.#targetError!;
-        queueMicrotask(() => this.#reportError(error));
+        queueMicrotask(() => current() && this.#reportError(error));
         return;
       }
       this.#unsubscribe = subscribeEndpoints(this.#target, options, {
         onEndpoints: (snapshot) => {
+          if (!current()) return;
           this.#setupBackoff.reset();
           this.#reportEndpoints(snapshot);
         },
         onError: (error, fatal) => {
+          if (!current()) return;
           if (fatal) {
             // Cluster access could not be set up: try again on a later
             // updateResolution(), not on every call grpc-js makes meanwhile.
@@ -178,16 +186,33 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     }
 
     destroy(): void {
+      this.#session = undefined;
       this.#unsubscribe?.();
       this.#unsubscribe = undefined;
       this.#hasEndpoints = false;
     }
 
     #reportEndpoints({ endpoints, namespace, service }: EndpointSnapshot): void {
-      this.#hasEndpoints = true;
-      const list = endpoints.map((endpoint) => ({ addresses: endpoint.addresses }));
-      const note = list.length === 0 ? `no ready endpoints for service ${service} in namespace ${namespace}` : "";
-      trace(`${service}.${namespace}: ${list.length} endpoints`);
+      trace(`${service}.${namespace}: ${endpoints.length} endpoints`);
+      this.#hasEndpoints = endpoints.length > 0;
+      if (this.#hasEndpoints) {
+        this.#reportList(endpoints.map((endpoint) => ({ addresses: endpoint.addresses })), "");
+        return;
+      }
+      // Calls must fail at once with UNAVAILABLE and the reason. An empty list alone does not do
+      // that (round_robin goes IDLE and queues calls until their deadline), and an error alone
+      // keeps the previous endpoints: the empty list drops them, then the error fails calls.
+      const note = `no ready endpoints for service ${service} in namespace ${namespace}`;
+      this.#reportList([], note);
+      this.#reportError(
+        new ResolverError(
+          `Cannot route the call: ${note}: check that the Service's pods are ready ` +
+            `(kubectl get endpointslices -n ${namespace} -l kubernetes.io/service-name=${service})`,
+        ),
+      );
+    }
+
+    #reportList(list: { addresses: EndpointAddress[] }[], note: string): void {
       const listener = this.#listener;
       if (typeof listener === "function") {
         listener({ ok: true, value: list }, {}, this.#serviceConfig, note);

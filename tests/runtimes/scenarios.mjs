@@ -241,6 +241,45 @@ export const scenarios = {
     }
   },
 
+  async "a Service without a ready pod fails calls at once with UNAVAILABLE and the note, then recovers"() {
+    const k8s = await cluster("k8s-empty", 60);
+    await k8s.startPod("echo-0", k8s.hosts[0]);
+    k8s.setConditions("echo-0", { ready: false });
+    const client = new EchoClient(`k8s-empty:///echo.${NAMESPACE}:grpc`, grpc.credentials.createInsecure());
+    const call = echoCaller(client, 3000);
+    const channel = createChannel(`k8s-empty:///echo.${NAMESPACE}:grpc`);
+    const nice = createClient(EchoService, channel);
+    const note = /no ready endpoints for service echo in namespace e2e/;
+    const failsFast = async (what) => {
+      for (
+        const [name, attempt] of [["grpc-js", () => call("hi")], [
+          "nice-grpc",
+          () => nice.echo({ message: "hi" }, { deadline: Date.now() + 3000 }),
+        ]]
+      ) {
+        const started = Date.now();
+        const error = await attempt().then(() => null, (error) => error);
+        const elapsed = Date.now() - started;
+        assert.equal(error?.code, grpc.status.UNAVAILABLE, `${name} ${what}: ${error}`);
+        assert.match(error.details, note, `${name} ${what}`);
+        assert.ok(elapsed < 1000, `${name} ${what}: failed after ${elapsed} ms, not at once`);
+      }
+    };
+    try {
+      await failsFast("with no ready pod");
+      k8s.setConditions("echo-0", {});
+      await eventually(() => call("hi").then(() => true, () => false), 5000, "calls to succeed once the pod is ready");
+      assert.match((await nice.echo({ message: "hi" })).message, /^echo-0:/);
+      await k8s.removePod("echo-0", { gracePeriodMs: 0 });
+      await eventually(() => call("hi").then(() => false, (error) => note.test(error.details)), 5000, "the scale-down");
+      await failsFast("after scaling to zero");
+    } finally {
+      client.close();
+      channel.close();
+      await k8s.close();
+    }
+  },
+
   async "API failures after a success keep the last good endpoints"() {
     const k8s = await cluster("k8s-keep", 50);
     for (let i = 0; i < 2; i++) await k8s.startPod(`echo-${i}`, k8s.hosts[i]);
