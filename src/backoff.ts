@@ -16,8 +16,6 @@ export interface BackoffOptions {
    * @default {30000}
    */
   maxMs?: number;
-  /** Source of randomness in [0, 1); injectable for tests. */
-  random?: () => number;
 }
 
 /** A backoff sequence: `next()` gives the next delay, `reset()` starts over. */
@@ -33,7 +31,8 @@ export interface Backoff {
  * capped at `maxMs`/2, so delays never exceed `maxMs` and stay jittered at
  * the cap (clients that failed together do not retry in lockstep).
  *
- * @param options Delays and randomness.
+ * @param options Delays.
+ * @param random Source of randomness in [0, 1), for the jitter.
  * @returns The backoff.
  *
  * @example Delays grow, then reset
@@ -45,10 +44,9 @@ export interface Backoff {
  * backoff.reset();
  * ```
  */
-export function createBackoff(options: BackoffOptions = {}): Backoff {
+export function createBackoff(options: BackoffOptions = {}, random: () => number = Math.random): Backoff {
   const initialMs = options.initialMs ?? 1000;
   const maxMs = options.maxMs ?? 30_000;
-  const random = options.random ?? Math.random;
   let failures = 0;
   return {
     next() {

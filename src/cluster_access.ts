@@ -9,7 +9,7 @@
 
 import { createTlsSettings, noCredentials, staticTokenCredentials, tokenFileCredentials } from "./credentials.ts";
 import { ConfigError } from "./errors.ts";
-import { errorCode } from "./_util.ts";
+import { errorCode, fingerprint } from "./_util.ts";
 import {
   accessFromKubeconfig,
   type KubeconfigAccess,
@@ -780,14 +780,6 @@ async function readOrFail(
       },
     );
   }
-}
-
-/** A short SHA-256 of a token or certificate: tells identities apart without revealing them. */
-async function fingerprint(text: string): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
-  );
-  return `sha256:${Array.from(digest.subarray(0, 8), (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
 }
 
 function joinPath(folder: string, name: string): string {

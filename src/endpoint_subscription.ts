@@ -37,7 +37,12 @@ export interface EndpointSnapshot {
   service: string;
 }
 
-/** How to reach the cluster and how to watch; shared by every entry point. */
+/**
+ * How to reach the cluster and how to watch; shared by every entry point.
+ * Callers of one Service share a watch only when they use the same cluster
+ * access (server, credentials, TLS) and the same timings; different ones get
+ * a watch of their own.
+ */
 export interface WatchSettings {
   /** Cluster access: a kubeconfig (path or object) or `{ server, token, ... }`; default: `KUBECONFIG`, in-cluster, `~/.kube/config`. */
   cluster?: ClusterOptions;
@@ -84,6 +89,8 @@ let generations = 0;
 interface SharedWatch {
   subscribers: Set<Subscriber>;
   state?: SliceState;
+  /** The last failure while no state has arrived yet: handed to subscribers that join meanwhile. */
+  failure?: ResolverError;
   version: number;
   selections: Map<string, Selection>;
   stop(): void;
@@ -97,7 +104,7 @@ const DEFAULT_ACCESS = {};
  * Subscribes to the usable endpoints of a Service.
  *
  * @param target The Service (namespace defaults to the cluster access's).
- * @param settings Cluster access and watch timings; the first subscriber of a Service sets the timings.
+ * @param settings Cluster access and watch timings; subscribers with other timings get a watch of their own.
  * @param listener Receives snapshots and errors.
  * @returns A function that ends the subscription.
  *
@@ -123,10 +130,14 @@ export function subscribeEndpoints(
     (access) => {
       if (!active) return;
       const namespace = target.namespace ?? access.namespace;
-      const key = `${connectionKey(access)}\u0000${namespace}\u0000${target.service}`;
+      const key = [connectionKey(access), timingsKey(settings), namespace, target.service].join("\u0000");
       watch = watches.get(key) ?? startWatch(key, access, namespace, target.service, settings);
       watch.subscribers.add(subscriber);
       if (watch.state) deliver(watch, subscriber, namespace, target.service);
+      else if (watch.failure) {
+        const { failure } = watch;
+        queueMicrotask(() => active && notify(() => listener.onError(failure, false)));
+      }
     },
     (error) => {
       if (active) notify(() => listener.onError(asResolverError(error), true));
@@ -145,6 +156,11 @@ export function subscribeEndpoints(
 function connectionKey(access: ClusterAccess): string {
   const { ca, cert, serverName, insecureSkipVerify } = access.tls;
   return JSON.stringify([access.identity, access.proxyUrl, ca, cert, serverName, insecureSkipVerify]);
+}
+
+/** The watch timings: subscribers that ask for other ones must not share a watch. */
+function timingsKey({ stallTimeoutMs, backoff }: WatchSettings): string {
+  return JSON.stringify([stallTimeoutMs, backoff?.initialMs, backoff?.maxMs]);
 }
 
 function accessFor(options: ClusterOptions | undefined): Promise<ClusterAccess> {
@@ -184,11 +200,13 @@ function startWatch(
     backoff: settings.backoff,
     onState(state) {
       watch.state = state;
+      watch.failure = undefined;
       watch.version++;
       // At once: a microtask would wait until the watch's next read has been started.
       for (const subscriber of watch.subscribers) deliver(watch, subscriber, namespace, service, true);
     },
     onError(error) {
+      if (!watch.state) watch.failure = error;
       for (const subscriber of [...watch.subscribers]) notify(() => subscriber.listener.onError(error, false));
     },
   }).finally(() => {

@@ -24,7 +24,7 @@ import {
   tokenFileCredentials,
 } from "./credentials.ts";
 import { ConfigError } from "./errors.ts";
-import { encodeBase64, errorCode, isRecord, typeName } from "./_util.ts";
+import { encodeBase64, errorCode, fingerprint, isRecord, typeName } from "./_util.ts";
 import type { RunExecPlugin } from "./runtime/exec_plugin.ts";
 import { trace } from "./trace.ts";
 
@@ -655,8 +655,10 @@ export async function accessFromKubeconfig(
           `add it to users or fix the name (users: ${quoteList([...merged.users.keys()])})`,
       );
     }
-    user = `user ${JSON.stringify(userName)}${userEntry.file !== undefined ? ` of ${userEntry.file}` : ""}`;
     const read = await readUser(userName, userEntry, cluster, options);
+    // The name alone is not an identity: two kubeconfigs may name different credentials alike.
+    user = `user ${JSON.stringify(userName)}${userEntry.file !== undefined ? ` of ${userEntry.file}` : ""} ` +
+      `(${read.fingerprint})`;
     credentials = read.credentials;
     cert = read.cert;
     key = read.key;
@@ -783,6 +785,8 @@ async function readCluster(
 
 interface ReadUser {
   credentials: Credentials;
+  /** Tells these credentials apart from others without revealing them (`token sha256:...`, `token file /path`). */
+  fingerprint: string;
   cert?: string;
   key?: string;
 }
@@ -895,7 +899,9 @@ async function readUser(
   const exec = value.exec;
   const hasExec = exec !== undefined && exec !== null;
   let credentials: Credentials | undefined;
+  let fingerprinted = "no credentials";
   if (tokenFile) {
+    fingerprinted = `token file ${resolveAgainst(file, tokenFile)}`;
     if (token) trace(`${label} has both token and tokenFile: using tokenFile`);
     credentials = tokenFileCredentials(resolveAgainst(file, tokenFile), {
       readFile: options.readFile,
@@ -906,8 +912,10 @@ async function readUser(
     });
   } else if (token) {
     credentials = staticTokenCredentials(token);
+    fingerprinted = `token ${await fingerprint(token)}`;
   } else if (username !== undefined && password !== undefined) {
     credentials = basicAuthCredentials(username, password);
+    fingerprinted = `basic auth ${await fingerprint(JSON.stringify([username, password]))}`;
   }
   if (hasExec) {
     if (credentials || cert !== undefined) {
@@ -915,7 +923,9 @@ async function readUser(
         `${label} has exec and other credentials: the exec plugin is not used (as in kubectl)`,
       );
     } else {
-      credentials = execCredentials(readExec(exec, entry, cluster), {
+      const execConfig = readExec(exec, entry, cluster);
+      fingerprinted = `exec plugin ${await fingerprint(JSON.stringify(execConfig))}`;
+      credentials = execCredentials(execConfig, {
         run: options.runExecPlugin,
         ...(options.now ? { now: options.now } : {}),
         ...(options.execTimeoutMs !== undefined ? { timeoutMs: options.execTimeoutMs } : {}),
@@ -925,7 +935,7 @@ async function readUser(
       });
     }
   }
-  const read: ReadUser = { credentials: credentials ?? noCredentials() };
+  const read: ReadUser = { credentials: credentials ?? noCredentials(), fingerprint: fingerprinted };
   if (cert !== undefined && key !== undefined) {
     read.cert = cert;
     read.key = key;

@@ -91,7 +91,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   const minWatchMs = options.minWatchMs ?? 1000;
   const healthyWatchMs = options.healthyWatchMs ?? 30_000;
   const stallTimeoutMs = options.stallTimeoutMs ?? 150_000;
-  const backoff = createBackoff({ random, ...options.backoff });
+  const backoff = createBackoff(options.backoff, random);
   const slices = new Map<string, EndpointSlice>();
   let resourceVersion = "";
   // The LIST to make next: "0" (watch cache) first, the last resourceVersion

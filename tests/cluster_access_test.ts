@@ -140,7 +140,7 @@ Deno.test("resolveClusterAccess() prefers KUBECONFIG over the in-cluster service
   assert.equal(access.source, 'kubeconfig /k/config (context "dev")');
   assert.equal(
     access.identity,
-    'https://kc.example:6443 user "dev-user" of /k/config',
+    'https://kc.example:6443 user "dev-user" of /k/config (token sha256:9ecb98cbb3d3e588)',
   );
   assert.equal(await access.credentials.authorization(), "Bearer kube-token");
 });

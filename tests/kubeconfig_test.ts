@@ -267,7 +267,7 @@ Deno.test("accessFromKubeconfig() resolves relative paths against the folder of 
   assert.equal(access.tls.cert, CERT);
   assert.equal(access.tls.key, KEY);
   assert.equal(await access.credentials.authorization(), "Bearer file-token");
-  assert.equal(access.user, `user "u" of ${dir}/two/config`);
+  assert.equal(access.user, `user "u" of ${dir}/two/config (token file ${dir}/two/secrets/token)`);
 });
 
 Deno.test("accessFromKubeconfig() resolves an exec command with a slash against the kubeconfig's folder", async () => {

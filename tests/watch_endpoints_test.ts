@@ -184,3 +184,73 @@ Deno.test("watchEndpoints() throws a ConfigError for a kubeconfig that does not 
 Deno.test("watchEndpoints() rejects a bad target before any I/O", async () => {
   await assert.rejects(watchEndpoints("kubernetes:///Bad_Name").next(), { name: "TargetError" });
 });
+
+Deno.test("watchEndpoints() gives a caller with other timings a watch of its own, with those timings", async () => {
+  const api = await startFakeApiServer({ token: "t", bookmarkIntervalMs: 60_000 });
+  apply(api, ["a"]);
+  const cluster = { kubeconfig: api.kubeconfig() };
+  const patient = follow(cluster);
+  try {
+    await eventually(() => patient.pods() === "a", "the first caller's snapshot");
+    const hasty = follow(cluster, { stallTimeoutMs: 300 });
+    try {
+      await eventually(() => hasty.errors.some((error) => /stalled/.test(error.message)), "the second caller's stall");
+      assert.equal(hasty.pods(), "a");
+      assert.equal(patient.errors.length, 0, "the first caller's watch keeps its own 150 s stall timeout");
+    } finally {
+      await hasty.stop();
+    }
+  } finally {
+    await patient.stop();
+    await api.close();
+  }
+});
+
+Deno.test("watchEndpoints() hands a caller that joins a failing watch the last error at once", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, ["a"]);
+  api.failNext(100, { status: 403, path: "list" });
+  const cluster = { kubeconfig: api.kubeconfig() };
+  const first = follow(cluster, { initialMs: 10_000, maxMs: 20_000 });
+  try {
+    await eventually(() => first.errors.length === 1, "the first caller's error");
+    const joined = Date.now();
+    const second = follow(cluster, { initialMs: 10_000, maxMs: 20_000 });
+    try {
+      await eventually(() => second.errors.length === 1, "the second caller's error", 1000);
+      assert.ok(Date.now() - joined < 1000);
+      assert.match(second.errors[0].message, /grant "list" and "watch"/);
+      assert.equal(count(api, "list"), 1, "the second caller shares the failing watch");
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await first.stop();
+    await api.close();
+  }
+});
+
+Deno.test("watchEndpoints() never shares a watch between two tokens under one user name", async () => {
+  const api = await startFakeApiServer({ token: "good-token" });
+  apply(api, ["a"]);
+  const withToken = (token: string) => {
+    const kubeconfig = structuredClone(api.kubeconfig()) as { users: { name: string; user: { token: string } }[] };
+    kubeconfig.users[0].user.token = token;
+    return { kubeconfig };
+  };
+  const revoked = follow(withToken("revoked-token"), { initialMs: 200, maxMs: 400 });
+  try {
+    await eventually(() => revoked.errors.length >= 1, "the revoked token's 401");
+    const good = follow(withToken("good-token"), { initialMs: 200, maxMs: 400 });
+    try {
+      await eventually(() => good.pods() === "a", "endpoints read with the good token");
+      assert.equal(good.errors.length, 0);
+      assert.equal(revoked.pods(), "(none)", "endpoints are never read with another caller's credentials");
+    } finally {
+      await good.stop();
+    }
+  } finally {
+    await revoked.stop();
+    await api.close();
+  }
+});
