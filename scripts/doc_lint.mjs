@@ -28,4 +28,8 @@ if (remaining.length > 0 || (diagnostics.length === 0 && result.status !== 0)) {
   console.error(`deno doc --lint: ${remaining.length} documentation problems in ${ENTRY_POINTS.join(", ")}`);
   process.exit(1);
 }
-console.log(`deno doc --lint: ${ENTRY_POINTS.join(", ")} clean (${diagnostics.length} accepted references to nice-grpc's grpc-js types)`);
+console.log(
+  `deno doc --lint: ${
+    ENTRY_POINTS.join(", ")
+  } clean (${diagnostics.length} accepted references to nice-grpc's grpc-js types)`,
+);
