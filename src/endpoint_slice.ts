@@ -105,6 +105,8 @@ export interface Status {
   reason?: string;
   /** HTTP status code. */
   code?: number;
+  /** Details; `causes[].reason` says more than `reason` (e.g. `ResourceVersionTooLarge` under `Timeout`). */
+  details?: { causes?: { reason?: string; message?: string }[] };
 }
 
 /** One event of a watch stream. */

@@ -112,21 +112,30 @@ export class KubeApiError extends ResolverError {
   readonly reason?: string;
   /** The server's `Retry-After`, in seconds, when it sent one. */
   readonly retryAfterSeconds?: number;
+  /** The reasons of the Status's `details.causes`, e.g. `ResourceVersionTooLarge`, when the server gave any. */
+  readonly causes?: readonly string[];
 
   /**
    * Creates the error for a failed request to the Kubernetes API.
    *
    * @param message What went wrong and what to do next.
-   * @param options The HTTP status, the Kubernetes reason, `Retry-After`, the underlying error.
+   * @param options The HTTP status, the Kubernetes reason and causes, `Retry-After`, the underlying error.
    */
   constructor(
     message: string,
-    options: { status?: number; reason?: string; retryAfterSeconds?: number; cause?: unknown } = {},
+    options: {
+      status?: number;
+      reason?: string;
+      causes?: readonly string[];
+      retryAfterSeconds?: number;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "KubeApiError";
     if (options.status !== undefined) this.status = options.status;
     if (options.reason !== undefined) this.reason = options.reason;
     if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+    if (options.causes !== undefined) this.causes = options.causes;
   }
 }

@@ -237,6 +237,54 @@ export function isExpired(error: unknown): boolean {
   return error.status === 410 || error.reason === "Expired" || error.reason === "Gone";
 }
 
+/**
+ * Whether an error means the server has not reached the resourceVersion asked for (504 with the
+ * `ResourceVersionTooLarge` cause), as when it was restored from an older etcd or is another
+ * server behind a load balancer: that resume point cannot be used, so relist with a consistent read.
+ *
+ * @param error Any error.
+ * @returns True for a too-large resourceVersion.
+ *
+ * @example
+ * ```ts
+ * import { KubeApiError } from "./errors.ts";
+ * import { isResourceVersionTooLarge } from "./kube_api.ts";
+ * console.log(isResourceVersionTooLarge(new KubeApiError("timeout", { status: 504, causes: ["ResourceVersionTooLarge"] }))); // true
+ * ```
+ */
+export function isResourceVersionTooLarge(error: unknown): boolean {
+  return error instanceof KubeApiError && error.causes?.includes("ResourceVersionTooLarge") === true;
+}
+
+/**
+ * The fields of a {@linkcode KubeApiError} that a Kubernetes `Status` carries, cut to a sane size.
+ *
+ * @param status A Status from an error response or an ERROR watch event.
+ * @param code The HTTP status, when the Status has none of its own.
+ * @returns `status`, `reason` and `causes` for the error's options.
+ *
+ * @example
+ * ```ts
+ * import { statusFields } from "./kube_api.ts";
+ * console.log(statusFields({ code: 410, reason: "Expired" })); // { status: 410, reason: "Expired", causes: undefined }
+ * ```
+ */
+export function statusFields(
+  status: Status,
+  code?: number,
+): { status?: number; reason?: string; causes?: string[] } {
+  const causes = Array.isArray(status.details?.causes)
+    ? status.details.causes.slice(0, 10).flatMap((cause) =>
+      isRecord(cause) && typeof cause.reason === "string" ? [cause.reason.slice(0, 100)] : []
+    )
+    : [];
+  return {
+    status: typeof status.code === "number" ? status.code : code,
+    reason: typeof status.reason === "string" ? status.reason.slice(0, 100) : undefined,
+    causes: causes.length > 0 ? causes : undefined,
+  };
+}
+
 function statusError(
   verb: string,
   where: string,
@@ -249,8 +297,8 @@ function statusError(
   const said = typeof status.message === "string" && status.message ? ` (server said: ${quote(status.message)})` : "";
   const retryAfter = Number(response.headers.get("retry-after"));
   const options = {
+    ...statusFields(status),
     status: code,
-    reason: typeof status.reason === "string" ? status.reason.slice(0, 100) : undefined,
     retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
   };
   let advice: string;

@@ -11,7 +11,7 @@
 import { type Backoff, type BackoffOptions, createBackoff } from "./backoff.ts";
 import type { EndpointSlice, Status, WatchEvent } from "./endpoint_slice.ts";
 import { KubeApiError, ResolverError } from "./errors.ts";
-import { type EndpointSliceApi, isExpired, quote } from "./kube_api.ts";
+import { type EndpointSliceApi, isExpired, isResourceVersionTooLarge, quote, statusFields } from "./kube_api.ts";
 import { trace } from "./trace.ts";
 import { readWatchEvents } from "./watch_decoder.ts";
 import { isRecord } from "./_util.ts";
@@ -117,10 +117,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const status = event.object as Status;
       throw new KubeApiError(
         `Watch of EndpointSlices failed: ${typeof status.message === "string" ? quote(status.message) : "ERROR event"}`,
-        {
-          status: typeof status.code === "number" ? status.code : undefined,
-          reason: typeof status.reason === "string" ? status.reason.slice(0, 100) : undefined,
-        },
+        statusFields(status),
       );
     }
     const slice = event.object as EndpointSlice;
@@ -182,7 +179,11 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       if (watchOpenedAt !== undefined && Date.now() - watchOpenedAt >= healthyWatchMs) backoff.reset();
       watchOpenedAt = undefined;
       const delay = retryDelay(error, previousFailure, backoff, options.backoff?.maxMs ?? 30_000);
-      if (isExpired(error)) {
+      if (isResourceVersionTooLarge(error)) {
+        // This server does not have our resourceVersion yet: only a consistent read can go on.
+        listFrom = "";
+        trace(`resourceVersion ${resourceVersion} is ahead of the API server: relisting from ""`);
+      } else if (isExpired(error)) {
         // A watch that expired relists from where it was; a LIST that expired reads the latest.
         listFrom = listFrom === undefined ? resourceVersion : "";
         trace(`resourceVersion expired: relisting from "${listFrom}"`);
@@ -275,11 +276,11 @@ async function listAll(
   }
 }
 
-/** The first 401 (fresh credentials) and the first 410 (relist) retry at once; others back off. */
+/** The first 401 (fresh credentials), 410 or too-large resourceVersion (relist) retry at once; others back off. */
 function retryDelay(error: ResolverError, previous: ResolverError | undefined, backoff: Backoff, maxMs: number) {
   const status = statusOf(error);
   const first = previous === undefined || statusOf(previous) !== status;
-  if (first && (status === 401 || isExpired(error))) return 0;
+  if (first && (status === 401 || isExpired(error) || isResourceVersionTooLarge(error))) return 0;
   const retryAfterMs = Math.min(maxMs, (error instanceof KubeApiError ? error.retryAfterSeconds ?? 0 : 0) * 1000);
   return Math.max(backoff.next(), retryAfterMs);
 }

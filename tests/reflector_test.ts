@@ -171,6 +171,25 @@ Deno.test("runReflector() relists with a consistent read when the relist itself 
   assert.deepEqual(names(states[1]), ["d"]);
 });
 
+Deno.test("runReflector() relists with a consistent read when the relist's resourceVersion is too large", async () => {
+  const tooLarge = new KubeApiError("Timeout: Too large resource version: 900, current: 50", {
+    status: 504,
+    reason: "Timeout",
+    causes: ["ResourceVersionTooLarge"],
+    retryAfterSeconds: 1,
+  });
+  const { api, calls } = scriptedApi([list("900", []), tooLarge, list("60", [slice("e", "55")])], [
+    (watch) => watch.send(expiredEvent),
+    () => {},
+  ]);
+  const { states, errors } = await run(api, (states) => states.length === 2, { initialMs: 2000 });
+  const lists = calls.filter((call) => call.kind === "list").map((call) => (call.params as ListParams).resourceVersion);
+  assert.deepEqual(lists, ["0", "900", ""]);
+  assert.ok(calls[3].at - calls[2].at < 500, "the consistent relist follows at once, not after a backoff");
+  assert.deepEqual(names(states[1]), ["e"]);
+  assert.equal(errors.length, 0);
+});
+
 Deno.test("runReflector() relists after a watch answered with HTTP 410", async () => {
   const { api, calls } = scriptedApi([list("10", []), list("30", [slice("c", "29")])], [
     new KubeApiError("gone", { status: 410 }),

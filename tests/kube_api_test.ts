@@ -1,0 +1,24 @@
+import assert from "node:assert/strict";
+import { startFakeApiServer } from "@kgr/resolver/testing";
+import { resolveClusterAccess } from "../src/cluster_access.ts";
+import { KubeApiError } from "../src/errors.ts";
+import { createEndpointSliceApi, isResourceVersionTooLarge } from "../src/kube_api.ts";
+import { createHttpClient } from "../src/runtime/http_client.ts";
+
+Deno.test("createEndpointSliceApi() turns a 504 ResourceVersionTooLarge Status into an error that says so", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const access = await resolveClusterAccess({ kubeconfig: api.kubeconfig() });
+  const client = await createHttpClient({ tls: access.tls });
+  try {
+    const calls = createEndpointSliceApi(access, client, "prod", "echo");
+    const error = await calls.list({ resourceVersion: "900", signal: AbortSignal.timeout(5000) }).catch((e) => e);
+    assert.ok(error instanceof KubeApiError, String(error));
+    assert.equal(error.status, 504);
+    assert.deepEqual(error.causes, ["ResourceVersionTooLarge"]);
+    assert.equal(isResourceVersionTooLarge(error), true);
+    assert.equal(isResourceVersionTooLarge(new KubeApiError("gone", { status: 410 })), false);
+  } finally {
+    client.close();
+    await api.close();
+  }
+});
