@@ -1,0 +1,150 @@
+/**
+ * Topology-aware routing the way kube-proxy decides it (`topologyModeFromHints`
+ * in kubernetes `pkg/proxy/topology.go`): the EndpointSlice controller writes
+ * `hints.forNodes`/`hints.forZones` for Services with `trafficDistribution`
+ * (or `service.kubernetes.io/topology-mode: Auto`), and a client prefers the
+ * endpoints hinted for its own node or zone, but only when every ready
+ * endpoint carries such a hint and at least one names the client's node or
+ * zone. Unlike kube-proxy, preference is not exclusion: the others stay in
+ * the set, for failover.
+ *
+ * @module
+ */
+
+/** Where the client runs: its node and zone, when known. */
+export interface Locality {
+  /** The zone (`topology.kubernetes.io/zone` of the client's node). */
+  zone?: string;
+  /** The node name (`spec.nodeName` of the client's pod). */
+  node?: string;
+}
+
+/** The EndpointSlice hints of one endpoint: the zones and nodes it is meant to serve. */
+export interface TopologyHints {
+  /** `hints.forZones[].name`. */
+  forZones: string[];
+  /** `hints.forNodes[].name`. */
+  forNodes: string[];
+}
+
+/**
+ * Which preference applies: endpoints hinted for our node, for our zone, or
+ * none (every usable endpoint is preferred).
+ */
+export type TopologyMode = "node" | "zone" | "none";
+
+/** What the mode function needs of an endpoint. */
+export interface HintedEndpoint {
+  /** `conditions.ready`: only ready endpoints decide the mode. */
+  ready: boolean;
+  /** The endpoint's hints, when it has any. */
+  hints?: TopologyHints;
+}
+
+/**
+ * Decides the topology mode from the ready endpoints' hints, as kube-proxy
+ * does: `node` when the node is known, every ready endpoint has a node hint
+ * and one names our node; else `zone` when the zone is known, every ready
+ * endpoint has a zone hint and one names our zone; else `none`. With no
+ * ready endpoint the mode is `none` (the serving-terminating fallback has no
+ * topology).
+ *
+ * @param endpoints The Service's endpoints.
+ * @param locality The client's node and zone.
+ * @returns The mode.
+ *
+ * @example A client in zone a
+ * ```ts
+ * import { topologyMode } from "./topology.ts";
+ * const endpoints = [
+ *   { ready: true, hints: { forZones: ["a"], forNodes: [] } },
+ *   { ready: true, hints: { forZones: ["b"], forNodes: [] } },
+ * ];
+ * console.log(topologyMode(endpoints, { zone: "a" })); // "zone"
+ * console.log(topologyMode(endpoints, { zone: "c" })); // "none"
+ * ```
+ */
+export function topologyMode(endpoints: readonly HintedEndpoint[], locality: Locality): TopologyMode {
+  let anyReady = false;
+  let allNodeHints = true;
+  let forOurNode = false;
+  let allZoneHints = true;
+  let forOurZone = false;
+  for (let i = 0; i < endpoints.length; i++) {
+    const { ready, hints } = endpoints[i];
+    if (!ready) continue;
+    anyReady = true;
+    if (!hints || hints.forNodes.length === 0) allNodeHints = false;
+    else if (locality.node !== undefined && hints.forNodes.includes(locality.node)) forOurNode = true;
+    if (!hints || hints.forZones.length === 0) allZoneHints = false;
+    else if (locality.zone !== undefined && hints.forZones.includes(locality.zone)) forOurZone = true;
+  }
+  if (!anyReady) return "none";
+  if (allNodeHints && forOurNode) return "node";
+  if (allZoneHints && forOurZone) return "zone";
+  return "none";
+}
+
+/**
+ * Whether an endpoint is preferred under a mode: hinted for our node (node
+ * mode) or our zone (zone mode); every endpoint under `none`.
+ *
+ * @param endpoint The endpoint's hints.
+ * @param mode The mode from {@linkcode topologyMode}.
+ * @param locality The client's node and zone.
+ * @returns Whether calls should go to it while any preferred endpoint is up.
+ *
+ * @example
+ * ```ts
+ * import { isPreferred } from "./topology.ts";
+ * console.log(isPreferred({ hints: { forZones: ["a"], forNodes: [] } }, "zone", { zone: "a" })); // true
+ * ```
+ */
+export function isPreferred(endpoint: { hints?: TopologyHints }, mode: TopologyMode, locality: Locality): boolean {
+  switch (mode) {
+    case "none":
+      return true;
+    case "node":
+      return locality.node !== undefined && endpoint.hints?.forNodes.includes(locality.node) === true;
+    case "zone":
+      return locality.zone !== undefined && endpoint.hints?.forZones.includes(locality.zone) === true;
+  }
+}
+
+/**
+ * Reads `hints` of an EndpointSlice endpoint defensively: a malformed value
+ * (not an object, names that are not strings) counts as no hints, so that a
+ * broken or hostile server cannot break selection.
+ *
+ * @param value The endpoint's `hints` field as received.
+ * @returns The hints, `undefined` when there are none, or `"malformed"`.
+ *
+ * @example
+ * ```ts
+ * import { readHints } from "./topology.ts";
+ * console.log(readHints({ forZones: [{ name: "a" }] })); // { forZones: ["a"], forNodes: [] }
+ * console.log(readHints({ forZones: "a" })); // "malformed"
+ * ```
+ */
+export function readHints(value: unknown): TopologyHints | undefined | "malformed" {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "object" || Array.isArray(value)) return "malformed";
+  const { forZones, forNodes } = value as Record<string, unknown>;
+  const zones = readNames(forZones);
+  const nodes = readNames(forNodes);
+  if (zones === undefined || nodes === undefined) return "malformed";
+  if (zones.length === 0 && nodes.length === 0) return undefined;
+  return { forZones: zones, forNodes: nodes };
+}
+
+function readNames(value: unknown): string[] | undefined {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) return undefined;
+  const names: string[] = [];
+  for (const entry of value) {
+    const name = typeof entry === "object" && entry !== null ? (entry as { name?: unknown }).name : undefined;
+    if (typeof name !== "string" || name === "") return undefined;
+    names.push(name);
+  }
+  return names;
+}
