@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the real control plane used by tests/e2e: kube-apiserver (k8s.io/kubernetes) and
-# etcd (go.etcd.io/etcd/server/v3), at the versions pinned in versions.env, into
+# Builds the real control plane used by tests/e2e: kube-apiserver and kube-controller-manager
+# (k8s.io/kubernetes) and etcd (go.etcd.io/etcd/server/v3), at the versions pinned in versions.env, into
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/kgr-resolver/<name>-<version>
 # A binary that is already there is not rebuilt (the cache is keyed by version).
 #
@@ -87,13 +87,16 @@ total_start=$SECONDS
 build etcd "$ETCD_VERSION" "$here/etcd" .
 k8s_minor="${KUBERNETES_VERSION#v1.}"
 k8s_minor="${k8s_minor%%.*}"
-build kube-apiserver "$KUBERNETES_VERSION" "$here/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver \
-	"-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION \
+version_ldflags="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION \
 -X k8s.io/component-base/version.gitMajor=1 \
 -X k8s.io/component-base/version.gitMinor=$k8s_minor \
 -X k8s.io/component-base/version.gitTreeState=clean \
 -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION \
 -X k8s.io/client-go/pkg/version.gitMajor=1 \
 -X k8s.io/client-go/pkg/version.gitMinor=$k8s_minor"
+build kube-apiserver "$KUBERNETES_VERSION" "$here/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$version_ldflags"
+# The EndpointSlice controller, so that e2e slices come from Pods as in users' clusters.
+build kube-controller-manager "$KUBERNETES_VERSION" "$here/kube-apiserver" k8s.io/kubernetes/cmd/kube-controller-manager \
+	"$version_ldflags"
 printf '==> control plane ready in %s (total %dm%02ds)\n' "$cache_dir" $(((SECONDS - total_start) / 60)) \
 	$(((SECONDS - total_start) % 60))

@@ -1,0 +1,293 @@
+/**
+ * Our grpc-js load-balancing policy, `kubernetes_round_robin`: round-robin
+ * over the preferred endpoints (topology), failing over to the others while
+ * every preferred one is in TRANSIENT_FAILURE, and back as soon as one is
+ * READY. Its state is kept incrementally, so that thousands of endpoints do
+ * not stall the event loop: a child per endpoint kept across updates (its
+ * subchannel is reused, only new endpoints connect), counts per connectivity
+ * state and a list of READY children per tier, no scan of the children on a
+ * state change.
+ *
+ * @module
+ */
+
+/** The name under which the policy is registered. */
+export const BALANCER_NAME = "kubernetes_round_robin";
+
+/** An endpoint as the resolver hands it over: `preferred: false` marks a failover-only endpoint. */
+export interface BalancedEndpoint {
+  /** The endpoint's addresses. */
+  addresses: { host: string; port: number }[];
+  /** Whether calls should go here while a preferred endpoint is READY; absent means preferred. */
+  preferred?: boolean;
+}
+
+/** The grpc-js state values (`grpc.connectivityState`). */
+interface ConnectivityStates {
+  IDLE: number;
+  CONNECTING: number;
+  READY: number;
+  TRANSIENT_FAILURE: number;
+}
+
+interface Picker {
+  pick(args: unknown): unknown;
+}
+interface ChannelControlHelper {
+  updateState(state: number, picker: Picker, errorMessage: string | null): void;
+  requestReresolution(): void;
+}
+interface Leaf {
+  startConnecting(): void;
+  getPicker(): Picker;
+  exitIdle(): void;
+  destroy(): void;
+}
+
+/** The parts of a grpc-js module (1.10 or newer) that the policy uses. */
+export interface BalancerGrpc {
+  /** `grpc.connectivityState`. */
+  connectivityState: ConnectivityStates;
+  /** `grpc.experimental`: the load-balancing building blocks. */
+  experimental: {
+    registerLoadBalancerType(name: string, balancer: never, config: never): void;
+    createChildChannelControlHelper(parent: never, overrides: never): unknown;
+    endpointToString(endpoint: never): string;
+    LeafLoadBalancer: new (endpoint: never, helper: never, options: never, resolutionNote: string) => Leaf;
+    QueuePicker: new (balancer: never) => Picker;
+    UnavailablePicker: new (status?: never) => Picker;
+  };
+}
+
+/** One endpoint's child balancer and where it stands. */
+interface Child {
+  leaf: Leaf;
+  tier: Tier;
+  state: number;
+  /** Position in `tier.ready` while READY, else -1. */
+  readyIndex: number;
+}
+
+/** The preferred endpoints, or the others: their READY children and a count per state. */
+interface Tier {
+  size: number;
+  ready: Child[];
+  counts: number[];
+  picker: Picker;
+}
+
+/** A `StatusOr<Endpoint[]>` as grpc-js 1.14 hands it to a policy. */
+type EndpointList = { ok: true; value: BalancedEndpoint[] } | { ok: false; error: { details: string } };
+
+const registered = new WeakSet<object>();
+
+/**
+ * Registers `kubernetes_round_robin` with one copy of grpc-js (once per copy).
+ *
+ * @param grpc The grpc-js module whose channels should be able to use it.
+ *
+ * @example Selecting the policy in a service config
+ * ```ts ignore
+ * import * as grpc from "@grpc/grpc-js";
+ * registerBalancer(grpc);
+ * const serviceConfig = { loadBalancingConfig: [{ kubernetes_round_robin: {} }] };
+ * ```
+ */
+export function registerBalancer(grpc: BalancerGrpc): void {
+  if (registered.has(grpc.experimental)) return;
+  registered.add(grpc.experimental);
+  const { Balancer, Config } = createBalancerClasses(grpc);
+  grpc.experimental.registerLoadBalancerType(BALANCER_NAME, Balancer as never, Config as never);
+}
+
+function createBalancerClasses(grpc: BalancerGrpc) {
+  const { IDLE, CONNECTING, READY, TRANSIENT_FAILURE } = grpc.connectivityState;
+  const { experimental } = grpc;
+
+  class Config {
+    static createFromJson(): Config {
+      return new Config();
+    }
+    getLoadBalancerName(): string {
+      return BALANCER_NAME;
+    }
+    toJsonObject(): object {
+      return { [BALANCER_NAME]: {} };
+    }
+  }
+
+  class Balancer {
+    #helper: ChannelControlHelper;
+    #children = new Map<string, Child>();
+    #queuePicker: Picker = new experimental.QueuePicker(this as never);
+    #preferred = this.#newTier();
+    #others = this.#newTier();
+    /** Calls went to the others because every preferred endpoint failed; kept until one is READY again. */
+    #failedOver = false;
+    #paused = false;
+    #state = IDLE;
+    #picker?: Picker;
+    #errorMessage: string | null = null;
+    #lastError = "";
+
+    constructor(helper: ChannelControlHelper) {
+      this.#helper = helper;
+    }
+
+    updateAddressList(list: EndpointList, config: unknown, options: object, resolutionNote: string): boolean {
+      if (!(config instanceof Config)) return false;
+      if (!list.ok) {
+        if (this.#children.size === 0) {
+          this.#report(TRANSIENT_FAILURE, new experimental.UnavailablePicker(list.error as never), list.error.details);
+        }
+        return true;
+      }
+      this.#paused = true;
+      const seen = new Set<string>();
+      for (const endpoint of list.value) {
+        const key = experimental.endpointToString(endpoint as never);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const tier = endpoint.preferred === false ? this.#others : this.#preferred;
+        const child = this.#children.get(key);
+        if (child === undefined) this.#addChild(key, endpoint, tier, options, resolutionNote);
+        else if (child.tier !== tier) this.#move(child, tier);
+      }
+      for (const [key, child] of this.#children) {
+        if (seen.has(key)) continue;
+        this.#children.delete(key);
+        this.#leave(child);
+        child.tier.size--;
+        child.tier.counts[child.state]--;
+        child.leaf.destroy();
+      }
+      this.#paused = false;
+      if (this.#children.size === 0) {
+        const details = `No addresses resolved. Resolution note: ${resolutionNote}`;
+        this.#report(TRANSIENT_FAILURE, new experimental.UnavailablePicker({ details } as never), details);
+      } else this.#update();
+      return true;
+    }
+
+    exitIdle(): void {
+      for (const child of this.#children.values()) if (child.state === IDLE) child.leaf.exitIdle();
+    }
+
+    resetBackoff(): void {}
+
+    destroy(): void {
+      for (const child of this.#children.values()) child.leaf.destroy();
+      this.#children.clear();
+      this.#preferred = this.#newTier();
+      this.#others = this.#newTier();
+    }
+
+    getTypeName(): string {
+      return BALANCER_NAME;
+    }
+
+    #newTier(): Tier {
+      const tier: Tier = { size: 0, ready: [], counts: [0, 0, 0, 0, 0], picker: this.#queuePicker };
+      // Like round_robin, clients start at a random place, so that they do not all hit the same endpoint first.
+      let next = Math.floor(Math.random() * 1024);
+      const queue = () => this.#queuePicker;
+      tier.picker = {
+        pick(args: unknown) {
+          const ready = tier.ready;
+          if (ready.length === 0) return queue().pick(args);
+          next = next + 1 >= ready.length ? 0 : next + 1;
+          return ready[next].leaf.getPicker().pick(args);
+        },
+      };
+      return tier;
+    }
+
+    #addChild(key: string, endpoint: BalancedEndpoint, tier: Tier, options: object, note: string): void {
+      const child: Child = { leaf: undefined as unknown as Leaf, tier, state: IDLE, readyIndex: -1 };
+      const helper = experimental.createChildChannelControlHelper(this.#helper as never, {
+        updateState: (state: number, _picker: Picker, errorMessage: string | null) => {
+          if (this.#children.get(key) !== child) return;
+          this.#setState(child, state, errorMessage);
+        },
+      } as never);
+      child.leaf = new experimental.LeafLoadBalancer(endpoint as never, helper as never, options as never, note);
+      this.#children.set(key, child);
+      tier.size++;
+      tier.counts[IDLE]++;
+      child.leaf.startConnecting();
+    }
+
+    #setState(child: Child, state: number, errorMessage: string | null): void {
+      if (errorMessage) this.#lastError = errorMessage;
+      const { tier } = child;
+      if (child.state === READY && state !== READY) this.#helper.requestReresolution();
+      if (child.state === READY) this.#leave(child);
+      tier.counts[child.state]--;
+      tier.counts[state]++;
+      child.state = state;
+      if (state === READY) {
+        child.readyIndex = tier.ready.length;
+        tier.ready.push(child);
+      }
+      // Keep every endpoint connected, as round_robin does.
+      if (state === IDLE) child.leaf.exitIdle();
+      if (!this.#paused) this.#update();
+    }
+
+    #move(child: Child, to: Tier): void {
+      const from = child.tier;
+      const wasReady = child.readyIndex >= 0;
+      this.#leave(child);
+      from.size--;
+      from.counts[child.state]--;
+      child.tier = to;
+      to.size++;
+      to.counts[child.state]++;
+      if (wasReady) {
+        child.readyIndex = to.ready.length;
+        to.ready.push(child);
+      }
+    }
+
+    /** Takes a child out of its tier's READY list in O(1) (the last one takes its place). */
+    #leave(child: Child): void {
+      if (child.readyIndex < 0) return;
+      const ready = child.tier.ready;
+      const last = ready.pop()!;
+      if (last !== child) {
+        ready[child.readyIndex] = last;
+        last.readyIndex = child.readyIndex;
+      }
+      child.readyIndex = -1;
+    }
+
+    /** Picks the tier calls go to and reports the channel's state; O(1). */
+    #update(): void {
+      const preferred = this.#preferred;
+      const others = this.#others;
+      if (preferred.ready.length > 0) {
+        this.#failedOver = false;
+        return this.#report(READY, preferred.picker, null);
+      }
+      if (preferred.counts[TRANSIENT_FAILURE] === preferred.size) this.#failedOver = true;
+      if (this.#failedOver && others.ready.length > 0) return this.#report(READY, others.picker, null);
+      const anyConnecting = preferred.counts[CONNECTING] + preferred.counts[IDLE] > 0 ||
+        (this.#failedOver && others.counts[CONNECTING] + others.counts[IDLE] > 0);
+      if (anyConnecting) return this.#report(CONNECTING, this.#queuePicker, null);
+      const details = `No connection to any endpoint: last error: ${this.#lastError || "none"}`;
+      if (this.#state === TRANSIENT_FAILURE && this.#errorMessage === details) return;
+      this.#report(TRANSIENT_FAILURE, new experimental.UnavailablePicker({ details } as never), details);
+    }
+
+    /** Tells the channel, unless nothing changed: a storm of child state changes must not become a storm of updates. */
+    #report(state: number, picker: Picker, errorMessage: string | null): void {
+      if (state === this.#state && picker === this.#picker) return;
+      this.#state = state;
+      this.#picker = picker;
+      this.#errorMessage = errorMessage;
+      this.#helper.updateState(state, picker, errorMessage);
+    }
+  }
+
+  return { Balancer, Config };
+}

@@ -1,0 +1,122 @@
+// kubernetes_round_robin with a real grpc-js channel and echo backends on loopback:
+// preferred endpoints only while one is READY, failover to the others, and back.
+import assert from "node:assert/strict";
+import * as grpc from "@grpc/grpc-js";
+import { type BalancedEndpoint, BALANCER_NAME, registerBalancer } from "../src/adapters/grpc_js_balancer.ts";
+import { echoCaller, EchoService, freePort, startEchoServer, startLoad } from "../scripts/echo_service.mjs";
+
+const SCHEME = "balancer-test";
+const EchoClient = grpc.makeGenericClientConstructor(EchoService, "Echo");
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The endpoints the test resolver hands out, and a way to hand out new ones. */
+const resolution = {
+  endpoints: [] as BalancedEndpoint[],
+  listeners: new Set<(endpoints: BalancedEndpoint[]) => void>(),
+  set(endpoints: BalancedEndpoint[]) {
+    this.endpoints = endpoints;
+    for (const listener of this.listeners) listener(endpoints);
+  },
+};
+
+class TestResolver {
+  #report: (endpoints: BalancedEndpoint[]) => void;
+  constructor(_target: unknown, listener: (...args: unknown[]) => boolean) {
+    const serviceConfig = { ok: true, value: { loadBalancingConfig: [{ [BALANCER_NAME]: {} }], methodConfig: [] } };
+    this.#report = (endpoints) => queueMicrotask(() => listener({ ok: true, value: endpoints }, {}, serviceConfig, ""));
+  }
+  updateResolution() {
+    resolution.listeners.add(this.#report);
+    this.#report(resolution.endpoints);
+  }
+  destroy() {
+    resolution.listeners.delete(this.#report);
+  }
+  static getDefaultAuthority() {
+    return "echo";
+  }
+}
+
+registerBalancer(grpc as never);
+grpc.experimental.registerResolver(SCHEME, TestResolver as never);
+
+async function backends(names: string[]) {
+  const hosts = names.map((_, i) => `127.0.0.${70 + i}`);
+  const port = await freePort(hosts);
+  const servers = await Promise.all(names.map((name, i) => startEchoServer(grpc, { name, host: hosts[i], port })));
+  return { port, hosts, servers };
+}
+
+/** Sequential calls once every backend had time to connect (queued calls all go to the first READY one). */
+async function spread(call: (message: string) => Promise<string>, count: number) {
+  await call("warm-up");
+  await sleep(200);
+  const answers: string[] = [];
+  for (let i = 0; i < count; i++) answers.push(await call("hi"));
+  return countBy(answers);
+}
+
+const countBy = (answers: string[]) =>
+  answers.reduce<Record<string, number>>((counts, answer) => {
+    const name = answer.split(":")[0];
+    counts[name] = (counts[name] ?? 0) + 1;
+    return counts;
+  }, {});
+
+Deno.test({
+  name: "kubernetes_round_robin sends calls to preferred endpoints, fails over without failed calls, and comes back",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { port, hosts, servers } = await backends(["a-1", "a-2", "b-1"]);
+    resolution.set(hosts.map((host, i) => ({ addresses: [{ host, port }], preferred: i < 2 })));
+    const client = new EchoClient(`${SCHEME}:///echo`, grpc.credentials.createInsecure());
+    const call = echoCaller(client, 1000);
+    try {
+      const before = await spread(call, 40);
+      assert.deepEqual(Object.keys(before).sort(), ["a-1", "a-2"]);
+
+      const load = startLoad(call, { intervalMs: 5, maxCalls: 2000 });
+      await sleep(200);
+      await Promise.all([servers[0].stop(), servers[1].stop()]);
+      await sleep(400);
+      const during = load.take();
+      assert.ok((during["b-1"] ?? 0) > 10, `calls went to b-1 after zone a went down: ${JSON.stringify(during)}`);
+
+      servers[0] = await startEchoServer(grpc, { name: "a-1", host: hosts[0], port });
+      const back = Date.now() + 5000;
+      while (load.take()["a-1"] === undefined && Date.now() < back) await sleep(100);
+      await sleep(300);
+      const after = load.take();
+      await load.stop();
+      assert.deepEqual(load.failures.map(String), []);
+      assert.deepEqual(Object.keys(after), ["a-1"], `calls returned to a-1 only: ${JSON.stringify(after)}`);
+    } finally {
+      client.close();
+      await Promise.all(servers.map((server) => server.stop()));
+    }
+  },
+});
+
+Deno.test({
+  name: "kubernetes_round_robin spreads over every endpoint when all are preferred, and follows updates",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { port, hosts, servers } = await backends(["x-1", "x-2", "x-3"]);
+    resolution.set(hosts.slice(0, 2).map((host) => ({ addresses: [{ host, port }] })));
+    const client = new EchoClient(`${SCHEME}:///echo`, grpc.credentials.createInsecure());
+    const call = echoCaller(client, 1000);
+    try {
+      const first = await spread(call, 40);
+      assert.deepEqual(first, { "x-1": 20, "x-2": 20 });
+      resolution.set(hosts.slice(1).map((host) => ({ addresses: [{ host, port }] })));
+      await sleep(300);
+      const second = await spread(call, 40);
+      assert.deepEqual(Object.keys(second).sort(), ["x-2", "x-3"]);
+    } finally {
+      client.close();
+      await Promise.all(servers.map((server) => server.stop()));
+    }
+  },
+});
