@@ -27,10 +27,11 @@ export function binaryCacheDirectory(): string {
   return join(xdg ? xdg : join(Deno.env.get("HOME") ?? homedir(), ".cache"), "kgr-resolver");
 }
 
-/** Paths of the pinned etcd and kube-apiserver binaries, and their versions. */
+/** Paths of the pinned etcd, kube-apiserver and kube-controller-manager binaries, and their versions. */
 export interface Binaries {
   etcd: string;
   kubeApiServer: string;
+  kubeControllerManager: string;
   etcdVersion: string;
   kubernetesVersion: string;
 }
@@ -52,10 +53,13 @@ export async function findBinaries(): Promise<Binaries> {
   const binaries = {
     etcd: join(dir, `etcd-${get("ETCD_VERSION")}`),
     kubeApiServer: join(dir, `kube-apiserver-${get("KUBERNETES_VERSION")}`),
+    kubeControllerManager: join(dir, `kube-controller-manager-${get("KUBERNETES_VERSION")}`),
     etcdVersion: get("ETCD_VERSION"),
     kubernetesVersion: get("KUBERNETES_VERSION"),
   };
-  const missing = [binaries.etcd, binaries.kubeApiServer].filter((path) => !existsSync(path));
+  const missing = [binaries.etcd, binaries.kubeApiServer, binaries.kubeControllerManager].filter((path) =>
+    !existsSync(path)
+  );
   if (missing.length > 0) {
     throw new Error(
       `Cannot start the local control plane: ${missing.join(" and ")} not built: ` +
@@ -74,6 +78,8 @@ export interface ApiServerOptions {
    * @default {true}
    */
   watchCache?: boolean;
+  /** `--feature-gates`, such as `WatchList=false`. */
+  featureGates?: string;
 }
 
 /** One audit event (the fields we read) of an EndpointSlice request. */
@@ -115,6 +121,11 @@ export interface ControlPlane {
   killApiServer(): Promise<void>;
   /** Whether kube-apiserver is running. */
   apiServerRunning(): boolean;
+  /**
+   * Starts kube-controller-manager with only the EndpointSlice controller (as the admin user), so that
+   * slices come from Pods as in users' clusters; stopped by `stop()`.
+   */
+  startControllerManager(): Promise<void>;
   /** The current etcd revision (the newest resourceVersion). */
   etcdRevision(): Promise<number>;
   /** Compacts etcd's history up to `revision` (default: the current one); returns it. */
@@ -386,21 +397,25 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   liveDirectories.add(dir);
   const etcdLog = join(dir, "etcd.log");
   const apiServerLog = join(dir, "kube-apiserver.log");
+  const controllerManagerLog = join(dir, "kube-controller-manager.log");
   const auditLog = join(dir, "audit.log");
   let etcd: ChildProcess | undefined;
   let apiServer: ChildProcess | undefined;
+  let controllerManager: ChildProcess | undefined;
   let client: Deno.HttpClient | undefined;
   const started = Date.now();
 
   const tails = async (lines = 40) => {
     const parts: string[] = [];
-    for (const file of [etcdLog, apiServerLog]) {
+    for (const file of [etcdLog, apiServerLog, ...(controllerManager ? [controllerManagerLog] : [])]) {
       const text = await readFile(file, "utf8").catch(() => "");
       parts.push(`----- ${file} (last ${lines} lines)\n${text.split("\n").slice(-lines - 1).join("\n")}`);
     }
     return parts.join("\n");
   };
   const stop = async () => {
+    await stopProcess(controllerManager, 2000);
+    controllerManager = undefined;
     await stopProcess(apiServer, 5000);
     await stopProcess(etcd, 5000);
     apiServer = etcd = undefined;
@@ -471,6 +486,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         "--etcd-compaction-interval=0",
         "--service-cluster-ip-range=10.96.0.0/16",
         `--watch-cache=${apiOptions.watchCache ?? true}`,
+        ...(apiOptions.featureGates ? [`--feature-gates=${apiOptions.featureGates}`] : []),
         `--audit-policy-file=${pki("audit-policy.yaml")}`,
         `--audit-log-path=${auditLog}`,
         "--audit-log-mode=blocking",
@@ -535,6 +551,25 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         log("kube-apiserver killed (SIGKILL)");
       },
       apiServerRunning: () => apiServer !== undefined && isRunning(apiServer),
+      async startControllerManager() {
+        if (controllerManager && isRunning(controllerManager)) return;
+        const begin = Date.now();
+        controllerManager = await startProcess(binaries.kubeControllerManager, [
+          `--kubeconfig=${adminKubeconfigPath}`,
+          // The service account controller creates each namespace's "default" account, which Pods need.
+          "--controllers=endpointslice-controller,serviceaccount-controller",
+          "--leader-elect=false",
+          "--bind-address=127.0.0.1",
+          "--secure-port=0",
+          "--v=1",
+        ], controllerManagerLog);
+        // It has no health endpoint here (--secure-port=0): alive after a moment means its flags were accepted.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        if (!isRunning(controllerManager)) {
+          throw new Error(`Cannot start kube-controller-manager: it exited\n${await tails(40)}`);
+        }
+        log(`kube-controller-manager (endpointslice-controller) started in ${Date.now() - begin} ms`);
+      },
       etcdRevision,
       async compactEtcd(revision) {
         const target = revision ?? await etcdRevision();

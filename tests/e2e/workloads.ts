@@ -1,0 +1,193 @@
+/**
+ * Pods, Nodes and selector Services for the real EndpointSlice controller:
+ * Pods bound to Nodes by `spec.nodeName` and made Running and Ready by a
+ * status patch (no kubelet runs), so that kube-controller-manager writes the
+ * slices, hints included, as in users' clusters.
+ *
+ * @module
+ */
+
+import { type AdminFetch, kubeRequest, type ObjectMeta } from "./kube_objects.ts";
+
+/** The zone label the controller and kube-proxy read. */
+export const ZONE_LABEL = "topology.kubernetes.io/zone";
+
+/**
+ * Creates a Node in a zone (or updates its labels), with no kubelet behind it.
+ *
+ * @param fetch The admin fetch.
+ * @param name The node's name.
+ * @param zone Its `topology.kubernetes.io/zone`.
+ */
+export async function applyNode(fetch: AdminFetch, name: string, zone: string): Promise<void> {
+  await kubeRequest(fetch, "PATCH", `/api/v1/nodes/${name}?fieldManager=kgr-e2e&force=true`, {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: { name, labels: { [ZONE_LABEL]: zone, "e2e.kgr-resolver/test": "true" } },
+  }, "application/apply-patch+yaml");
+}
+
+/**
+ * Deletes a Node.
+ *
+ * @param fetch The admin fetch.
+ * @param name The node's name.
+ */
+export async function deleteNode(fetch: AdminFetch, name: string): Promise<void> {
+  const response = await fetch(`/api/v1/nodes/${name}`, { method: "DELETE" });
+  await response.body?.cancel();
+}
+
+/** A Service that selects Pods by label, as in users' clusters. */
+export interface SelectorServiceSpec {
+  /** Its name; pods are selected by `app=<name>`. */
+  name: string;
+  /** Its ports: `port` on the Service, `targetPort` on the pods. */
+  ports: { name: string; port: number; targetPort: number }[];
+  /** `spec.trafficDistribution`: `PreferSameZone`, `PreferSameNode`, `PreferClose`, or none. */
+  trafficDistribution?: string;
+}
+
+/**
+ * Creates or updates (server-side apply) a Service that selects `app=<name>`.
+ *
+ * @param fetch The admin fetch.
+ * @param namespace Its namespace.
+ * @param spec Name, ports, traffic distribution.
+ * @returns Its metadata.
+ */
+export async function applySelectorService(
+  fetch: AdminFetch,
+  namespace: string,
+  spec: SelectorServiceSpec,
+): Promise<ObjectMeta> {
+  const service = await kubeRequest<{ metadata: ObjectMeta }>(
+    fetch,
+    "PATCH",
+    `/api/v1/namespaces/${namespace}/services/${spec.name}?fieldManager=kgr-e2e&force=true`,
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: spec.name, namespace },
+      spec: {
+        selector: { app: spec.name },
+        ports: spec.ports.map((port) => ({ ...port, protocol: "TCP" })),
+        ...(spec.trafficDistribution ? { trafficDistribution: spec.trafficDistribution } : {}),
+      },
+    },
+    "application/apply-patch+yaml",
+  );
+  return service.metadata;
+}
+
+/**
+ * Removes `spec.trafficDistribution` from a Service (a JSON merge patch with null).
+ *
+ * @param fetch The admin fetch.
+ * @param namespace Its namespace.
+ * @param name Its name.
+ */
+export async function clearTrafficDistribution(fetch: AdminFetch, namespace: string, name: string): Promise<void> {
+  await kubeRequest(
+    fetch,
+    "PATCH",
+    `/api/v1/namespaces/${namespace}/services/${name}`,
+    { spec: { trafficDistribution: null } },
+    "application/merge-patch+json",
+  );
+}
+
+/** A Pod of a selector Service, on a Node, at an address. */
+export interface PodSpec {
+  /** The pod's name. */
+  name: string;
+  /** The Service (label `app`) it belongs to. */
+  app: string;
+  /** The Node it runs on (`spec.nodeName`). */
+  node: string;
+  /** Its IP (`status.podIP`); must not be loopback (the API server rejects it in a slice). */
+  ip: string;
+  /** Its container ports, by name. */
+  ports: { name: string; containerPort: number }[];
+}
+
+/**
+ * Creates a Pod bound to a Node and reports it Running and Ready, as a kubelet would.
+ *
+ * @param fetch The admin fetch.
+ * @param namespace Its namespace.
+ * @param pod Name, app, node, IP and ports.
+ */
+export async function createReadyPod(fetch: AdminFetch, namespace: string, pod: PodSpec): Promise<void> {
+  await kubeRequest(fetch, "POST", `/api/v1/namespaces/${namespace}/pods`, {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: pod.name, labels: { app: pod.app } },
+    spec: {
+      nodeName: pod.node,
+      containers: [{ name: "app", image: "registry.invalid/never-pulled", ports: pod.ports }],
+    },
+  });
+  await setPodReady(fetch, namespace, pod.name, true, pod.ip);
+}
+
+/**
+ * Patches a Pod's status: Running, with its IP, and the `Ready` condition.
+ *
+ * @param fetch The admin fetch.
+ * @param namespace Its namespace.
+ * @param name The pod.
+ * @param ready The `Ready` condition.
+ * @param ip Its IP (needed the first time).
+ */
+export async function setPodReady(
+  fetch: AdminFetch,
+  namespace: string,
+  name: string,
+  ready: boolean,
+  ip?: string,
+): Promise<void> {
+  const now = new Date().toISOString();
+  const status: Record<string, unknown> = {
+    phase: "Running",
+    conditions: [
+      { type: "Ready", status: ready ? "True" : "False", lastTransitionTime: now },
+      { type: "ContainersReady", status: ready ? "True" : "False", lastTransitionTime: now },
+    ],
+  };
+  if (ip) Object.assign(status, { podIP: ip, podIPs: [{ ip }], hostIP: ip, startTime: now });
+  await kubeRequest(
+    fetch,
+    "PATCH",
+    `/api/v1/namespaces/${namespace}/pods/${name}/status`,
+    { status },
+    "application/merge-patch+json",
+  );
+}
+
+/**
+ * Deletes a Pod. Without a kubelet it stays Terminating (serving, not ready) until
+ * {@linkcode forgetPod} removes it, as a rollout's old pod does during its grace period.
+ *
+ * @param fetch The admin fetch.
+ * @param namespace Its namespace.
+ * @param name The pod.
+ */
+export async function deletePod(fetch: AdminFetch, namespace: string, name: string): Promise<void> {
+  const response = await fetch(`/api/v1/namespaces/${namespace}/pods/${name}`, { method: "DELETE" });
+  await response.body?.cancel();
+}
+
+/**
+ * Removes a Pod at once (grace period 0), as the kubelet does once its containers stopped.
+ *
+ * @param fetch The admin fetch.
+ * @param namespace Its namespace.
+ * @param name The pod.
+ */
+export async function forgetPod(fetch: AdminFetch, namespace: string, name: string): Promise<void> {
+  const response = await fetch(`/api/v1/namespaces/${namespace}/pods/${name}?gracePeriodSeconds=0`, {
+    method: "DELETE",
+  });
+  await response.body?.cancel();
+}
