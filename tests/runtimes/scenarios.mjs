@@ -241,6 +241,44 @@ export const scenarios = {
     }
   },
 
+  async "a target without a port calls the Service's first port, after naming the ports while it cannot be read"() {
+    const k8s = await cluster("k8s-portless", 60, { backoff: { initialMs: 100, maxMs: 200 } });
+    await k8s.startPod("echo-0", k8s.hosts[0]);
+    // The EndpointSlice controller's order: http (nothing listens there: refused) before grpc.
+    const refused = await freePort([k8s.hosts[0]]);
+    k8s.api.applySlice({
+      ...endpointSlice({
+        namespace: NAMESPACE,
+        service: "echo",
+        name: "echo-abc12",
+        endpoints: [{ ip: k8s.hosts[0], pod: "echo-0" }],
+      }),
+      ports: [{ name: "http", protocol: "TCP", port: refused }, { name: "grpc", protocol: "TCP", port: k8s.port }],
+    });
+    k8s.api.applyService({
+      metadata: { namespace: NAMESPACE, name: "echo" },
+      spec: {
+        ports: [{ name: "grpc", port: 80, targetPort: k8s.port }, { name: "http", port: 81, targetPort: refused }],
+      },
+    });
+    k8s.api.failNext(2, { status: 403, path: "get" });
+    const client = new EchoClient(`k8s-portless:///echo.${NAMESPACE}`, grpc.credentials.createInsecure());
+    const call = echoCaller(client);
+    try {
+      const error = await call("hi").then(() => null, (error) => error);
+      assert.equal(error?.code, grpc.status.UNAVAILABLE);
+      assert.match(error.details, /its EndpointSlices have the ports "grpc" \(\d+\), "http" \(\d+\)/);
+      assert.match(error.details, /grant "get" on "services" in the core API group/);
+      assert.match(error.details, /name a port in the target, e\.g\. kubernetes:\/\/\/echo\.e2e:grpc$/);
+      await eventually(() => call("hi").then(() => true, () => false), 10000, "calls to succeed once readable");
+      assert.equal(await call("hi"), "echo-0:hi");
+      assert.equal(k8s.api.requests.filter((request) => request.kind === "get").length, 3);
+    } finally {
+      client.close();
+      await k8s.close();
+    }
+  },
+
   async "API failures after a success keep the last good endpoints"() {
     const k8s = await cluster("k8s-keep", 50);
     for (let i = 0; i < 2; i++) await k8s.startPod(`echo-${i}`, k8s.hosts[i]);
