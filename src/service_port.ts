@@ -116,7 +116,7 @@ export interface ServicePortLookup {
  *   service: "echo",
  *   namespace: "prod",
  *   api: { get: () => Promise.reject(new Error("not needed")) },
- *   signal: AbortSignal.timeout(1000),
+ *   signal: new AbortController().signal,
  *   onChange: () => {},
  * });
  * const slices = [{ metadata: { name: "echo-a" }, addressType: "IPv4", ports: [{ name: "grpc", port: 8080 }] }];
@@ -182,7 +182,7 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
     if (known?.names === key) return known.name;
     if (reading) return undefined;
     if (failed?.names === key && !failed.retry) return failed.error;
-    read(key, ports);
+    void read(key, ports);
     return undefined;
   }
 
