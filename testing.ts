@@ -2,7 +2,7 @@
  * An embedded fake of the Kubernetes EndpointSlice API, for testing gRPC
  * clients that use `@kgr/resolver` without a cluster: list and watch with
  * resourceVersions, pagination, bookmarks, 410 after compaction, bearer
- * tokens, injected errors, and methods to change slices.
+ * tokens, injected errors, and methods to change slices and Services.
  *
  * @example A Service with two pods, served to the resolver
  * ```ts ignore
@@ -38,4 +38,7 @@ export type {
   KubeconfigOptions,
   ObjectReference,
   RecordedRequest,
+  Service,
+  ServiceInput,
+  ServicePort,
 } from "./src/testing/fake_api_server.ts";

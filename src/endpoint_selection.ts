@@ -43,8 +43,9 @@ export interface ResolvedEndpoint {
  * is deterministic. FQDN slices are ignored.
  *
  * @param slices Every slice of the Service.
- * @param port The target's port: a number is used as given, a name is looked
- *   up in each slice's `ports`, absent means each slice's first port.
+ * @param port The port: a number is used as given, a name is looked up in
+ *   each slice's `ports` (`""` is a Service's single unnamed port); a target
+ *   without a port gets its name from `service_port.ts`.
  * @param options A memo kept between calls for the same Service and port.
  * @returns The usable endpoints, sorted by pod.
  *
@@ -62,7 +63,7 @@ export interface ResolvedEndpoint {
  */
 export function selectEndpoints(
   slices: Iterable<EndpointSlice>,
-  port?: number | string,
+  port: number | string,
   options: SelectOptions = {},
 ): ResolvedEndpoint[] {
   const memo = options.memo ?? createSelectionMemo();
@@ -244,7 +245,7 @@ function usableEndpoints(entries: SliceEntry[], wanted: (group: PodGroup) => boo
 
 function computeSliceEntries(
   slice: EndpointSlice,
-  port: number | string | undefined,
+  port: number | string,
   owner: SliceRecord,
 ): SliceEntry[] {
   if (slice.addressType === "FQDN") {
@@ -333,17 +334,18 @@ function countIpv4(addresses: EndpointAddress[]): number {
   return count;
 }
 
-function portOf(slice: EndpointSlice, port: number | string | undefined): number | undefined {
+function portOf(slice: EndpointSlice, port: number | string): number | undefined {
   if (typeof port === "number") return port;
   const ports = slice.ports ?? [];
-  let found = port === undefined ? ports[0] : undefined;
-  for (let i = 0; found === undefined && i < ports.length; i++) if (ports[i].name === port) found = ports[i];
-  if (typeof found?.port !== "number") {
-    const wanted = port === undefined ? "any port" : `a port named "${port}"`;
-    trace(`EndpointSlice ${slice.metadata.name} has no ${wanted}: its endpoints are skipped`);
+  let found: number | null | undefined;
+  for (let i = 0; found === undefined && i < ports.length; i++) {
+    if ((ports[i].name ?? "") === port) found = ports[i].port;
+  }
+  if (typeof found !== "number") {
+    trace(`EndpointSlice ${slice.metadata.name} has no port named "${port}": its endpoints are skipped`);
     return undefined;
   }
-  return found.port;
+  return found;
 }
 
 /** Drops host:port pairs already used by an earlier endpoint; shares the endpoint objects that lose none. */

@@ -17,8 +17,9 @@ import {
   type SelectionMemo,
 } from "./endpoint_selection.ts";
 import { KubeApiError, ResolverError } from "./errors.ts";
-import { createEndpointSliceApi } from "./kube_api.ts";
+import { createEndpointSliceApi, createServiceApi } from "./kube_api.ts";
 import { runReflector, type SliceState } from "./reflector.ts";
+import { createServicePortLookup, type ServicePortLookup } from "./service_port.ts";
 import type { Target } from "./target.ts";
 import { trace } from "./trace.ts";
 
@@ -47,7 +48,8 @@ export interface WatchSettings {
   /** Cluster access: a kubeconfig (path or object) or `{ server, token, ... }`; default: `KUBECONFIG`, in-cluster, `~/.kube/config`. */
   cluster?: ClusterOptions;
   /**
-   * A LIST page that takes longer, or a watch that delivers no complete event for this long, is retried, in ms.
+   * A LIST page or a read of the Service that takes longer, or a watch that delivers no complete event for this
+   * long, is retried, in ms.
    * @default {150000}
    */
   stallTimeoutMs?: number;
@@ -71,6 +73,8 @@ interface Subscriber {
   listener: EndpointListener;
   /** The `generation` of the last selection delivered. */
   generation?: number;
+  /** The last error of the port lookup delivered (to a subscriber without a port). */
+  portError?: ResolverError;
 }
 
 interface Selection {
@@ -93,6 +97,8 @@ interface SharedWatch {
   failure?: ResolverError;
   version: number;
   selections: Map<string, Selection>;
+  /** The port of subscribers without one. */
+  servicePort: ServicePortLookup;
   stop(): void;
 }
 
@@ -182,10 +188,24 @@ function startWatch(
   settings: WatchSettings,
 ): SharedWatch {
   const controller = new AbortController();
+  const client = createClusterHttpClient(access);
   const watch: SharedWatch = {
     subscribers: new Set(),
     version: 0,
     selections: new Map(),
+    servicePort: createServicePortLookup({
+      service,
+      namespace,
+      api: createServiceApi(access, client, namespace, service),
+      signal: controller.signal,
+      timeoutMs: settings.stallTimeoutMs,
+      backoff: settings.backoff,
+      onChange() {
+        for (const subscriber of watch.subscribers) {
+          if (subscriber.port === undefined) deliver(watch, subscriber, namespace, service, true);
+        }
+      },
+    }),
     stop() {
       if (watches.get(key) === watch) watches.delete(key);
       controller.abort();
@@ -193,7 +213,6 @@ function startWatch(
   };
   watches.set(key, watch);
   trace(`watching endpointslices of service ${service} in namespace ${namespace} at ${access.server}`);
-  const client = createClusterHttpClient(access);
   runReflector(createEndpointSliceApi(access, client, namespace, service), {
     signal: controller.signal,
     stallTimeoutMs: settings.stallTimeoutMs,
@@ -218,15 +237,29 @@ function startWatch(
 
 /**
  * Sends the subscriber the selection for its port when it differs from what it has: at once
- * when `now` (a new state from the watch), else in a microtask.
+ * when `now` (a new state from the watch, or the end of a Service read), else in a microtask.
+ * A subscriber without a port gets the Service's port once known, or the lookup's error.
  */
 function deliver(watch: SharedWatch, subscriber: Subscriber, namespace: string, service: string, now = false): void {
   const state = watch.state!;
-  const portKey = typeof subscriber.port === "number" ? `#${subscriber.port}` : subscriber.port ?? "";
+  const port = subscriber.port ?? watch.servicePort.portFor(state.slices.values(), watch.version);
+  if (port === undefined) return;
+  if (port instanceof ResolverError) {
+    if (subscriber.portError === port) return;
+    subscriber.portError = port;
+    const report = () => {
+      if (watch.subscribers.has(subscriber)) notify(() => subscriber.listener.onError(port, false));
+    };
+    if (now) report();
+    else queueMicrotask(report);
+    return;
+  }
+  // A name that the lookup chose shares the selection of subscribers that named it.
+  const portKey = typeof port === "number" ? `#${port}` : port;
   let selection = watch.selections.get(portKey);
   if (selection?.version !== watch.version) {
     const memo = selection?.memo ?? createSelectionMemo();
-    const endpoints = selectEndpoints(state.slices.values(), subscriber.port, { memo });
+    const endpoints = selectEndpoints(state.slices.values(), port, { memo });
     selection = selection && sameEndpoints(selection.endpoints, endpoints)
       ? { version: watch.version, endpoints, generation: selection.generation, memo }
       : { version: watch.version, endpoints, generation: ++generations, memo };

@@ -1,6 +1,7 @@
 /**
- * LIST and WATCH of one Service's EndpointSlices over `fetch`, with every
- * failure turned into a {@linkcode KubeApiError} that says what to do.
+ * LIST and WATCH of one Service's EndpointSlices, and a GET of the Service
+ * itself, over `fetch`, with every failure turned into a
+ * {@linkcode KubeApiError} that says what to do.
  *
  * @module
  */
@@ -13,6 +14,8 @@ import { isRecord } from "./_util.ts";
 
 /** Largest LIST response body accepted, in bytes (128 MiB); a larger one is an error, not an out-of-memory crash. */
 export const MAX_LIST_BYTES = 128 * 1024 * 1024;
+/** Largest single object (a Service) accepted, in bytes. */
+const MAX_OBJECT_BYTES = 1024 * 1024;
 /** Largest error response body read for its Kubernetes Status, in bytes; the rest is discarded. */
 const MAX_STATUS_BYTES = 64 * 1024;
 /** What fetch refuses in a header value: control characters (tab aside) and anything beyond Latin-1. */
@@ -41,6 +44,20 @@ export interface WatchParams {
   timeoutSeconds: number;
   /** Aborts the request and its body. */
   signal: AbortSignal;
+}
+
+/** A port of a Service (`spec.ports[]`), as far as we read it. */
+export interface ServicePort {
+  /** The port's name; empty or absent for a Service's single unnamed port. EndpointSlice ports carry it. */
+  name?: string | null;
+  /** The Service's port (EndpointSlice ports carry the target port's number instead). */
+  port?: number | null;
+}
+
+/** A `v1` Service, as far as we read it. */
+export interface Service {
+  /** The spec; only the ports are read. */
+  spec?: { ports?: ServicePort[] | null } | null;
 }
 
 /** The two calls the reflector makes for one Service. */
@@ -76,36 +93,15 @@ export function createEndpointSliceApi(
   const base = `${access.server}/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/endpointslices` +
     `?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${service}`)}`;
   const where = `endpointslices of service "${service}" in namespace "${namespace}"`;
-
-  async function request(verb: "list" | "watch", url: string, signal: AbortSignal): Promise<Response> {
-    const headers: Record<string, string> = { accept: "application/json" };
-    const authorization = await access.credentials.authorization();
-    if (authorization) {
-      // fetch's own error for a bad header value quotes the value: check first, and never show it.
-      if (INVALID_HEADER_VALUE.test(authorization)) {
-        throw new ConfigError(
-          `Cannot ${verb} ${where}: the credentials from ${access.source} make an invalid Authorization header ` +
-            "(the token or password holds a line break, a control character or a character beyond Latin-1; " +
-            "it is not shown): fix the token",
-        );
-      }
-      headers.authorization = authorization;
-    }
-    let response: Response;
-    try {
-      response = await client.fetch(url, { headers, signal, redirect: "manual" });
-    } catch (cause) {
-      if (signal.aborted || cause instanceof ResolverError) throw cause;
-      throw networkError(verb, where, access, cause, authorization);
-    }
-    if (response.ok) {
-      checkContentType(verb, where, access, response);
-      return response;
-    }
-    const body = await readStatus(response);
-    if (response.status === 401) access.credentials.invalidate();
-    throw statusError(verb, where, namespace, access, response, body);
-  }
+  const subject: Omit<Subject, "verb"> = {
+    where,
+    namespace,
+    grant: `"list" and "watch" on "endpointslices" in API group "discovery.k8s.io"`,
+    missing: `the API server at ${access.server} has no EndpointSlice API discovery.k8s.io/v1 (404): ` +
+      "Kubernetes 1.21 or newer is required",
+  };
+  const request = (verb: "list" | "watch", url: string, signal: AbortSignal) =>
+    send(access, client, { ...subject, verb }, url, signal);
 
   return {
     async list({ resourceVersion, limit, continueToken, signal }) {
@@ -147,6 +143,122 @@ export function createEndpointSliceApi(
       return response.body;
     },
   };
+}
+
+/** The GET of one Service, for its ports. */
+export interface ServiceApi {
+  /** Reads the Service. */
+  get(signal: AbortSignal): Promise<Service>;
+}
+
+/**
+ * Creates the GET of one Service (`/api/v1/namespaces/NS/services/NAME`),
+ * which needs `get` on `services` in the core API group.
+ *
+ * @param access Where the cluster is and how to authenticate.
+ * @param client The runtime's HTTP client for that cluster.
+ * @param namespace The Service's namespace.
+ * @param service The Service's name.
+ * @returns The call.
+ *
+ * @example Reading a Service's first port
+ * ```ts ignore
+ * import { createServiceApi } from "./kube_api.ts";
+ * const found = await createServiceApi(access, client, "prod", "echo").get(AbortSignal.timeout(10_000));
+ * console.log(found.spec?.ports?.[0]?.name);
+ * ```
+ */
+export function createServiceApi(
+  access: ClusterAccess,
+  client: HttpClient,
+  namespace: string,
+  service: string,
+): ServiceApi {
+  const url = `${access.server}/api/v1/namespaces/${encodeURIComponent(namespace)}/services/` +
+    encodeURIComponent(service);
+  const subject: Subject = {
+    verb: "get",
+    where: `service "${service}" in namespace "${namespace}"`,
+    namespace,
+    grant: `"get" on "services" in the core API group ("")`,
+    missing: `service "${service}" does not exist in namespace "${namespace}" (404)`,
+  };
+  return {
+    async get(signal) {
+      const response = await send(access, client, subject, url, signal);
+      let text: string | undefined;
+      try {
+        text = await readText(response, MAX_OBJECT_BYTES);
+      } catch (cause) {
+        if (signal.aborted || cause instanceof ResolverError) throw cause;
+        throw networkError(subject.verb, subject.where, access, cause);
+      }
+      let value: unknown;
+      try {
+        value = text === undefined ? undefined : JSON.parse(text);
+      } catch {
+        value = undefined;
+      }
+      const spec = isRecord(value) ? value.spec : undefined;
+      if (!isRecord(value) || (spec !== undefined && spec !== null && !isRecord(spec))) {
+        throw new KubeApiError(
+          `Cannot get ${subject.where}: the response from ${access.server} is not a Service of at most ` +
+            `${MAX_OBJECT_BYTES} bytes of JSON`,
+        );
+      }
+      return value as Service;
+    },
+  };
+}
+
+/** What a request is about, for its messages: what to grant on a 403, what a 404 means. */
+interface Subject {
+  /** `list`, `watch` or `get`. */
+  verb: string;
+  /** The objects, e.g. `endpointslices of service "echo" in namespace "prod"`. */
+  where: string;
+  namespace: string;
+  /** The verbs and resource a Role must grant. */
+  grant: string;
+  /** What a 404 means, and what to do. */
+  missing: string;
+}
+
+/** Sends one GET with the credentials; resolves to a 2xx JSON response, else throws a {@linkcode KubeApiError} that says what to do. */
+async function send(
+  access: ClusterAccess,
+  client: HttpClient,
+  { verb, where, namespace, grant, missing }: Subject,
+  url: string,
+  signal: AbortSignal,
+): Promise<Response> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  const authorization = await access.credentials.authorization();
+  if (authorization) {
+    // fetch's own error for a bad header value quotes the value: check first, and never show it.
+    if (INVALID_HEADER_VALUE.test(authorization)) {
+      throw new ConfigError(
+        `Cannot ${verb} ${where}: the credentials from ${access.source} make an invalid Authorization header ` +
+          "(the token or password holds a line break, a control character or a character beyond Latin-1; " +
+          "it is not shown): fix the token",
+      );
+    }
+    headers.authorization = authorization;
+  }
+  let response: Response;
+  try {
+    response = await client.fetch(url, { headers, signal, redirect: "manual" });
+  } catch (cause) {
+    if (signal.aborted || cause instanceof ResolverError) throw cause;
+    throw networkError(verb, where, access, cause, authorization);
+  }
+  if (response.ok) {
+    checkContentType(verb, where, access, response);
+    return response;
+  }
+  const body = await readStatus(response);
+  if (response.status === 401) access.credentials.invalidate();
+  throw statusError({ verb, where, namespace, grant, missing }, access, response, body);
 }
 
 /**
@@ -286,9 +398,7 @@ export function statusFields(
 }
 
 function statusError(
-  verb: string,
-  where: string,
-  namespace: string,
+  { verb, where, namespace, grant, missing }: Subject,
   access: ClusterAccess,
   response: Response,
   status: Status,
@@ -306,11 +416,10 @@ function statusError(
     advice = `the API server at ${access.server} rejected the credentials from ${access.source} (401 Unauthorized): ` +
       "renew the token or the kubeconfig user; token files and exec plugins are re-read automatically";
   } else if (code === 403) {
-    advice = `forbidden (403) for the credentials from ${access.source}: grant "list" and "watch" on ` +
-      `"endpointslices" in API group "discovery.k8s.io" in namespace "${namespace}" with a Role and RoleBinding${said}`;
+    advice = `forbidden (403) for the credentials from ${access.source}: grant ${grant} ` +
+      `in namespace "${namespace}" with a Role and RoleBinding${said}`;
   } else if (code === 404) {
-    advice = `the API server at ${access.server} has no EndpointSlice API discovery.k8s.io/v1 (404): ` +
-      `Kubernetes 1.21 or newer is required${said}`;
+    advice = `${missing}${said}`;
   } else if (code === 410) {
     advice = `the resourceVersion expired (410 Gone): relisting${said}`;
   } else if (code === 429 || code >= 500) {

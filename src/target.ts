@@ -61,7 +61,8 @@ export interface Target {
   namespace?: string;
   /**
    * The port: a number (1-65535) when numeric, the port name when named
-   * (`grpc`), absent when not given (the resolver then uses the first port).
+   * (`grpc`), absent when not given (the resolver then uses the Service's
+   * first port).
    */
   port?: number | string;
 }

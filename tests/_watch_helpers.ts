@@ -1,16 +1,16 @@
 // Shared by the tests that follow a Service through the public watchEndpoints().
 import { type ClusterOptions, type EndpointSnapshot, type ResolverError, watchEndpoints } from "@kgr/resolver";
 
-/** Follows `kubernetes:///echo.prod:grpc` through the public API, collecting snapshots and errors. */
+/** Follows `kubernetes:///echo.prod:grpc` (or `options.target`) through the public API, collecting snapshots and errors. */
 export function follow(
   cluster: ClusterOptions,
-  options: { stallTimeoutMs?: number; initialMs?: number; maxMs?: number } = {},
+  options: { stallTimeoutMs?: number; initialMs?: number; maxMs?: number; target?: string } = {},
 ) {
   const controller = new AbortController();
   const snapshots: EndpointSnapshot[] = [];
   const errors: ResolverError[] = [];
   const done = (async () => {
-    const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
+    const iterable = watchEndpoints(options.target ?? "kubernetes:///echo.prod:grpc", {
       cluster,
       signal: controller.signal,
       stallTimeoutMs: options.stallTimeoutMs,

@@ -49,7 +49,7 @@ Deno.test("selectEndpoints() with a memo selects what it selects without one, as
     { minLength: 1, maxLength: 8 },
   );
   fc.assert(
-    fc.property(states, fc.constantFrom(undefined, "grpc", 7), (steps, port) => {
+    fc.property(states, fc.constantFrom("grpc", "other", 7), (steps, port) => {
       const memo = createSelectionMemo();
       let previous: (EndpointSlice | undefined)[] = [];
       for (const [candidates, keep, present, rotation] of steps) {
@@ -76,10 +76,10 @@ Deno.test("selectEndpoints() with a memo selects what it selects without one, as
 Deno.test("sameEndpoints() agrees with comparing fingerprints", () => {
   fc.assert(
     fc.property(arbitrarySlice("s0"), arbitrarySlice("s1"), (a, b) => {
-      const left = selectEndpoints([a]);
-      const right = selectEndpoints([b]);
+      const left = selectEndpoints([a], "grpc");
+      const right = selectEndpoints([b], "grpc");
       assert.equal(sameEndpoints(left, right), endpointsFingerprint(left) === endpointsFingerprint(right));
-      assert.equal(sameEndpoints(left, selectEndpoints([structuredClone(a)])), true);
+      assert.equal(sameEndpoints(left, selectEndpoints([structuredClone(a)], "grpc")), true);
     }),
     { numRuns: 500 },
   );

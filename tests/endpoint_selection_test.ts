@@ -24,7 +24,10 @@ const hosts = (endpoints: ReturnType<typeof selectEndpoints>) =>
   endpoints.map((endpoint) => endpoint.addresses.map((address) => `${address.host}:${address.port}`).join(","));
 
 Deno.test("selectEndpoints() treats an unset ready condition as ready", () => {
-  const result = selectEndpoints([slice("s1", [{ addresses: ["10.0.0.1"] }, pod("b", "10.0.0.2", { ready: false })])]);
+  const result = selectEndpoints(
+    [slice("s1", [{ addresses: ["10.0.0.1"] }, pod("b", "10.0.0.2", { ready: false })])],
+    "grpc",
+  );
   assert.deepEqual(hosts(result), ["10.0.0.1:50051"]);
   assert.equal(result[0].ready, true);
   assert.equal(result[0].serving, true);
@@ -54,11 +57,14 @@ Deno.test("selectEndpoints() looks up a named port in each slice", () => {
   assert.deepEqual(hosts(selectEndpoints([a], "metrics")), ["10.0.0.1:9090"]);
 });
 
-Deno.test("selectEndpoints() uses a numeric port as given and the first port when none is given", () => {
+Deno.test("selectEndpoints() uses a numeric port as given and an empty name for an unnamed port", () => {
   const a = slice("a", [pod("a", "10.0.0.1")]);
   assert.deepEqual(hosts(selectEndpoints([a], 8080)), ["10.0.0.1:8080"]);
-  assert.deepEqual(hosts(selectEndpoints([a])), ["10.0.0.1:50051"]);
-  assert.deepEqual(selectEndpoints([slice("n", [pod("n", "10.0.0.9")], { ports: [] })]), []);
+  assert.deepEqual(selectEndpoints([a], ""), []);
+  const unnamed = slice("u", [pod("u", "10.0.0.2")], { ports: [{ name: "", port: 7000 }] });
+  const absent = slice("v", [pod("v", "10.0.0.3")], { ports: [{ port: 7001 }] });
+  assert.deepEqual(hosts(selectEndpoints([unnamed, absent], "")), ["10.0.0.2:7000", "10.0.0.3:7001"]);
+  assert.deepEqual(selectEndpoints([slice("n", [pod("n", "10.0.0.9")], { ports: [] })], ""), []);
 });
 
 Deno.test("selectEndpoints() falls back to serving terminating endpoints when none is ready", () => {
@@ -93,16 +99,16 @@ Deno.test("selectEndpoints() returns the same order whatever the slice order", (
 
 Deno.test("selectEndpoints() keeps zone and node of an endpoint", () => {
   const endpoint = { ...pod("a", "10.0.0.1"), zone: "eu-1a", nodeName: "node-1" };
-  const [result] = selectEndpoints([slice("s", [endpoint])]);
+  const [result] = selectEndpoints([slice("s", [endpoint])], "grpc");
   assert.equal(result.zone, "eu-1a");
   assert.equal(result.nodeName, "node-1");
 });
 
 Deno.test("sameEndpoints() tells apart a moved address and a changed condition", () => {
-  const base = selectEndpoints([slice("s", [pod("a", "10.0.0.1")])]);
-  const moved = selectEndpoints([slice("s", [pod("a", "10.0.0.2")])]);
-  const fallback = selectEndpoints([slice("s", [pod("a", "10.0.0.1", { ready: false, terminating: true })])]);
-  assert.equal(sameEndpoints(base, selectEndpoints([slice("s", [pod("a", "10.0.0.1")])])), true);
+  const base = selectEndpoints([slice("s", [pod("a", "10.0.0.1")])], "grpc");
+  const moved = selectEndpoints([slice("s", [pod("a", "10.0.0.2")])], "grpc");
+  const fallback = selectEndpoints([slice("s", [pod("a", "10.0.0.1", { ready: false, terminating: true })])], "grpc");
+  assert.equal(sameEndpoints(base, selectEndpoints([slice("s", [pod("a", "10.0.0.1")])], "grpc")), true);
   assert.equal(sameEndpoints(base, moved), false);
   assert.equal(sameEndpoints(base, fallback), false);
 });

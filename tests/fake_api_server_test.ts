@@ -1010,6 +1010,105 @@ Deno.test("unknown paths get a 404 NotFound Status and other methods a 405", asy
   });
 });
 
+Deno.test("a Service is served by name like the real server and a missing one gets 404 NotFound", async () => {
+  await withServer({}, async (server) => {
+    const url = (namespace: string, name: string) => `${server.url}/api/v1/namespaces/${namespace}/services/${name}`;
+    const before = Number(server.resourceVersion);
+    const stored = server.applyService({
+      metadata: { namespace: "shop", name: "two" },
+      spec: { ports: [{ name: "grpc", port: 80, targetPort: 8080 }, { name: "http", port: 8081 }] },
+    });
+    assert.equal(stored.metadata.resourceVersion, String(before + 1));
+    assert.equal(server.resourceVersion, String(before + 1), "a Service write advances the resourceVersion");
+    const got = await getJson(url("shop", "two"));
+    assert.equal(got.status, 200);
+    assert.deepEqual(got.body, stored);
+    assert.deepEqual(got.body.spec.ports, [
+      { name: "grpc", protocol: "TCP", port: 80, targetPort: 8080 },
+      { name: "http", protocol: "TCP", port: 8081, targetPort: 8081 },
+    ]);
+    assert.equal(
+      server.applyService({
+        metadata: { namespace: "shop", name: "two" },
+        spec: { ports: [{ name: "grpc", port: 80, targetPort: 8080 }, { name: "http", port: 8081 }] },
+      }).metadata.resourceVersion,
+      stored.metadata.resourceVersion,
+      "a no-op update keeps the object",
+    );
+    const single = server.applyService({
+      metadata: { namespace: "shop", name: "one" },
+      spec: { ports: [{ port: 80 }] },
+    });
+    assert.deepEqual(single.spec.ports, [{ protocol: "TCP", port: 80, targetPort: 80 }], "an empty name is left out");
+
+    const missing = await getJson(url("other", "two"));
+    assert.equal(missing.status, 404);
+    assert.deepEqual(missing.body, {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: 'services "two" not found',
+      reason: "NotFound",
+      details: { name: "two", kind: "services" },
+      code: 404,
+    });
+    assert.equal(server.deleteService("shop", "two"), true);
+    assert.equal(server.deleteService("shop", "two"), false);
+    assert.equal((await getJson(url("shop", "two"))).status, 404);
+    assert.deepEqual(server.requests.map((request) => `${request.kind} ${request.status}`), [
+      "get 200",
+      "get 404",
+      "get 404",
+    ]);
+  });
+});
+
+Deno.test("a Service read honours the token and failNext() with the real server's 403 wording", async () => {
+  await withServer({ token: "t" }, async (server) => {
+    server.applyService({
+      metadata: { namespace: "shop", name: "two" },
+      spec: { ports: [{ name: "grpc", port: 80 }] },
+    });
+    const url = `${server.url}/api/v1/namespaces/shop/services/two`;
+    assert.equal((await getJson(url)).status, 401);
+    const headers = { authorization: "Bearer t" };
+    server.failNext(1, { status: 403, path: "get" });
+    const list = await getJson(slicesUrl(server, "shop"), { headers });
+    assert.equal(list.status, 200, "an EndpointSlice list is not hit by a get failure");
+    const forbidden = await getJson(url, { headers });
+    assert.equal(forbidden.status, 403);
+    assert.equal(
+      forbidden.body.message,
+      'services "two" is forbidden: User "system:serviceaccount:default:default" cannot get resource "services" ' +
+        'in API group "" in the namespace "shop"',
+    );
+    assert.equal((await getJson(url, { headers })).status, 200);
+    const post = await getJson(url, { method: "POST", body: "{}", headers });
+    assert.equal(post.status, 405);
+  });
+});
+
+Deno.test("applyService() rejects invalid Services", async () => {
+  await withServer({}, (server) => {
+    const ports = (ports: { name?: string; port: number; targetPort?: number | string }[]) => ({
+      metadata: { namespace: "shop", name: "bad" },
+      spec: { ports },
+    });
+    assert.throws(() => server.applyService(ports([{ port: 80 }, { name: "b", port: 81 }])), {
+      name: "TypeError",
+      message: /spec\.ports\[0\]\.name is required when a Service has more than one port/,
+    });
+    assert.throws(() => server.applyService(ports([{ name: "a", port: 80 }, { name: "a", port: 81 }])), /unique/);
+    assert.throws(() => server.applyService(ports([{ name: "a", port: 0 }])), /port must be 1-65535/);
+    assert.throws(() => server.applyService(ports([{ name: "a", port: 80, targetPort: "" }])), /targetPort/);
+    assert.throws(
+      () => server.applyService({ metadata: { namespace: "", name: "x" }, spec: { ports: [] } }),
+      /metadata\.namespace is required/,
+    );
+  });
+});
+
 Deno.test("the server keeps connections alive and streams watches with chunked encoding", async () => {
   await withServer({}, async (server) => {
     const { port } = new URL(server.url);

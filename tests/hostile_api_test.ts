@@ -7,7 +7,15 @@ import type { ServerResponse } from "node:http";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { KubeApiError } from "@kgr/resolver";
 import { MAX_LINE_BYTES, readWatchEvents } from "../src/watch_decoder.ts";
-import { boundedTest, goodList, type Handler, observed, quietWatch, startHostileServer } from "./_hostile_server.ts";
+import {
+  boundedTest,
+  goodList,
+  type Handler,
+  LIST_BODY,
+  observed,
+  quietWatch,
+  startHostileServer,
+} from "./_hostile_server.ts";
 import { eventually, follow, sleep } from "./_watch_helpers.ts";
 
 const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
@@ -428,3 +436,54 @@ boundedTest("a certificate for another name fails with a TLS error naming the CA
   assert.equal(api.requests.length, 0);
   observed("certificate for another name", watcher.errors[0].message);
 });
+
+boundedTest(
+  "a Service read answered with HTML, junk or 2 MiB fails naming the slice ports, and is retried",
+  15_000,
+  async (defer) => {
+    const list = JSON.parse(LIST_BODY);
+    list.items[0].ports = [{ name: "http", port: 8081 }, { name: "grpc", port: 8080 }];
+    const answers: Handler[] = [
+      (_req, res) => {
+        res.writeHead(200, { "content-type": "text/html" });
+        res.end("<html>login</html>");
+      },
+      (_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end("[1, 2]");
+      },
+      (_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ kind: "Service", padding: "x".repeat(2 * 1024 * 1024) }));
+      },
+      (_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ kind: "Service", spec: { ports: [{ name: "grpc", port: 80 }] } }));
+      },
+    ];
+    const server = await startHostileServer({
+      list: (_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(list));
+      },
+      other: (req, res, index) => answers[Math.min(index, answers.length - 1)](req, res, index),
+    });
+    defer(() => server.close());
+    const watcher = follow({ server: server.url }, { target: "kubernetes:///echo.prod" });
+    defer(() => watcher.stop());
+    await eventually(() => watcher.snapshots.length > 0, "the grpc port after three bad answers");
+    assert.deepEqual(watcher.snapshots.at(-1)!.endpoints[0].addresses, [{ host: "10.9.0.1", port: 8080 }]);
+    const text = messages(watcher.errors);
+    assert.equal(watcher.errors.length, 3, text);
+    assert.ok(watcher.errors.every((error) => error.message.includes('have the ports "grpc" (8080), "http" (8081)')));
+    assert.match(text, /content type "text\/html", not JSON/);
+    assert.match(text, /is not a Service of at most 1048576 bytes of JSON/);
+    assert.deepEqual(server.seen.filter((entry) => entry.kind === "other").map((entry) => entry.url), [
+      "/api/v1/namespaces/prod/services/echo",
+      "/api/v1/namespaces/prod/services/echo",
+      "/api/v1/namespaces/prod/services/echo",
+      "/api/v1/namespaces/prod/services/echo",
+    ]);
+    observed("bad Service answers", text);
+  },
+);

@@ -172,6 +172,126 @@ Deno.test("watchEndpoints() reports an unreachable API server with advice", asyn
   }
 });
 
+// --- targets without a port -------------------------------------------------------
+
+/** A slice of Service echo in prod with these ports, in this order, and pods at 10.3.<n>.x. */
+function multiPortSlice(api: FakeApiServer, name: string, ports: { name: string; port: number }[], pods: string[]) {
+  const n = name.charCodeAt(name.length - 1) - 96;
+  api.applySlice({
+    ...endpointSlice({
+      namespace: "prod",
+      service: "echo",
+      name,
+      endpoints: pods.map((pod, i) => ({ ip: `10.3.${n}.${i + 1}`, pod })),
+    }),
+    ports: ports.map((port) => ({ ...port, protocol: "TCP" })),
+  });
+}
+
+/** Service echo in prod with ports grpc (80 → 8080) then http (8081), as `kubectl apply` would create it. */
+function twoPortService(api: FakeApiServer) {
+  api.applyService({
+    metadata: { namespace: "prod", name: "echo" },
+    spec: { ports: [{ name: "grpc", port: 80, targetPort: 8080 }, { name: "http", port: 8081 }] },
+  });
+}
+
+/** `pod@host:port` of every address of the last snapshot. */
+const addresses = (watch: ReturnType<typeof follow>) =>
+  (watch.snapshots.at(-1)?.endpoints ?? []).flatMap((endpoint) =>
+    endpoint.addresses.map((address) => `${endpoint.podName}@${address.host}:${address.port}`)
+  ).join(",");
+
+const serviceReads = (api: FakeApiServer) => api.requests.filter((request) => request.kind === "get");
+
+Deno.test("watchEndpoints() resolves a target without a port to the Service's first port, whatever the slice's order", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  twoPortService(api);
+  // The EndpointSlice controller orders a slice's ports by a hash, not as the Service lists them.
+  multiPortSlice(api, "echo-a", [{ name: "http", port: 8081 }, { name: "grpc", port: 8080 }], ["a", "b"]);
+  const portless = follow({ kubeconfig: api.kubeconfig() }, { target: "kubernetes:///echo.prod.svc.cluster.local" });
+  const named = follow({ kubeconfig: api.kubeconfig() }, { target: "kubernetes:///echo.prod:grpc" });
+  try {
+    await eventually(() => addresses(portless) === "a@10.3.1.1:8080,b@10.3.1.2:8080", "the grpc port");
+    await eventually(() => addresses(named) === addresses(portless), "the same endpoints for the named port");
+    assert.equal(serviceReads(api).length, 1);
+    assert.equal(serviceReads(api)[0].path, "/api/v1/namespaces/prod/services/echo");
+    multiPortSlice(api, "echo-a", [{ name: "http", port: 8081 }, { name: "grpc", port: 8080 }], ["a", "b", "c"]);
+    await eventually(() => addresses(portless).endsWith(",c@10.3.1.3:8080"), "the new pod on the grpc port");
+    assert.equal(serviceReads(api).length, 1, "the Service is read once");
+    assert.deepEqual(portless.errors, []);
+  } finally {
+    await portless.stop();
+    await named.stop();
+    await api.close();
+  }
+});
+
+Deno.test("watchEndpoints() never mixes the ports of different slices for a target without a port", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  twoPortService(api);
+  multiPortSlice(api, "echo-a", [{ name: "grpc", port: 8080 }], ["a"]);
+  multiPortSlice(api, "echo-b", [{ name: "http", port: 8081 }], ["b"]);
+  const watch = follow({ kubeconfig: api.kubeconfig() }, { target: "kubernetes:///echo.prod" });
+  try {
+    await eventually(() => watch.snapshots.length > 0, "a snapshot");
+    assert.equal(addresses(watch), "a@10.3.1.1:8080");
+  } finally {
+    await watch.stop();
+    await api.close();
+  }
+});
+
+Deno.test("watchEndpoints() uses the one port of every slice without reading the Service", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  multiPortSlice(api, "echo-a", [{ name: "grpc", port: 8080 }], ["a"]);
+  multiPortSlice(api, "echo-b", [{ name: "grpc", port: 9090 }], ["b"]);
+  const watch = follow({ kubeconfig: api.kubeconfig() }, { target: "kubernetes:///echo.prod" });
+  try {
+    await eventually(() => addresses(watch) === "a@10.3.1.1:8080,b@10.3.2.1:9090", "both pods");
+    assert.deepEqual(serviceReads(api), []);
+  } finally {
+    await watch.stop();
+    await api.close();
+  }
+});
+
+Deno.test("watchEndpoints() names the ports found when the Service cannot be read, and recovers once it can", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  twoPortService(api);
+  multiPortSlice(api, "echo-a", [{ name: "http", port: 8081 }, { name: "grpc", port: 8080 }], ["a"]);
+  api.failNext(1, { status: 403, path: "get" });
+  const watch = follow({ kubeconfig: api.kubeconfig() }, { target: "kubernetes:///echo.prod" });
+  try {
+    await eventually(() => watch.errors.length > 0, "an error");
+    const [forbidden] = watch.errors;
+    assert.equal(forbidden.name, "KubeApiError");
+    assert.match(forbidden.message, /^Cannot choose a port for service "echo" in namespace "prod": /);
+    assert.match(forbidden.message, /"grpc" \(8080\), "http" \(8081\)/);
+    assert.match(forbidden.message, /grant "get" on "services" in the core API group \(""\) in namespace "prod"/);
+    assert.match(forbidden.message, /name a port in the target, e\.g\. kubernetes:\/\/\/echo\.prod:grpc$/);
+    assert.equal((forbidden as { status?: number }).status, 403);
+    await eventually(() => addresses(watch) === "a@10.3.1.1:8080", "the grpc port once the Service can be read");
+    assert.equal(serviceReads(api).length, 2);
+
+    // A Service that does not exist: the slices' ports changed, so the Service is read again.
+    api.deleteService("prod", "echo");
+    multiPortSlice(api, "echo-a", [{ name: "http", port: 8081 }, { name: "metrics", port: 9090 }], ["a"]);
+    await eventually(() => watch.errors.length > 1, "a second error");
+    assert.match(watch.errors[1].message, /"http" \(8081\), "metrics" \(9090\)/);
+    assert.match(watch.errors[1].message, /service "echo" does not exist in namespace "prod" \(404\)/);
+    assert.equal(addresses(watch), "a@10.3.1.1:8080", "the last endpoints stay");
+    api.applyService({
+      metadata: { namespace: "prod", name: "echo" },
+      spec: { ports: [{ name: "metrics", port: 9090 }, { name: "http", port: 8081 }] },
+    });
+    await eventually(() => addresses(watch) === "a@10.3.1.1:9090", "the new first port");
+  } finally {
+    await watch.stop();
+    await api.close();
+  }
+});
+
 Deno.test("watchEndpoints() throws a ConfigError for a kubeconfig that does not exist", async () => {
   const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
     cluster: { kubeconfig: "/nonexistent/kubeconfig" },

@@ -89,6 +89,14 @@ export function notFound(): HttpError {
   );
 }
 
+/** `404 NotFound` for a Service that does not exist, as the real server words it. */
+export function serviceNotFound(name: string): HttpError {
+  return new HttpError(
+    404,
+    status(404, "NotFound", `services ${JSON.stringify(name)} not found`, { details: { name, kind: "services" } }),
+  );
+}
+
 /** `405 MethodNotAllowed`. */
 export function methodNotAllowed(): HttpError {
   return new HttpError(
@@ -210,18 +218,25 @@ const DEFAULT_FAILURES: Record<number, [reason: string, message: string]> = {
  * message, or the real server's usual ones for that status.
  *
  * @param failure What to inject.
- * @param verb `list` or `watch`, for a 403's wording.
+ * @param verb `list`, `watch` (EndpointSlices) or `get` (a Service), for a 403's wording.
  * @param namespace The request's namespace, for a 403's wording.
+ * @param service The Service a `get` reads, for a 403's wording.
  * @returns The error answer.
  */
 export function injectedFailure(
   failure: InjectedFailure,
-  verb: "list" | "watch",
+  verb: "list" | "watch" | "get",
   namespace: string | undefined,
+  service?: string,
 ): HttpError {
-  const forbidden = `endpointslices.discovery.k8s.io is forbidden: User "system:serviceaccount:default:default" ` +
-    `cannot ${verb} resource "endpointslices" in API group "discovery.k8s.io" ` +
-    (namespace === undefined ? "at the cluster scope" : `in the namespace "${namespace}"`);
+  const user = `User "system:serviceaccount:default:default"`;
+  const scope = namespace === undefined ? "at the cluster scope" : `in the namespace "${namespace}"`;
+  const forbidden = verb === "get"
+    ? `services ${
+      JSON.stringify(service)
+    } is forbidden: ${user} cannot get resource "services" in API group "" ${scope}`
+    : `endpointslices.discovery.k8s.io is forbidden: ${user} ` +
+      `cannot ${verb} resource "endpointslices" in API group "discovery.k8s.io" ${scope}`;
   const [defaultReason, defaultMessage] = failure.status === 403
     ? ["Forbidden", forbidden]
     : DEFAULT_FAILURES[failure.status] ??

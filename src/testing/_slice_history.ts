@@ -36,6 +36,8 @@ export interface SliceHistory {
   readonly current: ReadonlyMap<string, EndpointSlice>;
   /** The next resourceVersion, not yet used. */
   nextRv(): number;
+  /** Uses the next resourceVersion for a change of another kind of object (a Service). */
+  advance(): void;
   /** Stores a change whose object already carries `nextRv()`. */
   record(
     type: ChangeType,
@@ -76,6 +78,9 @@ export function createSliceHistory(): SliceHistory {
     current,
     nextRv() {
       return rv + 1;
+    },
+    advance() {
+      rv += 1;
     },
     record(type, key, object, prev) {
       rv += 1;

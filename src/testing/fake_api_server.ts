@@ -1,6 +1,7 @@
 /**
  * An embedded, in-process fake of the part of the Kubernetes API that the
- * resolver uses: listing and watching `discovery.k8s.io/v1` EndpointSlices.
+ * resolver uses: listing and watching `discovery.k8s.io/v1` EndpointSlices,
+ * and reading one `v1` Service (for its first port).
  * Test a service that resolves through `@kgr/resolver` without a cluster.
  *
  * It behaves like a real kube-apiserver where a client can tell: a global,
@@ -16,7 +17,8 @@
  * addresses the real validation rejects are accepted (tests point slices at
  * local servers); a list for a resourceVersion newer than the current one
  * waits 1 s (not 3 s) before its `504`; watches without `timeoutSeconds` never
- * time out; field selectors are rejected with `400`.
+ * time out; field selectors are rejected with `400`; Services are only read
+ * one at a time (a GET by name), get no cluster IP and derive no slices.
  *
  * @example Listing a slice with fetch
  * ```ts
@@ -57,6 +59,7 @@ import {
   invalidListOptions,
   methodNotAllowed,
   notFound,
+  serviceNotFound,
   tooLarge,
   tooOldStatus,
   unauthorized,
@@ -73,6 +76,9 @@ import {
 } from "./_request_options.ts";
 import { byKey, keyOf, prepareSlice } from "./_slice_input.ts";
 import { type Change, createSliceHistory } from "./_slice_history.ts";
+import { createServiceStore, type Service, type ServiceInput } from "./_service_store.ts";
+
+export type { Service, ServiceInput, ServicePort } from "./_service_store.ts";
 
 // ---------------------------------------------------------------------------
 // EndpointSlice types (discovery.k8s.io/v1, as the API server serializes them)
@@ -352,11 +358,12 @@ export interface InjectedFailure {
   /** Sets a `Retry-After` header and `details.retryAfterSeconds`. */
   retryAfterSeconds?: number;
   /**
-   * Which requests fail: lists, watches, or any request.
+   * Which requests fail: EndpointSlice lists, watches, reads of a Service
+   * (`get`), or any request.
    *
    * @default {"any"}
    */
-  path?: "list" | "watch" | "any";
+  path?: "list" | "watch" | "get" | "any";
 }
 
 /**
@@ -396,8 +403,8 @@ export interface RecordedRequest {
   path: string;
   /** The decoded query parameters (the first value of each). */
   query: Record<string, string>;
-  /** `list` or `watch` for the EndpointSlice routes, `other` for anything else. */
-  kind: "list" | "watch" | "other";
+  /** `list` or `watch` for the EndpointSlice routes, `get` for a read of a Service, `other` for anything else. */
+  kind: "list" | "watch" | "get" | "other";
   /** The HTTP status sent; `0` while a list waits for its answer. */
   status: number;
   /** When the request arrived, in milliseconds since the epoch. */
@@ -471,6 +478,26 @@ export interface FakeApiServer {
    * @returns Whether the slice existed.
    */
   deleteSlice(namespace: string, name: string): boolean;
+  /**
+   * Creates or replaces a Service, served at
+   * `GET /api/v1/namespaces/<namespace>/services/<name>` (the only Service
+   * route). A write advances the global resourceVersion, as on a real server;
+   * a replacement that changes nothing is a no-op.
+   *
+   * @param service The Service to store.
+   * @returns A copy of the stored Service.
+   * @throws {TypeError} When the Service is invalid (no namespace or name,
+   * a port out of range, unnamed or repeated names among several ports).
+   */
+  applyService(service: ServiceInput): Service;
+  /**
+   * Deletes a Service; a read of it then gets a `404 NotFound` Status.
+   *
+   * @param namespace The Service's namespace.
+   * @param name The Service's name.
+   * @returns Whether the Service existed.
+   */
+  deleteService(namespace: string, name: string): boolean;
   /**
    * The current slices, sorted by namespace and name.
    *
@@ -658,6 +685,7 @@ export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
 const GROUP_VERSION = "discovery.k8s.io/v1";
 const ALL_PATH = "/apis/discovery.k8s.io/v1/endpointslices";
 const NAMESPACED_PATH = /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]+)\/endpointslices$/;
+const SERVICE_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/services\/([^/]+)$/;
 /** How long a request for a future resourceVersion waits (the real cacher: 3 s). */
 const TOO_LARGE_WAIT_MS = 1000;
 /** The pre-timeout BOOKMARK goes this long before a watch's deadline. */
@@ -759,6 +787,7 @@ export async function startFakeApiServer(
   const encoder = new TextEncoder();
 
   const history = createSliceHistory();
+  const services = createServiceStore();
   const watches = new Set<OpenWatch>();
   const waiters = new Set<Waiter>();
   const sockets = new Set<Socket>();
@@ -907,6 +936,11 @@ export async function startFakeApiServer(
 
   function publish(change: Change): void {
     for (const watch of watches) deliver(watch, change);
+    wakeWaiters();
+  }
+
+  /** Answers the requests waiting for a resourceVersion that has now been reached. */
+  function wakeWaiters(): void {
     for (const waiter of waiters) {
       if (history.rv >= waiter.rv) waiter.settle(true);
     }
@@ -1175,6 +1209,12 @@ export async function startFakeApiServer(
     }
   }
 
+  function serveService(res: ServerResponse, record: RecordedRequest, namespace: string, name: string): void {
+    const service = services.get(namespace, name);
+    if (service === undefined) throw serviceNotFound(name);
+    sendJson(res, record, 200, service);
+  }
+
   async function handle(
     req: IncomingMessage,
     res: ServerResponse,
@@ -1183,11 +1223,13 @@ export async function startFakeApiServer(
     const query = firstValues(url.searchParams);
     const method = req.method ?? "GET";
     let namespace: string | undefined;
+    let serviceName: string | undefined;
     let routed = url.pathname === ALL_PATH;
-    const namespaced = NAMESPACED_PATH.exec(url.pathname);
+    const namespaced = NAMESPACED_PATH.exec(url.pathname) ?? SERVICE_PATH.exec(url.pathname);
     if (namespaced !== null) {
       try {
         namespace = decodeURIComponent(namespaced[1]);
+        if (namespaced[2] !== undefined) serviceName = decodeURIComponent(namespaced[2]);
         routed = true;
       } catch {
         routed = false;
@@ -1195,6 +1237,8 @@ export async function startFakeApiServer(
     }
     const kind: RecordedRequest["kind"] = !routed || method !== "GET"
       ? "other"
+      : serviceName !== undefined
+      ? "get"
       : queryBool(query.watch) === true
       ? "watch"
       : "list";
@@ -1216,13 +1260,15 @@ export async function startFakeApiServer(
       if (failure !== undefined) {
         throw injectedFailure(
           failure,
-          kind === "watch" ? "watch" : "list",
+          kind === "watch" || kind === "get" ? kind : "list",
           namespace,
+          serviceName,
         );
       }
       if (!routed) throw notFound();
       if (method !== "GET") throw methodNotAllowed();
-      if (kind === "watch") await serveWatch(res, record, namespace, query);
+      if (kind === "get") serveService(res, record, namespace!, serviceName!);
+      else if (kind === "watch") await serveWatch(res, record, namespace, query);
       else await serveList(res, record, namespace, query);
     } catch (error) {
       const answer = error instanceof HttpError ? error : internalError(error);
@@ -1265,6 +1311,15 @@ export async function startFakeApiServer(
     const type = existing === undefined ? "ADDED" : "MODIFIED";
     publish(history.record(type, key, stored, existing));
     return structuredClone(stored);
+  }
+
+  function applyService(input: ServiceInput): Service {
+    const { service, changed } = services.apply(input, history.nextRv());
+    if (changed) {
+      history.advance();
+      wakeWaiters();
+    }
+    return structuredClone(service);
   }
 
   function deleteSlice(namespace: string, name: string): boolean {
@@ -1334,6 +1389,13 @@ export async function startFakeApiServer(
     },
     applySlice,
     deleteSlice,
+    applyService,
+    deleteService(namespace, name) {
+      if (!services.delete(namespace, name)) return false;
+      history.advance();
+      wakeWaiters();
+      return true;
+    },
     slices(namespace) {
       return [...history.current.values()]
         .filter((slice) => namespace === undefined || slice.metadata.namespace === namespace)

@@ -323,6 +323,56 @@ Deno.test({
         await recorder.waitFor("only r0 once one is ready", samePods("r0"));
       });
 
+      await scenario("a target without a port uses the Service's first port, not the slice's first", async () => {
+        const fetch = cluster.adminFetch;
+        const namespace = await createNamespace(fetch, "e2e-ports");
+        namespaces.push(namespace);
+        await createService(fetch, namespace, "two", [
+          { name: "grpc", port: 80, targetPort: 8080 },
+          { name: "http", port: 8081 },
+        ]);
+        // The EndpointSlice controller's order (a hash): http before grpc. Slice ports carry the target port.
+        await applyEndpointSlice(fetch, namespace, "two", {
+          name: "two-a",
+          ports: [{ name: "http", port: 8081 }, { name: "grpc", port: 8080 }],
+          endpoints: [{ addresses: ["10.21.0.1"], pod: "t0" }, { addresses: ["10.21.0.2"], pod: "t1" }],
+        });
+        const stored = await listEndpointSlices(fetch, namespace, "two");
+        assert.deepEqual(
+          (stored.items[0] as unknown as { ports: { name: string }[] }).ports.map((port) => port.name),
+          ["http", "grpc"],
+          "the server keeps the slice's port order",
+        );
+        await createEndpointSliceReaderRole(fetch, namespace);
+        await createServiceAccount(fetch, namespace, "reader");
+        await bindEndpointSliceReader(fetch, namespace, "reader");
+        const onGrpc = (s: EndpointSnapshot) =>
+          s.endpoints.length === 2 && s.endpoints.every((e) => e.addresses[0].port === 8080);
+        const reader = follow(`kubernetes:///two.${namespace}.svc.cluster.local`, {
+          cluster: tokenCluster(cluster, { token: await requestToken(fetch, namespace, "reader") }),
+        });
+        await reader.waitFor("t0, t1 on the grpc port 8080", onGrpc);
+        assert.deepEqual(reader.errors.map((e) => e.error.message), []);
+
+        // Without "get" on "services": the ports found and a target that names one; then the grant.
+        await createEndpointSliceReaderRole(fetch, namespace, { name: "slices-only", services: false });
+        await createServiceAccount(fetch, namespace, "slices-only");
+        await bindEndpointSliceReader(fetch, namespace, "slices-only", "slices-only");
+        const denied = follow(`kubernetes:///two.${namespace}`, {
+          cluster: tokenCluster(cluster, { token: await requestToken(fetch, namespace, "slices-only") }),
+          backoff: FAST_BACKOFF,
+        });
+        const forbidden = await denied.waitForError("the 403 of the Service read", (e) => e.message.includes("403"));
+        assert.match(forbidden.message, /its EndpointSlices have the ports "grpc" \(8080\), "http" \(8081\)/);
+        assert.match(forbidden.message, new RegExp(`grant "get" on "services" .* in namespace "${namespace}"`));
+        assert.ok(forbidden.message.endsWith(`name a port in the target, e.g. kubernetes:///two.${namespace}:grpc`));
+        assert.equal(denied.snapshots.length, 0);
+        const grantedAt = Date.now();
+        await bindEndpointSliceReader(fetch, namespace, "slices-only");
+        const granted = await denied.waitFor("the grpc port once granted", onGrpc, FAST_BACKOFF.maxMs + 5000);
+        return `recovered ${granted.at - grantedAt} ms after the RoleBinding (backoff cap ${FAST_BACKOFF.maxMs} ms)`;
+      });
+
       await scenario("RBAC: the least-privilege token works and a missing grant recovers by itself", async () => {
         const fetch = cluster.adminFetch;
         const { namespace } = await readerSetup(cluster, "e2e-rbac");

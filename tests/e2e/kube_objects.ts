@@ -120,14 +120,14 @@ export async function deleteNamespace(fetch: AdminFetch, name: string): Promise<
  * @param fetch The admin fetch.
  * @param namespace Its namespace.
  * @param name Its name.
- * @param ports Its ports.
+ * @param ports Its ports, in this order; `targetPort` defaults to `port`.
  * @returns Its metadata.
  */
 export async function createService(
   fetch: AdminFetch,
   namespace: string,
   name: string,
-  ports: { name: string; port: number }[] = [{ name: "grpc", port: 50051 }],
+  ports: { name: string; port: number; targetPort?: number }[] = [{ name: "grpc", port: 50051 }],
 ): Promise<ObjectMeta> {
   const created = await kubeRequest<{ metadata: ObjectMeta }>(
     fetch,
@@ -137,7 +137,14 @@ export async function createService(
       apiVersion: "v1",
       kind: "Service",
       metadata: { name },
-      spec: { ports: ports.map(({ name, port }) => ({ name, port, targetPort: port, protocol: "TCP" })) },
+      spec: {
+        ports: ports.map(({ name, port, targetPort }) => ({
+          name,
+          port,
+          targetPort: targetPort ?? port,
+          protocol: "TCP",
+        })),
+      },
     },
   );
   return created.metadata;
@@ -274,38 +281,48 @@ export const READER_ROLE = "grpc-endpoint-reader";
 
 /**
  * Creates the least-privilege Role of the README: `list` and `watch` on
- * `endpointslices` in `discovery.k8s.io`, nothing else.
+ * `endpointslices` in `discovery.k8s.io`, `get` on `services` (for targets
+ * without a port), nothing else.
  *
  * @param fetch The admin fetch.
  * @param namespace The namespace.
+ * @param options Another name, and whether to leave out the `services` rule.
  */
-export async function createEndpointSliceReaderRole(fetch: AdminFetch, namespace: string): Promise<void> {
+export async function createEndpointSliceReaderRole(
+  fetch: AdminFetch,
+  namespace: string,
+  options: { name?: string; services?: boolean } = {},
+): Promise<void> {
+  const rules = [{ apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] }];
+  if (options.services !== false) rules.push({ apiGroups: [""], resources: ["services"], verbs: ["get"] });
   await kubeRequest(fetch, "POST", `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/roles`, {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "Role",
-    metadata: { name: READER_ROLE },
-    rules: [{ apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] }],
+    metadata: { name: options.name ?? READER_ROLE },
+    rules,
   });
 }
 
 /**
- * Binds the reader Role to a ServiceAccount.
+ * Binds the reader Role (or another one) to a ServiceAccount.
  *
  * @param fetch The admin fetch.
  * @param namespace The namespace of the Role, the binding and the account.
  * @param serviceAccount The account.
+ * @param role The Role.
  */
 export async function bindEndpointSliceReader(
   fetch: AdminFetch,
   namespace: string,
   serviceAccount: string,
+  role = READER_ROLE,
 ): Promise<void> {
   await kubeRequest(fetch, "POST", `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`, {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "RoleBinding",
-    metadata: { name: `${READER_ROLE}-${serviceAccount}` },
+    metadata: { name: `${role}-${serviceAccount}` },
     subjects: [{ kind: "ServiceAccount", name: serviceAccount, namespace }],
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: READER_ROLE },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role },
   });
 }
 

@@ -242,7 +242,7 @@ export const scenarios = {
   },
 
   async "a Service without a ready pod fails calls at once with UNAVAILABLE and the note, then recovers"() {
-    const k8s = await cluster("k8s-empty", 60);
+    const k8s = await cluster("k8s-empty", 80);
     await k8s.startPod("echo-0", k8s.hosts[0]);
     k8s.setConditions("echo-0", { ready: false });
     const client = new EchoClient(`k8s-empty:///echo.${NAMESPACE}:grpc`, grpc.credentials.createInsecure());
@@ -276,6 +276,44 @@ export const scenarios = {
     } finally {
       client.close();
       channel.close();
+      await k8s.close();
+    }
+  },
+
+  async "a target without a port calls the Service's first port, after naming the ports while it cannot be read"() {
+    const k8s = await cluster("k8s-portless", 60, { backoff: { initialMs: 100, maxMs: 200 } });
+    await k8s.startPod("echo-0", k8s.hosts[0]);
+    // The EndpointSlice controller's order: http (nothing listens there: refused) before grpc.
+    const refused = await freePort([k8s.hosts[0]]);
+    k8s.api.applySlice({
+      ...endpointSlice({
+        namespace: NAMESPACE,
+        service: "echo",
+        name: "echo-abc12",
+        endpoints: [{ ip: k8s.hosts[0], pod: "echo-0" }],
+      }),
+      ports: [{ name: "http", protocol: "TCP", port: refused }, { name: "grpc", protocol: "TCP", port: k8s.port }],
+    });
+    k8s.api.applyService({
+      metadata: { namespace: NAMESPACE, name: "echo" },
+      spec: {
+        ports: [{ name: "grpc", port: 80, targetPort: k8s.port }, { name: "http", port: 81, targetPort: refused }],
+      },
+    });
+    k8s.api.failNext(2, { status: 403, path: "get" });
+    const client = new EchoClient(`k8s-portless:///echo.${NAMESPACE}`, grpc.credentials.createInsecure());
+    const call = echoCaller(client);
+    try {
+      const error = await call("hi").then(() => null, (error) => error);
+      assert.equal(error?.code, grpc.status.UNAVAILABLE);
+      assert.match(error.details, /its EndpointSlices have the ports "grpc" \(\d+\), "http" \(\d+\)/);
+      assert.match(error.details, /grant "get" on "services" in the core API group/);
+      assert.match(error.details, /name a port in the target, e\.g\. kubernetes:\/\/\/echo\.e2e:grpc$/);
+      await eventually(() => call("hi").then(() => true, () => false), 10000, "calls to succeed once readable");
+      assert.equal(await call("hi"), "echo-0:hi");
+      assert.equal(k8s.api.requests.filter((request) => request.kind === "get").length, 3);
+    } finally {
+      client.close();
       await k8s.close();
     }
   },

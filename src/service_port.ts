@@ -1,0 +1,211 @@
+/**
+ * The port a target without one (`kubernetes:///echo.prod`) uses. The
+ * EndpointSlice controller orders a slice's ports by a hash, not as the
+ * Service lists them, so "each slice's first port" would be an arbitrary one
+ * on a Service with several ports. Instead: when the slices' ports all share
+ * one name, that port; otherwise the Service's first port, matched by name
+ * (a slice port carries the Service port's name and the target port's
+ * number), which needs one GET of the Service. Never a different port per
+ * slice.
+ *
+ * @module
+ */
+
+import { createBackoff } from "./backoff.ts";
+import type { BackoffOptions } from "./backoff.ts";
+import type { EndpointSlice } from "./endpoint_slice.ts";
+import { KubeApiError, ResolverError } from "./errors.ts";
+import { quote, type ServiceApi } from "./kube_api.ts";
+import { trace } from "./trace.ts";
+
+/** One port name found in a Service's EndpointSlices, with every number it has there. */
+export interface SlicePortName {
+  /** The name; empty for a Service's single unnamed port. */
+  name: string;
+  /** The numbers (target ports) the slices give it, ascending; several when pods differ. */
+  numbers: number[];
+}
+
+/**
+ * The distinct port names of a Service's EndpointSlices (FQDN slices and
+ * ports without a number left out), sorted by name.
+ *
+ * @param slices Every slice of the Service.
+ * @returns The names and their numbers.
+ *
+ * @example Two slices of a Service with two ports
+ * ```ts
+ * import { slicePortNames } from "./service_port.ts";
+ * const names = slicePortNames([
+ *   { metadata: { name: "two-a" }, addressType: "IPv4", ports: [{ name: "http", port: 8081 }, { name: "grpc", port: 8080 }] },
+ *   { metadata: { name: "two-b" }, addressType: "IPv4", ports: [{ name: "grpc", port: 9090 }] },
+ * ]);
+ * console.log(names); // [{ name: "grpc", numbers: [8080, 9090] }, { name: "http", numbers: [8081] }]
+ * ```
+ */
+export function slicePortNames(slices: Iterable<EndpointSlice>): SlicePortName[] {
+  const numbers = new Map<string, Set<number>>();
+  for (const slice of slices) {
+    if (slice.addressType === "FQDN") continue;
+    const ports = slice.ports ?? [];
+    for (let i = 0; i < ports.length; i++) {
+      const { name, port } = ports[i];
+      if (typeof port !== "number") continue;
+      const key = typeof name === "string" ? name : "";
+      let set = numbers.get(key);
+      if (!set) numbers.set(key, set = new Set());
+      set.add(port);
+    }
+  }
+  return [...numbers.keys()].sort().map((name) => ({ name, numbers: [...numbers.get(name)!].sort((a, b) => a - b) }));
+}
+
+/** Options of {@linkcode createServicePortLookup}. */
+export interface ServicePortLookupOptions {
+  /** The Service's name, for messages. */
+  service: string;
+  /** The Service's namespace, for messages. */
+  namespace: string;
+  /** Reads the Service. */
+  api: ServiceApi;
+  /** Ends the lookup: no read starts or reports after it aborts. */
+  signal: AbortSignal;
+  /**
+   * A read that takes longer fails (and is retried), in ms.
+   * @default {150000}
+   */
+  timeoutMs?: number;
+  /** Delays between failed reads (default 1 s doubling up to 30 s, with jitter). */
+  backoff?: BackoffOptions;
+  /**
+   * Called after a read ended or a failed read may be retried: what
+   * {@linkcode ServicePortLookup.portFor} returns may have changed.
+   */
+  onChange(): void;
+}
+
+/** The port of a target without one, for one Service; see {@linkcode createServicePortLookup}. */
+export interface ServicePortLookup {
+  /**
+   * The port name to select with these slices: the one name they all use
+   * (`""` when they have no port), else the Service's first port name.
+   *
+   * @param slices Every slice of the Service.
+   * @param version Changes whenever the slices change; a repeated call for
+   *   the same version (one per subscriber) returns the same answer at once.
+   * @returns The name; `undefined` while the Service is being read
+   *   (`onChange` follows); a {@linkcode KubeApiError} that names the ports
+   *   found when it cannot be read.
+   */
+  portFor(slices: Iterable<EndpointSlice>, version: number): string | KubeApiError | undefined;
+}
+
+/**
+ * Creates the port lookup of one Service. The Service is read only when a
+ * target without a port meets slices with more than one port name, once,
+ * and again only when those names change (its ports were edited); a failed
+ * read is retried with backoff while such a target asks.
+ *
+ * @param options The Service, how to read it, and what to call when a read ends.
+ * @returns The lookup.
+ *
+ * @example The one port of every slice, without a read
+ * ```ts
+ * import { createServicePortLookup } from "./service_port.ts";
+ * const lookup = createServicePortLookup({
+ *   service: "echo",
+ *   namespace: "prod",
+ *   api: { get: () => Promise.reject(new Error("not needed")) },
+ *   signal: new AbortController().signal,
+ *   onChange: () => {},
+ * });
+ * const slices = [{ metadata: { name: "echo-a" }, addressType: "IPv4", ports: [{ name: "grpc", port: 8080 }] }];
+ * console.log(lookup.portFor(slices, 1)); // "grpc"
+ * ```
+ */
+export function createServicePortLookup(options: ServicePortLookupOptions): ServicePortLookup {
+  const { service, namespace, api, signal } = options;
+  const timeoutMs = options.timeoutMs ?? 150_000;
+  const backoff = createBackoff(options.backoff);
+  /** The Service's first port name, and the slices' port names it was read for. */
+  let known: { names: string; name: string } | undefined;
+  let reading = false;
+  let failed: { names: string; error: KubeApiError; retry: boolean } | undefined;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Bumped whenever a read ends or may be retried, so that the answer for a version is recomputed. */
+  let epoch = 0;
+  let last: { version: number; epoch: number; answer: string | KubeApiError | undefined } | undefined;
+  signal.addEventListener("abort", () => clearTimeout(retryTimer), { once: true });
+
+  function changed(): void {
+    epoch++;
+    if (!signal.aborted) options.onChange();
+  }
+
+  async function read(key: string, ports: SlicePortName[]): Promise<void> {
+    reading = true;
+    clearTimeout(retryTimer);
+    trace(`reading service ${service} in namespace ${namespace} for its first port: its slices have ${list(ports)}`);
+    const deadline = new AbortController();
+    const abort = () => deadline.abort();
+    signal.addEventListener("abort", abort, { once: true });
+    const timer = setTimeout(abort, timeoutMs);
+    try {
+      const found = await api.get(deadline.signal);
+      const first = found.spec?.ports?.[0]?.name;
+      known = { names: key, name: typeof first === "string" ? first : "" };
+      failed = undefined;
+      backoff.reset();
+      trace(`service ${service} in namespace ${namespace}: the first port is ${quote(known.name)}`);
+    } catch (cause) {
+      if (signal.aborted) return;
+      const why = deadline.signal.aborted ? `no answer within ${timeoutMs} ms` : cause;
+      failed = { names: key, error: unreadable(service, namespace, ports, why), retry: false };
+      const delay = backoff.next();
+      trace(`${failed.error.message}; reading again in ${Math.round(delay)} ms`);
+      retryTimer = setTimeout(() => {
+        if (failed) failed.retry = true;
+        changed();
+      }, delay);
+    } finally {
+      reading = false;
+      clearTimeout(timer);
+      signal.removeEventListener("abort", abort);
+    }
+    changed();
+  }
+
+  function choose(slices: Iterable<EndpointSlice>): string | KubeApiError | undefined {
+    const ports = slicePortNames(slices);
+    if (ports.length <= 1) return ports[0]?.name ?? "";
+    const key = JSON.stringify(ports.map((port) => port.name));
+    if (known?.names === key) return known.name;
+    if (reading) return undefined;
+    if (failed?.names === key && !failed.retry) return failed.error;
+    void read(key, ports);
+    return undefined;
+  }
+
+  return {
+    portFor(slices, version) {
+      if (last?.version !== version || last.epoch !== epoch) last = { version, epoch, answer: choose(slices) };
+      return last.answer;
+    },
+  };
+}
+
+function list(ports: SlicePortName[]): string {
+  return ports.map(({ name, numbers }) => `${quote(name)} (${numbers.join(", ")})`).join(", ");
+}
+
+/** The error of a failed read: the ports found, why the Service cannot be read, and how to do without it. */
+function unreadable(service: string, namespace: string, ports: SlicePortName[], cause: unknown): KubeApiError {
+  const reason = cause instanceof ResolverError ? cause.message.replace(/^Cannot get [^:]*: /, "") : String(cause);
+  const example = ports.find((port) => port.name !== "")?.name ?? "grpc";
+  return new KubeApiError(
+    `Cannot choose a port for service "${service}" in namespace "${namespace}": its EndpointSlices have the ports ` +
+      `${list(ports)}, a target without a port uses the Service's first port, and reading the Service failed: ` +
+      `${reason}; or name a port in the target, e.g. kubernetes:///${service}.${namespace}:${example}`,
+    cause instanceof KubeApiError ? { status: cause.status, reason: cause.reason, cause } : { cause },
+  );
+}

@@ -1,0 +1,218 @@
+/**
+ * The fake API server's Services (`v1`): validation, the real server's
+ * defaults and serialization, and storage by namespace and name. Only what a
+ * client reads of a Service is modelled: no cluster IP is allocated, and no
+ * EndpointSlice is derived from a Service. Private to the fake API server.
+ *
+ * @module
+ */
+
+/**
+ * A port of a Service, as the API server serializes it: an empty `name` is
+ * left out, `protocol` defaults to `TCP` and `targetPort` to `port`.
+ *
+ * @example The port of a gRPC Service whose pods listen on 8080
+ * ```ts
+ * import type { ServicePort } from "@kgr/resolver/testing";
+ * const port: ServicePort = { name: "grpc", protocol: "TCP", port: 80, targetPort: 8080 };
+ * console.log(port.targetPort);
+ * ```
+ */
+export interface ServicePort {
+  /** The port's name; required and unique when the Service has more than one port. */
+  name?: string;
+  /** `TCP`, `UDP` or `SCTP`. */
+  protocol: string;
+  /** The application protocol, e.g. `kubernetes.io/h2c`. */
+  appProtocol?: string;
+  /** The Service's port. */
+  port: number;
+  /** The pods' port: a number, or the name of a container port. EndpointSlices carry its number. */
+  targetPort: number | string;
+}
+
+/**
+ * A `v1` Service as the fake server stores and serves it.
+ *
+ * @example Reading the first port of a Service
+ * ```ts
+ * import type { Service } from "@kgr/resolver/testing";
+ * const firstPortName = (service: Service) => service.spec.ports[0]?.name ?? "";
+ * console.log(firstPortName);
+ * ```
+ */
+export interface Service {
+  /** Always `Service`. */
+  kind: "Service";
+  /** Always `v1`. */
+  apiVersion: "v1";
+  /** The object metadata, with the server-assigned fields filled in. */
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    resourceVersion: string;
+    creationTimestamp: string;
+    labels?: Record<string, string>;
+  };
+  /** The ports, in the order given, and the pod selector when there is one. */
+  spec: {
+    ports: ServicePort[];
+    selector?: Record<string, string>;
+    type: "ClusterIP";
+    sessionAffinity: "None";
+  };
+  /** Always empty: no load balancer. */
+  status: { loadBalancer: Record<string, never> };
+}
+
+/**
+ * What the fake API server's `applyService()` takes: a Service without the
+ * server-assigned fields.
+ *
+ * @example A Service with two ports, gRPC first
+ * ```ts
+ * import type { ServiceInput } from "@kgr/resolver/testing";
+ * const input: ServiceInput = {
+ *   metadata: { namespace: "default", name: "two" },
+ *   spec: { ports: [{ name: "grpc", port: 8080 }, { name: "http", port: 8081 }] },
+ * };
+ * console.log(input.spec.ports.length);
+ * ```
+ */
+export interface ServiceInput {
+  /** The metadata a client may set. */
+  metadata: { namespace: string; name: string; labels?: Record<string, string> };
+  /** The ports (may be empty, as for a headless Service) and the pod selector. */
+  spec: {
+    ports: {
+      name?: string;
+      protocol?: string;
+      appProtocol?: string;
+      port: number;
+      targetPort?: number | string;
+    }[];
+    selector?: Record<string, string>;
+  };
+}
+
+/** The Services of the fake API server. */
+export interface ServiceStore {
+  /**
+   * Validates `input` and stores it with resourceVersion `rv`, keeping the uid
+   * and creation time of the Service it replaces; `changed` is false for a
+   * replacement that changes nothing (which keeps the stored object).
+   */
+  apply(input: ServiceInput, rv: number): { service: Service; changed: boolean };
+  /** Removes a Service; whether it existed. */
+  delete(namespace: string, name: string): boolean;
+  /** The stored Service, or undefined. */
+  get(namespace: string, name: string): Service | undefined;
+}
+
+const PROTOCOLS = new Set(["TCP", "UDP", "SCTP"]);
+
+/**
+ * Creates an empty store.
+ *
+ * @returns The store.
+ */
+export function createServiceStore(): ServiceStore {
+  const services = new Map<string, Service>();
+  return {
+    apply(input, rv) {
+      const { namespace, name, labels } = checkMetadata(input);
+      const key = `${namespace}/${name}`;
+      const spec = normalizeSpec(key, input.spec);
+      const existing = services.get(key);
+      if (existing && JSON.stringify([existing.metadata.labels, existing.spec]) === JSON.stringify([labels, spec])) {
+        return { service: existing, changed: false };
+      }
+      const metadata: Service["metadata"] = {
+        name,
+        namespace,
+        uid: existing?.metadata.uid ?? crypto.randomUUID(),
+        resourceVersion: String(rv),
+        creationTimestamp: existing?.metadata.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      };
+      if (labels) metadata.labels = labels;
+      const service: Service = { kind: "Service", apiVersion: "v1", metadata, spec, status: { loadBalancer: {} } };
+      services.set(key, service);
+      return { service, changed: true };
+    },
+    delete(namespace, name) {
+      return services.delete(`${namespace}/${name}`);
+    },
+    get(namespace, name) {
+      return services.get(`${namespace}/${name}`);
+    },
+  };
+}
+
+function invalid(key: string, problem: string): TypeError {
+  return new TypeError(`Cannot apply Service ${JSON.stringify(key)}: ${problem}`);
+}
+
+function checkMetadata(input: ServiceInput) {
+  const metadata = input?.metadata;
+  if (typeof metadata?.namespace !== "string" || metadata.namespace === "") {
+    throw new TypeError("Cannot apply Service: metadata.namespace is required");
+  }
+  if (typeof metadata.name !== "string" || metadata.name === "") {
+    throw new TypeError(
+      `Cannot apply Service in namespace ${JSON.stringify(metadata.namespace)}: metadata.name is required`,
+    );
+  }
+  const labels = metadata.labels;
+  if (labels !== undefined && !Object.values(labels).every((value) => typeof value === "string")) {
+    throw invalid(`${metadata.namespace}/${metadata.name}`, "metadata.labels must map strings to strings");
+  }
+  return {
+    namespace: metadata.namespace,
+    name: metadata.name,
+    labels: labels && Object.keys(labels).length > 0 ? { ...labels } : undefined,
+  };
+}
+
+function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"] {
+  if (!Array.isArray(spec?.ports)) throw invalid(key, "spec.ports must be a list");
+  const names = new Set<string>();
+  const ports = spec.ports.map((port, index): ServicePort => {
+    const field = `spec.ports[${index}]`;
+    const name = port.name ?? "";
+    if (spec.ports.length > 1 && name === "") {
+      throw invalid(key, `${field}.name is required when a Service has more than one port`);
+    }
+    if (names.has(name)) throw invalid(key, `${field}.name must be unique: current value is ${JSON.stringify(name)}`);
+    names.add(name);
+    if (!isPortNumber(port.port)) throw invalid(key, `${field}.port must be 1-65535: current value is ${port.port}`);
+    const protocol = port.protocol ?? "TCP";
+    if (!PROTOCOLS.has(protocol)) {
+      throw invalid(
+        key,
+        `${field}.protocol must be "TCP", "UDP" or "SCTP": current value is ${JSON.stringify(protocol)}`,
+      );
+    }
+    const targetPort = port.targetPort ?? port.port;
+    if (!(isPortNumber(targetPort) || (typeof targetPort === "string" && targetPort !== ""))) {
+      throw invalid(key, `${field}.targetPort must be 1-65535 or a port name: current value is ${targetPort}`);
+    }
+    return {
+      ...(name === "" ? {} : { name }),
+      protocol,
+      ...(port.appProtocol === undefined ? {} : { appProtocol: port.appProtocol }),
+      port: port.port,
+      targetPort,
+    };
+  });
+  return {
+    ports,
+    ...(spec.selector === undefined ? {} : { selector: { ...spec.selector } }),
+    type: "ClusterIP",
+    sessionAffinity: "None",
+  };
+}
+
+function isPortNumber(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535;
+}

@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import type { EndpointSlice } from "../src/endpoint_slice.ts";
+import { KubeApiError } from "../src/errors.ts";
+import type { Service } from "../src/kube_api.ts";
+import { createServicePortLookup, slicePortNames } from "../src/service_port.ts";
+
+function slice(name: string, ports: EndpointSlice["ports"], addressType = "IPv4"): EndpointSlice {
+  return { metadata: { name }, addressType, ports, endpoints: [] };
+}
+
+/** A lookup whose Service reads are answered by hand, in order. */
+function lookupWith(options: { timeoutMs?: number } = {}) {
+  const reads: { resolve(service: Service): void; reject(error: unknown): void; signal: AbortSignal }[] = [];
+  const controller = new AbortController();
+  let changes = 0;
+  const lookup = createServicePortLookup({
+    service: "two",
+    namespace: "prod",
+    api: {
+      get: (signal) => new Promise((resolve, reject) => reads.push({ resolve, reject, signal })),
+    },
+    signal: controller.signal,
+    timeoutMs: options.timeoutMs,
+    backoff: { initialMs: 20, maxMs: 40 },
+    onChange: () => changes++,
+  });
+  return { lookup, reads, controller, changes: () => changes };
+}
+
+const twoPorts = [slice("two-a", [{ name: "http", port: 8081 }, { name: "grpc", port: 8080 }])];
+const service = (...names: string[]): Service => ({
+  spec: { ports: names.map((name, i) => ({ name, port: 80 + i })) },
+});
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Waits until `condition()` holds, for at most 2 s. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 2000;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+Deno.test("slicePortNames() lists each name once with its numbers, leaving out FQDN slices and ports without a number", () => {
+  const names = slicePortNames([
+    slice("a", [{ name: "http", port: 8081 }, { name: "grpc", port: 8080 }]),
+    slice("b", [{ name: "grpc", port: 9090 }, { name: "all", port: null }]),
+    slice("c", [{ name: "dns", port: 53 }], "FQDN"),
+    slice("d", null),
+  ]);
+  assert.deepEqual(names, [{ name: "grpc", numbers: [8080, 9090] }, { name: "http", numbers: [8081] }]);
+  assert.deepEqual(slicePortNames([slice("u", [{ port: 80 }]), slice("v", [{ name: null, port: 81 }])]), [
+    { name: "", numbers: [80, 81] },
+  ]);
+});
+
+Deno.test("createServicePortLookup() uses the one name of every slice without reading the Service", () => {
+  const { lookup, reads } = lookupWith();
+  const slices = [slice("a", [{ name: "grpc", port: 8080 }]), slice("b", [{ name: "grpc", port: 9090 }])];
+  assert.equal(lookup.portFor(slices, 1), "grpc");
+  assert.equal(lookup.portFor([slice("a", [{ name: "", port: 80 }])], 2), "");
+  assert.equal(lookup.portFor([], 3), "");
+  assert.equal(reads.length, 0);
+});
+
+Deno.test("createServicePortLookup() reads the Service once for several names and again only when they change", async () => {
+  const { lookup, reads, changes } = lookupWith();
+  assert.equal(lookup.portFor(twoPorts, 1), undefined);
+  assert.equal(lookup.portFor(twoPorts, 1), undefined);
+  assert.equal(reads.length, 1);
+  reads[0].resolve(service("grpc", "http"));
+  await settle();
+  assert.equal(changes(), 1);
+  assert.equal(lookup.portFor(twoPorts, 1), "grpc");
+  assert.equal(lookup.portFor([...twoPorts, slice("two-b", [{ name: "grpc", port: 8080 }])], 2), "grpc");
+  assert.equal(reads.length, 1);
+  // The Service's ports were edited: the slices' names change.
+  const edited = [slice("two-a", [{ name: "metrics", port: 9090 }, { name: "http", port: 8081 }])];
+  assert.equal(lookup.portFor(edited, 3), undefined);
+  reads[1].resolve(service("metrics", "http"));
+  await settle();
+  assert.equal(lookup.portFor(edited, 3), "metrics");
+  assert.equal(reads.length, 2);
+});
+
+Deno.test("createServicePortLookup() reports a failed read naming the ports, and reads again after a backoff when asked", async () => {
+  const { lookup, reads, changes } = lookupWith();
+  lookup.portFor(twoPorts, 1);
+  reads[0].reject(new KubeApiError('Cannot get service "two" in namespace "prod": forbidden (403)', { status: 403 }));
+  await settle();
+  const error = lookup.portFor(twoPorts, 1);
+  assert.ok(error instanceof KubeApiError);
+  assert.equal(error.status, 403);
+  assert.equal(
+    error.message,
+    'Cannot choose a port for service "two" in namespace "prod": its EndpointSlices have the ports "grpc" (8080), ' +
+      '"http" (8081), a target without a port uses the Service\'s first port, and reading the Service failed: ' +
+      "forbidden (403); or name a port in the target, e.g. kubernetes:///two.prod:grpc",
+  );
+  assert.equal(lookup.portFor(twoPorts, 2), error, "the same error until the backoff is over");
+  assert.equal(reads.length, 1);
+  const before = changes();
+  await until(() => changes() === before + 1, "the end of the backoff to be announced");
+  assert.equal(lookup.portFor(twoPorts, 2), undefined);
+  assert.equal(reads.length, 2);
+  reads[1].resolve(service("http", "grpc"));
+  await settle();
+  assert.equal(lookup.portFor(twoPorts, 2), "http");
+});
+
+Deno.test("createServicePortLookup() fails a read that gets no answer in time", async () => {
+  const { lookup, reads } = lookupWith({ timeoutMs: 20 });
+  lookup.portFor(twoPorts, 1);
+  reads[0].signal.addEventListener("abort", () => reads[0].reject(reads[0].signal.reason));
+  await until(() => lookup.portFor(twoPorts, 1) !== undefined, "the read to time out");
+  const error = lookup.portFor(twoPorts, 1);
+  assert.ok(error instanceof KubeApiError);
+  assert.match(error.message, /reading the Service failed: no answer within 20 ms; or name a port/);
+});
+
+Deno.test("createServicePortLookup() stops reading and announcing once its signal aborts", async () => {
+  const { lookup, reads, controller, changes } = lookupWith();
+  lookup.portFor(twoPorts, 1);
+  assert.equal(reads[0].signal.aborted, false);
+  controller.abort();
+  assert.equal(reads[0].signal.aborted, true);
+  reads[0].reject(new Error("aborted"));
+  await settle();
+  assert.equal(changes(), 0);
+});
