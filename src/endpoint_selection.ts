@@ -7,6 +7,7 @@
  */
 
 import type { EndpointSlice, SliceEndpoint } from "./endpoint_slice.ts";
+import { readHints, type TopologyHints } from "./topology.ts";
 import { trace } from "./trace.ts";
 
 /** One address of an endpoint. */
@@ -33,6 +34,13 @@ export interface ResolvedEndpoint {
   nodeName?: string;
   /** Pod of the endpoint, when the slice names it. */
   podName?: string;
+  /** The EndpointSlice controller's topology hints, when the endpoint has any. */
+  hints?: TopologyHints;
+  /**
+   * Whether calls should go here while any preferred endpoint is up: hinted for the client's node or
+   * zone under topology-aware routing, else true for every endpoint.
+   */
+  preferred: boolean;
 }
 
 /**
@@ -257,16 +265,23 @@ function computeSliceEntries(
   const name = slice.metadata.name ?? "";
   const entries: SliceEntry[] = [];
   const endpoints = slice.endpoints ?? [];
+  let malformedHints = false;
   for (let i = 0; i < endpoints.length; i++) {
     const endpoint = endpoints[i];
     const hosts = endpoint.addresses;
     if (!hosts?.length) continue;
+    let hints = readHints(endpoint.hints);
+    if (hints === "malformed") {
+      malformedHints = true;
+      hints = undefined;
+    }
     const ref = endpoint.targetRef;
     const key = ref?.name ? `${ref.namespace ?? slice.metadata.namespace ?? ""}/${ref.name}` : `${name}/${hosts[0]}`;
     const addresses: EndpointAddress[] = [];
     for (let h = 0; h < hosts.length; h++) addresses.push({ host: hosts[h], port: slicePort });
-    entries.push({ key, slice: name, group: groupOf(endpoint, addresses), owner });
+    entries.push({ key, slice: name, group: groupOf(endpoint, addresses, hints), owner });
   }
+  if (malformedHints) trace(`EndpointSlice ${name} has malformed topology hints: those endpoints count as unhinted`);
   // Stable, and skipped when already in order (sorting allocates even then): the
   // same pod twice in one slice combines in the slice's order.
   if (!isSorted(entries)) entries.sort(byKey);
@@ -290,15 +305,16 @@ function byKey(a: SliceEntry, b: SliceEntry): number {
   return a.slice < b.slice ? -1 : a.slice > b.slice ? 1 : 0;
 }
 
-function groupOf(endpoint: SliceEndpoint, addresses: EndpointAddress[]): PodGroup {
+function groupOf(endpoint: SliceEndpoint, addresses: EndpointAddress[], hints: TopologyHints | undefined): PodGroup {
   const conditions = endpoint.conditions;
   const ready = conditions?.ready !== false;
   const serving = conditions?.serving !== false;
   const terminating = conditions?.terminating === true;
-  const result: ResolvedEndpoint = { addresses, ready, serving, terminating };
+  const result: ResolvedEndpoint = { addresses, ready, serving, terminating, preferred: true };
   if (endpoint.targetRef?.name) result.podName = endpoint.targetRef.name;
   if (endpoint.zone) result.zone = endpoint.zone;
   if (endpoint.nodeName) result.nodeName = endpoint.nodeName;
+  if (hints) result.hints = hints;
   return { endpoint: result, ids: idsOf(addresses), ready, serving, terminating };
 }
 
@@ -371,7 +387,7 @@ function withoutRepeatedAddresses(groups: PodGroup[]): ResolvedEndpoint[] {
 
 /**
  * Whether two endpoint lists would be used the same way by a gRPC client
- * (same pods in the same order, same conditions and addresses); the same
+ * (same pods in the same order, same conditions, preference and addresses); the same
  * test as comparing the lists field by field, without building strings.
  *
  * @param a One list, as returned by {@linkcode selectEndpoints}.
@@ -392,7 +408,7 @@ export function sameEndpoints(a: readonly ResolvedEndpoint[], b: readonly Resolv
     if (x === y) continue;
     if (
       (x.podName ?? "") !== (y.podName ?? "") || x.ready !== y.ready || x.serving !== y.serving ||
-      x.terminating !== y.terminating || x.addresses.length !== y.addresses.length
+      x.terminating !== y.terminating || x.preferred !== y.preferred || x.addresses.length !== y.addresses.length
     ) return false;
     for (let j = 0; j < x.addresses.length; j++) {
       if (x.addresses[j].host !== y.addresses[j].host || x.addresses[j].port !== y.addresses[j].port) return false;

@@ -55,6 +55,8 @@ export interface SliceEndpoint {
   nodeName?: string;
   /** Zone of the endpoint. */
   zone?: string;
+  /** Topology hints as the server sent them (`forZones`/`forNodes`: lists of `{ name }`); read with `readHints()`. */
+  hints?: unknown;
 }
 
 /** One port of an EndpointSlice; ports belong to the slice. */

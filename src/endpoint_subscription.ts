@@ -17,10 +17,12 @@ import {
   type SelectionMemo,
 } from "./endpoint_selection.ts";
 import { KubeApiError, ResolverError } from "./errors.ts";
-import { createEndpointSliceApi, createServiceApi } from "./kube_api.ts";
+import { createEndpointSliceApi, createServiceApi, readNodeZone } from "./kube_api.ts";
+import { resolveLocality } from "./locality.ts";
 import { runReflector, type SliceState } from "./reflector.ts";
 import { createServicePortLookup, type ServicePortLookup } from "./service_port.ts";
 import type { Target } from "./target.ts";
+import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
 import { trace } from "./trace.ts";
 
 /**
@@ -36,6 +38,11 @@ export interface EndpointSnapshot {
   namespace: string;
   /** The Service's name. */
   service: string;
+  /**
+   * Which endpoints are preferred: those hinted for the client's node, for its zone, or (`none`) every one.
+   * See `ResolvedEndpoint.preferred`.
+   */
+  topology: TopologyMode;
 }
 
 /**
@@ -55,6 +62,11 @@ export interface WatchSettings {
   stallTimeoutMs?: number;
   /** Delays between failed attempts (default 1 s doubling up to 30 s, with jitter). */
   backoff?: BackoffOptions;
+  /**
+   * Where this client runs, for topology-aware routing; `{}` turns it off. Default: the `NODE_NAME` and
+   * `ZONE` environment variables, and the zone label of that node when only the node is known.
+   */
+  locality?: Locality;
 }
 
 /** Receives a subscription's updates; called asynchronously, never from `subscribeEndpoints` itself. */
@@ -70,6 +82,7 @@ export interface EndpointListener {
 
 interface Subscriber {
   port: number | string | undefined;
+  locality: Locality;
   listener: EndpointListener;
   /** The `generation` of the last selection delivered. */
   generation?: number;
@@ -81,6 +94,7 @@ interface Selection {
   /** The watch version it was computed for. */
   version: number;
   endpoints: ResolvedEndpoint[];
+  topology: TopologyMode;
   /** Changes only when the usable set changes (a new state that selects the same set keeps it). */
   generation: number;
   /** Makes the next selection for this port cheaper. */
@@ -104,6 +118,8 @@ interface SharedWatch {
 
 const watches = new Map<string, SharedWatch>();
 const accessCache = new WeakMap<object, Promise<ClusterAccess>>();
+/** Localities by cluster connection and `options.locality`: the Node is read once per process. */
+const localities = new Map<string, Promise<Locality>>();
 const DEFAULT_ACCESS = {};
 
 /**
@@ -129,11 +145,13 @@ export function subscribeEndpoints(
   settings: WatchSettings,
   listener: EndpointListener,
 ): () => void {
-  const subscriber: Subscriber = { port: target.port, listener };
+  const subscriber: Subscriber = { port: target.port, locality: {}, listener };
   let watch: SharedWatch | undefined;
   let active = true;
   accessFor(settings.cluster).then(
-    (access) => {
+    async (access) => {
+      if (!active) return;
+      subscriber.locality = await localityFor(access, settings.locality);
       if (!active) return;
       const namespace = target.namespace ?? access.namespace;
       const key = [connectionKey(access), timingsKey(settings), namespace, target.service].join("\u0000");
@@ -167,6 +185,23 @@ function connectionKey(access: ClusterAccess): string {
 /** The watch timings: subscribers that ask for other ones must not share a watch. */
 function timingsKey({ stallTimeoutMs, backoff }: WatchSettings): string {
   return JSON.stringify([stallTimeoutMs, backoff?.initialMs, backoff?.maxMs]);
+}
+
+function localityFor(access: ClusterAccess, explicit: Locality | undefined): Promise<Locality> {
+  const key = `${connectionKey(access)}\u0000${JSON.stringify(explicit ?? null)}`;
+  let locality = localities.get(key);
+  if (!locality) {
+    locality = resolveLocality(explicit, async (node) => {
+      const client = createClusterHttpClient(access);
+      try {
+        return await readNodeZone(access, client, node, AbortSignal.timeout(10_000));
+      } finally {
+        client.close();
+      }
+    });
+    localities.set(key, locality);
+  }
+  return locality;
 }
 
 function accessFor(options: ClusterOptions | undefined): Promise<ClusterAccess> {
@@ -254,20 +289,29 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, namespace: string, 
     else queueMicrotask(report);
     return;
   }
-  // A name that the lookup chose shares the selection of subscribers that named it.
-  const portKey = typeof port === "number" ? `#${port}` : port;
-  let selection = watch.selections.get(portKey);
+  // A name that the lookup chose shares the selection of subscribers that named it (at the same locality).
+  const { zone, node } = subscriber.locality;
+  const selectionKey = `${typeof port === "number" ? `#${port}` : port}\u0000${zone ?? ""}\u0000${node ?? ""}`;
+  let selection = watch.selections.get(selectionKey);
   if (selection?.version !== watch.version) {
     const memo = selection?.memo ?? createSelectionMemo();
-    const endpoints = selectEndpoints(state.slices.values(), port, { memo });
-    selection = selection && sameEndpoints(selection.endpoints, endpoints)
-      ? { version: watch.version, endpoints, generation: selection.generation, memo }
-      : { version: watch.version, endpoints, generation: ++generations, memo };
-    watch.selections.set(portKey, selection);
+    const usable = selectEndpoints(state.slices.values(), port, { memo });
+    const { endpoints, mode: topology } = preferEndpoints(usable, subscriber.locality);
+    const generation = selection && selection.topology === topology && sameEndpoints(selection.endpoints, endpoints)
+      ? selection.generation
+      : ++generations;
+    selection = { version: watch.version, endpoints, topology, generation, memo };
+    watch.selections.set(selectionKey, selection);
   }
   if (selection.generation === subscriber.generation) return;
   subscriber.generation = selection.generation;
-  const snapshot = { endpoints: selection.endpoints, resourceVersion: state.resourceVersion, namespace, service };
+  const snapshot: EndpointSnapshot = {
+    endpoints: selection.endpoints,
+    resourceVersion: state.resourceVersion,
+    namespace,
+    service,
+    topology: selection.topology,
+  };
   if (now) send(watch, subscriber, snapshot);
   else queueMicrotask(() => send(watch, subscriber, snapshot));
 }

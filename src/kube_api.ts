@@ -183,32 +183,46 @@ export function createServiceApi(
     grant: `"get" on "services" in the core API group ("")`,
     missing: `service "${service}" does not exist in namespace "${namespace}" (404)`,
   };
-  return {
-    async get(signal) {
-      const response = await send(access, client, subject, url, signal);
-      let text: string | undefined;
-      try {
-        text = await readText(response, MAX_OBJECT_BYTES);
-      } catch (cause) {
-        if (signal.aborted || cause instanceof ResolverError) throw cause;
-        throw networkError(subject.verb, subject.where, access, cause);
-      }
-      let value: unknown;
-      try {
-        value = text === undefined ? undefined : JSON.parse(text);
-      } catch {
-        value = undefined;
-      }
-      const spec = isRecord(value) ? value.spec : undefined;
-      if (!isRecord(value) || (spec !== undefined && spec !== null && !isRecord(spec))) {
-        throw new KubeApiError(
-          `Cannot get ${subject.where}: the response from ${access.server} is not a Service of at most ` +
-            `${MAX_OBJECT_BYTES} bytes of JSON`,
-        );
-      }
-      return value as Service;
-    },
+  return { get: (signal) => getObject(access, client, subject, url, signal) as Promise<Service> };
+}
+
+/** The label that holds a Node's zone. */
+export const ZONE_LABEL = "topology.kubernetes.io/zone";
+
+/**
+ * Reads the zone of a Node (its `topology.kubernetes.io/zone` label), which
+ * needs `get` on `nodes` (a ClusterRole).
+ *
+ * @param access Where the cluster is and how to authenticate.
+ * @param client The runtime's HTTP client for that cluster.
+ * @param node The Node's name.
+ * @param signal Aborts the request.
+ * @returns The zone, or `undefined` when the Node has no zone label.
+ * @throws {KubeApiError} When the Node cannot be read (403, 404, network).
+ *
+ * @example The zone of the client's own node
+ * ```ts ignore
+ * import { readNodeZone } from "./kube_api.ts";
+ * console.log(await readNodeZone(access, client, "node-1", AbortSignal.timeout(10_000)));
+ * ```
+ */
+export async function readNodeZone(
+  access: ClusterAccess,
+  client: HttpClient,
+  node: string,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  const subject: Subject = {
+    verb: "get",
+    where: `node "${node}"`,
+    grant: `"get" on "nodes" in the core API group ("")`,
+    missing: `node "${node}" does not exist (404): check NODE_NAME`,
   };
+  const url = `${access.server}/api/v1/nodes/${encodeURIComponent(node)}`;
+  const object = await getObject(access, client, subject, url, signal);
+  const labels = isRecord(object.metadata) ? object.metadata.labels : undefined;
+  const zone = isRecord(labels) ? labels[ZONE_LABEL] : undefined;
+  return typeof zone === "string" && zone !== "" ? zone : undefined;
 }
 
 /** What a request is about, for its messages: what to grant on a 403, what a 404 means. */
@@ -217,11 +231,44 @@ interface Subject {
   verb: string;
   /** The objects, e.g. `endpointslices of service "echo" in namespace "prod"`. */
   where: string;
-  namespace: string;
+  /** Their namespace; absent for cluster-wide objects (a ClusterRole grants those). */
+  namespace?: string;
   /** The verbs and resource a Role must grant. */
   grant: string;
   /** What a 404 means, and what to do. */
   missing: string;
+}
+
+/** GETs one object: at most {@linkcode MAX_OBJECT_BYTES} of JSON with an object `spec`, else a {@linkcode KubeApiError}. */
+async function getObject(
+  access: ClusterAccess,
+  client: HttpClient,
+  subject: Subject,
+  url: string,
+  signal: AbortSignal,
+): Promise<Record<string, unknown>> {
+  const response = await send(access, client, subject, url, signal);
+  let text: string | undefined;
+  try {
+    text = await readText(response, MAX_OBJECT_BYTES);
+  } catch (cause) {
+    if (signal.aborted || cause instanceof ResolverError) throw cause;
+    throw networkError(subject.verb, subject.where, access, cause);
+  }
+  let value: unknown;
+  try {
+    value = text === undefined ? undefined : JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const spec = isRecord(value) ? value.spec : undefined;
+  if (!isRecord(value) || (spec !== undefined && spec !== null && !isRecord(spec))) {
+    throw new KubeApiError(
+      `Cannot get ${subject.where}: the response from ${access.server} is not a Kubernetes object of at most ` +
+        `${MAX_OBJECT_BYTES} bytes of JSON`,
+    );
+  }
+  return value;
 }
 
 /** Sends one GET with the credentials; resolves to a 2xx JSON response, else throws a {@linkcode KubeApiError} that says what to do. */
@@ -416,8 +463,10 @@ function statusError(
     advice = `the API server at ${access.server} rejected the credentials from ${access.source} (401 Unauthorized): ` +
       "renew the token or the kubeconfig user; token files and exec plugins are re-read automatically";
   } else if (code === 403) {
-    advice = `forbidden (403) for the credentials from ${access.source}: grant ${grant} ` +
-      `in namespace "${namespace}" with a Role and RoleBinding${said}`;
+    const scope = namespace === undefined
+      ? "with a ClusterRole and ClusterRoleBinding"
+      : `in namespace "${namespace}" with a Role and RoleBinding`;
+    advice = `forbidden (403) for the credentials from ${access.source}: grant ${grant} ${scope}${said}`;
   } else if (code === 404) {
     advice = `${missing}${said}`;
   } else if (code === 410) {

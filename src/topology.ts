@@ -148,3 +148,47 @@ function readNames(value: unknown): string[] | undefined {
   }
   return names;
 }
+
+/** The not-preferred twin of each shared endpoint object, so that repeated selections reuse it. */
+const notPreferredTwins = new WeakMap<object, object>();
+
+/**
+ * Marks which usable endpoints are preferred for a client at `locality`, and
+ * says under which mode. Endpoints are returned as given (all preferred) when
+ * the mode is `none`; otherwise the endpoints that are not preferred are
+ * replaced by a copy with `preferred: false`, kept per endpoint object so that
+ * an unchanged selection yields the same objects.
+ *
+ * @param endpoints The usable endpoints (every one `preferred: true`).
+ * @param locality The client's node and zone.
+ * @returns The endpoints with `preferred` set, and the mode.
+ *
+ * @example A client in zone a
+ * ```ts
+ * import { preferEndpoints } from "./topology.ts";
+ * const { endpoints, mode } = preferEndpoints([
+ *   { ready: true, preferred: true, hints: { forZones: ["a"], forNodes: [] } },
+ *   { ready: true, preferred: true, hints: { forZones: ["b"], forNodes: [] } },
+ * ], { zone: "a" });
+ * console.log(mode, endpoints.map((endpoint) => endpoint.preferred)); // "zone" [true, false]
+ * ```
+ */
+export function preferEndpoints<T extends HintedEndpoint & { preferred: boolean }>(
+  endpoints: T[],
+  locality: Locality,
+): { endpoints: T[]; mode: TopologyMode } {
+  const mode = topologyMode(endpoints, locality);
+  if (mode === "none") return { endpoints, mode };
+  const marked: T[] = [];
+  for (let i = 0; i < endpoints.length; i++) {
+    const endpoint = endpoints[i];
+    if (isPreferred(endpoint, mode, locality)) {
+      marked.push(endpoint);
+      continue;
+    }
+    let twin = notPreferredTwins.get(endpoint) as T | undefined;
+    if (twin === undefined) notPreferredTwins.set(endpoint, twin = { ...endpoint, preferred: false });
+    marked.push(twin);
+  }
+  return { endpoints: marked, mode };
+}

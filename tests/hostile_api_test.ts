@@ -477,7 +477,7 @@ boundedTest(
     assert.equal(watcher.errors.length, 3, text);
     assert.ok(watcher.errors.every((error) => error.message.includes('have the ports "grpc" (8080), "http" (8081)')));
     assert.match(text, /content type "text\/html", not JSON/);
-    assert.match(text, /is not a Service of at most 1048576 bytes of JSON/);
+    assert.match(text, /is not a Kubernetes object of at most 1048576 bytes of JSON/);
     assert.deepEqual(server.seen.filter((entry) => entry.kind === "other").map((entry) => entry.url), [
       "/api/v1/namespaces/prod/services/echo",
       "/api/v1/namespaces/prod/services/echo",

@@ -1,6 +1,8 @@
 /**
  * The `@grpc/grpc-js` adapter: a resolver class that hands every usable pod
- * to the channel as its own endpoint, with round_robin by default.
+ * to the channel as its own endpoint, with round_robin by default, and
+ * `kubernetes_round_robin` (topology preference with failover) when the
+ * client's locality is known.
  *
  * @module
  */
@@ -15,11 +17,13 @@ import { defaultAuthority, parseGrpcUri, type Target } from "../target.ts";
 import { setTraceSink, trace } from "../trace.ts";
 import { installDenoGoawayWorkaround } from "../runtime/deno_goaway_workaround.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
+import { declaredLocality, isKnown } from "../locality.ts";
+import { BALANCER_NAME, type BalancerGrpc, registerBalancer } from "./grpc_js_balancer.ts";
 
 /** The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses. */
-export interface GrpcModule {
-  /** `grpc.experimental`: resolver registry and tracing. */
-  experimental: {
+export interface GrpcModule extends BalancerGrpc {
+  /** `grpc.experimental`: resolver and load-balancer registries, tracing. */
+  experimental: BalancerGrpc["experimental"] & {
     registerResolver(scheme: string, resolver: never): void;
     trace(severity: never, tracer: string, text: string): void;
   };
@@ -42,8 +46,10 @@ export interface RegisterOptions extends WatchSettings {
   grpc?: GrpcModule;
   /**
    * Load balancing when the channel has no `grpc.service_config`: a policy
-   * name or a full `loadBalancingConfig` list.
-   * @default {"round_robin"}
+   * name or a full `loadBalancingConfig` list. The default is
+   * `kubernetes_round_robin` when the client's locality is known (see
+   * `locality`), which prefers endpoints of its own node or zone and fails
+   * over to the others, else `round_robin`.
    */
   loadBalancing?: string | Record<string, unknown>[];
 }
@@ -95,6 +101,7 @@ export function register(options: RegisterOptions = {}): void {
   registered.set(grpc.experimental.registerResolver, schemes.add(scheme));
   setTraceSink((text) => grpc.experimental.trace(grpc.logVerbosity.DEBUG as never, "kubernetes_resolver", text));
   if (runtimeKey() === "deno") installDenoGoawayWorkaround();
+  registerBalancer(grpc);
   grpc.experimental.registerResolver(scheme, createResolverClass(grpc, options) as never);
 }
 
@@ -119,9 +126,10 @@ export function isRegistered(grpc: GrpcModule, scheme: string): boolean {
 }
 
 function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
+  const policy = isKnown(declaredLocality(options.locality)) ? BALANCER_NAME : "round_robin";
   const loadBalancingConfig = typeof options.loadBalancing === "object"
     ? options.loadBalancing
-    : [{ [options.loadBalancing ?? "round_robin"]: {} }];
+    : [{ [options.loadBalancing ?? policy]: {} }];
 
   return class KubernetesResolver {
     static getDefaultAuthority(uri: GrpcUri): string {
@@ -196,7 +204,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       trace(`${service}.${namespace}: ${endpoints.length} endpoints`);
       this.#hasEndpoints = endpoints.length > 0;
       if (this.#hasEndpoints) {
-        this.#reportList(endpoints.map((endpoint) => ({ addresses: endpoint.addresses })), "");
+        this.#reportList(endpoints.map(({ addresses, preferred }) => ({ addresses, preferred })), "");
         return;
       }
       // Calls must fail at once with UNAVAILABLE and the reason. An empty list alone does not do
@@ -212,7 +220,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       );
     }
 
-    #reportList(list: { addresses: EndpointAddress[] }[], note: string): void {
+    #reportList(list: { addresses: EndpointAddress[]; preferred: boolean }[], note: string): void {
       const listener = this.#listener;
       if (typeof listener === "function") {
         listener({ ok: true, value: list }, {}, this.#serviceConfig, note);

@@ -1,0 +1,105 @@
+/**
+ * Where the client runs, for topology-aware routing: `options.locality`, else
+ * the `NODE_NAME` and `ZONE` environment variables (filled by the Downward
+ * API), else, when only the node is known, the zone label of that Node (one
+ * GET, which needs `get` on `nodes`). Failing to read the Node is never an
+ * error: the zone is then unknown.
+ *
+ * @module
+ */
+
+import { environmentVariable } from "./runtime/files.ts";
+import type { Locality } from "./topology.ts";
+import { trace } from "./trace.ts";
+
+/**
+ * The locality that options and environment declare, without asking the API
+ * server: `explicit` when given, else `NODE_NAME` and `ZONE`.
+ *
+ * @param explicit `options.locality`, when the caller set it.
+ * @param env Looks up an environment variable.
+ * @returns The node and zone, each when known.
+ *
+ * @example From the Downward API
+ * ```ts
+ * import { declaredLocality } from "./locality.ts";
+ * const env: Record<string, string> = { NODE_NAME: "node-1", ZONE: "eu-west-1a" };
+ * console.log(declaredLocality(undefined, (name) => env[name])); // { node: "node-1", zone: "eu-west-1a" }
+ * ```
+ */
+export function declaredLocality(
+  explicit: Locality | undefined,
+  env: (name: string) => string | undefined = environmentVariable,
+): Locality {
+  if (explicit !== undefined) return withoutEmpty(explicit);
+  return withoutEmpty({ node: env("NODE_NAME")?.trim(), zone: env("ZONE")?.trim() });
+}
+
+/**
+ * Whether a locality names a node or a zone.
+ *
+ * @param locality A locality.
+ * @returns True when topology-aware routing can apply.
+ *
+ * @example
+ * ```ts
+ * import { isKnown } from "./locality.ts";
+ * console.log(isKnown({}), isKnown({ zone: "a" })); // false true
+ * ```
+ */
+export function isKnown(locality: Locality): boolean {
+  return locality.zone !== undefined || locality.node !== undefined;
+}
+
+/**
+ * The client's locality: {@linkcode declaredLocality}, completed with the
+ * Node's zone label when only the node is known. Traces which locality is
+ * used and where it came from. Never rejects.
+ *
+ * @param explicit `options.locality`, when the caller set it.
+ * @param readNodeZone Reads a Node's zone label (rejects when it cannot).
+ * @param env Looks up an environment variable.
+ * @returns The node and zone, each when known.
+ *
+ * @example
+ * ```ts
+ * import { resolveLocality } from "./locality.ts";
+ * const locality = await resolveLocality({ node: "node-1" }, () => Promise.resolve("zone-a"));
+ * console.log(locality); // { node: "node-1", zone: "zone-a" }
+ * ```
+ */
+export async function resolveLocality(
+  explicit: Locality | undefined,
+  readNodeZone: (node: string) => Promise<string | undefined>,
+  env: (name: string) => string | undefined = environmentVariable,
+): Promise<Locality> {
+  const declared = declaredLocality(explicit, env);
+  const from = explicit !== undefined ? "options.locality" : "NODE_NAME and ZONE";
+  let zoneFrom = from;
+  if (declared.node !== undefined && declared.zone === undefined) {
+    try {
+      const zone = await readNodeZone(declared.node);
+      if (zone !== undefined) {
+        declared.zone = zone;
+        zoneFrom = `the label of node ${declared.node}`;
+      }
+    } catch (error) {
+      trace(`cannot read the zone of node ${declared.node}, so it is unknown: ${(error as Error).message}`);
+    }
+  }
+  if (!isKnown(declared)) trace(`no locality in ${from}: topology-aware routing is off`);
+  else {
+    trace(
+      `locality: node ${declared.node ?? "unknown"} (from ${from}), zone ${declared.zone ?? "unknown"}` +
+        (declared.zone !== undefined ? ` (from ${zoneFrom})` : ""),
+    );
+  }
+  return declared;
+}
+
+function withoutEmpty({ zone, node }: Locality): Locality {
+  const locality: Locality = {};
+  if (typeof node === "string" && node !== "") locality.node = node;
+  if (typeof zone === "string" && zone !== "") locality.zone = zone;
+  return locality;
+}
