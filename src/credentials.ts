@@ -149,7 +149,7 @@ export function noCredentials(): Credentials {
 }
 
 /**
- * Credentials with a fixed bearer token (kubeconfig `token`, `options.token`).
+ * Credentials with a fixed bearer token (kubeconfig `token`, `cluster.token`).
  *
  * @param token The token.
  * @returns Credentials that always send `Bearer <token>`.

@@ -221,7 +221,7 @@ export interface NamedKubeconfigContext {
 }
 
 /**
- * One kubeconfig to merge: its content and the file it came from (`undefined` for an object from options).
+ * One kubeconfig to merge: its content and the file it came from (`undefined` for an object from `cluster.kubeconfig`).
  *
  * @example One file to merge
  * ```ts
@@ -275,7 +275,7 @@ export interface MergedKubeconfig {
   users: Map<string, KubeconfigEntry>;
   /** Contexts by name. */
   contexts: Map<string, KubeconfigEntry>;
-  /** The files merged, in order (none for an object from options). */
+  /** The files merged, in order (none for an object from `cluster.kubeconfig`). */
   files: string[];
 }
 
@@ -587,7 +587,7 @@ export async function accessFromKubeconfig(
       "current-context",
       `current-context is not set${where && merged.files.length > 1 ? ` in any of ${where}` : ""}: ` +
         (defined.length > 0
-          ? `pass options.context or run \`kubectl config use-context NAME\` (contexts: ${quoteList(defined)})`
+          ? `pass cluster.context or run \`kubectl config use-context NAME\` (contexts: ${quoteList(defined)})`
           : "the kubeconfig defines no contexts; add one with `kubectl config set-context`"),
       where,
     );
@@ -600,7 +600,7 @@ export async function accessFromKubeconfig(
       throw configError(
         undefined,
         undefined,
-        `context ${JSON.stringify(contextName)} from options.context is not defined: ${choose}`,
+        `context ${JSON.stringify(contextName)} from cluster.context is not defined: ${choose}`,
         where,
       );
     }
@@ -640,7 +640,7 @@ export async function accessFromKubeconfig(
     options.readFile,
   );
 
-  const source = `kubeconfig ${where ?? "object from options.kubeconfig"} (context ${JSON.stringify(contextName)})`;
+  const source = `kubeconfig ${where ?? "object from cluster.kubeconfig"} (context ${JSON.stringify(contextName)})`;
   let credentials: Credentials = noCredentials();
   let user = "anonymous";
   let cert: string | undefined;
@@ -1240,7 +1240,7 @@ function configError(
     ? `kubeconfig ${file}`
     : where !== undefined
     ? `kubeconfig ${where}`
-    : "the kubeconfig object from options.kubeconfig";
+    : "the kubeconfig object from cluster.kubeconfig";
   return new ConfigError(`Cannot load ${subject}: ${problem}`, {
     ...(file !== undefined ? { file } : {}),
     ...(field !== undefined ? { field } : {}),

@@ -267,7 +267,7 @@ Deno.test("resolveClusterAccess() takes an explicit kubeconfig path over KUBECON
       { kubeconfig: "/c/config" },
       fakeEnvironment({}, files),
     ),
-    /^Cannot load kubeconfig \/c\/config \(options.kubeconfig\): the file does not exist: fix the path$/,
+    /^Cannot load kubeconfig \/c\/config \(cluster.kubeconfig\): the file does not exist: fix the path$/,
   );
   assert.equal(error.file, "/c/config");
 });
@@ -291,7 +291,7 @@ Deno.test("resolveClusterAccess() takes a kubeconfig object with a context", asy
   assert.equal(access.identity, "https://obj.example anonymous");
   assert.equal(
     access.source,
-    'kubeconfig object from options.kubeconfig (context "x")',
+    'kubeconfig object from cluster.kubeconfig (context "x")',
   );
 });
 
@@ -301,9 +301,9 @@ Deno.test("resolveClusterAccess() uses options.server alone without looking at t
     fakeEnvironment({ ...IN_CLUSTER_VARS, KUBECONFIG: "/k" }, SA_FILES),
   );
   assert.equal(access.server, "https://127.0.0.1:6443");
-  assert.equal(access.source, "options");
+  assert.equal(access.source, "cluster options");
   assert.equal(access.tls.ca, CA);
-  assert.equal(access.tls.caSource, "options.ca");
+  assert.equal(access.tls.caSource, "cluster.ca");
   assert.equal(await access.credentials.authorization(), "Bearer opt-token");
   assert.match(
     access.identity,
@@ -331,12 +331,12 @@ Deno.test("resolveClusterAccess() lets options override what the kubeconfig says
   assert.equal(access.namespace, "mine");
   assert.equal(await access.credentials.authorization(), "Bearer file-token");
   assert.equal(access.tls.ca, CA);
-  assert.equal(access.tls.caSource, "options.caFile /run/ca.crt");
+  assert.equal(access.tls.caSource, "cluster.caFile /run/ca.crt");
   assert.equal(access.tls.serverName, "api.internal");
   assert.equal(access.identity, "https://kc.example token file /run/token");
   assert.equal(
     access.source,
-    'kubeconfig /k/config (context "dev") with options.caFile, options.tlsServerName, options.tokenFile, options.namespace',
+    'kubeconfig /k/config (context "dev") with cluster.caFile, cluster.tlsServerName, cluster.tokenFile, cluster.namespace',
   );
 });
 
@@ -358,7 +358,7 @@ Deno.test("resolveClusterAccess() skips TLS verification only when options say s
       { ...base, insecureSkipTlsVerify: true, ca: CA },
       fakeEnvironment({}, {}),
     ),
-    /options.insecureSkipTlsVerify and a CA \(options.ca or options.caFile\) are both set: keep one/,
+    /cluster.insecureSkipTlsVerify and a CA \(cluster.ca or cluster.caFile\) are both set: keep one/,
   );
 });
 
@@ -379,7 +379,7 @@ Deno.test("resolveClusterAccess() with options.context skips the in-cluster serv
       { context: "dev" },
       fakeEnvironment(IN_CLUSTER_VARS, SA_FILES),
     ),
-    /in-cluster \(skipped: options.context needs a kubeconfig\)/,
+    /in-cluster \(skipped: cluster.context needs a kubeconfig\)/,
   );
 });
 
@@ -429,7 +429,7 @@ Deno.test("resolveClusterAccess() rejects a namespace that is not a DNS label", 
       { server: "https://k", namespace: "Bad_NS" },
       fakeEnvironment({}, {}),
     ),
-    /^Cannot use namespace "Bad_NS" from options.namespace: a namespace is a lowercase RFC 1123 label/,
+    /^Cannot use namespace "Bad_NS" from cluster.namespace: a namespace is a lowercase RFC 1123 label/,
   );
 });
 
@@ -439,33 +439,90 @@ Deno.test("resolveClusterAccess() rejects conflicting and malformed options", as
       { server: "https://k", token: "a", tokenFile: "/b" },
       fakeEnvironment({}, {}),
     ),
-    /options.token and options.tokenFile are both set: keep one/,
+    /cluster.token and cluster.tokenFile are both set: keep one/,
   );
   await rejectsConfig(
     resolveClusterAccess(
       { server: "https://k", cert: CA },
       fakeEnvironment({}, {}),
     ),
-    /a client certificate needs both cert and key: set options.key or options.keyFile/,
+    /a client certificate needs both cert and key: set cluster.key or cluster.keyFile/,
   );
   await rejectsConfig(
     resolveClusterAccess(
       { server: "https://k", ca: btoa(CA) },
       fakeEnvironment({}, {}),
     ),
-    /options.ca must be PEM text/,
+    /cluster.ca must be PEM text/,
   );
   await rejectsConfig(
     resolveClusterAccess({ server: "not a url" }, fakeEnvironment({}, {})),
-    /options.server is not a valid URL/,
+    /cluster.server is not a valid URL/,
   );
   await rejectsConfig(
     resolveClusterAccess(
       { server: "https://k", caFile: "/none" },
       fakeEnvironment({}, {}),
     ),
-    /options.caFile \/none does not exist: fix the path/,
+    /cluster.caFile \/none does not exist: fix the path/,
   );
+});
+
+Deno.test("resolveClusterAccess() names options as users write them, under cluster", async () => {
+  const env = fakeEnvironment({}, {});
+  const cases: [Parameters<typeof resolveClusterAccess>[0], RegExp, string | undefined][] = [
+    [{}, /pass cluster\.kubeconfig or cluster\.server, /, undefined],
+    [{ server: "" }, /^Cannot resolve cluster access: cluster\.server must be a non-empty string$/, "cluster.server"],
+    [
+      { server: "https://k", insecureSkipTlsVerify: "yes" as never },
+      /cluster\.insecureSkipTlsVerify must be/,
+      "cluster.insecureSkipTlsVerify",
+    ],
+    [
+      { kubeconfig: [] as never },
+      /cluster\.kubeconfig must be a file path or a kubeconfig object/,
+      "cluster.kubeconfig",
+    ],
+    [
+      { server: "https://k", cert: CA, certFile: "/c" },
+      /cluster\.cert and cluster\.certFile are both set/,
+      "cluster.certFile",
+    ],
+    [
+      { server: "https://k", keyFile: "/none", certFile: "/none" },
+      /cluster\.certFile \/none does not exist/,
+      "cluster.certFile",
+    ],
+    [{ server: "https://k", namespace: "A" }, /from cluster\.namespace: a namespace is/, "cluster.namespace"],
+    [{ kubeconfig: {}, context: "nope" }, /context "nope" from cluster\.context is not defined/, undefined],
+    [
+      { kubeconfig: { "current-context": "a", contexts: [{ name: "a", context: {} }] } },
+      /kubeconfig object from cluster\.kubeconfig:/,
+      "contexts[0].context.cluster",
+    ],
+    [
+      { kubeconfig: { contexts: [] } },
+      /current-context is not set: the kubeconfig defines no contexts/,
+      "current-context",
+    ],
+  ];
+  for (const [options, message, field] of cases) {
+    const error = await rejectsConfig(resolveClusterAccess(options, env), message);
+    assert.equal(error.field, field, error.message);
+    assert.doesNotMatch(error.message, /\boptions\./, error.message);
+  }
+  const overridden = await resolveClusterAccess({
+    kubeconfig: "/k",
+    server: "https://other",
+    token: "t",
+    insecureSkipTlsVerify: true,
+  }, fakeEnvironment({}, { "/k": kubeconfigText("https://k") }));
+  assert.equal(
+    overridden.source,
+    'kubeconfig /k (context "dev") with cluster.server, cluster.insecureSkipTlsVerify, cluster.token',
+  );
+  assert.equal(overridden.tls.caSource, "no verification (cluster.insecureSkipTlsVerify)");
+  assert.equal((await resolveClusterAccess({ server: "https://k" }, env)).source, "cluster options");
 });
 
 Deno.test("resolveClusterAccess() gives different identities to different tokens and the same to the same", async () => {

@@ -393,7 +393,7 @@ Deno.test("accessFromKubeconfig() uses options.context over current-context", as
   assert.equal(access.namespace, "elsewhere");
   assert.equal(
     access.source,
-    'kubeconfig object from options.kubeconfig (context "other")',
+    'kubeconfig object from cluster.kubeconfig (context "other")',
   );
 });
 
@@ -527,13 +527,13 @@ Deno.test("accessFromKubeconfig() rejects a kubeconfig without current-context",
   const object = config({});
   delete object["current-context"];
   await rejectsConfig(fromObject(object), {
-    message: /current-context is not set: pass options.context or run `kubectl config use-context NAME`/,
+    message: /current-context is not set: pass cluster.context or run `kubectl config use-context NAME`/,
   });
 });
 
 Deno.test("accessFromKubeconfig() rejects an unknown options.context", async () => {
   await rejectsConfig(fromObject(config({}), "nope"), {
-    message: /context "nope" from options.context is not defined: use one of "ctx"/,
+    message: /context "nope" from cluster.context is not defined: use one of "ctx"/,
   });
 });
 
