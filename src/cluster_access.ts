@@ -18,6 +18,7 @@ import {
   mergeKubeconfigs,
   normalizeServer,
 } from "./kubeconfig.ts";
+import { checkClientKeyPair } from "./runtime/client_key_pair.ts";
 import { type RunExecPlugin, runExecPlugin } from "./runtime/exec_plugin.ts";
 import { environmentVariable, homeDirectory, pathListSeparator, readTextFile } from "./runtime/files.ts";
 import { trace } from "./trace.ts";
@@ -630,12 +631,20 @@ async function applyOptions(
     );
   }
   if (certOption !== undefined && keyOption !== undefined) {
+    const certName = options.cert !== undefined ? "cert" : "certFile";
+    const keyName = options.key !== undefined ? "key" : "keyFile";
+    const unusable = checkClientKeyPair(certOption, keyOption, {
+      cert: options.cert !== undefined ? "cluster.cert" : `cluster.certFile ${options.certFile}`,
+      key: options.key !== undefined ? "cluster.key" : `cluster.keyFile ${options.keyFile}`,
+    });
+    if (unusable) {
+      throw new ConfigError(`Cannot resolve cluster access: ${unusable.problem}`, {
+        field: `cluster.${unusable.part === "cert" ? certName : keyName}`,
+      });
+    }
     cert = certOption;
     key = keyOption;
-    overridden.push(
-      options.cert !== undefined ? "cert" : "certFile",
-      options.key !== undefined ? "key" : "keyFile",
-    );
+    overridden.push(certName, keyName);
     userParts.push(`client certificate ${await fingerprint(certOption)}`);
   }
 

@@ -10,6 +10,7 @@
 import type { ClientCertificate, Credentials, ReadFile, TlsSettings } from "./cluster_access.ts";
 import { ConfigError } from "./errors.ts";
 import { encodeBase64, errorCode, isRecord, typeName } from "./_util.ts";
+import { checkClientKeyPair } from "./runtime/client_key_pair.ts";
 import type { ExecPluginResult, RunExecPlugin } from "./runtime/exec_plugin.ts";
 import { trace } from "./trace.ts";
 
@@ -633,7 +634,14 @@ function parseExecCredential(
   }
   const answer: ExecAnswer = {};
   if (token) answer.header = `Bearer ${token}`;
-  if (cert && key) answer.certificate = createClientCertificate(cert, key);
+  if (cert && key) {
+    const unusable = checkClientKeyPair(cert, key, {
+      cert: "status.clientCertificateData of its ExecCredential",
+      key: "status.clientKeyData",
+    });
+    if (unusable) throw fail(unusable.problem);
+    answer.certificate = createClientCertificate(cert, key);
+  }
   const expiration = status.expirationTimestamp as string | undefined;
   if (expiration) {
     const time = Date.parse(expiration);

@@ -25,6 +25,7 @@ import {
 } from "./credentials.ts";
 import { ConfigError } from "./errors.ts";
 import { encodeBase64, errorCode, isRecord, typeName } from "./_util.ts";
+import { checkClientKeyPair } from "./runtime/client_key_pair.ts";
 import type { RunExecPlugin } from "./runtime/exec_plugin.ts";
 import { trace } from "./trace.ts";
 
@@ -854,6 +855,9 @@ async function readUser(
   const certFile = optionalString(value, "client-certificate", entry);
   const keyData = optionalString(value, "client-key-data", entry);
   const keyFile = optionalString(value, "client-key", entry);
+  const certField = `${field}.${certData ? "client-certificate-data" : "client-certificate"}`;
+  const keyField = `${field}.${keyData ? "client-key-data" : "client-key"}`;
+  const names = { cert: certField, key: keyField };
   if (certData) {
     cert = decodePemData(
       certData,
@@ -862,22 +866,16 @@ async function readUser(
       "client-certificate",
     );
   } else if (certFile) {
-    cert = await readPemFile(
-      resolveAgainst(file, certFile),
-      entry,
-      "client-certificate",
-      options.readFile,
-    );
+    const path = resolveAgainst(file, certFile);
+    cert = await readPemFile(path, entry, "client-certificate", options.readFile);
+    names.cert = `${certField} ${path}`;
   }
   if (keyData) {
     key = decodePemData(keyData, entry, "client-key-data", "client-key");
   } else if (keyFile) {
-    key = await readPemFile(
-      resolveAgainst(file, keyFile),
-      entry,
-      "client-key",
-      options.readFile,
-    );
+    const path = resolveAgainst(file, keyFile);
+    key = await readPemFile(path, entry, "client-key", options.readFile);
+    names.key = `${keyField} ${path}`;
   }
   if ((cert === undefined) !== (key === undefined)) {
     const missing = cert === undefined ? "client-certificate" : "client-key";
@@ -891,6 +889,8 @@ async function readUser(
       }: set both`,
     );
   }
+  const unusable = cert !== undefined && key !== undefined ? checkClientKeyPair(cert, key, names) : undefined;
+  if (unusable) throw configError(file, unusable.part === "cert" ? certField : keyField, unusable.problem);
 
   const exec = value.exec;
   const hasExec = exec !== undefined && exec !== null;

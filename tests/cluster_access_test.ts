@@ -8,6 +8,7 @@ import { readTextFile } from "../src/runtime/files.ts";
 import { setTraceSink } from "../src/trace.ts";
 
 const CA = "-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n";
+const fixture = (name: string) => Deno.readTextFile(new URL(`./fixtures/${name}`, import.meta.url));
 const SA = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /** An environment with only the given variables and files; no home directory. */
@@ -525,6 +526,24 @@ Deno.test("resolveClusterAccess() names options as users write them, under clust
   assert.equal((await resolveClusterAccess({ server: "https://k" }, env)).source, "cluster options");
 });
 
+Deno.test("resolveClusterAccess() refuses cluster.cert and cluster.key that do not match, naming both", async () => {
+  const [cert, ecCert, key, otherKey] = await Promise.all(
+    ["client.pem", "client-ec.pem", "client-key.pem", "server-key.pem"].map(fixture),
+  );
+  const files = { "/c.pem": ecCert, "/k.pem": key };
+  const error = await rejectsConfig(
+    resolveClusterAccess({ server: "https://k", certFile: "/c.pem", keyFile: "/k.pem" }, fakeEnvironment({}, files)),
+    /^Cannot resolve cluster access: cluster\.keyFile \/k\.pem does not match cluster\.certFile \/c\.pem: the key is an RSA 2048-bit key, but the certificate holds an EC P-256 public key: use the key the certificate was issued for$/,
+  );
+  assert.equal(error.field, "cluster.keyFile");
+  await rejectsConfig(
+    resolveClusterAccess({ server: "https://k", cert, key: otherKey }, fakeEnvironment({}, {})),
+    /cluster\.key does not match cluster\.cert: both are RSA 2048-bit keys, but not the same key/,
+  );
+  const access = await resolveClusterAccess({ server: "https://k", cert, key }, fakeEnvironment({}, {}));
+  assert.equal(access.tls.key, key);
+});
+
 Deno.test("resolveClusterAccess() gives different identities to different tokens and the same to the same", async () => {
   const env = fakeEnvironment({}, {});
   const a = await resolveClusterAccess({
@@ -580,8 +599,8 @@ Deno.test("resolveClusterAccess() works with the real file system and an exec pl
 
 Deno.test("resolveClusterAccess() never shows a token, password or key in output, errors or traces", async () => {
   const canary = "CANARY-7f3a9b";
-  const key = `-----BEGIN PRIVATE KEY-----\n${canary}-key\n-----END PRIVATE KEY-----\n`;
-  const cert = "-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n";
+  const canaryKey = `-----BEGIN PRIVATE KEY-----\n${canary}-key\n-----END PRIVATE KEY-----\n`;
+  const [cert, key, otherKey] = await Promise.all(["client.pem", "client-key.pem", "server-key.pem"].map(fixture));
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(
     `${dir}/plugin`,
@@ -672,6 +691,8 @@ Deno.test("resolveClusterAccess() never shows a token, password or key in output
         "client-key-data": `${canary}!!`,
       },
       { "client-certificate-data": btoa(cert), "client-key-data": key },
+      { "client-certificate-data": btoa(cert), "client-key-data": btoa(canaryKey) },
+      { "client-certificate-data": btoa(cert), "client-key-data": btoa(otherKey) },
       { username: "admin", password: `${canary}-pw`, token: `${canary}-tok` },
     ];
     for (const user of bad) {
@@ -703,8 +724,12 @@ Deno.test("resolveClusterAccess() never shows a token, password or key in output
         Deno.inspect(error),
       );
     }
+    assert.match(errors.map((error) => error.message).join("\n"), /is not a readable private key/);
+    assert.match(errors.map((error) => error.message).join("\n"), /does not match/);
+    const keyLines = [key, otherKey].map((pem) => pem.split("\n")[5]);
     for (const text of [...outputs, ...traces]) {
       assert.ok(!text.includes(canary), `secret leaked in: ${text}`);
+      assert.ok(!keyLines.some((line) => text.includes(line)), `key leaked in: ${text}`);
       for (const header of headers) {
         assert.ok(
           !text.includes(header.split(" ")[1]),
