@@ -225,19 +225,26 @@ export interface TokenFileOptions {
   file?: string;
   /** The kubeconfig field that names the file, for {@linkcode ConfigError.field}. */
   field?: string;
+  /**
+   * A token to send while the file has never been read (kubeconfig `token`
+   * beside `tokenFile`): client-go sends it when the file cannot be read, and
+   * the file's token once it can.
+   */
+  fallbackToken?: string;
 }
 
 /**
  * Credentials that read a bearer token from a file (kubeconfig `tokenFile`,
  * the in-cluster service-account token), again at least every `refreshMs`
  * and at once after `invalidate()`: the kubelet rotates bound tokens. When a
- * re-read fails, the last good token is kept.
+ * re-read fails, the last good token is kept; until a first read succeeds,
+ * `fallbackToken` is sent (and the file tried again at every call).
  *
  * @param path The token file.
  * @param options File reading, clock, refresh period and labels.
  * @returns The credentials.
  * @throws {ConfigError} From `authorization()`, when the file is missing,
- * empty or unreadable and no earlier read succeeded.
+ * empty or unreadable, no earlier read succeeded and there is no `fallbackToken`.
  *
  * @example The in-cluster token
  * ```ts ignore
@@ -254,6 +261,7 @@ export function tokenFileCredentials(
   const now = options.now ?? Date.now;
   const refreshMs = options.refreshMs ?? 60_000;
   const label = options.label ?? `token file ${path}`;
+  const fallback = options.fallbackToken !== undefined ? `Bearer ${options.fallbackToken}` : undefined;
   let header: string | undefined;
   let readAt = 0;
   let stale = true;
@@ -293,6 +301,10 @@ export function tokenFileCredentials(
       stale = false;
       return next;
     } catch (error) {
+      if (header === undefined && fallback !== undefined) {
+        trace(`token file ${path} could not be read, using the inline token: ${(error as Error).message}`);
+        return fallback;
+      }
       if (header === undefined) throw error;
       trace(
         `token file ${path} could not be re-read, keeping the last token: ${(error as Error).message}`,

@@ -132,7 +132,7 @@ export interface NamedKubeconfigUser {
 export interface KubeconfigUser {
   /** Bearer token. */
   token?: string;
-  /** File holding a bearer token, re-read periodically; wins over `token`. */
+  /** File holding a bearer token, re-read periodically; wins over `token`, which is sent while the file cannot be read. */
   tokenFile?: string;
   /** Path of the PEM client certificate. */
   "client-certificate"?: string;
@@ -896,13 +896,14 @@ async function readUser(
   const hasExec = exec !== undefined && exec !== null;
   let credentials: Credentials | undefined;
   if (tokenFile) {
-    if (token) trace(`${label} has both token and tokenFile: using tokenFile`);
+    if (token) trace(`${label} has both token and tokenFile: using tokenFile, and token while it cannot be read`);
     credentials = tokenFileCredentials(resolveAgainst(file, tokenFile), {
       readFile: options.readFile,
       ...(options.now ? { now: options.now } : {}),
       label,
       ...(file !== undefined ? { file } : {}),
       field: `${field}.tokenFile`,
+      ...(token ? { fallbackToken: token } : {}),
     });
   } else if (token) {
     credentials = staticTokenCredentials(token);

@@ -157,6 +157,35 @@ Deno.test("tokenFileCredentials() keeps the last token when a re-read fails", as
   assert.equal(await credentials.authorization(), "Bearer good");
 });
 
+Deno.test("tokenFileCredentials() uses fallbackToken until the file is read once, as client-go does", async () => {
+  const denied = Object.assign(new Error("EACCES: permission denied"), { code: "EACCES" });
+  const files: Record<string, string | Error> = { "/t": denied };
+  let reads = 0;
+  const time = clock(0);
+  const credentials = tokenFileCredentials("/t", {
+    readFile: (path) => {
+      reads++;
+      const found = files[path];
+      return found instanceof Error ? Promise.reject(found) : Promise.resolve(found);
+    },
+    now: time.now,
+    fallbackToken: "inline",
+  });
+  assert.equal(await credentials.authorization(), "Bearer inline");
+  delete files["/t"];
+  assert.equal(await credentials.authorization(), "Bearer inline");
+  files["/t"] = " \n";
+  assert.equal(await credentials.authorization(), "Bearer inline");
+  // Every request tries the file again until it has been read once.
+  assert.equal(reads, 3);
+  files["/t"] = "from-file\n";
+  assert.equal(await credentials.authorization(), "Bearer from-file");
+  // After that a failed re-read keeps the file's last token, not the fallback.
+  files["/t"] = denied;
+  time.advance(61_000);
+  assert.equal(await credentials.authorization(), "Bearer from-file");
+});
+
 Deno.test("tokenFileCredentials() rejects a missing, empty or unreadable file", async () => {
   await rejectsConfig(
     tokenFileCredentials("/missing", {

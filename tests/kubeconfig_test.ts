@@ -490,6 +490,16 @@ Deno.test("accessFromKubeconfig() reads tokenFile in preference to token", async
   assert.equal(await access.credentials.authorization(), "Bearer from-file");
 });
 
+Deno.test("accessFromKubeconfig() falls back to token while tokenFile cannot be read, as kubectl does", async () => {
+  const dir = await Deno.makeTempDir();
+  const access = await fromObject(
+    config({}, { token: "inline", tokenFile: `${dir}/token` }),
+  );
+  assert.equal(await access.credentials.authorization(), "Bearer inline");
+  await Deno.writeTextFile(`${dir}/token`, "from-file");
+  assert.equal(await access.credentials.authorization(), "Bearer from-file");
+});
+
 Deno.test("accessFromKubeconfig() supports basic auth with username and password", async () => {
   const access = await fromObject(
     config({}, { username: "admin", password: "pw" }),
