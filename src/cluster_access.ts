@@ -12,6 +12,7 @@ import { ConfigError } from "./errors.ts";
 import { errorCode } from "./_util.ts";
 import {
   accessFromKubeconfig,
+  hasScheme,
   type KubeconfigAccess,
   type KubeconfigObject,
   loadKubeconfigFiles,
@@ -110,7 +111,7 @@ export interface Credentials {
  * ```
  */
 export interface ClusterAccess {
-  /** API server URL, `https://host:port` (no trailing slash; IPv6 bracketed). */
+  /** API server URL, `https://host:port` or `http://host:port` (no trailing slash; IPv6 bracketed). */
   server: string;
   /** Default namespace for targets without one. */
   namespace: string;
@@ -142,7 +143,7 @@ export interface ClusterOptions {
   kubeconfig?: string | KubeconfigObject;
   /** Context to use instead of `current-context`. */
   context?: string;
-  /** API server URL. */
+  /** API server URL; without a scheme it is `http://` unless a CA, a client certificate or `insecureSkipTlsVerify` applies, as in kubectl. */
   server?: string;
   /** Bearer token. */
   token?: string;
@@ -561,7 +562,9 @@ async function applyOptions(
 ): Promise<ClusterAccess> {
   const overridden: string[] = [];
   let server = draft.server;
+  let schemeAssumed = draft.serverSchemeAssumed === true;
   if (options.server !== undefined) {
+    schemeAssumed = !hasScheme(options.server);
     server = normalizeServer(
       options.server,
       (problem) =>
@@ -667,6 +670,11 @@ async function applyOptions(
 
   const namespace = await defaultNamespace(options, draft, env);
   if (options.namespace !== undefined) overridden.push("namespace");
+
+  if (schemeAssumed && ca === undefined && cert === undefined && !insecure) {
+    server = `http${server.slice("https".length)}`;
+    trace(`server ${server} was written without a scheme and no TLS setting applies: using http://, as kubectl does`);
+  }
 
   const tlsInit: TlsSettings = { caSource };
   if (ca !== undefined) tlsInit.ca = ca;

@@ -86,7 +86,7 @@ export interface NamedKubeconfigCluster {
  * ```
  */
 export interface KubeconfigCluster {
-  /** API server URL, `https://host:port`. */
+  /** API server URL, `https://host:port`; without a scheme, see {@linkcode hasScheme}. */
   server?: string;
   /** Path of a PEM CA file; relative to the kubeconfig's folder. */
   "certificate-authority"?: string;
@@ -510,6 +510,8 @@ export interface KubeconfigAccess {
   context: string;
   /** API server URL, without a trailing slash. */
   server: string;
+  /** True when the kubeconfig wrote `server` without a scheme: `https://` is assumed here (see {@linkcode hasScheme}). */
+  serverSchemeAssumed?: boolean;
   /** The context's namespace, when it sets one. */
   namespace?: string;
   /** TLS settings; the client key is kept private. */
@@ -681,6 +683,7 @@ export async function accessFromKubeconfig(
     user,
     source,
   };
+  if (cluster.schemeAssumed) access.serverSchemeAssumed = true;
   if (namespace) access.namespace = namespace;
   if (cluster.proxyUrl !== undefined) access.proxyUrl = cluster.proxyUrl;
   trace(`using ${source}: server ${cluster.server}, ${user}`);
@@ -689,6 +692,7 @@ export async function accessFromKubeconfig(
 
 interface ReadCluster {
   server: string;
+  schemeAssumed: boolean;
   ca?: string;
   caSource: string;
   insecure: boolean;
@@ -772,7 +776,7 @@ async function readCluster(
     }
   }
 
-  const cluster: ReadCluster = { server, caSource, insecure, execInfo };
+  const cluster: ReadCluster = { server, schemeAssumed: !hasScheme(serverText), caSource, insecure, execInfo };
   if (ca !== undefined) cluster.ca = ca;
   if (tlsServerName) cluster.tlsServerName = tlsServerName;
   if (proxyUrl) {
@@ -1040,8 +1044,29 @@ function readExec(
 }
 
 /**
+ * Whether a configured API server names its scheme (`https://10.0.0.1:6443`)
+ * or not (`10.0.0.1:6443`). Without one, kubectl uses `https://` only when
+ * TLS settings apply (a CA, a client certificate or
+ * `insecure-skip-tls-verify`), and `http://` otherwise (client-go
+ * `rest.DefaultServerUrlFor`).
+ *
+ * @param text The URL as configured.
+ * @returns True when it starts with a scheme.
+ *
+ * @example A host:port pair
+ * ```ts
+ * import { hasScheme } from "./kubeconfig.ts";
+ * console.log(hasScheme("10.0.0.1:6443"), hasScheme("https://10.0.0.1:6443")); // false true
+ * ```
+ */
+export function hasScheme(text: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(text.trim());
+}
+
+/**
  * Checks and normalises an API server URL: adds `https://` when there is no
- * scheme, drops a trailing slash, brackets IPv6 hosts.
+ * scheme (see {@linkcode hasScheme} for when kubectl uses `http://`), drops a
+ * trailing slash, brackets IPv6 hosts.
  *
  * @param text The URL as configured.
  * @param fail Makes the error for a problem (e.g. `is not a valid URL: ...`).
@@ -1060,7 +1085,7 @@ export function normalizeServer(
   fail: (problem: string) => Error,
 ): string {
   const trimmed = text.trim();
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
+  const withScheme = hasScheme(trimmed) ? trimmed : `https://${trimmed}`;
   let url: URL;
   try {
     url = new URL(withScheme);
@@ -1082,6 +1107,14 @@ export function normalizeServer(
   if (url.search || url.hash) {
     throw fail(
       `must not have a query or fragment: current value is ${quoteServer(trimmed)}`,
+    );
+  }
+  if (withScheme !== trimmed && url.pathname !== "/") {
+    // As client-go's DefaultServerURL: "host must be a URL or a host:port pair".
+    throw fail(
+      `has no scheme but a path: current value is ${
+        quoteServer(trimmed)
+      }: write the scheme, e.g. https://host:port/path`,
     );
   }
   // The URL API drops a default port (`:443`); keep it when it was written.

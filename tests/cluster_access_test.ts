@@ -544,6 +544,45 @@ Deno.test("resolveClusterAccess() refuses cluster.cert and cluster.key that do n
   assert.equal(access.tls.key, key);
 });
 
+Deno.test("resolveClusterAccess() makes a server without a scheme http:// unless TLS settings apply, as kubectl does", async () => {
+  const [cert, key] = await Promise.all(["client.pem", "client-key.pem"].map(fixture));
+  const env = fakeEnvironment({}, {});
+  const server = async (options: Parameters<typeof resolveClusterAccess>[0]) =>
+    (await resolveClusterAccess(options, env)).server;
+  assert.equal(await server({ server: "127.0.0.1:6443" }), "http://127.0.0.1:6443");
+  assert.equal(await server({ server: "127.0.0.1:6443", token: "t" }), "http://127.0.0.1:6443");
+  assert.equal(await server({ server: "localhost:6443", ca: CA }), "https://localhost:6443");
+  assert.equal(await server({ server: "k.example", insecureSkipTlsVerify: true }), "https://k.example");
+  assert.equal(await server({ server: "127.0.0.1:443", cert, key }), "https://127.0.0.1:443");
+  assert.equal(await server({ server: "https://127.0.0.1:6443" }), "https://127.0.0.1:6443");
+  assert.equal(await server({ server: "http://127.0.0.1:6443", ca: CA }), "http://127.0.0.1:6443");
+  const kubeconfig = (cluster: Record<string, unknown>) => ({
+    "current-context": "c",
+    clusters: [{ name: "c", cluster: { server: "10.0.0.1:6443", ...cluster } }],
+    contexts: [{ name: "c", context: { cluster: "c" } }],
+  });
+  assert.equal(await server({ kubeconfig: kubeconfig({}) }), "http://10.0.0.1:6443");
+  assert.equal(
+    await server({ kubeconfig: kubeconfig({ "certificate-authority-data": btoa(CA) }) }),
+    "https://10.0.0.1:6443",
+  );
+  assert.equal(await server({ kubeconfig: kubeconfig({}), ca: CA }), "https://10.0.0.1:6443");
+  assert.equal(
+    await server({
+      kubeconfig: {
+        ...kubeconfig({}),
+        contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+        users: [{ name: "u", user: { "client-certificate-data": btoa(cert), "client-key-data": btoa(key) } }],
+      },
+    }),
+    "https://10.0.0.1:6443",
+  );
+  await rejectsConfig(
+    resolveClusterAccess({ server: "10.0.0.1:6443/prefix" }, env),
+    /^Cannot resolve cluster access: cluster\.server has no scheme but a path: current value is "10\.0\.0\.1:6443\/prefix": write the scheme, e\.g\. https:\/\/host:port\/path$/,
+  );
+});
+
 Deno.test("resolveClusterAccess() gives different identities to different tokens and the same to the same", async () => {
   const env = fakeEnvironment({}, {});
   const a = await resolveClusterAccess({

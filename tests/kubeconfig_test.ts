@@ -746,6 +746,8 @@ Deno.test("normalizeServer() drops a trailing slash, keeps the port, brackets IP
     "https://[fd00::1]:6443",
   );
   assert.equal(normalizeServer("10.0.0.1:6443", fail), "https://10.0.0.1:6443");
+  assert.equal(normalizeServer("10.0.0.1:6443/", fail), "https://10.0.0.1:6443");
+  assert.throws(() => normalizeServer("10.0.0.1:6443/api", fail), /has no scheme but a path/);
   assert.equal(
     normalizeServer("https://rancher.example/k8s/clusters/c-1/", fail),
     "https://rancher.example/k8s/clusters/c-1",
