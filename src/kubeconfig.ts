@@ -7,12 +7,13 @@
  * defines a cluster, user or context name wins (the whole entry, not field by
  * field); `current-context` comes from the first file that sets it; relative
  * paths resolve against the folder of the file that holds them. Unknown
- * fields are ignored, as kubectl does.
+ * fields are ignored, a repeated key's last value wins and YAML 1.1
+ * booleans (`yes`, `off`) are booleans, as kubectl does.
  *
  * @module
  */
 
-import { parse } from "yaml";
+import { parse, type ScalarTag, type Tags } from "yaml";
 import type { Credentials, ReadFile, TlsSettings } from "./cluster_access.ts";
 import {
   basicAuthCredentials,
@@ -301,7 +302,7 @@ export function parseKubeconfig(text: string, file: string): KubeconfigObject {
   let value: unknown;
   try {
     // logLevel "error": warnings would go to the console (process.emitWarning) and may quote the text.
-    value = parse(text, { prettyErrors: false, logLevel: "error" });
+    value = parse(text, { prettyErrors: false, logLevel: "error", uniqueKeys: false, customTags: withYaml11Booleans });
   } catch (error) {
     // The yaml package's message quotes the offending line: it may hold a token.
     const { code, pos } = error as { code?: string; pos?: [number, number] };
@@ -321,6 +322,27 @@ export function parseKubeconfig(text: string, file: string): KubeconfigObject {
     );
   }
   return value as KubeconfigObject;
+}
+
+/**
+ * kubectl reads kubeconfigs with go-yaml v2 (through sigs.k8s.io/yaml): a
+ * repeated key overwrites the earlier one (`uniqueKeys: false` above), and
+ * plain `yes`/`no`/`on`/`off`/`y`/`n` in any of their spellings are booleans as
+ * in YAML 1.1. Everything else stays YAML 1.2 core: go-yaml v2 keeps
+ * timestamps and `10:20` as strings, which the yaml package's 1.1 schema would not.
+ */
+function withYaml11Booleans(tags: Tags): Tags {
+  const boolean = (value: boolean, test: RegExp): ScalarTag => ({
+    tag: "tag:yaml.org,2002:bool",
+    default: true,
+    test,
+    resolve: () => value,
+  });
+  return [
+    ...tags.filter((tag) => typeof tag === "string" || tag.tag !== "tag:yaml.org,2002:bool"),
+    boolean(true, /^(?:y|Y|yes|Yes|YES|true|True|TRUE|on|On|ON)$/),
+    boolean(false, /^(?:n|N|no|No|NO|false|False|FALSE|off|Off|OFF)$/),
+  ];
 }
 
 function lineAndColumn(text: string, offset: number): string {

@@ -90,6 +90,35 @@ Deno.test("parseKubeconfig() reads YAML and treats an empty file as an empty kub
   assert.deepEqual(parseKubeconfig("# only a comment\n", "/x/config"), {});
 });
 
+Deno.test("parseKubeconfig() reads YAML as kubectl does: a repeated key's last value wins, YAML 1.1 booleans", () => {
+  // kubectl parses with sigs.k8s.io/yaml over go-yaml v2: duplicates overwrite, yes/no/on/off/y/n are booleans.
+  const text = [
+    "current-context: first",
+    "clusters:",
+    "- name: c",
+    "  cluster:",
+    "    server: https://first.example",
+    "    server: https://last.example",
+    "    insecure-skip-tls-verify: yes",
+    "    disable-compression: Off",
+    "    tls-server-name: 'yes'",
+    "    extensions: [{name: a, extension: {y: 1, when: 2001-12-14, at: 10:20}}]",
+    "current-context: last",
+  ].join("\n");
+  const parsed = parseKubeconfig(text, "/x/config");
+  assert.equal(parsed["current-context"], "last");
+  const cluster = parsed.clusters?.[0].cluster;
+  assert.equal(cluster?.server, "https://last.example");
+  assert.equal(cluster?.["insecure-skip-tls-verify"], true);
+  assert.equal(cluster?.["disable-compression"], false);
+  assert.equal(cluster?.["tls-server-name"], "yes");
+  // Timestamps and sexagesimal numbers stay strings, as go-yaml v2 leaves them.
+  assert.deepEqual(cluster?.extensions?.[0].extension, { true: 1, when: "2001-12-14", at: "10:20" });
+  for (const [word, value] of [["on", true], ["Y", true], ["NO", false], ["n", false], ["True", true]] as const) {
+    assert.equal(parseKubeconfig(`preferences: ${word}\n`, "/x/config").preferences, value, word);
+  }
+});
+
 Deno.test("parseKubeconfig() reports malformed YAML by line and column without quoting the text", async () => {
   const text = "users:\n- name: u\n  user:\n    token: canary-yaml-secret\n   bad: [\n";
   const error = await rejectsConfig(() => parseKubeconfig(text, "/x/config"), {
