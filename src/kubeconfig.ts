@@ -28,6 +28,7 @@ import { ConfigError } from "./errors.ts";
 import { encodeBase64, errorCode, isRecord, typeName } from "./_util.ts";
 import { checkClientKeyPair } from "./runtime/client_key_pair.ts";
 import type { RunExecPlugin } from "./runtime/exec_plugin.ts";
+import { absolutePath } from "./runtime/files.ts";
 import { trace } from "./trace.ts";
 
 /**
@@ -1237,13 +1238,14 @@ async function readPemFile(
 
 /**
  * Resolves a path from a kubeconfig against the folder of that kubeconfig,
- * as kubectl does; absolute paths and paths from an object stay as they are.
+ * made absolute at once as client-go's `ResolveLocalPaths` does, so that a
+ * token file re-read later does not move with the working folder; absolute
+ * paths and paths from an object stay as they are.
  */
 function resolveAgainst(file: string | undefined, path: string): string {
   if (file === undefined || isAbsolute(path)) return path;
   const cut = Math.max(file.lastIndexOf("/"), file.lastIndexOf("\\"));
-  if (cut < 0) return path;
-  return `${file.slice(0, cut + 1)}${path}`;
+  return absolutePath(`${file.slice(0, cut + 1)}${path}`);
 }
 
 function isAbsolute(path: string): boolean {

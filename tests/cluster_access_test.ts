@@ -636,6 +636,51 @@ Deno.test("resolveClusterAccess() works with the real file system and an exec pl
   assert.equal(typeof access.credentials.clientCertificate, "function");
 });
 
+Deno.test("resolveClusterAccess() fixes relative paths of a relative KUBECONFIG at load, as client-go does", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir());
+  await Deno.writeTextFile(`${dir}/token`, "file-token\n");
+  await Deno.writeTextFile(
+    `${dir}/config`,
+    stringify({
+      "current-context": "dev",
+      clusters: [{ name: "c", cluster: { server: "https://k.example" } }],
+      users: [{ name: "u", user: { tokenFile: "token" } }, {
+        name: "e",
+        user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: "./plugin" } },
+      }],
+      contexts: [{ name: "dev", context: { cluster: "c", user: "u" } }, {
+        name: "exec",
+        context: { cluster: "c", user: "e" },
+      }],
+    }),
+  );
+  const commands: string[] = [];
+  const environment = fakeEnvironment({ KUBECONFIG: "config" }, {}, {
+    readFile: readTextFile,
+    runExecPlugin: (request) => {
+      commands.push(request.command);
+      return Promise.resolve({
+        ok: true,
+        stderr: "",
+        stdout: '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"x"}}',
+      });
+    },
+  });
+  const cwd = Deno.cwd();
+  let token, exec;
+  try {
+    Deno.chdir(dir);
+    token = await resolveClusterAccess({}, environment);
+    exec = await resolveClusterAccess({ context: "exec" }, environment);
+  } finally {
+    Deno.chdir(cwd);
+  }
+  // Both are used after the working folder changed, as a token file is re-read for months.
+  assert.equal(await token.credentials.authorization(), "Bearer file-token");
+  await exec.credentials.authorization();
+  assert.deepEqual(commands, [`${dir}/plugin`]);
+});
+
 Deno.test("resolveClusterAccess() never shows a token, password or key in output, errors or traces", async () => {
   const canary = "CANARY-7f3a9b";
   const canaryKey = `-----BEGIN PRIVATE KEY-----\n${canary}-key\n-----END PRIVATE KEY-----\n`;
