@@ -12,12 +12,14 @@ import { ConfigError } from "./errors.ts";
 import { errorCode, fingerprint } from "./_util.ts";
 import {
   accessFromKubeconfig,
+  hasScheme,
   type KubeconfigAccess,
   type KubeconfigObject,
   loadKubeconfigFiles,
   mergeKubeconfigs,
   normalizeServer,
 } from "./kubeconfig.ts";
+import { checkClientKeyPair } from "./runtime/client_key_pair.ts";
 import { type RunExecPlugin, runExecPlugin } from "./runtime/exec_plugin.ts";
 import { environmentVariable, homeDirectory, pathListSeparator, readTextFile } from "./runtime/files.ts";
 import { trace } from "./trace.ts";
@@ -109,7 +111,7 @@ export interface Credentials {
  * ```
  */
 export interface ClusterAccess {
-  /** API server URL, `https://host:port` (no trailing slash; IPv6 bracketed). */
+  /** API server URL, `https://host:port` or `http://host:port` (no trailing slash; IPv6 bracketed). */
   server: string;
   /** Default namespace for targets without one. */
   namespace: string;
@@ -119,7 +121,7 @@ export interface ClusterAccess {
   credentials: Credentials;
   /** Stable, secret-free key of (server, user), e.g. `https://10.0.0.1:443 user "dev" of /root/.kube/config`. */
   identity: string;
-  /** Where this came from, e.g. `kubeconfig /root/.kube/config (context "kind-kind")`, `in-cluster service account`, `options`. */
+  /** Where this came from, e.g. `kubeconfig /root/.kube/config (context "kind-kind")`, `in-cluster service account`, `cluster options`. */
   source: string;
   /** The kubeconfig cluster's `proxy-url`, when set: requests should go through it. */
   proxyUrl?: string;
@@ -141,7 +143,7 @@ export interface ClusterOptions {
   kubeconfig?: string | KubeconfigObject;
   /** Context to use instead of `current-context`. */
   context?: string;
-  /** API server URL. */
+  /** API server URL; without a scheme it is `http://` unless a CA, a client certificate or `insecureSkipTlsVerify` applies, as in kubectl. */
   server?: string;
   /** Bearer token. */
   token?: string;
@@ -341,9 +343,9 @@ function checkOptions(options: ClusterOptions): void {
     const value = options[name];
     if (value !== undefined && (typeof value !== "string" || value === "")) {
       throw new ConfigError(
-        `Cannot resolve cluster access: options.${name} must be a non-empty string`,
+        `Cannot resolve cluster access: cluster.${name} must be a non-empty string`,
         {
-          field: `options.${name}`,
+          field: `cluster.${name}`,
         },
       );
     }
@@ -353,9 +355,9 @@ function checkOptions(options: ClusterOptions): void {
     typeof options.insecureSkipTlsVerify !== "boolean"
   ) {
     throw new ConfigError(
-      "Cannot resolve cluster access: options.insecureSkipTlsVerify must be true or false",
+      "Cannot resolve cluster access: cluster.insecureSkipTlsVerify must be true or false",
       {
-        field: "options.insecureSkipTlsVerify",
+        field: "cluster.insecureSkipTlsVerify",
       },
     );
   }
@@ -367,8 +369,8 @@ function checkOptions(options: ClusterOptions): void {
       !Array.isArray(kubeconfig))
   ) {
     throw new ConfigError(
-      "Cannot resolve cluster access: options.kubeconfig must be a file path or a kubeconfig object",
-      { field: "options.kubeconfig" },
+      "Cannot resolve cluster access: cluster.kubeconfig must be a file path or a kubeconfig object",
+      { field: "cluster.kubeconfig" },
     );
   }
   const pairs = [
@@ -380,9 +382,9 @@ function checkOptions(options: ClusterOptions): void {
   for (const [inline, file] of pairs) {
     if (options[inline] !== undefined && options[file] !== undefined) {
       throw new ConfigError(
-        `Cannot resolve cluster access: options.${inline} and options.${file} are both set: keep one`,
+        `Cannot resolve cluster access: cluster.${inline} and cluster.${file} are both set: keep one`,
         {
-          field: `options.${file}`,
+          field: `cluster.${file}`,
         },
       );
     }
@@ -392,8 +394,8 @@ function checkOptions(options: ClusterOptions): void {
     (options.ca !== undefined || options.caFile !== undefined)
   ) {
     throw new ConfigError(
-      "Cannot resolve cluster access: options.insecureSkipTlsVerify and a CA (options.ca or options.caFile) are both set: keep one",
-      { field: "options.insecureSkipTlsVerify" },
+      "Cannot resolve cluster access: cluster.insecureSkipTlsVerify and a CA (cluster.ca or cluster.caFile) are both set: keep one",
+      { field: "cluster.insecureSkipTlsVerify" },
     );
   }
 }
@@ -414,8 +416,8 @@ async function findSource(
     const { merged, missing } = await loadKubeconfigFiles([file], env.readFile);
     if (missing.length > 0) {
       throw new ConfigError(
-        `Cannot load kubeconfig ${file} (options.kubeconfig): the file does not exist: fix the path`,
-        { file, field: "options.kubeconfig" },
+        `Cannot load kubeconfig ${file} (cluster.kubeconfig): the file does not exist: fix the path`,
+        { file, field: "cluster.kubeconfig" },
       );
     }
     return await accessFromKubeconfig(merged, kubeconfigOptions);
@@ -432,7 +434,7 @@ async function findSource(
       tls: createTlsSettings({ caSource: "the system trust store" }),
       credentials: noCredentials(),
       user: "anonymous",
-      source: "options",
+      source: "cluster options",
     };
   }
 
@@ -460,7 +462,7 @@ async function findSource(
     const inCluster = await inClusterSource(env, tried);
     if (inCluster) return inCluster;
   } else {
-    tried.push("in-cluster (skipped: options.context needs a kubeconfig)");
+    tried.push("in-cluster (skipped: cluster.context needs a kubeconfig)");
   }
 
   if (kubeconfigSet) {
@@ -482,7 +484,7 @@ async function findSource(
   }
   throw new ConfigError(
     `Cannot find a Kubernetes cluster to talk to: tried ${tried.join("; ")}: ` +
-      "set KUBECONFIG or create ~/.kube/config, pass options.kubeconfig or options.server, " +
+      "set KUBECONFIG or create ~/.kube/config, pass cluster.kubeconfig or cluster.server, " +
       "or run in a pod with a service account token",
   );
 }
@@ -560,16 +562,18 @@ async function applyOptions(
 ): Promise<ClusterAccess> {
   const overridden: string[] = [];
   let server = draft.server;
+  let schemeAssumed = draft.serverSchemeAssumed === true;
   if (options.server !== undefined) {
+    schemeAssumed = !hasScheme(options.server);
     server = normalizeServer(
       options.server,
       (problem) =>
         new ConfigError(
-          `Cannot resolve cluster access: options.server ${problem}`,
-          { field: "options.server" },
+          `Cannot resolve cluster access: cluster.server ${problem}`,
+          { field: "cluster.server" },
         ),
     );
-    if (draft.source !== "options") overridden.push("server");
+    if (draft.source !== "cluster options") overridden.push("server");
   }
 
   const tls = draft.tls;
@@ -577,13 +581,13 @@ async function applyOptions(
   let caSource = tls.caSource;
   let insecure = tls.insecureSkipVerify === true;
   if (options.ca !== undefined) {
-    ca = checkPem(options.ca, "options.ca");
-    caSource = "options.ca";
+    ca = checkPem(options.ca, "cluster.ca");
+    caSource = "cluster.ca";
     insecure = false;
     overridden.push("ca");
   } else if (options.caFile !== undefined) {
     ca = await readPemOption(env, options.caFile, "caFile");
-    caSource = `options.caFile ${options.caFile}`;
+    caSource = `cluster.caFile ${options.caFile}`;
     insecure = false;
     overridden.push("caFile");
   }
@@ -591,10 +595,10 @@ async function applyOptions(
     // As kubectl's --insecure-skip-tls-verify: the kubeconfig's CA no longer applies.
     ca = undefined;
     insecure = true;
-    caSource = "no verification (options.insecureSkipTlsVerify)";
+    caSource = "no verification (cluster.insecureSkipTlsVerify)";
     overridden.push("insecureSkipTlsVerify");
     trace(
-      "options.insecureSkipTlsVerify is true: the server certificate is not checked",
+      "cluster.insecureSkipTlsVerify is true: the server certificate is not checked",
     );
   } else if (options.insecureSkipTlsVerify === false && insecure) {
     insecure = false;
@@ -611,31 +615,39 @@ async function applyOptions(
   let key = tls.key;
   const userParts = [draft.user];
   const certOption = options.cert !== undefined
-    ? checkPem(options.cert, "options.cert")
+    ? checkPem(options.cert, "cluster.cert")
     : options.certFile !== undefined
     ? await readPemOption(env, options.certFile, "certFile")
     : undefined;
   const keyOption = options.key !== undefined
-    ? checkPem(options.key, "options.key")
+    ? checkPem(options.key, "cluster.key")
     : options.keyFile !== undefined
     ? await readPemOption(env, options.keyFile, "keyFile")
     : undefined;
   if ((certOption === undefined) !== (keyOption === undefined)) {
-    const missing = certOption === undefined ? "cert or options.certFile" : "key or options.keyFile";
+    const missing = certOption === undefined ? "cert or cluster.certFile" : "key or cluster.keyFile";
     throw new ConfigError(
-      `Cannot resolve cluster access: a client certificate needs both cert and key: set options.${missing}`,
+      `Cannot resolve cluster access: a client certificate needs both cert and key: set cluster.${missing}`,
       {
-        field: certOption === undefined ? "options.cert" : "options.key",
+        field: certOption === undefined ? "cluster.cert" : "cluster.key",
       },
     );
   }
   if (certOption !== undefined && keyOption !== undefined) {
+    const certName = options.cert !== undefined ? "cert" : "certFile";
+    const keyName = options.key !== undefined ? "key" : "keyFile";
+    const unusable = checkClientKeyPair(certOption, keyOption, {
+      cert: options.cert !== undefined ? "cluster.cert" : `cluster.certFile ${options.certFile}`,
+      key: options.key !== undefined ? "cluster.key" : `cluster.keyFile ${options.keyFile}`,
+    });
+    if (unusable) {
+      throw new ConfigError(`Cannot resolve cluster access: ${unusable.problem}`, {
+        field: `cluster.${unusable.part === "cert" ? certName : keyName}`,
+      });
+    }
     cert = certOption;
     key = keyOption;
-    overridden.push(
-      options.cert !== undefined ? "cert" : "certFile",
-      options.key !== undefined ? "key" : "keyFile",
-    );
+    overridden.push(certName, keyName);
     userParts.push(`client certificate ${await fingerprint(certOption)}`);
   }
 
@@ -648,8 +660,8 @@ async function applyOptions(
     credentials = tokenFileCredentials(options.tokenFile, {
       readFile: env.readFile,
       now: env.now,
-      label: `options.tokenFile`,
-      field: "options.tokenFile",
+      label: "cluster.tokenFile",
+      field: "cluster.tokenFile",
     });
     userParts[0] = `token file ${options.tokenFile}`;
     overridden.push("tokenFile");
@@ -658,6 +670,11 @@ async function applyOptions(
 
   const namespace = await defaultNamespace(options, draft, env);
   if (options.namespace !== undefined) overridden.push("namespace");
+
+  if (schemeAssumed && ca === undefined && cert === undefined && !insecure) {
+    server = `http${server.slice("https".length)}`;
+    trace(`server ${server} was written without a scheme and no TLS setting applies: using http://, as kubectl does`);
+  }
 
   const tlsInit: TlsSettings = { caSource };
   if (ca !== undefined) tlsInit.ca = ca;
@@ -668,8 +685,8 @@ async function applyOptions(
   if (serverName !== undefined) tlsInit.serverName = serverName;
   if (insecure) tlsInit.insecureSkipVerify = true;
 
-  const source = overridden.length > 0 && draft.source !== "options"
-    ? `${draft.source} with ${overridden.map((name) => `options.${name}`).join(", ")}`
+  const source = overridden.length > 0 && draft.source !== "cluster options"
+    ? `${draft.source} with ${overridden.map((name) => `cluster.${name}`).join(", ")}`
     : draft.source;
   const access: ClusterAccess = {
     server,
@@ -689,7 +706,7 @@ async function defaultNamespace(
   env: ResolvedEnvironment,
 ): Promise<string> {
   if (options.namespace !== undefined) {
-    return checkNamespace(options.namespace, "options.namespace");
+    return checkNamespace(options.namespace, "cluster.namespace");
   }
   if (draft.namespace !== undefined) {
     return checkNamespace(
@@ -720,7 +737,7 @@ function checkNamespace(namespace: string, from: string): string {
     throw new ConfigError(
       `Cannot use namespace ${JSON.stringify(namespace)} from ${from}: a namespace is a lowercase RFC 1123 label ` +
         "(a-z, 0-9 and '-', at most 63 characters)",
-      { field: from.startsWith("options.") ? from : "namespace" },
+      { field: from.startsWith("cluster.") ? from : "namespace" },
     );
   }
   return namespace;
@@ -743,22 +760,22 @@ async function readPemOption(
   path: string,
   name: string,
 ): Promise<string> {
-  const text = await readOrFail(env.readFile, path, `options.${name}`);
+  const text = await readOrFail(env.readFile, path, `cluster.${name}`);
   if (text === undefined) {
     throw new ConfigError(
-      `Cannot resolve cluster access: options.${name} ${path} does not exist: fix the path`,
+      `Cannot resolve cluster access: cluster.${name} ${path} does not exist: fix the path`,
       {
         file: path,
-        field: `options.${name}`,
+        field: `cluster.${name}`,
       },
     );
   }
   if (!text.includes("-----BEGIN")) {
     throw new ConfigError(
-      `Cannot resolve cluster access: options.${name} ${path} is not a PEM file: it must hold -----BEGIN ... blocks`,
+      `Cannot resolve cluster access: cluster.${name} ${path} is not a PEM file: it must hold -----BEGIN ... blocks`,
       {
         file: path,
-        field: `options.${name}`,
+        field: `cluster.${name}`,
       },
     );
   }

@@ -10,6 +10,7 @@
 import type { ClientCertificate, Credentials, ReadFile, TlsSettings } from "./cluster_access.ts";
 import { ConfigError } from "./errors.ts";
 import { encodeBase64, errorCode, isRecord, typeName } from "./_util.ts";
+import { checkClientKeyPair } from "./runtime/client_key_pair.ts";
 import type { ExecPluginResult, RunExecPlugin } from "./runtime/exec_plugin.ts";
 import { trace } from "./trace.ts";
 
@@ -149,7 +150,7 @@ export function noCredentials(): Credentials {
 }
 
 /**
- * Credentials with a fixed bearer token (kubeconfig `token`, `options.token`).
+ * Credentials with a fixed bearer token (kubeconfig `token`, `cluster.token`).
  *
  * @param token The token.
  * @returns Credentials that always send `Bearer <token>`.
@@ -224,19 +225,26 @@ export interface TokenFileOptions {
   file?: string;
   /** The kubeconfig field that names the file, for {@linkcode ConfigError.field}. */
   field?: string;
+  /**
+   * A token to send while the file has never been read (kubeconfig `token`
+   * beside `tokenFile`): client-go sends it when the file cannot be read, and
+   * the file's token once it can.
+   */
+  fallbackToken?: string;
 }
 
 /**
  * Credentials that read a bearer token from a file (kubeconfig `tokenFile`,
  * the in-cluster service-account token), again at least every `refreshMs`
  * and at once after `invalidate()`: the kubelet rotates bound tokens. When a
- * re-read fails, the last good token is kept.
+ * re-read fails, the last good token is kept; until a first read succeeds,
+ * `fallbackToken` is sent (and the file tried again at every call).
  *
  * @param path The token file.
  * @param options File reading, clock, refresh period and labels.
  * @returns The credentials.
  * @throws {ConfigError} From `authorization()`, when the file is missing,
- * empty or unreadable and no earlier read succeeded.
+ * empty or unreadable, no earlier read succeeded and there is no `fallbackToken`.
  *
  * @example The in-cluster token
  * ```ts ignore
@@ -253,6 +261,7 @@ export function tokenFileCredentials(
   const now = options.now ?? Date.now;
   const refreshMs = options.refreshMs ?? 60_000;
   const label = options.label ?? `token file ${path}`;
+  const fallback = options.fallbackToken !== undefined ? `Bearer ${options.fallbackToken}` : undefined;
   let header: string | undefined;
   let readAt = 0;
   let stale = true;
@@ -292,6 +301,10 @@ export function tokenFileCredentials(
       stale = false;
       return next;
     } catch (error) {
+      if (header === undefined && fallback !== undefined) {
+        trace(`token file ${path} could not be read, using the inline token: ${(error as Error).message}`);
+        return fallback;
+      }
       if (header === undefined) throw error;
       trace(
         `token file ${path} could not be re-read, keeping the last token: ${(error as Error).message}`,
@@ -633,7 +646,14 @@ function parseExecCredential(
   }
   const answer: ExecAnswer = {};
   if (token) answer.header = `Bearer ${token}`;
-  if (cert && key) answer.certificate = createClientCertificate(cert, key);
+  if (cert && key) {
+    const unusable = checkClientKeyPair(cert, key, {
+      cert: "status.clientCertificateData of its ExecCredential",
+      key: "status.clientKeyData",
+    });
+    if (unusable) throw fail(unusable.problem);
+    answer.certificate = createClientCertificate(cert, key);
+  }
   const expiration = status.expirationTimestamp as string | undefined;
   if (expiration) {
     const time = Date.parse(expiration);

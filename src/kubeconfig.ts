@@ -7,12 +7,13 @@
  * defines a cluster, user or context name wins (the whole entry, not field by
  * field); `current-context` comes from the first file that sets it; relative
  * paths resolve against the folder of the file that holds them. Unknown
- * fields are ignored, as kubectl does.
+ * fields are ignored, a repeated key's last value wins and YAML 1.1
+ * booleans (`yes`, `off`) are booleans, as kubectl does.
  *
  * @module
  */
 
-import { parse } from "yaml";
+import { parse, type ScalarTag, type Tags } from "yaml";
 import type { Credentials, ReadFile, TlsSettings } from "./cluster_access.ts";
 import {
   basicAuthCredentials,
@@ -25,7 +26,9 @@ import {
 } from "./credentials.ts";
 import { ConfigError } from "./errors.ts";
 import { encodeBase64, errorCode, fingerprint, isRecord, typeName } from "./_util.ts";
+import { checkClientKeyPair } from "./runtime/client_key_pair.ts";
 import type { RunExecPlugin } from "./runtime/exec_plugin.ts";
+import { absolutePath } from "./runtime/files.ts";
 import { trace } from "./trace.ts";
 
 /**
@@ -85,7 +88,7 @@ export interface NamedKubeconfigCluster {
  * ```
  */
 export interface KubeconfigCluster {
-  /** API server URL, `https://host:port`. */
+  /** API server URL, `https://host:port`; without a scheme, see {@linkcode hasScheme}. */
   server?: string;
   /** Path of a PEM CA file; relative to the kubeconfig's folder. */
   "certificate-authority"?: string;
@@ -131,7 +134,7 @@ export interface NamedKubeconfigUser {
 export interface KubeconfigUser {
   /** Bearer token. */
   token?: string;
-  /** File holding a bearer token, re-read periodically; wins over `token`. */
+  /** File holding a bearer token, re-read periodically; wins over `token`, which is sent while the file cannot be read. */
   tokenFile?: string;
   /** Path of the PEM client certificate. */
   "client-certificate"?: string;
@@ -221,7 +224,7 @@ export interface NamedKubeconfigContext {
 }
 
 /**
- * One kubeconfig to merge: its content and the file it came from (`undefined` for an object from options).
+ * One kubeconfig to merge: its content and the file it came from (`undefined` for an object from `cluster.kubeconfig`).
  *
  * @example One file to merge
  * ```ts
@@ -275,7 +278,7 @@ export interface MergedKubeconfig {
   users: Map<string, KubeconfigEntry>;
   /** Contexts by name. */
   contexts: Map<string, KubeconfigEntry>;
-  /** The files merged, in order (none for an object from options). */
+  /** The files merged, in order (none for an object from `cluster.kubeconfig`). */
   files: string[];
 }
 
@@ -300,7 +303,7 @@ export function parseKubeconfig(text: string, file: string): KubeconfigObject {
   let value: unknown;
   try {
     // logLevel "error": warnings would go to the console (process.emitWarning) and may quote the text.
-    value = parse(text, { prettyErrors: false, logLevel: "error" });
+    value = parse(text, { prettyErrors: false, logLevel: "error", uniqueKeys: false, customTags: withYaml11Booleans });
   } catch (error) {
     // The yaml package's message quotes the offending line: it may hold a token.
     const { code, pos } = error as { code?: string; pos?: [number, number] };
@@ -320,6 +323,27 @@ export function parseKubeconfig(text: string, file: string): KubeconfigObject {
     );
   }
   return value as KubeconfigObject;
+}
+
+/**
+ * kubectl reads kubeconfigs with go-yaml v2 (through sigs.k8s.io/yaml): a
+ * repeated key overwrites the earlier one (`uniqueKeys: false` above), and
+ * plain `yes`/`no`/`on`/`off`/`y`/`n` in any of their spellings are booleans as
+ * in YAML 1.1. Everything else stays YAML 1.2 core: go-yaml v2 keeps
+ * timestamps and `10:20` as strings, which the yaml package's 1.1 schema would not.
+ */
+function withYaml11Booleans(tags: Tags): Tags {
+  const boolean = (value: boolean, test: RegExp): ScalarTag => ({
+    tag: "tag:yaml.org,2002:bool",
+    default: true,
+    test,
+    resolve: () => value,
+  });
+  return [
+    ...tags.filter((tag) => typeof tag === "string" || tag.tag !== "tag:yaml.org,2002:bool"),
+    boolean(true, /^(?:y|Y|yes|Yes|YES|true|True|TRUE|on|On|ON)$/),
+    boolean(false, /^(?:n|N|no|No|NO|false|False|FALSE|off|Off|OFF)$/),
+  ];
 }
 
 function lineAndColumn(text: string, offset: number): string {
@@ -509,6 +533,8 @@ export interface KubeconfigAccess {
   context: string;
   /** API server URL, without a trailing slash. */
   server: string;
+  /** True when the kubeconfig wrote `server` without a scheme: `https://` is assumed here (see {@linkcode hasScheme}). */
+  serverSchemeAssumed?: boolean;
   /** The context's namespace, when it sets one. */
   namespace?: string;
   /** TLS settings; the client key is kept private. */
@@ -587,7 +613,7 @@ export async function accessFromKubeconfig(
       "current-context",
       `current-context is not set${where && merged.files.length > 1 ? ` in any of ${where}` : ""}: ` +
         (defined.length > 0
-          ? `pass options.context or run \`kubectl config use-context NAME\` (contexts: ${quoteList(defined)})`
+          ? `pass cluster.context or run \`kubectl config use-context NAME\` (contexts: ${quoteList(defined)})`
           : "the kubeconfig defines no contexts; add one with `kubectl config set-context`"),
       where,
     );
@@ -600,7 +626,7 @@ export async function accessFromKubeconfig(
       throw configError(
         undefined,
         undefined,
-        `context ${JSON.stringify(contextName)} from options.context is not defined: ${choose}`,
+        `context ${JSON.stringify(contextName)} from cluster.context is not defined: ${choose}`,
         where,
       );
     }
@@ -640,7 +666,7 @@ export async function accessFromKubeconfig(
     options.readFile,
   );
 
-  const source = `kubeconfig ${where ?? "object from options.kubeconfig"} (context ${JSON.stringify(contextName)})`;
+  const source = `kubeconfig ${where ?? "object from cluster.kubeconfig"} (context ${JSON.stringify(contextName)})`;
   let credentials: Credentials = noCredentials();
   let user = "anonymous";
   let cert: string | undefined;
@@ -682,6 +708,7 @@ export async function accessFromKubeconfig(
     user,
     source,
   };
+  if (cluster.schemeAssumed) access.serverSchemeAssumed = true;
   if (namespace) access.namespace = namespace;
   if (cluster.proxyUrl !== undefined) access.proxyUrl = cluster.proxyUrl;
   trace(`using ${source}: server ${cluster.server}, ${user}`);
@@ -690,6 +717,7 @@ export async function accessFromKubeconfig(
 
 interface ReadCluster {
   server: string;
+  schemeAssumed: boolean;
   ca?: string;
   caSource: string;
   insecure: boolean;
@@ -773,7 +801,7 @@ async function readCluster(
     }
   }
 
-  const cluster: ReadCluster = { server, caSource, insecure, execInfo };
+  const cluster: ReadCluster = { server, schemeAssumed: !hasScheme(serverText), caSource, insecure, execInfo };
   if (ca !== undefined) cluster.ca = ca;
   if (tlsServerName) cluster.tlsServerName = tlsServerName;
   if (proxyUrl) {
@@ -858,6 +886,9 @@ async function readUser(
   const certFile = optionalString(value, "client-certificate", entry);
   const keyData = optionalString(value, "client-key-data", entry);
   const keyFile = optionalString(value, "client-key", entry);
+  const certField = `${field}.${certData ? "client-certificate-data" : "client-certificate"}`;
+  const keyField = `${field}.${keyData ? "client-key-data" : "client-key"}`;
+  const names = { cert: certField, key: keyField };
   if (certData) {
     cert = decodePemData(
       certData,
@@ -866,22 +897,16 @@ async function readUser(
       "client-certificate",
     );
   } else if (certFile) {
-    cert = await readPemFile(
-      resolveAgainst(file, certFile),
-      entry,
-      "client-certificate",
-      options.readFile,
-    );
+    const path = resolveAgainst(file, certFile);
+    cert = await readPemFile(path, entry, "client-certificate", options.readFile);
+    names.cert = `${certField} ${path}`;
   }
   if (keyData) {
     key = decodePemData(keyData, entry, "client-key-data", "client-key");
   } else if (keyFile) {
-    key = await readPemFile(
-      resolveAgainst(file, keyFile),
-      entry,
-      "client-key",
-      options.readFile,
-    );
+    const path = resolveAgainst(file, keyFile);
+    key = await readPemFile(path, entry, "client-key", options.readFile);
+    names.key = `${keyField} ${path}`;
   }
   if ((cert === undefined) !== (key === undefined)) {
     const missing = cert === undefined ? "client-certificate" : "client-key";
@@ -895,20 +920,24 @@ async function readUser(
       }: set both`,
     );
   }
+  const unusable = cert !== undefined && key !== undefined ? checkClientKeyPair(cert, key, names) : undefined;
+  if (unusable) throw configError(file, unusable.part === "cert" ? certField : keyField, unusable.problem);
 
   const exec = value.exec;
   const hasExec = exec !== undefined && exec !== null;
   let credentials: Credentials | undefined;
   let fingerprinted = "no credentials";
   if (tokenFile) {
-    fingerprinted = `token file ${resolveAgainst(file, tokenFile)}`;
-    if (token) trace(`${label} has both token and tokenFile: using tokenFile`);
+    fingerprinted = `token file ${resolveAgainst(file, tokenFile)}` +
+      (token ? ` or token ${await fingerprint(token)}` : "");
+    if (token) trace(`${label} has both token and tokenFile: using tokenFile, and token while it cannot be read`);
     credentials = tokenFileCredentials(resolveAgainst(file, tokenFile), {
       readFile: options.readFile,
       ...(options.now ? { now: options.now } : {}),
       label,
       ...(file !== undefined ? { file } : {}),
       field: `${field}.tokenFile`,
+      ...(token ? { fallbackToken: token } : {}),
     });
   } else if (token) {
     credentials = staticTokenCredentials(token);
@@ -1049,8 +1078,29 @@ function readExec(
 }
 
 /**
+ * Whether a configured API server names its scheme (`https://10.0.0.1:6443`)
+ * or not (`10.0.0.1:6443`). Without one, kubectl uses `https://` only when
+ * TLS settings apply (a CA, a client certificate or
+ * `insecure-skip-tls-verify`), and `http://` otherwise (client-go
+ * `rest.DefaultServerUrlFor`).
+ *
+ * @param text The URL as configured.
+ * @returns True when it starts with a scheme.
+ *
+ * @example A host:port pair
+ * ```ts
+ * import { hasScheme } from "./kubeconfig.ts";
+ * console.log(hasScheme("10.0.0.1:6443"), hasScheme("https://10.0.0.1:6443")); // false true
+ * ```
+ */
+export function hasScheme(text: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(text.trim());
+}
+
+/**
  * Checks and normalises an API server URL: adds `https://` when there is no
- * scheme, drops a trailing slash, brackets IPv6 hosts.
+ * scheme (see {@linkcode hasScheme} for when kubectl uses `http://`), drops a
+ * trailing slash, brackets IPv6 hosts.
  *
  * @param text The URL as configured.
  * @param fail Makes the error for a problem (e.g. `is not a valid URL: ...`).
@@ -1069,7 +1119,7 @@ export function normalizeServer(
   fail: (problem: string) => Error,
 ): string {
   const trimmed = text.trim();
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
+  const withScheme = hasScheme(trimmed) ? trimmed : `https://${trimmed}`;
   let url: URL;
   try {
     url = new URL(withScheme);
@@ -1091,6 +1141,14 @@ export function normalizeServer(
   if (url.search || url.hash) {
     throw fail(
       `must not have a query or fragment: current value is ${quoteServer(trimmed)}`,
+    );
+  }
+  if (withScheme !== trimmed && url.pathname !== "/") {
+    // As client-go's DefaultServerURL: "host must be a URL or a host:port pair".
+    throw fail(
+      `has no scheme but a path: current value is ${
+        quoteServer(trimmed)
+      }: write the scheme, e.g. https://host:port/path`,
     );
   }
   // The URL API drops a default port (`:443`); keep it when it was written.
@@ -1191,13 +1249,14 @@ async function readPemFile(
 
 /**
  * Resolves a path from a kubeconfig against the folder of that kubeconfig,
- * as kubectl does; absolute paths and paths from an object stay as they are.
+ * made absolute at once as client-go's `ResolveLocalPaths` does, so that a
+ * token file re-read later does not move with the working folder; absolute
+ * paths and paths from an object stay as they are.
  */
 function resolveAgainst(file: string | undefined, path: string): string {
   if (file === undefined || isAbsolute(path)) return path;
   const cut = Math.max(file.lastIndexOf("/"), file.lastIndexOf("\\"));
-  if (cut < 0) return path;
-  return `${file.slice(0, cut + 1)}${path}`;
+  return absolutePath(`${file.slice(0, cut + 1)}${path}`);
 }
 
 function isAbsolute(path: string): boolean {
@@ -1250,7 +1309,7 @@ function configError(
     ? `kubeconfig ${file}`
     : where !== undefined
     ? `kubeconfig ${where}`
-    : "the kubeconfig object from options.kubeconfig";
+    : "the kubeconfig object from cluster.kubeconfig";
   return new ConfigError(`Cannot load ${subject}: ${problem}`, {
     ...(file !== undefined ? { file } : {}),
     ...(field !== undefined ? { field } : {}),

@@ -8,6 +8,7 @@ import { readTextFile } from "../src/runtime/files.ts";
 import { setTraceSink } from "../src/trace.ts";
 
 const CA = "-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n";
+const fixture = (name: string) => Deno.readTextFile(new URL(`./fixtures/${name}`, import.meta.url));
 const SA = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /** An environment with only the given variables and files; no home directory. */
@@ -267,7 +268,7 @@ Deno.test("resolveClusterAccess() takes an explicit kubeconfig path over KUBECON
       { kubeconfig: "/c/config" },
       fakeEnvironment({}, files),
     ),
-    /^Cannot load kubeconfig \/c\/config \(options.kubeconfig\): the file does not exist: fix the path$/,
+    /^Cannot load kubeconfig \/c\/config \(cluster.kubeconfig\): the file does not exist: fix the path$/,
   );
   assert.equal(error.file, "/c/config");
 });
@@ -291,7 +292,7 @@ Deno.test("resolveClusterAccess() takes a kubeconfig object with a context", asy
   assert.equal(access.identity, "https://obj.example anonymous");
   assert.equal(
     access.source,
-    'kubeconfig object from options.kubeconfig (context "x")',
+    'kubeconfig object from cluster.kubeconfig (context "x")',
   );
 });
 
@@ -301,9 +302,9 @@ Deno.test("resolveClusterAccess() uses options.server alone without looking at t
     fakeEnvironment({ ...IN_CLUSTER_VARS, KUBECONFIG: "/k" }, SA_FILES),
   );
   assert.equal(access.server, "https://127.0.0.1:6443");
-  assert.equal(access.source, "options");
+  assert.equal(access.source, "cluster options");
   assert.equal(access.tls.ca, CA);
-  assert.equal(access.tls.caSource, "options.ca");
+  assert.equal(access.tls.caSource, "cluster.ca");
   assert.equal(await access.credentials.authorization(), "Bearer opt-token");
   assert.match(
     access.identity,
@@ -331,12 +332,12 @@ Deno.test("resolveClusterAccess() lets options override what the kubeconfig says
   assert.equal(access.namespace, "mine");
   assert.equal(await access.credentials.authorization(), "Bearer file-token");
   assert.equal(access.tls.ca, CA);
-  assert.equal(access.tls.caSource, "options.caFile /run/ca.crt");
+  assert.equal(access.tls.caSource, "cluster.caFile /run/ca.crt");
   assert.equal(access.tls.serverName, "api.internal");
   assert.equal(access.identity, "https://kc.example token file /run/token");
   assert.equal(
     access.source,
-    'kubeconfig /k/config (context "dev") with options.caFile, options.tlsServerName, options.tokenFile, options.namespace',
+    'kubeconfig /k/config (context "dev") with cluster.caFile, cluster.tlsServerName, cluster.tokenFile, cluster.namespace',
   );
 });
 
@@ -358,7 +359,7 @@ Deno.test("resolveClusterAccess() skips TLS verification only when options say s
       { ...base, insecureSkipTlsVerify: true, ca: CA },
       fakeEnvironment({}, {}),
     ),
-    /options.insecureSkipTlsVerify and a CA \(options.ca or options.caFile\) are both set: keep one/,
+    /cluster.insecureSkipTlsVerify and a CA \(cluster.ca or cluster.caFile\) are both set: keep one/,
   );
 });
 
@@ -379,7 +380,7 @@ Deno.test("resolveClusterAccess() with options.context skips the in-cluster serv
       { context: "dev" },
       fakeEnvironment(IN_CLUSTER_VARS, SA_FILES),
     ),
-    /in-cluster \(skipped: options.context needs a kubeconfig\)/,
+    /in-cluster \(skipped: cluster.context needs a kubeconfig\)/,
   );
 });
 
@@ -429,7 +430,7 @@ Deno.test("resolveClusterAccess() rejects a namespace that is not a DNS label", 
       { server: "https://k", namespace: "Bad_NS" },
       fakeEnvironment({}, {}),
     ),
-    /^Cannot use namespace "Bad_NS" from options.namespace: a namespace is a lowercase RFC 1123 label/,
+    /^Cannot use namespace "Bad_NS" from cluster.namespace: a namespace is a lowercase RFC 1123 label/,
   );
 });
 
@@ -439,32 +440,146 @@ Deno.test("resolveClusterAccess() rejects conflicting and malformed options", as
       { server: "https://k", token: "a", tokenFile: "/b" },
       fakeEnvironment({}, {}),
     ),
-    /options.token and options.tokenFile are both set: keep one/,
+    /cluster.token and cluster.tokenFile are both set: keep one/,
   );
   await rejectsConfig(
     resolveClusterAccess(
       { server: "https://k", cert: CA },
       fakeEnvironment({}, {}),
     ),
-    /a client certificate needs both cert and key: set options.key or options.keyFile/,
+    /a client certificate needs both cert and key: set cluster.key or cluster.keyFile/,
   );
   await rejectsConfig(
     resolveClusterAccess(
       { server: "https://k", ca: btoa(CA) },
       fakeEnvironment({}, {}),
     ),
-    /options.ca must be PEM text/,
+    /cluster.ca must be PEM text/,
   );
   await rejectsConfig(
     resolveClusterAccess({ server: "not a url" }, fakeEnvironment({}, {})),
-    /options.server is not a valid URL/,
+    /cluster.server is not a valid URL/,
   );
   await rejectsConfig(
     resolveClusterAccess(
       { server: "https://k", caFile: "/none" },
       fakeEnvironment({}, {}),
     ),
-    /options.caFile \/none does not exist: fix the path/,
+    /cluster.caFile \/none does not exist: fix the path/,
+  );
+});
+
+Deno.test("resolveClusterAccess() names options as users write them, under cluster", async () => {
+  const env = fakeEnvironment({}, {});
+  const cases: [Parameters<typeof resolveClusterAccess>[0], RegExp, string | undefined][] = [
+    [{}, /pass cluster\.kubeconfig or cluster\.server, /, undefined],
+    [{ server: "" }, /^Cannot resolve cluster access: cluster\.server must be a non-empty string$/, "cluster.server"],
+    [
+      { server: "https://k", insecureSkipTlsVerify: "yes" as never },
+      /cluster\.insecureSkipTlsVerify must be/,
+      "cluster.insecureSkipTlsVerify",
+    ],
+    [
+      { kubeconfig: [] as never },
+      /cluster\.kubeconfig must be a file path or a kubeconfig object/,
+      "cluster.kubeconfig",
+    ],
+    [
+      { server: "https://k", cert: CA, certFile: "/c" },
+      /cluster\.cert and cluster\.certFile are both set/,
+      "cluster.certFile",
+    ],
+    [
+      { server: "https://k", keyFile: "/none", certFile: "/none" },
+      /cluster\.certFile \/none does not exist/,
+      "cluster.certFile",
+    ],
+    [{ server: "https://k", namespace: "A" }, /from cluster\.namespace: a namespace is/, "cluster.namespace"],
+    [{ kubeconfig: {}, context: "nope" }, /context "nope" from cluster\.context is not defined/, undefined],
+    [
+      { kubeconfig: { "current-context": "a", contexts: [{ name: "a", context: {} }] } },
+      /kubeconfig object from cluster\.kubeconfig:/,
+      "contexts[0].context.cluster",
+    ],
+    [
+      { kubeconfig: { contexts: [] } },
+      /current-context is not set: the kubeconfig defines no contexts/,
+      "current-context",
+    ],
+  ];
+  for (const [options, message, field] of cases) {
+    const error = await rejectsConfig(resolveClusterAccess(options, env), message);
+    assert.equal(error.field, field, error.message);
+    assert.doesNotMatch(error.message, /\boptions\./, error.message);
+  }
+  const overridden = await resolveClusterAccess({
+    kubeconfig: "/k",
+    server: "https://other",
+    token: "t",
+    insecureSkipTlsVerify: true,
+  }, fakeEnvironment({}, { "/k": kubeconfigText("https://k") }));
+  assert.equal(
+    overridden.source,
+    'kubeconfig /k (context "dev") with cluster.server, cluster.insecureSkipTlsVerify, cluster.token',
+  );
+  assert.equal(overridden.tls.caSource, "no verification (cluster.insecureSkipTlsVerify)");
+  assert.equal((await resolveClusterAccess({ server: "https://k" }, env)).source, "cluster options");
+});
+
+Deno.test("resolveClusterAccess() refuses cluster.cert and cluster.key that do not match, naming both", async () => {
+  const [cert, ecCert, key, otherKey] = await Promise.all(
+    ["client.pem", "client-ec.pem", "client-key.pem", "server-key.pem"].map(fixture),
+  );
+  const files = { "/c.pem": ecCert, "/k.pem": key };
+  const error = await rejectsConfig(
+    resolveClusterAccess({ server: "https://k", certFile: "/c.pem", keyFile: "/k.pem" }, fakeEnvironment({}, files)),
+    /^Cannot resolve cluster access: cluster\.keyFile \/k\.pem does not match cluster\.certFile \/c\.pem: the key is an RSA 2048-bit key, but the certificate holds an EC P-256 public key: use the key the certificate was issued for$/,
+  );
+  assert.equal(error.field, "cluster.keyFile");
+  await rejectsConfig(
+    resolveClusterAccess({ server: "https://k", cert, key: otherKey }, fakeEnvironment({}, {})),
+    /cluster\.key does not match cluster\.cert: both are RSA 2048-bit keys, but not the same key/,
+  );
+  const access = await resolveClusterAccess({ server: "https://k", cert, key }, fakeEnvironment({}, {}));
+  assert.equal(access.tls.key, key);
+});
+
+Deno.test("resolveClusterAccess() makes a server without a scheme http:// unless TLS settings apply, as kubectl does", async () => {
+  const [cert, key] = await Promise.all(["client.pem", "client-key.pem"].map(fixture));
+  const env = fakeEnvironment({}, {});
+  const server = async (options: Parameters<typeof resolveClusterAccess>[0]) =>
+    (await resolveClusterAccess(options, env)).server;
+  assert.equal(await server({ server: "127.0.0.1:6443" }), "http://127.0.0.1:6443");
+  assert.equal(await server({ server: "127.0.0.1:6443", token: "t" }), "http://127.0.0.1:6443");
+  assert.equal(await server({ server: "localhost:6443", ca: CA }), "https://localhost:6443");
+  assert.equal(await server({ server: "k.example", insecureSkipTlsVerify: true }), "https://k.example");
+  assert.equal(await server({ server: "127.0.0.1:443", cert, key }), "https://127.0.0.1:443");
+  assert.equal(await server({ server: "https://127.0.0.1:6443" }), "https://127.0.0.1:6443");
+  assert.equal(await server({ server: "http://127.0.0.1:6443", ca: CA }), "http://127.0.0.1:6443");
+  const kubeconfig = (cluster: Record<string, unknown>) => ({
+    "current-context": "c",
+    clusters: [{ name: "c", cluster: { server: "10.0.0.1:6443", ...cluster } }],
+    contexts: [{ name: "c", context: { cluster: "c" } }],
+  });
+  assert.equal(await server({ kubeconfig: kubeconfig({}) }), "http://10.0.0.1:6443");
+  assert.equal(
+    await server({ kubeconfig: kubeconfig({ "certificate-authority-data": btoa(CA) }) }),
+    "https://10.0.0.1:6443",
+  );
+  assert.equal(await server({ kubeconfig: kubeconfig({}), ca: CA }), "https://10.0.0.1:6443");
+  assert.equal(
+    await server({
+      kubeconfig: {
+        ...kubeconfig({}),
+        contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+        users: [{ name: "u", user: { "client-certificate-data": btoa(cert), "client-key-data": btoa(key) } }],
+      },
+    }),
+    "https://10.0.0.1:6443",
+  );
+  await rejectsConfig(
+    resolveClusterAccess({ server: "10.0.0.1:6443/prefix" }, env),
+    /^Cannot resolve cluster access: cluster\.server has no scheme but a path: current value is "10\.0\.0\.1:6443\/prefix": write the scheme, e\.g\. https:\/\/host:port\/path$/,
   );
 });
 
@@ -521,10 +636,55 @@ Deno.test("resolveClusterAccess() works with the real file system and an exec pl
   assert.equal(typeof access.credentials.clientCertificate, "function");
 });
 
+Deno.test("resolveClusterAccess() fixes relative paths of a relative KUBECONFIG at load, as client-go does", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir());
+  await Deno.writeTextFile(`${dir}/token`, "file-token\n");
+  await Deno.writeTextFile(
+    `${dir}/config`,
+    stringify({
+      "current-context": "dev",
+      clusters: [{ name: "c", cluster: { server: "https://k.example" } }],
+      users: [{ name: "u", user: { tokenFile: "token" } }, {
+        name: "e",
+        user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: "./plugin" } },
+      }],
+      contexts: [{ name: "dev", context: { cluster: "c", user: "u" } }, {
+        name: "exec",
+        context: { cluster: "c", user: "e" },
+      }],
+    }),
+  );
+  const commands: string[] = [];
+  const environment = fakeEnvironment({ KUBECONFIG: "config" }, {}, {
+    readFile: readTextFile,
+    runExecPlugin: (request) => {
+      commands.push(request.command);
+      return Promise.resolve({
+        ok: true,
+        stderr: "",
+        stdout: '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"x"}}',
+      });
+    },
+  });
+  const cwd = Deno.cwd();
+  let token, exec;
+  try {
+    Deno.chdir(dir);
+    token = await resolveClusterAccess({}, environment);
+    exec = await resolveClusterAccess({ context: "exec" }, environment);
+  } finally {
+    Deno.chdir(cwd);
+  }
+  // Both are used after the working folder changed, as a token file is re-read for months.
+  assert.equal(await token.credentials.authorization(), "Bearer file-token");
+  await exec.credentials.authorization();
+  assert.deepEqual(commands, [`${dir}/plugin`]);
+});
+
 Deno.test("resolveClusterAccess() never shows a token, password or key in output, errors or traces", async () => {
   const canary = "CANARY-7f3a9b";
-  const key = `-----BEGIN PRIVATE KEY-----\n${canary}-key\n-----END PRIVATE KEY-----\n`;
-  const cert = "-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n";
+  const canaryKey = `-----BEGIN PRIVATE KEY-----\n${canary}-key\n-----END PRIVATE KEY-----\n`;
+  const [cert, key, otherKey] = await Promise.all(["client.pem", "client-key.pem", "server-key.pem"].map(fixture));
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(
     `${dir}/plugin`,
@@ -615,6 +775,8 @@ Deno.test("resolveClusterAccess() never shows a token, password or key in output
         "client-key-data": `${canary}!!`,
       },
       { "client-certificate-data": btoa(cert), "client-key-data": key },
+      { "client-certificate-data": btoa(cert), "client-key-data": btoa(canaryKey) },
+      { "client-certificate-data": btoa(cert), "client-key-data": btoa(otherKey) },
       { username: "admin", password: `${canary}-pw`, token: `${canary}-tok` },
     ];
     for (const user of bad) {
@@ -646,8 +808,12 @@ Deno.test("resolveClusterAccess() never shows a token, password or key in output
         Deno.inspect(error),
       );
     }
+    assert.match(errors.map((error) => error.message).join("\n"), /is not a readable private key/);
+    assert.match(errors.map((error) => error.message).join("\n"), /does not match/);
+    const keyLines = [key, otherKey].map((pem) => pem.split("\n")[5]);
     for (const text of [...outputs, ...traces]) {
       assert.ok(!text.includes(canary), `secret leaked in: ${text}`);
+      assert.ok(!keyLines.some((line) => text.includes(line)), `key leaked in: ${text}`);
       for (const header of headers) {
         assert.ok(
           !text.includes(header.split(" ")[1]),

@@ -15,6 +15,7 @@ import { runExecPlugin } from "../src/runtime/exec_plugin.ts";
 import { readTextFile } from "../src/runtime/files.ts";
 
 const V1 = "client.authentication.k8s.io/v1";
+const fixture = (name: string) => Deno.readTextFile(new URL(`./fixtures/${name}`, import.meta.url));
 const V1BETA1 = "client.authentication.k8s.io/v1beta1";
 
 function clock(start: number) {
@@ -154,6 +155,35 @@ Deno.test("tokenFileCredentials() keeps the last token when a re-read fails", as
   delete files["/t"];
   time.advance(61_000);
   assert.equal(await credentials.authorization(), "Bearer good");
+});
+
+Deno.test("tokenFileCredentials() uses fallbackToken until the file is read once, as client-go does", async () => {
+  const denied = Object.assign(new Error("EACCES: permission denied"), { code: "EACCES" });
+  const files: Record<string, string | Error> = { "/t": denied };
+  let reads = 0;
+  const time = clock(0);
+  const credentials = tokenFileCredentials("/t", {
+    readFile: (path) => {
+      reads++;
+      const found = files[path];
+      return found instanceof Error ? Promise.reject(found) : Promise.resolve(found);
+    },
+    now: time.now,
+    fallbackToken: "inline",
+  });
+  assert.equal(await credentials.authorization(), "Bearer inline");
+  delete files["/t"];
+  assert.equal(await credentials.authorization(), "Bearer inline");
+  files["/t"] = " \n";
+  assert.equal(await credentials.authorization(), "Bearer inline");
+  // Every request tries the file again until it has been read once.
+  assert.equal(reads, 3);
+  files["/t"] = "from-file\n";
+  assert.equal(await credentials.authorization(), "Bearer from-file");
+  // After that a failed re-read keeps the file's last token, not the fallback.
+  files["/t"] = denied;
+  time.advance(61_000);
+  assert.equal(await credentials.authorization(), "Bearer from-file");
 });
 
 Deno.test("tokenFileCredentials() rejects a missing, empty or unreadable file", async () => {
@@ -301,30 +331,65 @@ Deno.test("execCredentials() runs the plugin with standard input closed", async 
 
 Deno.test("execCredentials() returns a client certificate from the plugin and hides its key", async () => {
   const dir = await Deno.makeTempDir();
-  const cert = "-----BEGIN CERTIFICATE-----\\nQ0VSVA==\\n-----END CERTIFICATE-----\\n";
-  const key = "-----BEGIN PRIVATE KEY-----\\ncanary-exec-key\\n-----END PRIVATE KEY-----\\n";
-  const command = await writePlugin(
-    dir,
-    "plugin",
-    `printf '%s' '{"apiVersion":"${V1}","kind":"ExecCredential","status":{"clientCertificateData":"${cert}","clientKeyData":"${key}"}}'`,
+  const [cert, key] = await Promise.all([fixture("client.pem"), fixture("client-key.pem")]);
+  const keyLine = key.split("\n")[5];
+  await Deno.writeTextFile(
+    `${dir}/answer.json`,
+    JSON.stringify({
+      apiVersion: V1,
+      kind: "ExecCredential",
+      status: { clientCertificateData: cert, clientKeyData: key },
+    }),
   );
+  const command = await writePlugin(dir, "plugin", 'cat "$(dirname "$0")/answer.json"');
   const credentials = execCredentials(execConfig(command, V1), {
     run: runExecPlugin,
   });
   assert.equal(await credentials.authorization(), undefined);
   const pair = await credentials.clientCertificate();
   assert.ok(pair);
-  assert.match(pair.cert, /BEGIN CERTIFICATE/);
-  assert.match(pair.key, /canary-exec-key/);
+  assert.equal(pair.cert, cert);
+  assert.equal(pair.key, key);
   assert.ok(
-    !inspect(pair, { depth: 10, showHidden: true }).includes("canary-exec-key"),
+    !inspect(pair, { depth: 10, showHidden: true }).includes(keyLine),
   );
   assert.ok(
     !Deno.inspect(pair, { depth: 10, showHidden: true }).includes(
-      "canary-exec-key",
+      keyLine,
     ),
   );
-  assert.ok(!JSON.stringify(pair).includes("canary-exec-key"));
+  assert.ok(!JSON.stringify(pair).includes(keyLine));
+});
+
+Deno.test("execCredentials() refuses a client certificate and key from the plugin that do not match", async () => {
+  const [cert, ecCert, key, otherKey] = await Promise.all(
+    ["client.pem", "client-ec.pem", "client-key.pem", "server-key.pem"].map(fixture),
+  );
+  const answer = (clientCertificateData: string, clientKeyData: string) => () =>
+    Promise.resolve({
+      ok: true as const,
+      stdout: JSON.stringify({
+        apiVersion: V1,
+        kind: "ExecCredential",
+        status: { clientCertificateData, clientKeyData },
+      }),
+      stderr: "",
+    });
+  const label = 'user "u"';
+  for (
+    const [pairCert, pairKey, message] of [
+      [ecCert, key, /the key is an RSA 2048-bit key, but the certificate holds an EC P-256 public key/],
+      [cert, otherKey, /both are RSA 2048-bit keys, but not the same key/],
+    ] as const
+  ) {
+    const credentials = execCredentials(execConfig("p", V1), { run: answer(pairCert, pairKey), label });
+    const error = await rejectsConfig(
+      credentials.clientCertificate(),
+      /^Cannot get credentials for user "u" from exec plugin "p": status\.clientKeyData does not match status\.clientCertificateData of its ExecCredential: /,
+    );
+    assert.match(error.message, message);
+    assert.ok(!error.message.includes(pairKey.split("\n")[5]));
+  }
 });
 
 Deno.test("execCredentials() reports a failing plugin with its exit status and standard error", async () => {

@@ -14,8 +14,9 @@ import { readTextFile } from "../src/runtime/files.ts";
 
 const CA = "-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n";
 const OTHER_CA = "-----BEGIN CERTIFICATE-----\nb3RoZXI=\n-----END CERTIFICATE-----\n";
-const CERT = "-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n";
-const KEY = "-----BEGIN PRIVATE KEY-----\na2V5\n-----END PRIVATE KEY-----\n";
+const fixture = (name: string) => Deno.readTextFile(new URL(`./fixtures/${name}`, import.meta.url));
+const CERT = await fixture("client.pem");
+const KEY = await fixture("client-key.pem");
 
 function base64(text: string): string {
   return btoa(text);
@@ -87,6 +88,35 @@ Deno.test("parseKubeconfig() reads YAML and treats an empty file as an empty kub
   assert.equal(parsed["current-context"], "ctx");
   assert.deepEqual(parseKubeconfig("", "/x/config"), {});
   assert.deepEqual(parseKubeconfig("# only a comment\n", "/x/config"), {});
+});
+
+Deno.test("parseKubeconfig() reads YAML as kubectl does: a repeated key's last value wins, YAML 1.1 booleans", () => {
+  // kubectl parses with sigs.k8s.io/yaml over go-yaml v2: duplicates overwrite, yes/no/on/off/y/n are booleans.
+  const text = [
+    "current-context: first",
+    "clusters:",
+    "- name: c",
+    "  cluster:",
+    "    server: https://first.example",
+    "    server: https://last.example",
+    "    insecure-skip-tls-verify: yes",
+    "    disable-compression: Off",
+    "    tls-server-name: 'yes'",
+    "    extensions: [{name: a, extension: {y: 1, when: 2001-12-14, at: 10:20}}]",
+    "current-context: last",
+  ].join("\n");
+  const parsed = parseKubeconfig(text, "/x/config");
+  assert.equal(parsed["current-context"], "last");
+  const cluster = parsed.clusters?.[0].cluster;
+  assert.equal(cluster?.server, "https://last.example");
+  assert.equal(cluster?.["insecure-skip-tls-verify"], true);
+  assert.equal(cluster?.["disable-compression"], false);
+  assert.equal(cluster?.["tls-server-name"], "yes");
+  // Timestamps and sexagesimal numbers stay strings, as go-yaml v2 leaves them.
+  assert.deepEqual(cluster?.extensions?.[0].extension, { true: 1, when: "2001-12-14", at: "10:20" });
+  for (const [word, value] of [["on", true], ["Y", true], ["NO", false], ["n", false], ["True", true]] as const) {
+    assert.equal(parseKubeconfig(`preferences: ${word}\n`, "/x/config").preferences, value, word);
+  }
 });
 
 Deno.test("parseKubeconfig() reports malformed YAML by line and column without quoting the text", async () => {
@@ -327,6 +357,89 @@ Deno.test("accessFromKubeconfig() prefers client-certificate-data and client-key
   assert.equal(await access.credentials.authorization(), undefined);
 });
 
+Deno.test("accessFromKubeconfig() takes client keys in PKCS#1, SEC1 and PKCS#8 form", async () => {
+  const pairs = [["client.pem", "client-key.pem"], ["client.pem", "client-key-pkcs1.pem"], [
+    "client-ec.pem",
+    "client-ec-key.pem",
+  ]];
+  for (const [certName, keyName] of pairs) {
+    const [cert, key] = await Promise.all([fixture(certName), fixture(keyName)]);
+    const access = await fromObject(config({}, {
+      "client-certificate-data": base64(cert),
+      "client-key-data": base64(key),
+    }));
+    assert.equal(access.tls.key, key);
+  }
+});
+
+Deno.test("accessFromKubeconfig() refuses a client key that is not the certificate's, naming both fields", async () => {
+  const [ecCert, otherKey] = await Promise.all([fixture("client-ec.pem"), fixture("server-key.pem")]);
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/client.crt`, CERT);
+  await Deno.writeTextFile(`${dir}/client.key`, otherKey);
+  await Deno.writeTextFile(
+    `${dir}/config`,
+    stringify(config({}, { "client-certificate": "client.crt", "client-key": "client.key" })),
+  );
+  const error = await rejectsConfig(fromFiles([`${dir}/config`]), {
+    message: new RegExp(
+      `^Cannot load kubeconfig ${dir}/config: users\\[0\\]\\.user\\.client-key ${dir}/client\\.key does not match ` +
+        `users\\[0\\]\\.user\\.client-certificate ${dir}/client\\.crt: both are RSA 2048-bit keys, but not the same key: ` +
+        "use the key the certificate was issued for$",
+    ),
+    file: `${dir}/config`,
+    field: "users[0].user.client-key",
+  });
+  assert.ok(!error.message.includes(otherKey.split("\n")[5]));
+  await rejectsConfig(
+    fromObject(config({}, { "client-certificate-data": base64(ecCert), "client-key-data": base64(KEY) })),
+    {
+      message:
+        /users\[0\]\.user\.client-key-data does not match users\[0\]\.user\.client-certificate-data: the key is an RSA 2048-bit key, but the certificate holds an EC P-256 public key/,
+      field: "users[0].user.client-key-data",
+    },
+  );
+});
+
+Deno.test("accessFromKubeconfig() on Deno refuses an X.509 v1 client certificate, naming it and how to reissue it", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/client.crt`, await fixture("client-v1.pem"));
+  await Deno.writeTextFile(`${dir}/client.key`, KEY);
+  await Deno.writeTextFile(
+    `${dir}/config`,
+    stringify(config({}, { "client-certificate": "client.crt", "client-key": "client.key" })),
+  );
+  // Deno's rustls refuses it when the HTTP client is made ("UnsupportedCertVersion"); Node and Bun accept it
+  // (tests/runtimes/scenarios.mjs).
+  await rejectsConfig(fromFiles([`${dir}/config`]), {
+    message: new RegExp(
+      `users\\[0\\]\\.user\\.client-certificate ${dir}/client\\.crt is an X\\.509 v1 certificate \\(it has no extensions\\), ` +
+        "which Deno's TLS library \\(rustls\\) refuses: reissue it as v3, e\\.g\\. `openssl x509 -req \\.\\.\\. -extfile client\\.ext`",
+    ),
+    field: "users[0].user.client-certificate",
+  });
+});
+
+Deno.test("accessFromKubeconfig() refuses a client certificate or key that cannot be read", async () => {
+  const notAKey = "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n";
+  const notACert = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n";
+  await rejectsConfig(
+    fromObject(config({}, { "client-certificate-data": base64(CERT), "client-key-data": base64(notAKey) })),
+    {
+      message:
+        /users\[0\]\.user\.client-key-data is not a readable private key: it must be an unencrypted PEM key \(PKCS#1 RSA, SEC1 EC or PKCS#8\)$/,
+      field: "users[0].user.client-key-data",
+    },
+  );
+  await rejectsConfig(
+    fromObject(config({}, { "client-certificate-data": base64(notACert), "client-key-data": base64(KEY) })),
+    {
+      message: /users\[0\]\.user\.client-certificate-data is not a readable X\.509 certificate/,
+      field: "users[0].user.client-certificate-data",
+    },
+  );
+});
+
 Deno.test("accessFromKubeconfig() uses the system trust store when no CA is configured", async () => {
   const access = await fromObject(config({}));
   assert.equal(access.tls.ca, undefined);
@@ -393,7 +506,7 @@ Deno.test("accessFromKubeconfig() uses options.context over current-context", as
   assert.equal(access.namespace, "elsewhere");
   assert.equal(
     access.source,
-    'kubeconfig object from options.kubeconfig (context "other")',
+    'kubeconfig object from cluster.kubeconfig (context "other")',
   );
 });
 
@@ -403,6 +516,16 @@ Deno.test("accessFromKubeconfig() reads tokenFile in preference to token", async
   const access = await fromObject(
     config({}, { token: "inline", tokenFile: `${dir}/token` }),
   );
+  assert.equal(await access.credentials.authorization(), "Bearer from-file");
+});
+
+Deno.test("accessFromKubeconfig() falls back to token while tokenFile cannot be read, as kubectl does", async () => {
+  const dir = await Deno.makeTempDir();
+  const access = await fromObject(
+    config({}, { token: "inline", tokenFile: `${dir}/token` }),
+  );
+  assert.equal(await access.credentials.authorization(), "Bearer inline");
+  await Deno.writeTextFile(`${dir}/token`, "from-file");
   assert.equal(await access.credentials.authorization(), "Bearer from-file");
 });
 
@@ -527,13 +650,13 @@ Deno.test("accessFromKubeconfig() rejects a kubeconfig without current-context",
   const object = config({});
   delete object["current-context"];
   await rejectsConfig(fromObject(object), {
-    message: /current-context is not set: pass options.context or run `kubectl config use-context NAME`/,
+    message: /current-context is not set: pass cluster.context or run `kubectl config use-context NAME`/,
   });
 });
 
 Deno.test("accessFromKubeconfig() rejects an unknown options.context", async () => {
   await rejectsConfig(fromObject(config({}), "nope"), {
-    message: /context "nope" from options.context is not defined: use one of "ctx"/,
+    message: /context "nope" from cluster.context is not defined: use one of "ctx"/,
   });
 });
 
@@ -652,6 +775,8 @@ Deno.test("normalizeServer() drops a trailing slash, keeps the port, brackets IP
     "https://[fd00::1]:6443",
   );
   assert.equal(normalizeServer("10.0.0.1:6443", fail), "https://10.0.0.1:6443");
+  assert.equal(normalizeServer("10.0.0.1:6443/", fail), "https://10.0.0.1:6443");
+  assert.throws(() => normalizeServer("10.0.0.1:6443/api", fail), /has no scheme but a path/);
   assert.equal(
     normalizeServer("https://rancher.example/k8s/clusters/c-1/", fail),
     "https://rancher.example/k8s/clusters/c-1",

@@ -180,7 +180,8 @@ boundedTest(
     // Distinctive pieces of the key, as PEM and as the base64 a kubeconfig holds.
     const keyLine = key.split("\n")[5];
     const keyData = btoa(key);
-    const secrets = [CANARY, keyLine, keyData.slice(100, 160), btoa(`admin:${CANARY}`)];
+    const otherKey = await fixture("server-key.pem");
+    const secrets = [CANARY, keyLine, keyData.slice(100, 160), btoa(`admin:${CANARY}`), otherKey.split("\n")[5]];
 
     const traces: string[] = [];
     setTraceSink((text) => traces.push(text));
@@ -236,6 +237,7 @@ boundedTest(
       { kubeconfig: withUser({ username: "admin", password: CANARY }) }, // basic auth, 401
       { kubeconfig: withUser({ exec: failingPlugin }) }, // exec plugin fails after printing the token
       { kubeconfig: withUser({ token: `${CANARY}\nx-injected: 1` }) }, // a token that is not a valid header value
+      { kubeconfig: withUser({ ...clientCert, "client-key-data": btoa(otherKey) }) }, // a key of another certificate
       { server: api.url, token: CANARY, ca, cert, key }, // options instead of a kubeconfig
     ];
     const outputs: string[] = [];
@@ -252,7 +254,7 @@ boundedTest(
       for (const error of run.errors) outputs.push(...renderings(error));
       for (const snapshot of run.snapshots) outputs.push(...renderings(snapshot));
     }
-    for (const cluster of scenarios.slice(0, 3).concat(scenarios.slice(5))) {
+    for (const cluster of scenarios.slice(0, 3).concat(scenarios.slice(6))) {
       const access = await resolveClusterAccess(cluster);
       outputs.push(...renderings(access), ...renderings(access.tls), ...renderings(access.credentials));
       outputs.push(...renderings({ ...access.tls }), ...renderings(Object.entries(access)));
@@ -277,6 +279,7 @@ boundedTest(
     assert.match(all, /rejected the credentials/);
     assert.match(all, /TLS verification of .* failed/);
     assert.match(all, /make an invalid Authorization header/);
+    assert.match(all, /client-key-data does not match users\[0\]\.user\.client-certificate-data/);
     assert.match(all, /it failed \(exit status 3\); it said: login expired/);
     assert.match(traces.join("\n"), /proxy-url http:\/\/127\.0\.0\.1:3128\/ \(its user name and password not shown\)/);
   },

@@ -72,6 +72,6 @@ function niceGrpcsOwnGrpc(): GrpcModule {
   }
   throw new ResolverError(
     "Cannot register the resolver with nice-grpc: it uses another copy of @grpc/grpc-js than @kgr/resolver; " +
-      "deduplicate them (npm dedupe) or pass that copy as options.resolver.grpc",
+      "deduplicate them (npm dedupe) or pass that copy in createChannel()'s options as resolver.grpc",
   );
 }

@@ -1,13 +1,15 @@
 /**
  * The only runtime-specific part of finding configuration: reading a text
- * file, the home directory and environment variables. `node:fs/promises`,
- * `node:os` and `node:process` work the same on Deno, Bun and Node.
+ * file, absolute paths, the home directory and environment variables.
+ * `node:fs/promises`, `node:path`, `node:os` and `node:process` work the same
+ * on Deno, Bun and Node.
  *
  * @module
  */
 
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
+import { resolve } from "node:path";
 import process from "node:process";
 
 /**
@@ -33,6 +35,22 @@ export async function readTextFile(path: string): Promise<string | undefined> {
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw error;
   }
+}
+
+/**
+ * Makes a path absolute against the current working folder, as it is now.
+ *
+ * @param path A path, relative or absolute.
+ * @returns The absolute path.
+ *
+ * @example Fixing a relative path before the working folder changes
+ * ```ts
+ * import { absolutePath } from "./files.ts";
+ * console.log(absolutePath("config")); // e.g. /home/me/config
+ * ```
+ */
+export function absolutePath(path: string): string {
+  return resolve(path);
 }
 
 /**

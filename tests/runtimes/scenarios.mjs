@@ -318,6 +318,82 @@ export const scenarios = {
     }
   },
 
+  async "a client certificate and key are checked at load: a key of another certificate is refused, naming both"() {
+    const names = ["server.pem", "server-key.pem", "ca.pem", "client.pem", "client-key.pem", "client-key-pkcs1.pem"];
+    const [serverCert, serverKey, ca, cert, key, keyPkcs1, ecCert, ecKey] = await Promise.all(
+      [...names, "client-ec.pem", "client-ec-key.pem"].map(fixture),
+    );
+    const api = await startFakeApiServer({ token: "t", tls: { cert: serverCert, key: serverKey } });
+    api.applySlice(endpointSlice({
+      namespace: NAMESPACE,
+      service: "echo",
+      port: { name: "grpc", port: 8080 },
+      endpoints: [{ ip: "10.1.0.1", pod: "a" }],
+    }));
+    const withUser = (user) => {
+      const kubeconfig = api.kubeconfig({ ca });
+      Object.assign(kubeconfig.users[0].user, user);
+      return kubeconfig;
+    };
+    try {
+      // Matching pairs, with keys in PKCS#1 (kubeadm) and SEC1 (EC) form, are used.
+      for (const [certPem, keyPem] of [[cert, keyPkcs1], [ecCert, ecKey]]) {
+        const user = { "client-certificate-data": btoa(certPem), "client-key-data": btoa(keyPem) };
+        const good = await firstResult({ kubeconfig: withUser(user) });
+        assert.equal(good.endpoints?.length, 1, String(good?.message));
+      }
+      // An EC certificate with an RSA key: Node sent no certificate at all, Bun and Deno could not connect.
+      const mismatch = { "client-certificate-data": btoa(ecCert), "client-key-data": btoa(key) };
+      await assert.rejects(firstResult({ kubeconfig: withUser(mismatch) }), (error) => {
+        assert.equal(error.name, "ConfigError");
+        assert.match(
+          error.message,
+          /users\[0\]\.user\.client-key-data does not match users\[0\]\.user\.client-certificate-data: the key is an RSA 2048-bit key, but the certificate holds an EC P-256 public key/,
+        );
+        return true;
+      });
+      // Same type, another key.
+      await assert.rejects(
+        firstResult({ server: api.url, token: "t", ca, cert, key: serverKey }),
+        /cluster\.key does not match cluster\.cert: both are RSA 2048-bit keys, but not the same key/,
+      );
+    } finally {
+      await api.close();
+    }
+  },
+
+  async "an X.509 v1 client certificate works where the runtime accepts it, and Deno names it and how to reissue it"() {
+    const [serverCert, serverKey, ca, v1Cert, key] = await Promise.all(
+      ["server.pem", "server-key.pem", "ca.pem", "client-v1.pem", "client-key.pem"].map(fixture),
+    );
+    const api = await startFakeApiServer({ token: "t", tls: { cert: serverCert, key: serverKey } });
+    api.applySlice(endpointSlice({
+      namespace: NAMESPACE,
+      service: "echo",
+      port: { name: "grpc", port: 8080 },
+      endpoints: [{ ip: "10.1.0.1", pod: "a" }],
+    }));
+    const kubeconfig = api.kubeconfig({ ca });
+    Object.assign(kubeconfig.users[0].user, { "client-certificate-data": btoa(v1Cert), "client-key-data": btoa(key) });
+    try {
+      const result = await firstResult({ kubeconfig }).catch((error) => error);
+      if (!onDeno) {
+        assert.equal(result.endpoints?.length, 1, String(result?.message));
+        return;
+      }
+      // rustls refuses it ("UnsupportedCertVersion"); the message blamed certificate-authority-data.
+      assert.equal(result.name, "ConfigError", String(result?.message));
+      assert.match(
+        result.message,
+        /users\[0\]\.user\.client-certificate-data is an X\.509 v1 certificate \(it has no extensions\), which Deno's TLS library \(rustls\) refuses: reissue it as v3/,
+      );
+      assert.match(result.message, /-extfile/);
+      assert.doesNotMatch(result.message, /certificate-authority/);
+    } finally {
+      await api.close();
+    }
+  },
+
   async "API failures after a success keep the last good endpoints"() {
     const k8s = await cluster("k8s-keep", 50);
     for (let i = 0; i < 2; i++) await k8s.startPod(`echo-${i}`, k8s.hosts[i]);

@@ -1,0 +1,152 @@
+/**
+ * Checks a client certificate and its private key when they are loaded,
+ * before any connection: that the key belongs to the certificate (kubectl
+ * refuses a pair that does not, while undici on Node silently sends no
+ * certificate at all), and that this runtime's TLS library takes the
+ * certificate (Deno's rustls refuses X.509 v1). `node:crypto` reads PEM
+ * certificates and PKCS#1, SEC1 and PKCS#8 keys alike on Deno, Bun and Node;
+ * WebCrypto reads none of these.
+ *
+ * @module
+ */
+
+import type { Buffer } from "node:buffer";
+import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } from "node:crypto";
+import { runtimeKey } from "./runtime.ts";
+
+/**
+ * How the certificate and the key are named in messages, e.g.
+ * `users[0].user.client-certificate-data` and `cluster.keyFile /run/client.key`.
+ *
+ * @example Names from a kubeconfig
+ * ```ts
+ * import type { KeyPairNames } from "./client_key_pair.ts";
+ * const names: KeyPairNames = { cert: "users[0].user.client-certificate-data", key: "users[0].user.client-key-data" };
+ * ```
+ */
+export interface KeyPairNames {
+  /** Where the certificate came from. */
+  cert: string;
+  /** Where the key came from. */
+  key: string;
+}
+
+/**
+ * What is wrong with a pair, and which half to point at.
+ *
+ * @example Reporting a problem
+ * ```ts
+ * import type { KeyPairProblem } from "./client_key_pair.ts";
+ * const problem: KeyPairProblem = { part: "key", problem: "cluster.key is not a readable private key" };
+ * console.log(problem.problem);
+ * ```
+ */
+export interface KeyPairProblem {
+  /** The half at fault. */
+  part: "cert" | "key";
+  /** A phrase naming the fields and saying what to do; never shows the key. */
+  problem: string;
+}
+
+/**
+ * Checks that a client certificate and key can be used together on this
+ * runtime: both readable, the key's public half the certificate's (type and
+ * value), and the certificate a version this runtime's TLS library accepts.
+ *
+ * @param cert The certificate, PEM (the first block is the client's own).
+ * @param key The private key, PEM.
+ * @param names How to name them in the problem.
+ * @returns The problem, or `undefined` when the pair is usable.
+ *
+ * @example A key that is not the certificate's
+ * ```ts ignore
+ * import { checkClientKeyPair } from "./client_key_pair.ts";
+ * const found = checkClientKeyPair(ecCertificate, rsaKey, { cert: "cluster.cert", key: "cluster.key" });
+ * console.log(found?.problem); // cluster.key does not match cluster.cert: the key is an RSA 2048-bit key, ...
+ * ```
+ */
+export function checkClientKeyPair(cert: string, key: string, names: KeyPairNames): KeyPairProblem | undefined {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(cert);
+  } catch {
+    return {
+      part: "cert",
+      problem: `${names.cert} is not a readable X.509 certificate: it must hold a PEM CERTIFICATE block`,
+    };
+  }
+  let publicKey: KeyObject;
+  try {
+    // The runtime's own error is not quoted: a parser's message could show part of the key.
+    publicKey = createPublicKey(createPrivateKey(key));
+  } catch {
+    return {
+      part: "key",
+      problem: `${names.key} is not a readable private key: ` +
+        "it must be an unencrypted PEM key (PKCS#1 RSA, SEC1 EC or PKCS#8)",
+    };
+  }
+  const held = describeKey(certificate.publicKey);
+  const given = describeKey(publicKey);
+  if (held !== given) {
+    return {
+      part: "key",
+      problem: `${names.key} does not match ${names.cert}: the key is ${article(given)} key, ` +
+        `but the certificate holds ${article(held)} public key: use the key the certificate was issued for`,
+    };
+  }
+  if (!spki(certificate.publicKey).equals(spki(publicKey))) {
+    return {
+      part: "key",
+      problem: `${names.key} does not match ${names.cert}: both are ${given} keys, but not the same key: ` +
+        "use the key the certificate was issued for",
+    };
+  }
+  const version = certificateVersion(certificate.raw);
+  if (version !== 3 && runtimeKey() === "deno") {
+    return {
+      part: "cert",
+      problem: `${names.cert} is an X.509 v${version} certificate (it has no extensions), ` +
+        "which Deno's TLS library (rustls) refuses: reissue it as v3, e.g. `openssl x509 -req ... -extfile client.ext` " +
+        "with extendedKeyUsage=clientAuth in client.ext (Node and Bun accept it as it is)",
+    };
+  }
+  return undefined;
+}
+
+/** `RSA 2048-bit`, `EC P-256`, `ED25519`. */
+function describeKey(key: KeyObject): string {
+  const type = key.asymmetricKeyType ?? "unknown";
+  const details = key.asymmetricKeyDetails ?? {};
+  if (type === "rsa" || type === "rsa-pss") return `${type.toUpperCase()} ${details.modulusLength}-bit`;
+  if (type === "ec") return `EC ${CURVES[details.namedCurve ?? ""] ?? details.namedCurve}`;
+  return type.toUpperCase();
+}
+
+const CURVES: Record<string, string> = { prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" };
+
+function article(phrase: string): string {
+  return `${/^[AEFHILMNORSX]/.test(phrase) ? "an" : "a"} ${phrase}`;
+}
+
+function spki(key: KeyObject): Buffer {
+  return key.export({ type: "spki", format: "der" });
+}
+
+/**
+ * The version of a DER certificate: `tbsCertificate` starts with an explicit
+ * `[0]` version only from v2 on; without it the certificate is v1.
+ */
+function certificateVersion(der: Uint8Array): number {
+  const tbs = contentStart(der, 0);
+  const first = contentStart(der, tbs);
+  if (der[first] !== 0xa0) return 1;
+  // [0] { INTEGER version }: the INTEGER (02 01 nn) holds the version minus one.
+  return der[contentStart(der, first) + 2] + 1;
+}
+
+/** Where the content of the DER element at `offset` starts. */
+function contentStart(der: Uint8Array, offset: number): number {
+  const length = der[offset + 1];
+  return offset + 2 + (length & 0x80 ? length & 0x7f : 0);
+}
