@@ -1,8 +1,15 @@
 /**
  * The only runtime-specific part of talking HTTP: TLS settings (our own CA,
- * client certificates, `tls-server-name`) need Deno `Deno.createHttpClient`,
- * Bun `fetch(..., { tls })` or, on Node, an undici `Agent`. Everything above
- * this file is plain `fetch`.
+ * client certificates, `tls-server-name`) need Bun `fetch(..., { tls })` or,
+ * on Node and Deno, an undici `Agent`. Everything above this file is plain
+ * `fetch`.
+ *
+ * Deno runs undici through its Node compatibility layer rather than
+ * `Deno.createHttpClient`, whose `caCerts` are added to the default roots
+ * (the Mozilla store, `DENO_CERT`, `DENO_TLS_CA_STORE`): a server signed by
+ * any CA the process trusts would pass. Deno's `node:tls` takes `ca` as the
+ * only roots, as Node does, and also honours `servername` and
+ * `rejectUnauthorized`.
  *
  * @module
  */
@@ -10,7 +17,6 @@
 import type { TlsSettings } from "../cluster_access.ts";
 import { streamOfPushSource } from "./pushed_body.ts";
 import { runtimeKey } from "./runtime.ts";
-import { trace } from "../trace.ts";
 
 /** A `fetch` bound to one cluster's TLS settings, and a way to release its connections. */
 export interface HttpClient {
@@ -46,46 +52,7 @@ export interface HttpClientSettings {
  * ```
  */
 export async function createHttpClient({ tls, proxyUrl }: HttpClientSettings): Promise<HttpClient> {
-  switch (runtimeKey()) {
-    case "deno":
-      return denoClient(tls, proxyUrl);
-    case "bun":
-      return bunClient(tls, proxyUrl);
-    case "node":
-      return await nodeClient(tls, proxyUrl);
-  }
-}
-
-interface DenoHttpClient {
-  close(): void;
-}
-interface DenoNamespace {
-  createHttpClient(options: Record<string, unknown>): DenoHttpClient;
-}
-
-function denoClient(tls: TlsSettings, proxyUrl: string | undefined): HttpClient {
-  const deno = (globalThis as unknown as { Deno: DenoNamespace }).Deno;
-  if (tls.insecureSkipVerify) {
-    trace(
-      "insecure-skip-tls-verify is set, but Deno.createHttpClient cannot skip verification: " +
-        "run Deno with --unsafely-ignore-certificate-errors=<host> to allow it",
-    );
-  }
-  if (tls.serverName) {
-    trace(
-      `tls-server-name ${tls.serverName} is ignored on Deno: Deno.createHttpClient cannot set the TLS server name, ` +
-        "so the certificate is checked against the server's own host name",
-    );
-  }
-  const options: Record<string, unknown> = {};
-  if (tls.ca) options.caCerts = [tls.ca];
-  if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
-  if (proxyUrl) options.proxy = { url: proxyUrl };
-  const client = deno.createHttpClient(options);
-  return {
-    fetch: (url, init) => fetch(url, { ...init, client } as RequestInit),
-    close: () => client.close(),
-  };
+  return runtimeKey() === "bun" ? bunClient(tls, proxyUrl) : await undiciClient(tls, proxyUrl);
 }
 
 function bunClient(tls: TlsSettings, proxyUrl: string | undefined): HttpClient {
@@ -100,7 +67,7 @@ function bunClient(tls: TlsSettings, proxyUrl: string | undefined): HttpClient {
   };
 }
 
-async function nodeClient(tls: TlsSettings, proxyUrl: string | undefined): Promise<HttpClient> {
+async function undiciClient(tls: TlsSettings, proxyUrl: string | undefined): Promise<HttpClient> {
   const undici = await import("undici");
   const connect: Record<string, unknown> = { rejectUnauthorized: !tls.insecureSkipVerify };
   if (tls.ca) connect.ca = tls.ca;

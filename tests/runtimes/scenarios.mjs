@@ -3,7 +3,9 @@
 // grpc-js or nice-grpc client dialing through the resolver, imported by
 // package name as a user would.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import process from "node:process";
 import * as grpc from "@grpc/grpc-js";
 import { createClient } from "nice-grpc";
 import { register, watchEndpoints } from "@kgr/resolver";
@@ -36,6 +38,33 @@ async function firstResult(cluster) {
     return snapshot;
   }
   return error;
+}
+
+/**
+ * Runs a script of this folder in a child process of the current runtime, with
+ * extra environment variables, and returns its standard output. Bounded: the
+ * child is killed after 30 s.
+ */
+function runChild(script, args, env) {
+  const path = new URL(script, import.meta.url).pathname;
+  const command = onDeno ? [globalThis.Deno.execPath(), "run", "-A", path] : [process.execPath, path];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command[0], [...command.slice(1), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => stdout += chunk);
+    child.stderr.on("data", (chunk) => stderr += chunk);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new Error(`${script} exited with ${code}: ${stderr}${stdout}`));
+    });
+  });
 }
 
 /** Waits until `condition()` is true, polling; fails after `ms`. */
@@ -230,12 +259,38 @@ export const scenarios = {
       assert.deepEqual(good.endpoints?.map((endpoint) => endpoint.podName), ["a"], String(good?.message));
       const mismatch = await firstResult({ server: api.url, token: "t", ca: otherCa });
       assert.match(mismatch.message, /TLS verification of https:\/\/127\.0\.0\.1:\d+ failed with/);
-      if (!onDeno) { // Deno.createHttpClient cannot set the TLS server name (README, known issues)
-        const named = await firstResult({ server: api.url, token: "t", ca, tlsServerName: "localhost" });
-        assert.equal(named.endpoints?.length, 1, String(named?.message));
-        const wrong = await firstResult({ server: api.url, token: "t", ca, tlsServerName: "wrong.example" });
-        assert.match(wrong.message, /TLS verification/);
-      }
+      const named = await firstResult({ server: api.url, token: "t", ca, tlsServerName: "localhost" });
+      assert.equal(named.endpoints?.length, 1, String(named?.message));
+      const wrong = await firstResult({ server: api.url, token: "t", ca, tlsServerName: "wrong.example" });
+      assert.match(wrong.message, /TLS verification/);
+    } finally {
+      await api.close();
+    }
+  },
+
+  async "TLS: only the configured CA is trusted, even when the process trusts the server's CA"() {
+    // tests/fixtures/ca.pem signed the server's certificate and is made a trusted root of a child
+    // process; the kubeconfig (or options.ca) names other-ca.pem. kubectl refuses such a server.
+    const [cert, key] = await Promise.all(["server.pem", "server-key.pem"].map(fixture));
+    const api = await startFakeApiServer({ token: "t", tls: { cert, key } });
+    api.applySlice(endpointSlice({
+      namespace: NAMESPACE,
+      service: "echo",
+      port: { name: "grpc", port: 8080 },
+      endpoints: [{ ip: "10.1.0.1", pod: "a" }],
+    }));
+    try {
+      const trustedRoot = new URL("../fixtures/ca.pem", import.meta.url).pathname;
+      const { stdout, stderr } = await runChild("tls_trust_child.mjs", [api.url, "t"], {
+        [onDeno ? "DENO_CERT" : "NODE_EXTRA_CA_CERTS"]: trustedRoot,
+      });
+      const results = JSON.parse(stdout);
+      const refused = /TLS verification of https:\/\/127\.0\.0\.1:\d+ failed with/;
+      assert.match(String(results["kubeconfig names another CA"]), refused);
+      assert.match(String(results["options.ca names another CA"]), refused);
+      assert.deepEqual(results["kubeconfig names the signing CA"], ["a"]);
+      assert.deepEqual(results["no CA configured: the process trust store"], ["a"]);
+      assert.equal(stderr, "");
     } finally {
       await api.close();
     }
