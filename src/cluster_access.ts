@@ -9,6 +9,7 @@
 
 import { createTlsSettings, noCredentials, staticTokenCredentials, tokenFileCredentials } from "./credentials.ts";
 import { ConfigError } from "./errors.ts";
+import { environmentProxyUrl } from "./proxy.ts";
 import { errorCode } from "./_util.ts";
 import {
   accessFromKubeconfig,
@@ -121,7 +122,7 @@ export interface ClusterAccess {
   identity: string;
   /** Where this came from, e.g. `kubeconfig /root/.kube/config (context "kind-kind")`, `in-cluster service account`, `options`. */
   source: string;
-  /** The kubeconfig cluster's `proxy-url`, when set: requests should go through it. */
+  /** The proxy to go through, if any: the kubeconfig's `proxy-url`, else one from the environment (`proxy.ts`). */
   proxyUrl?: string;
 }
 
@@ -679,7 +680,8 @@ async function applyOptions(
     identity: `${server} ${userParts.join(" + ")}`,
     source,
   };
-  if (draft.proxyUrl !== undefined) access.proxyUrl = draft.proxyUrl;
+  const proxyUrl = draft.proxyUrl ?? environmentProxyUrl(server, env.env);
+  if (proxyUrl !== undefined) access.proxyUrl = proxyUrl;
   return access;
 }
 

@@ -33,7 +33,11 @@ export interface HttpClient {
 export interface HttpClientSettings {
   /** CA, client certificate, server name, verification. */
   tls: TlsSettings;
-  /** The kubeconfig's `proxy-url`: an HTTP(S) proxy to reach the API server through. */
+  /**
+   * The proxy to reach the API server through (the kubeconfig's `proxy-url` or the
+   * environment's, chosen when the cluster was loaded); absent means a direct connection,
+   * whatever the runtime's own `fetch` would do with `HTTPS_PROXY`.
+   */
   proxyUrl?: string;
 }
 
@@ -60,9 +64,10 @@ function bunClient(tls: TlsSettings, proxyUrl: string | undefined): HttpClient {
   if (tls.ca) options.ca = tls.ca;
   if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
   if (tls.serverName) options.serverName = tls.serverName;
+  // `proxy: false` connects directly: without it, Bun's fetch applies HTTPS_PROXY itself, even to loopback servers.
+  const proxy = proxyUrl ?? false;
   return {
-    fetch: (url, init) =>
-      fetch(url, { ...init, tls: options, ...(proxyUrl ? { proxy: proxyUrl } : {}) } as RequestInit),
+    fetch: (url, init) => fetch(url, { ...init, tls: options, proxy } as RequestInit),
     close() {},
   };
 }

@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
+import { connect } from "node:net";
 import process from "node:process";
 import * as grpc from "@grpc/grpc-js";
 import { createClient } from "nice-grpc";
@@ -65,6 +67,68 @@ function runChild(script, args, env) {
       else reject(new Error(`${script} exited with ${code}: ${stderr}${stdout}`));
     });
   });
+}
+
+/**
+ * The first results of first_result_child.mjs for each case (name → cluster options),
+ * in a child process with these extra environment variables; the child must print
+ * nothing to standard error.
+ */
+async function childResults(env, cases) {
+  const { stdout, stderr } = await runChild("first_result_child.mjs", [JSON.stringify(cases)], env);
+  assert.equal(stderr, "");
+  return JSON.parse(stdout);
+}
+
+/** A fake API server on https://127.0.0.1 (tests/fixtures/server.pem) with one pod "a" behind Service echo. */
+async function startTlsApi() {
+  const [cert, key] = await Promise.all(["server.pem", "server-key.pem"].map(fixture));
+  const api = await startFakeApiServer({ token: "t", tls: { cert, key } });
+  api.applySlice(endpointSlice({
+    namespace: NAMESPACE,
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.1.0.1", pod: "a" }],
+  }));
+  return api;
+}
+
+/**
+ * An HTTP CONNECT proxy on 127.0.0.1 that records each tunnel's target
+ * (`host:port`) and connects every tunnel to 127.0.0.1 at that port, whatever
+ * the host: it never dials anywhere else. Other requests get a 502.
+ */
+async function startConnectProxy() {
+  const sockets = new Set();
+  const tunnels = [];
+  const server = createHttpServer((_request, response) => response.writeHead(502).end());
+  const track = (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+  };
+  server.on("connection", track);
+  server.on("connect", (request, socket, head) => {
+    tunnels.push(request.url);
+    const upstream = connect(Number(new URL(`http://${request.url}`).port), "127.0.0.1", () => {
+      socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    track(upstream);
+    upstream.on("close", () => socket.destroy());
+    socket.on("close", () => upstream.destroy());
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    tunnels,
+    close() {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
 /** Waits until `condition()` is true, polling; fails after `ms`. */
@@ -271,28 +335,74 @@ export const scenarios = {
   async "TLS: only the configured CA is trusted, even when the process trusts the server's CA"() {
     // tests/fixtures/ca.pem signed the server's certificate and is made a trusted root of a child
     // process; the kubeconfig (or options.ca) names other-ca.pem. kubectl refuses such a server.
-    const [cert, key] = await Promise.all(["server.pem", "server-key.pem"].map(fixture));
-    const api = await startFakeApiServer({ token: "t", tls: { cert, key } });
-    api.applySlice(endpointSlice({
-      namespace: NAMESPACE,
-      service: "echo",
-      port: { name: "grpc", port: 8080 },
-      endpoints: [{ ip: "10.1.0.1", pod: "a" }],
-    }));
+    const [ca, otherCa] = await Promise.all(["ca.pem", "other-ca.pem"].map(fixture));
+    const api = await startTlsApi();
     try {
       const trustedRoot = new URL("../fixtures/ca.pem", import.meta.url).pathname;
-      const { stdout, stderr } = await runChild("tls_trust_child.mjs", [api.url, "t"], {
-        [onDeno ? "DENO_CERT" : "NODE_EXTRA_CA_CERTS"]: trustedRoot,
+      const results = await childResults({ [onDeno ? "DENO_CERT" : "NODE_EXTRA_CA_CERTS"]: trustedRoot }, {
+        "kubeconfig names another CA": { kubeconfig: api.kubeconfig({ ca: otherCa, namespace: NAMESPACE }) },
+        "options.ca names another CA": { server: api.url, token: "t", ca: otherCa },
+        "kubeconfig names the signing CA": { kubeconfig: api.kubeconfig({ ca, namespace: NAMESPACE }) },
+        "no CA configured: the process trust store": { kubeconfig: api.kubeconfig({ namespace: NAMESPACE }) },
       });
-      const results = JSON.parse(stdout);
       const refused = /TLS verification of https:\/\/127\.0\.0\.1:\d+ failed with/;
       assert.match(String(results["kubeconfig names another CA"]), refused);
       assert.match(String(results["options.ca names another CA"]), refused);
       assert.deepEqual(results["kubeconfig names the signing CA"], ["a"]);
       assert.deepEqual(results["no CA configured: the process trust store"], ["a"]);
-      assert.equal(stderr, "");
     } finally {
       await api.close();
+    }
+  },
+
+  async "proxies: HTTPS_PROXY and NO_PROXY as kubectl reads them, loopback direct, proxy-url first"() {
+    // The API server listens on 127.0.0.1. Loopback servers never go through an environment
+    // proxy (as kubectl), so the proxied cases name it 0.0.0.0, the one local address that
+    // Go's rule does not exempt; the proxies tunnel every CONNECT to 127.0.0.1 only.
+    const ca = await fixture("ca.pem");
+    const api = await startTlsApi();
+    const fromEnvironment = await startConnectProxy();
+    const fromKubeconfig = await startConnectProxy();
+    const port = new URL(api.url).port;
+    const at = (server, extra = {}) => {
+      const kubeconfig = api.kubeconfig({ ca, namespace: NAMESPACE });
+      Object.assign(kubeconfig.clusters[0].cluster, { server, "tls-server-name": "localhost", ...extra });
+      return { kubeconfig };
+    };
+    try {
+      const upper = await childResults({ HTTPS_PROXY: fromEnvironment.url, NO_PROXY: "example.com" }, {
+        "unspecified address, HTTPS_PROXY": at(`https://0.0.0.0:${port}`),
+        "loopback address, HTTPS_PROXY": at(`https://127.0.0.1:${port}`),
+        "localhost, HTTPS_PROXY": at(`https://localhost:${port}`),
+        "proxy-url and HTTPS_PROXY": at(`https://127.0.0.1:${port}`, { "proxy-url": fromKubeconfig.url }),
+      });
+      assert.deepEqual(upper, {
+        "unspecified address, HTTPS_PROXY": ["a"],
+        "loopback address, HTTPS_PROXY": ["a"],
+        "localhost, HTTPS_PROXY": ["a"],
+        "proxy-url and HTTPS_PROXY": ["a"],
+      });
+      // A client may open more than one connection (LIST, then WATCH): count the targets, not the tunnels.
+      const targets = (proxy) => [...new Set(proxy.tunnels)];
+      assert.deepEqual(targets(fromEnvironment), [`0.0.0.0:${port}`]);
+      assert.deepEqual(targets(fromKubeconfig), [`127.0.0.1:${port}`]);
+
+      const before = fromEnvironment.tunnels.length;
+      const lower = await childResults({ https_proxy: fromEnvironment.url, no_proxy: "example.com" }, {
+        "unspecified address, https_proxy": at(`https://0.0.0.0:${port}`),
+      });
+      assert.deepEqual(lower, { "unspecified address, https_proxy": ["a"] });
+      assert.ok(fromEnvironment.tunnels.length > before);
+
+      const beforeSkipped = [fromEnvironment.tunnels.length, fromKubeconfig.tunnels.length];
+      const skipped = await childResults({ HTTPS_PROXY: fromEnvironment.url, NO_PROXY: "example.com,0.0.0.0" }, {
+        "unspecified address in NO_PROXY": at(`https://0.0.0.0:${port}`),
+      });
+      assert.deepEqual(skipped, { "unspecified address in NO_PROXY": ["a"] });
+      assert.deepEqual([fromEnvironment.tunnels.length, fromKubeconfig.tunnels.length], beforeSkipped);
+      assert.deepEqual(targets(fromEnvironment), [`0.0.0.0:${port}`]);
+    } finally {
+      await Promise.all([api.close(), fromEnvironment.close(), fromKubeconfig.close()]);
     }
   },
 
