@@ -24,6 +24,7 @@ import {
   tokenFileCredentials,
 } from "./credentials.ts";
 import { ConfigError } from "./errors.ts";
+import { proxyForDisplay, proxyUrlProblem } from "./proxy.ts";
 import { encodeBase64, errorCode, isRecord, typeName } from "./_util.ts";
 import type { RunExecPlugin } from "./runtime/exec_plugin.ts";
 import { trace } from "./trace.ts";
@@ -717,6 +718,8 @@ async function readCluster(
   const insecure = optionalBoolean(value, "insecure-skip-tls-verify", entry) === true;
   const tlsServerName = optionalString(value, "tls-server-name", entry);
   const proxyUrl = optionalString(value, "proxy-url", entry);
+  const proxyProblem = proxyUrl ? proxyUrlProblem(proxyUrl) : undefined;
+  if (proxyProblem) throw configError(file, `${field}.proxy-url`, `${field}.proxy-url ${proxyProblem}`);
 
   let ca: string | undefined;
   let caSource = "the system trust store";
@@ -776,7 +779,7 @@ async function readCluster(
   if (tlsServerName) cluster.tlsServerName = tlsServerName;
   if (proxyUrl) {
     cluster.proxyUrl = proxyUrl;
-    trace(`cluster ${JSON.stringify(name)} has proxy-url ${withoutUserInfo(proxyUrl)}`);
+    trace(`cluster ${JSON.stringify(name)} has proxy-url ${proxyForDisplay(proxyUrl)}`);
   }
   return cluster;
 }
@@ -1087,19 +1090,6 @@ export function normalizeServer(
   const port = url.port === "" ? /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(withScheme)?.[1] : undefined;
   const host = port !== undefined ? `${url.host}:${Number(port)}` : url.host;
   return `${url.protocol}//${host}${url.pathname.replace(/\/+$/, "")}`;
-}
-
-/** A proxy URL for messages: user name and password (`http://user:pass@proxy`) never shown. */
-function withoutUserInfo(text: string): string {
-  try {
-    const url = new URL(text);
-    if (!url.username && !url.password) return text;
-    url.username = "";
-    url.password = "";
-    return `${url.href} (its user name and password not shown)`;
-  } catch {
-    return text.includes("@") ? "(not shown: it holds an @)" : JSON.stringify(text);
-  }
 }
 
 function quoteServer(text: string): string {

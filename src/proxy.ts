@@ -62,7 +62,7 @@ export function proxyFromEnvironment(
   if (!chosen) return undefined;
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   const port = url.port || (secure ? "443" : "80");
-  const ip = ipBytes(host);
+  const ip = ipAddressBytes(host);
   if (host === "localhost" || (ip && isLoopback(ip))) return undefined;
   const noProxy = firstSet(env, ["NO_PROXY", "no_proxy"]);
   if (noProxy && excluded(noProxy.value, host, port, ip)) return undefined;
@@ -118,24 +118,23 @@ export function environmentProxyUrl(
  * ```
  */
 export function proxyUrlProblem(text: string, support: ProxySupport = proxySupport()): string | undefined {
+  const shown = proxyForDisplay(text);
+  const usable = support.schemes.map((scheme) => `${scheme}://`).join(", ").replace(/, ([^,]*)$/, " or $1");
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return `is not a URL: current value is ${proxyForDisplay(text)}; expected http://host:port`;
+    return `is not a URL: current value is ${shown}; use a proxy URL such as http://host:port`;
   }
   const scheme = url.protocol.slice(0, -1);
   if (!KNOWN_SCHEMES.includes(scheme)) {
-    return `has scheme "${scheme}", which is not http, https or socks5 (as kubectl requires): ` +
-      `current value is ${proxyForDisplay(text)}`;
+    return `has scheme "${scheme}", which kubectl refuses as well: current value is ${shown}; use an ${usable} URL`;
   }
   if (!support.schemes.includes(scheme)) {
-    return `uses ${scheme}, which ${support.runtime} cannot use as a proxy: current value is ${
-      proxyForDisplay(text)
-    }; ` +
-      `use an ${support.schemes.join(" or ")} proxy`;
+    return `uses ${scheme}, which ${support.runtime} cannot use as a proxy: current value is ${shown}; ` +
+      `use an ${usable} proxy`;
   }
-  if (!url.hostname) return `has no host: current value is ${proxyForDisplay(text)}; expected ${scheme}://host:port`;
+  if (!url.hostname) return `has no host: current value is ${shown}; use ${scheme}://host:port`;
   return undefined;
 }
 
@@ -185,7 +184,7 @@ function excluded(list: string, host: string, port: string, ip: Uint8Array | und
     if (entry === "*") return true;
     const cidr = /^(.+)\/(\d{1,3})$/.exec(entry);
     if (cidr) {
-      const range = ipBytes(cidr[1]);
+      const range = ipAddressBytes(cidr[1]);
       const bits = Number(cidr[2]) + (range && !cidr[1].includes(":") ? 96 : 0);
       if (ip && range && bits <= 128 && samePrefix(ip, range, bits)) return true;
       continue;
@@ -193,7 +192,7 @@ function excluded(list: string, host: string, port: string, ip: Uint8Array | und
     const withPort = /^(\[[^\]]*\]|[^:]*):(\d+)$/.exec(entry);
     const name = (withPort ? withPort[1] : entry).replace(/^\[(.*)\]$/, "$1");
     if (withPort && withPort[2] !== port) continue;
-    const entryIp = ipBytes(name);
+    const entryIp = ipAddressBytes(name);
     if (entryIp) {
       if (ip && samePrefix(ip, entryIp, 128)) return true;
       continue;
@@ -207,8 +206,21 @@ function excluded(list: string, host: string, port: string, ip: Uint8Array | und
   return false;
 }
 
-/** An IP address as 16 bytes (IPv4 as `::ffff:a.b.c.d`), or `undefined` when the text is not one. */
-function ipBytes(text: string): Uint8Array | undefined {
+/**
+ * Reads an IP address as 16 bytes; IPv4 addresses become `::ffff:a.b.c.d`.
+ *
+ * @param text An IPv4 address, or an IPv6 address without brackets.
+ * @returns The bytes, or `undefined` when the text is not an IP address.
+ *
+ * @example Reading addresses
+ * ```ts
+ * import { ipAddressBytes } from "./proxy.ts";
+ * console.log(ipAddressBytes("10.0.0.1")?.subarray(12)); // Uint8Array(4) [ 10, 0, 0, 1 ]
+ * console.log(ipAddressBytes("::1")?.at(15)); // 1
+ * console.log(ipAddressBytes("example.com")); // undefined
+ * ```
+ */
+export function ipAddressBytes(text: string): Uint8Array | undefined {
   const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
   if (v4) {
     const parts = v4.slice(1).map(Number);
@@ -231,7 +243,7 @@ function ipBytes(text: string): Uint8Array | undefined {
   return Uint8Array.from(all.flatMap((group) => [group >> 8, group & 255]));
 }
 
-/** `::ffff:0:0/96`, where IPv4 addresses live in {@linkcode ipBytes}' form. */
+/** `::ffff:0:0/96`, where IPv4 addresses live in {@linkcode ipAddressBytes}' form. */
 const IPV4_MAPPED = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 0, 0, 0, 0]);
 /** `::1`. */
 const IPV6_LOOPBACK = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);

@@ -93,12 +93,13 @@ Deno.test("proxyUrlProblem() accepts http, https and socks5 where the runtime ca
   }
   assert.equal(
     proxyUrlProblem("socks5://127.0.0.1:1080", bun),
-    'uses socks5, which Bun cannot use as a proxy: current value is "socks5://127.0.0.1:1080"; use an http or https proxy',
+    'uses socks5, which Bun cannot use as a proxy: current value is "socks5://127.0.0.1:1080"; ' +
+      "use an http:// or https:// proxy",
   );
   assert.equal(
     proxyUrlProblem("socks5h://127.0.0.1:1080", node),
-    'has scheme "socks5h", which is not http, https or socks5 (as kubectl requires): ' +
-      'current value is "socks5h://127.0.0.1:1080"',
+    'has scheme "socks5h", which kubectl refuses as well: current value is "socks5h://127.0.0.1:1080"; ' +
+      "use an http://, https:// or socks5:// URL",
   );
   assert.match(proxyUrlProblem("ftp://proxy:21", node)!, /^has scheme "ftp"/);
   assert.match(proxyUrlProblem("proxy.corp:3128", node)!, /^has scheme "proxy.corp"/);
@@ -146,4 +147,22 @@ Deno.test("resolveClusterAccess() takes the environment's proxy unless the kubec
     env: envOf({ HTTPS_PROXY: PROXY, NO_PROXY: "10.0.0.0/8" }),
   });
   assert.equal(skipped.proxyUrl, undefined);
+});
+
+Deno.test("a kubeconfig proxy-url kubectl refuses is a ConfigError naming the field, its password never shown", async () => {
+  const kubeconfig = {
+    "current-context": "c",
+    clusters: [{ name: "c", cluster: { server: "https://10.0.0.1:6443", "proxy-url": "socks5h://u:secret@p:1080" } }],
+    users: [{ name: "u", user: { token: "t" } }],
+    contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+  };
+  try {
+    await resolveClusterAccess({ kubeconfig });
+    assert.fail("expected a ConfigError");
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.equal(error.field, "clusters[0].cluster.proxy-url");
+    assert.match(error.message, /^Cannot load .*: clusters\[0\]\.cluster\.proxy-url has scheme "socks5h"/);
+    assert.doesNotMatch(error.message, /secret/);
+  }
 });

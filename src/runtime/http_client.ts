@@ -1,8 +1,9 @@
 /**
  * The only runtime-specific part of talking HTTP: TLS settings (our own CA,
- * client certificates, `tls-server-name`) need Bun `fetch(..., { tls })` or,
- * on Node and Deno, an undici `Agent`. Everything above this file is plain
- * `fetch`.
+ * client certificates, `tls-server-name`) and proxies need Bun
+ * `fetch(..., { tls, proxy })` or, on Node and Deno, an undici `Agent`
+ * (`ProxyAgent` for HTTP(S) proxies, our connector for SOCKS5 ones).
+ * Everything above this file is plain `fetch`.
  *
  * Deno runs undici through its Node compatibility layer rather than
  * `Deno.createHttpClient`, whose `caCerts` are added to the default roots
@@ -17,6 +18,7 @@
 import type { TlsSettings } from "../cluster_access.ts";
 import { streamOfPushSource } from "./pushed_body.ts";
 import { runtimeKey } from "./runtime.ts";
+import { type Connector, socks5Connector } from "./socks5_connector.ts";
 
 /** A `fetch` bound to one cluster's TLS settings, and a way to release its connections. */
 export interface HttpClient {
@@ -78,9 +80,11 @@ async function undiciClient(tls: TlsSettings, proxyUrl: string | undefined): Pro
   if (tls.ca) connect.ca = tls.ca;
   if (tls.cert && tls.key) Object.assign(connect, { cert: tls.cert, key: tls.key });
   if (tls.serverName) connect.servername = tls.serverName;
-  const agent = proxyUrl
-    ? new undici.ProxyAgent({ uri: proxyUrl, requestTls: connect })
-    : new undici.Agent({ connect });
+  const agent = !proxyUrl
+    ? new undici.Agent({ connect })
+    : proxyUrl.startsWith("socks5:")
+    ? new undici.Agent({ connect: socks5Connector(proxyUrl, undici.buildConnector(connect) as Connector) })
+    : new undici.ProxyAgent({ uri: proxyUrl, requestTls: connect });
   return {
     fetch: (url, init) => requestAsResponse(undici, agent, url, init),
     close() {

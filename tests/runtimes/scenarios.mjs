@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
-import { connect } from "node:net";
+import { Buffer } from "node:buffer";
+import { connect, createServer as createTcpServer } from "node:net";
 import process from "node:process";
 import * as grpc from "@grpc/grpc-js";
 import { createClient } from "nice-grpc";
@@ -20,6 +21,7 @@ const EchoClient = grpc.makeGenericClientConstructor(EchoService, "Echo");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const fixture = (name) => readFile(new URL(`../fixtures/${name}`, import.meta.url), "utf8");
 const onDeno = typeof globalThis.Deno === "object";
+const onBun = typeof globalThis.Bun === "object";
 
 /** The first snapshot of a Service, or the first error. */
 async function firstResult(cluster) {
@@ -123,6 +125,74 @@ async function startConnectProxy() {
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${server.address().port}`,
+    tunnels,
+    close() {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/**
+ * A SOCKS5 proxy on 127.0.0.1 (no login, or user name and password) that records
+ * each tunnel as "host:port as user" ("-" without a login) and connects every
+ * tunnel to 127.0.0.1 at that port, whatever the host: it never dials anywhere else.
+ */
+async function startSocks5Proxy() {
+  const sockets = new Set();
+  const tunnels = [];
+  const server = createTcpServer((client) => {
+    sockets.add(client);
+    client.on("close", () => sockets.delete(client));
+    client.on("error", () => client.destroy());
+    let buffered = Buffer.alloc(0);
+    let user = "-";
+    let state = "greeting";
+    client.on("data", (chunk) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      if (state === "greeting" && buffered.length >= 2 && buffered.length >= 2 + buffered[1]) {
+        const methods = [...buffered.subarray(2, 2 + buffered[1])];
+        buffered = buffered.subarray(2 + buffered[1]);
+        state = methods.includes(2) ? "login" : "request";
+        client.write(Uint8Array.of(5, state === "login" ? 2 : 0));
+      }
+      if (state === "login" && buffered.length >= 2) {
+        const userLength = buffered[1];
+        const passwordLength = buffered[2 + userLength];
+        if (passwordLength === undefined || buffered.length < 3 + userLength + passwordLength) return;
+        user = buffered.subarray(2, 2 + userLength).toString();
+        buffered = buffered.subarray(3 + userLength + passwordLength);
+        state = "request";
+        client.write(Uint8Array.of(1, 0));
+      }
+      if (state === "request" && buffered.length >= 5) {
+        const type = buffered[3];
+        const length = type === 1 ? 4 : type === 4 ? 16 : 1 + buffered[4];
+        if (buffered.length < 4 + length + 2) return;
+        const address = buffered.subarray(4, 4 + length);
+        const host = type === 1 ? [...address].join(".") : type === 3 ? address.subarray(1).toString() : "ipv6";
+        const port = buffered.readUInt16BE(4 + length);
+        tunnels.push(`${host}:${port} as ${user}`);
+        state = "tunnel";
+        const upstream = connect(port, "127.0.0.1", () => {
+          client.write(Uint8Array.of(5, 0, 0, 1, 127, 0, 0, 1, port >> 8, port & 255));
+          client.removeAllListeners("data");
+          upstream.pipe(client);
+          client.pipe(upstream);
+        });
+        sockets.add(upstream);
+        upstream.on("close", () => {
+          sockets.delete(upstream);
+          client.destroy();
+        });
+        upstream.on("error", () => upstream.destroy());
+        client.on("close", () => upstream.destroy());
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `socks5://127.0.0.1:${server.address().port}`,
     tunnels,
     close() {
       for (const socket of sockets) socket.destroy();
@@ -403,6 +473,44 @@ export const scenarios = {
       assert.deepEqual(targets(fromEnvironment), [`0.0.0.0:${port}`]);
     } finally {
       await Promise.all([api.close(), fromEnvironment.close(), fromKubeconfig.close()]);
+    }
+  },
+
+  async "proxy-url: socks5 where the runtime can, quietly; other schemes are a ConfigError at load"() {
+    const ca = await fixture("ca.pem");
+    const api = await startTlsApi();
+    const socks = await startSocks5Proxy();
+    const withProxy = (proxyUrl) => {
+      const kubeconfig = api.kubeconfig({ ca, namespace: NAMESPACE });
+      kubeconfig.clusters[0].cluster["proxy-url"] = proxyUrl;
+      return { kubeconfig };
+    };
+    try {
+      const results = await childResults({}, {
+        "socks5": withProxy(socks.url),
+        "socks5 with a user": withProxy(socks.url.replace("//", "//kgr:pass%40word@")),
+        "socks5h": withProxy(socks.url.replace("socks5:", "socks5h:")),
+        "no scheme": withProxy(socks.url.replace("socks5://", "")),
+      });
+      const port = new URL(api.url).port;
+      if (onBun) {
+        const refused = /^ConfigError: Cannot load .*proxy-url uses socks5, which Bun cannot use as a proxy/;
+        assert.match(results["socks5"], refused);
+        assert.match(results["socks5 with a user"], refused);
+        assert.doesNotMatch(results["socks5 with a user"], /pass@word/);
+        assert.deepEqual(socks.tunnels, []);
+      } else {
+        assert.deepEqual(results["socks5"], ["a"]);
+        assert.deepEqual(results["socks5 with a user"], ["a"]);
+        assert.deepEqual([...new Set(socks.tunnels)], [`127.0.0.1:${port} as -`, `127.0.0.1:${port} as kgr`]);
+      }
+      assert.match(
+        results["socks5h"],
+        /^ConfigError: Cannot load .*proxy-url has scheme "socks5h", which kubectl refuses/,
+      );
+      assert.match(results["no scheme"], /^ConfigError: Cannot load .*proxy-url is not a URL/);
+    } finally {
+      await Promise.all([api.close(), socks.close()]);
     }
   },
 
