@@ -82,7 +82,7 @@ async function undiciClient(tls: TlsSettings, proxyUrl: string | undefined): Pro
   if (tls.serverName) connect.servername = tls.serverName;
   const agent = !proxyUrl
     ? new undici.Agent({ connect })
-    : proxyUrl.startsWith("socks5:")
+    : new URL(proxyUrl).protocol === "socks5:"
     ? new undici.Agent({ connect: socks5Connector(proxyUrl, undici.buildConnector(connect) as Connector) })
     : new undici.ProxyAgent({ uri: proxyUrl, requestTls: connect });
   return {

@@ -489,6 +489,7 @@ export const scenarios = {
       const results = await childResults({}, {
         "socks5": withProxy(socks.url),
         "socks5 with a user": withProxy(socks.url.replace("//", "//kgr:pass%40word@")),
+        "SOCKS5 in capitals": withProxy(socks.url.replace("socks5:", "SOCKS5:")),
         "socks5h": withProxy(socks.url.replace("socks5:", "socks5h:")),
         "no scheme": withProxy(socks.url.replace("socks5://", "")),
       });
@@ -498,10 +499,12 @@ export const scenarios = {
         assert.match(results["socks5"], refused);
         assert.match(results["socks5 with a user"], refused);
         assert.doesNotMatch(results["socks5 with a user"], /pass@word/);
+        assert.match(results["SOCKS5 in capitals"], refused);
         assert.deepEqual(socks.tunnels, []);
       } else {
         assert.deepEqual(results["socks5"], ["a"]);
         assert.deepEqual(results["socks5 with a user"], ["a"]);
+        assert.deepEqual(results["SOCKS5 in capitals"], ["a"]);
         assert.deepEqual([...new Set(socks.tunnels)], [`127.0.0.1:${port} as -`, `127.0.0.1:${port} as kgr`]);
       }
       assert.match(
