@@ -18,6 +18,8 @@
 
 export { register } from "./src/adapters/grpc_js.ts";
 export type { GrpcModule, RegisterOptions } from "./src/adapters/grpc_js.ts";
+export type { BalancedEndpoint, BalancerGrpc } from "./src/adapters/grpc_js_balancer.ts";
+export type { Locality, TopologyHints, TopologyMode } from "./src/topology.ts";
 export { defaultAuthority, formatTarget, parseTarget } from "./src/target.ts";
 export type { Target } from "./src/target.ts";
 export { watchEndpoints } from "./src/watch_endpoints.ts";

@@ -9,6 +9,7 @@
 
 import { createTlsSettings, noCredentials, staticTokenCredentials, tokenFileCredentials } from "./credentials.ts";
 import { ConfigError } from "./errors.ts";
+import { environmentProxyUrl } from "./proxy.ts";
 import { errorCode, fingerprint } from "./_util.ts";
 import {
   accessFromKubeconfig,
@@ -123,7 +124,7 @@ export interface ClusterAccess {
   identity: string;
   /** Where this came from, e.g. `kubeconfig /root/.kube/config (context "kind-kind")`, `in-cluster service account`, `cluster options`. */
   source: string;
-  /** The kubeconfig cluster's `proxy-url`, when set: requests should go through it. */
+  /** The proxy to go through, if any: the kubeconfig's `proxy-url`, else one from the environment (`proxy.ts`). */
   proxyUrl?: string;
 }
 
@@ -696,7 +697,8 @@ async function applyOptions(
     identity: `${server} ${userParts.join(" + ")}`,
     source,
   };
-  if (draft.proxyUrl !== undefined) access.proxyUrl = draft.proxyUrl;
+  const proxyUrl = draft.proxyUrl ?? environmentProxyUrl(server, env.env);
+  if (proxyUrl !== undefined) access.proxyUrl = proxyUrl;
   return access;
 }
 

@@ -25,6 +25,7 @@ import {
   tokenFileCredentials,
 } from "./credentials.ts";
 import { ConfigError } from "./errors.ts";
+import { proxyForDisplay, proxyUrlProblem } from "./proxy.ts";
 import { encodeBase64, errorCode, fingerprint, isRecord, typeName } from "./_util.ts";
 import { checkClientKeyPair } from "./runtime/client_key_pair.ts";
 import type { RunExecPlugin } from "./runtime/exec_plugin.ts";
@@ -747,6 +748,8 @@ async function readCluster(
   const insecure = optionalBoolean(value, "insecure-skip-tls-verify", entry) === true;
   const tlsServerName = optionalString(value, "tls-server-name", entry);
   const proxyUrl = optionalString(value, "proxy-url", entry);
+  const proxyProblem = proxyUrl ? proxyUrlProblem(proxyUrl) : undefined;
+  if (proxyProblem) throw configError(file, `${field}.proxy-url`, `${field}.proxy-url ${proxyProblem}`);
 
   let ca: string | undefined;
   let caSource = "the system trust store";
@@ -806,7 +809,7 @@ async function readCluster(
   if (tlsServerName) cluster.tlsServerName = tlsServerName;
   if (proxyUrl) {
     cluster.proxyUrl = proxyUrl;
-    trace(`cluster ${JSON.stringify(name)} has proxy-url ${withoutUserInfo(proxyUrl)}`);
+    trace(`cluster ${JSON.stringify(name)} has proxy-url ${proxyForDisplay(proxyUrl)}`);
   }
   return cluster;
 }
@@ -1155,19 +1158,6 @@ export function normalizeServer(
   const port = url.port === "" ? /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(withScheme)?.[1] : undefined;
   const host = port !== undefined ? `${url.host}:${Number(port)}` : url.host;
   return `${url.protocol}//${host}${url.pathname.replace(/\/+$/, "")}`;
-}
-
-/** A proxy URL for messages: user name and password (`http://user:pass@proxy`) never shown. */
-function withoutUserInfo(text: string): string {
-  try {
-    const url = new URL(text);
-    if (!url.username && !url.password) return text;
-    url.username = "";
-    url.password = "";
-    return `${url.href} (its user name and password not shown)`;
-  } catch {
-    return text.includes("@") ? "(not shown: it holds an @)" : JSON.stringify(text);
-  }
 }
 
 function quoteServer(text: string): string {

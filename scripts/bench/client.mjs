@@ -77,8 +77,8 @@ async function runOurs() {
 }
 
 /**
- * The limit on each runtime: the HTTP call ours makes there (fetch on Deno and Bun,
- * undici's request() on Node), reading the body and only finding the marker in each line.
+ * The limit on each runtime: the HTTP call ours makes there (fetch on Bun, undici's
+ * request() on Node and Deno), reading the body and only finding the marker in each line.
  */
 async function runRaw() {
   const headers = token ? { authorization: `Bearer ${token}` } : {};
@@ -113,10 +113,6 @@ async function runRaw() {
 /** A GET returning the body's chunks, with the runtime's own client and the CA when given. */
 async function rawGet(headers, ca) {
   const signal = controller.signal;
-  if (globalThis.Deno) {
-    const client = ca ? globalThis.Deno.createHttpClient({ caCerts: [ca] }) : undefined;
-    return async (url) => (await fetch(url, { headers, signal, client })).body;
-  }
   if (globalThis.Bun) return async (url) => (await fetch(url, { headers, signal, tls: ca ? { ca } : undefined })).body;
   const undici = await import("undici");
   const dispatcher = new undici.Agent({ connect: ca ? { ca } : {} });

@@ -1,9 +1,9 @@
 /**
  * Checks a client certificate and its private key when they are loaded,
  * before any connection: that the key belongs to the certificate (kubectl
- * refuses a pair that does not, while undici on Node silently sends no
- * certificate at all), and that this runtime's TLS library takes the
- * certificate (Deno's rustls refuses X.509 v1). `node:crypto` reads PEM
+ * refuses a pair that does not, while undici silently sends no certificate
+ * at all). X.509 v1 certificates are fine: every runtime reaches the API
+ * server through undici and `node:tls`, which take them. `node:crypto` reads PEM
  * certificates and PKCS#1, SEC1 and PKCS#8 keys alike on Deno, Bun and Node;
  * WebCrypto reads none of these.
  *
@@ -12,7 +12,6 @@
 
 import type { Buffer } from "node:buffer";
 import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } from "node:crypto";
-import { runtimeKey } from "./runtime.ts";
 
 /**
  * How the certificate and the key are named in messages, e.g.
@@ -49,9 +48,8 @@ export interface KeyPairProblem {
 }
 
 /**
- * Checks that a client certificate and key can be used together on this
- * runtime: both readable, the key's public half the certificate's (type and
- * value), and the certificate a version this runtime's TLS library accepts.
+ * Checks that a client certificate and key can be used together: both
+ * readable, and the key's public half the certificate's (type and value).
  *
  * @param cert The certificate, PEM (the first block is the client's own).
  * @param key The private key, PEM.
@@ -102,15 +100,6 @@ export function checkClientKeyPair(cert: string, key: string, names: KeyPairName
         "use the key the certificate was issued for",
     };
   }
-  const version = certificateVersion(certificate.raw);
-  if (version !== 3 && runtimeKey() === "deno") {
-    return {
-      part: "cert",
-      problem: `${names.cert} is an X.509 v${version} certificate (it has no extensions), ` +
-        "which Deno's TLS library (rustls) refuses: reissue it as v3, e.g. `openssl x509 -req ... -extfile client.ext` " +
-        "with extendedKeyUsage=clientAuth in client.ext (Node and Bun accept it as it is)",
-    };
-  }
   return undefined;
 }
 
@@ -131,22 +120,4 @@ function article(phrase: string): string {
 
 function spki(key: KeyObject): Buffer {
   return key.export({ type: "spki", format: "der" });
-}
-
-/**
- * The version of a DER certificate: `tbsCertificate` starts with an explicit
- * `[0]` version only from v2 on; without it the certificate is v1.
- */
-function certificateVersion(der: Uint8Array): number {
-  const tbs = contentStart(der, 0);
-  const first = contentStart(der, tbs);
-  if (der[first] !== 0xa0) return 1;
-  // [0] { INTEGER version }: the INTEGER (02 01 nn) holds the version minus one.
-  return der[contentStart(der, first) + 2] + 1;
-}
-
-/** Where the content of the DER element at `offset` starts. */
-function contentStart(der: Uint8Array, offset: number): number {
-  const length = der[offset + 1];
-  return offset + 2 + (length & 0x80 ? length & 0x7f : 0);
 }

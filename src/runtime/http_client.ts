@@ -1,8 +1,16 @@
 /**
  * The only runtime-specific part of talking HTTP: TLS settings (our own CA,
- * client certificates, `tls-server-name`) need Deno `Deno.createHttpClient`,
- * Bun `fetch(..., { tls })` or, on Node, an undici `Agent`. Everything above
- * this file is plain `fetch`.
+ * client certificates, `tls-server-name`) and proxies need Bun
+ * `fetch(..., { tls, proxy })` or, on Node and Deno, an undici `Agent`
+ * (`ProxyAgent` for HTTP(S) proxies, our connector for SOCKS5 ones).
+ * Everything above this file is plain `fetch`.
+ *
+ * Deno runs undici through its Node compatibility layer rather than
+ * `Deno.createHttpClient`, whose `caCerts` are added to the default roots
+ * (the Mozilla store, `DENO_CERT`, `DENO_TLS_CA_STORE`): a server signed by
+ * any CA the process trusts would pass. Deno's `node:tls` takes `ca` as the
+ * only roots, as Node does, and also honours `servername` and
+ * `rejectUnauthorized`.
  *
  * @module
  */
@@ -10,7 +18,7 @@
 import type { TlsSettings } from "../cluster_access.ts";
 import { streamOfPushSource } from "./pushed_body.ts";
 import { runtimeKey } from "./runtime.ts";
-import { trace } from "../trace.ts";
+import { type Connector, socks5Connector } from "./socks5_connector.ts";
 
 /** A `fetch` bound to one cluster's TLS settings, and a way to release its connections. */
 export interface HttpClient {
@@ -27,7 +35,11 @@ export interface HttpClient {
 export interface HttpClientSettings {
   /** CA, client certificate, server name, verification. */
   tls: TlsSettings;
-  /** The kubeconfig's `proxy-url`: an HTTP(S) proxy to reach the API server through. */
+  /**
+   * The proxy to reach the API server through (the kubeconfig's `proxy-url` or the
+   * environment's, chosen when the cluster was loaded); absent means a direct connection,
+   * whatever the runtime's own `fetch` would do with `HTTPS_PROXY`.
+   */
   proxyUrl?: string;
 }
 
@@ -46,46 +58,7 @@ export interface HttpClientSettings {
  * ```
  */
 export async function createHttpClient({ tls, proxyUrl }: HttpClientSettings): Promise<HttpClient> {
-  switch (runtimeKey()) {
-    case "deno":
-      return denoClient(tls, proxyUrl);
-    case "bun":
-      return bunClient(tls, proxyUrl);
-    case "node":
-      return await nodeClient(tls, proxyUrl);
-  }
-}
-
-interface DenoHttpClient {
-  close(): void;
-}
-interface DenoNamespace {
-  createHttpClient(options: Record<string, unknown>): DenoHttpClient;
-}
-
-function denoClient(tls: TlsSettings, proxyUrl: string | undefined): HttpClient {
-  const deno = (globalThis as unknown as { Deno: DenoNamespace }).Deno;
-  if (tls.insecureSkipVerify) {
-    trace(
-      "insecure-skip-tls-verify is set, but Deno.createHttpClient cannot skip verification: " +
-        "run Deno with --unsafely-ignore-certificate-errors=<host> to allow it",
-    );
-  }
-  if (tls.serverName) {
-    trace(
-      `tls-server-name ${tls.serverName} is ignored on Deno: Deno.createHttpClient cannot set the TLS server name, ` +
-        "so the certificate is checked against the server's own host name",
-    );
-  }
-  const options: Record<string, unknown> = {};
-  if (tls.ca) options.caCerts = [tls.ca];
-  if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
-  if (proxyUrl) options.proxy = { url: proxyUrl };
-  const client = deno.createHttpClient(options);
-  return {
-    fetch: (url, init) => fetch(url, { ...init, client } as RequestInit),
-    close: () => client.close(),
-  };
+  return runtimeKey() === "bun" ? bunClient(tls, proxyUrl) : await undiciClient(tls, proxyUrl);
 }
 
 function bunClient(tls: TlsSettings, proxyUrl: string | undefined): HttpClient {
@@ -93,22 +66,25 @@ function bunClient(tls: TlsSettings, proxyUrl: string | undefined): HttpClient {
   if (tls.ca) options.ca = tls.ca;
   if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
   if (tls.serverName) options.serverName = tls.serverName;
+  // `proxy: false` connects directly: without it, Bun's fetch applies HTTPS_PROXY itself, even to loopback servers.
+  const proxy = proxyUrl ?? false;
   return {
-    fetch: (url, init) =>
-      fetch(url, { ...init, tls: options, ...(proxyUrl ? { proxy: proxyUrl } : {}) } as RequestInit),
+    fetch: (url, init) => fetch(url, { ...init, tls: options, proxy } as RequestInit),
     close() {},
   };
 }
 
-async function nodeClient(tls: TlsSettings, proxyUrl: string | undefined): Promise<HttpClient> {
+async function undiciClient(tls: TlsSettings, proxyUrl: string | undefined): Promise<HttpClient> {
   const undici = await import("undici");
   const connect: Record<string, unknown> = { rejectUnauthorized: !tls.insecureSkipVerify };
   if (tls.ca) connect.ca = tls.ca;
   if (tls.cert && tls.key) Object.assign(connect, { cert: tls.cert, key: tls.key });
   if (tls.serverName) connect.servername = tls.serverName;
-  const agent = proxyUrl
-    ? new undici.ProxyAgent({ uri: proxyUrl, requestTls: connect })
-    : new undici.Agent({ connect });
+  const agent = !proxyUrl
+    ? new undici.Agent({ connect })
+    : new URL(proxyUrl).protocol === "socks5:"
+    ? new undici.Agent({ connect: socks5Connector(proxyUrl, undici.buildConnector(connect) as Connector) })
+    : new undici.ProxyAgent({ uri: proxyUrl, requestTls: connect });
   return {
     fetch: (url, init) => requestAsResponse(undici, agent, url, init),
     close() {

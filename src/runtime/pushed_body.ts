@@ -1,9 +1,10 @@
 /**
- * Node's fast path for response bodies: a body made from a Node readable is
- * handed to the watch decoder as the readable's own `data` events, not
- * through the web stream built over it. On Node 20, web streams roughly
- * doubled the p99 latency of a watch event in `deno task bench`. Other
- * runtimes' bodies are native web streams and take the ordinary path.
+ * The fast path for undici's response bodies (Node and Deno): a body made
+ * from a Node readable is handed to the watch decoder as the readable's own
+ * `data` events, not through the web stream built over it. On Node 20, web
+ * streams roughly doubled the p99 latency of a watch event in
+ * `deno task bench`. Bun's bodies are native web streams and take the
+ * ordinary path.
  *
  * @module
  */

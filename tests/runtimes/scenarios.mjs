@@ -3,7 +3,12 @@
 // grpc-js or nice-grpc client dialing through the resolver, imported by
 // package name as a user would.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
+import { Buffer } from "node:buffer";
+import { connect, createServer as createTcpServer } from "node:net";
+import process from "node:process";
 import * as grpc from "@grpc/grpc-js";
 import { createClient } from "nice-grpc";
 import { register, watchEndpoints } from "@kgr/resolver";
@@ -16,6 +21,7 @@ const EchoClient = grpc.makeGenericClientConstructor(EchoService, "Echo");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const fixture = (name) => readFile(new URL(`../fixtures/${name}`, import.meta.url), "utf8");
 const onDeno = typeof globalThis.Deno === "object";
+const onBun = typeof globalThis.Bun === "object";
 
 /** The first snapshot of a Service, or the first error. */
 async function firstResult(cluster) {
@@ -36,6 +42,163 @@ async function firstResult(cluster) {
     return snapshot;
   }
   return error;
+}
+
+/**
+ * Runs a script of this folder in a child process of the current runtime, with
+ * extra environment variables, and returns its standard output. Bounded: the
+ * child is killed after 30 s.
+ */
+function runChild(script, args, env) {
+  const path = new URL(script, import.meta.url).pathname;
+  const command = onDeno ? [globalThis.Deno.execPath(), "run", "-A", path] : [process.execPath, path];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command[0], [...command.slice(1), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => stdout += chunk);
+    child.stderr.on("data", (chunk) => stderr += chunk);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new Error(`${script} exited with ${code}: ${stderr}${stdout}`));
+    });
+  });
+}
+
+/**
+ * The first results of first_result_child.mjs for each case (name → cluster options),
+ * in a child process with these extra environment variables; the child must print
+ * nothing to standard error.
+ */
+async function childResults(env, cases) {
+  const { stdout, stderr } = await runChild("first_result_child.mjs", [JSON.stringify(cases)], env);
+  assert.equal(stderr, "");
+  return JSON.parse(stdout);
+}
+
+/** A fake API server on https://127.0.0.1 (tests/fixtures/server.pem) with one pod "a" behind Service echo. */
+async function startTlsApi() {
+  const [cert, key] = await Promise.all(["server.pem", "server-key.pem"].map(fixture));
+  const api = await startFakeApiServer({ token: "t", tls: { cert, key } });
+  api.applySlice(endpointSlice({
+    namespace: NAMESPACE,
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.1.0.1", pod: "a" }],
+  }));
+  return api;
+}
+
+/**
+ * An HTTP CONNECT proxy on 127.0.0.1 that records each tunnel's target
+ * (`host:port`) and connects every tunnel to 127.0.0.1 at that port, whatever
+ * the host: it never dials anywhere else. Other requests get a 502.
+ */
+async function startConnectProxy() {
+  const sockets = new Set();
+  const tunnels = [];
+  const server = createHttpServer((_request, response) => response.writeHead(502).end());
+  const track = (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+  };
+  server.on("connection", track);
+  server.on("connect", (request, socket, head) => {
+    tunnels.push(request.url);
+    const upstream = connect(Number(new URL(`http://${request.url}`).port), "127.0.0.1", () => {
+      socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    track(upstream);
+    upstream.on("close", () => socket.destroy());
+    socket.on("close", () => upstream.destroy());
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    tunnels,
+    close() {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/**
+ * A SOCKS5 proxy on 127.0.0.1 (no login, or user name and password) that records
+ * each tunnel as "host:port as user" ("-" without a login) and connects every
+ * tunnel to 127.0.0.1 at that port, whatever the host: it never dials anywhere else.
+ */
+async function startSocks5Proxy() {
+  const sockets = new Set();
+  const tunnels = [];
+  const server = createTcpServer((client) => {
+    sockets.add(client);
+    client.on("close", () => sockets.delete(client));
+    client.on("error", () => client.destroy());
+    let buffered = Buffer.alloc(0);
+    let user = "-";
+    let state = "greeting";
+    client.on("data", (chunk) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      if (state === "greeting" && buffered.length >= 2 && buffered.length >= 2 + buffered[1]) {
+        const methods = [...buffered.subarray(2, 2 + buffered[1])];
+        buffered = buffered.subarray(2 + buffered[1]);
+        state = methods.includes(2) ? "login" : "request";
+        client.write(Uint8Array.of(5, state === "login" ? 2 : 0));
+      }
+      if (state === "login" && buffered.length >= 2) {
+        const userLength = buffered[1];
+        const passwordLength = buffered[2 + userLength];
+        if (passwordLength === undefined || buffered.length < 3 + userLength + passwordLength) return;
+        user = buffered.subarray(2, 2 + userLength).toString();
+        buffered = buffered.subarray(3 + userLength + passwordLength);
+        state = "request";
+        client.write(Uint8Array.of(1, 0));
+      }
+      if (state === "request" && buffered.length >= 5) {
+        const type = buffered[3];
+        const length = type === 1 ? 4 : type === 4 ? 16 : 1 + buffered[4];
+        if (buffered.length < 4 + length + 2) return;
+        const address = buffered.subarray(4, 4 + length);
+        const host = type === 1 ? [...address].join(".") : type === 3 ? address.subarray(1).toString() : "ipv6";
+        const port = buffered.readUInt16BE(4 + length);
+        tunnels.push(`${host}:${port} as ${user}`);
+        state = "tunnel";
+        const upstream = connect(port, "127.0.0.1", () => {
+          client.write(Uint8Array.of(5, 0, 0, 1, 127, 0, 0, 1, port >> 8, port & 255));
+          client.removeAllListeners("data");
+          upstream.pipe(client);
+          client.pipe(upstream);
+        });
+        sockets.add(upstream);
+        upstream.on("close", () => {
+          sockets.delete(upstream);
+          client.destroy();
+        });
+        upstream.on("error", () => upstream.destroy());
+        client.on("close", () => upstream.destroy());
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `socks5://127.0.0.1:${server.address().port}`,
+    tunnels,
+    close() {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
 /** Waits until `condition()` is true, polling; fails after `ms`. */
@@ -230,12 +393,10 @@ export const scenarios = {
       assert.deepEqual(good.endpoints?.map((endpoint) => endpoint.podName), ["a"], String(good?.message));
       const mismatch = await firstResult({ server: api.url, token: "t", ca: otherCa });
       assert.match(mismatch.message, /TLS verification of https:\/\/127\.0\.0\.1:\d+ failed with/);
-      if (!onDeno) { // Deno.createHttpClient cannot set the TLS server name (README, known issues)
-        const named = await firstResult({ server: api.url, token: "t", ca, tlsServerName: "localhost" });
-        assert.equal(named.endpoints?.length, 1, String(named?.message));
-        const wrong = await firstResult({ server: api.url, token: "t", ca, tlsServerName: "wrong.example" });
-        assert.match(wrong.message, /TLS verification/);
-      }
+      const named = await firstResult({ server: api.url, token: "t", ca, tlsServerName: "localhost" });
+      assert.equal(named.endpoints?.length, 1, String(named?.message));
+      const wrong = await firstResult({ server: api.url, token: "t", ca, tlsServerName: "wrong.example" });
+      assert.match(wrong.message, /TLS verification/);
     } finally {
       await api.close();
     }
@@ -362,7 +523,30 @@ export const scenarios = {
     }
   },
 
-  async "an X.509 v1 client certificate works where the runtime accepts it, and Deno names it and how to reissue it"() {
+  async "TLS: only the configured CA is trusted, even when the process trusts the server's CA"() {
+    // tests/fixtures/ca.pem signed the server's certificate and is made a trusted root of a child
+    // process; the kubeconfig (or options.ca) names other-ca.pem. kubectl refuses such a server.
+    const [ca, otherCa] = await Promise.all(["ca.pem", "other-ca.pem"].map(fixture));
+    const api = await startTlsApi();
+    try {
+      const trustedRoot = new URL("../fixtures/ca.pem", import.meta.url).pathname;
+      const results = await childResults({ [onDeno ? "DENO_CERT" : "NODE_EXTRA_CA_CERTS"]: trustedRoot }, {
+        "kubeconfig names another CA": { kubeconfig: api.kubeconfig({ ca: otherCa, namespace: NAMESPACE }) },
+        "options.ca names another CA": { server: api.url, token: "t", ca: otherCa },
+        "kubeconfig names the signing CA": { kubeconfig: api.kubeconfig({ ca, namespace: NAMESPACE }) },
+        "no CA configured: the process trust store": { kubeconfig: api.kubeconfig({ namespace: NAMESPACE }) },
+      });
+      const refused = /TLS verification of https:\/\/127\.0\.0\.1:\d+ failed with/;
+      assert.match(String(results["kubeconfig names another CA"]), refused);
+      assert.match(String(results["options.ca names another CA"]), refused);
+      assert.deepEqual(results["kubeconfig names the signing CA"], ["a"]);
+      assert.deepEqual(results["no CA configured: the process trust store"], ["a"]);
+    } finally {
+      await api.close();
+    }
+  },
+
+  async "an X.509 v1 client certificate (openssl x509 -req without -extfile) works on every runtime"() {
     const [serverCert, serverKey, ca, v1Cert, key] = await Promise.all(
       ["server.pem", "server-key.pem", "ca.pem", "client-v1.pem", "client-key.pem"].map(fixture),
     );
@@ -376,21 +560,104 @@ export const scenarios = {
     const kubeconfig = api.kubeconfig({ ca });
     Object.assign(kubeconfig.users[0].user, { "client-certificate-data": btoa(v1Cert), "client-key-data": btoa(key) });
     try {
+      // Deno.createHttpClient (rustls) refused it with a message that blamed certificate-authority-data;
+      // undici over node:tls, which every runtime now uses, takes it.
       const result = await firstResult({ kubeconfig }).catch((error) => error);
-      if (!onDeno) {
-        assert.equal(result.endpoints?.length, 1, String(result?.message));
-        return;
-      }
-      // rustls refuses it ("UnsupportedCertVersion"); the message blamed certificate-authority-data.
-      assert.equal(result.name, "ConfigError", String(result?.message));
-      assert.match(
-        result.message,
-        /users\[0\]\.user\.client-certificate-data is an X\.509 v1 certificate \(it has no extensions\), which Deno's TLS library \(rustls\) refuses: reissue it as v3/,
-      );
-      assert.match(result.message, /-extfile/);
-      assert.doesNotMatch(result.message, /certificate-authority/);
+      assert.equal(result.endpoints?.length, 1, String(result?.message));
     } finally {
       await api.close();
+    }
+  },
+
+  async "proxies: HTTPS_PROXY and NO_PROXY as kubectl reads them, loopback direct, proxy-url first"() {
+    // The API server listens on 127.0.0.1. Loopback servers never go through an environment
+    // proxy (as kubectl), so the proxied cases name it 0.0.0.0, the one local address that
+    // Go's rule does not exempt; the proxies tunnel every CONNECT to 127.0.0.1 only.
+    const ca = await fixture("ca.pem");
+    const api = await startTlsApi();
+    const fromEnvironment = await startConnectProxy();
+    const fromKubeconfig = await startConnectProxy();
+    const port = new URL(api.url).port;
+    const at = (server, extra = {}) => {
+      const kubeconfig = api.kubeconfig({ ca, namespace: NAMESPACE });
+      Object.assign(kubeconfig.clusters[0].cluster, { server, "tls-server-name": "localhost", ...extra });
+      return { kubeconfig };
+    };
+    try {
+      const upper = await childResults({ HTTPS_PROXY: fromEnvironment.url, NO_PROXY: "example.com" }, {
+        "unspecified address, HTTPS_PROXY": at(`https://0.0.0.0:${port}`),
+        "loopback address, HTTPS_PROXY": at(`https://127.0.0.1:${port}`),
+        "localhost, HTTPS_PROXY": at(`https://localhost:${port}`),
+        "proxy-url and HTTPS_PROXY": at(`https://127.0.0.1:${port}`, { "proxy-url": fromKubeconfig.url }),
+      });
+      assert.deepEqual(upper, {
+        "unspecified address, HTTPS_PROXY": ["a"],
+        "loopback address, HTTPS_PROXY": ["a"],
+        "localhost, HTTPS_PROXY": ["a"],
+        "proxy-url and HTTPS_PROXY": ["a"],
+      });
+      // A client may open more than one connection (LIST, then WATCH): count the targets, not the tunnels.
+      const targets = (proxy) => [...new Set(proxy.tunnels)];
+      assert.deepEqual(targets(fromEnvironment), [`0.0.0.0:${port}`]);
+      assert.deepEqual(targets(fromKubeconfig), [`127.0.0.1:${port}`]);
+
+      const before = fromEnvironment.tunnels.length;
+      const lower = await childResults({ https_proxy: fromEnvironment.url, no_proxy: "example.com" }, {
+        "unspecified address, https_proxy": at(`https://0.0.0.0:${port}`),
+      });
+      assert.deepEqual(lower, { "unspecified address, https_proxy": ["a"] });
+      assert.ok(fromEnvironment.tunnels.length > before);
+
+      const beforeSkipped = [fromEnvironment.tunnels.length, fromKubeconfig.tunnels.length];
+      const skipped = await childResults({ HTTPS_PROXY: fromEnvironment.url, NO_PROXY: "example.com,0.0.0.0" }, {
+        "unspecified address in NO_PROXY": at(`https://0.0.0.0:${port}`),
+      });
+      assert.deepEqual(skipped, { "unspecified address in NO_PROXY": ["a"] });
+      assert.deepEqual([fromEnvironment.tunnels.length, fromKubeconfig.tunnels.length], beforeSkipped);
+      assert.deepEqual(targets(fromEnvironment), [`0.0.0.0:${port}`]);
+    } finally {
+      await Promise.all([api.close(), fromEnvironment.close(), fromKubeconfig.close()]);
+    }
+  },
+
+  async "proxy-url: socks5 where the runtime can, quietly; other schemes are a ConfigError at load"() {
+    const ca = await fixture("ca.pem");
+    const api = await startTlsApi();
+    const socks = await startSocks5Proxy();
+    const withProxy = (proxyUrl) => {
+      const kubeconfig = api.kubeconfig({ ca, namespace: NAMESPACE });
+      kubeconfig.clusters[0].cluster["proxy-url"] = proxyUrl;
+      return { kubeconfig };
+    };
+    try {
+      const results = await childResults({}, {
+        "socks5": withProxy(socks.url),
+        "socks5 with a user": withProxy(socks.url.replace("//", "//kgr:pass%40word@")),
+        "SOCKS5 in capitals": withProxy(socks.url.replace("socks5:", "SOCKS5:")),
+        "socks5h": withProxy(socks.url.replace("socks5:", "socks5h:")),
+        "no scheme": withProxy(socks.url.replace("socks5://", "")),
+      });
+      const port = new URL(api.url).port;
+      if (onBun) {
+        const refused = /^ConfigError: Cannot load .*proxy-url uses socks5, which Bun cannot use as a proxy/;
+        assert.match(results["socks5"], refused);
+        assert.match(results["socks5 with a user"], refused);
+        assert.doesNotMatch(results["socks5 with a user"], /pass@word/);
+        assert.match(results["SOCKS5 in capitals"], refused);
+        assert.deepEqual(socks.tunnels, []);
+      } else {
+        assert.deepEqual(results["socks5"], ["a"]);
+        assert.deepEqual(results["socks5 with a user"], ["a"]);
+        assert.deepEqual(results["SOCKS5 in capitals"], ["a"]);
+        assert.deepEqual([...new Set(socks.tunnels)], [`127.0.0.1:${port} as -`, `127.0.0.1:${port} as kgr`]);
+      }
+      assert.match(
+        results["socks5h"],
+        /^ConfigError: Cannot load .*proxy-url has scheme "socks5h", which kubectl refuses/,
+      );
+      assert.match(results["no scheme"], /^ConfigError: Cannot load .*proxy-url is not a URL/);
+    } finally {
+      await Promise.all([api.close(), socks.close()]);
     }
   },
 

@@ -1,0 +1,261 @@
+/**
+ * Which proxy reaches the API server. A kubeconfig's `proxy-url` wins, for
+ * every request, as in client-go. Otherwise the environment is read as Go's
+ * `net/http` (and so kubectl) reads it:
+ *
+ * - `HTTPS_PROXY` for `https://` servers, `HTTP_PROXY` for `http://` ones; the
+ *   upper-case name first, then the lower-case one; a value without a scheme
+ *   is an `http://` proxy.
+ * - `NO_PROXY` (else `no_proxy`): comma-separated `*`, IP addresses, CIDR
+ *   ranges and domain names, each with an optional `:port`; `example.com`
+ *   matches it and its subdomains, `.example.com` (or `*.example.com`) only
+ *   the subdomains.
+ * - `localhost` and loopback addresses (127.0.0.0/8, `::1`) never go through
+ *   an environment proxy. Bun's and Deno's own `fetch` would send them there.
+ *
+ * Proxy URLs are checked when the cluster is loaded: schemes `http`, `https`
+ * and `socks5`, as client-go accepts, of which the runtime must support the
+ * one given (Bun has no SOCKS5).
+ *
+ * @module
+ */
+
+import { ConfigError } from "./errors.ts";
+import { type ProxySupport, proxySupport } from "./runtime/proxy_support.ts";
+import { trace } from "./trace.ts";
+
+/** A proxy chosen from the environment, and the variable that named it. */
+export interface EnvironmentProxy {
+  /** The proxy URL, with a scheme. */
+  url: string;
+  /** The variable it came from, e.g. `HTTPS_PROXY`. */
+  variable: string;
+}
+
+/** The schemes client-go accepts in `proxy-url`. */
+const KNOWN_SCHEMES = ["http", "https", "socks5"];
+
+/**
+ * Chooses the environment's proxy for an API server, as Go's
+ * `http.ProxyFromEnvironment` does.
+ *
+ * @param server The API server URL, `https://host:port`.
+ * @param env Looks up an environment variable.
+ * @returns The proxy, or `undefined` to connect directly.
+ *
+ * @example A corporate proxy, and a server it is not used for
+ * ```ts
+ * import { proxyFromEnvironment } from "./proxy.ts";
+ * const env = (name: string) => ({ HTTPS_PROXY: "proxy.corp:3128", NO_PROXY: ".internal" })[name];
+ * console.log(proxyFromEnvironment("https://api.example.com:6443", env)?.url); // http://proxy.corp:3128
+ * console.log(proxyFromEnvironment("https://k8s.internal:6443", env)); // undefined
+ * console.log(proxyFromEnvironment("https://127.0.0.1:6443", env)); // undefined
+ * ```
+ */
+export function proxyFromEnvironment(
+  server: string,
+  env: (name: string) => string | undefined,
+): EnvironmentProxy | undefined {
+  const url = new URL(server);
+  const secure = url.protocol === "https:";
+  const chosen = firstSet(env, secure ? ["HTTPS_PROXY", "https_proxy"] : ["HTTP_PROXY", "http_proxy"]);
+  if (!chosen) return undefined;
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const port = url.port || (secure ? "443" : "80");
+  const ip = ipAddressBytes(host);
+  if (host === "localhost" || (ip && isLoopback(ip))) return undefined;
+  const noProxy = firstSet(env, ["NO_PROXY", "no_proxy"]);
+  if (noProxy && excluded(noProxy.value, host, port, ip)) return undefined;
+  const value = chosen.value.trim();
+  return { url: /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`, variable: chosen.name };
+}
+
+/**
+ * Chooses the environment's proxy for an API server with
+ * {@linkcode proxyFromEnvironment}, and checks it as {@linkcode proxyUrlProblem} does.
+ *
+ * @param server The API server URL.
+ * @param env Looks up an environment variable.
+ * @returns The proxy URL, or `undefined` to connect directly.
+ * @throws {ConfigError} When the chosen proxy is not a URL, or its scheme is unknown or unsupported here.
+ *
+ * @example Resolving the proxy when a cluster is loaded
+ * ```ts
+ * import { environmentProxyUrl } from "./proxy.ts";
+ * const env = (name: string) => ({ HTTPS_PROXY: "http://proxy.corp:3128" })[name];
+ * console.log(environmentProxyUrl("https://10.0.0.1:6443", env)); // http://proxy.corp:3128
+ * ```
+ */
+export function environmentProxyUrl(
+  server: string,
+  env: (name: string) => string | undefined,
+): string | undefined {
+  const proxy = proxyFromEnvironment(server, env);
+  if (!proxy) return undefined;
+  const problem = proxyUrlProblem(proxy.url, proxySupport());
+  if (problem) {
+    throw new ConfigError(`Cannot resolve cluster access: ${proxy.variable} ${problem}, or unset it`, {
+      field: proxy.variable,
+    });
+  }
+  trace(`the API server ${server} is reached through ${proxyForDisplay(proxy.url)} from ${proxy.variable}`);
+  return proxy.url;
+}
+
+/**
+ * Tells what is wrong with a proxy URL for a runtime, if anything.
+ *
+ * @param text The proxy URL.
+ * @param support The runtime and the proxy schemes its HTTP client can use.
+ * @returns The problem, worded to follow the name of the setting, or `undefined`.
+ *
+ * @example Checking a proxy URL for Bun
+ * ```ts
+ * import { proxyUrlProblem } from "./proxy.ts";
+ * const bun = { runtime: "Bun", schemes: ["http", "https"] };
+ * console.log(proxyUrlProblem("http://proxy.corp:3128", bun)); // undefined
+ * console.log(proxyUrlProblem("socks5://127.0.0.1:1080", bun)); // uses socks5, which Bun cannot ...
+ * ```
+ */
+export function proxyUrlProblem(text: string, support: ProxySupport = proxySupport()): string | undefined {
+  const shown = proxyForDisplay(text);
+  const usable = support.schemes.map((scheme) => `${scheme}://`).join(", ").replace(/, ([^,]*)$/, " or $1");
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `is not a URL: current value is ${shown}; use a proxy URL such as http://host:port`;
+  }
+  const scheme = url.protocol.slice(0, -1);
+  if (!KNOWN_SCHEMES.includes(scheme)) {
+    return `has scheme "${scheme}", which kubectl refuses as well: current value is ${shown}; use an ${usable} URL`;
+  }
+  if (!support.schemes.includes(scheme)) {
+    return `uses ${scheme}, which ${support.runtime} cannot use as a proxy: current value is ${shown}; ` +
+      `use an ${usable} proxy`;
+  }
+  if (!url.hostname) return `has no host: current value is ${shown}; use ${scheme}://host:port`;
+  return undefined;
+}
+
+/**
+ * A proxy URL for messages and traces: its user name and password are never shown.
+ *
+ * @param text The proxy URL.
+ * @returns Text safe to show.
+ *
+ * @example Hiding a proxy password
+ * ```ts
+ * import { proxyForDisplay } from "./proxy.ts";
+ * console.log(proxyForDisplay("http://user:secret@proxy:3128")); // http://proxy:3128/ (its user name and password not shown)
+ * ```
+ */
+export function proxyForDisplay(text: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    // Not a URL: shown unless it may hold a password.
+  }
+  if (url && (url.username || url.password)) {
+    url.username = "";
+    url.password = "";
+    return `${url.href} (its user name and password not shown)`;
+  }
+  return text.includes("@") ? "(not shown: it holds an @)" : JSON.stringify(text);
+}
+
+function firstSet(
+  env: (name: string) => string | undefined,
+  names: string[],
+): { name: string; value: string } | undefined {
+  for (const name of names) {
+    const value = env(name);
+    if (value) return { name, value };
+  }
+  return undefined;
+}
+
+/** Whether a `NO_PROXY` list names the host (a lowercase name or an IP address without brackets). */
+function excluded(list: string, host: string, port: string, ip: Uint8Array | undefined): boolean {
+  for (const raw of list.split(",")) {
+    const entry = raw.trim().toLowerCase();
+    if (!entry) continue;
+    if (entry === "*") return true;
+    const cidr = /^(.+)\/(\d{1,3})$/.exec(entry);
+    if (cidr) {
+      const range = ipAddressBytes(cidr[1]);
+      const bits = Number(cidr[2]) + (range && !cidr[1].includes(":") ? 96 : 0);
+      if (ip && range && bits <= 128 && samePrefix(ip, range, bits)) return true;
+      continue;
+    }
+    const withPort = /^(\[[^\]]*\]|[^:]*):(\d+)$/.exec(entry);
+    const name = (withPort ? withPort[1] : entry).replace(/^\[(.*)\]$/, "$1");
+    if (withPort && withPort[2] !== port) continue;
+    const entryIp = ipAddressBytes(name);
+    if (entryIp) {
+      if (ip && samePrefix(ip, entryIp, 128)) return true;
+      continue;
+    }
+    if (!name) continue;
+    const domain = name.startsWith("*.") ? name.slice(1) : name;
+    if (domain.startsWith(".") ? host.endsWith(domain) : host === domain || host.endsWith(`.${domain}`)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Reads an IP address as 16 bytes; IPv4 addresses become `::ffff:a.b.c.d`.
+ *
+ * @param text An IPv4 address, or an IPv6 address without brackets.
+ * @returns The bytes, or `undefined` when the text is not an IP address.
+ *
+ * @example Reading addresses
+ * ```ts
+ * import { ipAddressBytes } from "./proxy.ts";
+ * console.log(ipAddressBytes("10.0.0.1")?.subarray(12)); // Uint8Array(4) [ 10, 0, 0, 1 ]
+ * console.log(ipAddressBytes("::1")?.at(15)); // 1
+ * console.log(ipAddressBytes("example.com")); // undefined
+ * ```
+ */
+export function ipAddressBytes(text: string): Uint8Array | undefined {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4) {
+    const parts = v4.slice(1).map(Number);
+    if (parts.some((part) => part > 255)) return undefined;
+    return Uint8Array.from([...IPV4_MAPPED.subarray(0, 12), ...parts]);
+  }
+  if (!text.includes(":")) return undefined;
+  let canonical: string;
+  try {
+    // The URL parser validates and compresses IPv6 (and writes an embedded IPv4 part in hex).
+    canonical = new URL(`http://[${text}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
+  const [head, tail] = canonical.includes("::") ? canonical.split("::") : [canonical, undefined];
+  const groups = (part: string | undefined) => part ? part.split(":").map((group) => parseInt(group, 16)) : [];
+  const left = groups(head);
+  const right = groups(tail);
+  const all = [...left, ...Array(8 - left.length - right.length).fill(0), ...right];
+  return Uint8Array.from(all.flatMap((group) => [group >> 8, group & 255]));
+}
+
+/** `::ffff:0:0/96`, where IPv4 addresses live in {@linkcode ipAddressBytes}' form. */
+const IPV4_MAPPED = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 0, 0, 0, 0]);
+/** `::1`. */
+const IPV6_LOOPBACK = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+
+function isLoopback(ip: Uint8Array): boolean {
+  return samePrefix(ip, IPV4_MAPPED, 96) ? ip[12] === 127 : samePrefix(ip, IPV6_LOOPBACK, 128);
+}
+
+function samePrefix(a: Uint8Array, b: Uint8Array, bits: number): boolean {
+  for (let bit = 0; bit < bits; bit += 8) {
+    const mask = bits - bit >= 8 ? 255 : (0xff00 >> (bits - bit)) & 255;
+    if ((a[bit / 8] & mask) !== (b[bit / 8] & mask)) return false;
+  }
+  return true;
+}

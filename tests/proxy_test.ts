@@ -1,0 +1,168 @@
+import assert from "node:assert/strict";
+import { ConfigError } from "../src/errors.ts";
+import { environmentProxyUrl, proxyForDisplay, proxyFromEnvironment, proxyUrlProblem } from "../src/proxy.ts";
+import { resolveClusterAccess } from "../src/cluster_access.ts";
+
+const PROXY = "http://proxy.corp:3128";
+const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
+const chosen = (server: string, vars: Record<string, string>) =>
+  proxyFromEnvironment(server, envOf(vars))?.url ?? "direct";
+
+Deno.test("proxyFromEnvironment() reads HTTPS_PROXY for https and HTTP_PROXY for http, upper case first", () => {
+  const table: [string, Record<string, string>, string][] = [
+    ["https://api.example.com:6443", {}, "direct"],
+    ["https://api.example.com:6443", { HTTPS_PROXY: PROXY }, PROXY],
+    ["https://api.example.com:6443", { https_proxy: PROXY }, PROXY],
+    ["https://api.example.com:6443", { HTTPS_PROXY: PROXY, https_proxy: "http://other:1" }, PROXY],
+    ["https://api.example.com:6443", { HTTPS_PROXY: "", https_proxy: PROXY }, PROXY],
+    ["https://api.example.com:6443", { HTTP_PROXY: PROXY }, "direct"],
+    ["http://api.example.com:8080", { HTTP_PROXY: PROXY, HTTPS_PROXY: "http://other:1" }, PROXY],
+    ["http://api.example.com:8080", { http_proxy: PROXY }, PROXY],
+    ["https://api.example.com:6443", { HTTPS_PROXY: "proxy.corp:3128" }, PROXY],
+    ["https://api.example.com:6443", { HTTPS_PROXY: " https://proxy.corp:3129 " }, "https://proxy.corp:3129"],
+    ["https://api.example.com:6443", { HTTPS_PROXY: "socks5://127.0.0.1:1080" }, "socks5://127.0.0.1:1080"],
+  ];
+  for (const [server, vars, expected] of table) {
+    assert.equal(chosen(server, vars), expected, `${server} ${JSON.stringify(vars)}`);
+  }
+  assert.deepEqual(proxyFromEnvironment("https://a.example.com", envOf({ https_proxy: PROXY })), {
+    url: PROXY,
+    variable: "https_proxy",
+  });
+});
+
+Deno.test("proxyFromEnvironment() never proxies localhost or loopback addresses, as Go's net/http", () => {
+  for (
+    const server of ["https://localhost:6443", "https://127.0.0.1:6443", "https://127.9.8.7", "https://[::1]:6443"]
+  ) {
+    assert.equal(chosen(server, { HTTPS_PROXY: PROXY }), "direct", server);
+  }
+  assert.equal(chosen("https://[::ffff:127.0.0.1]:6443", { HTTPS_PROXY: PROXY }), "direct");
+  for (const server of ["https://0.0.0.0:6443", "https://128.0.0.1", "https://[::2]:6443", "https://localhost.corp"]) {
+    assert.equal(chosen(server, { HTTPS_PROXY: PROXY }), PROXY, server);
+  }
+});
+
+Deno.test("proxyFromEnvironment() honours NO_PROXY entries: *, names, subdomains, ports, IPs and CIDR ranges", () => {
+  const table: [string, string, boolean][] = [
+    // [NO_PROXY, server, proxied]
+    ["*", "https://api.example.com", false],
+    ["example.com", "https://example.com:6443", false],
+    ["example.com", "https://api.example.com:6443", false],
+    ["example.com", "https://badexample.com:6443", true],
+    [".example.com", "https://example.com:6443", true],
+    [".example.com", "https://api.example.com:6443", false],
+    ["*.example.com", "https://example.com:6443", true],
+    ["*.example.com", "https://api.example.com:6443", false],
+    ["example.com:6443", "https://api.example.com:6443", false],
+    ["example.com:443", "https://api.example.com:6443", true],
+    ["example.com:443", "https://api.example.com", false],
+    [" other.org , EXAMPLE.com ,", "https://api.example.com", false],
+    ["10.0.0.0/8", "https://10.96.0.1:443", false],
+    ["10.0.0.0/8", "https://11.0.0.1:443", true],
+    ["10.96.0.0/12", "https://10.111.255.1", false],
+    ["10.96.0.0/12", "https://10.112.0.1", true],
+    ["10.96.0.1", "https://10.96.0.1:443", false],
+    ["10.96.0.1:443", "https://10.96.0.1:6443", true],
+    ["10.96.0.1/40", "https://10.96.0.1", true],
+    ["2001:db8::/32", "https://[2001:db8:1::5]:6443", false],
+    ["2001:db8::/32", "https://[2001:db9::5]:6443", true],
+    ["2001:db8::1", "https://[2001:db8:0:0::1]", false],
+    ["[2001:db8::1]:6443", "https://[2001:db8::1]:6443", false],
+    ["[2001:db8::1]:6443", "https://[2001:db8::1]:443", true],
+    ["10.96.0.1", "https://[::ffff:10.96.0.1]", false],
+    ["0.0.0.0", "https://0.0.0.0:6443", false],
+    ["", "https://api.example.com", true],
+  ];
+  for (const [noProxy, server, proxied] of table) {
+    assert.equal(chosen(server, { HTTPS_PROXY: PROXY, NO_PROXY: noProxy }) === PROXY, proxied, `${noProxy} ${server}`);
+  }
+  assert.equal(chosen("https://a.example.com", { HTTPS_PROXY: PROXY, no_proxy: "example.com" }), "direct");
+  // As Go: NO_PROXY wins over no_proxy when both are set.
+  assert.equal(
+    chosen("https://a.example.com", { HTTPS_PROXY: PROXY, NO_PROXY: "x.org", no_proxy: "example.com" }),
+    PROXY,
+  );
+});
+
+Deno.test("proxyUrlProblem() accepts http, https and socks5 where the runtime can, as client-go", () => {
+  const node = { runtime: "Node", schemes: ["http", "https", "socks5"] };
+  const bun = { runtime: "Bun", schemes: ["http", "https"] };
+  for (const url of ["http://proxy:3128", "https://user:pass@proxy:443", "socks5://127.0.0.1:1080", "HTTP://P:1"]) {
+    assert.equal(proxyUrlProblem(url, node), undefined, url);
+  }
+  assert.equal(
+    proxyUrlProblem("socks5://127.0.0.1:1080", bun),
+    'uses socks5, which Bun cannot use as a proxy: current value is "socks5://127.0.0.1:1080"; ' +
+      "use an http:// or https:// proxy",
+  );
+  assert.equal(
+    proxyUrlProblem("socks5h://127.0.0.1:1080", node),
+    'has scheme "socks5h", which kubectl refuses as well: current value is "socks5h://127.0.0.1:1080"; ' +
+      "use an http://, https:// or socks5:// URL",
+  );
+  assert.match(proxyUrlProblem("ftp://proxy:21", node)!, /^has scheme "ftp"/);
+  assert.match(proxyUrlProblem("proxy.corp:3128", node)!, /^has scheme "proxy.corp"/);
+  assert.match(proxyUrlProblem("127.0.0.1:3128", node)!, /^is not a URL: current value is "127.0.0.1:3128"/);
+  assert.match(proxyUrlProblem("http://", node)!, /^is not a URL/);
+});
+
+Deno.test("environmentProxyUrl() raises a ConfigError naming the variable for a proxy it cannot use", () => {
+  try {
+    environmentProxyUrl("https://10.0.0.1:6443", envOf({ https_proxy: "socks5h://u:secret@127.0.0.1:1080" }));
+    assert.fail("expected a ConfigError");
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.equal(error.field, "https_proxy");
+    assert.match(error.message, /^Cannot resolve cluster access: https_proxy has scheme "socks5h"/);
+    assert.match(error.message, /, or unset it$/);
+    assert.doesNotMatch(error.message, /secret/);
+  }
+  assert.equal(environmentProxyUrl("https://127.0.0.1:6443", envOf({ HTTPS_PROXY: "socks5h://x:1" })), undefined);
+});
+
+Deno.test("proxyForDisplay() never shows a proxy's user name or password", () => {
+  assert.equal(proxyForDisplay("http://proxy:3128"), '"http://proxy:3128"');
+  assert.equal(
+    proxyForDisplay("http://user:secret@proxy:3128"),
+    "http://proxy:3128/ (its user name and password not shown)",
+  );
+  assert.equal(proxyForDisplay("user:secret@proxy:3128"), "(not shown: it holds an @)");
+});
+
+Deno.test("resolveClusterAccess() takes the environment's proxy unless the kubeconfig sets proxy-url", async () => {
+  const kubeconfig = (cluster: Record<string, unknown>) => ({
+    "current-context": "c",
+    clusters: [{ name: "c", cluster: { server: "https://10.0.0.1:6443", ...cluster } }],
+    users: [{ name: "u", user: { token: "t" } }],
+    contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+  });
+  const env = envOf({ HTTPS_PROXY: PROXY });
+  assert.equal((await resolveClusterAccess({ kubeconfig: kubeconfig({}) }, { env })).proxyUrl, PROXY);
+  const own = await resolveClusterAccess({ kubeconfig: kubeconfig({ "proxy-url": "http://own:1" }) }, { env });
+  assert.equal(own.proxyUrl, "http://own:1");
+  const local = await resolveClusterAccess({ server: "https://127.0.0.1:6443", token: "t" }, { env });
+  assert.equal(local.proxyUrl, undefined);
+  const skipped = await resolveClusterAccess({ kubeconfig: kubeconfig({}) }, {
+    env: envOf({ HTTPS_PROXY: PROXY, NO_PROXY: "10.0.0.0/8" }),
+  });
+  assert.equal(skipped.proxyUrl, undefined);
+});
+
+Deno.test("a kubeconfig proxy-url kubectl refuses is a ConfigError naming the field, its password never shown", async () => {
+  const kubeconfig = {
+    "current-context": "c",
+    clusters: [{ name: "c", cluster: { server: "https://10.0.0.1:6443", "proxy-url": "socks5h://u:secret@p:1080" } }],
+    users: [{ name: "u", user: { token: "t" } }],
+    contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+  };
+  try {
+    await resolveClusterAccess({ kubeconfig });
+    assert.fail("expected a ConfigError");
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.equal(error.field, "clusters[0].cluster.proxy-url");
+    assert.match(error.message, /^Cannot load .*: clusters\[0\]\.cluster\.proxy-url has scheme "socks5h"/);
+    assert.doesNotMatch(error.message, /secret/);
+  }
+});
