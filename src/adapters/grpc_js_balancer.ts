@@ -22,14 +22,6 @@ export interface BalancedEndpoint {
   preferred?: boolean;
 }
 
-/** The grpc-js state values (`grpc.connectivityState`). */
-interface ConnectivityStates {
-  IDLE: number;
-  CONNECTING: number;
-  READY: number;
-  TRANSIENT_FAILURE: number;
-}
-
 interface Picker {
   pick(args: unknown): unknown;
 }
@@ -47,15 +39,15 @@ interface Leaf {
 /** The parts of a grpc-js module (1.10 or newer) that the policy uses. */
 export interface BalancerGrpc {
   /** `grpc.connectivityState`. */
-  connectivityState: ConnectivityStates;
+  connectivityState: { IDLE: number; CONNECTING: number; READY: number; TRANSIENT_FAILURE: number };
   /** `grpc.experimental`: the load-balancing building blocks. */
   experimental: {
     registerLoadBalancerType(name: string, balancer: never, config: never): void;
     createChildChannelControlHelper(parent: never, overrides: never): unknown;
     endpointToString(endpoint: never): string;
-    LeafLoadBalancer: new (endpoint: never, helper: never, options: never, resolutionNote: string) => Leaf;
-    QueuePicker: new (balancer: never) => Picker;
-    UnavailablePicker: new (status?: never) => Picker;
+    LeafLoadBalancer: new (endpoint: never, helper: never, options: never, resolutionNote: string) => unknown;
+    QueuePicker: new (balancer: never) => unknown;
+    UnavailablePicker: new (status?: never) => unknown;
   };
 }
 
@@ -102,7 +94,13 @@ export function registerBalancer(grpc: BalancerGrpc): void {
 
 function createBalancerClasses(grpc: BalancerGrpc) {
   const { IDLE, CONNECTING, READY, TRANSIENT_FAILURE } = grpc.connectivityState;
-  const { experimental } = grpc;
+  const experimental = grpc.experimental as unknown as {
+    createChildChannelControlHelper(parent: never, overrides: never): unknown;
+    endpointToString(endpoint: never): string;
+    LeafLoadBalancer: new (endpoint: never, helper: never, options: never, resolutionNote: string) => Leaf;
+    QueuePicker: new (balancer: never) => Picker;
+    UnavailablePicker: new (status?: never) => Picker;
+  };
 
   class Config {
     static createFromJson(): Config {
