@@ -153,7 +153,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       await readWatchEvents(body, (event) => {
         deadline.touch();
         apply(event);
-      });
+      }, { signal: deadline.signal });
     } catch (error) {
       throw deadline.stalled() ?? error;
     } finally {
