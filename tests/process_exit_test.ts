@@ -1,4 +1,4 @@
-// How long a user's script lives on Deno, Bun and Node: each script runs in a child process against a fake cluster in
+// How long a user's script lives on Deno, Bun and Node (README, "Process lifetime"): each script runs in a child process against a fake cluster in
 // another process (tests/process_exit/), and the test measures when it exits.
 // Node and Bun import the built package: run `npm run build` first.
 import assert from "node:assert/strict";
@@ -142,6 +142,25 @@ for (const runtime of Object.keys(runtimes) as Runtime[]) {
       cluster.child.stdin!.write("pods 2\n");
       const delay = await exitDelay(follower, "left", 5000);
       assert.ok(delay < 1000, `exited ${delay} ms after leaving the loop`);
+    });
+  });
+}
+
+test("Node: a script that never closes its kubernetes: channel exits after its calls, as with dns:", async () => {
+  await withCluster(async (_, info) => {
+    const client = run(command("Node", "client.mjs", "keep", "1500"), { CLUSTER: info });
+    const delay = await exitDelay(client, "done", 10_000);
+    assert.ok(delay < 1000, `exited ${delay} ms after its last call`);
+  });
+});
+
+for (const runtime of ["Bun", "Deno"] as const) {
+  test(`${runtime}: a script that never closes its kubernetes: channel exits once the channel goes idle`, async () => {
+    await withCluster(async (_, info) => {
+      const client = run(command(runtime, "client.mjs", "keep", "1500", "1000"), { CLUSTER: info });
+      const delay = await exitDelay(client, "done", 10_000);
+      // The watch's fetch holds the process until the channel goes idle and lets the watch go.
+      assert.ok(delay >= 900 && delay < 3000, `exited ${delay} ms after its last call, with a 1 s idle timeout`);
     });
   });
 }
