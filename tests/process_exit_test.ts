@@ -154,6 +154,14 @@ test("Node: a script that never closes its kubernetes: channel exits after its c
   });
 });
 
+test("Node: a script whose call failed while the Service's port is unreadable exits after it", async () => {
+  await withCluster(async (_, info) => {
+    const client = run(command("Node", "portless_client.mjs"), { CLUSTER: info });
+    const delay = await exitDelay(client, "done", 10_000);
+    assert.ok(delay < 1000, `exited ${delay} ms after its failed call`);
+  });
+});
+
 for (const runtime of ["Bun", "Deno"] as const) {
   test(`${runtime}: a script that never closes its kubernetes: channel exits once the channel goes idle`, async () => {
     await withCluster(async (_, info) => {
