@@ -10,7 +10,7 @@ import type { ClusterAccess } from "./cluster_access.ts";
 import type { EndpointSliceList, Status } from "./endpoint_slice.ts";
 import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
 import type { HttpClient } from "./runtime/http_client.ts";
-import { isRecord } from "./_util.ts";
+import { cancelOnAbort, isRecord } from "./_util.ts";
 
 /** Largest LIST response body accepted, in bytes (128 MiB); a larger one is an error, not an out-of-memory crash. */
 export const MAX_LIST_BYTES = 128 * 1024 * 1024;
@@ -112,7 +112,7 @@ export function createEndpointSliceApi(
       const response = await request("list", url, signal);
       let text: string | undefined;
       try {
-        text = await readText(response, MAX_LIST_BYTES);
+        text = await readText(response, MAX_LIST_BYTES, signal);
       } catch (cause) {
         if (signal.aborted || cause instanceof ResolverError) throw cause;
         throw networkError("list", where, access, cause);
@@ -250,7 +250,7 @@ async function getObject(
   const response = await send(access, client, subject, url, signal);
   let text: string | undefined;
   try {
-    text = await readText(response, MAX_OBJECT_BYTES);
+    text = await readText(response, MAX_OBJECT_BYTES, signal);
   } catch (cause) {
     if (signal.aborted || cause instanceof ResolverError) throw cause;
     throw networkError(subject.verb, subject.where, access, cause);
@@ -303,7 +303,7 @@ async function send(
     checkContentType(verb, where, access, response);
     return response;
   }
-  const body = await readStatus(response);
+  const body = await readStatus(response, signal);
   if (response.status === 401) access.credentials.invalidate();
   throw statusError({ verb, where, namespace, grant, missing }, access, response, body);
 }
@@ -311,22 +311,28 @@ async function send(
 /**
  * Reads a body as UTF-8 text, at most `maxBytes` of it: resolves to
  * `undefined` (and cancels the rest) when the body is longer, so that a
- * hostile or broken server cannot make us buffer without bound.
+ * hostile or broken server cannot make us buffer without bound. Rejects
+ * once `signal` aborted (see `cancelOnAbort()`).
  */
-async function readText(response: Response, maxBytes: number): Promise<string | undefined> {
+async function readText(response: Response, maxBytes: number, signal: AbortSignal): Promise<string | undefined> {
   if (!response.body) return "";
   const reader = response.body.getReader();
+  const release = cancelOnAbort(reader, signal);
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
     while (true) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done) {
+        signal.throwIfAborted();
+        break;
+      }
       total += value.length;
       if (total > maxBytes) return undefined;
       chunks.push(value);
     }
   } finally {
+    release();
     reader.cancel().catch(() => {});
   }
   const decoder = new TextDecoder();
@@ -335,9 +341,9 @@ async function readText(response: Response, maxBytes: number): Promise<string | 
   return text + decoder.decode();
 }
 
-async function readStatus(response: Response): Promise<Status> {
+async function readStatus(response: Response, signal: AbortSignal): Promise<Status> {
   try {
-    const text = await readText(response, MAX_STATUS_BYTES);
+    const text = await readText(response, MAX_STATUS_BYTES, signal);
     if (text === undefined) return {};
     const value = JSON.parse(text);
     return isRecord(value) ? value as Status : {};

@@ -14,6 +14,7 @@ import { KubeApiError, ResolverError } from "./errors.ts";
 import { type EndpointSliceApi, isExpired, isResourceVersionTooLarge, quote, statusFields } from "./kube_api.ts";
 import { trace } from "./trace.ts";
 import { readWatchEvents } from "./watch_decoder.ts";
+import { unrefTimer } from "./runtime/unref_timer.ts";
 import { isRecord } from "./_util.ts";
 
 /** The slices of one Service by name, and the resourceVersion they reflect. */
@@ -68,7 +69,8 @@ class StallError extends KubeApiError {}
 
 /**
  * Runs LIST+WATCH until `options.signal` aborts. Never throws: failures go
- * to `onError` and are retried.
+ * to `onError` and are retried. Its timers (stall, backoff) do not keep the
+ * process alive: a caller that needs the process to wait holds it itself.
  *
  * @param api The LIST/WATCH calls of the Service.
  * @param options Callbacks, signal and timings.
@@ -153,7 +155,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       await readWatchEvents(body, (event) => {
         deadline.touch();
         apply(event);
-      });
+      }, { signal: deadline.signal });
     } catch (error) {
       throw deadline.stalled() ?? error;
     } finally {
@@ -221,12 +223,12 @@ function stallDeadline(outer: AbortSignal, stallTimeoutMs: number) {
   let stall: StallError | undefined;
   let timer: ReturnType<typeof setTimeout>;
   const arm = (delay: number) => {
-    timer = setTimeout(() => {
+    timer = unrefTimer(setTimeout(() => {
       const idle = Date.now() - lastProgressAt;
       if (idle < stallTimeoutMs) return arm(stallTimeoutMs - idle);
       stall = new StallError(`Request to the API server stalled: no complete answer or event for ${idle} ms; retrying`);
       controller.abort(stall);
-    }, delay);
+    }, delay));
   };
   arm(stallTimeoutMs);
   return {
@@ -297,7 +299,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       signal.removeEventListener("abort", done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = unrefTimer(setTimeout(done, ms));
     signal.addEventListener("abort", done, { once: true });
   });
 }

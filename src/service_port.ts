@@ -17,6 +17,7 @@ import type { EndpointSlice } from "./endpoint_slice.ts";
 import { KubeApiError, ResolverError } from "./errors.ts";
 import { quote, type ServiceApi } from "./kube_api.ts";
 import { trace } from "./trace.ts";
+import { unrefTimer } from "./runtime/unref_timer.ts";
 
 /** One port name found in a Service's EndpointSlices, with every number it has there. */
 export interface SlicePortName {
@@ -104,7 +105,8 @@ export interface ServicePortLookup {
  * Creates the port lookup of one Service. The Service is read only when a
  * target without a port meets slices with more than one port name, once,
  * and again only when those names change (its ports were edited); a failed
- * read is retried with backoff while such a target asks.
+ * read is retried with backoff while such a target asks. Its timers do not
+ * keep the process alive.
  *
  * @param options The Service, how to read it, and what to call when a read ends.
  * @returns The lookup.
@@ -149,7 +151,7 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
     const deadline = new AbortController();
     const abort = () => deadline.abort();
     signal.addEventListener("abort", abort, { once: true });
-    const timer = setTimeout(abort, timeoutMs);
+    const timer = unrefTimer(setTimeout(abort, timeoutMs));
     try {
       const found = await api.get(deadline.signal);
       const first = found.spec?.ports?.[0]?.name;
@@ -163,10 +165,10 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
       failed = { names: key, error: unreadable(service, namespace, ports, why), retry: false };
       const delay = backoff.next();
       trace(`${failed.error.message}; reading again in ${Math.round(delay)} ms`);
-      retryTimer = setTimeout(() => {
+      retryTimer = unrefTimer(setTimeout(() => {
         if (failed) failed.retry = true;
         changed();
-      }, delay);
+      }, delay));
     } finally {
       reading = false;
       clearTimeout(timer);

@@ -8,6 +8,7 @@
 import { KubeApiError } from "./errors.ts";
 import type { WatchEvent } from "./endpoint_slice.ts";
 import { pushChunks } from "./runtime/pushed_body.ts";
+import { cancelOnAbort } from "./_util.ts";
 
 /** Longest line accepted, in bytes (16 MiB). */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -23,6 +24,13 @@ export interface DecodeOptions {
    * @default {16777216}
    */
   maxLineBytes?: number;
+  /**
+   * Ends the read when it aborts, and the promise then rejects. A web-stream
+   * body is cancelled here rather than left to the runtime's `fetch`, which
+   * may stop following its own signal (Deno does once the `Response` is
+   * garbage-collected); a Node body is ended by its HTTP client.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -112,7 +120,7 @@ export async function readWatchEvents(
   };
   const pushed = pushChunks(body, split);
   if (pushed) await pushed;
-  else await readChunks(body, split);
+  else await readChunks(body, split, options.signal);
   if (pendingBytes > 0) {
     const event = parseTail(partial + (carry ? decoder.decode(carry) : ""));
     if (event) onEvent(event);
@@ -120,8 +128,13 @@ export async function readWatchEvents(
 }
 
 /** Reads a web stream to its end, chunk by chunk; the stream is cancelled when reading stops early. */
-async function readChunks(body: ReadableStream<Uint8Array>, split: (chunk: Uint8Array) => boolean): Promise<void> {
+async function readChunks(
+  body: ReadableStream<Uint8Array>,
+  split: (chunk: Uint8Array) => boolean,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const reader = body.getReader();
+  const release = cancelOnAbort(reader, signal);
   let delivered = false;
   try {
     while (true) {
@@ -131,10 +144,14 @@ async function readChunks(body: ReadableStream<Uint8Array>, split: (chunk: Uint8
         for (let tick = 0; tick < YIELD_TICKS; tick++) await undefined;
       }
       const { done, value } = await reader.read();
-      if (done) return;
+      if (done) {
+        signal?.throwIfAborted();
+        return;
+      }
       delivered = split(value);
     }
   } finally {
+    release();
     reader.cancel().catch(() => {});
   }
 }

@@ -9,6 +9,9 @@ import { type EndpointSnapshot, subscribeEndpoints, type WatchSettings } from ".
 import type { ResolverError } from "./errors.ts";
 import { parseTarget, type Target } from "./target.ts";
 
+/** The period of the timer that only keeps the process alive (about 12 days: it never needs to fire). */
+const KEEP_ALIVE_MS = 2 ** 30;
+
 /** Options of {@linkcode watchEndpoints}. */
 export interface WatchEndpointsOptions extends WatchSettings {
   /** Ends the iteration quietly. */
@@ -24,7 +27,9 @@ export interface WatchEndpointsOptions extends WatchSettings {
 /**
  * Follows the usable endpoints of a Service: a snapshot after the first
  * LIST, then one whenever the usable set changes. Shares one LIST+WATCH
- * per Service with every other caller and channel in the process.
+ * per Service with every other caller and channel in the process. The
+ * process stays alive while the loop waits for the next snapshot, and the
+ * watch ends once it is left (or `options.signal` aborts).
  *
  * @param target A target such as `kubernetes:///echo.prod:grpc`, or a parsed {@linkcode Target}.
  * @param options Cluster access, `signal`, `onError`, watch timings.
@@ -55,6 +60,9 @@ export async function* watchEndpoints(
     wake?.();
     wake = undefined;
   };
+  // The loop keeps the process alive until it is left, as a pending fetch would: the
+  // shared watch itself does not (a grpc-js channel nobody closed must not hold it).
+  const keepAlive = setInterval(() => {}, KEEP_ALIVE_MS);
   const unsubscribe = subscribeEndpoints(parsed, options, {
     onEndpoints(snapshot) {
       latest = snapshot;
@@ -79,6 +87,7 @@ export async function* watchEndpoints(
       await new Promise<void>((resolve) => wake = resolve);
     }
   } finally {
+    clearInterval(keepAlive);
     signal?.removeEventListener("abort", notify);
     unsubscribe();
   }

@@ -85,6 +85,29 @@ Deno.test("readWatchEvents() cancels the body when the consumer throws", async (
   assert.equal(cancelled, true);
 });
 
+Deno.test("readWatchEvents() ends a pending read and cancels the body when its signal aborts", async () => {
+  // A body that delivers one event and then nothing, and that nothing else ends: like a
+  // Deno fetch body once its Response was garbage-collected (README, process lifetime).
+  let cancelled: unknown;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(wire);
+    },
+    cancel(reason) {
+      cancelled = reason;
+    },
+  });
+  const controller = new AbortController();
+  const seen: string[] = [];
+  const reading = readWatchEvents(stream, (event) => {
+    seen.push(event.type);
+    if (seen.length === events.length) setTimeout(() => controller.abort(new Error("stopped")), 10);
+  }, { signal: controller.signal });
+  await assert.rejects(reading, { message: "stopped" });
+  assert.deepEqual(seen, ["ADDED", "MODIFIED", "BOOKMARK"]);
+  assert.equal((cancelled as Error)?.message, "stopped");
+});
+
 Deno.test("readWatchEvents() keeps 2-, 3- and 4-byte characters cut at any chunk boundary", async () => {
   const event = { type: "ADDED", object: { metadata: { name: "ñ-€-𝄞-x" }, addressType: "IPv4" } };
   const bytes = new TextEncoder().encode(JSON.stringify(event) + "\n");

@@ -80,11 +80,12 @@ async function undiciClient(tls: TlsSettings, proxyUrl: string | undefined): Pro
   if (tls.ca) connect.ca = tls.ca;
   if (tls.cert && tls.key) Object.assign(connect, { cert: tls.cert, key: tls.key });
   if (tls.serverName) connect.servername = tls.serverName;
+  const factory = releasingPool(undici);
   const agent = !proxyUrl
-    ? new undici.Agent({ connect })
+    ? new undici.Agent({ connect, factory })
     : new URL(proxyUrl).protocol === "socks5:"
-    ? new undici.Agent({ connect: socks5Connector(proxyUrl, undici.buildConnector(connect) as Connector) })
-    : new undici.ProxyAgent({ uri: proxyUrl, requestTls: connect });
+    ? new undici.Agent({ connect: socks5Connector(proxyUrl, undici.buildConnector(connect) as Connector), factory })
+    : new undici.ProxyAgent({ uri: proxyUrl, requestTls: connect, factory });
   return {
     fetch: (url, init) => requestAsResponse(undici, agent, url, init),
     close() {
@@ -94,6 +95,31 @@ async function undiciClient(tls: TlsSettings, proxyUrl: string | undefined): Pro
 }
 
 type Undici = typeof import("undici");
+
+/**
+ * A pool factory for undici agents whose sockets never keep the process alive
+ * (README, "Process lifetime"): like grpc-js's own timers, a watch nobody
+ * closed must not hold a script whose calls are done. undici refs a socket
+ * while a request is in flight, and a watch always is, so `ref()` is disabled
+ * on these sockets. A caller that must keep the process alive holds it itself.
+ */
+function releasingPool(undici: Undici) {
+  return (origin: string | URL, options: { connect?: Connector | object }) => {
+    const connect: Connector = typeof options.connect === "function"
+      ? options.connect as Connector
+      : undici.buildConnector({ ...options.connect });
+    const releasing: Connector = (connectOptions, callback) =>
+      connect(connectOptions, (...result: Parameters<Parameters<Connector>[1]>) => {
+        const socket = result[1];
+        if (socket) {
+          socket.unref();
+          socket.ref = () => socket;
+        }
+        callback(...result);
+      });
+    return new undici.Pool(origin, { ...options, connect: releasing });
+  };
+}
 /** Statuses whose response cannot carry a body. */
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 

@@ -67,6 +67,8 @@ export function streamOfPushSource(source: PushSource): ReadableStream<Uint8Arra
     },
     cancel() {
       settled = true;
+      // undici's body emits an abort error when destroyed: it is expected here, not uncaught.
+      source.on("error", () => {});
       source.destroy();
     },
   }, { highWaterMark: 0 });
