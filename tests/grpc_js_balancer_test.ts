@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { type BalancedEndpoint, BALANCER_NAME, registerBalancer } from "../src/adapters/grpc_js_balancer.ts";
+import { installDenoGoawayWorkaround } from "../src/runtime/deno_goaway_workaround.ts";
 import { echoCaller, EchoService, freePort, startEchoServer, startLoad } from "../scripts/echo_service.mjs";
 
 const SCHEME = "balancer-test";
@@ -37,6 +38,8 @@ class TestResolver {
   }
 }
 
+// Backends stop gracefully (GOAWAY) here: without register(), install its Deno crash workaround (README, known issues).
+installDenoGoawayWorkaround();
 registerBalancer(grpc as never);
 grpc.experimental.registerResolver(SCHEME, TestResolver as never);
 
