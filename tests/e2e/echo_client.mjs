@@ -1,18 +1,20 @@
-// A user's gRPC client, run by the data-path scenario on Node, Bun and Deno:
-// `echo_client.mjs TARGET KUBECONFIG`. It registers the resolver with the
-// kubeconfig, prints "ready" after its first successful call, calls echo every
-// 10 ms (at most 6000 calls, 90 s), and on "stop" from stdin prints one JSON
-// line { calls, failures, byBackend } and exits.
+// A user's gRPC client, run by the data-path scenarios on Node, Bun and Deno:
+// `echo_client.mjs TARGET KUBECONFIG [DEADLINE_MS]`. It registers the resolver
+// with the kubeconfig (and the locality of NODE_NAME/ZONE, as any user's pod
+// would), prints "ready" after its first successful call, calls echo every
+// 10 ms (at most 6000 calls, 90 s), and on "take" from stdin prints one JSON
+// line { take } with the answers per backend since the last take; on "stop"
+// it prints one JSON line { calls, failures, byBackend } and exits.
 import process from "node:process";
 import * as grpc from "@grpc/grpc-js";
 import { register } from "@kgr/resolver";
 import { echoCaller, EchoService, startLoad } from "../../scripts/echo_service.mjs";
 
-const [target, kubeconfig] = process.argv.slice(2);
+const [target, kubeconfig, deadlineMs = "5000"] = process.argv.slice(2);
 register({ grpc, cluster: { kubeconfig } });
 const Echo = grpc.makeGenericClientConstructor(EchoService, "Echo");
 const client = new Echo(target, grpc.credentials.createInsecure());
-const call = echoCaller(client);
+const call = echoCaller(client, Number(deadlineMs));
 
 const byBackend = {};
 const first = await call("hello").catch((error) => error);
@@ -24,13 +26,20 @@ process.stdout.write("ready\n");
 const load = startLoad(call, { intervalMs: 10, maxCalls: 6000 });
 const deadline = setTimeout(() => finish(), 90_000);
 
+/** The answers per backend since the last take, also added to the totals. */
+function take() {
+  const counts = load.take();
+  for (const [backend, count] of Object.entries(counts)) byBackend[backend] = (byBackend[backend] ?? 0) + count;
+  return counts;
+}
+
 let finished = false;
 async function finish() {
   if (finished) return;
   finished = true;
   clearTimeout(deadline);
   await load.stop();
-  Object.assign(byBackend, load.take());
+  take();
   client.close();
   process.stdout.write(
     JSON.stringify({ calls: load.calls, failures: load.failures.map(String), byBackend }) + "\n",
@@ -39,5 +48,6 @@ async function finish() {
 }
 process.stdin.setEncoding("utf8");
 process.stdin.on("data", (text) => {
+  if (text.includes("take")) process.stdout.write(JSON.stringify({ take: take() }) + "\n");
   if (text.includes("stop")) finish();
 });

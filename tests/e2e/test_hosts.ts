@@ -21,6 +21,8 @@ export interface TestHost {
   readonly address: string;
   /** Sends SIGTERM: the backend shuts down gracefully (GOAWAY) and stays up. */
   terminate(): void;
+  /** Kills the backend and starts a new one on the same address. */
+  restart(): Promise<void>;
   /** Kills the backend and deletes the namespace and its veth pair. */
   remove(): Promise<void>;
 }
@@ -69,24 +71,32 @@ export async function createTestHost(pod: string, port: number): Promise<TestHos
     throw error;
   }
   const backendScript = new URL("../../scripts/echo_backend.mjs", import.meta.url).pathname;
-  const backend: ChildProcess = spawn(
-    "ip",
-    ["netns", "exec", namespace, "node", backendScript, pod, address, String(port)],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Backend ${pod} did not start within 10 s`)), 10_000);
-    backend.stdout!.once("data", () => {
-      clearTimeout(timer);
-      resolve();
+  const startBackend = async (): Promise<ChildProcess> => {
+    const child: ChildProcess = spawn(
+      "ip",
+      ["netns", "exec", namespace, "node", backendScript, pod, address, String(port)],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`Backend ${pod} did not start within 10 s`)), 10_000);
+      child.stdout!.once("data", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.once("exit", (code) => reject(new Error(`Backend ${pod} exited with ${code}`)));
     });
-    backend.once("exit", (code) => reject(new Error(`Backend ${pod} exited with ${code}`)));
-  });
+    return child;
+  };
+  let backend = await startBackend();
   let removed = false;
   return {
     pod,
     address,
     terminate: () => void backend.kill("SIGTERM"),
+    async restart() {
+      await killAndWait(backend.pid!);
+      backend = await startBackend();
+    },
     async remove() {
       if (removed) return;
       removed = true;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type AdminFetch, kubeRequest, type ObjectMeta } from "./kube_objects.ts";
+import { type AdminFetch, ApiRequestError, kubeRequest, type ObjectMeta } from "./kube_objects.ts";
 
 /** The zone label the controller and kube-proxy read. */
 export const ZONE_LABEL = "topology.kubernetes.io/zone";
@@ -119,15 +119,27 @@ export interface PodSpec {
  * @param pod Name, app, node, IP and ports.
  */
 export async function createReadyPod(fetch: AdminFetch, namespace: string, pod: PodSpec): Promise<void> {
-  await kubeRequest(fetch, "POST", `/api/v1/namespaces/${namespace}/pods`, {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name: pod.name, labels: { app: pod.app } },
-    spec: {
-      nodeName: pod.node,
-      containers: [{ name: "app", image: "registry.invalid/never-pulled", ports: pod.ports }],
-    },
-  });
+  const create = () =>
+    kubeRequest(fetch, "POST", `/api/v1/namespaces/${namespace}/pods`, {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: pod.name, labels: { app: pod.app } },
+      spec: {
+        nodeName: pod.node,
+        containers: [{ name: "app", image: "registry.invalid/never-pulled", ports: pod.ports }],
+      },
+    });
+  // A new namespace's "default" service account comes from the controller a moment later.
+  for (let attempt = 1;; attempt++) {
+    try {
+      await create();
+      break;
+    } catch (error) {
+      const waiting = error instanceof ApiRequestError && error.status === 403 && /serviceaccount/.test(error.message);
+      if (!waiting || attempt === 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
   await setPodReady(fetch, namespace, pod.name, true, pod.ip);
 }
 
