@@ -19,7 +19,8 @@ nice_version=$(node -p 'require("./node_modules/nice-grpc/package.json").version
 nice_grpc_js_version=1.14.6
 mkdir -p "$work/app/tests/runtimes" "$work/app/scripts"
 cp -r tests/fixtures "$work/app/tests/"
-cp tests/runtimes/scenarios.mjs tests/runtimes/run.mjs "$work/app/tests/runtimes/"
+cp tests/runtimes/*.mjs "$work/app/tests/runtimes/"
+cp tests/topology_cases.mjs "$work/app/tests/"
 cp scripts/echo_service.mjs "$work/app/scripts/"
 cd "$work/app"
 # nice-grpc gets its own, different copy of grpc-js (as happens in real

@@ -15,6 +15,7 @@ import { register, watchEndpoints } from "@kgr/resolver";
 import { createChannel } from "@kgr/resolver/nice-grpc";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { echoCaller, EchoService, freePort, startEchoServer, startLoad } from "../../scripts/echo_service.mjs";
+import { TOPOLOGY_CASES } from "../topology_cases.mjs";
 
 const NAMESPACE = "e2e";
 const EchoClient = grpc.makeGenericClientConstructor(EchoService, "Echo");
@@ -408,7 +409,9 @@ export const scenarios = {
     k8s.setConditions("echo-0", { ready: false });
     const client = new EchoClient(`k8s-empty:///echo.${NAMESPACE}:grpc`, grpc.credentials.createInsecure());
     const call = echoCaller(client, 3000);
-    const channel = createChannel(`k8s-empty:///echo.${NAMESPACE}:grpc`);
+    const channel = createChannel(`k8s-empty:///echo.${NAMESPACE}:grpc`, undefined, {
+      resolver: { cluster: { kubeconfig: k8s.api.kubeconfig({ namespace: NAMESPACE }) } },
+    });
     const nice = createClient(EchoService, channel);
     const note = /no ready endpoints for service echo in namespace e2e/;
     const failsFast = async (what) => {
@@ -658,6 +661,118 @@ export const scenarios = {
       assert.match(results["no scheme"], /^ConfigError: Cannot load .*proxy-url is not a URL/);
     } finally {
       await Promise.all([api.close(), socks.close()]);
+    }
+  },
+
+  async "topology: watchEndpoints prefers exactly what kube-proxy routes to, for each case of its topology tests"() {
+    const api = await startFakeApiServer({ token: "t" });
+    const cluster = { kubeconfig: api.kubeconfig({ namespace: NAMESPACE }) };
+    try {
+      for (const [i, testCase] of TOPOLOGY_CASES.entries()) {
+        const slice = endpointSlice({
+          namespace: NAMESPACE,
+          service: `topo-${i}`,
+          port: { name: "grpc", port: 8080 },
+          endpoints: testCase.endpoints.map(({ ip, ready, serving, terminating }) => ({
+            ip,
+            pod: `pod-${ip}`,
+            ...(ready === undefined ? {} : { ready }),
+            ...(serving === undefined ? {} : { serving }),
+            ...(terminating === undefined ? {} : { terminating }),
+          })),
+        });
+        api.applySlice({
+          ...slice,
+          endpoints: slice.endpoints.map((endpoint, j) => {
+            const { zones, nodes } = testCase.endpoints[j];
+            if (!zones && !nodes) return endpoint;
+            const names = (list) => (list ?? []).map((name) => ({ name }));
+            return { ...endpoint, hints: { forZones: names(zones), forNodes: names(nodes) } };
+          }),
+        });
+        const controller = new AbortController();
+        const target = `kubernetes:///topo-${i}.${NAMESPACE}:grpc`;
+        for await (
+          const snapshot of watchEndpoints(target, { cluster, locality: testCase.locality, signal: controller.signal })
+        ) {
+          const routed = snapshot.endpoints.filter((e) => e.preferred).map((e) => e.addresses[0].host).sort();
+          assert.deepEqual(routed, testCase.expected, testCase.name);
+          controller.abort();
+        }
+      }
+    } finally {
+      await api.close();
+    }
+  },
+
+  async "topology: grpc-js and nice-grpc clients in zone a stay there, fail over with zero failed calls, and come back"() {
+    const api = await startFakeApiServer({ token: "t" });
+    const hosts = ["127.0.0.90", "127.0.0.91", "127.0.0.92"];
+    const port = await freePort(hosts);
+    const zones = ["zone-a", "zone-b", "zone-c"];
+    const servers = await Promise.all(
+      zones.map((zone, i) => startEchoServer(grpc, { name: zone, host: hosts[i], port })),
+    );
+    const slice = endpointSlice({
+      namespace: NAMESPACE,
+      service: "zoned",
+      port: { name: "grpc", port },
+      endpoints: zones.map((zone, i) => ({ ip: hosts[i], pod: `${zone}-pod`, zone })),
+    });
+    // As the EndpointSlice controller writes them for trafficDistribution: PreferSameZone.
+    api.applySlice({
+      ...slice,
+      endpoints: slice.endpoints.map((e) => ({ ...e, hints: { forZones: [{ name: e.zone }] } })),
+    });
+    const resolver = {
+      locality: { zone: "zone-a" },
+      cluster: { kubeconfig: api.kubeconfig({ namespace: NAMESPACE }) },
+    };
+    const fastReconnect = { "grpc.max_reconnect_backoff_ms": 500 };
+    register({ grpc, scheme: "k8s-topology", ...resolver });
+    const client = new EchoClient(
+      `k8s-topology:///zoned.${NAMESPACE}:grpc`,
+      grpc.credentials.createInsecure(),
+      fastReconnect,
+    );
+    const channel = createChannel(`k8s-topology-nice:///zoned.${NAMESPACE}:grpc`, undefined, {
+      ...fastReconnect,
+      resolver,
+    });
+    const nice = createClient(EchoService, channel);
+    const loads = {
+      "grpc-js": startLoad(echoCaller(client, 1000), { intervalMs: 10, maxCalls: 2000 }),
+      "nice-grpc": startLoad(
+        (message) => nice.echo({ message }, { deadline: Date.now() + 1000 }).then((answer) => answer.message),
+        { intervalMs: 10, maxCalls: 2000 },
+      ),
+    };
+    const takeAll = () => Object.fromEntries(Object.entries(loads).map(([name, load]) => [name, load.take()]));
+    const zonesOf = (counts) => Object.keys(counts).sort().join(",");
+    try {
+      await sleep(300);
+      takeAll();
+      await sleep(500);
+      for (const [name, counts] of Object.entries(takeAll())) assert.equal(zonesOf(counts), "zone-a", name);
+      await servers[0].stop();
+      await sleep(300);
+      takeAll();
+      await sleep(500);
+      for (const [name, counts] of Object.entries(takeAll())) assert.equal(zonesOf(counts), "zone-b,zone-c", name);
+      servers[0] = await startEchoServer(grpc, { name: "zone-a", host: hosts[0], port });
+      await eventually(() => Object.values(takeAll()).every((counts) => counts["zone-a"] > 0), 5000, "zone a back");
+      await sleep(500);
+      for (const [name, counts] of Object.entries(takeAll())) assert.equal(zonesOf(counts), "zone-a", name);
+      for (const [name, load] of Object.entries(loads)) {
+        await load.stop();
+        assert.deepEqual(load.failures.map(String), [], name);
+      }
+    } finally {
+      await Promise.all(Object.values(loads).map((load) => load.stop()));
+      client.close();
+      channel.close();
+      await Promise.all(servers.map((server) => server.stop()));
+      await api.close();
     }
   },
 
