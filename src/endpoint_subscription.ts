@@ -21,6 +21,7 @@ import { createEndpointSliceApi, createServiceApi, readNodeZone } from "./kube_a
 import { resolveLocality } from "./locality.ts";
 import { runReflector, type SliceState } from "./reflector.ts";
 import { createServicePortLookup, type ServicePortLookup } from "./service_port.ts";
+import { unrefTimer } from "./runtime/unref_timer.ts";
 import type { Target } from "./target.ts";
 import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
 import { trace } from "./trace.ts";
@@ -113,6 +114,11 @@ interface SharedWatch {
   selections: Map<string, Selection>;
   /** The port of subscribers without one. */
   servicePort: ServicePortLookup;
+  /**
+   * Set from a delivery until the end of its turn of the event loop: states that arrive meanwhile (a burst
+   * of events, or chunks that piled up while a slow subscriber worked) make one more delivery, of the latest.
+   */
+  turn?: { pending: boolean };
   stop(): void;
 }
 
@@ -256,8 +262,19 @@ function startWatch(
       watch.state = state;
       watch.failure = undefined;
       watch.version++;
-      // At once: a microtask would wait until the watch's next read has been started.
-      for (const subscriber of watch.subscribers) deliver(watch, subscriber, namespace, service, true);
+      if (watch.turn) {
+        watch.turn.pending = true;
+        return;
+      }
+      // At once (a microtask would wait until the watch's next read has been started); what follows in
+      // the same turn is coalesced into one delivery when the turn ends.
+      const turn = { pending: false };
+      watch.turn = turn;
+      unrefTimer(setTimeout(() => {
+        watch.turn = undefined;
+        if (turn.pending) deliverAll(watch, namespace, service);
+      }, 0));
+      deliverAll(watch, namespace, service);
     },
     onError(error) {
       if (!watch.state) watch.failure = error;
@@ -268,6 +285,11 @@ function startWatch(
     trace(`stopped watching service ${service} in namespace ${namespace}`);
   });
   return watch;
+}
+
+/** Sends every subscriber what changed for it. */
+function deliverAll(watch: SharedWatch, namespace: string, service: string): void {
+  for (const subscriber of watch.subscribers) deliver(watch, subscriber, namespace, service, true);
 }
 
 /**

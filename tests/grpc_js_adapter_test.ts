@@ -252,3 +252,34 @@ Deno.test("the pre-1.14 object listener is supported", async () => {
     resolver.destroy();
   });
 });
+
+Deno.test("a burst of changes reaches a slow channel as a few updates ending with the latest", async () => {
+  await withService(async (api, Resolver) => {
+    const { reports, listener, call } = recorder();
+    const slow: Listener = (...args) => {
+      const result = listener(...args);
+      const busyUntil = Date.now() + 20;
+      while (Date.now() < busyUntil) { /* grpc-js rebuilding its subchannels */ }
+      return result;
+    };
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), slow, {});
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "the first report");
+    for (let i = 1; i <= 100; i++) {
+      api.applySlice(endpointSlice({
+        namespace: "prod",
+        service: "echo",
+        port: { name: "grpc", port: 8080 },
+        endpoints: [{ ip: `10.4.0.${i}`, pod: `p${i}` }],
+      }));
+    }
+    const last = (report: Report) => report.endpoints.value?.map((endpoint) => endpoint.addresses[0].host);
+    await eventually(
+      () => reports.at(-1) !== undefined && last(reports.at(-1)!)?.includes("10.4.0.100") === true,
+      "the last state",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.ok(reports.length <= 12, `${reports.length} updates for 100 changes`);
+    call(() => resolver.destroy());
+  });
+});

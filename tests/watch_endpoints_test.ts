@@ -376,3 +376,35 @@ Deno.test("watchEndpoints() never shares a watch between two tokens under one us
     await api.close();
   }
 });
+
+Deno.test("watchEndpoints() gives a slow consumer the latest state of a burst, not every step", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, ["p0"]);
+  const controller = new AbortController();
+  const seen: string[] = [];
+  const consumer = (async () => {
+    const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
+      cluster: { kubeconfig: api.kubeconfig() },
+      signal: controller.signal,
+    });
+    for await (const snapshot of iterable) {
+      seen.push(snapshot.endpoints.map((endpoint) => endpoint.podName).join(","));
+      if (seen.length === 1) {
+        // 200 changes, back to back, while this consumer works for 50 ms on each snapshot.
+        for (let i = 1; i <= 200; i++) apply(api, [`p${i}`]);
+      }
+      const busyUntil = Date.now() + 50;
+      while (Date.now() < busyUntil) { /* a slow consumer */ }
+      if (seen.at(-1) === "p200") break;
+    }
+  })();
+  try {
+    await Promise.race([consumer, sleep(10_000).then(() => assert.fail(`no final state: ${seen.join(" ")}`))]);
+    assert.equal(seen.at(-1), "p200");
+    assert.ok(seen.length <= 10, `a slow consumer got ${seen.length} snapshots for 200 changes`);
+  } finally {
+    controller.abort();
+    await consumer;
+    await api.close();
+  }
+});
