@@ -144,6 +144,8 @@ Deno.test("updateResolution() storms cause no API requests", async () => {
     const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
     call(() => resolver.updateResolution());
     await eventually(() => reports.length === 1, "a report");
+    // The report comes from the LIST: wait for the watch that follows it.
+    await eventually(() => api.openWatches === 1, "the watch");
     const before = api.requests.length;
     for (let i = 0; i < 10_000; i++) call(() => resolver.updateResolution());
     await new Promise((resolve) => setTimeout(resolve, 100));
