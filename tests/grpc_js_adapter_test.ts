@@ -285,3 +285,37 @@ Deno.test("a burst of changes reaches a slow channel as a few updates ending wit
     call(() => resolver.destroy());
   });
 });
+
+Deno.test("subsetSize hands the channel a stable subset of the pods", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: Array.from({ length: 20 }, (_, i) => ({ ip: `10.5.0.${i + 1}`, pod: `p${i}` })),
+  }));
+  const Resolver = registeredClass({ cluster: { kubeconfig: api.kubeconfig() }, subsetSize: 3 });
+  try {
+    const { reports, listener, call } = recorder();
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "a report");
+    const first = reports[0].endpoints.value!.map((endpoint) => endpoint.addresses[0].host);
+    assert.equal(first.length, 3);
+    // A pod outside the subset goes: the subset stays.
+    const outside = Array.from({ length: 20 }, (_, i) => `10.5.0.${i + 1}`).find((host) => !first.includes(host))!;
+    api.applySlice(endpointSlice({
+      namespace: "prod",
+      service: "echo",
+      port: { name: "grpc", port: 8080 },
+      endpoints: Array.from({ length: 20 }, (_, i) => ({ ip: `10.5.0.${i + 1}`, pod: `p${i}` }))
+        .filter((endpoint) => endpoint.ip !== outside),
+    }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(reports.at(-1)!.endpoints.value!.map((endpoint) => endpoint.addresses[0].host), first);
+    call(() => resolver.destroy());
+    assert.throws(() => registeredClass({ subsetSize: 0 }), /subset size must be a positive integer/);
+  } finally {
+    await api.close();
+  }
+});

@@ -19,6 +19,7 @@ import { installDenoGoawayWorkaround } from "../runtime/deno_goaway_workaround.t
 import { runtimeKey } from "../runtime/runtime.ts";
 import { declaredLocality, isKnown } from "../locality.ts";
 import { BALANCER_NAME, type BalancerGrpc, registerBalancer } from "./grpc_js_balancer.ts";
+import { createSubsetter } from "../subset.ts";
 
 /** The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses. */
 export interface GrpcModule extends BalancerGrpc {
@@ -52,6 +53,13 @@ export interface RegisterOptions extends WatchSettings {
    * over to the others, else `round_robin`.
    */
   loadBalancing?: string | Record<string, unknown>[];
+  /**
+   * Subsetting (gRFC A68): each channel connects to a stable pseudo-random
+   * subset of this many endpoints (and as many failover endpoints when
+   * topology applies) instead of every pod. For thousands of pods and many
+   * clients, where clients × pods connections hurt. Off by default.
+   */
+  subsetSize?: number;
 }
 
 interface GrpcUri {
@@ -95,6 +103,7 @@ interface ObjectListener {
  * ```
  */
 export function register(options: RegisterOptions = {}): void {
+  if (options.subsetSize !== undefined) createSubsetter(options.subsetSize, 0); // throws for a bad size
   const grpc = options.grpc ?? (peerGrpc as unknown as GrpcModule);
   const scheme = options.scheme ?? "kubernetes";
   const schemes = registered.get(grpc.experimental.registerResolver) ?? new Set();
@@ -149,6 +158,9 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     #session?: object;
     #hasEndpoints = false;
     #setupBackoff = createBackoff();
+    #subsetter = options.subsetSize === undefined
+      ? undefined
+      : createSubsetter(options.subsetSize, (Math.random() * 2 ** 32) >>> 0);
     #retrySetupAt = 0;
 
     constructor(uri: GrpcUri, listener: FunctionListener | ObjectListener, channelOptions: Record<string, unknown>) {
@@ -201,10 +213,15 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     }
 
     #reportEndpoints({ endpoints, namespace, service }: EndpointSnapshot): void {
-      trace(`${service}.${namespace}: ${endpoints.length} endpoints`);
-      this.#hasEndpoints = endpoints.length > 0;
+      const used = this.#subsetter?.select(endpoints) ?? endpoints;
+      trace(
+        `${service}.${namespace}: ${used.length} endpoints${
+          used === endpoints ? "" : ` (a subset of ${endpoints.length})`
+        }`,
+      );
+      this.#hasEndpoints = used.length > 0;
       if (this.#hasEndpoints) {
-        this.#reportList(endpoints.map(({ addresses, preferred }) => ({ addresses, preferred })), "");
+        this.#reportList(used.map(({ addresses, preferred }) => ({ addresses, preferred })), "");
         return;
       }
       // Calls must fail at once with UNAVAILABLE and the reason. An empty list alone does not do

@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { createSubsetter } from "../src/subset.ts";
+
+const endpoint = (i: number, preferred = true) => ({
+  podName: `pod-${i}`,
+  preferred,
+  addresses: [{ host: `10.0.${i >> 8}.${i & 255}`, port: 50051 }],
+});
+const names = (list: { podName?: string }[]) => list.map((e) => e.podName).sort();
+
+Deno.test("createSubsetter() keeps k endpoints, the same ones for the same seed whatever their order", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 20 }), fc.integer(), fc.integer({ min: 0, max: 60 }), (k, seed, n) => {
+      const all = Array.from({ length: n }, (_, i) => endpoint(i));
+      const chosen = createSubsetter(k, seed).select(all);
+      assert.equal(chosen.length, Math.min(k, n));
+      const shuffled = [...all].reverse();
+      assert.deepEqual(names(createSubsetter(k, seed).select(shuffled)), names(chosen));
+    }),
+  );
+});
+
+Deno.test("createSubsetter() moves as few endpoints as possible when one leaves or arrives", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 10 }),
+      fc.integer(),
+      fc.integer({ min: 12, max: 60 }),
+      fc.nat(),
+      (k, seed, n, pick) => {
+        const all = Array.from({ length: n }, (_, i) => endpoint(i));
+        const subsetter = createSubsetter(k, seed);
+        const before = new Set(names(subsetter.select(all)));
+        const gone = all[pick % n];
+        const after = new Set(names(subsetter.select(all.filter((e) => e !== gone))));
+        const lost = [...before].filter((name) => !after.has(name));
+        if (before.has(gone.podName)) {
+          assert.deepEqual(lost, [gone.podName]);
+        } else assert.deepEqual(lost, []);
+        assert.equal(after.size, k);
+        const arrived = new Set(names(subsetter.select([...all, endpoint(n)])));
+        assert.ok([...before].filter((name) => !arrived.has(name)).length <= 1);
+      },
+    ),
+  );
+});
+
+Deno.test("createSubsetter() subsets preferred and failover endpoints apart", () => {
+  const all = [
+    ...Array.from({ length: 30 }, (_, i) => endpoint(i)),
+    ...Array.from({ length: 30 }, (_, i) => endpoint(100 + i, false)),
+  ];
+  const chosen = createSubsetter(5, 7).select(all);
+  assert.equal(chosen.filter((e) => e.preferred).length, 5);
+  assert.equal(chosen.filter((e) => !e.preferred).length, 5);
+});
+
+Deno.test("createSubsetter() spreads clients evenly over the endpoints", () => {
+  const all = Array.from({ length: 50 }, (_, i) => endpoint(i));
+  const picked = new Map<string, number>();
+  for (let seed = 0; seed < 2000; seed++) {
+    for (const e of createSubsetter(5, seed).select(all)) picked.set(e.podName, (picked.get(e.podName) ?? 0) + 1);
+  }
+  // Each endpoint is expected in 2000 * 5 / 50 = 200 subsets.
+  for (const [name, count] of picked) assert.ok(count > 120 && count < 280, `${name} in ${count} subsets`);
+  assert.equal(picked.size, 50);
+});
+
+Deno.test("createSubsetter() refuses a size that is not a positive integer", () => {
+  for (const size of [0, -1, 1.5, Number.NaN]) {
+    assert.throws(() => createSubsetter(size, 1), /the subset size must be a positive integer: current value is/);
+  }
+});
