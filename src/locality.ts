@@ -12,22 +12,8 @@ import { environmentVariable } from "./runtime/files.ts";
 import type { Locality } from "./topology.ts";
 import { trace } from "./trace.ts";
 
-/**
- * The locality that options and environment declare, without asking the API
- * server: `explicit` when given, else `NODE_NAME` and `ZONE`.
- *
- * @param explicit `options.locality`, when the caller set it.
- * @param env Looks up an environment variable.
- * @returns The node and zone, each when known.
- *
- * @example From the Downward API
- * ```ts
- * import { declaredLocality } from "./locality.ts";
- * const env: Record<string, string> = { NODE_NAME: "node-1", ZONE: "eu-west-1a" };
- * console.log(declaredLocality(undefined, (name) => env[name])); // { node: "node-1", zone: "eu-west-1a" }
- * ```
- */
-export function declaredLocality(
+/** The locality that options and environment declare, without asking the API server. */
+function declaredLocality(
   explicit: Locality | undefined,
   env: (name: string) => string | undefined = environmentVariable,
 ): Locality {
@@ -35,19 +21,8 @@ export function declaredLocality(
   return withoutEmpty({ node: env("NODE_NAME")?.trim(), zone: env("ZONE")?.trim() });
 }
 
-/**
- * Whether a locality names a node or a zone.
- *
- * @param locality A locality.
- * @returns True when topology-aware routing can apply.
- *
- * @example
- * ```ts
- * import { isKnown } from "./locality.ts";
- * console.log(isKnown({}), isKnown({ zone: "a" })); // false true
- * ```
- */
-export function isKnown(locality: Locality): boolean {
+/** Whether a locality names a node or a zone. */
+function isKnown(locality: Locality): boolean {
   return locality.zone !== undefined || locality.node !== undefined;
 }
 

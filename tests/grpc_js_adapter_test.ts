@@ -104,7 +104,7 @@ Deno.test("getDefaultAuthority() returns svc.ns and never a port", () => {
   assert.equal(Resolver.getDefaultAuthority(uri("kubernetes:///echo:grpc")), "echo");
 });
 
-Deno.test("the resolver reports one endpoint per pod with round_robin, asynchronously", async () => {
+Deno.test("the resolver reports one endpoint per pod with kubernetes_round_robin, asynchronously", async () => {
   await withService(async (_api, Resolver) => {
     const { reports, listener, call } = recorder();
     const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
@@ -119,13 +119,13 @@ Deno.test("the resolver reports one endpoint per pod with round_robin, asynchron
     ]);
     assert.deepEqual(report.serviceConfig, {
       ok: true,
-      value: { loadBalancingConfig: [{ round_robin: {} }], methodConfig: [] },
+      value: { loadBalancingConfig: [{ kubernetes_round_robin: {} }], methodConfig: [] },
     });
     call(() => resolver.destroy());
   });
 });
 
-Deno.test("the channel's own grpc.service_config wins over the default round_robin", async () => {
+Deno.test("the channel's own grpc.service_config wins over the default kubernetes_round_robin", async () => {
   await withService(async (_api, Resolver) => {
     const { reports, listener, call } = recorder();
     const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {

@@ -1,8 +1,8 @@
 /**
  * The `@grpc/grpc-js` adapter: a resolver class that hands every usable pod
- * to the channel as its own endpoint, with round_robin by default, and
- * `kubernetes_round_robin` (topology preference with failover) when the
- * client's locality is known.
+ * to the channel as its own endpoint, balanced by `kubernetes_round_robin`
+ * by default (round-robin with topology preference and failover, and no
+ * event-loop stalls at thousands of endpoints).
  *
  * @module
  */
@@ -17,7 +17,6 @@ import { defaultAuthority, parseGrpcUri, type Target } from "../target.ts";
 import { setTraceSink, trace } from "../trace.ts";
 import { installDenoGoawayWorkaround } from "../runtime/deno_goaway_workaround.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
-import { declaredLocality, isKnown } from "../locality.ts";
 import { BALANCER_NAME, type BalancerGrpc, registerBalancer } from "./grpc_js_balancer.ts";
 import { createSubsetter } from "../subset.ts";
 
@@ -47,10 +46,12 @@ export interface RegisterOptions extends WatchSettings {
   grpc?: GrpcModule;
   /**
    * Load balancing when the channel has no `grpc.service_config`: a policy
-   * name or a full `loadBalancingConfig` list. The default is
-   * `kubernetes_round_robin` when the client's locality is known (see
-   * `locality`), which prefers endpoints of its own node or zone and fails
-   * over to the others, else `round_robin`.
+   * name or a full `loadBalancingConfig` list. The default,
+   * `kubernetes_round_robin`, is round_robin over the preferred endpoints
+   * (all of them without topology) with failover to the others, and keeps
+   * the event loop responsive with thousands of endpoints; `"round_robin"`
+   * selects grpc-js's own.
+   * @default {"kubernetes_round_robin"}
    */
   loadBalancing?: string | Record<string, unknown>[];
   /**
@@ -135,10 +136,9 @@ export function isRegistered(grpc: GrpcModule, scheme: string): boolean {
 }
 
 function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
-  const policy = isKnown(declaredLocality(options.locality)) ? BALANCER_NAME : "round_robin";
   const loadBalancingConfig = typeof options.loadBalancing === "object"
     ? options.loadBalancing
-    : [{ [options.loadBalancing ?? policy]: {} }];
+    : [{ [options.loadBalancing ?? BALANCER_NAME]: {} }];
 
   return class KubernetesResolver {
     static getDefaultAuthority(uri: GrpcUri): string {

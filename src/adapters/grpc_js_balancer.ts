@@ -6,10 +6,12 @@
  * not stall the event loop: a child per endpoint kept across updates (its
  * subchannel is reused, only new endpoints connect), counts per connectivity
  * state and a list of READY children per tier, no scan of the children on a
- * state change.
+ * state change, and new children created a few milliseconds' worth per turn.
  *
  * @module
  */
+
+import { unrefTimer } from "../runtime/unref_timer.ts";
 
 /** The name under which the policy is registered. */
 export const BALANCER_NAME = "kubernetes_round_robin";
@@ -63,6 +65,8 @@ interface Child {
 /** The preferred endpoints, or the others: their READY children and a count per state. */
 interface Tier {
   size: number;
+  /** Endpoints of this tier still waiting for a child (see `#drain`). */
+  pending: number;
   ready: Child[];
   counts: number[];
   picker: Picker;
@@ -72,6 +76,21 @@ interface Tier {
 type EndpointList = { ok: true; value: BalancedEndpoint[] } | { ok: false; error: { details: string } };
 
 const registered = new WeakSet<object>();
+
+/**
+ * How long one turn of the event loop may spend creating children. grpc-js looks a new
+ * subchannel up by a linear scan of its pool, so thousands of new endpoints at once would stall
+ * the loop for seconds: they are created a few milliseconds' worth at a time instead.
+ */
+const CREATE_BUDGET_MS = 5;
+
+/** A new endpoint waiting for its child. */
+interface PendingChild {
+  endpoint: BalancedEndpoint;
+  tier: Tier;
+  options: object;
+  note: string;
+}
 
 /**
  * Registers `kubernetes_round_robin` with one copy of grpc-js (once per copy).
@@ -127,6 +146,9 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     #picker?: Picker;
     #errorMessage: string | null = null;
     #lastError = "";
+    #pending = new Map<string, PendingChild>();
+    #drainScheduled = false;
+    #destroyed = false;
 
     constructor(helper: ChannelControlHelper) {
       this.#helper = helper;
@@ -142,15 +164,20 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       }
       this.#paused = true;
       const seen = new Set<string>();
+      const pending = new Map<string, PendingChild>();
+      this.#preferred.pending = this.#others.pending = 0;
       for (const endpoint of list.value) {
         const key = experimental.endpointToString(endpoint as never);
         if (seen.has(key)) continue;
         seen.add(key);
         const tier = endpoint.preferred === false ? this.#others : this.#preferred;
         const child = this.#children.get(key);
-        if (child === undefined) this.#addChild(key, endpoint, tier, options, resolutionNote);
-        else if (child.tier !== tier) this.#move(child, tier);
+        if (child === undefined) {
+          pending.set(key, { endpoint, tier, options, note: resolutionNote });
+          tier.pending++;
+        } else if (child.tier !== tier) this.#move(child, tier);
       }
+      this.#pending = pending;
       for (const [key, child] of this.#children) {
         if (seen.has(key)) continue;
         this.#children.delete(key);
@@ -160,11 +187,31 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         child.leaf.destroy();
       }
       this.#paused = false;
-      if (this.#children.size === 0) {
+      if (seen.size === 0) {
         const details = `No addresses resolved. Resolution note: ${resolutionNote}`;
         this.#report(TRANSIENT_FAILURE, new experimental.UnavailablePicker({ details } as never), details);
-      } else this.#update();
+      } else this.#drain();
       return true;
+    }
+
+    /** Creates children for pending endpoints for at most {@linkcode CREATE_BUDGET_MS}, then again in the next turn. */
+    #drain(): void {
+      const started = performance.now();
+      this.#paused = true;
+      for (const [key, { endpoint, tier, options, note }] of this.#pending) {
+        this.#pending.delete(key);
+        tier.pending--;
+        this.#addChild(key, endpoint, tier, options, note);
+        if (performance.now() - started > CREATE_BUDGET_MS) break;
+      }
+      this.#paused = false;
+      this.#update();
+      if (this.#pending.size === 0 || this.#drainScheduled) return;
+      this.#drainScheduled = true;
+      unrefTimer(setTimeout(() => {
+        this.#drainScheduled = false;
+        if (!this.#destroyed) this.#drain();
+      }, 0));
     }
 
     exitIdle(): void {
@@ -174,6 +221,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     resetBackoff(): void {}
 
     destroy(): void {
+      this.#destroyed = true;
+      this.#pending.clear();
       for (const child of this.#children.values()) child.leaf.destroy();
       this.#children.clear();
       this.#preferred = this.#newTier();
@@ -185,7 +234,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     }
 
     #newTier(): Tier {
-      const tier: Tier = { size: 0, ready: [], counts: [0, 0, 0, 0, 0], picker: this.#queuePicker };
+      const tier: Tier = { size: 0, pending: 0, ready: [], counts: [0, 0, 0, 0, 0], picker: this.#queuePicker };
       // Like round_robin, clients start at a random place, so that they do not all hit the same endpoint first.
       let next = Math.floor(Math.random() * 1024);
       const queue = () => this.#queuePicker;
@@ -267,10 +316,10 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         this.#failedOver = false;
         return this.#report(READY, preferred.picker, null);
       }
-      if (preferred.counts[TRANSIENT_FAILURE] === preferred.size) this.#failedOver = true;
+      if (preferred.counts[TRANSIENT_FAILURE] === preferred.size && preferred.pending === 0) this.#failedOver = true;
       if (this.#failedOver && others.ready.length > 0) return this.#report(READY, others.picker, null);
-      const anyConnecting = preferred.counts[CONNECTING] + preferred.counts[IDLE] > 0 ||
-        (this.#failedOver && others.counts[CONNECTING] + others.counts[IDLE] > 0);
+      const anyConnecting = preferred.counts[CONNECTING] + preferred.counts[IDLE] + preferred.pending > 0 ||
+        (this.#failedOver && others.counts[CONNECTING] + others.counts[IDLE] + others.pending > 0);
       if (anyConnecting) return this.#report(CONNECTING, this.#queuePicker, null);
       const details = `No connection to any endpoint: last error: ${this.#lastError || "none"}`;
       if (this.#state === TRANSIENT_FAILURE && this.#errorMessage === details) return;

@@ -261,7 +261,7 @@ function grpcClient(scheme) {
 }
 
 export const scenarios = {
-  async "round_robin spreads calls over every pod and follows a scale-up"() {
+  async "the default policy spreads calls over every pod and follows a scale-up"() {
     const k8s = await cluster("k8s-spread", 10);
     const { client, call } = grpcClient("k8s-spread");
     try {
