@@ -8,6 +8,7 @@
  */
 
 import { createTlsSettings, noCredentials, staticTokenCredentials, tokenFileCredentials } from "./credentials.ts";
+import { isDns1123Label } from "./dns_label.ts";
 import { ConfigError } from "./errors.ts";
 import { environmentProxyUrl } from "./proxy.ts";
 import { errorCode, fingerprint } from "./_util.ts";
@@ -733,9 +734,7 @@ async function defaultNamespace(
 }
 
 function checkNamespace(namespace: string, from: string): string {
-  if (
-    namespace.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)
-  ) {
+  if (!isDns1123Label(namespace)) {
     throw new ConfigError(
       `Cannot use namespace ${JSON.stringify(namespace)} from ${from}: a namespace is a lowercase RFC 1123 label ` +
         "(a-z, 0-9 and '-', at most 63 characters)",
