@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import { stringify } from "yaml";
-import { type Environment, resolveClusterAccess } from "../src/cluster_access.ts";
+import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
+import type { Environment } from "../src/cluster/types.ts";
 import { ConfigError } from "../src/errors.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
 import { readTextFile } from "../src/runtime/files.ts";

@@ -2,14 +2,12 @@ import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import {
   basicAuthCredentials,
-  createClientCertificate,
-  createTlsSettings,
-  type ExecConfig,
-  execCredentials,
   noCredentials,
   staticTokenCredentials,
   tokenFileCredentials,
-} from "../src/credentials.ts";
+} from "../src/cluster/credentials.ts";
+import { type ExecConfig, execCredentials } from "../src/cluster/exec_credentials.ts";
+import { createClientCertificate, createTlsSettings } from "../src/cluster/tls_settings.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
 import { runExecPlugin } from "../src/runtime/exec_plugin.ts";
 import { readTextFile } from "../src/runtime/files.ts";

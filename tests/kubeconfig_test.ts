@@ -1,14 +1,10 @@
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { ConfigError } from "../src/errors.ts";
-import {
-  accessFromKubeconfig,
-  type KubeconfigObject,
-  loadKubeconfigFiles,
-  mergeKubeconfigs,
-  normalizeServer,
-  parseKubeconfig,
-} from "../src/kubeconfig.ts";
+import { accessFromKubeconfig } from "../src/cluster/kubeconfig_context.ts";
+import { loadKubeconfigFiles, mergeKubeconfigs, parseKubeconfig } from "../src/cluster/kubeconfig_load.ts";
+import type { KubeconfigObject } from "../src/cluster/kubeconfig_schema.ts";
+import { normalizeServer } from "../src/cluster/server_url.ts";
 import type { ExecPluginRequest } from "../src/runtime/exec_plugin.ts";
 import { readTextFile } from "../src/runtime/files.ts";
 

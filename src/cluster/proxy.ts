@@ -20,12 +20,20 @@
  * @module
  */
 
-import { ConfigError } from "./errors.ts";
-import { ipAddressBytes, isLoopback, samePrefix } from "./ip_address.ts";
-import { type ProxySupport, proxySupport } from "./runtime/proxy_support.ts";
-import { trace } from "./trace.ts";
+import { ConfigError } from "../errors.ts";
+import { ipAddressBytes, isLoopback, samePrefix } from "../ip_address.ts";
+import { type ProxySupport, proxySupport } from "../runtime/proxy_support.ts";
+import { trace } from "../trace.ts";
 
-/** A proxy chosen from the environment, and the variable that named it. */
+/**
+ * A proxy chosen from the environment, and the variable that named it.
+ *
+ * @example Naming where a proxy came from
+ * ```ts
+ * import type { EnvironmentProxy } from "./proxy.ts";
+ * const proxy: EnvironmentProxy = { url: "http://proxy.corp:3128", variable: "HTTPS_PROXY" };
+ * ```
+ */
 export interface EnvironmentProxy {
   /** The proxy URL, with a scheme. */
   url: string;
