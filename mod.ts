@@ -26,15 +26,16 @@ export { watchEndpoints } from "./src/watch_endpoints.ts";
 export type { WatchEndpointsOptions } from "./src/watch_endpoints.ts";
 export type { EndpointSnapshot, WatchSettings } from "./src/endpoint_subscription.ts";
 export type { EndpointAddress, ResolvedEndpoint } from "./src/endpoint_selection.ts";
-export type { ClusterOptions, KubeconfigObject } from "./src/cluster_access.ts";
+export type { ClusterOptions } from "./src/cluster/types.ts";
 export type {
   KubeconfigCluster,
   KubeconfigContext,
   KubeconfigExec,
+  KubeconfigObject,
   KubeconfigUser,
   NamedKubeconfigCluster,
   NamedKubeconfigContext,
   NamedKubeconfigUser,
-} from "./src/kubeconfig.ts";
+} from "./src/cluster/kubeconfig_schema.ts";
 export type { BackoffOptions } from "./src/backoff.ts";
 export { ConfigError, KubeApiError, ResolverError, TargetError } from "./src/errors.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ClusterAccess, TlsSettings } from "./cluster_access.ts";
+import type { ClusterAccess, TlsSettings } from "./cluster/types.ts";
 import { createHttpClient, type HttpClient } from "./runtime/http_client.ts";
 
 /**

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { type ClusterAccess, type ClusterOptions, resolveClusterAccess } from "./cluster_access.ts";
+import { resolveClusterAccess } from "./cluster/resolve_cluster_access.ts";
+import type { ClusterAccess, ClusterOptions } from "./cluster/types.ts";
 import { createClusterHttpClient } from "./cluster_http_client.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import {

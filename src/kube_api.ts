@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ClusterAccess } from "./cluster_access.ts";
+import type { ClusterAccess } from "./cluster/types.ts";
 import type { EndpointSliceList, Status } from "./endpoint_slice.ts";
 import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
 import type { HttpClient } from "./runtime/http_client.ts";

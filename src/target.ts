@@ -33,6 +33,7 @@
  * @module
  */
 
+import { isDns1035Label, isDns1123Label } from "./dns_label.ts";
 import { TargetError } from "./errors.ts";
 
 /**
@@ -88,8 +89,6 @@ export interface GrpcUriParts {
 
 const FORM = '"kubernetes:///svc.ns:port"';
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
-const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DOMAIN_LABEL = /^[A-Za-z0-9_-]{1,63}$/;
 const PORT_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const DIGITS = /^[0-9]+$/;
@@ -328,7 +327,7 @@ function checkService(service: string, fail: Fail): void {
   if (service === "") {
     fail(`service must not be empty: name one, as in ${FORM}`);
   }
-  if (service.length > 63 || !DNS_1035_LABEL.test(service)) {
+  if (!isDns1035Label(service)) {
     fail(
       `service must be a DNS-1035 label (at most 63 of a-z, 0-9 and "-", starting with a letter, ending with a letter or digit): current value is ${
         JSON.stringify(service)
@@ -341,7 +340,7 @@ function checkNamespace(namespace: string, fail: Fail): void {
   if (namespace === "") {
     fail(`namespace must not be empty: name one after the ".", as in ${FORM}`);
   }
-  if (namespace.length > 63 || !DNS_1123_LABEL.test(namespace)) {
+  if (!isDns1123Label(namespace)) {
     fail(
       `namespace must be a DNS-1123 label (at most 63 of a-z, 0-9 and "-", starting and ending with a letter or digit): current value is ${
         JSON.stringify(namespace)

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startFakeApiServer } from "@kgr/resolver/testing";
-import { resolveClusterAccess } from "../src/cluster_access.ts";
+import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { KubeApiError } from "../src/errors.ts";
 import { createEndpointSliceApi, isResourceVersionTooLarge } from "../src/kube_api.ts";
 import { createHttpClient } from "../src/runtime/http_client.ts";

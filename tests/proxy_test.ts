@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../src/errors.ts";
-import { environmentProxyUrl, proxyForDisplay, proxyFromEnvironment, proxyUrlProblem } from "../src/proxy.ts";
-import { resolveClusterAccess } from "../src/cluster_access.ts";
+import { environmentProxyUrl, proxyForDisplay, proxyFromEnvironment, proxyUrlProblem } from "../src/cluster/proxy.ts";
+import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 
 const PROXY = "http://proxy.corp:3128";
 const envOf = (vars: Record<string, string>) => (name: string) => vars[name];

@@ -18,8 +18,8 @@ import {
   type ResolverError,
   watchEndpoints,
 } from "@kgr/resolver";
-import { resolveClusterAccess } from "../src/cluster_access.ts";
-import { execCredentials } from "../src/credentials.ts";
+import { execCredentials } from "../src/cluster/exec_credentials.ts";
+import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { runExecPlugin } from "../src/runtime/exec_plugin.ts";
 import { setTraceSink } from "../src/trace.ts";
 import { boundedTest } from "./_hostile_server.ts";

@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { TlsSettings } from "../cluster_access.ts";
+import type { TlsSettings } from "../cluster/types.ts";
 import { streamOfPushSource } from "./pushed_body.ts";
 import { runtimeKey } from "./runtime.ts";
 import { type Connector, socks5Connector } from "./socks5_connector.ts";

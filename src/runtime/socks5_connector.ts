@@ -11,7 +11,7 @@
 
 import { Buffer } from "node:buffer";
 import { connect, isIP, type Socket } from "node:net";
-import { ipAddressBytes } from "../proxy.ts";
+import { ipAddressBytes } from "../ip_address.ts";
 
 /** The part of undici's connector options used here. */
 export interface ConnectOptions {

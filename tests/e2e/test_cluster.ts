@@ -6,7 +6,7 @@
  * @module
  */
 
-import { resolveClusterAccess } from "../../src/cluster_access.ts";
+import { resolveClusterAccess } from "../../src/cluster/resolve_cluster_access.ts";
 import { createHttpClient } from "../../src/runtime/http_client.ts";
 import { type ControlPlane, startControlPlane } from "./control_plane.ts";
 import type { AdminFetch } from "./kube_objects.ts";

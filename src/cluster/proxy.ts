@@ -20,11 +20,20 @@
  * @module
  */
 
-import { ConfigError } from "./errors.ts";
-import { type ProxySupport, proxySupport } from "./runtime/proxy_support.ts";
-import { trace } from "./trace.ts";
+import { ConfigError } from "../errors.ts";
+import { ipAddressBytes, isLoopback, samePrefix } from "../ip_address.ts";
+import { type ProxySupport, proxySupport } from "../runtime/proxy_support.ts";
+import { trace } from "../trace.ts";
 
-/** A proxy chosen from the environment, and the variable that named it. */
+/**
+ * A proxy chosen from the environment, and the variable that named it.
+ *
+ * @example Naming where a proxy came from
+ * ```ts
+ * import type { EnvironmentProxy } from "./proxy.ts";
+ * const proxy: EnvironmentProxy = { url: "http://proxy.corp:3128", variable: "HTTPS_PROXY" };
+ * ```
+ */
 export interface EnvironmentProxy {
   /** The proxy URL, with a scheme. */
   url: string;
@@ -204,58 +213,4 @@ function excluded(list: string, host: string, port: string, ip: Uint8Array | und
     }
   }
   return false;
-}
-
-/**
- * Reads an IP address as 16 bytes; IPv4 addresses become `::ffff:a.b.c.d`.
- *
- * @param text An IPv4 address, or an IPv6 address without brackets.
- * @returns The bytes, or `undefined` when the text is not an IP address.
- *
- * @example Reading addresses
- * ```ts
- * import { ipAddressBytes } from "./proxy.ts";
- * console.log(ipAddressBytes("10.0.0.1")?.subarray(12)); // Uint8Array(4) [ 10, 0, 0, 1 ]
- * console.log(ipAddressBytes("::1")?.at(15)); // 1
- * console.log(ipAddressBytes("example.com")); // undefined
- * ```
- */
-export function ipAddressBytes(text: string): Uint8Array | undefined {
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (v4) {
-    const parts = v4.slice(1).map(Number);
-    if (parts.some((part) => part > 255)) return undefined;
-    return Uint8Array.from([...IPV4_MAPPED.subarray(0, 12), ...parts]);
-  }
-  if (!text.includes(":")) return undefined;
-  let canonical: string;
-  try {
-    // The URL parser validates and compresses IPv6 (and writes an embedded IPv4 part in hex).
-    canonical = new URL(`http://[${text}]/`).hostname.slice(1, -1);
-  } catch {
-    return undefined;
-  }
-  const [head, tail] = canonical.includes("::") ? canonical.split("::") : [canonical, undefined];
-  const groups = (part: string | undefined) => part ? part.split(":").map((group) => parseInt(group, 16)) : [];
-  const left = groups(head);
-  const right = groups(tail);
-  const all = [...left, ...Array(8 - left.length - right.length).fill(0), ...right];
-  return Uint8Array.from(all.flatMap((group) => [group >> 8, group & 255]));
-}
-
-/** `::ffff:0:0/96`, where IPv4 addresses live in {@linkcode ipAddressBytes}' form. */
-const IPV4_MAPPED = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 0, 0, 0, 0]);
-/** `::1`. */
-const IPV6_LOOPBACK = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-
-function isLoopback(ip: Uint8Array): boolean {
-  return samePrefix(ip, IPV4_MAPPED, 96) ? ip[12] === 127 : samePrefix(ip, IPV6_LOOPBACK, 128);
-}
-
-function samePrefix(a: Uint8Array, b: Uint8Array, bits: number): boolean {
-  for (let bit = 0; bit < bits; bit += 8) {
-    const mask = bits - bit >= 8 ? 255 : (0xff00 >> (bits - bit)) & 255;
-    if ((a[bit / 8] & mask) !== (b[bit / 8] & mask)) return false;
-  }
-  return true;
 }

@@ -1,0 +1,400 @@
+/**
+ * Helpers private to `cluster/`, one copy of each: reading a configured file,
+ * checking and decoding PEM, reading kubeconfig fields and naming their
+ * faults, resolving paths, and checking a namespace.
+ *
+ * @module
+ */
+
+import { ConfigError } from "../errors.ts";
+import { isDns1123Label } from "../dns_label.ts";
+import { errorCode, typeName } from "../_util.ts";
+import { absolutePath } from "../runtime/files.ts";
+import type { KubeconfigEntry } from "./kubeconfig_schema.ts";
+import type { ReadFile } from "./types.ts";
+
+/**
+ * Whether text holds PEM blocks (`-----BEGIN ...`).
+ *
+ * @param text The text.
+ * @returns True when it looks like PEM.
+ *
+ * @example PEM and base64
+ * ```ts
+ * import { isPem } from "./_util.ts";
+ * console.log(isPem("-----BEGIN CERTIFICATE-----\n..."), isPem("LS0tLS1CRUdJTg==")); // true false
+ * ```
+ */
+export function isPem(text: string): boolean {
+  return text.includes("-----BEGIN");
+}
+
+/**
+ * Reads a file named in the configuration. A file that exists but cannot be
+ * read (permissions, a folder) is handed to `unreadable` as the problem
+ * `cannot be read (CODE)`: it returns the error to throw, or `undefined` to go
+ * on as if the file did not exist.
+ *
+ * @param readFile Reads the file; `undefined` when it does not exist.
+ * @param path The file.
+ * @param unreadable Makes the error for an unreadable file, or returns `undefined`.
+ * @returns The text, or `undefined` when the file does not exist.
+ * @throws {Error} The error `unreadable` makes.
+ *
+ * @example An optional file whose failure only gets traced
+ * ```ts
+ * import { readConfigFile } from "./_util.ts";
+ * const denied = () => Promise.reject(Object.assign(new Error("denied"), { code: "EACCES" }));
+ * const text = await readConfigFile(denied, "/sa/namespace", (problem) => {
+ *   console.log(`/sa/namespace ${problem}`); // /sa/namespace cannot be read (EACCES)
+ *   return undefined;
+ * });
+ * ```
+ */
+export async function readConfigFile(
+  readFile: ReadFile,
+  path: string,
+  unreadable: (problem: string) => Error | undefined,
+): Promise<string | undefined> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const failure = unreadable(`cannot be read (${errorCode(error)})`);
+    if (failure) throw failure;
+    return undefined;
+  }
+}
+
+/**
+ * Reads a file named in the configuration; a file that cannot be read is a
+ * {@linkcode ConfigError} `Cannot read WHAT: PATH cannot be read (CODE): check
+ * its permissions`.
+ *
+ * @param readFile Reads the file; `undefined` when it does not exist.
+ * @param path The file.
+ * @param what What the file is, for the message (e.g. `the in-cluster CA`).
+ * @returns The text, or `undefined` when the file does not exist.
+ * @throws {ConfigError} When the file exists but cannot be read.
+ *
+ * @example Reading the in-cluster CA
+ * ```ts
+ * import { readOrFail } from "./_util.ts";
+ * const ca = await readOrFail(() => Promise.resolve(undefined), "/sa/ca.crt", "the in-cluster CA");
+ * console.log(ca); // undefined
+ * ```
+ */
+export function readOrFail(readFile: ReadFile, path: string, what: string): Promise<string | undefined> {
+  return readConfigFile(
+    readFile,
+    path,
+    (problem) => new ConfigError(`Cannot read ${what}: ${path} ${problem}: check its permissions`, { file: path }),
+  );
+}
+
+/**
+ * Checks the text of a PEM file named in the configuration: present, and PEM.
+ *
+ * @param text The file's text, `undefined` when it does not exist.
+ * @param fail Makes the error for a problem, e.g. `does not exist: fix the path`.
+ * @param fix What to do about a missing file.
+ * @returns The text.
+ * @throws {Error} The error `fail` makes.
+ *
+ * @example A file that is not PEM
+ * ```ts
+ * import { checkPemFile } from "./_util.ts";
+ * try {
+ *   checkPemFile("MIIB...", (problem) => new Error(`ca.crt ${problem}`));
+ * } catch (error) {
+ *   console.log((error as Error).message); // ca.crt is not a PEM file: it must hold -----BEGIN ... blocks
+ * }
+ * ```
+ */
+export function checkPemFile(
+  text: string | undefined,
+  fail: (problem: string) => Error,
+  fix = "fix the path",
+): string {
+  if (text === undefined) throw fail(`does not exist: ${fix}`);
+  if (!isPem(text)) throw fail("is not a PEM file: it must hold -----BEGIN ... blocks");
+  return text;
+}
+
+/**
+ * Reads a PEM file that a kubeconfig entry names (`certificate-authority`,
+ * `client-certificate`, `client-key`), already resolved against its folder.
+ *
+ * @param path The file.
+ * @param entry The entry that names it.
+ * @param key The field, e.g. `client-key`; `KEY-data` is offered as the alternative.
+ * @param readFile Reads the file; `undefined` when it does not exist.
+ * @returns The PEM text.
+ * @throws {ConfigError} When the file cannot be read, does not exist or is not PEM.
+ *
+ * @example Reading a CA file
+ * ```ts
+ * import { readKubeconfigPemFile } from "./_util.ts";
+ * const entry = { value: {}, file: "/k/config", field: "clusters[0].cluster" };
+ * const readFile = () => Promise.resolve("-----BEGIN CERTIFICATE-----\n...");
+ * const ca = await readKubeconfigPemFile("/k/ca.crt", entry, "certificate-authority", readFile);
+ * ```
+ */
+export async function readKubeconfigPemFile(
+  path: string,
+  entry: KubeconfigEntry,
+  key: string,
+  readFile: ReadFile,
+): Promise<string> {
+  const field = `${entry.field}.${key}`;
+  const fail = (problem: string) => kubeconfigError(entry.file, field, `${field} names ${path}, which ${problem}`);
+  const text = await readConfigFile(readFile, path, (problem) => fail(`${problem}: check its permissions`));
+  return checkPemFile(text, fail, `fix the path or use ${key}-data`);
+}
+
+/**
+ * Decodes a kubeconfig `-data` field: base64 of a PEM file.
+ *
+ * @param data The field's value.
+ * @param entry The entry that holds it.
+ * @param key The field, e.g. `client-key-data`.
+ * @param fileKey The field that names a file instead, e.g. `client-key`.
+ * @returns The PEM text.
+ * @throws {ConfigError} When the value is PEM already, not base64, or not base64 of PEM text.
+ *
+ * @example Decoding certificate-authority-data
+ * ```ts
+ * import { decodePemData } from "./_util.ts";
+ * const entry = { value: {}, field: "clusters[0].cluster" };
+ * const pem = decodePemData(btoa("-----BEGIN CERTIFICATE-----\n"), entry, "certificate-authority-data", "certificate-authority");
+ * console.log(pem.startsWith("-----BEGIN")); // true
+ * ```
+ */
+export function decodePemData(
+  data: string,
+  entry: KubeconfigEntry,
+  key: string,
+  fileKey: string,
+): string {
+  const field = `${entry.field}.${key}`;
+  const fail = (problem: string) => kubeconfigError(entry.file, field, `${field} ${problem}`);
+  if (isPem(data)) {
+    throw fail(
+      `holds PEM text, but it must be base64 of the PEM: encode it, or put the path in ${fileKey}`,
+    );
+  }
+  const compact = data.replace(/\s+/g, "");
+  let binary: string;
+  try {
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) throw new Error("alphabet");
+    binary = atob(compact);
+  } catch {
+    throw fail(
+      `is not valid base64: it must be base64 of a PEM file (or put the path in ${fileKey})`,
+    );
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(
+      Uint8Array.from(binary, (c) => c.charCodeAt(0)),
+    );
+  } catch {
+    throw fail(
+      "does not decode to PEM text: it must be base64 of a PEM file, not of DER",
+    );
+  }
+  if (!isPem(text)) {
+    throw fail("does not decode to PEM: it must be base64 of a PEM file");
+  }
+  return text;
+}
+
+/**
+ * Reads an optional string field of a kubeconfig entry; `null` counts as unset.
+ *
+ * @param value The entry's mapping (or a part of it, such as `exec`).
+ * @param key The field.
+ * @param entry Where the mapping is, for the message.
+ * @returns The string, or `undefined`.
+ * @throws {ConfigError} When the field is not a string; the message gives its type, never its value.
+ *
+ * @example Reading a server
+ * ```ts
+ * import { optionalString } from "./_util.ts";
+ * const entry = { value: { server: "https://10.0.0.1:6443" }, field: "clusters[0].cluster" };
+ * console.log(optionalString(entry.value, "server", entry)); // https://10.0.0.1:6443
+ * ```
+ */
+export function optionalString(
+  value: Record<string, unknown>,
+  key: string,
+  entry: KubeconfigEntry,
+): string | undefined {
+  const found = value[key];
+  if (found === undefined || found === null) return undefined;
+  if (typeof found !== "string") {
+    // Never print the value: it may be a secret.
+    throw kubeconfigError(
+      entry.file,
+      `${entry.field}.${key}`,
+      `${entry.field}.${key} must be a string: current type is ${typeName(found)}`,
+    );
+  }
+  return found;
+}
+
+/**
+ * Reads an optional boolean field of a kubeconfig entry; `null` counts as unset.
+ *
+ * @param value The entry's mapping (or a part of it, such as `exec`).
+ * @param key The field.
+ * @param entry Where the mapping is, for the message.
+ * @returns The boolean, or `undefined`.
+ * @throws {ConfigError} When the field is not a boolean.
+ *
+ * @example Reading insecure-skip-tls-verify
+ * ```ts
+ * import { optionalBoolean } from "./_util.ts";
+ * const entry = { value: { "insecure-skip-tls-verify": true }, field: "clusters[0].cluster" };
+ * console.log(optionalBoolean(entry.value, "insecure-skip-tls-verify", entry)); // true
+ * ```
+ */
+export function optionalBoolean(
+  value: Record<string, unknown>,
+  key: string,
+  entry: KubeconfigEntry,
+): boolean | undefined {
+  const found = value[key];
+  if (found === undefined || found === null) return undefined;
+  if (typeof found !== "boolean") {
+    throw kubeconfigError(
+      entry.file,
+      `${entry.field}.${key}`,
+      `${entry.field}.${key} must be true or false: current type is ${typeName(found)}`,
+    );
+  }
+  return found;
+}
+
+/**
+ * The error for a fault in a kubeconfig: `Cannot load kubeconfig FILE: PROBLEM`,
+ * with `file` and `field` set.
+ *
+ * @param file The file at fault; `undefined` for an object from `cluster.kubeconfig`.
+ * @param field The field at fault, e.g. `users[0].user.token`.
+ * @param problem What is wrong and what to do.
+ * @param where The files to name when the fault is in none of them in particular.
+ * @returns The error.
+ *
+ * @example A field of the wrong type
+ * ```ts
+ * import { kubeconfigError } from "./_util.ts";
+ * const error = kubeconfigError("/k/config", "current-context", "current-context must be a string");
+ * console.log(error.message); // Cannot load kubeconfig /k/config: current-context must be a string
+ * ```
+ */
+export function kubeconfigError(
+  file: string | undefined,
+  field: string | undefined,
+  problem: string,
+  where?: string,
+): ConfigError {
+  const subject = file !== undefined
+    ? `kubeconfig ${file}`
+    : where !== undefined
+    ? `kubeconfig ${where}`
+    : "the kubeconfig object from cluster.kubeconfig";
+  return new ConfigError(`Cannot load ${subject}: ${problem}`, {
+    ...(file !== undefined ? { file } : {}),
+    ...(field !== undefined ? { field } : {}),
+  });
+}
+
+/**
+ * Quotes names for a message, at most ten of them.
+ *
+ * @param names The names.
+ * @returns `"a", "b"`, or `none`.
+ *
+ * @example Listing contexts
+ * ```ts
+ * import { quoteList } from "./_util.ts";
+ * console.log(quoteList(["dev", "prod"])); // "dev", "prod"
+ * ```
+ */
+export function quoteList(names: string[]): string {
+  if (names.length === 0) return "none";
+  const shown = names.slice(0, 10).map((name) => JSON.stringify(name)).join(
+    ", ",
+  );
+  return names.length > 10 ? `${shown}, ...` : shown;
+}
+
+/**
+ * Resolves a path from a kubeconfig against the folder of that kubeconfig,
+ * made absolute at once as client-go's `ResolveLocalPaths` does, so that a
+ * token file re-read later does not move with the working folder; absolute
+ * paths and paths from an object stay as they are.
+ *
+ * @param file The kubeconfig; `undefined` for an object from `cluster.kubeconfig`.
+ * @param path The path it holds.
+ * @returns The path to use.
+ *
+ * @example A CA file next to the kubeconfig
+ * ```ts
+ * import { resolveAgainst } from "./_util.ts";
+ * console.log(resolveAgainst("/root/.kube/config", "ca.crt")); // /root/.kube/ca.crt
+ * ```
+ */
+export function resolveAgainst(file: string | undefined, path: string): string {
+  if (file === undefined || isAbsolute(path)) return path;
+  const cut = Math.max(file.lastIndexOf("/"), file.lastIndexOf("\\"));
+  return absolutePath(`${file.slice(0, cut + 1)}${path}`);
+}
+
+function isAbsolute(path: string): boolean {
+  return path.startsWith("/") || path.startsWith("\\") ||
+    /^[A-Za-z]:[\\/]/.test(path);
+}
+
+/**
+ * Joins a folder and a name with one separator.
+ *
+ * @param folder The folder, with or without a trailing separator.
+ * @param name The name inside it.
+ * @returns The path.
+ *
+ * @example The service account token
+ * ```ts
+ * import { joinPath } from "./_util.ts";
+ * console.log(joinPath("/var/run/secrets/kubernetes.io/serviceaccount/", "token"));
+ * ```
+ */
+export function joinPath(folder: string, name: string): string {
+  return folder.endsWith("/") || folder.endsWith("\\") ? `${folder}${name}` : `${folder}/${name}`;
+}
+
+/**
+ * Checks a default namespace: a lowercase RFC 1123 label.
+ *
+ * @param namespace The namespace.
+ * @param from Where it came from, e.g. `cluster.namespace` or `POD_NAMESPACE`.
+ * @returns The namespace.
+ * @throws {ConfigError} When it is not a label; `field` is `from` for an
+ * option (`cluster.*`), else `namespace`.
+ *
+ * @example A namespace from the environment
+ * ```ts
+ * import { checkNamespace } from "./_util.ts";
+ * console.log(checkNamespace("shop", "POD_NAMESPACE")); // shop
+ * ```
+ */
+export function checkNamespace(namespace: string, from: string): string {
+  if (!isDns1123Label(namespace)) {
+    throw new ConfigError(
+      `Cannot use namespace ${JSON.stringify(namespace)} from ${from}: a namespace is a lowercase RFC 1123 label ` +
+        "(a-z, 0-9 and '-', at most 63 characters)",
+      { field: from.startsWith("cluster.") ? from : "namespace" },
+    );
+  }
+  return namespace;
+}

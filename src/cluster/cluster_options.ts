@@ -1,0 +1,341 @@
+/**
+ * The cluster options (`cluster` of `register()` and `watchEndpoints()`): their
+ * checks, the source they make when `cluster.server` comes alone, and how they
+ * override what another source found, as kubectl's flags override a
+ * kubeconfig.
+ *
+ * @module
+ */
+
+import { fingerprint } from "../_util.ts";
+import { ConfigError } from "../errors.ts";
+import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
+import { trace } from "../trace.ts";
+import { checkPemFile, isPem, readOrFail } from "./_util.ts";
+import { noCredentials, staticTokenCredentials, tokenFileCredentials } from "./credentials.ts";
+import { hasScheme, normalizeServer } from "./server_url.ts";
+import { createTlsSettings } from "./tls_settings.ts";
+import type { ClusterOptions, Environment, SourceAccess, TlsSettings } from "./types.ts";
+
+const STRING_OPTIONS = [
+  "context",
+  "server",
+  "token",
+  "tokenFile",
+  "ca",
+  "caFile",
+  "cert",
+  "key",
+  "certFile",
+  "keyFile",
+  "tlsServerName",
+  "namespace",
+] as const;
+
+/**
+ * Checks the types and combinations of cluster options before anything is read.
+ *
+ * @param options The options.
+ * @throws {ConfigError} When an option has the wrong type, or two exclude each other; `field` names it (`cluster.caFile`).
+ *
+ * @example A token and a token file
+ * ```ts
+ * import { checkClusterOptions } from "./cluster_options.ts";
+ * try {
+ *   checkClusterOptions({ token: "abc", tokenFile: "/run/token" });
+ * } catch (error) {
+ *   console.log((error as Error).message); // ... cluster.token and cluster.tokenFile are both set: keep one
+ * }
+ * ```
+ */
+export function checkClusterOptions(options: ClusterOptions): void {
+  if (typeof options !== "object" || options === null) {
+    throw new ConfigError(
+      `Cannot resolve cluster access: options must be an object: current type is ${typeof options}`,
+    );
+  }
+  for (const name of STRING_OPTIONS) {
+    const value = options[name];
+    if (value !== undefined && (typeof value !== "string" || value === "")) {
+      throw new ConfigError(
+        `Cannot resolve cluster access: cluster.${name} must be a non-empty string`,
+        {
+          field: `cluster.${name}`,
+        },
+      );
+    }
+  }
+  if (
+    options.insecureSkipTlsVerify !== undefined &&
+    typeof options.insecureSkipTlsVerify !== "boolean"
+  ) {
+    throw new ConfigError(
+      "Cannot resolve cluster access: cluster.insecureSkipTlsVerify must be true or false",
+      {
+        field: "cluster.insecureSkipTlsVerify",
+      },
+    );
+  }
+  const kubeconfig = options.kubeconfig;
+  if (
+    kubeconfig !== undefined &&
+    !(typeof kubeconfig === "string" && kubeconfig !== "") &&
+    !(typeof kubeconfig === "object" && kubeconfig !== null &&
+      !Array.isArray(kubeconfig))
+  ) {
+    throw new ConfigError(
+      "Cannot resolve cluster access: cluster.kubeconfig must be a file path or a kubeconfig object",
+      { field: "cluster.kubeconfig" },
+    );
+  }
+  const pairs = [
+    ["token", "tokenFile"],
+    ["ca", "caFile"],
+    ["cert", "certFile"],
+    ["key", "keyFile"],
+  ] as const;
+  for (const [inline, file] of pairs) {
+    if (options[inline] !== undefined && options[file] !== undefined) {
+      throw new ConfigError(
+        `Cannot resolve cluster access: cluster.${inline} and cluster.${file} are both set: keep one`,
+        {
+          field: `cluster.${file}`,
+        },
+      );
+    }
+  }
+  if (
+    options.insecureSkipTlsVerify === true &&
+    (options.ca !== undefined || options.caFile !== undefined)
+  ) {
+    throw new ConfigError(
+      "Cannot resolve cluster access: cluster.insecureSkipTlsVerify and a CA (cluster.ca or cluster.caFile) are both set: keep one",
+      { field: "cluster.insecureSkipTlsVerify" },
+    );
+  }
+}
+
+/**
+ * The source that `cluster.server` alone makes (without `cluster.kubeconfig`
+ * or `cluster.context`): nothing but the system trust store and no
+ * credentials, for the other options to fill in.
+ *
+ * @returns The empty access that the options complete.
+ *
+ * @example Where it says access came from
+ * ```ts
+ * import { serverOptionAccess } from "./cluster_options.ts";
+ * console.log(serverOptionAccess().source); // cluster options
+ * ```
+ */
+export function serverOptionAccess(): SourceAccess {
+  return {
+    server: "",
+    tls: createTlsSettings({ caSource: "the system trust store" }),
+    credentials: noCredentials(),
+    user: "anonymous",
+    source: "cluster options",
+  };
+}
+
+/**
+ * What {@linkcode applyClusterOptions} settles: the source's server, TLS
+ * settings, credentials, user and source, with the options applied. The
+ * namespace and the proxy are settled later, from the source itself.
+ *
+ * @example Printing the user
+ * ```ts
+ * import type { OptionsApplied } from "./cluster_options.ts";
+ * function describe(applied: OptionsApplied): string {
+ *   return `${applied.user} from ${applied.source}`;
+ * }
+ * ```
+ */
+export type OptionsApplied = Omit<SourceAccess, "namespace" | "proxyUrl">;
+
+/**
+ * Lets the options override what a source found: server, CA, verification,
+ * server name, client certificate and credentials. The source says which
+ * options overrode it (`... with cluster.server`); `user` joins the parts of
+ * the identity (`token sha256:... + client certificate sha256:...`). A server
+ * written without a scheme stays `https://` here, with `serverSchemeAssumed`.
+ *
+ * @param found What the source found.
+ * @param options The options, already checked with {@linkcode checkClusterOptions}.
+ * @param env Reads the option files; the clock for `cluster.tokenFile`.
+ * @returns The source with the options applied.
+ * @throws {ConfigError} When an option's value or file is unusable.
+ *
+ * @example A server and a token
+ * ```ts
+ * import { applyClusterOptions, serverOptionAccess } from "./cluster_options.ts";
+ * const applied = await applyClusterOptions(serverOptionAccess(), { server: "https://10.0.0.1:6443", token: "abc" }, {
+ *   readFile: () => Promise.resolve(undefined),
+ *   now: Date.now,
+ * });
+ * console.log(await applied.credentials.authorization()); // Bearer abc
+ * ```
+ */
+export async function applyClusterOptions(
+  found: SourceAccess,
+  options: ClusterOptions,
+  env: Pick<Required<Environment>, "readFile" | "now">,
+): Promise<OptionsApplied> {
+  const overridden: string[] = [];
+  let server = found.server;
+  let schemeAssumed = found.serverSchemeAssumed === true;
+  if (options.server !== undefined) {
+    schemeAssumed = !hasScheme(options.server);
+    server = normalizeServer(
+      options.server,
+      (problem) =>
+        new ConfigError(
+          `Cannot resolve cluster access: cluster.server ${problem}`,
+          { field: "cluster.server" },
+        ),
+    );
+    if (found.source !== "cluster options") overridden.push("server");
+  }
+
+  const tls = found.tls;
+  let ca = tls.ca;
+  let caSource = tls.caSource;
+  let insecure = tls.insecureSkipVerify === true;
+  if (options.ca !== undefined) {
+    ca = checkPem(options.ca, "cluster.ca");
+    caSource = "cluster.ca";
+    insecure = false;
+    overridden.push("ca");
+  } else if (options.caFile !== undefined) {
+    ca = await readPemOption(env, options.caFile, "caFile");
+    caSource = `cluster.caFile ${options.caFile}`;
+    insecure = false;
+    overridden.push("caFile");
+  }
+  if (options.insecureSkipTlsVerify === true) {
+    // As kubectl's --insecure-skip-tls-verify: the kubeconfig's CA no longer applies.
+    ca = undefined;
+    insecure = true;
+    caSource = "no verification (cluster.insecureSkipTlsVerify)";
+    overridden.push("insecureSkipTlsVerify");
+    trace(
+      "cluster.insecureSkipTlsVerify is true: the server certificate is not checked",
+    );
+  } else if (options.insecureSkipTlsVerify === false && insecure) {
+    insecure = false;
+    caSource = "the system trust store";
+    overridden.push("insecureSkipTlsVerify");
+  }
+  let serverName = tls.serverName;
+  if (options.tlsServerName !== undefined) {
+    serverName = options.tlsServerName;
+    overridden.push("tlsServerName");
+  }
+
+  let cert = tls.cert;
+  let key = tls.key;
+  const userParts = [found.user];
+  const certOption = options.cert !== undefined
+    ? checkPem(options.cert, "cluster.cert")
+    : options.certFile !== undefined
+    ? await readPemOption(env, options.certFile, "certFile")
+    : undefined;
+  const keyOption = options.key !== undefined
+    ? checkPem(options.key, "cluster.key")
+    : options.keyFile !== undefined
+    ? await readPemOption(env, options.keyFile, "keyFile")
+    : undefined;
+  if ((certOption === undefined) !== (keyOption === undefined)) {
+    const missing = certOption === undefined ? "cert or cluster.certFile" : "key or cluster.keyFile";
+    throw new ConfigError(
+      `Cannot resolve cluster access: a client certificate needs both cert and key: set cluster.${missing}`,
+      {
+        field: certOption === undefined ? "cluster.cert" : "cluster.key",
+      },
+    );
+  }
+  if (certOption !== undefined && keyOption !== undefined) {
+    const certName = options.cert !== undefined ? "cert" : "certFile";
+    const keyName = options.key !== undefined ? "key" : "keyFile";
+    const unusable = checkClientKeyPair(certOption, keyOption, {
+      cert: options.cert !== undefined ? "cluster.cert" : `cluster.certFile ${options.certFile}`,
+      key: options.key !== undefined ? "cluster.key" : `cluster.keyFile ${options.keyFile}`,
+    });
+    if (unusable) {
+      throw new ConfigError(`Cannot resolve cluster access: ${unusable.problem}`, {
+        field: `cluster.${unusable.part === "cert" ? certName : keyName}`,
+      });
+    }
+    cert = certOption;
+    key = keyOption;
+    overridden.push(certName, keyName);
+    userParts.push(`client certificate ${await fingerprint(certOption)}`);
+  }
+
+  let credentials = found.credentials;
+  if (options.token !== undefined) {
+    credentials = staticTokenCredentials(options.token);
+    userParts[0] = `token ${await fingerprint(options.token)}`;
+    overridden.push("token");
+  } else if (options.tokenFile !== undefined) {
+    credentials = tokenFileCredentials(options.tokenFile, {
+      readFile: env.readFile,
+      now: env.now,
+      label: "cluster.tokenFile",
+      field: "cluster.tokenFile",
+    });
+    userParts[0] = `token file ${options.tokenFile}`;
+    overridden.push("tokenFile");
+  }
+  if (userParts[0] === "anonymous" && userParts.length > 1) userParts.shift();
+
+  // The namespace itself is settled after these, by resolveClusterAccess().
+  if (options.namespace !== undefined) overridden.push("namespace");
+
+  const tlsInit: TlsSettings = { caSource };
+  if (ca !== undefined) tlsInit.ca = ca;
+  if (cert !== undefined && key !== undefined) {
+    tlsInit.cert = cert;
+    tlsInit.key = key;
+  }
+  if (serverName !== undefined) tlsInit.serverName = serverName;
+  if (insecure) tlsInit.insecureSkipVerify = true;
+
+  const source = overridden.length > 0 && found.source !== "cluster options"
+    ? `${found.source} with ${overridden.map((name) => `cluster.${name}`).join(", ")}`
+    : found.source;
+  const applied: OptionsApplied = {
+    server,
+    tls: createTlsSettings(tlsInit),
+    credentials,
+    user: userParts.join(" + "),
+    source,
+  };
+  if (schemeAssumed) applied.serverSchemeAssumed = true;
+  return applied;
+}
+
+function checkPem(text: string, name: string): string {
+  if (!isPem(text)) {
+    throw new ConfigError(
+      `Cannot resolve cluster access: ${name} must be PEM text (-----BEGIN ...): pass the file content, not base64`,
+      {
+        field: name,
+      },
+    );
+  }
+  return text;
+}
+
+async function readPemOption(
+  env: Pick<Required<Environment>, "readFile">,
+  path: string,
+  name: string,
+): Promise<string> {
+  const field = `cluster.${name}`;
+  const text = await readOrFail(env.readFile, path, field);
+  return checkPemFile(
+    text,
+    (problem) => new ConfigError(`Cannot resolve cluster access: ${field} ${path} ${problem}`, { file: path, field }),
+  );
+}

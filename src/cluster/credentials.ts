@@ -1,0 +1,212 @@
+/**
+ * Where the `Authorization` header comes from, for a fixed token, a token
+ * file that the kubelet rotates, basic auth, or nothing. Every secret lives in
+ * a closure, so that no `inspect`, `JSON.stringify` or `String()` of a
+ * returned object can show it. Exec plugins are in `exec_credentials.ts`.
+ *
+ * @module
+ */
+
+import { encodeBase64 } from "../_util.ts";
+import { ConfigError } from "../errors.ts";
+import { trace } from "../trace.ts";
+import { readConfigFile } from "./_util.ts";
+import type { Credentials, ReadFile } from "./types.ts";
+
+/**
+ * Credentials that send nothing: anonymous access, or a client certificate
+ * alone.
+ *
+ * @returns Credentials whose `authorization()` is always `undefined`.
+ *
+ * @example Anonymous access
+ * ```ts
+ * import { noCredentials } from "./credentials.ts";
+ * console.log(await noCredentials().authorization()); // undefined
+ * ```
+ */
+export function noCredentials(): Credentials {
+  return {
+    authorization: () => Promise.resolve(undefined),
+    invalidate() {},
+  };
+}
+
+/**
+ * Credentials with a fixed bearer token (kubeconfig `token`, `cluster.token`).
+ *
+ * @param token The token.
+ * @returns Credentials that always send `Bearer <token>`.
+ *
+ * @example A fixed token
+ * ```ts
+ * import { staticTokenCredentials } from "./credentials.ts";
+ * const credentials = staticTokenCredentials("abc");
+ * console.log(await credentials.authorization()); // Bearer abc
+ * ```
+ */
+export function staticTokenCredentials(token: string): Credentials {
+  const header = `Bearer ${token}`;
+  return {
+    authorization: () => Promise.resolve(header),
+    invalidate() {},
+  };
+}
+
+/**
+ * Credentials with HTTP basic auth (kubeconfig `username`/`password`). The
+ * API server dropped basic auth in Kubernetes 1.19; proxies in front of it
+ * may still accept it.
+ *
+ * @param username The user name.
+ * @param password The password.
+ * @returns Credentials that send `Basic base64(username:password)`.
+ *
+ * @example Basic auth
+ * ```ts
+ * import { basicAuthCredentials } from "./credentials.ts";
+ * console.log(await basicAuthCredentials("admin", "secret").authorization()); // Basic YWRtaW46c2VjcmV0
+ * ```
+ */
+export function basicAuthCredentials(
+  username: string,
+  password: string,
+): Credentials {
+  const header = `Basic ${encodeBase64(`${username}:${password}`)}`;
+  return {
+    authorization: () => Promise.resolve(header),
+    invalidate() {},
+  };
+}
+
+/**
+ * Options of {@linkcode tokenFileCredentials}.
+ *
+ * @example Re-reading every 30 seconds
+ * ```ts
+ * import type { TokenFileOptions } from "./credentials.ts";
+ * import { readTextFile } from "../runtime/files.ts";
+ * const options: TokenFileOptions = { readFile: readTextFile, refreshMs: 30_000 };
+ * ```
+ */
+export interface TokenFileOptions {
+  /** Reads the file; `undefined` when it does not exist. */
+  readFile: ReadFile;
+  /**
+   * The clock, in milliseconds.
+   * @default {Date.now}
+   */
+  now?: () => number;
+  /**
+   * Re-read the file when the token is older than this, in milliseconds.
+   * @default {60000}
+   */
+  refreshMs?: number;
+  /** Whose token this is, for messages (e.g. `user "dev" of kubeconfig /root/.kube/config`). */
+  label?: string;
+  /** The kubeconfig that names the file, for {@linkcode ConfigError.file}. */
+  file?: string;
+  /** The kubeconfig field that names the file, for {@linkcode ConfigError.field}. */
+  field?: string;
+  /**
+   * A token to send while the file has never been read (kubeconfig `token`
+   * beside `tokenFile`): client-go sends it when the file cannot be read, and
+   * the file's token once it can.
+   */
+  fallbackToken?: string;
+}
+
+/**
+ * Credentials that read a bearer token from a file (kubeconfig `tokenFile`,
+ * the in-cluster service-account token), again at least every `refreshMs`
+ * and at once after `invalidate()`: the kubelet rotates bound tokens. When a
+ * re-read fails, the last good token is kept; until a first read succeeds,
+ * `fallbackToken` is sent (and the file tried again at every call).
+ *
+ * @param path The token file.
+ * @param options File reading, clock, refresh period and labels.
+ * @returns The credentials.
+ * @throws {ConfigError} From `authorization()`, when the file is missing,
+ * empty or unreadable, no earlier read succeeded and there is no `fallbackToken`.
+ *
+ * @example The in-cluster token
+ * ```ts ignore
+ * import { tokenFileCredentials } from "./credentials.ts";
+ * import { readTextFile } from "../runtime/files.ts";
+ * const credentials = tokenFileCredentials("/var/run/secrets/kubernetes.io/serviceaccount/token", { readFile: readTextFile });
+ * await credentials.authorization(); // "Bearer eyJ..."
+ * ```
+ */
+export function tokenFileCredentials(
+  path: string,
+  options: TokenFileOptions,
+): Credentials {
+  const now = options.now ?? Date.now;
+  const refreshMs = options.refreshMs ?? 60_000;
+  const label = options.label ?? `token file ${path}`;
+  const fallback = options.fallbackToken !== undefined ? `Bearer ${options.fallbackToken}` : undefined;
+  let header: string | undefined;
+  let readAt = 0;
+  let stale = true;
+  let reading: Promise<string> | undefined;
+
+  const fail = (problem: string) =>
+    new ConfigError(`Cannot read the token of ${label}: ${problem}`, {
+      file: options.file ?? path,
+      ...(options.field !== undefined ? { field: options.field } : {}),
+    });
+
+  async function read(): Promise<string> {
+    const text = await readConfigFile(
+      options.readFile,
+      path,
+      (problem) => fail(`${path} ${problem}: check that the file is readable`),
+    );
+    if (text === undefined) {
+      throw fail(`${path} does not exist: create it or fix the path`);
+    }
+    const token = text.trim();
+    if (token === "") throw fail(`${path} is empty: write the token into it`);
+    return `Bearer ${token}`;
+  }
+
+  async function refresh(): Promise<string> {
+    try {
+      const next = await read();
+      if (header !== undefined && next !== header) {
+        trace(`token file ${path} changed: using the new token`);
+      }
+      header = next;
+      readAt = now();
+      stale = false;
+      return next;
+    } catch (error) {
+      if (header === undefined && fallback !== undefined) {
+        trace(`token file ${path} could not be read, using the inline token: ${(error as Error).message}`);
+        return fallback;
+      }
+      if (header === undefined) throw error;
+      trace(
+        `token file ${path} could not be re-read, keeping the last token: ${(error as Error).message}`,
+      );
+      readAt = now();
+      stale = false;
+      return header;
+    }
+  }
+
+  return {
+    authorization() {
+      if (header !== undefined && !stale && now() - readAt < refreshMs) {
+        return Promise.resolve(header);
+      }
+      reading ??= refresh().finally(() => {
+        reading = undefined;
+      });
+      return reading;
+    },
+    invalidate() {
+      stale = true;
+    },
+  };
+}

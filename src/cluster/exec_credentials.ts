@@ -1,0 +1,360 @@
+/**
+ * Credentials from an exec credential plugin (`client.authentication.k8s.io`
+ * `v1` or `v1beta1`), as kubectl runs them: unattended, with
+ * `KUBERNETES_EXEC_INFO`, cached until shortly before they expire. Messages
+ * quote the plugin's standard error, never its standard output.
+ *
+ * @module
+ */
+
+import { ConfigError } from "../errors.ts";
+import { isRecord, typeName } from "../_util.ts";
+import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
+import type { ExecPluginResult, RunExecPlugin } from "../runtime/exec_plugin.ts";
+import { trace } from "../trace.ts";
+import { createClientCertificate } from "./tls_settings.ts";
+import type { ClientCertificate, Credentials } from "./types.ts";
+
+/**
+ * One `env` entry of an exec plugin.
+ *
+ * @example Selecting an AWS profile
+ * ```ts
+ * import type { ExecEnvVar } from "./exec_credentials.ts";
+ * const variable: ExecEnvVar = { name: "AWS_PROFILE", value: "prod" };
+ * ```
+ */
+export interface ExecEnvVar {
+  /** Variable name. */
+  name: string;
+  /** Its value. */
+  value: string;
+}
+
+/**
+ * A kubeconfig `exec` stanza, checked and with its command path resolved.
+ *
+ * @example A GKE plugin
+ * ```ts
+ * import type { ExecConfig } from "./exec_credentials.ts";
+ * const config: ExecConfig = {
+ *   apiVersion: "client.authentication.k8s.io/v1beta1",
+ *   command: "gke-gcloud-auth-plugin",
+ *   args: [],
+ *   env: [],
+ *   installHint: "Install gke-gcloud-auth-plugin with gcloud components install",
+ * };
+ * ```
+ */
+export interface ExecConfig {
+  /** The `ExecCredential` version to ask for and to expect back. */
+  apiVersion:
+    | "client.authentication.k8s.io/v1"
+    | "client.authentication.k8s.io/v1beta1";
+  /** Program to run. */
+  command: string;
+  /** Its arguments. */
+  args: string[];
+  /** Variables added to its environment. */
+  env: ExecEnvVar[];
+  /** Shown when the program is not found. */
+  installHint?: string;
+  /** Sent as `spec.cluster` of `KUBERNETES_EXEC_INFO` when the kubeconfig sets `provideClusterInfo`. */
+  cluster?: Record<string, unknown>;
+}
+
+/**
+ * Options of {@linkcode execCredentials}.
+ *
+ * @example A shorter plugin timeout
+ * ```ts
+ * import type { ExecCredentialsOptions } from "./exec_credentials.ts";
+ * import { runExecPlugin } from "../runtime/exec_plugin.ts";
+ * const options: ExecCredentialsOptions = { run: runExecPlugin, timeoutMs: 10_000 };
+ * ```
+ */
+export interface ExecCredentialsOptions {
+  /** Runs the plugin. */
+  run: RunExecPlugin;
+  /**
+   * The clock, in milliseconds.
+   * @default {Date.now}
+   */
+  now?: () => number;
+  /**
+   * Kill the plugin after this many milliseconds.
+   * @default {60000}
+   */
+  timeoutMs?: number;
+  /**
+   * Run the plugin again this long before `expirationTimestamp`, in milliseconds.
+   * @default {10000}
+   */
+  refreshBeforeMs?: number;
+  /** Whose credentials these are, for messages (e.g. `user "eks" of kubeconfig /root/.kube/config`). */
+  label?: string;
+  /** The kubeconfig that configures the plugin, for {@linkcode ConfigError.file}. */
+  file?: string;
+  /** The kubeconfig field of the plugin, for {@linkcode ConfigError.field}. */
+  field?: string;
+}
+
+interface ExecResult {
+  header?: string;
+  certificate?: ClientCertificate;
+  refreshAt: number;
+}
+
+/**
+ * Credentials from an exec credential plugin (`client.authentication.k8s.io`
+ * `v1` or `v1beta1`). The plugin runs on first use, with standard input
+ * closed and `KUBERNETES_EXEC_INFO` set; its answer is kept until
+ * `refreshBeforeMs` before `expirationTimestamp` (or, without one, until
+ * `invalidate()`). Concurrent calls share one run. A client certificate from
+ * the plugin is returned by `clientCertificate()`.
+ *
+ * @param config The plugin.
+ * @param options How to run it, clock, and labels for messages.
+ * @returns The credentials.
+ * @throws {ConfigError} From `authorization()` and `clientCertificate()`,
+ * when the plugin is missing, fails, times out or prints no valid
+ * `ExecCredential`. Messages quote the plugin's standard error, never its
+ * standard output.
+ *
+ * @example An EKS token
+ * ```ts ignore
+ * import { execCredentials } from "./exec_credentials.ts";
+ * import { runExecPlugin } from "../runtime/exec_plugin.ts";
+ * const credentials = execCredentials({
+ *   apiVersion: "client.authentication.k8s.io/v1beta1",
+ *   command: "aws",
+ *   args: ["eks", "get-token", "--cluster-name", "prod"],
+ *   env: [],
+ * }, { run: runExecPlugin });
+ * await credentials.authorization(); // "Bearer k8s-aws-v1...."
+ * ```
+ */
+export function execCredentials(
+  config: ExecConfig,
+  options: ExecCredentialsOptions,
+): Credentials & {
+  clientCertificate(): Promise<ClientCertificate | undefined>;
+} {
+  const now = options.now ?? Date.now;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const refreshBeforeMs = options.refreshBeforeMs ?? 10_000;
+  const label = options.label ?? `exec plugin "${config.command}"`;
+  let cached: ExecResult | undefined;
+  let running: Promise<ExecResult> | undefined;
+
+  const fail = (problem: string) =>
+    new ConfigError(
+      `Cannot get credentials for ${label} from exec plugin "${config.command}": ${problem}`,
+      {
+        ...(options.file !== undefined ? { file: options.file } : {}),
+        ...(options.field !== undefined ? { field: options.field } : {}),
+      },
+    );
+
+  async function runPlugin(): Promise<ExecResult> {
+    const info: Record<string, unknown> = {
+      apiVersion: config.apiVersion,
+      kind: "ExecCredential",
+      spec: {
+        interactive: false,
+        ...(config.cluster ? { cluster: config.cluster } : {}),
+      },
+    };
+    const env: Record<string, string> = {};
+    for (const { name, value } of config.env) env[name] = value;
+    env.KUBERNETES_EXEC_INFO = JSON.stringify(info);
+    const started = now();
+    const result = await options.run({
+      command: config.command,
+      args: config.args,
+      env,
+      timeoutMs,
+    });
+    if (!result.ok) throw fail(describeFailure(result, config, timeoutMs));
+    const answer = parseExecCredential(result.stdout, config.apiVersion, fail);
+    const obtained = now();
+    let refreshAt = Number.POSITIVE_INFINITY;
+    let until = "with no expiry";
+    if (answer.expiresAt !== undefined) {
+      until = `until ${new Date(answer.expiresAt).toISOString()}`;
+      refreshAt = answer.expiresAt - refreshBeforeMs;
+      // A short-lived answer is still used once rather than re-running at every call.
+      if (refreshAt <= obtained) {
+        refreshAt = Math.max(answer.expiresAt, obtained + 1);
+      }
+    }
+    const kind = answer.header
+      ? (answer.certificate ? "a token and a client certificate" : "a token")
+      : "a client certificate";
+    trace(
+      `exec plugin "${config.command}" for ${label} gave ${kind} ${until} (ran ${obtained - started} ms)`,
+    );
+    return { ...answer, refreshAt };
+  }
+
+  async function current(): Promise<ExecResult> {
+    if (cached && now() < cached.refreshAt) return cached;
+    running ??= runPlugin().then(
+      (result) => {
+        running = undefined;
+        cached = result;
+        return result;
+      },
+      (error) => {
+        running = undefined;
+        throw error;
+      },
+    );
+    return await running;
+  }
+
+  return {
+    async authorization() {
+      return (await current()).header;
+    },
+    invalidate() {
+      cached = undefined;
+    },
+    async clientCertificate() {
+      return (await current()).certificate;
+    },
+  };
+}
+
+function describeFailure(
+  result: Extract<ExecPluginResult, { ok: false }>,
+  config: ExecConfig,
+  timeoutMs: number,
+): string {
+  const stderr = stderrExcerpt(result.stderr);
+  switch (result.reason) {
+    case "not-found":
+      return `the program was not found: ${
+        config.installHint?.trim() ||
+        "install it, or fix exec.command in the kubeconfig (a bare name is looked up in PATH)"
+      }`;
+    case "timeout":
+      return `it did not finish within ${timeoutMs / 1000} s${stderr}: ` +
+        "check that it can run unattended (it must not wait for a browser or a prompt)";
+    case "exit":
+      return `it failed (${
+        result.exitCode !== undefined ? `exit status ${result.exitCode}` : `killed by ${result.detail}`
+      })${stderr}: run the command by hand to see why, and log in again if needed`;
+    case "error":
+      return `it could not be started (${result.detail})${stderr}: check that the command is an executable program`;
+  }
+}
+
+function stderrExcerpt(stderr: string): string {
+  const text = stderr.trim();
+  if (text === "") return "";
+  return `; it said: ${text.length > 500 ? `...${text.slice(-500)}` : text}`;
+}
+
+interface ExecAnswer {
+  header?: string;
+  certificate?: ClientCertificate;
+  expiresAt?: number;
+}
+
+function parseExecCredential(
+  stdout: string,
+  apiVersion: string,
+  fail: (problem: string) => ConfigError,
+): ExecAnswer {
+  let value: unknown;
+  try {
+    value = JSON.parse(stdout);
+  } catch {
+    throw fail(
+      "its output is not JSON: it must print an ExecCredential object",
+    );
+  }
+  if (!isRecord(value)) {
+    throw fail(
+      "its output is not a JSON object: it must print an ExecCredential object",
+    );
+  }
+  if (value.kind !== "ExecCredential") {
+    throw fail(
+      `its output has kind ${quoteShort(value.kind)}: it must print an ExecCredential object`,
+    );
+  }
+  if (value.apiVersion !== apiVersion) {
+    throw fail(
+      `it answered with apiVersion ${quoteShort(value.apiVersion)}, but the kubeconfig asks for "${apiVersion}": ` +
+        "set exec.apiVersion to the version the plugin speaks",
+    );
+  }
+  const status = value.status;
+  if (!isRecord(status)) {
+    throw fail(
+      "its ExecCredential has no status: the plugin did not return credentials",
+    );
+  }
+  for (
+    const field of [
+      "token",
+      "clientCertificateData",
+      "clientKeyData",
+      "expirationTimestamp",
+    ]
+  ) {
+    if (
+      status[field] !== undefined && status[field] !== null &&
+      typeof status[field] !== "string"
+    ) {
+      throw fail(
+        `status.${field} of its ExecCredential must be a string: current type is ${typeName(status[field])}`,
+      );
+    }
+  }
+  const token = (status.token as string | undefined) || undefined;
+  const cert = (status.clientCertificateData as string | undefined) ||
+    undefined;
+  const key = (status.clientKeyData as string | undefined) || undefined;
+  if (!token && !cert && !key) {
+    throw fail(
+      "its ExecCredential has neither status.token nor status.clientCertificateData and clientKeyData",
+    );
+  }
+  if (!cert !== !key) {
+    throw fail(
+      "its ExecCredential has only one of status.clientCertificateData and status.clientKeyData: both are needed",
+    );
+  }
+  const answer: ExecAnswer = {};
+  if (token) answer.header = `Bearer ${token}`;
+  if (cert && key) {
+    const unusable = checkClientKeyPair(cert, key, {
+      cert: "status.clientCertificateData of its ExecCredential",
+      key: "status.clientKeyData",
+    });
+    if (unusable) throw fail(unusable.problem);
+    answer.certificate = createClientCertificate(cert, key);
+  }
+  const expiration = status.expirationTimestamp as string | undefined;
+  if (expiration) {
+    const time = Date.parse(expiration);
+    if (Number.isNaN(time)) {
+      throw fail(
+        `status.expirationTimestamp ${quoteShort(expiration)} of its ExecCredential is not an RFC 3339 time`,
+      );
+    }
+    answer.expiresAt = time;
+  }
+  return answer;
+}
+
+/** Quotes a short, non-secret value from plugin output (kind, apiVersion, a timestamp). */
+function quoteShort(value: unknown): string {
+  if (typeof value !== "string") {
+    return value === undefined ? "(none)" : typeName(value);
+  }
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+}

@@ -1,0 +1,149 @@
+/**
+ * The in-cluster source, as client-go's `rest.InClusterConfig`: the API
+ * server from `KUBERNETES_SERVICE_HOST` and `KUBERNETES_SERVICE_PORT`, the
+ * service account's CA and its token (re-read, as the kubelet rotates it),
+ * and the pod's namespace (`POD_NAMESPACE`, else the service account's
+ * `namespace` file).
+ *
+ * @module
+ */
+
+import { ConfigError } from "../errors.ts";
+import { trace } from "../trace.ts";
+import { checkNamespace, joinPath, readConfigFile, readOrFail } from "./_util.ts";
+import { tokenFileCredentials } from "./credentials.ts";
+import { normalizeServer } from "./server_url.ts";
+import { createTlsSettings } from "./tls_settings.ts";
+import type { Environment, SourceAccess } from "./types.ts";
+
+/**
+ * Where the in-cluster service account is mounted.
+ *
+ * @example The token path
+ * ```ts
+ * import { SERVICE_ACCOUNT_DIRECTORY } from "./in_cluster.ts";
+ * console.log(`${SERVICE_ACCOUNT_DIRECTORY}/token`);
+ * ```
+ */
+export const SERVICE_ACCOUNT_DIRECTORY = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/**
+ * What the in-cluster service account gives, when this runs in a pod: both
+ * variables set and the token file present. Otherwise, says why not in
+ * `tried`.
+ *
+ * @param env The environment, files and clock.
+ * @param tried Where to say why this source does not apply.
+ * @returns The access, or `undefined` when not in a pod.
+ * @throws {ConfigError} When `KUBERNETES_SERVICE_PORT` is not a port, the host
+ * makes no URL, or the token or CA file cannot be read.
+ *
+ * @example A fake pod
+ * ```ts
+ * import { inClusterAccess } from "./in_cluster.ts";
+ * const files: Record<string, string> = { "/sa/token": "abc" };
+ * const vars: Record<string, string> = { KUBERNETES_SERVICE_HOST: "fd00::1", KUBERNETES_SERVICE_PORT: "443" };
+ * const found = await inClusterAccess({
+ *   env: (name) => vars[name],
+ *   serviceAccountDirectory: "/sa",
+ *   readFile: (path) => Promise.resolve(files[path]),
+ *   now: Date.now,
+ * }, []);
+ * console.log(found?.server); // https://[fd00::1]:443
+ * ```
+ */
+export async function inClusterAccess(
+  env: Pick<Required<Environment>, "env" | "serviceAccountDirectory" | "readFile" | "now">,
+  tried: string[],
+): Promise<SourceAccess | undefined> {
+  const host = env.env("KUBERNETES_SERVICE_HOST")?.trim();
+  const port = env.env("KUBERNETES_SERVICE_PORT")?.trim();
+  if (!host || !port) {
+    tried.push(
+      "in-cluster (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set)",
+    );
+    return undefined;
+  }
+  const directory = env.serviceAccountDirectory;
+  const tokenPath = joinPath(directory, "token");
+  const token = await readOrFail(
+    env.readFile,
+    tokenPath,
+    "the in-cluster service account token",
+  );
+  if (token === undefined) {
+    tried.push(
+      `in-cluster (${tokenPath} does not exist: is automountServiceAccountToken off?)`,
+    );
+    return undefined;
+  }
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+    throw new ConfigError(
+      `Cannot use the in-cluster service account: KUBERNETES_SERVICE_PORT must be a port number 1-65535: current value is ${
+        JSON.stringify(port)
+      }`,
+      { field: "KUBERNETES_SERVICE_PORT" },
+    );
+  }
+  const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  const server = normalizeServer(
+    `https://${bracketed}:${port}`,
+    (problem) =>
+      new ConfigError(
+        `Cannot use the in-cluster service account: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT make a server URL that ${problem}`,
+        { field: "KUBERNETES_SERVICE_HOST" },
+      ),
+  );
+  const caPath = joinPath(directory, "ca.crt");
+  const ca = await readOrFail(env.readFile, caPath, "the in-cluster CA");
+  const tls = ca !== undefined ? createTlsSettings({ ca, caSource: caPath }) : createTlsSettings({
+    caSource: `the system trust store (${caPath} does not exist)`,
+  });
+  if (ca === undefined) {
+    trace(
+      `in-cluster CA ${caPath} does not exist: using the system trust store`,
+    );
+  }
+  trace(`using the in-cluster service account: server ${server}`);
+  return {
+    server,
+    tls,
+    credentials: tokenFileCredentials(tokenPath, {
+      readFile: env.readFile,
+      now: env.now,
+      label: "the in-cluster service account",
+    }),
+    user: `service account token ${tokenPath}`,
+    source: "in-cluster service account",
+  };
+}
+
+/**
+ * The pod's namespace: `POD_NAMESPACE` (set through the downward API), else
+ * the service account's `namespace` file. A file that cannot be read is
+ * traced and skipped.
+ *
+ * @param env The environment and files.
+ * @returns The namespace, or `undefined` when neither is set.
+ * @throws {ConfigError} When the namespace found is not an RFC 1123 label.
+ *
+ * @example The namespace from the downward API
+ * ```ts
+ * import { inClusterNamespace } from "./in_cluster.ts";
+ * const env = { env: () => "shop", serviceAccountDirectory: "/sa", readFile: () => Promise.resolve(undefined) };
+ * console.log(await inClusterNamespace(env)); // shop
+ * ```
+ */
+export async function inClusterNamespace(
+  env: Pick<Required<Environment>, "env" | "serviceAccountDirectory" | "readFile">,
+): Promise<string | undefined> {
+  const podNamespace = env.env("POD_NAMESPACE")?.trim();
+  if (podNamespace) return checkNamespace(podNamespace, "POD_NAMESPACE");
+  const path = joinPath(env.serviceAccountDirectory, "namespace");
+  const text = await readConfigFile(env.readFile, path, (problem) => {
+    trace(`${path} ${problem}: using namespace "default"`);
+    return undefined;
+  });
+  const fromFile = text?.trim();
+  return fromFile ? checkNamespace(fromFile, path) : undefined;
+}

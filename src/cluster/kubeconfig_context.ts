@@ -1,0 +1,194 @@
+/**
+ * Turns one context of a merged kubeconfig into what it gives: the server,
+ * TLS settings, credentials and namespace of its cluster and user.
+ *
+ * @module
+ */
+
+import { trace } from "../trace.ts";
+import { kubeconfigError, optionalString, quoteList } from "./_util.ts";
+import { noCredentials } from "./credentials.ts";
+import { readKubeconfigCluster } from "./kubeconfig_cluster.ts";
+import type { MergedKubeconfig } from "./kubeconfig_schema.ts";
+import { type KubeconfigUserOptions, readKubeconfigUser } from "./kubeconfig_user.ts";
+import { createTlsSettings } from "./tls_settings.ts";
+import type { Credentials, SourceAccess, TlsSettings } from "./types.ts";
+
+/**
+ * What one kubeconfig context gives, before `options` and namespace defaults apply.
+ *
+ * @example Reading what a context gives
+ * ```ts
+ * import { accessFromKubeconfig } from "./kubeconfig_context.ts";
+ * import { mergeKubeconfigs } from "./kubeconfig_load.ts";
+ * const merged = mergeKubeconfigs([{
+ *   config: {
+ *     "current-context": "dev",
+ *     clusters: [{ name: "c", cluster: { server: "https://127.0.0.1:6443" } }],
+ *     contexts: [{ name: "dev", context: { cluster: "c", namespace: "shop" } }],
+ *   },
+ * }]);
+ * const access = await accessFromKubeconfig(merged, {
+ *   readFile: () => Promise.resolve(undefined),
+ *   runExecPlugin: () => Promise.reject(new Error("no plugin")),
+ * });
+ * console.log(access.server, access.namespace, access.user); // https://127.0.0.1:6443 shop anonymous
+ * ```
+ */
+export interface KubeconfigAccess extends SourceAccess {
+  /** The context used. */
+  context: string;
+}
+
+/**
+ * Options of {@linkcode accessFromKubeconfig}.
+ *
+ * @example Choosing a context
+ * ```ts
+ * import type { KubeconfigAccessOptions } from "./kubeconfig_context.ts";
+ * import { readTextFile } from "../runtime/files.ts";
+ * import { runExecPlugin } from "../runtime/exec_plugin.ts";
+ * const options: KubeconfigAccessOptions = { context: "prod", readFile: readTextFile, runExecPlugin };
+ * ```
+ */
+export interface KubeconfigAccessOptions extends KubeconfigUserOptions {
+  /** Context to use instead of `current-context`. */
+  context?: string;
+}
+
+/**
+ * Turns one context of a merged kubeconfig into a server, TLS settings and
+ * credentials. Reads the CA, certificate and key files it names (the token
+ * file and exec plugin are used later, by `credentials`).
+ *
+ * @param merged The merged kubeconfig.
+ * @param options The context to use, and file reading and plugin running.
+ * @returns The access the context gives.
+ * @throws {ConfigError} When the context, its cluster or user is missing or
+ * malformed, with `file` and `field` of the fault.
+ *
+ * @example Using the current context
+ * ```ts ignore
+ * import { accessFromKubeconfig } from "./kubeconfig_context.ts";
+ * import { loadKubeconfigFiles } from "./kubeconfig_load.ts";
+ * import { readTextFile } from "../runtime/files.ts";
+ * import { runExecPlugin } from "../runtime/exec_plugin.ts";
+ * const { merged } = await loadKubeconfigFiles(["/root/.kube/config"], readTextFile);
+ * const access = await accessFromKubeconfig(merged, { readFile: readTextFile, runExecPlugin });
+ * console.log(access.server, access.source);
+ * ```
+ */
+export async function accessFromKubeconfig(
+  merged: MergedKubeconfig,
+  options: KubeconfigAccessOptions,
+): Promise<KubeconfigAccess> {
+  const where = merged.files.length > 0 ? merged.files.join(", ") : undefined;
+  const contextName = options.context ?? merged.currentContext?.name;
+  if (contextName === undefined) {
+    const defined = [...merged.contexts.keys()];
+    throw kubeconfigError(
+      merged.files[0],
+      "current-context",
+      `current-context is not set${where && merged.files.length > 1 ? ` in any of ${where}` : ""}: ` +
+        (defined.length > 0
+          ? `pass cluster.context or run \`kubectl config use-context NAME\` (contexts: ${quoteList(defined)})`
+          : "the kubeconfig defines no contexts; add one with `kubectl config set-context`"),
+      where,
+    );
+  }
+  const contextEntry = merged.contexts.get(contextName);
+  if (!contextEntry) {
+    const defined = [...merged.contexts.keys()];
+    const choose = defined.length > 0 ? `use one of ${quoteList(defined)}` : "the kubeconfig defines no contexts";
+    if (options.context !== undefined) {
+      throw kubeconfigError(
+        undefined,
+        undefined,
+        `context ${JSON.stringify(contextName)} from cluster.context is not defined: ${choose}`,
+        where,
+      );
+    }
+    throw kubeconfigError(
+      merged.currentContext?.file,
+      "current-context",
+      `current-context ${
+        JSON.stringify(contextName)
+      } names no context: ${choose}, or run \`kubectl config use-context NAME\``,
+      where,
+    );
+  }
+  const context = contextEntry.value;
+  const contextField = contextEntry.field;
+  const clusterName = optionalString(context, "cluster", contextEntry);
+  const userName = optionalString(context, "user", contextEntry);
+  const namespace = optionalString(context, "namespace", contextEntry);
+  if (!clusterName) {
+    throw kubeconfigError(
+      contextEntry.file,
+      `${contextField}.cluster`,
+      `${contextField}.cluster is not set: name the cluster of context ${JSON.stringify(contextName)}`,
+    );
+  }
+  const clusterEntry = merged.clusters.get(clusterName);
+  if (!clusterEntry) {
+    throw kubeconfigError(
+      contextEntry.file,
+      `${contextField}.cluster`,
+      `${contextField}.cluster names cluster ${JSON.stringify(clusterName)}, which is not defined: ` +
+        `add it to clusters or fix the name (clusters: ${quoteList([...merged.clusters.keys()])})`,
+    );
+  }
+  const cluster = await readKubeconfigCluster(
+    clusterName,
+    clusterEntry,
+    options.readFile,
+  );
+
+  const source = `kubeconfig ${where ?? "object from cluster.kubeconfig"} (context ${JSON.stringify(contextName)})`;
+  let credentials: Credentials = noCredentials();
+  let user = "anonymous";
+  let cert: string | undefined;
+  let key: string | undefined;
+  if (userName) {
+    const userEntry = merged.users.get(userName);
+    if (!userEntry) {
+      throw kubeconfigError(
+        contextEntry.file,
+        `${contextField}.user`,
+        `${contextField}.user names user ${JSON.stringify(userName)}, which is not defined: ` +
+          `add it to users or fix the name (users: ${quoteList([...merged.users.keys()])})`,
+      );
+    }
+    const read = await readKubeconfigUser(userName, userEntry, cluster.execInfo, options);
+    // The name alone is not an identity: two kubeconfigs may name different credentials alike.
+    user = `user ${JSON.stringify(userName)}${userEntry.file !== undefined ? ` of ${userEntry.file}` : ""} ` +
+      `(${read.fingerprint})`;
+    credentials = read.credentials;
+    cert = read.cert;
+    key = read.key;
+  }
+
+  const tlsInit: TlsSettings = { caSource: cluster.caSource };
+  if (cluster.ca !== undefined) tlsInit.ca = cluster.ca;
+  if (cluster.tlsServerName !== undefined) {
+    tlsInit.serverName = cluster.tlsServerName;
+  }
+  if (cluster.insecure) tlsInit.insecureSkipVerify = true;
+  if (cert !== undefined && key !== undefined) {
+    tlsInit.cert = cert;
+    tlsInit.key = key;
+  }
+  const access: KubeconfigAccess = {
+    context: contextName,
+    server: cluster.server,
+    tls: createTlsSettings(tlsInit),
+    credentials,
+    user,
+    source,
+  };
+  if (cluster.schemeAssumed) access.serverSchemeAssumed = true;
+  if (namespace) access.namespace = namespace;
+  if (cluster.proxyUrl !== undefined) access.proxyUrl = cluster.proxyUrl;
+  trace(`using ${source}: server ${cluster.server}, ${user}`);
+  return access;
+}

@@ -1,0 +1,245 @@
+/**
+ * Kubeconfig files: parsing (with the `yaml` package) and merging a
+ * `KUBECONFIG` list by kubectl's rules. Turning a context into access is
+ * `kubeconfig_context.ts`.
+ *
+ * Merge rules, as in client-go's `clientcmd` loader: the first file that
+ * defines a cluster, user or context name wins (the whole entry, not field by
+ * field); `current-context` comes from the first file that sets it; relative
+ * paths resolve against the folder of the file that holds them. Unknown
+ * fields are ignored, a repeated key's last value wins and YAML 1.1
+ * booleans (`yes`, `off`) are booleans, as kubectl does.
+ *
+ * @module
+ */
+
+import { parse, type ScalarTag, type Tags } from "yaml";
+import { ConfigError } from "../errors.ts";
+import { isRecord, typeName } from "../_util.ts";
+import { trace } from "../trace.ts";
+import { kubeconfigError, readConfigFile } from "./_util.ts";
+import type { KubeconfigEntry, KubeconfigObject, KubeconfigSource, MergedKubeconfig } from "./kubeconfig_schema.ts";
+import type { ReadFile } from "./types.ts";
+
+/**
+ * Parses the text of a kubeconfig file (YAML or JSON). Only the shape that
+ * matters is checked here; fields are checked when a context is used.
+ *
+ * @param text The file's text.
+ * @param file The file, for messages.
+ * @returns The kubeconfig; an empty file gives `{}`.
+ * @throws {ConfigError} When the YAML is malformed (the message gives line
+ * and column, never the text, which may hold a token) or is not a mapping.
+ *
+ * @example Parsing a small kubeconfig
+ * ```ts
+ * import { parseKubeconfig } from "./kubeconfig_load.ts";
+ * const config = parseKubeconfig("current-context: dev\ncontexts: []\n", "/tmp/config");
+ * console.log(config["current-context"]); // dev
+ * ```
+ */
+export function parseKubeconfig(text: string, file: string): KubeconfigObject {
+  let value: unknown;
+  try {
+    // logLevel "error": warnings would go to the console (process.emitWarning) and may quote the text.
+    value = parse(text, { prettyErrors: false, logLevel: "error", uniqueKeys: false, customTags: withYaml11Booleans });
+  } catch (error) {
+    // The yaml package's message quotes the offending line: it may hold a token.
+    const { code, pos } = error as { code?: string; pos?: [number, number] };
+    const at = typeof pos?.[0] === "number" ? ` at ${lineAndColumn(text, pos[0])}` : "";
+    throw new ConfigError(
+      `Cannot load kubeconfig ${file}: the YAML is malformed${at}${code ? ` (${code})` : ""}: ` +
+        "fix the file, or check it with `kubectl config view`",
+      { file },
+    );
+  }
+  if (value === null || value === undefined) return {};
+  if (!isRecord(value)) {
+    throw new ConfigError(
+      `Cannot load kubeconfig ${file}: the file is a YAML ${typeName(value)}, not a mapping: ` +
+        "a kubeconfig has clusters, users, contexts and current-context",
+      { file },
+    );
+  }
+  return value as KubeconfigObject;
+}
+
+/**
+ * kubectl reads kubeconfigs with go-yaml v2 (through sigs.k8s.io/yaml): a
+ * repeated key overwrites the earlier one (`uniqueKeys: false` above), and
+ * plain `yes`/`no`/`on`/`off`/`y`/`n` in any of their spellings are booleans as
+ * in YAML 1.1. Everything else stays YAML 1.2 core: go-yaml v2 keeps
+ * timestamps and `10:20` as strings, which the yaml package's 1.1 schema would not.
+ */
+function withYaml11Booleans(tags: Tags): Tags {
+  const boolean = (value: boolean, test: RegExp): ScalarTag => ({
+    tag: "tag:yaml.org,2002:bool",
+    default: true,
+    test,
+    resolve: () => value,
+  });
+  return [
+    ...tags.filter((tag) => typeof tag === "string" || tag.tag !== "tag:yaml.org,2002:bool"),
+    boolean(true, /^(?:y|Y|yes|Yes|YES|true|True|TRUE|on|On|ON)$/),
+    boolean(false, /^(?:n|N|no|No|NO|false|False|FALSE|off|Off|OFF)$/),
+  ];
+}
+
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split("\n");
+  return `line ${before.length}, column ${before[before.length - 1].length + 1}`;
+}
+
+/**
+ * Merges kubeconfigs by kubectl's rules: the first to define a name wins,
+ * `current-context` from the first that sets it.
+ *
+ * @param sources The kubeconfigs, in `KUBECONFIG` order.
+ * @returns The merged view.
+ * @throws {ConfigError} When a list is not a list, an entry has no name, or
+ * one file defines a name twice.
+ *
+ * @example First file wins
+ * ```ts
+ * import { mergeKubeconfigs } from "./kubeconfig_load.ts";
+ * const merged = mergeKubeconfigs([
+ *   { config: { "current-context": "a", clusters: [{ name: "c", cluster: { server: "https://one" } }] }, file: "/one" },
+ *   { config: { "current-context": "b", clusters: [{ name: "c", cluster: { server: "https://two" } }] }, file: "/two" },
+ * ]);
+ * console.log(merged.currentContext?.name, merged.clusters.get("c")?.file); // a /one
+ * ```
+ */
+export function mergeKubeconfigs(
+  sources: KubeconfigSource[],
+): MergedKubeconfig {
+  const merged: MergedKubeconfig = {
+    clusters: new Map(),
+    users: new Map(),
+    contexts: new Map(),
+    files: [],
+  };
+  for (const { config, file } of sources) {
+    if (file !== undefined) merged.files.push(file);
+    if (!isRecord(config)) {
+      throw kubeconfigError(
+        file,
+        undefined,
+        `the kubeconfig is a ${typeName(config)}, not an object`,
+      );
+    }
+    const current = config["current-context"];
+    if (
+      current !== undefined && current !== null && typeof current !== "string"
+    ) {
+      throw kubeconfigError(
+        file,
+        "current-context",
+        `current-context must be a string: current type is ${typeName(current)}`,
+      );
+    }
+    if (merged.currentContext === undefined && current) {
+      merged.currentContext = file !== undefined ? { name: current, file } : { name: current };
+    }
+    mergeList(merged.clusters, config.clusters, "clusters", "cluster", file);
+    mergeList(merged.users, config.users, "users", "user", file);
+    mergeList(merged.contexts, config.contexts, "contexts", "context", file);
+  }
+  return merged;
+}
+
+function mergeList(
+  into: Map<string, KubeconfigEntry>,
+  list: unknown,
+  listName: string,
+  inner: string,
+  file: string | undefined,
+): void {
+  if (list === undefined || list === null) return;
+  if (!Array.isArray(list)) {
+    throw kubeconfigError(
+      file,
+      listName,
+      `${listName} must be a list: current type is ${typeName(list)}`,
+    );
+  }
+  const seen = new Set<string>();
+  list.forEach((item, index) => {
+    const at = `${listName}[${index}]`;
+    if (!isRecord(item)) {
+      throw kubeconfigError(
+        file,
+        at,
+        `${at} must be a mapping with name and ${inner}: current type is ${typeName(item)}`,
+      );
+    }
+    const name = item.name;
+    if (typeof name !== "string" || name === "") {
+      throw kubeconfigError(
+        file,
+        `${at}.name`,
+        `${at}.name must be a non-empty string: give the entry a name`,
+      );
+    }
+    if (seen.has(name)) {
+      throw kubeconfigError(
+        file,
+        `${at}.name`,
+        `${at}.name ${JSON.stringify(name)} is defined twice in ${listName}: names must be unique`,
+      );
+    }
+    seen.add(name);
+    const value = item[inner] ?? {};
+    if (!isRecord(value)) {
+      throw kubeconfigError(
+        file,
+        `${at}.${inner}`,
+        `${at}.${inner} must be a mapping: current type is ${typeName(value)}`,
+      );
+    }
+    if (!into.has(name)) {
+      const entry: KubeconfigEntry = { value, field: `${at}.${inner}` };
+      if (file !== undefined) entry.file = file;
+      into.set(name, entry);
+    }
+  });
+}
+
+/**
+ * Reads and merges a list of kubeconfig files; missing files are skipped.
+ *
+ * @param paths The files, in `KUBECONFIG` order.
+ * @param readFile Reads a file; `undefined` when it does not exist.
+ * @returns The merged view (`files` lists the ones found) and the missing files.
+ * @throws {ConfigError} When a file cannot be read or parsed.
+ *
+ * @example Loading KUBECONFIG
+ * ```ts ignore
+ * import { loadKubeconfigFiles } from "./kubeconfig_load.ts";
+ * import { readTextFile } from "../runtime/files.ts";
+ * const { merged, missing } = await loadKubeconfigFiles(["/a/config", "/b/config"], readTextFile);
+ * console.log(merged.files, missing);
+ * ```
+ */
+export async function loadKubeconfigFiles(
+  paths: string[],
+  readFile: ReadFile,
+): Promise<{ merged: MergedKubeconfig; missing: string[] }> {
+  const sources: KubeconfigSource[] = [];
+  const missing: string[] = [];
+  for (const file of new Set(paths)) {
+    if (file === "") continue;
+    const text = await readConfigFile(
+      readFile,
+      file,
+      (problem) =>
+        new ConfigError(`Cannot load kubeconfig ${file}: the file ${problem}: check its permissions`, { file }),
+    );
+    if (text === undefined) {
+      trace(`kubeconfig ${file} does not exist: skipped`);
+      missing.push(file);
+      continue;
+    }
+    sources.push({ config: parseKubeconfig(text, file), file });
+  }
+  return { merged: mergeKubeconfigs(sources), missing };
+}

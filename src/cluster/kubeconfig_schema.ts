@@ -1,0 +1,257 @@
+/**
+ * The kubeconfig data model: the file as written (`KubeconfigObject` and its
+ * entries, as in client-go's `clientcmd/api/v1`) and the merged view that
+ * `kubeconfig_load.ts` builds from a `KUBECONFIG` list. Types only.
+ *
+ * @module
+ */
+
+/**
+ * A parsed kubeconfig, as in the file (`apiVersion: v1`, `kind: Config`).
+ *
+ * @example A kubeconfig as an object
+ * ```ts
+ * import type { KubeconfigObject } from "./kubeconfig_schema.ts";
+ * const config: KubeconfigObject = {
+ *   "current-context": "kind",
+ *   clusters: [{ name: "kind", cluster: { server: "https://127.0.0.1:6443" } }],
+ *   users: [{ name: "kind", user: { token: "abc" } }],
+ *   contexts: [{ name: "kind", context: { cluster: "kind", user: "kind" } }],
+ * };
+ * ```
+ */
+export interface KubeconfigObject {
+  /** Usually `v1`; not checked. */
+  apiVersion?: string;
+  /** Usually `Config`; not checked. */
+  kind?: string;
+  /** Named clusters. */
+  clusters?: NamedKubeconfigCluster[] | null;
+  /** Named users. */
+  users?: NamedKubeconfigUser[] | null;
+  /** Named contexts. */
+  contexts?: NamedKubeconfigContext[] | null;
+  /** The context to use when none is given. */
+  "current-context"?: string;
+  /** Other fields (`preferences`, `extensions`) are ignored. */
+  [field: string]: unknown;
+}
+
+/**
+ * One entry of `clusters`.
+ *
+ * @example A cluster entry
+ * ```ts
+ * import type { NamedKubeconfigCluster } from "./kubeconfig_schema.ts";
+ * const entry: NamedKubeconfigCluster = { name: "kind", cluster: { server: "https://127.0.0.1:6443" } };
+ * ```
+ */
+export interface NamedKubeconfigCluster {
+  /** Name that contexts refer to. */
+  name: string;
+  /** The cluster. */
+  cluster: KubeconfigCluster;
+}
+
+/**
+ * A kubeconfig cluster.
+ *
+ * @example A cluster with a private CA file
+ * ```ts
+ * import type { KubeconfigCluster } from "./kubeconfig_schema.ts";
+ * const cluster: KubeconfigCluster = { server: "https://10.0.0.1:6443", "certificate-authority": "ca.crt" };
+ * ```
+ */
+export interface KubeconfigCluster {
+  /** API server URL, `https://host:port`; without a scheme, see {@linkcode hasScheme}. */
+  server?: string;
+  /** Path of a PEM CA file; relative to the kubeconfig's folder. */
+  "certificate-authority"?: string;
+  /** Base64 of a PEM CA; wins over `certificate-authority`. */
+  "certificate-authority-data"?: string;
+  /** Skip TLS verification; only `true` turns it on. */
+  "insecure-skip-tls-verify"?: boolean;
+  /** Name to verify the server certificate against. */
+  "tls-server-name"?: string;
+  /** Proxy to reach the server through. */
+  "proxy-url"?: string;
+  /** Named extensions; `client.authentication.k8s.io/exec` goes to exec plugins. */
+  extensions?: { name: string; extension: unknown }[] | null;
+  /** Other fields are ignored. */
+  [field: string]: unknown;
+}
+
+/**
+ * One entry of `users`.
+ *
+ * @example A user entry
+ * ```ts
+ * import type { NamedKubeconfigUser } from "./kubeconfig_schema.ts";
+ * const entry: NamedKubeconfigUser = { name: "ci", user: { tokenFile: "/run/secrets/token" } };
+ * ```
+ */
+export interface NamedKubeconfigUser {
+  /** Name that contexts refer to. */
+  name: string;
+  /** The user. */
+  user: KubeconfigUser;
+}
+
+/**
+ * A kubeconfig user (client-go calls it `AuthInfo`).
+ *
+ * @example A user with a client certificate
+ * ```ts
+ * import type { KubeconfigUser } from "./kubeconfig_schema.ts";
+ * const user: KubeconfigUser = { "client-certificate": "client.crt", "client-key": "client.key" };
+ * ```
+ */
+export interface KubeconfigUser {
+  /** Bearer token. */
+  token?: string;
+  /** File holding a bearer token, re-read periodically; wins over `token`, which is sent while the file cannot be read. */
+  tokenFile?: string;
+  /** Path of the PEM client certificate. */
+  "client-certificate"?: string;
+  /** Base64 of the PEM client certificate; wins over `client-certificate`. */
+  "client-certificate-data"?: string;
+  /** Path of the PEM client key. */
+  "client-key"?: string;
+  /** Base64 of the PEM client key; wins over `client-key`. */
+  "client-key-data"?: string;
+  /** Basic auth user name. */
+  username?: string;
+  /** Basic auth password. */
+  password?: string;
+  /** Exec credential plugin. */
+  exec?: KubeconfigExec | null;
+  /** Other fields are ignored, except `auth-provider` and impersonation (`as`), which are rejected. */
+  [field: string]: unknown;
+}
+
+/**
+ * A kubeconfig `exec` stanza.
+ *
+ * @example An EKS exec plugin
+ * ```ts
+ * import type { KubeconfigExec } from "./kubeconfig_schema.ts";
+ * const exec: KubeconfigExec = {
+ *   apiVersion: "client.authentication.k8s.io/v1beta1",
+ *   command: "aws",
+ *   args: ["eks", "get-token", "--cluster-name", "prod"],
+ *   interactiveMode: "Never",
+ * };
+ * ```
+ */
+export interface KubeconfigExec {
+  /** `client.authentication.k8s.io/v1` or `client.authentication.k8s.io/v1beta1`. */
+  apiVersion?: string;
+  /** Program; relative paths with a `/` resolve against the kubeconfig's folder, bare names use `PATH`. */
+  command?: string;
+  /** Arguments. */
+  args?: string[] | null;
+  /** Added environment variables. */
+  env?: { name: string; value: string }[] | null;
+  /** `Never`, `IfAvailable` or `Always`; we are never interactive, so `Always` is an error. */
+  interactiveMode?: string;
+  /** Send the cluster in `KUBERNETES_EXEC_INFO`. */
+  provideClusterInfo?: boolean;
+  /** Shown when the program is not found. */
+  installHint?: string;
+  /** Other fields are ignored. */
+  [field: string]: unknown;
+}
+
+/**
+ * A kubeconfig context.
+ *
+ * @example A context with a namespace
+ * ```ts
+ * import type { KubeconfigContext } from "./kubeconfig_schema.ts";
+ * const context: KubeconfigContext = { cluster: "kind", user: "kind", namespace: "shop" };
+ * ```
+ */
+export interface KubeconfigContext {
+  /** Cluster name. */
+  cluster?: string;
+  /** User name; absent means anonymous. */
+  user?: string;
+  /** Default namespace. */
+  namespace?: string;
+  /** Other fields are ignored. */
+  [field: string]: unknown;
+}
+
+/**
+ * One entry of `contexts`.
+ *
+ * @example A context entry
+ * ```ts
+ * import type { NamedKubeconfigContext } from "./kubeconfig_schema.ts";
+ * const entry: NamedKubeconfigContext = { name: "dev", context: { cluster: "kind", user: "kind" } };
+ * ```
+ */
+export interface NamedKubeconfigContext {
+  /** Name that `current-context` refers to. */
+  name: string;
+  /** The context. */
+  context: KubeconfigContext;
+}
+
+/**
+ * One kubeconfig to merge: its content and the file it came from (`undefined` for an object from `cluster.kubeconfig`).
+ *
+ * @example One file to merge
+ * ```ts
+ * import type { KubeconfigSource } from "./kubeconfig_schema.ts";
+ * const source: KubeconfigSource = { config: { "current-context": "dev" }, file: "/root/.kube/config" };
+ * ```
+ */
+export interface KubeconfigSource {
+  /** The parsed kubeconfig. */
+  config: KubeconfigObject;
+  /** Its file; relative paths inside resolve against its folder. */
+  file?: string;
+}
+
+/**
+ * A merged entry: the winning definition of one name, and where it came from.
+ *
+ * @example A user defined in a file
+ * ```ts
+ * import type { KubeconfigEntry } from "./kubeconfig_schema.ts";
+ * const entry: KubeconfigEntry = { value: { tokenFile: "/run/token" }, file: "/root/.kube/config", field: "users[0].user" };
+ * ```
+ */
+export interface KubeconfigEntry {
+  /** The inner mapping (`cluster`, `user` or `context`). */
+  value: Record<string, unknown>;
+  /** The file that defined it. */
+  file?: string;
+  /** Its path in that file, e.g. `users[2].user`. */
+  field: string;
+}
+
+/**
+ * Several kubeconfigs merged by kubectl's rules (`mergeKubeconfigs()`).
+ *
+ * @example Listing merged contexts
+ * ```ts
+ * import type { MergedKubeconfig } from "./kubeconfig_schema.ts";
+ * function contextNames(merged: MergedKubeconfig): string[] {
+ *   return [...merged.contexts.keys()];
+ * }
+ * ```
+ */
+export interface MergedKubeconfig {
+  /** `current-context` of the first file that sets it. */
+  currentContext?: { name: string; file?: string };
+  /** Clusters by name. */
+  clusters: Map<string, KubeconfigEntry>;
+  /** Users by name. */
+  users: Map<string, KubeconfigEntry>;
+  /** Contexts by name. */
+  contexts: Map<string, KubeconfigEntry>;
+  /** The files merged, in order (none for an object from `cluster.kubeconfig`). */
+  files: string[];
+}

@@ -1,0 +1,172 @@
+/**
+ * The kubeconfig sources, as kubectl finds them: `cluster.kubeconfig` (a file
+ * or an object), the `KUBECONFIG` list, and `~/.kube/config`. Each turns its
+ * kubeconfig's context into access with `kubeconfig_context.ts`; the order
+ * between them is `resolve_cluster_access.ts`'s.
+ *
+ * @module
+ */
+
+import { ConfigError } from "../errors.ts";
+import { trace } from "../trace.ts";
+import { joinPath } from "./_util.ts";
+import { accessFromKubeconfig, type KubeconfigAccess, type KubeconfigAccessOptions } from "./kubeconfig_context.ts";
+import { loadKubeconfigFiles, mergeKubeconfigs } from "./kubeconfig_load.ts";
+import type { KubeconfigObject } from "./kubeconfig_schema.ts";
+import type { Environment } from "./types.ts";
+
+/**
+ * What every kubeconfig source needs of the environment.
+ *
+ * @example The real file system and plugins
+ * ```ts
+ * import type { KubeconfigEnvironment } from "./kubeconfig_sources.ts";
+ * import { readTextFile } from "../runtime/files.ts";
+ * import { runExecPlugin } from "../runtime/exec_plugin.ts";
+ * const env: KubeconfigEnvironment = { readFile: readTextFile, runExecPlugin, now: Date.now, execTimeoutMs: 60_000 };
+ * ```
+ */
+export type KubeconfigEnvironment = Pick<Required<Environment>, "readFile" | "runExecPlugin" | "now" | "execTimeoutMs">;
+
+/**
+ * What `cluster.kubeconfig` gives: a file that must exist, or an object.
+ *
+ * @param kubeconfig The file's path, or the kubeconfig object.
+ * @param context The context to use instead of `current-context`, if any.
+ * @param env Files, plugins and clock.
+ * @returns The access of the context.
+ * @throws {ConfigError} When the file does not exist, or the kubeconfig is malformed.
+ *
+ * @example A kubeconfig object
+ * ```ts
+ * import { kubeconfigOptionAccess } from "./kubeconfig_sources.ts";
+ * const found = await kubeconfigOptionAccess({
+ *   "current-context": "dev",
+ *   clusters: [{ name: "c", cluster: { server: "https://127.0.0.1:6443" } }],
+ *   contexts: [{ name: "dev", context: { cluster: "c" } }],
+ * }, undefined, {
+ *   readFile: () => Promise.resolve(undefined),
+ *   runExecPlugin: () => Promise.reject(new Error("no plugin")),
+ *   now: Date.now,
+ *   execTimeoutMs: 60_000,
+ * });
+ * console.log(found.source); // kubeconfig object from cluster.kubeconfig (context "dev")
+ * ```
+ */
+export async function kubeconfigOptionAccess(
+  kubeconfig: string | KubeconfigObject,
+  context: string | undefined,
+  env: KubeconfigEnvironment,
+): Promise<KubeconfigAccess> {
+  if (typeof kubeconfig !== "string") {
+    return await accessFromKubeconfig(mergeKubeconfigs([{ config: kubeconfig }]), accessOptions(context, env));
+  }
+  const file = kubeconfig;
+  const { merged, missing } = await loadKubeconfigFiles([file], env.readFile);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `Cannot load kubeconfig ${file} (cluster.kubeconfig): the file does not exist: fix the path`,
+      { file, field: "cluster.kubeconfig" },
+    );
+  }
+  return await accessFromKubeconfig(merged, accessOptions(context, env));
+}
+
+/**
+ * What a `KUBECONFIG` list gives: its files merged by kubectl's rules,
+ * missing ones skipped. When none exists, says so in `tried`.
+ *
+ * @param list The variable's value, not blank.
+ * @param context The context to use instead of `current-context`, if any.
+ * @param env Files, plugins, clock and the list separator.
+ * @param tried Where to say why this source does not apply.
+ * @returns The access of the context, or `undefined` when no listed file exists.
+ * @throws {ConfigError} When a file cannot be read, or the kubeconfig is malformed.
+ *
+ * @example A list of files that do not exist
+ * ```ts
+ * import { kubeconfigListAccess } from "./kubeconfig_sources.ts";
+ * const tried: string[] = [];
+ * await kubeconfigListAccess("/a:/b", undefined, {
+ *   readFile: () => Promise.resolve(undefined),
+ *   runExecPlugin: () => Promise.reject(new Error("no plugin")),
+ *   now: Date.now,
+ *   execTimeoutMs: 60_000,
+ *   pathListSeparator: ":",
+ * }, tried);
+ * console.log(tried); // [ "KUBECONFIG=/a:/b (no listed file exists)" ]
+ * ```
+ */
+export async function kubeconfigListAccess(
+  list: string,
+  context: string | undefined,
+  env: KubeconfigEnvironment & Pick<Required<Environment>, "pathListSeparator">,
+  tried: string[],
+): Promise<KubeconfigAccess | undefined> {
+  const paths = list.split(env.pathListSeparator).map((path) => path.trim())
+    .filter((path) => path !== "");
+  const { merged, missing } = await loadKubeconfigFiles(paths, env.readFile);
+  if (merged.files.length === 0) {
+    tried.push(`KUBECONFIG=${list} (no listed file exists)`);
+    return undefined;
+  }
+  if (missing.length > 0) {
+    trace(
+      `KUBECONFIG lists files that do not exist, skipped: ${missing.join(", ")}`,
+    );
+  }
+  return await accessFromKubeconfig(merged, accessOptions(context, env));
+}
+
+/**
+ * What `~/.kube/config` gives. When there is no home directory or no file,
+ * says so in `tried`.
+ *
+ * @param context The context to use instead of `current-context`, if any.
+ * @param env Files, plugins, clock and the home directory.
+ * @param tried Where to say why this source does not apply.
+ * @returns The access of the context, or `undefined` when the file does not exist.
+ * @throws {ConfigError} When the file cannot be read, or the kubeconfig is malformed.
+ *
+ * @example No home directory
+ * ```ts
+ * import { homeKubeconfigAccess } from "./kubeconfig_sources.ts";
+ * const tried: string[] = [];
+ * await homeKubeconfigAccess(undefined, {
+ *   readFile: () => Promise.resolve(undefined),
+ *   runExecPlugin: () => Promise.reject(new Error("no plugin")),
+ *   now: Date.now,
+ *   execTimeoutMs: 60_000,
+ *   homeDirectory: () => undefined,
+ * }, tried);
+ * console.log(tried); // [ "~/.kube/config (no home directory)" ]
+ * ```
+ */
+export async function homeKubeconfigAccess(
+  context: string | undefined,
+  env: KubeconfigEnvironment & Pick<Required<Environment>, "homeDirectory">,
+  tried: string[],
+): Promise<KubeconfigAccess | undefined> {
+  const home = env.homeDirectory();
+  if (!home) {
+    tried.push("~/.kube/config (no home directory)");
+    return undefined;
+  }
+  const file = joinPath(joinPath(home, ".kube"), "config");
+  const { merged } = await loadKubeconfigFiles([file], env.readFile);
+  if (merged.files.length === 0) {
+    tried.push(`${file} (does not exist)`);
+    return undefined;
+  }
+  return await accessFromKubeconfig(merged, accessOptions(context, env));
+}
+
+function accessOptions(context: string | undefined, env: KubeconfigEnvironment): KubeconfigAccessOptions {
+  return {
+    ...(context !== undefined ? { context } : {}),
+    readFile: env.readFile,
+    runExecPlugin: env.runExecPlugin,
+    now: env.now,
+    execTimeoutMs: env.execTimeoutMs,
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * Finds out how to reach the Kubernetes API: which server, which CA, which
+ * credentials and which default namespace. Looks, in order, at explicit
+ * options, `KUBECONFIG`, the in-cluster service account and
+ * `~/.kube/config`. The sources themselves are `cluster_options.ts`,
+ * `kubeconfig_sources.ts` and `in_cluster.ts`; this module orders them and
+ * settles what is left: the namespace, the scheme of a server written without
+ * one, and the proxy.
+ *
+ * @module
+ */
+
+import { ConfigError } from "../errors.ts";
+import { trace } from "../trace.ts";
+import { runExecPlugin } from "../runtime/exec_plugin.ts";
+import { environmentVariable, homeDirectory, pathListSeparator, readTextFile } from "../runtime/files.ts";
+import { checkNamespace } from "./_util.ts";
+import {
+  applyClusterOptions,
+  checkClusterOptions,
+  type OptionsApplied,
+  serverOptionAccess,
+} from "./cluster_options.ts";
+import { inClusterAccess, inClusterNamespace, SERVICE_ACCOUNT_DIRECTORY } from "./in_cluster.ts";
+import { homeKubeconfigAccess, kubeconfigListAccess, kubeconfigOptionAccess } from "./kubeconfig_sources.ts";
+import { environmentProxyUrl } from "./proxy.ts";
+import type { ClusterAccess, ClusterOptions, Environment, SourceAccess } from "./types.ts";
+
+/**
+ * Finds how to reach the Kubernetes API. Order: `options.kubeconfig` (or
+ * `options.server` alone) → `KUBECONFIG` (a `:`-separated list merged by
+ * kubectl's rules) → the in-cluster service account
+ * (`KUBERNETES_SERVICE_HOST`/`PORT` and its token) → `~/.kube/config`. Other
+ * options then override what was found. Namespace: `options.namespace` →
+ * the context's namespace → `POD_NAMESPACE` → the service account's
+ * `namespace` file → `default`.
+ *
+ * @param options Explicit settings.
+ * @param environment Injected environment, files and clock; defaults to the real ones.
+ * @returns Server, namespace, TLS settings, credentials, identity and source.
+ * @throws {ConfigError} When nothing is found (the message lists what was
+ * tried), or a kubeconfig, file or option is malformed.
+ *
+ * @example Default discovery
+ * ```ts ignore
+ * import { resolveClusterAccess } from "./resolve_cluster_access.ts";
+ * const access = await resolveClusterAccess();
+ * console.log(access.source, access.server, access.namespace);
+ * ```
+ *
+ * @example A given kubeconfig and context
+ * ```ts ignore
+ * import { resolveClusterAccess } from "./resolve_cluster_access.ts";
+ * const access = await resolveClusterAccess({ kubeconfig: "/etc/kube/config", context: "prod", namespace: "shop" });
+ * ```
+ *
+ * @example A fake pod
+ * ```ts
+ * import { resolveClusterAccess } from "./resolve_cluster_access.ts";
+ * const files: Record<string, string> = { "/sa/token": "abc", "/sa/namespace": "shop" };
+ * const vars: Record<string, string> = { KUBERNETES_SERVICE_HOST: "10.0.0.1", KUBERNETES_SERVICE_PORT: "443" };
+ * const access = await resolveClusterAccess({}, {
+ *   env: (name) => vars[name],
+ *   serviceAccountDirectory: "/sa",
+ *   readFile: (path) => Promise.resolve(files[path]),
+ * });
+ * console.log(access.server, access.namespace); // https://10.0.0.1:443 shop
+ * ```
+ */
+export async function resolveClusterAccess(
+  options: ClusterOptions = {},
+  environment: Environment = {},
+): Promise<ClusterAccess> {
+  const env = resolveEnvironment(environment);
+  checkClusterOptions(options);
+  const found = await findSource(options, env);
+  const applied = await applyClusterOptions(found, options, env);
+  const namespace = await defaultNamespace(options, found, env);
+  const server = withDefaultScheme(applied);
+  const access: ClusterAccess = {
+    server,
+    namespace,
+    tls: applied.tls,
+    credentials: applied.credentials,
+    identity: `${server} ${applied.user}`,
+    source: applied.source,
+  };
+  const proxyUrl = found.proxyUrl ?? environmentProxyUrl(server, env.env);
+  if (proxyUrl !== undefined) access.proxyUrl = proxyUrl;
+  return access;
+}
+
+function resolveEnvironment(environment: Environment): Required<Environment> {
+  return {
+    env: environment.env ?? environmentVariable,
+    homeDirectory: environment.homeDirectory ?? homeDirectory,
+    serviceAccountDirectory: environment.serviceAccountDirectory ??
+      SERVICE_ACCOUNT_DIRECTORY,
+    readFile: environment.readFile ?? readTextFile,
+    now: environment.now ?? Date.now,
+    runExecPlugin: environment.runExecPlugin ?? runExecPlugin,
+    execTimeoutMs: environment.execTimeoutMs ?? 60_000,
+    pathListSeparator: environment.pathListSeparator ?? pathListSeparator(),
+  };
+}
+
+/** The first source that applies, in kubectl's order; the error lists what was tried. */
+async function findSource(
+  options: ClusterOptions,
+  env: Required<Environment>,
+): Promise<SourceAccess> {
+  if (options.kubeconfig !== undefined) {
+    return await kubeconfigOptionAccess(options.kubeconfig, options.context, env);
+  }
+  if (options.server !== undefined && options.context === undefined) {
+    return serverOptionAccess();
+  }
+
+  const tried: string[] = [];
+  const list = env.env("KUBECONFIG");
+  const kubeconfigSet = list !== undefined && list.trim() !== "";
+  if (kubeconfigSet) {
+    const fromList = await kubeconfigListAccess(list, options.context, env, tried);
+    if (fromList) return fromList;
+  } else {
+    tried.push("KUBECONFIG (not set)");
+  }
+
+  if (options.context === undefined) {
+    const inCluster = await inClusterAccess(env, tried);
+    if (inCluster) return inCluster;
+  } else {
+    tried.push("in-cluster (skipped: cluster.context needs a kubeconfig)");
+  }
+
+  if (kubeconfigSet) {
+    tried.push(
+      "~/.kube/config (skipped because KUBECONFIG is set, as kubectl does)",
+    );
+  } else {
+    const fromHome = await homeKubeconfigAccess(options.context, env, tried);
+    if (fromHome) return fromHome;
+  }
+  throw new ConfigError(
+    `Cannot find a Kubernetes cluster to talk to: tried ${tried.join("; ")}: ` +
+      "set KUBECONFIG or create ~/.kube/config, pass cluster.kubeconfig or cluster.server, " +
+      "or run in a pod with a service account token",
+  );
+}
+
+async function defaultNamespace(
+  options: ClusterOptions,
+  found: SourceAccess,
+  env: Required<Environment>,
+): Promise<string> {
+  if (options.namespace !== undefined) {
+    return checkNamespace(options.namespace, "cluster.namespace");
+  }
+  if (found.namespace !== undefined) {
+    return checkNamespace(
+      found.namespace,
+      `the context namespace of ${found.source}`,
+    );
+  }
+  return await inClusterNamespace(env) ?? "default";
+}
+
+/**
+ * The server, with kubectl's scheme rule for one written without a scheme:
+ * `https://` when a TLS setting applies, else `http://` (see `hasScheme()`).
+ */
+function withDefaultScheme(applied: OptionsApplied): string {
+  const { tls } = applied;
+  if (!applied.serverSchemeAssumed || tls.ca !== undefined || tls.cert !== undefined || tls.insecureSkipVerify) {
+    return applied.server;
+  }
+  const server = `http${applied.server.slice("https".length)}`;
+  trace(`server ${server} was written without a scheme and no TLS setting applies: using http://, as kubectl does`);
+  return server;
+}

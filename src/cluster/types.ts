@@ -1,0 +1,261 @@
+/**
+ * The types that the cluster-access modules share: what a caller passes
+ * (`ClusterOptions`, `Environment`), what comes back (`ClusterAccess` with its
+ * `TlsSettings` and `Credentials`) and what one source finds on the way
+ * (`SourceAccess`). Types only; every module of `cluster/` sits above this
+ * one, and the runtime's HTTP client imports nothing else from `cluster/`.
+ *
+ * @module
+ */
+
+import type { RunExecPlugin } from "../runtime/exec_plugin.ts";
+import type { KubeconfigObject } from "./kubeconfig_schema.ts";
+
+/**
+ * TLS settings of one cluster. Objects returned by this library keep `key`
+ * in a private field: it reads normally (`tls.key`) but never shows in
+ * `inspect` or `JSON.stringify`, and a spread (`{ ...tls }`) drops it.
+ *
+ * @example Describing the settings in use
+ * ```ts
+ * import type { TlsSettings } from "./types.ts";
+ * function describe(tls: TlsSettings): string {
+ *   return tls.insecureSkipVerify ? "no verification" : `trusting ${tls.caSource}`;
+ * }
+ * ```
+ */
+export interface TlsSettings {
+  /** PEM of the CA to trust; absent means the system roots. */
+  ca?: string;
+  /** Client certificate, PEM. */
+  cert?: string;
+  /** Client key, PEM. */
+  key?: string;
+  /** Name to verify the server certificate against (kubeconfig `tls-server-name`). */
+  serverName?: string;
+  /** Skip verification; only `true` when the kubeconfig or options say so explicitly. */
+  insecureSkipVerify?: boolean;
+  /** Names the CA in use, for TLS error messages, e.g. `certificate-authority /path/ca.crt`. */
+  caSource: string;
+}
+
+/**
+ * A client certificate and key, from an exec plugin. `key` is kept private
+ * as in {@linkcode TlsSettings}.
+ *
+ * @example Using a certificate from an exec plugin
+ * ```ts
+ * import type { Credentials } from "./types.ts";
+ * async function certificateOf(credentials: Credentials): Promise<string | undefined> {
+ *   const pair = await credentials.clientCertificate?.();
+ *   return pair?.cert;
+ * }
+ * ```
+ */
+export interface ClientCertificate {
+  /** The certificate, PEM. */
+  readonly cert: string;
+  /** Its private key, PEM. */
+  readonly key: string;
+}
+
+/**
+ * Where the `Authorization` header comes from. Holds no secret in any
+ * enumerable field.
+ *
+ * @example Authorizing a request, and recovering from a 401
+ * ```ts
+ * import type { ClusterAccess } from "./types.ts";
+ * async function version(access: ClusterAccess): Promise<Response> {
+ *   const headers = new Headers();
+ *   const authorization = await access.credentials.authorization();
+ *   if (authorization) headers.set("authorization", authorization);
+ *   const response = await fetch(`${access.server}/version`, { headers });
+ *   if (response.status === 401) access.credentials.invalidate();
+ *   return response;
+ * }
+ * ```
+ */
+export interface Credentials {
+  /** Value of the `Authorization` header (`Bearer ...`, `Basic ...`), or `undefined` to send none. */
+  authorization(): Promise<string | undefined>;
+  /** Call after a 401: the next `authorization()` re-reads the token file or re-runs the exec plugin. */
+  invalidate(): void;
+  /**
+   * Present for exec plugins: the client certificate the plugin returned, if
+   * any. It can change when the plugin runs again; compare by identity.
+   */
+  clientCertificate?(): Promise<ClientCertificate | undefined>;
+}
+
+/**
+ * How to reach one cluster, as one identity.
+ *
+ * @example Printing where access came from
+ * ```ts
+ * import type { ClusterAccess } from "./types.ts";
+ * function describe(access: ClusterAccess): string {
+ *   return `${access.server} in ${access.namespace}, from ${access.source}`;
+ * }
+ * ```
+ */
+export interface ClusterAccess {
+  /** API server URL, `https://host:port` or `http://host:port` (no trailing slash; IPv6 bracketed). */
+  server: string;
+  /** Default namespace for targets without one. */
+  namespace: string;
+  /** TLS settings. */
+  tls: TlsSettings;
+  /** Credentials. */
+  credentials: Credentials;
+  /** Stable, secret-free key of (server, user), e.g. `https://10.0.0.1:443 user "dev" of /root/.kube/config`. */
+  identity: string;
+  /** Where this came from, e.g. `kubeconfig /root/.kube/config (context "kind-kind")`, `in-cluster service account`, `cluster options`. */
+  source: string;
+  /** The proxy to go through, if any: the kubeconfig's `proxy-url`, else one from the environment (`proxy.ts`). */
+  proxyUrl?: string;
+}
+
+/**
+ * Explicit cluster settings; all optional. With `kubeconfig` (or `context`)
+ * a kubeconfig is used and the other fields override what it says, as
+ * kubectl's flags do. With `server` alone, nothing else is looked at.
+ *
+ * @example Explicit settings
+ * ```ts
+ * import type { ClusterOptions } from "./types.ts";
+ * const options: ClusterOptions = { server: "https://127.0.0.1:6443", tokenFile: "/run/token", caFile: "/run/ca.crt" };
+ * ```
+ */
+export interface ClusterOptions {
+  /** Path of a kubeconfig file, or an already-parsed kubeconfig object. */
+  kubeconfig?: string | KubeconfigObject;
+  /** Context to use instead of `current-context`. */
+  context?: string;
+  /** API server URL; without a scheme it is `http://` unless a CA, a client certificate or `insecureSkipTlsVerify` applies, as in kubectl. */
+  server?: string;
+  /** Bearer token. */
+  token?: string;
+  /** File holding a bearer token, re-read every minute. */
+  tokenFile?: string;
+  /** PEM of the CA to trust. */
+  ca?: string;
+  /** Path of a PEM CA file. */
+  caFile?: string;
+  /** Client certificate, PEM. */
+  cert?: string;
+  /** Client key, PEM. */
+  key?: string;
+  /** Path of the PEM client certificate. */
+  certFile?: string;
+  /** Path of the PEM client key. */
+  keyFile?: string;
+  /** Name to verify the server certificate against. */
+  tlsServerName?: string;
+  /** `true` skips TLS verification (and drops any CA); `false` turns off the kubeconfig's skip. */
+  insecureSkipTlsVerify?: boolean;
+  /** Default namespace. */
+  namespace?: string;
+}
+
+/**
+ * Reads a UTF-8 text file; resolves to `undefined` when it does not exist.
+ *
+ * @example Files from memory
+ * ```ts
+ * import type { ReadFile } from "./types.ts";
+ * const files: Record<string, string> = { "/sa/token": "abc" };
+ * const readFile: ReadFile = (path) => Promise.resolve(files[path]);
+ * ```
+ */
+export type ReadFile = (path: string) => Promise<string | undefined>;
+
+/**
+ * What `resolveClusterAccess()` reads from the outside world; every field
+ * defaults to the real thing, so tests inject only what they need.
+ *
+ * @example A fake pod
+ * ```ts
+ * import type { Environment } from "./types.ts";
+ * const files: Record<string, string> = { "/sa/token": "abc", "/sa/namespace": "shop" };
+ * const vars: Record<string, string> = { KUBERNETES_SERVICE_HOST: "10.0.0.1", KUBERNETES_SERVICE_PORT: "443" };
+ * const pod: Environment = {
+ *   env: (name) => vars[name],
+ *   serviceAccountDirectory: "/sa",
+ *   readFile: (path) => Promise.resolve(files[path]),
+ * };
+ * ```
+ */
+export interface Environment {
+  /**
+   * Looks up an environment variable.
+   * @default {the process environment}
+   */
+  env?: (name: string) => string | undefined;
+  /**
+   * The home directory, for `~/.kube/config`.
+   * @default {the user's home directory}
+   */
+  homeDirectory?: () => string | undefined;
+  /**
+   * Folder of the in-cluster service account.
+   * @default {"/var/run/secrets/kubernetes.io/serviceaccount"}
+   */
+  serviceAccountDirectory?: string;
+  /**
+   * Reads a text file.
+   * @default {node:fs/promises readFile}
+   */
+  readFile?: ReadFile;
+  /**
+   * The clock, in milliseconds, for token-file re-reads and exec expiry.
+   * @default {Date.now}
+   */
+  now?: () => number;
+  /**
+   * Runs exec credential plugins.
+   * @default {node:child_process execFile}
+   */
+  runExecPlugin?: RunExecPlugin;
+  /**
+   * Exec plugin timeout, in milliseconds.
+   * @default {60000}
+   */
+  execTimeoutMs?: number;
+  /**
+   * Separator of the `KUBECONFIG` list.
+   * @default {";" on Windows, ":" elsewhere}
+   */
+  pathListSeparator?: string;
+}
+
+/**
+ * What one source (a kubeconfig context, the in-cluster service account, or
+ * `cluster.server` alone) gives, before options and namespace defaults apply.
+ *
+ * @example What the in-cluster service account gives
+ * ```ts
+ * import type { SourceAccess } from "./types.ts";
+ * function describe(found: SourceAccess): string {
+ *   return `${found.server} as ${found.user}, from ${found.source}`;
+ * }
+ * ```
+ */
+export interface SourceAccess {
+  /** API server URL, without a trailing slash. */
+  server: string;
+  /** True when `server` was written without a scheme: `https://` is assumed here, until kubectl's rule applies (see `hasScheme()`). */
+  serverSchemeAssumed?: boolean;
+  /** The context's namespace, when it sets one. */
+  namespace?: string;
+  /** TLS settings; the client key is kept private. */
+  tls: TlsSettings;
+  /** Credentials of the context's user. */
+  credentials: Credentials;
+  /** Secret-free description of the user, e.g. `user "dev" of /root/.kube/config`. */
+  user: string;
+  /** Where this came from, e.g. `kubeconfig /root/.kube/config (context "dev")`. */
+  source: string;
+  /** The cluster's `proxy-url`, when set. */
+  proxyUrl?: string;
+}

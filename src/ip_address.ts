@@ -1,0 +1,86 @@
+/**
+ * IP addresses as 16 bytes (IPv4 as `::ffff:a.b.c.d`), for the proxy choice
+ * (`NO_PROXY` ranges, loopback) and the SOCKS5 connector. Web standards only.
+ *
+ * @module
+ */
+
+/**
+ * Reads an IP address as 16 bytes; IPv4 addresses become `::ffff:a.b.c.d`.
+ *
+ * @param text An IPv4 address, or an IPv6 address without brackets.
+ * @returns The bytes, or `undefined` when the text is not an IP address.
+ *
+ * @example Reading addresses
+ * ```ts
+ * import { ipAddressBytes } from "./ip_address.ts";
+ * console.log(ipAddressBytes("10.0.0.1")?.subarray(12)); // Uint8Array(4) [ 10, 0, 0, 1 ]
+ * console.log(ipAddressBytes("::1")?.at(15)); // 1
+ * console.log(ipAddressBytes("example.com")); // undefined
+ * ```
+ */
+export function ipAddressBytes(text: string): Uint8Array | undefined {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4) {
+    const parts = v4.slice(1).map(Number);
+    if (parts.some((part) => part > 255)) return undefined;
+    return Uint8Array.from([...IPV4_MAPPED.subarray(0, 12), ...parts]);
+  }
+  if (!text.includes(":")) return undefined;
+  let canonical: string;
+  try {
+    // The URL parser validates and compresses IPv6 (and writes an embedded IPv4 part in hex).
+    canonical = new URL(`http://[${text}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
+  const [head, tail] = canonical.includes("::") ? canonical.split("::") : [canonical, undefined];
+  const groups = (part: string | undefined) => part ? part.split(":").map((group) => parseInt(group, 16)) : [];
+  const left = groups(head);
+  const right = groups(tail);
+  const all = [...left, ...Array(8 - left.length - right.length).fill(0), ...right];
+  return Uint8Array.from(all.flatMap((group) => [group >> 8, group & 255]));
+}
+
+/** `::ffff:0:0/96`, where IPv4 addresses live in {@linkcode ipAddressBytes}' form. */
+const IPV4_MAPPED = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 0, 0, 0, 0]);
+/** `::1`. */
+const IPV6_LOOPBACK = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+
+/**
+ * Whether an address is a loopback address: 127.0.0.0/8 or `::1`.
+ *
+ * @param ip An address from {@linkcode ipAddressBytes}.
+ * @returns True for loopback.
+ *
+ * @example Telling loopback apart
+ * ```ts
+ * import { ipAddressBytes, isLoopback } from "./ip_address.ts";
+ * console.log(isLoopback(ipAddressBytes("127.0.0.2")!), isLoopback(ipAddressBytes("10.0.0.1")!)); // true false
+ * ```
+ */
+export function isLoopback(ip: Uint8Array): boolean {
+  return samePrefix(ip, IPV4_MAPPED, 96) ? ip[12] === 127 : samePrefix(ip, IPV6_LOOPBACK, 128);
+}
+
+/**
+ * Whether two addresses share their first `bits` bits.
+ *
+ * @param a An address from {@linkcode ipAddressBytes}.
+ * @param b Another one.
+ * @param bits The prefix length, 0-128 (an IPv4 `/n` is `96 + n` here).
+ * @returns True when the prefixes are equal.
+ *
+ * @example Matching a CIDR range
+ * ```ts
+ * import { ipAddressBytes, samePrefix } from "./ip_address.ts";
+ * console.log(samePrefix(ipAddressBytes("10.1.2.3")!, ipAddressBytes("10.0.0.0")!, 96 + 8)); // true
+ * ```
+ */
+export function samePrefix(a: Uint8Array, b: Uint8Array, bits: number): boolean {
+  for (let bit = 0; bit < bits; bit += 8) {
+    const mask = bits - bit >= 8 ? 255 : (0xff00 >> (bits - bit)) & 255;
+    if ((a[bit / 8] & mask) !== (b[bit / 8] & mask)) return false;
+  }
+  return true;
+}

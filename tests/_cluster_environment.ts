@@ -1,0 +1,52 @@
+// Shared by the cluster-access tests: fake environments, a service account, a kubeconfig.
+import { stringify } from "yaml";
+import type { Environment } from "../src/cluster/types.ts";
+
+export const CA = "-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n";
+export const SA = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/** An environment with only the given variables and files; no home directory. */
+export function fakeEnvironment(
+  vars: Record<string, string>,
+  files: Record<string, string>,
+  extra: Partial<Environment> = {},
+): Environment {
+  return {
+    env: (name) => vars[name],
+    homeDirectory: () => undefined,
+    readFile: (path) => Promise.resolve(files[path]),
+    ...extra,
+  };
+}
+
+export const IN_CLUSTER_VARS = {
+  KUBERNETES_SERVICE_HOST: "10.96.0.1",
+  KUBERNETES_SERVICE_PORT: "443",
+};
+export const SA_FILES = {
+  [`${SA}/token`]: "sa-token\n",
+  [`${SA}/ca.crt`]: CA,
+  [`${SA}/namespace`]: "shop\n",
+};
+
+/** A kubeconfig whose current context "dev" reaches `server` with a token. */
+export function kubeconfigText(
+  server: string,
+  extra: { namespace?: string; token?: string } = {},
+): string {
+  return stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    "current-context": "dev",
+    clusters: [{ name: "dev-cluster", cluster: { server } }],
+    users: [{ name: "dev-user", user: { token: extra.token ?? "kube-token" } }],
+    contexts: [{
+      name: "dev",
+      context: {
+        cluster: "dev-cluster",
+        user: "dev-user",
+        ...(extra.namespace ? { namespace: extra.namespace } : {}),
+      },
+    }],
+  });
+}

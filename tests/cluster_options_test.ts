@@ -1,0 +1,241 @@
+import assert from "node:assert/strict";
+import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
+import { rejectsConfig } from "./_assert_config_error.ts";
+import { CA, fakeEnvironment, IN_CLUSTER_VARS, kubeconfigText, SA_FILES } from "./_cluster_environment.ts";
+
+const fixture = (name: string) => Deno.readTextFile(new URL(`./fixtures/${name}`, import.meta.url));
+
+Deno.test("resolveClusterAccess() uses options.server alone without looking at the environment", async () => {
+  const access = await resolveClusterAccess(
+    { server: "https://127.0.0.1:6443", token: "opt-token", ca: CA },
+    fakeEnvironment({ ...IN_CLUSTER_VARS, KUBECONFIG: "/k" }, SA_FILES),
+  );
+  assert.equal(access.server, "https://127.0.0.1:6443");
+  assert.equal(access.source, "cluster options");
+  assert.equal(access.tls.ca, CA);
+  assert.equal(access.tls.caSource, "cluster.ca");
+  assert.equal(await access.credentials.authorization(), "Bearer opt-token");
+  assert.match(
+    access.identity,
+    /^https:\/\/127\.0\.0\.1:6443 token sha256:[0-9a-f]{16}$/,
+  );
+  assert.equal(access.namespace, "shop"); // from the service-account namespace file, as the chain says
+});
+
+Deno.test("resolveClusterAccess() lets options override what the kubeconfig says", async () => {
+  const files = {
+    "/k/config": kubeconfigText("https://kc.example", { namespace: "kc-ns" }),
+    "/run/token": "file-token",
+    "/run/ca.crt": CA,
+  };
+  const access = await resolveClusterAccess(
+    {
+      tokenFile: "/run/token",
+      caFile: "/run/ca.crt",
+      namespace: "mine",
+      tlsServerName: "api.internal",
+    },
+    fakeEnvironment({ KUBECONFIG: "/k/config" }, files),
+  );
+  assert.equal(access.server, "https://kc.example");
+  assert.equal(access.namespace, "mine");
+  assert.equal(await access.credentials.authorization(), "Bearer file-token");
+  assert.equal(access.tls.ca, CA);
+  assert.equal(access.tls.caSource, "cluster.caFile /run/ca.crt");
+  assert.equal(access.tls.serverName, "api.internal");
+  assert.equal(access.identity, "https://kc.example token file /run/token");
+  assert.equal(
+    access.source,
+    'kubeconfig /k/config (context "dev") with cluster.caFile, cluster.tlsServerName, cluster.tokenFile, cluster.namespace',
+  );
+});
+
+Deno.test("resolveClusterAccess() skips TLS verification only when options say so explicitly", async () => {
+  const base = { server: "https://127.0.0.1:6443" };
+  assert.equal(
+    (await resolveClusterAccess(base, fakeEnvironment({}, {}))).tls
+      .insecureSkipVerify,
+    undefined,
+  );
+  const insecure = await resolveClusterAccess({
+    ...base,
+    insecureSkipTlsVerify: true,
+  }, fakeEnvironment({}, {}));
+  assert.equal(insecure.tls.insecureSkipVerify, true);
+  assert.equal(insecure.tls.ca, undefined);
+  await rejectsConfig(
+    resolveClusterAccess(
+      { ...base, insecureSkipTlsVerify: true, ca: CA },
+      fakeEnvironment({}, {}),
+    ),
+    /cluster.insecureSkipTlsVerify and a CA \(cluster.ca or cluster.caFile\) are both set: keep one/,
+  );
+});
+
+Deno.test("resolveClusterAccess() rejects conflicting and malformed options", async () => {
+  await rejectsConfig(
+    resolveClusterAccess(
+      { server: "https://k", token: "a", tokenFile: "/b" },
+      fakeEnvironment({}, {}),
+    ),
+    /cluster.token and cluster.tokenFile are both set: keep one/,
+  );
+  await rejectsConfig(
+    resolveClusterAccess(
+      { server: "https://k", cert: CA },
+      fakeEnvironment({}, {}),
+    ),
+    /a client certificate needs both cert and key: set cluster.key or cluster.keyFile/,
+  );
+  await rejectsConfig(
+    resolveClusterAccess(
+      { server: "https://k", ca: btoa(CA) },
+      fakeEnvironment({}, {}),
+    ),
+    /cluster.ca must be PEM text/,
+  );
+  await rejectsConfig(
+    resolveClusterAccess({ server: "not a url" }, fakeEnvironment({}, {})),
+    /cluster.server is not a valid URL/,
+  );
+  await rejectsConfig(
+    resolveClusterAccess(
+      { server: "https://k", caFile: "/none" },
+      fakeEnvironment({}, {}),
+    ),
+    /cluster.caFile \/none does not exist: fix the path/,
+  );
+});
+
+Deno.test("resolveClusterAccess() names options as users write them, under cluster", async () => {
+  const env = fakeEnvironment({}, {});
+  const cases: [Parameters<typeof resolveClusterAccess>[0], RegExp, string | undefined][] = [
+    [{}, /pass cluster\.kubeconfig or cluster\.server, /, undefined],
+    [{ server: "" }, /^Cannot resolve cluster access: cluster\.server must be a non-empty string$/, "cluster.server"],
+    [
+      { server: "https://k", insecureSkipTlsVerify: "yes" as never },
+      /cluster\.insecureSkipTlsVerify must be/,
+      "cluster.insecureSkipTlsVerify",
+    ],
+    [
+      { kubeconfig: [] as never },
+      /cluster\.kubeconfig must be a file path or a kubeconfig object/,
+      "cluster.kubeconfig",
+    ],
+    [
+      { server: "https://k", cert: CA, certFile: "/c" },
+      /cluster\.cert and cluster\.certFile are both set/,
+      "cluster.certFile",
+    ],
+    [
+      { server: "https://k", keyFile: "/none", certFile: "/none" },
+      /cluster\.certFile \/none does not exist/,
+      "cluster.certFile",
+    ],
+    [{ server: "https://k", namespace: "A" }, /from cluster\.namespace: a namespace is/, "cluster.namespace"],
+    [{ kubeconfig: {}, context: "nope" }, /context "nope" from cluster\.context is not defined/, undefined],
+    [
+      { kubeconfig: { "current-context": "a", contexts: [{ name: "a", context: {} }] } },
+      /kubeconfig object from cluster\.kubeconfig:/,
+      "contexts[0].context.cluster",
+    ],
+    [
+      { kubeconfig: { contexts: [] } },
+      /current-context is not set: the kubeconfig defines no contexts/,
+      "current-context",
+    ],
+  ];
+  for (const [options, message, field] of cases) {
+    const error = await rejectsConfig(resolveClusterAccess(options, env), message);
+    assert.equal(error.field, field, error.message);
+    assert.doesNotMatch(error.message, /\boptions\./, error.message);
+  }
+  const overridden = await resolveClusterAccess({
+    kubeconfig: "/k",
+    server: "https://other",
+    token: "t",
+    insecureSkipTlsVerify: true,
+  }, fakeEnvironment({}, { "/k": kubeconfigText("https://k") }));
+  assert.equal(
+    overridden.source,
+    'kubeconfig /k (context "dev") with cluster.server, cluster.insecureSkipTlsVerify, cluster.token',
+  );
+  assert.equal(overridden.tls.caSource, "no verification (cluster.insecureSkipTlsVerify)");
+  assert.equal((await resolveClusterAccess({ server: "https://k" }, env)).source, "cluster options");
+});
+
+Deno.test("resolveClusterAccess() refuses cluster.cert and cluster.key that do not match, naming both", async () => {
+  const [cert, ecCert, key, otherKey] = await Promise.all(
+    ["client.pem", "client-ec.pem", "client-key.pem", "server-key.pem"].map(fixture),
+  );
+  const files = { "/c.pem": ecCert, "/k.pem": key };
+  const error = await rejectsConfig(
+    resolveClusterAccess({ server: "https://k", certFile: "/c.pem", keyFile: "/k.pem" }, fakeEnvironment({}, files)),
+    /^Cannot resolve cluster access: cluster\.keyFile \/k\.pem does not match cluster\.certFile \/c\.pem: the key is an RSA 2048-bit key, but the certificate holds an EC P-256 public key: use the key the certificate was issued for$/,
+  );
+  assert.equal(error.field, "cluster.keyFile");
+  await rejectsConfig(
+    resolveClusterAccess({ server: "https://k", cert, key: otherKey }, fakeEnvironment({}, {})),
+    /cluster\.key does not match cluster\.cert: both are RSA 2048-bit keys, but not the same key/,
+  );
+  const access = await resolveClusterAccess({ server: "https://k", cert, key }, fakeEnvironment({}, {}));
+  assert.equal(access.tls.key, key);
+});
+
+Deno.test("resolveClusterAccess() makes a server without a scheme http:// unless TLS settings apply, as kubectl does", async () => {
+  const [cert, key] = await Promise.all(["client.pem", "client-key.pem"].map(fixture));
+  const env = fakeEnvironment({}, {});
+  const server = async (options: Parameters<typeof resolveClusterAccess>[0]) =>
+    (await resolveClusterAccess(options, env)).server;
+  assert.equal(await server({ server: "127.0.0.1:6443" }), "http://127.0.0.1:6443");
+  assert.equal(await server({ server: "127.0.0.1:6443", token: "t" }), "http://127.0.0.1:6443");
+  assert.equal(await server({ server: "localhost:6443", ca: CA }), "https://localhost:6443");
+  assert.equal(await server({ server: "k.example", insecureSkipTlsVerify: true }), "https://k.example");
+  assert.equal(await server({ server: "127.0.0.1:443", cert, key }), "https://127.0.0.1:443");
+  assert.equal(await server({ server: "https://127.0.0.1:6443" }), "https://127.0.0.1:6443");
+  assert.equal(await server({ server: "http://127.0.0.1:6443", ca: CA }), "http://127.0.0.1:6443");
+  const kubeconfig = (cluster: Record<string, unknown>) => ({
+    "current-context": "c",
+    clusters: [{ name: "c", cluster: { server: "10.0.0.1:6443", ...cluster } }],
+    contexts: [{ name: "c", context: { cluster: "c" } }],
+  });
+  assert.equal(await server({ kubeconfig: kubeconfig({}) }), "http://10.0.0.1:6443");
+  assert.equal(
+    await server({ kubeconfig: kubeconfig({ "certificate-authority-data": btoa(CA) }) }),
+    "https://10.0.0.1:6443",
+  );
+  assert.equal(await server({ kubeconfig: kubeconfig({}), ca: CA }), "https://10.0.0.1:6443");
+  assert.equal(
+    await server({
+      kubeconfig: {
+        ...kubeconfig({}),
+        contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+        users: [{ name: "u", user: { "client-certificate-data": btoa(cert), "client-key-data": btoa(key) } }],
+      },
+    }),
+    "https://10.0.0.1:6443",
+  );
+  await rejectsConfig(
+    resolveClusterAccess({ server: "10.0.0.1:6443/prefix" }, env),
+    /^Cannot resolve cluster access: cluster\.server has no scheme but a path: current value is "10\.0\.0\.1:6443\/prefix": write the scheme, e\.g\. https:\/\/host:port\/path$/,
+  );
+});
+
+Deno.test("resolveClusterAccess() gives different identities to different tokens and the same to the same", async () => {
+  const env = fakeEnvironment({}, {});
+  const a = await resolveClusterAccess({
+    server: "https://k",
+    token: "token-a",
+  }, env);
+  const b = await resolveClusterAccess({
+    server: "https://k",
+    token: "token-b",
+  }, env);
+  const a2 = await resolveClusterAccess({
+    server: "https://k/",
+    token: "token-a",
+  }, env);
+  assert.notEqual(a.identity, b.identity);
+  assert.equal(a.identity, a2.identity);
+  assert.ok(!a.identity.includes("token-a"));
+});

@@ -1,0 +1,380 @@
+import assert from "node:assert/strict";
+import { inspect } from "node:util";
+import { type ExecConfig, execCredentials } from "../src/cluster/exec_credentials.ts";
+import { rejectsConfig } from "./_assert_config_error.ts";
+import { runExecPlugin } from "../src/runtime/exec_plugin.ts";
+import { readTextFile } from "../src/runtime/files.ts";
+
+const V1 = "client.authentication.k8s.io/v1";
+const fixture = (name: string) => Deno.readTextFile(new URL(`./fixtures/${name}`, import.meta.url));
+const V1BETA1 = "client.authentication.k8s.io/v1beta1";
+
+function clock(start: number) {
+  let now = start;
+  return {
+    now: () => now,
+    advance(ms: number) {
+      now += ms;
+    },
+  };
+}
+
+/** Writes an executable `#!/bin/sh` plugin into `dir` and returns its path. */
+async function writePlugin(
+  dir: string,
+  name: string,
+  body: string,
+): Promise<string> {
+  const path = `${dir}/${name}`;
+  await Deno.writeTextFile(path, `#!/bin/sh\n${body}\n`);
+  await Deno.chmod(path, 0o755);
+  return path;
+}
+
+/**
+ * A plugin that counts its runs in `runs`, saves KUBERNETES_EXEC_INFO and
+ * MY_VAR, and prints a token `tok-<run>` expiring at `expires`.
+ */
+function countingPlugin(apiVersion: string, expires?: string): string {
+  const expiry = expires ? `,"expirationTimestamp":"${expires}"` : "";
+  return [
+    'here=$(dirname "$0")',
+    'echo run >> "$here/runs"',
+    'n=$(wc -l < "$here/runs" | tr -d " ")',
+    'printf "%s" "$KUBERNETES_EXEC_INFO" > "$here/exec-info.json"',
+    'printf "%s" "$MY_VAR" > "$here/my-var"',
+    `printf '{"apiVersion":"${apiVersion}","kind":"ExecCredential","status":{"token":"tok-%s"${expiry}}}' "$n"`,
+  ].join("\n");
+}
+
+async function runs(dir: string): Promise<number> {
+  const text = await readTextFile(`${dir}/runs`);
+  return text === undefined ? 0 : text.trim().split("\n").length;
+}
+
+function execConfig(
+  command: string,
+  apiVersion: ExecConfig["apiVersion"],
+  extra: Partial<ExecConfig> = {},
+): ExecConfig {
+  return { apiVersion, command, args: [], env: [], ...extra };
+}
+
+Deno.test("execCredentials() runs a v1 plugin once and caches its token until shortly before expiry", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    countingPlugin(V1, "2030-01-01T00:00:00Z"),
+  );
+  const time = clock(Date.parse("2029-12-31T23:00:00Z"));
+  const credentials = execCredentials(execConfig(command, V1), {
+    run: runExecPlugin,
+    now: time.now,
+  });
+  assert.equal(await credentials.authorization(), "Bearer tok-1");
+  time.advance(59 * 60_000); // 23:59:00
+  assert.equal(await credentials.authorization(), "Bearer tok-1");
+  assert.equal(await runs(dir), 1);
+  time.advance(55_000); // 23:59:55, within 10 s of expiry
+  assert.equal(await credentials.authorization(), "Bearer tok-2");
+  assert.equal(await runs(dir), 2);
+});
+
+Deno.test("execCredentials() runs the plugin again after invalidate()", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(dir, "plugin", countingPlugin(V1));
+  const credentials = execCredentials(execConfig(command, V1), {
+    run: runExecPlugin,
+  });
+  assert.equal(await credentials.authorization(), "Bearer tok-1");
+  assert.equal(await credentials.authorization(), "Bearer tok-1");
+  credentials.invalidate();
+  assert.equal(await credentials.authorization(), "Bearer tok-2");
+  assert.equal(await runs(dir), 2);
+});
+
+Deno.test("execCredentials() passes KUBERNETES_EXEC_INFO, the plugin's env and its arguments", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    `printf "%s" "$*" > "$(dirname "$0")/args"\n${countingPlugin(V1BETA1)}`,
+  );
+  const cluster = {
+    server: "https://k.example:6443",
+    "certificate-authority-data": btoa("pem"),
+    config: { a: 1 },
+  };
+  const credentials = execCredentials(
+    execConfig(command, V1BETA1, {
+      args: ["get-token", "--x"],
+      env: [{ name: "MY_VAR", value: "hello" }],
+      cluster,
+    }),
+    { run: runExecPlugin },
+  );
+  assert.equal(await credentials.authorization(), "Bearer tok-1");
+  const info = JSON.parse((await readTextFile(`${dir}/exec-info.json`))!);
+  assert.deepEqual(info, {
+    apiVersion: V1BETA1,
+    kind: "ExecCredential",
+    spec: { interactive: false, cluster },
+  });
+  assert.equal(await readTextFile(`${dir}/my-var`), "hello");
+  assert.equal(await readTextFile(`${dir}/args`), "get-token --x");
+});
+
+Deno.test("execCredentials() sends no cluster in KUBERNETES_EXEC_INFO without provideClusterInfo", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(dir, "plugin", countingPlugin(V1));
+  await execCredentials(execConfig(command, V1), { run: runExecPlugin })
+    .authorization();
+  const info = JSON.parse((await readTextFile(`${dir}/exec-info.json`))!);
+  assert.deepEqual(info, {
+    apiVersion: V1,
+    kind: "ExecCredential",
+    spec: { interactive: false },
+  });
+});
+
+Deno.test("execCredentials() shares one plugin run between concurrent calls", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    `sleep 0.2\n${countingPlugin(V1)}`,
+  );
+  const credentials = execCredentials(execConfig(command, V1), {
+    run: runExecPlugin,
+  });
+  const all = await Promise.all(
+    [1, 2, 3, 4].map(() => credentials.authorization()),
+  );
+  assert.deepEqual(all, [
+    "Bearer tok-1",
+    "Bearer tok-1",
+    "Bearer tok-1",
+    "Bearer tok-1",
+  ]);
+  assert.equal(await runs(dir), 1);
+});
+
+Deno.test("execCredentials() runs the plugin with standard input closed", async () => {
+  const dir = await Deno.makeTempDir();
+  // `cat` would wait forever on an open standard input.
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    `cat > /dev/null\n${countingPlugin(V1)}`,
+  );
+  const credentials = execCredentials(execConfig(command, V1), {
+    run: runExecPlugin,
+    timeoutMs: 5_000,
+  });
+  assert.equal(await credentials.authorization(), "Bearer tok-1");
+});
+
+Deno.test("execCredentials() returns a client certificate from the plugin and hides its key", async () => {
+  const dir = await Deno.makeTempDir();
+  const [cert, key] = await Promise.all([fixture("client.pem"), fixture("client-key.pem")]);
+  const keyLine = key.split("\n")[5];
+  await Deno.writeTextFile(
+    `${dir}/answer.json`,
+    JSON.stringify({
+      apiVersion: V1,
+      kind: "ExecCredential",
+      status: { clientCertificateData: cert, clientKeyData: key },
+    }),
+  );
+  const command = await writePlugin(dir, "plugin", 'cat "$(dirname "$0")/answer.json"');
+  const credentials = execCredentials(execConfig(command, V1), {
+    run: runExecPlugin,
+  });
+  assert.equal(await credentials.authorization(), undefined);
+  const pair = await credentials.clientCertificate();
+  assert.ok(pair);
+  assert.equal(pair.cert, cert);
+  assert.equal(pair.key, key);
+  assert.ok(
+    !inspect(pair, { depth: 10, showHidden: true }).includes(keyLine),
+  );
+  assert.ok(
+    !Deno.inspect(pair, { depth: 10, showHidden: true }).includes(
+      keyLine,
+    ),
+  );
+  assert.ok(!JSON.stringify(pair).includes(keyLine));
+});
+
+Deno.test("execCredentials() refuses a client certificate and key from the plugin that do not match", async () => {
+  const [cert, ecCert, key, otherKey] = await Promise.all(
+    ["client.pem", "client-ec.pem", "client-key.pem", "server-key.pem"].map(fixture),
+  );
+  const answer = (clientCertificateData: string, clientKeyData: string) => () =>
+    Promise.resolve({
+      ok: true as const,
+      stdout: JSON.stringify({
+        apiVersion: V1,
+        kind: "ExecCredential",
+        status: { clientCertificateData, clientKeyData },
+      }),
+      stderr: "",
+    });
+  const label = 'user "u"';
+  for (
+    const [pairCert, pairKey, message] of [
+      [ecCert, key, /the key is an RSA 2048-bit key, but the certificate holds an EC P-256 public key/],
+      [cert, otherKey, /both are RSA 2048-bit keys, but not the same key/],
+    ] as const
+  ) {
+    const credentials = execCredentials(execConfig("p", V1), { run: answer(pairCert, pairKey), label });
+    const error = await rejectsConfig(
+      credentials.clientCertificate(),
+      /^Cannot get credentials for user "u" from exec plugin "p": status\.clientKeyData does not match status\.clientCertificateData of its ExecCredential: /,
+    );
+    assert.match(error.message, message);
+    assert.ok(!error.message.includes(pairKey.split("\n")[5]));
+  }
+});
+
+Deno.test("execCredentials() reports a failing plugin with its exit status and standard error", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    'echo "error: you must be logged in" >&2\nexit 3',
+  );
+  const error = await rejectsConfig(
+    execCredentials(execConfig(command, V1), {
+      run: runExecPlugin,
+      label: 'user "u"',
+      file: "/k",
+      field: "users[0].user.exec",
+    })
+      .authorization(),
+    /^Cannot get credentials for user "u" from exec plugin ".*plugin": it failed \(exit status 3\); it said: error: you must be logged in: run the command by hand/,
+  );
+  assert.equal(error.file, "/k");
+  assert.equal(error.field, "users[0].user.exec");
+});
+
+Deno.test("execCredentials() reports a missing plugin with its install hint", async () => {
+  await rejectsConfig(
+    execCredentials(
+      execConfig("kgr-no-such-plugin-anywhere", V1, {
+        installHint: "Install it with: brew install thing",
+      }),
+      { run: runExecPlugin },
+    ).authorization(),
+    /"kgr-no-such-plugin-anywhere": the program was not found: Install it with: brew install thing$/,
+  );
+});
+
+Deno.test("execCredentials() kills a plugin that does not finish in time", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(dir, "plugin", "exec sleep 10");
+  await rejectsConfig(
+    execCredentials(execConfig(command, V1), {
+      run: runExecPlugin,
+      timeoutMs: 200,
+    }).authorization(),
+    /it did not finish within 0.2 s: check that it can run unattended/,
+  );
+});
+
+Deno.test("execCredentials() never quotes the plugin's output when it is malformed", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    "echo 'token: canary-output-secret'",
+  );
+  const error = await rejectsConfig(
+    execCredentials(execConfig(command, V1), { run: runExecPlugin })
+      .authorization(),
+    /its output is not JSON: it must print an ExecCredential object/,
+  );
+  assert.ok(!error.message.includes("canary-output-secret"));
+});
+
+Deno.test("execCredentials() rejects answers of the wrong version, without status or with half a key pair", async () => {
+  const answer = (value: unknown) => () =>
+    Promise.resolve({
+      ok: true as const,
+      stdout: JSON.stringify(value),
+      stderr: "",
+    });
+  await rejectsConfig(
+    execCredentials(execConfig("p", V1), {
+      run: answer({
+        apiVersion: V1BETA1,
+        kind: "ExecCredential",
+        status: { token: "t" },
+      }),
+    }).authorization(),
+    /answered with apiVersion "client.authentication.k8s.io\/v1beta1", but the kubeconfig asks for "client.authentication.k8s.io\/v1"/,
+  );
+  await rejectsConfig(
+    execCredentials(execConfig("p", V1), {
+      run: answer({ apiVersion: V1, kind: "ExecCredential" }),
+    }).authorization(),
+    /its ExecCredential has no status/,
+  );
+  await rejectsConfig(
+    execCredentials(execConfig("p", V1), {
+      run: answer({
+        apiVersion: V1,
+        kind: "ExecCredential",
+        status: { clientCertificateData: "c" },
+      }),
+    }).authorization(),
+    /only one of status.clientCertificateData and status.clientKeyData/,
+  );
+  await rejectsConfig(
+    execCredentials(execConfig("p", V1), {
+      run: answer({
+        apiVersion: V1,
+        kind: "ExecCredential",
+        status: { token: "t", expirationTimestamp: "soon" },
+      }),
+    }).authorization(),
+    /status.expirationTimestamp "soon" of its ExecCredential is not an RFC 3339 time/,
+  );
+  await rejectsConfig(
+    execCredentials(execConfig("p", V1), {
+      run: answer({ apiVersion: V1, kind: "ExecCredential", status: {} }),
+    })
+      .authorization(),
+    /has neither status.token nor/,
+  );
+});
+
+Deno.test("execCredentials() runs the plugin again after a failure", async () => {
+  let calls = 0;
+  const credentials = execCredentials(execConfig("p", V1), {
+    run: () => {
+      calls++;
+      return Promise.resolve(
+        calls === 1
+          ? {
+            ok: false as const,
+            reason: "exit" as const,
+            exitCode: 1,
+            stderr: "",
+          }
+          : {
+            ok: true as const,
+            stderr: "",
+            stdout: JSON.stringify({
+              apiVersion: V1,
+              kind: "ExecCredential",
+              status: { token: "t" },
+            }),
+          },
+      );
+    },
+  });
+  await rejectsConfig(credentials.authorization(), /exit status 1/);
+  assert.equal(await credentials.authorization(), "Bearer t");
+});

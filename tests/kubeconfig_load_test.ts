@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { stringify } from "yaml";
+import { accessFromKubeconfig } from "../src/cluster/kubeconfig_context.ts";
+import { loadKubeconfigFiles, mergeKubeconfigs, parseKubeconfig } from "../src/cluster/kubeconfig_load.ts";
+import { readTextFile } from "../src/runtime/files.ts";
+import { rejectsConfig } from "./_assert_config_error.ts";
+import { config, noExec } from "./_kubeconfig_object.ts";
+
+Deno.test("parseKubeconfig() reads YAML and treats an empty file as an empty kubeconfig", () => {
+  const parsed = parseKubeconfig(stringify(config({})), "/x/config");
+  assert.equal(parsed["current-context"], "ctx");
+  assert.deepEqual(parseKubeconfig("", "/x/config"), {});
+  assert.deepEqual(parseKubeconfig("# only a comment\n", "/x/config"), {});
+});
+
+Deno.test("parseKubeconfig() reads YAML as kubectl does: a repeated key's last value wins, YAML 1.1 booleans", () => {
+  // kubectl parses with sigs.k8s.io/yaml over go-yaml v2: duplicates overwrite, yes/no/on/off/y/n are booleans.
+  const text = [
+    "current-context: first",
+    "clusters:",
+    "- name: c",
+    "  cluster:",
+    "    server: https://first.example",
+    "    server: https://last.example",
+    "    insecure-skip-tls-verify: yes",
+    "    disable-compression: Off",
+    "    tls-server-name: 'yes'",
+    "    extensions: [{name: a, extension: {y: 1, when: 2001-12-14, at: 10:20}}]",
+    "current-context: last",
+  ].join("\n");
+  const parsed = parseKubeconfig(text, "/x/config");
+  assert.equal(parsed["current-context"], "last");
+  const cluster = parsed.clusters?.[0].cluster;
+  assert.equal(cluster?.server, "https://last.example");
+  assert.equal(cluster?.["insecure-skip-tls-verify"], true);
+  assert.equal(cluster?.["disable-compression"], false);
+  assert.equal(cluster?.["tls-server-name"], "yes");
+  // Timestamps and sexagesimal numbers stay strings, as go-yaml v2 leaves them.
+  assert.deepEqual(cluster?.extensions?.[0].extension, { true: 1, when: "2001-12-14", at: "10:20" });
+  for (const [word, value] of [["on", true], ["Y", true], ["NO", false], ["n", false], ["True", true]] as const) {
+    assert.equal(parseKubeconfig(`preferences: ${word}\n`, "/x/config").preferences, value, word);
+  }
+});
+
+Deno.test("parseKubeconfig() reports malformed YAML by line and column without quoting the text", async () => {
+  const text = "users:\n- name: u\n  user:\n    token: canary-yaml-secret\n   bad: [\n";
+  const error = await rejectsConfig(() => parseKubeconfig(text, "/x/config"), {
+    message: /^Cannot load kubeconfig \/x\/config: the YAML is malformed at line \d+, column \d+/,
+    file: "/x/config",
+  });
+  assert.ok(!error.message.includes("canary-yaml-secret"));
+  assert.equal(error.cause, undefined);
+});
+
+Deno.test("parseKubeconfig() rejects a document that is not a mapping", async () => {
+  await rejectsConfig(() => parseKubeconfig("- a\n- b\n", "/x/config"), {
+    message: /the file is a YAML list, not a mapping/,
+  });
+});
+
+Deno.test("mergeKubeconfigs() lets the first file win for each name and for current-context", () => {
+  const merged = mergeKubeconfigs([
+    {
+      file: "/one/config",
+      config: {
+        clusters: [{ name: "shared", cluster: { server: "https://one" } }],
+        users: [{ name: "u1", user: { token: "t1" } }],
+      },
+    },
+    {
+      file: "/two/config",
+      config: {
+        "current-context": "from-two",
+        clusters: [
+          { name: "shared", cluster: { server: "https://two" } },
+          { name: "only-two", cluster: { server: "https://only-two" } },
+        ],
+        users: [{ name: "u1", user: { token: "t2" } }],
+      },
+    },
+    { file: "/three/config", config: { "current-context": "from-three" } },
+  ]);
+  assert.equal(merged.currentContext?.name, "from-two");
+  assert.equal(merged.currentContext?.file, "/two/config");
+  assert.equal(merged.clusters.get("shared")?.value.server, "https://one");
+  assert.equal(merged.clusters.get("shared")?.file, "/one/config");
+  assert.equal(merged.clusters.get("only-two")?.field, "clusters[1].cluster");
+  assert.equal(merged.users.get("u1")?.value.token, "t1");
+  assert.deepEqual(merged.files, [
+    "/one/config",
+    "/two/config",
+    "/three/config",
+  ]);
+});
+
+Deno.test("mergeKubeconfigs() rejects a name defined twice in one file", async () => {
+  await rejectsConfig(
+    () =>
+      mergeKubeconfigs([{
+        file: "/x/config",
+        config: { users: [{ name: "u", user: {} }, { name: "u", user: {} }] },
+      }]),
+    {
+      message: /users\[1\]\.name "u" is defined twice in users/,
+      file: "/x/config",
+      field: "users[1].name",
+    },
+  );
+});
+
+Deno.test("mergeKubeconfigs() rejects entries without a name and lists that are not lists", async () => {
+  await rejectsConfig(
+    () =>
+      mergeKubeconfigs([{
+        file: "/x/config",
+        config: { clusters: [{ cluster: {} }] as never },
+      }]),
+    {
+      message: /clusters\[0\]\.name must be a non-empty string/,
+      field: "clusters[0].name",
+    },
+  );
+  await rejectsConfig(
+    () =>
+      mergeKubeconfigs([{
+        file: "/x/config",
+        config: { contexts: { a: 1 } as never },
+      }]),
+    {
+      message: /contexts must be a list: current type is object/,
+      field: "contexts",
+    },
+  );
+});
+
+Deno.test("loadKubeconfigFiles() merges two files and skips missing ones", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/a`,
+    stringify({
+      clusters: [{ name: "c", cluster: { server: "https://a.example" } }],
+      contexts: [{
+        name: "ctx-a",
+        context: { cluster: "c", namespace: "from-a" },
+      }],
+    }),
+  );
+  await Deno.writeTextFile(
+    `${dir}/b`,
+    stringify({
+      "current-context": "ctx-b",
+      clusters: [{ name: "c", cluster: { server: "https://b.example" } }],
+      contexts: [{
+        name: "ctx-b",
+        context: { cluster: "c", namespace: "from-b" },
+      }],
+    }),
+  );
+  const { merged, missing } = await loadKubeconfigFiles([
+    `${dir}/a`,
+    `${dir}/missing`,
+    `${dir}/b`,
+  ], readTextFile);
+  assert.deepEqual(missing, [`${dir}/missing`]);
+  assert.deepEqual(merged.files, [`${dir}/a`, `${dir}/b`]);
+  const access = await accessFromKubeconfig(merged, {
+    readFile: readTextFile,
+    runExecPlugin: noExec,
+  });
+  assert.equal(access.context, "ctx-b");
+  assert.equal(access.server, "https://a.example");
+  assert.equal(access.namespace, "from-b");
+  assert.equal(
+    access.source,
+    `kubeconfig ${dir}/a, ${dir}/b (context "ctx-b")`,
+  );
+});
