@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type EndpointSnapshot, type Locality, watchEndpoints } from "@kgr/resolver";
-import { resolveClusterAccess } from "../../src/cluster_access.ts";
+import { resolveClusterAccess } from "../../src/cluster/resolve_cluster_access.ts";
 import { createClusterHttpClient } from "../../src/cluster_http_client.ts";
 import { readNodeZone } from "../../src/kube_api.ts";
 import { resolveLocality } from "../../src/locality.ts";
