@@ -104,8 +104,8 @@ Deno.test("renderTable() shows a failing watch's message, and what it waits for"
 
 Deno.test("renderTable() colours only through its painter", () => {
   const coloured = renderTable(viewOf([SLICE]), { ...context, paint: painter(true) });
-  assert.match(coloured[5], /\x1b\[32mused\x1b\[0m$/);
-  assert.match(coloured[7], /\x1b\[31mnot used: not ready\x1b\[0m$/);
+  assert.ok(coloured[5].endsWith("\x1b[32mused\x1b[0m"), coloured[5]);
+  assert.ok(coloured[7].endsWith("\x1b[31mnot used: not ready\x1b[0m"), coloured[7]);
   assert.ok(renderTable(viewOf([SLICE]), context).every((line) => !line.includes("\x1b")));
 });
 
