@@ -5,49 +5,14 @@
 // (scripts/pack_check.sh through tests/cli/run_bin.mjs). Runs on Deno, Bun and Node.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import process from "node:process";
 import { parseAllDocuments } from "yaml";
-import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
+import { echoSlice, NAMESPACE, startCluster, TARGET } from "./_cluster.mjs";
 
-const NAMESPACE = "e2e";
-const TARGET = `kubernetes:///echo.${NAMESPACE}:grpc`;
 const READER = `system:serviceaccount:${NAMESPACE}:reader`;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The Service echo with `ready` ready pods, one terminating and one not ready. */
-function echoSlice(ready) {
-  return endpointSlice({
-    namespace: NAMESPACE,
-    service: "echo",
-    port: { name: "grpc", port: 8080 },
-    endpoints: [
-      ...Array.from({ length: ready }, (_, i) => ({ ip: `10.1.0.${i + 1}`, pod: `echo-${i}`, zone: "a" })),
-      { ip: "10.1.0.50", pod: "echo-old", ready: false, serving: true, terminating: true },
-      { ip: "10.1.0.51", pod: "echo-new", ready: false, serving: false },
-    ],
-  });
-}
-
-/** A fake API server with the echo Service, and a kubeconfig file for it. */
-async function startCluster() {
-  const api = await startFakeApiServer({ token: "cli-test-token" });
-  api.applySlice(echoSlice(3));
-  const folder = await mkdtemp(join(tmpdir(), "kgr-cli-"));
-  const kubeconfig = join(folder, "kubeconfig.json");
-  await writeFile(kubeconfig, JSON.stringify(api.kubeconfig()));
-  return {
-    api,
-    kubeconfig,
-    async close() {
-      await api.close();
-      await rm(folder, { recursive: true, force: true });
-    },
-  };
-}
 
 /**
  * Starts the CLI with `args`. `exited` resolves to its exit code (a signal's name if killed) and output;
