@@ -35,7 +35,7 @@ function startCli(cli, args, timeoutMs = 30_000) {
       resolve({ code: code ?? signal, stdout, stderr });
     });
   });
-  return { child, exited, output: () => stdout };
+  return { child, exited, output: () => stdout, errors: () => stderr };
 }
 
 const runCli = (cli, args) => startCli(cli, args).exited;
@@ -215,6 +215,34 @@ export const scenarios = {
       assert.deepEqual(before.endpoints.map((endpoint) => endpoint.podName), ["echo-0", "echo-1", "echo-2"]);
       assert.deepEqual(after.endpoints.map((endpoint) => endpoint.podName), ["echo-0", "echo-1", "echo-2", "echo-3"]);
       assert.equal(after.resourceVersion, cluster.api.resourceVersion);
+    } finally {
+      await cluster.close();
+    }
+  },
+
+  async "off a terminal: a failing watch is one line on standard error, and so is its recovery"(cli) {
+    const cluster = await startCluster();
+    try {
+      const run = startCli(cli, ["--kubeconfig", cluster.kubeconfig, TARGET]);
+      await eventually("the first snapshot", () => run.output().includes("3 used"));
+      cluster.api.failNext(1, { status: 503, message: "etcd is down", path: "watch" });
+      cluster.api.dropWatches();
+      await eventually("the recovery", () => run.errors().includes("watching again"));
+      cluster.api.applySlice(echoSlice(4));
+      await eventually("the scale-up after the recovery", () => run.output().includes("4 used"));
+      process.kill(run.child.pid, "SIGINT");
+      const { code, stdout, stderr } = await run.exited;
+      assert.equal(code, 0, stderr);
+      const problems = stderr.trimEnd().split("\n");
+      assert.match(problems[0], /^kgr-resolver: retrying: /);
+      assert.ok(
+        problems.some((line) =>
+          /^kgr-resolver: retrying: Cannot watch endpointslices .*answered 503.*etcd is down/.test(line)
+        ),
+        stderr,
+      );
+      assert.equal(problems.at(-1), "kgr-resolver: watching again");
+      assert.equal(stdout.trimEnd().split("\n").length, 2, stdout);
     } finally {
       await cluster.close();
     }
