@@ -160,8 +160,8 @@ export function explainEndpoints(
   }
   const topology = topologyMode(wanted, locality);
   for (const row of wanted) {
-    if (isPreferred(row, topology, locality)) used(row, topology, anyReady, locality);
-    else failover(row, topology, locality);
+    if (isPreferred(row, topology, locality)) used(row, topology, anyReady);
+    else failover(row, topology);
   }
   return { pods: sorted.map((group) => group.row), topology };
 }
@@ -230,18 +230,17 @@ function unused(row: PodExplanation, reason: UnusedReason, why: string): void {
   Object.assign(row, { use: "unused", reason, message: `not used: ${why}` });
 }
 
-function used(row: PodExplanation, topology: TopologyMode, anyReady: boolean, locality: Locality): void {
+function used(row: PodExplanation, topology: TopologyMode, anyReady: boolean): void {
   row.use = "used";
-  if (topology === "node") row.message = `used: hinted for node ${locality.node}, the client's`;
-  else if (topology === "zone") row.message = `used: hinted for zone ${locality.zone}, the client's`;
-  else row.message = anyReady ? "used" : "used: no pod is ready, so serving terminating pods are";
+  if (topology === "node") row.message = "used: hinted for this node";
+  else if (topology === "zone") row.message = "used: hinted for this zone";
+  else row.message = anyReady ? "used" : "used: serving while terminating, as no pod is ready";
 }
 
-function failover(row: PodExplanation, topology: TopologyMode, locality: Locality): void {
+function failover(row: PodExplanation, topology: TopologyMode): void {
   const node = topology === "node";
   const hinted = (node ? row.hints?.forNodes : row.hints?.forZones)?.join(", ") ?? "none";
   row.use = "failover";
   row.reason = node ? "other-node" : "other-zone";
-  row.message = `failover only: hinted for ${node ? "node" : "zone"} ${hinted}, the client is in ` +
-    (node ? `node ${locality.node}` : `zone ${locality.zone}`);
+  row.message = `failover: hinted for ${node ? "node" : "zone"} ${hinted}`;
 }

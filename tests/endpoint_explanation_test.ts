@@ -74,7 +74,7 @@ Deno.test("explainEndpoints() shows the serving-terminating fallback as used", (
     {},
   );
   assert.deepEqual(summary(pods), [
-    "a: used: no pod is ready, so serving terminating pods are",
+    "a: used: serving while terminating, as no pod is ready",
     "b: not used: not ready",
   ]);
 });
@@ -92,8 +92,8 @@ Deno.test("explainEndpoints() shows pods of another zone as failover, not unused
   );
   assert.equal(topology, "zone");
   assert.deepEqual(summary(pods), [
-    "a: used: hinted for zone z1, the client's",
-    "b: failover only: hinted for zone z2, the client is in zone z1",
+    "a: used: hinted for this zone",
+    "b: failover: hinted for zone z2",
   ]);
   assert.deepEqual(pods.map((row) => [row.use, row.reason]), [["used", undefined], ["failover", "other-zone"]]);
 });

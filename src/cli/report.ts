@@ -94,5 +94,5 @@ export function changeLine(view: ServiceView, now: number): string {
 
 function describe(pod: PodExplanation, why: boolean): string {
   const text = `${pod.pod ?? "-"} ${pod.addresses.map(formatAddress).join(" ")}`;
-  return why ? `${text} (${pod.message.replace(/^not used: /, "")})` : text;
+  return why ? `${text} (${pod.message.replace(/^(not used|failover): /, "")})` : text;
 }

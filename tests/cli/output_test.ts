@@ -66,8 +66,8 @@ Deno.test("renderTable() shows the header and one row per pod with why it is use
     "resourceVersion 42  changed 1m 5s ago  watching  topology zone (client in zone a)",
     "",
     "POD     ADDRESS        ZONE  NODE  READY  SERVING  TERMINATING  USED",
-    "echo-0  10.0.0.1:8080  a     n1    yes    yes      no           used: hinted for zone a, the client's",
-    "echo-1  10.0.0.2:8080  b     n2    yes    yes      no           failover only: hinted for zone b, the client is in zone a",
+    "echo-0  10.0.0.1:8080  a     n1    yes    yes      no           used: hinted for this zone",
+    "echo-1  10.0.0.2:8080  b     n2    yes    yes      no           failover: hinted for zone b",
     "echo-2  10.0.0.3:8080  a     -     no     yes      no           not used: not ready",
     "",
     "1 used, 1 failover, 1 not used  Ctrl-C to quit",
@@ -114,7 +114,7 @@ Deno.test("changeLine() and snapshotReport() say the same as the table, on one l
   assert.equal(
     changeLine(view, 0),
     "1970-01-01T00:00:00.000Z prod/echo rv 42 topology zone: 1 used: echo-0 10.0.0.1:8080; " +
-      "1 failover: echo-1 10.0.0.2:8080 (failover only: hinted for zone b, the client is in zone a); " +
+      "1 failover: echo-1 10.0.0.2:8080 (hinted for zone b); " +
       "1 not used: echo-2 10.0.0.3:8080 (not ready)",
   );
   const report = snapshotReport(view);
