@@ -184,7 +184,9 @@ function podList(view: ServiceView): string {
   const pods = view.pods!;
   const name = (pod: (typeof pods)[number]) => pod.pod ?? pod.addresses[0].host;
   const used = pods.filter((pod) => pod.use !== "unused").map(name);
-  const unused = pods.filter((pod) => pod.use === "unused").map((pod) => `${name(pod)}: ${pod.message.replace(/^not used: /, "")}`);
+  const unused = pods.filter((pod) => pod.use === "unused").map((pod) =>
+    `${name(pod)}: ${pod.message.replace(/^not used: /, "")}`
+  );
   return [
     `${used.length} ${used.length === 1 ? "pod" : "pods"} used${used.length > 0 ? ` (${used.join(", ")})` : ""}`,
     ...(unused.length > 0 ? [`${unused.length} not used (${unused.join("; ")})`] : []),
