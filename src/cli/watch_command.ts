@@ -45,6 +45,8 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   const paint = painter(colorsWanted(stdout.isTTY, cli.env("NO_COLOR")));
   const table = (view: ServiceView, isLive: boolean) => {
     const size = stdout.size() ?? { columns: Infinity, rows: Infinity };
+    // A table printed once scrolls like any output: only a live one must fit the screen's height.
+    if (!isLive && !frame) size.rows = Infinity;
     return renderTable(view, {
       input: command.input,
       server: connection.access.server,

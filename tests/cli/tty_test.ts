@@ -15,13 +15,13 @@ const RUNTIMES: Record<string, string> = {
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A tmux server of our own (its own socket), with one 120x30 pane running `command`. */
-function startPane(name: string, command: string) {
+/** A tmux server of our own (its own socket), with one pane of 120 columns and `rows` lines running `command`. */
+function startPane(name: string, command: string, rows = 30) {
   const socket = `kgr-tty-${process.pid}-${name}`;
   const tmux = (...args: string[]) =>
     execFileSync("tmux", ["-L", socket, "-f", "/dev/null", ...args], { encoding: "utf8" });
   try {
-    tmux("new-session", "-d", "-x", "120", "-y", "30", "-s", "cli", command);
+    tmux("new-session", "-d", "-x", "120", "-y", String(rows), "-s", "cli", command);
   } catch (error) {
     throw new Error(`Cannot start tmux, which this test needs (apt-get install tmux): ${error}`);
   }
@@ -96,7 +96,7 @@ for (const [runtime, cli] of Object.entries(RUNTIMES)) {
 }
 
 Deno.test({
-  name: "kgr-resolver --once in a terminal prints the table once, without colours under NO_COLOR",
+  name: "kgr-resolver --once in a terminal prints the whole table once, without colours under NO_COLOR",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -104,10 +104,13 @@ Deno.test({
     const pane = startPane(
       "once",
       `NO_COLOR=1 ${RUNTIMES.Deno} --once --kubeconfig ${cluster.kubeconfig} ${TARGET}; echo kgr-exit=$?; sleep 600`,
+      8,
     );
     try {
       const screen = await screenShowing(pane, "kgr-exit=");
-      assert.match(screen, /^3 used, 2 not used\nkgr-exit=0$/m);
+      // A table printed once scrolls like any output: every pod is there, even in a pane of 8 lines.
+      assert.match(screen, /^echo-old .*\n\n3 used, 2 not used\nkgr-exit=0$/m);
+      assert.ok(!screen.includes("more pods"), screen);
       assert.ok(!pane.colours().includes("\x1b[3"), "no colour under NO_COLOR");
       assert.ok(pane.cursorVisible());
     } finally {
