@@ -63,6 +63,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   let problem: string | undefined;
 
   const onView = (view: ServiceView) => {
+    if (controller.signal.aborted) return;
     latest = view;
     if (command.once) return onFirstView(view);
     if (live) return (frame ??= createLiveFrame(stdout)).draw(table(view, true));
