@@ -86,7 +86,7 @@ export interface ObserveOptions {
   signal: AbortSignal;
   /** The client's locality; default: `NODE_NAME` and `ZONE`, and that node's zone label. */
   locality?: Locality;
-  /** Receives the view after every change of the pods, the port or the watch's state. */
+  /** Receives the view at once (listing), then after every change of the pods, the port or the watch's state. */
   onView(view: ServiceView): void;
 }
 
@@ -169,6 +169,7 @@ export async function observeService(
       return body;
     },
   };
+  publish({});
   await runReflector(observed, {
     signal,
     onState(next) {
