@@ -3,8 +3,9 @@
 // Deno (cli.ts), Node and Bun (dist/cli.js, from `npm run build`). Needs tmux (apt-get install tmux).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import process from "node:process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { echoSlice, startCluster, TARGET } from "./_cluster.mjs";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -15,11 +16,15 @@ const RUNTIMES: Record<string, string> = {
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A tmux server of our own (its own socket), with one pane of 120 columns and `rows` lines running `command`. */
+/**
+ * A tmux server of our own (its socket in a folder of its own, removed on close), with one pane of 120 columns
+ * and `rows` lines running `command`.
+ */
 function startPane(name: string, command: string, rows = 30) {
-  const socket = `kgr-tty-${process.pid}-${name}`;
+  const folder = mkdtempSync(join(tmpdir(), `kgr-tty-${name}-`));
+  const socket = join(folder, "tmux.sock");
   const tmux = (...args: string[]) =>
-    execFileSync("tmux", ["-L", socket, "-f", "/dev/null", ...args], { encoding: "utf8" });
+    execFileSync("tmux", ["-S", socket, "-f", "/dev/null", ...args], { encoding: "utf8" });
   try {
     tmux("new-session", "-d", "-x", "120", "-y", String(rows), "-s", "cli", command);
   } catch (error) {
@@ -32,7 +37,10 @@ function startPane(name: string, command: string, rows = 30) {
     colours: () => tmux("capture-pane", "-p", "-e", "-t", "cli"),
     cursorVisible: () => tmux("display-message", "-p", "-t", "cli", "#{cursor_flag}").trim() === "1",
     keys: (...keys: string[]) => tmux("send-keys", "-t", "cli", ...keys),
-    close: () => tmux("kill-server"),
+    close() {
+      tmux("kill-server");
+      rmSync(folder, { recursive: true, force: true });
+    },
   };
 }
 
