@@ -24,6 +24,7 @@
 
 export { endpointSlice, startFakeApiServer } from "./src/testing/fake_api_server.ts";
 export type {
+  AccessRule,
   AddressType,
   Endpoint,
   EndpointConditions,
@@ -32,6 +33,7 @@ export type {
   EndpointSlice,
   EndpointSliceInput,
   EndpointSliceParams,
+  FakeAccess,
   FakeApiServer,
   FakeApiServerOptions,
   InjectedFailure,

@@ -9,7 +9,7 @@
 import { spawnSync } from "node:child_process";
 import process from "node:process";
 
-const ENTRY_POINTS = ["mod.ts", "nice_grpc.ts", "testing.ts"];
+const ENTRY_POINTS = ["mod.ts", "nice_grpc.ts", "testing.ts", "cli.ts"];
 const NICE_GRPC_TYPES = new Set(["ChannelCredentials", "ChannelImplementation"]);
 
 const result = spawnSync("./node_modules/.bin/deno", ["doc", "--lint", ...ENTRY_POINTS], {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the npm tarball into a fresh temporary project, as a user would,
-# and runs the cross-runtime scenarios through it on Node and on Bun.
+# runs the cross-runtime scenarios through it on Node and on Bun, and runs
+# its kgr-resolver bin on Node, Bun and Deno.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -10,17 +11,18 @@ cd "$root"
 tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
 contents=$(tar -tzf "$work/$tarball")
 echo "packed $tarball: $(wc -l <<<"$contents") files"
-for file in dist/mod.js dist/mod.d.ts dist/nice_grpc.js dist/testing.d.ts README.md LICENSE; do
+for file in dist/mod.js dist/mod.d.ts dist/nice_grpc.js dist/testing.d.ts dist/cli.js README.md LICENSE; do
   grep -qx "package/$file" <<<"$contents" || { echo "the tarball lacks $file"; exit 1; }
 done
 
 grpc_version=$(node -p 'require("./node_modules/@grpc/grpc-js/package.json").version')
 nice_version=$(node -p 'require("./node_modules/nice-grpc/package.json").version')
 nice_grpc_js_version=1.14.6
-mkdir -p "$work/app/tests/runtimes" "$work/app/scripts"
+mkdir -p "$work/app/tests/runtimes" "$work/app/tests/cli" "$work/app/scripts"
 cp -r tests/fixtures "$work/app/tests/"
 cp tests/runtimes/*.mjs "$work/app/tests/runtimes/"
 cp tests/topology_cases.mjs "$work/app/tests/"
+cp tests/cli/bin_scenarios.mjs tests/cli/_cluster.mjs tests/cli/run_bin.mjs "$work/app/tests/cli/"
 cp scripts/echo_service.mjs "$work/app/scripts/"
 cd "$work/app"
 # nice-grpc gets its own, different copy of grpc-js (as happens in real
@@ -38,3 +40,6 @@ echo "--- Node $(node --version), installed tarball"
 timeout 120 node tests/runtimes/run.mjs
 echo "--- Bun $("$root/node_modules/.bin/bun" --version), installed tarball"
 timeout 120 "$root/node_modules/.bin/bun" tests/runtimes/run.mjs
+echo "--- the kgr-resolver bin of the installed tarball on Node, Bun and Deno"
+[ -x node_modules/.bin/kgr-resolver ] || { echo "the tarball installs no kgr-resolver bin"; exit 1; }
+BUN="$root/node_modules/.bin/bun" DENO="$root/node_modules/.bin/deno" timeout 300 node tests/cli/run_bin.mjs

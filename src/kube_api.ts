@@ -183,7 +183,7 @@ export function createServiceApi(
     grant: `"get" on "services" in the core API group ("")`,
     missing: `service "${service}" does not exist in namespace "${namespace}" (404)`,
   };
-  return { get: (signal) => getObject(access, client, subject, url, signal) as Promise<Service> };
+  return { get: (signal) => requestObject(access, client, subject, url, signal) as Promise<Service> };
 }
 
 /** The label that holds a Node's zone. */
@@ -219,14 +219,28 @@ export async function readNodeZone(
     missing: `node "${node}" does not exist (404): check NODE_NAME`,
   };
   const url = `${access.server}/api/v1/nodes/${encodeURIComponent(node)}`;
-  const object = await getObject(access, client, subject, url, signal);
+  const object = await requestObject(access, client, subject, url, signal);
   const labels = isRecord(object.metadata) ? object.metadata.labels : undefined;
   const zone = isRecord(labels) ? labels[ZONE_LABEL] : undefined;
   return typeof zone === "string" && zone !== "" ? zone : undefined;
 }
 
-/** What a request is about, for its messages: what to grant on a 403, what a 404 means. */
-interface Subject {
+/**
+ * What a request is about, for its messages: what to grant on a 403, what a 404 means.
+ *
+ * @example The subject of a Service read
+ * ```ts
+ * import type { Subject } from "./kube_api.ts";
+ * const subject: Subject = {
+ *   verb: "get",
+ *   where: 'service "echo" in namespace "prod"',
+ *   namespace: "prod",
+ *   grant: '"get" on "services" in the core API group ("")',
+ *   missing: 'service "echo" does not exist in namespace "prod" (404)',
+ * };
+ * ```
+ */
+export interface Subject {
   /** `list`, `watch` or `get`. */
   verb: string;
   /** The objects, e.g. `endpointslices of service "echo" in namespace "prod"`. */
@@ -239,15 +253,35 @@ interface Subject {
   missing: string;
 }
 
-/** GETs one object: at most {@linkcode MAX_OBJECT_BYTES} of JSON with an object `spec`, else a {@linkcode KubeApiError}. */
-async function getObject(
+/**
+ * GETs one object, or POSTs `body` as JSON (a review) and reads what the
+ * server answers: at most 1 MiB of JSON with an object `spec`.
+ *
+ * @param access Where the cluster is and how to authenticate.
+ * @param client The runtime's HTTP client for that cluster.
+ * @param subject What the request is about, for the messages of its errors.
+ * @param url The object's URL.
+ * @param signal Aborts the request.
+ * @param body When given, sent as JSON with POST.
+ * @returns The object.
+ * @throws {KubeApiError} When the request fails or the answer is not such an object; the message says what to do.
+ *
+ * @example Creating a SelfSubjectReview
+ * ```ts ignore
+ * import { requestObject } from "./kube_api.ts";
+ * const review = await requestObject(access, client, subject, `${access.server}/apis/authentication.k8s.io/v1/selfsubjectreviews`,
+ *   AbortSignal.timeout(10_000), { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" });
+ * ```
+ */
+export async function requestObject(
   access: ClusterAccess,
   client: HttpClient,
   subject: Subject,
   url: string,
   signal: AbortSignal,
+  body?: unknown,
 ): Promise<Record<string, unknown>> {
-  const response = await send(access, client, subject, url, signal);
+  const response = await send(access, client, subject, url, signal, body);
   let text: string | undefined;
   try {
     text = await readText(response, MAX_OBJECT_BYTES, signal);
@@ -264,22 +298,27 @@ async function getObject(
   const spec = isRecord(value) ? value.spec : undefined;
   if (!isRecord(value) || (spec !== undefined && spec !== null && !isRecord(spec))) {
     throw new KubeApiError(
-      `Cannot get ${subject.where}: the response from ${access.server} is not a Kubernetes object of at most ` +
+      `Cannot ${subject.verb} ${subject.where}: the response from ${access.server} is not a Kubernetes object of at most ` +
         `${MAX_OBJECT_BYTES} bytes of JSON`,
     );
   }
   return value;
 }
 
-/** Sends one GET with the credentials; resolves to a 2xx JSON response, else throws a {@linkcode KubeApiError} that says what to do. */
+/**
+ * Sends one GET (a POST of `body` as JSON, when given) with the credentials; resolves to a 2xx JSON
+ * response, else throws a {@linkcode KubeApiError} that says what to do.
+ */
 async function send(
   access: ClusterAccess,
   client: HttpClient,
   { verb, where, namespace, grant, missing }: Subject,
   url: string,
   signal: AbortSignal,
+  body?: unknown,
 ): Promise<Response> {
   const headers: Record<string, string> = { accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
   const authorization = await access.credentials.authorization();
   if (authorization) {
     // fetch's own error for a bad header value quotes the value: check first, and never show it.
@@ -294,7 +333,8 @@ async function send(
   }
   let response: Response;
   try {
-    response = await client.fetch(url, { headers, signal, redirect: "manual" });
+    const post = body === undefined ? {} : { method: "POST", body: JSON.stringify(body) };
+    response = await client.fetch(url, { ...post, headers, signal, redirect: "manual" });
   } catch (cause) {
     if (signal.aborted || cause instanceof ResolverError) throw cause;
     throw networkError(verb, where, access, cause, authorization);
@@ -303,9 +343,9 @@ async function send(
     checkContentType(verb, where, access, response);
     return response;
   }
-  const body = await readStatus(response, signal);
+  const status = await readStatus(response, signal);
   if (response.status === 401) access.credentials.invalidate();
-  throw statusError({ verb, where, namespace, grant, missing }, access, response, body);
+  throw statusError({ verb, where, namespace, grant, missing }, access, response, status);
 }
 
 /**

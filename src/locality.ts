@@ -12,8 +12,22 @@ import { environmentVariable } from "./runtime/files.ts";
 import type { Locality } from "./topology.ts";
 import { trace } from "./trace.ts";
 
-/** The locality that options and environment declare, without asking the API server. */
-function declaredLocality(
+/**
+ * The locality that options and environment declare, without asking the API
+ * server: `explicit` when given, else `NODE_NAME` and `ZONE`.
+ *
+ * @param explicit `options.locality`, when the caller set it.
+ * @param env Looks up an environment variable.
+ * @returns The node and zone, each when known.
+ *
+ * @example From the Downward API
+ * ```ts
+ * import { declaredLocality } from "./locality.ts";
+ * const env: Record<string, string> = { NODE_NAME: "node-1", ZONE: "eu-west-1a" };
+ * console.log(declaredLocality(undefined, (name) => env[name])); // { node: "node-1", zone: "eu-west-1a" }
+ * ```
+ */
+export function declaredLocality(
   explicit: Locality | undefined,
   env: (name: string) => string | undefined = environmentVariable,
 ): Locality {

@@ -23,8 +23,9 @@ import { type Connector, socks5Connector } from "./socks5_connector.ts";
 /** A `fetch` bound to one cluster's TLS settings, and a way to release its connections. */
 export interface HttpClient {
   /**
-   * A GET like the global `fetch`'s, with the cluster's TLS settings applied; only
-   * headers, signal and `redirect: "manual"` are used, and redirects are never followed.
+   * A request like the global `fetch`'s, with the cluster's TLS settings applied; only
+   * method (GET unless given), headers, a string body, signal and `redirect: "manual"`
+   * are used, and redirects are never followed.
    */
   fetch(url: string, init: RequestInit): Promise<Response>;
   /** Closes pooled connections; the client must not be used afterwards. */
@@ -124,7 +125,7 @@ function releasingPool(undici: Undici) {
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /**
- * A GET through undici's `request()` (redirects are not followed), answered as a web
+ * A request through undici's `request()` (redirects are not followed), answered as a web
  * `Response` whose body the watch decoder can take as the readable's own chunks
  * (see `pushed_body.ts`): undici's `fetch` layers web streams over the socket.
  */
@@ -136,6 +137,8 @@ async function requestAsResponse(
 ): Promise<Response> {
   const { statusCode, headers, body } = await undici.request(url, {
     dispatcher,
+    method: init.method ?? "GET",
+    body: typeof init.body === "string" ? init.body : undefined,
     headers: Object.fromEntries(new Headers(init.headers)),
     signal: init.signal ?? undefined,
   });

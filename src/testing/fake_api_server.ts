@@ -77,8 +77,10 @@ import {
 import { byKey, keyOf, prepareSlice } from "./_slice_input.ts";
 import { type Change, createSliceHistory } from "./_slice_history.ts";
 import { createServiceStore, type Service, type ServiceInput } from "./_service_store.ts";
+import { createAccessControl, type FakeAccess } from "./_access_control.ts";
 
 export type { Service, ServiceInput, ServicePort } from "./_service_store.ts";
+export type { AccessRule, FakeAccess } from "./_access_control.ts";
 
 // ---------------------------------------------------------------------------
 // EndpointSlice types (discovery.k8s.io/v1, as the API server serializes them)
@@ -529,6 +531,15 @@ export interface FakeApiServer {
    * @param token The new token.
    */
   setToken(token: string | undefined): void;
+  /**
+   * Sets who the client is and what it may do, as RBAC would: lists, watches
+   * and Service reads no rule allows get a `403 Forbidden` Status, and
+   * SelfSubjectAccessReviews and SelfSubjectReviews answer from the same
+   * rules. `undefined` (the default) allows everything, as for an admin.
+   *
+   * @param access The user name, groups and rules.
+   */
+  setAccess(access: FakeAccess | undefined): void;
   /** A copy of every request received so far, oldest first. */
   readonly requests: RecordedRequest[];
   /** How many watch responses are open. */
@@ -788,6 +799,7 @@ export async function startFakeApiServer(
 
   const history = createSliceHistory();
   const services = createServiceStore();
+  const accessControl = createAccessControl();
   const watches = new Set<OpenWatch>();
   const waiters = new Set<Waiter>();
   const sockets = new Set<Socket>();
@@ -1265,8 +1277,14 @@ export async function startFakeApiServer(
           serviceName,
         );
       }
+      if (accessControl.isReview(method, url.pathname)) {
+        const { code, body } = await accessControl.answer(req, url.pathname);
+        return sendJson(res, record, code, body);
+      }
       if (!routed) throw notFound();
       if (method !== "GET") throw methodNotAllowed();
+      const denied = accessControl.authorize(kind as "list" | "watch" | "get", namespace, serviceName);
+      if (denied) throw new HttpError(denied.code, denied.body);
       if (kind === "get") serveService(res, record, namespace!, serviceName!);
       else if (kind === "watch") await serveWatch(res, record, namespace, query);
       else await serveList(res, record, namespace, query);
@@ -1432,6 +1450,7 @@ export async function startFakeApiServer(
     setToken(next) {
       token = next;
     },
+    setAccess: accessControl.set,
     get requests() {
       return requests.map((request) => ({
         ...request,

@@ -1,0 +1,168 @@
+/**
+ * The command line of `kgr-resolver`, parsed into what to do. Pure: a bad
+ * command line is a {@linkcode UsageError} (exit code 2), a bad target a
+ * `TargetError` from `parseTarget()`.
+ *
+ * @module
+ */
+
+import { ResolverError } from "../errors.ts";
+import { parseTarget, type Target } from "../target.ts";
+
+/** A command line that cannot be used; the message says what to run instead. */
+export class UsageError extends ResolverError {
+  /**
+   * Creates the error for a command line that cannot be used.
+   *
+   * @param message What is wrong and what to do.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** The cluster flags, as `ClusterOptions` takes them. */
+export interface ClusterFlags {
+  /** `--kubeconfig FILE`. */
+  kubeconfig?: string;
+  /** `--context NAME`. */
+  context?: string;
+  /** `--namespace NS`: the namespace of targets without one. */
+  namespace?: string;
+}
+
+/** Follow a target (or print it once). */
+export interface WatchCommand {
+  /** The command. */
+  kind: "watch";
+  /** The target as given. */
+  input: string;
+  /** The parsed target. */
+  target: Target;
+  /** Cluster flags. */
+  cluster: ClusterFlags;
+  /** `--zone`/`--node`: the client's locality; absent means `ZONE` and `NODE_NAME`. */
+  locality?: { zone?: string; node?: string };
+  /** `--once`: print the first snapshot and exit. */
+  once: boolean;
+  /** `--json`: one JSON object per snapshot and line. */
+  json: boolean;
+  /** `--timeout`, in seconds: how long `--once` waits for the first snapshot. */
+  timeoutSeconds: number;
+}
+
+/** Check the credentials' grants and resolve once. */
+export interface CheckCommand extends Omit<WatchCommand, "kind" | "once" | "json"> {
+  /** The command. */
+  kind: "check";
+}
+
+/** What the command line asks for. */
+export type CliCommand = WatchCommand | CheckCommand | { kind: "help" } | { kind: "version" };
+
+/** How long `--once` and `check` wait when `--timeout` is not given, in seconds. */
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+
+const VALUE_FLAGS = new Set(["--kubeconfig", "--context", "--namespace", "-n", "--timeout", "--zone", "--node"]);
+const SWITCHES = new Set(["--once", "--json", "-h", "--help", "--version"]);
+
+/**
+ * Parses the arguments of `kgr-resolver`.
+ *
+ * @param args The arguments after the program's name.
+ * @returns The command.
+ * @throws {UsageError} When the arguments cannot be used.
+ * @throws {TargetError} When the target cannot be parsed.
+ *
+ * @example
+ * ```ts
+ * import { parseArgs } from "./args.ts";
+ * const command = parseArgs(["--once", "--json", "kubernetes:///echo.prod:grpc"]);
+ * console.log(command.kind); // "watch"
+ * ```
+ */
+export function parseArgs(args: readonly string[]): CliCommand {
+  const values = new Map<string, string>();
+  const switches = new Set<string>();
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      positional.push(...args.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      positional.push(arg);
+      continue;
+    }
+    const equals = arg.indexOf("=");
+    const name = equals > 0 && arg.startsWith("--") ? arg.slice(0, equals) : arg;
+    if (SWITCHES.has(name) && name === arg) switches.add(name);
+    else if (VALUE_FLAGS.has(name)) {
+      const value = name === arg ? args[++i] : arg.slice(equals + 1);
+      if (value === undefined) throw new UsageError(`Cannot use ${name}: it needs a value: run kgr-resolver --help`);
+      values.set(name === "-n" ? "--namespace" : name, value);
+    } else {
+      throw new UsageError(`Cannot use option ${JSON.stringify(arg)}: it is unknown: run kgr-resolver --help`);
+    }
+  }
+  if (switches.has("-h") || switches.has("--help")) return { kind: "help" };
+  if (switches.has("--version")) return { kind: "version" };
+  const check = positional[0] === "check";
+  const targets = check ? positional.slice(1) : positional;
+  if (targets.length !== 1) {
+    throw new UsageError(
+      targets.length === 0
+        ? "Cannot run without a target: give one, e.g. kgr-resolver kubernetes:///echo.prod:grpc"
+        : `Cannot follow several targets: give one: current value is ${
+          targets.map((t) => JSON.stringify(t)).join(" ")
+        }`,
+    );
+  }
+  const once = switches.has("--once");
+  const json = switches.has("--json");
+  if (check && (once || json)) {
+    throw new UsageError(`Cannot use ${once ? "--once" : "--json"} with check: it resolves once and prints a report`);
+  }
+  if (!check && !once && values.has("--timeout")) {
+    throw new UsageError("Cannot use --timeout without --once: only --once and check wait for a first snapshot");
+  }
+  const common = {
+    input: targets[0],
+    target: parseTarget(targets[0]),
+    cluster: clusterFlags(values),
+    timeoutSeconds: timeoutOf(values.get("--timeout")),
+    ...localityOf(values),
+  };
+  return check ? { kind: "check", ...common } : { kind: "watch", once, json, ...common };
+}
+
+function clusterFlags(values: Map<string, string>): ClusterFlags {
+  const flags: ClusterFlags = {};
+  for (const name of ["kubeconfig", "context", "namespace"] as const) {
+    const value = values.get(`--${name}`);
+    if (value === undefined) continue;
+    if (value === "") throw new UsageError(`Cannot use --${name}: it must not be empty`);
+    flags[name] = value;
+  }
+  return flags;
+}
+
+function localityOf(values: Map<string, string>): { locality?: { zone?: string; node?: string } } {
+  const zone = values.get("--zone");
+  const node = values.get("--node");
+  if (zone === undefined && node === undefined) return {};
+  return { locality: { ...(zone ? { zone } : {}), ...(node ? { node } : {}) } };
+}
+
+function timeoutOf(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_TIMEOUT_SECONDS;
+  const seconds = Number(text);
+  if (text.trim() === "" || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new UsageError(
+      `Cannot use --timeout: it must be a positive number of seconds: current value is ${JSON.stringify(text)}`,
+    );
+  }
+  return seconds;
+}

@@ -1,0 +1,200 @@
+/**
+ * `kgr-resolver check TARGET`: finds the cluster, asks the API server who
+ * the credentials are and whether they may do what the resolver does for
+ * this target, resolves it once, prints a verdict per step, and, when a
+ * grant is missing, the Role and RoleBinding that fix it.
+ *
+ * @module
+ */
+
+import { type ResourceAttributes, reviewAccess, reviewSelf } from "../access_review.ts";
+import { ResolverError } from "../errors.ts";
+import { declaredLocality } from "../locality.ts";
+import type { CliProcess } from "../runtime/cli_process.ts";
+import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "../service_observer.ts";
+import type { CheckCommand } from "./args.ts";
+import { type Grant, rbacYaml, subjectOf } from "./rbac_yaml.ts";
+import { colorsWanted, painter, type Style } from "./terminal.ts";
+
+/** The verdict of one step. */
+type Verdict = "ok" | "MISSING" | "FAILED" | "unknown" | "warning";
+
+const VERDICT_STYLE: Record<Verdict, Style> = {
+  ok: "green",
+  MISSING: "red",
+  FAILED: "red",
+  unknown: "yellow",
+  warning: "yellow",
+};
+
+/**
+ * Runs the check.
+ *
+ * @param command The parsed command line.
+ * @param cli The process: streams, environment, Ctrl-C.
+ * @returns The exit code: 0 when every required grant is there and the target resolves, else 1.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseArgs } from "./args.ts";
+ * import { runCheck } from "./check_command.ts";
+ * import { cliProcess } from "../runtime/cli_process.ts";
+ * const code = await runCheck(parseArgs(["check", "kubernetes:///echo.prod:grpc"]) as CheckCommand, cliProcess());
+ * ```
+ */
+export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<number> {
+  const paint = painter(colorsWanted(cli.stdout.isTTY, cli.env("NO_COLOR")));
+  const say = (verdict: Verdict, step: string, detail: string) =>
+    cli.stdout.write(`${paint(verdict.padEnd(8), VERDICT_STYLE[verdict])} ${step.padEnd(9)} ${detail}\n`);
+  const controller = new AbortController();
+  const stopInterrupt = cli.onInterrupt(() => controller.abort());
+  const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(command.timeoutSeconds * 1000)]);
+  cli.stdout.write(`Checking ${paint(command.input, "bold")}\n\n`);
+  let connection: ClusterConnection;
+  try {
+    connection = await connectCluster(command.cluster);
+  } catch (error) {
+    stopInterrupt();
+    if (!(error instanceof ResolverError)) throw error;
+    say("FAILED", "cluster", error.message);
+    return 1;
+  }
+  const { access, client } = connection;
+  try {
+    const namespace = command.target.namespace ?? access.namespace;
+    say("ok", "cluster", `${access.server} from ${access.source}`);
+    say("ok", "service", `${command.target.service} in namespace ${namespace}`);
+
+    let username: string | undefined;
+    try {
+      username = (await reviewSelf(access, client, signal)).username;
+      say("ok", "user", username);
+    } catch (error) {
+      say("unknown", "user", describe(error, signal));
+    }
+
+    const grants = neededGrants(command, namespace, declaredLocality(command.locality, cli.env));
+    let missingRequired = 0;
+    let missing = 0;
+    for (const grant of grants) {
+      for (const verb of grant.verbs) {
+        const attributes: ResourceAttributes = { verb, group: grant.group, resource: grant.resource };
+        if (grant.namespace !== undefined) attributes.namespace = grant.namespace;
+        const what = `${grant.resource}${grant.group ? `.${grant.group}` : ""}` +
+          (grant.namespace === undefined ? " (cluster-wide)" : ` in namespace ${grant.namespace}`);
+        const need = grant.optional ? `optional: ${grant.optional}` : "required";
+        try {
+          const { allowed } = await reviewAccess(access, client, attributes, signal);
+          if (!allowed) {
+            missing++;
+            if (!grant.optional) missingRequired++;
+          }
+          say(allowed ? "ok" : "MISSING", verb, `${what} (${need})`);
+        } catch (error) {
+          say("unknown", verb, `${what} (${need}): ${describe(error, signal)}`);
+        }
+      }
+    }
+
+    const resolved = await resolveOnce(connection, command, signal);
+    if (resolved instanceof ResolverError) say("FAILED", "resolve", resolved.message);
+    else if (resolved.snapshot!.endpoints.length === 0) {
+      say("warning", "resolve", `no usable pod, so calls would fail with UNAVAILABLE: ${podList(resolved)}`);
+    } else say("ok", "resolve", podList(resolved));
+
+    if (missing > 0) {
+      cli.stdout.write(
+        `\nTo grant what is missing, apply this (kubectl apply -f -) as someone who may create Roles in namespace ${namespace}:\n\n` +
+          rbacYaml(grants, subjectOf(username)),
+      );
+    }
+    const failed = missingRequired > 0 || resolved instanceof ResolverError;
+    cli.stdout.write(
+      failed
+        ? `\n${
+          paint("FAILED", "red")
+        }: ${command.input} does not resolve with these credentials; fix the steps marked above\n`
+        : `\n${paint("ok", "green")}: ${command.input} resolves with these credentials\n`,
+    );
+    return failed && !controller.signal.aborted ? 1 : 0;
+  } finally {
+    stopInterrupt();
+    client.close();
+  }
+}
+
+/** What the resolver needs for this target: list and watch on slices; get on services and nodes when they apply. */
+function neededGrants(command: CheckCommand, namespace: string, locality: { node?: string; zone?: string }): Grant[] {
+  const grants: Grant[] = [{
+    verbs: ["list", "watch"],
+    group: "discovery.k8s.io",
+    resource: "endpointslices",
+    namespace,
+  }];
+  if (command.target.port === undefined) {
+    grants.push({
+      verbs: ["get"],
+      group: "",
+      resource: "services",
+      namespace,
+      optional: "a target without a port reads the Service when its slices have several ports",
+    });
+  }
+  if (locality.node !== undefined && locality.zone === undefined) {
+    grants.push({
+      verbs: ["get"],
+      group: "",
+      resource: "nodes",
+      optional: `reads the zone label of node ${locality.node} (the node is known, the zone is not); ` +
+        "without it, topology-aware routing is off",
+    });
+  }
+  return grants;
+}
+
+/** Follows the target until its first snapshot, its first failure or the signal. */
+async function resolveOnce(
+  connection: ClusterConnection,
+  command: CheckCommand,
+  signal: AbortSignal,
+): Promise<ServiceView | ResolverError> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  signal.addEventListener("abort", stop, { once: true });
+  let result: ServiceView | ResolverError | undefined;
+  try {
+    await observeService(connection, command.target, {
+      signal: controller.signal,
+      locality: command.locality,
+      onView(view) {
+        const failure = view.watch.state === "retrying" ? view.watch.error : view.portError;
+        if (failure || view.snapshot) {
+          result = failure ?? view;
+          controller.abort();
+        }
+      },
+    });
+  } finally {
+    signal.removeEventListener("abort", stop);
+  }
+  return result ?? new ResolverError(describe(undefined, signal));
+}
+
+function podList(view: ServiceView): string {
+  const pods = view.pods!;
+  const name = (pod: (typeof pods)[number]) => pod.pod ?? pod.addresses[0].host;
+  const used = pods.filter((pod) => pod.use !== "unused").map(name);
+  const unused = pods.filter((pod) => pod.use === "unused").map((pod) =>
+    `${name(pod)}: ${pod.message.replace(/^not used: /, "")}`
+  );
+  return [
+    `${used.length} ${used.length === 1 ? "pod" : "pods"} used${used.length > 0 ? ` (${used.join(", ")})` : ""}`,
+    ...(unused.length > 0 ? [`${unused.length} not used (${unused.join("; ")})`] : []),
+  ].join(", ");
+}
+
+function describe(error: unknown, signal: AbortSignal): string {
+  if (error instanceof ResolverError) return error.message;
+  if (signal.aborted) return "no answer in time (see --timeout), or interrupted";
+  return String(error);
+}

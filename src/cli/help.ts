@@ -1,0 +1,51 @@
+/**
+ * The text of `kgr-resolver --help`.
+ *
+ * @module
+ */
+
+import { DEFAULT_TIMEOUT_SECONDS } from "./args.ts";
+
+/**
+ * The help text, with examples.
+ *
+ * @returns The text, ending in a newline.
+ *
+ * @example
+ * ```ts
+ * import { helpText } from "./help.ts";
+ * console.log(helpText().split("\n")[0]);
+ * ```
+ */
+export function helpText(): string {
+  return `kgr-resolver: see which pods a kubernetes: gRPC target resolves to, and why the others are not used
+
+Usage:
+  kgr-resolver [options] TARGET        follow the pods of TARGET (a live table on a terminal)
+  kgr-resolver check [options] TARGET  check the credentials' grants, resolve TARGET once, and say what to fix
+
+TARGET is what a gRPC client dials, e.g. kubernetes:///echo.prod:grpc (service echo, namespace prod, port grpc).
+
+Options:
+  --once               print the first snapshot and exit
+  --json               one JSON object per snapshot and line: the snapshot's fields, plus the unused pods and why
+  --timeout SECONDS    how long --once and check wait for an answer (default ${DEFAULT_TIMEOUT_SECONDS})
+  --kubeconfig FILE    the kubeconfig to use (default: KUBECONFIG, in-cluster, ~/.kube/config)
+  --context NAME       the kubeconfig context to use (default: its current-context)
+  -n, --namespace NS   the namespace of targets without one (default: the context's)
+  --zone ZONE          the client's zone, for topology-aware routing (default: ZONE)
+  --node NODE          the client's node (default: NODE_NAME; its zone label when ZONE is unset)
+  -h, --help           show this help
+  --version            print the version
+
+Examples:
+  kgr-resolver kubernetes:///echo.prod:grpc
+  kgr-resolver --once --json kubernetes:///echo.prod:grpc | jq '.endpoints | length'
+  kgr-resolver --context kind-kind -n prod kubernetes:///echo:grpc
+  kgr-resolver --zone eu-west-1a kubernetes:///echo.prod:grpc
+  kgr-resolver check kubernetes:///echo.prod:grpc
+
+Exit status: 0 on success and on Ctrl-C; 1 when the cluster or the API fails; 2 for a bad command line or target.
+Colours only on a terminal, and never with NO_COLOR set.
+`;
+}

@@ -1,0 +1,66 @@
+/**
+ * `kgr-resolver`: parses the command line, runs the command, and turns
+ * failures into exit codes: 2 for a bad command line or target, 1 for a
+ * cluster or API failure (with the library's own message), 0 otherwise,
+ * Ctrl-C included.
+ *
+ * @module
+ */
+
+import { ResolverError, TargetError } from "../errors.ts";
+import type { CliProcess } from "../runtime/cli_process.ts";
+import { VERSION } from "../version.ts";
+import { parseArgs, UsageError } from "./args.ts";
+import { runCheck } from "./check_command.ts";
+import { helpText } from "./help.ts";
+import { runWatch } from "./watch_command.ts";
+
+/** The period of the timer that only holds the process (about 12 days: it never needs to fire). */
+const HOLD_MS = 2 ** 30;
+
+/**
+ * Runs `kgr-resolver` with the process's arguments.
+ *
+ * @param cli The process: arguments, environment, streams, Ctrl-C.
+ * @returns The exit code.
+ *
+ * @example
+ * ```ts ignore
+ * import { runCli } from "./main.ts";
+ * import { cliProcess } from "../runtime/cli_process.ts";
+ * const cli = cliProcess();
+ * await cli.exit(await runCli(cli));
+ * ```
+ */
+export async function runCli(cli: CliProcess): Promise<number> {
+  // The library's sockets and timers never hold the process (README, "Process lifetime"): the CLI does,
+  // until it is done, or Node would end it in the middle of a request.
+  const hold = setInterval(() => {}, HOLD_MS);
+  try {
+    const command = parseArgs(cli.args);
+    switch (command.kind) {
+      case "help":
+        cli.stdout.write(helpText());
+        return 0;
+      case "version":
+        cli.stdout.write(`kgr-resolver ${VERSION}\n`);
+        return 0;
+      case "check":
+        return await runCheck(command, cli);
+      case "watch":
+        return await runWatch(command, cli);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof TargetError) {
+      cli.stderr.write(`kgr-resolver: ${error.message}\n`);
+      return 2;
+    }
+    const message = error instanceof ResolverError
+      ? error.message
+      : `unexpected failure: ${(error as Error)?.stack ?? error}`;
+    cli.stderr.write(`kgr-resolver: ${message}\n`);
+    return 1;
+  } finally {
+    clearInterval(hold);
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The Role and RoleBinding (and, for nodes, ClusterRole and
+ * ClusterRoleBinding) that grant what a target needs, for the user the API
+ * server named, as YAML for `kubectl apply -f -`. A Role lists everything
+ * the target needs, not only what is missing: applying it replaces a Role of
+ * the same name, which must not lose a grant it had.
+ *
+ * @module
+ */
+
+import { Document, type YAMLMap, type YAMLSeq } from "yaml";
+
+/** Verbs on one resource that a target needs. */
+export interface Grant {
+  /** The verbs, e.g. `["list", "watch"]`. */
+  verbs: string[];
+  /** The API group, `""` for the core group. */
+  group: string;
+  /** The resource, e.g. `endpointslices`. */
+  resource: string;
+  /** The namespace; absent for cluster-wide resources (nodes), which need a ClusterRole. */
+  namespace?: string;
+  /** Why the grant is optional, when it is; written as a comment. */
+  optional?: string;
+}
+
+/** Who the binding is for. */
+export type RbacSubject =
+  | { kind: "ServiceAccount"; name: string; namespace: string }
+  | { kind: "User"; name: string; placeholder: boolean };
+
+/** The names of what the YAML creates: the README's Role name, and one binding per subject. */
+const ROLE = "grpc-endpoint-reader";
+const CLUSTER_ROLE = "grpc-node-reader";
+const PLACEHOLDER = "REPLACE-WITH-YOUR-USER";
+
+/**
+ * The binding subject for a user name: a ServiceAccount for
+ * `system:serviceaccount:NS:NAME`, else a User; a placeholder to replace
+ * when the API server could not say who the user is.
+ *
+ * @param username The user name from a SelfSubjectReview, if known.
+ * @returns The subject.
+ *
+ * @example
+ * ```ts
+ * import { subjectOf } from "./rbac_yaml.ts";
+ * console.log(subjectOf("system:serviceaccount:prod:my-client")); // { kind: "ServiceAccount", name: "my-client", namespace: "prod" }
+ * ```
+ */
+export function subjectOf(username: string | undefined): RbacSubject {
+  if (username === undefined) return { kind: "User", name: PLACEHOLDER, placeholder: true };
+  const account = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(username);
+  if (account) return { kind: "ServiceAccount", name: account[2], namespace: account[1] };
+  return { kind: "User", name: username, placeholder: false };
+}
+
+/**
+ * The YAML documents that grant `grants` to `subject`: a Role and a
+ * RoleBinding per namespace, a ClusterRole and a ClusterRoleBinding for
+ * cluster-wide resources.
+ *
+ * @param grants What is missing.
+ * @param subject Who needs it.
+ * @returns The YAML, documents separated by `---`.
+ *
+ * @example
+ * ```ts
+ * import { rbacYaml, subjectOf } from "./rbac_yaml.ts";
+ * const yaml = rbacYaml(
+ *   [{ verbs: ["list", "watch"], group: "discovery.k8s.io", resource: "endpointslices", namespace: "prod" }],
+ *   subjectOf("system:serviceaccount:prod:my-client"),
+ * );
+ * console.log(yaml.includes("kind: RoleBinding")); // true
+ * ```
+ */
+export function rbacYaml(grants: readonly Grant[], subject: RbacSubject): string {
+  const documents: Document[] = [];
+  const namespaces = [...new Set(grants.flatMap((grant) => grant.namespace === undefined ? [] : [grant.namespace]))];
+  for (const namespace of namespaces) {
+    const mine = grants.filter((grant) => grant.namespace === namespace);
+    documents.push(role("Role", ROLE, mine, namespace), binding("RoleBinding", "Role", ROLE, subject, namespace));
+  }
+  const clusterWide = grants.filter((grant) => grant.namespace === undefined);
+  if (clusterWide.length > 0) {
+    documents.push(
+      role("ClusterRole", CLUSTER_ROLE, clusterWide),
+      binding("ClusterRoleBinding", "ClusterRole", CLUSTER_ROLE, subject),
+    );
+  }
+  return documents.map((document) => document.toString({ lineWidth: 0 })).join("---\n");
+}
+
+function role(kind: "Role" | "ClusterRole", name: string, grants: readonly Grant[], namespace?: string): Document {
+  const document = new Document({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind,
+    metadata: namespace === undefined ? { name } : { name, namespace },
+    rules: grants.map((grant) => ({ apiGroups: [grant.group], resources: [grant.resource], verbs: grant.verbs })),
+  });
+  const rules = document.get("rules") as YAMLSeq<YAMLMap<string, YAMLSeq>>;
+  grants.forEach((grant, i) => {
+    const rule = rules.items[i];
+    if (grant.optional) rule.commentBefore = ` optional: ${grant.optional}`;
+    for (const field of ["apiGroups", "resources", "verbs"]) rule.get(field)!.flow = true;
+  });
+  return document;
+}
+
+function binding(
+  kind: "RoleBinding" | "ClusterRoleBinding",
+  roleKind: "Role" | "ClusterRole",
+  roleName: string,
+  subject: RbacSubject,
+  namespace?: string,
+): Document {
+  const name = `${roleName}-${bindingSuffix(subject)}`;
+  const document = new Document({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind,
+    metadata: namespace === undefined ? { name } : { name, namespace },
+    subjects: [
+      subject.kind === "ServiceAccount"
+        ? { kind: "ServiceAccount", name: subject.name, namespace: subject.namespace }
+        : { kind: "User", apiGroup: "rbac.authorization.k8s.io", name: subject.name },
+    ],
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: roleKind, name: roleName },
+  });
+  if (subject.kind === "User" && subject.placeholder) {
+    document.commentBefore = ` The API server did not say who you are: replace ${PLACEHOLDER} with your user name,\n` +
+      " or the subject with your ServiceAccount (kind: ServiceAccount, name, namespace).";
+  }
+  return document;
+}
+
+/** A name part for the binding (a DNS subdomain): one binding per subject, so applying it never replaces another's. */
+function bindingSuffix(subject: RbacSubject): string {
+  const raw = subject.kind === "ServiceAccount" ? `${subject.namespace}-${subject.name}` : subject.name;
+  const cleaned = raw.toLowerCase().replace(/[^a-z0-9.-]+/g, "-").replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "").slice(0, 200);
+  return cleaned.replace(/[^a-z0-9]+$/, "") || "user";
+}

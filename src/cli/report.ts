@@ -1,0 +1,98 @@
+/**
+ * What `kgr-resolver` prints when its output is not a terminal: one line
+ * per change, or with `--json` one JSON object per snapshot and line.
+ *
+ * @module
+ */
+
+import type { PodExplanation } from "../endpoint_explanation.ts";
+import type { EndpointSnapshot } from "../endpoint_subscription.ts";
+import type { ServiceView } from "../service_observer.ts";
+import { formatAddress } from "./table.ts";
+
+/** A pod that gets no calls, and why: one entry of `unused` in the JSON output. */
+export type UnusedPod = Pick<
+  PodExplanation,
+  "pod" | "addresses" | "zone" | "nodeName" | "ready" | "serving" | "terminating" | "reason" | "message"
+>;
+
+/** One object of the `--json` output: the snapshot's fields, and the pods not used with their reasons. */
+export interface SnapshotReport extends EndpointSnapshot {
+  /** The pods that get no calls. */
+  unused: UnusedPod[];
+}
+
+/**
+ * The `--json` object of a view that has a snapshot.
+ *
+ * @param view The view; its `snapshot` and `pods` must be set.
+ * @returns The object to print as one line of JSON.
+ *
+ * @example
+ * ```ts
+ * import { snapshotReport } from "./report.ts";
+ * const report = snapshotReport({
+ *   namespace: "prod", service: "echo", locality: {}, watch: { state: "watching" },
+ *   snapshot: { endpoints: [], resourceVersion: "7", namespace: "prod", service: "echo", topology: "none" },
+ *   pods: [],
+ * });
+ * console.log(JSON.stringify(report)); // {"endpoints":[],"resourceVersion":"7","namespace":"prod","service":"echo","topology":"none","unused":[]}
+ * ```
+ */
+export function snapshotReport(view: ServiceView): SnapshotReport {
+  const { endpoints, resourceVersion, namespace, service, topology } = view.snapshot!;
+  const unused = view.pods!.filter((pod) => pod.use === "unused").map((pod): UnusedPod => ({
+    pod: pod.pod,
+    addresses: pod.addresses,
+    zone: pod.zone,
+    nodeName: pod.nodeName,
+    ready: pod.ready,
+    serving: pod.serving,
+    terminating: pod.terminating,
+    reason: pod.reason,
+    message: pod.message,
+  }));
+  return { endpoints, resourceVersion, namespace, service, topology, unused };
+}
+
+/**
+ * The one line printed for a change when the output is not a terminal.
+ *
+ * @param view The view; its `snapshot` and `pods` must be set.
+ * @param now The current time, in ms since the epoch.
+ * @returns The line, without a newline.
+ *
+ * @example
+ * ```ts
+ * import { changeLine } from "./report.ts";
+ * const line = changeLine({
+ *   namespace: "prod", service: "echo", locality: {}, watch: { state: "watching" },
+ *   snapshot: { endpoints: [], resourceVersion: "7", namespace: "prod", service: "echo", topology: "none" },
+ *   pods: [],
+ * }, 0);
+ * console.log(line); // "1970-01-01T00:00:00.000Z prod/echo rv 7 topology none: no pods"
+ * ```
+ */
+export function changeLine(view: ServiceView, now: number): string {
+  const pods = view.pods!;
+  const group = (use: PodExplanation["use"], label: string, why: boolean) => {
+    const members = pods.filter((pod) => pod.use === use);
+    if (members.length === 0) return [];
+    return [`${members.length} ${label}: ${members.map((pod) => describe(pod, why)).join(", ")}`];
+  };
+  const parts = [
+    ...group("used", "used", false),
+    ...group("failover", "failover", true),
+    ...group("unused", "not used", true),
+  ];
+  const { resourceVersion, topology } = view.snapshot!;
+  return `${
+    new Date(now).toISOString()
+  } ${view.namespace}/${view.service} rv ${resourceVersion} topology ${topology}: ` +
+    (parts.join("; ") || "no pods");
+}
+
+function describe(pod: PodExplanation, why: boolean): string {
+  const text = `${pod.pod ?? "-"} ${pod.addresses.map(formatAddress).join(" ")}`;
+  return why ? `${text} (${pod.message.replace(/^(not used|failover): /, "")})` : text;
+}

@@ -1,0 +1,183 @@
+/**
+ * The live table of `kgr-resolver` on a terminal: a header (target,
+ * Service, cluster, resourceVersion, time since the last change, watch
+ * state, topology) and one row per pod with whether calls go to it and why.
+ *
+ * @module
+ */
+
+import type { PodAddress, PodExplanation } from "../endpoint_explanation.ts";
+import type { ServiceView } from "../service_observer.ts";
+import { fitLine, type Paint, type Segment, type Style } from "./terminal.ts";
+
+/** What the table shows besides the view. */
+export interface TableContext {
+  /** The target as the user typed it. */
+  input: string;
+  /** The API server's URL. */
+  server: string;
+  /** Where the cluster access came from, e.g. `kubeconfig /root/.kube/config (context "kind")`. */
+  source: string;
+  /** The current time, in ms since the epoch. */
+  now: number;
+  /** The terminal's width and height. */
+  columns: number;
+  /** The terminal's height; the table never uses more lines than this minus one. */
+  rows: number;
+  /** Applies colours. */
+  paint: Paint;
+  /** Whether the table redraws until Ctrl-C (it then says so), or is printed once. */
+  live: boolean;
+}
+
+const HEADINGS = ["POD", "ADDRESS", "ZONE", "NODE", "READY", "SERVING", "TERMINATING", "USED"];
+const USE_STYLE: Record<PodExplanation["use"], Style> = { used: "green", failover: "yellow", unused: "red" };
+
+/**
+ * Renders the table.
+ *
+ * @param view What is known about the Service.
+ * @param context The target, the cluster, the time, the terminal's size and colours.
+ * @returns The lines, each within the terminal's width.
+ *
+ * @example
+ * ```ts
+ * import { renderTable } from "./table.ts";
+ * import { painter } from "./terminal.ts";
+ * const lines = renderTable(
+ *   { namespace: "prod", service: "echo", port: "grpc", locality: {}, watch: { state: "listing" } },
+ *   { input: "kubernetes:///echo.prod:grpc", server: "https://10.0.0.1", source: "in-cluster service account", now: 0, columns: 100, rows: 30, paint: painter(false), live: true },
+ * );
+ * console.log(lines[0]); // "kubernetes:///echo.prod:grpc  service prod/echo  port grpc"
+ * ```
+ */
+export function renderTable(view: ServiceView, context: TableContext): string[] {
+  const { paint, columns } = context;
+  const fit = (segments: Segment[]) => fitLine(segments, columns, paint);
+  const lines = [
+    fit([
+      { text: context.input, style: "bold" },
+      { text: `  service ${view.namespace}/${view.service}  port ${view.port ?? "(the Service's first)"}` },
+    ]),
+    fit([{ text: `cluster ${context.server} from ${context.source}` }]),
+    fit([
+      { text: `resourceVersion ${view.snapshot?.resourceVersion ?? "-"}  ` },
+      { text: view.changedAt === undefined ? "no change yet  " : `changed ${ago(context.now - view.changedAt)} ago  ` },
+      watchSegment(view),
+      { text: `  ${topologyText(view)}`, style: "dim" },
+    ]),
+  ];
+  const problem = view.watch.state === "retrying" ? view.watch.error : view.portError;
+  if (problem) { for (const line of wrap(problem.message, columns, 4)) lines.push(paint(line, "red")); }
+  lines.push("");
+  if (!view.pods) {
+    lines.push(view.port === undefined ? "reading the Service for its first port..." : "listing EndpointSlices...");
+    return lines;
+  }
+  if (view.pods.length === 0) {
+    lines.push(`no pods: no EndpointSlice of service ${view.service} in namespace ${view.namespace} lists any`);
+    return lines;
+  }
+  const cells = view.pods.map(cellsOf);
+  const widths = HEADINGS.map((heading, i) => Math.max(heading.length, ...cells.map((row) => row[i].length)));
+  const pad = (row: string[]) => row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i] + 2));
+  lines.push(fit([{ text: pad(HEADINGS).join(""), style: "bold" }]));
+  const room = Math.max(1, context.rows - 1 - lines.length - 2);
+  const shown = view.pods.length > room ? room - 1 : view.pods.length;
+  for (let i = 0; i < shown; i++) {
+    const padded = pad(cells[i]);
+    const last = padded.pop()!;
+    lines.push(fit([{ text: padded.join("") }, { text: last, style: USE_STYLE[view.pods[i].use] }]));
+  }
+  if (shown < view.pods.length) lines.push(paint(`... and ${view.pods.length - shown} more pods`, "dim"));
+  lines.push("", fit([{ text: summary(view.pods) }, { text: context.live ? "  Ctrl-C to quit" : "", style: "dim" }]));
+  return lines;
+}
+
+function watchSegment({ watch }: ServiceView): Segment {
+  if (watch.state === "watching") return { text: "watching", style: "green" };
+  if (watch.state === "listing") return { text: "listing", style: "yellow" };
+  return { text: "retrying (see below)", style: "red" };
+}
+
+function topologyText({ snapshot, locality }: ServiceView): string {
+  const where = [locality.zone && `zone ${locality.zone}`, locality.node && `node ${locality.node}`].filter(Boolean);
+  const client = where.length > 0 ? `client in ${where.join(", ")}` : "client locality unknown";
+  return `topology ${snapshot?.topology ?? "-"} (${client})`;
+}
+
+function cellsOf(pod: PodExplanation): string[] {
+  return [
+    pod.pod ?? "-",
+    pod.addresses.map(formatAddress).join(" "),
+    pod.zone ?? "-",
+    pod.nodeName ?? "-",
+    yesNo(pod.ready),
+    yesNo(pod.serving),
+    yesNo(pod.terminating),
+    pod.message,
+  ];
+}
+
+/**
+ * An address as `host:port`, IPv6 in brackets; the host alone when there is no port.
+ *
+ * @param address The address.
+ * @returns The text.
+ *
+ * @example
+ * ```ts
+ * import { formatAddress } from "./table.ts";
+ * console.log(formatAddress({ host: "fd00::1", port: 8080 })); // "[fd00::1]:8080"
+ * ```
+ */
+export function formatAddress({ host, port }: PodAddress): string {
+  if (port === undefined) return host;
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function yesNo(value: boolean): string {
+  return value ? "yes" : "no";
+}
+
+/**
+ * Counts the pods by use: `3 used, 1 failover, 2 not used`.
+ *
+ * @param pods The pods.
+ * @returns The counts, leaving out those that are zero (but never all of them).
+ *
+ * @example
+ * ```ts
+ * import { summary } from "./table.ts";
+ * console.log(summary([])); // "0 pods"
+ * ```
+ */
+export function summary(pods: readonly PodExplanation[]): string {
+  const count = (use: PodExplanation["use"]) => pods.filter((pod) => pod.use === use).length;
+  const parts = [[count("used"), "used"], [count("failover"), "failover"], [count("unused"), "not used"]] as const;
+  const text = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`).join(", ");
+  return text || "0 pods";
+}
+
+function ago(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${seconds % 60}s`;
+  return `${Math.floor(seconds / 3600)}h ${Math.floor(seconds / 60) % 60}m`;
+}
+
+/** Splits text into lines of at most `width` characters at spaces, at most `max` lines (the last one cut). */
+function wrap(text: string, width: number, max: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  if (line !== "") lines.push(line);
+  const kept = lines.slice(0, max).map((each) => each.length > width ? `${each.slice(0, width - 1)}…` : each);
+  if (lines.length > max) kept[max - 1] = `${kept[max - 1].slice(0, width - 1)}…`;
+  return kept;
+}

@@ -1,0 +1,145 @@
+/**
+ * Terminal output: colours (only when enabled), lines cut to the
+ * terminal's width, and a frame that redraws in place.
+ *
+ * @module
+ */
+
+/** A text style. */
+export type Style = "bold" | "dim" | "red" | "green" | "yellow" | "cyan";
+
+/** Applies a style to text, or returns it as is when colours are off. */
+export type Paint = (text: string, style: Style) => string;
+
+/** A piece of a line and its style. */
+export interface Segment {
+  /** Plain text, without escape sequences. */
+  text: string;
+  /** Its style, if any. */
+  style?: Style;
+}
+
+const CODES: Record<Style, number> = { bold: 1, dim: 2, red: 31, green: 32, yellow: 33, cyan: 36 };
+const ESC = "\x1b[";
+/** Hides the cursor while a frame is live. */
+export const HIDE_CURSOR = `${ESC}?25l`;
+/** Shows the cursor again. */
+export const SHOW_CURSOR = `${ESC}?25h`;
+
+/**
+ * Whether to use colours: only on a terminal, and never when `NO_COLOR` is
+ * set to anything but the empty string (https://no-color.org).
+ *
+ * @param isTTY Whether the output is a terminal.
+ * @param noColor The value of `NO_COLOR`.
+ * @returns True to colour.
+ *
+ * @example
+ * ```ts
+ * import { colorsWanted } from "./terminal.ts";
+ * console.log(colorsWanted(true, undefined), colorsWanted(true, "1"), colorsWanted(false, undefined)); // true false false
+ * ```
+ */
+export function colorsWanted(isTTY: boolean, noColor: string | undefined): boolean {
+  return isTTY && (noColor === undefined || noColor === "");
+}
+
+/**
+ * A {@linkcode Paint} that colours with ANSI escape sequences, or one that does nothing.
+ *
+ * @param enabled Whether to colour.
+ * @returns The painter.
+ *
+ * @example
+ * ```ts
+ * import { painter } from "./terminal.ts";
+ * console.log(JSON.stringify(painter(true)("ok", "green"))); // "\u001b[32mok\u001b[0m"
+ * console.log(painter(false)("ok", "green")); // "ok"
+ * ```
+ */
+export function painter(enabled: boolean): Paint {
+  return enabled ? (text, style) => text === "" ? text : `${ESC}${CODES[style]}m${text}${ESC}0m` : (text) => text;
+}
+
+/**
+ * Joins segments into one line of at most `width` characters: text beyond
+ * it is cut, and the cut marked with `…`.
+ *
+ * @param segments The pieces of the line.
+ * @param width The most characters to show (`Infinity` for no limit).
+ * @param paint Applies the styles.
+ * @returns The line.
+ *
+ * @example
+ * ```ts
+ * import { fitLine, painter } from "./terminal.ts";
+ * console.log(fitLine([{ text: "pod " }, { text: "echo-0", style: "bold" }], 8, painter(false))); // "pod ech…"
+ * ```
+ */
+export function fitLine(segments: readonly Segment[], width: number, paint: Paint): string {
+  let room = width;
+  let line = "";
+  for (const { text, style } of segments) {
+    const chars = [...text];
+    const cut = chars.length > room;
+    const shown = cut ? `${chars.slice(0, Math.max(0, room - 1)).join("")}…` : text;
+    line += style ? paint(shown, style) : shown;
+    room -= chars.length;
+    if (cut || room <= 0) break;
+  }
+  return line;
+}
+
+/** What a live frame writes to. */
+export interface FrameOutput {
+  /** Writes text as it is. */
+  write(text: string): void;
+  /** The terminal's size. */
+  size(): { columns: number; rows: number } | undefined;
+}
+
+/** A block of lines at the bottom of the terminal that redraws in place. */
+export interface LiveFrame {
+  /** Replaces the block with `lines` (each at most the terminal's width), in one write. */
+  draw(lines: readonly string[]): void;
+  /** Leaves the last block on screen, clears a `^C` the terminal echoed below it, and shows the cursor again. */
+  finish(): void;
+}
+
+/**
+ * Starts a live frame: hides the cursor; each draw moves up over the
+ * previous block and clears it, or clears the whole screen when the
+ * terminal's size changed (lines drawn for the old width may have wrapped).
+ *
+ * @param output The terminal.
+ * @returns The frame.
+ *
+ * @example
+ * ```ts ignore
+ * import { createLiveFrame } from "./terminal.ts";
+ * const frame = createLiveFrame({ write: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)), size: () => Deno.consoleSize() });
+ * frame.draw(["3 pods"]);
+ * frame.draw(["4 pods"]);
+ * frame.finish();
+ * ```
+ */
+export function createLiveFrame(output: FrameOutput): LiveFrame {
+  let drawn = 0;
+  let size = JSON.stringify(output.size());
+  output.write(HIDE_CURSOR);
+  return {
+    draw(lines) {
+      const now = JSON.stringify(output.size());
+      let text = "";
+      if (now !== size) text = `${ESC}H${ESC}2J`;
+      else if (drawn > 0) text = `${ESC}${drawn}A\r${ESC}J`;
+      size = now;
+      for (const line of lines) text += `${line}\n`;
+      drawn = lines.length;
+      output.write(text);
+    },
+    finish() {
+      output.write(`\r${ESC}K${SHOW_CURSOR}`);
+    },
+  };
+}

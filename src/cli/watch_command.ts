@@ -1,0 +1,138 @@
+/**
+ * `kgr-resolver TARGET`: follows a target and shows it as a live table on
+ * a terminal, else as one line (or, with `--json`, one JSON object) per
+ * change; with `--once`, the first snapshot only.
+ *
+ * @module
+ */
+
+import type { CliOutput, CliProcess } from "../runtime/cli_process.ts";
+import { connectCluster, observeService, type ServiceView } from "../service_observer.ts";
+import type { WatchCommand } from "./args.ts";
+import { changeLine, snapshotReport } from "./report.ts";
+import { renderTable } from "./table.ts";
+import { colorsWanted, createLiveFrame, type LiveFrame, painter } from "./terminal.ts";
+
+/** How often the live table redraws without a change (for "changed 5s ago"), in ms. */
+const TICK_MS = 1000;
+
+/**
+ * Runs the watch command until Ctrl-C (or, with `--once`, the first snapshot).
+ *
+ * @param command The parsed command line.
+ * @param cli The process: streams, environment, Ctrl-C.
+ * @returns The exit code: 0, or 1 when the cluster or the API failed (`--once`) or timed out.
+ * @throws {ConfigError} When no cluster access can be set up.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseArgs } from "./args.ts";
+ * import { runWatch } from "./watch_command.ts";
+ * import { cliProcess } from "../runtime/cli_process.ts";
+ * const code = await runWatch(parseArgs(["--once", "kubernetes:///echo.prod:grpc"]) as WatchCommand, cliProcess());
+ * ```
+ */
+export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<number> {
+  const connection = await connectCluster(command.cluster);
+  const { stdout, stderr } = cli;
+  const controller = new AbortController();
+  let code: number | undefined;
+  const finish = (exitCode: number) => {
+    code ??= exitCode;
+    controller.abort();
+  };
+  const live = stdout.isTTY && !command.json && !command.once;
+  const paint = painter(colorsWanted(stdout.isTTY, cli.env("NO_COLOR")));
+  const table = (view: ServiceView, isLive: boolean) => {
+    const size = stdout.size() ?? { columns: Infinity, rows: Infinity };
+    // A table printed once scrolls like any output: only a live one must fit the screen's height.
+    if (!isLive && !frame) size.rows = Infinity;
+    return renderTable(view, {
+      input: command.input,
+      server: connection.access.server,
+      source: connection.access.source,
+      now: Date.now(),
+      ...size,
+      paint,
+      live: isLive,
+    });
+  };
+  let frame: LiveFrame | undefined;
+  let latest: ServiceView | undefined;
+  let printedChange: number | undefined;
+  let problem: string | undefined;
+
+  const onView = (view: ServiceView) => {
+    if (controller.signal.aborted) return;
+    latest = view;
+    if (command.once) return onFirstView(view);
+    if (live) return (frame ??= createLiveFrame(stdout)).draw(table(view, true));
+    if (view.snapshot && view.changedAt !== printedChange) {
+      printedChange = view.changedAt;
+      stdout.write(`${command.json ? JSON.stringify(snapshotReport(view)) : changeLine(view, Date.now())}\n`);
+    }
+    reportProblem(view);
+  };
+  const onFirstView = (view: ServiceView) => {
+    const failure = view.watch.state === "retrying" ? view.watch.error : view.portError;
+    if (failure) {
+      stderr.write(`kgr-resolver: ${failure.message}\n`);
+      return finish(1);
+    }
+    if (!view.snapshot) return;
+    if (command.json) stdout.write(`${JSON.stringify(snapshotReport(view))}\n`);
+    else if (stdout.isTTY) stdout.write(table(view, false).map((line) => `${line}\n`).join(""));
+    else stdout.write(`${changeLine(view, Date.now())}\n`);
+    finish(0);
+  };
+  /** Off a terminal, a failure of the watch (and its end) is one line on standard error. */
+  const reportProblem = (view: ServiceView) => {
+    const failure = view.watch.state === "retrying" ? view.watch.error : view.portError;
+    const text = failure?.message;
+    if (text === problem || (text === undefined && view.watch.state !== "watching")) return;
+    stderr.write(text === undefined ? "kgr-resolver: watching again\n" : `kgr-resolver: retrying: ${text}\n`);
+    problem = text;
+  };
+
+  const stopInterrupt = cli.onInterrupt(() => finish(0));
+  // Keeps "changed 5s ago" current.
+  const ticker = live ? setInterval(() => latest && frame?.draw(table(latest, true)), TICK_MS) : undefined;
+  const timer = command.once
+    ? setTimeout(
+      () => timedOut(command, connection.access.server, latest, stderr, finish),
+      command.timeoutSeconds * 1000,
+    )
+    : undefined;
+  try {
+    await observeService(connection, command.target, {
+      signal: controller.signal,
+      locality: command.locality,
+      onView,
+    });
+  } finally {
+    clearInterval(ticker);
+    clearTimeout(timer);
+    stopInterrupt();
+    if (frame && latest) frame.draw(table(latest, false));
+    frame?.finish();
+    connection.client.close();
+  }
+  return code ?? 0;
+}
+
+function timedOut(
+  command: WatchCommand,
+  server: string,
+  latest: ServiceView | undefined,
+  stderr: CliOutput,
+  finish: (code: number) => void,
+): void {
+  const waiting = latest?.port === undefined && latest?.watch.state === "watching"
+    ? "the Service's first port"
+    : "the first LIST";
+  stderr.write(
+    `kgr-resolver: Cannot resolve ${JSON.stringify(command.input)}: no answer within ${command.timeoutSeconds} s ` +
+      `(waiting for ${waiting}): check that the API server at ${server} is reachable, or raise --timeout\n`,
+  );
+  finish(1);
+}

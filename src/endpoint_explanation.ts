@@ -1,0 +1,246 @@
+/**
+ * Why each pod of a Service is or is not used: one row per pod of the
+ * EndpointSlices, by the rules of `selectEndpoints()` (ready pods, else the
+ * serving-while-terminating fallback; one endpoint per pod across slices;
+ * a host:port used once) and `preferEndpoints()` (topology hints). Written
+ * for clarity, not speed: the CLI calls it once per change, and the tests
+ * check that its used rows are exactly the selection.
+ *
+ * A pod that topology does not prefer stays usable: calls go to it when no
+ * preferred pod is up. Its row says `failover`, not `unused`. Pods outside a
+ * client's subset will be one more {@linkcode UnusedReason} once subsetting
+ * exists.
+ *
+ * @module
+ */
+
+import type { EndpointSlice, SliceEndpoint } from "./endpoint_slice.ts";
+import {
+  isPreferred,
+  type Locality,
+  readHints,
+  type TopologyHints,
+  type TopologyMode,
+  topologyMode,
+} from "./topology.ts";
+
+/** Whether calls go to a pod: always, only when no preferred pod is up, or never. */
+export type PodUse = "used" | "failover" | "unused";
+
+/** Why a usable pod gets calls only when no preferred pod is up: topology prefers another node or zone. */
+export type FailoverReason = "other-node" | "other-zone";
+
+/**
+ * Why a pod gets no calls: not ready (while others are, or not even serving);
+ * serving but terminating while others are ready; no port of the target's
+ * name in its slice; only in an FQDN slice; every address already another
+ * pod's.
+ */
+export type UnusedReason = "not-ready" | "terminating" | "no-port" | "fqdn" | "duplicate";
+
+/** One address of a pod; `port` is absent when its slice has no port of the target's name (or is FQDN). */
+export interface PodAddress {
+  /** IP address (or a name, in an FQDN slice). */
+  host: string;
+  /** The port calls would use. */
+  port?: number;
+}
+
+/** One pod of the Service and whether calls go to it. */
+export interface PodExplanation {
+  /** The pod's name (`targetRef.name`), when the slice names it. */
+  pod?: string;
+  /** Its addresses: for a used pod exactly those gRPC gets, IPv4 before IPv6. */
+  addresses: PodAddress[];
+  /** Its zone, when known. */
+  zone?: string;
+  /** Its node, when known. */
+  nodeName?: string;
+  /** `conditions.ready` (unset means true). */
+  ready: boolean;
+  /** `conditions.serving` (unset means true). */
+  serving: boolean;
+  /** `conditions.terminating` (unset means false). */
+  terminating: boolean;
+  /** Its topology hints, when it has any. */
+  hints?: TopologyHints;
+  /** Whether calls go to it. */
+  use: PodUse;
+  /** Why it is `failover` or `unused`. */
+  reason?: FailoverReason | UnusedReason;
+  /** The same in words, e.g. `terminating while others are ready`. */
+  message: string;
+}
+
+/** Every pod of a Service, and the topology mode that decided `used` against `failover`. */
+export interface EndpointExplanation {
+  /** One row per pod, sorted as `selectEndpoints()` sorts (namespace/pod). */
+  pods: PodExplanation[];
+  /** The topology mode, as `preferEndpoints()` decides it. */
+  topology: TopologyMode;
+}
+
+/** A pod's entries merged so far, and the key `selectEndpoints()` sorts by. */
+interface Group {
+  key: string;
+  row: PodExplanation;
+  /** `no-port` and `fqdn` groups never merge with usable ones. */
+  kind: "usable" | "no-port" | "fqdn";
+}
+
+/**
+ * Explains every pod of a Service for one target port and client locality.
+ *
+ * @param slices Every slice of the Service.
+ * @param port The target's port: a number, or a name looked up in each slice.
+ * @param locality The client's node and zone (`{}` when unknown).
+ * @returns One row per pod, and the topology mode.
+ *
+ * @example A ready pod and a terminating one
+ * ```ts
+ * import { explainEndpoints } from "./endpoint_explanation.ts";
+ * const { pods } = explainEndpoints([{
+ *   metadata: { name: "echo-abc" },
+ *   addressType: "IPv4",
+ *   ports: [{ name: "grpc", port: 50051 }],
+ *   endpoints: [
+ *     { addresses: ["10.1.0.7"], targetRef: { name: "echo-0" } },
+ *     { addresses: ["10.1.0.8"], targetRef: { name: "echo-1" }, conditions: { ready: false, terminating: true } },
+ *   ],
+ * }], "grpc", {});
+ * console.log(pods.map((pod) => `${pod.pod}: ${pod.message}`));
+ * // ["echo-0: used", "echo-1: not used: terminating while others are ready"]
+ * ```
+ */
+export function explainEndpoints(
+  slices: Iterable<EndpointSlice>,
+  port: number | string,
+  locality: Locality,
+): EndpointExplanation {
+  const groups = new Map<string, Group>();
+  const ordered = [...slices].sort((a, b) => compare(a.metadata.name ?? "", b.metadata.name ?? ""));
+  for (const slice of ordered) {
+    const kind = slice.addressType === "FQDN" ? "fqdn" : portOf(slice, port) === undefined ? "no-port" : "usable";
+    const number = kind === "usable" ? portOf(slice, port) : undefined;
+    for (const endpoint of slice.endpoints ?? []) {
+      if (!endpoint.addresses?.length) continue;
+      const key = keyOf(slice, endpoint);
+      const row = rowOf(endpoint, number);
+      const known = groups.get(key);
+      if (known === undefined || rank(kind) < rank(known.kind)) groups.set(key, { key, row, kind });
+      else if (known.kind === kind) known.row = combine(known.row, row);
+    }
+  }
+  const sorted = [...groups.values()].sort((a, b) => compare(a.key, b.key));
+  const usable = sorted.filter((group) => group.kind === "usable");
+  const anyReady = usable.some((group) => group.row.ready);
+  const owners = new Map<string, string>();
+  const wanted: PodExplanation[] = [];
+  for (const { kind, row } of sorted) {
+    if (kind !== "usable") {
+      unused(row, kind, kind === "fqdn" ? "in an FQDN EndpointSlice" : `its EndpointSlice has no port named "${port}"`);
+    } else if (anyReady ? !row.ready : !(row.serving && row.terminating)) {
+      if (anyReady && row.serving && row.terminating) unused(row, "terminating", "terminating while others are ready");
+      else unused(row, "not-ready", "not ready");
+    } else {
+      const owner = owners.get(idOf(row.addresses[0]));
+      const kept: PodAddress[] = [];
+      for (const address of row.addresses) {
+        if (owners.has(idOf(address))) continue;
+        owners.set(idOf(address), row.pod ?? `the endpoint at ${address.host}`);
+        kept.push(address);
+      }
+      if (kept.length === 0) {
+        unused(row, "duplicate", `its addresses are already ${owner}'s`);
+        continue;
+      }
+      row.addresses = kept;
+      wanted.push(row);
+    }
+  }
+  const topology = topologyMode(wanted, locality);
+  for (const row of wanted) {
+    if (isPreferred(row, topology, locality)) used(row, topology, anyReady);
+    else failover(row, topology);
+  }
+  return { pods: sorted.map((group) => group.row), topology };
+}
+
+function rank(kind: Group["kind"]): number {
+  return kind === "usable" ? 0 : kind === "no-port" ? 1 : 2;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The key `selectEndpoints()` groups a pod's endpoints by. */
+function keyOf(slice: EndpointSlice, endpoint: SliceEndpoint): string {
+  const ref = endpoint.targetRef;
+  if (ref?.name) return `${ref.namespace ?? slice.metadata.namespace ?? ""}/${ref.name}`;
+  return `${slice.metadata.name ?? ""}/${endpoint.addresses[0]}`;
+}
+
+/** The slice's number for the target port: a number as given, a name by the first port of that name. */
+function portOf(slice: EndpointSlice, port: number | string): number | undefined {
+  if (typeof port === "number") return port;
+  const found = (slice.ports ?? []).find((candidate) => (candidate.name ?? "") === port);
+  return typeof found?.port === "number" ? found.port : undefined;
+}
+
+function rowOf(endpoint: SliceEndpoint, port: number | undefined): PodExplanation {
+  const conditions = endpoint.conditions;
+  const hints = readHints(endpoint.hints);
+  const row: PodExplanation = {
+    addresses: endpoint.addresses.map((host) => port === undefined ? { host } : { host, port }),
+    ready: conditions?.ready !== false,
+    serving: conditions?.serving !== false,
+    terminating: conditions?.terminating === true,
+    use: "unused",
+    message: "",
+  };
+  if (endpoint.targetRef?.name) row.pod = endpoint.targetRef.name;
+  if (endpoint.zone) row.zone = endpoint.zone;
+  if (endpoint.nodeName) row.nodeName = endpoint.nodeName;
+  if (hints !== undefined && hints !== "malformed") row.hints = hints;
+  return row;
+}
+
+/** The same pod seen again: the first one's pod, zone, node and hints; conditions combined; IPv4 before IPv6. */
+function combine(first: PodExplanation, second: PodExplanation): PodExplanation {
+  const addresses = [...first.addresses];
+  for (const address of second.addresses) {
+    if (address.host.includes(":")) addresses.push(address);
+    else addresses.splice(addresses.filter((known) => !known.host.includes(":")).length, 0, address);
+  }
+  return {
+    ...first,
+    addresses,
+    ready: first.ready && second.ready,
+    serving: first.serving && second.serving,
+    terminating: first.terminating || second.terminating,
+  };
+}
+
+function idOf(address: PodAddress): string {
+  return `${address.host}|${address.port}`;
+}
+
+function unused(row: PodExplanation, reason: UnusedReason, why: string): void {
+  Object.assign(row, { use: "unused", reason, message: `not used: ${why}` });
+}
+
+function used(row: PodExplanation, topology: TopologyMode, anyReady: boolean): void {
+  row.use = "used";
+  if (topology === "node") row.message = "used: hinted for this node";
+  else if (topology === "zone") row.message = "used: hinted for this zone";
+  else row.message = anyReady ? "used" : "used: serving while terminating, as no pod is ready";
+}
+
+function failover(row: PodExplanation, topology: TopologyMode): void {
+  const node = topology === "node";
+  const hinted = (node ? row.hints?.forNodes : row.hints?.forZones)?.join(", ") ?? "none";
+  row.use = "failover";
+  row.reason = node ? "other-node" : "other-zone";
+  row.message = `failover: hinted for ${node ? "node" : "zone"} ${hinted}`;
+}

@@ -1,0 +1,90 @@
+/**
+ * What the `kgr-resolver` CLI needs of its process: arguments, environment,
+ * the standard streams and whether they are terminals, Ctrl-C, and the exit.
+ * `node:process` provides them on Node, Bun and Deno alike.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import type { WriteStream } from "node:tty";
+
+/** An output stream of the CLI. */
+export interface CliOutput {
+  /** Writes text as it is. */
+  write(text: string): void;
+  /** Whether the stream is a terminal. */
+  readonly isTTY: boolean;
+  /** The terminal's size, when it is one. */
+  size(): { columns: number; rows: number } | undefined;
+}
+
+/** The CLI's view of its process; tests pass their own. */
+export interface CliProcess {
+  /** The arguments after the script's name. */
+  args: string[];
+  /** Reads an environment variable. */
+  env(name: string): string | undefined;
+  /** Standard output. */
+  stdout: CliOutput;
+  /** Standard error. */
+  stderr: CliOutput;
+  /**
+   * Calls `handler` on Ctrl-C (SIGINT) or SIGTERM instead of ending the process.
+   *
+   * @returns A function that removes the handler.
+   */
+  onInterrupt(handler: () => void): () => void;
+  /** Writes out what the streams still hold, then ends the process with `code`. */
+  exit(code: number): Promise<never>;
+}
+
+/**
+ * The current process, for the CLI.
+ *
+ * @returns Its arguments, environment, streams, signals and exit.
+ *
+ * @example Greeting on standard output
+ * ```ts ignore
+ * import { cliProcess } from "./cli_process.ts";
+ * const cli = cliProcess();
+ * cli.stdout.write(`${cli.args.length} arguments\n`);
+ * await cli.exit(0);
+ * ```
+ */
+export function cliProcess(): CliProcess {
+  // A reader that went away (`kgr-resolver --json ... | head -1`) ends the program, quietly.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: { code?: string }) => process.exit(error.code === "EPIPE" ? 0 : 1));
+  }
+  return {
+    args: process.argv.slice(2),
+    env: (name) => process.env[name],
+    stdout: output(process.stdout),
+    stderr: output(process.stderr),
+    onInterrupt(handler) {
+      process.on("SIGINT", handler);
+      process.on("SIGTERM", handler);
+      return () => {
+        process.off("SIGINT", handler);
+        process.off("SIGTERM", handler);
+      };
+    },
+    async exit(code) {
+      await Promise.all([flush(process.stdout), flush(process.stderr)]);
+      process.exit(code);
+    },
+  };
+}
+
+function output(stream: WriteStream): CliOutput {
+  return {
+    write: (text) => void stream.write(text),
+    isTTY: stream.isTTY === true,
+    size: () => stream.isTTY && stream.columns > 0 ? { columns: stream.columns, rows: stream.rows } : undefined,
+  };
+}
+
+function flush(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write("", () => resolve()));
+}

@@ -1,0 +1,183 @@
+/**
+ * Everything `kgr-resolver` shows about one Service, kept up to date: the
+ * snapshot `watchEndpoints()` would yield, every pod with why it is used or
+ * not, the resourceVersion and the state of the watch. It runs its own
+ * LIST+WATCH (not the shared one of `endpoint_subscription.ts`), because it
+ * needs the raw slices and the watch's state. The CLI reaches the library's
+ * internals through this module only.
+ *
+ * @module
+ */
+
+import type { ClusterAccess, ClusterOptions } from "./cluster/types.ts";
+import { resolveClusterAccess } from "./cluster/resolve_cluster_access.ts";
+import { createClusterHttpClient } from "./cluster_http_client.ts";
+import { explainEndpoints, type PodExplanation } from "./endpoint_explanation.ts";
+import { createSelectionMemo, selectEndpoints, type SelectionMemo } from "./endpoint_selection.ts";
+import type { EndpointSnapshot } from "./endpoint_subscription.ts";
+import { ResolverError } from "./errors.ts";
+import { createEndpointSliceApi, createServiceApi, type EndpointSliceApi, readNodeZone } from "./kube_api.ts";
+import { resolveLocality } from "./locality.ts";
+import { runReflector, type SliceState } from "./reflector.ts";
+import type { HttpClient } from "./runtime/http_client.ts";
+import { createServicePortLookup } from "./service_port.ts";
+import type { Target } from "./target.ts";
+import { type Locality, preferEndpoints } from "./topology.ts";
+
+/** One cluster, as one identity, and the HTTP client that reaches it. */
+export interface ClusterConnection {
+  /** Where the cluster is (`server`), where that came from (`source`), and the credentials. */
+  access: ClusterAccess;
+  /** The runtime's HTTP client for the cluster. */
+  client: HttpClient;
+}
+
+/**
+ * Sets up cluster access as the resolver does (options, `KUBECONFIG`,
+ * in-cluster, `~/.kube/config`).
+ *
+ * @param options Cluster options: kubeconfig, context, default namespace, ...
+ * @returns The connection; close its client when done.
+ * @throws {ConfigError} When no cluster access can be set up.
+ *
+ * @example
+ * ```ts ignore
+ * import { connectCluster } from "./service_observer.ts";
+ * const connection = await connectCluster({ context: "kind-kind" });
+ * console.log(connection.access.server);
+ * connection.client.close();
+ * ```
+ */
+export async function connectCluster(options: ClusterOptions = {}): Promise<ClusterConnection> {
+  const access = await resolveClusterAccess(options);
+  return { access, client: createClusterHttpClient(access) };
+}
+
+/** Whether the watch is listing, watching, or waiting to retry after a failure. */
+export type WatchState =
+  | { state: "listing" }
+  | { state: "watching" }
+  | { state: "retrying"; error: ResolverError };
+
+/** What is known about the Service at one moment. */
+export interface ServiceView {
+  /** The Service's namespace. */
+  namespace: string;
+  /** The Service's name. */
+  service: string;
+  /** The port in use: the target's, else the Service's first once known. */
+  port?: number | string;
+  /** The client's node and zone, for topology. */
+  locality: Locality;
+  /** The state of the watch. */
+  watch: WatchState;
+  /** Why a target without a port has none yet (the Service cannot be read). */
+  portError?: ResolverError;
+  /** The usable endpoints, as `watchEndpoints()` yields them; absent until the first LIST (and the port). */
+  snapshot?: EndpointSnapshot;
+  /** Every pod of the Service and why it is used or not; present with `snapshot`. */
+  pods?: PodExplanation[];
+  /** When `snapshot` or `pods` last changed, in ms since the epoch. */
+  changedAt?: number;
+}
+
+/** Options of {@linkcode observeService}. */
+export interface ObserveOptions {
+  /** Ends the observation. */
+  signal: AbortSignal;
+  /** The client's locality; default: `NODE_NAME` and `ZONE`, and that node's zone label. */
+  locality?: Locality;
+  /** Receives the view at once (listing), then after every change of the pods, the port or the watch's state. */
+  onView(view: ServiceView): void;
+}
+
+/**
+ * Follows one Service until `options.signal` aborts. Failures of the watch
+ * show in `view.watch` and are retried.
+ *
+ * @param connection The cluster.
+ * @param target The Service; its namespace defaults to the connection's.
+ * @param options Signal, locality and the view's receiver.
+ * @returns A promise that settles once the signal aborted and the watch stopped.
+ *
+ * @example Printing how many pods are used
+ * ```ts ignore
+ * import { connectCluster, observeService } from "./service_observer.ts";
+ * const connection = await connectCluster();
+ * await observeService(connection, { scheme: "kubernetes", service: "echo", namespace: "prod", port: "grpc" }, {
+ *   signal: AbortSignal.timeout(10_000),
+ *   onView: (view) => console.log(view.snapshot?.endpoints.length),
+ * });
+ * ```
+ */
+export async function observeService(
+  connection: ClusterConnection,
+  target: Target,
+  options: ObserveOptions,
+): Promise<void> {
+  const { access, client } = connection;
+  const { signal } = options;
+  const namespace = target.namespace ?? access.namespace;
+  const service = target.service;
+  const locality = await resolveLocality(
+    options.locality,
+    (node) => readNodeZone(access, client, node, AbortSignal.any([signal, AbortSignal.timeout(10_000)])),
+  );
+  if (signal.aborted) return;
+  let view: ServiceView = { namespace, service, port: target.port, locality, watch: { state: "listing" } };
+  let state: SliceState | undefined;
+  let version = 0;
+  let memo: { port: number | string; memo: SelectionMemo } | undefined;
+  let shown = "";
+
+  const publish = (change: Partial<ServiceView>) => {
+    view = { ...view, ...change };
+    options.onView(view);
+  };
+  const portLookup = target.port !== undefined ? undefined : createServicePortLookup({
+    service,
+    namespace,
+    api: createServiceApi(access, client, namespace, service),
+    signal,
+    onChange: () => update(),
+  });
+
+  function update(): void {
+    if (state === undefined) return;
+    const port = target.port ?? portLookup!.portFor(state.slices.values(), version);
+    if (port === undefined) return;
+    if (port instanceof ResolverError) return publish({ portError: port });
+    if (memo?.port !== port) memo = { port, memo: createSelectionMemo() };
+    const slices = [...state.slices.values()];
+    const { endpoints, mode } = preferEndpoints(selectEndpoints(slices, port, { memo: memo.memo }), locality);
+    const { pods } = explainEndpoints(slices, port, locality);
+    const snapshot = { endpoints, resourceVersion: state.resourceVersion, namespace, service, topology: mode };
+    const text = JSON.stringify([endpoints, mode, pods]);
+    const changedAt = text === shown ? view.changedAt : Date.now();
+    shown = text;
+    publish({ port, portError: undefined, snapshot, pods, changedAt });
+  }
+
+  const api = createEndpointSliceApi(access, client, namespace, service);
+  const observed: EndpointSliceApi = {
+    list(params) {
+      if (view.watch.state === "watching") publish({ watch: { state: "listing" } });
+      return api.list(params);
+    },
+    async watch(params) {
+      const body = await api.watch(params);
+      publish({ watch: { state: "watching" } });
+      return body;
+    },
+  };
+  publish({});
+  await runReflector(observed, {
+    signal,
+    onState(next) {
+      state = next;
+      version++;
+      update();
+    },
+    onError: (error) => publish({ watch: { state: "retrying", error } }),
+  });
+}

@@ -1,0 +1,197 @@
+/**
+ * RBAC for the fake API server: who the client is and what it may do. By
+ * default everything is allowed, as for a cluster admin. With
+ * `setAccess()`, EndpointSlice lists and watches and Service reads that no
+ * rule allows get the real server's `403 Forbidden` Status, and access
+ * reviews (`SelfSubjectAccessReview`, `SelfSubjectReview`), which every
+ * user may create, answer from the same rules. Private to the fake API
+ * server.
+ *
+ * @module
+ */
+
+import type { IncomingMessage } from "node:http";
+
+/**
+ * One rule, as in a Role or ClusterRole: `*` matches any verb, group or
+ * resource.
+ *
+ * @example What the resolver needs in namespace shop
+ * ```ts
+ * import type { AccessRule } from "@kgr/resolver/testing";
+ * const rule: AccessRule = {
+ *   verbs: ["list", "watch"],
+ *   apiGroups: ["discovery.k8s.io"],
+ *   resources: ["endpointslices"],
+ *   namespace: "shop",
+ * };
+ * console.log(rule.verbs);
+ * ```
+ */
+export interface AccessRule {
+  /** Verbs, e.g. `list`, `watch`, `get`. */
+  verbs: string[];
+  /** API groups; `""` is the core group (services, nodes). */
+  apiGroups: string[];
+  /** Resources, e.g. `endpointslices`. */
+  resources: string[];
+  /** The namespace the rule applies in (a Role); absent: every namespace and cluster-wide objects (a ClusterRole). */
+  namespace?: string;
+}
+
+/**
+ * The client's identity and what it may do, for {@linkcode FakeApiServer.setAccess}.
+ *
+ * @example A service account that may only read slices in shop
+ * ```ts
+ * import type { FakeAccess } from "@kgr/resolver/testing";
+ * const access: FakeAccess = {
+ *   username: "system:serviceaccount:shop:cart-client",
+ *   rules: [{ verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], namespace: "shop" }],
+ * };
+ * console.log(access.username);
+ * ```
+ */
+export interface FakeAccess {
+  /** The user name a SelfSubjectReview reports and 403 messages quote. */
+  username: string;
+  /** The user's groups. */
+  groups?: string[];
+  /** What the user may do; nothing else is allowed. */
+  rules: AccessRule[];
+}
+
+/** Who the client is while no access was set: an admin that may do everything. */
+const ADMIN: FakeAccess = {
+  username: "kubernetes-admin",
+  groups: ["system:masters", "system:authenticated"],
+  rules: [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"] }],
+};
+
+const ACCESS_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+const SELF_REVIEWS = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
+
+/** The attributes of one request, as a SelfSubjectAccessReview spells them. */
+interface Attributes {
+  verb: string;
+  group: string;
+  resource: string;
+  namespace?: string;
+  name?: string;
+}
+
+/** An answer of the fake server: the HTTP status and the JSON body (a review, or a Status). */
+export interface Answer {
+  code: number;
+  body: Record<string, unknown>;
+}
+
+/**
+ * Creates the fake server's access control.
+ *
+ * @returns Its state and the checks the server makes.
+ */
+export function createAccessControl() {
+  let current = ADMIN;
+
+  function allows({ verb, group, resource, namespace }: Attributes): boolean {
+    const matches = (list: string[], value: string) => list.includes("*") || list.includes(value);
+    return current.rules.some((rule) =>
+      matches(rule.verbs, verb) && matches(rule.apiGroups, group) && matches(rule.resources, resource) &&
+      (rule.namespace === undefined || rule.namespace === namespace)
+    );
+  }
+
+  return {
+    /** Replaces who the client is and what it may do; `undefined` allows everything again. */
+    set(access: FakeAccess | undefined): void {
+      current = access === undefined ? ADMIN : structuredClone(access);
+    },
+
+    /** Whether a request is the creation of an access review, which `answer()` serves. */
+    isReview(method: string, path: string): boolean {
+      return method === "POST" && (path === ACCESS_REVIEWS || path === SELF_REVIEWS);
+    },
+
+    /**
+     * Reads a review from the request (call it before the first `await` of the request's
+     * handler: the body is already flowing) and answers it from the rules.
+     */
+    async answer(req: IncomingMessage, path: string): Promise<Answer> {
+      const review = parseObject(await readBody(req));
+      if (review === undefined) return badRequest("the request body is not a JSON object");
+      const created = { ...review, metadata: { creationTimestamp: null } };
+      if (path === SELF_REVIEWS) {
+        return {
+          code: 201,
+          body: { ...created, status: { userInfo: { username: current.username, groups: current.groups ?? [] } } },
+        };
+      }
+      const spec = review.spec as { resourceAttributes?: Record<string, unknown> } | undefined;
+      const attributes = spec?.resourceAttributes;
+      if (typeof attributes?.verb !== "string" || typeof attributes.resource !== "string") {
+        return badRequest(
+          "SelfSubjectAccessReview.authorization.k8s.io is invalid: spec.resourceAttributes is required",
+        );
+      }
+      const allowed = allows({
+        verb: attributes.verb,
+        group: typeof attributes.group === "string" ? attributes.group : "",
+        resource: attributes.resource,
+        namespace: typeof attributes.namespace === "string" && attributes.namespace ? attributes.namespace : undefined,
+      });
+      return { code: 201, body: { ...created, status: allowed ? { allowed, reason: "fake RBAC" } : { allowed } } };
+    },
+
+    /**
+     * The real server's 403 Status when no rule allows a request the server routes, else `undefined`.
+     *
+     * @param kind The route: an EndpointSlice list or watch, or a Service read.
+     * @param namespace The request's namespace; absent for a cluster-wide list or watch.
+     * @param name The Service read.
+     */
+    authorize(kind: "list" | "watch" | "get", namespace?: string, name?: string): Answer | undefined {
+      const attributes: Attributes = kind === "get"
+        ? { verb: "get", group: "", resource: "services", namespace, name }
+        : { verb: kind, group: "discovery.k8s.io", resource: "endpointslices", namespace };
+      return allows(attributes) ? undefined : forbidden(current.username, attributes);
+    },
+  };
+}
+
+function failure(code: number, reason: string, message: string, details?: Record<string, unknown>): Answer {
+  const body = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, details, code };
+  return { code, body };
+}
+
+function badRequest(message: string): Answer {
+  return failure(400, "BadRequest", message);
+}
+
+function forbidden(username: string, { verb, group, resource, namespace, name }: Attributes): Answer {
+  const what = (group === "" ? resource : `${resource}.${group}`) +
+    (name === undefined ? "" : ` ${JSON.stringify(name)}`);
+  const scope = namespace === undefined ? "at the cluster scope" : `in the namespace ${JSON.stringify(namespace)}`;
+  const message = `${what} is forbidden: User ${JSON.stringify(username)} cannot ${verb} resource ` +
+    `${JSON.stringify(resource)} in API group ${JSON.stringify(group)} ${scope}`;
+  return failure(403, "Forbidden", message, { ...(name === undefined ? {} : { name }), group, kind: resource });
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    req.setEncoding("utf8");
+    req.on("data", (chunk: string) => text += chunk);
+    req.on("end", () => resolve(text));
+    req.on("error", reject);
+  });
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
+import { reviewAccess, reviewSelf } from "../src/access_review.ts";
+import type { ClusterAccess } from "../src/cluster/types.ts";
+import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
+import { KubeApiError } from "../src/errors.ts";
+import { createEndpointSliceApi } from "../src/kube_api.ts";
+import { createHttpClient, type HttpClient } from "../src/runtime/http_client.ts";
+
+const READER = "system:serviceaccount:shop:cart-client";
+const LIST = { verb: "list", group: "discovery.k8s.io", resource: "endpointslices", namespace: "shop" };
+
+async function withApi(fn: (api: FakeApiServer, access: ClusterAccess, client: HttpClient) => Promise<void>) {
+  const api = await startFakeApiServer({ token: "t" });
+  const access = await resolveClusterAccess({ kubeconfig: api.kubeconfig() });
+  const client = await createHttpClient({ tls: access.tls });
+  try {
+    await fn(api, access, client);
+  } finally {
+    client.close();
+    await api.close();
+  }
+}
+
+const timeout = () => AbortSignal.timeout(5000);
+
+Deno.test("reviewAccess() asks the API server, which allows everything until access is restricted", async () => {
+  await withApi(async (api, access, client) => {
+    assert.deepEqual(await reviewAccess(access, client, LIST, timeout()), { allowed: true, reason: "fake RBAC" });
+    api.setAccess({ username: READER, rules: [] });
+    assert.deepEqual(await reviewAccess(access, client, LIST, timeout()), { allowed: false });
+    api.setAccess({
+      username: READER,
+      rules: [{ verbs: ["list"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], namespace: "shop" }],
+    });
+    assert.equal((await reviewAccess(access, client, LIST, timeout())).allowed, true);
+    assert.equal((await reviewAccess(access, client, { ...LIST, verb: "watch" }, timeout())).allowed, false);
+    assert.equal((await reviewAccess(access, client, { ...LIST, namespace: "other" }, timeout())).allowed, false);
+    const reviews = api.requests.filter((request) => request.method === "POST");
+    assert.deepEqual(
+      new Set(reviews.map((request) => request.path)),
+      new Set(["/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"]),
+    );
+    assert.ok(reviews.every((request) => request.status === 201));
+  });
+});
+
+Deno.test("reviewSelf() reports the user the API server sees", async () => {
+  await withApi(async (api, access, client) => {
+    assert.equal((await reviewSelf(access, client, timeout())).username, "kubernetes-admin");
+    api.setAccess({ username: READER, groups: ["system:serviceaccounts"], rules: [] });
+    assert.deepEqual(await reviewSelf(access, client, timeout()), {
+      username: READER,
+      groups: ["system:serviceaccounts"],
+    });
+  });
+});
+
+Deno.test("the fake API server forbids a list that its access rules do not allow, as RBAC does", async () => {
+  await withApi(async (api, access, client) => {
+    api.setAccess({ username: READER, rules: [] });
+    const error = await createEndpointSliceApi(access, client, "shop", "cart").list({ signal: timeout() }).catch((e) =>
+      e
+    );
+    assert.ok(error instanceof KubeApiError, String(error));
+    assert.equal(error.status, 403);
+    assert.match(
+      error.message,
+      /endpointslices\.discovery\.k8s\.io is forbidden: User \\"system:serviceaccount:shop:cart-client\\" cannot list resource \\"endpointslices\\" in API group \\"discovery\.k8s\.io\\" in the namespace \\"shop\\"/,
+    );
+    api.setAccess(undefined);
+    assert.deepEqual(
+      (await createEndpointSliceApi(access, client, "shop", "cart").list({ signal: timeout() })).items,
+      [],
+    );
+  });
+});
+
+Deno.test("reviewAccess() says what to grant when the review itself is forbidden", async () => {
+  await withApi(async (api, access, client) => {
+    api.failNext(1, { status: 403 });
+    const error = await reviewAccess(access, client, LIST, timeout()).catch((e) => e);
+    assert.ok(error instanceof KubeApiError, String(error));
+    assert.match(
+      error.message,
+      /^Cannot create a SelfSubjectAccessReview: forbidden \(403\) .*grant "create" on "selfsubjectaccessreviews"/,
+    );
+  });
+});

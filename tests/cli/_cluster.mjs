@@ -1,0 +1,53 @@
+// The Service the CLI tests follow: echo in namespace e2e on the embedded fake API server, and a kubeconfig
+// file for it.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
+
+export const NAMESPACE = "e2e";
+export const TARGET = `kubernetes:///echo.${NAMESPACE}:grpc`;
+
+/** The Service echo with `ready` ready pods, one terminating and one not ready. */
+export function echoSlice(ready) {
+  return endpointSlice({
+    namespace: NAMESPACE,
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [
+      ...Array.from({ length: ready }, (_, i) => ({
+        ip: `10.1.0.${i + 1}`,
+        pod: `echo-${i}`,
+        zone: i % 2 ? "b" : "a",
+        nodeName: `node-${i % 2}`,
+      })),
+      {
+        ip: "10.1.0.50",
+        pod: "echo-old",
+        ready: false,
+        serving: true,
+        terminating: true,
+        zone: "a",
+        nodeName: "node-0",
+      },
+      { ip: "10.1.0.51", pod: "echo-new", ready: false, serving: false, zone: "b", nodeName: "node-1" },
+    ],
+  });
+}
+
+/** A fake API server with the echo Service, and a kubeconfig file for it. */
+export async function startCluster() {
+  const api = await startFakeApiServer({ token: "cli-test-token" });
+  api.applySlice(echoSlice(3));
+  const folder = await mkdtemp(join(tmpdir(), "kgr-cli-"));
+  const kubeconfig = join(folder, "kubeconfig.json");
+  await writeFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+  return {
+    api,
+    kubeconfig,
+    async close() {
+      await api.close();
+      await rm(folder, { recursive: true, force: true });
+    },
+  };
+}

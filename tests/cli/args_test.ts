@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { DEFAULT_TIMEOUT_SECONDS, parseArgs, UsageError } from "../../src/cli/args.ts";
+import { TargetError } from "../../src/errors.ts";
+
+const TARGET = "kubernetes:///echo.prod:grpc";
+const target = { scheme: "kubernetes", service: "echo", namespace: "prod", port: "grpc" };
+
+Deno.test("parseArgs() reads a watch with every flag, in both spellings", () => {
+  assert.deepEqual(
+    parseArgs([
+      "--once",
+      "--json",
+      "--kubeconfig",
+      "/k.yaml",
+      "--context=kind",
+      "-n",
+      "shop",
+      "--timeout",
+      "2.5",
+      "--zone=a",
+      "--node",
+      "n1",
+      TARGET,
+    ]),
+    {
+      kind: "watch",
+      once: true,
+      json: true,
+      input: TARGET,
+      target,
+      cluster: { kubeconfig: "/k.yaml", context: "kind", namespace: "shop" },
+      timeoutSeconds: 2.5,
+      locality: { zone: "a", node: "n1" },
+    },
+  );
+});
+
+Deno.test("parseArgs() reads check, with the default timeout and no locality", () => {
+  assert.deepEqual(parseArgs(["check", "--namespace", "shop", TARGET]), {
+    kind: "check",
+    input: TARGET,
+    target,
+    cluster: { namespace: "shop" },
+    timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
+  });
+});
+
+Deno.test("parseArgs() gives help and the version before anything else", () => {
+  assert.deepEqual(parseArgs(["--once", "-h"]), { kind: "help" });
+  assert.deepEqual(parseArgs(["--help", "kubernetes:///svc:0"]), { kind: "help" });
+  assert.deepEqual(parseArgs(["--version"]), { kind: "version" });
+});
+
+Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", () => {
+  const cases: [string[], string][] = [
+    [[], "Cannot run without a target: give one, e.g. kgr-resolver kubernetes:///echo.prod:grpc"],
+    [["check"], "Cannot run without a target: give one, e.g. kgr-resolver kubernetes:///echo.prod:grpc"],
+    [[TARGET, TARGET], `Cannot follow several targets: give one: current value is "${TARGET}" "${TARGET}"`],
+    [["--colour", TARGET], 'Cannot use option "--colour": it is unknown: run kgr-resolver --help'],
+    [["--once=yes", TARGET], 'Cannot use option "--once=yes": it is unknown: run kgr-resolver --help'],
+    [[TARGET, "--context"], "Cannot use --context: it needs a value: run kgr-resolver --help"],
+    [["--kubeconfig=", TARGET], "Cannot use --kubeconfig: it must not be empty"],
+    [
+      ["--timeout", "5", TARGET],
+      "Cannot use --timeout without --once: only --once and check wait for a first snapshot",
+    ],
+    [
+      ["--once", "--timeout", "0", TARGET],
+      'Cannot use --timeout: it must be a positive number of seconds: current value is "0"',
+    ],
+    [
+      ["--once", "--timeout=soon", TARGET],
+      'Cannot use --timeout: it must be a positive number of seconds: current value is "soon"',
+    ],
+    [["check", "--json", TARGET], "Cannot use --json with check: it resolves once and prints a report"],
+  ];
+  for (const [args, message] of cases) {
+    assert.throws(
+      () => parseArgs(args),
+      (error) => error instanceof UsageError && error.message === message,
+      args.join(" "),
+    );
+  }
+});
+
+Deno.test("parseArgs() leaves a bad target to parseTarget(), whose TargetError quotes it", () => {
+  assert.throws(() => parseArgs(["--once", "echo.prod:grpc"]), TargetError);
+  assert.throws(
+    () => parseArgs(["--", "kubernetes:///Echo"]),
+    (error) => error instanceof TargetError && error.target === "kubernetes:///Echo",
+  );
+});

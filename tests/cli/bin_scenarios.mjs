@@ -1,0 +1,272 @@
+// The `kgr-resolver` CLI as a user runs it, in a child process, against the embedded fake API server on
+// 127.0.0.1: --once --json, the exit codes, `check` against a server that says no and then yes, and one
+// line per change off a terminal. `cli` is the command that starts the CLI: `["deno", "run", "-A",
+// "cli.ts"]` from a checkout (tests/cli/cli_test.ts), the installed bin from the packed tarball
+// (scripts/pack_check.sh through tests/cli/run_bin.mjs). Runs on Deno, Bun and Node.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import process from "node:process";
+import { parseAllDocuments } from "yaml";
+import { echoSlice, NAMESPACE, startCluster, TARGET } from "./_cluster.mjs";
+
+const READER = `system:serviceaccount:${NAMESPACE}:reader`;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Starts the CLI with `args`. `exited` resolves to its exit code (a signal's name if killed) and output;
+ * the child is killed after `timeoutMs`, so a hang is a failure, not a stuck run.
+ */
+function startCli(cli, args, timeoutMs = 30_000) {
+  const child = spawn(cli[0], [...cli.slice(1), ...args], {
+    env: { ...process.env, NO_COLOR: "", KUBECONFIG: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk) => stdout += chunk);
+  child.stderr.setEncoding("utf8").on("data", (chunk) => stderr += chunk);
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const exited = new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? signal, stdout, stderr });
+    });
+  });
+  return { child, exited, output: () => stdout, errors: () => stderr };
+}
+
+const runCli = (cli, args) => startCli(cli, args).exited;
+
+/** Waits until `condition()` holds, polling; fails after `ms`. */
+async function eventually(what, condition, ms = 15_000) {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** A loopback port where nothing listens: connections are refused. */
+async function refusedPort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The access rules a Role of the printed YAML grants, as the fake server takes them. */
+function rulesOf(yaml) {
+  return parseAllDocuments(yaml).map((document) => document.toJS()).filter((object) => object.kind === "Role")
+    .flatMap((role) => role.rules.map((rule) => ({ ...rule, namespace: role.metadata.namespace })));
+}
+
+export const scenarios = {
+  async "--once --json prints the first snapshot with the unused pods and why, and exits 0"(cli) {
+    const cluster = await startCluster();
+    try {
+      const { code, stdout, stderr } = await runCli(cli, [
+        "--once",
+        "--json",
+        "--kubeconfig",
+        cluster.kubeconfig,
+        TARGET,
+      ]);
+      assert.equal(code, 0, stderr);
+      assert.equal(stderr, "");
+      const lines = stdout.trimEnd().split("\n");
+      assert.equal(lines.length, 1, stdout);
+      const snapshot = JSON.parse(lines[0]);
+      assert.equal(snapshot.resourceVersion, cluster.api.resourceVersion);
+      assert.deepEqual([snapshot.namespace, snapshot.service, snapshot.topology], [NAMESPACE, "echo", "none"]);
+      assert.deepEqual(snapshot.endpoints.map((endpoint) => endpoint.podName), ["echo-0", "echo-1", "echo-2"]);
+      assert.deepEqual(snapshot.endpoints[0].addresses, [{ host: "10.1.0.1", port: 8080 }]);
+      assert.deepEqual(snapshot.unused.map((pod) => [pod.pod, pod.reason, pod.message]), [
+        ["echo-new", "not-ready", "not used: not ready"],
+        ["echo-old", "terminating", "not used: terminating while others are ready"],
+      ]);
+    } finally {
+      await cluster.close();
+    }
+  },
+
+  async "--once off a terminal prints one line, --namespace fills in the target's namespace"(cli) {
+    const cluster = await startCluster();
+    try {
+      const args = ["--once", "--kubeconfig", cluster.kubeconfig, "--namespace", NAMESPACE, "kubernetes:///echo:grpc"];
+      const { code, stdout, stderr } = await runCli(cli, args);
+      assert.equal(code, 0, stderr);
+      assert.match(
+        stdout,
+        /^\S+Z e2e\/echo rv \d+ topology none: 3 used: echo-0 10\.1\.0\.1:8080, echo-1 10\.1\.0\.2:8080, echo-2 10\.1\.0\.3:8080; 2 not used: echo-new 10\.1\.0\.51:8080 \(not ready\), echo-old 10\.1\.0\.50:8080 \(terminating while others are ready\)\n$/,
+      );
+    } finally {
+      await cluster.close();
+    }
+  },
+
+  async "usage errors and bad targets exit 2, quoting the input"(cli) {
+    const bad = await runCli(cli, ["--once", "kubernetes:///echo.e2e:0"]);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stdout, "");
+    assert.match(bad.stderr, /^kgr-resolver: Cannot parse target "kubernetes:\/\/\/echo\.e2e:0": port must be 1-65535/);
+    const unknown = await runCli(cli, ["--once", "--colour", TARGET]);
+    assert.equal(unknown.code, 2);
+    assert.match(
+      unknown.stderr,
+      /^kgr-resolver: Cannot use option "--colour": it is unknown: run kgr-resolver --help\n$/,
+    );
+    const none = await runCli(cli, ["--json"]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /Cannot run without a target/);
+  },
+
+  async "--help shows examples and --version the version, both exit 0"(cli) {
+    const help = await runCli(cli, ["--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Examples:\n {2}kgr-resolver kubernetes:\/\/\/echo\.prod:grpc\n/);
+    const version = await runCli(cli, ["--version"]);
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^kgr-resolver \d+\.\d+\.\d+\n$/);
+  },
+
+  async "cluster and API failures exit 1 with the library's message"(cli) {
+    const cluster = await startCluster();
+    try {
+      cluster.api.setAccess({ username: READER, rules: [] });
+      const forbidden = await runCli(cli, ["--once", "--kubeconfig", cluster.kubeconfig, TARGET]);
+      assert.equal(forbidden.code, 1);
+      assert.equal(forbidden.stdout, "");
+      assert.match(
+        forbidden.stderr,
+        /^kgr-resolver: Cannot list endpointslices of service "echo" in namespace "e2e": forbidden \(403\) .*grant "list" and "watch" on "endpointslices"/,
+      );
+      assert.ok(!forbidden.stderr.includes("cli-test-token"), "the token must never be shown");
+
+      const port = await refusedPort();
+      const config = cluster.api.kubeconfig();
+      config.clusters[0].cluster.server = `http://127.0.0.1:${port}`;
+      const refusedConfig = `${cluster.kubeconfig}.refused.json`;
+      await writeFile(refusedConfig, JSON.stringify(config));
+      const unreachable = await runCli(cli, ["--once", "--kubeconfig", refusedConfig, TARGET]);
+      assert.equal(unreachable.code, 1);
+      assert.match(unreachable.stderr, new RegExp(`cannot reach the API server at http://127\\.0\\.0\\.1:${port}`));
+
+      const missing = await runCli(cli, ["--once", "--kubeconfig", `${cluster.kubeconfig}.missing`, TARGET]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /^kgr-resolver: Cannot .*kubeconfig.*\.missing/);
+    } finally {
+      await cluster.close();
+    }
+  },
+
+  async "check: an API server that says no gets the Role and RoleBinding that make it say yes"(cli) {
+    const cluster = await startCluster();
+    try {
+      cluster.api.setAccess({ username: READER, groups: ["system:serviceaccounts"], rules: [] });
+      const denied = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, TARGET]);
+      assert.equal(denied.code, 1, denied.stdout + denied.stderr);
+      assert.match(denied.stdout, /^ok +user +system:serviceaccount:e2e:reader$/m);
+      assert.match(denied.stdout, /^MISSING +list +endpointslices\.discovery\.k8s\.io in namespace e2e \(required\)$/m);
+      assert.match(
+        denied.stdout,
+        /^MISSING +watch +endpointslices\.discovery\.k8s\.io in namespace e2e \(required\)$/m,
+      );
+      assert.match(
+        denied.stdout,
+        /^FAILED +resolve +Cannot list endpointslices of service "echo" in namespace "e2e": forbidden \(403\)/m,
+      );
+      const yaml = denied.stdout.slice(denied.stdout.indexOf("apiVersion:"), denied.stdout.lastIndexOf("\nFAILED"));
+      const documents = parseAllDocuments(yaml).map((document) => document.toJS());
+      assert.deepEqual(documents.map((object) => object.kind), ["Role", "RoleBinding"]);
+      assert.deepEqual(documents[1].subjects, [{ kind: "ServiceAccount", name: "reader", namespace: NAMESPACE }]);
+      assert.equal(documents[1].metadata.namespace, NAMESPACE);
+
+      // "kubectl apply" the printed YAML: the same checks now pass.
+      cluster.api.setAccess({ username: READER, rules: rulesOf(yaml) });
+      const allowed = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, TARGET]);
+      assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
+      assert.match(allowed.stdout, /^ok +list +endpointslices\.discovery\.k8s\.io in namespace e2e \(required\)$/m);
+      assert.match(allowed.stdout, /^ok +resolve +3 pods used \(echo-0, echo-1, echo-2\), 2 not used/m);
+      assert.ok(!allowed.stdout.includes("apiVersion:"), allowed.stdout);
+      assert.match(allowed.stdout, /\nok: kubernetes:\/\/\/echo\.e2e:grpc resolves with these credentials\n$/);
+    } finally {
+      await cluster.close();
+    }
+  },
+
+  async "off a terminal: one JSON object per change, and Ctrl-C exits 0"(cli) {
+    const cluster = await startCluster();
+    try {
+      const run = startCli(cli, ["--json", "--kubeconfig", cluster.kubeconfig, TARGET]);
+      const objects = () => run.output().split("\n").filter(Boolean).map((line) => JSON.parse(line));
+      await eventually("the first snapshot", () => objects().length === 1);
+      cluster.api.applySlice(echoSlice(4));
+      await eventually("the scale-up", () => objects().length === 2);
+      // Not child.kill(): Deno's (2.9) then reports the signal as the cause of the exit, whatever the child did.
+      process.kill(run.child.pid, "SIGINT");
+      const { code, stderr } = await run.exited;
+      assert.equal(code, 0, stderr);
+      assert.equal(stderr, "");
+      const [before, after] = objects();
+      assert.deepEqual(before.endpoints.map((endpoint) => endpoint.podName), ["echo-0", "echo-1", "echo-2"]);
+      assert.deepEqual(after.endpoints.map((endpoint) => endpoint.podName), ["echo-0", "echo-1", "echo-2", "echo-3"]);
+      assert.equal(after.resourceVersion, cluster.api.resourceVersion);
+    } finally {
+      await cluster.close();
+    }
+  },
+
+  async "off a terminal: a failing watch is one line on standard error, and so is its recovery"(cli) {
+    const cluster = await startCluster();
+    try {
+      const run = startCli(cli, ["--kubeconfig", cluster.kubeconfig, TARGET]);
+      await eventually("the first snapshot", () => run.output().includes("3 used"));
+      cluster.api.failNext(1, { status: 503, message: "etcd is down", path: "watch" });
+      cluster.api.dropWatches();
+      await eventually("the recovery", () => run.errors().includes("watching again"));
+      cluster.api.applySlice(echoSlice(4));
+      await eventually("the scale-up after the recovery", () => run.output().includes("4 used"));
+      process.kill(run.child.pid, "SIGINT");
+      const { code, stdout, stderr } = await run.exited;
+      assert.equal(code, 0, stderr);
+      const problems = stderr.trimEnd().split("\n");
+      assert.match(problems[0], /^kgr-resolver: retrying: /);
+      assert.ok(
+        problems.some((line) =>
+          /^kgr-resolver: retrying: Cannot watch endpointslices .*answered 503.*etcd is down/.test(line)
+        ),
+        stderr,
+      );
+      assert.equal(problems.at(-1), "kgr-resolver: watching again");
+      assert.equal(stdout.trimEnd().split("\n").length, 2, stdout);
+    } finally {
+      await cluster.close();
+    }
+  },
+};
+
+/**
+ * Runs every scenario (or those whose name includes `filter`) with the CLI started by `cli`, printing one
+ * line each.
+ */
+export async function runAll(cli, filter = "") {
+  let passed = 0;
+  let failed = 0;
+  for (const [name, scenario] of Object.entries(scenarios)) {
+    if (!name.includes(filter)) continue;
+    const started = Date.now();
+    try {
+      await scenario(cli);
+      passed++;
+      console.log(`ok   ${name} (${Date.now() - started} ms)`);
+    } catch (error) {
+      failed++;
+      console.log(`FAIL ${name}: ${error?.stack ?? error}`);
+    }
+  }
+  return { passed, failed };
+}

@@ -1,0 +1,163 @@
+// The pure output of the CLI: the live table, the line per change, the JSON object, colours and cuts.
+import assert from "node:assert/strict";
+import { changeLine, snapshotReport } from "../../src/cli/report.ts";
+import { renderTable, type TableContext } from "../../src/cli/table.ts";
+import { colorsWanted, createLiveFrame, fitLine, painter } from "../../src/cli/terminal.ts";
+import { explainEndpoints } from "../../src/endpoint_explanation.ts";
+import type { EndpointSlice } from "../../src/endpoint_slice.ts";
+import { selectEndpoints } from "../../src/endpoint_selection.ts";
+import { KubeApiError } from "../../src/errors.ts";
+import type { ServiceView } from "../../src/service_observer.ts";
+import { preferEndpoints } from "../../src/topology.ts";
+
+const SLICE: EndpointSlice = {
+  metadata: { name: "echo-a", namespace: "prod" },
+  addressType: "IPv4",
+  ports: [{ name: "grpc", port: 8080 }],
+  endpoints: [
+    {
+      addresses: ["10.0.0.1"],
+      targetRef: { name: "echo-0" },
+      zone: "a",
+      nodeName: "n1",
+      hints: { forZones: [{ name: "a" }] },
+    },
+    {
+      addresses: ["10.0.0.2"],
+      targetRef: { name: "echo-1" },
+      zone: "b",
+      nodeName: "n2",
+      hints: { forZones: [{ name: "b" }] },
+    },
+    { addresses: ["10.0.0.3"], targetRef: { name: "echo-2" }, zone: "a", conditions: { ready: false } },
+  ],
+};
+
+function viewOf(slices: EndpointSlice[], zone?: string): ServiceView {
+  const locality = zone ? { zone } : {};
+  const { endpoints, mode } = preferEndpoints(selectEndpoints(slices, "grpc"), locality);
+  return {
+    namespace: "prod",
+    service: "echo",
+    port: "grpc",
+    locality,
+    watch: { state: "watching" },
+    snapshot: { endpoints, resourceVersion: "42", namespace: "prod", service: "echo", topology: mode },
+    pods: explainEndpoints(slices, "grpc", locality).pods,
+    changedAt: 1_000,
+  };
+}
+
+const context: TableContext = {
+  input: "kubernetes:///echo.prod:grpc",
+  server: "https://10.0.0.1:6443",
+  source: 'kubeconfig /k (context "kind")',
+  now: 66_000,
+  columns: 130,
+  rows: 40,
+  paint: painter(false),
+  live: true,
+};
+
+Deno.test("renderTable() shows the header and one row per pod with why it is used or not", () => {
+  assert.deepEqual(renderTable(viewOf([SLICE], "a"), context), [
+    "kubernetes:///echo.prod:grpc  service prod/echo  port grpc",
+    'cluster https://10.0.0.1:6443 from kubeconfig /k (context "kind")',
+    "resourceVersion 42  changed 1m 5s ago  watching  topology zone (client in zone a)",
+    "",
+    "POD     ADDRESS        ZONE  NODE  READY  SERVING  TERMINATING  USED",
+    "echo-0  10.0.0.1:8080  a     n1    yes    yes      no           used: hinted for this zone",
+    "echo-1  10.0.0.2:8080  b     n2    yes    yes      no           failover: hinted for zone b",
+    "echo-2  10.0.0.3:8080  a     -     no     yes      no           not used: not ready",
+    "",
+    "1 used, 1 failover, 1 not used  Ctrl-C to quit",
+  ]);
+});
+
+Deno.test("renderTable() fits the terminal: lines cut at its width, rows beyond its height counted", () => {
+  const many: EndpointSlice = {
+    ...SLICE,
+    endpoints: Array.from({ length: 30 }, (_, i) => ({ addresses: [`10.0.1.${i}`], targetRef: { name: `p-${i}` } })),
+  };
+  const lines = renderTable(viewOf([many]), { ...context, columns: 40, rows: 12 });
+  assert.equal(lines.length, 11);
+  assert.ok(lines.every((line) => [...line].length <= 40), lines.join("\n"));
+  assert.equal(lines[0], "kubernetes:///echo.prod:grpc  service p…");
+  assert.equal(lines.at(-3), "... and 27 more pods");
+  assert.equal(lines.at(-1), "30 used  Ctrl-C to quit");
+});
+
+Deno.test("renderTable() shows a failing watch's message, and what it waits for", () => {
+  const error = new KubeApiError('Cannot list endpointslices of service "echo" in namespace "prod": forbidden (403)');
+  const lines = renderTable(
+    { namespace: "prod", service: "echo", locality: {}, watch: { state: "retrying", error } },
+    { ...context, columns: 60 },
+  );
+  assert.deepEqual(lines.slice(2), [
+    "resourceVersion -  no change yet  retrying (see below)  top…",
+    'Cannot list endpointslices of service "echo" in namespace',
+    '"prod": forbidden (403)',
+    "",
+    "reading the Service for its first port...",
+  ]);
+});
+
+Deno.test("renderTable() colours only through its painter", () => {
+  const coloured = renderTable(viewOf([SLICE]), { ...context, paint: painter(true) });
+  assert.ok(coloured[5].endsWith("\x1b[32mused\x1b[0m"), coloured[5]);
+  assert.ok(coloured[7].endsWith("\x1b[31mnot used: not ready\x1b[0m"), coloured[7]);
+  assert.ok(renderTable(viewOf([SLICE]), context).every((line) => !line.includes("\x1b")));
+});
+
+Deno.test("changeLine() and snapshotReport() say the same as the table, on one line", () => {
+  const view = viewOf([SLICE], "a");
+  assert.equal(
+    changeLine(view, 0),
+    "1970-01-01T00:00:00.000Z prod/echo rv 42 topology zone: 1 used: echo-0 10.0.0.1:8080; " +
+      "1 failover: echo-1 10.0.0.2:8080 (hinted for zone b); " +
+      "1 not used: echo-2 10.0.0.3:8080 (not ready)",
+  );
+  const report = snapshotReport(view);
+  assert.deepEqual(Object.keys(report), ["endpoints", "resourceVersion", "namespace", "service", "topology", "unused"]);
+  assert.deepEqual(report.endpoints.map((endpoint) => [endpoint.podName, endpoint.preferred]), [["echo-0", true], [
+    "echo-1",
+    false,
+  ]]);
+  assert.deepEqual(report.unused, [{
+    pod: "echo-2",
+    addresses: [{ host: "10.0.0.3", port: 8080 }],
+    zone: "a",
+    nodeName: undefined,
+    ready: false,
+    serving: true,
+    terminating: false,
+    reason: "not-ready",
+    message: "not used: not ready",
+  }]);
+});
+
+Deno.test("colorsWanted() colours only a terminal, and never with NO_COLOR set", () => {
+  assert.equal(colorsWanted(true, undefined), true);
+  assert.equal(colorsWanted(true, ""), true);
+  assert.equal(colorsWanted(true, "1"), false);
+  assert.equal(colorsWanted(false, undefined), false);
+});
+
+Deno.test("fitLine() cuts across segments and keeps styles", () => {
+  const paint = painter(true);
+  assert.equal(fitLine([{ text: "abc", style: "red" }, { text: "def" }], 5, paint), "\x1b[31mabc\x1b[0md…");
+  assert.equal(fitLine([{ text: "abc" }, { text: "defg", style: "bold" }], 5, paint), "abc\x1b[1md…\x1b[0m");
+  assert.equal(fitLine([{ text: "abc" }], Infinity, paint), "abc");
+});
+
+Deno.test("createLiveFrame() redraws over the last frame, clears the screen after a resize, and shows the cursor at the end", () => {
+  const writes: string[] = [];
+  let size = { columns: 80, rows: 24 };
+  const frame = createLiveFrame({ write: (text) => writes.push(text), size: () => size });
+  frame.draw(["a", "b"]);
+  frame.draw(["c"]);
+  size = { columns: 60, rows: 24 };
+  frame.draw(["d"]);
+  frame.finish();
+  assert.deepEqual(writes, ["\x1b[?25l", "a\nb\n", "\x1b[2A\r\x1b[Jc\n", "\x1b[H\x1b[2Jd\n", "\r\x1b[K\x1b[?25h"]);
+});

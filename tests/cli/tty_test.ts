@@ -1,0 +1,129 @@
+// The live table as a person sees it: the CLI runs in a real pseudo-terminal (a tmux pane, 120x30), and
+// the test reads the screen tmux keeps, after the first snapshot, after a scale-up and after Ctrl-C, on
+// Deno (cli.ts), Node and Bun (dist/cli.js, from `npm run build`). Needs tmux (apt-get install tmux).
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { echoSlice, startCluster, TARGET } from "./_cluster.mjs";
+
+const root = new URL("../../", import.meta.url).pathname;
+const RUNTIMES: Record<string, string> = {
+  Deno: `${root}node_modules/.bin/deno run -A ${root}cli.ts`,
+  Node: `node ${root}dist/cli.js`,
+  Bun: `${root}node_modules/.bin/bun ${root}dist/cli.js`,
+};
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A tmux server of our own (its socket in a folder of its own, removed on close), with one pane of 120 columns
+ * and `rows` lines running `command`.
+ */
+function startPane(name: string, command: string, rows = 30) {
+  const folder = mkdtempSync(join(tmpdir(), `kgr-tty-${name}-`));
+  const socket = join(folder, "tmux.sock");
+  const tmux = (...args: string[]) =>
+    execFileSync("tmux", ["-S", socket, "-f", "/dev/null", ...args], { encoding: "utf8" });
+  try {
+    tmux("new-session", "-d", "-x", "120", "-y", String(rows), "-s", "cli", command);
+  } catch (error) {
+    throw new Error(`Cannot start tmux, which this test needs (apt-get install tmux): ${error}`);
+  }
+  return {
+    /** The screen as text, without trailing blank lines. */
+    screen: () => tmux("capture-pane", "-p", "-t", "cli").trimEnd(),
+    /** The screen with its colours (escape sequences). */
+    colours: () => tmux("capture-pane", "-p", "-e", "-t", "cli"),
+    cursorVisible: () => tmux("display-message", "-p", "-t", "cli", "#{cursor_flag}").trim() === "1",
+    keys: (...keys: string[]) => tmux("send-keys", "-t", "cli", ...keys),
+    close() {
+      tmux("kill-server");
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+async function screenShowing(pane: ReturnType<typeof startPane>, text: string, ms = 20_000): Promise<string> {
+  const end = Date.now() + ms;
+  while (true) {
+    const screen = pane.screen();
+    if (screen.includes(text)) return screen;
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${JSON.stringify(text)} on the screen:\n${screen}`);
+    await sleep(100);
+  }
+}
+
+const count = (text: string, part: string) => text.split(part).length - 1;
+
+for (const [runtime, cli] of Object.entries(RUNTIMES)) {
+  Deno.test({
+    name:
+      `kgr-resolver on ${runtime} in a terminal: a live table that redraws in place, and a clean screen after Ctrl-C`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      if (runtime !== "Deno") assert.ok(existsSync(`${root}dist/cli.js`), "dist/cli.js is missing: run npm run build");
+      const cluster = await startCluster();
+      const pane = startPane(
+        runtime,
+        `${cli} --kubeconfig ${cluster.kubeconfig} ${TARGET}; echo kgr-exit=$?; sleep 600`,
+      );
+      try {
+        const first = await screenShowing(pane, "3 used, 2 not used");
+        assert.ok(!pane.cursorVisible(), "the cursor is hidden while the table is live");
+        assert.ok(pane.colours().includes("\x1b[32mused"), "used rows are green on a terminal");
+        assert.match(
+          first,
+          /^echo-old +10\.1\.0\.50:8080 +a +node-0 +no +yes +yes +not used: terminating while others are ready$/m,
+        );
+
+        cluster.api.applySlice(echoSlice(4));
+        const scaled = await screenShowing(pane, "4 used, 2 not used");
+        console.log(`--- ${runtime}, after a scale-up:\n${scaled}`);
+        assert.match(scaled, /^echo-3 +10\.1\.0\.4:8080 +b +node-1 +yes +yes +no +used$/m);
+        assert.equal(count(scaled, "POD "), 1, "one table, redrawn in place");
+        assert.equal(count(scaled, TARGET), 1);
+        assert.match(scaled, new RegExp(`resourceVersion ${cluster.api.resourceVersion} +changed \\d+s ago +watching`));
+
+        pane.keys("C-c");
+        const after = await screenShowing(pane, "kgr-exit=");
+        console.log(`--- ${runtime}, after Ctrl-C:\n${after}`);
+        const lines = after.split("\n");
+        assert.equal(lines.at(-1), "kgr-exit=0");
+        assert.equal(lines.at(-2), "4 used, 2 not used", "the last frame stays, without the Ctrl-C hint");
+        assert.equal(count(after, "POD "), 1);
+        assert.ok(!after.includes("^C"), "the echoed ^C is cleared");
+        assert.ok(pane.cursorVisible(), "the cursor is shown again");
+      } finally {
+        pane.close();
+        await cluster.close();
+      }
+    },
+  });
+}
+
+Deno.test({
+  name: "kgr-resolver --once in a terminal prints the whole table once, without colours under NO_COLOR",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const cluster = await startCluster();
+    const pane = startPane(
+      "once",
+      `NO_COLOR=1 ${RUNTIMES.Deno} --once --kubeconfig ${cluster.kubeconfig} ${TARGET}; echo kgr-exit=$?; sleep 600`,
+      8,
+    );
+    try {
+      const screen = await screenShowing(pane, "kgr-exit=");
+      // A table printed once scrolls like any output: every pod is there, even in a pane of 8 lines.
+      assert.match(screen, /^echo-old .*\n\n3 used, 2 not used\nkgr-exit=0$/m);
+      assert.ok(!screen.includes("more pods"), screen);
+      assert.ok(!pane.colours().includes("\x1b[3"), "no colour under NO_COLOR");
+      assert.ok(pane.cursorVisible());
+    } finally {
+      pane.close();
+      await cluster.close();
+    }
+  },
+});

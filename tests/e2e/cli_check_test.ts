@@ -1,0 +1,137 @@
+// `kgr-resolver check` against a real kube-apiserver with real RBAC (the local control plane, or
+// E2E_KUBECONFIG): a ServiceAccount without grants gets "no" from SelfSubjectAccessReviews and a 403 on its
+// LIST; the Role and RoleBinding the check prints, applied as they are, make it say yes. Only the CLI runs
+// here: the EndpointSlice addresses are never dialed.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
+import {
+  applyEndpointSlice,
+  createNamespace,
+  createService,
+  createServiceAccount,
+  deleteNamespace,
+  kubeRequest,
+  requestToken,
+} from "./kube_objects.ts";
+import { openTestCluster } from "./test_cluster.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+const log = (line: string) => console.log(`    [e2e] ${line}`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `deno run -A cli.ts ...args`; killed after 60 s. */
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(`${root}node_modules/.bin/deno`, ["run", "-A", `${root}cli.ts`, ...args], {
+    env: { ...Deno.env.toObject(), NO_COLOR: "1", KUBECONFIG: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk) => stdout += chunk);
+  child.stderr.setEncoding("utf8").on("data", (chunk) => stderr += chunk);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+Deno.test({
+  name: "kgr-resolver check: real RBAC says no, and yes once the printed Role and RoleBinding are applied",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const cluster = await openTestCluster(log);
+    const fetch = cluster.adminFetch;
+    const folder = await mkdtemp(join(tmpdir(), "kgr-cli-e2e-"));
+    let namespace: string | undefined;
+    try {
+      namespace = await createNamespace(fetch, "e2e-cli");
+      await createService(fetch, namespace, "echo");
+      await applyEndpointSlice(fetch, namespace, "echo", {
+        name: "echo-a",
+        endpoints: [{ addresses: ["10.31.0.1"], pod: "echo-0" }, {
+          addresses: ["10.31.0.2"],
+          pod: "echo-1",
+          ready: false,
+        }],
+      });
+      await createServiceAccount(fetch, namespace, "reader");
+      const token = await requestToken(fetch, namespace, "reader");
+      const kubeconfig = join(folder, "reader.json");
+      await writeFile(
+        kubeconfig,
+        JSON.stringify({
+          apiVersion: "v1",
+          kind: "Config",
+          clusters: [{
+            name: "e2e",
+            cluster: { server: cluster.server, ...(cluster.ca && { "certificate-authority-data": btoa(cluster.ca) }) },
+          }],
+          users: [{ name: "reader", user: { token } }],
+          contexts: [{ name: "reader", context: { cluster: "e2e", user: "reader" } }],
+          "current-context": "reader",
+        }),
+      );
+      const target = `kubernetes:///echo.${namespace}`;
+      const user = `system:serviceaccount:${namespace}:reader`;
+
+      const denied = await runCli(["check", "--kubeconfig", kubeconfig, target]);
+      log(`check before the grant:\n${denied.stdout}`);
+      assert.equal(denied.code, 1, denied.stdout + denied.stderr);
+      assert.match(denied.stdout, new RegExp(`^ok +user +${user}$`, "m"));
+      assert.match(denied.stdout, /^MISSING +list +endpointslices\.discovery\.k8s\.io in namespace \S+ \(required\)$/m);
+      assert.match(denied.stdout, /^MISSING +watch +endpointslices\.discovery\.k8s\.io/m);
+      assert.match(denied.stdout, /^MISSING +get +services in namespace \S+ \(optional: /m);
+      assert.match(
+        denied.stdout,
+        /^FAILED +resolve +Cannot list endpointslices of service "echo" .*forbidden \(403\)/m,
+      );
+      assert.ok(!denied.stdout.includes(token) && !denied.stderr.includes(token), "the token is never shown");
+
+      // Apply what the check printed, as `kubectl apply -f -` would create it.
+      const yaml = denied.stdout.slice(denied.stdout.indexOf("apiVersion:"), denied.stdout.lastIndexOf("\nFAILED"));
+      for (const object of parseAllDocuments(yaml).map((document) => document.toJS())) {
+        const plural = object.kind === "Role" ? "roles" : "rolebindings";
+        await kubeRequest(
+          fetch,
+          "POST",
+          `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/${plural}`,
+          object,
+        );
+      }
+
+      // The authorizer's cache follows the new objects within moments.
+      let allowed = await runCli(["check", "--kubeconfig", kubeconfig, target]);
+      for (let attempt = 0; allowed.code !== 0 && attempt < 10; attempt++) {
+        await sleep(500);
+        allowed = await runCli(["check", "--kubeconfig", kubeconfig, target]);
+      }
+      log(`check after the grant:\n${allowed.stdout}`);
+      assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
+      assert.match(allowed.stdout, /^ok +list +endpointslices/m);
+      assert.match(allowed.stdout, /^ok +get +services/m);
+      assert.match(allowed.stdout, /^ok +resolve +1 pod used \(echo-0\), 1 not used \(echo-1: not ready\)$/m);
+
+      const once = await runCli(["--once", "--json", "--kubeconfig", kubeconfig, target]);
+      assert.equal(once.code, 0, once.stderr);
+      const snapshot = JSON.parse(once.stdout);
+      assert.deepEqual(snapshot.endpoints.map((endpoint: { podName: string }) => endpoint.podName), ["echo-0"]);
+      assert.deepEqual(snapshot.unused.map((pod: { pod: string; reason: string }) => [pod.pod, pod.reason]), [[
+        "echo-1",
+        "not-ready",
+      ]]);
+    } finally {
+      if (namespace) await deleteNamespace(fetch, namespace).catch(() => {});
+      await rm(folder, { recursive: true, force: true });
+      await cluster.stop();
+    }
+  },
+});

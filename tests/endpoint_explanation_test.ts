@@ -1,0 +1,223 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import type { EndpointSlice, SliceEndpoint } from "../src/endpoint_slice.ts";
+import { explainEndpoints, type PodExplanation } from "../src/endpoint_explanation.ts";
+import { selectEndpoints } from "../src/endpoint_selection.ts";
+import { type Locality, preferEndpoints } from "../src/topology.ts";
+
+function slice(name: string, endpoints: SliceEndpoint[], extra: Partial<EndpointSlice> = {}): EndpointSlice {
+  return {
+    metadata: { name, namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 8080 }],
+    endpoints,
+    ...extra,
+  };
+}
+
+function pod(name: string, ip: string, extra: Partial<SliceEndpoint> = {}): SliceEndpoint {
+  return { addresses: [ip], targetRef: { kind: "Pod", name }, ...extra };
+}
+
+const zoneHint = (zone: string) => ({ forZones: [{ name: zone }] });
+
+/** `pod: message` of each row. */
+function summary(pods: PodExplanation[]): string[] {
+  return pods.map((row) => `${row.pod ?? row.addresses[0].host}: ${row.message}`);
+}
+
+Deno.test("explainEndpoints() says why each pod is or is not used", () => {
+  const { pods, topology } = explainEndpoints(
+    [
+      slice("echo-a", [
+        pod("a", "10.0.0.1"),
+        pod("b", "10.0.0.2", { conditions: { ready: false } }),
+        pod("c", "10.0.0.3", { conditions: { ready: false, serving: true, terminating: true } }),
+      ]),
+      slice("echo-b", [pod("d", "10.0.0.4")], { ports: [{ name: "http", port: 80 }] }),
+      slice("echo-c", [pod("e", "e.example")], { addressType: "FQDN" }),
+      slice("echo-d", [pod("f", "10.0.0.1")]),
+    ],
+    "grpc",
+    {},
+  );
+  assert.equal(topology, "none");
+  assert.deepEqual(summary(pods), [
+    "a: used",
+    "b: not used: not ready",
+    "c: not used: terminating while others are ready",
+    'd: not used: its EndpointSlice has no port named "grpc"',
+    "e: not used: in an FQDN EndpointSlice",
+    "f: not used: its addresses are already a's",
+  ]);
+  assert.deepEqual(pods.map((row) => row.reason), [
+    undefined,
+    "not-ready",
+    "terminating",
+    "no-port",
+    "fqdn",
+    "duplicate",
+  ]);
+  assert.deepEqual(pods[0].addresses, [{ host: "10.0.0.1", port: 8080 }]);
+  assert.deepEqual(pods[3].addresses, [{ host: "10.0.0.4" }]);
+});
+
+Deno.test("explainEndpoints() shows the serving-terminating fallback as used", () => {
+  const { pods } = explainEndpoints(
+    [
+      slice("echo-a", [
+        pod("a", "10.0.0.1", { conditions: { ready: false, serving: true, terminating: true } }),
+        pod("b", "10.0.0.2", { conditions: { ready: false, serving: false, terminating: true } }),
+      ]),
+    ],
+    "grpc",
+    {},
+  );
+  assert.deepEqual(summary(pods), [
+    "a: used: serving while terminating, as no pod is ready",
+    "b: not used: not ready",
+  ]);
+});
+
+Deno.test("explainEndpoints() shows pods of another zone as failover, not unused", () => {
+  const { pods, topology } = explainEndpoints(
+    [
+      slice("echo-a", [
+        pod("a", "10.0.0.1", { zone: "z1", hints: zoneHint("z1") }),
+        pod("b", "10.0.0.2", { zone: "z2", hints: zoneHint("z2") }),
+      ]),
+    ],
+    "grpc",
+    { zone: "z1" },
+  );
+  assert.equal(topology, "zone");
+  assert.deepEqual(summary(pods), [
+    "a: used: hinted for this zone",
+    "b: failover: hinted for zone z2",
+  ]);
+  assert.deepEqual(pods.map((row) => [row.use, row.reason]), [["used", undefined], ["failover", "other-zone"]]);
+});
+
+Deno.test("explainEndpoints() merges a pod's addresses from its IPv4 and IPv6 slices", () => {
+  const { pods } = explainEndpoints(
+    [
+      slice("echo-v6", [pod("a", "fd00::1")], { addressType: "IPv6" }),
+      slice("echo-v4", [pod("a", "10.0.0.1")]),
+    ],
+    9090,
+    {},
+  );
+  assert.deepEqual(pods.map((row) => row.addresses), [[{ host: "10.0.0.1", port: 9090 }, {
+    host: "fd00::1",
+    port: 9090,
+  }]]);
+});
+
+// --- The used rows are exactly the selection ---------------------------------
+
+const POD_NAMES = ["a", "b", "c", "d"];
+const IPV4 = ["10.0.0.1", "10.0.0.2", "10.0.0.3"];
+const IPV6 = ["fd00::1", "fd00::2"];
+const ZONES = ["z1", "z2"];
+const NODES = ["n1", "n2"];
+
+const optionalBoolean = fc.constantFrom(undefined, null, true, false);
+const hintNames = (names: string[]) =>
+  fc.array(fc.constantFrom(...names), { maxLength: 2 }).map((list) => list.map((name) => ({ name })));
+
+const endpointOf = (hosts: string[]) =>
+  fc.record({
+    addresses: fc.array(fc.constantFrom(...hosts), { minLength: 0, maxLength: 2 }),
+    conditions: fc.option(
+      fc.record({ ready: optionalBoolean, serving: optionalBoolean, terminating: optionalBoolean }),
+      {
+        nil: undefined,
+      },
+    ),
+    targetRef: fc.option(
+      fc.record({ name: fc.constantFrom(...POD_NAMES), namespace: fc.constantFrom(undefined, "prod", "other") }),
+      { nil: undefined },
+    ),
+    zone: fc.option(fc.constantFrom(...ZONES), { nil: undefined }),
+    nodeName: fc.option(fc.constantFrom(...NODES), { nil: undefined }),
+    hints: fc.option(
+      fc.oneof(fc.record({ forZones: hintNames(ZONES), forNodes: hintNames(NODES) }), fc.constant("junk")),
+      { nil: undefined },
+    ),
+  }, { requiredKeys: ["addresses"] }) as fc.Arbitrary<SliceEndpoint>;
+
+const portsArbitrary = fc.array(
+  fc.record({ name: fc.constantFrom(undefined, null, "", "grpc", "http"), port: fc.constantFrom(null, 80, 8080) }),
+  { maxLength: 2 },
+);
+
+const sliceArbitrary = fc.constantFrom("IPv4", "IPv6", "FQDN").chain((addressType) =>
+  fc.record({
+    addressType: fc.constant(addressType),
+    ports: fc.option(portsArbitrary, { nil: undefined }),
+    endpoints: fc.array(endpointOf(addressType === "IPv6" ? IPV6 : IPV4), { maxLength: 4 }),
+  })
+);
+
+const slicesArbitrary = fc.array(sliceArbitrary, { maxLength: 4 }).map((list) =>
+  list.map((partial, i): EndpointSlice => ({
+    metadata: { name: `s${(i * 7) % 5}-${i}`, namespace: "prod" },
+    ...partial,
+  }))
+);
+
+const localityArbitrary: fc.Arbitrary<Locality> = fc.record({
+  zone: fc.constantFrom(...ZONES),
+  node: fc.constantFrom(...NODES),
+}, { requiredKeys: [] });
+
+Deno.test("explainEndpoints() marks used exactly the endpoints selectEndpoints() and preferEndpoints() choose", () => {
+  fc.assert(
+    fc.property(
+      slicesArbitrary,
+      fc.constantFrom<number | string>("grpc", "", "http", 8080),
+      localityArbitrary,
+      (slices, port, locality) => {
+        const { endpoints, mode } = preferEndpoints(selectEndpoints(slices, port), locality);
+        const { pods, topology } = explainEndpoints(slices, port, locality);
+        assert.equal(topology, mode);
+        const usedRows = pods.filter((row) => row.use !== "unused");
+        assert.deepEqual(
+          usedRows.map((row) => ({
+            podName: row.pod,
+            addresses: row.addresses,
+            ready: row.ready,
+            serving: row.serving,
+            terminating: row.terminating,
+            zone: row.zone,
+            nodeName: row.nodeName,
+            preferred: row.use === "used",
+          })),
+          endpoints.map((endpoint) => ({
+            podName: endpoint.podName,
+            addresses: endpoint.addresses,
+            ready: endpoint.ready,
+            serving: endpoint.serving,
+            terminating: endpoint.terminating,
+            zone: endpoint.zone,
+            nodeName: endpoint.nodeName,
+            preferred: endpoint.preferred,
+          })),
+        );
+        // Every pod with an address has exactly one row, and every row not used says why.
+        const podKeys = new Set(
+          slices.flatMap((item) =>
+            (item.endpoints ?? []).filter((endpoint) => endpoint.addresses.length > 0).map((endpoint) =>
+              endpoint.targetRef?.name
+                ? `${endpoint.targetRef.namespace ?? "prod"}/${endpoint.targetRef.name}`
+                : `${item.metadata.name}/${endpoint.addresses[0]}`
+            )
+          ),
+        );
+        assert.equal(pods.length, podKeys.size);
+        for (const row of pods) assert.equal(row.use === "used", row.reason === undefined, row.message);
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
