@@ -23,8 +23,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function startPane(name: string, command: string, rows = 30) {
   const folder = mkdtempSync(join(tmpdir(), `kgr-tty-${name}-`));
   const socket = join(folder, "tmux.sock");
+  // The pane gets this process's environment, less a NO_COLOR of whoever runs the tests.
+  const env = { ...Deno.env.toObject() };
+  delete env.NO_COLOR;
   const tmux = (...args: string[]) =>
-    execFileSync("tmux", ["-S", socket, "-f", "/dev/null", ...args], { encoding: "utf8" });
+    execFileSync("tmux", ["-S", socket, "-f", "/dev/null", ...args], { encoding: "utf8", env });
   try {
     tmux("new-session", "-d", "-x", "120", "-y", String(rows), "-s", "cli", command);
   } catch (error) {
