@@ -23,9 +23,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function startPane(name: string, command: string, rows = 30) {
   const folder = mkdtempSync(join(tmpdir(), `kgr-tty-${name}-`));
   const socket = join(folder, "tmux.sock");
-  // The pane gets this process's environment, less a NO_COLOR of whoever runs the tests.
-  const env = { ...Deno.env.toObject() };
-  delete env.NO_COLOR;
+  // Not the NO_COLOR of whoever runs the tests (empty means unset; Deno's child_process adds to its own
+  // environment, so leaving the variable out would not remove it).
+  const env = { ...Deno.env.toObject(), NO_COLOR: "" };
   const tmux = (...args: string[]) =>
     execFileSync("tmux", ["-S", socket, "-f", "/dev/null", ...args], { encoding: "utf8", env });
   try {
