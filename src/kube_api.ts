@@ -384,44 +384,6 @@ export function quote(text: string): string {
 }
 
 /**
- * Whether an error means the resume point fell out of the server's history
- * (410 Gone / `Expired`), so the only way forward is a new LIST.
- *
- * @param error Any error.
- * @returns True for an expired resourceVersion.
- *
- * @example
- * ```ts
- * import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
- * import { isExpired } from "./kube_api.ts";
- * console.log(isExpired(new KubeApiError("gone", { status: 410 }))); // true
- * ```
- */
-export function isExpired(error: unknown): boolean {
-  if (!(error instanceof KubeApiError)) return false;
-  return error.status === 410 || error.reason === "Expired" || error.reason === "Gone";
-}
-
-/**
- * Whether an error means the server has not reached the resourceVersion asked for (504 with the
- * `ResourceVersionTooLarge` cause), as when it was restored from an older etcd or is another
- * server behind a load balancer: that resume point cannot be used, so relist with a consistent read.
- *
- * @param error Any error.
- * @returns True for a too-large resourceVersion.
- *
- * @example
- * ```ts
- * import { KubeApiError } from "./errors.ts";
- * import { isResourceVersionTooLarge } from "./kube_api.ts";
- * console.log(isResourceVersionTooLarge(new KubeApiError("timeout", { status: 504, causes: ["ResourceVersionTooLarge"] }))); // true
- * ```
- */
-export function isResourceVersionTooLarge(error: unknown): boolean {
-  return error instanceof KubeApiError && error.causes?.includes("ResourceVersionTooLarge") === true;
-}
-
-/**
  * The fields of a {@linkcode KubeApiError} that a Kubernetes `Status` carries, cut to a sane size.
  *
  * @param status A Status from an error response or an ERROR watch event.

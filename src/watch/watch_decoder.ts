@@ -5,10 +5,10 @@
  * @module
  */
 
-import { KubeApiError } from "./errors.ts";
-import type { WatchEvent } from "./endpoint_slice.ts";
-import { pushChunks } from "./runtime/pushed_body.ts";
-import { cancelOnAbort } from "./_util.ts";
+import { KubeApiError } from "../errors.ts";
+import type { WatchEvent } from "../endpoint_slice.ts";
+import { pushChunks } from "../runtime/pushed_body.ts";
+import { cancelOnAbort } from "../_util.ts";
 
 /** Longest line accepted, in bytes (16 MiB). */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
