@@ -9,7 +9,8 @@
 import type { ClusterAccess } from "./cluster_access.ts";
 import type { EndpointSliceList, Status } from "./endpoint_slice.ts";
 import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
-import type { HttpClient } from "./runtime/http_client.ts";
+import type { HttpClient, HttpResponse } from "./runtime/http_client.ts";
+import type { ChunkSource } from "./runtime/pushed_body.ts";
 import { cancelOnAbort, isRecord } from "./_util.ts";
 
 /** Largest LIST response body accepted, in bytes (128 MiB); a larger one is an error, not an out-of-memory crash. */
@@ -64,8 +65,8 @@ export interface Service {
 export interface EndpointSliceApi {
   /** Lists one page of the Service's slices. */
   list(params: ListParams): Promise<EndpointSliceList>;
-  /** Opens a watch; resolves to the body once the server answered 200. */
-  watch(params: WatchParams): Promise<ReadableStream<Uint8Array>>;
+  /** Opens a watch; resolves to the body, as the watch decoder reads it, once the server answered 200. */
+  watch(params: WatchParams): Promise<ChunkSource>;
 }
 
 /**
@@ -109,7 +110,7 @@ export function createEndpointSliceApi(
       if (resourceVersion !== undefined) url += `&resourceVersion=${encodeURIComponent(resourceVersion)}`;
       if (limit !== undefined) url += `&limit=${limit}`;
       if (continueToken) url += `&continue=${encodeURIComponent(continueToken)}`;
-      const response = await request("list", url, signal);
+      const { response } = await request("list", url, signal);
       let text: string | undefined;
       try {
         text = await readText(response, MAX_LIST_BYTES, signal);
@@ -138,9 +139,9 @@ export function createEndpointSliceApi(
     async watch({ resourceVersion, timeoutSeconds, signal }) {
       const url = `${base}&watch=true&allowWatchBookmarks=true` +
         `&resourceVersion=${encodeURIComponent(resourceVersion)}&timeoutSeconds=${timeoutSeconds}`;
-      const response = await request("watch", url, signal);
-      if (!response.body) throw new KubeApiError(`Cannot watch ${where}: the response has no body`);
-      return response.body;
+      const { chunks } = await request("watch", url, signal);
+      if (!chunks) throw new KubeApiError(`Cannot watch ${where}: the response has no body`);
+      return chunks;
     },
   };
 }
@@ -247,7 +248,7 @@ async function getObject(
   url: string,
   signal: AbortSignal,
 ): Promise<Record<string, unknown>> {
-  const response = await send(access, client, subject, url, signal);
+  const { response } = await send(access, client, subject, url, signal);
   let text: string | undefined;
   try {
     text = await readText(response, MAX_OBJECT_BYTES, signal);
@@ -271,14 +272,14 @@ async function getObject(
   return value;
 }
 
-/** Sends one GET with the credentials; resolves to a 2xx JSON response, else throws a {@linkcode KubeApiError} that says what to do. */
+/** Sends one GET with the credentials; resolves to a 2xx JSON answer, else throws a {@linkcode KubeApiError} that says what to do. */
 async function send(
   access: ClusterAccess,
   client: HttpClient,
   { verb, where, namespace, grant, missing }: Subject,
   url: string,
   signal: AbortSignal,
-): Promise<Response> {
+): Promise<HttpResponse> {
   const headers: Record<string, string> = { accept: "application/json" };
   const authorization = await access.credentials.authorization();
   if (authorization) {
@@ -292,16 +293,17 @@ async function send(
     }
     headers.authorization = authorization;
   }
-  let response: Response;
+  let answer: HttpResponse;
   try {
-    response = await client.fetch(url, { headers, signal, redirect: "manual" });
+    answer = await client.fetch(url, { headers, signal, redirect: "manual" });
   } catch (cause) {
     if (signal.aborted || cause instanceof ResolverError) throw cause;
     throw networkError(verb, where, access, cause, authorization);
   }
+  const { response } = answer;
   if (response.ok) {
     checkContentType(verb, where, access, response);
-    return response;
+    return answer;
   }
   const body = await readStatus(response, signal);
   if (response.status === 401) access.credentials.invalidate();
