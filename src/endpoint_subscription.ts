@@ -20,7 +20,7 @@ import {
 import { KubeApiError, ResolverError } from "./errors.ts";
 import { createEndpointSliceApi, createServiceApi, readNodeZone } from "./kube_api.ts";
 import { resolveLocality } from "./locality.ts";
-import { runReflector, type SliceState } from "./reflector.ts";
+import { runReflector, type SliceState } from "./watch/reflector.ts";
 import { createServicePortLookup, type ServicePortLookup } from "./service_port.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
 import type { Target } from "./target.ts";

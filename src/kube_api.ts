@@ -9,7 +9,8 @@
 import type { ClusterAccess } from "./cluster/types.ts";
 import type { EndpointSliceList, Status } from "./endpoint_slice.ts";
 import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
-import type { HttpClient } from "./runtime/http_client.ts";
+import type { HttpClient, HttpResponse } from "./runtime/http_client.ts";
+import type { ChunkSource } from "./runtime/pushed_body.ts";
 import { cancelOnAbort, isRecord } from "./_util.ts";
 
 /** Largest LIST response body accepted, in bytes (128 MiB); a larger one is an error, not an out-of-memory crash. */
@@ -64,8 +65,8 @@ export interface Service {
 export interface EndpointSliceApi {
   /** Lists one page of the Service's slices. */
   list(params: ListParams): Promise<EndpointSliceList>;
-  /** Opens a watch; resolves to the body once the server answered 200. */
-  watch(params: WatchParams): Promise<ReadableStream<Uint8Array>>;
+  /** Opens a watch; resolves to the body, as the watch decoder reads it, once the server answered 200. */
+  watch(params: WatchParams): Promise<ChunkSource>;
 }
 
 /**
@@ -109,7 +110,7 @@ export function createEndpointSliceApi(
       if (resourceVersion !== undefined) url += `&resourceVersion=${encodeURIComponent(resourceVersion)}`;
       if (limit !== undefined) url += `&limit=${limit}`;
       if (continueToken) url += `&continue=${encodeURIComponent(continueToken)}`;
-      const response = await request("list", url, signal);
+      const { response } = await request("list", url, signal);
       let text: string | undefined;
       try {
         text = await readText(response, MAX_LIST_BYTES, signal);
@@ -138,9 +139,9 @@ export function createEndpointSliceApi(
     async watch({ resourceVersion, timeoutSeconds, signal }) {
       const url = `${base}&watch=true&allowWatchBookmarks=true` +
         `&resourceVersion=${encodeURIComponent(resourceVersion)}&timeoutSeconds=${timeoutSeconds}`;
-      const response = await request("watch", url, signal);
-      if (!response.body) throw new KubeApiError(`Cannot watch ${where}: the response has no body`);
-      return response.body;
+      const { chunks } = await request("watch", url, signal);
+      if (!chunks) throw new KubeApiError(`Cannot watch ${where}: the response has no body`);
+      return chunks;
     },
   };
 }
@@ -281,7 +282,7 @@ export async function requestObject(
   signal: AbortSignal,
   body?: unknown,
 ): Promise<Record<string, unknown>> {
-  const response = await send(access, client, subject, url, signal, body);
+  const { response } = await send(access, client, subject, url, signal, body);
   let text: string | undefined;
   try {
     text = await readText(response, MAX_OBJECT_BYTES, signal);
@@ -307,7 +308,7 @@ export async function requestObject(
 
 /**
  * Sends one GET (a POST of `body` as JSON, when given) with the credentials; resolves to a 2xx JSON
- * response, else throws a {@linkcode KubeApiError} that says what to do.
+ * answer, else throws a {@linkcode KubeApiError} that says what to do.
  */
 async function send(
   access: ClusterAccess,
@@ -316,7 +317,7 @@ async function send(
   url: string,
   signal: AbortSignal,
   body?: unknown,
-): Promise<Response> {
+): Promise<HttpResponse> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
   const authorization = await access.credentials.authorization();
@@ -331,17 +332,18 @@ async function send(
     }
     headers.authorization = authorization;
   }
-  let response: Response;
+  let answer: HttpResponse;
   try {
     const post = body === undefined ? {} : { method: "POST", body: JSON.stringify(body) };
-    response = await client.fetch(url, { ...post, headers, signal, redirect: "manual" });
+    answer = await client.fetch(url, { ...post, headers, signal, redirect: "manual" });
   } catch (cause) {
     if (signal.aborted || cause instanceof ResolverError) throw cause;
     throw networkError(verb, where, access, cause, authorization);
   }
+  const { response } = answer;
   if (response.ok) {
     checkContentType(verb, where, access, response);
-    return response;
+    return answer;
   }
   const status = await readStatus(response, signal);
   if (response.status === 401) access.credentials.invalidate();
@@ -421,44 +423,6 @@ function checkContentType(verb: string, where: string, access: ClusterAccess, re
  */
 export function quote(text: string): string {
   return JSON.stringify(text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}...` : text);
-}
-
-/**
- * Whether an error means the resume point fell out of the server's history
- * (410 Gone / `Expired`), so the only way forward is a new LIST.
- *
- * @param error Any error.
- * @returns True for an expired resourceVersion.
- *
- * @example
- * ```ts
- * import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
- * import { isExpired } from "./kube_api.ts";
- * console.log(isExpired(new KubeApiError("gone", { status: 410 }))); // true
- * ```
- */
-export function isExpired(error: unknown): boolean {
-  if (!(error instanceof KubeApiError)) return false;
-  return error.status === 410 || error.reason === "Expired" || error.reason === "Gone";
-}
-
-/**
- * Whether an error means the server has not reached the resourceVersion asked for (504 with the
- * `ResourceVersionTooLarge` cause), as when it was restored from an older etcd or is another
- * server behind a load balancer: that resume point cannot be used, so relist with a consistent read.
- *
- * @param error Any error.
- * @returns True for a too-large resourceVersion.
- *
- * @example
- * ```ts
- * import { KubeApiError } from "./errors.ts";
- * import { isResourceVersionTooLarge } from "./kube_api.ts";
- * console.log(isResourceVersionTooLarge(new KubeApiError("timeout", { status: 504, causes: ["ResourceVersionTooLarge"] }))); // true
- * ```
- */
-export function isResourceVersionTooLarge(error: unknown): boolean {
-  return error instanceof KubeApiError && error.causes?.includes("ResourceVersionTooLarge") === true;
 }
 
 /**

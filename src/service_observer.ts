@@ -18,7 +18,7 @@ import type { EndpointSnapshot } from "./endpoint_subscription.ts";
 import { ResolverError } from "./errors.ts";
 import { createEndpointSliceApi, createServiceApi, type EndpointSliceApi, readNodeZone } from "./kube_api.ts";
 import { resolveLocality } from "./locality.ts";
-import { runReflector, type SliceState } from "./reflector.ts";
+import { runReflector, type SliceState } from "./watch/reflector.ts";
 import type { HttpClient } from "./runtime/http_client.ts";
 import { createServicePortLookup } from "./service_port.ts";
 import type { Target } from "./target.ts";

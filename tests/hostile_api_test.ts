@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { KubeApiError } from "@kgr/resolver";
-import { MAX_LINE_BYTES, readWatchEvents } from "../src/watch_decoder.ts";
+import { MAX_LINE_BYTES, readWatchEvents } from "../src/watch/watch_decoder.ts";
 import {
   boundedTest,
   goodList,

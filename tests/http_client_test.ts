@@ -30,7 +30,7 @@ Deno.test("createHttpClient() sends a POST with its method, content type and bod
   );
   const client = await createHttpClient({ tls: { caSource: "none" } });
   try {
-    const response = await client.fetch(`${server.url}/reviews`, {
+    const { response } = await client.fetch(`${server.url}/reviews`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: '{"kind":"SelfSubjectReview"}',
@@ -54,7 +54,7 @@ Deno.test("createHttpClient() does not follow a redirect of a POST", async () =>
   });
   const client = await createHttpClient({ tls: { caSource: "none" } });
   try {
-    const response = await client.fetch(`${server.url}/reviews`, {
+    const { response } = await client.fetch(`${server.url}/reviews`, {
       method: "POST",
       body: "{}",
       redirect: "manual",

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { startFakeApiServer } from "@kgr/resolver/testing";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { KubeApiError } from "../src/errors.ts";
-import { createEndpointSliceApi, isResourceVersionTooLarge } from "../src/kube_api.ts";
+import { createEndpointSliceApi } from "../src/kube_api.ts";
+import { isResourceVersionTooLarge } from "../src/watch/_retry.ts";
 import { createHttpClient } from "../src/runtime/http_client.ts";
 
 Deno.test("createEndpointSliceApi() turns a 504 ResourceVersionTooLarge Status into an error that says so", async () => {

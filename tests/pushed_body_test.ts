@@ -1,51 +1,77 @@
 import assert from "node:assert/strict";
 import { PassThrough, Readable } from "node:stream";
-import { pushChunks, streamOfPushSource } from "../src/runtime/pushed_body.ts";
-import { readWatchEvents } from "../src/watch_decoder.ts";
+import { bodyOfPushSource } from "../src/runtime/pushed_body.ts";
+import { readWatchEvents } from "../src/watch/watch_decoder.ts";
 import type { WatchEvent } from "../src/endpoint_slice.ts";
 
 const encoder = new TextEncoder();
 const bytes = (text: string) => encoder.encode(text);
 
-Deno.test("pushChunks() hands a Node body's chunks over directly, once", async () => {
-  const body = streamOfPushSource(Readable.from([bytes("a"), bytes("bc")]));
+Deno.test("bodyOfPushSource() pushes a Node body's chunks straight to one reader", async () => {
+  const { pushed } = bodyOfPushSource(Readable.from([bytes("a"), bytes("bc")]));
   const chunks: string[] = [];
-  await pushChunks(body, (chunk) => chunks.push(new TextDecoder().decode(chunk)));
+  await pushed.push((chunk) => chunks.push(new TextDecoder().decode(chunk)));
   assert.deepEqual(chunks, ["a", "bc"]);
-  assert.equal(pushChunks(body, () => {}), undefined);
+  await assert.rejects(pushed.push(() => {}), { message: /already read/ });
 });
 
-Deno.test("pushChunks() has no fast path for other bodies or a body already read as a web stream", async () => {
-  assert.equal(pushChunks(new Response("x").body!, () => {}), undefined);
-  const body = streamOfPushSource(Readable.from([bytes("web")]));
-  assert.equal(await new Response(body).text(), "web");
-  assert.equal(pushChunks(body, () => {}), undefined);
+Deno.test("bodyOfPushSource() gives the body to the view read first", async () => {
+  const readAsStream = bodyOfPushSource(Readable.from([bytes("web")]));
+  assert.equal(await new Response(readAsStream.stream).text(), "web");
+  await assert.rejects(readAsStream.pushed.push(() => {}), { message: /already read/ });
+  const readAsPushed = bodyOfPushSource(Readable.from([bytes("pushed")]));
+  await readAsPushed.pushed.push(() => {});
+  await assert.rejects(new Response(readAsPushed.stream).text(), { message: /pushed to a reader/ });
 });
 
-Deno.test("pushChunks() destroys the source and rejects when the consumer throws", async () => {
+Deno.test("push() destroys the source and rejects when the reader throws", async () => {
   const source = new PassThrough();
-  const pushed = pushChunks(streamOfPushSource(source), () => {
+  const pushing = bodyOfPushSource(source).pushed.push(() => {
     throw new Error("stop");
-  })!;
+  });
   source.write(bytes("x"));
-  await assert.rejects(pushed, { message: "stop" });
+  await assert.rejects(pushing, { message: "stop" });
   assert.equal(source.destroyed, true);
 });
 
-Deno.test("pushChunks() and the web stream reject a body whose connection closes before its end", async () => {
+Deno.test("push() and the web stream reject a body whose connection closes before its end", async () => {
   const cut = new PassThrough();
-  const pushed = pushChunks(streamOfPushSource(cut), () => {})!;
+  const pushing = bodyOfPushSource(cut).pushed.push(() => {});
   cut.write(bytes("partial"));
   cut.destroy();
-  await assert.rejects(pushed, { message: /closed before the body ended/ });
+  await assert.rejects(pushing, { message: /closed before the body ended/ });
   const cutWeb = new PassThrough();
-  const reading = new Response(streamOfPushSource(cutWeb)).text();
+  const reading = new Response(bodyOfPushSource(cutWeb).stream).text();
   cutWeb.write(bytes("partial"));
   setTimeout(() => cutWeb.destroy(), 10);
   await assert.rejects(reading, { message: /closed before the body ended/ });
 });
 
-Deno.test("readWatchEvents() decodes a Node body through the fast path like a web stream", async () => {
+Deno.test("push() ends the body at once when its signal aborts, and the connection's later abort error is expected", async () => {
+  const source = new PassThrough();
+  const controller = new AbortController();
+  const pushing = bodyOfPushSource(source).pushed.push(() => {}, controller.signal);
+  source.write(bytes("x"));
+  controller.abort(new Error("stopped"));
+  await assert.rejects(pushing, { message: "stopped" });
+  assert.equal(source.destroyed, true);
+  // undici's body emits an abort error after a destroy: a listener must take it.
+  source.emit("error", new Error("aborted"));
+  const already = new AbortController();
+  already.abort(new Error("stopped before"));
+  await assert.rejects(bodyOfPushSource(new PassThrough()).pushed.push(() => {}, already.signal), {
+    message: "stopped before",
+  });
+});
+
+Deno.test("the web stream's cancel() destroys the source and takes its abort error", async () => {
+  const source = new PassThrough();
+  await bodyOfPushSource(source).stream.cancel();
+  assert.equal(source.destroyed, true);
+  source.emit("error", new Error("aborted"));
+});
+
+Deno.test("readWatchEvents() decodes a pushed body like a web stream", async () => {
   const event: WatchEvent = {
     type: "ADDED",
     object: { metadata: { name: "ñ", resourceVersion: "1" }, addressType: "IPv4" },
@@ -53,9 +79,24 @@ Deno.test("readWatchEvents() decodes a Node body through the fast path like a we
   const wire = bytes(JSON.stringify(event) + "\n" + JSON.stringify(event) + "\n");
   const chunks = [wire.subarray(0, 7), wire.subarray(7, 30), wire.subarray(30)];
   const viaNode: WatchEvent[] = [];
-  await readWatchEvents(streamOfPushSource(Readable.from(chunks)), (e) => viaNode.push(e));
+  await readWatchEvents(bodyOfPushSource(Readable.from(chunks)).pushed, (e) => viaNode.push(e));
   const viaWeb: WatchEvent[] = [];
   await readWatchEvents(new Response(new Blob(chunks)).body!, (e) => viaWeb.push(e));
   assert.deepEqual(viaNode, [event, event]);
   assert.deepEqual(viaWeb, viaNode);
+});
+
+Deno.test("readWatchEvents() stops a pushed body when its signal aborts", async () => {
+  const source = new PassThrough();
+  const controller = new AbortController();
+  const events: WatchEvent[] = [];
+  const reading = readWatchEvents(bodyOfPushSource(source).pushed, (e) => events.push(e), {
+    signal: controller.signal,
+  });
+  source.write(bytes('{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"7"}}}\n'));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  controller.abort(new Error("stopped"));
+  await assert.rejects(reading, { message: "stopped" });
+  assert.equal(events.length, 1);
+  assert.equal(source.destroyed, true);
 });

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import type { EndpointSlice, EndpointSliceList, WatchEvent } from "../src/endpoint_slice.ts";
 import { KubeApiError, type ResolverError } from "../src/errors.ts";
 import type { EndpointSliceApi, ListParams, WatchParams } from "../src/kube_api.ts";
-import { runReflector, type SliceState } from "../src/reflector.ts";
+import { runReflector, type SliceState } from "../src/watch/reflector.ts";
+import { driveUntil, FakeClock } from "./_fake_clock.ts";
 
 /** A watch body the test writes events into. */
 class ScriptedWatch {
@@ -20,30 +21,32 @@ class ScriptedWatch {
 }
 
 type ListAnswer = EndpointSliceList | KubeApiError;
-type WatchAnswer = KubeApiError | ((watch: ScriptedWatch) => void);
+type WatchAnswer = KubeApiError | ((watch: ScriptedWatch, clock: FakeClock) => void);
 
-/** A fake EndpointSliceApi answering from scripts and recording calls. */
+/** A fake EndpointSliceApi answering from scripts and recording calls, with the fake clock the scenario runs on. */
 function scriptedApi(lists: ListAnswer[], watches: WatchAnswer[]) {
+  const clock = new FakeClock();
   const calls: { kind: "list" | "watch"; params: ListParams | WatchParams; at: number }[] = [];
   const openWatches: ScriptedWatch[] = [];
   const api: EndpointSliceApi = {
     list(params) {
-      calls.push({ kind: "list", params, at: Date.now() });
+      calls.push({ kind: "list", params, at: clock.now() });
       const answer = lists.shift();
       if (!answer) return new Promise(() => {});
       return answer instanceof KubeApiError ? Promise.reject(answer) : Promise.resolve(answer);
     },
     watch(params) {
-      calls.push({ kind: "watch", params, at: Date.now() });
+      calls.push({ kind: "watch", params, at: clock.now() });
       const answer = watches.shift();
       if (answer instanceof KubeApiError) return Promise.reject(answer);
       const watch = new ScriptedWatch(params);
       openWatches.push(watch);
-      if (answer) queueMicrotask(() => answer(watch));
+      if (answer) queueMicrotask(() => answer(watch, clock));
       return Promise.resolve(watch.body);
     },
   };
-  return { api, calls, openWatches };
+  const times = (kind: "list" | "watch") => calls.filter((call) => call.kind === kind).map((call) => call.at);
+  return { api, clock, calls, openWatches, times };
 }
 
 function slice(name: string, rv: string, ip = "10.0.0.1"): EndpointSlice {
@@ -63,19 +66,15 @@ const expiredEvent: WatchEvent = {
   object: { kind: "Status", code: 410, reason: "Expired", message: "too old resource version: 5 (9)" },
 };
 
-/** Runs the reflector until `until` returns true for the recorded state, then stops it. */
+/** Runs the reflector on the fake clock until `until` returns true, then stops it. */
 async function run(
-  api: EndpointSliceApi,
+  { api, clock }: { api: EndpointSliceApi; clock: FakeClock },
   until: (states: SliceState[], errors: ResolverError[]) => boolean,
   options: { stallTimeoutMs?: number; minWatchMs?: number; initialMs?: number; healthyWatchMs?: number } = {},
 ) {
   const controller = new AbortController();
   const states: SliceState[] = [];
   const errors: ResolverError[] = [];
-  let check = () => {};
-  const done = new Promise<void>((resolve) => {
-    check = () => until(states, errors) && resolve();
-  });
   const running = runReflector(api, {
     signal: controller.signal,
     stallTimeoutMs: options.stallTimeoutMs,
@@ -83,32 +82,31 @@ async function run(
     healthyWatchMs: options.healthyWatchMs,
     backoff: { initialMs: options.initialMs ?? 5, maxMs: 1000 },
     random: () => 0,
+    clock,
     onState(state) {
       states.push({ slices: new Map(state.slices), resourceVersion: state.resourceVersion });
-      check();
     },
     onError(error) {
       errors.push(error);
-      check();
     },
   });
-  const timeout = setTimeout(() => controller.abort(), 5000);
-  await Promise.race([done, running]);
-  clearTimeout(timeout);
-  const timedOut = controller.signal.aborted;
-  controller.abort();
-  await running;
-  assert.equal(timedOut, false, "the scenario did not finish within 5 s");
+  try {
+    await driveUntil(clock, () => until(states, errors));
+  } finally {
+    controller.abort();
+    await running;
+  }
   return { states, errors };
 }
 
 const names = (state: SliceState) => [...state.slices.keys()].sort();
 
 Deno.test("runReflector() lists from the watch cache, then watches from the list's resourceVersion with bookmarks", async () => {
-  const { api, calls } = scriptedApi([list("10", [slice("a", "3")])], [
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [
     (watch) => watch.send({ type: "ADDED", object: slice("b", "11") }),
   ]);
-  const { states } = await run(api, (states) => states.length === 2);
+  const { states } = await run(scripted, (states) => states.length === 2);
+  const { calls } = scripted;
   assert.equal((calls[0].params as ListParams).resourceVersion, "0");
   assert.equal((calls[1].params as WatchParams).resourceVersion, "10");
   const timeout = (calls[1].params as WatchParams).timeoutSeconds;
@@ -118,21 +116,21 @@ Deno.test("runReflector() lists from the watch cache, then watches from the list
 });
 
 Deno.test("runReflector() applies MODIFIED and DELETED to the slice map", async () => {
-  const { api } = scriptedApi([list("10", [slice("a", "3"), slice("b", "4")])], [
+  const scripted = scriptedApi([list("10", [slice("a", "3"), slice("b", "4")])], [
     (watch) =>
       watch.send(
         { type: "MODIFIED", object: slice("a", "11", "10.0.0.9") },
         { type: "DELETED", object: slice("b", "12") },
       ),
   ]);
-  const { states } = await run(api, (states) => states.length === 3);
+  const { states } = await run(scripted, (states) => states.length === 3);
   assert.deepEqual(names(states[2]), ["a"]);
   assert.deepEqual(states[2].slices.get("a")!.endpoints![0].addresses, ["10.0.0.9"]);
   assert.equal(states[2].resourceVersion, "12");
 });
 
 Deno.test("runReflector() resumes from the last resourceVersion after a clean close, without a new LIST", async () => {
-  const { api, calls } = scriptedApi([list("10", [])], [
+  const scripted = scriptedApi([list("10", [])], [
     (watch) => {
       watch.send({ type: "ADDED", object: slice("a", "11") });
       watch.send({ type: "BOOKMARK", object: { metadata: { resourceVersion: "15" }, addressType: "" } });
@@ -140,34 +138,40 @@ Deno.test("runReflector() resumes from the last resourceVersion after a clean cl
     },
     (watch) => watch.send({ type: "ADDED", object: slice("b", "16") }),
   ]);
-  const { states } = await run(api, (states) => states.length === 3);
+  const { states } = await run(scripted, (states) => states.length === 3);
+  const { calls } = scripted;
   assert.deepEqual(calls.map((call) => call.kind), ["list", "watch", "watch"]);
   assert.equal((calls[2].params as WatchParams).resourceVersion, "15");
+  assert.equal(calls[2].at, 0, "a clean close resumes at once");
   assert.equal(states.length, 3, "a BOOKMARK changes no slice and publishes nothing");
 });
 
 Deno.test("runReflector() relists once from the last resourceVersion after an ERROR 410 event", async () => {
-  const { api, calls } = scriptedApi([list("10", [slice("a", "3")]), list("20", [slice("b", "18")])], [
+  const scripted = scriptedApi([list("10", [slice("a", "3")]), list("20", [slice("b", "18")])], [
     (watch) => watch.send(expiredEvent),
     () => {},
   ]);
-  const { states, errors } = await run(api, (states) => states.length === 2);
+  const { states, errors } = await run(scripted, (states) => states.length === 2);
+  const { calls } = scripted;
   assert.deepEqual(calls.map((call) => call.kind), ["list", "watch", "list", "watch"]);
   assert.equal((calls[2].params as ListParams).resourceVersion, "10");
+  assert.equal(calls[2].at, 0, "the first 410 relists at once");
   assert.equal((calls[3].params as WatchParams).resourceVersion, "20");
   assert.deepEqual(names(states[1]), ["b"]);
   assert.equal(errors.length, 0, "an expired resourceVersion is routine, not an error to report");
 });
 
 Deno.test("runReflector() relists with a consistent read when the relist itself expired", async () => {
-  const { api, calls } = scriptedApi([
+  const scripted = scriptedApi([
     list("10", []),
     new KubeApiError("gone", { status: 410 }),
     list("40", [slice("d", "39")]),
   ], [(watch) => watch.send(expiredEvent), () => {}]);
-  const { states } = await run(api, (states) => states.length === 2);
-  const lists = calls.filter((call) => call.kind === "list").map((call) => (call.params as ListParams).resourceVersion);
-  assert.deepEqual(lists, ["0", "10", ""]);
+  const { states } = await run(scripted, (states) => states.length === 2);
+  const lists = scripted.calls.filter((call) => call.kind === "list");
+  assert.deepEqual(lists.map((call) => (call.params as ListParams).resourceVersion), ["0", "10", ""]);
+  // The second 410 in a row backs off (5 ms) before the consistent read.
+  assert.deepEqual(lists.map((call) => call.at), [0, 0, 5]);
   assert.deepEqual(names(states[1]), ["d"]);
 });
 
@@ -178,35 +182,39 @@ Deno.test("runReflector() relists with a consistent read when the relist's resou
     causes: ["ResourceVersionTooLarge"],
     retryAfterSeconds: 1,
   });
-  const { api, calls } = scriptedApi([list("900", []), tooLarge, list("60", [slice("e", "55")])], [
+  const scripted = scriptedApi([list("900", []), tooLarge, list("60", [slice("e", "55")])], [
     (watch) => watch.send(expiredEvent),
     () => {},
   ]);
-  const { states, errors } = await run(api, (states) => states.length === 2, { initialMs: 2000 });
-  const lists = calls.filter((call) => call.kind === "list").map((call) => (call.params as ListParams).resourceVersion);
-  assert.deepEqual(lists, ["0", "900", ""]);
-  assert.ok(calls[3].at - calls[2].at < 500, "the consistent relist follows at once, not after a backoff");
+  const { states, errors } = await run(scripted, (states) => states.length === 2, { initialMs: 2000 });
+  const lists = scripted.calls.filter((call) => call.kind === "list");
+  assert.deepEqual(lists.map((call) => (call.params as ListParams).resourceVersion), ["0", "900", ""]);
+  assert.deepEqual(
+    lists.map((call) => call.at),
+    [0, 0, 0],
+    "the consistent relist follows at once, not after a backoff",
+  );
   assert.deepEqual(names(states[1]), ["e"]);
   assert.equal(errors.length, 0);
 });
 
 Deno.test("runReflector() relists after a watch answered with HTTP 410", async () => {
-  const { api, calls } = scriptedApi([list("10", []), list("30", [slice("c", "29")])], [
+  const scripted = scriptedApi([list("10", []), list("30", [slice("c", "29")])], [
     new KubeApiError("gone", { status: 410 }),
     () => {},
   ]);
-  await run(api, (states) => states.length === 2);
-  assert.deepEqual(calls.map((call) => call.kind), ["list", "watch", "list", "watch"]);
+  await run(scripted, (states) => states.length === 2);
+  assert.deepEqual(scripted.calls.map((call) => call.kind), ["list", "watch", "list", "watch"]);
 });
 
 Deno.test("runReflector() follows LIST pages and, when a continue token expires, lists in one request", async () => {
-  const { api, calls } = scriptedApi([
+  const scripted = scriptedApi([
     list("10", [slice("a", "3")], "token-1"),
     new KubeApiError("continue expired", { status: 410, reason: "Expired" }),
     list("12", [slice("a", "3"), slice("b", "11")]),
   ], [() => {}]);
-  const { states } = await run(api, (states) => states.length === 1);
-  const lists = calls.filter((call) => call.kind === "list").map((call) => call.params as ListParams);
+  const { states } = await run(scripted, (states) => states.length === 1);
+  const lists = scripted.calls.filter((call) => call.kind === "list").map((call) => call.params as ListParams);
   assert.deepEqual(lists.map((params) => [params.limit, params.continueToken, params.resourceVersion]), [
     [500, undefined, "0"],
     [500, "token-1", "0"],
@@ -216,106 +224,159 @@ Deno.test("runReflector() follows LIST pages and, when a continue token expires,
 });
 
 Deno.test("runReflector() gives up on a LIST that stalls and retries it", async () => {
-  const hang = new Promise<EndpointSliceList>(() => {});
-  let lists = 0;
+  const clock = new FakeClock();
+  const listTimes: number[] = [];
   const api: EndpointSliceApi = {
     list: ({ signal }) => {
-      lists++;
-      if (lists > 1) return Promise.resolve(list("10", [slice("a", "3")]));
-      return Promise.race([
-        hang,
-        new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
-      ]);
+      listTimes.push(clock.now());
+      if (listTimes.length > 1) return Promise.resolve(list("10", [slice("a", "3")]));
+      return new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
     },
     watch: ({ signal }) =>
       Promise.resolve(new ScriptedWatch({ resourceVersion: "10", timeoutSeconds: 300, signal }).body),
   };
-  const { states, errors } = await run(api, (states) => states.length === 1, { stallTimeoutMs: 100 });
-  assert.equal(lists, 2);
-  assert.match(errors[0].message, /stalled/);
+  const { states, errors } = await run({ api, clock }, (states) => states.length === 1, { stallTimeoutMs: 100 });
+  // Stalled after 100 ms, then the first backoff delay (5 ms).
+  assert.deepEqual(listTimes, [0, 105]);
+  assert.match(errors[0].message, /stalled: no complete answer or event for 100 ms/);
   assert.deepEqual(names(states[0]), ["a"]);
 });
 
 Deno.test("runReflector() resets the backoff after a long healthy watch, however it ends", async () => {
   const failure = () => new KubeApiError("unavailable", { status: 503 });
-  const { api, calls } = scriptedApi([list("10", [])], [
+  const scripted = scriptedApi([list("10", [])], [
     failure(),
     failure(),
     failure(),
-    (watch) => setTimeout(() => watch.controller.error(new TypeError("connection reset")), 120),
+    (watch, clock) => clock.setTimeout(() => watch.controller.error(new TypeError("connection reset")), 120),
     (watch) => watch.send({ type: "ADDED", object: slice("a", "11") }),
   ]);
-  await run(api, (states) => states.length === 2, { initialMs: 20, healthyWatchMs: 100 });
-  const watchTimes = calls.filter((call) => call.kind === "watch").map((call) => call.at);
-  const gap = watchTimes[4] - watchTimes[3] - 120;
-  assert.ok(gap < 75, `the delay after the healthy watch was ${gap} ms`);
+  await run(scripted, (states) => states.length === 2, { initialMs: 20, healthyWatchMs: 100 });
+  // Delays 20, 40, 80 ms; the watch at 140 breaks after 120 ms (healthy); then 20 ms again, not 160.
+  assert.deepEqual(scripted.times("watch"), [0, 20, 60, 140, 280]);
+});
+
+Deno.test("runReflector() keeps the backoff after a watch that broke before it was healthy", async () => {
+  const failure = () => new KubeApiError("unavailable", { status: 503 });
+  const scripted = scriptedApi([list("10", [])], [
+    failure(),
+    (watch, clock) => clock.setTimeout(() => watch.controller.error(new TypeError("connection reset")), 99),
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "11") }),
+  ]);
+  await run(scripted, (states) => states.length === 2, { initialMs: 20, healthyWatchMs: 100 });
+  assert.deepEqual(scripted.times("watch"), [0, 20, 159]);
 });
 
 Deno.test("runReflector() aborts a stalled watch and resumes it", async () => {
-  const { api, calls } = scriptedApi([list("10", [])], [
+  const scripted = scriptedApi([list("10", [])], [
     (watch) => watch.send({ type: "BOOKMARK", object: { metadata: { resourceVersion: "12" }, addressType: "" } }),
     (watch) => watch.send({ type: "ADDED", object: slice("a", "13") }),
   ]);
-  const { errors } = await run(api, (states) => states.length === 2, { stallTimeoutMs: 100 });
+  const { errors } = await run(scripted, (states) => states.length === 2, { stallTimeoutMs: 100 });
+  const { calls } = scripted;
   assert.deepEqual(calls.map((call) => call.kind), ["list", "watch", "watch"]);
   assert.equal((calls[2].params as WatchParams).resourceVersion, "12");
-  assert.match(errors[0].message, /stalled/);
+  assert.deepEqual(scripted.times("watch"), [0, 105]);
+  assert.match(errors[0].message, /stalled: no complete answer or event for 100 ms/);
+});
+
+Deno.test("runReflector() counts a stall from the last complete event", async () => {
+  const scripted = scriptedApi([list("10", [])], [
+    (watch, clock) => {
+      let sent = 0;
+      const next = () => {
+        watch.send({ type: "ADDED", object: slice(`s${sent}`, String(11 + sent)) });
+        if (++sent < 3) clock.setTimeout(next, 60);
+      };
+      clock.setTimeout(next, 60);
+    },
+    () => {},
+  ]);
+  const { states, errors } = await run(
+    scripted,
+    () => scripted.times("watch").length === 2,
+    { stallTimeoutMs: 100 },
+  );
+  // Events at 60, 120 and 180 ms keep the watch alive; it stalls 100 ms after the last one.
+  assert.equal(states.length, 4);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0].message, /for 100 ms/);
+  assert.deepEqual(scripted.times("watch"), [0, 285]);
 });
 
 Deno.test("runReflector() backs off on repeated failures and resets after a healthy watch", async () => {
   const failure = () => new KubeApiError("unavailable", { status: 503 });
-  const { api, calls } = scriptedApi([list("10", [])], [
+  const scripted = scriptedApi([list("10", [])], [
     failure(),
     failure(),
     failure(),
-    (watch) => setTimeout(() => watch.close(), 60),
+    (watch, clock) => clock.setTimeout(() => watch.close(), 60),
     failure(),
     (watch) => watch.send({ type: "ADDED", object: slice("a", "11") }),
   ]);
-  await run(api, (states) => states.length === 2, { initialMs: 20, minWatchMs: 50 });
-  const watchTimes = calls.filter((call) => call.kind === "watch").map((call) => call.at);
+  await run(scripted, (states) => states.length === 2, { initialMs: 20, minWatchMs: 50 });
+  const watchTimes = scripted.times("watch");
   const gaps = watchTimes.slice(1).map((at, i) => at - watchTimes[i]);
-  // Delays 20, 40, 80 ms; the healthy watch lasts 60 ms; then 20 ms again.
-  assert.ok(gaps[0] >= 18 && gaps[1] >= 38 && gaps[2] >= 78, `gaps ${gaps}`);
-  assert.ok(gaps[4] < 75, `backoff did not reset: gaps ${gaps}`);
+  // Delays 20, 40, 80 ms; the clean watch lasts 60 ms and is resumed at once; then 20 ms again.
+  assert.deepEqual(gaps, [20, 40, 80, 60, 20]);
 });
 
 Deno.test("runReflector() treats a watch that closes at once as a failure, so it cannot spin", async () => {
-  const { api, calls } = scriptedApi([list("10", [])], [
+  const scripted = scriptedApi([list("10", [])], [
     (watch) => watch.close(),
     (watch) => watch.close(),
     (watch) => watch.close(),
     (watch) => watch.send({ type: "ADDED", object: slice("a", "11") }),
   ]);
-  const { errors } = await run(api, (states) => states.length === 2, { initialMs: 20, minWatchMs: 1000 });
-  const watchTimes = calls.filter((call) => call.kind === "watch").map((call) => call.at);
-  assert.equal(watchTimes.length, 4);
-  assert.ok(watchTimes[3] - watchTimes[0] >= 20 + 40 + 80 - 5, "each quick close backs off");
+  const { errors } = await run(scripted, (states) => states.length === 2, { initialMs: 20, minWatchMs: 1000 });
+  assert.deepEqual(scripted.times("watch"), [0, 20, 60, 140], "each quick close backs off: 20, 40, 80 ms");
   assert.equal(errors.length, 0, "a quick close is traced, not reported");
+});
+
+Deno.test("runReflector() counts a watch closed just before minWatchMs as quick, and one closed at it as clean", async () => {
+  const scripted = scriptedApi([list("10", [])], [
+    (watch, clock) => clock.setTimeout(() => watch.close(), 49),
+    (watch, clock) => clock.setTimeout(() => watch.close(), 50),
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "11") }),
+  ]);
+  await run(scripted, (states) => states.length === 2, { initialMs: 20, minWatchMs: 50 });
+  // Closed at 49 ms: 20 ms of backoff; closed after 50 ms: resumed at once.
+  assert.deepEqual(scripted.times("watch"), [0, 69, 119]);
 });
 
 Deno.test("runReflector() reports a 403 and retries until it is granted", async () => {
   const forbidden = new KubeApiError("forbidden", { status: 403 });
-  const { api, calls } = scriptedApi([forbidden, forbidden, list("10", [slice("a", "3")])], [() => {}]);
-  const { errors, states } = await run(api, (states) => states.length === 1);
+  const scripted = scriptedApi([forbidden, forbidden, list("10", [slice("a", "3")])], [() => {}]);
+  const { errors, states } = await run(scripted, (states) => states.length === 1);
   assert.equal(errors.length, 2);
   assert.equal((errors[0] as KubeApiError).status, 403);
   assert.deepEqual(names(states[0]), ["a"]);
-  assert.equal(calls.filter((call) => call.kind === "list").length, 3);
+  assert.deepEqual(scripted.times("list"), [0, 5, 15]);
+});
+
+Deno.test("runReflector() retries the first 401 at once, for fresh credentials, and backs off from the second", async () => {
+  const unauthorized = () => new KubeApiError("unauthorized", { status: 401 });
+  const scripted = scriptedApi([unauthorized(), unauthorized(), list("10", [slice("a", "3")])], [() => {}]);
+  const { errors } = await run(scripted, (states) => states.length === 1);
+  assert.equal(errors.length, 2);
+  assert.deepEqual(scripted.times("list"), [0, 0, 5]);
 });
 
 Deno.test("runReflector() honours Retry-After", async () => {
   const busy = new KubeApiError("busy", { status: 429, retryAfterSeconds: 0.2 });
-  const { api, calls } = scriptedApi([busy, list("10", [])], [() => {}]);
-  await run(api, (states) => states.length === 1);
-  assert.ok(calls[1].at - calls[0].at >= 190);
+  const scripted = scriptedApi([busy, list("10", [])], [() => {}]);
+  await run(scripted, (states) => states.length === 1);
+  assert.deepEqual(scripted.times("list"), [0, 200], "Retry-After (200 ms) is longer than the backoff (5 ms)");
 });
 
-Deno.test("runReflector() ends quietly when the signal aborts mid-watch", async () => {
+Deno.test("runReflector() ends quietly when the signal aborts mid-watch, on the system clock", async () => {
   const { api, openWatches } = scriptedApi([list("10", [])], [() => {}]);
   const controller = new AbortController();
   const running = runReflector(api, { signal: controller.signal, onState() {}, onError() {} });
-  while (openWatches.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  for (let turn = 0; openWatches.length === 0 && turn < 1000; turn++) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  assert.equal(openWatches.length, 1);
   controller.abort();
   await running;
 });

@@ -1,6 +1,6 @@
 // Decode throughput of a recorded watch stream of large EndpointSlices (100
 // endpoints each), cut into network-sized chunks: our decoder
-// (src/watch_decoder.ts) vs the line splitter @kubernetes/client-node 1.x uses
+// (src/watch/watch_decoder.ts) vs the line splitter @kubernetes/client-node 1.x uses
 // (node:readline over the response stream, then JSON.parse of each line) vs
 // JSON.parse of the same lines alone (the limit). Runs on Deno and Node;
 // prints one JSON line of results.
@@ -15,7 +15,7 @@ const CHUNK_BYTES = Number(process.argv[3] ?? 16 * 1024);
 const ROUNDS = Number(process.argv[4] ?? 5);
 const onDeno = typeof globalThis.Deno === "object";
 const { readWatchEvents } = await import(
-  onDeno ? "../../src/watch_decoder.ts" : "../../dist/src/watch_decoder.js"
+  onDeno ? "../../src/watch/watch_decoder.ts" : "../../dist/src/watch/watch_decoder.js"
 );
 
 /** A watch event shaped like a real API server's (managedFields, ownerReferences, hints, annotations). */

@@ -16,9 +16,21 @@
  */
 
 import type { TlsSettings } from "../cluster/types.ts";
-import { streamOfPushSource } from "./pushed_body.ts";
+import { bodyOfPushSource, type ChunkSource } from "./pushed_body.ts";
 import { runtimeKey } from "./runtime.ts";
 import { type Connector, socks5Connector } from "./socks5_connector.ts";
+
+/** An answer of {@linkcode HttpClient.fetch}. */
+export interface HttpResponse {
+  /** The status, the headers, and the body as a web stream. */
+  readonly response: Response;
+  /**
+   * The same body as the watch decoder reads it fastest: chunks pushed by the
+   * connection on Node and Deno (undici), the web stream itself on Bun; `null`
+   * when there is no body. Read the body either here or through `response`, not both.
+   */
+  readonly chunks: ChunkSource | null;
+}
 
 /** A `fetch` bound to one cluster's TLS settings, and a way to release its connections. */
 export interface HttpClient {
@@ -27,7 +39,7 @@ export interface HttpClient {
    * method (GET unless given), headers, a string body, signal and `redirect: "manual"`
    * are used, and redirects are never followed.
    */
-  fetch(url: string, init: RequestInit): Promise<Response>;
+  fetch(url: string, init: RequestInit): Promise<HttpResponse>;
   /** Closes pooled connections; the client must not be used afterwards. */
   close(): void;
 }
@@ -54,7 +66,8 @@ export interface HttpClientSettings {
  * ```ts ignore
  * import { createHttpClient } from "./http_client.ts";
  * const client = await createHttpClient({ tls: { ca: "-----BEGIN CERTIFICATE-----...", caSource: "ca.pem" } });
- * const response = await client.fetch("https://127.0.0.1:6443/version", {});
+ * const { response } = await client.fetch("https://127.0.0.1:6443/version", {});
+ * console.log(await response.json());
  * client.close();
  * ```
  */
@@ -70,7 +83,10 @@ function bunClient(tls: TlsSettings, proxyUrl: string | undefined): HttpClient {
   // `proxy: false` connects directly: without it, Bun's fetch applies HTTPS_PROXY itself, even to loopback servers.
   const proxy = proxyUrl ?? false;
   return {
-    fetch: (url, init) => fetch(url, { ...init, tls: options, proxy } as RequestInit),
+    async fetch(url, init) {
+      const response = await fetch(url, { ...init, tls: options, proxy } as RequestInit);
+      return { response, chunks: response.body };
+    },
     close() {},
   };
 }
@@ -126,15 +142,15 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /**
  * A request through undici's `request()` (redirects are not followed), answered as a web
- * `Response` whose body the watch decoder can take as the readable's own chunks
- * (see `pushed_body.ts`): undici's `fetch` layers web streams over the socket.
+ * `Response` and, for the watch decoder, as the readable's own chunks (see
+ * `pushed_body.ts`): undici's `fetch` layers web streams over the socket.
  */
 async function requestAsResponse(
   undici: Undici,
   dispatcher: InstanceType<Undici["Dispatcher"]>,
   url: string,
   init: RequestInit,
-): Promise<Response> {
+): Promise<HttpResponse> {
   const { statusCode, headers, body } = await undici.request(url, {
     dispatcher,
     method: init.method ?? "GET",
@@ -151,9 +167,10 @@ async function requestAsResponse(
   try {
     if (NULL_BODY_STATUS.has(statusCode)) {
       body.dump().catch(() => {});
-      return new Response(null, { status: statusCode, headers: responseHeaders });
+      return { response: new Response(null, { status: statusCode, headers: responseHeaders }), chunks: null };
     }
-    return new Response(streamOfPushSource(body), { status: statusCode, headers: responseHeaders });
+    const { stream, pushed } = bodyOfPushSource(body);
+    return { response: new Response(stream, { status: statusCode, headers: responseHeaders }), chunks: pushed };
   } catch (error) {
     body.destroy();
     throw error;

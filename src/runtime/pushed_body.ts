@@ -1,10 +1,13 @@
 /**
- * The fast path for undici's response bodies (Node and Deno): a body made
- * from a Node readable is handed to the watch decoder as the readable's own
- * `data` events, not through the web stream built over it. On Node 20, web
- * streams roughly doubled the p99 latency of a watch event in
- * `deno task bench`. Bun's bodies are native web streams and take the
- * ordinary path.
+ * The body of an HTTP answer as the watch decoder reads it: a web stream, or
+ * a {@linkcode PushedBody} whose chunks the connection hands over as they
+ * arrive. undici's bodies (Node and Deno) are Node readables; reading their
+ * own `data` events rather than a web stream built over them halved the p99
+ * latency of a watch event on Node 20 in `deno task bench`. Bun's bodies
+ * are native web streams and are read as such.
+ *
+ * The HTTP client says which one a response has (`HttpResponse.chunks`), and
+ * every layer up to the decoder passes it on as a value.
  *
  * @module
  */
@@ -19,35 +22,65 @@ export interface PushSource {
   destroy(error?: Error): unknown;
 }
 
-const sources = new WeakMap<ReadableStream<Uint8Array>, PushSource>();
+/**
+ * A body whose chunks the connection pushes to one reader, synchronously as
+ * they arrive: no promise and no stream machinery per chunk.
+ */
+export interface PushedBody {
+  /**
+   * Hands every chunk to `onChunk`, in order. Call it once, and not after the
+   * same body was read as a web stream.
+   *
+   * @param onChunk Receives the chunks; what it throws ends the body, and the promise rejects with it.
+   * @param signal Ends the body when it aborts; the promise then rejects with the signal's reason.
+   * @returns A promise that resolves at the end of the body, and rejects when the connection fails or
+   * closes first.
+   */
+  push(onChunk: (chunk: Uint8Array) => void, signal?: AbortSignal): Promise<void>;
+}
+
+/** A response body for the watch decoder: a web stream, or a body the connection pushes (faster). */
+export type ChunkSource = ReadableStream<Uint8Array> | PushedBody;
+
+/** The two views of one Node readable that {@linkcode bodyOfPushSource} makes. */
+export interface PushSourceBody {
+  /** The body as a web stream, read lazily one chunk at a time (for a `Response`). */
+  stream: ReadableStream<Uint8Array>;
+  /** The body as pushed chunks, for the watch decoder. */
+  pushed: PushedBody;
+}
 
 /**
- * Wraps a Node readable as a web stream (read lazily, one chunk at a time)
- * whose chunks {@linkcode pushChunks} can take directly instead.
+ * Makes both views of a Node readable's body; the first one read takes the
+ * readable, and the other then fails.
  *
  * @param source The readable, not yet flowing.
- * @returns The web stream.
+ * @returns The web stream and the pushed body.
  *
- * @example Wrapping a Node readable
+ * @example Reading a Node readable through either view
  * ```ts
  * import { Readable } from "node:stream";
- * import { streamOfPushSource } from "./pushed_body.ts";
- * const stream = streamOfPushSource(Readable.from([new TextEncoder().encode("hi")]));
- * console.log(await new Response(stream).text()); // "hi"
+ * import { bodyOfPushSource } from "./pushed_body.ts";
+ * const asStream = bodyOfPushSource(Readable.from([new TextEncoder().encode("hi")]));
+ * console.log(await new Response(asStream.stream).text()); // "hi"
+ * const pushed = bodyOfPushSource(Readable.from([new TextEncoder().encode("hi")])).pushed;
+ * await pushed.push((chunk) => console.log(chunk.length)); // 2
  * ```
  */
-export function streamOfPushSource(source: PushSource): ReadableStream<Uint8Array> {
+export function bodyOfPushSource(source: PushSource): PushSourceBody {
+  let taken: "stream" | "pushed" | undefined;
   let settled = false;
-  let listening = false;
   const stream = new ReadableStream<Uint8Array>({
     pull(controller) {
-      if (listening) {
+      if (taken === "stream") {
         source.resume();
         return;
       }
-      // Read as a web stream: the fast path must not take it as well.
-      listening = true;
-      sources.delete(stream);
+      if (taken === "pushed") {
+        controller.error(new TypeError("Cannot read the body as a web stream: its chunks are pushed to a reader"));
+        return;
+      }
+      taken = "stream";
       const settle = (end: () => void) => {
         if (settled) return;
         settled = true;
@@ -72,40 +105,35 @@ export function streamOfPushSource(source: PushSource): ReadableStream<Uint8Arra
       source.destroy();
     },
   }, { highWaterMark: 0 });
-  sources.set(stream, source);
-  return stream;
+  const pushed: PushedBody = {
+    push(onChunk, signal) {
+      if (taken) {
+        return Promise.reject(new TypeError("Cannot push the body's chunks: the body was already read"));
+      }
+      taken = "pushed";
+      return pushChunks(source, onChunk, signal);
+    },
+  };
+  return { stream, pushed };
 }
 
-/**
- * Pushes the chunks of a body made by {@linkcode streamOfPushSource} to
- * `onChunk`, straight from its Node readable.
- *
- * @param body A response body.
- * @param onChunk Receives every chunk in order; what it throws ends the body and rejects.
- * @returns A promise that settles once the body ended; `undefined` when `body` has no fast path.
- *
- * @example Taking the fast path when there is one
- * ```ts
- * import { pushChunks } from "./pushed_body.ts";
- * const pushed = pushChunks(new Response("hi").body!, (chunk) => console.log(chunk.length));
- * console.log(pushed); // undefined: not a body from a Node readable
- * ```
- */
-export function pushChunks(
-  body: ReadableStream<Uint8Array>,
+function pushChunks(
+  source: PushSource,
   onChunk: (chunk: Uint8Array) => void,
-): Promise<void> | undefined {
-  const source = sources.get(body);
-  if (!source) return undefined;
-  sources.delete(body);
+  signal: AbortSignal | undefined,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let settled = false;
+    const onAbort = () => fail(signal!.reason);
     const fail = (error: unknown) => {
       if (settled) return;
       settled = true;
+      signal?.removeEventListener("abort", onAbort);
       source.destroy();
       reject(error);
     };
+    // Attached for good: a later error (undici's abort error after a destroy) is expected, not uncaught.
+    source.on("error", fail);
     source.on("data", (chunk) => {
       if (settled) return;
       try {
@@ -117,9 +145,11 @@ export function pushChunks(
     source.on("end", () => {
       if (settled) return;
       settled = true;
+      signal?.removeEventListener("abort", onAbort);
       resolve();
     });
-    source.on("error", fail);
     source.on("close", () => fail(new Error("the connection closed before the body ended")));
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

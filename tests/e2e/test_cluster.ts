@@ -57,7 +57,7 @@ export async function openTestCluster(log: (line: string) => void): Promise<Test
     const headers = new Headers(init.headers);
     const authorization = await access.credentials.authorization();
     if (authorization) headers.set("authorization", authorization);
-    return client.fetch(`${access.server}${path}`, { ...init, headers });
+    return (await client.fetch(`${access.server}${path}`, { ...init, headers })).response;
   };
   const version = await (await adminFetch("/version")).json() as { gitVersion?: string };
   return {

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { KubeApiError } from "./errors.ts";
-import type { WatchEvent } from "./endpoint_slice.ts";
-import { pushChunks } from "./runtime/pushed_body.ts";
-import { cancelOnAbort } from "./_util.ts";
+import { KubeApiError } from "../errors.ts";
+import type { WatchEvent } from "../endpoint_slice.ts";
+import type { ChunkSource } from "../runtime/pushed_body.ts";
+import { cancelOnAbort } from "../_util.ts";
 
 /** Longest line accepted, in bytes (16 MiB). */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -25,10 +25,10 @@ export interface DecodeOptions {
    */
   maxLineBytes?: number;
   /**
-   * Ends the read when it aborts, and the promise then rejects. A web-stream
-   * body is cancelled here rather than left to the runtime's `fetch`, which
-   * may stop following its own signal (Deno does once the `Response` is
-   * garbage-collected); a Node body is ended by its HTTP client.
+   * Ends the read when it aborts, and the promise then rejects. The body is
+   * cancelled here rather than left to the runtime's HTTP client, which may
+   * stop following its own signal (Deno's `fetch` does once the `Response`
+   * is garbage-collected).
    */
   signal?: AbortSignal;
 }
@@ -39,13 +39,13 @@ export interface DecodeOptions {
  * event). A line longer than `maxLineBytes`, a line that is not a JSON watch
  * event, or a body that ends in the middle of a line throws a
  * {@linkcode KubeApiError}; the caller restarts the watch. The body is
- * cancelled when reading stops early: an error, or `onEvent` throwing. A body
- * that Node's HTTP client made from a socket is read from the socket's own
- * events instead of its web stream (see `runtime/pushed_body.ts`).
+ * cancelled when reading stops early: an error, or `onEvent` throwing. A
+ * pushed body (undici's, on Node and Deno) is read from the connection's own
+ * chunks, a web stream chunk by chunk (see `runtime/pushed_body.ts`).
  *
- * @param body The response body.
+ * @param body The response body: a web stream, or a pushed body.
  * @param onEvent Receives the events in order; what it throws ends the read.
- * @param options Line limit.
+ * @param options Line limit and signal.
  * @returns A promise that settles once the body ended.
  * @throws {KubeApiError} On a malformed stream.
  *
@@ -57,7 +57,7 @@ export interface DecodeOptions {
  * ```
  */
 export async function readWatchEvents(
-  body: ReadableStream<Uint8Array>,
+  body: ChunkSource,
   onEvent: (event: WatchEvent) => void,
   options: DecodeOptions = {},
 ): Promise<void> {
@@ -118,8 +118,7 @@ export async function readWatchEvents(
     }
     return delivered;
   };
-  const pushed = pushChunks(body, split);
-  if (pushed) await pushed;
+  if ("push" in body) await body.push(split, options.signal);
   else await readChunks(body, split, options.signal);
   if (pendingBytes > 0) {
     const event = parseTail(partial + (carry ? decoder.decode(carry) : ""));

@@ -1,0 +1,82 @@
+/**
+ * The reflector's LIST: every page of it, each page within the stall
+ * timeout. Private to `watch/`.
+ *
+ * @module
+ */
+
+import type { Clock } from "../clock.ts";
+import type { EndpointSlice } from "../endpoint_slice.ts";
+import type { EndpointSliceApi } from "../kube_api.ts";
+import { trace } from "../trace.ts";
+import { isExpired } from "./_retry.ts";
+import { stallDeadline } from "./_stall_deadline.ts";
+
+/** Options of {@linkcode listPages}. */
+export interface ListPagesOptions {
+  /** The resourceVersion to list at: `"0"` (watch cache), `""` (consistent read) or a version. */
+  from: string;
+  /** Page size. */
+  pageSize: number;
+  /** Ends the LIST; it then rejects. */
+  signal: AbortSignal;
+  /** Runs the stall timer. */
+  clock: Clock;
+  /** How long one page may take, in ms. */
+  stallTimeoutMs: number;
+}
+
+/** Every item of a LIST, and the resourceVersion it reflects. */
+export interface ListedSlices {
+  /** The slices, from every page. */
+  items: EndpointSlice[];
+  /** The resourceVersion of the last page. */
+  resourceVersion: string;
+}
+
+/**
+ * Lists every page; an expired continue token gives one full LIST without
+ * `limit`, at the latest resourceVersion.
+ *
+ * @param api The LIST call.
+ * @param options Where to list from, the page size, the signal and the stall timeout.
+ * @returns The items and the resourceVersion.
+ * @throws {KubeApiError} What the LIST failed with, or a `StallError`.
+ *
+ * @example Listing from the watch cache
+ * ```ts ignore
+ * import { systemClock } from "../clock.ts";
+ * import { listPages } from "./_list_pages.ts";
+ * const signal = new AbortController().signal;
+ * const { items } = await listPages(api, { from: "0", pageSize: 500, signal, clock: systemClock, stallTimeoutMs: 150_000 });
+ * ```
+ */
+export async function listPages(api: EndpointSliceApi, options: ListPagesOptions): Promise<ListedSlices> {
+  const { pageSize, signal } = options;
+  let from = options.from;
+  const items: EndpointSlice[] = [];
+  let continueToken: string | undefined;
+  // A LIST at a specific resourceVersion with `limit` is an exact read of that
+  // (possibly old) version; without `limit` it is served at that version or newer.
+  let limit: number | undefined = from === "0" || from === "" ? pageSize : undefined;
+  while (true) {
+    const deadline = stallDeadline(signal, options);
+    try {
+      const result = await api.list({ resourceVersion: from, limit, continueToken, signal: deadline.signal });
+      // A loop, not push(...items): a huge page must not overflow the stack.
+      for (const item of result.items ?? []) items.push(item);
+      continueToken = result.metadata?.continue || undefined;
+      if (!continueToken) return { items, resourceVersion: result.metadata?.resourceVersion ?? "" };
+    } catch (caught) {
+      const error = deadline.stalled() ?? caught;
+      if (!continueToken || !isExpired(error)) throw error;
+      trace("continue token expired during a paged LIST: listing again in one request");
+      items.length = 0;
+      continueToken = undefined;
+      limit = undefined;
+      from = "";
+    } finally {
+      deadline.dispose();
+    }
+  }
+}

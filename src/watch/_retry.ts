@@ -1,0 +1,169 @@
+/**
+ * How the reflector reads a failure, in one place next to its loop (as
+ * client-go keeps `isExpiredError` next to `ListAndWatch`): a resume point
+ * that expired or that the server has not reached (relist), a watch that
+ * closed too soon or stalled, which failures the caller hears of, and how long
+ * to wait before the next attempt. Private to `watch/`.
+ *
+ * @module
+ */
+
+import type { Backoff } from "../backoff.ts";
+import { KubeApiError, ResolverError } from "../errors.ts";
+
+/** A request ended by the stall deadline: no complete answer or event came for too long. */
+export class StallError extends KubeApiError {}
+
+/** A watch that ended too soon after opening: retried with backoff, traced, not reported. */
+export class QuickCloseError extends KubeApiError {}
+
+/**
+ * Whether an error means the resume point fell out of the server's history
+ * (410 Gone / `Expired`), so the only way forward is a new LIST.
+ *
+ * @param error Any error.
+ * @returns True for an expired resourceVersion.
+ *
+ * @example A 410 answer
+ * ```ts
+ * import { KubeApiError } from "../errors.ts";
+ * import { isExpired } from "./_retry.ts";
+ * console.log(isExpired(new KubeApiError("gone", { status: 410 }))); // true
+ * ```
+ */
+export function isExpired(error: unknown): boolean {
+  if (!(error instanceof KubeApiError)) return false;
+  return error.status === 410 || error.reason === "Expired" || error.reason === "Gone";
+}
+
+/**
+ * Whether an error means the server has not reached the resourceVersion asked for (504 with the
+ * `ResourceVersionTooLarge` cause), as when it was restored from an older etcd or is another
+ * server behind a load balancer: that resume point cannot be used, so relist with a consistent read.
+ *
+ * @param error Any error.
+ * @returns True for a too-large resourceVersion.
+ *
+ * @example A 504 with the cause
+ * ```ts
+ * import { KubeApiError } from "../errors.ts";
+ * import { isResourceVersionTooLarge } from "./_retry.ts";
+ * const error = new KubeApiError("timeout", { status: 504, causes: ["ResourceVersionTooLarge"] });
+ * console.log(isResourceVersionTooLarge(error)); // true
+ * ```
+ */
+export function isResourceVersionTooLarge(error: unknown): boolean {
+  return error instanceof KubeApiError && error.causes?.includes("ResourceVersionTooLarge") === true;
+}
+
+/** The failure of a watch that ended cleanly after `lastedMs`: a quick close when under `minWatchMs`, so it cannot spin. */
+export function quickClose(lastedMs: number, minWatchMs: number): QuickCloseError | undefined {
+  if (lastedMs >= minWatchMs) return undefined;
+  return new QuickCloseError(`Watch closed after ${Math.round(lastedMs)} ms: resuming with backoff`);
+}
+
+/** Any failure as a {@linkcode ResolverError}: what is not one already becomes a {@linkcode KubeApiError} with it as cause. */
+export function asResolverError(caught: unknown): ResolverError {
+  return caught instanceof ResolverError
+    ? caught
+    : new KubeApiError(`Watch of EndpointSlices broke: ${String(caught)}; resuming`, { cause: caught });
+}
+
+/** What the loop knows when a failure comes, for {@linkcode planRetry}. */
+export interface RetryContext {
+  /** The LIST the loop was at (`undefined`: it had listed, and was watching). */
+  listFrom: string | undefined;
+  /** The last resourceVersion seen. */
+  resourceVersion: string;
+  /** The failure before this one, since the last clean watch. */
+  previous: ResolverError | undefined;
+  /** Delays of repeated failures. */
+  backoff: Backoff;
+  /** The longest wait a Retry-After header can ask for, in ms. */
+  maxDelayMs: number;
+}
+
+/** What the loop does after a failure. */
+export interface Retry {
+  /** The LIST to make before watching again; `undefined` resumes the watch from the last resourceVersion. */
+  listFrom: string | undefined;
+  /** Why the LIST changed, for the trace. */
+  relist?: string;
+  /** Whether the caller hears of the failure; routine ones (a resume point to relist, a quick close) are only traced. */
+  report: boolean;
+  /** How long to wait first, in ms. */
+  delayMs: number;
+}
+
+/**
+ * Plans the next attempt after a failure: a resume point the server has not
+ * reached relists with a consistent read (`""`); an expired one relists from
+ * the last resourceVersion after a watch, and with a consistent read after a
+ * LIST; anything else retries what failed. See {@linkcode retryDelay} for the wait.
+ *
+ * @param error The failure.
+ * @param context Where the loop was, and its backoff (advanced unless the retry is immediate).
+ * @returns The plan.
+ *
+ * @example An expired watch
+ * ```ts
+ * import { createBackoff } from "../backoff.ts";
+ * import { KubeApiError } from "../errors.ts";
+ * import { planRetry } from "./_retry.ts";
+ * const retry = planRetry(new KubeApiError("gone", { status: 410 }), {
+ *   listFrom: undefined,
+ *   resourceVersion: "42",
+ *   previous: undefined,
+ *   backoff: createBackoff(),
+ *   maxDelayMs: 30_000,
+ * });
+ * console.log(retry); // { listFrom: "42", relist: ..., report: false, delayMs: 0 }
+ * ```
+ */
+export function planRetry(error: ResolverError, context: RetryContext): Retry {
+  const delayMs = retryDelay(error, context);
+  if (isResourceVersionTooLarge(error)) {
+    const relist = `resourceVersion ${context.resourceVersion} is ahead of the API server: relisting from ""`;
+    return { listFrom: "", relist, report: false, delayMs };
+  }
+  if (isExpired(error)) {
+    const listFrom = context.listFrom === undefined ? context.resourceVersion : "";
+    return { listFrom, relist: `resourceVersion expired: relisting from "${listFrom}"`, report: false, delayMs };
+  }
+  return { listFrom: context.listFrom, report: !(error instanceof QuickCloseError), delayMs };
+}
+
+/**
+ * The wait before the next attempt: none for the first 401 in a row (the
+ * credentials were just invalidated and are read afresh) and for the first
+ * expired or too-large resourceVersion (a relist), else the next backoff
+ * delay, or the server's Retry-After when longer (at most `maxDelayMs`).
+ *
+ * @param error The failure.
+ * @param context The previous failure, the backoff, the Retry-After cap.
+ * @returns The delay in ms.
+ *
+ * @example Honouring Retry-After
+ * ```ts
+ * import { createBackoff } from "../backoff.ts";
+ * import { KubeApiError } from "../errors.ts";
+ * import { retryDelay } from "./_retry.ts";
+ * const busy = new KubeApiError("busy", { status: 429, retryAfterSeconds: 5 });
+ * const backoff = createBackoff({ initialMs: 1000 });
+ * console.log(retryDelay(busy, { previous: undefined, backoff, maxDelayMs: 30_000 }) >= 5000); // true
+ * ```
+ */
+export function retryDelay(
+  error: ResolverError,
+  { previous, backoff, maxDelayMs }: Pick<RetryContext, "previous" | "backoff" | "maxDelayMs">,
+): number {
+  const status = statusOf(error);
+  const first = previous === undefined || statusOf(previous) !== status;
+  if (first && (status === 401 || isExpired(error) || isResourceVersionTooLarge(error))) return 0;
+  const retryAfterMs = Math.min(maxDelayMs, (error instanceof KubeApiError ? error.retryAfterSeconds ?? 0 : 0) * 1000);
+  return Math.max(backoff.next(), retryAfterMs);
+}
+
+function statusOf(error: ResolverError): number | undefined {
+  return error instanceof KubeApiError ? error.status : undefined;
+}

@@ -1,0 +1,77 @@
+/**
+ * The reflector's stall deadline: a request that makes no progress for too
+ * long is aborted. Private to `watch/`.
+ *
+ * @module
+ */
+
+import type { Clock } from "../clock.ts";
+import { StallError } from "./_retry.ts";
+
+/** A signal for one request that aborts when the caller's does, or when the request stalls. */
+export interface StallDeadline {
+  /** Aborts with the caller's signal, or with a {@linkcode StallError} when `touch()` was not called in time. */
+  readonly signal: AbortSignal;
+  /** Records progress: the deadline moves to `stallTimeoutMs` from now. */
+  touch(): void;
+  /** The stall that aborted the signal, if that is what happened. */
+  stalled(): StallError | undefined;
+  /** Stops the timer and the forwarding of the caller's signal, and aborts `signal`. */
+  dispose(): void;
+}
+
+/** Options of {@linkcode stallDeadline}. */
+export interface StallDeadlineOptions {
+  /** Reads the time and runs the timer. */
+  clock: Clock;
+  /** How long a request may go without progress, in ms. */
+  stallTimeoutMs: number;
+}
+
+/**
+ * Starts a stall deadline. One timer serves every `touch()`: when it fires
+ * early (there was progress since) it is set again for the time left.
+ *
+ * @param outer The caller's signal.
+ * @param options The clock and the timeout.
+ * @returns The deadline; call `dispose()` when the request is over.
+ *
+ * @example A request that must make progress every second
+ * ```ts
+ * import { systemClock } from "../clock.ts";
+ * import { stallDeadline } from "./_stall_deadline.ts";
+ * const deadline = stallDeadline(new AbortController().signal, { clock: systemClock, stallTimeoutMs: 1000 });
+ * deadline.touch();
+ * deadline.dispose();
+ * ```
+ */
+export function stallDeadline(outer: AbortSignal, { clock, stallTimeoutMs }: StallDeadlineOptions): StallDeadline {
+  const controller = new AbortController();
+  const forward = () => controller.abort();
+  outer.addEventListener("abort", forward, { once: true });
+  if (outer.aborted) controller.abort();
+  let lastProgressAt = clock.now();
+  let stall: StallError | undefined;
+  let cancel: () => void;
+  const arm = (delay: number) => {
+    cancel = clock.setTimeout(() => {
+      const idle = clock.now() - lastProgressAt;
+      if (idle < stallTimeoutMs) return arm(stallTimeoutMs - idle);
+      stall = new StallError(
+        `Request to the API server stalled: no complete answer or event for ${Math.round(idle)} ms; retrying`,
+      );
+      controller.abort(stall);
+    }, delay);
+  };
+  arm(stallTimeoutMs);
+  return {
+    signal: controller.signal,
+    touch: () => void (lastProgressAt = clock.now()),
+    stalled: () => stall,
+    dispose() {
+      cancel();
+      outer.removeEventListener("abort", forward);
+      controller.abort();
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { createBackoff } from "../src/backoff.ts";
+import { ConfigError, KubeApiError, type ResolverError } from "../src/errors.ts";
+import { planRetry, quickClose, type Retry, StallError } from "../src/watch/_retry.ts";
+
+const gone = () => new KubeApiError("gone", { status: 410 });
+const expiredEvent = () => new KubeApiError("too old resource version", { reason: "Expired" });
+const tooLarge = () => new KubeApiError("too large", { status: 504, causes: ["ResourceVersionTooLarge"] });
+const unauthorized = () => new KubeApiError("unauthorized", { status: 401 });
+const unavailable = () => new KubeApiError("unavailable", { status: 503 });
+const busy = (seconds: number) => new KubeApiError("busy", { status: 429, retryAfterSeconds: seconds });
+
+/** Where the loop was: `undefined` while watching, else the LIST it was making. */
+const WATCHING = undefined;
+
+const cases: [string, ResolverError, string | undefined, ResolverError | undefined, Omit<Retry, "relist">][] = [
+  ["an expired watch relists at once from its last resourceVersion", gone(), WATCHING, undefined, {
+    listFrom: "42",
+    report: false,
+    delayMs: 0,
+  }],
+  ["an ERROR event with reason Expired counts as expired", expiredEvent(), WATCHING, undefined, {
+    listFrom: "42",
+    report: false,
+    delayMs: 0,
+  }],
+  ["an expired LIST relists at once with a consistent read", gone(), "42", undefined, {
+    listFrom: "",
+    report: false,
+    delayMs: 0,
+  }],
+  ["a second 410 in a row backs off", gone(), "42", gone(), { listFrom: "", report: false, delayMs: 1000 }],
+  ["a resourceVersion the server has not reached relists at once with a consistent read", tooLarge(), "42", gone(), {
+    listFrom: "",
+    report: false,
+    delayMs: 0,
+  }],
+  ["the first 401 retries at once and is reported", unauthorized(), "0", undefined, {
+    listFrom: "0",
+    report: true,
+    delayMs: 0,
+  }],
+  ["a second 401 in a row backs off", unauthorized(), "0", unauthorized(), {
+    listFrom: "0",
+    report: true,
+    delayMs: 1000,
+  }],
+  ["a 503 backs off and resumes what failed", unavailable(), WATCHING, undefined, {
+    listFrom: WATCHING,
+    report: true,
+    delayMs: 1000,
+  }],
+  ["Retry-After longer than the backoff wins", busy(5), "0", undefined, { listFrom: "0", report: true, delayMs: 5000 }],
+  ["Retry-After is capped at the longest delay", busy(600), "0", undefined, {
+    listFrom: "0",
+    report: true,
+    delayMs: 30_000,
+  }],
+  ["a quick close backs off and is not reported", quickClose(3, 1000)!, WATCHING, undefined, {
+    listFrom: WATCHING,
+    report: false,
+    delayMs: 1000,
+  }],
+  ["a stall backs off and is reported", new StallError("stalled"), WATCHING, undefined, {
+    listFrom: WATCHING,
+    report: true,
+    delayMs: 1000,
+  }],
+  ["a credential plugin's failure backs off and is reported", new ConfigError("no plugin"), WATCHING, undefined, {
+    listFrom: WATCHING,
+    report: true,
+    delayMs: 1000,
+  }],
+];
+
+for (const [name, error, listFrom, previous, expected] of cases) {
+  Deno.test(`planRetry(): ${name}`, () => {
+    const backoff = createBackoff({ initialMs: 1000, maxMs: 30_000 }, () => 0);
+    const { relist: _, ...retry } = planRetry(error, {
+      listFrom,
+      resourceVersion: "42",
+      previous,
+      backoff,
+      maxDelayMs: 30_000,
+    });
+    assert.deepEqual(retry, expected);
+  });
+}
+
+Deno.test("quickClose() fails a watch that ended before minWatchMs, not one that reached it", () => {
+  assert.match(quickClose(999, 1000)!.message, /^Watch closed after 999 ms: resuming with backoff$/);
+  assert.equal(quickClose(1000, 1000), undefined);
+});
