@@ -23,6 +23,7 @@ import { resolveLocality } from "./locality.ts";
 import { runReflector, type SliceState } from "./watch/reflector.ts";
 import { createServicePortLookup, type ServicePortLookup } from "./service_port.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
+import { type WatchMetrics, watchMetrics } from "./metrics.ts";
 import type { Target } from "./target.ts";
 import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
 import { trace } from "./trace.ts";
@@ -120,6 +121,8 @@ interface SharedWatch {
    * of events, or chunks that piled up while a slow subscriber worked) make one more delivery, of the latest.
    */
   turn?: { pending: boolean };
+  /** Its OpenTelemetry metrics. */
+  metrics: WatchMetrics;
   stop(): void;
 }
 
@@ -248,8 +251,10 @@ function startWatch(
         }
       },
     }),
+    metrics: watchMetrics(namespace, service),
     stop() {
       if (watches.get(key) === watch) watches.delete(key);
+      watch.metrics.stop();
       controller.abort();
     },
   };
@@ -277,7 +282,10 @@ function startWatch(
       }, 0));
       deliverAll(watch, namespace, service);
     },
+    onList: () => watch.metrics.listed(),
+    onWatchEnd: (reason) => watch.metrics.watchEnded(reason),
     onError(error) {
+      watch.metrics.failed(error);
       if (!watch.state) watch.failure = error;
       for (const subscriber of [...watch.subscribers]) notify(() => subscriber.listener.onError(error, false));
     },
@@ -320,9 +328,12 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, namespace: string, 
     const memo = selection?.memo ?? createSelectionMemo();
     const usable = selectEndpoints(state.slices.values(), port, { memo });
     const { endpoints, mode: topology } = preferEndpoints(usable, subscriber.locality);
-    const generation = selection && selection.topology === topology && sameEndpoints(selection.endpoints, endpoints)
-      ? selection.generation
-      : ++generations;
+    const same = selection && selection.topology === topology && sameEndpoints(selection.endpoints, endpoints);
+    const generation = same ? selection!.generation : ++generations;
+    if (!same) {
+      const preferred = topology === "none" ? undefined : endpoints.filter((endpoint) => endpoint.preferred).length;
+      watch.metrics.updated(endpoints.length, preferred);
+    }
     selection = { version: watch.version, endpoints, topology, generation, memo };
     watch.selections.set(selectionKey, selection);
   }

@@ -11,6 +11,12 @@
 import type { Backoff } from "../backoff.ts";
 import { KubeApiError, ResolverError } from "../errors.ts";
 
+/**
+ * Why a watch ended: the server closed it early (`closed`) or at its timeout (`timeout`), it stalled,
+ * its resume point expired, or another failure (`error`).
+ */
+export type WatchEndReason = "closed" | "timeout" | "stall" | "error" | "expired";
+
 /** A request ended by the stall deadline: no complete answer or event came for too long. */
 export class StallError extends KubeApiError {}
 
@@ -60,6 +66,27 @@ export function isResourceVersionTooLarge(error: unknown): boolean {
 export function quickClose(lastedMs: number, minWatchMs: number): QuickCloseError | undefined {
   if (lastedMs >= minWatchMs) return undefined;
   return new QuickCloseError(`Watch closed after ${Math.round(lastedMs)} ms: resuming with backoff`);
+}
+
+/**
+ * Why a failed watch ended, for metrics: it stalled, its resume point expired, it closed too soon, or
+ * another failure.
+ *
+ * @param error The failure.
+ * @returns The reason.
+ *
+ * @example
+ * ```ts
+ * import { KubeApiError } from "../errors.ts";
+ * import { watchEndReason } from "./_retry.ts";
+ * console.log(watchEndReason(new KubeApiError("gone", { status: 410 }))); // "expired"
+ * ```
+ */
+export function watchEndReason(error: ResolverError): WatchEndReason {
+  if (error instanceof StallError) return "stall";
+  if (error instanceof QuickCloseError) return "closed";
+  if (isExpired(error) || isResourceVersionTooLarge(error)) return "expired";
+  return "error";
 }
 
 /** Any failure as a {@linkcode ResolverError}: what is not one already becomes a {@linkcode KubeApiError} with it as cause. */

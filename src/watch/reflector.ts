@@ -15,10 +15,12 @@ import { KubeApiError, type ResolverError } from "../errors.ts";
 import { type EndpointSliceApi, quote, statusFields } from "../kube_api.ts";
 import { trace } from "../trace.ts";
 import { listPages } from "./_list_pages.ts";
-import { asResolverError, planRetry, quickClose } from "./_retry.ts";
+import { asResolverError, planRetry, quickClose, type WatchEndReason, watchEndReason } from "./_retry.ts";
 import { checkMetadata, checkSlice } from "./_slice_check.ts";
 import { stallDeadline } from "./_stall_deadline.ts";
 import { readWatchEvents } from "./watch_decoder.ts";
+
+export type { WatchEndReason } from "./_retry.ts";
 
 /** The slices of one Service by name, and the resourceVersion they reflect. */
 export interface SliceState {
@@ -36,6 +38,10 @@ export interface ReflectorOptions {
   onState(state: SliceState): void;
   /** Called for every failure (an API error, or a credential plugin's `ConfigError`); the reflector retries by itself. */
   onError(error: ResolverError): void;
+  /** Called as each LIST starts (all of its pages count once), for metrics. */
+  onList?(): void;
+  /** Called when a watch ends and will be resumed, with why, for metrics. */
+  onWatchEnd?(reason: WatchEndReason): void;
   /**
    * A LIST page that takes longer than this, or a watch that delivers no
    * complete event for this long, is aborted and retried, in ms. Bytes of an
@@ -115,6 +121,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   const publish = () => options.onState({ slices, resourceVersion });
 
   async function list(from: string): Promise<void> {
+    options.onList?.();
     const pageSize = options.pageSize ?? 500;
     const listed = await listPages(api, { from, pageSize, signal, clock, stallTimeoutMs });
     for (const item of listed.items) checkSlice(item, "a LIST");
@@ -155,11 +162,12 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     }
   }
 
-  async function watch(): Promise<void> {
+  /** Watches until the stream ends; says whether the server ended it at its timeout or earlier. */
+  async function watch(): Promise<"timeout" | "closed"> {
     const deadline = stallDeadline(signal, { clock, stallTimeoutMs });
     watchOpenedAt = undefined;
+    const timeoutSeconds = 300 + Math.floor(random() * 300);
     try {
-      const timeoutSeconds = 300 + Math.floor(random() * 300);
       const body = await api.watch({ resourceVersion, timeoutSeconds, signal: deadline.signal });
       watchOpenedAt = clock.now();
       // Progress is a complete event, not a byte: see `stallTimeoutMs`.
@@ -172,21 +180,27 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     } finally {
       deadline.dispose();
     }
-    const tooSoon = quickClose(clock.now() - watchOpenedAt, minWatchMs);
+    const lasted = clock.now() - watchOpenedAt;
+    const tooSoon = quickClose(lasted, minWatchMs);
     if (tooSoon) throw tooSoon;
+    return lasted >= timeoutSeconds * 900 ? "timeout" : "closed";
   }
 
   while (!signal.aborted) {
+    let watching = false;
     try {
       if (listFrom !== undefined) await list(listFrom);
       if (signal.aborted) break;
-      await watch();
+      watching = true;
+      const ended = await watch();
+      options.onWatchEnd?.(ended);
       backoff.reset();
       previousFailure = undefined;
       trace(`watch ended cleanly at resourceVersion ${resourceVersion}: resuming`);
     } catch (caught) {
       if (signal.aborted) break;
       const error = asResolverError(caught);
+      if (watching) options.onWatchEnd?.(watchEndReason(error));
       if (watchOpenedAt !== undefined && clock.now() - watchOpenedAt >= healthyWatchMs) backoff.reset();
       watchOpenedAt = undefined;
       const maxDelayMs = options.backoff?.maxMs ?? 30_000;

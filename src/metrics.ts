@@ -1,0 +1,173 @@
+/**
+ * OpenTelemetry metrics of the resolver, on a meter named `@kgr/resolver`,
+ * recorded only when the application registered a MeterProvider with
+ * `@opentelemetry/api` (any 1.x copy). We never import the API: we read the
+ * global registry that every copy of it shares (`Symbol.for("opentelemetry.js.api.1")`),
+ * so without OpenTelemetry nothing is loaded and recording is one property
+ * read. The registry is read at every record, so a provider registered after
+ * the first watch is used from then on.
+ *
+ * @module
+ */
+
+import type { ResolverError } from "./errors.ts";
+import { KubeApiError } from "./errors.ts";
+import { VERSION } from "./version.ts";
+import type { WatchEndReason } from "./watch/reflector.ts";
+
+/** The instrument names, as documented in the README. */
+export const METRIC_NAMES = {
+  endpoints: "grpc.resolver.kubernetes.endpoints",
+  updates: "grpc.resolver.kubernetes.updates",
+  lastUpdate: "grpc.resolver.kubernetes.last_update",
+  restarts: "grpc.resolver.kubernetes.watch.restarts",
+  lists: "grpc.resolver.kubernetes.lists",
+  errors: "grpc.resolver.kubernetes.errors",
+  watches: "grpc.resolver.kubernetes.watches",
+} as const;
+
+type Attributes = Record<string, string | number | boolean>;
+interface Counter {
+  add(value: number, attributes?: Attributes): void;
+}
+interface ObservableResult {
+  observe(value: number, attributes?: Attributes): void;
+}
+interface ObservableGauge {
+  addCallback(callback: (result: ObservableResult) => void): void;
+}
+interface Meter {
+  createCounter(name: string, options?: { description?: string; unit?: string }): Counter;
+  createObservableGauge(name: string, options?: { description?: string; unit?: string }): ObservableGauge;
+}
+interface MeterProvider {
+  getMeter(name: string, version?: string): Meter;
+}
+
+/** What the gauges read of one shared watch. */
+interface WatchRecord {
+  attributes: Attributes;
+  /** The endpoints of the last new snapshot: all, and the preferred ones when topology applies. */
+  endpoints?: { total: number; preferred?: number };
+  /** Unix time in seconds of the last new snapshot. */
+  lastUpdate?: number;
+}
+
+interface Instruments {
+  updates: Counter;
+  restarts: Counter;
+  lists: Counter;
+  errors: Counter;
+}
+
+const GLOBAL_API = Symbol.for("opentelemetry.js.api.1");
+const liveWatches = new Set<WatchRecord>();
+/** Active watches per Service; a Service keeps its entry at 0 once its last watch stopped, so the gauge shows 0. */
+const watchCounts = new Map<string, { attributes: Attributes; count: number }>();
+const instrumentsByProvider = new WeakMap<object, Instruments>();
+
+/** The instruments of the registered MeterProvider, created once per provider; none without one. */
+function instruments(): Instruments | undefined {
+  const api = (globalThis as Record<symbol, { metrics?: MeterProvider } | undefined>)[GLOBAL_API];
+  const provider = api?.metrics;
+  if (!provider) return undefined;
+  let created = instrumentsByProvider.get(provider);
+  if (!created) {
+    created = createInstruments(provider.getMeter("@kgr/resolver", VERSION));
+    instrumentsByProvider.set(provider, created);
+  }
+  return created;
+}
+
+function createInstruments(meter: Meter): Instruments {
+  meter.createObservableGauge(METRIC_NAMES.endpoints, {
+    description: "Endpoints in the current usable set (with topology, split by preferred)",
+  }).addCallback((result) => {
+    for (const { attributes, endpoints } of liveWatches) {
+      if (!endpoints) continue;
+      if (endpoints.preferred === undefined) result.observe(endpoints.total, attributes);
+      else {
+        result.observe(endpoints.preferred, { ...attributes, preferred: true });
+        result.observe(endpoints.total - endpoints.preferred, { ...attributes, preferred: false });
+      }
+    }
+  });
+  meter.createObservableGauge(METRIC_NAMES.lastUpdate, {
+    description: "Unix time of the last change of the usable set",
+    unit: "s",
+  }).addCallback((result) => {
+    for (const { attributes, lastUpdate } of liveWatches) {
+      if (lastUpdate !== undefined) result.observe(lastUpdate, attributes);
+    }
+  });
+  meter.createObservableGauge(METRIC_NAMES.watches, { description: "Active shared watches" }).addCallback((result) => {
+    for (const { attributes, count } of watchCounts.values()) result.observe(count, attributes);
+  });
+  return {
+    updates: meter.createCounter(METRIC_NAMES.updates, { description: "New snapshots of the usable set" }),
+    restarts: meter.createCounter(METRIC_NAMES.restarts, { description: "Watches that ended and were resumed" }),
+    lists: meter.createCounter(METRIC_NAMES.lists, { description: "LISTs (each relist, its pages together)" }),
+    errors: meter.createCounter(METRIC_NAMES.errors, { description: "Failures reported while watching" }),
+  };
+}
+
+/** Records the metrics of one shared watch; {@linkcode WatchMetrics.stop} when the watch stops. */
+export interface WatchMetrics {
+  /** A new snapshot of the usable set, with how many of its endpoints are preferred under topology. */
+  updated(total: number, preferred: number | undefined): void;
+  /** A LIST (all its pages), or an initial-events stream. */
+  listed(): void;
+  /** A watch ended, for `reason`, and will be resumed. */
+  watchEnded(reason: WatchEndReason): void;
+  /** A failure reported to subscribers. */
+  failed(error: ResolverError): void;
+  /** The watch stopped: its gauges go. */
+  stop(): void;
+}
+
+/**
+ * Starts recording the metrics of one shared watch of a Service.
+ *
+ * @param namespace The Service's namespace.
+ * @param service The Service's name.
+ * @returns The watch's recorder.
+ *
+ * @example
+ * ```ts
+ * import { watchMetrics } from "./metrics.ts";
+ * const metrics = watchMetrics("prod", "echo");
+ * metrics.updated(3, undefined);
+ * metrics.stop();
+ * ```
+ */
+export function watchMetrics(namespace: string, service: string): WatchMetrics {
+  const attributes: Attributes = { "k8s.namespace.name": namespace, "k8s.service.name": service };
+  const record: WatchRecord = { attributes };
+  liveWatches.add(record);
+  const key = `${namespace}/${service}`;
+  const counted = watchCounts.get(key) ?? { attributes, count: 0 };
+  counted.count++;
+  watchCounts.set(key, counted);
+  return {
+    updated(total, preferred) {
+      record.endpoints = { total, preferred };
+      record.lastUpdate = Date.now() / 1000;
+      instruments()?.updates.add(1, attributes);
+    },
+    listed: () => instruments()?.lists.add(1, attributes),
+    watchEnded: (reason) => instruments()?.restarts.add(1, { ...attributes, reason }),
+    failed(error) {
+      const recorder = instruments();
+      if (!recorder) return;
+      const status = error instanceof KubeApiError ? error.status : undefined;
+      recorder.errors.add(1, {
+        ...attributes,
+        "error.type": error.name,
+        ...(status === undefined ? {} : { "http.response.status_code": status }),
+      });
+    },
+    stop() {
+      if (liveWatches.delete(record)) counted.count--;
+    },
+  };
+}

@@ -1,0 +1,121 @@
+// OpenTelemetry metrics as a user collects them: @opentelemetry/sdk-metrics with an in-memory
+// reader registered as the global MeterProvider, a watch through the public API, and the values
+// after a scale-up, a 410 relist, a 403 and a dropped watch. Runs unchanged on Node, Bun and Deno
+// (tests/metrics_test.ts); prints the last collected dump as JSON and exits 0, or throws.
+import assert from "node:assert/strict";
+import process from "node:process";
+import { metrics } from "@opentelemetry/api";
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from "@opentelemetry/sdk-metrics";
+import { watchEndpoints } from "@kgr/resolver";
+import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
+
+const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+
+/** Collects now: metric name → data points, `{ attributes, value }`. */
+async function collect() {
+  exporter.reset();
+  await reader.forceFlush();
+  const dump = {};
+  for (const resource of exporter.getMetrics()) {
+    for (const scope of resource.scopeMetrics) {
+      assert.equal(scope.scope.name, "@kgr/resolver");
+      for (const metric of scope.metrics) {
+        dump[metric.descriptor.name] = metric.dataPoints.map(({ attributes, value }) => ({ attributes, value }));
+      }
+    }
+  }
+  return dump;
+}
+const sum = (dump, name, match = {}) =>
+  (dump[name] ?? []).filter(({ attributes }) => Object.entries(match).every(([k, v]) => attributes[k] === v))
+    .reduce((total, { value }) => total + value, 0);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+async function eventually(what, condition, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}: ${JSON.stringify(await collect())}`);
+    await sleep(50);
+  }
+}
+
+const api = await startFakeApiServer({ token: "t" });
+const apply = (pods) =>
+  api.applySlice(endpointSlice({
+    namespace: "shop",
+    service: "cart",
+    name: "cart-a",
+    port: { name: "grpc", port: 8080 },
+    endpoints: pods.map((pod, i) => ({ ip: `10.9.0.${i + 1}`, pod })),
+  }));
+apply(["cart-0"]);
+const controller = new AbortController();
+const errors = [];
+const watching = (async () => {
+  const snapshots = watchEndpoints("kubernetes:///cart.shop:grpc", {
+    cluster: { kubeconfig: api.kubeconfig() },
+    backoff: { initialMs: 50, maxMs: 100 },
+    signal: controller.signal,
+    onError: (error) => errors.push(error),
+  });
+  for await (const _ of snapshots);
+})();
+const service = { "k8s.namespace.name": "shop", "k8s.service.name": "cart" };
+try {
+  await eventually("the first snapshot", async () => sum(await collect(), "grpc.resolver.kubernetes.endpoints") === 1);
+  let dump = await collect();
+  assert.equal(sum(dump, "grpc.resolver.kubernetes.watches", service), 1);
+  assert.equal(sum(dump, "grpc.resolver.kubernetes.lists", service), 1);
+
+  // A scale-up: the gauge follows, the counter counts, the last update is now.
+  apply(["cart-0", "cart-1"]);
+  await eventually("the scale-up", async () => sum(await collect(), "grpc.resolver.kubernetes.endpoints") === 2);
+  dump = await collect();
+  assert.equal(sum(dump, "grpc.resolver.kubernetes.updates", service), 2);
+  const lastUpdate = sum(dump, "grpc.resolver.kubernetes.last_update", service);
+  assert.ok(Math.abs(lastUpdate - Date.now() / 1000) < 5, `last_update ${lastUpdate}`);
+
+  // A dropped watch, resumed; then an expired resume point: a 410 and one relist.
+  api.dropWatches();
+  await eventually(
+    "a dropped watch",
+    async () => sum(await collect(), "grpc.resolver.kubernetes.watch.restarts", { reason: "error" }) >= 1,
+  );
+  await eventually("the resumed watch", () => api.openWatches === 1);
+  api.dropWatches();
+  apply(["cart-0", "cart-1", "cart-2"]);
+  api.compact();
+  await eventually("the relist", async () => sum(await collect(), "grpc.resolver.kubernetes.lists", service) === 2);
+  await eventually(
+    "the 410",
+    async () => sum(await collect(), "grpc.resolver.kubernetes.watch.restarts", { reason: "expired" }) === 1,
+  );
+
+  // A 403 on the next watch.
+  await eventually("the watch after the relist", () => api.openWatches === 1);
+  api.failNext(1, { status: 403, path: "watch" });
+  api.dropWatches();
+  await eventually("the 403", async () =>
+    sum(await collect(), "grpc.resolver.kubernetes.errors", {
+      "error.type": "KubeApiError",
+      "http.response.status_code": 403,
+    }) === 1);
+  dump = await collect();
+  assert.equal(sum(dump, "grpc.resolver.kubernetes.endpoints", service), 3);
+  assert.ok(errors.some((error) => error.status === 403));
+  console.log(JSON.stringify(dump));
+
+  controller.abort();
+  await watching;
+  await eventually("the watch to stop", async () => sum(await collect(), "grpc.resolver.kubernetes.watches") === 0);
+} finally {
+  controller.abort();
+  await api.close();
+}
+process.exit(0);

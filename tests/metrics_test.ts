@@ -1,0 +1,48 @@
+// tests/metrics/metrics_scenario.mjs on Deno, Node and Bun, each in its own process (a global
+// MeterProvider is process-wide); Node and Bun use the build in dist/ (`npm run build`).
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+
+const root = new URL("../", import.meta.url).pathname;
+const script = `${root}tests/metrics/metrics_scenario.mjs`;
+const RUNTIMES: Record<string, string[]> = {
+  Deno: [`${root}node_modules/.bin/deno`, "run", "-A", script],
+  Node: ["node", script],
+  Bun: [`${root}node_modules/.bin/bun`, script],
+};
+
+for (const [runtime, [command, ...args]] of Object.entries(RUNTIMES)) {
+  Deno.test(`${runtime}: OpenTelemetry metrics follow a scale-up, a dropped watch, a 410 relist and a 403`, async () => {
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+      (resolve) => {
+        execFile(
+          command,
+          args,
+          { cwd: root, timeout: 60_000 },
+          (error, stdout, stderr) =>
+            resolve({ code: error ? (error as { code?: number }).code ?? 1 : 0, stdout, stderr }),
+        );
+      },
+    );
+    assert.equal(code, 0, `${runtime} failed:\n${stderr}\n${stdout}`);
+    const dump = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    assert.ok(dump["grpc.resolver.kubernetes.updates"], JSON.stringify(dump));
+  });
+}
+
+Deno.test("Node: without OpenTelemetry, a watch loads no @opentelemetry module (module hooks refuse any)", async () => {
+  const child = `${root}tests/metrics/no_otel_child.mjs`;
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+    (resolve) => {
+      execFile(
+        "node",
+        [child],
+        { cwd: root, timeout: 30_000 },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? (error as { code?: number }).code ?? 1 : 0, stdout, stderr }),
+      );
+    },
+  );
+  assert.equal(code, 0, `${stderr}\n${stdout}`);
+  assert.match(stdout, /1 endpoint\(s\), no @opentelemetry module loaded/);
+});
