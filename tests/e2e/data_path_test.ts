@@ -8,18 +8,11 @@
 // started a server.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { clientKubeconfig, type EchoClient, RUNTIMES, startClient } from "./echo_clients.ts";
-import {
-  bindEndpointSliceReader,
-  createEndpointSliceReaderRole,
-  createNamespace,
-  createServiceAccount,
-  deleteNamespace,
-  requestToken,
-} from "./kube_objects.ts";
+import { type EchoClient, RUNTIMES, startClient, writeReaderKubeconfig } from "./echo_clients.ts";
+import { createNamespace, deleteNamespace } from "./kube_objects.ts";
 import { canCreateTestHosts, createTestHost, type TestHost } from "./test_hosts.ts";
 import { openTestCluster } from "./test_cluster.ts";
 import { applyNode, applySelectorService, createReadyPod, deleteNode, deletePod, forgetPod } from "./workloads.ts";
@@ -51,13 +44,7 @@ Deno.test({
       namespace = await createNamespace(fetch, "e2e-data");
       const ns = namespace;
       await applySelectorService(fetch, ns, { name: "echo", ports: [{ name: "grpc", port: 80, targetPort: PORT }] });
-      const account = "echo-client";
-      await createServiceAccount(fetch, ns, account);
-      await createEndpointSliceReaderRole(fetch, ns);
-      await bindEndpointSliceReader(fetch, ns, account);
-      const token = await requestToken(fetch, ns, account, { expirationSeconds: 3600 });
-      const kubeconfig = join(directory, "kubeconfig.json");
-      await writeFile(kubeconfig, JSON.stringify(clientKubeconfig(cluster.server, cluster.ca, token, ns)));
+      const kubeconfig = await writeReaderKubeconfig(cluster, ns, directory);
 
       const addPod = async (pod: string) => {
         const host = await createTestHost(pod, PORT);

@@ -8,7 +8,15 @@
 
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import {
+  bindEndpointSliceReader,
+  createEndpointSliceReaderRole,
+  createServiceAccount,
+  requestToken,
+} from "./kube_objects.ts";
+import type { TestCluster } from "./test_cluster.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -130,4 +138,24 @@ export function clientKubeconfig(server: string, ca: string | undefined, token: 
     contexts: [{ name: "e2e", context: { cluster: "e2e", user: "echo-client", namespace } }],
     "current-context": "e2e",
   };
+}
+
+/**
+ * Writes the kubeconfig of a least-privilege client in `namespace`: a ServiceAccount
+ * `echo-client` that may list and watch EndpointSlices there, with a TokenRequest token.
+ *
+ * @param cluster The cluster.
+ * @param namespace The client's namespace.
+ * @param directory Where to write `kubeconfig.json`.
+ * @returns The kubeconfig's path.
+ */
+export async function writeReaderKubeconfig(cluster: TestCluster, namespace: string, directory: string) {
+  const fetch = cluster.adminFetch;
+  await createServiceAccount(fetch, namespace, "echo-client");
+  await createEndpointSliceReaderRole(fetch, namespace);
+  await bindEndpointSliceReader(fetch, namespace, "echo-client");
+  const token = await requestToken(fetch, namespace, "echo-client", { expirationSeconds: 3600 });
+  const path = join(directory, "kubeconfig.json");
+  await writeFile(path, JSON.stringify(clientKubeconfig(cluster.server, cluster.ca, token, namespace)));
+  return path;
 }

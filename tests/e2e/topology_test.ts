@@ -5,7 +5,7 @@
 // would, and the grpc-js policy must fail over where kube-proxy cannot.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type EndpointSnapshot, type Locality, watchEndpoints } from "@kgr/resolver";
@@ -13,16 +13,8 @@ import { resolveClusterAccess } from "../../src/cluster/resolve_cluster_access.t
 import { createClusterHttpClient } from "../../src/cluster_http_client.ts";
 import { readNodeZone } from "../../src/kube_api.ts";
 import { resolveLocality } from "../../src/locality.ts";
-import { clientKubeconfig, type EchoClient, RUNTIMES, startClient } from "./echo_clients.ts";
-import {
-  bindEndpointSliceReader,
-  createEndpointSliceReaderRole,
-  createNamespace,
-  createServiceAccount,
-  deleteNamespace,
-  kubeRequest,
-  requestToken,
-} from "./kube_objects.ts";
+import { clientKubeconfig, type EchoClient, RUNTIMES, startClient, writeReaderKubeconfig } from "./echo_clients.ts";
+import { createNamespace, createServiceAccount, deleteNamespace, kubeRequest, requestToken } from "./kube_objects.ts";
 import { canCreateTestHosts, createTestHost, type TestHost } from "./test_hosts.ts";
 import { openTestCluster, type TestCluster } from "./test_cluster.ts";
 import { applyNode, applySelectorService, clearTrafficDistribution, createReadyPod, deleteNode } from "./workloads.ts";
@@ -255,12 +247,7 @@ Deno.test({
           ports: [{ name: "grpc", containerPort: PORT }],
         });
       }
-      await createServiceAccount(fetch, ns, "echo-client");
-      await createEndpointSliceReaderRole(fetch, ns);
-      await bindEndpointSliceReader(fetch, ns, "echo-client");
-      const token = await requestToken(fetch, ns, "echo-client", { expirationSeconds: 3600 });
-      const kubeconfig = join(directory, "kubeconfig.json");
-      await writeFile(kubeconfig, JSON.stringify(clientKubeconfig(cluster.server, cluster.ca, token, ns)));
+      const kubeconfig = await writeReaderKubeconfig(cluster, ns, directory);
 
       // Wait until the controller hinted every endpoint, so that the first calls already go to zone a.
       const hinted = follow(`kubernetes:///echo.${ns}:grpc`, cluster.adminKubeconfigPath, { zone: "zone-a" });
