@@ -22,23 +22,25 @@
  * @module
  */
 
-export { endpointSlice, startFakeApiServer } from "./src/testing/fake_api_server.ts";
+export { endpointSlice } from "./src/testing/endpoint_slice.ts";
+export type { EndpointParams, EndpointSliceParams } from "./src/testing/endpoint_slice.ts";
+export { startFakeApiServer } from "./src/testing/fake_api_server.ts";
 export type {
-  AddressType,
-  Endpoint,
-  EndpointConditions,
-  EndpointParams,
-  EndpointPort,
-  EndpointSlice,
-  EndpointSliceInput,
-  EndpointSliceParams,
   FakeApiServer,
   FakeApiServerOptions,
   InjectedFailure,
   KubeconfigOptions,
-  ObjectReference,
   RecordedRequest,
+} from "./src/testing/server_types.ts";
+export type {
+  AddressType,
+  Endpoint,
+  EndpointConditions,
+  EndpointPort,
+  EndpointSlice,
+  EndpointSliceInput,
+  ObjectReference,
   Service,
   ServiceInput,
   ServicePort,
-} from "./src/testing/fake_api_server.ts";
+} from "./src/testing/types.ts";

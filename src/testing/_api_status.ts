@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { InjectedFailure } from "./fake_api_server.ts";
+import type { InjectedFailure } from "./server_types.ts";
 
 /** An error answer: the HTTP status, a Status body and extra headers. */
 export class HttpError extends Error {

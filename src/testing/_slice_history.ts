@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { EndpointSlice } from "./fake_api_server.ts";
+import type { EndpointSlice } from "./types.ts";
 
 /** The type of a stored change, as watch events name it. */
 export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";

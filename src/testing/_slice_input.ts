@@ -8,13 +8,7 @@
  */
 
 import { isIPv4, isIPv6 } from "node:net";
-import type {
-  Endpoint,
-  EndpointConditions,
-  EndpointPort,
-  EndpointSlice,
-  EndpointSliceInput,
-} from "./fake_api_server.ts";
+import type { Endpoint, EndpointConditions, EndpointPort, EndpointSlice, EndpointSliceInput } from "./types.ts";
 
 const GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 
