@@ -110,23 +110,63 @@ export function methodNotAllowed(): HttpError {
   );
 }
 
+/** One cause of a `422 Invalid`: the field and what is wrong with it, in the real server's wording. */
+export interface FieldError {
+  /** The option, e.g. `resourceVersionMatch`. */
+  readonly field: string;
+  /** The cause's reason. */
+  readonly reason: "FieldValueForbidden" | "FieldValueNotSupported";
+  /** What is wrong, starting with `Forbidden:` or `Unsupported value:`. */
+  readonly message: string;
+}
+
+/** A field that must not be set (or not to this value) given the other options. */
+export function forbiddenField(field: string, detail: string): FieldError {
+  return { field, reason: "FieldValueForbidden", message: `Forbidden: ${detail}` };
+}
+
+/** A field set to a value the server does not support. */
+export function unsupportedValue(field: string, value: string, supported: readonly string[]): FieldError {
+  const values = supported.map((entry) => JSON.stringify(entry)).join(", ");
+  return {
+    field,
+    reason: "FieldValueNotSupported",
+    message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${values}`,
+  };
+}
+
 /** `422 Invalid` for list or watch options that do not go together. */
-export function invalidListOptions(field: string, detail: string): HttpError {
+export function invalidListOptions(...errors: FieldError[]): HttpError {
+  const each = errors.map(({ field, message }) => `${field}: ${message}`);
   return new HttpError(
     422,
     status(
       422,
       "Invalid",
-      `ListOptions.meta.k8s.io "" is invalid: ${field}: ${detail}`,
+      `ListOptions.meta.k8s.io "" is invalid: ${each.length === 1 ? each[0] : `[${each.join(", ")}]`}`,
       {
         details: {
           group: "meta.k8s.io",
           kind: "ListOptions",
-          causes: [{ reason: "FieldValueForbidden", message: detail, field }],
+          causes: errors.map(({ field, reason, message }) => ({ reason, message, field })),
         },
       },
     ),
   );
+}
+
+/** `410 Expired` for a list at a resourceVersion older than the compaction point. */
+export function listTooOld(): HttpError {
+  return new HttpError(410, status(410, "Expired", "The resourceVersion for the provided list is too old."));
+}
+
+/**
+ * `500` for a watch whose resourceVersion is not a number: the real server
+ * fails it in storage, with a Status that has no `reason`.
+ */
+export function watchResourceVersionInvalid(detail: string): HttpError {
+  const { reason: _reason, ...body } = status(500, "", detail);
+  return new HttpError(500, body);
 }
 
 /** The `too old resource version: X (Y)` Status, for lists and watch ERROR events. */

@@ -8,9 +8,8 @@
  */
 
 import type { ServerResponse } from "node:http";
-import { invalidListOptions, tooLarge, tooOldStatus } from "./_api_status.ts";
-import type { LabelSelector } from "./_label_selector.ts";
-import { parseResourceVersion, parseSelector, queryBool, queryInt } from "./_request_options.ts";
+import { forbiddenField, invalidListOptions, tooLarge, tooOldStatus, unsupportedValue } from "./_api_status.ts";
+import { type ObjectSelector, parseSelector, queryBool, queryInt, watchResourceVersion } from "./_request_options.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
 import type { Change, SliceHistory } from "./_slice_history.ts";
 import { byKey } from "./_slice_input.ts";
@@ -56,9 +55,30 @@ export interface WatchHubOptions {
 interface OpenWatch {
   readonly stream: WatchStream;
   readonly namespace: string | undefined;
-  readonly selector: LabelSelector;
-  /** Only changes above this resourceVersion are sent. */
+  readonly selector: ObjectSelector;
+  /** Only changes above this resourceVersion are sent; bookmarks only once the server is past it. */
   readonly startRv: number;
+}
+
+/** The checks of `continue`, `sendInitialEvents` and `resourceVersionMatch` on a watch. */
+function checkWatchOptions(query: Record<string, string>, sendInitialEvents: boolean | undefined): void {
+  const field = "resourceVersionMatch";
+  if ((query.continue ?? "") !== "") {
+    throw invalidListOptions(forbiddenField(field, "resourceVersionMatch is forbidden when continue is provided"));
+  }
+  const match = query.resourceVersionMatch ?? "";
+  const errors = [];
+  if (sendInitialEvents !== undefined && match !== "NotOlderThan") {
+    errors.push(forbiddenField(field, "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"));
+  }
+  if (match !== "" && sendInitialEvents === undefined) {
+    errors.push(
+      forbiddenField(field, "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"),
+    );
+  } else if (match !== "" && match !== "NotOlderThan") {
+    errors.push(unsupportedValue(field, match, ["NotOlderThan"]));
+  }
+  if (errors.length > 0) throw invalidListOptions(...errors);
 }
 
 /**
@@ -73,11 +93,16 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
 
   function inScope(watch: OpenWatch, slice: EndpointSlice): boolean {
     return (watch.namespace === undefined || slice.metadata.namespace === watch.namespace) &&
-      watch.selector.matches(slice.metadata.labels);
+      watch.selector.matches(slice.metadata);
   }
 
+  /**
+   * A BOOKMARK with the current resourceVersion. Periodic and pre-timeout
+   * ones go out only once the server is past the watch's start, as the real
+   * watch cache decides; the one that ends the initial events always does.
+   */
   function sendBookmark(watch: OpenWatch, annotations?: Record<string, string>): void {
-    if (history.rv < watch.startRv) return;
+    if (annotations === undefined && history.rv <= watch.startRv) return;
     watch.stream.send("BOOKMARK", {
       kind: "EndpointSlice",
       apiVersion: "discovery.k8s.io/v1",
@@ -112,54 +137,23 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     query: Record<string, string>,
   ): Promise<boolean> {
     const selector = parseSelector(query);
-    const timeoutSeconds = queryInt("timeoutSeconds", query.timeoutSeconds);
+    const timeoutSeconds = queryInt(query.timeoutSeconds);
     const bookmarks = queryBool(query.allowWatchBookmarks) ?? false;
     const sendInitialEvents = queryBool(query.sendInitialEvents);
-    const match = query.resourceVersionMatch ?? "";
+    checkWatchOptions(query, sendInitialEvents);
     const rvParam = query.resourceVersion ?? "";
-    if (sendInitialEvents !== undefined && match !== "NotOlderThan") {
-      throw invalidListOptions(
-        "resourceVersionMatch",
-        "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
-      );
-    }
-    if (match !== "") {
-      if (sendInitialEvents === undefined) {
-        throw invalidListOptions(
-          "resourceVersionMatch",
-          "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
-        );
-      }
-      if (match !== "NotOlderThan") {
-        throw invalidListOptions("resourceVersionMatch", `Unsupported value: ${JSON.stringify(match)}`);
-      }
-      if (sendInitialEvents && !bookmarks) {
-        throw invalidListOptions(
-          "allowWatchBookmarks",
-          "allowWatchBookmarks must be set to true when sendInitialEvents is true",
-        );
-      }
-    }
-    const requested = rvParam === "" || rvParam === "0" ? undefined : parseResourceVersion(rvParam);
-
-    // initial: "state" sends the current state as ADDED events; "replay" sends history.
-    let initial: "state" | "replay" | "none";
-    let startRv: number;
-    if (sendInitialEvents === true) {
-      if (requested !== undefined && requested > history.rv && !(await waiters.wait(requested))) {
-        throw tooLarge(requested, history.rv);
-      }
-      initial = "state";
-      startRv = history.rv;
-    } else if (requested === undefined) {
-      initial = sendInitialEvents === false ? "none" : "state";
-      startRv = history.rv;
-    } else {
-      initial = "replay";
-      startRv = requested;
-    }
+    const requested = rvParam === "" || rvParam === "0" ? undefined : watchResourceVersion(rvParam);
+    // A WatchList waits for its resourceVersion, then fails inside the stream, as the real server does.
+    const reached = sendInitialEvents !== true || requested === undefined || await waiters.wait(requested);
     if (res.destroyed) return false;
 
+    // "state" sends the current state as ADDED events, "replay" the changes since `startRv`.
+    const initial = sendInitialEvents === true || (requested === undefined && sendInitialEvents === undefined)
+      ? "state"
+      : requested === undefined
+      ? "none"
+      : "replay";
+    const startRv = initial === "replay" ? requested! : history.rv;
     const watch: OpenWatch = {
       stream: openWatchStream(res, { maxChunkBytes, onDone: () => watches.delete(watch) }),
       namespace,
@@ -167,17 +161,16 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
       startRv,
     };
     watches.add(watch);
-    if (initial === "replay" && startRv < history.compactedRv) {
-      watch.stream.send("ERROR", tooOldStatus(startRv, history.compactedRv));
+    const floor = history.watchableFrom;
+    if (!reached || (initial === "replay" && startRv < floor)) {
+      watch.stream.send("ERROR", reached ? tooOldStatus(startRv, floor) : tooLarge(requested!, history.rv).body);
       watch.stream.end();
       return true;
     }
     if (initial === "state") {
       const current = [...history.current.values()].filter((slice) => inScope(watch, slice)).sort(byKey);
       for (const slice of current) watch.stream.send("ADDED", slice);
-      if (sendInitialEvents === true) {
-        sendBookmark(watch, { "k8s.io/initial-events-end": "true" });
-      }
+      if (bookmarks) sendBookmark(watch, { "k8s.io/initial-events-end": "true" });
     } else if (initial === "replay") {
       for (const change of history.changesAfter(startRv)) deliver(watch, change);
     }

@@ -75,7 +75,7 @@ import type { EndpointSlice, EndpointSliceInput, Service, ServiceInput } from ".
 const TOO_LARGE_WAIT_MS = 1000;
 
 function validateOptions(options: FakeApiServerOptions): void {
-  const { port, bookmarkIntervalMs, maxChunkBytes } = options;
+  const { port, bookmarkIntervalMs, maxChunkBytes, watchCacheSize } = options;
   if (
     port !== undefined &&
     !(Number.isInteger(port) && port >= 0 && port <= 65535)
@@ -98,6 +98,11 @@ function validateOptions(options: FakeApiServerOptions): void {
   ) {
     throw new RangeError(
       `Cannot start the fake API server as 'maxChunkBytes' must be a positive integer: current value is ${maxChunkBytes}`,
+    );
+  }
+  if (watchCacheSize !== undefined && !(Number.isInteger(watchCacheSize) && watchCacheSize >= 1)) {
+    throw new RangeError(
+      `Cannot start the fake API server as 'watchCacheSize' must be a positive integer: current value is ${watchCacheSize}`,
     );
   }
 }
@@ -182,7 +187,7 @@ function kubeconfigFor(url: string, token: string | undefined, options: Kubeconf
 export async function startFakeApiServer(options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
   validateOptions(options);
   const hostname = options.hostname ?? "127.0.0.1";
-  const history = createSliceHistory();
+  const history = createSliceHistory(options.watchCacheSize);
   const services = createServiceStore();
   const waiters = createRvWaiters(() => history.rv, TOO_LARGE_WAIT_MS);
   const watches = createWatchHub({

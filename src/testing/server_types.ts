@@ -44,11 +44,23 @@ export interface FakeApiServerOptions {
    */
   port?: number;
   /**
-   * How often a watch with `allowWatchBookmarks=true` gets a BOOKMARK.
+   * How often a watch with `allowWatchBookmarks=true` gets a BOOKMARK, once
+   * the resourceVersion has moved past the watch's start (as on a real
+   * server, a watch of a server where nothing changes gets none).
    *
    * @default {60000}
    */
   bookmarkIntervalMs?: number;
+  /**
+   * How many of the latest EndpointSlice changes a watch can resume from, like
+   * a real server's watch cache: a watch from an older resourceVersion gets
+   * `200` and a `410 Expired` ERROR event. Lists still read older states
+   * until `compact()`, as a real server reads them from etcd.
+   *
+   * @default {undefined} (every change since the last `compact()`, as a real
+   * server's watch cache holds under a burst of writes)
+   */
+  watchCacheSize?: number;
   /**
    * When set, every write of a watch response is cut into pieces of at most
    * this many bytes, sent one event-loop turn apart, so clients see events

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { EndpointSlice } from "@kgr/resolver/testing";
-import { getJson, slicesUrl, svc, withServer } from "./_helpers.ts";
+import { getJson, slicesUrl, summary, svc, watch, withServer } from "./_helpers.ts";
 
 Deno.test("a list returns matching slices sorted by namespace and name, without kind on items", async () => {
   await withServer({}, async (server) => {
@@ -241,5 +241,203 @@ Deno.test("a list honours resourceVersion semantics: NotOlderThan, Exact and too
       "a resourceVersion that arrives during the wait is served",
     );
     assert.equal(served.body.metadata.resourceVersion, next);
+  });
+});
+
+/** Every page of a list, following its continue tokens (at most 20 pages). */
+async function pages(url: (continueToken?: string) => string) {
+  const seen: { names: string[]; continued: boolean; remaining?: number; resourceVersion: string }[] = [];
+  let token: string | undefined;
+  for (let page = 0; page < 20; page++) {
+    const { status, body } = await getJson(url(token));
+    assert.equal(status, 200, JSON.stringify(body));
+    token = body.metadata.continue;
+    seen.push({
+      names: body.items.map((item: EndpointSlice) => item.metadata.name),
+      continued: token !== undefined,
+      remaining: body.metadata.remainingItemCount,
+      resourceVersion: body.metadata.resourceVersion,
+    });
+    if (token === undefined) return seen;
+  }
+  throw new Error("more than 20 pages");
+}
+
+Deno.test("a paged list with a selector goes on while keys remain, so its last page can be empty", async () => {
+  await withServer({}, async (server) => {
+    for (const name of ["a-1", "a-2"]) server.applySlice(svc("a", ["10.0.0.1"], "default", name));
+    for (const name of ["b-1", "b-2", "b-3"]) server.applySlice(svc("b", ["10.0.0.2"], "default", name));
+    const selected = (service: string, limit: number) => (token?: string) =>
+      slicesUrl(server, "default", {
+        labelSelector: `kubernetes.io/service-name=${service}`,
+        limit: String(limit),
+        ...(token === undefined ? {} : { continue: token }),
+      });
+    // As measured on kube-apiserver v1.36.3 with the same five slices.
+    assert.deepEqual((await pages(selected("a", 1))).map((page) => [page.names, page.continued]), [
+      [["a-1"], true],
+      [["a-2"], true],
+      [[], false],
+    ]);
+    assert.deepEqual((await pages(selected("b", 1))).map((page) => [page.names, page.continued]), [
+      [["b-1"], true],
+      [["b-2"], true],
+      [["b-3"], false],
+    ]);
+    assert.deepEqual((await pages(selected("b", 2))).map((page) => [page.names, page.continued]), [
+      [["b-1", "b-2"], true],
+      [["b-3"], false],
+    ]);
+    const all = await pages((token) =>
+      slicesUrl(server, "default", { limit: "2", ...(token ? { continue: token } : {}) })
+    );
+    assert.deepEqual(all.map((page) => [page.names, page.remaining]), [
+      [["a-1", "a-2"], 3],
+      [["b-1", "b-2"], 1],
+      [["b-3"], undefined],
+    ]);
+  });
+});
+
+Deno.test("limit with an old resourceVersion is an exact read, and resourceVersion 0 ignores limit", async () => {
+  await withServer({}, async (server) => {
+    const old = server.applySlice(svc("a", ["10.0.0.1"], "default", "a-1")).metadata.resourceVersion;
+    for (const name of ["a-2", "b-1"]) server.applySlice(svc("a", ["10.0.0.1"], "default", name));
+    const current = server.resourceVersion;
+    const read = (params: Record<string, string>) =>
+      pages((token) => slicesUrl(server, "default", token ? { limit: params.limit, continue: token } : params));
+    assert.deepEqual(await read({ limit: "10", resourceVersion: old }), [
+      { names: ["a-1"], continued: false, remaining: undefined, resourceVersion: old },
+    ]);
+    assert.deepEqual(
+      (await read({ limit: "1", resourceVersion: old, resourceVersionMatch: "NotOlderThan" })).map((
+        page,
+      ) => [page.names, page.resourceVersion]),
+      [[["a-1"], current], [["a-2"], current], [["b-1"], current]],
+      "NotOlderThan pages the current state",
+    );
+    const anyVersion: Record<string, string>[] = [
+      { resourceVersion: "0" },
+      { resourceVersion: "0", resourceVersionMatch: "NotOlderThan" },
+    ];
+    for (const params of anyVersion) {
+      assert.deepEqual(await read({ limit: "1", ...params }), [
+        { names: ["a-1", "a-2", "b-1"], continued: false, remaining: undefined, resourceVersion: current },
+      ], JSON.stringify(params));
+    }
+    assert.deepEqual(
+      (await read({ resourceVersion: old })).map((page) => [page.names, page.resourceVersion]),
+      [[["a-1", "a-2", "b-1"], current]],
+      "without limit an old resourceVersion is served at the current state",
+    );
+
+    server.compact();
+    const exact: Record<string, string>[] = [{ limit: "10" }, { resourceVersionMatch: "Exact" }];
+    for (const params of exact) {
+      const expired = await getJson(slicesUrl(server, "default", { resourceVersion: old, ...params }));
+      assert.equal(expired.status, 410, JSON.stringify(params));
+      assert.deepEqual(expired.body, {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: "The resourceVersion for the provided list is too old.",
+        reason: "Expired",
+        code: 410,
+      });
+    }
+  });
+});
+
+Deno.test("a list refuses bad options with the real server's statuses and wording", async () => {
+  await withServer({}, async (server) => {
+    const answer = async (params: Record<string, string>) => {
+      const { status, body } = await getJson(slicesUrl(server, "default", params));
+      return { status, message: body.message, reason: body.reason, causes: body.details?.causes };
+    };
+    assert.deepEqual(await answer({ resourceVersion: "abc" }), {
+      status: 400,
+      message:
+        'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax',
+      reason: "BadRequest",
+      causes: undefined,
+    });
+    assert.deepEqual(await answer({ limit: "abc" }), {
+      status: 400,
+      message: 'strconv.ParseInt: parsing "abc": invalid syntax',
+      reason: "BadRequest",
+      causes: undefined,
+    });
+    assert.deepEqual(await answer({ resourceVersionMatch: "NotOlderThan" }), {
+      status: 422,
+      message: 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: ' +
+        "resourceVersionMatch is forbidden unless resourceVersion is provided",
+      reason: "Invalid",
+      causes: [{
+        reason: "FieldValueForbidden",
+        message: "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+        field: "resourceVersionMatch",
+      }],
+    });
+    assert.deepEqual(await answer({ resourceVersionMatch: "Foo", resourceVersion: "1" }), {
+      status: 422,
+      message: 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Unsupported value: "Foo": ' +
+        'supported values: "Exact", "NotOlderThan", ""',
+      reason: "Invalid",
+      causes: [{
+        reason: "FieldValueNotSupported",
+        message: 'Unsupported value: "Foo": supported values: "Exact", "NotOlderThan", ""',
+        field: "resourceVersionMatch",
+      }],
+    });
+    assert.equal(
+      (await answer({ resourceVersionMatch: "Exact", resourceVersion: "0" })).message,
+      'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: ' +
+        'resourceVersionMatch "exact" is forbidden for resourceVersion "0"',
+    );
+    assert.deepEqual(await answer({ continue: "abc", resourceVersion: "5" }), {
+      status: 400,
+      message: "invalid continue token: continue key is not valid: the token is not one this server issued",
+      reason: "BadRequest",
+      causes: undefined,
+    });
+    assert.equal((await answer({ limit: "-1" })).status, 200, "a negative limit means none, as on the real server");
+  });
+});
+
+Deno.test("a field selector on metadata.name or metadata.namespace filters lists and watches", async () => {
+  await withServer({}, async (server) => {
+    for (const name of ["a-1", "a-2"]) server.applySlice(svc("a", ["10.0.0.1"], "default", name));
+    server.applySlice(svc("a", ["10.0.0.1"], "other", "a-1"));
+    const names = async (namespace: string | undefined, fieldSelector: string) => {
+      const { status, body } = await getJson(slicesUrl(server, namespace, { fieldSelector }));
+      assert.equal(status, 200, JSON.stringify(body));
+      return body.items.map((item: EndpointSlice) => `${item.metadata.namespace}/${item.metadata.name}`);
+    };
+    assert.deepEqual(await names("default", "metadata.name=a-1"), ["default/a-1"]);
+    assert.deepEqual(await names("default", "metadata.name==a-2"), ["default/a-2"]);
+    assert.deepEqual(await names("default", "metadata.name!=a-2"), ["default/a-1"]);
+    assert.deepEqual(await names(undefined, "metadata.namespace=other"), ["other/a-1"]);
+    assert.deepEqual(await names(undefined, "metadata.name=a-1,metadata.namespace!=other"), ["default/a-1"]);
+    assert.deepEqual(await names("default", "metadata.namespace=other"), []);
+    const stream = await watch(slicesUrl(server, "default", { watch: "true", fieldSelector: "metadata.name=a-2" }));
+    assert.equal(summary(await stream.next()), `ADDED a-2@${server.slices("default")[1].metadata.resourceVersion}`);
+    server.applySlice(svc("a", ["10.0.0.9"], "default", "a-1"));
+    const changed = server.applySlice(svc("a", ["10.0.0.9"], "default", "a-2"));
+    assert.equal(summary(await stream.next()), `MODIFIED a-2@${changed.metadata.resourceVersion}`);
+    await stream.cancel();
+
+    const paged = await getJson(slicesUrl(server, "default", { fieldSelector: "metadata.name!=x", limit: "1" }));
+    assert.equal(paged.body.metadata.remainingItemCount, undefined, "no count with a field selector either");
+
+    const unknown = await getJson(slicesUrl(server, "default", { fieldSelector: "addressType=IPv4" }));
+    assert.equal(unknown.status, 400);
+    assert.equal(
+      unknown.body.message,
+      '"addressType" is not a known field selector: only "metadata.name", "metadata.namespace"',
+    );
+    const malformed = await getJson(slicesUrl(server, "default", { fieldSelector: "metadata.name" }));
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.message, "invalid selector: 'metadata.name'; can't understand 'metadata.name'");
   });
 });
