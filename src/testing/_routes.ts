@@ -6,18 +6,42 @@
  */
 
 import { queryBool } from "./_request_options.ts";
+import type { RecordedRequest } from "./server_types.ts";
+
+/** A request for a resource: what RBAC would check, and what a 403 or 404 names. */
+export interface ResourceRequest {
+  /** The RBAC verb. */
+  readonly verb: "list" | "watch" | "get";
+  /** The resource. */
+  readonly resource: "endpointslices" | "services";
+  /** The namespace; undefined for all of them. */
+  readonly namespace?: string;
+  /** The object's name, for a request of one object. */
+  readonly name?: string;
+}
 
 /** What a request asks for. */
 export type Route =
-  /** A list or watch of EndpointSlices, in one namespace or all of them. */
-  | { readonly kind: "list" | "watch"; readonly namespace?: string }
-  /** A read of one Service. */
-  | { readonly kind: "get"; readonly namespace: string; readonly name: string }
-  /** A path the server does not serve (404), or a method it does not allow (405). */
-  | { readonly kind: "other"; readonly known: boolean };
+  /** EndpointSlices or a Service. */
+  | { readonly kind: "resource"; readonly request: ResourceRequest }
+  /** A discovery document, the version or a health check. */
+  | { readonly kind: "info" }
+  /** A path the server does not serve (404), or a method it does not allow there (405). */
+  | { readonly kind: "unknown"; readonly known: boolean };
 
+/** Paths that answer anyone, even without credentials (RBAC's `system:public-info-viewer`). */
+const PUBLIC_INFO = new Set(["/healthz", "/livez", "/readyz", "/version"]);
+const INFO = new Set([
+  ...PUBLIC_INFO,
+  "/",
+  "/api",
+  "/api/v1",
+  "/apis",
+  "/apis/discovery.k8s.io",
+  "/apis/discovery.k8s.io/v1",
+]);
 const ALL_SLICES = "/apis/discovery.k8s.io/v1/endpointslices";
-const NAMESPACED_SLICES = /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]+)\/endpointslices$/;
+const NAMESPACED_SLICES = /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]+)\/endpointslices(?:\/([^/]+))?$/;
 const SERVICE = /^\/api\/v1\/namespaces\/([^/]+)\/services\/([^/]+)$/;
 
 /**
@@ -29,18 +53,42 @@ const SERVICE = /^\/api\/v1\/namespaces\/([^/]+)\/services\/([^/]+)$/;
  * @returns The route.
  */
 export function routeOf(method: string, path: string, query: Record<string, string>): Route {
-  const known = path === ALL_SLICES || NAMESPACED_SLICES.test(path) || SERVICE.test(path);
-  if (!known || method !== "GET") return { kind: "other", known };
+  const slices = path === ALL_SLICES ? [] : NAMESPACED_SLICES.exec(path);
+  const service = SERVICE.exec(path);
+  const known = INFO.has(path) || slices !== null || service !== null;
+  if (!known || method !== "GET") return { kind: "unknown", known };
+  if (INFO.has(path)) return { kind: "info" };
   try {
-    const service = SERVICE.exec(path);
     if (service !== null) {
-      return { kind: "get", namespace: decodeURIComponent(service[1]), name: decodeURIComponent(service[2]) };
+      const [namespace, name] = [service[1], service[2]].map(decodeURIComponent);
+      return { kind: "resource", request: { verb: "get", resource: "services", namespace, name } };
     }
-    const namespaced = NAMESPACED_SLICES.exec(path);
-    const kind = queryBool(query.watch) === true ? "watch" : "list";
-    return namespaced === null ? { kind } : { kind, namespace: decodeURIComponent(namespaced[1]) };
+    const [namespace, name] = [slices![1], slices![2]].map((part) => part && decodeURIComponent(part));
+    const watch = queryBool(query.watch) === true;
+    const verb = watch ? "watch" : name === undefined ? "list" : "get";
+    return { kind: "resource", request: { verb, resource: "endpointslices", namespace, name } };
   } catch {
     // A malformed percent-encoding names nothing we serve.
-    return { kind: "other", known: false };
+    return { kind: "unknown", known: false };
   }
+}
+
+/**
+ * Whether anyone may read this route, without credentials.
+ *
+ * @param path The URL path.
+ * @returns Whether the path is public.
+ */
+export function isPublicInfo(path: string): boolean {
+  return PUBLIC_INFO.has(path);
+}
+
+/**
+ * The `kind` a request is recorded and matched by `failNext()` as.
+ *
+ * @param route The request's route.
+ * @returns The kind.
+ */
+export function recordedKind(route: Route): RecordedRequest["kind"] {
+  return route.kind === "resource" ? route.request.verb : "other";
 }

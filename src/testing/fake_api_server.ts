@@ -50,19 +50,8 @@ import { Buffer } from "node:buffer";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
-import {
-  HttpError,
-  injectedFailure,
-  internalError,
-  methodNotAllowed,
-  notFound,
-  serviceNotFound,
-  unauthorized,
-} from "./_api_status.ts";
 import { createFailureQueue } from "./_failures.ts";
-import { listSlices } from "./_list.ts";
-import { firstValues } from "./_request_options.ts";
-import { type Route, routeOf } from "./_routes.ts";
+import { createRequestHandler } from "./_handler.ts";
 import { createRvWaiters } from "./_rv_waiters.ts";
 import { createServiceStore } from "./_service_store.ts";
 import { createSliceHistory } from "./_slice_history.ts";
@@ -105,26 +94,6 @@ function validateOptions(options: FakeApiServerOptions): void {
       `Cannot start the fake API server as 'watchCacheSize' must be a positive integer: current value is ${watchCacheSize}`,
     );
   }
-}
-
-function sendJson(
-  res: ServerResponse,
-  record: RecordedRequest,
-  code: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  if (res.headersSent || res.destroyed) return;
-  record.status = code;
-  const text = JSON.stringify(body);
-  res.writeHead(code, {
-    "Content-Type": "application/json",
-    "Content-Length": String(Buffer.byteLength(text)),
-    "Cache-Control": "no-cache, private",
-    "Audit-Id": crypto.randomUUID(),
-    ...headers,
-  });
-  res.end(text);
 }
 
 function kubeconfigFor(url: string, token: string | undefined, options: KubeconfigOptions): Record<string, unknown> {
@@ -202,46 +171,17 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   let token = options.token;
   let closing: Promise<void> | undefined;
 
-  function authorized(req: IncomingMessage): boolean {
-    if (token === undefined) return true;
-    const match = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "");
-    return match !== null && match[1] === token;
-  }
-
-  async function serve(res: ServerResponse, record: RecordedRequest, route: Route, query: Record<string, string>) {
-    if (route.kind === "other") throw route.known ? methodNotAllowed() : notFound();
-    if (route.kind === "get") {
-      const service = services.get(route.namespace, route.name);
-      if (service === undefined) throw serviceNotFound(route.name);
-      sendJson(res, record, 200, service);
-    } else if (route.kind === "watch") {
-      if (await watches.serve(res, route.namespace, query)) record.status = 200;
-    } else {
-      sendJson(res, record, 200, await listSlices(history, waiters, route.namespace, query));
-    }
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://fake.invalid");
-    const query = firstValues(url.searchParams);
-    const method = req.method ?? "GET";
-    const route = routeOf(method, url.pathname, query);
-    const record: RecordedRequest = { method, path: url.pathname, query, kind: route.kind, status: 0, at: Date.now() };
-    requests.push(record);
-    try {
-      if (!authorized(req)) throw unauthorized();
-      const failure = failures.take(route.kind);
-      if (failure !== undefined) {
-        if (route.kind === "get") throw injectedFailure(failure, "get", route.namespace, route.name);
-        const namespace = route.kind === "other" ? undefined : route.namespace;
-        throw injectedFailure(failure, route.kind === "watch" ? "watch" : "list", namespace);
-      }
-      await serve(res, record, route, query);
-    } catch (error) {
-      const answer = error instanceof HttpError ? error : internalError(error);
-      sendJson(res, record, answer.code, answer.body, answer.headers);
-    }
-  }
+  let address = "";
+  const handle = createRequestHandler({
+    history,
+    services,
+    waiters,
+    watches,
+    failures,
+    requests,
+    token: () => token,
+    serverAddress: () => address,
+  });
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     req.resume();
@@ -250,6 +190,8 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   const server: Server = options.tls === undefined
     ? createHttpServer(onRequest)
     : createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest);
+  // Go's API server keeps an idle HTTP/1.1 connection for 90 s (Node's default is 5 s).
+  server.keepAliveTimeout = 90_000;
   server.on("connection", (socket: Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
@@ -262,10 +204,10 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       resolve();
     });
   });
-  const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : options.port ?? 0;
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  const url = `${options.tls === undefined ? "http" : "https"}://${host}:${port}`;
+  const bound = server.address();
+  const port = typeof bound === "object" && bound !== null ? bound.port : options.port ?? 0;
+  address = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+  const url = `${options.tls === undefined ? "http" : "https"}://${address}`;
 
   function applySlice(input: EndpointSliceInput): EndpointSlice {
     const prepared = prepareSlice(input, history.current, history.nextRv());

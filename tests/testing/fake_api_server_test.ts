@@ -150,9 +150,9 @@ Deno.test("failNext() answers matching requests with a Status and Retry-After, t
 
 Deno.test("a configured token is required, never recorded, and can be rotated", async () => {
   await withServer({ token: "s3cret" }, async (server) => {
-    const missing = await getJson(slicesUrl(server, "default"));
-    assert.equal(missing.status, 401);
-    assert.deepEqual(missing.body, {
+    const wrongBody = await getJson(slicesUrl(server, "default"), { headers: { authorization: "Bearer nope" } });
+    assert.equal(wrongBody.status, 401);
+    assert.deepEqual(wrongBody.body, {
       kind: "Status",
       apiVersion: "v1",
       metadata: {},
@@ -201,13 +201,7 @@ Deno.test("a configured token is required, never recorded, and can be rotated", 
 
 Deno.test("unknown paths get a 404 NotFound Status and other methods a 405", async () => {
   await withServer({}, async (server) => {
-    for (
-      const path of [
-        "/api/v1/pods",
-        `${BASE}/namespaces/default/endpointslices/x`,
-        "/",
-      ]
-    ) {
+    for (const path of ["/api/v1/pods", `${BASE}/namespaces/default/pods`, "/apis/apps/v1"]) {
       const { status, body } = await getJson(server.url + path);
       assert.equal(status, 404, path);
       assert.equal(body.reason, "NotFound");
@@ -283,7 +277,7 @@ Deno.test("a Service read honours the token and failNext() with the real server'
       spec: { ports: [{ name: "grpc", port: 80 }] },
     });
     const url = `${server.url}/api/v1/namespaces/shop/services/two`;
-    assert.equal((await getJson(url)).status, 401);
+    assert.equal((await getJson(url, { headers: { authorization: "Bearer x" } })).status, 401);
     const headers = { authorization: "Bearer t" };
     server.failNext(1, { status: 403, path: "get" });
     const list = await getJson(slicesUrl(server, "shop"), { headers });
@@ -479,4 +473,176 @@ Deno.test("startFakeApiServer() rejects bad options", async () => {
     RangeError,
   );
   await assert.rejects(startFakeApiServer({ port: 70000 }), RangeError);
+});
+
+Deno.test("a request without credentials is system:anonymous: 403 but for the public info paths", async () => {
+  await withServer({ token: "s3cret" }, async (server) => {
+    server.applyService({
+      metadata: { namespace: "shop", name: "two" },
+      spec: { ports: [{ name: "grpc", port: 80 }] },
+    });
+    const anonymous = async (url: string) => {
+      const response = await fetch(url);
+      const text = await response.text();
+      return {
+        status: response.status,
+        body: response.headers.get("content-type") === "application/json" ? JSON.parse(text) : text,
+      };
+    };
+    const user = 'User "system:anonymous"';
+    const forbidden = (message: string, details: Record<string, string>) => ({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message,
+      reason: "Forbidden",
+      details,
+      code: 403,
+    });
+    const slices = { group: "discovery.k8s.io", kind: "endpointslices" };
+    // As kube-apiserver v1.36.3 answers with its default --anonymous-auth=true and RBAC.
+    assert.deepEqual(await anonymous(slicesUrl(server, "default")), {
+      status: 403,
+      body: forbidden(
+        `endpointslices.discovery.k8s.io is forbidden: ${user} cannot list resource "endpointslices" in API group "discovery.k8s.io" in the namespace "default"`,
+        slices,
+      ),
+    });
+    assert.equal(
+      (await anonymous(slicesUrl(server, undefined, { watch: "true" }))).body.message,
+      `endpointslices.discovery.k8s.io is forbidden: ${user} cannot watch resource "endpointslices" in API group "discovery.k8s.io" at the cluster scope`,
+    );
+    assert.deepEqual(await anonymous(`${server.url}${BASE}/namespaces/default/endpointslices/x`), {
+      status: 403,
+      body: forbidden(
+        `endpointslices.discovery.k8s.io "x" is forbidden: ${user} cannot get resource "endpointslices" in API group "discovery.k8s.io" in the namespace "default"`,
+        { name: "x", ...slices },
+      ),
+    });
+    assert.deepEqual(await anonymous(`${server.url}/api/v1/namespaces/shop/services/two`), {
+      status: 403,
+      body: forbidden(
+        `services "two" is forbidden: ${user} cannot get resource "services" in API group "" in the namespace "shop"`,
+        { name: "two", kind: "services" },
+      ),
+    });
+    assert.deepEqual(await anonymous(`${server.url}/apis`), {
+      status: 403,
+      body: forbidden(`forbidden: ${user} cannot get path "/apis"`, {}),
+    });
+    assert.equal((await anonymous(`${server.url}/healthz`)).body, "ok");
+    assert.equal((await anonymous(`${server.url}/version`)).body.gitVersion, "v1.36.3");
+    assert.deepEqual(server.requests.map((request) => request.status), [403, 403, 403, 403, 403, 200, 200]);
+  });
+});
+
+Deno.test("discovery, version and health paths answer as the real server's, listing only what the fake serves", async () => {
+  await withServer({}, async (server) => {
+    const get = async (path: string) => {
+      const response = await fetch(server.url + path);
+      return { status: response.status, type: response.headers.get("content-type"), text: await response.text() };
+    };
+    const json = async (path: string) => {
+      const { status, type, text } = await get(path);
+      assert.equal(status, 200, path);
+      assert.equal(type, "application/json", path);
+      return JSON.parse(text);
+    };
+    const version = await json("/version");
+    assert.deepEqual(Object.keys(version), [
+      "major",
+      "minor",
+      "emulationMajor",
+      "emulationMinor",
+      "minCompatibilityMajor",
+      "minCompatibilityMinor",
+      "gitVersion",
+      "gitCommit",
+      "gitTreeState",
+      "buildDate",
+      "goVersion",
+      "compiler",
+      "platform",
+    ]);
+    assert.deepEqual([version.major, version.minor, version.gitVersion], ["1", "36", "v1.36.3"]);
+    const host = new URL(server.url).host;
+    assert.deepEqual(await json("/api"), {
+      kind: "APIVersions",
+      versions: ["v1"],
+      serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: host }],
+    });
+    const groupVersion = { groupVersion: "discovery.k8s.io/v1", version: "v1" };
+    const group = { name: "discovery.k8s.io", versions: [groupVersion], preferredVersion: groupVersion };
+    assert.deepEqual(await json("/apis"), { kind: "APIGroupList", apiVersion: "v1", groups: [group] });
+    assert.deepEqual(await json("/apis/discovery.k8s.io"), { kind: "APIGroup", apiVersion: "v1", ...group });
+    assert.deepEqual(await json("/apis/discovery.k8s.io/v1"), {
+      kind: "APIResourceList",
+      apiVersion: "v1",
+      groupVersion: "discovery.k8s.io/v1",
+      resources: [{
+        name: "endpointslices",
+        singularName: "endpointslice",
+        namespaced: true,
+        kind: "EndpointSlice",
+        verbs: ["get", "list", "watch"],
+      }],
+    });
+    assert.deepEqual((await json("/api/v1")).resources.map((resource: { name: string }) => resource.name), [
+      "services",
+    ]);
+    assert.ok((await json("/")).paths.includes("/apis/discovery.k8s.io/v1"));
+    for (const path of ["/healthz", "/livez", "/readyz"]) {
+      assert.deepEqual(await get(path), { status: 200, type: "text/plain; charset=utf-8", text: "ok" });
+    }
+    assert.ok(server.requests.every((request) => request.kind === "other"));
+  });
+});
+
+Deno.test("a GET of one slice answers it with its kind, or 404 NotFound", async () => {
+  await withServer({}, async (server) => {
+    const stored = server.applySlice(svc("echo", ["10.0.0.1"]));
+    const url = (name: string) => `${server.url}${BASE}/namespaces/default/endpointslices/${name}`;
+    const got = await getJson(url("echo-ipv4"));
+    assert.equal(got.status, 200);
+    assert.deepEqual(got.body, stored);
+    const missing = await getJson(url("nope"));
+    assert.equal(missing.status, 404);
+    assert.deepEqual(missing.body, {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: 'endpointslices.discovery.k8s.io "nope" not found',
+      reason: "NotFound",
+      details: { name: "nope", group: "discovery.k8s.io", kind: "endpointslices" },
+      code: 404,
+    });
+    assert.equal((await getJson(url("echo-ipv4").replace("/default/", "/other/"))).status, 404);
+    assert.deepEqual(server.requests.map((request) => `${request.kind} ${request.status}`), [
+      "get 200",
+      "get 404",
+      "get 404",
+    ]);
+  });
+});
+
+Deno.test("applySlice() bumps generation for a change of content or labels, not of annotations", async () => {
+  await withServer({}, (server) => {
+    const base = svc("echo", ["10.0.0.1"]);
+    const created = server.applySlice(base);
+    const annotated = server.applySlice({ ...base, metadata: { ...base.metadata, annotations: { note: "x" } } });
+    assert.equal(annotated.metadata.resourceVersion, String(Number(created.metadata.resourceVersion) + 1));
+    assert.equal(annotated.metadata.generation, 1, "an annotation is metadata only, as on kube-apiserver v1.36.3");
+    const labelled = server.applySlice({
+      ...base,
+      metadata: { ...base.metadata, annotations: { note: "x" }, labels: { ...base.metadata.labels, extra: "y" } },
+    });
+    assert.equal(labelled.metadata.generation, 2, "a label change counts, as on the real server");
+    const moved = server.applySlice({
+      ...svc("echo", ["10.0.0.2"]),
+      metadata: { ...base.metadata, annotations: { note: "x" }, labels: { ...base.metadata.labels, extra: "y" } },
+    });
+    assert.equal(moved.metadata.generation, 3);
+  });
 });
