@@ -5,8 +5,19 @@
  * @module
  */
 
-import type { ResourceRequest } from "./_routes.ts";
 import type { InjectedFailure } from "./server_types.ts";
+
+/** A request for a resource: what RBAC would check, and what a 403 or 404 names. */
+export interface ResourceRequest {
+  /** The RBAC verb. */
+  readonly verb: "list" | "watch" | "get";
+  /** The resource. */
+  readonly resource: "endpointslices" | "services";
+  /** The namespace; undefined for all of them. */
+  readonly namespace?: string;
+  /** The object's name, for a request of one object. */
+  readonly name?: string;
+}
 
 /** An error answer: the HTTP status, a Status body and extra headers. */
 export class HttpError extends Error {

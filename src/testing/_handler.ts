@@ -18,13 +18,14 @@ import {
   methodNotAllowed,
   notFound,
   objectNotFound,
+  type ResourceRequest,
   unauthorized,
 } from "./_api_status.ts";
 import { infoDocument } from "./_discovery.ts";
 import type { FailureQueue } from "./_failures.ts";
 import { listSlices } from "./_list.ts";
 import { firstValues } from "./_request_options.ts";
-import { isPublicInfo, recordedKind, type ResourceRequest, type Route, routeOf } from "./_routes.ts";
+import { isPublicInfo, recordedKind, type Route, routeOf } from "./_routes.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
 import type { ServiceStore } from "./_service_store.ts";
 import type { SliceHistory } from "./_slice_history.ts";

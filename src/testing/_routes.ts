@@ -5,20 +5,9 @@
  * @module
  */
 
+import type { ResourceRequest } from "./_api_status.ts";
 import { queryBool } from "./_request_options.ts";
 import type { RecordedRequest } from "./server_types.ts";
-
-/** A request for a resource: what RBAC would check, and what a 403 or 404 names. */
-export interface ResourceRequest {
-  /** The RBAC verb. */
-  readonly verb: "list" | "watch" | "get";
-  /** The resource. */
-  readonly resource: "endpointslices" | "services";
-  /** The namespace; undefined for all of them. */
-  readonly namespace?: string;
-  /** The object's name, for a request of one object. */
-  readonly name?: string;
-}
 
 /** What a request asks for. */
 export type Route =
