@@ -1,8 +1,10 @@
 /**
  * An embedded fake of the Kubernetes EndpointSlice API, for testing gRPC
  * clients that use `@kgr/resolver` without a cluster: list and watch with
- * resourceVersions, pagination, bookmarks, 410 after compaction, bearer
- * tokens, injected errors, and methods to change slices and Services.
+ * resourceVersions, pagination, selectors, bookmarks, 410 after compaction
+ * or a watch cache window, bearer tokens, discovery, injected errors, and
+ * methods to change slices and Services; held to a real kube-apiserver by a
+ * differential test.
  *
  * @example A Service with two pods, served to the resolver
  * ```ts ignore

@@ -4,21 +4,32 @@
  * and reading one `v1` Service (for its first port).
  * Test a service that resolves through `@kgr/resolver` without a cluster.
  *
- * It behaves like a real kube-apiserver where a client can tell: a global,
- * decimal resourceVersion that every change advances (so a filtered watch
- * sees gaps); consistent `limit`/`continue` pages; watches that replay
- * history from a resourceVersion, send BOOKMARKs, end cleanly on
- * `timeoutSeconds`, and answer a compacted resourceVersion with `200` and a
- * `410 Expired` ERROR event; `Status` bodies for every error; bearer tokens;
- * HTTPS. Built on `node:http`/`node:https`, so it runs unchanged on Deno, Bun
- * and Node, and `close()` leaves nothing running.
+ * It answers like kube-apiserver v1.36.3 wherever a client can tell, and
+ * `tests/e2e/differential_test.ts` holds it to that: a global, decimal
+ * resourceVersion that every change advances (so a filtered watch sees
+ * gaps); `limit`/`continue` pages cut as etcd cuts them (a selected list can
+ * end with an empty page), exact reads for `limit` with a resourceVersion;
+ * label and field selectors; watches that replay history, end their initial
+ * events with the `k8s.io/initial-events-end` bookmark, send BOOKMARKs once
+ * the resourceVersion moved, end cleanly on `timeoutSeconds`, and answer a
+ * resume point the watch cache lost with `200` and a `410 Expired` ERROR
+ * event; the real statuses, reasons and messages for refused requests;
+ * bearer tokens, with `system:anonymous` for requests without any;
+ * discovery, `/version` and health checks; HTTPS. Built on
+ * `node:http`/`node:https`, so it runs unchanged on Deno, Bun and Node, and
+ * `close()` leaves nothing running.
  *
- * Differences from a real server, all on purpose: loopback and other
- * addresses the real validation rejects are accepted (tests point slices at
- * local servers); a list for a resourceVersion newer than the current one
- * waits 1 s (not 3 s) before its `504`; watches without `timeoutSeconds` never
- * time out; field selectors are rejected with `400`; Services are only read
- * one at a time (a GET by name), get no cluster IP and derive no slices.
+ * Differences from a real server, all on purpose (the README lists them with
+ * their reasons): HTTP/1.1 only, and plain HTTP unless `tls` is given; the
+ * resourceVersion moves only with this server's own writes; writes only
+ * through `applySlice()` and the other methods (the HTTP API is read-only, so
+ * objects carry no `managedFields`); `compact()` is an etcd compaction and a
+ * watch cache that rolled past every resume point at once; a read of a
+ * future resourceVersion waits 1 s (not 3 s); watches without
+ * `timeoutSeconds` never time out; loopback and other addresses the real
+ * validation rejects are accepted (tests point slices at local servers);
+ * Services are only read one at a time (a GET by name), get no cluster IP and
+ * derive no slices; discovery lists only what the fake serves.
  *
  * @example Listing a slice with fetch
  * ```ts

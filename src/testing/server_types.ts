@@ -23,8 +23,10 @@ import type { EndpointSlice, EndpointSliceInput, Service, ServiceInput } from ".
  */
 export interface FakeApiServerOptions {
   /**
-   * When set, every request must carry `Authorization: Bearer <token>`;
-   * others get a `401` Status. Change it later with `setToken()`.
+   * When set, every request must carry `Authorization: Bearer <token>`: one
+   * with other credentials gets a `401` Status, and one without any is
+   * `system:anonymous`, which gets a `403` Status except for `/version` and
+   * the health checks, as on a real server. Change it later with `setToken()`.
    *
    * @default {undefined} (no authentication)
    */
@@ -91,8 +93,8 @@ export interface InjectedFailure {
   /** Sets a `Retry-After` header and `details.retryAfterSeconds`. */
   retryAfterSeconds?: number;
   /**
-   * Which requests fail: EndpointSlice lists, watches, reads of a Service
-   * (`get`), or any request.
+   * Which requests fail: EndpointSlice lists, watches, reads of one object
+   * (`get`: a Service or an EndpointSlice), or any request.
    *
    * @default {"any"}
    */
@@ -136,7 +138,11 @@ export interface RecordedRequest {
   path: string;
   /** The decoded query parameters (the first value of each). */
   query: Record<string, string>;
-  /** `list` or `watch` for the EndpointSlice routes, `get` for a read of a Service, `other` for anything else. */
+  /**
+   * `list` or `watch` for the EndpointSlice routes, `get` for a read of one
+   * object (a Service or an EndpointSlice), `other` for anything else
+   * (discovery, `/version`, health checks, paths the server does not serve).
+   */
   kind: "list" | "watch" | "get" | "other";
   /** The HTTP status sent; `0` while a list waits for its answer. */
   status: number;
@@ -240,8 +246,11 @@ export interface FakeApiServer {
   slices(namespace?: string): EndpointSlice[];
   /**
    * Forgets the history up to the current resourceVersion, like an etcd
-   * compaction: later watches from an older resourceVersion get a `410
-   * Expired` ERROR event, and older continue tokens a `410`.
+   * compaction after which the watch cache no longer holds the old changes
+   * either (on a real server, a restart): later watches from an older
+   * resourceVersion get a `410 Expired` ERROR event, exact lists of an older
+   * state (`resourceVersionMatch=Exact`, or `limit` with a resourceVersion)
+   * and older continue tokens a `410`.
    */
   compact(): void;
   /** Ends every open watch abruptly, by destroying its connection. */
