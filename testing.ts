@@ -1,8 +1,10 @@
 /**
  * An embedded fake of the Kubernetes EndpointSlice API, for testing gRPC
  * clients that use `@kgr/resolver` without a cluster: list and watch with
- * resourceVersions, pagination, bookmarks, 410 after compaction, bearer
- * tokens, injected errors, and methods to change slices and Services.
+ * resourceVersions, pagination, selectors, bookmarks, 410 after compaction
+ * or a watch cache window, bearer tokens, discovery, injected errors, and
+ * methods to change slices and Services; held to a real kube-apiserver by a
+ * differential test.
  *
  * @example A Service with two pods, served to the resolver
  * ```ts ignore
@@ -22,25 +24,27 @@
  * @module
  */
 
-export { endpointSlice, startFakeApiServer } from "./src/testing/fake_api_server.ts";
+export { endpointSlice } from "./src/testing/endpoint_slice.ts";
+export type { EndpointParams, EndpointSliceParams } from "./src/testing/endpoint_slice.ts";
+export { startFakeApiServer } from "./src/testing/fake_api_server.ts";
 export type {
   AccessRule,
-  AddressType,
-  Endpoint,
-  EndpointConditions,
-  EndpointParams,
-  EndpointPort,
-  EndpointSlice,
-  EndpointSliceInput,
-  EndpointSliceParams,
   FakeAccess,
   FakeApiServer,
   FakeApiServerOptions,
   InjectedFailure,
   KubeconfigOptions,
-  ObjectReference,
   RecordedRequest,
+} from "./src/testing/server_types.ts";
+export type {
+  AddressType,
+  Endpoint,
+  EndpointConditions,
+  EndpointPort,
+  EndpointSlice,
+  EndpointSliceInput,
+  ObjectReference,
   Service,
   ServiceInput,
   ServicePort,
-} from "./src/testing/fake_api_server.ts";
+} from "./src/testing/types.ts";

@@ -86,12 +86,20 @@ export interface Answer {
   body: Record<string, unknown>;
 }
 
+/** The fake server's access control: see {@linkcode createAccessControl}. */
+export type AccessControl = {
+  set(access: FakeAccess | undefined): void;
+  isReview(method: string, path: string): boolean;
+  answer(req: IncomingMessage, path: string): Promise<Answer>;
+  authorize(request: { verb: string; resource: string; namespace?: string; name?: string }): Answer | undefined;
+};
+
 /**
  * Creates the fake server's access control.
  *
  * @returns Its state and the checks the server makes.
  */
-export function createAccessControl() {
+export function createAccessControl(): AccessControl {
   let current = ADMIN;
 
   function allows({ verb, group, resource, namespace }: Attributes): boolean {
@@ -146,14 +154,18 @@ export function createAccessControl() {
     /**
      * The real server's 403 Status when no rule allows a request the server routes, else `undefined`.
      *
-     * @param kind The route: an EndpointSlice list or watch, or a Service read.
-     * @param namespace The request's namespace; absent for a cluster-wide list or watch.
-     * @param name The Service read.
+     * @param request The verb, resource, namespace and name of an EndpointSlice or Service request.
      */
-    authorize(kind: "list" | "watch" | "get", namespace?: string, name?: string): Answer | undefined {
-      const attributes: Attributes = kind === "get"
-        ? { verb: "get", group: "", resource: "services", namespace, name }
-        : { verb: kind, group: "discovery.k8s.io", resource: "endpointslices", namespace };
+    authorize(
+      { verb, resource, namespace, name }: { verb: string; resource: string; namespace?: string; name?: string },
+    ): Answer | undefined {
+      const attributes: Attributes = {
+        verb,
+        group: resource === "services" ? "" : "discovery.k8s.io",
+        resource,
+        namespace,
+        name,
+      };
       return allows(attributes) ? undefined : forbidden(current.username, attributes);
     },
   };

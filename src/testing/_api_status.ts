@@ -5,7 +5,19 @@
  * @module
  */
 
-import type { InjectedFailure } from "./fake_api_server.ts";
+import type { InjectedFailure } from "./server_types.ts";
+
+/** A request for a resource: what RBAC would check, and what a 403 or 404 names. */
+export interface ResourceRequest {
+  /** The RBAC verb. */
+  readonly verb: "list" | "watch" | "get";
+  /** The resource. */
+  readonly resource: "endpointslices" | "services";
+  /** The namespace; undefined for all of them. */
+  readonly namespace?: string;
+  /** The object's name, for a request of one object. */
+  readonly name?: string;
+}
 
 /** An error answer: the HTTP status, a Status body and extra headers. */
 export class HttpError extends Error {
@@ -89,12 +101,50 @@ export function notFound(): HttpError {
   );
 }
 
-/** `404 NotFound` for a Service that does not exist, as the real server words it. */
-export function serviceNotFound(name: string): HttpError {
+/** `404 NotFound` for an object that does not exist, as the real server words it. */
+export function objectNotFound(request: ResourceRequest & { name: string }): HttpError {
+  const { qualified, details } = describe(request);
   return new HttpError(
     404,
-    status(404, "NotFound", `services ${JSON.stringify(name)} not found`, { details: { name, kind: "services" } }),
+    status(404, "NotFound", `${qualified} ${JSON.stringify(request.name)} not found`, { details }),
   );
+}
+
+/** How the real server names a resource in its messages, and the Status `details` for it. */
+function describe(request: ResourceRequest) {
+  const group = request.resource === "endpointslices" ? "discovery.k8s.io" : "";
+  const qualified = group === "" ? request.resource : `${request.resource}.${group}`;
+  const details: Record<string, string> = request.name === undefined ? {} : { name: request.name };
+  if (group !== "") details.group = group;
+  details.kind = request.resource;
+  return { group, qualified, details };
+}
+
+/**
+ * `403 Forbidden` as RBAC words it for a user without the grant.
+ *
+ * @param user The user, e.g. `system:anonymous`.
+ * @param request What was asked for.
+ * @param extraDetails More `details`, e.g. `retryAfterSeconds`.
+ * @returns The error answer.
+ */
+export function forbidden(
+  user: string,
+  request: ResourceRequest,
+  extraDetails: Record<string, unknown> = {},
+): HttpError {
+  const { group, qualified, details } = describe(request);
+  const object = request.name === undefined ? qualified : `${qualified} ${JSON.stringify(request.name)}`;
+  const scope = request.namespace === undefined ? "at the cluster scope" : `in the namespace "${request.namespace}"`;
+  const message = `${object} is forbidden: User "${user}" cannot ${request.verb} resource "${request.resource}" ` +
+    `in API group "${group}" ${scope}`;
+  return new HttpError(403, status(403, "Forbidden", message, { details: { ...details, ...extraDetails } }));
+}
+
+/** `403 Forbidden` for a path that is not a resource, such as `/apis`. */
+export function forbiddenPath(user: string, method: string, path: string): HttpError {
+  const message = `forbidden: User "${user}" cannot ${method.toLowerCase()} path ${JSON.stringify(path)}`;
+  return new HttpError(403, status(403, "Forbidden", message, { details: {} }));
 }
 
 /** `405 MethodNotAllowed`. */
@@ -110,23 +160,63 @@ export function methodNotAllowed(): HttpError {
   );
 }
 
+/** One cause of a `422 Invalid`: the field and what is wrong with it, in the real server's wording. */
+export interface FieldError {
+  /** The option, e.g. `resourceVersionMatch`. */
+  readonly field: string;
+  /** The cause's reason. */
+  readonly reason: "FieldValueForbidden" | "FieldValueNotSupported";
+  /** What is wrong, starting with `Forbidden:` or `Unsupported value:`. */
+  readonly message: string;
+}
+
+/** A field that must not be set (or not to this value) given the other options. */
+export function forbiddenField(field: string, detail: string): FieldError {
+  return { field, reason: "FieldValueForbidden", message: `Forbidden: ${detail}` };
+}
+
+/** A field set to a value the server does not support. */
+export function unsupportedValue(field: string, value: string, supported: readonly string[]): FieldError {
+  const values = supported.map((entry) => JSON.stringify(entry)).join(", ");
+  return {
+    field,
+    reason: "FieldValueNotSupported",
+    message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${values}`,
+  };
+}
+
 /** `422 Invalid` for list or watch options that do not go together. */
-export function invalidListOptions(field: string, detail: string): HttpError {
+export function invalidListOptions(...errors: FieldError[]): HttpError {
+  const each = errors.map(({ field, message }) => `${field}: ${message}`);
   return new HttpError(
     422,
     status(
       422,
       "Invalid",
-      `ListOptions.meta.k8s.io "" is invalid: ${field}: ${detail}`,
+      `ListOptions.meta.k8s.io "" is invalid: ${each.length === 1 ? each[0] : `[${each.join(", ")}]`}`,
       {
         details: {
           group: "meta.k8s.io",
           kind: "ListOptions",
-          causes: [{ reason: "FieldValueForbidden", message: detail, field }],
+          causes: errors.map(({ field, reason, message }) => ({ reason, message, field })),
         },
       },
     ),
   );
+}
+
+/** `410 Expired` for a list at a resourceVersion older than the compaction point. */
+export function listTooOld(): HttpError {
+  return new HttpError(410, status(410, "Expired", "The resourceVersion for the provided list is too old."));
+}
+
+/**
+ * `500` for a watch whose resourceVersion is not a number: the real server
+ * fails it in storage, with a Status that has no `reason`.
+ */
+export function watchResourceVersionInvalid(detail: string): HttpError {
+  const { reason: _reason, ...body } = status(500, "", detail);
+  return new HttpError(500, body);
 }
 
 /** The `too old resource version: X (Y)` Status, for lists and watch ERROR events. */
@@ -218,43 +308,26 @@ const DEFAULT_FAILURES: Record<number, [reason: string, message: string]> = {
  * message, or the real server's usual ones for that status.
  *
  * @param failure What to inject.
- * @param verb `list`, `watch` (EndpointSlices) or `get` (a Service), for a 403's wording.
- * @param namespace The request's namespace, for a 403's wording.
- * @param service The Service a `get` reads, for a 403's wording.
+ * @param request What was asked for, for a 403's wording; undefined for other paths.
  * @returns The error answer.
  */
-export function injectedFailure(
-  failure: InjectedFailure,
-  verb: "list" | "watch" | "get",
-  namespace: string | undefined,
-  service?: string,
-): HttpError {
-  const user = `User "system:serviceaccount:default:default"`;
-  const scope = namespace === undefined ? "at the cluster scope" : `in the namespace "${namespace}"`;
-  const forbidden = verb === "get"
-    ? `services ${
-      JSON.stringify(service)
-    } is forbidden: ${user} cannot get resource "services" in API group "" ${scope}`
-    : `endpointslices.discovery.k8s.io is forbidden: ${user} ` +
-      `cannot ${verb} resource "endpointslices" in API group "discovery.k8s.io" ${scope}`;
-  const [defaultReason, defaultMessage] = failure.status === 403
-    ? ["Forbidden", forbidden]
-    : DEFAULT_FAILURES[failure.status] ??
-      [
-        failure.status >= 500 ? "InternalError" : "BadRequest",
-        "injected failure",
-      ];
+export function injectedFailure(failure: InjectedFailure, request: ResourceRequest | undefined): HttpError {
   const retry = failure.retryAfterSeconds;
+  const retryDetails = retry === undefined ? {} : { retryAfterSeconds: retry };
+  const headers: Record<string, string> = retry === undefined ? {} : { "Retry-After": String(retry) };
+  if (failure.status === 403) {
+    const user = "system:serviceaccount:default:default";
+    const denied = forbidden(user, request ?? { verb: "list", resource: "endpointslices" }, retryDetails).body;
+    const body = { ...denied, message: failure.message ?? denied.message, reason: failure.reason ?? denied.reason };
+    return new HttpError(403, body, headers);
+  }
+  const [defaultReason, defaultMessage] = DEFAULT_FAILURES[failure.status] ??
+    [failure.status >= 500 ? "InternalError" : "BadRequest", "injected failure"];
   return new HttpError(
     failure.status,
-    status(
-      failure.status,
-      failure.reason ?? defaultReason,
-      failure.message ?? defaultMessage,
-      {
-        details: retry === undefined ? undefined : { retryAfterSeconds: retry },
-      },
-    ),
-    retry === undefined ? {} : { "Retry-After": String(retry) },
+    status(failure.status, failure.reason ?? defaultReason, failure.message ?? defaultMessage, {
+      details: retry === undefined ? undefined : retryDetails,
+    }),
+    headers,
   );
 }

@@ -7,7 +7,8 @@
  */
 
 import { Buffer } from "node:buffer";
-import { badRequest } from "./_api_status.ts";
+import { badRequest, watchResourceVersionInvalid } from "./_api_status.ts";
+import { type FieldSelector, FieldSelectorError, parseFieldSelector } from "./_field_selector.ts";
 import { type LabelSelector, LabelSelectorError, parseLabelSelector } from "./_label_selector.ts";
 
 /** Where a paginated list goes on: its snapshot and the last key sent. */
@@ -39,38 +40,75 @@ export function queryBool(value: string | undefined): boolean | undefined {
   return !(value === "0" || value.toLowerCase() === "false");
 }
 
-/** An integer parameter; absent or empty is 0. */
-export function queryInt(name: string, value: string | undefined): number {
+/** An integer parameter (Go's `strconv.ParseInt`); absent or empty is 0. */
+export function queryInt(value: string | undefined): number {
   if (value === undefined || value === "") return 0;
-  if (!/^-?\d+$/.test(value)) {
-    throw badRequest(
-      `strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax for ${name}`,
-    );
+  if (!/^[-+]?\d+$/.test(value)) throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax`);
+  const parsed = BigInt(value);
+  if (parsed > INT64_MAX || parsed < -INT64_MAX - 1n) {
+    throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(value)}: value out of range`);
   }
-  return Number(value);
+  return Number(parsed);
 }
 
-/** A specific resourceVersion (a decimal counter). */
-export function parseResourceVersion(value: string): number {
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw badRequest(`invalid resource version: ${JSON.stringify(value)}`);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/**
+ * A specific resourceVersion, read as the real server reads it (an unsigned
+ * 64-bit integer); one beyond `Number.MAX_SAFE_INTEGER` is as good as
+ * infinitely far in the future.
+ *
+ * @returns The number, or the problem in the real server's words.
+ */
+function readResourceVersion(value: string): number | string {
+  const syntax = /^\d+$/.test(value);
+  if (!syntax || BigInt(value) > UINT64_MAX) {
+    const problem = syntax ? "value out of range" : "invalid syntax";
+    return `resourceVersion: Invalid value: ${JSON.stringify(value)}: strconv.ParseUint: parsing ${
+      JSON.stringify(value)
+    }: ${problem}`;
   }
-  return Number(value);
+  return Math.min(Number(value), Number.MAX_SAFE_INTEGER);
 }
 
-/** The label selector; field selectors are not supported. */
-export function parseSelector(query: Record<string, string>): LabelSelector {
-  if ((query.fieldSelector ?? "") !== "") {
-    throw badRequest(
-      "field selectors are not supported by the fake API server: use labelSelector",
-    );
-  }
+/** The resourceVersion of a list; a bad one is a `400 BadRequest`. */
+export function listResourceVersion(value: string): number {
+  const read = readResourceVersion(value);
+  if (typeof read === "string") throw badRequest(`invalid resource version: ${read}`);
+  return read;
+}
+
+/** The resourceVersion of a watch; a bad one is a `500` without reason, as on the real server. */
+export function watchResourceVersion(value: string): number {
+  const read = readResourceVersion(value);
+  if (typeof read === "string") throw watchResourceVersionInvalid(read);
+  return read;
+}
+
+/** What a list or watch selects: its label and field selectors together. */
+export interface ObjectSelector {
+  /** Whether neither selector has a term (the real server then counts the remaining items of a page). */
+  readonly empty: boolean;
+  /** Whether an object with this metadata is selected. */
+  matches(metadata: { namespace: string; name: string; labels?: Record<string, string> }): boolean;
+}
+
+/** The label and field selectors of a request; a bad one is a `400 BadRequest`. */
+export function parseSelector(query: Record<string, string>): ObjectSelector {
+  let labels: LabelSelector;
+  let fields: FieldSelector;
   try {
-    return parseLabelSelector(query.labelSelector ?? "");
+    labels = parseLabelSelector(query.labelSelector ?? "");
+    fields = parseFieldSelector(query.fieldSelector ?? "");
   } catch (error) {
-    if (error instanceof LabelSelectorError) throw badRequest(error.message);
+    if (error instanceof LabelSelectorError || error instanceof FieldSelectorError) throw badRequest(error.message);
     throw error;
   }
+  return {
+    empty: labels.empty && fields.empty,
+    matches: (metadata) => fields.matches(metadata.namespace, metadata.name) && labels.matches(metadata.labels),
+  };
 }
 
 /** An opaque continue token, shaped like the real server's. */
@@ -97,7 +135,5 @@ export function decodeContinue(token: string): ContinuePosition {
   } catch {
     // Reported below.
   }
-  throw badRequest(
-    "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
-  );
+  throw badRequest("invalid continue token: continue key is not valid: the token is not one this server issued");
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { EndpointSlice } from "./fake_api_server.ts";
+import type { EndpointSlice } from "./types.ts";
 
 /** The type of a stored change, as watch events name it. */
 export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
@@ -32,6 +32,11 @@ export interface SliceHistory {
   readonly rv: number;
   /** Changes at or below this resourceVersion are forgotten. */
   readonly compactedRv: number;
+  /**
+   * The oldest resourceVersion a watch can start from: the compaction point,
+   * or the one just before the oldest change the watch cache still holds.
+   */
+  readonly watchableFrom: number;
   /** The current state by `namespace/name`; do not mutate. */
   readonly current: ReadonlyMap<string, EndpointSlice>;
   /** The next resourceVersion, not yet used. */
@@ -59,9 +64,11 @@ const INITIAL_RV = 1;
 /**
  * Creates empty storage at resourceVersion 1.
  *
+ * @param watchCacheSize How many of the latest changes a watch can resume
+ * from; all since the compaction when undefined.
  * @returns The storage.
  */
-export function createSliceHistory(): SliceHistory {
+export function createSliceHistory(watchCacheSize?: number): SliceHistory {
   let rv = INITIAL_RV;
   let compactedRv = INITIAL_RV;
   let base = new Map<string, EndpointSlice>();
@@ -74,6 +81,10 @@ export function createSliceHistory(): SliceHistory {
     },
     get compactedRv() {
       return compactedRv;
+    },
+    get watchableFrom() {
+      if (watchCacheSize === undefined || changes.length <= watchCacheSize) return compactedRv;
+      return changes[changes.length - watchCacheSize].rv - 1;
     },
     current,
     nextRv() {

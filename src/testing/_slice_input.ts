@@ -8,13 +8,7 @@
  */
 
 import { isIPv4, isIPv6 } from "node:net";
-import type {
-  Endpoint,
-  EndpointConditions,
-  EndpointPort,
-  EndpointSlice,
-  EndpointSliceInput,
-} from "./fake_api_server.ts";
+import type { Endpoint, EndpointConditions, EndpointPort, EndpointSlice, EndpointSliceInput } from "./types.ts";
 
 const GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 
@@ -187,10 +181,24 @@ function nameFor(
 }
 
 /**
+ * Whether an update bumps `generation`: as the real server's EndpointSlice
+ * strategy decides, a change of anything but the metadata, or of the labels
+ * (annotations and owner references leave it alone).
+ */
+function generationChanges(
+  existing: EndpointSlice,
+  labels: Record<string, string> | undefined,
+  content: Pick<EndpointSlice, "addressType" | "endpoints" | "ports">,
+): boolean {
+  return JSON.stringify([existing.metadata.labels, existing.endpoints, existing.ports]) !==
+    JSON.stringify([labels, content.endpoints, content.ports]);
+}
+
+/**
  * Validates an input slice and builds the object to store at `rv`, keeping
  * `uid` and `creationTimestamp` of the slice it replaces and bumping its
- * `generation`. A replacement that changes nothing comes back `unchanged`,
- * as the real server skips no-op updates.
+ * `generation` when its labels or content change. A replacement that changes
+ * nothing comes back `unchanged`, as the real server skips no-op updates.
  *
  * @param input The slice given to `applySlice()`.
  * @param current The stored slices by key.
@@ -231,21 +239,9 @@ export function prepareSlice(
       );
     }
     const { metadata: old } = existing;
-    const before = JSON.stringify([
-      old.labels,
-      old.annotations,
-      old.ownerReferences,
-      existing.endpoints,
-      existing.ports,
-    ]);
-    const after = JSON.stringify([
-      labels,
-      annotations,
-      ownerReferences,
-      content.endpoints,
-      content.ports,
-    ]);
-    if (before === after) return { key, unchanged: existing };
+    const sameMetadata = JSON.stringify([old.annotations, old.ownerReferences]) ===
+      JSON.stringify([annotations, ownerReferences]);
+    if (sameMetadata && !generationChanges(existing, labels, content)) return { key, unchanged: existing };
   }
   const keptGenerateName = existing === undefined ? generateName : existing.metadata.generateName;
   const metadata: EndpointSlice["metadata"] = {
@@ -254,7 +250,9 @@ export function prepareSlice(
     namespace: meta.namespace,
     uid: existing?.metadata.uid ?? crypto.randomUUID(),
     resourceVersion: String(rv),
-    generation: existing === undefined ? 1 : existing.metadata.generation + 1,
+    generation: existing === undefined
+      ? 1
+      : existing.metadata.generation + (generationChanges(existing, labels, content) ? 1 : 0),
     creationTimestamp: existing?.metadata.creationTimestamp ??
       new Date().toISOString().replace(/\.\d+Z$/, "Z"),
   };

@@ -80,6 +80,12 @@ export interface ApiServerOptions {
   watchCache?: boolean;
   /** `--feature-gates`, such as `WatchList=false`. */
   featureGates?: string;
+  /**
+   * `--anonymous-auth`: `true` lets requests without credentials in as `system:anonymous`, as a
+   * kube-apiserver does by default (RBAC then answers them 403, except the public info paths).
+   * @default {false}
+   */
+  anonymousAuth?: boolean;
 }
 
 /** One audit event (the fields we read) of an EndpointSlice request. */
@@ -477,7 +483,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         `--tls-private-key-file=${pki("apiserver.key")}`,
         `--client-ca-file=${pki("ca.crt")}`,
         "--authorization-mode=RBAC",
-        "--anonymous-auth=false",
+        `--anonymous-auth=${apiOptions.anonymousAuth ?? false}`,
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         `--service-account-key-file=${pki("sa.pub")}`,
         `--service-account-signing-key-file=${pki("sa.key")}`,

@@ -794,6 +794,31 @@ export const scenarios = {
       await k8s.close();
     }
   },
+
+  async "the fake API server keeps an idle connection open past 5 s, as kube-apiserver keeps it for 90 s"() {
+    const api = await startFakeApiServer();
+    const socket = connect(Number(new URL(api.url).port), "127.0.0.1");
+    try {
+      await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+      let received = "";
+      socket.setEncoding("utf8");
+      socket.on("data", (data) => received += data);
+      socket.write("GET /apis/discovery.k8s.io/v1/endpointslices HTTP/1.1\r\nHost: fake\r\n\r\n");
+      await eventually(() => received.endsWith('"items":[]}'), 2000, "the answer");
+      // Node's default (5 s) closed it here on every runtime; Go's API server waits 90 s.
+      const closed = await new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), 6500);
+        socket.once("close", () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      assert.equal(closed, false, "the idle connection was closed");
+    } finally {
+      socket.destroy();
+      await api.close();
+    }
+  },
 };
 
 /** Runs every scenario (or those whose name matches `filter`) and prints one line each. */

@@ -1,0 +1,98 @@
+/**
+ * The documents a client reads before it lists anything: the path list, the
+ * version, the legacy discovery documents (`/api`, `/apis` and below) and the
+ * health checks, shaped like kube-apiserver v1.36's but listing only what the
+ * fake serves. Private to the fake API server.
+ *
+ * @module
+ */
+
+/** A document: JSON, or the plain `ok` of a health check. */
+export type InfoDocument = { readonly json: unknown } | { readonly text: string };
+
+const SLICES_VERSION = { groupVersion: "discovery.k8s.io/v1", version: "v1" };
+const SLICES_GROUP = { name: "discovery.k8s.io", versions: [SLICES_VERSION], preferredVersion: SLICES_VERSION };
+
+/** The Kubernetes version whose behaviour the fake follows. */
+const VERSION = {
+  major: "1",
+  minor: "36",
+  emulationMajor: "1",
+  emulationMinor: "36",
+  minCompatibilityMajor: "1",
+  minCompatibilityMinor: "35",
+  gitVersion: "v1.36.3",
+  gitCommit: "",
+  gitTreeState: "clean",
+  buildDate: "1970-01-01T00:00:00Z",
+  goVersion: "",
+  compiler: "fake",
+  platform: "js",
+};
+
+const PATHS = [
+  "/api",
+  "/api/v1",
+  "/apis",
+  "/apis/discovery.k8s.io",
+  "/apis/discovery.k8s.io/v1",
+  "/healthz",
+  "/livez",
+  "/readyz",
+  "/version",
+];
+
+/**
+ * The document at `path`.
+ *
+ * @param path A path of the `info` route.
+ * @param serverAddress The `host:port` clients reach the server at.
+ * @returns The document.
+ */
+export function infoDocument(path: string, serverAddress: string): InfoDocument {
+  switch (path) {
+    case "/":
+      return { json: { paths: PATHS } };
+    case "/version":
+      return { json: VERSION };
+    case "/api":
+      return {
+        json: {
+          kind: "APIVersions",
+          versions: ["v1"],
+          serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress }],
+        },
+      };
+    case "/api/v1":
+      return {
+        json: resourceList("v1", {
+          name: "services",
+          singularName: "service",
+          namespaced: true,
+          kind: "Service",
+          verbs: ["get"],
+          shortNames: ["svc"],
+        }),
+      };
+    case "/apis":
+      return { json: { kind: "APIGroupList", apiVersion: "v1", groups: [SLICES_GROUP] } };
+    case "/apis/discovery.k8s.io":
+      return { json: { kind: "APIGroup", apiVersion: "v1", ...SLICES_GROUP } };
+    case "/apis/discovery.k8s.io/v1":
+      return {
+        json: resourceList("discovery.k8s.io/v1", {
+          name: "endpointslices",
+          singularName: "endpointslice",
+          namespaced: true,
+          kind: "EndpointSlice",
+          verbs: ["get", "list", "watch"],
+        }),
+      };
+    default:
+      return { text: "ok" };
+  }
+}
+
+function resourceList(groupVersion: string, resource: Record<string, unknown>) {
+  return { kind: "APIResourceList", apiVersion: "v1", groupVersion, resources: [resource] };
+}

@@ -1,0 +1,119 @@
+/**
+ * Field selectors as the Kubernetes API server reads them for EndpointSlices
+ * (`k8s.io/apimachinery/pkg/fields`): comma-separated `field=value`,
+ * `field==value` and `field!=value` terms, where a backslash escapes `\`,
+ * `,` and `=` in values, over the two fields the server indexes for this
+ * resource: `metadata.name` and `metadata.namespace`. Private to the fake API
+ * server.
+ *
+ * @module
+ */
+
+/** A field selector the server refuses; becomes a 400 BadRequest with this message. */
+export class FieldSelectorError extends Error {
+  /**
+   * @param message The real server's wording.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "FieldSelectorError";
+  }
+}
+
+/** A parsed field selector; an empty one matches everything. */
+export interface FieldSelector {
+  /** Whether the selector has no term at all. */
+  readonly empty: boolean;
+  /** Whether an object with this namespace and name satisfies every term. */
+  matches(namespace: string, name: string): boolean;
+}
+
+interface Term {
+  field: "metadata.name" | "metadata.namespace";
+  equal: boolean;
+  value: string;
+}
+
+const FIELDS = new Set(["metadata.name", "metadata.namespace"]);
+
+/** Splits at each unescaped comma, keeping the escapes. */
+function splitTerms(input: string): string[] {
+  const terms: string[] = [];
+  let current = "";
+  for (let i = 0; i < input.length; i++) {
+    const char = input[i];
+    if (char === "\\" && i + 1 < input.length) {
+      current += char + input[i + 1];
+      i++;
+    } else if (char === ",") {
+      terms.push(current);
+      current = "";
+    } else {
+      current += char;
+    }
+  }
+  terms.push(current);
+  return terms;
+}
+
+function unescapeValue(value: string, selector: string): string {
+  let out = "";
+  for (let i = 0; i < value.length; i++) {
+    const char = value[i];
+    if (char !== "\\") {
+      if (char === "," || char === "=") {
+        throw new FieldSelectorError(`invalid selector: '${selector}'; unescaped ${char} in value`);
+      }
+      out += char;
+      continue;
+    }
+    const next = value[i + 1];
+    if (next !== "\\" && next !== "," && next !== "=") {
+      throw new FieldSelectorError(`invalid selector: '${selector}'; invalid escape sequence`);
+    }
+    out += next;
+    i++;
+  }
+  return out;
+}
+
+function parseTerm(term: string, selector: string): Term {
+  // The first operator wins, as in the real parser: "!=" before "==" before "=".
+  const operators = ["!=", "==", "="].map((operator) => ({ operator, at: term.indexOf(operator) }))
+    .filter(({ at }) => at !== -1)
+    .sort((a, b) => a.at - b.at);
+  if (operators.length === 0) {
+    throw new FieldSelectorError(`invalid selector: '${selector}'; can't understand '${term}'`);
+  }
+  const { operator, at } = operators[0];
+  const field = term.slice(0, at);
+  if (!FIELDS.has(field)) {
+    throw new FieldSelectorError(
+      `"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"`,
+    );
+  }
+  return {
+    field: field as Term["field"],
+    equal: operator !== "!=",
+    value: unescapeValue(term.slice(at + operator.length), selector),
+  };
+}
+
+/**
+ * Parses a field selector.
+ *
+ * @param input The `fieldSelector` query parameter.
+ * @returns The selector.
+ * @throws {FieldSelectorError} When the server would refuse it.
+ */
+export function parseFieldSelector(input: string): FieldSelector {
+  const terms = splitTerms(input).filter((term) => term !== "").map((term) => parseTerm(term, input));
+  return {
+    empty: terms.length === 0,
+    matches(namespace, name) {
+      return terms.every(({ field, equal, value }) =>
+        ((field === "metadata.name" ? name : namespace) === value) === equal
+      );
+    },
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * One request to the fake API server, from its arrival to its answer:
+ * recording, authentication (a bearer token; no credentials at all make the
+ * request `system:anonymous`, as on a real server), injected failures,
+ * access reviews and RBAC-like rules (`setAccess()`), routing, and the JSON
+ * or text answer. Private to the fake API server.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  forbidden,
+  forbiddenPath,
+  HttpError,
+  injectedFailure,
+  internalError,
+  methodNotAllowed,
+  notFound,
+  objectNotFound,
+  type ResourceRequest,
+  unauthorized,
+} from "./_api_status.ts";
+import { infoDocument } from "./_discovery.ts";
+import type { AccessControl } from "./_access_control.ts";
+import type { FailureQueue } from "./_failures.ts";
+import { listSlices } from "./_list.ts";
+import { firstValues } from "./_request_options.ts";
+import { isPublicInfo, recordedKind, type Route, routeOf } from "./_routes.ts";
+import type { RvWaiters } from "./_rv_waiters.ts";
+import type { ServiceStore } from "./_service_store.ts";
+import type { SliceHistory } from "./_slice_history.ts";
+import { keyOf } from "./_slice_input.ts";
+import type { WatchHub } from "./_watch.ts";
+import type { RecordedRequest } from "./server_types.ts";
+
+/** What the handler reads and changes. */
+export interface HandlerContext {
+  /** The EndpointSlices. */
+  readonly history: SliceHistory;
+  /** The Services. */
+  readonly services: ServiceStore;
+  /** Waits for a future resourceVersion. */
+  readonly waiters: RvWaiters;
+  /** The open watches. */
+  readonly watches: WatchHub;
+  /** Failures injected by `failNext()`. */
+  readonly failures: FailureQueue;
+  /** Who the client is and what it may do (`setAccess()`), and the access reviews it creates. */
+  readonly access: AccessControl;
+  /** Every request received; the handler appends to it. */
+  readonly requests: RecordedRequest[];
+  /** The accepted bearer token; undefined when anyone may do anything. */
+  token(): string | undefined;
+  /** The `host:port` the server listens on, for `/api`. */
+  serverAddress(): string;
+}
+
+const ANONYMOUS = "system:anonymous";
+
+function send(
+  res: ServerResponse,
+  record: RecordedRequest,
+  code: number,
+  body: { json: unknown } | { text: string },
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.destroyed) return;
+  record.status = code;
+  const text = "json" in body ? JSON.stringify(body.json) : body.text;
+  res.writeHead(code, {
+    "Content-Type": "json" in body ? "application/json" : "text/plain; charset=utf-8",
+    "Content-Length": String(Buffer.byteLength(text)),
+    "Cache-Control": "no-cache, private",
+    "Audit-Id": crypto.randomUUID(),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/**
+ * Who sends the request: anyone (no token configured), the token's holder,
+ * `system:anonymous` (no credentials) or nobody we know (a 401).
+ */
+function caller(req: IncomingMessage, token: string | undefined): "trusted" | "anonymous" | "unknown" {
+  if (token === undefined) return "trusted";
+  const header = req.headers.authorization;
+  if (header === undefined) return "anonymous";
+  const match = /^bearer\s+(\S+)\s*$/i.exec(header);
+  return match !== null && match[1] === token ? "trusted" : "unknown";
+}
+
+/**
+ * Creates the request handler of one server.
+ *
+ * @param context The stores and registries it serves from.
+ * @returns The handler, for `node:http`'s `request` event.
+ */
+export function createRequestHandler(
+  context: HandlerContext,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const { history, services, waiters, watches, failures, requests } = context;
+
+  async function serveResource(
+    res: ServerResponse,
+    record: RecordedRequest,
+    request: ResourceRequest,
+    query: Record<string, string>,
+  ): Promise<void> {
+    const { verb, namespace, name } = request;
+    const denied = context.access.authorize(request);
+    if (denied) throw new HttpError(denied.code, denied.body);
+    if (verb === "watch") {
+      // The watch of one object by its path is a watch with a field selector on its name.
+      const selected = name === undefined ? query : {
+        ...query,
+        fieldSelector: [query.fieldSelector, `metadata.name=${name}`].filter(Boolean).join(","),
+      };
+      if (await watches.serve(res, namespace, selected)) record.status = 200;
+    } else if (verb === "list") {
+      send(res, record, 200, { json: await listSlices(history, waiters, namespace, query) });
+    } else {
+      const found = request.resource === "services"
+        ? services.get(namespace!, name!)
+        : history.current.get(keyOf(namespace!, name!));
+      if (found === undefined) throw objectNotFound({ ...request, name: name! });
+      send(res, record, 200, { json: found });
+    }
+  }
+
+  async function serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: RecordedRequest,
+    route: Route,
+    query: Record<string, string>,
+  ): Promise<void> {
+    const who = caller(req, context.token());
+    if (who === "unknown") throw unauthorized();
+    if (who === "anonymous" && !isPublicInfo(record.path)) {
+      throw route.kind === "resource"
+        ? forbidden(ANONYMOUS, route.request)
+        : forbiddenPath(ANONYMOUS, record.method, record.path);
+    }
+    const failure = failures.take(record.kind);
+    if (failure !== undefined) {
+      throw injectedFailure(failure, route.kind === "resource" ? route.request : undefined);
+    }
+    // Before any await: the review's body is already flowing.
+    if (context.access.isReview(record.method, record.path)) {
+      const { code, body } = await context.access.answer(req, record.path);
+      return send(res, record, code, { json: body });
+    }
+    if (route.kind === "unknown") throw route.known ? methodNotAllowed() : notFound();
+    if (route.kind === "info") send(res, record, 200, infoDocument(record.path, context.serverAddress()));
+    else await serveResource(res, record, route.request, query);
+  }
+
+  return async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://fake.invalid");
+    const query = firstValues(url.searchParams);
+    const method = req.method ?? "GET";
+    const route = routeOf(method, url.pathname, query);
+    const record: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query,
+      kind: recordedKind(route),
+      status: 0,
+      at: Date.now(),
+    };
+    requests.push(record);
+    try {
+      await serve(req, res, record, route, query);
+    } catch (error) {
+      const answer = error instanceof HttpError ? error : internalError(error);
+      send(res, record, answer.code, { json: answer.body }, answer.headers);
+    }
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * EndpointSlice lists of the fake API server: which state a list shows
+ * (`resourceVersion`, `resourceVersionMatch`, `continue`) and how it is cut
+ * into pages (`limit`). Private to the fake API server.
+ *
+ * @module
+ */
+
+import {
+  badRequest,
+  expiredContinue,
+  forbiddenField,
+  invalidListOptions,
+  listTooOld,
+  tooLarge,
+  unsupportedValue,
+} from "./_api_status.ts";
+import {
+  decodeContinue,
+  encodeContinue,
+  listResourceVersion,
+  type ObjectSelector,
+  parseSelector,
+  queryInt,
+} from "./_request_options.ts";
+import type { RvWaiters } from "./_rv_waiters.ts";
+import type { SliceHistory } from "./_slice_history.ts";
+import { byKey, keyOf } from "./_slice_input.ts";
+import type { EndpointSlice } from "./types.ts";
+
+/** Which state a list shows, from where, and whether `limit` cuts it into pages. */
+interface ReadPoint {
+  /** The resourceVersion of the state. */
+  readonly rv: number;
+  /** Only keys after this one (a continue token's position). */
+  readonly after: string;
+  /** The page size; 0 for one page with everything. */
+  readonly limit: number;
+}
+
+/**
+ * Answers a list request with an `EndpointSliceList`.
+ *
+ * @param history The storage.
+ * @param waiters Waits for a future resourceVersion.
+ * @param namespace The namespace, or undefined for all of them.
+ * @param query The request's query parameters.
+ * @returns The list body.
+ * @throws {HttpError} For a request the real server refuses.
+ */
+export async function listSlices(
+  history: SliceHistory,
+  waiters: RvWaiters,
+  namespace: string | undefined,
+  query: Record<string, string>,
+): Promise<Record<string, unknown>> {
+  const selector = parseSelector(query);
+  const point = await readPoint(history, waiters, query);
+  const keys = [...history.stateAt(point.rv).values()]
+    .filter((slice) =>
+      (namespace === undefined || slice.metadata.namespace === namespace) &&
+      keyOf(slice.metadata.namespace, slice.metadata.name) > point.after
+    )
+    .sort(byKey);
+  const { items, metadata } = page(keys, selector, point);
+  return {
+    kind: "EndpointSliceList",
+    apiVersion: "discovery.k8s.io/v1",
+    metadata,
+    // Like the real server's, list items carry no kind or apiVersion.
+    items: items.map(({ kind: _kind, apiVersion: _apiVersion, ...item }) => item),
+  };
+}
+
+/**
+ * Cuts one page as etcd does: keys are read in order until the page is full,
+ * and a continue token follows whenever keys remain after the last one read,
+ * matching or not, so a selected list can end with an empty page.
+ */
+function page(keys: EndpointSlice[], selector: ObjectSelector, point: ReadPoint) {
+  const items: EndpointSlice[] = [];
+  let next: number | undefined;
+  for (let index = 0; index < keys.length; index++) {
+    if (point.limit > 0 && items.length === point.limit) {
+      next = index;
+      break;
+    }
+    if (selector.matches(keys[index].metadata)) items.push(keys[index]);
+  }
+  const metadata: Record<string, unknown> = { resourceVersion: String(point.rv) };
+  if (next !== undefined) {
+    const last = items[items.length - 1].metadata;
+    metadata.continue = encodeContinue({ rv: point.rv, start: keyOf(last.namespace, last.name) });
+    // Like the real server, only an unselected list knows how many items remain.
+    if (selector.empty) metadata.remainingItemCount = keys.length - next;
+  }
+  return { items, metadata };
+}
+
+/**
+ * The state a list reads, as the real server picks it: a continue token's
+ * snapshot; the current state for no resourceVersion or `NotOlderThan`; any
+ * state, in one page, for `0`; and the exact (possibly old) state for
+ * `Exact`, or for a resourceVersion with `limit`.
+ */
+async function readPoint(history: SliceHistory, waiters: RvWaiters, query: Record<string, string>): Promise<ReadPoint> {
+  const limit = Math.max(queryInt(query.limit), 0);
+  const continueToken = query.continue ?? "";
+  const rvParam = query.resourceVersion ?? "";
+  const match = query.resourceVersionMatch ?? "";
+  checkMatch(match, rvParam, continueToken);
+  if (continueToken !== "") {
+    const position = decodeContinue(continueToken);
+    if (rvParam !== "" && rvParam !== "0") {
+      throw badRequest("specifying resource version is not allowed when using continue");
+    }
+    if (position.rv > history.rv) {
+      throw badRequest("invalid continue token: continue key is not valid: resource version is in the future");
+    }
+    if (position.rv !== -1 && position.rv < history.compactedRv) {
+      throw expiredContinue(encodeContinue({ rv: -1, start: position.start }));
+    }
+    return { rv: position.rv === -1 ? history.rv : position.rv, after: position.start, limit };
+  }
+  if (rvParam === "") return { rv: history.rv, after: "", limit };
+  if (rvParam === "0") return { rv: history.rv, after: "", limit: 0 };
+  const wanted = listResourceVersion(rvParam);
+  if (wanted > history.rv && !(await waiters.wait(wanted))) throw tooLarge(wanted, history.rv);
+  const exact = match === "Exact" || (match === "" && limit > 0);
+  if (!exact) return { rv: history.rv, after: "", limit };
+  if (wanted < history.compactedRv) throw listTooOld();
+  return { rv: wanted, after: "", limit };
+}
+
+/** The checks of `resourceVersionMatch` against the other list options. */
+function checkMatch(match: string, rvParam: string, continueToken: string): void {
+  if (match === "") return;
+  const field = "resourceVersionMatch";
+  if (rvParam === "") {
+    throw invalidListOptions(
+      forbiddenField(field, "resourceVersionMatch is forbidden unless resourceVersion is provided"),
+    );
+  }
+  if (continueToken !== "") {
+    throw invalidListOptions(forbiddenField(field, "resourceVersionMatch is forbidden when continue is provided"));
+  }
+  if (match !== "Exact" && match !== "NotOlderThan") {
+    throw invalidListOptions(unsupportedValue(field, match, ["Exact", "NotOlderThan", ""]));
+  }
+  if (match === "Exact" && rvParam === "0") {
+    throw invalidListOptions(
+      forbiddenField(field, 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'),
+    );
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * Watches of the fake API server: the request's options, what a watch sends
+ * first (the current state, or the history since a resourceVersion), what
+ * each later change looks like to it, and its bookmarks. Private to the fake
+ * API server.
+ *
+ * @module
+ */
+
+import type { ServerResponse } from "node:http";
+import { forbiddenField, invalidListOptions, tooLarge, tooOldStatus, unsupportedValue } from "./_api_status.ts";
+import { type ObjectSelector, parseSelector, queryBool, queryInt, watchResourceVersion } from "./_request_options.ts";
+import type { RvWaiters } from "./_rv_waiters.ts";
+import type { Change, SliceHistory } from "./_slice_history.ts";
+import { byKey } from "./_slice_input.ts";
+import { openWatchStream, type WatchStream } from "./_watch_stream.ts";
+import type { EndpointSlice } from "./types.ts";
+
+/** The pre-timeout BOOKMARK goes this long before a watch's deadline. */
+const PRE_TIMEOUT_BOOKMARK_MS = 2000;
+
+/** The open watches of one server. */
+export interface WatchHub {
+  /**
+   * Answers a watch request: validates it, sends the head and the first
+   * events, and keeps it open until it times out or ends.
+   *
+   * @returns Whether a `200` head was sent; rejects with an `HttpError` for a refused request.
+   */
+  serve(res: ServerResponse, namespace: string | undefined, query: Record<string, string>): Promise<boolean>;
+  /** Sends a stored change to every open watch that sees it. */
+  publish(change: Change): void;
+  /** Breaks every open watch. */
+  dropAll(): void;
+  /** Ends every open watch cleanly. */
+  endAll(): void;
+  /** Ends every open watch at once: the server closes. */
+  closeAll(): void;
+  /** How many watches are open. */
+  readonly size: number;
+}
+
+/** What {@linkcode createWatchHub} needs. */
+export interface WatchHubOptions {
+  /** The storage. */
+  history: SliceHistory;
+  /** Waits for a future resourceVersion. */
+  waiters: RvWaiters;
+  /** How often a watch that allows bookmarks gets one. */
+  bookmarkIntervalMs: number;
+  /** Cut watch writes into pieces of at most this many bytes. */
+  maxChunkBytes?: number;
+}
+
+interface OpenWatch {
+  readonly stream: WatchStream;
+  readonly namespace: string | undefined;
+  readonly selector: ObjectSelector;
+  /** Only changes above this resourceVersion are sent; bookmarks only once the server is past it. */
+  readonly startRv: number;
+}
+
+/** The checks of `continue`, `sendInitialEvents` and `resourceVersionMatch` on a watch. */
+function checkWatchOptions(query: Record<string, string>, sendInitialEvents: boolean | undefined): void {
+  const field = "resourceVersionMatch";
+  if ((query.continue ?? "") !== "") {
+    throw invalidListOptions(forbiddenField(field, "resourceVersionMatch is forbidden when continue is provided"));
+  }
+  const match = query.resourceVersionMatch ?? "";
+  const errors = [];
+  if (sendInitialEvents !== undefined && match !== "NotOlderThan") {
+    errors.push(forbiddenField(field, "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"));
+  }
+  if (match !== "" && sendInitialEvents === undefined) {
+    errors.push(
+      forbiddenField(field, "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"),
+    );
+  } else if (match !== "" && match !== "NotOlderThan") {
+    errors.push(unsupportedValue(field, match, ["NotOlderThan"]));
+  }
+  if (errors.length > 0) throw invalidListOptions(...errors);
+}
+
+/**
+ * Creates the watch registry of one server.
+ *
+ * @param options Storage, waits, bookmark cadence and chunking.
+ * @returns The registry.
+ */
+export function createWatchHub(options: WatchHubOptions): WatchHub {
+  const { history, waiters, bookmarkIntervalMs, maxChunkBytes } = options;
+  const watches = new Set<OpenWatch>();
+
+  function inScope(watch: OpenWatch, slice: EndpointSlice): boolean {
+    return (watch.namespace === undefined || slice.metadata.namespace === watch.namespace) &&
+      watch.selector.matches(slice.metadata);
+  }
+
+  /**
+   * A BOOKMARK with the current resourceVersion. Periodic and pre-timeout
+   * ones go out only once the server is past the watch's start, as the real
+   * watch cache decides; the one that ends the initial events always does.
+   */
+  function sendBookmark(watch: OpenWatch, annotations?: Record<string, string>): void {
+    if (annotations === undefined && history.rv <= watch.startRv) return;
+    watch.stream.send("BOOKMARK", {
+      kind: "EndpointSlice",
+      apiVersion: "discovery.k8s.io/v1",
+      metadata: annotations === undefined
+        ? { resourceVersion: String(history.rv) }
+        : { resourceVersion: String(history.rv), annotations },
+      addressType: "",
+      endpoints: null,
+      ports: null,
+    });
+  }
+
+  /** What a watcher sees of a change, as the watch cache decides it. */
+  function deliver(watch: OpenWatch, change: Change): void {
+    if (change.rv <= watch.startRv) return;
+    const now = change.type !== "DELETED" && inScope(watch, change.object);
+    const before = change.prev !== undefined && inScope(watch, change.prev);
+    if (now && !before) watch.stream.send("ADDED", change.object);
+    else if (now && before) watch.stream.send("MODIFIED", change.object);
+    else if (before) {
+      const gone = change.type === "DELETED" ? change.object : {
+        ...change.prev!,
+        metadata: { ...change.prev!.metadata, resourceVersion: String(change.rv) },
+      };
+      watch.stream.send("DELETED", gone);
+    }
+  }
+
+  async function serve(
+    res: ServerResponse,
+    namespace: string | undefined,
+    query: Record<string, string>,
+  ): Promise<boolean> {
+    const selector = parseSelector(query);
+    const timeoutSeconds = queryInt(query.timeoutSeconds);
+    const bookmarks = queryBool(query.allowWatchBookmarks) ?? false;
+    const sendInitialEvents = queryBool(query.sendInitialEvents);
+    checkWatchOptions(query, sendInitialEvents);
+    const rvParam = query.resourceVersion ?? "";
+    const requested = rvParam === "" || rvParam === "0" ? undefined : watchResourceVersion(rvParam);
+    // A WatchList waits for its resourceVersion, then fails inside the stream, as the real server does.
+    const reached = sendInitialEvents !== true || requested === undefined || await waiters.wait(requested);
+    if (res.destroyed) return false;
+
+    // "state" sends the current state as ADDED events, "replay" the changes since `startRv`.
+    const initial = sendInitialEvents === true || (requested === undefined && sendInitialEvents === undefined)
+      ? "state"
+      : requested === undefined
+      ? "none"
+      : "replay";
+    const startRv = initial === "replay" ? requested! : history.rv;
+    const watch: OpenWatch = {
+      stream: openWatchStream(res, { maxChunkBytes, onDone: () => watches.delete(watch) }),
+      namespace,
+      selector,
+      startRv,
+    };
+    watches.add(watch);
+    const floor = history.watchableFrom;
+    if (!reached || (initial === "replay" && startRv < floor)) {
+      watch.stream.send("ERROR", reached ? tooOldStatus(startRv, floor) : tooLarge(requested!, history.rv).body);
+      watch.stream.end();
+      return true;
+    }
+    if (initial === "state") {
+      const current = [...history.current.values()].filter((slice) => inScope(watch, slice)).sort(byKey);
+      for (const slice of current) watch.stream.send("ADDED", slice);
+      if (bookmarks) sendBookmark(watch, { "k8s.io/initial-events-end": "true" });
+    } else if (initial === "replay") {
+      for (const change of history.changesAfter(startRv)) deliver(watch, change);
+    }
+
+    if (bookmarks) watch.stream.every(bookmarkIntervalMs, () => sendBookmark(watch));
+    if (timeoutSeconds > 0) {
+      const timeoutMs = timeoutSeconds * 1000;
+      if (bookmarks && timeoutMs > PRE_TIMEOUT_BOOKMARK_MS) {
+        watch.stream.later(timeoutMs - PRE_TIMEOUT_BOOKMARK_MS, () => sendBookmark(watch));
+      }
+      watch.stream.later(timeoutMs, () => watch.stream.end());
+    }
+    return true;
+  }
+
+  return {
+    serve,
+    publish(change) {
+      for (const watch of watches) deliver(watch, change);
+    },
+    dropAll() {
+      for (const watch of [...watches]) watch.stream.drop();
+    },
+    endAll() {
+      for (const watch of [...watches]) watch.stream.end();
+    },
+    closeAll() {
+      for (const watch of [...watches]) watch.stream.close();
+    },
+    get size() {
+      return watches.size;
+    },
+  };
+}

@@ -1,0 +1,297 @@
+/**
+ * The public shape of the fake API server: its options, what it records and
+ * injects, and the {@linkcode FakeApiServer} object itself.
+ *
+ * @module
+ */
+
+import type { FakeAccess } from "./_access_control.ts";
+import type { EndpointSlice, EndpointSliceInput, Service, ServiceInput } from "./types.ts";
+
+export type { AccessRule, FakeAccess } from "./_access_control.ts";
+
+/**
+ * Options of {@linkcode startFakeApiServer}.
+ *
+ * @example An HTTPS server that wants a token and sends bookmarks every 100 ms
+ * ```ts
+ * import type { FakeApiServerOptions } from "@kgr/resolver/testing";
+ * const options: FakeApiServerOptions = {
+ *   token: "secret",
+ *   tls: { cert: "-----BEGIN CERTIFICATE-----…", key: "-----BEGIN PRIVATE KEY-----…" },
+ *   bookmarkIntervalMs: 100,
+ * };
+ * console.log(options.bookmarkIntervalMs);
+ * ```
+ */
+export interface FakeApiServerOptions {
+  /**
+   * When set, every request must carry `Authorization: Bearer <token>`: one
+   * with other credentials gets a `401` Status, and one without any is
+   * `system:anonymous`, which gets a `403` Status except for `/version` and
+   * the health checks, as on a real server. Change it later with `setToken()`.
+   *
+   * @default {undefined} (no authentication)
+   */
+  token?: string;
+  /** A PEM certificate chain and key: serve HTTPS. Without it, plain HTTP. */
+  tls?: { cert: string; key: string };
+  /**
+   * The address to listen on.
+   *
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /**
+   * The port to listen on; `0` picks a free one.
+   *
+   * @default {0}
+   */
+  port?: number;
+  /**
+   * How often a watch with `allowWatchBookmarks=true` gets a BOOKMARK, once
+   * the resourceVersion has moved past the watch's start (as on a real
+   * server, a watch of a server where nothing changes gets none).
+   *
+   * @default {60000}
+   */
+  bookmarkIntervalMs?: number;
+  /**
+   * How many of the latest EndpointSlice changes a watch can resume from, like
+   * a real server's watch cache: a watch from an older resourceVersion gets
+   * `200` and a `410 Expired` ERROR event. Lists still read older states
+   * until `compact()`, as a real server reads them from etcd.
+   *
+   * @default {undefined} (every change since the last `compact()`, as a real
+   * server's watch cache holds under a burst of writes)
+   */
+  watchCacheSize?: number;
+  /**
+   * When set, every write of a watch response is cut into pieces of at most
+   * this many bytes, sent one event-loop turn apart, so clients see events
+   * split anywhere, even inside a UTF-8 character.
+   *
+   * @default {undefined} (one write per event)
+   */
+  maxChunkBytes?: number;
+}
+
+/**
+ * An HTTP error that {@linkcode FakeApiServer.failNext} injects.
+ *
+ * @example Throttling the next watch
+ * ```ts
+ * import type { InjectedFailure } from "@kgr/resolver/testing";
+ * const failure: InjectedFailure = { status: 429, retryAfterSeconds: 2, path: "watch" };
+ * console.log(failure.status);
+ * ```
+ */
+export interface InjectedFailure {
+  /** The HTTP status, e.g. `429`, `500`, `503`, `403`. */
+  status: number;
+  /** The Status `reason`; defaults to the usual one for `status` (`TooManyRequests` for 429). */
+  reason?: string;
+  /** The Status `message`; defaults to the real server's wording for `status`. */
+  message?: string;
+  /** Sets a `Retry-After` header and `details.retryAfterSeconds`. */
+  retryAfterSeconds?: number;
+  /**
+   * Which requests fail: EndpointSlice lists, watches, reads of one object
+   * (`get`: a Service or an EndpointSlice), or any request.
+   *
+   * @default {"any"}
+   */
+  path?: "list" | "watch" | "get" | "any";
+}
+
+/**
+ * Options of {@linkcode FakeApiServer.kubeconfig}.
+ *
+ * @example A kubeconfig for the `shop` namespace
+ * ```ts
+ * import type { KubeconfigOptions } from "@kgr/resolver/testing";
+ * const options: KubeconfigOptions = { namespace: "shop" };
+ * console.log(options.namespace);
+ * ```
+ */
+export interface KubeconfigOptions {
+  /** The context's namespace. */
+  namespace?: string;
+  /** A PEM CA certificate, written as `certificate-authority-data`. */
+  ca?: string;
+}
+
+/**
+ * One request the fake server received. The `Authorization` header is never
+ * recorded.
+ *
+ * @example Counting the watches a client opened
+ * ```ts
+ * import type { RecordedRequest } from "@kgr/resolver/testing";
+ * function watches(requests: RecordedRequest[]): number {
+ *   return requests.filter((request) => request.kind === "watch").length;
+ * }
+ * console.log(watches([]));
+ * ```
+ */
+export interface RecordedRequest {
+  /** The HTTP method. */
+  method: string;
+  /** The URL path, without the query. */
+  path: string;
+  /** The decoded query parameters (the first value of each). */
+  query: Record<string, string>;
+  /**
+   * `list` or `watch` for the EndpointSlice routes, `get` for a read of one
+   * object (a Service or an EndpointSlice), `other` for anything else
+   * (discovery, `/version`, health checks, paths the server does not serve).
+   */
+  kind: "list" | "watch" | "get" | "other";
+  /** The HTTP status sent; `0` while a list waits for its answer. */
+  status: number;
+  /** When the request arrived, in milliseconds since the epoch. */
+  at: number;
+}
+
+/**
+ * A running fake API server; see {@linkcode startFakeApiServer}.
+ *
+ * @example Changing a slice while a client watches
+ * ```ts
+ * import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
+ *
+ * const server = await startFakeApiServer();
+ * try {
+ *   const first = server.applySlice(endpointSlice({
+ *     namespace: "default",
+ *     service: "echo",
+ *     endpoints: [{ ip: "10.0.0.1" }],
+ *   }));
+ *   const watch = await fetch(
+ *     `${server.url}/apis/discovery.k8s.io/v1/namespaces/default/endpointslices` +
+ *       `?watch=true&resourceVersion=${first.metadata.resourceVersion}`,
+ *   );
+ *   server.applySlice(endpointSlice({
+ *     namespace: "default",
+ *     service: "echo",
+ *     endpoints: [{ ip: "10.0.0.1" }, { ip: "10.0.0.2" }],
+ *   }));
+ *   const reader = watch.body!.pipeThrough(new TextDecoderStream()).getReader();
+ *   const { value } = await reader.read();
+ *   console.log(JSON.parse(value!.split("\n")[0]).type); // "MODIFIED"
+ *   await reader.cancel();
+ * } finally {
+ *   await server.close();
+ * }
+ * ```
+ */
+export interface FakeApiServer {
+  /** The base URL, e.g. `http://127.0.0.1:43567`. */
+  readonly url: string;
+  /**
+   * A kubeconfig object (`apiVersion: v1`, `kind: Config`) whose current
+   * context points at this server with the current token, ready for a
+   * kubeconfig loader (write it as JSON, which is valid YAML).
+   *
+   * @param options The namespace and the CA certificate to write.
+   * @returns The kubeconfig.
+   */
+  kubeconfig(options?: KubeconfigOptions): Record<string, unknown>;
+  /** The current global resourceVersion, a decimal counter like etcd's. */
+  readonly resourceVersion: string;
+  /**
+   * Creates a slice (ADDED) or replaces the one with the same namespace and
+   * name (MODIFIED); a replacement that changes nothing is a no-op, like on
+   * a real server. Assigns `resourceVersion`, `uid`, `creationTimestamp` and
+   * `generation`.
+   *
+   * @param slice The slice to store.
+   * @returns A copy of the stored slice.
+   * @throws {TypeError} When the slice is invalid (no namespace, no name,
+   * bad address type, an address of the wrong kind, a changed address type).
+   */
+  applySlice(slice: EndpointSliceInput): EndpointSlice;
+  /**
+   * Deletes a slice; watchers get a DELETED event carrying its last state
+   * with a new resourceVersion.
+   *
+   * @param namespace The slice's namespace.
+   * @param name The slice's name.
+   * @returns Whether the slice existed.
+   */
+  deleteSlice(namespace: string, name: string): boolean;
+  /**
+   * Creates or replaces a Service, served at
+   * `GET /api/v1/namespaces/<namespace>/services/<name>` (the only Service
+   * route). A write advances the global resourceVersion, as on a real server;
+   * a replacement that changes nothing is a no-op.
+   *
+   * @param service The Service to store.
+   * @returns A copy of the stored Service.
+   * @throws {TypeError} When the Service is invalid (no namespace or name,
+   * a port out of range, unnamed or repeated names among several ports).
+   */
+  applyService(service: ServiceInput): Service;
+  /**
+   * Deletes a Service; a read of it then gets a `404 NotFound` Status.
+   *
+   * @param namespace The Service's namespace.
+   * @param name The Service's name.
+   * @returns Whether the Service existed.
+   */
+  deleteService(namespace: string, name: string): boolean;
+  /**
+   * The current slices, sorted by namespace and name.
+   *
+   * @param namespace Only this namespace; all when omitted.
+   * @returns Copies of the stored slices.
+   */
+  slices(namespace?: string): EndpointSlice[];
+  /**
+   * Forgets the history up to the current resourceVersion, like an etcd
+   * compaction after which the watch cache no longer holds the old changes
+   * either (on a real server, a restart): later watches from an older
+   * resourceVersion get a `410 Expired` ERROR event, exact lists of an older
+   * state (`resourceVersionMatch=Exact`, or `limit` with a resourceVersion)
+   * and older continue tokens a `410`.
+   */
+  compact(): void;
+  /** Ends every open watch abruptly, by destroying its connection. */
+  dropWatches(): void;
+  /** Ends every open watch cleanly, like a server-side timeout. */
+  endWatches(): void;
+  /**
+   * Makes the next `count` matching requests fail with this HTTP error and
+   * a Kubernetes Status body. Checked after authentication, before routing.
+   *
+   * @param count How many requests fail.
+   * @param failure The error and which requests it hits.
+   */
+  failNext(count: number, failure: InjectedFailure): void;
+  /**
+   * Changes the accepted token; `undefined` turns authentication off.
+   *
+   * @param token The new token.
+   */
+  setToken(token: string | undefined): void;
+  /**
+   * Sets who the client is and what it may do, as RBAC would: lists, watches
+   * and reads that no rule allows get a `403 Forbidden` Status, and
+   * SelfSubjectAccessReviews and SelfSubjectReviews answer from the same
+   * rules. `undefined` (the default) allows everything, as for an admin.
+   *
+   * @param access The user name, groups and rules.
+   */
+  setAccess(access: FakeAccess | undefined): void;
+  /** A copy of every request received so far, oldest first. */
+  readonly requests: RecordedRequest[];
+  /** How many watch responses are open. */
+  readonly openWatches: number;
+  /**
+   * Ends every watch and connection, clears every timer and stops
+   * listening. Safe to call twice.
+   *
+   * @returns A promise that settles once the server has stopped.
+   */
+  close(): Promise<void>;
+}

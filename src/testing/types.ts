@@ -1,0 +1,295 @@
+/**
+ * The API objects of the fake API server, as it stores and serves them:
+ * `discovery.k8s.io/v1` EndpointSlices and `v1` Services, and what
+ * `applySlice()` and `applyService()` take. The bottom of `src/testing/`:
+ * imports nothing.
+ *
+ * @module
+ */
+
+/**
+ * The kind of address an EndpointSlice holds. `FQDN` is deprecated.
+ *
+ * @example Picking the address type of an IPv6 slice
+ * ```ts
+ * import type { AddressType } from "@kgr/resolver/testing";
+ * const addressType: AddressType = "IPv6";
+ * console.log(addressType);
+ * ```
+ */
+export type AddressType = "IPv4" | "IPv6" | "FQDN";
+
+/**
+ * The state of one endpoint. Unset `ready` and `serving` mean `true`; unset
+ * `terminating` means `false`.
+ *
+ * @example A pod that is shutting down but still serving
+ * ```ts
+ * import type { EndpointConditions } from "@kgr/resolver/testing";
+ * const conditions: EndpointConditions = { ready: false, serving: true, terminating: true };
+ * console.log(conditions.serving);
+ * ```
+ */
+export interface EndpointConditions {
+  /** Ready for traffic (`serving && !terminating`); unset means ready. */
+  ready?: boolean;
+  /** Passing its readiness probe, even while terminating; unset means serving. */
+  serving?: boolean;
+  /** Being deleted; unset means not terminating. */
+  terminating?: boolean;
+}
+
+/**
+ * A reference to the object behind an endpoint, usually a Pod.
+ *
+ * @example Pointing at a pod
+ * ```ts
+ * import type { ObjectReference } from "@kgr/resolver/testing";
+ * const ref: ObjectReference = { kind: "Pod", namespace: "default", name: "echo-0" };
+ * console.log(ref.name);
+ * ```
+ */
+export interface ObjectReference {
+  /** The object's kind, e.g. `Pod`. */
+  kind?: string;
+  /** The object's namespace. */
+  namespace?: string;
+  /** The object's name. */
+  name?: string;
+  /** The object's uid. */
+  uid?: string;
+  /** The object's API version. */
+  apiVersion?: string;
+  /** The object's resourceVersion. */
+  resourceVersion?: string;
+  /** A field inside the object. */
+  fieldPath?: string;
+}
+
+/**
+ * One endpoint of a slice, as stored and served.
+ *
+ * @example Reading the first address of an endpoint
+ * ```ts
+ * import type { Endpoint } from "@kgr/resolver/testing";
+ * const endpoint: Endpoint = { addresses: ["10.0.0.1"], conditions: {} };
+ * console.log(endpoint.addresses[0]);
+ * ```
+ */
+export interface Endpoint {
+  /** 1-100 addresses of the same kind as the slice; consumers use the first. */
+  addresses: string[];
+  /** The endpoint's state; always present, possibly `{}`. */
+  conditions: EndpointConditions;
+  /** The endpoint's hostname, for DNS. */
+  hostname?: string;
+  /** The object behind the endpoint, usually a Pod. */
+  targetRef?: ObjectReference;
+  /** The node that hosts the endpoint. */
+  nodeName?: string;
+  /** The zone of the endpoint. */
+  zone?: string;
+  /** Topology hints. */
+  hints?: { forZones?: { name: string }[]; forNodes?: { name: string }[] };
+}
+
+/**
+ * A port of a slice. Every field may be missing; a missing `port` means
+ * "all ports".
+ *
+ * @example A named gRPC port
+ * ```ts
+ * import type { EndpointPort } from "@kgr/resolver/testing";
+ * const port: EndpointPort = { name: "grpc", protocol: "TCP", port: 50051 };
+ * console.log(port.port);
+ * ```
+ */
+export interface EndpointPort {
+  /** The port's name; may be empty or missing. */
+  name?: string;
+  /** `TCP`, `UDP` or `SCTP`. */
+  protocol?: string;
+  /** The port number; `null` or missing means all ports. */
+  port?: number | null;
+  /** The application protocol, e.g. `kubernetes.io/h2c`. */
+  appProtocol?: string;
+}
+
+/**
+ * A `discovery.k8s.io/v1` EndpointSlice as the fake server stores and serves
+ * it. Like the real server, an empty or missing `endpoints` or `ports` list is
+ * served as `null`. Items of a list response carry no `kind`/`apiVersion`,
+ * like the real server's; watch event objects do.
+ *
+ * @example Collecting the ready addresses of a slice
+ * ```ts
+ * import type { EndpointSlice } from "@kgr/resolver/testing";
+ * function readyAddresses(slice: EndpointSlice): string[] {
+ *   return (slice.endpoints ?? [])
+ *     .filter((endpoint) => endpoint.conditions.ready !== false)
+ *     .map((endpoint) => endpoint.addresses[0]);
+ * }
+ * console.log(readyAddresses);
+ * ```
+ */
+export interface EndpointSlice {
+  /** Always `EndpointSlice`. */
+  kind: "EndpointSlice";
+  /** Always `discovery.k8s.io/v1`. */
+  apiVersion: "discovery.k8s.io/v1";
+  /** The object metadata, with the server-assigned fields filled in. */
+  metadata: {
+    name: string;
+    generateName?: string;
+    namespace: string;
+    uid: string;
+    resourceVersion: string;
+    generation: number;
+    creationTimestamp: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: Record<string, unknown>[];
+  };
+  /** The kind of every address in the slice. */
+  addressType: AddressType;
+  /** The endpoints; `null` when there are none. */
+  endpoints: Endpoint[] | null;
+  /** The ports; `null` when there are none. */
+  ports: EndpointPort[] | null;
+}
+
+/**
+ * What {@linkcode FakeApiServer.applySlice} takes: an EndpointSlice without
+ * the server-assigned fields (`uid`, `resourceVersion`, `generation`,
+ * `creationTimestamp`; ignored when present). Give `metadata.name`, or
+ * `metadata.generateName` to create a slice with a random suffix. The
+ * resolver finds slices by the label `kubernetes.io/service-name`.
+ *
+ * @example A slice written by hand
+ * ```ts
+ * import type { EndpointSliceInput } from "@kgr/resolver/testing";
+ * const input: EndpointSliceInput = {
+ *   metadata: {
+ *     namespace: "default",
+ *     name: "echo-abc12",
+ *     labels: { "kubernetes.io/service-name": "echo" },
+ *   },
+ *   addressType: "IPv4",
+ *   endpoints: [{ addresses: ["10.0.0.1"], conditions: { ready: true } }],
+ *   ports: [{ name: "grpc", port: 50051, protocol: "TCP" }],
+ * };
+ * console.log(input.metadata.name);
+ * ```
+ */
+export interface EndpointSliceInput {
+  /** Ignored; always `EndpointSlice`. */
+  kind?: string;
+  /** Ignored; always `discovery.k8s.io/v1`. */
+  apiVersion?: string;
+  /** The metadata a client may set. */
+  metadata: {
+    namespace: string;
+    name?: string;
+    generateName?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: Record<string, unknown>[];
+  };
+  /** The kind of every address; cannot change once the slice exists. */
+  addressType: AddressType;
+  /** The endpoints; `conditions` may be left out. */
+  endpoints?:
+    | (Omit<Endpoint, "conditions"> & { conditions?: EndpointConditions })[]
+    | null;
+  /** The ports. */
+  ports?: EndpointPort[] | null;
+}
+
+/**
+ * A port of a Service, as the API server serializes it: an empty `name` is
+ * left out, `protocol` defaults to `TCP` and `targetPort` to `port`.
+ *
+ * @example The port of a gRPC Service whose pods listen on 8080
+ * ```ts
+ * import type { ServicePort } from "@kgr/resolver/testing";
+ * const port: ServicePort = { name: "grpc", protocol: "TCP", port: 80, targetPort: 8080 };
+ * console.log(port.targetPort);
+ * ```
+ */
+export interface ServicePort {
+  /** The port's name; required and unique when the Service has more than one port. */
+  name?: string;
+  /** `TCP`, `UDP` or `SCTP`. */
+  protocol: string;
+  /** The application protocol, e.g. `kubernetes.io/h2c`. */
+  appProtocol?: string;
+  /** The Service's port. */
+  port: number;
+  /** The pods' port: a number, or the name of a container port. EndpointSlices carry its number. */
+  targetPort: number | string;
+}
+
+/**
+ * A `v1` Service as the fake server stores and serves it.
+ *
+ * @example Reading the first port of a Service
+ * ```ts
+ * import type { Service } from "@kgr/resolver/testing";
+ * const firstPortName = (service: Service) => service.spec.ports[0]?.name ?? "";
+ * console.log(firstPortName);
+ * ```
+ */
+export interface Service {
+  /** Always `Service`. */
+  kind: "Service";
+  /** Always `v1`. */
+  apiVersion: "v1";
+  /** The object metadata, with the server-assigned fields filled in. */
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    resourceVersion: string;
+    creationTimestamp: string;
+    labels?: Record<string, string>;
+  };
+  /** The ports, in the order given, and the pod selector when there is one. */
+  spec: {
+    ports: ServicePort[];
+    selector?: Record<string, string>;
+    type: "ClusterIP";
+    sessionAffinity: "None";
+  };
+  /** Always empty: no load balancer. */
+  status: { loadBalancer: Record<string, never> };
+}
+
+/**
+ * What the fake API server's `applyService()` takes: a Service without the
+ * server-assigned fields.
+ *
+ * @example A Service with two ports, gRPC first
+ * ```ts
+ * import type { ServiceInput } from "@kgr/resolver/testing";
+ * const input: ServiceInput = {
+ *   metadata: { namespace: "default", name: "two" },
+ *   spec: { ports: [{ name: "grpc", port: 8080 }, { name: "http", port: 8081 }] },
+ * };
+ * console.log(input.spec.ports.length);
+ * ```
+ */
+export interface ServiceInput {
+  /** The metadata a client may set. */
+  metadata: { namespace: string; name: string; labels?: Record<string, string> };
+  /** The ports (may be empty, as for a headless Service) and the pod selector. */
+  spec: {
+    ports: {
+      name?: string;
+      protocol?: string;
+      appProtocol?: string;
+      port: number;
+      targetPort?: number | string;
+    }[];
+    selector?: Record<string, string>;
+  };
+}

@@ -1,0 +1,298 @@
+/**
+ * The two servers of the differential test behind one interface, and the
+ * normalization that makes their answers comparable: the embedded fake API
+ * server and a real kube-apiserver (with anonymous authentication on, as a
+ * kube-apiserver runs by default).
+ *
+ * What normalization hides, and why:
+ * - resourceVersions: the real server's count every write of the cluster, the
+ *   fake's only its slices and Services. Each becomes the label of the write
+ *   that made it (`w3`), or `current` for a list or bookmark at or after the
+ *   latest write; digits in messages become `#`.
+ * - `uid`, `creationTimestamp`: generated.
+ * - continue tokens: opaque; only whether one is there is kept.
+ * - `managedFields`: the fake writes none (a known difference, checked on its
+ *   own in the test).
+ * - Timing: the too-large wait (1 s on the fake, 3 s on the real server).
+ *
+ * @module
+ */
+
+import {
+  type EndpointSliceInput,
+  type FakeApiServer,
+  type FakeApiServerOptions,
+  startFakeApiServer,
+} from "@kgr/resolver/testing";
+import type { ControlPlane } from "./control_plane.ts";
+import { kubeRequest } from "./kube_objects.ts";
+
+/** The namespace of every object of the test, on both servers. */
+export const NAMESPACE = "diff";
+/** A second namespace, whose writes move the resourceVersion without touching `diff`. */
+export const OTHER_NAMESPACE = "diff-other";
+
+/** A slice of the test: one address per endpoint, one gRPC port. */
+export interface SliceSpec {
+  name: string;
+  service: string;
+  addresses: string[];
+  namespace?: string;
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+/** One of the two servers. */
+export interface Target {
+  readonly name: "fake" | "real";
+  /** A GET as the admin, anonymously, or with another token. */
+  get(path: string, options?: { as?: "admin" | "anonymous" | "bad token"; signal?: AbortSignal }): Promise<Response>;
+  /** Creates or replaces a slice; remembers its resourceVersion under `label`. */
+  applySlice(label: string, spec: SliceSpec): Promise<Record<string, unknown>>;
+  /** Deletes a slice. */
+  deleteSlice(namespace: string, name: string): Promise<void>;
+  /** Creates a Service with two named ports. */
+  createService(name: string): Promise<void>;
+  /** Names a resourceVersion: the label of the write that made it, or `current`. */
+  label(rv: string, kind: "object" | "state"): string;
+  /** Remembers a resourceVersion seen in an event under a label. */
+  remember(label: string, rv: string): void;
+}
+
+/** The fake API server as a target; it wants a token, so that anonymous requests are possible. */
+export async function fakeTarget(options: FakeApiServerOptions = {}): Promise<Target & { server: FakeApiServer }> {
+  const token = "differential";
+  const server = await startFakeApiServer({ ...options, token });
+  const versions = new Versions();
+  return {
+    name: "fake",
+    server,
+    get(path, { as = "admin", signal } = {}) {
+      const headers: Record<string, string> = as === "anonymous"
+        ? {}
+        : { authorization: `Bearer ${as === "admin" ? token : "nope"}` };
+      return fetch(`${server.url}${path}`, { headers, signal });
+    },
+    applySlice(label, spec) {
+      const stored = server.applySlice(sliceInput(spec));
+      versions.remember(label, stored.metadata.resourceVersion);
+      return Promise.resolve(stored as unknown as Record<string, unknown>);
+    },
+    deleteSlice(namespace, name) {
+      server.deleteSlice(namespace, name);
+      return Promise.resolve();
+    },
+    createService(name) {
+      server.applyService({
+        metadata: { namespace: NAMESPACE, name },
+        spec: { ports: [{ name: "grpc", port: 80, targetPort: 8080 }, { name: "http", port: 81 }] },
+      });
+      return Promise.resolve();
+    },
+    label: (rv, kind) => versions.label(rv, kind),
+    remember: (label, rv) => versions.remember(label, rv),
+  };
+}
+
+/** The real kube-apiserver as a target; its namespaces are created here. */
+export async function realTarget(controlPlane: ControlPlane): Promise<Target & { close(): void }> {
+  const anonymous = Deno.createHttpClient({ caCerts: [controlPlane.ca] });
+  const versions = new Versions();
+  for (const name of [NAMESPACE, OTHER_NAMESPACE]) {
+    await kubeRequest(controlPlane.adminFetch, "POST", "/api/v1/namespaces", {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name },
+    });
+  }
+  return {
+    name: "real",
+    get(path, { as = "admin", signal } = {}) {
+      if (as === "admin") return controlPlane.adminFetch(path, { signal });
+      const headers: Record<string, string> = as === "anonymous" ? {} : { authorization: "Bearer nope" };
+      return fetch(`${controlPlane.server}${path}`, { client: anonymous, headers, signal });
+    },
+    async applySlice(label, spec) {
+      const namespace = spec.namespace ?? NAMESPACE;
+      const { metadata: _metadata, ...rest } = sliceInput(spec);
+      const stored = await kubeRequest<{ metadata: { resourceVersion: string } }>(
+        controlPlane.adminFetch,
+        "PATCH",
+        `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices/${spec.name}?fieldManager=differential&force=true`,
+        {
+          apiVersion: "discovery.k8s.io/v1",
+          kind: "EndpointSlice",
+          metadata: {
+            name: spec.name,
+            labels: sliceLabels(spec),
+            ...(spec.annotations ? { annotations: spec.annotations } : {}),
+          },
+          ...rest,
+        },
+        "application/apply-patch+yaml",
+      );
+      versions.remember(label, stored.metadata.resourceVersion);
+      return stored;
+    },
+    async deleteSlice(namespace, name) {
+      await kubeRequest(
+        controlPlane.adminFetch,
+        "DELETE",
+        `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices/${name}`,
+      );
+    },
+    async createService(name) {
+      await kubeRequest(controlPlane.adminFetch, "POST", `/api/v1/namespaces/${NAMESPACE}/services`, {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name },
+        spec: {
+          ports: [
+            { name: "grpc", port: 80, targetPort: 8080, protocol: "TCP" },
+            { name: "http", port: 81, targetPort: 81, protocol: "TCP" },
+          ],
+        },
+      });
+    },
+    label: (rv, kind) => versions.label(rv, kind),
+    remember: (label, rv) => versions.remember(label, rv),
+    close: () => anonymous.close(),
+  };
+}
+
+function sliceLabels(spec: SliceSpec): Record<string, string> {
+  return { "kubernetes.io/service-name": spec.service, ...spec.labels };
+}
+
+/** The same slice for both servers: what a client writes. */
+function sliceInput(spec: SliceSpec): EndpointSliceInput {
+  return {
+    metadata: {
+      namespace: spec.namespace ?? NAMESPACE,
+      name: spec.name,
+      labels: sliceLabels(spec),
+      ...(spec.annotations ? { annotations: spec.annotations } : {}),
+    },
+    addressType: "IPv4",
+    endpoints: spec.addresses.map((address) => ({ addresses: [address], conditions: { ready: true } })),
+    ports: [{ name: "grpc", protocol: "TCP", port: 50051 }],
+  };
+}
+
+/** The resourceVersions of one server's writes, by label. */
+class Versions {
+  #labels = new Map<string, string>();
+  #latest = 0n;
+
+  remember(label: string, rv: string): void {
+    this.#labels.set(rv, label);
+    if (BigInt(rv) > this.#latest) this.#latest = BigInt(rv);
+  }
+
+  label(rv: string, kind: "object" | "state"): string {
+    if (kind === "state" && /^\d+$/.test(rv) && BigInt(rv) >= this.#latest) return "current";
+    return this.#labels.get(rv) ?? `unknown`;
+  }
+}
+
+/** A JSON value of any shape, as read from a server. */
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+/**
+ * One object or list as comparable data: resourceVersions as labels, generated
+ * fields as placeholders, continue tokens as their presence, no managedFields.
+ */
+export function normalize(target: Target, value: Json, kind: "object" | "state" = "object"): Json {
+  if (Array.isArray(value)) return value.map((item) => normalize(target, item, kind));
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, Json> = {};
+  const isList = typeof value.kind === "string" && value.kind.endsWith("List") && Array.isArray(value.items);
+  for (const [key, entry] of Object.entries(value)) {
+    if (key === "managedFields" || key === "uid" || key === "creationTimestamp") continue;
+    if (key === "continue") out[key] = "<continue>";
+    else if (key === "resourceVersion" && typeof entry === "string") out[key] = target.label(entry, kind);
+    else if (key === "message" && typeof entry === "string") out[key] = entry.replace(/\d+/g, "#");
+    else if (isList && key === "metadata") out[key] = normalize(target, entry, "state");
+    else if (isList && key === "items") out[key] = normalize(target, entry, "object");
+    else out[key] = normalize(target, entry, kind);
+  }
+  return out;
+}
+
+/** A response as comparable data: the status, the content type and the normalized body. */
+export async function answer(target: Target, response: Response): Promise<Json> {
+  const text = await response.text();
+  const type = response.headers.get("content-type");
+  let body: Json = text;
+  if (type === "application/json") body = normalize(target, JSON.parse(text));
+  return { status: response.status, type, body };
+}
+
+/** Reads a watch: its events until `done` holds, then `quietMs` more; or until the server ends it. */
+export async function watchEvents(
+  target: Target,
+  path: string,
+  options: { done?: (events: Json[]) => boolean; quietMs?: number; maxMs?: number; during?: () => Promise<void> } = {},
+): Promise<Json> {
+  const { done = () => false, quietMs = 400, maxMs = 8000 } = options;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), maxMs);
+  try {
+    const response = await target.get(path, { signal: controller.signal });
+    if (response.status !== 200) return await answer(target, response);
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const events: Json[] = [];
+    let buffer = "";
+    let quietUntil: number | undefined;
+    let ended = false;
+    const during = options.during?.();
+    // Bounded by maxMs: the abort ends the read.
+    while (quietUntil === undefined || Date.now() < quietUntil) {
+      const wait = quietUntil === undefined ? undefined : quietUntil - Date.now();
+      const chunk = await readWithin(reader, wait);
+      if (chunk === "timeout") break;
+      if (chunk === undefined) {
+        ended = true;
+        break;
+      }
+      buffer += chunk;
+      for (let newline = buffer.indexOf("\n"); newline !== -1; newline = buffer.indexOf("\n")) {
+        events.push(JSON.parse(buffer.slice(0, newline)));
+        buffer = buffer.slice(newline + 1);
+      }
+      if (quietUntil === undefined && done(events)) quietUntil = Date.now() + quietMs;
+    }
+    await reader.cancel().catch(() => {});
+    await during;
+    // Only now: an event can arrive before the response of the write that made it.
+    const normalized: Json[] = [];
+    for (const event of events) {
+      const state = event.type === "BOOKMARK" || event.type === "ERROR";
+      const next = { type: event.type, object: normalize(target, event.object, state ? "state" : "object") };
+      // Two bookmarks in a row with the same resourceVersion tell nothing more.
+      if (JSON.stringify(normalized.at(-1)) !== JSON.stringify(next)) normalized.push(next);
+    }
+    return { status: 200, events: normalized, ended };
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+}
+
+async function readWithin(
+  reader: ReadableStreamDefaultReader<string>,
+  ms: number | undefined,
+): Promise<string | undefined | "timeout"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const read = reader.read().then(({ value, done }) => done ? undefined : value, () => undefined);
+    if (ms === undefined) return await read;
+    return await Promise.race([
+      read,
+      new Promise<"timeout">((resolve) => timer = setTimeout(() => resolve("timeout"), ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

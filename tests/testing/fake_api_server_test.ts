@@ -1,0 +1,648 @@
+import assert from "node:assert/strict";
+import { connect } from "node:net";
+import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
+import { BASE, fixture, getJson, slicesUrl, svc, waitFor, watch, within, withServer } from "./_helpers.ts";
+
+Deno.test("applySlice() assigns server fields, bumps the resourceVersion and skips no-op updates", async () => {
+  await withServer({}, (server) => {
+    assert.equal(server.resourceVersion, "1");
+    const created = server.applySlice(svc("echo", ["10.0.0.1"]));
+    assert.equal(created.kind, "EndpointSlice");
+    assert.equal(created.apiVersion, "discovery.k8s.io/v1");
+    assert.equal(created.metadata.resourceVersion, "2");
+    assert.equal(created.metadata.generation, 1);
+    assert.match(created.metadata.uid, /^[0-9a-f-]{36}$/);
+    assert.match(
+      created.metadata.creationTimestamp,
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+    );
+    assert.equal(server.resourceVersion, "2");
+
+    assert.deepEqual(
+      server.applySlice(svc("echo", ["10.0.0.1"])),
+      created,
+      "a no-op update changes nothing",
+    );
+    assert.equal(server.resourceVersion, "2");
+
+    const updated = server.applySlice(svc("echo", ["10.0.0.1", "10.0.0.2"]));
+    assert.equal(updated.metadata.resourceVersion, "3");
+    assert.equal(updated.metadata.generation, 2);
+    assert.equal(updated.metadata.uid, created.metadata.uid);
+
+    const empty = server.applySlice({
+      metadata: { namespace: "default", name: "bare" },
+      addressType: "IPv4",
+    });
+    assert.equal(
+      empty.endpoints,
+      null,
+      "an empty endpoint list is stored as null, like the real server",
+    );
+    assert.equal(empty.ports, null);
+
+    const generated = server.applySlice({
+      metadata: { namespace: "default", generateName: "echo-" },
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["10.0.0.9"] }],
+    });
+    assert.match(generated.metadata.name, /^echo-[a-z0-9]{5}$/);
+    assert.deepEqual(generated.endpoints![0].conditions, {});
+
+    assert.throws(
+      () =>
+        server.applySlice(
+          endpointSlice({
+            namespace: "default",
+            service: "x",
+            addressType: "IPv4",
+            endpoints: [{ ip: "fd00::1" }],
+          }),
+        ),
+      {
+        name: "TypeError",
+        message: /must be IPv4 addresses: current value is "fd00::1"/,
+      },
+    );
+    assert.throws(
+      () =>
+        server.applySlice({
+          ...svc("echo", ["10.0.0.1"]),
+          addressType: "IPv6",
+          endpoints: [{ addresses: ["fd00::1"] }],
+        }),
+      { name: "TypeError", message: /addressType is immutable/ },
+    );
+    assert.throws(
+      () =>
+        server.applySlice({
+          metadata: { namespace: "default" },
+          addressType: "IPv4",
+        }),
+      TypeError,
+    );
+
+    assert.equal(server.deleteSlice("default", "bare"), true);
+    assert.equal(server.deleteSlice("default", "bare"), false);
+    assert.deepEqual(
+      server.slices().map((slice) => slice.metadata.name).sort(),
+      [
+        "echo-ipv4",
+        generated.metadata.name,
+      ].sort(),
+    );
+    assert.deepEqual(server.slices("other"), []);
+  });
+});
+
+Deno.test("failNext() answers matching requests with a Status and Retry-After, then recovers", async () => {
+  await withServer({}, async (server) => {
+    server.failNext(2, { status: 429, retryAfterSeconds: 3, path: "watch" });
+    const list = await getJson(slicesUrl(server, "default"));
+    assert.equal(list.status, 200, "lists are not hit by a watch failure");
+    for (let i = 0; i < 2; i++) {
+      const throttled = await getJson(
+        slicesUrl(server, "default", { watch: "true" }),
+      );
+      assert.equal(throttled.status, 429);
+      assert.equal(throttled.headers.get("retry-after"), "3");
+      assert.deepEqual(throttled.body, {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: "Too many requests, please try again later.",
+        reason: "TooManyRequests",
+        details: { retryAfterSeconds: 3 },
+        code: 429,
+      });
+    }
+    const stream = await watch(slicesUrl(server, "default", { watch: "true" }));
+    await stream.cancel();
+
+    server.failNext(1, { status: 500, message: "etcd is down" });
+    const broken = await getJson(slicesUrl(server, "default"));
+    assert.equal(broken.status, 500);
+    assert.equal(broken.body.reason, "InternalError");
+    assert.equal(broken.body.message, "etcd is down");
+    assert.equal(broken.headers.get("retry-after"), null);
+    server.failNext(1, { status: 403, path: "list" });
+    const forbidden = await getJson(slicesUrl(server, "shop"));
+    assert.match(
+      forbidden.body.message,
+      /cannot list resource "endpointslices" .* in the namespace "shop"/,
+    );
+    assert.equal((await getJson(slicesUrl(server, "default"))).status, 200);
+    assert.deepEqual(
+      server.requests.map((request) => `${request.kind} ${request.status}`),
+      [
+        "list 200",
+        "watch 429",
+        "watch 429",
+        "watch 200",
+        "list 500",
+        "list 403",
+        "list 200",
+      ],
+    );
+  });
+});
+
+Deno.test("a configured token is required, never recorded, and can be rotated", async () => {
+  await withServer({ token: "s3cret" }, async (server) => {
+    const wrongBody = await getJson(slicesUrl(server, "default"), { headers: { authorization: "Bearer nope" } });
+    assert.equal(wrongBody.status, 401);
+    assert.deepEqual(wrongBody.body, {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: "Unauthorized",
+      reason: "Unauthorized",
+      code: 401,
+    });
+    const wrong = await fetch(slicesUrl(server, "default"), {
+      headers: { authorization: "Bearer nope" },
+    });
+    assert.equal(wrong.status, 401);
+    await wrong.body?.cancel();
+    const ok = await fetch(slicesUrl(server, "default"), {
+      headers: { authorization: "Bearer s3cret" },
+    });
+    assert.equal(ok.status, 200);
+    await ok.body?.cancel();
+    const stream = await watch(
+      slicesUrl(server, "default", { watch: "true" }),
+      {
+        headers: { authorization: "Bearer s3cret" },
+      },
+    );
+    await stream.cancel();
+
+    server.setToken("rotated");
+    const stale = await fetch(slicesUrl(server, "default"), {
+      headers: { authorization: "Bearer s3cret" },
+    });
+    assert.equal(stale.status, 401);
+    await stale.body?.cancel();
+    const fresh = await fetch(slicesUrl(server, "default"), {
+      headers: { authorization: "Bearer rotated" },
+    });
+    assert.equal(fresh.status, 200);
+    await fresh.body?.cancel();
+    assert.ok(!JSON.stringify(server.requests).includes("s3cret"));
+    assert.equal(
+      (server.kubeconfig().users as { user: { token: string } }[])[0].user
+        .token,
+      "rotated",
+    );
+  });
+});
+
+Deno.test("unknown paths get a 404 NotFound Status and other methods a 405", async () => {
+  await withServer({}, async (server) => {
+    for (const path of ["/api/v1/pods", `${BASE}/namespaces/default/pods`, "/apis/apps/v1"]) {
+      const { status, body } = await getJson(server.url + path);
+      assert.equal(status, 404, path);
+      assert.equal(body.reason, "NotFound");
+      assert.equal(body.kind, "Status");
+    }
+    const post = await getJson(slicesUrl(server, "default"), {
+      method: "POST",
+      body: "{}",
+    });
+    assert.equal(post.status, 405);
+    assert.equal(server.requests.at(-1)!.kind, "other");
+  });
+});
+
+Deno.test("a Service is served by name like the real server and a missing one gets 404 NotFound", async () => {
+  await withServer({}, async (server) => {
+    const url = (namespace: string, name: string) => `${server.url}/api/v1/namespaces/${namespace}/services/${name}`;
+    const before = Number(server.resourceVersion);
+    const stored = server.applyService({
+      metadata: { namespace: "shop", name: "two" },
+      spec: { ports: [{ name: "grpc", port: 80, targetPort: 8080 }, { name: "http", port: 8081 }] },
+    });
+    assert.equal(stored.metadata.resourceVersion, String(before + 1));
+    assert.equal(server.resourceVersion, String(before + 1), "a Service write advances the resourceVersion");
+    const got = await getJson(url("shop", "two"));
+    assert.equal(got.status, 200);
+    assert.deepEqual(got.body, stored);
+    assert.deepEqual(got.body.spec.ports, [
+      { name: "grpc", protocol: "TCP", port: 80, targetPort: 8080 },
+      { name: "http", protocol: "TCP", port: 8081, targetPort: 8081 },
+    ]);
+    assert.equal(
+      server.applyService({
+        metadata: { namespace: "shop", name: "two" },
+        spec: { ports: [{ name: "grpc", port: 80, targetPort: 8080 }, { name: "http", port: 8081 }] },
+      }).metadata.resourceVersion,
+      stored.metadata.resourceVersion,
+      "a no-op update keeps the object",
+    );
+    const single = server.applyService({
+      metadata: { namespace: "shop", name: "one" },
+      spec: { ports: [{ port: 80 }] },
+    });
+    assert.deepEqual(single.spec.ports, [{ protocol: "TCP", port: 80, targetPort: 80 }], "an empty name is left out");
+
+    const missing = await getJson(url("other", "two"));
+    assert.equal(missing.status, 404);
+    assert.deepEqual(missing.body, {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: 'services "two" not found',
+      reason: "NotFound",
+      details: { name: "two", kind: "services" },
+      code: 404,
+    });
+    assert.equal(server.deleteService("shop", "two"), true);
+    assert.equal(server.deleteService("shop", "two"), false);
+    assert.equal((await getJson(url("shop", "two"))).status, 404);
+    assert.deepEqual(server.requests.map((request) => `${request.kind} ${request.status}`), [
+      "get 200",
+      "get 404",
+      "get 404",
+    ]);
+  });
+});
+
+Deno.test("a Service read honours the token and failNext() with the real server's 403 wording", async () => {
+  await withServer({ token: "t" }, async (server) => {
+    server.applyService({
+      metadata: { namespace: "shop", name: "two" },
+      spec: { ports: [{ name: "grpc", port: 80 }] },
+    });
+    const url = `${server.url}/api/v1/namespaces/shop/services/two`;
+    assert.equal((await getJson(url, { headers: { authorization: "Bearer x" } })).status, 401);
+    const headers = { authorization: "Bearer t" };
+    server.failNext(1, { status: 403, path: "get" });
+    const list = await getJson(slicesUrl(server, "shop"), { headers });
+    assert.equal(list.status, 200, "an EndpointSlice list is not hit by a get failure");
+    const forbidden = await getJson(url, { headers });
+    assert.equal(forbidden.status, 403);
+    assert.equal(
+      forbidden.body.message,
+      'services "two" is forbidden: User "system:serviceaccount:default:default" cannot get resource "services" ' +
+        'in API group "" in the namespace "shop"',
+    );
+    assert.equal((await getJson(url, { headers })).status, 200);
+    const post = await getJson(url, { method: "POST", body: "{}", headers });
+    assert.equal(post.status, 405);
+  });
+});
+
+Deno.test("applyService() rejects invalid Services", async () => {
+  await withServer({}, (server) => {
+    const ports = (ports: { name?: string; port: number; targetPort?: number | string }[]) => ({
+      metadata: { namespace: "shop", name: "bad" },
+      spec: { ports },
+    });
+    assert.throws(() => server.applyService(ports([{ port: 80 }, { name: "b", port: 81 }])), {
+      name: "TypeError",
+      message: /spec\.ports\[0\]\.name is required when a Service has more than one port/,
+    });
+    assert.throws(() => server.applyService(ports([{ name: "a", port: 80 }, { name: "a", port: 81 }])), /unique/);
+    assert.throws(() => server.applyService(ports([{ name: "a", port: 0 }])), /port must be 1-65535/);
+    assert.throws(() => server.applyService(ports([{ name: "a", port: 80, targetPort: "" }])), /targetPort/);
+    assert.throws(
+      () => server.applyService({ metadata: { namespace: "", name: "x" }, spec: { ports: [] } }),
+      /metadata\.namespace is required/,
+    );
+  });
+});
+
+Deno.test("the server keeps connections alive and streams watches with chunked encoding", async () => {
+  await withServer({}, async (server) => {
+    const { port } = new URL(server.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    try {
+      let received = "";
+      socket.setEncoding("utf8");
+      socket.on("data", (data: string) => received += data);
+      await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+      socket.write(`GET ${BASE}/endpointslices HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await within(
+        waitFor(() => received.includes('"items":[]')),
+        3000,
+        "the list",
+      );
+      assert.match(received, /^HTTP\/1\.1 200 /);
+      assert.doesNotMatch(received, /connection: close/i);
+      received = "";
+      socket.write(
+        `GET ${BASE}/endpointslices?watch=true HTTP/1.1\r\nHost: x\r\n\r\n`,
+      );
+      await within(
+        waitFor(() => /\r\n\r\n/.test(received)),
+        3000,
+        "the watch headers",
+      );
+      assert.match(received, /^HTTP\/1\.1 200 /);
+      assert.match(received, /transfer-encoding: chunked/i);
+      server.applySlice(svc("echo", ["10.0.0.1"]));
+      await within(
+        waitFor(() => received.includes('"type":"ADDED"')),
+        3000,
+        "the event",
+      );
+      assert.equal(server.requests.length, 2);
+    } finally {
+      socket.destroy();
+    }
+  });
+});
+
+Deno.test("HTTPS with the fixture certificates works with the right CA and fails with another", async () => {
+  await withServer(
+    {
+      tls: { cert: fixture("server.pem"), key: fixture("server-key.pem") },
+      token: "t",
+    },
+    async (server) => {
+      assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const trusted = Deno.createHttpClient({ caCerts: [fixture("ca.pem")] });
+      const untrusted = Deno.createHttpClient({
+        caCerts: [fixture("other-ca.pem")],
+      });
+      try {
+        server.applySlice(svc("echo", ["10.0.0.1"]));
+        const headers = { authorization: "Bearer t" };
+        const list = await getJson(slicesUrl(server, "default"), {
+          client: trusted,
+          headers,
+        });
+        assert.equal(list.status, 200);
+        assert.equal(list.body.items.length, 1);
+        const stream = await watch(
+          slicesUrl(server, "default", { watch: "true" }),
+          { client: trusted, headers },
+        );
+        assert.equal((await stream.next())?.type, "ADDED");
+        await stream.cancel();
+        await assert.rejects(
+          fetch(slicesUrl(server, "default"), { client: untrusted, headers }),
+        );
+        const localhost = await fetch(
+          slicesUrl(server, "default").replace("127.0.0.1", "localhost"),
+          {
+            client: trusted,
+            headers,
+          },
+        );
+        assert.equal(localhost.status, 200);
+        await localhost.body?.cancel();
+      } finally {
+        trusted.close();
+        untrusted.close();
+      }
+    },
+  );
+});
+
+Deno.test("kubeconfig() points at the server with the token, CA and namespace", async () => {
+  await withServer({ token: "t" }, (server) => {
+    const ca = fixture("ca.pem");
+    assert.deepEqual(server.kubeconfig({ namespace: "shop", ca }), {
+      apiVersion: "v1",
+      kind: "Config",
+      preferences: {},
+      clusters: [{
+        name: "fake-api-server",
+        cluster: { server: server.url, "certificate-authority-data": btoa(ca) },
+      }],
+      users: [{ name: "fake-api-server", user: { token: "t" } }],
+      contexts: [{
+        name: "fake-api-server",
+        context: {
+          cluster: "fake-api-server",
+          user: "fake-api-server",
+          namespace: "shop",
+        },
+      }],
+      "current-context": "fake-api-server",
+    });
+  });
+});
+
+Deno.test("close() ends open watches and pending lists and leaves nothing running", async () => {
+  const server = await startFakeApiServer({ bookmarkIntervalMs: 50 });
+  const stream = await watch(slicesUrl(server, undefined, {
+    watch: "true",
+    allowWatchBookmarks: "true",
+    timeoutSeconds: "600",
+  }));
+  const idle = await fetch(slicesUrl(server, undefined));
+  await idle.body?.cancel();
+  const pending = fetch(
+    slicesUrl(server, undefined, { resourceVersion: "999" }),
+  ).then(
+    async (response) => {
+      await response.body?.cancel();
+      return response.status;
+    },
+    () => "failed",
+  );
+  await within(
+    waitFor(() => server.requests.length === 3),
+    2000,
+    "the pending list",
+  );
+  await server.close();
+  await server.close();
+  assert.equal(server.openWatches, 0);
+  for (let i = 0; i < 100; i++) {
+    const event = await stream.next();
+    if (event === undefined) break;
+    assert.equal(event.type, "BOOKMARK");
+  }
+  assert.notEqual(await pending, 200);
+  await assert.rejects(fetch(slicesUrl(server, undefined)));
+});
+
+Deno.test("startFakeApiServer() rejects bad options", async () => {
+  await assert.rejects(startFakeApiServer({ maxChunkBytes: 0 }), {
+    name: "RangeError",
+    message: /maxChunkBytes/,
+  });
+  await assert.rejects(
+    startFakeApiServer({ bookmarkIntervalMs: -1 }),
+    RangeError,
+  );
+  await assert.rejects(startFakeApiServer({ port: 70000 }), RangeError);
+});
+
+Deno.test("a request without credentials is system:anonymous: 403 but for the public info paths", async () => {
+  await withServer({ token: "s3cret" }, async (server) => {
+    server.applyService({
+      metadata: { namespace: "shop", name: "two" },
+      spec: { ports: [{ name: "grpc", port: 80 }] },
+    });
+    const anonymous = async (url: string) => {
+      const response = await fetch(url);
+      const text = await response.text();
+      return {
+        status: response.status,
+        body: response.headers.get("content-type") === "application/json" ? JSON.parse(text) : text,
+      };
+    };
+    const user = 'User "system:anonymous"';
+    const forbidden = (message: string, details: Record<string, string>) => ({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message,
+      reason: "Forbidden",
+      details,
+      code: 403,
+    });
+    const slices = { group: "discovery.k8s.io", kind: "endpointslices" };
+    // As kube-apiserver v1.36.3 answers with its default --anonymous-auth=true and RBAC.
+    assert.deepEqual(await anonymous(slicesUrl(server, "default")), {
+      status: 403,
+      body: forbidden(
+        `endpointslices.discovery.k8s.io is forbidden: ${user} cannot list resource "endpointslices" in API group "discovery.k8s.io" in the namespace "default"`,
+        slices,
+      ),
+    });
+    assert.equal(
+      (await anonymous(slicesUrl(server, undefined, { watch: "true" }))).body.message,
+      `endpointslices.discovery.k8s.io is forbidden: ${user} cannot watch resource "endpointslices" in API group "discovery.k8s.io" at the cluster scope`,
+    );
+    assert.deepEqual(await anonymous(`${server.url}${BASE}/namespaces/default/endpointslices/x`), {
+      status: 403,
+      body: forbidden(
+        `endpointslices.discovery.k8s.io "x" is forbidden: ${user} cannot get resource "endpointslices" in API group "discovery.k8s.io" in the namespace "default"`,
+        { name: "x", ...slices },
+      ),
+    });
+    assert.deepEqual(await anonymous(`${server.url}/api/v1/namespaces/shop/services/two`), {
+      status: 403,
+      body: forbidden(
+        `services "two" is forbidden: ${user} cannot get resource "services" in API group "" in the namespace "shop"`,
+        { name: "two", kind: "services" },
+      ),
+    });
+    assert.deepEqual(await anonymous(`${server.url}/apis`), {
+      status: 403,
+      body: forbidden(`forbidden: ${user} cannot get path "/apis"`, {}),
+    });
+    assert.equal((await anonymous(`${server.url}/healthz`)).body, "ok");
+    assert.equal((await anonymous(`${server.url}/version`)).body.gitVersion, "v1.36.3");
+    assert.deepEqual(server.requests.map((request) => request.status), [403, 403, 403, 403, 403, 200, 200]);
+  });
+});
+
+Deno.test("discovery, version and health paths answer as the real server's, listing only what the fake serves", async () => {
+  await withServer({}, async (server) => {
+    const get = async (path: string) => {
+      const response = await fetch(server.url + path);
+      return { status: response.status, type: response.headers.get("content-type"), text: await response.text() };
+    };
+    const json = async (path: string) => {
+      const { status, type, text } = await get(path);
+      assert.equal(status, 200, path);
+      assert.equal(type, "application/json", path);
+      return JSON.parse(text);
+    };
+    const version = await json("/version");
+    assert.deepEqual(Object.keys(version), [
+      "major",
+      "minor",
+      "emulationMajor",
+      "emulationMinor",
+      "minCompatibilityMajor",
+      "minCompatibilityMinor",
+      "gitVersion",
+      "gitCommit",
+      "gitTreeState",
+      "buildDate",
+      "goVersion",
+      "compiler",
+      "platform",
+    ]);
+    assert.deepEqual([version.major, version.minor, version.gitVersion], ["1", "36", "v1.36.3"]);
+    const host = new URL(server.url).host;
+    assert.deepEqual(await json("/api"), {
+      kind: "APIVersions",
+      versions: ["v1"],
+      serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: host }],
+    });
+    const groupVersion = { groupVersion: "discovery.k8s.io/v1", version: "v1" };
+    const group = { name: "discovery.k8s.io", versions: [groupVersion], preferredVersion: groupVersion };
+    assert.deepEqual(await json("/apis"), { kind: "APIGroupList", apiVersion: "v1", groups: [group] });
+    assert.deepEqual(await json("/apis/discovery.k8s.io"), { kind: "APIGroup", apiVersion: "v1", ...group });
+    assert.deepEqual(await json("/apis/discovery.k8s.io/v1"), {
+      kind: "APIResourceList",
+      apiVersion: "v1",
+      groupVersion: "discovery.k8s.io/v1",
+      resources: [{
+        name: "endpointslices",
+        singularName: "endpointslice",
+        namespaced: true,
+        kind: "EndpointSlice",
+        verbs: ["get", "list", "watch"],
+      }],
+    });
+    assert.deepEqual((await json("/api/v1")).resources.map((resource: { name: string }) => resource.name), [
+      "services",
+    ]);
+    assert.ok((await json("/")).paths.includes("/apis/discovery.k8s.io/v1"));
+    for (const path of ["/healthz", "/livez", "/readyz"]) {
+      assert.deepEqual(await get(path), { status: 200, type: "text/plain; charset=utf-8", text: "ok" });
+    }
+    assert.ok(server.requests.every((request) => request.kind === "other"));
+  });
+});
+
+Deno.test("a GET of one slice answers it with its kind, or 404 NotFound", async () => {
+  await withServer({}, async (server) => {
+    const stored = server.applySlice(svc("echo", ["10.0.0.1"]));
+    const url = (name: string) => `${server.url}${BASE}/namespaces/default/endpointslices/${name}`;
+    const got = await getJson(url("echo-ipv4"));
+    assert.equal(got.status, 200);
+    assert.deepEqual(got.body, stored);
+    const missing = await getJson(url("nope"));
+    assert.equal(missing.status, 404);
+    assert.deepEqual(missing.body, {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: 'endpointslices.discovery.k8s.io "nope" not found',
+      reason: "NotFound",
+      details: { name: "nope", group: "discovery.k8s.io", kind: "endpointslices" },
+      code: 404,
+    });
+    assert.equal((await getJson(url("echo-ipv4").replace("/default/", "/other/"))).status, 404);
+    assert.deepEqual(server.requests.map((request) => `${request.kind} ${request.status}`), [
+      "get 200",
+      "get 404",
+      "get 404",
+    ]);
+  });
+});
+
+Deno.test("applySlice() bumps generation for a change of content or labels, not of annotations", async () => {
+  await withServer({}, (server) => {
+    const base = svc("echo", ["10.0.0.1"]);
+    const created = server.applySlice(base);
+    const annotated = server.applySlice({ ...base, metadata: { ...base.metadata, annotations: { note: "x" } } });
+    assert.equal(annotated.metadata.resourceVersion, String(Number(created.metadata.resourceVersion) + 1));
+    assert.equal(annotated.metadata.generation, 1, "an annotation is metadata only, as on kube-apiserver v1.36.3");
+    const labelled = server.applySlice({
+      ...base,
+      metadata: { ...base.metadata, annotations: { note: "x" }, labels: { ...base.metadata.labels, extra: "y" } },
+    });
+    assert.equal(labelled.metadata.generation, 2, "a label change counts, as on the real server");
+    const moved = server.applySlice({
+      ...svc("echo", ["10.0.0.2"]),
+      metadata: { ...base.metadata, annotations: { note: "x" }, labels: { ...base.metadata.labels, extra: "y" } },
+    });
+    assert.equal(moved.metadata.generation, 3);
+  });
+});

@@ -1,0 +1,519 @@
+import assert from "node:assert/strict";
+import { startFakeApiServer } from "@kgr/resolver/testing";
+import { events, getJson, slicesUrl, summary, svc, waitFor, watch, within, withServer } from "./_helpers.ts";
+
+Deno.test("a watch from resourceVersion 0 sends ADDED for the current state, then live events", async () => {
+  await withServer({}, async (server) => {
+    const a = server.applySlice(svc("echo", ["10.0.0.1"], "default", "a"));
+    const b = server.applySlice(svc("echo", ["10.0.0.2"], "default", "b"));
+    server.applySlice(svc("other", ["10.0.0.3"]));
+    const response = await fetch(
+      slicesUrl(server, "default", {
+        watch: "true",
+        resourceVersion: "0",
+        labelSelector: "kubernetes.io/service-name=echo",
+      }),
+    );
+    assert.equal(response.headers.get("content-type"), "application/json");
+    assert.equal(response.headers.get("content-length"), null);
+    const stream = events(response);
+    assert.equal(
+      summary(await stream.next()),
+      `ADDED a@${a.metadata.resourceVersion}`,
+    );
+    const added = await stream.next();
+    assert.equal(summary(added), `ADDED b@${b.metadata.resourceVersion}`);
+    assert.equal(
+      added!.object.kind,
+      "EndpointSlice",
+      "watch objects carry kind and apiVersion",
+    );
+    assert.equal(added!.object.apiVersion, "discovery.k8s.io/v1");
+    assert.equal(server.openWatches, 1);
+    assert.equal(server.requests.at(-1)!.kind, "watch");
+
+    server.applySlice(svc("other", ["10.0.0.4"]));
+    const modified = server.applySlice(
+      svc("echo", ["10.0.0.5"], "default", "a"),
+    );
+    assert.equal(
+      summary(await stream.next()),
+      `MODIFIED a@${modified.metadata.resourceVersion}`,
+    );
+    server.deleteSlice("default", "b");
+    assert.equal(
+      summary(await stream.next()),
+      `DELETED b@${server.resourceVersion}`,
+    );
+    await stream.cancel();
+    await within(
+      waitFor(() => server.openWatches === 0),
+      2000,
+      "the server to notice that the client left",
+    );
+  });
+});
+
+Deno.test("a watch without resourceVersion also starts with the current state", async () => {
+  await withServer({}, async (server) => {
+    server.applySlice(svc("echo", ["10.0.0.1"]));
+    const stream = await watch(slicesUrl(server, undefined, { watch: "1" }));
+    assert.equal((await stream.next())?.type, "ADDED");
+    await stream.cancel();
+  });
+});
+
+Deno.test("a watch from a resourceVersion replays later events with gaps from other services", async () => {
+  await withServer({}, async (server) => {
+    const listed = server.applySlice(svc("echo", ["10.0.0.1"]));
+    server.applySlice(svc("other", ["10.0.0.2"]));
+    const changed = server.applySlice(svc("echo", ["10.0.0.3"]));
+    server.applySlice(svc("echo", ["10.0.0.4"], "elsewhere"));
+    const stream = await watch(slicesUrl(server, "default", {
+      watch: "true",
+      resourceVersion: listed.metadata.resourceVersion,
+      labelSelector: "kubernetes.io/service-name=echo",
+    }));
+    const replayed = await stream.next();
+    assert.equal(
+      summary(replayed),
+      `MODIFIED echo-ipv4@${changed.metadata.resourceVersion}`,
+    );
+    assert.equal(
+      Number(changed.metadata.resourceVersion) -
+        Number(listed.metadata.resourceVersion),
+      2,
+      "a gap",
+    );
+    await stream.quiet(100);
+    const live = server.applySlice(svc("echo", ["10.0.0.5"]));
+    assert.equal(
+      summary(await stream.next()),
+      `MODIFIED echo-ipv4@${live.metadata.resourceVersion}`,
+    );
+    await stream.cancel();
+  });
+});
+
+Deno.test("a watch sees a slice whose labels stop or start matching as DELETED or ADDED", async () => {
+  await withServer({}, async (server) => {
+    server.applySlice(svc("echo", ["10.0.0.1"], "default", "s"));
+    const stream = await watch(slicesUrl(server, "default", {
+      watch: "true",
+      resourceVersion: server.resourceVersion,
+      labelSelector: "kubernetes.io/service-name=echo",
+    }));
+    const moved = server.applySlice(svc("other", ["10.0.0.1"], "default", "s"));
+    const deleted = await stream.next();
+    assert.equal(
+      summary(deleted),
+      `DELETED s@${moved.metadata.resourceVersion}`,
+    );
+    assert.equal(
+      (deleted!.object.metadata.labels as Record<string, string>)[
+        "kubernetes.io/service-name"
+      ],
+      "echo",
+    );
+    const back = server.applySlice(svc("echo", ["10.0.0.1"], "default", "s"));
+    assert.equal(
+      summary(await stream.next()),
+      `ADDED s@${back.metadata.resourceVersion}`,
+    );
+    await stream.cancel();
+  });
+});
+
+Deno.test("watch bookmarks come at the configured interval once the resourceVersion moved past the watch's start", async () => {
+  await withServer({ bookmarkIntervalMs: 150 }, async (server) => {
+    server.applySlice(svc("echo", ["10.0.0.1"]));
+    const stream = await watch(slicesUrl(server, "default", {
+      watch: "true",
+      resourceVersion: server.resourceVersion,
+      allowWatchBookmarks: "true",
+    }));
+    // As on kube-apiserver v1.36.3: nothing to tell while the resourceVersion stands still.
+    await stream.quiet(400);
+    server.applySlice(svc("echo", ["10.0.0.2"], "elsewhere"));
+    const started = Date.now();
+    const first = await stream.next();
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 1000, `first bookmark after ${elapsed} ms`);
+    assert.deepEqual(first, {
+      type: "BOOKMARK",
+      object: {
+        kind: "EndpointSlice",
+        apiVersion: "discovery.k8s.io/v1",
+        metadata: { resourceVersion: server.resourceVersion },
+        addressType: "",
+        endpoints: null,
+        ports: null,
+      },
+    });
+    const again = await stream.next();
+    assert.equal(again?.type, "BOOKMARK", "every interval, measured from the watch's start");
+    assert.equal(again?.object.metadata.resourceVersion, server.resourceVersion);
+    server.applySlice(svc("other", ["10.0.0.2"]));
+    assert.equal((await stream.next())?.type, "ADDED");
+    const second = await stream.next();
+    assert.equal(second?.type, "BOOKMARK");
+    assert.equal(second?.object.metadata.resourceVersion, server.resourceVersion);
+
+    const plain = await watch(slicesUrl(server, "default", { watch: "true", resourceVersion: server.resourceVersion }));
+    server.applySlice(svc("echo", ["10.0.0.3"], "elsewhere"));
+    await plain.quiet(400);
+    await plain.cancel();
+    await stream.cancel();
+  });
+});
+
+Deno.test("a watch from a compacted resourceVersion gets 200, a 410 ERROR event, then the end", async () => {
+  await withServer({}, async (server) => {
+    const old = server.applySlice(svc("echo", ["10.0.0.1"]));
+    server.applySlice(svc("echo", ["10.0.0.2"]));
+    server.compact();
+    const stream = await watch(
+      slicesUrl(server, "default", {
+        watch: "true",
+        resourceVersion: old.metadata.resourceVersion,
+      }),
+    );
+    assert.deepEqual(await stream.next(), {
+      type: "ERROR",
+      object: {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: `too old resource version: ${old.metadata.resourceVersion} (${server.resourceVersion})`,
+        reason: "Expired",
+        code: 410,
+      },
+    });
+    assert.equal(await stream.next(), undefined);
+    assert.equal(server.openWatches, 0);
+
+    const fresh = await watch(
+      slicesUrl(server, "default", {
+        watch: "true",
+        resourceVersion: server.resourceVersion,
+      }),
+    );
+    await fresh.quiet(100);
+    await fresh.cancel();
+  });
+});
+
+Deno.test("timeoutSeconds ends a watch cleanly, with a bookmark 2 s before when the resourceVersion moved", async () => {
+  await withServer({}, async (server) => {
+    server.applySlice(svc("echo", ["10.0.0.1"]));
+    const started = Date.now();
+    const params = {
+      watch: "true",
+      resourceVersion: server.resourceVersion,
+      allowWatchBookmarks: "true",
+      timeoutSeconds: "3",
+    };
+    const [moved, still] = await Promise.all([
+      watch(slicesUrl(server, "default", params)),
+      watch(slicesUrl(server, "still", params)),
+    ]);
+    await within(waitFor(() => server.openWatches === 2), 2000, "the watches to open");
+    server.applySlice(svc("echo", ["10.0.0.2"], "elsewhere"));
+    const bookmark = await moved.next(5000);
+    assert.equal(bookmark?.type, "BOOKMARK");
+    assert.equal(bookmark?.object.metadata.resourceVersion, server.resourceVersion);
+    const bookmarkAt = Date.now() - started;
+    assert.ok(bookmarkAt >= 900 && bookmarkAt < 2000, `bookmark after ${bookmarkAt} ms`);
+    assert.equal(await moved.next(5000), undefined, "the response ends without an error");
+    const endAt = Date.now() - started;
+    assert.ok(endAt >= 2900 && endAt < 4000, `ended after ${endAt} ms`);
+    // A watch of another namespace at the start's resourceVersion: the server moved on, so it gets the bookmark too.
+    assert.equal((await still.next(5000))?.type, "BOOKMARK");
+    assert.equal(await still.next(5000), undefined);
+    assert.equal(server.openWatches, 0);
+
+    const quiet = await watch(
+      slicesUrl(server, "default", { ...params, resourceVersion: server.resourceVersion }),
+    );
+    assert.equal(await quiet.next(4000), undefined, "no bookmark when nothing moved, as on the real server");
+  });
+});
+
+Deno.test("dropWatches() breaks open watches and endWatches() ends them cleanly", async () => {
+  await withServer({}, async (server) => {
+    const url = slicesUrl(server, "default", {
+      watch: "true",
+      resourceVersion: server.resourceVersion,
+    });
+    const dropped = await watch(url);
+    await within(
+      waitFor(() => server.openWatches === 1),
+      2000,
+      "the watch to open",
+    );
+    server.dropWatches();
+    await assert.rejects(dropped.next(), "a dropped watch errors");
+    assert.equal(server.openWatches, 0);
+
+    const ended = await watch(url);
+    const other = await watch(url);
+    await within(
+      waitFor(() => server.openWatches === 2),
+      2000,
+      "the watches to open",
+    );
+    server.endWatches();
+    assert.equal(await ended.next(), undefined);
+    assert.equal(await other.next(), undefined);
+    assert.equal(server.openWatches, 0);
+  });
+});
+
+Deno.test("sendInitialEvents streams the state, then a bookmark marking the initial events' end", async () => {
+  await withServer({}, async (server) => {
+    server.applySlice(svc("echo", ["10.0.0.1"]));
+    const stream = await watch(slicesUrl(server, "default", {
+      watch: "true",
+      sendInitialEvents: "true",
+      resourceVersionMatch: "NotOlderThan",
+      allowWatchBookmarks: "true",
+    }));
+    assert.equal((await stream.next())?.type, "ADDED");
+    const end = await stream.next();
+    assert.equal(end?.type, "BOOKMARK");
+    assert.deepEqual(end?.object.metadata, {
+      resourceVersion: server.resourceVersion,
+      annotations: { "k8s.io/initial-events-end": "true" },
+    });
+    await stream.cancel();
+    const invalid = await getJson(
+      slicesUrl(server, "default", {
+        watch: "true",
+        sendInitialEvents: "true",
+      }),
+    );
+    assert.equal(invalid.status, 422);
+  });
+});
+
+Deno.test("maxChunkBytes splits watch events into small chunks, even inside UTF-8 characters", async () => {
+  await withServer({ maxChunkBytes: 7 }, async (server) => {
+    const response = await fetch(
+      slicesUrl(server, "default", { watch: "true" }),
+    );
+    const reader = response.body!.getReader();
+    await within(
+      waitFor(() => server.openWatches === 1),
+      2000,
+      "the watch to open",
+    );
+    const slice = server.applySlice({
+      ...svc("echo", ["10.0.0.1"]),
+      metadata: {
+        namespace: "default",
+        name: "ünïcødé",
+        annotations: { note: "größe 😀 ok" },
+      },
+    });
+    const expected = new TextEncoder().encode(
+      JSON.stringify({ type: "ADDED", object: slice }) + "\n",
+    );
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (let reads = 0; reads < 10_000 && total < expected.length; reads++) {
+      const { value, done } = await within(reader.read(), 3000, "a chunk");
+      if (done) break;
+      chunks.push(value);
+      total += value.length;
+    }
+    const joined = new Uint8Array(total);
+    let offset = 0;
+    for (const chunk of chunks) {
+      joined.set(chunk, offset);
+      offset += chunk.length;
+    }
+    assert.deepEqual(joined, expected);
+    assert.ok(
+      chunks.length > 10,
+      `the event arrived in ${chunks.length} reads`,
+    );
+    assert.ok(
+      chunks.every((chunk) => chunk.length <= 7 * 4),
+      "chunks stay small",
+    );
+    await reader.cancel();
+  });
+});
+
+Deno.test("a watch from resourceVersion 0 or none that allows bookmarks ends its initial events with a bookmark", async () => {
+  await withServer({}, async (server) => {
+    const slice = server.applySlice(svc("echo", ["10.0.0.1"]));
+    server.applySlice(svc("other", ["10.0.0.2"], "elsewhere"));
+    for (const params of [{ resourceVersion: "0" }, {}] as Record<string, string>[]) {
+      const stream = await watch(
+        slicesUrl(server, "default", { watch: "true", allowWatchBookmarks: "true", ...params }),
+      );
+      assert.equal(summary(await stream.next()), `ADDED echo-ipv4@${slice.metadata.resourceVersion}`);
+      assert.deepEqual(await stream.next(), {
+        type: "BOOKMARK",
+        object: {
+          kind: "EndpointSlice",
+          apiVersion: "discovery.k8s.io/v1",
+          metadata: {
+            resourceVersion: server.resourceVersion,
+            annotations: { "k8s.io/initial-events-end": "true" },
+          },
+          addressType: "",
+          endpoints: null,
+          ports: null,
+        },
+      }, JSON.stringify(params));
+      await stream.cancel();
+    }
+    const without = await watch(slicesUrl(server, "default", { watch: "true", resourceVersion: "0" }));
+    assert.equal((await without.next())?.type, "ADDED");
+    await without.quiet(200);
+    await without.cancel();
+  });
+});
+
+Deno.test("a WatchList without allowWatchBookmarks is accepted and sends no end bookmark", async () => {
+  await withServer({}, async (server) => {
+    server.applySlice(svc("echo", ["10.0.0.1"]));
+    const stream = await watch(slicesUrl(server, "default", {
+      watch: "true",
+      sendInitialEvents: "true",
+      resourceVersionMatch: "NotOlderThan",
+    }));
+    assert.equal((await stream.next())?.type, "ADDED");
+    await stream.quiet(200);
+    await stream.cancel();
+  });
+});
+
+Deno.test("a WatchList for a resourceVersion that never comes gets 200, then a 504 ERROR event, then the end", async () => {
+  await withServer({}, async (server) => {
+    const started = Date.now();
+    const future = String(Number(server.resourceVersion) + 10);
+    const stream = await watch(slicesUrl(server, "default", {
+      watch: "true",
+      sendInitialEvents: "true",
+      resourceVersionMatch: "NotOlderThan",
+      allowWatchBookmarks: "true",
+      resourceVersion: future,
+    }));
+    assert.deepEqual(await stream.next(), {
+      type: "ERROR",
+      object: {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: `Timeout: Too large resource version: ${future}, current: ${server.resourceVersion}`,
+        reason: "Timeout",
+        details: {
+          causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
+          retryAfterSeconds: 1,
+        },
+        code: 504,
+      },
+    });
+    assert.ok(Date.now() - started >= 900, "the server waits for the resourceVersion first");
+    assert.equal(await stream.next(), undefined);
+  });
+});
+
+Deno.test("a watch refuses bad options with the real server's statuses and wording", async () => {
+  await withServer({}, async (server) => {
+    const answer = async (params: Record<string, string>) => {
+      const { status, body } = await getJson(slicesUrl(server, "default", { watch: "true", ...params }));
+      return { status, message: body.message, reason: body.reason, causes: body.details?.causes };
+    };
+    assert.deepEqual(await answer({ resourceVersion: "abc" }), {
+      status: 500,
+      message: 'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax',
+      reason: undefined,
+      causes: undefined,
+    });
+    assert.deepEqual(await answer({ continue: "abc" }), {
+      status: 422,
+      message: 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: ' +
+        "resourceVersionMatch is forbidden when continue is provided",
+      reason: "Invalid",
+      causes: [{
+        reason: "FieldValueForbidden",
+        message: "Forbidden: resourceVersionMatch is forbidden when continue is provided",
+        field: "resourceVersionMatch",
+      }],
+    });
+    assert.equal(
+      (await answer({ sendInitialEvents: "true" })).message,
+      'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: ' +
+        "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+    );
+    assert.equal(
+      (await answer({ resourceVersionMatch: "NotOlderThan" })).message,
+      'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: ' +
+        "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+    );
+    assert.deepEqual(await answer({ sendInitialEvents: "true", resourceVersionMatch: "Exact" }), {
+      status: 422,
+      message: 'ListOptions.meta.k8s.io "" is invalid: [resourceVersionMatch: Forbidden: ' +
+        "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan, " +
+        'resourceVersionMatch: Unsupported value: "Exact": supported values: "NotOlderThan"]',
+      reason: "Invalid",
+      causes: [{
+        reason: "FieldValueForbidden",
+        message: "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+        field: "resourceVersionMatch",
+      }, {
+        reason: "FieldValueNotSupported",
+        message: 'Unsupported value: "Exact": supported values: "NotOlderThan"',
+        field: "resourceVersionMatch",
+      }],
+    });
+    assert.deepEqual(await answer({ timeoutSeconds: "abc" }), {
+      status: 400,
+      message: 'strconv.ParseInt: parsing "abc": invalid syntax',
+      reason: "BadRequest",
+      causes: undefined,
+    });
+  });
+});
+
+Deno.test("with watchCacheSize, a resume point older than the window gets a 410 ERROR event while lists still read it", async () => {
+  await withServer({}, async (server) => {
+    for (let i = 1; i <= 5; i++) server.applySlice(svc("echo", [`10.0.0.${i}`]));
+    const fresh = await watch(slicesUrl(server, "default", { watch: "true", resourceVersion: "1" }));
+    assert.equal(
+      (await fresh.next())?.type,
+      "ADDED",
+      "a fresh server replays from resourceVersion 1, as a fresh cluster does",
+    );
+    await fresh.cancel();
+  });
+  await withServer({ watchCacheSize: 3 }, async (server) => {
+    const first = server.applySlice(svc("echo", ["10.0.0.1"])).metadata.resourceVersion;
+    const kept = server.applySlice(svc("echo", ["10.0.0.2"])).metadata.resourceVersion;
+    for (let i = 3; i <= 5; i++) server.applySlice(svc("echo", [`10.0.0.${i}`]));
+    const replayed = await watch(slicesUrl(server, "default", { watch: "true", resourceVersion: kept }));
+    assert.equal(summary(await replayed.next()), `MODIFIED echo-ipv4@${Number(kept) + 1}`);
+    await replayed.cancel();
+    const expired = await watch(slicesUrl(server, "default", { watch: "true", resourceVersion: first }));
+    assert.deepEqual((await expired.next())?.object, {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: `too old resource version: ${first} (${kept})`,
+      reason: "Expired",
+      code: 410,
+    });
+    assert.equal(await expired.next(), undefined);
+    const list = await getJson(slicesUrl(server, "default", { resourceVersion: first, resourceVersionMatch: "Exact" }));
+    assert.equal(list.status, 200, "the watch cache's window does not compact the storage");
+    assert.equal(list.body.metadata.resourceVersion, first);
+  });
+  await assert.rejects(startFakeApiServer({ watchCacheSize: 0 }), { name: "RangeError", message: /watchCacheSize/ });
+});
