@@ -23,6 +23,7 @@ import {
   type TopologyMode,
   topologyMode,
 } from "./topology.ts";
+import { createSubsetter } from "./subset.ts";
 
 /** Whether calls go to a pod: always, only when no preferred pod is up, or never. */
 export type PodUse = "used" | "failover" | "unused";
@@ -34,9 +35,9 @@ export type FailoverReason = "other-node" | "other-zone";
  * Why a pod gets no calls: not ready (while others are, or not even serving);
  * serving but terminating while others are ready; no port of the target's
  * name in its slice; only in an FQDN slice; every address already another
- * pod's.
+ * pod's; outside the client's subset (`subsetSize`).
  */
-export type UnusedReason = "not-ready" | "terminating" | "no-port" | "fqdn" | "duplicate";
+export type UnusedReason = "not-ready" | "terminating" | "no-port" | "fqdn" | "duplicate" | "outside-subset";
 
 /** One address of a pod; `port` is absent when its slice has no port of the target's name (or is FQDN). */
 export interface PodAddress {
@@ -94,6 +95,7 @@ interface Group {
  * @param slices Every slice of the Service.
  * @param port The target's port: a number, or a name looked up in each slice.
  * @param locality The client's node and zone (`{}` when unknown).
+ * @param subset The client's subsetting (`subsetSize` and `subsetSeed`), when it subsets.
  * @returns One row per pod, and the topology mode.
  *
  * @example A ready pod and a terminating one
@@ -116,6 +118,7 @@ export function explainEndpoints(
   slices: Iterable<EndpointSlice>,
   port: number | string,
   locality: Locality,
+  subset?: { size: number; seed: number },
 ): EndpointExplanation {
   const groups = new Map<string, Group>();
   const ordered = [...slices].sort((a, b) => compare(a.metadata.name ?? "", b.metadata.name ?? ""));
@@ -159,8 +162,17 @@ export function explainEndpoints(
     }
   }
   const topology = topologyMode(wanted, locality);
-  for (const row of wanted) {
-    if (isPreferred(row, topology, locality)) used(row, topology, anyReady);
+  const candidates = wanted.map((row) => ({
+    row,
+    podName: row.pod,
+    preferred: isPreferred(row, topology, locality),
+    addresses: row.addresses as { host: string; port: number }[],
+  }));
+  const kept = new Set(subset ? createSubsetter(subset.size, subset.seed).select(candidates) : candidates);
+  for (const candidate of candidates) {
+    const { row, preferred } = candidate;
+    if (!kept.has(candidate)) unused(row, "outside-subset", `outside this client's subset of ${subset!.size}`);
+    else if (preferred) used(row, topology, anyReady);
     else failover(row, topology);
   }
   return { pods: sorted.map((group) => group.row), topology };

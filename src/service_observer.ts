@@ -87,6 +87,8 @@ export interface ObserveOptions {
   signal: AbortSignal;
   /** The client's locality; default: `NODE_NAME` and `ZONE`, and that node's zone label. */
   locality?: Locality;
+  /** The client's subsetting (`subsetSize` and `subsetSeed`), when it subsets. */
+  subset?: { size: number; seed: number };
   /** Receives the view at once (listing), then after every change of the pods, the port or the watch's state. */
   onView(view: ServiceView): void;
 }
@@ -150,7 +152,7 @@ export async function observeService(
     if (memo?.port !== port) memo = { port, memo: createSelectionMemo() };
     const slices = [...state.slices.values()];
     const { endpoints, mode } = preferEndpoints(selectEndpoints(slices, port, { memo: memo.memo }), locality);
-    const { pods } = explainEndpoints(slices, port, locality);
+    const { pods } = explainEndpoints(slices, port, locality, options.subset);
     const snapshot = { endpoints, resourceVersion: state.resourceVersion, namespace, service, topology: mode };
     const text = JSON.stringify([endpoints, mode, pods]);
     const changedAt = text === shown ? view.changedAt : Date.now();

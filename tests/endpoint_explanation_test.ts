@@ -4,6 +4,7 @@ import type { EndpointSlice, SliceEndpoint } from "../src/endpoint_slice.ts";
 import { explainEndpoints, type PodExplanation } from "../src/endpoint_explanation.ts";
 import { selectEndpoints } from "../src/endpoint_selection.ts";
 import { type Locality, preferEndpoints } from "../src/topology.ts";
+import { createSubsetter } from "../src/subset.ts";
 
 function slice(name: string, endpoints: SliceEndpoint[], extra: Partial<EndpointSlice> = {}): EndpointSlice {
   return {
@@ -219,5 +220,27 @@ Deno.test("explainEndpoints() marks used exactly the endpoints selectEndpoints()
       },
     ),
     { numRuns: 2000 },
+  );
+});
+
+Deno.test("explainEndpoints() with a subset keeps exactly the pods a channel with that size and seed uses", () => {
+  fc.assert(
+    fc.property(
+      slicesArbitrary,
+      localityArbitrary,
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer(),
+      (slices, locality, size, seed) => {
+        const { endpoints } = preferEndpoints(selectEndpoints(slices, "grpc"), locality);
+        const chosen = createSubsetter(size, seed).select(endpoints);
+        const { pods } = explainEndpoints(slices, "grpc", locality, { size, seed });
+        const inSubset = pods.filter((row) => row.use !== "unused").map((row) => row.addresses);
+        assert.deepEqual(inSubset, chosen.map((endpoint) => endpoint.addresses));
+        for (const row of pods.filter((row) => row.reason === "outside-subset")) {
+          assert.equal(row.message, `not used: outside this client's subset of ${size}`);
+        }
+      },
+    ),
+    { numRuns: 500 },
   );
 });

@@ -61,6 +61,12 @@ export interface RegisterOptions extends WatchSettings {
    * clients, where clients × pods connections hurt. Off by default.
    */
   subsetSize?: number;
+  /**
+   * The seed of the subset: channels with the same seed and size use the
+   * same subset, which `kgr-resolver --subset-size K --subset-seed S` shows.
+   * Default: random per channel, which spreads clients evenly.
+   */
+  subsetSeed?: number;
 }
 
 interface GrpcUri {
@@ -160,7 +166,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     #setupBackoff = createBackoff();
     #subsetter = options.subsetSize === undefined
       ? undefined
-      : createSubsetter(options.subsetSize, (Math.random() * 2 ** 32) >>> 0);
+      : createSubsetter(options.subsetSize, options.subsetSeed ?? (Math.random() * 2 ** 32) >>> 0);
     #retrySetupAt = 0;
 
     constructor(uri: GrpcUri, listener: FunctionListener | ObjectListener, channelOptions: Record<string, unknown>) {

@@ -44,6 +44,8 @@ export interface WatchCommand {
   cluster: ClusterFlags;
   /** `--zone`/`--node`: the client's locality; absent means `ZONE` and `NODE_NAME`. */
   locality?: { zone?: string; node?: string };
+  /** `--subset-size`/`--subset-seed`: the subset of a client registered with that `subsetSize` and `subsetSeed`. */
+  subset?: { size: number; seed: number };
   /** `--once`: print the first snapshot and exit. */
   once: boolean;
   /** `--json`: one JSON object per snapshot and line. */
@@ -64,7 +66,17 @@ export type CliCommand = WatchCommand | CheckCommand | { kind: "help" } | { kind
 /** How long `--once` and `check` wait when `--timeout` is not given, in seconds. */
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 
-const VALUE_FLAGS = new Set(["--kubeconfig", "--context", "--namespace", "-n", "--timeout", "--zone", "--node"]);
+const VALUE_FLAGS = new Set([
+  "--kubeconfig",
+  "--context",
+  "--namespace",
+  "-n",
+  "--timeout",
+  "--zone",
+  "--node",
+  "--subset-size",
+  "--subset-seed",
+]);
 const SWITCHES = new Set(["--once", "--json", "-h", "--help", "--version"]);
 
 /**
@@ -134,6 +146,7 @@ export function parseArgs(args: readonly string[]): CliCommand {
     cluster: clusterFlags(values),
     timeoutSeconds: timeoutOf(values.get("--timeout")),
     ...localityOf(values),
+    ...subsetOf(values),
   };
   return check ? { kind: "check", ...common } : { kind: "watch", once, json, ...common };
 }
@@ -154,6 +167,28 @@ function localityOf(values: Map<string, string>): { locality?: { zone?: string; 
   const node = values.get("--node");
   if (zone === undefined && node === undefined) return {};
   return { locality: { ...(zone ? { zone } : {}), ...(node ? { node } : {}) } };
+}
+
+function subsetOf(values: Map<string, string>): { subset?: { size: number; seed: number } } {
+  const size = values.get("--subset-size");
+  const seed = values.get("--subset-seed");
+  if (size === undefined && seed === undefined) return {};
+  if (size === undefined || seed === undefined) {
+    throw new UsageError(
+      "Cannot show a subset without both --subset-size and --subset-seed: a client's subset depends on both " +
+        "(register({ subsetSize, subsetSeed }))",
+    );
+  }
+  const [k, n] = [Number(size), Number(seed)];
+  if (!Number.isInteger(k) || k < 1) {
+    throw new UsageError(
+      `Cannot use --subset-size: it must be a positive integer: current value is ${JSON.stringify(size)}`,
+    );
+  }
+  if (!Number.isInteger(n) || seed.trim() === "") {
+    throw new UsageError(`Cannot use --subset-seed: it must be an integer: current value is ${JSON.stringify(seed)}`);
+  }
+  return { subset: { size: k, seed: n } };
 }
 
 function timeoutOf(text: string | undefined): number {

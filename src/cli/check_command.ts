@@ -166,6 +166,7 @@ async function resolveOnce(
     await observeService(connection, command.target, {
       signal: controller.signal,
       locality: command.locality,
+      subset: command.subset,
       onView(view) {
         const failure = view.watch.state === "retrying" ? view.watch.error : view.portError;
         if (failure || view.snapshot) {

@@ -35,6 +35,8 @@ Options:
   -n, --namespace NS   the namespace of targets without one (default: the context's)
   --zone ZONE          the client's zone, for topology-aware routing (default: ZONE)
   --node NODE          the client's node (default: NODE_NAME; its zone label when ZONE is unset)
+  --subset-size K      with --subset-seed: the subset of a client registered with subsetSize K ...
+  --subset-seed S      ... and subsetSeed S; pods outside it show as not used
   -h, --help           show this help
   --version            print the version
 
@@ -43,6 +45,7 @@ Examples:
   kgr-resolver --once --json kubernetes:///echo.prod:grpc | jq '.endpoints | length'
   kgr-resolver --context kind-kind -n prod kubernetes:///echo:grpc
   kgr-resolver --zone eu-west-1a kubernetes:///echo.prod:grpc
+  kgr-resolver --subset-size 10 --subset-seed 7 kubernetes:///echo.prod:grpc
   kgr-resolver check kubernetes:///echo.prod:grpc
 
 Exit status: 0 on success and on Ctrl-C; 1 when the cluster or the API fails; 2 for a bad command line or target.

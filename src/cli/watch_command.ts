@@ -107,6 +107,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     await observeService(connection, command.target, {
       signal: controller.signal,
       locality: command.locality,
+      subset: command.subset,
       onView,
     });
   } finally {

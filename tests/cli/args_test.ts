@@ -90,3 +90,16 @@ Deno.test("parseArgs() leaves a bad target to parseTarget(), whose TargetError q
     (error) => error instanceof TargetError && error.target === "kubernetes:///Echo",
   );
 });
+
+Deno.test("parseArgs() takes --subset-size with --subset-seed, and refuses one without the other", () => {
+  const command = parseArgs(["--subset-size", "10", "--subset-seed", "7", "kubernetes:///echo.prod:grpc"]);
+  assert.deepEqual((command as { subset?: unknown }).subset, { size: 10, seed: 7 });
+  assert.throws(
+    () => parseArgs(["--subset-size", "10", "kubernetes:///echo.prod:grpc"]),
+    /both --subset-size and --subset-seed/,
+  );
+  assert.throws(
+    () => parseArgs(["--subset-size", "0", "--subset-seed", "1", "kubernetes:///echo.prod:grpc"]),
+    /--subset-size: it must be a positive integer: current value is "0"/,
+  );
+});
