@@ -364,7 +364,7 @@ export const scenarios = {
     const k8s = await cluster("k8s-rbac", 40, { backoff: { initialMs: 100, maxMs: 200 } });
     await k8s.startPod("echo-0", k8s.hosts[0]);
     // Forbidden for about one second, then granted.
-    k8s.api.failNext(6, { status: 403, reason: "Forbidden", message: "forbidden by test", path: "list" });
+    k8s.api.failNext(6, { status: 403, reason: "Forbidden", message: "forbidden by test" });
     const { client, call } = grpcClient("k8s-rbac");
     try {
       const error = await call("hi").then(() => null, (error) => error);
