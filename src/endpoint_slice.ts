@@ -13,6 +13,8 @@ export interface ObjectMeta {
   namespace?: string;
   /** Labels; EndpointSlices carry `kubernetes.io/service-name`. */
   labels?: Record<string, string>;
+  /** Annotations; the BOOKMARK that ends a streaming list's initial events carries `k8s.io/initial-events-end`. */
+  annotations?: Record<string, string>;
   /** Opaque version of the object, used to resume watches. */
   resourceVersion?: string;
   /** Server-assigned identifier. */

@@ -20,7 +20,7 @@ import {
 import { KubeApiError, ResolverError } from "./errors.ts";
 import { createEndpointSliceApi, createServiceApi, readNodeZone } from "./kube_api.ts";
 import { resolveLocality } from "./locality.ts";
-import { runReflector, type SliceState } from "./watch/reflector.ts";
+import { runReflector, type SliceState, type WatchListSupport } from "./watch/reflector.ts";
 import { createServicePortLookup, type ServicePortLookup } from "./service_port.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
 import { type WatchMetrics, watchMetrics } from "./metrics.ts";
@@ -65,6 +65,13 @@ export interface WatchSettings {
   stallTimeoutMs?: number;
   /** Delays between failed attempts (default 1 s doubling up to 30 s, with jitter). */
   backoff?: BackoffOptions;
+  /**
+   * Streaming lists (WatchList, KEP-3157): the watch itself brings the current state, then the changes, in one
+   * request instead of a LIST and a WATCH. An API server that refuses them (before 1.27, or with its `WatchList`
+   * gate off) gets LIST+WATCH, from then on for the whole process. `false` always uses LIST+WATCH.
+   * @default {true}
+   */
+  watchList?: boolean;
   /**
    * Where this client runs, for topology-aware routing; `{}` turns it off. Default: the `NODE_NAME` and
    * `ZONE` environment variables, and the zone label of that node when only the node is known.
@@ -131,6 +138,8 @@ const accessCache = new WeakMap<object, Promise<ClusterAccess>>();
 /** Localities by cluster connection and `options.locality`: the Node is read once per process. */
 const localities = new Map<string, Promise<Locality>>();
 const DEFAULT_ACCESS = {};
+/** Whether each API server (by URL) serves streaming lists: one that refused them is listed from then on. */
+const watchListSupport = new Map<string, WatchListSupport>();
 
 /**
  * Subscribes to the usable endpoints of a Service.
@@ -164,7 +173,7 @@ export function subscribeEndpoints(
       subscriber.locality = await localityFor(access, settings.locality);
       if (!active) return;
       const namespace = target.namespace ?? access.namespace;
-      const key = [connectionKey(access), timingsKey(settings), namespace, target.service].join("\u0000");
+      const key = [connectionKey(access), settingsKey(settings), namespace, target.service].join("\u0000");
       watch = watches.get(key) ?? startWatch(key, access, namespace, target.service, settings);
       watch.subscribers.add(subscriber);
       if (watch.state) deliver(watch, subscriber, namespace, target.service);
@@ -192,9 +201,20 @@ function connectionKey(access: ClusterAccess): string {
   return JSON.stringify([access.identity, access.proxyUrl, ca, cert, serverName, insecureSkipVerify]);
 }
 
-/** The watch timings: subscribers that ask for other ones must not share a watch. */
-function timingsKey({ stallTimeoutMs, backoff }: WatchSettings): string {
-  return JSON.stringify([stallTimeoutMs, backoff?.initialMs, backoff?.maxMs]);
+/** The watch timings and whether it streams lists: subscribers that ask for other ones must not share a watch. */
+function settingsKey({ stallTimeoutMs, backoff, watchList }: WatchSettings): string {
+  return JSON.stringify([stallTimeoutMs, backoff?.initialMs, backoff?.maxMs, watchList !== false]);
+}
+
+/** The streaming-list support of the cluster behind `access`, shared by its watches; `undefined` when turned off. */
+function watchListFor(access: ClusterAccess, enabled: boolean | undefined): WatchListSupport | undefined {
+  if (enabled === false) return undefined;
+  let support = watchListSupport.get(access.server);
+  if (!support) {
+    support = { refused: false };
+    watchListSupport.set(access.server, support);
+  }
+  return support;
 }
 
 function localityFor(access: ClusterAccess, explicit: Locality | undefined): Promise<Locality> {
@@ -264,6 +284,7 @@ function startWatch(
     signal: controller.signal,
     stallTimeoutMs: settings.stallTimeoutMs,
     backoff: settings.backoff,
+    watchList: watchListFor(access, settings.watchList),
     onState(state) {
       watch.state = state;
       watch.failure = undefined;

@@ -39,10 +39,18 @@ export interface ListParams {
 
 /** Parameters of one WATCH request. */
 export interface WatchParams {
-  /** Resume after this `resourceVersion`. */
+  /**
+   * Resume after this `resourceVersion`; with `sendInitialEvents`, the state to stream is at least this recent
+   * (`""`: the latest, a consistent read).
+   */
   resourceVersion: string;
   /** Server-side timeout of the watch. */
   timeoutSeconds: number;
+  /**
+   * A streaming list (WatchList, KEP-3157): the watch starts with the current state as ADDED events, then a BOOKMARK
+   * annotated `k8s.io/initial-events-end: "true"` (`sendInitialEvents=true&resourceVersionMatch=NotOlderThan`).
+   */
+  sendInitialEvents?: boolean;
   /** Aborts the request and its body. */
   signal: AbortSignal;
 }
@@ -136,9 +144,12 @@ export function createEndpointSliceApi(
       }
       return value as unknown as EndpointSliceList;
     },
-    async watch({ resourceVersion, timeoutSeconds, signal }) {
-      const url = `${base}&watch=true&allowWatchBookmarks=true` +
-        `&resourceVersion=${encodeURIComponent(resourceVersion)}&timeoutSeconds=${timeoutSeconds}`;
+    async watch({ resourceVersion, timeoutSeconds, sendInitialEvents, signal }) {
+      let url = `${base}&watch=true&allowWatchBookmarks=true`;
+      if (sendInitialEvents) url += "&sendInitialEvents=true&resourceVersionMatch=NotOlderThan";
+      // An empty resourceVersion is left out, as client-go does.
+      if (resourceVersion !== "") url += `&resourceVersion=${encodeURIComponent(resourceVersion)}`;
+      url += `&timeoutSeconds=${timeoutSeconds}`;
       const { chunks } = await request("watch", url, signal);
       if (!chunks) throw new KubeApiError(`Cannot watch ${where}: the response has no body`);
       return chunks;

@@ -106,7 +106,9 @@ function createInstruments(meter: Meter): Instruments {
   return {
     updates: meter.createCounter(METRIC_NAMES.updates, { description: "New snapshots of the usable set" }),
     restarts: meter.createCounter(METRIC_NAMES.restarts, { description: "Watches that ended and were resumed" }),
-    lists: meter.createCounter(METRIC_NAMES.lists, { description: "LISTs (each relist, its pages together)" }),
+    lists: meter.createCounter(METRIC_NAMES.lists, {
+      description: "Full reads of the state: LISTs (each with its pages) and streaming lists",
+    }),
     errors: meter.createCounter(METRIC_NAMES.errors, { description: "Failures reported while watching" }),
   };
 }
@@ -115,7 +117,7 @@ function createInstruments(meter: Meter): Instruments {
 export interface WatchMetrics {
   /** A new snapshot of the usable set, with how many of its endpoints are preferred under topology. */
   updated(total: number, preferred: number | undefined): void;
-  /** A LIST (all its pages), or an initial-events stream. */
+  /** A LIST (all its pages), or a streaming list. */
   listed(): void;
   /** A watch ended, for `reason`, and will be resumed. */
   watchEnded(reason: WatchEndReason): void;

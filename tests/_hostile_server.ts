@@ -1,12 +1,15 @@
 // A tiny node:http API server whose LIST and WATCH answers each test scripts,
 // for behaviours the faithful fake server must not have: endless lines,
-// trickles, silence, HTML, redirects. Test-only, loopback-only.
+// trickles, silence, HTML, redirects. Unless a test scripts them, it refuses
+// streaming lists as a server with the WatchList gate off does, so the
+// resolver lists and watches. Test-only, loopback-only.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 
 /** One request the hostile server received. */
 export interface Seen {
-  kind: "list" | "watch" | "other";
+  /** `streaming`: a watch with `sendInitialEvents=true` (a streaming list). */
+  kind: "list" | "watch" | "streaming" | "other";
   /** Path and query. */
   url: string;
   at: number;
@@ -47,20 +50,43 @@ export const quietWatch: Handler = (_req, res) => {
   res.flushHeaders();
 };
 
+/** What a server with the WatchList gate off answers a streaming list. */
+export const refuseStreaming: Handler = (_req, res) => {
+  res.writeHead(422, { "content-type": "application/json" });
+  res.end(JSON.stringify({
+    kind: "Status",
+    apiVersion: "v1",
+    status: "Failure",
+    message: 'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden ' +
+      "for watch unless the WatchList feature gate is enabled",
+    reason: "Invalid",
+    code: 422,
+  }));
+};
+
 /** Starts a server on loopback; `close()` destroys every connection and timer registered with `onClose`. */
-export async function startHostileServer(handlers: { list?: Handler; watch?: Handler; other?: Handler } = {}) {
+export async function startHostileServer(
+  handlers: { list?: Handler; watch?: Handler; streaming?: Handler; other?: Handler } = {},
+) {
   const seen: Seen[] = [];
   const sockets = new Set<Socket>();
   const cleanups = new Set<() => void>();
-  const counts = { list: 0, watch: 0, other: 0 };
+  const counts = { list: 0, watch: 0, streaming: 0, other: 0 };
   const server = createServer((req, res) => {
     req.resume();
     const url = req.url ?? "/";
-    const kind = !url.includes("/endpointslices") ? "other" : /[?&]watch=true/.test(url) ? "watch" : "list";
+    const kind = !url.includes("/endpointslices")
+      ? "other"
+      : !/[?&]watch=true/.test(url)
+      ? "list"
+      : /[?&]sendInitialEvents=true/.test(url)
+      ? "streaming"
+      : "watch";
     const entry: Seen = { kind, url, at: Date.now() };
     if (req.headers.authorization !== undefined) entry.authorization = req.headers.authorization;
     seen.push(entry);
-    const handler = handlers[kind] ?? (kind === "list" ? goodList : kind === "watch" ? quietWatch : notFound);
+    const defaults = { list: goodList, watch: quietWatch, streaming: refuseStreaming, other: notFound };
+    const handler = handlers[kind] ?? defaults[kind];
     handler(req, res, counts[kind]++);
   });
   server.on("connection", (socket: Socket) => {

@@ -4,7 +4,7 @@ import { type ClusterOptions, type EndpointSnapshot, type ResolverError, watchEn
 /** Follows `kubernetes:///echo.prod:grpc` (or `options.target`) through the public API, collecting snapshots and errors. */
 export function follow(
   cluster: ClusterOptions,
-  options: { stallTimeoutMs?: number; initialMs?: number; maxMs?: number; target?: string } = {},
+  options: { stallTimeoutMs?: number; initialMs?: number; maxMs?: number; target?: string; watchList?: boolean } = {},
 ) {
   const controller = new AbortController();
   const snapshots: EndpointSnapshot[] = [];
@@ -14,6 +14,7 @@ export function follow(
       cluster,
       signal: controller.signal,
       stallTimeoutMs: options.stallTimeoutMs,
+      watchList: options.watchList,
       backoff: { initialMs: options.initialMs ?? 20, maxMs: options.maxMs ?? 100 },
       onError: (error) => errors.push(error),
     });

@@ -214,7 +214,8 @@ Deno.test("the listener is never called after destroy(), even for a bad target",
 
 Deno.test("API failures before any success are UNAVAILABLE with advice; after a success they keep the endpoints", async () => {
   await withService(async (api, Resolver) => {
-    api.failNext(1, { status: 403, path: "list" });
+    // A missing grant: the streaming list, then the LIST it falls back to once, are forbidden.
+    api.failNext(2, { status: 403 });
     const { reports, listener, call } = recorder();
     const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
     call(() => resolver.updateResolution());

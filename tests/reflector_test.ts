@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { EndpointSlice, EndpointSliceList, WatchEvent } from "../src/endpoint_slice.ts";
 import { KubeApiError, type ResolverError } from "../src/errors.ts";
 import type { EndpointSliceApi, ListParams, WatchParams } from "../src/kube_api.ts";
-import { runReflector, type SliceState } from "../src/watch/reflector.ts";
+import { runReflector, type SliceState, type WatchListSupport } from "../src/watch/reflector.ts";
 import { driveUntil, FakeClock } from "./_fake_clock.ts";
 
 /** A watch body the test writes events into. */
@@ -70,7 +70,13 @@ const expiredEvent: WatchEvent = {
 async function run(
   { api, clock }: { api: EndpointSliceApi; clock: FakeClock },
   until: (states: SliceState[], errors: ResolverError[]) => boolean,
-  options: { stallTimeoutMs?: number; minWatchMs?: number; initialMs?: number; healthyWatchMs?: number } = {},
+  options: {
+    stallTimeoutMs?: number;
+    minWatchMs?: number;
+    initialMs?: number;
+    healthyWatchMs?: number;
+    watchList?: WatchListSupport;
+  } = {},
 ) {
   const controller = new AbortController();
   const states: SliceState[] = [];
@@ -80,6 +86,7 @@ async function run(
     stallTimeoutMs: options.stallTimeoutMs,
     minWatchMs: options.minWatchMs ?? 0,
     healthyWatchMs: options.healthyWatchMs,
+    watchList: options.watchList,
     backoff: { initialMs: options.initialMs ?? 5, maxMs: 1000 },
     random: () => 0,
     clock,
@@ -379,4 +386,160 @@ Deno.test("runReflector() ends quietly when the signal aborts mid-watch, on the 
   assert.equal(openWatches.length, 1);
   controller.abort();
   await running;
+});
+
+// Streaming lists (WatchList, KEP-3157).
+
+const initialEventsEnd = (rv: string): WatchEvent => ({
+  type: "BOOKMARK",
+  object: {
+    metadata: { resourceVersion: rv, annotations: { "k8s.io/initial-events-end": "true" } },
+    addressType: "",
+  },
+});
+const streamed = (call: { params: ListParams | WatchParams }) =>
+  (call.params as WatchParams).sendInitialEvents === true;
+const watchFrom = (call: { params: ListParams | WatchParams }) => (call.params as WatchParams).resourceVersion;
+
+Deno.test("runReflector() with watchList gets the state from one watch, published only at the initial-events-end bookmark", async () => {
+  const scripted = scriptedApi([], [
+    (watch, clock) => {
+      watch.send({ type: "ADDED", object: slice("a", "3") }, { type: "ADDED", object: slice("b", "7") });
+      clock.setTimeout(() => watch.send(initialEventsEnd("20")), 50);
+      clock.setTimeout(() => watch.send({ type: "DELETED", object: slice("a", "21") }), 60);
+    },
+  ]);
+  const publishedAt: number[] = [];
+  const { states } = await run(scripted, (states) => {
+    while (publishedAt.length < states.length) publishedAt.push(scripted.clock.now());
+    return states.length === 2;
+  }, { watchList: { refused: false } });
+  const { calls } = scripted;
+  assert.deepEqual(calls.map((call) => call.kind), ["watch"], "no LIST");
+  assert.ok(streamed(calls[0]));
+  assert.equal(watchFrom(calls[0]), "", "the first streaming list asks for the latest state, as client-go does");
+  assert.deepEqual(
+    publishedAt,
+    [50, 60],
+    "nothing is published before the bookmark; then each event on the same watch",
+  );
+  assert.deepEqual(names(states[0]), ["a", "b"]);
+  assert.equal(states[0].resourceVersion, "20", "the bookmark's resourceVersion, not an ADDED object's");
+  assert.deepEqual(names(states[1]), ["b"]);
+  assert.equal(states[1].resourceVersion, "21");
+});
+
+Deno.test("runReflector() drops the partial state of a streaming list that breaks, and streams again from the same point", async () => {
+  const scripted = scriptedApi([], [
+    (watch) => {
+      watch.send({ type: "ADDED", object: slice("a", "3") });
+      queueMicrotask(() => watch.controller.error(new TypeError("connection reset")));
+    },
+    (watch) => {
+      watch.send({ type: "ADDED", object: slice("a", "3") });
+      watch.close();
+    },
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "3") }, { type: "ADDED", object: slice("b", "8") }),
+    (watch) => watch.send({ type: "ADDED", object: slice("c", "9") }, initialEventsEnd("30")),
+  ]);
+  const { states, errors } = await run(scripted, (states) => states.length === 1, {
+    watchList: { refused: false },
+    stallTimeoutMs: 100,
+  });
+  const { calls } = scripted;
+  assert.deepEqual(calls.map((call) => call.kind), ["watch", "watch", "watch", "watch"]);
+  assert.ok(calls.every(streamed));
+  assert.deepEqual(calls.map(watchFrom), ["", "", "", ""], "an ADDED object's resourceVersion is no resume point");
+  assert.equal(states.length, 1, "no partial state was ever published");
+  assert.deepEqual(names(states[0]), ["c"], "only the state of the stream that completed");
+  assert.match(errors[0].message, /connection reset/);
+  assert.match(errors[1].message, /closed before its initial events ended/);
+  assert.match(errors[2].message, /stalled: no complete answer or event for 100 ms/, "stall detection applies");
+  // Backoff 5 ms, 10 ms, then the stall after 100 ms and 20 ms more.
+  assert.deepEqual(scripted.times("watch"), [0, 5, 15, 135]);
+});
+
+for (
+  const [status, message] of [
+    [422, "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled"],
+    [422, "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"],
+    [400, 'sendInitialEvents: strconv.ParseBool: parsing "true": invalid syntax'],
+  ] as const
+) {
+  Deno.test(`runReflector() lists at once when a streaming list is refused with ${status} (${message.slice(0, 30)}...), and remembers it`, async () => {
+    const refusal = new KubeApiError(message, { status, reason: status === 422 ? "Invalid" : "BadRequest" });
+    const support: WatchListSupport = { refused: false };
+    const scripted = scriptedApi([list("10", [slice("a", "3")]), list("11", [])], [refusal, () => {}, () => {}]);
+    const { states, errors } = await run(scripted, (states) => states.length === 1, { watchList: support });
+    // Another reflector of the same cluster lists without asking again.
+    await run(scripted, (states) => states.length === 1, { watchList: support });
+    const { calls } = scripted;
+    assert.deepEqual(calls.map((call) => call.kind), ["watch", "list", "watch", "list", "watch"]);
+    assert.ok(streamed(calls[0]));
+    assert.equal((calls[1].params as ListParams).resourceVersion, "0");
+    assert.equal(calls[1].at, 0, "at once");
+    assert.equal(watchFrom(calls[2]), "10");
+    assert.ok(!streamed(calls[2]));
+    assert.equal(support.refused, true);
+    assert.deepEqual(errors, [], "a refusal is traced, not reported");
+    assert.deepEqual(names(states[0]), ["a"]);
+  });
+}
+
+Deno.test("runReflector() lists once after a streaming list failed with 403, and streams again at the next relist", async () => {
+  const support: WatchListSupport = { refused: false };
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [
+    new KubeApiError("forbidden", { status: 403 }),
+    (watch) => watch.send({ type: "MODIFIED", object: slice("a", "12") }, expiredEvent),
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "12") }, initialEventsEnd("40")),
+  ]);
+  const { states, errors } = await run(scripted, (states) => states.length === 3, { watchList: support });
+  const { calls } = scripted;
+  assert.deepEqual(calls.map((call) => call.kind), ["watch", "list", "watch", "watch"]);
+  assert.deepEqual(calls.map((call) => call.kind === "watch" && streamed(call)), [true, false, false, true]);
+  assert.equal(watchFrom(calls[3]), "12", "after a 410, a streaming list from the last resourceVersion");
+  assert.equal(support.refused, false, "a 403 is no refusal of streaming lists");
+  assert.deepEqual(errors, []);
+  assert.equal(states[2].resourceVersion, "40");
+});
+
+Deno.test("runReflector() streams again from the latest state when a streaming list's resourceVersion expired", async () => {
+  const scripted = scriptedApi([], [
+    (watch) => watch.send(initialEventsEnd("20"), { type: "ADDED", object: slice("a", "21") }, expiredEvent),
+    new KubeApiError("gone", { status: 410, reason: "Expired" }),
+    (watch) => watch.send({ type: "ADDED", object: slice("b", "49") }, initialEventsEnd("50")),
+  ]);
+  const { states, errors } = await run(scripted, (states) => states.length === 3, { watchList: { refused: false } });
+  const { calls } = scripted;
+  assert.ok(calls.every(streamed));
+  assert.deepEqual(calls.map(watchFrom), ["", "21", ""]);
+  // The first 410 relists at once, the second in a row after a backoff (5 ms), as with LISTs.
+  assert.deepEqual(calls.map((call) => call.at), [0, 0, 5]);
+  assert.deepEqual(names(states[2]), ["b"]);
+  assert.equal(errors.length, 0);
+});
+
+Deno.test("runReflector() resumes a streaming list that closed cleanly with a plain watch from the last resourceVersion", async () => {
+  const scripted = scriptedApi([], [
+    (watch) => {
+      watch.send({ type: "ADDED", object: slice("a", "3") }, initialEventsEnd("20"));
+      watch.send({ type: "BOOKMARK", object: { metadata: { resourceVersion: "25" }, addressType: "" } });
+      watch.close();
+    },
+    (watch) => watch.send({ type: "ADDED", object: slice("b", "26") }),
+  ]);
+  const { states } = await run(scripted, (states) => states.length === 2, { watchList: { refused: false } });
+  const { calls } = scripted;
+  assert.deepEqual(calls.map((call) => call.kind), ["watch", "watch"]);
+  assert.ok(streamed(calls[0]));
+  assert.ok(!streamed(calls[1]));
+  assert.equal(watchFrom(calls[1]), "25");
+  assert.deepEqual(names(states[1]), ["a", "b"]);
+});
+
+Deno.test("runReflector() without watchList never streams", async () => {
+  const scripted = scriptedApi([list("10", [])], [() => {}]);
+  await run(scripted, (states) => states.length === 1);
+  assert.deepEqual(scripted.calls.map((call) => call.kind), ["list", "watch"]);
+  assert.equal((scripted.calls[1].params as WatchParams).sendInitialEvents, undefined);
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createBackoff } from "../src/backoff.ts";
 import { ConfigError, KubeApiError, type ResolverError } from "../src/errors.ts";
-import { planRetry, quickClose, type Retry, StallError } from "../src/watch/_retry.ts";
+import { listInsteadOfStreaming, planRetry, quickClose, type Retry, StallError } from "../src/watch/_retry.ts";
 
 const gone = () => new KubeApiError("gone", { status: 410 });
 const expiredEvent = () => new KubeApiError("too old resource version", { reason: "Expired" });
@@ -90,4 +90,41 @@ for (const [name, error, listFrom, previous, expected] of cases) {
 Deno.test("quickClose() fails a watch that ended before minWatchMs, not one that reached it", () => {
   assert.match(quickClose(999, 1000)!.message, /^Watch closed after 999 ms: resuming with backoff$/);
   assert.equal(quickClose(1000, 1000), undefined);
+});
+
+const streamingCases: [string, ResolverError, "refused" | "once" | undefined][] = [
+  ["422 (WatchList gate off, or a server before 1.27) is a refusal", new KubeApiError("x", { status: 422 }), "refused"],
+  ["400 (a parameter the server cannot read) is a refusal", new KubeApiError("x", { status: 400 }), "refused"],
+  ["403 lists once: a Role may grant list without watch", new KubeApiError("x", { status: 403 }), "once"],
+  ["401 lists once, with fresh credentials", unauthorized(), "once"],
+  ["503 lists once", unavailable(), "once"],
+  ["429 streams again after the backoff", busy(1), undefined],
+  ["a network failure streams again after the backoff", new KubeApiError("reset"), undefined],
+  ["a stall streams again after the backoff", new StallError("stalled"), undefined],
+  ["410 streams again from the latest state", gone(), undefined],
+  ["an Expired ERROR event streams again from the latest state", expiredEvent(), undefined],
+  ["a too-large resourceVersion streams again from the latest state", tooLarge(), undefined],
+];
+
+for (const [name, error, expected] of streamingCases) {
+  Deno.test(`listInsteadOfStreaming(): ${name}`, () => {
+    assert.equal(listInsteadOfStreaming(error), expected);
+  });
+}
+
+Deno.test("planRetry() lists at once, without backoff, after a refused streaming list", () => {
+  const backoff = createBackoff({ initialMs: 1000, maxMs: 30_000 }, () => 0);
+  const refused = new KubeApiError("refused", { status: 422 });
+  const context = { listFrom: "0", resourceVersion: "", previous: undefined, backoff, maxDelayMs: 30_000 };
+  assert.deepEqual(planRetry(refused, { ...context, streaming: true }), {
+    listFrom: "0",
+    listInstead: "refused",
+    report: false,
+    delayMs: 0,
+  });
+  assert.deepEqual(
+    planRetry(refused, context),
+    { listFrom: "0", report: true, delayMs: 1000 },
+    "a LIST's 422 is an error, and the first delay shows the refusal did not advance the backoff",
+  );
 });

@@ -22,6 +22,9 @@ function apply(api: FakeApiServer, pods: string[], name = "echo-a") {
 
 const count = (api: FakeApiServer, kind: "list" | "watch") =>
   api.requests.filter((request) => request.kind === kind).length;
+/** Requests that fetched the whole state: LISTs, and streaming lists (watches with `sendInitialEvents=true`). */
+const initialStates = (api: FakeApiServer) =>
+  api.requests.filter((request) => request.kind === "list" || request.query.sendInitialEvents === "true").length;
 
 Deno.test("watchEndpoints() resumes a cleanly ended watch from its resourceVersion without a new LIST", async () => {
   const api = await startFakeApiServer({ token: "t" });
@@ -34,9 +37,10 @@ Deno.test("watchEndpoints() resumes a cleanly ended watch from its resourceVersi
     api.endWatches();
     apply(api, ["a", "b"]);
     await eventually(() => watch.pods() === "a,b", "the change made while no watch was open");
-    assert.equal(count(api, "list"), 1);
+    assert.equal(initialStates(api), 1);
     const resumed = api.requests.filter((request) => request.kind === "watch")[1];
     assert.notEqual(resumed.query.resourceVersion, "0");
+    assert.equal(resumed.query.sendInitialEvents, undefined, "a resumed watch is a plain watch");
     assert.equal(resumed.query.allowWatchBookmarks, "true");
   } finally {
     await watch.stop();
@@ -55,7 +59,7 @@ Deno.test("watchEndpoints() relists exactly once when the resume point was compa
     apply(api, ["c"], "echo-b");
     api.compact();
     await eventually(() => watch.pods() === "a,b,c", "the state after the relist");
-    assert.equal(count(api, "list"), 2);
+    assert.equal(initialStates(api), 2);
     assert.equal(watch.errors.filter((error) => /expired|410/i.test(error.message)).length, 0);
   } finally {
     await watch.stop();
@@ -69,7 +73,7 @@ Deno.test("watchEndpoints() restarts a watch that stalls", async () => {
   const watch = follow({ kubeconfig: api.kubeconfig() }, { stallTimeoutMs: 300 });
   try {
     await eventually(() => count(api, "watch") >= 3, "two stall restarts");
-    assert.equal(count(api, "list"), 1);
+    assert.equal(initialStates(api), 1);
     assert.match(watch.errors[0].message, /stalled/);
   } finally {
     await watch.stop();
@@ -77,7 +81,7 @@ Deno.test("watchEndpoints() restarts a watch that stalls", async () => {
   }
 });
 
-Deno.test("watchEndpoints() shares one LIST and WATCH among many callers and stops with the last", async () => {
+Deno.test("watchEndpoints() shares one watch among many callers and stops with the last", async () => {
   const api = await startFakeApiServer({ token: "t" });
   apply(api, ["a"]);
   const kubeconfig = api.kubeconfig();
@@ -85,9 +89,9 @@ Deno.test("watchEndpoints() shares one LIST and WATCH among many callers and sto
   const watches = Array.from({ length: 50 }, () => follow(cluster));
   try {
     await eventually(() => watches.every((watch) => watch.pods() === "a"), "every caller's snapshot");
-    // The snapshot comes from the LIST: the watch opens right after it.
+    // The snapshot comes from a streaming list: the watch is already open.
     await eventually(() => api.openWatches === 1, "the shared watch");
-    assert.equal(count(api, "list"), 1);
+    assert.equal(initialStates(api), 1);
     assert.equal(count(api, "watch"), 1);
     await Promise.all(watches.slice(1).map((watch) => watch.stop()));
     assert.equal(api.openWatches, 1);
@@ -331,7 +335,7 @@ Deno.test("watchEndpoints() gives a caller with other timings a watch of its own
 Deno.test("watchEndpoints() hands a caller that joins a failing watch the last error at once", async () => {
   const api = await startFakeApiServer({ token: "t" });
   apply(api, ["a"]);
-  api.failNext(100, { status: 403, path: "list" });
+  api.failNext(100, { status: 403 });
   const cluster = { kubeconfig: api.kubeconfig() };
   const first = follow(cluster, { initialMs: 10_000, maxMs: 20_000 });
   try {

@@ -2,8 +2,9 @@
  * How the reflector reads a failure, in one place next to its loop (as
  * client-go keeps `isExpiredError` next to `ListAndWatch`): a resume point
  * that expired or that the server has not reached (relist), a watch that
- * closed too soon or stalled, which failures the caller hears of, and how long
- * to wait before the next attempt. Private to `watch/`.
+ * closed too soon or stalled, a streaming list the server refused (list
+ * instead), which failures the caller hears of, and how long to wait before
+ * the next attempt. Private to `watch/`.
  *
  * @module
  */
@@ -96,6 +97,29 @@ export function asResolverError(caught: unknown): ResolverError {
     : new KubeApiError(`Watch of EndpointSlices broke: ${String(caught)}; resuming`, { cause: caught });
 }
 
+/**
+ * What a failed streaming list leads to, as client-go decides (`watchList()` and `ListAndWatch()` of its reflector):
+ * `"refused"` for a 400 or 422 (the server does not serve streaming lists: an old server, or the `WatchList` gate
+ * off), `"once"` for a failure a LIST may not meet (401, 403, 404, 5xx: making progress beats waiting), and
+ * `undefined` to stream again: after 429, a failure without an HTTP status (network, stall, a broken stream), or an
+ * expired or too-large resourceVersion (then from `""`).
+ *
+ * @param error The failure of a streaming list, before its initial events ended.
+ * @returns Whether to list instead, and for how long.
+ *
+ * @example A server with the WatchList gate off
+ * ```ts
+ * import { KubeApiError } from "../errors.ts";
+ * import { listInsteadOfStreaming } from "./_retry.ts";
+ * console.log(listInsteadOfStreaming(new KubeApiError("forbidden", { status: 422 }))); // "refused"
+ * ```
+ */
+export function listInsteadOfStreaming(error: ResolverError): "refused" | "once" | undefined {
+  const status = statusOf(error);
+  if (status === undefined || status === 429 || isExpired(error) || isResourceVersionTooLarge(error)) return undefined;
+  return status === 400 || status === 422 ? "refused" : "once";
+}
+
 /** What the loop knows when a failure comes, for {@linkcode planRetry}. */
 export interface RetryContext {
   /** The LIST the loop was at (`undefined`: it had listed, and was watching). */
@@ -108,6 +132,8 @@ export interface RetryContext {
   backoff: Backoff;
   /** The longest wait a Retry-After header can ask for, in ms. */
   maxDelayMs: number;
+  /** Whether the failure came from a streaming list before its initial events ended. */
+  streaming?: boolean;
 }
 
 /** What the loop does after a failure. */
@@ -116,6 +142,8 @@ export interface Retry {
   listFrom: string | undefined;
   /** Why the LIST changed, for the trace. */
   relist?: string;
+  /** After a failed streaming list: the next state comes from a LIST (see {@linkcode listInsteadOfStreaming}). */
+  listInstead?: "refused" | "once";
   /** Whether the caller hears of the failure; routine ones (a resume point to relist, a quick close) are only traced. */
   report: boolean;
   /** How long to wait first, in ms. */
@@ -123,10 +151,12 @@ export interface Retry {
 }
 
 /**
- * Plans the next attempt after a failure: a resume point the server has not
- * reached relists with a consistent read (`""`); an expired one relists from
- * the last resourceVersion after a watch, and with a consistent read after a
- * LIST; anything else retries what failed. See {@linkcode retryDelay} for the wait.
+ * Plans the next attempt after a failure: a streaming list that a LIST
+ * should replace does so at once (see {@linkcode listInsteadOfStreaming}); a
+ * resume point the server has not reached relists with a consistent read
+ * (`""`); an expired one relists from the last resourceVersion after a watch,
+ * and with a consistent read after a LIST or a streaming list; anything else
+ * retries what failed. See {@linkcode retryDelay} for the wait.
  *
  * @param error The failure.
  * @param context Where the loop was, and its backoff (advanced unless the retry is immediate).
@@ -148,6 +178,8 @@ export interface Retry {
  * ```
  */
 export function planRetry(error: ResolverError, context: RetryContext): Retry {
+  const listInstead = context.streaming ? listInsteadOfStreaming(error) : undefined;
+  if (listInstead) return { listFrom: context.listFrom, listInstead, report: false, delayMs: 0 };
   const delayMs = retryDelay(error, context);
   if (isResourceVersionTooLarge(error)) {
     const relist = `resourceVersion ${context.resourceVersion} is ahead of the API server: relisting from ""`;

@@ -3,7 +3,9 @@
  * server, the way client-go's reflector does: LIST, then WATCH from the
  * list's resourceVersion; resume after a clean close, relist only when the
  * resume point expired (410), back off with jitter on failures, abort a
- * watch that stalls.
+ * watch that stalls. With `watchList`, the state comes from a streaming list
+ * instead (one watch that starts with the current state, KEP-3157), and from
+ * a LIST on servers that refuse those.
  *
  * @module
  */
@@ -30,15 +32,35 @@ export interface SliceState {
   readonly resourceVersion: string;
 }
 
+/**
+ * Whether one cluster serves streaming lists (WatchList, KEP-3157). Share one
+ * per cluster between its reflectors: once its API server refused a streaming
+ * list, every reflector given this object lists instead, without asking again.
+ *
+ * @example One per API server
+ * ```ts
+ * import type { WatchListSupport } from "./reflector.ts";
+ * const clusters = new Map<string, WatchListSupport>();
+ * clusters.set("https://10.0.0.1:6443", { refused: false });
+ * ```
+ */
+export interface WatchListSupport {
+  /** Set once the API server refused a streaming list (400 or 422: before 1.27, or its `WatchList` gate off). */
+  refused: boolean;
+}
+
 /** Options of {@linkcode runReflector}. */
 export interface ReflectorOptions {
   /** Ends the reflector; it then returns quietly. */
   signal: AbortSignal;
-  /** Called after every LIST and every event that changed a slice. */
+  /**
+   * Called after every LIST, at the end of a streaming list's initial events, and after every event that changed a
+   * slice. A streaming list's state is never published before its initial events ended.
+   */
   onState(state: SliceState): void;
   /** Called for every failure (an API error, or a credential plugin's `ConfigError`); the reflector retries by itself. */
   onError(error: ResolverError): void;
-  /** Called as each LIST starts (all of its pages count once), for metrics. */
+  /** Called as each LIST (all of its pages count once) or streaming list starts, for metrics. */
   onList?(): void;
   /** Called when a watch ends and will be resumed, with why, for metrics. */
   onWatchEnd?(reason: WatchEndReason): void;
@@ -69,6 +91,13 @@ export interface ReflectorOptions {
   pageSize?: number;
   /** Delays between failed attempts (default 1 s doubling up to 30 s, with jitter). */
   backoff?: BackoffOptions;
+  /**
+   * Get the state from streaming lists (`sendInitialEvents=true`: the watch starts with the current state as ADDED
+   * events, ended by a BOOKMARK annotated `k8s.io/initial-events-end`) unless this cluster refused them; without
+   * it, from a LIST. A streaming list that fails in a way a LIST may not (401, 403, 404, 5xx) lists once instead.
+   * @default {undefined} (LIST, then WATCH)
+   */
+  watchList?: WatchListSupport;
   /**
    * Source of randomness in [0, 1), for the watch timeout and the backoff (tests make it fixed).
    * @default {Math.random}
@@ -115,6 +144,10 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   // The LIST to make next: "0" (watch cache) first, the last resourceVersion
   // after a watch expired, "" (consistent read) after a LIST expired.
   let listFrom: string | undefined = "0";
+  // The state a streaming list collects, from its request until its initial events end; never published before.
+  let initial: Map<string, EndpointSlice> | undefined;
+  // Set when a streaming list failed in a way a LIST may not: the next state comes from a LIST.
+  let listInstead = false;
   let previousFailure: ResolverError | undefined;
   let watchOpenedAt: number | undefined;
 
@@ -129,7 +162,25 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     for (const slice of listed.items) slices.set(slice.metadata.name ?? "", slice);
     resourceVersion = listed.resourceVersion;
     listFrom = undefined;
+    listInstead = false;
     publish();
+  }
+
+  /** An event of a streaming list before its initial events ended: it changes only the state being collected. */
+  function collect(collected: Map<string, EndpointSlice>, type: string, slice: EndpointSlice): void {
+    const name = slice.metadata?.name ?? "";
+    if (type === "ADDED" || type === "MODIFIED") collected.set(name, slice);
+    else if (type === "DELETED") collected.delete(name);
+    else if (type !== "BOOKMARK") trace(`ignoring watch event of unknown type ${quote(type)}`);
+    else if (slice.metadata?.annotations?.[INITIAL_EVENTS_END] === "true") {
+      slices.clear();
+      for (const [key, value] of collected) slices.set(key, value);
+      resourceVersion = slice.metadata.resourceVersion || resourceVersion;
+      listFrom = undefined;
+      initial = undefined;
+      trace(`streaming list: ${slices.size} EndpointSlices at resourceVersion ${resourceVersion}`);
+      publish();
+    }
   }
 
   function apply(event: WatchEvent): void {
@@ -143,6 +194,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     const slice = event.object as EndpointSlice;
     if (event.type === "ADDED" || event.type === "MODIFIED") checkSlice(slice, `a ${event.type} event`);
     else checkMetadata(slice, `a ${quote(event.type)} event`);
+    if (initial) return collect(initial, event.type, slice);
     const version = slice.metadata?.resourceVersion;
     if (version) resourceVersion = version;
     const name = slice.metadata?.name ?? "";
@@ -163,12 +215,21 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   }
 
   /** Watches until the stream ends; says whether the server ended it at its timeout or earlier. */
-  async function watch(): Promise<"timeout" | "closed"> {
+  async function watch(streaming: boolean): Promise<"timeout" | "closed"> {
     const deadline = stallDeadline(signal, { clock, stallTimeoutMs });
     watchOpenedAt = undefined;
+    if (streaming) {
+      initial = new Map();
+      options.onList?.();
+    }
     const timeoutSeconds = 300 + Math.floor(random() * 300);
     try {
-      const body = await api.watch({ resourceVersion, timeoutSeconds, signal: deadline.signal });
+      // A streaming list starts from the latest state ("", as client-go) rather than from the watch cache's ("0").
+      const params = streaming
+        ? { resourceVersion: listFrom === "0" ? "" : listFrom!, sendInitialEvents: true }
+        : { resourceVersion };
+      if (streaming) trace(`streaming list from resourceVersion ${quote(params.resourceVersion)}`);
+      const body = await api.watch({ ...params, timeoutSeconds, signal: deadline.signal });
       watchOpenedAt = clock.now();
       // Progress is a complete event, not a byte: see `stallTimeoutMs`.
       await readWatchEvents(body, (event) => {
@@ -180,6 +241,12 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     } finally {
       deadline.dispose();
     }
+    if (initial) {
+      throw new KubeApiError(
+        "Watch of EndpointSlices closed before its initial events ended (no BOOKMARK annotated " +
+          `${INITIAL_EVENTS_END}): its partial state is dropped; retrying`,
+      );
+    }
     const lasted = clock.now() - watchOpenedAt;
     const tooSoon = quickClose(lasted, minWatchMs);
     if (tooSoon) throw tooSoon;
@@ -189,10 +256,11 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   while (!signal.aborted) {
     let watching = false;
     try {
-      if (listFrom !== undefined) await list(listFrom);
+      const streaming = listFrom !== undefined && options.watchList?.refused === false && !listInstead;
+      if (listFrom !== undefined && !streaming) await list(listFrom);
       if (signal.aborted) break;
       watching = true;
-      const ended = await watch();
+      const ended = await watch(streaming);
       options.onWatchEnd?.(ended);
       backoff.reset();
       previousFailure = undefined;
@@ -204,9 +272,19 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       if (watchOpenedAt !== undefined && clock.now() - watchOpenedAt >= healthyWatchMs) backoff.reset();
       watchOpenedAt = undefined;
       const maxDelayMs = options.backoff?.maxMs ?? 30_000;
-      const retry = planRetry(error, { listFrom, resourceVersion, previous: previousFailure, backoff, maxDelayMs });
+      const streaming = initial !== undefined;
+      initial = undefined;
+      const context = { listFrom, resourceVersion, previous: previousFailure, backoff, maxDelayMs, streaming };
+      const retry = planRetry(error, context);
       listFrom = retry.listFrom;
       if (retry.relist) trace(retry.relist);
+      if (retry.listInstead === "refused") {
+        options.watchList!.refused = true;
+        trace("the API server refused a streaming list (WatchList): listing instead, for every later watch of it too");
+      } else if (retry.listInstead) {
+        listInstead = true;
+        trace("a streaming list failed in a way a LIST may not: listing instead, this once");
+      }
       if (retry.report) report(options.onError, error);
       trace(`${error.message}; retrying in ${Math.round(retry.delayMs)} ms`);
       previousFailure = error;
@@ -214,6 +292,9 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     }
   }
 }
+
+/** The annotation of the BOOKMARK that ends a streaming list's initial events. */
+const INITIAL_EVENTS_END = "k8s.io/initial-events-end";
 
 function report(onError: (error: ResolverError) => void, error: ResolverError): void {
   try {

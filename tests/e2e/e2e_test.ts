@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ClusterOptions, EndpointSnapshot } from "@kgr/resolver";
+import type { EndpointSnapshot } from "@kgr/resolver";
 import { setTraceSink } from "../../src/trace.ts";
-import type { AuditEvent } from "./control_plane.ts";
+import { auditedRequests, describeRequests, isRelist, isWatch, waitForAudit } from "./audit_log.ts";
 import { type EndpointRecorder, recordEndpoints } from "./endpoint_recorder.ts";
 import {
   applyEndpointSlice,
@@ -28,7 +28,7 @@ import {
   requestToken,
   tokenId,
 } from "./kube_objects.ts";
-import { openTestCluster, type TestCluster } from "./test_cluster.ts";
+import { openTestCluster, readerSetup, type TestCluster, tokenCluster } from "./test_cluster.ts";
 import { applyNode, applySelectorService, createReadyPod, deleteNode, forgetPod } from "./workloads.ts";
 
 const log = (line: string) => console.log(`    [e2e] ${line}`);
@@ -82,76 +82,6 @@ async function startControllerWithNode(cluster: TestCluster, node: string): Prom
 
 /** Settings shared by the scenarios: short backoff so that recoveries are quick. */
 const FAST_BACKOFF = { initialMs: 500, maxMs: 2000 };
-
-/** The resolver's EndpointSlice requests in a namespace, one per request, from the audit log. */
-interface AuditedRequest {
-  at: number;
-  verb: string;
-  resourceVersion: string | null;
-  code: number | undefined;
-  credential: string | undefined;
-}
-
-function auditedRequests(events: AuditEvent[], namespace: string, username: string, since = 0): AuditedRequest[] {
-  const seen = new Set<string>();
-  const requests: AuditedRequest[] = [];
-  for (const event of events) {
-    if (event.user?.username !== username) continue;
-    if (!event.requestURI.includes(`/namespaces/${namespace}/endpointslices`)) continue;
-    if (seen.has(event.auditID)) continue;
-    seen.add(event.auditID);
-    const at = Date.parse(event.requestReceivedTimestamp);
-    if (at < since) continue;
-    const url = new URL(event.requestURI, "https://audit.invalid");
-    const extra = (event.user as { extra?: Record<string, string[]> }).extra;
-    requests.push({
-      at,
-      verb: event.verb,
-      resourceVersion: url.searchParams.get("resourceVersion"),
-      code: event.responseStatus?.code,
-      credential: extra?.["authentication.kubernetes.io/credential-id"]?.[0],
-    });
-  }
-  return requests;
-}
-
-function describeRequests(requests: AuditedRequest[]): string {
-  return requests.map((r) => `${r.verb}(rv=${r.resourceVersion ?? "-"})→${r.code ?? "?"}`).join(" ");
-}
-
-/** Polls the audit log until `check` holds (the log is written as requests complete). */
-async function waitForAudit(
-  cluster: TestCluster,
-  what: string,
-  select: (events: AuditEvent[]) => AuditedRequest[],
-  check: (requests: AuditedRequest[]) => boolean,
-  timeoutMs = 10_000,
-): Promise<AuditedRequest[]> {
-  const end = Date.now() + timeoutMs;
-  while (true) {
-    const requests = select(await cluster.controlPlane!.auditEvents());
-    if (check(requests)) return requests;
-    if (Date.now() > end) {
-      throw new Error(`Timed out waiting for ${what} in the audit log: ${describeRequests(requests)}`);
-    }
-    await sleep(100);
-  }
-}
-
-/** A namespace with a Service, the reader Role and a bound reader ServiceAccount. */
-async function readerSetup(cluster: TestCluster, prefix: string, service = "echo") {
-  const fetch = cluster.adminFetch;
-  const namespace = await createNamespace(fetch, prefix);
-  await createService(fetch, namespace, service);
-  await createEndpointSliceReaderRole(fetch, namespace);
-  await createServiceAccount(fetch, namespace, "reader");
-  await bindEndpointSliceReader(fetch, namespace, "reader");
-  return { namespace, username: `system:serviceaccount:${namespace}:reader` };
-}
-
-function tokenCluster(cluster: TestCluster, credentials: Pick<ClusterOptions, "token" | "tokenFile">): ClusterOptions {
-  return { server: cluster.server, ca: cluster.ca, ...credentials };
-}
 
 /** Fails when some snapshot after `from` had fewer than `minimum` endpoints. */
 function assertNeverBelow(recorder: EndpointRecorder, minimum: number, from: number, what: string) {
@@ -561,7 +491,7 @@ Deno.test({
             cluster,
             "the first watch",
             (events) => auditedRequests(events, namespace, username),
-            (requests) => requests.some((r) => r.verb === "watch"),
+            (requests) => requests.some(isWatch),
           );
           const killed = Date.now();
           await controlPlane.killApiServer();
@@ -577,7 +507,7 @@ Deno.test({
             cluster,
             "a successful watch after the restart",
             (events) => auditedRequests(events, namespace, username, restartStart),
-            (requests) => requests.some((r) => r.verb === "watch" && r.code === 200),
+            (requests) => requests.some((r) => isWatch(r) && r.code === 200),
           );
           await sleep(500);
           await applyEndpointSlice(fetch, namespace, "echo", { name: "echo-a", endpoints: endpoints("p", 4, "10.17") });
@@ -592,10 +522,10 @@ Deno.test({
             "resumes from its last resourceVersion",
           );
           assert.ok(tracedExpiry(restartStart), "the resume got 410 from the new watch cache");
-          const lists = after.filter((r) => r.verb === "list");
+          const lists = after.filter(isRelist);
           assert.equal(lists.length, 1, `exactly one successful relist: ${describeRequests(all)}`);
           const outcome = `WATCH from rv=${firstOfAll.resourceVersion} got 410 (the new watch cache starts later), ` +
-            `then one LIST (rv=${lists[0].resourceVersion})`;
+            `then one ${lists[0].verb.toUpperCase()} (rv=${lists[0].resourceVersion})`;
           return `down ${downMs} ms; ${outcome}; converged ${converged.at - restartStart} ms after restart start; ` +
             `requests: ${describeRequests(all)}`;
         },
@@ -625,7 +555,7 @@ Deno.test({
           await recorder.waitFor("a-000..a-002, b-000", samePods("a-000", "a-001", "a-002", "b-000"), 20_000);
           const resumed = auditedRequests(await controlPlane.auditEvents(), namespace, username, mark)
             .filter((r) => r.code === 200);
-          assert.deepEqual(resumed.filter((r) => r.verb === "list"), [], `no LIST: ${describeRequests(resumed)}`);
+          assert.deepEqual(resumed.filter(isRelist), [], `no relist: ${describeRequests(resumed)}`);
           const held = recorder.snapshots.at(-1)!.snapshot.resourceVersion;
 
           // ...until the history is compacted past the resume point. Slice echo-b is deleted in etcd
@@ -655,7 +585,7 @@ Deno.test({
           await recorder.waitFor("a-000..a-003", samePods("a-000", "a-001", "a-002", "a-003"));
           const all = auditedRequests(await controlPlane.auditEvents(), namespace, username, mark);
           const requests = all.filter((r) => r.code === 200);
-          const lists = requests.filter((r) => r.verb === "list");
+          const lists = requests.filter(isRelist);
           assert.equal(lists.length, 1, `exactly one successful relist: ${describeRequests(all)}`);
           const first = requests[0];
           assert.equal(first.verb, "watch", `a resume was tried first: ${describeRequests(all)}`);

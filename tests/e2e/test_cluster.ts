@@ -6,10 +6,18 @@
  * @module
  */
 
+import type { ClusterOptions } from "@kgr/resolver";
 import { resolveClusterAccess } from "../../src/cluster/resolve_cluster_access.ts";
 import { createHttpClient } from "../../src/runtime/http_client.ts";
 import { type ControlPlane, startControlPlane } from "./control_plane.ts";
-import type { AdminFetch } from "./kube_objects.ts";
+import {
+  type AdminFetch,
+  bindEndpointSliceReader,
+  createEndpointSliceReaderRole,
+  createNamespace,
+  createService,
+  createServiceAccount,
+} from "./kube_objects.ts";
 
 /** A cluster with an admin identity. */
 export interface TestCluster {
@@ -68,4 +76,23 @@ export async function openTestCluster(log: (line: string) => void): Promise<Test
     description: `E2E_KUBECONFIG cluster ${version.gitVersion ?? "(unknown version)"} at ${access.server}`,
     stop: () => Promise.resolve(client.close()),
   };
+}
+
+/** A namespace with a Service, the reader Role and a bound reader ServiceAccount. */
+export async function readerSetup(cluster: TestCluster, prefix: string, service = "echo") {
+  const fetch = cluster.adminFetch;
+  const namespace = await createNamespace(fetch, prefix);
+  await createService(fetch, namespace, service);
+  await createEndpointSliceReaderRole(fetch, namespace);
+  await createServiceAccount(fetch, namespace, "reader");
+  await bindEndpointSliceReader(fetch, namespace, "reader");
+  return { namespace, username: `system:serviceaccount:${namespace}:reader` };
+}
+
+/** Cluster options for the test cluster's server and CA with these credentials. */
+export function tokenCluster(
+  cluster: TestCluster,
+  credentials: Pick<ClusterOptions, "token" | "tokenFile">,
+): ClusterOptions {
+  return { server: cluster.server, ca: cluster.ca, ...credentials };
 }

@@ -360,11 +360,54 @@ export const scenarios = {
     }
   },
 
+  async "streaming lists: one watch brings the state, cut in 7-byte chunks; a server that refuses them is listed"() {
+    const pods = (snapshot) => snapshot.endpoints.map((endpoint) => endpoint.podName).join(",");
+    const kinds = (api) =>
+      api.requests.map((r) => `${r.query.sendInitialEvents === "true" ? "streaming" : r.kind} ${r.status}`);
+    for (const refuses of [false, true]) {
+      const api = await startFakeApiServer({ token: "e2e-token", maxChunkBytes: 7 });
+      for (const name of ["s1", "s2"]) {
+        api.applySlice(endpointSlice({
+          namespace: NAMESPACE,
+          service: "echo",
+          name,
+          port: { name: "grpc", port: 8080 },
+          endpoints: [{ ip: `10.1.${name === "s1" ? 1 : 2}.1`, pod: `${name}-é` }],
+        }));
+      }
+      if (refuses) {
+        const message = "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled";
+        api.failNext(1, { status: 422, reason: "Invalid", message, path: "watch" });
+      }
+      const controller = new AbortController();
+      const seen = [];
+      try {
+        for await (
+          const snapshot of watchEndpoints(`kubernetes:///echo.${NAMESPACE}:grpc`, {
+            cluster: { kubeconfig: api.kubeconfig() },
+            signal: controller.signal,
+            onError: (error) => seen.push(`error: ${error.message}`),
+          })
+        ) {
+          seen.push(pods(snapshot));
+          if (seen.length === 1) api.deleteSlice(NAMESPACE, "s1");
+          else break;
+        }
+        assert.deepEqual(seen, ["s1-é,s2-é", "s2-é"], "the whole state at once, then the change");
+        const expected = refuses ? ["streaming 422", "list 200", "watch 200"] : ["streaming 200"];
+        assert.deepEqual(kinds(api), expected);
+      } finally {
+        controller.abort();
+        await api.close();
+      }
+    }
+  },
+
   async "an RBAC 403 before any success fails calls with advice, and calls succeed once granted"() {
     const k8s = await cluster("k8s-rbac", 40, { backoff: { initialMs: 100, maxMs: 200 } });
     await k8s.startPod("echo-0", k8s.hosts[0]);
     // Forbidden for about one second, then granted.
-    k8s.api.failNext(6, { status: 403, reason: "Forbidden", message: "forbidden by test", path: "list" });
+    k8s.api.failNext(6, { status: 403, reason: "Forbidden", message: "forbidden by test" });
     const { client, call } = grpcClient("k8s-rbac");
     try {
       const error = await call("hi").then(() => null, (error) => error);

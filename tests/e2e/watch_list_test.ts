@@ -1,0 +1,174 @@
+// Streaming lists (WatchList, KEP-3157) against a real API server: with the
+// gate on (the default from 1.34) the resolver makes one watch request that
+// brings the state and then the changes; with `--feature-gates=WatchList=false`
+// the server refuses it (422) and the resolver lists and watches, and its later
+// watches of that server skip the attempt. The audit log says which requests
+// were made. Runs on E2E_KUBECONFIG clusters too, except the restart with the
+// gate off, which needs the local control plane.
+import assert from "node:assert/strict";
+import type { ResolverError } from "@kgr/resolver";
+import { setTraceSink } from "../../src/trace.ts";
+import { type AuditedRequest, auditedRequests, describeRequests, waitForAudit } from "./audit_log.ts";
+import { recordEndpoints } from "./endpoint_recorder.ts";
+import { applyEndpointSlice, createService, deleteNamespace, type EndpointSpec, requestToken } from "./kube_objects.ts";
+import { openTestCluster, readerSetup, type TestCluster, tokenCluster } from "./test_cluster.ts";
+
+const log = (line: string) => console.log(`    [e2e] ${line}`);
+const FAST_BACKOFF = { initialMs: 500, maxMs: 2000 };
+
+const traceLines: string[] = [];
+setTraceSink((line) => void traceLines.push(line));
+
+function endpoints(prefix: string, count: number, subnet: string): EndpointSpec[] {
+  return Array.from({ length: count }, (_, i) => ({
+    addresses: [`${subnet}.${i + 1}`],
+    pod: `${prefix}-${String(i).padStart(3, "0")}`,
+  }));
+}
+
+/** `verb code` of each request, e.g. `watchlist 200`. */
+const shape = (requests: AuditedRequest[]) => requests.map((r) => `${r.verb} ${r.code ?? "?"}`);
+
+/** A namespace with a reader token, two slices of `echo`, and a recorder following it with that token. */
+async function followReader(cluster: TestCluster, prefix: string) {
+  const { namespace, username } = await readerSetup(cluster, prefix);
+  await applyEndpointSlice(cluster.adminFetch, namespace, "echo", {
+    name: "echo-a",
+    endpoints: endpoints("a", 3, "10.31.0"),
+  });
+  await applyEndpointSlice(cluster.adminFetch, namespace, "echo", {
+    name: "echo-b",
+    endpoints: endpoints("b", 2, "10.31.1"),
+  });
+  const options = {
+    cluster: tokenCluster(cluster, { token: await requestToken(cluster.adminFetch, namespace, "reader") }),
+    backoff: FAST_BACKOFF,
+  };
+  const follow = (service: string) => recordEndpoints(`kubernetes:///${service}.${namespace}:grpc`, options);
+  return { namespace, username, follow };
+}
+
+const errorsOf = (recorder: { errors: { error: ResolverError }[] }) =>
+  recorder.errors.map(({ error }) => error.message);
+
+Deno.test({
+  name: "streaming lists on a real API server: one watch with the WatchList gate on, LIST+WATCH with it off",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const cluster = await openTestCluster(log);
+    log(`running against ${cluster.description}`);
+    const namespaces: string[] = [];
+    try {
+      await t.step({
+        name: "gate on: one streaming watch brings the state, then the changes, and nothing else is requested",
+        sanitizeOps: false,
+        sanitizeResources: false,
+        fn: async () => {
+          const reader = await followReader(cluster, "e2e-watchlist");
+          namespaces.push(reader.namespace);
+          const recorder = reader.follow("echo");
+          try {
+            const first = await recorder.waitFor("all 5 endpoints", (s) => s.endpoints.length === 5);
+            assert.equal(recorder.snapshots.length, 1, "one snapshot for the whole initial state");
+            await applyEndpointSlice(cluster.adminFetch, reader.namespace, "echo", {
+              name: "echo-b",
+              endpoints: endpoints("b", 3, "10.31.1"),
+            });
+            await recorder.waitFor("the change on the same watch", (s) => s.endpoints.length === 6);
+            const requests = auditedRequests(
+              await cluster.controlPlane?.auditEvents() ?? [],
+              reader.namespace,
+              reader.username,
+            );
+            if (cluster.controlPlane) {
+              assert.deepEqual(shape(requests), ["watchlist 200"], describeRequests(requests));
+              const { params } = requests[0];
+              assert.equal(params.get("resourceVersionMatch"), "NotOlderThan");
+              assert.equal(params.get("allowWatchBookmarks"), "true");
+              assert.equal(params.get("resourceVersion"), null, "the latest state, as client-go asks for it");
+            }
+            assert.ok(Number(first.snapshot.resourceVersion) > 0, "the bookmark's resourceVersion");
+            assert.deepEqual(errorsOf(recorder), []);
+          } finally {
+            await recorder.stop();
+          }
+        },
+      });
+
+      await t.step({
+        name: "gate off (--feature-gates=WatchList=false): a 422, then LIST+WATCH; the next Service skips the attempt",
+        ignore: !cluster.controlPlane,
+        sanitizeOps: false,
+        sanitizeResources: false,
+        fn: async () => {
+          const controlPlane = cluster.controlPlane!;
+          await controlPlane.killApiServer();
+          await controlPlane.startApiServer({ featureGates: "WatchList=false" });
+          try {
+            const reader = await followReader(cluster, "e2e-watchlist-off");
+            namespaces.push(reader.namespace);
+            await createService(cluster.adminFetch, reader.namespace, "other");
+            await applyEndpointSlice(cluster.adminFetch, reader.namespace, "other", {
+              name: "other-a",
+              endpoints: endpoints("o", 2, "10.31.2"),
+            });
+            const traced = traceLines.length;
+            const recorder = reader.follow("echo");
+            try {
+              await recorder.waitFor("all 5 endpoints", (s) => s.endpoints.length === 5);
+              const select = (events: Parameters<typeof auditedRequests>[0]) =>
+                auditedRequests(events, reader.namespace, reader.username);
+              const requests = await waitForAudit(
+                cluster,
+                "the refusal, the LIST and the WATCH",
+                select,
+                (r) => r.length >= 3,
+              );
+              assert.deepEqual(shape(requests), ["watchlist 422", "list 200", "watch 200"], describeRequests(requests));
+              assert.equal(
+                requests[1].resourceVersion,
+                "0",
+                "the LIST it falls back to is served from the watch cache",
+              );
+              assert.deepEqual(errorsOf(recorder), [], "a refusal is no error");
+              const said = traceLines.slice(traced).join("\n");
+              assert.match(
+                said,
+                /sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled/,
+              );
+              assert.match(
+                said,
+                /refused a streaming list \(WatchList\): listing instead, for every later watch of it too/,
+              );
+
+              const mark = Date.now();
+              const other = reader.follow("other");
+              try {
+                await other.waitFor("the other Service", (s) => s.endpoints.length === 2);
+                const later = await waitForAudit(
+                  cluster,
+                  "the other Service's LIST and WATCH",
+                  (events) => select(events).filter((r) => r.at >= mark),
+                  (r) => r.length >= 2,
+                );
+                assert.deepEqual(shape(later), ["list 200", "watch 200"], describeRequests(later));
+              } finally {
+                await other.stop();
+              }
+            } finally {
+              await recorder.stop();
+            }
+          } finally {
+            // Leave the API server as other runs expect it.
+            await controlPlane.killApiServer();
+            await controlPlane.startApiServer();
+          }
+        },
+      });
+    } finally {
+      await Promise.all(namespaces.map((ns) => deleteNamespace(cluster.adminFetch, ns).catch(() => {})));
+      await cluster.stop();
+    }
+  },
+});
