@@ -9,7 +9,7 @@
 
 import type { BurstResults, BurstRun, Consumer } from "./burst.ts";
 import { RUNTIMES } from "./clients.ts";
-import { policyLabel, STALL_POLICIES, type StallResults } from "./stall.ts";
+import { policyLabel, STALL_POLICIES, type StallResults, type StallWindow } from "./stall.ts";
 import type { WatchListResults, WatchListRun } from "./watchlist.ts";
 
 /** What the tables read from the results. */
@@ -84,6 +84,18 @@ function burstTables(burst: BurstResults, big: LargeServiceResults["big"]): stri
   ];
 }
 
+/**
+ * A stall in ms, marked when the client process was on CPU for less than half of it: then much of it
+ * is the machine not running the process, not the client's own work.
+ */
+function stallValue(window: StallWindow, heartbeatMs: number): string {
+  const gap = window.maxStallMs + heartbeatMs;
+  const offCpu = window.maxStallCpuMs !== undefined && window.maxStallCpuMs < gap / 2;
+  return `${window.maxStallMs.toFixed(0)}${offCpu ? OFF_CPU : ""}`;
+}
+
+const OFF_CPU = "†";
+
 function stallTable(stall: StallResults): string[] {
   const counts = [...new Set(stall.runs.map((run) => run.endpoints))].sort((a, b) => a - b);
   const rows: string[] = [];
@@ -96,7 +108,7 @@ function stallTable(stall: StallResults): string[] {
         );
         if (!run) return "–";
         if (run.error !== undefined) return `failed: ${run.error}`;
-        return `${run.first!.maxStallMs.toFixed(0)} / ${run.burst!.maxStallMs.toFixed(0)} ms`;
+        return `${stallValue(run.first!, stall.heartbeatMs)} / ${stallValue(run.burst!, stall.heartbeatMs)} ms`;
       });
       const goal = STALL_GOALS[`${endpoints} ${label}`];
       const goalCell = goal ? `${goal[0] === undefined ? "–" : goal[0]} / ${goal[1]} ms` : "–";
@@ -115,6 +127,13 @@ function stallTable(stall: StallResults): string[] {
     `| endpoints | load balancing | ${RUNTIMES.join(" | ")} | goal on Node |`,
     "| --- | --- | --- | --- | --- | --- |",
     ...rows,
+    ...(rows.some((row) => row.includes(OFF_CPU))
+      ? [
+        "",
+        `${OFF_CPU} The process was on CPU for less than half of this stall: the machine, busy with other work, ` +
+        "did not run it, so the figure overstates the client's own stall.",
+      ]
+      : []),
     "",
     "![Event-loop stall against the number of endpoints](scripts/bench/stall.svg)",
   ];

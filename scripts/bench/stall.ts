@@ -47,6 +47,11 @@ export interface StallWindow {
   maxStallMs: number;
   /** When that stall ended, in ms from the window's start. */
   maxStallEndMs: number;
+  /**
+   * CPU time the client process used during that stall, in ms (every thread): about the stall when its
+   * own work stopped the loop, much less when the machine did not run it (absent in older results).
+   */
+  maxStallCpuMs?: number;
   /** Heartbeats more than 50 ms late. */
   stallsOver50: number;
   /** The lateness of those, summed, in ms. */
