@@ -8,6 +8,11 @@
  * 3. Scale: 1,000 subscribers over 50 services; one service of 5,000
  *    endpoints in 50 slices.
  * 4. API load under endpoint churn with 5 kube-apiserver restarts.
+ * 5. Burst: the watch-only lag after 300 back-to-back updates of 5,000 endpoints
+ *    (`bench/burst.ts`), and the grpc-js event-loop stall at 1,000 and 5,000
+ *    endpoints per load-balancing policy (`bench/stall.ts`).
+ * 6. WatchList: requests, bytes and time to first resolution with kube-apiserver's
+ *    streaming lists on and off (`bench/watchlist.ts`).
  *
  * Scale clients run one at a time (the machine has 2 cores); latency clients
  * run side by side, each on its own Service, warmed up together, then measured
@@ -16,9 +21,10 @@
  * addresses are 10.x and never dialed: every client only watches.
  *
  * Flags: `--updates N` (latency samples per client, default 500),
- * `--churn-minutes M` (default 4; the issue's full run is 10), `--only latency,decode,scale,churn`,
+ * `--churn-minutes M` (default 2.5, so that the full run stays under 10 minutes; the issue's full run is 10), `--only latency,decode,scale,churn,burst,watchlist`,
  * `--servers fake,real` (for latency), `--warmup N` (unmeasured updates per client, all clients at once, default 1000),
- * `--no-readme` (print only), `--report-only` (rewrite the outputs from `scripts/bench/results.json`).
+ * `--stall-endpoints 1000,5000`, `--no-readme` (print only), `--report-only` (rewrite the outputs from
+ * `scripts/bench/results.json`). A run of some sections keeps the others' saved results.
  *
  * @module
  */
@@ -26,16 +32,21 @@
 import { parseArgs } from "node:util";
 import { type Backend, type BenchEndpoint, startFakeBackend, startRealBackend } from "./bench/backends.ts";
 import { buildGoHarness, type PeerName, PEERS, type RunningClient, startClient } from "./bench/clients.ts";
-import { type BenchResults, type LatencyRun, machineDescription, writeOutputs } from "./bench/report.ts";
+import { type BenchResults, type LatencyRun, machineDescription, mergeSaved, writeOutputs } from "./bench/report.ts";
+import { burstSection } from "./bench/burst.ts";
+import { stallSection } from "./bench/stall.ts";
+import { watchListSection } from "./bench/watchlist.ts";
 
+const ALL_SECTIONS = ["latency", "decode", "scale", "churn", "burst", "watchlist"];
 const { values: flags } = parseArgs({
   args: Deno.args,
   options: {
     updates: { type: "string", default: "500" },
-    "churn-minutes": { type: "string", default: "4" },
-    only: { type: "string", default: "latency,decode,scale,churn" },
+    "churn-minutes": { type: "string", default: "2.5" },
+    only: { type: "string", default: ALL_SECTIONS.join(",") },
     servers: { type: "string", default: "fake,real" },
     warmup: { type: "string", default: "1000" },
+    "stall-endpoints": { type: "string", default: "1000,5000" },
     "no-readme": { type: "boolean", default: false },
     "report-only": { type: "boolean", default: false },
   },
@@ -45,6 +56,7 @@ const CHURN_MINUTES = Number(flags["churn-minutes"]);
 const ONLY = new Set(flags.only.split(","));
 const WARMUP = Number(flags.warmup);
 const SERVERS = new Set(flags.servers.split(","));
+const STALL_ENDPOINTS = flags["stall-endpoints"].split(",").map(Number);
 const ROOT = new URL("../", import.meta.url);
 const began = Date.now();
 const log = (line: string) => console.log(`[bench ${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}`);
@@ -402,32 +414,54 @@ async function main(): Promise<void> {
   await buildGoHarness();
 
   if (ONLY.has("decode")) await decodeSection();
-  if (ONLY.has("latency") || ONLY.has("scale")) {
+  if (ONLY.has("latency") || ONLY.has("scale") || ONLY.has("burst")) {
     const fake = await startFakeBackend();
     try {
       if (ONLY.has("latency") && SERVERS.has("fake")) await latencySection(fake);
       if (ONLY.has("scale")) await scaleSection(fake);
+      if (ONLY.has("burst")) {
+        results.burst = await burstSection(fake, nextMarker, log);
+        results.stall = await stallSection(fake.fake!, fake.namespace, STALL_ENDPOINTS, log);
+      }
     } finally {
       await fake.stop();
     }
   }
-  if ((ONLY.has("latency") && SERVERS.has("real")) || ONLY.has("churn")) {
+  if ((ONLY.has("latency") && SERVERS.has("real")) || ONLY.has("churn") || ONLY.has("watchlist")) {
     log("starting the local control plane");
     const real = await startRealBackend(log);
     try {
       if (ONLY.has("latency") && SERVERS.has("real")) await latencySection(real);
       if (ONLY.has("churn")) await churnSection(real);
+      if (ONLY.has("watchlist")) results.watchlist = await watchListSection(real, log);
     } finally {
       await real.stop();
     }
   }
   results.totalSeconds = (Date.now() - began) / 1000;
-  const written = await writeOutputs(results, { readme: !flags["no-readme"] });
+  log(`measured in ${results.totalSeconds.toFixed(0)} s`);
+  const complete = ALL_SECTIONS.every((section) => ONLY.has(section)) && SERVERS.has("fake") && SERVERS.has("real");
+  const saved = await readSaved();
+  const written = await writeOutputs(complete || !saved ? results : mergeSaved(results, saved, ONLY, SERVERS), {
+    readme: !flags["no-readme"],
+  });
   log(`done in ${results.totalSeconds.toFixed(0)} s; wrote ${written.join(", ")}`);
 }
 
+async function readSaved(): Promise<BenchResults | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(new URL("bench/results.json", import.meta.url))) as BenchResults;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
 if (flags["report-only"]) {
-  const saved = JSON.parse(await Deno.readTextFile(new URL("bench/results.json", import.meta.url))) as BenchResults;
+  const saved = await readSaved();
+  if (!saved) {
+    throw new Error("Cannot rewrite the report: scripts/bench/results.json is missing: run `deno task bench` first");
+  }
   await writeOutputs(saved, { readme: !flags["no-readme"] });
 } else {
   await main();

@@ -26,10 +26,11 @@ export interface BenchEndpoint {
   pod: string;
 }
 
-/** When a write was sent and when the server's answer arrived, in ms since the epoch. */
+/** When a write was sent and when the server's answer arrived, in ms since the epoch; the slice's new resourceVersion. */
 export interface WriteTimes {
   sent: number;
   accepted: number;
+  resourceVersion: string;
 }
 
 /** An API server the benchmark writes to. */
@@ -60,7 +61,7 @@ export async function startFakeBackend(): Promise<Backend> {
     namespace,
     fake,
     writeSlice(service, name, endpoints) {
-      fake.applySlice(endpointSlice({
+      const written = fake.applySlice(endpointSlice({
         namespace,
         service,
         name,
@@ -68,7 +69,7 @@ export async function startFakeBackend(): Promise<Backend> {
         endpoints: endpoints.map(({ ip, pod }) => ({ ip, pod, ready: true })),
       }));
       const at = now();
-      return Promise.resolve({ sent: at, accepted: at });
+      return Promise.resolve({ sent: at, accepted: at, resourceVersion: written.metadata.resourceVersion });
     },
     readerToken: () => Promise.resolve(undefined),
     stop: () => fake.close(),
@@ -119,7 +120,7 @@ export async function startRealBackend(log: (line: string) => void): Promise<Bac
         const at = now();
         const text = await response.text();
         if (!response.ok) throw new Error(`Cannot write EndpointSlice ${name}: ${response.status} ${text}`);
-        return { sent, accepted: at };
+        return { sent, accepted: at, resourceVersion: JSON.parse(text).metadata.resourceVersion };
       },
       async readerToken(name) {
         await createServiceAccount(admin, namespace, name);

@@ -6,7 +6,10 @@
 // Output, one line each (times in ms since the Unix epoch, wall clock):
 //   first <elapsed ms> <subscribers>  every subscriber saw at least `expect` endpoints
 //   u <time> <marker>                 subscriber 0 saw an update containing a marker address
-//   n <time> <count>                  subscriber 0 saw an update (count of endpoints)
+//   n <time> <count> [<rv>]           subscriber 0 saw an update (count of endpoints; resourceVersion for ours)
+// What our consumer does with each snapshot (`consumer`): "walk" looks at every endpoint's address
+// for markers (as an application using each snapshot would), "idle" reads only its resourceVersion,
+// "slow" is idle and then keeps the thread busy for `consumerMs` (slower than the event stream).
 // It exits when its stdin closes, or after `maxSeconds`.
 import process from "node:process";
 
@@ -22,6 +25,9 @@ const {
   marker = "10.200.",
   expect = 1,
   maxSeconds = 900,
+  consumer = "walk",
+  consumerMs = 0,
+  watchList = false,
 } = config;
 const now = () => performance.timeOrigin + performance.now();
 const write = (line) => process.stdout.write(line + "\n");
@@ -65,10 +71,17 @@ async function runOurs() {
             firstSeen();
           }
           if (mine !== 0) continue;
-          write(`n ${at.toFixed(3)} ${snapshot.endpoints.length}`);
-          for (const endpoint of snapshot.endpoints) {
-            const host = endpoint.addresses[0].host;
-            if (host.startsWith(marker)) write(`u ${at.toFixed(3)} ${host}`);
+          write(`n ${at.toFixed(3)} ${snapshot.endpoints.length} ${snapshot.resourceVersion}`);
+          if (consumer === "walk") {
+            for (const endpoint of snapshot.endpoints) {
+              const host = endpoint.addresses[0].host;
+              if (host.startsWith(marker)) write(`u ${at.toFixed(3)} ${host}`);
+            }
+          } else if (consumer === "slow") {
+            const until = performance.now() + consumerMs;
+            while (performance.now() < until) {
+              // Busy: a consumer whose work blocks the thread, as a gRPC channel's does.
+            }
           }
         }
       })().catch((error) => console.error(`subscriber ${mine}: ${error}`));
@@ -79,6 +92,8 @@ async function runOurs() {
 /**
  * The limit on each runtime: the HTTP call ours makes there (fetch on Bun, undici's
  * request() on Node and Deno), reading the body and only finding the marker in each line.
+ * With `watchList`, one streaming-list watch (`sendInitialEvents=true`): resolved at the bookmark
+ * that ends the initial events; LIST then WATCH when the server refuses it (422).
  */
 async function runRaw() {
   const headers = token ? { authorization: `Bearer ${token}` } : {};
@@ -86,14 +101,26 @@ async function runRaw() {
     encodeURIComponent(`kubernetes.io/service-name=${services[0]}`);
   const ca = caFile ? await (await import("node:fs/promises")).readFile(caFile, "utf8") : undefined;
   const get = await rawGet(headers, ca);
-  const list = JSON.parse(new TextDecoder().decode(await collect(await get(base))));
-  firstSeen();
-  const chunks = await get(`${base}&watch=true&resourceVersion=${list.metadata.resourceVersion}`);
+  let watch;
+  if (watchList) {
+    const response = await get(
+      `${base}&watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`,
+    );
+    if (response.status === 200) watch = response.body;
+    else await collect(response.body);
+  }
+  const initialEventsEnd = watch !== undefined;
+  if (watch === undefined) {
+    const list = JSON.parse(new TextDecoder().decode(await collect((await get(base)).body)));
+    firstSeen();
+    watch = (await get(`${base}&watch=true&resourceVersion=${list.metadata.resourceVersion}`)).body;
+  }
   const markerPattern = new RegExp(`"(${marker.replaceAll(".", "\\.")}[0-9.]+)"`);
+  let initial = initialEventsEnd;
   const decoder = new TextDecoder();
   let buffered = "";
   try {
-    for await (const chunk of chunks) {
+    for await (const chunk of watch) {
       const at = now();
       // Benchmark objects are ASCII: no character is cut between chunks.
       buffered += decoder.decode(chunk);
@@ -101,6 +128,10 @@ async function runRaw() {
       while ((newline = buffered.indexOf("\n")) !== -1) {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
+        if (initial && line.includes(`"k8s.io/initial-events-end":"true"`)) {
+          initial = false;
+          firstSeen();
+        }
         const found = markerPattern.exec(line);
         if (found) write(`u ${at.toFixed(3)} ${found[1]}`);
       }
@@ -110,13 +141,21 @@ async function runRaw() {
   }
 }
 
-/** A GET returning the body's chunks, with the runtime's own client and the CA when given. */
+/** A GET returning the status and the body's chunks, with the runtime's own client and the CA when given. */
 async function rawGet(headers, ca) {
   const signal = controller.signal;
-  if (globalThis.Bun) return async (url) => (await fetch(url, { headers, signal, tls: ca ? { ca } : undefined })).body;
+  if (globalThis.Bun) {
+    return async (url) => {
+      const response = await fetch(url, { headers, signal, tls: ca ? { ca } : undefined });
+      return { status: response.status, body: response.body };
+    };
+  }
   const undici = await import("undici");
   const dispatcher = new undici.Agent({ connect: ca ? { ca } : {} });
-  return async (url) => (await undici.request(url, { headers, signal, dispatcher })).body;
+  return async (url) => {
+    const response = await undici.request(url, { headers, signal, dispatcher });
+    return { status: response.statusCode, body: response.body };
+  };
 }
 
 async function collect(chunks) {

@@ -12,7 +12,6 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DENO = `${ROOT}node_modules/.bin/deno`;
 const BUN = `${ROOT}node_modules/.bin/bun`;
-const CLIENT = `${ROOT}scripts/bench/client.mjs`;
 
 /** A benchmark peer. */
 export type PeerName =
@@ -37,6 +36,32 @@ export const PEERS: PeerName[] = [
   "raw watch (Node)",
 ];
 
+/** A JavaScript runtime the benchmark runs clients on. */
+export type Runtime = "Deno" | "Bun" | "Node";
+
+/** The three runtimes, in the order of every table. */
+export const RUNTIMES: Runtime[] = ["Deno", "Bun", "Node"];
+
+/**
+ * The command that runs a script of `scripts/bench/` on a runtime.
+ *
+ * @param runtime Where to run it.
+ * @param script Its file name, such as `stall_client.mjs`.
+ * @param args Its arguments.
+ * @returns The program and its arguments.
+ */
+export function scriptCommand(runtime: Runtime, script: string, args: string[]): [string, string[]] {
+  const path = `${ROOT}scripts/bench/${script}`;
+  switch (runtime) {
+    case "Deno":
+      return [DENO, ["run", "-A", "--no-lock", path, ...args]];
+    case "Bun":
+      return [BUN, [path, ...args]];
+    case "Node":
+      return ["node", [path, ...args]];
+  }
+}
+
 /** The limit of a peer: the raw watch on the same runtime (a raw watch is its own; Go has none). */
 export function limitOf(peer: string): PeerName | undefined {
   if (peer === "client-node informer") return "raw watch (Node)";
@@ -56,6 +81,19 @@ export interface ClientConfig {
   expect?: number;
   /** The fake server serves only `?watch=true` (the Go original uses the `/watch/` path). */
   fake: boolean;
+  /** What our client does with each snapshot: see `client.mjs` (default `walk`). */
+  consumer?: "walk" | "idle" | "slow";
+  /** Busy time per snapshot of the `slow` consumer, in ms. */
+  consumerMs?: number;
+  /** The raw watch asks for a streaming list (`sendInitialEvents=true`) first. */
+  watchList?: boolean;
+}
+
+/** An update subscriber 0 saw: when, how many endpoints, and (ours only) its resourceVersion. */
+export interface ObservedUpdate {
+  at: number;
+  count: number;
+  resourceVersion?: string;
 }
 
 /** A running client process and what it printed so far. */
@@ -64,12 +102,18 @@ export interface RunningClient {
   readonly pid: number;
   /** Marker address → first time it was observed (ms since the epoch). */
   readonly markers: Map<string, number>;
-  /** Times (ms since the epoch) and endpoint counts of subscriber 0's updates. */
-  readonly updates: { at: number; count: number }[];
+  /** Subscriber 0's updates, oldest first. */
+  readonly updates: ObservedUpdate[];
   /** Time to first resolution of every subscriber, in ms, once known. */
   firstMs?: number;
   /** Resolves with the time (ms since the epoch) `marker` was observed, or undefined after `timeoutMs`. */
   waitForMarker(marker: string, timeoutMs: number): Promise<number | undefined>;
+  /** Resolves with the first update from index `from` on that passes `test`, or undefined after `timeoutMs`. */
+  waitForUpdate(
+    from: number,
+    test: (update: ObservedUpdate) => boolean,
+    timeoutMs: number,
+  ): Promise<ObservedUpdate | undefined>;
   /** Resolves once every subscriber resolved; throws after `timeoutMs`. */
   waitForFirst(timeoutMs: number): Promise<number>;
   /** Resident memory, in bytes. */
@@ -99,6 +143,10 @@ export async function buildGoHarness(): Promise<void> {
   if (!output.success) throw new Error("Cannot build the Go kuberesolver harness: `go build` failed");
 }
 
+function runtimeOf(peer: PeerName): Runtime {
+  return peer.match(/\((Deno|Bun|Node)\)$/)![1] as Runtime;
+}
+
 function command(peer: PeerName, config: ClientConfig): [string, string[]] {
   const json = (mode: string) =>
     JSON.stringify({
@@ -110,22 +158,21 @@ function command(peer: PeerName, config: ClientConfig): [string, string[]] {
       services: config.services,
       perService: config.perService ?? 1,
       expect: config.expect ?? 1,
+      consumer: config.consumer,
+      consumerMs: config.consumerMs,
+      watchList: config.watchList,
     });
   switch (peer) {
     case "ours (Deno)":
-      return [DENO, ["run", "-A", "--no-lock", CLIENT, json("ours")]];
     case "ours (Bun)":
-      return [BUN, [CLIENT, json("ours")]];
     case "ours (Node)":
-      return ["node", [CLIENT, json("ours")]];
+      return scriptCommand(runtimeOf(peer), "client.mjs", [json("ours")]);
     case "client-node informer":
-      return ["node", [CLIENT, json("informer")]];
+      return scriptCommand("Node", "client.mjs", [json("informer")]);
     case "raw watch (Deno)":
-      return [DENO, ["run", "-A", "--no-lock", CLIENT, json("raw")]];
     case "raw watch (Bun)":
-      return [BUN, [CLIENT, json("raw")]];
     case "raw watch (Node)":
-      return ["node", [CLIENT, json("raw")]];
+      return scriptCommand(runtimeOf(peer), "client.mjs", [json("raw")]);
     case "kuberesolver (Go)":
       return [goHarnessPath(), [
         `-server=${config.server}`,
@@ -157,7 +204,7 @@ export function startClient(peer: PeerName, config: ClientConfig): RunningClient
     env: { GRPC_GO_LOG_SEVERITY_LEVEL: "error", NODE_NO_WARNINGS: "1" },
   }).spawn();
   const markers = new Map<string, number>();
-  const updates: { at: number; count: number }[] = [];
+  const updates: ObservedUpdate[] = [];
   const waiters = new Set<() => void>();
   let errors = "";
   let exited = false;
@@ -171,6 +218,11 @@ export function startClient(peer: PeerName, config: ClientConfig): RunningClient
     updates,
     waitForMarker(marker, timeoutMs) {
       return waitUntil(() => markers.get(marker), timeoutMs);
+    },
+    waitForUpdate(from, test, timeoutMs) {
+      return waitUntil(() => {
+        for (let i = from; i < updates.length; i++) if (test(updates[i])) return updates[i];
+      }, timeoutMs);
     },
     async waitForFirst(timeoutMs) {
       const first = await waitUntil(() => client.firstMs, timeoutMs);
@@ -228,10 +280,10 @@ export function startClient(peer: PeerName, config: ClientConfig): RunningClient
       buffered += text;
       let newline;
       while ((newline = buffered.indexOf("\n")) !== -1) {
-        const [kind, a, b] = buffered.slice(0, newline).split(" ");
+        const [kind, a, b, c] = buffered.slice(0, newline).split(" ");
         buffered = buffered.slice(newline + 1);
         if (kind === "u" && !markers.has(b)) markers.set(b, Number(a));
-        else if (kind === "n") updates.push({ at: Number(a), count: Number(b) });
+        else if (kind === "n") updates.push({ at: Number(a), count: Number(b), resourceVersion: c });
         else if (kind === "first") client.firstMs = Number(a);
       }
       wake();

@@ -7,11 +7,17 @@
  */
 
 import { cpus } from "node:os";
+import type { BurstResults } from "./burst.ts";
 import { limitOf } from "./clients.ts";
+import { largeServiceTables } from "./large_tables.ts";
+import { renderStallSvg } from "./stall_chart.ts";
+import type { StallResults } from "./stall.ts";
+import type { WatchListResults } from "./watchlist.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const README = new URL("README.md", ROOT);
 const SVG = new URL("scripts/bench/latency.svg", ROOT);
+const STALL_SVG = new URL("scripts/bench/stall.svg", ROOT);
 const JSON_FILE = new URL("scripts/bench/results.json", ROOT);
 const START = "<!-- bench:start -->";
 const END = "<!-- bench:end -->";
@@ -68,7 +74,45 @@ export interface BenchResults {
     watches: number;
     fullStateReads: number;
   }[];
+  /** The watch-only burst (absent in results saved before it existed). */
+  burst?: BurstResults;
+  /** The grpc-js event-loop stall. */
+  stall?: StallResults;
+  /** Streaming lists against kube-apiserver. */
+  watchlist?: WatchListResults;
   totalSeconds: number;
+}
+
+/**
+ * The results of a run of some sections, completed with the saved results of the others; the
+ * duration stays the saved full run's.
+ *
+ * @param results What this run measured.
+ * @param saved The results saved by an earlier run.
+ * @param only The sections this run measured.
+ * @param servers The servers latency was measured against.
+ * @returns The merged results.
+ */
+export function mergeSaved(
+  results: BenchResults,
+  saved: BenchResults,
+  only: Set<string>,
+  servers: Set<string>,
+): BenchResults {
+  const merged: BenchResults = { ...results, totalSeconds: saved.totalSeconds };
+  if (only.has("latency")) {
+    for (const kind of ["fake", "real"]) {
+      if (!servers.has(kind) && saved.latency[kind]) merged.latency[kind] = saved.latency[kind];
+    }
+  } else {
+    Object.assign(merged, { latency: saved.latency, updates: saved.updates, warmup: saved.warmup });
+  }
+  if (!only.has("decode")) merged.decode = saved.decode;
+  if (!only.has("scale")) Object.assign(merged, { scale: saved.scale, big: saved.big });
+  if (!only.has("churn")) Object.assign(merged, { churn: saved.churn, churnMinutes: saved.churnMinutes });
+  if (!only.has("burst")) Object.assign(merged, { burst: saved.burst, stall: saved.stall });
+  if (!only.has("watchlist")) merged.watchlist = saved.watchlist;
+  return merged;
 }
 
 async function version(command: string, args: string[]): Promise<string> {
@@ -239,6 +283,7 @@ export function renderTable(results: BenchResults): string {
     ...decodeRows(results),
     ...scaleRows(results),
     ...churnRows(results),
+    ...largeServiceTables(results),
   ];
   return lines.join("\n");
 }
@@ -336,6 +381,10 @@ export async function writeOutputs(results: BenchResults, options: { readme: boo
   if (Object.keys(results.latency).length > 0) {
     await Deno.writeTextFile(SVG, renderSvg(results));
     written.push("scripts/bench/latency.svg");
+  }
+  if (results.stall) {
+    await Deno.writeTextFile(STALL_SVG, renderStallSvg(results.stall));
+    written.push("scripts/bench/stall.svg");
   }
   await Deno.writeTextFile(JSON_FILE, JSON.stringify(results) + "\n");
   written.push("scripts/bench/results.json");
