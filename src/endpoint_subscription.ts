@@ -124,8 +124,9 @@ interface SharedWatch {
   /** The port of subscribers without one. */
   servicePort: ServicePortLookup;
   /**
-   * Set from a delivery until the end of its turn of the event loop: states that arrive meanwhile (a burst
-   * of events, or chunks that piled up while a slow subscriber worked) make one more delivery, of the latest.
+   * Set from a delivery until the end of its turn of the event loop, or for as long as it took: states that
+   * arrive meanwhile (a burst of events, or chunks that piled up while a slow subscriber worked) make one
+   * more delivery, of the latest (see `flush`).
    */
   turn?: { pending: boolean };
   /** Its OpenTelemetry metrics. */
@@ -293,15 +294,7 @@ function startWatch(
         watch.turn.pending = true;
         return;
       }
-      // At once (a microtask would wait until the watch's next read has been started); what follows in
-      // the same turn is coalesced into one delivery when the turn ends.
-      const turn = { pending: false };
-      watch.turn = turn;
-      unrefTimer(setTimeout(() => {
-        watch.turn = undefined;
-        if (turn.pending) deliverAll(watch, namespace, service);
-      }, 0));
-      deliverAll(watch, namespace, service);
+      flush(watch, namespace, service);
     },
     onList: () => watch.metrics.listed(),
     onWatchEnd: (reason) => watch.metrics.watchEnded(reason),
@@ -317,9 +310,22 @@ function startWatch(
   return watch;
 }
 
-/** Sends every subscriber what changed for it. */
-function deliverAll(watch: SharedWatch, namespace: string, service: string): void {
+/**
+ * Sends every subscriber what changed for it, at once (a microtask would wait until the watch's next read has
+ * been started). States that follow within the same turn of the event loop, or for as long as this delivery
+ * took (its selection and the subscribers' own work, such as grpc-js updating its subchannels), are coalesced
+ * into one more delivery of the latest: a subscriber that keeps up sees every change at once, and a burst
+ * spends at most about half of its time in deliveries.
+ */
+function flush(watch: SharedWatch, namespace: string, service: string): void {
+  const started = performance.now();
   for (const subscriber of watch.subscribers) deliver(watch, subscriber, namespace, service, true);
+  const turn = { pending: false };
+  watch.turn = turn;
+  unrefTimer(setTimeout(() => {
+    watch.turn = undefined;
+    if (turn.pending) flush(watch, namespace, service);
+  }, performance.now() - started));
 }
 
 /**

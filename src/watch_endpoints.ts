@@ -75,16 +75,36 @@ export async function* watchEndpoints(
     },
   });
   signal?.addEventListener("abort", notify);
+  // How long the consumer took over its last snapshot, and when it asked for the next one.
+  let busyMs = 0;
+  let askedAt = 0;
   try {
     while (!signal?.aborted) {
       if (fatal) throw fatal;
       if (latest) {
         const snapshot = latest;
         latest = undefined;
+        const yielded = performance.now();
         yield snapshot;
+        askedAt = performance.now();
+        busyMs = askedAt - yielded;
         continue;
       }
       await new Promise<void>((resolve) => wake = resolve);
+      // A consumer that takes a while over each snapshot gets, after a change, those of as long again
+      // as one: a burst reaches it as a few snapshots, and one that keeps up sees every change at once.
+      const holdMs = askedAt + busyMs - performance.now();
+      if (holdMs > 1 && latest && !signal?.aborted) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, holdMs);
+          signal?.addEventListener("abort", done, { once: true });
+          function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener("abort", done);
+            resolve();
+          }
+        });
+      }
     }
   } finally {
     clearInterval(keepAlive);
