@@ -159,3 +159,25 @@ export async function writeReaderKubeconfig(cluster: TestCluster, namespace: str
   await writeFile(path, JSON.stringify(clientKubeconfig(cluster.server, cluster.ca, token, namespace)));
   return path;
 }
+
+/**
+ * Stops every client, logs what each did, and checks that no call failed.
+ *
+ * @param clients The running clients.
+ * @param log Receives one line per client.
+ * @returns Each client's totals, by runtime.
+ */
+export async function stopClients(
+  clients: EchoClient[],
+  log: (line: string) => void,
+): Promise<Record<string, ClientResult>> {
+  const results: Record<string, ClientResult> = {};
+  for (const client of clients) {
+    const result = await client.stop();
+    const { calls, failures, byBackend } = result;
+    log(`${client.runtime}: ${calls} calls, ${failures.length} failed, ${JSON.stringify(byBackend)}`);
+    assert.deepEqual(failures, [], `${client.runtime} had failed calls`);
+    results[client.runtime] = result;
+  }
+  return results;
+}

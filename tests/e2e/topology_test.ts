@@ -13,7 +13,14 @@ import { resolveClusterAccess } from "../../src/cluster/resolve_cluster_access.t
 import { createClusterHttpClient } from "../../src/cluster_http_client.ts";
 import { readNodeZone } from "../../src/kube_api.ts";
 import { resolveLocality } from "../../src/locality.ts";
-import { clientKubeconfig, type EchoClient, RUNTIMES, startClient, writeReaderKubeconfig } from "./echo_clients.ts";
+import {
+  clientKubeconfig,
+  type EchoClient,
+  RUNTIMES,
+  startClient,
+  stopClients,
+  writeReaderKubeconfig,
+} from "./echo_clients.ts";
 import { createNamespace, createServiceAccount, deleteNamespace, kubeRequest, requestToken } from "./kube_objects.ts";
 import { canCreateTestHosts, createTestHost, type TestHost } from "./test_hosts.ts";
 import { openTestCluster, type TestCluster } from "./test_cluster.ts";
@@ -290,18 +297,12 @@ Deno.test({
       const after = await takeAll();
       log(`after: ${JSON.stringify(after)}`);
 
-      for (const client of clients) {
-        const result = await client.stop();
-        log(
-          `${client.runtime}: ${result.calls} calls, ${result.failures.length} failed, ${
-            JSON.stringify(result.byBackend)
-          }`,
-        );
-        assert.deepEqual(result.failures, [], `${client.runtime} had failed calls`);
-        const zones = (counts: Record<string, number>) => Object.keys(counts).map((pod) => pod[0]).sort().join("");
-        assert.match(zones(before[client.runtime]), /^a+$/, `${client.runtime} before: ${JSON.stringify(before)}`);
-        assert.match(zones(during[client.runtime]), /^[bc]+$/, `${client.runtime} during: ${JSON.stringify(during)}`);
-        assert.match(zones(after[client.runtime]), /^a+$/, `${client.runtime} after: ${JSON.stringify(after)}`);
+      await stopClients(clients, log);
+      const zones = (counts: Record<string, number>) => Object.keys(counts).map((pod) => pod[0]).sort().join("");
+      for (const { runtime } of clients) {
+        assert.match(zones(before[runtime]), /^a+$/, `${runtime} before: ${JSON.stringify(before)}`);
+        assert.match(zones(during[runtime]), /^[bc]+$/, `${runtime} during: ${JSON.stringify(during)}`);
+        assert.match(zones(after[runtime]), /^a+$/, `${runtime} after: ${JSON.stringify(after)}`);
       }
     } finally {
       for (const client of clients) client.kill();
