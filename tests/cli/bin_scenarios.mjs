@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import process from "node:process";
 import { parseAllDocuments } from "yaml";
 import { echoSlice, NAMESPACE, startCluster, TARGET } from "./_cluster.mjs";
+import { runScenarios } from "../runtimes/run_scenarios.mjs";
 
 const READER = `system:serviceaccount:${NAMESPACE}:reader`;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -254,19 +255,5 @@ export const scenarios = {
  * line each.
  */
 export async function runAll(cli, filter = "") {
-  let passed = 0;
-  let failed = 0;
-  for (const [name, scenario] of Object.entries(scenarios)) {
-    if (!name.includes(filter)) continue;
-    const started = Date.now();
-    try {
-      await scenario(cli);
-      passed++;
-      console.log(`ok   ${name} (${Date.now() - started} ms)`);
-    } catch (error) {
-      failed++;
-      console.log(`FAIL ${name}: ${error?.stack ?? error}`);
-    }
-  }
-  return { passed, failed };
+  return runScenarios(scenarios, filter, [cli]);
 }

@@ -16,6 +16,7 @@ import { createChannel } from "@kgr/resolver/nice-grpc";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { echoCaller, EchoService, freePort, startEchoServer, startLoad } from "../../scripts/echo_service.mjs";
 import { TOPOLOGY_CASES } from "../topology_cases.mjs";
+import { runScenarios } from "./run_scenarios.mjs";
 
 const NAMESPACE = "e2e";
 const EchoClient = grpc.makeGenericClientConstructor(EchoService, "Echo");
@@ -866,19 +867,5 @@ export const scenarios = {
 
 /** Runs every scenario (or those whose name matches `filter`) and prints one line each. */
 export async function runAll(filter = "") {
-  let passed = 0;
-  let failed = 0;
-  for (const [name, scenario] of Object.entries(scenarios)) {
-    if (!name.includes(filter)) continue;
-    const started = Date.now();
-    try {
-      await scenario();
-      passed++;
-      console.log(`ok   ${name} (${Date.now() - started} ms)`);
-    } catch (error) {
-      failed++;
-      console.log(`FAIL ${name}: ${error?.stack ?? error}`);
-    }
-  }
-  return { passed, failed };
+  return runScenarios(scenarios, filter);
 }
