@@ -254,6 +254,6 @@ export const scenarios = {
  * Runs every scenario (or those whose name includes `filter`) with the CLI started by `cli`, printing one
  * line each.
  */
-export async function runAll(cli, filter = "") {
+export function runAll(cli, filter = "") {
   return runScenarios(scenarios, filter, [cli]);
 }

@@ -866,6 +866,6 @@ export const scenarios = {
 };
 
 /** Runs every scenario (or those whose name matches `filter`) and prints one line each. */
-export async function runAll(filter = "") {
+export function runAll(filter = "") {
   return runScenarios(scenarios, filter);
 }
