@@ -123,16 +123,25 @@ interface SharedWatch {
   selections: Map<string, Selection>;
   /** The port of subscribers without one. */
   servicePort: ServicePortLookup;
-  /**
-   * Set from a delivery until the end of its turn of the event loop, or for as long as it took: states that
-   * arrive meanwhile (a burst of events, or chunks that piled up while a slow subscriber worked) make one
-   * more delivery, of the latest (see `flush`).
-   */
-  turn?: { pending: boolean };
+  /** Set after a delivery while later states are held, to be delivered together (see `flush`). */
+  hold?: Hold;
   /** Its OpenTelemetry metrics. */
   metrics: WatchMetrics;
   stop(): void;
 }
+
+/** States held after a delivery. */
+interface Hold {
+  /** A state arrived since the delivery. */
+  pending: boolean;
+  /** States that arrived since the last check. */
+  arrivals: number;
+  /** When the first held state arrived (`performance.now()`). */
+  since: number;
+}
+
+/** The longest a held state waits for the watch to go quiet, in ms: a stream that never pauses is still delivered. */
+const MAX_HOLD_MS = 50;
 
 const watches = new Map<string, SharedWatch>();
 const accessCache = new WeakMap<object, Promise<ClusterAccess>>();
@@ -290,11 +299,13 @@ function startWatch(
       watch.state = state;
       watch.failure = undefined;
       watch.version++;
-      if (watch.turn) {
-        watch.turn.pending = true;
-        return;
+      const { hold } = watch;
+      if (!hold) return flush(watch, namespace, service);
+      if (!hold.pending) {
+        hold.pending = true;
+        hold.since = performance.now();
       }
-      flush(watch, namespace, service);
+      hold.arrivals++;
     },
     onList: () => watch.metrics.listed(),
     onWatchEnd: (reason) => watch.metrics.watchEnded(reason),
@@ -312,20 +323,28 @@ function startWatch(
 
 /**
  * Sends every subscriber what changed for it, at once (a microtask would wait until the watch's next read has
- * been started). States that follow within the same turn of the event loop, or for as long as this delivery
- * took (its selection and the subscribers' own work, such as grpc-js updating its subchannels), are coalesced
- * into one more delivery of the latest: a subscriber that keeps up sees every change at once, and a burst
- * spends at most about half of its time in deliveries.
+ * been started), then holds the states that follow: they are delivered together, as the latest, once as long
+ * as this delivery took (its selection and the subscribers' own work, such as grpc-js updating its
+ * subchannels) has passed and the watch has gone quiet (a turn of the event loop without a new state), or
+ * after {@linkcode MAX_HOLD_MS}. A subscriber that keeps up sees every change at once; a burst of events
+ * reaches it as a few deliveries, the last one as soon as the burst ends.
  */
 function flush(watch: SharedWatch, namespace: string, service: string): void {
   const started = performance.now();
   for (const subscriber of watch.subscribers) deliver(watch, subscriber, namespace, service, true);
-  const turn = { pending: false };
-  watch.turn = turn;
-  unrefTimer(setTimeout(() => {
-    watch.turn = undefined;
-    if (turn.pending) flush(watch, namespace, service);
-  }, performance.now() - started));
+  const hold: Hold = { pending: false, arrivals: 0, since: 0 };
+  watch.hold = hold;
+  const check = () => {
+    if (watch.hold !== hold) return;
+    if (hold.pending && hold.arrivals > 0 && performance.now() - hold.since < MAX_HOLD_MS) {
+      hold.arrivals = 0;
+      unrefTimer(setTimeout(check, 0));
+      return;
+    }
+    watch.hold = undefined;
+    if (hold.pending) flush(watch, namespace, service);
+  };
+  unrefTimer(setTimeout(check, performance.now() - started));
 }
 
 /**
