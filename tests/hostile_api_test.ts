@@ -6,7 +6,8 @@ import { readFile } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { KubeApiError } from "@kgr/resolver";
-import { MAX_LINE_BYTES, readWatchEvents } from "../src/watch/watch_decoder.ts";
+import { MAX_LINE_BYTES } from "../src/watch/watch_decoder.ts";
+import { readWatchEvents } from "./_decode_events.ts";
 import {
   boundedTest,
   goodList,

@@ -12,7 +12,7 @@ import { accessFromKubeconfig } from "../src/cluster/kubeconfig_context.ts";
 import { loadKubeconfigFiles } from "../src/cluster/kubeconfig_load.ts";
 import { runReflector, type SliceState } from "../src/watch/reflector.ts";
 import { formatTarget, parseTarget, type Target } from "../src/target.ts";
-import { readWatchEvents } from "../src/watch/watch_decoder.ts";
+import { readWatchEvents } from "./_decode_events.ts";
 
 /** Fails a property run that takes longer than `ms`: a hang is a failure, not a stuck CI job. */
 async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {

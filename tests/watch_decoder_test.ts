@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readWatchEvents } from "../src/watch/watch_decoder.ts";
+import { readWatchEvents } from "./_decode_events.ts";
 import type { WatchEvent } from "../src/endpoint_slice.ts";
 
 function streamOf(chunks: (string | Uint8Array)[]): ReadableStream<Uint8Array> {

@@ -8,7 +8,7 @@
 import type { Clock } from "../clock.ts";
 import { StallError } from "./_retry.ts";
 
-/** A signal for one request that aborts when the caller's does, or when the request stalls. */
+/** A signal for one request that aborts when the caller's does, when the request stalls, or when it is failed. */
 export interface StallDeadline {
   /** Aborts with the caller's signal, or with a {@linkcode StallError} when `touch()` was not called in time. */
   readonly signal: AbortSignal;
@@ -16,6 +16,10 @@ export interface StallDeadline {
   touch(): void;
   /** The stall that aborted the signal, if that is what happened. */
   stalled(): StallError | undefined;
+  /** Aborts the request with `error`: a failure found outside of it, such as in an event read later. */
+  fail(error: Error): void;
+  /** The error given to `fail()` first, if any. */
+  failure(): Error | undefined;
   /** Stops the timer and the forwarding of the caller's signal, and aborts `signal`. */
   dispose(): void;
 }
@@ -52,6 +56,7 @@ export function stallDeadline(outer: AbortSignal, { clock, stallTimeoutMs }: Sta
   if (outer.aborted) controller.abort();
   let lastProgressAt = clock.now();
   let stall: StallError | undefined;
+  let failure: Error | undefined;
   let cancel: () => void;
   const arm = (delay: number) => {
     cancel = clock.setTimeout(() => {
@@ -68,6 +73,11 @@ export function stallDeadline(outer: AbortSignal, { clock, stallTimeoutMs }: Sta
     signal: controller.signal,
     touch: () => void (lastProgressAt = clock.now()),
     stalled: () => stall,
+    fail(error) {
+      failure ??= error;
+      controller.abort(error);
+    },
+    failure: () => failure,
     dispose() {
       cancel();
       outer.removeEventListener("abort", forward);

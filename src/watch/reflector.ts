@@ -20,11 +20,16 @@ import { listPages } from "./_list_pages.ts";
 import { asResolverError, planRetry, quickClose, type WatchEndReason, watchEndReason } from "./_retry.ts";
 import { checkMetadata, checkSlice } from "./_slice_check.ts";
 import { stallDeadline } from "./_stall_deadline.ts";
-import { readWatchEvents } from "./watch_decoder.ts";
+import { parseWatchEvent, readWatchLines, sliceEventHead } from "./watch_decoder.ts";
 
 export type { WatchEndReason } from "./_retry.ts";
 
-/** The slices of one Service by name, and the resourceVersion they reflect. */
+/**
+ * The slices of one Service by name, and the resourceVersion they reflect.
+ * Read them when needed, not on every `onState`: the events of a burst that
+ * nobody read in between are parsed only once read, and only the last one
+ * of each slice.
+ */
 export interface SliceState {
   /** Slices by name. */
   readonly slices: ReadonlyMap<string, EndpointSlice>;
@@ -151,7 +156,53 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   let previousFailure: ResolverError | undefined;
   let watchOpenedAt: number | undefined;
 
-  const publish = () => options.onState({ slices, resourceVersion });
+  // Watch lines of slice events not parsed yet, by slice name, in order of arrival: a later event of the
+  // same slice replaces its line. They follow the state in `slices` and are applied when someone reads it.
+  const unparsed = new Map<string, { line: string; type: string }>();
+  // Ends the current watch with a failure found while applying its unparsed lines for a reader.
+  let failWatch: ((error: Error) => void) | undefined;
+  const state: SliceState = {
+    get slices() {
+      applyUnparsedForReader();
+      return slices;
+    },
+    get resourceVersion() {
+      applyUnparsedForReader();
+      return resourceVersion;
+    },
+  };
+  const publish = () => options.onState(state);
+
+  /** Applies the unparsed lines, all or none: a line that fails its checks throws, and the state stays. */
+  function applyUnparsed(): void {
+    if (unparsed.size === 0) return;
+    const events: WatchEvent[] = [];
+    try {
+      for (const [name, { line, type }] of unparsed) {
+        const event = parseWatchEvent(line);
+        check(event);
+        if (event.type !== type || (event.object as EndpointSlice).metadata.name !== name) {
+          throw new KubeApiError(
+            "Cannot use a watch event from the API server: its line starts with another type or name than " +
+              "its object has; retrying",
+          );
+        }
+        events.push(event);
+      }
+    } finally {
+      unparsed.clear();
+    }
+    for (const event of events) change(event);
+  }
+
+  /** {@linkcode applyUnparsed} for a reader of the state: a failure ends the watch instead, which is retried. */
+  function applyUnparsedForReader(): void {
+    try {
+      applyUnparsed();
+    } catch (error) {
+      failWatch?.(error as Error);
+    }
+  }
 
   async function list(from: string): Promise<void> {
     options.onList?.();
@@ -183,7 +234,15 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     }
   }
 
+  /** Applies an event, and tells the reader when it changed the state. */
   function apply(event: WatchEvent): void {
+    check(event);
+    if (initial) return collect(initial, event.type, event.object as EndpointSlice);
+    if (change(event)) publish();
+  }
+
+  /** Throws for an ERROR event, and for an object without the shape selection relies on. */
+  function check(event: WatchEvent): void {
     if (event.type === "ERROR") {
       const status = event.object as Status;
       throw new KubeApiError(
@@ -191,10 +250,13 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         statusFields(status),
       );
     }
+    if (event.type === "ADDED" || event.type === "MODIFIED") checkSlice(event.object, `a ${event.type} event`);
+    else checkMetadata(event.object, `a ${quote(event.type)} event`);
+  }
+
+  /** Applies a checked event to the state; says whether a slice changed. */
+  function change(event: WatchEvent): boolean {
     const slice = event.object as EndpointSlice;
-    if (event.type === "ADDED" || event.type === "MODIFIED") checkSlice(slice, `a ${event.type} event`);
-    else checkMetadata(slice, `a ${quote(event.type)} event`);
-    if (initial) return collect(initial, event.type, slice);
     const version = slice.metadata?.resourceVersion;
     if (version) resourceVersion = version;
     const name = slice.metadata?.name ?? "";
@@ -202,15 +264,14 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       case "ADDED":
       case "MODIFIED":
         slices.set(name, slice);
-        publish();
-        break;
+        return true;
       case "DELETED":
-        if (slices.delete(name)) publish();
-        break;
+        return slices.delete(name);
       case "BOOKMARK":
-        break;
+        return false;
       default:
         trace(`ignoring watch event of unknown type ${quote(event.type)}`);
+        return false;
     }
   }
 
@@ -231,15 +292,33 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       if (streaming) trace(`streaming list from resourceVersion ${quote(params.resourceVersion)}`);
       const body = await api.watch({ ...params, timeoutSeconds, signal: deadline.signal });
       watchOpenedAt = clock.now();
+      failWatch = (error) => deadline.fail(error);
       // Progress is a complete event, not a byte: see `stallTimeoutMs`.
-      await readWatchEvents(body, (event) => {
+      await readWatchLines(body, (line) => {
         deadline.touch();
-        apply(event);
+        const head = initial ? undefined : sliceEventHead(line);
+        if (head) {
+          unparsed.delete(head.name);
+          unparsed.set(head.name, { line, type: head.type });
+          publish();
+          return;
+        }
+        applyUnparsed();
+        apply(parseWatchEvent(line));
       }, { signal: deadline.signal });
+      applyUnparsed();
     } catch (error) {
-      throw deadline.stalled() ?? error;
+      throw deadline.stalled() ?? deadline.failure() ?? error;
     } finally {
+      failWatch = undefined;
       deadline.dispose();
+      // Lines of a watch that failed are complete events all the same, and apply when they can; else the
+      // watch that follows brings them again, as it resumes from the state's resourceVersion.
+      try {
+        applyUnparsed();
+      } catch (error) {
+        trace(`dropping the last events of the failed watch: ${(error as Error).message}`);
+      }
     }
     if (initial) {
       throw new KubeApiError(

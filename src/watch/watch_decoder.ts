@@ -1,6 +1,7 @@
 /**
  * Splits a Kubernetes watch response body into events: one JSON object per
- * line, lines split across chunks anywhere, several lines per chunk.
+ * line, lines split across chunks anywhere, several lines per chunk. Lines
+ * are handed over unparsed, and parsed on demand.
  *
  * @module
  */
@@ -17,7 +18,7 @@ const NEWLINE = 0x0a;
 /** Microtask turns left to consumers after a chunk's events, before the next read starts. */
 const YIELD_TICKS = 6;
 
-/** Options of {@linkcode readWatchEvents}. */
+/** Options of {@linkcode readWatchLines}. */
 export interface DecodeOptions {
   /**
    * Longest line accepted, in bytes.
@@ -34,31 +35,33 @@ export interface DecodeOptions {
 }
 
 /**
- * Reads a watch response body to its end and hands each event to `onEvent`
- * synchronously as soon as its line is complete (no promise or iterator per
- * event). A line longer than `maxLineBytes`, a line that is not a JSON watch
- * event, or a body that ends in the middle of a line throws a
- * {@linkcode KubeApiError}; the caller restarts the watch. The body is
- * cancelled when reading stops early: an error, or `onEvent` throwing. A
+ * Reads a watch response body to its end and hands each line (one event's
+ * JSON, blank lines skipped) to `onLine` synchronously as soon as it is
+ * complete: no promise, iterator or parse per line, so that a reader can
+ * leave unparsed the events that later ones supersede (see
+ * {@linkcode parseWatchEvent} and {@linkcode sliceEventHead}). A line longer
+ * than `maxLineBytes`, or a body that ends in the middle of an event, throws
+ * a {@linkcode KubeApiError}; the caller restarts the watch. The body is
+ * cancelled when reading stops early: an error, or `onLine` throwing. A
  * pushed body (undici's, on Node and Deno) is read from the connection's own
  * chunks, a web stream chunk by chunk (see `runtime/pushed_body.ts`).
  *
  * @param body The response body: a web stream, or a pushed body.
- * @param onEvent Receives the events in order; what it throws ends the read.
+ * @param onLine Receives the lines in order; what it throws ends the read.
  * @param options Line limit and signal.
  * @returns A promise that settles once the body ended.
  * @throws {KubeApiError} On a malformed stream.
  *
  * @example Reading a body
  * ```ts
- * import { readWatchEvents } from "./watch_decoder.ts";
+ * import { parseWatchEvent, readWatchLines } from "./watch_decoder.ts";
  * const body = new Response('{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"7"}}}\n').body!;
- * await readWatchEvents(body, (event) => console.log(event.type));
+ * await readWatchLines(body, (line) => console.log(parseWatchEvent(line).type));
  * ```
  */
-export async function readWatchEvents(
+export async function readWatchLines(
   body: ChunkSource,
-  onEvent: (event: WatchEvent) => void,
+  onLine: (line: string) => void,
   options: DecodeOptions = {},
 ): Promise<void> {
   const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
@@ -110,19 +113,18 @@ export async function readWatchEvents(
       pendingBytes = 0;
       start = newline + 1;
       textStart = textNewline + 1;
-      const event = parseLine(line);
-      if (event) {
-        delivered = true;
-        onEvent(event);
-      }
+      // Lines start with "{"; only a line starting with whitespace can be blank.
+      if (line.length === 0 || (line.charCodeAt(0) <= 0x20 && line.trim() === "")) continue;
+      delivered = true;
+      onLine(line);
     }
     return delivered;
   };
   if ("push" in body) await body.push(split, options.signal);
   else await readChunks(body, split, options.signal);
   if (pendingBytes > 0) {
-    const event = parseTail(partial + (carry ? decoder.decode(carry) : ""));
-    if (event) onEvent(event);
+    const tail = partial + (carry ? decoder.decode(carry) : "");
+    if (tail.trim() !== "") onLine(checkTail(tail));
   }
 }
 
@@ -170,20 +172,33 @@ function completeUtf8Length(bytes: Uint8Array): number {
   return length; // Not UTF-8 continuation structure: let the decoder replace it.
 }
 
-function parseTail(text: string): WatchEvent | undefined {
+/** A last line without its newline, once it is known to be a whole event. */
+function checkTail(text: string): string {
   try {
-    return parseLine(text);
+    parseWatchEvent(text);
   } catch (cause) {
     throw new KubeApiError(
       "Cannot decode watch stream: the body ended in the middle of an event; the watch restarts",
       { cause },
     );
   }
+  return text;
 }
 
-function parseLine(text: string): WatchEvent | undefined {
-  // Lines start with "{"; only a line starting with whitespace can be blank.
-  if (text.length === 0 || (text.charCodeAt(0) <= 0x20 && text.trim() === "")) return undefined;
+/**
+ * Parses one line of a watch body.
+ *
+ * @param text The line, as {@linkcode readWatchLines} hands it over.
+ * @returns The event.
+ * @throws {KubeApiError} When the line is not JSON, or not a watch event; the watch restarts.
+ *
+ * @example
+ * ```ts
+ * import { parseWatchEvent } from "./watch_decoder.ts";
+ * console.log(parseWatchEvent('{"type":"DELETED","object":{"metadata":{"name":"a"}}}').type); // "DELETED"
+ * ```
+ */
+export function parseWatchEvent(text: string): WatchEvent {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -199,6 +214,43 @@ function parseLine(text: string): WatchEvent | undefined {
     );
   }
   return value;
+}
+
+/**
+ * How a Kubernetes API server starts the line of an EndpointSlice's ADDED, MODIFIED or DELETED event (Go
+ * writes fields in their declared order): its type, then the object's kind, apiVersion and name.
+ */
+const SLICE_EVENT_HEAD =
+  /^\{"type":"(ADDED|MODIFIED|DELETED)","object":\{"kind":"EndpointSlice","apiVersion":"discovery\.k8s\.io\/v1","metadata":\{"name":"([a-z0-9][a-z0-9.-]{0,252})"/;
+
+/** The type and slice name that a watch line starts with. */
+export interface SliceEventHead {
+  /** `ADDED`, `MODIFIED` or `DELETED`. */
+  type: string;
+  /** The EndpointSlice's `metadata.name`. */
+  name: string;
+}
+
+/**
+ * Reads the type and slice name of an EndpointSlice event from the first bytes of its line, as an API
+ * server writes them, without parsing the rest: a reader that gets a later event for the same slice
+ * before it needs this one never parses it. Any other line (a BOOKMARK, an ERROR, another writer's
+ * field order) gives `undefined`, and is parsed.
+ *
+ * @param text A line from {@linkcode readWatchLines}.
+ * @returns The type and name, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { sliceEventHead } from "./watch_decoder.ts";
+ * const line = '{"type":"MODIFIED","object":{"kind":"EndpointSlice","apiVersion":"discovery.k8s.io/v1",' +
+ *   '"metadata":{"name":"echo-x1"}}}';
+ * console.log(sliceEventHead(line)); // { type: "MODIFIED", name: "echo-x1" }
+ * ```
+ */
+export function sliceEventHead(text: string): SliceEventHead | undefined {
+  const found = SLICE_EVENT_HEAD.exec(text);
+  return found ? { type: found[1], name: found[2] } : undefined;
 }
 
 function isWatchEvent(value: unknown): value is WatchEvent {

@@ -18,6 +18,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import {
   type EndpointSliceInput,
   type FakeApiServer,
@@ -26,6 +27,7 @@ import {
 } from "@kgr/resolver/testing";
 import type { ControlPlane } from "./control_plane.ts";
 import { kubeRequest } from "./kube_objects.ts";
+import { sliceEventHead } from "../../src/watch/watch_decoder.ts";
 
 /** The namespace of every object of the test, on both servers. */
 export const NAMESPACE = "diff";
@@ -230,6 +232,16 @@ export async function answer(target: Target, response: Response): Promise<Json> 
 }
 
 /** Reads a watch: its events until `done` holds, then `quietMs` more; or until the server ends it. */
+/**
+ * The reflector reads a slice event's type and name from the start of its line and parses only the last
+ * event of each slice in a burst (`sliceEventHead`): both servers must write lines it recognizes.
+ */
+function checkEventHead(line: string, event: Json): void {
+  const { type, object } = event as { type: string; object: { kind?: string; metadata?: { name?: string } } };
+  if (!["ADDED", "MODIFIED", "DELETED"].includes(type) || object.kind !== "EndpointSlice") return;
+  assert.deepEqual(sliceEventHead(line), { type, name: object.metadata?.name }, `an unrecognized event line: ${line}`);
+}
+
 export async function watchEvents(
   target: Target,
   path: string,
@@ -258,7 +270,10 @@ export async function watchEvents(
       }
       buffer += chunk;
       for (let newline = buffer.indexOf("\n"); newline !== -1; newline = buffer.indexOf("\n")) {
-        events.push(JSON.parse(buffer.slice(0, newline)));
+        const line = buffer.slice(0, newline);
+        const event = JSON.parse(line);
+        checkEventHead(line, event);
+        events.push(event);
         buffer = buffer.slice(newline + 1);
       }
       if (quietUntil === undefined && done(events)) quietUntil = Date.now() + quietMs;

@@ -1,0 +1,132 @@
+// The reflector leaves unparsed the events that later ones of the same slice replace before anyone reads the
+// state: lines as an API server writes them (kind and apiVersion first), read through the state's getters.
+import assert from "node:assert/strict";
+import { KubeApiError, type ResolverError } from "../src/errors.ts";
+import type { EndpointSliceApi, WatchParams } from "../src/kube_api.ts";
+import { runReflector, type SliceState } from "../src/watch/reflector.ts";
+import { sliceEventHead } from "../src/watch/watch_decoder.ts";
+
+/** An event line in the API server's field order. */
+function line(type: string, name: string, rv: string, ip: string, objectName = name): string {
+  const object = {
+    kind: "EndpointSlice",
+    apiVersion: "discovery.k8s.io/v1",
+    metadata: { name: objectName, namespace: "prod", resourceVersion: rv },
+    addressType: "IPv4",
+    endpoints: [{ addresses: [ip] }],
+  };
+  const text = JSON.stringify({ type, object });
+  // A second "name" key wins in JSON.parse: the line's start then names another slice than its object.
+  return objectName === name ? text : text.replace(`"name":"${objectName}"`, `"name":"${name}","name":"${objectName}"`);
+}
+
+/** Runs the reflector on an empty LIST and scripted watch bodies; `onState` only counts. */
+function start(watchBodies: string[][]) {
+  const controller = new AbortController();
+  const watches: WatchParams[] = [];
+  const errors: ResolverError[] = [];
+  const streams: ReadableStreamDefaultController<Uint8Array>[] = [];
+  let announced = 0;
+  let state: SliceState | undefined;
+  const api: EndpointSliceApi = {
+    list: () => Promise.resolve({ metadata: { resourceVersion: "10" }, items: [] }),
+    watch(params) {
+      watches.push(params);
+      const lines = watchBodies.shift();
+      const body = new ReadableStream<Uint8Array>({
+        start(stream) {
+          streams.push(stream);
+          if (lines) stream.enqueue(new TextEncoder().encode(lines.map((text) => text + "\n").join("")));
+          params.signal.addEventListener("abort", () => stream.error(params.signal.reason));
+        },
+      });
+      return Promise.resolve(body);
+    },
+  };
+  const running = runReflector(api, {
+    signal: controller.signal,
+    minWatchMs: 0,
+    backoff: { initialMs: 1, maxMs: 5 },
+    onState(next) {
+      state = next;
+      announced++;
+    },
+    onError: (error) => errors.push(error),
+  });
+  return {
+    watches,
+    streams,
+    errors,
+    announced: () => announced,
+    state: () => state!,
+    async stop() {
+      controller.abort();
+      await running;
+    },
+  };
+}
+
+async function until(test: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !test(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
+  assert.ok(test(), "timed out");
+}
+
+Deno.test("sliceEventHead() reads the type and name an API server writes first, and nothing from other lines", () => {
+  assert.deepEqual(sliceEventHead(line("MODIFIED", "echo-x1", "5", "10.0.0.1")), { type: "MODIFIED", name: "echo-x1" });
+  assert.deepEqual(sliceEventHead(line("DELETED", "a.b-c", "5", "10.0.0.1")), { type: "DELETED", name: "a.b-c" });
+  const bookmark = '{"type":"BOOKMARK","object":{"kind":"EndpointSlice","apiVersion":"discovery.k8s.io/v1",' +
+    '"metadata":{"resourceVersion":"9"}}}';
+  assert.equal(sliceEventHead(bookmark), undefined);
+  assert.equal(sliceEventHead('{"object":{"metadata":{"name":"a"}},"type":"ADDED"}'), undefined);
+  assert.equal(sliceEventHead(line("ADDED", "Upper", "5", "10.0.0.1")), undefined, "not a Kubernetes name");
+});
+
+Deno.test("runReflector() parses only the last event of each slice that arrived before the state was read", async () => {
+  const burst = [
+    line("ADDED", "a", "11", "10.0.0.1"),
+    // Replaced before anyone reads the state: never parsed, so even a broken line is never noticed.
+    line("MODIFIED", "a", "12", "10.0.0.2").slice(0, -3) + "oops",
+    line("ADDED", "b", "13", "10.0.0.3"),
+    line("MODIFIED", "a", "14", "10.0.0.4"),
+    line("DELETED", "b", "15", "10.0.0.3"),
+    line("ADDED", "c", "16", "10.0.0.5"),
+  ];
+  const reflector = start([burst]);
+  try {
+    await until(() => reflector.announced() === 1 + burst.length);
+    const state = reflector.state();
+    assert.deepEqual([...state.slices.keys()].sort(), ["a", "c"]);
+    assert.deepEqual(state.slices.get("a")!.endpoints![0].addresses, ["10.0.0.4"]);
+    assert.equal(state.resourceVersion, "16", "the resourceVersion of the last line");
+    assert.deepEqual(reflector.errors, []);
+  } finally {
+    await reflector.stop();
+  }
+});
+
+Deno.test("runReflector() fails the watch when a line read late is bad, keeps the state, and resumes before it", async () => {
+  const reflector = start([
+    [line("ADDED", "a", "11", "10.0.0.1")],
+    [line("MODIFIED", "a", "12", "10.0.0.2")],
+  ]);
+  try {
+    await until(() => reflector.announced() === 2);
+    assert.equal(reflector.state().slices.get("a")!.endpoints![0].addresses[0], "10.0.0.1");
+    // Into the open watch: a line whose start names slice "a" while its object is "z".
+    const bad = line("MODIFIED", "a", "12", "10.0.0.9", "z");
+    assert.deepEqual(sliceEventHead(bad), { type: "MODIFIED", name: "a" });
+    reflector.streams[0].enqueue(new TextEncoder().encode(bad + "\n"));
+    await until(() => reflector.announced() === 3);
+    const slices = reflector.state().slices;
+    assert.deepEqual([...slices.keys()], ["a"], "the last good state stays");
+    assert.equal(slices.get("a")!.endpoints![0].addresses[0], "10.0.0.1");
+    await until(() => reflector.errors.length === 1 && reflector.watches.length === 2);
+    assert.ok(reflector.errors[0] instanceof KubeApiError);
+    assert.match(reflector.errors[0].message, /starts with another type or name than its object has; retrying/);
+    assert.equal(reflector.watches[1].resourceVersion, "11", "resumes from the last event applied");
+    await until(() => reflector.announced() === 4);
+    assert.equal(reflector.state().slices.get("a")!.endpoints![0].addresses[0], "10.0.0.2");
+  } finally {
+    await reflector.stop();
+  }
+});
