@@ -65,6 +65,8 @@ export interface HintedEndpoint {
  * ```
  */
 export function topologyMode(endpoints: readonly HintedEndpoint[], locality: Locality): TopologyMode {
+  // Without a node or a zone no hint can name ours: skip the scan of every endpoint.
+  if (locality.node === undefined && locality.zone === undefined) return "none";
   let anyReady = false;
   let allNodeHints = true;
   let forOurNode = false;
