@@ -95,14 +95,14 @@ export function selectEndpoints(
     countIds(memo, record, 1);
     added.push(record);
   }
-  let removed = false;
+  const removed: SliceRecord[] = [];
   for (const record of memo.records.values()) {
     if (record.seen === call) continue;
     memo.records.delete(record.slice);
     countIds(memo, record, -1);
-    removed = true;
+    removed.push(record);
   }
-  if (added.length > 0 || removed) memo.merged = mergeEntries(memo.merged, added, call);
+  if (added.length > 0 || removed.length > 0) memo.merged = mergeEntries(memo.merged, added, removed, call);
   const unique = memo.repeated === 0;
   const ready = usableEndpoints(memo.merged, isReady, unique);
   return ready.length > 0 ? ready : usableEndpoints(memo.merged, isServingTerminating, unique);
@@ -196,8 +196,11 @@ function countIds(memo: SelectionMemo, record: SliceRecord, delta: 1 | -1): void
 /**
  * The previous merged entries without those of slices gone since (`owner.seen`
  * is not `call`), with the added slices' entries put in place by binary search.
+ * When few entries change (one slice of many, as an update is), the removed
+ * ones are found by binary search too, and the others are copied without
+ * reading them.
  */
-function mergeEntries(previous: SliceEntry[], added: SliceRecord[], call: number): SliceEntry[] {
+function mergeEntries(previous: SliceEntry[], added: SliceRecord[], removed: SliceRecord[], call: number): SliceEntry[] {
   let fresh: SliceEntry[];
   if (added.length === 1) fresh = added[0].entries;
   else {
@@ -205,8 +208,20 @@ function mergeEntries(previous: SliceEntry[], added: SliceRecord[], call: number
     for (const record of added) for (const entry of record.entries) fresh.push(entry);
     fresh.sort(byKey);
   }
+  const gone = removed.length > 0 ? removedPositions(previous, removed, fresh.length) : NO_POSITIONS;
   const merged: SliceEntry[] = [];
   let from = 0;
+  let next = 0;
+  const copy = (to: number) => {
+    if (gone === undefined) copyLive(previous, from, to, call, merged);
+    else {
+      for (let i = from; i < to; i++) {
+        if (next < gone.length && gone[next] === i) next++;
+        else merged.push(previous[i]);
+      }
+    }
+    from = to;
+  };
   for (let f = 0; f < fresh.length; f++) {
     const entry = fresh[f];
     let low = from;
@@ -216,12 +231,40 @@ function mergeEntries(previous: SliceEntry[], added: SliceRecord[], call: number
       if (byKey(previous[middle], entry) <= 0) low = middle + 1;
       else high = middle;
     }
-    copyLive(previous, from, low, call, merged);
+    copy(low);
     merged.push(entry);
-    from = low;
   }
-  copyLive(previous, from, previous.length, call, merged);
+  copy(previous.length);
   return merged;
+}
+
+const NO_POSITIONS: number[] = [];
+
+/**
+ * The positions in `merged` of every entry of `removed`, ascending, found by binary search; `undefined` when
+ * they are too many for that to pay (then every entry's owner is read instead).
+ */
+function removedPositions(merged: SliceEntry[], removed: SliceRecord[], freshCount: number): number[] | undefined {
+  let count = freshCount;
+  for (const record of removed) count += record.entries.length;
+  if (count * 8 > merged.length) return undefined;
+  const positions: number[] = [];
+  for (const record of removed) {
+    for (const entry of record.entries) {
+      let low = 0;
+      let high = merged.length;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (byKey(merged[middle], entry) < 0) low = middle + 1;
+        else high = middle;
+      }
+      // Entries with an equal key and slice name (another object of the same slice) sit side by side.
+      while (low < merged.length && merged[low] !== entry && byKey(merged[low], entry) === 0) low++;
+      if (merged[low] !== entry) return undefined;
+      positions.push(low);
+    }
+  }
+  return positions.sort((a, b) => a - b);
 }
 
 /** Appends the entries of `entries[from..to)` whose slice is still there (seen in `call`) to `into`. */

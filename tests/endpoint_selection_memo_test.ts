@@ -73,6 +73,38 @@ Deno.test("selectEndpoints() with a memo selects what it selects without one, as
   );
 });
 
+Deno.test("selectEndpoints() with a memo selects what it selects without one when few of many slices change", () => {
+  // 40 slices that never change around 3 that do: an update then takes the path that finds the replaced
+  // entries by binary search. Their pods share names with the changing slices' ("a", "b", "c").
+  const stable: EndpointSlice[] = Array.from({ length: 40 }, (_, s) => ({
+    metadata: { name: `k${String(s).padStart(2, "0")}`, namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 1 }],
+    endpoints: Array.from({ length: 4 }, (_, e) => ({
+      addresses: [`10.1.${s}.${e}`],
+      targetRef: { kind: "Pod", name: e === 0 ? "abc"[s % 3] : `p${s}-${e}`, namespace: "prod" },
+    })),
+  }));
+  const names = ["s0", "s1", "s2"];
+  const steps = fc.array(fc.tuple(fc.tuple(...names.map(arbitrarySlice)), fc.nat(names.length - 1)), {
+    minLength: 2,
+    maxLength: 10,
+  });
+  fc.assert(
+    fc.property(steps, (updates) => {
+      const memo = createSelectionMemo();
+      const current = new Map<string, EndpointSlice>(stable.map((slice) => [slice.metadata.name!, slice]));
+      for (const [candidates, which] of updates) {
+        // One slice replaced per step, as a watch event does.
+        current.set(names[which], candidates[which]);
+        const slices = [...current.values()];
+        assert.deepEqual(selectEndpoints(slices, "grpc", { memo }), selectEndpoints(slices, "grpc"));
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
+
 Deno.test("sameEndpoints() agrees with comparing fingerprints", () => {
   fc.assert(
     fc.property(arbitrarySlice("s0"), arbitrarySlice("s1"), (a, b) => {
