@@ -132,7 +132,9 @@ interface SharedWatch {
 
 /** States held after a delivery. */
 interface Hold {
-  /** A state arrived since the delivery. */
+  /** Until when a new state is held (`performance.now()`): as long after the delivery as it took. */
+  until: number;
+  /** A state arrived since the delivery, and waits. */
   pending: boolean;
   /** States that arrived since the last check. */
   arrivals: number;
@@ -300,12 +302,13 @@ function startWatch(
       watch.failure = undefined;
       watch.version++;
       const { hold } = watch;
-      if (!hold) return flush(watch, namespace, service);
-      if (!hold.pending) {
-        hold.pending = true;
-        hold.since = performance.now();
-      }
+      const now = performance.now();
+      if (!hold || (!hold.pending && now >= hold.until)) return flush(watch, namespace, service);
       hold.arrivals++;
+      if (hold.pending) return;
+      hold.pending = true;
+      hold.since = now;
+      awaitQuiet(watch, hold, hold.until - now, namespace, service);
     },
     onList: () => watch.metrics.listed(),
     onWatchEnd: (reason) => watch.metrics.watchEnded(reason),
@@ -332,19 +335,21 @@ function startWatch(
 function flush(watch: SharedWatch, namespace: string, service: string): void {
   const started = performance.now();
   for (const subscriber of watch.subscribers) deliver(watch, subscriber, namespace, service, true);
-  const hold: Hold = { pending: false, arrivals: 0, since: 0 };
-  watch.hold = hold;
-  const check = () => {
+  const now = performance.now();
+  // No timer until a state arrives: a Service that changes now and then costs one wake-up per change.
+  watch.hold = { until: now + (now - started), pending: false, arrivals: 0, since: 0 };
+}
+
+/** Delivers the held states once `delayMs` passed and then a turn of the event loop brought no new one. */
+function awaitQuiet(watch: SharedWatch, hold: Hold, delayMs: number, namespace: string, service: string): void {
+  unrefTimer(setTimeout(() => {
     if (watch.hold !== hold) return;
-    if (hold.pending && hold.arrivals > 0 && performance.now() - hold.since < MAX_HOLD_MS) {
+    if (hold.arrivals > 0 && performance.now() - hold.since < MAX_HOLD_MS) {
       hold.arrivals = 0;
-      unrefTimer(setTimeout(check, 0));
-      return;
+      return awaitQuiet(watch, hold, 0, namespace, service);
     }
-    watch.hold = undefined;
-    if (hold.pending) flush(watch, namespace, service);
-  };
-  unrefTimer(setTimeout(check, performance.now() - started));
+    flush(watch, namespace, service);
+  }, Math.max(0, delayMs)));
 }
 
 /**
