@@ -14,7 +14,7 @@ const EVENTS = Number(process.argv[2] ?? 1000);
 const CHUNK_BYTES = Number(process.argv[3] ?? 16 * 1024);
 const ROUNDS = Number(process.argv[4] ?? 5);
 const onDeno = typeof globalThis.Deno === "object";
-const { readWatchEvents } = await import(
+const { parseWatchEvent, readWatchLines } = await import(
   onDeno ? "../../src/watch/watch_decoder.ts" : "../../dist/src/watch/watch_decoder.js"
 );
 
@@ -111,8 +111,8 @@ const peers = {
   },
   ours: async () => {
     let count = 0;
-    await readWatchEvents(streamOf(chunks), (event) => {
-      if (event.type) count++;
+    await readWatchLines(streamOf(chunks), (line) => {
+      if (parseWatchEvent(line).type) count++;
     });
     return count;
   },
