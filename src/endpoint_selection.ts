@@ -200,7 +200,12 @@ function countIds(memo: SelectionMemo, record: SliceRecord, delta: 1 | -1): void
  * ones are found by binary search too, and the others are copied without
  * reading them.
  */
-function mergeEntries(previous: SliceEntry[], added: SliceRecord[], removed: SliceRecord[], call: number): SliceEntry[] {
+function mergeEntries(
+  previous: SliceEntry[],
+  added: SliceRecord[],
+  removed: SliceRecord[],
+  call: number,
+): SliceEntry[] {
   let fresh: SliceEntry[];
   if (added.length === 1) fresh = added[0].entries;
   else {
