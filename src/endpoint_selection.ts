@@ -92,19 +92,32 @@ export function selectEndpoints(
     const record: SliceRecord = { slice, entries: NO_ENTRIES, seen: call };
     record.entries = computeSliceEntries(slice, port, record);
     memo.records.set(slice, record);
-    countIds(memo, record, 1);
+    countHosts(memo, record, 1);
     added.push(record);
   }
   const removed: SliceRecord[] = [];
   for (const record of memo.records.values()) {
     if (record.seen === call) continue;
     memo.records.delete(record.slice);
-    countIds(memo, record, -1);
+    countHosts(memo, record, -1);
     removed.push(record);
   }
-  if (added.length > 0 || removed.length > 0) memo.merged = mergeEntries(memo.merged, added, removed, call);
   const unique = memo.repeated === 0;
+  if (added.length === 0 && removed.length === 0 && memo.output) return memo.output;
+  const fresh = freshEntries(added);
+  const gone = removed.length > 0 ? removedPositions(memo.merged, removed, fresh.length) : NO_POSITIONS;
+  if (gone !== undefined && unique && memo.output !== undefined) {
+    const patched = patchOneToOne(memo.merged, memo.output, fresh, gone);
+    if (patched) {
+      memo.merged = patched.merged;
+      memo.output = patched.endpoints;
+      return patched.endpoints;
+    }
+  }
+  memo.merged = mergeEntries(memo.merged, fresh, gone, call);
   const ready = usableEndpoints(memo.merged, isReady, unique);
+  // One endpoint per entry, as in most Services: the next update can patch this list.
+  memo.output = unique && ready.length === memo.merged.length ? ready : undefined;
   return ready.length > 0 ? ready : usableEndpoints(memo.merged, isServingTerminating, unique);
 }
 
@@ -113,8 +126,8 @@ export interface SelectOptions {
   /**
    * State kept between calls for the same Service and port (see
    * {@linkcode createSelectionMemo}): the entries of each slice, merged in
-   * order, and how often each `host|port` is used, so that an update
-   * recomputes only the slices that changed.
+   * order, and how often each host is used, so that an update recomputes
+   * only the slices that changed.
    */
   memo?: SelectionMemo;
 }
@@ -125,10 +138,15 @@ export interface SelectionMemo {
   records: Map<EndpointSlice, SliceRecord>;
   /** Every record's entries, sorted by pod key then slice name. */
   merged: SliceEntry[];
-  /** How many entries use each `host|port`. */
+  /** How many entries use each host. */
   counts: Map<string, number>;
-  /** How many `host|port` are used more than once. */
+  /** How many hosts are used more than once: then repeated `host|port` pairs are dropped. */
   repeated: number;
+  /**
+   * The last selection when it holds one endpoint per merged entry (every pod ready, each in one slice, no
+   * host shared), as most Services are: an update then patches it without reading every entry.
+   */
+  output?: ResolvedEndpoint[];
   /** Number of calls so far; a record seen in the current call carries it. */
   call: number;
 }
@@ -169,51 +187,109 @@ export interface SliceEntry {
   owner: SliceRecord;
 }
 
-/** A pod's endpoint (shared by every selection that uses it unchanged: never mutated) and its `host|port` ids. */
+/** A pod's endpoint (shared by every selection that uses it unchanged: never mutated) and its conditions. */
 export interface PodGroup {
   endpoint: ResolvedEndpoint;
-  ids: string[];
   ready: boolean;
   serving: boolean;
   terminating: boolean;
 }
 
-function countIds(memo: SelectionMemo, record: SliceRecord, delta: 1 | -1): void {
+/** Adds (1) or removes (-1) the hosts of a record's entries to the memo's counts. */
+function countHosts(memo: SelectionMemo, record: SliceRecord, delta: 1 | -1): void {
   for (let i = 0; i < record.entries.length; i++) {
-    const { ids } = record.entries[i].group;
-    for (let j = 0; j < ids.length; j++) {
-      const id = ids[j];
-      const before = memo.counts.get(id) ?? 0;
+    const { addresses } = record.entries[i].group.endpoint;
+    for (let j = 0; j < addresses.length; j++) {
+      const host = addresses[j].host;
+      const before = memo.counts.get(host) ?? 0;
       const after = before + delta;
-      if (after === 0) memo.counts.delete(id);
-      else memo.counts.set(id, after);
+      if (after === 0) memo.counts.delete(host);
+      else memo.counts.set(host, after);
       if (before === 1 && after === 2) memo.repeated++;
       if (before === 2 && after === 1) memo.repeated--;
     }
   }
 }
 
+/** The entries of the added records, sorted. */
+function freshEntries(added: SliceRecord[]): SliceEntry[] {
+  if (added.length === 1) return added[0].entries;
+  const fresh: SliceEntry[] = [];
+  for (const record of added) for (const entry of record.entries) fresh.push(entry);
+  return fresh.sort(byKey);
+}
+
+/** Where `entry` goes in the sorted `entries`, searching from `from`: after every entry that sorts before or with it. */
+function insertionPoint(entries: SliceEntry[], entry: SliceEntry, from: number): number {
+  let low = from;
+  let high = entries.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (byKey(entries[middle], entry) <= 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
 /**
- * The previous merged entries without those of slices gone since (`owner.seen`
- * is not `call`), with the added slices' entries put in place by binary search.
- * When few entries change (one slice of many, as an update is), the removed
- * ones are found by binary search too, and the others are copied without
- * reading them.
+ * The update of a selection with one endpoint per entry (`output[i]` is `previous[i]`'s): the entries at
+ * the `gone` positions leave both lists, and each fresh entry goes in at its place, with its endpoint.
+ * Nothing but the two arrays is read for the entries that stay. `undefined` when the result would not
+ * be one endpoint per entry: a fresh entry that is not ready, or next to an entry of the same pod.
+ */
+function patchOneToOne(
+  previous: SliceEntry[],
+  output: ResolvedEndpoint[],
+  fresh: SliceEntry[],
+  gone: number[],
+): { merged: SliceEntry[]; endpoints: ResolvedEndpoint[] } | undefined {
+  const merged: SliceEntry[] = [];
+  const endpoints: ResolvedEndpoint[] = [];
+  const inserted: number[] = [];
+  let from = 0;
+  let next = 0;
+  const copy = (to: number) => {
+    for (let i = from; i < to; i++) {
+      if (next < gone.length && gone[next] === i) next++;
+      else {
+        merged.push(previous[i]);
+        endpoints.push(output[i]);
+      }
+    }
+    from = to;
+  };
+  for (let f = 0; f < fresh.length; f++) {
+    const entry = fresh[f];
+    if (!entry.group.ready) return undefined;
+    copy(insertionPoint(previous, entry, from));
+    inserted.push(merged.length);
+    merged.push(entry);
+    endpoints.push(entry.group.endpoint);
+  }
+  copy(previous.length);
+  // Entries of one pod sort side by side: only a fresh entry can have gained a neighbour with its key.
+  for (const at of inserted) {
+    const key = merged[at].key;
+    if ((at > 0 && merged[at - 1].key === key) || (at + 1 < merged.length && merged[at + 1].key === key)) {
+      return undefined;
+    }
+  }
+  return { merged, endpoints };
+}
+
+/**
+ * The previous merged entries without those of slices gone since, with the
+ * fresh entries put in place by binary search. The entries that leave are
+ * those at the `gone` positions, or, when they were too many to look up
+ * (`undefined`), those whose `owner.seen` is not `call`; the others are then
+ * copied without reading them.
  */
 function mergeEntries(
   previous: SliceEntry[],
-  added: SliceRecord[],
-  removed: SliceRecord[],
+  fresh: SliceEntry[],
+  gone: number[] | undefined,
   call: number,
 ): SliceEntry[] {
-  let fresh: SliceEntry[];
-  if (added.length === 1) fresh = added[0].entries;
-  else {
-    fresh = [];
-    for (const record of added) for (const entry of record.entries) fresh.push(entry);
-    fresh.sort(byKey);
-  }
-  const gone = removed.length > 0 ? removedPositions(previous, removed, fresh.length) : NO_POSITIONS;
   const merged: SliceEntry[] = [];
   let from = 0;
   let next = 0;
@@ -228,16 +304,8 @@ function mergeEntries(
     from = to;
   };
   for (let f = 0; f < fresh.length; f++) {
-    const entry = fresh[f];
-    let low = from;
-    let high = previous.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (byKey(previous[middle], entry) <= 0) low = middle + 1;
-      else high = middle;
-    }
-    copy(low);
-    merged.push(entry);
+    copy(insertionPoint(previous, fresh[f], from));
+    merged.push(fresh[f]);
   }
   copy(previous.length);
   return merged;
@@ -363,13 +431,7 @@ function groupOf(endpoint: SliceEndpoint, addresses: EndpointAddress[], hints: T
   if (endpoint.zone) result.zone = endpoint.zone;
   if (endpoint.nodeName) result.nodeName = endpoint.nodeName;
   if (hints) result.hints = hints;
-  return { endpoint: result, ids: idsOf(addresses), ready, serving, terminating };
-}
-
-function idsOf(addresses: EndpointAddress[]): string[] {
-  const ids: string[] = [];
-  for (let i = 0; i < addresses.length; i++) ids.push(`${addresses[i].host}|${addresses[i].port}`);
-  return ids;
+  return { endpoint: result, ready, serving, terminating };
 }
 
 /** The same pod seen twice: the first one's pod, zone and node; conditions combined; IPv4 addresses before IPv6. */
@@ -383,7 +445,7 @@ function combine(first: PodGroup, second: PodGroup): PodGroup {
     else addresses.splice(countIpv4(addresses), 0, address);
   }
   const endpoint: ResolvedEndpoint = { ...first.endpoint, addresses, ready, serving, terminating };
-  return { endpoint, ids: idsOf(addresses), ready, serving, terminating };
+  return { endpoint, ready, serving, terminating };
 }
 
 function mergeGroup(entries: SliceEntry[], from: number, to: number): PodGroup {
@@ -416,16 +478,17 @@ function portOf(slice: EndpointSlice, port: number | string): number | undefined
 function withoutRepeatedAddresses(groups: PodGroup[]): ResolvedEndpoint[] {
   const seen = new Set<string>();
   const result: ResolvedEndpoint[] = [];
-  for (const group of groups) {
+  for (const { endpoint } of groups) {
     let keep: EndpointAddress[] | undefined;
-    const { ids, endpoint } = group;
-    for (let i = 0; i < ids.length; i++) {
-      if (seen.has(ids[i])) {
-        keep ??= endpoint.addresses.slice(0, i);
+    const { addresses } = endpoint;
+    for (let i = 0; i < addresses.length; i++) {
+      const id = `${addresses[i].host}|${addresses[i].port}`;
+      if (seen.has(id)) {
+        keep ??= addresses.slice(0, i);
         continue;
       }
-      seen.add(ids[i]);
-      keep?.push(endpoint.addresses[i]);
+      seen.add(id);
+      keep?.push(addresses[i]);
     }
     if (keep === undefined) result.push(endpoint);
     else if (keep.length > 0) result.push({ ...endpoint, addresses: keep });
