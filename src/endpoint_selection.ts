@@ -82,7 +82,7 @@ export function selectEndpoints(
   // here index arrays: until the JIT optimizes a function, which updates a few
   // seconds apart never make hot, `for...of` allocates a result object per step,
   // and garbage sets the pace of the GC pauses that land on updates.
-  const added: SliceRecord[] = [];
+  const arrived: SliceRecord[] = [];
   for (const slice of slices) {
     const known = memo.records.get(slice);
     if (known) {
@@ -90,22 +90,33 @@ export function selectEndpoints(
       continue;
     }
     const record: SliceRecord = { slice, entries: NO_ENTRIES, seen: call };
-    record.entries = computeSliceEntries(slice, port, record);
     memo.records.set(slice, record);
-    countHosts(memo, record, 1);
-    added.push(record);
+    arrived.push(record);
   }
-  const removed: SliceRecord[] = [];
+  // A new object of a slice keeps the entries of its endpoints that did not change (most of them, in a
+  // rollout): those stay where they are, and only the others are counted, looked up and put in place.
+  const created: SliceEntry[] = [];
+  for (const record of arrived) {
+    const name = record.slice.metadata.name ?? "";
+    const previous = memo.byName.get(name);
+    const replaced = previous !== undefined && previous.seen !== call ? previous : undefined;
+    record.entries = computeSliceEntries(record.slice, port, record, replaced, created);
+    memo.byName.set(name, record);
+  }
+  const dropped: SliceEntry[] = [];
   for (const record of memo.records.values()) {
     if (record.seen === call) continue;
     memo.records.delete(record.slice);
-    countHosts(memo, record, -1);
-    removed.push(record);
+    const name = record.slice.metadata.name ?? "";
+    if (memo.byName.get(name) === record) memo.byName.delete(name);
+    for (const entry of record.entries) if (entry.owner === record) dropped.push(entry);
   }
+  countHosts(memo, created, 1);
+  countHosts(memo, dropped, -1);
   const unique = memo.repeated === 0;
-  if (added.length === 0 && removed.length === 0 && memo.output) return memo.output;
-  const fresh = freshEntries(added);
-  const gone = removed.length > 0 ? removedPositions(memo.merged, removed, fresh.length) : NO_POSITIONS;
+  if (created.length === 0 && dropped.length === 0 && memo.output) return memo.output;
+  const fresh = arrived.length > 1 ? created.sort(byKey) : created;
+  const gone = dropped.length > 0 ? removedPositions(memo.merged, dropped, fresh.length) : NO_POSITIONS;
   if (gone !== undefined && unique && memo.output !== undefined) {
     const patched = patchOneToOne(memo.merged, memo.output, fresh, gone);
     if (patched) {
@@ -136,6 +147,8 @@ export interface SelectOptions {
 export interface SelectionMemo {
   /** The entries of each slice object of the last call. */
   records: Map<EndpointSlice, SliceRecord>;
+  /** The record of each slice name, whose entries a new object of the same slice reuses when unchanged. */
+  byName: Map<string, SliceRecord>;
   /** Every record's entries, sorted by pod key then slice name. */
   merged: SliceEntry[];
   /** How many entries use each host. */
@@ -165,10 +178,10 @@ export interface SelectionMemo {
  * ```
  */
 export function createSelectionMemo(): SelectionMemo {
-  return { records: new Map(), merged: [], counts: new Map(), repeated: 0, call: 0 };
+  return { records: new Map(), byName: new Map(), merged: [], counts: new Map(), repeated: 0, call: 0 };
 }
 
-/** The entries of one slice object, and the last call that saw it. */
+/** The entries of one slice object (some taken over from its previous object), and the last call that saw it. */
 export interface SliceRecord {
   slice: EndpointSlice;
   entries: SliceEntry[];
@@ -184,6 +197,7 @@ export interface SliceEntry {
   /** The slice's name: a pod's addresses from several slices merge in slice-name order, whatever the arrival order. */
   slice: string;
   group: PodGroup;
+  /** The record whose slice holds the entry now: a new object of the slice takes over unchanged entries. */
   owner: SliceRecord;
 }
 
@@ -195,10 +209,10 @@ export interface PodGroup {
   terminating: boolean;
 }
 
-/** Adds (1) or removes (-1) the hosts of a record's entries to the memo's counts. */
-function countHosts(memo: SelectionMemo, record: SliceRecord, delta: 1 | -1): void {
-  for (let i = 0; i < record.entries.length; i++) {
-    const { addresses } = record.entries[i].group.endpoint;
+/** Adds (1) or removes (-1) the hosts of entries to the memo's counts. */
+function countHosts(memo: SelectionMemo, entries: SliceEntry[], delta: 1 | -1): void {
+  for (let i = 0; i < entries.length; i++) {
+    const { addresses } = entries[i].group.endpoint;
     for (let j = 0; j < addresses.length; j++) {
       const host = addresses[j].host;
       const before = memo.counts.get(host) ?? 0;
@@ -209,14 +223,6 @@ function countHosts(memo: SelectionMemo, record: SliceRecord, delta: 1 | -1): vo
       if (before === 2 && after === 1) memo.repeated--;
     }
   }
-}
-
-/** The entries of the added records, sorted. */
-function freshEntries(added: SliceRecord[]): SliceEntry[] {
-  if (added.length === 1) return added[0].entries;
-  const fresh: SliceEntry[] = [];
-  for (const record of added) for (const entry of record.entries) fresh.push(entry);
-  return fresh.sort(byKey);
 }
 
 /** Where `entry` goes in the sorted `entries`, searching from `from`: after every entry that sorts before or with it. */
@@ -314,28 +320,24 @@ function mergeEntries(
 const NO_POSITIONS: number[] = [];
 
 /**
- * The positions in `merged` of every entry of `removed`, ascending, found by binary search; `undefined` when
+ * The positions in `merged` of the `dropped` entries, ascending, found by binary search; `undefined` when
  * they are too many for that to pay (then every entry's owner is read instead).
  */
-function removedPositions(merged: SliceEntry[], removed: SliceRecord[], freshCount: number): number[] | undefined {
-  let count = freshCount;
-  for (const record of removed) count += record.entries.length;
-  if (count * 8 > merged.length) return undefined;
+function removedPositions(merged: SliceEntry[], dropped: SliceEntry[], freshCount: number): number[] | undefined {
+  if ((dropped.length + freshCount) * 8 > merged.length) return undefined;
   const positions: number[] = [];
-  for (const record of removed) {
-    for (const entry of record.entries) {
-      let low = 0;
-      let high = merged.length;
-      while (low < high) {
-        const middle = (low + high) >>> 1;
-        if (byKey(merged[middle], entry) < 0) low = middle + 1;
-        else high = middle;
-      }
-      // Entries with an equal key and slice name (another object of the same slice) sit side by side.
-      while (low < merged.length && merged[low] !== entry && byKey(merged[low], entry) === 0) low++;
-      if (merged[low] !== entry) return undefined;
-      positions.push(low);
+  for (const entry of dropped) {
+    let low = 0;
+    let high = merged.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (byKey(merged[middle], entry) < 0) low = middle + 1;
+      else high = middle;
     }
+    // Entries with an equal key and slice name (the same pod twice under one slice name) sit side by side.
+    while (low < merged.length && merged[low] !== entry && byKey(merged[low], entry) === 0) low++;
+    if (merged[low] !== entry) return undefined;
+    positions.push(low);
   }
   return positions.sort((a, b) => a - b);
 }
@@ -367,10 +369,16 @@ function usableEndpoints(entries: SliceEntry[], wanted: (group: PodGroup) => boo
   return groups ? withoutRepeatedAddresses(groups) : endpoints;
 }
 
+/**
+ * The entries of a slice object, sorted, each pod once. Those identical to an entry of `replaced` (the
+ * previous object of the same slice) are that entry, taken over; the others are also appended to `created`.
+ */
 function computeSliceEntries(
   slice: EndpointSlice,
   port: number | string,
   owner: SliceRecord,
+  replaced: SliceRecord | undefined,
+  created: SliceEntry[],
 ): SliceEntry[] {
   if (slice.addressType === "FQDN") {
     trace(`ignoring FQDN EndpointSlice ${slice.metadata.name}: only IPv4 and IPv6 slices are used`);
@@ -408,7 +416,39 @@ function computeSliceEntries(
     } else entries[kept++] = entries[i];
   }
   if (kept < entries.length) entries.length = kept;
+  const previous = replaced?.entries ?? NO_ENTRIES;
+  for (let i = 0, p = 0; i < entries.length; i++) {
+    const entry = entries[i];
+    while (p < previous.length && previous[p].key < entry.key) p++;
+    const same = p < previous.length ? previous[p] : undefined;
+    if (same?.key === entry.key && sameGroup(same.group, entry.group)) {
+      same.owner = owner;
+      entries[i] = same;
+    } else created.push(entry);
+  }
   return entries;
+}
+
+/** Whether two groups show the same endpoint in every field a snapshot has. */
+function sameGroup(a: PodGroup, b: PodGroup): boolean {
+  const x = a.endpoint, y = b.endpoint;
+  return a.ready === b.ready && a.serving === b.serving && a.terminating === b.terminating &&
+    x.podName === y.podName && x.zone === y.zone && x.nodeName === y.nodeName &&
+    sameAddresses(x.addresses, y.addresses) && sameNames(x.hints?.forZones, y.hints?.forZones) &&
+    sameNames(x.hints?.forNodes, y.hints?.forNodes);
+}
+
+function sameAddresses(a: EndpointAddress[], b: EndpointAddress[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i].host !== b[i].host || a[i].port !== b[i].port) return false;
+  return true;
+}
+
+function sameNames(a: string[] | undefined, b: string[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function isSorted(entries: SliceEntry[]): boolean {
@@ -519,11 +559,8 @@ export function sameEndpoints(a: readonly ResolvedEndpoint[], b: readonly Resolv
     if (x === y) continue;
     if (
       (x.podName ?? "") !== (y.podName ?? "") || x.ready !== y.ready || x.serving !== y.serving ||
-      x.terminating !== y.terminating || x.preferred !== y.preferred || x.addresses.length !== y.addresses.length
+      x.terminating !== y.terminating || x.preferred !== y.preferred || !sameAddresses(x.addresses, y.addresses)
     ) return false;
-    for (let j = 0; j < x.addresses.length; j++) {
-      if (x.addresses[j].host !== y.addresses[j].host || x.addresses[j].port !== y.addresses[j].port) return false;
-    }
   }
   return true;
 }

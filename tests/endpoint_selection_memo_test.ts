@@ -25,6 +25,9 @@ function arbitrarySlice(name: string): fc.Arbitrary<EndpointSlice> {
           addresses: fc.array(addressType === "IPv6" ? ipv6 : ipv4, { minLength: 0, maxLength: 2 }),
           conditions: fc.record({ ready: condition, serving: condition, terminating: condition }),
           pod: fc.option(fc.constantFrom("a", "b", "c"), { nil: undefined }),
+          zone: fc.option(fc.constantFrom("z1", "z2"), { nil: undefined }),
+          nodeName: fc.option(fc.constantFrom("n1", "n2"), { nil: undefined }),
+          hinted: fc.option(fc.constantFrom("z1", "z2"), { nil: undefined }),
         }),
         { maxLength: 4 },
       ),
@@ -32,10 +35,13 @@ function arbitrarySlice(name: string): fc.Arbitrary<EndpointSlice> {
       metadata: { name, namespace: "prod" },
       addressType: addressType as "IPv4" | "IPv6",
       ports: ports.map((port) => ({ ...port })),
-      endpoints: endpoints.map(({ addresses, conditions, pod }) => ({
+      endpoints: endpoints.map(({ addresses, conditions, pod, zone, nodeName, hinted }) => ({
         addresses,
         conditions: JSON.parse(JSON.stringify(conditions)),
         ...(pod ? { targetRef: { kind: "Pod", name: pod, namespace: "prod" } } : {}),
+        ...(zone ? { zone } : {}),
+        ...(nodeName ? { nodeName } : {}),
+        ...(hinted ? { hints: { forZones: [{ name: hinted }] } } : {}),
       })),
     }))
   );
@@ -105,6 +111,51 @@ Deno.test("selectEndpoints() with a memo selects what it selects without one whe
     }),
     { numRuns: 1000 },
   );
+});
+
+Deno.test("selectEndpoints() with a memo shows each field of an endpoint that changed only there", () => {
+  const base = {
+    addresses: ["10.0.0.1"],
+    conditions: { ready: true },
+    targetRef: { kind: "Pod", name: "p", namespace: "prod" },
+    zone: "z1",
+    nodeName: "n1",
+    hints: { forZones: [{ name: "z1" }] },
+  };
+  const changes: Record<string, unknown>[] = [
+    { zone: "z2" },
+    { nodeName: "n2" },
+    { hints: { forZones: [{ name: "z2" }] } },
+    { hints: { forZones: [{ name: "z1" }], forNodes: [{ name: "n1" }] } },
+    { conditions: { ready: true, terminating: true } },
+    { addresses: ["10.0.0.1", "10.0.0.2"] },
+  ];
+  // 40 other slices, so that the update takes the path that reuses and patches.
+  const others: EndpointSlice[] = Array.from({ length: 40 }, (_, s) => ({
+    metadata: { name: `k${s}`, namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 1 }],
+    endpoints: [{ addresses: [`10.1.0.${s}`], targetRef: { kind: "Pod", name: `q${s}`, namespace: "prod" } }],
+  }));
+  const slice = (endpoint: object): EndpointSlice => ({
+    metadata: { name: "s", namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 1 }],
+    endpoints: [
+      endpoint,
+      { addresses: ["10.0.0.9"], targetRef: { kind: "Pod", name: "r", namespace: "prod" } },
+    ] as EndpointSlice["endpoints"],
+  });
+  for (const change of changes) {
+    const memo = createSelectionMemo();
+    selectEndpoints([...others, slice(base)], "grpc", { memo });
+    const changed = [...others, slice({ ...base, ...change })];
+    assert.deepEqual(
+      selectEndpoints(changed, "grpc", { memo }),
+      selectEndpoints(changed, "grpc"),
+      JSON.stringify(change),
+    );
+  }
 });
 
 Deno.test("sameEndpoints() agrees with comparing fingerprints", () => {
