@@ -249,30 +249,37 @@ function patchOneToOne(
   fresh: SliceEntry[],
   gone: number[],
 ): { merged: SliceEntry[]; endpoints: ResolvedEndpoint[] } | undefined {
-  const merged: SliceEntry[] = [];
-  const endpoints: ResolvedEndpoint[] = [];
+  // Runs of the previous lists are copied whole (`slice`, then one `concat`): memory copies, no loop per entry.
+  const entryRuns: SliceEntry[][] = [];
+  const endpointRuns: ResolvedEndpoint[][] = [];
   const inserted: number[] = [];
+  let length = 0;
   let from = 0;
   let next = 0;
+  const run = (to: number) => {
+    entryRuns.push(previous.slice(from, to));
+    endpointRuns.push(output.slice(from, to));
+    length += to - from;
+  };
   const copy = (to: number) => {
-    for (let i = from; i < to; i++) {
-      if (next < gone.length && gone[next] === i) next++;
-      else {
-        merged.push(previous[i]);
-        endpoints.push(output[i]);
-      }
+    for (; next < gone.length && gone[next] < to; next++) {
+      run(gone[next]);
+      from = gone[next] + 1;
     }
+    run(to);
     from = to;
   };
   for (let f = 0; f < fresh.length; f++) {
     const entry = fresh[f];
     if (!entry.group.ready) return undefined;
     copy(insertionPoint(previous, entry, from));
-    inserted.push(merged.length);
-    merged.push(entry);
-    endpoints.push(entry.group.endpoint);
+    inserted.push(length++);
+    entryRuns.push([entry]);
+    endpointRuns.push([entry.group.endpoint]);
   }
   copy(previous.length);
+  const merged = ([] as SliceEntry[]).concat(...entryRuns);
+  const endpoints = ([] as ResolvedEndpoint[]).concat(...endpointRuns);
   // Entries of one pod sort side by side: only a fresh entry can have gained a neighbour with its key.
   for (const at of inserted) {
     const key = merged[at].key;
