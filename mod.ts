@@ -25,7 +25,7 @@ export type { Target } from "./src/target.ts";
 export { watchEndpoints } from "./src/watch_endpoints.ts";
 export type { WatchEndpointsOptions } from "./src/watch_endpoints.ts";
 export type { EndpointSnapshot, WatchSettings } from "./src/endpoint_subscription.ts";
-export type { EndpointAddress, ResolvedEndpoint } from "./src/endpoint_selection.ts";
+export type { EndpointAddress, ResolvedEndpoint } from "./src/resolved_endpoint.ts";
 export type { ClusterOptions } from "./src/cluster/types.ts";
 export type {
   KubeconfigCluster,

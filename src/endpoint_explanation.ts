@@ -24,6 +24,7 @@ import {
   topologyMode,
 } from "./topology.ts";
 import { createSubsetter } from "./subset.ts";
+import { podKey } from "./endpoint_selection.ts";
 
 /** Whether calls go to a pod: always, only when no preferred pod is up, or never. */
 export type PodUse = "used" | "failover" | "unused";
@@ -75,7 +76,7 @@ export interface PodExplanation {
 
 /** Every pod of a Service, and the topology mode that decided `used` against `failover`. */
 export interface EndpointExplanation {
-  /** One row per pod, sorted as `selectEndpoints()` sorts (namespace/pod). */
+  /** One row per pod, sorted as `selectEndpoints()` sorts (by `podKey()`). */
   pods: PodExplanation[];
   /** The topology mode, as `preferEndpoints()` decides it. */
   topology: TopologyMode;
@@ -127,7 +128,7 @@ export function explainEndpoints(
     const number = kind === "usable" ? portOf(slice, port) : undefined;
     for (const endpoint of slice.endpoints ?? []) {
       if (!endpoint.addresses?.length) continue;
-      const key = keyOf(slice, endpoint);
+      const key = podKey(slice, endpoint);
       const row = rowOf(endpoint, number);
       const known = groups.get(key);
       if (known === undefined || rank(kind) < rank(known.kind)) groups.set(key, { key, row, kind });
@@ -184,13 +185,6 @@ function rank(kind: Group["kind"]): number {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** The key `selectEndpoints()` groups a pod's endpoints by. */
-function keyOf(slice: EndpointSlice, endpoint: SliceEndpoint): string {
-  const ref = endpoint.targetRef;
-  if (ref?.name) return `${ref.namespace ?? slice.metadata.namespace ?? ""}/${ref.name}`;
-  return `${slice.metadata.name ?? ""}/${endpoint.addresses[0]}`;
 }
 
 /** The slice's number for the target port: a number as given, a name by the first port of that name. */

@@ -7,41 +7,19 @@
  */
 
 import type { EndpointSlice, SliceEndpoint } from "./endpoint_slice.ts";
+import {
+  byKey,
+  mergeEntries,
+  NO_POSITIONS,
+  patchOneToOne,
+  type PodGroup,
+  removedPositions,
+  type SliceEntry,
+  type SliceRecord,
+} from "./_merged_entries.ts";
+import type { EndpointAddress, ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { readHints, type TopologyHints } from "./topology.ts";
 import { trace } from "./trace.ts";
-
-/** One address of an endpoint. */
-export interface EndpointAddress {
-  /** IPv4 or IPv6 address, without brackets. */
-  host: string;
-  /** TCP port. */
-  port: number;
-}
-
-/** One endpoint (normally one pod) with all of its addresses. */
-export interface ResolvedEndpoint {
-  /** Addresses of the pod, IPv4 before IPv6; never empty. */
-  addresses: EndpointAddress[];
-  /** `conditions.ready` (unset means true). */
-  ready: boolean;
-  /** `conditions.serving` (unset means true). */
-  serving: boolean;
-  /** `conditions.terminating` (unset means false). */
-  terminating: boolean;
-  /** Zone of the endpoint, when known. */
-  zone?: string;
-  /** Node of the endpoint, when known. */
-  nodeName?: string;
-  /** Pod of the endpoint, when the slice names it. */
-  podName?: string;
-  /** The EndpointSlice controller's topology hints, when the endpoint has any. */
-  hints?: TopologyHints;
-  /**
-   * Whether calls should go here while any preferred endpoint is up: hinted for the client's node or
-   * zone under topology-aware routing, else true for every endpoint.
-   */
-  preferred: boolean;
-}
 
 /**
  * Selects the usable endpoints of a Service from all of its slices: those
@@ -181,33 +159,8 @@ export function createSelectionMemo(): SelectionMemo {
   return { records: new Map(), byName: new Map(), merged: [], counts: new Map(), repeated: 0, call: 0 };
 }
 
-/** The entries of one slice object (some taken over from its previous object), and the last call that saw it. */
-export interface SliceRecord {
-  slice: EndpointSlice;
-  entries: SliceEntry[];
-  seen: number;
-}
-
 /** The entries of a record being computed: shared, never modified. */
 const NO_ENTRIES: SliceEntry[] = [];
-
-/** One endpoint of one slice, ready to merge with the same pod's entries of other slices. */
-export interface SliceEntry {
-  key: string;
-  /** The slice's name: a pod's addresses from several slices merge in slice-name order, whatever the arrival order. */
-  slice: string;
-  group: PodGroup;
-  /** The record whose slice holds the entry now: a new object of the slice takes over unchanged entries. */
-  owner: SliceRecord;
-}
-
-/** A pod's endpoint (shared by every selection that uses it unchanged: never mutated) and its conditions. */
-export interface PodGroup {
-  endpoint: ResolvedEndpoint;
-  ready: boolean;
-  serving: boolean;
-  terminating: boolean;
-}
 
 /** Adds (1) or removes (-1) the hosts of entries to the memo's counts. */
 function countHosts(memo: SelectionMemo, entries: SliceEntry[], delta: 1 | -1): void {
@@ -223,135 +176,6 @@ function countHosts(memo: SelectionMemo, entries: SliceEntry[], delta: 1 | -1): 
       if (before === 2 && after === 1) memo.repeated--;
     }
   }
-}
-
-/** Where `entry` goes in the sorted `entries`, searching from `from`: after every entry that sorts before or with it. */
-function insertionPoint(entries: SliceEntry[], entry: SliceEntry, from: number): number {
-  let low = from;
-  let high = entries.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (byKey(entries[middle], entry) <= 0) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
-/**
- * The update of a selection with one endpoint per entry (`output[i]` is `previous[i]`'s): the entries at
- * the `gone` positions leave both lists, and each fresh entry goes in at its place, with its endpoint.
- * Nothing but the two arrays is read for the entries that stay. `undefined` when the result would not
- * be one endpoint per entry: a fresh entry that is not ready, or next to an entry of the same pod.
- */
-function patchOneToOne(
-  previous: SliceEntry[],
-  output: ResolvedEndpoint[],
-  fresh: SliceEntry[],
-  gone: number[],
-): { merged: SliceEntry[]; endpoints: ResolvedEndpoint[] } | undefined {
-  // Runs of the previous lists are copied whole (`slice`, then one `concat`): memory copies, no loop per entry.
-  const entryRuns: SliceEntry[][] = [];
-  const endpointRuns: ResolvedEndpoint[][] = [];
-  const inserted: number[] = [];
-  let length = 0;
-  let from = 0;
-  let next = 0;
-  const run = (to: number) => {
-    entryRuns.push(previous.slice(from, to));
-    endpointRuns.push(output.slice(from, to));
-    length += to - from;
-  };
-  const copy = (to: number) => {
-    for (; next < gone.length && gone[next] < to; next++) {
-      run(gone[next]);
-      from = gone[next] + 1;
-    }
-    run(to);
-    from = to;
-  };
-  for (let f = 0; f < fresh.length; f++) {
-    const entry = fresh[f];
-    if (!entry.group.ready) return undefined;
-    copy(insertionPoint(previous, entry, from));
-    inserted.push(length++);
-    entryRuns.push([entry]);
-    endpointRuns.push([entry.group.endpoint]);
-  }
-  copy(previous.length);
-  const merged = ([] as SliceEntry[]).concat(...entryRuns);
-  const endpoints = ([] as ResolvedEndpoint[]).concat(...endpointRuns);
-  // Entries of one pod sort side by side: only a fresh entry can have gained a neighbour with its key.
-  for (const at of inserted) {
-    const key = merged[at].key;
-    if ((at > 0 && merged[at - 1].key === key) || (at + 1 < merged.length && merged[at + 1].key === key)) {
-      return undefined;
-    }
-  }
-  return { merged, endpoints };
-}
-
-/**
- * The previous merged entries without those of slices gone since, with the
- * fresh entries put in place by binary search. The entries that leave are
- * those at the `gone` positions, or, when they were too many to look up
- * (`undefined`), those whose `owner.seen` is not `call`; the others are then
- * copied without reading them.
- */
-function mergeEntries(
-  previous: SliceEntry[],
-  fresh: SliceEntry[],
-  gone: number[] | undefined,
-  call: number,
-): SliceEntry[] {
-  const merged: SliceEntry[] = [];
-  let from = 0;
-  let next = 0;
-  const copy = (to: number) => {
-    if (gone === undefined) copyLive(previous, from, to, call, merged);
-    else {
-      for (let i = from; i < to; i++) {
-        if (next < gone.length && gone[next] === i) next++;
-        else merged.push(previous[i]);
-      }
-    }
-    from = to;
-  };
-  for (let f = 0; f < fresh.length; f++) {
-    copy(insertionPoint(previous, fresh[f], from));
-    merged.push(fresh[f]);
-  }
-  copy(previous.length);
-  return merged;
-}
-
-const NO_POSITIONS: number[] = [];
-
-/**
- * The positions in `merged` of the `dropped` entries, ascending, found by binary search; `undefined` when
- * they are too many for that to pay (then every entry's owner is read instead).
- */
-function removedPositions(merged: SliceEntry[], dropped: SliceEntry[], freshCount: number): number[] | undefined {
-  if ((dropped.length + freshCount) * 8 > merged.length) return undefined;
-  const positions: number[] = [];
-  for (const entry of dropped) {
-    let low = 0;
-    let high = merged.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (byKey(merged[middle], entry) < 0) low = middle + 1;
-      else high = middle;
-    }
-    // Entries with an equal key and slice name (the same pod twice under one slice name) sit side by side.
-    while (low < merged.length && merged[low] !== entry && byKey(merged[low], entry) === 0) low++;
-    if (merged[low] !== entry) return undefined;
-    positions.push(low);
-  }
-  return positions.sort((a, b) => a - b);
-}
-
-/** Appends the entries of `entries[from..to)` whose slice is still there (seen in `call`) to `into`. */
-function copyLive(entries: SliceEntry[], from: number, to: number, call: number, into: SliceEntry[]): void {
-  for (let i = from; i < to; i++) if (entries[i].owner.seen === call) into.push(entries[i]);
 }
 
 const isReady = (group: PodGroup) => group.ready;
@@ -406,8 +230,7 @@ function computeSliceEntries(
       malformedHints = true;
       hints = undefined;
     }
-    const ref = endpoint.targetRef;
-    const key = ref?.name ? `${ref.namespace ?? slice.metadata.namespace ?? ""}/${ref.name}` : `${name}/${hosts[0]}`;
+    const key = podKey(slice, endpoint);
     const addresses: EndpointAddress[] = [];
     for (let h = 0; h < hosts.length; h++) addresses.push({ host: hosts[h], port: slicePort });
     entries.push({ key, slice: name, group: groupOf(endpoint, addresses, hints), owner });
@@ -458,14 +281,33 @@ function sameNames(a: string[] | undefined, b: string[] | undefined): boolean {
   return true;
 }
 
+/**
+ * The key a slice's endpoint is grouped and sorted by: one per pod. A pod of the slice's own namespace
+ * (every pod, for the EndpointSlice controller's slices) is keyed by its name, as the JSON has it (no
+ * string to build); a pod elsewhere by `namespace/name`; an endpoint without a pod by `slice/address`.
+ * Names have no "/", so keys of different kinds never collide.
+ *
+ * @param slice The slice that holds the endpoint.
+ * @param endpoint The endpoint, with at least one address.
+ * @returns The key.
+ *
+ * @example
+ * ```ts
+ * import { podKey } from "./endpoint_selection.ts";
+ * const slice = { metadata: { name: "echo-x1", namespace: "prod" }, addressType: "IPv4" as const };
+ * console.log(podKey(slice, { addresses: ["10.0.0.1"], targetRef: { kind: "Pod", name: "echo-0" } })); // "echo-0"
+ * ```
+ */
+export function podKey(slice: EndpointSlice, endpoint: SliceEndpoint): string {
+  const ref = endpoint.targetRef;
+  if (!ref?.name) return `${slice.metadata.name ?? ""}/${endpoint.addresses![0]}`;
+  const namespace = slice.metadata.namespace ?? "";
+  return (ref.namespace ?? namespace) === namespace ? ref.name : `${ref.namespace}/${ref.name}`;
+}
+
 function isSorted(entries: SliceEntry[]): boolean {
   for (let i = 1; i < entries.length; i++) if (byKey(entries[i - 1], entries[i]) > 0) return false;
   return true;
-}
-
-function byKey(a: SliceEntry, b: SliceEntry): number {
-  if (a.key !== b.key) return a.key < b.key ? -1 : 1;
-  return a.slice < b.slice ? -1 : a.slice > b.slice ? 1 : 0;
 }
 
 function groupOf(endpoint: SliceEndpoint, addresses: EndpointAddress[], hints: TopologyHints | undefined): PodGroup {

@@ -10,13 +10,8 @@ import { resolveClusterAccess } from "./cluster/resolve_cluster_access.ts";
 import type { ClusterAccess, ClusterOptions } from "./cluster/types.ts";
 import { createClusterHttpClient } from "./cluster_http_client.ts";
 import type { BackoffOptions } from "./backoff.ts";
-import {
-  createSelectionMemo,
-  type ResolvedEndpoint,
-  sameEndpoints,
-  selectEndpoints,
-  type SelectionMemo,
-} from "./endpoint_selection.ts";
+import { createSelectionMemo, sameEndpoints, selectEndpoints, type SelectionMemo } from "./endpoint_selection.ts";
+import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { KubeApiError, ResolverError } from "./errors.ts";
 import { createEndpointSliceApi, createServiceApi, readNodeZone } from "./kube_api.ts";
 import { resolveLocality } from "./locality.ts";

@@ -9,7 +9,7 @@
 
 import * as peerGrpc from "@grpc/grpc-js";
 import type { EndpointSnapshot, WatchSettings } from "../endpoint_subscription.ts";
-import type { EndpointAddress } from "../endpoint_selection.ts";
+import type { EndpointAddress } from "../resolved_endpoint.ts";
 import { subscribeEndpoints } from "../endpoint_subscription.ts";
 import { ResolverError } from "../errors.ts";
 import { createBackoff } from "../backoff.ts";

@@ -1,0 +1,176 @@
+/**
+ * The sorted list of every slice's entries that endpoint selection keeps
+ * between updates, and the ways an update changes it: by binary search when
+ * few entries change, with a patch of the last selection when it holds one
+ * endpoint per entry. Private to `endpoint_selection.ts`.
+ *
+ * @module
+ */
+
+import type { EndpointSlice } from "./endpoint_slice.ts";
+import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
+
+/** The entries of one slice object (some taken over from its previous object), and the last call that saw it. */
+export interface SliceRecord {
+  slice: EndpointSlice;
+  entries: SliceEntry[];
+  seen: number;
+}
+
+/** One endpoint of one slice, ready to merge with the same pod's entries of other slices. */
+export interface SliceEntry {
+  key: string;
+  /** The slice's name: a pod's addresses from several slices merge in slice-name order, whatever the arrival order. */
+  slice: string;
+  group: PodGroup;
+  /** The record whose slice holds the entry now: a new object of the slice takes over unchanged entries. */
+  owner: SliceRecord;
+}
+
+/** A pod's endpoint (shared by every selection that uses it unchanged: never mutated) and its conditions. */
+export interface PodGroup {
+  endpoint: ResolvedEndpoint;
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+}
+
+/** Where `entry` goes in the sorted `entries`, searching from `from`: after every entry that sorts before or with it. */
+function insertionPoint(entries: SliceEntry[], entry: SliceEntry, from: number): number {
+  let low = from;
+  let high = entries.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (byKey(entries[middle], entry) <= 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/**
+ * The update of a selection with one endpoint per entry (`output[i]` is `previous[i]`'s): the entries at
+ * the `gone` positions leave both lists, and each fresh entry goes in at its place, with its endpoint.
+ * Nothing but the two arrays is read for the entries that stay. `undefined` when the result would not
+ * be one endpoint per entry: a fresh entry that is not ready, or next to an entry of the same pod.
+ */
+export function patchOneToOne(
+  previous: SliceEntry[],
+  output: ResolvedEndpoint[],
+  fresh: SliceEntry[],
+  gone: number[],
+): { merged: SliceEntry[]; endpoints: ResolvedEndpoint[] } | undefined {
+  // Runs of the previous lists are copied whole (`slice`, then one `concat`): memory copies, no loop per entry.
+  const entryRuns: SliceEntry[][] = [];
+  const endpointRuns: ResolvedEndpoint[][] = [];
+  const inserted: number[] = [];
+  let length = 0;
+  let from = 0;
+  let next = 0;
+  const run = (to: number) => {
+    entryRuns.push(previous.slice(from, to));
+    endpointRuns.push(output.slice(from, to));
+    length += to - from;
+  };
+  const copy = (to: number) => {
+    for (; next < gone.length && gone[next] < to; next++) {
+      run(gone[next]);
+      from = gone[next] + 1;
+    }
+    run(to);
+    from = to;
+  };
+  for (let f = 0; f < fresh.length; f++) {
+    const entry = fresh[f];
+    if (!entry.group.ready) return undefined;
+    copy(insertionPoint(previous, entry, from));
+    inserted.push(length++);
+    entryRuns.push([entry]);
+    endpointRuns.push([entry.group.endpoint]);
+  }
+  copy(previous.length);
+  const merged = ([] as SliceEntry[]).concat(...entryRuns);
+  const endpoints = ([] as ResolvedEndpoint[]).concat(...endpointRuns);
+  // Entries of one pod sort side by side: only a fresh entry can have gained a neighbour with its key.
+  for (const at of inserted) {
+    const key = merged[at].key;
+    if ((at > 0 && merged[at - 1].key === key) || (at + 1 < merged.length && merged[at + 1].key === key)) {
+      return undefined;
+    }
+  }
+  return { merged, endpoints };
+}
+
+/**
+ * The previous merged entries without those of slices gone since, with the
+ * fresh entries put in place by binary search. The entries that leave are
+ * those at the `gone` positions, or, when they were too many to look up
+ * (`undefined`), those whose `owner.seen` is not `call`; the others are then
+ * copied without reading them.
+ */
+export function mergeEntries(
+  previous: SliceEntry[],
+  fresh: SliceEntry[],
+  gone: number[] | undefined,
+  call: number,
+): SliceEntry[] {
+  const merged: SliceEntry[] = [];
+  let from = 0;
+  let next = 0;
+  const copy = (to: number) => {
+    if (gone === undefined) copyLive(previous, from, to, call, merged);
+    else {
+      for (let i = from; i < to; i++) {
+        if (next < gone.length && gone[next] === i) next++;
+        else merged.push(previous[i]);
+      }
+    }
+    from = to;
+  };
+  for (let f = 0; f < fresh.length; f++) {
+    copy(insertionPoint(previous, fresh[f], from));
+    merged.push(fresh[f]);
+  }
+  copy(previous.length);
+  return merged;
+}
+
+/** No entry leaves: shared, never modified. */
+export const NO_POSITIONS: number[] = [];
+
+/**
+ * The positions in `merged` of the `dropped` entries, ascending, found by binary search; `undefined` when
+ * they are too many for that to pay (then every entry's owner is read instead).
+ */
+export function removedPositions(
+  merged: SliceEntry[],
+  dropped: SliceEntry[],
+  freshCount: number,
+): number[] | undefined {
+  if ((dropped.length + freshCount) * 8 > merged.length) return undefined;
+  const positions: number[] = [];
+  for (const entry of dropped) {
+    let low = 0;
+    let high = merged.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (byKey(merged[middle], entry) < 0) low = middle + 1;
+      else high = middle;
+    }
+    // Entries with an equal key and slice name (the same pod twice under one slice name) sit side by side.
+    while (low < merged.length && merged[low] !== entry && byKey(merged[low], entry) === 0) low++;
+    if (merged[low] !== entry) return undefined;
+    positions.push(low);
+  }
+  return positions.sort((a, b) => a - b);
+}
+
+/** Appends the entries of `entries[from..to)` whose slice is still there (seen in `call`) to `into`. */
+function copyLive(entries: SliceEntry[], from: number, to: number, call: number, into: SliceEntry[]): void {
+  for (let i = from; i < to; i++) if (entries[i].owner.seen === call) into.push(entries[i]);
+}
+
+/** Sorts entries by pod key, then slice name. */
+export function byKey(a: SliceEntry, b: SliceEntry): number {
+  if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+  return a.slice < b.slice ? -1 : a.slice > b.slice ? 1 : 0;
+}
