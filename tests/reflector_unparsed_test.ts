@@ -72,13 +72,17 @@ async function until(test: () => boolean): Promise<void> {
 }
 
 Deno.test("sliceEventHead() reads the type and name an API server writes first, and nothing from other lines", () => {
-  assert.deepEqual(sliceEventHead(line("MODIFIED", "echo-x1", "5", "10.0.0.1")), { type: "MODIFIED", name: "echo-x1" });
-  assert.deepEqual(sliceEventHead(line("DELETED", "a.b-c", "5", "10.0.0.1")), { type: "DELETED", name: "a.b-c" });
+  const head = (text: string) => sliceEventHead(new TextEncoder().encode(text));
+  assert.deepEqual(head(line("MODIFIED", "echo-x1", "5", "10.0.0.1")), { type: "MODIFIED", name: "echo-x1" });
+  assert.deepEqual(head(line("DELETED", "a.b-c", "5", "10.0.0.1")), { type: "DELETED", name: "a.b-c" });
   const bookmark = '{"type":"BOOKMARK","object":{"kind":"EndpointSlice","apiVersion":"discovery.k8s.io/v1",' +
     '"metadata":{"resourceVersion":"9"}}}';
-  assert.equal(sliceEventHead(bookmark), undefined);
-  assert.equal(sliceEventHead('{"object":{"metadata":{"name":"a"}},"type":"ADDED"}'), undefined);
-  assert.equal(sliceEventHead(line("ADDED", "Upper", "5", "10.0.0.1")), undefined, "not a Kubernetes name");
+  assert.equal(head(bookmark), undefined);
+  assert.equal(head('{"object":{"metadata":{"name":"a"}},"type":"ADDED"}'), undefined);
+  assert.equal(head(line("ADDED", "Upper", "5", "10.0.0.1")), undefined, "not a Kubernetes name");
+  assert.equal(head(line("ADDED", "-a", "5", "10.0.0.1")), undefined, "not a Kubernetes name");
+  assert.equal(head(line("ADDED", "a".repeat(254), "5", "10.0.0.1")), undefined, "too long a name");
+  assert.deepEqual(head(line("ADDED", "a".repeat(253), "5", "10.0.0.1"))?.name.length, 253);
 });
 
 Deno.test("runReflector() parses only the last event of each slice that arrived before the state was read", async () => {
@@ -114,7 +118,7 @@ Deno.test("runReflector() fails the watch when a line read late is bad, keeps th
     assert.equal(reflector.state().slices.get("a")!.endpoints![0].addresses[0], "10.0.0.1");
     // Into the open watch: a line whose start names slice "a" while its object is "z".
     const bad = line("MODIFIED", "a", "12", "10.0.0.9", "z");
-    assert.deepEqual(sliceEventHead(bad), { type: "MODIFIED", name: "a" });
+    assert.deepEqual(sliceEventHead(new TextEncoder().encode(bad)), { type: "MODIFIED", name: "a" });
     reflector.streams[0].enqueue(new TextEncoder().encode(bad + "\n"));
     await until(() => reflector.announced() === 3);
     const slices = reflector.state().slices;

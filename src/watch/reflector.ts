@@ -158,7 +158,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
 
   // Watch lines of slice events not parsed yet, by slice name, in order of arrival: a later event of the
   // same slice replaces its line. They follow the state in `slices` and are applied when someone reads it.
-  const unparsed = new Map<string, { line: string; type: string }>();
+  const unparsed = new Map<string, { line: Uint8Array; type: string }>();
   // Ends the current watch with a failure found while applying its unparsed lines for a reader.
   let failWatch: ((error: Error) => void) | undefined;
   const state: SliceState = {

@@ -61,38 +61,19 @@ export interface DecodeOptions {
  */
 export async function readWatchLines(
   body: ChunkSource,
-  onLine: (line: string) => void,
+  onLine: (line: Uint8Array) => void,
   options: DecodeOptions = {},
 ): Promise<void> {
   const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
-  const decoder = new TextDecoder();
-  // Each chunk is decoded on its own, a character cut at its end carried over to
-  // the next; newlines are found in the bytes, for the length limit, and in the text,
-  // whose n-th newline is the bytes' n-th. `partial` is the start of a line split
-  // across chunks and `pendingBytes` its length in bytes.
-  let partial = "";
+  // The start of a line split across chunks, in pieces, and its length in bytes. Lines stay bytes until
+  // someone parses them: most events of a burst are replaced before that, and are never turned into text.
+  let pieces: Uint8Array[] = [];
   let pendingBytes = 0;
-  // Bytes of a character cut at the end of the previous chunk. Chunks are decoded
-  // without `stream: true`, whose slow path costs Node about five times more.
-  let carry: Uint8Array | undefined;
-  const decodeWhole = (chunk: Uint8Array): string => {
-    let bytes = chunk;
-    if (carry) {
-      bytes = new Uint8Array(carry.length + chunk.length);
-      bytes.set(carry);
-      bytes.set(chunk, carry.length);
-      carry = undefined;
-    }
-    const complete = completeUtf8Length(bytes);
-    if (complete < bytes.length) carry = bytes.slice(complete);
-    return decoder.decode(complete < bytes.length ? bytes.subarray(0, complete) : bytes);
-  };
-  // One chunk's lines, handed over as events; true when there was at least one.
+  // One chunk's lines, handed over as views of it (a chunk belongs to its reader once read: web streams hand
+  // it over, and Node's readables allocate each one); true when there was one.
   const split = (value: Uint8Array): boolean => {
     let delivered = false;
-    const text = decodeWhole(value);
     let start = 0;
-    let textStart = 0;
     while (start < value.length) {
       const newline = value.indexOf(NEWLINE, start);
       const end = newline === -1 ? value.length : newline;
@@ -102,19 +83,15 @@ export async function readWatchLines(
         );
       }
       if (newline === -1) {
-        partial += textStart === 0 ? text : text.slice(textStart);
+        pieces.push(value.subarray(start));
         pendingBytes += value.length - start;
         break;
       }
-      const textNewline = text.indexOf("\n", textStart);
-      const piece = text.slice(textStart, textNewline);
-      const line = pendingBytes === 0 ? piece : partial + piece;
-      partial = "";
+      const line = pendingBytes === 0 ? value.subarray(start, end) : joined(pieces, value.subarray(start, end));
+      pieces = [];
       pendingBytes = 0;
       start = newline + 1;
-      textStart = textNewline + 1;
-      // Lines start with "{"; only a line starting with whitespace can be blank.
-      if (line.length === 0 || (line.charCodeAt(0) <= 0x20 && line.trim() === "")) continue;
+      if (isBlank(line)) continue;
       delivered = true;
       onLine(line);
     }
@@ -123,9 +100,32 @@ export async function readWatchLines(
   if ("push" in body) await body.push(split, options.signal);
   else await readChunks(body, split, options.signal);
   if (pendingBytes > 0) {
-    const tail = partial + (carry ? decoder.decode(carry) : "");
-    if (tail.trim() !== "") onLine(checkTail(tail));
+    const tail = joined(pieces, new Uint8Array(0));
+    if (!isBlank(tail)) onLine(checkTail(tail));
   }
+}
+
+/** The pieces and the last part of a line, as one array. */
+function joined(pieces: Uint8Array[], last: Uint8Array): Uint8Array {
+  let length = last.length;
+  for (const piece of pieces) length += piece.length;
+  const line = new Uint8Array(length);
+  let at = 0;
+  for (const piece of pieces) {
+    line.set(piece, at);
+    at += piece.length;
+  }
+  line.set(last, at);
+  return line;
+}
+
+/** Whether a line holds only JSON whitespace (lines start with "{": the first byte decides almost always). */
+function isBlank(line: Uint8Array): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const byte = line[i];
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d && byte !== 0x0a) return false;
+  }
+  return true;
 }
 
 /** Reads a web stream to its end, chunk by chunk; the stream is cancelled when reading stops early. */
@@ -157,48 +157,37 @@ async function readChunks(
   }
 }
 
-/** The length of the longest prefix of `bytes` that ends on a UTF-8 character boundary. */
-function completeUtf8Length(bytes: Uint8Array): number {
-  const length = bytes.length;
-  // Look back over at most three continuation bytes (10xxxxxx) for a lead byte.
-  for (let back = 1; back <= Math.min(4, length); back++) {
-    const byte = bytes[length - back];
-    if (byte < 0x80) return length; // ASCII: complete
-    if (byte >= 0xc0) {
-      const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
-      return needed <= back ? length : length - back;
-    }
-  }
-  return length; // Not UTF-8 continuation structure: let the decoder replace it.
-}
-
 /** A last line without its newline, once it is known to be a whole event. */
-function checkTail(text: string): string {
+function checkTail(line: Uint8Array): Uint8Array {
   try {
-    parseWatchEvent(text);
+    parseWatchEvent(line);
   } catch (cause) {
     throw new KubeApiError(
       "Cannot decode watch stream: the body ended in the middle of an event; the watch restarts",
       { cause },
     );
   }
-  return text;
+  return line;
 }
+
+const decoder = new TextDecoder();
 
 /**
  * Parses one line of a watch body.
  *
- * @param text The line, as {@linkcode readWatchLines} hands it over.
+ * @param line The line, as {@linkcode readWatchLines} hands it over.
  * @returns The event.
  * @throws {KubeApiError} When the line is not JSON, or not a watch event; the watch restarts.
  *
  * @example
  * ```ts
  * import { parseWatchEvent } from "./watch_decoder.ts";
- * console.log(parseWatchEvent('{"type":"DELETED","object":{"metadata":{"name":"a"}}}').type); // "DELETED"
+ * const line = new TextEncoder().encode('{"type":"DELETED","object":{"metadata":{"name":"a"}}}');
+ * console.log(parseWatchEvent(line).type); // "DELETED"
  * ```
  */
-export function parseWatchEvent(text: string): WatchEvent {
+export function parseWatchEvent(line: Uint8Array): WatchEvent {
+  const text = decoder.decode(line);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -216,13 +205,6 @@ export function parseWatchEvent(text: string): WatchEvent {
   return value;
 }
 
-/**
- * How a Kubernetes API server starts the line of an EndpointSlice's ADDED, MODIFIED or DELETED event (Go
- * writes fields in their declared order): its type, then the object's kind, apiVersion and name.
- */
-const SLICE_EVENT_HEAD =
-  /^\{"type":"(ADDED|MODIFIED|DELETED)","object":\{"kind":"EndpointSlice","apiVersion":"discovery\.k8s\.io\/v1","metadata":\{"name":"([a-z0-9][a-z0-9.-]{0,252})"/;
-
 /** The type and slice name that a watch line starts with. */
 export interface SliceEventHead {
   /** `ADDED`, `MODIFIED` or `DELETED`. */
@@ -231,26 +213,62 @@ export interface SliceEventHead {
   name: string;
 }
 
+const encoder = new TextEncoder();
+/**
+ * How a Kubernetes API server starts the line of an EndpointSlice's ADDED, MODIFIED or DELETED event (Go
+ * writes fields in their declared order): its type, then the object's kind, apiVersion and name.
+ */
+const HEAD_START = encoder.encode('{"type":"');
+const HEAD_TYPES = ["ADDED", "MODIFIED", "DELETED"].map((type) => ({ type, bytes: encoder.encode(type) }));
+const HEAD_OBJECT = encoder.encode(
+  '","object":{"kind":"EndpointSlice","apiVersion":"discovery.k8s.io/v1","metadata":{"name":"',
+);
+/** The longest Kubernetes name (a DNS subdomain). */
+const MAX_NAME = 253;
+
 /**
  * Reads the type and slice name of an EndpointSlice event from the first bytes of its line, as an API
- * server writes them, without parsing the rest: a reader that gets a later event for the same slice
+ * server writes them, without decoding the rest: a reader that gets a later event for the same slice
  * before it needs this one never parses it. Any other line (a BOOKMARK, an ERROR, another writer's
  * field order) gives `undefined`, and is parsed.
  *
- * @param text A line from {@linkcode readWatchLines}.
+ * @param line A line from {@linkcode readWatchLines}.
  * @returns The type and name, or `undefined`.
  *
  * @example
  * ```ts
  * import { sliceEventHead } from "./watch_decoder.ts";
- * const line = '{"type":"MODIFIED","object":{"kind":"EndpointSlice","apiVersion":"discovery.k8s.io/v1",' +
- *   '"metadata":{"name":"echo-x1"}}}';
+ * const line = new TextEncoder().encode(
+ *   '{"type":"MODIFIED","object":{"kind":"EndpointSlice","apiVersion":"discovery.k8s.io/v1",' +
+ *     '"metadata":{"name":"echo-x1"}}}',
+ * );
  * console.log(sliceEventHead(line)); // { type: "MODIFIED", name: "echo-x1" }
  * ```
  */
-export function sliceEventHead(text: string): SliceEventHead | undefined {
-  const found = SLICE_EVENT_HEAD.exec(text);
-  return found ? { type: found[1], name: found[2] } : undefined;
+export function sliceEventHead(line: Uint8Array): SliceEventHead | undefined {
+  if (!startsWithAt(line, HEAD_START, 0)) return undefined;
+  let at = HEAD_START.length;
+  const type = HEAD_TYPES.find(({ bytes }) => startsWithAt(line, bytes, at));
+  if (type === undefined) return undefined;
+  at += type.bytes.length;
+  if (!startsWithAt(line, HEAD_OBJECT, at)) return undefined;
+  at += HEAD_OBJECT.length;
+  // A name: lowercase letters, digits, "-" and ".", starting with a letter or digit, then the closing quote.
+  let name = "";
+  for (let i = at; i < line.length && i - at <= MAX_NAME; i++) {
+    const byte = line[i];
+    if (byte === 0x22) return name === "" ? undefined : { type: type.type, name };
+    const alphanumeric = (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39);
+    if (!alphanumeric && (name === "" || (byte !== 0x2d && byte !== 0x2e))) return undefined;
+    name += String.fromCharCode(byte);
+  }
+  return undefined;
+}
+
+function startsWithAt(line: Uint8Array, prefix: Uint8Array, at: number): boolean {
+  if (line.length < at + prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (line[at + i] !== prefix[i]) return false;
+  return true;
 }
 
 function isWatchEvent(value: unknown): value is WatchEvent {

@@ -239,7 +239,8 @@ export async function answer(target: Target, response: Response): Promise<Json> 
 function checkEventHead(line: string, event: Json): void {
   const { type, object } = event as { type: string; object: { kind?: string; metadata?: { name?: string } } };
   if (!["ADDED", "MODIFIED", "DELETED"].includes(type) || object.kind !== "EndpointSlice") return;
-  assert.deepEqual(sliceEventHead(line), { type, name: object.metadata?.name }, `an unrecognized event line: ${line}`);
+  const head = sliceEventHead(new TextEncoder().encode(line));
+  assert.deepEqual(head, { type, name: object.metadata?.name }, `an unrecognized event line: ${line}`);
 }
 
 export async function watchEvents(
