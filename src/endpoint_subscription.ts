@@ -135,6 +135,8 @@ interface Hold {
   arrivals: number;
   /** When the first held state arrived (`performance.now()`). */
   since: number;
+  /** How many steps of the delivery's work were done ahead of it (see `prepare`). */
+  prepared: number;
 }
 
 /** The longest a held state waits for the watch to go quiet, in ms: a stream that never pauses is still delivered. */
@@ -332,19 +334,42 @@ function flush(watch: SharedWatch, namespace: string, service: string): void {
   for (const subscriber of watch.subscribers) deliver(watch, subscriber, namespace, service, true);
   const now = performance.now();
   // No timer until a state arrives: a Service that changes now and then costs one wake-up per change.
-  watch.hold = { until: now + (now - started), pending: false, arrivals: 0, since: 0 };
+  watch.hold = { until: now + (now - started), pending: false, arrivals: 0, since: 0, prepared: 0 };
 }
 
-/** Delivers the held states once `delayMs` passed and then a turn of the event loop brought no new one. */
+/**
+ * Delivers the held states once `delayMs` passed and then a turn of the event loop brought no new one.
+ * The work goes in turns of its own, so that no turn holds the event loop for all of it (a burst over
+ * thousands of endpoints is tens of milliseconds of it): first the events that wait are parsed, then the
+ * selections computed, then the subscribers get them. A state that arrives meanwhile is waited for again.
+ */
 function awaitQuiet(watch: SharedWatch, hold: Hold, delayMs: number, namespace: string, service: string): void {
   unrefTimer(setTimeout(() => {
     if (watch.hold !== hold) return;
-    if (hold.arrivals > 0 && performance.now() - hold.since < MAX_HOLD_MS) {
+    const held = performance.now() - hold.since < MAX_HOLD_MS;
+    if (hold.arrivals > 0 && held) {
       hold.arrivals = 0;
+      return awaitQuiet(watch, hold, 0, namespace, service);
+    }
+    if (hold.prepared < 2 && held) {
+      prepare(watch, hold.prepared++);
       return awaitQuiet(watch, hold, 0, namespace, service);
     }
     flush(watch, namespace, service);
   }, Math.max(0, delayMs)));
+}
+
+/** A step of the work of a delivery, ahead of it: 0 parses the events that wait, 1 computes the selections. */
+function prepare(watch: SharedWatch, step: number): void {
+  const state = watch.state!;
+  if (step === 0) {
+    void state.slices; // Reading the slices applies the events that wait.
+    return;
+  }
+  for (const subscriber of watch.subscribers) {
+    const port = subscriber.port ?? watch.servicePort.portFor(state.slices.values(), watch.version);
+    if (port !== undefined && !(port instanceof ResolverError)) selectionFor(watch, port, subscriber.locality);
+  }
 }
 
 /**
@@ -366,23 +391,7 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, namespace: string, 
     else queueMicrotask(report);
     return;
   }
-  // A name that the lookup chose shares the selection of subscribers that named it (at the same locality).
-  const { zone, node } = subscriber.locality;
-  const selectionKey = `${typeof port === "number" ? `#${port}` : port}\u0000${zone ?? ""}\u0000${node ?? ""}`;
-  let selection = watch.selections.get(selectionKey);
-  if (selection?.version !== watch.version) {
-    const memo = selection?.memo ?? createSelectionMemo();
-    const usable = selectEndpoints(state.slices.values(), port, { memo });
-    const { endpoints, mode: topology } = preferEndpoints(usable, subscriber.locality);
-    const same = selection && selection.topology === topology && sameEndpoints(selection.endpoints, endpoints);
-    const generation = same ? selection!.generation : ++generations;
-    if (!same) {
-      const preferred = topology === "none" ? undefined : endpoints.filter((endpoint) => endpoint.preferred).length;
-      watch.metrics.updated(endpoints.length, preferred);
-    }
-    selection = { version: watch.version, endpoints, topology, generation, memo };
-    watch.selections.set(selectionKey, selection);
-  }
+  const selection = selectionFor(watch, port, subscriber.locality);
   if (selection.generation === subscriber.generation) return;
   subscriber.generation = selection.generation;
   const snapshot: EndpointSnapshot = {
@@ -394,6 +403,30 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, namespace: string, 
   };
   if (now) send(watch, subscriber, snapshot);
   else queueMicrotask(() => send(watch, subscriber, snapshot));
+}
+
+/**
+ * The selection for a port at a locality at the watch's current version: computed once per version, from
+ * the last one, and shared by the subscribers that use that port there (a name that the port lookup chose
+ * shares it with subscribers that named it).
+ */
+function selectionFor(watch: SharedWatch, port: number | string, locality: Locality): Selection {
+  const { zone, node } = locality;
+  const selectionKey = `${typeof port === "number" ? `#${port}` : port}\u0000${zone ?? ""}\u0000${node ?? ""}`;
+  const last = watch.selections.get(selectionKey);
+  if (last?.version === watch.version) return last;
+  const memo = last?.memo ?? createSelectionMemo();
+  const usable = selectEndpoints(watch.state!.slices.values(), port, { memo });
+  const { endpoints, mode: topology } = preferEndpoints(usable, locality);
+  const same = last && last.topology === topology && sameEndpoints(last.endpoints, endpoints);
+  const generation = same ? last!.generation : ++generations;
+  if (!same) {
+    const preferred = topology === "none" ? undefined : endpoints.filter((endpoint) => endpoint.preferred).length;
+    watch.metrics.updated(endpoints.length, preferred);
+  }
+  const selection = { version: watch.version, endpoints, topology, generation, memo };
+  watch.selections.set(selectionKey, selection);
+  return selection;
 }
 
 /** Hands a snapshot to a subscriber still subscribed; one that throws must not break the shared watch. */

@@ -381,6 +381,35 @@ Deno.test("watchEndpoints() never shares a watch between two tokens under one us
   }
 });
 
+Deno.test("watchEndpoints() gives a burst to a consumer that keeps up as its first change, then the latest state", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, ["p0"]);
+  const controller = new AbortController();
+  const seen: string[] = [];
+  const consumer = (async () => {
+    const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
+      cluster: { kubeconfig: api.kubeconfig() },
+      signal: controller.signal,
+    });
+    for await (const snapshot of iterable) {
+      seen.push(snapshot.endpoints.map((endpoint) => endpoint.podName).join(","));
+      // 200 changes, back to back, all in the watch stream before any is sent.
+      if (seen.length === 1) { for (let i = 1; i <= 200; i++) apply(api, [`p${i}`]); }
+      if (seen.at(-1) === "p200") break;
+    }
+  })();
+  try {
+    await Promise.race([consumer, sleep(10_000).then(() => assert.fail(`no final state: ${seen.join(" ")}`))]);
+    assert.equal(seen[1], "p1", "the first change at once");
+    assert.equal(seen.at(-1), "p200");
+    assert.ok(seen.length <= 4, `got ${seen.length} snapshots for 200 changes: ${seen.join(" ")}`);
+  } finally {
+    controller.abort();
+    await consumer;
+    await api.close();
+  }
+});
+
 Deno.test("watchEndpoints() gives a slow consumer the latest state of a burst, not every step", async () => {
   const api = await startFakeApiServer({ token: "t" });
   apply(api, ["p0"]);
