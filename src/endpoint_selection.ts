@@ -56,8 +56,8 @@ export function selectEndpoints(
   const call = ++memo.call;
   // Entries are computed once per slice object (the reflector replaces a slice's
   // object when it changes) and kept merged in key order across calls, so that an
-  // update costs one pass over the set plus the changed slices' own work. Loops
-  // here index arrays: until the JIT optimizes a function, which updates a few
+  // update costs the changed endpoints' own work plus, at most, one pass over the
+  // set (none when the last list can be patched). Loops here index arrays: until the JIT optimizes a function, which updates a few
   // seconds apart never make hot, `for...of` allocates a result object per step,
   // and garbage sets the pace of the GC pauses that land on updates.
   const arrived: SliceRecord[] = [];
