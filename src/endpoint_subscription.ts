@@ -344,7 +344,7 @@ function flush(watch: SharedWatch, namespace: string, service: string): void {
  * selections computed, then the subscribers get them. A state that arrives meanwhile is waited for again.
  */
 function awaitQuiet(watch: SharedWatch, hold: Hold, delayMs: number, namespace: string, service: string): void {
-  const check = () => {
+  unrefTimer(setTimeout(() => {
     if (watch.hold !== hold) return;
     const held = performance.now() - hold.since < MAX_HOLD_MS;
     if (hold.arrivals > 0 && held) {
@@ -356,11 +356,7 @@ function awaitQuiet(watch: SharedWatch, hold: Hold, delayMs: number, namespace: 
       return awaitQuiet(watch, hold, 0, namespace, service);
     }
     flush(watch, namespace, service);
-  };
-  // The next turn of the event loop, after its I/O, is what setImmediate waits for (on Node, Bun and Deno);
-  // a zero timeout waits 1 ms on Node and Bun, 2 on Deno.
-  if (delayMs > 0) unrefTimer(setTimeout(check, delayMs));
-  else setImmediate(check);
+  }, Math.max(0, delayMs)));
 }
 
 /** A step of the work of a delivery, ahead of it: 0 parses the events that wait, 1 computes the selections. */
