@@ -20,8 +20,8 @@ function line(type: string, name: string, rv: string, ip: string, objectName = n
   return objectName === name ? text : text.replace(`"name":"${objectName}"`, `"name":"${name}","name":"${objectName}"`);
 }
 
-/** Runs the reflector on an empty LIST and scripted watch bodies; `onState` only counts. */
-function start(watchBodies: string[][]) {
+/** Runs the reflector on an empty LIST and scripted watch bodies; `onState` counts, and reads when `reads` says. */
+function start(watchBodies: string[][], reads: (count: number) => boolean = () => false) {
   const controller = new AbortController();
   const watches: WatchParams[] = [];
   const errors: ResolverError[] = [];
@@ -50,6 +50,7 @@ function start(watchBodies: string[][]) {
     onState(next) {
       state = next;
       announced++;
+      if (reads(announced)) void next.slices;
     },
     onError: (error) => errors.push(error),
   });
@@ -132,5 +133,23 @@ Deno.test("runReflector() fails the watch when a line read late is bad, keeps th
     assert.equal(reflector.state().slices.get("a")!.endpoints![0].addresses[0], "10.0.0.2");
   } finally {
     await reflector.stop();
+  }
+});
+
+Deno.test("runReflector() applies nothing after a bad line read late, and resumes before it", async () => {
+  const good = line("ADDED", "a", "11", "10.0.0.1");
+  const bad = line("MODIFIED", "b", "12", "10.0.0.2", "z"); // its start names "b", its object is "z"
+  const after = line("ADDED", "c", "13", "10.0.0.3");
+  for (const readEvery of [true, false]) {
+    // One chunk: the bad line in the middle. A reader that reads every state (as a delivery does when
+    // nothing is held) finds the bad line at once; the other reads only after the last line.
+    const reflector = start([[good, bad, after]], (count) => readEvery || count === 3);
+    try {
+      await until(() => reflector.watches.length === 2);
+      assert.equal(reflector.watches[1].resourceVersion, readEvery ? "11" : "10", `readEvery ${readEvery}`);
+      assert.ok(!reflector.state().slices.has("c"), "nothing after the bad line");
+    } finally {
+      await reflector.stop();
+    }
   }
 });

@@ -295,6 +295,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       failWatch = (error) => deadline.fail(error);
       // Progress is a complete event, not a byte: see `stallTimeoutMs`.
       await readWatchLines(body, (line) => {
+        // A line read late that failed the watch ends it here: nothing that follows it may apply.
+        deadline.signal.throwIfAborted();
         deadline.touch();
         const head = initial ? undefined : sliceEventHead(line);
         if (head) {
@@ -311,14 +313,17 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       throw deadline.stalled() ?? deadline.failure() ?? error;
     } finally {
       failWatch = undefined;
-      deadline.dispose();
-      // Lines of a watch that failed are complete events all the same, and apply when they can; else the
-      // watch that follows brings them again, as it resumes from the state's resourceVersion.
-      try {
-        applyUnparsed();
-      } catch (error) {
-        trace(`dropping the last events of the failed watch: ${(error as Error).message}`);
+      // Lines before a stall or a broken connection are complete events all the same, and apply when they
+      // can; else the watch that follows brings them again, as it resumes from the state's resourceVersion.
+      // None waits after a bad line read late: applying its lines dropped them all.
+      if (!deadline.failure()) {
+        try {
+          applyUnparsed();
+        } catch (error) {
+          trace(`dropping the last events of the failed watch: ${(error as Error).message}`);
+        }
       }
+      deadline.dispose();
     }
     if (initial) {
       throw new KubeApiError(
