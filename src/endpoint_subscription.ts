@@ -135,7 +135,7 @@ interface Hold {
   arrivals: number;
   /** When the first held state arrived (`performance.now()`). */
   since: number;
-  /** How many steps of the delivery's work were done ahead of it (see `prepare`). */
+  /** How many steps of the delivery's work were done ahead of it since the last state arrived (see `prepare`). */
   prepared: number;
 }
 
@@ -302,6 +302,7 @@ function startWatch(
       const now = performance.now();
       if (!hold || (!hold.pending && now >= hold.until)) return flush(watch, namespace, service);
       hold.arrivals++;
+      hold.prepared = 0;
       if (hold.pending) return;
       hold.pending = true;
       hold.since = now;
@@ -352,9 +353,15 @@ function awaitQuiet(watch: SharedWatch, hold: Hold, delayMs: number, namespace: 
       return awaitQuiet(watch, hold, 0, namespace, service);
     }
     if (hold.prepared < 2 && held) {
-      prepare(watch, hold.prepared++);
+      try {
+        prepare(watch, hold.prepared++);
+      } catch (error) {
+        trace(`preparing a delivery failed (it is done in one turn instead): ${error}`);
+      }
       return awaitQuiet(watch, hold, 0, namespace, service);
     }
+    // Released first: a delivery that throws must not leave later states held for good.
+    watch.hold = undefined;
     flush(watch, namespace, service);
   }, Math.max(0, delayMs)));
 }
