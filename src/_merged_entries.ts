@@ -35,7 +35,7 @@ export interface PodGroup {
   terminating: boolean;
 }
 
-/** Where `entry` goes in the sorted `entries`, searching from `from`: after every entry that sorts before or with it. */
+/** Where `entry` goes in the sorted `entries`, from `from` on: after every entry that sorts before or with it. */
 function insertionPoint(entries: SliceEntry[], entry: SliceEntry, from: number): number {
   let low = from;
   let high = entries.length;

@@ -57,9 +57,10 @@ export function selectEndpoints(
   // Entries are computed once per slice object (the reflector replaces a slice's
   // object when it changes) and kept merged in key order across calls, so that an
   // update costs the changed endpoints' own work plus, at most, one pass over the
-  // set (none when the last list can be patched). Loops here index arrays: until the JIT optimizes a function, which updates a few
-  // seconds apart never make hot, `for...of` allocates a result object per step,
-  // and garbage sets the pace of the GC pauses that land on updates.
+  // set (none when the last list can be patched). Loops here index arrays: until
+  // the JIT optimizes a function, which updates a few seconds apart never make
+  // hot, `for...of` allocates a result object per step, and garbage sets the pace
+  // of the GC pauses that land on updates.
   const arrived: SliceRecord[] = [];
   for (const slice of slices) {
     const known = memo.records.get(slice);
@@ -283,9 +284,11 @@ function sameNames(a: string[] | undefined, b: string[] | undefined): boolean {
 
 /**
  * The key a slice's endpoint is grouped and sorted by: one per pod. A pod of the slice's own namespace
- * (every pod, for the EndpointSlice controller's slices) is keyed by its name, as the JSON has it (no
- * string to build); a pod elsewhere by `namespace/name`; an endpoint without a pod by `slice/address`.
- * Names have no "/", so keys of different kinds never collide.
+ * (every pod, for the EndpointSlice controller's slices), or named without one, or in a slice without
+ * one (hand-made), is keyed by its name, as the JSON has it (no string to build); a pod of another
+ * namespace by `namespace/name`; an endpoint without a pod by `slice/address`. Pod names have no "/";
+ * only a pod of another namespace named like an address could share the key of an endpoint without a
+ * pod in a slice named like that namespace.
  *
  * @param slice The slice that holds the endpoint.
  * @param endpoint The endpoint, with at least one address.
@@ -301,8 +304,8 @@ function sameNames(a: string[] | undefined, b: string[] | undefined): boolean {
 export function podKey(slice: EndpointSlice, endpoint: SliceEndpoint): string {
   const ref = endpoint.targetRef;
   if (!ref?.name) return `${slice.metadata.name ?? ""}/${endpoint.addresses![0]}`;
-  const namespace = slice.metadata.namespace ?? "";
-  return (ref.namespace ?? namespace) === namespace ? ref.name : `${ref.namespace}/${ref.name}`;
+  const namespace = slice.metadata.namespace;
+  return !ref.namespace || !namespace || ref.namespace === namespace ? ref.name : `${ref.namespace}/${ref.name}`;
 }
 
 function isSorted(entries: SliceEntry[]): boolean {

@@ -112,3 +112,14 @@ Deno.test("sameEndpoints() tells apart a moved address and a changed condition",
   assert.equal(sameEndpoints(base, moved), false);
   assert.equal(sameEndpoints(base, fallback), false);
 });
+
+Deno.test("selectEndpoints() merges a pod named with its namespace in a slice without one and in its own", () => {
+  const slice = (name: string, namespace: string | undefined, ip: string): EndpointSlice => ({
+    metadata: { name, ...(namespace ? { namespace } : {}) },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 80 }],
+    endpoints: [{ addresses: [ip], targetRef: { kind: "Pod", name: "p", namespace: "prod" } }],
+  });
+  const endpoints = selectEndpoints([slice("a", undefined, "10.0.0.1"), slice("b", "prod", "10.0.0.2")], "grpc");
+  assert.deepEqual(endpoints.map((endpoint) => endpoint.addresses.map(({ host }) => host)), [["10.0.0.1", "10.0.0.2"]]);
+});
