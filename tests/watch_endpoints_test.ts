@@ -382,8 +382,9 @@ Deno.test("watchEndpoints() never shares a watch between two tokens under one us
 });
 
 /**
- * The pods of every snapshot a consumer that works `busyMs` on each one sees, when 200 changes are written back
- * to back (all in the watch stream before any is sent) after its first snapshot.
+ * Which of 200 changes each snapshot shows to a consumer that works `busyMs` on each one, when they are written
+ * back to back (all in the watch stream before any is sent) 100 ms after its first snapshot. Each change
+ * replaces the slice's 100 pods, so that the burst reaches the client in many chunks.
  */
 async function snapshotsOfBurst(busyMs: number): Promise<string[]> {
   const api = await startFakeApiServer({ token: "t" });
@@ -396,14 +397,19 @@ async function snapshotsOfBurst(busyMs: number): Promise<string[]> {
       signal: controller.signal,
     });
     for await (const snapshot of iterable) {
-      seen.push(snapshot.endpoints.map((endpoint) => endpoint.podName).join(","));
-      if (seen.length === 1) { for (let i = 1; i <= 200; i++) apply(api, [`p${i}`]); }
+      // "p7" for the 100 pods p7-0 ... p7-99 of change 7.
+      seen.push(snapshot.endpoints[0].podName!.split("-")[0]);
       const busyUntil = Date.now() + busyMs;
       while (Date.now() < busyUntil) { /* a slow consumer */ }
       if (seen.at(-1) === "p200") break;
     }
   })();
   try {
+    // Once the hold that follows the first delivery (as long as it took) is over, so that the burst's
+    // first change arrives on a quiet watch.
+    for (let i = 0; i < 500 && seen.length === 0; i++) await sleep(10);
+    await sleep(100);
+    for (let i = 1; i <= 200; i++) apply(api, Array.from({ length: 100 }, (_, k) => `p${i}-${k}`));
     await Promise.race([consumer, sleep(10_000).then(() => assert.fail(`no final state: ${seen.join(" ")}`))]);
     return seen;
   } finally {
