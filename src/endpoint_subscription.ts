@@ -17,6 +17,7 @@ import { createEndpointSliceApi, createServiceApi, readNodeZone } from "./kube_a
 import { resolveLocality } from "./locality.ts";
 import { runReflector, type SliceState, type WatchListSupport } from "./watch/reflector.ts";
 import { createServicePortLookup, type ServicePortLookup } from "./service_port.ts";
+import { nextTurn } from "./runtime/next_turn.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
 import { type WatchMetrics, watchMetrics } from "./metrics.ts";
 import type { Target } from "./target.ts";
@@ -339,31 +340,43 @@ function flush(watch: SharedWatch, namespace: string, service: string): void {
 }
 
 /**
- * Delivers the held states once `delayMs` passed and then a turn of the event loop brought no new one.
- * The work goes in turns of its own, so that no turn holds the event loop for all of it (a burst over
- * thousands of endpoints is tens of milliseconds of it): first the events that wait are parsed, then the
- * selections computed, then the subscribers get them. A state that arrives meanwhile is waited for again.
+ * Delivers the held states once `delayMs` passed and then a turn of the event loop brought no new one (a
+ * zero timeout: long enough for the next chunk of a stream still arriving).
  */
 function awaitQuiet(watch: SharedWatch, hold: Hold, delayMs: number, namespace: string, service: string): void {
   unrefTimer(setTimeout(() => {
     if (watch.hold !== hold) return;
-    const held = performance.now() - hold.since < MAX_HOLD_MS;
-    if (hold.arrivals > 0 && held) {
+    if (hold.arrivals > 0 && performance.now() - hold.since < MAX_HOLD_MS) {
       hold.arrivals = 0;
       return awaitQuiet(watch, hold, 0, namespace, service);
     }
-    if (hold.prepared < 2 && held) {
-      try {
-        prepare(watch, hold.prepared++);
-      } catch (error) {
-        trace(`preparing a delivery failed (it is done in one turn instead): ${error}`);
-      }
-      return awaitQuiet(watch, hold, 0, namespace, service);
-    }
-    // Released first: a delivery that throws must not leave later states held for good.
-    watch.hold = undefined;
-    flush(watch, namespace, service);
+    deliverHeld(watch, hold, namespace, service);
   }, Math.max(0, delayMs)));
+}
+
+/**
+ * Delivers the held states in turns of their own, so that no turn holds the event loop for all of the work (a
+ * burst over thousands of endpoints is tens of milliseconds of it): first the events that wait are parsed, then
+ * the selections computed, then the subscribers get them. A state that arrives meanwhile is waited for again.
+ */
+function deliverHeld(watch: SharedWatch, hold: Hold, namespace: string, service: string): void {
+  if (watch.hold !== hold) return;
+  const held = performance.now() - hold.since < MAX_HOLD_MS;
+  if (hold.arrivals > 0 && held) {
+    hold.arrivals = 0;
+    return awaitQuiet(watch, hold, 0, namespace, service);
+  }
+  if (hold.prepared < 2 && held) {
+    try {
+      prepare(watch, hold.prepared++);
+    } catch (error) {
+      trace(`preparing a delivery failed (it is done in one turn instead): ${error}`);
+    }
+    return nextTurn(() => deliverHeld(watch, hold, namespace, service));
+  }
+  // Released first: a delivery that throws must not leave later states held for good.
+  watch.hold = undefined;
+  flush(watch, namespace, service);
 }
 
 /** A step of the work of a delivery, ahead of it: 0 parses the events that wait, 1 computes the selections. */
