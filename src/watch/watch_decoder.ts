@@ -9,12 +9,22 @@
 import { KubeApiError } from "../errors.ts";
 import type { WatchEvent } from "../endpoint_slice.ts";
 import type { ChunkSource } from "../runtime/pushed_body.ts";
+import { runtimeKey } from "../runtime/runtime.ts";
 import { cancelOnAbort } from "../_util.ts";
 
 /** Longest line accepted, in bytes (16 MiB). */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 const NEWLINE = 0x0a;
+const typedIndexOf = Uint8Array.prototype.indexOf;
+/**
+ * Where the next newline of a chunk is, from `start`. Node's `Buffer#indexOf` (undici's chunks) is native and
+ * several times faster than the typed array's; Deno's `Buffer` does it in JavaScript, twice as slow as the typed
+ * array's, which Bun's plain chunks use anyway.
+ */
+const indexOfNewline: (chunk: Uint8Array, start: number) => number = runtimeKey() === "deno"
+  ? (chunk, start) => typedIndexOf.call(chunk, NEWLINE, start)
+  : (chunk, start) => chunk.indexOf(NEWLINE, start);
 /** Microtask turns left to consumers after a chunk's events, before the next read starts. */
 const YIELD_TICKS = 6;
 
@@ -75,7 +85,7 @@ export async function readWatchLines(
     let delivered = false;
     let start = 0;
     while (start < value.length) {
-      const newline = value.indexOf(NEWLINE, start);
+      const newline = indexOfNewline(value, start);
       const end = newline === -1 ? value.length : newline;
       if (pendingBytes + end - start > maxLineBytes) {
         throw new KubeApiError(
