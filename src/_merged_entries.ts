@@ -59,6 +59,8 @@ export function patchOneToOne(
   fresh: SliceEntry[],
   gone: number[],
 ): { merged: SliceEntry[]; endpoints: ResolvedEndpoint[] } | undefined {
+  const replaced = replaceInPlace(previous, output, fresh, gone);
+  if (replaced) return replaced;
   // Runs of the previous lists are copied whole (`slice`, then one `concat`): memory copies, no loop per entry.
   const entryRuns: SliceEntry[][] = [];
   const endpointRuns: ResolvedEndpoint[][] = [];
@@ -98,6 +100,30 @@ export function patchOneToOne(
     }
   }
   return { merged, endpoints };
+}
+
+/**
+ * {@linkcode patchOneToOne} when each fresh entry takes the place of a gone one of the same pod and slice (an
+ * endpoint of a slice that changed, as most updates are): the entries change in place (they are the memo's
+ * own), and the endpoints are copied once. `undefined` otherwise.
+ */
+function replaceInPlace(
+  previous: SliceEntry[],
+  output: ResolvedEndpoint[],
+  fresh: SliceEntry[],
+  gone: number[],
+): { merged: SliceEntry[]; endpoints: ResolvedEndpoint[] } | undefined {
+  if (fresh.length !== gone.length) return undefined;
+  // Both are in key order: the pairs line up. Keys are unique in a one-to-one list, so no neighbour can share one.
+  for (let i = 0; i < fresh.length; i++) {
+    if (!fresh[i].group.ready || byKey(previous[gone[i]], fresh[i]) !== 0) return undefined;
+  }
+  const endpoints = output.slice();
+  for (let i = 0; i < fresh.length; i++) {
+    previous[gone[i]] = fresh[i];
+    endpoints[gone[i]] = fresh[i].group.endpoint;
+  }
+  return { merged: previous, endpoints };
 }
 
 /**

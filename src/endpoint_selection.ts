@@ -232,8 +232,11 @@ function computeSliceEntries(
       hints = undefined;
     }
     const key = podKey(slice, endpoint);
-    const addresses: EndpointAddress[] = [];
-    for (let h = 0; h < hosts.length; h++) addresses.push({ host: hosts[h], port: slicePort });
+    // Built at their length (an array grown by `push` reserves room for 17): a snapshot stays compact in
+    // memory, and a consumer walking thousands of endpoints touches fewer cache lines.
+    const addresses: EndpointAddress[] = hosts.length === 1
+      ? [{ host: hosts[0], port: slicePort }]
+      : hosts.map((host) => ({ host, port: slicePort }));
     entries.push({ key, slice: name, group: groupOf(endpoint, addresses, hints), owner });
   }
   if (malformedHints) trace(`EndpointSlice ${name} has malformed topology hints: those endpoints count as unhinted`);

@@ -109,7 +109,7 @@ Deno.test("selectEndpoints() with a memo selects what it selects without one whe
   );
 });
 
-Deno.test("selectEndpoints() with a memo shows each field of an endpoint that changed only there", () => {
+Deno.test("selectEndpoints() with a memo shows each field of an endpoint that changed only there, and keeps it", () => {
   const base = {
     addresses: ["10.0.0.1"],
     conditions: { ready: true },
@@ -125,6 +125,9 @@ Deno.test("selectEndpoints() with a memo shows each field of an endpoint that ch
     { hints: { forZones: [{ name: "z1" }], forNodes: [{ name: "n1" }] } },
     { conditions: { ready: true, terminating: true } },
     { addresses: ["10.0.0.1", "10.0.0.2"] },
+    { conditions: { ready: false, serving: true } },
+    // Another pod in its place, sorting after every other.
+    { targetRef: { kind: "Pod", name: "z", namespace: "prod" } },
   ];
   // 40 other slices, so that the update takes the path that reuses and patches.
   const others: EndpointSlice[] = Array.from({ length: 40 }, (_, s) => ({
@@ -133,24 +136,33 @@ Deno.test("selectEndpoints() with a memo shows each field of an endpoint that ch
     ports: [{ name: "grpc", port: 1 }],
     endpoints: [{ addresses: [`10.1.0.${s}`], targetRef: { kind: "Pod", name: `q${s}`, namespace: "prod" } }],
   }));
-  const slice = (endpoint: object): EndpointSlice => ({
+  const slice = (endpoint: object, otherReady = true): EndpointSlice => ({
     metadata: { name: "s", namespace: "prod" },
     addressType: "IPv4",
     ports: [{ name: "grpc", port: 1 }],
     endpoints: [
       endpoint,
-      { addresses: ["10.0.0.9"], targetRef: { kind: "Pod", name: "r", namespace: "prod" } },
+      {
+        addresses: ["10.0.0.9"],
+        conditions: { ready: otherReady },
+        targetRef: { kind: "Pod", name: "r", namespace: "prod" },
+      },
     ] as EndpointSlice["endpoints"],
   });
   for (const change of changes) {
     const memo = createSelectionMemo();
     selectEndpoints([...others, slice(base)], "grpc", { memo });
-    const changed = [...others, slice({ ...base, ...change })];
-    assert.deepEqual(
-      selectEndpoints(changed, "grpc", { memo }),
-      selectEndpoints(changed, "grpc"),
-      JSON.stringify(change),
-    );
+    // Changed in place, then the other pod turns not ready (the update that cannot be patched reads every
+    // entry kept), then both back.
+    const steps = [slice({ ...base, ...change }), slice({ ...base, ...change }, false), slice(base)];
+    for (const [step, changed] of steps.entries()) {
+      const slices = [...others, changed];
+      assert.deepEqual(
+        selectEndpoints(slices, "grpc", { memo }),
+        selectEndpoints(slices, "grpc"),
+        `${JSON.stringify(change)}, step ${step}`,
+      );
+    }
   }
 });
 
