@@ -54,6 +54,13 @@ else if (mode === "raw") await runRaw();
 else if (mode === "informer") await runInformer();
 else throw new Error(`Cannot run benchmark client: unknown mode "${mode}"`);
 
+function walk(snapshot, at) {
+  for (const endpoint of snapshot.endpoints) {
+    const host = endpoint.addresses[0].host;
+    if (host.startsWith(marker)) write(`u ${at.toFixed(3)} ${host}`);
+  }
+}
+
 async function runOurs() {
   const { watchEndpoints } = await import("@kgr/resolver");
   const cluster = { server, ...(token ? { token } : {}), ...(caFile ? { caFile } : {}) };
@@ -72,12 +79,8 @@ async function runOurs() {
           }
           if (mine !== 0) continue;
           write(`n ${at.toFixed(3)} ${snapshot.endpoints.length} ${snapshot.resourceVersion}`);
-          if (consumer === "walk") {
-            for (const endpoint of snapshot.endpoints) {
-              const host = endpoint.addresses[0].host;
-              if (host.startsWith(marker)) write(`u ${at.toFixed(3)} ${host}`);
-            }
-          } else if (consumer === "slow") {
+          if (consumer === "walk") walk(snapshot, at);
+          else if (consumer === "slow") {
             const until = performance.now() + consumerMs;
             while (performance.now() < until) {
               // Busy: a consumer whose work blocks the thread, as a gRPC channel's does.
