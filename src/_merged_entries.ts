@@ -152,8 +152,13 @@ export function mergeEntries(
     }
     from = to;
   };
+  // Many fresh entries (a relist, a burst over every slice): one pass over both lists costs fewer comparisons
+  // than a binary search for each.
+  const linear = fresh.length * 8 > previous.length;
   for (let f = 0; f < fresh.length; f++) {
-    copy(insertionPoint(previous, fresh[f], from));
+    let to = from;
+    if (linear) { while (to < previous.length && byKey(previous[to], fresh[f]) <= 0) to++; }
+    copy(linear ? to : insertionPoint(previous, fresh[f], from));
     merged.push(fresh[f]);
   }
   copy(previous.length);
