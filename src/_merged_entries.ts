@@ -47,6 +47,13 @@ function insertionPoint(entries: SliceEntry[], entry: SliceEntry, from: number):
   return low;
 }
 
+/** {@linkcode insertionPoint}, found by reading the entries from `from` on, one by one. */
+function scannedInsertionPoint(entries: SliceEntry[], entry: SliceEntry, from: number): number {
+  let at = from;
+  while (at < entries.length && byKey(entries[at], entry) <= 0) at++;
+  return at;
+}
+
 /**
  * The update of a selection with one endpoint per entry (`output[i]` is `previous[i]`'s): the entries at
  * the `gone` positions leave both lists, and each fresh entry goes in at its place, with its endpoint.
@@ -128,8 +135,9 @@ function replaceInPlace(
 
 /**
  * The previous merged entries without those of slices gone since, with the
- * fresh entries put in place by binary search. The entries that leave are
- * those at the `gone` positions, or, when they were too many to look up
+ * fresh entries put in place by binary search (by one pass over both lists
+ * when they are many). The entries that leave are those at the `gone`
+ * positions, or, when they were too many to look up
  * (`undefined`), those whose `owner.seen` is not `call`; the others are then
  * copied without reading them.
  */
@@ -156,9 +164,7 @@ export function mergeEntries(
   // than a binary search for each.
   const linear = fresh.length * 8 > previous.length;
   for (let f = 0; f < fresh.length; f++) {
-    let to = from;
-    if (linear) { while (to < previous.length && byKey(previous[to], fresh[f]) <= 0) to++; }
-    copy(linear ? to : insertionPoint(previous, fresh[f], from));
+    copy(linear ? scannedInsertionPoint(previous, fresh[f], from) : insertionPoint(previous, fresh[f], from));
     merged.push(fresh[f]);
   }
   copy(previous.length);

@@ -341,7 +341,7 @@ function flush(watch: SharedWatch, namespace: string, service: string): void {
 
 /**
  * Delivers the held states once `delayMs` passed and then a turn of the event loop brought no new one (a
- * zero timeout: long enough for the next chunk of a stream still arriving).
+ * zero timeout, 1 to 2 ms, in which the next chunk of a stream still arriving usually comes).
  */
 function awaitQuiet(watch: SharedWatch, hold: Hold, delayMs: number, namespace: string, service: string): void {
   unrefTimer(setTimeout(() => {
