@@ -15,6 +15,7 @@ import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { KubeApiError, ResolverError } from "./errors.ts";
 import { createEndpointSliceApi, createServiceApi, readNodeZone } from "./kube_api.ts";
 import { resolveLocality } from "./locality.ts";
+import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import { runReflector, type SliceState, type WatchListSupport } from "./watch/reflector.ts";
 import { createServicePortLookup, type ServicePortLookup } from "./service_port.ts";
 import { nextTurn } from "./runtime/next_turn.ts";
@@ -42,6 +43,11 @@ export interface EndpointSnapshot {
    * See `ResolvedEndpoint.preferred`.
    */
   topology: TopologyMode;
+  /**
+   * Set when `endpoints` is empty: why, and what to check (no EndpointSlice: no such Service in the namespace;
+   * no port of the target's name; no pod; no ready pod).
+   */
+  emptyReason?: string;
 }
 
 /**
@@ -105,12 +111,16 @@ interface Selection {
   generation: number;
   /** Makes the next selection for this port cheaper. */
   memo: SelectionMemo;
+  /** Why `endpoints` is empty, when it is. */
+  emptyReason?: string;
 }
 
 /** Source of selection generations, unique in the process. */
 let generations = 0;
 
 interface SharedWatch {
+  namespace: string;
+  service: string;
   subscribers: Set<Subscriber>;
   state?: SliceState;
   /** The last failure while no state has arrived yet: handed to subscribers that join meanwhile. */
@@ -265,6 +275,8 @@ function startWatch(
   const controller = new AbortController();
   const client = createClusterHttpClient(access);
   const watch: SharedWatch = {
+    namespace,
+    service,
     subscribers: new Set(),
     version: 0,
     selections: new Map(),
@@ -421,6 +433,7 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, namespace: string, 
     service,
     topology: selection.topology,
   };
+  if (selection.emptyReason !== undefined) snapshot.emptyReason = selection.emptyReason;
   if (now) send(watch, subscriber, snapshot);
   else queueMicrotask(() => send(watch, subscriber, snapshot));
 }
@@ -438,13 +451,19 @@ function selectionFor(watch: SharedWatch, port: number | string, locality: Local
   const memo = last?.memo ?? createSelectionMemo();
   const usable = selectEndpoints(watch.state!.slices.values(), port, { memo });
   const { endpoints, mode: topology } = preferEndpoints(usable, locality);
-  const same = last && last.topology === topology && sameEndpoints(last.endpoints, endpoints);
+  const emptyReason = endpoints.length > 0
+    ? undefined
+    : noEndpointsReason(watch.state!.slices.values(), port, watch.service, watch.namespace);
+  // A new reason for an empty set is news too: the Service appeared, but without the target's port, say.
+  const same = last && last.topology === topology && sameEndpoints(last.endpoints, endpoints) &&
+    last.emptyReason === emptyReason;
   const generation = same ? last!.generation : ++generations;
   if (!same) {
     const preferred = topology === "none" ? undefined : endpoints.filter((endpoint) => endpoint.preferred).length;
     watch.metrics.updated(endpoints.length, preferred);
   }
-  const selection = { version: watch.version, endpoints, topology, generation, memo };
+  const selection: Selection = { version: watch.version, endpoints, topology, generation, memo };
+  if (emptyReason !== undefined) selection.emptyReason = emptyReason;
   watch.selections.set(selectionKey, selection);
   return selection;
 }

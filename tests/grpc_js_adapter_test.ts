@@ -179,7 +179,24 @@ Deno.test("an empty Service is reported as an empty list, then as UNAVAILABLE wi
     assert.deepEqual(reports[0].endpoints, { ok: true, value: [] });
     assert.equal(reports[0].note, "no ready endpoints for service nothing in namespace prod");
     assert.equal(reports[1].endpoints.error!.code, grpc.status.UNAVAILABLE);
-    assert.match(reports[1].endpoints.error!.details, /no ready endpoints for service nothing in namespace prod/);
+    assert.match(
+      reports[1].endpoints.error!.details,
+      /no ready endpoints for service nothing in namespace prod: it has no EndpointSlice: check that the Service exists in namespace prod/,
+    );
+    call(() => resolver.destroy());
+  });
+});
+
+Deno.test("a target naming a port the Service lacks fails calls with that port and the ones it has", async () => {
+  await withService(async (_api, Resolver) => {
+    const { reports, listener, call } = recorder();
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:http"), listener, {});
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 2, "two reports");
+    assert.match(
+      reports[1].endpoints.error!.details,
+      /no ready endpoints for service echo in namespace prod: its EndpointSlices have no port named "http" \(they have "grpc"\): name one of those in the target$/,
+    );
     call(() => resolver.destroy());
   });
 });
@@ -193,7 +210,10 @@ Deno.test("a Service scaled to zero drops its endpoints and then fails calls wit
     for (const slice of api.slices("prod")) api.deleteSlice("prod", slice.metadata.name);
     await eventually(() => reports.at(-1)!.endpoints.ok === false, "the error");
     assert.deepEqual(reports.at(-2)!.endpoints, { ok: true, value: [] });
-    assert.match(reports.at(-1)!.endpoints.error!.details, /no ready endpoints for service echo in namespace prod/);
+    assert.match(
+      reports.at(-1)!.endpoints.error!.details,
+      /no ready endpoints for service echo in namespace prod: it has no EndpointSlice/,
+    );
     call(() => resolver.destroy());
   });
 });

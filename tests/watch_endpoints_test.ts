@@ -431,3 +431,28 @@ Deno.test("watchEndpoints() gives a slow consumer the latest state of a burst, n
   assert.equal(seen.at(-1), "p200");
   assert.ok(seen.length <= 10, `a slow consumer got ${seen.length} snapshots for 200 changes`);
 });
+
+Deno.test("watchEndpoints() says why a snapshot is empty, and a snapshot with endpoints has no reason", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const watch = follow({ kubeconfig: api.kubeconfig() }, { target: "kubernetes:///echo.prod:http" });
+  try {
+    await eventually(() => watch.snapshots.length === 1, "the first snapshot");
+    assert.match(watch.snapshots[0].emptyReason!, /^it has no EndpointSlice: check that the Service exists/);
+    apply(api, ["a"]);
+    await eventually(() => watch.snapshots.at(-1)!.emptyReason?.includes("no port named") === true, "the new reason");
+    assert.match(watch.snapshots.at(-1)!.emptyReason!, /no port named "http" \(they have "grpc"\)/);
+  } finally {
+    await watch.stop();
+    await api.close();
+  }
+  const named = await startFakeApiServer({ token: "t" });
+  apply(named, ["a"]);
+  const found = follow({ kubeconfig: named.kubeconfig() });
+  try {
+    await eventually(() => found.pods() === "a", "the endpoint");
+    assert.equal("emptyReason" in found.snapshots.at(-1)!, false);
+  } finally {
+    await found.stop();
+    await named.close();
+  }
+});

@@ -218,7 +218,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       this.#hasEndpoints = false;
     }
 
-    #reportEndpoints({ endpoints, namespace, service }: EndpointSnapshot): void {
+    #reportEndpoints({ endpoints, namespace, service, emptyReason }: EndpointSnapshot): void {
       const used = this.#subsetter?.select(endpoints) ?? endpoints;
       trace(
         `${service}.${namespace}: ${used.length} endpoints${
@@ -237,8 +237,11 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       this.#reportList([], note);
       this.#reportError(
         new ResolverError(
-          `Cannot route the call: ${note}: check that the Service's pods are ready ` +
-            `(kubectl get endpointslices -n ${namespace} -l kubernetes.io/service-name=${service})`,
+          `Cannot route the call: ${note}: ${
+            emptyReason ??
+              `check that the Service's pods are ready (kubectl get endpointslices -n ${namespace} ` +
+                `-l kubernetes.io/service-name=${service})`
+          }`,
         ),
       );
     }

@@ -1,0 +1,59 @@
+/**
+ * Why a Service gives no usable endpoint, in words that say what to check:
+ * the user sees it on the calls that fail and in empty snapshots.
+ *
+ * @module
+ */
+
+import type { EndpointSlice } from "./endpoint_slice.ts";
+import { quote } from "./kube_api.ts";
+
+/**
+ * Why the slices of a Service give no usable endpoint for a port: no EndpointSlice at all (no such Service in
+ * the namespace, or one without a selector), no port of that name, no pod, or no ready pod.
+ *
+ * @param slices Every slice of the Service.
+ * @param port The port the endpoints were selected for (a name, or a number used as given).
+ * @param service The Service's name, for the commands the reason suggests.
+ * @param namespace Its namespace.
+ * @returns The reason, and what to check.
+ *
+ * @example A port name that no slice has
+ * ```ts
+ * import { noEndpointsReason } from "./no_endpoints_reason.ts";
+ * const slice = { metadata: { name: "echo-x1" }, addressType: "IPv4" as const, ports: [{ name: "grpc", port: 50051 }] };
+ * console.log(noEndpointsReason([slice], "http", "echo", "prod"));
+ * // its EndpointSlices have no port named "http" (they have "grpc"): name one of those in the target
+ * ```
+ */
+export function noEndpointsReason(
+  slices: Iterable<EndpointSlice>,
+  port: number | string,
+  service: string,
+  namespace: string,
+): string {
+  const used = [...slices].filter((slice) => slice.addressType !== "FQDN");
+  const listSlices = `kubectl get endpointslices -n ${namespace} -l kubernetes.io/service-name=${service}`;
+  if (used.length === 0) {
+    return `it has no EndpointSlice: check that the Service exists in namespace ${namespace} and selects pods ` +
+      `(kubectl get service ${service} -n ${namespace})`;
+  }
+  let withPort = used;
+  if (typeof port === "string") {
+    const names = new Set(used.flatMap((slice) => (slice.ports ?? []).map(({ name }) => name ?? "")));
+    if (!names.has(port)) {
+      const known = [...names].map(quote).join(", ") || "none";
+      return `its EndpointSlices have no port named ${
+        quote(port)
+      } (they have ${known}): name one of those in the target`;
+    }
+    withPort = used.filter((slice) => slice.ports?.some(({ name }) => (name ?? "") === port));
+  }
+  let pods = 0;
+  for (const slice of withPort) for (const endpoint of slice.endpoints ?? []) if (endpoint.addresses?.length) pods++;
+  if (pods === 0) {
+    return `its EndpointSlices list no pod: the Service selects none, or it is scaled to zero (${listSlices})`;
+  }
+  return `none of its ${pods} ${pods === 1 ? "endpoint is" : "endpoints are"} ready: check that the pods are ready ` +
+    `(${listSlices})`;
+}

@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import type { EndpointSlice } from "../src/endpoint_slice.ts";
+import { noEndpointsReason } from "../src/no_endpoints_reason.ts";
+
+const slice = (ports: { name?: string; port: number }[], ready: (boolean | undefined)[]): EndpointSlice => ({
+  metadata: { name: "echo-x1", namespace: "prod" },
+  addressType: "IPv4",
+  ports,
+  endpoints: ready.map((value, i) => ({ addresses: [`10.0.0.${i + 1}`], conditions: { ready: value } })),
+});
+
+Deno.test("noEndpointsReason() without a slice points at the Service's name and namespace", () => {
+  assert.equal(
+    noEndpointsReason([], "grpc", "nosuch", "prod"),
+    "it has no EndpointSlice: check that the Service exists in namespace prod and selects pods " +
+      "(kubectl get service nosuch -n prod)",
+  );
+  const fqdn: EndpointSlice = { metadata: { name: "x" }, addressType: "FQDN", endpoints: [{ addresses: ["a.b"] }] };
+  assert.match(noEndpointsReason([fqdn], 80, "echo", "prod"), /^it has no EndpointSlice/);
+});
+
+Deno.test("noEndpointsReason() names the port that no slice has, and those they have", () => {
+  assert.equal(
+    noEndpointsReason(
+      [slice([{ name: "grpc", port: 1 }, { name: "metrics", port: 2 }], [true])],
+      "http",
+      "echo",
+      "prod",
+    ),
+    'its EndpointSlices have no port named "http" (they have "grpc", "metrics"): name one of those in the target',
+  );
+  assert.match(noEndpointsReason([slice([], [true])], "grpc", "echo", "prod"), /\(they have none\)/);
+  // A Service's single unnamed port is "".
+  assert.match(noEndpointsReason([slice([{ port: 1 }], [true])], "grpc", "echo", "prod"), /\(they have ""\)/);
+});
+
+Deno.test("noEndpointsReason() tells a Service without pods from one whose pods are not ready", () => {
+  const list = "kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo";
+  assert.equal(
+    noEndpointsReason([slice([{ name: "grpc", port: 1 }], [])], "grpc", "echo", "prod"),
+    `its EndpointSlices list no pod: the Service selects none, or it is scaled to zero (${list})`,
+  );
+  assert.equal(
+    noEndpointsReason([slice([{ name: "grpc", port: 1 }], [false, false])], "grpc", "echo", "prod"),
+    `none of its 2 endpoints are ready: check that the pods are ready (${list})`,
+  );
+  // Pods of a slice without the port do not count; a number is used as given.
+  const other = slice([{ name: "metrics", port: 2 }], [false]);
+  assert.match(noEndpointsReason([slice([{ name: "grpc", port: 1 }], []), other], "grpc", "echo", "prod"), /no pod/);
+  assert.match(noEndpointsReason([other], 9, "echo", "prod"), /none of its 1 endpoint is ready/);
+});
