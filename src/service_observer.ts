@@ -18,6 +18,7 @@ import type { EndpointSnapshot } from "./endpoint_subscription.ts";
 import { ResolverError } from "./errors.ts";
 import { createEndpointSliceApi, createServiceApi, type EndpointSliceApi, readNodeZone } from "./kube_api.ts";
 import { resolveLocality } from "./locality.ts";
+import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import { runReflector, type SliceState } from "./watch/reflector.ts";
 import type { HttpClient } from "./runtime/http_client.ts";
 import { createServicePortLookup } from "./service_port.ts";
@@ -153,7 +154,14 @@ export async function observeService(
     const slices = [...state.slices.values()];
     const { endpoints, mode } = preferEndpoints(selectEndpoints(slices, port, { memo: memo.memo }), locality);
     const { pods } = explainEndpoints(slices, port, locality, options.subset);
-    const snapshot = { endpoints, resourceVersion: state.resourceVersion, namespace, service, topology: mode };
+    const snapshot: EndpointSnapshot = {
+      endpoints,
+      resourceVersion: state.resourceVersion,
+      namespace,
+      service,
+      topology: mode,
+    };
+    if (endpoints.length === 0) snapshot.emptyReason = noEndpointsReason(slices, port, service, namespace);
     const text = JSON.stringify([endpoints, mode, pods]);
     const changedAt = text === shown ? view.changedAt : Date.now();
     shown = text;

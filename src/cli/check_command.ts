@@ -17,14 +17,13 @@ import { type Grant, rbacYaml, subjectOf } from "./rbac_yaml.ts";
 import { colorsWanted, painter, type Style } from "./terminal.ts";
 
 /** The verdict of one step. */
-type Verdict = "ok" | "MISSING" | "FAILED" | "unknown" | "warning";
+type Verdict = "ok" | "MISSING" | "FAILED" | "unknown";
 
 const VERDICT_STYLE: Record<Verdict, Style> = {
   ok: "green",
   MISSING: "red",
   FAILED: "red",
   unknown: "yellow",
-  warning: "yellow",
 };
 
 /**
@@ -32,7 +31,7 @@ const VERDICT_STYLE: Record<Verdict, Style> = {
  *
  * @param command The parsed command line.
  * @param cli The process: streams, environment, Ctrl-C.
- * @returns The exit code: 0 when every required grant is there and the target resolves, else 1.
+ * @returns The exit code: 0 when every required grant is there and the target resolves to at least one pod, else 1.
  *
  * @example
  * ```ts ignore
@@ -63,7 +62,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   try {
     const namespace = command.target.namespace ?? access.namespace;
     say("ok", "cluster", `${access.server} from ${access.source}`);
-    say("ok", "service", `${command.target.service} in namespace ${namespace}`);
+    say("ok", "target", `service ${command.target.service} in namespace ${namespace}`);
 
     let username: string | undefined;
     try {
@@ -97,9 +96,17 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     }
 
     const resolved = await resolveOnce(connection, command, signal);
+    const noPod = !(resolved instanceof ResolverError) && resolved.snapshot!.endpoints.length === 0;
     if (resolved instanceof ResolverError) say("FAILED", "resolve", resolved.message);
-    else if (resolved.snapshot!.endpoints.length === 0) {
-      say("warning", "resolve", `no usable pod, so calls would fail with UNAVAILABLE: ${podList(resolved)}`);
+    else if (noPod) {
+      // Each pod's own reason, unless they all have the same one (a port name the slices lack).
+      const reasons = new Set(resolved.pods!.map((pod) => pod.message));
+      const pods = reasons.size > 1 ? ` (${podList(resolved)})` : "";
+      say(
+        "FAILED",
+        "resolve",
+        `no usable pod, so calls fail with UNAVAILABLE: ${resolved.snapshot!.emptyReason}${pods}`,
+      );
     } else say("ok", "resolve", podList(resolved));
 
     if (missing > 0) {
@@ -108,14 +115,15 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
           rbacYaml(grants, subjectOf(username)),
       );
     }
-    const failed = missingRequired > 0 || resolved instanceof ResolverError;
-    cli.stdout.write(
-      failed
-        ? `\n${
-          paint("FAILED", "red")
-        }: ${command.input} does not resolve with these credentials; fix the steps marked above\n`
-        : `\n${paint("ok", "green")}: ${command.input} resolves with these credentials\n`,
-    );
+    const failed = missingRequired > 0 || resolved instanceof ResolverError || noPod;
+    const verdict = !failed
+      ? `${paint("ok", "green")}: ${command.input} resolves with these credentials`
+      : noPod && missingRequired === 0
+      ? `${paint("FAILED", "red")}: ${command.input} resolves to no usable pod; see the resolve step above`
+      : `${
+        paint("FAILED", "red")
+      }: ${command.input} does not resolve with these credentials; fix the steps marked above`;
+    cli.stdout.write(`\n${verdict}\n`);
     return failed && !controller.signal.aborted ? 1 : 0;
   } finally {
     stopInterrupt();

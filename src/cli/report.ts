@@ -85,11 +85,11 @@ export function changeLine(view: ServiceView, now: number): string {
     ...group("failover", "failover", true),
     ...group("unused", "not used", true),
   ];
-  const { resourceVersion, topology } = view.snapshot!;
+  const { resourceVersion, topology, emptyReason } = view.snapshot!;
   return `${
     new Date(now).toISOString()
   } ${view.namespace}/${view.service} rv ${resourceVersion} topology ${topology}: ` +
-    (parts.join("; ") || "no pods");
+    (parts.join("; ") || `no pods${emptyReason ? ` (${emptyReason})` : ""}`);
 }
 
 function describe(pod: PodExplanation, why: boolean): string {

@@ -75,7 +75,9 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
     return lines;
   }
   if (view.pods.length === 0) {
-    lines.push(`no pods: no EndpointSlice of service ${view.service} in namespace ${view.namespace} lists any`);
+    for (const line of wrap(`no pods: ${view.snapshot?.emptyReason ?? "no EndpointSlice lists any"}`, columns, 4)) {
+      lines.push(line);
+    }
     return lines;
   }
   const cells = view.pods.map(cellsOf);

@@ -199,6 +199,31 @@ export const scenarios = {
     }
   },
 
+  async "check: a Service with no usable pod fails and says why (no such Service, a port name it lacks)"(cli) {
+    const cluster = await startCluster();
+    try {
+      const absent = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, "kubernetes:///nosuch.e2e:grpc"]);
+      assert.equal(absent.code, 1, absent.stdout + absent.stderr);
+      assert.match(absent.stdout, /^ok +target +service nosuch in namespace e2e$/m);
+      assert.match(
+        absent.stdout,
+        /^FAILED +resolve +no usable pod, so calls fail with UNAVAILABLE: it has no EndpointSlice: check that the Service exists in namespace e2e/m,
+      );
+      assert.match(
+        absent.stdout,
+        /\nFAILED: kubernetes:\/\/\/nosuch\.e2e:grpc resolves to no usable pod; see the resolve step above\n$/,
+      );
+      const port = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, "kubernetes:///echo.e2e:http"]);
+      assert.equal(port.code, 1, port.stdout + port.stderr);
+      assert.match(
+        port.stdout,
+        /^FAILED +resolve +.*its EndpointSlices have no port named "http" \(they have "grpc"\)/m,
+      );
+    } finally {
+      await cluster.close();
+    }
+  },
+
   async "off a terminal: one JSON object per change, and Ctrl-C exits 0"(cli) {
     const cluster = await startCluster();
     try {
