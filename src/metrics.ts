@@ -65,6 +65,12 @@ const liveWatches = new Set<WatchRecord>();
 /** Active watches per Service; a Service keeps its entry at 0 once its last watch stopped, so the gauge shows 0. */
 const watchCounts = new Map<string, { attributes: Attributes; count: number }>();
 const instrumentsByProvider = new WeakMap<object, Instruments>();
+/** Every series the endpoints gauge reported, by {@linkcode seriesKey}: those gone since are reported at 0. */
+const endpointSeries = new Map<string, Attributes>();
+
+function seriesKey(attributes: Attributes): string {
+  return JSON.stringify(Object.entries(attributes).sort(([a], [b]) => a < b ? -1 : 1));
+}
 
 /** The instruments of the registered MeterProvider, created once per provider; none without one. */
 function instruments(): Instruments | undefined {
@@ -83,13 +89,22 @@ function createInstruments(meter: Meter): Instruments {
   meter.createObservableGauge(METRIC_NAMES.endpoints, {
     description: "Endpoints in the current usable set (with topology, split by preferred)",
   }).addCallback((result) => {
+    const current = new Map<string, { attributes: Attributes; value: number }>();
+    const set = (attributes: Attributes, value: number) => current.set(seriesKey(attributes), { attributes, value });
     for (const { attributes, endpoints } of liveWatches) {
       if (!endpoints) continue;
-      if (endpoints.preferred === undefined) result.observe(endpoints.total, attributes);
+      if (endpoints.preferred === undefined) set(attributes, endpoints.total);
       else {
-        result.observe(endpoints.preferred, { ...attributes, preferred: true });
-        result.observe(endpoints.total - endpoints.preferred, { ...attributes, preferred: false });
+        set({ ...attributes, preferred: true }, endpoints.preferred);
+        set({ ...attributes, preferred: false }, endpoints.total - endpoints.preferred);
       }
+    }
+    // OpenTelemetry's JavaScript SDK keeps exporting the last value of a series its callback stopped
+    // observing: a series that went away (topology switched off, the watch stopped) is observed at 0.
+    for (const [key, attributes] of endpointSeries) if (!current.has(key)) result.observe(0, attributes);
+    for (const [key, { attributes, value }] of current) {
+      endpointSeries.set(key, attributes);
+      result.observe(value, attributes);
     }
   });
   meter.createObservableGauge(METRIC_NAMES.lastUpdate, {
