@@ -35,6 +35,40 @@ export function declaredLocality(
   return withoutEmpty({ node: env("NODE_NAME")?.trim(), zone: env("ZONE")?.trim() });
 }
 
+/**
+ * Checks a `locality` option: an object whose `zone` and `node`, when set, are strings (`{}` turns topology
+ * off). Throws a `TypeError` that names the option otherwise, at the call that was given it.
+ *
+ * @param value The option's value.
+ *
+ * @example
+ * ```ts
+ * import { checkLocality } from "./locality.ts";
+ * checkLocality({ zone: "eu-west-1a" });
+ * ```
+ */
+export function checkLocality(value: unknown): asserts value is Locality {
+  const ok = typeof value === "object" && value !== null && !Array.isArray(value) &&
+    ["zone", "node"].every((field) => {
+      const part = (value as Record<string, unknown>)[field];
+      return part === undefined || typeof part === "string";
+    });
+  if (!ok) {
+    throw new TypeError(
+      `Cannot use option 'locality': it must be an object such as { zone: "eu-west-1a", node: "node-1" }, ` +
+        `whose zone and node are strings ({} turns topology off): current value is ${describeValue(value)}`,
+    );
+  }
+}
+
+function describeValue(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 /** Whether a locality names a node or a zone. */
 function isKnown(locality: Locality): boolean {
   return locality.zone !== undefined || locality.node !== undefined;

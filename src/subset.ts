@@ -50,7 +50,14 @@ export interface Subsetter {
 export function createSubsetter(size: number, seed: number): Subsetter {
   if (!Number.isInteger(size) || size < 1) {
     throw new RangeError(
-      `Cannot subset endpoints: the subset size must be a positive integer: current value is ${size}`,
+      `Cannot subset endpoints: the subset size must be a positive integer: current value is ${shown(size)}`,
+    );
+  }
+  if (!isSubsetSeed(seed)) {
+    throw new RangeError(
+      `Cannot subset endpoints: the subset seed must be an integer from 0 to ${MAX_SEED}: current value is ${
+        shown(seed)
+      }`,
     );
   }
   let scores = new Map<string, number>();
@@ -95,6 +102,30 @@ function best(candidates: { index: number; score: number }[], size: number): num
  * console.log(rendezvousScore(1, "echo-0") === rendezvousScore(1, "echo-0")); // true
  * ```
  */
+/** The largest subset seed: seeds are 32-bit. */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/**
+ * Whether a value is a subset seed: an integer from 0 to {@linkcode MAX_SEED}.
+ *
+ * @param seed The value.
+ * @returns Whether it is one.
+ *
+ * @example
+ * ```ts
+ * import { isSubsetSeed } from "./subset.ts";
+ * console.log(isSubsetSeed(42), isSubsetSeed(1.5)); // true false
+ * ```
+ */
+export function isSubsetSeed(seed: unknown): seed is number {
+  return Number.isInteger(seed) && (seed as number) >= 0 && (seed as number) <= MAX_SEED;
+}
+
+/** A value as an error message shows it: strings quoted, so that "5" and 5 differ. */
+function shown(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
 export function rendezvousScore(seed: number, key: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {

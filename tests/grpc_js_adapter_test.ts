@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import * as grpc from "@grpc/grpc-js";
-import { register } from "@kgr/resolver";
+import { register, watchEndpoints } from "@kgr/resolver";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
 
 type Listener = (endpoints: unknown, attributes: unknown, serviceConfig: unknown, note: string) => boolean;
@@ -336,6 +336,43 @@ Deno.test("subsetSize hands the channel a stable subset of the pods", async () =
     assert.deepEqual(reports.at(-1)!.endpoints.value!.map((endpoint) => endpoint.addresses[0].host), first);
     call(() => resolver.destroy());
     assert.throws(() => registeredClass({ subsetSize: 0 }), /subset size must be a positive integer/);
+  } finally {
+    await api.close();
+  }
+});
+
+Deno.test("register() refuses bad options at once, naming them", () => {
+  assert.throws(
+    () => registeredClass({ subsetSize: "5" as unknown as number }),
+    /subset size must be a positive integer: current value is "5"/,
+  );
+  for (const subsetSeed of [1.5, -1, 2 ** 32]) {
+    assert.throws(
+      () => registeredClass({ subsetSize: 2, subsetSeed }),
+      /subset seed must be an integer from 0 to 4294967295/,
+    );
+  }
+  assert.doesNotThrow(() => registeredClass({ subsetSize: 2, subsetSeed: 2 ** 32 - 1 }));
+  for (const locality of [null, "zone-a", { zone: 5 }, []]) {
+    assert.throws(
+      () => registeredClass({ locality: locality as never }),
+      (error) => error instanceof TypeError && /Cannot use option 'locality': it must be an object/.test(error.message),
+    );
+  }
+  assert.doesNotThrow(() => registeredClass({ locality: {} }));
+});
+
+Deno.test("watchEndpoints() refuses a bad locality where the loop can catch it", async () => {
+  const api = await startFakeApiServer();
+  try {
+    await assert.rejects(async () => {
+      for await (
+        const _ of watchEndpoints("kubernetes:///echo.prod:grpc", {
+          cluster: { kubeconfig: api.kubeconfig() },
+          locality: null as never,
+        })
+      ) break;
+    }, /Cannot use option 'locality'.*current value is null/);
   } finally {
     await api.close();
   }

@@ -19,6 +19,7 @@ import { installDenoGoawayWorkaround } from "../runtime/deno_goaway_workaround.t
 import { runtimeKey } from "../runtime/runtime.ts";
 import { BALANCER_NAME, type BalancerGrpc, registerBalancer } from "./grpc_js_balancer.ts";
 import { createSubsetter } from "../subset.ts";
+import { checkLocality } from "../locality.ts";
 
 /** The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses. */
 export interface GrpcModule extends BalancerGrpc {
@@ -110,7 +111,11 @@ interface ObjectListener {
  * ```
  */
 export function register(options: RegisterOptions = {}): void {
-  if (options.subsetSize !== undefined) createSubsetter(options.subsetSize, 0); // throws for a bad size
+  // Bad options throw here, not later on a channel.
+  if (options.subsetSize !== undefined || options.subsetSeed !== undefined) {
+    createSubsetter(options.subsetSize ?? 1, options.subsetSeed ?? 0);
+  }
+  if (options.locality !== undefined) checkLocality(options.locality);
   const grpc = options.grpc ?? (peerGrpc as unknown as GrpcModule);
   const scheme = options.scheme ?? "kubernetes";
   const schemes = registered.get(grpc.experimental.registerResolver) ?? new Set();

@@ -8,6 +8,7 @@
 
 import { ResolverError } from "../errors.ts";
 import { parseTarget, type Target } from "../target.ts";
+import { isSubsetSeed, MAX_SEED } from "../subset.ts";
 
 /** A command line that cannot be used; the message says what to run instead. */
 export class UsageError extends ResolverError {
@@ -185,8 +186,10 @@ function subsetOf(values: Map<string, string>): { subset?: { size: number; seed:
       `Cannot use --subset-size: it must be a positive integer: current value is ${JSON.stringify(size)}`,
     );
   }
-  if (!Number.isInteger(n) || seed.trim() === "") {
-    throw new UsageError(`Cannot use --subset-seed: it must be an integer: current value is ${JSON.stringify(seed)}`);
+  if (!isSubsetSeed(n) || seed.trim() === "") {
+    throw new UsageError(
+      `Cannot use --subset-seed: it must be an integer from 0 to ${MAX_SEED}: current value is ${JSON.stringify(seed)}`,
+    );
   }
   return { subset: { size: k, seed: n } };
 }
