@@ -16,7 +16,10 @@ export type UnusedPod = Pick<
   "pod" | "addresses" | "zone" | "nodeName" | "ready" | "serving" | "terminating" | "reason" | "message"
 >;
 
-/** One object of the `--json` output: the snapshot's fields, and the pods not used with their reasons. */
+/**
+ * One object of the `--json` output: the snapshot's fields (with `--subset-size`, `endpoints` holds only the
+ * subset), and the pods not used with their reasons.
+ */
 export interface SnapshotReport extends EndpointSnapshot {
   /** The pods that get no calls. */
   unused: UnusedPod[];
@@ -40,7 +43,15 @@ export interface SnapshotReport extends EndpointSnapshot {
  * ```
  */
 export function snapshotReport(view: ServiceView): SnapshotReport {
-  const { endpoints, resourceVersion, namespace, service, topology } = view.snapshot!;
+  const { endpoints: all, resourceVersion, namespace, service, topology, emptyReason } = view.snapshot!;
+  // With --subset-size, the endpoints are the subset's: those the client would call, as the table shows.
+  const key = (pod: string | undefined, { host, port }: { host: string; port?: number }) => pod ?? `${host}|${port}`;
+  const outside = new Set(
+    view.pods!.filter((pod) => pod.reason === "outside-subset").map((pod) => key(pod.pod, pod.addresses[0])),
+  );
+  const endpoints = outside.size === 0
+    ? all
+    : all.filter((endpoint) => !outside.has(key(endpoint.podName, endpoint.addresses[0])));
   const unused = view.pods!.filter((pod) => pod.use === "unused").map((pod): UnusedPod => ({
     pod: pod.pod,
     addresses: pod.addresses,
@@ -52,7 +63,7 @@ export function snapshotReport(view: ServiceView): SnapshotReport {
     reason: pod.reason,
     message: pod.message,
   }));
-  return { endpoints, resourceVersion, namespace, service, topology, unused };
+  return { endpoints, resourceVersion, namespace, service, topology, ...(emptyReason ? { emptyReason } : {}), unused };
 }
 
 /**

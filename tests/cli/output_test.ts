@@ -136,6 +136,31 @@ Deno.test("changeLine() and snapshotReport() say the same as the table, on one l
   }]);
 });
 
+Deno.test("snapshotReport() with a subset lists only the subset's endpoints, the others as unused", () => {
+  const slice: EndpointSlice = {
+    ...SLICE,
+    endpoints: Array.from({ length: 6 }, (_, i) => ({
+      addresses: [`10.0.1.${i + 1}`],
+      targetRef: { kind: "Pod", name: `p${i}`, namespace: "prod" },
+    })),
+  };
+  const view = viewOf([slice]);
+  view.pods = explainEndpoints([slice], "grpc", {}, { size: 2, seed: 7 }).pods;
+  const report = snapshotReport(view);
+  const used = view.pods.filter((pod) => pod.use === "used").map((pod) => pod.pod);
+  assert.equal(used.length, 2);
+  assert.deepEqual(report.endpoints.map((endpoint) => endpoint.podName), used);
+  assert.equal(report.unused.length, 4);
+  assert.ok(report.unused.every((pod) => pod.reason === "outside-subset"));
+});
+
+Deno.test("snapshotReport() of an empty set says why", () => {
+  const view = viewOf([]);
+  view.snapshot!.emptyReason = "it has no EndpointSlice";
+  assert.equal(snapshotReport(view).emptyReason, "it has no EndpointSlice");
+  assert.equal("emptyReason" in snapshotReport(viewOf([SLICE])), false);
+});
+
 Deno.test("colorsWanted() colours only a terminal, and never with NO_COLOR set", () => {
   assert.equal(colorsWanted(true, undefined), true);
   assert.equal(colorsWanted(true, ""), true);
