@@ -98,7 +98,8 @@ export async function resolveLocality(
 ): Promise<Locality> {
   const declared = declaredLocality(explicit, env);
   const from = explicit !== undefined ? "options.locality" : "NODE_NAME and ZONE";
-  let zoneFrom = from;
+  const nodeFrom = explicit !== undefined ? from : "NODE_NAME";
+  let zoneFrom = explicit !== undefined ? from : "ZONE";
   if (declared.node !== undefined && declared.zone === undefined) {
     try {
       const zone = await readNodeZone(declared.node);
@@ -113,8 +114,8 @@ export async function resolveLocality(
   if (!isKnown(declared)) trace(`no locality in ${from}: topology-aware routing is off`);
   else {
     trace(
-      `locality: node ${declared.node ?? "unknown"} (from ${from}), zone ${declared.zone ?? "unknown"}` +
-        (declared.zone !== undefined ? ` (from ${zoneFrom})` : ""),
+      `locality: node ${declared.node === undefined ? "unknown" : `${declared.node} (from ${nodeFrom})`}, ` +
+        `zone ${declared.zone === undefined ? "unknown" : `${declared.zone} (from ${zoneFrom})`}`,
     );
   }
   return declared;
