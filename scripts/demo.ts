@@ -53,7 +53,7 @@ async function deletePod(name: string): Promise<void> {
 
 register({ grpc, cluster: { kubeconfig: api.kubeconfig({ namespace: NAMESPACE }) } });
 console.log(`fake API server at ${api.url}; echo pods listen on port ${port}`);
-console.log(`dialing kubernetes:///echo.${NAMESPACE}:grpc with round_robin\n`);
+console.log(`dialing kubernetes:///echo.${NAMESPACE}:grpc (kubernetes_round_robin, the default)\n`);
 
 for (let i = 0; i < 3; i++) await startPod(`echo-${i}`, hosts[i]);
 const Echo = grpc.makeGenericClientConstructor(EchoService, "Echo");

@@ -5,7 +5,7 @@
 # A binary that is already there is not rebuilt (the cache is keyed by version).
 #
 # Needs Go (the version in kube-apiserver/go.mod or newer; with GOTOOLCHAIN=auto an older
-# go downloads it) and the Go module proxy. A cold build takes tens of minutes on 2 cores.
+# go downloads it) and the Go module proxy. A cold build takes about 8 minutes on 2 cores.
 #
 # Usage: bash scripts/control_plane/build.sh [--print-dir]
 #   --print-dir  print the cache directory and exit
