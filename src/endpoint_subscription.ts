@@ -119,7 +119,9 @@ interface Selection {
 let generations = 0;
 
 interface SharedWatch {
+  /** The Service's namespace. */
   namespace: string;
+  /** The Service's name. */
   service: string;
   subscribers: Set<Subscriber>;
   state?: SliceState;
@@ -196,7 +198,7 @@ export function subscribeEndpoints(
       const key = [connectionKey(access), settingsKey(settings), namespace, target.service].join("\u0000");
       watch = watches.get(key) ?? startWatch(key, access, namespace, target.service, settings);
       watch.subscribers.add(subscriber);
-      if (watch.state) deliver(watch, subscriber, namespace, target.service);
+      if (watch.state) deliver(watch, subscriber);
       else if (watch.failure) {
         const { failure } = watch;
         queueMicrotask(() => active && notify(() => listener.onError(failure, false)));
@@ -289,7 +291,7 @@ function startWatch(
       backoff: settings.backoff,
       onChange() {
         for (const subscriber of watch.subscribers) {
-          if (subscriber.port === undefined) deliver(watch, subscriber, namespace, service, true);
+          if (subscriber.port === undefined) deliver(watch, subscriber, true);
         }
       },
     }),
@@ -313,13 +315,13 @@ function startWatch(
       watch.version++;
       const { hold } = watch;
       const now = performance.now();
-      if (!hold || (!hold.pending && now >= hold.until)) return flush(watch, namespace, service);
+      if (!hold || (!hold.pending && now >= hold.until)) return flush(watch);
       hold.arrivals++;
       hold.prepared = 0;
       if (hold.pending) return;
       hold.pending = true;
       hold.since = now;
-      awaitQuiet(watch, hold, hold.until - now, namespace, service);
+      awaitQuiet(watch, hold, hold.until - now);
     },
     onList: () => watch.metrics.listed(),
     onWatchEnd: (reason) => watch.metrics.watchEnded(reason),
@@ -343,9 +345,9 @@ function startWatch(
  * after {@linkcode MAX_HOLD_MS}. A subscriber that keeps up sees every change at once; a burst of events
  * reaches it as a few deliveries, the last one as soon as the burst ends.
  */
-function flush(watch: SharedWatch, namespace: string, service: string): void {
+function flush(watch: SharedWatch): void {
   const started = performance.now();
-  for (const subscriber of watch.subscribers) deliver(watch, subscriber, namespace, service, true);
+  for (const subscriber of watch.subscribers) deliver(watch, subscriber, true);
   const now = performance.now();
   // No timer until a state arrives: a Service that changes now and then costs one wake-up per change.
   watch.hold = { until: now + (now - started), pending: false, arrivals: 0, since: 0, prepared: 0 };
@@ -355,14 +357,14 @@ function flush(watch: SharedWatch, namespace: string, service: string): void {
  * Delivers the held states once `delayMs` passed and then a turn of the event loop brought no new one (a
  * zero timeout, 1 to 2 ms, in which the next chunk of a stream still arriving usually comes).
  */
-function awaitQuiet(watch: SharedWatch, hold: Hold, delayMs: number, namespace: string, service: string): void {
+function awaitQuiet(watch: SharedWatch, hold: Hold, delayMs: number): void {
   unrefTimer(setTimeout(() => {
     if (watch.hold !== hold) return;
     if (hold.arrivals > 0 && performance.now() - hold.since < MAX_HOLD_MS) {
       hold.arrivals = 0;
-      return awaitQuiet(watch, hold, 0, namespace, service);
+      return awaitQuiet(watch, hold, 0);
     }
-    deliverHeld(watch, hold, namespace, service);
+    deliverHeld(watch, hold);
   }, Math.max(0, delayMs)));
 }
 
@@ -371,12 +373,12 @@ function awaitQuiet(watch: SharedWatch, hold: Hold, delayMs: number, namespace: 
  * burst over thousands of endpoints is tens of milliseconds of it): first the events that wait are parsed, then
  * the selections computed, then the subscribers get them. A state that arrives meanwhile is waited for again.
  */
-function deliverHeld(watch: SharedWatch, hold: Hold, namespace: string, service: string): void {
+function deliverHeld(watch: SharedWatch, hold: Hold): void {
   if (watch.hold !== hold) return;
   const held = performance.now() - hold.since < MAX_HOLD_MS;
   if (hold.arrivals > 0 && held) {
     hold.arrivals = 0;
-    return awaitQuiet(watch, hold, 0, namespace, service);
+    return awaitQuiet(watch, hold, 0);
   }
   if (hold.prepared < 2 && held) {
     try {
@@ -384,11 +386,11 @@ function deliverHeld(watch: SharedWatch, hold: Hold, namespace: string, service:
     } catch (error) {
       trace(`preparing a delivery failed (it is done in one turn instead): ${error}`);
     }
-    return nextTurn(() => deliverHeld(watch, hold, namespace, service));
+    return nextTurn(() => deliverHeld(watch, hold));
   }
   // Released first: a delivery that throws must not leave later states held for good.
   watch.hold = undefined;
-  flush(watch, namespace, service);
+  flush(watch);
 }
 
 /** A step of the work of a delivery, ahead of it: 0 parses the events that wait, 1 computes the selections. */
@@ -409,7 +411,7 @@ function prepare(watch: SharedWatch, step: number): void {
  * when `now` (a new state from the watch, or the end of a Service read), else in a microtask.
  * A subscriber without a port gets the Service's port once known, or the lookup's error.
  */
-function deliver(watch: SharedWatch, subscriber: Subscriber, namespace: string, service: string, now = false): void {
+function deliver(watch: SharedWatch, subscriber: Subscriber, now = false): void {
   const state = watch.state!;
   const port = subscriber.port ?? watch.servicePort.portFor(state.slices.values(), watch.version);
   if (port === undefined) return;
@@ -429,8 +431,8 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, namespace: string, 
   const snapshot: EndpointSnapshot = {
     endpoints: selection.endpoints,
     resourceVersion: state.resourceVersion,
-    namespace,
-    service,
+    namespace: watch.namespace,
+    service: watch.service,
     topology: selection.topology,
   };
   if (selection.emptyReason !== undefined) snapshot.emptyReason = selection.emptyReason;
