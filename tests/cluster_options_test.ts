@@ -17,9 +17,20 @@ Deno.test("resolveClusterAccess() uses options.server alone without looking at t
   assert.equal(await access.credentials.authorization(), "Bearer opt-token");
   assert.match(
     access.identity,
-    /^https:\/\/127\.0\.0\.1:6443 token sha256:[0-9a-f]{16}$/,
+    /^https:\/\/127\.0\.0\.1:6443 token hmac-sha256:[0-9a-f]{16}$/,
   );
   assert.equal(access.namespace, "shop"); // from the service-account namespace file, as the chain says
+});
+
+Deno.test("the identity tells credentials apart with a keyed hash: an unkeyed one would let a log check password guesses", async () => {
+  const identity = async (token: string) =>
+    (await resolveClusterAccess({ server: "https://127.0.0.1:6443", token }, fakeEnvironment({}, {}))).identity;
+  const [a, again, b] = [await identity("PASSW0RD-xyz"), await identity("PASSW0RD-xyz"), await identity("other")];
+  assert.equal(a, again, "the same credentials keep one identity in a process");
+  assert.notEqual(a, b);
+  const plain = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode("PASSW0RD-xyz")));
+  const prefix = Array.from(plain.subarray(0, 8), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  assert.ok(!a.includes(prefix), a);
 });
 
 Deno.test("resolveClusterAccess() lets options override what the kubeconfig says", async () => {

@@ -157,7 +157,7 @@ export type OptionsApplied = Omit<SourceAccess, "namespace" | "proxyUrl">;
  * Lets the options override what a source found: server, CA, verification,
  * server name, client certificate and credentials. The source says which
  * options overrode it (`... with cluster.server`); `user` joins the parts of
- * the identity (`token sha256:... + client certificate sha256:...`). A server
+ * the identity (`token hmac-sha256:... + client certificate hmac-sha256:...`). A server
  * written without a scheme stays `https://` here, with `serverSchemeAssumed`.
  *
  * @param found What the source found.

@@ -67,7 +67,7 @@ export interface KubeconfigUserOptions {
 export interface KubeconfigUserSettings {
   /** The user's credentials; sending none when it has none. */
   credentials: Credentials;
-  /** Tells these credentials apart from others without revealing them (`token sha256:...`, `token file /path`). */
+  /** Tells these credentials apart from others without revealing them (`token hmac-sha256:...`, `token file /path`). */
   fingerprint: string;
   /** Client certificate, PEM. */
   cert?: string;
