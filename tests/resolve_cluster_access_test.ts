@@ -207,6 +207,16 @@ Deno.test("resolveClusterAccess() says what it tried when nothing is found", asy
   );
 });
 
+Deno.test("resolveClusterAccess() names the one in-cluster variable that is missing", async () => {
+  await rejectsConfig(
+    resolveClusterAccess(
+      {},
+      fakeEnvironment({ KUBERNETES_SERVICE_HOST: "10.96.0.1" }, {}, { homeDirectory: () => "/home/me" }),
+    ),
+    /; in-cluster \(KUBERNETES_SERVICE_PORT is not set\);/,
+  );
+});
+
 Deno.test("resolveClusterAccess() takes an explicit kubeconfig path over KUBECONFIG", async () => {
   const files = {
     "/a/config": kubeconfigText("https://a.example"),

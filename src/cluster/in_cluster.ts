@@ -59,9 +59,9 @@ export async function inClusterAccess(
   const host = env.env("KUBERNETES_SERVICE_HOST")?.trim();
   const port = env.env("KUBERNETES_SERVICE_PORT")?.trim();
   if (!host || !port) {
-    tried.push(
-      "in-cluster (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set)",
-    );
+    const unset = [host ? undefined : "KUBERNETES_SERVICE_HOST", port ? undefined : "KUBERNETES_SERVICE_PORT"]
+      .filter((name) => name !== undefined);
+    tried.push(`in-cluster (${unset.join(" and ")} ${unset.length > 1 ? "are" : "is"} not set)`);
     return undefined;
   }
   const directory = env.serviceAccountDirectory;
