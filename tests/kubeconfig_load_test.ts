@@ -116,10 +116,16 @@ Deno.test("mergeKubeconfigs() rejects entries without a name and lists that are 
         config: { clusters: [{ cluster: {} }] as never },
       }]),
     {
-      message: /clusters\[0\]\.name must be a non-empty string/,
+      message: /clusters\[0\]\.name must be a non-empty string: give the entry a name/,
       field: "clusters[0].name",
     },
   );
+  // An unquoted yes is a name to the writer, a boolean to YAML 1.1 (and to kubectl).
+  const yes = parseKubeconfig("clusters:\n- name: yes\n  cluster: {server: https://a.example}\n", "/x/config");
+  await rejectsConfig(() => mergeKubeconfigs([{ file: "/x/config", config: yes }]), {
+    message: /clusters\[0\]\.name must be a non-empty string; it was read as the boolean true: quote it/,
+    field: "clusters[0].name",
+  });
   await rejectsConfig(
     () =>
       mergeKubeconfigs([{

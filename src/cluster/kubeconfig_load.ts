@@ -174,10 +174,14 @@ function mergeList(
     }
     const name = item.name;
     if (typeof name !== "string" || name === "") {
+      // YAML 1.1 (kubectl's too) reads an unquoted yes, no, on, off, y or n as a boolean, and 123 as a number.
+      const read = name === undefined || name === ""
+        ? ""
+        : `; it was read as the ${typeName(name)} ${JSON.stringify(name)}: quote it`;
       throw kubeconfigError(
         file,
         `${at}.name`,
-        `${at}.name must be a non-empty string: give the entry a name`,
+        `${at}.name must be a non-empty string${read || ": give the entry a name"}`,
       );
     }
     if (seen.has(name)) {
