@@ -175,7 +175,7 @@ function mergeList(
     const name = item.name;
     if (typeof name !== "string" || name === "") {
       // YAML 1.1 (kubectl's too) reads an unquoted yes, no, on, off, y or n as a boolean, and 123 as a number.
-      const read = name === undefined || name === ""
+      const read = name === undefined || name === null || name === ""
         ? ""
         : `; it was read as the ${typeName(name)} ${JSON.stringify(name)}: quote it`;
       throw kubeconfigError(
