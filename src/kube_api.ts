@@ -12,6 +12,7 @@ import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
 import type { HttpClient, HttpResponse } from "./runtime/http_client.ts";
 import type { ChunkSource } from "./runtime/pushed_body.ts";
 import { cancelOnAbort, isRecord } from "./_util.ts";
+import { proxyForDisplay } from "./cluster/proxy.ts";
 
 /** Largest LIST response body accepted, in bytes (128 MiB); a larger one is an error, not an out-of-memory crash. */
 export const MAX_LIST_BYTES = 128 * 1024 * 1024;
@@ -529,6 +530,14 @@ function networkError(
     return new KubeApiError(
       `Cannot ${verb} ${where}: TLS verification of ${access.server} failed with ${access.tls.caSource} (${detail}); ` +
         `check certificate-authority and tls-server-name in ${access.source}`,
+      options,
+    );
+  }
+  if (access.proxyUrl !== undefined) {
+    return new KubeApiError(
+      `Cannot ${verb} ${where}: cannot reach the API server at ${access.server} from ${access.source} through ` +
+        `the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource} (${detail}); check that the ` +
+        "proxy is up and lets this server through, and that the server is up",
       options,
     );
   }

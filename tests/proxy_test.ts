@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../src/errors.ts";
-import { environmentProxyUrl, proxyForDisplay, proxyFromEnvironment, proxyUrlProblem } from "../src/cluster/proxy.ts";
+import { environmentProxy, proxyForDisplay, proxyFromEnvironment, proxyUrlProblem } from "../src/cluster/proxy.ts";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 
 const PROXY = "http://proxy.corp:3128";
@@ -107,9 +107,9 @@ Deno.test("proxyUrlProblem() accepts http, https and socks5 where the runtime ca
   assert.match(proxyUrlProblem("http://", node)!, /^is not a URL/);
 });
 
-Deno.test("environmentProxyUrl() raises a ConfigError naming the variable for a proxy it cannot use", () => {
+Deno.test("environmentProxy() raises a ConfigError naming the variable for a proxy it cannot use", () => {
   try {
-    environmentProxyUrl("https://10.0.0.1:6443", envOf({ https_proxy: "socks5h://u:secret@127.0.0.1:1080" }));
+    environmentProxy("https://10.0.0.1:6443", envOf({ https_proxy: "socks5h://u:secret@127.0.0.1:1080" }));
     assert.fail("expected a ConfigError");
   } catch (error) {
     assert.ok(error instanceof ConfigError, String(error));
@@ -118,7 +118,7 @@ Deno.test("environmentProxyUrl() raises a ConfigError naming the variable for a 
     assert.match(error.message, /, or unset it$/);
     assert.doesNotMatch(error.message, /secret/);
   }
-  assert.equal(environmentProxyUrl("https://127.0.0.1:6443", envOf({ HTTPS_PROXY: "socks5h://x:1" })), undefined);
+  assert.equal(environmentProxy("https://127.0.0.1:6443", envOf({ HTTPS_PROXY: "socks5h://x:1" })), undefined);
 });
 
 Deno.test("proxyForDisplay() never shows a proxy's user name or password", () => {
@@ -138,9 +138,12 @@ Deno.test("resolveClusterAccess() takes the environment's proxy unless the kubec
     contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
   });
   const env = envOf({ HTTPS_PROXY: PROXY });
-  assert.equal((await resolveClusterAccess({ kubeconfig: kubeconfig({}) }, { env })).proxyUrl, PROXY);
+  const fromEnv = await resolveClusterAccess({ kubeconfig: kubeconfig({}) }, { env });
+  assert.equal(fromEnv.proxyUrl, PROXY);
+  assert.equal(fromEnv.proxySource, "HTTPS_PROXY");
   const own = await resolveClusterAccess({ kubeconfig: kubeconfig({ "proxy-url": "http://own:1" }) }, { env });
   assert.equal(own.proxyUrl, "http://own:1");
+  assert.match(own.proxySource!, /^proxy-url of kubeconfig/);
   const local = await resolveClusterAccess({ server: "https://127.0.0.1:6443", token: "t" }, { env });
   assert.equal(local.proxyUrl, undefined);
   const skipped = await resolveClusterAccess({ kubeconfig: kubeconfig({}) }, {

@@ -178,6 +178,31 @@ Deno.test("watchEndpoints() reports an unreachable API server with advice", asyn
   }
 });
 
+Deno.test("watchEndpoints() blames a proxy that cannot be reached, naming it and where it came from", async () => {
+  // A loopback port where nothing listens: the connection to the proxy is refused, and the API server's
+  // address (never dialed) is only named.
+  const closed = await startFakeApiServer();
+  const proxy = closed.url.replace("http://", "http://user:proxy-secret@");
+  await closed.close();
+  const kubeconfig = {
+    "current-context": "c",
+    clusters: [{ name: "c", cluster: { server: "https://10.0.0.1:6443", "proxy-url": proxy } }],
+    users: [{ name: "u", user: { token: "secret-canary" } }],
+    contexts: [{ name: "c", context: { cluster: "c", user: "u", namespace: "prod" } }],
+  };
+  const watch = follow({ kubeconfig });
+  try {
+    await eventually(() => watch.errors.length > 0, "an error");
+    const { message } = watch.errors[0];
+    assert.match(message, /cannot reach the API server at https:\/\/10\.0\.0\.1:6443 from kubeconfig/);
+    assert.match(message, /through the proxy http:\/\/127\.0\.0\.1:\d+\/ \(its user name and password not shown\)/);
+    assert.match(message, /from proxy-url of kubeconfig .*check that the proxy is up and lets this server through/);
+    assert.doesNotMatch(message, /proxy-secret|secret-canary/);
+  } finally {
+    await watch.stop();
+  }
+});
+
 // --- targets without a port -------------------------------------------------------
 
 /** A slice of Service echo in prod with these ports, in this order, and pods at 10.3.<n>.x. */

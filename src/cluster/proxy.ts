@@ -85,20 +85,20 @@ export function proxyFromEnvironment(
  *
  * @param server The API server URL.
  * @param env Looks up an environment variable.
- * @returns The proxy URL, or `undefined` to connect directly.
+ * @returns The proxy and its variable, or `undefined` to connect directly.
  * @throws {ConfigError} When the chosen proxy is not a URL, or its scheme is unknown or unsupported here.
  *
  * @example Resolving the proxy when a cluster is loaded
  * ```ts
- * import { environmentProxyUrl } from "./proxy.ts";
+ * import { environmentProxy } from "./proxy.ts";
  * const env = (name: string) => ({ HTTPS_PROXY: "http://proxy.corp:3128" })[name];
- * console.log(environmentProxyUrl("https://10.0.0.1:6443", env)); // http://proxy.corp:3128
+ * console.log(environmentProxy("https://10.0.0.1:6443", env)); // { url: "http://proxy.corp:3128", variable: "HTTPS_PROXY" }
  * ```
  */
-export function environmentProxyUrl(
+export function environmentProxy(
   server: string,
   env: (name: string) => string | undefined,
-): string | undefined {
+): EnvironmentProxy | undefined {
   const proxy = proxyFromEnvironment(server, env);
   if (!proxy) return undefined;
   const problem = proxyUrlProblem(proxy.url, proxySupport());
@@ -108,7 +108,7 @@ export function environmentProxyUrl(
     });
   }
   trace(`the API server ${server} is reached through ${proxyForDisplay(proxy.url)} from ${proxy.variable}`);
-  return proxy.url;
+  return proxy;
 }
 
 /**

@@ -23,7 +23,7 @@ import {
 } from "./cluster_options.ts";
 import { inClusterAccess, inClusterNamespace, SERVICE_ACCOUNT_DIRECTORY } from "./in_cluster.ts";
 import { homeKubeconfigAccess, kubeconfigListAccess, kubeconfigOptionAccess } from "./kubeconfig_sources.ts";
-import { environmentProxyUrl } from "./proxy.ts";
+import { environmentProxy } from "./proxy.ts";
 import type { ClusterAccess, ClusterOptions, Environment, SourceAccess } from "./types.ts";
 
 /**
@@ -85,8 +85,13 @@ export async function resolveClusterAccess(
     identity: `${server} ${applied.user}`,
     source: applied.source,
   };
-  const proxyUrl = found.proxyUrl ?? environmentProxyUrl(server, env.env);
-  if (proxyUrl !== undefined) access.proxyUrl = proxyUrl;
+  const proxy = found.proxyUrl !== undefined
+    ? { url: found.proxyUrl, variable: `proxy-url of ${applied.source}` }
+    : environmentProxy(server, env.env);
+  if (proxy !== undefined) {
+    access.proxyUrl = proxy.url;
+    access.proxySource = proxy.variable;
+  }
   return access;
 }
 

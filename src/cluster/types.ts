@@ -114,6 +114,8 @@ export interface ClusterAccess {
   source: string;
   /** The proxy to go through, if any: the kubeconfig's `proxy-url`, else one from the environment (`proxy.ts`). */
   proxyUrl?: string;
+  /** Where `proxyUrl` came from: `proxy-url of <source>`, or its environment variable (`HTTPS_PROXY`). */
+  proxySource?: string;
 }
 
 /**
