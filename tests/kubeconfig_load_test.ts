@@ -126,6 +126,13 @@ Deno.test("mergeKubeconfigs() rejects entries without a name and lists that are 
     message: /clusters\[0\]\.name must be a non-empty string; it was read as the boolean true: quote it/,
     field: "clusters[0].name",
   });
+  // A mapping indented under name: is named by its type only: it may hold a credential.
+  const indented = parseKubeconfig("users:\n- name:\n    user:\n      token: s3cr3t-TOKEN-value\n", "/x/config");
+  const error = await rejectsConfig(() => mergeKubeconfigs([{ file: "/x/config", config: indented }]), {
+    message: /users\[0\]\.name must be a non-empty string: current type is object$/,
+    field: "users[0].name",
+  });
+  assert.doesNotMatch(error.message, /s3cr3t/);
   await rejectsConfig(
     () =>
       mergeKubeconfigs([{

@@ -174,10 +174,15 @@ function mergeList(
     }
     const name = item.name;
     if (typeof name !== "string" || name === "") {
-      // YAML 1.1 (kubectl's too) reads an unquoted yes, no, on, off, y or n as a boolean, and 123 as a number.
-      const read = name === undefined || name === null || name === ""
+      // YAML 1.1 (kubectl's too) reads an unquoted yes, no, on, off, y or n as a boolean, and 123 as a number:
+      // those are shown, to be quoted. Anything else (a mapping indented under name:) is named by its type only,
+      // as it may hold a credential.
+      const scalar = typeof name === "boolean" || (typeof name === "number" && Number.isFinite(name));
+      const read = scalar
+        ? `; it was read as the ${typeName(name)} ${String(name)}: quote it`
+        : name === undefined || name === null || name === ""
         ? ""
-        : `; it was read as the ${typeName(name)} ${JSON.stringify(name)}: quote it`;
+        : `: current type is ${typeName(name)}`;
       throw kubeconfigError(
         file,
         `${at}.name`,
