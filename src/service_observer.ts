@@ -162,7 +162,7 @@ export async function observeService(
       topology: mode,
     };
     if (endpoints.length === 0) snapshot.emptyReason = noEndpointsReason(slices, port, service, namespace);
-    const text = JSON.stringify([endpoints, mode, pods]);
+    const text = JSON.stringify([endpoints, mode, pods, snapshot.emptyReason]);
     const changedAt = text === shown ? view.changedAt : Date.now();
     shown = text;
     publish({ port, portError: undefined, snapshot, pods, changedAt });
