@@ -49,11 +49,10 @@ export function noEndpointsReason(
     }
     withPort = used.filter((slice) => slice.ports?.some(({ name }) => (name ?? "") === port));
   }
-  let pods = 0;
-  for (const slice of withPort) for (const endpoint of slice.endpoints ?? []) if (endpoint.addresses?.length) pods++;
-  if (pods === 0) {
+  // No count of the endpoints: a reason changes only when the cause does (a pod that crash-loops is no news).
+  const anyPod = withPort.some((slice) => (slice.endpoints ?? []).some((endpoint) => endpoint.addresses?.length));
+  if (!anyPod) {
     return `its EndpointSlices list no pod: the Service selects none, or it is scaled to zero (${listSlices})`;
   }
-  return `none of its ${pods} ${pods === 1 ? "endpoint is" : "endpoints are"} ready: check that the pods are ready ` +
-    `(${listSlices})`;
+  return `none of its endpoints is ready: check that the pods are ready (${listSlices})`;
 }

@@ -42,10 +42,10 @@ Deno.test("noEndpointsReason() tells a Service without pods from one whose pods 
   );
   assert.equal(
     noEndpointsReason([slice([{ name: "grpc", port: 1 }], [false, false])], "grpc", "echo", "prod"),
-    `none of its 2 endpoints are ready: check that the pods are ready (${list})`,
+    `none of its endpoints is ready: check that the pods are ready (${list})`,
   );
   // Pods of a slice without the port do not count; a number is used as given.
   const other = slice([{ name: "metrics", port: 2 }], [false]);
   assert.match(noEndpointsReason([slice([{ name: "grpc", port: 1 }], []), other], "grpc", "echo", "prod"), /no pod/);
-  assert.match(noEndpointsReason([other], 9, "echo", "prod"), /none of its 1 endpoint is ready/);
+  assert.match(noEndpointsReason([other], 9, "echo", "prod"), /none of its endpoints is ready/);
 });
