@@ -55,7 +55,7 @@ export function createSubsetter(size: number, seed: number): Subsetter {
   }
   if (!isSubsetSeed(seed)) {
     throw new RangeError(
-      `Cannot subset endpoints: the subset seed must be an integer from 0 to ${MAX_SEED}: current value is ${
+      `Cannot subset endpoints: the subset seed must be a 32-bit integer (${MIN_SEED} to ${MAX_SEED}): current value is ${
         shown(seed)
       }`,
     );
@@ -102,11 +102,13 @@ function best(candidates: { index: number; score: number }[], size: number): num
  * console.log(rendezvousScore(1, "echo-0") === rendezvousScore(1, "echo-0")); // true
  * ```
  */
-/** The largest subset seed: seeds are 32-bit. */
+/** The smallest subset seed: seeds are 32-bit, signed or not (-1 and 4294967295 are the same seed). */
+export const MIN_SEED = -(2 ** 31);
+/** The largest subset seed. */
 export const MAX_SEED = 2 ** 32 - 1;
 
 /**
- * Whether a value is a subset seed: an integer from 0 to {@linkcode MAX_SEED}.
+ * Whether a value is a subset seed: an integer from {@linkcode MIN_SEED} to {@linkcode MAX_SEED}.
  *
  * @param seed The value.
  * @returns Whether it is one.
@@ -118,7 +120,7 @@ export const MAX_SEED = 2 ** 32 - 1;
  * ```
  */
 export function isSubsetSeed(seed: unknown): seed is number {
-  return Number.isInteger(seed) && (seed as number) >= 0 && (seed as number) <= MAX_SEED;
+  return Number.isInteger(seed) && (seed as number) >= MIN_SEED && (seed as number) <= MAX_SEED;
 }
 
 /** A value as an error message shows it: strings quoted, so that "5" and 5 differ. */

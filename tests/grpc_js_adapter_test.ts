@@ -346,13 +346,15 @@ Deno.test("register() refuses bad options at once, naming them", () => {
     () => registeredClass({ subsetSize: "5" as unknown as number }),
     /subset size must be a positive integer: current value is "5"/,
   );
-  for (const subsetSeed of [1.5, -1, 2 ** 32]) {
+  for (const subsetSeed of [1.5, -(2 ** 31) - 1, 2 ** 32]) {
     assert.throws(
       () => registeredClass({ subsetSize: 2, subsetSeed }),
-      /subset seed must be an integer from 0 to 4294967295/,
+      /subset seed must be a 32-bit integer \(-2147483648 to 4294967295\)/,
     );
   }
-  assert.doesNotThrow(() => registeredClass({ subsetSize: 2, subsetSeed: 2 ** 32 - 1 }));
+  for (const subsetSeed of [2 ** 32 - 1, -1, -(2 ** 31)]) {
+    assert.doesNotThrow(() => registeredClass({ subsetSize: 2, subsetSeed }));
+  }
   for (const locality of [null, "zone-a", { zone: 5 }, []]) {
     assert.throws(
       () => registeredClass({ locality: locality as never }),

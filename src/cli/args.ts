@@ -8,7 +8,7 @@
 
 import { ResolverError } from "../errors.ts";
 import { parseTarget, type Target } from "../target.ts";
-import { isSubsetSeed, MAX_SEED } from "../subset.ts";
+import { isSubsetSeed, MAX_SEED, MIN_SEED } from "../subset.ts";
 
 /** A command line that cannot be used; the message says what to run instead. */
 export class UsageError extends ResolverError {
@@ -188,7 +188,9 @@ function subsetOf(values: Map<string, string>): { subset?: { size: number; seed:
   }
   if (!isSubsetSeed(n) || seed.trim() === "") {
     throw new UsageError(
-      `Cannot use --subset-seed: it must be an integer from 0 to ${MAX_SEED}: current value is ${JSON.stringify(seed)}`,
+      `Cannot use --subset-seed: it must be a 32-bit integer (${MIN_SEED} to ${MAX_SEED}): current value is ${
+        JSON.stringify(seed)
+      }`,
     );
   }
   return { subset: { size: k, seed: n } };
