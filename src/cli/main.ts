@@ -9,6 +9,7 @@
 
 import { ResolverError, TargetError } from "../errors.ts";
 import type { CliProcess } from "../runtime/cli_process.ts";
+import { setTraceSink } from "../trace.ts";
 import { VERSION } from "../version.ts";
 import { parseArgs, UsageError } from "./args.ts";
 import { runCheck } from "./check_command.ts";
@@ -36,6 +37,8 @@ export async function runCli(cli: CliProcess): Promise<number> {
   // The library's sockets and timers never hold the process (README, "Process lifetime"): the CLI does,
   // until it is done, or Node would end it in the middle of a request.
   const hold = setInterval(() => {}, HOLD_MS);
+  // GRPC_TRACE is for programs that use the library: its lines would land in the middle of the CLI's own output.
+  setTraceSink(undefined);
   try {
     const command = parseArgs(cli.args);
     switch (command.kind) {
