@@ -354,24 +354,18 @@ function flush(watch: SharedWatch): void {
 }
 
 /**
- * Delivers the held states once `delayMs` passed and then a turn of the event loop brought no new one (a
- * zero timeout, 1 to 2 ms, in which the next chunk of a stream still arriving usually comes).
+ * Checks the held states once `delayMs` passed: delivered when a turn of the event loop (a zero timeout, 1 to 2 ms,
+ * in which the next chunk of a stream still arriving usually comes) brought no new one (see `deliverHeld`).
  */
 function awaitQuiet(watch: SharedWatch, hold: Hold, delayMs: number): void {
-  unrefTimer(setTimeout(() => {
-    if (watch.hold !== hold) return;
-    if (hold.arrivals > 0 && performance.now() - hold.since < MAX_HOLD_MS) {
-      hold.arrivals = 0;
-      return awaitQuiet(watch, hold, 0);
-    }
-    deliverHeld(watch, hold);
-  }, Math.max(0, delayMs)));
+  unrefTimer(setTimeout(() => deliverHeld(watch, hold), Math.max(0, delayMs)));
 }
 
 /**
- * Delivers the held states in turns of their own, so that no turn holds the event loop for all of the work (a
- * burst over thousands of endpoints is tens of milliseconds of it): first the events that wait are parsed, then
- * the selections computed, then the subscribers get them. A state that arrives meanwhile is waited for again.
+ * Delivers the held states, unless new ones arrived since the last check (then the watch is waited for again,
+ * up to {@linkcode MAX_HOLD_MS}), in turns of their own, so that no turn holds the event loop for all of the work
+ * (a burst over thousands of endpoints is tens of milliseconds of it): first the events that wait are parsed,
+ * then the selections computed, then the subscribers get them.
  */
 function deliverHeld(watch: SharedWatch, hold: Hold): void {
   if (watch.hold !== hold) return;
