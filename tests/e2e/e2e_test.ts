@@ -210,7 +210,11 @@ Deno.test({
         const recorder = follow(`kubernetes:///big.${namespace}:grpc`, { cluster: { ...admin } });
         const listed = await recorder.waitFor("250 endpoints", (s) => s.endpoints.length === 250);
         const slices = (await listEndpointSlices(fetch, namespace, "big")).items;
-        assert.deepEqual(slices.map((slice) => slice.endpoints?.length ?? 0).sort((a, b) => a - b), [50, 100, 100]);
+        // Usually 100 + 100 + 50; the controller packs pods as their updates reach it, so 99 + 100 + 51 happens too.
+        const sizes = slices.map((slice) => slice.endpoints?.length ?? 0);
+        assert.equal(sizes.length, 3, JSON.stringify(sizes));
+        assert.ok(sizes.every((size) => size <= 100), JSON.stringify(sizes));
+        assert.equal(sizes.reduce((sum, size) => sum + size, 0), 250);
         const hosts = new Set(listed.snapshot.endpoints.map((e) => e.addresses[0].host));
         assert.equal(hosts.size, 250);
         // Ten pods go: the controller changes the slices that held them, the others stay.
