@@ -9,7 +9,7 @@
 import { ConfigError } from "../errors.ts";
 import { isDns1123Label } from "../dns_label.ts";
 import { errorCode, typeName } from "../_util.ts";
-import { absolutePath } from "../runtime/files.ts";
+import { absolutePath, refusedByRuntime } from "../runtime/files.ts";
 import type { KubeconfigEntry } from "./kubeconfig_schema.ts";
 import type { ReadFile } from "./types.ts";
 
@@ -32,8 +32,9 @@ export function isPem(text: string): boolean {
 /**
  * Reads a file named in the configuration. A file that exists but cannot be
  * read (permissions, a folder) is handed to `unreadable` as the problem
- * `cannot be read (CODE)`: it returns the error to throw, or `undefined` to go
- * on as if the file did not exist.
+ * `cannot be read (CODE)` and what to do about it (`check its permissions`, or
+ * on Deno without `--allow-read` for it, that flag): it returns the error to
+ * throw, or `undefined` to go on as if the file did not exist.
  *
  * @param readFile Reads the file; `undefined` when it does not exist.
  * @param path The file.
@@ -45,8 +46,8 @@ export function isPem(text: string): boolean {
  * ```ts
  * import { readConfigFile } from "./_util.ts";
  * const denied = () => Promise.reject(Object.assign(new Error("denied"), { code: "EACCES" }));
- * const text = await readConfigFile(denied, "/sa/namespace", (problem) => {
- *   console.log(`/sa/namespace ${problem}`); // /sa/namespace cannot be read (EACCES)
+ * const text = await readConfigFile(denied, "/sa/namespace", (problem, fix) => {
+ *   console.log(`/sa/namespace ${problem}: ${fix}`); // /sa/namespace cannot be read (EACCES): check its permissions
  *   return undefined;
  * });
  * ```
@@ -54,12 +55,14 @@ export function isPem(text: string): boolean {
 export async function readConfigFile(
   readFile: ReadFile,
   path: string,
-  unreadable: (problem: string) => Error | undefined,
+  unreadable: (problem: string, fix: string) => Error | undefined,
 ): Promise<string | undefined> {
   try {
     return await readFile(path);
   } catch (error) {
-    const failure = unreadable(`cannot be read (${errorCode(error)})`);
+    const failure = refusedByRuntime(error)
+      ? unreadable("cannot be read by this Deno process", "run it with --allow-read")
+      : unreadable(`cannot be read (${errorCode(error)})`, "check its permissions");
     if (failure) throw failure;
     return undefined;
   }
@@ -68,7 +71,7 @@ export async function readConfigFile(
 /**
  * Reads a file named in the configuration; a file that cannot be read is a
  * {@linkcode ConfigError} `Cannot read WHAT: PATH cannot be read (CODE): check
- * its permissions`.
+ * its permissions` (or, on Deno without `--allow-read`, says to add it).
  *
  * @param readFile Reads the file; `undefined` when it does not exist.
  * @param path The file.
@@ -87,7 +90,7 @@ export function readOrFail(readFile: ReadFile, path: string, what: string): Prom
   return readConfigFile(
     readFile,
     path,
-    (problem) => new ConfigError(`Cannot read ${what}: ${path} ${problem}: check its permissions`, { file: path }),
+    (problem, fix) => new ConfigError(`Cannot read ${what}: ${path} ${problem}: ${fix}`, { file: path }),
   );
 }
 
@@ -147,7 +150,7 @@ export async function readKubeconfigPemFile(
 ): Promise<string> {
   const field = `${entry.field}.${key}`;
   const fail = (problem: string) => kubeconfigError(entry.file, field, `${field} names ${path}, which ${problem}`);
-  const text = await readConfigFile(readFile, path, (problem) => fail(`${problem}: check its permissions`));
+  const text = await readConfigFile(readFile, path, (problem, fix) => fail(`${problem}: ${fix}`));
   return checkPemFile(text, fail, `fix the path or use ${key}-data`);
 }
 

@@ -160,7 +160,7 @@ export function tokenFileCredentials(
     const text = await readConfigFile(
       options.readFile,
       path,
-      (problem) => fail(`${path} ${problem}: check that the file is readable`),
+      (problem, fix) => fail(`${path} ${problem}: ${fix}`),
     );
     if (text === undefined) {
       throw fail(`${path} does not exist: create it or fix the path`);

@@ -48,12 +48,13 @@ export const SERVICE_ACCOUNT_DIRECTORY = "/var/run/secrets/kubernetes.io/service
  *   serviceAccountDirectory: "/sa",
  *   readFile: (path) => Promise.resolve(files[path]),
  *   now: Date.now,
+ *   refused: () => false,
  * }, []);
  * console.log(found?.server); // https://[fd00::1]:443
  * ```
  */
 export async function inClusterAccess(
-  env: Pick<Required<Environment>, "env" | "serviceAccountDirectory" | "readFile" | "now">,
+  env: Pick<Required<Environment>, "env" | "serviceAccountDirectory" | "readFile" | "now" | "refused">,
   tried: string[],
 ): Promise<SourceAccess | undefined> {
   const host = env.env("KUBERNETES_SERVICE_HOST")?.trim();
@@ -61,7 +62,11 @@ export async function inClusterAccess(
   if (!host || !port) {
     const unset = [host ? undefined : "KUBERNETES_SERVICE_HOST", port ? undefined : "KUBERNETES_SERVICE_PORT"]
       .filter((name) => name !== undefined);
-    tried.push(`in-cluster (${unset.join(" and ")} ${unset.length > 1 ? "are" : "is"} not set)`);
+    tried.push(
+      unset.some(env.refused)
+        ? `in-cluster (this Deno process may not read ${unset.join(" and ")}: run it with --allow-env)`
+        : `in-cluster (${unset.join(" and ")} ${unset.length > 1 ? "are" : "is"} not set)`,
+    );
     return undefined;
   }
   const directory = env.serviceAccountDirectory;
@@ -140,8 +145,8 @@ export async function inClusterNamespace(
   const podNamespace = env.env("POD_NAMESPACE")?.trim();
   if (podNamespace) return checkNamespace(podNamespace, "POD_NAMESPACE");
   const path = joinPath(env.serviceAccountDirectory, "namespace");
-  const text = await readConfigFile(env.readFile, path, (problem) => {
-    trace(`${path} ${problem}: using namespace "default"`);
+  const text = await readConfigFile(env.readFile, path, (problem, fix) => {
+    trace(`${path} ${problem} (${fix}): using namespace "default"`);
     return undefined;
   });
   const fromFile = text?.trim();

@@ -240,8 +240,7 @@ export async function loadKubeconfigFiles(
     const text = await readConfigFile(
       readFile,
       file,
-      (problem) =>
-        new ConfigError(`Cannot load kubeconfig ${file}: the file ${problem}: check its permissions`, { file }),
+      (problem, fix) => new ConfigError(`Cannot load kubeconfig ${file}: the file ${problem}: ${fix}`, { file }),
     );
     if (text === undefined) {
       trace(`kubeconfig ${file} does not exist: skipped`);

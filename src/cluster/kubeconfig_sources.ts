@@ -138,18 +138,24 @@ export async function kubeconfigListAccess(
  *   now: Date.now,
  *   execTimeoutMs: 60_000,
  *   homeDirectory: () => undefined,
+ *   refused: () => false,
  * }, tried);
  * console.log(tried); // [ "~/.kube/config (no home directory)" ]
  * ```
  */
 export async function homeKubeconfigAccess(
   context: string | undefined,
-  env: KubeconfigEnvironment & Pick<Required<Environment>, "homeDirectory">,
+  env: KubeconfigEnvironment & Pick<Required<Environment>, "homeDirectory" | "refused">,
   tried: string[],
 ): Promise<KubeconfigAccess | undefined> {
   const home = env.homeDirectory();
   if (!home) {
-    tried.push("~/.kube/config (no home directory)");
+    tried.push(
+      env.refused("homedir")
+        ? "~/.kube/config (this Deno process may not find the home directory: let it read HOME with --allow-env, " +
+          "or run it with --allow-sys=homedir)"
+        : "~/.kube/config (no home directory)",
+    );
     return undefined;
   }
   const file = joinPath(joinPath(home, ".kube"), "config");

@@ -13,7 +13,13 @@
 import { ConfigError } from "../errors.ts";
 import { trace } from "../trace.ts";
 import { runExecPlugin } from "../runtime/exec_plugin.ts";
-import { environmentVariable, homeDirectory, pathListSeparator, readTextFile } from "../runtime/files.ts";
+import {
+  environmentVariable,
+  homeDirectory,
+  pathListSeparator,
+  readTextFile,
+  refusedToRead,
+} from "../runtime/files.ts";
 import { checkNamespace } from "./_util.ts";
 import {
   applyClusterOptions,
@@ -99,6 +105,8 @@ function resolveEnvironment(environment: Environment): Required<Environment> {
   return {
     env: environment.env ?? environmentVariable,
     homeDirectory: environment.homeDirectory ?? homeDirectory,
+    refused: environment.refused ??
+      (environment.env === undefined && environment.homeDirectory === undefined ? refusedToRead : () => false),
     serviceAccountDirectory: environment.serviceAccountDirectory ??
       SERVICE_ACCOUNT_DIRECTORY,
     readFile: environment.readFile ?? readTextFile,
@@ -128,7 +136,11 @@ async function findSource(
     const fromList = await kubeconfigListAccess(list, options.context, env, tried);
     if (fromList) return fromList;
   } else {
-    tried.push("KUBECONFIG (not set)");
+    tried.push(
+      env.refused("KUBECONFIG")
+        ? "KUBECONFIG (this Deno process may not read it: run it with --allow-env)"
+        : "KUBECONFIG (not set)",
+    );
   }
 
   if (options.context === undefined) {

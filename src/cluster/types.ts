@@ -200,6 +200,12 @@ export interface Environment {
    */
   homeDirectory?: () => string | undefined;
   /**
+   * Whether the runtime refused to read an environment variable, or (`"homedir"`) to find the home directory:
+   * messages then name the missing Deno permission rather than call it unset.
+   * @default {Deno's permission checks, when `env` and `homeDirectory` are the defaults; else never}
+   */
+  refused?: (name: string) => boolean;
+  /**
    * Folder of the in-cluster service account.
    * @default {"/var/run/secrets/kubernetes.io/serviceaccount"}
    */

@@ -54,7 +54,9 @@ export function absolutePath(path: string): string {
 }
 
 /**
- * The current user's home directory.
+ * The current user's home directory: `HOME` first, as client-go reads it
+ * (except on Windows), then the runtime's own lookup. On Deno, reading `HOME`
+ * needs only `--allow-env`; the runtime's lookup needs `--allow-sys=homedir`.
  *
  * @returns The path, or `undefined` when the runtime cannot tell.
  *
@@ -65,10 +67,65 @@ export function absolutePath(path: string): string {
  * ```
  */
 export function homeDirectory(): string | undefined {
+  if (process.platform !== "win32") {
+    const home = environmentVariable("HOME");
+    if (home) return home;
+  }
   try {
     return homedir() || undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Whether an error is the runtime refusing what the process was not granted
+ * (Deno's `NotCapable`: no `--allow-read`, `--allow-env`, `--allow-sys` for
+ * it), rather than the operating system failing it.
+ *
+ * @param error A caught error.
+ * @returns `true` for a refused permission.
+ *
+ * @example A Deno permission error
+ * ```ts
+ * import { refusedByRuntime } from "./files.ts";
+ * console.log(refusedByRuntime(Object.assign(new Error("no"), { name: "NotCapable" }))); // true
+ * ```
+ */
+export function refusedByRuntime(error: unknown): boolean {
+  return (error as Error | undefined)?.name === "NotCapable";
+}
+
+/**
+ * Whether the runtime refuses to read an environment variable, or, for
+ * `"homedir"`, to find the home directory (`HOME` and the runtime's lookup both
+ * refused), so that a message can name the missing Deno permission instead of
+ * calling it unset.
+ *
+ * @param name A variable, or `"homedir"`.
+ * @returns `true` when refused.
+ *
+ * @example Checking KUBECONFIG
+ * ```ts
+ * import { refusedToRead } from "./files.ts";
+ * console.log(refusedToRead("KUBECONFIG")); // false with --allow-env (and on Node and Bun)
+ * ```
+ */
+export function refusedToRead(name: string): boolean {
+  if (name === "homedir") {
+    if (!refusedToRead("HOME")) return false;
+    try {
+      homedir();
+      return false;
+    } catch (error) {
+      return refusedByRuntime(error);
+    }
+  }
+  try {
+    void process.env[name];
+    return false;
+  } catch (error) {
+    return refusedByRuntime(error);
   }
 }
 

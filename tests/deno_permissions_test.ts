@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const DENO = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
+const CHILD = new URL("./deno_permissions/find_cluster_child.ts", import.meta.url).pathname;
+const REPO = new URL("..", import.meta.url).pathname;
+
+/** Runs the child with only `permissions` and `env`; returns what it printed. */
+async function findCluster(permissions: string[], env: Record<string, string>): Promise<string> {
+  const output = await new Deno.Command(DENO, {
+    args: ["run", "--no-prompt", ...permissions, CHILD],
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(output.success, new TextDecoder().decode(output.stderr));
+  return new TextDecoder().decode(output.stdout).trim();
+}
+
+Deno.test("Deno without a permission: the sources tried name the flag to add, not an unset variable or a missing file", async () => {
+  const home = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
+  try {
+    const kubeconfig = join(home, ".kube", "config");
+    await mkdir(join(home, ".kube"));
+    await writeFile(
+      kubeconfig,
+      JSON.stringify({
+        "current-context": "c",
+        clusters: [{ name: "c", cluster: { server: "https://127.0.0.1:1" } }],
+        contexts: [{ name: "c", context: { cluster: "c" } }],
+      }),
+    );
+
+    const noEnv = await findCluster(["--allow-read"], { HOME: home, KUBECONFIG: kubeconfig });
+    assert.match(noEnv, /KUBECONFIG \(this Deno process may not read it: run it with --allow-env\)/);
+    assert.match(
+      noEnv,
+      /in-cluster \(this Deno process may not read KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT/,
+    );
+    assert.match(noEnv, /~\/\.kube\/config \(this Deno process may not find the home directory: let it read HOME/);
+
+    // HOME is read as client-go reads it: --allow-sys=homedir is not needed.
+    assert.equal(
+      await findCluster(["--allow-read", "--allow-env"], { HOME: home }),
+      `found kubeconfig ${kubeconfig} (context "c")`,
+    );
+
+    assert.equal(
+      await findCluster([`--allow-read=${REPO}`, "--allow-env"], { HOME: home, KUBECONFIG: kubeconfig }),
+      `failed Cannot load kubeconfig ${kubeconfig}: the file cannot be read by this Deno process: run it with --allow-read`,
+    );
+  } finally {
+    await rm(home, { recursive: true });
+  }
+});
