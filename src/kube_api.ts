@@ -72,6 +72,8 @@ export interface Service {
 
 /** The two calls the reflector makes for one Service. */
 export interface EndpointSliceApi {
+  /** The API server's URL, for messages. */
+  readonly server?: string;
   /** Lists one page of the Service's slices. */
   list(params: ListParams): Promise<EndpointSliceList>;
   /** Opens a watch; resolves to the body, as the watch decoder reads it, once the server answered 200. */
@@ -114,6 +116,7 @@ export function createEndpointSliceApi(
     send(access, client, { ...subject, verb }, url, signal);
 
   return {
+    server: access.server,
     async list({ resourceVersion, limit, continueToken, signal }) {
       let url = base;
       if (resourceVersion !== undefined) url += `&resourceVersion=${encodeURIComponent(resourceVersion)}`;

@@ -60,7 +60,7 @@ export async function listPages(api: EndpointSliceApi, options: ListPagesOptions
   // (possibly old) version; without `limit` it is served at that version or newer.
   let limit: number | undefined = from === "0" || from === "" ? pageSize : undefined;
   while (true) {
-    const deadline = stallDeadline(signal, options);
+    const deadline = stallDeadline(signal, { ...options, server: api.server });
     try {
       const result = await api.list({ resourceVersion: from, limit, continueToken, signal: deadline.signal });
       // A loop, not push(...items): a huge page must not overflow the stack.

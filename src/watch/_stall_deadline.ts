@@ -30,6 +30,8 @@ export interface StallDeadlineOptions {
   clock: Clock;
   /** How long a request may go without progress, in ms. */
   stallTimeoutMs: number;
+  /** The API server's URL, for the message. */
+  server?: string;
 }
 
 /**
@@ -49,7 +51,10 @@ export interface StallDeadlineOptions {
  * deadline.dispose();
  * ```
  */
-export function stallDeadline(outer: AbortSignal, { clock, stallTimeoutMs }: StallDeadlineOptions): StallDeadline {
+export function stallDeadline(
+  outer: AbortSignal,
+  { clock, stallTimeoutMs, server }: StallDeadlineOptions,
+): StallDeadline {
   const controller = new AbortController();
   const forward = () => controller.abort();
   outer.addEventListener("abort", forward, { once: true });
@@ -63,7 +68,8 @@ export function stallDeadline(outer: AbortSignal, { clock, stallTimeoutMs }: Sta
       const idle = clock.now() - lastProgressAt;
       if (idle < stallTimeoutMs) return arm(stallTimeoutMs - idle);
       stall = new StallError(
-        `Request to the API server stalled: no complete answer or event for ${Math.round(idle)} ms; retrying`,
+        `Request to the API server${server ? ` at ${server}` : ""} stalled: no complete answer or event for ` +
+          `${Math.round(idle)} ms (stallTimeoutMs); retrying`,
       );
       controller.abort(stall);
     }, delay);

@@ -277,7 +277,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
 
   /** Watches until the stream ends; says whether the server ended it at its timeout or earlier. */
   async function watch(streaming: boolean): Promise<"timeout" | "closed"> {
-    const deadline = stallDeadline(signal, { clock, stallTimeoutMs });
+    const deadline = stallDeadline(signal, { clock, stallTimeoutMs, server: api.server });
     watchOpenedAt = undefined;
     if (streaming) {
       initial = new Map();
