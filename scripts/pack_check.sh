@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the npm tarball into a fresh temporary project, as a user would,
-# runs the cross-runtime scenarios through it on Node and on Bun, and runs
-# its kgr-resolver bin on Node, Bun and Deno.
+# runs the cross-runtime scenarios through it on Node and on Bun (and on Node
+# again with the oldest grpc-js it supports), and runs its kgr-resolver bin on
+# Node, Bun and Deno.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -18,6 +19,7 @@ done
 grpc_version=$(node -p 'require("./node_modules/@grpc/grpc-js/package.json").version')
 nice_version=$(node -p 'require("./node_modules/nice-grpc/package.json").version')
 nice_grpc_js_version=1.14.6
+oldest_grpc_version=1.10.12
 mkdir -p "$work/app/tests/runtimes" "$work/app/tests/cli" "$work/app/scripts"
 cp -r tests/fixtures "$work/app/tests/"
 cp tests/runtimes/*.mjs "$work/app/tests/runtimes/"
@@ -40,6 +42,10 @@ echo "--- Node $(node --version), installed tarball"
 timeout 120 node tests/runtimes/run.mjs
 echo "--- Bun $("$root/node_modules/.bin/bun" --version), installed tarball"
 timeout 120 "$root/node_modules/.bin/bun" tests/runtimes/run.mjs
+echo "--- Node, installed tarball with the oldest grpc-js it supports ($oldest_grpc_version)"
+npm install --silent --no-audit --no-fund --prefer-offline "@grpc/grpc-js@$oldest_grpc_version"
+timeout 120 node tests/runtimes/run.mjs
+npm install --silent --no-audit --no-fund --prefer-offline "@grpc/grpc-js@$grpc_version"
 echo "--- the kgr-resolver bin of the installed tarball on Node, Bun and Deno"
 [ -x node_modules/.bin/kgr-resolver ] || { echo "the tarball installs no kgr-resolver bin"; exit 1; }
 BUN="$root/node_modules/.bin/bun" DENO="$root/node_modules/.bin/deno" timeout 300 node tests/cli/run_bin.mjs

@@ -17,7 +17,7 @@ import { defaultAuthority, parseGrpcUri, type Target } from "../target.ts";
 import { setTraceSink, trace } from "../trace.ts";
 import { installDenoGoawayWorkaround } from "../runtime/deno_goaway_workaround.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
-import { BALANCER_NAME, type BalancerGrpc, registerBalancer } from "./grpc_js_balancer.ts";
+import { BALANCER_NAME, type BalancerGrpc, registerBalancer, RESOLUTION_NOTE_ATTRIBUTE } from "./grpc_js_balancer.ts";
 import { createSubsetter } from "../subset.ts";
 import { checkLocality } from "../locality.ts";
 
@@ -257,7 +257,13 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
         listener({ ok: true, value: list }, {}, this.#serviceConfig, note);
       } else {
         const config = this.#serviceConfig as { value: unknown } | null;
-        listener.onSuccessfulResolution(list, config?.value ?? null, null, null, {});
+        listener.onSuccessfulResolution(
+          list,
+          config?.value ?? null,
+          null,
+          null,
+          note ? { [RESOLUTION_NOTE_ATTRIBUTE]: note } : {},
+        );
       }
     }
 

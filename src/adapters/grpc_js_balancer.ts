@@ -16,6 +16,12 @@ import { unrefTimer } from "../runtime/unref_timer.ts";
 /** The name under which the policy is registered. */
 export const BALANCER_NAME = "kubernetes_round_robin";
 
+/**
+ * The resolver attribute that carries the resolution note to the policy on grpc-js before 1.14, whose resolver
+ * API has no note: set only with an empty endpoint list, so it never reaches a subchannel's options.
+ */
+export const RESOLUTION_NOTE_ATTRIBUTE = "kgr.resolution_note";
+
 /** An endpoint as the resolver hands it over: `preferred: false` marks a failover-only endpoint. */
 export interface BalancedEndpoint {
   /** The endpoint's addresses. */
@@ -72,7 +78,7 @@ interface Tier {
   picker: Picker;
 }
 
-/** A `StatusOr<Endpoint[]>` as grpc-js 1.14 hands it to a policy. */
+/** A `StatusOr<Endpoint[]>` as grpc-js 1.14 hands it to a policy; earlier versions hand the endpoints themselves. */
 type EndpointList = { ok: true; value: BalancedEndpoint[] } | { ok: false; error: { details: string } };
 
 const registered = new WeakSet<object>();
@@ -150,12 +156,27 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     #drainScheduled = false;
     #destroyed = false;
 
-    constructor(helper: ChannelControlHelper) {
+    /** The channel options, when grpc-js gives them here (before 1.13) rather than with each update. */
+    #channelOptions?: object;
+
+    constructor(helper: ChannelControlHelper, channelOptions?: object) {
       this.#helper = helper;
+      this.#channelOptions = channelOptions;
     }
 
-    updateAddressList(list: EndpointList, config: unknown, options: object, resolutionNote: string): boolean {
+    updateAddressList(
+      update: EndpointList | BalancedEndpoint[],
+      config: unknown,
+      optionsOrAttributes: object,
+      note?: string,
+    ): boolean {
       if (!(config instanceof Config)) return false;
+      // Before 1.14 grpc-js hands the endpoints themselves and no note (the resolver's attributes carry it), and
+      // before 1.13 the third argument is those attributes alone.
+      const list: EndpointList = Array.isArray(update) ? { ok: true, value: update } : update;
+      const options = this.#channelOptions ?? optionsOrAttributes;
+      const resolutionNote = note ??
+        String((optionsOrAttributes as Record<string, unknown>)[RESOLUTION_NOTE_ATTRIBUTE] ?? "");
       if (!list.ok) {
         if (this.#children.size === 0) {
           this.#report(TRANSIENT_FAILURE, new experimental.UnavailablePicker(list.error as never), list.error.details);
