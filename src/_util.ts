@@ -9,6 +9,15 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** A value as an option error shows it: as JSON where it can be (strings quoted, objects whole). */
+export function describeValue(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 /** The YAML-ish type name of a value, for messages (`null`, `list`, `string`, ...). */
 export function typeName(value: unknown): string {
   if (value === null) return "null";

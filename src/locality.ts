@@ -8,6 +8,7 @@
  * @module
  */
 
+import { describeValue } from "./_util.ts";
 import { environmentVariable } from "./runtime/files.ts";
 import type { Locality } from "./topology.ts";
 import { trace } from "./trace.ts";
@@ -58,14 +59,6 @@ export function checkLocality(value: unknown): asserts value is Locality {
       `Cannot use option 'locality': it must be an object such as { zone: "eu-west-1a", node: "node-1" }, ` +
         `whose zone and node are strings ({} turns topology off): current value is ${describeValue(value)}`,
     );
-  }
-}
-
-function describeValue(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
   }
 }
 

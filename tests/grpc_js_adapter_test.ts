@@ -362,6 +362,21 @@ Deno.test("register() refuses bad options at once, naming them", () => {
     );
   }
   assert.doesNotThrow(() => registeredClass({ locality: {} }));
+  // A misspelled policy would leave channels on pick_first: every call to one pod.
+  for (const loadBalancing of ["round-robin", "", [], [{ nope: {} }], [5], 7]) {
+    assert.throws(
+      () => registeredClass({ loadBalancing: loadBalancing as never }),
+      (error) =>
+        error instanceof TypeError &&
+        error.message.startsWith(`Cannot use option 'loadBalancing': ${JSON.stringify(loadBalancing)} is no `) &&
+        error.message.includes('use "kubernetes_round_robin" (the default), "round_robin" or "pick_first"'),
+    );
+  }
+  for (
+    const loadBalancing of ["round_robin", "pick_first", "kubernetes_round_robin", [{ nope: {} }, { round_robin: {} }]]
+  ) {
+    assert.doesNotThrow(() => registeredClass({ loadBalancing }));
+  }
 });
 
 Deno.test("watchEndpoints() refuses a bad locality where the loop can catch it", async () => {

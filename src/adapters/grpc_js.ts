@@ -20,6 +20,7 @@ import { runtimeKey } from "../runtime/runtime.ts";
 import { BALANCER_NAME, type BalancerGrpc, registerBalancer, RESOLUTION_NOTE_ATTRIBUTE } from "./grpc_js_balancer.ts";
 import { createSubsetter } from "../subset.ts";
 import { checkLocality } from "../locality.ts";
+import { describeValue } from "../_util.ts";
 
 /** The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses. */
 export interface GrpcModule extends BalancerGrpc {
@@ -27,6 +28,7 @@ export interface GrpcModule extends BalancerGrpc {
   experimental: BalancerGrpc["experimental"] & {
     registerResolver(scheme: string, resolver: never): void;
     trace(severity: never, tracer: string, text: string): void;
+    selectLbConfigFromList(configs: Record<string, unknown>[]): unknown;
   };
   /** `grpc.Metadata`, for error statuses. */
   Metadata: new () => unknown;
@@ -117,13 +119,41 @@ export function register(options: RegisterOptions = {}): void {
   }
   if (options.locality !== undefined) checkLocality(options.locality);
   const grpc = options.grpc ?? (peerGrpc as unknown as GrpcModule);
+  registerBalancer(grpc);
+  if (options.loadBalancing !== undefined) checkLoadBalancing(grpc, options.loadBalancing);
   const scheme = options.scheme ?? "kubernetes";
   const schemes = registered.get(grpc.experimental.registerResolver) ?? new Set();
   registered.set(grpc.experimental.registerResolver, schemes.add(scheme));
   setTraceSink((text) => grpc.experimental.trace(grpc.logVerbosity.DEBUG as never, "kubernetes_resolver", text));
   if (runtimeKey() === "deno") installDenoGoawayWorkaround();
-  registerBalancer(grpc);
   grpc.experimental.registerResolver(scheme, createResolverClass(grpc, options) as never);
+}
+
+/** The `loadBalancingConfig` a `loadBalancing` option stands for. */
+function loadBalancingConfig(loadBalancing: string | Record<string, unknown>[] | undefined) {
+  return typeof loadBalancing === "object" ? loadBalancing : [{ [loadBalancing ?? BALANCER_NAME]: {} }];
+}
+
+/**
+ * Refuses a `loadBalancing` option that this copy of grpc-js cannot use: a misspelled policy would otherwise
+ * leave channels on pick_first, every call to one pod, without a word.
+ */
+function checkLoadBalancing(grpc: GrpcModule, loadBalancing: unknown): void {
+  const config = typeof loadBalancing === "string" && loadBalancing !== ""
+    ? loadBalancingConfig(loadBalancing)
+    : Array.isArray(loadBalancing) && loadBalancing.length > 0
+    ? loadBalancing
+    : undefined;
+  try {
+    if (config !== undefined && grpc.experimental.selectLbConfigFromList(config) !== null) return;
+  } catch {
+    // Entries that are not configs at all: refused below.
+  }
+  throw new TypeError(
+    `Cannot use option 'loadBalancing': ${describeValue(loadBalancing)} is no load-balancing policy (or config) ` +
+      `that this grpc-js accepts; use "${BALANCER_NAME}" (the default), "round_robin" or "pick_first", ` +
+      "or register your own policy with grpc-js first",
+  );
 }
 
 /** Schemes registered per copy of grpc-js (keyed by its registerResolver function). */
@@ -147,10 +177,6 @@ export function isRegistered(grpc: GrpcModule, scheme: string): boolean {
 }
 
 function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
-  const loadBalancingConfig = typeof options.loadBalancing === "object"
-    ? options.loadBalancing
-    : [{ [options.loadBalancing ?? BALANCER_NAME]: {} }];
-
   return class KubernetesResolver {
     static getDefaultAuthority(uri: GrpcUri): string {
       try {
@@ -178,7 +204,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       this.#listener = listener;
       this.#serviceConfig = channelOptions["grpc.service_config"]
         ? null
-        : { ok: true, value: { loadBalancingConfig, methodConfig: [] } };
+        : { ok: true, value: { loadBalancingConfig: loadBalancingConfig(options.loadBalancing), methodConfig: [] } };
       try {
         this.#target = parseGrpcUri(uri);
       } catch (error) {
