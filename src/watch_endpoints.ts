@@ -8,7 +8,7 @@
 import { type EndpointSnapshot, subscribeEndpoints, type WatchSettings } from "./endpoint_subscription.ts";
 import type { ResolverError } from "./errors.ts";
 import { parseTarget, type Target } from "./target.ts";
-import { checkLocality } from "./locality.ts";
+import { checkWatchSettings } from "./check_watch_settings.ts";
 
 /** The period of the timer that only keeps the process alive (about 12 days: it never needs to fire). */
 const KEEP_ALIVE_MS = 2 ** 30;
@@ -52,7 +52,7 @@ export async function* watchEndpoints(
   options: WatchEndpointsOptions = {},
 ): AsyncGenerator<EndpointSnapshot, void, undefined> {
   const parsed = typeof target === "string" ? parseTarget(target) : target;
-  if (options.locality !== undefined) checkLocality(options.locality);
+  checkWatchSettings(options);
   const { signal, onError } = options;
   if (signal?.aborted) return;
   let latest: EndpointSnapshot | undefined;

@@ -379,17 +379,40 @@ Deno.test("register() refuses bad options at once, naming them", () => {
   }
 });
 
-Deno.test("watchEndpoints() refuses a bad locality where the loop can catch it", async () => {
+Deno.test("watchEndpoints() refuses a bad locality, stall timeout or backoff where the loop can catch it", async () => {
   const api = await startFakeApiServer();
+  const refused = [
+    [{ locality: null }, /Cannot use option 'locality'.*current value is null/],
+    // 0 aborted every request at once, and the resolver never resolved.
+    [
+      { stallTimeoutMs: 0 },
+      /TypeError: Cannot use option 'stallTimeoutMs': it must be a number of milliseconds above 0 \(default 150000\): current value is 0$/,
+    ],
+    [{ stallTimeoutMs: Number.NaN }, /'stallTimeoutMs'.*current value is NaN$/],
+    // 0 or less retried a failing API server without pause: thousands of requests a second.
+    [
+      { backoff: { initialMs: 0 } },
+      /TypeError: Cannot use option 'backoff.initialMs': it must be a number of milliseconds above 0 \(default 1000\): current value is 0$/,
+    ],
+    [{ backoff: { maxMs: -5 } }, /'backoff.maxMs'.*current value is -5$/],
+    [{ backoff: { initialMs: "100" } }, /'backoff.initialMs'.*current value is "100"$/],
+    [
+      { backoff: 100 },
+      /TypeError: Cannot use option 'backoff': it must be an object such as \{ initialMs: 1000, maxMs: 30000 \}: current value is 100$/,
+    ],
+  ] as const;
   try {
-    await assert.rejects(async () => {
-      for await (
-        const _ of watchEndpoints("kubernetes:///echo.prod:grpc", {
-          cluster: { kubeconfig: api.kubeconfig() },
-          locality: null as never,
-        })
-      ) break;
-    }, /Cannot use option 'locality'.*current value is null/);
+    for (const [options, message] of refused) {
+      await assert.rejects(async () => {
+        for await (
+          const _ of watchEndpoints("kubernetes:///echo.prod:grpc", {
+            cluster: { kubeconfig: api.kubeconfig() },
+            ...(options as object),
+          })
+        ) break;
+      }, message);
+      assert.throws(() => registeredClass(options as never), message);
+    }
   } finally {
     await api.close();
   }

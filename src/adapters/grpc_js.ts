@@ -19,7 +19,7 @@ import { installDenoGoawayWorkaround } from "../runtime/deno_goaway_workaround.t
 import { runtimeKey } from "../runtime/runtime.ts";
 import { BALANCER_NAME, type BalancerGrpc, registerBalancer, RESOLUTION_NOTE_ATTRIBUTE } from "./grpc_js_balancer.ts";
 import { createSubsetter } from "../subset.ts";
-import { checkLocality } from "../locality.ts";
+import { checkWatchSettings } from "../check_watch_settings.ts";
 import { describeValue } from "../_util.ts";
 
 /** The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses. */
@@ -117,7 +117,7 @@ export function register(options: RegisterOptions = {}): void {
   if (options.subsetSize !== undefined || options.subsetSeed !== undefined) {
     createSubsetter(options.subsetSize ?? 1, options.subsetSeed ?? 0);
   }
-  if (options.locality !== undefined) checkLocality(options.locality);
+  checkWatchSettings(options);
   const grpc = options.grpc ?? (peerGrpc as unknown as GrpcModule);
   registerBalancer(grpc);
   if (options.loadBalancing !== undefined) checkLoadBalancing(grpc, options.loadBalancing);

@@ -1,0 +1,54 @@
+/**
+ * Checks the watch settings that every entry point takes, at the call: a
+ * bad value would otherwise surface later, inside the shared watch, as a
+ * resolver that never resolves or retries without pause.
+ *
+ * @module
+ */
+
+import { describeValue } from "./_util.ts";
+import type { WatchSettings } from "./endpoint_subscription.ts";
+import { checkLocality } from "./locality.ts";
+
+/**
+ * Throws a `TypeError` naming the option when a watch setting cannot work: a
+ * `stallTimeoutMs` or `backoff` delay that is not a number of milliseconds
+ * above 0 (0 would abort every request at once, or retry without pause), or a
+ * `locality` that is not `{ zone?, node? }` of strings.
+ *
+ * @param settings The caller's settings.
+ * @throws {TypeError} Naming the first bad option and its value.
+ *
+ * @example A backoff without pause is refused
+ * ```ts
+ * import { checkWatchSettings } from "./check_watch_settings.ts";
+ * try {
+ *   checkWatchSettings({ backoff: { initialMs: 0 } });
+ * } catch (error) {
+ *   console.log((error as Error).message); // Cannot use option 'backoff.initialMs': ...
+ * }
+ * ```
+ */
+export function checkWatchSettings(settings: WatchSettings): void {
+  checkDelay("stallTimeoutMs", settings.stallTimeoutMs, 150_000);
+  const { backoff } = settings;
+  if (backoff !== undefined) {
+    if (typeof backoff !== "object" || backoff === null || Array.isArray(backoff)) {
+      throw new TypeError(
+        `Cannot use option 'backoff': it must be an object such as { initialMs: 1000, maxMs: 30000 }: ` +
+          `current value is ${describeValue(backoff)}`,
+      );
+    }
+    checkDelay("backoff.initialMs", backoff.initialMs, 1000);
+    checkDelay("backoff.maxMs", backoff.maxMs, 30_000);
+  }
+  if (settings.locality !== undefined) checkLocality(settings.locality);
+}
+
+function checkDelay(option: string, value: unknown, defaultMs: number): void {
+  if (value === undefined || (typeof value === "number" && Number.isFinite(value) && value > 0)) return;
+  throw new TypeError(
+    `Cannot use option '${option}': it must be a number of milliseconds above 0 (default ${defaultMs}): ` +
+      `current value is ${typeof value === "number" ? String(value) : describeValue(value)}`,
+  );
+}
