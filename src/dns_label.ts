@@ -1,12 +1,14 @@
 /**
- * The DNS label rules that Kubernetes names follow (`k8s.io/apimachinery`
- * `validation.IsDNS1123Label` and `IsDNS1035Label`), in one place for the
- * target parser (`target.ts`) and the default namespace of `cluster/`.
+ * The DNS name rules that Kubernetes names follow (`k8s.io/apimachinery`
+ * `validation.IsDNS1123Label`, `IsDNS1123Subdomain` and `IsDNS1035Label`), in
+ * one place for the target parser (`target.ts`), the default namespace of
+ * `cluster/` and the fake API server's checks.
  *
  * @module
  */
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
@@ -41,4 +43,22 @@ export function isDns1123Label(name: string): boolean {
  */
 export function isDns1035Label(name: string): boolean {
   return name.length <= 63 && DNS_1035_LABEL.test(name);
+}
+
+/**
+ * Whether a name is an RFC 1123 subdomain, as most object names (an
+ * EndpointSlice's) must be: at most 253 characters, dot-separated RFC 1123
+ * labels.
+ *
+ * @param name The name.
+ * @returns True when it is a valid subdomain.
+ *
+ * @example Checking slice names
+ * ```ts
+ * import { isDns1123Subdomain } from "./dns_label.ts";
+ * console.log(isDns1123Subdomain("echo-ipv4"), isDns1123Subdomain("-ipv4")); // true false
+ * ```
+ */
+export function isDns1123Subdomain(name: string): boolean {
+  return name.length <= 253 && DNS_1123_SUBDOMAIN.test(name);
 }

@@ -8,6 +8,7 @@
  */
 
 import { isIPv4, isIPv6 } from "node:net";
+import { isDns1123Label, isDns1123Subdomain } from "../dns_label.ts";
 import type { Endpoint, EndpointConditions, EndpointPort, EndpointSlice, EndpointSliceInput } from "./types.ts";
 
 const GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
@@ -220,8 +221,23 @@ export function prepareSlice(
       "Cannot apply EndpointSlice: metadata.namespace is required",
     );
   }
+  if (!isDns1123Label(meta.namespace)) {
+    throw new TypeError(
+      "Cannot apply EndpointSlice: metadata.namespace must be a DNS-1123 label (at most 63 of a-z, 0-9 and " +
+        `"-", starting and ending with a letter or digit), as kube-apiserver requires: current value is ${
+          JSON.stringify(meta.namespace)
+        }`,
+    );
+  }
   const { name, generateName } = nameFor(meta, current);
   const key = keyOf(meta.namespace, name);
+  if (!isDns1123Subdomain(name)) {
+    throw invalidSlice(
+      key,
+      'metadata.name must be a DNS-1123 subdomain (at most 253 of a-z, 0-9, "-" and ".", starting and ending ' +
+        "with a letter or digit), as kube-apiserver requires: give endpointSlice() a service or a name",
+    );
+  }
   const labels = stringMap(key, "metadata.labels", meta.labels);
   const annotations = stringMap(key, "metadata.annotations", meta.annotations);
   const ownerReferences = Array.isArray(meta.ownerReferences) && meta.ownerReferences.length > 0

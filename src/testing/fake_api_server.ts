@@ -223,7 +223,13 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   address = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
   const url = `${options.tls === undefined ? "http" : "https"}://${address}`;
 
+  /** Refuses a change after `close()`: no client could see it, and a test that makes one has a bug. */
+  function checkOpen(what: string): void {
+    if (closing !== undefined) throw new Error(`Cannot ${what}: the fake API server was closed`);
+  }
+
   function applySlice(input: EndpointSliceInput): EndpointSlice {
+    checkOpen("apply the EndpointSlice");
     const prepared = prepareSlice(input, history.current, history.nextRv());
     if ("unchanged" in prepared) return structuredClone(prepared.unchanged);
     const { key, existing, stored } = prepared;
@@ -233,6 +239,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   }
 
   function deleteSlice(namespace: string, name: string): boolean {
+    checkOpen("delete the EndpointSlice");
     const key = keyOf(namespace, name);
     const existing = history.current.get(key);
     if (existing === undefined) return false;
@@ -246,6 +253,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   }
 
   function applyService(input: ServiceInput): Service {
+    checkOpen("apply the Service");
     const { service, changed } = services.apply(input, history.nextRv());
     if (changed) {
       history.advance();
@@ -277,6 +285,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     deleteSlice,
     applyService,
     deleteService(namespace, name) {
+      checkOpen("delete the Service");
       if (!services.delete(namespace, name)) return false;
       history.advance();
       waiters.wake();
@@ -288,10 +297,16 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
         .sort(byKey)
         .map((slice) => structuredClone(slice));
     },
-    compact: () => history.compact(),
+    compact() {
+      checkOpen("compact the history");
+      history.compact();
+    },
     dropWatches: () => watches.dropAll(),
     endWatches: () => watches.endAll(),
-    failNext: (count, failure) => failures.add(count, failure),
+    failNext(count, failure) {
+      checkOpen("inject failures");
+      failures.add(count, failure);
+    },
     setToken(next) {
       token = next;
     },

@@ -207,8 +207,9 @@ export interface FakeApiServer {
    *
    * @param slice The slice to store.
    * @returns A copy of the stored slice.
-   * @throws {TypeError} When the slice is invalid (no namespace, no name,
-   * bad address type, an address of the wrong kind, a changed address type).
+   * @throws {TypeError} When the slice is invalid (no namespace, no name, a
+   * namespace or name kube-apiserver would refuse, bad address type, an
+   * address of the wrong kind, a changed address type).
    */
   applySlice(slice: EndpointSliceInput): EndpointSlice;
   /**
@@ -289,7 +290,9 @@ export interface FakeApiServer {
   readonly openWatches: number;
   /**
    * Ends every watch and connection, clears every timer and stops
-   * listening. Safe to call twice.
+   * listening. Safe to call twice. Changes after it (applying or deleting a
+   * slice or Service, `compact()`, `failNext()`) throw: no client could see
+   * them.
    *
    * @returns A promise that settles once the server has stopped.
    */

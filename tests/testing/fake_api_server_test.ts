@@ -82,6 +82,19 @@ Deno.test("applySlice() assigns server fields, bumps the resourceVersion and ski
       TypeError,
     );
 
+    // Names kube-apiserver refuses: an upper-case namespace, and the name an empty service gives.
+    assert.throws(
+      () => server.applySlice(endpointSlice({ namespace: "Shop", service: "x", endpoints: [] })),
+      { name: "TypeError", message: /metadata\.namespace must be a DNS-1123 label .*current value is "Shop"$/ },
+    );
+    assert.throws(
+      () => server.applySlice(endpointSlice({ namespace: "default", service: "", endpoints: [] })),
+      {
+        name: "TypeError",
+        message: /^Cannot apply EndpointSlice "default\/-ipv4": metadata\.name must be a DNS-1123 subdomain/,
+      },
+    );
+
     assert.equal(server.deleteSlice("default", "bare"), true);
     assert.equal(server.deleteSlice("default", "bare"), false);
     assert.deepEqual(
@@ -645,4 +658,29 @@ Deno.test("applySlice() bumps generation for a change of content or labels, not 
     });
     assert.equal(moved.metadata.generation, 3);
   });
+});
+
+Deno.test("changes after close() throw: no client could see them", async () => {
+  const server = await startFakeApiServer();
+  await server.close();
+  const slice = endpointSlice({ namespace: "default", service: "echo", endpoints: [{ ip: "10.0.0.1" }] });
+  const changes: [string, () => unknown][] = [
+    ["apply the EndpointSlice", () => server.applySlice(slice)],
+    ["delete the EndpointSlice", () => server.deleteSlice("default", "echo-ipv4")],
+    [
+      "apply the Service",
+      () =>
+        server.applyService({
+          metadata: { namespace: "default", name: "echo" },
+          spec: { ports: [{ name: "grpc", port: 50051 }] },
+        }),
+    ],
+    ["delete the Service", () => server.deleteService("default", "echo")],
+    ["compact the history", () => server.compact()],
+    ["inject failures", () => server.failNext(1, { status: 503 })],
+  ];
+  for (const [what, change] of changes) {
+    assert.throws(change, { message: `Cannot ${what}: the fake API server was closed` });
+  }
+  await server.close();
 });
