@@ -17,7 +17,7 @@ import { defaultAuthority, parseGrpcUri, type Target } from "../target.ts";
 import { setTraceSink, trace } from "../trace.ts";
 import { installDenoGoawayWorkaround } from "../runtime/deno_goaway_workaround.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
-import { BALANCER_NAME, type BalancerGrpc, registerBalancer, RESOLUTION_NOTE_ATTRIBUTE } from "./grpc_js_balancer.ts";
+import { BALANCER_NAME, type BalancerGrpc, EMPTY_LIST_ERROR_ATTRIBUTE, registerBalancer } from "./grpc_js_balancer.ts";
 import { createSubsetter } from "../subset.ts";
 import { checkWatchSettings } from "../check_watch_settings.ts";
 import { describeValue } from "../_util.ts";
@@ -265,31 +265,30 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       // that (round_robin goes IDLE and queues calls until their deadline), and an error alone
       // keeps the previous endpoints: the empty list drops them, then the error fails calls.
       const note = `no ready endpoints for service ${service} in namespace ${namespace}`;
-      this.#reportList([], note);
-      this.#reportError(
-        new ResolverError(
-          `Cannot route the call: ${note}: ${
-            emptyReason ??
-              `check that the Service's pods are ready (kubectl get endpointslices -n ${namespace} ` +
-                `-l kubernetes.io/service-name=${service})`
-          }`,
-        ),
+      const error = new ResolverError(
+        `Cannot route the call: ${note}: ${
+          emptyReason ??
+            `check that the Service's pods are ready (kubectl get endpointslices -n ${namespace} ` +
+              `-l kubernetes.io/service-name=${service})`
+        }`,
       );
+      this.#reportList([], note, error);
+      this.#reportError(error);
     }
 
-    #reportList(list: { addresses: EndpointAddress[]; preferred: boolean }[], note: string): void {
+    /** Hands grpc-js a list; an empty one carries the error its calls fail with (see `EMPTY_LIST_ERROR_ATTRIBUTE`). */
+    #reportList(
+      list: { addresses: EndpointAddress[]; preferred: boolean }[],
+      note: string,
+      error?: ResolverError,
+    ): void {
       const listener = this.#listener;
       if (typeof listener === "function") {
         listener({ ok: true, value: list }, {}, this.#serviceConfig, note);
       } else {
         const config = this.#serviceConfig as { value: unknown } | null;
-        listener.onSuccessfulResolution(
-          list,
-          config?.value ?? null,
-          null,
-          null,
-          note ? { [RESOLUTION_NOTE_ATTRIBUTE]: note } : {},
-        );
+        const attributes = error ? { [EMPTY_LIST_ERROR_ATTRIBUTE]: error.message } : {};
+        listener.onSuccessfulResolution(list, config?.value ?? null, null, null, attributes);
       }
     }
 

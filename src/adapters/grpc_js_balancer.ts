@@ -17,10 +17,11 @@ import { unrefTimer } from "../runtime/unref_timer.ts";
 export const BALANCER_NAME = "kubernetes_round_robin";
 
 /**
- * The resolver attribute that carries the resolution note to the policy on grpc-js before 1.14, whose resolver
- * API has no note: set only with an empty endpoint list, so it never reaches a subchannel's options.
+ * The resolver attribute that carries, with an empty endpoint list, the error calls must fail with, on grpc-js
+ * before 1.14: its resolver API has no note, and it ignores a resolver error once the policy reported the empty
+ * list. Never set with endpoints, so it never reaches a subchannel's options.
  */
-export const RESOLUTION_NOTE_ATTRIBUTE = "kgr.resolution_note";
+export const EMPTY_LIST_ERROR_ATTRIBUTE = "kgr.empty_list_error";
 
 /** An endpoint as the resolver hands it over: `preferred: false` marks a failover-only endpoint. */
 export interface BalancedEndpoint {
@@ -122,7 +123,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
   const experimental = grpc.experimental as unknown as {
     createChildChannelControlHelper(parent: never, overrides: never): unknown;
     endpointToString(endpoint: never): string;
-    LeafLoadBalancer: new (endpoint: never, helper: never, options: never, resolutionNote: string) => Leaf;
+    LeafLoadBalancer: new (endpoint: never, helper: never, ...rest: unknown[]) => Leaf;
     QueuePicker: new (balancer: never) => Picker;
     UnavailablePicker: new (status?: never) => Picker;
   };
@@ -156,27 +157,29 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     #drainScheduled = false;
     #destroyed = false;
 
-    /** The channel options, when grpc-js gives them here (before 1.13) rather than with each update. */
-    #channelOptions?: object;
+    /**
+     * What grpc-js before 1.13 gives a policy besides its helper, and its leaf balancers take after theirs, in
+     * the same order: the channel options (1.10, 1.11), or the credentials and the options (1.12). Later versions
+     * give the options with each update.
+     */
+    #leafArgs: unknown[];
 
-    constructor(helper: ChannelControlHelper, channelOptions?: object) {
+    constructor(helper: ChannelControlHelper, ...leafArgs: unknown[]) {
       this.#helper = helper;
-      this.#channelOptions = channelOptions;
+      this.#leafArgs = leafArgs;
     }
 
     updateAddressList(
       update: EndpointList | BalancedEndpoint[],
       config: unknown,
-      optionsOrAttributes: object,
-      note?: string,
+      options: Record<string, unknown>,
+      resolutionNote = "",
     ): boolean {
       if (!(config instanceof Config)) return false;
-      // Before 1.14 grpc-js hands the endpoints themselves and no note (the resolver's attributes carry it), and
-      // before 1.13 the third argument is those attributes alone.
+      // Before 1.14 grpc-js hands the endpoints themselves, no note, and options with the resolver's attributes
+      // (before 1.13, the attributes alone).
       const list: EndpointList = Array.isArray(update) ? { ok: true, value: update } : update;
-      const options = this.#channelOptions ?? optionsOrAttributes;
-      const resolutionNote = note ??
-        String((optionsOrAttributes as Record<string, unknown>)[RESOLUTION_NOTE_ATTRIBUTE] ?? "");
+      const emptyListError = options[EMPTY_LIST_ERROR_ATTRIBUTE];
       if (!list.ok) {
         if (this.#children.size === 0) {
           this.#report(TRANSIENT_FAILURE, new experimental.UnavailablePicker(list.error as never), list.error.details);
@@ -209,7 +212,9 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       }
       this.#paused = false;
       if (seen.size === 0) {
-        const details = `No addresses resolved. Resolution note: ${resolutionNote}`;
+        const details = typeof emptyListError === "string"
+          ? emptyListError
+          : `No addresses resolved. Resolution note: ${resolutionNote}`;
         this.#report(TRANSIENT_FAILURE, new experimental.UnavailablePicker({ details } as never), details);
       } else this.#drain();
       return true;
@@ -278,7 +283,9 @@ function createBalancerClasses(grpc: BalancerGrpc) {
           this.#setState(child, state, errorMessage);
         },
       } as never);
-      child.leaf = new experimental.LeafLoadBalancer(endpoint as never, helper as never, options as never, note);
+      child.leaf = this.#leafArgs.length > 0
+        ? new experimental.LeafLoadBalancer(endpoint as never, helper as never, ...this.#leafArgs)
+        : new experimental.LeafLoadBalancer(endpoint as never, helper as never, options, note);
       this.#children.set(key, child);
       tier.size++;
       tier.counts[IDLE]++;

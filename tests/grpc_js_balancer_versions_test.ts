@@ -1,0 +1,115 @@
+// kubernetes_round_robin against the policy API of each grpc-js version it supports (1.10 to 1.14), through a
+// recording stand-in for grpc-js: what each version hands the policy, and what its leaf balancers expect back.
+// `scripts/pack_check.sh` runs the scenarios with a real grpc-js 1.10 as well.
+import assert from "node:assert/strict";
+import {
+  type BalancedEndpoint,
+  BALANCER_NAME,
+  EMPTY_LIST_ERROR_ATTRIBUTE,
+  registerBalancer,
+} from "../src/adapters/grpc_js_balancer.ts";
+
+interface PolicyClass {
+  new (helper: unknown, ...rest: unknown[]): {
+    updateAddressList(list: unknown, config: unknown, options: object, note?: string): boolean;
+  };
+}
+
+/** Registers the policy with a stand-in grpc-js that records each leaf balancer's arguments and each state. */
+function standIn() {
+  const leaves: unknown[][] = [];
+  const states: { state: number; errorMessage: string | null }[] = [];
+  let Policy: PolicyClass | undefined;
+  let Config: { createFromJson(json: unknown): unknown } | undefined;
+  const picker = { pick: () => ({}) };
+  const grpc = {
+    connectivityState: { IDLE: 0, CONNECTING: 1, READY: 2, TRANSIENT_FAILURE: 3 },
+    experimental: {
+      registerLoadBalancerType(name: string, policy: PolicyClass, config: typeof Config) {
+        assert.equal(name, BALANCER_NAME);
+        Policy = policy;
+        Config = config;
+      },
+      createChildChannelControlHelper: (parent: unknown, overrides: object) => ({
+        ...(parent as object),
+        ...overrides,
+      }),
+      endpointToString: (endpoint: BalancedEndpoint) => JSON.stringify(endpoint.addresses),
+      LeafLoadBalancer: class {
+        constructor(...args: unknown[]) {
+          leaves.push(args);
+        }
+        startConnecting() {}
+        getPicker() {
+          return picker;
+        }
+        exitIdle() {}
+        destroy() {}
+      },
+      QueuePicker: class {
+        pick() {
+          return {};
+        }
+      },
+      UnavailablePicker: class {
+        pick() {
+          return {};
+        }
+      },
+    },
+  };
+  registerBalancer(grpc as never);
+  const helper = {
+    updateState: (state: number, _picker: unknown, errorMessage: string | null) => states.push({ state, errorMessage }),
+    requestReresolution() {},
+  };
+  return { Policy: Policy!, config: Config!.createFromJson({}), helper, leaves, states };
+}
+
+const endpoints: BalancedEndpoint[] = [
+  { addresses: [{ host: "127.0.0.2", port: 50051 }] },
+  { addresses: [{ host: "127.0.0.3", port: 50051 }] },
+];
+
+Deno.test("kubernetes_round_robin builds its leaves as each grpc-js version from 1.10 to 1.14 expects", () => {
+  const options = { "grpc.keepalive_time_ms": 1000 };
+  const credentials = { insecure: true };
+  const cases = [
+    // 1.10 and 1.11: options at construction, the endpoint array with the resolver's attributes.
+    { version: "1.10", construct: [options], update: [endpoints, {}], leaf: [options] },
+    // 1.12: credentials and options at construction; leaves take both.
+    { version: "1.12", construct: [credentials, options], update: [endpoints, {}], leaf: [credentials, options] },
+    // 1.13: the endpoint array with the options (attributes merged in).
+    { version: "1.13", construct: [], update: [endpoints, options], leaf: [options, ""] },
+    // 1.14: a StatusOr, the options and a resolution note.
+    {
+      version: "1.14",
+      construct: [],
+      update: [{ ok: true, value: endpoints }, options, "note"],
+      leaf: [options, "note"],
+    },
+  ];
+  for (const { version, construct, update, leaf } of cases) {
+    const { Policy, config, helper, leaves } = standIn();
+    const policy = new Policy(helper, ...construct);
+    const [list, third, note] = update as [unknown, object, string | undefined];
+    assert.equal(policy.updateAddressList(list, config, third, note), true, version);
+    assert.deepEqual(leaves, endpoints.map((endpoint, i) => [endpoint, leaves[i][1], ...leaf]), version);
+  }
+});
+
+Deno.test("before grpc-js 1.14, an empty list fails calls with the error the resolver put in its attributes", () => {
+  const message =
+    "Cannot route the call: no ready endpoints for service echo in namespace prod: its EndpointSlices list no pod";
+  for (const construct of [[{}], []]) {
+    const { Policy, config, helper, states } = standIn();
+    new Policy(helper, ...construct).updateAddressList([], config, { [EMPTY_LIST_ERROR_ATTRIBUTE]: message });
+    assert.deepEqual(states.at(-1), { state: 3, errorMessage: message });
+  }
+  const { Policy, config, helper, states } = standIn();
+  new Policy(helper).updateAddressList({ ok: true, value: [] }, config, {}, "no ready endpoints");
+  assert.deepEqual(states.at(-1), {
+    state: 3,
+    errorMessage: "No addresses resolved. Resolution note: no ready endpoints",
+  });
+});
