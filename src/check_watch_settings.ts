@@ -13,8 +13,9 @@ import { checkLocality } from "./locality.ts";
 /**
  * Throws a `TypeError` naming the option when a watch setting cannot work: a
  * `stallTimeoutMs` or `backoff` delay that is not a number of milliseconds
- * above 0 (0 would abort every request at once, or retry without pause), or a
- * `locality` that is not `{ zone?, node? }` of strings.
+ * above 0 (0 would abort every request at once, or retry without pause) and
+ * within what a timer can wait, or a `locality` that is not `{ zone?, node? }`
+ * of strings. A `null` delay means its default, as `undefined` does.
  *
  * @param settings The caller's settings.
  * @throws {TypeError} Naming the first bad option and its value.
@@ -45,10 +46,15 @@ export function checkWatchSettings(settings: WatchSettings): void {
   if (settings.locality !== undefined) checkLocality(settings.locality);
 }
 
+/** The longest delay a timer takes (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms. */
+const MAX_DELAY_MS = 2_147_483_647;
+
+/** Refuses a delay that is not a number of milliseconds from 1 to {@linkcode MAX_DELAY_MS}; `null` means the default. */
 function checkDelay(option: string, value: unknown, defaultMs: number): void {
-  if (value === undefined || (typeof value === "number" && Number.isFinite(value) && value > 0)) return;
+  if (value === undefined || value === null) return;
+  if (typeof value === "number" && value > 0 && value <= MAX_DELAY_MS) return;
   throw new TypeError(
-    `Cannot use option '${option}': it must be a number of milliseconds above 0 (default ${defaultMs}): ` +
-      `current value is ${typeof value === "number" ? String(value) : describeValue(value)}`,
+    `Cannot use option '${option}': it must be a number of milliseconds above 0 and at most ${MAX_DELAY_MS} ` +
+      `(default ${defaultMs}): current value is ${typeof value === "number" ? String(value) : describeValue(value)}`,
   );
 }

@@ -377,6 +377,9 @@ Deno.test("register() refuses bad options at once, naming them", () => {
   ) {
     assert.doesNotThrow(() => registeredClass({ loadBalancing }));
   }
+  // null stands for the default, as it did before these checks.
+  assert.doesNotThrow(() => registeredClass({ stallTimeoutMs: null, backoff: { initialMs: null } } as never));
+  assert.doesNotThrow(() => registeredClass({ stallTimeoutMs: 2 ** 31 - 1, backoff: {} }));
 });
 
 Deno.test("watchEndpoints() refuses a bad locality, stall timeout or backoff where the loop can catch it", async () => {
@@ -386,15 +389,19 @@ Deno.test("watchEndpoints() refuses a bad locality, stall timeout or backoff whe
     // 0 aborted every request at once, and the resolver never resolved.
     [
       { stallTimeoutMs: 0 },
-      /TypeError: Cannot use option 'stallTimeoutMs': it must be a number of milliseconds above 0 \(default 150000\): current value is 0$/,
+      /TypeError: Cannot use option 'stallTimeoutMs': it must be a number of milliseconds above 0 and at most 2147483647 \(default 150000\): current value is 0$/,
     ],
     [{ stallTimeoutMs: Number.NaN }, /'stallTimeoutMs'.*current value is NaN$/],
+    // A timer cannot wait longer: it fired after 1 ms, every request was cut short and retried at once.
+    [{ stallTimeoutMs: 1e10 }, /'stallTimeoutMs'.*current value is 10000000000$/],
+    [{ backoff: { maxMs: Infinity } }, /'backoff.maxMs'.*current value is Infinity$/],
     // 0 or less retried a failing API server without pause: thousands of requests a second.
     [
       { backoff: { initialMs: 0 } },
-      /TypeError: Cannot use option 'backoff.initialMs': it must be a number of milliseconds above 0 \(default 1000\): current value is 0$/,
+      /TypeError: Cannot use option 'backoff.initialMs': it must be a number of milliseconds above 0 and at most 2147483647 \(default 1000\): current value is 0$/,
     ],
     [{ backoff: { maxMs: -5 } }, /'backoff.maxMs'.*current value is -5$/],
+    [{ backoff: null }, /'backoff': it must be an object.*current value is null$/],
     [{ backoff: { initialMs: "100" } }, /'backoff.initialMs'.*current value is "100"$/],
     [
       { backoff: 100 },
