@@ -40,7 +40,28 @@ Deno.test("Deno without a permission: the sources tried name the flag to add, no
       noEnv,
       /in-cluster \(this Deno process may not read KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT/,
     );
-    assert.match(noEnv, /~\/\.kube\/config \(this Deno process may not find the home directory: let it read HOME/);
+    assert.match(
+      noEnv,
+      /~\/\.kube\/config \(this Deno process may not find the home directory: run it with --allow-sys=homedir, or with HOME set and --allow-env\)/,
+    );
+
+    // HOME unset: only Deno's own lookup can find the home directory, and that needs --allow-sys.
+    assert.match(
+      await findCluster(["--allow-read", "--allow-env"], {}),
+      /~\/\.kube\/config \(this Deno process may not find the home directory: run it with --allow-sys=homedir/,
+    );
+    // A variable that may be read but is unset is called unset.
+    assert.match(
+      await findCluster(["--allow-read", "--allow-env=KUBECONFIG,KUBERNETES_SERVICE_HOST,HOME"], {}),
+      /in-cluster \(KUBERNETES_SERVICE_HOST is not set, and this Deno process may not read KUBERNETES_SERVICE_PORT: run it with --allow-env\)/,
+    );
+
+    // The YAML parser reads two variables of its own.
+    assert.equal(
+      await findCluster(["--allow-read", "--allow-env=KUBECONFIG"], { KUBECONFIG: kubeconfig }),
+      `failed Cannot load kubeconfig ${kubeconfig}: the YAML parser reads LOG_TOKENS and LOG_STREAM from the ` +
+        "environment, which this Deno process may not: run it with --allow-env (or add them to its list)",
+    );
 
     // HOME is read as client-go reads it: --allow-sys=homedir is not needed.
     assert.equal(

@@ -62,11 +62,15 @@ export async function inClusterAccess(
   if (!host || !port) {
     const unset = [host ? undefined : "KUBERNETES_SERVICE_HOST", port ? undefined : "KUBERNETES_SERVICE_PORT"]
       .filter((name) => name !== undefined);
-    tried.push(
-      unset.some(env.refused)
-        ? `in-cluster (this Deno process may not read ${unset.join(" and ")}: run it with --allow-env)`
-        : `in-cluster (${unset.join(" and ")} ${unset.length > 1 ? "are" : "is"} not set)`,
-    );
+    const refused = unset.filter(env.refused);
+    const notSet = unset.filter((name) => !refused.includes(name));
+    const reasons = [
+      ...(notSet.length > 0 ? [`${notSet.join(" and ")} ${notSet.length > 1 ? "are" : "is"} not set`] : []),
+      ...(refused.length > 0
+        ? [`this Deno process may not read ${refused.join(" and ")}: run it with --allow-env`]
+        : []),
+    ];
+    tried.push(`in-cluster (${reasons.join(", and ")})`);
     return undefined;
   }
   const directory = env.serviceAccountDirectory;

@@ -17,6 +17,7 @@ import { parse, type ScalarTag, type Tags } from "yaml";
 import { ConfigError } from "../errors.ts";
 import { isRecord, typeName } from "../_util.ts";
 import { trace } from "../trace.ts";
+import { refusedByRuntime } from "../runtime/files.ts";
 import { kubeconfigError, readConfigFile } from "./_util.ts";
 import type { KubeconfigEntry, KubeconfigObject, KubeconfigSource, MergedKubeconfig } from "./kubeconfig_schema.ts";
 import type { ReadFile } from "./types.ts";
@@ -44,6 +45,13 @@ export function parseKubeconfig(text: string, file: string): KubeconfigObject {
     // logLevel "error": warnings would go to the console (process.emitWarning) and may quote the text.
     value = parse(text, { prettyErrors: false, logLevel: "error", uniqueKeys: false, customTags: withYaml11Booleans });
   } catch (error) {
+    if (refusedByRuntime(error)) {
+      throw new ConfigError(
+        `Cannot load kubeconfig ${file}: the YAML parser reads LOG_TOKENS and LOG_STREAM from the environment, ` +
+          "which this Deno process may not: run it with --allow-env (or add them to its list)",
+        { file },
+      );
+    }
     // The yaml package's message quotes the offending line: it may hold a token.
     const { code, pos } = error as { code?: string; pos?: [number, number] };
     const at = typeof pos?.[0] === "number" ? ` at ${lineAndColumn(text, pos[0])}` : "";

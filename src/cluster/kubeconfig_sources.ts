@@ -152,8 +152,8 @@ export async function homeKubeconfigAccess(
   if (!home) {
     tried.push(
       env.refused("homedir")
-        ? "~/.kube/config (this Deno process may not find the home directory: let it read HOME with --allow-env, " +
-          "or run it with --allow-sys=homedir)"
+        ? "~/.kube/config (this Deno process may not find the home directory: run it with --allow-sys=homedir, " +
+          "or with HOME set and --allow-env)"
         : "~/.kube/config (no home directory)",
     );
     return undefined;

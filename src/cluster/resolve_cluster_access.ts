@@ -105,8 +105,11 @@ function resolveEnvironment(environment: Environment): Required<Environment> {
   return {
     env: environment.env ?? environmentVariable,
     homeDirectory: environment.homeDirectory ?? homeDirectory,
+    // Only the real environment and home directory can be refused.
     refused: environment.refused ??
-      (environment.env === undefined && environment.homeDirectory === undefined ? refusedToRead : () => false),
+      ((name) =>
+        (name === "homedir" ? environment.homeDirectory === undefined : environment.env === undefined) &&
+        refusedToRead(name)),
     serviceAccountDirectory: environment.serviceAccountDirectory ??
       SERVICE_ACCOUNT_DIRECTORY,
     readFile: environment.readFile ?? readTextFile,

@@ -202,7 +202,7 @@ export interface Environment {
   /**
    * Whether the runtime refused to read an environment variable, or (`"homedir"`) to find the home directory:
    * messages then name the missing Deno permission rather than call it unset.
-   * @default {Deno's permission checks, when `env` and `homeDirectory` are the defaults; else never}
+   * @default {Deno's permission checks, for `env` and `homeDirectory` left to their defaults; else never}
    */
   refused?: (name: string) => boolean;
   /**

@@ -54,9 +54,9 @@ export function absolutePath(path: string): string {
 }
 
 /**
- * The current user's home directory: `HOME` first, as client-go reads it
- * (except on Windows), then the runtime's own lookup. On Deno, reading `HOME`
- * needs only `--allow-env`; the runtime's lookup needs `--allow-sys=homedir`.
+ * The current user's home directory: `HOME` first, as client-go reads it,
+ * then the runtime's own lookup. On Deno, reading `HOME` needs only
+ * `--allow-env`; the runtime's lookup needs `--allow-sys=homedir`.
  *
  * @returns The path, or `undefined` when the runtime cannot tell.
  *
@@ -67,10 +67,8 @@ export function absolutePath(path: string): string {
  * ```
  */
 export function homeDirectory(): string | undefined {
-  if (process.platform !== "win32") {
-    const home = environmentVariable("HOME");
-    if (home) return home;
-  }
+  const home = environmentVariable("HOME");
+  if (home) return home;
   try {
     return homedir() || undefined;
   } catch {
@@ -98,9 +96,9 @@ export function refusedByRuntime(error: unknown): boolean {
 
 /**
  * Whether the runtime refuses to read an environment variable, or, for
- * `"homedir"`, to find the home directory (`HOME` and the runtime's lookup both
- * refused), so that a message can name the missing Deno permission instead of
- * calling it unset.
+ * `"homedir"`, to look the home directory up (asked when `HOME` gave none), so
+ * that a message can name the missing Deno permission instead of calling it
+ * unset.
  *
  * @param name A variable, or `"homedir"`.
  * @returns `true` when refused.
@@ -113,7 +111,6 @@ export function refusedByRuntime(error: unknown): boolean {
  */
 export function refusedToRead(name: string): boolean {
   if (name === "homedir") {
-    if (!refusedToRead("HOME")) return false;
     try {
       homedir();
       return false;
