@@ -171,7 +171,8 @@ function nameFor(
   }
   // Bounded: a free name turns up at once unless ~27^5 slices exist.
   for (let attempt = 0; attempt < 100; attempt++) {
-    const name = generateName + randomSuffix();
+    // As kube-apiserver does: the prefix is cut to 58 characters, so that the name fits in 63.
+    const name = generateName.slice(0, 58) + randomSuffix();
     if (!current.has(keyOf(meta.namespace, name))) {
       return { name, generateName };
     }
@@ -232,10 +233,13 @@ export function prepareSlice(
   const { name, generateName } = nameFor(meta, current);
   const key = keyOf(meta.namespace, name);
   if (!isDns1123Subdomain(name)) {
+    const fix = generateName !== undefined && name !== meta.name
+      ? "fix metadata.generateName"
+      : "fix metadata.name (endpointSlice() makes it from the service when given no name)";
     throw invalidSlice(
       key,
       'metadata.name must be a DNS-1123 subdomain (at most 253 of a-z, 0-9, "-" and ".", starting and ending ' +
-        "with a letter or digit), as kube-apiserver requires: give endpointSlice() a service or a name",
+        `with a letter or digit), as kube-apiserver requires: ${fix}`,
     );
   }
   const labels = stringMap(key, "metadata.labels", meta.labels);

@@ -91,9 +91,21 @@ Deno.test("applySlice() assigns server fields, bumps the resourceVersion and ski
       () => server.applySlice(endpointSlice({ namespace: "default", service: "", endpoints: [] })),
       {
         name: "TypeError",
-        message: /^Cannot apply EndpointSlice "default\/-ipv4": metadata\.name must be a DNS-1123 subdomain/,
+        message:
+          /^Cannot apply EndpointSlice "default\/-ipv4": metadata\.name must be a DNS-1123 subdomain .*: fix metadata\.name \(endpointSlice\(\) makes it from the service/,
       },
     );
+    assert.throws(
+      () => server.applySlice({ metadata: { namespace: "default", generateName: "Echo-" }, addressType: "IPv4" }),
+      { name: "TypeError", message: /must be a DNS-1123 subdomain .*: fix metadata\.generateName$/ },
+    );
+    // A long prefix is cut to 58 characters, as kube-apiserver cuts it.
+    const long = server.applySlice({
+      metadata: { namespace: "default", generateName: `${"a".repeat(300)}-` },
+      addressType: "IPv4",
+    });
+    assert.match(long.metadata.name, /^a{58}[a-z0-9]{5}$/);
+    assert.equal(server.deleteSlice("default", long.metadata.name), true);
 
     assert.equal(server.deleteSlice("default", "bare"), true);
     assert.equal(server.deleteSlice("default", "bare"), false);
