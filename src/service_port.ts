@@ -161,7 +161,7 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
       trace(`service ${service} in namespace ${namespace}: the first port is ${quote(known.name)}`);
     } catch (cause) {
       if (signal.aborted) return;
-      const why = deadline.signal.aborted ? `no answer within ${timeoutMs} ms` : cause;
+      const why = deadline.signal.aborted ? `no answer within ${timeoutMs} ms (stallTimeoutMs)` : cause;
       failed = { names: key, error: unreadable(service, namespace, ports, why), retry: false };
       const delay = backoff.next();
       trace(`${failed.error.message}; reading again in ${Math.round(delay)} ms`);

@@ -116,7 +116,7 @@ Deno.test("createServicePortLookup() fails a read that gets no answer in time", 
   await until(() => lookup.portFor(twoPorts, 1) !== undefined, "the read to time out");
   const error = lookup.portFor(twoPorts, 1);
   assert.ok(error instanceof KubeApiError);
-  assert.match(error.message, /reading the Service failed: no answer within 20 ms; or name a port/);
+  assert.match(error.message, /reading the Service failed: no answer within 20 ms \(stallTimeoutMs\); or name a port/);
 });
 
 Deno.test("createServicePortLookup() stops reading and announcing once its signal aborts", async () => {
