@@ -95,7 +95,7 @@ const CREATE_BUDGET_MS = 5;
 interface PendingChild {
   endpoint: BalancedEndpoint;
   tier: Tier;
-  options: object;
+  options: object | undefined;
   note: string;
 }
 
@@ -172,14 +172,14 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     updateAddressList(
       update: EndpointList | BalancedEndpoint[],
       config: unknown,
-      options: Record<string, unknown>,
+      options: Record<string, unknown> | undefined,
       resolutionNote = "",
     ): boolean {
       if (!(config instanceof Config)) return false;
       // Before 1.14 grpc-js hands the endpoints themselves, no note, and options with the resolver's attributes
       // (before 1.13, the attributes alone).
       const list: EndpointList = Array.isArray(update) ? { ok: true, value: update } : update;
-      const emptyListError = options[EMPTY_LIST_ERROR_ATTRIBUTE];
+      const emptyListError = options?.[EMPTY_LIST_ERROR_ATTRIBUTE];
       if (!list.ok) {
         if (this.#children.size === 0) {
           this.#report(TRANSIENT_FAILURE, new experimental.UnavailablePicker(list.error as never), list.error.details);
@@ -275,7 +275,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       return tier;
     }
 
-    #addChild(key: string, endpoint: BalancedEndpoint, tier: Tier, options: object, note: string): void {
+    #addChild(key: string, endpoint: BalancedEndpoint, tier: Tier, options: object | undefined, note: string): void {
       const child: Child = { leaf: undefined as unknown as Leaf, tier, state: IDLE, readyIndex: -1 };
       const helper = experimental.createChildChannelControlHelper(this.#helper as never, {
         updateState: (state: number, _picker: Picker, errorMessage: string | null) => {
