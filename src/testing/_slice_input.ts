@@ -159,7 +159,23 @@ function nameFor(
   const generateName = typeof meta.generateName === "string" && meta.generateName !== ""
     ? meta.generateName
     : undefined;
+  // As kube-apiserver checks it: a name prefix, so a trailing "-" is allowed.
+  if (generateName !== undefined && !isDns1123Subdomain(generateName.replace(/-$/, "a"))) {
+    throw new TypeError(
+      `Cannot apply EndpointSlice in namespace ${JSON.stringify(meta.namespace)}: metadata.generateName must be ` +
+        'a DNS-1123 subdomain prefix (at most 253 of a-z, 0-9, "-" and ".", starting with a letter or digit), ' +
+        `as kube-apiserver requires: current value is ${JSON.stringify(generateName)}`,
+    );
+  }
   if (typeof meta.name === "string" && meta.name !== "") {
+    if (!isDns1123Subdomain(meta.name)) {
+      throw invalidSlice(
+        keyOf(meta.namespace, meta.name),
+        'metadata.name must be a DNS-1123 subdomain (at most 253 of a-z, 0-9, "-" and ".", starting and ending ' +
+          "with a letter or digit), as kube-apiserver requires: fix metadata.name (endpointSlice() makes it from " +
+          "the service when given no name)",
+      );
+    }
     return { name: meta.name, generateName };
   }
   if (generateName === undefined) {
@@ -232,16 +248,6 @@ export function prepareSlice(
   }
   const { name, generateName } = nameFor(meta, current);
   const key = keyOf(meta.namespace, name);
-  if (!isDns1123Subdomain(name)) {
-    const fix = generateName !== undefined && name !== meta.name
-      ? "fix metadata.generateName"
-      : "fix metadata.name (endpointSlice() makes it from the service when given no name)";
-    throw invalidSlice(
-      key,
-      'metadata.name must be a DNS-1123 subdomain (at most 253 of a-z, 0-9, "-" and ".", starting and ending ' +
-        `with a letter or digit), as kube-apiserver requires: ${fix}`,
-    );
-  }
   const labels = stringMap(key, "metadata.labels", meta.labels);
   const annotations = stringMap(key, "metadata.annotations", meta.annotations);
   const ownerReferences = Array.isArray(meta.ownerReferences) && meta.ownerReferences.length > 0

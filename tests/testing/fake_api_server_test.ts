@@ -95,13 +95,21 @@ Deno.test("applySlice() assigns server fields, bumps the resourceVersion and ski
           /^Cannot apply EndpointSlice "default\/-ipv4": metadata\.name must be a DNS-1123 subdomain .*: fix metadata\.name \(endpointSlice\(\) makes it from the service/,
       },
     );
-    assert.throws(
-      () => server.applySlice({ metadata: { namespace: "default", generateName: "Echo-" }, addressType: "IPv4" }),
-      { name: "TypeError", message: /must be a DNS-1123 subdomain .*: fix metadata\.generateName$/ },
-    );
+    // generateName is checked whole, as a prefix (a trailing "-" allowed), before it is cut.
+    for (const generateName of ["Echo-", `${"a".repeat(58)}UPPER_case-`, `${"a".repeat(300)}-`]) {
+      assert.throws(
+        () => server.applySlice({ metadata: { namespace: "default", generateName }, addressType: "IPv4" }),
+        {
+          name: "TypeError",
+          message: new RegExp(
+            `metadata\\.generateName must be a DNS-1123 subdomain prefix .*current value is "${generateName}"$`,
+          ),
+        },
+      );
+    }
     // A long prefix is cut to 58 characters, as kube-apiserver cuts it.
     const long = server.applySlice({
-      metadata: { namespace: "default", generateName: `${"a".repeat(300)}-` },
+      metadata: { namespace: "default", generateName: `${"a".repeat(100)}-` },
       addressType: "IPv4",
     });
     assert.match(long.metadata.name, /^a{58}[a-z0-9]{5}$/);
