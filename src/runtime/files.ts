@@ -54,8 +54,9 @@ export function absolutePath(path: string): string {
 }
 
 /**
- * The current user's home directory: `HOME` first, as client-go reads it,
- * then the runtime's own lookup. On Deno, reading `HOME` needs only
+ * The current user's home directory: `HOME` first, as client-go reads it off
+ * Windows, then the runtime's own lookup (on Windows only that: `USERPROFILE`,
+ * where kubectl finds the kubeconfig too). On Deno, reading `HOME` needs only
  * `--allow-env`; the runtime's lookup needs `--allow-sys=homedir`.
  *
  * @returns The path, or `undefined` when the runtime cannot tell.
@@ -67,7 +68,7 @@ export function absolutePath(path: string): string {
  * ```
  */
 export function homeDirectory(): string | undefined {
-  const home = environmentVariable("HOME");
+  const home = process.platform === "win32" ? undefined : environmentVariable("HOME");
   if (home) return home;
   try {
     return homedir() || undefined;
