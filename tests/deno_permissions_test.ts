@@ -35,7 +35,10 @@ Deno.test("Deno without a permission: the sources tried name the flag to add, no
     );
 
     const noEnv = await findCluster(["--allow-read"], { HOME: home, KUBECONFIG: kubeconfig });
-    assert.match(noEnv, /KUBECONFIG \(this Deno process may not read it: run it with --allow-env\)/);
+    assert.match(
+      noEnv,
+      /KUBECONFIG \(this Deno process may not read it: run it with --allow-env, or add it to its list\)/,
+    );
     assert.match(
       noEnv,
       /in-cluster \(this Deno process may not read KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT/,
@@ -53,14 +56,14 @@ Deno.test("Deno without a permission: the sources tried name the flag to add, no
     // A variable that may be read but is unset is called unset.
     assert.match(
       await findCluster(["--allow-read", "--allow-env=KUBECONFIG,KUBERNETES_SERVICE_HOST,HOME"], {}),
-      /in-cluster \(KUBERNETES_SERVICE_HOST is not set, and this Deno process may not read KUBERNETES_SERVICE_PORT: run it with --allow-env\)/,
+      /in-cluster \(KUBERNETES_SERVICE_HOST is not set, and this Deno process may not read KUBERNETES_SERVICE_PORT: run it with --allow-env, or add it to its list\)/,
     );
 
     // The YAML parser reads two variables of its own.
     assert.equal(
       await findCluster(["--allow-read", "--allow-env=KUBECONFIG"], { KUBECONFIG: kubeconfig }),
       `failed Cannot load kubeconfig ${kubeconfig}: the YAML parser reads LOG_TOKENS and LOG_STREAM from the ` +
-        "environment, which this Deno process may not: run it with --allow-env (or add them to its list)",
+        "environment, which this Deno process may not: run it with --allow-env, or add them to its list",
     );
 
     // HOME is read as client-go reads it: --allow-sys=homedir is not needed.

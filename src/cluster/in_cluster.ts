@@ -67,7 +67,10 @@ export async function inClusterAccess(
     const reasons = [
       ...(notSet.length > 0 ? [`${notSet.join(" and ")} ${notSet.length > 1 ? "are" : "is"} not set`] : []),
       ...(refused.length > 0
-        ? [`this Deno process may not read ${refused.join(" and ")}: run it with --allow-env`]
+        ? [
+          `this Deno process may not read ${refused.join(" and ")}: run it with --allow-env, ` +
+          `or add ${refused.length > 1 ? "them" : "it"} to its list`,
+        ]
         : []),
     ];
     tried.push(`in-cluster (${reasons.join(", and ")})`);

@@ -48,7 +48,7 @@ export function parseKubeconfig(text: string, file: string): KubeconfigObject {
     if (refusedByRuntime(error)) {
       throw new ConfigError(
         `Cannot load kubeconfig ${file}: the YAML parser reads LOG_TOKENS and LOG_STREAM from the environment, ` +
-          "which this Deno process may not: run it with --allow-env (or add them to its list)",
+          "which this Deno process may not: run it with --allow-env, or add them to its list",
         { file },
       );
     }

@@ -141,7 +141,7 @@ async function findSource(
   } else {
     tried.push(
       env.refused("KUBECONFIG")
-        ? "KUBECONFIG (this Deno process may not read it: run it with --allow-env)"
+        ? "KUBECONFIG (this Deno process may not read it: run it with --allow-env, or add it to its list)"
         : "KUBECONFIG (not set)",
     );
   }
