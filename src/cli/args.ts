@@ -196,12 +196,16 @@ function subsetOf(values: Map<string, string>): { subset?: { size: number; seed:
   return { subset: { size: k, seed: n } };
 }
 
+/** The longest wait a timer takes, in seconds (2^31 - 1 ms): a longer one fires at once. */
+const MAX_TIMEOUT_SECONDS = 2_147_483;
+
 function timeoutOf(text: string | undefined): number {
   if (text === undefined) return DEFAULT_TIMEOUT_SECONDS;
   const seconds = Number(text);
-  if (text.trim() === "" || !Number.isFinite(seconds) || seconds <= 0) {
+  if (text.trim() === "" || !(seconds > 0 && seconds <= MAX_TIMEOUT_SECONDS)) {
     throw new UsageError(
-      `Cannot use --timeout: it must be a positive number of seconds: current value is ${JSON.stringify(text)}`,
+      `Cannot use --timeout: it must be a positive number of seconds, at most ${MAX_TIMEOUT_SECONDS}: ` +
+        `current value is ${JSON.stringify(text)}`,
     );
   }
   return seconds;

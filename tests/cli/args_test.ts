@@ -66,11 +66,16 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
     ],
     [
       ["--once", "--timeout", "0", TARGET],
-      'Cannot use --timeout: it must be a positive number of seconds: current value is "0"',
+      'Cannot use --timeout: it must be a positive number of seconds, at most 2147483: current value is "0"',
+    ],
+    [
+      // A timer cannot wait longer: it fired at once.
+      ["--once", "--timeout", "3000000", TARGET],
+      'Cannot use --timeout: it must be a positive number of seconds, at most 2147483: current value is "3000000"',
     ],
     [
       ["--once", "--timeout=soon", TARGET],
-      'Cannot use --timeout: it must be a positive number of seconds: current value is "soon"',
+      'Cannot use --timeout: it must be a positive number of seconds, at most 2147483: current value is "soon"',
     ],
     [["check", "--json", TARGET], "Cannot use --json with check: it resolves once and prints a report"],
   ];
