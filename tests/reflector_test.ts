@@ -274,6 +274,28 @@ Deno.test("runReflector() keeps the backoff after a watch that broke before it w
   assert.deepEqual(scripted.times("watch"), [0, 20, 159]);
 });
 
+Deno.test("runReflector() resumes at once, unreported, a watch whose connection broke after it delivered events, as client-go does", async () => {
+  const failure = () => new KubeApiError("unavailable", { status: 503 });
+  const breaksAfterAnEvent = (rv: string) => (watch: ScriptedWatch, clock: FakeClock) => {
+    watch.send({ type: "ADDED", object: slice(`a${rv}`, rv) });
+    clock.setTimeout(() => watch.controller.error(new TypeError("connection reset")), 50);
+  };
+  const scripted = scriptedApi([list("10", [])], [
+    failure(),
+    failure(),
+    breaksAfterAnEvent("11"),
+    breaksAfterAnEvent("12"),
+    failure(),
+    (watch) => watch.send({ type: "ADDED", object: slice("z", "13") }),
+  ]);
+  const { errors } = await run(scripted, (states) => states.length === 4, { initialMs: 20, minWatchMs: 10 });
+  // Backoff 20 and 40 ms; the watches opened at 60 and 110 break 50 ms later, each resumed at once; the 503 at
+  // 160 then waits 20 ms, not 80: the backoff started over, as the server had been serving.
+  assert.deepEqual(scripted.times("watch"), [0, 20, 60, 110, 160, 180]);
+  assert.deepEqual(errors.map((error) => error.message).filter((message) => /connection reset/.test(message)), []);
+  assert.equal(errors.length, 3, "the three 503s");
+});
+
 Deno.test("runReflector() aborts a stalled watch and resumes it", async () => {
   const scripted = scriptedApi([list("10", [])], [
     (watch) => watch.send({ type: "BOOKMARK", object: { metadata: { resourceVersion: "12" }, addressType: "" } }),
@@ -365,7 +387,7 @@ Deno.test("runReflector() retries the first 401 at once, for fresh credentials, 
   const unauthorized = () => new KubeApiError("unauthorized", { status: 401 });
   const scripted = scriptedApi([unauthorized(), unauthorized(), list("10", [slice("a", "3")])], [() => {}]);
   const { errors } = await run(scripted, (states) => states.length === 1);
-  assert.equal(errors.length, 2);
+  assert.equal(errors.length, 1, "only the second 401 is reported: a rotated token is not news");
   assert.deepEqual(scripted.times("list"), [0, 0, 5]);
 });
 

@@ -13,7 +13,7 @@
 import { type BackoffOptions, createBackoff } from "../backoff.ts";
 import { type Clock, sleep, systemClock } from "../clock.ts";
 import type { EndpointSlice, Status, WatchEvent } from "../endpoint_slice.ts";
-import { KubeApiError, type ResolverError } from "../errors.ts";
+import { KubeApiError, ResolverError } from "../errors.ts";
 import { type EndpointSliceApi, quote, statusFields } from "../kube_api.ts";
 import { trace } from "../trace.ts";
 import { listPages } from "./_list_pages.ts";
@@ -275,8 +275,12 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     }
   }
 
-  /** Watches until the stream ends; says whether the server ended it at its timeout or earlier. */
-  async function watch(streaming: boolean): Promise<"timeout" | "closed"> {
+  /**
+   * Watches until the stream ends; says whether the server ended it at its timeout or earlier, or, for a
+   * connection that broke after the watch had delivered events for at least `minWatchMs`, what broke it: such
+   * a watch is resumed at once, as client-go resumes it, since the server was serving it.
+   */
+  async function watch(streaming: boolean): Promise<"timeout" | "closed" | { broken: unknown }> {
     const deadline = stallDeadline(signal, { clock, stallTimeoutMs, server: api.server });
     watchOpenedAt = undefined;
     if (streaming) {
@@ -284,6 +288,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       options.onList?.();
     }
     const timeoutSeconds = 300 + Math.floor(random() * 300);
+    let events = 0;
     try {
       // A streaming list starts from the latest state ("", as client-go) rather than from the watch cache's ("0").
       const params = streaming
@@ -298,6 +303,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         // A line read late that failed the watch ends it here: nothing that follows it may apply.
         deadline.signal.throwIfAborted();
         deadline.touch();
+        events++;
         const head = initial ? undefined : sliceEventHead(line);
         if (head) {
           unparsed.delete(head.name);
@@ -310,7 +316,13 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       }, { signal: deadline.signal });
       applyUnparsed();
     } catch (error) {
-      throw deadline.stalled() ?? deadline.failure() ?? error;
+      const failure = deadline.stalled() ?? deadline.failure();
+      if (failure) throw failure;
+      // The connection itself broke (the runtime's error, not one of ours about the data or the server).
+      const broken = !(error instanceof ResolverError) && !signal.aborted && initial === undefined && events > 0 &&
+        watchOpenedAt !== undefined && clock.now() - watchOpenedAt >= minWatchMs;
+      if (broken) return { broken: error };
+      throw error;
     } finally {
       failWatch = undefined;
       // Lines before a stall or a broken connection are complete events all the same, and apply when they
@@ -345,10 +357,15 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       if (signal.aborted) break;
       watching = true;
       const ended = await watch(streaming);
-      options.onWatchEnd?.(ended);
+      options.onWatchEnd?.(typeof ended === "string" ? ended : "error");
       backoff.reset();
       previousFailure = undefined;
-      trace(`watch ended cleanly at resourceVersion ${resourceVersion}: resuming`);
+      trace(
+        typeof ended === "string"
+          ? `watch ended cleanly at resourceVersion ${resourceVersion}: resuming`
+          : `watch broke after delivering events (${String(ended.broken)}): resuming at once from ` +
+            `resourceVersion ${resourceVersion}`,
+      );
     } catch (caught) {
       if (signal.aborted) break;
       const error = asResolverError(caught);
