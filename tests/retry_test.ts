@@ -35,9 +35,9 @@ const cases: [string, ResolverError, string | undefined, ResolverError | undefin
     report: false,
     delayMs: 0,
   }],
-  ["the first 401 retries at once and is reported", unauthorized(), "0", undefined, {
+  ["the first 401 retries at once, with fresh credentials, unreported", unauthorized(), "0", undefined, {
     listFrom: "0",
-    report: true,
+    report: false,
     delayMs: 0,
   }],
   ["a second 401 in a row backs off", unauthorized(), "0", unauthorized(), {

@@ -144,7 +144,10 @@ export interface Retry {
   relist?: string;
   /** After a failed streaming list: the next state comes from a LIST (see {@linkcode listInsteadOfStreaming}). */
   listInstead?: "refused" | "once";
-  /** Whether the caller hears of the failure; routine ones (a resume point to relist, a quick close) are only traced. */
+  /**
+   * Whether the caller hears of the failure; routine ones (a resume point to relist, a quick close, a first 401
+   * retried at once with fresh credentials) are only traced.
+   */
   report: boolean;
   /** How long to wait first, in ms. */
   delayMs: number;
@@ -189,7 +192,9 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
     const listFrom = context.listFrom === undefined ? context.resourceVersion : "";
     return { listFrom, relist: `resourceVersion expired: relisting from "${listFrom}"`, report: false, delayMs };
   }
-  return { listFrom: context.listFrom, report: !(error instanceof QuickCloseError), delayMs };
+  // A first 401 is retried at once with the credentials read afresh (a rotated token): reported only if it repeats.
+  const first401 = statusOf(error) === 401 && (context.previous === undefined || statusOf(context.previous) !== 401);
+  return { listFrom: context.listFrom, report: !(error instanceof QuickCloseError) && !first401, delayMs };
 }
 
 /**
