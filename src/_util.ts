@@ -25,6 +25,14 @@ export function typeName(value: unknown): string {
   return typeof value;
 }
 
+/**
+ * A runtime's error message without advice meant for whoever calls `fetch()` (Bun adds "For more information,
+ * pass `verbose: true` in the second argument to fetch()"): the library makes that call, not the user.
+ */
+export function withoutFetchAdvice(message: string): string {
+  return message.replace(/\.? For more information, pass `verbose: true` in the second argument to fetch\(\)\.?/g, "");
+}
+
 /** The `code` of a system error (`ENOENT`, ...), else its name. */
 export function errorCode(error: unknown): string {
   const code = (error as { code?: unknown })?.code;

@@ -11,7 +11,7 @@ import type { EndpointSliceList, Status } from "./endpoint_slice.ts";
 import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
 import type { HttpClient, HttpResponse } from "./runtime/http_client.ts";
 import type { ChunkSource } from "./runtime/pushed_body.ts";
-import { cancelOnAbort, isRecord } from "./_util.ts";
+import { cancelOnAbort, isRecord, withoutFetchAdvice } from "./_util.ts";
 import { proxyForDisplay } from "./cluster/proxy.ts";
 
 /** Largest LIST response body accepted, in bytes (128 MiB); a larger one is an error, not an out-of-memory crash. */
@@ -559,7 +559,7 @@ function describeCause(cause: unknown): string {
       break;
     }
     const { message, code } = error as { message?: unknown; code?: unknown };
-    if (typeof message === "string" && message) parts.push(message);
+    if (typeof message === "string" && message) parts.push(withoutFetchAdvice(message));
     if (typeof code === "string") parts.push(code);
     error = (error as { cause?: unknown }).cause;
   }

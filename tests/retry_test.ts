@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { createBackoff } from "../src/backoff.ts";
 import { ConfigError, KubeApiError, type ResolverError } from "../src/errors.ts";
-import { listInsteadOfStreaming, planRetry, quickClose, type Retry, StallError } from "../src/watch/_retry.ts";
+import {
+  asResolverError,
+  listInsteadOfStreaming,
+  planRetry,
+  quickClose,
+  type Retry,
+  StallError,
+} from "../src/watch/_retry.ts";
 
 const gone = () => new KubeApiError("gone", { status: 410 });
 const expiredEvent = () => new KubeApiError("too old resource version", { reason: "Expired" });
@@ -126,5 +133,16 @@ Deno.test("planRetry() lists at once, without backoff, after a refused streaming
     planRetry(refused, context),
     { listFrom: "0", report: true, delayMs: 1000 },
     "a LIST's 422 is an error, and the first delay shows the refusal did not advance the backoff",
+  );
+});
+
+Deno.test("asResolverError() drops Bun's advice to pass verbose to fetch(): the library makes that call", () => {
+  const reset = new TypeError(
+    "ECONNRESET: The socket connection was closed unexpectedly. For more information, pass `verbose: true` in the " +
+      "second argument to fetch()",
+  );
+  assert.equal(
+    asResolverError(reset).message,
+    "Watch of EndpointSlices broke: TypeError: ECONNRESET: The socket connection was closed unexpectedly; resuming",
   );
 });

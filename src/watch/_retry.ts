@@ -11,6 +11,7 @@
 
 import type { Backoff } from "../backoff.ts";
 import { KubeApiError, ResolverError } from "../errors.ts";
+import { withoutFetchAdvice } from "../_util.ts";
 
 /**
  * Why a watch ended: the server closed it early (`closed`) or at its timeout (`timeout`), it stalled,
@@ -94,7 +95,9 @@ export function watchEndReason(error: ResolverError): WatchEndReason {
 export function asResolverError(caught: unknown): ResolverError {
   return caught instanceof ResolverError
     ? caught
-    : new KubeApiError(`Watch of EndpointSlices broke: ${String(caught)}; resuming`, { cause: caught });
+    : new KubeApiError(`Watch of EndpointSlices broke: ${withoutFetchAdvice(String(caught))}; resuming`, {
+      cause: caught,
+    });
 }
 
 /**
