@@ -196,7 +196,7 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
     return { listFrom, relist: `resourceVersion expired: relisting from "${listFrom}"`, report: false, delayMs };
   }
   // A first 401 is retried at once with the credentials read afresh (a rotated token): reported only if it repeats.
-  const first401 = statusOf(error) === 401 && (context.previous === undefined || statusOf(context.previous) !== 401);
+  const first401 = statusOf(error) === 401 && firstInARow(error, context.previous);
   return { listFrom: context.listFrom, report: !(error instanceof QuickCloseError) && !first401, delayMs };
 }
 
@@ -225,10 +225,16 @@ export function retryDelay(
   { previous, backoff, maxDelayMs }: Pick<RetryContext, "previous" | "backoff" | "maxDelayMs">,
 ): number {
   const status = statusOf(error);
-  const first = previous === undefined || statusOf(previous) !== status;
-  if (first && (status === 401 || isExpired(error) || isResourceVersionTooLarge(error))) return 0;
+  if (firstInARow(error, previous) && (status === 401 || isExpired(error) || isResourceVersionTooLarge(error))) {
+    return 0;
+  }
   const retryAfterMs = Math.min(maxDelayMs, (error instanceof KubeApiError ? error.retryAfterSeconds ?? 0 : 0) * 1000);
   return Math.max(backoff.next(), retryAfterMs);
+}
+
+/** Whether a failure is the first of its status since the last clean watch (the previous one had another). */
+function firstInARow(error: ResolverError, previous: ResolverError | undefined): boolean {
+  return previous === undefined || statusOf(previous) !== statusOf(error);
 }
 
 function statusOf(error: ResolverError): number | undefined {
