@@ -90,6 +90,11 @@ export interface EndpointListener {
    * cluster access could not be set up and this subscription has ended.
    */
   onError(error: ResolverError, fatal: boolean): void;
+  /**
+   * The API server serves the watch again after the failures given to `onError`: the endpoints last delivered
+   * are current again (a change since then follows as `onEndpoints`).
+   */
+  onRecovered?(): void;
 }
 
 interface Subscriber {
@@ -125,7 +130,7 @@ interface SharedWatch {
   service: string;
   subscribers: Set<Subscriber>;
   state?: SliceState;
-  /** The last failure while no state has arrived yet: handed to subscribers that join meanwhile. */
+  /** The last failure, until the watch recovers: handed to subscribers that join meanwhile. */
   failure?: ResolverError;
   version: number;
   selections: Map<string, Selection>;
@@ -199,7 +204,7 @@ export function subscribeEndpoints(
       watch = watches.get(key) ?? startWatch(key, access, namespace, target.service, settings);
       watch.subscribers.add(subscriber);
       if (watch.state) deliver(watch, subscriber);
-      else if (watch.failure) {
+      if (watch.failure) {
         const { failure } = watch;
         queueMicrotask(() => active && notify(() => listener.onError(failure, false)));
       }
@@ -311,7 +316,6 @@ function startWatch(
     watchList: watchListFor(access, settings.watchList),
     onState(state) {
       watch.state = state;
-      watch.failure = undefined;
       watch.version++;
       const { hold } = watch;
       const now = performance.now();
@@ -327,8 +331,12 @@ function startWatch(
     onWatchEnd: (reason) => watch.metrics.watchEnded(reason),
     onError(error) {
       watch.metrics.failed(error);
-      if (!watch.state) watch.failure = error;
+      watch.failure = error;
       for (const subscriber of [...watch.subscribers]) notify(() => subscriber.listener.onError(error, false));
+    },
+    onRecovered() {
+      watch.failure = undefined;
+      for (const subscriber of [...watch.subscribers]) notify(() => subscriber.listener.onRecovered?.());
     },
   }).finally(() => {
     client.close();

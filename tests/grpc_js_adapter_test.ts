@@ -232,7 +232,7 @@ Deno.test("the listener is never called after destroy(), even for a bad target",
   });
 });
 
-Deno.test("API failures before any success are UNAVAILABLE with advice; after a success they keep the endpoints", async () => {
+Deno.test("API failures before any success are UNAVAILABLE with advice; after a success they keep the endpoints, noted as maybe stale until the watch recovers", async () => {
   await withService(async (api, Resolver) => {
     // A missing grant: the streaming list, then the LIST it falls back to once, are forbidden.
     api.failNext(2, { status: 403 });
@@ -247,7 +247,17 @@ Deno.test("API failures before any success are UNAVAILABLE with advice; after a 
     api.failNext(5, { status: 500 });
     api.dropWatches();
     await eventually(() => api.requests.filter((request) => request.status === 500).length >= 2, "failures");
-    assert.equal(reports.length, 2, "failures after a success are not reported");
+    await eventually(() => reports.at(-1)!.note === "", "the note cleared once the watch works again");
+    assert.equal(api.requests.filter((request) => request.status === 500).length, 5);
+    // Failures after a success are notes on the same endpoints (one per new reason, the time the failures began
+    // in each), not errors.
+    const notes = reports.slice(2, -1).map((report) => report.note);
+    assert.ok(notes.some((note) => /answered 500/.test(note)), notes.join("\n"));
+    const since = notes[0].match(/^these endpoints may be stale: the watch of the Service has failed since (\S+Z): /);
+    assert.ok(since, notes[0]);
+    for (const note of notes) assert.ok(note.startsWith(since[0]), note);
+    assert.equal(new Set(notes).size, notes.length, "a note is not repeated");
+    for (const report of reports.slice(2)) assert.deepEqual(report.endpoints, reports[1].endpoints);
     call(() => resolver.destroy());
   });
 });

@@ -81,6 +81,8 @@ async function run(
   const controller = new AbortController();
   const states: SliceState[] = [];
   const errors: ResolverError[] = [];
+  // The order of the callbacks.
+  const log: string[] = [];
   const running = runReflector(api, {
     signal: controller.signal,
     stallTimeoutMs: options.stallTimeoutMs,
@@ -91,11 +93,14 @@ async function run(
     random: () => 0,
     clock,
     onState(state) {
+      log.push("state");
       states.push({ slices: new Map(state.slices), resourceVersion: state.resourceVersion });
     },
     onError(error) {
+      log.push("error");
       errors.push(error);
     },
+    onRecovered: () => log.push("recovered"),
   });
   try {
     await driveUntil(clock, () => until(states, errors));
@@ -103,7 +108,7 @@ async function run(
     controller.abort();
     await running;
   }
-  return { states, errors };
+  return { states, errors, log };
 }
 
 const names = (state: SliceState) => [...state.slices.keys()].sort();
@@ -381,6 +386,24 @@ Deno.test("runReflector() reports a 403 and retries until it is granted", async 
   assert.equal((errors[0] as KubeApiError).status, 403);
   assert.deepEqual(names(states[0]), ["a"]);
   assert.deepEqual(scripted.times("list"), [0, 5, 15]);
+});
+
+Deno.test("runReflector() tells once the API server serves again after reported failures: a LIST done, a watch opened", async () => {
+  const failed = () => new KubeApiError("unavailable", { status: 503 });
+  const scripted = scriptedApi(
+    [failed(), failed(), list("10", [slice("a", "3")])],
+    [failed(), (watch) => watch.send({ type: "MODIFIED", object: slice("a", "11", "10.0.0.2") })],
+  );
+  const { log } = await run(scripted, (states) => states.length === 2);
+  assert.deepEqual(log, ["error", "error", "recovered", "state", "error", "recovered", "state"]);
+});
+
+Deno.test("runReflector() has nothing to recover from after failures it did not report", async () => {
+  const scripted = scriptedApi([new KubeApiError("unauthorized", { status: 401 }), list("10", [slice("a", "3")])], [
+    () => {},
+  ]);
+  const { log } = await run(scripted, (states) => states.length === 1);
+  assert.deepEqual(log, ["state"]);
 });
 
 Deno.test("runReflector() retries the first 401 at once, for fresh credentials, and backs off from the second", async () => {

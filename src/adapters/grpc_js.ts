@@ -72,6 +72,9 @@ export interface RegisterOptions extends WatchSettings {
   subsetSeed?: number;
 }
 
+/** Endpoints as the resolver hands them to grpc-js: a pod's addresses, and whether topology prefers it. */
+type BalancedList = { addresses: EndpointAddress[]; preferred: boolean }[];
+
 interface GrpcUri {
   scheme?: string;
   authority?: string;
@@ -194,6 +197,12 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     /** Set while resolving, replaced on each start and cleared by destroy(): results of an older one are dropped. */
     #session?: object;
     #hasEndpoints = false;
+    /** The endpoints last handed to grpc-js, reported again with a note while the watch fails and when it recovers. */
+    #lastList: BalancedList = [];
+    /** The resolution note of `#lastList` while the watch fails: why these endpoints may be stale. */
+    #staleNote = "";
+    /** When the watch started failing (ISO 8601, to the second), while it fails. */
+    #failingSince = "";
     #setupBackoff = createBackoff();
     #subsetter = options.subsetSize === undefined
       ? undefined
@@ -236,8 +245,14 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
             this.#unsubscribe = undefined;
             this.#retrySetupAt = Date.now() + this.#setupBackoff.next();
           }
-          if (this.#hasEndpoints) trace(`keeping the last endpoints: ${error.message}`);
+          if (this.#hasEndpoints) this.#keepStale(error);
           else this.#reportError(error);
+        },
+        onRecovered: () => {
+          if (!current() || !this.#staleNote) return;
+          trace("the watch works again: the last endpoints are current");
+          this.#staleNote = this.#failingSince = "";
+          this.#reportList(this.#lastList, "");
         },
       });
     }
@@ -247,6 +262,23 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       this.#unsubscribe?.();
       this.#unsubscribe = undefined;
       this.#hasEndpoints = false;
+      this.#staleNote = this.#failingSince = "";
+    }
+
+    /**
+     * Keeps the last endpoints through a failure of the watch, and tells grpc-js (1.14 or newer) why they may be
+     * stale: calls that fail on them carry the note, as "Resolution note: ...".
+     */
+    #keepStale(error: ResolverError): void {
+      trace(`keeping the last endpoints: ${error.message}`);
+      if (typeof this.#listener !== "function") return;
+      this.#failingSince ||= new Date().toISOString().replace(/\.\d+Z$/, "Z");
+      const note = `these endpoints may be stale: the watch of the Service has failed since ${this.#failingSince}: ` +
+        error.message;
+      // Only a new reason is reported: the failures of one outage are mostly alike.
+      if (note === this.#staleNote) return;
+      this.#staleNote = note;
+      this.#reportList(this.#lastList, note);
     }
 
     #reportEndpoints({ endpoints, namespace, service, emptyReason }: EndpointSnapshot): void {
@@ -257,8 +289,10 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
         }`,
       );
       this.#hasEndpoints = used.length > 0;
+      this.#staleNote = this.#failingSince = "";
       if (this.#hasEndpoints) {
-        this.#reportList(used.map(({ addresses, preferred }) => ({ addresses, preferred })), "");
+        this.#lastList = used.map(({ addresses, preferred }) => ({ addresses, preferred }));
+        this.#reportList(this.#lastList, "");
         return;
       }
       // Calls must fail at once with UNAVAILABLE and the reason. An empty list alone does not do
@@ -278,7 +312,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
 
     /** Hands grpc-js a list; an empty one carries the error its calls fail with (see `EMPTY_LIST_ERROR_ATTRIBUTE`). */
     #reportList(
-      list: { addresses: EndpointAddress[]; preferred: boolean }[],
+      list: BalancedList,
       note: string,
       error?: ResolverError,
     ): void {

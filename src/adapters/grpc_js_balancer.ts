@@ -153,6 +153,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     #picker?: Picker;
     #errorMessage: string | null = null;
     #lastError = "";
+    /** The resolver's note on the last list (why it may be stale, say): calls that fail on every endpoint carry it. */
+    #resolutionNote = "";
     #pending = new Map<string, PendingChild>();
     #drainScheduled = false;
     #destroyed = false;
@@ -202,6 +204,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         } else if (child.tier !== tier) this.#move(child, tier);
       }
       this.#pending = pending;
+      this.#resolutionNote = resolutionNote;
       for (const [key, child] of this.#children) {
         if (seen.has(key)) continue;
         this.#children.delete(key);
@@ -293,7 +296,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     }
 
     #setState(child: Child, state: number, errorMessage: string | null): void {
-      if (errorMessage) this.#lastError = errorMessage;
+      if (errorMessage) this.#lastError = leafError(errorMessage);
       const { tier } = child;
       if (child.state === READY && state !== READY) this.#helper.requestReresolution();
       if (child.state === READY) this.#leave(child);
@@ -349,7 +352,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       const anyConnecting = preferred.counts[CONNECTING] + preferred.counts[IDLE] + preferred.pending > 0 ||
         (this.#failedOver && others.counts[CONNECTING] + others.counts[IDLE] + others.pending > 0);
       if (anyConnecting) return this.#report(CONNECTING, this.#queuePicker, null);
-      const details = `No connection to any endpoint: last error: ${this.#lastError || "none"}`;
+      const note = this.#resolutionNote ? `. Resolution note: ${this.#resolutionNote}` : "";
+      const details = `No connection to any endpoint: last error: ${this.#lastError || "none"}${note}`;
       if (this.#state === TRANSIENT_FAILURE && this.#errorMessage === details) return;
       this.#report(TRANSIENT_FAILURE, new experimental.UnavailablePicker({ details } as never), details);
     }
@@ -365,4 +369,12 @@ function createBalancerClasses(grpc: BalancerGrpc) {
   }
 
   return { Balancer, Config };
+}
+
+/**
+ * A leaf's error without the wrapping of grpc-js's pick_first ("No connection established. Last error: X.
+ * Resolution note: N"): the policy's own message adds the latest note, where the leaf has the note of its creation.
+ */
+function leafError(message: string): string {
+  return /^No connection established\. Last error: ([\s\S]*?)\. Resolution note: /.exec(message)?.[1] ?? message;
 }

@@ -65,6 +65,11 @@ export interface ReflectorOptions {
   onState(state: SliceState): void;
   /** Called for every failure (an API error, or a credential plugin's `ConfigError`); the reflector retries by itself. */
   onError(error: ResolverError): void;
+  /**
+   * Called once the API server serves the watch again after failures reported to `onError`: a LIST completed,
+   * a watch opened, or a streaming list's initial events ended; before the `onState` that may follow.
+   */
+  onRecovered?(): void;
   /** Called as each LIST (all of its pages count once) or streaming list starts, for metrics. */
   onList?(): void;
   /** Called when a watch ends and will be resumed, with why, for metrics. */
@@ -154,6 +159,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   // Set when a streaming list failed in a way a LIST may not: the next state comes from a LIST.
   let listInstead = false;
   let previousFailure: ResolverError | undefined;
+  // Set when a failure was reported to onError, until the API server serves the watch again.
+  let failing = false;
   let watchOpenedAt: number | undefined;
 
   // Watch lines of slice events not parsed yet, by slice name, in order of arrival: a later event of the
@@ -172,6 +179,11 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     },
   };
   const publish = () => options.onState(state);
+  const recovered = () => {
+    if (!failing) return;
+    failing = false;
+    options.onRecovered?.();
+  };
 
   /** Applies the unparsed lines, all or none: a line that fails its checks throws, and the state stays. */
   function applyUnparsed(): void {
@@ -214,6 +226,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     resourceVersion = listed.resourceVersion;
     listFrom = undefined;
     listInstead = false;
+    recovered();
     publish();
   }
 
@@ -230,6 +243,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       listFrom = undefined;
       initial = undefined;
       trace(`streaming list: ${slices.size} EndpointSlices at resourceVersion ${resourceVersion}`);
+      recovered();
       publish();
     }
   }
@@ -297,6 +311,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       if (streaming) trace(`streaming list from resourceVersion ${quote(params.resourceVersion)}`);
       const body = await api.watch({ ...params, timeoutSeconds, signal: deadline.signal });
       watchOpenedAt = clock.now();
+      if (!streaming) recovered();
       failWatch = (error) => deadline.fail(error);
       // Progress is a complete event, not a byte: see `stallTimeoutMs`.
       await readWatchLines(body, (line) => {
@@ -386,7 +401,10 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         listInstead = true;
         trace("a streaming list failed in a way a LIST may not: listing instead, this once");
       }
-      if (retry.report) report(options.onError, error);
+      if (retry.report) {
+        failing = true;
+        report(options.onError, error);
+      }
       trace(`${error.message}; retrying in ${Math.round(retry.delayMs)} ms`);
       previousFailure = error;
       await sleep(retry.delayMs, { clock, signal });

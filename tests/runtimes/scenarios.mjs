@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
 import { Buffer } from "node:buffer";
+import { createRequire } from "node:module";
 import { connect, createServer as createTcpServer } from "node:net";
 import process from "node:process";
 import * as grpc from "@grpc/grpc-js";
@@ -23,6 +24,7 @@ const EchoClient = grpc.makeGenericClientConstructor(EchoService, "Echo");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const fixture = (name) => readFile(new URL(`../fixtures/${name}`, import.meta.url), "utf8");
 const onDeno = typeof globalThis.Deno === "object";
+const grpcJsVersion = () => createRequire(import.meta.url)("@grpc/grpc-js/package.json").version;
 const onBun = typeof globalThis.Bun === "object";
 
 /** The first snapshot of a Service, or the first error. */
@@ -820,19 +822,44 @@ export const scenarios = {
     }
   },
 
-  async "API failures after a success keep the last good endpoints"() {
-    const k8s = await cluster("k8s-keep", 50);
+  async "API failures after a success keep the last good endpoints; calls failing on them say why they may be stale"() {
+    const k8s = await cluster("k8s-keep", 50, { backoff: { initialMs: 100, maxMs: 200 } });
     for (let i = 0; i < 2; i++) await k8s.startPod(`echo-${i}`, k8s.hosts[i]);
     const { client, call } = grpcClient("k8s-keep");
     try {
       await call("hi");
-      k8s.api.failNext(1000, { status: 503, message: "etcd down" });
+      // About 3 s of outage: retries come every 200 to 400 ms.
+      k8s.api.failNext(12, { status: 503, message: "etcd down" });
       k8s.api.dropWatches();
       const load = startLoad(call, { intervalMs: 5, maxCalls: 200 });
       await sleep(500);
       await load.stop();
       assert.deepEqual(load.failures.map(String), []);
       assert.ok(load.calls > 20);
+      // Every pod goes while the resolver cannot see it: calls fail on the endpoints it kept.
+      await Promise.all([k8s.removePod("echo-0", { gracePeriodMs: 0 }), k8s.removePod("echo-1", { gracePeriodMs: 0 })]);
+      const [major, minor] = grpcJsVersion().split(".").map(Number);
+      if (major > 1 || minor >= 14) {
+        let failure = "";
+        await eventually(
+          async () => {
+            failure = await call("hi").then(() => "", (error) => error.details);
+            return /Resolution note: these endpoints may be stale: .*answered 503/.test(failure);
+          },
+          2000,
+          "a failed call with the stale note",
+        );
+        assert.match(
+          failure,
+          /^No connection to any endpoint: last error: .+\. Resolution note: these endpoints may be stale: the watch of the Service has failed since \S+Z: /,
+        );
+      }
+      await k8s.startPod("echo-2", k8s.hosts[2]);
+      await eventually(
+        async () => (await call("hi").catch(() => "")).startsWith("echo-2"),
+        8000,
+        "echo-2 after the outage",
+      );
     } finally {
       client.close();
       await k8s.close();
