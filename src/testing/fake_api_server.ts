@@ -61,6 +61,7 @@ import { Buffer } from "node:buffer";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
+import type { KubeconfigCluster, KubeconfigContext, KubeconfigObject } from "../cluster/kubeconfig_schema.ts";
 import { createFailureQueue } from "./_failures.ts";
 import { createAccessControl } from "./_access_control.ts";
 import { createRequestHandler } from "./_handler.ts";
@@ -108,12 +109,12 @@ function validateOptions(options: FakeApiServerOptions): void {
   }
 }
 
-function kubeconfigFor(url: string, token: string | undefined, options: KubeconfigOptions): Record<string, unknown> {
-  const cluster: Record<string, unknown> = { server: url };
+function kubeconfigFor(url: string, token: string | undefined, options: KubeconfigOptions): KubeconfigObject {
+  const cluster: KubeconfigCluster = { server: url };
   if (options.ca !== undefined) {
     cluster["certificate-authority-data"] = Buffer.from(options.ca).toString("base64");
   }
-  const context: Record<string, unknown> = { cluster: "fake-api-server", user: "fake-api-server" };
+  const context: KubeconfigContext = { cluster: "fake-api-server", user: "fake-api-server" };
   if (options.namespace !== undefined) context.namespace = options.namespace;
   return {
     apiVersion: "v1",

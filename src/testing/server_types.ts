@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { KubeconfigObject } from "../cluster/kubeconfig_schema.ts";
 import type { FakeAccess } from "./_access_control.ts";
 import type { EndpointSlice, EndpointSliceInput, Service, ServiceInput } from "./types.ts";
 
@@ -196,7 +197,7 @@ export interface FakeApiServer {
    * @param options The namespace and the CA certificate to write.
    * @returns The kubeconfig.
    */
-  kubeconfig(options?: KubeconfigOptions): Record<string, unknown>;
+  kubeconfig(options?: KubeconfigOptions): KubeconfigObject;
   /** The current global resourceVersion, a decimal counter like etcd's. */
   readonly resourceVersion: string;
   /**
