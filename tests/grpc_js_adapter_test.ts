@@ -382,6 +382,22 @@ Deno.test("register() refuses bad options at once, naming them", () => {
         error.message.includes('use "kubernetes_round_robin" (the default), "round_robin" or "pick_first"'),
     );
   }
+  assert.throws(
+    () => registeredClass({ loadBalancing: "round-robin" }),
+    /accepts \(Unrecognized load balancing config name round-robin\); use/,
+  );
+  for (const failoverTimeoutMs of [0, -1, "5", 2 ** 31]) {
+    assert.throws(
+      () => registeredClass({ loadBalancing: [{ kubernetes_round_robin: { failoverTimeoutMs } }] }),
+      new RegExp(
+        `\\(kubernetes_round_robin: 'failoverTimeoutMs' must be a number of milliseconds ` +
+          `above 0 and at most 2147483647: current value is ${JSON.stringify(failoverTimeoutMs)}\\)`,
+      ),
+    );
+  }
+  assert.doesNotThrow(() =>
+    registeredClass({ loadBalancing: [{ kubernetes_round_robin: { failoverTimeoutMs: 3000 } }] })
+  );
   for (
     const loadBalancing of ["round_robin", "pick_first", "kubernetes_round_robin", [{ nope: {} }, { round_robin: {} }]]
   ) {

@@ -2,6 +2,7 @@
 // preferred endpoints only while one is READY, failover to the others, and back.
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
+import { createServer, type Socket } from "node:net";
 import { type BalancedEndpoint, BALANCER_NAME, registerBalancer } from "../src/adapters/grpc_js_balancer.ts";
 import { installDenoGoawayWorkaround } from "../src/runtime/deno_goaway_workaround.ts";
 import { echoCaller, EchoService, freePort, startEchoServer, startLoad } from "../scripts/echo_service.mjs";
@@ -13,6 +14,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The endpoints the test resolver hands out, and a way to hand out new ones. */
 const resolution = {
   endpoints: [] as BalancedEndpoint[],
+  /** The policy's config in the service config the resolver hands over. */
+  balancerConfig: {} as Record<string, unknown>,
   listeners: new Set<(endpoints: BalancedEndpoint[]) => void>(),
   set(endpoints: BalancedEndpoint[]) {
     this.endpoints = endpoints;
@@ -23,7 +26,8 @@ const resolution = {
 class TestResolver {
   #report: (endpoints: BalancedEndpoint[]) => void;
   constructor(_target: unknown, listener: (...args: unknown[]) => boolean) {
-    const serviceConfig = { ok: true, value: { loadBalancingConfig: [{ [BALANCER_NAME]: {} }], methodConfig: [] } };
+    const loadBalancingConfig = [{ [BALANCER_NAME]: resolution.balancerConfig }];
+    const serviceConfig = { ok: true, value: { loadBalancingConfig, methodConfig: [] } };
     this.#report = (endpoints) => queueMicrotask(() => listener({ ok: true, value: endpoints }, {}, serviceConfig, ""));
   }
   updateResolution() {
@@ -119,6 +123,47 @@ Deno.test({
       assert.deepEqual(Object.keys(second).sort(), ["x-2", "x-3"]);
     } finally {
       client.close();
+      await Promise.all(servers.map((server) => server.stop()));
+    }
+  },
+});
+
+/** A server that accepts connections and never answers, like a hung pod: a channel's connection stays CONNECTING. */
+async function startHungServer(host: string, port: number) {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => void sockets.add(socket));
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return {
+    stop() {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+Deno.test({
+  name: "kubernetes_round_robin fails over when no preferred endpoint becomes READY within failoverTimeoutMs",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { port, hosts, servers } = await backends(["b-1"]);
+    const hungHost = "127.0.0.79";
+    const hung = await startHungServer(hungHost, port);
+    resolution.balancerConfig = { failoverTimeoutMs: 300 };
+    resolution.set([{ addresses: [{ host: hungHost, port }], preferred: true }, {
+      addresses: [{ host: hosts[0], port }],
+      preferred: false,
+    }]);
+    const client = new EchoClient(`${SCHEME}:///echo`, grpc.credentials.createInsecure());
+    try {
+      const started = Date.now();
+      assert.equal((await echoCaller(client, 5000)("hi")).split(":")[0], "b-1");
+      const waited = Date.now() - started;
+      assert.ok(waited >= 250, `the call went to the other endpoint after ${waited} ms, before the timeout`);
+    } finally {
+      resolution.balancerConfig = {};
+      client.close();
+      await hung.stop();
       await Promise.all(servers.map((server) => server.stop()));
     }
   },

@@ -29,6 +29,7 @@ export interface GrpcModule extends BalancerGrpc {
     registerResolver(scheme: string, resolver: never): void;
     trace(severity: never, tracer: string, text: string): void;
     selectLbConfigFromList(configs: Record<string, unknown>[]): unknown;
+    parseLoadBalancingConfig?(config: unknown): unknown;
   };
   /** `grpc.Metadata`, for error statuses. */
   Metadata: new () => unknown;
@@ -154,9 +155,22 @@ function checkLoadBalancing(grpc: GrpcModule, loadBalancing: unknown): void {
   }
   throw new TypeError(
     `Cannot use option 'loadBalancing': ${describeValue(loadBalancing)} is no load-balancing policy (or config) ` +
-      `that this grpc-js accepts; use "${BALANCER_NAME}" (the default), "round_robin" or "pick_first", ` +
-      "or register your own policy with grpc-js first",
+      `that this grpc-js accepts${parseErrors(grpc, config)}; use "${BALANCER_NAME}" (the default), ` +
+      `"round_robin" or "pick_first", or register your own policy with grpc-js first`,
   );
+}
+
+/** Why grpc-js refuses each entry of a `loadBalancingConfig` list, as `" (reason; reason)"`, or `""`. */
+function parseErrors(grpc: GrpcModule, config: unknown[] | undefined): string {
+  const reasons = new Set<string>();
+  for (const entry of config ?? []) {
+    try {
+      grpc.experimental.parseLoadBalancingConfig?.(entry);
+    } catch (error) {
+      if (error instanceof Error) reasons.add(error.message);
+    }
+  }
+  return reasons.size > 0 ? ` (${[...reasons].join("; ")})` : "";
 }
 
 /** Schemes registered per copy of grpc-js (keyed by its registerResolver function). */

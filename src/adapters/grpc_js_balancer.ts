@@ -1,8 +1,10 @@
 /**
  * Our grpc-js load-balancing policy, `kubernetes_round_robin`: round-robin
- * over the preferred endpoints (topology), failing over to the others while
- * every preferred one is in TRANSIENT_FAILURE, and back as soon as one is
- * READY. Its state is kept incrementally, so that thousands of endpoints do
+ * over the preferred endpoints (topology), failing over to the others once
+ * every preferred one is in TRANSIENT_FAILURE, or none has been READY for
+ * the failover timeout (10 s, as gRFC A56's priority policy: pods that hang
+ * or drop packets keep their connections CONNECTING), and back as soon as
+ * one is READY. Its state is kept incrementally, so that thousands of endpoints do
  * not stall the event loop: a child per endpoint kept across updates (its
  * subchannel is reused, only new endpoints connect), counts per connectivity
  * state and a list of READY children per tier, no scan of the children on a
@@ -12,6 +14,7 @@
  */
 
 import { unrefTimer } from "../runtime/unref_timer.ts";
+import { trace } from "../trace.ts";
 
 /** The name under which the policy is registered. */
 export const BALANCER_NAME = "kubernetes_round_robin";
@@ -22,6 +25,16 @@ export const BALANCER_NAME = "kubernetes_round_robin";
  * list. Never set with endpoints, so it never reaches a subchannel's options.
  */
 export const EMPTY_LIST_ERROR_ATTRIBUTE = "kgr.empty_list_error";
+
+/**
+ * How long calls wait for a preferred endpoint to become READY, while none has failed for good, before they go
+ * to the others: the failover timer of gRFC A56's priority policy. The policy's config may set another
+ * (`{ "kubernetes_round_robin": { "failoverTimeoutMs": 3000 } }`).
+ */
+const DEFAULT_FAILOVER_TIMEOUT_MS = 10_000;
+
+/** The longest a timer waits (a longer delay fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** An endpoint as the resolver hands it over: `preferred: false` marks a failover-only endpoint. */
 export interface BalancedEndpoint {
@@ -129,14 +142,25 @@ function createBalancerClasses(grpc: BalancerGrpc) {
   };
 
   class Config {
-    static createFromJson(): Config {
-      return new Config();
+    constructor(readonly failoverTimeoutMs = DEFAULT_FAILOVER_TIMEOUT_MS) {}
+    static createFromJson(json: unknown): Config {
+      const value = (json as { failoverTimeoutMs?: unknown } | null | undefined)?.failoverTimeoutMs;
+      if (value === undefined) return new Config();
+      if (typeof value !== "number" || !(value > 0) || value > MAX_TIMER_MS) {
+        throw new Error(
+          // grpc-js puts the policy's name in front.
+          `'failoverTimeoutMs' must be a number of milliseconds above 0 and at most ${MAX_TIMER_MS}: ` +
+            `current value is ${JSON.stringify(value)}`,
+        );
+      }
+      return new Config(value);
     }
     getLoadBalancerName(): string {
       return BALANCER_NAME;
     }
     toJsonObject(): object {
-      return { [BALANCER_NAME]: {} };
+      const timeout = this.failoverTimeoutMs;
+      return { [BALANCER_NAME]: timeout === DEFAULT_FAILOVER_TIMEOUT_MS ? {} : { failoverTimeoutMs: timeout } };
     }
   }
 
@@ -146,8 +170,14 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     #queuePicker: Picker = new experimental.QueuePicker(this as never);
     #preferred = this.#newTier();
     #others = this.#newTier();
-    /** Calls went to the others because every preferred endpoint failed; kept until one is READY again. */
+    /**
+     * Calls go to the others: every preferred endpoint failed, or none became READY within the failover timeout;
+     * kept until one is READY again.
+     */
     #failedOver = false;
+    #failoverTimeoutMs = DEFAULT_FAILOVER_TIMEOUT_MS;
+    /** Runs while no preferred endpoint is READY and calls have not failed over yet. */
+    #failoverTimer?: ReturnType<typeof setTimeout>;
     #paused = false;
     #state = IDLE;
     #picker?: Picker;
@@ -178,6 +208,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       resolutionNote = "",
     ): boolean {
       if (!(config instanceof Config)) return false;
+      this.#failoverTimeoutMs = config.failoverTimeoutMs;
       // Before 1.14 grpc-js hands the endpoints themselves, no note, and options with the resolver's attributes
       // (before 1.13, the attributes alone).
       const list: EndpointList = Array.isArray(update) ? { ok: true, value: update } : update;
@@ -251,6 +282,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
 
     destroy(): void {
       this.#destroyed = true;
+      this.#stopFailoverTimer();
       this.#pending.clear();
       for (const child of this.#children.values()) child.leaf.destroy();
       this.#children.clear();
@@ -327,6 +359,23 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       }
     }
 
+    /** Fails over once the timeout passes without a preferred endpoint READY (see `#failedOver`). */
+    #startFailoverTimer(): void {
+      if (this.#failoverTimer !== undefined) return;
+      this.#failoverTimer = unrefTimer(setTimeout(() => {
+        this.#failoverTimer = undefined;
+        if (this.#destroyed || this.#failedOver || this.#preferred.ready.length > 0) return;
+        trace(`no preferred endpoint became READY within ${this.#failoverTimeoutMs} ms: failing over to the others`);
+        this.#failedOver = true;
+        this.#update();
+      }, this.#failoverTimeoutMs));
+    }
+
+    #stopFailoverTimer(): void {
+      clearTimeout(this.#failoverTimer);
+      this.#failoverTimer = undefined;
+    }
+
     /** Takes a child out of its tier's READY list in O(1) (the last one takes its place). */
     #leave(child: Child): void {
       if (child.readyIndex < 0) return;
@@ -345,9 +394,11 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       const others = this.#others;
       if (preferred.ready.length > 0) {
         this.#failedOver = false;
+        this.#stopFailoverTimer();
         return this.#report(READY, preferred.picker, null);
       }
       if (preferred.counts[TRANSIENT_FAILURE] === preferred.size && preferred.pending === 0) this.#failedOver = true;
+      else if (!this.#failedOver && others.size + others.pending > 0) this.#startFailoverTimer();
       if (this.#failedOver && others.ready.length > 0) return this.#report(READY, others.picker, null);
       const anyConnecting = preferred.counts[CONNECTING] + preferred.counts[IDLE] + preferred.pending > 0 ||
         (this.#failedOver && others.counts[CONNECTING] + others.counts[IDLE] + others.pending > 0);
