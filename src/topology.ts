@@ -145,7 +145,8 @@ function readNames(value: unknown): string[] | undefined {
   const names: string[] = [];
   for (const entry of value) {
     const name = typeof entry === "object" && entry !== null ? (entry as { name?: unknown }).name : undefined;
-    if (typeof name !== "string" || name === "") return undefined;
+    // "" is valid (an empty label value): a name no client has, as kube-proxy treats it.
+    if (typeof name !== "string") return undefined;
     names.push(name);
   }
   return names;

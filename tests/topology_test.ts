@@ -61,6 +61,8 @@ Deno.test("readHints() reads forZones and forNodes, and calls anything malformed
   });
   assert.equal(readHints(undefined), undefined);
   assert.equal(readHints({ forZones: [] }), undefined);
+  // kube-apiserver accepts an empty zone name (a label value may be empty): a hint for no client's zone.
+  assert.deepEqual(readHints({ forZones: [{ name: "" }] }), { forZones: [""], forNodes: [] });
   for (
     const bad of ["a", [], { forZones: "a" }, { forZones: [{ name: 3 }] }, { forNodes: [null] }, { forZones: [{}] }]
   ) {
