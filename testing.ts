@@ -43,6 +43,8 @@ export type {
   EndpointPort,
   EndpointSlice,
   EndpointSliceInput,
+  Node,
+  NodeInput,
   ObjectReference,
   Service,
   ServiceInput,

@@ -154,14 +154,14 @@ export function createAccessControl(): AccessControl {
     /**
      * The real server's 403 Status when no rule allows a request the server routes, else `undefined`.
      *
-     * @param request The verb, resource, namespace and name of an EndpointSlice or Service request.
+     * @param request The verb, resource, namespace and name of an EndpointSlice, Service or Node request.
      */
     authorize(
       { verb, resource, namespace, name }: { verb: string; resource: string; namespace?: string; name?: string },
     ): Answer | undefined {
       const attributes: Attributes = {
         verb,
-        group: resource === "services" ? "" : "discovery.k8s.io",
+        group: resource === "endpointslices" ? "discovery.k8s.io" : "",
         resource,
         namespace,
         name,

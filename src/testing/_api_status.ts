@@ -12,7 +12,7 @@ export interface ResourceRequest {
   /** The RBAC verb. */
   readonly verb: "list" | "watch" | "get";
   /** The resource. */
-  readonly resource: "endpointslices" | "services";
+  readonly resource: "endpointslices" | "services" | "nodes";
   /** The namespace; undefined for all of them. */
   readonly namespace?: string;
   /** The object's name, for a request of one object. */

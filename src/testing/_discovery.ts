@@ -66,6 +66,13 @@ export function infoDocument(path: string, serverAddress: string): InfoDocument 
     case "/api/v1":
       return {
         json: resourceList("v1", {
+          name: "nodes",
+          singularName: "node",
+          namespaced: false,
+          kind: "Node",
+          verbs: ["get"],
+          shortNames: ["no"],
+        }, {
           name: "services",
           singularName: "service",
           namespaced: true,
@@ -93,6 +100,6 @@ export function infoDocument(path: string, serverAddress: string): InfoDocument 
   }
 }
 
-function resourceList(groupVersion: string, resource: Record<string, unknown>) {
-  return { kind: "APIResourceList", apiVersion: "v1", groupVersion, resources: [resource] };
+function resourceList(groupVersion: string, ...resources: Record<string, unknown>[]) {
+  return { kind: "APIResourceList", apiVersion: "v1", groupVersion, resources };
 }

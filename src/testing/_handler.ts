@@ -29,6 +29,7 @@ import { listSlices } from "./_list.ts";
 import { firstValues } from "./_request_options.ts";
 import { isPublicInfo, recordedKind, type Route, routeOf } from "./_routes.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
+import type { NodeStore } from "./_node_store.ts";
 import type { ServiceStore } from "./_service_store.ts";
 import type { SliceHistory } from "./_slice_history.ts";
 import { keyOf } from "./_slice_input.ts";
@@ -41,6 +42,7 @@ export interface HandlerContext {
   readonly history: SliceHistory;
   /** The Services. */
   readonly services: ServiceStore;
+  readonly nodes: NodeStore;
   /** Waits for a future resourceVersion. */
   readonly waiters: RvWaiters;
   /** The open watches. */
@@ -100,7 +102,7 @@ function caller(req: IncomingMessage, token: string | undefined): "trusted" | "a
 export function createRequestHandler(
   context: HandlerContext,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { history, services, waiters, watches, failures, requests } = context;
+  const { history, services, nodes, waiters, watches, failures, requests } = context;
 
   async function serveResource(
     res: ServerResponse,
@@ -123,6 +125,8 @@ export function createRequestHandler(
     } else {
       const found = request.resource === "services"
         ? services.get(namespace!, name!)
+        : request.resource === "nodes"
+        ? nodes.get(name!)
         : history.current.get(keyOf(namespace!, name!));
       if (found === undefined) throw objectNotFound({ ...request, name: name! });
       send(res, record, 200, { json: found });

@@ -11,7 +11,7 @@ import type { RecordedRequest } from "./server_types.ts";
 
 /** What a request asks for. */
 export type Route =
-  /** EndpointSlices or a Service. */
+  /** EndpointSlices, a Service or a Node. */
   | { readonly kind: "resource"; readonly request: ResourceRequest }
   /** A discovery document, the version or a health check. */
   | { readonly kind: "info" }
@@ -32,6 +32,7 @@ const INFO = new Set([
 const ALL_SLICES = "/apis/discovery.k8s.io/v1/endpointslices";
 const NAMESPACED_SLICES = /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]+)\/endpointslices(?:\/([^/]+))?$/;
 const SERVICE = /^\/api\/v1\/namespaces\/([^/]+)\/services\/([^/]+)$/;
+const NODE = /^\/api\/v1\/nodes\/([^/]+)$/;
 
 /**
  * Reads what a request asks for.
@@ -44,10 +45,14 @@ const SERVICE = /^\/api\/v1\/namespaces\/([^/]+)\/services\/([^/]+)$/;
 export function routeOf(method: string, path: string, query: Record<string, string>): Route {
   const slices = path === ALL_SLICES ? [] : NAMESPACED_SLICES.exec(path);
   const service = SERVICE.exec(path);
-  const known = INFO.has(path) || slices !== null || service !== null;
+  const node = NODE.exec(path);
+  const known = INFO.has(path) || slices !== null || service !== null || node !== null;
   if (!known || method !== "GET") return { kind: "unknown", known };
   if (INFO.has(path)) return { kind: "info" };
   try {
+    if (node !== null) {
+      return { kind: "resource", request: { verb: "get", resource: "nodes", name: decodeURIComponent(node[1]) } };
+    }
     if (service !== null) {
       const [namespace, name] = [service[1], service[2]].map(decodeURIComponent);
       return { kind: "resource", request: { verb: "get", resource: "services", namespace, name } };

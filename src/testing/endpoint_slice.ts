@@ -22,11 +22,13 @@ export interface EndpointParams {
   ip: string | string[];
   /** The Pod's name, written as `targetRef`. */
   pod?: string;
-  /** Left unset when not given (unset means ready). */
+  /**
+   * Whether the pod takes traffic; by default, as the controller sets it, when it serves and is not terminating.
+   */
   ready?: boolean;
-  /** Left unset when not given (unset means serving). */
+  /** Whether the pod's readiness probe passes (the pod is Ready); by default `ready`, or true. */
   serving?: boolean;
-  /** Left unset when not given (unset means not terminating). */
+  /** Whether the pod is being deleted; by default false. */
   terminating?: boolean;
   /** The zone. */
   zone?: string;
@@ -66,6 +68,11 @@ export interface EndpointSliceParams {
   addressType?: AddressType;
   /** The slice's one port (protocol TCP); none when omitted. */
   port?: { name: string; port: number; appProtocol?: string };
+  /**
+   * The Service's `spec.trafficDistribution`: the controller then hints every ready endpoint for its own zone
+   * (`PreferClose`, `PreferSameZone`), and for its own node too (`PreferSameNode`). No hints when omitted.
+   */
+  trafficDistribution?: "PreferClose" | "PreferSameZone" | "PreferSameNode";
   /** The endpoints. */
   endpoints: EndpointParams[];
 }
@@ -73,7 +80,9 @@ export interface EndpointSliceParams {
 /**
  * Builds an EndpointSlice like the EndpointSlice controller writes them: the
  * `kubernetes.io/service-name` and `endpointslice.kubernetes.io/managed-by`
- * labels, one TCP port, and a Pod `targetRef` per endpoint that names a pod.
+ * labels, one TCP port, all three conditions of every endpoint, a Pod
+ * `targetRef` per endpoint that names a pod, and the hints of a
+ * `trafficDistribution`.
  *
  * @param params The service, its namespace, port and endpoints.
  * @returns A slice for {@linkcode FakeApiServer.applySlice}.
@@ -109,12 +118,14 @@ export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
     },
     addressType,
     endpoints: params.endpoints.map((endpoint) => {
-      const conditions: EndpointConditions = {};
-      if (endpoint.ready !== undefined) conditions.ready = endpoint.ready;
-      if (endpoint.serving !== undefined) conditions.serving = endpoint.serving;
-      if (endpoint.terminating !== undefined) {
-        conditions.terminating = endpoint.terminating;
-      }
+      const serving = endpoint.serving ?? endpoint.ready ?? true;
+      const terminating = endpoint.terminating ?? false;
+      const conditions: EndpointConditions = {
+        ready: endpoint.ready ?? (serving && !terminating),
+        serving,
+        terminating,
+      };
+      const hints = conditions.ready ? hintsOf(params.trafficDistribution, endpoint) : undefined;
       return {
         addresses: Array.isArray(endpoint.ip) ? [...endpoint.ip] : [endpoint.ip],
         conditions,
@@ -128,6 +139,7 @@ export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
         }),
         ...(endpoint.nodeName === undefined ? {} : { nodeName: endpoint.nodeName }),
         ...(endpoint.zone === undefined ? {} : { zone: endpoint.zone }),
+        ...(hints === undefined ? {} : { hints }),
       };
     }),
     ports: params.port === undefined ? [] : [{
@@ -137,4 +149,15 @@ export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
       ...(params.port.appProtocol === undefined ? {} : { appProtocol: params.port.appProtocol }),
     }],
   };
+}
+
+/** The hints the controller writes on a ready endpoint for a Service's traffic distribution. */
+function hintsOf(trafficDistribution: EndpointSliceParams["trafficDistribution"], endpoint: EndpointParams) {
+  if (trafficDistribution === undefined) return undefined;
+  const forZones = endpoint.zone === undefined ? undefined : [{ name: endpoint.zone }];
+  const forNodes = trafficDistribution === "PreferSameNode" && endpoint.nodeName !== undefined
+    ? [{ name: endpoint.nodeName }]
+    : undefined;
+  if (forZones === undefined && forNodes === undefined) return undefined;
+  return { ...(forZones ? { forZones } : {}), ...(forNodes ? { forNodes } : {}) };
 }

@@ -66,12 +66,13 @@ import { createFailureQueue } from "./_failures.ts";
 import { createAccessControl } from "./_access_control.ts";
 import { createRequestHandler } from "./_handler.ts";
 import { createRvWaiters } from "./_rv_waiters.ts";
+import { createNodeStore } from "./_node_store.ts";
 import { createServiceStore } from "./_service_store.ts";
 import { createSliceHistory } from "./_slice_history.ts";
 import { byKey, keyOf, prepareSlice } from "./_slice_input.ts";
 import { createWatchHub } from "./_watch.ts";
 import type { FakeApiServer, FakeApiServerOptions, KubeconfigOptions, RecordedRequest } from "./server_types.ts";
-import type { EndpointSlice, EndpointSliceInput, Service, ServiceInput } from "./types.ts";
+import type { EndpointSlice, EndpointSliceInput, Node, NodeInput, Service, ServiceInput } from "./types.ts";
 
 /** How long a request for a future resourceVersion waits (the real cacher: 3 s). */
 const TOO_LARGE_WAIT_MS = 1000;
@@ -171,6 +172,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   const hostname = options.hostname ?? "127.0.0.1";
   const history = createSliceHistory(options.watchCacheSize);
   const services = createServiceStore();
+  const nodes = createNodeStore();
   const waiters = createRvWaiters(() => history.rv, TOO_LARGE_WAIT_MS);
   const watches = createWatchHub({
     history,
@@ -189,6 +191,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   const handle = createRequestHandler({
     history,
     services,
+    nodes,
     waiters,
     watches,
     failures,
@@ -263,6 +266,16 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     return structuredClone(service);
   }
 
+  function applyNode(input: NodeInput): Node {
+    checkOpen("apply the Node");
+    const { node, changed } = nodes.apply(input, history.nextRv());
+    if (changed) {
+      history.advance();
+      waiters.wake();
+    }
+    return structuredClone(node);
+  }
+
   function close(): Promise<void> {
     if (closing !== undefined) return closing;
     waiters.close();
@@ -285,6 +298,14 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     applySlice,
     deleteSlice,
     applyService,
+    applyNode,
+    deleteNode(name) {
+      checkOpen("delete the Node");
+      if (!nodes.delete(name)) return false;
+      history.advance();
+      waiters.wake();
+      return true;
+    },
     deleteService(namespace, name) {
       checkOpen("delete the Service");
       if (!services.delete(namespace, name)) return false;

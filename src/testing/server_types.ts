@@ -7,7 +7,7 @@
 
 import type { KubeconfigObject } from "../cluster/kubeconfig_schema.ts";
 import type { FakeAccess } from "./_access_control.ts";
-import type { EndpointSlice, EndpointSliceInput, Service, ServiceInput } from "./types.ts";
+import type { EndpointSlice, EndpointSliceInput, Node, NodeInput, Service, ServiceInput } from "./types.ts";
 
 export type { AccessRule, FakeAccess } from "./_access_control.ts";
 
@@ -242,6 +242,24 @@ export interface FakeApiServer {
    * @returns Whether the Service existed.
    */
   deleteService(namespace: string, name: string): boolean;
+  /**
+   * Creates or replaces a Node, served at `GET /api/v1/nodes/<name>`: the
+   * resolver reads the `topology.kubernetes.io/zone` label of its own Node
+   * when only `NODE_NAME` (or `locality.node`) is known. A write advances the
+   * global resourceVersion; a replacement that changes nothing is a no-op.
+   *
+   * @param node The Node's name and labels.
+   * @returns A copy of the stored Node.
+   * @throws {TypeError} When the name is not a DNS-1123 subdomain or a label is not a string.
+   */
+  applyNode(node: NodeInput): Node;
+  /**
+   * Deletes a Node; a read of it then gets a `404 NotFound` Status.
+   *
+   * @param name The Node's name.
+   * @returns Whether the Node existed.
+   */
+  deleteNode(name: string): boolean;
   /**
    * The current slices, sorted by namespace and name.
    *

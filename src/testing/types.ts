@@ -293,3 +293,44 @@ export interface ServiceInput {
     selector?: Record<string, string>;
   };
 }
+
+/**
+ * A Node as the fake API server serves it (`GET /api/v1/nodes/NAME`): only its
+ * metadata, which is what a client reads (the zone label).
+ *
+ * @example The zone of a Node
+ * ```ts
+ * import type { Node } from "@kgr/resolver/testing";
+ * const zoneOf = (node: Node) => node.metadata.labels?.["topology.kubernetes.io/zone"];
+ * console.log(typeof zoneOf);
+ * ```
+ */
+export interface Node {
+  /** Always `Node`. */
+  kind: "Node";
+  /** Always `v1`. */
+  apiVersion: "v1";
+  /** The object metadata, with the server-assigned fields filled in. */
+  metadata: {
+    name: string;
+    uid: string;
+    resourceVersion: string;
+    creationTimestamp: string;
+    labels?: Record<string, string>;
+  };
+}
+
+/**
+ * What the fake API server's `applyNode()` takes: a Node's name and labels.
+ *
+ * @example A Node in zone-a
+ * ```ts
+ * import type { NodeInput } from "@kgr/resolver/testing";
+ * const node: NodeInput = { metadata: { name: "node-1", labels: { "topology.kubernetes.io/zone": "zone-a" } } };
+ * console.log(node.metadata.name);
+ * ```
+ */
+export interface NodeInput {
+  /** The name (a DNS-1123 subdomain) and labels. */
+  metadata: { name: string; labels?: Record<string, string> };
+}

@@ -55,6 +55,8 @@ export interface Target {
   deleteSlice(namespace: string, name: string): Promise<void>;
   /** Creates a Service with two named ports. */
   createService(name: string): Promise<void>;
+  /** Creates a Node with a zone label. */
+  createNode(name: string, zone: string): Promise<void>;
   /** Names a resourceVersion: the label of the write that made it, or `current`. */
   label(rv: string, kind: "object" | "state"): string;
   /** Remembers a resourceVersion seen in an event under a label. */
@@ -89,6 +91,10 @@ export async function fakeTarget(options: FakeApiServerOptions = {}): Promise<Ta
         metadata: { namespace: NAMESPACE, name },
         spec: { ports: [{ name: "grpc", port: 80, targetPort: 8080 }, { name: "http", port: 81 }] },
       });
+      return Promise.resolve();
+    },
+    createNode(name, zone) {
+      server.applyNode({ metadata: { name, labels: { [ZONE_LABEL]: zone } } });
       return Promise.resolve();
     },
     label: (rv, kind) => versions.label(rv, kind),
@@ -156,11 +162,20 @@ export async function realTarget(controlPlane: ControlPlane): Promise<Target & {
         },
       });
     },
+    async createNode(name, zone) {
+      await kubeRequest(controlPlane.adminFetch, "POST", "/api/v1/nodes", {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: { name, labels: { [ZONE_LABEL]: zone } },
+      });
+    },
     label: (rv, kind) => versions.label(rv, kind),
     remember: (label, rv) => versions.remember(label, rv),
     close: () => anonymous.close(),
   };
 }
+
+const ZONE_LABEL = "topology.kubernetes.io/zone";
 
 function sliceLabels(spec: SliceSpec): Record<string, string> {
   return { "kubernetes.io/service-name": spec.service, ...spec.labels };

@@ -28,6 +28,7 @@ const log = (line: string) => console.log(`    [differential] ${line}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SLICES = `/apis/discovery.k8s.io/v1/namespaces/${NAMESPACE}/endpointslices`;
 const ALL_SLICES = "/apis/discovery.k8s.io/v1/endpointslices";
+const ZONE_LABEL = "topology.kubernetes.io/zone";
 const service = (name: string) => `kubernetes.io/service-name=${name}`;
 
 /** A JSON value of any shape. */
@@ -95,6 +96,7 @@ const cases: Case[] = [
         await target.applySlice(`w${index + 3}`, slice(name, "b", `10.0.1.${index + 1}`));
       }
       await target.createService("two");
+      await target.createNode("differential-node", "zone-d");
     },
   },
   { name: "a list of the namespace", run: (target) => get(target, SLICES) },
@@ -339,6 +341,17 @@ const cases: Case[] = [
       return [
         { status: found.status, kind, apiVersion, name: metadata.name, ports: spec.ports },
         await get(target, `/api/v1/namespaces/${NAMESPACE}/services/missing`),
+      ];
+    },
+  },
+  {
+    name: "a Node by name: its zone label, and a missing one",
+    async run(target) {
+      const found = await get(target, "/api/v1/nodes/differential-node");
+      const { kind, apiVersion, metadata } = found.body;
+      return [
+        { status: found.status, kind, apiVersion, name: metadata.name, zone: metadata.labels[ZONE_LABEL] },
+        await get(target, "/api/v1/nodes/differential-missing"),
       ];
     },
   },

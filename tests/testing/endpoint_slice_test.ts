@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { endpointSlice } from "@kgr/resolver/testing";
 
-Deno.test("endpointSlice() builds a controller-style slice and leaves unset conditions unset", () => {
+Deno.test("endpointSlice() builds a controller-style slice, every condition written as the controller derives it", () => {
   const slice = endpointSlice({
     namespace: "shop",
     service: "cart",
@@ -29,7 +29,7 @@ Deno.test("endpointSlice() builds a controller-style slice and leaves unset cond
     endpoints: [
       {
         addresses: ["10.0.0.1"],
-        conditions: {},
+        conditions: { ready: true, serving: true, terminating: false },
         targetRef: { kind: "Pod", namespace: "shop", name: "cart-0" },
         nodeName: "n1",
         zone: "a",
@@ -49,4 +49,38 @@ Deno.test("endpointSlice() builds a controller-style slice and leaves unset cond
     }).addressType,
     "IPv6",
   );
+  // As the controller: serving is the pod's readiness, ready is serving and not terminating.
+  const conditions = endpointSlice({
+    namespace: "a",
+    service: "b",
+    endpoints: [{ ip: "10.0.0.1", ready: false }, { ip: "10.0.0.2", terminating: true }, {
+      ip: "10.0.0.3",
+      serving: false,
+    }],
+  }).endpoints!.map((endpoint) => endpoint.conditions);
+  assert.deepEqual(conditions, [
+    { ready: false, serving: false, terminating: false },
+    { ready: false, serving: true, terminating: true },
+    { ready: false, serving: false, terminating: false },
+  ]);
+});
+
+Deno.test("endpointSlice() hints ready endpoints as the controller does for a trafficDistribution", () => {
+  const endpoints = [
+    { ip: "10.0.0.1", zone: "a", nodeName: "n1" },
+    { ip: "10.0.0.2", zone: "b", nodeName: "n2", ready: false },
+    { ip: "10.0.0.3", nodeName: "n3" },
+    { ip: "10.0.0.4" },
+  ];
+  const hints = (trafficDistribution?: "PreferClose" | "PreferSameZone" | "PreferSameNode") =>
+    endpointSlice({ namespace: "a", service: "b", trafficDistribution, endpoints }).endpoints!.map((e) => e.hints);
+  assert.deepEqual(hints(), [undefined, undefined, undefined, undefined]);
+  assert.deepEqual(hints("PreferClose"), [{ forZones: [{ name: "a" }] }, undefined, undefined, undefined]);
+  assert.deepEqual(hints("PreferSameZone"), hints("PreferClose"));
+  assert.deepEqual(hints("PreferSameNode"), [
+    { forZones: [{ name: "a" }], forNodes: [{ name: "n1" }] },
+    undefined,
+    { forNodes: [{ name: "n3" }] },
+    undefined,
+  ]);
 });

@@ -328,6 +328,67 @@ Deno.test("a Service read honours the token and failNext() with the real server'
   });
 });
 
+Deno.test("a Node is served by name with its labels, as the resolver reads its zone, and 404 once deleted", async () => {
+  await withServer({ token: "t" }, async (server) => {
+    const labels = { "topology.kubernetes.io/zone": "zone-a" };
+    const stored = server.applyNode({ metadata: { name: "node-1", labels } });
+    assert.equal(stored.kind, "Node");
+    assert.equal(stored.metadata.resourceVersion, server.resourceVersion);
+    assert.deepEqual(server.applyNode({ metadata: { name: "node-1", labels } }), stored, "a no-op update");
+    const url = `${server.url}/api/v1/nodes/node-1`;
+    const headers = { authorization: "Bearer t" };
+    const read = await getJson(url, { headers });
+    assert.equal(read.status, 200);
+    assert.deepEqual(read.body, stored);
+    server.setAccess({
+      username: "reader",
+      rules: [{ verbs: ["get"], apiGroups: [""], resources: ["services"], namespace: "shop" }],
+    });
+    const forbidden = await getJson(url, { headers });
+    assert.equal(forbidden.status, 403);
+    assert.equal(
+      forbidden.body.message,
+      'nodes "node-1" is forbidden: User "reader" cannot get resource "nodes" in API group "" at the cluster scope',
+    );
+    server.setAccess(undefined);
+    assert.equal(server.deleteNode("node-1"), true);
+    assert.equal(server.deleteNode("node-1"), false);
+    const gone = await getJson(url, { headers });
+    assert.equal(gone.status, 404);
+    assert.equal(gone.body.message, 'nodes "node-1" not found');
+    assert.throws(() => server.applyNode({ metadata: { name: "Node_1" } }), /DNS-1123 subdomain/);
+  });
+});
+
+Deno.test("a client that knows only its node takes its zone from the fake's Node", async () => {
+  await withServer({}, async (server) => {
+    server.applyNode({ metadata: { name: "node-1", labels: { "topology.kubernetes.io/zone": "zone-b" } } });
+    for (const [pod, zone] of [["a", "zone-a"], ["b", "zone-b"]]) {
+      server.applySlice(endpointSlice({
+        namespace: "shop",
+        service: "echo",
+        name: `echo-${pod}`,
+        trafficDistribution: "PreferSameZone",
+        port: { name: "grpc", port: 80 },
+        endpoints: [{ ip: `10.0.0.${pod === "a" ? 1 : 2}`, pod, zone }],
+      }));
+    }
+    const controller = new AbortController();
+    const { watchEndpoints } = await import("@kgr/resolver");
+    for await (
+      const snapshot of watchEndpoints("kubernetes:///echo.shop:grpc", {
+        cluster: { kubeconfig: server.kubeconfig() },
+        locality: { node: "node-1" },
+        signal: controller.signal,
+      })
+    ) {
+      assert.equal(snapshot.topology, "zone");
+      assert.deepEqual(snapshot.endpoints.filter((endpoint) => endpoint.preferred).map((e) => e.podName), ["b"]);
+      controller.abort();
+    }
+  });
+});
+
 Deno.test("applyService() rejects invalid Services", async () => {
   await withServer({}, (server) => {
     const ports = (ports: { name?: string; port: number; targetPort?: number | string }[]) => ({
@@ -622,6 +683,7 @@ Deno.test("discovery, version and health paths answer as the real server's, list
       }],
     });
     assert.deepEqual((await json("/api/v1")).resources.map((resource: { name: string }) => resource.name), [
+      "nodes",
       "services",
     ]);
     assert.ok((await json("/")).paths.includes("/apis/discovery.k8s.io/v1"));

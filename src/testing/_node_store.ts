@@ -1,0 +1,68 @@
+/**
+ * The fake API server's Nodes (`v1`, cluster-scoped): validation and storage
+ * by name. Only the metadata is modelled, which is what a client reads (the
+ * zone label, for topology). Private to the fake API server.
+ *
+ * @module
+ */
+
+import { isDns1123Subdomain } from "../dns_label.ts";
+import type { Node, NodeInput } from "./types.ts";
+
+/** The Nodes of the fake API server. */
+export interface NodeStore {
+  /**
+   * Validates `input` and stores it with resourceVersion `rv`, keeping the uid and creation time of the Node
+   * it replaces; `changed` is false for a replacement that changes nothing (which keeps the stored object).
+   */
+  apply(input: NodeInput, rv: number): { node: Node; changed: boolean };
+  /** Removes a Node; whether it existed. */
+  delete(name: string): boolean;
+  /** The stored Node, or undefined. */
+  get(name: string): Node | undefined;
+}
+
+/**
+ * Creates an empty store.
+ *
+ * @returns The store.
+ */
+export function createNodeStore(): NodeStore {
+  const nodes = new Map<string, Node>();
+  return {
+    apply(input, rv) {
+      const name = input?.metadata?.name;
+      if (typeof name !== "string" || !isDns1123Subdomain(name)) {
+        throw new TypeError(
+          `Cannot apply Node: metadata.name must be a DNS-1123 subdomain (lower-case letters, digits, "-" and ".", ` +
+            `at most 253 characters), as kube-apiserver requires: current value is ${JSON.stringify(name)}`,
+        );
+      }
+      const labels = input.metadata.labels;
+      if (labels !== undefined && !Object.values(labels).every((value) => typeof value === "string")) {
+        throw new TypeError(`Cannot apply Node ${JSON.stringify(name)}: metadata.labels must map strings to strings`);
+      }
+      const kept = labels && Object.keys(labels).length > 0 ? { ...labels } : undefined;
+      const existing = nodes.get(name);
+      if (existing && JSON.stringify(existing.metadata.labels) === JSON.stringify(kept)) {
+        return { node: existing, changed: false };
+      }
+      const metadata: Node["metadata"] = {
+        name,
+        uid: existing?.metadata.uid ?? crypto.randomUUID(),
+        resourceVersion: String(rv),
+        creationTimestamp: existing?.metadata.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      };
+      if (kept) metadata.labels = kept;
+      const node: Node = { kind: "Node", apiVersion: "v1", metadata };
+      nodes.set(name, node);
+      return { node, changed: true };
+    },
+    delete(name) {
+      return nodes.delete(name);
+    },
+    get(name) {
+      return nodes.get(name);
+    },
+  };
+}
