@@ -16,13 +16,17 @@ interface ResolverClass {
 }
 
 // grpc-js keeps its registry private; capture the class register() hands it.
-function registeredClass(options: Parameters<typeof register>[0]): ResolverClass {
+function registeredClass(
+  options: Parameters<typeof register>[0],
+  log: (severity: number, ...args: unknown[]) => void = grpc.experimental.log,
+): ResolverClass {
   let captured: ResolverClass | undefined;
   const fakeGrpc = {
     ...grpc,
     experimental: {
       ...grpc.experimental,
       registerResolver: (_scheme: string, resolver: ResolverClass) => void (captured = resolver),
+      log,
     },
   };
   register({ ...options, grpc: fakeGrpc as never });
@@ -136,6 +140,21 @@ Deno.test("the channel's own grpc.service_config wins over the default kubernete
     assert.equal(reports[0].serviceConfig, null);
     call(() => resolver.destroy());
   });
+});
+
+Deno.test("a channel service config without loadBalancingConfig (pick_first: one pod) gets one logged warning", () => {
+  const logged: unknown[][] = [];
+  const Resolver = registeredClass({}, (...args) => void logged.push(args));
+  const listener = () => true;
+  const retryOnly = JSON.stringify({ methodConfig: [{ name: [{}], waitForReady: true }] });
+  new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, { "grpc.service_config": retryOnly });
+  new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, { "grpc.service_config": retryOnly });
+  new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {
+    "grpc.service_config": '{"loadBalancingConfig":[{"pick_first":{}}]}',
+  });
+  assert.equal(logged.length, 1);
+  assert.equal(logged[0][0], grpc.logVerbosity.ERROR);
+  assert.match(String(logged[0][1]), /has no loadBalancingConfig, so grpc-js uses pick_first/);
 });
 
 Deno.test("updateResolution() storms cause no API requests", async () => {

@@ -28,6 +28,7 @@ export interface GrpcModule extends BalancerGrpc {
   experimental: BalancerGrpc["experimental"] & {
     registerResolver(scheme: string, resolver: never): void;
     trace(severity: never, tracer: string, text: string): void;
+    log(severity: never, ...args: unknown[]): void;
     selectLbConfigFromList(configs: Record<string, unknown>[]): unknown;
     parseLoadBalancingConfig?(config: unknown): unknown;
   };
@@ -36,7 +37,7 @@ export interface GrpcModule extends BalancerGrpc {
   /** `grpc.status`. */
   status: { UNAVAILABLE: number };
   /** `grpc.logVerbosity`. */
-  logVerbosity: { DEBUG: number };
+  logVerbosity: { DEBUG: number; ERROR: number };
 }
 
 /** Options of {@linkcode register}. */
@@ -173,6 +174,32 @@ function parseErrors(grpc: GrpcModule, config: unknown[] | undefined): string {
   return reasons.size > 0 ? ` (${[...reasons].join("; ")})` : "";
 }
 
+/** The channel service configs already warned about. */
+const warnedConfigs = new Set<unknown>();
+
+/**
+ * Warns once per config, through grpc-js's log (shown by default), when a channel's own `grpc.service_config`
+ * leaves load balancing out: grpc-js then uses pick_first, and every call goes to one pod, which a config written
+ * for a `retryPolicy` alone does not mean.
+ */
+function warnWithoutLoadBalancing(grpc: GrpcModule, channelConfig: unknown): void {
+  if (warnedConfigs.has(channelConfig)) return;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(String(channelConfig));
+  } catch {
+    return; // grpc-js refuses it itself.
+  }
+  if (typeof parsed !== "object" || parsed === null || "loadBalancingConfig" in parsed) return;
+  warnedConfigs.add(channelConfig);
+  grpc.experimental.log(
+    grpc.logVerbosity.ERROR as never,
+    "@kgr/resolver: this channel's grpc.service_config has no loadBalancingConfig, so grpc-js uses pick_first " +
+      'and sends every call to one pod; add "loadBalancingConfig": [{"kubernetes_round_robin": {}}] to it ' +
+      "(or round_robin) to spread calls over every pod",
+  );
+}
+
 /** Schemes registered per copy of grpc-js (keyed by its registerResolver function). */
 const registered = new WeakMap<object, Set<string>>();
 
@@ -225,9 +252,11 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
 
     constructor(uri: GrpcUri, listener: FunctionListener | ObjectListener, channelOptions: Record<string, unknown>) {
       this.#listener = listener;
-      this.#serviceConfig = channelOptions["grpc.service_config"]
+      const channelConfig = channelOptions["grpc.service_config"];
+      this.#serviceConfig = channelConfig
         ? null
         : { ok: true, value: { loadBalancingConfig: loadBalancingConfig(options.loadBalancing), methodConfig: [] } };
+      if (channelConfig) warnWithoutLoadBalancing(grpc, channelConfig);
       try {
         this.#target = parseGrpcUri(uri);
       } catch (error) {
