@@ -8,6 +8,7 @@
  *
  * @example A Service with two pods, served to the resolver
  * ```ts ignore
+ * import * as grpc from "@grpc/grpc-js";
  * import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
  * import { register } from "@kgr/resolver";
  *
@@ -18,7 +19,7 @@
  *   port: { name: "grpc", port: 50051 },
  *   endpoints: [{ ip: "127.0.0.2", pod: "cart-0" }, { ip: "127.0.0.3", pod: "cart-1" }],
  * }));
- * register({ cluster: { kubeconfig: api.kubeconfig({ namespace: "shop" }) } });
+ * register({ grpc, cluster: { kubeconfig: api.kubeconfig({ namespace: "shop" }) } });
  * ```
  *
  * @module
