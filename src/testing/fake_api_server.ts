@@ -256,24 +256,26 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     return true;
   }
 
-  function applyService(input: ServiceInput): Service {
-    checkOpen("apply the Service");
-    const { service, changed } = services.apply(input, history.nextRv());
-    if (changed) {
+  /**
+   * A write of a Service or Node (`what` names it for errors after `close()`): `change` makes it at the next
+   * resourceVersion, which advances only when something changed.
+   */
+  function write<T extends { changed: boolean }>(what: string, change: (rv: number) => T): T {
+    checkOpen(what);
+    const result = change(history.nextRv());
+    if (result.changed) {
       history.advance();
       waiters.wake();
     }
-    return structuredClone(service);
+    return result;
+  }
+
+  function applyService(input: ServiceInput): Service {
+    return structuredClone(write("apply the Service", (rv) => services.apply(input, rv)).service);
   }
 
   function applyNode(input: NodeInput): Node {
-    checkOpen("apply the Node");
-    const { node, changed } = nodes.apply(input, history.nextRv());
-    if (changed) {
-      history.advance();
-      waiters.wake();
-    }
-    return structuredClone(node);
+    return structuredClone(write("apply the Node", (rv) => nodes.apply(input, rv)).node);
   }
 
   function close(): Promise<void> {
@@ -299,20 +301,9 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     deleteSlice,
     applyService,
     applyNode,
-    deleteNode(name) {
-      checkOpen("delete the Node");
-      if (!nodes.delete(name)) return false;
-      history.advance();
-      waiters.wake();
-      return true;
-    },
-    deleteService(namespace, name) {
-      checkOpen("delete the Service");
-      if (!services.delete(namespace, name)) return false;
-      history.advance();
-      waiters.wake();
-      return true;
-    },
+    deleteNode: (name) => write("delete the Node", () => ({ changed: nodes.delete(name) })).changed,
+    deleteService: (namespace, name) =>
+      write("delete the Service", () => ({ changed: services.delete(namespace, name) })).changed,
     slices(namespace) {
       return [...history.current.values()]
         .filter((slice) => namespace === undefined || slice.metadata.namespace === namespace)
