@@ -79,6 +79,8 @@ const VALUE_FLAGS = new Set([
   "--subset-seed",
 ]);
 const SWITCHES = new Set(["--once", "--json", "-h", "--help", "--version"]);
+/** The schemes grpc-js resolves by itself: never a Kubernetes Service (any other may be `register({ scheme })`'s). */
+const GRPC_SCHEMES = new Set(["dns", "ipv4", "ipv6", "unix", "unix-abstract", "vsock", "xds"]);
 
 /**
  * Parses the arguments of `kgr-resolver`.
@@ -141,9 +143,16 @@ export function parseArgs(args: readonly string[]): CliCommand {
   if (!check && !once && values.has("--timeout")) {
     throw new UsageError("Cannot use --timeout without --once: only --once and check wait for a first snapshot");
   }
+  const target = parseTarget(targets[0]);
+  if (GRPC_SCHEMES.has(target.scheme)) {
+    throw new UsageError(
+      `Cannot follow ${JSON.stringify(targets[0])}: grpc-js resolves ${target.scheme}: targets itself, without ` +
+        "Kubernetes; give the Service as kubernetes:///service.namespace:port",
+    );
+  }
   const common = {
     input: targets[0],
-    target: parseTarget(targets[0]),
+    target,
     cluster: clusterFlags(values),
     timeoutSeconds: timeoutOf(values.get("--timeout")),
     ...localityOf(values),

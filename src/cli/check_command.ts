@@ -13,6 +13,7 @@ import { declaredLocality } from "../locality.ts";
 import type { CliProcess } from "../runtime/cli_process.ts";
 import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "../service_observer.ts";
 import type { CheckCommand } from "./args.ts";
+import { inFlagTerms } from "./flag_terms.ts";
 import { type Grant, rbacYaml, subjectOf } from "./rbac_yaml.ts";
 import { colorsWanted, painter, type Style } from "./terminal.ts";
 
@@ -55,7 +56,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   } catch (error) {
     stopInterrupt();
     if (!(error instanceof ResolverError)) throw error;
-    say("FAILED", "cluster", error.message);
+    say("FAILED", "cluster", inFlagTerms(error.message));
     return 1;
   }
   const { access, client } = connection;

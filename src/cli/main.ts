@@ -12,6 +12,7 @@ import type { CliProcess } from "../runtime/cli_process.ts";
 import { setTraceSink } from "../trace.ts";
 import { VERSION } from "../version.ts";
 import { parseArgs, UsageError } from "./args.ts";
+import { inFlagTerms } from "./flag_terms.ts";
 import { runCheck } from "./check_command.ts";
 import { helpText } from "./help.ts";
 import { runWatch } from "./watch_command.ts";
@@ -59,7 +60,7 @@ export async function runCli(cli: CliProcess): Promise<number> {
       return 2;
     }
     const message = error instanceof ResolverError
-      ? error.message
+      ? inFlagTerms(error.message)
       : `unexpected failure: ${(error as Error)?.stack ?? error}`;
     cli.stderr.write(`kgr-resolver: ${message}\n`);
     return 1;

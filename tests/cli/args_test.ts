@@ -61,6 +61,11 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
     [[TARGET, "--context"], "Cannot use --context: it needs a value: run kgr-resolver --help"],
     [["--kubeconfig=", TARGET], "Cannot use --kubeconfig: it must not be empty"],
     [
+      ["dns:///echo.prod:50051"],
+      'Cannot follow "dns:///echo.prod:50051": grpc-js resolves dns: targets itself, without Kubernetes; ' +
+      "give the Service as kubernetes:///service.namespace:port",
+    ],
+    [
       ["--timeout", "5", TARGET],
       "Cannot use --timeout without --once: only --once and check wait for a first snapshot",
     ],

@@ -158,7 +158,11 @@ export const scenarios = {
 
       const missing = await runCli(cli, ["--once", "--kubeconfig", `${cluster.kubeconfig}.missing`, TARGET]);
       assert.equal(missing.code, 1);
-      assert.match(missing.stderr, /^kgr-resolver: Cannot .*kubeconfig.*\.missing/);
+      assert.match(missing.stderr, /^kgr-resolver: Cannot .*kubeconfig.*\.missing \(--kubeconfig\): /);
+      assert.doesNotMatch(missing.stderr, /cluster\./, "the CLI's flags, not the library's options");
+      const noContext = await runCli(cli, ["--once", "--kubeconfig", cluster.kubeconfig, "--context", "nope", TARGET]);
+      assert.equal(noContext.code, 1);
+      assert.match(noContext.stderr, /context "nope" from --context is not defined/);
     } finally {
       await cluster.close();
     }
