@@ -14,6 +14,7 @@ import { resolveClusterAccess } from "./cluster/resolve_cluster_access.ts";
 import { createClusterHttpClient } from "./cluster_http_client.ts";
 import { explainEndpoints, type PodExplanation } from "./endpoint_explanation.ts";
 import { createSelectionMemo, selectEndpoints, type SelectionMemo } from "./endpoint_selection.ts";
+import type { EndpointSlice } from "./endpoint_slice.ts";
 import type { EndpointSnapshot } from "./endpoint_subscription.ts";
 import { ResolverError } from "./errors.ts";
 import { createEndpointSliceApi, createServiceApi, type EndpointSliceApi, readNodeZone } from "./kube_api.ts";
@@ -78,8 +79,14 @@ export interface ServiceView {
   snapshot?: EndpointSnapshot;
   /** Every pod of the Service and why it is used or not; present with `snapshot`. */
   pods?: PodExplanation[];
-  /** When `snapshot` or `pods` last changed, in ms since the epoch. */
+  /**
+   * When `snapshot` or `pods` last changed, in ms since the epoch. For the first ones, the newest
+   * `endpoints.kubernetes.io/last-change-trigger-time` of the slices (the EndpointSlice controller writes it):
+   * absent without one.
+   */
   changedAt?: number;
+  /** How many times `snapshot` or `pods` changed: 1 with the first ones. */
+  changes?: number;
 }
 
 /** Options of {@linkcode observeService}. */
@@ -163,9 +170,11 @@ export async function observeService(
     };
     if (endpoints.length === 0) snapshot.emptyReason = noEndpointsReason(slices, port, service, namespace);
     const text = JSON.stringify([endpoints, mode, pods, snapshot.emptyReason]);
-    const changedAt = text === shown ? view.changedAt : Date.now();
+    const changed = text !== shown;
+    const changes = (view.changes ?? 0) + (changed ? 1 : 0);
+    const changedAt = !changed ? view.changedAt : changes === 1 ? lastChangeTrigger(slices) : Date.now();
     shown = text;
-    publish({ port, portError: undefined, snapshot, pods, changedAt });
+    publish({ port, portError: undefined, snapshot, pods, changedAt, changes });
   }
 
   const api = createEndpointSliceApi(access, client, namespace, service);
@@ -190,4 +199,17 @@ export async function observeService(
     },
     onError: (error) => publish({ watch: { state: "retrying", error } }),
   });
+}
+
+/** The annotation in which the EndpointSlice controller writes when the change that updated a slice happened. */
+const LAST_CHANGE_TRIGGER_TIME = "endpoints.kubernetes.io/last-change-trigger-time";
+
+/** The newest last-change-trigger time of the slices, in ms since the epoch; `undefined` without one. */
+function lastChangeTrigger(slices: readonly EndpointSlice[]): number | undefined {
+  let newest: number | undefined;
+  for (const slice of slices) {
+    const time = Date.parse(slice.metadata.annotations?.[LAST_CHANGE_TRIGGER_TIME] ?? "");
+    if (!Number.isNaN(time) && (newest === undefined || time > newest)) newest = time;
+  }
+  return newest;
 }

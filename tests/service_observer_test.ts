@@ -22,19 +22,55 @@ Deno.test("observeService() counts a new reason for no pods as a change (the CLI
     await eventually(() => views.some((view) => view.snapshot !== undefined), "the first snapshot");
     const first = views.findLast((view) => view.snapshot)!;
     assert.match(first.snapshot!.emptyReason!, /^it has no EndpointSlice/);
-    await new Promise((resolve) => setTimeout(resolve, 5)); // a later changedAt, in ms
-    api.applySlice(
-      endpointSlice({
-        namespace: "prod",
-        service: "echo",
-        name: "echo-a",
-        port: { name: "grpc", port: 1 },
-        endpoints: [],
-      }),
-    );
+    assert.equal(first.changes, 1);
+    assert.equal(first.changedAt, undefined, "no slice says when the Service last changed");
+    const before = Date.now();
+    const slice = endpointSlice({
+      namespace: "prod",
+      service: "echo",
+      name: "echo-a",
+      port: { name: "grpc", port: 1 },
+      endpoints: [],
+    });
+    api.applySlice(slice);
     await eventually(() => views.at(-1)!.snapshot?.emptyReason?.includes("list no pod") === true, "the new reason");
-    // The CLI prints a change line (and a --json object) only when changedAt moves.
-    assert.ok(views.at(-1)!.changedAt! > first.changedAt!, "changedAt moved with the reason");
+    // The CLI prints a change line (and a --json object) only when the count of changes moves.
+    assert.equal(views.at(-1)!.changes, 2);
+    assert.ok(views.at(-1)!.changedAt! >= before, "changedAt is when the change was seen");
+  } finally {
+    controller.abort();
+    await observing;
+    connection.client.close();
+    await api.close();
+  }
+});
+
+Deno.test("observeService() dates the first state by the slices' last-change-trigger-time, as the controller writes it", async () => {
+  const api = await startFakeApiServer();
+  const slice = endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 1 },
+    endpoints: [{ ip: "10.0.0.1", pod: "echo-0" }],
+  });
+  for (const [name, time] of [["echo-a", "2026-11-30T10:00:00Z"], ["echo-b", "2026-11-30T11:30:00Z"]]) {
+    api.applySlice({
+      ...slice,
+      metadata: { ...slice.metadata, name, annotations: { "endpoints.kubernetes.io/last-change-trigger-time": time } },
+    });
+  }
+  const connection = await connectCluster({ kubeconfig: api.kubeconfig() });
+  const controller = new AbortController();
+  const views: ServiceView[] = [];
+  const observing = observeService(connection, {
+    scheme: "kubernetes",
+    service: "echo",
+    namespace: "prod",
+    port: "grpc",
+  }, { signal: controller.signal, locality: {}, onView: (view) => views.push(view) });
+  try {
+    await eventually(() => views.some((view) => view.snapshot !== undefined), "the first snapshot");
+    assert.equal(views.findLast((view) => view.snapshot)!.changedAt, Date.parse("2026-11-30T11:30:00Z"));
   } finally {
     controller.abort();
     await observing;

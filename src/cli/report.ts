@@ -97,6 +97,8 @@ export function changeLine(view: ServiceView, now: number): string {
     ...group("unused", "not used", true),
   ];
   const { resourceVersion, topology, emptyReason } = view.snapshot!;
+  // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
+  if (parts.length > 0 && emptyReason) parts.push(`no usable pod: ${emptyReason}`);
   return `${
     new Date(now).toISOString()
   } ${view.namespace}/${view.service} rv ${resourceVersion} topology ${topology}: ` +

@@ -62,8 +62,8 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
     fit([{ text: `cluster ${context.server} from ${context.source}` }]),
     fit([
       { text: `resourceVersion ${view.snapshot?.resourceVersion ?? "-"}  ` },
-      { text: view.changedAt === undefined ? "no change yet  " : `changed ${ago(context.now - view.changedAt)} ago  ` },
-      watchSegment(view),
+      { text: `${changeText(view, context.now)}  ` },
+      watchSegment(view, context.live),
       { text: `  ${topologyText(view)}`, style: "dim" },
     ]),
   ];
@@ -79,6 +79,12 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
       lines.push(line);
     }
     return lines;
+  }
+  // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
+  const emptyReason = view.snapshot?.emptyReason;
+  if (emptyReason) {
+    for (const line of wrap(`no usable pod: ${emptyReason}`, columns, 4)) lines.push(paint(line, "red"));
+    lines.push("");
   }
   const cells = view.pods.map(cellsOf);
   const widths = HEADINGS.map((heading, i) => Math.max(heading.length, ...cells.map((row) => row[i].length)));
@@ -96,8 +102,16 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
   return lines;
 }
 
-function watchSegment({ watch }: ServiceView): Segment {
+/** When the Service last changed, as far as anyone knows. */
+function changeText({ changedAt, changes }: ServiceView, now: number): string {
+  if (changedAt !== undefined) return `changed ${ago(now - changedAt)} ago`;
+  return changes === undefined ? "no change yet" : "unchanged since start";
+}
+
+function watchSegment({ watch, snapshot }: ServiceView, live: boolean): Segment {
   if (watch.state === "watching") return { text: "watching", style: "green" };
+  // A table printed once (--once) shows the first state, read from a LIST that is done.
+  if (watch.state === "listing" && snapshot && !live) return { text: "listed", style: "green" };
   if (watch.state === "listing") return { text: "listing", style: "yellow" };
   return { text: "retrying (see below)", style: "red" };
 }

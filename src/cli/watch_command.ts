@@ -59,7 +59,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   };
   let frame: LiveFrame | undefined;
   let latest: ServiceView | undefined;
-  let printedChange: number | undefined;
+  let printedChanges: number | undefined;
   let problem: string | undefined;
 
   const onView = (view: ServiceView) => {
@@ -67,8 +67,8 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     latest = view;
     if (command.once) return onFirstView(view);
     if (live) return (frame ??= createLiveFrame(stdout)).draw(table(view, true));
-    if (view.snapshot && view.changedAt !== printedChange) {
-      printedChange = view.changedAt;
+    if (view.snapshot && view.changes !== printedChanges) {
+      printedChanges = view.changes;
       stdout.write(`${command.json ? JSON.stringify(snapshotReport(view)) : changeLine(view, Date.now())}\n`);
     }
     reportProblem(view);

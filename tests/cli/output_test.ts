@@ -102,6 +102,28 @@ Deno.test("renderTable() shows a failing watch's message, and what it waits for"
   ]);
 });
 
+Deno.test("renderTable() says when the Service changed only when someone knows", () => {
+  const view = viewOf([SLICE]);
+  const header = (changes: Partial<ServiceView>) => renderTable({ ...view, ...changes }, context)[2];
+  assert.match(header({ changedAt: undefined, changes: 1 }), /^resourceVersion 42  unchanged since start  watching/);
+  assert.match(header({ changedAt: 6_000, changes: 2 }), /^resourceVersion 42  changed 1m 0s ago  watching/);
+  // --once prints the state a LIST brought, before any watch.
+  const once = renderTable({ ...view, watch: { state: "listing" } }, { ...context, live: false });
+  assert.match(once[2], /  listed  topology/);
+});
+
+Deno.test("a Service whose pods are all unusable says why in the table and the change line", () => {
+  const view = viewOf([SLICE]);
+  const snapshot = { ...view.snapshot!, endpoints: [], emptyReason: 'its EndpointSlices have no port named "grcp"' };
+  const lines = renderTable({ ...view, snapshot }, context);
+  assert.equal(lines[4], 'no usable pod: its EndpointSlices have no port named "grcp"');
+  assert.equal(lines[5], "");
+  assert.match(
+    changeLine({ ...view, snapshot }, 0),
+    /; no usable pod: its EndpointSlices have no port named "grcp"$/,
+  );
+});
+
 Deno.test("renderTable() colours only through its painter", () => {
   const coloured = renderTable(viewOf([SLICE]), { ...context, paint: painter(true) });
   assert.ok(coloured[5].endsWith("\x1b[32mused\x1b[0m"), coloured[5]);
