@@ -529,6 +529,14 @@ function networkError(
   }
   const options = cause === undefined ? {} : { cause };
   const withoutUrls = detail.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "");
+  // What OpenSSL (Node), rustls (Deno) and Bun say when the answer to a TLS hello is not TLS.
+  if (/wrong.version.number|InvalidContentType|Does the server speak TLS/i.test(withoutUrls)) {
+    return new KubeApiError(
+      `Cannot ${verb} ${where}: the server at ${access.server} does not answer in TLS (${detail}): if it serves ` +
+        `plain HTTP on this port, its URL in ${access.source} must start with http://; else check the port`,
+      options,
+    );
+  }
   if (/cert|tls|ssl|UnknownIssuer|self.signed|altname|handshake/i.test(withoutUrls)) {
     return new KubeApiError(
       `Cannot ${verb} ${where}: TLS verification of ${access.server} failed with ${access.tls.caSource} (${detail}); ` +
@@ -559,7 +567,10 @@ function describeCause(cause: unknown): string {
       break;
     }
     const { message, code } = error as { message?: unknown; code?: unknown };
-    if (typeof message === "string" && message) parts.push(withoutFetchAdvice(message));
+    // One line: OpenSSL's messages end with a newline, which would break a log line or the CLI's.
+    if (typeof message === "string" && message.trim()) {
+      parts.push(withoutFetchAdvice(message).replace(/\s+/g, " ").trim());
+    }
     if (typeof code === "string") parts.push(code);
     error = (error as { cause?: unknown }).cause;
   }

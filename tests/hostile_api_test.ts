@@ -446,6 +446,25 @@ boundedTest("a certificate for another name fails with a TLS error naming the CA
 });
 
 boundedTest(
+  "an https:// server that answers in plain HTTP is named as such, not as a TLS verification failure",
+  15_000,
+  async (defer) => {
+    const api = await startFakeApiServer();
+    defer(() => api.close());
+    const kubeconfig = api.kubeconfig();
+    kubeconfig.clusters![0].cluster.server = api.url.replace("http://", "https://");
+    const watcher = follow({ kubeconfig });
+    defer(() => watcher.stop());
+    await eventually(() => watcher.errors.length > 0, "the error");
+    assert.match(
+      watcher.errors[0].message,
+      /^Cannot .*: the server at https:\/\/127\.0\.0\.1:\d+ does not answer in TLS \(.+\): if it serves plain HTTP on this port, its URL in kubeconfig object from cluster\.kubeconfig \(context "fake-api-server"\) must start with http:\/\/; else check the port$/,
+    );
+    observed("https:// to a plain-HTTP server", watcher.errors[0].message);
+  },
+);
+
+boundedTest(
   "a Service read answered with HTML, junk or 2 MiB fails naming the slice ports, and is retried",
   15_000,
   async (defer) => {
