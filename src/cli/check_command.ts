@@ -8,7 +8,7 @@
  */
 
 import { type ResourceAttributes, reviewAccess, reviewSelf } from "../access_review.ts";
-import { ResolverError } from "../errors.ts";
+import { KubeApiError, ResolverError } from "../errors.ts";
 import { declaredLocality } from "../locality.ts";
 import type { CliProcess } from "../runtime/cli_process.ts";
 import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "../service_observer.ts";
@@ -70,6 +70,12 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       username = (await reviewSelf(access, client, signal)).username;
       say("ok", "user", username);
     } catch (error) {
+      // No HTTP answer (unreachable, TLS) or no Kubernetes one: every later step would fail the same way.
+      if (error instanceof KubeApiError && error.status === undefined && !signal.aborted) {
+        say("FAILED", "server", error.message);
+        cli.stdout.write(`\n${paint("FAILED", "red")}: no answer from the API server; fix the step marked above\n`);
+        return 1;
+      }
       say("unknown", "user", describe(error, signal));
     }
 

@@ -155,6 +155,15 @@ export const scenarios = {
       const unreachable = await runCli(cli, ["--once", "--kubeconfig", refusedConfig, TARGET]);
       assert.equal(unreachable.code, 1);
       assert.match(unreachable.stderr, new RegExp(`cannot reach the API server at http://127\\.0\\.0\\.1:${port}`));
+      // check stops at the first request that gets no answer, instead of repeating it for every step.
+      const unchecked = await runCli(cli, ["check", "--kubeconfig", refusedConfig, TARGET]);
+      assert.equal(unchecked.code, 1);
+      assert.match(
+        unchecked.stdout,
+        /^FAILED +server +Cannot create a SelfSubjectReview: cannot reach the API server/m,
+      );
+      assert.equal(unchecked.stdout.match(/cannot reach/g).length, 1, unchecked.stdout);
+      assert.match(unchecked.stdout, /FAILED: no answer from the API server; fix the step marked above\n$/);
 
       const missing = await runCli(cli, ["--once", "--kubeconfig", `${cluster.kubeconfig}.missing`, TARGET]);
       assert.equal(missing.code, 1);
