@@ -27,7 +27,7 @@ Usage:
 TARGET is what a gRPC client dials, e.g. kubernetes:///echo.prod:grpc (service echo, namespace prod, port grpc).
 
 Options:
-  --once               print the first snapshot and exit
+  --once               print the first snapshot and exit (1 when it has no usable pod)
   --json               one JSON object per snapshot and line: the snapshot's fields, plus the unused pods and why
   --timeout SECONDS    how long --once and check wait for an answer (default ${DEFAULT_TIMEOUT_SECONDS})
   --kubeconfig FILE    the kubeconfig to use (default: KUBECONFIG, in-cluster, ~/.kube/config)
@@ -48,7 +48,8 @@ Examples:
   kgr-resolver --subset-size 10 --subset-seed 7 kubernetes:///echo.prod:grpc
   kgr-resolver check kubernetes:///echo.prod:grpc
 
-Exit status: 0 on success and on Ctrl-C; 1 when the cluster or the API fails; 2 for a bad command line or target.
+Exit status: 0 on success and on Ctrl-C; 1 when the cluster or the API fails, or --once finds no usable pod;
+2 for a bad command line or target.
 Colours only on a terminal, and never with NO_COLOR set.
 `;
 }

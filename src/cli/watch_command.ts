@@ -21,7 +21,8 @@ const TICK_MS = 1000;
  *
  * @param command The parsed command line.
  * @param cli The process: streams, environment, Ctrl-C.
- * @returns The exit code: 0, or 1 when the cluster or the API failed (`--once`) or timed out.
+ * @returns The exit code: 0, or 1 when the cluster or the API failed (`--once`), timed out, or (`--once`) the target
+ *   resolved to no usable pod.
  * @throws {ConfigError} When no cluster access can be set up.
  *
  * @example
@@ -83,7 +84,8 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     if (command.json) stdout.write(`${JSON.stringify(snapshotReport(view))}\n`);
     else if (stdout.isTTY) stdout.write(table(view, false).map((line) => `${line}\n`).join(""));
     else stdout.write(`${changeLine(view, Date.now())}\n`);
-    finish(0);
+    // A script's `kgr-resolver --once TARGET && deploy` must not go on when calls would fail.
+    finish(view.snapshot.endpoints.length > 0 ? 0 : 1);
   };
   /** Off a terminal, a failure of the watch (and its end) is one line on standard error. */
   const reportProblem = (view: ServiceView) => {

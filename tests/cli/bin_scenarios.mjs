@@ -104,6 +104,18 @@ export const scenarios = {
         stdout,
         /^\S+Z e2e\/echo rv \d+ topology none: 3 used: echo-0 10\.1\.0\.1:8080, echo-1 10\.1\.0\.2:8080, echo-2 10\.1\.0\.3:8080; 2 not used: echo-new 10\.1\.0\.51:8080 \(not ready\), echo-old 10\.1\.0\.50:8080 \(terminating while others are ready\)\n$/,
       );
+      // No usable pod (a port name the slices lack): printed, and exit 1, so that a script stops there.
+      const wrongPort = await runCli(cli, [
+        "--once",
+        "--kubeconfig",
+        cluster.kubeconfig,
+        `kubernetes:///echo.${NAMESPACE}:grcp`,
+      ]);
+      assert.equal(wrongPort.code, 1, wrongPort.stderr);
+      assert.match(
+        wrongPort.stdout,
+        /; no usable pod: its EndpointSlices have no port named "grcp" \(they have "grpc"\)/,
+      );
     } finally {
       await cluster.close();
     }
