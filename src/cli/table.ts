@@ -91,13 +91,17 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
   const pad = (row: string[]) => row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i] + 2));
   lines.push(fit([{ text: pad(HEADINGS).join(""), style: "bold" }]));
   const room = Math.max(1, context.rows - 1 - lines.length - 2);
-  const shown = view.pods.length > room ? room - 1 : view.pods.length;
-  for (let i = 0; i < shown; i++) {
+  const shown = rowsShown(view.pods, view.pods.length > room ? room - 1 : view.pods.length);
+  for (const i of shown) {
     const padded = pad(cells[i]);
     const last = padded.pop()!;
     lines.push(fit([{ text: padded.join("") }, { text: last, style: USE_STYLE[view.pods[i].use] }]));
   }
-  if (shown < view.pods.length) lines.push(paint(`... and ${view.pods.length - shown} more pods`, "dim"));
+  const hidden = view.pods.length - shown.length;
+  if (hidden > 0) {
+    const allUsed = shown.length === 0 || view.pods.every((pod, i) => pod.use === "used" || shown.includes(i));
+    lines.push(paint(`... and ${hidden} more pods${allUsed ? ", all used" : ""}`, "dim"));
+  }
   lines.push("", fit([{ text: summary(view.pods) }, { text: context.live ? "  Ctrl-C to quit" : "", style: "dim" }]));
   return lines;
 }
@@ -106,6 +110,17 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
 function changeText({ changedAt, changes }: ServiceView, now: number): string {
   if (changedAt !== undefined) return `changed ${ago(now - changedAt)} ago`;
   return changes === undefined ? "no change yet" : "unchanged since start";
+}
+
+/**
+ * Which rows fit in `room`, in the table's order: the pods that get no calls, or only on failover, first (the ones
+ * someone looking at the table is after), then the used ones.
+ */
+function rowsShown(pods: readonly PodExplanation[], room: number): number[] {
+  if (room >= pods.length) return pods.map((_, i) => i);
+  const order = pods.map((_, i) => i);
+  const byConcern = [...order.filter((i) => pods[i].use !== "used"), ...order.filter((i) => pods[i].use === "used")];
+  return byConcern.slice(0, Math.max(0, room)).sort((a, b) => a - b);
 }
 
 function watchSegment({ watch, snapshot }: ServiceView, live: boolean): Segment {

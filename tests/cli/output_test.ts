@@ -83,8 +83,25 @@ Deno.test("renderTable() fits the terminal: lines cut at its width, rows beyond 
   assert.equal(lines.length, 11);
   assert.ok(lines.every((line) => [...line].length <= 40), lines.join("\n"));
   assert.equal(lines[0], "kubernetes:///echo.prod:grpc  service p…");
-  assert.equal(lines.at(-3), "... and 27 more pods");
+  assert.equal(lines.at(-3), "... and 27 more pods, all used");
   assert.equal(lines.at(-1), "30 used  Ctrl-C to quit");
+});
+
+Deno.test("renderTable() on a short terminal keeps the pods that get no calls, in the table's order", () => {
+  const many: EndpointSlice = {
+    ...SLICE,
+    endpoints: Array.from({ length: 30 }, (_, i) => ({
+      addresses: [`10.0.1.${i}`],
+      targetRef: { name: `p-${String(i).padStart(2, "0")}` },
+      conditions: { ready: i !== 7 && i !== 25 },
+    })),
+  };
+  const lines = renderTable(viewOf([many]), { ...context, rows: 12 });
+  const rows = lines.filter((line) => line.startsWith("p-")).map((line) => line.split(" ")[0]);
+  assert.deepEqual(rows, ["p-00", "p-07", "p-25"]);
+  assert.equal(lines.at(-3), "... and 27 more pods, all used");
+  const tiny = renderTable(viewOf([many]), { ...context, rows: 11 });
+  assert.deepEqual(tiny.filter((line) => line.startsWith("p-")).map((line) => line.split(" ")[0]), ["p-07", "p-25"]);
 });
 
 Deno.test("renderTable() shows a failing watch's message, and what it waits for", () => {
