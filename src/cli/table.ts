@@ -86,10 +86,13 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
     for (const line of wrap(`no usable pod: ${emptyReason}`, columns, 4)) lines.push(paint(line, "red"));
     lines.push("");
   }
-  const cells = view.pods.map(cellsOf);
-  const widths = HEADINGS.map((heading, i) => Math.max(heading.length, ...cells.map((row) => row[i].length)));
+  const allCells = view.pods.map(cellsOf);
+  const allWidths = HEADINGS.map((heading, i) => Math.max(heading.length, ...allCells.map((row) => row[i].length)));
+  const columnsShown = columnsThatFit(allWidths, columns);
+  const cells = allCells.map((row) => columnsShown.map((i) => row[i]));
+  const widths = columnsShown.map((i) => allWidths[i]);
   const pad = (row: string[]) => row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i] + 2));
-  lines.push(fit([{ text: pad(HEADINGS).join(""), style: "bold" }]));
+  lines.push(fit([{ text: pad(columnsShown.map((i) => HEADINGS[i])).join(""), style: "bold" }]));
   const room = Math.max(1, context.rows - 1 - lines.length - 2);
   const shown = rowsShown(view.pods, view.pods.length > room ? room - 1 : view.pods.length);
   for (const i of shown) {
@@ -110,6 +113,25 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
 function changeText({ changedAt, changes }: ServiceView, now: number): string {
   if (changedAt !== undefined) return `changed ${ago(now - changedAt)} ago`;
   return changes === undefined ? "no change yet" : "unchanged since start";
+}
+
+/** The columns left out first when a row is wider than the terminal, so that USED (why) stays whole. */
+const DROPPED_FIRST = [
+  HEADINGS.indexOf("NODE"),
+  HEADINGS.indexOf("ZONE"),
+  HEADINGS.indexOf("TERMINATING"),
+  HEADINGS.indexOf("SERVING"),
+];
+
+/** The indices of the columns shown: all of them when the widest row fits in `columns`, else fewer. */
+function columnsThatFit(widths: readonly number[], columns: number): number[] {
+  const shown = widths.map((_, i) => i);
+  const width = () => shown.reduce((sum, i, at) => sum + widths[i] + (at === shown.length - 1 ? 0 : 2), 0);
+  for (const column of DROPPED_FIRST) {
+    if (width() <= columns) break;
+    shown.splice(shown.indexOf(column), 1);
+  }
+  return shown;
 }
 
 /**

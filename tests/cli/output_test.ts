@@ -87,6 +87,20 @@ Deno.test("renderTable() fits the terminal: lines cut at its width, rows beyond 
   assert.equal(lines.at(-1), "30 used  Ctrl-C to quit");
 });
 
+Deno.test("renderTable() on a narrow terminal leaves out NODE, ZONE, TERMINATING, SERVING before it cuts USED", () => {
+  const at = (columns: number) => renderTable(viewOf([SLICE], "a"), { ...context, columns }).slice(4, 7);
+  assert.deepEqual(at(88), [
+    "POD     ADDRESS        ZONE  READY  SERVING  TERMINATING  USED",
+    "echo-0  10.0.0.1:8080  a     yes    yes      no           used: hinted for this zone",
+    "echo-1  10.0.0.2:8080  b     yes    yes      no           failover: hinted for zone b",
+  ]);
+  assert.deepEqual(at(62), [
+    "POD     ADDRESS        READY  USED",
+    "echo-0  10.0.0.1:8080  yes    used: hinted for this zone",
+    "echo-1  10.0.0.2:8080  yes    failover: hinted for zone b",
+  ]);
+});
+
 Deno.test("renderTable() on a short terminal keeps the pods that get no calls, in the table's order", () => {
   const many: EndpointSlice = {
     ...SLICE,
