@@ -7,6 +7,7 @@
  * @module
  */
 
+import { isDns1123Label } from "../dns_label.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
 
 /** The Services of the fake API server. */
@@ -95,6 +96,13 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"]
     const name = port.name ?? "";
     if (spec.ports.length > 1 && name === "") {
       throw invalid(key, `${field}.name is required when a Service has more than one port`);
+    }
+    if (name !== "" && !isDns1123Label(name)) {
+      throw invalid(
+        key,
+        `${field}.name must be a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters): ` +
+          `current value is ${JSON.stringify(name)}`,
+      );
     }
     if (names.has(name)) throw invalid(key, `${field}.name must be unique: current value is ${JSON.stringify(name)}`);
     names.add(name);

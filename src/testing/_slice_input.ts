@@ -109,6 +109,8 @@ function normalizeEndpoint(
   return out;
 }
 
+const PROTOCOLS = new Set(["TCP", "UDP", "SCTP"]);
+
 function normalizePort(key: string, port: EndpointPort, index: number) {
   if (
     port.port !== undefined && port.port !== null &&
@@ -119,9 +121,23 @@ function normalizePort(key: string, port: EndpointPort, index: number) {
       `ports[${index}].port must be 1-65535: current value is ${port.port}`,
     );
   }
-  const out: EndpointPort = {};
-  if (port.name !== undefined) out.name = port.name;
-  if (port.protocol !== undefined) out.protocol = port.protocol;
+  // As kube-apiserver defaults and checks them: an unnamed port is named "", TCP is the default protocol.
+  const name = port.name ?? "";
+  if (name !== "" && !isDns1123Label(name)) {
+    throw invalidSlice(
+      key,
+      `ports[${index}].name must be a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters): ` +
+        `current value is ${JSON.stringify(name)}`,
+    );
+  }
+  const protocol = port.protocol ?? "TCP";
+  if (!PROTOCOLS.has(protocol)) {
+    throw invalidSlice(
+      key,
+      `ports[${index}].protocol must be "TCP", "UDP" or "SCTP": current value is ${JSON.stringify(protocol)}`,
+    );
+  }
+  const out: EndpointPort = { name, protocol };
   if (port.port !== undefined && port.port !== null) out.port = port.port;
   if (port.appProtocol !== undefined) out.appProtocol = port.appProtocol;
   return out;
@@ -145,6 +161,14 @@ function normalizeContent(
     normalizeEndpoint(key, addressType, endpoint, index)
   );
   const ports = (input.ports ?? []).map((port, index) => normalizePort(key, port, index));
+  const names = ports.map((port) => port.name);
+  const repeated = names.findIndex((name, index) => names.indexOf(name) !== index);
+  if (repeated !== -1) {
+    throw invalidSlice(
+      key,
+      `ports[${repeated}].name must be unique: current value is ${JSON.stringify(names[repeated])}`,
+    );
+  }
   return {
     addressType,
     endpoints: endpoints.length === 0 ? null : endpoints,

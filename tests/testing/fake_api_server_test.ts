@@ -95,6 +95,27 @@ Deno.test("applySlice() assigns server fields, bumps the resourceVersion and ski
           /^Cannot apply EndpointSlice "default\/-ipv4": metadata\.name must be a DNS-1123 subdomain .*: fix metadata\.name \(endpointSlice\(\) makes it from the service/,
       },
     );
+    // Ports as kube-apiserver checks them: DNS-1123 label names, unique, a known protocol.
+    const withPorts = (ports: { name?: string; protocol?: string; port: number }[]) =>
+      server.applySlice({ metadata: { namespace: "default", name: "ports" }, addressType: "IPv4", ports });
+    assert.throws(() => withPorts([{ name: "GRPC", port: 80 }]), /ports\[0\]\.name must be a DNS-1123 label/);
+    assert.throws(
+      () => withPorts([{ name: "a", port: 80 }, { name: "a", port: 81 }]),
+      /ports\[1\]\.name must be unique/,
+    );
+    assert.throws(
+      () => withPorts([{ port: 80 }, { port: 81 }]),
+      /ports\[1\]\.name must be unique: current value is ""/,
+    );
+    assert.throws(
+      () => withPorts([{ name: "a", protocol: "HTTP", port: 80 }]),
+      /protocol must be "TCP", "UDP" or "SCTP"/,
+    );
+    assert.deepEqual(withPorts([{ port: 80 }, { name: "b", port: 81 }]).ports, [
+      { name: "", protocol: "TCP", port: 80 },
+      { name: "b", protocol: "TCP", port: 81 },
+    ]);
+    server.deleteSlice("default", "ports");
     // generateName is checked whole, as a prefix (a trailing "-" allowed), before it is cut.
     for (const generateName of ["Echo-", `${"a".repeat(58)}UPPER_case-`, `${"a".repeat(300)}-`]) {
       assert.throws(
@@ -400,6 +421,7 @@ Deno.test("applyService() rejects invalid Services", async () => {
       message: /spec\.ports\[0\]\.name is required when a Service has more than one port/,
     });
     assert.throws(() => server.applyService(ports([{ name: "a", port: 80 }, { name: "a", port: 81 }])), /unique/);
+    assert.throws(() => server.applyService(ports([{ name: "GRPC", port: 80 }])), /name must be a DNS-1123 label/);
     assert.throws(() => server.applyService(ports([{ name: "a", port: 0 }])), /port must be 1-65535/);
     assert.throws(() => server.applyService(ports([{ name: "a", port: 80, targetPort: "" }])), /targetPort/);
     assert.throws(
