@@ -86,8 +86,11 @@ function instruments(): Instruments | undefined {
 }
 
 function createInstruments(meter: Meter): Instruments {
+  // Units of counted things in braces (OpenTelemetry's annotations): exporters such as Prometheus's leave them out
+  // of the metric's name.
   meter.createObservableGauge(METRIC_NAMES.endpoints, {
     description: "Endpoints in the current usable set (with topology, split by preferred)",
+    unit: "{endpoint}",
   }).addCallback((result) => {
     const current = new Map<string, { attributes: Attributes; value: number }>();
     const set = (attributes: Attributes, value: number) => current.set(seriesKey(attributes), { attributes, value });
@@ -115,16 +118,27 @@ function createInstruments(meter: Meter): Instruments {
       if (lastUpdate !== undefined) result.observe(lastUpdate, attributes);
     }
   });
-  meter.createObservableGauge(METRIC_NAMES.watches, { description: "Active shared watches" }).addCallback((result) => {
-    for (const { attributes, count } of watchCounts.values()) result.observe(count, attributes);
-  });
+  meter.createObservableGauge(METRIC_NAMES.watches, { description: "Active shared watches", unit: "{watch}" })
+    .addCallback((result) => {
+      for (const { attributes, count } of watchCounts.values()) result.observe(count, attributes);
+    });
   return {
-    updates: meter.createCounter(METRIC_NAMES.updates, { description: "New snapshots of the usable set" }),
-    restarts: meter.createCounter(METRIC_NAMES.restarts, { description: "Watches that ended and were resumed" }),
+    updates: meter.createCounter(METRIC_NAMES.updates, {
+      description: "New snapshots of the usable set",
+      unit: "{update}",
+    }),
+    restarts: meter.createCounter(METRIC_NAMES.restarts, {
+      description: "Watches that ended and were resumed",
+      unit: "{restart}",
+    }),
     lists: meter.createCounter(METRIC_NAMES.lists, {
       description: "Full reads of the state: LISTs (each with its pages) and streaming lists",
+      unit: "{list}",
     }),
-    errors: meter.createCounter(METRIC_NAMES.errors, { description: "Failures reported while watching" }),
+    errors: meter.createCounter(METRIC_NAMES.errors, {
+      description: "Failures reported while watching",
+      unit: "{error}",
+    }),
   };
 }
 
