@@ -63,7 +63,8 @@ function standIn() {
     updateState: (state: number, _picker: unknown, errorMessage: string | null) => states.push({ state, errorMessage }),
     requestReresolution() {},
   };
-  return { Policy: Policy!, config: Config!.createFromJson({}), helper, leaves, states };
+  const configOf = (json: object) => Config!.createFromJson(json);
+  return { Policy: Policy!, config: configOf({}), configOf, helper, leaves, states };
 }
 
 const endpoints: BalancedEndpoint[] = [
@@ -112,4 +113,17 @@ Deno.test("before grpc-js 1.14, an empty list fails calls with the error the res
     state: 3,
     errorMessage: "No addresses resolved. Resolution note: no ready endpoints",
   });
+});
+
+Deno.test("an empty list stops the failover timer: the resolver's error stands instead of the policy's own", async () => {
+  const { Policy, helper, states, configOf } = standIn();
+  const policy = new Policy(helper);
+  const config = configOf({ failoverTimeoutMs: 50 });
+  // A preferred endpoint still connecting, another to fail over to: the timer runs.
+  policy.updateAddressList([{ ...endpoints[0], preferred: true }, { ...endpoints[1], preferred: false }], config, {});
+  const error = "Cannot route the call: no ready endpoints for service echo in namespace prod";
+  policy.updateAddressList([], config, { [EMPTY_LIST_ERROR_ATTRIBUTE]: error });
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  assert.equal(states.at(-1)!.errorMessage, error);
+  assert.equal(states.at(-1)!.state, 3);
 });

@@ -176,7 +176,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
      */
     #failedOver = false;
     #failoverTimeoutMs = DEFAULT_FAILOVER_TIMEOUT_MS;
-    /** Runs while no preferred endpoint is READY and calls have not failed over yet. */
+    /** Runs while no preferred endpoint is READY, there are others to fail over to, and calls have not yet. */
     #failoverTimer?: ReturnType<typeof setTimeout>;
     #paused = false;
     #state = IDLE;
@@ -246,6 +246,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       }
       this.#paused = false;
       if (seen.size === 0) {
+        // No endpoint to fail over to either: the resolver's error stands.
+        this.#stopFailoverTimer();
         const details = typeof emptyListError === "string"
           ? emptyListError
           : `No addresses resolved. Resolution note: ${resolutionNote}`;
@@ -364,7 +366,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       if (this.#failoverTimer !== undefined) return;
       this.#failoverTimer = unrefTimer(setTimeout(() => {
         this.#failoverTimer = undefined;
-        if (this.#destroyed || this.#failedOver || this.#preferred.ready.length > 0) return;
+        const others = this.#others.size + this.#others.pending;
+        if (this.#destroyed || this.#failedOver || this.#preferred.ready.length > 0 || others === 0) return;
         trace(`no preferred endpoint became READY within ${this.#failoverTimeoutMs} ms: failing over to the others`);
         this.#failedOver = true;
         this.#update();
@@ -390,6 +393,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
 
     /** Picks the tier calls go to and reports the channel's state; O(1). */
     #update(): void {
+      // An empty list: its failure, with the resolver's reason, was reported with it and stands.
+      if (this.#children.size === 0 && this.#pending.size === 0) return;
       const preferred = this.#preferred;
       const others = this.#others;
       if (preferred.ready.length > 0) {
@@ -397,8 +402,10 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         this.#stopFailoverTimer();
         return this.#report(READY, preferred.picker, null);
       }
+      const othersLeft = others.size + others.pending > 0;
       if (preferred.counts[TRANSIENT_FAILURE] === preferred.size && preferred.pending === 0) this.#failedOver = true;
-      else if (!this.#failedOver && others.size + others.pending > 0) this.#startFailoverTimer();
+      else if (!this.#failedOver && othersLeft) this.#startFailoverTimer();
+      if (!othersLeft) this.#stopFailoverTimer();
       if (this.#failedOver && others.ready.length > 0) return this.#report(READY, others.picker, null);
       const anyConnecting = preferred.counts[CONNECTING] + preferred.counts[IDLE] + preferred.pending > 0 ||
         (this.#failedOver && others.counts[CONNECTING] + others.counts[IDLE] + others.pending > 0);
@@ -423,9 +430,11 @@ function createBalancerClasses(grpc: BalancerGrpc) {
 }
 
 /**
- * A leaf's error without the wrapping of grpc-js's pick_first ("No connection established. Last error: X.
- * Resolution note: N"): the policy's own message adds the latest note, where the leaf has the note of its creation.
+ * A leaf's error without the wrapping of grpc-js's pick_first ("No connection established. Last error: X", and from
+ * 1.14 ". Resolution note: N"): the policy's own message adds the latest note, where the leaf has the note of its
+ * creation.
  */
 function leafError(message: string): string {
-  return /^No connection established\. Last error: ([\s\S]*?)\. Resolution note: /.exec(message)?.[1] ?? message;
+  return /^No connection established\. Last error: ([\s\S]*?)(?:\. Resolution note: [\s\S]*)?$/.exec(message)?.[1] ??
+    message;
 }
