@@ -245,7 +245,9 @@ function used(row: PodExplanation, topology: TopologyMode, anyReady: boolean): v
 
 function failover(row: PodExplanation, topology: TopologyMode): void {
   const node = topology === "node";
-  const hinted = (node ? row.hints?.forNodes : row.hints?.forZones)?.join(", ") ?? "none";
+  // An empty name (valid for a zone) is quoted, so that it shows.
+  const names = (node ? row.hints?.forNodes : row.hints?.forZones)?.map((name) => name === "" ? '""' : name);
+  const hinted = names?.join(", ") ?? "none";
   row.use = "failover";
   row.reason = node ? "other-node" : "other-zone";
   row.message = `failover: hinted for ${node ? "node" : "zone"} ${hinted}`;

@@ -88,11 +88,13 @@ export interface EndpointListener {
   /**
    * A failure. The shared watch retries by itself, except when `fatal`:
    * cluster access could not be set up and this subscription has ended.
+   * `since` is when the shared watch started failing (ms since the epoch),
+   * for a failure of the watch.
    */
-  onError(error: ResolverError, fatal: boolean): void;
+  onError(error: ResolverError, fatal: boolean, since?: number): void;
   /**
-   * The API server serves the watch again after the failures given to `onError`: the endpoints last delivered
-   * are current again (a change since then follows as `onEndpoints`).
+   * The failures given to `onError` are over (the API server serves the watch again, the Service's port could be
+   * read): the endpoints last delivered are current again (a change since then follows as `onEndpoints`).
    */
   onRecovered?(): void;
 }
@@ -132,6 +134,8 @@ interface SharedWatch {
   state?: SliceState;
   /** The last failure, until the watch recovers: handed to subscribers that join meanwhile. */
   failure?: ResolverError;
+  /** When the watch started failing (ms since the epoch), until it recovers. */
+  failingSince?: number;
   version: number;
   selections: Map<string, Selection>;
   /** The port of subscribers without one. */
@@ -205,8 +209,8 @@ export function subscribeEndpoints(
       watch.subscribers.add(subscriber);
       if (watch.state) deliver(watch, subscriber);
       if (watch.failure) {
-        const { failure } = watch;
-        queueMicrotask(() => active && notify(() => listener.onError(failure, false)));
+        const { failure, failingSince } = watch;
+        queueMicrotask(() => active && notify(() => listener.onError(failure, false, failingSince)));
       }
     },
     (error) => {
@@ -332,10 +336,11 @@ function startWatch(
     onError(error) {
       watch.metrics.failed(error);
       watch.failure = error;
-      for (const subscriber of [...watch.subscribers]) notify(() => subscriber.listener.onError(error, false));
+      const since = watch.failingSince ??= Date.now();
+      for (const subscriber of [...watch.subscribers]) notify(() => subscriber.listener.onError(error, false, since));
     },
     onRecovered() {
-      watch.failure = undefined;
+      watch.failure = watch.failingSince = undefined;
       for (const subscriber of [...watch.subscribers]) notify(() => subscriber.listener.onRecovered?.());
     },
   }).finally(() => {
@@ -426,6 +431,17 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, now = false): void 
     if (now) report();
     else queueMicrotask(report);
     return;
+  }
+  if (subscriber.portError) {
+    // The port could be read after all: unless the watch fails too, what the subscriber has is current.
+    subscriber.portError = undefined;
+    if (!watch.failure) {
+      const recovered = () => {
+        if (watch.subscribers.has(subscriber)) notify(() => subscriber.listener.onRecovered?.());
+      };
+      if (now) recovered();
+      else queueMicrotask(recovered);
+    }
   }
   const selection = selectionFor(watch, port, subscriber.locality);
   if (selection.generation === subscriber.generation) return;

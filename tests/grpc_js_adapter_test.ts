@@ -155,6 +155,11 @@ Deno.test("a channel service config without loadBalancingConfig (pick_first: one
   assert.equal(logged.length, 1);
   assert.equal(logged[0][0], grpc.logVerbosity.ERROR);
   assert.match(String(logged[0][1]), /has no loadBalancingConfig, so grpc-js uses pick_first/);
+  // An empty list of policies is pick_first too.
+  const emptyList: unknown[][] = [];
+  const Other = registeredClass({}, (...args) => void emptyList.push(args));
+  new Other(uri("kubernetes:///echo.prod:grpc"), listener, { "grpc.service_config": '{"loadBalancingConfig":[]}' });
+  assert.equal(emptyList.length, 1);
 });
 
 Deno.test("updateResolution() storms cause no API requests", async () => {
@@ -265,18 +270,71 @@ Deno.test("API failures before any success are UNAVAILABLE with advice; after a 
     assert.equal(reports[1].endpoints.ok, true);
     api.failNext(5, { status: 500 });
     api.dropWatches();
-    await eventually(() => api.requests.filter((request) => request.status === 500).length >= 2, "failures");
+    await eventually(() => api.requests.filter((request) => request.status === 500).length === 5, "failures");
+    await eventually(() => api.openWatches === 1, "the watch again");
+    assert.notEqual(reports.at(-1)!.note, "", "a watch that merely opens may still break: no recovery yet");
+    // A change that leaves the endpoints as they are: the watch delivers an event, so it works again.
+    const [slice] = api.slices("prod");
+    api.applySlice({ ...slice, metadata: { ...slice.metadata, annotations: { touched: "yes" } } });
     await eventually(() => reports.at(-1)!.note === "", "the note cleared once the watch works again");
     assert.equal(api.requests.filter((request) => request.status === 500).length, 5);
     // Failures after a success are notes on the same endpoints (one per new reason, the time the failures began
     // in each), not errors.
     const notes = reports.slice(2, -1).map((report) => report.note);
     assert.ok(notes.some((note) => /answered 500/.test(note)), notes.join("\n"));
-    const since = notes[0].match(/^these endpoints may be stale: the watch of the Service has failed since (\S+Z): /);
+    const since = notes[0].match(/^these endpoints may be stale: updates have failed since (\S+Z): /);
     assert.ok(since, notes[0]);
     for (const note of notes) assert.ok(note.startsWith(since[0]), note);
     assert.equal(new Set(notes).size, notes.length, "a note is not repeated");
     for (const report of reports.slice(2)) assert.deepEqual(report.endpoints, reports[1].endpoints);
+    call(() => resolver.destroy());
+  });
+});
+
+Deno.test("a channel that joins a failing watch dates its stale note from when the watch began failing", async () => {
+  await withService(async (api, Resolver) => {
+    const first = recorder();
+    const a = new Resolver(uri("kubernetes:///echo.prod:grpc"), first.listener, {});
+    first.call(() => a.updateResolution());
+    await eventually(() => first.reports.length === 1, "the endpoints");
+    api.failNext(1000, { status: 500 });
+    api.dropWatches();
+    await eventually(() => first.reports.at(-1)!.note !== "", "the note");
+    const since = /since (\S+Z): /.exec(first.reports.at(-1)!.note)![1];
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // the next second
+    const second = recorder();
+    const b = new Resolver(uri("kubernetes:///echo.prod:grpc"), second.listener, {});
+    second.call(() => b.updateResolution());
+    await eventually(() => second.reports.at(-1)?.note.includes("may be stale") === true, "the joiner's note");
+    assert.equal(second.reports[0].note, "", "the last endpoints first");
+    assert.equal(/since (\S+Z): /.exec(second.reports.at(-1)!.note)![1], since);
+    first.call(() => a.destroy());
+    second.call(() => b.destroy());
+  });
+});
+
+Deno.test("a stale note from a Service read that failed goes once the read succeeds, with the same endpoints", async () => {
+  await withService(async (api, Resolver) => {
+    const slices = { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] };
+    api.applyService({
+      metadata: { namespace: "prod", name: "echo" },
+      spec: { ports: [{ name: "grpc", port: 80 }, { name: "http", port: 81 }] },
+    });
+    api.setAccess({ username: "u", rules: [slices] });
+    const { reports, listener, call } = recorder();
+    const resolver = new Resolver(uri("kubernetes:///echo.prod"), listener, {});
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.at(-1)?.endpoints.ok === true, "the endpoints of the slices' one port");
+    // A second port name appears: the Service must be read for its first port, and may not be.
+    const [slice] = api.slices("prod");
+    api.applySlice({
+      ...slice,
+      metadata: { ...slice.metadata, name: "echo-http" },
+      ports: [{ name: "http", port: 81 }],
+    });
+    await eventually(() => reports.at(-1)!.note.includes("may be stale"), "the note");
+    api.setAccess({ username: "u", rules: [slices, { verbs: ["get"], apiGroups: [""], resources: ["services"] }] });
+    await eventually(() => reports.at(-1)!.note === "", "the note gone once the Service was read");
     call(() => resolver.destroy());
   });
 });

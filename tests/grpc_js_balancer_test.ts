@@ -128,7 +128,10 @@ Deno.test({
   },
 });
 
-/** A server that accepts connections and never answers, like a hung pod: a channel's connection stays CONNECTING. */
+/**
+ * A server that accepts connections and never answers, like a hung pod: a channel's connection stays CONNECTING
+ * (on grpc-js 1.13 and later, which wait for the server's HTTP/2 settings; earlier ones count TCP as READY).
+ */
 async function startHungServer(host: string, port: number) {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => void sockets.add(socket));

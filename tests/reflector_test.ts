@@ -388,7 +388,7 @@ Deno.test("runReflector() reports a 403 and retries until it is granted", async 
   assert.deepEqual(scripted.times("list"), [0, 5, 15]);
 });
 
-Deno.test("runReflector() tells once the API server serves again after reported failures: a LIST done, a watch opened", async () => {
+Deno.test("runReflector() tells once the API server serves again after reported failures: a LIST done, a watch's event", async () => {
   const failed = () => new KubeApiError("unavailable", { status: 503 });
   const scripted = scriptedApi(
     [failed(), failed(), list("10", [slice("a", "3")])],
@@ -396,6 +396,17 @@ Deno.test("runReflector() tells once the API server serves again after reported 
   );
   const { log } = await run(scripted, (states) => states.length === 2);
   assert.deepEqual(log, ["error", "error", "recovered", "state", "error", "recovered", "state"]);
+});
+
+Deno.test("runReflector() does not count a watch that opens and breaks before any event as a recovery", async () => {
+  const failed = () => new KubeApiError("unavailable", { status: 503 });
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [
+    failed(),
+    (watch) => watch.controller.error(new Error("connection reset")),
+    (watch) => watch.send({ type: "MODIFIED", object: slice("a", "11", "10.0.0.2") }),
+  ]);
+  const { log } = await run(scripted, (states) => states.length === 2);
+  assert.deepEqual(log, ["state", "error", "error", "recovered", "state"]);
 });
 
 Deno.test("runReflector() has nothing to recover from after failures it did not report", async () => {

@@ -174,24 +174,26 @@ function parseErrors(grpc: GrpcModule, config: unknown[] | undefined): string {
   return reasons.size > 0 ? ` (${[...reasons].join("; ")})` : "";
 }
 
-/** The channel service configs already warned about. */
-const warnedConfigs = new Set<unknown>();
+/** The copies of grpc-js whose log got the warning about a channel config without load balancing (once each). */
+const warnedWithoutLoadBalancing = new WeakSet<object>();
 
 /**
- * Warns once per config, through grpc-js's log (shown by default), when a channel's own `grpc.service_config`
- * leaves load balancing out: grpc-js then uses pick_first, and every call goes to one pod, which a config written
- * for a `retryPolicy` alone does not mean.
+ * Warns once, through grpc-js's log (shown by default), when a channel's own `grpc.service_config` leaves load
+ * balancing out (or lists no policy): grpc-js then uses pick_first, and every call goes to one pod, which a config
+ * written for a `retryPolicy` alone does not mean.
  */
 function warnWithoutLoadBalancing(grpc: GrpcModule, channelConfig: unknown): void {
-  if (warnedConfigs.has(channelConfig)) return;
-  let parsed: unknown;
+  if (warnedWithoutLoadBalancing.has(grpc.experimental)) return;
+  let parsed: { loadBalancingConfig?: unknown } | null;
   try {
     parsed = JSON.parse(String(channelConfig));
   } catch {
     return; // grpc-js refuses it itself.
   }
-  if (typeof parsed !== "object" || parsed === null || "loadBalancingConfig" in parsed) return;
-  warnedConfigs.add(channelConfig);
+  if (typeof parsed !== "object" || parsed === null) return;
+  const policies = parsed.loadBalancingConfig;
+  if (Array.isArray(policies) ? policies.length > 0 : policies !== undefined) return;
+  warnedWithoutLoadBalancing.add(grpc.experimental);
   grpc.experimental.log(
     grpc.logVerbosity.ERROR as never,
     "@kgr/resolver: this channel's grpc.service_config has no loadBalancingConfig, so grpc-js uses pick_first " +
@@ -280,7 +282,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
           this.#setupBackoff.reset();
           this.#reportEndpoints(snapshot);
         },
-        onError: (error, fatal) => {
+        onError: (error, fatal, since) => {
           if (!current()) return;
           if (fatal) {
             // Cluster access could not be set up: try again on a later
@@ -288,7 +290,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
             this.#unsubscribe = undefined;
             this.#retrySetupAt = Date.now() + this.#setupBackoff.next();
           }
-          if (this.#hasEndpoints) this.#keepStale(error);
+          if (this.#hasEndpoints) this.#keepStale(error, since);
           else this.#reportError(error);
         },
         onRecovered: () => {
@@ -309,15 +311,15 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     }
 
     /**
-     * Keeps the last endpoints through a failure of the watch, and tells grpc-js (1.14 or newer) why they may be
-     * stale: calls that fail on them carry the note, as "Resolution note: ...".
+     * Keeps the last endpoints through a failure (of the watch, since `since`, or of the Service's port lookup), and
+     * tells grpc-js (1.14 or newer) why they may be stale: calls that fail on them carry the note, as "Resolution
+     * note: ...".
      */
-    #keepStale(error: ResolverError): void {
+    #keepStale(error: ResolverError, since: number | undefined): void {
       trace(`keeping the last endpoints: ${error.message}`);
       if (typeof this.#listener !== "function") return;
-      this.#failingSince ||= new Date().toISOString().replace(/\.\d+Z$/, "Z");
-      const note = `these endpoints may be stale: the watch of the Service has failed since ${this.#failingSince}: ` +
-        error.message;
+      this.#failingSince ||= new Date(since ?? Date.now()).toISOString().replace(/\.\d+Z$/, "Z");
+      const note = `these endpoints may be stale: updates have failed since ${this.#failingSince}: ${error.message}`;
       // Only a new reason is reported: the failures of one outage are mostly alike.
       if (note === this.#staleNote) return;
       this.#staleNote = note;

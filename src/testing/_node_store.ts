@@ -42,7 +42,10 @@ export function createNodeStore(): NodeStore {
       if (labels !== undefined && !Object.values(labels).every((value) => typeof value === "string")) {
         throw new TypeError(`Cannot apply Node ${JSON.stringify(name)}: metadata.labels must map strings to strings`);
       }
-      const kept = labels && Object.keys(labels).length > 0 ? { ...labels } : undefined;
+      // Keys sorted, as kube-apiserver writes a map: the same labels in another order are no change.
+      const kept = labels && Object.keys(labels).length > 0
+        ? Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
+        : undefined;
       const existing = nodes.get(name);
       if (existing && JSON.stringify(existing.metadata.labels) === JSON.stringify(kept)) {
         return { node: existing, changed: false };

@@ -66,8 +66,9 @@ export interface ReflectorOptions {
   /** Called for every failure (an API error, or a credential plugin's `ConfigError`); the reflector retries by itself. */
   onError(error: ResolverError): void;
   /**
-   * Called once the API server serves the watch again after failures reported to `onError`: a LIST completed,
-   * a watch opened, or a streaming list's initial events ended; before the `onState` that may follow.
+   * Called once the API server serves the watch again after failures reported to `onError`: a LIST completed, a
+   * streaming list's initial events ended, or a watch delivered an event or ended cleanly (a watch that merely
+   * opens may still break at once, as behind a proxy that cuts idle connections).
    */
   onRecovered?(): void;
   /** Called as each LIST (all of its pages count once) or streaming list starts, for metrics. */
@@ -311,7 +312,6 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       if (streaming) trace(`streaming list from resourceVersion ${quote(params.resourceVersion)}`);
       const body = await api.watch({ ...params, timeoutSeconds, signal: deadline.signal });
       watchOpenedAt = clock.now();
-      if (!streaming) recovered();
       failWatch = (error) => deadline.fail(error);
       // Progress is a complete event, not a byte: see `stallTimeoutMs`.
       await readWatchLines(body, (line) => {
@@ -323,11 +323,15 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         if (head) {
           unparsed.delete(head.name);
           unparsed.set(head.name, { line, type: head.type });
+          recovered();
           publish();
           return;
         }
         applyUnparsed();
-        apply(parseWatchEvent(line));
+        const event = parseWatchEvent(line);
+        // A streaming list recovers at the end of its initial events; an ERROR event is no recovery.
+        if (!initial && event.type !== "ERROR") recovered();
+        apply(event);
       }, { signal: deadline.signal });
       applyUnparsed();
     } catch (error) {
@@ -372,6 +376,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       if (signal.aborted) break;
       watching = true;
       const ended = await watch(streaming);
+      if (typeof ended === "string") recovered();
       options.onWatchEnd?.(typeof ended === "string" ? ended : "error");
       backoff.reset();
       previousFailure = undefined;
