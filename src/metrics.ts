@@ -122,23 +122,16 @@ function createInstruments(meter: Meter): Instruments {
     .addCallback((result) => {
       for (const { attributes, count } of watchCounts.values()) result.observe(count, attributes);
     });
+  const counter = (name: string, description: string, unit: string) => meter.createCounter(name, { description, unit });
   return {
-    updates: meter.createCounter(METRIC_NAMES.updates, {
-      description: "New snapshots of the usable set",
-      unit: "{update}",
-    }),
-    restarts: meter.createCounter(METRIC_NAMES.restarts, {
-      description: "Watches that ended and were resumed",
-      unit: "{restart}",
-    }),
-    lists: meter.createCounter(METRIC_NAMES.lists, {
-      description: "Full reads of the state: LISTs (each with its pages) and streaming lists",
-      unit: "{list}",
-    }),
-    errors: meter.createCounter(METRIC_NAMES.errors, {
-      description: "Failures reported while watching",
-      unit: "{error}",
-    }),
+    updates: counter(METRIC_NAMES.updates, "New snapshots of the usable set", "{update}"),
+    restarts: counter(METRIC_NAMES.restarts, "Watches that ended and were resumed", "{restart}"),
+    lists: counter(
+      METRIC_NAMES.lists,
+      "Full reads of the state: LISTs (each with its pages) and streaming lists",
+      "{list}",
+    ),
+    errors: counter(METRIC_NAMES.errors, "Failures reported while watching", "{error}"),
   };
 }
 

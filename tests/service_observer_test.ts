@@ -1,48 +1,50 @@
 import assert from "node:assert/strict";
-import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
+import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
 import { connectCluster, observeService, type ServiceView } from "../src/service_observer.ts";
 import { eventually } from "./_watch_helpers.ts";
 
-Deno.test("observeService() counts a new reason for no pods as a change (the CLI prints a line for it)", async () => {
-  const api = await startFakeApiServer();
+/** Observes the Service echo.prod:grpc of `api` while `run` runs, with every view it published. */
+async function observing(api: FakeApiServer, run: (views: ServiceView[]) => Promise<void>): Promise<void> {
   const connection = await connectCluster({ kubeconfig: api.kubeconfig() });
   const controller = new AbortController();
   const views: ServiceView[] = [];
-  const observing = observeService(connection, {
+  const observed = observeService(connection, {
     scheme: "kubernetes",
     service: "echo",
     namespace: "prod",
     port: "grpc",
-  }, {
-    signal: controller.signal,
-    locality: {},
-    onView: (view) => views.push(view),
-  });
+  }, { signal: controller.signal, locality: {}, onView: (view) => views.push(view) });
   try {
     await eventually(() => views.some((view) => view.snapshot !== undefined), "the first snapshot");
+    await run(views);
+  } finally {
+    controller.abort();
+    await observed;
+    connection.client.close();
+    await api.close();
+  }
+}
+
+Deno.test("observeService() counts a new reason for no pods as a change (the CLI prints a line for it)", async () => {
+  const api = await startFakeApiServer();
+  await observing(api, async (views) => {
     const first = views.findLast((view) => view.snapshot)!;
     assert.match(first.snapshot!.emptyReason!, /^it has no EndpointSlice/);
     assert.equal(first.changes, 1);
     assert.equal(first.changedAt, undefined, "no slice says when the Service last changed");
     const before = Date.now();
-    const slice = endpointSlice({
+    api.applySlice(endpointSlice({
       namespace: "prod",
       service: "echo",
       name: "echo-a",
       port: { name: "grpc", port: 1 },
       endpoints: [],
-    });
-    api.applySlice(slice);
+    }));
     await eventually(() => views.at(-1)!.snapshot?.emptyReason?.includes("list no pod") === true, "the new reason");
     // The CLI prints a change line (and a --json object) only when the count of changes moves.
     assert.equal(views.at(-1)!.changes, 2);
     assert.ok(views.at(-1)!.changedAt! >= before, "changedAt is when the change was seen");
-  } finally {
-    controller.abort();
-    await observing;
-    connection.client.close();
-    await api.close();
-  }
+  });
 });
 
 Deno.test("observeService() dates the first state by the slices' last-change-trigger-time, as the controller writes it", async () => {
@@ -59,22 +61,8 @@ Deno.test("observeService() dates the first state by the slices' last-change-tri
       metadata: { ...slice.metadata, name, annotations: { "endpoints.kubernetes.io/last-change-trigger-time": time } },
     });
   }
-  const connection = await connectCluster({ kubeconfig: api.kubeconfig() });
-  const controller = new AbortController();
-  const views: ServiceView[] = [];
-  const observing = observeService(connection, {
-    scheme: "kubernetes",
-    service: "echo",
-    namespace: "prod",
-    port: "grpc",
-  }, { signal: controller.signal, locality: {}, onView: (view) => views.push(view) });
-  try {
-    await eventually(() => views.some((view) => view.snapshot !== undefined), "the first snapshot");
+  await observing(api, (views) => {
     assert.equal(views.findLast((view) => view.snapshot)!.changedAt, Date.parse("2026-11-30T11:30:00Z"));
-  } finally {
-    controller.abort();
-    await observing;
-    connection.client.close();
-    await api.close();
-  }
+    return Promise.resolve();
+  });
 });
