@@ -136,11 +136,13 @@ Deno.test("renderTable() shows a failing watch's message, and what it waits for"
 Deno.test("renderTable() says when the Service changed only when someone knows", () => {
   const view = viewOf([SLICE]);
   const header = (changes: Partial<ServiceView>) => renderTable({ ...view, ...changes }, context)[2];
-  assert.match(header({ changedAt: undefined, changes: 1 }), /^resourceVersion 42  unchanged since start  watching/);
-  assert.match(header({ changedAt: 6_000, changes: 2 }), /^resourceVersion 42  changed 1m 0s ago  watching/);
+  assert.ok(
+    header({ changedAt: undefined, changes: 1 }).startsWith("resourceVersion 42  unchanged since start  watching"),
+  );
+  assert.ok(header({ changedAt: 6_000, changes: 2 }).startsWith("resourceVersion 42  changed 1m 0s ago  watching"));
   // --once prints the state a LIST brought, before any watch.
   const once = renderTable({ ...view, watch: { state: "listing" } }, { ...context, live: false });
-  assert.match(once[2], /  listed  topology/);
+  assert.ok(once[2].includes("  listed  topology"), once[2]);
 });
 
 Deno.test("a Service whose pods are all unusable says why in the table and the change line", () => {
