@@ -341,7 +341,10 @@ function startWatch(
     },
     onRecovered() {
       watch.failure = watch.failingSince = undefined;
-      for (const subscriber of [...watch.subscribers]) notify(() => subscriber.listener.onRecovered?.());
+      // A subscriber whose port cannot be read yet is still failing: its recovery comes with the port.
+      for (const subscriber of [...watch.subscribers]) {
+        if (!subscriber.portError) notify(() => subscriber.listener.onRecovered?.());
+      }
     },
   }).finally(() => {
     client.close();

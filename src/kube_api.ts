@@ -531,9 +531,12 @@ function networkError(
   const withoutUrls = detail.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "");
   // What OpenSSL (Node), rustls (Deno) and Bun say when the answer to a TLS hello is not TLS.
   if (/wrong.version.number|InvalidContentType|Does the server speak TLS/i.test(withoutUrls)) {
+    // Through a proxy, the proxy may be the one that does not (an https:// proxy URL for a plain HTTP proxy).
+    const via = access.proxyUrl === undefined ? "" : `, or the proxy ${proxyForDisplay(access.proxyUrl)} from ` +
+      `${access.proxySource},`;
     return new KubeApiError(
-      `Cannot ${verb} ${where}: the server at ${access.server} does not answer in TLS (${detail}): if it serves ` +
-        `plain HTTP on this port, its URL in ${access.source} must start with http://; else check the port`,
+      `Cannot ${verb} ${where}: the server at ${access.server}${via} does not answer in TLS (${detail}): if it ` +
+        `serves plain HTTP on this port, its URL in ${access.source} must start with http://; else check the port`,
       options,
     );
   }

@@ -204,12 +204,20 @@ export async function observeService(
 /** The annotation in which the EndpointSlice controller writes when the change that updated a slice happened. */
 const LAST_CHANGE_TRIGGER_TIME = "endpoints.kubernetes.io/last-change-trigger-time";
 
-/** The newest last-change-trigger time of the slices, in ms since the epoch; `undefined` without one. */
+/** An RFC 3339 time, as the controller writes it (`Date.parse` alone takes "12" for the year 2001). */
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+
+/**
+ * The newest last-change-trigger time of the slices, in ms since the epoch; `undefined` without one. Malformed
+ * times, and times in the future (a node's clock ahead), are left out.
+ */
 function lastChangeTrigger(slices: readonly EndpointSlice[]): number | undefined {
   let newest: number | undefined;
+  const now = Date.now();
   for (const slice of slices) {
-    const time = Date.parse(slice.metadata.annotations?.[LAST_CHANGE_TRIGGER_TIME] ?? "");
-    if (!Number.isNaN(time) && (newest === undefined || time > newest)) newest = time;
+    const text = slice.metadata.annotations?.[LAST_CHANGE_TRIGGER_TIME] ?? "";
+    const time = RFC3339.test(text) ? Date.parse(text) : NaN;
+    if (time <= now && (newest === undefined || time > newest)) newest = time;
   }
   return newest;
 }

@@ -395,7 +395,8 @@ Deno.test("runReflector() tells once the API server serves again after reported 
     [failed(), (watch) => watch.send({ type: "MODIFIED", object: slice("a", "11", "10.0.0.2") })],
   );
   const { log } = await run(scripted, (states) => states.length === 2);
-  assert.deepEqual(log, ["error", "error", "recovered", "state", "error", "recovered", "state"]);
+  // A LIST's state comes after the recovery; a watch's event, before: it is applied, then counts.
+  assert.deepEqual(log, ["error", "error", "recovered", "state", "error", "state", "recovered"]);
 });
 
 Deno.test("runReflector() does not count a watch that opens and breaks before any event as a recovery", async () => {
@@ -406,7 +407,29 @@ Deno.test("runReflector() does not count a watch that opens and breaks before an
     (watch) => watch.send({ type: "MODIFIED", object: slice("a", "11", "10.0.0.2") }),
   ]);
   const { log } = await run(scripted, (states) => states.length === 2);
-  assert.deepEqual(log, ["state", "error", "error", "recovered", "state"]);
+  assert.deepEqual(log, ["state", "error", "error", "state", "recovered"]);
+});
+
+Deno.test("runReflector() does not count a malformed event as a recovery, even one it would parse later", async () => {
+  const failed = () => new KubeApiError("unavailable", { status: 503 });
+  // Starts as an API server writes an EndpointSlice event (read without parsing), but is no slice.
+  const malformed = {
+    type: "MODIFIED",
+    object: {
+      kind: "EndpointSlice",
+      apiVersion: "discovery.k8s.io/v1",
+      metadata: { name: "a", resourceVersion: "11" },
+      addressType: "IPv4",
+      endpoints: "none",
+    },
+  } as unknown as WatchEvent;
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [
+    failed(),
+    (watch) => watch.send(malformed),
+    (watch) => watch.send({ type: "MODIFIED", object: slice("a", "12", "10.0.0.2") }),
+  ]);
+  const { log } = await run(scripted, (states) => states.length === 2);
+  assert.deepEqual(log, ["state", "error", "error", "state", "recovered"]);
 });
 
 Deno.test("runReflector() has nothing to recover from after failures it did not report", async () => {

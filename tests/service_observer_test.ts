@@ -55,7 +55,12 @@ Deno.test("observeService() dates the first state by the slices' last-change-tri
     port: { name: "grpc", port: 1 },
     endpoints: [{ ip: "10.0.0.1", pod: "echo-0" }],
   });
-  for (const [name, time] of [["echo-a", "2026-11-30T10:00:00Z"], ["echo-b", "2026-11-30T11:30:00Z"]]) {
+  // Malformed and future times are left out.
+  const times = [["echo-a", "2026-11-30T10:00:00Z"], ["echo-b", "2026-11-30T11:30:00Z"], ["echo-c", "12"], [
+    "echo-d",
+    "2999-01-01T00:00:00Z",
+  ]];
+  for (const [name, time] of times) {
     api.applySlice({
       ...slice,
       metadata: { ...slice.metadata, name, annotations: { "endpoints.kubernetes.io/last-change-trigger-time": time } },

@@ -143,13 +143,15 @@ export function parseArgs(args: readonly string[]): CliCommand {
   if (!check && !once && values.has("--timeout")) {
     throw new UsageError("Cannot use --timeout without --once: only --once and check wait for a first snapshot");
   }
-  const target = parseTarget(targets[0]);
-  if (GRPC_SCHEMES.has(target.scheme)) {
+  // Before the target is parsed: its advice on the form of a Kubernetes target would not apply.
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(targets[0])?.[1].toLowerCase();
+  if (scheme !== undefined && GRPC_SCHEMES.has(scheme)) {
     throw new UsageError(
-      `Cannot follow ${JSON.stringify(targets[0])}: grpc-js resolves ${target.scheme}: targets itself, without ` +
+      `Cannot follow ${JSON.stringify(targets[0])}: grpc-js resolves ${scheme}: targets itself, without ` +
         "Kubernetes; give the Service as kubernetes:///service.namespace:port",
     );
   }
+  const target = parseTarget(targets[0]);
   const common = {
     input: targets[0],
     target,

@@ -6,11 +6,15 @@
  * @module
  */
 
+/** An option's name, not part of a path or a name that contains it (`prod-cluster.kubeconfig`). */
+const option = (name: string) => new RegExp(`(?<![\\w./-])${name.replaceAll(".", "\\.")}(?![\\w./-])`, "g");
+
 const TERMS: [RegExp, string][] = [
   // The CLI has no --server: a kubeconfig is its only way to name a cluster.
-  [/\bcluster\.kubeconfig or cluster\.server\b/g, "--kubeconfig"],
-  [/\bcluster\.kubeconfig\b/g, "--kubeconfig"],
-  [/\bcluster\.context\b/g, "--context"],
+  [option("cluster.kubeconfig or cluster.server"), "--kubeconfig"],
+  [option("cluster.kubeconfig"), "--kubeconfig"],
+  [option("cluster.context"), "--context"],
+  [option("cluster.namespace"), "--namespace"],
 ];
 
 /**

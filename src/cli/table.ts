@@ -102,7 +102,7 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
   }
   const hidden = view.pods.length - shown.length;
   if (hidden > 0) {
-    const allUsed = shown.length === 0 || view.pods.every((pod, i) => pod.use === "used" || shown.includes(i));
+    const allUsed = view.pods.every((pod, i) => pod.use === "used" || shown.includes(i));
     lines.push(paint(`... and ${hidden} more pods${allUsed ? ", all used" : ""}`, "dim"));
   }
   lines.push("", fit([{ text: summary(view.pods) }, { text: context.live ? "  Ctrl-C to quit" : "", style: "dim" }]));

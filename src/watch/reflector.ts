@@ -321,6 +321,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         events++;
         const head = initial ? undefined : sliceEventHead(line);
         if (head) {
+          // After failures, the event that says the watch works again must be a good one: checked now.
+          if (failing) check(parseWatchEvent(line));
           unparsed.delete(head.name);
           unparsed.set(head.name, { line, type: head.type });
           recovered();
@@ -329,9 +331,9 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         }
         applyUnparsed();
         const event = parseWatchEvent(line);
-        // A streaming list recovers at the end of its initial events; an ERROR event is no recovery.
-        if (!initial && event.type !== "ERROR") recovered();
         apply(event);
+        // A streaming list recovers at the end of its initial events (in `collect`).
+        if (!initial) recovered();
       }, { signal: deadline.signal });
       applyUnparsed();
     } catch (error) {

@@ -66,6 +66,12 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       "give the Service as kubernetes:///service.namespace:port",
     ],
     [
+      // Refused for its scheme, before its form is judged as a Kubernetes target's.
+      ["unix:///tmp/x"],
+      'Cannot follow "unix:///tmp/x": grpc-js resolves unix: targets itself, without Kubernetes; ' +
+      "give the Service as kubernetes:///service.namespace:port",
+    ],
+    [
       ["--timeout", "5", TARGET],
       "Cannot use --timeout without --once: only --once and check wait for a first snapshot",
     ],

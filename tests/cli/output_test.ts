@@ -116,6 +116,9 @@ Deno.test("renderTable() on a short terminal keeps the pods that get no calls, i
   assert.equal(lines.at(-3), "... and 27 more pods, all used");
   const tiny = renderTable(viewOf([many]), { ...context, rows: 11 });
   assert.deepEqual(tiny.filter((line) => line.startsWith("p-")).map((line) => line.split(" ")[0]), ["p-07", "p-25"]);
+  // No room for a row: the count does not say "all used" when some are not.
+  const none = renderTable(viewOf([many]), { ...context, rows: 8 });
+  assert.ok(none.includes("... and 30 more pods"), none.join("\n"));
 });
 
 Deno.test("renderTable() shows a failing watch's message, and what it waits for", () => {
