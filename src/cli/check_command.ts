@@ -8,7 +8,7 @@
  */
 
 import { type ResourceAttributes, reviewAccess, reviewSelf } from "../access_review.ts";
-import { KubeApiError, ResolverError } from "../errors.ts";
+import { ConfigError, KubeApiError, ResolverError } from "../errors.ts";
 import { declaredLocality } from "../locality.ts";
 import type { CliProcess } from "../runtime/cli_process.ts";
 import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "../service_observer.ts";
@@ -74,6 +74,14 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       if (error instanceof KubeApiError && error.status === undefined && !signal.aborted) {
         say("FAILED", "server", error.message);
         cli.stdout.write(`\n${paint("FAILED", "red")}: no answer from the API server; fix the step marked above\n`);
+        return 1;
+      }
+      // Credentials the server refuses, or that cannot be had (an exec plugin that fails): no later step can pass.
+      if ((error instanceof KubeApiError && error.status === 401) || error instanceof ConfigError) {
+        say("FAILED", "user", error.message);
+        cli.stdout.write(
+          `\n${paint("FAILED", "red")}: the API server refuses these credentials; fix the step marked above\n`,
+        );
         return 1;
       }
       say("unknown", "user", describe(error, signal));

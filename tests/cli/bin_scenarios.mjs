@@ -167,6 +167,16 @@ export const scenarios = {
       const unreachable = await runCli(cli, ["--once", "--kubeconfig", refusedConfig, TARGET]);
       assert.equal(unreachable.code, 1);
       assert.match(unreachable.stderr, new RegExp(`cannot reach the API server at http://127\\.0\\.0\\.1:${port}`));
+      // check stops at refused credentials too, with one line.
+      const badToken = cluster.api.kubeconfig();
+      badToken.users[0].user.token = "not-the-token";
+      const badTokenConfig = `${cluster.kubeconfig}.bad-token.json`;
+      await writeFile(badTokenConfig, JSON.stringify(badToken));
+      const refused = await runCli(cli, ["check", "--kubeconfig", badTokenConfig, TARGET]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stdout, /^FAILED +user +.*rejected the credentials .*\(401 Unauthorized\)/m);
+      assert.equal(refused.stdout.match(/401/g).length, 1, refused.stdout);
+      assert.match(refused.stdout, /FAILED: the API server refuses these credentials; fix the step marked above\n$/);
       // check stops at the first request that gets no answer, instead of repeating it for every step.
       const unchecked = await runCli(cli, ["check", "--kubeconfig", refusedConfig, TARGET]);
       assert.equal(unchecked.code, 1);
