@@ -88,7 +88,7 @@ boundedTest(
   async (defer) => {
     const api = await startTlsApi();
     defer(() => api.close());
-    const refused = follow({ kubeconfig: api.kubeconfig() as KubeconfigObject });
+    const refused = follow({ kubeconfig: api.kubeconfig() });
     try {
       await eventually(() => refused.errors.length > 0, "the TLS error");
       assert.match(refused.errors[0].message, /TLS verification of https:\/\/127\.0\.0\.1:\d+ failed/);
@@ -96,7 +96,7 @@ boundedTest(
       await refused.stop();
     }
     assert.equal(api.requests.length, 0);
-    const kubeconfig = api.kubeconfig() as KubeconfigObject;
+    const kubeconfig = api.kubeconfig();
     Object.assign(kubeconfig.clusters![0].cluster, { "insecure-skip-tls-verify": true });
     const skipped = follow({ kubeconfig });
     try {

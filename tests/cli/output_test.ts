@@ -74,12 +74,20 @@ Deno.test("renderTable() shows the header and one row per pod with why it is use
   ]);
 });
 
-Deno.test("renderTable() fits the terminal: lines cut at its width, rows beyond its height counted", () => {
-  const many: EndpointSlice = {
+/** A slice of 30 pods, p-00 to p-29, all ready but those of `notReady`. */
+function thirtyPods(notReady: number[] = []): EndpointSlice {
+  return {
     ...SLICE,
-    endpoints: Array.from({ length: 30 }, (_, i) => ({ addresses: [`10.0.1.${i}`], targetRef: { name: `p-${i}` } })),
+    endpoints: Array.from({ length: 30 }, (_, i) => ({
+      addresses: [`10.0.1.${i}`],
+      targetRef: { name: `p-${String(i).padStart(2, "0")}` },
+      conditions: { ready: !notReady.includes(i) },
+    })),
   };
-  const lines = renderTable(viewOf([many]), { ...context, columns: 40, rows: 12 });
+}
+
+Deno.test("renderTable() fits the terminal: lines cut at its width, rows beyond its height counted", () => {
+  const lines = renderTable(viewOf([thirtyPods()]), { ...context, columns: 40, rows: 12 });
   assert.equal(lines.length, 11);
   assert.ok(lines.every((line) => [...line].length <= 40), lines.join("\n"));
   assert.equal(lines[0], "kubernetes:///echo.prod:grpc  service p…");
@@ -102,14 +110,7 @@ Deno.test("renderTable() on a narrow terminal leaves out NODE, ZONE, TERMINATING
 });
 
 Deno.test("renderTable() on a short terminal keeps the pods that get no calls, in the table's order", () => {
-  const many: EndpointSlice = {
-    ...SLICE,
-    endpoints: Array.from({ length: 30 }, (_, i) => ({
-      addresses: [`10.0.1.${i}`],
-      targetRef: { name: `p-${String(i).padStart(2, "0")}` },
-      conditions: { ready: i !== 7 && i !== 25 },
-    })),
-  };
+  const many = thirtyPods([7, 25]);
   const lines = renderTable(viewOf([many]), { ...context, rows: 12 });
   const rows = lines.filter((line) => line.startsWith("p-")).map((line) => line.split(" ")[0]);
   assert.deepEqual(rows, ["p-00", "p-07", "p-25"]);
