@@ -9,6 +9,7 @@
 import { describeValue } from "./_util.ts";
 import type { WatchSettings } from "./endpoint_subscription.ts";
 import { checkLocality } from "./locality.ts";
+import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
 
 /**
  * Throws a `TypeError` naming the option when a watch setting cannot work: a
@@ -46,15 +47,12 @@ export function checkWatchSettings(settings: WatchSettings): void {
   if (settings.locality !== undefined) checkLocality(settings.locality);
 }
 
-/** The longest delay a timer takes (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms. */
-const MAX_DELAY_MS = 2_147_483_647;
-
-/** Refuses a delay that is not a number of milliseconds from 1 to {@linkcode MAX_DELAY_MS}; `null` means the default. */
+/** Refuses a delay that is not a number of milliseconds a timer can wait, from 1; `null` means the default. */
 function checkDelay(option: string, value: unknown, defaultMs: number): void {
   if (value === undefined || value === null) return;
-  if (typeof value === "number" && value > 0 && value <= MAX_DELAY_MS) return;
+  if (typeof value === "number" && value > 0 && value <= MAX_TIMER_DELAY_MS) return;
   throw new TypeError(
-    `Cannot use option '${option}': it must be a number of milliseconds above 0 and at most ${MAX_DELAY_MS} ` +
+    `Cannot use option '${option}': it must be a number of milliseconds above 0 and at most ${MAX_TIMER_DELAY_MS} ` +
       `(default ${defaultMs}): current value is ${typeof value === "number" ? String(value) : describeValue(value)}`,
   );
 }

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { unrefTimer } from "../runtime/unref_timer.ts";
+import { MAX_TIMER_DELAY_MS, unrefTimer } from "../runtime/unref_timer.ts";
 import { trace } from "../trace.ts";
 
 /** The name under which the policy is registered. */
@@ -32,9 +32,6 @@ export const EMPTY_LIST_ERROR_ATTRIBUTE = "kgr.empty_list_error";
  * (`{ "kubernetes_round_robin": { "failoverTimeoutMs": 3000 } }`).
  */
 const DEFAULT_FAILOVER_TIMEOUT_MS = 10_000;
-
-/** The longest a timer waits (a longer delay fires at once). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** An endpoint as the resolver hands it over: `preferred: false` marks a failover-only endpoint. */
 export interface BalancedEndpoint {
@@ -146,10 +143,10 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     static createFromJson(json: unknown): Config {
       const value = (json as { failoverTimeoutMs?: unknown } | null | undefined)?.failoverTimeoutMs;
       if (value === undefined) return new Config();
-      if (typeof value !== "number" || !(value > 0) || value > MAX_TIMER_MS) {
+      if (typeof value !== "number" || !(value > 0) || value > MAX_TIMER_DELAY_MS) {
         throw new Error(
           // grpc-js puts the policy's name in front.
-          `'failoverTimeoutMs' must be a number of milliseconds above 0 and at most ${MAX_TIMER_MS}: ` +
+          `'failoverTimeoutMs' must be a number of milliseconds above 0 and at most ${MAX_TIMER_DELAY_MS}: ` +
             `current value is ${JSON.stringify(value)}`,
         );
       }

@@ -9,6 +9,7 @@
 import { ResolverError } from "../errors.ts";
 import { parseTarget, type Target } from "../target.ts";
 import { isSubsetSeed, MAX_SEED, MIN_SEED } from "../subset.ts";
+import { MAX_TIMER_DELAY_MS } from "../runtime/unref_timer.ts";
 
 /** A command line that cannot be used; the message says what to run instead. */
 export class UsageError extends ResolverError {
@@ -207,8 +208,8 @@ function subsetOf(values: Map<string, string>): { subset?: { size: number; seed:
   return { subset: { size: k, seed: n } };
 }
 
-/** The longest wait a timer takes, in seconds (2^31 - 1 ms): a longer one fires at once. */
-const MAX_TIMEOUT_SECONDS = 2_147_483;
+/** The longest wait a timer takes, in whole seconds: a longer one fires at once. */
+const MAX_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_DELAY_MS / 1000);
 
 function timeoutOf(text: string | undefined): number {
   if (text === undefined) return DEFAULT_TIMEOUT_SECONDS;

@@ -8,6 +8,9 @@
 
 import { runtimeKey } from "./runtime.ts";
 
+/** The longest delay a timer waits (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms. */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 /**
  * Lets the process end while `timer` is pending; the timer still fires if the
  * process is kept alive by something else.
