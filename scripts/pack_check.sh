@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the npm tarball into a fresh temporary project, as a user would,
-# runs the cross-runtime scenarios through it on Node and on Bun (and on Node
-# again with the oldest grpc-js it supports), and runs its kgr-resolver bin on
-# Node, Bun and Deno.
+# type-checks a TypeScript use of every entry point under each module
+# resolution, runs the cross-runtime scenarios through it on Node and on Bun
+# (and on Node again with the oldest grpc-js it supports), and runs its
+# kgr-resolver bin on Node, Bun and Deno.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -26,6 +27,7 @@ cp tests/runtimes/*.mjs "$work/app/tests/runtimes/"
 cp tests/topology_cases.mjs "$work/app/tests/"
 cp tests/cli/bin_scenarios.mjs tests/cli/_cluster.mjs tests/cli/run_bin.mjs "$work/app/tests/cli/"
 cp scripts/echo_service.mjs "$work/app/scripts/"
+cp tests/types/consumer.ts "$work/app/"
 cd "$work/app"
 # nice-grpc gets its own, different copy of grpc-js (as happens in real
 # projects), so createChannel must find that copy's resolver registry.
@@ -37,6 +39,19 @@ npm install --silent --no-audit --no-fund --prefer-offline \
   "$work/$tarball" "@grpc/grpc-js@$grpc_version" "nice-grpc@$nice_version"
 copies=$(find node_modules -path '*/@grpc/grpc-js/package.json' | wc -l)
 [ "$copies" -ge 2 ] || { echo "expected two copies of @grpc/grpc-js, found $copies"; exit 1; }
+
+# The same use as an ES module and as CommonJS (consumer.cts); node10 is what
+# "module": "commonjs" implies, and reads no "exports".
+cp consumer.ts consumer.cts
+for check in node10:commonjs:consumer.ts nodenext:nodenext:consumer.ts nodenext:nodenext:consumer.cts \
+  bundler:esnext:consumer.ts; do
+  IFS=: read -r resolution module file <<<"$check"
+  echo "--- TypeScript $("$root/node_modules/.bin/tsc" --version | cut -d' ' -f2), moduleResolution $resolution, $file, installed tarball"
+  "$root/node_modules/.bin/tsc" --noEmit --strict --target es2022 --module "$module" \
+    --moduleResolution "$resolution" --typeRoots "$root/node_modules/@types" --types node "$file"
+done
+echo "--- CommonJS require() of every entry point, Node $(node --version)"
+node -e 'for (const entry of ["@kgr/resolver", "@kgr/resolver/nice-grpc", "@kgr/resolver/testing"]) require(entry)'
 
 echo "--- Node $(node --version), installed tarball"
 timeout 120 node tests/runtimes/run.mjs
