@@ -70,19 +70,19 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       username = (await reviewSelf(access, client, signal)).username;
       say("ok", "user", username);
     } catch (error) {
-      // No HTTP answer (unreachable, TLS) or no Kubernetes one: every later step would fail the same way.
+      // A failure no later step can pass: it is the only one shown.
+      const stop = (step: string, detail: string, summary: string) => {
+        say("FAILED", step, detail);
+        cli.stdout.write(`\n${paint("FAILED", "red")}: ${summary}; fix the step marked above\n`);
+        return 1;
+      };
+      // No HTTP answer (unreachable, TLS) or no Kubernetes one.
       if (error instanceof KubeApiError && error.status === undefined && !signal.aborted) {
-        say("FAILED", "server", error.message);
-        cli.stdout.write(`\n${paint("FAILED", "red")}: no answer from the API server; fix the step marked above\n`);
-        return 1;
+        return stop("server", error.message, "no answer from the API server");
       }
-      // Credentials the server refuses, or that cannot be had (an exec plugin that fails): no later step can pass.
+      // Credentials the server refuses, or that cannot be had (an exec plugin that fails).
       if ((error instanceof KubeApiError && error.status === 401) || error instanceof ConfigError) {
-        say("FAILED", "user", error.message);
-        cli.stdout.write(
-          `\n${paint("FAILED", "red")}: the API server refuses these credentials; fix the step marked above\n`,
-        );
-        return 1;
+        return stop("user", error.message, "the API server refuses these credentials");
       }
       say("unknown", "user", describe(error, signal));
     }
