@@ -10,7 +10,8 @@ import { quote } from "./kube_api.ts";
 
 /**
  * Why the slices of a Service give no usable endpoint for a port: no EndpointSlice at all (no such Service in
- * the namespace, or one without a selector), no port of that name, no pod, or no ready pod.
+ * the namespace, or one without a selector), no pod (it selects none, or is scaled to zero), no port of that
+ * name, or no ready pod.
  *
  * @param slices Every slice of the Service.
  * @param port The port the endpoints were selected for (a name, or a number used as given).
@@ -38,7 +39,12 @@ export function noEndpointsReason(
     return `it has no EndpointSlice: check that the Service exists in namespace ${namespace} and selects pods ` +
       `(kubectl get service ${service} -n ${namespace})`;
   }
-  let withPort = used;
+  // No pod first: a Service scaled to zero keeps one slice with neither endpoints nor ports, and its port
+  // names are then no clue.
+  const listsPod = (slice: EndpointSlice) => (slice.endpoints ?? []).some((endpoint) => endpoint.addresses?.length);
+  if (!used.some(listsPod)) {
+    return `its EndpointSlices list no pod: the Service selects none, or it is scaled to zero (${listSlices})`;
+  }
   if (typeof port === "string") {
     const names = new Set(used.flatMap((slice) => (slice.ports ?? []).map(({ name }) => name ?? "")));
     if (!names.has(port)) {
@@ -47,12 +53,13 @@ export function noEndpointsReason(
         quote(port)
       } (they have ${known}): name one of those in the target`;
     }
-    withPort = used.filter((slice) => slice.ports?.some(({ name }) => (name ?? "") === port));
+    const withPort = used.filter((slice) => slice.ports?.some(({ name }) => (name ?? "") === port));
+    if (!withPort.some(listsPod)) {
+      return `its EndpointSlices list no pod with a port named ${
+        quote(port)
+      }: check the pods' container ports (${listSlices})`;
+    }
   }
   // No count of the endpoints: a reason changes only when the cause does (a pod that crash-loops is no news).
-  const anyPod = withPort.some((slice) => (slice.endpoints ?? []).some((endpoint) => endpoint.addresses?.length));
-  if (!anyPod) {
-    return `its EndpointSlices list no pod: the Service selects none, or it is scaled to zero (${listSlices})`;
-  }
   return `none of its endpoints is ready: check that the pods are ready (${listSlices})`;
 }

@@ -46,6 +46,22 @@ Deno.test("noEndpointsReason() tells a Service without pods from one whose pods 
   );
   // Pods of a slice without the port do not count; a number is used as given.
   const other = slice([{ name: "metrics", port: 2 }], [false]);
-  assert.match(noEndpointsReason([slice([{ name: "grpc", port: 1 }], []), other], "grpc", "echo", "prod"), /no pod/);
+  assert.equal(
+    noEndpointsReason([slice([{ name: "grpc", port: 1 }], []), other], "grpc", "echo", "prod"),
+    `its EndpointSlices list no pod with a port named "grpc": check the pods' container ports (${list})`,
+  );
   assert.match(noEndpointsReason([other], 9, "echo", "prod"), /none of its endpoints is ready/);
+});
+
+Deno.test("noEndpointsReason() reports a Service scaled to zero as one without pods, not by its port names", () => {
+  // What the EndpointSlice controller keeps for a Service whose selector matches no pod: one slice, no ports.
+  const placeholder: EndpointSlice = {
+    metadata: { name: "echo-x1", namespace: "prod" },
+    addressType: "IPv4",
+    ports: null,
+    endpoints: [],
+  };
+  for (const port of ["grpc", 50051]) {
+    assert.match(noEndpointsReason([placeholder], port, "echo", "prod"), /^its EndpointSlices list no pod: .*scaled to zero/);
+  }
 });
