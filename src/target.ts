@@ -90,7 +90,6 @@ export interface GrpcUriParts {
 const FORM = '"kubernetes:///svc.ns:port"';
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
 const DOMAIN_LABEL = /^[A-Za-z0-9_-]{1,63}$/;
-const PORT_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const DIGITS = /^[0-9]+$/;
 const SPACE_OR_CONTROL = /[\s\p{Cc}]/u;
 
@@ -300,12 +299,15 @@ function parseEndpoint(
 
 /**
  * Checks what follows the namespace: nothing, or `svc` and then the cluster
- * domain (ignored, as Go ignores it). Go ignores any third label; we insist
+ * domain (ignored, as Go ignores it), with or without the trailing dot of a
+ * fully qualified name. Go ignores any third label; we insist
  * on `svc`, as `svc.ns.example.com` is far more likely a mistake than a
  * service `svc` in the namespace `ns`.
  */
 function checkClusterSuffix(labels: string[], fail: Fail): void {
   if (labels.length === 0) return;
+  // A fully qualified name ends in a "." after the cluster domain: svc.ns.svc.cluster.local.
+  if (labels.length > 2 && labels.at(-1) === "") labels = labels.slice(0, -1);
   if (labels[0] !== "svc") {
     fail(
       `expected "svc" after the namespace, as in "svc.ns.svc.cluster.local": current value is ${
@@ -364,11 +366,14 @@ function parsePort(text: string, fail: Fail): number | string {
   return text;
 }
 
-/** Kubernetes' rules for port names (IANA service names, RFC 6335). */
+/**
+ * Kubernetes' rule for the name of a Service's port (a DNS-1123 label), with a letter so that it cannot be
+ * read as a number. Only container ports are limited to 15 characters.
+ */
 function checkPortName(name: string, fail: Fail): void {
-  if (name.length > 15 || !PORT_NAME.test(name) || !/[a-z]/.test(name)) {
+  if (!isDns1123Label(name) || !/[a-z]/.test(name)) {
     fail(
-      `port must be a number 1-65535 or a port name (at most 15 of a-z, 0-9 and "-", with a letter, no "-" at either end or twice in a row): current value is ${
+      `port must be a number 1-65535 or a port name (at most 63 of a-z, 0-9 and "-", with a letter, no "-" at either end): current value is ${
         JSON.stringify(name)
       }`,
     );

@@ -199,9 +199,24 @@ const EDGES: [string, string, Target][] = [
     k8s("svc", undefined, "80a"),
   ],
   [
-    "kubernetes:///svc:abcdefghijklmno",
-    "a 15-character port name",
-    k8s("svc", undefined, "abcdefghijklmno"),
+    "kubernetes:///svc.ns:grpc-internal-api",
+    "a Service port name longer than a container port's 15 characters",
+    k8s("svc", "ns", "grpc-internal-api"),
+  ],
+  [
+    `kubernetes:///svc:${"p".repeat(63)}`,
+    "a 63-character port name",
+    k8s("svc", undefined, "p".repeat(63)),
+  ],
+  [
+    "kubernetes:///svc:grpc--web",
+    "a port name with -- (a DNS-1123 label, as Kubernetes checks a Service's)",
+    k8s("svc", undefined, "grpc--web"),
+  ],
+  [
+    "kubernetes:///svc.ns.svc.cluster.local.:8080",
+    "a fully qualified name with its trailing dot",
+    k8s("svc", "ns", 8080),
   ],
   [
     "kubernetes:///a.0ns",
@@ -295,9 +310,9 @@ const ERRORS: [string, string, string][] = [
     'current value is "grpc_web"',
   ],
   [
-    "kubernetes:///svc:abcdefghijklmnop",
-    "a 16-character port name",
-    'current value is "abcdefghijklmnop"',
+    `kubernetes:///svc:${"p".repeat(64)}`,
+    "a 64-character port name",
+    `current value is "${"p".repeat(64)}"`,
   ],
   [
     "kubernetes:///svc:-grpc",
@@ -308,11 +323,6 @@ const ERRORS: [string, string, string][] = [
     "kubernetes:///svc:grpc-",
     "a port name ending with -",
     'current value is "grpc-"',
-  ],
-  [
-    "kubernetes:///svc:grpc--web",
-    "a port name with --",
-    'current value is "grpc--web"',
   ],
   ["kubernetes:///svc:8.5", "a fractional port", 'current value is "8.5"'],
   // Go: accepted; the API lookup of "My_Svc" then finds nothing.
