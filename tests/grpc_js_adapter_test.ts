@@ -100,7 +100,7 @@ async function withService(run: (api: FakeApiServer, Resolver: ResolverClass) =>
   }
 }
 
-Deno.test("getDefaultAuthority() returns svc.ns and never a port", () => {
+Deno.test("getDefaultAuthority() returns svc.ns (svc without a namespace) and never a port", () => {
   const Resolver = registeredClass({});
   assert.equal(Resolver.getDefaultAuthority(uri("kubernetes:///echo.prod:grpc")), "echo.prod");
   assert.equal(Resolver.getDefaultAuthority(uri("kubernetes:///echo.prod:8080")), "echo.prod");
