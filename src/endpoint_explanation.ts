@@ -212,10 +212,14 @@ function rowOf(endpoint: SliceEndpoint, port: number | undefined): PodExplanatio
   return row;
 }
 
-/** The same pod seen again: the first one's pod, zone, node and hints; conditions combined; IPv4 before IPv6. */
+/**
+ * The same pod seen again: the first one's pod, zone, node and hints; conditions combined; each address once,
+ * IPv4 before IPv6.
+ */
 function combine(first: PodExplanation, second: PodExplanation): PodExplanation {
   const addresses = [...first.addresses];
   for (const address of second.addresses) {
+    if (addresses.some((known) => idOf(known) === idOf(address))) continue;
     if (address.host.includes(":")) addresses.push(address);
     else addresses.splice(addresses.filter((known) => !known.host.includes(":")).length, 0, address);
   }

@@ -114,6 +114,22 @@ Deno.test("explainEndpoints() merges a pod's addresses from its IPv4 and IPv6 sl
   }]]);
 });
 
+Deno.test("explainEndpoints() lists each address of a pod in two slices once, used or not", () => {
+  // The EndpointSlice controller can list a pod in two slices for a moment while it moves endpoints.
+  for (const ready of [true, false]) {
+    const conditions = { ready };
+    const { pods } = explainEndpoints(
+      [
+        slice("echo-a", [pod("a", "10.0.0.1", { conditions })]),
+        slice("echo-b", [pod("a", "10.0.0.1", { conditions })]),
+      ],
+      "grpc",
+      {},
+    );
+    assert.deepEqual(pods.map((row) => row.addresses), [[{ host: "10.0.0.1", port: 8080 }]]);
+  }
+});
+
 // --- The used rows are exactly the selection ---------------------------------
 
 const POD_NAMES = ["a", "b", "c", "d"];
