@@ -62,6 +62,9 @@ Deno.test("noEndpointsReason() reports a Service scaled to zero as one without p
     endpoints: [],
   };
   for (const port of ["grpc", 50051]) {
-    assert.match(noEndpointsReason([placeholder], port, "echo", "prod"), /^its EndpointSlices list no pod: .*scaled to zero/);
+    assert.match(
+      noEndpointsReason([placeholder], port, "echo", "prod"),
+      /^its EndpointSlices list no pod: .*scaled to zero/,
+    );
   }
 });
