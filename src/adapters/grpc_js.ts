@@ -43,7 +43,7 @@ export interface GrpcModule extends BalancerGrpc {
 /** Options of {@linkcode register}. */
 export interface RegisterOptions extends WatchSettings {
   /**
-   * The URI scheme to register.
+   * The URI scheme to register; grpc-js matches it as written, so targets must spell it the same case.
    * @default {"kubernetes"}
    */
   scheme?: string;

@@ -32,7 +32,7 @@ Options:
   --timeout SECONDS    how long --once and check wait for an answer (default ${DEFAULT_TIMEOUT_SECONDS})
   --kubeconfig FILE    the kubeconfig to use (default: KUBECONFIG, in-cluster, ~/.kube/config)
   --context NAME       the kubeconfig context to use (default: its current-context)
-  -n, --namespace NS   the namespace of targets without one (default: the context's)
+  -n, --namespace NS   the namespace of targets without one (default: the context's, else the pod's, else default)
   --zone ZONE          the client's zone, for topology-aware routing (default: ZONE)
   --node NODE          the client's node (default: NODE_NAME; its zone label when ZONE is unset)
   --subset-size K      with --subset-seed: the subset of a client registered with subsetSize K ...
