@@ -362,7 +362,10 @@ async function send(
   }
   const status = await readStatus(response, signal);
   if (response.status === 401) access.credentials.invalidate();
-  throw statusError({ verb, where, namespace, grant, missing }, access, response, status);
+  // Neither a header nor a client certificate: the server sees system:anonymous.
+  const anonymous = !authorization && access.tls.cert === undefined &&
+    access.credentials.clientCertificate === undefined;
+  throw statusError({ verb, where, namespace, grant, missing }, access, response, status, anonymous);
 }
 
 /**
@@ -474,6 +477,7 @@ function statusError(
   access: ClusterAccess,
   response: Response,
   status: Status,
+  anonymous: boolean,
 ): KubeApiError {
   const code = response.status;
   const said = typeof status.message === "string" && status.message ? ` (server said: ${quote(status.message)})` : "";
@@ -484,7 +488,10 @@ function statusError(
     retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
   };
   let advice: string;
-  if (code === 401) {
+  if ((code === 401 || code === 403) && anonymous) {
+    advice = `the API server at ${access.server} refused a request without credentials (${code}): ` +
+      `${access.source} gives none; give its user a token, a client certificate or an exec plugin${said}`;
+  } else if (code === 401) {
     advice = `the API server at ${access.server} rejected the credentials from ${access.source} (401 Unauthorized): ` +
       "renew the token or the kubeconfig user; token files and exec plugins are re-read automatically";
   } else if (code === 403) {

@@ -23,3 +23,25 @@ Deno.test("createEndpointSliceApi() turns a 504 ResourceVersionTooLarge Status i
     await api.close();
   }
 });
+
+Deno.test("createEndpointSliceApi() says that a kubeconfig user without credentials sent none, where a server refuses it", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  // The fake server's kubeconfig, with the token taken out of its user: requests go as system:anonymous.
+  const kubeconfig = api.kubeconfig();
+  for (const entry of kubeconfig.users ?? []) entry.user = {};
+  const access = await resolveClusterAccess({ kubeconfig });
+  const client = await createHttpClient({ tls: access.tls });
+  try {
+    const calls = createEndpointSliceApi(access, client, "prod", "echo");
+    const error = await calls.list({ signal: AbortSignal.timeout(5000) }).catch((e) => e);
+    assert.ok(error instanceof KubeApiError, String(error));
+    assert.equal(error.status, 403);
+    assert.match(
+      error.message,
+      /refused a request without credentials \(403\): .* gives none; give its user a token, a client certificate or an exec plugin/,
+    );
+  } finally {
+    client.close();
+    await api.close();
+  }
+});
