@@ -1,0 +1,83 @@
+// Slices as the real EndpointSlice controller (kube-controller-manager) writes
+// them, for shapes a hand-written slice gets wrong: a Service port name longer
+// than a container port's 15 characters, and a Service scaled to zero (the
+// controller keeps one slice with no endpoints and no ports). Only watches:
+// the pods' addresses are never dialed.
+import assert from "node:assert/strict";
+import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";
+import { createNamespace, deleteNamespace, kubeRequest } from "./kube_objects.ts";
+import { openTestCluster } from "./test_cluster.ts";
+import { applyNode, applySelectorService, createReadyPod, deleteNode, forgetPod } from "./workloads.ts";
+
+const log = (line: string) => console.log(`    [controller] ${line}`);
+const NODE = "kgr-slices-n1";
+const PORT_NAME = "grpc-internal-api";
+
+async function eventually(what: string, condition: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+Deno.test({
+  name: "controller slices: a long Service port name resolves, and a Service scaled to zero says it has no pod",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const cluster = await openTestCluster(log);
+    const fetch = cluster.adminFetch;
+    const controller = new AbortController();
+    let namespace: string | undefined;
+    let following: Promise<void> | undefined;
+    try {
+      if (!cluster.controlPlane) {
+        log(`skipped: needs the local control plane's kube-controller-manager, not ${cluster.description}`);
+        return;
+      }
+      await cluster.controlPlane.startControllerManager();
+      await applyNode(fetch, NODE, "zone-a");
+      namespace = await createNamespace(fetch, "e2e-slices");
+      const ns = namespace;
+      // A Service port name may be a 63-character DNS label; the container port keeps a short name.
+      await applySelectorService(fetch, ns, {
+        name: "echo",
+        ports: [{ name: PORT_NAME, port: 80, targetPort: 50051 }],
+      });
+      await createReadyPod(fetch, ns, {
+        name: "echo-1",
+        app: "echo",
+        node: NODE,
+        ip: "10.214.0.2",
+        ports: [{ name: "grpc", containerPort: 50051 }],
+      });
+      let last: EndpointSnapshot | undefined;
+      following = (async () => {
+        const target = `kubernetes:///echo.${ns}:${PORT_NAME}`;
+        const options = { cluster: { kubeconfig: cluster.adminKubeconfigPath }, signal: controller.signal };
+        for await (const snapshot of watchEndpoints(target, options)) last = snapshot;
+      })();
+      const addresses = () => last?.endpoints.map((e) => `${e.podName} ${e.addresses[0].host}:${e.addresses[0].port}`);
+      await eventually("the pod behind the long port name", () => addresses()?.join() === "echo-1 10.214.0.2:50051");
+      log(`${PORT_NAME}: ${addresses()}`);
+
+      await forgetPod(fetch, ns, "echo-1");
+      await eventually("an empty snapshot", () => last?.endpoints.length === 0);
+      const slices = await kubeRequest<{ items: { ports?: unknown; endpoints?: unknown }[] }>(
+        fetch,
+        "GET",
+        `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Decho`,
+      );
+      log(`slices at zero pods: ${JSON.stringify(slices.items.map(({ ports, endpoints }) => ({ ports, endpoints })))}`);
+      log(`reason: ${last?.emptyReason}`);
+      assert.match(last?.emptyReason ?? "", /^its EndpointSlices list no pod: .*scaled to zero/);
+    } finally {
+      controller.abort();
+      await following?.catch(() => {});
+      if (namespace) await deleteNamespace(fetch, namespace).catch(() => {});
+      await deleteNode(fetch, NODE).catch(() => {});
+      await cluster.stop();
+    }
+  },
+});
