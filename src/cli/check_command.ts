@@ -32,7 +32,8 @@ const VERDICT_STYLE: Record<Verdict, Style> = {
  *
  * @param command The parsed command line.
  * @param cli The process: streams, environment, Ctrl-C.
- * @returns The exit code: 0 when every required grant is there and the target resolves to at least one pod, else 1.
+ * @returns The exit code: 0 when every required grant is there and the target resolves to at least one pod, 130 on
+ *   Ctrl-C (143 on SIGTERM), which stops it at once, else 1.
  *
  * @example
  * ```ts ignore
@@ -47,7 +48,11 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   const say = (verdict: Verdict, step: string, detail: string) =>
     cli.stdout.write(`${paint(verdict.padEnd(8), VERDICT_STYLE[verdict])} ${step.padEnd(9)} ${detail}\n`);
   const controller = new AbortController();
-  const stopInterrupt = cli.onInterrupt(() => controller.abort());
+  let interrupted: number | undefined;
+  const stopInterrupt = cli.onInterrupt((exitCode) => {
+    interrupted ??= exitCode;
+    controller.abort();
+  });
   const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(command.timeoutSeconds * 1000)]);
   cli.stdout.write(`Checking ${paint(command.input, "bold")}\n\n`);
   let connection: ClusterConnection;
@@ -55,12 +60,17 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     connection = await connectCluster(command.cluster);
   } catch (error) {
     stopInterrupt();
+    if (interrupted !== undefined) return interrupted;
     if (!(error instanceof ResolverError)) throw error;
     say("FAILED", "cluster", inFlagTerms(error.message));
     return 1;
   }
   const { access, client } = connection;
+  const noAnswer = "no answer in time (see --timeout)";
+  const describe = (error: unknown) =>
+    error instanceof ResolverError ? error.message : signal.aborted ? noAnswer : String(error);
   try {
+    if (interrupted !== undefined) return interrupted;
     const namespace = command.target.namespace ?? access.namespace;
     say("ok", "cluster", `${access.server} from ${access.source}`);
     say("ok", "target", `service ${command.target.service} in namespace ${namespace}`);
@@ -70,6 +80,8 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       username = (await reviewSelf(access, client, signal)).username;
       say("ok", "user", username);
     } catch (error) {
+      // Ctrl-C stops at once, as it stops any Unix tool.
+      if (interrupted !== undefined) return interrupted;
       // A failure no later step can pass: it is the only one shown.
       const stop = (step: string, detail: string, summary: string) => {
         say("FAILED", step, detail);
@@ -84,7 +96,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       if ((error instanceof KubeApiError && error.status === 401) || error instanceof ConfigError) {
         return stop("user", error.message, "the API server refuses these credentials");
       }
-      say("unknown", "user", describe(error, signal));
+      say("unknown", "user", describe(error));
     }
 
     const grants = neededGrants(command, namespace, declaredLocality(command.locality, cli.env));
@@ -105,12 +117,14 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
           }
           say(allowed ? "ok" : "MISSING", verb, `${what} (${need})`);
         } catch (error) {
-          say("unknown", verb, `${what} (${need}): ${describe(error, signal)}`);
+          if (interrupted !== undefined) return interrupted;
+          say("unknown", verb, `${what} (${need}): ${describe(error)}`);
         }
       }
     }
 
-    const resolved = await resolveOnce(connection, command, signal);
+    const resolved = await resolveOnce(connection, command, signal) ?? new ResolverError(noAnswer);
+    if (interrupted !== undefined) return interrupted;
     const noPod = !(resolved instanceof ResolverError) && resolved.snapshot!.endpoints.length === 0;
     if (resolved instanceof ResolverError) say("FAILED", "resolve", resolved.message);
     else if (noPod) {
@@ -139,7 +153,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
         paint("FAILED", "red")
       }: ${command.input} does not resolve with these credentials; fix the steps marked above`;
     cli.stdout.write(`\n${verdict}\n`);
-    return failed && !controller.signal.aborted ? 1 : 0;
+    return failed ? 1 : 0;
   } finally {
     stopInterrupt();
     client.close();
@@ -175,15 +189,19 @@ function neededGrants(command: CheckCommand, namespace: string, locality: { node
   return grants;
 }
 
-/** Follows the target until its first snapshot, its first failure or the signal. */
+/**
+ * Follows the target until its first snapshot, its first failure or the signal; `undefined` when the signal came
+ * first (at once if it already had).
+ */
 async function resolveOnce(
   connection: ClusterConnection,
   command: CheckCommand,
   signal: AbortSignal,
-): Promise<ServiceView | ResolverError> {
+): Promise<ServiceView | ResolverError | undefined> {
   const controller = new AbortController();
   const stop = () => controller.abort();
   signal.addEventListener("abort", stop, { once: true });
+  if (signal.aborted) stop();
   let result: ServiceView | ResolverError | undefined;
   try {
     await observeService(connection, command.target, {
@@ -201,7 +219,7 @@ async function resolveOnce(
   } finally {
     signal.removeEventListener("abort", stop);
   }
-  return result ?? new ResolverError(describe(undefined, signal));
+  return result;
 }
 
 function podList(view: ServiceView): string {
@@ -215,10 +233,4 @@ function podList(view: ServiceView): string {
     `${used.length} ${used.length === 1 ? "pod" : "pods"} used${used.length > 0 ? ` (${used.join(", ")})` : ""}`,
     ...(unused.length > 0 ? [`${unused.length} not used (${unused.join("; ")})`] : []),
   ].join(", ");
-}
-
-function describe(error: unknown, signal: AbortSignal): string {
-  if (error instanceof ResolverError) return error.message;
-  if (signal.aborted) return "no answer in time (see --timeout), or interrupted";
-  return String(error);
 }

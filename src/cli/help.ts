@@ -48,8 +48,8 @@ Examples:
   kgr-resolver --subset-size 10 --subset-seed 7 kubernetes:///echo.prod:grpc
   kgr-resolver check kubernetes:///echo.prod:grpc
 
-Exit status: 0 on success and on Ctrl-C; 1 when the cluster or the API fails, or --once finds no usable pod;
-2 for a bad command line or target.
+Exit status: 0 on success and on Ctrl-C while following; 1 when the cluster or the API fails, or --once finds
+no usable pod; 2 for a bad command line or target; 130 when Ctrl-C stops --once or check.
 Colours only on a terminal, and never with NO_COLOR set.
 `;
 }

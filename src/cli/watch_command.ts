@@ -22,7 +22,7 @@ const TICK_MS = 1000;
  * @param command The parsed command line.
  * @param cli The process: streams, environment, Ctrl-C.
  * @returns The exit code: 0, or 1 when the cluster or the API failed (`--once`), timed out, or (`--once`) the target
- *   resolved to no usable pod.
+ *   resolved to no usable pod; with `--once`, 130 on Ctrl-C (143 on SIGTERM), which ends following a target with 0.
  * @throws {ConfigError} When no cluster access can be set up.
  *
  * @example
@@ -96,7 +96,8 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     problem = text;
   };
 
-  const stopInterrupt = cli.onInterrupt(() => finish(0));
+  // Ctrl-C is how one stops following a target, so 0; it cuts --once short, so 130 as for any Unix tool.
+  const stopInterrupt = cli.onInterrupt((exitCode) => finish(command.once ? exitCode : 0));
   // Keeps "changed 5s ago" current.
   const ticker = live ? setInterval(() => latest && frame?.draw(table(latest, true)), TICK_MS) : undefined;
   const timer = command.once

@@ -30,14 +30,18 @@ export interface CliProcess {
   /** Standard error. */
   stderr: CliOutput;
   /**
-   * Calls `handler` on Ctrl-C (SIGINT) or SIGTERM instead of ending the process.
+   * Calls `handler` on Ctrl-C (SIGINT) or SIGTERM instead of ending the process, with the exit code of a Unix tool
+   * that signal ends: 128 + the signal's number, so 130 for SIGINT and 143 for SIGTERM.
    *
    * @returns A function that removes the handler.
    */
-  onInterrupt(handler: () => void): () => void;
+  onInterrupt(handler: (exitCode: number) => void): () => void;
   /** Writes out what the streams still hold, then ends the process with `code`. */
   exit(code: number): Promise<never>;
 }
+
+/** The signals that interrupt the CLI, and the exit code of a Unix tool they end (128 + the signal's number). */
+const INTERRUPT_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
 
 /**
  * The current process, for the CLI.
@@ -63,11 +67,12 @@ export function cliProcess(): CliProcess {
     stdout: output(process.stdout),
     stderr: output(process.stderr),
     onInterrupt(handler) {
-      process.on("SIGINT", handler);
-      process.on("SIGTERM", handler);
+      const listeners = Object.entries(INTERRUPT_EXIT_CODES).map(([name, code]) =>
+        [name, () => handler(code)] as const
+      );
+      for (const [name, listener] of listeners) process.on(name, listener);
       return () => {
-        process.off("SIGINT", handler);
-        process.off("SIGTERM", handler);
+        for (const [name, listener] of listeners) process.off(name, listener);
       };
     },
     async exit(code) {

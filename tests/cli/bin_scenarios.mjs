@@ -59,6 +59,38 @@ async function refusedPort() {
   return port;
 }
 
+/**
+ * A loopback listener that accepts connections and never answers, neither TLS nor HTTP: a hung API server.
+ * `connections()` counts the connections it accepted; `kubeconfig(scheme)` writes a kubeconfig file for it
+ * next to the cluster's.
+ */
+async function silentServer(cluster) {
+  const sockets = new Set();
+  let connections = 0;
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    connections++;
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  return {
+    connections: () => connections,
+    async kubeconfig(scheme) {
+      const config = cluster.api.kubeconfig();
+      config.clusters[0].cluster.server = `${scheme}://127.0.0.1:${port}`;
+      if (scheme === "https") config.clusters[0].cluster["insecure-skip-tls-verify"] = true;
+      const file = `${cluster.kubeconfig}.silent-${scheme}.json`;
+      await writeFile(file, JSON.stringify(config));
+      return file;
+    },
+    close() {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
 /** The access rules a Role of the printed YAML grants, as the fake server takes them. */
 function rulesOf(yaml) {
   return parseAllDocuments(yaml).map((document) => document.toJS()).filter((object) => object.kind === "Role")
@@ -277,6 +309,31 @@ export const scenarios = {
       assert.deepEqual(after.endpoints.map((endpoint) => endpoint.podName), ["echo-0", "echo-1", "echo-2", "echo-3"]);
       assert.equal(after.resourceVersion, cluster.api.resourceVersion);
     } finally {
+      await cluster.close();
+    }
+  },
+
+  async "Ctrl-C stops --once and check at once while they wait for the API server, and exits 130"(cli) {
+    const cluster = await startCluster();
+    const silent = await silentServer(cluster);
+    try {
+      const kubeconfig = await silent.kubeconfig("http");
+      for (const args of [["--once"], ["check"]]) {
+        const before = silent.connections();
+        const run = startCli(cli, [...args, "--kubeconfig", kubeconfig, TARGET]);
+        await eventually("a request to the API server", () => silent.connections() > before);
+        await sleep(200);
+        const sent = Date.now();
+        process.kill(run.child.pid, "SIGINT");
+        const { code, stdout, stderr } = await run.exited;
+        const elapsed = Date.now() - sent;
+        assert.equal(code, 130, `${args[0]}: ${stdout}${stderr}`);
+        assert.ok(elapsed < 1500, `${args[0]} exited ${elapsed} ms after Ctrl-C`);
+        assert.equal(stderr, "");
+        assert.doesNotMatch(stdout, /unknown|FAILED/, "an interrupted check stops, it reports no step as failed");
+      }
+    } finally {
+      await silent.close();
       await cluster.close();
     }
   },
