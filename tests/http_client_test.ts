@@ -1,7 +1,8 @@
 // The runtime's HTTP client on Deno (undici, as on Node); Bun and Node run the same requests through the
-// CLI's `check` in tests/cli/bin_scenarios.mjs.
+// CLI's `check` in tests/cli/bin_scenarios.mjs, and the CLI's --timeout against a server that never answers.
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createNetServer, type Socket } from "node:net";
 import { createHttpClient } from "../src/runtime/http_client.ts";
 
 /** A server on 127.0.0.1 that answers every request with `handler`; records method, content type and body. */
@@ -66,5 +67,32 @@ Deno.test("createHttpClient() does not follow a redirect of a POST", async () =>
   } finally {
     client.close();
     await server.close();
+  }
+});
+
+Deno.test("createHttpClient() rejects an aborted request at once while TLS is still being set up", async () => {
+  // Accepts and never answers: the TLS handshake never ends, and undici's connect timeout is 10 s.
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  const client = await createHttpClient({ tls: { caSource: "none", insecureSkipVerify: true } });
+  const controller = new AbortController();
+  const started = Date.now();
+  setTimeout(() => controller.abort(), 200);
+  try {
+    await assert.rejects(
+      client.fetch(`https://127.0.0.1:${port}/version`, { signal: controller.signal }),
+      (error: Error) => error.name === "AbortError",
+    );
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 1500, `rejected ${elapsed} ms after the start, the abort came at 200 ms`);
+  } finally {
+    client.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });

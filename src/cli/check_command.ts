@@ -48,17 +48,21 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   const say = (verdict: Verdict, step: string, detail: string) =>
     cli.stdout.write(`${paint(verdict.padEnd(8), VERDICT_STYLE[verdict])} ${step.padEnd(9)} ${detail}\n`);
   const controller = new AbortController();
+  const { signal } = controller;
   let interrupted: number | undefined;
   const stopInterrupt = cli.onInterrupt((exitCode) => {
     interrupted ??= exitCode;
     controller.abort();
   });
-  const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(command.timeoutSeconds * 1000)]);
+  // A timer, not AbortSignal.any() with AbortSignal.timeout(): on Node 20 the garbage collector can take the
+  // timeout's signal, which then never fires.
+  const deadline = setTimeout(() => controller.abort(), command.timeoutSeconds * 1000);
   cli.stdout.write(`Checking ${paint(command.input, "bold")}\n\n`);
   let connection: ClusterConnection;
   try {
     connection = await connectCluster(command.cluster);
   } catch (error) {
+    clearTimeout(deadline);
     stopInterrupt();
     if (interrupted !== undefined) return interrupted;
     if (!(error instanceof ResolverError)) throw error;
@@ -66,7 +70,8 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     return 1;
   }
   const { access, client } = connection;
-  const noAnswer = "no answer in time (see --timeout)";
+  const noAnswer = `no answer within ${command.timeoutSeconds} s: check that the API server at ${access.server} ` +
+    "is reachable, or raise --timeout";
   const describe = (error: unknown) =>
     error instanceof ResolverError ? error.message : signal.aborted ? noAnswer : String(error);
   try {
@@ -88,9 +93,9 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
         cli.stdout.write(`\n${paint("FAILED", "red")}: ${summary}; fix the step marked above\n`);
         return 1;
       };
-      // No HTTP answer (unreachable, TLS) or no Kubernetes one.
-      if (error instanceof KubeApiError && error.status === undefined && !signal.aborted) {
-        return stop("server", error.message, "no answer from the API server");
+      // No HTTP answer (unreachable, TLS, or none in time) or no Kubernetes one.
+      if (signal.aborted || (error instanceof KubeApiError && error.status === undefined)) {
+        return stop("server", describe(error), "no answer from the API server");
       }
       // Credentials the server refuses, or that cannot be had (an exec plugin that fails).
       if ((error instanceof KubeApiError && error.status === 401) || error instanceof ConfigError) {
@@ -155,6 +160,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     cli.stdout.write(`\n${verdict}\n`);
     return failed ? 1 : 0;
   } finally {
+    clearTimeout(deadline);
     stopInterrupt();
     client.close();
   }

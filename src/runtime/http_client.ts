@@ -15,6 +15,7 @@
  * @module
  */
 
+import type { Socket } from "node:net";
 import type { TlsSettings } from "../cluster/types.ts";
 import { bodyOfPushSource, type ChunkSource } from "./pushed_body.ts";
 import { runtimeKey } from "./runtime.ts";
@@ -125,17 +126,24 @@ function releasingPool(undici: Undici) {
     const connect: Connector = typeof options.connect === "function"
       ? options.connect as Connector
       : undici.buildConnector({ ...options.connect });
-    const releasing: Connector = (connectOptions, callback) =>
-      connect(connectOptions, (...result: Parameters<Parameters<Connector>[1]>) => {
-        const socket = result[1];
-        if (socket) {
-          socket.unref();
-          socket.ref = () => socket;
-        }
+    const releasing: Connector = (connectOptions, callback) => {
+      const connecting = connect(connectOptions, (...result: Parameters<Parameters<Connector>[1]>) => {
+        if (result[1]) release(result[1]);
         callback(...result);
       });
+      // A server that accepts and never completes TLS would otherwise hold the process until undici's connect
+      // timeout (10 s), even after every request on it was aborted.
+      if (connecting) release(connecting);
+      return connecting;
+    };
     return new undici.Pool(origin, { ...options, connect: releasing });
   };
+}
+
+/** Lets `socket` not keep the process alive, ever. */
+function release(socket: Socket): void {
+  socket.unref();
+  socket.ref = () => socket;
 }
 /** Statuses whose response cannot carry a body. */
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
@@ -151,13 +159,17 @@ async function requestAsResponse(
   url: string,
   init: RequestInit,
 ): Promise<HttpResponse> {
-  const { statusCode, headers, body } = await undici.request(url, {
-    dispatcher,
-    method: init.method ?? "GET",
-    body: typeof init.body === "string" ? init.body : undefined,
-    headers: Object.fromEntries(new Headers(init.headers)),
-    signal: init.signal ?? undefined,
-  });
+  const signal = init.signal ?? undefined;
+  const { statusCode, headers, body } = await settledOnAbort(
+    undici.request(url, {
+      dispatcher,
+      method: init.method ?? "GET",
+      body: typeof init.body === "string" ? init.body : undefined,
+      headers: Object.fromEntries(new Headers(init.headers)),
+      signal,
+    }),
+    signal,
+  );
   const responseHeaders = new Headers();
   for (const [name, value] of Object.entries(headers)) {
     for (const one of value === undefined ? [] : Array.isArray(value) ? value : [value]) {
@@ -175,4 +187,20 @@ async function requestAsResponse(
     body.destroy();
     throw error;
   }
+}
+
+/**
+ * `request`, rejected with the signal's reason as soon as it aborts. undici heeds the signal only once the
+ * connection is made (nodejs/undici#386): against a server that accepts and never completes TLS, an aborted
+ * request would wait for the connect timeout (10 s). A request undici answers after the abort has its body
+ * destroyed by undici itself.
+ */
+function settledOnAbort<T>(request: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return request;
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener("abort", abort, { once: true });
+    if (signal.aborted) abort();
+    request.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
 }

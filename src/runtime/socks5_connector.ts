@@ -25,11 +25,14 @@ export interface ConnectOptions {
   httpSocket?: Socket;
 }
 
-/** An undici connector: opens a connection and calls back with it or with an error. */
+/**
+ * An undici connector: opens a connection and calls back with it or with an error; undici's own also returns the
+ * socket it is connecting.
+ */
 export type Connector = (
   options: ConnectOptions,
   callback: (...result: [null, Socket] | [Error, null]) => void,
-) => void;
+) => Socket | void;
 
 /** The longest wait for the proxy's answers. */
 const TIMEOUT_MS = 10_000;

@@ -317,20 +317,62 @@ export const scenarios = {
     const cluster = await startCluster();
     const silent = await silentServer(cluster);
     try {
-      const kubeconfig = await silent.kubeconfig("http");
-      for (const args of [["--once"], ["check"]]) {
-        const before = silent.connections();
-        const run = startCli(cli, [...args, "--kubeconfig", kubeconfig, TARGET]);
-        await eventually("a request to the API server", () => silent.connections() > before);
-        await sleep(200);
-        const sent = Date.now();
-        process.kill(run.child.pid, "SIGINT");
-        const { code, stdout, stderr } = await run.exited;
-        const elapsed = Date.now() - sent;
-        assert.equal(code, 130, `${args[0]}: ${stdout}${stderr}`);
-        assert.ok(elapsed < 1500, `${args[0]} exited ${elapsed} ms after Ctrl-C`);
-        assert.equal(stderr, "");
-        assert.doesNotMatch(stdout, /unknown|FAILED/, "an interrupted check stops, it reports no step as failed");
+      // On https the request waits in the TLS handshake, on http for the HTTP answer.
+      for (const scheme of ["http", "https"]) {
+        const kubeconfig = await silent.kubeconfig(scheme);
+        for (const args of [["--once"], ["check"]]) {
+          const what = `${args[0]} on ${scheme}`;
+          const before = silent.connections();
+          const run = startCli(cli, [...args, "--kubeconfig", kubeconfig, TARGET]);
+          await eventually("a request to the API server", () => silent.connections() > before);
+          await sleep(200);
+          const sent = Date.now();
+          process.kill(run.child.pid, "SIGINT");
+          const { code, stdout, stderr } = await run.exited;
+          const elapsed = Date.now() - sent;
+          assert.equal(code, 130, `${what}: ${stdout}${stderr}`);
+          assert.ok(elapsed < 1500, `${what} exited ${elapsed} ms after Ctrl-C`);
+          assert.equal(stderr, "");
+          assert.doesNotMatch(stdout, /unknown|FAILED/, "an interrupted check stops, it reports no step as failed");
+        }
+      }
+    } finally {
+      await silent.close();
+      await cluster.close();
+    }
+  },
+
+  async "--timeout bounds --once and check against a server that accepts and never answers (TLS or HTTP)"(cli) {
+    const cluster = await startCluster();
+    const silent = await silentServer(cluster);
+    try {
+      for (const scheme of ["https", "http"]) {
+        const kubeconfig = await silent.kubeconfig(scheme);
+        const server = `${scheme}://127\\.0\\.0\\.1:\\d+`;
+        for (const args of [["--once"], ["check"]]) {
+          const started = Date.now();
+          const { code, stdout, stderr } = await runCli(cli, [
+            ...args,
+            "--timeout",
+            "1",
+            "--kubeconfig",
+            kubeconfig,
+            TARGET,
+          ]);
+          const elapsed = Date.now() - started;
+          const what = `${args[0]} on ${scheme}`;
+          assert.equal(code, 1, `${what}: ${stdout}${stderr}`);
+          // undici's connect timeout (10 s) and stall timeout (150 s) must not be what ends it.
+          assert.ok(elapsed < 2500, `${what} took ${elapsed} ms with --timeout 1`);
+          const advice =
+            `no answer within 1 s.*: check that the API server at ${server} is reachable, or raise --timeout`;
+          if (args[0] === "--once") {
+            assert.match(stderr, new RegExp(`^kgr-resolver: Cannot resolve "${TARGET}": ${advice}\\n$`));
+          } else {
+            assert.match(stdout, new RegExp(`^FAILED +server +${advice}$`, "m"));
+            assert.match(stdout, /FAILED: no answer from the API server; fix the step marked above\n$/);
+          }
+        }
       }
     } finally {
       await silent.close();
