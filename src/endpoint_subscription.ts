@@ -20,6 +20,7 @@ import { runReflector, type SliceState, type WatchListSupport } from "./watch/re
 import { createServicePortLookup, type ServicePortLookup } from "./service_port.ts";
 import { nextTurn } from "./runtime/next_turn.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
+import { withTimeout } from "./runtime/with_timeout.ts";
 import { type WatchMetrics, watchMetrics } from "./metrics.ts";
 import type { Target } from "./target.ts";
 import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
@@ -255,7 +256,7 @@ function localityFor(access: ClusterAccess, explicit: Locality | undefined): Pro
     locality = resolveLocality(explicit, async (node) => {
       const client = createClusterHttpClient(access);
       try {
-        return await readNodeZone(access, client, node, AbortSignal.timeout(10_000));
+        return await withTimeout(undefined, 10_000, (signal) => readNodeZone(access, client, node, signal));
       } finally {
         client.close();
       }

@@ -17,6 +17,7 @@ import { createSelectionMemo, selectEndpoints, type SelectionMemo } from "./endp
 import type { EndpointSlice } from "./endpoint_slice.ts";
 import type { EndpointSnapshot } from "./endpoint_subscription.ts";
 import { ResolverError } from "./errors.ts";
+import { withTimeout } from "./runtime/with_timeout.ts";
 import { createEndpointSliceApi, createServiceApi, type EndpointSliceApi, readNodeZone } from "./kube_api.ts";
 import { resolveLocality } from "./locality.ts";
 import { noEndpointsReason } from "./no_endpoints_reason.ts";
@@ -131,7 +132,7 @@ export async function observeService(
   const service = target.service;
   const locality = await resolveLocality(
     options.locality,
-    (node) => readNodeZone(access, client, node, AbortSignal.any([signal, AbortSignal.timeout(10_000)])),
+    (node) => withTimeout(signal, 10_000, (read) => readNodeZone(access, client, node, read)),
   );
   if (signal.aborted) return;
   let view: ServiceView = { namespace, service, port: target.port, locality, watch: { state: "listing" } };
