@@ -97,10 +97,11 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       if (signal.aborted || (error instanceof KubeApiError && error.status === undefined)) {
         return stop("server", describe(error), "no answer from the API server");
       }
-      // Credentials the server refuses, or that cannot be had (an exec plugin that fails).
-      if ((error instanceof KubeApiError && error.status === 401) || error instanceof ConfigError) {
+      if (error instanceof KubeApiError && error.status === 401) {
         return stop("user", error.message, "the API server refuses these credentials");
       }
+      // Credentials that cannot be had (an exec plugin that fails): the server was never asked.
+      if (error instanceof ConfigError) return stop("user", error.message, "the credentials could not be obtained");
       say("unknown", "user", describe(error));
     }
 

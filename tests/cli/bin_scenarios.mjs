@@ -209,6 +209,17 @@ export const scenarios = {
       assert.match(refused.stdout, /^FAILED +user +.*rejected the credentials .*\(401 Unauthorized\)/m);
       assert.equal(refused.stdout.match(/401/g).length, 1, refused.stdout);
       assert.match(refused.stdout, /FAILED: the API server refuses these credentials; fix the step marked above\n$/);
+      // An exec plugin that fails: the server was never asked.
+      const failingPlugin = cluster.api.kubeconfig();
+      failingPlugin.users[0].user = {
+        exec: { apiVersion: "client.authentication.k8s.io/v1", command: "false", interactiveMode: "Never" },
+      };
+      const failingPluginConfig = `${cluster.kubeconfig}.failing-plugin.json`;
+      await writeFile(failingPluginConfig, JSON.stringify(failingPlugin));
+      const noCredentials = await runCli(cli, ["check", "--kubeconfig", failingPluginConfig, TARGET]);
+      assert.equal(noCredentials.code, 1, noCredentials.stdout + noCredentials.stderr);
+      assert.match(noCredentials.stdout, /^FAILED +user +/m);
+      assert.match(noCredentials.stdout, /FAILED: the credentials could not be obtained; fix the step marked above\n$/);
       // check stops at the first request that gets no answer, instead of repeating it for every step.
       const unchecked = await runCli(cli, ["check", "--kubeconfig", refusedConfig, TARGET]);
       assert.equal(unchecked.code, 1);
