@@ -2,7 +2,7 @@
 // CLI's `check` in tests/cli/bin_scenarios.mjs, and the CLI's --timeout against a server that never answers.
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { createServer as createNetServer, type Socket } from "node:net";
+import { createConnection, createServer as createNetServer, type Socket } from "node:net";
 import { createHttpClient } from "../src/runtime/http_client.ts";
 
 /** A server on 127.0.0.1 that answers every request with `handler`; records method, content type and body. */
@@ -94,5 +94,39 @@ Deno.test("createHttpClient() rejects an aborted request at once while TLS is st
     client.close();
     for (const socket of sockets) socket.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+Deno.test("createHttpClient() goes through an HTTP proxy with CONNECT", async () => {
+  const server = await recordingServer((_req, res) => res.writeHead(200).end("{}"));
+  // A CONNECT proxy that tunnels to 127.0.0.1 only.
+  const tunnels: string[] = [];
+  const sockets = new Set<Socket>();
+  const proxy = createServer();
+  proxy.on("connect", (req: IncomingMessage, client: Socket) => {
+    tunnels.push(req.url ?? "");
+    const port = Number(new URL(`http://${req.url}`).port);
+    const upstream = createConnection(port, "127.0.0.1", () => {
+      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      upstream.pipe(client).pipe(upstream);
+    });
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => {});
+    }
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const { port } = proxy.address() as { port: number };
+  const client = await createHttpClient({ tls: { caSource: "none" }, proxyUrl: `http://127.0.0.1:${port}` });
+  try {
+    const { response } = await client.fetch(`${server.url}/version`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+    assert.deepEqual(tunnels, [new URL(server.url).host]);
+  } finally {
+    client.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    await server.close();
   }
 });

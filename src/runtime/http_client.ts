@@ -132,12 +132,17 @@ function releasingPool(undici: Undici) {
         callback(...result);
       });
       // A server that accepts and never completes TLS would otherwise hold the process until undici's connect
-      // timeout (10 s), even after every request on it was aborted.
-      if (connecting) release(connecting);
+      // timeout (10 s), even after every request on it was aborted. Only undici's own connector returns the
+      // socket it is connecting; a proxy agent's returns a promise, and ours (SOCKS5) nothing.
+      if (isSocket(connecting)) release(connecting);
       return connecting;
     };
     return new undici.Pool(origin, { ...options, connect: releasing });
   };
+}
+
+function isSocket(value: unknown): value is Socket {
+  return typeof (value as Socket | undefined)?.unref === "function";
 }
 
 /** Lets `socket` not keep the process alive, ever. */

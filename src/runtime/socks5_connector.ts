@@ -26,13 +26,13 @@ export interface ConnectOptions {
 }
 
 /**
- * An undici connector: opens a connection and calls back with it or with an error; undici's own also returns the
- * socket it is connecting.
+ * An undici connector: opens a connection and calls back with it or with an error. What it returns differs
+ * (undici's own returns the socket it is connecting, a proxy agent's a promise): only a socket is used.
  */
 export type Connector = (
   options: ConnectOptions,
   callback: (...result: [null, Socket] | [Error, null]) => void,
-) => Socket | void;
+) => unknown;
 
 /** The longest wait for the proxy's answers. */
 const TIMEOUT_MS = 10_000;
