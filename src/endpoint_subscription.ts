@@ -20,7 +20,7 @@ import { runReflector, type SliceState, type WatchListSupport } from "./watch/re
 import { createServicePortLookup, type ServicePortLookup } from "./service_port.ts";
 import { nextTurn } from "./runtime/next_turn.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
-import { withTimeout } from "./runtime/with_timeout.ts";
+import { withTimeout } from "./runtime/abortable.ts";
 import { type WatchMetrics, watchMetrics } from "./metrics.ts";
 import type { Target } from "./target.ts";
 import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";

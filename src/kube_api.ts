@@ -11,6 +11,7 @@ import type { EndpointSliceList, Status } from "./endpoint_slice.ts";
 import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
 import type { HttpClient, HttpResponse } from "./runtime/http_client.ts";
 import type { ChunkSource } from "./runtime/pushed_body.ts";
+import { settledOnAbort } from "./runtime/abortable.ts";
 import { cancelOnAbort, isRecord, withoutFetchAdvice } from "./_util.ts";
 import { proxyForDisplay } from "./cluster/proxy.ts";
 
@@ -335,7 +336,8 @@ async function send(
 ): Promise<HttpResponse> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
-  const authorization = await access.credentials.authorization();
+  // An exec plugin that hangs must not outlast the caller's abort.
+  const authorization = await settledOnAbort(access.credentials.authorization(), signal);
   if (authorization) {
     // fetch's own error for a bad header value quotes the value: check first, and never show it.
     if (INVALID_HEADER_VALUE.test(authorization)) {

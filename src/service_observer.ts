@@ -17,7 +17,7 @@ import { createSelectionMemo, selectEndpoints, type SelectionMemo } from "./endp
 import type { EndpointSlice } from "./endpoint_slice.ts";
 import type { EndpointSnapshot } from "./endpoint_subscription.ts";
 import { ResolverError } from "./errors.ts";
-import { withTimeout } from "./runtime/with_timeout.ts";
+import { withTimeout } from "./runtime/abortable.ts";
 import { createEndpointSliceApi, createServiceApi, type EndpointSliceApi, readNodeZone } from "./kube_api.ts";
 import { resolveLocality } from "./locality.ts";
 import { noEndpointsReason } from "./no_endpoints_reason.ts";

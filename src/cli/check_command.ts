@@ -10,6 +10,7 @@
 import { type ResourceAttributes, reviewAccess, reviewSelf } from "../access_review.ts";
 import { ConfigError, KubeApiError, ResolverError } from "../errors.ts";
 import { declaredLocality } from "../locality.ts";
+import { settledOnAbort } from "../runtime/abortable.ts";
 import type { CliProcess } from "../runtime/cli_process.ts";
 import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "../service_observer.ts";
 import type { CheckCommand } from "./args.ts";
@@ -81,7 +82,11 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     say("ok", "target", `service ${command.target.service} in namespace ${namespace}`);
 
     let username: string | undefined;
+    let credentialsObtained = false;
     try {
+      // The credentials first: an exec plugin that hangs fails the user step, not the server's.
+      await settledOnAbort(access.credentials.authorization(), signal);
+      credentialsObtained = true;
       username = (await reviewSelf(access, client, signal)).username;
       say("ok", "user", username);
     } catch (error) {
@@ -93,6 +98,14 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
         cli.stdout.write(`\n${paint("FAILED", "red")}: ${summary}; fix the step marked above\n`);
         return 1;
       };
+      // Credentials that could not be obtained (an exec plugin that fails, or one still running at the
+      // timeout): the server was never asked.
+      if (error instanceof ConfigError) return stop("user", error.message, "the credentials could not be obtained");
+      if (!credentialsObtained && signal.aborted) {
+        const detail = `no credentials within ${command.timeoutSeconds} s from ${access.source}: ` +
+          "run its exec plugin by hand to see why, or raise --timeout";
+        return stop("user", detail, "the credentials could not be obtained");
+      }
       // No HTTP answer (unreachable, TLS, or none in time) or no Kubernetes one.
       if (signal.aborted || (error instanceof KubeApiError && error.status === undefined)) {
         return stop("server", describe(error), "no answer from the API server");
@@ -100,8 +113,6 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       if (error instanceof KubeApiError && error.status === 401) {
         return stop("user", error.message, "the API server refuses these credentials");
       }
-      // Credentials that cannot be had (an exec plugin that fails): the server was never asked.
-      if (error instanceof ConfigError) return stop("user", error.message, "the credentials could not be obtained");
       say("unknown", "user", describe(error));
     }
 

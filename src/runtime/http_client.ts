@@ -18,6 +18,7 @@
 import type { Socket } from "node:net";
 import type { TlsSettings } from "../cluster/types.ts";
 import { bodyOfPushSource, type ChunkSource } from "./pushed_body.ts";
+import { settledOnAbort } from "./abortable.ts";
 import { runtimeKey } from "./runtime.ts";
 import { type Connector, socks5Connector } from "./socks5_connector.ts";
 
@@ -192,20 +193,4 @@ async function requestAsResponse(
     body.destroy();
     throw error;
   }
-}
-
-/**
- * `request`, rejected with the signal's reason as soon as it aborts. undici heeds the signal only once the
- * connection is made (nodejs/undici#386): against a server that accepts and never completes TLS, an aborted
- * request would wait for the connect timeout (10 s). A request undici answers after the abort has its body
- * destroyed by undici itself.
- */
-function settledOnAbort<T>(request: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return request;
-  return new Promise((resolve, reject) => {
-    const abort = () => reject(signal.reason);
-    signal.addEventListener("abort", abort, { once: true });
-    if (signal.aborted) abort();
-    request.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
-  });
 }

@@ -220,6 +220,14 @@ export const scenarios = {
       assert.equal(noCredentials.code, 1, noCredentials.stdout + noCredentials.stderr);
       assert.match(noCredentials.stdout, /^FAILED +user +/m);
       assert.match(noCredentials.stdout, /FAILED: the credentials could not be obtained; fix the step marked above\n$/);
+      // One that hangs: --timeout ends the wait, on the user step.
+      failingPlugin.users[0].user.exec = { ...failingPlugin.users[0].user.exec, command: "sleep", args: ["8"] };
+      await writeFile(failingPluginConfig, JSON.stringify(failingPlugin));
+      const started = Date.now();
+      const slowPlugin = await runCli(cli, ["check", "--timeout", "1", "--kubeconfig", failingPluginConfig, TARGET]);
+      assert.equal(slowPlugin.code, 1, slowPlugin.stdout + slowPlugin.stderr);
+      assert.ok(Date.now() - started < 4000, `check took ${Date.now() - started} ms with --timeout 1`);
+      assert.match(slowPlugin.stdout, /^FAILED +user +no credentials within 1 s from kubeconfig /m);
       // check stops at the first request that gets no answer, instead of repeating it for every step.
       const unchecked = await runCli(cli, ["check", "--kubeconfig", refusedConfig, TARGET]);
       assert.equal(unchecked.code, 1);

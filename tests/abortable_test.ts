@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { withTimeout } from "../src/runtime/with_timeout.ts";
+import { withTimeout } from "../src/runtime/abortable.ts";
 
 /** Resolves with the signal's reason once it aborts; a timer of its own keeps the test alive (withTimeout's does not). */
 function aborted(signal: AbortSignal): Promise<unknown> {
