@@ -364,7 +364,8 @@ async function send(
   }
   const status = await readStatus(response, signal);
   if (response.status === 401) access.credentials.invalidate();
-  // Neither a header nor a client certificate: the server sees system:anonymous.
+  // No header, no client certificate, no exec plugin (which may return one): the server, or a proxy in
+  // front of it, gets a request without credentials.
   const anonymous = !authorization && access.tls.cert === undefined &&
     access.credentials.clientCertificate === undefined;
   throw statusError({ verb, where, namespace, grant, missing }, access, response, status, anonymous);
@@ -490,7 +491,10 @@ function statusError(
     retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
   };
   let advice: string;
-  if ((code === 401 || code === 403) && anonymous) {
+  // Behind `kubectl proxy` a request without credentials is the proxy's user's: a 403 is anonymous only
+  // when the server says so.
+  const saysAnonymous = typeof status.message === "string" && status.message.includes("system:anonymous");
+  if (anonymous && (code === 401 || (code === 403 && saysAnonymous))) {
     advice = `the API server at ${access.server} refused a request without credentials (${code}): ` +
       `${access.source} gives none; give its user a token, a client certificate or an exec plugin${said}`;
   } else if (code === 401) {

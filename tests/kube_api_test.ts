@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
 import { startFakeApiServer } from "@kgr/resolver/testing";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { KubeApiError } from "../src/errors.ts";
@@ -43,5 +44,32 @@ Deno.test("createEndpointSliceApi() says that a kubeconfig user without credenti
   } finally {
     client.close();
     await api.close();
+  }
+});
+
+Deno.test("createEndpointSliceApi() keeps the grant advice for a 403 behind kubectl proxy, which sends no credentials", async () => {
+  // kubectl proxy adds its own user's credentials: the 403 is that user's, not system:anonymous's.
+  const server = createServer((_req, res) => {
+    res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({
+      kind: "Status",
+      apiVersion: "v1",
+      status: "Failure",
+      reason: "Forbidden",
+      code: 403,
+      message: 'endpointslices.discovery.k8s.io is forbidden: User "dev" cannot list resource "endpointslices"',
+    }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  const access = await resolveClusterAccess({ server: `http://127.0.0.1:${port}` });
+  const client = await createHttpClient({ tls: access.tls });
+  try {
+    const calls = createEndpointSliceApi(access, client, "prod", "echo");
+    const error = await calls.list({ signal: AbortSignal.timeout(5000) }).catch((e) => e);
+    assert.ok(error instanceof KubeApiError, String(error));
+    assert.match(error.message, /forbidden \(403\) for the credentials from .*: grant "list"/);
+  } finally {
+    client.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
