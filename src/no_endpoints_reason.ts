@@ -47,8 +47,13 @@ export function noEndpointsReason(
   }
   if (typeof port === "string") {
     const names = new Set(used.flatMap((slice) => (slice.ports ?? []).map(({ name }) => name ?? "")));
+    if (names.size === 0) {
+      // The controller leaves out a Service port that a pod's containers do not have (a targetPort name).
+      return `its EndpointSlices list pods but no port: check that the pods have the container port the ` +
+        `Service's targetPort names (kubectl get service ${service} -n ${namespace} -o yaml)`;
+    }
     if (!names.has(port)) {
-      const known = [...names].map(quote).join(", ") || "none";
+      const known = [...names].map(quote).join(", ");
       return `its EndpointSlices have no port named ${
         quote(port)
       } (they have ${known}): name one of those in the target`;

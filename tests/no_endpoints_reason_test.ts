@@ -29,7 +29,12 @@ Deno.test("noEndpointsReason() names the port that no slice has, and those they 
     ),
     'its EndpointSlices have no port named "http" (they have "grpc", "metrics"): name one of those in the target',
   );
-  assert.match(noEndpointsReason([slice([], [true])], "grpc", "echo", "prod"), /\(they have none\)/);
+  // Pods without any port: the Service's targetPort names a container port they lack.
+  assert.equal(
+    noEndpointsReason([slice([], [true])], "grpc", "echo", "prod"),
+    "its EndpointSlices list pods but no port: check that the pods have the container port the Service's " +
+      "targetPort names (kubectl get service echo -n prod -o yaml)",
+  );
   // A Service's single unnamed port is "".
   assert.match(noEndpointsReason([slice([{ port: 1 }], [true])], "grpc", "echo", "prod"), /\(they have ""\)/);
 });

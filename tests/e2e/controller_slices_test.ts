@@ -1,7 +1,8 @@
 // Slices as the real EndpointSlice controller (kube-controller-manager) writes
 // them, for shapes a hand-written slice gets wrong: a Service port name longer
-// than a container port's 15 characters, and a Service scaled to zero (the
-// controller keeps one slice with no endpoints and no ports). Only watches:
+// than a container port's 15 characters, a targetPort the pods lack (the pod is
+// listed without the port), and a Service scaled to zero (the controller keeps
+// one slice with no endpoints and no ports). Only watches:
 // the pods' addresses are never dialed.
 import assert from "node:assert/strict";
 import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";
@@ -22,7 +23,7 @@ async function eventually(what: string, condition: () => boolean, ms = 20_000): 
 }
 
 Deno.test({
-  name: "controller slices: a long Service port name resolves, and a Service scaled to zero says it has no pod",
+  name: "controller slices: a long port name resolves; a targetPort the pods lack and zero pods each say so",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -61,6 +62,20 @@ Deno.test({
       const addresses = () => last?.endpoints.map((e) => `${e.podName} ${e.addresses[0].host}:${e.addresses[0].port}`);
       await eventually("the pod behind the long port name", () => addresses()?.join() === "echo-1 10.214.0.2:50051");
       log(`${PORT_NAME}: ${addresses()}`);
+
+      // A Service whose targetPort names a container port the pod lacks: the controller lists the pod, no port.
+      await applySelectorService(fetch, ns, {
+        name: "echo",
+        ports: [{ name: PORT_NAME, port: 80, targetPort: "nope" }],
+      });
+      await eventually("an empty snapshot", () => last?.endpoints.length === 0);
+      log(`targetPort the pods lack: ${last?.emptyReason}`);
+      assert.match(last?.emptyReason ?? "", /^its EndpointSlices list pods but no port: check that the pods have/);
+      await applySelectorService(fetch, ns, {
+        name: "echo",
+        ports: [{ name: PORT_NAME, port: 80, targetPort: 50051 }],
+      });
+      await eventually("the pod again", () => addresses()?.join() === "echo-1 10.214.0.2:50051");
 
       await forgetPod(fetch, ns, "echo-1");
       await eventually("an empty snapshot", () => last?.endpoints.length === 0);

@@ -42,8 +42,8 @@ export async function deleteNode(fetch: AdminFetch, name: string): Promise<void>
 export interface SelectorServiceSpec {
   /** Its name; pods are selected by `app=<name>`. */
   name: string;
-  /** Its ports: `port` on the Service, `targetPort` on the pods. */
-  ports: { name: string; port: number; targetPort: number }[];
+  /** Its ports: `port` on the Service, `targetPort` on the pods (a number, or a container port's name). */
+  ports: { name: string; port: number; targetPort: number | string }[];
   /** `spec.trafficDistribution`: `PreferSameZone`, `PreferSameNode`, `PreferClose`, or none. */
   trafficDistribution?: string;
 }
