@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createServer as createNetServer, type Socket } from "node:net";
 import { createInterface } from "node:readline";
 
 const root = new URL("../", import.meta.url).pathname;
@@ -172,3 +173,39 @@ test("Bun: a script that never closes its kubernetes: channel exits once the cha
     assert.ok(delay >= 900 && delay < 3000, `exited ${delay} ms after its last call, with a 1 s idle timeout`);
   });
 });
+
+/** A server on 127.0.0.1 that accepts connections and never answers; closing it destroys them. */
+async function unansweredServer() {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+for (const runtime of ["Node", "Deno"] as const) {
+  for (const through of ["tls", "socks5"]) {
+    const where = through === "tls" ? "an API server whose TLS never completes" : "a SOCKS5 proxy that never answers";
+    test(`${runtime}: a script that stopped its watch through ${where} exits at once`, async () => {
+      const server = await unansweredServer();
+      try {
+        const client = run(command(runtime, "unanswered_client.mjs", through), {
+          UNANSWERED_PORT: String(server.port),
+        });
+        const delay = await exitDelay(client, "done", 10_000);
+        // undici's connect timeout (10 s), or the SOCKS5 greeting's, held it before.
+        assert.ok(delay < 1500, `exited ${delay} ms after it stopped watching`);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+}
