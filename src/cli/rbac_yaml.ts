@@ -2,8 +2,10 @@
  * The Role and RoleBinding (and, for nodes, ClusterRole and
  * ClusterRoleBinding) that grant what a target needs, for the user the API
  * server named, as YAML for `kubectl apply -f -`. A Role lists everything
- * the target needs, not only what is missing: applying it replaces a Role of
- * the same name, which must not lose a grant it had.
+ * the target needs, not only what is missing, and is named after the grants
+ * it holds (`grpc-endpoint-reader`, `grpc-endpoint-reader-services`): applying
+ * it replaces a Role of the same name, which then holds the same grants, so
+ * the YAML of one target never takes away what another's granted.
  *
  * @module
  */
@@ -29,9 +31,12 @@ export type RbacSubject =
   | { kind: "ServiceAccount"; name: string; namespace: string }
   | { kind: "User"; name: string; placeholder: boolean };
 
-/** The names of what the YAML creates: the README's Role name, and one binding per subject. */
-const ROLE = "grpc-endpoint-reader";
-const CLUSTER_ROLE = "grpc-node-reader";
+/**
+ * The names of the roles before their suffixes (the README's), and the resource every role of that kind holds:
+ * a Role grants at least `list` and `watch` on `endpointslices`, a ClusterRole `get` on `nodes`.
+ */
+const ROLE = { name: "grpc-endpoint-reader", resource: "endpointslices" };
+const CLUSTER_ROLE = { name: "grpc-node-reader", resource: "nodes" };
 const PLACEHOLDER = "REPLACE-WITH-YOUR-USER";
 
 /**
@@ -79,16 +84,29 @@ export function rbacYaml(grants: readonly Grant[], subject: RbacSubject): string
   const namespaces = [...new Set(grants.flatMap((grant) => grant.namespace === undefined ? [] : [grant.namespace]))];
   for (const namespace of namespaces) {
     const mine = grants.filter((grant) => grant.namespace === namespace);
-    documents.push(role("Role", ROLE, mine, namespace), binding("RoleBinding", "Role", ROLE, subject, namespace));
+    const name = roleName(ROLE, mine);
+    documents.push(role("Role", name, mine, namespace), binding("RoleBinding", "Role", name, subject, namespace));
   }
   const clusterWide = grants.filter((grant) => grant.namespace === undefined);
   if (clusterWide.length > 0) {
+    const name = roleName(CLUSTER_ROLE, clusterWide);
     documents.push(
-      role("ClusterRole", CLUSTER_ROLE, clusterWide),
-      binding("ClusterRoleBinding", "ClusterRole", CLUSTER_ROLE, subject),
+      role("ClusterRole", name, clusterWide),
+      binding("ClusterRoleBinding", "ClusterRole", name, subject),
     );
   }
   return documents.map((document) => document.toString({ lineWidth: 0 })).join("---\n");
+}
+
+/**
+ * A role's name from the grants it holds: the base name, then each other resource it grants
+ * (`grpc-endpoint-reader-services`). The resolver asks for fixed verbs on each resource, so a name always stands
+ * for the same rules, and two YAMLs that hold different grants never share a name (a DNS subdomain: resources are
+ * lowercase letters).
+ */
+function roleName(base: { name: string; resource: string }, grants: readonly Grant[]): string {
+  const others = new Set(grants.map((grant) => grant.resource).filter((resource) => resource !== base.resource));
+  return [base.name, ...[...others].sort()].join("-");
 }
 
 function role(kind: "Role" | "ClusterRole", name: string, grants: readonly Grant[], namespace?: string): Document {

@@ -2,6 +2,13 @@ import assert from "node:assert/strict";
 import { parseAllDocuments } from "yaml";
 import { rbacYaml, subjectOf } from "../../src/cli/rbac_yaml.ts";
 
+const SERVICES = {
+  verbs: ["get"],
+  group: "",
+  resource: "services",
+  namespace: "prod",
+  optional: "for targets without a port",
+};
 const SLICES = { verbs: ["list", "watch"], group: "discovery.k8s.io", resource: "endpointslices", namespace: "prod" };
 
 Deno.test("subjectOf() binds a ServiceAccount as one, anyone else as a User, and an unknown user as a placeholder", () => {
@@ -17,15 +24,15 @@ Deno.test("subjectOf() binds a ServiceAccount as one, anyone else as a User, and
 Deno.test("rbacYaml() writes a Role and a RoleBinding for the namespace, and a ClusterRole for nodes", () => {
   const yaml = rbacYaml([
     SLICES,
-    { verbs: ["get"], group: "", resource: "services", namespace: "prod", optional: "for targets without a port" },
+    SERVICES,
     { verbs: ["get"], group: "", resource: "nodes", optional: "for the zone of NODE_NAME" },
   ], subjectOf("Alice@Example.com"));
   const objects = parseAllDocuments(yaml).map((document) => document.toJS());
   assert.deepEqual(
     objects.map((object) => `${object.kind} ${object.metadata.name} ${object.metadata.namespace ?? "-"}`),
     [
-      "Role grpc-endpoint-reader prod",
-      "RoleBinding grpc-endpoint-reader-alice-example.com prod",
+      "Role grpc-endpoint-reader-services prod",
+      "RoleBinding grpc-endpoint-reader-services-alice-example.com prod",
       "ClusterRole grpc-node-reader -",
       "ClusterRoleBinding grpc-node-reader-alice-example.com -",
     ],
@@ -42,7 +49,7 @@ Deno.test("rbacYaml() writes a Role and a RoleBinding for the namespace, and a C
   assert.deepEqual(objects[1].roleRef, {
     apiGroup: "rbac.authorization.k8s.io",
     kind: "Role",
-    name: "grpc-endpoint-reader",
+    name: "grpc-endpoint-reader-services",
   });
   assert.match(
     yaml,
@@ -57,4 +64,40 @@ Deno.test("rbacYaml() says what to replace when the user is unknown", () => {
     /^# The API server did not say who you are: replace REPLACE-WITH-YOUR-USER with your user name,$/m,
   );
   assert.equal(parseAllDocuments(yaml)[1].toJS().subjects[0].name, "REPLACE-WITH-YOUR-USER");
+});
+
+/** What `kubectl apply` leaves after each YAML in turn (an object replaces the one of the same kind, namespace and name), as the verbs the subject then holds: `verb resource namespace`. */
+function grantedAfterApplying(yamls: string[]): Set<string> {
+  interface RbacObject {
+    kind: string;
+    metadata: { name: string; namespace?: string };
+    rules?: { resources: string[]; verbs: string[] }[];
+    roleRef?: { kind: string; name: string };
+  }
+  const objects = new Map<string, RbacObject>();
+  for (const yaml of yamls) {
+    for (const object of parseAllDocuments(yaml).map((document) => document.toJS())) {
+      objects.set(`${object.kind} ${object.metadata.namespace} ${object.metadata.name}`, object);
+    }
+  }
+  const granted = new Set<string>();
+  for (const binding of objects.values()) {
+    if (binding.kind !== "RoleBinding" || !binding.roleRef) continue;
+    const role = objects.get(`${binding.roleRef.kind} ${binding.metadata.namespace} ${binding.roleRef.name}`);
+    for (const rule of role?.rules ?? []) {
+      for (const verb of rule.verbs) granted.add(`${verb} ${rule.resources[0]} ${binding.metadata.namespace}`);
+    }
+  }
+  return granted;
+}
+
+Deno.test("rbacYaml() of two targets in one namespace never takes away what the other granted, in either order", () => {
+  const subject = subjectOf("system:serviceaccount:prod:my-client");
+  const withPort = rbacYaml([SLICES], subject);
+  const withoutPort = rbacYaml([SLICES, SERVICES], subject);
+  const all = ["list endpointslices prod", "watch endpointslices prod", "get services prod"];
+  assert.deepEqual([...grantedAfterApplying([withoutPort, withPort])].sort(), [...all].sort());
+  assert.deepEqual([...grantedAfterApplying([withPort, withoutPort])].sort(), [...all].sort());
+  // The same grants, the same names: applying a YAML twice adds nothing.
+  assert.equal(rbacYaml([SLICES], subjectOf("alice")).match(/name: grpc-endpoint-reader$/gm)?.length, 2);
 });
