@@ -14,7 +14,6 @@ import { settledOnAbort } from "../runtime/abortable.ts";
 import type { CliProcess } from "../runtime/cli_process.ts";
 import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "../service_observer.ts";
 import type { CheckCommand } from "./args.ts";
-import { inFlagTerms } from "./flag_terms.ts";
 import { type Grant, rbacYaml, subjectOf } from "./rbac_yaml.ts";
 import { colorsWanted, painter, type Style } from "./terminal.ts";
 
@@ -67,7 +66,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     stopInterrupt();
     if (interrupted !== undefined) return interrupted;
     if (!(error instanceof ResolverError)) throw error;
-    say("FAILED", "cluster", inFlagTerms(error.message));
+    say("FAILED", "cluster", error.message);
     return 1;
   }
   const { access, client } = connection;

@@ -1,13 +1,24 @@
 /**
- * The library's cluster-access messages in the CLI's terms: they name the
- * options of `register()` (`cluster.kubeconfig`, `cluster.context`), which a
- * user of `kgr-resolver` sets with its flags.
+ * The library's messages in the CLI's terms: they name the options of
+ * `register()` (`cluster.kubeconfig`, `cluster.context`, `cluster.namespace`,
+ * also in a cluster access's source: `... with cluster.namespace`), which a
+ * user of `kgr-resolver` sets with its flags. The CLI writes through
+ * {@linkcode withFlagTerms}, so that every line it prints (the live table,
+ * the line per change, `check`, standard error) says `--namespace`; the live
+ * table, which cuts lines to the terminal's width, also rewrites its text
+ * before it measures it.
  *
  * @module
  */
 
-/** An option's name, not part of a path or a name that contains it (`prod-cluster.kubeconfig`). */
-const option = (name: string) => new RegExp(`(?<![\\w./-])${name.replaceAll(".", "\\.")}(?![\\w./-])`, "g");
+import type { CliOutput, CliProcess } from "../runtime/cli_process.ts";
+
+/**
+ * An option's name, not part of a path, a quoted name or a name that contains it (`prod-cluster.kubeconfig`,
+ * `context "cluster.context"`); after a terminal's escape sequence (a coloured line) it is a name again.
+ */
+const option = (name: string) =>
+  new RegExp(`(?<=^|[^\\w./"-]|\\x1b\\[[\\d;?]*[A-Za-z])${name.replaceAll(".", "\\.")}(?![\\w./"-])`, "g");
 
 const TERMS: [RegExp, string][] = [
   // The CLI has no --server: a kubeconfig is its only way to name a cluster.
@@ -20,8 +31,8 @@ const TERMS: [RegExp, string][] = [
 /**
  * Rewrites a message of the library for a user of the CLI.
  *
- * @param message A message that may name `cluster.kubeconfig` or `cluster.context`.
- * @returns The message naming `--kubeconfig` and `--context` instead.
+ * @param message A message that may name `cluster.kubeconfig`, `cluster.context` or `cluster.namespace`.
+ * @returns The message naming `--kubeconfig`, `--context` and `--namespace` instead.
  *
  * @example
  * ```ts
@@ -33,4 +44,31 @@ export function inFlagTerms(message: string): string {
   let result = message;
   for (const [pattern, flag] of TERMS) result = result.replace(pattern, flag);
   return result;
+}
+
+/**
+ * The process with standard output and error that rewrite the library's option names as flags
+ * ({@linkcode inFlagTerms}) in everything written to them.
+ *
+ * @param cli The process.
+ * @returns The same process, but for its two output streams.
+ *
+ * @example
+ * ```ts
+ * import { withFlagTerms } from "./flag_terms.ts";
+ * import type { CliOutput, CliProcess } from "../runtime/cli_process.ts";
+ * const printed: string[] = [];
+ * const output: CliOutput = { write: (text) => printed.push(text), isTTY: false, size: () => undefined };
+ * const cli = { stdout: output, stderr: output } as CliProcess;
+ * withFlagTerms(cli).stderr.write("kubeconfig /k with cluster.namespace\n");
+ * console.log(printed); // [ "kubeconfig /k with --namespace\n" ]
+ * ```
+ */
+export function withFlagTerms(cli: CliProcess): CliProcess {
+  const translating = (output: CliOutput): CliOutput => ({
+    write: (text) => output.write(inFlagTerms(text)),
+    isTTY: output.isTTY,
+    size: () => output.size(),
+  });
+  return { ...cli, stdout: translating(cli.stdout), stderr: translating(cli.stderr) };
 }

@@ -13,7 +13,7 @@ import type { CliProcess } from "../runtime/cli_process.ts";
 import { setTraceSink } from "../trace.ts";
 import { VERSION } from "../version.ts";
 import { parseArgs, UsageError } from "./args.ts";
-import { inFlagTerms } from "./flag_terms.ts";
+import { withFlagTerms } from "./flag_terms.ts";
 import { runCheck } from "./check_command.ts";
 import { helpText } from "./help.ts";
 import { runWatch } from "./watch_command.ts";
@@ -36,6 +36,8 @@ const HOLD_MS = 2 ** 30;
  * ```
  */
 export async function runCli(cli: CliProcess): Promise<number> {
+  // The library's messages name its options (cluster.namespace); the CLI's user sets flags (--namespace).
+  cli = withFlagTerms(cli);
   // The library's sockets and timers never hold the process (README, "Process lifetime"): the CLI does,
   // until it is done, or Node would end it in the middle of a request.
   const hold = setInterval(() => {}, HOLD_MS);
@@ -61,7 +63,7 @@ export async function runCli(cli: CliProcess): Promise<number> {
       return 2;
     }
     const message = error instanceof ResolverError
-      ? inFlagTerms(error.message)
+      ? error.message
       : `unexpected failure: ${(error as Error)?.stack ?? error}`;
     cli.stderr.write(`kgr-resolver: ${message}\n`);
     return 1;

@@ -8,6 +8,7 @@
 
 import type { PodAddress, PodExplanation } from "../endpoint_explanation.ts";
 import type { ServiceView } from "../service_observer.ts";
+import { inFlagTerms } from "./flag_terms.ts";
 import { fitLine, type Paint, type Segment, type Style } from "./terminal.ts";
 
 /** What the table shows besides the view. */
@@ -53,7 +54,10 @@ const USE_STYLE: Record<PodExplanation["use"], Style> = { used: "green", failove
  */
 export function renderTable(view: ServiceView, context: TableContext): string[] {
   const { paint, columns } = context;
-  const fit = (segments: Segment[]) => fitLine(segments, columns, paint);
+  // In the terms the CLI prints in (see withFlagTerms) before a line is measured, so that no cut falls in an option's
+  // name (`... with cluster.na…`).
+  const fit = (segments: Segment[]) =>
+    fitLine(segments.map(({ text, style }) => ({ text: inFlagTerms(text), style })), columns, paint);
   const lines = [
     fit([
       { text: context.input, style: "bold" },
@@ -219,11 +223,14 @@ function ago(ms: number): string {
   return `${Math.floor(seconds / 3600)}h ${Math.floor(seconds / 60) % 60}m`;
 }
 
-/** Splits text into lines of at most `width` characters at spaces, at most `max` lines (the last one cut). */
+/**
+ * Splits text, in the CLI's terms, into lines of at most `width` characters at spaces, at most `max` lines (the last
+ * one cut).
+ */
 function wrap(text: string, width: number, max: number): string[] {
   const lines: string[] = [];
   let line = "";
-  for (const word of text.split(" ")) {
+  for (const word of inFlagTerms(text).split(" ")) {
     if (line !== "" && line.length + 1 + word.length > width) {
       lines.push(line);
       line = word;

@@ -182,14 +182,27 @@ export const scenarios = {
     const cluster = await startCluster();
     try {
       cluster.api.setAccess({ username: READER, rules: [] });
-      const forbidden = await runCli(cli, ["--once", "--kubeconfig", cluster.kubeconfig, TARGET]);
+      const forbidden = await runCli(cli, ["--once", "--kubeconfig", cluster.kubeconfig, "-n", NAMESPACE, TARGET]);
       assert.equal(forbidden.code, 1);
       assert.equal(forbidden.stdout, "");
       assert.match(
         forbidden.stderr,
         /^kgr-resolver: Cannot list endpointslices of service "echo" in namespace "e2e": forbidden \(403\) .*grant "list" and "watch" on "endpointslices"/,
       );
+      // The credentials' source names the flag that changed it, not the library's option (cluster.namespace).
+      assert.match(
+        forbidden.stderr,
+        /forbidden \(403\) for the credentials from kubeconfig .* with --namespace: grant/,
+      );
+      assert.doesNotMatch(forbidden.stderr, /cluster\./);
       assert.ok(!forbidden.stderr.includes("cli-test-token"), "the token must never be shown");
+      // So does the line of a watch that retries.
+      const retrying = startCli(cli, ["--kubeconfig", cluster.kubeconfig, "-n", NAMESPACE, TARGET]);
+      await eventually("the retrying line", () => retrying.errors().includes("\n"));
+      process.kill(retrying.child.pid, "SIGINT");
+      const retried = await retrying.exited;
+      assert.match(retried.stderr, /^kgr-resolver: retrying: Cannot list .* forbidden \(403\) .* with --namespace: /);
+      assert.doesNotMatch(retried.stderr, /cluster\./);
 
       const port = await refusedPort();
       const config = cluster.api.kubeconfig();
@@ -254,8 +267,14 @@ export const scenarios = {
     const cluster = await startCluster();
     try {
       cluster.api.setAccess({ username: READER, groups: ["system:serviceaccounts"], rules: [] });
-      const denied = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, TARGET]);
+      const denied = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, "--namespace", NAMESPACE, TARGET]);
       assert.equal(denied.code, 1, denied.stdout + denied.stderr);
+      assert.match(denied.stdout, /^ok +cluster +http:\/\/127\.0\.0\.1:\d+ from kubeconfig .* with --namespace$/m);
+      assert.match(
+        denied.stdout,
+        /^FAILED +resolve +.* forbidden \(403\) for the credentials from .* with --namespace: /m,
+      );
+      assert.doesNotMatch(denied.stdout, /cluster\./, "the CLI's flags, not the library's options");
       assert.match(denied.stdout, /^ok +user +system:serviceaccount:e2e:reader$/m);
       assert.match(denied.stdout, /^MISSING +list +endpointslices\.discovery\.k8s\.io in namespace e2e \(required\)$/m);
       assert.match(

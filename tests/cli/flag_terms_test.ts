@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { inFlagTerms } from "../../src/cli/flag_terms.ts";
+import { inFlagTerms, withFlagTerms } from "../../src/cli/flag_terms.ts";
+import type { CliOutput, CliProcess } from "../../src/runtime/cli_process.ts";
 
 Deno.test("inFlagTerms() names the CLI's flags, never touching a path or a name that contains an option's name", () => {
   assert.equal(
@@ -10,4 +11,38 @@ Deno.test("inFlagTerms() names the CLI's flags, never touching a path or a name 
     'Cannot load kubeconfig /tmp/prod-cluster.kubeconfig (--kubeconfig): context "staging.cluster.context" ' +
       "from --context; pass --kubeconfig; --namespace",
   );
+});
+
+Deno.test("inFlagTerms() leaves a quoted name alone, and rewrites an option's name at the start of a coloured line", () => {
+  assert.equal(
+    inFlagTerms('context "cluster.context" from cluster.context is not defined'),
+    'context "cluster.context" from --context is not defined',
+  );
+  assert.equal(inFlagTerms("\x1b[31mcluster.namespace\x1b[0m"), "\x1b[31m--namespace\x1b[0m");
+});
+
+Deno.test("withFlagTerms() rewrites what the CLI writes to standard output and error, and keeps the rest", () => {
+  const written: string[] = [];
+  const output = (isTTY: boolean): CliOutput => ({
+    write: (text) => written.push(text),
+    isTTY,
+    size: () => isTTY ? { columns: 80, rows: 24 } : undefined,
+  });
+  const env = (name: string) => name === "NO_COLOR" ? "1" : undefined;
+  const cli = withFlagTerms({ args: ["x"], env, stdout: output(true), stderr: output(false) } as CliProcess);
+  cli.stdout.write('cluster https://10.0.0.1 from kubeconfig /k (context "kind") with cluster.namespace\n');
+  cli.stderr.write(
+    "kgr-resolver: retrying: forbidden (403) for the credentials from in-cluster with cluster.namespace\n",
+  );
+  assert.deepEqual(written, [
+    'cluster https://10.0.0.1 from kubeconfig /k (context "kind") with --namespace\n',
+    "kgr-resolver: retrying: forbidden (403) for the credentials from in-cluster with --namespace\n",
+  ]);
+  assert.deepEqual([cli.stdout.isTTY, cli.stdout.size(), cli.stderr.isTTY, cli.stderr.size()], [
+    true,
+    { columns: 80, rows: 24 },
+    false,
+    undefined,
+  ]);
+  assert.deepEqual([cli.args, cli.env("NO_COLOR")], [["x"], "1"]);
 });

@@ -137,6 +137,27 @@ Deno.test("renderTable() shows a failing watch's message, and what it waits for"
   ]);
 });
 
+Deno.test("renderTable() names the CLI's flags where the library names its options, before it cuts a line", () => {
+  const error = new KubeApiError(
+    'Cannot list endpointslices of service "echo" in namespace "prod": forbidden (403) for the credentials from ' +
+      'kubeconfig /k (context "kind") with cluster.namespace: grant "list"',
+  );
+  const view: ServiceView = { ...viewOf([SLICE]), watch: { state: "retrying", error } };
+  const source = 'kubeconfig /k (context "kind") with cluster.namespace';
+  const lines = renderTable(view, { ...context, source, columns: 64 });
+  assert.deepEqual(lines.slice(1, 6), [
+    'cluster https://10.0.0.1:6443 from kubeconfig /k (context "kind…',
+    "resourceVersion 42  changed 1m 5s ago  retrying (see below)  to…",
+    'Cannot list endpointslices of service "echo" in namespace',
+    '"prod": forbidden (403) for the credentials from kubeconfig /k',
+    '(context "kind") with --namespace: grant "list"',
+  ]);
+  assert.equal(
+    renderTable(view, { ...context, source, columns: 80 })[1],
+    'cluster https://10.0.0.1:6443 from kubeconfig /k (context "kind") with --namesp…',
+  );
+});
+
 Deno.test("renderTable() says when the Service changed only when someone knows", () => {
   const view = viewOf([SLICE]);
   const header = (changes: Partial<ServiceView>) => renderTable({ ...view, ...changes }, context)[2];

@@ -70,12 +70,16 @@ for (const [runtime, cli] of Object.entries(RUNTIMES)) {
       const cluster = await startCluster();
       const pane = startPane(
         runtime,
-        `${cli} --kubeconfig ${cluster.kubeconfig} ${TARGET}; echo kgr-exit=$?; sleep 600`,
+        `${cli} --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}; echo kgr-exit=$?; sleep 600`,
       );
       try {
         const first = await screenShowing(pane, "3 used, 2 not used");
         assert.ok(!pane.cursorVisible(), "the cursor is hidden while the table is live");
         assert.ok(pane.colours().includes("\x1b[32mused"), "used rows are green on a terminal");
+        // The header names the flag that changed the cluster access, not the library's option, also where the
+        // line is cut to the pane's width.
+        assert.match(first, /^cluster http:\/\/127\.0\.0\.1:\d+ from kubeconfig .* with --n/m);
+        assert.doesNotMatch(first, /cluster\./);
         assert.match(
           first,
           /^echo-old +10\.1\.0\.50:8080 +a +node-0 +no +yes +yes +not used: terminating while others are ready$/m,
