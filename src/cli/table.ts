@@ -138,14 +138,17 @@ function columnsThatFit(widths: readonly number[], columns: number): number[] {
   return shown;
 }
 
+/** The order in which rows get room on a short terminal: a pod that gets no calls says why, then failover, used. */
+const CONCERN: readonly PodExplanation["use"][] = ["unused", "failover", "used"];
+
 /**
- * Which rows fit in `room`, in the table's order: the pods that get no calls, or only on failover, first (the ones
- * someone looking at the table is after), then the used ones.
+ * Which rows fit in `room`, in the table's order: the pods that get no calls first (the ones someone looking at the
+ * table is after: not ready, terminating), then those used only on failover, then the used ones.
  */
 function rowsShown(pods: readonly PodExplanation[], room: number): number[] {
   if (room >= pods.length) return pods.map((_, i) => i);
   const order = pods.map((_, i) => i);
-  const byConcern = [...order.filter((i) => pods[i].use !== "used"), ...order.filter((i) => pods[i].use === "used")];
+  const byConcern = CONCERN.flatMap((use) => order.filter((i) => pods[i].use === use));
   return byConcern.slice(0, Math.max(0, room)).sort((a, b) => a - b);
 }
 

@@ -122,6 +122,29 @@ Deno.test("renderTable() on a short terminal keeps the pods that get no calls, i
   assert.ok(none.includes("... and 30 more pods"), none.join("\n"));
 });
 
+Deno.test("renderTable() on a short terminal shows a pod that gets no calls before failover ones", () => {
+  // The client is in zone a: the pods hinted for zone b get calls only on failover; p-11 is not ready.
+  const slice: EndpointSlice = {
+    ...SLICE,
+    endpoints: Array.from({ length: 12 }, (_, i) => ({
+      addresses: [`10.0.2.${i}`],
+      targetRef: { name: `p-${String(i).padStart(2, "0")}` },
+      zone: i === 10 ? "a" : "b",
+      hints: { forZones: [{ name: i === 10 ? "a" : "b" }] },
+      conditions: { ready: i !== 11 },
+    })),
+  };
+  const lines = renderTable(viewOf([slice], "a"), { ...context, rows: 12 });
+  const rows = lines.filter((line) => line.startsWith("p-")).map((line) => line.replace(/ {2,}.* {2,}/, " "));
+  assert.deepEqual(rows, [
+    "p-00 failover: hinted for zone b",
+    "p-01 failover: hinted for zone b",
+    "p-11 not used: not ready",
+  ]);
+  assert.equal(lines.at(-3), "... and 9 more pods");
+  assert.equal(lines.at(-1), "1 used, 10 failover, 1 not used  Ctrl-C to quit");
+});
+
 Deno.test("renderTable() shows a failing watch's message, and what it waits for", () => {
   const error = new KubeApiError('Cannot list endpointslices of service "echo" in namespace "prod": forbidden (403)');
   const lines = renderTable(
