@@ -113,10 +113,15 @@ export function parseArgs(args: readonly string[]): CliCommand {
       continue;
     }
     const equals = arg.indexOf("=");
-    const name = equals > 0 && arg.startsWith("--") ? arg.slice(0, equals) : arg;
+    // --flag=value; and, as kubectl takes them, -nvalue and -n=value.
+    const name = equals > 0 && arg.startsWith("--")
+      ? arg.slice(0, equals)
+      : arg.startsWith("-n") && !arg.startsWith("--")
+      ? "-n"
+      : arg;
     if (SWITCHES.has(name) && name === arg) switches.add(name);
     else if (VALUE_FLAGS.has(name)) {
-      const value = name === arg ? args[++i] : arg.slice(equals + 1);
+      const value = name === arg ? args[++i] : arg.slice(name.length).replace(/^=/, "");
       if (value === undefined) throw new UsageError(`Cannot use ${name}: it needs a value: run kgr-resolver --help`);
       values.set(name === "-n" ? "--namespace" : name, value);
     } else {

@@ -45,6 +45,13 @@ Deno.test("parseArgs() reads check, with the default timeout and no locality", (
   });
 });
 
+Deno.test("parseArgs() takes -n as kubectl does: -n NS, -nNS and -n=NS", () => {
+  for (const args of [["-n", "shop"], ["-nshop"], ["-n=shop"], ["--namespace=shop"]]) {
+    const command = parseArgs([...args, "kubernetes:///echo:grpc"]);
+    assert.deepEqual((command as { cluster: unknown }).cluster, { namespace: "shop" }, args.join(" "));
+  }
+});
+
 Deno.test("parseArgs() gives help and the version before anything else", () => {
   assert.deepEqual(parseArgs(["--once", "-h"]), { kind: "help" });
   assert.deepEqual(parseArgs(["--help", "kubernetes:///svc:0"]), { kind: "help" });
@@ -88,6 +95,7 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       ["--once", "--timeout=soon", TARGET],
       'Cannot use --timeout: it must be a positive number of seconds, at most 2147483: current value is "soon"',
     ],
+    [["-n=", TARGET], "Cannot use --namespace: it must not be empty"],
     [["check", "--json", TARGET], "Cannot use --json with check: it resolves once and prints a report"],
   ];
   for (const [args, message] of cases) {
