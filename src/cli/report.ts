@@ -9,6 +9,7 @@ import type { PodExplanation } from "../endpoint_explanation.ts";
 import type { EndpointSnapshot } from "../endpoint_subscription.ts";
 import type { ServiceView } from "../service_observer.ts";
 import { formatAddress } from "./table.ts";
+import { topologyReason } from "./topology_reason.ts";
 
 /** A pod that gets no calls, and why: one entry of `unused` in the JSON output. */
 export type UnusedPod = Pick<
@@ -81,7 +82,7 @@ export function snapshotReport(view: ServiceView): SnapshotReport {
  *   snapshot: { endpoints: [], resourceVersion: "7", namespace: "prod", service: "echo", topology: "none" },
  *   pods: [],
  * }, 0);
- * console.log(line); // "1970-01-01T00:00:00.000Z prod/echo rv 7 topology none: no pods"
+ * console.log(line); // "1970-01-01T00:00:00.000Z prod/echo rv 7 topology none (client locality unknown): no pods"
  * ```
  */
 export function changeLine(view: ServiceView, now: number): string {
@@ -99,9 +100,9 @@ export function changeLine(view: ServiceView, now: number): string {
   const { resourceVersion, topology, emptyReason } = view.snapshot!;
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
   if (parts.length > 0 && emptyReason) parts.push(`no usable pod: ${emptyReason}`);
-  return `${
-    new Date(now).toISOString()
-  } ${view.namespace}/${view.service} rv ${resourceVersion} topology ${topology}: ` +
+  const reason = topologyReason(view);
+  return `${new Date(now).toISOString()} ${view.namespace}/${view.service} rv ${resourceVersion} ` +
+    `topology ${topology}${reason ? ` (${reason})` : ""}: ` +
     (parts.join("; ") || `no pods${emptyReason ? ` (${emptyReason})` : ""}`);
 }
 

@@ -1,0 +1,54 @@
+/**
+ * Why topology-aware routing does not apply (mode `none`), in the words of
+ * kube-proxy's rule (see `src/topology.ts`): the client's locality is
+ * unknown, no pod is ready, not every ready pod has a hint, or no hint names
+ * the client's node or zone.
+ *
+ * @module
+ */
+
+import type { PodExplanation } from "../endpoint_explanation.ts";
+import type { ServiceView } from "../service_observer.ts";
+
+/**
+ * Why a view's topology is `none`.
+ *
+ * @param view The view; its `snapshot` and `pods` tell the mode and the hints.
+ * @returns The reason, or `undefined` when topology applies or nothing is listed yet.
+ *
+ * @example A Service whose slices carry no hints
+ * ```ts
+ * import { topologyReason } from "./topology_reason.ts";
+ * const reason = topologyReason({
+ *   namespace: "prod", service: "echo", locality: { zone: "a" }, watch: { state: "watching" },
+ *   snapshot: { endpoints: [], resourceVersion: "7", namespace: "prod", service: "echo", topology: "none" },
+ *   pods: [{ addresses: [{ host: "10.0.0.1", port: 80 }], ready: true, serving: true, terminating: false, use: "used", message: "used" }],
+ * });
+ * console.log(reason); // "no pod has a topology hint (the Service's trafficDistribution sets them)"
+ * ```
+ */
+export function topologyReason({ snapshot, pods, locality }: ServiceView): string | undefined {
+  if (snapshot?.topology !== "none" || !pods) return undefined;
+  const { zone, node } = locality;
+  if (zone === undefined && node === undefined) return "client locality unknown";
+  // The pods the mode was decided on: the usable ones (a subset draws from them too), of which only ready ones count.
+  const ready = pods.filter((pod) => (pod.use !== "unused" || pod.reason === "outside-subset") && pod.ready);
+  if (ready.length === 0) return "no pod is ready; the serving-terminating fallback has no topology";
+  if (ready.every((pod) => pod.hints === undefined)) {
+    return "no pod has a topology hint (the Service's trafficDistribution sets them)";
+  }
+  // Node hints are rare (PreferSameNode): their rule is named only when some pod has one.
+  const nodeHints = ready.some((pod) => (pod.hints?.forNodes.length ?? 0) > 0);
+  return [
+    ...(node !== undefined && nodeHints ? [hintReason(ready, "node", node)] : []),
+    zone === undefined ? "client zone unknown" : hintReason(ready, "zone", zone),
+  ].join("; ");
+}
+
+/** Why the ready pods' hints of one kind do not name ours: not every one has such a hint, or none names ours. */
+function hintReason(ready: readonly PodExplanation[], kind: "node" | "zone", ours: string): string {
+  const names = (pod: PodExplanation) => (kind === "node" ? pod.hints?.forNodes : pod.hints?.forZones) ?? [];
+  const unhinted = ready.filter((pod) => names(pod).length === 0).length;
+  if (unhinted > 0) return `${unhinted} of ${ready.length} ready pods have no ${kind} hint`;
+  return `no pod is hinted for ${kind} ${ours}`;
+}

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { changeLine } from "../../src/cli/report.ts";
+import { renderTable } from "../../src/cli/table.ts";
+import { topologyReason } from "../../src/cli/topology_reason.ts";
+import { painter } from "../../src/cli/terminal.ts";
+import { explainEndpoints } from "../../src/endpoint_explanation.ts";
+import type { EndpointSlice, SliceEndpoint } from "../../src/endpoint_slice.ts";
+import { selectEndpoints } from "../../src/endpoint_selection.ts";
+import type { ServiceView } from "../../src/service_observer.ts";
+import { type Locality, preferEndpoints } from "../../src/topology.ts";
+
+/** A view of one slice for a client at `locality`, as the observer makes it. */
+function viewOf(endpoints: SliceEndpoint[], locality: Locality): ServiceView {
+  const slices: EndpointSlice[] = [{
+    metadata: { name: "echo-a", namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 8080 }],
+    endpoints,
+  }];
+  const { endpoints: usable, mode } = preferEndpoints(selectEndpoints(slices, "grpc"), locality);
+  return {
+    namespace: "prod",
+    service: "echo",
+    port: "grpc",
+    locality,
+    watch: { state: "watching" },
+    snapshot: { endpoints: usable, resourceVersion: "7", namespace: "prod", service: "echo", topology: mode },
+    pods: explainEndpoints(slices, "grpc", locality).pods,
+  };
+}
+
+const pod = (i: number, zones?: string[], ready = true): SliceEndpoint => ({
+  addresses: [`10.0.0.${i}`],
+  targetRef: { name: `echo-${i}` },
+  ...(zones ? { hints: { forZones: zones.map((name) => ({ name })) } } : {}),
+  conditions: { ready, serving: ready || i === 9, terminating: !ready && i === 9 },
+});
+
+Deno.test("topologyReason() says why topology does not apply, and nothing when it does", () => {
+  const cases: [SliceEndpoint[], Locality, string | undefined][] = [
+    [[pod(1, ["a"]), pod(2, ["b"])], { zone: "a" }, undefined],
+    [[pod(1, ["a"])], {}, "client locality unknown"],
+    [[pod(1), pod(2)], { zone: "a" }, "no pod has a topology hint (the Service's trafficDistribution sets them)"],
+    [[pod(1, ["a"]), pod(2)], { zone: "a" }, "1 of 2 ready pods have no zone hint"],
+    [[pod(1, ["b"]), pod(2, ["c"])], { zone: "a" }, "no pod is hinted for zone a"],
+    [[pod(1, ["a"])], { node: "n1" }, "client zone unknown"],
+    // Only the serving-terminating fallback: it has no topology, whatever its hints.
+    [[pod(9, ["a"], false)], { zone: "a" }, "no pod is ready; the serving-terminating fallback has no topology"],
+    // A pod that is not ready does not count: the ready one alone decides.
+    [[pod(1, ["b"]), pod(2, undefined, false)], { zone: "a" }, "no pod is hinted for zone a"],
+  ];
+  for (const [endpoints, locality, reason] of cases) {
+    assert.equal(topologyReason(viewOf(endpoints, locality)), reason, JSON.stringify([endpoints, locality]));
+  }
+});
+
+Deno.test("topologyReason() names the node rule only when some pod has a node hint", () => {
+  const endpoints: SliceEndpoint[] = [
+    { addresses: ["10.0.0.1"], hints: { forNodes: [{ name: "n2" }], forZones: [{ name: "b" }] } },
+    { addresses: ["10.0.0.2"], hints: { forNodes: [{ name: "n3" }], forZones: [{ name: "b" }] } },
+  ];
+  assert.equal(
+    topologyReason(viewOf(endpoints, { zone: "a", node: "n1" })),
+    "no pod is hinted for node n1; no pod is hinted for zone a",
+  );
+  const zonesOnly = endpoints.map(({ addresses }) => ({ addresses, hints: { forZones: [{ name: "b" }] } }));
+  assert.equal(topologyReason(viewOf(zonesOnly, { zone: "a", node: "n1" })), "no pod is hinted for zone a");
+});
+
+Deno.test("the table's header and the change line say why topology is none", () => {
+  const view = viewOf([pod(1, ["b"]), pod(2, ["c"])], { zone: "a" });
+  const lines = renderTable(view, { ...context(), columns: 200 });
+  assert.equal(
+    lines[2],
+    "resourceVersion 7  no change yet  watching  topology none: no pod is hinted for zone a (client in zone a)",
+  );
+  assert.equal(
+    changeLine(view, 0),
+    "1970-01-01T00:00:00.000Z prod/echo rv 7 topology none (no pod is hinted for zone a): " +
+      "2 used: echo-1 10.0.0.1:8080, echo-2 10.0.0.2:8080",
+  );
+  // An unknown locality is said once, as before.
+  const unknown = renderTable(viewOf([pod(1)], {}), { ...context(), columns: 200 });
+  assert.ok(unknown[2].endsWith("topology none (client locality unknown)"), unknown[2]);
+});
+
+/** What the table shows besides the view. */
+function context() {
+  return {
+    input: "kubernetes:///echo.prod:grpc",
+    server: "https://10.0.0.1:6443",
+    source: "in-cluster",
+    now: 0,
+    columns: 120,
+    rows: 40,
+    paint: painter(false),
+    live: true,
+  };
+}
