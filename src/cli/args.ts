@@ -146,6 +146,8 @@ export function parseArgs(args: readonly string[]): CliCommand {
   if (check && (once || json)) {
     throw new UsageError(`Cannot use ${once ? "--once" : "--json"} with check: it resolves once and prints a report`);
   }
+  // A value that is no number of seconds is named first: adding --once would not fix it.
+  const timeoutSeconds = timeoutOf(values.get("--timeout"));
   if (!check && !once && values.has("--timeout")) {
     throw new UsageError("Cannot use --timeout without --once: only --once and check wait for a first snapshot");
   }
@@ -162,7 +164,7 @@ export function parseArgs(args: readonly string[]): CliCommand {
     input: targets[0],
     target,
     cluster: clusterFlags(values),
-    timeoutSeconds: timeoutOf(values.get("--timeout")),
+    timeoutSeconds,
     ...localityOf(values),
     ...subsetOf(values),
   };

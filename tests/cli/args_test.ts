@@ -95,6 +95,11 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       ["--once", "--timeout=soon", TARGET],
       'Cannot use --timeout: it must be a positive number of seconds, at most 2147483: current value is "soon"',
     ],
+    [
+      // Not a number: that is what to fix first, not the missing --once.
+      ["--timeout", "abc", TARGET],
+      'Cannot use --timeout: it must be a positive number of seconds, at most 2147483: current value is "abc"',
+    ],
     [["-n=", TARGET], "Cannot use --namespace: it must not be empty"],
     [["check", "--json", TARGET], "Cannot use --json with check: it resolves once and prints a report"],
   ];
