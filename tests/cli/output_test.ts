@@ -5,10 +5,9 @@ import { renderTable, type TableContext } from "../../src/cli/table.ts";
 import { colorsWanted, createLiveFrame, fitLine, painter } from "../../src/cli/terminal.ts";
 import { explainEndpoints } from "../../src/endpoint_explanation.ts";
 import type { EndpointSlice } from "../../src/endpoint_slice.ts";
-import { selectEndpoints } from "../../src/endpoint_selection.ts";
 import { KubeApiError } from "../../src/errors.ts";
 import type { ServiceView } from "../../src/service_observer.ts";
-import { preferEndpoints } from "../../src/topology.ts";
+import { serviceViewOf } from "./_service_view.ts";
 
 const SLICE: EndpointSlice = {
   metadata: { name: "echo-a", namespace: "prod" },
@@ -34,18 +33,7 @@ const SLICE: EndpointSlice = {
 };
 
 function viewOf(slices: EndpointSlice[], zone?: string): ServiceView {
-  const locality = zone ? { zone } : {};
-  const { endpoints, mode } = preferEndpoints(selectEndpoints(slices, "grpc"), locality);
-  return {
-    namespace: "prod",
-    service: "echo",
-    port: "grpc",
-    locality,
-    watch: { state: "watching" },
-    snapshot: { endpoints, resourceVersion: "42", namespace: "prod", service: "echo", topology: mode },
-    pods: explainEndpoints(slices, "grpc", locality).pods,
-    changedAt: 1_000,
-  };
+  return { ...serviceViewOf(slices, zone ? { zone } : {}, "42"), changedAt: 1_000 };
 }
 
 const context: TableContext = {

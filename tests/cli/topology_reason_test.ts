@@ -3,30 +3,20 @@ import { changeLine } from "../../src/cli/report.ts";
 import { renderTable } from "../../src/cli/table.ts";
 import { topologyReason } from "../../src/cli/topology_reason.ts";
 import { painter } from "../../src/cli/terminal.ts";
-import { explainEndpoints } from "../../src/endpoint_explanation.ts";
 import type { EndpointSlice, SliceEndpoint } from "../../src/endpoint_slice.ts";
-import { selectEndpoints } from "../../src/endpoint_selection.ts";
 import type { ServiceView } from "../../src/service_observer.ts";
-import { type Locality, preferEndpoints } from "../../src/topology.ts";
+import type { Locality } from "../../src/topology.ts";
+import { serviceViewOf } from "./_service_view.ts";
 
 /** A view of one slice for a client at `locality`, as the observer makes it. */
 function viewOf(endpoints: SliceEndpoint[], locality: Locality): ServiceView {
-  const slices: EndpointSlice[] = [{
+  const slice: EndpointSlice = {
     metadata: { name: "echo-a", namespace: "prod" },
     addressType: "IPv4",
     ports: [{ name: "grpc", port: 8080 }],
     endpoints,
-  }];
-  const { endpoints: usable, mode } = preferEndpoints(selectEndpoints(slices, "grpc"), locality);
-  return {
-    namespace: "prod",
-    service: "echo",
-    port: "grpc",
-    locality,
-    watch: { state: "watching" },
-    snapshot: { endpoints: usable, resourceVersion: "7", namespace: "prod", service: "echo", topology: mode },
-    pods: explainEndpoints(slices, "grpc", locality).pods,
   };
+  return serviceViewOf([slice], locality);
 }
 
 const pod = (i: number, zones?: string[], ready = true): SliceEndpoint => ({
