@@ -256,6 +256,7 @@ function localityFor(access: ClusterAccess, explicit: Locality | undefined): Pro
     locality = resolveLocality(explicit, async (node) => {
       const client = createClusterHttpClient(access);
       try {
+        // Shared by every watch of this cluster and locality: no one watch's signal may end it.
         return await withTimeout(undefined, 10_000, (signal) => readNodeZone(access, client, node, signal));
       } finally {
         client.close();

@@ -316,6 +316,11 @@ function checkClusterSuffix(labels: string[], fail: Fail): void {
     );
   }
   const domain = labels.slice(1);
+  if (domain.length === 1 && domain[0] === "") {
+    fail(
+      `a trailing "." ends a fully qualified name: give the cluster domain before it, as in "svc.ns.svc.cluster.local."`,
+    );
+  }
   if (!domain.every((label) => DOMAIN_LABEL.test(label))) {
     fail(
       `cluster domain must be "."-separated labels of letters, digits, "-" and "_": current value is ${

@@ -49,7 +49,7 @@ Examples:
   kgr-resolver check kubernetes:///echo.prod:grpc
 
 Exit status: 0 on success and on Ctrl-C while following; 1 when the cluster or the API fails, or --once finds
-no usable pod; 2 for a bad command line or target; 130 when Ctrl-C stops --once or check.
+no usable pod; 2 for a bad command line or target; 130 when Ctrl-C stops --once or check (143 for SIGTERM).
 Colours only on a terminal, and never with NO_COLOR set.
 `;
 }
