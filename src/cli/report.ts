@@ -22,6 +22,8 @@ export type UnusedPod = Pick<
  * subset), and the pods not used with their reasons.
  */
 export interface SnapshotReport extends EndpointSnapshot {
+  /** Why `topology` is `none`, when the client has a locality or it is unknown (as the table says). */
+  topologyReason?: string;
   /** The pods that get no calls. */
   unused: UnusedPod[];
 }
@@ -40,7 +42,8 @@ export interface SnapshotReport extends EndpointSnapshot {
  *   snapshot: { endpoints: [], resourceVersion: "7", namespace: "prod", service: "echo", topology: "none" },
  *   pods: [],
  * });
- * console.log(JSON.stringify(report)); // {"endpoints":[],"resourceVersion":"7","namespace":"prod","service":"echo","topology":"none","unused":[]}
+ * console.log(JSON.stringify(report));
+ * // {"endpoints":[],"resourceVersion":"7","namespace":"prod","service":"echo","topology":"none","topologyReason":"client locality unknown","unused":[]}
  * ```
  */
 export function snapshotReport(view: ServiceView): SnapshotReport {
@@ -64,7 +67,17 @@ export function snapshotReport(view: ServiceView): SnapshotReport {
     reason: pod.reason,
     message: pod.message,
   }));
-  return { endpoints, resourceVersion, namespace, service, topology, ...(emptyReason ? { emptyReason } : {}), unused };
+  const why = topologyReason(view);
+  return {
+    endpoints,
+    resourceVersion,
+    namespace,
+    service,
+    topology,
+    ...(why ? { topologyReason: why } : {}),
+    ...(emptyReason ? { emptyReason } : {}),
+    unused,
+  };
 }
 
 /**

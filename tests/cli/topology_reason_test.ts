@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { changeLine } from "../../src/cli/report.ts";
+import { changeLine, snapshotReport } from "../../src/cli/report.ts";
 import { renderTable } from "../../src/cli/table.ts";
 import { topologyReason } from "../../src/cli/topology_reason.ts";
 import { painter } from "../../src/cli/terminal.ts";
@@ -57,7 +57,7 @@ Deno.test("topologyReason() names the node rule only when some pod has a node hi
   assert.equal(topologyReason(viewOf(zonesOnly, { zone: "a", node: "n1" })), "no pod is hinted for zone a");
 });
 
-Deno.test("the table's header and the change line say why topology is none", () => {
+Deno.test("the table's header, the change line and the JSON object say why topology is none", () => {
   const view = viewOf([pod(1, ["b"]), pod(2, ["c"])], { zone: "a" });
   const lines = renderTable(view, { ...context(), columns: 200 });
   assert.equal(
@@ -69,6 +69,8 @@ Deno.test("the table's header and the change line say why topology is none", () 
     "1970-01-01T00:00:00.000Z prod/echo rv 7 topology none (no pod is hinted for zone a): " +
       "2 used: echo-1 10.0.0.1:8080, echo-2 10.0.0.2:8080",
   );
+  assert.equal(snapshotReport(view).topologyReason, "no pod is hinted for zone a");
+  assert.equal("topologyReason" in snapshotReport(viewOf([pod(1, ["a"])], { zone: "a" })), false);
   // An unknown locality is said once, as before.
   const unknown = renderTable(viewOf([pod(1)], {}), { ...context(), columns: 200 });
   assert.ok(unknown[2].endsWith("topology none (client locality unknown)"), unknown[2]);
