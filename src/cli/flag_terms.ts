@@ -14,11 +14,17 @@
 import type { CliOutput, CliProcess } from "../runtime/cli_process.ts";
 
 /**
- * An option's name, not part of a path, a quoted name or a name that contains it (`prod-cluster.kubeconfig`,
- * `context "cluster.context"`); after a terminal's escape sequence (a coloured line) it is a name again.
+ * An option's name where the library's messages name it: after `(`, `from `, `with `, `pass `, `skipped: `,
+ * `, ` or `; `, or a terminal's escape sequence (a coloured line). Elsewhere the same text is a path or a name
+ * (`kubeconfig cluster.kubeconfig`, `C:\\k\\cluster.context`, `context "cluster.context"`) and stays.
  */
 const option = (name: string) =>
-  new RegExp(`(?<=^|[^\\w./"-]|\\x1b\\[[\\d;?]*[A-Za-z])${name.replaceAll(".", "\\.")}(?![\\w./"-])`, "g");
+  new RegExp(
+    `(?<=\\(|\\b(?:from|with|pass|skipped:) |[,;] |\\x1b\\[[\\d;?]*[A-Za-z])${
+      name.replaceAll(".", "\\.")
+    }(?![\\w./"-])`,
+    "g",
+  );
 
 const TERMS: [RegExp, string][] = [
   // The CLI has no --server: a kubeconfig is its only way to name a cluster.

@@ -13,6 +13,21 @@ Deno.test("inFlagTerms() names the CLI's flags, never touching a path or a name 
   );
 });
 
+Deno.test("inFlagTerms() leaves a kubeconfig path or a name that is exactly an option's name alone", () => {
+  assert.equal(
+    inFlagTerms("Cannot load kubeconfig cluster.kubeconfig (cluster.kubeconfig): no such file"),
+    "Cannot load kubeconfig cluster.kubeconfig (--kubeconfig): no such file",
+  );
+  assert.equal(
+    inFlagTerms('from kubeconfig C:\\k\\cluster.context (context "admin@cluster.context")'),
+    'from kubeconfig C:\\k\\cluster.context (context "admin@cluster.context")',
+  );
+  assert.equal(
+    inFlagTerms("kubeconfig /k with cluster.server, cluster.namespace; in-cluster (skipped: cluster.context needs it)"),
+    "kubeconfig /k with cluster.server, --namespace; in-cluster (skipped: --context needs it)",
+  );
+});
+
 Deno.test("inFlagTerms() leaves a quoted name alone, and rewrites an option's name at the start of a coloured line", () => {
   assert.equal(
     inFlagTerms('context "cluster.context" from cluster.context is not defined'),
