@@ -139,17 +139,19 @@ function columnsThatFit(widths: readonly number[], columns: number): number[] {
   return shown;
 }
 
-/** The order in which rows get room on a short terminal: a pod that gets no calls says why, then failover, used. */
-const CONCERN: readonly PodExplanation["use"][] = ["unused", "failover", "used"];
-
 /**
- * Which rows fit in `room`, in the table's order: the pods that get no calls first (the ones someone looking at the
- * table is after: not ready, terminating), then those used only on failover, then the used ones.
+ * The order in which rows get room on a short terminal: a pod that gets no calls and says why (not ready,
+ * terminating), then failover, used, and last the pods outside this client's subset, which are fine.
  */
+function concern(pod: PodExplanation): number {
+  if (pod.reason === "outside-subset") return 3;
+  return pod.use === "unused" ? 0 : pod.use === "failover" ? 1 : 2;
+}
+
+/** Which rows fit in `room`, in the table's order, by {@linkcode concern}. */
 function rowsShown(pods: readonly PodExplanation[], room: number): number[] {
   if (room >= pods.length) return pods.map((_, i) => i);
-  const order = pods.map((_, i) => i);
-  const byConcern = CONCERN.flatMap((use) => order.filter((i) => pods[i].use === use));
+  const byConcern = pods.map((_, i) => i).sort((a, b) => concern(pods[a]) - concern(pods[b]) || a - b);
   return byConcern.slice(0, Math.max(0, room)).sort((a, b) => a - b);
 }
 

@@ -14,7 +14,8 @@ import type { ServiceView } from "../service_observer.ts";
  * Why a view's topology is `none`.
  *
  * @param view The view; its `snapshot` and `pods` tell the mode and the hints.
- * @returns The reason, or `undefined` when topology applies or nothing is listed yet.
+ * @returns The reason, or `undefined` when topology applies, nothing is listed yet, or no pod is usable (the
+ *   snapshot's empty reason says why).
  *
  * @example A Service whose slices carry no hints
  * ```ts
@@ -32,7 +33,10 @@ export function topologyReason({ snapshot, pods, locality }: ServiceView): strin
   const { zone, node } = locality;
   if (zone === undefined && node === undefined) return "client locality unknown";
   // The pods the mode was decided on: the usable ones (a subset draws from them too), of which only ready ones count.
-  const ready = pods.filter((pod) => (pod.use !== "unused" || pod.reason === "outside-subset") && pod.ready);
+  const usable = pods.filter((pod) => pod.use !== "unused" || pod.reason === "outside-subset");
+  // No usable pod: the snapshot's empty reason says why, topology has nothing to add.
+  if (usable.length === 0) return undefined;
+  const ready = usable.filter((pod) => pod.ready);
   if (ready.length === 0) return "no pod is ready; the serving-terminating fallback has no topology";
   if (ready.every((pod) => pod.hints === undefined)) {
     return "no pod has a topology hint (the Service's trafficDistribution sets them)";

@@ -133,6 +133,22 @@ Deno.test("renderTable() on a short terminal shows a pod that gets no calls befo
   assert.equal(lines.at(-1), "1 used, 10 failover, 1 not used  Ctrl-C to quit");
 });
 
+Deno.test("renderTable() on a short terminal shows the pods outside the client's subset last", () => {
+  const slice: EndpointSlice = {
+    ...SLICE,
+    endpoints: Array.from({ length: 30 }, (_, i) => ({
+      addresses: [`10.0.1.${i + 1}`],
+      targetRef: { kind: "Pod", name: `p-${String(i).padStart(2, "0")}`, namespace: "prod" },
+    })),
+  };
+  const view = viewOf([slice]);
+  view.pods = explainEndpoints([slice], "grpc", {}, { size: 3, seed: 7 }).pods;
+  const lines = renderTable(view, { ...context, rows: 12 });
+  const shown = lines.filter((line) => line.startsWith("p-"));
+  assert.equal(shown.length, 3, lines.join("\n"));
+  assert.ok(shown.every((line) => line.endsWith("used")), lines.join("\n"));
+});
+
 Deno.test("renderTable() shows a failing watch's message, and what it waits for", () => {
   const error = new KubeApiError('Cannot list endpointslices of service "echo" in namespace "prod": forbidden (403)');
   const lines = renderTable(

@@ -44,6 +44,13 @@ Deno.test("topologyReason() says why topology does not apply, and nothing when i
   }
 });
 
+Deno.test("topologyReason() adds nothing when no pod is usable: the empty reason says why", () => {
+  assert.equal(topologyReason(viewOf([], { zone: "a" })), undefined);
+  const withoutPort = viewOf([pod(1, ["a"])], { zone: "a" });
+  withoutPort.pods = withoutPort.pods!.map((row) => ({ ...row, use: "unused", reason: "no-port" }));
+  assert.equal(topologyReason(withoutPort), undefined);
+});
+
 Deno.test("topologyReason() names the node rule only when some pod has a node hint", () => {
   const endpoints: SliceEndpoint[] = [
     { addresses: ["10.0.0.1"], hints: { forNodes: [{ name: "n2" }], forZones: [{ name: "b" }] } },
