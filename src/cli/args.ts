@@ -113,6 +113,11 @@ export function parseArgs(args: readonly string[]): CliCommand {
       continue;
     }
     const equals = arg.indexOf("=");
+    // A long flag written with one "-" (-node): kubectl would read -n ode; say what was meant instead.
+    const long = `-${equals > 0 ? arg.slice(0, equals) : arg}`;
+    if (!arg.startsWith("--") && arg.length > 2 && (VALUE_FLAGS.has(long) || SWITCHES.has(long))) {
+      throw new UsageError(`Cannot use option ${JSON.stringify(arg)}: write it with two dashes: ${long}`);
+    }
     // --flag=value; and, as kubectl takes them, -nvalue and -n=value.
     const name = equals > 0 && arg.startsWith("--")
       ? arg.slice(0, equals)

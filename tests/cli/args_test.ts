@@ -101,6 +101,10 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       'Cannot use --timeout: it must be a positive number of seconds, at most 2147483: current value is "abc"',
     ],
     [["-n=", TARGET], "Cannot use --namespace: it must not be empty"],
+    // A long flag with one dash is not -n and a value, as it would be for kubectl.
+    [["-node", "n1", TARGET], 'Cannot use option "-node": write it with two dashes: --node'],
+    [["-namespace=prod", TARGET], 'Cannot use option "-namespace=prod": write it with two dashes: --namespace'],
+    [["-once", TARGET], 'Cannot use option "-once": write it with two dashes: --once'],
     [["check", "--json", TARGET], "Cannot use --json with check: it resolves once and prints a report"],
   ];
   for (const [args, message] of cases) {
