@@ -132,7 +132,8 @@ function binding(
   subject: RbacSubject,
   namespace?: string,
 ): Document {
-  const name = `${roleName}-${bindingSuffix(subject)}`;
+  // "." between the parts, which neither a Role's name nor a namespace holds: two bindings never share a name.
+  const name = `${roleName}.${bindingSuffix(subject)}`;
   const document = new Document({
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind,
@@ -153,7 +154,7 @@ function binding(
 
 /** A name part for the binding (a DNS subdomain): one binding per subject, so applying it never replaces another's. */
 function bindingSuffix(subject: RbacSubject): string {
-  const raw = subject.kind === "ServiceAccount" ? `${subject.namespace}-${subject.name}` : subject.name;
+  const raw = subject.kind === "ServiceAccount" ? `${subject.namespace}.${subject.name}` : subject.name;
   const cleaned = raw.toLowerCase().replace(/[^a-z0-9.-]+/g, "-").replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "").slice(0, 200);
   return cleaned.replace(/[^a-z0-9]+$/, "") || "user";
 }

@@ -32,9 +32,9 @@ Deno.test("rbacYaml() writes a Role and a RoleBinding for the namespace, and a C
     objects.map((object) => `${object.kind} ${object.metadata.name} ${object.metadata.namespace ?? "-"}`),
     [
       "Role grpc-endpoint-reader-services prod",
-      "RoleBinding grpc-endpoint-reader-services-alice-example.com prod",
+      "RoleBinding grpc-endpoint-reader-services.alice-example.com prod",
       "ClusterRole grpc-node-reader -",
-      "ClusterRoleBinding grpc-node-reader-alice-example.com -",
+      "ClusterRoleBinding grpc-node-reader.alice-example.com -",
     ],
   );
   assert.deepEqual(objects[0].rules, [
