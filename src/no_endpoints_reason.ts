@@ -24,7 +24,8 @@ import { quote } from "./kube_api.ts";
  * import { noEndpointsReason } from "./no_endpoints_reason.ts";
  * const slice = { metadata: { name: "echo-x1" }, addressType: "IPv4" as const, ports: [{ name: "grpc", port: 50051 }] };
  * console.log(noEndpointsReason([slice], "http", "echo", "prod"));
- * // its EndpointSlices have no port named "http" (they have "grpc"): name one of those in the target
+ * // its EndpointSlices have no port named "http" (they have "grpc"): name one of those in the target, or check
+ * // that the pods have the container port the Service's targetPort names
  * ```
  */
 export function noEndpointsReason(
@@ -54,9 +55,8 @@ export function noEndpointsReason(
     }
     if (!names.has(port)) {
       const known = [...names].map(quote).join(", ");
-      return `its EndpointSlices have no port named ${
-        quote(port)
-      } (they have ${known}): name one of those in the target`;
+      return `its EndpointSlices have no port named ${quote(port)} (they have ${known}): name one of those ` +
+        "in the target, or check that the pods have the container port the Service's targetPort names";
     }
     const withPort = used.filter((slice) => slice.ports?.some(({ name }) => (name ?? "") === port));
     if (!withPort.some(listsPod)) {

@@ -27,7 +27,8 @@ Deno.test("noEndpointsReason() names the port that no slice has, and those they 
       "echo",
       "prod",
     ),
-    'its EndpointSlices have no port named "http" (they have "grpc", "metrics"): name one of those in the target',
+    'its EndpointSlices have no port named "http" (they have "grpc", "metrics"): name one of those in the target, ' +
+      "or check that the pods have the container port the Service's targetPort names",
   );
   // Pods without any port: the Service's targetPort names a container port they lack.
   assert.equal(
