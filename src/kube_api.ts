@@ -495,8 +495,9 @@ function statusError(
   // when the server says so.
   const saysAnonymous = typeof status.message === "string" && status.message.includes("system:anonymous");
   if (anonymous && (code === 401 || (code === 403 && saysAnonymous))) {
+    const proxy = code === 401 ? " (behind kubectl proxy: the proxy's own credentials were refused)" : "";
     advice = `the API server at ${access.server} refused a request without credentials (${code}): ` +
-      `${access.source} gives none; give its user a token, a client certificate or an exec plugin${said}`;
+      `${access.source} gives none; give its user a token, a client certificate or an exec plugin${proxy}${said}`;
   } else if (code === 401) {
     advice = `the API server at ${access.server} rejected the credentials from ${access.source} (401 Unauthorized): ` +
       "renew the token or the kubeconfig user; token files and exec plugins are re-read automatically";

@@ -47,18 +47,22 @@ Deno.test("createEndpointSliceApi() says that a kubeconfig user without credenti
   }
 });
 
+/** A server on 127.0.0.1 that answers every request with this Status. */
+function statusServer(code: number, reason: string, message: string) {
+  return createServer((_req, res) => {
+    res.writeHead(code, { "content-type": "application/json" }).end(
+      JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason, code, message }),
+    );
+  });
+}
+
 Deno.test("createEndpointSliceApi() keeps the grant advice for a 403 behind kubectl proxy, which sends no credentials", async () => {
   // kubectl proxy adds its own user's credentials: the 403 is that user's, not system:anonymous's.
-  const server = createServer((_req, res) => {
-    res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({
-      kind: "Status",
-      apiVersion: "v1",
-      status: "Failure",
-      reason: "Forbidden",
-      code: 403,
-      message: 'endpointslices.discovery.k8s.io is forbidden: User "dev" cannot list resource "endpointslices"',
-    }));
-  });
+  const server = statusServer(
+    403,
+    "Forbidden",
+    'endpointslices.discovery.k8s.io is forbidden: User "dev" cannot list resource "endpointslices"',
+  );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
   const access = await resolveClusterAccess({ server: `http://127.0.0.1:${port}` });
@@ -68,6 +72,27 @@ Deno.test("createEndpointSliceApi() keeps the grant advice for a 403 behind kube
     const error = await calls.list({ signal: AbortSignal.timeout(5000) }).catch((e) => e);
     assert.ok(error instanceof KubeApiError, String(error));
     assert.match(error.message, /forbidden \(403\) for the credentials from .*: grant "list"/);
+  } finally {
+    client.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+Deno.test("createEndpointSliceApi() says a 401 without credentials needs them, or, behind kubectl proxy, the proxy's", async () => {
+  const server = statusServer(401, "Unauthorized", "Unauthorized");
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  const access = await resolveClusterAccess({ server: `http://127.0.0.1:${port}` });
+  const client = await createHttpClient({ tls: access.tls });
+  try {
+    const error = await createEndpointSliceApi(access, client, "prod", "echo").list({
+      signal: AbortSignal.timeout(5000),
+    }).catch((e) => e);
+    assert.ok(error instanceof KubeApiError, String(error));
+    assert.match(
+      error.message,
+      /refused a request without credentials \(401\): cluster options gives none; .* \(behind kubectl proxy: the proxy's own credentials were refused\)/,
+    );
   } finally {
     client.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
