@@ -32,13 +32,17 @@ const TERMS: [RegExp, string][] = [
   [option("cluster.kubeconfig"), "--kubeconfig"],
   [option("cluster.context"), "--context"],
   [option("cluster.namespace"), "--namespace"],
+  // An option the CLI has no flag for: its name would send the user looking for one.
+  [/ \(stallTimeoutMs\)/g, ""],
 ];
 
 /**
  * Rewrites a message of the library for a user of the CLI.
  *
- * @param message A message that may name `cluster.kubeconfig`, `cluster.context` or `cluster.namespace`.
- * @returns The message naming `--kubeconfig`, `--context` and `--namespace` instead.
+ * @param message A message that may name `cluster.kubeconfig`, `cluster.context`, `cluster.namespace` or
+ *   `stallTimeoutMs`.
+ * @returns The message naming `--kubeconfig`, `--context` and `--namespace` instead, and no `stallTimeoutMs` (the
+ *   CLI has no flag for it).
  *
  * @example
  * ```ts

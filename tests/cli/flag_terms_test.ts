@@ -36,6 +36,13 @@ Deno.test("inFlagTerms() leaves a quoted name alone, and rewrites an option's na
   assert.equal(inFlagTerms("\x1b[31mcluster.namespace\x1b[0m"), "\x1b[31m--namespace\x1b[0m");
 });
 
+Deno.test("inFlagTerms() drops the name of an option the CLI has no flag for", () => {
+  assert.equal(
+    inFlagTerms("no event for 150000 ms (stallTimeoutMs); retrying"),
+    "no event for 150000 ms; retrying",
+  );
+});
+
 Deno.test("withFlagTerms() rewrites what the CLI writes to standard output and error, and keeps the rest", () => {
   const written: string[] = [];
   const output = (isTTY: boolean): CliOutput => ({
