@@ -38,8 +38,30 @@ export async function canCreateTestHosts(): Promise<boolean> {
   }
 }
 
-let created = 0;
-const prefix = `kgr${process.pid % 100000}`;
+/** The /24s under 10.213.0.0/16 that hosts may take: 10.213.200.0 and up are addresses of pods no test dials. */
+const SUBNETS = 199;
+
+/**
+ * Claims a /24 for a new host, free across every process on this machine: none of its addresses is on an
+ * interface (another run's host, of this code or older), and the network namespace named after it, which
+ * `ip netns add` creates only once, is ours. Two runs at the same time (two checkouts, parallel CI jobs) that
+ * shared a subnet sent one run's calls to the other's backends.
+ */
+async function claimSubnet(): Promise<{ namespace: string; index: number }> {
+  const { stdout } = await run("ip", ["-4", "-o", "addr", "show"]);
+  const taken = new Set([...stdout.matchAll(/ inet 10\.213\.(\d+)\./g)].map((match) => Number(match[1])));
+  for (let index = 1; index <= SUBNETS; index++) {
+    if (taken.has(index)) continue;
+    const namespace = `kgr-net-${index}`;
+    try {
+      await run("ip", ["netns", "add", namespace]);
+    } catch {
+      continue; // Another run's host, or one a killed run left behind.
+    }
+    return { namespace, index };
+  }
+  throw new Error(`Cannot create a test host: all ${SUBNETS} subnets of 10.213.0.0/16 are taken (ip netns list)`);
+}
 
 /**
  * Creates a host in a new network namespace and starts an echo backend in it.
@@ -49,14 +71,11 @@ const prefix = `kgr${process.pid % 100000}`;
  * @returns The host, once its backend is listening.
  */
 export async function createTestHost(pod: string, port: number): Promise<TestHost> {
-  const index = ++created;
-  if (index > 200) throw new Error("Cannot create more than 200 test hosts in one run");
-  const namespace = `${prefix}-${index}`;
-  const outside = `${prefix}h${index}`.slice(0, 15);
-  const inside = `${prefix}p${index}`.slice(0, 15);
+  const { namespace, index } = await claimSubnet();
+  const outside = `kgrnet${index}h`;
+  const inside = `kgrnet${index}p`;
   const subnet = `10.213.${index}`;
   const address = `${subnet}.2`;
-  await run("ip", ["netns", "add", namespace]);
   try {
     await run("ip", ["link", "add", outside, "type", "veth", "peer", "name", inside]);
     await run("ip", ["link", "set", inside, "netns", namespace]);
