@@ -19,6 +19,11 @@ export interface ObjectMeta {
   resourceVersion?: string;
   /** Server-assigned identifier. */
   uid?: string;
+  /**
+   * The owners as the server sent them (unchecked): the EndpointSlice controller names the Service, with its
+   * `uid`, which changes when the Service is deleted and created again.
+   */
+  ownerReferences?: unknown;
 }
 
 /** A reference to the object (normally a Pod) behind an endpoint. */

@@ -17,6 +17,7 @@ import type { EndpointSlice } from "./endpoint_slice.ts";
 import { KubeApiError, ResolverError } from "./errors.ts";
 import { quote, type ServiceApi } from "./kube_api.ts";
 import { trace } from "./trace.ts";
+import { isRecord } from "./_util.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
 
 /** One port name found in a Service's EndpointSlices, with every number it has there. */
@@ -104,7 +105,9 @@ export interface ServicePortLookup {
 /**
  * Creates the port lookup of one Service. The Service is read only when a
  * target without a port meets slices with more than one port name, once,
- * and again only when those names change (its ports were edited); a failed
+ * and again only when those names change (its ports were edited) or the
+ * slices belong to another Service object (it was deleted and created
+ * again, as their `ownerReferences` say); a failed
  * read is retried with backoff while such a target asks. Its timers do not
  * keep the process alive.
  *
@@ -177,10 +180,13 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
     changed();
   }
 
-  function choose(slices: Iterable<EndpointSlice>): string | KubeApiError | undefined {
+  function choose(iterable: Iterable<EndpointSlice>): string | KubeApiError | undefined {
+    const slices = [...iterable]; // Read twice: an iterator of the watch's Map would be empty the second time.
     const ports = slicePortNames(slices);
     if (ports.length <= 1) return ports[0]?.name ?? "";
-    const key = JSON.stringify(ports.map((port) => port.name));
+    // A Service deleted and created again, its ports in another order, has slices with the same names: the
+    // owner's uid tells them apart.
+    const key = JSON.stringify([ports.map((port) => port.name), serviceUids(slices)]);
     if (known?.names === key) return known.name;
     if (reading) return undefined;
     if (failed?.names === key && !failed.retry) return failed.error;
@@ -194,6 +200,19 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
       return last.answer;
     },
   };
+}
+
+/** The uids of the Services that own the slices (`metadata.ownerReferences`, as the controller sets it), sorted. */
+function serviceUids(slices: Iterable<EndpointSlice>): string[] {
+  const uids = new Set<string>();
+  for (const slice of slices) {
+    const owners = slice.metadata.ownerReferences;
+    if (!Array.isArray(owners)) continue;
+    for (const owner of owners) {
+      if (isRecord(owner) && owner.kind === "Service" && typeof owner.uid === "string") uids.add(owner.uid);
+    }
+  }
+  return [...uids].sort();
 }
 
 function list(ports: SlicePortName[]): string {

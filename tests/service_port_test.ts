@@ -84,6 +84,26 @@ Deno.test("createServicePortLookup() reads the Service once for several names an
   assert.equal(reads.length, 2);
 });
 
+Deno.test("createServicePortLookup() reads the Service again when its slices belong to a new one of the same name", async () => {
+  const { lookup, reads } = lookupWith();
+  const owned = (uid: string) =>
+    twoPorts.map((one) => ({
+      ...one,
+      metadata: { ...one.metadata, ownerReferences: [{ apiVersion: "v1", kind: "Service", name: "two", uid }] },
+    }));
+  assert.equal(lookup.portFor(owned("uid-1"), 1), undefined);
+  reads[0].resolve(service("http", "grpc"));
+  await settle();
+  assert.equal(lookup.portFor(owned("uid-1"), 1), "http");
+  // Deleted and created again with grpc first: the controller's new slices have the same port names. The
+  // watch hands over an iterator of its slices, which can be read once.
+  assert.equal(lookup.portFor(owned("uid-2").values(), 2), undefined);
+  reads[1].resolve(service("grpc", "http"));
+  await settle();
+  assert.equal(lookup.portFor(owned("uid-2").values(), 2), "grpc");
+  assert.equal(reads.length, 2);
+});
+
 Deno.test("createServicePortLookup() reports a failed read naming the ports, and reads again after a backoff when asked", async () => {
   const { lookup, reads, changes } = lookupWith();
   lookup.portFor(twoPorts, 1);

@@ -128,8 +128,8 @@ export interface ControlPlane {
   /** Whether kube-apiserver is running. */
   apiServerRunning(): boolean;
   /**
-   * Starts kube-controller-manager with only the EndpointSlice controller (as the admin user), so that
-   * slices come from Pods as in users' clusters; stopped by `stop()`.
+   * Starts kube-controller-manager with the EndpointSlice controller and the garbage collector (as the admin
+   * user), so that slices come from Pods, and go with their Service, as in users' clusters; stopped by `stop()`.
    */
   startControllerManager(): Promise<void>;
   /** The current etcd revision (the newest resourceVersion). */
@@ -562,8 +562,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         const begin = Date.now();
         controllerManager = await startProcess(binaries.kubeControllerManager, [
           `--kubeconfig=${adminKubeconfigPath}`,
-          // The service account controller creates each namespace's "default" account, which Pods need.
-          "--controllers=endpointslice-controller,serviceaccount-controller",
+          // The service account controller creates each namespace's "default" account, which Pods need; the
+          // garbage collector deletes a deleted Service's slices (their owner), as in users' clusters.
+          "--controllers=endpointslice-controller,serviceaccount-controller,garbage-collector-controller",
           "--leader-elect=false",
           "--bind-address=127.0.0.1",
           "--secure-port=0",

@@ -1,8 +1,10 @@
 // Slices as the real EndpointSlice controller (kube-controller-manager) writes
 // them, for shapes a hand-written slice gets wrong: a Service port name longer
 // than a container port's 15 characters, a targetPort the pods lack (the pod is
-// listed without the port), and a Service scaled to zero (the controller keeps
-// one slice with no endpoints and no ports). Only watches:
+// listed without the port), a Service scaled to zero (the controller keeps
+// one slice with no endpoints and no ports), and a Service deleted and created
+// again with its ports in another order (new slices, same port names, another
+// owner: a target without a port must follow the new first port). Only watches:
 // the pods' addresses are never dialed.
 import assert from "node:assert/strict";
 import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";
@@ -23,7 +25,8 @@ async function eventually(what: string, condition: () => boolean, ms = 20_000): 
 }
 
 Deno.test({
-  name: "controller slices: a long port name resolves; a targetPort the pods lack and zero pods each say so",
+  name:
+    "controller slices: a long port name resolves; a targetPort the pods lack and zero pods each say so; a target without a port follows a Service created again",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -32,6 +35,7 @@ Deno.test({
     const controller = new AbortController();
     let namespace: string | undefined;
     let following: Promise<void> | undefined;
+    let following2: Promise<void> | undefined;
     try {
       if (!cluster.controlPlane) {
         log(`skipped: needs the local control plane's kube-controller-manager, not ${cluster.description}`);
@@ -87,9 +91,34 @@ Deno.test({
       log(`slices at zero pods: ${JSON.stringify(slices.items.map(({ ports, endpoints }) => ({ ports, endpoints })))}`);
       log(`reason: ${last?.emptyReason}`);
       assert.match(last?.emptyReason ?? "", /^its EndpointSlices list no pod: .*scaled to zero/);
+
+      // A target without a port follows the first port of a Service deleted and created again with its ports
+      // in another order: the new slices have the same port names, and another owner.
+      const ports = [{ name: "metrics", port: 9090, targetPort: 9090 }, { name: "grpc", port: 80, targetPort: 50051 }];
+      await applySelectorService(fetch, ns, { name: "two", ports });
+      await createReadyPod(fetch, ns, {
+        name: "two-1",
+        app: "two",
+        node: NODE,
+        ip: "10.214.0.3",
+        ports: [{ name: "grpc", containerPort: 50051 }, { name: "metrics", containerPort: 9090 }],
+      });
+      let portless: EndpointSnapshot | undefined;
+      following2 = (async () => {
+        const options = { cluster: { kubeconfig: cluster.adminKubeconfigPath }, signal: controller.signal };
+        for await (const snapshot of watchEndpoints(`kubernetes:///two.${ns}`, options)) portless = snapshot;
+      })();
+      const port = () => portless?.endpoints.map((e) => e.addresses[0].port).join();
+      await eventually("the Service's first port", () => port() === "9090");
+      const response = await fetch(`/api/v1/namespaces/${ns}/services/two`, { method: "DELETE" });
+      await response.body?.cancel();
+      await applySelectorService(fetch, ns, { name: "two", ports: ports.toReversed() });
+      await eventually("the first port of the new Service", () => port() === "50051");
+      log(`a target without a port after the Service was created again: ${port()}`);
     } finally {
       controller.abort();
       await following?.catch(() => {});
+      await following2?.catch(() => {});
       if (namespace) await deleteNamespace(fetch, namespace).catch(() => {});
       await deleteNode(fetch, NODE).catch(() => {});
       await cluster.stop();
