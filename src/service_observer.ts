@@ -23,7 +23,7 @@ import { resolveLocality } from "./locality.ts";
 import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import { runReflector, type SliceState } from "./watch/reflector.ts";
 import type { HttpClient } from "./runtime/http_client.ts";
-import { createServicePortLookup } from "./service_port.ts";
+import { createServicePortLookup, slicePortNames, unlistedPortNote } from "./service_port.ts";
 import type { Target } from "./target.ts";
 import { type Locality, preferEndpoints } from "./topology.ts";
 
@@ -76,6 +76,8 @@ export interface ServiceView {
   watch: WatchState;
   /** Why a target without a port has none yet (the Service cannot be read). */
   portError?: ResolverError;
+  /** When the target's port number is none of the slices' ports: that pods are dialed on it as given (see `unlistedPortNote()`). */
+  portNote?: string;
   /** The usable endpoints, as `watchEndpoints()` yields them; absent until the first LIST (and the port). */
   snapshot?: EndpointSnapshot;
   /** Every pod of the Service and why it is used or not; present with `snapshot`. */
@@ -170,12 +172,13 @@ export async function observeService(
       topology: mode,
     };
     if (endpoints.length === 0) snapshot.emptyReason = noEndpointsReason(slices, port, service, namespace);
-    const text = JSON.stringify([endpoints, mode, pods, snapshot.emptyReason]);
+    const portNote = typeof port === "number" ? unlistedPortNote(port, slicePortNames(slices)) : undefined;
+    const text = JSON.stringify([endpoints, mode, pods, snapshot.emptyReason, portNote]);
     const changed = text !== shown;
     const changes = (view.changes ?? 0) + (changed ? 1 : 0);
     const changedAt = !changed ? view.changedAt : changes === 1 ? lastChangeTrigger(slices) : Date.now();
     shown = text;
-    publish({ port, portError: undefined, snapshot, pods, changedAt, changes });
+    publish({ port, portError: undefined, portNote, snapshot, pods, changedAt, changes });
   }
 
   const api = createEndpointSliceApi(access, client, namespace, service);

@@ -62,6 +62,35 @@ export function slicePortNames(slices: Iterable<EndpointSlice>): SlicePortName[]
   return [...numbers.keys()].sort().map((name) => ({ name, numbers: [...numbers.get(name)!].sort((a, b) => a - b) }));
 }
 
+/**
+ * Says so when a target's port number is none of the numbers the Service's
+ * EndpointSlices give its pods: pods are dialed on the number as given
+ * (as the Go kuberesolver does), so a Service's `port` where the pods listen
+ * on its `targetPort` (`kubernetes:///echo.prod:80` for port 80 → 50051)
+ * reaches nothing. Pods may listen on a port the Service does not list, so
+ * this is a note, not an error.
+ *
+ * @param port The target's port number.
+ * @param ports The slices' port names and numbers ({@linkcode slicePortNames}).
+ * @returns The note, or `undefined` when a slice has the number, or no slice has a numbered port.
+ *
+ * @example The Service's port instead of the pods'
+ * ```ts
+ * import { unlistedPortNote } from "./service_port.ts";
+ * console.log(unlistedPortNote(80, [{ name: "grpc", numbers: [50051] }]));
+ * // port 80 is none of the ports the Service's EndpointSlices give its pods ("grpc" (50051)): the pods are dialed on 80 as given; if 80 is the Service's port, name the port in the target instead (:grpc)
+ * ```
+ */
+export function unlistedPortNote(port: number, ports: readonly SlicePortName[]): string | undefined {
+  if (ports.length === 0 || ports.some(({ numbers }) => numbers.includes(port))) return undefined;
+  const named = ports.find(({ name }) => name !== "");
+  const instead = named
+    ? `name the port in the target instead (:${named.name})`
+    : `give the pods' port instead (:${ports[0].numbers[0]})`;
+  return `port ${port} is none of the ports the Service's EndpointSlices give its pods (${list(ports)}): ` +
+    `the pods are dialed on ${port} as given; if ${port} is the Service's port, ${instead}`;
+}
+
 /** Options of {@linkcode createServicePortLookup}. */
 export interface ServicePortLookupOptions {
   /** The Service's name, for messages. */
@@ -215,7 +244,7 @@ function serviceUids(slices: Iterable<EndpointSlice>): string[] {
   return [...uids].sort();
 }
 
-function list(ports: SlicePortName[]): string {
+function list(ports: readonly SlicePortName[]): string {
   return ports.map(({ name, numbers }) => `${quote(name)} (${numbers.join(", ")})`).join(", ");
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { EndpointSlice } from "../src/endpoint_slice.ts";
 import { KubeApiError } from "../src/errors.ts";
 import type { Service } from "../src/kube_api.ts";
-import { createServicePortLookup, slicePortNames } from "../src/service_port.ts";
+import { createServicePortLookup, slicePortNames, unlistedPortNote } from "../src/service_port.ts";
 
 function slice(name: string, ports: EndpointSlice["ports"], addressType = "IPv4"): EndpointSlice {
   return { metadata: { name }, addressType, ports, endpoints: [] };
@@ -148,4 +148,18 @@ Deno.test("createServicePortLookup() stops reading and announcing once its signa
   reads[0].reject(new Error("aborted"));
   await settle();
   assert.equal(changes(), 0);
+});
+
+Deno.test("unlistedPortNote() flags a port number no slice has, and suggests the port's name or the pods' number", () => {
+  const grpc = [{ name: "grpc", numbers: [8080, 50051] }, { name: "metrics", numbers: [9090] }];
+  assert.equal(unlistedPortNote(8080, grpc), undefined);
+  assert.equal(unlistedPortNote(9090, grpc), undefined);
+  assert.equal(
+    unlistedPortNote(80, grpc),
+    'port 80 is none of the ports the Service\'s EndpointSlices give its pods ("grpc" (8080, 50051), "metrics" (9090)): ' +
+      "the pods are dialed on 80 as given; if 80 is the Service's port, name the port in the target instead (:grpc)",
+  );
+  assert.match(unlistedPortNote(80, [{ name: "", numbers: [50051] }])!, /, give the pods' port instead \(:50051\)$/);
+  // No numbered port to compare with (a Service scaled to zero, or no slice yet).
+  assert.equal(unlistedPortNote(80, []), undefined);
 });

@@ -153,6 +153,8 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
         `no usable pod, so calls fail with UNAVAILABLE: ${resolved.snapshot!.emptyReason}${pods}`,
       );
     } else say("ok", "resolve", podList(resolved));
+    // Pods may listen on a port the Service does not list: a doubt, not a failure.
+    if (!(resolved instanceof ResolverError) && resolved.portNote) say("unknown", "port", resolved.portNote);
 
     if (missing > 0) {
       cli.stdout.write(
@@ -161,8 +163,11 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       );
     }
     const failed = missingRequired > 0 || resolved instanceof ResolverError || noPod;
+    const portNote = !(resolved instanceof ResolverError) && resolved.portNote !== undefined;
     const verdict = !failed
-      ? `${paint("ok", "green")}: ${command.input} resolves with these credentials`
+      ? `${paint("ok", "green")}: ${command.input} resolves with these credentials${
+        portNote ? "; see the port step above" : ""
+      }`
       : noPod && missingRequired === 0
       ? `${paint("FAILED", "red")}: ${command.input} resolves to no usable pod; see the resolve step above`
       : `${

@@ -24,6 +24,8 @@ export type UnusedPod = Pick<
 export interface SnapshotReport extends EndpointSnapshot {
   /** Why `topology` is `none`, when the client has a locality or it is unknown (as the table says). */
   topologyReason?: string;
+  /** When the target's port number is none of the slices' ports: that the pods are dialed on it as given. */
+  portNote?: string;
   /** The pods that get no calls. */
   unused: UnusedPod[];
 }
@@ -76,6 +78,7 @@ export function snapshotReport(view: ServiceView): SnapshotReport {
     topology,
     ...(why ? { topologyReason: why } : {}),
     ...(emptyReason ? { emptyReason } : {}),
+    ...(view.portNote ? { portNote: view.portNote } : {}),
     unused,
   };
 }
@@ -113,6 +116,7 @@ export function changeLine(view: ServiceView, now: number): string {
   const { resourceVersion, topology, emptyReason } = view.snapshot!;
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
   if (parts.length > 0 && emptyReason) parts.push(`no usable pod: ${emptyReason}`);
+  if (view.portNote) parts.push(view.portNote);
   const reason = topologyReason(view);
   return `${new Date(now).toISOString()} ${view.namespace}/${view.service} rv ${resourceVersion} ` +
     `topology ${topology}${reason ? ` (${reason})` : ""}: ` +

@@ -160,6 +160,35 @@ export const scenarios = {
     }
   },
 
+  async "a target's port number that no slice has (the Service's port, not the pods') is flagged, not refused"(cli) {
+    const cluster = await startCluster();
+    try {
+      const target = `kubernetes:///echo.${NAMESPACE}:80`;
+      const note = 'port 80 is none of the ports the Service\'s EndpointSlices give its pods ("grpc" (8080)): ' +
+        "the pods are dialed on 80 as given; if 80 is the Service's port, name the port in the target instead (:grpc)";
+      const once = await runCli(cli, ["--once", "--kubeconfig", cluster.kubeconfig, target]);
+      assert.equal(once.code, 0, once.stderr);
+      assert.ok(once.stdout.endsWith(`; ${note}\n`), once.stdout);
+      const json = await runCli(cli, ["--once", "--json", "--kubeconfig", cluster.kubeconfig, target]);
+      assert.equal(JSON.parse(json.stdout).portNote, note);
+      const check = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, target]);
+      assert.equal(check.code, 0, check.stdout);
+      assert.ok(check.stdout.includes(`\nunknown  port      ${note}\n`), check.stdout);
+      assert.match(check.stdout, /\nok: \S+ resolves with these credentials; see the port step above\n$/);
+      // The pods' own number is fine.
+      const pods = await runCli(cli, [
+        "check",
+        "--kubeconfig",
+        cluster.kubeconfig,
+        `kubernetes:///echo.${NAMESPACE}:8080`,
+      ]);
+      assert.equal(pods.code, 0, pods.stdout);
+      assert.doesNotMatch(pods.stdout, /port step|unknown {2}port/);
+    } finally {
+      await cluster.close();
+    }
+  },
+
   async "usage errors and bad targets exit 2, quoting the input"(cli) {
     const bad = await runCli(cli, ["--once", "kubernetes:///echo.e2e:0"]);
     assert.equal(bad.code, 2);
