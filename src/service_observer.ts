@@ -16,9 +16,15 @@ import { explainEndpoints, type PodExplanation } from "./endpoint_explanation.ts
 import { createSelectionMemo, selectEndpoints, type SelectionMemo } from "./endpoint_selection.ts";
 import type { EndpointSlice } from "./endpoint_slice.ts";
 import type { EndpointSnapshot } from "./endpoint_subscription.ts";
-import { ResolverError } from "./errors.ts";
+import { KubeApiError, ResolverError } from "./errors.ts";
 import { withTimeout } from "./runtime/abortable.ts";
-import { createEndpointSliceApi, createServiceApi, type EndpointSliceApi, readNodeZone } from "./kube_api.ts";
+import {
+  createEndpointSliceApi,
+  createServiceApi,
+  type EndpointSliceApi,
+  readNodeZone,
+  ZONE_LABEL,
+} from "./kube_api.ts";
 import { resolveLocality } from "./locality.ts";
 import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import { runReflector, type SliceState } from "./watch/reflector.ts";
@@ -72,6 +78,11 @@ export interface ServiceView {
   port?: number | string;
   /** The client's node and zone, for topology. */
   locality: Locality;
+  /**
+   * Why the zone is unknown although the node is known: the node does not exist, has no zone label, or could
+   * not be read (`node n1 does not exist`).
+   */
+  zoneNote?: string;
   /** The state of the watch. */
   watch: WatchState;
   /** Why a target without a port has none yet (the Service cannot be read). */
@@ -132,12 +143,25 @@ export async function observeService(
   const { signal } = options;
   const namespace = target.namespace ?? access.namespace;
   const service = target.service;
-  const locality = await resolveLocality(
-    options.locality,
-    (node) => withTimeout(signal, 10_000, (read) => readNodeZone(access, client, node, read)),
-  );
+  let zoneNote: string | undefined;
+  const locality = await resolveLocality(options.locality, async (node) => {
+    try {
+      const zone = await withTimeout(signal, 10_000, (read) => readNodeZone(access, client, node, read));
+      if (zone === undefined) zoneNote = `node ${node} has no ${ZONE_LABEL} label`;
+      return zone;
+    } catch (error) {
+      const status = error instanceof KubeApiError ? error.status : undefined;
+      zoneNote = status === 404
+        ? `node ${node} does not exist`
+        : status === 403
+        ? `node ${node} cannot be read: "get" on "nodes" is not granted`
+        : `node ${node} cannot be read: ${(error as Error).message}`;
+      throw error;
+    }
+  });
   if (signal.aborted) return;
   let view: ServiceView = { namespace, service, port: target.port, locality, watch: { state: "listing" } };
+  if (zoneNote !== undefined) view.zoneNote = zoneNote;
   let state: SliceState | undefined;
   let version = 0;
   let memo: { port: number | string; memo: SelectionMemo } | undefined;

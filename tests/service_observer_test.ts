@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
 import { connectCluster, observeService, type ServiceView } from "../src/service_observer.ts";
+import type { Locality } from "../src/topology.ts";
 import { eventually } from "./_watch_helpers.ts";
 
 /** Observes the Service echo.prod:grpc of `api` while `run` runs, with every view it published. */
-async function observing(api: FakeApiServer, run: (views: ServiceView[]) => Promise<void>): Promise<void> {
+async function observing(
+  api: FakeApiServer,
+  run: (views: ServiceView[]) => Promise<void>,
+  locality: Locality = {},
+): Promise<void> {
   const connection = await connectCluster({ kubeconfig: api.kubeconfig() });
   const controller = new AbortController();
   const views: ServiceView[] = [];
@@ -13,7 +18,7 @@ async function observing(api: FakeApiServer, run: (views: ServiceView[]) => Prom
     service: "echo",
     namespace: "prod",
     port: "grpc",
-  }, { signal: controller.signal, locality: {}, onView: (view) => views.push(view) });
+  }, { signal: controller.signal, locality, onView: (view) => views.push(view) });
   try {
     await eventually(() => views.some((view) => view.snapshot !== undefined), "the first snapshot");
     await run(views);
@@ -70,4 +75,22 @@ Deno.test("observeService() dates the first state by the slices' last-change-tri
     assert.equal(views.findLast((view) => view.snapshot)!.changedAt, Date.parse("2026-11-30T11:30:00Z"));
     return Promise.resolve();
   });
+});
+
+Deno.test("observeService() says why the zone of a known node is unknown: no such node, or no zone label", async () => {
+  const cases: [string, string | undefined, string | undefined][] = [
+    ["ghost", undefined, "node ghost does not exist"],
+    ["bare", undefined, "node bare has no topology.kubernetes.io/zone label"],
+    ["n1", "zone-a", undefined],
+  ];
+  for (const [node, zone, note] of cases) {
+    const api = await startFakeApiServer();
+    api.applyNode({ metadata: { name: "bare" } });
+    api.applyNode({ metadata: { name: "n1", labels: { "topology.kubernetes.io/zone": "zone-a" } } });
+    await observing(api, (views) => {
+      const last = views.at(-1)!;
+      assert.deepEqual([last.locality.zone, last.zoneNote], [zone, note], node);
+      return Promise.resolve();
+    }, { node });
+  }
 });

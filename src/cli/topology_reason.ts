@@ -28,7 +28,7 @@ import type { ServiceView } from "../service_observer.ts";
  * console.log(reason); // "no pod has a topology hint (the Service's trafficDistribution sets them)"
  * ```
  */
-export function topologyReason({ snapshot, pods, locality }: ServiceView): string | undefined {
+export function topologyReason({ snapshot, pods, locality, zoneNote }: ServiceView): string | undefined {
   if (snapshot?.topology !== "none" || !pods) return undefined;
   const { zone, node } = locality;
   if (zone === undefined && node === undefined) return "client locality unknown";
@@ -45,7 +45,7 @@ export function topologyReason({ snapshot, pods, locality }: ServiceView): strin
   const nodeHints = ready.some((pod) => (pod.hints?.forNodes.length ?? 0) > 0);
   return [
     ...(node !== undefined && nodeHints ? [hintReason(ready, "node", node)] : []),
-    zone === undefined ? "client zone unknown" : hintReason(ready, "zone", zone),
+    zone === undefined ? `client zone unknown${zoneNote ? ` (${zoneNote})` : ""}` : hintReason(ready, "zone", zone),
   ].join("; ");
 }
 

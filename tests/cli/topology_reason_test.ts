@@ -44,6 +44,22 @@ Deno.test("topologyReason() says why topology does not apply, and nothing when i
   }
 });
 
+Deno.test("topologyReason() says why the zone of a known node is unknown, when the observer knows", () => {
+  const view = viewOf([pod(1, ["a"])], { node: "n1" });
+  assert.equal(
+    topologyReason({ ...view, zoneNote: "node n1 does not exist" }),
+    "client zone unknown (node n1 does not exist)",
+  );
+  const hinted: SliceEndpoint[] = [{
+    addresses: ["10.0.0.1"],
+    hints: { forNodes: [{ name: "n2" }], forZones: [{ name: "b" }] },
+  }];
+  assert.equal(
+    topologyReason({ ...viewOf(hinted, { node: "n1" }), zoneNote: "node n1 has no topology.kubernetes.io/zone label" }),
+    "no pod is hinted for node n1; client zone unknown (node n1 has no topology.kubernetes.io/zone label)",
+  );
+});
+
 Deno.test("topologyReason() adds nothing when no pod is usable: the empty reason says why", () => {
   assert.equal(topologyReason(viewOf([], { zone: "a" })), undefined);
   const withoutPort = viewOf([pod(1, ["a"])], { zone: "a" });
