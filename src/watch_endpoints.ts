@@ -7,7 +7,7 @@
 
 import { type EndpointSnapshot, subscribeEndpoints, type WatchSettings } from "./endpoint_subscription.ts";
 import type { ResolverError } from "./errors.ts";
-import { parseTarget, type Target } from "./target.ts";
+import { formatTarget, parseTarget, type Target } from "./target.ts";
 import { checkWatchSettings } from "./check_watch_settings.ts";
 
 /** The period of the timer that only keeps the process alive (about 12 days: it never needs to fire). */
@@ -32,10 +32,11 @@ export interface WatchEndpointsOptions extends WatchSettings {
  * process stays alive while the loop waits for the next snapshot, and the
  * watch ends once it is left (or `options.signal` aborts).
  *
- * @param target A target such as `kubernetes:///echo.prod:grpc`, or a parsed {@linkcode Target}.
+ * @param target A target such as `kubernetes:///echo.prod:grpc`, or a {@linkcode Target}, checked as the parser
+ * checks a string.
  * @param options Cluster access, `signal`, `onError`, watch timings.
  * @returns The snapshots; a slow consumer gets the latest one.
- * @throws {TargetError} When the target cannot be parsed.
+ * @throws {TargetError} When the target cannot be parsed (or, as an object, has a field the parser refuses).
  * @throws {ConfigError} When no cluster access can be set up (no kubeconfig, a malformed one).
  *
  * @example Printing the pods of a Service
@@ -51,7 +52,8 @@ export async function* watchEndpoints(
   target: string | Target,
   options: WatchEndpointsOptions = {},
 ): AsyncGenerator<EndpointSnapshot, void, undefined> {
-  const parsed = typeof target === "string" ? parseTarget(target) : target;
+  // A Target object gets the parser's checks too: its fields go into the request's path and label selector.
+  const parsed = parseTarget(typeof target === "string" ? target : formatTarget(target));
   checkWatchSettings(options);
   const { signal, onError } = options;
   if (signal?.aborted) return;

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
-import { watchEndpoints } from "@kgr/resolver";
+import { type Target, watchEndpoints } from "@kgr/resolver";
 import { eventually, follow, sleep } from "./_watch_helpers.ts";
 
 const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
@@ -334,6 +334,40 @@ Deno.test("watchEndpoints() throws a ConfigError for a kubeconfig that does not 
 
 Deno.test("watchEndpoints() rejects a bad target before any I/O", async () => {
   await assert.rejects(watchEndpoints("kubernetes:///Bad_Name").next(), { name: "TargetError" });
+});
+
+Deno.test("watchEndpoints() checks a Target object as the parser checks a string, before any I/O", async () => {
+  const api = await startFakeApiServer();
+  try {
+    apply(api, ["a"]);
+    const cases: [Target, RegExp][] = [
+      // Each went to the API server: port 0 gave endpoints on port 0, "50051" was read as a port name, a
+      // service with a comma widened the label selector, and an empty namespace was blamed on the cluster's
+      // Kubernetes version (404).
+      [
+        { scheme: "kubernetes", service: "echo", namespace: "prod", port: 0 },
+        /port must be 1-65535: current value is 0/,
+      ],
+      [{ scheme: "kubernetes", service: "echo", namespace: "prod", port: "8080" }, /current value is "8080"/],
+      [{ scheme: "kubernetes", service: "echo,app", namespace: "prod" }, /service must be a DNS-1035 label/],
+      [{ scheme: "kubernetes", service: "echo", namespace: "" }, /namespace must not be empty/],
+    ];
+    for (const [target, message] of cases) {
+      await assert.rejects(
+        watchEndpoints(target, { cluster: { kubeconfig: api.kubeconfig() } }).next(),
+        { name: "TargetError", message },
+      );
+    }
+    assert.equal(api.requests.length, 0);
+    const iterator = watchEndpoints({ scheme: "kubernetes", service: "echo", namespace: "prod", port: 8080 }, {
+      cluster: { kubeconfig: api.kubeconfig() },
+    });
+    const { value } = await iterator.next();
+    assert.deepEqual(value?.endpoints.map((endpoint) => endpoint.addresses[0]), [{ host: "10.2.1.1", port: 8080 }]);
+    await iterator.return();
+  } finally {
+    await api.close();
+  }
 });
 
 Deno.test("watchEndpoints() gives a caller with other timings a watch of its own, with those timings", async () => {
