@@ -4,8 +4,9 @@
  * `@opentelemetry/api` (any 1.x copy). We never import the API: we read the
  * global registry that every copy of it shares (`Symbol.for("opentelemetry.js.api.1")`),
  * so without OpenTelemetry nothing is loaded and recording is one property
- * read. The registry is read at every record, so a provider registered after
- * the first watch is used from then on.
+ * read. The registry is read at every record, and every second while a watch
+ * runs, so that a provider registered after the first watch gets the gauges
+ * of every running watch within a second, on a quiet Service too.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import type { ResolverError } from "./errors.ts";
 import { KubeApiError } from "./errors.ts";
 import { VERSION } from "./version.ts";
 import type { WatchEndReason } from "./watch/reflector.ts";
+import { unrefTimer } from "./runtime/unref_timer.ts";
 
 /** The instrument names, as documented in the README. */
 export const METRIC_NAMES = {
@@ -67,6 +69,13 @@ const watchCounts = new Map<string, { attributes: Attributes; count: number }>()
 const instrumentsByProvider = new WeakMap<object, Instruments>();
 /** Every series the endpoints gauge reported, by {@linkcode seriesKey}: those gone since are reported at 0. */
 const endpointSeries = new Map<string, Attributes>();
+/**
+ * How often the registry is read while a watch runs: the gauges exist only once the instruments were created, and a
+ * quiet Service records nothing that would create them for a provider registered after its last change.
+ */
+const PROVIDER_LOOKUP_MS = 1000;
+/** The timer that reads the registry while {@linkcode liveWatches} has any; it never holds the process. */
+let providerLookup: ReturnType<typeof setInterval> | undefined;
 
 function seriesKey(attributes: Attributes): string {
   return JSON.stringify(Object.entries(attributes).sort(([a], [b]) => a < b ? -1 : 1));
@@ -168,6 +177,7 @@ export function watchMetrics(namespace: string, service: string): WatchMetrics {
   const attributes: Attributes = { "k8s.namespace.name": namespace, "k8s.service.name": service };
   const record: WatchRecord = { attributes };
   liveWatches.add(record);
+  providerLookup ??= unrefTimer(setInterval(instruments, PROVIDER_LOOKUP_MS));
   const key = `${namespace}/${service}`;
   const counted = watchCounts.get(key) ?? { attributes, count: 0 };
   counted.count++;
@@ -192,6 +202,10 @@ export function watchMetrics(namespace: string, service: string): WatchMetrics {
     },
     stop() {
       if (liveWatches.delete(record)) counted.count--;
+      if (liveWatches.size === 0) {
+        clearInterval(providerLookup);
+        providerLookup = undefined;
+      }
     },
   };
 }

@@ -30,6 +30,24 @@ for (const [runtime, [command, ...args]] of Object.entries(RUNTIMES)) {
   });
 }
 
+for (const [runtime, [command, ...args]] of Object.entries(RUNTIMES)) {
+  Deno.test(`${runtime}: a MeterProvider registered after the first snapshot shows the gauges of a quiet Service`, async () => {
+    const late = args.map((arg) => arg === script ? `${root}tests/metrics/late_provider_scenario.mjs` : arg);
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+      (resolve) => {
+        execFile(
+          command,
+          late,
+          { cwd: root, timeout: 60_000 },
+          (error, stdout, stderr) =>
+            resolve({ code: error ? (error as { code?: number }).code ?? 1 : 0, stdout, stderr }),
+        );
+      },
+    );
+    assert.equal(code, 0, `${runtime} failed:\n${stderr}\n${stdout}`);
+  });
+}
+
 Deno.test("Node: without OpenTelemetry, a watch loads no @opentelemetry module (module hooks refuse any)", async () => {
   const child = `${root}tests/metrics/no_otel_child.mjs`;
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
