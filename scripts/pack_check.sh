@@ -13,7 +13,7 @@ cd "$root"
 tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
 contents=$(tar -tzf "$work/$tarball")
 echo "packed $tarball: $(wc -l <<<"$contents") files"
-for file in dist/mod.js dist/mod.d.ts dist/nice_grpc.js dist/testing.d.ts dist/cli.js README.md LICENSE; do
+for file in dist/mod.js dist/mod.d.ts dist/nice_grpc.js dist/testing.d.ts dist/cli.js README.md SECURITY.md LICENSE; do
   grep -qx "package/$file" <<<"$contents" || { echo "the tarball lacks $file"; exit 1; }
 done
 
