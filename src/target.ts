@@ -96,6 +96,24 @@ const SPACE_OR_CONTROL = /[\s\p{Cc}]/u;
 type Fail = (problem: string) => never;
 
 /**
+ * Whether a value is a URI scheme as RFC 3986 spells one: a letter, then
+ * letters, digits, `+`, `-` or `.`; no `:`.
+ *
+ * @param value The value to check.
+ * @returns Whether it is a scheme a target can start with.
+ *
+ * @example Schemes and not schemes
+ * ```ts
+ * import { isUriScheme } from "./target.ts";
+ * isUriScheme("k8s"); // true
+ * isUriScheme("k8s:"); // false
+ * ```
+ */
+export function isUriScheme(value: unknown): value is string {
+  return typeof value === "string" && SCHEME.test(value);
+}
+
+/**
  * Parses a target string such as `kubernetes:///svc.ns:grpc` into its
  * service, namespace and port.
  *

@@ -480,6 +480,17 @@ Deno.test("register() refuses bad options at once, naming them", () => {
   ) {
     assert.doesNotThrow(() => registeredClass({ loadBalancing }));
   }
+  // A scheme no target can spell registered silently: channels on "k8s:///..." then went to grpc-js's DNS resolver.
+  for (const scheme of ["k8s:", "k8s://", "", "1k8s", "k 8s", 5]) {
+    assert.throws(
+      () => registeredClass({ scheme: scheme as never }),
+      (error) =>
+        error instanceof TypeError &&
+        error.message.startsWith(`Cannot use option 'scheme': it must be a URI scheme without ":"`) &&
+        error.message.endsWith(`: current value is ${JSON.stringify(scheme)}`),
+    );
+  }
+  for (const scheme of ["k8s", "kubernetes", "my+k8s.v1-a"]) assert.doesNotThrow(() => registeredClass({ scheme }));
   // null stands for the default, as it did before these checks.
   assert.doesNotThrow(() => registeredClass({ stallTimeoutMs: null, backoff: { initialMs: null } } as never));
   assert.doesNotThrow(() => registeredClass({ stallTimeoutMs: 2 ** 31 - 1, backoff: {} }));

@@ -13,7 +13,7 @@ import type { EndpointAddress } from "../resolved_endpoint.ts";
 import { subscribeEndpoints } from "../endpoint_subscription.ts";
 import { ResolverError } from "../errors.ts";
 import { createBackoff } from "../backoff.ts";
-import { defaultAuthority, parseGrpcUri, type Target } from "../target.ts";
+import { defaultAuthority, isUriScheme, parseGrpcUri, type Target } from "../target.ts";
 import { setTraceSink, trace } from "../trace.ts";
 import { installDenoGoawayWorkaround } from "../runtime/deno_goaway_workaround.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
@@ -43,7 +43,8 @@ export interface GrpcModule extends BalancerGrpc {
 /** Options of {@linkcode register}. */
 export interface RegisterOptions extends WatchSettings {
   /**
-   * The URI scheme to register; grpc-js matches it as written, so targets must spell it the same case.
+   * The URI scheme to register, without ":" (`k8s` for `k8s:///echo.prod:grpc`); grpc-js matches it as written, so
+   * targets must spell it the same case.
    * @default {"kubernetes"}
    */
   scheme?: string;
@@ -108,6 +109,9 @@ interface ObjectListener {
  * GOAWAY (see the README's known issues).
  *
  * @param options Scheme, grpc-js module, cluster access, load balancing.
+ * @throws {TypeError} When an option cannot work, naming it: a `scheme` that is no URI scheme, a `loadBalancing`
+ * policy this grpc-js does not accept, a bad `locality`, `stallTimeoutMs` or `backoff`.
+ * @throws {RangeError} When `subsetSize` or `subsetSeed` is out of range.
  *
  * @example Dialing a Service
  * ```ts ignore
@@ -123,10 +127,17 @@ export function register(options: RegisterOptions = {}): void {
     createSubsetter(options.subsetSize ?? 1, options.subsetSeed ?? 0);
   }
   checkWatchSettings(options);
+  const scheme = options.scheme ?? "kubernetes";
+  if (!isUriScheme(scheme)) {
+    // grpc-js would register it anyway, and send the targets meant for it to its DNS resolver.
+    throw new TypeError(
+      `Cannot use option 'scheme': it must be a URI scheme without ":" (a letter, then letters, digits, "+", "-" ` +
+        `or "."), such as "k8s" for targets like "k8s:///echo.prod:grpc": current value is ${describeValue(scheme)}`,
+    );
+  }
   const grpc = options.grpc ?? (peerGrpc as unknown as GrpcModule);
   registerBalancer(grpc);
   if (options.loadBalancing !== undefined) checkLoadBalancing(grpc, options.loadBalancing);
-  const scheme = options.scheme ?? "kubernetes";
   const schemes = registered.get(grpc.experimental.registerResolver) ?? new Set();
   registered.set(grpc.experimental.registerResolver, schemes.add(scheme));
   setTraceSink((text) => grpc.experimental.trace(grpc.logVerbosity.DEBUG as never, "kubernetes_resolver", text));
