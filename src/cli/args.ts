@@ -140,8 +140,10 @@ export function parseArgs(args: readonly string[]): CliCommand {
   if (targets.length !== 1) {
     throw new UsageError(
       targets.length === 0
-        ? "Cannot run without a target: give one, e.g. kgr-resolver kubernetes:///echo.prod:grpc"
-        : `Cannot follow several targets: give one: current value is ${
+        ? check
+          ? "Cannot check without a target: give one, e.g. kgr-resolver check kubernetes:///echo.prod:grpc"
+          : "Cannot run without a target: give one, e.g. kgr-resolver kubernetes:///echo.prod:grpc"
+        : `Cannot ${check ? "check" : "follow"} several targets: give one: current value is ${
           targets.map((t) => JSON.stringify(t)).join(" ")
         }`,
     );

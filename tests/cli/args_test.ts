@@ -61,8 +61,10 @@ Deno.test("parseArgs() gives help and the version before anything else", () => {
 Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", () => {
   const cases: [string[], string][] = [
     [[], "Cannot run without a target: give one, e.g. kgr-resolver kubernetes:///echo.prod:grpc"],
-    [["check"], "Cannot run without a target: give one, e.g. kgr-resolver kubernetes:///echo.prod:grpc"],
+    // check's own command line in the example, where the follow command's would have followed instead of checking.
+    [["check"], "Cannot check without a target: give one, e.g. kgr-resolver check kubernetes:///echo.prod:grpc"],
     [[TARGET, TARGET], `Cannot follow several targets: give one: current value is "${TARGET}" "${TARGET}"`],
+    [["check", TARGET, TARGET], `Cannot check several targets: give one: current value is "${TARGET}" "${TARGET}"`],
     [["--colour", TARGET], 'Cannot use option "--colour": it is unknown: run kgr-resolver --help'],
     [["--once=yes", TARGET], 'Cannot use option "--once=yes": it is unknown: run kgr-resolver --help'],
     [[TARGET, "--context"], "Cannot use --context: it needs a value: run kgr-resolver --help"],
