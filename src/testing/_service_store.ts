@@ -63,6 +63,9 @@ export function createServiceStore(): ServiceStore {
   };
 }
 
+/** What a DNS-1123 label is, for messages. */
+const LABEL_RULE = 'at most 63 of a-z, 0-9 and "-", starting and ending with a letter or digit';
+
 function invalid(key: string, problem: string): TypeError {
   return new TypeError(`Cannot apply Service ${JSON.stringify(key)}: ${problem}`);
 }
@@ -72,9 +75,21 @@ function checkMetadata(input: ServiceInput) {
   if (typeof metadata?.namespace !== "string" || metadata.namespace === "") {
     throw new TypeError("Cannot apply Service: metadata.namespace is required");
   }
+  if (!isDns1123Label(metadata.namespace)) {
+    throw new TypeError(
+      `Cannot apply Service: metadata.namespace must be a DNS-1123 label (${LABEL_RULE}), as kube-apiserver ` +
+        `requires: current value is ${JSON.stringify(metadata.namespace)}`,
+    );
+  }
   if (typeof metadata.name !== "string" || metadata.name === "") {
     throw new TypeError(
       `Cannot apply Service in namespace ${JSON.stringify(metadata.namespace)}: metadata.name is required`,
+    );
+  }
+  if (!isDns1123Label(metadata.name)) {
+    throw new TypeError(
+      `Cannot apply Service in namespace ${JSON.stringify(metadata.namespace)}: metadata.name must be a DNS-1123 ` +
+        `label (${LABEL_RULE}), as kube-apiserver requires: current value is ${JSON.stringify(metadata.name)}`,
     );
   }
   const labels = metadata.labels;

@@ -231,7 +231,8 @@ export interface FakeApiServer {
    * @param service The Service to store.
    * @returns A copy of the stored Service.
    * @throws {TypeError} When the Service is invalid (no namespace or name,
-   * a port out of range, unnamed or repeated names among several ports).
+   * a namespace or name kube-apiserver would refuse, a port out of range,
+   * unnamed or repeated names among several ports).
    */
   applyService(service: ServiceInput): Service;
   /**

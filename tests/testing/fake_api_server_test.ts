@@ -428,6 +428,22 @@ Deno.test("applyService() rejects invalid Services", async () => {
       () => server.applyService({ metadata: { namespace: "", name: "x" }, spec: { ports: [] } }),
       /metadata\.namespace is required/,
     );
+    // kube-apiserver v1.36.3 refuses these (measured with kubectl apply --dry-run=server); a target cannot name them.
+    for (const name of ["Cart", "cart.v1", "-cart", "x".repeat(64)]) {
+      assert.throws(
+        () => server.applyService({ metadata: { namespace: "shop", name }, spec: { ports: [] } }),
+        { name: "TypeError", message: /metadata\.name must be a DNS-1123 label .*: current value is "/ },
+      );
+    }
+    assert.throws(
+      () => server.applyService({ metadata: { namespace: "Shop", name: "cart" }, spec: { ports: [] } }),
+      { name: "TypeError", message: /metadata\.namespace must be a DNS-1123 label .*: current value is "Shop"/ },
+    );
+    // A DNS-1123 label may start with a digit, as kube-apiserver v1.36.3 accepts for a Service.
+    assert.equal(
+      server.applyService({ metadata: { namespace: "shop", name: "1cart" }, spec: { ports: [] } }).metadata.name,
+      "1cart",
+    );
   });
 });
 
