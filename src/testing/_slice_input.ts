@@ -143,6 +143,9 @@ function normalizePort(key: string, port: EndpointPort, index: number) {
   return out;
 }
 
+/** The most endpoints kube-apiserver accepts in one EndpointSlice. */
+const MAX_ENDPOINTS = 1000;
+
 /** Validates and normalizes everything but the metadata. */
 function normalizeContent(
   key: string,
@@ -155,6 +158,14 @@ function normalizeContent(
     throw invalidSlice(
       key,
       `addressType must be "IPv4", "IPv6" or "FQDN": current value is ${JSON.stringify(addressType)}`,
+    );
+  }
+  if ((input.endpoints?.length ?? 0) > MAX_ENDPOINTS) {
+    throw invalidSlice(
+      key,
+      `endpoints must hold at most ${MAX_ENDPOINTS} endpoints, as kube-apiserver requires: current count is ` +
+        `${input.endpoints!.length}: spread them over several slices (endpointSlice() with a name for each), as the ` +
+        "EndpointSlice controller does with 100 per slice",
     );
   }
   const endpoints = (input.endpoints ?? []).map((endpoint, index) =>

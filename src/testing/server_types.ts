@@ -210,7 +210,8 @@ export interface FakeApiServer {
    * @returns A copy of the stored slice.
    * @throws {TypeError} When the slice is invalid (no namespace, no name, a
    * namespace or name kube-apiserver would refuse, bad address type, an
-   * address of the wrong kind, a changed address type).
+   * address of the wrong kind, a changed address type, more than 1,000
+   * endpoints).
    */
   applySlice(slice: EndpointSliceInput): EndpointSlice;
   /**

@@ -410,6 +410,26 @@ Deno.test("a client that knows only its node takes its zone from the fake's Node
   });
 });
 
+Deno.test("applySlice() refuses more than 1,000 endpoints in one slice, as kube-apiserver does", async () => {
+  await withServer({}, (server) => {
+    // At most 1,000 endpoints per slice, as kube-apiserver v1.36.3 requires ("Too many: 1001: must have at most
+    // 1000 items", measured): a test that builds a larger Service in one slice builds one no cluster can hold.
+    const endpoints = (n: number) => Array.from({ length: n }, (_, i) => ({ ip: `10.7.${i >> 8}.${i & 255}` }));
+    assert.throws(
+      () => server.applySlice(endpointSlice({ namespace: "default", service: "big", endpoints: endpoints(1001) })),
+      {
+        name: "TypeError",
+        message: /endpoints must hold at most 1000 endpoints, as kube-apiserver requires: current count is 1001: /,
+      },
+    );
+    assert.equal(
+      server.applySlice(endpointSlice({ namespace: "default", service: "big", endpoints: endpoints(1000) })).endpoints
+        ?.length,
+      1000,
+    );
+  });
+});
+
 Deno.test("applyService() rejects invalid Services", async () => {
   await withServer({}, (server) => {
     const ports = (ports: { name?: string; port: number; targetPort?: number | string }[]) => ({
