@@ -98,7 +98,7 @@ export interface InjectedFailure {
   retryAfterSeconds?: number;
   /**
    * Which requests fail: EndpointSlice lists, watches, reads of one object
-   * (`get`: a Service or an EndpointSlice), or any request.
+   * (`get`: a Service, a Node or an EndpointSlice), or any request.
    *
    * @default {"any"}
    */
@@ -144,8 +144,9 @@ export interface RecordedRequest {
   query: Record<string, string>;
   /**
    * `list` or `watch` for the EndpointSlice routes, `get` for a read of one
-   * object (a Service or an EndpointSlice), `other` for anything else
-   * (discovery, `/version`, health checks, paths the server does not serve).
+   * object (a Service, a Node or an EndpointSlice), `other` for anything
+   * else (discovery, `/version`, health checks, access reviews, paths the
+   * server does not serve).
    */
   kind: "list" | "watch" | "get" | "other";
   /** The HTTP status sent; `0` while a list waits for its answer. */

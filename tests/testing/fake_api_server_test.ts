@@ -378,6 +378,15 @@ Deno.test("a Node is served by name with its labels, as the resolver reads its z
     assert.equal(gone.status, 404);
     assert.equal(gone.body.message, 'nodes "node-1" not found');
     assert.throws(() => server.applyNode({ metadata: { name: "Node_1" } }), /DNS-1123 subdomain/);
+    // A Node read is a `get`, as RecordedRequest.kind and InjectedFailure.path say.
+    server.applyNode({ metadata: { name: "node-1", labels } });
+    server.failNext(1, { status: 500, path: "get" });
+    assert.equal((await getJson(url, { headers })).status, 500);
+    assert.equal((await getJson(url, { headers })).status, 200);
+    assert.deepEqual(server.requests.slice(-2).map((request) => [request.kind, request.status]), [["get", 500], [
+      "get",
+      200,
+    ]]);
   });
 });
 
