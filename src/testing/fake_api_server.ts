@@ -77,8 +77,28 @@ import type { EndpointSlice, EndpointSliceInput, Node, NodeInput, Service, Servi
 /** How long a request for a future resourceVersion waits (the real cacher: 3 s). */
 const TOO_LARGE_WAIT_MS = 1000;
 
+/** What one bearer token is: visible ASCII, no space (kube-apiserver reads `Bearer a b` as the token `a`). */
+const BEARER_TOKEN = /^[!-~]+$/;
+
+/** Why a token cannot be sent as one bearer token, or `undefined` when it can. */
+function tokenProblem(token: unknown): string | undefined {
+  if (token === undefined || (typeof token === "string" && BEARER_TOKEN.test(token))) return undefined;
+  const current = typeof token !== "string"
+    ? `a ${typeof token}`
+    : token === ""
+    ? "empty"
+    : "holds a space, a control character or a non-ASCII character";
+  return `must be one or more visible ASCII characters without spaces, as one bearer token is: current value is ${current}`;
+}
+
 function validateOptions(options: FakeApiServerOptions): void {
   const { port, bookmarkIntervalMs, maxChunkBytes, watchCacheSize } = options;
+  const problem = tokenProblem(options.token);
+  if (problem !== undefined) {
+    throw new RangeError(
+      `Cannot start the fake API server as 'token' ${problem} (leave it out for no authentication)`,
+    );
+  }
   if (
     port !== undefined &&
     !(Number.isInteger(port) && port >= 0 && port <= 65535)
@@ -321,6 +341,10 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       failures.add(count, failure);
     },
     setToken(next) {
+      const problem = tokenProblem(next);
+      if (problem !== undefined) {
+        throw new RangeError(`Cannot set the token as it ${problem} (undefined turns authentication off)`);
+      }
       token = next;
     },
     setAccess: access.set,

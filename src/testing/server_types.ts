@@ -31,6 +31,8 @@ export interface FakeApiServerOptions {
    * with other credentials gets a `401` Status, and one without any is
    * `system:anonymous`, which gets a `403` Status except for `/version` and
    * the health checks, as on a real server. Change it later with `setToken()`.
+   * One or more visible ASCII characters without spaces (what one bearer
+   * token is); others make `startFakeApiServer()` throw a `RangeError`.
    *
    * @default {undefined} (no authentication)
    */
@@ -295,6 +297,8 @@ export interface FakeApiServer {
    * Changes the accepted token; `undefined` turns authentication off.
    *
    * @param token The new token.
+   * @throws {RangeError} When the token is empty or holds a space, a control
+   * or a non-ASCII character: no client could send it as one bearer token.
    */
   setToken(token: string | undefined): void;
   /**

@@ -634,6 +634,22 @@ Deno.test("startFakeApiServer() rejects bad options", async () => {
     RangeError,
   );
   await assert.rejects(startFakeApiServer({ port: 70000 }), RangeError);
+  // A token no client can send as one bearer token: the server's own kubeconfig() then got 403 ("") or 401 ("a b").
+  for (const token of ["", "a b", "tok\n", "tökén"]) {
+    await assert.rejects(startFakeApiServer({ token }), {
+      name: "RangeError",
+      message: /^Cannot start the fake API server as 'token' must be .*leave it out for no authentication/,
+    });
+  }
+  await withServer({ token: "t" }, (server) => {
+    assert.throws(() => server.setToken(""), {
+      name: "RangeError",
+      message: /^Cannot set the token as it must be .*undefined turns authentication off/,
+    });
+    assert.equal((server.kubeconfig().users as { user: { token: string } }[])[0].user.token, "t");
+    server.setToken("Zm9v.YmFy-_~+/=");
+    server.setToken(undefined);
+  });
 });
 
 Deno.test("a request without credentials is system:anonymous: 403 but for the public info paths", async () => {
