@@ -491,6 +491,14 @@ Deno.test("register() refuses bad options at once, naming them", () => {
     );
   }
   for (const scheme of ["k8s", "kubernetes", "my+k8s.v1-a"]) assert.doesNotThrow(() => registeredClass({ scheme }));
+  // grpc-js's own schemes: ours would have replaced its DNS resolver for every channel of the process.
+  for (const scheme of ["dns", "ipv4", "ipv6", "unix", "unix-abstract"]) {
+    assert.throws(
+      () => registeredClass({ scheme }),
+      new RegExp(`Cannot use option 'scheme': grpc-js resolves "${scheme}" itself, and ours would replace it`),
+    );
+  }
+  assert.doesNotThrow(() => registeredClass({ scheme: "DNS" })); // grpc-js matches schemes as written
   // null stands for the default, as it did before these checks.
   assert.doesNotThrow(() => registeredClass({ stallTimeoutMs: null, backoff: { initialMs: null } } as never));
   assert.doesNotThrow(() => registeredClass({ stallTimeoutMs: 2 ** 31 - 1, backoff: {} }));

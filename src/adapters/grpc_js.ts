@@ -75,6 +75,27 @@ export interface RegisterOptions extends WatchSettings {
   subsetSeed?: number;
 }
 
+/** The schemes grpc-js resolves itself: a resolver registered under one would replace grpc-js's for every channel. */
+const GRPC_JS_SCHEMES: ReadonlySet<string> = new Set(["dns", "ipv4", "ipv6", "unix", "unix-abstract"]);
+
+/**
+ * Whether grpc-js resolves `scheme` itself (`dns`, `ipv4`, `ipv6`, `unix`, `unix-abstract`), as written: a
+ * resolver of ours registered under it would take over every channel of that scheme, and `dns` is the default
+ * of targets without one.
+ *
+ * @param scheme A URI scheme, without ":".
+ * @returns True for grpc-js's own schemes.
+ *
+ * @example
+ * ```ts ignore
+ * isGrpcJsScheme("dns"); // true
+ * isGrpcJsScheme("kubernetes"); // false
+ * ```
+ */
+export function isGrpcJsScheme(scheme: string): boolean {
+  return GRPC_JS_SCHEMES.has(scheme);
+}
+
 /** Endpoints as the resolver hands them to grpc-js: a pod's addresses, and whether topology prefers it. */
 type BalancedList = { addresses: EndpointAddress[]; preferred: boolean }[];
 
@@ -109,7 +130,8 @@ interface ObjectListener {
  * GOAWAY (see the README's known issues).
  *
  * @param options Scheme, grpc-js module, cluster access, load balancing.
- * @throws {TypeError} When an option cannot work, naming it: a `scheme` that is no URI scheme, a `loadBalancing`
+ * @throws {TypeError} When an option cannot work, naming it: a `scheme` that is no URI scheme or one grpc-js
+ * resolves itself (`dns`, ...), a `loadBalancing`
  * policy this grpc-js does not accept, a bad `locality`, `stallTimeoutMs` or `backoff`.
  * @throws {RangeError} When `subsetSize` or `subsetSeed` is out of range.
  *
@@ -133,6 +155,12 @@ export function register(options: RegisterOptions = {}): void {
     throw new TypeError(
       `Cannot use option 'scheme': it must be a URI scheme without ":" (a letter, then letters, digits, "+", "-" ` +
         `or "."), such as "k8s" for targets like "k8s:///echo.prod:grpc": current value is ${describeValue(scheme)}`,
+    );
+  }
+  if (isGrpcJsScheme(scheme)) {
+    throw new TypeError(
+      `Cannot use option 'scheme': grpc-js resolves ${JSON.stringify(scheme)} itself, and ours would replace it for ` +
+        `every channel of the process: use a scheme of your own, such as "kubernetes" (the default)`,
     );
   }
   const grpc = options.grpc ?? (peerGrpc as unknown as GrpcModule);

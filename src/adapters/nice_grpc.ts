@@ -7,10 +7,13 @@
 
 import * as peerGrpc from "@grpc/grpc-js";
 import * as niceGrpc from "nice-grpc";
-import { ResolverError } from "../errors.ts";
+import { ResolverError, TargetError } from "../errors.ts";
 import { parseTarget } from "../target.ts";
-import { type GrpcModule, isRegistered, register, type RegisterOptions } from "./grpc_js.ts";
+import { type GrpcModule, isGrpcJsScheme, isRegistered, register, type RegisterOptions } from "./grpc_js.ts";
 import { createRequire } from "node:module";
+
+/** The protocols nice-grpc's own `createChannel` strips before dialing the rest by DNS. */
+const NICE_GRPC_PROTOCOLS: ReadonlySet<string> = new Set(["http", "https"]);
 
 /**
  * Options of {@linkcode createChannel}: the resolver's own under `resolver`,
@@ -36,7 +39,8 @@ export interface CreateChannelOptions {
  * @param credentials Channel credentials of nice-grpc's grpc-js copy (`ChannelCredentials.createSsl()`, ...); default insecure.
  * @param options Channel options, and `resolver` for the resolver's own.
  * @returns The channel (grpc-js's `Channel`), for nice-grpc's `createClient`.
- * @throws {TargetError} When the target cannot be parsed.
+ * @throws {TargetError} When the target cannot be parsed, or is no Kubernetes target (`dns:`, `unix:`, `http://`,
+ * ..., which nice-grpc's own `createChannel` dials).
  *
  * @example A nice-grpc client over every pod
  * ```ts ignore
@@ -52,6 +56,16 @@ export function createChannel(
   options: CreateChannelOptions = {},
 ): niceGrpc.Channel {
   const { resolver, ...channelOptions } = options;
+  const written = /^([^:/]+):/.exec(target)?.[1];
+  if (written !== undefined && (isGrpcJsScheme(written) || NICE_GRPC_PROTOCOLS.has(written))) {
+    // Registering ours under grpc-js's scheme would take over every channel of it; nice-grpc dials http(s):// by DNS.
+    throw new TargetError(
+      target,
+      `scheme ${JSON.stringify(written)} is not a Kubernetes target: ${
+        isGrpcJsScheme(written) ? "grpc-js resolves it itself" : "nice-grpc dials it by DNS"
+      }; use nice-grpc's own createChannel() for it, and "kubernetes:///svc.ns:port" for a Service`,
+    );
+  }
   const { scheme } = parseTarget(target);
   const grpc = resolver?.grpc ?? niceGrpcsOwnGrpc();
   if (resolver || !isRegistered(grpc, scheme)) register({ ...resolver, scheme, grpc });

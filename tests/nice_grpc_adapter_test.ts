@@ -1,0 +1,32 @@
+// The nice-grpc adapter's createChannel(): which targets it takes, and what it registers.
+import assert from "node:assert/strict";
+import * as grpc from "@grpc/grpc-js";
+import { createChannel } from "@kgr/resolver/nice-grpc";
+
+/** A copy of grpc-js whose resolver registry only records the schemes registered in it. */
+function recordingGrpc(): { grpc: never; schemes: string[] } {
+  const schemes: string[] = [];
+  const fake = {
+    ...grpc,
+    experimental: { ...grpc.experimental, registerResolver: (scheme: string) => void schemes.push(scheme) },
+  };
+  return { grpc: fake as never, schemes };
+}
+
+Deno.test("createChannel() refuses a target of grpc-js's own schemes or nice-grpc's http forms, registering nothing", () => {
+  // Each registered our resolver under that scheme: "dns" replaced grpc-js's DNS resolver for every channel of the
+  // process (a plain dns:///host:port channel then asked the Kubernetes API for a Service named after the host).
+  for (const target of ["dns:///localhost:50051", "unix:///run/grpc.sock", "http://echo.prod:80", "https://echo:443"]) {
+    const recording = recordingGrpc();
+    assert.throws(() => createChannel(target, undefined, { resolver: { grpc: recording.grpc } }), (error) => {
+      assert.ok(error instanceof Error && error.name === "TargetError", String(error));
+      assert.match(error.message, /^Cannot parse target ".*": scheme ".*" is not a Kubernetes target: /);
+      assert.match(error.message, /use nice-grpc's own createChannel\(\) for it/);
+      return true;
+    });
+    assert.deepEqual(recording.schemes, [], target);
+  }
+  const recording = recordingGrpc();
+  createChannel("k8s-nice-test:///echo.prod:grpc", undefined, { resolver: { grpc: recording.grpc } }).close();
+  assert.deepEqual(recording.schemes, ["k8s-nice-test"]);
+});
