@@ -61,6 +61,12 @@ function list(rv: string, items: EndpointSlice[], continueToken?: string): Endpo
   return { metadata: { resourceVersion: rv, continue: continueToken }, items };
 }
 
+/** A watch's ERROR event that is not about its resume point: a failure, retried with backoff. */
+const internalErrorEvent: WatchEvent = {
+  type: "ERROR",
+  object: { kind: "Status", code: 500, reason: "InternalError", message: "etcd is unavailable" },
+};
+
 const expiredEvent: WatchEvent = {
   type: "ERROR",
   object: { kind: "Status", code: 410, reason: "Expired", message: "too old resource version: 5 (9)" },
@@ -260,11 +266,11 @@ Deno.test("runReflector() resets the backoff after a long healthy watch, however
     failure(),
     failure(),
     failure(),
-    (watch, clock) => clock.setTimeout(() => watch.controller.error(new TypeError("connection reset")), 120),
+    (watch, clock) => clock.setTimeout(() => watch.send(internalErrorEvent), 120),
     (watch) => watch.send({ type: "ADDED", object: slice("a", "11") }),
   ]);
   await run(scripted, (states) => states.length === 2, { initialMs: 20, healthyWatchMs: 100 });
-  // Delays 20, 40, 80 ms; the watch at 140 breaks after 120 ms (healthy); then 20 ms again, not 160.
+  // Delays 20, 40, 80 ms; the watch at 140 fails after 120 ms (healthy); then 20 ms again, not 160.
   assert.deepEqual(scripted.times("watch"), [0, 20, 60, 140, 280]);
 });
 
@@ -272,7 +278,7 @@ Deno.test("runReflector() keeps the backoff after a watch that broke before it w
   const failure = () => new KubeApiError("unavailable", { status: 503 });
   const scripted = scriptedApi([list("10", [])], [
     failure(),
-    (watch, clock) => clock.setTimeout(() => watch.controller.error(new TypeError("connection reset")), 99),
+    (watch, clock) => clock.setTimeout(() => watch.send(internalErrorEvent), 99),
     (watch) => watch.send({ type: "ADDED", object: slice("a", "11") }),
   ]);
   await run(scripted, (states) => states.length === 2, { initialMs: 20, healthyWatchMs: 100 });
@@ -299,6 +305,32 @@ Deno.test("runReflector() resumes at once, unreported, a watch whose connection 
   assert.deepEqual(scripted.times("watch"), [0, 20, 60, 110, 160, 180]);
   assert.deepEqual(errors.map((error) => error.message).filter((message) => /connection reset/.test(message)), []);
   assert.equal(errors.length, 3, "the three 503s");
+});
+
+Deno.test("runReflector() resumes at once, unreported, a quiet watch that a proxy cut for idleness, as client-go does", async () => {
+  // A proxy or load balancer that cuts connections idle for longer than its timeout (shorter than the API
+  // server's bookmark interval, about a minute) breaks every watch of a quiet Service before any event.
+  const cutWhenIdle = (watch: ScriptedWatch, clock: FakeClock) =>
+    clock.setTimeout(() => watch.controller.error(new TypeError("other side closed")), 50);
+  const scripted = scriptedApi([list("10", [])], [
+    cutWhenIdle,
+    cutWhenIdle,
+    cutWhenIdle,
+    cutWhenIdle,
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "11") }),
+  ]);
+  const { errors } = await run(scripted, (states) => states.length === 2, { initialMs: 20, minWatchMs: 10 });
+  // Each watch is cut 50 ms after it opened and resumed at once from the list's resourceVersion: no backoff
+  // (20, 40, 80 ms) that would leave the endpoints stale, and no error that says they may be.
+  assert.deepEqual(scripted.times("watch"), [0, 50, 100, 150, 200]);
+  assert.deepEqual(scripted.calls.slice(1).map((call) => (call.params as WatchParams).resourceVersion), [
+    "10",
+    "10",
+    "10",
+    "10",
+    "10",
+  ]);
+  assert.deepEqual(errors.map((error) => error.message), []);
 });
 
 Deno.test("runReflector() aborts a stalled watch and resumes it", async () => {
@@ -406,7 +438,7 @@ Deno.test("runReflector() does not count a watch that opens and breaks before an
     (watch) => watch.controller.error(new Error("connection reset")),
     (watch) => watch.send({ type: "MODIFIED", object: slice("a", "11", "10.0.0.2") }),
   ]);
-  const { log } = await run(scripted, (states) => states.length === 2);
+  const { log } = await run(scripted, (states) => states.length === 2, { minWatchMs: 10 });
   assert.deepEqual(log, ["state", "error", "error", "state", "recovered"]);
 });
 

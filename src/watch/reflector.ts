@@ -292,8 +292,10 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
 
   /**
    * Watches until the stream ends; says whether the server ended it at its timeout or earlier, or, for a
-   * connection that broke after the watch had delivered events for at least `minWatchMs`, what broke it: such
-   * a watch is resumed at once, as client-go resumes it, since the server was serving it.
+   * connection that broke after the watch had been open for at least `minWatchMs`, what broke it: such a watch
+   * is resumed at once, as client-go resumes it, since the server was serving it. That holds for a watch that
+   * delivered nothing too: a proxy that cuts connections idle for less than the bookmark interval breaks every
+   * watch of a quiet Service before its first event, and backing off would leave the endpoints stale.
    */
   async function watch(streaming: boolean): Promise<"timeout" | "closed" | { broken: unknown }> {
     const deadline = stallDeadline(signal, { clock, stallTimeoutMs, server: api.server });
@@ -303,7 +305,6 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       options.onList?.();
     }
     const timeoutSeconds = 300 + Math.floor(random() * 300);
-    let events = 0;
     try {
       // A streaming list starts from the latest state ("", as client-go) rather than from the watch cache's ("0").
       const params = streaming
@@ -318,7 +319,6 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         // A line read late that failed the watch ends it here: nothing that follows it may apply.
         deadline.signal.throwIfAborted();
         deadline.touch();
-        events++;
         const head = initial ? undefined : sliceEventHead(line);
         if (head) {
           // After failures, the event that says the watch works again must be a good one: checked now.
@@ -340,7 +340,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const failure = deadline.stalled() ?? deadline.failure();
       if (failure) throw failure;
       // The connection itself broke (the runtime's error, not one of ours about the data or the server).
-      const broken = !(error instanceof ResolverError) && !signal.aborted && initial === undefined && events > 0 &&
+      const broken = !(error instanceof ResolverError) && !signal.aborted && initial === undefined &&
         watchOpenedAt !== undefined && clock.now() - watchOpenedAt >= minWatchMs;
       if (broken) return { broken: error };
       throw error;
@@ -385,8 +385,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       trace(
         typeof ended === "string"
           ? `watch ended cleanly at resourceVersion ${resourceVersion}: resuming`
-          : `watch broke after delivering events (${String(ended.broken)}): resuming at once from ` +
-            `resourceVersion ${resourceVersion}`,
+          : `watch broke once open for ${minWatchMs} ms or more (${String(ended.broken)}): resuming at once ` +
+            `from resourceVersion ${resourceVersion}`,
       );
     } catch (caught) {
       if (signal.aborted) break;

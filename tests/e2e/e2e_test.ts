@@ -11,7 +11,9 @@ import { join } from "node:path";
 import type { EndpointSnapshot } from "@kgr/resolver";
 import { setTraceSink } from "../../src/trace.ts";
 import { auditedRequests, describeRequests, isRelist, isWatch, waitForAudit } from "./audit_log.ts";
+import { clientKubeconfig } from "./echo_clients.ts";
 import { type EndpointRecorder, recordEndpoints } from "./endpoint_recorder.ts";
+import { startIdleCuttingProxy } from "./idle_cutting_proxy.ts";
 import {
   applyEndpointSlice,
   bindEndpointSliceReader,
@@ -475,6 +477,46 @@ Deno.test({
           }
         },
       );
+
+      await scenario("a proxy that cuts idle connections: each quiet watch resumes at once, unreported", async () => {
+        const fetch = cluster.adminFetch;
+        const { namespace } = await readerSetup(cluster, "e2e-proxy");
+        namespaces.push(namespace);
+        await applyEndpointSlice(fetch, namespace, "echo", { name: "echo-a", endpoints: endpoints("p", 2, "10.20") });
+        // Far shorter than the API server's bookmark interval (about a minute): no watch of a quiet Service
+        // carries a byte before the proxy cuts it.
+        const proxy = await startIdleCuttingProxy(1500);
+        try {
+          const kubeconfig = clientKubeconfig(
+            cluster.server,
+            cluster.ca,
+            await requestToken(fetch, namespace, "reader"),
+            namespace,
+          );
+          kubeconfig.clusters[0].cluster["proxy-url"] = proxy.url;
+          const recorder = follow(`kubernetes:///echo.${namespace}:grpc`, {
+            cluster: { kubeconfig },
+            backoff: { initialMs: 1000, maxMs: 30_000 },
+          });
+          await recorder.waitFor("p-000, p-001 through the proxy", samePods("p-000", "p-001"));
+          // The streaming list's watch, then quiet watches resumed from its resourceVersion.
+          const end = Date.now() + 20_000;
+          while (proxy.cuts() < 4) {
+            assert.ok(Date.now() < end, `the proxy cut ${proxy.cuts()} watches in 20 s`);
+            await sleep(100);
+          }
+          const changed = Date.now();
+          await applyEndpointSlice(fetch, namespace, "echo", { name: "echo-a", endpoints: endpoints("p", 3, "10.20") });
+          const seen = await recorder.waitFor("p-000..p-002", samePods("p-000", "p-001", "p-002"));
+          // Backing off after each cut (1, 2, 4 s...) reported every cut as an error and made the endpoints
+          // "possibly stale" while a rollout could go unseen.
+          assert.deepEqual(recorder.errors.map((e) => e.error.message), [], "no cut is reported");
+          assertNeverBelow(recorder, 2, 0, "proxy cuts");
+          return `${proxy.cuts()} idle cuts; the change was seen ${seen.at - changed} ms after it was written`;
+        } finally {
+          await proxy.close();
+        }
+      });
 
       await scenario(
         "API server restart: the last endpoints stay while it is down, then the watch converges",
