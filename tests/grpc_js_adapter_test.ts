@@ -291,6 +291,28 @@ Deno.test("API failures before any success are UNAVAILABLE with advice; after a 
   });
 });
 
+Deno.test("after the channel went idle (destroy()), a failing API server leaves it the endpoints it had, noted as maybe stale", async () => {
+  await withService(async (api, Resolver) => {
+    const { reports, listener, call } = recorder();
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "the endpoints");
+    // grpc-js destroys an idle channel's resolver (grpc.client_idle_timeout_ms) and calls updateResolution() on
+    // the same instance when a call comes: the API server may be down right then (a restart, an upgrade).
+    call(() => resolver.destroy());
+    await eventually(() => api.openWatches === 0, "the watch to stop after destroy()");
+    api.failNext(3, { status: 503 });
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 2, "a report after the wake-up");
+    assert.deepEqual(reports[1].endpoints, reports[0].endpoints, "calls go on to the pods it had");
+    assert.match(reports[1].note, /^these endpoints may be stale: updates have failed since \S+Z: .*answered 503/);
+    await eventually(() => reports.at(-1)!.note === "", "the note cleared once the watch works again");
+    assert.deepEqual(reports.at(-1)!.endpoints, reports[0].endpoints);
+    assert.ok(reports.every((report) => report.endpoints.ok), "no error ever fails the calls");
+    call(() => resolver.destroy());
+  });
+});
+
 Deno.test("a channel that joins a failing watch dates its stale note from when the watch began failing", async () => {
   await withService(async (api, Resolver) => {
     const first = recorder();

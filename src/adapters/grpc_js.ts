@@ -279,7 +279,10 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     /** Set while resolving, replaced on each start and cleared by destroy(): results of an older one are dropped. */
     #session?: object;
     #hasEndpoints = false;
-    /** The endpoints last handed to grpc-js, reported again with a note while the watch fails and when it recovers. */
+    /**
+     * The endpoints last handed to grpc-js, reported again with a note while the watch fails (after an idle
+     * channel's `destroy()` too) and when it recovers.
+     */
     #lastList: BalancedList = [];
     /** The resolution note of `#lastList` while the watch fails: why these endpoints may be stale. */
     #staleNote = "";
@@ -341,11 +344,15 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       });
     }
 
+    /**
+     * Stops watching. grpc-js calls it when the channel goes idle, and `updateResolution()` on the same instance
+     * when a call comes: the endpoints of before stay known, so that an API server that fails right then leaves
+     * the channel those (noted as maybe stale) rather than failing every call.
+     */
     destroy(): void {
       this.#session = undefined;
       this.#unsubscribe?.();
       this.#unsubscribe = undefined;
-      this.#hasEndpoints = false;
       this.#staleNote = this.#failingSince = "";
     }
 
