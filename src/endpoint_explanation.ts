@@ -145,6 +145,7 @@ export function explainEndpoints(
       unused(row, kind, kind === "fqdn" ? "in an FQDN EndpointSlice" : `its EndpointSlice has no port named "${port}"`);
     } else if (anyReady ? !row.ready : !(row.serving && row.terminating)) {
       if (anyReady && row.serving && row.terminating) unused(row, "terminating", "terminating while others are ready");
+      else if (row.terminating && !row.serving) unused(row, "not-ready", "terminating, no longer serving");
       else unused(row, "not-ready", "not ready");
     } else {
       const owner = owners.get(idOf(row.addresses[0]));

@@ -11,7 +11,7 @@ import { quote } from "./kube_api.ts";
 /**
  * Why the slices of a Service give no usable endpoint for a port: no EndpointSlice at all (no such Service in
  * the namespace, or one without a selector), no pod (it selects none, or is scaled to zero), no port of that
- * name, or no ready pod.
+ * name, only pods that are terminating and no longer serving, or no ready pod.
  *
  * @param slices Every slice of the Service.
  * @param port The port the endpoints were selected for (a name, or a number used as given).
@@ -46,6 +46,7 @@ export function noEndpointsReason(
   if (!used.some(listsPod)) {
     return `its EndpointSlices list no pod: the Service selects none, or it is scaled to zero (${listSlices})`;
   }
+  let withPort = used;
   if (typeof port === "string") {
     const names = new Set(used.flatMap((slice) => (slice.ports ?? []).map(({ name }) => name ?? "")));
     if (names.size === 0) {
@@ -58,12 +59,22 @@ export function noEndpointsReason(
       return `its EndpointSlices have no port named ${quote(port)} (they have ${known}): name one of those ` +
         "in the target, or check that the pods have the container port the Service's targetPort names";
     }
-    const withPort = used.filter((slice) => slice.ports?.some(({ name }) => (name ?? "") === port));
+    withPort = used.filter((slice) => slice.ports?.some(({ name }) => (name ?? "") === port));
     if (!withPort.some(listsPod)) {
       return `its EndpointSlices list no pod with a port named ${
         quote(port)
       }: check the pods' container ports (${listSlices})`;
     }
+  }
+  // Only pods on their way out, none serving any more: a scale to zero, or old pods stopped before new ones.
+  const terminating = withPort.every((slice) =>
+    (slice.endpoints ?? []).every((endpoint) =>
+      !endpoint.addresses?.length || endpoint.conditions?.terminating === true
+    )
+  );
+  if (terminating) {
+    return "every pod it lists is terminating, none still serving: calls resume once new pods are ready " +
+      `(it was scaled to zero, or a rollout stops old pods before new ones are ready, as strategy Recreate does) (${listSlices})`;
   }
   // No count of the endpoints: a reason changes only when the cause does (a pod that crash-loops is no news).
   return `none of its endpoints is ready: check that the pods are ready (${listSlices})`;

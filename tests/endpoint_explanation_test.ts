@@ -76,7 +76,7 @@ Deno.test("explainEndpoints() shows the serving-terminating fallback as used", (
   );
   assert.deepEqual(summary(pods), [
     "a: used: serving while terminating, as no pod is ready",
-    "b: not used: not ready",
+    "b: not used: terminating, no longer serving",
   ]);
 });
 

@@ -59,6 +59,30 @@ Deno.test("noEndpointsReason() tells a Service without pods from one whose pods 
   assert.match(noEndpointsReason([other], 9, "echo", "prod"), /none of its endpoints is ready/);
 });
 
+Deno.test("noEndpointsReason() tells pods that are all terminating, none serving, from pods that are not ready", () => {
+  const list = "kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo";
+  const leaving = { ready: false, serving: false, terminating: true };
+  const stopping: EndpointSlice = {
+    metadata: { name: "echo-x1", namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 1 }],
+    endpoints: [{ addresses: ["10.0.0.1"], conditions: leaving }, { addresses: ["10.0.0.2"], conditions: leaving }],
+  };
+  for (const port of ["grpc", 1]) {
+    assert.equal(
+      noEndpointsReason([stopping], port, "echo", "prod"),
+      "every pod it lists is terminating, none still serving: calls resume once new pods are ready (it was " +
+        `scaled to zero, or a rollout stops old pods before new ones are ready, as strategy Recreate does) (${list})`,
+    );
+  }
+  // A new pod that is not ready yet among them: the pods are not ready.
+  const starting = {
+    ...stopping,
+    endpoints: [...stopping.endpoints!, { addresses: ["10.0.0.3"], conditions: { ready: false } }],
+  };
+  assert.match(noEndpointsReason([starting], "grpc", "echo", "prod"), /^none of its endpoints is ready/);
+});
+
 Deno.test("noEndpointsReason() reports a Service scaled to zero as one without pods, not by its port names", () => {
   // What the EndpointSlice controller keeps for a Service whose selector matches no pod: one slice, no ports.
   const placeholder: EndpointSlice = {
