@@ -88,6 +88,8 @@ interface Group {
   row: PodExplanation;
   /** `no-port` and `fqdn` groups never merge with usable ones. */
   kind: "usable" | "no-port" | "fqdn";
+  /** A `no-port` group's slice has no port at all (a headless Service without ports, or pods without the targetPort). */
+  portless?: boolean;
 }
 
 /**
@@ -131,7 +133,8 @@ export function explainEndpoints(
       const key = podKey(slice, endpoint);
       const row = rowOf(endpoint, number);
       const known = groups.get(key);
-      if (known === undefined || rank(kind) < rank(known.kind)) groups.set(key, { key, row, kind });
+      const portless = kind === "no-port" && (slice.ports ?? []).length === 0;
+      if (known === undefined || rank(kind) < rank(known.kind)) groups.set(key, { key, row, kind, portless });
       else if (known.kind === kind) known.row = combine(known.row, row);
     }
   }
@@ -140,9 +143,14 @@ export function explainEndpoints(
   const anyReady = usable.some((group) => group.row.ready);
   const owners = new Map<string, string>();
   const wanted: PodExplanation[] = [];
-  for (const { kind, row } of sorted) {
+  for (const { kind, row, portless } of sorted) {
     if (kind !== "usable") {
-      unused(row, kind, kind === "fqdn" ? "in an FQDN EndpointSlice" : `its EndpointSlice has no port named "${port}"`);
+      const why = kind === "fqdn"
+        ? "in an FQDN EndpointSlice"
+        : portless
+        ? "its EndpointSlice has no port"
+        : `its EndpointSlice has no port named "${port}"`;
+      unused(row, kind, why);
     } else if (anyReady ? !row.ready : !(row.serving && row.terminating)) {
       if (anyReady && row.serving && row.terminating) unused(row, "terminating", "terminating while others are ready");
       else if (row.terminating && !row.serving) unused(row, "not-ready", "terminating, no longer serving");

@@ -50,9 +50,11 @@ export function noEndpointsReason(
   if (typeof port === "string") {
     const names = new Set(used.flatMap((slice) => (slice.ports ?? []).map(({ name }) => name ?? "")));
     if (names.size === 0) {
-      // The controller leaves out a Service port that a pod's containers do not have (a targetPort name).
-      return `its EndpointSlices list pods but no port: check that the pods have the container port the ` +
-        `Service's targetPort names (kubectl get service ${service} -n ${namespace} -o yaml)`;
+      // The controller writes no port for a Service without any (headless), and leaves out a Service port that
+      // a pod's containers do not have (a targetPort name): the slices look the same.
+      return "its EndpointSlices list pods but no port: the Service has none (a headless Service without ports: " +
+        "put the pods' port number in the target), or the pods lack the container port its targetPort names " +
+        `(kubectl get service ${service} -n ${namespace} -o yaml)`;
     }
     if (!names.has(port)) {
       const known = [...names].map(quote).join(", ");

@@ -63,6 +63,13 @@ Deno.test("explainEndpoints() says why each pod is or is not used", () => {
   assert.deepEqual(pods[3].addresses, [{ host: "10.0.0.4" }]);
 });
 
+Deno.test('explainEndpoints() says a slice has no port at all, not that it lacks one named ""', () => {
+  // A headless Service without ports: the controller's slices have none, and a target without a port looks for "".
+  const { pods } = explainEndpoints([slice("peers-a", [pod("a", "10.0.0.1")], { ports: null })], "", {});
+  assert.deepEqual(summary(pods), ["a: not used: its EndpointSlice has no port"]);
+  assert.equal(pods[0].reason, "no-port");
+});
+
 Deno.test("explainEndpoints() shows the serving-terminating fallback as used", () => {
   const { pods } = explainEndpoints(
     [

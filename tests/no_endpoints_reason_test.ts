@@ -30,11 +30,12 @@ Deno.test("noEndpointsReason() names the port that no slice has, and those they 
     'its EndpointSlices have no port named "http" (they have "grpc", "metrics"): name one of those in the target, ' +
       "or check that the pods have the container port the Service's targetPort names",
   );
-  // Pods without any port: the Service's targetPort names a container port they lack.
+  // Pods without any port: a headless Service without ports, or a targetPort that names a container port they lack.
   assert.equal(
     noEndpointsReason([slice([], [true])], "grpc", "echo", "prod"),
-    "its EndpointSlices list pods but no port: check that the pods have the container port the Service's " +
-      "targetPort names (kubectl get service echo -n prod -o yaml)",
+    "its EndpointSlices list pods but no port: the Service has none (a headless Service without ports: put the " +
+      "pods' port number in the target), or the pods lack the container port its targetPort names " +
+      "(kubectl get service echo -n prod -o yaml)",
   );
   // A Service's single unnamed port is "".
   assert.match(noEndpointsReason([slice([{ port: 1 }], [true])], "grpc", "echo", "prod"), /\(they have ""\)/);

@@ -4,7 +4,8 @@
 // listed without the port), a Service scaled to zero (the controller keeps
 // one slice with no endpoints and no ports), and a Service deleted and created
 // again with its ports in another order (new slices, same port names, another
-// owner: a target without a port must follow the new first port). Only watches:
+// owner: a target without a port must follow the new first port), and a
+// headless Service without ports. Only watches:
 // the pods' addresses are never dialed.
 import assert from "node:assert/strict";
 import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";
@@ -26,7 +27,7 @@ async function eventually(what: string, condition: () => boolean, ms = 20_000): 
 
 Deno.test({
   name:
-    "controller slices: a long port name resolves; a targetPort the pods lack and zero pods each say so; a target without a port follows a Service created again",
+    "controller slices: a long port name resolves; a targetPort the pods lack, zero pods and a headless Service without ports each say so; a target without a port follows a Service created again",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -74,7 +75,10 @@ Deno.test({
       });
       await eventually("an empty snapshot", () => last?.endpoints.length === 0);
       log(`targetPort the pods lack: ${last?.emptyReason}`);
-      assert.match(last?.emptyReason ?? "", /^its EndpointSlices list pods but no port: check that the pods have/);
+      assert.match(
+        last?.emptyReason ?? "",
+        /^its EndpointSlices list pods but no port: .* the pods lack the container/,
+      );
       await applySelectorService(fetch, ns, {
         name: "echo",
         ports: [{ name: PORT_NAME, port: 80, targetPort: 50051 }],
@@ -115,6 +119,29 @@ Deno.test({
       await applySelectorService(fetch, ns, { name: "two", ports: ports.toReversed() });
       await eventually("the first port of the new Service", () => port() === "50051");
       log(`a target without a port after the Service was created again: ${port()}`);
+
+      // A headless Service without ports (StatefulSet peers): slices without ports, as for a targetPort the pods
+      // lack; a target without a port says both causes, a number in the target reaches the pods.
+      await kubeRequest(fetch, "POST", `/api/v1/namespaces/${ns}/services`, {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "peers" },
+        spec: { clusterIP: "None", selector: { app: "two" } },
+      });
+      const peers = async (target: string) => {
+        const options = { cluster: { kubeconfig: cluster.adminKubeconfigPath }, signal: controller.signal };
+        for await (const snapshot of watchEndpoints(target, options)) {
+          if (snapshot.endpoints.length > 0 || !/no EndpointSlice/.test(snapshot.emptyReason ?? "")) return snapshot;
+        }
+      };
+      const headless = await peers(`kubernetes:///peers.${ns}`);
+      log(`headless Service without ports: ${headless?.emptyReason}`);
+      assert.match(
+        headless?.emptyReason ?? "",
+        /^its EndpointSlices list pods but no port: the Service has none \(a headless/,
+      );
+      const numbered = await peers(`kubernetes:///peers.${ns}:50051`);
+      assert.deepEqual(numbered?.endpoints.map((e) => `${e.podName} ${e.addresses[0].port}`), ["two-1 50051"]);
     } finally {
       controller.abort();
       await following?.catch(() => {});
