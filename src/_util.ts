@@ -33,6 +33,28 @@ export function withoutFetchAdvice(message: string): string {
   return message.replace(/\.? For more information, pass `verbose: true` in the second argument to fetch\(\)\.?/g, "");
 }
 
+/**
+ * An error and the causes it wraps (four deep at most) on one line: their messages, without a runtime's
+ * advice for `fetch()` callers, and their `code`s, joined by ": ".
+ */
+export function describeCause(cause: unknown): string {
+  const parts: string[] = [];
+  for (let error = cause, depth = 0; error && depth < 4; depth++) {
+    if (typeof error !== "object") {
+      parts.push(String(error));
+      break;
+    }
+    const { message, code } = error as { message?: unknown; code?: unknown };
+    // One line: OpenSSL's messages end with a newline, which would break a log line or the CLI's.
+    if (typeof message === "string" && message.trim()) {
+      parts.push(withoutFetchAdvice(message).replace(/\s+/g, " ").trim());
+    }
+    if (typeof code === "string") parts.push(code);
+    error = (error as { cause?: unknown }).cause;
+  }
+  return parts.join(": ") || "unknown error";
+}
+
 /** The `code` of a system error (`ENOENT`, ...), else its name. */
 export function errorCode(error: unknown): string {
   const code = (error as { code?: unknown })?.code;

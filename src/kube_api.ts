@@ -12,7 +12,8 @@ import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
 import type { HttpClient, HttpResponse } from "./runtime/http_client.ts";
 import type { ChunkSource } from "./runtime/pushed_body.ts";
 import { settledOnAbort } from "./runtime/abortable.ts";
-import { cancelOnAbort, isRecord, withoutFetchAdvice } from "./_util.ts";
+import { cancelOnAbort, describeCause, isRecord } from "./_util.ts";
+import { refusedByRuntime } from "./runtime/files.ts";
 import { proxyForDisplay } from "./cluster/proxy.ts";
 
 /** Largest LIST response body accepted, in bytes (128 MiB); a larger one is an error, not an out-of-memory crash. */
@@ -543,6 +544,15 @@ function networkError(
   }
   const options = cause === undefined ? {} : { cause };
   const withoutUrls = detail.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "");
+  if (refusedByRuntime(cause)) {
+    // Deno refused the HTTP client (undici, which reads variables of its own) a permission: the server is not at fault.
+    const [flag, what] = /\benv\b/.test(detail) ? ["env", "the variable"] : ["net", "the API server"];
+    return new KubeApiError(
+      `Cannot ${verb} ${where}: this Deno process may not reach ${access.server} (${detail}): run it with ` +
+        `--allow-${flag}, or add ${what} to its list`,
+      options,
+    );
+  }
   // What OpenSSL (Node), rustls (Deno) and Bun say when the answer to a TLS hello is not TLS.
   if (/wrong.version.number|InvalidContentType|Does the server speak TLS/i.test(withoutUrls)) {
     // Through a proxy, the proxy may be the one that does not (an https:// proxy URL for a plain HTTP proxy).
@@ -574,22 +584,4 @@ function networkError(
       "check that the address is right and the server is up",
     options,
   );
-}
-
-function describeCause(cause: unknown): string {
-  const parts: string[] = [];
-  for (let error = cause, depth = 0; error && depth < 4; depth++) {
-    if (typeof error !== "object") {
-      parts.push(String(error));
-      break;
-    }
-    const { message, code } = error as { message?: unknown; code?: unknown };
-    // One line: OpenSSL's messages end with a newline, which would break a log line or the CLI's.
-    if (typeof message === "string" && message.trim()) {
-      parts.push(withoutFetchAdvice(message).replace(/\s+/g, " ").trim());
-    }
-    if (typeof code === "string") parts.push(code);
-    error = (error as { cause?: unknown }).cause;
-  }
-  return parts.join(": ") || "unknown error";
 }

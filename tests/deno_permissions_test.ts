@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 
 const DENO = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
 const CHILD = new URL("./deno_permissions/find_cluster_child.ts", import.meta.url).pathname;
+const WATCH_CHILD = new URL("./deno_permissions/watch_child.ts", import.meta.url).pathname;
 const REPO = new URL("..", import.meta.url).pathname;
 
 /** Runs the child with only `permissions` and `env`; returns what it printed. */
@@ -78,5 +80,50 @@ Deno.test("Deno without a permission: the sources tried name the flag to add, no
     );
   } finally {
     await rm(home, { recursive: true });
+  }
+});
+
+Deno.test("Deno without a permission the HTTP client needs: the watch's error names it, not an unreachable server", async () => {
+  const api = await startFakeApiServer();
+  try {
+    api.applySlice(endpointSlice({
+      namespace: "prod",
+      service: "echo",
+      port: { name: "grpc", port: 50051 },
+      endpoints: [{ ip: "10.0.0.1" }],
+    }));
+    const watch = async (permissions: string[]) => {
+      const output = await new Deno.Command(DENO, {
+        args: ["run", "--no-prompt", ...permissions, WATCH_CHILD, JSON.stringify(api.kubeconfig())],
+        clearEnv: true,
+        env: { PATH: Deno.env.get("PATH") ?? "" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(output.success, new TextDecoder().decode(output.stderr));
+      return new TextDecoder().decode(output.stdout).trim();
+    };
+    // Each said "cannot reach the API server at ... (Requires env access to "JEST_WORKER_ID" ...); check that the
+    // address is right and the server is up": undici, which reaches the API server on Deno, reads variables of
+    // its own.
+    const noEnv = await watch(["--allow-net"]);
+    assert.match(
+      noEnv,
+      /^failed Cannot watch endpointslices of service "echo" in namespace "prod": this Deno process /,
+    );
+    assert.match(noEnv, /Requires env access to "JEST_WORKER_ID"/);
+    assert.match(noEnv, /: run it with --allow-env, or add the variable to its list$/);
+    const noNet = await watch(["--allow-env"]);
+    assert.match(noNet, /Requires net access to "127\.0\.0\.1:\d+"/);
+    assert.match(noNet, /: run it with --allow-net, or add the API server to its list$/);
+    assert.doesNotMatch(noEnv + noNet, /cannot reach|server is up/);
+    assert.equal(await watch(["--allow-net", "--allow-env"]), "resolved 1");
+    // The README's list of variables is enough.
+    const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+    const listed = /`(--allow-env=[^`]+)`/.exec(readme)?.[1];
+    assert.ok(listed?.includes("JEST_WORKER_ID"), "the README lists the variables --allow-env needs");
+    assert.equal(await watch(["--allow-net", listed!]), "resolved 1");
+  } finally {
+    await api.close();
   }
 });
