@@ -35,7 +35,8 @@ export interface WatchEndpointsOptions extends WatchSettings {
  * @param target A target such as `kubernetes:///echo.prod:grpc`, or a {@linkcode Target}, checked as the parser
  * checks a string.
  * @param options Cluster access, `signal`, `onError`, watch timings.
- * @returns The snapshots; a slow consumer gets the latest one.
+ * @returns The snapshots; a slow consumer gets the latest one. Each caller gets its own `endpoints` list, but
+ * the endpoint objects in it are shared with the Service's other callers: treat them as read-only.
  * @throws {TargetError} When the target cannot be parsed (or, as an object, has a field the parser refuses).
  * @throws {ConfigError} When no cluster access can be set up (no kubeconfig, a malformed one).
  *
@@ -89,7 +90,9 @@ export async function* watchEndpoints(
         const snapshot = latest;
         latest = undefined;
         const yielded = performance.now();
-        yield snapshot;
+        // The list is shared with the Service's other callers and channels: a caller that sorts or shortens it
+        // changes its own copy only.
+        yield { ...snapshot, endpoints: snapshot.endpoints.slice() };
         askedAt = performance.now();
         busyMs = askedAt - yielded;
         continue;

@@ -515,3 +515,27 @@ Deno.test("watchEndpoints() says why a snapshot is empty, and a snapshot with en
     await named.close();
   }
 });
+
+Deno.test("watchEndpoints() gives each caller its own list: one that sorts or shortens it changes nobody else's", async () => {
+  const api = await startFakeApiServer();
+  apply(api, ["a", "b", "c"]);
+  const controller = new AbortController();
+  const options = { cluster: { kubeconfig: api.kubeconfig() }, signal: controller.signal };
+  const first = watchEndpoints("kubernetes:///echo.prod:grpc", options);
+  const second = watchEndpoints("kubernetes:///echo.prod:grpc", options);
+  try {
+    const mine = (await first.next()).value!;
+    // The list was shared: the other caller, and any that joined later, saw two pods in reverse order.
+    mine.endpoints.reverse().pop();
+    const theirs = (await second.next()).value!;
+    assert.deepEqual(theirs.endpoints.map((endpoint) => endpoint.podName), ["a", "b", "c"]);
+    const late = watchEndpoints("kubernetes:///echo.prod:grpc", options);
+    assert.deepEqual((await late.next()).value!.endpoints.map((endpoint) => endpoint.podName), ["a", "b", "c"]);
+    await late.return();
+  } finally {
+    controller.abort();
+    await first.return();
+    await second.return();
+    await api.close();
+  }
+});
