@@ -500,8 +500,13 @@ function statusError(
     advice = `the API server at ${access.server} refused a request without credentials (${code}): ` +
       `${access.source} gives none; give its user a token, a client certificate or an exec plugin${proxy}${said}`;
   } else if (code === 401) {
+    // What to do, as the credentials' source allows (an inline token or a certificate is read once).
+    const renew = access.credentials.renewal ??
+      (access.tls.cert === undefined
+        ? "renew the credentials of the kubeconfig user"
+        : "renew the client certificate (it may have expired, or the server not trust its CA), then restart the process");
     advice = `the API server at ${access.server} rejected the credentials from ${access.source} (401 Unauthorized): ` +
-      "renew the token or the kubeconfig user; token files and exec plugins are re-read automatically";
+      renew;
   } else if (code === 403) {
     const scope = namespace === undefined
       ? "with a ClusterRole and ClusterRoleBinding"

@@ -92,6 +92,11 @@ Deno.test("execCredentials() runs the plugin again after invalidate()", async ()
   credentials.invalidate();
   assert.equal(await credentials.authorization(), "Bearer tok-2");
   assert.equal(await runs(dir), 2);
+  // What a 401 that persists then says to do: the plugin already ran again.
+  assert.match(
+    credentials.renewal!,
+    new RegExp(`^the exec plugin "${command}" runs again after a 401, .*log in again`),
+  );
 });
 
 Deno.test("execCredentials() passes KUBERNETES_EXEC_INFO, the plugin's env and its arguments", async () => {

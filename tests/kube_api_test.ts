@@ -98,3 +98,52 @@ Deno.test("createEndpointSliceApi() says a 401 without credentials needs them, o
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
+
+Deno.test("createEndpointSliceApi() says how to renew credentials that a 401 refused, as their source allows", async () => {
+  const server = statusServer(401, "Unauthorized", "Unauthorized");
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  const url = `http://127.0.0.1:${port}`;
+  const dir = await Deno.makeTempDir();
+  const tokenFile = `${dir}/token`;
+  await Deno.writeTextFile(tokenFile, "file-token-0123456789");
+  const basicAuth = {
+    apiVersion: "v1",
+    kind: "Config",
+    "current-context": "c",
+    clusters: [{ name: "c", cluster: { server: url } }],
+    users: [{ name: "u", user: { username: "admin", password: "basic-secret-0123456789" } }],
+    contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+  };
+  const cases: [Parameters<typeof resolveClusterAccess>[0], RegExp][] = [
+    // An inline token is never read again: renewing it where it is written does nothing until a restart.
+    [
+      { server: url, token: "inline-token-0123456789" },
+      /\(401 Unauthorized\): renew the token, then restart the process: a token written in a kubeconfig or given as an option is read once/,
+    ],
+    [
+      { server: url, tokenFile },
+      new RegExp(`\\(401 Unauthorized\\): write a valid token into ${tokenFile}: it is read again every minute`),
+    ],
+    [{ kubeconfig: basicAuth }, /\(401 Unauthorized\): the API server has refused basic auth since Kubernetes 1\.19/],
+  ];
+  try {
+    for (const [options, advice] of cases) {
+      const access = await resolveClusterAccess(options);
+      const client = await createHttpClient({ tls: access.tls });
+      try {
+        const error = await createEndpointSliceApi(access, client, "prod", "echo").list({
+          signal: AbortSignal.timeout(5000),
+        }).catch((e) => e);
+        assert.ok(error instanceof KubeApiError, String(error));
+        assert.match(error.message, advice);
+        assert.doesNotMatch(error.message, /0123456789/, "no secret in the message");
+      } finally {
+        client.close();
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

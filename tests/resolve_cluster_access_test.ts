@@ -25,6 +25,13 @@ Deno.test("resolveClusterAccess() uses the in-cluster service account from an in
     `https://10.96.0.1:443 service account token ${SA}/token`,
   );
   assert.equal(await access.credentials.authorization(), "Bearer sa-token");
+  // A 401 there is no kubeconfig's business: the kubelet writes the token, for the pod's ServiceAccount.
+  assert.match(
+    access.credentials.renewal!,
+    new RegExp(
+      `^the kubelet writes the pod's service account token into ${SA}/token, read again every minute .*ServiceAccount exists`,
+    ),
+  );
 });
 
 Deno.test("resolveClusterAccess() brackets an IPv6 KUBERNETES_SERVICE_HOST", async () => {

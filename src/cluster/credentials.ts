@@ -50,6 +50,8 @@ export function staticTokenCredentials(token: string): Credentials {
   return {
     authorization: () => Promise.resolve(header),
     invalidate() {},
+    renewal: "renew the token, then restart the process: a token written in a kubeconfig or given as an option " +
+      "is read once, when the process first uses the cluster (a tokenFile or an exec plugin is read again by itself)",
   };
 }
 
@@ -76,6 +78,8 @@ export function basicAuthCredentials(
   return {
     authorization: () => Promise.resolve(header),
     invalidate() {},
+    renewal: "the API server has refused basic auth since Kubernetes 1.19: give the user a token, a client " +
+      "certificate or an exec plugin, then restart the process",
   };
 }
 
@@ -106,6 +110,11 @@ export interface TokenFileOptions {
   label?: string;
   /** The kubeconfig that names the file, for {@linkcode ConfigError.file}. */
   file?: string;
+  /**
+   * What to do when the API server refuses the file's token, for {@linkcode Credentials.renewal}.
+   * @default {"write a valid token into <path>: it is read again every minute and at once after a 401"}
+   */
+  renewal?: string;
   /** The kubeconfig field that names the file, for {@linkcode ConfigError.field}. */
   field?: string;
   /**
@@ -208,5 +217,7 @@ export function tokenFileCredentials(
     invalidate() {
       stale = true;
     },
+    renewal: options.renewal ??
+      `write a valid token into ${path}: it is read again every minute and at once after a 401`,
   };
 }

@@ -223,6 +223,9 @@ export function execCredentials(
     async clientCertificate() {
       return (await current()).certificate;
     },
+    renewal: `the exec plugin "${config.command}" runs again after a 401, and the API server refused what it gave ` +
+      "then too: log in again with the tool behind it (its session may have expired), and check that its " +
+      "identity may use this cluster",
   };
 }
 

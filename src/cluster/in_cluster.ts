@@ -124,6 +124,9 @@ export async function inClusterAccess(
       readFile: env.readFile,
       now: env.now,
       label: "the in-cluster service account",
+      renewal: `the kubelet writes the pod's service account token into ${tokenPath}, read again every minute ` +
+        "and at once after a 401: check that the pod's ServiceAccount exists and was not deleted or recreated " +
+        "since the pod started (kubectl get serviceaccount -n <namespace>); a restarted pod gets a new token",
     }),
     user: `service account token ${tokenPath}`,
     source: "in-cluster service account",

@@ -82,6 +82,11 @@ export interface Credentials {
   /** Call after a 401: the next `authorization()` re-reads the token file or re-runs the exec plugin. */
   invalidate(): void;
   /**
+   * What to do when the API server refuses these credentials (401) although they were read afresh: where they
+   * come from, and whether the process reads them again by itself. Absent for none.
+   */
+  readonly renewal?: string;
+  /**
    * Present for exec plugins: the client certificate the plugin returned, if
    * any. It can change when the plugin runs again; compare by identity.
    */
