@@ -333,6 +333,20 @@ Deno.test("runReflector() resumes at once, unreported, a quiet watch that a prox
   assert.deepEqual(errors.map((error) => error.message), []);
 });
 
+Deno.test("runReflector() reports a watch whose connection broke at once with the API server and what to check", async () => {
+  const scripted = scriptedApi([list("10", [])], [
+    (watch) => watch.controller.error(new TypeError("other side closed")),
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "11") }),
+  ]);
+  const api = { ...scripted.api, server: "https://10.0.0.1:6443" };
+  const { errors } = await run({ api, clock: scripted.clock }, (states) => states.length === 2, { minWatchMs: 10 });
+  assert.deepEqual(errors.map((error) => error.message), [
+    "Watch of EndpointSlices broke: the connection to the API server at https://10.0.0.1:6443 broke (TypeError: " +
+    "other side closed); resuming: if this repeats, check that the proxies and load balancers on the way let a " +
+    "watch, a request that lasts minutes, stay open",
+  ]);
+});
+
 Deno.test("runReflector() aborts a stalled watch and resumes it", async () => {
   const scripted = scriptedApi([list("10", [])], [
     (watch) => watch.send({ type: "BOOKMARK", object: { metadata: { resourceVersion: "12" }, addressType: "" } }),

@@ -91,13 +91,31 @@ export function watchEndReason(error: ResolverError): WatchEndReason {
   return "error";
 }
 
-/** Any failure as a {@linkcode ResolverError}: what is not one already becomes a {@linkcode KubeApiError} with it as cause. */
-export function asResolverError(caught: unknown): ResolverError {
-  return caught instanceof ResolverError
-    ? caught
-    : new KubeApiError(`Watch of EndpointSlices broke: ${withoutFetchAdvice(String(caught))}; resuming`, {
-      cause: caught,
-    });
+/**
+ * Any failure as a {@linkcode ResolverError}: what is not one already (the runtime's error for a connection that
+ * broke while a watch or a streaming list was open) becomes a {@linkcode KubeApiError} with it as cause, saying
+ * where the connection went and what cuts such connections.
+ *
+ * @param caught The failure.
+ * @param server The API server's URL, when known.
+ * @returns The failure as a ResolverError.
+ *
+ * @example A connection reset
+ * ```ts
+ * import { asResolverError } from "./_retry.ts";
+ * const error = asResolverError(new TypeError("other side closed"), "https://10.0.0.1:6443");
+ * console.log(error.message); // Watch of EndpointSlices broke: the connection to the API server at https://10.0.0.1:6443 broke (TypeError: other side closed); resuming: ...
+ * ```
+ */
+export function asResolverError(caught: unknown, server?: string): ResolverError {
+  if (caught instanceof ResolverError) return caught;
+  const detail = withoutFetchAdvice(String(caught));
+  return new KubeApiError(
+    `Watch of EndpointSlices broke: the connection to the API server${server ? ` at ${server}` : ""} broke ` +
+      `(${detail}); resuming: if this repeats, check that the proxies and load balancers on the way let a watch, ` +
+      "a request that lasts minutes, stay open",
+    { cause: caught },
+  );
 }
 
 /**

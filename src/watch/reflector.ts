@@ -390,7 +390,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       );
     } catch (caught) {
       if (signal.aborted) break;
-      const error = asResolverError(caught);
+      const error = asResolverError(caught, api.server);
       if (watching) options.onWatchEnd?.(watchEndReason(error));
       if (watchOpenedAt !== undefined && clock.now() - watchOpenedAt >= healthyWatchMs) backoff.reset();
       watchOpenedAt = undefined;
