@@ -385,6 +385,30 @@ Deno.test("the pre-1.14 object listener is supported", async () => {
   });
 });
 
+Deno.test("the pre-1.14 object listener gets the endpoints it had back after the channel went idle, when the API fails", async () => {
+  await withService(async (api, Resolver) => {
+    const results: unknown[][] = [];
+    const errors: unknown[] = [];
+    const listener = {
+      onSuccessfulResolution: (endpoints: unknown[]) => results.push(endpoints),
+      onError: (error: unknown) => errors.push(error),
+    };
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+    resolver.updateResolution();
+    await eventually(() => results.length === 1, "a report");
+    resolver.destroy();
+    await eventually(() => api.openWatches === 0, "the watch to stop after destroy()");
+    api.failNext(1000, { status: 503 });
+    resolver.updateResolution();
+    await eventually(() => results.length === 2, "the endpoints again");
+    assert.deepEqual(results[1], results[0]);
+    await eventually(() => api.requests.filter((request) => request.status === 503).length >= 3, "failures");
+    assert.equal(results.length, 2, "handed over once: this listener takes no note of why they may be stale");
+    assert.deepEqual(errors, []);
+    resolver.destroy();
+  });
+});
+
 Deno.test("a burst of changes reaches a slow channel as a few updates ending with the latest", async () => {
   await withService(async (api, Resolver) => {
     const { reports, listener, call } = recorder();

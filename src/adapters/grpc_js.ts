@@ -284,6 +284,8 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
      * channel's `destroy()` too) and when it recovers.
      */
     #lastList: BalancedList = [];
+    /** The session in which a list was last handed to grpc-js. */
+    #listedIn?: object;
     /** The resolution note of `#lastList` while the watch fails: why these endpoints may be stale. */
     #staleNote = "";
     /** When the watch started failing (ISO 8601, to the second), while it fails. */
@@ -363,7 +365,11 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
      */
     #keepStale(error: ResolverError, since: number | undefined): void {
       trace(`keeping the last endpoints: ${error.message}`);
-      if (typeof this.#listener !== "function") return;
+      if (typeof this.#listener !== "function") {
+        // grpc-js before 1.14 takes no note: the list only needs handing over again after an idle channel's destroy().
+        if (this.#listedIn !== this.#session) this.#reportList(this.#lastList, "");
+        return;
+      }
       this.#failingSince ||= new Date(since ?? Date.now()).toISOString().replace(/\.\d+Z$/, "Z");
       const note = `these endpoints may be stale: updates have failed since ${this.#failingSince}: ${error.message}`;
       // Only a new reason is reported: the failures of one outage are mostly alike.
@@ -408,6 +414,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       error?: ResolverError,
     ): void {
       const listener = this.#listener;
+      this.#listedIn = this.#session;
       if (typeof listener === "function") {
         listener({ ok: true, value: list }, {}, this.#serviceConfig, note);
       } else {
