@@ -504,7 +504,7 @@ function statusError(
     const renew = access.credentials.renewal ??
       (access.tls.cert === undefined
         ? "renew the credentials of the kubeconfig user"
-        : "renew the client certificate (it may have expired, or the server not trust its CA), then restart the process");
+        : "renew the client certificate (it may have expired, or the server not trust its CA), then restart");
     advice = `the API server at ${access.server} rejected the credentials from ${access.source} (401 Unauthorized): ` +
       renew;
   } else if (code === 403) {

@@ -104,7 +104,7 @@ export function watchEndReason(error: ResolverError): WatchEndReason {
  * ```ts
  * import { asResolverError } from "./_retry.ts";
  * const error = asResolverError(new TypeError("other side closed"), "https://10.0.0.1:6443");
- * console.log(error.message); // Watch of EndpointSlices broke: the connection to the API server at https://10.0.0.1:6443 broke (TypeError: other side closed); resuming: ...
+ * console.log(error.message.includes("https://10.0.0.1:6443 broke (TypeError: other side closed)")); // true
  * ```
  */
 export function asResolverError(caught: unknown, server?: string): ResolverError {
