@@ -17,7 +17,7 @@ import { createEndpointSliceApi, createServiceApi, readNodeZone } from "./kube_a
 import { resolveLocality } from "./locality.ts";
 import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import { runReflector, type SliceState, type WatchListSupport } from "./watch/reflector.ts";
-import { createServicePortLookup, type ServicePortLookup } from "./service_port.ts";
+import { createServicePortLookup, type ServicePortLookup, slicePortNames, unlistedPortNote } from "./service_port.ts";
 import { nextTurn } from "./runtime/next_turn.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
 import { withTimeout } from "./runtime/abortable.ts";
@@ -49,6 +49,12 @@ export interface EndpointSnapshot {
    * no port of the target's name; no pod; no ready pod).
    */
   emptyReason?: string;
+  /**
+   * Set when the target's port is a number that none of the slices has: the pods are dialed on it as given,
+   * which reaches nothing when it is the Service's `port` rather than the pods' (`kubernetes:///echo.prod:80` for
+   * port 80 → targetPort 50051). gRPC calls that fail on every pod carry it as their resolution note.
+   */
+  portNote?: string;
 }
 
 /**
@@ -121,6 +127,8 @@ interface Selection {
   memo: SelectionMemo;
   /** Why `endpoints` is empty, when it is. */
   emptyReason?: string;
+  /** See {@linkcode EndpointSnapshot.portNote}. */
+  portNote?: string;
 }
 
 /** Source of selection generations, unique in the process. */
@@ -459,6 +467,7 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, now = false): void 
     topology: selection.topology,
   };
   if (selection.emptyReason !== undefined) snapshot.emptyReason = selection.emptyReason;
+  if (selection.portNote !== undefined) snapshot.portNote = selection.portNote;
   if (now) send(watch, subscriber, snapshot);
   else queueMicrotask(() => send(watch, subscriber, snapshot));
 }
@@ -479,9 +488,12 @@ function selectionFor(watch: SharedWatch, port: number | string, locality: Local
   const emptyReason = endpoints.length > 0
     ? undefined
     : noEndpointsReason(watch.state!.slices.values(), port, watch.service, watch.namespace);
+  const portNote = typeof port === "number"
+    ? unlistedPortNote(port, slicePortNames(watch.state!.slices.values()))
+    : undefined;
   // A new reason for an empty set is news too: the Service appeared, but without the target's port, say.
   const same = last && last.topology === topology && sameEndpoints(last.endpoints, endpoints) &&
-    last.emptyReason === emptyReason;
+    last.emptyReason === emptyReason && last.portNote === portNote;
   const generation = same ? last!.generation : ++generations;
   if (!same) {
     const preferred = topology === "none" ? undefined : endpoints.filter((endpoint) => endpoint.preferred).length;
@@ -489,6 +501,7 @@ function selectionFor(watch: SharedWatch, port: number | string, locality: Local
   }
   const selection: Selection = { version: watch.version, endpoints, topology, generation, memo };
   if (emptyReason !== undefined) selection.emptyReason = emptyReason;
+  if (portNote !== undefined) selection.portNote = portNote;
   watch.selections.set(selectionKey, selection);
   return selection;
 }

@@ -87,8 +87,6 @@ export interface ServiceView {
   watch: WatchState;
   /** Why a target without a port has none yet (the Service cannot be read). */
   portError?: ResolverError;
-  /** When the target's port number is none of the slices' ports: that pods are dialed on it as given (see `unlistedPortNote()`). */
-  portNote?: string;
   /** The usable endpoints, as `watchEndpoints()` yields them; absent until the first LIST (and the port). */
   snapshot?: EndpointSnapshot;
   /** Every pod of the Service and why it is used or not; present with `snapshot`. */
@@ -197,12 +195,13 @@ export async function observeService(
     };
     if (endpoints.length === 0) snapshot.emptyReason = noEndpointsReason(slices, port, service, namespace);
     const portNote = typeof port === "number" ? unlistedPortNote(port, slicePortNames(slices)) : undefined;
+    if (portNote !== undefined) snapshot.portNote = portNote;
     const text = JSON.stringify([endpoints, mode, pods, snapshot.emptyReason, portNote]);
     const changed = text !== shown;
     const changes = (view.changes ?? 0) + (changed ? 1 : 0);
     const changedAt = !changed ? view.changedAt : changes === 1 ? lastChangeTrigger(slices) : Date.now();
     shown = text;
-    publish({ port, portError: undefined, portNote, snapshot, pods, changedAt, changes });
+    publish({ port, portError: undefined, snapshot, pods, changedAt, changes });
   }
 
   const api = createEndpointSliceApi(access, client, namespace, service);

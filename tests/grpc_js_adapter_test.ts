@@ -225,6 +225,35 @@ Deno.test("a target naming a port the Service lacks fails calls with that port a
   });
 });
 
+Deno.test("a target port number no slice has (the Service's port, not the pods') is the resolution note of the endpoints", async () => {
+  await withService(async (api, Resolver) => {
+    const { reports, listener, call } = recorder();
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:80"), listener, {});
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "the endpoints");
+    assert.deepEqual(reports[0].endpoints.value!.map((endpoint) => endpoint.addresses[0].port), [80, 80, 80]);
+    assert.equal(
+      reports[0].note,
+      'port 80 is none of the ports the Service\'s EndpointSlices give its pods ("grpc" (8080)): the pods are dialed ' +
+        "on 80 as given; if 80 is the Service's port, name the port in the target instead (:grpc)",
+    );
+    // The Service's targetPort becomes 80: the same endpoints, and no note any more.
+    for (const slice of api.slices("prod")) {
+      api.applySlice({ ...slice, ports: [{ name: "grpc", port: 80, protocol: "TCP" }] });
+    }
+    await eventually(() => reports.at(-1)!.note === "", "the note gone");
+    assert.deepEqual(reports.at(-1)!.endpoints, reports[0].endpoints);
+    // The pods' own number has no note.
+    const pods = recorder();
+    const other = new Resolver(uri("kubernetes:///echo.prod:80"), pods.listener, {});
+    pods.call(() => other.updateResolution());
+    await eventually(() => pods.reports.length === 1, "the endpoints");
+    assert.equal(pods.reports[0].note, "");
+    call(() => resolver.destroy());
+    pods.call(() => other.destroy());
+  });
+});
+
 Deno.test("a Service scaled to zero drops its endpoints and then fails calls with the note", async () => {
   await withService(async (api, Resolver) => {
     const { reports, listener, call } = recorder();

@@ -288,6 +288,8 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     #listedIn?: object;
     /** The resolution note of `#lastList` while the watch fails: why these endpoints may be stale. */
     #staleNote = "";
+    /** The resolution note of `#lastList` otherwise: the snapshot's `portNote`, or none. */
+    #note = "";
     /** When the watch started failing (ISO 8601, to the second), while it fails. */
     #failingSince = "";
     #setupBackoff = createBackoff();
@@ -341,7 +343,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
           if (!current() || !this.#staleNote) return;
           trace("the watch works again: the last endpoints are current");
           this.#staleNote = this.#failingSince = "";
-          this.#reportList(this.#lastList, "");
+          this.#reportList(this.#lastList, this.#note);
         },
       });
     }
@@ -378,7 +380,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       this.#reportList(this.#lastList, note);
     }
 
-    #reportEndpoints({ endpoints, namespace, service, emptyReason }: EndpointSnapshot): void {
+    #reportEndpoints({ endpoints, namespace, service, emptyReason, portNote }: EndpointSnapshot): void {
       const used = this.#subsetter?.select(endpoints) ?? endpoints;
       trace(
         `${service}.${namespace}: ${used.length} endpoints${
@@ -389,7 +391,10 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       this.#staleNote = this.#failingSince = "";
       if (this.#hasEndpoints) {
         this.#lastList = used.map(({ addresses, preferred }) => ({ addresses, preferred }));
-        this.#reportList(this.#lastList, "");
+        // Calls that fail on every pod say why they may: the port may be the Service's, not the pods'.
+        this.#note = portNote ?? "";
+        if (portNote) trace(`${service}.${namespace}: ${portNote}`);
+        this.#reportList(this.#lastList, this.#note);
         return;
       }
       // Calls must fail at once with UNAVAILABLE and the reason. An empty list alone does not do

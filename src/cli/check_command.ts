@@ -154,7 +154,8 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       );
     } else say("ok", "resolve", podList(resolved));
     // Pods may listen on a port the Service does not list: a doubt, not a failure.
-    if (!(resolved instanceof ResolverError) && resolved.portNote) say("unknown", "port", resolved.portNote);
+    const portNote = resolved instanceof ResolverError ? undefined : resolved.snapshot!.portNote;
+    if (portNote) say("unknown", "port", portNote);
 
     if (missing > 0) {
       cli.stdout.write(
@@ -163,7 +164,6 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       );
     }
     const failed = missingRequired > 0 || resolved instanceof ResolverError || noPod;
-    const portNote = !(resolved instanceof ResolverError) && resolved.portNote !== undefined;
     const verdict = !failed
       ? `${paint("ok", "green")}: ${command.input} resolves with these credentials${
         portNote ? "; see the port step above" : ""

@@ -24,8 +24,6 @@ export type UnusedPod = Pick<
 export interface SnapshotReport extends EndpointSnapshot {
   /** Why `topology` is `none`, when the client has a locality or it is unknown (as the table says). */
   topologyReason?: string;
-  /** When the target's port number is none of the slices' ports: that the pods are dialed on it as given. */
-  portNote?: string;
   /** The pods that get no calls. */
   unused: UnusedPod[];
 }
@@ -49,7 +47,7 @@ export interface SnapshotReport extends EndpointSnapshot {
  * ```
  */
 export function snapshotReport(view: ServiceView): SnapshotReport {
-  const { endpoints: all, resourceVersion, namespace, service, topology, emptyReason } = view.snapshot!;
+  const { endpoints: all, resourceVersion, namespace, service, topology, emptyReason, portNote } = view.snapshot!;
   // With --subset-size, the endpoints are the subset's: those the client would call, as the table shows.
   const key = (pod: string | undefined, { host, port }: { host: string; port?: number }) => pod ?? `${host}|${port}`;
   const outside = new Set(
@@ -78,7 +76,7 @@ export function snapshotReport(view: ServiceView): SnapshotReport {
     topology,
     ...(why ? { topologyReason: why } : {}),
     ...(emptyReason ? { emptyReason } : {}),
-    ...(view.portNote ? { portNote: view.portNote } : {}),
+    ...(portNote ? { portNote } : {}),
     unused,
   };
 }
@@ -113,10 +111,10 @@ export function changeLine(view: ServiceView, now: number): string {
     ...group("failover", "failover", true),
     ...group("unused", "not used", true),
   ];
-  const { resourceVersion, topology, emptyReason } = view.snapshot!;
+  const { resourceVersion, topology, emptyReason, portNote } = view.snapshot!;
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
   if (parts.length > 0 && emptyReason) parts.push(`no usable pod: ${emptyReason}`);
-  if (view.portNote) parts.push(view.portNote);
+  if (portNote) parts.push(portNote);
   const reason = topologyReason(view);
   return `${new Date(now).toISOString()} ${view.namespace}/${view.service} rv ${resourceVersion} ` +
     `topology ${topology}${reason ? ` (${reason})` : ""}: ` +

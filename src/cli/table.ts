@@ -74,7 +74,8 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
   ];
   const problem = view.watch.state === "retrying" ? view.watch.error : view.portError;
   if (problem) { for (const line of wrap(problem.message, columns, 4)) lines.push(paint(line, "red")); }
-  if (view.portNote) { for (const line of wrap(view.portNote, columns, 4)) lines.push(paint(line, "yellow")); }
+  const portNote = view.snapshot?.portNote;
+  if (portNote) { for (const line of wrap(portNote, columns, 4)) lines.push(paint(line, "yellow")); }
   lines.push("");
   if (!view.pods) {
     lines.push(view.port === undefined ? "reading the Service for its first port..." : "listing EndpointSlices...");

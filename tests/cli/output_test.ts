@@ -211,7 +211,8 @@ Deno.test("a Service whose pods are all unusable says why in the table and the c
 
 Deno.test("a target's port number that no slice has is noted under the table's header, on the change line and in the JSON", () => {
   const portNote = "port 80 is none of the ports the Service's EndpointSlices give its pods";
-  const view = { ...viewOf([SLICE]), port: 80, portNote };
+  const base = viewOf([SLICE]);
+  const view = { ...base, port: 80, snapshot: { ...base.snapshot!, portNote } };
   assert.equal(renderTable(view, context)[3], portNote);
   assert.equal(renderTable(view, { ...context, paint: painter(true) })[3], `\x1b[33m${portNote}\x1b[0m`);
   assert.ok(changeLine(view, 0).endsWith(`(not ready); ${portNote}`), changeLine(view, 0));
