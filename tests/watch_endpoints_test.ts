@@ -482,7 +482,8 @@ Deno.test("watchEndpoints() gives a burst to a consumer that keeps up as its fir
   const seen = await snapshotsOfBurst(0);
   assert.equal(seen[1], "p1", "the first change at once");
   assert.equal(seen.at(-1), "p200");
-  assert.ok(seen.length <= 4, `got ${seen.length} snapshots for 200 changes: ${seen.join(" ")}`);
+  // A few snapshots, not 200: how many depends on how the events and the consumer share a busy machine's CPU.
+  assert.ok(seen.length <= 20, `got ${seen.length} snapshots for 200 changes: ${seen.join(" ")}`);
 });
 
 Deno.test("watchEndpoints() gives a slow consumer the latest state of a burst, not every step", async () => {
