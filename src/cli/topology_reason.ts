@@ -25,7 +25,7 @@ import type { ServiceView } from "../service_observer.ts";
  *   snapshot: { endpoints: [], resourceVersion: "7", namespace: "prod", service: "echo", topology: "none" },
  *   pods: [{ addresses: [{ host: "10.0.0.1", port: 80 }], ready: true, serving: true, terminating: false, use: "used", message: "used" }],
  * });
- * console.log(reason); // "no pod has a topology hint (the Service's trafficDistribution sets them)"
+ * console.log(reason); // "no pod has a topology hint (the Service's trafficDistribution sets them; its topology-mode Auto annotation only while it can balance the zones)"
  * ```
  */
 export function topologyReason({ snapshot, pods, locality, zoneNote }: ServiceView): string | undefined {
@@ -39,7 +39,10 @@ export function topologyReason({ snapshot, pods, locality, zoneNote }: ServiceVi
   const ready = usable.filter((pod) => pod.ready);
   if (ready.length === 0) return "no pod is ready; the serving-terminating fallback has no topology";
   if (ready.every((pod) => pod.hints === undefined)) {
-    return "no pod has a topology hint (the Service's trafficDistribution sets them)";
+    // The controller drops the hints of topology-mode Auto when a zone would get too few endpoints, or a Node
+    // lacks a zone or CPU: the annotation alone does not mean hints.
+    return "no pod has a topology hint (the Service's trafficDistribution sets them; " +
+      "its topology-mode Auto annotation only while it can balance the zones)";
   }
   // Node hints are rare (PreferSameNode): their rule is named only when some pod has one.
   const nodeHints = ready.some((pod) => (pod.hints?.forNodes.length ?? 0) > 0);

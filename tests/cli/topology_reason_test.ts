@@ -30,7 +30,11 @@ Deno.test("topologyReason() says why topology does not apply, and nothing when i
   const cases: [SliceEndpoint[], Locality, string | undefined][] = [
     [[pod(1, ["a"]), pod(2, ["b"])], { zone: "a" }, undefined],
     [[pod(1, ["a"])], {}, "client locality unknown"],
-    [[pod(1), pod(2)], { zone: "a" }, "no pod has a topology hint (the Service's trafficDistribution sets them)"],
+    [
+      [pod(1), pod(2)],
+      { zone: "a" },
+      "no pod has a topology hint (the Service's trafficDistribution sets them; its topology-mode Auto annotation only while it can balance the zones)",
+    ],
     [[pod(1, ["a"]), pod(2)], { zone: "a" }, "1 of 2 ready pods have no zone hint"],
     [[pod(1, ["b"]), pod(2, ["c"])], { zone: "a" }, "no pod is hinted for zone a"],
     [[pod(1, ["a"])], { node: "n1" }, "client zone unknown"],
