@@ -88,7 +88,7 @@ interface Group {
   row: PodExplanation;
   /** `no-port` and `fqdn` groups never merge with usable ones. */
   kind: "usable" | "no-port" | "fqdn";
-  /** A `no-port` group's slice has no port at all (a headless Service without ports, or pods without the targetPort). */
+  /** A `no-port` group's slice has no port at all (a headless Service without any, or pods without the targetPort). */
   portless?: boolean;
 }
 

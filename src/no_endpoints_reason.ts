@@ -75,8 +75,9 @@ export function noEndpointsReason(
     )
   );
   if (terminating) {
-    return "every pod it lists is terminating, none still serving: calls resume once new pods are ready " +
-      `(it was scaled to zero, or a rollout stops old pods before new ones are ready, as strategy Recreate does) (${listSlices})`;
+    return "every pod it lists is terminating, none still serving: calls resume once new pods are ready (it was " +
+      "scaled to zero, or a rollout stops old pods before new ones are ready, as strategy Recreate does) " +
+      `(${listSlices})`;
   }
   // No count of the endpoints: a reason changes only when the cause does (a pod that crash-loops is no news).
   return `none of its endpoints is ready: check that the pods are ready (${listSlices})`;
