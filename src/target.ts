@@ -251,7 +251,8 @@ export function formatTarget(target: Target): string {
   const fail: Fail = (problem) => {
     throw new TargetError(text, problem);
   };
-  if (!SCHEME.test(scheme)) {
+  // Fields of another type (from JavaScript or JSON) get the messages of bad values, not a TypeError.
+  if (!isUriScheme(scheme)) {
     fail(
       `scheme must be a letter followed by letters, digits, "+", "-" or ".": current value is ${
         JSON.stringify(scheme)
@@ -348,11 +349,11 @@ function checkClusterSuffix(labels: string[], fail: Fail): void {
   }
 }
 
-function checkService(service: string, fail: Fail): void {
+function checkService(service: unknown, fail: Fail): void {
   if (service === "") {
     fail(`service must not be empty: name one, as in ${FORM}`);
   }
-  if (!isDns1035Label(service)) {
+  if (typeof service !== "string" || !isDns1035Label(service)) {
     fail(
       `service must be a DNS-1035 label (at most 63 of a-z, 0-9 and "-", starting with a letter, ending with a letter or digit): current value is ${
         JSON.stringify(service)
@@ -361,11 +362,11 @@ function checkService(service: string, fail: Fail): void {
   }
 }
 
-function checkNamespace(namespace: string, fail: Fail): void {
+function checkNamespace(namespace: unknown, fail: Fail): void {
   if (namespace === "") {
     fail(`namespace must not be empty: name one after the ".", as in ${FORM}`);
   }
-  if (!isDns1123Label(namespace)) {
+  if (typeof namespace !== "string" || !isDns1123Label(namespace)) {
     fail(
       `namespace must be a DNS-1123 label (at most 63 of a-z, 0-9 and "-", starting and ending with a letter or digit): current value is ${
         JSON.stringify(namespace)
@@ -393,8 +394,8 @@ function parsePort(text: string, fail: Fail): number | string {
  * Kubernetes' rule for the name of a Service's port (a DNS-1123 label), with a letter so that it cannot be
  * read as a number. Only container ports are limited to 15 characters.
  */
-function checkPortName(name: string, fail: Fail): void {
-  if (!isDns1123Label(name) || !/[a-z]/.test(name)) {
+function checkPortName(name: unknown, fail: Fail): void {
+  if (typeof name !== "string" || !isDns1123Label(name) || !/[a-z]/.test(name)) {
     fail(
       `port must be a number 1-65535 or a port name (at most 63 of a-z, 0-9 and "-", with a letter, no "-" at either end): current value is ${
         JSON.stringify(name)

@@ -676,3 +676,22 @@ for (const [target, what, problem] of BAD_TARGETS) {
     assert.ok(error.message.includes(problem), error.message);
   });
 }
+
+Deno.test("formatTarget() refuses fields of the wrong type (from JavaScript or JSON) with a TargetError naming them", () => {
+  // A missing scheme was written as "undefined:///svc" and accepted; a missing service or a null namespace threw
+  // "TypeError: Cannot read properties of undefined (reading 'length')".
+  const cases: [Record<string, unknown>, string][] = [
+    [{ service: "svc" }, "scheme must be a letter followed by letters, digits"],
+    [{ scheme: "kubernetes" }, 'service must be a DNS-1035 label (at most 63 of a-z, 0-9 and "-", starting'],
+    [{ scheme: "kubernetes", service: "svc", namespace: null }, "namespace must be a DNS-1123 label"],
+    [{ scheme: "kubernetes", service: "svc", port: null }, "port must be a number 1-65535 or a port name"],
+    [{ scheme: "kubernetes", service: "svc", port: true }, "port must be a number 1-65535 or a port name"],
+  ];
+  for (const [target, problem] of cases) {
+    assert.throws(() => formatTarget(target as unknown as Target), (error) => {
+      assert.ok(error instanceof TargetError, String(error));
+      assert.ok(error.message.includes(problem), error.message);
+      return true;
+    });
+  }
+});
