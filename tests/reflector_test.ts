@@ -456,6 +456,21 @@ Deno.test("runReflector() does not count a watch that opens and breaks before an
   assert.deepEqual(log, ["state", "error", "error", "state", "recovered"]);
 });
 
+Deno.test("runReflector() counts a watch that stayed open, then was cut, as a recovery: a quiet Service behind a proxy", async () => {
+  const failed = () => new KubeApiError("unavailable", { status: 503 });
+  // After failures, a quiet Service's watches are cut by an idle-timing proxy before any event (bookmarks come
+  // about a minute apart): each was served from the resume point, so the endpoints are current.
+  const cutWhenIdle = (watch: ScriptedWatch, clock: FakeClock) =>
+    clock.setTimeout(() => watch.controller.error(new TypeError("other side closed")), 50);
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [failed(), cutWhenIdle, cutWhenIdle, () => {}]);
+  const { log } = await run(
+    scripted,
+    () => scripted.times("watch").length === 4,
+    { minWatchMs: 10 },
+  );
+  assert.deepEqual(log, ["state", "error", "recovered"]);
+});
+
 Deno.test("runReflector() does not count a malformed event as a recovery, even one it would parse later", async () => {
   const failed = () => new KubeApiError("unavailable", { status: 503 });
   // Starts as an API server writes an EndpointSlice event (read without parsing), but is no slice.

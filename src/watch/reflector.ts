@@ -67,8 +67,9 @@ export interface ReflectorOptions {
   onError(error: ResolverError): void;
   /**
    * Called once the API server serves the watch again after failures reported to `onError`: a LIST completed, a
-   * streaming list's initial events ended, or a watch delivered an event or ended cleanly (a watch that merely
-   * opens may still break at once, as behind a proxy that cuts idle connections).
+   * streaming list's initial events ended, or a watch delivered an event or ended after `minWatchMs` or more,
+   * cleanly or not (a watch that merely opens may still break at once; one that a proxy cuts for idleness after
+   * a while was served, and on a quiet Service no event may ever come before the cut).
    */
   onRecovered?(): void;
   /** Called as each LIST (all of its pages count once) or streaming list starts, for metrics. */
@@ -378,7 +379,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       if (signal.aborted) break;
       watching = true;
       const ended = await watch(streaming);
-      if (typeof ended === "string") recovered();
+      // Open for minWatchMs or more from the resume point, without an error: the server was serving it.
+      recovered();
       options.onWatchEnd?.(typeof ended === "string" ? ended : "error");
       backoff.reset();
       previousFailure = undefined;
