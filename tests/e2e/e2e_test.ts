@@ -485,7 +485,7 @@ Deno.test({
         await applyEndpointSlice(fetch, namespace, "echo", { name: "echo-a", endpoints: endpoints("p", 2, "10.20") });
         // Far shorter than the API server's bookmark interval (about a minute): no watch of a quiet Service
         // carries a byte before the proxy cuts it.
-        const proxy = await startIdleCuttingProxy(1500);
+        const proxy = await startIdleCuttingProxy(2000);
         try {
           const kubeconfig = clientKubeconfig(
             cluster.server,
@@ -501,7 +501,7 @@ Deno.test({
           await recorder.waitFor("p-000, p-001 through the proxy", samePods("p-000", "p-001"));
           // The streaming list's watch, then quiet watches resumed from its resourceVersion.
           const end = Date.now() + 20_000;
-          while (proxy.cuts() < 4) {
+          while (proxy.cuts() < 3) {
             assert.ok(Date.now() < end, `the proxy cut ${proxy.cuts()} watches in 20 s`);
             await sleep(100);
           }
