@@ -131,8 +131,8 @@ interface ObjectListener {
  *
  * @param options Scheme, grpc-js module, cluster access, load balancing.
  * @throws {TypeError} When an option cannot work, naming it: a `scheme` that is no URI scheme or one grpc-js
- * resolves itself (`dns`, ...), a `loadBalancing`
- * policy this grpc-js does not accept, a bad `locality`, `stallTimeoutMs` or `backoff`.
+ * resolves itself (`dns`, ...), a `loadBalancing` policy this grpc-js does not accept, a bad `locality`,
+ * `stallTimeoutMs` or `backoff`.
  * @throws {RangeError} When `subsetSize` or `subsetSeed` is out of range.
  *
  * @example Dialing a Service
