@@ -334,7 +334,10 @@ Deno.test("after the channel went idle (destroy()), a failing API server leaves 
     call(() => resolver.updateResolution());
     await eventually(() => reports.length === 2, "a report after the wake-up");
     assert.deepEqual(reports[1].endpoints, reports[0].endpoints, "calls go on to the pods it had");
-    assert.match(reports[1].note, /^these endpoints may be stale: updates have failed since \S+Z: .*answered 503/);
+    assert.match(
+      reports[1].note,
+      /^these endpoints may be stale: they were resolved at \S+Z, before the channel went idle, and updates have failed since \S+Z: .*answered 503/,
+    );
     await eventually(() => reports.at(-1)!.note === "", "the note cleared once the watch works again");
     assert.deepEqual(reports.at(-1)!.endpoints, reports[0].endpoints);
     assert.ok(reports.every((report) => report.endpoints.ok), "no error ever fails the calls");

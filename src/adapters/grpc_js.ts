@@ -286,6 +286,9 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     #lastList: BalancedList = [];
     /** The session in which a list was last handed to grpc-js. */
     #listedIn?: object;
+    /** The session and the time (ISO 8601, to the second) of the last endpoints a snapshot gave. */
+    #resolvedIn?: object;
+    #resolvedAt = "";
     /** The resolution note of `#lastList` while the watch fails: why these endpoints may be stale. */
     #staleNote = "";
     /** The resolution note of `#lastList` otherwise: the snapshot's `portNote`, or none. */
@@ -372,8 +375,13 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
         if (this.#listedIn !== this.#session) this.#reportList(this.#lastList, "");
         return;
       }
-      this.#failingSince ||= new Date(since ?? Date.now()).toISOString().replace(/\.\d+Z$/, "Z");
-      const note = `these endpoints may be stale: updates have failed since ${this.#failingSince}: ${error.message}`;
+      this.#failingSince ||= isoSeconds(since ?? Date.now());
+      // After an idle channel's destroy(), the endpoints are older than the failures.
+      const resolved = this.#resolvedIn === this.#session
+        ? ""
+        : `they were resolved at ${this.#resolvedAt}, before the channel went idle, and `;
+      const note = `these endpoints may be stale: ${resolved}updates have failed since ${this.#failingSince}: ` +
+        error.message;
       // Only a new reason is reported: the failures of one outage are mostly alike.
       if (note === this.#staleNote) return;
       this.#staleNote = note;
@@ -390,6 +398,8 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       this.#hasEndpoints = used.length > 0;
       this.#staleNote = this.#failingSince = "";
       if (this.#hasEndpoints) {
+        this.#resolvedIn = this.#session;
+        this.#resolvedAt = isoSeconds(Date.now());
         this.#lastList = used.map(({ addresses, preferred }) => ({ addresses, preferred }));
         // Calls that fail on every pod say why they may: the port may be the Service's, not the pods'.
         this.#note = portNote ?? "";
@@ -437,4 +447,9 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       } else listener.onError(status);
     }
   };
+}
+
+/** A time as ISO 8601 to the second, as the stale note gives it. */
+function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 }
