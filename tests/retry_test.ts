@@ -15,6 +15,7 @@ const expiredEvent = () => new KubeApiError("too old resource version", { reason
 const tooLarge = () => new KubeApiError("too large", { status: 504, causes: ["ResourceVersionTooLarge"] });
 const unauthorized = () => new KubeApiError("unauthorized", { status: 401 });
 const unavailable = () => new KubeApiError("unavailable", { status: 503 });
+const forbidden = () => new KubeApiError("forbidden", { status: 403 });
 const busy = (seconds: number) => new KubeApiError("busy", { status: 429, retryAfterSeconds: seconds });
 
 /** Where the loop was: `undefined` while watching, else the LIST it was making. */
@@ -49,6 +50,17 @@ const cases: [string, ResolverError, string | undefined, ResolverError | undefin
   }],
   ["a second 401 in a row backs off", unauthorized(), "0", unauthorized(), {
     listFrom: "0",
+    report: true,
+    delayMs: 1000,
+  }],
+  // A restarting API server answers 403 until its RBAC caches are filled: a grant that worked is not advised again.
+  ["a first 403 after the slices were read backs off, unreported", forbidden(), WATCHING, undefined, {
+    listFrom: WATCHING,
+    report: false,
+    delayMs: 1000,
+  }],
+  ["a second 403 in a row is reported", forbidden(), WATCHING, forbidden(), {
+    listFrom: WATCHING,
     report: true,
     delayMs: 1000,
   }],
@@ -93,6 +105,18 @@ for (const [name, error, listFrom, previous, expected] of cases) {
     assert.deepEqual(retry, expected);
   });
 }
+
+Deno.test("planRetry() reports a first 403 before the slices were ever read: the grant is missing", () => {
+  const backoff = createBackoff({ initialMs: 1000, maxMs: 30_000 }, () => 0);
+  const retry = planRetry(forbidden(), {
+    listFrom: "0",
+    resourceVersion: "",
+    previous: undefined,
+    backoff,
+    maxDelayMs: 1,
+  });
+  assert.equal(retry.report, true);
+});
 
 Deno.test("quickClose() fails a watch that ended before minWatchMs, not one that reached it", () => {
   assert.match(quickClose(999, 1000)!.message, /^Watch closed after 999 ms: resuming with backoff$/);

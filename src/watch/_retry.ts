@@ -145,7 +145,7 @@ export function listInsteadOfStreaming(error: ResolverError): "refused" | "once"
 export interface RetryContext {
   /** The LIST the loop was at (`undefined`: it had listed, and was watching). */
   listFrom: string | undefined;
-  /** The last resourceVersion seen. */
+  /** The last resourceVersion seen; `""` until a LIST or a streaming list first succeeded. */
   resourceVersion: string;
   /** The failure before this one, since the last clean watch. */
   previous: ResolverError | undefined;
@@ -214,8 +214,12 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
     return { listFrom, relist: `resourceVersion expired: relisting from "${listFrom}"`, report: false, delayMs };
   }
   // A first 401 is retried at once with the credentials read afresh (a rotated token): reported only if it repeats.
-  const first401 = statusOf(error) === 401 && firstInARow(error, context.previous);
-  return { listFrom: context.listFrom, report: !(error instanceof QuickCloseError) && !first401, delayMs };
+  // So is a first 403 once these credentials have read the slices (a resourceVersion): a restarting API server
+  // answers 403 to every request until its RBAC caches are filled, which no grant fixes.
+  const status = statusOf(error);
+  const routine = (status === 401 || (status === 403 && context.resourceVersion !== "")) &&
+    firstInARow(error, context.previous);
+  return { listFrom: context.listFrom, report: !(error instanceof QuickCloseError) && !routine, delayMs };
 }
 
 /**

@@ -97,9 +97,9 @@ try {
     async () => sum(await collect(), "grpc.resolver.kubernetes.watch.restarts", { reason: "expired" }) === 1,
   );
 
-  // A 403 on the next watch.
+  // A 403 on the next two watches: one alone is not reported (a restarting API server answers it).
   await eventually("the watch after the relist", () => api.openWatches === 1);
-  api.failNext(1, { status: 403, path: "watch" });
+  api.failNext(2, { status: 403, path: "watch" });
   api.dropWatches();
   await eventually("the 403", async () =>
     sum(await collect(), "grpc.resolver.kubernetes.errors", {
