@@ -9,7 +9,7 @@
 import type { ClusterAccess } from "./cluster/types.ts";
 import type { EndpointSliceList, Status } from "./endpoint_slice.ts";
 import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
-import type { HttpClient, HttpResponse } from "./runtime/http_client.ts";
+import { type HttpClient, type HttpResponse, lookupRefusedByDeno } from "./runtime/http_client.ts";
 import type { ChunkSource } from "./runtime/pushed_body.ts";
 import { settledOnAbort } from "./runtime/abortable.ts";
 import { cancelOnAbort, describeCause, isRecord } from "./_util.ts";
@@ -549,9 +549,13 @@ function networkError(
   }
   const options = cause === undefined ? {} : { cause };
   const withoutUrls = detail.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "");
-  if (refusedByRuntime(cause)) {
+  const lookupRefused = lookupRefusedByDeno(cause);
+  if (refusedByRuntime(cause) || lookupRefused) {
     // Deno refused the HTTP client (undici, which reads variables of its own) a permission: the server is not at fault.
-    const [flag, what] = /\benv\b/.test(detail) ? ["env", "the variable"] : ["net", "the API server"];
+    // Only Deno's own words say which: a host name may hold "env" too.
+    const [flag, what] = !lookupRefused && /\benv access\b/.test(detail)
+      ? ["env", "the variable"]
+      : ["net", "the API server"];
     return new KubeApiError(
       `Cannot ${verb} ${where}: this Deno process may not reach ${access.server} (${detail}): run it with ` +
         `--allow-${flag}, or add ${what} to its list`,

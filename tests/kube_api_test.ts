@@ -147,3 +147,24 @@ Deno.test("createEndpointSliceApi() says how to renew credentials that a 401 ref
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
+
+Deno.test("createEndpointSliceApi() names --allow-net when Deno refuses the lookup of a server named by host", async () => {
+  // undici looks a host name up with node:dns first, which Deno refuses with "getaddrinfo EPERM" (no NotCapable):
+  // it said "cannot reach the API server ...; check that the address is right and the server is up". A host with
+  // "env" in it must not be taken for an --allow-env refusal either.
+  const access = await resolveClusterAccess({ server: "https://api.prod-env.example:6443" });
+  const refusedLookup = Object.assign(new Error("getaddrinfo EPERM api.prod-env.example"), {
+    code: "EPERM",
+    syscall: "getaddrinfo",
+    hostname: "api.prod-env.example",
+  });
+  const client = { fetch: () => Promise.reject(refusedLookup), close() {} };
+  const error = await createEndpointSliceApi(access, client, "prod", "echo").list({
+    signal: AbortSignal.timeout(5000),
+  }).catch((e) => e);
+  assert.ok(error instanceof KubeApiError, String(error));
+  assert.match(
+    error.message,
+    /: this Deno process may not reach https:\/\/api\.prod-env\.example:6443 \(getaddrinfo EPERM api\.prod-env\.example.*\): run it with --allow-net, or add the API server to its list$/,
+  );
+});

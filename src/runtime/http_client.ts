@@ -151,6 +151,26 @@ function release(socket: Socket): void {
   socket.unref();
   socket.ref = () => socket;
 }
+/**
+ * Whether a request failed because Deno refused to look up the server's host name: undici looks the name up with
+ * `node:dns`, which reports a lookup that `--allow-net` does not cover as `getaddrinfo EPERM`, not as the
+ * `NotCapable` error a refused address gets.
+ *
+ * @param error The request's failure.
+ * @returns True for a lookup that Deno refused.
+ *
+ * @example The error of a refused lookup
+ * ```ts
+ * import { lookupRefusedByDeno } from "./http_client.ts";
+ * const error = Object.assign(new Error("getaddrinfo EPERM k8s.example"), { code: "EPERM", syscall: "getaddrinfo" });
+ * console.log(lookupRefusedByDeno(error)); // true on Deno
+ * ```
+ */
+export function lookupRefusedByDeno(error: unknown): boolean {
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
+  return runtimeKey() === "deno" && code === "EPERM" && syscall === "getaddrinfo";
+}
+
 /** Statuses whose response cannot carry a body. */
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
