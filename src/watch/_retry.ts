@@ -167,7 +167,7 @@ export interface Retry {
   listInstead?: "refused" | "once";
   /**
    * Whether the caller hears of the failure; routine ones (a resume point to relist, a quick close, a first 401
-   * retried at once with fresh credentials) are only traced.
+   * retried at once with fresh credentials, a first 403 once the slices were read) are only traced.
    */
   report: boolean;
   /** How long to wait first, in ms. */

@@ -63,7 +63,10 @@ export interface ReflectorOptions {
    * slice. A streaming list's state is never published before its initial events ended.
    */
   onState(state: SliceState): void;
-  /** Called for every failure (an API error, or a credential plugin's `ConfigError`); the reflector retries by itself. */
+  /**
+   * Called for every failure the caller should hear of (an API error, or a credential plugin's `ConfigError`); the
+   * reflector retries by itself. Routine ones are only traced: see `Retry.report` in `_retry.ts`.
+   */
   onError(error: ResolverError): void;
   /**
    * Called once the API server serves the watch again after failures reported to `onError`: a LIST completed, a
