@@ -114,11 +114,11 @@ export function changeLine(view: ServiceView, now: number): string {
   const { resourceVersion, topology, emptyReason, portNote } = view.snapshot!;
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
   if (parts.length > 0 && emptyReason) parts.push(`no usable pod: ${emptyReason}`);
+  if (parts.length === 0) parts.push(`no pods${emptyReason ? ` (${emptyReason})` : ""}`);
   if (portNote) parts.push(portNote);
   const reason = topologyReason(view);
   return `${new Date(now).toISOString()} ${view.namespace}/${view.service} rv ${resourceVersion} ` +
-    `topology ${topology}${reason ? ` (${reason})` : ""}: ` +
-    (parts.join("; ") || `no pods${emptyReason ? ` (${emptyReason})` : ""}`);
+    `topology ${topology}${reason ? ` (${reason})` : ""}: ${parts.join("; ")}`;
 }
 
 function describe(pod: PodExplanation, why: boolean): string {

@@ -220,6 +220,17 @@ Deno.test("a target's port number that no slice has is noted under the table's h
   assert.equal("portNote" in snapshotReport(viewOf([SLICE])), false);
 });
 
+Deno.test("changeLine() keeps 'no pods' and why next to a port note, for slices with ports but no pod", () => {
+  const portNote = "port 80 is none of the ports the Service's EndpointSlices give its pods";
+  const emptyReason = "its EndpointSlices list no pod: the Service selects none, or it is scaled to zero";
+  const view = viewOf([{ ...SLICE, endpoints: [] }]);
+  const snapshot = { ...view.snapshot!, endpoints: [], emptyReason, portNote };
+  assert.match(
+    changeLine({ ...view, port: 80, snapshot }, 0),
+    new RegExp(`: no pods \\(${emptyReason}\\); ${portNote}$`),
+  );
+});
+
 Deno.test("renderTable() colours only through its painter", () => {
   const coloured = renderTable(viewOf([SLICE]), { ...context, paint: painter(true) });
   assert.ok(coloured[5].endsWith("\x1b[32mused\x1b[0m"), coloured[5]);
