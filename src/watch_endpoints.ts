@@ -39,6 +39,7 @@ export interface WatchEndpointsOptions extends WatchSettings {
  * the endpoint objects in it are shared with the Service's other callers: treat them as read-only.
  * @throws {TargetError} When the target cannot be parsed (or, as an object, has a field the parser refuses).
  * @throws {ConfigError} When no cluster access can be set up (no kubeconfig, a malformed one).
+ * @throws {TypeError} When a watch setting cannot work (`stallTimeoutMs`, `backoff`, `locality`), naming it.
  *
  * @example Printing the pods of a Service
  * ```ts ignore

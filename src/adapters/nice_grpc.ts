@@ -41,6 +41,8 @@ export interface CreateChannelOptions {
  * @returns The channel (grpc-js's `Channel`), for nice-grpc's `createClient`.
  * @throws {TargetError} When the target cannot be parsed, or is no Kubernetes target (`dns:`, `unix:`, `http://`,
  * ..., which nice-grpc's own `createChannel` dials).
+ * @throws {TypeError} When an option in `options.resolver` cannot work, naming it (see `register()`).
+ * @throws {RangeError} When `options.resolver.subsetSize` or `subsetSeed` is out of range.
  *
  * @example A nice-grpc client over every pod
  * ```ts ignore
