@@ -1,6 +1,6 @@
 /**
  * The DNS name rules that Kubernetes names follow (`k8s.io/apimachinery`
- * `validation.IsDNS1123Label`, `IsDNS1123Subdomain` and `IsDNS1035Label`), in
+ * `validation.IsDNS1123Label` and `IsDNS1123Subdomain`), in
  * one place for the target parser (`target.ts`), the default namespace of
  * `cluster/` and the fake API server's checks.
  *
@@ -9,10 +9,9 @@
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
- * Whether a name is an RFC 1123 label, as a namespace must be: at most 63 of
+ * Whether a name is an RFC 1123 label, as a namespace or Service must be: at most 63 of
  * a-z, 0-9 and `-`, starting and ending with a letter or digit.
  *
  * @param name The name.
@@ -26,23 +25,6 @@ const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
  */
 export function isDns1123Label(name: string): boolean {
   return name.length <= 63 && DNS_1123_LABEL.test(name);
-}
-
-/**
- * Whether a name is an RFC 1035 label, as a Service name must be: an RFC 1123
- * label that starts with a letter.
- *
- * @param name The name.
- * @returns True when it is a valid label.
- *
- * @example Checking Service names
- * ```ts
- * import { isDns1035Label } from "./dns_label.ts";
- * console.log(isDns1035Label("echo"), isDns1035Label("1echo")); // true false
- * ```
- */
-export function isDns1035Label(name: string): boolean {
-  return name.length <= 63 && DNS_1035_LABEL.test(name);
 }
 
 /**

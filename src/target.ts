@@ -28,12 +28,12 @@
  * - parts Go silently drops are errors: a path after `host:port`
  *   (`kubernetes://ns:80/svc`), a namespace given twice (`kubernetes://ns/svc.other`),
  *   a query or fragment, a `/` inside the service;
- * - IP addresses in brackets, whitespace and control characters are rejected.
+ * - IP addresses, whitespace and control characters are rejected.
  *
  * @module
  */
 
-import { isDns1035Label, isDns1123Label } from "./dns_label.ts";
+import { isDns1123Label } from "./dns_label.ts";
 import { TargetError } from "./errors.ts";
 
 /**
@@ -53,7 +53,10 @@ import { TargetError } from "./errors.ts";
 export interface Target {
   /** The scheme, as written (`kubernetes`, or a custom one such as `k8s`). */
   scheme: string;
-  /** The service name: a DNS-1035 label. */
+  /**
+   * The service name: a DNS-1123 label, as kube-apiserver v1.36.3 accepts for a Service (`1cart` included;
+   * older versions want a letter first, which is a DNS-1123 label too).
+   */
   service: string;
   /**
    * The namespace: a DNS-1123 label. Absent when the target names none; the
@@ -89,6 +92,8 @@ export interface GrpcUriParts {
 
 const FORM = '"kubernetes:///svc.ns:port"';
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
+/** Four dot-separated numbers: an IPv4 address, never a Service in a namespace. */
+const IPV4_ADDRESS = /^\d{1,3}(\.\d{1,3}){3}$/;
 const DOMAIN_LABEL = /^[A-Za-z0-9_-]{1,63}$/;
 const DIGITS = /^[0-9]+$/;
 const SPACE_OR_CONTROL = /[\s\p{Cc}]/u;
@@ -293,6 +298,8 @@ function parseEndpoint(
     );
   }
   const host = colon === -1 ? text : text.slice(0, colon);
+  // Service names may be all digits, so an address would otherwise read as service "10" in namespace "0".
+  if (IPV4_ADDRESS.test(host)) fail(`IP addresses are not supported: name a service, as in ${FORM}`);
   const labels = host.split(".");
   const service = labels[0];
   checkService(service, fail);
@@ -353,9 +360,9 @@ function checkService(service: unknown, fail: Fail): void {
   if (service === "") {
     fail(`service must not be empty: name one, as in ${FORM}`);
   }
-  if (typeof service !== "string" || !isDns1035Label(service)) {
+  if (typeof service !== "string" || !isDns1123Label(service)) {
     fail(
-      `service must be a DNS-1035 label (at most 63 of a-z, 0-9 and "-", starting with a letter, ending with a letter or digit): current value is ${
+      `service must be a DNS-1123 label (at most 63 of a-z, 0-9 and "-", starting and ending with a letter or digit): current value is ${
         JSON.stringify(service)
       }`,
     );

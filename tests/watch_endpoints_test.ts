@@ -349,7 +349,7 @@ Deno.test("watchEndpoints() checks a Target object as the parser checks a string
         /port must be 1-65535: current value is 0/,
       ],
       [{ scheme: "kubernetes", service: "echo", namespace: "prod", port: "8080" }, /current value is "8080"/],
-      [{ scheme: "kubernetes", service: "echo,app", namespace: "prod" }, /service must be a DNS-1035 label/],
+      [{ scheme: "kubernetes", service: "echo,app", namespace: "prod" }, /service must be a DNS-1123 label/],
       [{ scheme: "kubernetes", service: "echo", namespace: "" }, /namespace must not be empty/],
     ];
     for (const [target, message] of cases) {
