@@ -16,6 +16,7 @@ import { KubeApiError } from "./errors.ts";
 import { VERSION } from "./version.ts";
 import type { WatchEndReason } from "./watch/reflector.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
+import { trace } from "./trace.ts";
 
 /** The instrument names, as documented in the README. */
 export const METRIC_NAMES = {
@@ -66,7 +67,8 @@ const GLOBAL_API = Symbol.for("opentelemetry.js.api.1");
 const liveWatches = new Set<WatchRecord>();
 /** Active watches per Service; a Service keeps its entry at 0 once its last watch stopped, so the gauge shows 0. */
 const watchCounts = new Map<string, { attributes: Attributes; count: number }>();
-const instrumentsByProvider = new WeakMap<object, Instruments>();
+/** The instruments made with each provider; `null` for one that failed to make them (then none are recorded). */
+const instrumentsByProvider = new WeakMap<object, Instruments | null>();
 /** Every series the endpoints gauge reported, by {@linkcode seriesKey}: those gone since are reported at 0. */
 const endpointSeries = new Map<string, Attributes>();
 /**
@@ -87,11 +89,17 @@ function instruments(): Instruments | undefined {
   const provider = api?.metrics;
   if (!provider) return undefined;
   let created = instrumentsByProvider.get(provider);
-  if (!created) {
-    created = createInstruments(provider.getMeter("@kgr/resolver", VERSION));
+  if (created === undefined) {
+    try {
+      created = createInstruments(provider.getMeter("@kgr/resolver", VERSION));
+    } catch (error) {
+      // Metrics must never fail a watch, nor end the process from the registry's timer.
+      trace(`OpenTelemetry: the registered MeterProvider failed (${error}): no metrics are recorded with it`);
+      created = null;
+    }
     instrumentsByProvider.set(provider, created);
   }
-  return created;
+  return created ?? undefined;
 }
 
 function createInstruments(meter: Meter): Instruments {

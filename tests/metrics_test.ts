@@ -64,3 +64,30 @@ Deno.test("Node: without OpenTelemetry, a watch loads no @opentelemetry module (
   assert.equal(code, 0, `${stderr}\n${stdout}`);
   assert.match(stdout, /1 endpoint\(s\), no @opentelemetry module loaded/);
 });
+
+Deno.test("a MeterProvider that throws neither fails a watch's recording nor ends the process from the registry's timer", async () => {
+  const { watchMetrics } = await import("../src/metrics.ts");
+  const registry = Symbol.for("opentelemetry.js.api.1");
+  const global = globalThis as Record<symbol, unknown>;
+  let asked = 0;
+  global[registry] = {
+    version: "1.9.0",
+    metrics: {
+      getMeter() {
+        asked++;
+        throw new Error("broken exporter");
+      },
+    },
+  };
+  const metrics = watchMetrics("prod", "echo");
+  try {
+    // Each threw before: from a watch's update, and every second from the timer, which ended the process.
+    metrics.updated(3, undefined);
+    metrics.listed();
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    assert.equal(asked, 1, "a provider that failed is not asked again");
+  } finally {
+    metrics.stop();
+    delete global[registry];
+  }
+});
