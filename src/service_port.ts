@@ -83,9 +83,10 @@ export function slicePortNames(slices: Iterable<EndpointSlice>): SlicePortName[]
  */
 export function unlistedPortNote(port: number, ports: readonly SlicePortName[]): string | undefined {
   if (ports.length === 0 || ports.some(({ numbers }) => numbers.includes(port))) return undefined;
-  const named = ports.find(({ name }) => name !== "");
-  const instead = named
-    ? `name the port in the target instead (:${named.name})`
+  // Which named port the Service's port maps to is not in the slices: several are offered, none chosen.
+  const named = ports.filter(({ name }) => name !== "").map(({ name }) => `:${name}`);
+  const instead = named.length > 0
+    ? `name the port in the target instead (${named.join(" or ")})`
     : `give the pods' port instead (:${ports[0].numbers[0]})`;
   return `port ${port} is none of the ports the Service's EndpointSlices give its pods (${list(ports)}): ` +
     `the pods are dialed on ${port} as given; if ${port} is the Service's port, ${instead}`;

@@ -151,13 +151,15 @@ Deno.test("createServicePortLookup() stops reading and announcing once its signa
 });
 
 Deno.test("unlistedPortNote() flags a port number no slice has, and suggests the port's name or the pods' number", () => {
+  // Which name the Service's port maps to is not in the slices: every name is offered, none guessed.
   const grpc = [{ name: "grpc", numbers: [8080, 50051] }, { name: "metrics", numbers: [9090] }];
   assert.equal(unlistedPortNote(8080, grpc), undefined);
   assert.equal(unlistedPortNote(9090, grpc), undefined);
   assert.equal(
     unlistedPortNote(80, grpc),
     'port 80 is none of the ports the Service\'s EndpointSlices give its pods ("grpc" (8080, 50051), "metrics" (9090)): ' +
-      "the pods are dialed on 80 as given; if 80 is the Service's port, name the port in the target instead (:grpc)",
+      "the pods are dialed on 80 as given; if 80 is the Service's port, name the port in the target instead " +
+      "(:grpc or :metrics)",
   );
   assert.match(unlistedPortNote(80, [{ name: "", numbers: [50051] }])!, /, give the pods' port instead \(:50051\)$/);
   // No numbered port to compare with (a Service scaled to zero, or no slice yet).
