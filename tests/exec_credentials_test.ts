@@ -95,7 +95,7 @@ Deno.test("execCredentials() runs the plugin again after invalidate()", async ()
   // What a 401 that persists then says to do: the plugin already ran again.
   assert.match(
     credentials.renewal!,
-    new RegExp(`^the exec plugin "${command}" runs again after a 401, .*log in again`),
+    new RegExp(`^the API server refused what the exec plugin "${command}" gave: log in again`),
   );
 });
 

@@ -223,9 +223,9 @@ export function execCredentials(
     async clientCertificate() {
       return (await current()).certificate;
     },
-    renewal: `the exec plugin "${config.command}" runs again after a 401, and the API server refused what it gave ` +
-      "then too: log in again with the tool behind it (its session may have expired), and check that its " +
-      "identity may use this cluster",
+    // Not "it ran again and was refused again": the resolver runs it again after a first 401, `check` does not.
+    renewal: `the API server refused what the exec plugin "${config.command}" gave: log in again with the tool ` +
+      "behind it (its session may have expired), and check that its identity may use this cluster",
   };
 }
 
