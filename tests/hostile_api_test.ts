@@ -438,7 +438,7 @@ boundedTest("a certificate for another name fails with a TLS error naming the CA
   await eventually(() => watcher.errors.length > 0, "the TLS error");
   assert.match(
     watcher.errors[0].message,
-    /^Cannot watch .*: TLS verification of https:\/\/127\.0\.0\.2:\d+ failed with certificate-authority-data of cluster "fake-api-server" \(.*IP: 127\.0\.0\.2 is not in the cert's list.*\); check certificate-authority and tls-server-name/,
+    /^Cannot watch .*: TLS verification of https:\/\/127\.0\.0\.2:\d+ failed with certificate-authority-data of cluster "fake-api-server" \(.*IP: 127\.0\.0\.2 is not in the cert's list.*\); check certificate-authority and tls-server-name in .*; they are read once, at start, so restart the process after changing them/,
   );
   assert.equal(watcher.snapshots.length, 0);
   assert.equal(api.requests.length, 0);
