@@ -103,6 +103,9 @@ export interface EndpointSliceParams {
  * ```
  */
 export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
+  // From JavaScript, a field of the real object (`ports`) or a misspelt one would be dropped without a word.
+  checkFields("endpointSlice()", params, SLICE_FIELDS);
+  params.endpoints.forEach((endpoint, i) => checkFields(`endpointSlice() endpoints[${i}]`, endpoint, ENDPOINT_FIELDS));
   const first = params.endpoints[0]?.ip;
   const firstIp = Array.isArray(first) ? first[0] : first;
   const addressType = params.addressType ??
@@ -149,6 +152,37 @@ export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
       ...(params.port.appProtocol === undefined ? {} : { appProtocol: params.port.appProtocol }),
     }],
   };
+}
+
+const SLICE_FIELDS: readonly (keyof EndpointSliceParams)[] = [
+  "namespace",
+  "service",
+  "name",
+  "addressType",
+  "port",
+  "trafficDistribution",
+  "endpoints",
+];
+const ENDPOINT_FIELDS: readonly (keyof EndpointParams)[] = [
+  "ip",
+  "pod",
+  "ready",
+  "serving",
+  "terminating",
+  "zone",
+  "nodeName",
+  "hostname",
+];
+
+/** Throws a TypeError naming a field of `value` that is not one of `known`. */
+function checkFields(what: string, value: object, known: readonly string[]): void {
+  const unknown = Object.keys(value).find((field) => !known.includes(field));
+  if (unknown === undefined) return;
+  const hint = unknown === "ports" ? ` (one port: port: { name, port })` : "";
+  throw new TypeError(
+    `Cannot build an EndpointSlice: ${what} has no field ${JSON.stringify(unknown)}${hint}; its fields are ` +
+      known.join(", "),
+  );
 }
 
 /** The hints the controller writes on a ready endpoint for a Service's traffic distribution. */

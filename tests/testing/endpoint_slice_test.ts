@@ -84,3 +84,17 @@ Deno.test("endpointSlice() hints ready endpoints as the controller does for a tr
     undefined,
   ]);
 });
+
+Deno.test("endpointSlice() refuses a field it does not know, as JavaScript callers would otherwise lose it", () => {
+  // `ports` as the real object has it, and `podName` as a snapshot names it: both were dropped without a word.
+  const slice = { namespace: "a", service: "b", ports: [{ name: "grpc", port: 50051 }], endpoints: [] };
+  assert.throws(() => endpointSlice(slice as never), {
+    name: "TypeError",
+    message: /endpointSlice\(\) has no field "ports" \(one port: port: \{ name, port \}\); its fields are namespace, /,
+  });
+  const endpoints = [{ ip: "10.0.0.1" }, { ip: "10.0.0.2", podName: "b-1" }];
+  assert.throws(() => endpointSlice({ namespace: "a", service: "b", endpoints } as never), {
+    name: "TypeError",
+    message: /endpointSlice\(\) endpoints\[1\] has no field "podName"; its fields are ip, pod, /,
+  });
+});
