@@ -47,63 +47,67 @@ Deno.test("createEndpointSliceApi() says that a kubeconfig user without credenti
   }
 });
 
-/** A server on 127.0.0.1 that answers every request with this Status. */
-function statusServer(code: number, reason: string, message: string) {
-  return createServer((_req, res) => {
+/** A server on 127.0.0.1 that answers every request with this Status, at `url` until `close()`. */
+async function startStatusServer(code: number, reason: string, message: string) {
+  const server = createServer((_req, res) => {
     res.writeHead(code, { "content-type": "application/json" }).end(
       JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason, code, message }),
     );
   });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
-Deno.test("createEndpointSliceApi() keeps the grant advice for a 403 behind kubectl proxy, which sends no credentials", async () => {
-  // kubectl proxy adds its own user's credentials: the 403 is that user's, not system:anonymous's.
-  const server = statusServer(
-    403,
-    "Forbidden",
-    'endpointslices.discovery.k8s.io is forbidden: User "dev" cannot list resource "endpointslices"',
-  );
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  const access = await resolveClusterAccess({ server: `http://127.0.0.1:${port}` });
-  const client = await createHttpClient({ tls: access.tls });
-  try {
-    const calls = createEndpointSliceApi(access, client, "prod", "echo");
-    const error = await calls.list({ signal: AbortSignal.timeout(5000) }).catch((e) => e);
-    assert.ok(error instanceof KubeApiError, String(error));
-    assert.match(error.message, /forbidden \(403\) for the credentials from .*: grant "list"/);
-  } finally {
-    client.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-});
-
-Deno.test("createEndpointSliceApi() says a 401 without credentials needs them, or, behind kubectl proxy, the proxy's", async () => {
-  const server = statusServer(401, "Unauthorized", "Unauthorized");
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  const access = await resolveClusterAccess({ server: `http://127.0.0.1:${port}` });
+/** The KubeApiError of a LIST of prod/echo's slices with these cluster options. */
+async function listError(options: Parameters<typeof resolveClusterAccess>[0]): Promise<KubeApiError> {
+  const access = await resolveClusterAccess(options);
   const client = await createHttpClient({ tls: access.tls });
   try {
     const error = await createEndpointSliceApi(access, client, "prod", "echo").list({
       signal: AbortSignal.timeout(5000),
     }).catch((e) => e);
     assert.ok(error instanceof KubeApiError, String(error));
+    return error;
+  } finally {
+    client.close();
+  }
+}
+
+Deno.test("createEndpointSliceApi() keeps the grant advice for a 403 behind kubectl proxy, which sends no credentials", async () => {
+  // kubectl proxy adds its own user's credentials: the 403 is that user's, not system:anonymous's.
+  const server = await startStatusServer(
+    403,
+    "Forbidden",
+    'endpointslices.discovery.k8s.io is forbidden: User "dev" cannot list resource "endpointslices"',
+  );
+  try {
+    const error = await listError({ server: server.url });
+    assert.match(error.message, /forbidden \(403\) for the credentials from .*: grant "list"/);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("createEndpointSliceApi() says a 401 without credentials needs them, or, behind kubectl proxy, the proxy's", async () => {
+  const server = await startStatusServer(401, "Unauthorized", "Unauthorized");
+  try {
+    const error = await listError({ server: server.url });
     assert.match(
       error.message,
       /refused a request without credentials \(401\): cluster options gives none; .* \(behind kubectl proxy: the proxy's own credentials were refused\)/,
     );
   } finally {
-    client.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   }
 });
 
 Deno.test("createEndpointSliceApi() says how to renew credentials that a 401 refused, as their source allows", async () => {
-  const server = statusServer(401, "Unauthorized", "Unauthorized");
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  const url = `http://127.0.0.1:${port}`;
+  const server = await startStatusServer(401, "Unauthorized", "Unauthorized");
+  const url = server.url;
   const dir = await Deno.makeTempDir();
   const tokenFile = `${dir}/token`;
   await Deno.writeTextFile(tokenFile, "file-token-0123456789");
@@ -129,22 +133,13 @@ Deno.test("createEndpointSliceApi() says how to renew credentials that a 401 ref
   ];
   try {
     for (const [options, advice] of cases) {
-      const access = await resolveClusterAccess(options);
-      const client = await createHttpClient({ tls: access.tls });
-      try {
-        const error = await createEndpointSliceApi(access, client, "prod", "echo").list({
-          signal: AbortSignal.timeout(5000),
-        }).catch((e) => e);
-        assert.ok(error instanceof KubeApiError, String(error));
-        assert.match(error.message, advice);
-        assert.doesNotMatch(error.message, /0123456789/, "no secret in the message");
-      } finally {
-        client.close();
-      }
+      const error = await listError(options);
+      assert.match(error.message, advice);
+      assert.doesNotMatch(error.message, /0123456789/, "no secret in the message");
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   }
 });
 
