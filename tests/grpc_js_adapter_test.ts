@@ -254,6 +254,25 @@ Deno.test("a target port number no slice has (the Service's port, not the pods')
   });
 });
 
+Deno.test("while the watch fails, a target port number no slice has stays in the note, after the stale note", async () => {
+  await withService(async (api, Resolver) => {
+    const { reports, listener, call } = recorder();
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:80"), listener, {});
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "the endpoints");
+    api.failNext(1000, { status: 503 });
+    api.dropWatches();
+    // The stale note had replaced the port note: calls on the wrong port said only that updates were failing.
+    await eventually(() => reports.at(-1)!.note.includes("may be stale"), "the stale note");
+    assert.match(
+      reports.at(-1)!.note,
+      /^these endpoints may be stale: updates have failed since .*; port 80 is none of the ports the Service's EndpointSlices give/,
+    );
+    assert.deepEqual(reports.at(-1)!.endpoints, reports[0].endpoints);
+    call(() => resolver.destroy());
+  });
+});
+
 Deno.test("a Service scaled to zero drops its endpoints and then fails calls with the note", async () => {
   await withService(async (api, Resolver) => {
     const { reports, listener, call } = recorder();

@@ -385,7 +385,8 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       // Only a new reason is reported: the failures of one outage are mostly alike.
       if (note === this.#staleNote) return;
       this.#staleNote = note;
-      this.#reportList(this.#lastList, note);
+      // A port note still holds: calls that fail on every pod may fail for it, outage or not.
+      this.#reportList(this.#lastList, this.#note ? `${note}; ${this.#note}` : note);
     }
 
     #reportEndpoints({ endpoints, namespace, service, emptyReason, portNote }: EndpointSnapshot): void {
