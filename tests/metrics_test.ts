@@ -11,19 +11,21 @@ const RUNTIMES: Record<string, string[]> = {
   Bun: [`${root}node_modules/.bin/bun`, script],
 };
 
+/** Runs a child process from the repository's root: its exit code (0 on success) and output. */
+function runChild(command: string, args: string[], timeoutMs: number) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      command,
+      args,
+      { cwd: root, timeout: timeoutMs },
+      (error, stdout, stderr) => resolve({ code: error ? (error as { code?: number }).code ?? 1 : 0, stdout, stderr }),
+    );
+  });
+}
+
 for (const [runtime, [command, ...args]] of Object.entries(RUNTIMES)) {
   Deno.test(`${runtime}: OpenTelemetry metrics follow a scale-up, a dropped watch, a 410 relist and a 403`, async () => {
-    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-      (resolve) => {
-        execFile(
-          command,
-          args,
-          { cwd: root, timeout: 60_000 },
-          (error, stdout, stderr) =>
-            resolve({ code: error ? (error as { code?: number }).code ?? 1 : 0, stdout, stderr }),
-        );
-      },
-    );
+    const { code, stdout, stderr } = await runChild(command, args, 60_000);
     assert.equal(code, 0, `${runtime} failed:\n${stderr}\n${stdout}`);
     const dump = JSON.parse(stdout.trim().split("\n").at(-1)!);
     assert.ok(dump["grpc.resolver.kubernetes.updates"], JSON.stringify(dump));
@@ -33,34 +35,14 @@ for (const [runtime, [command, ...args]] of Object.entries(RUNTIMES)) {
 for (const [runtime, [command, ...args]] of Object.entries(RUNTIMES)) {
   Deno.test(`${runtime}: a MeterProvider registered after the first snapshot shows the gauges of a quiet Service`, async () => {
     const late = args.map((arg) => arg === script ? `${root}tests/metrics/late_provider_scenario.mjs` : arg);
-    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-      (resolve) => {
-        execFile(
-          command,
-          late,
-          { cwd: root, timeout: 60_000 },
-          (error, stdout, stderr) =>
-            resolve({ code: error ? (error as { code?: number }).code ?? 1 : 0, stdout, stderr }),
-        );
-      },
-    );
+    const { code, stdout, stderr } = await runChild(command, late, 60_000);
     assert.equal(code, 0, `${runtime} failed:\n${stderr}\n${stdout}`);
   });
 }
 
 Deno.test("Node: without OpenTelemetry, a watch loads no @opentelemetry module (module hooks refuse any)", async () => {
   const child = `${root}tests/metrics/no_otel_child.mjs`;
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-    (resolve) => {
-      execFile(
-        "node",
-        [child],
-        { cwd: root, timeout: 30_000 },
-        (error, stdout, stderr) =>
-          resolve({ code: error ? (error as { code?: number }).code ?? 1 : 0, stdout, stderr }),
-      );
-    },
-  );
+  const { code, stdout, stderr } = await runChild("node", [child], 30_000);
   assert.equal(code, 0, `${stderr}\n${stdout}`);
   assert.match(stdout, /1 endpoint\(s\), no @opentelemetry module loaded/);
 });
