@@ -7,6 +7,9 @@
  * @module
  */
 
+/** What a DNS-1123 label is, in the words of messages that ask for one. */
+export const DNS_1123_LABEL_RULE = 'at most 63 of a-z, 0-9 and "-", starting and ending with a letter or digit';
+
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 

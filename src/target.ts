@@ -33,7 +33,7 @@
  * @module
  */
 
-import { isDns1123Label } from "./dns_label.ts";
+import { DNS_1123_LABEL_RULE, isDns1123Label } from "./dns_label.ts";
 import { TargetError } from "./errors.ts";
 
 /**
@@ -362,9 +362,7 @@ function checkService(service: unknown, fail: Fail): void {
   }
   if (typeof service !== "string" || !isDns1123Label(service)) {
     fail(
-      `service must be a DNS-1123 label (at most 63 of a-z, 0-9 and "-", starting and ending with a letter or digit): current value is ${
-        JSON.stringify(service)
-      }`,
+      `service must be a DNS-1123 label (${DNS_1123_LABEL_RULE}): current value is ${JSON.stringify(service)}`,
     );
   }
 }
@@ -375,9 +373,7 @@ function checkNamespace(namespace: unknown, fail: Fail): void {
   }
   if (typeof namespace !== "string" || !isDns1123Label(namespace)) {
     fail(
-      `namespace must be a DNS-1123 label (at most 63 of a-z, 0-9 and "-", starting and ending with a letter or digit): current value is ${
-        JSON.stringify(namespace)
-      }`,
+      `namespace must be a DNS-1123 label (${DNS_1123_LABEL_RULE}): current value is ${JSON.stringify(namespace)}`,
     );
   }
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { isDns1123Label } from "../dns_label.ts";
+import { DNS_1123_LABEL_RULE, isDns1123Label } from "../dns_label.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
 
 /** The Services of the fake API server. */
@@ -63,9 +63,6 @@ export function createServiceStore(): ServiceStore {
   };
 }
 
-/** What a DNS-1123 label is, for messages. */
-const LABEL_RULE = 'at most 63 of a-z, 0-9 and "-", starting and ending with a letter or digit';
-
 function invalid(key: string, problem: string): TypeError {
   return new TypeError(`Cannot apply Service ${JSON.stringify(key)}: ${problem}`);
 }
@@ -77,7 +74,7 @@ function checkMetadata(input: ServiceInput) {
   }
   if (!isDns1123Label(metadata.namespace)) {
     throw new TypeError(
-      `Cannot apply Service: metadata.namespace must be a DNS-1123 label (${LABEL_RULE}), as kube-apiserver ` +
+      `Cannot apply Service: metadata.namespace must be a DNS-1123 label (${DNS_1123_LABEL_RULE}), as kube-apiserver ` +
         `requires: current value is ${JSON.stringify(metadata.namespace)}`,
     );
   }
@@ -89,7 +86,7 @@ function checkMetadata(input: ServiceInput) {
   if (!isDns1123Label(metadata.name)) {
     throw new TypeError(
       `Cannot apply Service in namespace ${JSON.stringify(metadata.namespace)}: metadata.name must be a DNS-1123 ` +
-        `label (${LABEL_RULE}), as kube-apiserver requires: current value is ${JSON.stringify(metadata.name)}`,
+        `label (${DNS_1123_LABEL_RULE}), as kube-apiserver requires: current value is ${JSON.stringify(metadata.name)}`,
     );
   }
   const labels = metadata.labels;

@@ -8,7 +8,7 @@
  */
 
 import { isIPv4, isIPv6 } from "node:net";
-import { isDns1123Label, isDns1123Subdomain } from "../dns_label.ts";
+import { DNS_1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from "../dns_label.ts";
 import type { Endpoint, EndpointConditions, EndpointPort, EndpointSlice, EndpointSliceInput } from "./types.ts";
 
 const GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
@@ -275,10 +275,8 @@ export function prepareSlice(
   }
   if (!isDns1123Label(meta.namespace)) {
     throw new TypeError(
-      "Cannot apply EndpointSlice: metadata.namespace must be a DNS-1123 label (at most 63 of a-z, 0-9 and " +
-        `"-", starting and ending with a letter or digit), as kube-apiserver requires: current value is ${
-          JSON.stringify(meta.namespace)
-        }`,
+      `Cannot apply EndpointSlice: metadata.namespace must be a DNS-1123 label (${DNS_1123_LABEL_RULE}), as ` +
+        `kube-apiserver requires: current value is ${JSON.stringify(meta.namespace)}`,
     );
   }
   const { name, generateName } = nameFor(meta, current);
