@@ -96,8 +96,9 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
   const allCells = view.pods.map(cellsOf);
   const allWidths = HEADINGS.map((heading, i) => Math.max(heading.length, ...allCells.map((row) => row[i].length)));
   const columnsShown = columnsThatFit(allWidths, columns);
-  const cells = allCells.map((row) => columnsShown.map((i) => row[i]));
   const widths = columnsShown.map((i) => allWidths[i]);
+  widths[0] = podWidthThatFits(widths, columns);
+  const cells = allCells.map((row) => columnsShown.map((i) => i === 0 ? cutMiddle(row[i], widths[0]) : row[i]));
   const pad = (row: string[]) => row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i] + 2));
   lines.push(fit([{ text: pad(columnsShown.map((i) => HEADINGS[i])).join(""), style: "bold" }]));
   const room = Math.max(1, context.rows - 1 - lines.length - 2);
@@ -139,6 +140,26 @@ function columnsThatFit(widths: readonly number[], columns: number): number[] {
     shown.splice(shown.indexOf(column), 1);
   }
   return shown;
+}
+
+/** The narrowest a long pod name is shortened to: a Deployment's ReplicaSet hash and random suffix take 16. */
+const MIN_POD_WIDTH = 24;
+
+/**
+ * The width of the POD column (the first of `widths`): as wide as its longest name when the row fits in `columns`,
+ * else narrower, down to {@linkcode MIN_POD_WIDTH}, so that long names (63 characters are common) leave room for USED.
+ */
+function podWidthThatFits(widths: readonly number[], columns: number): number {
+  const total = widths.reduce((sum, width) => sum + width + 2, -2);
+  if (total <= columns) return widths[0];
+  return Math.min(widths[0], Math.max(MIN_POD_WIDTH, widths[0] - (total - columns)));
+}
+
+/** Text of at most `width` characters: a third from its start and the rest from its end, where pod names differ. */
+function cutMiddle(text: string, width: number): string {
+  if (text.length <= width) return text;
+  const head = Math.floor((width - 1) / 3);
+  return `${text.slice(0, head)}…${text.slice(text.length - (width - 1 - head))}`;
 }
 
 /**

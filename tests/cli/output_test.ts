@@ -97,6 +97,25 @@ Deno.test("renderTable() on a narrow terminal leaves out NODE, ZONE, TERMINATING
   ]);
 });
 
+Deno.test("renderTable() shortens a long pod name in its middle, so that pods stay apart and USED shows", () => {
+  // A Deployment's pod name may take all 63 characters: its end (ReplicaSet hash, random suffix) tells pods apart.
+  const base = "checkout-payments-gateway-canary-release-euwest-7f9c8d6b5-";
+  const slice: EndpointSlice = {
+    ...SLICE,
+    endpoints: [0, 1].map((i) => ({
+      addresses: [`10.0.3.${i}`],
+      targetRef: { name: `${base}x2k9${i}` },
+      conditions: { ready: i === 0 },
+    })),
+  };
+  assert.equal(`${base}x2k90`.length, 63);
+  assert.deepEqual(renderTable(viewOf([slice]), { ...context, columns: 80 }).slice(4, 7), [
+    "POD                                    ADDRESS        READY  USED",
+    "checkout-pay…e-euwest-7f9c8d6b5-x2k90  10.0.3.0:8080  yes    used",
+    "checkout-pay…e-euwest-7f9c8d6b5-x2k91  10.0.3.1:8080  no     not used: not ready",
+  ]);
+});
+
 Deno.test("renderTable() on a short terminal keeps the pods that get no calls, in the table's order", () => {
   const many = thirtyPods([7, 25]);
   const lines = renderTable(viewOf([many]), { ...context, rows: 12 });
