@@ -188,3 +188,17 @@ Deno.test("loadKubeconfigFiles() merges two files and skips missing ones", async
     `kubeconfig ${dir}/a, ${dir}/b (context "ctx-b")`,
   );
 });
+
+Deno.test("loadKubeconfigFiles() says that a listed folder is a folder, not a file it may not read", async () => {
+  // KUBECONFIG=~/.kube (the folder, not its config): kubectl says "is a directory"; permissions are not the fault.
+  const dir = await Deno.makeTempDir();
+  try {
+    const error = await rejectsConfig(
+      loadKubeconfigFiles([dir], readTextFile),
+      new RegExp(`^Cannot load kubeconfig ${dir}: the file is a folder \\(EISDIR\\): give the path of a file in it$`),
+    );
+    assert.equal(error.file, dir);
+  } finally {
+    await Deno.remove(dir);
+  }
+});

@@ -62,6 +62,8 @@ export async function readConfigFile(
   } catch (error) {
     const failure = refusedByRuntime(error)
       ? unreadable("cannot be read by this Deno process", "run it with --allow-read")
+      : errorCode(error) === "EISDIR"
+      ? unreadable("is a folder (EISDIR)", "give the path of a file in it")
       : unreadable(`cannot be read (${errorCode(error)})`, "check its permissions");
     if (failure) throw failure;
     return undefined;
