@@ -247,12 +247,15 @@ async function resolveOnce(
 function podList(view: ServiceView): string {
   const pods = view.pods!;
   const name = (pod: (typeof pods)[number]) => pod.pod ?? pod.addresses[0].host;
-  const used = pods.filter((pod) => pod.use !== "unused").map(name);
+  const used = pods.filter((pod) => pod.use === "used").map(name);
+  // Usable, but topology sends calls to them only while no used pod is up: the table's "failover".
+  const failover = pods.filter((pod) => pod.use === "failover").map(name);
   const unused = pods.filter((pod) => pod.use === "unused").map((pod) =>
     `${name(pod)}: ${pod.message.replace(/^not used: /, "")}`
   );
   return [
     `${used.length} ${used.length === 1 ? "pod" : "pods"} used${used.length > 0 ? ` (${used.join(", ")})` : ""}`,
+    ...(failover.length > 0 ? [`${failover.length} failover (${failover.join(", ")})`] : []),
     ...(unused.length > 0 ? [`${unused.length} not used (${unused.join("; ")})`] : []),
   ].join(", ");
 }

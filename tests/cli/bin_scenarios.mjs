@@ -9,6 +9,7 @@ import { writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import process from "node:process";
 import { parseAllDocuments } from "yaml";
+import { endpointSlice } from "@kgr/resolver/testing";
 import { echoSlice, NAMESPACE, startCluster, TARGET } from "./_cluster.mjs";
 import { runScenarios } from "../runtimes/run_scenarios.mjs";
 
@@ -361,6 +362,25 @@ export const scenarios = {
         port.stdout,
         /^FAILED +resolve +.*its EndpointSlices have no port named "http" \(they have "grpc"\)/m,
       );
+    } finally {
+      await cluster.close();
+    }
+  },
+
+  async "check --zone counts the pods kept for failover apart from the used ones, as the table does"(cli) {
+    const cluster = await startCluster();
+    try {
+      cluster.api.applySlice(endpointSlice({
+        namespace: NAMESPACE,
+        service: "zoned",
+        port: { name: "grpc", port: 8080 },
+        trafficDistribution: "PreferSameZone",
+        endpoints: ["a", "b", "a"].map((zone, i) => ({ ip: `10.2.0.${i + 1}`, pod: `zoned-${i}`, zone })),
+      }));
+      const target = `kubernetes:///zoned.${NAMESPACE}:grpc`;
+      const checked = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, "--zone", "a", target]);
+      assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+      assert.match(checked.stdout, /^ok +resolve +2 pods used \(zoned-0, zoned-2\), 1 failover \(zoned-1\)$/m);
     } finally {
       await cluster.close();
     }
