@@ -54,6 +54,14 @@ const USE_STYLE: Record<PodExplanation["use"], Style> = { used: "green", failove
  * ```
  */
 export function renderTable(view: ServiceView, context: TableContext): string[] {
+  const lines = tableLines(view, context);
+  // A frame taller than the terminal scrolls its top into the scrollback on every redraw: keep the top and the
+  // last line (the counts, or what the table waits for).
+  const room = Math.max(1, context.rows - 1);
+  return lines.length > room ? [...lines.slice(0, room - 1), lines[lines.length - 1]] : lines;
+}
+
+function tableLines(view: ServiceView, context: TableContext): string[] {
   const { paint, columns } = context;
   // In the terms the CLI prints in (see withFlagTerms) before a line is measured, so that no cut falls in an option's
   // name (`... with cluster.na…`).

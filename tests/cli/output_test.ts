@@ -83,6 +83,21 @@ Deno.test("renderTable() fits the terminal: lines cut at its width, rows beyond 
   assert.equal(lines.at(-1), "30 used  Ctrl-C to quit");
 });
 
+Deno.test("renderTable() live on a terminal too short for its header keeps within its height, summary last", () => {
+  // One line more than the terminal's height minus one scrolls the table's top into the scrollback on every redraw.
+  for (const rows of [2, 5, 7, 8]) {
+    const lines = renderTable(viewOf([thirtyPods()]), { ...context, rows });
+    assert.ok(lines.length <= rows - 1, `${rows} rows:\n${lines.join("\n")}`);
+    assert.equal(lines.at(-1), "30 used  Ctrl-C to quit");
+  }
+  const listing = renderTable({ ...viewOf([]), pods: undefined, snapshot: undefined }, { ...context, rows: 4 });
+  assert.deepEqual(listing, [
+    "kubernetes:///echo.prod:grpc  service prod/echo  port grpc",
+    'cluster https://10.0.0.1:6443 from kubeconfig /k (context "kind")',
+    "listing EndpointSlices...",
+  ]);
+});
+
 Deno.test("renderTable() on a narrow terminal leaves out NODE, ZONE, TERMINATING, SERVING before it cuts USED", () => {
   const at = (columns: number) => renderTable(viewOf([SLICE], "a"), { ...context, columns }).slice(4, 7);
   assert.deepEqual(at(88), [
