@@ -108,8 +108,9 @@ export interface LiveFrame {
 
 /**
  * Starts a live frame: hides the cursor; each draw moves up over the
- * previous block and clears it, or clears the whole screen when the
- * terminal's size changed (lines drawn for the old width may have wrapped).
+ * previous block and writes over it, clearing each line and then what is
+ * left below, or clears the whole screen when the terminal's size changed
+ * (lines drawn for the old width may have wrapped).
  *
  * @param output The terminal.
  * @returns The frame.
@@ -132,11 +133,14 @@ export function createLiveFrame(output: FrameOutput): LiveFrame {
       const now = JSON.stringify(output.size());
       let text = "";
       if (now !== size) text = `${ESC}H${ESC}2J`;
-      else if (drawn > 0) text = `${ESC}${drawn}A\r${ESC}J`;
+      else if (drawn > 0) text = `${ESC}${drawn}A\r`;
       size = now;
-      for (const line of lines) text += `${line}\n`;
+      // Each line is cleared as it is written over, and what is left of the last frame after them: clearing the
+      // whole frame first clears from the top-left corner when the frame fills the screen, which tmux takes for
+      // a clear screen and copies into the scrollback, once a redraw.
+      for (const line of lines) text += `${ESC}K${line}\n`;
       drawn = lines.length;
-      output.write(text);
+      output.write(`${text}${ESC}J`);
     },
     finish() {
       output.write(`\r${ESC}K${SHOW_CURSOR}`);

@@ -338,7 +338,7 @@ Deno.test("fitLine() cuts across segments and keeps styles", () => {
   assert.equal(fitLine([{ text: "abc" }], Infinity, paint), "abc");
 });
 
-Deno.test("createLiveFrame() redraws over the last frame, clears the screen after a resize, and shows the cursor at the end", () => {
+Deno.test("createLiveFrame() writes over the last frame line by line, clears the screen after a resize, and shows the cursor at the end", () => {
   const writes: string[] = [];
   let size = { columns: 80, rows: 24 };
   const frame = createLiveFrame({ write: (text) => writes.push(text), size: () => size });
@@ -347,5 +347,11 @@ Deno.test("createLiveFrame() redraws over the last frame, clears the screen afte
   size = { columns: 60, rows: 24 };
   frame.draw(["d"]);
   frame.finish();
-  assert.deepEqual(writes, ["\x1b[?25l", "a\nb\n", "\x1b[2A\r\x1b[Jc\n", "\x1b[H\x1b[2Jd\n", "\r\x1b[K\x1b[?25h"]);
+  assert.deepEqual(writes, [
+    "\x1b[?25l",
+    "\x1b[Ka\n\x1b[Kb\n\x1b[J",
+    "\x1b[2A\r\x1b[Kc\n\x1b[J",
+    "\x1b[H\x1b[2J\x1b[Kd\n\x1b[J",
+    "\r\x1b[K\x1b[?25h",
+  ]);
 });

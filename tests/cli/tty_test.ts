@@ -39,6 +39,8 @@ function startPane(name: string, command: string, rows = 30) {
     /** The screen with its colours (escape sequences). */
     colours: () => tmux("capture-pane", "-p", "-e", "-t", "cli"),
     cursorVisible: () => tmux("display-message", "-p", "-t", "cli", "#{cursor_flag}").trim() === "1",
+    /** Lines scrolled off the top of the pane into its scrollback. */
+    history: () => Number(tmux("display-message", "-p", "-t", "cli", "#{history_size}").trim()),
     keys: (...keys: string[]) => tmux("send-keys", "-t", "cli", ...keys),
     close() {
       tmux("kill-server");
@@ -92,6 +94,10 @@ for (const [runtime, cli] of Object.entries(RUNTIMES)) {
         assert.equal(count(scaled, "POD "), 1, "one table, redrawn in place");
         assert.equal(count(scaled, TARGET), 1);
         assert.match(scaled, new RegExp(`resourceVersion ${cluster.api.resourceVersion} +changed \\d+s ago +watching`));
+        // The table redraws every second ("changed 5s ago"): tmux keeps a copy of the screen in the scrollback
+        // each time it is cleared from its top-left corner, so a redraw that does so fills the scrollback.
+        await sleep(2_500);
+        assert.equal(pane.history(), 0, "redraws leave nothing in the scrollback");
 
         pane.keys("C-c");
         const after = await screenShowing(pane, "kgr-exit=");
