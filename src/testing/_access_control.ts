@@ -71,13 +71,12 @@ const ADMIN: FakeAccess = {
 const ACCESS_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
 const SELF_REVIEWS = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
 
-/** The attributes of one request, as a SelfSubjectAccessReview spells them. */
+/** The attributes of one request that rules match, as a SelfSubjectAccessReview spells them. */
 interface Attributes {
   verb: string;
   group: string;
   resource: string;
   namespace?: string;
-  name?: string;
 }
 
 /** An answer of the fake server: the HTTP status and the JSON body (a review, or a Status). */
@@ -91,7 +90,7 @@ export type AccessControl = {
   set(access: FakeAccess | undefined): void;
   isReview(method: string, path: string): boolean;
   answer(req: IncomingMessage, path: string): Promise<Answer>;
-  authorize(request: { verb: string; resource: string; namespace?: string; name?: string }): Answer | undefined;
+  deniedUser(request: { verb: string; resource: string; namespace?: string }): string | undefined;
 };
 
 /**
@@ -152,41 +151,28 @@ export function createAccessControl(): AccessControl {
     },
 
     /**
-     * The real server's 403 Status when no rule allows a request the server routes, else `undefined`.
+     * The user a 403 names when no rule allows a request the server routes, else `undefined`.
      *
-     * @param request The verb, resource, namespace and name of an EndpointSlice, Service or Node request.
+     * @param request The verb, resource and namespace of an EndpointSlice, Service or Node request.
      */
-    authorize(
-      { verb, resource, namespace, name }: { verb: string; resource: string; namespace?: string; name?: string },
-    ): Answer | undefined {
-      const attributes: Attributes = {
-        verb,
-        group: resource === "endpointslices" ? "discovery.k8s.io" : "",
-        resource,
-        namespace,
-        name,
-      };
-      return allows(attributes) ? undefined : forbidden(current.username, attributes);
+    deniedUser(request: { verb: string; resource: string; namespace?: string }): string | undefined {
+      const group = request.resource === "endpointslices" ? "discovery.k8s.io" : "";
+      return allows({ ...request, group }) ? undefined : current.username;
     },
   };
 }
 
-function failure(code: number, reason: string, message: string, details?: Record<string, unknown>): Answer {
-  const body = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, details, code };
-  return { code, body };
-}
-
 function badRequest(message: string): Answer {
-  return failure(400, "BadRequest", message);
-}
-
-function forbidden(username: string, { verb, group, resource, namespace, name }: Attributes): Answer {
-  const what = (group === "" ? resource : `${resource}.${group}`) +
-    (name === undefined ? "" : ` ${JSON.stringify(name)}`);
-  const scope = namespace === undefined ? "at the cluster scope" : `in the namespace ${JSON.stringify(namespace)}`;
-  const message = `${what} is forbidden: User ${JSON.stringify(username)} cannot ${verb} resource ` +
-    `${JSON.stringify(resource)} in API group ${JSON.stringify(group)} ${scope}`;
-  return failure(403, "Forbidden", message, { ...(name === undefined ? {} : { name }), group, kind: resource });
+  const body = {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason: "BadRequest",
+    code: 400,
+  };
+  return { code: 400, body };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

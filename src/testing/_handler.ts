@@ -111,8 +111,8 @@ export function createRequestHandler(
     query: Record<string, string>,
   ): Promise<void> {
     const { verb, namespace, name } = request;
-    const denied = context.access.authorize(request);
-    if (denied) throw new HttpError(denied.code, denied.body);
+    const deniedUser = context.access.deniedUser(request);
+    if (deniedUser !== undefined) throw forbidden(deniedUser, request);
     if (verb === "watch") {
       // The watch of one object by its path is a watch with a field selector on its name.
       const selected = name === undefined ? query : {
