@@ -68,8 +68,17 @@ const ADMIN: FakeAccess = {
   rules: [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"] }],
 };
 
-const ACCESS_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
-const SELF_REVIEWS = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
+/** The access reviews, by the path that creates them. */
+const REVIEWS = {
+  "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews": "selfsubjectaccessreviews",
+  "/apis/authentication.k8s.io/v1/selfsubjectreviews": "selfsubjectreviews",
+} as const;
+
+/** The resource of an access review. */
+export type ReviewResource = (typeof REVIEWS)[keyof typeof REVIEWS];
+
+/** The attributes of a SelfSubjectAccessReview that the real server keeps, in the order it writes them. */
+const RESOURCE_ATTRIBUTES = ["namespace", "verb", "group", "version", "resource", "subresource", "name"];
 
 /** The attributes of one request that rules match, as a SelfSubjectAccessReview spells them. */
 interface Attributes {
@@ -88,8 +97,8 @@ export interface Answer {
 /** The fake server's access control: see {@linkcode createAccessControl}. */
 export type AccessControl = {
   set(access: FakeAccess | undefined): void;
-  isReview(method: string, path: string): boolean;
-  answer(req: IncomingMessage, path: string): Promise<Answer>;
+  reviewOf(method: string, path: string): ReviewResource | undefined;
+  answer(req: IncomingMessage, review: ReviewResource): Promise<Answer>;
   deniedUser(request: { verb: string; resource: string; namespace?: string }): string | undefined;
 };
 
@@ -101,9 +110,10 @@ export type AccessControl = {
 export function createAccessControl(): AccessControl {
   let current = ADMIN;
 
-  function allows({ verb, group, resource, namespace }: Attributes): boolean {
+  /** The index of the first rule that allows a request, or -1. */
+  function allowingRule({ verb, group, resource, namespace }: Attributes): number {
     const matches = (list: string[], value: string) => list.includes("*") || list.includes(value);
-    return current.rules.some((rule) =>
+    return current.rules.findIndex((rule) =>
       matches(rule.verbs, verb) && matches(rule.apiGroups, group) && matches(rule.resources, resource) &&
       (rule.namespace === undefined || rule.namespace === namespace)
     );
@@ -115,39 +125,61 @@ export function createAccessControl(): AccessControl {
       current = access === undefined ? ADMIN : structuredClone(access);
     },
 
-    /** Whether a request is the creation of an access review, which `answer()` serves. */
-    isReview(method: string, path: string): boolean {
-      return method === "POST" && (path === ACCESS_REVIEWS || path === SELF_REVIEWS);
+    /** The access review a request creates, which `answer()` serves, or `undefined`. */
+    reviewOf(method: string, path: string): ReviewResource | undefined {
+      return method === "POST" && Object.hasOwn(REVIEWS, path) ? REVIEWS[path as keyof typeof REVIEWS] : undefined;
     },
 
     /**
      * Reads a review from the request (call it before the first `await` of the request's
      * handler: the body is already flowing) and answers it from the rules.
      */
-    async answer(req: IncomingMessage, path: string): Promise<Answer> {
-      const review = parseObject(await readBody(req));
-      if (review === undefined) return badRequest("the request body is not a JSON object");
-      const created = { ...review, metadata: { creationTimestamp: null } };
-      if (path === SELF_REVIEWS) {
+    async answer(req: IncomingMessage, review: ReviewResource): Promise<Answer> {
+      const input = parseObject(await readBody(req));
+      if (input === undefined) return badRequest("the request body is not a JSON object");
+      if (review === "selfsubjectreviews") {
         return {
           code: 201,
-          body: { ...created, status: { userInfo: { username: current.username, groups: current.groups ?? [] } } },
+          body: {
+            kind: "SelfSubjectReview",
+            apiVersion: "authentication.k8s.io/v1",
+            metadata: { creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, "Z") },
+            status: { userInfo: { username: current.username, groups: current.groups ?? [] } },
+          },
         };
       }
-      const spec = review.spec as { resourceAttributes?: Record<string, unknown> } | undefined;
+      const spec = input.spec as { resourceAttributes?: Record<string, unknown> } | undefined;
       const attributes = spec?.resourceAttributes;
       if (typeof attributes?.verb !== "string" || typeof attributes.resource !== "string") {
         return badRequest(
           "SelfSubjectAccessReview.authorization.k8s.io is invalid: spec.resourceAttributes is required",
         );
       }
-      const allowed = allows({
+      // The real server keeps the attributes it knows, and leaves out empty ones.
+      const kept = RESOURCE_ATTRIBUTES.filter((key) => typeof attributes[key] === "string" && attributes[key] !== "")
+        .map((key) => [key, attributes[key]]);
+      const rule = allowingRule({
         verb: attributes.verb,
         group: typeof attributes.group === "string" ? attributes.group : "",
         resource: attributes.resource,
         namespace: typeof attributes.namespace === "string" && attributes.namespace ? attributes.namespace : undefined,
       });
-      return { code: 201, body: { ...created, status: allowed ? { allowed, reason: "fake RBAC" } : { allowed } } };
+      // RBAC names the binding that allowed it; a system:masters user (no access set) is allowed without a reason.
+      const status = rule === -1
+        ? { allowed: false }
+        : current === ADMIN
+        ? { allowed: true }
+        : { allowed: true, reason: `RBAC: allowed by rule ${rule + 1} of setAccess()` };
+      return {
+        code: 201,
+        body: {
+          kind: "SelfSubjectAccessReview",
+          apiVersion: "authorization.k8s.io/v1",
+          metadata: {},
+          spec: { resourceAttributes: Object.fromEntries(kept) },
+          status,
+        },
+      };
     },
 
     /**
@@ -157,7 +189,7 @@ export function createAccessControl(): AccessControl {
      */
     deniedUser(request: { verb: string; resource: string; namespace?: string }): string | undefined {
       const group = request.resource === "endpointslices" ? "discovery.k8s.io" : "";
-      return allows({ ...request, group }) ? undefined : current.username;
+      return allowingRule({ ...request, group }) === -1 ? current.username : undefined;
     },
   };
 }

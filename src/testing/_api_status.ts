@@ -7,16 +7,33 @@
 
 import type { InjectedFailure } from "./server_types.ts";
 
-/** A request for a resource: what RBAC would check, and what a 403 or 404 names. */
-export interface ResourceRequest {
+/** The API group of each resource a Status names; `""` is the core group. */
+const GROUPS = {
+  endpointslices: "discovery.k8s.io",
+  services: "",
+  nodes: "",
+  selfsubjectaccessreviews: "authorization.k8s.io",
+  selfsubjectreviews: "authentication.k8s.io",
+} as const;
+
+/** What RBAC checks, and what a 403 or 404 names: a verb on a resource. */
+export interface Authorized {
+  /** The RBAC verb. */
+  readonly verb: string;
+  /** The resource. */
+  readonly resource: keyof typeof GROUPS;
+  /** The namespace; undefined for all of them, or for a cluster-wide resource. */
+  readonly namespace?: string;
+  /** The object's name, for a request of one object. */
+  readonly name?: string;
+}
+
+/** A request for a resource the fake serves. */
+export interface ResourceRequest extends Authorized {
   /** The RBAC verb. */
   readonly verb: "list" | "watch" | "get";
   /** The resource. */
   readonly resource: "endpointslices" | "services" | "nodes";
-  /** The namespace; undefined for all of them. */
-  readonly namespace?: string;
-  /** The object's name, for a request of one object. */
-  readonly name?: string;
 }
 
 /** An error answer: the HTTP status, a Status body and extra headers. */
@@ -111,8 +128,8 @@ export function objectNotFound(request: ResourceRequest & { name: string }): Htt
 }
 
 /** How the real server names a resource in its messages, and the Status `details` for it. */
-function describe(request: ResourceRequest) {
-  const group = request.resource === "endpointslices" ? "discovery.k8s.io" : "";
+function describe(request: Authorized) {
+  const group = GROUPS[request.resource];
   const qualified = group === "" ? request.resource : `${request.resource}.${group}`;
   const details: Record<string, string> = request.name === undefined ? {} : { name: request.name };
   if (group !== "") details.group = group;
@@ -130,7 +147,7 @@ function describe(request: ResourceRequest) {
  */
 export function forbidden(
   user: string,
-  request: ResourceRequest,
+  request: Authorized,
   extraDetails: Record<string, unknown> = {},
 ): HttpError {
   const { group, qualified, details } = describe(request);

@@ -142,9 +142,12 @@ export function createRequestHandler(
   ): Promise<void> {
     const who = caller(req, context.token());
     if (who === "unknown") throw unauthorized();
+    const review = context.access.reviewOf(record.method, record.path);
     if (who === "anonymous" && !isPublicInfo(record.path)) {
       throw route.kind === "resource"
         ? forbidden(ANONYMOUS, route.request)
+        : review !== undefined
+        ? forbidden(ANONYMOUS, { verb: "create", resource: review })
         : forbiddenPath(ANONYMOUS, record.method, record.path);
     }
     const failure = failures.take(record.kind);
@@ -152,8 +155,8 @@ export function createRequestHandler(
       throw injectedFailure(failure, route.kind === "resource" ? route.request : undefined);
     }
     // Before any await: the review's body is already flowing.
-    if (context.access.isReview(record.method, record.path)) {
-      const { code, body } = await context.access.answer(req, record.path);
+    if (review !== undefined) {
+      const { code, body } = await context.access.answer(req, review);
       return send(res, record, code, { json: body });
     }
     if (route.kind === "unknown") throw route.known ? methodNotAllowed() : notFound();

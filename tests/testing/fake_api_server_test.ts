@@ -747,7 +747,23 @@ Deno.test("a request without credentials is system:anonymous: 403 but for the pu
     });
     assert.equal((await anonymous(`${server.url}/healthz`)).body, "ok");
     assert.equal((await anonymous(`${server.url}/version`)).body.gitVersion, "v1.36.3");
-    assert.deepEqual(server.requests.map((request) => request.status), [403, 403, 403, 403, 403, 200, 200]);
+    // Access reviews are resources: RBAC names them, as it does for system:anonymous on the real server.
+    for (
+      const [group, resource] of [["authorization.k8s.io", "selfsubjectaccessreviews"], [
+        "authentication.k8s.io",
+        "selfsubjectreviews",
+      ]]
+    ) {
+      const response = await fetch(`${server.url}/apis/${group}/v1/${resource}`, { method: "POST", body: "{}" });
+      assert.deepEqual({ status: response.status, body: await response.json() }, {
+        status: 403,
+        body: forbidden(
+          `${resource}.${group} is forbidden: ${user} cannot create resource "${resource}" in API group "${group}" at the cluster scope`,
+          { group, kind: resource },
+        ),
+      });
+    }
+    assert.deepEqual(server.requests.map((request) => request.status), [403, 403, 403, 403, 403, 200, 200, 403, 403]);
   });
 });
 
