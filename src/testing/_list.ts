@@ -9,6 +9,7 @@
 import {
   badRequest,
   expiredContinue,
+  type FieldError,
   forbiddenField,
   invalidListOptions,
   listTooOld,
@@ -21,6 +22,7 @@ import {
   listResourceVersion,
   type ObjectSelector,
   parseSelector,
+  queryBool,
   queryInt,
 } from "./_request_options.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
@@ -108,7 +110,8 @@ async function readPoint(history: SliceHistory, waiters: RvWaiters, query: Recor
   const continueToken = query.continue ?? "";
   const rvParam = query.resourceVersion ?? "";
   const match = query.resourceVersionMatch ?? "";
-  checkMatch(match, rvParam, continueToken);
+  const invalid = listOptionErrors(query);
+  if (invalid.length > 0) throw invalidListOptions(...invalid);
   if (continueToken !== "") {
     const position = decodeContinue(continueToken);
     if (rvParam !== "" && rvParam !== "0") {
@@ -132,24 +135,31 @@ async function readPoint(history: SliceHistory, waiters: RvWaiters, query: Recor
   return { rv: wanted, after: "", limit };
 }
 
-/** The checks of `resourceVersionMatch` against the other list options. */
-function checkMatch(match: string, rvParam: string, continueToken: string): void {
-  if (match === "") return;
+/**
+ * What a list's options get wrong, every problem at once as the real server reports them:
+ * `resourceVersionMatch` against the other options, and `sendInitialEvents`, which is for watches.
+ */
+function listOptionErrors(query: Record<string, string>): FieldError[] {
+  const errors: FieldError[] = [];
+  const match = query.resourceVersionMatch ?? "";
+  const rvParam = query.resourceVersion ?? "";
   const field = "resourceVersionMatch";
-  if (rvParam === "") {
-    throw invalidListOptions(
-      forbiddenField(field, "resourceVersionMatch is forbidden unless resourceVersion is provided"),
-    );
+  if (match !== "") {
+    if (rvParam === "") {
+      errors.push(forbiddenField(field, "resourceVersionMatch is forbidden unless resourceVersion is provided"));
+    }
+    if ((query.continue ?? "") !== "") {
+      errors.push(forbiddenField(field, "resourceVersionMatch is forbidden when continue is provided"));
+    }
+    if (match !== "Exact" && match !== "NotOlderThan") {
+      errors.push(unsupportedValue(field, match, ["Exact", "NotOlderThan", ""]));
+    }
+    if (match === "Exact" && rvParam === "0") {
+      errors.push(forbiddenField(field, 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
+    }
   }
-  if (continueToken !== "") {
-    throw invalidListOptions(forbiddenField(field, "resourceVersionMatch is forbidden when continue is provided"));
+  if (queryBool(query.sendInitialEvents) !== undefined) {
+    errors.push(forbiddenField("sendInitialEvents", "sendInitialEvents is forbidden for list"));
   }
-  if (match !== "Exact" && match !== "NotOlderThan") {
-    throw invalidListOptions(unsupportedValue(field, match, ["Exact", "NotOlderThan", ""]));
-  }
-  if (match === "Exact" && rvParam === "0") {
-    throw invalidListOptions(
-      forbiddenField(field, 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'),
-    );
-  }
+  return errors;
 }

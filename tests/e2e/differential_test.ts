@@ -149,6 +149,8 @@ const cases: Case[] = [
         "unknown field": { fieldSelector: "addressType=IPv4" },
         "field without operator": { fieldSelector: "metadata.name" },
         "too large resourceVersion": { resourceVersion: "999999999" },
+        "sendInitialEvents": { sendInitialEvents: "false" },
+        "every problem at once": { resourceVersionMatch: "Foo", continue: "abc", sendInitialEvents: "true" },
       };
       const entries = await Promise.all(
         Object.entries(variants).map(async ([name, params]) => [name, await get(target, `${SLICES}?${query(params)}`)]),

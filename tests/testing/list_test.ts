@@ -402,6 +402,38 @@ Deno.test("a list refuses bad options with the real server's statuses and wordin
       causes: undefined,
     });
     assert.equal((await answer({ limit: "-1" })).status, 200, "a negative limit means none, as on the real server");
+    // Measured on kube-apiserver v1.36.3: sendInitialEvents, of any value, is for watches only, and every
+    // problem of the options is one cause.
+    const noInitialEvents = {
+      reason: "FieldValueForbidden",
+      message: "Forbidden: sendInitialEvents is forbidden for list",
+      field: "sendInitialEvents",
+    };
+    const onAList: Record<string, string>[] = [{ sendInitialEvents: "false" }, {
+      sendInitialEvents: "true",
+      resourceVersion: "0",
+    }];
+    for (const params of onAList) {
+      assert.deepEqual(await answer(params), {
+        status: 422,
+        message:
+          'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list',
+        reason: "Invalid",
+        causes: [noInitialEvents],
+      });
+    }
+    assert.deepEqual(await answer({ sendInitialEvents: "true", resourceVersionMatch: "NotOlderThan" }), {
+      status: 422,
+      message: 'ListOptions.meta.k8s.io "" is invalid: [resourceVersionMatch: Forbidden: ' +
+        "resourceVersionMatch is forbidden unless resourceVersion is provided, " +
+        "sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list]",
+      reason: "Invalid",
+      causes: [{
+        reason: "FieldValueForbidden",
+        message: "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+        field: "resourceVersionMatch",
+      }, noInitialEvents],
+    });
   });
 });
 
