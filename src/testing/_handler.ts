@@ -114,12 +114,7 @@ export function createRequestHandler(
     const deniedUser = context.access.deniedUser(request);
     if (deniedUser !== undefined) throw forbidden(deniedUser, request);
     if (verb === "watch") {
-      // The watch of one object by its path is a watch with a field selector on its name.
-      const selected = name === undefined ? query : {
-        ...query,
-        fieldSelector: [query.fieldSelector, `metadata.name=${name}`].filter(Boolean).join(","),
-      };
-      if (await watches.serve(res, namespace, selected)) record.status = 200;
+      if (await watches.serve(res, namespace, query)) record.status = 200;
     } else if (verb === "list") {
       send(res, record, 200, { json: await listSlices(history, waiters, namespace, query) });
     } else {

@@ -58,8 +58,8 @@ export function routeOf(method: string, path: string, query: Record<string, stri
       return { kind: "resource", request: { verb: "get", resource: "services", namespace, name } };
     }
     const [namespace, name] = [slices![1], slices![2]].map((part) => part && decodeURIComponent(part));
-    const watch = queryBool(query.watch) === true;
-    const verb = watch ? "watch" : name === undefined ? "list" : "get";
+    // As on the real server, `watch` means nothing on an object's path: that is always a GET.
+    const verb = name !== undefined ? "get" : queryBool(query.watch) === true ? "watch" : "list";
     return { kind: "resource", request: { verb, resource: "endpointslices", namespace, name } };
   } catch {
     // A malformed percent-encoding names nothing we serve.
