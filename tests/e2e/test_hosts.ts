@@ -96,17 +96,30 @@ export async function createTestHost(pod: string, port: number): Promise<TestHos
       ["netns", "exec", namespace, "node", backendScript, pod, address, String(port)],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Backend ${pod} did not start within 10 s`)), 10_000);
-      child.stdout!.once("data", () => {
-        clearTimeout(timer);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`Backend ${pod} did not start within 10 s`)), 10_000);
+        child.stdout!.once("data", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.once("exit", (code) => reject(new Error(`Backend ${pod} exited with ${code}`)));
       });
-      child.once("exit", (code) => reject(new Error(`Backend ${pod} exited with ${code}`)));
-    });
+    } catch (error) {
+      if (child.pid !== undefined) await killAndWait(child.pid);
+      throw error;
+    }
     return child;
   };
-  let backend = await startBackend();
+  let backend: ChildProcess;
+  try {
+    backend = await startBackend();
+  } catch (error) {
+    // A host whose backend never started is nobody's to remove: its namespace and link go now.
+    await run("ip", ["netns", "delete", namespace]).catch(() => {});
+    await run("ip", ["link", "delete", outside]).catch(() => {});
+    throw error;
+  }
   let removed = false;
   return {
     pod,

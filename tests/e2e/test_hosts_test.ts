@@ -36,3 +36,19 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "createTestHost() whose backend cannot start leaves no network namespace or link behind",
+  ignore: !(await canCreateTestHosts()),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const namespaces = async () => (await run("ip", ["netns", "list"])).stdout;
+    const before = await namespaces();
+    const links = (await run("ip", ["-o", "link", "show"])).stdout.match(/kgrnet\d+h/g)?.length ?? 0;
+    // No port 70000: the backend exits at once.
+    await assert.rejects(createTestHost("broken", 70_000), /Backend broken exited/);
+    assert.equal(await namespaces(), before);
+    assert.equal((await run("ip", ["-o", "link", "show"])).stdout.match(/kgrnet\d+h/g)?.length ?? 0, links);
+  },
+});
