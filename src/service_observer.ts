@@ -94,7 +94,7 @@ export interface ServiceView {
   /**
    * When `snapshot` or `pods` last changed, in ms since the epoch. For the first ones, the newest
    * `endpoints.kubernetes.io/last-change-trigger-time` of the slices (the EndpointSlice controller writes it):
-   * absent without one.
+   * absent when a slice has none.
    */
   changedAt?: number;
   /** How many times `snapshot` or `pods` changed: 1 with the first ones. */
@@ -235,8 +235,9 @@ const LAST_CHANGE_TRIGGER_TIME = "endpoints.kubernetes.io/last-change-trigger-ti
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 
 /**
- * The newest last-change-trigger time of the slices, in ms since the epoch; `undefined` without one. Malformed
- * times, and times in the future (a node's clock ahead), are left out.
+ * The newest last-change-trigger time of the slices, in ms since the epoch; `undefined` when a slice gives none
+ * that can be used: the controller removes it from a slice whose last change it cannot date (a pod's deletion), so
+ * that slice may hold the newest change. A malformed time, or one in the future (a node's clock ahead), counts as none.
  */
 function lastChangeTrigger(slices: readonly EndpointSlice[]): number | undefined {
   let newest: number | undefined;
@@ -244,7 +245,8 @@ function lastChangeTrigger(slices: readonly EndpointSlice[]): number | undefined
   for (const slice of slices) {
     const text = slice.metadata.annotations?.[LAST_CHANGE_TRIGGER_TIME] ?? "";
     const time = RFC3339.test(text) ? Date.parse(text) : NaN;
-    if (time <= now && (newest === undefined || time > newest)) newest = time;
+    if (!(time <= now)) return undefined;
+    if (newest === undefined || time > newest) newest = time;
   }
   return newest;
 }
