@@ -7,6 +7,7 @@
  */
 
 import { ResolverError } from "../errors.ts";
+import { DNS_1123_LABEL_RULE, isDns1123Label } from "../dns_label.ts";
 import { parseTarget, type Target } from "../target.ts";
 import { isSubsetSeed, MAX_SEED, MIN_SEED } from "../subset.ts";
 import { MAX_TIMER_DELAY_MS } from "../runtime/unref_timer.ts";
@@ -184,6 +185,13 @@ function clusterFlags(values: Map<string, string>): ClusterFlags {
     const value = values.get(`--${name}`);
     if (value === undefined) continue;
     if (value === "") throw new UsageError(`Cannot use --${name}: it must not be empty`);
+    if (name === "namespace" && !isDns1123Label(value)) {
+      throw new UsageError(
+        `Cannot use --namespace: it must be a namespace name (${DNS_1123_LABEL_RULE}): current value is ${
+          JSON.stringify(value)
+        }`,
+      );
+    }
     flags[name] = value;
   }
   return flags;

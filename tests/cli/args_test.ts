@@ -103,6 +103,12 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       'Cannot use --timeout: it must be a positive number of seconds, at most 2147483: current value is "abc"',
     ],
     [["-n=", TARGET], "Cannot use --namespace: it must not be empty"],
+    // A bad command line (exit 2), as a bad namespace in the target is, not a cluster failure (exit 1).
+    [
+      ["-n", "Shop", TARGET],
+      'Cannot use --namespace: it must be a namespace name (at most 63 of a-z, 0-9 and "-", starting and ending ' +
+      'with a letter or digit): current value is "Shop"',
+    ],
     // A long flag with one dash is not -n and a value, as it would be for kubectl.
     [["-node", "n1", TARGET], 'Cannot use option "-node": write it with two dashes: --node'],
     [["-namespace=prod", TARGET], 'Cannot use option "-namespace=prod": write it with two dashes: --namespace'],
