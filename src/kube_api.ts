@@ -141,11 +141,17 @@ export function createEndpointSliceApi(
       try {
         value = JSON.parse(text);
       } catch (cause) {
-        throw new KubeApiError(`Cannot list ${where}: the response from ${access.server} is not valid JSON`, { cause });
-      }
-      if (!isRecord(value) || (value.items !== undefined && value.items !== null && !Array.isArray(value.items))) {
         throw new KubeApiError(
-          `Cannot list ${where}: the response from ${access.server} is not an EndpointSliceList`,
+          `Cannot list ${where}: the response from ${access.server} is not valid JSON; retrying: ${NOT_THE_API_SERVER}`,
+          { cause },
+        );
+      }
+      // kube-apiserver always writes `items`, `[]` when empty: a list without it (`{}` from something else on the
+      // way) must not pass for a Service without pods, and take the last good endpoints with it.
+      if (!isRecord(value) || !Array.isArray(value.items)) {
+        throw new KubeApiError(
+          `Cannot list ${where}: the response from ${access.server} is not an EndpointSliceList (it has no items ` +
+            `list); retrying: ${NOT_THE_API_SERVER}`,
         );
       }
       return value as unknown as EndpointSliceList;
@@ -157,7 +163,11 @@ export function createEndpointSliceApi(
       if (resourceVersion !== "") url += `&resourceVersion=${encodeURIComponent(resourceVersion)}`;
       url += `&timeoutSeconds=${timeoutSeconds}`;
       const { chunks } = await request("watch", url, signal);
-      if (!chunks) throw new KubeApiError(`Cannot watch ${where}: the response has no body`);
+      if (!chunks) {
+        throw new KubeApiError(
+          `Cannot watch ${where}: the response from ${access.server} has no body; retrying: ${NOT_THE_API_SERVER}`,
+        );
+      }
       return chunks;
     },
   };
@@ -415,6 +425,10 @@ async function readStatus(response: Response, signal: AbortSignal): Promise<Stat
     return {};
   }
 }
+
+/** What to check when a successful answer is not what kube-apiserver writes. */
+const NOT_THE_API_SERVER = "if this repeats, check that nothing on the way (a proxy, a load balancer) answers in the " +
+  "API server's place";
 
 /** Rejects a successful answer that says it is not JSON (an HTML login page, a proxy's error page). */
 function checkContentType(verb: string, where: string, access: ClusterAccess, response: Response): void {

@@ -379,6 +379,40 @@ boundedTest("a 200 LIST that closes at once is an error and backs off", 15_000, 
 });
 
 boundedTest(
+  "a 200 LIST of {} after an expired watch is an error, not a Service without pods",
+  15_000,
+  async (defer) => {
+    const server = await startHostileServer({
+      list: (req, res, index) => {
+        if (index === 0) return goodList(req, res, index);
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end("{}");
+      },
+      // The resume point expired: the relist that follows gets something on the way's "{}".
+      watch: (_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            type: "ERROR",
+            object: { kind: "Status", status: "Failure", reason: "Expired", code: 410 },
+          }) +
+            "\n",
+        );
+      },
+    });
+    defer(() => server.close());
+    const watcher = follow({ server: server.url }, { initialMs: 50, maxMs: 400 });
+    defer(() => watcher.stop());
+    await eventually(() => server.count("list") >= 3, "relists");
+    assert.equal(watcher.pods(), "echo-0");
+    assert.match(
+      watcher.errors[0].message,
+      /the response from http:\/\/127\.0\.0\.1:\d+ is not an EndpointSliceList \(it has no items list\); retrying: if this repeats, check that nothing on the way/,
+    );
+  },
+);
+
+boundedTest(
   "a redirect to another host is not followed, so the bearer token never reaches it",
   15_000,
   async (defer) => {

@@ -64,7 +64,7 @@ export async function listPages(api: EndpointSliceApi, options: ListPagesOptions
     try {
       const result = await api.list({ resourceVersion: from, limit, continueToken, signal: deadline.signal });
       // A loop, not push(...items): a huge page must not overflow the stack.
-      for (const item of result.items ?? []) items.push(item);
+      for (const item of result.items) items.push(item);
       continueToken = result.metadata?.continue || undefined;
       if (!continueToken) return { items, resourceVersion: result.metadata?.resourceVersion ?? "" };
     } catch (caught) {
