@@ -15,7 +15,7 @@ import type { CliProcess } from "../runtime/cli_process.ts";
 import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "../service_observer.ts";
 import type { CheckCommand } from "./args.ts";
 import { type Grant, rbacYaml, subjectOf } from "./rbac_yaml.ts";
-import { colorsWanted, painter, type Style } from "./terminal.ts";
+import { colorsWanted, painter, type Style, takesEscapes } from "./terminal.ts";
 
 /** The verdict of one step. */
 type Verdict = "ok" | "MISSING" | "FAILED" | "unknown";
@@ -44,7 +44,7 @@ const VERDICT_STYLE: Record<Verdict, Style> = {
  * ```
  */
 export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<number> {
-  const paint = painter(colorsWanted(cli.stdout.isTTY, cli.env("NO_COLOR")));
+  const paint = painter(colorsWanted(takesEscapes(cli.stdout.isTTY, cli.env("TERM")), cli.env("NO_COLOR")));
   const say = (verdict: Verdict, step: string, detail: string) =>
     cli.stdout.write(`${paint(verdict.padEnd(8), VERDICT_STYLE[verdict])} ${step.padEnd(9)} ${detail}\n`);
   const controller = new AbortController();

@@ -50,6 +50,6 @@ Examples:
 
 Exit status: 0 on success and on Ctrl-C while following; 1 when the cluster or the API fails, or --once finds
 no usable pod; 2 for a bad command line or target; 130 when Ctrl-C stops --once or check (143 for SIGTERM).
-Colours only on a terminal, and never with NO_COLOR set.
+Colours and the live table only on a terminal (not one whose TERM is dumb); no colours with NO_COLOR set.
 `;
 }

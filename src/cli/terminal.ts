@@ -27,10 +27,28 @@ export const HIDE_CURSOR = `${ESC}?25l`;
 export const SHOW_CURSOR = `${ESC}?25h`;
 
 /**
+ * Whether the output is a terminal that takes escape sequences (colours, cursor moves): a terminal whose `TERM`
+ * is not `dumb`, as Emacs's shell and some log viewers set it, which would show the sequences as text.
+ *
+ * @param isTTY Whether the output is a terminal.
+ * @param term The value of `TERM`.
+ * @returns True when escape sequences may be written.
+ *
+ * @example
+ * ```ts
+ * import { takesEscapes } from "./terminal.ts";
+ * console.log(takesEscapes(true, "xterm-256color"), takesEscapes(true, "dumb"), takesEscapes(false, "xterm")); // true false false
+ * ```
+ */
+export function takesEscapes(isTTY: boolean, term: string | undefined): boolean {
+  return isTTY && term !== "dumb";
+}
+
+/**
  * Whether to use colours: only on a terminal, and never when `NO_COLOR` is
  * set to anything but the empty string (https://no-color.org).
  *
- * @param isTTY Whether the output is a terminal.
+ * @param isTTY Whether the output is a terminal that takes escape sequences (see {@linkcode takesEscapes}).
  * @param noColor The value of `NO_COLOR`.
  * @returns True to colour.
  *

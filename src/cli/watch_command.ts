@@ -11,7 +11,7 @@ import { connectCluster, observeService, type ServiceView } from "../service_obs
 import type { WatchCommand } from "./args.ts";
 import { changeLine, snapshotReport } from "./report.ts";
 import { renderTable } from "./table.ts";
-import { colorsWanted, createLiveFrame, type LiveFrame, painter } from "./terminal.ts";
+import { colorsWanted, createLiveFrame, type LiveFrame, painter, takesEscapes } from "./terminal.ts";
 
 /** How often the live table redraws without a change (for "changed 5s ago"), in ms. */
 const TICK_MS = 1000;
@@ -42,8 +42,9 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     code ??= exitCode;
     controller.abort();
   };
-  const live = stdout.isTTY && !command.json && !command.once;
-  const paint = painter(colorsWanted(stdout.isTTY, cli.env("NO_COLOR")));
+  const terminal = takesEscapes(stdout.isTTY, cli.env("TERM"));
+  const live = terminal && !command.json && !command.once;
+  const paint = painter(colorsWanted(terminal, cli.env("NO_COLOR")));
   const table = (view: ServiceView, isLive: boolean) => {
     const size = stdout.size() ?? { columns: Infinity, rows: Infinity };
     // A table printed once scrolls like any output: only a live one must fit the screen's height.

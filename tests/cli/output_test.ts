@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { changeLine, snapshotReport } from "../../src/cli/report.ts";
 import { renderTable, type TableContext } from "../../src/cli/table.ts";
-import { colorsWanted, createLiveFrame, fitLine, painter } from "../../src/cli/terminal.ts";
+import { colorsWanted, createLiveFrame, fitLine, painter, takesEscapes } from "../../src/cli/terminal.ts";
 import { explainEndpoints } from "../../src/endpoint_explanation.ts";
 import type { EndpointSlice } from "../../src/endpoint_slice.ts";
 import { KubeApiError } from "../../src/errors.ts";
@@ -354,4 +354,11 @@ Deno.test("createLiveFrame() writes over the last frame line by line, clears the
     "\x1b[H\x1b[2J\x1b[Kd\n\x1b[J",
     "\r\x1b[K\x1b[?25h",
   ]);
+});
+
+Deno.test("takesEscapes() is false off a terminal and on a dumb one", () => {
+  assert.equal(takesEscapes(true, "xterm-256color"), true);
+  assert.equal(takesEscapes(true, undefined), true);
+  assert.equal(takesEscapes(true, "dumb"), false);
+  assert.equal(takesEscapes(false, "xterm"), false);
 });

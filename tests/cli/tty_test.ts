@@ -140,3 +140,27 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "kgr-resolver in a terminal whose TERM is dumb prints a line per change, with no escape sequence",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    assert.ok(existsSync(`${root}dist/cli.js`), "dist/cli.js is missing: run npm run build");
+    const cluster = await startCluster();
+    // Emacs's shell sets TERM=dumb: cursor moves and colours would show there as text.
+    const pane = startPane("dumb", `TERM=dumb ${RUNTIMES.Node} --kubeconfig ${cluster.kubeconfig} ${TARGET}`);
+    try {
+      await screenShowing(pane, "3 used:");
+      cluster.api.applySlice(echoSlice(4));
+      const screen = await screenShowing(pane, "4 used:");
+      assert.equal(screen.split("\n").filter((line) => / rv \d+ /.test(line)).length, 2, screen);
+      assert.ok(!pane.colours().includes("\x1b[3"), "no colour");
+      assert.ok(pane.cursorVisible(), "the cursor is left alone");
+      assert.ok(!screen.includes("POD "), "no table");
+    } finally {
+      pane.close();
+      await cluster.close();
+    }
+  },
+});
