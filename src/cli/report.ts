@@ -11,17 +11,24 @@ import type { ServiceView } from "../service_observer.ts";
 import { formatAddress } from "./table.ts";
 import { topologyReason } from "./topology_reason.ts";
 
-/** A pod that gets no calls, and why: one entry of `unused` in the JSON output. */
-export type UnusedPod = Pick<
-  PodExplanation,
-  "pod" | "addresses" | "zone" | "nodeName" | "ready" | "serving" | "terminating" | "reason" | "message"
->;
+/**
+ * A pod that gets no calls, and why: one entry of `unused` in the JSON output. Its pod is `podName`, as in
+ * `endpoints`.
+ */
+export type UnusedPod =
+  & { podName?: string }
+  & Pick<
+    PodExplanation,
+    "addresses" | "zone" | "nodeName" | "ready" | "serving" | "terminating" | "reason" | "message"
+  >;
 
 /**
- * One object of the `--json` output: the snapshot's fields (with `--subset-size`, `endpoints` holds only the
- * subset), and the pods not used with their reasons.
+ * One object of the `--json` output: when it was printed, the snapshot's fields (with `--subset-size`,
+ * `endpoints` holds only the subset), and the pods not used with their reasons.
  */
 export interface SnapshotReport extends EndpointSnapshot {
+  /** When the snapshot was printed, as an ISO 8601 date in UTC (as the line per change starts). */
+  time: string;
   /** Why `topology` is `none`, when the client has a locality or it is unknown (as the table says). */
   topologyReason?: string;
   /** The pods that get no calls. */
@@ -32,6 +39,7 @@ export interface SnapshotReport extends EndpointSnapshot {
  * The `--json` object of a view that has a snapshot.
  *
  * @param view The view; its `snapshot` and `pods` must be set.
+ * @param now The current time, in ms since the epoch.
  * @returns The object to print as one line of JSON.
  *
  * @example
@@ -41,12 +49,12 @@ export interface SnapshotReport extends EndpointSnapshot {
  *   namespace: "prod", service: "echo", locality: {}, watch: { state: "watching" },
  *   snapshot: { endpoints: [], resourceVersion: "7", namespace: "prod", service: "echo", topology: "none" },
  *   pods: [],
- * });
+ * }, 0);
  * console.log(JSON.stringify(report));
- * // {"endpoints":[],"resourceVersion":"7","namespace":"prod","service":"echo","topology":"none","topologyReason":"client locality unknown","unused":[]}
+ * // {"time":"1970-01-01T00:00:00.000Z","endpoints":[],"resourceVersion":"7","namespace":"prod","service":"echo","topology":"none","topologyReason":"client locality unknown","unused":[]}
  * ```
  */
-export function snapshotReport(view: ServiceView): SnapshotReport {
+export function snapshotReport(view: ServiceView, now: number): SnapshotReport {
   const { endpoints: all, resourceVersion, namespace, service, topology, emptyReason, portNote } = view.snapshot!;
   // With --subset-size, the endpoints are the subset's: those the client would call, as the table shows.
   const key = (pod: string | undefined, { host, port }: { host: string; port?: number }) => pod ?? `${host}|${port}`;
@@ -57,7 +65,7 @@ export function snapshotReport(view: ServiceView): SnapshotReport {
     ? all
     : all.filter((endpoint) => !outside.has(key(endpoint.podName, endpoint.addresses[0])));
   const unused = view.pods!.filter((pod) => pod.use === "unused").map((pod): UnusedPod => ({
-    pod: pod.pod,
+    podName: pod.pod,
     addresses: pod.addresses,
     zone: pod.zone,
     nodeName: pod.nodeName,
@@ -69,6 +77,7 @@ export function snapshotReport(view: ServiceView): SnapshotReport {
   }));
   const why = topologyReason(view);
   return {
+    time: new Date(now).toISOString(),
     endpoints,
     resourceVersion,
     namespace,

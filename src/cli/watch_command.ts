@@ -71,7 +71,9 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     if (live) return (frame ??= createLiveFrame(stdout)).draw(table(view, true));
     if (view.snapshot && view.changes !== printedChanges) {
       printedChanges = view.changes;
-      stdout.write(`${command.json ? JSON.stringify(snapshotReport(view)) : changeLine(view, Date.now())}\n`);
+      stdout.write(
+        `${command.json ? JSON.stringify(snapshotReport(view, Date.now())) : changeLine(view, Date.now())}\n`,
+      );
     }
     reportProblem(view);
   };
@@ -82,7 +84,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
       return finish(1);
     }
     if (!view.snapshot) return;
-    if (command.json) stdout.write(`${JSON.stringify(snapshotReport(view))}\n`);
+    if (command.json) stdout.write(`${JSON.stringify(snapshotReport(view, Date.now()))}\n`);
     else if (stdout.isTTY) stdout.write(table(view, false).map((line) => `${line}\n`).join(""));
     else stdout.write(`${changeLine(view, Date.now())}\n`);
     // A script's `kgr-resolver --once TARGET && deploy` must not go on when calls would fail.

@@ -118,7 +118,8 @@ export const scenarios = {
       assert.deepEqual([snapshot.namespace, snapshot.service, snapshot.topology], [NAMESPACE, "echo", "none"]);
       assert.deepEqual(snapshot.endpoints.map((endpoint) => endpoint.podName), ["echo-0", "echo-1", "echo-2"]);
       assert.deepEqual(snapshot.endpoints[0].addresses, [{ host: "10.1.0.1", port: 8080 }]);
-      assert.deepEqual(snapshot.unused.map((pod) => [pod.pod, pod.reason, pod.message]), [
+      assert.ok(Math.abs(Date.parse(snapshot.time) - Date.now()) < 60_000, snapshot.time);
+      assert.deepEqual(snapshot.unused.map((pod) => [pod.podName, pod.reason, pod.message]), [
         ["echo-new", "not-ready", "not used: not ready"],
         ["echo-old", "terminating", "not used: terminating while others are ready"],
       ]);

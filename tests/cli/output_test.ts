@@ -250,8 +250,8 @@ Deno.test("a target's port number that no slice has is noted under the table's h
   assert.equal(renderTable(view, context)[3], portNote);
   assert.equal(renderTable(view, { ...context, paint: painter(true) })[3], `\x1b[33m${portNote}\x1b[0m`);
   assert.ok(changeLine(view, 0).endsWith(`(not ready); ${portNote}`), changeLine(view, 0));
-  assert.equal(snapshotReport(view).portNote, portNote);
-  assert.equal("portNote" in snapshotReport(viewOf([SLICE])), false);
+  assert.equal(snapshotReport(view, 0).portNote, portNote);
+  assert.equal("portNote" in snapshotReport(viewOf([SLICE]), 0), false);
 });
 
 Deno.test("changeLine() keeps 'no pods' and why next to a port note, for slices with ports but no pod", () => {
@@ -280,14 +280,23 @@ Deno.test("changeLine() and snapshotReport() say the same as the table, on one l
       "1 failover: echo-1 10.0.0.2:8080 (hinted for zone b); " +
       "1 not used: echo-2 10.0.0.3:8080 (not ready)",
   );
-  const report = snapshotReport(view);
-  assert.deepEqual(Object.keys(report), ["endpoints", "resourceVersion", "namespace", "service", "topology", "unused"]);
+  const report = snapshotReport(view, 0);
+  assert.deepEqual(Object.keys(report), [
+    "time",
+    "endpoints",
+    "resourceVersion",
+    "namespace",
+    "service",
+    "topology",
+    "unused",
+  ]);
+  assert.equal(report.time, "1970-01-01T00:00:00.000Z");
   assert.deepEqual(report.endpoints.map((endpoint) => [endpoint.podName, endpoint.preferred]), [["echo-0", true], [
     "echo-1",
     false,
   ]]);
   assert.deepEqual(report.unused, [{
-    pod: "echo-2",
+    podName: "echo-2",
     addresses: [{ host: "10.0.0.3", port: 8080 }],
     zone: "a",
     nodeName: undefined,
@@ -309,7 +318,7 @@ Deno.test("snapshotReport() with a subset lists only the subset's endpoints, the
   };
   const view = viewOf([slice]);
   view.pods = explainEndpoints([slice], "grpc", {}, { size: 2, seed: 7 }).pods;
-  const report = snapshotReport(view);
+  const report = snapshotReport(view, 0);
   const used = view.pods.filter((pod) => pod.use === "used").map((pod) => pod.pod);
   assert.equal(used.length, 2);
   assert.deepEqual(report.endpoints.map((endpoint) => endpoint.podName), used);
@@ -320,8 +329,8 @@ Deno.test("snapshotReport() with a subset lists only the subset's endpoints, the
 Deno.test("snapshotReport() of an empty set says why", () => {
   const view = viewOf([]);
   view.snapshot!.emptyReason = "it has no EndpointSlice";
-  assert.equal(snapshotReport(view).emptyReason, "it has no EndpointSlice");
-  assert.equal("emptyReason" in snapshotReport(viewOf([SLICE])), false);
+  assert.equal(snapshotReport(view, 0).emptyReason, "it has no EndpointSlice");
+  assert.equal("emptyReason" in snapshotReport(viewOf([SLICE]), 0), false);
 });
 
 Deno.test("colorsWanted() colours only a terminal, and never with NO_COLOR set", () => {

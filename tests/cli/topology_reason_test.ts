@@ -96,8 +96,8 @@ Deno.test("the table's header, the change line and the JSON object say why topol
     "1970-01-01T00:00:00.000Z prod/echo rv 7 topology none (no pod is hinted for zone a): " +
       "2 used: echo-1 10.0.0.1:8080, echo-2 10.0.0.2:8080",
   );
-  assert.equal(snapshotReport(view).topologyReason, "no pod is hinted for zone a");
-  assert.equal("topologyReason" in snapshotReport(viewOf([pod(1, ["a"])], { zone: "a" })), false);
+  assert.equal(snapshotReport(view, 0).topologyReason, "no pod is hinted for zone a");
+  assert.equal("topologyReason" in snapshotReport(viewOf([pod(1, ["a"])], { zone: "a" }), 0), false);
   // An unknown locality is said once, as before.
   const unknown = renderTable(viewOf([pod(1)], {}), { ...context(), columns: 200 });
   assert.ok(unknown[2].endsWith("topology none (client locality unknown)"), unknown[2]);

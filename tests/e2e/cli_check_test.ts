@@ -124,7 +124,7 @@ Deno.test({
       assert.equal(once.code, 0, once.stderr);
       const snapshot = JSON.parse(once.stdout);
       assert.deepEqual(snapshot.endpoints.map((endpoint: { podName: string }) => endpoint.podName), ["echo-0"]);
-      assert.deepEqual(snapshot.unused.map((pod: { pod: string; reason: string }) => [pod.pod, pod.reason]), [[
+      assert.deepEqual(snapshot.unused.map((pod: { podName: string; reason: string }) => [pod.podName, pod.reason]), [[
         "echo-1",
         "not-ready",
       ]]);
