@@ -351,6 +351,7 @@ function startWatch(
     },
     onRecovered() {
       watch.failure = watch.failingSince = undefined;
+      watch.metrics.recovered();
       // A subscriber whose port cannot be read yet is still failing: its recovery comes with the port.
       for (const subscriber of [...watch.subscribers]) {
         if (!subscriber.portError) notify(() => subscriber.listener.onRecovered?.());

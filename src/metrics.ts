@@ -27,6 +27,7 @@ export const METRIC_NAMES = {
   lists: "grpc.resolver.kubernetes.lists",
   errors: "grpc.resolver.kubernetes.errors",
   watches: "grpc.resolver.kubernetes.watches",
+  failing: "grpc.resolver.kubernetes.watch.failing",
 } as const;
 
 type Attributes = Record<string, string | number | boolean>;
@@ -50,6 +51,10 @@ interface MeterProvider {
 /** What the gauges read of one shared watch. */
 interface WatchRecord {
   attributes: Attributes;
+  /** The Service's key in {@linkcode watchCounts}. */
+  service: string;
+  /** Whether its last failure was reported and it has not recovered since. */
+  failing: boolean;
   /** The endpoints of the last new snapshot: all, and the preferred ones when topology applies. */
   endpoints?: { total: number; preferred?: number };
   /** Unix time in seconds of the last new snapshot. */
@@ -139,6 +144,17 @@ function createInstruments(meter: Meter): Instruments {
     .addCallback((result) => {
       for (const { attributes, count } of watchCounts.values()) result.observe(count, attributes);
     });
+  // At 0 for every Service watched, so that an alert on it needs no series that only a failure creates.
+  meter.createObservableGauge(METRIC_NAMES.failing, {
+    description: "Shared watches whose last attempt failed and that have not recovered since",
+    unit: "{watch}",
+  }).addCallback((result) => {
+    const failing = new Map<string, number>();
+    for (const record of liveWatches) {
+      if (record.failing) failing.set(record.service, (failing.get(record.service) ?? 0) + 1);
+    }
+    for (const [service, { attributes }] of watchCounts) result.observe(failing.get(service) ?? 0, attributes);
+  });
   const counter = (name: string, description: string, unit: string) => meter.createCounter(name, { description, unit });
   return {
     updates: counter(METRIC_NAMES.updates, "New snapshots of the usable set", "{update}"),
@@ -162,6 +178,8 @@ export interface WatchMetrics {
   watchEnded(reason: WatchEndReason): void;
   /** A failure reported to subscribers. */
   failed(error: ResolverError): void;
+  /** The API server serves the watch again after reported failures. */
+  recovered(): void;
   /** The watch stopped: its gauges go. */
   stop(): void;
 }
@@ -183,10 +201,10 @@ export interface WatchMetrics {
  */
 export function watchMetrics(namespace: string, service: string): WatchMetrics {
   const attributes: Attributes = { "k8s.namespace.name": namespace, "k8s.service.name": service };
-  const record: WatchRecord = { attributes };
+  const key = `${namespace}/${service}`;
+  const record: WatchRecord = { attributes, service: key, failing: false };
   liveWatches.add(record);
   providerLookup ??= unrefTimer(setInterval(instruments, PROVIDER_LOOKUP_MS));
-  const key = `${namespace}/${service}`;
   const counted = watchCounts.get(key) ?? { attributes, count: 0 };
   counted.count++;
   watchCounts.set(key, counted);
@@ -199,6 +217,7 @@ export function watchMetrics(namespace: string, service: string): WatchMetrics {
     listed: () => instruments()?.lists.add(1, attributes),
     watchEnded: (reason) => instruments()?.restarts.add(1, { ...attributes, reason }),
     failed(error) {
+      record.failing = true;
       const recorder = instruments();
       if (!recorder) return;
       const status = error instanceof KubeApiError ? error.status : undefined;
@@ -207,6 +226,9 @@ export function watchMetrics(namespace: string, service: string): WatchMetrics {
         "error.type": error.name,
         ...(status === undefined ? {} : { "http.response.status_code": status }),
       });
+    },
+    recovered() {
+      record.failing = false;
     },
     stop() {
       if (liveWatches.delete(record)) counted.count--;

@@ -72,6 +72,8 @@ try {
   let dump = await collect();
   assert.equal(sum(dump, "grpc.resolver.kubernetes.watches", service), 1);
   assert.equal(sum(dump, "grpc.resolver.kubernetes.lists", service), 1);
+  // At 0 from the start, so that an alert on it has a series to read.
+  assert.deepEqual(dump["grpc.resolver.kubernetes.watch.failing"], [{ attributes: service, value: 0 }]);
 
   // A scale-up: the gauge follows, the counter counts, the last update is now.
   apply(["cart-0", "cart-1"]);
@@ -108,14 +110,25 @@ try {
     }) === 1);
   dump = await collect();
   assert.equal(sum(dump, "grpc.resolver.kubernetes.endpoints", service), 3);
+  assert.equal(sum(dump, "grpc.resolver.kubernetes.watch.failing", service), 1);
   assert.ok(errors.some((error) => error.status === 403));
   console.log(JSON.stringify(dump));
+
+  // The next watch is served: an event on it is the recovery.
+  await eventually("the watch after the 403", () => api.openWatches === 1);
+  apply(["cart-0", "cart-1", "cart-2", "cart-3"]);
+  await eventually(
+    "the recovery",
+    async () => sum(await collect(), "grpc.resolver.kubernetes.watch.failing", service) === 0,
+  );
 
   controller.abort();
   await watching;
   await eventually("the watch to stop", async () => sum(await collect(), "grpc.resolver.kubernetes.watches") === 0);
   // The SDK keeps exporting the last value of a series nobody observes any more: ours go to 0.
-  assert.equal(sum(await collect(), "grpc.resolver.kubernetes.endpoints", service), 0);
+  dump = await collect();
+  assert.equal(sum(dump, "grpc.resolver.kubernetes.endpoints", service), 0);
+  assert.equal(sum(dump, "grpc.resolver.kubernetes.watch.failing", service), 0);
 } finally {
   controller.abort();
   await api.close();
