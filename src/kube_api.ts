@@ -9,12 +9,11 @@
 import type { ClusterAccess } from "./cluster/types.ts";
 import type { EndpointSliceList, Status } from "./endpoint_slice.ts";
 import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
-import { type HttpClient, type HttpResponse, lookupRefusedByDeno } from "./runtime/http_client.ts";
+import type { HttpClient, HttpResponse } from "./runtime/http_client.ts";
 import type { ChunkSource } from "./runtime/pushed_body.ts";
 import { settledOnAbort } from "./runtime/abortable.ts";
-import { cancelOnAbort, describeCause, isRecord } from "./_util.ts";
-import { refusedByRuntime } from "./runtime/files.ts";
-import { proxyForDisplay } from "./cluster/proxy.ts";
+import { cancelOnAbort, isRecord } from "./_util.ts";
+import { checkContentType, networkError, NOT_THE_API_SERVER, statusError, type Subject } from "./api_errors.ts";
 
 /** Largest LIST response body accepted, in bytes (128 MiB); a larger one is an error, not an out-of-memory crash. */
 export const MAX_LIST_BYTES = 128 * 1024 * 1024;
@@ -25,8 +24,6 @@ const MAX_STATUS_BYTES = 64 * 1024;
 /** What fetch refuses in a header value: control characters (tab aside) and anything beyond Latin-1. */
 // deno-lint-ignore no-control-regex
 const INVALID_HEADER_VALUE = /[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]/;
-/** Longest server-provided text (a Status message, a content type) quoted in our messages. */
-const MAX_QUOTED_CHARS = 300;
 
 /** Parameters of one LIST page. */
 export interface ListParams {
@@ -254,34 +251,6 @@ export async function readNodeZone(
 }
 
 /**
- * What a request is about, for its messages: what to grant on a 403, what a 404 means.
- *
- * @example The subject of a Service read
- * ```ts
- * import type { Subject } from "./kube_api.ts";
- * const subject: Subject = {
- *   verb: "get",
- *   where: 'service "echo" in namespace "prod"',
- *   namespace: "prod",
- *   grant: '"get" on "services" in the core API group ("")',
- *   missing: 'service "echo" does not exist in namespace "prod" (404)',
- * };
- * ```
- */
-export interface Subject {
-  /** `list`, `watch` or `get`. */
-  verb: string;
-  /** The objects, e.g. `endpointslices of service "echo" in namespace "prod"`. */
-  where: string;
-  /** Their namespace; absent for cluster-wide objects (a ClusterRole grants those). */
-  namespace?: string;
-  /** The verbs and resource a Role must grant. */
-  grant: string;
-  /** What a 404 means, and what to do. */
-  missing: string;
-}
-
-/**
  * GETs one object, or POSTs `body` as JSON (a review) and reads what the
  * server answers: at most 1 MiB of JSON with an object `spec`.
  *
@@ -424,189 +393,4 @@ async function readStatus(response: Response, signal: AbortSignal): Promise<Stat
   } catch {
     return {};
   }
-}
-
-/** What to check when a successful answer is not what kube-apiserver writes. */
-const NOT_THE_API_SERVER = "if this repeats, check that nothing on the way (a proxy, a load balancer) answers in the " +
-  "API server's place";
-
-/** Rejects a successful answer that says it is not JSON (an HTML login page, a proxy's error page). */
-function checkContentType(verb: string, where: string, access: ClusterAccess, response: Response): void {
-  const type = response.headers.get("content-type");
-  if (type === null || /json/i.test(type)) return;
-  response.body?.cancel().catch(() => {});
-  throw new KubeApiError(
-    `Cannot ${verb} ${where}: the server at ${access.server} answered ${response.status} with content type ` +
-      `${quote(type)}, not JSON: point the kubeconfig at the Kubernetes API server itself, ` +
-      "not at a web page, a login page or a proxy",
-    { status: response.status },
-  );
-}
-
-/**
- * Quotes text that came from the server, cut to a few hundred characters,
- * so that a hostile server cannot flood messages and traces.
- *
- * @param text Any text from the server.
- * @returns The text as a JSON string, cut with `...` when long.
- *
- * @example Quoting a Status message
- * ```ts
- * import { quote } from "./kube_api.ts";
- * console.log(quote("too old resource version: 5 (9)")); // "too old resource version: 5 (9)"
- * console.log(quote("x".repeat(1000)).length); // 305
- * ```
- */
-export function quote(text: string): string {
-  return JSON.stringify(text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}...` : text);
-}
-
-/**
- * The fields of a {@linkcode KubeApiError} that a Kubernetes `Status` carries, cut to a sane size.
- *
- * @param status A Status from an error response or an ERROR watch event.
- * @param code The HTTP status, when the Status has none of its own.
- * @returns `status`, `reason` and `causes` for the error's options.
- *
- * @example
- * ```ts
- * import { statusFields } from "./kube_api.ts";
- * console.log(statusFields({ code: 410, reason: "Expired" })); // { status: 410, reason: "Expired", causes: undefined }
- * ```
- */
-export function statusFields(
-  status: Status,
-  code?: number,
-): { status?: number; reason?: string; causes?: string[] } {
-  const causes = Array.isArray(status.details?.causes)
-    ? status.details.causes.slice(0, 10).flatMap((cause) =>
-      isRecord(cause) && typeof cause.reason === "string" ? [cause.reason.slice(0, 100)] : []
-    )
-    : [];
-  return {
-    status: typeof status.code === "number" ? status.code : code,
-    reason: typeof status.reason === "string" ? status.reason.slice(0, 100) : undefined,
-    causes: causes.length > 0 ? causes : undefined,
-  };
-}
-
-function statusError(
-  { verb, where, namespace, grant, missing }: Subject,
-  access: ClusterAccess,
-  response: Response,
-  status: Status,
-  anonymous: boolean,
-): KubeApiError {
-  const code = response.status;
-  const said = typeof status.message === "string" && status.message ? ` (server said: ${quote(status.message)})` : "";
-  const retryAfter = Number(response.headers.get("retry-after"));
-  const options = {
-    ...statusFields(status),
-    status: code,
-    retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
-  };
-  let advice: string;
-  // Behind `kubectl proxy` a request without credentials is the proxy's user's: a 403 is anonymous only
-  // when the server says so.
-  const saysAnonymous = typeof status.message === "string" && status.message.includes("system:anonymous");
-  if (anonymous && (code === 401 || (code === 403 && saysAnonymous))) {
-    const proxy = code === 401 ? " (behind kubectl proxy: the proxy's own credentials were refused)" : "";
-    advice = `the API server at ${access.server} refused a request without credentials (${code}): ` +
-      `${access.source} gives none; give its user a token, a client certificate or an exec plugin${proxy}${said}`;
-  } else if (code === 401) {
-    // What to do, as the credentials' source allows (an inline token or a certificate is read once).
-    const renew = access.credentials.renewal ??
-      (access.tls.cert === undefined
-        ? "renew the credentials of the kubeconfig user"
-        : "renew the client certificate (it may have expired, or the server not trust its CA), then restart");
-    advice = `the API server at ${access.server} rejected the credentials from ${access.source} (401 Unauthorized): ` +
-      renew;
-  } else if (code === 403) {
-    const scope = namespace === undefined
-      ? "with a ClusterRole and ClusterRoleBinding"
-      : `in namespace "${namespace}" with a Role and RoleBinding`;
-    advice = `forbidden (403) for the credentials from ${access.source}: grant ${grant} ${scope}${said}`;
-  } else if (code === 404) {
-    advice = `${missing}${said}`;
-  } else if (code === 410) {
-    advice = `the resourceVersion expired (410 Gone): relisting${said}`;
-  } else if (code === 429 || code >= 500) {
-    advice = `the API server at ${access.server} answered ${code}: retrying with backoff${said}`;
-  } else if (code >= 300 && code < 400) {
-    const location = response.headers.get("location");
-    const to = location ? ` to ${quote(location)}` : "";
-    advice = `the API server at ${access.server} redirected (${code})${to}, which is not followed ` +
-      "so that credentials never go to another host: point the kubeconfig at the API server itself";
-  } else {
-    advice = `the API server at ${access.server} answered ${code}${said}`;
-  }
-  return new KubeApiError(`Cannot ${verb} ${where}: ${advice}`, options);
-}
-
-function networkError(
-  verb: string,
-  where: string,
-  access: ClusterAccess,
-  cause: unknown,
-  authorization?: string,
-): KubeApiError {
-  let detail = describeCause(cause);
-  // A runtime error that quotes the credentials (the header value, or the
-  // secret alone when it is long enough to be told apart from ordinary text):
-  // neither it nor its message may travel on.
-  const secret = authorization?.replace(/^\S+\s+/, "");
-  for (const quoted of [authorization, secret && secret.length >= 8 ? secret : undefined]) {
-    if (quoted && detail.includes(quoted)) {
-      detail = detail.replaceAll(quoted, "[redacted]");
-      cause = undefined;
-    }
-  }
-  const options = cause === undefined ? {} : { cause };
-  const withoutUrls = detail.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "");
-  const lookupRefused = lookupRefusedByDeno(cause);
-  if (refusedByRuntime(cause) || lookupRefused) {
-    // Deno refused the HTTP client (undici, which reads variables of its own) a permission: the server is not at fault.
-    // Only Deno's own words say which: a host name may hold "env" too.
-    const [flag, what] = !lookupRefused && /\benv access\b/.test(detail)
-      ? ["env", "the variable"]
-      : ["net", "the API server"];
-    return new KubeApiError(
-      `Cannot ${verb} ${where}: this Deno process may not reach ${access.server} (${detail}): run it with ` +
-        `--allow-${flag}, or add ${what} to its list`,
-      options,
-    );
-  }
-  // What OpenSSL (Node), rustls (Deno) and Bun say when the answer to a TLS hello is not TLS.
-  if (/wrong.version.number|InvalidContentType|Does the server speak TLS/i.test(withoutUrls)) {
-    // Through a proxy, the proxy may be the one that does not (an https:// proxy URL for a plain HTTP proxy).
-    const via = access.proxyUrl === undefined ? "" : `, or the proxy ${proxyForDisplay(access.proxyUrl)} from ` +
-      `${access.proxySource},`;
-    return new KubeApiError(
-      `Cannot ${verb} ${where}: the server at ${access.server}${via} does not answer in TLS (${detail}): if it ` +
-        `serves plain HTTP on this port, its URL in ${access.source} must start with http://; else check the port`,
-      options,
-    );
-  }
-  if (/cert|tls|ssl|UnknownIssuer|self.signed|altname|handshake/i.test(withoutUrls)) {
-    return new KubeApiError(
-      `Cannot ${verb} ${where}: TLS verification of ${access.server} failed with ${access.tls.caSource} (${detail}); ` +
-        // A CA rotated under a running process is the other cause: nothing reads the file again.
-        `check certificate-authority and tls-server-name in ${access.source}; they are read once, at start, so ` +
-        "restart the process after changing them (a rotated cluster CA, say)",
-      options,
-    );
-  }
-  if (access.proxyUrl !== undefined) {
-    return new KubeApiError(
-      `Cannot ${verb} ${where}: cannot reach the API server at ${access.server} from ${access.source} through ` +
-        `the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource} (${detail}); check that the ` +
-        "proxy is up and lets this server through, and that the server is up",
-      options,
-    );
-  }
-  return new KubeApiError(
-    `Cannot ${verb} ${where}: cannot reach the API server at ${access.server} from ${access.source} (${detail}); ` +
-      "check that the address is right and the server is up",
-    options,
-  );
 }

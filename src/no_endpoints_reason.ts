@@ -6,7 +6,7 @@
  */
 
 import type { EndpointSlice } from "./endpoint_slice.ts";
-import { quote } from "./kube_api.ts";
+import { quote } from "./api_errors.ts";
 
 /**
  * Why the slices of a Service give no usable endpoint for a port: no EndpointSlice at all (no such Service in
