@@ -7,6 +7,7 @@
  */
 
 import type { ClusterAccess } from "./cluster/types.ts";
+import { NOT_THE_API_SERVER } from "./api_errors.ts";
 import { KubeApiError } from "./errors.ts";
 import { requestObject } from "./kube_api.ts";
 import type { HttpClient } from "./runtime/http_client.ts";
@@ -91,7 +92,8 @@ export async function reviewAccess(
   const status = isRecord(review.status) ? review.status : {};
   if (typeof status.allowed !== "boolean") {
     throw new KubeApiError(
-      `Cannot review access at ${access.server}: the SelfSubjectAccessReview came back without status.allowed`,
+      `Cannot review access at ${access.server}: the SelfSubjectAccessReview came back without status.allowed; ` +
+        NOT_THE_API_SERVER,
     );
   }
   const reason = [status.reason, status.evaluationError].filter((text) => typeof text === "string" && text !== "")
@@ -135,7 +137,8 @@ export async function reviewSelf(access: ClusterAccess, client: HttpClient, sign
   const info = isRecord(review.status) && isRecord(review.status.userInfo) ? review.status.userInfo : {};
   if (typeof info.username !== "string" || info.username === "") {
     throw new KubeApiError(
-      `Cannot review the user at ${access.server}: the SelfSubjectReview came back without a user name`,
+      `Cannot review the user at ${access.server}: the SelfSubjectReview came back without a user name; ` +
+        NOT_THE_API_SERVER,
     );
   }
   const groups = Array.isArray(info.groups) ? info.groups.filter((group) => typeof group === "string") : [];

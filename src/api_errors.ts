@@ -48,8 +48,7 @@ export interface Subject {
 
 /** What to check when a successful answer is not what kube-apiserver writes. */
 export const NOT_THE_API_SERVER =
-  "if this repeats, check that nothing on the way (a proxy, a load balancer) answers in the " +
-  "API server's place";
+  "check that nothing on the way (a proxy, a load balancer) answers in the API server's place";
 
 /** Rejects a successful answer that says it is not JSON (an HTML login page, a proxy's error page). */
 export function checkContentType(verb: string, where: string, access: ClusterAccess, response: Response): void {

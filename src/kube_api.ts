@@ -139,7 +139,8 @@ export function createEndpointSliceApi(
         value = JSON.parse(text);
       } catch (cause) {
         throw new KubeApiError(
-          `Cannot list ${where}: the response from ${access.server} is not valid JSON; retrying: ${NOT_THE_API_SERVER}`,
+          `Cannot list ${where}: the response from ${access.server} is not valid JSON; retrying: if this repeats, ` +
+            NOT_THE_API_SERVER,
           { cause },
         );
       }
@@ -148,7 +149,7 @@ export function createEndpointSliceApi(
       if (!isRecord(value) || !Array.isArray(value.items)) {
         throw new KubeApiError(
           `Cannot list ${where}: the response from ${access.server} is not an EndpointSliceList (it has no items ` +
-            `list); retrying: ${NOT_THE_API_SERVER}`,
+            `list); retrying: if this repeats, ${NOT_THE_API_SERVER}`,
         );
       }
       return value as unknown as EndpointSliceList;
@@ -162,7 +163,8 @@ export function createEndpointSliceApi(
       const { chunks } = await request("watch", url, signal);
       if (!chunks) {
         throw new KubeApiError(
-          `Cannot watch ${where}: the response from ${access.server} has no body; retrying: ${NOT_THE_API_SERVER}`,
+          `Cannot watch ${where}: the response from ${access.server} has no body; retrying: if this repeats, ` +
+            NOT_THE_API_SERVER,
         );
       }
       return chunks;
