@@ -63,9 +63,6 @@ interface OpenWatch {
 /** The checks of `continue`, `sendInitialEvents` and `resourceVersionMatch` on a watch. */
 function checkWatchOptions(query: Record<string, string>, sendInitialEvents: boolean | undefined): void {
   const field = "resourceVersionMatch";
-  if ((query.continue ?? "") !== "") {
-    throw invalidListOptions(forbiddenField(field, "resourceVersionMatch is forbidden when continue is provided"));
-  }
   const match = query.resourceVersionMatch ?? "";
   const errors = [];
   if (sendInitialEvents !== undefined && match !== "NotOlderThan") {
@@ -75,8 +72,10 @@ function checkWatchOptions(query: Record<string, string>, sendInitialEvents: boo
     errors.push(
       forbiddenField(field, "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"),
     );
-  } else if (match !== "" && match !== "NotOlderThan") {
-    errors.push(unsupportedValue(field, match, ["NotOlderThan"]));
+  }
+  if (match !== "" && match !== "NotOlderThan") errors.push(unsupportedValue(field, match, ["NotOlderThan"]));
+  if ((query.continue ?? "") !== "") {
+    errors.push(forbiddenField(field, "resourceVersionMatch is forbidden when continue is provided"));
   }
   if (errors.length > 0) throw invalidListOptions(...errors);
 }

@@ -225,6 +225,7 @@ const cases: Case[] = [
         "sendInitialEvents without match": { sendInitialEvents: "true" },
         "match without sendInitialEvents": { resourceVersionMatch: "NotOlderThan" },
         "Exact with sendInitialEvents": { sendInitialEvents: "true", resourceVersionMatch: "Exact" },
+        "Exact with continue": { resourceVersionMatch: "Exact", continue: "abc" },
         "timeoutSeconds=abc": { timeoutSeconds: "abc" },
       };
       const entries = await Promise.all(
