@@ -34,196 +34,232 @@ export class LabelSelectorError extends Error {
   }
 }
 
-const NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const SPECIAL = new Set([
-  " ",
-  "\t",
-  "\n",
-  "\r",
-  ",",
-  "=",
-  "!",
-  "(",
-  ")",
-  "<",
-  ">",
-]);
+const NAME_FORMAT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
+const NAME = new RegExp(`^${NAME_FORMAT}$`);
+const VALUE_FORMAT = `(${NAME_FORMAT})?`;
+const VALUE = new RegExp(`^${VALUE_FORMAT}$`);
+const SUBDOMAIN_FORMAT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+const SUBDOMAIN = new RegExp(`^${SUBDOMAIN_FORMAT}$`);
+const NAME_RULE = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an " +
+  `alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '${NAME_FORMAT}')`;
+const VALUE_RULE = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', " +
+  "and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', " +
+  `regex used for validation is '${VALUE_FORMAT}')`;
+const SUBDOMAIN_RULE =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', " +
+  `and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '${SUBDOMAIN_FORMAT}')`;
+const BINARY_OPERATORS = "in, notin, =, ==, !=, gt, lt";
 
+/** The lexer's tokens; `in` and `notin` are identifiers where values are read. */
 type Token =
-  | { kind: "id"; text: string }
-  | { kind: "op"; text: "," | "=" | "==" | "!=" | "!" | "(" | ")" | "<" | ">" };
+  | { kind: "id" | "in" | "notin"; text: string }
+  | { kind: "op"; text: "," | "=" | "==" | "!=" | "!" | "(" | ")" | "<" | ">" }
+  | { kind: "end"; text: "" };
 
+const SYMBOLS = new Set([",", "=", "==", "!=", "!", "(", ")", "<", ">"]);
+const isSpace = (c: string) => c === " " || c === "\t" || c === "\r" || c === "\n";
+const isSymbol = (c: string) => "=!(),><".includes(c);
+
+/** Go's lexer: the longest symbol that is a token, or a word up to a space or symbol. */
 function tokenize(input: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < input.length) {
-    const c = input[i];
-    if (c === " " || c === "\t" || c === "\n" || c === "\r") {
+    if (isSpace(input[i])) {
       i++;
-    } else if ((c === "=" || c === "!") && input[i + 1] === "=") {
-      tokens.push({ kind: "op", text: c === "=" ? "==" : "!=" });
-      i += 2;
-    } else if (SPECIAL.has(c)) {
-      tokens.push({
-        kind: "op",
-        text: c as "," | "=" | "!" | "(" | ")" | "<" | ">",
-      });
-      i++;
+    } else if (isSymbol(input[i])) {
+      const two = input.slice(i, i + 2);
+      const text = SYMBOLS.has(two) ? two : input[i];
+      tokens.push({ kind: "op", text } as Token);
+      i += text.length;
     } else {
       const start = i;
-      while (i < input.length && !SPECIAL.has(input[i])) i++;
-      tokens.push({ kind: "id", text: input.slice(start, i) });
+      while (i < input.length && !isSpace(input[i]) && !isSymbol(input[i])) i++;
+      const text = input.slice(start, i);
+      tokens.push({ kind: text === "in" || text === "notin" ? text : "id", text });
     }
   }
+  tokens.push({ kind: "end", text: "" });
   return tokens;
 }
 
-function validateKey(key: string): void {
-  const slash = key.indexOf("/");
-  const name = slash === -1 ? key : key.slice(slash + 1);
-  const prefix = slash === -1 ? undefined : key.slice(0, slash);
-  if (name.length === 0 || name.length > 63 || !NAME.test(name)) {
-    throw new LabelSelectorError(
-      `unable to parse requirement: key: Invalid value: ${JSON.stringify(key)}: ` +
-        "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
-    );
-  }
-  if (
-    prefix !== undefined &&
-    (prefix.length === 0 || prefix.length > 253 ||
-      !prefix.split(".").every((part) => DNS_LABEL.test(part)))
-  ) {
-    throw new LabelSelectorError(
-      `unable to parse requirement: key: Invalid value: ${JSON.stringify(key)}: ` +
-        "prefix part must be a lowercase RFC 1123 subdomain",
-    );
-  }
-}
+const bytes = (text: string) => new TextEncoder().encode(text).length;
 
-function validateValue(key: string, value: string): void {
-  if (value.length > 63 || (value.length > 0 && !NAME.test(value))) {
-    throw new LabelSelectorError(
-      `unable to parse requirement: values[0][${key}]: Invalid value: ${JSON.stringify(value)}: ` +
-        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
-    );
+/** The problems of a label key, as `IsQualifiedName` lists them. */
+function keyProblems(key: string): string[] {
+  const parts = key.split("/");
+  if (parts.length > 2) {
+    return [`a valid label key ${NAME_RULE} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`];
   }
-}
-
-function describe(token: Token | undefined): string {
-  return token === undefined ? "end of string" : `'${token.text}'`;
-}
-
-function parseRequirements(tokens: Token[]): Requirement[] {
-  const requirements: Requirement[] = [];
-  let i = 0;
-  const expectId = (what: string): string => {
-    const token = tokens[i];
-    if (token?.kind !== "id") {
-      throw new LabelSelectorError(
-        `found ${describe(token)}, expected: ${what}`,
-      );
+  const problems: string[] = [];
+  const name = parts.at(-1)!;
+  if (parts.length === 2) {
+    const prefix = parts[0];
+    if (prefix === "") problems.push("prefix part must be non-empty");
+    else {
+      if (bytes(prefix) > 253) problems.push("prefix part must be no more than 253 bytes");
+      if (!SUBDOMAIN.test(prefix)) problems.push(`prefix part ${SUBDOMAIN_RULE}`);
     }
-    i++;
-    return token.text;
-  };
-  while (i < tokens.length) {
-    let requirement: Requirement;
-    if (tokens[i].kind === "op" && tokens[i].text === "!") {
-      i++;
-      const key = expectId("identifier after '!'");
-      validateKey(key);
-      requirement = { key, operator: "!", values: [] };
-    } else {
-      const key = expectId("identifier");
-      validateKey(key);
-      const next = tokens[i];
-      if (next === undefined || (next.kind === "op" && next.text === ",")) {
-        requirement = { key, operator: "exists", values: [] };
-      } else if (
-        next.kind === "op" &&
-        (next.text === "=" || next.text === "==" || next.text === "!=")
-      ) {
-        i++;
-        const after = tokens[i];
-        const value = after?.kind === "id" ? (i++, after.text) : "";
-        validateValue(key, value);
-        requirement = {
-          key,
-          operator: next.text === "!=" ? "!=" : "=",
-          values: [value],
-        };
-      } else if (
-        next.kind === "op" && (next.text === "<" || next.text === ">")
-      ) {
-        i++;
-        const value = expectId("integer value");
-        if (!/^-?\d+$/.test(value)) {
-          throw new LabelSelectorError(
-            `unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer: current value is ${
-              JSON.stringify(value)
-            }`,
-          );
-        }
-        requirement = { key, operator: next.text, values: [value] };
-      } else if (
-        next.kind === "id" && (next.text === "in" || next.text === "notin")
-      ) {
-        i++;
-        const open = tokens[i];
-        if (open?.kind !== "op" || open.text !== "(") {
-          throw new LabelSelectorError(
-            `found ${describe(open)}, expected: '('`,
-          );
-        }
-        i++;
-        const values: string[] = [];
-        // Bounded: every pass consumes at least one token.
-        while (i < tokens.length) {
-          const token = tokens[i];
-          if (token.kind === "op" && token.text === ")") break;
-          if (token.kind === "op" && token.text === ",") {
-            i++;
-            continue;
-          }
-          values.push(expectId("value"));
-        }
-        const close = tokens[i];
-        if (close?.kind !== "op" || close.text !== ")") {
-          throw new LabelSelectorError(
-            `found ${describe(close)}, expected: ')'`,
-          );
-        }
-        i++;
-        if (values.length === 0) {
-          throw new LabelSelectorError(
-            "unable to parse requirement: values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty",
-          );
-        }
-        for (const value of values) validateValue(key, value);
-        requirement = { key, operator: next.text, values };
-      } else {
-        throw new LabelSelectorError(
-          `found ${describe(next)}, expected: in, notin, =, ==, !=, gt, lt`,
-        );
+  }
+  if (name === "") problems.push("name part must be non-empty");
+  else if (bytes(name) > 63) problems.push("name part must be no more than 63 bytes");
+  if (!NAME.test(name)) problems.push(`name part ${NAME_RULE}`);
+  return problems;
+}
+
+/** A field error as Go prints it: `path: Invalid value: "value": detail`. */
+const invalid = (path: string, value: string, detail: string) =>
+  `${path}: Invalid value: ${JSON.stringify(value)}: ${detail}`;
+
+/** The problems of a requirement's values, as `NewRequirement` finds them. */
+function valueProblems(key: string, operator: Requirement["operator"], values: string[]): string[] {
+  const problems: string[] = [];
+  if (operator === ">" || operator === "<") {
+    values.forEach((value, index) => {
+      if (!/^[-+]?\d+$/.test(value) || BigInt(value) > 2n ** 63n - 1n || BigInt(value) < -(2n ** 63n)) {
+        problems.push(invalid(`values[${index}]`, value, "for 'Gt', 'Lt' operators, the value must be an integer"));
+      }
+    });
+  }
+  values.forEach((value, index) => {
+    const found = [
+      ...(bytes(value) > 63 ? ["must be no more than 63 bytes"] : []),
+      ...(VALUE.test(value) ? [] : [VALUE_RULE]),
+    ];
+    if (found.length > 0) problems.push(invalid(`values[${index}][${key}]`, value, found.join("; ")));
+  });
+  return problems;
+}
+
+/** Go's parser, read token by token; its messages, with or without the requirement prefix, are the real server's. */
+class Parser {
+  #tokens: Token[];
+  #position = 0;
+
+  constructor(tokens: Token[]) {
+    this.#tokens = tokens;
+  }
+
+  #peek(): Token {
+    return this.#tokens[this.#position];
+  }
+
+  #next(): Token {
+    return this.#tokens[Math.min(this.#position++, this.#tokens.length - 1)];
+  }
+
+  /** Where values are read, `in` and `notin` are plain identifiers. */
+  static #isId(token: Token): boolean {
+    return token.kind === "id" || token.kind === "in" || token.kind === "notin";
+  }
+
+  static #is(token: Token, text: string): boolean {
+    return token.kind === "op" && token.text === text;
+  }
+
+  parse(): Requirement[] {
+    const requirements: Requirement[] = [];
+    // Bounded: every requirement consumes at least one token.
+    for (;;) {
+      const token = this.#peek();
+      if (token.kind === "end") return requirements;
+      if (!Parser.#isId(token) && !Parser.#is(token, "!")) {
+        throw new LabelSelectorError(`found '${token.text}', expected: !, identifier, or 'end of string'`);
+      }
+      try {
+        requirements.push(this.#requirement());
+      } catch (error) {
+        throw new LabelSelectorError(`unable to parse requirement: ${(error as Error).message}`);
+      }
+      const separator = this.#next();
+      if (separator.kind === "end") return requirements;
+      if (!Parser.#is(separator, ",")) {
+        throw new LabelSelectorError(`found '${separator.text}', expected: ',' or 'end of string'`);
+      }
+      const after = this.#peek();
+      if (!Parser.#isId(after) && !Parser.#is(after, "!")) {
+        throw new LabelSelectorError(`found '${after.text}', expected: identifier after ','`);
       }
     }
-    requirements.push(requirement);
-    const separator = tokens[i];
-    if (separator === undefined) break;
-    if (separator.kind !== "op" || separator.text !== ",") {
-      throw new LabelSelectorError(
-        `found ${describe(separator)}, expected: ',' or 'end of string'`,
-      );
-    }
-    i++;
-    if (i === tokens.length) {
-      throw new LabelSelectorError(
-        "found 'end of string', expected: identifier",
-      );
-    }
   }
-  return requirements;
+
+  #requirement(): Requirement {
+    let token = this.#next();
+    const absent = Parser.#is(token, "!");
+    if (absent) token = this.#next();
+    if (!Parser.#isId(token)) throw new Error(`found '${token.text}', expected: identifier`);
+    const key = token.text;
+    const problems = keyProblems(key);
+    if (problems.length > 0) throw new Error(invalid("<nil>", key, problems.join("; ")));
+    const next = this.#peek();
+    if (absent || next.kind === "end" || Parser.#is(next, ",")) {
+      return { key, operator: absent ? "!" : "exists", values: [] };
+    }
+    const operator = this.#operator();
+    const values = operator === "in" || operator === "notin" ? this.#valueSet() : [this.#exactValue()];
+    const found = valueProblems(key, operator, values);
+    // Like Go's aggregate: one problem alone, several in brackets.
+    if (found.length > 0) throw new Error(found.length === 1 ? found[0] : `[${found.join(", ")}]`);
+    return { key, operator, values };
+  }
+
+  #operator(): Requirement["operator"] {
+    const token = this.#next();
+    if (token.kind === "in" || token.kind === "notin") return token.kind;
+    if (token.kind === "op" && ["=", "==", "!=", "<", ">"].includes(token.text)) {
+      return token.text === "==" ? "=" : token.text as "=" | "!=" | "<" | ">";
+    }
+    throw new Error(`found '${token.text}', expected: ${BINARY_OPERATORS}`);
+  }
+
+  /** `(a, b)`: the values, sorted and without repeats; `()` and empty entries are the empty value. */
+  #valueSet(): string[] {
+    const open = this.#next();
+    if (!Parser.#is(open, "(")) throw new Error(`found '${open.text}' expected: '('`);
+    const first = this.#peek();
+    if (Parser.#is(first, ")")) {
+      this.#next();
+      return [""];
+    }
+    if (!Parser.#isId(first) && !Parser.#is(first, ",")) {
+      throw new Error(`found '${first.text}', expected: ',', ')' or identifier`);
+    }
+    const values = new Set<string>();
+    // Bounded: every pass consumes a token, and the list ends with "end".
+    for (;;) {
+      const token = this.#next();
+      if (Parser.#isId(token)) {
+        values.add(token.text);
+        const after = this.#peek();
+        if (Parser.#is(after, ")")) break;
+        if (!Parser.#is(after, ",")) throw new Error(`found '${after.text}', expected: ',' or ')'`);
+      } else if (Parser.#is(token, ",")) {
+        if (values.size === 0) values.add("");
+        const after = this.#peek();
+        if (Parser.#is(after, ")")) {
+          values.add("");
+          break;
+        }
+        if (Parser.#is(after, ",")) {
+          this.#next();
+          values.add("");
+        }
+      } else {
+        throw new Error(`found '${token.text}', expected: ',', or identifier`);
+      }
+    }
+    this.#next(); // The ")" the loop stopped at.
+    return [...values].sort();
+  }
+
+  /** The value after `=`, `==`, `!=`, `>` or `<`; none at all is the empty value. */
+  #exactValue(): string {
+    const next = this.#peek();
+    if (next.kind === "end" || Parser.#is(next, ",")) return "";
+    const token = this.#next();
+    if (Parser.#isId(token)) return token.text;
+    throw new Error(`found '${token.text}', expected: identifier`);
+  }
 }
 
 function satisfies(
@@ -261,7 +297,7 @@ function satisfies(
  * @throws {LabelSelectorError} When the selector is malformed.
  */
 export function parseLabelSelector(selector: string): LabelSelector {
-  const requirements = parseRequirements(tokenize(selector));
+  const requirements = new Parser(tokenize(selector)).parse();
   return {
     empty: requirements.length === 0,
     matches(labels) {
