@@ -56,24 +56,27 @@ function splitTerms(input: string): string[] {
   return terms;
 }
 
-function unescapeValue(value: string, selector: string): string {
+/** Go's `UnescapeValue`: `\\`, `\,` and `\=` are the only escapes, and `,` and `=` must be escaped. */
+function unescapeValue(value: string): string {
   let out = "";
-  for (let i = 0; i < value.length; i++) {
-    const char = value[i];
-    if (char !== "\\") {
-      if (char === "," || char === "=") {
-        throw new FieldSelectorError(`invalid selector: '${selector}'; unescaped ${char} in value`);
+  let inSlash = false;
+  for (const char of value) {
+    if (inSlash) {
+      if (char !== "\\" && char !== "," && char !== "=") {
+        throw new FieldSelectorError(`invalid field selector: invalid escape sequence: \\${char}`);
       }
       out += char;
-      continue;
+      inSlash = false;
+    } else if (char === "\\") {
+      inSlash = true;
+    } else if (char === "," || char === "=") {
+      // Go prints the rune as its number.
+      throw new FieldSelectorError(`invalid field selector: unescaped character in value: ${char.codePointAt(0)}`);
+    } else {
+      out += char;
     }
-    const next = value[i + 1];
-    if (next !== "\\" && next !== "," && next !== "=") {
-      throw new FieldSelectorError(`invalid selector: '${selector}'; invalid escape sequence`);
-    }
-    out += next;
-    i++;
   }
+  if (inSlash) throw new FieldSelectorError("invalid field selector: invalid escape sequence: \\");
   return out;
 }
 
@@ -95,7 +98,7 @@ function parseTerm(term: string, selector: string): Term {
   return {
     field: field as Term["field"],
     equal: operator !== "!=",
-    value: unescapeValue(term.slice(at + operator.length), selector),
+    value: unescapeValue(term.slice(at + operator.length)),
   };
 }
 

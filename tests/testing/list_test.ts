@@ -471,6 +471,19 @@ Deno.test("a field selector on metadata.name or metadata.namespace filters lists
     const malformed = await getJson(slicesUrl(server, "default", { fieldSelector: "metadata.name" }));
     assert.equal(malformed.status, 400);
     assert.equal(malformed.body.message, "invalid selector: 'metadata.name'; can't understand 'metadata.name'");
+    // Measured on kube-apiserver v1.36.3: a bad value is named by its character (`=` is rune 61) or escape sequence.
+    for (
+      const [selector, message] of [
+        ["metadata.name=a=b", "invalid field selector: unescaped character in value: 61"],
+        ["metadata.name!=a=b", "invalid field selector: unescaped character in value: 61"],
+        ["metadata.name=a\\x", "invalid field selector: invalid escape sequence: \\x"],
+        ["metadata.name=\\é", "invalid field selector: invalid escape sequence: \\é"],
+        ["metadata.name=a\\", "invalid field selector: invalid escape sequence: \\"],
+      ]
+    ) {
+      const { status, body } = await getJson(slicesUrl(server, "default", { fieldSelector: selector }));
+      assert.deepEqual([status, body.message], [400, message], selector);
+    }
   });
 });
 
