@@ -131,6 +131,17 @@ function valueProblems(key: string, operator: Requirement["operator"], values: s
   return problems;
 }
 
+/**
+ * Whether a text is a valid label value (also a zone name in hints): empty, or at most 63 bytes of
+ * letters, digits, `-`, `_` and `.` that start and end with a letter or digit.
+ *
+ * @param value The text.
+ * @returns Whether kube-apiserver accepts it.
+ */
+export function isLabelValue(value: string): boolean {
+  return bytes(value) <= 63 && VALUE.test(value);
+}
+
 /** Go's parser, read token by token; its messages, with or without the requirement prefix, are the real server's. */
 class Parser {
   #tokens: Token[];

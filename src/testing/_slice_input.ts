@@ -9,6 +9,7 @@
 
 import { isIPv4, isIPv6 } from "node:net";
 import { DNS_1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from "../dns_label.ts";
+import { isLabelValue } from "./_label_selector.ts";
 import type { Endpoint, EndpointConditions, EndpointPort, EndpointSlice, EndpointSliceInput } from "./types.ts";
 
 const GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
@@ -78,11 +79,11 @@ function normalizeEndpoint(
       `endpoints[${index}].addresses must hold 1-100 addresses`,
     );
   }
-  for (const address of addresses) {
+  for (const [at, address] of addresses.entries()) {
     const valid = addressType === "IPv4"
       ? isIPv4(address)
       : addressType === "IPv6"
-      ? isIPv6(address)
+      ? isIPv6(address) && !address.includes("%")
       : typeof address === "string" && address.length > 0;
     if (!valid) {
       throw invalidSlice(
@@ -90,6 +91,7 @@ function normalizeEndpoint(
         `endpoints[${index}].addresses must be ${addressType} addresses: current value is ${JSON.stringify(address)}`,
       );
     }
+    if (addressType === "IPv6") checkIPv6Form(key, `endpoints[${index}].addresses[${at}]`, address);
   }
   const conditions: EndpointConditions = {};
   for (const name of ["ready", "serving", "terminating"] as const) {
@@ -103,10 +105,84 @@ function normalizeEndpoint(
   if (endpoint.targetRef !== undefined) {
     out.targetRef = structuredClone(endpoint.targetRef);
   }
-  if (endpoint.nodeName !== undefined) out.nodeName = endpoint.nodeName;
+  if (endpoint.nodeName !== undefined) {
+    if (!isDns1123Subdomain(endpoint.nodeName)) {
+      throw invalidSlice(
+        key,
+        `endpoints[${index}].nodeName ${SUBDOMAIN_RULE}: current value is ${JSON.stringify(endpoint.nodeName)}`,
+      );
+    }
+    out.nodeName = endpoint.nodeName;
+  }
   if (endpoint.zone !== undefined) out.zone = endpoint.zone;
-  if (endpoint.hints !== undefined) out.hints = structuredClone(endpoint.hints);
+  if (endpoint.hints !== undefined) {
+    checkHints(key, `endpoints[${index}].hints`, endpoint.hints);
+    out.hints = structuredClone(endpoint.hints);
+  }
   return out;
+}
+
+const SUBDOMAIN_RULE =
+  'must be a DNS-1123 subdomain (at most 253 of a-z, 0-9, "-" and ".", starting and ending with a ' +
+  "letter or digit), as kube-apiserver requires";
+
+/**
+ * As kube-apiserver checks an IPv6 address: in its one canonical text (RFC 5952: lower case, no leading
+ * zeros, the longest run of zero groups as `::`), and not an IPv4-mapped address.
+ */
+function checkIPv6Form(key: string, field: string, address: string): void {
+  if (/^::ffff:/i.test(address) && address.includes(".")) {
+    throw invalidSlice(
+      key,
+      `${field} must not be an IPv4-mapped IPv6 address, as kube-apiserver requires: current value is ${
+        JSON.stringify(address)
+      }`,
+    );
+  }
+  // URL writes an IPv6 host in the canonical text, as Go's netip does.
+  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  if (canonical !== address) {
+    throw invalidSlice(
+      key,
+      `${field} must be in canonical form, as kube-apiserver requires: current value is ${JSON.stringify(address)}, ` +
+        `write ${JSON.stringify(canonical)}`,
+    );
+  }
+}
+
+/** As kube-apiserver checks topology hints: at most 8 zones and 8 nodes, each named once and validly. */
+function checkHints(key: string, field: string, hints: NonNullable<Endpoint["hints"]>): void {
+  const lists = [
+    [
+      "forZones",
+      "zones",
+      isLabelValue,
+      'must be a label value (at most 63 of letters, digits, "-", "_" and ".", starting and ending with a letter or digit, or empty), as kube-apiserver requires',
+    ],
+    ["forNodes", "nodes", isDns1123Subdomain, SUBDOMAIN_RULE],
+  ] as const;
+  for (const [list, what, isValid, rule] of lists) {
+    const entries = hints[list] ?? [];
+    if (entries.length > 8) {
+      throw invalidSlice(
+        key,
+        `${field}.${list} must hold at most 8 ${what}, as kube-apiserver requires: current count is ${entries.length}`,
+      );
+    }
+    const seen = new Set<string>();
+    for (const [at, { name }] of entries.entries()) {
+      if (!isValid(name)) {
+        throw invalidSlice(key, `${field}.${list}[${at}].name ${rule}: current value is ${JSON.stringify(name)}`);
+      }
+      if (seen.has(name)) {
+        throw invalidSlice(
+          key,
+          `${field}.${list}[${at}].name must be unique: current value is ${JSON.stringify(name)}`,
+        );
+      }
+      seen.add(name);
+    }
+  }
 }
 
 const PROTOCOLS = new Set(["TCP", "UDP", "SCTP"]);
