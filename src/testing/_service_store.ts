@@ -126,8 +126,20 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"]
         `${field}.protocol must be "TCP", "UDP" or "SCTP": current value is ${JSON.stringify(protocol)}`,
       );
     }
-    const targetPort = port.targetPort ?? port.port;
-    if (!(isPortNumber(targetPort) || (typeof targetPort === "string" && targetPort !== ""))) {
+    // As kube-apiserver defaults it: absent, 0 or "" mean the port itself.
+    const targetPort = port.targetPort === undefined || port.targetPort === 0 || port.targetPort === ""
+      ? port.port
+      : port.targetPort;
+    if (typeof targetPort === "string") {
+      const problems = portNameProblems(targetPort);
+      if (problems.length > 0) {
+        throw invalid(
+          key,
+          `${field}.targetPort must be a port name (${problems.join(", ")}), as kube-apiserver requires: ` +
+            `current value is ${JSON.stringify(targetPort)}`,
+        );
+      }
+    } else if (!isPortNumber(targetPort)) {
       throw invalid(key, `${field}.targetPort must be 1-65535 or a port name: current value is ${targetPort}`);
     }
     return {
@@ -144,6 +156,17 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"]
     type: "ClusterIP",
     sessionAffinity: "None",
   };
+}
+
+/** What makes a text no IANA service name (a container port's name), as kube-apiserver's `IsValidPortName` lists it. */
+function portNameProblems(name: string): string[] {
+  return [
+    ...(name.length > 15 ? ["at most 15 characters"] : []),
+    ...(/^[-a-z0-9]+$/.test(name) ? [] : ['only a-z, 0-9 and "-"']),
+    ...(/[a-z]/.test(name) ? [] : ["at least one letter"]),
+    ...(name.includes("--") ? ["no consecutive hyphens"] : []),
+    ...(name.startsWith("-") || name.endsWith("-") ? ["no hyphen at either end"] : []),
+  ];
 }
 
 function isPortNumber(value: unknown): value is number {

@@ -532,7 +532,29 @@ Deno.test("applyService() rejects invalid Services", async () => {
     assert.throws(() => server.applyService(ports([{ name: "a", port: 80 }, { name: "a", port: 81 }])), /unique/);
     assert.throws(() => server.applyService(ports([{ name: "GRPC", port: 80 }])), /name must be a DNS-1123 label/);
     assert.throws(() => server.applyService(ports([{ name: "a", port: 0 }])), /port must be 1-65535/);
-    assert.throws(() => server.applyService(ports([{ name: "a", port: 80, targetPort: "" }])), /targetPort/);
+    // As kube-apiserver v1.36.3 (measured): a targetPort name is an IANA service name, and 0 or "" mean the port.
+    for (
+      const [targetPort, problem] of [
+        ["a".repeat(16), "at most 15 characters"],
+        ["Grpc", "only a-z, 0-9 and"],
+        [
+          "a--b",
+          "no consecutive hyphens",
+        ],
+        ["123", "at least one letter"],
+        ["-a", "no hyphen at either end"],
+      ]
+    ) {
+      assert.throws(() => server.applyService(ports([{ name: "a", port: 80, targetPort }])), {
+        name: "TypeError",
+        message: new RegExp(
+          `spec\\.ports\\[0\\]\\.targetPort must be .*${problem}.*: current value is "${targetPort}"`,
+        ),
+      });
+    }
+    for (const targetPort of [0, ""]) {
+      assert.equal(server.applyService(ports([{ name: "a", port: 80, targetPort }])).spec.ports[0].targetPort, 80);
+    }
     assert.throws(
       () => server.applyService({ metadata: { namespace: "", name: "x" }, spec: { ports: [] } }),
       /metadata\.namespace is required/,
