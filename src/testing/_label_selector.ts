@@ -8,6 +8,8 @@
  * @module
  */
 
+import { keyProblems, valueProblems } from "./_labels.ts";
+
 /** One parsed requirement. */
 interface Requirement {
   key: string;
@@ -34,20 +36,6 @@ export class LabelSelectorError extends Error {
   }
 }
 
-const NAME_FORMAT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
-const NAME = new RegExp(`^${NAME_FORMAT}$`);
-const VALUE_FORMAT = `(${NAME_FORMAT})?`;
-const VALUE = new RegExp(`^${VALUE_FORMAT}$`);
-const SUBDOMAIN_FORMAT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
-const SUBDOMAIN = new RegExp(`^${SUBDOMAIN_FORMAT}$`);
-const NAME_RULE = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an " +
-  `alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '${NAME_FORMAT}')`;
-const VALUE_RULE = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', " +
-  "and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', " +
-  `regex used for validation is '${VALUE_FORMAT}')`;
-const SUBDOMAIN_RULE =
-  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', " +
-  `and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '${SUBDOMAIN_FORMAT}')`;
 const BINARY_OPERATORS = "in, notin, =, ==, !=, gt, lt";
 
 /** The lexer's tokens; `in` and `notin` are identifiers where values are read. */
@@ -83,36 +71,12 @@ function tokenize(input: string): Token[] {
   return tokens;
 }
 
-const bytes = (text: string) => new TextEncoder().encode(text).length;
-
-/** The problems of a label key, as `IsQualifiedName` lists them. */
-function keyProblems(key: string): string[] {
-  const parts = key.split("/");
-  if (parts.length > 2) {
-    return [`a valid label key ${NAME_RULE} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`];
-  }
-  const problems: string[] = [];
-  const name = parts.at(-1)!;
-  if (parts.length === 2) {
-    const prefix = parts[0];
-    if (prefix === "") problems.push("prefix part must be non-empty");
-    else {
-      if (bytes(prefix) > 253) problems.push("prefix part must be no more than 253 bytes");
-      if (!SUBDOMAIN.test(prefix)) problems.push(`prefix part ${SUBDOMAIN_RULE}`);
-    }
-  }
-  if (name === "") problems.push("name part must be non-empty");
-  else if (bytes(name) > 63) problems.push("name part must be no more than 63 bytes");
-  if (!NAME.test(name)) problems.push(`name part ${NAME_RULE}`);
-  return problems;
-}
-
 /** A field error as Go prints it: `path: Invalid value: "value": detail`. */
 const invalid = (path: string, value: string, detail: string) =>
   `${path}: Invalid value: ${JSON.stringify(value)}: ${detail}`;
 
 /** The problems of a requirement's values, as `NewRequirement` finds them. */
-function valueProblems(key: string, operator: Requirement["operator"], values: string[]): string[] {
+function requirementProblems(key: string, operator: Requirement["operator"], values: string[]): string[] {
   const problems: string[] = [];
   if (operator === ">" || operator === "<") {
     values.forEach((value, index) => {
@@ -122,24 +86,10 @@ function valueProblems(key: string, operator: Requirement["operator"], values: s
     });
   }
   values.forEach((value, index) => {
-    const found = [
-      ...(bytes(value) > 63 ? ["must be no more than 63 bytes"] : []),
-      ...(VALUE.test(value) ? [] : [VALUE_RULE]),
-    ];
+    const found = valueProblems(value);
     if (found.length > 0) problems.push(invalid(`values[${index}][${key}]`, value, found.join("; ")));
   });
   return problems;
-}
-
-/**
- * Whether a text is a valid label value (also a zone name in hints): empty, or at most 63 bytes of
- * letters, digits, `-`, `_` and `.` that start and end with a letter or digit.
- *
- * @param value The text.
- * @returns Whether kube-apiserver accepts it.
- */
-export function isLabelValue(value: string): boolean {
-  return bytes(value) <= 63 && VALUE.test(value);
 }
 
 /** Go's parser, read token by token; its messages, with or without the requirement prefix, are the real server's. */
@@ -208,7 +158,7 @@ class Parser {
     }
     const operator = this.#operator();
     const values = operator === "in" || operator === "notin" ? this.#valueSet() : [this.#exactValue()];
-    const found = valueProblems(key, operator, values);
+    const found = requirementProblems(key, operator, values);
     // Like Go's aggregate: one problem alone, several in brackets.
     if (found.length > 0) throw new Error(found.length === 1 ? found[0] : `[${found.join(", ")}]`);
     return { key, operator, values };

@@ -7,6 +7,7 @@
  */
 
 import { isDns1123Subdomain } from "../dns_label.ts";
+import { labelsProblem } from "./_labels.ts";
 import type { Node, NodeInput } from "./types.ts";
 
 /** The Nodes of the fake API server. */
@@ -42,6 +43,8 @@ export function createNodeStore(): NodeStore {
       if (labels !== undefined && !Object.values(labels).every((value) => typeof value === "string")) {
         throw new TypeError(`Cannot apply Node ${JSON.stringify(name)}: metadata.labels must map strings to strings`);
       }
+      const problem = labels === undefined ? undefined : labelsProblem("metadata.labels", labels);
+      if (problem !== undefined) throw new TypeError(`Cannot apply Node ${JSON.stringify(name)}: ${problem}`);
       // Keys sorted, as kube-apiserver writes a map: the same labels in another order are no change.
       const kept = labels && Object.keys(labels).length > 0
         ? Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))

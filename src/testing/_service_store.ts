@@ -8,6 +8,7 @@
  */
 
 import { DNS_1123_LABEL_RULE, isDns1123Label } from "../dns_label.ts";
+import { labelsProblem } from "./_labels.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
 
 /** The Services of the fake API server. */
@@ -93,6 +94,8 @@ function checkMetadata(input: ServiceInput) {
   if (labels !== undefined && !Object.values(labels).every((value) => typeof value === "string")) {
     throw invalid(`${metadata.namespace}/${metadata.name}`, "metadata.labels must map strings to strings");
   }
+  const problem = labels === undefined ? undefined : labelsProblem("metadata.labels", labels);
+  if (problem !== undefined) throw invalid(`${metadata.namespace}/${metadata.name}`, problem);
   return {
     namespace: metadata.namespace,
     name: metadata.name,

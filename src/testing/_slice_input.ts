@@ -9,7 +9,7 @@
 
 import { isIPv4, isIPv6 } from "node:net";
 import { DNS_1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from "../dns_label.ts";
-import { isLabelValue } from "./_label_selector.ts";
+import { isLabelValue, labelsProblem } from "./_labels.ts";
 import type { Endpoint, EndpointConditions, EndpointPort, EndpointSlice, EndpointSliceInput } from "./types.ts";
 
 const GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
@@ -61,6 +61,8 @@ function stringMap(
   ) {
     throw invalidSlice(key, `${field} must map strings to strings`);
   }
+  const problem = labelsProblem(field, value as Record<string, string>, field === "metadata.annotations");
+  if (problem !== undefined) throw invalidSlice(key, problem);
   return Object.keys(value).length === 0 ? undefined : { ...(value as Record<string, string>) };
 }
 
