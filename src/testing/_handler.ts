@@ -83,14 +83,16 @@ function send(
 
 /**
  * Who sends the request: anyone (no token configured), the token's holder,
- * `system:anonymous` (no credentials) or nobody we know (a 401).
+ * `system:anonymous` (no credentials) or nobody we know (a 401). As
+ * kube-apiserver's bearer token authenticator reads the header: anything but
+ * `Bearer <token>` (basic auth, an empty token) is no credentials at all.
  */
 function caller(req: IncomingMessage, token: string | undefined): "trusted" | "anonymous" | "unknown" {
   if (token === undefined) return "trusted";
-  const header = req.headers.authorization;
-  if (header === undefined) return "anonymous";
-  const match = /^bearer\s+(\S+)\s*$/i.exec(header);
-  return match !== null && match[1] === token ? "trusted" : "unknown";
+  // Go's strings.SplitN(header, " ", 3): the token is what lies between the first and the second space.
+  const [scheme, credential] = (req.headers.authorization ?? "").trim().split(" ");
+  if (credential === undefined || scheme.toLowerCase() !== "bearer" || credential === "") return "anonymous";
+  return credential === token ? "trusted" : "unknown";
 }
 
 /**

@@ -44,11 +44,20 @@ export interface SliceSpec {
   labels?: Record<string, string>;
 }
 
+/** Who sends a request: the admin, nobody, a token the server does not know, or basic auth (which it ignores). */
+export type Caller = "admin" | "anonymous" | "bad token" | "basic auth";
+
+/** The Authorization header of a caller other than the admin. */
+function authorization(as: Exclude<Caller, "admin">): Record<string, string> {
+  if (as === "anonymous") return {};
+  return { authorization: as === "bad token" ? "Bearer nope" : `Basic ${btoa("user:password")}` };
+}
+
 /** One of the two servers. */
 export interface Target {
   readonly name: "fake" | "real";
   /** A GET as the admin, anonymously, or with another token. */
-  get(path: string, options?: { as?: "admin" | "anonymous" | "bad token"; signal?: AbortSignal }): Promise<Response>;
+  get(path: string, options?: { as?: Caller; signal?: AbortSignal }): Promise<Response>;
   /** Creates or replaces a slice; remembers its resourceVersion under `label`. */
   applySlice(label: string, spec: SliceSpec): Promise<Record<string, unknown>>;
   /** Deletes a slice. */
@@ -72,9 +81,7 @@ export async function fakeTarget(options: FakeApiServerOptions = {}): Promise<Ta
     name: "fake",
     server,
     get(path, { as = "admin", signal } = {}) {
-      const headers: Record<string, string> = as === "anonymous"
-        ? {}
-        : { authorization: `Bearer ${as === "admin" ? token : "nope"}` };
+      const headers = as === "admin" ? { authorization: `Bearer ${token}` } : authorization(as);
       return fetch(`${server.url}${path}`, { headers, signal });
     },
     applySlice(label, spec) {
@@ -117,8 +124,7 @@ export async function realTarget(controlPlane: ControlPlane): Promise<Target & {
     name: "real",
     get(path, { as = "admin", signal } = {}) {
       if (as === "admin") return controlPlane.adminFetch(path, { signal });
-      const headers: Record<string, string> = as === "anonymous" ? {} : { authorization: "Bearer nope" };
-      return fetch(`${controlPlane.server}${path}`, { client: anonymous, headers, signal });
+      return fetch(`${controlPlane.server}${path}`, { client: anonymous, headers: authorization(as), signal });
     },
     async applySlice(label, spec) {
       const namespace = spec.namespace ?? NAMESPACE;

@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import { type ControlPlane, startControlPlane } from "./control_plane.ts";
 import {
   answer,
+  type Caller,
   fakeTarget,
   NAMESPACE,
   normalize,
@@ -58,7 +59,7 @@ function query(params: Record<string, string>): string {
 }
 
 /** One answer; a response that does not end within 10 s (a watch where none was due) fails the case. */
-async function get(target: Target, path: string, as?: "admin" | "anonymous" | "bad token"): Promise<Json> {
+async function get(target: Target, path: string, as?: Caller): Promise<Json> {
   return await answer(target, await target.get(path, { as, signal: AbortSignal.timeout(10_000) }));
 }
 
@@ -308,6 +309,7 @@ const cases: Case[] = [
       version: (await get(target, "/version", "anonymous")).status,
       healthz: await get(target, "/healthz", "anonymous"),
       badToken: await get(target, SLICES, "bad token"),
+      basicAuth: await get(target, SLICES, "basic auth"),
     }),
   },
   {
