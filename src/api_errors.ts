@@ -137,13 +137,15 @@ export function statusError(
     retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
   };
   let advice: string;
-  // Behind `kubectl proxy` a request without credentials is the proxy's user's: a 403 is anonymous only
-  // when the server says so.
+  // Behind `kubectl proxy`, a request without credentials is the proxy user's: anonymous if a 403 says so.
   const saysAnonymous = typeof status.message === "string" && status.message.includes("system:anonymous");
   if (anonymous && (code === 401 || (code === 403 && saysAnonymous))) {
     const proxy = code === 401 ? " (behind kubectl proxy: the proxy's own credentials were refused)" : "";
     advice = `the API server at ${access.server} refused a request without credentials (${code}): ` +
       `${access.source} gives none; give its user a token, a client certificate or an exec plugin${proxy}${said}`;
+  } else if (code === 403 && saysAnonymous) { // Credentials it did not take (basic auth, an empty token).
+    advice = `the API server at ${access.server} took the credentials from ${access.source} as system:anonymous ` +
+      `(403): ${access.credentials.renewal ?? "give the user a token, a client certificate or an exec plugin"}${said}`;
   } else if (code === 401) {
     // What to do, as the credentials' source allows (an inline token or a certificate is read once).
     const renew = access.credentials.renewal ??

@@ -77,6 +77,31 @@ async function listError(options: Parameters<typeof resolveClusterAccess>[0]): P
   }
 }
 
+Deno.test("createEndpointSliceApi() says the credentials went unused when a 403 names system:anonymous", async () => {
+  // A kube-apiserver with its default anonymous authentication takes basic auth (refused since 1.19) as no
+  // credentials: the 403 is system:anonymous's, and granting the kubeconfig user a Role would not help.
+  const api = await startFakeApiServer({ token: "t" });
+  try {
+    const basicAuth = {
+      apiVersion: "v1",
+      kind: "Config",
+      "current-context": "c",
+      clusters: [{ name: "c", cluster: { server: api.url } }],
+      users: [{ name: "u", user: { username: "admin", password: "basic-secret-0123456789" } }],
+      contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+    };
+    const error = await listError({ kubeconfig: basicAuth });
+    assert.equal(error.status, 403);
+    assert.match(
+      error.message,
+      /: the API server at http:\/\/127\.0\.0\.1:\d+ took the credentials from kubeconfig .* as system:anonymous \(403\): the API server has refused basic auth since Kubernetes 1\.19/,
+    );
+    assert.doesNotMatch(error.message, /0123456789|grant "list"/);
+  } finally {
+    await api.close();
+  }
+});
+
 Deno.test("createEndpointSliceApi() keeps the grant advice for a 403 behind kubectl proxy, which sends no credentials", async () => {
   // kubectl proxy adds its own user's credentials: the 403 is that user's, not system:anonymous's.
   const server = await startStatusServer(
