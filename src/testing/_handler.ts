@@ -27,7 +27,7 @@ import type { AccessControl } from "./_access_control.ts";
 import type { FailureQueue } from "./_failures.ts";
 import { listSlices } from "./_list.ts";
 import { firstValues } from "./_request_options.ts";
-import { isPublicInfo, recordedKind, type Route, routeOf } from "./_routes.ts";
+import { canonicalPath, isPublicInfo, recordedKind, type Route, routeOf } from "./_routes.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
 import type { NodeStore } from "./_node_store.ts";
 import type { ServiceStore } from "./_service_store.ts";
@@ -139,8 +139,9 @@ export function createRequestHandler(
   ): Promise<void> {
     const who = caller(req, context.token());
     if (who === "unknown") throw unauthorized();
-    const review = context.access.reviewOf(record.method, record.path);
-    if (who === "anonymous" && !isPublicInfo(record.path)) {
+    const path = canonicalPath(record.path);
+    const review = context.access.reviewOf(record.method, path);
+    if (who === "anonymous" && !isPublicInfo(path)) {
       throw route.kind === "resource"
         ? forbidden(ANONYMOUS, route.request)
         : review !== undefined
@@ -156,8 +157,11 @@ export function createRequestHandler(
       const { code, body } = await context.access.answer(req, review);
       return send(res, record, code, { json: body });
     }
+    if (route.kind === "unknown" && !route.known && !route.inApi) {
+      return send(res, record, 404, { text: "404 page not found\n" });
+    }
     if (route.kind === "unknown") throw route.known ? methodNotAllowed() : notFound();
-    if (route.kind === "info") send(res, record, 200, infoDocument(record.path, context.serverAddress()));
+    if (route.kind === "info") send(res, record, 200, infoDocument(path, context.serverAddress()));
     else await serveResource(res, record, route.request, query);
   }
 
@@ -165,7 +169,7 @@ export function createRequestHandler(
     const url = new URL(req.url ?? "/", "http://fake.invalid");
     const query = firstValues(url.searchParams);
     const method = req.method ?? "GET";
-    const route = routeOf(method, url.pathname, query);
+    const route = routeOf(method, canonicalPath(url.pathname), query);
     const record: RecordedRequest = {
       method,
       path: url.pathname,

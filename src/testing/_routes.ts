@@ -15,8 +15,11 @@ export type Route =
   | { readonly kind: "resource"; readonly request: ResourceRequest }
   /** A discovery document, the version or a health check. */
   | { readonly kind: "info" }
-  /** A path the server does not serve (404), or a method it does not allow there (405). */
-  | { readonly kind: "unknown"; readonly known: boolean };
+  /**
+   * A path the server does not serve (404: a Status inside the API, Go's plain text outside it), or a method
+   * it does not allow there (405).
+   */
+  | { readonly kind: "unknown"; readonly known: boolean; readonly inApi: boolean };
 
 /** Paths that answer anyone, even without credentials (RBAC's `system:public-info-viewer`). */
 const PUBLIC_INFO = new Set(["/healthz", "/livez", "/readyz", "/version"]);
@@ -29,6 +32,48 @@ const INFO = new Set([
   "/apis/discovery.k8s.io",
   "/apis/discovery.k8s.io/v1",
 ]);
+/** The API groups of kube-apiserver v1.36.3 (its `/apis`, measured): under them, a 404 is a Status. */
+const GROUPS = new Set([
+  "apiregistration.k8s.io",
+  "apps",
+  "events.k8s.io",
+  "authentication.k8s.io",
+  "authorization.k8s.io",
+  "autoscaling",
+  "batch",
+  "certificates.k8s.io",
+  "networking.k8s.io",
+  "policy",
+  "rbac.authorization.k8s.io",
+  "storage.k8s.io",
+  "admissionregistration.k8s.io",
+  "apiextensions.k8s.io",
+  "scheduling.k8s.io",
+  "coordination.k8s.io",
+  "node.k8s.io",
+  "discovery.k8s.io",
+  "resource.k8s.io",
+  "flowcontrol.apiserver.k8s.io",
+]);
+
+/** Whether a path is inside the API: the core group's, or a group's of a real server. */
+function inApi(path: string): boolean {
+  const [, root, group] = path.split("/");
+  return root === "api" || (root === "apis" && GROUPS.has(group));
+}
+
+/**
+ * The path a request names: inside the API and for `/version`, a trailing slash names the same thing,
+ * as on the real server.
+ *
+ * @param path The URL path.
+ * @returns The path without the slash that changes nothing.
+ */
+export function canonicalPath(path: string): string {
+  return path.endsWith("/") && path !== "/" && (path.startsWith("/api") || path === "/version/")
+    ? path.slice(0, -1)
+    : path;
+}
 const ALL_SLICES = "/apis/discovery.k8s.io/v1/endpointslices";
 const NAMESPACED_SLICES = /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]+)\/endpointslices(?:\/([^/]+))?$/;
 const SERVICE = /^\/api\/v1\/namespaces\/([^/]+)\/services\/([^/]+)$/;
@@ -47,7 +92,7 @@ export function routeOf(method: string, path: string, query: Record<string, stri
   const service = SERVICE.exec(path);
   const node = NODE.exec(path);
   const known = INFO.has(path) || slices !== null || service !== null || node !== null;
-  if (!known || method !== "GET") return { kind: "unknown", known };
+  if (!known || method !== "GET") return { kind: "unknown", known, inApi: inApi(path) };
   if (INFO.has(path)) return { kind: "info" };
   try {
     if (node !== null) {
@@ -63,7 +108,7 @@ export function routeOf(method: string, path: string, query: Record<string, stri
     return { kind: "resource", request: { verb, resource: "endpointslices", namespace, name } };
   } catch {
     // A malformed percent-encoding names nothing we serve.
-    return { kind: "unknown", known: false };
+    return { kind: "unknown", known: false, inApi: inApi(path) };
   }
 }
 

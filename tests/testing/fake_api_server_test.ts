@@ -253,13 +253,42 @@ Deno.test("a configured token is required, never recorded, and can be rotated", 
   });
 });
 
-Deno.test("unknown paths get a 404 NotFound Status and other methods a 405", async () => {
+Deno.test("unknown paths get a 404 NotFound Status (plain text outside the API) and other methods a 405", async () => {
   await withServer({}, async (server) => {
     for (const path of ["/api/v1/pods", `${BASE}/namespaces/default/pods`, "/apis/apps/v1"]) {
       const { status, body } = await getJson(server.url + path);
       assert.equal(status, 404, path);
       assert.equal(body.reason, "NotFound");
       assert.equal(body.kind, "Status");
+    }
+    // As kube-apiserver v1.36.3 (measured): outside /api and the API groups it has, a 404 is Go's plain text.
+    assert.equal((await getJson(`${server.url}/apis/storage.k8s.io/v1/x`)).body.reason, "NotFound", "a real group");
+    // A trailing slash names the same thing, inside the API and for /version.
+    for (
+      const [path, kind] of [[`${BASE}/namespaces/default/endpointslices/`, "EndpointSliceList"], [
+        "/apis/",
+        "APIGroupList",
+      ], ["/api/", "APIVersions"]]
+    ) {
+      assert.equal((await getJson(server.url + path)).body.kind, kind, path);
+    }
+    assert.equal((await getJson(`${server.url}/version/`)).body.gitVersion, "v1.36.3");
+    for (
+      const path of [
+        "/nothing",
+        "/apis/foo.example",
+        "/apis/foo.example/v1/namespaces/x/foos",
+        "/apisx",
+        "/apis/nope.k8s.io/v1/x",
+        "/healthz/",
+      ]
+    ) {
+      const response = await fetch(server.url + path);
+      assert.deepEqual(
+        [response.status, response.headers.get("content-type"), await response.text()],
+        [404, "text/plain; charset=utf-8", "404 page not found\n"],
+        path,
+      );
     }
     const post = await getJson(slicesUrl(server, "default"), {
       method: "POST",
