@@ -10,7 +10,8 @@ import * as niceGrpc from "nice-grpc";
 import { ResolverError, TargetError } from "../errors.ts";
 import { parseTarget } from "../target.ts";
 import { type GrpcModule, isGrpcJsScheme, isRegistered, register, type RegisterOptions } from "./grpc_js.ts";
-import { createRequire } from "node:module";
+// Not a named import: ESM bundles often begin with their own `createRequire` import, and the two would clash.
+import * as nodeModule from "node:module";
 
 /** The protocols nice-grpc's own `createChannel` strips before dialing the rest by DNS. */
 const NICE_GRPC_PROTOCOLS: ReadonlySet<string> = new Set(["http", "https"]);
@@ -81,10 +82,13 @@ export function createChannel(
 function niceGrpcsOwnGrpc(): GrpcModule {
   if ((niceGrpc.Channel as unknown) === peerGrpc.Channel) return peerGrpc as unknown as GrpcModule;
   try {
-    const beside = createRequire(import.meta.resolve("nice-grpc"))("@grpc/grpc-js");
+    // import.meta.url, not import.meta.resolve: bundlers rewrite the former in CommonJS output, and `bun build` leaves
+    // the latter there, a syntax error. From a bundle this finds no copy inside it, and we fall through.
+    const niceGrpcPath = nodeModule.createRequire(import.meta.url).resolve("nice-grpc");
+    const beside = nodeModule.createRequire(niceGrpcPath)("@grpc/grpc-js");
     if (beside.Channel === niceGrpc.Channel) return beside;
   } catch {
-    // Not resolvable from here (e.g. a Deno npm: specifier); fall through.
+    // Not resolvable from here (e.g. a Deno npm: specifier, or a bundle); fall through.
   }
   throw new ResolverError(
     "Cannot register the resolver with nice-grpc: it uses another copy of @grpc/grpc-js than @kgr/resolver; " +

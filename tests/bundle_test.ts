@@ -1,0 +1,45 @@
+// Services ship bundled: a client that uses every entry point (tests/bundle/client.mjs) is bundled with
+// `bun build --target=node` into one ES module and into one CommonJS file, with grpc-js and nice-grpc inside, and
+// each runs on Node from a folder without node_modules. Bundles the built package: run `npm run build` first.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const root = new URL("../", import.meta.url).pathname;
+const bun = `${root}node_modules/.bin/bun`;
+
+for (const [format, extension] of [["cjs", "cjs"], ["esm", "mjs"]]) {
+  Deno.test(`a client bundled by bun build --format=${format} for Node makes its calls through both adapters`, async () => {
+    const folder = await mkdtemp(join(tmpdir(), "kgr-bundle-"));
+    try {
+      const bundle = join(folder, `client.${extension}`);
+      await run(
+        bun,
+        ["build", "tests/bundle/client.mjs", "--target=node", `--format=${format}`, `--outfile=${bundle}`],
+        {
+          cwd: root,
+          timeout: 30_000,
+        },
+      );
+      const { stdout } = await run("node", [bundle], { cwd: folder, timeout: 20_000 });
+      assert.deepEqual(stdout.trim().split("\n"), ["grpc-js echo-0:hi", "nice-grpc echo-0:hi"]);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+}
+
+Deno.test("no module of the package imports createRequire by name, which the usual banner of ESM bundles declares", async () => {
+  // esbuild users add `import { createRequire } from 'module'; const require = createRequire(import.meta.url);`
+  // to ESM bundles of CommonJS code such as grpc-js; a second top-level `createRequire` is a SyntaxError at load.
+  const named = /^import\s*\{[^}]*\bcreateRequire\b[^}]*\}\s*from\s*["'](node:)?module["']/m;
+  const files = (await readdir(`${root}dist`, { recursive: true })).filter((file) => file.endsWith(".js"));
+  assert.ok(files.length > 10, "npm run build wrote dist/");
+  for (const file of files) {
+    assert.doesNotMatch(await readFile(`${root}dist/${file}`, "utf8"), named, `dist/${file}`);
+  }
+});
