@@ -2,8 +2,8 @@
 # Installs the npm tarball into a fresh temporary project, as a user would,
 # type-checks a TypeScript use of every entry point under each module
 # resolution, runs the cross-runtime scenarios through it on Node and on Bun
-# (and on Node again with the oldest grpc-js it supports), and runs its
-# kgr-resolver bin on Node, Bun and Deno.
+# (and on Node again with the oldest grpc-js it supports), runs a client
+# bundled from it on Node, and runs its kgr-resolver bin on Node, Bun and Deno.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -27,6 +27,8 @@ cp tests/runtimes/*.mjs "$work/app/tests/runtimes/"
 cp tests/topology_cases.mjs "$work/app/tests/"
 cp tests/cli/bin_scenarios.mjs tests/cli/_cluster.mjs tests/cli/run_bin.mjs "$work/app/tests/cli/"
 cp scripts/echo_service.mjs "$work/app/scripts/"
+mkdir -p "$work/app/tests/bundle" "$work/bundle"
+cp tests/bundle/client.mjs "$work/app/tests/bundle/"
 cp tests/types/consumer.ts "$work/app/"
 cd "$work/app"
 # nice-grpc gets its own, different copy of grpc-js (as happens in real
@@ -57,6 +59,13 @@ echo "--- Node $(node --version), installed tarball"
 timeout 120 node tests/runtimes/run.mjs
 echo "--- Bun $("$root/node_modules/.bin/bun" --version), installed tarball"
 timeout 120 "$root/node_modules/.bin/bun" tests/runtimes/run.mjs
+echo "--- a client bundled by bun build from the installed tarball, on Node: grpc-js calls; nice-grpc has its own grpc-js copy here, which the bundle cannot share"
+"$root/node_modules/.bin/bun" build tests/bundle/client.mjs --target=node --outfile="$work/bundle/client.mjs" >/dev/null
+if output=$(cd "$work/bundle" && timeout 30 node client.mjs 2>&1); then
+  echo "$output"; echo "expected nice-grpc's createChannel() to refuse a second copy of grpc-js in the bundle"; exit 1
+fi
+grep -qx "grpc-js echo-0:hi" <<<"$output" && grep -q "shows one copy (a bundle must hold one)" <<<"$output" ||
+  { echo "$output"; echo "the bundled client did not call through grpc-js, or nice-grpc's error did not say what to do"; exit 1; }
 echo "--- Node, installed tarball with the oldest grpc-js it supports ($oldest_grpc_version)"
 npm install --silent --no-audit --no-fund --prefer-offline "@grpc/grpc-js@$oldest_grpc_version"
 timeout 120 node tests/runtimes/run.mjs

@@ -92,6 +92,7 @@ function niceGrpcsOwnGrpc(): GrpcModule {
   }
   throw new ResolverError(
     "Cannot register the resolver with nice-grpc: it uses another copy of @grpc/grpc-js than @kgr/resolver; " +
-      "deduplicate them (npm dedupe) or pass that copy in createChannel()'s options as resolver.grpc",
+      "install a version of @grpc/grpc-js that nice-grpc accepts and run npm dedupe, until npm ls @grpc/grpc-js " +
+      "shows one copy (a bundle must hold one), or pass nice-grpc's copy in createChannel()'s options as resolver.grpc",
   );
 }

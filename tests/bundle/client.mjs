@@ -1,7 +1,8 @@
 // A service's client as users ship it: bundled into one file (grpc-js, nice-grpc and this package included) by
 // tests/bundle_test.ts, then run on Node away from any node_modules. It starts the fake API server and a real echo
 // backend on 127.0.0.2, makes one call through a grpc-js client and one through a nice-grpc channel, prints
-// "grpc-js <answer>" and "nice-grpc <answer>", and exits.
+// "grpc-js <answer>" and "nice-grpc <answer>", and exits. scripts/pack_check.sh bundles it where nice-grpc has a copy
+// of grpc-js of its own, which a bundle cannot share: there createChannel() must throw, saying what to do.
 import process from "node:process";
 import * as grpc from "@grpc/grpc-js";
 import { createClient } from "nice-grpc";
