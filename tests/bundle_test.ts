@@ -1,6 +1,7 @@
 // Services ship bundled: a client that uses every entry point (tests/bundle/client.mjs) is bundled with
 // `bun build --target=node` into one ES module and into one CommonJS file, with grpc-js and nice-grpc inside, and
-// each runs on Node from a folder without node_modules. Bundles the built package: run `npm run build` first.
+// each runs on Node from a folder without node_modules; a program of the core alone bundles without grpc-js.
+// Bundles the built package: run `npm run build` first.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
@@ -32,6 +33,23 @@ for (const [format, extension] of [["cjs", "cjs"], ["esm", "mjs"]]) {
     }
   });
 }
+
+Deno.test("a bundle of a program that uses only watchEndpoints leaves grpc-js out, and runs", async () => {
+  const folder = await mkdtemp(join(tmpdir(), "kgr-bundle-"));
+  try {
+    const bundle = join(folder, "core_client.mjs");
+    await run(bun, ["build", "tests/bundle/core_client.mjs", "--target=node", `--outfile=${bundle}`], {
+      cwd: root,
+      timeout: 30_000,
+    });
+    // grpc-js's user agent: only its channel code writes it. The package's "sideEffects" lets bundlers leave it out.
+    assert.doesNotMatch(await readFile(bundle, "utf8"), /grpc-node-js/, "the bundle holds grpc-js");
+    const { stdout } = await run("node", [bundle], { cwd: folder, timeout: 20_000 });
+    assert.equal(stdout.trim(), "pods echo-0");
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+});
 
 Deno.test("no module of the package imports createRequire by name, which the usual banner of ESM bundles declares", async () => {
   // esbuild users add `import { createRequire } from 'module'; const require = createRequire(import.meta.url);`
