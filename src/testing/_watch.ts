@@ -8,7 +8,7 @@
  */
 
 import type { ServerResponse } from "node:http";
-import { forbiddenField, invalidListOptions, tooLarge, tooOldStatus, unsupportedValue } from "./_api_status.ts";
+import { forbiddenField, invalidListOptions, status, tooLarge, tooOldStatus, unsupportedValue } from "./_api_status.ts";
 import { type ObjectSelector, parseSelector, queryBool, queryInt, watchResourceVersion } from "./_request_options.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
 import type { Change, SliceHistory } from "./_slice_history.ts";
@@ -143,7 +143,9 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     const rvParam = query.resourceVersion ?? "";
     const requested = rvParam === "" || rvParam === "0" ? undefined : watchResourceVersion(rvParam);
     // A WatchList waits for its resourceVersion, then fails inside the stream, as the real server does.
-    const reached = sendInitialEvents !== true || requested === undefined || await waiters.wait(requested);
+    // A negative timeout: the deadline passed before the watch began, so there is nothing to wait for.
+    const expired = timeoutSeconds < 0;
+    const reached = expired || sendInitialEvents !== true || requested === undefined || await waiters.wait(requested);
     if (res.destroyed) return false;
 
     // "state" sends the current state as ADDED events, "replay" the changes since `startRv`.
@@ -160,6 +162,14 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
       startRv,
     };
     watches.add(watch);
+    if (expired) {
+      // As on the real server: the state's consistent read fails at the deadline; anything else just ends.
+      if (initial === "state" && rvParam === "") {
+        watch.stream.send("ERROR", status(500, "InternalError", "context deadline exceeded"));
+      }
+      watch.stream.end();
+      return true;
+    }
     const floor = history.watchableFrom;
     if (!reached || (initial === "replay" && startRv < floor)) {
       watch.stream.send("ERROR", reached ? tooOldStatus(startRv, floor) : tooLarge(requested!, history.rv).body);

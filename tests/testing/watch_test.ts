@@ -240,6 +240,45 @@ Deno.test("timeoutSeconds ends a watch cleanly, with a bookmark 2 s before when 
   });
 });
 
+Deno.test("a negative timeoutSeconds ends a watch at once, after a 500 ERROR event where it needed a consistent read", async () => {
+  // Measured on kube-apiserver v1.36.3: the deadline has passed before the watch starts. (A WatchList there
+  // raced: one run got the ERROR, another only the end; the fake always sends it.)
+  await withServer({}, async (server) => {
+    server.applySlice(svc("echo", ["10.0.0.1"]));
+    const deadline = {
+      type: "ERROR",
+      object: {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: "context deadline exceeded",
+        reason: "InternalError",
+        code: 500,
+      },
+    };
+    const initialEvents = {
+      sendInitialEvents: "true",
+      resourceVersionMatch: "NotOlderThan",
+      allowWatchBookmarks: "true",
+    };
+    for (
+      const [params, events] of [
+        [{}, [deadline]],
+        [initialEvents, [deadline]],
+        [{ resourceVersion: "0", allowWatchBookmarks: "true" }, []],
+        [{ resourceVersion: server.resourceVersion }, []],
+      ] as const
+    ) {
+      const stream = await watch(slicesUrl(server, "default", { watch: "true", timeoutSeconds: "-1", ...params }));
+      const seen = [];
+      for (let event = await stream.next(2000); event !== undefined; event = await stream.next(2000)) seen.push(event);
+      assert.deepEqual(seen, events, JSON.stringify(params));
+    }
+    assert.equal(server.openWatches, 0);
+  });
+});
+
 Deno.test("dropWatches() breaks open watches and endWatches() ends them cleanly", async () => {
   await withServer({}, async (server) => {
     const url = slicesUrl(server, "default", {
