@@ -78,6 +78,53 @@ Deno.test("an access review comes back as the real server writes it: known attri
   });
 });
 
+Deno.test("an access review without attributes or without a JSON body gets the real server's 422 or 415", async () => {
+  await withApi(async (api) => {
+    const review = (body: string, headers: Record<string, string> = { "content-type": "application/json" }) =>
+      fetch(`${api.url}/apis/authorization.k8s.io/v1/selfsubjectaccessreviews`, {
+        method: "POST",
+        headers: { authorization: "Bearer t", ...headers },
+        body,
+      }).then(async (response) => ({ status: response.status, body: await response.json() }));
+    const empty = JSON.stringify({ apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: {} });
+    // Both measured on kube-apiserver v1.36.3.
+    const detail = "Invalid value: null: exactly one of nonResourceAttributes or resourceAttributes must be specified";
+    assert.deepEqual(await review(empty), {
+      status: 422,
+      body: {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: `.authorization.k8s.io "" is invalid: spec.resourceAttributes: ${detail}`,
+        reason: "Invalid",
+        details: {
+          group: "authorization.k8s.io",
+          causes: [{ reason: "FieldValueInvalid", message: detail, field: "spec.resourceAttributes" }],
+        },
+        code: 422,
+      },
+    });
+    assert.deepEqual(await review(empty, { "content-type": "text/plain;charset=UTF-8" }), {
+      status: 415,
+      body: {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: "the body of the request was in an unknown format - accepted media types include: " +
+          "application/json, application/yaml, application/vnd.kubernetes.protobuf",
+        reason: "UnsupportedMediaType",
+        code: 415,
+      },
+    });
+    const partial = JSON.stringify({ spec: { resourceAttributes: { verb: "list" } } });
+    assert.deepEqual((await review(partial, { "content-type": "application/json; charset=utf-8" })).body.status, {
+      allowed: true,
+    });
+  });
+});
+
 Deno.test("reviewSelf() reports the user the API server sees", async () => {
   await withApi(async (api, access, client) => {
     assert.equal((await reviewSelf(access, client, timeout())).username, "kubernetes-admin");

@@ -135,8 +135,18 @@ export function createAccessControl(): AccessControl {
      * handler: the body is already flowing) and answers it from the rules.
      */
     async answer(req: IncomingMessage, review: ReviewResource): Promise<Answer> {
-      const input = parseObject(await readBody(req));
-      if (input === undefined) return badRequest("the request body is not a JSON object");
+      const body = await readBody(req);
+      const mediaType = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+      if (!["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"].includes(mediaType)) {
+        return failure(
+          415,
+          "UnsupportedMediaType",
+          "the body of the request was in an unknown format - accepted media types include: " +
+            "application/json, application/yaml, application/vnd.kubernetes.protobuf",
+        );
+      }
+      const input = parseObject(body);
+      if (input === undefined) return failure(400, "BadRequest", "the request body is not a JSON object");
       if (review === "selfsubjectreviews") {
         return {
           code: 201,
@@ -148,21 +158,27 @@ export function createAccessControl(): AccessControl {
           },
         };
       }
-      const spec = input.spec as { resourceAttributes?: Record<string, unknown> } | undefined;
+      const spec = input.spec as Record<string, Record<string, unknown> | null | undefined> | undefined;
       const attributes = spec?.resourceAttributes;
-      if (typeof attributes?.verb !== "string" || typeof attributes.resource !== "string") {
-        return badRequest(
-          "SelfSubjectAccessReview.authorization.k8s.io is invalid: spec.resourceAttributes is required",
-        );
+      if (spec?.nonResourceAttributes != null) {
+        return failure(400, "BadRequest", "the fake API server answers reviews of resourceAttributes only");
       }
+      if (attributes == null) {
+        const detail =
+          "Invalid value: null: exactly one of nonResourceAttributes or resourceAttributes must be specified";
+        return failure(422, "Invalid", `.authorization.k8s.io "" is invalid: spec.resourceAttributes: ${detail}`, {
+          group: "authorization.k8s.io",
+          causes: [{ reason: "FieldValueInvalid", message: detail, field: "spec.resourceAttributes" }],
+        });
+      }
+      const field = (key: string) => typeof attributes[key] === "string" ? attributes[key] as string : "";
       // The real server keeps the attributes it knows, and leaves out empty ones.
-      const kept = RESOURCE_ATTRIBUTES.filter((key) => typeof attributes[key] === "string" && attributes[key] !== "")
-        .map((key) => [key, attributes[key]]);
+      const kept = RESOURCE_ATTRIBUTES.map((key) => [key, field(key)]).filter(([, value]) => value !== "");
       const rule = allowingRule({
-        verb: attributes.verb,
-        group: typeof attributes.group === "string" ? attributes.group : "",
-        resource: attributes.resource,
-        namespace: typeof attributes.namespace === "string" && attributes.namespace ? attributes.namespace : undefined,
+        verb: field("verb"),
+        group: field("group"),
+        resource: field("resource"),
+        namespace: field("namespace") || undefined,
       });
       // RBAC names the binding that allowed it; a system:masters user (no access set) is allowed without a reason.
       const status = rule === -1
@@ -194,17 +210,10 @@ export function createAccessControl(): AccessControl {
   };
 }
 
-function badRequest(message: string): Answer {
-  const body = {
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: "Failure",
-    message,
-    reason: "BadRequest",
-    code: 400,
-  };
-  return { code: 400, body };
+/** A Status answer, keys in the real server's order. */
+function failure(code: number, reason: string, message: string, details?: Record<string, unknown>): Answer {
+  const body = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, details, code };
+  return { code, body };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
