@@ -20,13 +20,14 @@ import {
   notFound,
   objectNotFound,
   type ResourceRequest,
+  tooLarge,
   unauthorized,
 } from "./_api_status.ts";
 import { infoDocument } from "./_discovery.ts";
 import type { AccessControl } from "./_access_control.ts";
 import type { FailureQueue } from "./_failures.ts";
 import { listSlices } from "./_list.ts";
-import { firstValues } from "./_request_options.ts";
+import { firstValues, watchResourceVersion } from "./_request_options.ts";
 import { canonicalPath, isPublicInfo, recordedKind, type Route, routeOf } from "./_routes.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
 import type { NodeStore } from "./_node_store.ts";
@@ -120,6 +121,10 @@ export function createRequestHandler(
     } else if (verb === "list") {
       send(res, record, 200, { json: await listSlices(history, waiters, namespace, query) });
     } else {
+      // A GET reads a state not older than its resourceVersion: a future one is waited for, as by a list.
+      const rv = query.resourceVersion ?? "";
+      const wanted = rv === "" || rv === "0" ? 0 : watchResourceVersion(rv);
+      if (wanted > history.rv && !(await waiters.wait(wanted))) throw tooLarge(wanted, history.rv);
       const found = request.resource === "services"
         ? services.get(namespace!, name!)
         : request.resource === "nodes"

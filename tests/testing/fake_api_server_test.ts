@@ -992,6 +992,18 @@ Deno.test("a GET of one slice answers it with its kind, or 404 NotFound", async 
     });
     assert.equal((await getJson(url("echo-ipv4").replace("/default/", "/other/"))).status, 404);
     // Measured on kube-apiserver v1.36.3: `watch` means nothing on an object's path; the answer is the GET's.
+    // As kube-apiserver v1.36.3 (measured): a GET's resourceVersion is a "not older than" read, so a future one
+    // waits, then gets 504, and one that is no number a 500 without a reason.
+    const future = Number(server.resourceVersion) + 100;
+    const tooLarge = await getJson(`${url("echo-ipv4")}?resourceVersion=${future}`);
+    assert.deepEqual([tooLarge.status, tooLarge.body.details.causes[0].reason], [504, "ResourceVersionTooLarge"]);
+    const notNumber = await getJson(`${url("echo-ipv4")}?resourceVersion=abc`);
+    assert.deepEqual([notNumber.status, notNumber.body.message, notNumber.body.reason], [
+      500,
+      'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax',
+      undefined,
+    ]);
+    assert.equal((await getJson(`${url("echo-ipv4")}?resourceVersion=1`)).status, 200);
     const watched = await within(getJson(`${url("echo-ipv4")}?watch=1`), 2000, "a GET with watch=1");
     assert.deepEqual([watched.status, watched.body], [200, stored]);
     assert.equal((await within(getJson(`${url("nope")}?watch=true`), 2000, "a GET with watch=true")).status, 404);
@@ -999,6 +1011,9 @@ Deno.test("a GET of one slice answers it with its kind, or 404 NotFound", async 
       "get 200",
       "get 404",
       "get 404",
+      "get 504",
+      "get 500",
+      "get 200",
       "get 200",
       "get 404",
     ]);
