@@ -164,6 +164,33 @@ const cases: Case[] = [
     run: async (target) => [await get(target, `${SLICES}/a-1`), await get(target, `${SLICES}/missing`)],
   },
   {
+    name: "paths: outside the API, a trailing slash, watch=1 on an object, a GET's resourceVersion",
+    run: async (target) => ({
+      nothing: await get(target, "/nothing"),
+      unknownGroup: await get(target, "/apis/foo.example/v1/namespaces/x/foos"),
+      realGroup: await get(target, "/apis/storage.k8s.io/v1/nope"),
+      slash: await get(target, `${SLICES}/`),
+      objectWatch: await get(target, `${SLICES}/a-1?watch=1`),
+      futureRv: await get(target, `${SLICES}/a-1?resourceVersion=999999999`),
+      badRv: await get(target, `/api/v1/namespaces/${NAMESPACE}/services/two?resourceVersion=abc`),
+    }),
+  },
+  {
+    name: "label and field selectors the server refuses",
+    async run(target) {
+      const selectors = {
+        labelSelector: ["a in (", "a in (b c)", "-a=b", "a=" + "x".repeat(64), "a>x", ",a", "A.B/c=d"],
+        fieldSelector: ["metadata.name=a=b", "metadata.name=a\\x"],
+      };
+      const answers: Json[] = [];
+      for (const [param, values] of Object.entries(selectors)) {
+        for (const value of values) answers.push(await get(target, `${SLICES}?${query({ [param]: value })}`));
+      }
+      answers.push(await get(target, `${SLICES}?${query({ labelSelector: "a in ()" })}`));
+      return answers;
+    },
+  },
+  {
     name: "a watch from resourceVersion 0 with bookmarks",
     run: (target) =>
       watchEvents(
