@@ -67,6 +67,20 @@ export function valueProblems(value: string): string[] {
 }
 
 /**
+ * The problem of a qualified name (what a label key is, and an `appProtocol`), as the testing API words it.
+ *
+ * @param field The field, e.g. `ports[0].appProtocol`.
+ * @param value The text.
+ * @returns The problem, or `undefined` when kube-apiserver accepts it.
+ */
+export function qualifiedNameProblem(field: string, value: string): string | undefined {
+  const problems = keyProblems(value);
+  return problems.length === 0
+    ? undefined
+    : `${field} ${JSON.stringify(value)} is no qualified name, as kube-apiserver requires one: ${problems.join("; ")}`;
+}
+
+/**
  * Whether a text is a label value (also what names a zone in a topology hint).
  *
  * @param value The text.

@@ -8,7 +8,7 @@
  */
 
 import { DNS_1123_LABEL_RULE, isDns1123Label } from "../dns_label.ts";
-import { labelsProblem } from "./_labels.ts";
+import { labelsProblem, qualifiedNameProblem } from "./_labels.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
 
 /** The Services of the fake API server. */
@@ -145,6 +145,10 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"]
     } else if (!isPortNumber(targetPort)) {
       throw invalid(key, `${field}.targetPort must be 1-65535 or a port name: current value is ${targetPort}`);
     }
+    const appProtocol = port.appProtocol === undefined
+      ? undefined
+      : qualifiedNameProblem(`${field}.appProtocol`, port.appProtocol);
+    if (appProtocol !== undefined) throw invalid(key, appProtocol);
     return {
       ...(name === "" ? {} : { name }),
       protocol,

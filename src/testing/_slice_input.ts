@@ -9,7 +9,7 @@
 
 import { isIPv4, isIPv6 } from "node:net";
 import { DNS_1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from "../dns_label.ts";
-import { isLabelValue, labelsProblem } from "./_labels.ts";
+import { isLabelValue, labelsProblem, qualifiedNameProblem } from "./_labels.ts";
 import type { Endpoint, EndpointConditions, EndpointPort, EndpointSlice, EndpointSliceInput } from "./types.ts";
 
 const GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
@@ -86,7 +86,7 @@ function normalizeEndpoint(
       ? isIPv4(address)
       : addressType === "IPv6"
       ? isIPv6(address) && !address.includes("%")
-      : typeof address === "string" && address.length > 0;
+      : typeof address === "string" && isDns1123Subdomain(address);
     if (!valid) {
       throw invalidSlice(
         key,
@@ -103,7 +103,16 @@ function normalizeEndpoint(
     }
   }
   const out: Endpoint = { addresses: [...addresses], conditions };
-  if (endpoint.hostname !== undefined) out.hostname = endpoint.hostname;
+  if (endpoint.hostname !== undefined) {
+    if (!isDns1123Label(endpoint.hostname)) {
+      throw invalidSlice(
+        key,
+        `endpoints[${index}].hostname must be a DNS-1123 label (${DNS_1123_LABEL_RULE}), as kube-apiserver requires: ` +
+          `current value is ${JSON.stringify(endpoint.hostname)}`,
+      );
+    }
+    out.hostname = endpoint.hostname;
+  }
   if (endpoint.targetRef !== undefined) {
     out.targetRef = structuredClone(endpoint.targetRef);
   }
@@ -217,7 +226,11 @@ function normalizePort(key: string, port: EndpointPort, index: number) {
   }
   const out: EndpointPort = { name, protocol };
   if (port.port !== undefined && port.port !== null) out.port = port.port;
-  if (port.appProtocol !== undefined) out.appProtocol = port.appProtocol;
+  if (port.appProtocol !== undefined) {
+    const problem = qualifiedNameProblem(`ports[${index}].appProtocol`, port.appProtocol);
+    if (problem !== undefined) throw invalidSlice(key, problem);
+    out.appProtocol = port.appProtocol;
+  }
   return out;
 }
 
