@@ -106,6 +106,8 @@ function checkMetadata(input: ServiceInput) {
 function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"] {
   if (!Array.isArray(spec?.ports)) throw invalid(key, "spec.ports must be a list");
   const names = new Set<string>();
+  /** `port/protocol` pairs already taken. */
+  const served = new Set<string>();
   const ports = spec.ports.map((port, index): ServicePort => {
     const field = `spec.ports[${index}]`;
     const name = port.name ?? "";
@@ -129,6 +131,13 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"]
         `${field}.protocol must be "TCP", "UDP" or "SCTP": current value is ${JSON.stringify(protocol)}`,
       );
     }
+    if (served.has(`${port.port}/${protocol}`)) {
+      throw invalid(
+        key,
+        `${field} must not repeat port ${port.port} with protocol ${protocol}, as kube-apiserver requires`,
+      );
+    }
+    served.add(`${port.port}/${protocol}`);
     // As kube-apiserver defaults it: absent, 0 or "" mean the port itself.
     const targetPort = port.targetPort === undefined || port.targetPort === 0 || port.targetPort === ""
       ? port.port

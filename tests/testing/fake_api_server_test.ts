@@ -633,6 +633,15 @@ Deno.test("applyService() rejects invalid Services", async () => {
       message: /spec\.ports\[0\]\.name is required when a Service has more than one port/,
     });
     assert.throws(() => server.applyService(ports([{ name: "a", port: 80 }, { name: "a", port: 81 }])), /unique/);
+    // As kube-apiserver v1.36.3 (measured): one port number and protocol once ("spec.ports[1]: Duplicate value").
+    assert.throws(() => server.applyService(ports([{ name: "a", port: 80 }, { name: "b", port: 80 }])), {
+      name: "TypeError",
+      message: /spec\.ports\[1\] must not repeat port 80 with protocol TCP, as kube-apiserver requires/,
+    });
+    server.applyService({
+      metadata: { namespace: "shop", name: "dns" },
+      spec: { ports: [{ name: "a", port: 53 }, { name: "b", port: 53, protocol: "UDP" }] },
+    });
     assert.throws(() => server.applyService(ports([{ name: "GRPC", port: 80 }])), /name must be a DNS-1123 label/);
     assert.throws(() => server.applyService(ports([{ name: "a", port: 0 }])), /port must be 1-65535/);
     // As kube-apiserver v1.36.3 (measured): a targetPort name is an IANA service name, and 0 or "" mean the port.
