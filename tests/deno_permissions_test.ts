@@ -7,6 +7,7 @@ import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 const DENO = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
 const CHILD = new URL("./deno_permissions/find_cluster_child.ts", import.meta.url).pathname;
 const WATCH_CHILD = new URL("./deno_permissions/watch_child.ts", import.meta.url).pathname;
+const EXEC_CHILD = new URL("./deno_permissions/exec_plugin_child.ts", import.meta.url).pathname;
 const REPO = new URL("..", import.meta.url).pathname;
 
 /** Runs the child with only `permissions` and `env`; returns what it printed. */
@@ -125,5 +126,44 @@ Deno.test("Deno without a permission the HTTP client needs: the watch's error na
     assert.equal(await watch(["--allow-net", listed!]), "resolved 1");
   } finally {
     await api.close();
+  }
+});
+
+Deno.test("Deno without a permission an exec plugin needs: the error names the flags, not a broken command", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
+  try {
+    const plugin = join(dir, "plugin");
+    await writeFile(
+      plugin,
+      `#!/bin/sh\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"t"}}'\n`,
+      { mode: 0o755 },
+    );
+    const run = async (permissions: string[]) => {
+      const output = await new Deno.Command(DENO, {
+        args: ["run", "--no-prompt", `--allow-read=${REPO}`, ...permissions, EXEC_CHILD, plugin],
+        clearEnv: true,
+        env: { PATH: Deno.env.get("PATH") ?? "" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(output.success, new TextDecoder().decode(output.stderr));
+      return new TextDecoder().decode(output.stdout).trim();
+    };
+    const advice = "run it with --allow-run, and with --allow-env without a list (the plugin gets this process's " +
+      "whole environment, as kubectl gives it)";
+    // The README's list of variables: enough for everything but a plugin, which inherits the environment.
+    assert.equal(
+      await run(["--allow-run", "--allow-env=KUBECONFIG,HOME"]),
+      `failed Cannot get credentials for user "u" from exec plugin "${plugin}": this Deno process may not start it ` +
+        `(it needs --allow-env): ${advice}`,
+    );
+    assert.equal(
+      await run(["--allow-env"]),
+      `failed Cannot get credentials for user "u" from exec plugin "${plugin}": this Deno process may not start it ` +
+        `(it needs --allow-run): ${advice}`,
+    );
+    assert.equal(await run(["--allow-env", `--allow-run=${plugin}`]), "got Bearer t");
+  } finally {
+    await rm(dir, { recursive: true });
   }
 });

@@ -7,6 +7,7 @@
 
 import { execFile } from "node:child_process";
 import process from "node:process";
+import { refusedByRuntime } from "./files.ts";
 
 /**
  * What to run: a kubeconfig `users[].user.exec` stanza, made ready.
@@ -44,11 +45,15 @@ export type ExecPluginResult =
   | { ok: true; stdout: string; stderr: string }
   | {
     ok: false;
-    /** `not-found`: no such program; `timeout`: killed after `timeoutMs`; `exit`: non-zero status or a signal; `error`: could not start. */
-    reason: "not-found" | "timeout" | "exit" | "error";
+    /**
+     * `not-found`: no such program; `timeout`: killed after `timeoutMs`; `exit`: non-zero status or a signal;
+     * `not-permitted`: the runtime refused to start it (Deno without `--allow-run`, or with an `--allow-env` list,
+     * since the plugin gets the whole environment); `error`: could not start.
+     */
+    reason: "not-found" | "timeout" | "exit" | "not-permitted" | "error";
     /** Exit status, when it exited. */
     exitCode?: number;
-    /** Short description of a start failure or signal (e.g. `EACCES`, `SIGKILL`). */
+    /** Short description of a start failure or signal (e.g. `EACCES`, `SIGKILL`), or the Deno flag it needs. */
     detail?: string;
     /** What the plugin wrote to standard error. */
     stderr: string;
@@ -105,6 +110,7 @@ export function runExecPlugin(
         },
         (error, stdout, stderr) => {
           if (!error) return resolve({ ok: true, stdout, stderr });
+          if (refusedByRuntime(error)) return resolve(refusal(error));
           const failure = error as Error & {
             code?: unknown;
             killed?: boolean;
@@ -138,6 +144,7 @@ export function runExecPlugin(
         },
       );
     } catch (error) {
+      if (refusedByRuntime(error)) return resolve(refusal(error));
       const code = (error as { code?: unknown }).code;
       resolve({
         ok: false,
@@ -150,4 +157,10 @@ export function runExecPlugin(
     child.stdin?.on("error", () => {});
     child.stdin?.end();
   });
+}
+
+/** Deno's refusal to start a plugin, with the flag that it names ("Requires run access to ..."). */
+function refusal(error: unknown): ExecPluginResult {
+  const access = /^Requires (\w+) access/.exec((error as Error).message)?.[1] ?? "run";
+  return { ok: false, reason: "not-permitted", detail: `--allow-${access}`, stderr: "" };
 }
