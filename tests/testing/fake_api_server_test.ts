@@ -3,6 +3,20 @@ import { connect } from "node:net";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { BASE, fixture, getJson, slicesUrl, svc, waitFor, watch, within, withServer } from "./_helpers.ts";
 
+/** The 403 Status kube-apiserver v1.36.3 writes for a denied request. */
+function forbidden(message: string, details: Record<string, string>) {
+  return {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason: "Forbidden",
+    details,
+    code: 403,
+  };
+}
+
 Deno.test("applySlice() assigns server fields, bumps the resourceVersion and skips no-op updates", async () => {
   await withServer({}, (server) => {
     assert.equal(server.resourceVersion, "1");
@@ -382,34 +396,22 @@ Deno.test("setAccess() denies a Service or Node read with the real server's 403 
   await withServer({ token: "t" }, async (server) => {
     server.setAccess({ username: "reader", rules: [] });
     const headers = { authorization: "Bearer t" };
-    const forbidden = (name: string, kind: string, message: string) => ({
-      kind: "Status",
-      apiVersion: "v1",
-      metadata: {},
-      status: "Failure",
-      message,
-      reason: "Forbidden",
-      details: { name, kind },
-      code: 403,
-    });
     // Measured on kube-apiserver v1.36.3: the core group is left out of `details`, as a Service or Node 404 leaves it.
     const service = await getJson(`${server.url}/api/v1/namespaces/shop/services/two`, { headers });
     assert.equal(service.status, 403);
     assert.deepEqual(
       service.body,
       forbidden(
-        "two",
-        "services",
         'services "two" is forbidden: User "reader" cannot get resource "services" in API group "" in the namespace "shop"',
+        { name: "two", kind: "services" },
       ),
     );
     const node = await getJson(`${server.url}/api/v1/nodes/n1`, { headers });
     assert.deepEqual(
       node.body,
       forbidden(
-        "n1",
-        "nodes",
         'nodes "n1" is forbidden: User "reader" cannot get resource "nodes" in API group "" at the cluster scope',
+        { name: "n1", kind: "nodes" },
       ),
     );
   });
@@ -881,16 +883,6 @@ Deno.test("a request without credentials is system:anonymous: 403 but for the pu
       };
     };
     const user = 'User "system:anonymous"';
-    const forbidden = (message: string, details: Record<string, string>) => ({
-      kind: "Status",
-      apiVersion: "v1",
-      metadata: {},
-      status: "Failure",
-      message,
-      reason: "Forbidden",
-      details,
-      code: 403,
-    });
     const slices = { group: "discovery.k8s.io", kind: "endpointslices" };
     // As kube-apiserver v1.36.3 answers with its default --anonymous-auth=true and RBAC.
     assert.deepEqual(await anonymous(slicesUrl(server, "default")), {
