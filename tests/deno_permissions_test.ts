@@ -23,6 +23,19 @@ async function findCluster(permissions: string[], env: Record<string, string>): 
   return new TextDecoder().decode(output.stdout).trim();
 }
 
+/** Runs Deno with `args` and only PATH in its environment: its output, trimmed; a failure shows its stderr. */
+async function runDeno(args: string[]): Promise<string> {
+  const output = await new Deno.Command(DENO, {
+    args,
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(output.success, new TextDecoder().decode(output.stderr));
+  return new TextDecoder().decode(output.stdout).trim();
+}
+
 Deno.test("Deno without a permission: the sources tried name the flag to add, not an unset variable or a missing file", async () => {
   const home = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
   try {
@@ -93,17 +106,8 @@ Deno.test("Deno without a permission the HTTP client needs: the watch's error na
       port: { name: "grpc", port: 50051 },
       endpoints: [{ ip: "10.0.0.1" }],
     }));
-    const watch = async (permissions: string[]) => {
-      const output = await new Deno.Command(DENO, {
-        args: ["run", "--no-prompt", ...permissions, WATCH_CHILD, JSON.stringify(api.kubeconfig())],
-        clearEnv: true,
-        env: { PATH: Deno.env.get("PATH") ?? "" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.ok(output.success, new TextDecoder().decode(output.stderr));
-      return new TextDecoder().decode(output.stdout).trim();
-    };
+    const watch = (permissions: string[]) =>
+      runDeno(["run", "--no-prompt", ...permissions, WATCH_CHILD, JSON.stringify(api.kubeconfig())]);
     // Each said "cannot reach the API server at ... (Requires env access to "JEST_WORKER_ID" ...); check that the
     // address is right and the server is up": undici, which reaches the API server on Deno, reads variables of
     // its own.
@@ -138,17 +142,8 @@ Deno.test("Deno without a permission an exec plugin needs: the error names the f
       `#!/bin/sh\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"t"}}'\n`,
       { mode: 0o755 },
     );
-    const run = async (permissions: string[]) => {
-      const output = await new Deno.Command(DENO, {
-        args: ["run", "--no-prompt", `--allow-read=${REPO}`, ...permissions, EXEC_CHILD, plugin],
-        clearEnv: true,
-        env: { PATH: Deno.env.get("PATH") ?? "" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.ok(output.success, new TextDecoder().decode(output.stderr));
-      return new TextDecoder().decode(output.stdout).trim();
-    };
+    const run = (permissions: string[]) =>
+      runDeno(["run", "--no-prompt", `--allow-read=${REPO}`, ...permissions, EXEC_CHILD, plugin]);
     const advice = "run it with --allow-run, and with --allow-env without a list (the plugin gets this process's " +
       "whole environment, as kubectl gives it)";
     // The README's list of variables: enough for everything but a plugin, which inherits the environment.
