@@ -17,7 +17,7 @@ import { createEndpointSliceApi, createServiceApi, readNodeZone } from "./kube_a
 import { resolveLocality } from "./locality.ts";
 import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import { runReflector, type SliceState, type WatchListSupport } from "./watch/reflector.ts";
-import { createServicePortLookup, type ServicePortLookup, slicePortNames, unlistedPortNote } from "./service_port.ts";
+import { createServicePortLookup, portNoteFor, type ServicePortLookup } from "./service_port.ts";
 import { nextTurn } from "./runtime/next_turn.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
 import { withTimeout } from "./runtime/abortable.ts";
@@ -489,9 +489,7 @@ function selectionFor(watch: SharedWatch, port: number | string, locality: Local
   const emptyReason = endpoints.length > 0
     ? undefined
     : noEndpointsReason(watch.state!.slices.values(), port, watch.service, watch.namespace);
-  const portNote = typeof port === "number"
-    ? unlistedPortNote(port, slicePortNames(watch.state!.slices.values()))
-    : undefined;
+  const portNote = portNoteFor(port, watch.state!.slices.values());
   // A new reason for an empty set is news too: the Service appeared, but without the target's port, say.
   const same = last && last.topology === topology && sameEndpoints(last.endpoints, endpoints) &&
     last.emptyReason === emptyReason && last.portNote === portNote;

@@ -29,7 +29,7 @@ import { resolveLocality } from "./locality.ts";
 import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import { runReflector, type SliceState } from "./watch/reflector.ts";
 import type { HttpClient } from "./runtime/http_client.ts";
-import { createServicePortLookup, slicePortNames, unlistedPortNote } from "./service_port.ts";
+import { createServicePortLookup, portNoteFor } from "./service_port.ts";
 import type { Target } from "./target.ts";
 import { type Locality, preferEndpoints } from "./topology.ts";
 
@@ -194,7 +194,7 @@ export async function observeService(
       topology: mode,
     };
     if (endpoints.length === 0) snapshot.emptyReason = noEndpointsReason(slices, port, service, namespace);
-    const portNote = typeof port === "number" ? unlistedPortNote(port, slicePortNames(slices)) : undefined;
+    const portNote = portNoteFor(port, slices);
     if (portNote !== undefined) snapshot.portNote = portNote;
     const text = JSON.stringify([endpoints, mode, pods, snapshot.emptyReason, portNote]);
     const changed = text !== shown;

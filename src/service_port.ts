@@ -93,6 +93,23 @@ export function unlistedPortNote(port: number, ports: readonly SlicePortName[]):
     `the pods are dialed on ${port} as given; if ${port} is the Service's port, ${instead}`;
 }
 
+/**
+ * The {@linkcode unlistedPortNote} of a target's port over a Service's slices: none for a port name.
+ *
+ * @param port The target's port: a number, or a name.
+ * @param slices Every slice of the Service.
+ * @returns The note, or `undefined`.
+ *
+ * @example A port name gets no note
+ * ```ts
+ * import { portNoteFor } from "./service_port.ts";
+ * console.log(portNoteFor("grpc", [])); // undefined
+ * ```
+ */
+export function portNoteFor(port: number | string, slices: Iterable<EndpointSlice>): string | undefined {
+  return typeof port === "number" ? unlistedPortNote(port, slicePortNames(slices)) : undefined;
+}
+
 /** Options of {@linkcode createServicePortLookup}. */
 export interface ServicePortLookupOptions {
   /** The Service's name, for messages. */
