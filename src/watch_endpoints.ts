@@ -80,7 +80,18 @@ export async function* watchEndpoints(
       notify();
     },
   });
-  signal?.addEventListener("abort", notify);
+  // An abort ends the watch at once, also while the consumer holds a snapshot and asks for no other one:
+  // the generator may never resume to reach its `finally`.
+  const release = () => {
+    clearInterval(keepAlive);
+    signal?.removeEventListener("abort", onAbort);
+    unsubscribe();
+  };
+  const onAbort = () => {
+    release();
+    notify();
+  };
+  signal?.addEventListener("abort", onAbort);
   // How long the consumer took over its last snapshot, and when it asked for the next one.
   let busyMs = 0;
   let askedAt = 0;
@@ -115,8 +126,6 @@ export async function* watchEndpoints(
       }
     }
   } finally {
-    clearInterval(keepAlive);
-    signal?.removeEventListener("abort", notify);
-    unsubscribe();
+    release();
   }
 }

@@ -145,6 +145,15 @@ for (const runtime of Object.keys(runtimes) as Runtime[]) {
       assert.ok(delay < 1000, `exited ${delay} ms after leaving the loop`);
     });
   });
+
+  test(`${runtime}: aborting a watchEndpoints() signal between snapshots lets the process exit`, async () => {
+    await withCluster(async (_, info) => {
+      const follower = run(command(runtime, "aborted_follower.mjs"), { CLUSTER: info });
+      // The generator waits at its first snapshot: only the abort can end the watch.
+      const delay = await exitDelay(follower, "aborted", 5000);
+      assert.ok(delay < 1000, `exited ${delay} ms after the abort`);
+    });
+  });
 }
 
 for (const runtime of ["Node", "Deno"] as const) {
