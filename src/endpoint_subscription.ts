@@ -314,7 +314,7 @@ function startWatch(
         }
       },
     }),
-    metrics: watchMetrics(namespace, service),
+    metrics: watchMetrics(namespace, service, access.server),
     stop() {
       if (watches.get(key) === watch) watches.delete(key);
       watch.metrics.stop();

@@ -51,7 +51,7 @@ interface MeterProvider {
 /** What the gauges read of one shared watch. */
 interface WatchRecord {
   attributes: Attributes;
-  /** The Service's key in {@linkcode watchCounts}. */
+  /** The key of the Service in its cluster in {@linkcode watchCounts}. */
   service: string;
   /** Whether its last failure was reported and it has not recovered since. */
   failing: boolean;
@@ -70,7 +70,7 @@ interface Instruments {
 
 const GLOBAL_API = Symbol.for("opentelemetry.js.api.1");
 const liveWatches = new Set<WatchRecord>();
-/** Active watches per Service; a Service keeps its entry at 0 once its last watch stopped, so the gauge shows 0. */
+/** Active watches per Service in a cluster; a Service keeps its entry at 0 once its last watch stopped, so the gauge shows 0. */
 const watchCounts = new Map<string, { attributes: Attributes; count: number }>();
 /** The instruments made with each provider; `null` for one that failed to make them (then none are recorded). */
 const instrumentsByProvider = new WeakMap<object, Instruments | null>();
@@ -86,6 +86,16 @@ let providerLookup: ReturnType<typeof setInterval> | undefined;
 
 function seriesKey(attributes: Attributes): string {
   return JSON.stringify(Object.entries(attributes).sort(([a], [b]) => a < b ? -1 : 1));
+}
+
+/**
+ * OpenTelemetry's `server.address` and `server.port` of an API server URL: the host without IPv6 brackets, and
+ * the port, 443 or 80 when the URL has none.
+ */
+function serverAttributes(server: string): Attributes {
+  const url = new URL(server);
+  const port = Number(url.port) || (url.protocol === "http:" ? 80 : 443);
+  return { "server.address": url.hostname.replace(/^\[(.*)\]$/, "$1"), "server.port": port };
 }
 
 /** The instruments of the registered MeterProvider, created once per provider; none without one. */
@@ -189,19 +199,25 @@ export interface WatchMetrics {
  *
  * @param namespace The Service's namespace.
  * @param service The Service's name.
+ * @param server The URL of the cluster's API server: its host and port tell apart Services of the same
+ *   name in two clusters (`server.address`, `server.port`).
  * @returns The watch's recorder.
  *
  * @example
  * ```ts
  * import { watchMetrics } from "./metrics.ts";
- * const metrics = watchMetrics("prod", "echo");
+ * const metrics = watchMetrics("prod", "echo", "https://10.0.0.1:6443");
  * metrics.updated(3, undefined);
  * metrics.stop();
  * ```
  */
-export function watchMetrics(namespace: string, service: string): WatchMetrics {
-  const attributes: Attributes = { "k8s.namespace.name": namespace, "k8s.service.name": service };
-  const key = `${namespace}/${service}`;
+export function watchMetrics(namespace: string, service: string, server: string): WatchMetrics {
+  const attributes: Attributes = {
+    "k8s.namespace.name": namespace,
+    "k8s.service.name": service,
+    ...serverAttributes(server),
+  };
+  const key = seriesKey(attributes);
   const record: WatchRecord = { attributes, service: key, failing: false };
   liveWatches.add(record);
   providerLookup ??= unrefTimer(setInterval(instruments, PROVIDER_LOOKUP_MS));

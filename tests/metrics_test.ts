@@ -61,7 +61,7 @@ Deno.test("a MeterProvider that throws neither fails a watch's recording nor end
       },
     },
   };
-  const metrics = watchMetrics("prod", "echo");
+  const metrics = watchMetrics("prod", "echo", "https://10.0.0.1:6443");
   try {
     // Each threw before: from a watch's update, and every second from the timer, which ended the process.
     metrics.updated(3, undefined);

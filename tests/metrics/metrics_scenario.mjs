@@ -66,7 +66,13 @@ const watching = (async () => {
   });
   for await (const _ of snapshots);
 })();
-const service = { "k8s.namespace.name": "shop", "k8s.service.name": "cart" };
+const server = new URL(api.url);
+const service = {
+  "k8s.namespace.name": "shop",
+  "k8s.service.name": "cart",
+  "server.address": server.hostname,
+  "server.port": Number(server.port),
+};
 try {
   await eventually("the first snapshot", async () => sum(await collect(), "grpc.resolver.kubernetes.endpoints") === 1);
   let dump = await collect();
@@ -121,6 +127,35 @@ try {
     "the recovery",
     async () => sum(await collect(), "grpc.resolver.kubernetes.watch.failing", service) === 0,
   );
+
+  // The same Service in a second cluster: series of its own, told apart by the API server's port.
+  const other = await startFakeApiServer({ token: "t" });
+  const otherController = new AbortController();
+  try {
+    other.applySlice(endpointSlice({
+      name: "cart-x",
+      namespace: "shop",
+      service: "cart",
+      port: { name: "grpc", port: 8080 },
+      endpoints: [{ ip: "10.8.0.1", pod: "cart-0" }],
+    }));
+    const otherWatch = watchEndpoints("kubernetes:///cart.shop:grpc", {
+      cluster: { kubeconfig: other.kubeconfig() },
+      signal: otherController.signal,
+    });
+    await otherWatch.next();
+    const otherService = { ...service, "server.port": Number(new URL(other.url).port) };
+    await eventually("the second cluster's gauge", async () => {
+      const both = await collect();
+      return sum(both, "grpc.resolver.kubernetes.endpoints", otherService) === 1 &&
+        sum(both, "grpc.resolver.kubernetes.endpoints", service) === 4 &&
+        sum(both, "grpc.resolver.kubernetes.watches", otherService) === 1 &&
+        sum(both, "grpc.resolver.kubernetes.watches", service) === 1;
+    });
+  } finally {
+    otherController.abort();
+    await other.close();
+  }
 
   controller.abort();
   await watching;
