@@ -116,7 +116,7 @@ Deno.test("the resolver reports one endpoint per pod with kubernetes_round_robin
     await eventually(() => reports.length === 1, "a report");
     const [report] = reports;
     assert.equal(report.endpoints.ok, true);
-    assert.deepEqual(report.endpoints.value!.map((endpoint) => endpoint.addresses), [
+    assert.deepEqual(report.endpoints.value!.map((endpoint) => endpoint.addresses).sort(byHost), [
       [{ host: "10.3.0.1", port: 8080 }],
       [{ host: "10.3.0.2", port: 8080 }],
       [{ host: "fd00::3", port: 8080 }],
@@ -126,6 +126,34 @@ Deno.test("the resolver reports one endpoint per pod with kubernetes_round_robin
       value: { loadBalancingConfig: [{ kubernetes_round_robin: {} }], methodConfig: [] },
     });
     call(() => resolver.destroy());
+  });
+});
+
+/** Orders endpoints' address lists by their first host. */
+function byHost(a: { host: string }[], b: { host: string }[]): number {
+  return a[0].host < b[0].host ? -1 : a[0].host > b[0].host ? 1 : 0;
+}
+
+Deno.test("each channel gets the pods starting at a random one, so that pick_first channels spread over them", async () => {
+  await withService(async (_api, Resolver) => {
+    const firsts = new Set<string>();
+    for (let i = 0; i < 24; i++) {
+      const { reports, listener, call } = recorder();
+      const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+      call(() => resolver.updateResolution());
+      await eventually(() => reports.length === 1, "a report");
+      const hosts = reports[0].endpoints.value!.map((endpoint) => endpoint.addresses[0].host);
+      // A rotation of the pods' order: pick_first's fallback order is the same for every channel.
+      assert.ok(
+        ["10.3.0.1,10.3.0.2,fd00::3", "10.3.0.2,fd00::3,10.3.0.1", "fd00::3,10.3.0.1,10.3.0.2"]
+          .includes(hosts.join()),
+        hosts.join(),
+      );
+      firsts.add(hosts[0]);
+      call(() => resolver.destroy());
+    }
+    // 24 channels over 3 pods: all three come first somewhere (the odds against are 3 in 3^24).
+    assert.equal(firsts.size, 3);
   });
 });
 

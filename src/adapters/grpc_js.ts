@@ -300,6 +300,11 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       ? undefined
       : createSubsetter(options.subsetSize, options.subsetSeed ?? (Math.random() * 2 ** 32) >>> 0);
     #retrySetupAt = 0;
+    /**
+     * Where this channel's lists start (modulo their length): the pods come sorted, and pick_first (a channel's own
+     * choice) would put every channel on the first pod.
+     */
+    #rotation = (Math.random() * 2 ** 32) >>> 0;
 
     constructor(uri: GrpcUri, listener: FunctionListener | ObjectListener, channelOptions: Record<string, unknown>) {
       this.#listener = listener;
@@ -401,7 +406,11 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       if (this.#hasEndpoints) {
         this.#resolvedIn = this.#session;
         this.#resolvedAt = isoSeconds(Date.now());
-        this.#lastList = used.map(({ addresses, preferred }) => ({ addresses, preferred }));
+        const start = this.#rotation % used.length;
+        this.#lastList = used.map((_, i) => {
+          const { addresses, preferred } = used[(start + i) % used.length];
+          return { addresses, preferred };
+        });
         // Calls that fail on every pod say why they may: the port may be the Service's, not the pods'.
         this.#note = portNote ?? "";
         if (portNote) trace(`${service}.${namespace}: ${portNote}`);
