@@ -286,6 +286,8 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     #lastList: BalancedList = [];
     /** The session in which a list was last handed to grpc-js. */
     #listedIn?: object;
+    /** Whether the channel's policy holds endpoints of ours: a list with some was handed over since it was made. */
+    #channelHasEndpoints = false;
     /** The session and the time (ISO 8601, to the second) of the last endpoints a snapshot gave. */
     #resolvedIn?: object;
     #resolvedAt = "";
@@ -363,6 +365,8 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
      */
     destroy(): void {
       this.#session = undefined;
+      // grpc-js destroys the channel's policy with the resolver: the next one starts without endpoints.
+      this.#channelHasEndpoints = false;
       this.#unsubscribe?.();
       this.#unsubscribe = undefined;
       this.#staleNote = this.#failingSince = "";
@@ -419,7 +423,10 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       }
       // Calls must fail at once with UNAVAILABLE and the reason. An empty list alone does not do
       // that (round_robin goes IDLE and queues calls until their deadline), and an error alone
-      // keeps the previous endpoints: the empty list drops them, then the error fails calls.
+      // keeps the previous endpoints: the empty list drops them, then the error fails calls. A
+      // policy without endpoints (a new one, after the channel went idle) gets the error alone:
+      // calls queued for a pick would fail on the empty list's poorer message before it came
+      // (pick_first's "Last error: null").
       const note = `no ready endpoints for service ${service} in namespace ${namespace}`;
       const error = new ResolverError(
         `Cannot route the call: ${note}: ${
@@ -428,7 +435,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
               `-l kubernetes.io/service-name=${service})`
         }`,
       );
-      this.#reportList([], note, error);
+      if (this.#channelHasEndpoints) this.#reportList([], note, error);
       this.#reportError(error);
     }
 
@@ -440,6 +447,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     ): void {
       const listener = this.#listener;
       this.#listedIn = this.#session;
+      this.#channelHasEndpoints = list.length > 0;
       if (typeof listener === "function") {
         listener({ ok: true, value: list }, {}, this.#serviceConfig, note);
       } else {

@@ -18,10 +18,9 @@ import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { echoCaller, EchoService, freePort, startEchoServer, startLoad } from "../../scripts/echo_service.mjs";
 import { TOPOLOGY_CASES } from "../topology_cases.mjs";
 import { runScenarios } from "./run_scenarios.mjs";
+import { cluster, EchoClient, eventually, grpcClient, NAMESPACE, sleep } from "./_cluster.mjs";
+import { balancingScenarios } from "./balancing_scenarios.mjs";
 
-const NAMESPACE = "e2e";
-const EchoClient = grpc.makeGenericClientConstructor(EchoService, "Echo");
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const fixture = (name) => readFile(new URL(`../fixtures/${name}`, import.meta.url), "utf8");
 const onDeno = typeof globalThis.Deno === "object";
 const grpcJsVersion = () => createRequire(import.meta.url)("@grpc/grpc-js/package.json").version;
@@ -203,64 +202,6 @@ async function startSocks5Proxy() {
       return new Promise((resolve) => server.close(resolve));
     },
   };
-}
-
-/** Waits until `condition()` is true, polling; fails after `ms`. */
-async function eventually(condition, ms = 5000, what = "condition") {
-  const end = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-/** A fake cluster with one Service "echo" whose pods are real echo servers on 127.0.0.x. */
-async function cluster(scheme, firstHost, settings = {}) {
-  const api = await startFakeApiServer({ token: "e2e-token" });
-  const hosts = Array.from({ length: 6 }, (_, i) => `127.0.0.${firstHost + i}`);
-  const port = await freePort(hosts);
-  const pods = new Map();
-  const state = {
-    api,
-    port,
-    pods,
-    async startPod(name, host) {
-      pods.set(name, { name, host, conditions: {}, server: await startEchoServer(grpc, { name, host, port }) });
-      publish();
-    },
-    setConditions(name, conditions) {
-      pods.get(name).conditions = conditions;
-      publish();
-    },
-    /** Removes a pod from the slice, then stops its server, like the kubelet after a rollout. */
-    async removePod(name, { gracePeriodMs = 300 } = {}) {
-      const pod = pods.get(name);
-      pods.delete(name);
-      publish();
-      await sleep(gracePeriodMs);
-      await pod.server.stop();
-    },
-    async close() {
-      await Promise.all([...pods.values()].map((pod) => pod.server.stop()));
-      await api.close();
-    },
-  };
-  function publish() {
-    api.applySlice(endpointSlice({
-      namespace: NAMESPACE,
-      service: "echo",
-      name: "echo-abc12",
-      port: { name: "grpc", port },
-      endpoints: [...pods.values()].map((pod) => ({ ip: pod.host, pod: pod.name, ...pod.conditions })),
-    }));
-  }
-  register({ grpc, scheme, cluster: { kubeconfig: api.kubeconfig({ namespace: NAMESPACE }) }, ...settings });
-  return { ...state, hosts };
-}
-
-function grpcClient(scheme) {
-  const client = new EchoClient(`${scheme}:///echo.${NAMESPACE}:grpc`, grpc.credentials.createInsecure());
-  return { client, call: echoCaller(client) };
 }
 
 export const scenarios = {
@@ -890,6 +831,7 @@ export const scenarios = {
       await api.close();
     }
   },
+  ...balancingScenarios,
 };
 
 /** Runs every scenario (or those whose name matches `filter`) and prints one line each. */
