@@ -435,7 +435,9 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
               `-l kubernetes.io/service-name=${service})`
         }`,
       );
-      if (this.#channelHasEndpoints) this.#reportList([], note, error);
+      // The empty list carries the error too (as its note for grpc-js's round_robin, whole for ours): calls queued
+      // for a pick fail on the list, before the error comes.
+      if (this.#channelHasEndpoints) this.#reportList([], error.message, error);
       this.#reportError(error);
     }
 
@@ -448,11 +450,11 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       const listener = this.#listener;
       this.#listedIn = this.#session;
       this.#channelHasEndpoints = list.length > 0;
+      const attributes = error ? { [EMPTY_LIST_ERROR_ATTRIBUTE]: error.message } : {};
       if (typeof listener === "function") {
-        listener({ ok: true, value: list }, {}, this.#serviceConfig, note);
+        listener({ ok: true, value: list }, attributes, this.#serviceConfig, note);
       } else {
         const config = this.#serviceConfig as { value: unknown } | null;
-        const attributes = error ? { [EMPTY_LIST_ERROR_ATTRIBUTE]: error.message } : {};
         listener.onSuccessfulResolution(list, config?.value ?? null, null, null, attributes);
       }
     }

@@ -20,9 +20,10 @@ import { trace } from "../trace.ts";
 export const BALANCER_NAME = "kubernetes_round_robin";
 
 /**
- * The resolver attribute that carries, with an empty endpoint list, the error calls must fail with, on grpc-js
- * before 1.14: its resolver API has no note, and it ignores a resolver error once the policy reported the empty
- * list. Never set with endpoints, so it never reaches a subchannel's options.
+ * The resolver attribute that carries, with an empty endpoint list, the error calls must fail with: the calls queued
+ * for a pick fail on the list, before the resolver's error comes, and grpc-js before 1.14 ignores that error once the
+ * policy reported the empty list (its resolver API has no note either). Never set with endpoints, so it never
+ * reaches a subchannel's options.
  */
 export const EMPTY_LIST_ERROR_ATTRIBUTE = "kgr.empty_list_error";
 

@@ -1,9 +1,11 @@
 // Cross-runtime scenarios of load balancing: how channels behave, with our
 // policy and grpc-js's own, as a user would see it.
 import assert from "node:assert/strict";
+import { createServer } from "node:net";
 import * as grpc from "@grpc/grpc-js";
+import { endpointSlice } from "@kgr/resolver/testing";
 import { echoCaller } from "../../scripts/echo_service.mjs";
-import { cluster, EchoClient, eventually, NAMESPACE } from "./_cluster.mjs";
+import { cluster, EchoClient, eventually, NAMESPACE, sleep } from "./_cluster.mjs";
 
 /** The scenarios, by name (merged into scenarios.mjs's). */
 export const balancingScenarios = {
@@ -40,6 +42,55 @@ export const balancingScenarios = {
       }
     } finally {
       for (const client of Object.values(channels)) client.close();
+      await k8s.close();
+    }
+  },
+
+  async "calls queued while the pods connect fail with why and what to check when the Service scales to zero"() {
+    const k8s = await cluster("k8s-queued-zero", 100);
+    // A pod that accepts connections and never answers: its channels stay CONNECTING, their calls queued.
+    const sockets = new Set();
+    const silent = createServer((socket) => sockets.add(socket.on("error", () => {})));
+    await new Promise((resolve) => silent.listen(k8s.port, k8s.hosts[0], resolve));
+    const publish = (ready) =>
+      k8s.api.applySlice(endpointSlice({
+        namespace: NAMESPACE,
+        service: "hang",
+        port: { name: "grpc", port: k8s.port },
+        endpoints: [{ ip: k8s.hosts[0], pod: "hang-0", ready }],
+      }));
+    publish(true);
+    const target = `k8s-queued-zero:///hang.${NAMESPACE}:grpc`;
+    const channels = {
+      "the default policy": new EchoClient(target, grpc.credentials.createInsecure()),
+      "round_robin": new EchoClient(target, grpc.credentials.createInsecure(), {
+        "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+      }),
+    };
+    const advice = /no ready endpoints for service hang in namespace e2e: none of its endpoints is ready: check/;
+    try {
+      const queued = Object.entries(channels).map(([name, client]) =>
+        echoCaller(client, 5000)("hi").then(
+          () => assert.fail(`${name}: the call succeeded`),
+          (error) => ({ name, error }),
+        )
+      );
+      await eventually(
+        () => Object.values(channels).every((client) => client.getChannel().getConnectivityState(false) === 1),
+        5000,
+        "the channels to connect",
+      );
+      // CONNECTING comes before the first resolution: give it time to hand the pod over and queue the calls for it.
+      await sleep(500);
+      publish(false);
+      for (const { name, error } of await Promise.all(queued)) {
+        assert.equal(error.code, grpc.status.UNAVAILABLE, `${name}: ${error}`);
+        assert.match(error.details, advice, `${name}: ${error.details}`);
+      }
+    } finally {
+      for (const client of Object.values(channels)) client.close();
+      for (const socket of sockets) socket.destroy();
+      silent.close();
       await k8s.close();
     }
   },
