@@ -274,7 +274,9 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       }, 0));
     }
 
+    /** grpc-js calls it for every call: a scan only when a child is IDLE, which `#setState` makes rare. */
     exitIdle(): void {
+      if (this.#preferred.counts[IDLE] + this.#others.counts[IDLE] === 0) return;
       for (const child of this.#children.values()) if (child.state === IDLE) child.leaf.exitIdle();
     }
 
