@@ -96,8 +96,8 @@ export function isGrpcJsScheme(scheme: string): boolean {
   return GRPC_JS_SCHEMES.has(scheme);
 }
 
-/** Endpoints as the resolver hands them to grpc-js: a pod's addresses, and whether topology prefers it. */
-type BalancedList = { addresses: EndpointAddress[]; preferred: boolean }[];
+/** Endpoints as the resolver hands them to grpc-js: a pod's addresses, whether topology prefers it, its Service. */
+type BalancedList = { addresses: EndpointAddress[]; preferred: boolean; service: string }[];
 
 interface GrpcUri {
   scheme?: string;
@@ -411,9 +411,10 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
         this.#resolvedIn = this.#session;
         this.#resolvedAt = isoSeconds(Date.now());
         const start = this.#rotation % used.length;
+        const serviceName = `service ${service} in namespace ${namespace}`;
         this.#lastList = used.map((_, i) => {
           const { addresses, preferred } = used[(start + i) % used.length];
-          return { addresses, preferred };
+          return { addresses, preferred, service: serviceName };
         });
         // Calls that fail on every pod say why they may: the port may be the Service's, not the pods'.
         this.#note = portNote ?? "";

@@ -40,6 +40,8 @@ export interface BalancedEndpoint {
   addresses: { host: string; port: number }[];
   /** Whether calls should go here while a preferred endpoint is READY; absent means preferred. */
   preferred?: boolean;
+  /** The Service, as calls that fail on every endpoint name it (`service echo in namespace prod`). */
+  service?: string;
 }
 
 interface Picker {
@@ -183,6 +185,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     #lastError = "";
     /** The resolver's note on the last list (why it may be stale, say): calls that fail on every endpoint carry it. */
     #resolutionNote = "";
+    /** The Service of the last list's endpoints, for the same calls, or "". */
+    #service = "";
     #pending = new Map<string, PendingChild>();
     #drainScheduled = false;
     #destroyed = false;
@@ -234,6 +238,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       }
       this.#pending = pending;
       this.#resolutionNote = resolutionNote;
+      this.#service = list.value[0]?.service ?? "";
       for (const [key, child] of this.#children) {
         if (seen.has(key)) continue;
         this.#children.delete(key);
@@ -411,7 +416,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         (this.#failedOver && others.counts[CONNECTING] + others.counts[IDLE] + others.pending > 0);
       if (anyConnecting) return this.#report(CONNECTING, this.#queuePicker, null);
       const note = this.#resolutionNote ? `. Resolution note: ${this.#resolutionNote}` : "";
-      const details = `No connection to any endpoint: last error: ${this.#lastError || "none"}${note}`;
+      const of = this.#service ? ` of ${this.#service}` : "";
+      const details = `No connection to any endpoint${of}: last error: ${this.#lastError || "none"}${note}`;
       if (this.#state === TRANSIENT_FAILURE && this.#errorMessage === details) return;
       this.#report(TRANSIENT_FAILURE, new experimental.UnavailablePicker({ details } as never), details);
     }

@@ -94,4 +94,25 @@ export const balancingScenarios = {
       await k8s.close();
     }
   },
+
+  async "when every pod refuses connections, calls fail at once naming the Service and the last connection error"() {
+    const k8s = await cluster("k8s-refused", 110);
+    for (let i = 0; i < 2; i++) await k8s.startPod(`echo-${i}`, k8s.hosts[i]);
+    // The pods stay Ready but stop listening: every connection attempt is refused.
+    await Promise.all([...k8s.pods.values()].map((pod) => pod.server.stop()));
+    const client = new EchoClient(`k8s-refused:///echo.${NAMESPACE}:grpc`, grpc.credentials.createInsecure());
+    try {
+      const started = Date.now();
+      const error = await echoCaller(client, 3000)("hi").then(() => null, (error) => error);
+      assert.equal(error?.code, grpc.status.UNAVAILABLE, String(error));
+      assert.match(
+        error.details,
+        /^No connection to any endpoint of service echo in namespace e2e: last error: .*ECONNREFUSED 127\.0\.0\.11[01]:\d+$/,
+      );
+      assert.ok(Date.now() - started < 2000, `failed after ${Date.now() - started} ms`);
+    } finally {
+      client.close();
+      await k8s.api.close();
+    }
+  },
 };

@@ -792,7 +792,7 @@ export const scenarios = {
         );
         assert.match(
           failure,
-          /^No connection to any endpoint: last error: .+\. Resolution note: these endpoints may be stale: updates have failed since \S+Z: /,
+          /^No connection to any endpoint of service echo in namespace e2e: last error: .+\. Resolution note: these endpoints may be stale: updates have failed since \S+Z: /,
         );
       }
       await k8s.startPod("echo-2", k8s.hosts[2]);
