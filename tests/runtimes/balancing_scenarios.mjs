@@ -3,9 +3,26 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import * as grpc from "@grpc/grpc-js";
+import { createClient } from "nice-grpc";
+import { createChannel } from "@kgr/resolver/nice-grpc";
 import { endpointSlice } from "@kgr/resolver/testing";
-import { echoCaller } from "../../scripts/echo_service.mjs";
+import { echoCaller, EchoService } from "../../scripts/echo_service.mjs";
 import { cluster, EchoClient, eventually, NAMESPACE, sleep } from "./_cluster.mjs";
+
+/** A grpc-js client's channel and a call through it that resolves to its error (null on success). */
+function grpcJs(target, options) {
+  const client = new EchoClient(target, grpc.credentials.createInsecure(), options);
+  const call = echoCaller(client, 3000);
+  return { channel: client.getChannel(), fail: () => call("hi").then(() => null, (error) => error) };
+}
+
+/** The same through a nice-grpc client of `@kgr/resolver/nice-grpc`'s createChannel(). */
+function niceGrpc(target, options) {
+  const channel = createChannel(target, undefined, options);
+  const client = createClient(EchoService, channel);
+  const fail = () => client.echo({ message: "hi" }, { deadline: Date.now() + 3000 }).then(() => null, (error) => error);
+  return { channel, fail };
+}
 
 /** The scenarios, by name (merged into scenarios.mjs's). */
 export const balancingScenarios = {
@@ -20,28 +37,29 @@ export const balancingScenarios = {
       "grpc.service_config": JSON.stringify({ loadBalancingConfig: [policy] }),
     });
     const channels = {
-      "the default policy": new EchoClient(target, grpc.credentials.createInsecure(), idle),
-      "round_robin": new EchoClient(target, grpc.credentials.createInsecure(), ownPolicy({ round_robin: {} })),
-      "pick_first": new EchoClient(target, grpc.credentials.createInsecure(), ownPolicy({ pick_first: {} })),
+      "the default policy": grpcJs(target, idle),
+      "nice-grpc": niceGrpc(target, idle),
+      "round_robin": grpcJs(target, ownPolicy({ round_robin: {} })),
+      "pick_first": grpcJs(target, ownPolicy({ pick_first: {} })),
     };
     const advice = /no ready endpoints for service echo in namespace e2e: none of its endpoints is ready: check/;
     try {
-      for (const [name, client] of Object.entries(channels)) {
+      for (const [name, { channel, fail }] of Object.entries(channels)) {
         for (const when of ["at first", "after the channel went idle"]) {
           if (when !== "at first") {
             await eventually(
-              () => client.getChannel().getConnectivityState(false) === grpc.connectivityState.IDLE,
+              () => channel.getConnectivityState(false) === grpc.connectivityState.IDLE,
               5000,
               `${name}: the channel to go idle`,
             );
           }
-          const error = await echoCaller(client, 3000)("hi").then(() => null, (error) => error);
+          const error = await fail();
           assert.equal(error?.code, grpc.status.UNAVAILABLE, `${name} ${when}: ${error}`);
           assert.match(error.details, advice, `${name} ${when}: ${error.details}`);
         }
       }
     } finally {
-      for (const client of Object.values(channels)) client.close();
+      for (const { channel } of Object.values(channels)) channel.close();
       await k8s.close();
     }
   },
@@ -100,18 +118,22 @@ export const balancingScenarios = {
     for (let i = 0; i < 2; i++) await k8s.startPod(`echo-${i}`, k8s.hosts[i]);
     // The pods stay Ready but stop listening: every connection attempt is refused.
     await Promise.all([...k8s.pods.values()].map((pod) => pod.server.stop()));
-    const client = new EchoClient(`k8s-refused:///echo.${NAMESPACE}:grpc`, grpc.credentials.createInsecure());
+    const target = `k8s-refused:///echo.${NAMESPACE}:grpc`;
+    const channels = { "grpc-js": grpcJs(target), "nice-grpc": niceGrpc(target) };
     try {
-      const started = Date.now();
-      const error = await echoCaller(client, 3000)("hi").then(() => null, (error) => error);
-      assert.equal(error?.code, grpc.status.UNAVAILABLE, String(error));
-      assert.match(
-        error.details,
-        /^No connection to any endpoint of service echo in namespace e2e: last error: .*ECONNREFUSED 127\.0\.0\.11[01]:\d+$/,
-      );
-      assert.ok(Date.now() - started < 2000, `failed after ${Date.now() - started} ms`);
+      for (const [name, { fail }] of Object.entries(channels)) {
+        const started = Date.now();
+        const error = await fail();
+        assert.equal(error?.code, grpc.status.UNAVAILABLE, `${name}: ${error}`);
+        assert.match(
+          error.details,
+          /^No connection to any endpoint of service echo in namespace e2e: last error: .*ECONNREFUSED 127\.0\.0\.11[01]:\d+$/,
+          name,
+        );
+        assert.ok(Date.now() - started < 2000, `${name}: failed after ${Date.now() - started} ms`);
+      }
     } finally {
-      client.close();
+      for (const { channel } of Object.values(channels)) channel.close();
       await k8s.api.close();
     }
   },
