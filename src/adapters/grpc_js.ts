@@ -424,10 +424,11 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       }
       // Calls must fail at once with UNAVAILABLE and the reason. An empty list alone does not do
       // that (round_robin goes IDLE and queues calls until their deadline), and an error alone
-      // keeps the previous endpoints: the empty list drops them, then the error fails calls. A
-      // policy without endpoints (a new one, after the channel went idle) gets the error alone:
-      // calls queued for a pick would fail on the empty list's poorer message before it came
-      // (pick_first's "Last error: null").
+      // keeps the previous endpoints: the empty list drops them, then the error fails calls. On
+      // grpc-js 1.14, a policy without endpoints (a new one, after the channel went idle) gets
+      // the error alone: calls queued for a pick would fail on the empty list's poorer message
+      // before it came (pick_first's "Last error: null"). Earlier versions need the list, whose
+      // attribute our policy fails calls with: they ignore the error after an idle period.
       const note = `no ready endpoints for service ${service} in namespace ${namespace}`;
       const error = new ResolverError(
         `Cannot route the call: ${note}: ${
@@ -438,7 +439,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       );
       // The empty list carries the error too (as its note for grpc-js's round_robin, whole for ours): calls queued
       // for a pick fail on the list, before the error comes.
-      if (this.#channelHasEndpoints) this.#reportList([], error.message, error);
+      if (this.#channelHasEndpoints || typeof this.#listener !== "function") this.#reportList([], error.message, error);
       this.#reportError(error);
     }
 
