@@ -465,6 +465,27 @@ Deno.test("the pre-1.14 object listener is supported", async () => {
   });
 });
 
+Deno.test("an empty Service reaches a pre-1.14 channel as an error even when its pick_first throws on the empty list", async () => {
+  await withService(async (_api, Resolver) => {
+    const errors: { details: string }[] = [];
+    const listener = {
+      // grpc-js 1.10's pick_first: "No addresses in endpoint list passed to pick_first".
+      onSuccessfulResolution(endpoints: unknown[]) {
+        if (endpoints.length === 0) throw new Error("No addresses in endpoint list passed to pick_first");
+      },
+      onError: (error: { details: string }) => errors.push(error),
+    };
+    const resolver = new Resolver(uri("kubernetes:///nothing.prod:grpc"), listener, {});
+    resolver.updateResolution();
+    await eventually(() => errors.length === 1, "the error");
+    assert.match(
+      errors[0].details,
+      /no ready endpoints for service nothing in namespace prod: it has no EndpointSlice/,
+    );
+    resolver.destroy();
+  });
+});
+
 Deno.test("the pre-1.14 object listener gets the endpoints it had back after the channel went idle, when the API fails", async () => {
   await withService(async (api, Resolver) => {
     const results: unknown[][] = [];

@@ -439,7 +439,13 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       );
       // The empty list carries the error too (as its note for grpc-js's round_robin, whole for ours): calls queued
       // for a pick fail on the list, before the error comes.
-      if (this.#channelHasEndpoints || typeof this.#listener !== "function") this.#reportList([], error.message, error);
+      if (this.#channelHasEndpoints || typeof this.#listener !== "function") {
+        try {
+          this.#reportList([], error.message, error);
+        } catch {
+          // pick_first of older grpc-js (1.10) throws on an empty list, before it changes anything: the error stands.
+        }
+      }
       this.#reportError(error);
     }
 
