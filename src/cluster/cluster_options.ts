@@ -234,6 +234,7 @@ export async function applyClusterOptions(
 
   let cert = tls.cert;
   let key = tls.key;
+  let certFiles = found.certFiles;
   const userParts = [found.user];
   const certOption = options.cert !== undefined
     ? checkPem(options.cert, "cluster.cert")
@@ -268,6 +269,9 @@ export async function applyClusterOptions(
     }
     cert = certOption;
     key = keyOption;
+    certFiles = options.certFile !== undefined && options.keyFile !== undefined
+      ? { cert: options.certFile, key: options.keyFile }
+      : undefined;
     overridden.push(certName, keyName);
     userParts.push(`client certificate ${await fingerprint(certOption)}`);
   }
@@ -312,6 +316,7 @@ export async function applyClusterOptions(
     source,
   };
   if (schemeAssumed) applied.serverSchemeAssumed = true;
+  if (certFiles !== undefined) applied.certFiles = certFiles;
   return applied;
 }
 

@@ -149,6 +149,7 @@ export async function accessFromKubeconfig(
   let user = "anonymous";
   let cert: string | undefined;
   let key: string | undefined;
+  let certFiles: KubeconfigAccess["certFiles"];
   if (userName) {
     const userEntry = merged.users.get(userName);
     if (!userEntry) {
@@ -166,6 +167,7 @@ export async function accessFromKubeconfig(
     credentials = read.credentials;
     cert = read.cert;
     key = read.key;
+    certFiles = read.certFiles;
   }
 
   const tlsInit: TlsSettings = { caSource: cluster.caSource };
@@ -189,6 +191,7 @@ export async function accessFromKubeconfig(
   if (cluster.schemeAssumed) access.serverSchemeAssumed = true;
   if (namespace) access.namespace = namespace;
   if (cluster.proxyUrl !== undefined) access.proxyUrl = cluster.proxyUrl;
+  if (certFiles !== undefined) access.certFiles = certFiles;
   trace(`using ${source}: server ${cluster.server}, ${user}`);
   return access;
 }

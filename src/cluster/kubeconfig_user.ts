@@ -73,6 +73,8 @@ export interface KubeconfigUserSettings {
   cert?: string;
   /** Client key, PEM. */
   key?: string;
+  /** The files `cert` and `key` were read from, when both came from files. */
+  certFiles?: { cert: string; key: string };
 }
 
 const EXEC_VERSIONS = [
@@ -161,6 +163,7 @@ export async function readKubeconfigUser(
 
   let cert: string | undefined;
   let key: string | undefined;
+  const paths: { cert?: string; key?: string } = {};
   const certData = optionalString(value, "client-certificate-data", entry);
   const certFile = optionalString(value, "client-certificate", entry);
   const keyData = optionalString(value, "client-key-data", entry);
@@ -176,14 +179,14 @@ export async function readKubeconfigUser(
       "client-certificate",
     );
   } else if (certFile) {
-    const path = resolveAgainst(file, certFile);
+    const path = paths.cert = resolveAgainst(file, certFile);
     cert = await readKubeconfigPemFile(path, entry, "client-certificate", options.readFile);
     names.cert = `${certField} ${path}`;
   }
   if (keyData) {
     key = decodePemData(keyData, entry, "client-key-data", "client-key");
   } else if (keyFile) {
-    const path = resolveAgainst(file, keyFile);
+    const path = paths.key = resolveAgainst(file, keyFile);
     key = await readKubeconfigPemFile(path, entry, "client-key", options.readFile);
     names.key = `${keyField} ${path}`;
   }
@@ -247,6 +250,7 @@ export async function readKubeconfigUser(
   if (cert !== undefined && key !== undefined) {
     read.cert = cert;
     read.key = key;
+    if (paths.cert !== undefined && paths.key !== undefined) read.certFiles = { cert: paths.cert, key: paths.key };
   }
   return read;
 }

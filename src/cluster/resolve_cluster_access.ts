@@ -30,7 +30,9 @@ import {
 import { inClusterAccess, inClusterNamespace, SERVICE_ACCOUNT_DIRECTORY } from "./in_cluster.ts";
 import { homeKubeconfigAccess, kubeconfigListAccess, kubeconfigOptionAccess } from "./kubeconfig_sources.ts";
 import { environmentProxy } from "./proxy.ts";
-import type { ClusterAccess, ClusterOptions, Environment, SourceAccess } from "./types.ts";
+import { withCertificateFiles } from "./certificate_files.ts";
+import { createClientCertificate } from "./tls_settings.ts";
+import type { ClusterAccess, ClusterOptions, Credentials, Environment, SourceAccess } from "./types.ts";
 
 /**
  * Finds how to reach the Kubernetes API. Order: `options.kubeconfig` (or
@@ -87,7 +89,7 @@ export async function resolveClusterAccess(
     server,
     namespace,
     tls: applied.tls,
-    credentials: applied.credentials,
+    credentials: withRotation(applied, env),
     identity: `${server} ${applied.user}`,
     source: applied.source,
   };
@@ -99,6 +101,18 @@ export async function resolveClusterAccess(
     access.proxySource = proxy.variable;
   }
   return access;
+}
+
+/**
+ * The credentials, presenting a client certificate read from files as read again when rotated (not where an exec
+ * plugin issues certificates: kubectl uses no plugin beside a certificate, and options that add one keep it).
+ */
+function withRotation(applied: OptionsApplied, env: Required<Environment>): Credentials {
+  const { credentials, certFiles, tls } = applied;
+  if (certFiles === undefined || tls.cert === undefined || tls.key === undefined || credentials.clientCertificate) {
+    return credentials;
+  }
+  return withCertificateFiles(credentials, certFiles, createClientCertificate(tls.cert, tls.key), env);
 }
 
 function resolveEnvironment(environment: Environment): Required<Environment> {

@@ -153,9 +153,9 @@ export interface ClusterOptions {
   cert?: string;
   /** Client key, PEM. */
   key?: string;
-  /** Path of the PEM client certificate. */
+  /** Path of the PEM client certificate; with `keyFile`, read again every 5 minutes and after a 401. */
   certFile?: string;
-  /** Path of the PEM client key. */
+  /** Path of the PEM client key; with `certFile`, read again every 5 minutes and after a 401. */
   keyFile?: string;
   /** Name to verify the server certificate against. */
   tlsServerName?: string;
@@ -271,4 +271,6 @@ export interface SourceAccess {
   source: string;
   /** The cluster's `proxy-url`, when set. */
   proxyUrl?: string;
+  /** The files `tls.cert` and `tls.key` were read from, when both came from files: they are read again (rotation). */
+  certFiles?: { cert: string; key: string };
 }
