@@ -232,7 +232,10 @@ export function networkError(
       options,
     );
   }
-  if (/cert|tls|ssl|UnknownIssuer|self.signed|altname|handshake/i.test(withoutUrls)) {
+  // A connection closed or reset before TLS was set up (Node: "Client network socket disconnected before secure TLS
+  // connection was established"; a restarting API server, a load balancer without a backend) verified nothing.
+  const cutShort = /\b(ECONNRESET|EPIPE|ECONNREFUSED)\b/.test(withoutUrls);
+  if (!cutShort && /cert|tls|ssl|UnknownIssuer|self.signed|altname|handshake/i.test(withoutUrls)) {
     return new KubeApiError(
       `Cannot ${verb} ${where}: TLS verification of ${access.server} failed with ${access.tls.caSource} (${detail}); ` +
         // A CA rotated under a running process is the other cause: nothing reads the file again.

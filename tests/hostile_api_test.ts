@@ -548,3 +548,25 @@ boundedTest(
     observed("bad Service answers", text);
   },
 );
+
+boundedTest(
+  "a server that closes connections before TLS is set up (one restarting) is unreachable, not a TLS verification failure",
+  15_000,
+  async (defer) => {
+    // What a restarting kube-apiserver, or a load balancer without a healthy backend, does to a client hello.
+    const { createServer } = await import("node:net");
+    const server = createServer((socket) => {
+      socket.on("error", () => {});
+      socket.once("data", () => socket.end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    defer(() => new Promise((resolve) => server.close(resolve)));
+    const { port } = server.address() as { port: number };
+    const watcher = follow({ server: `https://127.0.0.1:${port}`, ca: await fixture("ca.pem"), token: "canary-x" });
+    defer(() => watcher.stop());
+    await eventually(() => watcher.errors.length > 0, "an error");
+    const [message] = watcher.errors.map((error) => error.message);
+    assert.match(message, /cannot reach the API server at https:\/\/127\.0\.0\.1:\d+ .*the server is up/);
+    assert.doesNotMatch(message, /TLS verification|certificate-authority|restart the process/);
+  },
+);
