@@ -245,10 +245,12 @@ export function networkError(
     );
   }
   if (access.proxyUrl !== undefined) {
+    // 407 Proxy Authentication Required, in undici's words ("Proxy response (407)") and Bun's.
+    const login = /\b407\b/.test(withoutUrls) ? proxyLoginAdvice(access.proxyUrl) : undefined;
     return new KubeApiError(
       `Cannot ${verb} ${where}: cannot reach the API server at ${access.server} from ${access.source} through ` +
-        `the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource} (${detail}); check that the ` +
-        "proxy is up and lets this server through, and that the server is up",
+        `the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource} (${detail}); ` +
+        (login ?? "check that the proxy is up and lets this server through, and that the server is up"),
       options,
     );
   }
@@ -257,4 +259,18 @@ export function networkError(
       "check that the address is right and the server is up",
     options,
   );
+}
+
+/** What to do about a proxy's 407: give it a login in its URL, or fix the one there. */
+function proxyLoginAdvice(proxyUrl: string): string {
+  let login = false;
+  try {
+    const url = new URL(proxyUrl);
+    login = url.username !== "" || url.password !== "";
+  } catch {
+    // Checked when the cluster was loaded.
+  }
+  return login
+    ? "the proxy refused the user name and password in its URL (407): fix them there"
+    : "the proxy asks for a login (407): put the user name and password in its URL (http://user:password@host:port)";
 }

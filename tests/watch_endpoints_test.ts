@@ -203,6 +203,46 @@ Deno.test("watchEndpoints() blames a proxy that cannot be reached, naming it and
   }
 });
 
+Deno.test("watchEndpoints() says a proxy that answers 407 wants a login, or refused the one in its URL", async () => {
+  // A loopback HTTP proxy that answers every CONNECT with 407: the API server's address is never dialed.
+  const { createServer } = await import("node:http");
+  const proxy = createServer((_, res) => res.writeHead(407).end());
+  proxy.on("connect", (_, socket) => {
+    socket.on("error", () => {});
+    socket.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\n\r\n');
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const { port } = proxy.address() as { port: number };
+  try {
+    for (
+      const [url, advice] of [
+        [`http://127.0.0.1:${port}`, /asks for a login \(407\): put the user name and password in its URL/],
+        [`http://user:proxy-secret@127.0.0.1:${port}`, /refused the user name and password in its URL \(407\)/],
+      ] as const
+    ) {
+      const kubeconfig = {
+        "current-context": "c",
+        clusters: [{ name: "c", cluster: { server: "https://10.0.0.1:6443", "proxy-url": url } }],
+        users: [{ name: "u", user: { token: "secret-canary" } }],
+        contexts: [{ name: "c", context: { cluster: "c", user: "u", namespace: "prod" } }],
+      };
+      const watch = follow({ kubeconfig });
+      try {
+        await eventually(() => watch.errors.length > 0, "an error");
+        const { message } = watch.errors[0];
+        assert.match(message, /through the proxy "?http:\/\/127\.0\.0\.1:\d+.* from proxy-url of kubeconfig/);
+        assert.match(message, advice);
+        assert.doesNotMatch(message, /proxy-secret|secret-canary|lets this server through/);
+      } finally {
+        await watch.stop();
+      }
+    }
+  } finally {
+    proxy.closeAllConnections();
+    await new Promise((resolve) => proxy.close(resolve));
+  }
+});
+
 // --- targets without a port -------------------------------------------------------
 
 /** A slice of Service echo in prod with these ports, in this order, and pods at 10.3.<n>.x. */
