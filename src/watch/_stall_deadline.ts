@@ -14,6 +14,8 @@ export interface StallDeadline {
   readonly signal: AbortSignal;
   /** Records progress: the deadline moves to `stallTimeoutMs` from now. */
   touch(): void;
+  /** Records that the server began to answer (a watch's headers), for the message of a stall; the deadline stays. */
+  answered(): void;
   /** The stall that aborted the signal, if that is what happened. */
   stalled(): StallError | undefined;
   /** Aborts the request with `error`: a failure found outside of it, such as in an event read later. */
@@ -60,6 +62,7 @@ export function stallDeadline(
   outer.addEventListener("abort", forward, { once: true });
   if (outer.aborted) controller.abort();
   let lastProgressAt = clock.now();
+  let answered = false;
   let stall: StallError | undefined;
   let failure: Error | undefined;
   let cancel: () => void;
@@ -67,9 +70,14 @@ export function stallDeadline(
     cancel = clock.setTimeout(() => {
       const idle = clock.now() - lastProgressAt;
       if (idle < stallTimeoutMs) return arm(stallTimeoutMs - idle);
+      // A server that never answers at all (a stopped or overloaded process, packets dropped on the way) is the
+      // user's to look into; a watch that went quiet after answering is retried as a matter of course.
+      const what = answered ? "no complete answer or event" : "no answer";
+      const advice = answered ? "" : ": check that it is up and answers (a stopped or overloaded API server, or " +
+        "a network that drops packets, leaves a request hanging)";
       stall = new StallError(
-        `Request to the API server${server ? ` at ${server}` : ""} stalled: no complete answer or event for ` +
-          `${Math.round(idle)} ms (stallTimeoutMs); retrying`,
+        `Request to the API server${server ? ` at ${server}` : ""} stalled: ${what} for ${Math.round(idle)} ms ` +
+          `(stallTimeoutMs)${advice}; retrying`,
       );
       controller.abort(stall);
     }, delay);
@@ -78,6 +86,7 @@ export function stallDeadline(
   return {
     signal: controller.signal,
     touch: () => void (lastProgressAt = clock.now()),
+    answered: () => void (answered = true),
     stalled: () => stall,
     fail(error) {
       failure ??= error;

@@ -317,6 +317,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         : { resourceVersion };
       if (streaming) trace(`streaming list from resourceVersion ${quote(params.resourceVersion)}`);
       const body = await api.watch({ ...params, timeoutSeconds, signal: deadline.signal });
+      deadline.answered();
       watchOpenedAt = clock.now();
       failWatch = (error) => deadline.fail(error);
       // Progress is a complete event, not a byte: see `stallTimeoutMs`.
