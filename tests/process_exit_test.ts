@@ -156,7 +156,7 @@ for (const runtime of Object.keys(runtimes) as Runtime[]) {
   });
 }
 
-for (const runtime of ["Node", "Deno"] as const) {
+for (const runtime of ["Node", "Deno", "Bun"] as const) {
   test(`${runtime}: a script that never closes its kubernetes: channel exits after its calls, as with dns:`, async () => {
     await withCluster(async (_, info) => {
       const client = run(command(runtime, "client.mjs", "keep", "1500"), { CLUSTER: info });
@@ -171,15 +171,6 @@ test("Node: a script whose call failed while the Service's port is unreadable ex
     const client = run(command("Node", "portless_client.mjs"), { CLUSTER: info });
     const delay = await exitDelay(client, "done", 10_000);
     assert.ok(delay < 1000, `exited ${delay} ms after its failed call`);
-  });
-});
-
-test("Bun: a script that never closes its kubernetes: channel exits once the channel goes idle", async () => {
-  await withCluster(async (_, info) => {
-    const client = run(command("Bun", "client.mjs", "keep", "1500", "1000"), { CLUSTER: info });
-    const delay = await exitDelay(client, "done", 10_000);
-    // The watch's fetch holds the process until the channel goes idle and lets the watch go.
-    assert.ok(delay >= 900 && delay < 3000, `exited ${delay} ms after its last call, with a 1 s idle timeout`);
   });
 });
 
@@ -200,8 +191,9 @@ async function unansweredServer() {
   };
 }
 
-for (const runtime of ["Node", "Deno"] as const) {
-  for (const through of ["tls", "socks5"]) {
+for (const runtime of ["Node", "Deno", "Bun"] as const) {
+  // Bun has no SOCKS5 (a ConfigError at load).
+  for (const through of runtime === "Bun" ? ["tls"] : ["tls", "socks5"]) {
     const where = through === "tls" ? "an API server whose TLS never completes" : "a SOCKS5 proxy that never answers";
     test(`${runtime}: a script that stopped its watch through ${where} exits at once`, async () => {
       const server = await unansweredServer();

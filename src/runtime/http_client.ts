@@ -1,9 +1,10 @@
 /**
- * The only runtime-specific part of talking HTTP: TLS settings (our own CA,
- * client certificates, `tls-server-name`) and proxies need Bun
- * `fetch(..., { tls, proxy })` or, on Node and Deno, an undici `Agent`
- * (`ProxyAgent` for HTTP(S) proxies, our connector for SOCKS5 ones).
- * Everything above this file is plain `fetch`.
+ * The choice of an HTTP client per runtime, the only runtime-specific part of
+ * talking HTTP: TLS settings (our own CA, client certificates,
+ * `tls-server-name`) and proxies need, on Node and Deno, an undici `Agent`
+ * (`ProxyAgent` for HTTP(S) proxies, our connector for SOCKS5 ones); on Bun,
+ * `node:https` (`node_http_client.ts`), or Bun's `fetch(..., { tls, proxy })`
+ * for a cluster behind a proxy. Everything above this file is plain `fetch`.
  *
  * Deno runs undici through its Node compatibility layer rather than
  * `Deno.createHttpClient`, whose `caCerts` are added to the default roots
@@ -17,34 +18,13 @@
 
 import type { Socket } from "node:net";
 import type { TlsSettings } from "../cluster/types.ts";
-import { bodyOfPushSource, type ChunkSource } from "./pushed_body.ts";
 import { settledOnAbort } from "./abortable.ts";
+import { type HttpClient, type HttpResponse, readableResponse } from "./http_response.ts";
+import { nodeHttpClient } from "./node_http_client.ts";
 import { runtimeKey } from "./runtime.ts";
 import { type Connector, socks5Connector } from "./socks5_connector.ts";
 
-/** An answer of {@linkcode HttpClient.fetch}. */
-export interface HttpResponse {
-  /** The status, the headers, and the body as a web stream. */
-  readonly response: Response;
-  /**
-   * The same body as the watch decoder reads it fastest: chunks pushed by the
-   * connection on Node and Deno (undici), the web stream itself on Bun; `null`
-   * when there is no body. Read the body either here or through `response`, not both.
-   */
-  readonly chunks: ChunkSource | null;
-}
-
-/** A `fetch` bound to one cluster's TLS settings, and a way to release its connections. */
-export interface HttpClient {
-  /**
-   * A request like the global `fetch`'s, with the cluster's TLS settings applied; only
-   * method (GET unless given), headers, a string body, signal and `redirect: "manual"`
-   * are used, and redirects are never followed.
-   */
-  fetch(url: string, init: RequestInit): Promise<HttpResponse>;
-  /** Closes pooled connections; the client must not be used afterwards. */
-  close(): void;
-}
+export type { HttpClient, HttpResponse } from "./http_response.ts";
 
 /** What {@linkcode createHttpClient} needs to know about a cluster. */
 export interface HttpClientSettings {
@@ -74,16 +54,19 @@ export interface HttpClientSettings {
  * ```
  */
 export async function createHttpClient({ tls, proxyUrl }: HttpClientSettings): Promise<HttpClient> {
-  return runtimeKey() === "bun" ? bunClient(tls, proxyUrl) : await undiciClient(tls, proxyUrl);
+  if (runtimeKey() !== "bun") return await undiciClient(tls, proxyUrl);
+  return proxyUrl ? bunFetchClient(tls, proxyUrl) : nodeHttpClient(tls);
 }
 
-function bunClient(tls: TlsSettings, proxyUrl: string | undefined): HttpClient {
+/**
+ * Bun's `fetch`, for a cluster reached through an HTTP(S) proxy only: its pending requests hold the process
+ * (README, "Process lifetime"), but it speaks to proxies, which `node_http_client.ts` does not.
+ */
+function bunFetchClient(tls: TlsSettings, proxy: string): HttpClient {
   const options: Record<string, unknown> = { rejectUnauthorized: !tls.insecureSkipVerify };
   if (tls.ca) options.ca = tls.ca;
   if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
   if (tls.serverName) options.serverName = tls.serverName;
-  // `proxy: false` connects directly: without it, Bun's fetch applies HTTPS_PROXY itself, even to loopback servers.
-  const proxy = proxyUrl ?? false;
   return {
     async fetch(url, init) {
       const response = await fetch(url, { ...init, tls: options, proxy } as RequestInit);
@@ -171,9 +154,6 @@ export function lookupRefusedByDeno(error: unknown): boolean {
   return runtimeKey() === "deno" && code === "EPERM" && syscall === "getaddrinfo";
 }
 
-/** Statuses whose response cannot carry a body. */
-const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
-
 /**
  * A request through undici's `request()` (redirects are not followed), answered as a web
  * `Response` and, for the watch decoder, as the readable's own chunks (see
@@ -196,21 +176,5 @@ async function requestAsResponse(
     }),
     signal,
   );
-  const responseHeaders = new Headers();
-  for (const [name, value] of Object.entries(headers)) {
-    for (const one of value === undefined ? [] : Array.isArray(value) ? value : [value]) {
-      responseHeaders.append(name, one);
-    }
-  }
-  try {
-    if (NULL_BODY_STATUS.has(statusCode)) {
-      body.dump().catch(() => {});
-      return { response: new Response(null, { status: statusCode, headers: responseHeaders }), chunks: null };
-    }
-    const { stream, pushed } = bodyOfPushSource(body);
-    return { response: new Response(stream, { status: statusCode, headers: responseHeaders }), chunks: pushed };
-  } catch (error) {
-    body.destroy();
-    throw error;
-  }
+  return readableResponse(statusCode, headers, body);
 }

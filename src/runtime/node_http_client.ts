@@ -1,0 +1,111 @@
+/**
+ * The HTTP client on `node:http` and `node:https`, for Bun (README,
+ * "Process lifetime"): Bun's `fetch` cannot let a pending request not hold
+ * the process, so a watch behind a gRPC channel nobody closed kept a Bun
+ * script alive until the channel went idle. A `node:http` socket can be
+ * unref'd on Bun, as undici's are on Node and Deno. Bun's `node:http` asks
+ * for no content encoding and applies no environment proxy: the proxy, if
+ * any, was chosen when the cluster was loaded, and goes through Bun's
+ * `fetch` (`http_client.ts`).
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import * as http from "node:http";
+import * as https from "node:https";
+import type { Socket } from "node:net";
+import type { TlsSettings } from "../cluster/types.ts";
+import { type HttpClient, type HttpResponse, readableResponse } from "./http_response.ts";
+
+/** The TLS options of `node:https`, from a cluster's settings. */
+type TlsOptions = Pick<https.RequestOptions, "ca" | "cert" | "key" | "servername" | "rejectUnauthorized">;
+
+/**
+ * Creates an HTTP client on `node:http`/`node:https` whose sockets never keep the process alive; redirects are
+ * never followed, and the TLS options (CA as the only roots, client certificate, server name, verification)
+ * are the cluster's.
+ *
+ * @param tls The cluster's TLS settings.
+ * @returns The client.
+ *
+ * @example A client that trusts a private CA
+ * ```ts ignore
+ * import { nodeHttpClient } from "./node_http_client.ts";
+ * const client = nodeHttpClient({ ca: "-----BEGIN CERTIFICATE-----...", caSource: "ca.pem" });
+ * const { response } = await client.fetch("https://127.0.0.1:6443/version", {});
+ * console.log(await response.json());
+ * client.close();
+ * ```
+ */
+export function nodeHttpClient(tls: TlsSettings): HttpClient {
+  const options: TlsOptions = { rejectUnauthorized: !tls.insecureSkipVerify };
+  if (tls.ca) options.ca = tls.ca;
+  if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
+  if (tls.serverName) options.servername = tls.serverName;
+  const plain = new http.Agent({ keepAlive: true });
+  const secure = new https.Agent({ keepAlive: true, ...options });
+  return {
+    fetch: (url, init) => {
+      const target = new URL(url);
+      return target.protocol === "https:"
+        ? send(https.request(target, { ...options, agent: secure, ...requestOptions(init) }), init)
+        : send(http.request(target, { agent: plain, ...requestOptions(init) }), init);
+    },
+    close() {
+      plain.destroy();
+      secure.destroy();
+    },
+  };
+}
+
+function requestOptions(init: RequestInit): http.RequestOptions {
+  const headers: Record<string, string> = Object.fromEntries(new Headers(init.headers));
+  if (typeof init.body === "string") headers["content-length"] = String(Buffer.byteLength(init.body));
+  return { method: init.method ?? "GET", headers };
+}
+
+/**
+ * Sends `request` and answers with its response; the signal aborts it until the response's body ends. A socket
+ * is released as soon as the request has one, so that a server that accepts and never answers (or never
+ * completes TLS) does not hold the process either.
+ */
+function send(request: http.ClientRequest, init: RequestInit): Promise<HttpResponse> {
+  const signal = init.signal ?? undefined;
+  return new Promise((resolve, reject) => {
+    let received: http.IncomingMessage | undefined;
+    const onAbort = () => {
+      reject(signal!.reason);
+      // The body's readers get the signal's reason, as with `fetch`.
+      received?.destroy(signal!.reason);
+      request.destroy(signal!.reason);
+    };
+    const done = () => signal?.removeEventListener("abort", onAbort);
+    // Attached for good: the errors that follow an abort are expected, not uncaught.
+    request.on("error", (error) => {
+      done();
+      reject(error);
+    });
+    request.on("socket", release);
+    request.on("response", (response) => {
+      received = response;
+      response.on("error", () => {});
+      response.on("close", done);
+      try {
+        resolve(readableResponse(response.statusCode ?? 0, response.headers, response));
+      } catch (error) {
+        done();
+        reject(error);
+      }
+    });
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    request.end(typeof init.body === "string" ? init.body : undefined);
+  });
+}
+
+/** Lets `socket` not keep the process alive, ever: the agent refs a pooled socket again when it reuses it. */
+function release(socket: Socket): void {
+  socket.unref();
+  socket.ref = () => socket;
+}

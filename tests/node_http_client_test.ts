@@ -1,0 +1,156 @@
+// The `node:http` client that Bun uses, run here on Deno's `node:http`; Bun runs it through every scenario of
+// tests/runtimes/, and tests/process_exit_test.ts checks that its sockets let a Bun script exit.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import { createServer as createNetServer, type Server, type Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { nodeHttpClient } from "../src/runtime/node_http_client.ts";
+import type { PushedBody } from "../src/runtime/pushed_body.ts";
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
+
+/** Starts `server` on 127.0.0.1; `close()` also destroys its connections. */
+async function listening(server: Server) {
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A plain HTTP server answering with `handler`, recording each request's method, path and body. */
+async function httpServer(handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => body += chunk);
+    req.on("end", () => {
+      seen.push(`${req.method} ${req.url} ${req.headers["content-type"] ?? "-"} ${body}`);
+      handler(req, res);
+    });
+  });
+  const { port, close } = await listening(server);
+  return { url: `http://127.0.0.1:${port}`, seen, close };
+}
+
+Deno.test("nodeHttpClient() sends a POST with its body and does not follow a redirect", async () => {
+  const server = await httpServer((_req, res) => res.writeHead(307, { location: "/elsewhere" }).end());
+  const client = nodeHttpClient({ caSource: "none" });
+  try {
+    const { response } = await client.fetch(`${server.url}/reviews`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"kind":"SelfSubjectReview"}',
+      redirect: "manual",
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(response.status, 307);
+    assert.equal(response.headers.get("location"), "/elsewhere");
+    await response.body?.cancel();
+    assert.deepEqual(server.seen, ['POST /reviews application/json {"kind":"SelfSubjectReview"}']);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+Deno.test("nodeHttpClient() answers a 204 without a body", async () => {
+  const server = await httpServer((_req, res) => res.writeHead(204).end());
+  const client = nodeHttpClient({ caSource: "none" });
+  try {
+    const { response, chunks } = await client.fetch(`${server.url}/`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(response.status, 204);
+    assert.equal(response.body, null);
+    assert.equal(chunks, null);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+Deno.test("nodeHttpClient() pushes a watch body's chunks until its signal aborts", async () => {
+  const server = await httpServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.write('{"type":"ADDED"}\n');
+  });
+  const client = nodeHttpClient({ caSource: "none" });
+  const controller = new AbortController();
+  try {
+    const { response, chunks } = await client.fetch(`${server.url}/watch`, { signal: controller.signal });
+    assert.equal(response.headers.get("content-type"), "application/json");
+    const received: string[] = [];
+    const ended = (chunks as PushedBody).push((chunk) => {
+      received.push(new TextDecoder().decode(chunk));
+      controller.abort(new Error("stopped"));
+    }, controller.signal);
+    await assert.rejects(ended, /stopped/);
+    assert.deepEqual(received, ['{"type":"ADDED"}\n']);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+Deno.test("nodeHttpClient() checks the server against the CA and the server name, and sends its certificate", async () => {
+  const subjects: string[] = [];
+  const server = await listening(
+    createHttpsServer(
+      { cert: fixture("server.pem"), key: fixture("server-key.pem"), ca: fixture("ca.pem"), requestCert: true },
+      (req, res) => {
+        const peer = (req.socket as TLSSocket).getPeerCertificate();
+        subjects.push(String(peer.subject?.CN));
+        res.writeHead(200).end("{}");
+      },
+    ),
+  );
+  const url = `https://127.0.0.1:${server.port}/version`;
+  const tls = {
+    ca: fixture("ca.pem"),
+    caSource: "ca.pem",
+    cert: fixture("client.pem"),
+    key: fixture("client-key.pem"),
+  };
+  const clients = [nodeHttpClient({ ...tls, serverName: "localhost" })];
+  try {
+    const { response } = await clients[0].fetch(url, { signal: AbortSignal.timeout(5000) });
+    assert.equal(await response.text(), "{}");
+    assert.deepEqual(subjects, ["kgr-resolver test client"]);
+    clients.push(nodeHttpClient({ ...tls, serverName: "kubernetes" }));
+    await assert.rejects(clients[1].fetch(url, { signal: AbortSignal.timeout(5000) }), /kubernetes/);
+    clients.push(nodeHttpClient({ ca: fixture("other-ca.pem"), caSource: "other-ca.pem" }));
+    await assert.rejects(clients[2].fetch(url, { signal: AbortSignal.timeout(5000) }));
+  } finally {
+    for (const client of clients) client.close();
+    await server.close();
+  }
+});
+
+Deno.test("nodeHttpClient() rejects an aborted request at once while TLS is still being set up", async () => {
+  // Accepts and never answers: the TLS handshake never ends.
+  const server = await listening(createNetServer());
+  const client = nodeHttpClient({ caSource: "none", insecureSkipVerify: true });
+  const controller = new AbortController();
+  const started = Date.now();
+  setTimeout(() => controller.abort(), 200);
+  try {
+    await assert.rejects(
+      client.fetch(`https://127.0.0.1:${server.port}/version`, { signal: controller.signal }),
+      (error: Error) => error.name === "AbortError",
+    );
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 1500, `rejected ${elapsed} ms after the start, the abort came at 200 ms`);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
