@@ -1,7 +1,7 @@
 /**
  * The proxy schemes the current runtime's HTTP client (`http_client.ts`) can
- * use: Bun's `fetch` speaks HTTP and HTTPS proxies only; undici on Node and
- * Deno also SOCKS5, through our own connector.
+ * use: Bun goes through a proxy with its `fetch`, which speaks HTTP and HTTPS
+ * proxies only; undici on Node and Deno also SOCKS5, through our own connector.
  *
  * @module
  */

@@ -1,9 +1,10 @@
 /**
  * The body of an HTTP answer as the watch decoder reads it: a web stream, or
  * a {@linkcode PushedBody} whose chunks the connection hands over as they
- * arrive. undici's bodies (Node and Deno) are Node readables; reading their
- * own `data` events rather than a web stream built over them halved the p99
- * latency of a watch event on Node 20 in `deno task bench`. Bun's bodies
+ * arrive. undici's bodies (Node and Deno) and `node:http`'s (Bun) are Node
+ * readables; reading their own `data` events rather than a web stream built
+ * over them halved the p99 latency of a watch event on Node 20 in
+ * `deno task bench`. The bodies of Bun's `fetch` (a cluster behind a proxy)
  * are native web streams and are read as such.
  *
  * The HTTP client says which one a response has (`HttpResponse.chunks`), and
