@@ -22,9 +22,10 @@ interface LeafHelper {
 
 /**
  * Registers the policy with a stand-in grpc-js that records each leaf balancer's arguments and each state; with
- * `connect`, each leaf reports CONNECTING once it starts connecting.
+ * `connect`, each leaf reports CONNECTING once it starts connecting; with `fail`, TRANSIENT_FAILURE as grpc-js
+ * 1.10 does, with no error message but the picker's status.
  */
-function standIn({ connect = false } = {}) {
+function standIn({ connect = false, fail = "" } = {}) {
   const leaves: unknown[][] = [];
   const states: { state: number; errorMessage: string | null }[] = [];
   let Policy: PolicyClass | undefined;
@@ -51,6 +52,9 @@ function standIn({ connect = false } = {}) {
         }
         startConnecting() {
           if (connect) this.#helper.updateState(1, picker, null);
+          if (fail) {
+            (this.#helper.updateState as (state: number, picker: unknown) => void)(3, { status: { details: fail } });
+          }
         }
         getPicker() {
           return picker;
@@ -124,6 +128,22 @@ Deno.test("before grpc-js 1.14, an empty list fails calls with the error the res
   assert.deepEqual(states.at(-1), {
     state: 3,
     errorMessage: "No addresses resolved. Resolution note: no ready endpoints",
+  });
+});
+
+Deno.test("on grpc-js 1.10, whose leaves report no error message, calls that fail on every endpoint carry their pickers' last error", () => {
+  const { Policy, config, helper, states } = standIn({
+    fail: "No connection established. Last error: connect ECONNREFUSED 127.0.0.3:50051",
+  });
+  new Policy(helper, {}).updateAddressList(
+    endpoints.map((e) => ({ ...e, service: "service echo in namespace prod" })),
+    config,
+    {},
+  );
+  assert.deepEqual(states.at(-1), {
+    state: 3,
+    errorMessage:
+      "No connection to any endpoint of service echo in namespace prod: last error: connect ECONNREFUSED 127.0.0.3:50051",
   });
 });
 

@@ -320,9 +320,9 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     #addChild(key: string, endpoint: BalancedEndpoint, tier: Tier, options: object | undefined, note: string): void {
       const child: Child = { leaf: undefined as unknown as Leaf, tier, state: IDLE, readyIndex: -1 };
       const helper = experimental.createChildChannelControlHelper(this.#helper as never, {
-        updateState: (state: number, _picker: Picker, errorMessage: string | null) => {
+        updateState: (state: number, picker: Picker, errorMessage?: string | null) => {
           if (this.#children.get(key) !== child) return;
-          this.#setState(child, state, errorMessage);
+          this.#setState(child, state, errorMessage ?? (state === TRANSIENT_FAILURE ? pickerError(picker) : null));
         },
       } as never);
       child.leaf = this.#leafArgs.length > 0
@@ -433,6 +433,15 @@ function createBalancerClasses(grpc: BalancerGrpc) {
   }
 
   return { Balancer, Config };
+}
+
+/**
+ * The error of a leaf's TRANSIENT_FAILURE picker (an `UnavailablePicker`'s status), for grpc-js 1.10, whose leaves
+ * report no error message, or null.
+ */
+function pickerError(picker: Picker): string | null {
+  const details = (picker as { status?: { details?: unknown } }).status?.details;
+  return typeof details === "string" ? details : null;
 }
 
 /**
