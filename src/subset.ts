@@ -88,24 +88,10 @@ function best(candidates: { index: number; score: number }[], size: number): num
   return candidates.slice(0, size).map((candidate) => candidate.index);
 }
 
-/**
- * The rendezvous score of an endpoint for a client: FNV-1a of the key, mixed
- * with the seed by murmur3's finalizer, as an unsigned 32-bit integer.
- *
- * @param seed The client's seed.
- * @param key The endpoint's identity.
- * @returns The score.
- *
- * @example
- * ```ts
- * import { rendezvousScore } from "./subset.ts";
- * console.log(rendezvousScore(1, "echo-0") === rendezvousScore(1, "echo-0")); // true
- * ```
- */
 /** The smallest subset seed: seeds are 32-bit, signed or not (-1 and 4294967295 are the same seed). */
-export const MIN_SEED = -(2 ** 31);
+export const MIN_SEED: number = -(2 ** 31);
 /** The largest subset seed. */
-export const MAX_SEED = 2 ** 32 - 1;
+export const MAX_SEED: number = 2 ** 32 - 1;
 
 /**
  * Whether a value is a subset seed: an integer from {@linkcode MIN_SEED} to {@linkcode MAX_SEED}.
@@ -128,6 +114,20 @@ function shown(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
 
+/**
+ * The rendezvous score of an endpoint for a client: FNV-1a of the key, mixed
+ * with the seed by murmur3's finalizer, as an unsigned 32-bit integer.
+ *
+ * @param seed The client's seed.
+ * @param key The endpoint's identity.
+ * @returns The score.
+ *
+ * @example
+ * ```ts
+ * import { rendezvousScore } from "./subset.ts";
+ * console.log(rendezvousScore(1, "echo-0") === rendezvousScore(1, "echo-0")); // true
+ * ```
+ */
 export function rendezvousScore(seed: number, key: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
