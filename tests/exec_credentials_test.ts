@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import { type ExecConfig, execCredentials } from "../src/cluster/exec_credentials.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
-import { runExecPlugin } from "../src/runtime/exec_plugin.ts";
+import { heldExecPlugin as runExecPlugin } from "./_held_exec_plugin.ts";
 import { readTextFile } from "../src/runtime/files.ts";
 
 const V1 = "client.authentication.k8s.io/v1";

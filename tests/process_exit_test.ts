@@ -174,6 +174,15 @@ test("Node: a script whose call failed while the Service's port is unreadable ex
   });
 });
 
+for (const runtime of Object.keys(runtimes) as Runtime[]) {
+  test(`${runtime}: a script that closed its channel exits at once while an exec credential plugin still runs`, async () => {
+    const client = run(command(runtime, "exec_client.mjs"));
+    const delay = await exitDelay(client, "done", 10_000);
+    // The plugin's process (sleep 30) held it before.
+    assert.ok(delay < 1500, `exited ${delay} ms after closing its channel`);
+  });
+}
+
 /** A server on 127.0.0.1 that accepts connections and never answers; closing it destroys them. */
 async function unansweredServer() {
   const sockets = new Set<Socket>();

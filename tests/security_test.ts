@@ -20,7 +20,7 @@ import {
 } from "@kgr/resolver";
 import { execCredentials } from "../src/cluster/exec_credentials.ts";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
-import { runExecPlugin } from "../src/runtime/exec_plugin.ts";
+import { heldExecPlugin as runExecPlugin } from "./_held_exec_plugin.ts";
 import { setTraceSink } from "../src/trace.ts";
 import { boundedTest } from "./_hostile_server.ts";
 import { eventually } from "./_watch_helpers.ts";

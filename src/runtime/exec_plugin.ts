@@ -7,7 +7,9 @@
 
 import { execFile } from "node:child_process";
 import process from "node:process";
+import type { Socket } from "node:net";
 import { refusedByRuntime } from "./files.ts";
+import { unrefTimer } from "./unref_timer.ts";
 
 /**
  * What to run: a kubeconfig `users[].user.exec` stanza, made ready.
@@ -79,7 +81,10 @@ export type RunExecPlugin = (
 
 /**
  * Runs an exec credential plugin with standard input closed, the current
- * environment plus `request.env`, and a timeout. Never throws.
+ * environment plus `request.env`, and a timeout. Never throws. The plugin's
+ * process, its pipes and the timeout never keep this process alive, as the
+ * watch's sockets do not (README, "Process lifetime"): a script that closed
+ * its channels exits while a plugin that waits for a login still runs.
  *
  * @param request Command, arguments, added environment and timeout.
  * @returns Its standard output and error, or why it failed.
@@ -96,19 +101,20 @@ export function runExecPlugin(
 ): Promise<ExecPluginResult> {
   return new Promise((resolve) => {
     let child;
+    // Our own timer, not execFile's `timeout`, whose timer would hold the process.
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       child = execFile(
         request.command,
         request.args,
         {
           env: { ...process.env, ...request.env },
-          timeout: request.timeoutMs,
-          killSignal: "SIGKILL",
           maxBuffer: 16 * 1024 * 1024,
           encoding: "utf8",
           windowsHide: true,
         },
         (error, stdout, stderr) => {
+          clearTimeout(timer);
           if (!error) return resolve({ ok: true, stdout, stderr });
           if (refusedByRuntime(error)) return resolve(refusal(error));
           const failure = error as Error & {
@@ -153,6 +159,14 @@ export function runExecPlugin(
         stderr: "",
       });
       return;
+    }
+    const started = child;
+    timer = unrefTimer(setTimeout(() => started.kill("SIGKILL"), request.timeoutMs));
+    try {
+      child.unref();
+      for (const pipe of [child.stdout, child.stderr]) (pipe as Socket | null)?.unref?.();
+    } catch {
+      // Deno refused to start it: there is no process to release, and the callback reports why.
     }
     child.stdin?.on("error", () => {});
     child.stdin?.end();
