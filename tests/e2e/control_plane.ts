@@ -125,6 +125,11 @@ export interface ControlPlane {
   stopApiServer(graceMs?: number): Promise<void>;
   /** Kills kube-apiserver at once (SIGKILL of its process group). */
   killApiServer(): Promise<void>;
+  /**
+   * Freezes kube-apiserver (SIGSTOP; SIGCONT with `false`): the kernel still accepts connections, and nothing
+   * answers on them, as with a hung process or a network that drops packets.
+   */
+  freezeApiServer(frozen: boolean): void;
   /** Whether kube-apiserver is running. */
   apiServerRunning(): boolean;
   /**
@@ -204,7 +209,7 @@ function removeExitHooksWhenIdle(): void {
   signalHandlers.clear();
 }
 
-function killGroup(child: ChildProcess, signal: "SIGTERM" | "SIGKILL"): void {
+function killGroup(child: ChildProcess, signal: "SIGTERM" | "SIGKILL" | "SIGSTOP" | "SIGCONT"): void {
   if (child.pid === undefined || !isRunning(child)) return;
   try {
     process.kill(-child.pid, signal);
@@ -555,6 +560,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         await stopProcess(apiServer, 0);
         apiServer = undefined;
         log("kube-apiserver killed (SIGKILL)");
+      },
+      freezeApiServer(frozen) {
+        if (apiServer) killGroup(apiServer, frozen ? "SIGSTOP" : "SIGCONT");
+        log(`kube-apiserver ${frozen ? "frozen (SIGSTOP)" : "thawed (SIGCONT)"}`);
       },
       apiServerRunning: () => apiServer !== undefined && isRunning(apiServer),
       async startControllerManager() {

@@ -3,7 +3,8 @@
 // listening on the same port, like pods), Pods whose status points at them (the
 // controller writes the slices, as in users' clusters), and grpc-js clients on
 // Node, Bun and Deno dialing kubernetes:///echo.<ns>:grpc with a least-privilege
-// token while the Deployment-like set of pods goes through a rolling update.
+// token while the Deployment-like set of pods goes through a rolling update,
+// and while the API server is killed, restarted and frozen (SIGSTOP).
 // Every call must succeed. Clients only ever dial addresses where this test
 // started a server.
 import assert from "node:assert/strict";
@@ -94,6 +95,76 @@ Deno.test({
     } finally {
       for (const client of clients) client.kill();
       await Promise.all([...hosts.values()].map((host) => host.remove()));
+      if (namespace) await deleteNamespace(fetch, namespace).catch(() => {});
+      await deleteNode(fetch, NODE).catch(() => {});
+      await cluster.stop();
+      await rm(directory, { recursive: true, force: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "data path: calls on Node, Bun and Deno never fail while the API server is killed, restarted and frozen, " +
+    "and a pod added afterwards gets calls",
+  ignore: !(await canCreateTestHosts()),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    assert.ok(existsSync(join(root, "dist/mod.js")), "Node and Bun clients need the build: run `npm run build`");
+    const cluster = await openTestCluster(log);
+    const controlPlane = cluster.controlPlane;
+    const hosts: TestHost[] = [];
+    const clients: EchoClient[] = [];
+    const directory = await mkdtemp(join(tmpdir(), "kgr-data-path-"));
+    const fetch = cluster.adminFetch;
+    let namespace: string | undefined;
+    try {
+      if (!controlPlane) {
+        await t.step({ name: "needs the local control plane", ignore: true, fn: () => {} });
+        return;
+      }
+      await controlPlane.startControllerManager();
+      await applyNode(fetch, NODE, "zone-a");
+      namespace = await createNamespace(fetch, "e2e-outage");
+      const ns = namespace;
+      await applySelectorService(fetch, ns, { name: "echo", ports: [{ name: "grpc", port: 80, targetPort: PORT }] });
+      const kubeconfig = await writeReaderKubeconfig(cluster, ns, directory);
+      const addPod = async (pod: string) => {
+        const host = await createTestHost(pod, PORT);
+        hosts.push(host);
+        await createReadyPod(fetch, ns, {
+          name: pod,
+          app: "echo",
+          node: NODE,
+          ip: host.address,
+          ports: [{ name: "grpc", containerPort: PORT }],
+        });
+      };
+      for (let i = 0; i < 2; i++) await addPod(`p-${i}`);
+      for (const runtime of Object.keys(RUNTIMES)) {
+        clients.push(startClient(runtime, `kubernetes:///echo.${ns}:grpc`, kubeconfig));
+      }
+      await Promise.all(clients.map((client) => client.ready));
+      await sleep(1000);
+
+      await controlPlane.killApiServer();
+      await sleep(2000);
+      await controlPlane.startApiServer();
+      // Frozen: the watches' connections hang, new ones are accepted and never answered.
+      controlPlane.freezeApiServer(true);
+      await sleep(4000);
+      controlPlane.freezeApiServer(false);
+      const thawed = Date.now();
+      await addPod("p-2");
+      await sleep(3000);
+      for (const [runtime, result] of Object.entries(await stopClients(clients, log))) {
+        assert.ok(result.byBackend["p-2"] > 0, `${runtime} never reached p-2: ${JSON.stringify(result.byBackend)}`);
+      }
+      log(`p-2 reached by every client within ${Date.now() - thawed} ms of the thaw`);
+    } finally {
+      controlPlane?.freezeApiServer(false);
+      for (const client of clients) client.kill();
+      await Promise.all(hosts.map((host) => host.remove()));
       if (namespace) await deleteNamespace(fetch, namespace).catch(() => {});
       await deleteNode(fetch, NODE).catch(() => {});
       await cluster.stop();
