@@ -4,9 +4,11 @@
  * the process, so a watch behind a gRPC channel nobody closed kept a Bun
  * script alive until the channel went idle. A `node:http` socket can be
  * unref'd on Bun, as undici's are on Node and Deno. Bun's `node:http` asks
- * for no content encoding and applies no environment proxy: the proxy, if
- * any, was chosen when the cluster was loaded, and goes through Bun's
- * `fetch` (`http_client.ts`).
+ * for no content encoding and, unlike its `fetch`, sent a loopback request
+ * directly with `HTTP_PROXY` set: the proxy, if any, was chosen when the
+ * cluster was loaded, and a proxied cluster goes through Bun's `fetch`
+ * (`http_client.ts`): Bun ignores a `createConnection` that answers through
+ * its callback, which a tunnel through a proxy needs.
  *
  * @module
  */
