@@ -154,3 +154,22 @@ Deno.test("nodeHttpClient() rejects an aborted request at once while TLS is stil
     await server.close();
   }
 });
+
+Deno.test("nodeHttpClient() fails a request whose new connection does not complete TLS in time", async () => {
+  // Accepts and never answers, as a stopped API server does: without a limit, the request waited for ever.
+  const server = await listening(createNetServer());
+  const client = nodeHttpClient({ caSource: "none", insecureSkipVerify: true }, 300);
+  const started = Date.now();
+  try {
+    await assert.rejects(
+      client.fetch(`https://127.0.0.1:${server.port}/version`, {}),
+      (error: Error & { code?: string }) =>
+        error.code === "UND_ERR_CONNECT_TIMEOUT" && /Connect Timeout Error/.test(error.message),
+    );
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 250 && elapsed < 2000, `failed ${elapsed} ms after the start, with a 300 ms limit`);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});

@@ -19,6 +19,10 @@ import * as https from "node:https";
 import type { Socket } from "node:net";
 import type { TlsSettings } from "../cluster/types.ts";
 import { type HttpClient, type HttpResponse, readableResponse } from "./http_response.ts";
+import { unrefTimer } from "./unref_timer.ts";
+
+/** How long a new connection may take, TLS included, as undici's connect timeout on Node and Deno (10 s). */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** The TLS options of `node:https`, from a cluster's settings. */
 type TlsOptions = Pick<https.RequestOptions, "ca" | "cert" | "key" | "servername" | "rejectUnauthorized">;
@@ -29,6 +33,8 @@ type TlsOptions = Pick<https.RequestOptions, "ca" | "cert" | "key" | "servername
  * are the cluster's.
  *
  * @param tls The cluster's TLS settings.
+ * @param connectTimeoutMs How long a new connection may take to be set up, TLS included, before its request fails
+ *   as one to an unreachable server (a stopped process accepts connections and never completes TLS).
  * @returns The client.
  *
  * @example A client that trusts a private CA
@@ -40,7 +46,7 @@ type TlsOptions = Pick<https.RequestOptions, "ca" | "cert" | "key" | "servername
  * client.close();
  * ```
  */
-export function nodeHttpClient(tls: TlsSettings): HttpClient {
+export function nodeHttpClient(tls: TlsSettings, connectTimeoutMs = CONNECT_TIMEOUT_MS): HttpClient {
   const options: TlsOptions = { rejectUnauthorized: !tls.insecureSkipVerify };
   if (tls.ca) options.ca = tls.ca;
   if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
@@ -51,8 +57,14 @@ export function nodeHttpClient(tls: TlsSettings): HttpClient {
     fetch: (url, init) => {
       const target = new URL(url);
       return target.protocol === "https:"
-        ? send(https.request(target, { ...options, agent: secure, ...requestOptions(init) }), init)
-        : send(http.request(target, { agent: plain, ...requestOptions(init) }), init);
+        ? send(https.request(target, { ...options, agent: secure, ...requestOptions(init) }), init, {
+          ready: "secureConnect",
+          ms: connectTimeoutMs,
+        })
+        : send(http.request(target, { agent: plain, ...requestOptions(init) }), init, {
+          ready: "connect",
+          ms: connectTimeoutMs,
+        });
     },
     close() {
       plain.destroy();
@@ -70,9 +82,10 @@ function requestOptions(init: RequestInit): http.RequestOptions {
 /**
  * Sends `request` and answers with its response; the signal aborts it until the response's body ends. A socket
  * is released as soon as the request has one, so that a server that accepts and never answers (or never
- * completes TLS) does not hold the process either.
+ * completes TLS) does not hold the process either; a new one that does not emit `connect.ready` within
+ * `connect.ms` fails the request.
  */
-function send(request: http.ClientRequest, init: RequestInit): Promise<HttpResponse> {
+function send(request: http.ClientRequest, init: RequestInit, connect: ConnectLimit): Promise<HttpResponse> {
   const signal = init.signal ?? undefined;
   return new Promise((resolve, reject) => {
     let received: http.IncomingMessage | undefined;
@@ -88,7 +101,10 @@ function send(request: http.ClientRequest, init: RequestInit): Promise<HttpRespo
       done();
       reject(error);
     });
-    request.on("socket", release);
+    request.on("socket", (socket) => {
+      release(socket);
+      if (!request.reusedSocket) limitConnectTime(request, socket, connect);
+    });
     request.on("response", (response) => {
       received = response;
       response.on("error", () => {});
@@ -104,6 +120,26 @@ function send(request: http.ClientRequest, init: RequestInit): Promise<HttpRespo
     signal?.addEventListener("abort", onAbort, { once: true });
     request.end(typeof init.body === "string" ? init.body : undefined);
   });
+}
+
+/** The event of a socket that is set up (`secureConnect` for TLS), and how long to wait for it. */
+interface ConnectLimit {
+  ready: "connect" | "secureConnect";
+  ms: number;
+}
+
+/**
+ * Fails `request` when its new `socket` is not set up within `ms`, in undici's words ("Connect Timeout Error"),
+ * which the API errors report as an unreachable server.
+ */
+function limitConnectTime(request: http.ClientRequest, socket: Socket, { ready, ms }: ConnectLimit): void {
+  const timer = unrefTimer(setTimeout(() => {
+    const error = new Error(`Connect Timeout Error (no connection set up within ${ms} ms)`);
+    request.destroy(Object.assign(error, { code: "UND_ERR_CONNECT_TIMEOUT" }));
+  }, ms));
+  const stop = () => clearTimeout(timer);
+  socket.once(ready, stop);
+  socket.once("close", stop);
 }
 
 /** Lets `socket` not keep the process alive, ever: the agent refs a pooled socket again when it reuses it. */
