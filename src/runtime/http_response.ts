@@ -7,6 +7,8 @@
  * @module
  */
 
+import { pipeline, type Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
 import { bodyOfPushSource, type ChunkSource, type PushSource } from "./pushed_body.ts";
 
 /** An answer of {@linkcode HttpClient.fetch}. */
@@ -26,7 +28,8 @@ export interface HttpClient {
   /**
    * A request like the global `fetch`'s, with the cluster's TLS settings applied; only
    * method (GET unless given), headers, a string body, signal and `redirect: "manual"`
-   * are used, and redirects are never followed.
+   * are used, and redirects are never followed. A body the server compressed with gzip (asked for with
+   * `accept-encoding: gzip`) is read decompressed, as `fetch` reads it.
    */
   fetch(url: string, init: RequestInit): Promise<HttpResponse>;
   /** Closes pooled connections; the client must not be used afterwards. */
@@ -44,7 +47,8 @@ export interface ReadableBody extends PushSource {
 
 /**
  * Makes the answer of a request whose body is a Node readable: a body that
- * the status says cannot exist is drained and answered as `null`. A status
+ * the status says cannot exist is drained and answered as `null`; a gzip one
+ * is decompressed (`content-encoding` stays, as `fetch` leaves it). A status
  * that a `Response` cannot have (below 200) destroys the body and throws.
  *
  * @param status The HTTP status.
@@ -78,10 +82,17 @@ export function readableResponse(
       body.resume();
       return { response: new Response(null, { status, headers: responseHeaders }), chunks: null };
     }
-    const { stream, pushed } = bodyOfPushSource(body);
+    const { stream, pushed } = bodyOfPushSource(headers["content-encoding"] === "gzip" ? gunzipped(body) : body);
     return { response: new Response(stream, { status, headers: responseHeaders }), chunks: pushed };
   } catch (error) {
     body.destroy();
     throw error;
   }
+}
+
+/** The body decompressed; an error on either side (a truncated or corrupt body) ends both. */
+function gunzipped(body: ReadableBody): PushSource {
+  const gunzip = createGunzip();
+  pipeline(body as unknown as Readable, gunzip, () => {});
+  return gunzip;
 }
