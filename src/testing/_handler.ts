@@ -10,6 +10,7 @@
 
 import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { gzipSync } from "node:zlib";
 import {
   forbidden,
   forbiddenPath,
@@ -72,14 +73,27 @@ function send(
   if (res.headersSent || res.destroyed) return;
   record.status = code;
   const text = "json" in body ? JSON.stringify(body.json) : body.text;
+  // kube-apiserver compresses an answer of more than 128 KiB (never a watch) for a client that accepts gzip.
+  const compressed = Buffer.byteLength(text) > GZIP_THRESHOLD_BYTES && acceptsGzip(res.req);
+  const sent = compressed ? gzipSync(text) : text;
   res.writeHead(code, {
     "Content-Type": "json" in body ? "application/json" : "text/plain; charset=utf-8",
-    "Content-Length": String(Buffer.byteLength(text)),
+    "Content-Length": String(Buffer.byteLength(sent)),
     "Cache-Control": "no-cache, private",
     "Audit-Id": crypto.randomUUID(),
+    ...(compressed ? { "Content-Encoding": "gzip", Vary: "Accept-Encoding" } : {}),
     ...headers,
   });
-  res.end(text);
+  res.end(sent);
+}
+
+/** The size above which kube-apiserver gzips an answer (its `defaultGzipThresholdBytes`). */
+const GZIP_THRESHOLD_BYTES = 128 * 1024;
+
+/** Whether the request's `Accept-Encoding` names gzip. */
+function acceptsGzip(req: IncomingMessage): boolean {
+  const accepted = req.headers["accept-encoding"] ?? "";
+  return accepted.split(",").some((part) => part.split(";")[0].trim().toLowerCase() === "gzip");
 }
 
 /**

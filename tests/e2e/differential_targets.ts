@@ -247,9 +247,11 @@ export function normalize(target: Target, value: Json, kind: "object" | "state" 
 export async function answer(target: Target, response: Response): Promise<Json> {
   const text = await response.text();
   const type = response.headers.get("content-type");
+  // fetch asks for gzip and reads the body decompressed; the header says whether the server compressed it.
+  const encoding = response.headers.get("content-encoding");
   let body: Json = text;
   if (type === "application/json") body = normalize(target, JSON.parse(text));
-  return { status: response.status, type, body };
+  return { status: response.status, type, encoding, body };
 }
 
 /** Reads a watch: its events until `done` holds, then `quietMs` more; or until the server ends it. */

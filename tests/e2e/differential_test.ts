@@ -392,6 +392,26 @@ const cases: Case[] = [
     run: async (target) =>
       Object.keys((await get(target, `/api/v1/namespaces/${NAMESPACE}/services/two`)).body.spec).sort(),
   },
+  {
+    name: "a list of more than 128 KiB comes gzipped to a client that accepts it; a small one does not",
+    async run(target) {
+      for (let s = 0; s < 4; s++) {
+        const addresses = Array.from({ length: 1000 }, (_, e) => `10.9.${s * 4 + (e >> 8)}.${e & 255}`);
+        await target.applySlice(`big-${s}`, slice(`big-${s}`, "big", "", { namespace: OTHER_NAMESPACE, addresses }));
+      }
+      const list = async (name: string) => {
+        const path = `/apis/discovery.k8s.io/v1/namespaces/${OTHER_NAMESPACE}/endpointslices?labelSelector=` +
+          encodeURIComponent(service(name));
+        const { status, encoding, body } = await get(target, path);
+        return {
+          status,
+          encoding,
+          endpoints: body.items.reduce((n: number, item: Json) => n + item.endpoints.length, 0),
+        };
+      };
+      return { big: await list("big"), small: await list("o") };
+    },
+  },
 ];
 
 /** The resourceVersions of each target's labelled writes. */
