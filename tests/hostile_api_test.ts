@@ -570,3 +570,35 @@ boundedTest(
     assert.doesNotMatch(message, /TLS verification|certificate-authority|restart the process/);
   },
 );
+
+boundedTest(
+  "a first 403 right after the server could not be reached (one restarting) is retried before it is reported",
+  15_000,
+  async (defer) => {
+    // A restarting kube-apiserver: down (the connection breaks), then up but answering 403 until its RBAC caches
+    // are filled, then serving. The credentials never read the slices before.
+    const forbidden: Handler = (_req, res) => {
+      res.writeHead(403, { "content-type": "application/json" });
+      res.end(JSON.stringify({ kind: "Status", status: "Failure", reason: "Forbidden", code: 403 }));
+    };
+    for (const watchList of [false, true]) {
+      // With streaming lists, the streaming attempt gets the 403 first, and the LIST made at once after it too.
+      const down: Handler = (_req, res) => void res.socket?.destroy();
+      const restarting = (then: Handler): Handler => (req, res, index) =>
+        (index === 0 ? down : index === 1 ? forbidden : then)(req, res, index);
+      const server = await startHostileServer(
+        watchList
+          ? {
+            streaming: restarting(forbidden),
+            list: (req, res, index) => (index === 0 ? forbidden : goodList)(req, res, index),
+          }
+          : { list: restarting(goodList) },
+      );
+      defer(() => server.close());
+      const watcher = follow({ server: server.url }, { initialMs: 50, maxMs: 100, watchList });
+      defer(() => watcher.stop());
+      await eventually(() => watcher.pods() === "echo-0", "endpoints after the restart", 5000);
+      assert.doesNotMatch(messages(watcher.errors), /403|grant/, `watchList: ${watchList}`);
+    }
+  },
+);

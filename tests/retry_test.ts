@@ -170,3 +170,13 @@ Deno.test("asResolverError() drops Bun's advice to pass verbose to fetch(): the 
     /^Watch of EndpointSlices broke: the connection to the API server broke \(TypeError: ECONNRESET: The socket connection was closed unexpectedly\); resuming/,
   );
 });
+
+Deno.test("planRetry() retries before reporting a first 403 that follows an unreachable server, as a restarting one", () => {
+  const backoff = createBackoff({ initialMs: 1000, maxMs: 30_000 }, () => 0);
+  const unreachable = new KubeApiError("cannot reach the API server");
+  const context = { listFrom: "0", resourceVersion: "", previous: unreachable, backoff, maxDelayMs: 1 };
+  assert.deepEqual(planRetry(forbidden(), context), { listFrom: "0", report: false, delayMs: 1000 });
+  // A 503 (a server that answers) says nothing about its RBAC caches: the grant is missing.
+  assert.equal(planRetry(forbidden(), { ...context, previous: unavailable() }).report, true);
+  assert.equal(planRetry(forbidden(), { ...context, previous: forbidden() }).report, true);
+});

@@ -214,11 +214,13 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
     return { listFrom, relist: `resourceVersion expired: relisting from "${listFrom}"`, report: false, delayMs };
   }
   // A first 401 is retried at once with the credentials read afresh (a rotated token): reported only if it repeats.
-  // So is a first 403 once these credentials have read the slices (a resourceVersion): a restarting API server
-  // answers 403 to every request until its RBAC caches are filled, which no grant fixes.
+  // So is a first 403 once these credentials have read the slices (a resourceVersion), or right after the server
+  // could not be reached: a restarting API server answers 403 to every request until its RBAC caches are filled,
+  // which no grant fixes.
   const status = statusOf(error);
-  const routine = (status === 401 || (status === 403 && context.resourceVersion !== "")) &&
-    firstInARow(error, context.previous);
+  const restarting = context.resourceVersion !== "" ||
+    (context.previous instanceof KubeApiError && context.previous.status === undefined);
+  const routine = (status === 401 || (status === 403 && restarting)) && firstInARow(error, context.previous);
   return { listFrom: context.listFrom, report: !(error instanceof QuickCloseError) && !routine, delayMs };
 }
 

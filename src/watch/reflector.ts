@@ -420,7 +420,9 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         report(options.onError, error);
       }
       trace(`${error.message}; retrying in ${Math.round(retry.delayMs)} ms`);
-      previousFailure = error;
+      // A streaming list that a LIST replaces at once is no failure before the LIST's: a restarting server's 403
+      // (or a 401) to both would otherwise count as a second in a row.
+      if (!retry.listInstead) previousFailure = error;
       await sleep(retry.delayMs, { clock, signal });
     }
   }
