@@ -338,6 +338,19 @@ Deno.test("resolveClusterAccess() rejects a namespace that is not a DNS label", 
   );
 });
 
+/**
+ * Awaits `promise` with the event loop held: a real exec plugin's process holds nothing (it must not keep a script
+ * alive), and every public caller holds the loop while it waits (the watch loop, grpc-js's call, the CLI).
+ */
+async function held<T>(promise: Promise<T>): Promise<T> {
+  const timer = setInterval(() => {}, 1000);
+  try {
+    return await promise;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 Deno.test("resolveClusterAccess() works with the real file system and an exec plugin from KUBECONFIG", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(
@@ -368,7 +381,7 @@ Deno.test("resolveClusterAccess() works with the real file system and an exec pl
     env: (name) => (name === "KUBECONFIG" ? `${dir}/config` : undefined),
     readFile: readTextFile,
   });
-  assert.equal(await access.credentials.authorization(), "Bearer exec-ok");
+  assert.equal(await held(access.credentials.authorization()), "Bearer exec-ok");
   assert.equal(typeof access.credentials.clientCertificate, "function");
 });
 
@@ -474,12 +487,12 @@ Deno.test("resolveClusterAccess() never shows a token, password or key in output
         { kubeconfig, context: name },
         fakeEnvironment({}, {}, { readFile: readTextFile }),
       );
-      const authorization = await access.credentials.authorization();
+      const authorization = await held(access.credentials.authorization());
       const sent = authorization?.startsWith("Basic ") ? atob(authorization.slice(6)) : authorization;
       assert.ok(sent?.includes(canary), `user ${name} has its secret`);
       if (authorization) headers.push(authorization);
       access.credentials.invalidate();
-      await access.credentials.authorization();
+      await held(access.credentials.authorization());
       outputs.push(
         inspect(access, { depth: Infinity, showHidden: true, getters: true }),
         Deno.inspect(access, { depth: Infinity, showHidden: true }),
