@@ -1,8 +1,10 @@
-// A client certificate that expires against a real API server: a kubeconfig
-// user whose client-certificate and client-key files are replaced before the
-// old certificate expires (as cert-manager or a Vault agent do) keeps its watch
-// once the API server refuses the old one, as client-go does by reading the
-// files again. Needs the local control plane (its CA signs the certificates).
+// Credentials that the real API server stops accepting while a watch runs: a
+// client certificate that expires after its files were replaced (as
+// cert-manager or a Vault agent do), and an exec plugin's token that is revoked
+// while the plugin would now print another. Either way the watch goes on,
+// without a 401 reported, as client-go's does. Needs the local control plane
+// (its CA signs the certificates; the restarts make every request authenticate
+// again, as the open watch was authenticated when it began).
 import assert from "node:assert/strict";
 import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,12 +14,15 @@ import {
   applyEndpointSlice,
   createEndpointSliceReaderRole,
   createNamespace,
+  createSecret,
   createService,
   deleteNamespace,
+  deleteSecret,
   kubeRequest,
   READER_ROLE,
+  requestToken,
 } from "./kube_objects.ts";
-import { openTestCluster } from "./test_cluster.ts";
+import { openTestCluster, readerSetup } from "./test_cluster.ts";
 
 const log = (line: string) => console.log(`    [e2e] ${line}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -133,6 +138,87 @@ Deno.test({
       );
       const refused = recorder.errors.filter((e) => /\b401\b/.test(e.error.message)).map((e) => e.error.message);
       assert.deepEqual(refused, [], "the expired certificate's 401 is retried at once with the new files");
+      log(`converged ${converged.at - restarted} ms after the restart`);
+    } finally {
+      await Promise.all(recorders.map((recorder) => recorder.stop()));
+      if (namespace) await deleteNamespace(cluster.adminFetch, namespace).catch(() => {});
+      await cluster.stop();
+      await rm(directory, { recursive: true, force: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "an exec plugin's token revoked under a watch: the plugin runs again after the 401 and the watch goes on",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const cluster = await openTestCluster(log);
+    const directory = await mkdtemp(join(tmpdir(), "kgr-e2e-exec-"));
+    let namespace: string | undefined;
+    const recorders: ReturnType<typeof recordEndpoints>[] = [];
+    try {
+      const controlPlane = cluster.controlPlane;
+      if (!controlPlane) {
+        await t.step({ name: "needs the local control plane", ignore: true, fn: () => {} });
+        return;
+      }
+      const fetch = cluster.adminFetch;
+      namespace = (await readerSetup(cluster, "e2e-exec")).namespace;
+      const slice = (count: number) =>
+        applyEndpointSlice(fetch, namespace!, "echo", {
+          name: "echo-a",
+          endpoints: Array.from({ length: count }, (_, i) => ({ addresses: [`10.22.0.${i + 1}`], pod: `p-${i}` })),
+        });
+      await slice(1);
+      // The plugin prints whatever token the file holds, valid for an hour by its own account, and counts its runs.
+      const tokenFile = join(directory, "token");
+      const writeToken = async (token: string) => {
+        await writeFile(`${tokenFile}.new`, token);
+        await rename(`${tokenFile}.new`, tokenFile);
+      };
+      const plugin = join(directory, "plugin.sh");
+      await writeFile(
+        plugin,
+        `#!/bin/sh
+echo run >> "${directory}/runs"
+` +
+          `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",` +
+          `"status":{"token":"%s","expirationTimestamp":"%s"}}' "$(cat "${tokenFile}")" ` +
+          `"${new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, "Z")}"
+`,
+      );
+      await Deno.chmod(plugin, 0o755);
+      const runs = async () => (await Deno.readTextFile(join(directory, "runs"))).trim().split("\n").length;
+      await writeToken(
+        await requestToken(fetch, namespace, "reader", { boundSecret: await createSecret(fetch, namespace, "a") }),
+      );
+      const kubeconfig = {
+        "current-context": "e2e",
+        clusters: [{ name: "e2e", cluster: { server: cluster.server, "certificate-authority": controlPlane.caFile } }],
+        users: [{ name: "e2e", user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin } } }],
+        contexts: [{ name: "e2e", context: { cluster: "e2e", user: "e2e", namespace } }],
+      };
+      const recorder = recordEndpoints(`kubernetes:///echo.${namespace}:grpc`, {
+        cluster: { kubeconfig },
+        backoff: { initialMs: 500, maxMs: 2000 },
+      });
+      recorders.push(recorder);
+      await recorder.waitFor("1 endpoint", (s) => s.endpoints.length === 1);
+      assert.equal(await runs(), 1, "the token is cached until it expires");
+
+      await writeToken(
+        await requestToken(fetch, namespace, "reader", { boundSecret: await createSecret(fetch, namespace, "b") }),
+      );
+      await deleteSecret(fetch, namespace, "a"); // Revokes the first token.
+      await controlPlane.killApiServer();
+      await controlPlane.startApiServer();
+      const restarted = Date.now();
+      await slice(2);
+      const converged = await recorder.waitFor("2 endpoints with the new token", (s) => s.endpoints.length === 2);
+      const refused = recorder.errors.filter((e) => /\b401\b/.test(e.error.message)).map((e) => e.error.message);
+      assert.deepEqual(refused, [], "the revoked token's 401 is retried at once with the plugin's new one");
+      assert.equal(await runs(), 2, "the plugin ran again once, after the 401");
       log(`converged ${converged.at - restarted} ms after the restart`);
     } finally {
       await Promise.all(recorders.map((recorder) => recorder.stop()));
