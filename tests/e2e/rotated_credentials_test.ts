@@ -66,165 +66,178 @@ async function install(directory: string, name: string): Promise<void> {
   }
 }
 
-Deno.test({
-  name: "a kubeconfig user's client certificate files, rotated before it expires, keep the watch going past its expiry",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn(t) {
-    const cluster = await openTestCluster(log);
-    const directory = await mkdtemp(join(tmpdir(), "kgr-e2e-certs-"));
-    let namespace: string | undefined;
-    const recorders: ReturnType<typeof recordEndpoints>[] = [];
-    try {
-      const controlPlane = cluster.controlPlane;
-      if (!controlPlane) {
-        await t.step({ name: "needs the local control plane", ignore: true, fn: () => {} });
-        return;
-      }
-      const fetch = cluster.adminFetch;
-      namespace = await createNamespace(fetch, "e2e-certs");
-      await createService(fetch, namespace, "echo");
-      await createEndpointSliceReaderRole(fetch, namespace);
-      await kubeRequest(fetch, "POST", `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`, {
-        apiVersion: "rbac.authorization.k8s.io/v1",
-        kind: "RoleBinding",
-        metadata: { name: `${READER_ROLE}-${USER}` },
-        subjects: [{ kind: "User", name: USER, apiGroup: "rbac.authorization.k8s.io" }],
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: READER_ROLE },
-      });
-      const slice = (count: number) =>
-        applyEndpointSlice(fetch, namespace!, "echo", {
-          name: "echo-a",
-          endpoints: Array.from({ length: count }, (_, i) => ({ addresses: [`10.21.0.${i + 1}`], pod: `p-${i}` })),
+/** What a test of this file works with: the cluster, a folder of its own, and what the cleanup stops or deletes. */
+interface CredentialTest {
+  cluster: Awaited<ReturnType<typeof openTestCluster>>;
+  controlPlane: NonNullable<Awaited<ReturnType<typeof openTestCluster>>["controlPlane"]>;
+  directory: string;
+  /** Records a Service's endpoints with these options; stopped at the end. */
+  record(target: string, options: Parameters<typeof recordEndpoints>[1]): ReturnType<typeof recordEndpoints>;
+  /** Deletes this namespace at the end. */
+  own(namespace: string): string;
+}
+
+/** A test that needs the local control plane (skipped without it), with its folder, recorders and namespace cleaned up. */
+function credentialTest(name: string, folder: string, body: (test: CredentialTest) => Promise<void>): void {
+  Deno.test({
+    name,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn(t) {
+      const cluster = await openTestCluster(log);
+      const directory = await mkdtemp(join(tmpdir(), folder));
+      let namespace: string | undefined;
+      const recorders: ReturnType<typeof recordEndpoints>[] = [];
+      try {
+        const controlPlane = cluster.controlPlane;
+        if (!controlPlane) {
+          await t.step({ name: "needs the local control plane", ignore: true, fn: () => {} });
+          return;
+        }
+        await body({
+          cluster,
+          controlPlane,
+          directory,
+          record(target, options) {
+            const recorder = recordEndpoints(target, options);
+            recorders.push(recorder);
+            return recorder;
+          },
+          own: (created) => namespace = created,
         });
-      await slice(1);
+      } finally {
+        await Promise.all(recorders.map((recorder) => recorder.stop()));
+        if (namespace) await deleteNamespace(cluster.adminFetch, namespace).catch(() => {});
+        await cluster.stop();
+        await rm(directory, { recursive: true, force: true });
+      }
+    },
+  });
+}
 
-      const expiresAt = Date.now() + 15_000;
-      await issue(directory, controlPlane.dir, "first", expiresAt);
-      await install(directory, "first");
-      const kubeconfig = join(directory, "kubeconfig");
-      await writeFile(
-        kubeconfig,
-        JSON.stringify({
-          apiVersion: "v1",
-          kind: "Config",
-          "current-context": "e2e",
-          clusters: [{
-            name: "e2e",
-            cluster: { server: cluster.server, "certificate-authority": controlPlane.caFile },
-          }],
-          users: [{ name: "e2e", user: { "client-certificate": "tls.crt", "client-key": "tls.key" } }],
-          contexts: [{ name: "e2e", context: { cluster: "e2e", user: "e2e", namespace } }],
-        }),
-      );
-      const recorder = recordEndpoints(`kubernetes:///echo.${namespace}:grpc`, {
-        cluster: { kubeconfig },
-        backoff: { initialMs: 500, maxMs: 2000 },
+credentialTest(
+  "a kubeconfig user's client certificate files, rotated before it expires, keep the watch going past its expiry",
+  "kgr-e2e-certs-",
+  async ({ cluster, controlPlane, directory, record, own }) => {
+    const fetch = cluster.adminFetch;
+    const namespace = own(await createNamespace(fetch, "e2e-certs"));
+    await createService(fetch, namespace, "echo");
+    await createEndpointSliceReaderRole(fetch, namespace);
+    await kubeRequest(fetch, "POST", `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`, {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: `${READER_ROLE}-${USER}` },
+      subjects: [{ kind: "User", name: USER, apiGroup: "rbac.authorization.k8s.io" }],
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: READER_ROLE },
+    });
+    const slice = (count: number) =>
+      applyEndpointSlice(fetch, namespace, "echo", {
+        name: "echo-a",
+        endpoints: Array.from({ length: count }, (_, i) => ({ addresses: [`10.21.0.${i + 1}`], pod: `p-${i}` })),
       });
-      recorders.push(recorder);
-      await recorder.waitFor("1 endpoint", (s) => s.endpoints.length === 1);
+    await slice(1);
 
-      await issue(directory, controlPlane.dir, "second", Date.now() + 86_400_000);
-      await install(directory, "second");
-      await sleep(Math.max(0, expiresAt - Date.now()) + 1500);
-      // The open watch was authenticated when it began: a restart makes every request authenticate again.
-      await controlPlane.killApiServer();
-      await controlPlane.startApiServer();
-      const restarted = Date.now();
-      await slice(2);
-      const converged = await recorder.waitFor(
-        "2 endpoints with the rotated certificate",
-        (s) => s.endpoints.length === 2,
-      );
-      const refused = recorder.errors.filter((e) => /\b401\b/.test(e.error.message)).map((e) => e.error.message);
-      assert.deepEqual(refused, [], "the expired certificate's 401 is retried at once with the new files");
-      log(`converged ${converged.at - restarted} ms after the restart`);
-    } finally {
-      await Promise.all(recorders.map((recorder) => recorder.stop()));
-      if (namespace) await deleteNamespace(cluster.adminFetch, namespace).catch(() => {});
-      await cluster.stop();
-      await rm(directory, { recursive: true, force: true });
-    }
+    const expiresAt = Date.now() + 15_000;
+    await issue(directory, controlPlane.dir, "first", expiresAt);
+    await install(directory, "first");
+    const kubeconfig = join(directory, "kubeconfig");
+    await writeFile(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        "current-context": "e2e",
+        clusters: [{
+          name: "e2e",
+          cluster: { server: cluster.server, "certificate-authority": controlPlane.caFile },
+        }],
+        users: [{ name: "e2e", user: { "client-certificate": "tls.crt", "client-key": "tls.key" } }],
+        contexts: [{ name: "e2e", context: { cluster: "e2e", user: "e2e", namespace } }],
+      }),
+    );
+    const recorder = record(`kubernetes:///echo.${namespace}:grpc`, {
+      cluster: { kubeconfig },
+      backoff: { initialMs: 500, maxMs: 2000 },
+    });
+    await recorder.waitFor("1 endpoint", (s) => s.endpoints.length === 1);
+
+    await issue(directory, controlPlane.dir, "second", Date.now() + 86_400_000);
+    await install(directory, "second");
+    await sleep(Math.max(0, expiresAt - Date.now()) + 1500);
+    // The open watch was authenticated when it began: a restart makes every request authenticate again.
+    await controlPlane.killApiServer();
+    await controlPlane.startApiServer();
+    const restarted = Date.now();
+    await slice(2);
+    const converged = await recorder.waitFor(
+      "2 endpoints with the rotated certificate",
+      (s) => s.endpoints.length === 2,
+    );
+    const refused = recorder.errors.filter((e) => /\b401\b/.test(e.error.message)).map((e) => e.error.message);
+    assert.deepEqual(refused, [], "the expired certificate's 401 is retried at once with the new files");
+    log(`converged ${converged.at - restarted} ms after the restart`);
   },
-});
+);
 
-Deno.test({
-  name: "an exec plugin's token revoked under a watch: the plugin runs again after the 401 and the watch goes on",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn(t) {
-    const cluster = await openTestCluster(log);
-    const directory = await mkdtemp(join(tmpdir(), "kgr-e2e-exec-"));
-    let namespace: string | undefined;
-    const recorders: ReturnType<typeof recordEndpoints>[] = [];
-    try {
-      const controlPlane = cluster.controlPlane;
-      if (!controlPlane) {
-        await t.step({ name: "needs the local control plane", ignore: true, fn: () => {} });
-        return;
-      }
-      const fetch = cluster.adminFetch;
-      namespace = (await readerSetup(cluster, "e2e-exec")).namespace;
-      const slice = (count: number) =>
-        applyEndpointSlice(fetch, namespace!, "echo", {
-          name: "echo-a",
-          endpoints: Array.from({ length: count }, (_, i) => ({ addresses: [`10.22.0.${i + 1}`], pod: `p-${i}` })),
-        });
-      await slice(1);
-      // The plugin prints whatever token the file holds, valid for an hour by its own account, and counts its runs.
-      const tokenFile = join(directory, "token");
-      const writeToken = async (token: string) => {
-        await writeFile(`${tokenFile}.new`, token);
-        await rename(`${tokenFile}.new`, tokenFile);
-      };
-      const plugin = join(directory, "plugin.sh");
-      await writeFile(
-        plugin,
-        `#!/bin/sh
+credentialTest(
+  "an exec plugin's token revoked under a watch: the plugin runs again after the 401 and the watch goes on",
+  "kgr-e2e-exec-",
+  async ({ cluster, controlPlane, directory, record, own }) => {
+    const fetch = cluster.adminFetch;
+    const namespace = own((await readerSetup(cluster, "e2e-exec")).namespace);
+    const slice = (count: number) =>
+      applyEndpointSlice(fetch, namespace, "echo", {
+        name: "echo-a",
+        endpoints: Array.from({ length: count }, (_, i) => ({ addresses: [`10.22.0.${i + 1}`], pod: `p-${i}` })),
+      });
+    await slice(1);
+    // The plugin prints whatever token the file holds, valid for an hour by its own account, and counts its runs.
+    const tokenFile = join(directory, "token");
+    const writeToken = async (token: string) => {
+      await writeFile(`${tokenFile}.new`, token);
+      await rename(`${tokenFile}.new`, tokenFile);
+    };
+    const plugin = join(directory, "plugin.sh");
+    await writeFile(
+      plugin,
+      `#!/bin/sh
 echo run >> "${directory}/runs"
 ` +
-          `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",` +
-          `"status":{"token":"%s","expirationTimestamp":"%s"}}' "$(cat "${tokenFile}")" ` +
-          `"${new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, "Z")}"
+        `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",` +
+        `"status":{"token":"%s","expirationTimestamp":"%s"}}' "$(cat "${tokenFile}")" ` +
+        `"${new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, "Z")}"
 `,
-      );
-      await Deno.chmod(plugin, 0o755);
-      const runs = async () => (await Deno.readTextFile(join(directory, "runs"))).trim().split("\n").length;
-      await writeToken(
-        await requestToken(fetch, namespace, "reader", { boundSecret: await createSecret(fetch, namespace, "a") }),
-      );
-      const kubeconfig = {
-        "current-context": "e2e",
-        clusters: [{ name: "e2e", cluster: { server: cluster.server, "certificate-authority": controlPlane.caFile } }],
-        users: [{ name: "e2e", user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin } } }],
-        contexts: [{ name: "e2e", context: { cluster: "e2e", user: "e2e", namespace } }],
-      };
-      const recorder = recordEndpoints(`kubernetes:///echo.${namespace}:grpc`, {
-        cluster: { kubeconfig },
-        backoff: { initialMs: 500, maxMs: 2000 },
-      });
-      recorders.push(recorder);
-      await recorder.waitFor("1 endpoint", (s) => s.endpoints.length === 1);
-      assert.equal(await runs(), 1, "the token is cached until it expires");
+    );
+    await Deno.chmod(plugin, 0o755);
+    const runs = async () => (await Deno.readTextFile(join(directory, "runs"))).trim().split("\n").length;
+    await writeToken(
+      await requestToken(fetch, namespace, "reader", { boundSecret: await createSecret(fetch, namespace, "a") }),
+    );
+    const kubeconfig = {
+      "current-context": "e2e",
+      clusters: [{ name: "e2e", cluster: { server: cluster.server, "certificate-authority": controlPlane.caFile } }],
+      users: [{ name: "e2e", user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin } } }],
+      contexts: [{ name: "e2e", context: { cluster: "e2e", user: "e2e", namespace } }],
+    };
+    const recorder = record(`kubernetes:///echo.${namespace}:grpc`, {
+      cluster: { kubeconfig },
+      backoff: { initialMs: 500, maxMs: 2000 },
+    });
+    await recorder.waitFor("1 endpoint", (s) => s.endpoints.length === 1);
+    assert.equal(await runs(), 1, "the token is cached until it expires");
 
-      await writeToken(
-        await requestToken(fetch, namespace, "reader", { boundSecret: await createSecret(fetch, namespace, "b") }),
-      );
-      await deleteSecret(fetch, namespace, "a"); // Revokes the first token.
-      await controlPlane.killApiServer();
-      await controlPlane.startApiServer();
-      const restarted = Date.now();
-      await slice(2);
-      const converged = await recorder.waitFor("2 endpoints with the new token", (s) => s.endpoints.length === 2);
-      const refused = recorder.errors.filter((e) => /\b401\b/.test(e.error.message)).map((e) => e.error.message);
-      assert.deepEqual(refused, [], "the revoked token's 401 is retried at once with the plugin's new one");
-      assert.equal(await runs(), 2, "the plugin ran again once, after the 401");
-      log(`converged ${converged.at - restarted} ms after the restart`);
-    } finally {
-      await Promise.all(recorders.map((recorder) => recorder.stop()));
-      if (namespace) await deleteNamespace(cluster.adminFetch, namespace).catch(() => {});
-      await cluster.stop();
-      await rm(directory, { recursive: true, force: true });
-    }
+    await writeToken(
+      await requestToken(fetch, namespace, "reader", { boundSecret: await createSecret(fetch, namespace, "b") }),
+    );
+    await deleteSecret(fetch, namespace, "a"); // Revokes the first token.
+    await controlPlane.killApiServer();
+    await controlPlane.startApiServer();
+    const restarted = Date.now();
+    await slice(2);
+    const converged = await recorder.waitFor("2 endpoints with the new token", (s) => s.endpoints.length === 2);
+    const refused = recorder.errors.filter((e) => /\b401\b/.test(e.error.message)).map((e) => e.error.message);
+    assert.deepEqual(refused, [], "the revoked token's 401 is retried at once with the plugin's new one");
+    assert.equal(await runs(), 2, "the plugin ran again once, after the 401");
+    log(`converged ${converged.at - restarted} ms after the restart`);
   },
-});
+);
