@@ -4,29 +4,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import { createServer as createNetServer, type Server, type Socket } from "node:net";
+import { createServer as createNetServer } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { nodeHttpClient } from "../src/runtime/node_http_client.ts";
 import type { PushedBody } from "../src/runtime/pushed_body.ts";
+import { listening } from "./_listening.ts";
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
-
-/** Starts `server` on 127.0.0.1; `close()` also destroys its connections. */
-async function listening(server: Server) {
-  const sockets = new Set<Socket>();
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("error", () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 /** A plain HTTP server answering with `handler`, recording each request's method, path and body. */
 async function httpServer(handler: (req: IncomingMessage, res: ServerResponse) => void) {

@@ -4,8 +4,9 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer as createNetServer, type Socket } from "node:net";
+import { createServer as createNetServer } from "node:net";
 import { createInterface } from "node:readline";
+import { listening } from "./_listening.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const script = (name: string) => new URL(`./process_exit/${name}`, import.meta.url).pathname;
@@ -184,21 +185,7 @@ for (const runtime of Object.keys(runtimes) as Runtime[]) {
 }
 
 /** A server on 127.0.0.1 that accepts connections and never answers; closing it destroys them. */
-async function unansweredServer() {
-  const sockets = new Set<Socket>();
-  const server = createNetServer((socket) => {
-    sockets.add(socket);
-    socket.on("error", () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+const unansweredServer = () => listening(createNetServer());
 
 for (const runtime of ["Node", "Deno", "Bun"] as const) {
   // Bun has no SOCKS5 (a ConfigError at load).

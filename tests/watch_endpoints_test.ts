@@ -20,6 +20,14 @@ function apply(api: FakeApiServer, pods: string[], name = "echo-a") {
   }));
 }
 
+/** A kubeconfig whose cluster (an address never dialed) is reached through `proxy`, with a token to keep secret. */
+const proxiedKubeconfig = (proxy: string) => ({
+  "current-context": "c",
+  clusters: [{ name: "c", cluster: { server: "https://10.0.0.1:6443", "proxy-url": proxy } }],
+  users: [{ name: "u", user: { token: "secret-canary" } }],
+  contexts: [{ name: "c", context: { cluster: "c", user: "u", namespace: "prod" } }],
+});
+
 const count = (api: FakeApiServer, kind: "list" | "watch") =>
   api.requests.filter((request) => request.kind === kind).length;
 /** Requests that fetched the whole state: LISTs, and streaming lists (watches with `sendInitialEvents=true`). */
@@ -184,13 +192,7 @@ Deno.test("watchEndpoints() blames a proxy that cannot be reached, naming it and
   const closed = await startFakeApiServer();
   const proxy = closed.url.replace("http://", "http://user:proxy-secret@");
   await closed.close();
-  const kubeconfig = {
-    "current-context": "c",
-    clusters: [{ name: "c", cluster: { server: "https://10.0.0.1:6443", "proxy-url": proxy } }],
-    users: [{ name: "u", user: { token: "secret-canary" } }],
-    contexts: [{ name: "c", context: { cluster: "c", user: "u", namespace: "prod" } }],
-  };
-  const watch = follow({ kubeconfig });
+  const watch = follow({ kubeconfig: proxiedKubeconfig(proxy) });
   try {
     await eventually(() => watch.errors.length > 0, "an error");
     const { message } = watch.errors[0];
@@ -220,13 +222,7 @@ Deno.test("watchEndpoints() says a proxy that answers 407 wants a login, or refu
         [`http://user:proxy-secret@127.0.0.1:${port}`, /refused the user name and password in its URL \(407\)/],
       ] as const
     ) {
-      const kubeconfig = {
-        "current-context": "c",
-        clusters: [{ name: "c", cluster: { server: "https://10.0.0.1:6443", "proxy-url": url } }],
-        users: [{ name: "u", user: { token: "secret-canary" } }],
-        contexts: [{ name: "c", context: { cluster: "c", user: "u", namespace: "prod" } }],
-      };
-      const watch = follow({ kubeconfig });
+      const watch = follow({ kubeconfig: proxiedKubeconfig(url) });
       try {
         await eventually(() => watch.errors.length > 0, "an error");
         const { message } = watch.errors[0];
