@@ -13,7 +13,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type EchoClient, RUNTIMES, startClient, stopClients, writeReaderKubeconfig } from "./echo_clients.ts";
-import { createNamespace, deleteNamespace } from "./kube_objects.ts";
+import { type AdminFetch, createNamespace, deleteNamespace } from "./kube_objects.ts";
 import { canCreateTestHosts, createTestHost, type TestHost } from "./test_hosts.ts";
 import { openTestCluster } from "./test_cluster.ts";
 import { applyNode, applySelectorService, createReadyPod, deleteNode, deletePod, forgetPod } from "./workloads.ts";
@@ -23,6 +23,19 @@ const PORT = 50051;
 const NODE = "kgr-e2e-data-node";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string) => console.log(`    [data path] ${line}`);
+
+/** Starts an echo backend on a test host named after `pod`, and a Ready Pod of app echo at its address. */
+async function addEchoPod(fetch: AdminFetch, namespace: string, pod: string): Promise<TestHost> {
+  const host = await createTestHost(pod, PORT);
+  await createReadyPod(fetch, namespace, {
+    name: pod,
+    app: "echo",
+    node: NODE,
+    ip: host.address,
+    ports: [{ name: "grpc", containerPort: PORT }],
+  });
+  return host;
+}
 
 Deno.test({
   name:
@@ -47,17 +60,7 @@ Deno.test({
       await applySelectorService(fetch, ns, { name: "echo", ports: [{ name: "grpc", port: 80, targetPort: PORT }] });
       const kubeconfig = await writeReaderKubeconfig(cluster, ns, directory);
 
-      const addPod = async (pod: string) => {
-        const host = await createTestHost(pod, PORT);
-        hosts.set(pod, host);
-        await createReadyPod(fetch, ns, {
-          name: pod,
-          app: "echo",
-          node: NODE,
-          ip: host.address,
-          ports: [{ name: "grpc", containerPort: PORT }],
-        });
-      };
+      const addPod = async (pod: string) => void hosts.set(pod, await addEchoPod(fetch, ns, pod));
       for (let i = 0; i < 3; i++) await addPod(`old-${i}`);
       log(`3 pods on ${[...hosts.values()].map((host) => host.address).join(", ")}`);
 
@@ -129,17 +132,7 @@ Deno.test({
       const ns = namespace;
       await applySelectorService(fetch, ns, { name: "echo", ports: [{ name: "grpc", port: 80, targetPort: PORT }] });
       const kubeconfig = await writeReaderKubeconfig(cluster, ns, directory);
-      const addPod = async (pod: string) => {
-        const host = await createTestHost(pod, PORT);
-        hosts.push(host);
-        await createReadyPod(fetch, ns, {
-          name: pod,
-          app: "echo",
-          node: NODE,
-          ip: host.address,
-          ports: [{ name: "grpc", containerPort: PORT }],
-        });
-      };
+      const addPod = async (pod: string) => void hosts.push(await addEchoPod(fetch, ns, pod));
       for (let i = 0; i < 2; i++) await addPod(`p-${i}`);
       for (const runtime of Object.keys(RUNTIMES)) {
         clients.push(startClient(runtime, `kubernetes:///echo.${ns}:grpc`, kubeconfig));
