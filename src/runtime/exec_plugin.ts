@@ -5,7 +5,7 @@
  * @module
  */
 
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import process from "node:process";
 import type { Socket } from "node:net";
 import { refusedByRuntime } from "./files.ts";
@@ -100,9 +100,9 @@ export function runExecPlugin(
   request: ExecPluginRequest,
 ): Promise<ExecPluginResult> {
   return new Promise((resolve) => {
-    let child;
+    let child: ChildProcess | undefined;
     // Our own timer, not execFile's `timeout`, whose timer would hold the process.
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timer = unrefTimer(setTimeout(() => child?.kill("SIGKILL"), request.timeoutMs));
     try {
       child = execFile(
         request.command,
@@ -150,6 +150,7 @@ export function runExecPlugin(
         },
       );
     } catch (error) {
+      clearTimeout(timer);
       if (refusedByRuntime(error)) return resolve(refusal(error));
       const code = (error as { code?: unknown }).code;
       resolve({
@@ -160,8 +161,6 @@ export function runExecPlugin(
       });
       return;
     }
-    const started = child;
-    timer = unrefTimer(setTimeout(() => started.kill("SIGKILL"), request.timeoutMs));
     try {
       child.unref();
       for (const pipe of [child.stdout, child.stderr]) (pipe as Socket | null)?.unref?.();
