@@ -58,24 +58,37 @@ export async function openTestCluster(log: (line: string) => void): Promise<Test
       stop: () => controlPlane.stop(),
     };
   }
-  // Any cluster: reuse our own kubeconfig support (exec plugins, client certificates, tokens).
-  const access = await resolveClusterAccess({ kubeconfig });
-  const client = await createHttpClient({ tls: access.tls, proxyUrl: access.proxyUrl });
-  const adminFetch: AdminFetch = async (path, init = {}) => {
-    const headers = new Headers(init.headers);
-    const authorization = await access.credentials.authorization();
-    if (authorization) headers.set("authorization", authorization);
-    return (await client.fetch(`${access.server}${path}`, { ...init, headers })).response;
-  };
-  const version = await (await adminFetch("/version")).json() as { gitVersion?: string };
-  return {
-    server: access.server,
-    ca: access.tls.ca,
-    adminKubeconfigPath: kubeconfig,
-    adminFetch,
-    description: `E2E_KUBECONFIG cluster ${version.gitVersion ?? "(unknown version)"} at ${access.server}`,
-    stop: () => Promise.resolve(client.close()),
-  };
+  // Our HTTP client and exec plugins hold no process open (a resolver must not keep a script alive), so the
+  // admin requests would leave the test's event loop empty: the cluster holds it until stopped, as the local
+  // control plane's processes do.
+  const hold = setInterval(() => {}, 60_000);
+  try {
+    // Any cluster: reuse our own kubeconfig support (exec plugins, client certificates, tokens).
+    const access = await resolveClusterAccess({ kubeconfig });
+    const client = await createHttpClient({ tls: access.tls, proxyUrl: access.proxyUrl });
+    const adminFetch: AdminFetch = async (path, init = {}) => {
+      const headers = new Headers(init.headers);
+      const authorization = await access.credentials.authorization();
+      if (authorization) headers.set("authorization", authorization);
+      return (await client.fetch(`${access.server}${path}`, { ...init, headers })).response;
+    };
+    const version = await (await adminFetch("/version")).json() as { gitVersion?: string };
+    return {
+      server: access.server,
+      ca: access.tls.ca,
+      adminKubeconfigPath: kubeconfig,
+      adminFetch,
+      description: `E2E_KUBECONFIG cluster ${version.gitVersion ?? "(unknown version)"} at ${access.server}`,
+      stop() {
+        clearInterval(hold);
+        client.close();
+        return Promise.resolve();
+      },
+    };
+  } catch (error) {
+    clearInterval(hold);
+    throw error;
+  }
 }
 
 /** A namespace with a Service, the reader Role and a bound reader ServiceAccount. */
