@@ -56,6 +56,13 @@ export function noEndpointsReason(
         "put the pods' port number in the target), or the pods lack the container port its targetPort names " +
         `(kubectl get service ${service} -n ${namespace} -o yaml)`;
     }
+    if (names.size === 1 && names.has("")) {
+      // A Service with one port need not name it, and a name in the target is easily taken for the container
+      // port's (which the Service's targetPort may name): "" is no name that a target can give.
+      return `its EndpointSlices have no port named ${quote(port)}: the Service's only port has no name (a name in ` +
+        "the target is the Service port's, not the container port's): leave the port out of the target" +
+        portNumbers(used);
+    }
     if (!names.has(port)) {
       const known = [...names].map(quote).join(", ");
       return `its EndpointSlices have no port named ${quote(port)} (they have ${known}): name one of those ` +
@@ -81,4 +88,12 @@ export function noEndpointsReason(
   }
   // No count of the endpoints: a reason changes only when the cause does (a pod that crash-loops is no news).
   return `none of its endpoints is ready: check that the pods are ready (${listSlices})`;
+}
+
+/** `", or give the pods' port number (50051)"` for the port numbers the slices give, or `""` when they give none. */
+function portNumbers(slices: EndpointSlice[]): string {
+  const numbers = new Set(slices.flatMap((slice) => (slice.ports ?? []).map(({ port }) => port)));
+  numbers.delete(null);
+  numbers.delete(undefined);
+  return numbers.size === 0 ? "" : `, or give the pods' port number (${[...numbers].join(" or ")})`;
 }
