@@ -14,7 +14,7 @@ import { settledOnAbort } from "../runtime/abortable.ts";
 import type { CliProcess } from "../runtime/cli_process.ts";
 import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "../service_observer.ts";
 import type { CheckCommand } from "./args.ts";
-import { type Grant, rbacYaml, subjectOf } from "./rbac_yaml.ts";
+import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
 import { colorsWanted, painter, type Style, takesEscapes } from "./terminal.ts";
 
 /** The verdict of one step. */
@@ -159,7 +159,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
 
     if (missing > 0) {
       cli.stdout.write(
-        `\nTo grant what is missing, apply this (kubectl apply -f -) as someone who may create Roles in namespace ${namespace}:\n\n` +
+        `\nTo grant what is missing, apply this (kubectl apply -f -) as ${rbacApplier(grants)}:\n\n` +
           rbacYaml(grants, subjectOf(username)),
       );
     }

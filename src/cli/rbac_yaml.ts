@@ -99,6 +99,34 @@ export function rbacYaml(grants: readonly Grant[], subject: RbacSubject): string
 }
 
 /**
+ * Who may apply what {@linkcode rbacYaml} writes for `grants`: someone who may create Roles in their namespaces,
+ * and ClusterRoles too when a grant is cluster-wide (nodes), which a namespace's admin may not; a cluster-wide
+ * grant that is optional can then be left out.
+ *
+ * @param grants The grants the YAML holds.
+ * @returns The words after "apply this as", such as `someone who may create Roles in namespace prod`.
+ *
+ * @example
+ * ```ts
+ * import { rbacApplier } from "./rbac_yaml.ts";
+ * rbacApplier([{ verbs: ["list", "watch"], group: "discovery.k8s.io", resource: "endpointslices", namespace: "prod" }]);
+ * // "someone who may create Roles in namespace prod"
+ * ```
+ */
+export function rbacApplier(grants: readonly Grant[]): string {
+  const namespaces = [...new Set(grants.flatMap((grant) => grant.namespace === undefined ? [] : [grant.namespace]))];
+  const roles = namespaces.length === 0
+    ? ""
+    : `Roles in namespace${namespaces.length > 1 ? "s" : ""} ${namespaces.join(", ")}`;
+  const clusterWide = grants.filter((grant) => grant.namespace === undefined);
+  if (clusterWide.length === 0) return `someone who may create ${roles}`;
+  const optional = clusterWide.every((grant) => grant.optional !== undefined)
+    ? " (without that right, leave out the ClusterRole and ClusterRoleBinding: they are optional)"
+    : "";
+  return `someone who may create ${roles ? `${roles} and ` : ""}ClusterRoles${optional}`;
+}
+
+/**
  * A role's name from the grants it holds: the base name, then each other resource it grants
  * (`grpc-endpoint-reader-services`). The resolver asks for fixed verbs on each resource, so a name always stands
  * for the same rules, and two YAMLs that hold different grants never share a name (a DNS subdomain: resources are

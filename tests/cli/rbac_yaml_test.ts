@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseAllDocuments } from "yaml";
-import { rbacYaml, subjectOf } from "../../src/cli/rbac_yaml.ts";
+import { rbacApplier, rbacYaml, subjectOf } from "../../src/cli/rbac_yaml.ts";
 
 const SERVICES = {
   verbs: ["get"],
@@ -100,4 +100,19 @@ Deno.test("rbacYaml() of two targets in one namespace never takes away what the 
   assert.deepEqual([...grantedAfterApplying([withPort, withoutPort])].sort(), [...all].sort());
   // The same grants, the same names: applying a YAML twice adds nothing.
   assert.equal(rbacYaml([SLICES], subjectOf("alice")).match(/name: grpc-endpoint-reader$/gm)?.length, 2);
+});
+
+Deno.test("rbacApplier() asks for the right to create ClusterRoles when the YAML holds one", () => {
+  assert.equal(rbacApplier([SLICES, SERVICES]), "someone who may create Roles in namespace prod");
+  // check --node without get on nodes: a namespace's admin may apply the Role but not the optional ClusterRole.
+  const nodes = { verbs: ["get"], group: "", resource: "nodes", optional: "for the zone of NODE_NAME" };
+  assert.equal(
+    rbacApplier([SLICES, nodes]),
+    "someone who may create Roles in namespace prod and ClusterRoles (without that right, leave out the " +
+      "ClusterRole and ClusterRoleBinding: they are optional)",
+  );
+  assert.equal(
+    rbacApplier([SLICES, { ...nodes, optional: undefined }]),
+    "someone who may create Roles in namespace prod and ClusterRoles",
+  );
 });
