@@ -56,11 +56,24 @@ export function checkContentType(verb: string, where: string, access: ClusterAcc
   if (type === null || /json/i.test(type)) return;
   response.body?.cancel().catch(() => {});
   throw new KubeApiError(
-    `Cannot ${verb} ${where}: the server at ${access.server} answered ${response.status} with content type ` +
-      `${quote(type)}, not JSON: point the kubeconfig at the Kubernetes API server itself, ` +
-      "not at a web page, a login page or a proxy",
+    `Cannot ${verb} ${where}: ${notJson(access, response.status, type)}`,
     { status: response.status },
   );
+}
+
+/** Why an answer of content type `type` cannot be the API server's, and what to do. */
+function notJson(access: ClusterAccess, code: number, type: string): string {
+  return `the server at ${access.server} answered ${code} with content type ${quote(type)}, not JSON: point the ` +
+    "kubeconfig at the Kubernetes API server itself, not at a web page, a login page or a proxy";
+}
+
+/**
+ * Whether an error answer of this content type may come from kube-apiserver: a JSON `Status`, or Go's plain-text
+ * "404 page not found" for a path outside its API groups (an EndpointSlice API that a server before 1.21 lacks).
+ * An HTML page (a web server on the wrong port, a login page) never does.
+ */
+function apiServerErrorType(type: string | null): boolean {
+  return type === null || /json|^\s*text\/plain/i.test(type);
 }
 
 /**
@@ -137,6 +150,12 @@ export function statusError(
     retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
   };
   let advice: string;
+  const type = response.headers.get("content-type");
+  // Not the API server's answer: its status says nothing of grants, credentials or API versions. A 429 or 5xx
+  // page of a load balancer in front of the API server is retried as any.
+  if (!apiServerErrorType(type) && code !== 429 && code < 500) {
+    return new KubeApiError(`Cannot ${verb} ${where}: ${notJson(access, code, type!)}`, options);
+  }
   // Behind `kubectl proxy`, a request without credentials is the proxy user's: anonymous if a 403 says so.
   const saysAnonymous = typeof status.message === "string" && status.message.includes("system:anonymous");
   if (anonymous && (code === 401 || (code === 403 && saysAnonymous))) {
@@ -164,7 +183,11 @@ export function statusError(
   } else if (code === 410) {
     advice = `the resourceVersion expired (410 Gone): relisting${said}`;
   } else if (code === 429 || code >= 500) {
-    advice = `the API server at ${access.server} answered ${code}: retrying with backoff${said}`;
+    const page = apiServerErrorType(type)
+      ? ""
+      : ` with content type ${quote(type!)}, not the API server's own answer (a proxy or load balancer in front ` +
+        "of it, or no API server at all)";
+    advice = `the API server at ${access.server} answered ${code}${page}: retrying with backoff${said}`;
   } else if (code >= 300 && code < 400) {
     const location = response.headers.get("location");
     const to = location ? ` to ${quote(location)}` : "";

@@ -211,6 +211,63 @@ boundedTest("a text/html 200 for the LIST or the WATCH is a clear error, and ret
   observed("text/html 200", listError.message);
 });
 
+boundedTest(
+  "an HTML error page (a web server on the wrong port, a login page) is not taken for the API server's answer",
+  15_000,
+  async (defer) => {
+    // What a kubeconfig that points at a web server answers: Python's http.server sends this for an unknown path.
+    const page = (status: number): Handler => (_req, res) => {
+      res.writeHead(status, { "content-type": "text/html;charset=utf-8" });
+      res.end(`<html><body><h1>Error response</h1><p>Error code: ${status}</p></body></html>`);
+    };
+    for (const status of [404, 403, 401]) {
+      const server = await startHostileServer({ list: page(status), watch: page(status) });
+      const watcher = follow({ server: server.url, token: "secret-token-123" });
+      try {
+        await eventually(() => watcher.errors.length >= 1, `an error for the ${status} page`, 5000);
+        const text = messages(watcher.errors);
+        assert.match(
+          watcher.errors[0].message,
+          new RegExp(
+            `^Cannot (list|watch) endpointslices of service "echo" in namespace "prod": the server at .* answered ` +
+              `${status} with content type "text/html;charset=utf-8", not JSON: point the kubeconfig at the ` +
+              "Kubernetes API server itself",
+          ),
+        );
+        assert.doesNotMatch(text, /Kubernetes 1\.21|grant|renew|secret-token/);
+        assert.equal((watcher.errors[0] as KubeApiError).status, status);
+      } finally {
+        watcher.stop();
+        await server.close();
+      }
+    }
+    // A load balancer's page when the API server behind it is down: retried, and said to be no answer of the API server.
+    const gateway = await startHostileServer({ list: page(502), watch: page(502) });
+    defer(() => gateway.close());
+    const retried = follow({ server: gateway.url });
+    defer(() => retried.stop());
+    await eventually(() => retried.errors.length >= 2, "errors for the 502 pages", 5000);
+    assert.match(
+      retried.errors[0].message,
+      /answered 502 with content type "text\/html;charset=utf-8", not the API server's own answer \(a proxy or load balancer in front of it, or no API server at all\): retrying with backoff$/,
+    );
+    // kube-apiserver's own answer for a path outside its API groups (no EndpointSlice API before 1.21).
+    const goPage: Handler = (_req, res) => {
+      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+      res.end("404 page not found\n");
+    };
+    const server = await startHostileServer({ list: goPage, watch: goPage });
+    defer(() => server.close());
+    const watcher = follow({ server: server.url });
+    defer(() => watcher.stop());
+    await eventually(() => watcher.errors.length >= 1, "an error for the 404", 5000);
+    assert.match(
+      watcher.errors[0].message,
+      /has no EndpointSlice API discovery\.k8s\.io\/v1 \(404\): Kubernetes 1\.21/,
+    );
+  },
+);
+
 function failing(
   status: number,
   headers: Record<string, string>,
