@@ -57,7 +57,7 @@ export function checkContentType(verb: string, where: string, access: ClusterAcc
   response.body?.cancel().catch(() => {});
   throw new KubeApiError(
     `Cannot ${verb} ${where}: ${notJson(access, response.status, type)}`,
-    { status: response.status },
+    { status: response.status, contentType: type },
   );
 }
 
@@ -144,13 +144,14 @@ export function statusError(
   const code = response.status;
   const said = typeof status.message === "string" && status.message ? ` (server said: ${quote(status.message)})` : "";
   const retryAfter = Number(response.headers.get("retry-after"));
+  const type = response.headers.get("content-type");
   const options = {
     ...statusFields(status),
     status: code,
     retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    contentType: apiServerErrorType(type) ? undefined : type!,
   };
   let advice: string;
-  const type = response.headers.get("content-type");
   // Not the API server's answer: its status says nothing of grants, credentials or API versions. A 429 or 5xx
   // page of a load balancer in front of the API server is retried as any.
   if (!apiServerErrorType(type) && code !== 429 && code < 500) {

@@ -114,12 +114,18 @@ export class KubeApiError extends ResolverError {
   readonly retryAfterSeconds?: number;
   /** The reasons of the Status's `details.causes`, e.g. `ResourceVersionTooLarge`, when the server gave any. */
   readonly causes?: readonly string[];
+  /**
+   * The content type of an answer that cannot be the API server's (an HTML page of a web server, a login page or a
+   * proxy in its place); absent for the API server's own answers and for network errors.
+   */
+  readonly contentType?: string;
 
   /**
    * Creates the error for a failed request to the Kubernetes API.
    *
    * @param message What went wrong and what to do next.
-   * @param options The HTTP status, the Kubernetes reason and causes, `Retry-After`, the underlying error.
+   * @param options The HTTP status, the Kubernetes reason and causes, `Retry-After`, the content type of an answer
+   * that is not the API server's, the underlying error.
    */
   constructor(
     message: string,
@@ -128,6 +134,7 @@ export class KubeApiError extends ResolverError {
       reason?: string;
       causes?: readonly string[];
       retryAfterSeconds?: number;
+      contentType?: string;
       cause?: unknown;
     } = {},
   ) {
@@ -137,5 +144,6 @@ export class KubeApiError extends ResolverError {
     if (options.reason !== undefined) this.reason = options.reason;
     if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
     if (options.causes !== undefined) this.causes = options.causes;
+    if (options.contentType !== undefined) this.contentType = options.contentType;
   }
 }

@@ -236,6 +236,7 @@ boundedTest(
         );
         assert.doesNotMatch(text, /Kubernetes 1\.21|grant|renew|secret-token/);
         assert.equal((watcher.errors[0] as KubeApiError).status, status);
+        assert.equal((watcher.errors[0] as KubeApiError).contentType, "text/html;charset=utf-8");
       } finally {
         watcher.stop();
         await server.close();

@@ -109,6 +109,10 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       if (signal.aborted || (error instanceof KubeApiError && error.status === undefined)) {
         return stop("server", describe(error), "no answer from the API server");
       }
+      // A web page in its place (a wrong port, a login page): every later request would get one too.
+      if (error instanceof KubeApiError && error.contentType !== undefined) {
+        return stop("server", error.message, "the server does not answer as a Kubernetes API server");
+      }
       if (error instanceof KubeApiError && error.status === 401) {
         return stop("user", error.message, "the API server refuses these credentials");
       }

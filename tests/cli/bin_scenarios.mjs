@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import process from "node:process";
 import { parseAllDocuments } from "yaml";
@@ -339,6 +340,44 @@ export const scenarios = {
       assert.ok(!allowed.stdout.includes("apiVersion:"), allowed.stdout);
       assert.match(allowed.stdout, /\nok: kubernetes:\/\/\/echo\.e2e:grpc resolves with these credentials\n$/);
     } finally {
+      await cluster.close();
+    }
+  },
+
+  async "check: a web server in the API server's place stops it at its first request, saying so"(cli) {
+    const cluster = await startCluster();
+    // As python3 -m http.server answers: an HTML 404 page for GET, an HTML 501 page for POST.
+    const web = createHttpServer((req, res) => {
+      const status = req.method === "POST" ? 501 : 404;
+      res.writeHead(status, { "content-type": "text/html;charset=utf-8" });
+      res.end(`<html><body><h1>Error response</h1><p>Error code: ${status}</p></body></html>`);
+    });
+    await new Promise((resolve) => web.listen(0, "127.0.0.1", resolve));
+    try {
+      const config = cluster.api.kubeconfig();
+      config.clusters[0].cluster.server = `http://127.0.0.1:${web.address().port}`;
+      const kubeconfig = `${cluster.kubeconfig}.web.json`;
+      await writeFile(kubeconfig, JSON.stringify(config));
+      const checked = await runCli(cli, ["check", "--kubeconfig", kubeconfig, TARGET]);
+      assert.equal(checked.code, 1, checked.stdout + checked.stderr);
+      assert.match(
+        checked.stdout,
+        /^FAILED +server +Cannot create a SelfSubjectReview: the API server at http:\/\/127\.0\.0\.1:\d+ answered 501 with content type "text\/html;charset=utf-8", not the API server's own answer/m,
+      );
+      assert.equal(checked.stdout.match(/text\/html/g).length, 1, checked.stdout);
+      assert.match(
+        checked.stdout,
+        /\nFAILED: the server does not answer as a Kubernetes API server; fix the step marked above\n$/,
+      );
+      const once = await runCli(cli, ["--once", "--kubeconfig", kubeconfig, TARGET]);
+      assert.equal(once.code, 1, once.stdout + once.stderr);
+      assert.match(
+        once.stderr,
+        /answered 404 with content type "text\/html;charset=utf-8", not JSON: point the kubeconfig at the Kubernetes API server itself/,
+      );
+      assert.doesNotMatch(once.stderr, /Kubernetes 1\.21/);
+    } finally {
+      await new Promise((resolve) => web.close(resolve));
       await cluster.close();
     }
   },
