@@ -263,8 +263,8 @@ export function networkError(
     return new KubeApiError(
       `Cannot ${verb} ${where}: TLS verification of ${access.server} failed with ${access.tls.caSource} (${detail}); ` +
         // A CA rotated under a running process is the other cause: nothing reads the file again.
-        `check certificate-authority and tls-server-name in ${access.source}; they are read once, at start, so ` +
-        "restart the process after changing them (a rotated cluster CA, say)",
+        `check ${access.tls.caSettings ?? "certificate-authority and tls-server-name"} in ${access.source}; they ` +
+        "are read once, at start, so restart the process after changing them (a rotated cluster CA, say)",
       options,
     );
   }

@@ -538,6 +538,34 @@ boundedTest("a certificate for another name fails with a TLS error naming the CA
 });
 
 boundedTest(
+  "a TLS failure with cluster options names those options, not a kubeconfig's certificate-authority",
+  15_000,
+  async (defer) => {
+    const api = await startFakeApiServer({
+      hostname: "127.0.0.2",
+      tls: { cert: await fixture("server.pem"), key: await fixture("server-key.pem") },
+    });
+    defer(() => api.close());
+    // register({ cluster: { server, tokenFile, caFile } }) as the README shows it: a CA that did not sign the server's.
+    const watcher = follow({ server: api.url, ca: await fixture("server.pem") });
+    defer(() => watcher.stop());
+    await eventually(() => watcher.errors.length > 0, "the TLS error");
+    assert.match(
+      watcher.errors[0].message,
+      /^Cannot watch .*: TLS verification of https:\/\/127\.0\.0\.2:\d+ failed with cluster\.ca \(.*\); check cluster\.ca, cluster\.caFile and cluster\.tlsServerName in cluster options; they are read once/,
+    );
+    // Over a kubeconfig, the options that set the CA are named too.
+    const over = follow({ kubeconfig: api.kubeconfig({ ca: await fixture("ca.pem") }), tlsServerName: "elsewhere" });
+    defer(() => over.stop());
+    await eventually(() => over.errors.length > 0, "the TLS error over a kubeconfig");
+    assert.match(
+      over.errors[0].message,
+      /; check cluster\.ca, cluster\.caFile and cluster\.tlsServerName in kubeconfig object .* with cluster\.tlsServerName; /,
+    );
+  },
+);
+
+boundedTest(
   "an https:// server that answers in plain HTTP is named as such, not as a TLS verification failure",
   15_000,
   async (defer) => {

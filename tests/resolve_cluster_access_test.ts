@@ -19,6 +19,8 @@ Deno.test("resolveClusterAccess() uses the in-cluster service account from an in
   assert.equal(access.namespace, "shop");
   assert.equal(access.tls.ca, CA);
   assert.equal(access.tls.caSource, `${SA}/ca.crt`);
+  // What a TLS failure says to check: a pod has no kubeconfig with certificate-authority and tls-server-name.
+  assert.equal(access.tls.caSettings, "KUBERNETES_SERVICE_HOST and the service account's ca.crt");
   assert.equal(access.source, "in-cluster service account");
   assert.equal(
     access.identity,

@@ -297,6 +297,11 @@ export async function applyClusterOptions(
   if (options.namespace !== undefined) overridden.push("namespace");
 
   const tlsInit: TlsSettings = { caSource };
+  // The options that chose the CA or the name verified are the ones to check when verification fails.
+  const tlsOptions = ["ca", "caFile", "insecureSkipTlsVerify", "tlsServerName"];
+  if (found.source === "cluster options" || overridden.some((name) => tlsOptions.includes(name))) {
+    tlsInit.caSettings = "cluster.ca, cluster.caFile and cluster.tlsServerName";
+  } else if (tls.caSettings !== undefined) tlsInit.caSettings = tls.caSettings;
   if (ca !== undefined) tlsInit.ca = ca;
   if (cert !== undefined && key !== undefined) {
     tlsInit.cert = cert;

@@ -108,8 +108,11 @@ export async function inClusterAccess(
   );
   const caPath = joinPath(directory, "ca.crt");
   const ca = await readOrFail(env.readFile, caPath, "the in-cluster CA");
-  const tls = ca !== undefined ? createTlsSettings({ ca, caSource: caPath }) : createTlsSettings({
+  // No kubeconfig fields here: the server and the CA come from the pod's environment and its service account.
+  const caSettings = "KUBERNETES_SERVICE_HOST and the service account's ca.crt";
+  const tls = ca !== undefined ? createTlsSettings({ ca, caSource: caPath, caSettings }) : createTlsSettings({
     caSource: `the system trust store (${caPath} does not exist)`,
+    caSettings,
   });
   if (ca === undefined) {
     trace(

@@ -40,10 +40,12 @@ class SecretKeepingTlsSettings implements TlsSettings {
   declare serverName?: string;
   declare insecureSkipVerify?: boolean;
   caSource: string;
+  declare caSettings?: string;
   #key: string | undefined;
 
   constructor(init: TlsSettings) {
     this.caSource = init.caSource;
+    if (init.caSettings !== undefined) this.caSettings = init.caSettings;
     if (init.ca !== undefined) this.ca = init.ca;
     if (init.cert !== undefined) this.cert = init.cert;
     if (init.serverName !== undefined) this.serverName = init.serverName;

@@ -37,6 +37,12 @@ export interface TlsSettings {
   insecureSkipVerify?: boolean;
   /** Names the CA in use, for TLS error messages, e.g. `certificate-authority /path/ca.crt`. */
   caSource: string;
+  /**
+   * The settings that choose the CA and the name verified, as their source spells them, for TLS error messages:
+   * `cluster.ca, cluster.caFile and cluster.tlsServerName` for `cluster` options; absent for a kubeconfig's
+   * (`certificate-authority and tls-server-name`).
+   */
+  caSettings?: string;
 }
 
 /**
