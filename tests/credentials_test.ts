@@ -24,6 +24,33 @@ Deno.test("staticTokenCredentials() sends a bearer token", async () => {
   assert.equal(await credentials.authorization(), "Bearer abc");
 });
 
+/** A token shaped as kube-apiserver's ServiceAccount tokens are (header.claims.signature, base64url). */
+function jwt(claims: Record<string, unknown>): string {
+  const part = (value: unknown) =>
+    btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+  return `${part({ alg: "RS256", kid: "k" })}.${part(claims)}.c2lnbmF0dXJl`;
+}
+
+Deno.test("staticTokenCredentials() says on a 401 that a JWT's exp has passed, and when", async () => {
+  // What `kubectl create token --duration=10m` gave on kube-apiserver v1.36.3: a refused watch said only "renew".
+  const exp = Date.UTC(2026, 11, 1, 11, 52, 6) / 1000;
+  const token = jwt({ aud: ["https://kubernetes.default.svc"], exp, iat: exp - 600, sub: "system:serviceaccount:a:b" });
+  const time = clock(exp * 1000 - 1000);
+  const credentials = staticTokenCredentials(token, time.now);
+  assert.equal(await credentials.authorization(), `Bearer ${token}`);
+  assert.match(credentials.renewal!, /^renew the token, then restart the process/);
+  time.advance(1000);
+  assert.match(
+    credentials.renewal!,
+    /^the token expired at 2026-12-01T11:52:06\.000Z \(its exp claim\): renew the token, then restart the process/,
+  );
+  assert.ok(!credentials.renewal!.includes(token.split(".")[1]), "no part of the token in the advice");
+  // Tokens that are no JWT, or whose claims have no exp, get the advice as before.
+  for (const other of ["abc", "a.b.c", jwt({ sub: "x" }), jwt({ exp: "soon" })]) {
+    assert.match(staticTokenCredentials(other, time.now).renewal!, /^renew the token/);
+  }
+});
+
 Deno.test("basicAuthCredentials() sends UTF-8 basic auth", async () => {
   assert.equal(
     await basicAuthCredentials("admin", "secret").authorization(),

@@ -278,7 +278,7 @@ export async function applyClusterOptions(
 
   let credentials = found.credentials;
   if (options.token !== undefined) {
-    credentials = staticTokenCredentials(options.token);
+    credentials = staticTokenCredentials(options.token, env.now);
     userParts[0] = `token ${await fingerprint(options.token)}`;
     overridden.push("token");
   } else if (options.tokenFile !== undefined) {

@@ -33,9 +33,12 @@ export function noCredentials(): Credentials {
 }
 
 /**
- * Credentials with a fixed bearer token (kubeconfig `token`, `cluster.token`).
+ * Credentials with a fixed bearer token (kubeconfig `token`, `cluster.token`). When the token is a JWT whose `exp`
+ * has passed (a ServiceAccount token from `kubectl create token`, one hour by default), the advice on a 401 says
+ * that it expired, and when.
  *
  * @param token The token.
+ * @param now The clock, in milliseconds since the epoch.
  * @returns Credentials that always send `Bearer <token>`.
  *
  * @example A fixed token
@@ -45,14 +48,34 @@ export function noCredentials(): Credentials {
  * console.log(await credentials.authorization()); // Bearer abc
  * ```
  */
-export function staticTokenCredentials(token: string): Credentials {
+export function staticTokenCredentials(token: string, now: () => number = Date.now): Credentials {
   const header = `Bearer ${token}`;
+  const expiresAt = jwtExpiry(token);
+  const renewal = "renew the token, then restart the process: a token written in a kubeconfig or given as an " +
+    "option is read once, when the process first uses the cluster (a tokenFile or an exec plugin is read again by " +
+    "itself)";
   return {
     authorization: () => Promise.resolve(header),
     invalidate() {},
-    renewal: "renew the token, then restart the process: a token written in a kubeconfig or given as an option " +
-      "is read once, when the process first uses the cluster (a tokenFile or an exec plugin is read again by itself)",
+    get renewal() {
+      if (expiresAt === undefined || now() < expiresAt) return renewal;
+      return `the token expired at ${new Date(expiresAt).toISOString()} (its exp claim): ${renewal}`;
+    },
   };
+}
+
+/** The `exp` claim of a JWT, in milliseconds since the epoch; `undefined` for any other token. Checks nothing else. */
+function jwtExpiry(token: string): number | undefined {
+  const parts = token.split(".");
+  if (parts.length !== 3) return undefined;
+  try {
+    const base64 = parts[1].replace(/-/g, "+").replace(/_/g, "/");
+    const claims = JSON.parse(atob(base64.padEnd(base64.length + (4 - base64.length % 4) % 4, "=")));
+    const exp = claims?.exp;
+    return typeof exp === "number" && Number.isFinite(exp) && exp > 0 ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -222,7 +222,7 @@ export async function readKubeconfigUser(
       ...(token ? { fallbackToken: token } : {}),
     });
   } else if (token) {
-    credentials = staticTokenCredentials(token);
+    credentials = staticTokenCredentials(token, options.now);
     fingerprinted = `token ${await fingerprint(token)}`;
   } else if (username !== undefined && password !== undefined) {
     credentials = basicAuthCredentials(username, password);
