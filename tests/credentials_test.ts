@@ -51,6 +51,28 @@ Deno.test("staticTokenCredentials() says on a 401 that a JWT's exp has passed, a
   }
 });
 
+Deno.test("tokenFileCredentials() says on a 401 that the file's JWT has expired, and when", async () => {
+  const exp = Date.UTC(2026, 11, 1, 11, 52, 6) / 1000;
+  const files: Record<string, string> = { "/run/token": jwt({ exp }) };
+  const time = clock(exp * 1000 - 1000);
+  const credentials = tokenFileCredentials("/run/token", {
+    readFile: (path) => Promise.resolve(files[path]),
+    now: time.now,
+  });
+  await credentials.authorization();
+  assert.match(credentials.renewal!, /^write a valid token into \/run\/token: it is read again/);
+  time.advance(1000);
+  assert.match(
+    credentials.renewal!,
+    /^the token in \/run\/token expired at 2026-12-01T11:52:06\.000Z \(its exp claim\): write a valid token/,
+  );
+  // A new token in the file: the advice follows it.
+  files["/run/token"] = jwt({ exp: exp + 3600 });
+  credentials.invalidate();
+  await credentials.authorization();
+  assert.match(credentials.renewal!, /^write a valid token into/);
+});
+
 Deno.test("basicAuthCredentials() sends UTF-8 basic auth", async () => {
   assert.equal(
     await basicAuthCredentials("admin", "secret").authorization(),

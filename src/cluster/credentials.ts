@@ -240,7 +240,13 @@ export function tokenFileCredentials(
     invalidate() {
       stale = true;
     },
-    renewal: options.renewal ??
-      `write a valid token into ${path}: it is read again every minute and at once after a 401`,
+    get renewal() {
+      const renewal = options.renewal ??
+        `write a valid token into ${path}: it is read again every minute and at once after a 401`;
+      // The kubelet renews a pod's token long before it expires: one that expired was not rotated.
+      const expiresAt = header === undefined ? undefined : jwtExpiry(header.slice("Bearer ".length));
+      if (expiresAt === undefined || now() < expiresAt) return renewal;
+      return `the token in ${path} expired at ${new Date(expiresAt).toISOString()} (its exp claim): ${renewal}`;
+    },
   };
 }
