@@ -160,7 +160,11 @@ export function statusError(
   // Behind `kubectl proxy`, a request without credentials is the proxy user's: anonymous if a 403 says so.
   const saysAnonymous = typeof status.message === "string" && status.message.includes("system:anonymous");
   if (anonymous && (code === 401 || (code === 403 && saysAnonymous))) {
-    const proxy = code === 401 ? " (behind kubectl proxy: the proxy's own credentials were refused)" : "";
+    // kubectl proxy serves plain HTTP only: an https:// server is no kubectl proxy (a kube-apiserver with anonymous
+    // authentication off answers 401 without credentials).
+    const proxy = code === 401 && access.server.startsWith("http://")
+      ? " (behind kubectl proxy: the proxy's own credentials were refused)"
+      : "";
     advice = `the API server at ${access.server} refused a request without credentials (${code}): ` +
       `${access.source} gives none; give its user a token, a client certificate or an exec plugin${proxy}${said}`;
   } else if (code === 403 && saysAnonymous) { // Credentials it did not take (basic auth, an empty token).

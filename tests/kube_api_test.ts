@@ -130,6 +130,30 @@ Deno.test("createEndpointSliceApi() says a 401 without credentials needs them, o
   }
 });
 
+Deno.test("createEndpointSliceApi() names kubectl proxy for a 401 without credentials only on http://", async () => {
+  // kube-apiserver with --anonymous-auth=false (as our e2e control plane runs it) answers 401 to a kubeconfig user
+  // without credentials; kubectl proxy serves plain HTTP only, so an https:// server is none.
+  const { createServer: createHttpsServer } = await import("node:https");
+  const fixture = (name: string) => Deno.readTextFile(new URL(`./fixtures/${name}`, import.meta.url));
+  const server = createHttpsServer(
+    { cert: await fixture("server.pem"), key: await fixture("server-key.pem") },
+    (_q, res) => {
+      res.writeHead(401, { "content-type": "application/json" }).end(
+        JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "Unauthorized", code: 401 }),
+      );
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const { port } = server.address() as { port: number };
+    const error = await listError({ server: `https://127.0.0.1:${port}`, ca: await fixture("ca.pem") });
+    assert.match(error.message, /refused a request without credentials \(401\): cluster options gives none; give /);
+    assert.doesNotMatch(error.message, /kubectl proxy/);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
 Deno.test("createEndpointSliceApi() says how to renew credentials that a 401 refused, as their source allows", async () => {
   const server = await startStatusServer(401, "Unauthorized", "Unauthorized");
   const url = server.url;
