@@ -31,4 +31,14 @@ Deno.test("normalizeServer() drops a trailing slash, keeps the port, brackets IP
     () => normalizeServer("https://k.example/?x=1", fail),
     /must not have a query/,
   );
+  // A query may carry a secret: the message shows what comes before it.
+  for (const server of ["https://k.example:6443/?access_token=sekret-0123", "https://k.example:6443/#sekret-0123"]) {
+    assert.throws(() => normalizeServer(server, fail), (error: Error) => {
+      assert.equal(
+        error.message,
+        'must not have a query or fragment: current value is "https://k.example:6443/" followed by one (not shown)',
+      );
+      return true;
+    });
+  }
 });

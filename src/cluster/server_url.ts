@@ -68,8 +68,10 @@ export function normalizeServer(
     );
   }
   if (url.search || url.hash) {
+    // Not quoted whole: a query may carry a token (`?access_token=...`).
+    const before = trimmed.replace(/[?#].*$/s, "");
     throw fail(
-      `must not have a query or fragment: current value is ${quoteServer(trimmed)}`,
+      `must not have a query or fragment: current value is ${quoteServer(before)} followed by one (not shown)`,
     );
   }
   if (withScheme !== trimmed && url.pathname !== "/") {
