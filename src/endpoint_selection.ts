@@ -392,9 +392,11 @@ function withoutRepeatedAddresses(groups: PodGroup[]): ResolvedEndpoint[] {
 }
 
 /**
- * Whether two endpoint lists would be used the same way by a gRPC client
- * (same pods in the same order, same conditions, preference and addresses); the same
- * test as comparing the lists field by field, without building strings.
+ * Whether two endpoint lists show the same endpoints in every field a snapshot
+ * has (same pods in the same order, same conditions, preference, addresses,
+ * zone, node and hints): a `watchEndpoints()` caller sees a zone or hints
+ * that changed even when a gRPC client would route the same. The same test
+ * as comparing the lists field by field, without building strings.
  *
  * @param a One list, as returned by {@linkcode selectEndpoints}.
  * @param b The other list.
@@ -414,7 +416,9 @@ export function sameEndpoints(a: readonly ResolvedEndpoint[], b: readonly Resolv
     if (x === y) continue;
     if (
       (x.podName ?? "") !== (y.podName ?? "") || x.ready !== y.ready || x.serving !== y.serving ||
-      x.terminating !== y.terminating || x.preferred !== y.preferred || !sameAddresses(x.addresses, y.addresses)
+      x.terminating !== y.terminating || x.preferred !== y.preferred || !sameAddresses(x.addresses, y.addresses) ||
+      x.zone !== y.zone || x.nodeName !== y.nodeName || !sameNames(x.hints?.forZones, y.hints?.forZones) ||
+      !sameNames(x.hints?.forNodes, y.hints?.forNodes)
     ) return false;
   }
   return true;

@@ -121,7 +121,7 @@ interface Selection {
   version: number;
   endpoints: ResolvedEndpoint[];
   topology: TopologyMode;
-  /** Changes only when the usable set changes (a new state that selects the same set keeps it). */
+  /** Changes only when the usable set or a field of its endpoints changes (a state that selects the same keeps it). */
   generation: number;
   /** Makes the next selection for this port cheaper. */
   memo: SelectionMemo;

@@ -193,13 +193,13 @@ Deno.test("selectEndpoints() reuses the endpoint objects of slices that did not 
   assert.deepEqual(second[1].addresses, [{ host: "10.0.0.3", port: 1 }]);
 });
 
-/** The reference for sameEndpoints(): every field a gRPC client uses, as a string. */
+/** The reference for sameEndpoints(): every field a snapshot shows, as a string. */
 function endpointsFingerprint(endpoints: readonly ResolvedEndpoint[]): string {
   let text = "";
   for (const endpoint of endpoints) {
     text += `${endpoint.podName ?? ""}${endpoint.ready ? "R" : ""}${endpoint.serving ? "S" : ""}${
       endpoint.terminating ? "T" : ""
-    }`;
+    }${endpoint.preferred ? "P" : ""} ${JSON.stringify([endpoint.zone, endpoint.nodeName, endpoint.hints])}`;
     for (const address of endpoint.addresses) text += ` ${address.host}|${address.port}`;
     text += "\n";
   }

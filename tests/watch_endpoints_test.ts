@@ -579,3 +579,35 @@ Deno.test("watchEndpoints() gives each caller its own list: one that sorts or sh
     await api.close();
   }
 });
+
+Deno.test("watchEndpoints() sends a new snapshot when only an endpoint's zone, node or hints change", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const write = (zone: string, nodeName: string, trafficDistribution?: "PreferSameZone") =>
+    api.applySlice(endpointSlice({
+      namespace: "prod",
+      service: "echo",
+      name: "echo-a",
+      port: { name: "grpc", port: 8080 },
+      trafficDistribution,
+      endpoints: [{ ip: "10.2.1.1", pod: "a", zone, nodeName }],
+    }));
+  write("zone-a", "node-1");
+  // No locality (the tests set no NODE_NAME or ZONE): the preference stays "every endpoint" whatever the hints say.
+  const watch = follow({ kubeconfig: api.kubeconfig() });
+  const last = () => watch.snapshots.at(-1)!.endpoints[0];
+  try {
+    await eventually(() => watch.snapshots.length === 1, "the first snapshot");
+    assert.equal(last().hints, undefined);
+    write("zone-a", "node-1", "PreferSameZone");
+    await eventually(() => last().hints !== undefined, "a snapshot with the controller's hints");
+    assert.deepEqual(last().hints, { forZones: ["zone-a"], forNodes: [] });
+    write("zone-b", "node-1", "PreferSameZone");
+    await eventually(() => last().zone === "zone-b", "a snapshot with the new zone");
+    write("zone-b", "node-2", "PreferSameZone");
+    await eventually(() => last().nodeName === "node-2", "a snapshot with the new node");
+    assert.ok(watch.snapshots.every((snapshot) => snapshot.topology === "none"));
+  } finally {
+    await watch.stop();
+    await api.close();
+  }
+});

@@ -293,7 +293,12 @@ export const scenarios = {
         if (seen.length === 1) {
           api.applySlice(slice([{ ip: "10.1.0.1", pod: "a" }, { ip: "10.1.0.2", pod: "b" }]));
         } else if (seen.length === 2) {
-          api.applySlice(slice([{ ip: "10.1.0.1", pod: "a" }, { ip: "10.1.0.2", pod: "b", zone: "z" }])); // not a usable change
+          // A pod that is not ready changes nothing a snapshot shows.
+          api.applySlice(slice([{ ip: "10.1.0.1", pod: "a" }, { ip: "10.1.0.2", pod: "b" }, {
+            ip: "10.1.0.3",
+            pod: "c",
+            ready: false,
+          }]));
           api.applySlice(slice([{ ip: "10.1.0.2", pod: "b" }]));
         } else break;
       }
