@@ -9,6 +9,7 @@ import { type EndpointSnapshot, subscribeEndpoints, type WatchSettings } from ".
 import type { ResolverError } from "./errors.ts";
 import { formatTarget, parseTarget, type Target } from "./target.ts";
 import { checkWatchSettings } from "./check_watch_settings.ts";
+import { whenAborted } from "./runtime/abortable.ts";
 
 /** The period of the timer that only keeps the process alive (about 12 days: it never needs to fire). */
 const KEEP_ALIVE_MS = 2 ** 30;
@@ -82,16 +83,17 @@ export async function* watchEndpoints(
   });
   // An abort ends the watch at once, also while the consumer holds a snapshot and asks for no other one:
   // the generator may never resume to reach its `finally`.
+  let endHold: (() => void) | undefined;
   const release = () => {
     clearInterval(keepAlive);
-    signal?.removeEventListener("abort", onAbort);
+    stopWaiting?.();
     unsubscribe();
   };
-  const onAbort = () => {
+  const stopWaiting = signal && whenAborted(signal, () => {
     release();
     notify();
-  };
-  signal?.addEventListener("abort", onAbort);
+    endHold?.();
+  });
   // How long the consumer took over its last snapshot, and when it asked for the next one.
   let busyMs = 0;
   let askedAt = 0;
@@ -116,10 +118,10 @@ export async function* watchEndpoints(
       if (holdMs > 1 && latest && !signal?.aborted) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, holdMs);
-          signal?.addEventListener("abort", done, { once: true });
+          endHold = done;
           function done() {
             clearTimeout(timer);
-            signal?.removeEventListener("abort", done);
+            endHold = undefined;
             resolve();
           }
         });

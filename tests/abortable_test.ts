@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { withTimeout } from "../src/runtime/abortable.ts";
+import { whenAborted, withTimeout } from "../src/runtime/abortable.ts";
 
 /** Resolves with the signal's reason once it aborts; a timer of its own keeps the test alive (withTimeout's does not). */
 function aborted(signal: AbortSignal): Promise<unknown> {
@@ -35,4 +35,27 @@ Deno.test("withTimeout() clears its timer and leaves the caller's signal once th
   assert.equal(await withTimeout(caller.signal, 60_000, (signal) => (seen = signal, Promise.resolve(7))), 7);
   caller.abort();
   assert.equal(seen!.aborted, false);
+});
+
+Deno.test("whenAborted() puts one listener on a signal for every caller, and takes it off with the last", () => {
+  const controller = new AbortController();
+  const { signal } = controller;
+  let listeners = 0;
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  signal.addEventListener = (...args: Parameters<typeof add>) => (listeners++, add(...args));
+  signal.removeEventListener = (...args: Parameters<typeof remove>) => (listeners--, remove(...args));
+  const stops = Array.from({ length: 20 }, () => whenAborted(signal, () => {}));
+  assert.equal(listeners, 1);
+  for (const stop of stops) stop();
+  assert.equal(listeners, 0);
+  const calls: number[] = [];
+  whenAborted(signal, () => calls.push(1));
+  const stopSecond = whenAborted(signal, () => calls.push(2));
+  whenAborted(signal, () => calls.push(3));
+  stopSecond();
+  controller.abort();
+  assert.deepEqual(calls, [1, 3]);
+  whenAborted(signal, () => calls.push(4));
+  assert.deepEqual(calls, [1, 3], "a signal already aborted calls nothing");
 });

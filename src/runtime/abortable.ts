@@ -72,3 +72,45 @@ export function settledOnAbort<T>(work: Promise<T>, signal: AbortSignal | undefi
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
   });
 }
+
+/** The callbacks waiting for each signal to abort, and the one listener of ours that calls them. */
+const waiting = new WeakMap<AbortSignal, { callbacks: Set<() => void>; listener: () => void }>();
+
+/**
+ * Calls `callback` when `signal` aborts. Every caller on one signal shares a single listener on it: a
+ * program that passes one shutdown signal to dozens of `watchEndpoints()` calls adds one, and Node, which
+ * warns of a leak past 10 (`MaxListenersExceededWarning`), says nothing.
+ *
+ * @param signal The signal; one already aborted calls nothing.
+ * @param callback Called once, when the signal aborts.
+ * @returns A function that stops waiting (the listener goes with the last caller).
+ *
+ * @example Waiting for a shutdown
+ * ```ts
+ * import { whenAborted } from "./abortable.ts";
+ * const controller = new AbortController();
+ * const stop = whenAborted(controller.signal, () => console.log("stopping"));
+ * controller.abort(); // prints "stopping"
+ * stop();
+ * ```
+ */
+export function whenAborted(signal: AbortSignal, callback: () => void): () => void {
+  let entry = waiting.get(signal);
+  if (!entry) {
+    const callbacks = new Set<() => void>();
+    const listener = () => {
+      waiting.delete(signal);
+      for (const waiter of [...callbacks]) waiter();
+    };
+    entry = { callbacks, listener };
+    waiting.set(signal, entry);
+    signal.addEventListener("abort", listener, { once: true });
+  }
+  const { callbacks, listener } = entry;
+  callbacks.add(callback);
+  return () => {
+    if (!callbacks.delete(callback) || callbacks.size > 0 || waiting.get(signal) !== entry) return;
+    waiting.delete(signal);
+    signal.removeEventListener("abort", listener);
+  };
+}

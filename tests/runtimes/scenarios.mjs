@@ -309,6 +309,37 @@ export const scenarios = {
     }
   },
 
+  async "one shutdown signal shared by 12 watchEndpoints loops draws no listener-leak warning, and ends them all"() {
+    const api = await startFakeApiServer();
+    api.applySlice(endpointSlice({
+      namespace: NAMESPACE,
+      service: "echo",
+      port: { name: "grpc", port: 8080 },
+      endpoints: [{ ip: "10.1.0.1", pod: "a" }],
+    }));
+    const warnings = [];
+    const onWarning = (warning) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    const controller = new AbortController();
+    const options = { cluster: { kubeconfig: api.kubeconfig({ namespace: NAMESPACE }) }, signal: controller.signal };
+    let snapshots = 0;
+    try {
+      const loops = Array.from({ length: 12 }, async () => {
+        for await (const _ of watchEndpoints("kubernetes:///echo:grpc", options)) snapshots++;
+      });
+      await eventually(() => snapshots === 12, 5000, "a snapshot in every loop");
+      controller.abort();
+      await Promise.all(loops);
+      // Node reports the warning on a later turn.
+      await sleep(50);
+      assert.deepEqual(warnings.filter((name) => name === "MaxListenersExceededWarning"), []);
+    } finally {
+      process.off("warning", onWarning);
+      controller.abort();
+      await api.close();
+    }
+  },
+
   async "streaming lists: one watch brings the state, cut in 7-byte chunks; a server that refuses them is listed"() {
     const pods = (snapshot) => snapshot.endpoints.map((endpoint) => endpoint.podName).join(",");
     const kinds = (api) =>
