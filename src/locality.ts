@@ -9,7 +9,7 @@
  */
 
 import { describeValue } from "./_util.ts";
-import { environmentVariable } from "./runtime/files.ts";
+import { environmentVariable, refusedToRead } from "./runtime/files.ts";
 import type { Locality } from "./topology.ts";
 import { trace } from "./trace.ts";
 
@@ -90,6 +90,8 @@ export async function resolveLocality(
   env: (name: string) => string | undefined = environmentVariable,
 ): Promise<Locality> {
   const declared = declaredLocality(explicit, env);
+  // Only the real environment can be refused (Deno with a list of variables that leaves these out).
+  if (explicit === undefined && env === environmentVariable) warnUnreadable(LOCALITY_VARIABLES.filter(refusedToRead));
   const from = explicit !== undefined ? "options.locality" : "NODE_NAME and ZONE";
   const nodeFrom = explicit !== undefined ? from : "NODE_NAME";
   let zoneFrom = explicit !== undefined ? from : "ZONE";
@@ -112,6 +114,27 @@ export async function resolveLocality(
     );
   }
   return declared;
+}
+
+/** The variables that declare where the client runs, as the Downward API fills them. */
+const LOCALITY_VARIABLES = ["NODE_NAME", "ZONE"];
+
+/** The locality variables already warned about: each once per process. */
+const warnedUnreadable = new Set<string>();
+
+/**
+ * Says, on standard error (once per variable) and in the trace, that the runtime refuses to read locality
+ * variables: they may be set, and topology-aware routing would otherwise go without them silently.
+ */
+function warnUnreadable(names: string[]): void {
+  if (names.length === 0) return;
+  const message = `this Deno process may not read ${names.join(" or ")}, so topology-aware routing cannot use ` +
+    `${names.length > 1 ? "them" : "it"}: run it with --allow-env, or add ${names.join(" and ")} to its list ` +
+    "(or set the locality option: {} turns topology-aware routing off)";
+  trace(message);
+  if (names.every((name) => warnedUnreadable.has(name))) return;
+  for (const name of names) warnedUnreadable.add(name);
+  console.warn(`@kgr/resolver: ${message}`);
 }
 
 function withoutEmpty({ zone, node }: Locality): Locality {

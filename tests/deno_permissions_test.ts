@@ -133,6 +133,44 @@ Deno.test("Deno without a permission the HTTP client needs: the watch's error na
   }
 });
 
+Deno.test("Deno without NODE_NAME and ZONE in its --allow-env list: a warning names them, topology is not lost silently", async () => {
+  const api = await startFakeApiServer();
+  try {
+    api.applySlice(endpointSlice({
+      namespace: "prod",
+      service: "echo",
+      port: { name: "grpc", port: 50051 },
+      endpoints: [{ ip: "10.0.0.1", zone: "zone-a" }],
+      trafficDistribution: "PreferSameZone",
+    }));
+    const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+    const listed = /`(--allow-env=[^`]+)`/.exec(readme)![1];
+    const withoutLocality = listed.replace(",NODE_NAME,ZONE", "");
+    assert.notEqual(withoutLocality, listed);
+    const watch = async (allowEnv: string) => {
+      const output = await new Deno.Command(DENO, {
+        args: ["run", "--no-prompt", "--allow-net", allowEnv, WATCH_CHILD, JSON.stringify(api.kubeconfig())],
+        clearEnv: true,
+        env: { PATH: Deno.env.get("PATH") ?? "", NODE_NAME: "node-a", ZONE: "zone-a" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const decoder = new TextDecoder();
+      return { stdout: decoder.decode(output.stdout).trim(), stderr: decoder.decode(output.stderr) };
+    };
+    // It said nothing, and routed as if the client's zone were unknown (the trace: "no locality in NODE_NAME and ZONE").
+    const refused = await watch(withoutLocality);
+    assert.equal(refused.stdout, "resolved 1");
+    assert.match(
+      refused.stderr,
+      /^@kgr\/resolver: this Deno process may not read NODE_NAME or ZONE, so topology-aware routing cannot use them: run it with --allow-env, or add NODE_NAME and ZONE to its list \(or set the locality option: \{\} turns topology-aware routing off\)\n$/,
+    );
+    assert.deepEqual(await watch(listed), { stdout: "resolved 1", stderr: "" });
+  } finally {
+    await api.close();
+  }
+});
+
 Deno.test("Deno without a permission an exec plugin needs: the error names the flags, not a broken command", async () => {
   const dir = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
   try {
