@@ -15,8 +15,9 @@ import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
  * Throws a `TypeError` naming the option when a watch setting cannot work: a
  * `stallTimeoutMs` or `backoff` delay that is not a number of milliseconds
  * above 0 (0 would abort every request at once, or retry without pause) and
- * within what a timer can wait, or a `locality` that is not `{ zone?, node? }`
- * of strings. A `null` delay means its default, as `undefined` does.
+ * within what a timer can wait, a `locality` that is not `{ zone?, node? }`
+ * of strings, or a `watchList` that is not a boolean. A `null` means the
+ * default, as `undefined` does.
  *
  * @param settings The caller's settings.
  * @throws {TypeError} Naming the first bad option and its value.
@@ -45,6 +46,14 @@ export function checkWatchSettings(settings: WatchSettings): void {
     checkDelay("backoff.maxMs", backoff.maxMs, 30_000);
   }
   if (settings.locality !== undefined) checkLocality(settings.locality);
+  const { watchList } = settings as { watchList?: unknown };
+  if (watchList !== undefined && watchList !== null && typeof watchList !== "boolean") {
+    // Anything but false kept streaming lists on: "false" (from an environment variable, say) turned nothing off.
+    throw new TypeError(
+      `Cannot use option 'watchList': it must be true or false (default true; false lists and watches): ` +
+        `current value is ${describeValue(watchList)}`,
+    );
+  }
 }
 
 /** Refuses a delay that is not a number of milliseconds a timer can wait, from 1; `null` means the default. */

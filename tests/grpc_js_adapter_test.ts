@@ -647,11 +647,13 @@ Deno.test("register() refuses bad options at once, naming them", () => {
   }
   assert.doesNotThrow(() => registeredClass({ scheme: "DNS" })); // grpc-js matches schemes as written
   // null stands for the default, as it did before these checks.
-  assert.doesNotThrow(() => registeredClass({ stallTimeoutMs: null, backoff: { initialMs: null } } as never));
+  assert.doesNotThrow(() =>
+    registeredClass({ stallTimeoutMs: null, backoff: { initialMs: null }, watchList: null } as never)
+  );
   assert.doesNotThrow(() => registeredClass({ stallTimeoutMs: 2 ** 31 - 1, backoff: {} }));
 });
 
-Deno.test("watchEndpoints() refuses a bad locality, stall timeout or backoff where the loop can catch it", async () => {
+Deno.test("watchEndpoints() refuses a bad locality, stall timeout, backoff or watchList where the loop can catch it", async () => {
   const api = await startFakeApiServer();
   const refused = [
     [{ locality: null }, /Cannot use option 'locality'.*current value is null/],
@@ -672,6 +674,12 @@ Deno.test("watchEndpoints() refuses a bad locality, stall timeout or backoff whe
     [{ backoff: { maxMs: -5 } }, /'backoff.maxMs'.*current value is -5$/],
     [{ backoff: null }, /'backoff': it must be an object.*current value is null$/],
     [{ backoff: { initialMs: "100" } }, /'backoff.initialMs'.*current value is "100"$/],
+    // "false" (an environment variable's value, say) kept streaming lists on.
+    [
+      { watchList: "false" },
+      /TypeError: Cannot use option 'watchList': it must be true or false \(default true; false lists and watches\): current value is "false"$/,
+    ],
+    [{ watchList: 0 }, /'watchList'.*current value is 0$/],
     [
       { backoff: 100 },
       /TypeError: Cannot use option 'backoff': it must be an object such as \{ initialMs: 1000, maxMs: 30000 \}: current value is 100$/,
