@@ -33,7 +33,8 @@ export interface Subsetter {
  * @param size How many endpoints to keep of each kind (preferred, others); a positive integer.
  * @param seed The client's seed; the same seed gives the same subset of the same endpoints.
  * @returns The subsetter.
- * @throws {RangeError} When `size` is not a positive integer.
+ * @throws {RangeError} When `size` is not a positive integer or `seed` not a 32-bit integer, naming them as
+ * `register()`'s options `subsetSize` and `subsetSeed` (the CLI checks its flags before).
  *
  * @example Keeping 2 of 4 endpoints
  * ```ts
@@ -50,12 +51,13 @@ export interface Subsetter {
 export function createSubsetter(size: number, seed: number): Subsetter {
   if (!Number.isInteger(size) || size < 1) {
     throw new RangeError(
-      `Cannot subset endpoints: the subset size must be a positive integer: current value is ${shown(size)}`,
+      `Cannot use option 'subsetSize': it must be a positive integer (how many pods each channel connects to): ` +
+        `current value is ${shown(size)}`,
     );
   }
   if (!isSubsetSeed(seed)) {
     throw new RangeError(
-      `Cannot subset endpoints: the subset seed must be a 32-bit integer (${MIN_SEED} to ${MAX_SEED}): current value is ${
+      `Cannot use option 'subsetSeed': it must be a 32-bit integer (${MIN_SEED} to ${MAX_SEED}): current value is ${
         shown(seed)
       }`,
     );

@@ -569,7 +569,10 @@ Deno.test("subsetSize hands the channel a stable subset of the pods", async () =
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.deepEqual(reports.at(-1)!.endpoints.value!.map((endpoint) => endpoint.addresses[0].host), first);
     call(() => resolver.destroy());
-    assert.throws(() => registeredClass({ subsetSize: 0 }), /subset size must be a positive integer/);
+    assert.throws(
+      () => registeredClass({ subsetSize: 0 }),
+      /Cannot use option 'subsetSize': it must be a positive integer/,
+    );
   } finally {
     await api.close();
   }
@@ -578,14 +581,22 @@ Deno.test("subsetSize hands the channel a stable subset of the pods", async () =
 Deno.test("register() refuses bad options at once, naming them", () => {
   assert.throws(
     () => registeredClass({ subsetSize: "5" as unknown as number }),
-    /subset size must be a positive integer: current value is "5"/,
+    /Cannot use option 'subsetSize': it must be a positive integer \(.*\): current value is "5"/,
   );
   for (const subsetSeed of [1.5, -(2 ** 31) - 1, 2 ** 32]) {
     assert.throws(
       () => registeredClass({ subsetSize: 2, subsetSeed }),
-      /subset seed must be a 32-bit integer \(-2147483648 to 4294967295\)/,
+      /Cannot use option 'subsetSeed': it must be a 32-bit integer \(-2147483648 to 4294967295\)/,
     );
   }
+  // Alone, the seed subset nothing: every channel still connected to every pod.
+  assert.throws(
+    () => registeredClass({ subsetSeed: 42 }),
+    (error) =>
+      error instanceof TypeError &&
+      error.message === "Cannot use option 'subsetSeed' without 'subsetSize': the seed only chooses which pods a " +
+          "subset holds; set subsetSize too (such as 100), or leave subsetSeed out: current value is 42",
+  );
   for (const subsetSeed of [2 ** 32 - 1, -1, -(2 ** 31)]) {
     assert.doesNotThrow(() => registeredClass({ subsetSize: 2, subsetSeed }));
   }

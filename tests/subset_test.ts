@@ -71,7 +71,10 @@ Deno.test("createSubsetter() spreads clients evenly over the endpoints", () => {
 
 Deno.test("createSubsetter() refuses a size that is not a positive integer", () => {
   for (const size of [0, -1, 1.5, Number.NaN]) {
-    assert.throws(() => createSubsetter(size, 1), /the subset size must be a positive integer: current value is/);
+    assert.throws(
+      () => createSubsetter(size, 1),
+      /RangeError: Cannot use option 'subsetSize': it must be a positive integer \(how many pods each channel connects to\): current value is/,
+    );
   }
 });
 
@@ -79,7 +82,7 @@ Deno.test("createSubsetter() refuses a seed that is not a 32-bit integer; -1 is 
   for (const bad of [-(2 ** 31) - 1, 1.5, 2 ** 32, Number.NaN]) {
     assert.throws(
       () => createSubsetter(2, bad),
-      /the subset seed must be a 32-bit integer \(-2147483648 to 4294967295\)/,
+      /RangeError: Cannot use option 'subsetSeed': it must be a 32-bit integer \(-2147483648 to 4294967295\)/,
     );
   }
   const all = Array.from({ length: 20 }, (_, i) => endpoint(i));

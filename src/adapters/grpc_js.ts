@@ -134,6 +134,7 @@ interface ObjectListener {
  * resolves itself (`dns`, ...), a `loadBalancing` policy this grpc-js does not accept, a bad `locality`,
  * `stallTimeoutMs` or `backoff`.
  * @throws {RangeError} When `subsetSize` or `subsetSeed` is out of range.
+ * @throws {TypeError} When `subsetSeed` comes without `subsetSize`.
  *
  * @example Dialing a Service
  * ```ts ignore
@@ -145,8 +146,15 @@ interface ObjectListener {
  */
 export function register(options: RegisterOptions = {}): void {
   // Bad options throw here, not later on a channel.
-  if (options.subsetSize !== undefined || options.subsetSeed !== undefined) {
-    createSubsetter(options.subsetSize ?? 1, options.subsetSeed ?? 0);
+  if (options.subsetSize !== undefined) createSubsetter(options.subsetSize, options.subsetSeed ?? 0);
+  else if (options.subsetSeed !== undefined) {
+    // Alone it did nothing: every channel connected to every pod (a misspelled subsetSize, say).
+    throw new TypeError(
+      `Cannot use option 'subsetSeed' without 'subsetSize': the seed only chooses which pods a subset holds; ` +
+        `set subsetSize too (such as 100), or leave subsetSeed out: current value is ${
+          describeValue(options.subsetSeed)
+        }`,
+    );
   }
   checkWatchSettings(options);
   const scheme = options.scheme ?? "kubernetes";
