@@ -15,9 +15,10 @@ import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
  * Throws a `TypeError` naming the option when a watch setting cannot work: a
  * `stallTimeoutMs` or `backoff` delay that is not a number of milliseconds
  * above 0 (0 would abort every request at once, or retry without pause) and
- * within what a timer can wait, a `locality` that is not `{ zone?, node? }`
- * of strings, or a `watchList` that is not a boolean. A `null` means the
- * default, as `undefined` does.
+ * within what a timer can wait, a `backoff.initialMs` above `maxMs`, a
+ * `locality` that is not `{ zone?, node? }` of strings, a field that `backoff`
+ * or `locality` does not have, or a `watchList` that is not a boolean. A
+ * `null` means the default, as `undefined` does.
  *
  * @param settings The caller's settings.
  * @throws {TypeError} Naming the first bad option and its value.
@@ -42,10 +43,23 @@ export function checkWatchSettings(settings: WatchSettings): void {
           `current value is ${describeValue(backoff)}`,
       );
     }
+    checkFields("backoff", backoff, ["initialMs", "maxMs"]);
     checkDelay("backoff.initialMs", backoff.initialMs, 1000);
     checkDelay("backoff.maxMs", backoff.maxMs, 30_000);
+    const { initialMs, maxMs } = backoff;
+    // The longest delay won, and the first one was never waited. (A lone maxMs below the default first delay caps
+    // it, as meant.)
+    if (typeof initialMs === "number" && initialMs > (maxMs ?? 30_000)) {
+      throw new TypeError(
+        `Cannot use option 'backoff': initialMs must be at most maxMs (default 30000): current values are ` +
+          `initialMs ${initialMs} and maxMs ${maxMs ?? 30_000}`,
+      );
+    }
   }
-  if (settings.locality !== undefined) checkLocality(settings.locality);
+  if (settings.locality !== undefined) {
+    checkLocality(settings.locality);
+    checkFields("locality", settings.locality, ["zone", "node"]);
+  }
   const { watchList } = settings as { watchList?: unknown };
   if (watchList !== undefined && watchList !== null && typeof watchList !== "boolean") {
     // Anything but false kept streaming lists on: "false" (from an environment variable, say) turned nothing off.
@@ -63,5 +77,18 @@ function checkDelay(option: string, value: unknown, defaultMs: number): void {
   throw new TypeError(
     `Cannot use option '${option}': it must be a number of milliseconds above 0 and at most ${MAX_TIMER_DELAY_MS} ` +
       `(default ${defaultMs}): current value is ${typeof value === "number" ? String(value) : describeValue(value)}`,
+  );
+}
+
+/**
+ * Refuses a field that an option object does not have (`backoff: { initial: 100 }`, `locality: { nodeName }`):
+ * it was ignored, and the option kept its default without a word.
+ */
+function checkFields(option: string, value: object, fields: readonly string[]): void {
+  const unknown = Object.keys(value).find((key) => !fields.includes(key));
+  if (unknown === undefined) return;
+  throw new TypeError(
+    `Cannot use option '${option}': it has no field ${JSON.stringify(unknown)}: use ${fields.join(" and ")}: ` +
+      `current value is ${describeValue(value)}`,
   );
 }

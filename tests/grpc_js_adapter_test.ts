@@ -662,6 +662,8 @@ Deno.test("register() refuses bad options at once, naming them", () => {
     registeredClass({ stallTimeoutMs: null, backoff: { initialMs: null }, watchList: null } as never)
   );
   assert.doesNotThrow(() => registeredClass({ stallTimeoutMs: 2 ** 31 - 1, backoff: {} }));
+  // A lone maxMs below the default first delay (1000) caps it.
+  assert.doesNotThrow(() => registeredClass({ backoff: { maxMs: 500 } }));
 });
 
 Deno.test("watchEndpoints() refuses a bad locality, stall timeout, backoff or watchList where the loop can catch it", async () => {
@@ -691,6 +693,21 @@ Deno.test("watchEndpoints() refuses a bad locality, stall timeout, backoff or wa
       /TypeError: Cannot use option 'watchList': it must be true or false \(default true; false lists and watches\): current value is "false"$/,
     ],
     [{ watchList: 0 }, /'watchList'.*current value is 0$/],
+    // Misspelled fields were ignored: the defaults applied without a word.
+    [
+      { backoff: { initial: 100 } },
+      /TypeError: Cannot use option 'backoff': it has no field "initial": use initialMs and maxMs: current value is \{"initial":100\}$/,
+    ],
+    [
+      { locality: { zone: "zone-a", nodeName: "node-1" } },
+      /TypeError: Cannot use option 'locality': it has no field "nodeName": use zone and node: current value is /,
+    ],
+    // The longest delay won: the first one was never waited.
+    [
+      { backoff: { initialMs: 5000, maxMs: 1000 } },
+      /TypeError: Cannot use option 'backoff': initialMs must be at most maxMs \(default 30000\): current values are initialMs 5000 and maxMs 1000$/,
+    ],
+    [{ backoff: { initialMs: 60_000 } }, /initialMs 60000 and maxMs 30000$/],
     [
       { backoff: 100 },
       /TypeError: Cannot use option 'backoff': it must be an object such as \{ initialMs: 1000, maxMs: 30000 \}: current value is 100$/,
