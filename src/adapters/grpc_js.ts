@@ -269,7 +269,22 @@ export function isRegistered(grpc: GrpcModule, scheme: string): boolean {
   return registered.get(grpc.experimental.registerResolver)?.has(scheme) ?? false;
 }
 
+/**
+ * The service config that hands a channel of ours an empty list: our policy when the chosen one is pick_first, whose
+ * grpc-js version keeps its connection when handed no endpoints (an unready pod that still listens would keep every
+ * call), else none (the channel's own). Our policy fails calls at once; the next endpoints bring pick_first back.
+ */
+function emptyListConfig(grpc: GrpcModule, options: RegisterOptions): unknown {
+  if (options.loadBalancing === undefined) return undefined;
+  const selected = grpc.experimental.selectLbConfigFromList(loadBalancingConfig(options.loadBalancing)) as
+    | { getLoadBalancerName(): string }
+    | null;
+  if (selected?.getLoadBalancerName() !== "pick_first") return undefined;
+  return { ok: true, value: { loadBalancingConfig: loadBalancingConfig(BALANCER_NAME), methodConfig: [] } };
+}
+
 function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
+  const emptyConfig = emptyListConfig(grpc, options);
   return class KubernetesResolver {
     static getDefaultAuthority(uri: GrpcUri): string {
       try {
@@ -283,6 +298,8 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     #targetError?: ResolverError;
     #listener: FunctionListener | ObjectListener;
     #serviceConfig: unknown;
+    /** The service config of an empty list (see `emptyListConfig()`), when the channel has none of its own. */
+    #emptyConfig: unknown;
     #unsubscribe?: () => void;
     /** Set while resolving, replaced on each start and cleared by destroy(): results of an older one are dropped. */
     #session?: object;
@@ -322,6 +339,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       this.#serviceConfig = channelConfig
         ? null
         : { ok: true, value: { loadBalancingConfig: loadBalancingConfig(options.loadBalancing), methodConfig: [] } };
+      this.#emptyConfig = channelConfig ? null : emptyConfig ?? this.#serviceConfig;
       if (channelConfig) warnWithoutLoadBalancing(grpc, channelConfig);
       try {
         this.#target = parseGrpcUri(uri);
@@ -467,10 +485,11 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       this.#listedIn = this.#session;
       this.#channelHasEndpoints = list.length > 0;
       const attributes = error ? { [EMPTY_LIST_ERROR_ATTRIBUTE]: error.message } : {};
+      const serviceConfig = list.length === 0 ? this.#emptyConfig : this.#serviceConfig;
       if (typeof listener === "function") {
-        listener({ ok: true, value: list }, attributes, this.#serviceConfig, note);
+        listener({ ok: true, value: list }, attributes, serviceConfig, note);
       } else {
-        const config = this.#serviceConfig as { value: unknown } | null;
+        const config = serviceConfig as { value: unknown } | null;
         listener.onSuccessfulResolution(list, config?.value ?? null, null, null, attributes);
       }
     }

@@ -127,6 +127,34 @@ export const balancingScenarios = {
     }
   },
 
+  async "register({ loadBalancing: 'pick_first' }): a connected channel stops calling its pod once none is ready"() {
+    // grpc-js's pick_first keeps its connection when handed no endpoints: an unready pod that still listened kept
+    // every call, where the README promises that calls fail at once with any policy.
+    const k8s = await cluster("k8s-pick-first", 120, { loadBalancing: "pick_first" });
+    await k8s.startPod("echo-0", k8s.hosts[0]);
+    const client = new EchoClient(`k8s-pick-first:///echo.${NAMESPACE}:grpc`, grpc.credentials.createInsecure());
+    const call = echoCaller(client, 3000);
+    const advice = /no ready endpoints for service echo in namespace e2e: none of its endpoints is ready: check/;
+    try {
+      assert.equal(await call("hi"), "echo-0:hi");
+      k8s.setConditions("echo-0", { ready: false });
+      await eventually(
+        () => call("hi").then(() => false, (error) => advice.test(error.details)),
+        5000,
+        "calls to fail",
+      );
+      const started = Date.now();
+      const error = await call("hi").then(() => null, (error) => error);
+      assert.equal(error?.code, grpc.status.UNAVAILABLE, String(error));
+      assert.ok(Date.now() - started < 1000, `failed after ${Date.now() - started} ms, not at once`);
+      k8s.setConditions("echo-0", {});
+      await eventually(() => call("hi").then(() => true, () => false), 5000, "calls to succeed once the pod is ready");
+    } finally {
+      client.close();
+      await k8s.close();
+    }
+  },
+
   async "when every pod refuses connections, calls fail at once naming the Service and the last connection error"() {
     const k8s = await cluster("k8s-refused", 110);
     for (let i = 0; i < 2; i++) await k8s.startPod(`echo-${i}`, k8s.hosts[i]);
