@@ -291,6 +291,8 @@ export interface FakeApiServer {
    *
    * @param count How many requests fail.
    * @param failure The error and which requests it hits.
+   * @throws {RangeError} When `count` is not a non-negative integer, the status not 400-599, the path none of
+   * `list`, `watch`, `get` and `any`, or `retryAfterSeconds` not a non-negative integer.
    */
   failNext(count: number, failure: InjectedFailure): void;
   /**

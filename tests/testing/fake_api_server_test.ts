@@ -868,6 +868,35 @@ Deno.test("startFakeApiServer() rejects bad options", async () => {
   });
 });
 
+Deno.test("failNext() refuses a path or Retry-After that no failure can have, instead of never failing", async () => {
+  await withServer({}, async (server) => {
+    // "lists" matched no request: the failure never came, and the test that counted on it passed without it.
+    for (const path of ["lists", "LIST", ""]) {
+      assert.throws(() => server.failNext(1, { status: 503, path: path as "list" }), {
+        name: "RangeError",
+        message: `Cannot inject failures as 'path' must be one of "list", "watch", "get", "any": current value is ${
+          JSON.stringify(path)
+        }`,
+      });
+    }
+    // -1 and 1.5 went out as "Retry-After: -1" and "Retry-After: 1.5", which no client reads.
+    for (const retryAfterSeconds of [-1, 1.5]) {
+      assert.throws(() => server.failNext(1, { status: 429, retryAfterSeconds }), {
+        name: "RangeError",
+        message: /^Cannot inject failures as 'retryAfterSeconds' must be a non-negative integer .*: current value is /,
+      });
+    }
+    assert.throws(() => server.failNext(1, { status: "503" as unknown as number }), {
+      name: "RangeError",
+      message: `Cannot inject failures as 'status' must be an HTTP error status (400-599): current value is "503"`,
+    });
+    // Nothing refused was queued.
+    assert.equal((await getJson(slicesUrl(server, "default"))).status, 200);
+    server.failNext(1, { status: 429, retryAfterSeconds: 0, path: "list" });
+    assert.equal((await getJson(slicesUrl(server, "default"))).headers.get("retry-after"), "0");
+  });
+});
+
 Deno.test("a request without credentials is system:anonymous: 403 but for the public info paths", async () => {
   await withServer({ token: "s3cret" }, async (server) => {
     server.applyService({
