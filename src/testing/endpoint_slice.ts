@@ -86,6 +86,8 @@ export interface EndpointSliceParams {
  *
  * @param params The service, its namespace, port and endpoints.
  * @returns A slice for {@linkcode FakeApiServer.applySlice}.
+ * @throws {TypeError} When a field is unknown or of the wrong kind (a `port` that is not an object, a
+ * `trafficDistribution` kube-apiserver refuses, an endpoint that is not an object, a condition that is not a boolean).
  *
  * @example Building a slice with a terminating pod
  * ```ts
@@ -105,6 +107,7 @@ export interface EndpointSliceParams {
 export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
   // From JavaScript, a field of the real object (`ports`) or a misspelt one would be dropped without a word.
   checkFields("endpointSlice()", params, SLICE_FIELDS);
+  checkShapes(params);
   params.endpoints.forEach((endpoint, i) => checkFields(`endpointSlice() endpoints[${i}]`, endpoint, ENDPOINT_FIELDS));
   const first = params.endpoints[0]?.ip;
   const firstIp = Array.isArray(first) ? first[0] : first;
@@ -173,6 +176,47 @@ const ENDPOINT_FIELDS: readonly (keyof EndpointParams)[] = [
   "nodeName",
   "hostname",
 ];
+
+const TRAFFIC_DISTRIBUTIONS: readonly string[] = ["PreferClose", "PreferSameZone", "PreferSameNode"];
+const CONDITIONS = ["ready", "serving", "terminating"] as const;
+
+/**
+ * Throws a TypeError for values of the wrong kind that would otherwise build a slice unlike the one meant: `port:
+ * 50051` gave a port without a number, `trafficDistribution: "PreferZone"` zone hints kube-apiserver never allows,
+ * `ready: "false"` a ready pod, and an endpoint that is a bare address a message about its field "0".
+ */
+function checkShapes(params: EndpointSliceParams): void {
+  const fail = (what: string, must: string, value: unknown) => {
+    throw new TypeError(
+      `Cannot build an EndpointSlice: endpointSlice() ${what} must be ${must}: current value is ${
+        JSON.stringify(value)
+      }`,
+    );
+  };
+  const { port, trafficDistribution, endpoints } = params;
+  if (port !== undefined && (typeof port !== "object" || port === null || Array.isArray(port))) {
+    fail("port", 'an object such as { name: "grpc", port: 50051 }', port);
+  }
+  if (trafficDistribution !== undefined && !TRAFFIC_DISTRIBUTIONS.includes(trafficDistribution)) {
+    fail(
+      "trafficDistribution",
+      TRAFFIC_DISTRIBUTIONS.map((value) => `"${value}"`).join(", ") + " or absent",
+      trafficDistribution,
+    );
+  }
+  if (!Array.isArray(endpoints)) fail("endpoints", 'a list such as [{ ip: "10.0.0.1", pod: "echo-0" }]', endpoints);
+  endpoints.forEach((endpoint, i) => {
+    if (typeof endpoint !== "object" || endpoint === null || Array.isArray(endpoint)) {
+      fail(`endpoints[${i}]`, 'an object such as { ip: "10.0.0.1", pod: "echo-0" }', endpoint);
+    }
+    for (const condition of CONDITIONS) {
+      const value = endpoint[condition];
+      if (value !== undefined && typeof value !== "boolean") {
+        fail(`endpoints[${i}].${condition}`, "true or false", value);
+      }
+    }
+  });
+}
 
 /** Throws a TypeError naming a field of `value` that is not one of `known`. */
 function checkFields(what: string, value: object, known: readonly string[]): void {

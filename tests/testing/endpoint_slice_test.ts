@@ -98,3 +98,34 @@ Deno.test("endpointSlice() refuses a field it does not know, as JavaScript calle
     message: /endpointSlice\(\) endpoints\[1\] has no field "podName"; its fields are ip, pod, /,
   });
 });
+
+Deno.test("endpointSlice() refuses values of the wrong kind, which built another slice than the one meant", () => {
+  const base = { namespace: "a", service: "b", endpoints: [{ ip: "10.0.0.1" }] };
+  const refused: [object, string][] = [
+    // A port without a number: the resolver found no port "grpc" and dialed nothing.
+    [{ ...base, port: 50051 }, 'port must be an object such as { name: "grpc", port: 50051 }: current value is 50051'],
+    // Zone hints that kube-apiserver never allows (it refuses the Service).
+    [
+      { ...base, trafficDistribution: "PreferZone" },
+      'trafficDistribution must be "PreferClose", "PreferSameZone", "PreferSameNode" or absent: current value is ' +
+      '"PreferZone"',
+    ],
+    // A ready pod.
+    [
+      { ...base, endpoints: [{ ip: "10.0.0.1", ready: "false" }] },
+      'endpoints[0].ready must be true or false: current value is "false"',
+    ],
+    // Was: endpoints[0] has no field "0".
+    [
+      { ...base, endpoints: ["10.0.0.1"] },
+      'endpoints[0] must be an object such as { ip: "10.0.0.1", pod: "echo-0" }: current value is "10.0.0.1"',
+    ],
+  ];
+  for (const [params, message] of refused) {
+    assert.throws(() => endpointSlice(params as never), {
+      name: "TypeError",
+      message: `Cannot build an EndpointSlice: endpointSlice() ${message}`,
+    });
+  }
+  assert.equal(endpointSlice({ ...base, trafficDistribution: "PreferClose" }).endpoints?.length, 1);
+});
