@@ -122,6 +122,7 @@ export function createAccessControl(): AccessControl {
   return {
     /** Replaces who the client is and what it may do; `undefined` allows everything again. */
     set(access: FakeAccess | undefined): void {
+      if (access !== undefined) checkAccess(access);
       current = access === undefined ? ADMIN : structuredClone(access);
     },
 
@@ -208,6 +209,52 @@ export function createAccessControl(): AccessControl {
       return allowingRule({ ...request, group }) === -1 ? current.username : undefined;
     },
   };
+}
+
+const ACCESS_FIELDS = ["username", "groups", "rules"];
+const RULE_FIELDS = ["verbs", "apiGroups", "resources", "namespace"];
+
+/**
+ * Throws a TypeError naming what makes `access` unlike a user with RBAC rules: without `username`, every request
+ * was allowed; a rule without `apiGroups` failed every request with a 500; a misspelled field (`namespaces`) was
+ * ignored, so that a Role's rule allowed every namespace.
+ */
+function checkAccess(access: FakeAccess): void {
+  const fail = (what: string, must: string, value: unknown) => {
+    throw new TypeError(
+      `Cannot set access as ${what} must be ${must}: current value is ${JSON.stringify(value) ?? String(value)}`,
+    );
+  };
+  const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);
+  const checkFields = (what: string, value: object, fields: string[]) => {
+    const unknown = Object.keys(value).find((key) => !fields.includes(key));
+    if (unknown !== undefined) fail(what, `an object of ${fields.join(", ")} (no ${JSON.stringify(unknown)})`, value);
+  };
+  const isStrings = (value: unknown, atLeastOne: boolean) =>
+    Array.isArray(value) && value.every((item) => typeof item === "string") && (!atLeastOne || value.length > 0);
+  if (!isObject(access)) fail("'access'", "an object such as { username, rules } (or undefined)", access);
+  checkFields("'access'", access, ACCESS_FIELDS);
+  if (typeof access.username !== "string" || access.username === "") {
+    fail("'username'", 'a user name such as "system:serviceaccount:shop:checkout"', access.username);
+  }
+  if (access.groups !== undefined && !isStrings(access.groups, false)) {
+    fail("'groups'", "a list of strings", access.groups);
+  }
+  if (!Array.isArray(access.rules)) fail("'rules'", "a list ([] allows nothing)", access.rules);
+  access.rules.forEach((rule, i) => {
+    const what = `rules[${i}]`;
+    if (!isObject(rule)) fail(what, "an object such as { verbs, apiGroups, resources }", rule);
+    checkFields(what, rule, RULE_FIELDS);
+    for (const field of ["verbs", "apiGroups", "resources"] as const) {
+      // "" is the core API group: a rule for services or nodes lists it.
+      if (!isStrings(rule[field], true)) {
+        fail(`${what}.${field}`, 'a list of at least one string ("*" for all)', rule[field]);
+      }
+    }
+    if (rule.namespace !== undefined && typeof rule.namespace !== "string") {
+      fail(`${what}.namespace`, "a string (leave it out for every namespace)", rule.namespace);
+    }
+  });
 }
 
 /** A Status answer, keys in the real server's order. */

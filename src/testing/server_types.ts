@@ -310,6 +310,8 @@ export interface FakeApiServer {
    * rules. `undefined` (the default) allows everything, as for an admin.
    *
    * @param access The user name, groups and rules.
+   * @throws {TypeError} When `access` has no `username`, a field it does not know, or a rule without a list of
+   * `verbs`, `apiGroups` or `resources`.
    */
   setAccess(access: FakeAccess | undefined): void;
   /** A copy of every request received so far, oldest first. */

@@ -897,6 +897,52 @@ Deno.test("failNext() refuses a path or Retry-After that no failure can have, in
   });
 });
 
+Deno.test("setAccess() refuses what RBAC cannot mean, which allowed everything or failed every request", async () => {
+  await withServer({}, async (server) => {
+    const refused: [unknown, RegExp][] = [
+      // Without a username, no request was ever denied.
+      [
+        { user: "reader", rules: [] },
+        /^Cannot set access as 'access' must be an object of username, groups, rules \(no "user"\)/,
+      ],
+      [{ rules: [] }, /^Cannot set access as 'username' must be a user name such as .*: current value is undefined$/],
+      // Every request failed with a 500 ("Internal error occurred: TypeError: ...").
+      [
+        { username: "reader", rules: [{ verbs: ["list", "watch"], resources: ["endpointslices"] }] },
+        /^Cannot set access as rules\[0\]\.apiGroups must be a list of at least one string \("\*" for all\): current value is undefined$/,
+      ],
+      // A Role's rule that allowed every namespace.
+      [
+        {
+          username: "reader",
+          rules: [{
+            verbs: ["list"],
+            apiGroups: ["discovery.k8s.io"],
+            resources: ["endpointslices"],
+            namespaces: ["shop"],
+          }],
+        },
+        /^Cannot set access as rules\[0\] must be an object of verbs, apiGroups, resources, namespace \(no "namespaces"\)/,
+      ],
+      [
+        { username: "reader", rules: [{ verbs: "list", apiGroups: [""], resources: ["services"] }] },
+        /^Cannot set access as rules\[0\]\.verbs must be a list/,
+      ],
+    ];
+    for (const [access, message] of refused) {
+      assert.throws(() => server.setAccess(access as never), { name: "TypeError", message });
+    }
+    // Nothing refused was set: the admin still lists.
+    assert.equal((await getJson(slicesUrl(server, "shop"))).status, 200);
+    server.setAccess({
+      username: "reader",
+      groups: [],
+      rules: [{ verbs: ["get"], apiGroups: [""], resources: ["services"] }],
+    });
+    assert.equal((await getJson(slicesUrl(server, "shop"))).status, 403);
+  });
+});
+
 Deno.test("a request without credentials is system:anonymous: 403 but for the public info paths", async () => {
   await withServer({ token: "s3cret" }, async (server) => {
     server.applyService({
