@@ -33,7 +33,7 @@ export function createFailureQueue(): FailureQueue {
     add(count, failure) {
       if (!Number.isInteger(count) || count < 0) {
         throw new RangeError(
-          `Cannot inject failures as 'count' must be a non-negative integer: current value is ${count}`,
+          `Cannot inject failures as 'count' must be a non-negative integer: current value is ${JSON.stringify(count)}`,
         );
       }
       if (!Number.isInteger(failure.status) || failure.status < 400 || failure.status > 599) {

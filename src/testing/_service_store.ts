@@ -123,7 +123,9 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"]
     }
     if (names.has(name)) throw invalid(key, `${field}.name must be unique: current value is ${JSON.stringify(name)}`);
     names.add(name);
-    if (!isPortNumber(port.port)) throw invalid(key, `${field}.port must be 1-65535: current value is ${port.port}`);
+    if (!isPortNumber(port.port)) {
+      throw invalid(key, `${field}.port must be 1-65535: current value is ${JSON.stringify(port.port)}`);
+    }
     const protocol = port.protocol ?? "TCP";
     if (!PROTOCOLS.has(protocol)) {
       throw invalid(

@@ -205,7 +205,7 @@ function normalizePort(key: string, port: EndpointPort, index: number) {
   ) {
     throw invalidSlice(
       key,
-      `ports[${index}].port must be 1-65535: current value is ${port.port}`,
+      `ports[${index}].port must be 1-65535: current value is ${JSON.stringify(port.port)}`,
     );
   }
   // As kube-apiserver defaults and checks them: an unnamed port is named "", TCP is the default protocol.

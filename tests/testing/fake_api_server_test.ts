@@ -868,7 +868,7 @@ Deno.test("startFakeApiServer() rejects bad options", async () => {
   });
 });
 
-Deno.test("failNext() refuses a path or Retry-After that no failure can have, instead of never failing", async () => {
+Deno.test("failNext() refuses a path or Retry-After that no failure can have, instead of never failing; a number written as a string is quoted", async () => {
   await withServer({}, async (server) => {
     // "lists" matched no request: the failure never came, and the test that counted on it passed without it.
     for (const path of ["lists", "LIST", ""]) {
@@ -886,6 +886,27 @@ Deno.test("failNext() refuses a path or Retry-After that no failure can have, in
         message: /^Cannot inject failures as 'retryAfterSeconds' must be a non-negative integer .*: current value is /,
       });
     }
+    // A number written as a string was shown as the number itself ("current value is 50051"), which it seemed to be.
+    assert.throws(() => server.failNext("2" as unknown as number, { status: 503 }), {
+      name: "RangeError",
+      message: `Cannot inject failures as 'count' must be a non-negative integer: current value is "2"`,
+    });
+    assert.throws(
+      () =>
+        server.applySlice({
+          ...endpointSlice({ namespace: "a", service: "b", endpoints: [] }),
+          ports: [{ name: "grpc", port: "50051" as unknown as number }],
+        }),
+      { name: "TypeError", message: /ports\[0\]\.port must be 1-65535: current value is "50051"$/ },
+    );
+    assert.throws(
+      () =>
+        server.applyService({
+          metadata: { namespace: "a", name: "b" },
+          spec: { ports: [{ name: "grpc", port: "80" as unknown as number }] },
+        }),
+      { name: "TypeError", message: /spec\.ports\[0\]\.port must be 1-65535: current value is "80"$/ },
+    );
     assert.throws(() => server.failNext(1, { status: "503" as unknown as number }), {
       name: "RangeError",
       message: `Cannot inject failures as 'status' must be an HTTP error status (400-599): current value is "503"`,
