@@ -15,6 +15,7 @@
 
 import { MAX_TIMER_DELAY_MS, unrefTimer } from "../runtime/unref_timer.ts";
 import { trace } from "../trace.ts";
+import { tlsNameAdvice } from "./_tls_name_advice.ts";
 
 /** The name under which the policy is registered. */
 export const BALANCER_NAME = "kubernetes_round_robin";
@@ -417,7 +418,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       if (anyConnecting) return this.#report(CONNECTING, this.#queuePicker, null);
       const note = this.#resolutionNote ? `. Resolution note: ${this.#resolutionNote}` : "";
       const of = this.#service ? ` of ${this.#service}` : "";
-      const details = `No connection to any endpoint${of}: last error: ${this.#lastError || "none"}${note}`;
+      const lastError = this.#lastError || "none";
+      const details = `No connection to any endpoint${of}: last error: ${lastError}${tlsNameAdvice(lastError)}${note}`;
       if (this.#state === TRANSIENT_FAILURE && this.#errorMessage === details) return;
       this.#report(TRANSIENT_FAILURE, new experimental.UnavailablePicker({ details } as never), details);
     }

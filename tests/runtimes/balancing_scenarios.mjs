@@ -1,6 +1,8 @@
 // Cross-runtime scenarios of load balancing: how channels behave, with our
 // policy and grpc-js's own, as a user would see it.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import * as grpc from "@grpc/grpc-js";
@@ -177,6 +179,50 @@ export const balancingScenarios = {
     } finally {
       for (const { channel } of Object.values(channels)) channel.close();
       await k8s.api.close();
+    }
+  },
+
+  async "TLS pods: a certificate without the target's service.namespace fails calls naming the option to set"() {
+    const k8s = await cluster("k8s-tls-name", 130);
+    // A pod serving tests/fixtures/server.pem, issued for localhost (as for echo.prod.svc.cluster.local): not "echo.e2e".
+    const pod = spawn("node", [
+      new URL("_tls_echo_backend.mjs", import.meta.url).pathname,
+      "tls-0",
+      k8s.hosts[0],
+      String(k8s.port),
+    ], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    const target = `k8s-tls-name:///echo.${NAMESPACE}:grpc`;
+    const credentials = grpc.credentials.createSsl(readFileSync(new URL("../fixtures/ca.pem", import.meta.url)));
+    const plain = new EchoClient(target, credentials);
+    const overridden = new EchoClient(target, credentials, { "grpc.ssl_target_name_override": "localhost" });
+    try {
+      await new Promise((resolve, reject) => {
+        pod.stdout.once("data", resolve);
+        pod.once("exit", (code) => reject(new Error(`The TLS pod exited with ${code}`)));
+      });
+      k8s.api.applySlice(endpointSlice({
+        namespace: NAMESPACE,
+        service: "echo",
+        name: "echo-tls",
+        port: { name: "grpc", port: k8s.port },
+        endpoints: [{ ip: k8s.hosts[0], pod: "tls-0" }],
+      }));
+      const error = await echoCaller(plain, 3000)("hi").then(() => null, (error) => error);
+      assert.equal(error?.code, grpc.status.UNAVAILABLE, String(error));
+      assert.match(error.details, /Host: echo\.e2e\. is not in the cert's altnames/, error.details);
+      assert.match(
+        error.details,
+        /set that option to a name the certificate holds \(it holds "localhost"\)/,
+        error.details,
+      );
+      assert.match(await echoCaller(overridden, 3000)("hi"), /^tls-0:/);
+    } finally {
+      plain.close();
+      overridden.close();
+      pod.stdin.end();
+      await k8s.close();
     }
   },
 };

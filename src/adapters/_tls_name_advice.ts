@@ -1,0 +1,34 @@
+/**
+ * What to do when the pods' TLS certificate does not hold the channel's TLS name: the name is the target's
+ * `service.namespace` (see the README's TLS naming), which certificates issued for
+ * `service.namespace.svc.cluster.local` do not hold, and the connection error alone does not say how to choose
+ * another.
+ *
+ * @module
+ */
+
+/** The start of the error of a certificate that does not hold the name checked (Node, Bun and Deno alike). */
+const NAME_MISMATCH = "does not match certificate's altnames";
+
+/**
+ * Advice to append to a connection error when it is a TLS name mismatch, or `""`.
+ *
+ * @param error A connection error, as grpc-js reports it.
+ * @returns `"; ..."` naming the channel option to set and, when the error lists them, the certificate's DNS names;
+ * `""` for any other error.
+ *
+ * @example A certificate for the fully qualified name
+ * ```ts ignore
+ * tlsNameAdvice("Error [ERR_TLS_CERT_ALTNAME_INVALID]: Hostname/IP does not match certificate's altnames: " +
+ *   "Host: echo.prod. is not in the cert's altnames: DNS:echo.prod.svc.cluster.local");
+ * // '; the pods' certificate does not hold ... ("echo.prod.svc.cluster.local") ...'
+ * ```
+ */
+export function tlsNameAdvice(error: string): string {
+  if (!error.includes(NAME_MISMATCH)) return "";
+  const names = [...error.matchAll(/DNS:([^,\s]+)/g)].map((match) => JSON.stringify(match[1]));
+  const held = names.length > 0 ? ` (it holds ${names.join(", ")})` : "";
+  return `; the pods' certificate does not hold the channel's TLS name, which is the target's "service.namespace" ` +
+    `unless the channel option "grpc.ssl_target_name_override" sets another: set that option to a name the ` +
+    `certificate holds${held}, or issue the certificate for the TLS name`;
+}
