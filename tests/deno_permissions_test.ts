@@ -97,15 +97,22 @@ Deno.test("Deno without a permission: the sources tried name the flag to add, no
   }
 });
 
-Deno.test("Deno without a permission the HTTP client needs: the watch's error names it, not an unreachable server", async () => {
+/** A fake API server with one pod of Service echo in namespace prod, with `extra` added to its slice. */
+async function echoApi(extra: Partial<Parameters<typeof endpointSlice>[0]> = {}) {
   const api = await startFakeApiServer();
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 50051 },
+    endpoints: [{ ip: "10.0.0.1" }],
+    ...extra,
+  }));
+  return api;
+}
+
+Deno.test("Deno without a permission the HTTP client needs: the watch's error names it, not an unreachable server", async () => {
+  const api = await echoApi();
   try {
-    api.applySlice(endpointSlice({
-      namespace: "prod",
-      service: "echo",
-      port: { name: "grpc", port: 50051 },
-      endpoints: [{ ip: "10.0.0.1" }],
-    }));
     const watch = (permissions: string[]) =>
       runDeno(["run", "--no-prompt", ...permissions, WATCH_CHILD, JSON.stringify(api.kubeconfig())]);
     // Each said "cannot reach the API server at ... (Requires env access to "JEST_WORKER_ID" ...); check that the
@@ -134,15 +141,8 @@ Deno.test("Deno without a permission the HTTP client needs: the watch's error na
 });
 
 Deno.test("Deno without NODE_NAME and ZONE in its --allow-env list: a warning names them, topology is not lost silently", async () => {
-  const api = await startFakeApiServer();
+  const api = await echoApi({ endpoints: [{ ip: "10.0.0.1", zone: "zone-a" }], trafficDistribution: "PreferSameZone" });
   try {
-    api.applySlice(endpointSlice({
-      namespace: "prod",
-      service: "echo",
-      port: { name: "grpc", port: 50051 },
-      endpoints: [{ ip: "10.0.0.1", zone: "zone-a" }],
-      trafficDistribution: "PreferSameZone",
-    }));
     const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
     const listed = /`(--allow-env=[^`]+)`/.exec(readme)![1];
     const withoutLocality = listed.replace(",NODE_NAME,ZONE", "");
