@@ -9,6 +9,11 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** The first own field of `value` that is not one of `known`, for errors that name a misspelt field; else `undefined`. */
+export function unknownField(value: object, known: readonly string[]): string | undefined {
+  return Object.keys(value).find((field) => !known.includes(field));
+}
+
 /** A value as an option error shows it: as JSON where it can be (strings quoted, objects whole). */
 export function describeValue(value: unknown): string {
   try {

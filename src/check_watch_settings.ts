@@ -6,7 +6,7 @@
  * @module
  */
 
-import { describeValue } from "./_util.ts";
+import { describeValue, unknownField } from "./_util.ts";
 import type { WatchSettings } from "./endpoint_subscription.ts";
 import { checkLocality } from "./locality.ts";
 import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
@@ -85,7 +85,7 @@ function checkDelay(option: string, value: unknown, defaultMs: number): void {
  * it was ignored, and the option kept its default without a word.
  */
 function checkFields(option: string, value: object, fields: readonly string[]): void {
-  const unknown = Object.keys(value).find((key) => !fields.includes(key));
+  const unknown = unknownField(value, fields);
   if (unknown === undefined) return;
   throw new TypeError(
     `Cannot use option '${option}': it has no field ${JSON.stringify(unknown)}: use ${fields.join(" and ")}: ` +

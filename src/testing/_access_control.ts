@@ -11,6 +11,7 @@
  */
 
 import type { IncomingMessage } from "node:http";
+import { describeValue, isRecord, unknownField } from "../_util.ts";
 
 /**
  * One rule, as in a Role or ClusterRole: `*` matches any verb, group or
@@ -222,17 +223,16 @@ const RULE_FIELDS = ["verbs", "apiGroups", "resources", "namespace"];
 function checkAccess(access: FakeAccess): void {
   const fail = (what: string, must: string, value: unknown) => {
     throw new TypeError(
-      `Cannot set access as ${what} must be ${must}: current value is ${JSON.stringify(value) ?? String(value)}`,
+      `Cannot set access as ${what} must be ${must}: current value is ${describeValue(value)}`,
     );
   };
-  const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);
   const checkFields = (what: string, value: object, fields: string[]) => {
-    const unknown = Object.keys(value).find((key) => !fields.includes(key));
+    const unknown = unknownField(value, fields);
     if (unknown !== undefined) fail(what, `an object of ${fields.join(", ")} (no ${JSON.stringify(unknown)})`, value);
   };
   const isStrings = (value: unknown, atLeastOne: boolean) =>
     Array.isArray(value) && value.every((item) => typeof item === "string") && (!atLeastOne || value.length > 0);
-  if (!isObject(access)) fail("'access'", "an object such as { username, rules } (or undefined)", access);
+  if (!isRecord(access)) fail("'access'", "an object such as { username, rules } (or undefined)", access);
   checkFields("'access'", access, ACCESS_FIELDS);
   if (typeof access.username !== "string" || access.username === "") {
     fail("'username'", 'a user name such as "system:serviceaccount:shop:checkout"', access.username);
@@ -243,7 +243,7 @@ function checkAccess(access: FakeAccess): void {
   if (!Array.isArray(access.rules)) fail("'rules'", "a list ([] allows nothing)", access.rules);
   access.rules.forEach((rule, i) => {
     const what = `rules[${i}]`;
-    if (!isObject(rule)) fail(what, "an object such as { verbs, apiGroups, resources }", rule);
+    if (!isRecord(rule)) fail(what, "an object such as { verbs, apiGroups, resources }", rule);
     checkFields(what, rule, RULE_FIELDS);
     for (const field of ["verbs", "apiGroups", "resources"] as const) {
       // "" is the core API group: a rule for services or nodes lists it.

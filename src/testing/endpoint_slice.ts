@@ -5,6 +5,7 @@
  * @module
  */
 
+import { unknownField } from "../_util.ts";
 import type { AddressType, EndpointConditions, EndpointSliceInput } from "./types.ts";
 
 /**
@@ -220,7 +221,7 @@ function checkShapes(params: EndpointSliceParams): void {
 
 /** Throws a TypeError naming a field of `value` that is not one of `known`. */
 function checkFields(what: string, value: object, known: readonly string[]): void {
-  const unknown = Object.keys(value).find((field) => !known.includes(field));
+  const unknown = unknownField(value, known);
   if (unknown === undefined) return;
   const hint = unknown === "ports" ? ` (one port: port: { name, port })` : "";
   throw new TypeError(
