@@ -171,3 +171,45 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "kubernetes_round_robin connects at once to a pod that comes back on an address still in connection backoff",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { port, hosts, servers } = await backends(["old"]);
+    const endpoint = { addresses: [{ host: hosts[0], port }] };
+    resolution.set([endpoint]);
+    const client = new EchoClient(`${SCHEME}:///echo`, grpc.credentials.createInsecure());
+    const call = echoCaller(client, 5000);
+    let back: Awaited<ReturnType<typeof startEchoServer>> | undefined;
+    try {
+      assert.equal((await call("hi")).split(":")[0], "old");
+      // The pod goes away: its connection fails and the address's subchannel backs off before it tries again.
+      await servers[0].stop();
+      await assert.rejects(call("while gone"), { code: grpc.status.UNAVAILABLE });
+      resolution.set([]);
+      await sleep(50);
+      // A new pod comes up on the same address (StatefulSets and some CNIs reuse addresses) and is listed.
+      back = await startEchoServer(grpc, { name: "new", host: hosts[0], port });
+      resolution.set([endpoint]);
+      await sleep(20);
+      const started = Date.now();
+      assert.equal((await call("hi")).split(":")[0], "new");
+      assert.ok(Date.now() - started < 500, `the call waited ${Date.now() - started} ms`);
+      // Listed again with nothing listening, the address fails calls at once, with the connection's error.
+      await back.stop();
+      await assert.rejects(call("while gone"), { code: grpc.status.UNAVAILABLE });
+      resolution.set([]);
+      await sleep(50);
+      resolution.set([endpoint]);
+      await sleep(20);
+      const error = await call("hi").catch((error) => error);
+      assert.equal(error.code, grpc.status.UNAVAILABLE, String(error));
+      assert.match(error.details, /ECONNREFUSED/);
+    } finally {
+      client.close();
+      await back?.stop();
+    }
+  },
+});

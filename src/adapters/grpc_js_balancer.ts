@@ -9,6 +9,8 @@
  * subchannel is reused, only new endpoints connect), counts per connectivity
  * state and a list of READY children per tier, no scan of the children on a
  * state change, and new children created a few milliseconds' worth per turn.
+ * A new endpoint at an address still in connection backoff from an earlier
+ * pod is connected at once.
  *
  * @module
  */
@@ -51,7 +53,15 @@ interface Picker {
 interface ChannelControlHelper {
   updateState(state: number, picker: Picker, errorMessage: string | null): void;
   requestReresolution(): void;
+  createSubchannel(address: unknown, options: unknown): Subchannel;
 }
+interface Subchannel {
+  getConnectivityState(): number;
+  addConnectivityStateListener(listener: SubchannelStateListener): void;
+  removeConnectivityStateListener(listener: SubchannelStateListener): void;
+  getRealSubchannel?(): { resetBackoff?(): void };
+}
+type SubchannelStateListener = (subchannel: Subchannel, previous: number, state: number) => void;
 interface Leaf {
   startConnecting(): void;
   getPicker(): Picker;
@@ -81,6 +91,12 @@ interface Child {
   state: number;
   /** Position in `tier.ready` while READY, else -1. */
   readyIndex: number;
+  /**
+   * Its subchannel was still backing off from an earlier endpoint at the same address (a pod that came back with
+   * its IP) and was told to retry at once: until the subchannel leaves TRANSIENT_FAILURE, the child counts as
+   * CONNECTING, so that calls wait for the new pod instead of failing on the old one's error.
+   */
+  retrying: boolean;
 }
 
 /** The preferred endpoints, or the others: their READY children and a count per state. */
@@ -319,11 +335,17 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     }
 
     #addChild(key: string, endpoint: BalancedEndpoint, tier: Tier, options: object | undefined, note: string): void {
-      const child: Child = { leaf: undefined as unknown as Leaf, tier, state: IDLE, readyIndex: -1 };
+      const child: Child = { leaf: undefined as unknown as Leaf, tier, state: IDLE, readyIndex: -1, retrying: false };
       const helper = experimental.createChildChannelControlHelper(this.#helper as never, {
         updateState: (state: number, picker: Picker, errorMessage?: string | null) => {
           if (this.#children.get(key) !== child) return;
+          if (child.retrying && state === TRANSIENT_FAILURE) return this.#setState(child, CONNECTING, null);
           this.#setState(child, state, errorMessage ?? (state === TRANSIENT_FAILURE ? pickerError(picker) : null));
+        },
+        createSubchannel: (address: unknown, options: unknown) => {
+          const subchannel = this.#helper.createSubchannel(address, options);
+          if (subchannel.getConnectivityState() === TRANSIENT_FAILURE) this.#retryAtOnce(child, subchannel);
+          return subchannel;
         },
       } as never);
       child.leaf = this.#leafArgs.length > 0
@@ -333,6 +355,23 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       tier.size++;
       tier.counts[IDLE]++;
       child.leaf.startConnecting();
+    }
+
+    /**
+     * Ends the connection backoff a new child's subchannel inherited from an earlier endpoint at its address (grpc-js
+     * keeps a channel's subchannels for a while after their last user): kube-proxy would send the new pod's first
+     * connection at once too.
+     */
+    #retryAtOnce(child: Child, subchannel: Subchannel): void {
+      const real = subchannel.getRealSubchannel?.();
+      if (typeof real?.resetBackoff !== "function") return;
+      const listener: SubchannelStateListener = () => {
+        subchannel.removeConnectivityStateListener(listener);
+        child.retrying = false;
+      };
+      subchannel.addConnectivityStateListener(listener);
+      child.retrying = true;
+      real.resetBackoff();
     }
 
     #setState(child: Child, state: number, errorMessage: string | null): void {
