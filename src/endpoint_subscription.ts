@@ -222,10 +222,10 @@ export function subscribeEndpoints(
         queueMicrotask(() => active && notify(() => listener.onError(failure, false, failingSince)));
       }
     },
-    (error) => {
-      if (active) notify(() => listener.onError(asResolverError(error), true));
-    },
-  );
+  ).catch((error) => {
+    // No cluster access, or no default namespace for a target without one.
+    if (active) notify(() => listener.onError(asResolverError(error), true));
+  });
   return () => {
     active = false;
     if (!watch) return;

@@ -338,6 +338,21 @@ Deno.test("resolveClusterAccess() rejects a namespace that is not a DNS label", 
     ),
     /^Cannot use namespace "Bad_NS" from cluster.namespace: a namespace is a lowercase RFC 1123 label/,
   );
+  // A context's or the pod's namespace fails only where it is read: targets that name their namespace never do.
+  const fromContext = await resolveClusterAccess(
+    {},
+    fakeEnvironment({ KUBECONFIG: "/k" }, { "/k": kubeconfigText("https://kc.example", { namespace: "Bad_NS" }) }),
+  );
+  assert.equal(fromContext.server, "https://kc.example");
+  assert.throws(
+    () => fromContext.namespace,
+    /Cannot use namespace "Bad_NS" from the context namespace of kubeconfig \/k \(context "dev"\): a namespace is/,
+  );
+  const fromPod = await resolveClusterAccess(
+    {},
+    fakeEnvironment({ ...IN_CLUSTER_VARS, POD_NAMESPACE: "Bad_NS" }, SA_FILES),
+  );
+  assert.throws(() => fromPod.namespace, /Cannot use namespace "Bad_NS" from POD_NAMESPACE/);
 });
 
 /**

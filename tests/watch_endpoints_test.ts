@@ -611,3 +611,23 @@ Deno.test("watchEndpoints() sends a new snapshot when only an endpoint's zone, n
     await api.close();
   }
 });
+
+Deno.test("watchEndpoints() minds a context namespace that is not a DNS label only for targets that name none", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, ["a"]);
+  const kubeconfig = api.kubeconfig();
+  kubeconfig.contexts![0].context.namespace = "Prod_NS";
+  const named = follow({ kubeconfig });
+  try {
+    await eventually(() => named.pods() === "a", "the endpoints of a target that names its namespace");
+    assert.deepEqual(named.errors, []);
+    const unnamed = watchEndpoints("kubernetes:///echo:grpc", { cluster: { kubeconfig } });
+    await assert.rejects(
+      unnamed[Symbol.asyncIterator]().next(),
+      /Cannot use namespace "Prod_NS" from the context namespace of kubeconfig .*: a namespace is a lowercase RFC 1123 label/,
+    );
+  } finally {
+    await named.stop();
+    await api.close();
+  }
+});

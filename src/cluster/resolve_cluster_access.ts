@@ -87,7 +87,9 @@ export async function resolveClusterAccess(
   const server = withDefaultScheme(applied);
   const access: ClusterAccess = {
     server,
-    namespace,
+    get namespace() {
+      return namespace();
+    },
     tls: applied.tls,
     credentials: withRotation(applied, env),
     identity: `${server} ${applied.user}`,
@@ -182,21 +184,35 @@ async function findSource(
   );
 }
 
+/**
+ * The default namespace, read when a target names none. `cluster.namespace` is checked at once; a context's or the
+ * pod's namespace that cannot be used fails only the targets that rely on it, as kubectl minds an invalid context
+ * namespace only where `-n` does not replace it.
+ */
 async function defaultNamespace(
   options: ClusterOptions,
   found: SourceAccess,
   env: Required<Environment>,
-): Promise<string> {
+): Promise<() => string> {
   if (options.namespace !== undefined) {
-    return checkNamespace(options.namespace, "cluster.namespace");
+    const namespace = checkNamespace(options.namespace, "cluster.namespace");
+    return () => namespace;
   }
-  if (found.namespace !== undefined) {
-    return checkNamespace(
-      found.namespace,
-      `the context namespace of ${found.source}`,
+  try {
+    const namespace = found.namespace !== undefined
+      ? checkNamespace(found.namespace, `the context namespace of ${found.source}`)
+      : await inClusterNamespace(env) ?? "default";
+    return () => namespace;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const unusable = new ConfigError(
+      `${error.message}; fix it, or name the namespace in the target (kubernetes:///SERVICE.NAMESPACE:PORT)`,
+      { file: error.file, field: error.field, cause: error.cause },
     );
+    return () => {
+      throw unusable;
+    };
   }
-  return await inClusterNamespace(env) ?? "default";
 }
 
 /**

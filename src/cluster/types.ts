@@ -113,8 +113,11 @@ export interface Credentials {
 export interface ClusterAccess {
   /** API server URL, `https://host:port` or `http://host:port` (no trailing slash; IPv6 bracketed). */
   server: string;
-  /** Default namespace for targets without one. */
-  namespace: string;
+  /**
+   * Default namespace for targets without one. Reading it throws the `ConfigError` of one that cannot be used (a
+   * context namespace that is not a DNS label, say): targets that name their namespace never read it.
+   */
+  readonly namespace: string;
   /** TLS settings. */
   tls: TlsSettings;
   /** Credentials. */
