@@ -182,6 +182,75 @@ export const balancingScenarios = {
     }
   },
 
+  async "subsetting: a channel calls only its subset; one seed gives grpc-js and nice-grpc the same; a pod that leaves is replaced by one"() {
+    const subset = { subsetSize: 3, subsetSeed: 7 };
+    const k8s = await cluster("k8s-subset", 140, subset);
+    for (let i = 0; i < 6; i++) await k8s.startPod(`echo-${i}`, k8s.hosts[i]);
+    const target = `k8s-subset:///echo.${NAMESPACE}:grpc`;
+    const grpcJsClient = new EchoClient(target, grpc.credentials.createInsecure());
+    const channel = createChannel(target, undefined, {
+      resolver: { cluster: { kubeconfig: k8s.api.kubeconfig({ namespace: NAMESPACE }) }, ...subset },
+    });
+    const niceClient = createClient(EchoService, channel);
+    const calls = {
+      "grpc-js": echoCaller(grpcJsClient, 3000),
+      "nice-grpc": async (message) => (await niceClient.echo({ message }, { deadline: Date.now() + 3000 })).message,
+    };
+    /** The pods that answer 60 calls, once every pod of the subset had time to connect. */
+    const podsCalled = async (call) => {
+      await call("warm-up");
+      await sleep(300);
+      const pods = new Set();
+      for (let i = 0; i < 60; i++) pods.add((await call("hi")).split(":")[0]);
+      return [...pods].sort();
+    };
+    try {
+      const before = await podsCalled(calls["grpc-js"]);
+      assert.equal(before.length, 3, `grpc-js called ${before}`);
+      assert.deepEqual(await podsCalled(calls["nice-grpc"]), before, "nice-grpc, same size and seed");
+      await k8s.removePod(before[0]);
+      for (const [name, call] of Object.entries(calls)) {
+        await eventually(async () => !(await podsCalled(call)).includes(before[0]), 5000, `${name} to leave the pod`);
+        const after = await podsCalled(call);
+        assert.equal(after.length, 3, `${name} called ${after}`);
+        assert.deepEqual(
+          after.filter((pod) => before.includes(pod)),
+          before.slice(1),
+          `${name}: ${before} -> ${after}`,
+        );
+      }
+    } finally {
+      grpcJsClient.close();
+      channel.close();
+      await k8s.close();
+    }
+  },
+
+  async "a pod that comes back on the IP of one that died is called at once, not after the dead one's backoff"() {
+    const k8s = await cluster("k8s-same-ip", 150);
+    await k8s.startPod("old", k8s.hosts[0]);
+    const client = new EchoClient(`k8s-same-ip:///echo.${NAMESPACE}:grpc`, grpc.credentials.createInsecure());
+    const call = echoCaller(client, 3000);
+    try {
+      assert.equal(await call("hi"), "old:hi");
+      // The container dies while its pod is still listed: calls fail and the address backs off.
+      await k8s.pods.get("old").server.stop();
+      await assert.rejects(call("hi"), { code: grpc.status.UNAVAILABLE });
+      k8s.setConditions("old", { ready: false });
+      await sleep(100);
+      // Its replacement (a StatefulSet pod, or a CNI that hands the IP out again) comes up on the same address.
+      k8s.pods.delete("old");
+      await k8s.startPod("new", k8s.hosts[0]);
+      await sleep(100);
+      const started = Date.now();
+      assert.equal(await call("hi"), "new:hi");
+      assert.ok(Date.now() - started < 500, `the call took ${Date.now() - started} ms`);
+    } finally {
+      client.close();
+      await k8s.close();
+    }
+  },
+
   async "TLS pods: a certificate without the target's service.namespace fails calls naming the option to set"() {
     const k8s = await cluster("k8s-tls-name", 130);
     // A pod serving tests/fixtures/server.pem, issued for localhost (as for echo.prod.svc.cluster.local): not "echo.e2e".
