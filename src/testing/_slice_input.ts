@@ -9,6 +9,7 @@
 
 import { isIPv4, isIPv6 } from "node:net";
 import { DNS_1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from "../dns_label.ts";
+import { copyJson, sameJson } from "./_json_data.ts";
 import { isLabelValue, labelsProblem, qualifiedNameProblem } from "./_labels.ts";
 import type { Endpoint, EndpointConditions, EndpointPort, EndpointSlice, EndpointSliceInput } from "./types.ts";
 
@@ -114,7 +115,7 @@ function normalizeEndpoint(
     out.hostname = endpoint.hostname;
   }
   if (endpoint.targetRef !== undefined) {
-    out.targetRef = structuredClone(endpoint.targetRef);
+    out.targetRef = copyJson(endpoint.targetRef);
   }
   if (endpoint.nodeName !== undefined) {
     if (!isDns1123Subdomain(endpoint.nodeName)) {
@@ -128,7 +129,7 @@ function normalizeEndpoint(
   if (endpoint.zone !== undefined) out.zone = endpoint.zone;
   if (endpoint.hints !== undefined) {
     checkHints(key, `endpoints[${index}].hints`, endpoint.hints);
-    out.hints = structuredClone(endpoint.hints);
+    out.hints = copyJson(endpoint.hints);
   }
   return out;
 }
@@ -334,8 +335,8 @@ function generationChanges(
   labels: Record<string, string> | undefined,
   content: Pick<EndpointSlice, "addressType" | "endpoints" | "ports">,
 ): boolean {
-  return JSON.stringify([existing.metadata.labels, existing.endpoints, existing.ports]) !==
-    JSON.stringify([labels, content.endpoints, content.ports]);
+  return !sameJson(existing.metadata.labels, labels) || !sameJson(existing.endpoints, content.endpoints) ||
+    !sameJson(existing.ports, content.ports);
 }
 
 /**
@@ -375,10 +376,11 @@ export function prepareSlice(
   const labels = stringMap(key, "metadata.labels", meta.labels);
   const annotations = stringMap(key, "metadata.annotations", meta.annotations);
   const ownerReferences = Array.isArray(meta.ownerReferences) && meta.ownerReferences.length > 0
-    ? structuredClone(meta.ownerReferences)
+    ? copyJson(meta.ownerReferences)
     : undefined;
   const content = normalizeContent(key, input);
   const existing = current.get(key);
+  let contentChanged = true;
   if (existing !== undefined) {
     if (existing.addressType !== content.addressType) {
       throw invalidSlice(
@@ -389,9 +391,9 @@ export function prepareSlice(
       );
     }
     const { metadata: old } = existing;
-    const sameMetadata = JSON.stringify([old.annotations, old.ownerReferences]) ===
-      JSON.stringify([annotations, ownerReferences]);
-    if (sameMetadata && !generationChanges(existing, labels, content)) return { key, unchanged: existing };
+    contentChanged = generationChanges(existing, labels, content);
+    const sameMetadata = sameJson(old.annotations, annotations) && sameJson(old.ownerReferences, ownerReferences);
+    if (sameMetadata && !contentChanged) return { key, unchanged: existing };
   }
   const keptGenerateName = existing === undefined ? generateName : existing.metadata.generateName;
   const metadata: EndpointSlice["metadata"] = {
@@ -400,9 +402,7 @@ export function prepareSlice(
     namespace: meta.namespace,
     uid: existing?.metadata.uid ?? crypto.randomUUID(),
     resourceVersion: String(rv),
-    generation: existing === undefined
-      ? 1
-      : existing.metadata.generation + (generationChanges(existing, labels, content) ? 1 : 0),
+    generation: existing === undefined ? 1 : existing.metadata.generation + (contentChanged ? 1 : 0),
     creationTimestamp: existing?.metadata.creationTimestamp ??
       new Date().toISOString().replace(/\.\d+Z$/, "Z"),
   };

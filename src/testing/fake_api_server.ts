@@ -66,6 +66,7 @@ import { createFailureQueue } from "./_failures.ts";
 import { createAccessControl } from "./_access_control.ts";
 import { createRequestHandler } from "./_handler.ts";
 import { createRvWaiters } from "./_rv_waiters.ts";
+import { copyJson } from "./_json_data.ts";
 import { createNodeStore } from "./_node_store.ts";
 import { createServiceStore } from "./_service_store.ts";
 import { createSliceHistory } from "./_slice_history.ts";
@@ -255,11 +256,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   function applySlice(input: EndpointSliceInput): EndpointSlice {
     checkOpen("apply the EndpointSlice");
     const prepared = prepareSlice(input, history.current, history.nextRv());
-    if ("unchanged" in prepared) return structuredClone(prepared.unchanged);
+    if ("unchanged" in prepared) return copyJson(prepared.unchanged);
     const { key, existing, stored } = prepared;
     watches.publish(history.record(existing === undefined ? "ADDED" : "MODIFIED", key, stored, existing));
     waiters.wake();
-    return structuredClone(stored);
+    return copyJson(stored);
   }
 
   function deleteSlice(namespace: string, name: string): boolean {
@@ -328,7 +329,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       return [...history.current.values()]
         .filter((slice) => namespace === undefined || slice.metadata.namespace === namespace)
         .sort(byKey)
-        .map((slice) => structuredClone(slice));
+        .map((slice) => copyJson(slice));
     },
     compact() {
       checkOpen("compact the history");
