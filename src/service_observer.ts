@@ -29,7 +29,7 @@ import { resolveLocality } from "./locality.ts";
 import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import { runReflector, type SliceState } from "./watch/reflector.ts";
 import type { HttpClient } from "./runtime/http_client.ts";
-import { createServicePortLookup, portNoteFor } from "./service_port.ts";
+import { createServicePortLookup, portNoteFor, slicePortNames } from "./service_port.ts";
 import type { Target } from "./target.ts";
 import { type Locality, preferEndpoints } from "./topology.ts";
 
@@ -87,6 +87,11 @@ export interface ServiceView {
   watch: WatchState;
   /** Why a target without a port has none yet (the Service cannot be read). */
   portError?: ResolverError;
+  /**
+   * Whether `port` is the Service's first port, read from the Service (`get` on `services`): a target without a port
+   * whose slices have several port names; absent until the port is known.
+   */
+  portFromService?: boolean;
   /** The usable endpoints, as `watchEndpoints()` yields them; absent until the first LIST (and the port). */
   snapshot?: EndpointSnapshot;
   /** Every pod of the Service and why it is used or not; present with `snapshot`. */
@@ -201,7 +206,8 @@ export async function observeService(
     const changes = (view.changes ?? 0) + (changed ? 1 : 0);
     const changedAt = !changed ? view.changedAt : changes === 1 ? lastChangeTrigger(slices) : Date.now();
     shown = text;
-    publish({ port, portError: undefined, snapshot, pods, changedAt, changes });
+    const portFromService = target.port === undefined && slicePortNames(slices).length > 1;
+    publish({ port, portError: undefined, portFromService, snapshot, pods, changedAt, changes });
   }
 
   const api = createEndpointSliceApi(access, client, namespace, service);

@@ -119,7 +119,12 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       say("unknown", "user", describe(error));
     }
 
-    const grants = neededGrants(command, namespace, declaredLocality(command.locality, cli.env));
+    // Resolved before the grants are asked for: whether this target needs the Service depends on its slices.
+    const outcome = await resolveOnce(connection, command, signal);
+    if (interrupted !== undefined) return interrupted;
+    const resolved = outcome?.failure ?? outcome?.view ?? new ResolverError(noAnswer);
+    const serviceRead = outcome?.view.portError !== undefined || outcome?.view.portFromService === true;
+    const grants = neededGrants(command, namespace, declaredLocality(command.locality, cli.env), serviceRead);
     let missingRequired = 0;
     let missing = 0;
     for (const grant of grants) {
@@ -128,7 +133,11 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
         if (grant.namespace !== undefined) attributes.namespace = grant.namespace;
         const what = `${grant.resource}${grant.group ? `.${grant.group}` : ""}` +
           (grant.namespace === undefined ? " (cluster-wide)" : ` in namespace ${grant.namespace}`);
-        const need = grant.optional ? `optional: ${grant.optional}` : "required";
+        const need = grant.optional
+          ? `optional: ${grant.optional}`
+          : grant.required
+          ? `required: ${grant.required}`
+          : "required";
         try {
           const { allowed } = await reviewAccess(access, client, attributes, signal);
           if (!allowed) {
@@ -143,8 +152,6 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       }
     }
 
-    const resolved = await resolveOnce(connection, command, signal) ?? new ResolverError(noAnswer);
-    if (interrupted !== undefined) return interrupted;
     const noPod = !(resolved instanceof ResolverError) && resolved.snapshot!.endpoints.length === 0;
     if (resolved instanceof ResolverError) say("FAILED", "resolve", resolved.message);
     else if (noPod) {
@@ -186,8 +193,16 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   }
 }
 
-/** What the resolver needs for this target: list and watch on slices; get on services and nodes when they apply. */
-function neededGrants(command: CheckCommand, namespace: string, locality: { node?: string; zone?: string }): Grant[] {
+/**
+ * What the resolver needs for this target: list and watch on slices; get on services and nodes when they apply,
+ * services required when resolving the target read the Service (`serviceRead`).
+ */
+function neededGrants(
+  command: CheckCommand,
+  namespace: string,
+  locality: { node?: string; zone?: string },
+  serviceRead: boolean,
+): Grant[] {
   const grants: Grant[] = [{
     verbs: ["list", "watch"],
     group: "discovery.k8s.io",
@@ -200,7 +215,9 @@ function neededGrants(command: CheckCommand, namespace: string, locality: { node
       group: "",
       resource: "services",
       namespace,
-      optional: "a target without a port reads the Service when its slices have several ports",
+      ...(serviceRead
+        ? { required: "its slices have several ports, and a target without a port uses the Service's first" }
+        : { optional: "a target without a port reads the Service when its slices have several ports" }),
     });
   }
   if (locality.node !== undefined && locality.zone === undefined) {
@@ -216,19 +233,19 @@ function neededGrants(command: CheckCommand, namespace: string, locality: { node
 }
 
 /**
- * Follows the target until its first snapshot, its first failure or the signal; `undefined` when the signal came
- * first (at once if it already had).
+ * Follows the target until its first snapshot, its first failure or the signal: the last view, and the failure if
+ * one ended it; `undefined` when the signal came first (at once if it already had).
  */
 async function resolveOnce(
   connection: ClusterConnection,
   command: CheckCommand,
   signal: AbortSignal,
-): Promise<ServiceView | ResolverError | undefined> {
+): Promise<{ view: ServiceView; failure?: ResolverError } | undefined> {
   const controller = new AbortController();
   const stop = () => controller.abort();
   signal.addEventListener("abort", stop, { once: true });
   if (signal.aborted) stop();
-  let result: ServiceView | ResolverError | undefined;
+  let result: { view: ServiceView; failure?: ResolverError } | undefined;
   try {
     await observeService(connection, command.target, {
       signal: controller.signal,
@@ -237,7 +254,7 @@ async function resolveOnce(
       onView(view) {
         const failure = view.watch.state === "retrying" ? view.watch.error : view.portError;
         if (failure || view.snapshot) {
-          result = failure ?? view;
+          result = failure ? { view, failure } : { view };
           controller.abort();
         }
       },

@@ -24,6 +24,8 @@ export interface Grant {
   namespace?: string;
   /** Why the grant is optional, when it is; written as a comment. */
   optional?: string;
+  /** Why a grant that only some targets need is required for this one, when it is. */
+  required?: string;
 }
 
 /** Who the binding is for. */

@@ -344,6 +344,47 @@ export const scenarios = {
     }
   },
 
+  async "check: get on services is required for a target without a port whose slices have several ports"(cli) {
+    const cluster = await startCluster();
+    try {
+      cluster.api.applyService({
+        metadata: { namespace: NAMESPACE, name: "two" },
+        spec: { ports: [{ name: "grpc", port: 80, targetPort: 8080 }, { name: "http", port: 81, targetPort: 8081 }] },
+      });
+      cluster.api.applySlice({
+        ...endpointSlice({ namespace: NAMESPACE, service: "two", endpoints: [{ ip: "10.3.0.1", pod: "two-0" }] }),
+        ports: [{ name: "http", port: 8081, protocol: "TCP" }, { name: "grpc", port: 8080, protocol: "TCP" }],
+      });
+      const slicesOnly = [{
+        apiGroups: ["discovery.k8s.io"],
+        resources: ["endpointslices"],
+        verbs: ["list", "watch"],
+        namespace: NAMESPACE,
+      }];
+      cluster.api.setAccess({ username: READER, rules: slicesOnly });
+      const several = await runCli(cli, [
+        "check",
+        "--kubeconfig",
+        cluster.kubeconfig,
+        `kubernetes:///two.${NAMESPACE}`,
+      ]);
+      assert.equal(several.code, 1, several.stdout + several.stderr);
+      assert.match(
+        several.stdout,
+        /^MISSING +get +services in namespace e2e \(required: its slices have several ports, and a target without a port uses the Service's first\)$/m,
+      );
+      assert.match(several.stdout, /^FAILED +resolve +Cannot choose a port for service "two"/m);
+
+      // One port name in the slices: the Service is not read, and the check passes without the grant.
+      const one = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, `kubernetes:///echo.${NAMESPACE}`]);
+      assert.equal(one.code, 0, one.stdout + one.stderr);
+      assert.match(one.stdout, /^MISSING +get +services in namespace e2e \(optional: /m);
+      assert.match(one.stdout, /^ok +resolve +3 pods used/m);
+    } finally {
+      await cluster.close();
+    }
+  },
+
   async "check: a web server in the API server's place stops it at its first request, saying so"(cli) {
     const cluster = await startCluster();
     // As python3 -m http.server answers: an HTML 404 page for GET, an HTML 501 page for POST.
