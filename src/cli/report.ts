@@ -1,6 +1,7 @@
 /**
  * What `kgr-resolver` prints when its output is not a terminal: one line
- * per change, or with `--json` one JSON object per snapshot and line.
+ * per change of where calls go, or with `--json` one JSON object per
+ * snapshot and line.
  *
  * @module
  */
@@ -91,7 +92,8 @@ export function snapshotReport(view: ServiceView, now: number): SnapshotReport {
 }
 
 /**
- * The one line printed for a change when the output is not a terminal.
+ * The one line printed for a change when the output is not a terminal: the time, the Service, the resourceVersion,
+ * then its {@linkcode changeSummary}.
  *
  * @param view The view; its `snapshot` and `pods` must be set.
  * @param now The current time, in ms since the epoch.
@@ -109,6 +111,30 @@ export function snapshotReport(view: ServiceView, now: number): SnapshotReport {
  * ```
  */
 export function changeLine(view: ServiceView, now: number): string {
+  return `${new Date(now).toISOString()} ${view.namespace}/${view.service} rv ${view.snapshot!.resourceVersion} ` +
+    changeSummary(view);
+}
+
+/**
+ * What the line per change says of the pods: the topology mode, and which pods get calls and why. It leaves out
+ * what does not change where calls go (zones, nodes and hints that topology does not use): two views with the same
+ * summary would print lines that differ only in time and resourceVersion.
+ *
+ * @param view The view; its `snapshot` and `pods` must be set.
+ * @returns The text, without a newline.
+ *
+ * @example
+ * ```ts
+ * import { changeSummary } from "./report.ts";
+ * const summary = changeSummary({
+ *   namespace: "prod", service: "echo", locality: {}, watch: { state: "watching" },
+ *   snapshot: { endpoints: [], resourceVersion: "7", namespace: "prod", service: "echo", topology: "none" },
+ *   pods: [],
+ * });
+ * console.log(summary); // "topology none (client locality unknown): no pods"
+ * ```
+ */
+export function changeSummary(view: ServiceView): string {
   const pods = view.pods!;
   const group = (use: PodExplanation["use"], label: string, why: boolean) => {
     const members = pods.filter((pod) => pod.use === use);
@@ -120,14 +146,13 @@ export function changeLine(view: ServiceView, now: number): string {
     ...group("failover", "failover", true),
     ...group("unused", "not used", true),
   ];
-  const { resourceVersion, topology, emptyReason, portNote } = view.snapshot!;
+  const { topology, emptyReason, portNote } = view.snapshot!;
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
   if (parts.length > 0 && emptyReason) parts.push(`no usable pod: ${emptyReason}`);
   if (parts.length === 0) parts.push(`no pods${emptyReason ? ` (${emptyReason})` : ""}`);
   if (portNote) parts.push(portNote);
   const reason = topologyReason(view);
-  return `${new Date(now).toISOString()} ${view.namespace}/${view.service} rv ${resourceVersion} ` +
-    `topology ${topology}${reason ? ` (${reason})` : ""}: ${parts.join("; ")}`;
+  return `topology ${topology}${reason ? ` (${reason})` : ""}: ${parts.join("; ")}`;
 }
 
 function describe(pod: PodExplanation, why: boolean): string {

@@ -9,7 +9,7 @@
 import type { CliOutput, CliProcess } from "../runtime/cli_process.ts";
 import { connectCluster, observeService, type ServiceView } from "../service_observer.ts";
 import type { WatchCommand } from "./args.ts";
-import { changeLine, snapshotReport } from "./report.ts";
+import { changeLine, changeSummary, snapshotReport } from "./report.ts";
 import { renderTable } from "./table.ts";
 import { colorsWanted, createLiveFrame, type LiveFrame, painter, takesEscapes } from "./terminal.ts";
 
@@ -61,7 +61,8 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   };
   let frame: LiveFrame | undefined;
   let latest: ServiceView | undefined;
-  let printedChanges: number | undefined;
+  /** What was last printed off a terminal: the snapshot's number with --json, else the line's summary. */
+  let printed: number | string | undefined;
   let problem: string | undefined;
 
   const onView = (view: ServiceView) => {
@@ -69,8 +70,11 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     latest = view;
     if (command.once) return onFirstView(view);
     if (live) return (frame ??= createLiveFrame(stdout)).draw(table(view, true));
-    if (view.snapshot && view.changes !== printedChanges) {
-      printedChanges = view.changes;
+    // A JSON object for every new snapshot (it shows zones, nodes and hints); a line only when it says something
+    // new: a change that only the JSON shows (hints that topology does not use) would print the same line again.
+    const current = !view.snapshot ? undefined : command.json ? view.changes : changeSummary(view);
+    if (current !== undefined && current !== printed) {
+      printed = current;
       stdout.write(
         `${command.json ? JSON.stringify(snapshotReport(view, Date.now())) : changeLine(view, Date.now())}\n`,
       );

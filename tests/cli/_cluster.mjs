@@ -8,10 +8,14 @@ import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 export const NAMESPACE = "e2e";
 export const TARGET = `kubernetes:///echo.${NAMESPACE}:grpc`;
 
-/** The Service echo with `ready` ready pods, one terminating and one not ready. */
-export function echoSlice(ready) {
+/**
+ * The Service echo with `ready` ready pods, one terminating and one not ready; `trafficDistribution` gives the
+ * ready ones the controller's hints.
+ */
+export function echoSlice(ready, trafficDistribution) {
   return endpointSlice({
     namespace: NAMESPACE,
+    ...(trafficDistribution ? { trafficDistribution } : {}),
     service: "echo",
     port: { name: "grpc", port: 8080 },
     endpoints: [

@@ -489,6 +489,32 @@ export const scenarios = {
     }
   },
 
+  async "off a terminal: a change only of hints, which topology does not use here, prints no line"(cli) {
+    const cluster = await startCluster();
+    try {
+      const run = startCli(cli, ["--kubeconfig", cluster.kubeconfig, TARGET]);
+      const json = startCli(cli, ["--json", "--kubeconfig", cluster.kubeconfig, TARGET]);
+      const objects = () => json.output().split("\n").filter(Boolean).map((line) => JSON.parse(line));
+      await eventually("the first snapshots", () => run.output().includes("3 used") && objects().length === 1);
+      cluster.api.applySlice(echoSlice(3, "PreferSameZone"));
+      // The JSON shows the hints: once it has, the line per change has seen them too.
+      await eventually("the hints in the JSON", () => objects().length === 2);
+      assert.deepEqual(objects()[1].endpoints[0].hints, { forZones: ["a"], forNodes: [] });
+      cluster.api.applySlice(echoSlice(4, "PreferSameZone"));
+      await eventually("the scale-up", () => run.output().includes("4 used"));
+      for (const each of [run, json]) process.kill(each.child.pid, "SIGINT");
+      const { code, stdout, stderr } = await run.exited;
+      assert.equal(code, 0, stderr);
+      const lines = stdout.trimEnd().split("\n");
+      assert.equal(lines.length, 2, stdout);
+      assert.match(lines[0], / rv \d+ topology none \(client locality unknown\): 3 used: /);
+      assert.match(lines[1], / rv \d+ topology none \(client locality unknown\): 4 used: /);
+      await json.exited;
+    } finally {
+      await cluster.close();
+    }
+  },
+
   async "Ctrl-C stops --once and check at once while they wait for the API server, and exits 130"(cli) {
     const cluster = await startCluster();
     const silent = await silentServer(cluster);
