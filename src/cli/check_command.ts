@@ -268,7 +268,10 @@ async function resolveOnce(
 function podList(view: ServiceView): string {
   const pods = view.pods!;
   const name = (pod: (typeof pods)[number]) => pod.pod ?? pod.addresses[0].host;
-  const used = pods.filter((pod) => pod.use === "used").map(name);
+  // A used pod that is terminating is the fallback when no pod is ready: it says so, as the table does.
+  const used = pods.filter((pod) => pod.use === "used").map((pod) =>
+    pod.terminating ? `${name(pod)}: ${pod.message.replace(/^used: /, "")}` : name(pod)
+  );
   // Usable, but topology sends calls to them only while no used pod is up: the table's "failover".
   const failover = pods.filter((pod) => pod.use === "failover").map(name);
   const unused = pods.filter((pod) => pod.use === "unused").map((pod) =>

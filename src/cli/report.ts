@@ -155,7 +155,9 @@ export function changeSummary(view: ServiceView): string {
   return `topology ${topology}${reason ? ` (${reason})` : ""}: ${parts.join("; ")}`;
 }
 
+/** A pod and its addresses, with why it is not used, used only on failover, or used though terminating. */
 function describe(pod: PodExplanation, why: boolean): string {
   const text = `${pod.pod ?? "-"} ${pod.addresses.map(formatAddress).join(" ")}`;
-  return why ? `${text} (${pod.message.replace(/^(not used|failover): /, "")})` : text;
+  // A used pod that is terminating is the fallback when no pod is ready: calls will soon fail, so it says so.
+  return why || pod.terminating ? `${text} (${pod.message.replace(/^(not used|failover|used): /, "")})` : text;
 }

@@ -467,6 +467,27 @@ export const scenarios = {
     }
   },
 
+  async "check says that the pods it uses are terminating, when no pod is ready and they are the fallback"(cli) {
+    const cluster = await startCluster();
+    try {
+      cluster.api.applySlice(endpointSlice({
+        namespace: NAMESPACE,
+        service: "leaving",
+        port: { name: "grpc", port: 8080 },
+        endpoints: [{ ip: "10.4.0.1", pod: "leaving-0", ready: false, serving: true, terminating: true }],
+      }));
+      const target = `kubernetes:///leaving.${NAMESPACE}:grpc`;
+      const checked = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, target]);
+      assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+      assert.match(
+        checked.stdout,
+        /^ok +resolve +1 pod used \(leaving-0: serving while terminating, as no pod is ready\)$/m,
+      );
+    } finally {
+      await cluster.close();
+    }
+  },
+
   async "off a terminal: one JSON object per change, and Ctrl-C exits 0"(cli) {
     const cluster = await startCluster();
     try {

@@ -265,6 +265,20 @@ Deno.test("changeLine() keeps 'no pods' and why next to a port note, for slices 
   );
 });
 
+Deno.test("changeLine() says that used pods are terminating, when no pod is ready and they are the fallback", () => {
+  const terminating = { ready: false, serving: true, terminating: true };
+  const view = viewOf([{
+    ...SLICE,
+    endpoints: SLICE.endpoints!.slice(0, 2).map((endpoint) => ({ ...endpoint, conditions: terminating })),
+  }]);
+  assert.equal(
+    changeLine(view, 0),
+    "1970-01-01T00:00:00.000Z prod/echo rv 42 topology none (client locality unknown): 2 used: " +
+      "echo-0 10.0.0.1:8080 (serving while terminating, as no pod is ready), " +
+      "echo-1 10.0.0.2:8080 (serving while terminating, as no pod is ready)",
+  );
+});
+
 Deno.test("renderTable() colours only through its painter", () => {
   const coloured = renderTable(viewOf([SLICE]), { ...context, paint: painter(true) });
   assert.ok(coloured[5].endsWith("\x1b[32mused\x1b[0m"), coloured[5]);
