@@ -85,14 +85,18 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   const portNote = view.snapshot?.portNote;
   if (portNote) { for (const line of wrap(portNote, columns, 4)) lines.push(paint(line, "yellow")); }
   lines.push("");
+  // How to stop ends every live frame, also one with no pod to show: the cursor is hidden and nothing else moves.
+  const quit: Segment = { text: context.live ? "  Ctrl-C to quit" : "", style: "dim" };
   if (!view.pods) {
-    lines.push(view.port === undefined ? "reading the Service for its first port..." : "listing EndpointSlices...");
+    const waiting = view.port === undefined ? "reading the Service for its first port..." : "listing EndpointSlices...";
+    lines.push(fit([{ text: waiting }, quit]));
     return lines;
   }
   if (view.pods.length === 0) {
     for (const line of wrap(`no pods: ${view.snapshot?.emptyReason ?? "no EndpointSlice lists any"}`, columns, 4)) {
       lines.push(line);
     }
+    if (context.live) lines.push("", fit([{ text: "0 pods" }, quit]));
     return lines;
   }
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
@@ -121,7 +125,7 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
     const allUsed = view.pods.every((pod, i) => pod.use === "used" || shown.includes(i));
     lines.push(paint(`... and ${hidden} more pods${allUsed ? ", all used" : ""}`, "dim"));
   }
-  lines.push("", fit([{ text: summary(view.pods) }, { text: context.live ? "  Ctrl-C to quit" : "", style: "dim" }]));
+  lines.push("", fit([{ text: summary(view.pods) }, quit]));
   return lines;
 }
 

@@ -94,7 +94,7 @@ Deno.test("renderTable() live on a terminal too short for its header keeps withi
   assert.deepEqual(listing, [
     "kubernetes:///echo.prod:grpc  service prod/echo  port grpc",
     'cluster https://10.0.0.1:6443 from kubeconfig /k (context "kind")',
-    "listing EndpointSlices...",
+    "listing EndpointSlices...  Ctrl-C to quit",
   ]);
 });
 
@@ -194,8 +194,25 @@ Deno.test("renderTable() shows a failing watch's message, and what it waits for"
     'Cannot list endpointslices of service "echo" in namespace',
     '"prod": forbidden (403)',
     "",
-    "reading the Service for its first port...",
+    "reading the Service for its first port...  Ctrl-C to quit",
   ]);
+  const once = renderTable(
+    { namespace: "prod", service: "echo", locality: {}, watch: { state: "retrying", error } },
+    { ...context, live: false },
+  );
+  assert.equal(once.at(-1), "reading the Service for its first port...", "a table printed once has no Ctrl-C hint");
+});
+
+Deno.test("renderTable() live with no pod says how to quit, as with pods", () => {
+  const emptyReason = "its EndpointSlices list no pod: the Service selects none, or it is scaled to zero";
+  const view = viewOf([{ ...SLICE, endpoints: [] }]);
+  const lines = renderTable({ ...view, snapshot: { ...view.snapshot!, emptyReason } }, context);
+  assert.deepEqual(lines.slice(4), [`no pods: ${emptyReason}`, "", "0 pods  Ctrl-C to quit"]);
+  assert.deepEqual(
+    renderTable({ ...view, snapshot: { ...view.snapshot!, emptyReason } }, { ...context, live: false })
+      .slice(4),
+    [`no pods: ${emptyReason}`],
+  );
 });
 
 Deno.test("renderTable() names the CLI's flags where the library names its options, before it cuts a line", () => {
