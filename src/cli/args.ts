@@ -137,7 +137,8 @@ export function parseArgs(args: readonly string[]): CliCommand {
   if (switches.has("-h") || switches.has("--help")) return { kind: "help" };
   if (switches.has("--version")) return { kind: "version" };
   const check = positional[0] === "check";
-  const targets = check ? positional.slice(1) : positional;
+  // "watch" names the default command, as check names its own: kgr-resolver watch TARGET follows TARGET.
+  const targets = check || positional[0] === "watch" ? positional.slice(1) : positional;
   if (targets.length !== 1) {
     throw new UsageError(
       targets.length === 0

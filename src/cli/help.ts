@@ -21,8 +21,8 @@ export function helpText(): string {
   return `kgr-resolver: see which pods a kubernetes: gRPC target resolves to, and why the others are not used
 
 Usage:
-  kgr-resolver [options] TARGET        follow the pods of TARGET (a live table on a terminal)
-  kgr-resolver check [options] TARGET  check the credentials' grants, resolve TARGET once, and say what to fix
+  kgr-resolver [watch] [options] TARGET  follow the pods of TARGET (a live table on a terminal)
+  kgr-resolver check [options] TARGET    check the credentials' grants, resolve TARGET once, and say what to fix
 
 TARGET is what a gRPC client dials, e.g. kubernetes:///echo.prod:grpc (service echo, namespace prod, port grpc).
 

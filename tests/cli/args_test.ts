@@ -35,6 +35,14 @@ Deno.test("parseArgs() reads a watch with every flag, in both spellings", () => 
   );
 });
 
+Deno.test("parseArgs() takes watch as the name of the default command, as check names its own", () => {
+  assert.deepEqual(parseArgs(["watch", "--once", TARGET]), parseArgs(["--once", TARGET]));
+  assert.throws(
+    () => parseArgs(["watch"]),
+    new UsageError("Cannot run without a target: give one, e.g. kgr-resolver kubernetes:///echo.prod:grpc"),
+  );
+});
+
 Deno.test("parseArgs() reads check, with the default timeout and no locality", () => {
   assert.deepEqual(parseArgs(["check", "--namespace", "shop", TARGET]), {
     kind: "check",
