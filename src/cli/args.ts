@@ -134,7 +134,8 @@ export function parseArgs(args: readonly string[]): CliCommand {
       throw new UsageError(`Cannot use option ${JSON.stringify(arg)}: it is unknown: run kgr-resolver --help`);
     }
   }
-  if (switches.has("-h") || switches.has("--help")) return { kind: "help" };
+  // "help" as git, kubectl and deno take it: no target is ever that word (a target has a scheme).
+  if (switches.has("-h") || switches.has("--help") || positional[0] === "help") return { kind: "help" };
   if (switches.has("--version")) return { kind: "version" };
   const check = positional[0] === "check";
   // "watch" names the default command, as check names its own: kgr-resolver watch TARGET follows TARGET.

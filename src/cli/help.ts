@@ -37,7 +37,7 @@ Options:
   --node NODE          the client's node (default: NODE_NAME; its zone label when ZONE is unset)
   --subset-size K      with --subset-seed: the subset of a client registered with subsetSize K ...
   --subset-seed S      ... and subsetSeed S; pods outside it show as not used
-  -h, --help           show this help
+  -h, --help, help     show this help
   --version            print the version
 
 Examples:

@@ -43,6 +43,11 @@ Deno.test("parseArgs() takes watch as the name of the default command, as check 
   );
 });
 
+Deno.test("parseArgs() takes help as --help, as git and kubectl do", () => {
+  assert.deepEqual(parseArgs(["help"]), { kind: "help" });
+  assert.deepEqual(parseArgs(["help", "check"]), { kind: "help" });
+});
+
 Deno.test("parseArgs() reads check, with the default timeout and no locality", () => {
   assert.deepEqual(parseArgs(["check", "--namespace", "shop", TARGET]), {
     kind: "check",
