@@ -33,6 +33,7 @@ export interface TableContext {
 }
 
 const HEADINGS = ["POD", "ADDRESS", "ZONE", "NODE", "READY", "SERVING", "TERMINATING", "USED"];
+const READY = HEADINGS.indexOf("READY");
 const USE_STYLE: Record<PodExplanation["use"], Style> = { used: "green", failover: "yellow", unused: "red" };
 
 /**
@@ -143,14 +144,20 @@ const DROPPED_FIRST = [
   HEADINGS.indexOf("SERVING"),
 ];
 
-/** The indices of the columns shown: all of them when the widest row fits in `columns`, else fewer. */
+/**
+ * The indices of the columns shown: all of them when the widest row fits in `columns`, else fewer: those of
+ * {@linkcode DROPPED_FIRST}, then READY when even pod names cut to {@linkcode MIN_POD_WIDTH} leave USED too little
+ * room (USED says it too: "not used: not ready").
+ */
 function columnsThatFit(widths: readonly number[], columns: number): number[] {
   const shown = widths.map((_, i) => i);
-  const width = () => shown.reduce((sum, i, at) => sum + widths[i] + (at === shown.length - 1 ? 0 : 2), 0);
+  const width = (pod = widths[0]) =>
+    shown.reduce((sum, i, at) => sum + (i === 0 ? pod : widths[i]) + (at === shown.length - 1 ? 0 : 2), 0);
   for (const column of DROPPED_FIRST) {
     if (width() <= columns) break;
     shown.splice(shown.indexOf(column), 1);
   }
+  if (width(Math.min(widths[0], MIN_POD_WIDTH)) > columns) shown.splice(shown.indexOf(READY), 1);
   return shown;
 }
 

@@ -98,7 +98,7 @@ Deno.test("renderTable() live on a terminal too short for its header keeps withi
   ]);
 });
 
-Deno.test("renderTable() on a narrow terminal leaves out NODE, ZONE, TERMINATING, SERVING before it cuts USED", () => {
+Deno.test("renderTable() on a narrow terminal leaves out NODE, ZONE, TERMINATING, SERVING, READY before it cuts USED", () => {
   const at = (columns: number) => renderTable(viewOf([SLICE], "a"), { ...context, columns }).slice(4, 7);
   assert.deepEqual(at(88), [
     "POD     ADDRESS        ZONE  READY  SERVING  TERMINATING  USED",
@@ -109,6 +109,11 @@ Deno.test("renderTable() on a narrow terminal leaves out NODE, ZONE, TERMINATING
     "POD     ADDRESS        READY  USED",
     "echo-0  10.0.0.1:8080  yes    used: hinted for this zone",
     "echo-1  10.0.0.2:8080  yes    failover: hinted for zone b",
+  ]);
+  assert.deepEqual(at(52), [
+    "POD     ADDRESS        USED",
+    "echo-0  10.0.0.1:8080  used: hinted for this zone",
+    "echo-1  10.0.0.2:8080  failover: hinted for zone b",
   ]);
 });
 
