@@ -74,13 +74,22 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
       { text: `  service ${view.namespace}/${view.service}  port ${view.port ?? "(the Service's first)"}` },
     ]),
     fit([{ text: `cluster ${context.server} from ${context.source}` }]),
-    fit([
-      { text: `resourceVersion ${view.snapshot?.resourceVersion ?? "-"}  ` },
-      { text: `${changeText(view, context.now)}  ` },
-      watchSegment(view, context.live),
-      { text: `  ${topologyText(view)}`, style: "dim" },
-    ]),
   ];
+  const state: Segment[] = [
+    { text: `resourceVersion ${view.snapshot?.resourceVersion ?? "-"}  ` },
+    { text: `${changeText(view, context.now)}  ` },
+    watchSegment(view, context.live),
+  ];
+  // The topology mode and why it is none go on their own lines when they do not fit after the state: cut, the
+  // reason is what would be lost.
+  const topology = topologyText(view);
+  const stateLength = state.reduce((sum, { text }) => sum + [...text].length, 0);
+  if (stateLength + 2 + [...topology].length <= columns) {
+    lines.push(fit([...state, { text: `  ${topology}`, style: "dim" }]));
+  } else {
+    lines.push(fit(state));
+    for (const line of wrap(topology, columns, 3)) lines.push(paint(line, "dim"));
+  }
   const problem = view.watch.state === "retrying" ? view.watch.error : view.portError;
   if (problem) { for (const line of wrap(problem.message, columns, 4)) lines.push(paint(line, "red")); }
   const portNote = view.snapshot?.portNote;

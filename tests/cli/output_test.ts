@@ -74,12 +74,32 @@ function thirtyPods(notReady: number[] = []): EndpointSlice {
   };
 }
 
+/** The heading and the first two rows of a table. */
+function tableRows(lines: string[]): string[] {
+  const heading = lines.findIndex((line) => line.startsWith("POD "));
+  return lines.slice(heading, heading + 3);
+}
+
+Deno.test("renderTable() on a narrow terminal puts the topology, and why it is none, on lines of their own", () => {
+  const view: ServiceView = { ...viewOf([SLICE]), locality: { zone: "c" } };
+  const lines = renderTable({ ...view, snapshot: { ...view.snapshot!, topology: "none" } }, {
+    ...context,
+    columns: 60,
+  });
+  assert.deepEqual(lines.slice(2, 5), [
+    "resourceVersion 42  changed 1m 5s ago  watching",
+    "topology none: no pod is hinted for zone c (client in zone",
+    "c)",
+  ]);
+  assert.match(renderTable(view, context)[2], /^resourceVersion 42 .* watching {2}topology /);
+});
+
 Deno.test("renderTable() fits the terminal: lines cut at its width, rows beyond its height counted", () => {
   const lines = renderTable(viewOf([thirtyPods()]), { ...context, columns: 40, rows: 12 });
   assert.equal(lines.length, 11);
   assert.ok(lines.every((line) => [...line].length <= 40), lines.join("\n"));
   assert.equal(lines[0], "kubernetes:///echo.prod:grpc  service p…");
-  assert.equal(lines.at(-3), "... and 27 more pods, all used");
+  assert.equal(lines.at(-3), "... and 28 more pods, all used");
   assert.equal(lines.at(-1), "30 used  Ctrl-C to quit");
 });
 
@@ -99,7 +119,7 @@ Deno.test("renderTable() live on a terminal too short for its header keeps withi
 });
 
 Deno.test("renderTable() on a narrow terminal leaves out NODE, ZONE, TERMINATING, SERVING, READY before it cuts USED", () => {
-  const at = (columns: number) => renderTable(viewOf([SLICE], "a"), { ...context, columns }).slice(4, 7);
+  const at = (columns: number) => tableRows(renderTable(viewOf([SLICE], "a"), { ...context, columns }));
   assert.deepEqual(at(88), [
     "POD     ADDRESS        ZONE  READY  SERVING  TERMINATING  USED",
     "echo-0  10.0.0.1:8080  a     yes    yes      no           used: hinted for this zone",
@@ -129,7 +149,7 @@ Deno.test("renderTable() shortens a long pod name in its middle, so that pods st
     })),
   };
   assert.equal(`${base}x2k90`.length, 63);
-  assert.deepEqual(renderTable(viewOf([slice]), { ...context, columns: 80 }).slice(4, 7), [
+  assert.deepEqual(tableRows(renderTable(viewOf([slice]), { ...context, columns: 80 })), [
     "POD                                    ADDRESS        READY  USED",
     "checkout-pay…e-euwest-7f9c8d6b5-x2k90  10.0.3.0:8080  yes    used",
     "checkout-pay…e-euwest-7f9c8d6b5-x2k91  10.0.3.1:8080  no     not used: not ready",
@@ -195,7 +215,8 @@ Deno.test("renderTable() shows a failing watch's message, and what it waits for"
     { ...context, columns: 60 },
   );
   assert.deepEqual(lines.slice(2), [
-    "resourceVersion -  no change yet  retrying (see below)  top…",
+    "resourceVersion -  no change yet  retrying (see below)",
+    "topology - (client locality unknown)",
     'Cannot list endpointslices of service "echo" in namespace',
     '"prod": forbidden (403)',
     "",
@@ -228,9 +249,10 @@ Deno.test("renderTable() names the CLI's flags where the library names its optio
   const view: ServiceView = { ...viewOf([SLICE]), watch: { state: "retrying", error } };
   const source = 'kubeconfig /k (context "kind") with cluster.namespace';
   const lines = renderTable(view, { ...context, source, columns: 64 });
-  assert.deepEqual(lines.slice(1, 6), [
+  assert.deepEqual(lines.slice(1, 7), [
     'cluster https://10.0.0.1:6443 from kubeconfig /k (context "kind…',
-    "resourceVersion 42  changed 1m 5s ago  retrying (see below)  to…",
+    "resourceVersion 42  changed 1m 5s ago  retrying (see below)",
+    "topology none (client locality unknown)",
     'Cannot list endpointslices of service "echo" in namespace',
     '"prod": forbidden (403) for the credentials from kubeconfig /k',
     '(context "kind") with --namespace: grant "list"',
