@@ -125,7 +125,10 @@ export function parseArgs(args: readonly string[]): CliCommand {
       : arg.startsWith("-n") && !arg.startsWith("--")
       ? "-n"
       : arg;
-    if (SWITCHES.has(name) && name === arg) switches.add(name);
+    if (SWITCHES.has(name) && name !== arg) {
+      throw new UsageError(`Cannot use option ${JSON.stringify(arg)}: ${name} takes no value: write ${name} alone`);
+    }
+    if (SWITCHES.has(name)) switches.add(name);
     else if (VALUE_FLAGS.has(name)) {
       const value = name === arg ? args[++i] : arg.slice(name.length).replace(/^=/, "");
       if (value === undefined) throw new UsageError(`Cannot use ${name}: it needs a value: run kgr-resolver --help`);

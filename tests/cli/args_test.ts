@@ -79,7 +79,8 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
     [[TARGET, TARGET], `Cannot follow several targets: give one: current value is "${TARGET}" "${TARGET}"`],
     [["check", TARGET, TARGET], `Cannot check several targets: give one: current value is "${TARGET}" "${TARGET}"`],
     [["--colour", TARGET], 'Cannot use option "--colour": it is unknown: run kgr-resolver --help'],
-    [["--once=yes", TARGET], 'Cannot use option "--once=yes": it is unknown: run kgr-resolver --help'],
+    // A switch is known, and takes no value: "unknown" would send the user to --help for an option that is there.
+    [["--once=yes", TARGET], 'Cannot use option "--once=yes": --once takes no value: write --once alone'],
     [[TARGET, "--context"], "Cannot use --context: it needs a value: run kgr-resolver --help"],
     [["--kubeconfig=", TARGET], "Cannot use --kubeconfig: it must not be empty"],
     [
@@ -93,6 +94,7 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       'Cannot follow "unix:///tmp/x": grpc-js resolves unix: targets itself, without Kubernetes; ' +
       "give the Service as kubernetes:///service.namespace:port",
     ],
+    [["--json=1", TARGET], 'Cannot use option "--json=1": --json takes no value: write --json alone'],
     [
       ["--timeout", "5", TARGET],
       "Cannot use --timeout without --once: only --once and check wait for a first snapshot",
