@@ -81,6 +81,13 @@ const VALUE_FLAGS = new Set([
   "--subset-seed",
 ]);
 const SWITCHES = new Set(["--once", "--json", "-h", "--help", "--version"]);
+/** kubectl's options that users try here, and what does the same. */
+const KUBECTL_HABITS = new Map([
+  ["-o", "for JSON, use --json (one object per snapshot and line)"],
+  ["--output", "for JSON, use --json (one object per snapshot and line)"],
+  ["-w", "kgr-resolver follows the target by default (--once prints one snapshot)"],
+  ["--watch", "kgr-resolver follows the target by default (--once prints one snapshot)"],
+]);
 /** The schemes grpc-js resolves by itself: never a Kubernetes Service (any other may be `register({ scheme })`'s). */
 const GRPC_SCHEMES = new Set(["dns", "ipv4", "ipv6", "unix", "unix-abstract", "vsock", "xds"]);
 
@@ -134,7 +141,10 @@ export function parseArgs(args: readonly string[]): CliCommand {
       if (value === undefined) throw new UsageError(`Cannot use ${name}: it needs a value: run kgr-resolver --help`);
       values.set(name === "-n" ? "--namespace" : name, value);
     } else {
-      throw new UsageError(`Cannot use option ${JSON.stringify(arg)}: it is unknown: run kgr-resolver --help`);
+      const instead = KUBECTL_HABITS.get(name.startsWith("-o") && !name.startsWith("--") ? "-o" : name);
+      throw new UsageError(
+        `Cannot use option ${JSON.stringify(arg)}: it is unknown: ${instead ?? "run kgr-resolver --help"}`,
+      );
     }
   }
   // "help" as git, kubectl and deno take it: no target is ever that word (a target has a scheme).

@@ -81,6 +81,23 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
     [["--colour", TARGET], 'Cannot use option "--colour": it is unknown: run kgr-resolver --help'],
     // A switch is known, and takes no value: "unknown" would send the user to --help for an option that is there.
     [["--once=yes", TARGET], 'Cannot use option "--once=yes": --once takes no value: write --once alone'],
+    // kubectl's options, which users try first, get what does the same here.
+    [
+      ["-o", "json", TARGET],
+      'Cannot use option "-o": it is unknown: for JSON, use --json (one object per snapshot and line)',
+    ],
+    [
+      ["-ojson", TARGET],
+      'Cannot use option "-ojson": it is unknown: for JSON, use --json (one object per snapshot and line)',
+    ],
+    [
+      ["--output=json", TARGET],
+      'Cannot use option "--output=json": it is unknown: for JSON, use --json (one object per snapshot and line)',
+    ],
+    [
+      ["-w", TARGET],
+      'Cannot use option "-w": it is unknown: kgr-resolver follows the target by default (--once prints one snapshot)',
+    ],
     [[TARGET, "--context"], "Cannot use --context: it needs a value: run kgr-resolver --help"],
     [["--kubeconfig=", TARGET], "Cannot use --kubeconfig: it must not be empty"],
     [
