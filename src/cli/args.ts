@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ResolverError } from "../errors.ts";
+import { ResolverError, TargetError } from "../errors.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label } from "../dns_label.ts";
 import { parseTarget, type Target } from "../target.ts";
 import { isSubsetSeed, MAX_SEED, MIN_SEED } from "../subset.ts";
@@ -182,7 +182,7 @@ export function parseArgs(args: readonly string[]): CliCommand {
         "Kubernetes; give the Service as kubernetes:///service.namespace:port",
     );
   }
-  const target = parseTarget(targets[0]);
+  const target = targetOf(targets[0]);
   const common = {
     input: targets[0],
     target,
@@ -192,6 +192,25 @@ export function parseArgs(args: readonly string[]): CliCommand {
     ...subsetOf(values),
   };
   return check ? { kind: "check", ...common } : { kind: "watch", once, json, ...common };
+}
+
+/**
+ * Parses the target; one written without the `kubernetes:///` it needs (`echo.prod:grpc`, as for grpc-js's DNS
+ * resolver, or `kubernetes:echo.prod:grpc`) is refused with that form of it, when that form parses.
+ */
+function targetOf(input: string): Target {
+  try {
+    return parseTarget(input);
+  } catch (error) {
+    if (!(error instanceof TargetError) || input.includes("//")) throw error;
+    const form = `kubernetes:///${input.replace(/^kubernetes:\/?/i, "")}`;
+    try {
+      parseTarget(form);
+    } catch {
+      throw error;
+    }
+    throw new TargetError(input, `target must start with a scheme and "//": give it as ${form}`);
+  }
 }
 
 function clusterFlags(values: Map<string, string>): ClusterFlags {

@@ -158,10 +158,28 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
 
 Deno.test("parseArgs() leaves a bad target to parseTarget(), whose TargetError quotes it", () => {
   assert.throws(() => parseArgs(["--once", "echo.prod:grpc"]), TargetError);
+  assert.throws(() => parseArgs(["--once", "kubernetes:///echo.prod:grpc:x"]), TargetError);
   assert.throws(
     () => parseArgs(["--", "kubernetes:///Echo"]),
     (error) => error instanceof TargetError && error.target === "kubernetes:///Echo",
   );
+});
+
+Deno.test("parseArgs() refuses a target without kubernetes:/// with the form it needs", () => {
+  const cases: [string, string][] = [
+    ["echo.prod:grpc", "kubernetes:///echo.prod:grpc"],
+    ["echo", "kubernetes:///echo"],
+    ["kubernetes:echo.prod:grpc", "kubernetes:///echo.prod:grpc"],
+    ["kubernetes:/echo.prod:50051", "kubernetes:///echo.prod:50051"],
+  ];
+  for (const [input, form] of cases) {
+    assert.throws(
+      () => parseArgs([input]),
+      new TargetError(input, `target must start with a scheme and "//": give it as ${form}`),
+    );
+  }
+  // No form of it is a target: parseTarget()'s own message.
+  assert.throws(() => parseArgs(["Echo.prod"]), /as in "kubernetes:\/\/\/svc\.ns:port"/);
 });
 
 Deno.test("parseArgs() takes --subset-size with --subset-seed, and refuses one without the other", () => {
