@@ -278,8 +278,17 @@ function podList(view: ServiceView): string {
     `${name(pod)}: ${pod.message.replace(/^not used: /, "")}`
   );
   return [
-    `${used.length} ${used.length === 1 ? "pod" : "pods"} used${used.length > 0 ? ` (${used.join(", ")})` : ""}`,
-    ...(failover.length > 0 ? [`${failover.length} failover (${failover.join(", ")})`] : []),
-    ...(unused.length > 0 ? [`${unused.length} not used (${unused.join("; ")})`] : []),
+    `${used.length} ${used.length === 1 ? "pod" : "pods"} used${used.length > 0 ? ` (${first(used, ", ")})` : ""}`,
+    ...(failover.length > 0 ? [`${failover.length} failover (${first(failover, ", ")})`] : []),
+    ...(unused.length > 0 ? [`${unused.length} not used (${first(unused, "; ")})`] : []),
   ].join(", ");
+}
+
+/** The most pods a step names of each kind: a Service of hundreds would make its line a page. */
+const NAMED_PODS = 10;
+
+/** The first {@linkcode NAMED_PODS} of `names`, joined, and how many more there are. */
+function first(names: readonly string[], separator: string): string {
+  const shown = names.slice(0, NAMED_PODS).join(separator);
+  return names.length > NAMED_PODS ? `${shown}${separator}and ${names.length - NAMED_PODS} more` : shown;
 }

@@ -467,6 +467,19 @@ export const scenarios = {
     }
   },
 
+  async "check names at most 10 pods of each kind, and counts the rest"(cli) {
+    const cluster = await startCluster();
+    try {
+      cluster.api.applySlice(echoSlice(12));
+      const checked = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, TARGET]);
+      assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+      const resolve = checked.stdout.split("\n").find((line) => line.startsWith("ok       resolve"));
+      assert.match(resolve, /^ok +resolve +12 pods used \((echo-\d+, ){10}and 2 more\), 2 not used \(echo-new: /);
+    } finally {
+      await cluster.close();
+    }
+  },
+
   async "check says that the pods it uses are terminating, when no pod is ready and they are the fallback"(cli) {
     const cluster = await startCluster();
     try {
