@@ -24,6 +24,7 @@ import {
   tooLarge,
   unauthorized,
 } from "./_api_status.ts";
+import { documentEndpoint, negotiate } from "./_accept.ts";
 import { infoDocument } from "./_discovery.ts";
 import type { AccessControl } from "./_access_control.ts";
 import type { FailureQueue } from "./_failures.ts";
@@ -130,10 +131,13 @@ export function createRequestHandler(
     const { verb, namespace, name } = request;
     const deniedUser = context.access.deniedUser(request);
     if (deniedUser !== undefined) throw forbidden(deniedUser, request);
+    const refusal = negotiate(res.req.headers.accept, verb === "get" ? "object" : "collection");
     if (verb === "watch") {
-      if (await watches.serve(res, namespace, query)) record.status = 200;
+      if (await watches.serve(res, namespace, query, refusal)) record.status = 200;
     } else if (verb === "list") {
-      send(res, record, 200, { json: await listSlices(history, waiters, namespace, query) });
+      const list = await listSlices(history, waiters, namespace, query);
+      if (refusal !== undefined) throw refusal;
+      send(res, record, 200, { json: list });
     } else {
       // A GET reads a state not older than its resourceVersion: a future one is waited for, as by a list.
       const rv = query.resourceVersion ?? "";
@@ -145,6 +149,7 @@ export function createRequestHandler(
         ? nodes.get(name!)
         : history.current.get(keyOf(namespace!, name!));
       if (found === undefined) throw objectNotFound({ ...request, name: name! });
+      if (refusal !== undefined) throw refusal;
       send(res, record, 200, { json: found });
     }
   }
@@ -173,15 +178,21 @@ export function createRequestHandler(
     }
     // Before any await: the review's body is already flowing.
     if (review !== undefined) {
+      const refusal = negotiate(req.headers.accept, "review");
       const { code, body } = await context.access.answer(req, review);
+      if (refusal !== undefined && code < 300) throw refusal;
       return send(res, record, code, { json: body });
     }
     if (route.kind === "unknown" && !route.known && !route.inApi) {
       return send(res, record, 404, { text: "404 page not found\n" });
     }
     if (route.kind === "unknown") throw route.known ? methodNotAllowed() : notFound();
-    if (route.kind === "info") send(res, record, 200, infoDocument(path, context.serverAddress()));
-    else await serveResource(res, record, route.request, query);
+    if (route.kind === "info") {
+      const endpoint = documentEndpoint(path);
+      const refusal = endpoint === undefined ? undefined : negotiate(req.headers.accept, endpoint);
+      if (refusal !== undefined) throw refusal;
+      send(res, record, 200, infoDocument(path, context.serverAddress()));
+    } else await serveResource(res, record, route.request, query);
   }
 
   return async (req, res) => {

@@ -8,7 +8,15 @@
  */
 
 import type { ServerResponse } from "node:http";
-import { forbiddenField, invalidListOptions, status, tooLarge, tooOldStatus, unsupportedValue } from "./_api_status.ts";
+import {
+  forbiddenField,
+  type HttpError,
+  invalidListOptions,
+  status,
+  tooLarge,
+  tooOldStatus,
+  unsupportedValue,
+} from "./_api_status.ts";
 import { type ObjectSelector, parseSelector, queryBool, queryInt, watchResourceVersion } from "./_request_options.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
 import type { Change, SliceHistory } from "./_slice_history.ts";
@@ -25,9 +33,16 @@ export interface WatchHub {
    * Answers a watch request: validates it, sends the head and the first
    * events, and keeps it open until it times out or ends.
    *
+   * @param refusal The answer to give instead of the stream, once the request is found valid (an `Accept`
+   * header whose format the fake cannot write).
    * @returns Whether a `200` head was sent; rejects with an `HttpError` for a refused request.
    */
-  serve(res: ServerResponse, namespace: string | undefined, query: Record<string, string>): Promise<boolean>;
+  serve(
+    res: ServerResponse,
+    namespace: string | undefined,
+    query: Record<string, string>,
+    refusal?: HttpError,
+  ): Promise<boolean>;
   /** Sends a stored change to every open watch that sees it. */
   publish(change: Change): void;
   /** Breaks every open watch. */
@@ -134,6 +149,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     res: ServerResponse,
     namespace: string | undefined,
     query: Record<string, string>,
+    refusal?: HttpError,
   ): Promise<boolean> {
     const selector = parseSelector(query);
     const timeoutSeconds = queryInt(query.timeoutSeconds);
@@ -147,6 +163,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     const expired = timeoutSeconds < 0;
     const reached = expired || sendInitialEvents !== true || requested === undefined || await waiters.wait(requested);
     if (res.destroyed) return false;
+    if (refusal !== undefined) throw refusal;
 
     // "state" sends the current state as ADDED events, "replay" the changes since `startRv`.
     const initial = sendInitialEvents === true || (requested === undefined && sendInitialEvents === undefined)

@@ -20,7 +20,8 @@
  * `close()` leaves nothing running.
  *
  * Differences from a real server, all on purpose (the README lists them with
- * their reasons): HTTP/1.1 only, and plain HTTP unless `tls` is given; the
+ * their reasons): JSON only (a 406 where a real server would write protobuf,
+ * YAML or a Table and the client accepts no plain JSON); HTTP/1.1 only, and plain HTTP unless `tls` is given; the
  * resourceVersion moves only with this server's own writes; writes only
  * through `applySlice()` and the other methods (the HTTP API is read-only, so
  * objects carry no `managedFields`); `compact()` is an etcd compaction and a

@@ -53,11 +53,16 @@ function authorization(as: Exclude<Caller, "admin">): Record<string, string> {
   return { authorization: as === "bad token" ? "Bearer nope" : `Basic ${btoa("user:password")}` };
 }
 
+/** The Accept header of a request, when it sets one. */
+function acceptHeader(accept: string | undefined): Record<string, string> {
+  return accept === undefined ? {} : { accept };
+}
+
 /** One of the two servers. */
 export interface Target {
   readonly name: "fake" | "real";
-  /** A GET as the admin, anonymously, or with another token. */
-  get(path: string, options?: { as?: Caller; signal?: AbortSignal }): Promise<Response>;
+  /** A GET as the admin, anonymously, or with another token; `accept` sets the Accept header. */
+  get(path: string, options?: { as?: Caller; signal?: AbortSignal; accept?: string }): Promise<Response>;
   /** Creates or replaces a slice; remembers its resourceVersion under `label`. */
   applySlice(label: string, spec: SliceSpec): Promise<Record<string, unknown>>;
   /** Deletes a slice. */
@@ -80,9 +85,9 @@ export async function fakeTarget(options: FakeApiServerOptions = {}): Promise<Ta
   return {
     name: "fake",
     server,
-    get(path, { as = "admin", signal } = {}) {
+    get(path, { as = "admin", signal, accept } = {}) {
       const headers = as === "admin" ? { authorization: `Bearer ${token}` } : authorization(as);
-      return fetch(`${server.url}${path}`, { headers, signal });
+      return fetch(`${server.url}${path}`, { headers: { ...headers, ...acceptHeader(accept) }, signal });
     },
     applySlice(label, spec) {
       const stored = server.applySlice(sliceInput(spec));
@@ -122,9 +127,10 @@ export async function realTarget(controlPlane: ControlPlane): Promise<Target & {
   }
   return {
     name: "real",
-    get(path, { as = "admin", signal } = {}) {
-      if (as === "admin") return controlPlane.adminFetch(path, { signal });
-      return fetch(`${controlPlane.server}${path}`, { client: anonymous, headers: authorization(as), signal });
+    get(path, { as = "admin", signal, accept } = {}) {
+      if (as === "admin") return controlPlane.adminFetch(path, { signal, headers: acceptHeader(accept) });
+      const headers = { ...authorization(as), ...acceptHeader(accept) };
+      return fetch(`${controlPlane.server}${path}`, { client: anonymous, headers, signal });
     },
     async applySlice(label, spec) {
       const namespace = spec.namespace ?? NAMESPACE;

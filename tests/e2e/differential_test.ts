@@ -176,6 +176,46 @@ const cases: Case[] = [
     }),
   },
   {
+    name: "Accept headers: JSON where both can write it, else the real server's 406",
+    async run(target) {
+      const accepts = [
+        "*/*",
+        "application/json;q=0.5, text/html",
+        "text/html",
+        "application/*",
+        "APPLICATION/JSON",
+        "application/json;v=v1",
+        "application/json;stream=foo",
+      ];
+      const paths = [
+        SLICES,
+        `${SLICES}/a-1`,
+        `${SLICES}/missing`,
+        "/api",
+        "/apis",
+        "/apis/discovery.k8s.io",
+        "/version",
+      ];
+      const answers: Json[] = [];
+      for (const path of paths) {
+        for (const accept of accepts) {
+          const response = await target.get(path, { accept, signal: AbortSignal.timeout(10_000) });
+          const { kind, reason, message } = await response.json();
+          answers.push({
+            path,
+            accept,
+            status: response.status,
+            type: response.headers.get("content-type"),
+            kind,
+            reason,
+            message,
+          });
+        }
+      }
+      return answers;
+    },
+  },
+  {
     name: "label and field selectors the server refuses",
     async run(target) {
       const selectors = {

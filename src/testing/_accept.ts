@@ -1,0 +1,209 @@
+/**
+ * Content negotiation of the fake API server: the `Accept` headers it
+ * answers with JSON, the only format it writes, and the `406 NotAcceptable`
+ * for the others, read as kube-apiserver v1.36.3 reads them (measured):
+ * first go-restful's check of the route's media types (exact, case-sensitive
+ * types; `*` only as `*` or `*\/*`), then the API server's own negotiation of
+ * the clauses in goautoneg's order and their `as`, `g`, `v` and `stream`
+ * options. Where a real server would answer YAML, protobuf, a Table,
+ * PartialObjectMetadata or aggregated discovery and the header offers no
+ * plain JSON, the fake answers 406 too, saying that it writes JSON only.
+ * Private to the fake API server.
+ *
+ * @module
+ */
+
+import { HttpError, status } from "./_api_status.ts";
+
+/** A conversion the real server offers on an endpoint, named by the `as` option that asks for it. */
+type Conversion = "Table" | "PartialObjectMetadata" | "APIGroupDiscoveryList";
+
+/** How an endpoint negotiates on the real server. */
+interface Negotiation {
+  /** The media types of its go-restful route; undefined for a plain handler, which has no such check. */
+  readonly produces?: readonly string[];
+  /** Whether its handler negotiates the clauses' options (`/version` does not). */
+  readonly negotiates: boolean;
+  /** The conversions it offers. */
+  readonly conversions: readonly Conversion[];
+}
+
+const SERIALIZED = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"];
+const WATCHABLE = [...SERIALIZED, "application/json;stream=watch", "application/vnd.kubernetes.protobuf;stream=watch"];
+
+/** The endpoints the fake serves, each as its real counterpart negotiates. */
+const ENDPOINTS = {
+  /** An EndpointSlice list or watch. */
+  collection: { produces: WATCHABLE, negotiates: true, conversions: ["Table", "PartialObjectMetadata"] },
+  /** A GET of one object. */
+  object: { produces: SERIALIZED, negotiates: true, conversions: ["Table", "PartialObjectMetadata"] },
+  /** An access review's POST (no Table: reviews have no table convertor). */
+  review: { produces: SERIALIZED, negotiates: true, conversions: ["PartialObjectMetadata"] },
+  /** `/api`: a go-restful route that also serves aggregated discovery. */
+  "core discovery": { produces: SERIALIZED, negotiates: true, conversions: ["APIGroupDiscoveryList"] },
+  /** `/apis`: a plain handler that also serves aggregated discovery. */
+  "group list": { negotiates: true, conversions: ["APIGroupDiscoveryList"] },
+  /** `/apis/<group>`: a plain handler. */
+  group: { negotiates: true, conversions: [] },
+  /** `/api/v1`, `/apis/<group>/<version>`: go-restful routes. */
+  resources: { produces: SERIALIZED, negotiates: true, conversions: [] },
+  /** `/version`: a go-restful route that writes JSON whatever the options. */
+  version: { produces: ["application/json"], negotiates: false, conversions: [] },
+} satisfies Record<string, Negotiation>;
+
+/** An endpoint that negotiates its answer's media type. */
+export type NegotiatingEndpoint = keyof typeof ENDPOINTS;
+
+/** The discovery documents and `/version`, by path; the other documents (health checks, `/`) do not negotiate. */
+const DOCUMENTS: Record<string, NegotiatingEndpoint> = {
+  "/api": "core discovery",
+  "/api/v1": "resources",
+  "/apis": "group list",
+  "/apis/discovery.k8s.io": "group",
+  "/apis/discovery.k8s.io/v1": "resources",
+  "/version": "version",
+};
+
+/**
+ * The endpoint a document's path reaches, for {@linkcode negotiate}.
+ *
+ * @param path The canonical path.
+ * @returns The endpoint; undefined for a document that is written whatever the client accepts.
+ */
+export function documentEndpoint(path: string): NegotiatingEndpoint | undefined {
+  return DOCUMENTS[path];
+}
+
+/** The serializers of a real server, in its order (`*\/*` gets the first). */
+const SERIALIZERS = [
+  { type: "application", subType: "json", streams: true },
+  { type: "application", subType: "yaml", streams: false },
+  { type: "application", subType: "vnd.kubernetes.protobuf", streams: true },
+] as const;
+
+/** One clause of an `Accept` header, as goautoneg parses it. */
+interface Clause {
+  readonly type: string;
+  readonly subType: string;
+  readonly q: number;
+  readonly params: ReadonlyMap<string, string>;
+}
+
+/**
+ * Negotiates the media type of an answer. An `Accept` header the real server refuses too gets its 406 at
+ * once; one that the real server would answer in a format the fake cannot write gets a 406 from the fake in
+ * place of its successful answer only, since errors found before it (a 404, a 400) are still written, in JSON.
+ *
+ * @param accept The request's `Accept` header.
+ * @param endpoint The endpoint the request reaches.
+ * @returns Undefined when the fake can answer in JSON; else the 406 to give instead of a successful answer.
+ * @throws {HttpError} `406 NotAcceptable` in the real server's words, for a header it refuses too.
+ */
+export function negotiate(accept: string | undefined, endpoint: NegotiatingEndpoint): HttpError | undefined {
+  const header = accept ?? "";
+  const { produces, negotiates, conversions }: Negotiation = ENDPOINTS[endpoint];
+  if (produces !== undefined && !routeAccepts(header, produces)) {
+    throw notAcceptable(`406: Not Acceptable\n\nAvailable representations: ${produces.join(", ")}`, {});
+  }
+  if (!negotiates || header === "") return undefined;
+  let servedElsewhere = false;
+  for (const clause of parseAccept(header)) {
+    for (const serializer of SERIALIZERS) {
+      const matches = clause.type === "*" && clause.subType === "*" ||
+        clause.type === serializer.type && (clause.subType === serializer.subType || clause.subType === "*");
+      if (!matches) continue;
+      const answer = answerFor(clause.params, serializer, conversions);
+      if (answer === "json") return undefined;
+      if (answer === "other") servedElsewhere = true;
+    }
+  }
+  if (!servedElsewhere) throw notAcceptable(`only the following media types are accepted: ${SERIALIZED.join(", ")}`);
+  return notAcceptable(
+    "only the following media types are accepted: application/json " +
+      "(the fake API server of @kgr/resolver/testing writes JSON only: accept application/json too)",
+  );
+}
+
+function notAcceptable(message: string, details?: Record<string, unknown>): HttpError {
+  return new HttpError(406, status(406, "NotAcceptable", message, { details }));
+}
+
+/**
+ * go-restful's check: an empty header, or a clause whose type (options cut off, spaces trimmed) is `*\/*` or
+ * one the route produces.
+ */
+function routeAccepts(header: string, produces: readonly string[]): boolean {
+  if (header === "") return true;
+  return header.split(",").some((part) => {
+    const type = part.split(";")[0].replace(/^ +| +$/g, "");
+    return type === "*/*" || produces.includes(type);
+  });
+}
+
+/**
+ * What the real server answers for one clause and serializer: plain JSON (which the fake writes too), another
+ * format or a conversion (which only the real server writes), or nothing.
+ */
+function answerFor(
+  params: ReadonlyMap<string, string>,
+  serializer: (typeof SERIALIZERS)[number],
+  conversions: readonly Conversion[],
+): "json" | "other" | "refused" {
+  const stream = params.get("stream") ?? "";
+  if (stream !== "" && (!serializer.streams || stream !== "watch")) return "refused";
+  const [as, group, version] = ["as", "g", "v"].map((key) => params.get(key));
+  if (as === undefined && group === undefined && version === undefined) {
+    return serializer.subType === "json" ? "json" : "other";
+  }
+  const offered = conversions.some((conversion) => {
+    if (conversion === "APIGroupDiscoveryList") {
+      return as === conversion && group === "apidiscovery.k8s.io" && (version === "v2" || version === "v2beta1");
+    }
+    const meta = group === "meta.k8s.io" && (version === "v1" || version === "v1beta1");
+    if (conversion === "Table") return meta && as === "Table" && serializer.subType !== "vnd.kubernetes.protobuf";
+    return meta && (as === "PartialObjectMetadata" || as === "PartialObjectMetadataList");
+  });
+  return offered ? "other" : "refused";
+}
+
+/**
+ * The clauses of an `Accept` header as goautoneg reads them: clauses without a `/` dropped (but `*`), `q`
+ * read as a float (0 when it is not one), then sorted by its comparison: a higher `q`, or a more specific
+ * type, comes first.
+ */
+function parseAccept(header: string): Clause[] {
+  const clauses: Clause[] = [];
+  for (const part of header.split(",")) {
+    const [range, ...rest] = part.replace(/^ +| +$/g, "").split(";");
+    const [type, subType, ...extra] = range.split("/").map((piece) => piece.replace(/^ +| +$/g, ""));
+    if (extra.length > 0 || (subType === undefined && type !== "*")) continue;
+    let q = 1;
+    const params = new Map<string, string>();
+    for (const param of rest) {
+      const equals = param.indexOf("=");
+      if (equals === -1) continue;
+      const key = param.slice(0, equals).replace(/^ +| +$/g, "");
+      const value = param.slice(equals + 1);
+      if (key === "q") q = goParseFloat(value);
+      else params.set(key, value.replace(/^ +| +$/g, ""));
+    }
+    clauses.push({ type, subType: subType ?? "*", q, params });
+  }
+  // Go's sort.Sort on so few clauses is an insertion sort with goautoneg's Less.
+  for (let i = 1; i < clauses.length; i++) {
+    for (let j = i; j > 0 && precedes(clauses[j], clauses[j - 1]); j--) {
+      [clauses[j], clauses[j - 1]] = [clauses[j - 1], clauses[j]];
+    }
+  }
+  return clauses;
+}
+
+/** goautoneg's Less: a higher q, else a type that is not `*`, else a subtype that is not `*`. */
+function precedes(a: Clause, b: Clause): boolean {
+  return a.q > b.q || (a.type !== "*" && b.type === "*") || (a.subType !== "*" && b.subType === "*");
+}
+
+/** Go's `strconv.ParseFloat`, as goautoneg uses it: a malformed number is 0. */
+function goParseFloat(text: string): number {
+  return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : 0;
+}
