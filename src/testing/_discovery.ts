@@ -7,8 +7,11 @@
  * @module
  */
 
-/** A document: JSON, or the plain `ok` of a health check. */
-export type InfoDocument = { readonly json: unknown } | { readonly text: string };
+/**
+ * A document: JSON (indented for `/` and `/version`, which kube-apiserver writes with `json.MarshalIndent`),
+ * or the plain `ok` of a health check.
+ */
+export type InfoDocument = { readonly json: unknown; readonly indented?: boolean } | { readonly text: string };
 
 const SLICES_VERSION = { groupVersion: "discovery.k8s.io/v1", version: "v1" };
 const SLICES_GROUP = { name: "discovery.k8s.io", versions: [SLICES_VERSION], preferredVersion: SLICES_VERSION };
@@ -52,9 +55,9 @@ const PATHS = [
 export function infoDocument(path: string, serverAddress: string): InfoDocument {
   switch (path) {
     case "/":
-      return { json: { paths: PATHS } };
+      return { json: { paths: PATHS }, indented: true };
     case "/version":
-      return { json: VERSION };
+      return { json: VERSION, indented: true };
     case "/api":
       return {
         json: {

@@ -25,7 +25,7 @@ import {
   unauthorized,
 } from "./_api_status.ts";
 import { documentEndpoint, negotiate } from "./_accept.ts";
-import { infoDocument } from "./_discovery.ts";
+import { type InfoDocument, infoDocument } from "./_discovery.ts";
 import type { AccessControl } from "./_access_control.ts";
 import type { FailureQueue } from "./_failures.ts";
 import { listSlices } from "./_list.ts";
@@ -68,12 +68,12 @@ function send(
   res: ServerResponse,
   record: RecordedRequest,
   code: number,
-  body: { json: unknown } | { text: string },
+  body: InfoDocument,
   headers: Record<string, string> = {},
 ): void {
   if (res.headersSent || res.destroyed) return;
   record.status = code;
-  const text = "json" in body ? JSON.stringify(body.json) : body.text;
+  const text = "text" in body ? body.text : jsonText(body.json, body.indented ?? false);
   // kube-apiserver compresses an answer of more than 128 KiB (never a watch) for a client that accepts gzip.
   const compressed = Buffer.byteLength(text) > GZIP_THRESHOLD_BYTES && acceptsGzip(res.req);
   const sent = compressed ? gzipSync(text) : text;
@@ -86,6 +86,14 @@ function send(
     ...headers,
   });
   res.end(sent);
+}
+
+/**
+ * A JSON answer as kube-apiserver writes it: Go's JSON encoder ends it with a newline; the documents and
+ * Statuses it writes with `json.MarshalIndent` are indented with two spaces and end without one.
+ */
+function jsonText(value: unknown, indented: boolean): string {
+  return indented ? JSON.stringify(value, null, 2) : `${JSON.stringify(value)}\n`;
 }
 
 /** The size above which kube-apiserver gzips an answer (its `defaultGzipThresholdBytes`). */
@@ -213,7 +221,8 @@ export function createRequestHandler(
       await serve(req, res, record, route, query);
     } catch (error) {
       const answer = error instanceof HttpError ? error : internalError(error);
-      send(res, record, answer.code, { json: answer.body }, answer.headers);
+      // A 406 is written before any negotiation could succeed: kube-apiserver writes it indented.
+      send(res, record, answer.code, { json: answer.body, indented: answer.code === 406 }, answer.headers);
     }
   };
 }

@@ -216,6 +216,21 @@ const cases: Case[] = [
     },
   },
   {
+    name: "JSON layout: one line and a newline, or indented (/, /version, a 406)",
+    async run(target) {
+      const layouts: Record<string, string> = {};
+      for (const path of [SLICES, `${SLICES}/a-1`, `${SLICES}/missing`, "/api", "/apis", "/", "/version"]) {
+        for (const accept of ["application/json", "text/html"]) {
+          const response = await target.get(path, { accept, signal: AbortSignal.timeout(10_000) });
+          const text = await response.text();
+          const indented = text === JSON.stringify(JSON.parse(text), null, 2);
+          layouts[`${path} ${accept}`] = indented ? "indented" : text.endsWith("}\n") ? "line" : text.slice(-20);
+        }
+      }
+      return layouts;
+    },
+  },
+  {
     name: "label and field selectors the server refuses",
     async run(target) {
       const selectors = {

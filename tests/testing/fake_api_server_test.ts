@@ -313,6 +313,32 @@ Deno.test("unknown paths get a 404 NotFound Status (plain text outside the API) 
   });
 });
 
+Deno.test("JSON answers are laid out as kube-apiserver writes them: one line and a newline, or indented", async () => {
+  await withServer({}, async (server) => {
+    server.applySlice(svc("echo", ["10.0.0.1"]));
+    const text = async (path: string, accept?: string) =>
+      await (await fetch(server.url + path, { headers: accept === undefined ? {} : { accept } })).text();
+    // Go's JSON encoder: one line, then a newline (measured on v1.36.3).
+    for (
+      const path of [
+        slicesUrl(server, "default").slice(server.url.length),
+        `${BASE}/namespaces/default/endpointslices/nope`,
+        "/api",
+      ]
+    ) {
+      const body = await text(path);
+      assert.match(body, /^\{"[^\n]*\}\n$/, path);
+    }
+    // json.MarshalIndent, no newline at the end: `/`, `/version` and a 406.
+    const version = await text("/version");
+    assert.equal(version, JSON.stringify(JSON.parse(version), null, 2));
+    assert.equal(await text("/"), JSON.stringify(JSON.parse(await text("/")), null, 2));
+    const refused = await text("/api", "text/html");
+    assert.equal(refused, JSON.stringify(JSON.parse(refused), null, 2));
+    assert.ok(refused.startsWith(`{\n  "kind": "Status",\n`));
+  });
+});
+
 Deno.test("a Service is served by name like the real server and a missing one gets 404 NotFound", async () => {
   await withServer({}, async (server) => {
     const url = (namespace: string, name: string) => `${server.url}/api/v1/namespaces/${namespace}/services/${name}`;
