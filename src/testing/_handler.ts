@@ -83,6 +83,8 @@ function send(
     "Cache-Control": "no-cache, private",
     "Audit-Id": crypto.randomUUID(),
     ...(compressed ? { "Content-Encoding": "gzip", Vary: "Accept-Encoding" } : {}),
+    // Go's http.Error and kube-apiserver's health checks mark their plain text so.
+    ...("text" in body ? { "X-Content-Type-Options": "nosniff" } : {}),
     ...headers,
   });
   res.end(sent);

@@ -299,8 +299,13 @@ Deno.test("unknown paths get a 404 NotFound Status (plain text outside the API) 
     ) {
       const response = await fetch(server.url + path);
       assert.deepEqual(
-        [response.status, response.headers.get("content-type"), await response.text()],
-        [404, "text/plain; charset=utf-8", "404 page not found\n"],
+        [
+          response.status,
+          response.headers.get("content-type"),
+          response.headers.get("x-content-type-options"),
+          await response.text(),
+        ],
+        [404, "text/plain; charset=utf-8", "nosniff", "404 page not found\n"],
         path,
       );
     }
@@ -1128,6 +1133,9 @@ Deno.test("discovery, version and health paths answer as the real server's, list
     assert.ok((await json("/")).paths.includes("/apis/discovery.k8s.io/v1"));
     for (const path of ["/healthz", "/livez", "/readyz"]) {
       assert.deepEqual(await get(path), { status: 200, type: "text/plain; charset=utf-8", text: "ok" });
+      const response = await fetch(server.url + path);
+      await response.body?.cancel();
+      assert.equal(response.headers.get("x-content-type-options"), "nosniff", path);
     }
     assert.ok(server.requests.every((request) => request.kind === "other"));
   });
