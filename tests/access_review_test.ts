@@ -78,6 +78,43 @@ Deno.test("an access review comes back as the real server writes it: known attri
   });
 });
 
+Deno.test("an access review's Content-Type is read as kube-apiserver reads it: none means JSON, a malformed one is 415", async () => {
+  await withApi(async (api) => {
+    const body = new TextEncoder().encode(
+      JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" }),
+    );
+    const status = async (contentType?: string) => {
+      // A byte body: fetch adds no Content-Type of its own.
+      const headers: Record<string, string> = { authorization: "Bearer t" };
+      if (contentType !== undefined) headers["content-type"] = contentType;
+      const response = await fetch(`${api.url}/apis/authentication.k8s.io/v1/selfsubjectreviews`, {
+        method: "POST",
+        headers,
+        body,
+      });
+      await response.body?.cancel();
+      return response.status;
+    };
+    // Each measured on kube-apiserver v1.36.3.
+    const expected: [string | undefined, number][] = [
+      [undefined, 201],
+      ["APPLICATION/JSON", 201],
+      ["application/json; charset=utf-8", 201],
+      ["application/json;", 201],
+      ['application/json; charset="utf-8"', 201],
+      ["application/json;foo", 415],
+      ['application/json; charset=utf-8; CHARSET="utf-8"', 201],
+      ["application/json; charset=utf-8; charset=latin1", 415],
+      ["application/json; a=1;;", 415],
+      ["application", 415],
+      ["application/json/x", 415],
+      ["application/x-www-form-urlencoded", 415],
+      ["*/*", 415],
+    ];
+    for (const [contentType, code] of expected) assert.equal(await status(contentType), code, `${contentType}`);
+  });
+});
+
 Deno.test("an access review without attributes or without a JSON body gets the real server's 422 or 415", async () => {
   await withApi(async (api) => {
     const review = (body: string, headers: Record<string, string> = { "content-type": "application/json" }) =>

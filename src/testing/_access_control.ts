@@ -138,8 +138,8 @@ export function createAccessControl(): AccessControl {
      */
     async answer(req: IncomingMessage, review: ReviewResource): Promise<Answer> {
       const body = await readBody(req);
-      const mediaType = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
-      if (!["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"].includes(mediaType)) {
+      const mediaType = bodyMediaType(req.headers["content-type"]);
+      if (!["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"].includes(mediaType ?? "")) {
         return failure(
           415,
           "UnsupportedMediaType",
@@ -255,6 +255,35 @@ function checkAccess(access: FakeAccess): void {
       fail(`${what}.namespace`, "a string (leave it out for every namespace)", rule.namespace);
     }
   });
+}
+
+const TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
+const MEDIA_TYPE = new RegExp(`^${TOKEN}(?:/${TOKEN})?$`);
+const PARAMETER = new RegExp(`^\\s*(${TOKEN})\\s*=\\s*(${TOKEN}|"(?:[^"\\\\]|\\\\.)*")\\s*$`);
+
+/**
+ * A request body's media type, read as kube-apiserver reads `Content-Type` (Go's `mime.ParseMediaType`):
+ * none at all is JSON; a malformed one (a parameter without a value, one named twice with two values) is none
+ * the server knows.
+ *
+ * @returns The media type in lower case; undefined when the header is malformed.
+ */
+function bodyMediaType(header: string | undefined): string | undefined {
+  if (header === undefined || header === "") return "application/json";
+  const [type, ...params] = header.split(";");
+  const values = new Map<string, string>();
+  for (const [index, param] of params.entries()) {
+    // A trailing semicolon is ignored.
+    if (index === params.length - 1 && param.trim() === "") break;
+    const [, name, raw] = PARAMETER.exec(param) ?? [];
+    if (name === undefined) return undefined;
+    const value = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, "$1") : raw;
+    const key = name.toLowerCase();
+    if (values.has(key) && values.get(key) !== value) return undefined;
+    values.set(key, value);
+  }
+  const mediaType = type.trim().toLowerCase();
+  return MEDIA_TYPE.test(mediaType) ? mediaType : undefined;
 }
 
 /** A Status answer, keys in the real server's order. */
