@@ -12,6 +12,7 @@
 
 import type { IncomingMessage } from "node:http";
 import { describeValue, isRecord, unknownField } from "../_util.ts";
+import { wrongKind } from "./_review_kind.ts";
 
 /**
  * One rule, as in a Role or ClusterRole: `*` matches any verb, group or
@@ -73,6 +74,12 @@ const ADMIN: FakeAccess = {
 const REVIEWS = {
   "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews": "selfsubjectaccessreviews",
   "/apis/authentication.k8s.io/v1/selfsubjectreviews": "selfsubjectreviews",
+} as const;
+
+/** The apiVersion and kind of each access review. */
+const REVIEW_KINDS = {
+  selfsubjectaccessreviews: { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview" },
+  selfsubjectreviews: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
 } as const;
 
 /** The resource of an access review. */
@@ -149,6 +156,8 @@ export function createAccessControl(): AccessControl {
       }
       const input = parseObject(body);
       if (input === undefined) return failure(400, "BadRequest", "the request body is not a JSON object");
+      const refused = wrongKind(input, REVIEW_KINDS[review]);
+      if (refused !== undefined) return failure(400, "BadRequest", refused);
       if (review === "selfsubjectreviews") {
         return {
           code: 201,
