@@ -12,6 +12,7 @@ import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { gzipSync } from "node:zlib";
 import {
+  badRequest,
   forbidden,
   forbiddenPath,
   HttpError,
@@ -141,6 +142,10 @@ export function createRequestHandler(
     const { verb, namespace, name } = request;
     const deniedUser = context.access.deniedUser(request);
     if (deniedUser !== undefined) throw forbidden(deniedUser, request);
+    // A namespaced object read without its namespace (`namespaces//services/x`).
+    if (verb === "get" && namespace === undefined && request.resource !== "nodes") {
+      throw badRequest("Namespace parameter required.");
+    }
     const refusal = negotiate(res.req.headers.accept, verb === "get" ? "object" : "collection");
     if (verb === "watch") {
       if (await watches.serve(res, namespace, query, refusal)) record.status = 200;

@@ -75,8 +75,9 @@ export function canonicalPath(path: string): string {
     : path;
 }
 const ALL_SLICES = "/apis/discovery.k8s.io/v1/endpointslices";
-const NAMESPACED_SLICES = /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]+)\/endpointslices(?:\/([^/]+))?$/;
-const SERVICE = /^\/api\/v1\/namespaces\/([^/]+)\/services\/([^/]+)$/;
+// An empty namespace (`namespaces//endpointslices`) is every namespace to a list or watch, as on the real server.
+const NAMESPACED_SLICES = /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]*)\/endpointslices(?:\/([^/]+))?$/;
+const SERVICE = /^\/api\/v1\/namespaces\/([^/]*)\/services\/([^/]+)$/;
 const NODE = /^\/api\/v1\/nodes\/([^/]+)$/;
 
 /**
@@ -100,9 +101,12 @@ export function routeOf(method: string, path: string, query: Record<string, stri
     }
     if (service !== null) {
       const [namespace, name] = [service[1], service[2]].map(decodeURIComponent);
-      return { kind: "resource", request: { verb: "get", resource: "services", namespace, name } };
+      return {
+        kind: "resource",
+        request: { verb: "get", resource: "services", namespace: namespace || undefined, name },
+      };
     }
-    const [namespace, name] = [slices![1], slices![2]].map((part) => part && decodeURIComponent(part));
+    const [namespace, name] = [slices![1] || undefined, slices![2]].map((part) => part && decodeURIComponent(part));
     // As on the real server, `watch` means nothing on an object's path: that is always a GET.
     const verb = name !== undefined ? "get" : queryBool(query.watch) === true ? "watch" : "list";
     return { kind: "resource", request: { verb, resource: "endpointslices", namespace, name } };

@@ -164,7 +164,7 @@ const cases: Case[] = [
     run: async (target) => [await get(target, `${SLICES}/a-1`), await get(target, `${SLICES}/missing`)],
   },
   {
-    name: "paths: outside the API, a trailing slash, watch=1 on an object, a GET's resourceVersion",
+    name: "paths: outside the API, a trailing slash, watch=1 on an object, a GET's resourceVersion, no namespace",
     run: async (target) => ({
       nothing: await get(target, "/nothing"),
       unknownGroup: await get(target, "/apis/foo.example/v1/namespaces/x/foos"),
@@ -173,6 +173,12 @@ const cases: Case[] = [
       objectWatch: await get(target, `${SLICES}/a-1?watch=1`),
       futureRv: await get(target, `${SLICES}/a-1?resourceVersion=999999999`),
       badRv: await get(target, `/api/v1/namespaces/${NAMESPACE}/services/two?resourceVersion=abc`),
+      everyNamespace: await get(
+        target,
+        `/apis/discovery.k8s.io/v1/namespaces//endpointslices?labelSelector=${service("a")}`,
+      ),
+      noNamespace: await get(target, "/apis/discovery.k8s.io/v1/namespaces//endpointslices/a-1"),
+      noServiceNamespace: await get(target, "/api/v1/namespaces//services/two"),
     }),
   },
   {

@@ -70,6 +70,34 @@ Deno.test("a list returns matching slices sorted by namespace and name, without 
   });
 });
 
+Deno.test("an empty namespace lists and watches every namespace, and a read of one object without it is a 400", async () => {
+  await withServer({}, async (server) => {
+    server.applySlice(svc("echo", ["10.0.0.1"], "shop"));
+    server.applySlice(svc("echo", ["10.0.0.2"], "bank"));
+    // As on kube-apiserver v1.36.3 (measured): `namespaces//endpointslices` is the cluster-wide list.
+    const base = `${server.url}/apis/discovery.k8s.io/v1/namespaces/`;
+    const list = await getJson(`${base}/endpointslices`);
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body.items.map((item: EndpointSlice) => item.metadata.namespace), ["bank", "shop"]);
+    const events = await watch(`${base}/endpointslices?watch=1`);
+    try {
+      const seen = [await events.next(), await events.next()].map((event) =>
+        `${event?.type} ${event?.object.metadata.namespace}`
+      );
+      assert.deepEqual(seen.sort(), ["ADDED bank", "ADDED shop"]);
+    } finally {
+      await events.cancel();
+    }
+    const required = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure" };
+    for (const path of [`${base}/endpointslices/echo-ipv4`, `${server.url}/api/v1/namespaces//services/echo`]) {
+      assert.deepEqual(await getJson(path).then(({ status, body }) => ({ status, body })), {
+        status: 400,
+        body: { ...required, message: "Namespace parameter required.", reason: "BadRequest", code: 400 },
+      }, path);
+    }
+  });
+});
+
 Deno.test("list pages show one snapshot even when slices change between pages", async () => {
   await withServer({}, async (server) => {
     for (const name of ["a", "b", "c", "d", "e"]) {
