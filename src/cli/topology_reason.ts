@@ -55,7 +55,18 @@ export function topologyReason({ snapshot, pods, locality, zoneNote }: ServiceVi
 /** Why the ready pods' hints of one kind do not name ours: not every one has such a hint, or none names ours. */
 function hintReason(ready: readonly PodExplanation[], kind: "node" | "zone", ours: string): string {
   const names = (pod: PodExplanation) => (kind === "node" ? pod.hints?.forNodes : pod.hints?.forZones) ?? [];
-  const unhinted = ready.filter((pod) => names(pod).length === 0).length;
-  if (unhinted > 0) return `${unhinted} of ${ready.length} ready pods have no ${kind} hint`;
+  const unhinted = ready.filter((pod) => names(pod).length === 0);
+  if (unhinted.length > 0) {
+    return `${unhinted.length} of ${ready.length} ready pods have no ${kind} hint (${podNames(unhinted)})`;
+  }
   return `no pod is hinted for ${kind} ${ours}`;
+}
+
+/** The most pods a reason names: the rest are counted. */
+const NAMED_PODS = 3;
+
+/** Which pods, by name (their address when the slice names none): the first few, then how many more. */
+function podNames(pods: readonly PodExplanation[]): string {
+  const names = pods.slice(0, NAMED_PODS).map((pod) => pod.pod ?? pod.addresses[0].host);
+  return pods.length > NAMED_PODS ? `${names.join(", ")} and ${pods.length - NAMED_PODS} more` : names.join(", ");
 }

@@ -35,7 +35,13 @@ Deno.test("topologyReason() says why topology does not apply, and nothing when i
       { zone: "a" },
       "no pod has a topology hint (the Service's trafficDistribution sets them; its topology-mode Auto annotation only while it can balance the zones)",
     ],
-    [[pod(1, ["a"]), pod(2)], { zone: "a" }, "1 of 2 ready pods have no zone hint"],
+    // The pods without one are named: a node without a zone label leaves its pods without hints.
+    [[pod(1, ["a"]), pod(2)], { zone: "a" }, "1 of 2 ready pods have no zone hint (echo-2)"],
+    [
+      [pod(1, ["a"]), pod(2), pod(3), pod(4), pod(5)],
+      { zone: "a" },
+      "4 of 5 ready pods have no zone hint (echo-2, echo-3, echo-4 and 1 more)",
+    ],
     [[pod(1, ["b"]), pod(2, ["c"])], { zone: "a" }, "no pod is hinted for zone a"],
     [[pod(1, ["a"])], { node: "n1" }, "client zone unknown"],
     // Only the serving-terminating fallback: it has no topology, whatever its hints.
