@@ -16,6 +16,7 @@ import { type ClusterConnection, connectCluster, observeService, type ServiceVie
 import type { CheckCommand } from "./args.ts";
 import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
 import { colorsWanted, painter, type Style, takesEscapes } from "./terminal.ts";
+import { topologyReason } from "./topology_reason.ts";
 
 /** The verdict of one step. */
 type Verdict = "ok" | "MISSING" | "FAILED" | "unknown";
@@ -167,6 +168,10 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     // Pods may listen on a port the Service does not list: a doubt, not a failure.
     const portNote = resolved instanceof ResolverError ? undefined : resolved.snapshot!.portNote;
     if (portNote) say("unknown", "port", portNote);
+    // A client that says where it is asks whether calls stay near it: topology off is a doubt, not a failure.
+    const topology = resolved instanceof ResolverError || noPod ? undefined : topologyStep(resolved);
+    if (topology) say(topology.verdict, "topology", topology.detail);
+    const doubts = [...(portNote ? ["port"] : []), ...(topology?.verdict === "unknown" ? ["topology"] : [])];
 
     if (missing > 0) {
       cli.stdout.write(
@@ -177,7 +182,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     const failed = missingRequired > 0 || resolved instanceof ResolverError || noPod;
     const verdict = !failed
       ? `${paint("ok", "green")}: ${command.input} resolves with these credentials${
-        portNote ? "; see the port step above" : ""
+        doubts.length > 0 ? `; see the ${doubts.join(" and ")} step${doubts.length > 1 ? "s" : ""} above` : ""
       }`
       : noPod && missingRequired === 0
       ? `${paint("FAILED", "red")}: ${command.input} resolves to no usable pod; see the resolve step above`
@@ -263,6 +268,28 @@ async function resolveOnce(
     signal.removeEventListener("abort", stop);
   }
   return result;
+}
+
+/**
+ * Whether topology-aware routing applies for a client whose zone or node is known, and why not; `undefined` for a
+ * client that does not say where it is.
+ */
+function topologyStep(view: ServiceView): { verdict: Verdict; detail: string } | undefined {
+  const { zone, node } = view.locality;
+  if (zone === undefined && node === undefined) return undefined;
+  const where = [...(zone !== undefined ? [`zone ${zone}`] : []), ...(node !== undefined ? [`node ${node}`] : [])];
+  const mode = view.snapshot!.topology;
+  if (mode !== "none") {
+    const detail = `${mode}: calls go to the pods hinted for the client's ${mode}, the others only on failover`;
+    return { verdict: "ok", detail: `${detail} (client in ${where.join(", ")})` };
+  }
+  const reason = topologyReason(view);
+  return {
+    verdict: "unknown",
+    detail: `none, so calls go to the used pods in every zone${reason ? `: ${reason}` : ""} (client in ${
+      where.join(", ")
+    })`,
+  };
 }
 
 function podList(view: ServiceView): string {

@@ -448,7 +448,9 @@ export const scenarios = {
     }
   },
 
-  async "check --zone counts the pods kept for failover apart from the used ones, as the table does"(cli) {
+  async "check --zone counts the pods kept for failover apart from the used ones, and says whether topology applies"(
+    cli,
+  ) {
     const cluster = await startCluster();
     try {
       cluster.api.applySlice(endpointSlice({
@@ -462,6 +464,20 @@ export const scenarios = {
       const checked = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, "--zone", "a", target]);
       assert.equal(checked.code, 0, checked.stdout + checked.stderr);
       assert.match(checked.stdout, /^ok +resolve +2 pods used \(zoned-0, zoned-2\), 1 failover \(zoned-1\)$/m);
+      assert.match(
+        checked.stdout,
+        /^ok +topology +zone: calls go to the pods hinted for the client's zone, the others only on failover \(client in zone a\)$/m,
+      );
+      // Slices without hints: topology is off, and the check says why, without failing.
+      const unhinted = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, "--zone", "a", TARGET]);
+      assert.equal(unhinted.code, 0, unhinted.stdout + unhinted.stderr);
+      assert.match(
+        unhinted.stdout,
+        /^unknown +topology +none, so calls go to the used pods in every zone: no pod has a topology hint .*\(client in zone a\)$/m,
+      );
+      assert.match(unhinted.stdout, /resolves with these credentials; see the topology step above\n$/);
+      const nowhere = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, TARGET]);
+      assert.doesNotMatch(nowhere.stdout, /topology/, "a client that does not say where it is gets no topology step");
     } finally {
       await cluster.close();
     }
