@@ -139,6 +139,12 @@ export function parseArgs(args: readonly string[]): CliCommand {
     else if (VALUE_FLAGS.has(name)) {
       const value = name === arg ? args[++i] : arg.slice(name.length).replace(/^=/, "");
       if (value === undefined) throw new UsageError(`Cannot use ${name}: it needs a value: run kgr-resolver --help`);
+      // Shells expand ~ only at the start of a word: in --kubeconfig=~/k it reaches us as is, and names no file.
+      if (name === "--kubeconfig" && name !== arg && /^~(\/|$)/.test(value)) {
+        throw new UsageError(
+          `Cannot use ${JSON.stringify(arg)}: the shell leaves ~ after "=" as it is: write --kubeconfig ${value}`,
+        );
+      }
       values.set(name === "-n" ? "--namespace" : name, value);
     } else {
       const instead = KUBECTL_HABITS.get(name.startsWith("-o") && !name.startsWith("--") ? "-o" : name);

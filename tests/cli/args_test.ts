@@ -101,6 +101,10 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
     [[TARGET, "--context"], "Cannot use --context: it needs a value: run kgr-resolver --help"],
     [["--kubeconfig=", TARGET], "Cannot use --kubeconfig: it must not be empty"],
     [
+      ["--kubeconfig=~/.kube/prod", TARGET],
+      'Cannot use "--kubeconfig=~/.kube/prod": the shell leaves ~ after "=" as it is: write --kubeconfig ~/.kube/prod',
+    ],
+    [
       ["dns:///echo.prod:50051"],
       'Cannot follow "dns:///echo.prod:50051": grpc-js resolves dns: targets itself, without Kubernetes; ' +
       "give the Service as kubernetes:///service.namespace:port",
