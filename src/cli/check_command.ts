@@ -106,9 +106,10 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
           "run its exec plugin by hand to see why, or raise --timeout";
         return stop("user", detail, "the credentials could not be obtained");
       }
-      // No HTTP answer (unreachable, TLS, or none in time) or no Kubernetes one.
-      if (signal.aborted || (error instanceof KubeApiError && error.status === undefined)) {
-        return stop("server", describe(error), "no answer from the API server");
+      // No HTTP answer: none in time, or no connection (refused, unreachable, a certificate not trusted).
+      if (signal.aborted) return stop("server", describe(error), "no answer from the API server");
+      if (error instanceof KubeApiError && error.status === undefined) {
+        return stop("server", describe(error), "no connection to the API server");
       }
       // A web page in its place (a wrong port, a login page): every later request would get one too.
       if (error instanceof KubeApiError && error.contentType !== undefined) {

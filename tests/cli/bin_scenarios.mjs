@@ -289,7 +289,7 @@ export const scenarios = {
         /^FAILED +server +Cannot create a SelfSubjectReview: cannot reach the API server/m,
       );
       assert.equal(unchecked.stdout.match(/cannot reach/g).length, 1, unchecked.stdout);
-      assert.match(unchecked.stdout, /FAILED: no answer from the API server; fix the step marked above\n$/);
+      assert.match(unchecked.stdout, /FAILED: no connection to the API server; fix the step marked above\n$/);
 
       const missing = await runCli(cli, ["--once", "--kubeconfig", `${cluster.kubeconfig}.missing`, TARGET]);
       assert.equal(missing.code, 1);
