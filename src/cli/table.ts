@@ -139,7 +139,40 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   return lines;
 }
 
-/** When the Service last changed, as far as anyone knows. */
+/**
+ * The view with `changedAt` and `changes` of what the table shows: a change that the table does not show (hints that
+ * topology does not use) keeps those of `previous`, so that "changed 5s ago" never resets while no row moves.
+ *
+ * @param previous The view this function returned last time, if any.
+ * @param view The new view.
+ * @returns `view`, or a copy with the `changedAt` and `changes` of `previous` when the table would show the same.
+ *
+ * @example A change of hints only
+ * ```ts
+ * import { withShownChanges } from "./table.ts";
+ * const pod = { addresses: [{ host: "10.0.0.1", port: 80 }], ready: true, serving: true, terminating: false, use: "used" as const, message: "used" };
+ * const base = {
+ *   namespace: "prod", service: "echo", port: "grpc", locality: {}, watch: { state: "watching" as const },
+ *   snapshot: { endpoints: [], resourceVersion: "7", namespace: "prod", service: "echo", topology: "none" as const },
+ * };
+ * const first = withShownChanges(undefined, { ...base, pods: [pod], changedAt: 1_000, changes: 1 });
+ * const hinted = { ...pod, hints: { forZones: ["a"], forNodes: [] } };
+ * console.log(withShownChanges(first, { ...base, pods: [hinted], changedAt: 9_000, changes: 2 }).changedAt); // 1000
+ * ```
+ */
+export function withShownChanges(previous: ServiceView | undefined, view: ServiceView): ServiceView {
+  if (previous === undefined || shownState(previous) !== shownState(view)) return view;
+  return { ...view, changedAt: previous.changedAt, changes: previous.changes };
+}
+
+/** What the table shows of a view besides the watch's state, as one string; `undefined` before the first pods. */
+function shownState(view: ServiceView): string | undefined {
+  if (!view.pods) return undefined;
+  const { emptyReason, portNote } = view.snapshot ?? {};
+  return JSON.stringify([view.port, topologyText(view), emptyReason, portNote, view.pods.map(cellsOf)]);
+}
+
+/** When the table last changed, as far as anyone knows. */
 function changeText({ changedAt, changes }: ServiceView, now: number): string {
   if (changedAt !== undefined) return `changed ${ago(now - changedAt)} ago`;
   return changes === undefined ? "no change yet" : "unchanged since start";

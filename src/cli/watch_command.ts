@@ -10,7 +10,7 @@ import type { CliOutput, CliProcess } from "../runtime/cli_process.ts";
 import { connectCluster, observeService, type ServiceView } from "../service_observer.ts";
 import type { WatchCommand } from "./args.ts";
 import { changeLine, changeSummary, snapshotReport } from "./report.ts";
-import { renderTable } from "./table.ts";
+import { renderTable, withShownChanges } from "./table.ts";
 import { colorsWanted, createLiveFrame, type LiveFrame, painter, takesEscapes } from "./terminal.ts";
 
 /** How often the live table redraws without a change (for "changed 5s ago"), in ms. */
@@ -67,9 +67,10 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
 
   const onView = (view: ServiceView) => {
     if (controller.signal.aborted) return;
-    latest = view;
+    // "changed 5s ago" is about what the table shows: a change of hints alone would reset it while nothing moves.
+    latest = live ? withShownChanges(latest, view) : view;
     if (command.once) return onFirstView(view);
-    if (live) return (frame ??= createLiveFrame(stdout)).draw(table(view, true));
+    if (live) return (frame ??= createLiveFrame(stdout)).draw(table(latest, true));
     // A JSON object for every new snapshot (it shows zones, nodes and hints); a line only when it says something
     // new: a change that only the JSON shows (hints that topology does not use) would print the same line again.
     const current = !view.snapshot ? undefined : command.json ? view.changes : changeSummary(view);

@@ -1,7 +1,7 @@
 // The pure output of the CLI: the live table, the line per change, the JSON object, colours and cuts.
 import assert from "node:assert/strict";
 import { changeLine, snapshotReport } from "../../src/cli/report.ts";
-import { renderTable, type TableContext } from "../../src/cli/table.ts";
+import { renderTable, type TableContext, withShownChanges } from "../../src/cli/table.ts";
 import { colorsWanted, createLiveFrame, fitLine, painter, takesEscapes } from "../../src/cli/terminal.ts";
 import { explainEndpoints } from "../../src/endpoint_explanation.ts";
 import type { EndpointSlice } from "../../src/endpoint_slice.ts";
@@ -273,6 +273,32 @@ Deno.test("renderTable() says when the Service changed only when someone knows",
   // --once prints the state a LIST brought, before any watch.
   const once = renderTable({ ...view, watch: { state: "listing" } }, { ...context, live: false });
   assert.ok(once[2].includes("  listed  topology"), once[2]);
+});
+
+Deno.test("withShownChanges() dates a change only when the table shows it, not a change of hints alone", () => {
+  const unhinted: EndpointSlice = {
+    ...SLICE,
+    endpoints: SLICE.endpoints!.map(({ hints: _, ...endpoint }) => endpoint),
+  };
+  // A client whose locality is unknown: topology is none with or without hints, the table the same.
+  const first = withShownChanges(undefined, { ...viewOf([unhinted]), changedAt: undefined, changes: 1 });
+  const hinted = withShownChanges(first, { ...viewOf([SLICE]), changedAt: 60_000, changes: 2 });
+  assert.deepEqual([hinted.changedAt, hinted.changes], [undefined, 1]);
+  assert.ok(renderTable(hinted, context)[2].includes("  unchanged since start  "));
+  // A client in zone a: the hints change its topology, which the table shows.
+  const zoned = withShownChanges(
+    { ...viewOf([unhinted], "a"), changedAt: undefined, changes: 1 },
+    { ...viewOf([SLICE], "a"), changedAt: 60_000, changes: 2 },
+  );
+  assert.deepEqual([zoned.changedAt, zoned.changes], [60_000, 2]);
+  assert.ok(renderTable(zoned, context)[2].includes("  changed 6s ago  "));
+  // A pod that became ready: a row changed.
+  const ready = withShownChanges(hinted, {
+    ...viewOf([{ ...SLICE, endpoints: SLICE.endpoints!.map(({ conditions: _, ...endpoint }) => endpoint) }]),
+    changedAt: 62_000,
+    changes: 3,
+  });
+  assert.deepEqual([ready.changedAt, ready.changes], [62_000, 3]);
 });
 
 Deno.test("a Service whose pods are all unusable says why in the table and the change line", () => {
