@@ -116,7 +116,8 @@ export function changeLine(view: ServiceView, now: number): string {
 }
 
 /**
- * What the line per change says of the pods: the topology mode, and which pods get calls and why. It leaves out
+ * What the line per change says of the pods: the topology mode, and which pods get calls and why, each reason once
+ * before the pods that share it (`2 not used (not ready): a 10.0.0.1:80, b 10.0.0.2:80`). It leaves out
  * what does not change where calls go (zones, nodes and hints that topology does not use): two views with the same
  * summary would print lines that differ only in time and resourceVersion.
  *
@@ -136,15 +137,10 @@ export function changeLine(view: ServiceView, now: number): string {
  */
 export function changeSummary(view: ServiceView): string {
   const pods = view.pods!;
-  const group = (use: PodExplanation["use"], label: string, why: boolean) => {
-    const members = pods.filter((pod) => pod.use === use);
-    if (members.length === 0) return [];
-    return [`${members.length} ${label}: ${members.map((pod) => describe(pod, why)).join(", ")}`];
-  };
   const parts = [
-    ...group("used", "used", false),
-    ...group("failover", "failover", true),
-    ...group("unused", "not used", true),
+    ...groups(pods, "used", "used"),
+    ...groups(pods, "failover", "failover"),
+    ...groups(pods, "unused", "not used"),
   ];
   const { topology, emptyReason, portNote } = view.snapshot!;
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
@@ -155,9 +151,24 @@ export function changeSummary(view: ServiceView): string {
   return `topology ${topology}${reason ? ` (${reason})` : ""}: ${parts.join("; ")}`;
 }
 
-/** A pod and its addresses, with why it is not used, used only on failover, or used though terminating. */
-function describe(pod: PodExplanation, why: boolean): string {
-  const text = `${pod.pod ?? "-"} ${pod.addresses.map(formatAddress).join(" ")}`;
-  // A used pod that is terminating is the fallback when no pod is ready: calls will soon fail, so it says so.
-  return why || pod.terminating ? `${text} (${pod.message.replace(/^(not used|failover|used): /, "")})` : text;
+/**
+ * The pods of one use, one part per reason, the reason said once before its pods: `2 not used (not ready): a
+ * 10.0.0.1:80, b 10.0.0.2:80`. Used pods have no reason, unless they are terminating (the fallback when no pod is
+ * ready: calls will soon fail, so it says so).
+ */
+function groups(pods: readonly PodExplanation[], use: PodExplanation["use"], label: string): string[] {
+  const byReason = new Map<string, PodExplanation[]>();
+  for (const pod of pods) {
+    if (pod.use !== use) continue;
+    const why = use === "used" && !pod.terminating ? "" : pod.message.replace(/^(not used|failover|used): /, "");
+    byReason.set(why, [...byReason.get(why) ?? [], pod]);
+  }
+  return [...byReason].map(([why, members]) =>
+    `${members.length} ${label}${why ? ` (${why})` : ""}: ${members.map(describe).join(", ")}`
+  );
+}
+
+/** A pod and its addresses. */
+function describe(pod: PodExplanation): string {
+  return `${pod.pod ?? "-"} ${pod.addresses.map(formatAddress).join(" ")}`;
 }

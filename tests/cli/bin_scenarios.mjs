@@ -137,7 +137,7 @@ export const scenarios = {
       assert.equal(code, 0, stderr);
       assert.match(
         stdout,
-        /^\S+Z e2e\/echo rv \d+ topology none \(client locality unknown\): 3 used: echo-0 10\.1\.0\.1:8080, echo-1 10\.1\.0\.2:8080, echo-2 10\.1\.0\.3:8080; 2 not used: echo-new 10\.1\.0\.51:8080 \(not ready\), echo-old 10\.1\.0\.50:8080 \(terminating while others are ready\)\n$/,
+        /^\S+Z e2e\/echo rv \d+ topology none \(client locality unknown\): 3 used: echo-0 10\.1\.0\.1:8080, echo-1 10\.1\.0\.2:8080, echo-2 10\.1\.0\.3:8080; 1 not used \(not ready\): echo-new 10\.1\.0\.51:8080; 1 not used \(terminating while others are ready\): echo-old 10\.1\.0\.50:8080\n$/,
       );
       // A client in a zone, but slices without hints: the line says why topology does not apply.
       const zoned = await runCli(cli, ["--once", "--kubeconfig", cluster.kubeconfig, "--zone", "a", TARGET]);

@@ -1,6 +1,6 @@
 // The pure output of the CLI: the live table, the line per change, the JSON object, colours and cuts.
 import assert from "node:assert/strict";
-import { changeLine, snapshotReport } from "../../src/cli/report.ts";
+import { changeLine, changeSummary, snapshotReport } from "../../src/cli/report.ts";
 import { renderTable, type TableContext, withShownChanges } from "../../src/cli/table.ts";
 import { colorsWanted, createLiveFrame, fitLine, painter, takesEscapes } from "../../src/cli/terminal.ts";
 import { explainEndpoints } from "../../src/endpoint_explanation.ts";
@@ -319,7 +319,7 @@ Deno.test("a target's port number that no slice has is noted under the table's h
   const view = { ...base, port: 80, snapshot: { ...base.snapshot!, portNote } };
   assert.equal(renderTable(view, context)[3], portNote);
   assert.equal(renderTable(view, { ...context, paint: painter(true) })[3], `\x1b[33m${portNote}\x1b[0m`);
-  assert.ok(changeLine(view, 0).endsWith(`(not ready); ${portNote}`), changeLine(view, 0));
+  assert.ok(changeLine(view, 0).endsWith(`10.0.0.3:8080; ${portNote}`), changeLine(view, 0));
   assert.equal(snapshotReport(view, 0).portNote, portNote);
   assert.equal("portNote" in snapshotReport(viewOf([SLICE]), 0), false);
 });
@@ -343,9 +343,33 @@ Deno.test("changeLine() says that used pods are terminating, when no pod is read
   }]);
   assert.equal(
     changeLine(view, 0),
-    "1970-01-01T00:00:00.000Z prod/echo rv 42 topology none (client locality unknown): 2 used: " +
-      "echo-0 10.0.0.1:8080 (serving while terminating, as no pod is ready), " +
-      "echo-1 10.0.0.2:8080 (serving while terminating, as no pod is ready)",
+    "1970-01-01T00:00:00.000Z prod/echo rv 42 topology none (client locality unknown): " +
+      "2 used (serving while terminating, as no pod is ready): echo-0 10.0.0.1:8080, echo-1 10.0.0.2:8080",
+  );
+});
+
+Deno.test("changeLine() says a reason once for the pods that share it, one part per reason", () => {
+  const endpoints = [
+    ...["echo-0", "echo-1", "echo-2"].map((name, i) => ({ addresses: [`10.0.0.${i + 1}`], targetRef: { name } })),
+    { addresses: ["10.0.0.4"], targetRef: { name: "echo-3" }, conditions: { ready: false } },
+    { addresses: ["10.0.0.5"], targetRef: { name: "echo-4" }, conditions: { ready: false } },
+    { addresses: ["10.0.0.6"], targetRef: { name: "echo-5" }, conditions: { ready: false, terminating: true } },
+  ];
+  const mixed = changeSummary(viewOf([{ ...SLICE, endpoints }]));
+  assert.equal(
+    mixed,
+    "topology none (client locality unknown): 3 used: echo-0 10.0.0.1:8080, echo-1 10.0.0.2:8080, echo-2 " +
+      "10.0.0.3:8080; 2 not used (not ready): echo-3 10.0.0.4:8080, echo-4 10.0.0.5:8080; " +
+      "1 not used (terminating while others are ready): echo-5 10.0.0.6:8080",
+  );
+  // A port name the slice lacks: every pod has the same reason, said once (a grep for a pod still finds the line).
+  const wrongPort = { ...SLICE, ports: [{ name: "metrics", port: 9090 }], endpoints: endpoints.slice(0, 3) };
+  const view = serviceViewOf([wrongPort], {}, "42");
+  const line = changeSummary(view);
+  assert.equal(line.split("has no port named").length - 1, 1, line);
+  assert.match(
+    line,
+    /: 3 not used \(its EndpointSlice has no port named "grpc"\): echo-0 10\.0\.0\.1, echo-1 10\.0\.0\.2, /,
   );
 });
 
@@ -361,8 +385,8 @@ Deno.test("changeLine() and snapshotReport() say the same as the table, on one l
   assert.equal(
     changeLine(view, 0),
     "1970-01-01T00:00:00.000Z prod/echo rv 42 topology zone: 1 used: echo-0 10.0.0.1:8080; " +
-      "1 failover: echo-1 10.0.0.2:8080 (hinted for zone b); " +
-      "1 not used: echo-2 10.0.0.3:8080 (not ready)",
+      "1 failover (hinted for zone b): echo-1 10.0.0.2:8080; " +
+      "1 not used (not ready): echo-2 10.0.0.3:8080",
   );
   const report = snapshotReport(view, 0);
   assert.deepEqual(Object.keys(report), [
