@@ -185,21 +185,24 @@ const DROPPED_FIRST = [
   HEADINGS.indexOf("TERMINATING"),
   HEADINGS.indexOf("SERVING"),
 ];
+const ZONE = HEADINGS.indexOf("ZONE");
 
 /**
  * The indices of the columns shown: all of them when the widest row fits in `columns`, else fewer: those of
- * {@linkcode DROPPED_FIRST}, then READY when even pod names cut to {@linkcode MIN_POD_WIDTH} leave USED too little
+ * {@linkcode DROPPED_FIRST}, but ZONE only when even pod names cut to {@linkcode MIN_POD_WIDTH} leave no room for it
+ * (it tells where topology sends calls, which USED does not say), then READY when such names leave USED too little
  * room (USED says it too: "not used: not ready").
  */
 function columnsThatFit(widths: readonly number[], columns: number): number[] {
   const shown = widths.map((_, i) => i);
   const width = (pod = widths[0]) =>
     shown.reduce((sum, i, at) => sum + (i === 0 ? pod : widths[i]) + (at === shown.length - 1 ? 0 : 2), 0);
+  const shortened = Math.min(widths[0], MIN_POD_WIDTH);
   for (const column of DROPPED_FIRST) {
-    if (width() <= columns) break;
+    if (width(column === ZONE ? shortened : widths[0]) <= columns) break;
     shown.splice(shown.indexOf(column), 1);
   }
-  if (width(Math.min(widths[0], MIN_POD_WIDTH)) > columns) shown.splice(shown.indexOf(READY), 1);
+  if (width(shortened) > columns) shown.splice(shown.indexOf(READY), 1);
   return shown;
 }
 

@@ -137,6 +137,28 @@ Deno.test("renderTable() on a narrow terminal leaves out NODE, ZONE, TERMINATING
   ]);
 });
 
+Deno.test("renderTable() at 120 columns shortens long pod names to keep ZONE, once NODE is gone", () => {
+  const slice: EndpointSlice = {
+    ...SLICE,
+    endpoints: [0, 1].map((i) => ({
+      addresses: [`10.4.${i + 1}.${i}`],
+      targetRef: { name: `payments-gateway-canary-deployment-7f9c8d6b5c-x2k9${i}` },
+      zone: i ? "eu-west-1b" : "eu-west-1a",
+      nodeName: `ip-10-0-${i}-12.eu-west-1.compute.internal`,
+      hints: { forZones: [{ name: i ? "eu-west-1b" : "eu-west-1a" }] },
+    })),
+  };
+  const rows = tableRows(renderTable(viewOf([slice], "eu-west-1a"), { ...context, columns: 120 }));
+  assert.deepEqual(rows, [
+    "POD                         ADDRESS        ZONE        READY  SERVING  TERMINATING  USED",
+    "payments…-7f9c8d6b5c-x2k90  10.4.1.0:8080  eu-west-1a  yes    yes      no           used: hinted for this zone",
+    "payments…-7f9c8d6b5c-x2k91  10.4.2.1:8080  eu-west-1b  yes    yes      no           failover: hinted for zone eu-west-1b",
+  ]);
+  assert.ok(rows.every((row) => row.length <= 120));
+  // Where even names cut to 24 characters leave no room for it, ZONE goes, as before.
+  assert.ok(!tableRows(renderTable(viewOf([slice], "eu-west-1a"), { ...context, columns: 100 }))[0].includes("ZONE"));
+});
+
 Deno.test("renderTable() shortens a long pod name in its middle, so that pods stay apart and USED shows", () => {
   // A Deployment's pod name may take all 63 characters: its end (ReplicaSet hash, random suffix) tells pods apart.
   const base = "checkout-payments-gateway-canary-release-euwest-7f9c8d6b5-";
