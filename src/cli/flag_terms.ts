@@ -2,7 +2,9 @@
  * The library's messages in the CLI's terms: they name the options of
  * `register()` (`cluster.kubeconfig`, `cluster.context`, `cluster.namespace`,
  * also in a cluster access's source: `... with cluster.namespace`), which a
- * user of `kgr-resolver` sets with its flags. The CLI writes through
+ * user of `kgr-resolver` sets with its flags, and tell a long-running process
+ * to restart after new credentials or a new CA, where the CLI's user runs
+ * `kgr-resolver` again. The CLI writes through
  * {@linkcode withFlagTerms}, so that every line it prints (the live table,
  * the line per change, `check`, standard error) says `--namespace`; the live
  * table, which cuts lines to the terminal's width, also rewrites its text
@@ -34,6 +36,20 @@ const TERMS: [RegExp, string][] = [
   [option("cluster.namespace"), "--namespace"],
   // An option the CLI has no flag for: its name would send the user looking for one.
   [/ \(stallTimeoutMs\)/g, ""],
+  // Advice for a long-running process that read its credentials or CA once; the CLI's user runs it again.
+  [
+    /renew the token, then restart the process: a token written in a kubeconfig or given as an option is read once, when the process first uses the cluster \(a tokenFile or an exec plugin is read again by itself\)/g,
+    "put a fresh token in the kubeconfig (log in again), then run kgr-resolver again",
+  ],
+  [
+    /(give the user a token, a client certificate or an exec plugin), then restart the process/g,
+    "$1, then run kgr-resolver again",
+  ],
+  [/(or the server not trust its CA\)), then restart\b/g, "$1, then run kgr-resolver again"],
+  [
+    /; they are read once, at start, so restart the process after changing them \(a rotated cluster CA, say\)/g,
+    " (the cluster's CA may have been rotated), then run kgr-resolver again",
+  ],
 ];
 
 /**
@@ -41,8 +57,8 @@ const TERMS: [RegExp, string][] = [
  *
  * @param message A message that may name `cluster.kubeconfig`, `cluster.context`, `cluster.namespace` or
  *   `stallTimeoutMs`.
- * @returns The message naming `--kubeconfig`, `--context` and `--namespace` instead, and no `stallTimeoutMs` (the
- *   CLI has no flag for it).
+ * @returns The message naming `--kubeconfig`, `--context` and `--namespace` instead, no `stallTimeoutMs` (the CLI
+ *   has no flag for it), and "run kgr-resolver again" where it says to restart the process.
  *
  * @example
  * ```ts

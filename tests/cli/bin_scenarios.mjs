@@ -262,6 +262,12 @@ export const scenarios = {
       // Not /401/: the server's port (127.0.0.1:40197) may hold those digits.
       assert.equal(refused.stdout.match(/\(401 Unauthorized\)/g).length, 1, refused.stdout);
       assert.match(refused.stdout, /FAILED: the API server refuses these credentials; fix the step marked above\n$/);
+      // The advice is the CLI user's: a fresh token, then run it again (the library tells a program to restart).
+      assert.match(
+        refused.stdout,
+        /\(401 Unauthorized\): put a fresh token in the kubeconfig \(log in again\), then run kgr-resolver again\n/,
+      );
+      assert.doesNotMatch(refused.stdout, /restart/);
       // An exec plugin that fails: the server was never asked.
       const failingPlugin = cluster.api.kubeconfig();
       failingPlugin.users[0].user = {

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { inFlagTerms, withFlagTerms } from "../../src/cli/flag_terms.ts";
 import type { CliOutput, CliProcess } from "../../src/runtime/cli_process.ts";
+import { networkError, statusError } from "../../src/api_errors.ts";
+import { basicAuthCredentials, staticTokenCredentials } from "../../src/cluster/credentials.ts";
+import type { ClusterAccess } from "../../src/cluster/types.ts";
 
 Deno.test("inFlagTerms() names the CLI's flags, never touching a path or a name that contains an option's name", () => {
   assert.equal(
@@ -67,4 +70,38 @@ Deno.test("withFlagTerms() rewrites what the CLI writes to standard output and e
     undefined,
   ]);
   assert.deepEqual([cli.args, cli.env("NO_COLOR")], [["x"], "1"]);
+});
+
+Deno.test("inFlagTerms() tells the CLI's user to run kgr-resolver again where the library says to restart the process", () => {
+  const access = (credentials: ClusterAccess["credentials"], cert?: string) =>
+    ({
+      server: "https://10.0.0.1:6443",
+      source: "kubeconfig /k",
+      credentials,
+      tls: { caSource: "the CA of kubeconfig /k", caSettings: "certificate-authority", ...(cert ? { cert } : {}) },
+    }) as unknown as ClusterAccess;
+  const unauthorized = (credentials: ClusterAccess["credentials"], cert?: string) =>
+    statusError(
+      { verb: "list", where: "endpointslices", namespace: "prod", grant: "", missing: "" },
+      access(credentials, cert),
+      new Response("{}", { status: 401, headers: { "content-type": "application/json" } }),
+      {},
+      false,
+    ).message;
+  const none = { authorization: () => Promise.resolve(undefined), invalidate() {} } as ClusterAccess["credentials"];
+  // An expired token, as its exp claim says.
+  const expired = `x.${btoa(JSON.stringify({ exp: 1 }))}.y`;
+  const messages = [
+    unauthorized(staticTokenCredentials("abc")),
+    unauthorized(staticTokenCredentials(expired)),
+    unauthorized(basicAuthCredentials("admin", "secret")),
+    unauthorized(none, "-----BEGIN CERTIFICATE-----"),
+    networkError("list", "endpointslices", access(none), new Error("certificate signed by unknown authority")).message,
+  ].map(inFlagTerms);
+  for (const message of messages) {
+    assert.match(message, /, then run kgr-resolver again$/, message);
+    assert.doesNotMatch(message, /restart|option/, message);
+  }
+  assert.match(messages[0], /\(401 Unauthorized\): put a fresh token in the kubeconfig \(log in again\), then run/);
+  assert.match(messages[1], /: the token expired at 1970-01-01T00:00:01\.000Z \(its exp claim\): put a fresh token/);
 });
