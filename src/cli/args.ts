@@ -201,6 +201,29 @@ export function parseArgs(args: readonly string[]): CliCommand {
 }
 
 /**
+ * The warning for a `--namespace` (`-n`) that a target naming another namespace overrides: kubectl's users expect
+ * `-n` to choose the namespace, and it silently would not.
+ *
+ * @param command The parsed watch or check.
+ * @returns The warning, without a newline; `undefined` when `--namespace` is not given, the target names no
+ *   namespace, or the same one.
+ *
+ * @example
+ * ```ts
+ * import { ignoredNamespaceWarning, parseArgs, type WatchCommand } from "./args.ts";
+ * const command = parseArgs(["-n", "staging", "kubernetes:///echo.prod:grpc"]) as WatchCommand;
+ * console.log(ignoredNamespaceWarning(command));
+ * // "warning: --namespace staging is ignored: the target kubernetes:///echo.prod:grpc names its namespace, prod"
+ * ```
+ */
+export function ignoredNamespaceWarning(command: WatchCommand | CheckCommand): string | undefined {
+  const flag = command.cluster.namespace;
+  const own = command.target.namespace;
+  if (flag === undefined || own === undefined || flag === own) return undefined;
+  return `warning: --namespace ${flag} is ignored: the target ${command.input} names its namespace, ${own}`;
+}
+
+/**
  * Parses the target; one written without the `kubernetes:///` it needs (`echo.prod:grpc`, as for grpc-js's DNS
  * resolver, or `kubernetes:echo.prod:grpc`) is refused with that form of it, when that form parses.
  */

@@ -12,7 +12,7 @@ import { ResolverError, TargetError } from "../errors.ts";
 import type { CliProcess } from "../runtime/cli_process.ts";
 import { setTraceSink } from "../trace.ts";
 import { VERSION } from "../version.ts";
-import { parseArgs, UsageError } from "./args.ts";
+import { ignoredNamespaceWarning, parseArgs, UsageError } from "./args.ts";
 import { withFlagTerms } from "./flag_terms.ts";
 import { runCheck } from "./check_command.ts";
 import { helpText } from "./help.ts";
@@ -45,6 +45,8 @@ export async function runCli(cli: CliProcess): Promise<number> {
   setTraceSink(undefined);
   try {
     const command = parseArgs(cli.args);
+    const warning = command.kind === "watch" || command.kind === "check" ? ignoredNamespaceWarning(command) : undefined;
+    if (warning) cli.stderr.write(`kgr-resolver: ${warning}\n`);
     switch (command.kind) {
       case "help":
         cli.stdout.write(helpText());

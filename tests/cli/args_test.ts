@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { DEFAULT_TIMEOUT_SECONDS, parseArgs, UsageError } from "../../src/cli/args.ts";
+import {
+  type CheckCommand,
+  DEFAULT_TIMEOUT_SECONDS,
+  ignoredNamespaceWarning,
+  parseArgs,
+  UsageError,
+  type WatchCommand,
+} from "../../src/cli/args.ts";
 import { TargetError } from "../../src/errors.ts";
 
 const TARGET = "kubernetes:///echo.prod:grpc";
@@ -63,6 +70,21 @@ Deno.test("parseArgs() takes -n as kubectl does: -n NS, -nNS and -n=NS", () => {
     const command = parseArgs([...args, "kubernetes:///echo:grpc"]);
     assert.deepEqual((command as { cluster: unknown }).cluster, { namespace: "shop" }, args.join(" "));
   }
+});
+
+Deno.test("ignoredNamespaceWarning() warns when -n names another namespace than the target's, and only then", () => {
+  const warning = (...args: string[]) => ignoredNamespaceWarning(parseArgs(args) as WatchCommand | CheckCommand);
+  assert.equal(
+    warning("-n", "staging", TARGET),
+    `warning: --namespace staging is ignored: the target ${TARGET} names its namespace, prod`,
+  );
+  assert.equal(
+    warning("check", "--namespace=staging", "kubernetes://prod/echo:grpc"),
+    "warning: --namespace staging is ignored: the target kubernetes://prod/echo:grpc names its namespace, prod",
+  );
+  assert.equal(warning("-n", "prod", TARGET), undefined);
+  assert.equal(warning("-n", "staging", "kubernetes:///echo:grpc"), undefined);
+  assert.equal(warning(TARGET), undefined);
 });
 
 Deno.test("parseArgs() gives help and the version before anything else", () => {

@@ -139,6 +139,14 @@ export const scenarios = {
         stdout,
         /^\S+Z e2e\/echo rv \d+ topology none \(client locality unknown\): 3 used: echo-0 10\.1\.0\.1:8080, echo-1 10\.1\.0\.2:8080, echo-2 10\.1\.0\.3:8080; 1 not used \(not ready\): echo-new 10\.1\.0\.51:8080; 1 not used \(terminating while others are ready\): echo-old 10\.1\.0\.50:8080\n$/,
       );
+      // -n for a target that names its own namespace: the target's is used, and a warning says so, once.
+      const other = await runCli(cli, ["--once", "--kubeconfig", cluster.kubeconfig, "-n", "other", TARGET]);
+      assert.equal(other.code, 0, other.stderr);
+      assert.match(other.stdout, / e2e\/echo rv \d+ /);
+      assert.equal(
+        other.stderr,
+        `kgr-resolver: warning: --namespace other is ignored: the target ${TARGET} names its namespace, e2e\n`,
+      );
       // A client in a zone, but slices without hints: the line says why topology does not apply.
       const zoned = await runCli(cli, ["--once", "--kubeconfig", cluster.kubeconfig, "--zone", "a", TARGET]);
       assert.equal(zoned.code, 0, zoned.stderr);
