@@ -27,7 +27,7 @@ Usage:
 TARGET is what a gRPC client dials, e.g. kubernetes:///echo.prod:grpc (service echo, namespace prod, port grpc).
 
 Options:
-  --once               print the first snapshot and exit (1 when it has no usable pod)
+  --once               print the first snapshot and exit (1 when it has no usable pod, or the watch after it fails)
   --json               one JSON object per snapshot and line: the snapshot's fields, plus the unused pods and why
   --timeout SECONDS    how long --once and check wait for an answer (default ${DEFAULT_TIMEOUT_SECONDS})
   --kubeconfig FILE    the kubeconfig to use (default: KUBECONFIG, in-cluster, ~/.kube/config)
@@ -49,7 +49,8 @@ Examples:
   kgr-resolver check kubernetes:///echo.prod:grpc
 
 Exit status: 0 on success and on Ctrl-C while following; 1 when the cluster or the API fails, or --once finds
-no usable pod; 2 for a bad command line or target; 130 when Ctrl-C stops --once or check (143 for SIGTERM).
+no usable pod or may list but not watch (as check fails on a missing grant); 2 for a bad command line or target;
+130 when Ctrl-C stops --once or check (143 for SIGTERM).
 Colours and the live table only on a terminal (not one whose TERM is dumb); no colours with NO_COLOR set.
 `;
 }

@@ -8,6 +8,7 @@
 
 import type { CliOutput, CliProcess } from "../runtime/cli_process.ts";
 import { connectCluster, observeService, type ServiceView } from "../service_observer.ts";
+import { KubeApiError } from "../errors.ts";
 import type { WatchCommand } from "./args.ts";
 import { changeLine, changeSummary, snapshotReport } from "./report.ts";
 import { renderTable, withShownChanges } from "./table.ts";
@@ -22,7 +23,8 @@ const TICK_MS = 1000;
  * @param command The parsed command line.
  * @param cli The process: streams, environment, Ctrl-C.
  * @returns The exit code: 0, or 1 when the cluster or the API failed (`--once`), timed out, or (`--once`) the target
- *   resolved to no usable pod; with `--once`, 130 on Ctrl-C (143 on SIGTERM), which ends following a target with 0.
+ *   resolved to no usable pod or the WATCH after the LIST failed (credentials that may list but not watch); with
+ *   `--once`, 130 on Ctrl-C (143 on SIGTERM), which ends following a target with 0.
  * @throws {ConfigError} When no cluster access can be set up.
  *
  * @example
@@ -82,7 +84,10 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     }
     reportProblem(view);
   };
+  /** With --once, the exit code the printed snapshot calls for, once it is printed. */
+  let snapshotCode: number | undefined;
   const onFirstView = (view: ServiceView) => {
+    if (snapshotCode !== undefined) return onWatchAfterSnapshot(view);
     const failure = view.watch.state === "retrying" ? view.watch.error : view.portError;
     if (failure) {
       stderr.write(`kgr-resolver: ${failure.message}\n`);
@@ -93,7 +98,22 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     else if (stdout.isTTY) stdout.write(table(view, false).map((line) => `${line}\n`).join(""));
     else stdout.write(`${changeLine(view, Date.now())}\n`);
     // A script's `kgr-resolver --once TARGET && deploy` must not go on when calls would fail.
-    finish(view.snapshot.endpoints.length > 0 ? 0 : 1);
+    snapshotCode = view.snapshot.endpoints.length > 0 ? 0 : 1;
+    onWatchAfterSnapshot(view);
+  };
+  /**
+   * A snapshot from a LIST is not all a resolver needs: it then watches, and credentials that may list but not
+   * watch would leave it on that first state forever. --once waits for the watch to start, or fails with why not.
+   */
+  const onWatchAfterSnapshot = (view: ServiceView) => {
+    if (view.watch.state === "watching") return finish(snapshotCode!);
+    if (view.watch.state !== "retrying") return;
+    const { error } = view.watch;
+    const what = error instanceof KubeApiError && error.status === 403
+      ? "a resolver with these credentials would never see a change"
+      : "the WATCH after it failed";
+    stderr.write(`kgr-resolver: the snapshot above is from a LIST, but ${what}: ${error.message}\n`);
+    finish(1);
   };
   /** Off a terminal, a failure of the watch (and its end) is one line on standard error. */
   const reportProblem = (view: ServiceView) => {
@@ -139,7 +159,9 @@ function timedOut(
   stderr: CliOutput,
   finish: (code: number) => void,
 ): void {
-  const waiting = latest?.port === undefined && latest?.watch.state === "watching"
+  const waiting = latest?.snapshot
+    ? "the WATCH after the first LIST"
+    : latest?.port === undefined && latest?.watch.state === "watching"
     ? "the Service's first port"
     : "the first LIST";
   stderr.write(

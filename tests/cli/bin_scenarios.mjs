@@ -171,6 +171,30 @@ export const scenarios = {
     }
   },
 
+  async "--once with credentials that may list but not watch prints the snapshot, says why it is not enough, and exits 1"(
+    cli,
+  ) {
+    const cluster = await startCluster();
+    try {
+      const listOnly = [{ apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list"] }];
+      cluster.api.setAccess({ username: READER, rules: listOnly.map((rule) => ({ ...rule, namespace: NAMESPACE })) });
+      for (const json of [false, true]) {
+        const args = ["--once", ...(json ? ["--json"] : []), "--kubeconfig", cluster.kubeconfig, TARGET];
+        const { code, stdout, stderr } = await runCli(cli, args);
+        assert.equal(code, 1, stderr);
+        assert.equal(stdout.split("\n").length, 2, stdout);
+        assert.ok(json ? JSON.parse(stdout).endpoints.length === 3 : stdout.includes(" 3 used: "), stdout);
+        assert.match(
+          stderr,
+          /^kgr-resolver: the snapshot above is from a LIST, but a resolver with these credentials would never see a change: Cannot watch endpointslices of service "echo" in namespace "e2e": forbidden \(403\) .*grant "list" and "watch"/,
+        );
+        assert.equal(stderr.split("\n").length, 2, stderr);
+      }
+    } finally {
+      await cluster.close();
+    }
+  },
+
   async "a target's port number that no slice has (the Service's port, not the pods') is flagged, not refused"(cli) {
     const cluster = await startCluster();
     try {
