@@ -74,7 +74,7 @@ function send(
 ): void {
   if (res.headersSent || res.destroyed) return;
   record.status = code;
-  const text = "text" in body ? body.text : jsonText(body.json, body.indented ?? false);
+  const text = "text" in body ? body.text : jsonText(body.json, (body.indented ?? false) || prettyPrinted(res.req));
   // kube-apiserver compresses an answer of more than 128 KiB (never a watch) for a client that accepts gzip.
   const compressed = Buffer.byteLength(text) > GZIP_THRESHOLD_BYTES && acceptsGzip(res.req);
   const sent = compressed ? gzipSync(text) : text;
@@ -97,6 +97,17 @@ function send(
  */
 function jsonText(value: unknown, indented: boolean): string {
   return indented ? JSON.stringify(value, null, 2) : `${JSON.stringify(value)}\n`;
+}
+
+/**
+ * Whether kube-apiserver indents its JSON answer (not a watch's events) to a request: as `?pretty=` says (read
+ * by Go's `strconv.ParseBool`), else for a terminal tool or a browser, by the start of its User-Agent.
+ */
+function prettyPrinted(req: IncomingMessage): boolean {
+  const pretty = new URL(req.url ?? "/", "http://fake.invalid").searchParams.get("pretty") ?? "";
+  if (pretty !== "") return ["1", "t", "T", "TRUE", "true", "True"].includes(pretty);
+  const agent = req.headers["user-agent"] ?? "";
+  return ["curl", "Wget", "Mozilla/5.0"].some((prefix) => agent.startsWith(prefix));
 }
 
 /** The size above which kube-apiserver gzips an answer (its `defaultGzipThresholdBytes`). */

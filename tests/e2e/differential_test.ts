@@ -222,10 +222,12 @@ const cases: Case[] = [
     },
   },
   {
-    name: "JSON layout: one line and a newline, or indented (/, /version, a 406)",
+    name: "JSON layout: one line and a newline, or indented (/, /version, a 406, ?pretty=true)",
     async run(target) {
       const layouts: Record<string, string> = {};
-      for (const path of [SLICES, `${SLICES}/a-1`, `${SLICES}/missing`, "/api", "/apis", "/", "/version"]) {
+      const paths = [SLICES, `${SLICES}/a-1`, `${SLICES}/missing`, "/api", "/apis", "/", "/version"];
+      const pretty = [`${SLICES}?pretty=true`, `${SLICES}/missing?pretty=1`, `${SLICES}?pretty=yes`, "/api?pretty=T"];
+      for (const path of [...paths, ...pretty]) {
         for (const accept of ["application/json", "text/html"]) {
           const response = await target.get(path, { accept, signal: AbortSignal.timeout(10_000) });
           const text = await response.text();

@@ -341,6 +341,21 @@ Deno.test("JSON answers are laid out as kube-apiserver writes them: one line and
     const refused = await text("/api", "text/html");
     assert.equal(refused, JSON.stringify(JSON.parse(refused), null, 2));
     assert.ok(refused.startsWith(`{\n  "kind": "Status",\n`));
+    // Indented too for ?pretty= (Go's strconv.ParseBool) and for curl, Wget and browsers; a watch's events never.
+    const layout = async (path: string, userAgent = "kgr-test") => {
+      const body = await (await fetch(server.url + path, { headers: { "user-agent": userAgent } })).text();
+      return body.startsWith('{\n  "') ? "indented" : "lines";
+    };
+    const list = slicesUrl(server, "default").slice(server.url.length);
+    assert.equal(await layout(`${list}?pretty=true`), "indented");
+    assert.equal(await layout(`${list}?pretty=T`), "indented");
+    assert.equal(await layout(`${list}?pretty=yes`), "lines");
+    assert.equal(await layout(`${BASE}/namespaces/default/endpointslices/nope?pretty=1`), "indented");
+    assert.equal(await layout(list, "curl/8.5.0"), "indented");
+    assert.equal(await layout(list, "Wget/1.21"), "indented");
+    assert.equal(await layout(list, "Mozilla/5.0 (X11; Linux x86_64)"), "indented");
+    assert.equal(await layout(`${list}?pretty=0`, "curl/8.5.0"), "lines");
+    assert.equal(await layout(`${list}?watch=1&timeoutSeconds=1`, "curl/8.5.0"), "lines");
   });
 });
 
