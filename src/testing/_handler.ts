@@ -26,6 +26,7 @@ import {
   unauthorized,
 } from "./_api_status.ts";
 import { documentEndpoint, negotiate } from "./_accept.ts";
+import { goJson } from "./_go_json.ts";
 import { type InfoDocument, infoDocument } from "./_discovery.ts";
 import type { AccessControl } from "./_access_control.ts";
 import type { FailureQueue } from "./_failures.ts";
@@ -96,7 +97,7 @@ function send(
  * Statuses it writes with `json.MarshalIndent` are indented with two spaces and end without one.
  */
 function jsonText(value: unknown, indented: boolean): string {
-  return indented ? JSON.stringify(value, null, 2) : `${JSON.stringify(value)}\n`;
+  return indented ? goJson(value, true) : `${goJson(value)}\n`;
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 
 import type { ServerResponse } from "node:http";
+import { goJson } from "./_go_json.ts";
 
 /** The type of a watch event. */
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
@@ -115,7 +116,7 @@ export function openWatchStream(res: ServerResponse, options: WatchStreamOptions
         finish();
         return;
       }
-      const bytes = encoder.encode(JSON.stringify({ type, object }) + "\n");
+      const bytes = encoder.encode(goJson({ type, object }) + "\n");
       if (maxChunkBytes === undefined) {
         res.write(bytes);
         return;

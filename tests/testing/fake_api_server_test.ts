@@ -359,6 +359,22 @@ Deno.test("JSON answers are laid out as kube-apiserver writes them: one line and
   });
 });
 
+Deno.test("JSON answers and watch events escape <, >, & and U+2028 as Go's encoder does", async () => {
+  await withServer({}, async (server) => {
+    const slice = svc("echo", ["10.0.0.1"]);
+    server.applySlice({ ...slice, metadata: { ...slice.metadata, annotations: { note: "a<b&c>d\u2028" } } });
+    // As kube-apiserver v1.36.3 writes the same annotation (measured).
+    const escaped = '"note":"a\\u003cb\\u0026c\\u003ed\\u2028"';
+    const read = async (url: string) => await (await fetch(url)).text();
+    assert.ok((await read(`${slicesUrl(server, "default")}/echo-ipv4`)).includes(escaped));
+    assert.ok((await read(slicesUrl(server, "default"))).includes(escaped));
+    assert.ok((await read(slicesUrl(server, "default", { watch: "1", timeoutSeconds: "1" }))).includes(escaped));
+    const refused = await read(slicesUrl(server, "default", { labelSelector: "a<&" }));
+    assert.ok(refused.includes('Invalid value: \\"\\u0026\\"'), refused);
+    assert.equal(JSON.parse(refused).reason, "BadRequest");
+  });
+});
+
 Deno.test("a Service is served by name like the real server and a missing one gets 404 NotFound", async () => {
   await withServer({}, async (server) => {
     const url = (namespace: string, name: string) => `${server.url}/api/v1/namespaces/${namespace}/services/${name}`;
