@@ -114,10 +114,13 @@ function prettyPrinted(req: IncomingMessage): boolean {
 /** The size above which kube-apiserver gzips an answer (its `defaultGzipThresholdBytes`). */
 const GZIP_THRESHOLD_BYTES = 128 * 1024;
 
-/** Whether the request's `Accept-Encoding` names gzip. */
+/**
+ * Whether the request's `Accept-Encoding` names gzip as kube-apiserver reads it: one of its comma-separated
+ * entries is exactly `gzip` (so not `GZIP`, and not `gzip;q=0` nor `gzip;q=1` either).
+ */
 function acceptsGzip(req: IncomingMessage): boolean {
   const accepted = req.headers["accept-encoding"] ?? "";
-  return accepted.split(",").some((part) => part.split(";")[0].trim().toLowerCase() === "gzip");
+  return accepted.split(",").some((part) => part.trim() === "gzip");
 }
 
 /**
