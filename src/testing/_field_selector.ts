@@ -80,7 +80,7 @@ function unescapeValue(value: string): string {
   return out;
 }
 
-function parseTerm(term: string, selector: string): Term {
+function parseTerm(term: string, selector: string): { field: string; equal: boolean; value: string } {
   // The first operator wins, as in the real parser: "!=" before "==" before "=".
   const operators = ["!=", "==", "="].map((operator) => ({ operator, at: term.indexOf(operator) }))
     .filter(({ at }) => at !== -1)
@@ -89,14 +89,8 @@ function parseTerm(term: string, selector: string): Term {
     throw new FieldSelectorError(`invalid selector: '${selector}'; can't understand '${term}'`);
   }
   const { operator, at } = operators[0];
-  const field = term.slice(0, at);
-  if (!FIELDS.has(field)) {
-    throw new FieldSelectorError(
-      `"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"`,
-    );
-  }
   return {
-    field: field as Term["field"],
+    field: term.slice(0, at),
     equal: operator !== "!=",
     value: unescapeValue(term.slice(at + operator.length)),
   };
@@ -110,7 +104,17 @@ function parseTerm(term: string, selector: string): Term {
  * @throws {FieldSelectorError} When the server would refuse it.
  */
 export function parseFieldSelector(input: string): FieldSelector {
-  const terms = splitTerms(input).filter((term) => term !== "").map((term) => parseTerm(term, input));
+  // As the real parser: every term is read in sorted order (a bad one fails first), a term with neither field
+  // nor value (`=`, `!=`) selects everything and is dropped, then each field is checked.
+  const read = splitTerms(input).sort().filter((term) => term !== "").map((term) => parseTerm(term, input))
+    .filter(({ field, value }) => field !== "" || value !== "");
+  const unknown = read.find(({ field }) => !FIELDS.has(field));
+  if (unknown !== undefined) {
+    throw new FieldSelectorError(
+      `"${unknown.field}" is not a known field selector: only "metadata.name", "metadata.namespace"`,
+    );
+  }
+  const terms = read as Term[];
   return {
     empty: terms.length === 0,
     matches(namespace, name) {

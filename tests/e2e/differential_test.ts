@@ -136,6 +136,7 @@ const cases: Case[] = [
       notName: await get(target, `${SLICES}?fieldSelector=metadata.name!%3Da-1`),
       namespace: await get(target, `${ALL_SLICES}?fieldSelector=metadata.namespace%3D${NAMESPACE}`),
       otherNamespace: await get(target, `${SLICES}?fieldSelector=metadata.namespace%3D${OTHER_NAMESPACE}`),
+      noFieldNoValue: await get(target, `${SLICES}?fieldSelector=%21%3D`),
     }),
   },
   {
@@ -243,7 +244,7 @@ const cases: Case[] = [
     async run(target) {
       const selectors = {
         labelSelector: ["a in (", "a in (b c)", "-a=b", "a=" + "x".repeat(64), "a>x", ",a", "A.B/c=d"],
-        fieldSelector: ["metadata.name=a=b", "metadata.name=a\\x"],
+        fieldSelector: ["metadata.name=a=b", "metadata.name=a\\x", "=x", "zz=1,aa=2", "spec.x=y,metadata.name=a\\x"],
       };
       const answers: Json[] = [];
       for (const [param, values] of Object.entries(selectors)) {

@@ -512,6 +512,20 @@ Deno.test("a field selector on metadata.name or metadata.namespace filters lists
       const { status, body } = await getJson(slicesUrl(server, "default", { fieldSelector: selector }));
       assert.deepEqual([status, body.message], [400, message], selector);
     }
+    // Also measured: a term with neither field nor value selects everything; terms are read in sorted order,
+    // so the first bad one by that order is the one named.
+    assert.deepEqual(await names("default", "="), ["default/a-1", "default/a-2"]);
+    assert.deepEqual(await names("default", "!=,metadata.name=a-1"), ["default/a-1"]);
+    for (
+      const [selector, message] of [
+        ["=x", '"" is not a known field selector: only "metadata.name", "metadata.namespace"'],
+        ["zz=1,aa=2", '"aa" is not a known field selector: only "metadata.name", "metadata.namespace"'],
+        ["spec.x=y,metadata.name=a\\x", "invalid field selector: invalid escape sequence: \\x"],
+      ]
+    ) {
+      const { status, body } = await getJson(slicesUrl(server, "default", { fieldSelector: selector }));
+      assert.deepEqual([status, body.message], [400, message], selector);
+    }
   });
 });
 
