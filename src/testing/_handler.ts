@@ -195,7 +195,7 @@ export function createRequestHandler(
     if (who === "unknown") throw unauthorized();
     const path = canonicalPath(record.path);
     const review = context.access.reviewOf(record.method, path);
-    if (who === "anonymous" && !isPublicInfo(path)) {
+    if (who === "anonymous" && !isPublicInfo(record.method, path)) {
       throw route.kind === "resource"
         ? forbidden(ANONYMOUS, route.request)
         : review !== undefined

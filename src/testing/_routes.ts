@@ -21,8 +21,13 @@ export type Route =
    */
   | { readonly kind: "unknown"; readonly known: boolean; readonly inApi: boolean };
 
-/** Paths that answer anyone, even without credentials (RBAC's `system:public-info-viewer`). */
+/** Paths that anyone may GET, even without credentials (RBAC's `system:public-info-viewer`). */
 const PUBLIC_INFO = new Set(["/healthz", "/livez", "/readyz", "/version"]);
+/**
+ * Documents that kube-apiserver writes from plain handlers, which answer any method (a HEAD or POST of `/healthz`
+ * too); its go-restful routes (`/version`, `/api`, `/api/v1`, `/apis/<group>/<version>`) answer only GET.
+ */
+const ANY_METHOD = new Set(["/", "/apis", "/apis/discovery.k8s.io", "/healthz", "/livez", "/readyz"]);
 const INFO = new Set([
   ...PUBLIC_INFO,
   "/",
@@ -93,7 +98,7 @@ export function routeOf(method: string, path: string, query: Record<string, stri
   const service = SERVICE.exec(path);
   const node = NODE.exec(path);
   const known = INFO.has(path) || slices !== null || service !== null || node !== null;
-  if (!known || method !== "GET") return { kind: "unknown", known, inApi: inApi(path) };
+  if (!known || (method !== "GET" && !ANY_METHOD.has(path))) return { kind: "unknown", known, inApi: inApi(path) };
   if (INFO.has(path)) return { kind: "info" };
   try {
     if (node !== null) {
@@ -117,13 +122,14 @@ export function routeOf(method: string, path: string, query: Record<string, stri
 }
 
 /**
- * Whether anyone may read this route, without credentials.
+ * Whether anyone may make this request, without credentials.
  *
+ * @param method The HTTP method: RBAC's verb for a path outside the resources, and only `get` is public.
  * @param path The URL path.
- * @returns Whether the path is public.
+ * @returns Whether the request is public.
  */
-export function isPublicInfo(path: string): boolean {
-  return PUBLIC_INFO.has(path);
+export function isPublicInfo(method: string, path: string): boolean {
+  return method === "GET" && PUBLIC_INFO.has(path);
 }
 
 /**

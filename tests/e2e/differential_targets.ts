@@ -61,8 +61,11 @@ function acceptHeader(accept: string | undefined): Record<string, string> {
 /** One of the two servers. */
 export interface Target {
   readonly name: "fake" | "real";
-  /** A GET as the admin, anonymously, or with another token; `accept` sets the Accept header. */
-  get(path: string, options?: { as?: Caller; signal?: AbortSignal; accept?: string }): Promise<Response>;
+  /** A GET (or `method`) as the admin, anonymously, or with another token; `accept` sets the Accept header. */
+  get(
+    path: string,
+    options?: { as?: Caller; signal?: AbortSignal; accept?: string; method?: string },
+  ): Promise<Response>;
   /** Creates or replaces a slice; remembers its resourceVersion under `label`. */
   applySlice(label: string, spec: SliceSpec): Promise<Record<string, unknown>>;
   /** Deletes a slice. */
@@ -85,9 +88,9 @@ export async function fakeTarget(options: FakeApiServerOptions = {}): Promise<Ta
   return {
     name: "fake",
     server,
-    get(path, { as = "admin", signal, accept } = {}) {
+    get(path, { as = "admin", signal, accept, method } = {}) {
       const headers = as === "admin" ? { authorization: `Bearer ${token}` } : authorization(as);
-      return fetch(`${server.url}${path}`, { headers: { ...headers, ...acceptHeader(accept) }, signal });
+      return fetch(`${server.url}${path}`, { method, headers: { ...headers, ...acceptHeader(accept) }, signal });
     },
     applySlice(label, spec) {
       const stored = server.applySlice(sliceInput(spec));
@@ -127,10 +130,10 @@ export async function realTarget(controlPlane: ControlPlane): Promise<Target & {
   }
   return {
     name: "real",
-    get(path, { as = "admin", signal, accept } = {}) {
-      if (as === "admin") return controlPlane.adminFetch(path, { signal, headers: acceptHeader(accept) });
+    get(path, { as = "admin", signal, accept, method } = {}) {
+      if (as === "admin") return controlPlane.adminFetch(path, { method, signal, headers: acceptHeader(accept) });
       const headers = { ...authorization(as), ...acceptHeader(accept) };
-      return fetch(`${controlPlane.server}${path}`, { client: anonymous, headers, signal });
+      return fetch(`${controlPlane.server}${path}`, { method, client: anonymous, headers, signal });
     },
     async applySlice(label, spec) {
       const namespace = spec.namespace ?? NAMESPACE;

@@ -404,6 +404,24 @@ const cases: Case[] = [
     }),
   },
   {
+    name: "HEAD and POST of the documents: plain handlers answer any method, go-restful routes only GET",
+    async run(target) {
+      const answers: Json[] = [];
+      const paths = ["/healthz", "/readyz", "/apis", "/apis/discovery.k8s.io", "/", "/version", "/api", "/api/v1"];
+      for (const path of paths) {
+        for (const method of ["HEAD", "POST"]) {
+          for (const as of ["admin", "anonymous"] as const) {
+            const response = await target.get(path, { method, as, signal: AbortSignal.timeout(10_000) });
+            const text = await response.text();
+            const body = text === "" || !text.startsWith("{") ? text : JSON.parse(text);
+            answers.push({ path, method, as, status: response.status, kind: body.kind, message: body.message });
+          }
+        }
+      }
+      return answers;
+    },
+  },
+  {
     name: "health checks and the discovery group",
     run: async (target) => ({
       healthz: await get(target, "/healthz"),

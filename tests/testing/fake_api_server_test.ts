@@ -396,6 +396,40 @@ Deno.test("a list of more than 128 KiB is gzipped when Accept-Encoding has an en
   });
 });
 
+Deno.test("health checks, /, /apis and /apis/<group> answer any method; /version and /api only GET", async () => {
+  await withServer({ token: "t" }, async (server) => {
+    const status = async (method: string, path: string, authorization?: string) => {
+      const response = await fetch(server.url + path, {
+        method,
+        headers: authorization === undefined ? {} : { authorization },
+      });
+      const text = await response.text();
+      return { status: response.status, text: method === "HEAD" ? text : text.slice(0, 2) };
+    };
+    // As kube-apiserver v1.36.3 answers (measured): plain handlers ignore the method, go-restful routes do not.
+    for (const path of ["/healthz", "/livez", "/readyz"]) {
+      for (const method of ["HEAD", "POST"]) {
+        assert.deepEqual(await status(method, path, "Bearer t"), { status: 200, text: method === "HEAD" ? "" : "ok" });
+      }
+    }
+    for (const path of ["/", "/apis", "/apis/discovery.k8s.io"]) {
+      assert.deepEqual(await status("POST", path, "Bearer t"), await status("GET", path, "Bearer t"), path);
+      assert.equal((await status("HEAD", path, "Bearer t")).status, 200, path);
+    }
+    for (const path of ["/version", "/api", "/api/v1", "/apis/discovery.k8s.io/v1"]) {
+      assert.equal((await status("HEAD", path, "Bearer t")).status, 405, path);
+      assert.equal((await status("POST", path, "Bearer t")).status, 405, path);
+    }
+    // Only a GET of them is public: RBAC's verb for anything else is the method.
+    assert.equal((await status("GET", "/healthz")).status, 200);
+    const post = await fetch(`${server.url}/healthz`, { method: "POST" });
+    assert.deepEqual([post.status, (await post.json()).message], [
+      403,
+      'forbidden: User "system:anonymous" cannot post path "/healthz"',
+    ]);
+  });
+});
+
 Deno.test("a Service is served by name like the real server and a missing one gets 404 NotFound", async () => {
   await withServer({}, async (server) => {
     const url = (namespace: string, name: string) => `${server.url}/api/v1/namespaces/${namespace}/services/${name}`;
