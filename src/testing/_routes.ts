@@ -68,13 +68,15 @@ function inApi(path: string): boolean {
 }
 
 /**
- * The path a request names: inside the API and for `/version`, a trailing slash names the same thing,
- * as on the real server.
+ * The path a request names, as the real server routes it: an encoded slash (`a%2F1`) separates segments as a
+ * slash does (Go routes the decoded path), and inside the API and for `/version`, a trailing slash names the
+ * same thing.
  *
- * @param path The URL path.
- * @returns The path without the slash that changes nothing.
+ * @param encodedPath The URL path, still percent-encoded.
+ * @returns The path with its encoded slashes decoded and without the slash that changes nothing.
  */
-export function canonicalPath(path: string): string {
+export function canonicalPath(encodedPath: string): string {
+  const path = encodedPath.replace(/%2f/gi, "/");
   return path.endsWith("/") && path !== "/" && (path.startsWith("/api") || path === "/version/")
     ? path.slice(0, -1)
     : path;
@@ -89,7 +91,7 @@ const NODE = /^\/api\/v1\/nodes\/([^/]+)$/;
  * Reads what a request asks for.
  *
  * @param method The HTTP method.
- * @param path The URL path, still percent-encoded.
+ * @param path The canonical URL path (see {@linkcode canonicalPath}), otherwise still percent-encoded.
  * @param query The query parameters.
  * @returns The route.
  */

@@ -287,6 +287,14 @@ Deno.test("unknown paths get a 404 NotFound Status (plain text outside the API) 
       assert.equal((await getJson(server.url + path)).body.kind, kind, path);
     }
     assert.equal((await getJson(`${server.url}/version/`)).body.gitVersion, "v1.36.3");
+    // An encoded slash separates segments as a slash does: Go routes the decoded path (measured on v1.36.3).
+    const slashed = await getJson(`${server.url}${BASE}/namespaces/default/endpointslices/a%2F1`);
+    assert.deepEqual([slashed.status, slashed.body.message], [404, "the server could not find the requested resource"]);
+    assert.equal((await getJson(`${server.url}/apis%2Fdiscovery.k8s.io/v1`)).body.kind, "APIResourceList");
+    assert.equal(
+      (await getJson(`${server.url}${BASE}/namespaces/default/endpointslices%2F`)).body.kind,
+      "EndpointSliceList",
+    );
     for (
       const path of [
         "/nothing",
