@@ -3,7 +3,7 @@
  * answers with JSON, the only format it writes, and the `406 NotAcceptable`
  * for the others, read as kube-apiserver v1.36.3 reads them (measured):
  * first go-restful's check of the route's media types (exact, case-sensitive
- * types; `*` only as `*` or `*\/*`), then the API server's own negotiation of
+ * types; a wildcard only as `*\/*`), then the API server's own negotiation of
  * the clauses in goautoneg's order and their `as`, `g`, `v` and `stream`
  * options. Where a real server would answer YAML, protobuf, a Table,
  * PartialObjectMetadata or aggregated discovery and the header offers no
