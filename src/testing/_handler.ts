@@ -100,12 +100,18 @@ function jsonText(value: unknown, indented: boolean): string {
   return indented ? goJson(value, true) : `${goJson(value)}\n`;
 }
 
+/** A request's query as sent, still percent-encoded: what follows the first `?` (Go's `URL.RawQuery`). */
+function rawQuery(req: IncomingMessage): string {
+  const url = req.url ?? "/";
+  return url.includes("?") ? url.slice(url.indexOf("?") + 1) : "";
+}
+
 /**
  * Whether kube-apiserver indents its JSON answer (not a watch's events) to a request: as `?pretty=` says (read
  * by Go's `strconv.ParseBool`), else for a terminal tool or a browser, by the start of its User-Agent.
  */
 function prettyPrinted(req: IncomingMessage): boolean {
-  const pretty = new URL(req.url ?? "/", "http://fake.invalid").searchParams.get("pretty") ?? "";
+  const pretty = firstValues(rawQuery(req)).pretty ?? "";
   if (pretty !== "") return ["1", "t", "T", "TRUE", "true", "True"].includes(pretty);
   const agent = req.headers["user-agent"] ?? "";
   return ["curl", "Wget", "Mozilla/5.0"].some((prefix) => agent.startsWith(prefix));
@@ -227,7 +233,7 @@ export function createRequestHandler(
 
   return async (req, res) => {
     const url = new URL(req.url ?? "/", "http://fake.invalid");
-    const query = firstValues(url.searchParams);
+    const query = firstValues(rawQuery(req));
     const method = req.method ?? "GET";
     const route = routeOf(method, canonicalPath(url.pathname), query);
     const record: RecordedRequest = {

@@ -20,18 +20,32 @@ export interface ContinuePosition {
 }
 
 /**
- * The query parameters, first value of each, as Go's `url.Values.Get` reads
- * them.
+ * The query parameters, first value of each, as Go's `url.ParseQuery` and `Values.Get` read them: a pair
+ * holding a raw `;` or a malformed escape (`%zz`) is dropped, `+` is a space, and a key without `=` has the
+ * value `""`.
+ *
+ * @param rawQuery The query, still percent-encoded, without its `?`.
+ * @returns The first value of each key.
  */
-export function firstValues(params: URLSearchParams): Record<string, string> {
-  const seen = new Set<string>();
-  const entries: [string, string][] = [];
-  for (const [key, value] of params) {
-    if (seen.has(key)) continue;
-    seen.add(key);
-    entries.push([key, value]);
+export function firstValues(rawQuery: string): Record<string, string> {
+  const values = new Map<string, string>();
+  for (const pair of rawQuery.split("&")) {
+    if (pair === "" || pair.includes(";")) continue;
+    const equals = pair.indexOf("=");
+    const key = queryUnescape(equals === -1 ? pair : pair.slice(0, equals));
+    const value = queryUnescape(equals === -1 ? "" : pair.slice(equals + 1));
+    if (key !== undefined && value !== undefined && !values.has(key)) values.set(key, value);
   }
-  return Object.fromEntries(entries);
+  return Object.fromEntries(values);
+}
+
+/** Go's `url.QueryUnescape`: `+` is a space, `%XX` a byte; undefined for a `%` without two hex digits. */
+function queryUnescape(text: string): string | undefined {
+  if (/%(?![0-9a-fA-F]{2})/.test(text)) return undefined;
+  const bytes = text.replace(/\+/g, " ").split(/(%[0-9a-fA-F]{2})/).flatMap((part) =>
+    part.startsWith("%") ? [parseInt(part.slice(1), 16)] : [...new TextEncoder().encode(part)]
+  );
+  return new TextDecoder().decode(new Uint8Array(bytes));
 }
 
 /** A boolean parameter: present and not `0`/`false` means true, like Go's conversion. */
@@ -40,9 +54,9 @@ export function queryBool(value: string | undefined): boolean | undefined {
   return !(value === "0" || value.toLowerCase() === "false");
 }
 
-/** An integer parameter (Go's `strconv.ParseInt`); absent or empty is 0. */
+/** An integer parameter (Go's `strconv.ParseInt`); absent is 0, present but empty (`limit=`) a 400. */
 export function queryInt(value: string | undefined): number {
-  if (value === undefined || value === "") return 0;
+  if (value === undefined) return 0;
   if (!/^[-+]?\d+$/.test(value)) throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax`);
   const parsed = BigInt(value);
   if (parsed > INT64_MAX || parsed < -INT64_MAX - 1n) {

@@ -165,7 +165,8 @@ const cases: Case[] = [
     run: async (target) => [await get(target, `${SLICES}/a-1`), await get(target, `${SLICES}/missing`)],
   },
   {
-    name: "paths: outside the API, a trailing slash, watch=1 on an object, a GET's resourceVersion, no namespace",
+    name: "paths: outside the API, a trailing slash, watch=1 on an object, a GET's resourceVersion, no namespace, " +
+      "query pairs Go drops",
     run: async (target) => ({
       nothing: await get(target, "/nothing"),
       unknownGroup: await get(target, "/apis/foo.example/v1/namespaces/x/foos"),
@@ -180,6 +181,10 @@ const cases: Case[] = [
       ),
       noNamespace: await get(target, "/apis/discovery.k8s.io/v1/namespaces//endpointslices/a-1"),
       noServiceNamespace: await get(target, "/api/v1/namespaces//services/two"),
+      semicolon: await get(target, `${SLICES}?labelSelector=${service("a")};x&limit=1;x`),
+      badEscape: await get(target, `${SLICES}?limit=%zz&labelSelector=${service("a")}`),
+      emptyLimit: await get(target, `${SLICES}?limit=`),
+      emptyTimeout: await get(target, `${SLICES}?watch=1&timeoutSeconds=`),
     }),
   },
   {
