@@ -142,7 +142,10 @@ export interface RecordedRequest {
   method: string;
   /** The URL path, without the query. */
   path: string;
-  /** The decoded query parameters (the first value of each). */
+  /**
+   * The decoded query parameters (the first value of each), as the server read them: like a real server, it
+   * drops a pair with a raw `;` or a malformed escape.
+   */
   query: Record<string, string>;
   /**
    * `list` or `watch` for the EndpointSlice routes, `get` for a read of one
