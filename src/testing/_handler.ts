@@ -100,6 +100,16 @@ function jsonText(value: unknown, indented: boolean): string {
   return indented ? goJson(value, true) : `${goJson(value)}\n`;
 }
 
+/**
+ * A request's path as sent, still percent-encoded: as Go's server routes it, `.` and `..` segments and a
+ * leading `//` are kept (a WHATWG URL would resolve them, and read `//apis` as a host).
+ */
+function rawPath(req: IncomingMessage): string {
+  const url = req.url ?? "/";
+  if (!url.startsWith("/")) return new URL(url, "http://fake.invalid").pathname;
+  return url.includes("?") ? url.slice(0, url.indexOf("?")) : url;
+}
+
 /** A request's query as sent, still percent-encoded: what follows the first `?` (Go's `URL.RawQuery`). */
 function rawQuery(req: IncomingMessage): string {
   const url = req.url ?? "/";
@@ -232,13 +242,13 @@ export function createRequestHandler(
   }
 
   return async (req, res) => {
-    const url = new URL(req.url ?? "/", "http://fake.invalid");
+    const path = rawPath(req);
     const query = firstValues(rawQuery(req));
     const method = req.method ?? "GET";
-    const route = routeOf(method, canonicalPath(url.pathname), query);
+    const route = routeOf(method, canonicalPath(path), query);
     const record: RecordedRequest = {
       method,
-      path: url.pathname,
+      path,
       query,
       kind: recordedKind(route),
       status: 0,
