@@ -87,6 +87,9 @@ const KUBECTL_HABITS = new Map([
   ["--output", "for JSON, use --json (one object per snapshot and line)"],
   ["-w", "kgr-resolver follows the target by default (--once prints one snapshot)"],
   ["--watch", "kgr-resolver follows the target by default (--once prints one snapshot)"],
+  ...["--token", "--password", "--username", "--client-key", "--client-certificate"].map((flag) =>
+    [flag, "give credentials in a kubeconfig (--kubeconfig FILE, --context NAME)"] as [string, string]
+  ),
 ]);
 /** The schemes grpc-js resolves by itself: never a Kubernetes Service (any other may be `register({ scheme })`'s). */
 const GRPC_SCHEMES = new Set(["dns", "ipv4", "ipv6", "unix", "unix-abstract", "vsock", "xds"]);
@@ -148,8 +151,9 @@ export function parseArgs(args: readonly string[]): CliCommand {
       values.set(name === "-n" ? "--namespace" : name, value);
     } else {
       const instead = KUBECTL_HABITS.get(name.startsWith("-o") && !name.startsWith("--") ? "-o" : name);
+      // Only the option's name: its value may be a secret (kubectl's --token=..., --password=...).
       throw new UsageError(
-        `Cannot use option ${JSON.stringify(arg)}: it is unknown: ${instead ?? "run kgr-resolver --help"}`,
+        `Cannot use option ${JSON.stringify(name)}: it is unknown: ${instead ?? "run kgr-resolver --help"}`,
       );
     }
   }

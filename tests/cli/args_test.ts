@@ -114,7 +114,12 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
     ],
     [
       ["--output=json", TARGET],
-      'Cannot use option "--output=json": it is unknown: for JSON, use --json (one object per snapshot and line)',
+      'Cannot use option "--output": it is unknown: for JSON, use --json (one object per snapshot and line)',
+    ],
+    // kubectl's credential flags: the value, a secret, is never repeated.
+    [
+      ["--token=s3cr3t-canary", TARGET],
+      'Cannot use option "--token": it is unknown: give credentials in a kubeconfig (--kubeconfig FILE, --context NAME)',
     ],
     [
       ["-w", TARGET],
