@@ -77,8 +77,17 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     error instanceof ResolverError ? error.message : signal.aborted ? noAnswer : String(error);
   try {
     if (interrupted !== undefined) return interrupted;
-    const namespace = command.target.namespace ?? access.namespace;
     say("ok", "cluster", `${access.server} from ${access.source}`);
+    let namespace: string;
+    try {
+      namespace = command.target.namespace ?? access.namespace;
+    } catch (error) {
+      // A context's namespace that cannot be used, for a target that names none.
+      if (!(error instanceof ResolverError)) throw error;
+      say("FAILED", "target", error.message);
+      cli.stdout.write(`\n${paint("FAILED", "red")}: the target has no namespace to use; fix the step marked above\n`);
+      return 1;
+    }
     say("ok", "target", `service ${command.target.service} in namespace ${namespace}`);
 
     let username: string | undefined;

@@ -249,6 +249,28 @@ export const scenarios = {
     assert.match(version.stdout, /^kgr-resolver \d+\.\d+\.\d+\n$/);
   },
 
+  async "a context namespace that is not a DNS label fails check's target step only for a target that names none"(cli) {
+    const cluster = await startCluster();
+    try {
+      const config = cluster.api.kubeconfig();
+      config.contexts[0].context.namespace = "Bad_NS";
+      const badNamespace = `${cluster.kubeconfig}.bad-namespace.json`;
+      await writeFile(badNamespace, JSON.stringify(config));
+      const named = await runCli(cli, ["--once", "--kubeconfig", badNamespace, TARGET]);
+      assert.equal(named.code, 0, named.stderr);
+      const unnamed = await runCli(cli, ["check", "--kubeconfig", badNamespace, "kubernetes:///echo:grpc"]);
+      assert.equal(unnamed.code, 1);
+      assert.match(unnamed.stdout, /^ok +cluster /m);
+      assert.match(
+        unnamed.stdout,
+        /^FAILED +target +Cannot use namespace "Bad_NS" from the context namespace of kubeconfig .*name the namespace in the target/m,
+      );
+      assert.match(unnamed.stdout, /FAILED: the target has no namespace to use; fix the step marked above\n$/);
+    } finally {
+      await cluster.close();
+    }
+  },
+
   async "cluster and API failures exit 1 with the library's message"(cli) {
     const cluster = await startCluster();
     try {
