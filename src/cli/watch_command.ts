@@ -159,9 +159,15 @@ function timedOut(
   stderr: CliOutput,
   finish: (code: number) => void,
 ): void {
-  const waiting = latest?.snapshot
-    ? "the WATCH after the first LIST"
-    : latest?.port === undefined && latest?.watch.state === "watching"
+  if (latest?.snapshot) {
+    // The LIST answered: only the WATCH after it did not start.
+    stderr.write(
+      `kgr-resolver: the snapshot above is from a LIST, but no WATCH started within ${command.timeoutSeconds} s: ` +
+        `a resolver would not see changes; check the API server at ${server}, or raise --timeout\n`,
+    );
+    return finish(1);
+  }
+  const waiting = latest?.port === undefined && latest?.watch.state === "watching"
     ? "the Service's first port"
     : "the first LIST";
   stderr.write(

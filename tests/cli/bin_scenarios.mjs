@@ -692,6 +692,57 @@ export const scenarios = {
     }
   },
 
+  async "--once says when the LIST answered but no WATCH started within --timeout"(cli) {
+    const cluster = await startCluster();
+    // In front of the fake: streaming lists refused (as with the WatchList gate off), LISTs passed on, and
+    // watches held without an answer.
+    const held = new Set();
+    const proxy = createHttpServer(async (req, res) => {
+      const url = new URL(req.url, "http://proxy");
+      if (url.searchParams.get("watch") !== "true") {
+        const answer = await fetch(`${cluster.api.url}${req.url}`, {
+          headers: { authorization: req.headers.authorization },
+        });
+        res.writeHead(answer.status, { "content-type": "application/json" }).end(await answer.text());
+      } else if (url.searchParams.has("sendInitialEvents")) {
+        res.writeHead(422, { "content-type": "application/json" }).end(JSON.stringify({
+          kind: "Status",
+          apiVersion: "v1",
+          status: "Failure",
+          message: "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+          reason: "Invalid",
+          code: 422,
+        }));
+      } else held.add(res);
+    });
+    await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const config = cluster.api.kubeconfig();
+      config.clusters[0].cluster.server = `http://127.0.0.1:${proxy.address().port}`;
+      const kubeconfig = `${cluster.kubeconfig}.held-watch.json`;
+      await writeFile(kubeconfig, JSON.stringify(config));
+      const { code, stdout, stderr } = await runCli(cli, [
+        "--once",
+        "--timeout",
+        "2",
+        "--kubeconfig",
+        kubeconfig,
+        TARGET,
+      ]);
+      assert.equal(code, 1, stderr);
+      assert.match(stdout, /3 used/);
+      assert.match(
+        stderr,
+        /^kgr-resolver: the snapshot above is from a LIST, but no WATCH started within 2 s: a resolver would not see changes; check the API server at http:\/\/127\.0\.0\.1:\d+, or raise --timeout\n$/,
+      );
+    } finally {
+      for (const res of held) res.destroy();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+      await cluster.close();
+    }
+  },
+
   async "off a terminal: a failing watch is one line on standard error, and so is its recovery"(cli) {
     const cluster = await startCluster();
     try {
