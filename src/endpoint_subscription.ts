@@ -207,12 +207,21 @@ export function subscribeEndpoints(
   const subscriber: Subscriber = { port: target.port, locality: {}, listener };
   let watch: SharedWatch | undefined;
   let active = true;
+  const fail = (error: unknown) => {
+    if (active) notify(() => listener.onError(asResolverError(error), true));
+  };
   accessFor(settings.cluster).then(
     async (access) => {
       if (!active) return;
-      subscriber.locality = await localityFor(access, settings.locality);
+      let namespace: string;
+      try {
+        // Reading the default namespace throws for one that cannot be used (see ClusterAccess.namespace).
+        namespace = target.namespace ?? access.namespace;
+        subscriber.locality = await localityFor(access, settings.locality);
+      } catch (error) {
+        return fail(error);
+      }
       if (!active) return;
-      const namespace = target.namespace ?? access.namespace;
       const key = [connectionKey(access), settingsKey(settings), namespace, target.service].join("\u0000");
       watch = watches.get(key) ?? startWatch(key, access, namespace, target.service, settings);
       watch.subscribers.add(subscriber);
@@ -222,10 +231,8 @@ export function subscribeEndpoints(
         queueMicrotask(() => active && notify(() => listener.onError(failure, false, failingSince)));
       }
     },
-  ).catch((error) => {
-    // No cluster access, or no default namespace for a target without one.
-    if (active) notify(() => listener.onError(asResolverError(error), true));
-  });
+    fail,
+  );
   return () => {
     active = false;
     if (!watch) return;
