@@ -94,9 +94,10 @@ interface Child {
   /**
    * Its subchannel was still backing off from an earlier endpoint at the same address (a pod that came back with
    * its IP) and was told to retry at once: until the subchannel leaves TRANSIENT_FAILURE, the child counts as
-   * CONNECTING, so that calls wait for the new pod instead of failing on the old one's error.
+   * CONNECTING, so that calls wait for the new pod instead of failing on the old one's error. Present while it
+   * waits for that change: it stops waiting.
    */
-  retrying: boolean;
+  stopRetrying?: () => void;
 }
 
 /** The preferred endpoints, or the others: their READY children and a count per state. */
@@ -262,6 +263,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         this.#leave(child);
         child.tier.size--;
         child.tier.counts[child.state]--;
+        child.stopRetrying?.();
         child.leaf.destroy();
       }
       this.#paused = false;
@@ -308,7 +310,10 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       this.#destroyed = true;
       this.#stopFailoverTimer();
       this.#pending.clear();
-      for (const child of this.#children.values()) child.leaf.destroy();
+      for (const child of this.#children.values()) {
+        child.stopRetrying?.();
+        child.leaf.destroy();
+      }
       this.#children.clear();
       this.#preferred = this.#newTier();
       this.#others = this.#newTier();
@@ -335,11 +340,11 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     }
 
     #addChild(key: string, endpoint: BalancedEndpoint, tier: Tier, options: object | undefined, note: string): void {
-      const child: Child = { leaf: undefined as unknown as Leaf, tier, state: IDLE, readyIndex: -1, retrying: false };
+      const child: Child = { leaf: undefined as unknown as Leaf, tier, state: IDLE, readyIndex: -1 };
       const helper = experimental.createChildChannelControlHelper(this.#helper as never, {
         updateState: (state: number, picker: Picker, errorMessage?: string | null) => {
           if (this.#children.get(key) !== child) return;
-          if (child.retrying && state === TRANSIENT_FAILURE) return this.#setState(child, CONNECTING, null);
+          if (child.stopRetrying && state === TRANSIENT_FAILURE) return this.#setState(child, CONNECTING, null);
           this.#setState(child, state, errorMessage ?? (state === TRANSIENT_FAILURE ? pickerError(picker) : null));
         },
         createSubchannel: (address: unknown, options: unknown) => {
@@ -365,12 +370,12 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     #retryAtOnce(child: Child, subchannel: Subchannel): void {
       const real = subchannel.getRealSubchannel?.();
       if (typeof real?.resetBackoff !== "function") return;
-      const listener: SubchannelStateListener = () => {
-        subchannel.removeConnectivityStateListener(listener);
-        child.retrying = false;
+      const stop = () => {
+        subchannel.removeConnectivityStateListener(stop);
+        child.stopRetrying = undefined;
       };
-      subchannel.addConnectivityStateListener(listener);
-      child.retrying = true;
+      subchannel.addConnectivityStateListener(stop);
+      child.stopRetrying = stop;
       real.resetBackoff();
     }
 
