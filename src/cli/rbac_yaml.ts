@@ -150,6 +150,7 @@ function role(kind: "Role" | "ClusterRole", name: string, grants: readonly Grant
   grants.forEach((grant, i) => {
     const rule = rules.items[i];
     if (grant.optional) rule.commentBefore = ` optional: ${grant.optional}`;
+    else if (grant.required) rule.commentBefore = ` required: ${grant.required}`;
     for (const field of ["apiGroups", "resources", "verbs"]) rule.get(field)!.flow = true;
   });
   return document;

@@ -692,16 +692,24 @@ export const scenarios = {
     }
   },
 
-  async "--once says when the LIST answered but no WATCH started within --timeout"(cli) {
+  async "--once says when the LIST answered but no WATCH started within --timeout; check, when resolving used it up"(
+    cli,
+  ) {
     const cluster = await startCluster();
-    // In front of the fake: streaming lists refused (as with the WatchList gate off), LISTs passed on, and
-    // watches held without an answer.
+    // In front of the fake: streaming lists refused (as with the WatchList gate off), LISTs and access reviews
+    // passed on, and watches held without an answer (with `holdSlices`, every slice request).
     const held = new Set();
+    let holdSlices = false;
     const proxy = createHttpServer(async (req, res) => {
       const url = new URL(req.url, "http://proxy");
-      if (url.searchParams.get("watch") !== "true") {
+      if (holdSlices && url.pathname.includes("/endpointslices")) held.add(res);
+      else if (url.searchParams.get("watch") !== "true" || req.method !== "GET") {
+        let body = "";
+        for await (const chunk of req) body += chunk;
         const answer = await fetch(`${cluster.api.url}${req.url}`, {
-          headers: { authorization: req.headers.authorization },
+          method: req.method,
+          headers: { authorization: req.headers.authorization, "content-type": "application/json" },
+          body: req.method === "POST" ? body : undefined,
         });
         res.writeHead(answer.status, { "content-type": "application/json" }).end(await answer.text());
       } else if (url.searchParams.has("sendInitialEvents")) {
@@ -735,6 +743,14 @@ export const scenarios = {
         stderr,
         /^kgr-resolver: the snapshot above is from a LIST, but no WATCH started within 2 s: a resolver would not see changes; check the API server at http:\/\/127\.0\.0\.1:\d+, or raise --timeout\n$/,
       );
+      // check, where even the LIST gets no answer: resolving uses up --timeout, and the grants are not asked.
+      holdSlices = true;
+      const checked = await runCli(cli, ["check", "--timeout", "2", "--kubeconfig", kubeconfig, TARGET]);
+      assert.equal(checked.code, 1, checked.stdout);
+      assert.match(checked.stdout, /^ok +user /m);
+      assert.match(checked.stdout, /^unknown +access +not asked: no answer within 2 s/m);
+      assert.equal(checked.stdout.match(/no answer within/g).length, 2, checked.stdout);
+      assert.match(checked.stdout, /^FAILED +resolve +no answer within 2 s/m);
     } finally {
       for (const res of held) res.destroy();
       proxy.closeAllConnections();

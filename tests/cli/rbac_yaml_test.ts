@@ -55,6 +55,15 @@ Deno.test("rbacYaml() writes a Role and a RoleBinding for the namespace, and a C
     yaml,
     /# optional: for targets without a port\n {2}- apiGroups: \[ "" \]\n {4}resources: \[ services \]/,
   );
+  // A grant that only some targets need says why this one needs it.
+  const required = rbacYaml(
+    [SLICES, { ...SERVICES, optional: undefined, required: "its slices have several ports" }],
+    subjectOf("alice"),
+  );
+  assert.match(
+    required,
+    /# required: its slices have several ports\n {2}- apiGroups: \[ "" \]\n {4}resources: \[ services \]/,
+  );
 });
 
 Deno.test("rbacYaml() says what to replace when the user is unknown", () => {
