@@ -179,13 +179,8 @@ function changeText({ changedAt, changes }: ServiceView, now: number): string {
 }
 
 /** The columns left out first when a row is wider than the terminal, so that USED (why) stays whole. */
-const DROPPED_FIRST = [
-  HEADINGS.indexOf("NODE"),
-  HEADINGS.indexOf("ZONE"),
-  HEADINGS.indexOf("TERMINATING"),
-  HEADINGS.indexOf("SERVING"),
-];
 const ZONE = HEADINGS.indexOf("ZONE");
+const DROPPED_FIRST = [HEADINGS.indexOf("NODE"), ZONE, HEADINGS.indexOf("TERMINATING"), HEADINGS.indexOf("SERVING")];
 
 /**
  * The indices of the columns shown: all of them when the widest row fits in `columns`, else fewer: those of

@@ -14,6 +14,7 @@
  */
 
 import { HttpError, status } from "./_api_status.ts";
+import { SERIALIZED } from "./_media_types.ts";
 
 /** A conversion the real server offers on an endpoint, named by the `as` option that asks for it. */
 type Conversion = "Table" | "PartialObjectMetadata" | "APIGroupDiscoveryList";
@@ -28,7 +29,6 @@ interface Negotiation {
   readonly conversions: readonly Conversion[];
 }
 
-const SERIALIZED = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"];
 const WATCHABLE = [...SERIALIZED, "application/json;stream=watch", "application/vnd.kubernetes.protobuf;stream=watch"];
 
 /** The endpoints the fake serves, each as its real counterpart negotiates. */

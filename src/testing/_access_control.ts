@@ -12,6 +12,7 @@
 
 import type { IncomingMessage } from "node:http";
 import { describeValue, isRecord, unknownField } from "../_util.ts";
+import { SERIALIZED } from "./_media_types.ts";
 import { wrongKind } from "./_review_kind.ts";
 
 /**
@@ -146,12 +147,11 @@ export function createAccessControl(): AccessControl {
     async answer(req: IncomingMessage, review: ReviewResource): Promise<Answer> {
       const body = await readBody(req);
       const mediaType = bodyMediaType(req.headers["content-type"]);
-      if (!["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"].includes(mediaType ?? "")) {
+      if (!SERIALIZED.includes(mediaType ?? "")) {
         return failure(
           415,
           "UnsupportedMediaType",
-          "the body of the request was in an unknown format - accepted media types include: " +
-            "application/json, application/yaml, application/vnd.kubernetes.protobuf",
+          `the body of the request was in an unknown format - accepted media types include: ${SERIALIZED.join(", ")}`,
         );
       }
       const input = parseObject(body);
