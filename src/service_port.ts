@@ -155,7 +155,8 @@ export interface ServicePortLookup {
  * target without a port meets slices with more than one port name, once,
  * and again only when those names change (its ports were edited) or the
  * slices belong to another Service object (it was deleted and created
- * again, as their `ownerReferences` say); a failed
+ * again, as their `ownerReferences` say: the Service, or for a Service
+ * without a selector its Endpoints object, which goes with it); a failed
  * read is retried with backoff while such a target asks. Its timers do not
  * keep the process alive.
  *
@@ -234,7 +235,7 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
     if (ports.length <= 1) return ports[0]?.name ?? "";
     // A Service deleted and created again, its ports in another order, has slices with the same names: the
     // owner's uid tells them apart.
-    const key = JSON.stringify([ports.map((port) => port.name), serviceUids(slices)]);
+    const key = JSON.stringify([ports.map((port) => port.name), ownerUids(slices)]);
     if (known?.names === key) return known.name;
     if (reading) return undefined;
     if (failed?.names === key && !failed.retry) return failed.error;
@@ -250,14 +251,19 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
   };
 }
 
-/** The uids of the Services that own the slices (`metadata.ownerReferences`, as the controller sets it), sorted. */
-function serviceUids(slices: Iterable<EndpointSlice>): string[] {
+/**
+ * The uids of the objects that own the slices (`metadata.ownerReferences`), sorted: the Service for the
+ * EndpointSlice controller's slices, the Endpoints object for those the EndpointSliceMirroring controller
+ * mirrors for a Service without a selector (deleted with the Service, so new when it is created again).
+ */
+function ownerUids(slices: Iterable<EndpointSlice>): string[] {
   const uids = new Set<string>();
   for (const slice of slices) {
     const owners = slice.metadata.ownerReferences;
     if (!Array.isArray(owners)) continue;
     for (const owner of owners) {
-      if (isRecord(owner) && owner.kind === "Service" && typeof owner.uid === "string") uids.add(owner.uid);
+      if (!isRecord(owner) || typeof owner.uid !== "string") continue;
+      if (owner.kind === "Service" || owner.kind === "Endpoints") uids.add(owner.uid);
     }
   }
   return [...uids].sort();

@@ -104,6 +104,26 @@ Deno.test("createServicePortLookup() reads the Service again when its slices bel
   assert.equal(reads.length, 2);
 });
 
+Deno.test("createServicePortLookup() reads a Service without a selector again when its mirrored slices belong to a new Endpoints object", async () => {
+  const { lookup, reads } = lookupWith();
+  // The EndpointSliceMirroring controller's slices name the Endpoints object as their owner, which the API
+  // server deletes with the Service.
+  const mirrored = (uid: string) =>
+    twoPorts.map((one) => ({
+      ...one,
+      metadata: { ...one.metadata, ownerReferences: [{ apiVersion: "v1", kind: "Endpoints", name: "two", uid }] },
+    }));
+  assert.equal(lookup.portFor(mirrored("uid-1"), 1), undefined);
+  reads[0].resolve(service("http", "grpc"));
+  await settle();
+  assert.equal(lookup.portFor(mirrored("uid-1"), 1), "http");
+  assert.equal(lookup.portFor(mirrored("uid-2"), 2), undefined);
+  reads[1].resolve(service("grpc", "http"));
+  await settle();
+  assert.equal(lookup.portFor(mirrored("uid-2"), 2), "grpc");
+  assert.equal(reads.length, 2);
+});
+
 Deno.test("createServicePortLookup() reports a failed read naming the ports, and reads again after a backoff when asked", async () => {
   const { lookup, reads, changes } = lookupWith();
   lookup.portFor(twoPorts, 1);
