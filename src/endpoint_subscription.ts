@@ -17,7 +17,7 @@ import { createEndpointSliceApi, createServiceApi, readNodeZone } from "./kube_a
 import { resolveLocality } from "./locality.ts";
 import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import { runReflector, type SliceState, type WatchListSupport } from "./watch/reflector.ts";
-import { createServicePortLookup, portNoteFor, type ServicePortLookup } from "./service_port.ts";
+import { createServicePortLookup, portNoteFor, type ServicePortLookup, slicePortNames } from "./service_port.ts";
 import { nextTurn } from "./runtime/next_turn.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
 import { withTimeout } from "./runtime/abortable.ts";
@@ -114,6 +114,8 @@ interface Subscriber {
   generation?: number;
   /** The last error of the port lookup delivered (to a subscriber without a port). */
   portError?: ResolverError;
+  /** The port name the lookup last gave a subscriber without a port: kept while the Service cannot be read. */
+  chosenPort?: string;
 }
 
 interface Selection {
@@ -437,31 +439,39 @@ function prepare(watch: SharedWatch, step: number): void {
 /**
  * Sends the subscriber the selection for its port when it differs from what it has: at once
  * when `now` (a new state from the watch, or the end of a Service read), else in a microtask.
- * A subscriber without a port gets the Service's port once known, or the lookup's error.
+ * A subscriber without a port gets the Service's port once known, or the lookup's error; after the error,
+ * one that had a port goes on with it while its slices still have it (a port added to the Service, which
+ * credentials without `get` on `services` cannot read, must not freeze its pods).
  */
 function deliver(watch: SharedWatch, subscriber: Subscriber, now = false): void {
   const state = watch.state!;
-  const port = subscriber.port ?? watch.servicePort.portFor(state.slices.values(), watch.version);
+  let port = subscriber.port ?? watch.servicePort.portFor(state.slices.values(), watch.version);
   if (port === undefined) return;
   if (port instanceof ResolverError) {
-    if (subscriber.portError === port) return;
-    subscriber.portError = port;
-    const report = () => {
-      if (watch.subscribers.has(subscriber)) notify(() => subscriber.listener.onError(port, false));
-    };
-    if (now) report();
-    else queueMicrotask(report);
-    return;
-  }
-  if (subscriber.portError) {
-    // The port could be read after all: unless the watch fails too, what the subscriber has is current.
-    subscriber.portError = undefined;
-    if (!watch.failure) {
-      const recovered = () => {
-        if (watch.subscribers.has(subscriber)) notify(() => subscriber.listener.onRecovered?.());
+    const error = port;
+    if (subscriber.portError !== error) {
+      subscriber.portError = error;
+      const report = () => {
+        if (watch.subscribers.has(subscriber)) notify(() => subscriber.listener.onError(error, false));
       };
-      if (now) recovered();
-      else queueMicrotask(recovered);
+      if (now) report();
+      else queueMicrotask(report);
+    }
+    const kept = subscriber.chosenPort;
+    if (kept === undefined || !slicePortNames(state.slices.values()).some(({ name }) => name === kept)) return;
+    port = kept;
+  } else {
+    if (typeof port === "string" && subscriber.port === undefined) subscriber.chosenPort = port;
+    if (subscriber.portError) {
+      // The port could be read after all: unless the watch fails too, what the subscriber has is current.
+      subscriber.portError = undefined;
+      if (!watch.failure) {
+        const recovered = () => {
+          if (watch.subscribers.has(subscriber)) notify(() => subscriber.listener.onRecovered?.());
+        };
+        if (now) recovered();
+        else queueMicrotask(recovered);
+      }
     }
   }
   const selection = selectionFor(watch, port, subscriber.locality);

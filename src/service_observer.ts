@@ -184,9 +184,17 @@ export async function observeService(
 
   function update(): void {
     if (state === undefined) return;
-    const port = target.port ?? portLookup!.portFor(state.slices.values(), version);
+    let port = target.port ?? portLookup!.portFor(state.slices.values(), version);
     if (port === undefined) return;
-    if (port instanceof ResolverError) return publish({ portError: port });
+    let portError: ResolverError | undefined;
+    if (port instanceof ResolverError) {
+      // As the resolver: the port in use goes on while the slices still have it.
+      portError = port;
+      const kept = view.port;
+      const names = slicePortNames(state.slices.values());
+      if (typeof kept !== "string" || !names.some(({ name }) => name === kept)) return publish({ portError });
+      port = kept;
+    }
     if (memo?.port !== port) memo = { port, memo: createSelectionMemo() };
     const slices = [...state.slices.values()];
     const { endpoints, mode } = preferEndpoints(selectEndpoints(slices, port, { memo: memo.memo }), locality);
@@ -207,7 +215,7 @@ export async function observeService(
     const changedAt = !changed ? view.changedAt : changes === 1 ? lastChangeTrigger(slices) : Date.now();
     shown = text;
     const portFromService = target.port === undefined && slicePortNames(slices).length > 1;
-    publish({ port, portError: undefined, portFromService, snapshot, pods, changedAt, changes });
+    publish({ port, portError, portFromService, snapshot, pods, changedAt, changes });
   }
 
   const api = createEndpointSliceApi(access, client, namespace, service);

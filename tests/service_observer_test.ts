@@ -4,11 +4,12 @@ import { connectCluster, observeService, type ServiceView } from "../src/service
 import type { Locality } from "../src/topology.ts";
 import { eventually } from "./_watch_helpers.ts";
 
-/** Observes the Service echo.prod:grpc of `api` while `run` runs, with every view it published. */
+/** Observes the Service echo.prod:grpc (or another port, or none) of `api` while `run` runs, with every view it published. */
 async function observing(
   api: FakeApiServer,
   run: (views: ServiceView[]) => Promise<void>,
   locality: Locality = {},
+  port: string | null = "grpc",
 ): Promise<void> {
   const connection = await connectCluster({ kubeconfig: api.kubeconfig() });
   const controller = new AbortController();
@@ -17,7 +18,7 @@ async function observing(
     scheme: "kubernetes",
     service: "echo",
     namespace: "prod",
-    port: "grpc",
+    port: port ?? undefined,
   }, { signal: controller.signal, locality, onView: (view) => views.push(view) });
   try {
     await eventually(() => views.some((view) => view.snapshot !== undefined), "the first snapshot");
@@ -50,6 +51,28 @@ Deno.test("observeService() counts a new reason for no pods as a change (the CLI
     assert.equal(views.at(-1)!.changes, 2);
     assert.ok(views.at(-1)!.changedAt! >= before, "changedAt is when the change was seen");
   });
+});
+
+Deno.test("observeService() keeps following the port of a target without one when the Service it must then read cannot be read", async () => {
+  const api = await startFakeApiServer();
+  const slice = (ports: { name: string; port: number }[], ips: string[]) => ({
+    ...endpointSlice({ namespace: "prod", service: "echo", name: "echo-a", endpoints: ips.map((ip) => ({ ip })) }),
+    ports: ports.map((port) => ({ ...port, protocol: "TCP" })),
+  });
+  api.applySlice(slice([{ name: "grpc", port: 8080 }], ["10.0.0.1"]));
+  await observing(
+    api,
+    async (views) => {
+      assert.equal(views.at(-1)!.port, "grpc");
+      api.failNext(1000, { status: 403, path: "get" });
+      api.applySlice(slice([{ name: "metrics", port: 9090 }, { name: "grpc", port: 8080 }], ["10.0.0.1", "10.0.0.2"]));
+      await eventually(() => views.at(-1)!.snapshot?.endpoints.length === 2, "the new pod on the port in use");
+      assert.equal(views.at(-1)!.port, "grpc");
+      assert.match(views.at(-1)!.portError?.message ?? "", /^Cannot choose a port for service "echo"/);
+    },
+    {},
+    null,
+  );
 });
 
 Deno.test("observeService() dates the first state by the slices' last-change-trigger-time, as the controller writes it", async () => {

@@ -359,6 +359,29 @@ Deno.test("watchEndpoints() names the ports found when the Service cannot be rea
   }
 });
 
+Deno.test("watchEndpoints() keeps following the pods on its port when a port added to the Service makes it read the Service and that fails", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  multiPortSlice(api, "echo-a", [{ name: "grpc", port: 8080 }], ["a"]);
+  const watch = follow({ kubeconfig: api.kubeconfig() }, { target: "kubernetes:///echo.prod" });
+  try {
+    await eventually(() => addresses(watch) === "a@10.3.1.1:8080", "the one port, without a read");
+    // A metrics port added: the slices now have two names, and credentials without "get" on services.
+    api.failNext(1000, { status: 403, path: "get" });
+    multiPortSlice(api, "echo-a", [{ name: "metrics", port: 9090 }, { name: "grpc", port: 8080 }], ["a"]);
+    await eventually(() => watch.errors.length > 0, "the error of the read");
+    assert.match(watch.errors[0].message, /^Cannot choose a port for service "echo" in namespace "prod": /);
+    multiPortSlice(api, "echo-a", [{ name: "metrics", port: 9090 }, { name: "grpc", port: 8080 }], ["a", "b"]);
+    await eventually(() => addresses(watch) === "a@10.3.1.1:8080,b@10.3.1.2:8080", "the new pod on the port in use");
+    // A name it no longer has is not followed: the last endpoints stay.
+    multiPortSlice(api, "echo-a", [{ name: "metrics", port: 9090 }, { name: "web", port: 8080 }], ["c"]);
+    await sleep(200);
+    assert.equal(addresses(watch), "a@10.3.1.1:8080,b@10.3.1.2:8080");
+  } finally {
+    await watch.stop();
+    await api.close();
+  }
+});
+
 Deno.test("watchEndpoints() throws a ConfigError for a kubeconfig that does not exist", async () => {
   const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
     cluster: { kubeconfig: "/nonexistent/kubeconfig" },
