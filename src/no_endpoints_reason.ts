@@ -10,7 +10,7 @@ import { quote } from "./api_errors.ts";
 
 /**
  * Why the slices of a Service give no usable endpoint for a port: no EndpointSlice at all (no such Service in
- * the namespace, or one without a selector), no pod (it selects none, or is scaled to zero), no port of that
+ * the namespace, or one without a selector and without an Endpoints object), no pod (it selects none, or is scaled to zero), no port of that
  * name, only pods that are terminating and no longer serving, or no ready pod.
  *
  * @param slices Every slice of the Service.
@@ -37,8 +37,11 @@ export function noEndpointsReason(
   const used = [...slices].filter((slice) => slice.addressType !== "FQDN");
   const listSlices = `kubectl get endpointslices -n ${namespace} -l kubernetes.io/service-name=${service}`;
   if (used.length === 0) {
-    return `it has no EndpointSlice: check that the Service exists in namespace ${namespace} and selects pods ` +
-      `(kubectl get service ${service} -n ${namespace})`;
+    // A selector that matches no pod still gets a slice; a Service without a selector gets the slices the
+    // EndpointSliceMirroring controller mirrors from its Endpoints object, if it has one.
+    return `it has no EndpointSlice: check that the Service exists in namespace ${namespace} ` +
+      `(kubectl get service ${service} -n ${namespace}); one without a selector needs an Endpoints object of its ` +
+      "name or EndpointSlices of its own";
   }
   // No pod first: a Service scaled to zero keeps one slice with neither endpoints nor ports, and its port
   // names are then no clue.

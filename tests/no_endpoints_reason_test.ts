@@ -9,11 +9,11 @@ const slice = (ports: { name?: string; port: number | null }[], ready: (boolean 
   endpoints: ready.map((value, i) => ({ addresses: [`10.0.0.${i + 1}`], conditions: { ready: value } })),
 });
 
-Deno.test("noEndpointsReason() without a slice points at the Service's name and namespace", () => {
+Deno.test("noEndpointsReason() without a slice points at the Service's name and namespace, and at the Endpoints of one without a selector", () => {
   assert.equal(
     noEndpointsReason([], "grpc", "nosuch", "prod"),
-    "it has no EndpointSlice: check that the Service exists in namespace prod and selects pods " +
-      "(kubectl get service nosuch -n prod)",
+    "it has no EndpointSlice: check that the Service exists in namespace prod (kubectl get service nosuch -n prod); " +
+      "one without a selector needs an Endpoints object of its name or EndpointSlices of its own",
   );
   const fqdn: EndpointSlice = { metadata: { name: "x" }, addressType: "FQDN", endpoints: [{ addresses: ["a.b"] }] };
   assert.match(noEndpointsReason([fqdn], 80, "echo", "prod"), /^it has no EndpointSlice/);
