@@ -572,8 +572,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         controllerManager = await startProcess(binaries.kubeControllerManager, [
           `--kubeconfig=${adminKubeconfigPath}`,
           // The service account controller creates each namespace's "default" account, which Pods need; the
-          // garbage collector deletes a deleted Service's slices (their owner), as in users' clusters.
-          "--controllers=endpointslice-controller,serviceaccount-controller,garbage-collector-controller",
+          // garbage collector deletes a deleted Service's slices (their owner), as in users' clusters; the
+          // mirroring controller turns the Endpoints object of a Service without a selector into slices.
+          "--controllers=endpointslice-controller,endpointslice-mirroring-controller,serviceaccount-controller," +
+          "garbage-collector-controller",
           "--leader-elect=false",
           "--bind-address=127.0.0.1",
           "--secure-port=0",
