@@ -116,6 +116,8 @@ interface Subscriber {
   portError?: ResolverError;
   /** The port name the lookup last gave a subscriber without a port: kept while the Service cannot be read. */
   chosenPort?: string;
+  /** The port of the last selection delivered, and that selection: another port may select the same. */
+  delivered?: { port: number | string; selection: Selection };
 }
 
 interface Selection {
@@ -477,6 +479,10 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, now = false): void 
   const selection = selectionFor(watch, port, subscriber.locality);
   if (selection.generation === subscriber.generation) return;
   subscriber.generation = selection.generation;
+  const previous = subscriber.delivered;
+  subscriber.delivered = { port, selection };
+  // A port renamed in place, for a target without a port: the new name selects what the old one did.
+  if (previous && previous.port !== port && sameSelection(previous.selection, selection)) return;
   const snapshot: EndpointSnapshot = {
     endpoints: selection.endpoints,
     resourceVersion: state.resourceVersion,
@@ -508,8 +514,7 @@ function selectionFor(watch: SharedWatch, port: number | string, locality: Local
     : noEndpointsReason(watch.state!.slices.values(), port, watch.service, watch.namespace);
   const portNote = portNoteFor(port, watch.state!.slices.values());
   // A new reason for an empty set is news too: the Service appeared, but without the target's port, say.
-  const same = last && last.topology === topology && sameEndpoints(last.endpoints, endpoints) &&
-    last.emptyReason === emptyReason && last.portNote === portNote;
+  const same = last !== undefined && sameSelection(last, { endpoints, topology, emptyReason, portNote });
   const generation = same ? last!.generation : ++generations;
   if (!same) {
     const preferred = topology === "none" ? undefined : endpoints.filter((endpoint) => endpoint.preferred).length;
@@ -520,6 +525,15 @@ function selectionFor(watch: SharedWatch, port: number | string, locality: Local
   if (portNote !== undefined) selection.portNote = portNote;
   watch.selections.set(selectionKey, selection);
   return selection;
+}
+
+/** Whether two selections give a subscriber the same snapshot (but for its resourceVersion). */
+function sameSelection(
+  a: Pick<Selection, "endpoints" | "topology" | "emptyReason" | "portNote">,
+  b: Pick<Selection, "endpoints" | "topology" | "emptyReason" | "portNote">,
+): boolean {
+  return a.topology === b.topology && sameEndpoints(a.endpoints, b.endpoints) && a.emptyReason === b.emptyReason &&
+    a.portNote === b.portNote;
 }
 
 /** Hands a snapshot to a subscriber still subscribed; one that throws must not break the shared watch. */

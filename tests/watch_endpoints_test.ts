@@ -294,6 +294,23 @@ Deno.test("watchEndpoints() resolves a target without a port to the Service's fi
   }
 });
 
+Deno.test("watchEndpoints() gives a target without a port no new snapshot when the Service's port is renamed in place", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  multiPortSlice(api, "echo-a", [{ name: "grpc", port: 8080 }], ["a"]);
+  const watch = follow({ kubeconfig: api.kubeconfig() }, { target: "kubernetes:///echo.prod" });
+  try {
+    await eventually(() => addresses(watch) === "a@10.3.1.1:8080", "the first snapshot");
+    multiPortSlice(api, "echo-a", [{ name: "web", port: 8080 }], ["a"]);
+    await sleep(200); // delivered on its own, not coalesced with the next change
+    multiPortSlice(api, "echo-a", [{ name: "web", port: 8080 }], ["a", "b"]);
+    await eventually(() => addresses(watch) === "a@10.3.1.1:8080,b@10.3.1.2:8080", "the new pod");
+    assert.equal(watch.snapshots.length, 2, "the rename alone changed nothing the target gets");
+  } finally {
+    await watch.stop();
+    await api.close();
+  }
+});
+
 Deno.test("watchEndpoints() never mixes the ports of different slices for a target without a port", async () => {
   const api = await startFakeApiServer({ token: "t" });
   twoPortService(api);
