@@ -161,7 +161,9 @@ function groups(pods: readonly PodExplanation[], use: PodExplanation["use"], lab
   for (const pod of pods) {
     if (pod.use !== use) continue;
     const why = use === "used" && !pod.terminating ? "" : pod.message.replace(/^(not used|failover|used): /, "");
-    byReason.set(why, [...byReason.get(why) ?? [], pod]);
+    const members = byReason.get(why);
+    if (members) members.push(pod);
+    else byReason.set(why, [pod]);
   }
   return [...byReason].map(([why, members]) =>
     `${members.length} ${label}${why ? ` (${why})` : ""}: ${members.map(describe).join(", ")}`
