@@ -140,32 +140,32 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     const grants = neededGrants(command, namespace, declaredLocality(command.locality, cli.env), serviceRead);
     let missingRequired = 0;
     let missing = 0;
-    // Resolving used up --timeout: every review would fail the same way.
+    // Resolving used up --timeout: every review would fail the same way, so none is asked.
     if (signal.aborted) say("unknown", "access", `not asked: ${noAnswer}`);
-    else {for (const grant of grants) {
-        for (const verb of grant.verbs) {
-          const attributes: ResourceAttributes = { verb, group: grant.group, resource: grant.resource };
-          if (grant.namespace !== undefined) attributes.namespace = grant.namespace;
-          const what = `${grant.resource}${grant.group ? `.${grant.group}` : ""}` +
-            (grant.namespace === undefined ? " (cluster-wide)" : ` in namespace ${grant.namespace}`);
-          const need = grant.optional
-            ? `optional: ${grant.optional}`
-            : grant.required
-            ? `required: ${grant.required}`
-            : "required";
-          try {
-            const { allowed } = await reviewAccess(access, client, attributes, signal);
-            if (!allowed) {
-              missing++;
-              if (!grant.optional) missingRequired++;
-            }
-            say(allowed ? "ok" : "MISSING", verb, `${what} (${need})`);
-          } catch (error) {
-            if (interrupted !== undefined) return interrupted;
-            say("unknown", verb, `${what} (${need}): ${describe(error)}`);
+    for (const grant of signal.aborted ? [] : grants) {
+      for (const verb of grant.verbs) {
+        const attributes: ResourceAttributes = { verb, group: grant.group, resource: grant.resource };
+        if (grant.namespace !== undefined) attributes.namespace = grant.namespace;
+        const what = `${grant.resource}${grant.group ? `.${grant.group}` : ""}` +
+          (grant.namespace === undefined ? " (cluster-wide)" : ` in namespace ${grant.namespace}`);
+        const need = grant.optional
+          ? `optional: ${grant.optional}`
+          : grant.required
+          ? `required: ${grant.required}`
+          : "required";
+        try {
+          const { allowed } = await reviewAccess(access, client, attributes, signal);
+          if (!allowed) {
+            missing++;
+            if (!grant.optional) missingRequired++;
           }
+          say(allowed ? "ok" : "MISSING", verb, `${what} (${need})`);
+        } catch (error) {
+          if (interrupted !== undefined) return interrupted;
+          say("unknown", verb, `${what} (${need}): ${describe(error)}`);
         }
-      }}
+      }
+    }
 
     const noPod = !(resolved instanceof ResolverError) && resolved.snapshot!.endpoints.length === 0;
     if (resolved instanceof ResolverError) say("FAILED", "resolve", resolved.message);
