@@ -352,6 +352,7 @@ function startWatch(
       hold.since = now;
       awaitQuiet(watch, hold, hold.until - now);
     },
+    trace: (text) => trace(`service ${service} in namespace ${namespace} at ${access.server}: ${text}`),
     onList: () => watch.metrics.listed(),
     onWatchEnd: (reason) => watch.metrics.watchEnded(reason),
     onError(error) {

@@ -82,6 +82,7 @@ async function run(
     initialMs?: number;
     healthyWatchMs?: number;
     watchList?: WatchListSupport;
+    trace?: (text: string) => void;
   } = {},
 ) {
   const controller = new AbortController();
@@ -95,6 +96,7 @@ async function run(
     minWatchMs: options.minWatchMs ?? 0,
     healthyWatchMs: options.healthyWatchMs,
     watchList: options.watchList,
+    trace: options.trace,
     backoff: { initialMs: options.initialMs ?? 5, maxMs: 1000 },
     random: () => 0,
     clock,
@@ -177,6 +179,16 @@ Deno.test("runReflector() relists once from the last resourceVersion after an ER
   assert.equal((calls[3].params as WatchParams).resourceVersion, "20");
   assert.deepEqual(names(states[1]), ["b"]);
   assert.equal(errors.length, 0, "an expired resourceVersion is routine, not an error to report");
+});
+
+Deno.test("runReflector() sends its diagnostic lines to options.trace, which names the watch", async () => {
+  const scripted = scriptedApi([list("10", [slice("a", "3")]), list("20", [slice("b", "18")])], [
+    (watch) => watch.send(expiredEvent),
+    () => {},
+  ]);
+  const lines: string[] = [];
+  await run(scripted, (states) => states.length === 2, { trace: (text) => lines.push(`echo.prod: ${text}`) });
+  assert.ok(lines.some((line) => line.startsWith("echo.prod: resourceVersion expired")), lines.join("\n"));
 });
 
 Deno.test("runReflector() relists with a consistent read when the relist itself expired", async () => {

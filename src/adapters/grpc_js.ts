@@ -13,7 +13,7 @@ import type { EndpointAddress } from "../resolved_endpoint.ts";
 import { subscribeEndpoints } from "../endpoint_subscription.ts";
 import { ResolverError } from "../errors.ts";
 import { createBackoff } from "../backoff.ts";
-import { defaultAuthority, isUriScheme, parseGrpcUri, type Target } from "../target.ts";
+import { defaultAuthority, formatTarget, isUriScheme, parseGrpcUri, type Target } from "../target.ts";
 import { setTraceSink, trace } from "../trace.ts";
 import { installDenoGoawayWorkaround } from "../runtime/deno_goaway_workaround.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
@@ -377,7 +377,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
         },
         onRecovered: () => {
           if (!current() || !this.#staleNote) return;
-          trace("the watch works again: the last endpoints are current");
+          trace(`${formatTarget(this.#target!)}: the watch works again: the last endpoints are current`);
           this.#staleNote = this.#failingSince = "";
           this.#reportList(this.#lastList, this.#note);
         },
@@ -404,7 +404,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
      * note: ...".
      */
     #keepStale(error: ResolverError, since: number | undefined): void {
-      trace(`keeping the last endpoints: ${error.message}`);
+      trace(`${formatTarget(this.#target!)}: keeping the last endpoints: ${error.message}`);
       if (typeof this.#listener !== "function") {
         // grpc-js before 1.14 takes no note: the list only needs handing over again after an idle channel's destroy().
         if (this.#listedIn !== this.#session) this.#reportList(this.#lastList, "");
@@ -427,7 +427,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     #reportEndpoints({ endpoints, namespace, service, emptyReason, portNote }: EndpointSnapshot): void {
       const used = this.#subsetter?.select(endpoints) ?? endpoints;
       trace(
-        `${service}.${namespace}: ${used.length} endpoints${
+        `${formatTarget(this.#target!)}: ${used.length} endpoints${
           used === endpoints ? "" : ` (a subset of ${endpoints.length})`
         }`,
       );

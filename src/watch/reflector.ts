@@ -16,7 +16,7 @@ import type { EndpointSlice, Status, WatchEvent } from "../endpoint_slice.ts";
 import { KubeApiError, ResolverError } from "../errors.ts";
 import { quote, statusFields } from "../api_errors.ts";
 import type { EndpointSliceApi } from "../kube_api.ts";
-import { trace } from "../trace.ts";
+import { trace as traceLine, type TraceSink } from "../trace.ts";
 import { listPages } from "./_list_pages.ts";
 import { asResolverError, planRetry, quickClose, type WatchEndReason, watchEndReason } from "./_retry.ts";
 import { checkMetadata, checkSlice } from "./_slice_check.ts";
@@ -80,6 +80,12 @@ export interface ReflectorOptions {
   onList?(): void;
   /** Called when a watch ends and will be resumed, with why, for metrics. */
   onWatchEnd?(reason: WatchEndReason): void;
+  /**
+   * Receives the reflector's diagnostic lines; a caller that runs several reflectors names the watch in each line,
+   * so that a trace of several Services or clusters says which one broke.
+   * @default {trace}
+   */
+  trace?: TraceSink;
   /**
    * A LIST page that takes longer than this, or a watch that delivers no
    * complete event for this long, is aborted and retried, in ms. Bytes of an
@@ -151,6 +157,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   const { signal } = options;
   const random = options.random ?? Math.random;
   const clock = options.clock ?? systemClock;
+  const trace = options.trace ?? traceLine;
   const minWatchMs = options.minWatchMs ?? 1000;
   const healthyWatchMs = options.healthyWatchMs ?? 30_000;
   const stallTimeoutMs = options.stallTimeoutMs ?? 150_000;
@@ -435,6 +442,6 @@ function report(onError: (error: ResolverError) => void, error: ResolverError): 
   try {
     onError(error);
   } catch (failure) {
-    trace(`an onError callback threw: ${failure}`);
+    traceLine(`an onError callback threw: ${failure}`);
   }
 }
