@@ -519,7 +519,7 @@ function selectionFor(watch: SharedWatch, port: number | string, locality: Local
   const generation = same ? last!.generation : ++generations;
   if (!same) {
     const preferred = topology === "none" ? undefined : endpoints.filter((endpoint) => endpoint.preferred).length;
-    watch.metrics.updated(endpoints.length, preferred);
+    watch.metrics.updated(port, { total: endpoints.length, preferred });
   }
   const selection: Selection = { version: watch.version, endpoints, topology, generation, memo };
   if (emptyReason !== undefined) selection.emptyReason = emptyReason;

@@ -55,10 +55,18 @@ interface WatchRecord {
   service: string;
   /** Whether its last failure was reported and it has not recovered since. */
   failing: boolean;
-  /** The endpoints of the last new snapshot: all, and the preferred ones when topology applies. */
-  endpoints?: { total: number; preferred?: number };
+  /** The endpoints of the last new snapshot of each port that targets named: all, and the preferred ones when topology applies. */
+  endpoints: Map<number | string, EndpointCount>;
   /** Unix time in seconds of the last new snapshot. */
   lastUpdate?: number;
+}
+
+/** How many endpoints a snapshot of one port holds. */
+export interface EndpointCount {
+  /** All of them. */
+  total: number;
+  /** Those preferred, when topology applies. */
+  preferred?: number;
 }
 
 interface Instruments {
@@ -126,12 +134,15 @@ function createInstruments(meter: Meter): Instruments {
   }).addCallback((result) => {
     const current = new Map<string, { attributes: Attributes; value: number }>();
     const set = (attributes: Attributes, value: number) => current.set(seriesKey(attributes), { attributes, value });
-    for (const { attributes, endpoints } of liveWatches) {
-      if (!endpoints) continue;
-      if (endpoints.preferred === undefined) set(attributes, endpoints.total);
-      else {
-        set({ ...attributes, preferred: true }, endpoints.preferred);
-        set({ ...attributes, preferred: false }, endpoints.total - endpoints.preferred);
+    for (const record of liveWatches) {
+      for (const [port, endpoints] of record.endpoints) {
+        // Targets of two ports of one Service can have two sets (a port that some pods lack, say).
+        const attributes = { ...record.attributes, port };
+        if (endpoints.preferred === undefined) set(attributes, endpoints.total);
+        else {
+          set({ ...attributes, preferred: true }, endpoints.preferred);
+          set({ ...attributes, preferred: false }, endpoints.total - endpoints.preferred);
+        }
       }
     }
     // OpenTelemetry's JavaScript SDK keeps exporting the last value of a series its callback stopped
@@ -180,8 +191,8 @@ function createInstruments(meter: Meter): Instruments {
 
 /** Records the metrics of one shared watch; {@linkcode WatchMetrics.stop} when the watch stops. */
 export interface WatchMetrics {
-  /** A new snapshot of the usable set, with how many of its endpoints are preferred under topology. */
-  updated(total: number, preferred: number | undefined): void;
+  /** A new snapshot of the usable set of a port (as the target named it, or the Service's first), with how many of its endpoints are preferred under topology. */
+  updated(port: number | string, endpoints: EndpointCount): void;
   /** A LIST (all its pages), or a streaming list. */
   listed(): void;
   /** A watch ended, for `reason`, and will be resumed. */
@@ -207,7 +218,7 @@ export interface WatchMetrics {
  * ```ts
  * import { watchMetrics } from "./metrics.ts";
  * const metrics = watchMetrics("prod", "echo", "https://10.0.0.1:6443");
- * metrics.updated(3, undefined);
+ * metrics.updated("grpc", { total: 3 });
  * metrics.stop();
  * ```
  */
@@ -218,15 +229,15 @@ export function watchMetrics(namespace: string, service: string, server: string)
     ...serverAttributes(server),
   };
   const key = seriesKey(attributes);
-  const record: WatchRecord = { attributes, service: key, failing: false };
+  const record: WatchRecord = { attributes, service: key, failing: false, endpoints: new Map() };
   liveWatches.add(record);
   providerLookup ??= unrefTimer(setInterval(instruments, PROVIDER_LOOKUP_MS));
   const counted = watchCounts.get(key) ?? { attributes, count: 0 };
   counted.count++;
   watchCounts.set(key, counted);
   return {
-    updated(total, preferred) {
-      record.endpoints = { total, preferred };
+    updated(port, endpoints) {
+      record.endpoints.set(port, endpoints);
       record.lastUpdate = Date.now() / 1000;
       instruments()?.updates.add(1, attributes);
     },

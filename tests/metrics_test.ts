@@ -64,10 +64,36 @@ Deno.test("a MeterProvider that throws neither fails a watch's recording nor end
   const metrics = watchMetrics("prod", "echo", "https://10.0.0.1:6443");
   try {
     // Each threw before: from a watch's update, and every second from the timer, which ended the process.
-    metrics.updated(3, undefined);
+    metrics.updated("grpc", { total: 3 });
     metrics.listed();
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     assert.equal(asked, 1, "a provider that failed is not asked again");
+  } finally {
+    metrics.stop();
+    delete global[registry];
+  }
+});
+
+Deno.test("the endpoints gauge reports each port that targets of one Service named, with its own count", async () => {
+  const { METRIC_NAMES, watchMetrics } = await import("../src/metrics.ts");
+  const registry = Symbol.for("opentelemetry.js.api.1");
+  const global = globalThis as Record<symbol, unknown>;
+  type Attributes = Record<string, unknown>;
+  type Observed = { value: number; attributes?: Attributes };
+  const callbacks = new Map<string, (result: { observe(value: number, attributes?: Attributes): void }) => void>();
+  const meter = {
+    createCounter: () => ({ add() {} }),
+    createObservableGauge: (name: string) => ({ addCallback: (callback: never) => callbacks.set(name, callback) }),
+  };
+  global[registry] = { version: "1.9.0", metrics: { getMeter: () => meter } };
+  const metrics = watchMetrics("prod", "echo", "https://10.0.0.1:6443");
+  try {
+    metrics.updated("grpc", { total: 3 });
+    metrics.updated("http", { total: 1 });
+    const observed: Observed[] = [];
+    callbacks.get(METRIC_NAMES.endpoints)!({ observe: (value, attributes) => observed.push({ value, attributes }) });
+    const byPort = Object.fromEntries(observed.map(({ value, attributes }) => [attributes?.port, value]));
+    assert.deepEqual(byPort, { grpc: 3, http: 1 }, "each port keeps its own set, not the last one updated");
   } finally {
     metrics.stop();
     delete global[registry];
