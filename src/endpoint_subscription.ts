@@ -242,6 +242,13 @@ export function subscribeEndpoints(
     if (!watch) return;
     watch.subscribers.delete(subscriber);
     if (watch.subscribers.size === 0) watch.stop();
+    else {
+      const port = subscriber.port ?? subscriber.chosenPort;
+      const portOf = (other: Subscriber) => other.port ?? other.chosenPort;
+      if (port !== undefined && ![...watch.subscribers].some((other) => portOf(other) === port)) {
+        watch.metrics.portDropped(port);
+      }
+    }
     watch = undefined;
   };
 }

@@ -193,6 +193,8 @@ function createInstruments(meter: Meter): Instruments {
 export interface WatchMetrics {
   /** A new snapshot of the usable set of a port (as the target named it, or the Service's first), with how many of its endpoints are preferred under topology. */
   updated(port: number | string, endpoints: EndpointCount): void;
+  /** No target names `port` any more: its endpoints series goes to 0. */
+  portDropped(port: number | string): void;
   /** A LIST (all its pages), or a streaming list. */
   listed(): void;
   /** A watch ended, for `reason`, and will be resumed. */
@@ -241,6 +243,7 @@ export function watchMetrics(namespace: string, service: string, server: string)
       record.lastUpdate = Date.now() / 1000;
       instruments()?.updates.add(1, attributes);
     },
+    portDropped: (port) => void record.endpoints.delete(port),
     listed: () => instruments()?.lists.add(1, attributes),
     watchEnded: (reason) => instruments()?.restarts.add(1, { ...attributes, reason }),
     failed(error) {

@@ -74,7 +74,7 @@ Deno.test("a MeterProvider that throws neither fails a watch's recording nor end
   }
 });
 
-Deno.test("the endpoints gauge reports each port that targets of one Service named, with its own count", async () => {
+Deno.test("the endpoints gauge reports each port that targets of one Service name, with its own count, and 0 once none does", async () => {
   const { METRIC_NAMES, watchMetrics } = await import("../src/metrics.ts");
   const registry = Symbol.for("opentelemetry.js.api.1");
   const global = globalThis as Record<symbol, unknown>;
@@ -94,6 +94,11 @@ Deno.test("the endpoints gauge reports each port that targets of one Service nam
     callbacks.get(METRIC_NAMES.endpoints)!({ observe: (value, attributes) => observed.push({ value, attributes }) });
     const byPort = Object.fromEntries(observed.map(({ value, attributes }) => [attributes?.port, value]));
     assert.deepEqual(byPort, { grpc: 3, http: 1 }, "each port keeps its own set, not the last one updated");
+    metrics.portDropped("http");
+    observed.length = 0;
+    callbacks.get(METRIC_NAMES.endpoints)!({ observe: (value, attributes) => observed.push({ value, attributes }) });
+    const after = Object.fromEntries(observed.map(({ value, attributes }) => [attributes?.port, value]));
+    assert.deepEqual(after, { grpc: 3, http: 0 }, "a port no target names any more is reported at 0");
   } finally {
     metrics.stop();
     delete global[registry];
