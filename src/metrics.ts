@@ -98,12 +98,15 @@ function seriesKey(attributes: Attributes): string {
 
 /**
  * OpenTelemetry's `server.address` and `server.port` of an API server URL: the host without IPv6 brackets, and
- * the port, 443 or 80 when the URL has none.
+ * the port, 443 or 80 when the URL has none; and its `url.path` when it has one, which tells apart clusters behind
+ * one proxy (Rancher's `https://rancher.example.com/k8s/clusters/c-abc`). A server URL has no query or credentials.
  */
 function serverAttributes(server: string): Attributes {
   const url = new URL(server);
   const port = Number(url.port) || (url.protocol === "http:" ? 80 : 443);
-  return { "server.address": url.hostname.replace(/^\[(.*)\]$/, "$1"), "server.port": port };
+  const attributes: Attributes = { "server.address": url.hostname.replace(/^\[(.*)\]$/, "$1"), "server.port": port };
+  if (url.pathname !== "/") attributes["url.path"] = url.pathname;
+  return attributes;
 }
 
 /** The instruments of the registered MeterProvider, created once per provider; none without one. */

@@ -104,3 +104,36 @@ Deno.test("the endpoints gauge reports each port that targets of one Service nam
     delete global[registry];
   }
 });
+
+Deno.test("two clusters behind one proxy host, told apart by the path of their URL, get series of their own", async () => {
+  const { METRIC_NAMES, watchMetrics } = await import("../src/metrics.ts");
+  const registry = Symbol.for("opentelemetry.js.api.1");
+  const global = globalThis as Record<symbol, unknown>;
+  type Attributes = Record<string, unknown>;
+  const callbacks = new Map<string, (result: { observe(value: number, attributes?: Attributes): void }) => void>();
+  const meter = {
+    createCounter: () => ({ add() {} }),
+    createObservableGauge: (name: string) => ({ addCallback: (callback: never) => callbacks.set(name, callback) }),
+  };
+  global[registry] = { version: "1.9.0", metrics: { getMeter: () => meter } };
+  // Rancher's proxy: one host, a path per cluster.
+  const a = watchMetrics("prod", "echo", "https://rancher.example.com/k8s/clusters/c-a");
+  const b = watchMetrics("prod", "echo", "https://rancher.example.com/k8s/clusters/c-b");
+  const plain = watchMetrics("prod", "echo", "https://10.0.0.1:6443");
+  try {
+    a.updated("grpc", { total: 3 });
+    b.updated("grpc", { total: 1 });
+    plain.updated("grpc", { total: 2 });
+    const observed: { value: number; attributes?: Attributes }[] = [];
+    callbacks.get(METRIC_NAMES.endpoints)!({ observe: (value, attributes) => observed.push({ value, attributes }) });
+    const byPath = Object.fromEntries(
+      observed.map(({ value, attributes }) => [String(attributes?.["url.path"]), value]),
+    );
+    assert.deepEqual(byPath, { "/k8s/clusters/c-a": 3, "/k8s/clusters/c-b": 1, undefined: 2 });
+  } finally {
+    a.stop();
+    b.stop();
+    plain.stop();
+    delete global[registry];
+  }
+});
