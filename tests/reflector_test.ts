@@ -189,6 +189,8 @@ Deno.test("runReflector() sends its diagnostic lines to options.trace, which nam
   const lines: string[] = [];
   await run(scripted, (states) => states.length === 2, { trace: (text) => lines.push(`echo.prod: ${text}`) });
   assert.ok(lines.some((line) => line.startsWith("echo.prod: resourceVersion expired")), lines.join("\n"));
+  // The relist is said once: not again as the error's "retrying in 0 ms".
+  assert.ok(!lines.some((line) => line.includes("retrying in")), lines.join("\n"));
 });
 
 Deno.test("runReflector() relists with a consistent read when the relist itself expired", async () => {

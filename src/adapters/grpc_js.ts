@@ -427,7 +427,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     #reportEndpoints({ endpoints, namespace, service, emptyReason, portNote }: EndpointSnapshot): void {
       const used = this.#subsetter?.select(endpoints) ?? endpoints;
       trace(
-        `${formatTarget(this.#target!)}: ${used.length} endpoints${
+        `${formatTarget(this.#target!)}: ${used.length} ${used.length === 1 ? "endpoint" : "endpoints"}${
           used === endpoints ? "" : ` (a subset of ${endpoints.length})`
         }`,
       );

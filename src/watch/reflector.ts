@@ -414,7 +414,9 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const context = { listFrom, resourceVersion, previous: previousFailure, backoff, maxDelayMs, streaming };
       const retry = planRetry(error, context);
       listFrom = retry.listFrom;
-      if (retry.relist) trace(retry.relist);
+      const wait = `${Math.round(retry.delayMs)} ms`;
+      // A relist says so once, with its wait: the error's own line would repeat it.
+      if (retry.relist) trace(retry.delayMs > 0 ? `${retry.relist} in ${wait}` : retry.relist);
       if (retry.listInstead === "refused") {
         options.watchList!.refused = true;
         trace("the API server refused a streaming list (WatchList): listing instead, for every later watch of it too");
@@ -426,7 +428,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         failing = true;
         report(options.onError, error);
       }
-      trace(`${error.message}; retrying in ${Math.round(retry.delayMs)} ms`);
+      if (!retry.relist) trace(`${error.message}; retrying in ${wait}`);
       // A streaming list that a LIST replaces at once is no failure before the LIST's: a restarting server's 403
       // (or a 401) to both would otherwise count as a second in a row.
       if (!retry.listInstead) previousFailure = error;
