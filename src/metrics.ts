@@ -181,7 +181,7 @@ function createInstruments(meter: Meter): Instruments {
   });
   const counter = (name: string, description: string, unit: string) => meter.createCounter(name, { description, unit });
   return {
-    updates: counter(METRIC_NAMES.updates, "New snapshots of the usable set", "{update}"),
+    updates: counter(METRIC_NAMES.updates, "New snapshots of the usable set of a port", "{update}"),
     restarts: counter(METRIC_NAMES.restarts, "Watches that ended and were resumed", "{restart}"),
     lists: counter(
       METRIC_NAMES.lists,
@@ -244,7 +244,7 @@ export function watchMetrics(namespace: string, service: string, server: string)
     updated(port, endpoints) {
       record.endpoints.set(port, endpoints);
       record.lastUpdate = Date.now() / 1000;
-      instruments()?.updates.add(1, attributes);
+      instruments()?.updates.add(1, { ...attributes, port });
     },
     portDropped: (port) => void record.endpoints.delete(port),
     listed: () => instruments()?.lists.add(1, attributes),

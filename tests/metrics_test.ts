@@ -74,15 +74,18 @@ Deno.test("a MeterProvider that throws neither fails a watch's recording nor end
   }
 });
 
-Deno.test("the endpoints gauge reports each port that targets of one Service name, with its own count, and 0 once none does", async () => {
+Deno.test("the endpoints gauge and updates counter report each port that targets of one Service name apart, the gauge at 0 once none does", async () => {
   const { METRIC_NAMES, watchMetrics } = await import("../src/metrics.ts");
   const registry = Symbol.for("opentelemetry.js.api.1");
   const global = globalThis as Record<symbol, unknown>;
   type Attributes = Record<string, unknown>;
   type Observed = { value: number; attributes?: Attributes };
   const callbacks = new Map<string, (result: { observe(value: number, attributes?: Attributes): void }) => void>();
+  const added: { name: string; attributes?: Attributes }[] = [];
   const meter = {
-    createCounter: () => ({ add() {} }),
+    createCounter: (name: string) => ({
+      add: (_: number, attributes?: Attributes) => added.push({ name, attributes }),
+    }),
     createObservableGauge: (name: string) => ({ addCallback: (callback: never) => callbacks.set(name, callback) }),
   };
   global[registry] = { version: "1.9.0", metrics: { getMeter: () => meter } };
@@ -94,6 +97,8 @@ Deno.test("the endpoints gauge reports each port that targets of one Service nam
     callbacks.get(METRIC_NAMES.endpoints)!({ observe: (value, attributes) => observed.push({ value, attributes }) });
     const byPort = Object.fromEntries(observed.map(({ value, attributes }) => [attributes?.port, value]));
     assert.deepEqual(byPort, { grpc: 3, http: 1 }, "each port keeps its own set, not the last one updated");
+    const updates = added.filter(({ name }) => name === METRIC_NAMES.updates).map(({ attributes }) => attributes?.port);
+    assert.deepEqual(updates, ["grpc", "http"], "the updates counter counts each port's snapshots apart");
     metrics.portDropped("http");
     observed.length = 0;
     callbacks.get(METRIC_NAMES.endpoints)!({ observe: (value, attributes) => observed.push({ value, attributes }) });
