@@ -578,6 +578,33 @@ Deno.test("subsetSize hands the channel a stable subset of the pods", async () =
   }
 });
 
+Deno.test("register() refuses a grpc option that is no grpc-js module, and the module passed as the options", async () => {
+  const niceGrpc = await import("nice-grpc");
+  for (
+    const [value, shown] of [[niceGrpc, /an object with keys /], [{}, /an object with no keys$/], [
+      "@grpc/grpc-js",
+      /"@grpc\/grpc-js"$/,
+    ]] as const
+  ) {
+    assert.throws(
+      () => register({ grpc: value as never, scheme: "kubernetes-bad-grpc" }),
+      (error) =>
+        error instanceof TypeError &&
+        error.message.startsWith(
+          `Cannot use option 'grpc': it must be the @grpc/grpc-js module, as in import * as grpc from "@grpc/grpc-js" ` +
+            `and register({ grpc }) (nice-grpc's module is not it; for nice-grpc use createChannel() from ` +
+            `@kgr/resolver/nice-grpc): current value is `,
+        ) && shown.test(error.message),
+    );
+  }
+  assert.throws(
+    () => register(grpc as never),
+    new TypeError(
+      "Cannot register the resolver: the grpc-js module was passed as the options; pass it as register({ grpc })",
+    ),
+  );
+});
+
 Deno.test("register() refuses bad options at once, naming them", () => {
   assert.throws(
     () => registeredClass({ subsetSize: "5" as unknown as number }),

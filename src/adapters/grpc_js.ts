@@ -132,7 +132,7 @@ interface ObjectListener {
  * @param options Scheme, grpc-js module, cluster access, load balancing.
  * @throws {TypeError} When an option cannot work, naming it: a `scheme` that is no URI scheme or one grpc-js
  * resolves itself (`dns`, ...), a `loadBalancing` policy this grpc-js does not accept, a bad `locality`,
- * `stallTimeoutMs` or `backoff`.
+ * `stallTimeoutMs` or `backoff`, a `grpc` that is no grpc-js module, or the grpc-js module passed as the options.
  * @throws {RangeError} When `subsetSize` or `subsetSeed` is out of range.
  * @throws {TypeError} When `subsetSeed` comes without `subsetSize`.
  *
@@ -156,6 +156,7 @@ export function register(options: RegisterOptions = {}): void {
         }`,
     );
   }
+  checkGrpcOption(options);
   checkWatchSettings(options);
   const scheme = options.scheme ?? "kubernetes";
   if (!isUriScheme(scheme)) {
@@ -179,6 +180,37 @@ export function register(options: RegisterOptions = {}): void {
   setTraceSink((text) => grpc.experimental.trace(grpc.logVerbosity.DEBUG as never, "kubernetes_resolver", text));
   if (runtimeKey() === "deno") installDenoGoawayWorkaround();
   grpc.experimental.registerResolver(scheme, createResolverClass(grpc, options) as never);
+}
+
+/**
+ * Refuses a `grpc` option that is not a grpc-js module (nice-grpc's, a sub-object, a name), which would otherwise
+ * fail deep inside with a runtime's own words, and the grpc-js module passed in place of the options, whose copy
+ * would be ignored.
+ */
+function checkGrpcOption(options: RegisterOptions): void {
+  const given: unknown = options.grpc;
+  if (given === undefined) {
+    if (!("experimental" in options && "credentials" in options)) return;
+    throw new TypeError(
+      "Cannot register the resolver: the grpc-js module was passed as the options; pass it as register({ grpc })",
+    );
+  }
+  const experimental = (given as { experimental?: { registerResolver?: unknown } } | null)?.experimental;
+  if (typeof experimental?.registerResolver === "function") return;
+  throw new TypeError(
+    `Cannot use option 'grpc': it must be the @grpc/grpc-js module, as in import * as grpc from "@grpc/grpc-js" ` +
+      `and register({ grpc }) (nice-grpc's module is not it; for nice-grpc use createChannel() from ` +
+      `@kgr/resolver/nice-grpc): current value is ${describeGrpcOption(given)}`,
+  );
+}
+
+/** A short description of a bad `grpc` option: a value, or the keys of an object (a module does not stringify). */
+function describeGrpcOption(value: unknown): string {
+  if (typeof value !== "object" || value === null) return describeValue(value);
+  const keys = Object.keys(value);
+  return `an object with ${keys.length === 0 ? "no keys" : `keys ${keys.slice(0, 5).join(", ")}`}${
+    keys.length > 5 ? ", ..." : ""
+  }`;
 }
 
 /** The `loadBalancingConfig` a `loadBalancing` option stands for. */
