@@ -74,12 +74,15 @@ Deno.test("a MeterProvider that throws neither fails a watch's recording nor end
   }
 });
 
-Deno.test("the endpoints gauge and updates counter report each port that targets of one Service name apart, the gauge at 0 once none does", async () => {
-  const { METRIC_NAMES, watchMetrics } = await import("../src/metrics.ts");
+type Attributes = Record<string, unknown>;
+
+/**
+ * Registers a MeterProvider in OpenTelemetry's global registry, as `@opentelemetry/api` 1.x does, that records
+ * what the resolver adds to counters and lets a test read its gauges; `remove()` unregisters it.
+ */
+function installFakeMeter() {
   const registry = Symbol.for("opentelemetry.js.api.1");
   const global = globalThis as Record<symbol, unknown>;
-  type Attributes = Record<string, unknown>;
-  type Observed = { value: number; attributes?: Attributes };
   const callbacks = new Map<string, (result: { observe(value: number, attributes?: Attributes): void }) => void>();
   const added: { name: string; attributes?: Attributes }[] = [];
   const meter = {
@@ -89,38 +92,43 @@ Deno.test("the endpoints gauge and updates counter report each port that targets
     createObservableGauge: (name: string) => ({ addCallback: (callback: never) => callbacks.set(name, callback) }),
   };
   global[registry] = { version: "1.9.0", metrics: { getMeter: () => meter } };
+  return {
+    added,
+    /** The values a gauge reports now, with their attributes. */
+    observe(name: string) {
+      const observed: { value: number; attributes?: Attributes }[] = [];
+      callbacks.get(name)!({ observe: (value, attributes) => observed.push({ value, attributes }) });
+      return observed;
+    },
+    remove: () => void delete global[registry],
+  };
+}
+
+Deno.test("the endpoints gauge and updates counter report each port that targets of one Service name apart, the gauge at 0 once none does", async () => {
+  const { METRIC_NAMES, watchMetrics } = await import("../src/metrics.ts");
+  const meter = installFakeMeter();
   const metrics = watchMetrics("prod", "echo", "https://10.0.0.1:6443");
+  const byPort = () =>
+    Object.fromEntries(meter.observe(METRIC_NAMES.endpoints).map(({ value, attributes }) => [attributes?.port, value]));
   try {
     metrics.updated("grpc", { total: 3 });
     metrics.updated("http", { total: 1 });
-    const observed: Observed[] = [];
-    callbacks.get(METRIC_NAMES.endpoints)!({ observe: (value, attributes) => observed.push({ value, attributes }) });
-    const byPort = Object.fromEntries(observed.map(({ value, attributes }) => [attributes?.port, value]));
-    assert.deepEqual(byPort, { grpc: 3, http: 1 }, "each port keeps its own set, not the last one updated");
-    const updates = added.filter(({ name }) => name === METRIC_NAMES.updates).map(({ attributes }) => attributes?.port);
+    assert.deepEqual(byPort(), { grpc: 3, http: 1 }, "each port keeps its own set, not the last one updated");
+    const updates = meter.added.filter(({ name }) => name === METRIC_NAMES.updates).map(({ attributes }) =>
+      attributes?.port
+    );
     assert.deepEqual(updates, ["grpc", "http"], "the updates counter counts each port's snapshots apart");
     metrics.portDropped("http");
-    observed.length = 0;
-    callbacks.get(METRIC_NAMES.endpoints)!({ observe: (value, attributes) => observed.push({ value, attributes }) });
-    const after = Object.fromEntries(observed.map(({ value, attributes }) => [attributes?.port, value]));
-    assert.deepEqual(after, { grpc: 3, http: 0 }, "a port no target names any more is reported at 0");
+    assert.deepEqual(byPort(), { grpc: 3, http: 0 }, "a port no target names any more is reported at 0");
   } finally {
     metrics.stop();
-    delete global[registry];
+    meter.remove();
   }
 });
 
 Deno.test("two clusters behind one proxy host, told apart by the path of their URL, get series of their own", async () => {
   const { METRIC_NAMES, watchMetrics } = await import("../src/metrics.ts");
-  const registry = Symbol.for("opentelemetry.js.api.1");
-  const global = globalThis as Record<symbol, unknown>;
-  type Attributes = Record<string, unknown>;
-  const callbacks = new Map<string, (result: { observe(value: number, attributes?: Attributes): void }) => void>();
-  const meter = {
-    createCounter: () => ({ add() {} }),
-    createObservableGauge: (name: string) => ({ addCallback: (callback: never) => callbacks.set(name, callback) }),
-  };
-  global[registry] = { version: "1.9.0", metrics: { getMeter: () => meter } };
+  const meter = installFakeMeter();
   // Rancher's proxy: one host, a path per cluster.
   const a = watchMetrics("prod", "echo", "https://rancher.example.com/k8s/clusters/c-a");
   const b = watchMetrics("prod", "echo", "https://rancher.example.com/k8s/clusters/c-b");
@@ -129,16 +137,14 @@ Deno.test("two clusters behind one proxy host, told apart by the path of their U
     a.updated("grpc", { total: 3 });
     b.updated("grpc", { total: 1 });
     plain.updated("grpc", { total: 2 });
-    const observed: { value: number; attributes?: Attributes }[] = [];
-    callbacks.get(METRIC_NAMES.endpoints)!({ observe: (value, attributes) => observed.push({ value, attributes }) });
     const byPath = Object.fromEntries(
-      observed.map(({ value, attributes }) => [String(attributes?.["url.path"]), value]),
+      meter.observe(METRIC_NAMES.endpoints).map(({ value, attributes }) => [String(attributes?.["url.path"]), value]),
     );
     assert.deepEqual(byPath, { "/k8s/clusters/c-a": 3, "/k8s/clusters/c-b": 1, undefined: 2 });
   } finally {
     a.stop();
     b.stop();
     plain.stop();
-    delete global[registry];
+    meter.remove();
   }
 });
