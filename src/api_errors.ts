@@ -11,7 +11,7 @@ import type { ClusterAccess } from "./cluster/types.ts";
 import type { Status } from "./endpoint_slice.ts";
 import { KubeApiError } from "./errors.ts";
 import { lookupRefusedByDeno } from "./runtime/http_client.ts";
-import { describeCause, isRecord } from "./_util.ts";
+import { describeCause, encodeBase64, isRecord } from "./_util.ts";
 import { refusedByRuntime } from "./runtime/files.ts";
 import { proxyForDisplay } from "./cluster/proxy.ts";
 
@@ -140,9 +140,14 @@ export function statusError(
   response: Response,
   status: Status,
   anonymous: boolean,
+  authorization?: string,
 ): KubeApiError {
   const code = response.status;
-  const said = typeof status.message === "string" && status.message ? ` (server said: ${quote(status.message)})` : "";
+  // A server or proxy that echoes the request's headers in its error must not make us print them.
+  const redact = (text: string) => withoutCredentials(text, authorization, access.proxyUrl);
+  const said = typeof status.message === "string" && status.message
+    ? ` (server said: ${quote(redact(status.message))})`
+    : "";
   const retryAfter = Number(response.headers.get("retry-after"));
   const type = response.headers.get("content-type");
   const options = {
@@ -195,7 +200,7 @@ export function statusError(
     advice = `the API server at ${access.server} answered ${code}${page}: retrying with backoff${said}`;
   } else if (code >= 300 && code < 400) {
     const location = response.headers.get("location");
-    const to = location ? ` to ${quote(location)}` : "";
+    const to = location ? ` to ${quote(redact(location))}` : "";
     advice = `the API server at ${access.server} redirected (${code})${to}, which is not followed ` +
       "so that credentials never go to another host: point the kubeconfig at the API server itself";
   } else {
@@ -223,17 +228,10 @@ export function networkError(
   cause: unknown,
   authorization?: string,
 ): KubeApiError {
-  let detail = describeCause(cause);
-  // A runtime error that quotes the credentials (the header value, or the
-  // secret alone when it is long enough to be told apart from ordinary text):
-  // neither it nor its message may travel on.
-  const secret = authorization?.replace(/^\S+\s+/, "");
-  for (const quoted of [authorization, secret && secret.length >= 8 ? secret : undefined]) {
-    if (quoted && detail.includes(quoted)) {
-      detail = detail.replaceAll(quoted, "[redacted]");
-      cause = undefined;
-    }
-  }
+  const described = describeCause(cause);
+  // A runtime error that quotes the credentials: neither it nor its message may travel on.
+  const detail = withoutCredentials(described, authorization, access.proxyUrl);
+  if (detail !== described) cause = undefined;
   const options = cause === undefined ? {} : { cause };
   const withoutUrls = detail.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "");
   const lookupRefused = lookupRefusedByDeno(cause);
@@ -301,4 +299,25 @@ function proxyLoginAdvice(proxyUrl: string): string {
   return login
     ? "the proxy refused the user name and password in its URL (407): fix them there"
     : "the proxy asks for a login (407): put the user name and password in its URL (http://user:password@host:port)";
+}
+
+/**
+ * `text` without the credentials a request carried: the Authorization header's value, its secret alone when it
+ * is long enough to be told apart from ordinary text, and the proxy's password, as written and as the
+ * `Proxy-Authorization: Basic` header sends it with the user name.
+ */
+function withoutCredentials(text: string, authorization: string | undefined, proxyUrl: string | undefined): string {
+  const secrets = [authorization, authorization?.replace(/^\S+\s+/, "")];
+  if (proxyUrl !== undefined) {
+    const { username, password } = new URL(proxyUrl);
+    if (password) {
+      const [user, secret] = [username, password].map(decodeURIComponent);
+      secrets.push(secret, encodeBase64(`${user}:${secret}`));
+    }
+  }
+  let redacted = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 8) redacted = redacted.replaceAll(secret, "[redacted]");
+  }
+  return redacted;
 }

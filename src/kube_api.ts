@@ -353,7 +353,7 @@ async function send(
   // front of it, gets a request without credentials.
   const anonymous = !authorization && access.tls.cert === undefined &&
     access.credentials.clientCertificate === undefined;
-  throw statusError({ verb, where, namespace, grant, missing }, access, response, status, anonymous);
+  throw statusError({ verb, where, namespace, grant, missing }, access, response, status, anonymous, authorization);
 }
 
 /**

@@ -688,3 +688,30 @@ boundedTest(
     }
   },
 );
+
+boundedTest(
+  "an error answer that echoes the request's credentials is quoted without them",
+  10_000,
+  async (defer) => {
+    const token = "echoed-secret-canary-0123";
+    // A broken server (or a proxy in front of it) that puts the Authorization header in its Status message.
+    const server = await startHostileServer({
+      list: (req, res) =>
+        void res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({
+          kind: "Status",
+          apiVersion: "v1",
+          status: "Failure",
+          message: `bad credentials: ${req.headers.authorization}`,
+          code: 500,
+        })),
+    });
+    defer(() => server.close());
+    const watcher = follow({ server: server.url, token });
+    defer(() => watcher.stop());
+    await eventually(() => watcher.errors.length > 0, "the error", 5000);
+    const text = messages(watcher.errors);
+    assert.ok(!text.includes(token), text);
+    assert.match(text, /answered 500: retrying with backoff \(server said: "bad credentials: \[redacted\]"\)/);
+    observed("a 500 that echoes the Authorization header", "quoted with [redacted] in its place");
+  },
+);
