@@ -264,6 +264,26 @@ Deno.test("execCredentials() reports a failing plugin with its exit status and s
   assert.equal(error.field, "users[0].user.exec");
 });
 
+Deno.test("execCredentials() masks what looks like a credential in a failing plugin's standard error", async () => {
+  const dir = await Deno.makeTempDir();
+  const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl";
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    `echo "refresh failed for token=EXECSECRET123, Authorization: Bearer b3ar3r-s3cret, id token ${jwt}" >&2\n` +
+      'echo "password: hunter2-hunter2 key AKIAIOSFODNN7EXAMPLEAKIAIOSFODNN7EXAMPLE" >&2\nexit 1',
+  );
+  const error = await rejectsConfig(
+    execCredentials(execConfig(command, V1), { run: runExecPlugin, label: 'user "u"', file: "/k", field: "f" })
+      .authorization(),
+    /it said: refresh failed for token=\[redacted\], Authorization: Bearer \[redacted\], id token \[redacted\]/,
+  );
+  for (const secret of ["EXECSECRET123", "b3ar3r-s3cret", jwt, "hunter2", "AKIAIOSFODNN7EXAMPLE"]) {
+    assert.ok(!error.message.includes(secret), error.message);
+  }
+  assert.match(error.message, /password: \[redacted\] key \[redacted\]/);
+});
+
 Deno.test("execCredentials() reports a missing plugin with its install hint", async () => {
   await rejectsConfig(
     execCredentials(

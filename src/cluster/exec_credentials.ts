@@ -256,10 +256,23 @@ function describeFailure(
   }
 }
 
+/** The end of a plugin's standard error, to quote, with what looks like a credential masked. */
 function stderrExcerpt(stderr: string): string {
-  const text = stderr.trim();
+  const text = maskCredentials(stderr.trim());
   if (text === "") return "";
   return `; it said: ${text.length > 500 ? `...${text.slice(-500)}` : text}`;
+}
+
+/**
+ * A plugin's words with what looks like a credential masked (a verbose or debugging plugin may print the one it
+ * refreshed): JWTs, `Bearer x`, `token=x` or `password: x`, and long runs of base64 or hex.
+ */
+function maskCredentials(text: string): string {
+  return text
+    .replace(/\beyJ[\w-]*\.[\w-]*\.[\w-]*/g, "[redacted]")
+    .replace(/\b(bearer|basic)\s+[^\s"',;]+/gi, "$1 [redacted]")
+    .replace(/\b(token|password|passwd|secret|key)(["']?\s*[=:]\s*["']?)[^\s"',;]+/gi, "$1$2[redacted]")
+    .replace(/[A-Za-z0-9+_-]{32,}={0,2}/g, "[redacted]");
 }
 
 interface ExecAnswer {
