@@ -128,6 +128,12 @@ Deno.test("proxyForDisplay() never shows a proxy's user name or password", () =>
     "http://proxy:3128/ (its user name and password not shown)",
   );
   assert.equal(proxyForDisplay("user:secret@proxy:3128"), "(not shown: it holds an @)");
+  // Nor its query, which may hold a token.
+  assert.equal(proxyForDisplay("http://proxy:3128/?token=s3cr3t"), '"http://proxy:3128/" (its query not shown)');
+  assert.equal(
+    proxyForDisplay("http://user:pw@proxy:3128/?token=s3cr3t"),
+    "http://proxy:3128/ (its user name and password not shown)",
+  );
 });
 
 Deno.test("resolveClusterAccess() takes the environment's proxy unless the kubeconfig sets proxy-url", async () => {

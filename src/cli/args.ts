@@ -151,9 +151,10 @@ export function parseArgs(args: readonly string[]): CliCommand {
       values.set(name === "-n" ? "--namespace" : name, value);
     } else {
       const instead = KUBECTL_HABITS.get(name.startsWith("-o") && !name.startsWith("--") ? "-o" : name);
-      // Only the option's name: its value may be a secret (kubectl's --token=..., --password=...).
+      // Only the option's name: its value may be a secret (kubectl's --token=..., or -token=... with one dash).
+      const shown = equals > 0 ? arg.slice(0, equals) : name;
       throw new UsageError(
-        `Cannot use option ${JSON.stringify(name)}: it is unknown: ${instead ?? "run kgr-resolver --help"}`,
+        `Cannot use option ${JSON.stringify(shown)}: it is unknown: ${instead ?? "run kgr-resolver --help"}`,
       );
     }
   }

@@ -24,6 +24,7 @@ import { ConfigError } from "../errors.ts";
 import { ipAddressBytes, isLoopback, samePrefix } from "../ip_address.ts";
 import { type ProxySupport, proxySupport } from "../runtime/proxy_support.ts";
 import { trace } from "../trace.ts";
+import { quoteUrl } from "./server_url.ts";
 
 /**
  * A proxy chosen from the environment, and the variable that named it.
@@ -148,7 +149,7 @@ export function proxyUrlProblem(text: string, support: ProxySupport = proxySuppo
 }
 
 /**
- * A proxy URL for messages and traces: its user name and password are never shown.
+ * A proxy URL for messages and traces: its user name and password, and its query, are never shown.
  *
  * @param text The proxy URL.
  * @returns Text safe to show.
@@ -169,9 +170,10 @@ export function proxyForDisplay(text: string): string {
   if (url && (url.username || url.password)) {
     url.username = "";
     url.password = "";
+    url.search = url.hash = "";
     return `${url.href} (its user name and password not shown)`;
   }
-  return text.includes("@") ? "(not shown: it holds an @)" : JSON.stringify(text);
+  return quoteUrl(text);
 }
 
 function firstSet(

@@ -54,12 +54,12 @@ export function normalizeServer(
     url = new URL(withScheme);
   } catch {
     throw fail(
-      `is not a valid URL: current value is ${quoteServer(trimmed)}; expected https://host:port`,
+      `is not a valid URL: current value is ${quoteUrl(trimmed)}; expected https://host:port`,
     );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw fail(
-      `must start with https:// or http://: current value is ${quoteServer(trimmed)}`,
+      `must start with https:// or http://: current value is ${quoteUrl(trimmed)}`,
     );
   }
   if (url.username || url.password) {
@@ -71,15 +71,13 @@ export function normalizeServer(
     // Not quoted whole: a query may carry a token (`?access_token=...`).
     const before = trimmed.replace(/[?#].*$/s, "");
     throw fail(
-      `must not have a query or fragment: current value is ${quoteServer(before)} followed by one (not shown)`,
+      `must not have a query or fragment: current value is ${quoteUrl(before)} followed by one (not shown)`,
     );
   }
   if (withScheme !== trimmed && url.pathname !== "/") {
     // As client-go's DefaultServerURL: "host must be a URL or a host:port pair".
     throw fail(
-      `has no scheme but a path: current value is ${
-        quoteServer(trimmed)
-      }: write the scheme, e.g. https://host:port/path`,
+      `has no scheme but a path: current value is ${quoteUrl(trimmed)}: write the scheme, e.g. https://host:port/path`,
     );
   }
   // The URL API drops a default port (`:443`); keep it when it was written.
@@ -88,6 +86,21 @@ export function normalizeServer(
   return `${url.protocol}//${host}${url.pathname.replace(/\/+$/, "")}`;
 }
 
-function quoteServer(text: string): string {
-  return text.includes("@") ? "(not shown: it holds an @)" : JSON.stringify(text);
+/**
+ * A URL to quote in an error: not at all when it may hold a password (an `@`), and without its query and fragment,
+ * which may hold a token.
+ *
+ * @param text The URL as written.
+ * @returns Text safe to show.
+ *
+ * @example
+ * ```ts
+ * import { quoteUrl } from "./server_url.ts";
+ * console.log(quoteUrl("ftp://k8s:6443/?access_token=x")); // "ftp://k8s:6443/" (its query not shown)
+ * ```
+ */
+export function quoteUrl(text: string): string {
+  if (text.includes("@")) return "(not shown: it holds an @)";
+  const withoutQuery = text.replace(/[?#][\s\S]*$/, "");
+  return withoutQuery === text ? JSON.stringify(text) : `${JSON.stringify(withoutQuery)} (its query not shown)`;
 }

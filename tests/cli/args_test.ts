@@ -118,6 +118,10 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
     ],
     // kubectl's credential flags: the value, a secret, is never repeated.
     [
+      ["-token=s3cr3t-canary", TARGET],
+      'Cannot use option "-token": it is unknown: run kgr-resolver --help',
+    ],
+    [
       ["--token=s3cr3t-canary", TARGET],
       'Cannot use option "--token": it is unknown: give credentials in a kubeconfig (--kubeconfig FILE, --context NAME)',
     ],
