@@ -46,7 +46,7 @@ Deno.test("normalizeServer() drops a trailing slash, keeps the port, brackets IP
 Deno.test("normalizeServer() never quotes the query of a server URL it refuses, which may hold a token", () => {
   for (const server of ["ftp://k8s:6443/?access_token=SRV1", "https://k 8s:6443/?access_token=SRV2"]) {
     assert.throws(
-      () => normalizeServer(server, "cluster.server"),
+      () => normalizeServer(server, (problem) => new ConfigError(problem)),
       (error: Error) =>
         error instanceof ConfigError && !error.message.includes("SRV") && /query not shown/.test(error.message),
     );
