@@ -17,7 +17,7 @@ import { createEndpointSliceApi, createServiceApi, readNodeZone } from "./kube_a
 import { resolveLocality } from "./locality.ts";
 import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import { runReflector, type SliceState, type WatchListSupport } from "./watch/reflector.ts";
-import { createServicePortLookup, portNoteFor, type ServicePortLookup, slicePortNames } from "./service_port.ts";
+import { createServicePortLookup, portNoteFor, portToKeep, type ServicePortLookup } from "./service_port.ts";
 import { nextTurn } from "./runtime/next_turn.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
 import { withTimeout } from "./runtime/abortable.ts";
@@ -467,8 +467,8 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, now = false): void 
       if (now) report();
       else queueMicrotask(report);
     }
-    const kept = subscriber.chosenPort;
-    if (kept === undefined || !slicePortNames(state.slices.values()).some(({ name }) => name === kept)) return;
+    const kept = portToKeep(state.slices.values(), subscriber.chosenPort);
+    if (kept === undefined) return;
     port = kept;
   } else {
     if (typeof port === "string" && subscriber.port === undefined) subscriber.chosenPort = port;

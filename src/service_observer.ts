@@ -29,7 +29,7 @@ import { resolveLocality } from "./locality.ts";
 import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import { runReflector, type SliceState } from "./watch/reflector.ts";
 import type { HttpClient } from "./runtime/http_client.ts";
-import { createServicePortLookup, portNoteFor, slicePortNames } from "./service_port.ts";
+import { createServicePortLookup, portNoteFor, portToKeep, slicePortNames } from "./service_port.ts";
 import type { Target } from "./target.ts";
 import { type Locality, preferEndpoints } from "./topology.ts";
 
@@ -190,9 +190,8 @@ export async function observeService(
     if (port instanceof ResolverError) {
       // As the resolver: the port in use goes on while the slices still have it.
       portError = port;
-      const kept = view.port;
-      const names = slicePortNames(state.slices.values());
-      if (typeof kept !== "string" || !names.some(({ name }) => name === kept)) return publish({ portError });
+      const kept = portToKeep(state.slices.values(), view.port);
+      if (kept === undefined) return publish({ portError });
       port = kept;
     }
     if (memo?.port !== port) memo = { port, memo: createSelectionMemo() };

@@ -64,6 +64,26 @@ export function slicePortNames(slices: Iterable<EndpointSlice>): SlicePortName[]
 }
 
 /**
+ * The port a target without one goes on with while the Service cannot be read (a port was added, and the
+ * credentials may not get the Service): the name it had, as long as the slices still have it.
+ *
+ * @param slices Every slice of the Service.
+ * @param previous The port the target used until then, if any.
+ * @returns That port's name, or `undefined` when there is none to go on with.
+ *
+ * @example
+ * ```ts
+ * import { portToKeep } from "./service_port.ts";
+ * const slice = { metadata: { name: "a" }, addressType: "IPv4" as const, ports: [{ name: "grpc", port: 8080 }] };
+ * console.log(portToKeep([slice], "grpc"), portToKeep([slice], "http")); // grpc undefined
+ * ```
+ */
+export function portToKeep(slices: Iterable<EndpointSlice>, previous: number | string | undefined): string | undefined {
+  if (typeof previous !== "string") return undefined;
+  return slicePortNames(slices).some(({ name }) => name === previous) ? previous : undefined;
+}
+
+/**
  * Says so when a target's port number is none of the numbers the Service's
  * EndpointSlices give its pods: pods are dialed on the number as given
  * (as the Go kuberesolver does), so a Service's `port` where the pods listen
