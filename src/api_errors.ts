@@ -305,8 +305,23 @@ function proxyLoginAdvice(proxyUrl: string): string {
  * `text` without the credentials a request carried: the Authorization header's value, its secret alone when it
  * is long enough to be told apart from ordinary text, and the proxy's password, as written and as the
  * `Proxy-Authorization: Basic` header sends it with the user name.
+ *
+ * @param text What a server or proxy said.
+ * @param authorization The Authorization header the request carried, if any.
+ * @param proxyUrl The proxy it went through, if any.
+ * @returns The text, each credential replaced by `[redacted]`.
+ *
+ * @example
+ * ```ts
+ * import { withoutCredentials } from "./api_errors.ts";
+ * console.log(withoutCredentials("got Bearer s3cr3t-t0ken", "Bearer s3cr3t-t0ken", undefined)); // "got [redacted]"
+ * ```
  */
-function withoutCredentials(text: string, authorization: string | undefined, proxyUrl: string | undefined): string {
+export function withoutCredentials(
+  text: string,
+  authorization: string | undefined,
+  proxyUrl: string | undefined,
+): string {
   const secrets = [authorization, authorization?.replace(/^\S+\s+/, "")];
   if (proxyUrl !== undefined) {
     const { username, password } = new URL(proxyUrl);

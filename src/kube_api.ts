@@ -13,7 +13,14 @@ import type { HttpClient, HttpResponse } from "./runtime/http_client.ts";
 import type { ChunkSource } from "./runtime/pushed_body.ts";
 import { settledOnAbort } from "./runtime/abortable.ts";
 import { cancelOnAbort, isRecord } from "./_util.ts";
-import { checkContentType, networkError, NOT_THE_API_SERVER, statusError, type Subject } from "./api_errors.ts";
+import {
+  checkContentType,
+  networkError,
+  NOT_THE_API_SERVER,
+  statusError,
+  type Subject,
+  withoutCredentials,
+} from "./api_errors.ts";
 
 /** Largest LIST response body accepted, in bytes (128 MiB); a larger one is an error, not an out-of-memory crash. */
 export const MAX_LIST_BYTES = 128 * 1024 * 1024;
@@ -77,6 +84,11 @@ export interface EndpointSliceApi {
   list(params: ListParams): Promise<EndpointSliceList>;
   /** Opens a watch; resolves to the body, as the watch decoder reads it, once the server answered 200. */
   watch(params: WatchParams): Promise<ChunkSource>;
+  /**
+   * `text` (a watch's ERROR event, say) without the credentials of the last watch request: a server or proxy that
+   * echoes them must not make us print them. Without it, text is quoted as it came.
+   */
+  redact?(text: string): string;
 }
 
 /**
@@ -113,6 +125,8 @@ export function createEndpointSliceApi(
   };
   const request = (verb: "list" | "watch", url: string, signal: AbortSignal) =>
     send(access, client, { ...subject, verb }, url, signal);
+  // The Authorization header of the last watch: its ERROR events are quoted without it.
+  let watchAuthorization: string | undefined;
 
   return {
     server: access.server,
@@ -160,7 +174,8 @@ export function createEndpointSliceApi(
       // An empty resourceVersion is left out, as client-go does.
       if (resourceVersion !== "") url += `&resourceVersion=${encodeURIComponent(resourceVersion)}`;
       url += `&timeoutSeconds=${timeoutSeconds}`;
-      const { chunks } = await request("watch", url, signal);
+      const { chunks, authorization } = await request("watch", url, signal);
+      watchAuthorization = authorization;
       if (!chunks) {
         throw new KubeApiError(
           `Cannot watch ${where}: the response from ${access.server} has no body; retrying: if this repeats, ` +
@@ -169,6 +184,7 @@ export function createEndpointSliceApi(
       }
       return chunks;
     },
+    redact: (text) => withoutCredentials(text, watchAuthorization, access.proxyUrl),
   };
 }
 
@@ -306,7 +322,7 @@ export async function requestObject(
 
 /**
  * Sends one GET (a POST of `body` as JSON, when given) with the credentials; resolves to a 2xx JSON
- * answer, else throws a {@linkcode KubeApiError} that says what to do.
+ * answer and the Authorization header it carried, else throws a {@linkcode KubeApiError} that says what to do.
  */
 async function send(
   access: ClusterAccess,
@@ -315,7 +331,7 @@ async function send(
   url: string,
   signal: AbortSignal,
   body?: unknown,
-): Promise<HttpResponse> {
+): Promise<HttpResponse & { authorization?: string }> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
   // As client-go (Go's transport) asks: kube-apiserver compresses a large LIST (0.69 MiB of 5,000 endpoints comes as
@@ -345,7 +361,7 @@ async function send(
   const { response } = answer;
   if (response.ok) {
     checkContentType(verb, where, access, response);
-    return answer;
+    return { ...answer, authorization };
   }
   const status = await readStatus(response, signal);
   if (response.status === 401) access.credentials.invalidate();

@@ -715,3 +715,29 @@ boundedTest(
     observed("a 500 that echoes the Authorization header", "quoted with [redacted] in its place");
   },
 );
+
+boundedTest(
+  "a watch ERROR event that echoes the request's credentials is quoted without them",
+  10_000,
+  async (defer) => {
+    const token = "echoed-watch-canary-4567";
+    // A server that ends each watch with an ERROR whose message holds the Authorization header it was sent.
+    const server = await startHostileServer({
+      watch: (req, res) =>
+        void res.writeHead(200, { "content-type": "application/json" }).end(
+          JSON.stringify({
+            type: "ERROR",
+            object: { kind: "Status", status: "Failure", message: `denied ${req.headers.authorization}`, code: 500 },
+          }) + "\n",
+        ),
+    });
+    defer(() => server.close());
+    const watcher = follow({ server: server.url, token }, { initialMs: 50, maxMs: 100 });
+    defer(() => watcher.stop());
+    await eventually(() => /denied/.test(messages(watcher.errors)), "the ERROR event's message", 5000);
+    const text = messages(watcher.errors);
+    assert.ok(!text.includes(token), text);
+    assert.match(text, /Watch of EndpointSlices failed: "denied \[redacted\]"/);
+    observed("a watch ERROR event that echoes the Authorization header", "quoted with [redacted] in its place");
+  },
+);

@@ -272,8 +272,9 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   function check(event: WatchEvent): void {
     if (event.type === "ERROR") {
       const status = event.object as Status;
+      const message = typeof status.message === "string" ? api.redact?.(status.message) ?? status.message : undefined;
       throw new KubeApiError(
-        `Watch of EndpointSlices failed: ${typeof status.message === "string" ? quote(status.message) : "ERROR event"}`,
+        `Watch of EndpointSlices failed: ${message === undefined ? "ERROR event" : quote(message)}`,
         statusFields(status),
       );
     }
