@@ -184,9 +184,11 @@ export function statusError(
     advice = `the API server at ${access.server} rejected the credentials from ${access.source} (401 Unauthorized): ` +
       renew;
   } else if (code === 403) {
+    // RBAC cannot tell a namespace that does not exist (a typo in the target, or one deleted) from a missing grant.
     const scope = namespace === undefined
       ? "with a ClusterRole and ClusterRoleBinding"
-      : `in namespace "${namespace}" with a Role and RoleBinding`;
+      : `in namespace "${namespace}" with a Role and RoleBinding; if there is no namespace "${namespace}" (it gets ` +
+        "this 403 too), fix the namespace";
     advice = `forbidden (403) for the credentials from ${access.source}: grant ${grant} ${scope}${said}`;
   } else if (code === 404) {
     advice = `${missing}${said}`;

@@ -20,3 +20,25 @@ Deno.test("statusError() quotes an answer that echoes the proxy's credentials wi
   assert.ok(!error.message.includes("proxy-password-123"), error.message);
   assert.match(error.message, /Proxy-Authorization: Basic \[redacted\] and \[redacted\]/);
 });
+
+Deno.test("statusError() for a namespaced 403 says that a namespace that does not exist gets it too", () => {
+  const access = {
+    server: "https://10.0.0.1:6443",
+    source: "kubeconfig /k",
+    credentials: {},
+    tls: {},
+  } as unknown as ClusterAccess;
+  const response = new Response(null, { status: 403, headers: { "content-type": "application/json" } });
+  // What kube-apiserver answers for a namespace that does not exist (a typo in the target) when RBAC grants are
+  // namespaced: the same 403 as for a missing grant.
+  const status = {
+    message: 'endpointslices.discovery.k8s.io is forbidden: User "alice" cannot list resource "endpointslices" in ' +
+      'API group "discovery.k8s.io" in the namespace "prdo"',
+  };
+  const subject = { verb: "list", where: "endpointslices", namespace: "prdo", grant: '"list"', missing: "" };
+  const error = statusError(subject, access, response, status, false);
+  assert.match(
+    error.message,
+    /grant "list" in namespace "prdo" with a Role and RoleBinding; if there is no namespace "prdo" \(it gets this 403 too\), fix the namespace \(server said:/,
+  );
+});
