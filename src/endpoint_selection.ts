@@ -90,8 +90,12 @@ export function selectEndpoints(
     if (memo.byName.get(name) === record) memo.byName.delete(name);
     for (const entry of record.entries) if (entry.owner === record) dropped.push(entry);
   }
-  countHosts(memo, created, 1);
-  countHosts(memo, dropped, -1);
+  // Counting anew beats a removal and an addition per host once most of the Service changed (a burst).
+  if (created.length + dropped.length > memo.merged.length) recountHosts(memo);
+  else {
+    countHosts(memo, created, 1);
+    countHosts(memo, dropped, -1);
+  }
   const unique = memo.repeated === 0;
   if (created.length === 0 && dropped.length === 0 && memo.output) return memo.output;
   const fresh = arrived.length > 1 ? created.sort(byKey) : created;
@@ -177,6 +181,26 @@ function countHosts(memo: SelectionMemo, entries: SliceEntry[], delta: 1 | -1): 
       if (before === 2 && after === 1) memo.repeated--;
     }
   }
+}
+
+/** Counts the hosts of every current slice's entries from scratch. */
+function recountHosts(memo: SelectionMemo): void {
+  const counts = new Map<string, number>();
+  let repeated = 0;
+  for (const record of memo.records.values()) {
+    const { entries } = record;
+    for (let i = 0; i < entries.length; i++) {
+      const { addresses } = entries[i].group.endpoint;
+      for (let j = 0; j < addresses.length; j++) {
+        const host = addresses[j].host;
+        const before = counts.get(host);
+        counts.set(host, before === undefined ? 1 : before + 1);
+        if (before === 1) repeated++;
+      }
+    }
+  }
+  memo.counts = counts;
+  memo.repeated = repeated;
 }
 
 const isReady = (group: PodGroup) => group.ready;
