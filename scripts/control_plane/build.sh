@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the real control plane used by tests/e2e: kube-apiserver and kube-controller-manager
+# Builds the real control plane used by tests/e2e: kube-apiserver, kube-controller-manager, kube-proxy
 # (k8s.io/kubernetes) and etcd (go.etcd.io/etcd/server/v3), at the versions pinned in versions.env, into
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/kgr-resolver/<name>-<version>
 # A binary that is already there is not rebuilt (the cache is keyed by version).
@@ -98,5 +98,7 @@ build kube-apiserver "$KUBERNETES_VERSION" "$here/kube-apiserver" k8s.io/kuberne
 # The EndpointSlice controller, so that e2e slices come from Pods as in users' clusters.
 build kube-controller-manager "$KUBERNETES_VERSION" "$here/kube-apiserver" k8s.io/kubernetes/cmd/kube-controller-manager \
 	"$version_ldflags"
+# kube-proxy, to compare the endpoints it programs with ours (tests/e2e/kube_proxy_differential_test.ts).
+build kube-proxy "$KUBERNETES_VERSION" "$here/kube-apiserver" k8s.io/kubernetes/cmd/kube-proxy "$version_ldflags"
 printf '==> control plane ready in %s (total %dm%02ds)\n' "$cache_dir" $(((SECONDS - total_start) / 60)) \
 	$(((SECONDS - total_start) % 60))
