@@ -274,9 +274,13 @@ async function startProcess(
   });
   watchdog.on("error", () => {});
   live.set(child, watchdog);
-  const writer = log.writable.getWriter();
+  // FsFile.write, not its writable: Deno 2.9's file writable buffers until it is closed, so `logs()` and a
+  // test waiting for a line saw nothing of a running process.
+  const writeAll = async (chunk: Uint8Array) => {
+    for (let at = 0; at < chunk.length;) at += await log.write(chunk.subarray(at));
+  };
   let pending = Promise.resolve();
-  const write = (chunk: Uint8Array) => pending = pending.then(() => writer.write(chunk)).catch(() => {});
+  const write = (chunk: Uint8Array) => pending = pending.then(() => writeAll(chunk)).catch(() => {});
   child.stdout!.on("data", write);
   child.stderr!.on("data", write);
   child.once("exit", () => {
@@ -284,7 +288,7 @@ async function startProcess(
     watchdog.kill("SIGKILL");
     live.delete(child);
     removeExitHooksWhenIdle();
-    pending.then(() => writer.close()).catch(() => {});
+    pending.then(() => log.close()).catch(() => {});
   });
   return child;
 }
