@@ -32,6 +32,8 @@ export interface Binaries {
   etcd: string;
   kubeApiServer: string;
   kubeControllerManager: string;
+  /** Only `kube_proxy.ts` needs it, and checks that it is there. */
+  kubeProxy: string;
   etcdVersion: string;
   kubernetesVersion: string;
 }
@@ -54,6 +56,7 @@ export async function findBinaries(): Promise<Binaries> {
     etcd: join(dir, `etcd-${get("ETCD_VERSION")}`),
     kubeApiServer: join(dir, `kube-apiserver-${get("KUBERNETES_VERSION")}`),
     kubeControllerManager: join(dir, `kube-controller-manager-${get("KUBERNETES_VERSION")}`),
+    kubeProxy: join(dir, `kube-proxy-${get("KUBERNETES_VERSION")}`),
     etcdVersion: get("ETCD_VERSION"),
     kubernetesVersion: get("KUBERNETES_VERSION"),
   };
@@ -227,7 +230,8 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
-async function stopProcess(child: ChildProcess | undefined, graceMs: number): Promise<void> {
+/** Stops a process group started by {@linkcode startProcess}: SIGTERM, then SIGKILL after `graceMs`. */
+export async function stopProcess(child: ChildProcess | undefined, graceMs: number): Promise<void> {
   if (!child) return;
   if (graceMs > 0) {
     killGroup(child, "SIGTERM");
@@ -246,7 +250,7 @@ async function stopProcess(child: ChildProcess | undefined, graceMs: number): Pr
  * (SIGKILL, a crash, `deno test`'s own Ctrl-C handling), the pipe closes and the watchdog
  * kills the group and removes `removeOnOrphan`, if given.
  */
-async function startProcess(
+export async function startProcess(
   path: string,
   args: string[],
   logFile: string,
@@ -630,7 +634,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   }
 }
 
-function isRunning(child: ChildProcess): boolean {
+/** Whether a process has neither exited nor been killed. */
+export function isRunning(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 

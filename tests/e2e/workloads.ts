@@ -27,6 +27,37 @@ export async function applyNode(fetch: AdminFetch, name: string, zone: string): 
   }, "application/apply-patch+yaml");
 }
 
+/** What {@linkcode setNodeStatus} reports for a Node, as its kubelet would. */
+export interface NodeStatusSpec {
+  /** Its `InternalIP` (none that a test dials): kube-proxy waits up to 30 s for a Node to have one. */
+  address: string;
+  /**
+   * Allocatable CPU, such as `"2"`; with it the Node is also `Ready`. The `topology-mode: Auto` hints need every
+   * Ready Node to have a zone and CPU, and split endpoints between zones in proportion to it.
+   */
+  cpu?: string;
+}
+
+/**
+ * Patches a Node's status (its addresses, and with `cpu` its allocatable CPU and `Ready` condition).
+ *
+ * @param fetch The admin fetch.
+ * @param name The node's name.
+ * @param spec Address and CPU.
+ */
+export async function setNodeStatus(fetch: AdminFetch, name: string, spec: NodeStatusSpec): Promise<void> {
+  const status: Record<string, unknown> = { addresses: [{ type: "InternalIP", address: spec.address }] };
+  if (spec.cpu) {
+    const now = new Date().toISOString();
+    Object.assign(status, {
+      capacity: { cpu: spec.cpu },
+      allocatable: { cpu: spec.cpu },
+      conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: now }],
+    });
+  }
+  await kubeRequest(fetch, "PATCH", `/api/v1/nodes/${name}/status`, { status }, "application/merge-patch+json");
+}
+
 /**
  * Deletes a Node.
  *
@@ -46,10 +77,15 @@ export interface SelectorServiceSpec {
   ports: { name: string; port: number; targetPort: number | string }[];
   /** `spec.trafficDistribution`: `PreferSameZone`, `PreferSameNode`, `PreferClose`, or none. */
   trafficDistribution?: string;
+  /** `spec.internalTrafficPolicy`: `Cluster` (the API server's default) or `Local`. */
+  internalTrafficPolicy?: string;
+  /** Annotations, such as `service.kubernetes.io/topology-mode: Auto`. */
+  annotations?: Record<string, string>;
 }
 
 /**
- * Creates or updates (server-side apply) a Service that selects `app=<name>`.
+ * Creates or updates (server-side apply) a Service that selects `app=<name>`. Fields a previous apply set and
+ * this one leaves out (traffic distribution, policy, annotations) are removed.
  *
  * @param fetch The admin fetch.
  * @param namespace Its namespace.
@@ -68,11 +104,12 @@ export async function applySelectorService(
     {
       apiVersion: "v1",
       kind: "Service",
-      metadata: { name: spec.name, namespace },
+      metadata: { name: spec.name, namespace, ...(spec.annotations ? { annotations: spec.annotations } : {}) },
       spec: {
         selector: { app: spec.name },
         ports: spec.ports.map((port) => ({ ...port, protocol: "TCP" })),
         ...(spec.trafficDistribution ? { trafficDistribution: spec.trafficDistribution } : {}),
+        ...(spec.internalTrafficPolicy ? { internalTrafficPolicy: spec.internalTrafficPolicy } : {}),
       },
     },
     "application/apply-patch+yaml",
