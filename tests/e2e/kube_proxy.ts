@@ -12,8 +12,7 @@
  * @module
  */
 
-import type { ChildProcess } from "node:child_process";
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { isIPv4 } from "node:net";
@@ -92,13 +91,13 @@ export async function startKubeProxies(
   const port = new URL(controlPlane.server).port;
   const socket = join(controlPlane.dir, "api-server.sock");
   const children: ChildProcess[] = [];
-  const namespaces: string[] = [];
+  const namespaces: { remove(): Promise<void> }[] = [];
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     for (const child of children.reverse()) await stopProcess(child, 2000);
-    for (const namespace of namespaces) await run("ip", ["netns", "delete", namespace]).catch(() => {});
+    for (const namespace of namespaces) await namespace.remove();
     await rm(socket, { force: true });
   };
   try {
@@ -109,8 +108,7 @@ export async function startKubeProxies(
     const proxies = await Promise.all(nodes.map(async (node, index): Promise<KubeProxy> => {
       // Unique per run: two runs at once (two checkouts, parallel CI jobs) must not share one.
       const namespace = `kgr-kp-${process.pid}-${index}`;
-      await run("ip", ["netns", "add", namespace]);
-      namespaces.push(namespace);
+      namespaces.push(await addNamespace(namespace));
       await run("ip", ["-n", namespace, "link", "set", "lo", "up"]);
       const inNamespace = (...args: string[]) => ["netns", "exec", namespace, ...args];
       const nodeBridgeLog = join(controlPlane.dir, `socket-bridge-${node}.log`);
@@ -172,6 +170,25 @@ export async function startKubeProxies(
     await stop();
     throw error;
   }
+}
+
+/**
+ * Creates a network namespace that goes with this process: a watchdog shell holding a pipe from us deletes it
+ * when the pipe closes (`deno test`'s Ctrl-C, SIGKILL, a crash), as control_plane.ts's watchdogs kill processes.
+ */
+async function addNamespace(name: string): Promise<{ remove(): Promise<void> }> {
+  await run("ip", ["netns", "add", name]);
+  const watchdog = spawn("sh", ["-c", 'read -r _; ip netns delete "$1"', "sh", name], {
+    detached: true,
+    stdio: ["pipe", "ignore", "ignore"],
+  });
+  watchdog.on("error", () => {});
+  return {
+    async remove() {
+      watchdog.kill("SIGKILL");
+      await run("ip", ["netns", "delete", name]).catch(() => {});
+    },
+  };
 }
 
 /** Waits until `file` (a process's log) has a line containing `text`, or the process exits. */
