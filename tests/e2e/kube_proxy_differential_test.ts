@@ -50,7 +50,9 @@ const PODS = [
   { name: "b-1", node: "b1", ip: "10.213.222.2" },
   { name: "c-1", node: "c1", ip: "10.213.223.2" },
 ];
-const podOf = new Map(PODS.map((pod) => [pod.ip, pod.name]));
+/** A pod that comes and goes, on a Node without a zone label. */
+const E1_POD = "10.213.224.2";
+const podOf = new Map([...PODS.map((pod): [string, string] => [pod.ip, pod.name]), [E1_POD, "e-1"]]);
 
 /**
  * Nodes with a kube-proxy (and a client of ours with the same locality): one with a pod in zone a, one without
@@ -108,6 +110,7 @@ Deno.test({
         await applyNode(fetch, nodeName(short), zone);
         await setNodeStatus(fetch, nodeName(short), { address });
       }
+      await applyNode(fetch, nodeName("e1"), undefined);
       namespace = await createNamespace(fetch, "e2e-kube-proxy");
       const ns = namespace;
       const service = { name: "kp", ports: [{ name: "grpc", port: SERVICE_PORT, targetPort: PORT }] };
@@ -294,6 +297,32 @@ Deno.test({
         d1: ALL,
       });
 
+      // A pod on a Node without a zone label: its endpoint has no zone, so no zone hint, and no client prefers a
+      // zone (not every ready endpoint has a zone hint); node hints do not need a zone.
+      await applySelectorService(fetch, ns, { ...service, trafficDistribution: "PreferSameZone" });
+      await createReadyPod(fetch, ns, {
+        name: "e-1",
+        app: "kp",
+        node: nodeName("e1"),
+        ip: E1_POD,
+        ports: [{ name: "grpc", containerPort: PORT }],
+      });
+      const withE1 = `${ALL},e-1`;
+      await compare("PreferSameZone, a pod on a Node without a zone: no zone preference anywhere", withE1, {
+        a1: withE1,
+        a3: withE1,
+        b1: withE1,
+        d1: withE1,
+      });
+      await applySelectorService(fetch, ns, { ...service, trafficDistribution: "PreferSameNode" });
+      await compare("PreferSameNode, a pod on a Node without a zone: node preference, no zone preference", withE1, {
+        a1: "a-1",
+        a3: withE1,
+        b1: "b-1",
+        d1: withE1,
+      });
+      await forgetPod(fetch, ns, "e-1");
+
       await applySelectorService(fetch, ns, { ...service, trafficDistribution: "PreferSameZone" });
       // Deleted without a kubelet, a Pod stays Terminating: ready false, serving true, terminating true.
       await deletePod(fetch, ns, "a-1");
@@ -308,6 +337,23 @@ Deno.test({
           d1: "b-1,c-1",
         },
       );
+
+      // publishNotReadyAddresses: the controller writes every endpoint ready (and hints it), terminating or not
+      // serving: kube-proxy and we count them as ready.
+      await setPodReady(fetch, ns, "b-1", false);
+      await applySelectorService(fetch, ns, {
+        ...service,
+        trafficDistribution: "PreferSameZone",
+        publishNotReadyAddresses: true,
+      });
+      await compare("publishNotReadyAddresses: terminating and unready pods count as ready", ALL, {
+        a1: "a-1,a-2",
+        a3: "a-1,a-2",
+        b1: "b-1",
+        d1: ALL,
+      });
+      await applySelectorService(fetch, ns, { ...service, trafficDistribution: "PreferSameZone" });
+      await setPodReady(fetch, ns, "b-1", true);
 
       await deletePod(fetch, ns, "b-1");
       await deletePod(fetch, ns, "c-1");
@@ -338,7 +384,9 @@ Deno.test({
       await Promise.all(followers.map((follower) => follower.stop()));
       await proxies?.stop();
       if (namespace) await deleteNamespace(fetch, namespace).catch(() => {});
-      for (const short of Object.keys(NODES)) await deleteNode(fetch, nodeName(short)).catch(() => {});
+      if (cluster.controlPlane) {
+        for (const short of [...Object.keys(NODES), "e1"]) await deleteNode(fetch, nodeName(short)).catch(() => {});
+      }
       await cluster.stop();
     }
   },

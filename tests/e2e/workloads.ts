@@ -17,13 +17,16 @@ export const ZONE_LABEL = "topology.kubernetes.io/zone";
  *
  * @param fetch The admin fetch.
  * @param name The node's name.
- * @param zone Its `topology.kubernetes.io/zone`.
+ * @param zone Its `topology.kubernetes.io/zone`; `undefined`: none (a label set before is removed).
  */
-export async function applyNode(fetch: AdminFetch, name: string, zone: string): Promise<void> {
+export async function applyNode(fetch: AdminFetch, name: string, zone: string | undefined): Promise<void> {
   await kubeRequest(fetch, "PATCH", `/api/v1/nodes/${name}?fieldManager=kgr-e2e&force=true`, {
     apiVersion: "v1",
     kind: "Node",
-    metadata: { name, labels: { [ZONE_LABEL]: zone, "e2e.kgr-resolver/test": "true" } },
+    metadata: {
+      name,
+      labels: { ...(zone === undefined ? {} : { [ZONE_LABEL]: zone }), "e2e.kgr-resolver/test": "true" },
+    },
   }, "application/apply-patch+yaml");
 }
 
@@ -79,6 +82,8 @@ export interface SelectorServiceSpec {
   trafficDistribution?: string;
   /** `spec.internalTrafficPolicy`: `Cluster` (the API server's default) or `Local`. */
   internalTrafficPolicy?: string;
+  /** `spec.publishNotReadyAddresses`: the controller then writes every endpoint `ready`. */
+  publishNotReadyAddresses?: boolean;
   /** Annotations, such as `service.kubernetes.io/topology-mode: Auto`. */
   annotations?: Record<string, string>;
 }
@@ -110,6 +115,7 @@ export async function applySelectorService(
         ports: spec.ports.map((port) => ({ ...port, protocol: "TCP" })),
         ...(spec.trafficDistribution ? { trafficDistribution: spec.trafficDistribution } : {}),
         ...(spec.internalTrafficPolicy ? { internalTrafficPolicy: spec.internalTrafficPolicy } : {}),
+        ...(spec.publishNotReadyAddresses ? { publishNotReadyAddresses: true } : {}),
       },
     },
     "application/apply-patch+yaml",
