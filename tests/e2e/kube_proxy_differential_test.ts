@@ -207,8 +207,8 @@ Deno.test({
       });
 
       // A documented difference (README "Where the client runs": the Downward API's ZONE, or one GET of the
-      // Node's label): kube-proxy follows its Node's zone label as it changes; a client keeps the zone it started
-      // with.
+      // Node's label per process): kube-proxy follows its Node's zone label as it changes; a client keeps the zone
+      // it started with.
       await applyNode(fetch, nodeName("a3"), "zone-b");
       await compare("a Node moved to zone b: kube-proxy follows its label, our clients keep their zone", ALL, {
         a1: "a-1,a-2",
