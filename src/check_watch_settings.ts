@@ -7,6 +7,7 @@
  */
 
 import { describeValue, unknownField } from "./_util.ts";
+import { checkClusterOptions } from "./cluster/cluster_options.ts";
 import type { WatchSettings } from "./endpoint_subscription.ts";
 import { checkLocality } from "./locality.ts";
 import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
@@ -18,10 +19,12 @@ import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
  * within what a timer can wait, a `backoff.initialMs` above `maxMs`, a
  * `locality` that is not `{ zone?, node? }` of strings, a field that `backoff`
  * or `locality` does not have, or a `watchList` that is not a boolean. A
- * `null` means the default, as `undefined` does.
+ * `null` means the default, as `undefined` does. Throws a `ConfigError` for
+ * `cluster` options that are unknown, of the wrong type or exclude each other.
  *
  * @param settings The caller's settings.
  * @throws {TypeError} Naming the first bad option and its value.
+ * @throws {ConfigError} Naming a bad `cluster` option in its `field`.
  *
  * @example A backoff without pause is refused
  * ```ts
@@ -34,6 +37,7 @@ import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
  * ```
  */
 export function checkWatchSettings(settings: WatchSettings): void {
+  if (settings.cluster !== undefined) checkClusterOptions(settings.cluster);
   checkDelay("stallTimeoutMs", settings.stallTimeoutMs, 150_000);
   const { backoff } = settings;
   if (backoff !== undefined) {

@@ -175,6 +175,25 @@ Deno.test("resolveClusterAccess() names options as users write them, under clust
   assert.equal((await resolveClusterAccess({ server: "https://k" }, env)).source, "cluster options");
 });
 
+Deno.test("resolveClusterAccess() refuses a misspelt option, which left access to the next source (another cluster, maybe)", async () => {
+  // KUBECONFIG names a cluster: the misspelt kubeconfig option was ignored and that one was used.
+  const env = fakeEnvironment({ KUBECONFIG: "/k" }, { "/k": kubeconfigText("https://k") });
+  await rejectsConfig(resolveClusterAccess({ kubeConfig: "/other" } as never, env), {
+    message: /^Cannot resolve cluster access: cluster has no option "kubeConfig": use kubeconfig$/,
+    field: "cluster.kubeConfig",
+  });
+  // No near match: every option is listed, and the value (a token, here) is never quoted.
+  const error = await rejectsConfig(
+    resolveClusterAccess({ server: "https://k", bearerToken: "s3cret" } as never, env),
+    {
+      message:
+        /^Cannot resolve cluster access: cluster has no option "bearerToken": use one of context, server, token, /,
+      field: "cluster.bearerToken",
+    },
+  );
+  assert.doesNotMatch(error.message, /s3cret/);
+});
+
 Deno.test("resolveClusterAccess() refuses cluster.cert and cluster.key that do not match, naming both", async () => {
   const [cert, ecCert, key, otherKey] = await Promise.all(
     ["client.pem", "client-ec.pem", "client-key.pem", "server-key.pem"].map(fixture),

@@ -693,7 +693,7 @@ Deno.test("register() refuses bad options at once, naming them", () => {
   assert.doesNotThrow(() => registeredClass({ backoff: { maxMs: 500 } }));
 });
 
-Deno.test("watchEndpoints() refuses a bad locality, stall timeout, backoff or watchList where the loop can catch it", async () => {
+Deno.test("watchEndpoints() and register() refuse a bad locality, stall timeout, backoff, watchList or cluster option where the caller can catch it", async () => {
   const api = await startFakeApiServer();
   const refused = [
     [{ locality: null }, /Cannot use option 'locality'.*current value is null/],
@@ -729,6 +729,12 @@ Deno.test("watchEndpoints() refuses a bad locality, stall timeout, backoff or wa
       { locality: { zone: "zone-a", nodeName: "node-1" } },
       /TypeError: Cannot use option 'locality': it has no field "nodeName": use zone and node: current value is /,
     ],
+    // A misspelt cluster option left access to KUBECONFIG or ~/.kube/config: another cluster, maybe.
+    [
+      { cluster: { kubeConfig: "/etc/kube/config" } },
+      /ConfigError: Cannot resolve cluster access: cluster has no option "kubeConfig": use kubeconfig$/,
+    ],
+    [{ cluster: { server: "https://k", token: "a", tokenFile: "/t" } }, /cluster.token and cluster.tokenFile/],
     // The longest delay won: the first one was never waited.
     [
       { backoff: { initialMs: 5000, maxMs: 1000 } },

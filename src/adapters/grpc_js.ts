@@ -135,6 +135,7 @@ interface ObjectListener {
  * `stallTimeoutMs` or `backoff`, a `grpc` that is no grpc-js module, or the grpc-js module passed as the options.
  * @throws {RangeError} When `subsetSize` or `subsetSeed` is out of range.
  * @throws {TypeError} When `subsetSeed` comes without `subsetSize`.
+ * @throws {ConfigError} When a `cluster` option is unknown, of the wrong type, or excludes another.
  *
  * @example Dialing a Service
  * ```ts ignore

@@ -44,6 +44,7 @@ export interface CreateChannelOptions {
  * ..., which nice-grpc's own `createChannel` dials).
  * @throws {TypeError} When an option in `options.resolver` cannot work, naming it (see `register()`).
  * @throws {RangeError} When `options.resolver.subsetSize` or `subsetSeed` is out of range.
+ * @throws {ConfigError} When an `options.resolver.cluster` option is unknown, of the wrong type, or excludes another.
  *
  * @example A nice-grpc client over every pod
  * ```ts ignore

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { fingerprint } from "../_util.ts";
+import { fingerprint, unknownField } from "../_util.ts";
 import { ConfigError } from "../errors.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import { trace } from "../trace.ts";
@@ -32,11 +32,15 @@ const STRING_OPTIONS = [
   "namespace",
 ] as const;
 
+/** Every field of {@linkcode ClusterOptions}. */
+const KNOWN_OPTIONS: readonly string[] = [...STRING_OPTIONS, "kubeconfig", "insecureSkipTlsVerify"];
+
 /**
- * Checks the types and combinations of cluster options before anything is read.
+ * Checks the fields, types and combinations of cluster options before anything is read.
  *
  * @param options The options.
- * @throws {ConfigError} When an option has the wrong type, or two exclude each other; `field` names it (`cluster.caFile`).
+ * @throws {ConfigError} When an option is unknown (a misspelt one would leave access to the next source, another
+ * cluster maybe), has the wrong type, or two exclude each other; `field` names it (`cluster.caFile`).
  *
  * @example A token and a token file
  * ```ts
@@ -52,6 +56,16 @@ export function checkClusterOptions(options: ClusterOptions): void {
   if (typeof options !== "object" || options === null) {
     throw new ConfigError(
       `Cannot resolve cluster access: options must be an object: current type is ${typeof options}`,
+    );
+  }
+  const unknown = unknownField(options, KNOWN_OPTIONS);
+  if (unknown !== undefined) {
+    // Its value is never quoted: a misspelt token option holds a secret.
+    const meant = KNOWN_OPTIONS.find((known) => known.toLowerCase() === unknown.toLowerCase());
+    throw new ConfigError(
+      `Cannot resolve cluster access: cluster has no option ${JSON.stringify(unknown)}: ` +
+        (meant ? `use ${meant}` : `use one of ${KNOWN_OPTIONS.join(", ")}`),
+      { field: `cluster.${unknown}` },
     );
   }
   for (const name of STRING_OPTIONS) {
