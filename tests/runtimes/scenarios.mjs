@@ -251,6 +251,42 @@ export const scenarios = {
     }
   },
 
+  async "a rollout that moves the pods to a new EndpointSlice, created before the old one is deleted, fails no call"() {
+    const k8s = await cluster("k8s-reslice", 160);
+    const { client, call } = grpcClient("k8s-reslice");
+    try {
+      for (let i = 0; i < 2; i++) await k8s.startPod(`echo-${i}`, k8s.hosts[i]);
+      await call("warm-up");
+      const load = startLoad(call, { intervalMs: 2, maxCalls: 2000 });
+      const endpoints = [...k8s.pods.values()].map((pod) => ({ ip: pod.host, pod: pod.name }));
+      let old = "echo-abc12";
+      // The EndpointSlice controller creates, then updates, then deletes: the Service always has a slice.
+      for (let i = 0; i < 10; i++) {
+        await sleep(30);
+        const name = `echo-new${i}`;
+        k8s.api.applySlice(
+          endpointSlice({
+            namespace: NAMESPACE,
+            service: "echo",
+            name,
+            port: { name: "grpc", port: k8s.port },
+            endpoints,
+          }),
+        );
+        k8s.api.deleteSlice(NAMESPACE, old);
+        old = name;
+      }
+      await sleep(200);
+      const counts = load.take();
+      await load.stop();
+      assert.deepEqual(load.failures.map(String), []);
+      assert.ok(counts["echo-0"] > 0 && counts["echo-1"] > 0, JSON.stringify(counts));
+    } finally {
+      client.close();
+      await k8s.close();
+    }
+  },
+
   async "nice-grpc createChannel balances over every pod"() {
     const k8s = await cluster("k8s-nice", 30);
     for (let i = 0; i < 2; i++) await k8s.startPod(`echo-${i}`, k8s.hosts[i]);
