@@ -187,7 +187,7 @@ Deno.test("resolveClusterAccess() refuses a misspelt option, which left access t
     resolveClusterAccess({ server: "https://k", bearerToken: "s3cret" } as never, env),
     {
       message:
-        /^Cannot resolve cluster access: cluster has no option "bearerToken": use one of context, server, token, /,
+        /^Cannot resolve cluster access: cluster has no option "bearerToken": use one of kubeconfig, context, server, token, /,
       field: "cluster.bearerToken",
     },
   );

@@ -634,6 +634,25 @@ Deno.test("register() refuses bad options at once, naming them", () => {
     );
   }
   assert.doesNotThrow(() => registeredClass({ locality: {} }));
+  // A misspelt option left its default without a word, and a cluster option beside `cluster` left access to
+  // KUBECONFIG or ~/.kube/config; a value is never quoted (a misplaced token is a secret).
+  for (
+    const [options, message] of [
+      [{ subsetsize: 100 }, "Cannot use option 'subsetsize': it is unknown: use subsetSize"],
+      [
+        { kubeconfig: "/etc/kube/config" },
+        "Cannot use option 'kubeconfig': it is unknown: it is a cluster option: pass it as cluster: { kubeconfig }",
+      ],
+      [
+        { token: "s3cret" },
+        "Cannot use option 'token': it is unknown: it is a cluster option: pass it as cluster: { token }",
+      ],
+      [
+        { lb: "round_robin" },
+        "Cannot use option 'lb': it is unknown: use one of scheme, grpc, loadBalancing, subsetSize, subsetSeed, cluster, stallTimeoutMs, backoff, watchList, locality",
+      ],
+    ] as const
+  ) assert.throws(() => registeredClass(options as never), new TypeError(message));
   // A misspelled policy would leave channels on pick_first: every call to one pod.
   for (const loadBalancing of ["round-robin", "", [], [{ nope: {} }], [5], 7]) {
     assert.throws(

@@ -20,7 +20,8 @@ import { runtimeKey } from "../runtime/runtime.ts";
 import { BALANCER_NAME, type BalancerGrpc, EMPTY_LIST_ERROR_ATTRIBUTE, registerBalancer } from "./grpc_js_balancer.ts";
 import { createSubsetter } from "../subset.ts";
 import { checkWatchSettings } from "../check_watch_settings.ts";
-import { describeValue } from "../_util.ts";
+import { describeValue, unknownField } from "../_util.ts";
+import { CLUSTER_OPTIONS } from "../cluster/cluster_options.ts";
 
 /** The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses. */
 export interface GrpcModule extends BalancerGrpc {
@@ -74,6 +75,22 @@ export interface RegisterOptions extends WatchSettings {
    */
   subsetSeed?: number;
 }
+
+/** Every option of {@linkcode register}; the type makes the list whole. */
+const REGISTER_OPTIONS: readonly string[] = Object.keys(
+  {
+    scheme: true,
+    grpc: true,
+    loadBalancing: true,
+    subsetSize: true,
+    subsetSeed: true,
+    cluster: true,
+    stallTimeoutMs: true,
+    backoff: true,
+    watchList: true,
+    locality: true,
+  } satisfies Record<keyof RegisterOptions, true>,
+);
 
 /** The schemes grpc-js resolves itself: a resolver registered under one would replace grpc-js's for every channel. */
 const GRPC_JS_SCHEMES: ReadonlySet<string> = new Set(["dns", "ipv4", "ipv6", "unix", "unix-abstract"]);
@@ -134,7 +151,8 @@ interface ObjectListener {
  * resolves itself (`dns`, ...), a `loadBalancing` policy this grpc-js does not accept, a bad `locality`,
  * `stallTimeoutMs` or `backoff`, a `grpc` that is no grpc-js module, or the grpc-js module passed as the options.
  * @throws {RangeError} When `subsetSize` or `subsetSeed` is out of range.
- * @throws {TypeError} When `subsetSeed` comes without `subsetSize`.
+ * @throws {TypeError} When `subsetSeed` comes without `subsetSize`, or an option is unknown (misspelt, or a cluster
+ * option given beside `cluster` rather than in it).
  * @throws {ConfigError} When a `cluster` option is unknown, of the wrong type, or excludes another.
  *
  * @example Dialing a Service
@@ -158,6 +176,7 @@ export function register(options: RegisterOptions = {}): void {
     );
   }
   checkGrpcOption(options);
+  checkOptionNames(options);
   checkWatchSettings(options);
   const scheme = options.scheme ?? "kubernetes";
   if (!isUriScheme(scheme)) {
@@ -202,6 +221,26 @@ function checkGrpcOption(options: RegisterOptions): void {
     `Cannot use option 'grpc': it must be the @grpc/grpc-js module, as in import * as grpc from "@grpc/grpc-js" ` +
       `and register({ grpc }) (nice-grpc's module is not it; for nice-grpc use createChannel() from ` +
       `@kgr/resolver/nice-grpc): current value is ${describeGrpcOption(given)}`,
+  );
+}
+
+/**
+ * Refuses an option that `register()` does not have: a misspelt one (`subsetsize`) left its default without a word,
+ * and a cluster option given beside `cluster` (`kubeconfig`) left access to KUBECONFIG or ~/.kube/config. Its value
+ * is never quoted: a misplaced `token` holds a secret.
+ */
+function checkOptionNames(options: RegisterOptions): void {
+  const unknown = unknownField(options, REGISTER_OPTIONS);
+  if (unknown === undefined) return;
+  const meant = REGISTER_OPTIONS.find((name) => name.toLowerCase() === unknown.toLowerCase());
+  const clusterOption = CLUSTER_OPTIONS.find((name) => name.toLowerCase() === unknown.toLowerCase());
+  throw new TypeError(
+    `Cannot use option '${unknown}': it is unknown: ` +
+      (meant
+        ? `use ${meant}`
+        : clusterOption
+        ? `it is a cluster option: pass it as cluster: { ${clusterOption} }`
+        : `use one of ${REGISTER_OPTIONS.join(", ")}`),
   );
 }
 

@@ -33,7 +33,7 @@ const STRING_OPTIONS = [
 ] as const;
 
 /** Every field of {@linkcode ClusterOptions}. */
-const KNOWN_OPTIONS: readonly string[] = [...STRING_OPTIONS, "kubeconfig", "insecureSkipTlsVerify"];
+export const CLUSTER_OPTIONS: readonly string[] = ["kubeconfig", ...STRING_OPTIONS, "insecureSkipTlsVerify"];
 
 /**
  * Checks the fields, types and combinations of cluster options before anything is read.
@@ -58,13 +58,13 @@ export function checkClusterOptions(options: ClusterOptions): void {
       `Cannot resolve cluster access: options must be an object: current type is ${typeof options}`,
     );
   }
-  const unknown = unknownField(options, KNOWN_OPTIONS);
+  const unknown = unknownField(options, CLUSTER_OPTIONS);
   if (unknown !== undefined) {
     // Its value is never quoted: a misspelt token option holds a secret.
-    const meant = KNOWN_OPTIONS.find((known) => known.toLowerCase() === unknown.toLowerCase());
+    const meant = CLUSTER_OPTIONS.find((known) => known.toLowerCase() === unknown.toLowerCase());
     throw new ConfigError(
       `Cannot resolve cluster access: cluster has no option ${JSON.stringify(unknown)}: ` +
-        (meant ? `use ${meant}` : `use one of ${KNOWN_OPTIONS.join(", ")}`),
+        (meant ? `use ${meant}` : `use one of ${CLUSTER_OPTIONS.join(", ")}`),
       { field: `cluster.${unknown}` },
     );
   }
