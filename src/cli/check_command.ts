@@ -17,11 +17,14 @@ import type { CliProcess } from "../runtime/cli_process.ts";
 import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "../service_observer.ts";
 import type { CheckCommand } from "./args.ts";
 import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
-import { colorsWanted, painter, type Style, takesEscapes } from "./terminal.ts";
+import { colorsWanted, painter, type Style, takesEscapes, wordWrap } from "./terminal.ts";
 import { topologyReason } from "./topology_reason.ts";
 
 /** The verdict of one step. */
 type Verdict = "ok" | "MISSING" | "FAILED" | "unknown";
+
+/** Where a step's detail starts: after the verdict (8) and the step (9), each with a space. */
+const DETAIL_COLUMN = 19;
 
 const VERDICT_STYLE: Record<Verdict, Style> = {
   ok: "green",
@@ -48,8 +51,16 @@ const VERDICT_STYLE: Record<Verdict, Style> = {
  */
 export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<number> {
   const paint = painter(colorsWanted(takesEscapes(cli.stdout.isTTY, cli.env("TERM")), cli.env("NO_COLOR")));
-  const say = (verdict: Verdict, step: string, detail: string) =>
-    cli.stdout.write(`${paint(verdict.padEnd(8), VERDICT_STYLE[verdict])} ${step.padEnd(9)} ${detail}\n`);
+  // On a terminal, details wrap at spaces under their column, which the terminal would break mid-word; elsewhere
+  // each step stays one line, for grep.
+  const columns = cli.stdout.size()?.columns;
+  const say = (verdict: Verdict, step: string, detail: string) => {
+    const lines = columns === undefined ? [detail] : wordWrap(detail, Math.max(columns - DETAIL_COLUMN, 20));
+    cli.stdout.write(
+      `${paint(verdict.padEnd(8), VERDICT_STYLE[verdict])} ${step.padEnd(9)} ` +
+        `${lines.join(`\n${" ".repeat(DETAIL_COLUMN)}`)}\n`,
+    );
+  };
   const controller = new AbortController();
   const { signal } = controller;
   let interrupted: number | undefined;

@@ -10,7 +10,7 @@ import type { PodAddress, PodExplanation } from "../endpoint_explanation.ts";
 import type { ServiceView } from "../service_observer.ts";
 import { inFlagTerms } from "./flag_terms.ts";
 import { topologyReason } from "./topology_reason.ts";
-import { fitLine, type Paint, type Segment, type Style } from "./terminal.ts";
+import { fitLine, type Paint, type Segment, type Style, wordWrap } from "./terminal.ts";
 
 /** What the table shows besides the view. */
 export interface TableContext {
@@ -319,15 +319,7 @@ function ago(ms: number): string {
  * one cut).
  */
 function wrap(text: string, width: number, max: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of inFlagTerms(text).split(" ")) {
-    if (line !== "" && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line === "" ? word : `${line} ${word}`;
-  }
-  if (line !== "") lines.push(line);
+  const lines = wordWrap(inFlagTerms(text), width);
   const kept = lines.slice(0, max).map((each) => each.length > width ? `${each.slice(0, width - 1)}…` : each);
   if (lines.length > max) kept[max - 1] = `${kept[max - 1].slice(0, width - 1)}…`;
   return kept;

@@ -108,6 +108,33 @@ export function fitLine(segments: readonly Segment[], width: number, paint: Pain
   return line;
 }
 
+/**
+ * Splits text into lines of at most `width` characters at spaces, so that a terminal never breaks a word; a word
+ * longer than `width` keeps a line of its own.
+ *
+ * @param text The text, without line breaks.
+ * @param width The most characters per line.
+ * @returns The lines, at least one.
+ *
+ * @example
+ * ```ts
+ * import { wordWrap } from "./terminal.ts";
+ * console.log(wordWrap("no ready endpoints for service echo", 16)); // ["no ready", "endpoints for", "service echo"]
+ * ```
+ */
+export function wordWrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines;
+}
+
 /** What a live frame writes to. */
 export interface FrameOutput {
   /** Writes text as it is. */

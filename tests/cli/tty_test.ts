@@ -17,10 +17,10 @@ const RUNTIMES: Record<string, string> = {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * A tmux server of our own (its socket in a folder of its own, removed on close), with one pane of 120 columns
- * and `rows` lines running `command`.
+ * A tmux server of our own (its socket in a folder of its own, removed on close), with one pane of `columns`
+ * columns and `rows` lines running `command`.
  */
-function startPane(name: string, command: string, rows = 30) {
+function startPane(name: string, command: string, rows = 30, columns = 120) {
   const folder = mkdtempSync(join(tmpdir(), `kgr-tty-${name}-`));
   const socket = join(folder, "tmux.sock");
   // Not the NO_COLOR of whoever runs the tests (empty means unset; Deno's child_process adds to its own
@@ -29,7 +29,7 @@ function startPane(name: string, command: string, rows = 30) {
   const tmux = (...args: string[]) =>
     execFileSync("tmux", ["-S", socket, "-f", "/dev/null", ...args], { encoding: "utf8", env });
   try {
-    tmux("new-session", "-d", "-x", "120", "-y", String(rows), "-s", "cli", command);
+    tmux("new-session", "-d", "-x", String(columns), "-y", String(rows), "-s", "cli", command);
   } catch (error) {
     throw new Error(`Cannot start tmux, which this test needs (apt-get install tmux): ${error}`);
   }
@@ -158,6 +158,32 @@ Deno.test({
       assert.ok(!pane.colours().includes("\x1b[3"), "no colour");
       assert.ok(pane.cursorVisible(), "the cursor is left alone");
       assert.ok(!screen.includes("POD "), "no table");
+    } finally {
+      pane.close();
+      await cluster.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "kgr-resolver check in an 80-column terminal wraps each step at spaces, under its column, never mid-word",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const cluster = await startCluster();
+    // Without a port, the target gets a long "get services" step.
+    const pane = startPane(
+      "check",
+      `${RUNTIMES.Deno} check --kubeconfig ${cluster.kubeconfig} kubernetes:///echo.e2e; echo kgr-exit=$?; sleep 600`,
+      30,
+      80,
+    );
+    try {
+      const screen = await screenShowing(pane, "kgr-exit=0");
+      assert.match(
+        screen,
+        /^ok {7}get {7}services in namespace e2e \(optional: a target without a port\n {19}reads the Service when/m,
+      );
     } finally {
       pane.close();
       await cluster.close();
