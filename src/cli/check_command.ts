@@ -81,6 +81,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     if (interrupted !== undefined) return interrupted;
     if (!(error instanceof ResolverError)) throw error;
     say("FAILED", "cluster", error.message);
+    cli.stdout.write(`\n${paint("FAILED", "red")}: no cluster access; fix the step marked above\n`);
     return 1;
   }
   const { access, client } = connection;

@@ -358,6 +358,11 @@ export const scenarios = {
       const noContext = await runCli(cli, ["--once", "--kubeconfig", cluster.kubeconfig, "--context", "nope", TARGET]);
       assert.equal(noContext.code, 1);
       assert.match(noContext.stderr, /context "nope" from --context is not defined/);
+      // check ends with a summary line there too, as after every other step that stops it.
+      const noCluster = await runCli(cli, ["check", "--kubeconfig", `${cluster.kubeconfig}.missing`, TARGET]);
+      assert.equal(noCluster.code, 1);
+      assert.match(noCluster.stdout, /^FAILED +cluster +Cannot .*\.missing \(--kubeconfig\): /m);
+      assert.match(noCluster.stdout, /\n\nFAILED: no cluster access; fix the step marked above\n$/);
     } finally {
       await cluster.close();
     }
