@@ -202,7 +202,8 @@ Deno.test("resolveClusterAccess() goes from a KUBECONFIG of missing files to in-
         homeDirectory: () => "/home/me",
       }),
     ),
-    /KUBECONFIG=\/nope\/a \(no listed file exists\).*~\/.kube\/config \(skipped because KUBECONFIG is set/,
+    // Not "set KUBECONFIG": it is set, to a file that does not exist.
+    /KUBECONFIG=\/nope\/a \(no listed file exists\).*~\/.kube\/config \(skipped because KUBECONFIG is set, as kubectl does\): point KUBECONFIG at a kubeconfig that exists \(or unset it to use ~\/.kube\/config\), pass cluster/,
   );
 });
 

@@ -177,10 +177,13 @@ async function findSource(
     const fromHome = await homeKubeconfigAccess(options.context, env, tried);
     if (fromHome) return fromHome;
   }
+  // "Set KUBECONFIG" misled where it was set: to files that do not exist.
+  const kubeconfigAdvice = kubeconfigSet
+    ? "point KUBECONFIG at a kubeconfig that exists (or unset it to use ~/.kube/config)"
+    : "set KUBECONFIG or create ~/.kube/config";
   throw new ConfigError(
-    `Cannot find a Kubernetes cluster to talk to: tried ${tried.join("; ")}: ` +
-      "set KUBECONFIG or create ~/.kube/config, pass cluster.kubeconfig or cluster.server, " +
-      "or run in a pod with a service account token",
+    `Cannot find a Kubernetes cluster to talk to: tried ${tried.join("; ")}: ${kubeconfigAdvice}, ` +
+      "pass cluster.kubeconfig or cluster.server, or run in a pod with a service account token",
   );
 }
 
