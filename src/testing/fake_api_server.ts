@@ -63,6 +63,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { KubeconfigCluster, KubeconfigContext, KubeconfigObject } from "../cluster/kubeconfig_schema.ts";
+import { unknownField } from "../_util.ts";
 import { createFailureQueue } from "./_failures.ts";
 import { createAccessControl } from "./_access_control.ts";
 import { createRequestHandler } from "./_handler.ts";
@@ -93,7 +94,36 @@ function tokenProblem(token: unknown): string | undefined {
   return `must be one or more visible ASCII characters without spaces, as one bearer token is: current value is ${current}`;
 }
 
+/** Every option of {@linkcode startFakeApiServer}; the type makes the list whole. */
+const SERVER_OPTIONS: readonly string[] = Object.keys(
+  {
+    token: true,
+    tls: true,
+    hostname: true,
+    port: true,
+    bookmarkIntervalMs: true,
+    watchCacheSize: true,
+    maxChunkBytes: true,
+  } satisfies Record<keyof FakeApiServerOptions, true>,
+);
+
+/** Every option of {@linkcode FakeApiServer.kubeconfig}; the type makes the list whole. */
+const KUBECONFIG_OPTIONS: readonly string[] = Object.keys(
+  { namespace: true, ca: true } satisfies Record<keyof KubeconfigOptions, true>,
+);
+
+/**
+ * Refuses a misspelt option, which left its default without a word (a `namespce` sent the targets without a
+ * namespace to `default`). Its value is never quoted: a misspelt token is a secret.
+ */
+function checkOptionNames(what: string, options: object, known: readonly string[]): void {
+  const unknown = unknownField(options, known);
+  if (unknown === undefined) return;
+  throw new TypeError(`Cannot ${what} as it has no option ${JSON.stringify(unknown)}: use ${known.join(", ")}`);
+}
+
 function validateOptions(options: FakeApiServerOptions): void {
+  checkOptionNames("start the fake API server", options, SERVER_OPTIONS);
   const { port, bookmarkIntervalMs, maxChunkBytes, watchCacheSize } = options;
   const problem = tokenProblem(options.token);
   if (problem !== undefined) {
@@ -133,6 +163,7 @@ function validateOptions(options: FakeApiServerOptions): void {
 }
 
 function kubeconfigFor(url: string, token: string | undefined, options: KubeconfigOptions): KubeconfigObject {
+  checkOptionNames("write a kubeconfig", options, KUBECONFIG_OPTIONS);
   const cluster: KubeconfigCluster = { server: url };
   if (options.ca !== undefined) {
     cluster["certificate-authority-data"] = Buffer.from(options.ca).toString("base64");
@@ -157,6 +188,7 @@ function kubeconfigFor(url: string, token: string | undefined, options: Kubeconf
  * @param options Authentication, TLS, address, bookmark cadence and chunking.
  * @returns The running server.
  * @throws {RangeError} When an option is out of range.
+ * @throws {TypeError} When an option is unknown (misspelt).
  *
  * @example Serving HTTPS with a token
  * ```ts ignore
