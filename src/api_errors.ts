@@ -249,6 +249,16 @@ export function networkError(
       options,
     );
   }
+  // What undici (Node, Deno) and Bun's node:http say when the answer is not HTTP/1.1: an HTTP/2-only server, such
+  // as the gRPC server the kubeconfig points at by mistake, is up and reachable.
+  if (access.proxyUrl === undefined && /Expected HTTP\/|HPE_INVALID_CONSTANT/.test(withoutUrls)) {
+    return new KubeApiError(
+      `Cannot ${verb} ${where}: the server at ${access.server} does not answer in HTTP/1.1 (${detail}): it is not a ` +
+        `Kubernetes API server (an HTTP/2-only server, such as a gRPC server, answers so): check the port in ` +
+        access.source,
+      options,
+    );
+  }
   // What OpenSSL (Node), rustls (Deno) and Bun say when the answer to a TLS hello is not TLS.
   if (/wrong.version.number|InvalidContentType|Does the server speak TLS/i.test(withoutUrls)) {
     // Through a proxy, the proxy may be the one that does not (an https:// proxy URL for a plain HTTP proxy).

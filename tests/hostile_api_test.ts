@@ -4,6 +4,8 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
+import { type AddressInfo, createServer as createTcpServer, type Socket } from "node:net";
+import { Buffer } from "node:buffer";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { KubeApiError } from "@kgr/resolver";
 import { MAX_LINE_BYTES } from "../src/watch/watch_decoder.ts";
@@ -581,6 +583,34 @@ boundedTest(
       /^Cannot .*: the server at https:\/\/127\.0\.0\.1:\d+ does not answer in TLS \(.+\): if it serves plain HTTP on this port, its URL in kubeconfig object from cluster\.kubeconfig \(context "fake-api-server"\) must start with http:\/\/; else check the port$/,
     );
     observed("https:// to a plain-HTTP server", watcher.errors[0].message);
+  },
+);
+
+boundedTest(
+  "a server that does not answer in HTTP/1.1 (a gRPC server's port) is named as such, not as unreachable",
+  15_000,
+  async (defer) => {
+    // What an HTTP/2-only server (grpc-js's) writes on a connection: a SETTINGS frame, then a GOAWAY.
+    const sockets = new Set<Socket>();
+    const server = createTcpServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.on("close", () => sockets.delete(socket));
+      socket.once("data", () => socket.end(Buffer.from("000000040000000000000008070000000000000000000001", "hex")));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    defer(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const watcher = follow({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    defer(() => watcher.stop());
+    await eventually(() => watcher.errors.length > 0, "the error");
+    assert.match(
+      watcher.errors[0].message,
+      /^Cannot .*: the server at http:\/\/127\.0\.0\.1:\d+ does not answer in HTTP\/1\.1 \(.+\): it is not a Kubernetes API server \(an HTTP\/2-only server, such as a gRPC server, answers so\): check the port in cluster options$/,
+    );
+    observed("a gRPC server's port", watcher.errors[0].message);
   },
 );
 
