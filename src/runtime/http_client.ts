@@ -116,8 +116,8 @@ function releasingPool(undici: Undici) {
         callback(...result);
       });
       // A server that accepts and never completes TLS would otherwise hold the process until undici's connect
-      // timeout (10 s), even after every request on it was aborted. Only undici's own connector returns the
-      // socket it is connecting; a proxy agent's returns a promise, and ours (SOCKS5) nothing.
+      // timeout (10 s), even after every request on it was aborted; so would a SOCKS5 proxy that never answers.
+      // undici's own connector and ours (SOCKS5) return the socket they are connecting; a proxy agent's a promise.
       if (isSocket(connecting)) release(connecting);
       return connecting;
     };

@@ -12,6 +12,7 @@
 import { Buffer } from "node:buffer";
 import { connect, isIP, type Socket } from "node:net";
 import { ipAddressBytes } from "../ip_address.ts";
+import { unrefTimer } from "./unref_timer.ts";
 
 /** The part of undici's connector options used here. */
 export interface ConnectOptions {
@@ -55,7 +56,9 @@ const REPLIES = [
  *
  * @param proxyUrl The proxy, `socks5://[user:password@]host:port` (port 1080 when absent).
  * @param secure Runs TLS over a connection given as `httpSocket`: undici's `buildConnector(tls)`.
- * @returns The connector, for `new Agent({ connect })`.
+ * @returns The connector, for `new Agent({ connect })`; it returns the socket it opens to the proxy, as undici's
+ * own connector returns the one it connects, so that a pool can keep it from holding the process while a proxy
+ * that never answers is waited for.
  *
  * @example An undici agent through a local SOCKS5 proxy
  * ```ts ignore
@@ -83,6 +86,7 @@ export function socks5Connector(proxyUrl: string, secure: Connector): Connector 
         callback(error, null);
       },
     );
+    return socket;
   };
 }
 
@@ -140,10 +144,11 @@ function answers(socket: Socket, proxy: URL) {
     wake?.();
   };
   const onEnd = () => fail(new Error(`the SOCKS5 proxy ${proxy.host} closed the connection`));
-  const timer = setTimeout(
+  // Unref'd: a watch stopped while the proxy never answers must not hold the process for it.
+  const timer = unrefTimer(setTimeout(
     () => fail(new Error(`the SOCKS5 proxy ${proxy.host} did not answer within ${TIMEOUT_MS / 1000} s`)),
     TIMEOUT_MS,
-  );
+  ));
   socket.on("data", onData).on("end", onEnd).on("close", onEnd).on("error", fail);
   return {
     async read(count: number): Promise<Buffer> {

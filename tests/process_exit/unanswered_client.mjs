@@ -8,8 +8,23 @@ import process from "node:process";
 import { watchEndpoints } from "@kgr/resolver";
 
 const port = process.env.UNANSWERED_PORT;
+// A proxy comes only from a kubeconfig's proxy-url (or the environment): a `proxyUrl` cluster option, which does
+// not exist, went unnoticed and the watch went straight to port 1, refused at once.
+const proxied = {
+  clusters: [{
+    name: "c",
+    cluster: {
+      server: "https://127.0.0.1:1",
+      "insecure-skip-tls-verify": true,
+      "proxy-url": `socks5://127.0.0.1:${port}`,
+    },
+  }],
+  users: [{ name: "u", user: {} }],
+  contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+  "current-context": "c",
+};
 const cluster = process.argv[2] === "socks5"
-  ? { server: "https://127.0.0.1:1", insecureSkipTlsVerify: true, proxyUrl: `socks5://127.0.0.1:${port}` }
+  ? { kubeconfig: proxied }
   : { server: `https://127.0.0.1:${port}`, insecureSkipTlsVerify: true };
 const controller = new AbortController();
 (async () => {
