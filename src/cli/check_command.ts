@@ -51,15 +51,22 @@ const VERDICT_STYLE: Record<Verdict, Style> = {
  */
 export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<number> {
   const paint = painter(colorsWanted(takesEscapes(cli.stdout.isTTY, cli.env("TERM")), cli.env("NO_COLOR")));
-  // On a terminal, details wrap at spaces under their column, which the terminal would break mid-word; elsewhere
-  // each step stays one line, for grep.
+  // On a terminal, text wraps at spaces (a step's detail under its column), which the terminal would break
+  // mid-word; elsewhere each step and sentence stays one line, for grep.
   const columns = cli.stdout.size()?.columns;
+  const wrapped = (text: string, indent = 0) =>
+    columns === undefined ? [text] : wordWrap(text, Math.max(columns - indent, 20));
   const say = (verdict: Verdict, step: string, detail: string) => {
-    const lines = columns === undefined ? [detail] : wordWrap(detail, Math.max(columns - DETAIL_COLUMN, 20));
     cli.stdout.write(
       `${paint(verdict.padEnd(8), VERDICT_STYLE[verdict])} ${step.padEnd(9)} ` +
-        `${lines.join(`\n${" ".repeat(DETAIL_COLUMN)}`)}\n`,
+        `${wrapped(detail, DETAIL_COLUMN).join(`\n${" ".repeat(DETAIL_COLUMN)}`)}\n`,
     );
+  };
+  // The closing line, after a blank one; its first word coloured.
+  const conclude = (head: "ok" | "FAILED", text: string) => {
+    const lines = wrapped(`${head}: ${text}`);
+    lines[0] = paint(head, VERDICT_STYLE[head]) + lines[0].slice(head.length);
+    cli.stdout.write(`\n${lines.join("\n")}\n`);
   };
   const controller = new AbortController();
   const { signal } = controller;
@@ -81,7 +88,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     if (interrupted !== undefined) return interrupted;
     if (!(error instanceof ResolverError)) throw error;
     say("FAILED", "cluster", error.message);
-    cli.stdout.write(`\n${paint("FAILED", "red")}: no cluster access; fix the step marked above\n`);
+    conclude("FAILED", "no cluster access; fix the step marked above");
     return 1;
   }
   const { access, client } = connection;
@@ -99,7 +106,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       // A context's namespace that cannot be used, for a target that names none.
       if (!(error instanceof ResolverError)) throw error;
       say("FAILED", "target", error.message);
-      cli.stdout.write(`\n${paint("FAILED", "red")}: the target has no namespace to use; fix the step marked above\n`);
+      conclude("FAILED", "the target has no namespace to use; fix the step marked above");
       return 1;
     }
     say("ok", "target", `service ${command.target.service} in namespace ${namespace}`);
@@ -118,7 +125,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       // A failure no later step can pass: it is the only one shown.
       const stop = (step: string, detail: string, summary: string) => {
         say("FAILED", step, detail);
-        cli.stdout.write(`\n${paint("FAILED", "red")}: ${summary}; fix the step marked above\n`);
+        conclude("FAILED", `${summary}; fix the step marked above`);
         return 1;
       };
       // Credentials that could not be obtained (an exec plugin that fails, or one still running at the
@@ -200,22 +207,20 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     const doubts = [...(portNote ? ["port"] : []), ...(topology?.verdict === "unknown" ? ["topology"] : [])];
 
     if (missing > 0) {
-      cli.stdout.write(
-        `\nTo grant what is missing, apply this (kubectl apply -f -) as ${rbacApplier(grants)}:\n\n` +
-          rbacYaml(grants, subjectOf(username)),
-      );
+      const intro = `To grant what is missing, apply this (kubectl apply -f -) as ${rbacApplier(grants)}:`;
+      cli.stdout.write(`\n${wrapped(intro).join("\n")}\n\n${rbacYaml(grants, subjectOf(username))}`);
     }
     const failed = missingRequired > 0 || resolved instanceof ResolverError || noPod;
-    const verdict = !failed
-      ? `${paint("ok", "green")}: ${command.input} resolves with these credentials${
-        doubts.length > 0 ? `; see the ${doubts.join(" and ")} step${doubts.length > 1 ? "s" : ""} above` : ""
-      }`
-      : noPod && missingRequired === 0
-      ? `${paint("FAILED", "red")}: ${command.input} resolves to no usable pod; see the resolve step above`
-      : `${
-        paint("FAILED", "red")
-      }: ${command.input} does not resolve with these credentials; fix the steps marked above`;
-    cli.stdout.write(`\n${verdict}\n`);
+    if (!failed) {
+      conclude(
+        "ok",
+        `${command.input} resolves with these credentials${
+          doubts.length > 0 ? `; see the ${doubts.join(" and ")} step${doubts.length > 1 ? "s" : ""} above` : ""
+        }`,
+      );
+    } else if (noPod && missingRequired === 0) {
+      conclude("FAILED", `${command.input} resolves to no usable pod; see the resolve step above`);
+    } else conclude("FAILED", `${command.input} does not resolve with these credentials; fix the steps marked above`);
     return failed ? 1 : 0;
   } finally {
     clearTimeout(deadline);

@@ -166,23 +166,28 @@ Deno.test({
 });
 
 Deno.test({
-  name: "kgr-resolver check in an 80-column terminal wraps each step at spaces, under its column, never mid-word",
+  name: "kgr-resolver check in an 80-column terminal wraps its lines at spaces, a step's under its column",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
     const cluster = await startCluster();
-    // Without a port, the target gets a long "get services" step.
+    // Without a port, the target gets a long "get services" step; a missing Service, a long closing line.
+    const check = `${RUNTIMES.Deno} check --kubeconfig ${cluster.kubeconfig}`;
     const pane = startPane(
       "check",
-      `${RUNTIMES.Deno} check --kubeconfig ${cluster.kubeconfig} kubernetes:///echo.e2e; echo kgr-exit=$?; sleep 600`,
-      30,
+      `${check} kubernetes:///echo.e2e; ${check} kubernetes:///missing-service.e2e:grpc; echo kgr-exit=$?; sleep 600`,
+      60,
       80,
     );
     try {
-      const screen = await screenShowing(pane, "kgr-exit=0");
+      const screen = await screenShowing(pane, "kgr-exit=1");
       assert.match(
         screen,
         /^ok {7}get {7}services in namespace e2e \(optional: a target without a port\n {19}reads the Service when/m,
+      );
+      assert.match(
+        screen,
+        /^FAILED: kubernetes:\/\/\/missing-service\.e2e:grpc resolves to no usable pod; see\nthe resolve step above$/m,
       );
     } finally {
       pane.close();
