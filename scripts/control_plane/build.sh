@@ -95,6 +95,8 @@ version_ldflags="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION
 -X k8s.io/client-go/pkg/version.gitMajor=1 \
 -X k8s.io/client-go/pkg/version.gitMinor=$k8s_minor"
 build kube-apiserver "$KUBERNETES_VERSION" "$here/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$version_ldflags"
+# kubectl, for tests/e2e/kubectl_differential_test.ts (what the real client does with the same kubeconfig).
+build kubectl "$KUBERNETES_VERSION" "$here/kube-apiserver" k8s.io/kubernetes/cmd/kubectl "$version_ldflags"
 # The EndpointSlice controller, so that e2e slices come from Pods as in users' clusters.
 build kube-controller-manager "$KUBERNETES_VERSION" "$here/kube-apiserver" k8s.io/kubernetes/cmd/kube-controller-manager \
 	"$version_ldflags"

@@ -39,6 +39,9 @@ go_version="$(sed -n 's/^go \(.*\)$/\1/p' "$k8s_mod")"
 	awk '$1 ~ /^k8s\.io\// && $2 == "v0.0.0" { print $1 }' "$k8s_mod" | sort -u |
 		while read -r m; do printf '\t%s => %s %s\n' "$m" "$m" "$KUBERNETES_STAGING_VERSION"; done
 	echo ")"
+	echo
+	echo "// kubectl, for tests/e2e/kubectl_differential_test.ts (kept apart from the block above)."
+	echo "tool k8s.io/kubernetes/cmd/kubectl"
 } >go.mod
 rm -f go.sum
 go mod tidy
