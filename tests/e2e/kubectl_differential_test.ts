@@ -1,0 +1,742 @@
+// Our cluster access held to the real kubectl: the same kubeconfigs (KUBECONFIG lists, HOME) go to kubectl
+// v1.36.3 and to resolveClusterAccess() + a LIST of a Service's EndpointSlices, against one local
+// kube-apiserver v1.36.3 (both built by `bash scripts/control_plane/build.sh`). For each situation both must
+// pick the same server and namespace, and a LIST must succeed for both or fail for both, each error saying the
+// same thing (ours may say more). Where we differ on purpose, the situation says so in `ours`, with the reason,
+// and the test checks that the difference is still exactly that. It always starts its own control plane (not
+// E2E_KUBECONFIG's cluster): it uses the admin certificate and key files and the CA's files.
+//
+// Every client here dials loopback only: the API server, a TCP forwarder on 127.0.0.2 and a CONNECT proxy, all
+// started by this file, or loopback ports where nothing listens.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { resolveClusterAccess } from "../../src/cluster/resolve_cluster_access.ts";
+import { createClusterHttpClient } from "../../src/cluster_http_client.ts";
+import { createEndpointSliceApi } from "../../src/kube_api.ts";
+import { binaryCacheDirectory, type ControlPlane, freePort, startControlPlane } from "./control_plane.ts";
+import {
+  applyEndpointSlice,
+  bindEndpointSliceReader,
+  createEndpointSliceReaderRole,
+  createNamespace,
+  createService,
+  createServiceAccount,
+  requestToken,
+} from "./kube_objects.ts";
+
+const log = (line: string) => console.log(`    [kubectl] ${line}`);
+const SERVICE = "echo";
+
+/** What a LIST of the Service's slices gave: the number of slices, or the error's text. */
+type Listed = { slices: number } | { error: string };
+
+/** What one client did with a kubeconfig. */
+interface Outcome {
+  /** The server it would talk to, as it reports it. */
+  server?: string;
+  /** The namespace it would use for a target without one. */
+  namespace?: string;
+  /** Why it could not say which server or namespace (kubectl `config view --minify`, our resolveClusterAccess()). */
+  configError?: string;
+  /** The LIST. */
+  listed: Listed;
+}
+
+/** What a situation must give. */
+interface Expected {
+  /** Namespace; default: the test namespace. */
+  namespace?: string;
+  /** Slices the LIST finds; absent when it must fail. */
+  slices?: number;
+  /** When the LIST (or the configuration) must fail: what kubectl's error and ours say (the same fact). */
+  fails?: { kubectl: RegExp; ours?: RegExp };
+}
+
+/** One kubeconfig situation. */
+interface Situation {
+  name: string;
+  /** Files written in the situation's folder (`{{name}}` filled from the fixtures); `*.sh` are executable. */
+  files: Record<string, string>;
+  /** `KUBECONFIG`, files relative to the situation's folder; absent: unset (then `$HOME/.kube/config`). */
+  kubeconfig?: string[];
+  /** Other variables for both clients (HOME is always the situation's `home/` folder). */
+  env?: Record<string, string>;
+  /** What kubectl does, and we too unless `ours` says otherwise. */
+  expect: Expected;
+  /** What we do instead, where it differs. */
+  ours?: Expected;
+  /** Why we differ on purpose (with `ours`, or where both fail but not for the same reason). */
+  why?: string;
+  /** Checks on the CONNECT proxy's log after both ran (proxy situations). */
+  proxied?: boolean;
+}
+
+/** A kubeconfig with one cluster, one user and one context. */
+function kubeconfig(
+  cluster: string,
+  user: string,
+  options: { namespace?: string; current?: string; context?: string } = {},
+): string {
+  const context = options.context ?? "main";
+  const namespace = options.namespace === undefined ? "{{namespace}}" : options.namespace;
+  return `apiVersion: v1
+kind: Config
+clusters:
+  - name: c
+    cluster:
+${indent(cluster, 6)}
+users:
+  - name: u
+    user:
+${indent(user, 6)}
+contexts:
+  - name: ${context}
+    context: { cluster: c, user: u${namespace ? `, namespace: ${namespace}` : ""} }
+current-context: ${options.current ?? context}
+`;
+}
+
+function indent(text: string, spaces: number): string {
+  return text.split("\n").map((line) => (line ? " ".repeat(spaces) + line : line)).join("\n");
+}
+
+const CLUSTER = "server: {{server}}\ncertificate-authority: {{caFile}}";
+const TOKEN_USER = "token: {{token}}";
+const FORBIDDEN_PREFIX = /forbidden: User .* cannot get path .*\/prefix\/apis\/discovery\.k8s\.io/;
+const UNAUTHORIZED = { kubectl: /You must be logged in to the server \(Unauthorized\)/, ours: /401|Unauthorized/ };
+
+const situations: Situation[] = [
+  {
+    name: "one file: a token user and a context namespace",
+    files: { "config": kubeconfig(CLUSTER, TOKEN_USER) },
+    kubeconfig: ["config"],
+    expect: { slices: 1 },
+  },
+  {
+    name: "a context without a namespace uses default",
+    files: {
+      "config": kubeconfig(CLUSTER, "client-certificate: {{adminCert}}\nclient-key: {{adminKey}}", { namespace: "" }),
+    },
+    kubeconfig: ["config"],
+    expect: { namespace: "default", slices: 0 },
+  },
+  {
+    name: "~/.kube/config when KUBECONFIG is unset",
+    files: { "home/.kube/config": kubeconfig(CLUSTER, TOKEN_USER) },
+    expect: { slices: 1 },
+  },
+  {
+    name: "KUBECONFIG list: first file wins per name, current-context from the first, paths relative to each file",
+    files: {
+      // The first file sets current-context and cluster c (CA relative to one/); it has no user u.
+      "one/config": `apiVersion: v1
+kind: Config
+current-context: main
+clusters:
+  - name: c
+    cluster: { server: "{{server}}", certificate-authority: ca.crt }
+`,
+      "one/ca.crt": "{{ca}}",
+      // The second file's cluster c and current-context lose; its user u (tokenFile relative to two/) and context
+      // main are the only ones.
+      "two/config": `apiVersion: v1
+kind: Config
+current-context: other
+clusters:
+  - name: c
+    cluster: { server: "{{closedServer}}", certificate-authority: missing-ca.crt }
+users:
+  - name: u
+    user: { tokenFile: token }
+contexts:
+  - name: main
+    context: { cluster: c, user: u, namespace: "{{namespace}}" }
+  - name: other
+    context: { cluster: c, user: u, namespace: kube-system }
+`,
+      "two/token": "{{token}}\n",
+    },
+    kubeconfig: ["one/config", "two/config"],
+    expect: { slices: 1 },
+  },
+  {
+    name: "KUBECONFIG list: a missing file, an empty entry and a repeated file are skipped",
+    files: { "config": kubeconfig(CLUSTER, TOKEN_USER) },
+    kubeconfig: ["missing/config", "", "config", "config"],
+    expect: { slices: 1 },
+  },
+  {
+    name: "token and tokenFile: the file's token is sent",
+    files: { "config": kubeconfig(CLUSTER, "token: not-a-valid-token\ntokenFile: token"), "token": "{{token}}" },
+    kubeconfig: ["config"],
+    expect: { slices: 1 },
+  },
+  {
+    name: "token and a tokenFile that does not exist: the token is sent",
+    files: { "config": kubeconfig(CLUSTER, "token: {{token}}\ntokenFile: missing-token") },
+    kubeconfig: ["config"],
+    expect: { slices: 1 },
+  },
+  {
+    name: "a tokenFile that does not exist",
+    files: { "config": kubeconfig(CLUSTER, "tokenFile: missing-token") },
+    kubeconfig: ["config"],
+    expect: { fails: { kubectl: /missing-token: no such file or directory/, ours: /missing-token/ } },
+  },
+  {
+    name: "client certificate and key files",
+    files: { "config": kubeconfig(CLUSTER, "client-certificate: {{adminCert}}\nclient-key: {{adminKey}}") },
+    kubeconfig: ["config"],
+    expect: { slices: 1 },
+  },
+  {
+    name: "client certificate and key data, CA data",
+    files: {
+      "config": kubeconfig(
+        "server: {{server}}\ncertificate-authority-data: {{caData}}",
+        "client-certificate-data: {{adminCertData}}\nclient-key-data: {{adminKeyData}}",
+      ),
+    },
+    kubeconfig: ["config"],
+    expect: { slices: 1 },
+  },
+  {
+    name: "username and password (kube-apiserver has no basic authentication)",
+    files: { "config": kubeconfig(CLUSTER, "username: admin\npassword: not-a-password") },
+    kubeconfig: ["config"],
+    expect: { fails: UNAUTHORIZED },
+  },
+  {
+    name: "an empty user",
+    files: { "config": kubeconfig(CLUSTER, "{}") },
+    kubeconfig: ["config"],
+    expect: { fails: { kubectl: /Please enter Username: error: EOF/, ours: UNAUTHORIZED.ours } },
+    why: "kubectl asks for a user name and password on stdin (here it reads the end of input); a resolver has " +
+      "no terminal: it sends no credentials and reports the 401",
+  },
+  {
+    name: "a context whose user is defined nowhere",
+    files: {
+      "config": kubeconfig(CLUSTER, TOKEN_USER).replace("user: u,", "user: ghost,"),
+    },
+    kubeconfig: ["config"],
+    expect: { fails: { kubectl: /cannot locate user ghost/, ours: /names user "ghost", which is not defined/ } },
+    why: "kubectl config view refuses it as we do, but kubectl get goes on without a user (and asks for a user " +
+      "name and password): a name that matches no user is a mistake, we stop there",
+  },
+  {
+    name: "an exec plugin (relative command) that prints a token",
+    files: {
+      "config": kubeconfig(
+        CLUSTER,
+        "exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: ./plugin.sh\n  interactiveMode: Never",
+      ),
+      "plugin.sh": `#!/bin/sh
+printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"{{token}}"}}'
+`,
+    },
+    kubeconfig: ["config"],
+    expect: { slices: 1 },
+  },
+  {
+    name: "an exec plugin that fails",
+    files: {
+      "config": kubeconfig(
+        CLUSTER,
+        "exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: ./plugin.sh\n  interactiveMode: Never",
+      ),
+      "plugin.sh": "#!/bin/sh\necho 'cannot reach the identity provider' >&2\nexit 3\n",
+    },
+    kubeconfig: ["config"],
+    expect: { fails: { kubectl: /plugin\.sh failed with exit code 3/, ours: /exit(ed with)? code 3|status 3/ } },
+  },
+  {
+    name: "an exec plugin of v1 without interactiveMode",
+    files: {
+      "config": kubeconfig(CLUSTER, "exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: ./plugin.sh"),
+      "plugin.sh": `#!/bin/sh
+printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"{{token}}"}}'
+`,
+    },
+    kubeconfig: ["config"],
+    expect: { fails: { kubectl: /interactiveMode must be specified for u to use exec authentication plugin/ } },
+    ours: { slices: 1 },
+    why: "client.authentication.k8s.io/v1 made interactiveMode required and kubectl refuses a stanza without it; " +
+      "a resolver never has a terminal, so every mode but Always means the same to it and we run the plugin",
+  },
+  {
+    name: "an exec plugin that answers with another apiVersion",
+    files: {
+      "config": kubeconfig(
+        CLUSTER,
+        "exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: ./plugin.sh\n  interactiveMode: Never",
+      ),
+      "plugin.sh": `#!/bin/sh
+printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"{{token}}"}}'
+`,
+    },
+    kubeconfig: ["config"],
+    expect: {
+      fails: {
+        kubectl: /plugin returned version client\.authentication\.k8s\.io\/v1beta1/,
+        ours: /client\.authentication\.k8s\.io\/v1beta1/,
+      },
+    },
+  },
+  {
+    name: "a client key that is not the certificate's",
+    files: { "config": kubeconfig(CLUSTER, "client-certificate: {{adminCert}}\nclient-key: {{otherKey}}") },
+    kubeconfig: ["config"],
+    expect: {
+      fails: {
+        kubectl: /private key does not match public key/,
+        ours: /client-key.*client-certificate|client-certificate.*client-key/,
+      },
+    },
+  },
+  {
+    name: "a certificate-authority file that does not exist",
+    files: { "config": kubeconfig("server: {{server}}\ncertificate-authority: missing-ca.crt", TOKEN_USER) },
+    kubeconfig: ["config"],
+    expect: { fails: { kubectl: /unable to read certificate-authority .*missing-ca\.crt/, ours: /missing-ca\.crt/ } },
+  },
+  {
+    name: "no CA: the system roots do not trust the cluster's",
+    files: { "config": kubeconfig("server: {{server}}", TOKEN_USER) },
+    kubeconfig: ["config"],
+    expect: {
+      fails: { kubectl: /certificate signed by unknown authority/, ours: /certificate|unknown (issuer|authority)/i },
+    },
+  },
+  {
+    name: "insecure-skip-tls-verify without a CA",
+    files: { "config": kubeconfig("server: {{server}}\ninsecure-skip-tls-verify: true", TOKEN_USER) },
+    kubeconfig: ["config"],
+    expect: { slices: 1 },
+  },
+  {
+    name: "insecure-skip-tls-verify with a CA",
+    files: { "config": kubeconfig(`${CLUSTER}\ninsecure-skip-tls-verify: true`, TOKEN_USER) },
+    kubeconfig: ["config"],
+    expect: {
+      fails: {
+        kubectl: /specifying a root certificates file with the insecure flag is not allowed/,
+        ours: /insecure-skip-tls-verify and a certificate authority/,
+      },
+    },
+  },
+  {
+    name: "an IP the serving certificate does not hold, with tls-server-name",
+    files: {
+      "config": kubeconfig(
+        "server: {{altServer}}\ncertificate-authority: {{caFile}}\ntls-server-name: kubernetes",
+        TOKEN_USER,
+      ),
+    },
+    kubeconfig: ["config"],
+    expect: { slices: 1 },
+  },
+  {
+    name: "an IP the serving certificate does not hold, without tls-server-name",
+    files: { "config": kubeconfig("server: {{altServer}}\ncertificate-authority: {{caFile}}", TOKEN_USER) },
+    kubeconfig: ["config"],
+    expect: { fails: { kubectl: /not 127\.0\.0\.2/, ours: /127\.0\.0\.2/ } },
+  },
+  {
+    name: "a server URL with a trailing slash",
+    files: { "config": kubeconfig("server: {{server}}/\ncertificate-authority: {{caFile}}", TOKEN_USER) },
+    kubeconfig: ["config"],
+    expect: { slices: 1 },
+  },
+  {
+    name: "a server URL with a path prefix",
+    files: { "config": kubeconfig("server: {{server}}/prefix\ncertificate-authority: {{caFile}}", TOKEN_USER) },
+    kubeconfig: ["config"],
+    // Both send the prefix; kube-apiserver serves nothing under it (a proxy such as Rancher's would).
+    expect: { fails: { kubectl: FORBIDDEN_PREFIX, ours: FORBIDDEN_PREFIX } },
+  },
+  {
+    name: "a server without a scheme, with a CA",
+    files: { "config": kubeconfig("server: 127.0.0.1:{{port}}\ncertificate-authority: {{caFile}}", TOKEN_USER) },
+    kubeconfig: ["config"],
+    // kube-apiserver answers plain HTTP with 400 "Client sent an HTTP request to an HTTPS server".
+    expect: { fails: { kubectl: /the server rejected our request for an unknown reason/ } },
+    ours: { slices: 1 },
+    why: "kubectl picks the scheme before it reads the cluster's TLS settings (clientcmd checks " +
+      "rest.IsConfigTransportTLS on a config with only the host), so it sends plain HTTP to any server " +
+      "written without a scheme; we take https:// when a CA, a client certificate or " +
+      "insecure-skip-tls-verify applies (rest.DefaultServerUrlFor's rule), which is what such a kubeconfig means",
+  },
+  {
+    name: "an http:// server and a token user",
+    files: { "config": kubeconfig("server: {{httpServer}}", TOKEN_USER) },
+    kubeconfig: ["config"],
+    // The plain HTTP server answers 401 to a request without the token, the slice list to one with it.
+    expect: { fails: { kubectl: UNAUTHORIZED.kubectl } },
+    ours: { slices: 1 },
+    why: "kubectl reads a kubeconfig user only for an https:// server and sends no credentials over plain " +
+      "HTTP; we send them (the fake API server's kubeconfig, a token over loopback http://, relies on it)",
+  },
+  {
+    name: "a server without a scheme and without TLS settings: http://",
+    files: { "config": kubeconfig("server: 127.0.0.1:{{httpPort}}", TOKEN_USER) },
+    kubeconfig: ["config"],
+    expect: { fails: { kubectl: UNAUTHORIZED.kubectl } },
+    ours: { slices: 1 },
+    why: "as for an http:// server: kubectl sends no credentials over plain HTTP, we send them",
+  },
+  {
+    name: "proxy-url: a CONNECT proxy on loopback",
+    files: { "config": kubeconfig(`${CLUSTER}\nproxy-url: {{proxy}}`, TOKEN_USER) },
+    kubeconfig: ["config"],
+    expect: { slices: 1 },
+    proxied: true,
+  },
+  {
+    name: "HTTPS_PROXY and https_proxy are not used for a loopback server",
+    files: { "config": kubeconfig(CLUSTER, TOKEN_USER) },
+    kubeconfig: ["config"],
+    env: { HTTPS_PROXY: "{{closedServer}}", https_proxy: "{{closedServer}}" },
+    expect: { slices: 1 },
+  },
+  {
+    name: "current-context names a context that does not exist",
+    files: { "config": kubeconfig(CLUSTER, TOKEN_USER, { current: "nope" }) },
+    kubeconfig: ["config"],
+    expect: { fails: { kubectl: /context was not found for specified context: nope/, ours: /"nope"/ } },
+  },
+];
+
+/**
+ * Runs a program with exactly this environment and no input (kubectl asks for a user name and password on
+ * stdin when a user has no credentials: it then reads the end of input); never rejects.
+ */
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk) => stdout += chunk);
+  child.stderr.setEncoding("utf8").on("data", (chunk) => stderr += chunk);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  return new Promise((resolve) => {
+    child.on("error", (error) => resolve({ code: -1, stdout, stderr: error.message }));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+function slicesPath(namespace: string): string {
+  return `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices?labelSelector=` +
+    encodeURIComponent(`kubernetes.io/service-name=${SERVICE}`);
+}
+
+/** What kubectl does: the server and namespace of `config view --minify`, then `get --raw` of the LIST. */
+async function kubectlOutcome(kubectl: string, env: Record<string, string>): Promise<Outcome> {
+  const outcome: Outcome = { listed: { error: "" } };
+  const view = await run(kubectl, ["config", "view", "--minify", "-o", "json"], env);
+  let namespace = "default";
+  if (view.code === 0) {
+    const config = JSON.parse(view.stdout);
+    outcome.server = config.clusters?.[0]?.cluster?.server;
+    namespace = config.contexts?.[0]?.context?.namespace || "default";
+    outcome.namespace = namespace;
+  } else {
+    outcome.configError = view.stderr.trim();
+  }
+  const list = await run(kubectl, ["get", "--raw", slicesPath(namespace), "--request-timeout=10s"], env);
+  outcome.listed = list.code === 0
+    ? { slices: (JSON.parse(list.stdout).items ?? []).length }
+    : { error: `${list.stdout}${list.stderr}`.trim() };
+  return outcome;
+}
+
+/** What we do: resolveClusterAccess() with the same variables, then a LIST as the resolver sends it. */
+async function ourOutcome(env: Record<string, string>): Promise<Outcome> {
+  let access;
+  try {
+    access = await resolveClusterAccess({}, { env: (name) => env[name], homeDirectory: () => env.HOME });
+  } catch (error) {
+    const message = (error as Error).message;
+    return { configError: message, listed: { error: message } };
+  }
+  const outcome: Outcome = { server: access.server, listed: { error: "" } };
+  let namespace: string;
+  try {
+    namespace = access.namespace;
+    outcome.namespace = namespace;
+  } catch (error) {
+    outcome.configError = (error as Error).message;
+    namespace = "default";
+  }
+  const client = createClusterHttpClient(access);
+  try {
+    const list = await createEndpointSliceApi(access, client, namespace, SERVICE).list({
+      signal: AbortSignal.timeout(10_000),
+    });
+    outcome.listed = { slices: list.items.length };
+  } catch (error) {
+    outcome.listed = { error: (error as Error).message };
+  } finally {
+    client.close();
+  }
+  return outcome;
+}
+
+/** Where `outcome` departs from `expected` (nothing when it matches). */
+function departures(
+  who: "kubectl" | "ours",
+  outcome: Outcome,
+  expected: Expected,
+  defaultNamespace: string,
+): string[] {
+  const found: string[] = [];
+  if (expected.fails) {
+    const pattern = expected.fails[who] ?? /(?!)/;
+    const text = "error" in outcome.listed ? `${outcome.configError ?? ""}\n${outcome.listed.error}` : undefined;
+    if (text === undefined) found.push(`${who}: the LIST succeeded, expected an error matching ${pattern}`);
+    else if (!pattern.test(text)) found.push(`${who}: the error does not match ${pattern}: ${text.trim()}`);
+    return found;
+  }
+  const namespace = expected.namespace ?? defaultNamespace;
+  if (outcome.namespace !== namespace) {
+    found.push(`${who}: namespace ${outcome.namespace} (${outcome.configError ?? "no error"}), expected ${namespace}`);
+  }
+  if (!("slices" in outcome.listed)) found.push(`${who}: the LIST failed: ${outcome.listed.error}`);
+  else if (outcome.listed.slices !== expected.slices) {
+    found.push(`${who}: the LIST found ${outcome.listed.slices} slices, expected ${expected.slices}`);
+  }
+  return found;
+}
+
+/** The same server, spelled as each reports it (kubectl as written, we with a scheme and no trailing slash). */
+function sameServer(kubectl: string, ours: string): boolean {
+  const bare = (server: string) => server.replace(/^[a-z]+:\/\//, "").replace(/\/+$/, "");
+  return kubectl.includes("://") ? kubectl.replace(/\/+$/, "") === ours : bare(kubectl) === bare(ours);
+}
+
+/** A TCP forwarder on `host` to the API server: a second address for it that its certificate does not hold. */
+function forwarder(host: string, port: number): Promise<Server> {
+  const server = createServer((socket) => {
+    const upstream = connect(port, "127.0.0.1");
+    socket.pipe(upstream).pipe(socket);
+    socket.on("error", () => upstream.destroy());
+    upstream.on("error", () => socket.destroy());
+  });
+  return new Promise((resolve) => server.listen(0, host, () => resolve(server)));
+}
+
+/** A CONNECT proxy on loopback that tunnels only to `allowed` (host:port) and logs each request line. */
+function connectProxy(allowed: string, requests: string[]): Promise<Server> {
+  const server = createServer((socket: Socket) => {
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      socket.off("data", onData);
+      const line = head.subarray(0, head.indexOf("\r\n")).toString();
+      requests.push(line);
+      const [method, target] = line.split(" ");
+      if (method !== "CONNECT" || target !== allowed) {
+        socket.end("HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n");
+        return;
+      }
+      const [host, port] = [
+        target.slice(0, target.lastIndexOf(":")),
+        Number(target.slice(target.lastIndexOf(":") + 1)),
+      ];
+      const upstream = connect(port, host, () => {
+        socket.write("HTTP/1.1 200 Connection established\r\n\r\n");
+        const rest = head.subarray(end + 4);
+        if (rest.length > 0) upstream.write(rest);
+        socket.pipe(upstream).pipe(socket);
+      });
+      upstream.on("error", () => socket.destroy());
+      socket.on("error", () => upstream.destroy());
+    };
+    socket.on("data", onData);
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+/**
+ * A plain HTTP server on loopback standing for an API server reached over http://: the slice list for a request
+ * with the token, a 401 Status for one without.
+ */
+function plainHttpServer(token: string): Promise<Server> {
+  const server = createHttpServer((request, response) => {
+    const authorized = request.headers.authorization === `Bearer ${token}`;
+    response.writeHead(authorized ? 200 : 401, { "content-type": "application/json" });
+    response.end(JSON.stringify(
+      authorized
+        ? { kind: "EndpointSliceList", apiVersion: "discovery.k8s.io/v1", metadata: {}, items: [{ metadata: {} }] }
+        : {
+          kind: "Status",
+          apiVersion: "v1",
+          status: "Failure",
+          message: "Unauthorized",
+          reason: "Unauthorized",
+          code: 401,
+        },
+    ));
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+function fill(text: string, values: Record<string, string>): string {
+  return text.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`Cannot fill {{${name}}}: no such fixture`);
+    return value;
+  });
+}
+
+Deno.test({
+  name: "kubectl v1.36.3 and our cluster access agree on the same kubeconfigs against a real kube-apiserver",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const started = Date.now();
+    const kubectl = await kubectlBinary();
+    const controlPlane: ControlPlane = await startControlPlane({ log });
+    const folder = await mkdtemp(join(tmpdir(), "kgr-kubectl-"));
+    const servers: Server[] = [];
+    try {
+      const fetch = controlPlane.adminFetch;
+      const namespace = await createNamespace(fetch, "e2e-kubectl");
+      await createService(fetch, namespace, SERVICE);
+      await applyEndpointSlice(fetch, namespace, SERVICE, {
+        name: "echo-a",
+        endpoints: [{ addresses: ["10.32.0.1"] }],
+      });
+      await createEndpointSliceReaderRole(fetch, namespace);
+      await createServiceAccount(fetch, namespace, "reader");
+      await bindEndpointSliceReader(fetch, namespace, "reader");
+      const token = await requestToken(fetch, namespace, "reader");
+      const port = new URL(controlPlane.server).port;
+      const alt = await forwarder("127.0.0.2", Number(port));
+      servers.push(alt);
+      const proxyRequests: string[] = [];
+      const proxy = await connectProxy(`127.0.0.1:${port}`, proxyRequests);
+      servers.push(proxy);
+      const plain = await plainHttpServer(token);
+      servers.push(plain);
+      const httpPort = (plain.address() as { port: number }).port;
+      const base64 = async (path: string) => btoa(await readFile(path, "utf8"));
+      const values: Record<string, string> = {
+        server: controlPlane.server,
+        port,
+        namespace,
+        token,
+        ca: controlPlane.ca,
+        caFile: controlPlane.caFile,
+        caData: btoa(controlPlane.ca),
+        adminCert: join(controlPlane.dir, "admin.crt"),
+        adminKey: join(controlPlane.dir, "admin.key"),
+        adminCertData: await base64(join(controlPlane.dir, "admin.crt")),
+        adminKeyData: await base64(join(controlPlane.dir, "admin.key")),
+        altServer: `https://127.0.0.2:${(alt.address() as { port: number }).port}`,
+        proxy: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`,
+        closedServer: `http://127.0.0.1:${freePort()}`,
+        httpServer: `http://127.0.0.1:${httpPort}`,
+        httpPort: String(httpPort),
+        otherKey: join(controlPlane.dir, "ca.key"),
+      };
+
+      const results = await Promise.all(situations.map(async (situation, index) => {
+        const dir = join(folder, String(index));
+        await mkdir(join(dir, "home"), { recursive: true });
+        for (const [name, text] of Object.entries(situation.files)) {
+          const path = join(dir, name);
+          await mkdir(dirname(path), { recursive: true });
+          await writeFile(path, fill(text, values));
+          if (name.endsWith(".sh")) await chmod(path, 0o755);
+        }
+        const env: Record<string, string> = { PATH: "/usr/bin:/bin", HOME: join(dir, "home") };
+        if (situation.kubeconfig) {
+          env.KUBECONFIG = situation.kubeconfig.map((file) => (file ? join(dir, file) : "")).join(":");
+        }
+        for (const [name, value] of Object.entries(situation.env ?? {})) env[name] = fill(value, values);
+        const proxiedBefore = proxyRequests.length;
+        const [theirs, ours] = await Promise.all([kubectlOutcome(kubectl, env), ourOutcome(env)]);
+        return { situation, theirs, ours, proxiedBefore };
+      }));
+
+      const problems: string[] = [];
+      for (const { situation, theirs, ours } of results) {
+        const found = [
+          ...departures("kubectl", theirs, situation.expect, namespace),
+          ...departures("ours", ours, situation.ours ?? situation.expect, namespace),
+        ];
+        // Where both fail, each error must say what kubectl's says; one pattern per side (they word it apart).
+        if (situation.expect.fails && !situation.ours && !situation.expect.fails.ours) {
+          found.push("expect.fails needs a pattern for our error");
+        }
+        if (theirs.server !== undefined && ours.server !== undefined && !sameServer(theirs.server, ours.server)) {
+          found.push(`server: kubectl ${theirs.server}, ours ${ours.server}`);
+        }
+        for (const side of [theirs, ours]) {
+          const text = JSON.stringify(side);
+          if (text.includes(token)) found.push("a message shows the token");
+        }
+        const summary = (outcome: Outcome) =>
+          "slices" in outcome.listed ? `${outcome.listed.slices} slice(s) in ${outcome.namespace}` : "fails";
+        const verdict = found.length ? "UNEXPECTED" : situation.why ? "intended  " : "same      ";
+        log(`${verdict} ${situation.name}: kubectl ${summary(theirs)}, ours ${summary(ours)}`);
+        for (const [who, outcome] of [["kubectl", theirs], ["ours", ours]] as const) {
+          if ("error" in outcome.listed) {
+            log(`             ${who}: ${outcome.listed.error.replaceAll("\n", " ").slice(0, 400)}`);
+          }
+        }
+        if (found.length) problems.push(`${situation.name}:\n      ${found.join("\n      ")}`);
+      }
+      // Both went through proxy-url (the proxied situations run while others do not use the proxy at all).
+      const proxied = situations.filter((situation) => situation.proxied).length;
+      assert.ok(
+        proxyRequests.length >= 2 * proxied,
+        `Expected a CONNECT from kubectl and from us through proxy-url: saw ${JSON.stringify(proxyRequests)}`,
+      );
+      assert.deepEqual(
+        proxyRequests.filter((line) => line !== `CONNECT 127.0.0.1:${port} HTTP/1.1`),
+        [],
+        "only CONNECTs to the API server",
+      );
+      assert.deepEqual(problems, [], `kubectl and we differ:\n  ${problems.join("\n  ")}`);
+      log(`${situations.length} situations in ${Date.now() - started} ms (with the control plane's start)`);
+    } catch (error) {
+      console.log(await controlPlane.logs(20));
+      throw error;
+    } finally {
+      for (const server of servers) await closeServer(server);
+      await controlPlane.stop();
+      if (!Deno.env.get("KGR_E2E_KEEP")) await rm(folder, { recursive: true, force: true });
+    }
+  },
+});
+
+/** The kubectl that build.sh builds, at the pinned Kubernetes version. */
+async function kubectlBinary(): Promise<string> {
+  const versions = await readFile(new URL("../../scripts/control_plane/versions.env", import.meta.url), "utf8");
+  const version = versions.match(/^KUBERNETES_VERSION=(\S+)/m)?.[1];
+  const path = join(binaryCacheDirectory(), `kubectl-${version}`);
+  if (!existsSync(path)) {
+    throw new Error(`Cannot compare with kubectl: ${path} not built: run \`bash scripts/control_plane/build.sh\``);
+  }
+  return path;
+}
