@@ -8,10 +8,12 @@
 
 /**
  * Whether a configured API server names its scheme (`https://10.0.0.1:6443`)
- * or not (`10.0.0.1:6443`). Without one, kubectl uses `https://` only when
- * TLS settings apply (a CA, a client certificate or
- * `insecure-skip-tls-verify`), and `http://` otherwise (client-go
- * `rest.DefaultServerUrlFor`).
+ * or not (`10.0.0.1:6443`). Without one, we use `https://` only when TLS
+ * settings apply (a CA, a client certificate or `insecure-skip-tls-verify`),
+ * and `http://` otherwise, client-go's rule for a `rest.Config`
+ * (`rest.DefaultServerUrlFor`). kubectl itself decides before it reads a
+ * kubeconfig's TLS settings, so it always takes `http://` (checked against
+ * kubectl 1.36 in `tests/e2e/kubectl_differential_test.ts`).
  *
  * @param text The URL as configured.
  * @returns True when it starts with a scheme.

@@ -148,7 +148,7 @@ export interface ClusterOptions {
   kubeconfig?: string | KubeconfigObject;
   /** Context to use instead of `current-context`. */
   context?: string;
-  /** API server URL; without a scheme it is `http://` unless a CA, a client certificate or `insecureSkipTlsVerify` applies, as in kubectl. */
+  /** API server URL; without a scheme it is `http://` unless a CA, a client certificate or `insecureSkipTlsVerify` applies, as in client-go's `rest.Config`. */
   server?: string;
   /** Bearer token. */
   token?: string;
