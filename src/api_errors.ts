@@ -124,6 +124,16 @@ export function statusFields(
 }
 
 /**
+ * The path of a server URL (`https://host/prefix`) when kube-apiserver took a request under it for a path outside its
+ * API: RBAC then denies `get` on that path (`cannot get path "/prefix/apis/..."`), which no grant of ours would fix.
+ */
+function unservedServerPath(server: string, message: unknown): string | undefined {
+  const path = new URL(server).pathname;
+  if (path === "/" || typeof message !== "string") return undefined;
+  return message.includes(`cannot get path "${path}/`) ? path : undefined;
+}
+
+/**
  * The error for an answer with an error status: what to grant on a 403, what to renew on a 401, what a 404
  * means, and the server's message quoted.
  *
@@ -183,6 +193,11 @@ export function statusError(
         : "renew the client certificate (it may have expired, or the server not trust its CA), then restart");
     advice = `the API server at ${access.server} rejected the credentials from ${access.source} (401 Unauthorized): ` +
       renew;
+  } else if (code === 403 && unservedServerPath(access.server, status.message) !== undefined) {
+    const path = unservedServerPath(access.server, status.message);
+    advice = `the API server at ${access.server} serves no API under the path ${path} of its URL (403 for a path ` +
+      `outside its API): remove the path from the server URL in ${access.source}, unless a proxy there serves ` +
+      `the API under it${said}`;
   } else if (code === 403) {
     // RBAC cannot tell a namespace that does not exist (a typo in the target, or one deleted) from a missing grant.
     const scope = namespace === undefined

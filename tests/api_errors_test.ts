@@ -42,3 +42,29 @@ Deno.test("statusError() for a namespaced 403 says that a namespace that does no
     /grant "list" in namespace "prdo" with a Role and RoleBinding; if there is no namespace "prdo" \(it gets this 403 too\), fix the namespace \(server said:/,
   );
 });
+
+Deno.test("statusError() for a 403 on a path under the server URL's path says to remove that path", () => {
+  const access = {
+    server: "https://10.0.0.1:6443/prefix",
+    source: "kubeconfig /k",
+    credentials: {},
+    tls: {},
+  } as unknown as ClusterAccess;
+  const response = new Response(null, { status: 403, headers: { "content-type": "application/json" } });
+  // What kube-apiserver 1.36 answers (checked with kubectl in tests/e2e/kubectl_differential_test.ts): it serves
+  // nothing under /prefix, and RBAC denies the path as a non-resource URL.
+  const status = {
+    message:
+      'forbidden: User "alice" cannot get path "/prefix/apis/discovery.k8s.io/v1/namespaces/prod/endpointslices"',
+  };
+  const subject = { verb: "list", where: "endpointslices", namespace: "prod", grant: '"list"', missing: "" };
+  const error = statusError(subject, access, response, status, false);
+  assert.match(
+    error.message,
+    /serves no API under the path \/prefix of its URL \(403 for a path outside its API\): remove the path from the server URL in kubeconfig \/k/,
+  );
+  assert.doesNotMatch(error.message, /grant/);
+  // A resource 403 behind a prefix (a proxy that serves the API there) is still about grants.
+  const denied = { message: 'endpointslices.discovery.k8s.io is forbidden: User "alice" cannot list resource' };
+  assert.match(statusError(subject, access, response, denied, false).message, /grant "list" in namespace "prod"/);
+});
