@@ -75,6 +75,11 @@ interface Situation {
   why?: string;
   /** Checks on the CONNECT proxy's log after both ran (proxy situations). */
   proxied?: boolean;
+  /**
+   * kubectl falls back to http://localhost:8080 here: it runs in a network namespace of its own (`unshare -n`,
+   * loopback down), so that it dials nothing; skipped where unshare is not allowed.
+   */
+  isolated?: boolean;
 }
 
 /** A kubeconfig with one cluster, one user and one context. */
@@ -109,6 +114,7 @@ function indent(text: string, spaces: number): string {
 const CLUSTER = "server: {{server}}\ncertificate-authority: {{caFile}}";
 const TOKEN_USER = "token: {{token}}";
 const FORBIDDEN_PREFIX = /forbidden: User .* cannot get path .*\/prefix\/apis\/discovery\.k8s\.io/;
+const LOCALHOST_8080 = /dial tcp 127\.0\.0\.1:8080/;
 const UNAUTHORIZED = { kubectl: /You must be logged in to the server \(Unauthorized\)/, ours: /401|Unauthorized/ };
 
 const situations: Situation[] = [
@@ -359,7 +365,7 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
     files: { "config": kubeconfig("server: {{server}}/prefix\ncertificate-authority: {{caFile}}", TOKEN_USER) },
     kubeconfig: ["config"],
     // Both send the prefix; kube-apiserver serves nothing under it (a proxy such as Rancher's would).
-    expect: { fails: { kubectl: FORBIDDEN_PREFIX, ours: FORBIDDEN_PREFIX } },
+    expect: { fails: { kubectl: FORBIDDEN_PREFIX, ours: /serves no API under the path \/prefix of its URL/ } },
   },
   {
     name: "a server without a scheme, with a CA",
@@ -406,6 +412,49 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
     expect: { slices: 1 },
   },
   {
+    name: "a context without a namespace, POD_NAMESPACE set",
+    files: {
+      "config": kubeconfig(CLUSTER, "client-certificate: {{adminCert}}\nclient-key: {{adminKey}}", { namespace: "" }),
+    },
+    kubeconfig: ["config"],
+    env: { POD_NAMESPACE: "{{namespace}}" },
+    expect: { namespace: "default", slices: 0 },
+    ours: { slices: 1 },
+    why: "the README's order for a target without a namespace: the context's, else the pod's own (POD_NAMESPACE, " +
+      "the service-account namespace file), else default; kubectl reads the pod's only when it runs in-cluster",
+  },
+  {
+    name: "KUBERNETES_SERVICE_HOST set, no service-account token, and ~/.kube/config",
+    files: { "home/.kube/config": kubeconfig(CLUSTER, TOKEN_USER) },
+    env: { KUBERNETES_SERVICE_HOST: "127.0.0.1", KUBERNETES_SERVICE_PORT: "{{closedPort}}" },
+    expect: { slices: 1 },
+  },
+  {
+    name: "no current-context",
+    files: { "config": kubeconfig(CLUSTER, TOKEN_USER).replace(/^current-context: .*$/m, "") },
+    kubeconfig: ["config"],
+    isolated: true,
+    expect: { fails: { kubectl: LOCALHOST_8080, ours: /current-context/ } },
+    why: "kubectl falls back to http://localhost:8080 (the insecure port, gone since Kubernetes 1.20); we say " +
+      "that no context is chosen",
+  },
+  {
+    name: "KUBECONFIG lists only files that do not exist",
+    files: {},
+    kubeconfig: ["missing/config", "missing/other"],
+    isolated: true,
+    expect: { fails: { kubectl: LOCALHOST_8080, ours: /Cannot find a Kubernetes cluster.*no listed file exists/ } },
+    why: "kubectl falls back to http://localhost:8080; we say what we tried",
+  },
+  {
+    name: "a context whose cluster is defined nowhere",
+    files: { "config": kubeconfig(CLUSTER, TOKEN_USER).replace("cluster: c,", "cluster: ghost,") },
+    kubeconfig: ["config"],
+    isolated: true,
+    expect: { fails: { kubectl: LOCALHOST_8080, ours: /names cluster "ghost", which is not defined/ } },
+    why: "kubectl falls back to http://localhost:8080; a name that matches no cluster is a mistake, we stop there",
+  },
+  {
     name: "current-context names a context that does not exist",
     files: { "config": kubeconfig(CLUSTER, TOKEN_USER, { current: "nope" }) },
     kubeconfig: ["config"],
@@ -417,7 +466,7 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
  * Runs a program with exactly this environment and no input (kubectl asks for a user name and password on
  * stdin when a user has no credentials: it then reads the end of input); never rejects.
  */
-function run(
+function runProgram(
   command: string,
   args: string[],
   env: Record<string, string>,
@@ -443,9 +492,11 @@ function slicesPath(namespace: string): string {
 }
 
 /** What kubectl does: the server and namespace of `config view --minify`, then `get --raw` of the LIST. */
-async function kubectlOutcome(kubectl: string, env: Record<string, string>): Promise<Outcome> {
+async function kubectlOutcome(kubectl: string[], env: Record<string, string>): Promise<Outcome> {
   const outcome: Outcome = { listed: { error: "" } };
-  const view = await run(kubectl, ["config", "view", "--minify", "-o", "json"], env);
+  const [command, ...prefix] = kubectl;
+  const run = (args: string[]) => runProgram(command, [...prefix, ...args], env);
+  const view = await run(["config", "view", "--minify", "-o", "json"]);
   let namespace = "default";
   if (view.code === 0) {
     const config = JSON.parse(view.stdout);
@@ -455,7 +506,7 @@ async function kubectlOutcome(kubectl: string, env: Record<string, string>): Pro
   } else {
     outcome.configError = view.stderr.trim();
   }
-  const list = await run(kubectl, ["get", "--raw", slicesPath(namespace), "--request-timeout=10s"], env);
+  const list = await run(["get", "--raw", slicesPath(namespace), "--request-timeout=10s"]);
   outcome.listed = list.code === 0
     ? { slices: (JSON.parse(list.stdout).items ?? []).length }
     : { error: `${list.stdout}${list.stderr}`.trim() };
@@ -639,6 +690,7 @@ Deno.test({
       servers.push(plain);
       const httpPort = (plain.address() as { port: number }).port;
       const base64 = async (path: string) => btoa(await readFile(path, "utf8"));
+      const closedPort = freePort();
       const values: Record<string, string> = {
         server: controlPlane.server,
         port,
@@ -653,13 +705,19 @@ Deno.test({
         adminKeyData: await base64(join(controlPlane.dir, "admin.key")),
         altServer: `https://127.0.0.2:${(alt.address() as { port: number }).port}`,
         proxy: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`,
-        closedServer: `http://127.0.0.1:${freePort()}`,
+        closedServer: `http://127.0.0.1:${closedPort}`,
+        closedPort: String(closedPort),
         httpServer: `http://127.0.0.1:${httpPort}`,
         httpPort: String(httpPort),
         otherKey: join(controlPlane.dir, "ca.key"),
       };
 
+      const unshare = await isolation();
+      if (!unshare) {
+        log("unshare -n is not allowed here: the situations where kubectl dials localhost:8080 are skipped");
+      }
       const results = await Promise.all(situations.map(async (situation, index) => {
+        if (situation.isolated && !unshare) return undefined;
         const dir = join(folder, String(index));
         await mkdir(join(dir, "home"), { recursive: true });
         for (const [name, text] of Object.entries(situation.files)) {
@@ -674,12 +732,15 @@ Deno.test({
         }
         for (const [name, value] of Object.entries(situation.env ?? {})) env[name] = fill(value, values);
         const proxiedBefore = proxyRequests.length;
-        const [theirs, ours] = await Promise.all([kubectlOutcome(kubectl, env), ourOutcome(env)]);
+        const command = situation.isolated ? [...unshare!, kubectl] : [kubectl];
+        const [theirs, ours] = await Promise.all([kubectlOutcome(command, env), ourOutcome(env)]);
         return { situation, theirs, ours, proxiedBefore };
       }));
 
       const problems: string[] = [];
-      for (const { situation, theirs, ours } of results) {
+      for (const result of results) {
+        if (!result) continue;
+        const { situation, theirs, ours } = result;
         const found = [
           ...departures("kubectl", theirs, situation.expect, namespace),
           ...departures("ours", ours, situation.ours ?? situation.expect, namespace),
@@ -729,6 +790,15 @@ Deno.test({
     }
   },
 });
+
+/** How to run a program in a network namespace of its own (as root, or in a user namespace), if allowed. */
+async function isolation(): Promise<string[] | undefined> {
+  for (const unshare of [["unshare", "-n"], ["unshare", "-rn"]]) {
+    const probe = await runProgram(unshare[0], [...unshare.slice(1), "true"], { PATH: "/usr/bin:/bin" });
+    if (probe.code === 0) return unshare;
+  }
+  return undefined;
+}
 
 /** The kubectl that build.sh builds, at the pinned Kubernetes version. */
 async function kubectlBinary(): Promise<string> {
