@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -78,6 +78,8 @@ interface Situation {
    * CONNECTs must reach it (2: kubectl and we went through it; 0: neither did).
    */
   proxied?: number;
+  /** More checks once both ran, given the situation's folder: what differs. */
+  check?: (dir: string) => Promise<string[]>;
   /** Needs `{{hostName}}`, a name other than localhost that /etc/hosts maps to 127.0.0.1; skipped without one. */
   hostName?: boolean;
   /**
@@ -256,6 +258,41 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredent
     expect: { slices: 1 },
   },
   {
+    name: "an exec plugin that prints a client certificate",
+    files: {
+      "config": kubeconfig(
+        CLUSTER,
+        "exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: ./plugin.sh\n  interactiveMode: Never",
+      ),
+      "plugin.sh": `#!/bin/sh
+printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",\
+"status":{"clientCertificateData":{{adminCertJson}},"clientKeyData":{{adminKeyJson}}}}'
+`,
+    },
+    kubeconfig: ["config"],
+    expect: { slices: 1 },
+  },
+  {
+    name: "an exec plugin with args, env and provideClusterInfo: the same KUBERNETES_EXEC_INFO",
+    files: {
+      "config": kubeconfig(
+        `${CLUSTER}\ntls-server-name: kubernetes\nextensions:\n  - name: client.authentication.k8s.io/exec\n` +
+          "    extension: { audience: e2e, nested: { a: 1 } }",
+        "exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: ./plugin.sh\n  interactiveMode: Never\n" +
+          "  args: [--first, second value]\n  env: [{ name: PLUGIN_MODE, value: e2e }]\n  provideClusterInfo: true",
+      ),
+      // Records what it got in a file named after its parent (kubectl, or the Deno process running us).
+      "plugin.sh": `#!/bin/sh
+who=$(cat /proc/$PPID/comm 2>/dev/null || echo unknown)
+{ printf '%s|' "$@"; echo; echo "$PLUGIN_MODE"; printf '%s' "$KUBERNETES_EXEC_INFO"; } > "$(dirname "$0")/seen.$who"
+printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"{{token}}"}}'
+`,
+    },
+    kubeconfig: ["config"],
+    expect: { slices: 1 },
+    check: comparePluginInputs,
+  },
+  {
     name: "an exec plugin that fails",
     files: {
       "config": kubeconfig(
@@ -266,6 +303,23 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredent
     },
     kubeconfig: ["config"],
     expect: { fails: { kubectl: /plugin\.sh failed with exit code 3/, ours: /exit(ed with)? code 3|status 3/ } },
+  },
+  {
+    name: "an exec plugin that is not installed, with an installHint",
+    files: {
+      "config": kubeconfig(
+        CLUSTER,
+        "exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: kgr-no-such-plugin\n" +
+          "  interactiveMode: Never\n  installHint: Install it with the e2e package manager",
+      ),
+    },
+    kubeconfig: ["config"],
+    expect: {
+      fails: {
+        kubectl: /executable kgr-no-such-plugin not found[\s\S]*Install it with the e2e package manager/,
+        ours: /kgr-no-such-plugin[\s\S]*Install it with the e2e package manager/,
+      },
+    },
   },
   {
     name: "an exec plugin of v1 without interactiveMode",
@@ -316,6 +370,23 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
     files: { "config": kubeconfig("server: {{server}}\ncertificate-authority: missing-ca.crt", TOKEN_USER) },
     kubeconfig: ["config"],
     expect: { fails: { kubectl: /unable to read certificate-authority .*missing-ca\.crt/, ours: /missing-ca\.crt/ } },
+  },
+  {
+    name: "certificate-authority-data that is not a certificate",
+    files: { "config": kubeconfig("server: {{server}}\ncertificate-authority-data: {{notPemData}}", TOKEN_USER) },
+    kubeconfig: ["config"],
+    expect: { fails: { kubectl: /unable to load root certificates/, ours: /certificate-authority-data/ } },
+  },
+  {
+    name: "a cluster name defined twice in one file",
+    files: {
+      "config": kubeconfig(CLUSTER, TOKEN_USER).replace(
+        "users:",
+        '  - name: c\n    cluster: { server: "{{closedServer}}" }\nusers:',
+      ),
+    },
+    kubeconfig: ["config"],
+    expect: { fails: { kubectl: /duplicate name "c"/, ours: /"c" is defined twice in clusters/ } },
   },
   {
     name: "no CA: the system roots do not trust the cluster's",
@@ -767,10 +838,13 @@ Deno.test({
         ca: controlPlane.ca,
         caFile: controlPlane.caFile,
         caData: btoa(controlPlane.ca),
+        notPemData: btoa("not a certificate"),
         adminCert: join(controlPlane.dir, "admin.crt"),
         adminKey: join(controlPlane.dir, "admin.key"),
         adminCertData: await base64(join(controlPlane.dir, "admin.crt")),
         adminKeyData: await base64(join(controlPlane.dir, "admin.key")),
+        adminCertJson: JSON.stringify(await readFile(join(controlPlane.dir, "admin.crt"), "utf8")),
+        adminKeyJson: JSON.stringify(await readFile(join(controlPlane.dir, "admin.key"), "utf8")),
         altServer: `https://127.0.0.2:${(alt.address() as { port: number }).port}`,
         hostName: hostName ?? "",
         closedServer: `http://127.0.0.1:${closedPort}`,
@@ -808,14 +882,15 @@ Deno.test({
         for (const [name, value] of Object.entries(situation.env ?? {})) env[name] = fill(value, filled);
         const command = situation.isolated ? [...unshare!, kubectl] : [kubectl];
         const [theirs, ours] = await Promise.all([kubectlOutcome(command, env), ourOutcome(env)]);
-        return { situation, theirs, ours, proxyRequests };
+        return { situation, theirs, ours, proxyRequests, checked: await situation.check?.(dir) ?? [] };
       }));
 
       const problems: string[] = [];
       for (const result of results) {
         if (!result) continue;
-        const { situation, theirs, ours, proxyRequests } = result;
+        const { situation, theirs, ours, proxyRequests, checked } = result;
         const found = [
+          ...checked,
           ...departures("kubectl", theirs, situation.expect, namespace),
           ...departures("ours", ours, situation.ours ?? situation.expect, namespace),
         ];
@@ -863,6 +938,25 @@ Deno.test({
     }
   },
 });
+
+/** What the exec plugin got from kubectl and from us (arguments, its env entry, KUBERNETES_EXEC_INFO): what differs. */
+async function comparePluginInputs(dir: string): Promise<string[]> {
+  const seen = (await readdir(dir)).filter((name) => name.startsWith("seen."));
+  const kubectl = seen.filter((name) => name.startsWith("seen.kubectl"));
+  const ours = seen.filter((name) => !name.startsWith("seen.kubectl"));
+  if (kubectl.length !== 1 || ours.length !== 1) return [`the plugin recorded ${JSON.stringify(seen)}`];
+  const read = async (name: string) => {
+    const [args, mode, info] = (await readFile(join(dir, name), "utf8")).split("\n");
+    return { args, mode, info: JSON.parse(info) };
+  };
+  const [theirs, own] = [await read(kubectl[0]), await read(ours[0])];
+  try {
+    assert.deepEqual(own, theirs);
+    return [];
+  } catch (error) {
+    return [`the plugin's input differs: ${(error as Error).message}`];
+  }
+}
 
 /**
  * A name other than localhost that /etc/hosts maps to 127.0.0.1 (often the machine's own name), read from the file
