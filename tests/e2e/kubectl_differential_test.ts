@@ -15,6 +15,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs
 import { createServer as createHttpServer } from "node:http";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
+import process from "node:process";
 import { dirname, join } from "node:path";
 import { resolveClusterAccess } from "../../src/cluster/resolve_cluster_access.ts";
 import { createClusterHttpClient } from "../../src/cluster_http_client.ts";
@@ -78,6 +79,13 @@ interface Situation {
    * CONNECTs must reach it (2: kubectl and we went through it; 0: neither did).
    */
   proxied?: number;
+  /**
+   * In a pod: these files (`token`, `ca.crt`, `namespace`) are the mounted service account. kubectl runs in a mount
+   * namespace of its own with them at /run/secrets/kubernetes.io/serviceaccount (/var/run is /run), we get their
+   * folder as `serviceAccountDirectory`; skipped where unshare --mount is not allowed. Set KUBERNETES_SERVICE_HOST
+   * and KUBERNETES_SERVICE_PORT in `env`.
+   */
+  serviceAccount?: Record<string, string>;
   /** More checks once both ran, given the situation's folder: what differs. */
   check?: (dir: string) => Promise<string[]>;
   /** Needs `{{hostName}}`, a name other than localhost that /etc/hosts maps to 127.0.0.1; skipped without one. */
@@ -570,6 +578,54 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
     expect: { slices: 1 },
   },
   {
+    name: "in a pod: the service account's token, CA and namespace",
+    files: {},
+    serviceAccount: { token: "{{token}}", "ca.crt": "{{ca}}", namespace: "{{namespace}}" },
+    env: { KUBERNETES_SERVICE_HOST: "127.0.0.1", KUBERNETES_SERVICE_PORT: "{{port}}" },
+    expect: { slices: 1 },
+  },
+  {
+    name: "in a pod: POD_NAMESPACE wins over the namespace file",
+    files: {},
+    serviceAccount: { token: "{{token}}", "ca.crt": "{{ca}}", namespace: "kube-system" },
+    env: { KUBERNETES_SERVICE_HOST: "127.0.0.1", KUBERNETES_SERVICE_PORT: "{{port}}", POD_NAMESPACE: "{{namespace}}" },
+    expect: { slices: 1 },
+  },
+  {
+    name: "in a pod with KUBECONFIG set: the kubeconfig",
+    files: {
+      "config": kubeconfig(
+        "server: {{server}}\ncertificate-authority: {{caFile}}",
+        "client-certificate: {{adminCert}}\nclient-key: {{adminKey}}",
+        { namespace: "" },
+      ),
+    },
+    kubeconfig: ["config"],
+    serviceAccount: { token: "{{token}}", "ca.crt": "{{ca}}", namespace: "{{namespace}}" },
+    env: { KUBERNETES_SERVICE_HOST: "127.0.0.1", KUBERNETES_SERVICE_PORT: "{{port}}" },
+    expect: { namespace: "default", slices: 0 },
+    // The context has no namespace: the pod's is ours (see the POD_NAMESPACE situation above).
+    ours: { slices: 1 },
+    why: "for a target without a namespace we fall back on the pod's namespace after the context's; kubectl " +
+      "reads it only when it uses the in-cluster config",
+  },
+  {
+    name: "in a pod with a ~/.kube/config",
+    files: {
+      "home/.kube/config": kubeconfig(
+        "server: {{server}}\ncertificate-authority: {{caFile}}",
+        "client-certificate: {{adminCert}}\nclient-key: {{adminKey}}",
+        { namespace: "default" },
+      ),
+    },
+    serviceAccount: { token: "{{token}}", "ca.crt": "{{ca}}", namespace: "{{namespace}}" },
+    env: { KUBERNETES_SERVICE_HOST: "127.0.0.1", KUBERNETES_SERVICE_PORT: "{{port}}" },
+    expect: { namespace: "default", slices: 0 },
+    ours: { slices: 1 },
+    why: "README (Cluster access): in a pod, the pod's own service account wins over a ~/.kube/config that the " +
+      "image happens to carry, as in controller-runtime's GetConfig; kubectl reads ~/.kube/config first",
+  },
+  {
     name: "no current-context",
     files: { "config": kubeconfig(CLUSTER, TOKEN_USER).replace(/^current-context: .*$/m, "") },
     kubeconfig: ["config"],
@@ -632,10 +688,11 @@ function slicesPath(namespace: string): string {
 }
 
 /** What kubectl does: the server and namespace of `config view --minify`, then `get --raw` of the LIST. */
-async function kubectlOutcome(kubectl: string[], env: Record<string, string>): Promise<Outcome> {
+async function kubectlOutcome(kubectl: string[], env: Record<string, string>, inPod: boolean): Promise<Outcome> {
   const outcome: Outcome = { listed: { error: "" } };
   const [command, ...prefix] = kubectl;
   const run = (args: string[]) => runProgram(command, [...prefix, ...args], env);
+  if (inPod) return await inPodOutcome(run);
   const view = await run(["config", "view", "--minify", "-o", "json"]);
   let namespace = "default";
   if (view.code === 0) {
@@ -646,18 +703,52 @@ async function kubectlOutcome(kubectl: string[], env: Record<string, string>): P
   } else {
     outcome.configError = view.stderr.trim();
   }
-  const list = await run(["get", "--raw", slicesPath(namespace), "--request-timeout=10s"]);
+  // No --request-timeout (runProgram kills it after 30 s): any flag that overrides the config makes kubectl 1.36 skip
+  // its in-cluster config when there is no kubeconfig, and dial http://localhost:8080 instead (a merged config that
+  // is not the default one is used as it is: clientcmd's DeferredLoadingClientConfig).
+  const list = await run(["get", "--raw", slicesPath(namespace)]);
   outcome.listed = list.code === 0
     ? { slices: (JSON.parse(list.stdout).items ?? []).length }
     : { error: `${list.stdout}${list.stderr}`.trim() };
   return outcome;
 }
 
+/**
+ * kubectl in a pod without a kubeconfig: `config view` shows nothing then, so the namespace and server are those
+ * of the LIST that `kubectl get` (no -n) sends, read from its log (-v=6).
+ */
+async function inPodOutcome(
+  run: (args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>,
+): Promise<Outcome> {
+  const list = await run([
+    "get",
+    "endpointslices.v1.discovery.k8s.io",
+    "-l",
+    `kubernetes.io/service-name=${SERVICE}`,
+    "-o",
+    "json",
+    "-v=6",
+  ]);
+  const url = list.stderr.match(
+    /url="(https?:\/\/[^/"]+)\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/"]+)\/endpointslices/,
+  );
+  const outcome: Outcome = { listed: { error: "" } };
+  if (url) [outcome.server, outcome.namespace] = [url[1], url[2]];
+  outcome.listed = list.code === 0
+    ? { slices: (JSON.parse(list.stdout).items ?? []).length }
+    : { error: list.stderr.split("\n").filter((line) => !/^[IW]\d{4} /.test(line)).join("\n").trim() };
+  return outcome;
+}
+
 /** What we do: resolveClusterAccess() with the same variables, then a LIST as the resolver sends it. */
-async function ourOutcome(env: Record<string, string>): Promise<Outcome> {
+async function ourOutcome(env: Record<string, string>, serviceAccountDirectory: string): Promise<Outcome> {
   let access;
   try {
-    access = await resolveClusterAccess({}, { env: (name) => env[name], homeDirectory: () => env.HOME });
+    access = await resolveClusterAccess({}, {
+      env: (name) => env[name],
+      homeDirectory: () => env.HOME,
+      serviceAccountDirectory,
+    });
   } catch (error) {
     const message = (error as Error).message;
     return { configError: message, listed: { error: message } };
@@ -858,8 +949,11 @@ Deno.test({
       if (!unshare) {
         log("unshare -n is not allowed here: the situations where kubectl dials localhost:8080 are skipped");
       }
+      const mounts = await canUnshareMounts();
+      if (!mounts) log("unshare --mount is not allowed here: the in-cluster situations are skipped");
       const results = await Promise.all(situations.map(async (situation, index) => {
         if ((situation.isolated && !unshare) || (situation.hostName && !hostName)) return undefined;
+        if (situation.serviceAccount && !mounts) return undefined;
         const proxyRequests: string[] = [];
         const filled = { ...values };
         if (situation.proxied !== undefined) {
@@ -880,8 +974,20 @@ Deno.test({
           env.KUBECONFIG = situation.kubeconfig.map((file) => (file ? join(dir, file) : "")).join(":");
         }
         for (const [name, value] of Object.entries(situation.env ?? {})) env[name] = fill(value, filled);
-        const command = situation.isolated ? [...unshare!, kubectl] : [kubectl];
-        const [theirs, ours] = await Promise.all([kubectlOutcome(command, env), ourOutcome(env)]);
+        const serviceAccount = join(dir, "serviceaccount");
+        await mkdir(serviceAccount);
+        for (const [name, text] of Object.entries(situation.serviceAccount ?? {})) {
+          await writeFile(join(serviceAccount, name), fill(text, filled));
+        }
+        const command = situation.isolated
+          ? [...unshare!, kubectl]
+          : situation.serviceAccount
+          ? [...inPod(serviceAccount), kubectl]
+          : [kubectl];
+        const [theirs, ours] = await Promise.all([
+          kubectlOutcome(command, env, !!situation.serviceAccount && !situation.kubeconfig),
+          ourOutcome(env, serviceAccount),
+        ]);
         return { situation, theirs, ours, proxyRequests, checked: await situation.check?.(dir) ?? [] };
       }));
 
@@ -972,6 +1078,20 @@ async function loopbackHostName(): Promise<string | undefined> {
     if (address === "127.0.0.1" && name) return name;
   }
   return undefined;
+}
+
+/** Whether we may run a program in a mount namespace of its own (root and util-linux). */
+async function canUnshareMounts(): Promise<boolean> {
+  if (process.getuid?.() !== 0) return false;
+  return (await runProgram("unshare", ["--mount", "true"], { PATH: "/usr/bin:/bin" })).code === 0;
+}
+
+/** The prefix that runs a program as in a pod: `folder` mounted where the kubelet mounts the service account. */
+function inPod(folder: string): string[] {
+  const mountPoint = "/run/secrets/kubernetes.io/serviceaccount";
+  const script = `mount -t tmpfs tmpfs /run && mkdir -p ${mountPoint} && mount --bind "$1" ${mountPoint} && shift && ` +
+    'exec "$@"';
+  return ["unshare", "--mount", "sh", "-c", script, "sh", folder];
 }
 
 /** How to run a program in a network namespace of its own (as root, or in a user namespace), if allowed. */
