@@ -125,12 +125,14 @@ export function statusFields(
 
 /**
  * The path of a server URL (`https://host/prefix`) when kube-apiserver took a request under it for a path outside its
- * API: RBAC then denies `get` on that path (`cannot get path "/prefix/apis/..."`), which no grant of ours would fix.
+ * API: RBAC then denies the verb on that path (`cannot get path "/prefix/apis/..."`, `cannot post path ...` for a
+ * review), which no grant of ours would fix.
  */
 function unservedServerPath(server: string, message: unknown): string | undefined {
   const path = new URL(server).pathname;
   if (path === "/" || typeof message !== "string") return undefined;
-  return message.includes(`cannot get path "${path}/`) ? path : undefined;
+  const at = message.indexOf(` path "${path}/`);
+  return at > 0 && /cannot [a-z]+$/.test(message.slice(0, at)) ? path : undefined;
 }
 
 /**

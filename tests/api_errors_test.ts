@@ -64,6 +64,11 @@ Deno.test("statusError() for a 403 on a path under the server URL's path says to
     /serves no API under the path \/prefix of its URL \(403 for a path outside its API\): remove the path from the server URL in kubeconfig \/k/,
   );
   assert.doesNotMatch(error.message, /grant/);
+  // The reviews of kgr-resolver check are POSTs.
+  const post = {
+    message: 'forbidden: User "alice" cannot post path "/prefix/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"',
+  };
+  assert.match(statusError(subject, access, response, post, false).message, /serves no API under the path \/prefix/);
   // A resource 403 behind a prefix (a proxy that serves the API there) is still about grants.
   const denied = { message: 'endpointslices.discovery.k8s.io is forbidden: User "alice" cannot list resource' };
   assert.match(statusError(subject, access, response, denied, false).message, /grant "list" in namespace "prod"/);
