@@ -1,13 +1,16 @@
 // Our cluster access held to the real kubectl: the same kubeconfigs (KUBECONFIG lists, HOME) go to kubectl
 // v1.36.3 and to resolveClusterAccess() + a LIST of a Service's EndpointSlices, against one local
-// kube-apiserver v1.36.3 (both built by `bash scripts/control_plane/build.sh`). For each situation both must
-// pick the same server and namespace, and a LIST must succeed for both or fail for both, each error saying the
-// same thing (ours may say more). Where we differ on purpose, the situation says so in `ours`, with the reason,
-// and the test checks that the difference is still exactly that. It always starts its own control plane (not
-// E2E_KUBECONFIG's cluster): it uses the admin certificate and key files and the CA's files.
+// kube-apiserver v1.36.3 (both built by `bash scripts/control_plane/build.sh`); where the runtime's own HTTP
+// client, TLS, files or processes are involved, to watchEndpoints() on Node and Bun too (`npm run build`
+// first). For each situation all must pick the same server and namespace, and a LIST must succeed for all or
+// fail for all, each error saying the same thing (ours may say more). Where we differ on purpose, the situation
+// says so in `ours` and `why`, and the test checks that the difference is still exactly that. It always starts
+// its own control plane (not E2E_KUBECONFIG's cluster): it uses the admin certificate and key files and the
+// CA's files.
 //
-// Every client here dials loopback only: the API server, a TCP forwarder on 127.0.0.2 and a CONNECT proxy, all
-// started by this file, or loopback ports where nothing listens.
+// Every client here dials loopback only: the API server, a TCP forwarder on 127.0.0.2, CONNECT proxies and a
+// plain HTTP server, all started by this file, or loopback ports where nothing listens. Where kubectl would fall
+// back to http://localhost:8080, it runs in a network namespace of its own, with nothing to dial.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -20,6 +23,7 @@ import { dirname, join } from "node:path";
 import { resolveClusterAccess } from "../../src/cluster/resolve_cluster_access.ts";
 import { createClusterHttpClient } from "../../src/cluster_http_client.ts";
 import { createEndpointSliceApi } from "../../src/kube_api.ts";
+import { RUNTIMES } from "./echo_clients.ts";
 import { binaryCacheDirectory, type ControlPlane, freePort, startControlPlane } from "./control_plane.ts";
 import {
   applyEndpointSlice,
@@ -32,6 +36,11 @@ import {
 } from "./kube_objects.ts";
 
 const log = (line: string) => console.log(`    [kubectl] ${line}`);
+const ROOT = new URL("../../", import.meta.url).pathname;
+/** Our side on Node and Bun (Deno runs it in this process). */
+const CLIENT = join(ROOT, "tests/e2e/cluster_access_client.mjs");
+/** Situations run at once: each runs kubectl twice, Node and Bun once, and us in this process. */
+const PARALLEL = 6;
 const SERVICE = "echo";
 
 /** What a LIST of the Service's slices gave: the number of slices, or the error's text. */
@@ -75,10 +84,10 @@ interface Situation {
   /** Why we differ on purpose (with `ours`, or where both fail but not for the same reason). */
   why?: string;
   /**
-   * The situation gets a CONNECT proxy of its own (`{{proxy}}`) that tunnels to the API server; this many
-   * CONNECTs must reach it (2: kubectl and we went through it; 0: neither did).
+   * The situation gets a CONNECT proxy of its own (`{{proxy}}`) that tunnels to the API server: every client must
+   * go through it (true), or none (false).
    */
-  proxied?: number;
+  proxied?: boolean;
   /**
    * In a pod: these files (`token`, `ca.crt`, `namespace`) are the mounted service account. kubectl runs in a mount
    * namespace of its own with them at /run/secrets/kubernetes.io/serviceaccount (/var/run is /run), we get their
@@ -86,6 +95,14 @@ interface Situation {
    * and KUBERNETES_SERVICE_PORT in `env`.
    */
   serviceAccount?: Record<string, string>;
+  /**
+   * Our side also runs on Node and Bun (`cluster_access_client.mjs`, from the build): for what goes through each
+   * runtime's own HTTP client, TLS, files or processes (TLS settings, client certificates, proxies, exec plugins,
+   * the service account); the rest is the same code on every runtime.
+   */
+  runtimes?: boolean;
+  /** A runtime that does not go through the situation's proxy, and why (the others must). */
+  unproxied?: { runtime: string; why: string };
   /** More checks once both ran, given the situation's folder: what differs. */
   check?: (dir: string) => Promise<string[]>;
   /** Needs `{{hostName}}`, a name other than localhost that /etc/hosts maps to 127.0.0.1; skipped without one. */
@@ -212,6 +229,7 @@ contexts:
   },
   {
     name: "client certificate and key files",
+    runtimes: true,
     files: { "config": kubeconfig(CLUSTER, "client-certificate: {{adminCert}}\nclient-key: {{adminKey}}") },
     kubeconfig: ["config"],
     expect: { slices: 1 },
@@ -253,6 +271,7 @@ contexts:
   },
   {
     name: "an exec plugin (relative command) that prints a token",
+    runtimes: true,
     files: {
       "config": kubeconfig(
         CLUSTER,
@@ -267,6 +286,7 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredent
   },
   {
     name: "an exec plugin that prints a client certificate",
+    runtimes: true,
     files: {
       "config": kubeconfig(
         CLUSTER,
@@ -398,6 +418,7 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
   },
   {
     name: "no CA: the system roots do not trust the cluster's",
+    runtimes: true,
     files: { "config": kubeconfig("server: {{server}}", TOKEN_USER) },
     kubeconfig: ["config"],
     expect: {
@@ -423,6 +444,7 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
   },
   {
     name: "an IP the serving certificate does not hold, with tls-server-name",
+    runtimes: true,
     files: {
       "config": kubeconfig(
         "server: {{altServer}}\ncertificate-authority: {{caFile}}\ntls-server-name: kubernetes",
@@ -465,6 +487,7 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
   },
   {
     name: "an http:// server and a token user",
+    runtimes: true,
     files: { "config": kubeconfig("server: {{httpServer}}", TOKEN_USER) },
     kubeconfig: ["config"],
     // The plain HTTP server answers 401 to a request without the token, the slice list to one with it.
@@ -483,13 +506,15 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
   },
   {
     name: "proxy-url: a CONNECT proxy on loopback",
+    runtimes: true,
     files: { "config": kubeconfig(`${CLUSTER}\nproxy-url: {{proxy}}`, TOKEN_USER) },
     kubeconfig: ["config"],
     expect: { slices: 1 },
-    proxied: 2,
+    proxied: true,
   },
   {
     name: "HTTPS_PROXY for a server named by a host name",
+    runtimes: true,
     files: {
       "config": kubeconfig(
         "server: https://{{hostName}}:{{port}}\ncertificate-authority: {{caFile}}\ntls-server-name: kubernetes",
@@ -499,7 +524,7 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
     kubeconfig: ["config"],
     env: { HTTPS_PROXY: "{{proxy}}" },
     expect: { slices: 1 },
-    proxied: 2,
+    proxied: true,
     hostName: true,
   },
   {
@@ -513,11 +538,12 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
     kubeconfig: ["config"],
     env: { https_proxy: "{{proxy}}" },
     expect: { slices: 1 },
-    proxied: 2,
+    proxied: true,
     hostName: true,
   },
   {
     name: "HTTPS_PROXY, and NO_PROXY names the server",
+    runtimes: true,
     files: {
       "config": kubeconfig(
         "server: https://{{hostName}}:{{port}}\ncertificate-authority: {{caFile}}\ntls-server-name: kubernetes",
@@ -527,7 +553,7 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
     kubeconfig: ["config"],
     env: { HTTPS_PROXY: "{{proxy}}", NO_PROXY: "example.com,{{hostName}}" },
     expect: { slices: 1 },
-    proxied: 0,
+    proxied: false,
     hostName: true,
   },
   {
@@ -541,16 +567,22 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
     kubeconfig: ["config"],
     env: { HTTP_PROXY: "{{proxy}}" },
     expect: { slices: 1 },
-    proxied: 0,
+    proxied: false,
     hostName: true,
   },
   {
     name: "proxy-url wins over NO_PROXY",
+    runtimes: true,
+    unproxied: {
+      runtime: "bun",
+      why: "Bun's fetch, which we go through a proxy with on Bun, skips any proxy for a host that NO_PROXY names " +
+        "(README, Cluster access: the one difference that remains on Bun)",
+    },
     files: { "config": kubeconfig(`${CLUSTER}\nproxy-url: {{proxy}}`, TOKEN_USER) },
     kubeconfig: ["config"],
     env: { NO_PROXY: "*" },
     expect: { slices: 1 },
-    proxied: 2,
+    proxied: true,
   },
   {
     name: "HTTPS_PROXY and https_proxy are not used for a loopback server",
@@ -579,6 +611,7 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
   },
   {
     name: "in a pod: the service account's token, CA and namespace",
+    runtimes: true,
     files: {},
     serviceAccount: { token: "{{token}}", "ca.crt": "{{ca}}", namespace: "{{namespace}}" },
     env: { KUBERNETES_SERVICE_HOST: "127.0.0.1", KUBERNETES_SERVICE_PORT: "{{port}}" },
@@ -740,6 +773,18 @@ async function inPodOutcome(
   return outcome;
 }
 
+/** What `cluster_access_client.mjs` printed: the first snapshot's namespace and endpoints (one per slice here). */
+function runtimeOutcome(result: { code: number; stdout: string; stderr: string }): Outcome {
+  let printed: { namespace?: string; endpoints?: number; error?: string };
+  try {
+    printed = JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "");
+  } catch {
+    return { listed: { error: `exited ${result.code} without a result: ${result.stderr.trim()}` } };
+  }
+  if (printed.error !== undefined || printed.endpoints === undefined) return { listed: { error: `${printed.error}` } };
+  return { namespace: printed.namespace, listed: { slices: printed.endpoints } };
+}
+
 /** What we do: resolveClusterAccess() with the same variables, then a LIST as the resolver sends it. */
 async function ourOutcome(env: Record<string, string>, serviceAccountDirectory: string): Promise<Outcome> {
   let access;
@@ -778,14 +823,15 @@ async function ourOutcome(env: Record<string, string>, serviceAccountDirectory: 
 
 /** Where `outcome` departs from `expected` (nothing when it matches). */
 function departures(
-  who: "kubectl" | "ours",
+  who: string,
+  side: "kubectl" | "ours",
   outcome: Outcome,
   expected: Expected,
   defaultNamespace: string,
 ): string[] {
   const found: string[] = [];
   if (expected.fails) {
-    const pattern = expected.fails[who] ?? /(?!)/;
+    const pattern = expected.fails[side] ?? /(?!)/;
     const text = "error" in outcome.listed ? `${outcome.configError ?? ""}\n${outcome.listed.error}` : undefined;
     if (text === undefined) found.push(`${who}: the LIST succeeded, expected an error matching ${pattern}`);
     else if (!pattern.test(text)) found.push(`${who}: the error does not match ${pattern}: ${text.trim()}`);
@@ -810,12 +856,12 @@ function sameServer(kubectl: string, ours: string): boolean {
 
 /** A TCP forwarder on `host` to the API server: a second address for it that its certificate does not hold. */
 function forwarder(host: string, port: number): Promise<Server> {
-  const server = createServer((socket) => {
+  const server = tracked(createServer((socket) => {
     const upstream = connect(port, "127.0.0.1");
     socket.pipe(upstream).pipe(socket);
     socket.on("error", () => upstream.destroy());
     upstream.on("error", () => socket.destroy());
-  });
+  }));
   return new Promise((resolve) => server.listen(0, host, () => resolve(server)));
 }
 
@@ -824,7 +870,7 @@ function forwarder(host: string, port: number): Promise<Server> {
  * target is one of `allowed` (host:port); it answers 403 to anything else.
  */
 function connectProxy(allowed: string[], apiPort: number, requests: string[]): Promise<Server> {
-  const server = createServer((socket: Socket) => {
+  const server = tracked(createServer((socket: Socket) => {
     let head = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       head = Buffer.concat([head, chunk]);
@@ -848,21 +894,34 @@ function connectProxy(allowed: string[], apiPort: number, requests: string[]): P
       socket.on("error", () => upstream.destroy());
     };
     socket.on("data", onData);
-  });
+  }));
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
+
+/** The one slice of the plain HTTP server. */
+const SLICE = {
+  metadata: { name: "echo-a", resourceVersion: "1", labels: { "kubernetes.io/service-name": SERVICE } },
+  addressType: "IPv4",
+  endpoints: [{ addresses: ["10.32.0.1"], conditions: {} }],
+  ports: [{ name: "grpc", port: 50051, protocol: "TCP" }],
+};
 
 /**
  * A plain HTTP server on loopback standing for an API server reached over http://: the slice list for a request
  * with the token, a 401 Status for one without.
  */
 function plainHttpServer(token: string): Promise<Server> {
-  const server = createHttpServer((request, response) => {
+  const server = tracked(createHttpServer((request, response) => {
     const authorized = request.headers.authorization === `Bearer ${token}`;
     response.writeHead(authorized ? 200 : 401, { "content-type": "application/json" });
     response.end(JSON.stringify(
       authorized
-        ? { kind: "EndpointSliceList", apiVersion: "discovery.k8s.io/v1", metadata: {}, items: [{ metadata: {} }] }
+        ? {
+          kind: "EndpointSliceList",
+          apiVersion: "discovery.k8s.io/v1",
+          metadata: { resourceVersion: "1" },
+          items: [SLICE],
+        }
         : {
           kind: "Status",
           apiVersion: "v1",
@@ -872,12 +931,29 @@ function plainHttpServer(token: string): Promise<Server> {
           code: 401,
         },
     ));
-  });
+  }));
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
+/** Closes a server and every connection still open on it (a client's idle keep-alive one, a tunnel). */
 function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const socket of openSockets.get(server) ?? []) socket.destroy();
+  return closed;
+}
+
+/** The connections open on each server started here, so that closing it does not wait for them. */
+const openSockets = new Map<Server, Set<Socket>>();
+
+/** `server`, its connections tracked for {@linkcode closeServer}. */
+function tracked<T extends Server>(server: T): T {
+  const sockets = new Set<Socket>();
+  openSockets.set(server, sockets);
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  return server;
 }
 
 function fill(text: string, values: Record<string, string>): string {
@@ -949,11 +1025,16 @@ Deno.test({
       if (!unshare) {
         log("unshare -n is not allowed here: the situations where kubectl dials localhost:8080 are skipped");
       }
+      const runtimes = Object.fromEntries(Object.entries(RUNTIMES).filter(([name]) => name !== "deno"));
+      if (!existsSync(join(ROOT, "dist/mod.js"))) {
+        throw new Error("Our side on Node and Bun needs the build: run `npm run build`");
+      }
       const mounts = await canUnshareMounts();
       if (!mounts) log("unshare --mount is not allowed here: the in-cluster situations are skipped");
-      const results = await Promise.all(situations.map(async (situation, index) => {
+      const results = await inParallel(situations, PARALLEL, async (situation, index) => {
         if ((situation.isolated && !unshare) || (situation.hostName && !hostName)) return undefined;
         if (situation.serviceAccount && !mounts) return undefined;
+        const began = Date.now();
         const proxyRequests: string[] = [];
         const filled = { ...values };
         if (situation.proxied !== undefined) {
@@ -984,33 +1065,52 @@ Deno.test({
           : situation.serviceAccount
           ? [...inPod(serviceAccount), kubectl]
           : [kubectl];
+        const onRuntimes = Promise.all(
+          Object.entries(situation.runtimes ? runtimes : {}).map(async ([runtime, run]) => {
+            const prefix = command.slice(0, -1);
+            const all = [...prefix, ...run, CLIENT, `kubernetes:///${SERVICE}:50051`];
+            return [runtime, runtimeOutcome(await runProgram(all[0], all.slice(1), env))] as const;
+          }),
+        );
         const [theirs, ours] = await Promise.all([
           kubectlOutcome(command, env, !!situation.serviceAccount && !situation.kubeconfig),
           ourOutcome(env, serviceAccount),
         ]);
-        return { situation, theirs, ours, proxyRequests, checked: await situation.check?.(dir) ?? [] };
-      }));
+        const others = await onRuntimes;
+        const ms = Date.now() - began;
+        return { situation, ms, theirs, ours, others, proxyRequests, checked: await situation.check?.(dir) ?? [] };
+      });
 
       const problems: string[] = [];
       for (const result of results) {
         if (!result) continue;
-        const { situation, theirs, ours, proxyRequests, checked } = result;
+        const { situation, ms, theirs, ours, others, proxyRequests, checked } = result;
         const found = [
           ...checked,
-          ...departures("kubectl", theirs, situation.expect, namespace),
-          ...departures("ours", ours, situation.ours ?? situation.expect, namespace),
+          ...departures("kubectl", "kubectl", theirs, situation.expect, namespace),
+          ...departures("ours", "ours", ours, situation.ours ?? situation.expect, namespace),
+          ...others.flatMap(([runtime, outcome]) =>
+            departures(`ours on ${runtime}`, "ours", outcome, situation.ours ?? situation.expect, namespace)
+          ),
         ];
         // Where both fail, each error must say what kubectl's says; one pattern per side (they word it apart).
         if (situation.expect.fails && !situation.ours && !situation.expect.fails.ours) {
           found.push("expect.fails needs a pattern for our error");
         }
         if (situation.proxied !== undefined) {
-          // Each client makes one connection here (one LIST); a CONNECT to anything but the API server is refused.
+          // kubectl and we on Deno make one connection each (one LIST), Node and Bun at least one (LIST, WATCH); a
+          // CONNECT to anything but the API server is refused.
           const through = proxyRequests.filter((line) =>
             allowed.some((target) => line === `CONNECT ${target} HTTP/1.1`)
           );
-          if (through.length !== situation.proxied || through.length !== proxyRequests.length) {
-            found.push(`the proxy saw ${JSON.stringify(proxyRequests)}, expected ${situation.proxied} CONNECTs`);
+          const clients = 2 + others.length - (situation.unproxied ? 1 : 0);
+          if (
+            through.length !== proxyRequests.length ||
+            (situation.proxied ? through.length < clients : through.length !== 0)
+          ) {
+            found.push(
+              `the proxy saw ${JSON.stringify(proxyRequests)}, expected ${situation.proxied ? clients : "no"} CONNECTs`,
+            );
           }
         }
         if (theirs.server !== undefined && ours.server !== undefined && !sameServer(theirs.server, ours.server)) {
@@ -1022,9 +1122,18 @@ Deno.test({
         }
         const summary = (outcome: Outcome) =>
           "slices" in outcome.listed ? `${outcome.listed.slices} slice(s) in ${outcome.namespace}` : "fails";
-        const verdict = found.length ? "UNEXPECTED" : situation.why ? "intended  " : "same      ";
+        const verdict = found.length
+          ? "UNEXPECTED"
+          : situation.why || situation.unproxied
+          ? "intended  "
+          : "same      ";
         const proxy = situation.proxied === undefined ? "" : `; ${proxyRequests.length} CONNECT(s) through the proxy`;
-        log(`${verdict} ${situation.name}: kubectl ${summary(theirs)}, ours ${summary(ours)}${proxy}`);
+        const elsewhere = others.map(([runtime, outcome]) => `, on ${runtime} ${summary(outcome)}`).join("");
+        log(
+          `${verdict} ${situation.name}: kubectl ${summary(theirs)}, ours ${
+            summary(ours)
+          }${elsewhere}${proxy} (${ms} ms)`,
+        );
         for (const [who, outcome] of [["kubectl", theirs], ["ours", ours]] as const) {
           if ("error" in outcome.listed) {
             log(`             ${who}: ${outcome.listed.error.replaceAll("\n", " ").slice(0, 400)}`);
@@ -1050,18 +1159,21 @@ async function comparePluginInputs(dir: string): Promise<string[]> {
   const seen = (await readdir(dir)).filter((name) => name.startsWith("seen."));
   const kubectl = seen.filter((name) => name.startsWith("seen.kubectl"));
   const ours = seen.filter((name) => !name.startsWith("seen.kubectl"));
-  if (kubectl.length !== 1 || ours.length !== 1) return [`the plugin recorded ${JSON.stringify(seen)}`];
+  if (kubectl.length !== 1 || ours.length === 0) return [`the plugin recorded ${JSON.stringify(seen)}`];
   const read = async (name: string) => {
     const [args, mode, info] = (await readFile(join(dir, name), "utf8")).split("\n");
     return { args, mode, info: JSON.parse(info) };
   };
-  const [theirs, own] = [await read(kubectl[0]), await read(ours[0])];
-  try {
-    assert.deepEqual(own, theirs);
-    return [];
-  } catch (error) {
-    return [`the plugin's input differs: ${(error as Error).message}`];
+  const theirs = await read(kubectl[0]);
+  const found: string[] = [];
+  for (const name of ours) {
+    try {
+      assert.deepEqual(await read(name), theirs);
+    } catch (error) {
+      found.push(`the plugin's input from ${name.slice("seen.".length)} differs: ${(error as Error).message}`);
+    }
   }
+  return found;
 }
 
 /**
@@ -1092,6 +1204,20 @@ function inPod(folder: string): string[] {
   const script = `mount -t tmpfs tmpfs /run && mkdir -p ${mountPoint} && mount --bind "$1" ${mountPoint} && shift && ` +
     'exec "$@"';
   return ["unshare", "--mount", "sh", "-c", script, "sh", folder];
+}
+
+/** `run` on each item, at most `limit` at a time; the results in the items' order. */
+async function inParallel<T, R>(items: T[], limit: number, run: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await run(items[index], index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 /** How to run a program in a network namespace of its own (as root, or in a user namespace), if allowed. */
