@@ -1116,7 +1116,7 @@ Deno.test({
         if (theirs.server !== undefined && ours.server !== undefined && !sameServer(theirs.server, ours.server)) {
           found.push(`server: kubectl ${theirs.server}, ours ${ours.server}`);
         }
-        for (const side of [theirs, ours]) {
+        for (const side of [theirs, ours, ...others.map(([, outcome]) => outcome)]) {
           const text = JSON.stringify(side);
           if (text.includes(token)) found.push("a message shows the token");
         }
