@@ -176,7 +176,10 @@ export function statusError(
   }
   // Behind `kubectl proxy`, a request without credentials is the proxy user's: anonymous if a 403 says so.
   const saysAnonymous = typeof status.message === "string" && status.message.includes("system:anonymous");
-  if (anonymous && (code === 401 || (code === 403 && saysAnonymous))) {
+  if (access.credentials.withheld !== undefined && (code === 401 || (code === 403 && saysAnonymous))) {
+    advice = `the API server at ${access.server} refused a request without credentials (${code}): ` +
+      `${access.credentials.withheld}${said}`;
+  } else if (anonymous && (code === 401 || (code === 403 && saysAnonymous))) {
     // kubectl proxy serves plain HTTP only: an https:// server is no kubectl proxy (a kube-apiserver with anonymous
     // authentication off answers 401 without credentials).
     const proxy = code === 401 && access.server.startsWith("http://")

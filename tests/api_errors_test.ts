@@ -9,6 +9,7 @@ Deno.test("statusError() quotes an answer that echoes the proxy's credentials wi
     namespace: "default",
     source: "kubeconfig /k",
     proxyUrl: "http://proxy-user:proxy-password-123@127.0.0.1:3128",
+    credentials: {},
   } as unknown as ClusterAccess;
   const basic = btoa("proxy-user:proxy-password-123");
   const response = new Response(null, { status: 502, headers: { "content-type": "application/json" } });
@@ -72,4 +73,22 @@ Deno.test("statusError() for a 403 on a path under the server URL's path says to
   // A resource 403 behind a prefix (a proxy that serves the API there) is still about grants.
   const denied = { message: 'endpointslices.discovery.k8s.io is forbidden: User "alice" cannot list resource' };
   assert.match(statusError(subject, access, response, denied, false).message, /grant "list" in namespace "prod"/);
+});
+
+Deno.test("statusError() for a 401 without the credentials withheld over plain http:// says why none were sent", () => {
+  const withheld = "the credentials from kubeconfig /k are not sent to http://10.0.0.1:8080: over plain http:// to " +
+    "another machine they would travel in clear text (kubectl sends none over http:// either); use https://";
+  const access = {
+    server: "http://10.0.0.1:8080",
+    source: "kubeconfig /k",
+    credentials: { withheld },
+    tls: {},
+  } as unknown as ClusterAccess;
+  const response = new Response(null, { status: 401, headers: { "content-type": "application/json" } });
+  const subject = { verb: "list", where: "endpointslices", namespace: "prod", grant: '"list"', missing: "" };
+  const error = statusError(subject, access, response, { message: "Unauthorized" }, true);
+  assert.equal(
+    error.message,
+    `Cannot list endpointslices: the API server at http://10.0.0.1:8080 refused a request without credentials (401): ${withheld} (server said: "Unauthorized")`,
+  );
 });

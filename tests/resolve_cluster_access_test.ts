@@ -602,3 +602,36 @@ async function parseYamlWithSecret(canary: string): Promise<void> {
     }),
   );
 }
+
+Deno.test("resolveClusterAccess() sends no credentials over plain http:// to another machine, as kubectl sends none", async () => {
+  const traced: string[] = [];
+  setTraceSink((line) => traced.push(line));
+  try {
+    for (const server of ["http://10.0.0.1:8080", "http://api.example.com", "http://[fd00::1]:8080"]) {
+      const access = await resolveClusterAccess({ server, token: "secret-token-abc" }, fakeEnvironment({}, {}));
+      assert.equal(await access.credentials.authorization(), undefined, server);
+      assert.match(
+        access.credentials.withheld!,
+        /are not sent to http:\/\/.*: over plain http:\/\/ to another machine they would travel in clear text \(kubectl sends none over http:\/\/ either\); use https:\/\//,
+      );
+    }
+    // Loopback keeps them (kubectl proxy, the fake API server), and so does https://.
+    for (const server of ["http://127.0.0.1:8080", "http://127.1.2.3", "http://localhost:8001", "http://[::1]:8080"]) {
+      const access = await resolveClusterAccess({ server, token: "secret-token-abc" }, fakeEnvironment({}, {}));
+      assert.equal(await access.credentials.authorization(), "Bearer secret-token-abc", server);
+      assert.equal(access.credentials.withheld, undefined);
+    }
+    const secure = await resolveClusterAccess(
+      { server: "https://10.0.0.1:6443", token: "secret-token-abc", insecureSkipTlsVerify: true },
+      fakeEnvironment({}, {}),
+    );
+    assert.equal(await secure.credentials.authorization(), "Bearer secret-token-abc");
+    // Nothing to withhold: no message.
+    const anonymous = await resolveClusterAccess({ server: "http://10.0.0.1:8080" }, fakeEnvironment({}, {}));
+    assert.equal(anonymous.credentials.withheld, undefined);
+  } finally {
+    setTraceSink(undefined);
+  }
+  assert.ok(traced.some((line) => line.includes("are not sent to http://10.0.0.1:8080")), traced.join("\n"));
+  assert.ok(!traced.join("\n").includes("secret-token-abc"));
+});

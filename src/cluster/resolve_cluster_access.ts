@@ -30,6 +30,7 @@ import {
 import { inClusterAccess, inClusterNamespace, SERVICE_ACCOUNT_DIRECTORY } from "./in_cluster.ts";
 import { homeKubeconfigAccess, kubeconfigListAccess, kubeconfigOptionAccess } from "./kubeconfig_sources.ts";
 import { environmentProxy } from "./proxy.ts";
+import { ipAddressBytes, isLoopback } from "../ip_address.ts";
 import { withCertificateFiles } from "./certificate_files.ts";
 import { createClientCertificate } from "./tls_settings.ts";
 import type { ClusterAccess, ClusterOptions, Credentials, Environment, SourceAccess } from "./types.ts";
@@ -91,7 +92,7 @@ export async function resolveClusterAccess(
       return namespace();
     },
     tls: applied.tls,
-    credentials: withRotation(applied, env),
+    credentials: withheldOverPlainHttp(server, applied.source, withRotation(applied, env)),
     identity: `${server} ${applied.user}`,
     source: applied.source,
   };
@@ -103,6 +104,24 @@ export async function resolveClusterAccess(
     access.proxySource = proxy.variable;
   }
   return access;
+}
+
+/**
+ * No credentials for an API server reached over plain `http://` on another machine, as kubectl sends none over
+ * `http://`: a token or password would cross the network in clear text (a server written `http://10.0.0.1:6443` by
+ * mistake gets the request, and the token, before it refuses it). Loopback keeps them: `kubectl proxy` needs none,
+ * and the fake API server's kubeconfig carries a token.
+ */
+function withheldOverPlainHttp(server: string, source: string, credentials: Credentials): Credentials {
+  const hasSecret = credentials.renewal !== undefined || credentials.clientCertificate !== undefined;
+  if (!server.startsWith("http://") || !hasSecret) return credentials;
+  const host = new URL(server).hostname.replace(/^\[(.*)\]$/, "$1");
+  const ip = ipAddressBytes(host);
+  if (host === "localhost" || (ip !== undefined && isLoopback(ip))) return credentials;
+  const withheld = `the credentials from ${source} are not sent to ${server}: over plain http:// to another ` +
+    "machine they would travel in clear text (kubectl sends none over http:// either); use https://";
+  trace(withheld);
+  return { authorization: () => Promise.resolve(undefined), invalidate() {}, withheld };
 }
 
 /**

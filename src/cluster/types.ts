@@ -93,6 +93,11 @@ export interface Credentials {
    */
   readonly renewal?: string;
   /**
+   * Why the source's credentials are not sent: an API server reached over plain `http://` on another machine
+   * (see `withheldOverPlainHttp()`). Absent when they are sent.
+   */
+  readonly withheld?: string;
+  /**
    * Present for exec plugins: the client certificate the plugin returned, if
    * any. It can change when the plugin runs again; compare by identity.
    */

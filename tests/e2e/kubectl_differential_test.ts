@@ -494,7 +494,8 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
     expect: { fails: { kubectl: UNAUTHORIZED.kubectl } },
     ours: { slices: 1 },
     why: "kubectl reads a kubeconfig user only for an https:// server and sends no credentials over plain " +
-      "HTTP; we send them (the fake API server's kubeconfig, a token over loopback http://, relies on it)",
+      "HTTP; we send them over http:// to loopback only (the fake API server's kubeconfig, a token over " +
+      "loopback http://, relies on it), never to another machine (tests/resolve_cluster_access_test.ts)",
   },
   {
     name: "a server without a scheme and without TLS settings: http://",
@@ -502,7 +503,7 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
     kubeconfig: ["config"],
     expect: { fails: { kubectl: UNAUTHORIZED.kubectl } },
     ours: { slices: 1 },
-    why: "as for an http:// server: kubectl sends no credentials over plain HTTP, we send them",
+    why: "as for an http:// server: kubectl sends no credentials over plain HTTP, we send them to loopback",
   },
   {
     name: "proxy-url: a CONNECT proxy on loopback",
