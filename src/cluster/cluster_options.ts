@@ -32,8 +32,25 @@ const STRING_OPTIONS = [
   "namespace",
 ] as const;
 
-/** Every field of {@linkcode ClusterOptions}. */
-export const CLUSTER_OPTIONS: readonly string[] = ["kubeconfig", ...STRING_OPTIONS, "insecureSkipTlsVerify"];
+/** Every field of {@linkcode ClusterOptions}, in the README's order; the type makes the list whole. */
+export const CLUSTER_OPTIONS: readonly string[] = Object.keys(
+  {
+    kubeconfig: true,
+    context: true,
+    server: true,
+    token: true,
+    tokenFile: true,
+    ca: true,
+    caFile: true,
+    cert: true,
+    certFile: true,
+    key: true,
+    keyFile: true,
+    tlsServerName: true,
+    insecureSkipTlsVerify: true,
+    namespace: true,
+  } satisfies Record<keyof ClusterOptions, true>,
+);
 
 /**
  * Checks the fields, types and combinations of cluster options before anything is read.
