@@ -351,7 +351,7 @@ function startWatch(
       watch.version++;
       const { hold } = watch;
       const now = performance.now();
-      if (!hold || (!hold.pending && now >= hold.until)) return flush(watch);
+      if (!hold || (!hold.pending && now >= hold.until)) return flush(watch, true);
       hold.arrivals++;
       hold.prepared = 0;
       if (hold.pending) return;
@@ -389,14 +389,22 @@ function startWatch(
  * as this delivery took (its selection and the subscribers' own work, such as grpc-js updating its
  * subchannels) has passed and the watch has gone quiet (a turn of the event loop without a new state), or
  * after {@linkcode MAX_HOLD_MS}. A subscriber that keeps up sees every change at once; a burst of events
- * reaches it as a few deliveries, the last one as soon as the burst ends.
+ * reaches it as a few deliveries, the last one as soon as the burst ends. A state `fromWatch` that would take a
+ * subscriber's last endpoints is held the same way, even as the first of its burst.
  */
-function flush(watch: SharedWatch): void {
+function flush(watch: SharedWatch, fromWatch = false): void {
   const started = performance.now();
-  for (const subscriber of watch.subscribers) deliver(watch, subscriber, true);
+  let emptied = false;
+  for (const subscriber of watch.subscribers) emptied = deliver(watch, subscriber, true, fromWatch) || emptied;
   const now = performance.now();
   // No timer until a state arrives: a Service that changes now and then costs one wake-up per change.
-  watch.hold = { until: now + (now - started), pending: false, arrivals: 0, since: 0, prepared: 0 };
+  const hold: Hold = { until: now + (now - started), pending: false, arrivals: 0, since: 0, prepared: 0 };
+  watch.hold = hold;
+  if (emptied) {
+    hold.pending = true;
+    hold.since = now;
+    awaitQuiet(watch, hold, hold.until - now);
+  }
 }
 
 /**
@@ -451,12 +459,14 @@ function prepare(watch: SharedWatch, step: number): void {
  * when `now` (a new state from the watch, or the end of a Service read), else in a microtask.
  * A subscriber without a port gets the Service's port once known, or the lookup's error; after the error,
  * one that had a port goes on with it while its slices still have it (a port added to the Service, which
- * credentials without `get` on `services` cannot read, must not freeze its pods).
+ * credentials without `get` on `services` cannot read, must not freeze its pods). With `holdEmpty`, a selection
+ * that would take the subscriber's last endpoints is not sent, and the result says so (true): the caller
+ * delivers it once the watch is quiet.
  */
-function deliver(watch: SharedWatch, subscriber: Subscriber, now = false): void {
+function deliver(watch: SharedWatch, subscriber: Subscriber, now = false, holdEmpty = false): boolean {
   const state = watch.state!;
   let port = subscriber.port ?? watch.servicePort.portFor(state.slices.values(), watch.version);
-  if (port === undefined) return;
+  if (port === undefined) return false;
   if (port instanceof ResolverError) {
     const error = port;
     if (subscriber.portError !== error) {
@@ -468,7 +478,7 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, now = false): void 
       else queueMicrotask(report);
     }
     const kept = portToKeep(state.slices.values(), subscriber.chosenPort);
-    if (kept === undefined) return;
+    if (kept === undefined) return false;
     port = kept;
   } else {
     if (typeof port === "string" && subscriber.port === undefined) subscriber.chosenPort = port;
@@ -485,12 +495,15 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, now = false): void 
     }
   }
   const selection = selectionFor(watch, port, subscriber.locality);
-  if (selection.generation === subscriber.generation) return;
-  subscriber.generation = selection.generation;
+  if (selection.generation === subscriber.generation) return false;
   const previous = subscriber.delivered;
+  // The last endpoints go only once the watch is quiet: a slice deleted and created again at once (by a
+  // hand-written slice manager, or a test) is one change, and the moment between its two events no outage.
+  if (holdEmpty && selection.endpoints.length === 0 && previous?.selection.endpoints.length) return true;
+  subscriber.generation = selection.generation;
   subscriber.delivered = { port, selection };
   // A port renamed in place, for a target without a port: the new name selects what the old one did.
-  if (previous && previous.port !== port && sameSelection(previous.selection, selection)) return;
+  if (previous && previous.port !== port && sameSelection(previous.selection, selection)) return false;
   const snapshot: EndpointSnapshot = {
     endpoints: selection.endpoints,
     resourceVersion: state.resourceVersion,
@@ -502,6 +515,7 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, now = false): void 
   if (selection.portNote !== undefined) snapshot.portNote = selection.portNote;
   if (now) send(watch, subscriber, snapshot);
   else queueMicrotask(() => send(watch, subscriber, snapshot));
+  return false;
 }
 
 /**

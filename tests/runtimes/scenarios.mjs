@@ -251,7 +251,7 @@ export const scenarios = {
     }
   },
 
-  async "a rollout that moves the pods to a new EndpointSlice, created before the old one is deleted, fails no call"() {
+  async "a rollout that moves the pods to a new EndpointSlice fails no call, whether the old one is deleted first or last"() {
     const k8s = await cluster("k8s-reslice", 160);
     const { client, call } = grpcClient("k8s-reslice");
     try {
@@ -260,20 +260,24 @@ export const scenarios = {
       const load = startLoad(call, { intervalMs: 2, maxCalls: 2000 });
       const endpoints = [...k8s.pods.values()].map((pod) => ({ ip: pod.host, pod: pod.name }));
       let old = "echo-abc12";
-      // The EndpointSlice controller creates, then updates, then deletes: the Service always has a slice.
-      for (let i = 0; i < 10; i++) {
+      // The EndpointSlice controller creates, then deletes: the Service always has a slice. A hand-written
+      // slice manager may delete first: the moment without a slice, in the same turn, must fail no call either.
+      for (let i = 0; i < 20; i++) {
         await sleep(30);
         const name = `echo-new${i}`;
-        k8s.api.applySlice(
-          endpointSlice({
-            namespace: NAMESPACE,
-            service: "echo",
-            name,
-            port: { name: "grpc", port: k8s.port },
-            endpoints,
-          }),
-        );
+        const create = () =>
+          k8s.api.applySlice(
+            endpointSlice({
+              namespace: NAMESPACE,
+              service: "echo",
+              name,
+              port: { name: "grpc", port: k8s.port },
+              endpoints,
+            }),
+          );
+        if (i % 2 === 0) create();
         k8s.api.deleteSlice(NAMESPACE, old);
+        if (i % 2 === 1) create();
         old = name;
       }
       await sleep(200);

@@ -1,0 +1,68 @@
+// What a subscriber (a grpc-js channel, which acts on every update at once) is handed while a Service's
+// slices are replaced: the moment between a slice's deletion and its replacement's creation is no outage.
+import assert from "node:assert/strict";
+import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
+import { type EndpointSnapshot, subscribeEndpoints } from "../src/endpoint_subscription.ts";
+import { eventually, sleep } from "./_watch_helpers.ts";
+
+function apply(api: FakeApiServer, name: string, pods: string[]) {
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    name,
+    port: { name: "grpc", port: 8080 },
+    endpoints: pods.map((pod, i) => ({ ip: `10.4.${name.length}.${i + 1}`, pod })),
+  }));
+}
+
+function subscribe(api: FakeApiServer) {
+  const snapshots: EndpointSnapshot[] = [];
+  const unsubscribe = subscribeEndpoints(
+    { scheme: "kubernetes", service: "echo", namespace: "prod", port: "grpc" },
+    { cluster: { kubeconfig: api.kubeconfig() } },
+    { onEndpoints: (snapshot) => snapshots.push(snapshot), onError: () => {} },
+  );
+  const pods = () => snapshots.at(-1)?.endpoints.map((endpoint) => endpoint.podName).join(",") ?? "(none)";
+  return { snapshots, pods, unsubscribe };
+}
+
+Deno.test("a subscriber never gets an empty set while the only slice is deleted and created again at once", async () => {
+  const api = await startFakeApiServer();
+  apply(api, "echo-a", ["a"]);
+  const subscription = subscribe(api);
+  try {
+    await eventually(() => subscription.pods() === "a", "the first snapshot");
+    for (let round = 0; round < 20; round++) {
+      // As a hand-written slice manager (or a test) replaces a slice: the deletion first, in the same turn.
+      const [from, to] = round % 2 === 0 ? ["echo-a", "echo-bb"] : ["echo-bb", "echo-a"];
+      api.deleteSlice("prod", from);
+      apply(api, to, [`p${round}`]);
+      await eventually(() => subscription.pods() === `p${round}`, `round ${round}'s pod`);
+    }
+    const empty = subscription.snapshots.filter((snapshot) => snapshot.endpoints.length === 0);
+    assert.equal(empty.length, 0, `${empty.length} empty snapshots in ${subscription.snapshots.length}`);
+  } finally {
+    subscription.unsubscribe();
+    await api.close();
+  }
+});
+
+Deno.test("a Service whose last slice goes is emptied once the watch is quiet, within milliseconds", async () => {
+  const api = await startFakeApiServer();
+  apply(api, "echo-a", ["a"]);
+  const subscription = subscribe(api);
+  try {
+    await eventually(() => subscription.pods() === "a", "the first snapshot");
+    const deleted = performance.now();
+    api.deleteSlice("prod", "echo-a");
+    await eventually(() => subscription.snapshots.at(-1)?.endpoints.length === 0, "the empty set", 2000);
+    const tookMs = performance.now() - deleted;
+    assert.ok(tookMs < 1000, `the empty set came ${tookMs.toFixed(0)} ms after the deletion`);
+    assert.match(subscription.snapshots.at(-1)!.emptyReason ?? "", /EndpointSlice/);
+    await sleep(50);
+    assert.equal(subscription.snapshots.length, 2, "the first set, then the empty one: nothing else");
+  } finally {
+    subscription.unsubscribe();
+    await api.close();
+  }
+});
