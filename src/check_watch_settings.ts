@@ -7,7 +7,7 @@
  */
 
 import { describeValue, unknownField } from "./_util.ts";
-import { checkClusterOptions } from "./cluster/cluster_options.ts";
+import { checkClusterOptions, CLUSTER_OPTIONS } from "./cluster/cluster_options.ts";
 import type { WatchSettings } from "./endpoint_subscription.ts";
 import { checkLocality } from "./locality.ts";
 import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
@@ -72,6 +72,49 @@ export function checkWatchSettings(settings: WatchSettings): void {
         `current value is ${describeValue(watchList)}`,
     );
   }
+}
+
+/**
+ * Throws a `TypeError` for an option that an entry point does not have, naming the one meant: a misspelt one
+ * (`subsetsize`, `sginal`) left its default without a word, and a cluster option given beside `cluster`
+ * (`kubeconfig`) left access to KUBECONFIG or ~/.kube/config. Its value is never quoted: a misplaced `token` holds
+ * a secret.
+ *
+ * @param options The caller's options.
+ * @param known Every option the entry point has.
+ * @param elsewhere Options the entry point does not have, with where they belong.
+ * @throws {TypeError} Naming the first unknown option.
+ *
+ * @example A misspelt option
+ * ```ts
+ * import { checkOptionNames } from "./check_watch_settings.ts";
+ * try {
+ *   checkOptionNames({ sginal: null }, ["signal", "onError"]);
+ * } catch (error) {
+ *   console.log((error as Error).message); // Cannot use option 'sginal': it is unknown: use one of signal, onError
+ * }
+ * ```
+ */
+export function checkOptionNames(
+  options: object,
+  known: readonly string[],
+  elsewhere: Readonly<Record<string, string>> = {},
+): void {
+  const unknown = unknownField(options, known);
+  if (unknown === undefined) return;
+  const same = (name: string) => name.toLowerCase() === unknown.toLowerCase();
+  const meant = known.find(same);
+  const clusterOption = CLUSTER_OPTIONS.find(same);
+  throw new TypeError(
+    `Cannot use option '${unknown}': it is unknown: ` +
+      (meant
+        ? `use ${meant}`
+        : Object.hasOwn(elsewhere, unknown)
+        ? elsewhere[unknown]
+        : clusterOption
+        ? `it is a cluster option: pass it as cluster: { ${clusterOption} }`
+        : `use one of ${known.join(", ")}`),
+  );
 }
 
 /** Refuses a delay that is not a number of milliseconds a timer can wait, from 1; `null` means the default. */

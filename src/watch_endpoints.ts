@@ -8,8 +8,28 @@
 import { type EndpointSnapshot, subscribeEndpoints, type WatchSettings } from "./endpoint_subscription.ts";
 import type { ResolverError } from "./errors.ts";
 import { formatTarget, parseTarget, type Target } from "./target.ts";
-import { checkWatchSettings } from "./check_watch_settings.ts";
+import { checkOptionNames, checkWatchSettings } from "./check_watch_settings.ts";
 import { whenAborted } from "./runtime/abortable.ts";
+
+/** Every option of {@linkcode watchEndpoints}; the type makes the list whole. */
+const WATCH_ENDPOINTS_OPTIONS: readonly string[] = Object.keys(
+  {
+    signal: true,
+    onError: true,
+    cluster: true,
+    stallTimeoutMs: true,
+    backoff: true,
+    watchList: true,
+    locality: true,
+  } satisfies Record<keyof WatchEndpointsOptions, true>,
+);
+
+/** Options of a channel, not of a watch: where they go instead. */
+const CHANNEL_OPTIONS = {
+  subsetSize: "subsetting is a channel's: pass subsetSize to register() or nice-grpc's createChannel()",
+  subsetSeed: "subsetting is a channel's: pass subsetSeed to register() or nice-grpc's createChannel()",
+  loadBalancing: "load balancing is a channel's: pass loadBalancing to register() or nice-grpc's createChannel()",
+};
 
 /** The period of the timer that only keeps the process alive (about 12 days: it never needs to fire). */
 const KEEP_ALIVE_MS = 2 ** 30;
@@ -40,7 +60,8 @@ export interface WatchEndpointsOptions extends WatchSettings {
  * the endpoint objects in it are shared with the Service's other callers: treat them as read-only.
  * @throws {TargetError} When the target cannot be parsed (or, as an object, has a field the parser refuses).
  * @throws {ConfigError} When no cluster access can be set up (no kubeconfig, a malformed one).
- * @throws {TypeError} When a watch setting cannot work (`stallTimeoutMs`, `backoff`, `locality`), naming it.
+ * @throws {TypeError} When a watch setting cannot work (`stallTimeoutMs`, `backoff`, `locality`), or an option is
+ * unknown (misspelt, a cluster option beside `cluster`, or a channel's such as `subsetSize`), naming it.
  *
  * @example Printing the pods of a Service
  * ```ts ignore
@@ -57,6 +78,7 @@ export async function* watchEndpoints(
 ): AsyncGenerator<EndpointSnapshot, void, undefined> {
   // A Target object gets the parser's checks too: its fields go into the request's path and label selector.
   const parsed = parseTarget(typeof target === "string" ? target : formatTarget(target));
+  checkOptionNames(options, WATCH_ENDPOINTS_OPTIONS, CHANNEL_OPTIONS);
   checkWatchSettings(options);
   const { signal, onError } = options;
   if (signal?.aborted) return;

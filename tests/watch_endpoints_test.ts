@@ -671,3 +671,20 @@ Deno.test("watchEndpoints() minds a context namespace that is not a DNS label on
     await api.close();
   }
 });
+
+Deno.test("watchEndpoints() refuses an option it does not have, naming the one meant and where a channel's go", async () => {
+  const first = (options: Record<string, unknown>) =>
+    watchEndpoints("kubernetes:///echo.prod:grpc", options as never)[Symbol.asyncIterator]().next();
+  // A misspelt signal never ended the loop, and a misspelt onError never reported.
+  await assert.rejects(first({ sginal: AbortSignal.timeout(1) }), {
+    name: "TypeError",
+    message: /^Cannot use option 'sginal': it is unknown: use one of signal, onError, cluster, /,
+  });
+  await assert.rejects(first({ onerror: () => {} }), { message: /option 'onerror': it is unknown: use onError$/ });
+  await assert.rejects(first({ subsetSize: 10 }), {
+    message: /option 'subsetSize': it is unknown: subsetting is a channel's: pass subsetSize to register\(\)/,
+  });
+  await assert.rejects(first({ kubeconfig: "/x", token: "secret-value" }), {
+    message: /option 'kubeconfig': it is unknown: it is a cluster option: pass it as cluster: \{ kubeconfig \}$/,
+  });
+});

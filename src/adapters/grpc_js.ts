@@ -19,9 +19,8 @@ import { installDenoGoawayWorkaround } from "../runtime/deno_goaway_workaround.t
 import { runtimeKey } from "../runtime/runtime.ts";
 import { BALANCER_NAME, type BalancerGrpc, EMPTY_LIST_ERROR_ATTRIBUTE, registerBalancer } from "./grpc_js_balancer.ts";
 import { createSubsetter } from "../subset.ts";
-import { checkWatchSettings } from "../check_watch_settings.ts";
-import { describeValue, unknownField } from "../_util.ts";
-import { CLUSTER_OPTIONS } from "../cluster/cluster_options.ts";
+import { checkOptionNames, checkWatchSettings } from "../check_watch_settings.ts";
+import { describeValue } from "../_util.ts";
 
 /** The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses. */
 export interface GrpcModule extends BalancerGrpc {
@@ -176,7 +175,7 @@ export function register(options: RegisterOptions = {}): void {
     );
   }
   checkGrpcOption(options);
-  checkOptionNames(options);
+  checkOptionNames(options, REGISTER_OPTIONS);
   checkWatchSettings(options);
   const scheme = options.scheme ?? "kubernetes";
   if (!isUriScheme(scheme)) {
@@ -221,26 +220,6 @@ function checkGrpcOption(options: RegisterOptions): void {
     `Cannot use option 'grpc': it must be the @grpc/grpc-js module, as in import * as grpc from "@grpc/grpc-js" ` +
       `and register({ grpc }) (nice-grpc's module is not it; for nice-grpc use createChannel() from ` +
       `@kgr/resolver/nice-grpc): current value is ${describeGrpcOption(given)}`,
-  );
-}
-
-/**
- * Refuses an option that `register()` does not have: a misspelt one (`subsetsize`) left its default without a word,
- * and a cluster option given beside `cluster` (`kubeconfig`) left access to KUBECONFIG or ~/.kube/config. Its value
- * is never quoted: a misplaced `token` holds a secret.
- */
-function checkOptionNames(options: RegisterOptions): void {
-  const unknown = unknownField(options, REGISTER_OPTIONS);
-  if (unknown === undefined) return;
-  const meant = REGISTER_OPTIONS.find((name) => name.toLowerCase() === unknown.toLowerCase());
-  const clusterOption = CLUSTER_OPTIONS.find((name) => name.toLowerCase() === unknown.toLowerCase());
-  throw new TypeError(
-    `Cannot use option '${unknown}': it is unknown: ` +
-      (meant
-        ? `use ${meant}`
-        : clusterOption
-        ? `it is a cluster option: pass it as cluster: { ${clusterOption} }`
-        : `use one of ${REGISTER_OPTIONS.join(", ")}`),
   );
 }
 
