@@ -165,9 +165,12 @@ boundedTest("a LIST that never sends headers is abandoned at the stall timeout a
   await eventually(() => watcher.pods() === "echo-0", "endpoints after the retry", 5000);
   const lists = server.seen.filter((entry) => entry.kind === "list");
   assert.equal(lists.length, 2);
-  assert.ok(lists[1].at - lists[0].at >= 300);
+  // The 300 ms start as the request leaves; the server sees it later, by as long as a loaded machine takes to get it
+  // there, so the gap between the two arrivals may be that much shorter.
+  const gap = lists[1].at - lists[0].at;
+  assert.ok(gap >= 250, `retried ${gap} ms after the first LIST reached the server`);
   assert.match(messages(watcher.errors), /stalled: no answer for \d+ ms \(stallTimeoutMs\): check that it is up/);
-  observed("LIST without headers", `retried after ${lists[1].at - lists[0].at} ms; ${watcher.errors[0].message}`);
+  observed("LIST without headers", `retried after ${gap} ms; ${watcher.errors[0].message}`);
 });
 
 boundedTest(
