@@ -98,7 +98,7 @@ export function quote(text: string): string {
  * The fields of a {@linkcode KubeApiError} that a Kubernetes `Status` carries, cut to a sane size.
  *
  * @param status A Status from an error response or an ERROR watch event.
- * @param code The HTTP status, when the Status has none of its own.
+ * @param redact Takes the request's credentials out of a text the server wrote (see {@linkcode withoutCredentials}).
  * @returns `status`, `reason` and `causes` for the error's options.
  *
  * @example
@@ -109,16 +109,16 @@ export function quote(text: string): string {
  */
 export function statusFields(
   status: Status,
-  code?: number,
+  redact: (text: string) => string = (text) => text,
 ): { status?: number; reason?: string; causes?: string[] } {
   const causes = Array.isArray(status.details?.causes)
     ? status.details.causes.slice(0, 10).flatMap((cause) =>
-      isRecord(cause) && typeof cause.reason === "string" ? [cause.reason.slice(0, 100)] : []
+      isRecord(cause) && typeof cause.reason === "string" ? [redact(cause.reason).slice(0, 100)] : []
     )
     : [];
   return {
-    status: typeof status.code === "number" ? status.code : code,
-    reason: typeof status.reason === "string" ? status.reason.slice(0, 100) : undefined,
+    status: typeof status.code === "number" ? status.code : undefined,
+    reason: typeof status.reason === "string" ? redact(status.reason).slice(0, 100) : undefined,
     causes: causes.length > 0 ? causes : undefined,
   };
 }
@@ -163,7 +163,7 @@ export function statusError(
   const retryAfter = Number(response.headers.get("retry-after"));
   const type = response.headers.get("content-type");
   const options = {
-    ...statusFields(status),
+    ...statusFields(status, redact),
     status: code,
     retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
     contentType: apiServerErrorType(type) ? undefined : type!,

@@ -86,9 +86,9 @@ export interface EndpointSliceApi {
   watch(params: WatchParams): Promise<ChunkSource>;
   /**
    * `text` (a watch's ERROR event, say) without the credentials of the last watch request: a server or proxy that
-   * echoes them must not make us print them. Without it, text is quoted as it came.
+   * echoes them must not make us print them. Required, so that no wrapper of these calls can drop it.
    */
-  redact?(text: string): string;
+  redact(text: string): string;
 }
 
 /**

@@ -228,6 +228,7 @@ export async function observeService(
       publish({ watch: { state: "watching" } });
       return body;
     },
+    redact: (text) => api.redact(text),
   };
   publish({});
   await runReflector(observed, {

@@ -6,9 +6,11 @@ import { readFile } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { type AddressInfo, createServer as createTcpServer, type Socket } from "node:net";
 import { Buffer } from "node:buffer";
+import { inspect } from "node:util";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { KubeApiError } from "@kgr/resolver";
 import { MAX_LINE_BYTES } from "../src/watch/watch_decoder.ts";
+import { connectCluster, observeService } from "../src/service_observer.ts";
 import { readWatchEvents } from "./_decode_events.ts";
 import {
   boundedTest,
@@ -760,7 +762,14 @@ boundedTest(
         void res.writeHead(200, { "content-type": "application/json" }).end(
           JSON.stringify({
             type: "ERROR",
-            object: { kind: "Status", status: "Failure", message: `denied ${req.headers.authorization}`, code: 500 },
+            object: {
+              kind: "Status",
+              status: "Failure",
+              message: `denied ${req.headers.authorization}`,
+              reason: `${req.headers.authorization}`,
+              details: { causes: [{ reason: `${req.headers.authorization}` }] },
+              code: 500,
+            },
           }) + "\n",
         ),
     });
@@ -771,6 +780,43 @@ boundedTest(
     const text = messages(watcher.errors);
     assert.ok(!text.includes(token), text);
     assert.match(text, /Watch of EndpointSlices failed: "denied \[redacted\]"/);
+    // Nor in the fields that inspect() shows.
+    const fields = inspect(watcher.errors);
+    assert.ok(!fields.includes(token), fields);
     observed("a watch ERROR event that echoes the Authorization header", "quoted with [redacted] in its place");
+  },
+);
+
+boundedTest(
+  "kgr-resolver's view of a watch ERROR event that echoes the credentials quotes it without them",
+  10_000,
+  async (defer) => {
+    const token = "echoed-view-canary-8901";
+    const server = await startHostileServer({
+      watch: (req, res) =>
+        void res.writeHead(200, { "content-type": "application/json" }).end(
+          JSON.stringify({
+            type: "ERROR",
+            object: { kind: "Status", status: "Failure", message: `denied ${req.headers.authorization}`, code: 500 },
+          }) + "\n",
+        ),
+    });
+    defer(() => server.close());
+    // The CLI's own wrapper of the EndpointSlice calls, which must keep their redaction.
+    const connection = await connectCluster({ server: server.url, token });
+    defer(() => connection.client.close());
+    const controller = new AbortController();
+    let seen = "";
+    await observeService(connection, { scheme: "kubernetes", service: "echo", namespace: "prod", port: "grpc" }, {
+      signal: controller.signal,
+      locality: {},
+      onView(view) {
+        if (view.watch.state !== "retrying") return;
+        seen = view.watch.error.message;
+        controller.abort();
+      },
+    });
+    assert.ok(!seen.includes(token), seen);
+    assert.match(seen, /Watch of EndpointSlices failed: "denied \[redacted\]"/);
   },
 );

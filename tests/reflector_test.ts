@@ -29,6 +29,7 @@ function scriptedApi(lists: ListAnswer[], watches: WatchAnswer[]) {
   const calls: { kind: "list" | "watch"; params: ListParams | WatchParams; at: number }[] = [];
   const openWatches: ScriptedWatch[] = [];
   const api: EndpointSliceApi = {
+    redact: (text) => text,
     list(params) {
       calls.push({ kind: "list", params, at: clock.now() });
       const answer = lists.shift();
@@ -259,6 +260,7 @@ Deno.test("runReflector() gives up on a LIST that stalls and retries it", async 
   const clock = new FakeClock();
   const listTimes: number[] = [];
   const api: EndpointSliceApi = {
+    redact: (text) => text,
     list: ({ signal }) => {
       listTimes.push(clock.now());
       if (listTimes.length > 1) return Promise.resolve(list("10", [slice("a", "3")]));

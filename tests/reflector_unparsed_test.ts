@@ -29,6 +29,7 @@ function start(watchBodies: string[][], reads: (count: number) => boolean = () =
   let announced = 0;
   let state: SliceState | undefined;
   const api: EndpointSliceApi = {
+    redact: (text) => text,
     list: () => Promise.resolve({ metadata: { resourceVersion: "10" }, items: [] }),
     watch(params) {
       watches.push(params);

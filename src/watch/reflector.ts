@@ -272,10 +272,10 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   function check(event: WatchEvent): void {
     if (event.type === "ERROR") {
       const status = event.object as Status;
-      const message = typeof status.message === "string" ? api.redact?.(status.message) ?? status.message : undefined;
+      const message = typeof status.message === "string" ? api.redact(status.message) : undefined;
       throw new KubeApiError(
         `Watch of EndpointSlices failed: ${message === undefined ? "ERROR event" : quote(message)}`,
-        statusFields(status),
+        statusFields(status, (text) => api.redact(text)),
       );
     }
     if (event.type === "ADDED" || event.type === "MODIFIED") checkSlice(event.object, `a ${event.type} event`);
