@@ -64,6 +64,24 @@ export function isLoopback(ip: Uint8Array): boolean {
 }
 
 /**
+ * Whether a URL names this machine: `localhost`, or a loopback address (brackets of an IPv6 one left aside).
+ *
+ * @param url The URL.
+ * @returns True for `localhost`, 127.0.0.0/8 and `::1`.
+ *
+ * @example Telling loopback URLs apart
+ * ```ts
+ * import { isLoopbackHost } from "./ip_address.ts";
+ * console.log(isLoopbackHost(new URL("http://[::1]:8080")), isLoopbackHost(new URL("http://10.0.0.1"))); // true false
+ * ```
+ */
+export function isLoopbackHost(url: URL): boolean {
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const ip = ipAddressBytes(host);
+  return host === "localhost" || (ip !== undefined && isLoopback(ip));
+}
+
+/**
  * Whether two addresses share their first `bits` bits.
  *
  * @param a An address from {@linkcode ipAddressBytes}.

@@ -629,6 +629,27 @@ Deno.test("resolveClusterAccess() sends no credentials over plain http:// to ano
     // Nothing to withhold: no message.
     const anonymous = await resolveClusterAccess({ server: "http://10.0.0.1:8080" }, fakeEnvironment({}, {}));
     assert.equal(anonymous.credentials.withheld, undefined);
+    // A loopback server behind a proxy on another machine: the request crosses the network to the proxy in clear.
+    for (const proxy of ["http://10.9.9.9:3128", "socks5://10.9.9.9:1080"]) {
+      const kubeconfig = {
+        "current-context": "c",
+        clusters: [{ name: "c", cluster: { server: "http://127.0.0.1:8080", "proxy-url": proxy } }],
+        users: [{ name: "u", user: { token: "secret-token-abc" } }],
+        contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+      };
+      const proxied = await resolveClusterAccess({ kubeconfig }, fakeEnvironment({}, {}));
+      assert.equal(await proxied.credentials.authorization(), undefined, proxy);
+      assert.match(proxied.credentials.withheld!, /are not sent to http:\/\/127\.0\.0\.1:8080 through its proxy: /);
+    }
+    const localProxy = await resolveClusterAccess({
+      kubeconfig: {
+        "current-context": "c",
+        clusters: [{ name: "c", cluster: { server: "http://127.0.0.1:8080", "proxy-url": "http://127.0.0.1:3128" } }],
+        users: [{ name: "u", user: { token: "secret-token-abc" } }],
+        contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+      },
+    }, fakeEnvironment({}, {}));
+    assert.equal(await localProxy.credentials.authorization(), "Bearer secret-token-abc");
   } finally {
     setTraceSink(undefined);
   }

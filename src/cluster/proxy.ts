@@ -21,7 +21,7 @@
  */
 
 import { ConfigError } from "../errors.ts";
-import { ipAddressBytes, isLoopback, samePrefix } from "../ip_address.ts";
+import { ipAddressBytes, isLoopbackHost, samePrefix } from "../ip_address.ts";
 import { type ProxySupport, proxySupport } from "../runtime/proxy_support.ts";
 import { trace } from "../trace.ts";
 import { quoteUrl } from "./server_url.ts";
@@ -70,10 +70,10 @@ export function proxyFromEnvironment(
   const secure = url.protocol === "https:";
   const chosen = firstSet(env, secure ? ["HTTPS_PROXY", "https_proxy"] : ["HTTP_PROXY", "http_proxy"]);
   if (!chosen) return undefined;
+  if (isLoopbackHost(url)) return undefined;
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   const port = url.port || (secure ? "443" : "80");
   const ip = ipAddressBytes(host);
-  if (host === "localhost" || (ip && isLoopback(ip))) return undefined;
   const noProxy = firstSet(env, ["NO_PROXY", "no_proxy"]);
   if (noProxy && excluded(noProxy.value, host, port, ip)) return undefined;
   const value = chosen.value.trim();

@@ -30,7 +30,7 @@ import {
 import { inClusterAccess, inClusterNamespace, SERVICE_ACCOUNT_DIRECTORY } from "./in_cluster.ts";
 import { homeKubeconfigAccess, kubeconfigListAccess, kubeconfigOptionAccess } from "./kubeconfig_sources.ts";
 import { environmentProxy } from "./proxy.ts";
-import { ipAddressBytes, isLoopback } from "../ip_address.ts";
+import { isLoopbackHost } from "../ip_address.ts";
 import { withCertificateFiles } from "./certificate_files.ts";
 import { createClientCertificate } from "./tls_settings.ts";
 import type { ClusterAccess, ClusterOptions, Credentials, Environment, SourceAccess } from "./types.ts";
@@ -86,19 +86,19 @@ export async function resolveClusterAccess(
   const applied = await applyClusterOptions(found, options, env);
   const namespace = await defaultNamespace(options, found, env);
   const server = withDefaultScheme(applied);
+  const proxy = found.proxyUrl !== undefined
+    ? { url: found.proxyUrl, variable: `proxy-url of ${applied.source}` }
+    : environmentProxy(server, env.env);
   const access: ClusterAccess = {
     server,
     get namespace() {
       return namespace();
     },
     tls: applied.tls,
-    credentials: withheldOverPlainHttp(server, applied.source, withRotation(applied, env)),
+    credentials: withheldOverPlainHttp(server, proxy?.url, applied.source, withRotation(applied, env)),
     identity: `${server} ${applied.user}`,
     source: applied.source,
   };
-  const proxy = found.proxyUrl !== undefined
-    ? { url: found.proxyUrl, variable: `proxy-url of ${applied.source}` }
-    : environmentProxy(server, env.env);
   if (proxy !== undefined) {
     access.proxyUrl = proxy.url;
     access.proxySource = proxy.variable;
@@ -107,20 +107,29 @@ export async function resolveClusterAccess(
 }
 
 /**
- * No credentials for an API server reached over plain `http://` on another machine, as kubectl sends none over
- * `http://`: a token or password would cross the network in clear text (a server written `http://10.0.0.1:6443` by
- * mistake gets the request, and the token, before it refuses it). Loopback keeps them: `kubectl proxy` needs none,
- * and the fake API server's kubeconfig carries a token.
+ * No credentials for an API server reached over plain `http://` on another machine, or through a proxy on one, as
+ * kubectl sends none over `http://`: a token or password would cross the network in clear text (a server written
+ * `http://10.0.0.1:6443` by mistake gets the request, and the token, before it refuses it). Loopback keeps them:
+ * `kubectl proxy` needs none, and the fake API server's kubeconfig carries a token.
  */
-function withheldOverPlainHttp(server: string, source: string, credentials: Credentials): Credentials {
+function withheldOverPlainHttp(
+  server: string,
+  proxyUrl: string | undefined,
+  source: string,
+  credentials: Credentials,
+): Credentials {
+  if (!server.startsWith("http://")) return credentials;
+  const serverOffMachine = !isLoopbackHost(new URL(server));
+  const proxyOffMachine = proxyUrl !== undefined && !isLoopbackHost(new URL(proxyUrl));
+  if (!serverOffMachine && !proxyOffMachine) return credentials;
+  // Only a source that has credentials gets the reason: without any, a 401 says to add some.
   const hasSecret = credentials.renewal !== undefined || credentials.clientCertificate !== undefined;
-  if (!server.startsWith("http://") || !hasSecret) return credentials;
-  const host = new URL(server).hostname.replace(/^\[(.*)\]$/, "$1");
-  const ip = ipAddressBytes(host);
-  if (host === "localhost" || (ip !== undefined && isLoopback(ip))) return credentials;
-  const withheld = `the credentials from ${source} are not sent to ${server}: over plain http:// to another ` +
-    "machine they would travel in clear text (kubectl sends none over http:// either); use https://";
-  trace(withheld);
+  const withheld = hasSecret
+    ? `the credentials from ${source} are not sent to ${server}${serverOffMachine ? "" : " through its proxy"}: ` +
+      "over plain http:// to another machine they would travel in clear text (kubectl sends none over http:// " +
+      "either); use https://"
+    : undefined;
+  if (withheld) trace(withheld);
   return { authorization: () => Promise.resolve(undefined), invalidate() {}, withheld };
 }
 
