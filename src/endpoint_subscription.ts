@@ -172,9 +172,14 @@ interface Hold {
   since: number;
   /** How many steps of the delivery's work were done ahead of it since the last state arrived (see `prepare`). */
   prepared: number;
+  /** Until when a state that would take a subscriber's last endpoints waits for endpoints to come back (see `flush`). */
+  emptyUntil?: number;
 }
 
-/** The longest a held state waits for the watch to go quiet, in ms: a stream that never pauses is still delivered. */
+/**
+ * The longest a held state waits for the watch to go quiet, in ms: a stream that never pauses is still delivered.
+ * Also how long a state that would take a subscriber's last endpoints waits for a later one that brings them back.
+ */
 const MAX_HOLD_MS = 50;
 
 const watches = new Map<string, SharedWatch>();
@@ -351,7 +356,7 @@ function startWatch(
       watch.version++;
       const { hold } = watch;
       const now = performance.now();
-      if (!hold || (!hold.pending && now >= hold.until)) return flush(watch, true);
+      if (!hold || (!hold.pending && now >= hold.until)) return flush(watch, now + MAX_HOLD_MS);
       hold.arrivals++;
       hold.prepared = 0;
       if (hold.pending) return;
@@ -389,21 +394,25 @@ function startWatch(
  * as this delivery took (its selection and the subscribers' own work, such as grpc-js updating its
  * subchannels) has passed and the watch has gone quiet (a turn of the event loop without a new state), or
  * after {@linkcode MAX_HOLD_MS}. A subscriber that keeps up sees every change at once; a burst of events
- * reaches it as a few deliveries, the last one as soon as the burst ends. A state `fromWatch` that would take a
- * subscriber's last endpoints is held the same way, even as the first of its burst.
+ * reaches it as a few deliveries, the last one as soon as the burst ends. Until `emptyUntil`, a state that would
+ * take a subscriber's last endpoints is not delivered to it: the watch is checked again each turn, and a later state
+ * that brings endpoints back (a slice deleted and created again by a hand-written slice manager, two API calls
+ * apart) goes instead; after that, the empty set goes.
  */
-function flush(watch: SharedWatch, fromWatch = false): void {
+function flush(watch: SharedWatch, emptyUntil: number): void {
   const started = performance.now();
-  let emptied = false;
-  for (const subscriber of watch.subscribers) emptied = deliver(watch, subscriber, true, fromWatch) || emptied;
+  const holdEmpty = started < emptyUntil;
+  let emptyHeld = false;
+  for (const subscriber of watch.subscribers) emptyHeld = deliver(watch, subscriber, true, holdEmpty) || emptyHeld;
   const now = performance.now();
   // No timer until a state arrives: a Service that changes now and then costs one wake-up per change.
   const hold: Hold = { until: now + (now - started), pending: false, arrivals: 0, since: 0, prepared: 0 };
   watch.hold = hold;
-  if (emptied) {
+  if (emptyHeld) {
     hold.pending = true;
     hold.since = now;
-    awaitQuiet(watch, hold, hold.until - now);
+    hold.emptyUntil = emptyUntil;
+    awaitQuiet(watch, hold, 0);
   }
 }
 
@@ -438,7 +447,7 @@ function deliverHeld(watch: SharedWatch, hold: Hold): void {
   }
   // Released first: a delivery that throws must not leave later states held for good.
   watch.hold = undefined;
-  flush(watch);
+  flush(watch, hold.emptyUntil ?? performance.now() + MAX_HOLD_MS);
 }
 
 /** A step of the work of a delivery, ahead of it: 0 parses the events that wait, 1 computes the selections. */
