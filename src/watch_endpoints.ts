@@ -24,12 +24,14 @@ const WATCH_ENDPOINTS_OPTIONS: readonly string[] = Object.keys(
   } satisfies Record<keyof WatchEndpointsOptions, true>,
 );
 
-/** Options of a channel, not of a watch: where they go instead. */
-const CHANNEL_OPTIONS = {
-  subsetSize: "subsetting is a channel's: pass subsetSize to register() or nice-grpc's createChannel()",
-  subsetSeed: "subsetting is a channel's: pass subsetSeed to register() or nice-grpc's createChannel()",
-  loadBalancing: "load balancing is a channel's: pass loadBalancing to register() or nice-grpc's createChannel()",
-};
+/** Advice for the options of a channel, which a watch does not have: where they go instead. */
+const CHANNEL_OPTION_ADVICE = Object.fromEntries(
+  ["subsetSize", "subsetSeed", "loadBalancing"].map((option) => [
+    option,
+    `it is a channel's: pass it to register({ ${option} }) or to nice-grpc's createChannel(target, credentials, ` +
+    `{ resolver: { ${option} } })`,
+  ]),
+);
 
 /** The period of the timer that only keeps the process alive (about 12 days: it never needs to fire). */
 const KEEP_ALIVE_MS = 2 ** 30;
@@ -78,7 +80,7 @@ export async function* watchEndpoints(
 ): AsyncGenerator<EndpointSnapshot, void, undefined> {
   // A Target object gets the parser's checks too: its fields go into the request's path and label selector.
   const parsed = parseTarget(typeof target === "string" ? target : formatTarget(target));
-  checkOptionNames(options, WATCH_ENDPOINTS_OPTIONS, CHANNEL_OPTIONS);
+  checkOptionNames(options, WATCH_ENDPOINTS_OPTIONS, CHANNEL_OPTION_ADVICE);
   checkWatchSettings(options);
   const { signal, onError } = options;
   if (signal?.aborted) return;

@@ -30,3 +30,29 @@ Deno.test("createChannel() refuses a target of grpc-js's own schemes or nice-grp
   createChannel("k8s-nice-test:///echo.prod:grpc", undefined, { resolver: { grpc: recording.grpc } }).close();
   assert.deepEqual(recording.schemes, ["k8s-nice-test"]);
 });
+
+Deno.test("createChannel() refuses a resolver option given beside the channel options, which grpc-js would ignore", () => {
+  const recording = recordingGrpc();
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [
+      { subsetSize: 10 },
+      /^Cannot use option 'subsetSize' beside the channel options: .* \{ resolver: \{ subsetSize \} \}$/,
+    ],
+    [{ cluster: { token: "secret-value" } }, /option 'cluster' .*\{ resolver: \{ cluster \} \}$/],
+    [{ kubeconfig: "/k" }, /option 'kubeconfig' .*\{ resolver: \{ cluster: \{ kubeconfig \} \} \}$/],
+  ];
+  for (const [options, message] of cases) {
+    assert.throws(
+      () =>
+        createChannel("k8s-nice-opts:///echo.prod:grpc", undefined, { ...options, resolver: { grpc: recording.grpc } }),
+      (error) => error instanceof TypeError && message.test(error.message) && !error.message.includes("secret-value"),
+    );
+  }
+  assert.deepEqual(recording.schemes, [], "nothing registered");
+  // grpc-js's own options, and custom ones, are channel options as before.
+  createChannel("k8s-nice-opts:///echo.prod:grpc", undefined, {
+    "grpc.keepalive_time_ms": 10_000,
+    "my.custom": 1,
+    resolver: { grpc: recording.grpc },
+  }).close();
+});

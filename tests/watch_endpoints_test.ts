@@ -682,7 +682,8 @@ Deno.test("watchEndpoints() refuses an option it does not have, naming the one m
   });
   await assert.rejects(first({ onerror: () => {} }), { message: /option 'onerror': it is unknown: use onError$/ });
   await assert.rejects(first({ subsetSize: 10 }), {
-    message: /option 'subsetSize': it is unknown: subsetting is a channel's: pass subsetSize to register\(\)/,
+    message:
+      /option 'subsetSize': it is unknown: it is a channel's: pass it to register\(\{ subsetSize \}\) or to nice-grpc's createChannel\(target, credentials, \{ resolver: \{ subsetSize \} \}\)$/,
   });
   await assert.rejects(first({ kubeconfig: "/x", token: "secret-value" }), {
     message: /option 'kubeconfig': it is unknown: it is a cluster option: pass it as cluster: \{ kubeconfig \}$/,

@@ -76,7 +76,7 @@ export interface RegisterOptions extends WatchSettings {
 }
 
 /** Every option of {@linkcode register}; the type makes the list whole. */
-const REGISTER_OPTIONS: readonly string[] = Object.keys(
+export const REGISTER_OPTIONS: readonly string[] = Object.keys(
   {
     scheme: true,
     grpc: true,

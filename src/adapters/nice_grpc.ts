@@ -9,7 +9,15 @@ import * as peerGrpc from "@grpc/grpc-js";
 import * as niceGrpc from "nice-grpc";
 import { ResolverError, TargetError } from "../errors.ts";
 import { parseTarget } from "../target.ts";
-import { type GrpcModule, isGrpcJsScheme, isRegistered, register, type RegisterOptions } from "./grpc_js.ts";
+import {
+  type GrpcModule,
+  isGrpcJsScheme,
+  isRegistered,
+  register,
+  REGISTER_OPTIONS,
+  type RegisterOptions,
+} from "./grpc_js.ts";
+import { CLUSTER_OPTIONS } from "../cluster/cluster_options.ts";
 // Not a named import: ESM bundles often begin with their own `createRequire` import, and the two would clash.
 import * as nodeModule from "node:module";
 
@@ -42,7 +50,8 @@ export interface CreateChannelOptions {
  * @returns The channel (grpc-js's `Channel`), for nice-grpc's `createClient`.
  * @throws {TargetError} When the target cannot be parsed, or is no Kubernetes target (`dns:`, `unix:`, `http://`,
  * ..., which nice-grpc's own `createChannel` dials).
- * @throws {TypeError} When an option in `options.resolver` cannot work, naming it (see `register()`).
+ * @throws {TypeError} When an option in `options.resolver` cannot work, naming it (see `register()`), or a resolver
+ * option is given beside the channel options instead of under `resolver`.
  * @throws {RangeError} When `options.resolver.subsetSize` or `subsetSeed` is out of range.
  * @throws {ConfigError} When an `options.resolver.cluster` option is unknown, of the wrong type, or excludes another.
  *
@@ -60,6 +69,7 @@ export function createChannel(
   options: CreateChannelOptions = {},
 ): niceGrpc.Channel {
   const { resolver, ...channelOptions } = options;
+  checkChannelOptionNames(channelOptions);
   const written = /^([^:/]+):/.exec(target)?.[1];
   if (written !== undefined && (isGrpcJsScheme(written) || NICE_GRPC_PROTOCOLS.has(written))) {
     // Registering ours under grpc-js's scheme would take over every channel of it; nice-grpc dials http(s):// by DNS.
@@ -77,6 +87,24 @@ export function createChannel(
     "grpc.enable_http_proxy": 0,
     ...channelOptions as niceGrpc.ChannelOptions,
   });
+}
+
+/**
+ * Refuses a resolver or cluster option given among the channel options, where grpc-js would ignore it without a
+ * word: `{ subsetSize: 10 }` left every pod in use, and `{ cluster }` access to KUBECONFIG or ~/.kube/config. Other
+ * keys are channel options, custom ones included. Values are never quoted: a misplaced `token` holds a secret.
+ */
+function checkChannelOptionNames(channelOptions: Record<string, unknown>): void {
+  for (const key of Object.keys(channelOptions)) {
+    const same = (name: string) => name.toLowerCase() === key.toLowerCase();
+    const option = REGISTER_OPTIONS.find(same);
+    const clusterOption = CLUSTER_OPTIONS.find(same);
+    if (option === undefined && clusterOption === undefined) continue;
+    throw new TypeError(
+      `Cannot use option '${key}' beside the channel options: it is the resolver's: pass it as ` +
+        (option !== undefined ? `{ resolver: { ${option} } }` : `{ resolver: { cluster: { ${clusterOption} } } }`),
+    );
+  }
 }
 
 /** The copy of grpc-js that nice-grpc imports: ours when deduplicated, else the one beside nice-grpc. */
