@@ -620,6 +620,25 @@ Deno.test("watchEndpoints() gives each caller its own list: one that sorts or sh
   }
 });
 
+Deno.test("watchEndpoints() yields every snapshot with the same fields in the same order, optional ones when set", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const watch = follow({ kubeconfig: api.kubeconfig() });
+  const fields = ["endpoints", "resourceVersion", "namespace", "service", "topology"];
+  try {
+    await eventually(() => watch.snapshots.length === 1, "the first snapshot");
+    apply(api, ["a"]);
+    await eventually(() => watch.pods() === "a", "pod a");
+    apply(api, ["a", "b"]);
+    await eventually(() => watch.pods() === "a,b", "pods a and b");
+    const [empty, ...others] = watch.snapshots;
+    assert.deepEqual(Object.keys(empty), [...fields, "emptyReason"]);
+    for (const snapshot of others) assert.deepEqual(Object.keys(snapshot), fields);
+  } finally {
+    await watch.stop();
+    await api.close();
+  }
+});
+
 Deno.test("watchEndpoints() sends a new snapshot when only an endpoint's zone, node or hints change", async () => {
   const api = await startFakeApiServer({ token: "t" });
   const write = (zone: string, nodeName: string, trafficDistribution?: "PreferSameZone") =>
