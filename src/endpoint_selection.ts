@@ -245,17 +245,25 @@ function computeSliceEntries(
   const name = slice.metadata.name ?? "";
   const entries: SliceEntry[] = [];
   const endpoints = slice.endpoints ?? [];
+  const previous = replaced?.entries ?? NO_ENTRIES;
   let malformedHints = false;
   for (let i = 0; i < endpoints.length; i++) {
     const endpoint = endpoints[i];
     const hosts = endpoint.addresses;
     if (!hosts?.length) continue;
+    const key = podKey(slice, endpoint);
+    // An endpoint that shows what the previous object's entry of its pod showed (most of them, in an update) takes
+    // that entry over before anything is built: an update allocates only for the endpoints that changed.
+    const before = previous.length > 0 ? entryOf(previous, key) : undefined;
+    if (before !== undefined && showsGroup(endpoint, slicePort, before.group)) {
+      entries.push(before);
+      continue;
+    }
     let hints = readHints(endpoint.hints);
     if (hints === "malformed") {
       malformedHints = true;
       hints = undefined;
     }
-    const key = podKey(slice, endpoint);
     // Built at their length (an array grown by `push` reserves room for 17): a snapshot stays compact in
     // memory, and a consumer walking thousands of endpoints touches fewer cache lines.
     const addresses: EndpointAddress[] = hosts.length === 1
@@ -270,21 +278,75 @@ function computeSliceEntries(
   let kept = 0;
   for (let i = 0; i < entries.length; i++) {
     if (kept > 0 && entries[kept - 1].key === entries[i].key) {
-      entries[kept - 1].group = combine(entries[kept - 1].group, entries[i].group);
+      // An entry taken over belongs to the previous object too: the combined one is a copy.
+      const first = entries[kept - 1].owner === owner ? entries[kept - 1] : { ...entries[kept - 1], owner };
+      first.group = combine(first.group, entries[i].group);
+      entries[kept - 1] = first;
     } else entries[kept++] = entries[i];
   }
   if (kept < entries.length) entries.length = kept;
-  const previous = replaced?.entries ?? NO_ENTRIES;
   for (let i = 0, p = 0; i < entries.length; i++) {
     const entry = entries[i];
     while (p < previous.length && previous[p].key < entry.key) p++;
     const same = p < previous.length ? previous[p] : undefined;
-    if (same?.key === entry.key && sameGroup(same.group, entry.group)) {
+    if (same === entry || (same?.key === entry.key && sameGroup(same.group, entry.group))) {
       same.owner = owner;
       entries[i] = same;
     } else created.push(entry);
   }
   return entries;
+}
+
+/** The entry of `key` in a record's entries (sorted, one per key), by binary search. */
+function entryOf(entries: SliceEntry[], key: string): SliceEntry | undefined {
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (entries[middle].key < key) low = middle + 1;
+    else high = middle;
+  }
+  return low < entries.length && entries[low].key === key ? entries[low] : undefined;
+}
+
+/**
+ * Whether a slice's endpoint, with its addresses on `port`, shows what `group` shows in every field a snapshot
+ * has: what {@linkcode sameGroup} says of the group it would build, read from the JSON without building it.
+ * Hints that are not plain lists of names never match (they are read, and traced, the slow way).
+ */
+function showsGroup(endpoint: SliceEndpoint, port: number, group: PodGroup): boolean {
+  const conditions = endpoint.conditions;
+  const shown = group.endpoint;
+  if (
+    (conditions?.ready !== false) !== group.ready || (conditions?.serving !== false) !== group.serving ||
+    (conditions?.terminating === true) !== group.terminating ||
+    (endpoint.targetRef?.name || undefined) !== shown.podName || (endpoint.zone || undefined) !== shown.zone ||
+    (endpoint.nodeName || undefined) !== shown.nodeName
+  ) return false;
+  const hosts = endpoint.addresses;
+  const addresses = shown.addresses;
+  if (hosts.length !== addresses.length) return false;
+  for (let i = 0; i < hosts.length; i++) {
+    if (addresses[i].host !== hosts[i] || addresses[i].port !== port) return false;
+  }
+  const hints = endpoint.hints;
+  if (hints === undefined || hints === null) return shown.hints === undefined;
+  if (typeof hints !== "object" || Array.isArray(hints)) return false;
+  const { forZones, forNodes } = hints as Record<string, unknown>;
+  const zones = shown.hints?.forZones ?? [];
+  const nodes = shown.hints?.forNodes ?? [];
+  return showsNames(forZones, zones) && showsNames(forNodes, nodes);
+}
+
+/** Whether `value` (a hints list as received: absent, or `{ name }` objects) names exactly `names`. */
+function showsNames(value: unknown, names: string[]): boolean {
+  if (value === undefined || value === null) return names.length === 0;
+  if (!Array.isArray(value) || value.length !== names.length) return false;
+  for (let i = 0; i < value.length; i++) {
+    const entry = value[i];
+    if (typeof entry !== "object" || entry === null || (entry as { name?: unknown }).name !== names[i]) return false;
+  }
+  return true;
 }
 
 /** Whether two groups show the same endpoint in every field a snapshot has. */

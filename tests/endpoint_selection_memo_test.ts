@@ -125,6 +125,15 @@ Deno.test("selectEndpoints() with a memo shows each field of an endpoint that ch
     { hints: { forZones: [{ name: "z1" }], forNodes: [{ name: "n1" }] } },
     { conditions: { ready: true, terminating: true } },
     { addresses: ["10.0.0.1", "10.0.0.2"] },
+    { addresses: ["10.0.0.2"] },
+    // Hints that read as none, or as malformed (then none, traced): no longer those of the endpoint before.
+    { hints: {} },
+    { hints: { forZones: [] } },
+    { hints: { forZones: [{ name: 5 }] } },
+    { hints: { forZones: [{ name: "z1" }, { name: "z1" }] } },
+    { hints: { forZones: "z1" } },
+    { hints: null },
+    { conditions: { ready: true, serving: true, terminating: false } },
     { conditions: { ready: false, serving: true } },
     // Another pod in its place, sorting after every other.
     { targetRef: { kind: "Pod", name: "z", namespace: "prod" } },
@@ -191,6 +200,28 @@ Deno.test("selectEndpoints() reuses the endpoint objects of slices that did not 
   const second = selectEndpoints([kept, slice("b", "10.0.0.3")], "grpc", { memo });
   assert.equal(second[0], first[0]);
   assert.deepEqual(second[1].addresses, [{ host: "10.0.0.3", port: 1 }]);
+});
+
+Deno.test("selectEndpoints() keeps the objects of the unchanged endpoints of a slice that changed", () => {
+  const slice = (ips: string[]): EndpointSlice => ({
+    metadata: { name: "s", namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 1 }],
+    endpoints: ips.map((ip, i) => ({
+      addresses: [ip],
+      conditions: { ready: true },
+      targetRef: { kind: "Pod", name: `p${i}`, namespace: "prod" },
+      zone: "z1",
+      hints: { forZones: [{ name: "z1" }] },
+    })),
+  });
+  const memo = createSelectionMemo();
+  const first = selectEndpoints([slice(["10.0.0.1", "10.0.0.2", "10.0.0.3"])], "grpc", { memo });
+  const second = selectEndpoints([slice(["10.0.0.1", "10.0.0.9", "10.0.0.3"])], "grpc", { memo });
+  assert.equal(second[0], first[0]);
+  assert.notEqual(second[1], first[1]);
+  assert.deepEqual(second[1].addresses, [{ host: "10.0.0.9", port: 1 }]);
+  assert.equal(second[2], first[2]);
 });
 
 /** The reference for sameEndpoints(): every field a snapshot shows, as a string. */
