@@ -62,7 +62,10 @@ export interface BenchResults {
     firstMs?: number;
     rssBytes?: number;
     cpuMsPerUpdate?: number;
+    /** CPU per update of every process of the peer (null: it failed); the figures above are the median one's. */
+    cpuMsPerUpdateRuns?: (number | null)[];
     p50?: number;
+    observed?: number;
     endpointsSeen?: number;
   }[];
   churn: {
