@@ -104,6 +104,35 @@ Deno.test("selectEndpoints() keeps zone and node of an endpoint", () => {
   assert.equal(result.nodeName, "node-1");
 });
 
+Deno.test("selectEndpoints() gives an endpoint only the fields it has, always in the same order", () => {
+  const hinted = { forZones: [{ name: "eu-1a" }] };
+  const base = { addresses: ["10.0.0.1"], conditions: {} };
+  const cases: [Partial<SliceEndpoint>, string[]][] = [
+    [{}, []],
+    [{ targetRef: { kind: "Pod", name: "a" } }, ["podName"]],
+    [{ targetRef: { kind: "Pod", name: "" }, zone: "", nodeName: "" }, []],
+    [{ targetRef: { kind: "Pod", name: "a" }, zone: "eu-1a" }, ["podName", "zone"]],
+    [{ targetRef: { kind: "Pod", name: "a" }, nodeName: "n1" }, ["podName", "nodeName"]],
+    [{ targetRef: { kind: "Pod", name: "a" }, zone: "eu-1a", nodeName: "n1" }, ["podName", "zone", "nodeName"]],
+    [{ targetRef: { kind: "Pod", name: "a" }, zone: "eu-1a", nodeName: "n1", hints: hinted }, [
+      "podName",
+      "zone",
+      "nodeName",
+      "hints",
+    ]],
+    [{ zone: "eu-1a", hints: hinted }, ["zone", "hints"]],
+    [{ targetRef: { kind: "Pod", name: "a" }, hints: hinted }, ["podName", "hints"]],
+  ];
+  for (const [fields, optional] of cases) {
+    const [result] = selectEndpoints([slice("s", [{ ...base, ...fields }])], "grpc");
+    assert.deepEqual(
+      Object.keys(result),
+      ["addresses", "ready", "serving", "terminating", "preferred", ...optional],
+      JSON.stringify(fields),
+    );
+  }
+});
+
 Deno.test("sameEndpoints() tells apart a moved address and a changed condition", () => {
   const base = selectEndpoints([slice("s", [pod("a", "10.0.0.1")])], "grpc");
   const moved = selectEndpoints([slice("s", [pod("a", "10.0.0.2")])], "grpc");
