@@ -176,6 +176,7 @@ export function statusError(
   }
   // Behind `kubectl proxy`, a request without credentials is the proxy user's: anonymous if a 403 says so.
   const saysAnonymous = typeof status.message === "string" && status.message.includes("system:anonymous");
+  const unservedPath = code === 403 ? unservedServerPath(access.server, status.message) : undefined;
   if (access.credentials.withheld !== undefined && (code === 401 || (code === 403 && saysAnonymous))) {
     advice = `the API server at ${access.server} refused a request without credentials (${code}): ` +
       `${access.credentials.withheld}${said}`;
@@ -198,9 +199,9 @@ export function statusError(
         : "renew the client certificate (it may have expired, or the server not trust its CA), then restart");
     advice = `the API server at ${access.server} rejected the credentials from ${access.source} (401 Unauthorized): ` +
       renew;
-  } else if (code === 403 && unservedServerPath(access.server, status.message) !== undefined) {
-    const path = unservedServerPath(access.server, status.message);
-    advice = `the API server at ${access.server} serves no API under the path ${path} of its URL (403 for a path ` +
+  } else if (code === 403 && unservedPath !== undefined) {
+    advice =
+      `the API server at ${access.server} serves no API under the path ${unservedPath} of its URL (403 for a path ` +
       `outside its API): remove the path from the server URL in ${access.source}, unless a proxy there serves ` +
       `the API under it${said}`;
   } else if (code === 403) {
@@ -343,10 +344,10 @@ function proxyLoginAdvice(proxyUrl: string): string {
  * @param proxyUrl The proxy it went through, if any.
  * @returns The text, each credential replaced by `[redacted]`.
  *
- * @example
+ * @example An echoed bearer token
  * ```ts
  * import { withoutCredentials } from "./api_errors.ts";
- * console.log(withoutCredentials("got Bearer s3cr3t-t0ken", "Bearer s3cr3t-t0ken", undefined)); // "got [redacted]"
+ * console.log(withoutCredentials("got Bearer s3cr3t-t0ken", "Bearer s3cr3t-t0ken", undefined)); // got [redacted]
  * ```
  */
 export function withoutCredentials(

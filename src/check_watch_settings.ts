@@ -100,7 +100,10 @@ export function checkOptionNames(
   known: readonly string[],
   elsewhere: Readonly<Record<string, string>> = {},
 ): void {
-  const unknown = unknownField(options, known);
+  // A key left undefined is no option: one object of settings may go to register() and watchEndpoints() alike.
+  const unknown = Object.keys(options).find((key) =>
+    !known.includes(key) && (options as Record<string, unknown>)[key] !== undefined
+  );
   if (unknown === undefined) return;
   const same = (name: string) => name.toLowerCase() === unknown.toLowerCase();
   const meant = known.find(same);

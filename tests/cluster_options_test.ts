@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
+import { checkClusterOptions } from "../src/cluster/cluster_options.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
 import { CA, fakeEnvironment, IN_CLUSTER_VARS, kubeconfigText, SA_FILES } from "./_cluster_environment.ts";
 
@@ -268,4 +269,11 @@ Deno.test("resolveClusterAccess() gives different identities to different tokens
   assert.notEqual(a.identity, b.identity);
   assert.equal(a.identity, a2.identity);
   assert.ok(!a.identity.includes("token-a"));
+});
+
+Deno.test("checkClusterOptions() says null is no cluster options, and that leaving them out gives the default", () => {
+  assert.throws(
+    () => checkClusterOptions(null as never),
+    /^ConfigError: Cannot resolve cluster access: options must be an object such as \{ kubeconfig, context \}: current value is null \(leave cluster out for the default access\)$/,
+  );
 });

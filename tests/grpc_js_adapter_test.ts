@@ -653,6 +653,13 @@ Deno.test("register() refuses bad options at once, naming them", () => {
       ],
     ] as const
   ) assert.throws(() => registeredClass(options as never), new TypeError(message));
+  // The misspelt name is what explains the rest: a seed that seems to come without its size.
+  assert.throws(
+    () => registeredClass({ subsetsize: 10, subsetSeed: 7 } as never),
+    new TypeError("Cannot use option 'subsetsize': it is unknown: use subsetSize"),
+  );
+  // A key left undefined is no option: one settings object may serve register() and watchEndpoints() alike.
+  assert.doesNotThrow(() => registeredClass({ signal: undefined, onError: undefined } as never));
   // A misspelled policy would leave channels on pick_first: every call to one pod.
   for (const loadBalancing of ["round-robin", "", [], [{ nope: {} }], [5], 7]) {
     assert.throws(

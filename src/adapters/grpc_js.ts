@@ -163,7 +163,9 @@ interface ObjectListener {
  * ```
  */
 export function register(options: RegisterOptions = {}): void {
-  // Bad options throw here, not later on a channel.
+  // Bad options throw here, not later on a channel; a misspelt name first, as it explains what follows.
+  checkGrpcOption(options);
+  checkOptionNames(options, REGISTER_OPTIONS);
   if (options.subsetSize !== undefined) createSubsetter(options.subsetSize, options.subsetSeed ?? 0);
   else if (options.subsetSeed !== undefined) {
     // Alone it did nothing: every channel connected to every pod (a misspelled subsetSize, say).
@@ -174,8 +176,6 @@ export function register(options: RegisterOptions = {}): void {
         }`,
     );
   }
-  checkGrpcOption(options);
-  checkOptionNames(options, REGISTER_OPTIONS);
   checkWatchSettings(options);
   const scheme = options.scheme ?? "kubernetes";
   if (!isUriScheme(scheme)) {

@@ -72,7 +72,8 @@ export const CLUSTER_OPTIONS: readonly string[] = Object.keys(
 export function checkClusterOptions(options: ClusterOptions): void {
   if (typeof options !== "object" || options === null) {
     throw new ConfigError(
-      `Cannot resolve cluster access: options must be an object: current type is ${typeof options}`,
+      "Cannot resolve cluster access: options must be an object such as { kubeconfig, context }: current " +
+        (options === null ? "value is null (leave cluster out for the default access)" : `type is ${typeof options}`),
     );
   }
   const unknown = unknownField(options, CLUSTER_OPTIONS);
