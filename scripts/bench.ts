@@ -21,7 +21,7 @@
  * addresses are 10.x and never dialed: every client only watches.
  *
  * Flags: `--updates N` (latency samples per client, default 500),
- * `--churn-minutes M` (default 2.5, so that the full run stays under 10 minutes; the issue's full run is 10), `--only latency,decode,scale,churn,burst,watchlist`,
+ * `--churn-minutes M` (default 2, so that the full run stays under 10 minutes; the issue's full run is 10), `--only latency,decode,scale,churn,burst,watchlist`,
  * `--servers fake,real` (for latency), `--warmup N` (unmeasured updates per client, all clients at once, default 1000),
  * `--big-rounds N` (client processes per peer in the 5,000-endpoint run, in alternating order, default 3),
  * `--stall-endpoints 1000,5000`, `--no-readme` (print only), `--report-only` (rewrite the outputs from
@@ -43,7 +43,7 @@ const { values: flags } = parseArgs({
   args: Deno.args,
   options: {
     updates: { type: "string", default: "500" },
-    "churn-minutes": { type: "string", default: "2.5" },
+    "churn-minutes": { type: "string", default: "2" },
     only: { type: "string", default: ALL_SECTIONS.join(",") },
     servers: { type: "string", default: "fake,real" },
     warmup: { type: "string", default: "1000" },
@@ -323,6 +323,9 @@ async function bigServiceSection(backend: Backend): Promise<void> {
   const runs = new Map<PeerName, BigRun[]>(SCALE_PEERS.map((peer) => [peer, []]));
   for (let round = 0; round < BIG_ROUNDS; round++) {
     for (const peer of round % 2 === 0 ? SCALE_PEERS : SCALE_PEERS.toReversed()) {
+      // The Go original is measured once: compiled ahead of time, it varies by no more than the clock's tick, and
+      // its time keeps the full run under 10 minutes.
+      if (peer === "kuberesolver (Go)" && round > 0) continue;
       runs.get(peer)!.push(await measure(peer));
     }
   }

@@ -470,7 +470,7 @@ function prepare(watch: SharedWatch, step: number): void {
  * one that had a port goes on with it while its slices still have it (a port added to the Service, which
  * credentials without `get` on `services` cannot read, must not freeze its pods). With `holdEmpty`, a selection
  * that would take the subscriber's last endpoints is not sent, and the result says so (true): the caller
- * delivers it once the watch is quiet.
+ * checks again (see `flush`).
  */
 function deliver(watch: SharedWatch, subscriber: Subscriber, now = false, holdEmpty = false): boolean {
   const state = watch.state!;
@@ -506,8 +506,8 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, now = false, holdEm
   const selection = selectionFor(watch, port, subscriber.locality);
   if (selection.generation === subscriber.generation) return false;
   const previous = subscriber.delivered;
-  // The last endpoints go only once the watch is quiet: a slice deleted and created again at once (by a
-  // hand-written slice manager, or a test) is one change, and the moment between its two events no outage.
+  // The last endpoints go only if no later state brings endpoints back soon: a slice deleted and created again (by
+  // a hand-written slice manager, or a test) is one change, and the moment between its two events no outage.
   if (holdEmpty && selection.endpoints.length === 0 && previous?.selection.endpoints.length) return true;
   subscriber.generation = selection.generation;
   subscriber.delivered = { port, selection };
