@@ -3,6 +3,20 @@ import assert from "node:assert/strict";
 import { statusError } from "../src/api_errors.ts";
 import type { ClusterAccess } from "../src/cluster/types.ts";
 
+/** The cluster access a status error reads: its server, source and credentials. */
+const accessTo = (server: string, credentials: object = {}) =>
+  ({ server, source: "kubeconfig /k", credentials, tls: {} }) as unknown as ClusterAccess;
+/** An API server's error answer of `status`, as JSON. */
+const answer = (status: number) => new Response(null, { status, headers: { "content-type": "application/json" } });
+/** A LIST of EndpointSlices in `namespace`. */
+const listIn = (namespace: string) => ({
+  verb: "list",
+  where: "endpointslices",
+  namespace,
+  grant: '"list"',
+  missing: "",
+});
+
 Deno.test("statusError() quotes an answer that echoes the proxy's credentials without them", () => {
   const access = {
     server: "http://10.0.0.1:8080",
@@ -23,20 +37,15 @@ Deno.test("statusError() quotes an answer that echoes the proxy's credentials wi
 });
 
 Deno.test("statusError() for a namespaced 403 says that a namespace that does not exist gets it too", () => {
-  const access = {
-    server: "https://10.0.0.1:6443",
-    source: "kubeconfig /k",
-    credentials: {},
-    tls: {},
-  } as unknown as ClusterAccess;
-  const response = new Response(null, { status: 403, headers: { "content-type": "application/json" } });
+  const access = accessTo("https://10.0.0.1:6443");
+  const response = answer(403);
   // What kube-apiserver answers for a namespace that does not exist (a typo in the target) when RBAC grants are
   // namespaced: the same 403 as for a missing grant.
   const status = {
     message: 'endpointslices.discovery.k8s.io is forbidden: User "alice" cannot list resource "endpointslices" in ' +
       'API group "discovery.k8s.io" in the namespace "prdo"',
   };
-  const subject = { verb: "list", where: "endpointslices", namespace: "prdo", grant: '"list"', missing: "" };
+  const subject = listIn("prdo");
   const error = statusError(subject, access, response, status, false);
   assert.match(
     error.message,
@@ -45,20 +54,15 @@ Deno.test("statusError() for a namespaced 403 says that a namespace that does no
 });
 
 Deno.test("statusError() for a 403 on a path under the server URL's path says to remove that path", () => {
-  const access = {
-    server: "https://10.0.0.1:6443/prefix",
-    source: "kubeconfig /k",
-    credentials: {},
-    tls: {},
-  } as unknown as ClusterAccess;
-  const response = new Response(null, { status: 403, headers: { "content-type": "application/json" } });
+  const access = accessTo("https://10.0.0.1:6443/prefix");
+  const response = answer(403);
   // What kube-apiserver 1.36 answers (checked with kubectl in tests/e2e/kubectl_differential_test.ts): it serves
   // nothing under /prefix, and RBAC denies the path as a non-resource URL.
   const status = {
     message:
       'forbidden: User "alice" cannot get path "/prefix/apis/discovery.k8s.io/v1/namespaces/prod/endpointslices"',
   };
-  const subject = { verb: "list", where: "endpointslices", namespace: "prod", grant: '"list"', missing: "" };
+  const subject = listIn("prod");
   const error = statusError(subject, access, response, status, false);
   assert.match(
     error.message,
@@ -78,15 +82,9 @@ Deno.test("statusError() for a 403 on a path under the server URL's path says to
 Deno.test("statusError() for a 401 without the credentials withheld over plain http:// says why none were sent", () => {
   const withheld = "the credentials from kubeconfig /k are not sent to http://10.0.0.1:8080: over plain http:// to " +
     "another machine they would travel in clear text (kubectl sends none over http:// either); use https://";
-  const access = {
-    server: "http://10.0.0.1:8080",
-    source: "kubeconfig /k",
-    credentials: { withheld },
-    tls: {},
-  } as unknown as ClusterAccess;
-  const response = new Response(null, { status: 401, headers: { "content-type": "application/json" } });
-  const subject = { verb: "list", where: "endpointslices", namespace: "prod", grant: '"list"', missing: "" };
-  const error = statusError(subject, access, response, { message: "Unauthorized" }, true);
+  const error = statusError(listIn("prod"), accessTo("http://10.0.0.1:8080", { withheld }), answer(401), {
+    message: "Unauthorized",
+  }, true);
   assert.equal(
     error.message,
     `Cannot list endpointslices: the API server at http://10.0.0.1:8080 refused a request without credentials (401): ${withheld} (server said: "Unauthorized")`,

@@ -752,28 +752,28 @@ boundedTest(
   },
 );
 
+/** A watch that ends at once with an ERROR event whose Status echoes the Authorization header it was sent. */
+const echoingErrorEvent: Handler = (req, res) =>
+  void res.writeHead(200, { "content-type": "application/json" }).end(
+    JSON.stringify({
+      type: "ERROR",
+      object: {
+        kind: "Status",
+        status: "Failure",
+        message: `denied ${req.headers.authorization}`,
+        reason: `${req.headers.authorization}`,
+        details: { causes: [{ reason: `${req.headers.authorization}` }] },
+        code: 500,
+      },
+    }) + "\n",
+  );
+
 boundedTest(
   "a watch ERROR event that echoes the request's credentials is quoted without them",
   10_000,
   async (defer) => {
     const token = "echoed-watch-canary-4567";
-    // A server that ends each watch with an ERROR whose message holds the Authorization header it was sent.
-    const server = await startHostileServer({
-      watch: (req, res) =>
-        void res.writeHead(200, { "content-type": "application/json" }).end(
-          JSON.stringify({
-            type: "ERROR",
-            object: {
-              kind: "Status",
-              status: "Failure",
-              message: `denied ${req.headers.authorization}`,
-              reason: `${req.headers.authorization}`,
-              details: { causes: [{ reason: `${req.headers.authorization}` }] },
-              code: 500,
-            },
-          }) + "\n",
-        ),
-    });
+    const server = await startHostileServer({ watch: echoingErrorEvent });
     defer(() => server.close());
     const watcher = follow({ server: server.url, token }, { initialMs: 50, maxMs: 100 });
     defer(() => watcher.stop());
@@ -793,15 +793,7 @@ boundedTest(
   10_000,
   async (defer) => {
     const token = "echoed-view-canary-8901";
-    const server = await startHostileServer({
-      watch: (req, res) =>
-        void res.writeHead(200, { "content-type": "application/json" }).end(
-          JSON.stringify({
-            type: "ERROR",
-            object: { kind: "Status", status: "Failure", message: `denied ${req.headers.authorization}`, code: 500 },
-          }) + "\n",
-        ),
-    });
+    const server = await startHostileServer({ watch: echoingErrorEvent });
     defer(() => server.close());
     // The CLI's own wrapper of the EndpointSlice calls, which must keep their redaction.
     const connection = await connectCluster({ server: server.url, token });

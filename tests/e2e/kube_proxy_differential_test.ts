@@ -11,7 +11,8 @@
 // kube-proxy's rules only get read: nothing is sent through them, and no pod
 // address is dialed.
 import assert from "node:assert/strict";
-import { type EndpointSnapshot, type Locality, watchEndpoints } from "@kgr/resolver";
+import type { Locality } from "@kgr/resolver";
+import { recordEndpoints } from "./endpoint_recorder.ts";
 import { createNamespace, deleteNamespace, kubeRequest, listEndpointSlices } from "./kube_objects.ts";
 import { type KubeProxies, kubeProxyUnavailable, startKubeProxies } from "./kube_proxy.ts";
 import { openTestCluster } from "./test_cluster.ts";
@@ -62,28 +63,18 @@ const PROXIED = ["a1", "a3", "b1", "d1"];
 
 const ALL = "a-1,a-2,b-1,c-1";
 
-/** Follows the Service as a client on `locality` would, keeping the last snapshot. */
+/** Follows the Service as a client on `locality` would. */
 function follow(target: string, kubeconfig: string, locality: Locality) {
-  const controller = new AbortController();
-  let last: EndpointSnapshot | undefined;
-  const done = (async () => {
-    for await (
-      const snapshot of watchEndpoints(target, { cluster: { kubeconfig }, locality, signal: controller.signal })
-    ) {
-      last = snapshot;
-    }
-  })();
+  const recorder = recordEndpoints(target, { cluster: { kubeconfig }, locality });
   const names = (preferred: boolean) =>
-    (last?.endpoints ?? []).filter((e) => e.preferred === preferred).map((e) => e.podName).sort().join(",");
+    (recorder.snapshots.at(-1)?.snapshot.endpoints ?? []).filter((e) => e.preferred === preferred)
+      .map((e) => e.podName).sort().join(",");
   return {
     /** The pods calls go to while any of them is up. */
     preferred: () => names(true),
     /** The usable pods it keeps for failover only. */
     others: () => names(false),
-    async stop() {
-      controller.abort();
-      await done;
-    },
+    stop: () => recorder.stop(),
   };
 }
 

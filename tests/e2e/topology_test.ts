@@ -8,7 +8,8 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type EndpointSnapshot, type Locality, watchEndpoints } from "@kgr/resolver";
+import type { Locality } from "@kgr/resolver";
+import { recordEndpoints } from "./endpoint_recorder.ts";
 import { resolveClusterAccess } from "../../src/cluster/resolve_cluster_access.ts";
 import { createClusterHttpClient } from "../../src/cluster_http_client.ts";
 import { readNodeZone } from "../../src/kube_api.ts";
@@ -55,27 +56,18 @@ async function tearDownNodes(cluster: TestCluster): Promise<void> {
   for (const pod of PODS) await deleteNode(cluster.adminFetch, pod.node).catch(() => {});
 }
 
-/** Follows a Service as a client at `locality` would, keeping the last snapshot. */
+/** Follows a Service as a client at `locality` would. */
 function follow(target: string, kubeconfig: string, locality: Locality) {
-  const controller = new AbortController();
-  let last: EndpointSnapshot | undefined;
-  const done = (async () => {
-    for await (
-      const snapshot of watchEndpoints(target, { cluster: { kubeconfig }, locality, signal: controller.signal })
-    ) {
-      last = snapshot;
-    }
-  })();
+  const recorder = recordEndpoints(target, { cluster: { kubeconfig }, locality });
   return {
     /** `mode: preferred pods`, e.g. `zone: a-1,a-2`. */
-    view: () =>
-      last
+    view: () => {
+      const last = recorder.snapshots.at(-1)?.snapshot;
+      return last
         ? `${last.topology}: ${last.endpoints.filter((e) => e.preferred).map((e) => e.podName).sort().join(",")}`
-        : "(none)",
-    async stop() {
-      controller.abort();
-      await done;
+        : "(none)";
     },
+    stop: () => recorder.stop(),
   };
 }
 
