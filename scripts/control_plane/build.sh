@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Builds the real control plane used by tests/e2e: kube-apiserver, kube-controller-manager, kube-proxy
-# (k8s.io/kubernetes) and etcd (go.etcd.io/etcd/server/v3), at the versions pinned in versions.env, into
+# Builds the real control plane used by tests/e2e: kube-apiserver, kube-controller-manager, kube-proxy,
+# kubectl (k8s.io/kubernetes) and etcd (go.etcd.io/etcd/server/v3), at the versions pinned in versions.env, into
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/kgr-resolver/<name>-<version>
 # A binary that is already there is not rebuilt (the cache is keyed by version).
 #
 # Needs Go (the version in kube-apiserver/go.mod or newer; with GOTOOLCHAIN=auto an older
-# go downloads it) and the Go module proxy. A cold build takes about 8 minutes on 2 cores.
+# go downloads it) and the Go module proxy. A cold build takes about 10 minutes on 2 cores (kube-proxy
+# adds about 20 s and kubectl about 75 s to the control plane's 8 minutes).
 #
 # Usage: bash scripts/control_plane/build.sh [--print-dir]
 #   --print-dir  print the cache directory and exit
