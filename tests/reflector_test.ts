@@ -429,6 +429,35 @@ Deno.test("runReflector() treats a watch that closes at once as a failure, so it
   assert.equal(errors.length, 0, "a quick close is traced, not reported");
 });
 
+Deno.test("runReflector() resumes at once a watch that closed or broke soon after a change, as client-go does; a bookmark alone is a quick close", async () => {
+  // An API server's watch cache closes the watch of a client that falls behind, events and all.
+  const closesAfter = (event: WatchEvent) => (watch: ScriptedWatch, clock: FakeClock) => {
+    watch.send(event);
+    clock.setTimeout(() => watch.close(), 10);
+  };
+  const bookmark = { type: "BOOKMARK", object: { metadata: { resourceVersion: "13" }, addressType: "" } };
+  const scripted = scriptedApi([list("10", [])], [
+    closesAfter({ type: "ADDED", object: slice("a", "11") }),
+    (watch, clock) => {
+      watch.send({ type: "ADDED", object: slice("b", "12") });
+      clock.setTimeout(() => watch.controller.error(new TypeError("other side closed")), 10);
+    },
+    closesAfter(bookmark),
+    (watch) => watch.send({ type: "ADDED", object: slice("c", "14") }),
+  ]);
+  const { errors } = await run(scripted, (states) => states.length === 4, { initialMs: 20, minWatchMs: 1000 });
+  // Each change-bearing watch lasts 10 ms and is resumed at once from its last resourceVersion; the bookmark-only
+  // one backs off 20 ms.
+  assert.deepEqual(scripted.times("watch"), [0, 10, 20, 50]);
+  assert.deepEqual(scripted.calls.slice(1).map((call) => (call.params as WatchParams).resourceVersion), [
+    "10",
+    "11",
+    "12",
+    "13",
+  ]);
+  assert.deepEqual(errors.map((error) => error.message), []);
+});
+
 Deno.test("runReflector() counts a watch closed just before minWatchMs as quick, and one closed at it as clean", async () => {
   const scripted = scriptedApi([list("10", [])], [
     (watch, clock) => clock.setTimeout(() => watch.close(), 49),

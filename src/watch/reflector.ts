@@ -175,6 +175,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   // Set when a failure was reported to onError, until the API server serves the watch again.
   let failing = false;
   let watchOpenedAt: number | undefined;
+  // Changes the current watch delivered (its events other than bookmarks; the end of a streaming list's initial events).
+  let changes = 0;
 
   // Watch lines of slice events not parsed yet, by slice name, in order of arrival: a later event of the
   // same slice replaces its line. They follow the state in `slices` and are applied when someone reads it.
@@ -305,10 +307,13 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
 
   /**
    * Watches until the stream ends; says whether the server ended it at its timeout or earlier, or, for a
-   * connection that broke after the watch had been open for at least `minWatchMs`, what broke it: such a watch
-   * is resumed at once, as client-go resumes it, since the server was serving it. That holds for a watch that
-   * delivered nothing too: a proxy that cuts connections idle for less than the bookmark interval breaks every
-   * watch of a quiet Service before its first event, and backing off would leave the endpoints stale.
+   * connection that broke after the watch delivered a change or had been open for at least `minWatchMs`, what
+   * broke it: such a watch is resumed at once, as client-go resumes it, since the server was serving it. That
+   * holds for a watch that delivered nothing too: a proxy that cuts connections idle for less than the bookmark
+   * interval breaks every watch of a quiet Service before its first event, and backing off would leave the
+   * endpoints stale. Only a watch that ends sooner than `minWatchMs` with no change is a quick close (client-go
+   * counts any event; a bookmark alone does not count here, so that a server closing every watch after one
+   * cannot make it spin).
    */
   async function watch(streaming: boolean): Promise<"timeout" | "closed" | { broken: unknown }> {
     const deadline = stallDeadline(signal, { clock, stallTimeoutMs, server: api.server });
@@ -328,6 +333,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       deadline.answered();
       watchOpenedAt = clock.now();
       failWatch = (error) => deadline.fail(error);
+      changes = 0;
       // Progress is a complete event, not a byte: see `stallTimeoutMs`.
       await readWatchLines(body, (line) => {
         // A line read late that failed the watch ends it here: nothing that follows it may apply.
@@ -339,15 +345,19 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
           if (failing) check(parseWatchEvent(line));
           unparsed.delete(head.name);
           unparsed.set(head.name, { line, type: head.type });
+          changes++;
           recovered();
           publish();
           return;
         }
         applyUnparsed();
         const event = parseWatchEvent(line);
+        const streamed = initial !== undefined;
         apply(event);
         // A streaming list recovers at the end of its initial events (in `collect`).
-        if (!initial) recovered();
+        if (initial) return;
+        if (streamed || event.type !== "BOOKMARK") changes++;
+        recovered();
       }, { signal: deadline.signal });
       applyUnparsed();
     } catch (error) {
@@ -355,7 +365,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       if (failure) throw failure;
       // The connection itself broke (the runtime's error, not one of ours about the data or the server).
       const broken = !(error instanceof ResolverError) && !signal.aborted && initial === undefined &&
-        watchOpenedAt !== undefined && clock.now() - watchOpenedAt >= minWatchMs;
+        watchOpenedAt !== undefined && (changes > 0 || clock.now() - watchOpenedAt >= minWatchMs);
       if (broken) return { broken: error };
       throw error;
     } finally {
@@ -379,7 +389,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       );
     }
     const lasted = clock.now() - watchOpenedAt;
-    const tooSoon = quickClose(lasted, minWatchMs);
+    const tooSoon = changes === 0 ? quickClose(lasted, minWatchMs) : undefined;
     if (tooSoon) throw tooSoon;
     return lasted >= timeoutSeconds * 900 ? "timeout" : "closed";
   }
@@ -392,7 +402,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       if (signal.aborted) break;
       watching = true;
       const ended = await watch(streaming);
-      // Open for minWatchMs or more from the resume point, without an error: the server was serving it.
+      // Open for minWatchMs or more from the resume point, or it delivered a change, without an error: the server
+      // was serving it.
       recovered();
       options.onWatchEnd?.(typeof ended === "string" ? ended : "error");
       backoff.reset();
