@@ -789,6 +789,30 @@ boundedTest(
 );
 
 boundedTest(
+  "a watch line that is not JSON and echoes the request's credentials is quoted without them",
+  10_000,
+  async (defer) => {
+    const token = "echoed-line-canary-2345";
+    // A proxy's debugging page in the watch stream, as one line.
+    const server = await startHostileServer({
+      watch: (req, res) =>
+        void res.writeHead(200, { "content-type": "application/json" }).end(
+          `echo: authorization=${req.headers.authorization}\n`,
+        ),
+    });
+    defer(() => server.close());
+    const watcher = follow({ server: server.url, token }, { initialMs: 50, maxMs: 100 });
+    defer(() => watcher.stop());
+    await eventually(() => /not JSON/.test(messages(watcher.errors)), "the decoding error", 5000);
+    const text = messages(watcher.errors);
+    assert.match(text, /a line is not JSON \("echo: authorization=\[redacted\]"\)/);
+    // Nor in its cause, or anything else inspect() shows.
+    const fields = inspect(watcher.errors, { depth: 10, showHidden: true });
+    assert.ok(!fields.includes(token), fields);
+  },
+);
+
+boundedTest(
   "kgr-resolver's view of a watch ERROR event that echoes the credentials quotes it without them",
   10_000,
   async (defer) => {

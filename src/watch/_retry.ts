@@ -97,19 +97,24 @@ export function watchEndReason(error: ResolverError): WatchEndReason {
  * where the connection went and what cuts such connections.
  *
  * @param caught The failure.
- * @param server The API server's URL, when known.
+ * @param api The API server's URL when known, and what takes the request's credentials out of the runtime's text.
  * @returns The failure as a ResolverError.
  *
  * @example A connection reset
  * ```ts
  * import { asResolverError } from "./_retry.ts";
- * const error = asResolverError(new TypeError("other side closed"), "https://10.0.0.1:6443");
+ * const api = { server: "https://10.0.0.1:6443", redact: (text: string) => text };
+ * const error = asResolverError(new TypeError("other side closed"), api);
  * console.log(error.message.includes("https://10.0.0.1:6443 broke (TypeError: other side closed)")); // true
  * ```
  */
-export function asResolverError(caught: unknown, server?: string): ResolverError {
+export function asResolverError(
+  caught: unknown,
+  api?: { server?: string; redact(text: string): string },
+): ResolverError {
   if (caught instanceof ResolverError) return caught;
-  const detail = withoutFetchAdvice(String(caught));
+  const server = api?.server;
+  const detail = withoutFetchAdvice(api ? api.redact(String(caught)) : String(caught));
   return new KubeApiError(
     `Watch of EndpointSlices broke: the connection to the API server${server ? ` at ${server}` : ""} broke ` +
       `(${detail}); resuming: if this repeats, check that the proxies and load balancers on the way let a watch, ` +

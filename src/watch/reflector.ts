@@ -206,7 +206,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     const events: WatchEvent[] = [];
     try {
       for (const [name, { line, type }] of unparsed) {
-        const event = parseWatchEvent(line);
+        const event = parseWatchEvent(line, api.redact);
         check(event);
         if (event.type !== type || (event.object as EndpointSlice).metadata.name !== name) {
           throw new KubeApiError(
@@ -342,7 +342,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         const head = initial ? undefined : sliceEventHead(line);
         if (head) {
           // After failures, the event that says the watch works again must be a good one: checked now.
-          if (failing) check(parseWatchEvent(line));
+          if (failing) check(parseWatchEvent(line, api.redact));
           unparsed.delete(head.name);
           unparsed.set(head.name, { line, type: head.type });
           changes++;
@@ -351,7 +351,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
           return;
         }
         applyUnparsed();
-        const event = parseWatchEvent(line);
+        const event = parseWatchEvent(line, api.redact);
         const streamed = initial !== undefined;
         apply(event);
         // A streaming list recovers at the end of its initial events (in `collect`).
@@ -416,7 +416,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       );
     } catch (caught) {
       if (signal.aborted) break;
-      const error = asResolverError(caught, api.server);
+      const error = asResolverError(caught, api);
       if (watching) options.onWatchEnd?.(watchEndReason(error));
       if (watchOpenedAt !== undefined && clock.now() - watchOpenedAt >= healthyWatchMs) backoff.reset();
       watchOpenedAt = undefined;

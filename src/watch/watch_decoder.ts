@@ -171,11 +171,9 @@ async function readChunks(
 function checkTail(line: Uint8Array): Uint8Array {
   try {
     parseWatchEvent(line);
-  } catch (cause) {
-    throw new KubeApiError(
-      "Cannot decode watch stream: the body ended in the middle of an event; the watch restarts",
-      { cause },
-    );
+  } catch {
+    // Without the parse error as its cause: that quotes the line, which may echo the request's credentials.
+    throw new KubeApiError("Cannot decode watch stream: the body ended in the middle of an event; the watch restarts");
   }
   return line;
 }
@@ -186,6 +184,8 @@ const decoder = new TextDecoder();
  * Parses one line of a watch body.
  *
  * @param line The line, as {@linkcode readWatchLines} hands it over.
+ * @param redact Takes the request's credentials out of the line before its start is quoted in an error (a
+ *   server or proxy may echo them).
  * @returns The event.
  * @throws {KubeApiError} When the line is not JSON, or not a watch event; the watch restarts.
  *
@@ -196,20 +196,20 @@ const decoder = new TextDecoder();
  * console.log(parseWatchEvent(line).type); // "DELETED"
  * ```
  */
-export function parseWatchEvent(line: Uint8Array): WatchEvent {
+export function parseWatchEvent(line: Uint8Array, redact: (text: string) => string = (text) => text): WatchEvent {
   const text = decoder.decode(line);
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (cause) {
+  } catch {
+    // Not the parse error as cause: its message quotes the text around the fault, unredacted.
     throw new KubeApiError(
-      `Cannot decode watch stream: a line is not JSON (${describe(text)}); the watch restarts`,
-      { cause },
+      `Cannot decode watch stream: a line is not JSON (${describe(redact(text))}); the watch restarts`,
     );
   }
   if (!isWatchEvent(value)) {
     throw new KubeApiError(
-      `Cannot decode watch stream: a line is not a watch event (${describe(text)}); the watch restarts`,
+      `Cannot decode watch stream: a line is not a watch event (${describe(redact(text))}); the watch restarts`,
     );
   }
   return value;
