@@ -13,14 +13,13 @@ import type { BackoffOptions } from "./backoff.ts";
 import { createSelectionMemo, sameEndpoints, selectEndpoints, type SelectionMemo } from "./endpoint_selection.ts";
 import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { KubeApiError, ResolverError } from "./errors.ts";
-import { createEndpointSliceApi, createServiceApi, readNodeZone } from "./kube_api.ts";
-import { resolveLocality } from "./locality.ts";
+import { createEndpointSliceApi, createServiceApi } from "./kube_api.ts";
+import { type ClientLocality, clientLocality } from "./client_locality.ts";
 import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import { runReflector, type SliceState, type WatchListSupport } from "./watch/reflector.ts";
 import { createServicePortLookup, portNoteFor, portToKeep, type ServicePortLookup } from "./service_port.ts";
 import { nextTurn } from "./runtime/next_turn.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
-import { withTimeout } from "./runtime/abortable.ts";
 import { type WatchMetrics, watchMetrics } from "./metrics.ts";
 import type { Target } from "./target.ts";
 import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
@@ -184,8 +183,6 @@ const MAX_HOLD_MS = 50;
 
 const watches = new Map<string, SharedWatch>();
 const accessCache = new WeakMap<object, Promise<ClusterAccess>>();
-/** Localities by cluster connection and `options.locality`: the Node is read once per process. */
-const localities = new Map<string, Promise<Locality>>();
 const DEFAULT_ACCESS = {};
 /** Whether each API server (by URL) serves streaming lists: one that refused them is listed from then on. */
 const watchListSupport = new Map<string, WatchListSupport>();
@@ -216,6 +213,7 @@ export function subscribeEndpoints(
   const subscriber: Subscriber = { port: target.port, locality: {}, listener };
   let watch: SharedWatch | undefined;
   let active = true;
+  let releaseLocality: (() => void) | undefined;
   const fail = (error: unknown) => {
     if (active) notify(() => listener.onError(asResolverError(error), true));
   };
@@ -223,14 +221,21 @@ export function subscribeEndpoints(
     async (access) => {
       if (!active) return;
       let namespace: string;
+      let locality: ClientLocality;
       try {
         // Reading the default namespace throws for one that cannot be used (see ClusterAccess.namespace).
         namespace = target.namespace ?? access.namespace;
-        subscriber.locality = await localityFor(access, settings.locality);
+        locality = await clientLocality(access, settings.locality, connectionKey(access));
       } catch (error) {
         return fail(error);
       }
-      if (!active) return;
+      subscriber.locality = locality.current;
+      // A zone learnt later (the Node could not be read at first) applies to this subscriber's next selection.
+      releaseLocality = locality.use(() => {
+        subscriber.locality = locality.current;
+        if (watch?.state) deliver(watch, subscriber);
+      });
+      if (!active) return releaseLocality();
       const key = [connectionKey(access), settingsKey(settings), namespace, target.service].join("\u0000");
       watch = watches.get(key) ?? startWatch(key, access, namespace, target.service, settings);
       watch.subscribers.add(subscriber);
@@ -244,6 +249,7 @@ export function subscribeEndpoints(
   );
   return () => {
     active = false;
+    releaseLocality?.();
     if (!watch) return;
     watch.subscribers.delete(subscriber);
     if (watch.subscribers.size === 0) watch.stop();
@@ -278,24 +284,6 @@ function watchListFor(access: ClusterAccess, enabled: boolean | undefined): Watc
     watchListSupport.set(access.server, support);
   }
   return support;
-}
-
-function localityFor(access: ClusterAccess, explicit: Locality | undefined): Promise<Locality> {
-  const key = `${connectionKey(access)}\u0000${JSON.stringify(explicit ?? null)}`;
-  let locality = localities.get(key);
-  if (!locality) {
-    locality = resolveLocality(explicit, async (node) => {
-      const client = createClusterHttpClient(access);
-      try {
-        // Shared by every watch of this cluster and locality: no one watch's signal may end it.
-        return await withTimeout(undefined, 10_000, (signal) => readNodeZone(access, client, node, signal));
-      } finally {
-        client.close();
-      }
-    });
-    localities.set(key, locality);
-  }
-  return locality;
 }
 
 function accessFor(options: ClusterOptions | undefined): Promise<ClusterAccess> {

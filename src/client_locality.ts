@@ -1,0 +1,154 @@
+/**
+ * Where this client runs, shared by the subscriptions of one cluster
+ * connection and `options.locality`: the Node is read once per process. When
+ * that read fails for a reason that may pass (a restarting or throttling API
+ * server, a timeout), the zone is unknown for now and the Node is read again
+ * in the background, with backoff, until it answers; the subscriptions then
+ * select with the zone. A definite answer (403, 404, a Node without a zone
+ * label) is kept. Once its last user is gone, a locality still waiting for
+ * its zone stops reading and is forgotten, so nothing runs after the last
+ * subscription and the next one starts afresh.
+ *
+ * @module
+ */
+
+import { createBackoff } from "./backoff.ts";
+import type { ClusterAccess } from "./cluster/types.ts";
+import { createClusterHttpClient } from "./cluster_http_client.ts";
+import { KubeApiError } from "./errors.ts";
+import { readNodeZone } from "./kube_api.ts";
+import { resolveLocality } from "./locality.ts";
+import { withTimeout } from "./runtime/abortable.ts";
+import { unrefTimer } from "./runtime/unref_timer.ts";
+import type { Locality } from "./topology.ts";
+import { trace } from "./trace.ts";
+
+/** A client's locality as its subscriptions see it: its zone may become known after the first read. */
+export interface ClientLocality {
+  /** The locality as known now. */
+  readonly current: Locality;
+  /**
+   * Adds a user, whose `onZone` runs when the zone becomes known later.
+   *
+   * @returns Ends the use.
+   */
+  use(onZone: () => void): () => void;
+}
+
+/** How long one read of the Node may take, in ms. */
+const NODE_READ_TIMEOUT_MS = 10_000;
+
+const localities = new Map<string, Promise<ClientLocality>>();
+
+/**
+ * The locality of this client on a cluster, shared by every subscription with the same connection and
+ * `options.locality`.
+ *
+ * @param access The cluster connection (the Node is read through it).
+ * @param explicit `options.locality`, when the caller set it.
+ * @param connectionKey What tells this connection from others (no secret in it).
+ * @returns The shared locality; never rejects.
+ *
+ * @example
+ * ```ts ignore
+ * import { clientLocality } from "./client_locality.ts";
+ * const locality = await clientLocality(access, { node: "node-1" }, "key");
+ * const release = locality.use(() => console.log("zone now known:", locality.current.zone));
+ * release();
+ * ```
+ */
+export function clientLocality(
+  access: ClusterAccess,
+  explicit: Locality | undefined,
+  connectionKey: string,
+): Promise<ClientLocality> {
+  const key = `${connectionKey}\u0000${JSON.stringify(explicit ?? null)}`;
+  let locality = localities.get(key);
+  if (!locality) {
+    locality = readLocality(access, explicit, () => localities.delete(key));
+    localities.set(key, locality);
+  }
+  return locality;
+}
+
+async function readLocality(
+  access: ClusterAccess,
+  explicit: Locality | undefined,
+  forget: () => void,
+): Promise<ClientLocality> {
+  const controller = new AbortController();
+  const readZone = async (node: string) => {
+    const client = createClusterHttpClient(access);
+    try {
+      // Shared by every watch of this cluster and locality: no one watch's signal may end it.
+      return await withTimeout(
+        controller.signal,
+        NODE_READ_TIMEOUT_MS,
+        (signal) => readNodeZone(access, client, node, signal),
+      );
+    } finally {
+      client.close();
+    }
+  };
+  let failure: unknown;
+  let current = await resolveLocality(explicit, (node) =>
+    readZone(node).catch((error) => {
+      failure = error;
+      throw error;
+    }));
+  const users = new Set<() => void>();
+  let waiting = current.node !== undefined && current.zone === undefined && failure !== undefined &&
+    mayPass(failure);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const locality: ClientLocality = {
+    get current() {
+      return current;
+    },
+    use(onZone) {
+      users.add(onZone);
+      return () => {
+        users.delete(onZone);
+        if (users.size > 0 || !waiting) return;
+        waiting = false;
+        clearTimeout(timer);
+        controller.abort();
+        forget();
+      };
+    },
+  };
+  if (waiting) {
+    const node = current.node!;
+    const backoff = createBackoff();
+    const retry = () => {
+      if (!waiting) return;
+      readZone(node).then(
+        (zone) => {
+          if (!waiting) return;
+          waiting = false;
+          if (zone === undefined) return trace(`node ${node} has no zone label: the zone stays unknown`);
+          current = { ...current, zone };
+          trace(`locality: zone ${zone} (from the label of node ${node}, read again): topology-aware routing is on`);
+          for (const onZone of users) onZone();
+        },
+        (error) => {
+          if (!waiting) return;
+          if (mayPass(error)) return schedule();
+          waiting = false;
+          trace(`cannot read the zone of node ${node}, so it stays unknown: ${(error as Error).message}`);
+        },
+      );
+    };
+    const schedule = () => {
+      const delayMs = backoff.next();
+      trace(`reading node ${node} again in ${Math.round(delayMs)} ms, for its zone`);
+      timer = unrefTimer(setTimeout(retry, delayMs));
+    };
+    schedule();
+  }
+  return locality;
+}
+
+/** Whether a failed read of the Node may succeed later: anything but the API server's 401, 403 or 404. */
+function mayPass(error: unknown): boolean {
+  return !(error instanceof KubeApiError && [401, 403, 404].includes(error.status ?? 0));
+}

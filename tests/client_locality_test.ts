@@ -1,0 +1,86 @@
+// The client's zone, read from its Node: a read that failed for a reason that may pass is made again, and
+// topology-aware routing starts once it answers; nothing keeps reading after the last subscription.
+import assert from "node:assert/strict";
+import { type EndpointSnapshot, watchEndpoints } from "../mod.ts";
+import { endpointSlice, type FakeApiServer, startFakeApiServer } from "../testing.ts";
+import { setTraceSink } from "../src/trace.ts";
+
+async function zonedService(): Promise<FakeApiServer> {
+  const server = await startFakeApiServer();
+  server.applyNode({ metadata: { name: "node-1", labels: { "topology.kubernetes.io/zone": "zone-b" } } });
+  for (const [pod, zone] of [["a", "zone-a"], ["b", "zone-b"]]) {
+    server.applySlice(endpointSlice({
+      namespace: "shop",
+      service: "echo",
+      name: `echo-${pod}`,
+      trafficDistribution: "PreferSameZone",
+      port: { name: "grpc", port: 80 },
+      endpoints: [{ ip: `10.0.0.${pod === "a" ? 1 : 2}`, pod, zone }],
+    }));
+  }
+  return server;
+}
+
+const nodeReads = (server: FakeApiServer) => server.requests.filter((request) => request.path.includes("/nodes/"));
+
+Deno.test("a Node read that failed with a 503 is made again, and the zone then applies to a running watch", async () => {
+  const server = await zonedService();
+  try {
+    server.failNext(1, { status: 503, path: "get" });
+    const controller = new AbortController();
+    const snapshots: EndpointSnapshot[] = [];
+    const timeout = setTimeout(() => controller.abort(), 5000);
+    for await (
+      const snapshot of watchEndpoints("kubernetes:///echo.shop:grpc", {
+        cluster: { kubeconfig: server.kubeconfig() },
+        locality: { node: "node-1" },
+        signal: controller.signal,
+      })
+    ) {
+      snapshots.push(snapshot);
+      if (snapshot.topology === "zone") controller.abort();
+    }
+    clearTimeout(timeout);
+    assert.deepEqual(snapshots.map((snapshot) => snapshot.topology), ["none", "zone"]);
+    assert.deepEqual(snapshots[1].endpoints.filter((endpoint) => endpoint.preferred).map((e) => e.podName), ["b"]);
+    assert.deepEqual(nodeReads(server).map((request) => request.status), [503, 200]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("a Node read that failed is not made again once the last subscription ended, nor for a 404", async () => {
+  const server = await zonedService();
+  try {
+    server.failNext(1, { status: 503, path: "get" });
+    const follow = async (node: string) => {
+      const controller = new AbortController();
+      for await (
+        const snapshot of watchEndpoints("kubernetes:///echo.shop:grpc", {
+          cluster: { kubeconfig: server.kubeconfig() },
+          locality: { node },
+          signal: controller.signal,
+        })
+      ) {
+        assert.equal(snapshot.topology, "none");
+        controller.abort();
+      }
+    };
+    // Ended before the read is made again: the test's timer and op sanitizers see nothing left behind.
+    await follow("node-1");
+    assert.deepEqual(nodeReads(server).map((request) => request.status), [503]);
+    // A later subscription reads the Node afresh: the failure was not kept.
+    server.failNext(1, { status: 503, path: "get" });
+    await follow("node-1");
+    assert.deepEqual(nodeReads(server).map((request) => request.status), [503, 503]);
+    const traces: string[] = [];
+    setTraceSink((text) => traces.push(text));
+    await follow("node-missing");
+    assert.deepEqual(nodeReads(server).map((request) => request.status), [503, 503, 404]);
+    assert.ok(traces.some((text) => /cannot read the zone of node node-missing/.test(text)), traces.join("\n"));
+    assert.ok(!traces.some((text) => /reading node node-missing again/.test(text)), traces.join("\n"));
+  } finally {
+    setTraceSink(undefined);
+    await server.close();
+  }
+});
