@@ -359,8 +359,14 @@ export function withoutCredentials(
   if (proxyUrl !== undefined) {
     const { username, password } = new URL(proxyUrl);
     if (password) {
-      const [user, secret] = [username, password].map(decodeURIComponent);
-      secrets.push(secret, encodeBase64(`${user}:${secret}`));
+      // As written too: a proxy URL that does not decode is refused before any request, and may still be quoted.
+      secrets.push(password);
+      try {
+        const [user, secret] = [username, password].map(decodeURIComponent);
+        secrets.push(secret, encodeBase64(`${user}:${secret}`));
+      } catch {
+        // Not percent-encoding: only the password as written can have been sent.
+      }
     }
   }
   let redacted = text;

@@ -105,6 +105,14 @@ Deno.test("proxyUrlProblem() accepts http, https and socks5 where the runtime ca
   assert.match(proxyUrlProblem("proxy.corp:3128", node)!, /^has scheme "proxy.corp"/);
   assert.match(proxyUrlProblem("127.0.0.1:3128", node)!, /^is not a URL: current value is "127.0.0.1:3128"/);
   assert.match(proxyUrlProblem("http://", node)!, /^is not a URL/);
+  // A user name or password that is not percent-encoding, as Go's url.Parse refuses it; never quoted.
+  assert.equal(
+    proxyUrlProblem("http://user:pa%zzword@proxy:3128", node),
+    'has a password with a "%" that starts no escape, which kubectl refuses as well: current value is ' +
+      'http://proxy:3128/ (its user name and password not shown); write a "%" in it as %25',
+  );
+  assert.match(proxyUrlProblem("http://us%er:pass@proxy:3128", node)!, /^has a user name with a "%"/);
+  assert.equal(proxyUrlProblem("http://user:pa%25ss%40@proxy:3128", node), undefined);
 });
 
 Deno.test("environmentProxy() raises a ConfigError naming the variable for a proxy it cannot use", () => {

@@ -145,6 +145,14 @@ export function proxyUrlProblem(text: string, support: ProxySupport = proxySuppo
       `use an ${usable} proxy`;
   }
   if (!url.hostname) return `has no host: current value is ${shown}; use ${scheme}://host:port`;
+  for (const [part, value] of [["user name", url.username], ["password", url.password]]) {
+    try {
+      decodeURIComponent(value);
+    } catch {
+      return `has a ${part} with a "%" that starts no escape, which kubectl refuses as well: current value is ` +
+        `${shown}; write a "%" in it as %25`;
+    }
+  }
   return undefined;
 }
 
