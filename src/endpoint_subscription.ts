@@ -233,7 +233,9 @@ export function subscribeEndpoints(
       // A zone learnt later (the Node could not be read at first) applies to this subscriber's next selection.
       releaseLocality = locality.use(() => {
         subscriber.locality = locality.current;
-        if (watch?.state) deliver(watch, subscriber);
+        if (!watch?.state) return;
+        deliver(watch, subscriber);
+        pruneSelections(watch);
       });
       if (!active) return releaseLocality();
       const key = [connectionKey(access), settingsKey(settings), namespace, target.service].join("\u0000");
@@ -259,6 +261,7 @@ export function subscribeEndpoints(
       if (port !== undefined && ![...watch.subscribers].some((other) => portOf(other) === port)) {
         watch.metrics.portDropped(port);
       }
+      pruneSelections(watch);
     }
     watch = undefined;
   };
@@ -521,9 +524,8 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, now = false, holdEm
  * shares it with subscribers that named it).
  */
 function selectionFor(watch: SharedWatch, port: number | string, locality: Locality): Selection {
-  const { zone, node } = locality;
-  const selectionKey = `${typeof port === "number" ? `#${port}` : port}\u0000${zone ?? ""}\u0000${node ?? ""}`;
-  const last = watch.selections.get(selectionKey);
+  const key = selectionKey(port, locality);
+  const last = watch.selections.get(key);
   if (last?.version === watch.version) return last;
   const memo = last?.memo ?? createSelectionMemo();
   const usable = selectEndpoints(watch.state!.slices.values(), port, { memo });
@@ -542,8 +544,21 @@ function selectionFor(watch: SharedWatch, port: number | string, locality: Local
   const selection: Selection = { version: watch.version, endpoints, topology, generation, memo };
   if (emptyReason !== undefined) selection.emptyReason = emptyReason;
   if (portNote !== undefined) selection.portNote = portNote;
-  watch.selections.set(selectionKey, selection);
+  watch.selections.set(key, selection);
   return selection;
+}
+
+function selectionKey(port: number | string, { zone, node }: Locality): string {
+  return `${typeof port === "number" ? `#${port}` : port}\u0000${zone ?? ""}\u0000${node ?? ""}`;
+}
+
+/** Forgets the selections (and their memos) that no subscriber was last given, after one left or moved. */
+function pruneSelections(watch: SharedWatch): void {
+  const used = new Set<string>();
+  for (const { delivered, locality } of watch.subscribers) {
+    if (delivered) used.add(selectionKey(delivered.port, locality));
+  }
+  for (const key of watch.selections.keys()) if (!used.has(key)) watch.selections.delete(key);
 }
 
 /** Whether two selections give a subscriber the same snapshot (but for its resourceVersion). */
