@@ -8,109 +8,27 @@
  */
 
 import * as peerGrpc from "@grpc/grpc-js";
-import type { EndpointSnapshot, WatchSettings } from "../endpoint_subscription.ts";
+import type { EndpointSnapshot } from "../endpoint_subscription.ts";
 import type { EndpointAddress } from "../resolved_endpoint.ts";
 import { subscribeEndpoints } from "../endpoint_subscription.ts";
 import { ResolverError } from "../errors.ts";
 import { createBackoff } from "../backoff.ts";
-import { defaultAuthority, formatTarget, isUriScheme, parseGrpcUri, type Target } from "../target.ts";
+import { defaultAuthority, formatTarget, parseGrpcUri, type Target } from "../target.ts";
 import { setTraceSink, trace } from "../trace.ts";
 import { installDenoGoawayWorkaround } from "../runtime/deno_goaway_workaround.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
-import { BALANCER_NAME, type BalancerGrpc, EMPTY_LIST_ERROR_ATTRIBUTE, registerBalancer } from "./grpc_js_balancer.ts";
+import { EMPTY_LIST_ERROR_ATTRIBUTE, registerBalancer } from "./grpc_js_balancer.ts";
 import { createSubsetter } from "../subset.ts";
-import { checkOptionNames, checkWatchSettings } from "../check_watch_settings.ts";
-import { describeValue } from "../_util.ts";
+import {
+  checkLoadBalancing,
+  checkRegisterOptions,
+  type GrpcModule,
+  type RegisterOptions,
+} from "./_register_options.ts";
+import { emptyListConfig, serviceConfigOf, warnWithoutLoadBalancing } from "./_service_config.ts";
+import { createStaleNote } from "./_stale_note.ts";
 
-/** The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses. */
-export interface GrpcModule extends BalancerGrpc {
-  /** `grpc.experimental`: resolver and load-balancer registries, tracing. */
-  experimental: BalancerGrpc["experimental"] & {
-    registerResolver(scheme: string, resolver: never): void;
-    trace(severity: never, tracer: string, text: string): void;
-    log(severity: never, ...args: unknown[]): void;
-    selectLbConfigFromList(configs: Record<string, unknown>[]): unknown;
-    parseLoadBalancingConfig?(config: unknown): unknown;
-  };
-  /** `grpc.Metadata`, for error statuses. */
-  Metadata: new () => unknown;
-  /** `grpc.status`. */
-  status: { UNAVAILABLE: number };
-  /** `grpc.logVerbosity`. */
-  logVerbosity: { DEBUG: number; ERROR: number };
-}
-
-/** Options of {@linkcode register}. */
-export interface RegisterOptions extends WatchSettings {
-  /**
-   * The URI scheme to register, without ":" (`k8s` for `k8s:///echo.prod:grpc`); grpc-js matches it as written, so
-   * targets must spell it the same case.
-   * @default {"kubernetes"}
-   */
-  scheme?: string;
-  /** The caller's own `@grpc/grpc-js` module; default: this package's peer copy. Two copies have two registries. */
-  grpc?: GrpcModule;
-  /**
-   * Load balancing when the channel has no `grpc.service_config`: a policy
-   * name or a full `loadBalancingConfig` list. The default,
-   * `kubernetes_round_robin`, is round_robin over the preferred endpoints
-   * (all of them without topology) with failover to the others, and keeps
-   * the event loop responsive with thousands of endpoints; `"round_robin"`
-   * selects grpc-js's own.
-   * @default {"kubernetes_round_robin"}
-   */
-  loadBalancing?: string | Record<string, unknown>[];
-  /**
-   * Subsetting (gRFC A68): each channel connects to a stable pseudo-random
-   * subset of this many endpoints (and as many failover endpoints when
-   * topology applies) instead of every pod. For thousands of pods and many
-   * clients, where clients × pods connections hurt. Off by default.
-   */
-  subsetSize?: number;
-  /**
-   * The seed of the subset: channels with the same seed and size use the
-   * same subset, which `kgr-resolver --subset-size K --subset-seed S` shows.
-   * Default: random per channel, which spreads clients evenly.
-   */
-  subsetSeed?: number;
-}
-
-/** Every option of {@linkcode register}; the type makes the list whole. */
-export const REGISTER_OPTIONS: readonly string[] = Object.keys(
-  {
-    scheme: true,
-    grpc: true,
-    loadBalancing: true,
-    subsetSize: true,
-    subsetSeed: true,
-    cluster: true,
-    stallTimeoutMs: true,
-    backoff: true,
-    watchList: true,
-    locality: true,
-  } satisfies Record<keyof RegisterOptions, true>,
-);
-
-/** The schemes grpc-js resolves itself: a resolver registered under one would replace grpc-js's for every channel. */
-const GRPC_JS_SCHEMES: ReadonlySet<string> = new Set(["dns", "ipv4", "ipv6", "unix", "unix-abstract"]);
-
-/**
- * Whether grpc-js resolves `scheme` itself (`dns`, `ipv4`, `ipv6`, `unix`, `unix-abstract`), as written: a
- * resolver of ours registered under it would take over every channel of that scheme, and `dns` is the default
- * of targets without one.
- *
- * @param scheme A URI scheme, without ":".
- * @returns True for grpc-js's own schemes.
- *
- * @example
- * ```ts ignore
- * isGrpcJsScheme("dns"); // true
- * isGrpcJsScheme("kubernetes"); // false
- * ```
- */
-export function isGrpcJsScheme(scheme: string): boolean {
-  return GRPC_JS_SCHEMES.has(scheme);
-}
+export type { GrpcModule, RegisterOptions } from "./_register_options.ts";
 
 /** Endpoints as the resolver hands them to grpc-js: a pod's addresses, whether topology prefers it, its Service. */
 type BalancedList = { addresses: EndpointAddress[]; preferred: boolean; service: string }[];
@@ -163,34 +81,8 @@ interface ObjectListener {
  * ```
  */
 export function register(options: RegisterOptions = {}): void {
-  // Bad options throw here, not later on a channel; a misspelt name first, as it explains what follows.
-  checkGrpcOption(options);
-  checkOptionNames(options, REGISTER_OPTIONS);
-  if (options.subsetSize !== undefined) createSubsetter(options.subsetSize, options.subsetSeed ?? 0);
-  else if (options.subsetSeed !== undefined) {
-    // Alone it did nothing: every channel connected to every pod (a misspelled subsetSize, say).
-    throw new TypeError(
-      `Cannot use option 'subsetSeed' without 'subsetSize': the seed only chooses which pods a subset holds; ` +
-        `set subsetSize too (such as 100), or leave subsetSeed out: current value is ${
-          describeValue(options.subsetSeed)
-        }`,
-    );
-  }
-  checkWatchSettings(options);
-  const scheme = options.scheme ?? "kubernetes";
-  if (!isUriScheme(scheme)) {
-    // grpc-js would register it anyway, and send the targets meant for it to its DNS resolver.
-    throw new TypeError(
-      `Cannot use option 'scheme': it must be a URI scheme without ":" (a letter, then letters, digits, "+", "-" ` +
-        `or "."), such as "k8s" for targets like "k8s:///echo.prod:grpc": current value is ${describeValue(scheme)}`,
-    );
-  }
-  if (isGrpcJsScheme(scheme)) {
-    throw new TypeError(
-      `Cannot use option 'scheme': grpc-js resolves ${JSON.stringify(scheme)} itself, and ours would replace it for ` +
-        `every channel of the process: use a scheme of your own, such as "kubernetes" (the default)`,
-    );
-  }
+  // Bad options throw here, not later on a channel.
+  const scheme = checkRegisterOptions(options);
   const grpc = options.grpc ?? (peerGrpc as unknown as GrpcModule);
   registerBalancer(grpc);
   if (options.loadBalancing !== undefined) checkLoadBalancing(grpc, options.loadBalancing);
@@ -199,105 +91,6 @@ export function register(options: RegisterOptions = {}): void {
   setTraceSink((text) => grpc.experimental.trace(grpc.logVerbosity.DEBUG as never, "kubernetes_resolver", text));
   if (runtimeKey() === "deno") installDenoGoawayWorkaround();
   grpc.experimental.registerResolver(scheme, createResolverClass(grpc, options) as never);
-}
-
-/**
- * Refuses a `grpc` option that is not a grpc-js module (nice-grpc's, a sub-object, a name), which would otherwise
- * fail deep inside with a runtime's own words, and the grpc-js module passed in place of the options, whose copy
- * would be ignored.
- */
-function checkGrpcOption(options: RegisterOptions): void {
-  const given: unknown = options.grpc;
-  if (given === undefined) {
-    if (!("experimental" in options && "credentials" in options)) return;
-    throw new TypeError(
-      "Cannot register the resolver: the grpc-js module was passed as the options; pass it as register({ grpc })",
-    );
-  }
-  const experimental = (given as { experimental?: { registerResolver?: unknown } } | null)?.experimental;
-  if (typeof experimental?.registerResolver === "function") return;
-  throw new TypeError(
-    `Cannot use option 'grpc': it must be the @grpc/grpc-js module, as in import * as grpc from "@grpc/grpc-js" ` +
-      `and register({ grpc }) (nice-grpc's module is not it; for nice-grpc use createChannel() from ` +
-      `@kgr/resolver/nice-grpc): current value is ${describeGrpcOption(given)}`,
-  );
-}
-
-/** A short description of a bad `grpc` option: a value, or the keys of an object (a module does not stringify). */
-function describeGrpcOption(value: unknown): string {
-  if (typeof value !== "object" || value === null) return describeValue(value);
-  const keys = Object.keys(value);
-  return `an object with ${keys.length === 0 ? "no keys" : `keys ${keys.slice(0, 5).join(", ")}`}${
-    keys.length > 5 ? ", ..." : ""
-  }`;
-}
-
-/** The `loadBalancingConfig` a `loadBalancing` option stands for. */
-function loadBalancingConfig(loadBalancing: string | Record<string, unknown>[] | undefined) {
-  return typeof loadBalancing === "object" ? loadBalancing : [{ [loadBalancing ?? BALANCER_NAME]: {} }];
-}
-
-/**
- * Refuses a `loadBalancing` option that this copy of grpc-js cannot use: a misspelled policy would otherwise
- * leave channels on pick_first, every call to one pod, without a word.
- */
-function checkLoadBalancing(grpc: GrpcModule, loadBalancing: unknown): void {
-  const config = typeof loadBalancing === "string" && loadBalancing !== ""
-    ? loadBalancingConfig(loadBalancing)
-    : Array.isArray(loadBalancing) && loadBalancing.length > 0
-    ? loadBalancing
-    : undefined;
-  try {
-    if (config !== undefined && grpc.experimental.selectLbConfigFromList(config) !== null) return;
-  } catch {
-    // Entries that are not configs at all: refused below.
-  }
-  throw new TypeError(
-    `Cannot use option 'loadBalancing': ${describeValue(loadBalancing)} is no load-balancing policy (or config) ` +
-      `that this grpc-js accepts${parseErrors(grpc, config)}; use "${BALANCER_NAME}" (the default), ` +
-      `"round_robin" or "pick_first", or register your own policy with grpc-js first`,
-  );
-}
-
-/** Why grpc-js refuses each entry of a `loadBalancingConfig` list, as `" (reason; reason)"`, or `""`. */
-function parseErrors(grpc: GrpcModule, config: unknown[] | undefined): string {
-  const reasons = new Set<string>();
-  for (const entry of config ?? []) {
-    try {
-      grpc.experimental.parseLoadBalancingConfig?.(entry);
-    } catch (error) {
-      if (error instanceof Error) reasons.add(error.message);
-    }
-  }
-  return reasons.size > 0 ? ` (${[...reasons].join("; ")})` : "";
-}
-
-/** The copies of grpc-js whose log got the warning about a channel config without load balancing (once each). */
-const warnedWithoutLoadBalancing = new WeakSet<object>();
-
-/**
- * Warns once, through grpc-js's log (shown by default), when a channel's own `grpc.service_config` leaves load
- * balancing out (or lists no policy): grpc-js then uses pick_first, and every call goes to one pod, which a config
- * written for a `retryPolicy` alone does not mean.
- */
-function warnWithoutLoadBalancing(grpc: GrpcModule, channelConfig: unknown): void {
-  if (warnedWithoutLoadBalancing.has(grpc.experimental)) return;
-  let parsed: { loadBalancingConfig?: unknown } | null;
-  try {
-    parsed = JSON.parse(String(channelConfig));
-  } catch {
-    return; // grpc-js refuses it itself.
-  }
-  if (typeof parsed !== "object" || parsed === null) return;
-  const policies = parsed.loadBalancingConfig;
-  if (Array.isArray(policies) ? policies.length > 0 : policies !== undefined) return;
-  warnedWithoutLoadBalancing.add(grpc.experimental);
-  grpc.experimental.log(
-    grpc.logVerbosity.ERROR as never,
-    "@kgr/resolver: this channel's grpc.service_config has no loadBalancingConfig, so grpc-js uses pick_first " +
-      'and sends every call to one pod; add "loadBalancingConfig": [{"kubernetes_round_robin": {}}] to it ' +
-      "(or round_robin) to spread calls over every pod",
-  );
 }
 
 /** Schemes registered per copy of grpc-js (keyed by its registerResolver function). */
@@ -318,20 +111,6 @@ const registered = new WeakMap<object, Set<string>>();
  */
 export function isRegistered(grpc: GrpcModule, scheme: string): boolean {
   return registered.get(grpc.experimental.registerResolver)?.has(scheme) ?? false;
-}
-
-/**
- * The service config that hands a channel of ours an empty list: our policy when the chosen one is pick_first, whose
- * grpc-js version keeps its connection when handed no endpoints (an unready pod that still listens would keep every
- * call), else none (the channel's own). Our policy fails calls at once; the next endpoints bring pick_first back.
- */
-function emptyListConfig(grpc: GrpcModule, options: RegisterOptions): unknown {
-  if (options.loadBalancing === undefined) return undefined;
-  const selected = grpc.experimental.selectLbConfigFromList(loadBalancingConfig(options.loadBalancing)) as
-    | { getLoadBalancerName(): string }
-    | null;
-  if (selected?.getLoadBalancerName() !== "pick_first") return undefined;
-  return { ok: true, value: { loadBalancingConfig: loadBalancingConfig(BALANCER_NAME), methodConfig: [] } };
 }
 
 function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
@@ -364,15 +143,10 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     #listedIn?: object;
     /** Whether the channel's policy holds endpoints of ours: a list with some was handed over since it was made. */
     #channelHasEndpoints = false;
-    /** The session and the time (ISO 8601, to the second) of the last endpoints a snapshot gave. */
-    #resolvedIn?: object;
-    #resolvedAt = "";
     /** The resolution note of `#lastList` while the watch fails: why these endpoints may be stale. */
-    #staleNote = "";
+    #staleNote = createStaleNote();
     /** The resolution note of `#lastList` otherwise: the snapshot's `portNote`, or none. */
     #note = "";
-    /** When the watch started failing (ISO 8601, to the second), while it fails. */
-    #failingSince = "";
     #setupBackoff = createBackoff();
     #subsetter = options.subsetSize === undefined
       ? undefined
@@ -387,9 +161,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     constructor(uri: GrpcUri, listener: FunctionListener | ObjectListener, channelOptions: Record<string, unknown>) {
       this.#listener = listener;
       const channelConfig = channelOptions["grpc.service_config"];
-      this.#serviceConfig = channelConfig
-        ? null
-        : { ok: true, value: { loadBalancingConfig: loadBalancingConfig(options.loadBalancing), methodConfig: [] } };
+      this.#serviceConfig = channelConfig ? null : serviceConfigOf(options.loadBalancing);
       this.#emptyConfig = channelConfig ? null : emptyConfig ?? this.#serviceConfig;
       if (channelConfig) warnWithoutLoadBalancing(grpc, channelConfig);
       try {
@@ -427,9 +199,9 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
           else this.#reportError(error);
         },
         onRecovered: () => {
-          if (!current() || !this.#staleNote) return;
+          if (!current() || !this.#staleNote.hasNote()) return;
           trace(`${formatTarget(this.#target!)}: the watch works again: the last endpoints are current`);
-          this.#staleNote = this.#failingSince = "";
+          this.#staleNote.clear();
           this.#reportList(this.#lastList, this.#note);
         },
       });
@@ -446,7 +218,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       this.#channelHasEndpoints = false;
       this.#unsubscribe?.();
       this.#unsubscribe = undefined;
-      this.#staleNote = this.#failingSince = "";
+      this.#staleNote.clear();
     }
 
     /**
@@ -461,16 +233,9 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
         if (this.#listedIn !== this.#session) this.#reportList(this.#lastList, "");
         return;
       }
-      this.#failingSince ||= isoSeconds(since ?? Date.now());
-      // After an idle channel's destroy(), the endpoints are older than the failures.
-      const resolved = this.#resolvedIn === this.#session
-        ? ""
-        : `they were resolved at ${this.#resolvedAt}, before the channel went idle, and `;
-      const note = `these endpoints may be stale: ${resolved}updates have failed since ${this.#failingSince}: ` +
-        error.message;
+      const note = this.#staleNote.fail(error, since, this.#session);
       // Only a new reason is reported: the failures of one outage are mostly alike.
-      if (note === this.#staleNote) return;
-      this.#staleNote = note;
+      if (note === undefined) return;
       // A port note still holds: calls that fail on every pod may fail for it, outage or not.
       this.#reportList(this.#lastList, this.#note ? `${note}; ${this.#note}` : note);
     }
@@ -483,10 +248,9 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
         }`,
       );
       this.#hasEndpoints = used.length > 0;
-      this.#staleNote = this.#failingSince = "";
+      this.#staleNote.clear();
       if (this.#hasEndpoints) {
-        this.#resolvedIn = this.#session;
-        this.#resolvedAt = isoSeconds(Date.now());
+        this.#staleNote.resolved(this.#session);
         const start = this.#rotation % used.length;
         const serviceName = `service ${service} in namespace ${namespace}`;
         this.#lastList = used.map((_, i) => {
@@ -553,9 +317,4 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       } else listener.onError(status);
     }
   };
-}
-
-/** A time as ISO 8601 to the second, as the stale note gives it. */
-function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 }

@@ -9,14 +9,8 @@ import * as peerGrpc from "@grpc/grpc-js";
 import * as niceGrpc from "nice-grpc";
 import { ResolverError, TargetError } from "../errors.ts";
 import { parseTarget } from "../target.ts";
-import {
-  type GrpcModule,
-  isGrpcJsScheme,
-  isRegistered,
-  register,
-  REGISTER_OPTIONS,
-  type RegisterOptions,
-} from "./grpc_js.ts";
+import { isRegistered, register } from "./grpc_js.ts";
+import { type GrpcModule, isGrpcJsScheme, REGISTER_OPTIONS, type RegisterOptions } from "./_register_options.ts";
 import { CLUSTER_OPTIONS } from "../cluster/cluster_options.ts";
 // Not a named import: ESM bundles often begin with their own `createRequire` import, and the two would clash.
 import * as nodeModule from "node:module";

@@ -1,0 +1,250 @@
+/**
+ * The options of the grpc-js adapter's `register()` and their checks: each bad option is refused when it is passed,
+ * with its name and what to use, rather than later on a channel, or never.
+ *
+ * @module
+ */
+
+import type { WatchSettings } from "../endpoint_subscription.ts";
+import { isUriScheme } from "../target.ts";
+import { BALANCER_NAME, type BalancerGrpc } from "./grpc_js_balancer.ts";
+import { createSubsetter } from "../subset.ts";
+import { checkOptionNames, checkWatchSettings } from "../check_watch_settings.ts";
+import { describeValue } from "../_util.ts";
+
+/** The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses. */
+export interface GrpcModule extends BalancerGrpc {
+  /** `grpc.experimental`: resolver and load-balancer registries, tracing. */
+  experimental: BalancerGrpc["experimental"] & {
+    registerResolver(scheme: string, resolver: never): void;
+    trace(severity: never, tracer: string, text: string): void;
+    log(severity: never, ...args: unknown[]): void;
+    selectLbConfigFromList(configs: Record<string, unknown>[]): unknown;
+    parseLoadBalancingConfig?(config: unknown): unknown;
+  };
+  /** `grpc.Metadata`, for error statuses. */
+  Metadata: new () => unknown;
+  /** `grpc.status`. */
+  status: { UNAVAILABLE: number };
+  /** `grpc.logVerbosity`. */
+  logVerbosity: { DEBUG: number; ERROR: number };
+}
+
+/** Options of {@linkcode register}. */
+export interface RegisterOptions extends WatchSettings {
+  /**
+   * The URI scheme to register, without ":" (`k8s` for `k8s:///echo.prod:grpc`); grpc-js matches it as written, so
+   * targets must spell it the same case.
+   * @default {"kubernetes"}
+   */
+  scheme?: string;
+  /** The caller's own `@grpc/grpc-js` module; default: this package's peer copy. Two copies have two registries. */
+  grpc?: GrpcModule;
+  /**
+   * Load balancing when the channel has no `grpc.service_config`: a policy
+   * name or a full `loadBalancingConfig` list. The default,
+   * `kubernetes_round_robin`, is round_robin over the preferred endpoints
+   * (all of them without topology) with failover to the others, and keeps
+   * the event loop responsive with thousands of endpoints; `"round_robin"`
+   * selects grpc-js's own.
+   * @default {"kubernetes_round_robin"}
+   */
+  loadBalancing?: string | Record<string, unknown>[];
+  /**
+   * Subsetting (gRFC A68): each channel connects to a stable pseudo-random
+   * subset of this many endpoints (and as many failover endpoints when
+   * topology applies) instead of every pod. For thousands of pods and many
+   * clients, where clients × pods connections hurt. Off by default.
+   */
+  subsetSize?: number;
+  /**
+   * The seed of the subset: channels with the same seed and size use the
+   * same subset, which `kgr-resolver --subset-size K --subset-seed S` shows.
+   * Default: random per channel, which spreads clients evenly.
+   */
+  subsetSeed?: number;
+}
+
+/** Every option of {@linkcode register}; the type makes the list whole. */
+export const REGISTER_OPTIONS: readonly string[] = Object.keys(
+  {
+    scheme: true,
+    grpc: true,
+    loadBalancing: true,
+    subsetSize: true,
+    subsetSeed: true,
+    cluster: true,
+    stallTimeoutMs: true,
+    backoff: true,
+    watchList: true,
+    locality: true,
+  } satisfies Record<keyof RegisterOptions, true>,
+);
+
+/** The schemes grpc-js resolves itself: a resolver registered under one would replace grpc-js's for every channel. */
+const GRPC_JS_SCHEMES: ReadonlySet<string> = new Set(["dns", "ipv4", "ipv6", "unix", "unix-abstract"]);
+
+/**
+ * Whether grpc-js resolves `scheme` itself (`dns`, `ipv4`, `ipv6`, `unix`, `unix-abstract`), as written: a
+ * resolver of ours registered under it would take over every channel of that scheme, and `dns` is the default
+ * of targets without one.
+ *
+ * @param scheme A URI scheme, without ":".
+ * @returns True for grpc-js's own schemes.
+ *
+ * @example
+ * ```ts ignore
+ * isGrpcJsScheme("dns"); // true
+ * isGrpcJsScheme("kubernetes"); // false
+ * ```
+ */
+export function isGrpcJsScheme(scheme: string): boolean {
+  return GRPC_JS_SCHEMES.has(scheme);
+}
+
+/**
+ * Refuses options that cannot work, in the order that explains most: a `grpc` that is no grpc-js module, an unknown
+ * option name, a bad subset, watch or cluster setting, a bad `scheme`. `loadBalancing` needs the module's policies
+ * registered first: {@linkcode checkLoadBalancing} checks it.
+ *
+ * @param options The options given to `register()`.
+ * @returns The scheme to register: `options.scheme`, or `kubernetes`.
+ * @throws {TypeError} Naming the first bad option (see `register()`).
+ * @throws {RangeError} When `subsetSize` or `subsetSeed` is out of range.
+ * @throws {ConfigError} When a `cluster` option is unknown, of the wrong type, or excludes another.
+ *
+ * @example A scheme that grpc-js resolves itself
+ * ```ts
+ * import { checkRegisterOptions } from "./_register_options.ts";
+ * try {
+ *   checkRegisterOptions({ scheme: "dns" });
+ * } catch (error) {
+ *   console.log((error as Error).message); // Cannot use option 'scheme': grpc-js resolves "dns" itself, ...
+ * }
+ * ```
+ */
+export function checkRegisterOptions(options: RegisterOptions): string {
+  // A misspelt name first, as it explains what follows.
+  checkGrpcOption(options);
+  checkOptionNames(options, REGISTER_OPTIONS);
+  if (options.subsetSize !== undefined) createSubsetter(options.subsetSize, options.subsetSeed ?? 0);
+  else if (options.subsetSeed !== undefined) {
+    // Alone it did nothing: every channel connected to every pod (a misspelled subsetSize, say).
+    throw new TypeError(
+      `Cannot use option 'subsetSeed' without 'subsetSize': the seed only chooses which pods a subset holds; ` +
+        `set subsetSize too (such as 100), or leave subsetSeed out: current value is ${
+          describeValue(options.subsetSeed)
+        }`,
+    );
+  }
+  checkWatchSettings(options);
+  const scheme = options.scheme ?? "kubernetes";
+  if (!isUriScheme(scheme)) {
+    // grpc-js would register it anyway, and send the targets meant for it to its DNS resolver.
+    throw new TypeError(
+      `Cannot use option 'scheme': it must be a URI scheme without ":" (a letter, then letters, digits, "+", "-" ` +
+        `or "."), such as "k8s" for targets like "k8s:///echo.prod:grpc": current value is ${describeValue(scheme)}`,
+    );
+  }
+  if (isGrpcJsScheme(scheme)) {
+    throw new TypeError(
+      `Cannot use option 'scheme': grpc-js resolves ${JSON.stringify(scheme)} itself, and ours would replace it for ` +
+        `every channel of the process: use a scheme of your own, such as "kubernetes" (the default)`,
+    );
+  }
+  return scheme;
+}
+
+/**
+ * Refuses a `grpc` option that is not a grpc-js module (nice-grpc's, a sub-object, a name), which would otherwise
+ * fail deep inside with a runtime's own words, and the grpc-js module passed in place of the options, whose copy
+ * would be ignored.
+ */
+function checkGrpcOption(options: RegisterOptions): void {
+  const given: unknown = options.grpc;
+  if (given === undefined) {
+    if (!("experimental" in options && "credentials" in options)) return;
+    throw new TypeError(
+      "Cannot register the resolver: the grpc-js module was passed as the options; pass it as register({ grpc })",
+    );
+  }
+  const experimental = (given as { experimental?: { registerResolver?: unknown } } | null)?.experimental;
+  if (typeof experimental?.registerResolver === "function") return;
+  throw new TypeError(
+    `Cannot use option 'grpc': it must be the @grpc/grpc-js module, as in import * as grpc from "@grpc/grpc-js" ` +
+      `and register({ grpc }) (nice-grpc's module is not it; for nice-grpc use createChannel() from ` +
+      `@kgr/resolver/nice-grpc): current value is ${describeGrpcOption(given)}`,
+  );
+}
+
+/** A short description of a bad `grpc` option: a value, or the keys of an object (a module does not stringify). */
+function describeGrpcOption(value: unknown): string {
+  if (typeof value !== "object" || value === null) return describeValue(value);
+  const keys = Object.keys(value);
+  return `an object with ${keys.length === 0 ? "no keys" : `keys ${keys.slice(0, 5).join(", ")}`}${
+    keys.length > 5 ? ", ..." : ""
+  }`;
+}
+
+/**
+ * The `loadBalancingConfig` a `loadBalancing` option stands for.
+ *
+ * @param loadBalancing A policy name or a `loadBalancingConfig` list; absent means `kubernetes_round_robin`.
+ * @returns The list as given, or a list of the named policy without config.
+ *
+ * @example A policy name
+ * ```ts
+ * import { loadBalancingConfig } from "./_register_options.ts";
+ * loadBalancingConfig("round_robin"); // [{ round_robin: {} }]
+ * ```
+ */
+export function loadBalancingConfig(
+  loadBalancing: string | Record<string, unknown>[] | undefined,
+): Record<string, unknown>[] {
+  return typeof loadBalancing === "object" ? loadBalancing : [{ [loadBalancing ?? BALANCER_NAME]: {} }];
+}
+
+/**
+ * Refuses a `loadBalancing` option that this copy of grpc-js cannot use: a misspelled policy would otherwise
+ * leave channels on pick_first, every call to one pod, without a word.
+ *
+ * @param grpc The grpc-js module, with our policy registered.
+ * @param loadBalancing The option as given.
+ * @throws {TypeError} Naming the option, why grpc-js refuses it, and the policies to use.
+ *
+ * @example A misspelt policy
+ * ```ts ignore
+ * import * as grpc from "@grpc/grpc-js";
+ * checkLoadBalancing(grpc, "round-robin"); // TypeError: Cannot use option 'loadBalancing': "round-robin" is no ...
+ * ```
+ */
+export function checkLoadBalancing(grpc: GrpcModule, loadBalancing: unknown): void {
+  const config = typeof loadBalancing === "string" && loadBalancing !== ""
+    ? loadBalancingConfig(loadBalancing)
+    : Array.isArray(loadBalancing) && loadBalancing.length > 0
+    ? loadBalancing
+    : undefined;
+  try {
+    if (config !== undefined && grpc.experimental.selectLbConfigFromList(config) !== null) return;
+  } catch {
+    // Entries that are not configs at all: refused below.
+  }
+  throw new TypeError(
+    `Cannot use option 'loadBalancing': ${describeValue(loadBalancing)} is no load-balancing policy (or config) ` +
+      `that this grpc-js accepts${parseErrors(grpc, config)}; use "${BALANCER_NAME}" (the default), ` +
+      `"round_robin" or "pick_first", or register your own policy with grpc-js first`,
+  );
+}
+
+/** Why grpc-js refuses each entry of a `loadBalancingConfig` list, as `" (reason; reason)"`, or `""`. */
+function parseErrors(grpc: GrpcModule, config: unknown[] | undefined): string {
+  const reasons = new Set<string>();
+  for (const entry of config ?? []) {
+    try {
+      grpc.experimental.parseLoadBalancingConfig?.(entry);
+    } catch (error) {
+      if (error instanceof Error) reasons.add(error.message);
+    }
+  }
+  return reasons.size > 0 ? ` (${[...reasons].join("; ")})` : "";
+}

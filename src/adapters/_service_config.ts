@@ -1,0 +1,87 @@
+/**
+ * The service configs the grpc-js resolver hands a channel with its endpoints (its load balancing, when the channel
+ * has no `grpc.service_config` of its own) and with an empty list, and the warning for a channel config that leaves
+ * load balancing out.
+ *
+ * @module
+ */
+
+import { BALANCER_NAME } from "./grpc_js_balancer.ts";
+import { type GrpcModule, loadBalancingConfig, type RegisterOptions } from "./_register_options.ts";
+
+/**
+ * The service config, as the resolver listener takes it, that selects `loadBalancing`.
+ *
+ * @param loadBalancing A policy name or a `loadBalancingConfig` list; absent means `kubernetes_round_robin`.
+ * @returns An `{ ok: true, value }` service config with that load balancing and no method config.
+ *
+ * @example Our own policy
+ * ```ts
+ * import { serviceConfigOf } from "./_service_config.ts";
+ * serviceConfigOf(undefined); // { ok: true, value: { loadBalancingConfig: [{ kubernetes_round_robin: {} }], ... } }
+ * ```
+ */
+export function serviceConfigOf(loadBalancing: RegisterOptions["loadBalancing"]): unknown {
+  return { ok: true, value: { loadBalancingConfig: loadBalancingConfig(loadBalancing), methodConfig: [] } };
+}
+
+/**
+ * The service config that hands a channel of ours an empty list: our policy when the chosen one is pick_first, whose
+ * grpc-js version keeps its connection when handed no endpoints (an unready pod that still listens would keep every
+ * call), else none (the channel's own). Our policy fails calls at once; the next endpoints bring pick_first back.
+ *
+ * @param grpc The grpc-js module, with the policies registered.
+ * @param options The options given to `register()`.
+ * @returns Our policy's service config, or `undefined` for the channel's own.
+ *
+ * @example pick_first gets our policy for empty lists
+ * ```ts ignore
+ * import * as grpc from "@grpc/grpc-js";
+ * emptyListConfig(grpc, { loadBalancing: "pick_first" }); // { ok: true, value: { loadBalancingConfig: [{ kubernetes_round_robin: {} }], ... } }
+ * ```
+ */
+export function emptyListConfig(grpc: GrpcModule, options: RegisterOptions): unknown {
+  if (options.loadBalancing === undefined) return undefined;
+  const selected = grpc.experimental.selectLbConfigFromList(loadBalancingConfig(options.loadBalancing)) as
+    | { getLoadBalancerName(): string }
+    | null;
+  if (selected?.getLoadBalancerName() !== "pick_first") return undefined;
+  return serviceConfigOf(BALANCER_NAME);
+}
+
+/** The copies of grpc-js whose log got the warning about a channel config without load balancing (once each). */
+const warnedWithoutLoadBalancing = new WeakSet<object>();
+
+/**
+ * Warns once, through grpc-js's log (shown by default), when a channel's own `grpc.service_config` leaves load
+ * balancing out (or lists no policy): grpc-js then uses pick_first, and every call goes to one pod, which a config
+ * written for a `retryPolicy` alone does not mean.
+ *
+ * @param grpc The grpc-js module whose log gets the warning.
+ * @param channelConfig The channel's `grpc.service_config` option, a JSON string.
+ *
+ * @example A config for retries alone
+ * ```ts ignore
+ * import * as grpc from "@grpc/grpc-js";
+ * warnWithoutLoadBalancing(grpc, JSON.stringify({ methodConfig: [] })); // logs the warning once
+ * ```
+ */
+export function warnWithoutLoadBalancing(grpc: GrpcModule, channelConfig: unknown): void {
+  if (warnedWithoutLoadBalancing.has(grpc.experimental)) return;
+  let parsed: { loadBalancingConfig?: unknown } | null;
+  try {
+    parsed = JSON.parse(String(channelConfig));
+  } catch {
+    return; // grpc-js refuses it itself.
+  }
+  if (typeof parsed !== "object" || parsed === null) return;
+  const policies = parsed.loadBalancingConfig;
+  if (Array.isArray(policies) ? policies.length > 0 : policies !== undefined) return;
+  warnedWithoutLoadBalancing.add(grpc.experimental);
+  grpc.experimental.log(
+    grpc.logVerbosity.ERROR as never,
+    "@kgr/resolver: this channel's grpc.service_config has no loadBalancingConfig, so grpc-js uses pick_first " +
+      'and sends every call to one pod; add "loadBalancingConfig": [{"kubernetes_round_robin": {}}] to it ' +
+      "(or round_robin) to spread calls over every pod",
+  );
+}
