@@ -23,7 +23,7 @@ import {
 } from "./api_errors.ts";
 
 /** Largest LIST response body accepted, in bytes (128 MiB); a larger one is an error, not an out-of-memory crash. */
-export const MAX_LIST_BYTES = 128 * 1024 * 1024;
+const MAX_LIST_BYTES = 128 * 1024 * 1024;
 /** Largest single object (a Service) accepted, in bytes. */
 const MAX_OBJECT_BYTES = 1024 * 1024;
 /** Largest error response body read for its Kubernetes Status, in bytes; the rest is discarded. */

@@ -123,14 +123,8 @@ function shown(value: unknown): string {
  * @param seed The client's seed.
  * @param key The endpoint's identity.
  * @returns The score.
- *
- * @example
- * ```ts
- * import { rendezvousScore } from "./subset.ts";
- * console.log(rendezvousScore(1, "echo-0") === rendezvousScore(1, "echo-0")); // true
- * ```
  */
-export function rendezvousScore(seed: number, key: string): number {
+function rendezvousScore(seed: number, key: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     hash ^= key.charCodeAt(i);

@@ -22,9 +22,9 @@ export interface Segment {
 const CODES: Record<Style, number> = { bold: 1, dim: 2, red: 31, green: 32, yellow: 33, cyan: 36 };
 const ESC = "\x1b[";
 /** Hides the cursor while a frame is live. */
-export const HIDE_CURSOR = `${ESC}?25l`;
+const HIDE_CURSOR = `${ESC}?25l`;
 /** Shows the cursor again. */
-export const SHOW_CURSOR = `${ESC}?25h`;
+const SHOW_CURSOR = `${ESC}?25h`;
 
 /**
  * Whether the output is a terminal that takes escape sequences (colours, cursor moves): a terminal whose `TERM`
