@@ -3,47 +3,17 @@
  * (`ClusterOptions`, `Environment`), what comes back (`ClusterAccess` with its
  * `TlsSettings` and `Credentials`) and what one source finds on the way
  * (`SourceAccess`). Types only; every module of `cluster/` sits above this
- * one, and the runtime's HTTP client imports nothing else from `cluster/`.
+ * one. `TlsSettings` is the runtime's HTTP client's (`runtime/types.ts`), re-exported
+ * here: `runtime/` imports nothing from `cluster/`.
  *
  * @module
  */
 
 import type { RunExecPlugin } from "../runtime/exec_plugin.ts";
+import type { TlsSettings } from "../runtime/types.ts";
 import type { KubeconfigObject } from "./kubeconfig_schema.ts";
 
-/**
- * TLS settings of one cluster. Objects returned by this library keep `key`
- * in a private field: it reads normally (`tls.key`) but never shows in
- * `inspect` or `JSON.stringify`, and a spread (`{ ...tls }`) drops it.
- *
- * @example Describing the settings in use
- * ```ts
- * import type { TlsSettings } from "./types.ts";
- * function describe(tls: TlsSettings): string {
- *   return tls.insecureSkipVerify ? "no verification" : `trusting ${tls.caSource}`;
- * }
- * ```
- */
-export interface TlsSettings {
-  /** PEM of the CA to trust; absent means the system roots. */
-  ca?: string;
-  /** Client certificate, PEM. */
-  cert?: string;
-  /** Client key, PEM. */
-  key?: string;
-  /** Name to verify the server certificate against (kubeconfig `tls-server-name`). */
-  serverName?: string;
-  /** Skip verification; only `true` when the kubeconfig or options say so explicitly. */
-  insecureSkipVerify?: boolean;
-  /** Names the CA in use, for TLS error messages, e.g. `certificate-authority /path/ca.crt`. */
-  caSource: string;
-  /**
-   * The settings that choose the CA and the name verified, as their source spells them, for TLS error messages:
-   * `cluster.ca, cluster.caFile and cluster.tlsServerName` for `cluster` options; absent for a kubeconfig's
-   * (`certificate-authority and tls-server-name`).
-   */
-  caSettings?: string;
-}
+export type { TlsSettings } from "../runtime/types.ts";
 
 /**
  * A client certificate and key, from an exec plugin. `key` is kept private

@@ -17,12 +17,12 @@
  */
 
 import type { Socket } from "node:net";
-import type { TlsSettings } from "../cluster/types.ts";
 import { settledOnAbort } from "./abortable.ts";
 import { type HttpClient, type HttpResponse, readableResponse } from "./http_response.ts";
 import { nodeHttpClient } from "./node_http_client.ts";
 import { runtimeKey } from "./runtime.ts";
 import { type Connector, socks5Connector } from "./socks5_connector.ts";
+import type { TlsSettings } from "./types.ts";
 
 export type { HttpClient, HttpResponse } from "./http_response.ts";
 

@@ -17,9 +17,9 @@ import { Buffer } from "node:buffer";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { Socket } from "node:net";
-import type { TlsSettings } from "../cluster/types.ts";
 import { type HttpClient, type HttpResponse, readableResponse } from "./http_response.ts";
 import { unrefTimer } from "./unref_timer.ts";
+import type { TlsSettings } from "./types.ts";
 
 /** How long a new connection may take, TLS included, as undici's connect timeout on Node and Deno (10 s). */
 const CONNECT_TIMEOUT_MS = 10_000;
