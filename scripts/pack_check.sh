@@ -49,7 +49,7 @@ for check in node10:commonjs:consumer.ts nodenext:nodenext:consumer.ts nodenext:
   bundler:esnext:consumer.ts; do
   IFS=: read -r resolution module file <<<"$check"
   echo "--- TypeScript $("$root/node_modules/.bin/tsc" --version | cut -d' ' -f2), moduleResolution $resolution, $file, installed tarball"
-  "$root/node_modules/.bin/tsc" --noEmit --strict --target es2022 --module "$module" \
+  "$root/node_modules/.bin/tsc" --noEmit --strict --exactOptionalPropertyTypes --target es2022 --module "$module" \
     --moduleResolution "$resolution" --typeRoots "$root/node_modules/@types" --types node "$file"
 done
 echo "--- CommonJS require() of every entry point, Node $(node --version)"
