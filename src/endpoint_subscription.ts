@@ -9,6 +9,7 @@
 import { resolveClusterAccess } from "./cluster/resolve_cluster_access.ts";
 import type { ClusterAccess, ClusterOptions } from "./cluster/types.ts";
 import { createClusterHttpClient } from "./cluster_http_client.ts";
+import { type CoalescedDelivery, createCoalescedDelivery } from "./_coalesced_delivery.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import { createSelectionMemo, sameEndpoints, selectEndpoints, type SelectionMemo } from "./endpoint_selection.ts";
 import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
@@ -18,8 +19,6 @@ import { type ClientLocality, clientLocality } from "./client_locality.ts";
 import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import { runReflector, type SliceState, type WatchListSupport } from "./watch/reflector.ts";
 import { createServicePortLookup, portNoteFor, portToKeep, type ServicePortLookup } from "./service_port.ts";
-import { nextTurn } from "./runtime/next_turn.ts";
-import { unrefTimer } from "./runtime/unref_timer.ts";
 import { type WatchMetrics, watchMetrics } from "./metrics.ts";
 import type { Target } from "./target.ts";
 import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
@@ -152,34 +151,12 @@ interface SharedWatch {
   selections: Map<string, Selection>;
   /** The port of subscribers without one. */
   servicePort: ServicePortLookup;
-  /** Set after a delivery while later states are held, to be delivered together (see `flush`). */
-  hold?: Hold;
+  /** When its states go to the subscribers: at once, or held and delivered together as the latest. */
+  delivery: CoalescedDelivery;
   /** Its OpenTelemetry metrics. */
   metrics: WatchMetrics;
   stop(): void;
 }
-
-/** States held after a delivery. */
-interface Hold {
-  /** Until when a new state is held (`performance.now()`): as long after the delivery as it took. */
-  until: number;
-  /** A state arrived since the delivery, and waits. */
-  pending: boolean;
-  /** States that arrived since the last check. */
-  arrivals: number;
-  /** When the first held state arrived (`performance.now()`). */
-  since: number;
-  /** How many steps of the delivery's work were done ahead of it since the last state arrived (see `prepare`). */
-  prepared: number;
-  /** Until when a state that would take a subscriber's last endpoints waits for endpoints to come back (see `flush`). */
-  emptyUntil?: number;
-}
-
-/**
- * The longest a held state waits for the watch to go quiet, in ms: a stream that never pauses is still delivered.
- * Also how long a state that would take a subscriber's last endpoints waits for a later one that brings them back.
- */
-const MAX_HOLD_MS = 50;
 
 const watches = new Map<string, SharedWatch>();
 const accessCache = new WeakMap<object, Promise<ClusterAccess>>();
@@ -315,6 +292,10 @@ function startWatch(
     subscribers: new Set(),
     version: 0,
     selections: new Map(),
+    delivery: createCoalescedDelivery({
+      deliverAll: (holdEmpty) => deliverAll(watch, holdEmpty),
+      prepare: (step) => prepare(watch, step),
+    }),
     servicePort: createServicePortLookup({
       service,
       namespace,
@@ -345,15 +326,7 @@ function startWatch(
     onState(state) {
       watch.state = state;
       watch.version++;
-      const { hold } = watch;
-      const now = performance.now();
-      if (!hold || (!hold.pending && now >= hold.until)) return flush(watch, now + MAX_HOLD_MS);
-      hold.arrivals++;
-      hold.prepared = 0;
-      if (hold.pending) return;
-      hold.pending = true;
-      hold.since = now;
-      awaitQuiet(watch, hold, hold.until - now);
+      watch.delivery.stateArrived();
     },
     trace: (text) => trace(`service ${service} in namespace ${namespace} at ${access.server}: ${text}`),
     onList: () => watch.metrics.listed(),
@@ -380,69 +353,17 @@ function startWatch(
 }
 
 /**
- * Sends every subscriber what changed for it, at once (a microtask would wait until the watch's next read has
- * been started), then holds the states that follow: they are delivered together, as the latest, once as long
- * as this delivery took (its selection and the subscribers' own work, such as grpc-js updating its
- * subchannels) has passed and the watch has gone quiet (a turn of the event loop without a new state), or
- * after {@linkcode MAX_HOLD_MS}. A subscriber that keeps up sees every change at once; a burst of events
- * reaches it as a few deliveries, the last one as soon as the burst ends. Until `emptyUntil`, a state that would
- * take a subscriber's last endpoints is not delivered to it: the watch is checked again each turn, and a later state
- * that brings endpoints back (a slice deleted and created again by a hand-written slice manager, two API calls
- * apart) goes instead; after that, the empty set goes.
+ * Sends every subscriber what changed for it, at once; with `holdEmpty`, not a selection that would take its last
+ * endpoints. Returns whether one was held back that way (see `_coalesced_delivery.ts`).
  */
-function flush(watch: SharedWatch, emptyUntil: number): void {
-  const started = performance.now();
-  const holdEmpty = started < emptyUntil;
+function deliverAll(watch: SharedWatch, holdEmpty: boolean): boolean {
   let emptyHeld = false;
   for (const subscriber of watch.subscribers) emptyHeld = deliver(watch, subscriber, true, holdEmpty) || emptyHeld;
-  const now = performance.now();
-  // No timer until a state arrives: a Service that changes now and then costs one wake-up per change.
-  const hold: Hold = { until: now + (now - started), pending: false, arrivals: 0, since: 0, prepared: 0 };
-  watch.hold = hold;
-  if (emptyHeld) {
-    hold.pending = true;
-    hold.since = now;
-    hold.emptyUntil = emptyUntil;
-    awaitQuiet(watch, hold, 0);
-  }
-}
-
-/**
- * Checks the held states once `delayMs` passed: delivered when a turn of the event loop (a zero timeout, 1 to 2 ms,
- * in which the next chunk of a stream still arriving usually comes) brought no new one (see `deliverHeld`).
- */
-function awaitQuiet(watch: SharedWatch, hold: Hold, delayMs: number): void {
-  unrefTimer(setTimeout(() => deliverHeld(watch, hold), Math.max(0, delayMs)));
-}
-
-/**
- * Delivers the held states, unless new ones arrived since the last check (then the watch is waited for again,
- * up to {@linkcode MAX_HOLD_MS}), in turns of their own, so that no turn holds the event loop for all of the work
- * (a burst over thousands of endpoints is tens of milliseconds of it): first the events that wait are parsed,
- * then the selections computed, then the subscribers get them.
- */
-function deliverHeld(watch: SharedWatch, hold: Hold): void {
-  if (watch.hold !== hold) return;
-  const held = performance.now() - hold.since < MAX_HOLD_MS;
-  if (hold.arrivals > 0 && held) {
-    hold.arrivals = 0;
-    return awaitQuiet(watch, hold, 0);
-  }
-  if (hold.prepared < 2 && held) {
-    try {
-      prepare(watch, hold.prepared++);
-    } catch (error) {
-      trace(`preparing a delivery failed (it is done in one turn instead): ${error}`);
-    }
-    return nextTurn(() => deliverHeld(watch, hold));
-  }
-  // Released first: a delivery that throws must not leave later states held for good.
-  watch.hold = undefined;
-  flush(watch, hold.emptyUntil ?? performance.now() + MAX_HOLD_MS);
+  return emptyHeld;
 }
 
 /** A step of the work of a delivery, ahead of it: 0 parses the events that wait, 1 computes the selections. */
-function prepare(watch: SharedWatch, step: number): void {
+function prepare(watch: SharedWatch, step: 0 | 1): void {
   const state = watch.state!;
   if (step === 0) {
     void state.slices; // Reading the slices applies the events that wait.
@@ -461,7 +382,7 @@ function prepare(watch: SharedWatch, step: number): void {
  * one that had a port goes on with it while its slices still have it (a port added to the Service, which
  * credentials without `get` on `services` cannot read, must not freeze its pods). With `holdEmpty`, a selection
  * that would take the subscriber's last endpoints is not sent, and the result says so (true): the caller
- * checks again (see `flush`).
+ * checks again (see `_coalesced_delivery.ts`).
  */
 function deliver(watch: SharedWatch, subscriber: Subscriber, now = false, holdEmpty = false): boolean {
   const state = watch.state!;

@@ -1,0 +1,153 @@
+/**
+ * When a shared watch hands its new states to its subscribers. The first state after a quiet spell goes at once;
+ * the states that follow it are held and delivered together, as the latest, once the watch goes quiet: a subscriber
+ * slower than the stream (grpc-js rebuilding its subchannels) gets the latest state instead of falling behind on
+ * every one of a burst. A state that would take a subscriber's last endpoints waits up to {@linkcode MAX_HOLD_MS}
+ * for a later one that brings them back: a slice deleted and created again is one change, not an outage.
+ *
+ * The watch itself stays with `endpoint_subscription.ts`; this module only decides when, and calls back.
+ *
+ * @module
+ */
+
+import { nextTurn } from "./runtime/next_turn.ts";
+import { unrefTimer } from "./runtime/unref_timer.ts";
+import { trace } from "./trace.ts";
+
+/**
+ * The longest a held state waits for the watch to go quiet, in ms: a stream that never pauses is still delivered.
+ * Also how long a state that would take a subscriber's last endpoints waits for a later one that brings them back.
+ */
+const MAX_HOLD_MS = 50;
+
+/** The work of a delivery, which the watch does when {@linkcode createCoalescedDelivery} says so. */
+export interface DeliveryWork {
+  /**
+   * Sends every subscriber what changed for it, at once. With `holdEmpty`, a selection that would take a
+   * subscriber's last endpoints is not sent, and the result says so (true): it is checked again later.
+   */
+  deliverAll(holdEmpty: boolean): boolean;
+  /** A step of the work of a delivery, ahead of it: 0 parses the events that wait, 1 computes the selections. */
+  prepare(step: 0 | 1): void;
+}
+
+/** The delivery schedule of one shared watch. */
+export interface CoalescedDelivery {
+  /** The watch has a new state: delivers it at once, or holds it (see {@linkcode createCoalescedDelivery}). */
+  stateArrived(): void;
+}
+
+/** States held after a delivery. */
+interface Hold {
+  /** Until when a new state is held (`performance.now()`): as long after the delivery as it took. */
+  until: number;
+  /** A state arrived since the delivery, and waits. */
+  pending: boolean;
+  /** States that arrived since the last check. */
+  arrivals: number;
+  /** When the first held state arrived (`performance.now()`). */
+  since: number;
+  /** How many steps of the delivery's work were done ahead of it since the last state arrived (see `DeliveryWork.prepare`). */
+  prepared: number;
+  /** Until when a state that would take a subscriber's last endpoints waits for endpoints to come back (see `flush`). */
+  emptyUntil?: number;
+}
+
+/** A watch's work and, after a delivery, its held states. */
+interface Schedule {
+  work: DeliveryWork;
+  /** Set after a delivery while later states are held, to be delivered together (see `flush`). */
+  hold?: Hold;
+}
+
+/**
+ * Schedules the deliveries of one shared watch: a state that arrives after the last delivery's hold is over goes
+ * at once; those that arrive during it are held, and go together (see `flush`).
+ *
+ * @param work Delivers to the watch's subscribers, and does parts of that work ahead of time.
+ * @returns The schedule; tell it of every new state.
+ *
+ * @example Delivering a watch's states
+ * ```ts ignore
+ * import { createCoalescedDelivery } from "./_coalesced_delivery.ts";
+ * const delivery = createCoalescedDelivery({ deliverAll: () => false, prepare: () => {} });
+ * delivery.stateArrived();
+ * ```
+ */
+export function createCoalescedDelivery(work: DeliveryWork): CoalescedDelivery {
+  const schedule: Schedule = { work };
+  return { stateArrived: () => stateArrived(schedule) };
+}
+
+/** Delivers a new state at once when no hold is on (or it is over and nothing waits), else holds it. */
+function stateArrived(schedule: Schedule): void {
+  const { hold } = schedule;
+  const now = performance.now();
+  if (!hold || (!hold.pending && now >= hold.until)) return flush(schedule, now + MAX_HOLD_MS);
+  hold.arrivals++;
+  hold.prepared = 0;
+  if (hold.pending) return;
+  hold.pending = true;
+  hold.since = now;
+  awaitQuiet(schedule, hold, hold.until - now);
+}
+
+/**
+ * Sends every subscriber what changed for it, at once (a microtask would wait until the watch's next read has
+ * been started), then holds the states that follow: they are delivered together, as the latest, once as long
+ * as this delivery took (its selection and the subscribers' own work, such as grpc-js updating its
+ * subchannels) has passed and the watch has gone quiet (a turn of the event loop without a new state), or
+ * after {@linkcode MAX_HOLD_MS}. A subscriber that keeps up sees every change at once; a burst of events
+ * reaches it as a few deliveries, the last one as soon as the burst ends. Until `emptyUntil`, a state that would
+ * take a subscriber's last endpoints is not delivered to it: the watch is checked again each turn, and a later state
+ * that brings endpoints back (a slice deleted and created again by a hand-written slice manager, two API calls
+ * apart) goes instead; after that, the empty set goes.
+ */
+function flush(schedule: Schedule, emptyUntil: number): void {
+  const started = performance.now();
+  const emptyHeld = schedule.work.deliverAll(started < emptyUntil);
+  const now = performance.now();
+  // No timer until a state arrives: a Service that changes now and then costs one wake-up per change.
+  const hold: Hold = { until: now + (now - started), pending: false, arrivals: 0, since: 0, prepared: 0 };
+  schedule.hold = hold;
+  if (emptyHeld) {
+    hold.pending = true;
+    hold.since = now;
+    hold.emptyUntil = emptyUntil;
+    awaitQuiet(schedule, hold, 0);
+  }
+}
+
+/**
+ * Checks the held states once `delayMs` passed: delivered when a turn of the event loop (a zero timeout, 1 to 2 ms,
+ * in which the next chunk of a stream still arriving usually comes) brought no new one (see `deliverHeld`).
+ */
+function awaitQuiet(schedule: Schedule, hold: Hold, delayMs: number): void {
+  unrefTimer(setTimeout(() => deliverHeld(schedule, hold), Math.max(0, delayMs)));
+}
+
+/**
+ * Delivers the held states, unless new ones arrived since the last check (then the watch is waited for again,
+ * up to {@linkcode MAX_HOLD_MS}), in turns of their own, so that no turn holds the event loop for all of the work
+ * (a burst over thousands of endpoints is tens of milliseconds of it): first the events that wait are parsed,
+ * then the selections computed, then the subscribers get them.
+ */
+function deliverHeld(schedule: Schedule, hold: Hold): void {
+  if (schedule.hold !== hold) return;
+  const held = performance.now() - hold.since < MAX_HOLD_MS;
+  if (hold.arrivals > 0 && held) {
+    hold.arrivals = 0;
+    return awaitQuiet(schedule, hold, 0);
+  }
+  if (hold.prepared < 2 && held) {
+    try {
+      schedule.work.prepare(hold.prepared++ === 0 ? 0 : 1);
+    } catch (error) {
+      trace(`preparing a delivery failed (it is done in one turn instead): ${error}`);
+    }
+    return nextTurn(() => deliverHeld(schedule, hold));
+  }
+  // Released first: a delivery that throws must not leave later states held for good.
+  schedule.hold = undefined;
+  flush(schedule, hold.emptyUntil ?? performance.now() + MAX_HOLD_MS);
+}
