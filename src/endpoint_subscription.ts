@@ -305,7 +305,7 @@ function startWatch(
       backoff: settings.backoff,
       onChange() {
         for (const subscriber of watch.subscribers) {
-          if (subscriber.port === undefined) deliver(watch, subscriber, true);
+          if (subscriber.port === undefined) deliver(watch, subscriber, { synchronous: true });
         }
       },
     }),
@@ -358,7 +358,9 @@ function startWatch(
  */
 function deliverAll(watch: SharedWatch, holdEmpty: boolean): boolean {
   let emptyHeld = false;
-  for (const subscriber of watch.subscribers) emptyHeld = deliver(watch, subscriber, true, holdEmpty) || emptyHeld;
+  for (const subscriber of watch.subscribers) {
+    emptyHeld = deliver(watch, subscriber, { synchronous: true, holdEmpty }) || emptyHeld;
+  }
   return emptyHeld;
 }
 
@@ -375,16 +377,34 @@ function prepare(watch: SharedWatch, step: 0 | 1): void {
   }
 }
 
+/** How {@linkcode deliver} sends. */
+interface DeliverOptions {
+  /**
+   * Sends at once rather than in a microtask.
+   * @default {false}
+   */
+  synchronous?: boolean;
+  /**
+   * Holds back a selection that would take the subscriber's last endpoints, and says so.
+   * @default {false}
+   */
+  holdEmpty?: boolean;
+}
+
 /**
  * Sends the subscriber the selection for its port when it differs from what it has: at once
- * when `now` (a new state from the watch, or the end of a Service read), else in a microtask.
+ * when `synchronous` (a new state from the watch, or the end of a Service read), else in a microtask.
  * A subscriber without a port gets the Service's port once known, or the lookup's error; after the error,
  * one that had a port goes on with it while its slices still have it (a port added to the Service, which
  * credentials without `get` on `services` cannot read, must not freeze its pods). With `holdEmpty`, a selection
  * that would take the subscriber's last endpoints is not sent, and the result says so (true): the caller
  * checks again (see `_coalesced_delivery.ts`).
  */
-function deliver(watch: SharedWatch, subscriber: Subscriber, now = false, holdEmpty = false): boolean {
+function deliver(
+  watch: SharedWatch,
+  subscriber: Subscriber,
+  { synchronous = false, holdEmpty = false }: DeliverOptions = {},
+): boolean {
   const state = watch.state!;
   let port = subscriber.port ?? watch.servicePort.portFor(state.slices.values(), watch.version);
   if (port === undefined) return false;
@@ -395,7 +415,7 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, now = false, holdEm
       const report = () => {
         if (watch.subscribers.has(subscriber)) notify(() => subscriber.listener.onError(error, false));
       };
-      if (now) report();
+      if (synchronous) report();
       else queueMicrotask(report);
     }
     const kept = portToKeep(state.slices.values(), subscriber.chosenPort);
@@ -410,7 +430,7 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, now = false, holdEm
         const recovered = () => {
           if (watch.subscribers.has(subscriber)) notify(() => subscriber.listener.onRecovered?.());
         };
-        if (now) recovered();
+        if (synchronous) recovered();
         else queueMicrotask(recovered);
       }
     }
@@ -434,7 +454,7 @@ function deliver(watch: SharedWatch, subscriber: Subscriber, now = false, holdEm
   };
   if (selection.emptyReason !== undefined) snapshot.emptyReason = selection.emptyReason;
   if (selection.portNote !== undefined) snapshot.portNote = selection.portNote;
-  if (now) send(watch, subscriber, snapshot);
+  if (synchronous) send(watch, subscriber, snapshot);
   else queueMicrotask(() => send(watch, subscriber, snapshot));
   return false;
 }
