@@ -13,6 +13,7 @@ import { type CoalescedDelivery, createCoalescedDelivery } from "./_coalesced_de
 import type { BackoffOptions } from "./backoff.ts";
 import { createSelectionMemo, sameEndpoints, selectEndpoints, type SelectionMemo } from "./endpoint_selection.ts";
 import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
+import { type EndpointSnapshot, snapshotOf } from "./endpoint_snapshot.ts";
 import { KubeApiError, ResolverError } from "./errors.ts";
 import { createEndpointSliceApi, createServiceApi } from "./kube_api.ts";
 import { type ClientLocality, clientLocality } from "./client_locality.ts";
@@ -24,36 +25,7 @@ import type { Target } from "./target.ts";
 import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
 import { trace } from "./trace.ts";
 
-/**
- * The complete set of usable endpoints of a Service at one point. Snapshots
- * are shared between subscribers of the same Service: treat them as read-only.
- */
-export interface EndpointSnapshot {
-  /** Usable endpoints: ready ones, or serving-while-terminating ones when none is ready. */
-  endpoints: ResolvedEndpoint[];
-  /** The resourceVersion this set reflects. */
-  resourceVersion: string;
-  /** The Service's namespace (the default one when the target had none). */
-  namespace: string;
-  /** The Service's name. */
-  service: string;
-  /**
-   * Which endpoints are preferred: those hinted for the client's node, for its zone, or (`none`) every one.
-   * See `ResolvedEndpoint.preferred`.
-   */
-  topology: TopologyMode;
-  /**
-   * Set when `endpoints` is empty: why, and what to check (no EndpointSlice: no such Service in the namespace;
-   * no port of the target's name; no pod; no ready pod).
-   */
-  emptyReason?: string;
-  /**
-   * Set when the target's port is a number that none of the slices has: the pods are dialed on it as given,
-   * which reaches nothing when it is the Service's `port` rather than the pods' (`kubernetes:///echo.prod:80` for
-   * port 80 → targetPort 50051). gRPC calls that fail on every pod carry it as their resolution note.
-   */
-  portNote?: string;
-}
+export type { EndpointSnapshot } from "./endpoint_snapshot.ts";
 
 /**
  * How to reach the cluster and how to watch; shared by every entry point.
@@ -445,15 +417,14 @@ function deliver(
   subscriber.delivered = { port, selection };
   // A port renamed in place, for a target without a port: the new name selects what the old one did.
   if (previous && previous.port !== port && sameSelection(previous.selection, selection)) return false;
-  const snapshot: EndpointSnapshot = {
-    endpoints: selection.endpoints,
+  const snapshot = snapshotOf(selection.endpoints, {
     resourceVersion: state.resourceVersion,
     namespace: watch.namespace,
     service: watch.service,
     topology: selection.topology,
-  };
-  if (selection.emptyReason !== undefined) snapshot.emptyReason = selection.emptyReason;
-  if (selection.portNote !== undefined) snapshot.portNote = selection.portNote;
+    emptyReason: selection.emptyReason,
+    portNote: selection.portNote,
+  });
   if (synchronous) send(watch, subscriber, snapshot);
   else queueMicrotask(() => send(watch, subscriber, snapshot));
   return false;

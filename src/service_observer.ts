@@ -15,7 +15,7 @@ import { createClusterHttpClient } from "./cluster_http_client.ts";
 import { explainEndpoints, type PodExplanation } from "./endpoint_explanation.ts";
 import { createSelectionMemo, selectEndpoints, type SelectionMemo } from "./endpoint_selection.ts";
 import type { EndpointSlice } from "./endpoint_slice.ts";
-import type { EndpointSnapshot } from "./endpoint_subscription.ts";
+import { type EndpointSnapshot, snapshotOf } from "./endpoint_snapshot.ts";
 import { KubeApiError, ResolverError } from "./errors.ts";
 import { withTimeout } from "./runtime/abortable.ts";
 import {
@@ -198,17 +198,18 @@ export async function observeService(
     const slices = [...state.slices.values()];
     const { endpoints, mode } = preferEndpoints(selectEndpoints(slices, port, { memo: memo.memo }), locality);
     const { pods } = explainEndpoints(slices, port, locality, options.subset);
-    const snapshot: EndpointSnapshot = {
-      endpoints,
-      resourceVersion: state.resourceVersion,
+    const emptyReason = endpoints.length === 0 ? noEndpointsReason(slices, port, service, namespace) : undefined;
+    const portNote = portNoteFor(port, slices);
+    const { resourceVersion } = state;
+    const snapshot = snapshotOf(endpoints, {
+      resourceVersion,
       namespace,
       service,
       topology: mode,
-    };
-    if (endpoints.length === 0) snapshot.emptyReason = noEndpointsReason(slices, port, service, namespace);
-    const portNote = portNoteFor(port, slices);
-    if (portNote !== undefined) snapshot.portNote = portNote;
-    const text = JSON.stringify([endpoints, mode, pods, snapshot.emptyReason, portNote]);
+      emptyReason,
+      portNote,
+    });
+    const text = JSON.stringify([endpoints, mode, pods, emptyReason, portNote]);
     const changed = text !== shown;
     const changes = (view.changes ?? 0) + (changed ? 1 : 0);
     const changedAt = !changed ? view.changedAt : changes === 1 ? lastChangeTrigger(slices) : Date.now();
