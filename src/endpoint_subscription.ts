@@ -11,18 +11,18 @@ import type { ClusterAccess, ClusterOptions } from "./cluster/types.ts";
 import { createClusterHttpClient } from "./cluster_http_client.ts";
 import { type CoalescedDelivery, createCoalescedDelivery } from "./_coalesced_delivery.ts";
 import type { BackoffOptions } from "./backoff.ts";
-import { createSelectionMemo, sameEndpoints, selectEndpoints, type SelectionMemo } from "./endpoint_selection.ts";
+import { createSelectionMemo, sameEndpoints, type SelectionMemo } from "./endpoint_selection.ts";
+import { selectForClient } from "./client_selection.ts";
 import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { type EndpointSnapshot, snapshotOf } from "./endpoint_snapshot.ts";
 import { KubeApiError, ResolverError } from "./errors.ts";
 import { createEndpointSliceApi, createServiceApi } from "./kube_api.ts";
 import { type ClientLocality, clientLocality } from "./client_locality.ts";
-import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import { runReflector, type SliceState, type WatchListSupport } from "./watch/reflector.ts";
-import { createServicePortLookup, portNoteFor, portToKeep, type ServicePortLookup } from "./service_port.ts";
+import { createServicePortLookup, portToKeep, type ServicePortLookup } from "./service_port.ts";
 import { type WatchMetrics, watchMetrics } from "./metrics.ts";
 import type { Target } from "./target.ts";
-import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
+import type { Locality, TopologyMode } from "./topology.ts";
 import { trace } from "./trace.ts";
 
 export type { EndpointSnapshot } from "./endpoint_snapshot.ts";
@@ -440,12 +440,13 @@ function selectionFor(watch: SharedWatch, port: number | string, locality: Local
   const last = watch.selections.get(key);
   if (last?.version === watch.version) return last;
   const memo = last?.memo ?? createSelectionMemo();
-  const usable = selectEndpoints(watch.state!.slices.values(), port, { memo });
-  const { endpoints, mode: topology } = preferEndpoints(usable, locality);
-  const emptyReason = endpoints.length > 0
-    ? undefined
-    : noEndpointsReason(watch.state!.slices.values(), port, watch.service, watch.namespace);
-  const portNote = portNoteFor(port, watch.state!.slices.values());
+  const { service, namespace } = watch;
+  const { endpoints, topology, emptyReason, portNote } = selectForClient(watch.state!.slices, port, {
+    locality,
+    memo,
+    service,
+    namespace,
+  });
   // A new reason for an empty set is news too: the Service appeared, but without the target's port, say.
   const same = last !== undefined && sameSelection(last, { endpoints, topology, emptyReason, portNote });
   const generation = same ? last!.generation : ++generations;

@@ -13,7 +13,8 @@ import type { ClusterAccess, ClusterOptions } from "./cluster/types.ts";
 import { resolveClusterAccess } from "./cluster/resolve_cluster_access.ts";
 import { createClusterHttpClient } from "./cluster_http_client.ts";
 import { explainEndpoints, type PodExplanation } from "./endpoint_explanation.ts";
-import { createSelectionMemo, selectEndpoints, type SelectionMemo } from "./endpoint_selection.ts";
+import { createSelectionMemo, type SelectionMemo } from "./endpoint_selection.ts";
+import { selectForClient } from "./client_selection.ts";
 import type { EndpointSlice } from "./endpoint_slice.ts";
 import { type EndpointSnapshot, snapshotOf } from "./endpoint_snapshot.ts";
 import { KubeApiError, ResolverError } from "./errors.ts";
@@ -26,12 +27,11 @@ import {
   ZONE_LABEL,
 } from "./kube_api.ts";
 import { resolveLocality } from "./locality.ts";
-import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import { runReflector, type SliceState } from "./watch/reflector.ts";
 import type { HttpClient } from "./runtime/http_client.ts";
-import { createServicePortLookup, portNoteFor, portToKeep, slicePortNames } from "./service_port.ts";
+import { createServicePortLookup, portToKeep, slicePortNames } from "./service_port.ts";
 import type { Target } from "./target.ts";
-import { type Locality, preferEndpoints } from "./topology.ts";
+import type { Locality } from "./topology.ts";
 
 /** One cluster, as one identity, and the HTTP client that reaches it. */
 export interface ClusterConnection {
@@ -196,20 +196,17 @@ export async function observeService(
     }
     if (memo?.port !== port) memo = { port, memo: createSelectionMemo() };
     const slices = [...state.slices.values()];
-    const { endpoints, mode } = preferEndpoints(selectEndpoints(slices, port, { memo: memo.memo }), locality);
-    const { pods } = explainEndpoints(slices, port, locality, options.subset);
-    const emptyReason = endpoints.length === 0 ? noEndpointsReason(slices, port, service, namespace) : undefined;
-    const portNote = portNoteFor(port, slices);
-    const { resourceVersion } = state;
-    const snapshot = snapshotOf(endpoints, {
-      resourceVersion,
-      namespace,
+    // As the shared subscription selects, so that the CLI shows what channels get.
+    const { endpoints, topology, emptyReason, portNote } = selectForClient(state.slices, port, {
+      locality,
+      memo: memo.memo,
       service,
-      topology: mode,
-      emptyReason,
-      portNote,
+      namespace,
     });
-    const text = JSON.stringify([endpoints, mode, pods, emptyReason, portNote]);
+    const { pods } = explainEndpoints(slices, port, locality, options.subset);
+    const { resourceVersion } = state;
+    const snapshot = snapshotOf(endpoints, { resourceVersion, namespace, service, topology, emptyReason, portNote });
+    const text = JSON.stringify([endpoints, topology, pods, emptyReason, portNote]);
     const changed = text !== shown;
     const changes = (view.changes ?? 0) + (changed ? 1 : 0);
     const changedAt = !changed ? view.changedAt : changes === 1 ? lastChangeTrigger(slices) : Date.now();

@@ -1,0 +1,70 @@
+/**
+ * What a client of a Service is given for its port and its locality: the usable endpoints, the preferred ones
+ * marked, and the notes that explain an empty set or a port number the pods may not listen on. One function,
+ * used by the shared subscription (what channels and `watchEndpoints()` get) and by the CLI's observer, so that
+ * the CLI shows what channels get.
+ *
+ * @module
+ */
+
+import type { EndpointSlice } from "./endpoint_slice.ts";
+import { selectEndpoints, type SelectionMemo } from "./endpoint_selection.ts";
+import { noEndpointsReason } from "./no_endpoints_reason.ts";
+import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
+import { portNoteFor } from "./service_port.ts";
+import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
+
+/** Options of {@linkcode selectForClient}. */
+export interface ClientSelectionOptions {
+  /** The client's node and zone, for topology-aware routing (`{}`: none known). */
+  locality: Locality;
+  /** Kept between calls for the same Service and port: makes the next selection cheaper. */
+  memo: SelectionMemo;
+  /** The Service's name, for `emptyReason`. */
+  service: string;
+  /** The Service's namespace, for `emptyReason`. */
+  namespace: string;
+}
+
+/** What {@linkcode selectForClient} gives a client: the fields of its snapshot that come from the slices. */
+export interface ClientSelection {
+  /** The usable endpoints, each `preferred` or not for the client's locality. */
+  endpoints: ResolvedEndpoint[];
+  /** Which endpoints are preferred: those hinted for the client's node, for its zone, or (`none`) every one. */
+  topology: TopologyMode;
+  /** Why `endpoints` is empty, and what to check; `undefined` when it is not. */
+  emptyReason: string | undefined;
+  /** Set when the port is a number that none of the slices has (see `EndpointSnapshot.portNote`). */
+  portNote: string | undefined;
+}
+
+/**
+ * Selects a Service's endpoints for a client: the usable ones for `port`, the preferred ones marked for its
+ * locality, why the set is empty when it is, and a note when the port is a number none of the slices has.
+ *
+ * @param slices The Service's slices by name, as the watch holds them.
+ * @param port The port: a number as given, or a name looked up in each slice.
+ * @param options The client's locality, the memo for this port, and the Service's name and namespace.
+ * @returns The endpoints, their topology, and the notes.
+ *
+ * @example A Service without slices
+ * ```ts
+ * import { createSelectionMemo } from "./endpoint_selection.ts";
+ * import { selectForClient } from "./client_selection.ts";
+ * const memo = createSelectionMemo();
+ * const { emptyReason } = selectForClient(new Map(), "grpc", { locality: {}, memo, service: "echo", namespace: "prod" });
+ * console.log(emptyReason); // it has no EndpointSlice: check that the Service exists in namespace prod (...)
+ * ```
+ */
+export function selectForClient(
+  slices: ReadonlyMap<string, EndpointSlice>,
+  port: number | string,
+  options: ClientSelectionOptions,
+): ClientSelection {
+  const { locality, memo, service, namespace } = options;
+  const usable = selectEndpoints(slices.values(), port, { memo });
+  const { endpoints, mode: topology } = preferEndpoints(usable, locality);
+  const emptyReason = endpoints.length > 0 ? undefined : noEndpointsReason(slices.values(), port, service, namespace);
+  const portNote = portNoteFor(port, slices.values());
+  return { endpoints, topology, emptyReason, portNote };
+}

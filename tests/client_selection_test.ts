@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { selectForClient } from "../src/client_selection.ts";
+import { createSelectionMemo } from "../src/endpoint_selection.ts";
+import type { EndpointSlice, SliceEndpoint } from "../src/endpoint_slice.ts";
+import type { Locality } from "../src/topology.ts";
+
+function pod(name: string, ip: string, zone: string): SliceEndpoint {
+  return { addresses: [ip], zone, hints: { forZones: [{ name: zone }] }, targetRef: { kind: "Pod", name } };
+}
+
+const SLICES = new Map<string, EndpointSlice>([["echo-a", {
+  metadata: { name: "echo-a", namespace: "prod" },
+  addressType: "IPv4",
+  ports: [{ name: "grpc", port: 50051 }],
+  endpoints: [pod("echo-0", "10.1.0.1", "eu-1a"), pod("echo-1", "10.1.0.2", "eu-1b")],
+}]]);
+
+function select(slices: ReadonlyMap<string, EndpointSlice>, port: number | string, locality: Locality = {}) {
+  return selectForClient(slices, port, { locality, memo: createSelectionMemo(), service: "echo", namespace: "prod" });
+}
+
+Deno.test("selectForClient() gives the usable endpoints of a named port, without notes", () => {
+  const { endpoints, topology, emptyReason, portNote } = select(SLICES, "grpc");
+  assert.deepEqual(endpoints.map((endpoint) => endpoint.addresses[0]), [
+    { host: "10.1.0.1", port: 50051 },
+    { host: "10.1.0.2", port: 50051 },
+  ]);
+  assert.equal(topology, "none");
+  assert.equal(emptyReason, undefined);
+  assert.equal(portNote, undefined);
+});
+
+Deno.test("selectForClient() prefers the endpoints hinted for the client's zone", () => {
+  const { endpoints, topology } = select(SLICES, "grpc", { zone: "eu-1b" });
+  assert.equal(topology, "zone");
+  assert.deepEqual(endpoints.map((endpoint) => [endpoint.podName, endpoint.preferred]), [
+    ["echo-0", false],
+    ["echo-1", true],
+  ]);
+});
+
+Deno.test("selectForClient() says why a Service without slices gives no endpoint", () => {
+  const { endpoints, emptyReason } = select(new Map(), "grpc");
+  assert.deepEqual(endpoints, []);
+  assert.match(emptyReason ?? "", /^it has no EndpointSlice: check that the Service exists in namespace prod/);
+});
+
+Deno.test("selectForClient() notes a port number that none of the slices gives the pods", () => {
+  const { endpoints, portNote } = select(SLICES, 80);
+  assert.equal(endpoints.length, 2);
+  assert.match(portNote ?? "", /^port 80 is none of the ports/);
+  assert.equal(select(SLICES, 50051).portNote, undefined);
+});
