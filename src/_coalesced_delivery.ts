@@ -2,8 +2,9 @@
  * When a shared watch hands its new states to its subscribers. The first state after a quiet spell goes at once;
  * the states that follow it are held and delivered together, as the latest, once the watch goes quiet: a subscriber
  * slower than the stream (grpc-js rebuilding its subchannels) gets the latest state instead of falling behind on
- * every one of a burst. A state that would take a subscriber's last endpoints waits up to {@linkcode MAX_HOLD_MS}
- * for a later one that brings them back: a slice deleted and created again is one change, not an outage.
+ * every one of a burst. A state that would take a subscriber's last endpoints waits up to 50 ms
+ * ({@linkcode MAX_HOLD_MS}) for a later one that brings them back: a slice deleted and created again is one change,
+ * not an outage.
  *
  * The watch itself stays with `endpoint_subscription.ts`; this module only decides when, and calls back.
  *
