@@ -95,7 +95,7 @@ interface Child {
    * Its subchannel was still backing off from an earlier endpoint at the same address (a pod that came back with
    * its IP) and was told to retry at once: until the subchannel leaves TRANSIENT_FAILURE, the child counts as
    * CONNECTING, so that calls wait for the new pod instead of failing on the old one's error. Present while it
-   * waits for that change: it stops waiting.
+   * waits for that change: it stops waiting, on every such subchannel of the endpoint (it may have several).
    */
   stopRetrying?: () => void;
 }
@@ -370,12 +370,15 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     #retryAtOnce(child: Child, subchannel: Subchannel): void {
       const real = subchannel.getRealSubchannel?.();
       if (typeof real?.resetBackoff !== "function") return;
-      const stop = () => {
-        subchannel.removeConnectivityStateListener(stop);
+      // The first change of any of them ends the wait, and takes every listener off.
+      const stopEarlier = child.stopRetrying;
+      const changed = () => child.stopRetrying?.();
+      child.stopRetrying = () => {
+        subchannel.removeConnectivityStateListener(changed);
         child.stopRetrying = undefined;
+        stopEarlier?.();
       };
-      subchannel.addConnectivityStateListener(stop);
-      child.stopRetrying = stop;
+      subchannel.addConnectivityStateListener(changed);
       real.resetBackoff();
     }
 
