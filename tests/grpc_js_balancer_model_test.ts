@@ -11,8 +11,8 @@
 //   one, and the others once failed over) is IDLE, CONNECTING or not created yet; else TRANSIENT_FAILURE.
 // - failed over: from the moment every preferred child is in TRANSIENT_FAILURE (none left to create; no preferred
 //   endpoint at all counts), or the failover timer fires, until a preferred child is READY. The timer starts when no
-//   preferred child is READY, calls have not failed over and there are others; it stops when a preferred child is
-//   READY, when no other is left, and with an empty list.
+//   preferred child is READY and calls have not failed over, others or not (gRFC A56 times a priority alone: others
+//   that come later are used at once); it stops when a preferred child is READY, and with an empty list.
 //   Decisions where the comment leaves it open: an empty list restarts the wait (the next list is a new start);
 //   a failover stays across updates until a preferred child is READY; a new preferred endpoint does not restart it;
 //   a new failoverTimeoutMs applies from the next wait; failed over by the timer with every other endpoint failing,
@@ -119,8 +119,7 @@ class Model implements WorldHooks {
       if (timer.policy && timer.delay > 0) {
         assert.equal(this.deadline, this.loop.now, "the failover timer fired when the model expected none");
         this.deadline = undefined;
-        const others = this.#tier(false).total;
-        if (!this.failedOver && this.#tier(true).ready.length === 0 && others > 0) this.failedOver = true;
+        if (!this.failedOver && this.#tier(true).ready.length === 0) this.failedOver = true;
       }
       run();
       this.update();
@@ -208,12 +207,8 @@ class Model implements WorldHooks {
       this.deadline = undefined;
       return;
     }
-    const othersLeft = this.#tier(false).total > 0;
     if (preferred.counts[TRANSIENT_FAILURE] === preferred.created && preferred.pending === 0) this.failedOver = true;
-    else if (!this.failedOver && othersLeft && this.deadline === undefined) {
-      this.deadline = this.loop.now + this.timeout;
-    }
-    if (!othersLeft) this.deadline = undefined;
+    else if (!this.failedOver && this.deadline === undefined) this.deadline = this.loop.now + this.timeout;
   }
 
   expected(): Expected | undefined {
@@ -484,4 +479,29 @@ Deno.test("an endpoint whose addresses all were in backoff leaves no subchannel 
     perfStep: 0,
     steps: [update([{ shape: 5, preferred: true }]), { kind: "destroy" }],
   });
+});
+
+Deno.test("failover comes at once when others appear after no preferred endpoint was READY for the timeout", () => {
+  // Found by review of the model: the failover timer ran only while there were others, so others that appeared
+  // later were used only a whole timeout after they came, however long the preferred ones had hung. gRFC A56's
+  // priority policy times the preferred ones alone, as does the module comment ("none has been READY for").
+  const update = (endpoints: { shape: number; preferred: boolean }[]): Step => ({
+    kind: "update",
+    endpoints,
+    timeout: 50,
+    emptyError: false,
+    sameTick: false,
+    bare: false,
+  });
+  const model = runScenario({
+    initial: [IDLE, IDLE, IDLE, IDLE, IDLE],
+    perfStep: 0,
+    steps: [
+      update([{ shape: 0, preferred: true }]), // 10.0.0.1, which stays CONNECTING
+      { kind: "advance", ms: 200 },
+      update([{ shape: 0, preferred: true }, { shape: 1, preferred: false }]),
+      { kind: "subchannel", host: 1, state: READY },
+    ],
+  });
+  assert.equal(STATE_NAMES[model.reports.at(-1)!.state], "READY");
 });

@@ -194,7 +194,10 @@ function createBalancerClasses(grpc: BalancerGrpc) {
      */
     #failedOver = false;
     #failoverTimeoutMs = DEFAULT_FAILOVER_TIMEOUT_MS;
-    /** Runs while no preferred endpoint is READY, there are others to fail over to, and calls have not yet. */
+    /**
+     * Runs while no preferred endpoint is READY and calls have not failed over, whether or not there are others yet
+     * (as gRFC A56 times a priority): others that come after the timeout get calls at once.
+     */
     #failoverTimer?: ReturnType<typeof setTimeout>;
     #paused = false;
     #state = IDLE;
@@ -419,9 +422,10 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       if (this.#failoverTimer !== undefined) return;
       this.#failoverTimer = unrefTimer(setTimeout(() => {
         this.#failoverTimer = undefined;
-        const others = this.#others.size + this.#others.pending;
-        if (this.#destroyed || this.#failedOver || this.#preferred.ready.length > 0 || others === 0) return;
-        trace(`no preferred endpoint became READY within ${this.#failoverTimeoutMs} ms: failing over to the others`);
+        if (this.#destroyed || this.#failedOver || this.#preferred.ready.length > 0) return;
+        const others = this.#others.size + this.#others.pending > 0;
+        const then = others ? "failing over to the others" : "others that come get calls at once";
+        trace(`no preferred endpoint became READY within ${this.#failoverTimeoutMs} ms: ${then}`);
         this.#failedOver = true;
         this.#update();
       }, this.#failoverTimeoutMs));
@@ -455,10 +459,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         this.#stopFailoverTimer();
         return this.#report(READY, preferred.picker, null);
       }
-      const othersLeft = others.size + others.pending > 0;
       if (preferred.counts[TRANSIENT_FAILURE] === preferred.size && preferred.pending === 0) this.#failedOver = true;
-      else if (!this.#failedOver && othersLeft) this.#startFailoverTimer();
-      if (!othersLeft) this.#stopFailoverTimer();
+      else if (!this.#failedOver) this.#startFailoverTimer();
       if (this.#failedOver && others.ready.length > 0) return this.#report(READY, others.picker, null);
       const anyConnecting = preferred.counts[CONNECTING] + preferred.counts[IDLE] + preferred.pending > 0 ||
         (this.#failedOver && others.counts[CONNECTING] + others.counts[IDLE] + others.pending > 0);
