@@ -262,8 +262,8 @@ export interface Report {
 export interface WorldHooks {
   /** A leaf was constructed by the policy. */
   leafCreated(info: RecordingLeafInfo): void;
-  /** A leaf reported a state; `forward` hands it to the policy. */
-  leafReported(info: RecordingLeafInfo, state: number, forward: () => void): void;
+  /** A leaf reported a state (with an error in TRANSIENT_FAILURE); `forward` hands it to the policy. */
+  leafReported(info: RecordingLeafInfo, state: number, errorMessage: string | null, forward: () => void): void;
   /** A leaf's createSubchannel() went through the policy and returned `subchannel`. */
   subchannelCreated(info: RecordingLeafInfo, subchannel: FakeSubchannel): void;
 }
@@ -291,11 +291,8 @@ export function policyClasses(hooks: () => WorldHooks) {
       } as unknown as RecordingLeafInfo;
       const recording = experimental.createChildChannelControlHelper(helper, {
         updateState: (state: number, picker: unknown, errorMessage: string | null) => {
-          hooks().leafReported(
-            info,
-            state,
-            () => (helper.updateState as (...a: unknown[]) => void)(state, picker, errorMessage),
-          );
+          const forward = () => (helper.updateState as (...a: unknown[]) => void)(state, picker, errorMessage);
+          hooks().leafReported(info, state, errorMessage, forward);
         },
         createSubchannel: (address: unknown, options: unknown) => {
           const subchannel = (helper.createSubchannel as (...a: unknown[]) => FakeSubchannel)(address, options);

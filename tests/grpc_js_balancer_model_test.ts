@@ -104,6 +104,9 @@ class Model implements WorldHooks {
   /** TRANSIENT_FAILURE with this error stands: an empty list, or a resolver error while there was no child. */
   standingError: string | undefined;
   hasResult = false;
+  /** The last connection error a child failed with, and the note of the last list: what calls that fail carry. */
+  lastError = "";
+  note = "";
   failedOver = false;
   deadline: number | undefined;
   timeout = 0;
@@ -140,6 +143,8 @@ class Model implements WorldHooks {
   }
 
   #newPolicy(): void {
+    this.lastError = "";
+    this.note = "";
     const reports: Report[] = [];
     this.reports = reports;
     const helper = {
@@ -171,10 +176,14 @@ class Model implements WorldHooks {
     if (child?.info === info && subchannel.real.state === TRANSIENT_FAILURE) child.retryingOn.add(subchannel.real);
   }
 
-  leafReported(info: RecordingLeafInfo, state: number, forward: () => void): void {
+  leafReported(info: RecordingLeafInfo, state: number, errorMessage: string | null, forward: () => void): void {
     const child = this.children.get(info.key);
     if (child?.info !== info) return forward();
     child.state = state === TRANSIENT_FAILURE && child.retryingOn.size > 0 ? CONNECTING : state;
+    // pick_first's message, "No connection established. Last error: E. Resolution note: N", gives E.
+    if (child.state === TRANSIENT_FAILURE && errorMessage) {
+      this.lastError = /Last error: (.*?)(\. Resolution note: .*)?$/.exec(errorMessage)?.[1] ?? errorMessage;
+    }
     forward();
     if (!info.creating) this.update();
   }
@@ -306,6 +315,7 @@ class Model implements WorldHooks {
     if (step.bare) this.policy.updateAddressList(endpoints, config, options);
     else this.policy.updateAddressList({ ok: true, value: endpoints }, config, options, note);
     this.hasResult = true;
+    this.note = step.bare ? "" : note;
     for (const info of removed) {
       if (!info.destroyed) this.violations.push(`the child of removed endpoint ${info.key} was not destroyed`);
     }
@@ -367,7 +377,14 @@ class Model implements WorldHooks {
       assert.equal(result.pickResultType, FAILED_PICK, "a pick in TRANSIENT_FAILURE");
       assert.equal(result.status?.details, last.errorMessage);
       if (expected.message !== undefined) assert.equal(last.errorMessage, expected.message);
-      else assert.match(last.errorMessage ?? "", /^No connection to any endpoint of service echo/);
+      else {
+        const note = this.note ? `. Resolution note: ${this.note}` : "";
+        const of = "of service echo in namespace prod";
+        assert.equal(
+          last.errorMessage,
+          `No connection to any endpoint ${of}: last error: ${this.lastError || "none"}${note}`,
+        );
+      }
     }
   }
 
