@@ -10,12 +10,12 @@ export interface BackoffOptions {
    * First delay, in milliseconds.
    * @default {1000}
    */
-  initialMs?: number;
+  initialMs?: number | undefined;
   /**
    * Longest delay, in milliseconds.
    * @default {30000}
    */
-  maxMs?: number;
+  maxMs?: number | undefined;
 }
 
 /** A backoff sequence: `next()` gives the next delay, `reset()` starts over. */

@@ -35,27 +35,27 @@ export type { EndpointSnapshot } from "./endpoint_snapshot.ts";
  */
 export interface WatchSettings {
   /** Cluster access: a kubeconfig (path or object) or `{ server, token, ... }`; default: `KUBECONFIG`, in-cluster, `~/.kube/config`. */
-  cluster?: ClusterOptions;
+  cluster?: ClusterOptions | undefined;
   /**
    * A LIST page or a read of the Service that takes longer, or a watch that delivers no complete event for this
    * long, is retried, in ms.
    * @default {150000}
    */
-  stallTimeoutMs?: number;
+  stallTimeoutMs?: number | undefined;
   /** Delays between failed attempts (default 1 s doubling up to 30 s, with jitter). */
-  backoff?: BackoffOptions;
+  backoff?: BackoffOptions | undefined;
   /**
    * Streaming lists (WatchList, KEP-3157): the watch itself brings the current state, then the changes, in one
    * request instead of a LIST and a WATCH. An API server that refuses them (before 1.27, or with its `WatchList`
    * gate off) gets LIST+WATCH, from then on for the whole process. `false` always uses LIST+WATCH.
    * @default {true}
    */
-  watchList?: boolean;
+  watchList?: boolean | undefined;
   /**
    * Where this client runs, for topology-aware routing; `{}` turns it off. Default: the `NODE_NAME` and
    * `ZONE` environment variables, and the zone label of that node when only the node is known.
    */
-  locality?: Locality;
+  locality?: Locality | undefined;
 }
 
 /** Receives a subscription's updates; called asynchronously, never from `subscribeEndpoints` itself. */

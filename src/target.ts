@@ -62,13 +62,13 @@ export interface Target {
    * The namespace: a DNS-1123 label. Absent when the target names none; the
    * resolver then uses its own namespace, as the Go kuberesolver does.
    */
-  namespace?: string;
+  namespace?: string | undefined;
   /**
    * The port: a number (1-65535) when numeric, the port name when named
    * (`grpc`), absent when not given (the resolver then uses the Service's
    * first port).
    */
-  port?: number | string;
+  port?: number | string | undefined;
 }
 
 /**

@@ -14,9 +14,9 @@
 /** Where the client runs: its node and zone, when known. */
 export interface Locality {
   /** The zone (`topology.kubernetes.io/zone` of the client's node). */
-  zone?: string;
+  zone?: string | undefined;
   /** The node name (`spec.nodeName` of the client's pod). */
-  node?: string;
+  node?: string | undefined;
 }
 
 /** The EndpointSlice hints of one endpoint: the zones and nodes it is meant to serve. */

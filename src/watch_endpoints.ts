@@ -40,13 +40,13 @@ const KEEP_ALIVE_MS = 2 ** 30;
 /** Options of {@linkcode watchEndpoints}. */
 export interface WatchEndpointsOptions extends WatchSettings {
   /** Ends the iteration quietly. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /**
    * Receives API failures (401, 403, unreachable server, ...). The watch
    * retries by itself and keeps the last snapshot; without this callback
    * failures are only traced.
    */
-  onError?: (error: ResolverError) => void;
+  onError?: ((error: ResolverError) => void) | undefined;
 }
 
 /**

@@ -37,9 +37,9 @@ export interface RegisterOptions extends WatchSettings {
    * targets must spell it the same case.
    * @default {"kubernetes"}
    */
-  scheme?: string;
+  scheme?: string | undefined;
   /** The caller's own `@grpc/grpc-js` module; default: this package's peer copy. Two copies have two registries. */
-  grpc?: GrpcModule;
+  grpc?: GrpcModule | undefined;
   /**
    * Load balancing when the channel has no `grpc.service_config`: a policy
    * name or a full `loadBalancingConfig` list. The default,
@@ -49,20 +49,20 @@ export interface RegisterOptions extends WatchSettings {
    * selects grpc-js's own.
    * @default {"kubernetes_round_robin"}
    */
-  loadBalancing?: string | Record<string, unknown>[];
+  loadBalancing?: string | Record<string, unknown>[] | undefined;
   /**
    * Subsetting (gRFC A68): each channel connects to a stable pseudo-random
    * subset of this many endpoints (and as many failover endpoints when
    * topology applies) instead of every pod. For thousands of pods and many
    * clients, where clients × pods connections hurt. Off by default.
    */
-  subsetSize?: number;
+  subsetSize?: number | undefined;
   /**
    * The seed of the subset: channels with the same seed and size use the
    * same subset, which `kgr-resolver --subset-size K --subset-seed S` shows.
    * Default: random per channel, which spreads clients evenly.
    */
-  subsetSeed?: number;
+  subsetSeed?: number | undefined;
 }
 
 /** Every option of {@linkcode register}; the type makes the list whole. */

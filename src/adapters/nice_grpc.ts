@@ -25,7 +25,7 @@ const NICE_GRPC_PROTOCOLS: ReadonlySet<string> = new Set(["http", "https"]);
  */
 export interface CreateChannelOptions {
   /** Resolver options (cluster access, load balancing, ...); `scheme` comes from the target. */
-  resolver?: Omit<RegisterOptions, "scheme">;
+  resolver?: Omit<RegisterOptions, "scheme"> | undefined;
   /** A grpc-js channel option, such as `"grpc.keepalive_time_ms": 10_000`. */
   [channelOption: string]: unknown;
 }

@@ -22,17 +22,17 @@
  */
 export interface KubeconfigObject {
   /** Usually `v1`; not checked. */
-  apiVersion?: string;
+  apiVersion?: string | undefined;
   /** Usually `Config`; not checked. */
-  kind?: string;
+  kind?: string | undefined;
   /** Named clusters. */
-  clusters?: NamedKubeconfigCluster[] | null;
+  clusters?: NamedKubeconfigCluster[] | null | undefined;
   /** Named users. */
-  users?: NamedKubeconfigUser[] | null;
+  users?: NamedKubeconfigUser[] | null | undefined;
   /** Named contexts. */
-  contexts?: NamedKubeconfigContext[] | null;
+  contexts?: NamedKubeconfigContext[] | null | undefined;
   /** The context to use when none is given. */
-  "current-context"?: string;
+  "current-context"?: string | undefined;
   /** Other fields (`preferences`, `extensions`) are ignored. */
   [field: string]: unknown;
 }
@@ -64,19 +64,19 @@ export interface NamedKubeconfigCluster {
  */
 export interface KubeconfigCluster {
   /** API server URL, `https://host:port`; without a scheme, see {@linkcode hasScheme}. */
-  server?: string;
+  server?: string | undefined;
   /** Path of a PEM CA file; relative to the kubeconfig's folder. */
-  "certificate-authority"?: string;
+  "certificate-authority"?: string | undefined;
   /** Base64 of a PEM CA; wins over `certificate-authority`. */
-  "certificate-authority-data"?: string;
+  "certificate-authority-data"?: string | undefined;
   /** Skip TLS verification; only `true` turns it on. */
-  "insecure-skip-tls-verify"?: boolean;
+  "insecure-skip-tls-verify"?: boolean | undefined;
   /** Name to verify the server certificate against. */
-  "tls-server-name"?: string;
+  "tls-server-name"?: string | undefined;
   /** Proxy to reach the server through. */
-  "proxy-url"?: string;
+  "proxy-url"?: string | undefined;
   /** Named extensions; `client.authentication.k8s.io/exec` goes to exec plugins. */
-  extensions?: { name: string; extension: unknown }[] | null;
+  extensions?: { name: string; extension: unknown }[] | null | undefined;
   /** Other fields are ignored. */
   [field: string]: unknown;
 }
@@ -108,23 +108,23 @@ export interface NamedKubeconfigUser {
  */
 export interface KubeconfigUser {
   /** Bearer token. */
-  token?: string;
+  token?: string | undefined;
   /** File holding a bearer token, re-read periodically; wins over `token`, which is sent while the file cannot be read. */
-  tokenFile?: string;
+  tokenFile?: string | undefined;
   /** Path of the PEM client certificate. */
-  "client-certificate"?: string;
+  "client-certificate"?: string | undefined;
   /** Base64 of the PEM client certificate; wins over `client-certificate`. */
-  "client-certificate-data"?: string;
+  "client-certificate-data"?: string | undefined;
   /** Path of the PEM client key. */
-  "client-key"?: string;
+  "client-key"?: string | undefined;
   /** Base64 of the PEM client key; wins over `client-key`. */
-  "client-key-data"?: string;
+  "client-key-data"?: string | undefined;
   /** Basic auth user name. */
-  username?: string;
+  username?: string | undefined;
   /** Basic auth password. */
-  password?: string;
+  password?: string | undefined;
   /** Exec credential plugin. */
-  exec?: KubeconfigExec | null;
+  exec?: KubeconfigExec | null | undefined;
   /** Other fields are ignored, except `auth-provider` and impersonation (`as`), which are rejected. */
   [field: string]: unknown;
 }
@@ -145,19 +145,19 @@ export interface KubeconfigUser {
  */
 export interface KubeconfigExec {
   /** `client.authentication.k8s.io/v1` or `client.authentication.k8s.io/v1beta1`. */
-  apiVersion?: string;
+  apiVersion?: string | undefined;
   /** Program; relative paths with a `/` resolve against the kubeconfig's folder, bare names use `PATH`. */
-  command?: string;
+  command?: string | undefined;
   /** Arguments. */
-  args?: string[] | null;
+  args?: string[] | null | undefined;
   /** Added environment variables. */
-  env?: { name: string; value: string }[] | null;
+  env?: { name: string; value: string }[] | null | undefined;
   /** `Never`, `IfAvailable` or `Always`; we are never interactive, so `Always` is an error. */
-  interactiveMode?: string;
+  interactiveMode?: string | undefined;
   /** Send the cluster in `KUBERNETES_EXEC_INFO`. */
-  provideClusterInfo?: boolean;
+  provideClusterInfo?: boolean | undefined;
   /** Shown when the program is not found. */
-  installHint?: string;
+  installHint?: string | undefined;
   /** Other fields are ignored. */
   [field: string]: unknown;
 }
@@ -173,11 +173,11 @@ export interface KubeconfigExec {
  */
 export interface KubeconfigContext {
   /** Cluster name. */
-  cluster?: string;
+  cluster?: string | undefined;
   /** User name; absent means anonymous. */
-  user?: string;
+  user?: string | undefined;
   /** Default namespace. */
-  namespace?: string;
+  namespace?: string | undefined;
   /** Other fields are ignored. */
   [field: string]: unknown;
 }

@@ -120,33 +120,33 @@ export interface ClusterAccess {
  */
 export interface ClusterOptions {
   /** Path of a kubeconfig file, or an already-parsed kubeconfig object. */
-  kubeconfig?: string | KubeconfigObject;
+  kubeconfig?: string | KubeconfigObject | undefined;
   /** Context to use instead of `current-context`. */
-  context?: string;
+  context?: string | undefined;
   /** API server URL; without a scheme it is `http://` unless a CA, a client certificate or `insecureSkipTlsVerify` applies, as in client-go's `rest.Config`. */
-  server?: string;
+  server?: string | undefined;
   /** Bearer token. */
-  token?: string;
+  token?: string | undefined;
   /** File holding a bearer token, re-read every minute. */
-  tokenFile?: string;
+  tokenFile?: string | undefined;
   /** PEM of the CA to trust. */
-  ca?: string;
+  ca?: string | undefined;
   /** Path of a PEM CA file. */
-  caFile?: string;
+  caFile?: string | undefined;
   /** Client certificate, PEM. */
-  cert?: string;
+  cert?: string | undefined;
   /** Client key, PEM. */
-  key?: string;
+  key?: string | undefined;
   /** Path of the PEM client certificate; with `keyFile`, read again every 5 minutes and after a 401. */
-  certFile?: string;
+  certFile?: string | undefined;
   /** Path of the PEM client key; with `certFile`, read again every 5 minutes and after a 401. */
-  keyFile?: string;
+  keyFile?: string | undefined;
   /** Name to verify the server certificate against. */
-  tlsServerName?: string;
+  tlsServerName?: string | undefined;
   /** `true` skips TLS verification (and drops any CA); `false` turns off the kubeconfig's skip. */
-  insecureSkipTlsVerify?: boolean;
+  insecureSkipTlsVerify?: boolean | undefined;
   /** Default namespace. */
-  namespace?: string;
+  namespace?: string | undefined;
 }
 
 /**

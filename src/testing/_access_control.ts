@@ -39,7 +39,7 @@ export interface AccessRule {
   /** Resources, e.g. `endpointslices`. */
   resources: string[];
   /** The namespace the rule applies in (a Role); absent: every namespace and cluster-wide objects (a ClusterRole). */
-  namespace?: string;
+  namespace?: string | undefined;
 }
 
 /**
@@ -59,7 +59,7 @@ export interface FakeAccess {
   /** The user name a SelfSubjectReview reports and 403 messages quote. */
   username: string;
   /** The user's groups. */
-  groups?: string[];
+  groups?: string[] | undefined;
   /** What the user may do; nothing else is allowed. */
   rules: AccessRule[];
 }

@@ -22,21 +22,21 @@ export interface EndpointParams {
   /** The address, or addresses (consumers use the first). */
   ip: string | string[];
   /** The Pod's name, written as `targetRef`. */
-  pod?: string;
+  pod?: string | undefined;
   /**
    * Whether the pod takes traffic; by default, as the controller sets it, when it serves and is not terminating.
    */
-  ready?: boolean;
+  ready?: boolean | undefined;
   /** Whether the pod's readiness probe passes (the pod is Ready); by default `ready`, or true. */
-  serving?: boolean;
+  serving?: boolean | undefined;
   /** Whether the pod is being deleted; by default false. */
-  terminating?: boolean;
+  terminating?: boolean | undefined;
   /** The zone. */
-  zone?: string;
+  zone?: string | undefined;
   /** The node. */
-  nodeName?: string;
+  nodeName?: string | undefined;
   /** The hostname. */
-  hostname?: string;
+  hostname?: string | undefined;
 }
 
 /**
@@ -64,16 +64,16 @@ export interface EndpointSliceParams {
    * (`echo-ipv4`), makes building again for the same service replace the
    * slice; give names to spread a service over several slices.
    */
-  name?: string;
+  name?: string | undefined;
   /** The address type; guessed from the first address when omitted (`:` means IPv6). */
-  addressType?: AddressType;
+  addressType?: AddressType | undefined;
   /** The slice's one port (protocol TCP); none when omitted. */
-  port?: { name: string; port: number; appProtocol?: string };
+  port?: { name: string; port: number; appProtocol?: string | undefined } | undefined;
   /**
    * The Service's `spec.trafficDistribution`: the controller then hints every ready endpoint for its own zone
    * (`PreferClose`, `PreferSameZone`), and for its own node too (`PreferSameNode`). No hints when omitted.
    */
-  trafficDistribution?: "PreferClose" | "PreferSameZone" | "PreferSameNode";
+  trafficDistribution?: "PreferClose" | "PreferSameZone" | "PreferSameNode" | undefined;
   /** The endpoints. */
   endpoints: EndpointParams[];
 }

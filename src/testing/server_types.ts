@@ -36,21 +36,21 @@ export interface FakeApiServerOptions {
    *
    * @default {undefined} (no authentication)
    */
-  token?: string;
+  token?: string | undefined;
   /** A PEM certificate chain and key: serve HTTPS. Without it, plain HTTP. */
-  tls?: { cert: string; key: string };
+  tls?: { cert: string; key: string } | undefined;
   /**
    * The address to listen on.
    *
    * @default {"127.0.0.1"}
    */
-  hostname?: string;
+  hostname?: string | undefined;
   /**
    * The port to listen on; `0` picks a free one.
    *
    * @default {0}
    */
-  port?: number;
+  port?: number | undefined;
   /**
    * How often a watch with `allowWatchBookmarks=true` gets a BOOKMARK, once
    * the resourceVersion has moved past the watch's start (as on a real
@@ -58,7 +58,7 @@ export interface FakeApiServerOptions {
    *
    * @default {60000}
    */
-  bookmarkIntervalMs?: number;
+  bookmarkIntervalMs?: number | undefined;
   /**
    * How many of the latest EndpointSlice changes a watch can resume from, like
    * a real server's watch cache: a watch from an older resourceVersion gets
@@ -68,7 +68,7 @@ export interface FakeApiServerOptions {
    * @default {undefined} (every change since the last `compact()`, as a real
    * server's watch cache holds under a burst of writes)
    */
-  watchCacheSize?: number;
+  watchCacheSize?: number | undefined;
   /**
    * When set, every write of a watch response is cut into pieces of at most
    * this many bytes, sent one event-loop turn apart, so clients see events
@@ -76,7 +76,7 @@ export interface FakeApiServerOptions {
    *
    * @default {undefined} (one write per event)
    */
-  maxChunkBytes?: number;
+  maxChunkBytes?: number | undefined;
 }
 
 /**
@@ -93,18 +93,18 @@ export interface InjectedFailure {
   /** The HTTP status, e.g. `429`, `500`, `503`, `403`. */
   status: number;
   /** The Status `reason`; defaults to the usual one for `status` (`TooManyRequests` for 429). */
-  reason?: string;
+  reason?: string | undefined;
   /** The Status `message`; defaults to the real server's wording for `status`. */
-  message?: string;
+  message?: string | undefined;
   /** Sets a `Retry-After` header and `details.retryAfterSeconds`. */
-  retryAfterSeconds?: number;
+  retryAfterSeconds?: number | undefined;
   /**
    * Which requests fail: EndpointSlice lists, watches, reads of one object
    * (`get`: a Service, a Node or an EndpointSlice), or any request.
    *
    * @default {"any"}
    */
-  path?: "list" | "watch" | "get" | "any";
+  path?: "list" | "watch" | "get" | "any" | undefined;
 }
 
 /**
@@ -119,9 +119,9 @@ export interface InjectedFailure {
  */
 export interface KubeconfigOptions {
   /** The context's namespace. */
-  namespace?: string;
+  namespace?: string | undefined;
   /** A PEM CA certificate, written as `certificate-authority-data`. */
-  ca?: string;
+  ca?: string | undefined;
 }
 
 /**

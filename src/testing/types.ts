@@ -32,11 +32,11 @@ export type AddressType = "IPv4" | "IPv6" | "FQDN";
  */
 export interface EndpointConditions {
   /** Ready for traffic (`serving && !terminating`); unset means ready. */
-  ready?: boolean;
+  ready?: boolean | undefined;
   /** Passing its readiness probe, even while terminating; unset means serving. */
-  serving?: boolean;
+  serving?: boolean | undefined;
   /** Being deleted; unset means not terminating. */
-  terminating?: boolean;
+  terminating?: boolean | undefined;
 }
 
 /**
@@ -51,19 +51,19 @@ export interface EndpointConditions {
  */
 export interface ObjectReference {
   /** The object's kind, e.g. `Pod`. */
-  kind?: string;
+  kind?: string | undefined;
   /** The object's namespace. */
-  namespace?: string;
+  namespace?: string | undefined;
   /** The object's name. */
-  name?: string;
+  name?: string | undefined;
   /** The object's uid. */
-  uid?: string;
+  uid?: string | undefined;
   /** The object's API version. */
-  apiVersion?: string;
+  apiVersion?: string | undefined;
   /** The object's resourceVersion. */
-  resourceVersion?: string;
+  resourceVersion?: string | undefined;
   /** A field inside the object. */
-  fieldPath?: string;
+  fieldPath?: string | undefined;
 }
 
 /**
@@ -82,15 +82,15 @@ export interface Endpoint {
   /** The endpoint's state; always present, possibly `{}`. */
   conditions: EndpointConditions;
   /** The endpoint's hostname, for DNS. */
-  hostname?: string;
+  hostname?: string | undefined;
   /** The object behind the endpoint, usually a Pod. */
-  targetRef?: ObjectReference;
+  targetRef?: ObjectReference | undefined;
   /** The node that hosts the endpoint. */
-  nodeName?: string;
+  nodeName?: string | undefined;
   /** The zone of the endpoint. */
-  zone?: string;
+  zone?: string | undefined;
   /** Topology hints. */
-  hints?: { forZones?: { name: string }[]; forNodes?: { name: string }[] };
+  hints?: { forZones?: { name: string }[] | undefined; forNodes?: { name: string }[] | undefined } | undefined;
 }
 
 /**
@@ -106,13 +106,13 @@ export interface Endpoint {
  */
 export interface EndpointPort {
   /** The port's name; may be empty or missing. */
-  name?: string;
+  name?: string | undefined;
   /** `TCP`, `UDP` or `SCTP`. */
-  protocol?: string;
+  protocol?: string | undefined;
   /** The port number; `null` or missing means all ports. */
-  port?: number | null;
+  port?: number | null | undefined;
   /** The application protocol, e.g. `kubernetes.io/h2c`. */
-  appProtocol?: string;
+  appProtocol?: string | undefined;
 }
 
 /**
@@ -183,26 +183,27 @@ export interface EndpointSlice {
  */
 export interface EndpointSliceInput {
   /** Ignored; always `EndpointSlice`. */
-  kind?: string;
+  kind?: string | undefined;
   /** Ignored; always `discovery.k8s.io/v1`. */
-  apiVersion?: string;
+  apiVersion?: string | undefined;
   /** The metadata a client may set. */
   metadata: {
     namespace: string;
-    name?: string;
-    generateName?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: Record<string, unknown>[];
+    name?: string | undefined;
+    generateName?: string | undefined;
+    labels?: Record<string, string> | undefined;
+    annotations?: Record<string, string> | undefined;
+    ownerReferences?: Record<string, unknown>[] | undefined;
   };
   /** The kind of every address; cannot change once the slice exists. */
   addressType: AddressType;
   /** The endpoints; `conditions` may be left out. */
   endpoints?:
-    | (Omit<Endpoint, "conditions"> & { conditions?: EndpointConditions })[]
-    | null;
+    | (Omit<Endpoint, "conditions"> & { conditions?: EndpointConditions | undefined })[]
+    | null
+    | undefined;
   /** The ports. */
-  ports?: EndpointPort[] | null;
+  ports?: EndpointPort[] | null | undefined;
 }
 
 /**
@@ -280,17 +281,17 @@ export interface Service {
  */
 export interface ServiceInput {
   /** The metadata a client may set. */
-  metadata: { namespace: string; name: string; labels?: Record<string, string> };
+  metadata: { namespace: string; name: string; labels?: Record<string, string> | undefined };
   /** The ports (may be empty, as for a headless Service) and the pod selector. */
   spec: {
     ports: {
-      name?: string;
-      protocol?: string;
-      appProtocol?: string;
+      name?: string | undefined;
+      protocol?: string | undefined;
+      appProtocol?: string | undefined;
       port: number;
-      targetPort?: number | string;
+      targetPort?: number | string | undefined;
     }[];
-    selector?: Record<string, string>;
+    selector?: Record<string, string> | undefined;
   };
 }
 
@@ -332,5 +333,5 @@ export interface Node {
  */
 export interface NodeInput {
   /** The name (a DNS-1123 subdomain) and labels. */
-  metadata: { name: string; labels?: Record<string, string> };
+  metadata: { name: string; labels?: Record<string, string> | undefined };
 }

@@ -1,13 +1,18 @@
 // A TypeScript project's use of every entry point of the package, type-checked by
 // scripts/pack_check.sh against the installed tarball under the module resolutions
 // projects use (node10 with CommonJS, nodenext, bundler), with strict and
-// exactOptionalPropertyTypes. It is never run.
+// exactOptionalPropertyTypes: every optional field of the options a user writes
+// accepts a value that may be undefined (forwardMaybeUndefined()). It is never run.
 import * as grpc from "@grpc/grpc-js";
 import {
+  type BackoffOptions,
   type ClusterOptions,
   ConfigError,
   type EndpointSnapshot,
+  formatTarget,
   KubeApiError,
+  type KubeconfigObject,
+  type Locality,
   parseTarget,
   register,
   type RegisterOptions,
@@ -19,9 +24,13 @@ import {
 } from "@kgr/resolver";
 import { createChannel, type CreateChannelOptions } from "@kgr/resolver/nice-grpc";
 import {
+  type AddressType,
   endpointSlice,
+  type EndpointSliceInput,
   type FakeApiServer,
   type FakeApiServerOptions,
+  type InjectedFailure,
+  type ServiceInput,
   startFakeApiServer,
 } from "@kgr/resolver/testing";
 
@@ -59,4 +68,171 @@ export async function useEveryEntryPoint(): Promise<string[]> {
   }
   await api.close();
   return seen;
+}
+
+/** Settings as a user's own config gives them: each may be undefined. */
+export interface MaybeSettings {
+  text: string | undefined;
+  count: number | undefined;
+  flag: boolean | undefined;
+  signal: AbortSignal | undefined;
+  labels: Record<string, string> | undefined;
+  strings: string[] | undefined;
+}
+
+/** Forwards possibly-undefined values into every optional field of the options a user writes. */
+export async function forwardMaybeUndefined(maybe: MaybeSettings): Promise<void> {
+  const { text, count, flag, signal, labels, strings } = maybe;
+  const kubeconfig: KubeconfigObject = {
+    apiVersion: text,
+    kind: text,
+    "current-context": text,
+    clusters: [{
+      name: "c",
+      cluster: {
+        server: text,
+        "certificate-authority": text,
+        "certificate-authority-data": text,
+        "insecure-skip-tls-verify": flag,
+        "tls-server-name": text,
+        "proxy-url": text,
+        extensions: undefined,
+      },
+    }],
+    users: [{
+      name: "u",
+      user: {
+        token: text,
+        tokenFile: text,
+        "client-certificate": text,
+        "client-certificate-data": text,
+        "client-key": text,
+        "client-key-data": text,
+        username: text,
+        password: text,
+        exec: {
+          apiVersion: text,
+          command: text,
+          args: strings,
+          env: undefined,
+          interactiveMode: text,
+          provideClusterInfo: flag,
+          installHint: text,
+        },
+      },
+    }],
+    contexts: [{ name: "x", context: { cluster: text, user: text, namespace: text } }],
+  };
+  const cluster: ClusterOptions = {
+    kubeconfig: text ?? kubeconfig,
+    context: text,
+    server: text,
+    token: text,
+    tokenFile: text,
+    ca: text,
+    caFile: text,
+    cert: text,
+    key: text,
+    certFile: text,
+    keyFile: text,
+    tlsServerName: text,
+    insecureSkipTlsVerify: flag,
+    namespace: text,
+  };
+  const backoff: BackoffOptions = { initialMs: count, maxMs: count };
+  const locality: Locality = { zone: text, node: text };
+  const settings = { cluster, stallTimeoutMs: count, backoff, watchList: flag, locality };
+  register({ ...settings, scheme: text, grpc, loadBalancing: text, subsetSize: count, subsetSeed: count });
+  createChannel("kubernetes:///cart:grpc", undefined, {
+    resolver: flag ? { ...settings, subsetSize: count } : undefined,
+  })
+    .close();
+  const target = formatTarget({ scheme: "kubernetes", service: "cart", namespace: text, port: text ?? count });
+  const onError = flag ? (error: ResolverError) => console.error(error.message) : undefined;
+  for await (const _ of watchEndpoints(target, { ...settings, signal, onError })) break;
+
+  const api = await startFakeApiServer({
+    token: text,
+    tls: text === undefined ? undefined : { cert: text, key: text },
+    hostname: text,
+    port: count,
+    bookmarkIntervalMs: count,
+    watchCacheSize: count,
+    maxChunkBytes: count,
+  });
+  api.kubeconfig({ namespace: text, ca: text });
+  const addressType: AddressType | undefined = flag ? "IPv6" : undefined;
+  api.applySlice(endpointSlice({
+    namespace: "shop",
+    service: "cart",
+    name: text,
+    addressType,
+    port: { name: "grpc", port: 50051, appProtocol: text },
+    trafficDistribution: flag ? "PreferSameZone" : undefined,
+    endpoints: [{
+      ip: "127.0.0.2",
+      pod: text,
+      ready: flag,
+      serving: flag,
+      terminating: flag,
+      zone: text,
+      nodeName: text,
+      hostname: text,
+    }],
+  }));
+  const slice: EndpointSliceInput = {
+    kind: text,
+    apiVersion: text,
+    metadata: {
+      namespace: "shop",
+      name: text,
+      generateName: text,
+      labels,
+      annotations: labels,
+      ownerReferences: undefined,
+    },
+    addressType: "IPv4",
+    endpoints: [{
+      addresses: ["127.0.0.3"],
+      conditions: { ready: flag, serving: flag, terminating: flag },
+      hostname: text,
+      targetRef: {
+        kind: text,
+        namespace: text,
+        name: text,
+        uid: text,
+        apiVersion: text,
+        resourceVersion: text,
+        fieldPath: text,
+      },
+      nodeName: text,
+      zone: text,
+      hints: { forZones: undefined, forNodes: undefined },
+    }, { addresses: ["127.0.0.4"], conditions: undefined, hints: undefined, targetRef: undefined }],
+    ports: [{ name: text, protocol: text, port: count, appProtocol: text }],
+  };
+  api.applySlice(slice);
+  const service: ServiceInput = {
+    metadata: { namespace: "shop", name: "cart", labels },
+    spec: {
+      ports: [{ name: text, protocol: text, appProtocol: text, port: 80, targetPort: text ?? count }],
+      selector: labels,
+    },
+  };
+  api.applyService(service);
+  api.applyNode({ metadata: { name: "node-1", labels } });
+  const failure: InjectedFailure = {
+    status: 503,
+    reason: text,
+    message: text,
+    retryAfterSeconds: count,
+    path: flag ? "watch" : undefined,
+  };
+  api.failNext(1, failure);
+  api.setAccess({
+    username: "dev",
+    groups: strings,
+    rules: [{ verbs: ["list"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], namespace: text }],
+  });
+  await api.close();
 }
