@@ -12,7 +12,8 @@
 /**
  * A deep copy of plain JSON data: the caller may change it without changing the original.
  *
- * @param value Objects, arrays and primitives only; `undefined` properties are kept as they are.
+ * @param value Objects, arrays and primitives only; properties set to `undefined` are left out, as JSON leaves them
+ * out (an input field a caller set to `undefined` must not come back stored, unlike one left out).
  * @returns The copy.
  *
  * @example Copying a stored object before handing it out
@@ -28,7 +29,10 @@ export function copyJson<T>(value: T): T {
   if (typeof value !== "object" || value === null) return value;
   if (Array.isArray(value)) return value.map(copyJson) as T;
   const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) copy[key] = copyJson((value as Record<string, unknown>)[key]);
+  for (const key of Object.keys(value)) {
+    const field = (value as Record<string, unknown>)[key];
+    if (field !== undefined) copy[key] = copyJson(field);
+  }
   return copy as T;
 }
 

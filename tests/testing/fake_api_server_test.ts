@@ -163,6 +163,35 @@ Deno.test("applySlice() assigns server fields, bumps the resourceVersion and ski
   });
 });
 
+Deno.test("applySlice() stores a field set to undefined as one left out, as a real server gets neither", async () => {
+  await withServer({}, (server) => {
+    const metadata = { namespace: "default", labels: { "kubernetes.io/service-name": "echo" } };
+    const absent = server.applySlice({
+      metadata: { ...metadata, name: "absent" },
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["10.0.0.1"], targetRef: { kind: "Pod", name: "echo-0" }, hints: {} }],
+      ports: [{ port: 50051 }],
+    });
+    const undefinedFields = server.applySlice({
+      kind: undefined,
+      metadata: { ...metadata, name: "undefined", generateName: undefined, annotations: undefined },
+      addressType: "IPv4",
+      endpoints: [{
+        addresses: ["10.0.0.1"],
+        conditions: undefined,
+        hostname: undefined,
+        targetRef: { kind: "Pod", namespace: undefined, name: "echo-0", uid: undefined, fieldPath: undefined },
+        zone: undefined,
+        hints: { forZones: undefined, forNodes: undefined },
+      }],
+      ports: [{ name: undefined, port: 50051, appProtocol: undefined }],
+    });
+    assert.deepEqual(undefinedFields.endpoints, absent.endpoints);
+    assert.deepEqual(undefinedFields.ports, absent.ports);
+    assert.deepEqual(server.slices()[1].endpoints, absent.endpoints);
+  });
+});
+
 Deno.test("failNext() answers matching requests with a Status and Retry-After, then recovers", async () => {
   await withServer({}, async (server) => {
     server.failNext(2, { status: 429, retryAfterSeconds: 3, path: "watch" });

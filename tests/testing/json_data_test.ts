@@ -19,6 +19,15 @@ Deno.test("copyJson() copies plain JSON data deeply: changing the copy leaves th
   assert.equal(original.endpoints[0].hints.forZones[0].name, "z");
 });
 
+Deno.test("copyJson() leaves out properties set to undefined, as JSON does", () => {
+  const copy = copyJson({
+    kind: "Pod",
+    namespace: undefined,
+    hints: { forZones: undefined, forNodes: [{ name: "n" }] },
+  });
+  assert.deepEqual(copy, { kind: "Pod", hints: { forNodes: [{ name: "n" }] } });
+});
+
 Deno.test("sameJson() compares as JSON with sorted keys would: order of keys aside, undefined as absent", () => {
   assert.ok(sameJson({ a: 1, b: [1, { c: "x" }] }, { b: [1, { c: "x" }], a: 1 }));
   assert.ok(sameJson({ a: 1, gone: undefined }, { a: 1 }));
