@@ -85,7 +85,7 @@ export class ConfigError extends ResolverError {
    */
   constructor(
     message: string,
-    options: { file?: string; field?: string; cause?: unknown } = {},
+    options: { file?: string | undefined; field?: string | undefined; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "ConfigError";
@@ -130,11 +130,11 @@ export class KubeApiError extends ResolverError {
   constructor(
     message: string,
     options: {
-      status?: number;
-      reason?: string;
-      causes?: readonly string[];
-      retryAfterSeconds?: number;
-      contentType?: string;
+      status?: number | undefined;
+      reason?: string | undefined;
+      causes?: readonly string[] | undefined;
+      retryAfterSeconds?: number | undefined;
+      contentType?: string | undefined;
       cause?: unknown;
     } = {},
   ) {

@@ -235,4 +235,16 @@ export async function forwardMaybeUndefined(maybe: MaybeSettings): Promise<void>
     rules: [{ verbs: ["list"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], namespace: text }],
   });
   await api.close();
+  // A test of an onError callback builds the errors it hands over.
+  const errors = [
+    new ConfigError("Cannot load kubeconfig", { file: text, field: text, cause: undefined }),
+    new KubeApiError("Cannot list", {
+      status: count,
+      reason: text,
+      causes: strings,
+      retryAfterSeconds: count,
+      contentType: text,
+    }),
+  ];
+  console.log(errors.map((error) => error.message));
 }
