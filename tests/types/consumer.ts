@@ -2,7 +2,8 @@
 // scripts/pack_check.sh against the installed tarball under the module resolutions
 // projects use (node10 with CommonJS, nodenext, bundler), with strict and
 // exactOptionalPropertyTypes: every optional field of the options a user writes
-// accepts a value that may be undefined (forwardMaybeUndefined()). It is never run.
+// accepts a value that may be undefined (forwardMaybeUndefined() forwards some, and
+// UserInputs lists every input type, new fields included). It is never run.
 import * as grpc from "@grpc/grpc-js";
 import {
   type BackoffOptions,
@@ -11,28 +12,97 @@ import {
   type EndpointSnapshot,
   formatTarget,
   KubeApiError,
+  type KubeconfigCluster,
+  type KubeconfigContext,
+  type KubeconfigExec,
   type KubeconfigObject,
+  type KubeconfigUser,
   type Locality,
   parseTarget,
   register,
   type RegisterOptions,
   type ResolvedEndpoint,
   ResolverError,
+  type Target,
   TargetError,
   watchEndpoints,
   type WatchEndpointsOptions,
 } from "@kgr/resolver";
 import { createChannel, type CreateChannelOptions } from "@kgr/resolver/nice-grpc";
 import {
+  type AccessRule,
   type AddressType,
+  type Endpoint,
+  type EndpointConditions,
+  type EndpointParams,
+  type EndpointPort,
   endpointSlice,
   type EndpointSliceInput,
+  type EndpointSliceParams,
+  type FakeAccess,
   type FakeApiServer,
   type FakeApiServerOptions,
   type InjectedFailure,
+  type KubeconfigOptions,
+  type NodeInput,
+  type ObjectReference,
   type ServiceInput,
   startFakeApiServer,
 } from "@kgr/resolver/testing";
+
+/** Every type a user writes as input (the nested object types too), by name. */
+interface UserInputs {
+  RegisterOptions: RegisterOptions;
+  WatchEndpointsOptions: WatchEndpointsOptions;
+  CreateChannelOptions: CreateChannelOptions;
+  ClusterOptions: ClusterOptions;
+  BackoffOptions: BackoffOptions;
+  Locality: Locality;
+  Target: Target;
+  KubeconfigObject: KubeconfigObject;
+  KubeconfigCluster: KubeconfigCluster;
+  KubeconfigUser: KubeconfigUser;
+  KubeconfigExec: KubeconfigExec;
+  KubeconfigContext: KubeconfigContext;
+  ConfigErrorOptions: NonNullable<ConstructorParameters<typeof ConfigError>[1]>;
+  KubeApiErrorOptions: NonNullable<ConstructorParameters<typeof KubeApiError>[1]>;
+  FakeApiServerOptions: FakeApiServerOptions;
+  KubeconfigOptions: KubeconfigOptions;
+  InjectedFailure: InjectedFailure;
+  FakeAccess: FakeAccess;
+  AccessRule: AccessRule;
+  EndpointSliceParams: EndpointSliceParams;
+  "EndpointSliceParams.port": NonNullable<EndpointSliceParams["port"]>;
+  EndpointParams: EndpointParams;
+  EndpointSliceInput: EndpointSliceInput;
+  "EndpointSliceInput.metadata": EndpointSliceInput["metadata"];
+  "EndpointSliceInput.endpoints[]": NonNullable<EndpointSliceInput["endpoints"]>[number];
+  EndpointConditions: EndpointConditions;
+  ObjectReference: ObjectReference;
+  "Endpoint.hints": NonNullable<Endpoint["hints"]>;
+  EndpointPort: EndpointPort;
+  "ServiceInput.metadata": ServiceInput["metadata"];
+  "ServiceInput.spec": ServiceInput["spec"];
+  "ServiceInput.spec.ports[]": ServiceInput["spec"]["ports"][number];
+  "NodeInput.metadata": NodeInput["metadata"];
+}
+
+/** The named fields of T, without an index signature's `string`. */
+type NamedKeys<T> = keyof { [K in keyof T as string extends K ? never : K]: 0 };
+/** The optional fields of T. */
+type OptionalKeys<T> = { [K in NamedKeys<T>]-?: {} extends Pick<T, K> ? K : never }[NamedKeys<T>];
+/** The optional fields of T that refuse `undefined` under exactOptionalPropertyTypes (a `?:` without `| undefined`). */
+type RefusingUndefined<T> = {
+  [K in OptionalKeys<T>]-?: { [P in K]: undefined } extends Pick<T, K> ? never : K;
+}[OptionalKeys<T>];
+/** The input types with a field that refuses `undefined`, and those fields. */
+type Refusals = {
+  [Name in keyof UserInputs as [RefusingUndefined<UserInputs[Name]>] extends [never] ? never : Name]: RefusingUndefined<
+    UserInputs[Name]
+  >;
+};
+// A type named in an error here ("Property 'X' is missing") has an optional field without `| undefined`.
+export const refusals: Refusals = {};
 
 export async function useEveryEntryPoint(): Promise<string[]> {
   const serverOptions: FakeApiServerOptions = { token: "test", bookmarkIntervalMs: 100 };
