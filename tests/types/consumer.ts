@@ -90,7 +90,7 @@ interface UserInputs {
 /** The named fields of T, without an index signature's `string`. */
 type NamedKeys<T> = keyof { [K in keyof T as string extends K ? never : K]: 0 };
 /** The optional fields of T. */
-type OptionalKeys<T> = { [K in NamedKeys<T>]-?: {} extends Pick<T, K> ? K : never }[NamedKeys<T>];
+type OptionalKeys<T> = { [K in NamedKeys<T>]-?: Record<never, never> extends Pick<T, K> ? K : never }[NamedKeys<T>];
 /** The optional fields of T that refuse `undefined` under exactOptionalPropertyTypes (a `?:` without `| undefined`). */
 type RefusingUndefined<T> = {
   [K in OptionalKeys<T>]-?: { [P in K]: undefined } extends Pick<T, K> ? never : K;
