@@ -101,8 +101,14 @@ export function runExecPlugin(
 ): Promise<ExecPluginResult> {
   return new Promise((resolve) => {
     let child: ChildProcess | undefined;
-    // Our own timer, not execFile's `timeout`, whose timer would hold the process.
-    const timer = unrefTimer(setTimeout(() => child?.kill("SIGKILL"), request.timeoutMs));
+    // Our own timer, not execFile's `timeout`, whose timer would hold the process. The pipes are closed too, as
+    // execFile's own timeout closes them: its callback waits for them, and a process the plugin started (a shell
+    // script's `sleep`, a login helper) keeps them open after the plugin is killed.
+    const timer = unrefTimer(setTimeout(() => {
+      child?.kill("SIGKILL");
+      child?.stdout?.destroy();
+      child?.stderr?.destroy();
+    }, request.timeoutMs));
     try {
       child = execFile(
         request.command,

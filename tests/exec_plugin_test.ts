@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { heldExecPlugin as runExecPlugin } from "./_held_exec_plugin.ts";
+
+Deno.test("runExecPlugin() answers at its timeout when a process the plugin started keeps the pipes open", async () => {
+  const dir = await Deno.makeTempDir();
+  const plugin = `${dir}/plugin`;
+  // A shell script that waits on a child: killing the shell leaves the child, which holds stdout and stderr.
+  await Deno.writeTextFile(
+    plugin,
+    `#!/bin/sh\necho "waiting for login" >&2\nsleep 5 &\necho $! > "${dir}/pid"\nwait\n`,
+  );
+  await Deno.chmod(plugin, 0o755);
+  const started = Date.now();
+  try {
+    const result = await runExecPlugin({ command: plugin, args: [], env: {}, timeoutMs: 200 });
+    assert.ok(Date.now() - started < 2_000, `answered after ${Date.now() - started} ms`);
+    assert.deepEqual(result, { ok: false, reason: "timeout", stderr: "waiting for login\n" });
+  } finally {
+    const pid = Number(await Deno.readTextFile(`${dir}/pid`).catch(() => ""));
+    if (pid > 0) Deno.kill(pid, "SIGKILL");
+    await Deno.remove(dir, { recursive: true });
+  }
+});
