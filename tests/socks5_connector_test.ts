@@ -87,3 +87,21 @@ Deno.test("socks5Connector() carries plain HTTP to the target the proxy connects
     target.close();
   }
 });
+
+Deno.test("socks5Connector() refuses a password longer than SOCKS5 can send, without quoting it", async () => {
+  const received: Buffer[] = [];
+  const { url, server } = await socksServer((bytes, client) => {
+    received.push(bytes);
+    if (bytes.length === 4) client.write(Uint8Array.of(5, 2));
+    else if (bytes.length > 4) client.write(Uint8Array.of(1, 1));
+  });
+  const password = "p".repeat(300);
+  try {
+    const message = await failureThrough(url.replace("//", `//u:${password}@`));
+    assert.match(message, /the password in proxy-url must be at most 255 bytes.*current length is 300 bytes/);
+    assert.ok(!message.includes(password.slice(0, 8)));
+    assert.deepEqual(received, [], "nothing was sent to the proxy");
+  } finally {
+    server.close();
+  }
+});

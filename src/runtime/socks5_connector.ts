@@ -38,6 +38,9 @@ export type Connector = (
 /** The longest wait for the proxy's answers. */
 const TIMEOUT_MS = 10_000;
 
+/** The longest user name, and the longest password, that SOCKS5 can send (RFC 1929: one byte holds each length). */
+const MAX_LOGIN_BYTES = 255;
+
 /** SOCKS5 reply codes (RFC 1928, section 6). */
 const REPLIES = [
   "succeeded",
@@ -98,6 +101,15 @@ async function openTunnel(socket: Socket, proxy: URL, host: string, port: number
     const user = Buffer.from(decodeURIComponent(proxy.username));
     const password = Buffer.from(decodeURIComponent(proxy.password));
     const withPassword = user.length > 0 || password.length > 0;
+    // One byte holds each length (RFC 1929): a longer one would go out cut, and the proxy refuse what it read.
+    for (const [what, bytes] of [["user name", user], ["password", password]] as const) {
+      if (bytes.length > MAX_LOGIN_BYTES) {
+        throw new Error(
+          `Cannot log in to ${where}: the ${what} in proxy-url must be at most ${MAX_LOGIN_BYTES} bytes, as SOCKS5 ` +
+            `sends it: current length is ${bytes.length} bytes; use a shorter one, or an HTTP proxy`,
+        );
+      }
+    }
     socket.write(withPassword ? Uint8Array.of(5, 2, 0, 2) : Uint8Array.of(5, 1, 0));
     const [version, method] = await input.read(2);
     if (version !== 5) throw new Error(`${where} does not speak SOCKS5`);
