@@ -2,8 +2,8 @@
  * `kgr-resolver`: parses the command line, runs the command, and turns
  * failures into exit codes: 2 for a bad command line or target, 1 for a
  * cluster or API failure (with the library's own message), 130 when Ctrl-C
- * cuts `--once` or `check` short (143 for SIGTERM), 0 otherwise, Ctrl-C
- * ending a live watch included.
+ * cuts `--once` or `check` short (143 for SIGTERM, 141 when the reader of
+ * their output goes away), 0 otherwise, Ctrl-C ending a live watch included.
  *
  * @module
  */

@@ -24,7 +24,8 @@ const TICK_MS = 1000;
  * @param cli The process: streams, environment, Ctrl-C.
  * @returns The exit code: 0, or 1 when the cluster or the API failed (`--once`), timed out, or (`--once`) the target
  *   resolved to no usable pod or the WATCH after the LIST failed (credentials that may list but not watch); with
- *   `--once`, 130 on Ctrl-C (143 on SIGTERM), which ends following a target with 0.
+ *   `--once`, 130 on Ctrl-C (143 on SIGTERM, 141 when the reader of its output goes away), which ends following a
+ *   target with 0.
  * @throws {ConfigError} When no cluster access can be set up.
  *
  * @example

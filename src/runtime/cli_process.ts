@@ -31,7 +31,9 @@ export interface CliProcess {
   stderr: CliOutput;
   /**
    * Calls `handler` on Ctrl-C (SIGINT) or SIGTERM instead of ending the process, with the exit code of a Unix tool
-   * that signal ends: 128 + the signal's number, so 130 for SIGINT and 143 for SIGTERM.
+   * that signal ends: 128 + the signal's number, so 130 for SIGINT and 143 for SIGTERM; and with 141 (SIGPIPE)
+   * when the reader of standard output went away (`kgr-resolver check ... | head -1`), after which nothing more
+   * is written there.
    *
    * @returns A function that removes the handler.
    */
@@ -42,6 +44,9 @@ export interface CliProcess {
 
 /** The signals that interrupt the CLI, and the exit code of a Unix tool they end (128 + the signal's number). */
 const INTERRUPT_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+
+/** The exit code of a Unix tool whose reader went away: SIGPIPE ends it (128 + 13). */
+const LOST_READER_EXIT_CODE = 141;
 
 /**
  * The current process, for the CLI.
@@ -57,34 +62,52 @@ const INTERRUPT_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
  * ```
  */
 export function cliProcess(): CliProcess {
-  // A reader that went away (`kgr-resolver --json ... | head -1`) ends the program, quietly.
+  /** The streams whose reader went away: nothing more is written to them, nor waited for. */
+  const lost = new Set<WriteStream>();
+  const interrupted = new Set<(exitCode: number) => void>();
+  /** The code the process is ending with, once `exit()` was called. */
+  let exiting: number | undefined;
+  // A reader that went away (`kgr-resolver --json ... | head -1`) ends the program, quietly: a command that is
+  // running decides with what code, as on Ctrl-C (a check cut short must not pass for one that passed); one that
+  // is done ends with its own.
   for (const stream of [process.stdout, process.stderr]) {
-    stream.on("error", (error: { code?: string }) => process.exit(error.code === "EPIPE" ? 0 : 1));
+    stream.on("error", (error: { code?: string }) => {
+      if (error.code !== "EPIPE") return process.exit(1);
+      if (lost.has(stream)) return;
+      lost.add(stream);
+      // Bun may report the lost reader only when the streams are flushed on the way out: the code stays.
+      if (exiting !== undefined) return process.exit(exiting);
+      // A command that has come to its verdict (no handler any more) ends with it.
+      for (const handler of [...interrupted]) handler(LOST_READER_EXIT_CODE);
+    });
   }
   return {
     args: process.argv.slice(2),
     env: (name) => process.env[name],
-    stdout: output(process.stdout),
-    stderr: output(process.stderr),
+    stdout: output(process.stdout, lost),
+    stderr: output(process.stderr, lost),
     onInterrupt(handler) {
       const listeners = Object.entries(INTERRUPT_EXIT_CODES).map(([name, code]) =>
         [name, () => handler(code)] as const
       );
       for (const [name, listener] of listeners) process.on(name, listener);
+      interrupted.add(handler);
       return () => {
         for (const [name, listener] of listeners) process.off(name, listener);
+        interrupted.delete(handler);
       };
     },
     async exit(code) {
-      await Promise.all([flush(process.stdout), flush(process.stderr)]);
+      exiting = code;
+      await Promise.all([process.stdout, process.stderr].filter((stream) => !lost.has(stream)).map(flush));
       process.exit(code);
     },
   };
 }
 
-function output(stream: WriteStream): CliOutput {
+function output(stream: WriteStream, lost: ReadonlySet<WriteStream>): CliOutput {
   return {
-    write: (text) => void stream.write(text),
+    write: (text) => void (lost.has(stream) || stream.write(text)),
     isTTY: stream.isTTY === true,
     size: () => stream.isTTY && stream.columns > 0 ? { columns: stream.columns, rows: stream.rows } : undefined,
   };

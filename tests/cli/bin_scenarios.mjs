@@ -659,6 +659,25 @@ export const scenarios = {
     }
   },
 
+  async "check whose reader goes away (| head -1) never exits 0: 141 when that cuts it short, else its verdict"(cli) {
+    const cluster = await startCluster();
+    const silent = await silentServer(cluster);
+    try {
+      const kubeconfig = await silent.kubeconfig("http");
+      const run = startCli(cli, ["check", "--timeout", "1", "--kubeconfig", kubeconfig, TARGET]);
+      // The reader goes away after the first line; the check then writes its next steps, or its verdict (1: no
+      // answer within --timeout), into a closed pipe, which the old code took for success.
+      await eventually("the first line", () => run.output().includes("\n"));
+      run.child.stdout.destroy();
+      const { code, stderr } = await run.exited;
+      assert.ok(code === 141 || code === 1, `exit code ${code}: ${stderr}`);
+      assert.equal(stderr, "");
+    } finally {
+      await silent.close();
+      await cluster.close();
+    }
+  },
+
   async "--timeout bounds --once and check against a server that accepts and never answers (TLS or HTTP)"(cli) {
     const cluster = await startCluster();
     const silent = await silentServer(cluster);
