@@ -183,9 +183,21 @@ function binding(
   return document;
 }
 
-/** A name part for the binding (a DNS subdomain): one binding per subject, so applying it never replaces another's. */
+/**
+ * A name part for the binding (a DNS subdomain): one binding per subject, so applying it never replaces another's.
+ * A name that had to change to be one ("Alice", "a@b.com") ends in a hash of the original, so that "alice" and
+ * "a-b.com" get bindings of their own.
+ */
 function bindingSuffix(subject: RbacSubject): string {
   const raw = subject.kind === "ServiceAccount" ? `${subject.namespace}.${subject.name}` : subject.name;
   const cleaned = raw.toLowerCase().replace(/[^a-z0-9.-]+/g, "-").replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "").slice(0, 200);
-  return cleaned.replace(/[^a-z0-9]+$/, "") || "user";
+  const suffix = cleaned.replace(/[^a-z0-9]+$/, "") || "user";
+  return suffix === raw ? suffix : `${suffix}-${fnv1a(raw)}`;
+}
+
+/** The 32-bit FNV-1a hash of a text's UTF-16 code units, as 8 hex digits: short, stable, not a secret's digest. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, "0");
 }

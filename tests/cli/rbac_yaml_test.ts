@@ -32,15 +32,21 @@ Deno.test("rbacYaml() writes a Role and a RoleBinding for the namespace, and a C
     objects.map((object) => `${object.kind} ${object.metadata.name} ${object.metadata.namespace ?? "-"}`),
     [
       "Role grpc-endpoint-reader-services prod",
-      "RoleBinding grpc-endpoint-reader-services.alice-example.com prod",
+      // The name had to change: a hash of it keeps "alice@example.com" and "alice-example.com" apart.
+      "RoleBinding grpc-endpoint-reader-services.alice-example.com-ef11c2c6 prod",
       "ClusterRole grpc-node-reader -",
-      "ClusterRoleBinding grpc-node-reader.alice-example.com -",
+      "ClusterRoleBinding grpc-node-reader.alice-example.com-ef11c2c6 -",
     ],
   );
   assert.deepEqual(objects[0].rules, [
     { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] },
     { apiGroups: [""], resources: ["services"], verbs: ["get"] },
   ]);
+  const bindingOf = (user: string) => parseAllDocuments(rbacYaml([SLICES], subjectOf(user)))[1].toJS().metadata.name;
+  const names = ["alice", "Alice", "alice@example.com", "alice-example.com", "system:serviceaccount:prod:api"]
+    .map(bindingOf);
+  assert.equal(new Set(names).size, names.length, names.join(" "));
+  assert.equal(names[0], "grpc-endpoint-reader.alice", "a name that is one already stays as it is");
   assert.deepEqual(objects[1].subjects, [{
     kind: "User",
     apiGroup: "rbac.authorization.k8s.io",
