@@ -237,7 +237,13 @@ export const balancingScenarios = {
       await k8s.pods.get("old").server.stop();
       await assert.rejects(call("hi"), { code: grpc.status.UNAVAILABLE });
       k8s.setConditions("old", { ready: false });
-      await sleep(100);
+      // The resolver has dropped it once calls fail for want of a ready pod (a fixed pause lost this race on a
+      // busy machine: the replacement then came up under the dead address's backoff).
+      await eventually(
+        async () => /none of its endpoints is ready/.test((await call("hi").catch((error) => error)).details),
+        5000,
+        "calls to fail for want of a ready pod",
+      );
       // Its replacement (a StatefulSet pod, or a CNI that hands the IP out again) comes up on the same address.
       k8s.pods.delete("old");
       await k8s.startPod("new", k8s.hosts[0]);

@@ -56,8 +56,10 @@ function runChild(script, args, env) {
   const path = new URL(script, import.meta.url).pathname;
   const command = onDeno ? [globalThis.Deno.execPath(), "run", "-A", path] : [process.execPath, path];
   return new Promise((resolve, reject) => {
+    // Deno's own update check would go through a proxy the child is given (CONNECT dl.deno.land:443).
+    const quiet = onDeno ? { DENO_NO_UPDATE_CHECK: "1" } : {};
     const child = spawn(command[0], [...command.slice(1), ...args], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...quiet, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
