@@ -4,10 +4,28 @@
 # resolution, runs the cross-runtime scenarios through it on Node and on Bun
 # (and on Node again with the oldest grpc-js it supports), runs a client
 # bundled from it on Node, and runs its kgr-resolver bin on Node, Bun and Deno.
+# Steps that wait far more than they compute run at once (see concurrently).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+
+# Runs each argument as a bash command in the background, in the current
+# folder, then prints their outputs in the order given; fails when any failed.
+concurrently() {
+  local -a pids=()
+  local command index=0 status=0
+  for command in "$@"; do
+    bash -c "set -euo pipefail; $command" >"$work/concurrently.$index.log" 2>&1 &
+    pids+=("$!")
+    index=$((index + 1))
+  done
+  for index in "${!pids[@]}"; do
+    wait "${pids[$index]}" || status=1
+    cat "$work/concurrently.$index.log"
+  done
+  return "$status"
+}
 
 cd "$root"
 tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
@@ -43,22 +61,33 @@ copies=$(find node_modules -path '*/@grpc/grpc-js/package.json' | wc -l)
 [ "$copies" -ge 2 ] || { echo "expected two copies of @grpc/grpc-js, found $copies"; exit 1; }
 
 # The same use as an ES module and as CommonJS (consumer.cts); node10 is what
-# "module": "commonjs" implies, and reads no "exports".
+# "module": "commonjs" implies, and reads no "exports". The four checks run at
+# once (each is one tsc process); their outputs follow in this order.
 cp consumer.ts consumer.cts
+tsc_checks=()
 for check in node10:commonjs:consumer.ts nodenext:nodenext:consumer.ts nodenext:nodenext:consumer.cts \
   bundler:esnext:consumer.ts; do
   IFS=: read -r resolution module file <<<"$check"
-  echo "--- TypeScript $("$root/node_modules/.bin/tsc" --version | cut -d' ' -f2), moduleResolution $resolution, $file, installed tarball"
-  "$root/node_modules/.bin/tsc" --noEmit --strict --exactOptionalPropertyTypes --target es2022 --module "$module" \
-    --moduleResolution "$resolution" --typeRoots "$root/node_modules/@types" --types node "$file"
+  tsc_checks+=("echo '--- TypeScript $("$root/node_modules/.bin/tsc" --version | cut -d' ' -f2), moduleResolution $resolution, $file, installed tarball'
+    '$root/node_modules/.bin/tsc' --noEmit --strict --exactOptionalPropertyTypes --target es2022 --module $module \
+      --moduleResolution $resolution --typeRoots '$root/node_modules/@types' --types node $file")
 done
+concurrently "${tsc_checks[@]}"
 echo "--- CommonJS require() of every entry point, Node $(node --version)"
 node -e 'for (const entry of ["@kgr/resolver", "@kgr/resolver/nice-grpc", "@kgr/resolver/testing"]) require(entry)'
 
-echo "--- Node $(node --version), installed tarball"
-timeout 120 node tests/runtimes/run.mjs
-echo "--- Bun $("$root/node_modules/.bin/bun" --version), installed tarball"
-timeout 120 "$root/node_modules/.bin/bun" tests/runtimes/run.mjs
+# The scenarios on Node, on Bun, and on Node with the oldest grpc-js it supports
+# (in a copy of the project, so that the other two keep the current one) run at
+# once: they wait on timers and sockets far more than they use the CPU, and each
+# picks its own ports.
+oldest_app="$work/app-oldest-grpc-js"
+cp -a "$work/app" "$oldest_app"
+(cd "$oldest_app" && npm install --silent --no-audit --no-fund --prefer-offline "@grpc/grpc-js@$oldest_grpc_version")
+concurrently \
+  "echo '--- Node $(node --version), installed tarball'; timeout 120 node tests/runtimes/run.mjs" \
+  "echo '--- Bun $("$root/node_modules/.bin/bun" --version), installed tarball'; timeout 120 '$root/node_modules/.bin/bun' tests/runtimes/run.mjs" \
+  "echo '--- Node, installed tarball with the oldest grpc-js it supports ($oldest_grpc_version)'
+    cd '$oldest_app' && timeout 120 node tests/runtimes/run.mjs"
 echo "--- a client bundled by bun build from the installed tarball, on Node: grpc-js calls; nice-grpc has its own grpc-js copy here, which the bundle cannot share"
 "$root/node_modules/.bin/bun" build tests/bundle/client.mjs --target=node --outfile="$work/bundle/client.mjs" >/dev/null
 if output=$(cd "$work/bundle" && timeout 30 node client.mjs 2>&1); then
@@ -66,10 +95,9 @@ if output=$(cd "$work/bundle" && timeout 30 node client.mjs 2>&1); then
 fi
 grep -qx "grpc-js echo-0:hi" <<<"$output" && grep -q "shows one copy (a bundle must hold one)" <<<"$output" ||
   { echo "$output"; echo "the bundled client did not call through grpc-js, or nice-grpc's error did not say what to do"; exit 1; }
-echo "--- Node, installed tarball with the oldest grpc-js it supports ($oldest_grpc_version)"
-npm install --silent --no-audit --no-fund --prefer-offline "@grpc/grpc-js@$oldest_grpc_version"
-timeout 120 node tests/runtimes/run.mjs
-npm install --silent --no-audit --no-fund --prefer-offline "@grpc/grpc-js@$grpc_version"
-echo "--- the kgr-resolver bin of the installed tarball on Node, Bun and Deno"
+echo "--- the kgr-resolver bin of the installed tarball on Node, Bun and Deno, at once"
 [ -x node_modules/.bin/kgr-resolver ] || { echo "the tarball installs no kgr-resolver bin"; exit 1; }
-BUN="$root/node_modules/.bin/bun" DENO="$root/node_modules/.bin/deno" timeout 300 node tests/cli/run_bin.mjs
+concurrently \
+  "KGR_BIN_RUNTIME=node timeout 300 node tests/cli/run_bin.mjs" \
+  "KGR_BIN_RUNTIME=bun BUN='$root/node_modules/.bin/bun' timeout 300 node tests/cli/run_bin.mjs" \
+  "KGR_BIN_RUNTIME=deno DENO='$root/node_modules/.bin/deno' timeout 300 node tests/cli/run_bin.mjs"
