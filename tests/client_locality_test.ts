@@ -1,5 +1,6 @@
-// The client's zone, read from its Node: a read that failed for a reason that may pass is made again, and
-// topology-aware routing starts once it answers; nothing keeps reading after the last subscription.
+// The client's zone, read from its Node when only the node is known (the fake API server serves Nodes):
+// a read that failed for a reason that may pass is made again, and topology-aware routing starts once it
+// answers; nothing keeps reading after the last subscription.
 import assert from "node:assert/strict";
 import { type EndpointSnapshot, watchEndpoints } from "../mod.ts";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "../testing.ts";
@@ -22,6 +23,27 @@ async function zonedService(): Promise<FakeApiServer> {
 }
 
 const nodeReads = (server: FakeApiServer) => server.requests.filter((request) => request.path.includes("/nodes/"));
+
+Deno.test("a client that knows only its node takes its zone from the Node's label, with one read", async () => {
+  const server = await zonedService();
+  try {
+    const controller = new AbortController();
+    for await (
+      const snapshot of watchEndpoints("kubernetes:///echo.shop:grpc", {
+        cluster: { kubeconfig: server.kubeconfig() },
+        locality: { node: "node-1" },
+        signal: controller.signal,
+      })
+    ) {
+      assert.equal(snapshot.topology, "zone");
+      assert.deepEqual(snapshot.endpoints.filter((endpoint) => endpoint.preferred).map((e) => e.podName), ["b"]);
+      controller.abort();
+    }
+    assert.deepEqual(nodeReads(server).map((request) => request.status), [200]);
+  } finally {
+    await server.close();
+  }
+});
 
 Deno.test("a Node read that failed with a 503 is made again, and the zone then applies to a running watch", async () => {
   const server = await zonedService();

@@ -641,35 +641,6 @@ Deno.test("a Node is served by name with its labels, as the resolver reads its z
   });
 });
 
-Deno.test("a client that knows only its node takes its zone from the fake's Node", async () => {
-  await withServer({}, async (server) => {
-    server.applyNode({ metadata: { name: "node-1", labels: { "topology.kubernetes.io/zone": "zone-b" } } });
-    for (const [pod, zone] of [["a", "zone-a"], ["b", "zone-b"]]) {
-      server.applySlice(endpointSlice({
-        namespace: "shop",
-        service: "echo",
-        name: `echo-${pod}`,
-        trafficDistribution: "PreferSameZone",
-        port: { name: "grpc", port: 80 },
-        endpoints: [{ ip: `10.0.0.${pod === "a" ? 1 : 2}`, pod, zone }],
-      }));
-    }
-    const controller = new AbortController();
-    const { watchEndpoints } = await import("@kgr/resolver");
-    for await (
-      const snapshot of watchEndpoints("kubernetes:///echo.shop:grpc", {
-        cluster: { kubeconfig: server.kubeconfig() },
-        locality: { node: "node-1" },
-        signal: controller.signal,
-      })
-    ) {
-      assert.equal(snapshot.topology, "zone");
-      assert.deepEqual(snapshot.endpoints.filter((endpoint) => endpoint.preferred).map((e) => e.podName), ["b"]);
-      controller.abort();
-    }
-  });
-});
-
 Deno.test("applySlice() refuses more than 1,000 endpoints in one slice, as kube-apiserver does", async () => {
   await withServer({}, (server) => {
     // At most 1,000 endpoints per slice, as kube-apiserver v1.36.3 requires ("Too many: 1001: must have at most
