@@ -24,21 +24,35 @@ async function zonedService(): Promise<FakeApiServer> {
 
 const nodeReads = (server: FakeApiServer) => server.requests.filter((request) => request.path.includes("/nodes/"));
 
+/** The snapshots a client on `node` gets of the Service, up to the one `last` accepts (or for 5 s at most). */
+async function snapshotsUntil(
+  server: FakeApiServer,
+  node: string,
+  last: (snapshot: EndpointSnapshot) => boolean,
+): Promise<EndpointSnapshot[]> {
+  const controller = new AbortController();
+  const snapshots: EndpointSnapshot[] = [];
+  const timeout = setTimeout(() => controller.abort(), 5000);
+  for await (
+    const snapshot of watchEndpoints("kubernetes:///echo.shop:grpc", {
+      cluster: { kubeconfig: server.kubeconfig() },
+      locality: { node },
+      signal: controller.signal,
+    })
+  ) {
+    snapshots.push(snapshot);
+    if (last(snapshot)) controller.abort();
+  }
+  clearTimeout(timeout);
+  return snapshots;
+}
+
 Deno.test("a client that knows only its node takes its zone from the Node's label, with one read", async () => {
   const server = await zonedService();
   try {
-    const controller = new AbortController();
-    for await (
-      const snapshot of watchEndpoints("kubernetes:///echo.shop:grpc", {
-        cluster: { kubeconfig: server.kubeconfig() },
-        locality: { node: "node-1" },
-        signal: controller.signal,
-      })
-    ) {
-      assert.equal(snapshot.topology, "zone");
-      assert.deepEqual(snapshot.endpoints.filter((endpoint) => endpoint.preferred).map((e) => e.podName), ["b"]);
-      controller.abort();
-    }
+    const [snapshot] = await snapshotsUntil(server, "node-1", () => true);
+    assert.equal(snapshot.topology, "zone");
+    assert.deepEqual(snapshot.endpoints.filter((endpoint) => endpoint.preferred).map((e) => e.podName), ["b"]);
     assert.deepEqual(nodeReads(server).map((request) => request.status), [200]);
   } finally {
     await server.close();
@@ -49,20 +63,7 @@ Deno.test("a Node read that failed with a 503 is made again, and the zone then a
   const server = await zonedService();
   try {
     server.failNext(1, { status: 503, path: "get" });
-    const controller = new AbortController();
-    const snapshots: EndpointSnapshot[] = [];
-    const timeout = setTimeout(() => controller.abort(), 5000);
-    for await (
-      const snapshot of watchEndpoints("kubernetes:///echo.shop:grpc", {
-        cluster: { kubeconfig: server.kubeconfig() },
-        locality: { node: "node-1" },
-        signal: controller.signal,
-      })
-    ) {
-      snapshots.push(snapshot);
-      if (snapshot.topology === "zone") controller.abort();
-    }
-    clearTimeout(timeout);
+    const snapshots = await snapshotsUntil(server, "node-1", (snapshot) => snapshot.topology === "zone");
     assert.deepEqual(snapshots.map((snapshot) => snapshot.topology), ["none", "zone"]);
     assert.deepEqual(snapshots[1].endpoints.filter((endpoint) => endpoint.preferred).map((e) => e.podName), ["b"]);
     assert.deepEqual(nodeReads(server).map((request) => request.status), [503, 200]);
@@ -76,17 +77,8 @@ Deno.test("a Node read that failed is not made again once the last subscription 
   try {
     server.failNext(1, { status: 503, path: "get" });
     const follow = async (node: string) => {
-      const controller = new AbortController();
-      for await (
-        const snapshot of watchEndpoints("kubernetes:///echo.shop:grpc", {
-          cluster: { kubeconfig: server.kubeconfig() },
-          locality: { node },
-          signal: controller.signal,
-        })
-      ) {
-        assert.equal(snapshot.topology, "none");
-        controller.abort();
-      }
+      const [snapshot] = await snapshotsUntil(server, node, () => true);
+      assert.equal(snapshot.topology, "none");
     };
     // Ended before the read is made again: the test's timer and op sanitizers see nothing left behind.
     await follow("node-1");
