@@ -93,8 +93,8 @@ async function runOurs() {
 }
 
 /**
- * The limit on each runtime: the HTTP call ours makes there (fetch on Bun, undici's
- * request() on Node and Deno), reading the body and only finding the marker in each line.
+ * The limit on each runtime: the HTTP call ours makes there (fetch on Bun, `node:http` on Node,
+ * undici's request() on Deno), reading the body and only finding the marker in each line.
  * With `watchList`, one streaming-list watch (`sendInitialEvents=true`): resolved at the bookmark
  * that ends the initial events; LIST then WATCH when the server refuses it (422).
  */
@@ -152,6 +152,18 @@ async function rawGet(headers, ca) {
       const response = await fetch(url, { headers, signal, tls: ca ? { ca } : undefined });
       return { status: response.status, body: response.body };
     };
+  }
+  if (!globalThis.Deno) {
+    const http = await import("node:http");
+    const https = await import("node:https");
+    const agents = { "http:": new http.Agent({ keepAlive: true }), "https:": new https.Agent({ keepAlive: true, ca }) };
+    return (url) =>
+      new Promise((resolve, reject) => {
+        const target = new URL(url);
+        const client = target.protocol === "https:" ? https : http;
+        client.get(target, { headers, signal, agent: agents[target.protocol] }, (response) =>
+          resolve({ status: response.statusCode, body: response })).on("error", reject);
+      });
   }
   const undici = await import("undici");
   const dispatcher = new undici.Agent({ connect: ca ? { ca } : {} });
