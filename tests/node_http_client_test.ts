@@ -1,7 +1,7 @@
 // The `node:http` client that Bun uses, run here on Deno's `node:http`; Bun runs it through every scenario of
 // tests/runtimes/, and tests/process_exit_test.ts checks that its sockets let a Bun script exit.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer } from "node:net";
@@ -156,4 +156,16 @@ Deno.test("nodeHttpClient() fails a request whose new connection does not comple
     client.close();
     await server.close();
   }
+});
+
+Deno.test("nodeHttpClient() on Node closes a pooled connection once idle, not one a quiet watch is on", async () => {
+  // Deno's node:http sends again a request whose reused connection was reset; Node's does not, so this runs on Node.
+  if (!existsSync(new URL("../dist/src/runtime/node_http_client.js", import.meta.url))) {
+    throw new Error("Cannot run the Node script: the package is not built: run `npm run build` first");
+  }
+  const script = new URL("./node_http_client/idle_connection.mjs", import.meta.url).pathname;
+  const { code, stdout, stderr } = await new Deno.Command("node", { args: [script] }).output();
+  const decoder = new TextDecoder();
+  assert.equal(code, 0, decoder.decode(stderr));
+  assert.equal(decoder.decode(stdout).trim(), "answers: {} {}, connections: 2");
 });

@@ -25,6 +25,13 @@ import type { TlsSettings } from "./types.ts";
 /** How long a new connection may take, TLS included, as undici's connect timeout (10 s). */
 const CONNECT_TIMEOUT_MS = 10_000;
 
+/**
+ * How long an idle connection stays pooled, as undici's keep-alive timeout (4 s) for a server that gives no
+ * `Keep-Alive` hint (kube-apiserver gives none; Node's agent takes a shorter hint). Unbounded, a connection that a
+ * load balancer dropped while idle was reused minutes later, and the request failed with ECONNRESET.
+ */
+const IDLE_TIMEOUT_MS = 4_000;
+
 /** The TLS options of `node:https`, from a cluster's settings. */
 type TlsOptions = Pick<https.RequestOptions, "ca" | "cert" | "key" | "servername" | "rejectUnauthorized">;
 
@@ -36,6 +43,7 @@ type TlsOptions = Pick<https.RequestOptions, "ca" | "cert" | "key" | "servername
  * @param tls The cluster's TLS settings.
  * @param connectTimeoutMs How long a new connection may take to be set up, TLS included, before its request fails
  *   as one to an unreachable server (a stopped process accepts connections and never completes TLS).
+ * @param idleTimeoutMs How long a connection with no request on it stays pooled for the next one.
  * @returns The client.
  *
  * @example A client that trusts a private CA
@@ -47,13 +55,18 @@ type TlsOptions = Pick<https.RequestOptions, "ca" | "cert" | "key" | "servername
  * client.close();
  * ```
  */
-export function nodeHttpClient(tls: TlsSettings, connectTimeoutMs = CONNECT_TIMEOUT_MS): HttpClient {
+export function nodeHttpClient(
+  tls: TlsSettings,
+  connectTimeoutMs = CONNECT_TIMEOUT_MS,
+  idleTimeoutMs = IDLE_TIMEOUT_MS,
+): HttpClient {
   const options: TlsOptions = { rejectUnauthorized: !tls.insecureSkipVerify };
   if (tls.ca) options.ca = tls.ca;
   if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
   if (tls.serverName) options.servername = tls.serverName;
-  const plain = new http.Agent({ keepAlive: true });
-  const secure = new https.Agent({ keepAlive: true, ...options });
+  // An agent's `timeout` closes only pooled sockets: one a request is on (a quiet watch) stays.
+  const plain = new http.Agent({ keepAlive: true, timeout: idleTimeoutMs });
+  const secure = new https.Agent({ keepAlive: true, timeout: idleTimeoutMs, ...options });
   return {
     fetch: (url, init) => {
       const target = new URL(url);
