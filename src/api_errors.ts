@@ -270,9 +270,12 @@ export function networkError(
       options,
     );
   }
-  // What undici (Node, Deno) and Bun's node:http say when the answer is not HTTP/1.1: an HTTP/2-only server, such
-  // as the gRPC server the kubeconfig points at by mistake, is up and reachable.
-  if (access.proxyUrl === undefined && /Expected HTTP\/|HPE_INVALID_CONSTANT/.test(withoutUrls)) {
+  // What undici and node:http (Node, Bun) say when the answer is not HTTP/1.1: an HTTP/2-only server, such
+  // as the gRPC server the kubeconfig points at by mistake, is up and reachable. Over TLS, the server refuses the
+  // HTTP/1.1 of the hello with a "no application protocol" alert (OpenSSL's words, and rustls' NoApplicationProtocol).
+  if (
+    access.proxyUrl === undefined && /Expected HTTP\/|HPE_INVALID_CONSTANT|no.?application.?protocol/i.test(withoutUrls)
+  ) {
     return new KubeApiError(
       `Cannot ${verb} ${where}: the server at ${access.server} does not answer in HTTP/1.1 (${detail}): it is not a ` +
         `Kubernetes API server (an HTTP/2-only server, such as a gRPC server, answers so): check the port in ` +

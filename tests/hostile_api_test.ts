@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
+import { createSecureServer as createHttp2Server } from "node:http2";
 import { type AddressInfo, createServer as createTcpServer, type Socket } from "node:net";
 import { Buffer } from "node:buffer";
 import { inspect } from "node:util";
@@ -617,6 +618,25 @@ boundedTest(
       /^Cannot .*: the server at http:\/\/127\.0\.0\.1:\d+ does not answer in HTTP\/1\.1 \(.+\): it is not a Kubernetes API server \(an HTTP\/2-only server, such as a gRPC server, answers so\): check the port in cluster options$/,
     );
     observed("a gRPC server's port", watcher.errors[0].message);
+  },
+);
+
+boundedTest(
+  "an https:// server that speaks only HTTP/2 (a gRPC server's TLS port) is named as such, not as a TLS failure",
+  15_000,
+  async (defer) => {
+    // It refuses the HTTP/1.1 of the TLS hello with a "no application protocol" alert.
+    const server = createHttp2Server({ cert: await fixture("server.pem"), key: await fixture("server-key.pem") });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const watcher = follow({ server: url, ca: await fixture("ca.pem") });
+    defer(() => watcher.stop());
+    await eventually(() => watcher.errors.length > 0, "the error");
+    assert.match(
+      watcher.errors[0].message,
+      /^Cannot .*: the server at https:\/\/127\.0\.0\.1:\d+ does not answer in HTTP\/1\.1 \(.+\): it is not a Kubernetes API server \(an HTTP\/2-only server, such as a gRPC server, answers so\): check the port in cluster options$/,
+    );
   },
 );
 

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createSecureServer as createHttp2Server } from "node:http2";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer } from "node:net";
 import type { TLSSocket } from "node:tls";
@@ -115,6 +116,21 @@ Deno.test("nodeHttpClient() checks the server against the CA and the server name
     await assert.rejects(clients[2].fetch(url, { signal: AbortSignal.timeout(5000) }));
   } finally {
     for (const client of clients) client.close();
+    await server.close();
+  }
+});
+
+Deno.test("nodeHttpClient() names HTTP/1.1 in its TLS hello, which an HTTP/2-only server refuses in TLS", async () => {
+  // A gRPC server's port: without the name, Node's HTTP/2 server answered 403, taken for a missing RBAC grant.
+  const server = await listening(createHttp2Server({ cert: fixture("server.pem"), key: fixture("server-key.pem") }));
+  const client = nodeHttpClient({ ca: fixture("ca.pem"), caSource: "ca.pem" });
+  try {
+    await assert.rejects(
+      client.fetch(`https://127.0.0.1:${server.port}/version`, { signal: AbortSignal.timeout(5000) }),
+      /no.?application.?protocol/i,
+    );
+  } finally {
+    client.close();
     await server.close();
   }
 });

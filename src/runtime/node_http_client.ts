@@ -33,7 +33,10 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const IDLE_TIMEOUT_MS = 4_000;
 
 /** The TLS options of `node:https`, from a cluster's settings. */
-type TlsOptions = Pick<https.RequestOptions, "ca" | "cert" | "key" | "servername" | "rejectUnauthorized">;
+type TlsOptions = Pick<
+  https.AgentOptions,
+  "ca" | "cert" | "key" | "servername" | "rejectUnauthorized" | "ALPNProtocols"
+>;
 
 /**
  * Creates an HTTP client on `node:http`/`node:https` whose sockets never keep the process alive; redirects are
@@ -60,7 +63,9 @@ export function nodeHttpClient(
   connectTimeoutMs = CONNECT_TIMEOUT_MS,
   idleTimeoutMs = IDLE_TIMEOUT_MS,
 ): HttpClient {
-  const options: TlsOptions = { rejectUnauthorized: !tls.insecureSkipVerify };
+  // HTTP/1.1 named in the TLS hello, as undici does: an HTTP/2-only server (a gRPC server's port) refuses it in
+  // TLS, where without it Node's answered 403, which the API errors took for a missing RBAC grant.
+  const options: TlsOptions = { rejectUnauthorized: !tls.insecureSkipVerify, ALPNProtocols: ["http/1.1"] };
   if (tls.ca) options.ca = tls.ca;
   if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
   if (tls.serverName) options.servername = tls.serverName;
