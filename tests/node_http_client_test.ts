@@ -1,5 +1,5 @@
-// The `node:http` client that Bun uses, run here on Deno's `node:http`; Bun runs it through every scenario of
-// tests/runtimes/, and tests/process_exit_test.ts checks that its sockets let a Bun script exit.
+// The `node:http` client that Node and Bun use, run here on Deno's `node:http`; Node and Bun run it through
+// every scenario of tests/runtimes/, and tests/process_exit_test.ts checks that its sockets let a script exit.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
