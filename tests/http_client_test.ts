@@ -1,5 +1,6 @@
 // The runtime's HTTP client on Deno (undici, as on Node through a proxy); Bun and Node run the same requests
-// through the CLI's `check` in tests/cli/bin_scenarios.mjs, and the CLI's --timeout against a server that never answers.
+// through the CLI's `check` in tests/cli/bin_scenarios.mjs, and the CLI's --timeout against a server that never
+// answers.
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createConnection, createServer as createNetServer, type Socket } from "node:net";
