@@ -476,19 +476,19 @@ Deno.test("kubernetes_round_robin behaves as its model through random updates, s
   fc.assert(fc.property(scenarioArbitrary, (scenario) => void runScenario(scenario)), { seed, numRuns });
 });
 
+type StepEndpoint = Extract<Step, { kind: "update" }>["endpoints"][number];
+
+/** A resolver update of the hand-written scenarios: a 50 ms failover timeout, delivered at once or in a later tick. */
+function updateStep(endpoints: StepEndpoint[], sameTick: boolean): Step {
+  return { kind: "update", endpoints, timeout: 50, emptyError: false, sameTick, bare: false };
+}
+
 Deno.test("an endpoint whose addresses all were in backoff leaves no subchannel listener behind when it goes", () => {
   // Found by the property above. 10.0.0.1 and 10.0.0.2 are still backing off from earlier pods; a new endpoint
   // with both addresses has both backoffs reset, and goes again before the resets ran (results of the resolver
   // come as microtasks): the listener on 10.0.0.1 stayed, holding the removed child, until that subchannel
   // changed state. Then with destroy().
-  const update = (endpoints: { shape: number; preferred: boolean }[]): Step => ({
-    kind: "update",
-    endpoints,
-    timeout: 50,
-    emptyError: false,
-    sameTick: true,
-    bare: false,
-  });
+  const update = (endpoints: StepEndpoint[]) => updateStep(endpoints, true);
   const inBackoff = [TRANSIENT_FAILURE, TRANSIENT_FAILURE, IDLE, IDLE, IDLE];
   runScenario({ initial: inBackoff, perfStep: 0, steps: [update([{ shape: 5, preferred: false }]), update([])] });
   runScenario({
@@ -502,14 +502,7 @@ Deno.test("failover comes at once when others appear after no preferred endpoint
   // Found by review of the model: the failover timer ran only while there were others, so others that appeared
   // later were used only a whole timeout after they came, however long the preferred ones had hung. gRFC A56's
   // priority policy times the preferred ones alone, as does the module comment ("none has been READY for").
-  const update = (endpoints: { shape: number; preferred: boolean }[]): Step => ({
-    kind: "update",
-    endpoints,
-    timeout: 50,
-    emptyError: false,
-    sameTick: false,
-    bare: false,
-  });
+  const update = (endpoints: StepEndpoint[]) => updateStep(endpoints, false);
   const model = runScenario({
     initial: [IDLE, IDLE, IDLE, IDLE, IDLE],
     perfStep: 0,
