@@ -62,32 +62,82 @@ export function createSubsetter(size: number, seed: number): Subsetter {
       }`,
     );
   }
-  let scores = new Map<string, number>();
   return {
     select(endpoints) {
       if (endpoints.length <= size) return [...endpoints];
-      const next = new Map<string, number>();
-      const preferred: { index: number; score: number }[] = [];
-      const others: { index: number; score: number }[] = [];
+      // Scores are computed afresh each time: hashing a pod name costs less than looking it up in a cache would.
+      const preferred = new BestScores(size);
+      const others = new BestScores(size);
       for (let i = 0; i < endpoints.length; i++) {
         const endpoint = endpoints[i];
         const key = endpoint.podName ?? `${endpoint.addresses[0].host}|${endpoint.addresses[0].port}`;
-        const score = scores.get(key) ?? rendezvousScore(seed, key);
-        next.set(key, score);
-        (endpoint.preferred ? preferred : others).push({ index: i, score });
+        (endpoint.preferred ? preferred : others).offer(rendezvousScore(seed, key), i);
       }
-      scores = next;
-      const kept = [...best(preferred, size), ...best(others, size)].sort((a, b) => a - b);
+      const kept = [...preferred.indexes(), ...others.indexes()].sort((a, b) => a - b);
       return kept.map((index) => endpoints[index]);
     },
   };
 }
 
-/** The indexes of the `size` highest scores (ties broken by index, so the result is deterministic). */
-function best(candidates: { index: number; score: number }[], size: number): number[] {
-  if (candidates.length <= size) return candidates.map((candidate) => candidate.index);
-  candidates.sort((a, b) => b.score - a.score || a.index - b.index);
-  return candidates.slice(0, size).map((candidate) => candidate.index);
+/**
+ * The indexes of the `size` highest scores offered, ties going to the lower index (so the result is
+ * deterministic): a heap of the best so far, its worst on top. Thousands of endpoints cost one comparison each,
+ * and a heap step for the few that enter, rather than a sort of them all.
+ */
+class BestScores {
+  readonly #scores: Uint32Array;
+  readonly #indexes: Uint32Array;
+  #count = 0;
+
+  constructor(size: number) {
+    this.#scores = new Uint32Array(size);
+    this.#indexes = new Uint32Array(size);
+  }
+
+  /** Offers a score; indexes must come in increasing order (a later equal score loses the tie). */
+  offer(score: number, index: number): void {
+    const scores = this.#scores;
+    const indexes = this.#indexes;
+    if (this.#count < scores.length) {
+      // Sift up: the new entry loses every tie (its index is the highest), so it rises past equal scores too.
+      let at = this.#count++;
+      while (at > 0) {
+        const parent = (at - 1) >> 1;
+        if (scores[parent] < score) break;
+        scores[at] = scores[parent];
+        indexes[at] = indexes[parent];
+        at = parent;
+      }
+      scores[at] = score;
+      indexes[at] = index;
+      return;
+    }
+    if (score <= scores[0]) return;
+    // Sift down from the top, which the new entry replaces; it stays above children of equal scores (it loses ties).
+    const count = this.#count;
+    let at = 0;
+    while (true) {
+      let child = 2 * at + 1;
+      if (child >= count) break;
+      if (child + 1 < count && worse(scores, indexes, child + 1, child)) child++;
+      if (scores[child] >= score) break;
+      scores[at] = scores[child];
+      indexes[at] = indexes[child];
+      at = child;
+    }
+    scores[at] = score;
+    indexes[at] = index;
+  }
+
+  /** The kept indexes, in no particular order. */
+  indexes(): Uint32Array {
+    return this.#indexes.subarray(0, this.#count);
+  }
+}
+
+/** Whether the heap's entry `a` ranks below entry `b`: a lower score, or the same score and a later index. */
+function worse(scores: Uint32Array, indexes: Uint32Array, a: number, b: number): boolean {
+  return scores[a] < scores[b] || (scores[a] === scores[b] && indexes[a] > indexes[b]);
 }
 
 /** The smallest subset seed: seeds are 32-bit, signed or not (-1 and 4294967295 are the same seed). */

@@ -23,6 +23,32 @@ Deno.test("createSubsetter() keeps k endpoints, the same ones for the same seed 
   );
 });
 
+Deno.test("createSubsetter() keeps the k best of one ranking: a smaller subset is inside a larger one, ties go to the first", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 30 }),
+      fc.integer({ min: 1, max: 30 }),
+      seed,
+      // Few names for many endpoints: the same name scores the same, so ties are common.
+      fc.array(fc.record({ name: fc.integer({ min: 0, max: 20 }), preferred: fc.boolean() }), { maxLength: 120 }),
+      (a, b, seed, picks) => {
+        const all = picks.map(({ name, preferred }) => ({ ...endpoint(name, preferred), preferred }));
+        const [small, large] = [Math.min(a, b), Math.max(a, b)].map((k) => createSubsetter(k, seed).select(all));
+        assert.ok(small.every((e) => large.includes(e)));
+        for (const chosen of [small, large]) {
+          // Given order kept, and of endpoints with one name, only a first few.
+          assert.deepEqual(chosen, all.filter((e) => chosen.includes(e)));
+          for (const e of chosen) {
+            const twins = all.filter((other) => other.podName === e.podName && other.preferred === e.preferred);
+            assert.ok(twins.slice(0, twins.indexOf(e)).every((twin) => chosen.includes(twin)));
+          }
+        }
+      },
+    ),
+    { numRuns: 1000 },
+  );
+});
+
 Deno.test("createSubsetter() moves as few endpoints as possible when one leaves or arrives", () => {
   fc.assert(
     fc.property(
