@@ -11,7 +11,7 @@
  * @module
  */
 
-import { nextTurn } from "./runtime/next_turn.ts";
+import { afterTimer, nextTurn } from "./runtime/next_turn.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
 import { trace } from "./trace.ts";
 
@@ -121,10 +121,11 @@ function flush(schedule: Schedule, emptyUntil: number): void {
 
 /**
  * Checks the held states once `delayMs` passed: delivered when a turn of the event loop (a zero timeout, 1 to 2 ms,
- * in which the next chunk of a stream still arriving usually comes) brought no new one (see `deliverHeld`).
+ * in which the next chunk of a stream still arriving usually comes) brought no new one (see `deliverHeld`). The
+ * check leaves the timer's turn first (`afterTimer`), so that due timers run between the steps of the delivery.
  */
 function awaitQuiet(schedule: Schedule, hold: Hold, delayMs: number): void {
-  unrefTimer(setTimeout(() => deliverHeld(schedule, hold), Math.max(0, delayMs)));
+  unrefTimer(setTimeout(() => afterTimer(() => deliverHeld(schedule, hold)), Math.max(0, delayMs)));
 }
 
 /**

@@ -27,3 +27,22 @@ import { unrefTimer } from "./unref_timer.ts";
 export const nextTurn: (callback: () => void) => void = runtimeKey() === "deno"
   ? (callback) => void unrefTimer(setTimeout(callback, 0))
   : (callback) => void setImmediate(callback);
+
+/**
+ * Runs `callback`, called from a timer's callback, in a turn that due timers separate from the
+ * {@linkcode nextTurn} callbacks it schedules: Node and Bun run an immediate set in a timer's callback in the
+ * same pass of the event loop, before timers come again, so work started there and continued with
+ * `nextTurn` would hold due timers for two steps; it gets an immediate of its own there. On Deno, whose
+ * `nextTurn` is a timer, it runs at once.
+ *
+ * @param callback What to run.
+ *
+ * @example Starting split work from a timer
+ * ```ts
+ * import { afterTimer, nextTurn } from "./next_turn.ts";
+ * setTimeout(() => afterTimer(() => nextTurn(() => console.log("second step"))), 0);
+ * ```
+ */
+export const afterTimer: (callback: () => void) => void = runtimeKey() === "deno"
+  ? (callback) => callback()
+  : (callback) => void setImmediate(callback);

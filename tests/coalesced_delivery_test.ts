@@ -1,0 +1,28 @@
+// The delivery schedule's turns on each runtime, whose immediates and zero timeouts differ (see
+// `runtime/next_turn.ts`): a timer due while a step of a held delivery runs comes before the next step.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+
+const root = new URL("../", import.meta.url).pathname;
+const script = `${root}tests/coalesced_delivery/timers_between_steps.mjs`;
+const commands: [string, string, string[]][] = [
+  ["Deno", Deno.execPath(), ["run", "--allow-read", script]],
+  ["Node", "node", [script]],
+  ["Bun", `${root}node_modules/.bin/bun`, [script]],
+];
+
+for (const [runtime, program, args] of commands) {
+  Deno.test(`a held delivery's steps on ${runtime} let a due timer run between each two`, async () => {
+    if (!existsSync(`${root}dist/src/_coalesced_delivery.js`)) {
+      throw new Error("Cannot run the script: the package is not built: run `npm run build` first");
+    }
+    const { code, stdout, stderr } = await new Deno.Command(program, { args }).output();
+    const decoder = new TextDecoder();
+    assert.equal(code, 0, decoder.decode(stderr));
+    const order = decoder.decode(stdout).trim();
+    // F: the first delivery; P and S: the steps ahead of the held one (S is skipped when the machine is slow
+    // enough for the hold to run out); D: the held delivery; t: the timer's ticks.
+    assert.match(order, /^Ft.*P.*D/, order);
+    assert.doesNotMatch(order, /[FPSD]{2}/, `two steps without a timer's tick between them: ${order}`);
+  });
+}
