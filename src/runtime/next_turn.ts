@@ -29,10 +29,10 @@ export const nextTurn: (callback: () => void) => void = runtimeKey() === "deno"
   : (callback) => void setImmediate(callback);
 
 /**
- * Runs `callback`, called from a timer's callback, in a turn that due timers separate from the
- * {@linkcode nextTurn} callbacks it schedules: Node and Bun run an immediate set in a timer's callback in the
- * same pass of the event loop, before timers come again, so work started there and continued with
- * `nextTurn` would hold due timers for two steps; it gets an immediate of its own there. On Deno, whose
+ * Leaves a timer's callback before work that goes on in {@linkcode nextTurn} steps, so that due timers run
+ * between its first step and its second. Node and Bun run an immediate set in a timer's callback in the same
+ * pass of the event loop, before any timer: a first step run in the timer's callback and a second one in an
+ * immediate would stop other timers as one. There, `callback` gets an immediate of its own; on Deno, whose
  * `nextTurn` is a timer, it runs at once.
  *
  * @param callback What to run.
