@@ -335,7 +335,7 @@ Deno.test({
           cluster: tokenCluster(cluster, { token: await requestToken(fetch, namespace, "slices-only") }),
           backoff: FAST_BACKOFF,
         });
-        const forbidden = await denied.waitForError("the 403 of the Service read", (e) => e.message.includes("403"));
+        const forbidden = await denied.waitForError("the 403 of the Service read", (e) => e.message.includes("(403"));
         assert.match(forbidden.message, /its EndpointSlices have the ports "grpc" \(8080\), "http" \(8081\)/);
         assert.match(forbidden.message, new RegExp(`grant "get" on "services" .* in namespace "${namespace}"`));
         assert.ok(forbidden.message.endsWith(`name a port in the target, e.g. kubernetes:///two.${namespace}:grpc`));
@@ -379,7 +379,7 @@ Deno.test({
           cluster: tokenCluster(cluster, { token: await requestToken(fetch, namespace, "no-role") }),
           backoff: { maxMs },
         });
-        const forbidden = await denied.waitForError("the 403 error", (e) => e.message.includes("403"));
+        const forbidden = await denied.waitForError("the 403 error", (e) => e.message.includes("(403"));
         assert.match(forbidden.message, /grant "list" and "watch" on "endpointslices"/);
         assert.match(forbidden.message, new RegExp(`in namespace "${namespace}"`));
         // Let the backoff grow to its cap before granting.
@@ -459,7 +459,7 @@ Deno.test({
             });
             await recorder.waitFor("p0, p1, p2 after the rotation", samePods("p0", "p1", "p2"), 20_000);
             assertNeverBelow(recorder, 2, 0, "token rotation");
-            const unauthorized = recorder.errors.filter((e) => e.at >= rotated && e.error.message.includes("401"));
+            const unauthorized = recorder.errors.filter((e) => e.at >= rotated && e.error.message.includes("(401"));
             note += `; ${unauthorized.length} 401 error(s) reported`;
             if (cluster.controlPlane) {
               const after = auditedRequests(await cluster.controlPlane.auditEvents(), namespace, username, restarted)
