@@ -4,12 +4,12 @@
  * (see `http_client.ts`). On Bun, its `fetch` cannot let a pending request
  * not hold the process (README, "Process lifetime"), so a watch behind a gRPC
  * channel nobody closed kept a Bun script alive until the channel went idle;
- * a `node:http` socket can be unref'd, as undici's are on Deno. Bun's `node:http` asks
- * for no content encoding and, unlike its `fetch`, sent a loopback request
- * directly with `HTTP_PROXY` set: the proxy, if any, was chosen when the
- * cluster was loaded, and a proxied cluster goes through Bun's `fetch`
- * (`http_client.ts`): Bun ignores a `createConnection` that answers through
- * its callback, which a tunnel through a proxy needs.
+ * a `node:http` socket can be unref'd, as undici's are on Deno. Bun's
+ * `node:http` asks for no content encoding and, unlike its `fetch`, sent a
+ * loopback request directly with `HTTP_PROXY` set: the proxy, if any, was
+ * chosen when the cluster was loaded, and a proxied cluster goes through
+ * Bun's `fetch` (`http_client.ts`): Bun ignores a `createConnection` that
+ * answers through its callback, which a tunnel through a proxy needs.
  *
  * @module
  */
