@@ -40,7 +40,8 @@ export function withoutFetchAdvice(message: string): string {
 
 /**
  * An error and the causes it wraps (four deep at most) on one line: their messages, without a runtime's
- * advice for `fetch()` callers, and their `code`s, joined by ": ".
+ * advice for `fetch()` callers, and their `code`s, joined by ": ". A code that the text already says is left
+ * out: Node's "connect ECONNREFUSED 127.0.0.1:1" names its ECONNREFUSED.
  */
 export function describeCause(cause: unknown): string {
   const parts: string[] = [];
@@ -54,7 +55,7 @@ export function describeCause(cause: unknown): string {
     if (typeof message === "string" && message.trim()) {
       parts.push(withoutFetchAdvice(message).replace(/\s+/g, " ").trim());
     }
-    if (typeof code === "string") parts.push(code);
+    if (typeof code === "string" && !parts.some((part) => part.split(/[\s:]+/).includes(code))) parts.push(code);
     error = (error as { cause?: unknown }).cause;
   }
   return parts.join(": ") || "unknown error";

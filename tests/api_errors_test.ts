@@ -1,6 +1,6 @@
 // What the errors of API answers quote, and what they must never quote.
 import assert from "node:assert/strict";
-import { statusError } from "../src/api_errors.ts";
+import { networkError, statusError } from "../src/api_errors.ts";
 import type { ClusterAccess } from "../src/cluster/types.ts";
 
 /** The cluster access a status error reads: its server, source and credentials. */
@@ -88,5 +88,21 @@ Deno.test("statusError() for a 401 without the credentials withheld over plain h
   assert.equal(
     error.message,
     `Cannot list endpointslices: the API server at http://10.0.0.1:8080 refused a request without credentials (401): ${withheld} (server said: "Unauthorized")`,
+  );
+});
+
+Deno.test("networkError() quotes a refused connection once, not its code again after Node's message", () => {
+  const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
+  const error = networkError(
+    "list",
+    "endpointslices",
+    accessTo("https://127.0.0.1:1"),
+    new TypeError("fetch failed", { cause: refused }),
+  );
+  assert.match(error.message, /\(fetch failed: connect ECONNREFUSED 127\.0\.0\.1:1\); check that the address is right/);
+  const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+  assert.match(
+    networkError("watch", "endpointslices", accessTo("https://10.0.0.1"), reset).message,
+    /\(socket hang up: ECONNRESET\)/,
   );
 });
