@@ -57,9 +57,11 @@ function hintReason(ready: readonly PodExplanation[], kind: "node" | "zone", our
   const names = (pod: PodExplanation) => (kind === "node" ? pod.hints?.forNodes : pod.hints?.forZones) ?? [];
   const unhinted = ready.filter((pod) => names(pod).length === 0);
   if (unhinted.length > 0) {
-    return `${unhinted.length} of ${ready.length} ready pods have no ${kind} hint (${podNames(unhinted)})`;
+    const have = unhinted.length === 1 ? "has" : "have";
+    return `${unhinted.length} of ${ready.length} ready pods ${have} no ${kind} hint (${podNames(unhinted)})`;
   }
-  return `no pod is hinted for ${kind} ${ours}`;
+  // Ready, as only ready pods count (and the controller drops the hints of the others).
+  return `no ready pod is hinted for ${kind} ${ours}`;
 }
 
 /** The most pods a reason names: the rest are counted. */

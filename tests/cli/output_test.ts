@@ -88,8 +88,8 @@ Deno.test("renderTable() on a narrow terminal puts the topology, and why it is n
   });
   assert.deepEqual(lines.slice(2, 5), [
     "resourceVersion 42  changed 1m 5s ago  watching",
-    "topology none: no pod is hinted for zone c (client in zone",
-    "c)",
+    "topology none: no ready pod is hinted for zone c (client in",
+    "zone c)",
   ]);
   assert.match(renderTable(view, context)[2], /^resourceVersion 42 .* watching {2}topology /);
 });

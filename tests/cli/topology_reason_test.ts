@@ -36,18 +36,18 @@ Deno.test("topologyReason() says why topology does not apply, and nothing when i
       "no pod has a topology hint (the Service's trafficDistribution sets them; its topology-mode Auto annotation only while it can balance the zones)",
     ],
     // The pods without one are named: a node without a zone label leaves its pods without hints.
-    [[pod(1, ["a"]), pod(2)], { zone: "a" }, "1 of 2 ready pods have no zone hint (echo-2)"],
+    [[pod(1, ["a"]), pod(2)], { zone: "a" }, "1 of 2 ready pods has no zone hint (echo-2)"],
     [
       [pod(1, ["a"]), pod(2), pod(3), pod(4), pod(5)],
       { zone: "a" },
       "4 of 5 ready pods have no zone hint (echo-2, echo-3, echo-4 and 1 more)",
     ],
-    [[pod(1, ["b"]), pod(2, ["c"])], { zone: "a" }, "no pod is hinted for zone a"],
+    [[pod(1, ["b"]), pod(2, ["c"])], { zone: "a" }, "no ready pod is hinted for zone a"],
     [[pod(1, ["a"])], { node: "n1" }, "client zone unknown"],
     // Only the serving-terminating fallback: it has no topology, whatever its hints.
     [[pod(9, ["a"], false)], { zone: "a" }, "no pod is ready; the serving-terminating fallback has no topology"],
     // A pod that is not ready does not count: the ready one alone decides.
-    [[pod(1, ["b"]), pod(2, undefined, false)], { zone: "a" }, "no pod is hinted for zone a"],
+    [[pod(1, ["b"]), pod(2, undefined, false)], { zone: "a" }, "no ready pod is hinted for zone a"],
   ];
   for (const [endpoints, locality, reason] of cases) {
     assert.equal(topologyReason(viewOf(endpoints, locality)), reason, JSON.stringify([endpoints, locality]));
@@ -66,7 +66,7 @@ Deno.test("topologyReason() says why the zone of a known node is unknown, when t
   }];
   assert.equal(
     topologyReason({ ...viewOf(hinted, { node: "n1" }), zoneNote: "node n1 has no topology.kubernetes.io/zone label" }),
-    "no pod is hinted for node n1; client zone unknown (node n1 has no topology.kubernetes.io/zone label)",
+    "no ready pod is hinted for node n1; client zone unknown (node n1 has no topology.kubernetes.io/zone label)",
   );
 });
 
@@ -84,10 +84,10 @@ Deno.test("topologyReason() names the node rule only when some pod has a node hi
   ];
   assert.equal(
     topologyReason(viewOf(endpoints, { zone: "a", node: "n1" })),
-    "no pod is hinted for node n1; no pod is hinted for zone a",
+    "no ready pod is hinted for node n1; no ready pod is hinted for zone a",
   );
   const zonesOnly = endpoints.map(({ addresses }) => ({ addresses, hints: { forZones: [{ name: "b" }] } }));
-  assert.equal(topologyReason(viewOf(zonesOnly, { zone: "a", node: "n1" })), "no pod is hinted for zone a");
+  assert.equal(topologyReason(viewOf(zonesOnly, { zone: "a", node: "n1" })), "no ready pod is hinted for zone a");
 });
 
 Deno.test("the table's header, the change line and the JSON object say why topology is none", () => {
@@ -95,14 +95,14 @@ Deno.test("the table's header, the change line and the JSON object say why topol
   const lines = renderTable(view, { ...context(), columns: 200 });
   assert.equal(
     lines[2],
-    "resourceVersion 7  no change yet  watching  topology none: no pod is hinted for zone a (client in zone a)",
+    "resourceVersion 7  no change yet  watching  topology none: no ready pod is hinted for zone a (client in zone a)",
   );
   assert.equal(
     changeLine(view, 0),
-    "1970-01-01T00:00:00.000Z prod/echo rv 7 topology none (no pod is hinted for zone a): " +
+    "1970-01-01T00:00:00.000Z prod/echo rv 7 topology none (no ready pod is hinted for zone a): " +
       "2 used: echo-1 10.0.0.1:8080, echo-2 10.0.0.2:8080",
   );
-  assert.equal(snapshotReport(view, 0).topologyReason, "no pod is hinted for zone a");
+  assert.equal(snapshotReport(view, 0).topologyReason, "no ready pod is hinted for zone a");
   assert.equal("topologyReason" in snapshotReport(viewOf([pod(1, ["a"])], { zone: "a" }), 0), false);
   // An unknown locality is said once, as before.
   const unknown = renderTable(viewOf([pod(1)], {}), { ...context(), columns: 200 });
