@@ -18,7 +18,7 @@ import { type ClusterConnection, connectCluster, observeService, type ServiceVie
 import type { CheckCommand } from "./args.ts";
 import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
 import { colorsWanted, painter, type Style, takesEscapes, wordWrap } from "./terminal.ts";
-import { topologyReason } from "./topology_reason.ts";
+import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 
 /** The verdict of one step. */
 type Verdict = "ok" | "MISSING" | "FAILED" | "unknown";
@@ -306,20 +306,17 @@ async function resolveOnce(
  * client that does not say where it is.
  */
 function topologyStep(view: ServiceView): { verdict: Verdict; detail: string } | undefined {
-  const { zone, node } = view.locality;
-  if (zone === undefined && node === undefined) return undefined;
-  const where = [...(zone !== undefined ? [`zone ${zone}`] : []), ...(node !== undefined ? [`node ${node}`] : [])];
+  const client = clientWhereabouts(view.locality);
+  if (client === undefined) return undefined;
   const mode = view.snapshot!.topology;
   if (mode !== "none") {
     const detail = `${mode}: calls go to the pods hinted for the client's ${mode}, the others only on failover`;
-    return { verdict: "ok", detail: `${detail} (client in ${where.join(", ")})` };
+    return { verdict: "ok", detail: `${detail} (${client})` };
   }
   const reason = topologyReason(view);
   return {
     verdict: "unknown",
-    detail: `none, so calls go to the used pods in every zone${reason ? `: ${reason}` : ""} (client in ${
-      where.join(", ")
-    })`,
+    detail: `none, so calls go to the used pods in every zone${reason ? `: ${reason}` : ""} (${client})`,
   };
 }
 

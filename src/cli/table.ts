@@ -9,7 +9,7 @@
 import type { PodAddress, PodExplanation } from "../endpoint_explanation.ts";
 import type { ServiceView } from "../service_observer.ts";
 import { inFlagTerms } from "./flag_terms.ts";
-import { topologyReason } from "./topology_reason.ts";
+import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { fitLine, type Paint, type Segment, type Style, wordWrap } from "./terminal.ts";
 
 /** What the table shows besides the view. */
@@ -248,10 +248,9 @@ function watchSegment({ watch, snapshot }: ServiceView, live: boolean): Segment 
 /** The topology mode, why it is `none` (unless the client's locality is unknown, which it says anyway), and where the client is. */
 function topologyText(view: ServiceView): string {
   const { snapshot, locality } = view;
-  const where = [locality.zone && `zone ${locality.zone}`, locality.node && `node ${locality.node}`].filter(Boolean);
-  const client = where.length > 0 ? `client in ${where.join(", ")}` : "client locality unknown";
-  const reason = where.length > 0 ? topologyReason(view) : undefined;
-  return `topology ${snapshot?.topology ?? "-"}${reason ? `: ${reason}` : ""} (${client})`;
+  const client = clientWhereabouts(locality);
+  const reason = client !== undefined ? topologyReason(view) : undefined;
+  return `topology ${snapshot?.topology ?? "-"}${reason ? `: ${reason}` : ""} (${client ?? "client locality unknown"})`;
 }
 
 function cellsOf(pod: PodExplanation): string[] {

@@ -9,6 +9,7 @@
 
 import type { PodExplanation } from "../endpoint_explanation.ts";
 import type { ServiceView } from "../service_observer.ts";
+import type { Locality } from "../topology.ts";
 
 /**
  * Why a view's topology is `none`.
@@ -71,4 +72,21 @@ const NAMED_PODS = 3;
 function podNames(pods: readonly PodExplanation[]): string {
   const names = pods.slice(0, NAMED_PODS).map((pod) => pod.pod ?? pod.addresses[0].host);
   return pods.length > NAMED_PODS ? `${names.join(", ")} and ${pods.length - NAMED_PODS} more` : names.join(", ");
+}
+
+/**
+ * Where the client says it is, as the table and `check` print it after the topology.
+ *
+ * @param locality The client's zone and node.
+ * @returns `client in zone a, on node n1`, `client on node n1`, or `undefined` when neither is known.
+ *
+ * @example
+ * ```ts
+ * import { clientWhereabouts } from "./topology_reason.ts";
+ * console.log(clientWhereabouts({ zone: "a", node: "n1" })); // "client in zone a, on node n1"
+ * ```
+ */
+export function clientWhereabouts({ zone, node }: Locality): string | undefined {
+  const where = [zone !== undefined && `in zone ${zone}`, node !== undefined && `on node ${node}`].filter(Boolean);
+  return where.length > 0 ? `client ${where.join(", ")}` : undefined;
 }

@@ -109,6 +109,14 @@ Deno.test("the table's header, the change line and the JSON object say why topol
   assert.ok(unknown[2].endsWith("topology none (client locality unknown)"), unknown[2]);
 });
 
+Deno.test("the table's header says the client is in its zone and on its node", () => {
+  const header = (locality: Locality) =>
+    renderTable(viewOf([pod(1, ["a"])], locality), { ...context(), columns: 200 })[2];
+  assert.ok(header({}).endsWith("(client locality unknown)"));
+  assert.ok(header({ node: "n1" }).endsWith("(client on node n1)"), header({ node: "n1" }));
+  assert.ok(header({ zone: "a", node: "n1" }).endsWith("topology zone (client in zone a, on node n1)"));
+});
+
 /** What the table shows besides the view. */
 function context() {
   return {
