@@ -130,10 +130,11 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
     const last = padded.pop()!;
     lines.push(fit([{ text: padded.join("") }, { text: last, style: USE_STYLE[view.pods[i].use] }]));
   }
-  const hidden = view.pods.length - shown.length;
-  if (hidden > 0) {
-    const allUsed = view.pods.every((pod, i) => pod.use === "used" || shown.includes(i));
-    lines.push(paint(`... and ${hidden} more pods${allUsed ? ", all used" : ""}`, "dim"));
+  const hidden = view.pods.filter((_, i) => !shown.includes(i));
+  if (hidden.length > 0) {
+    // Which kinds the rows left out are, so that the used pods, shown last, are not lost from sight.
+    const kinds = hidden.every((pod) => pod.use === "used") ? "all used" : summary(hidden);
+    lines.push(fit([{ text: `... and ${hidden.length} more pods: ${kinds}`, style: "dim" }]));
   }
   lines.push("", fit([{ text: summary(view.pods) }, quit]));
   return lines;

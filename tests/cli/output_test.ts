@@ -99,7 +99,7 @@ Deno.test("renderTable() fits the terminal: lines cut at its width, rows beyond 
   assert.equal(lines.length, 11);
   assert.ok(lines.every((line) => [...line].length <= 40), lines.join("\n"));
   assert.equal(lines[0], "kubernetes:///echo.prod:grpc  service p…");
-  assert.equal(lines.at(-3), "... and 28 more pods, all used");
+  assert.equal(lines.at(-3), "... and 28 more pods: all used");
   assert.equal(lines.at(-1), "30 used  Ctrl-C to quit");
 });
 
@@ -183,12 +183,12 @@ Deno.test("renderTable() on a short terminal keeps the pods that get no calls, i
   const lines = renderTable(viewOf([many]), { ...context, rows: 12 });
   const rows = lines.filter((line) => line.startsWith("p-")).map((line) => line.split(" ")[0]);
   assert.deepEqual(rows, ["p-00", "p-07", "p-25"]);
-  assert.equal(lines.at(-3), "... and 27 more pods, all used");
+  assert.equal(lines.at(-3), "... and 27 more pods: all used");
   const tiny = renderTable(viewOf([many]), { ...context, rows: 11 });
   assert.deepEqual(tiny.filter((line) => line.startsWith("p-")).map((line) => line.split(" ")[0]), ["p-07", "p-25"]);
   // No room for a row: the count does not say "all used" when some are not.
   const none = renderTable(viewOf([many]), { ...context, rows: 8 });
-  assert.ok(none.includes("... and 30 more pods"), none.join("\n"));
+  assert.ok(none.includes("... and 30 more pods: 28 used, 2 not used"), none.join("\n"));
 });
 
 Deno.test("renderTable() on a short terminal shows a pod that gets no calls before failover ones", () => {
@@ -210,7 +210,7 @@ Deno.test("renderTable() on a short terminal shows a pod that gets no calls befo
     "p-01 failover: hinted for zone b",
     "p-11 not used: not ready",
   ]);
-  assert.equal(lines.at(-3), "... and 9 more pods");
+  assert.equal(lines.at(-3), "... and 9 more pods: 1 used, 8 failover");
   assert.equal(lines.at(-1), "1 used, 10 failover, 1 not used  Ctrl-C to quit");
 });
 
