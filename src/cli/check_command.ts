@@ -220,6 +220,13 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       );
     } else if (noPod && missingRequired === 0) {
       conclude("FAILED", `${command.input} resolves to no usable pod; see the resolve step above`);
+    } else if (!(resolved instanceof ResolverError) && !noPod) {
+      // Listed, but a required grant is missing (watch, most often): the resolver's first answer is its last.
+      conclude(
+        "FAILED",
+        `${command.input} resolves once, but these credentials lack a grant the resolver needs to follow it; ` +
+          "fix the steps marked above",
+      );
     } else conclude("FAILED", `${command.input} does not resolve with these credentials; fix the steps marked above`);
     return failed ? 1 : 0;
   } finally {

@@ -176,8 +176,13 @@ export const scenarios = {
   ) {
     const cluster = await startCluster();
     try {
-      const listOnly = [{ apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list"] }];
-      cluster.api.setAccess({ username: READER, rules: listOnly.map((rule) => ({ ...rule, namespace: NAMESPACE })) });
+      const listOnly = [{
+        apiGroups: ["discovery.k8s.io"],
+        resources: ["endpointslices"],
+        verbs: ["list"],
+        namespace: NAMESPACE,
+      }];
+      cluster.api.setAccess({ username: READER, rules: listOnly });
       for (const json of [false, true]) {
         const args = ["--once", ...(json ? ["--json"] : []), "--kubeconfig", cluster.kubeconfig, TARGET];
         const { code, stdout, stderr } = await runCli(cli, args);
@@ -395,6 +400,23 @@ export const scenarios = {
       assert.deepEqual(documents.map((object) => object.kind), ["Role", "RoleBinding"]);
       assert.deepEqual(documents[1].subjects, [{ kind: "ServiceAccount", name: "reader", namespace: NAMESPACE }]);
       assert.equal(documents[1].metadata.namespace, NAMESPACE);
+
+      // May list but not watch: the target resolves once, and the summary says why that is not enough.
+      const listOnly = [{
+        apiGroups: ["discovery.k8s.io"],
+        resources: ["endpointslices"],
+        verbs: ["list"],
+        namespace: NAMESPACE,
+      }];
+      cluster.api.setAccess({ username: READER, rules: listOnly });
+      const listed = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, TARGET]);
+      assert.equal(listed.code, 1, listed.stdout + listed.stderr);
+      assert.match(listed.stdout, /^MISSING +watch +endpointslices/m);
+      assert.match(listed.stdout, /^ok +resolve +3 pods used/m);
+      assert.match(
+        listed.stdout,
+        /\nFAILED: kubernetes:\/\/\/echo\.e2e:grpc resolves once, but these credentials lack a grant the resolver needs to follow it; fix the steps marked above\n$/,
+      );
 
       // "kubectl apply" the printed YAML: the same checks now pass.
       cluster.api.setAccess({ username: READER, rules: rulesOf(yaml) });
