@@ -153,14 +153,15 @@ export function changeSummary(view: ServiceView): string {
 
 /**
  * The pods of one use, one part per reason, the reason said once before its pods: `2 not used (not ready): a
- * 10.0.0.1:80, b 10.0.0.2:80`. Used pods have no reason, unless they are terminating (the fallback when no pod is
- * ready: calls will soon fail, so it says so).
+ * 10.0.0.1:80, b 10.0.0.2:80`. Used pods have no reason, unless they are not ready (the serving-terminating fallback
+ * when no pod is ready: calls will soon fail, so it says so).
  */
 function groups(pods: readonly PodExplanation[], use: PodExplanation["use"], label: string): string[] {
   const byReason = new Map<string, PodExplanation[]>();
   for (const pod of pods) {
     if (pod.use !== use) continue;
-    const why = use === "used" && !pod.terminating ? "" : pod.message.replace(/^(not used|failover|used): /, "");
+    // A ready pod that is terminating (publishNotReadyAddresses) is used as any other: only the fallback says why.
+    const why = use === "used" && pod.ready ? "" : pod.message.replace(/^(not used|failover|used): /, "");
     const members = byReason.get(why);
     if (members) members.push(pod);
     else byReason.set(why, [pod]);

@@ -370,6 +370,13 @@ Deno.test("changeLine() says that used pods are terminating, when no pod is read
   );
 });
 
+Deno.test("changeLine() gives no reason for a used pod that is ready while terminating (publishNotReadyAddresses)", () => {
+  const published = { ready: true, serving: true, terminating: true };
+  const endpoints = SLICE.endpoints!.map((endpoint, i) => i === 1 ? { ...endpoint, conditions: published } : endpoint);
+  const line = changeSummary(viewOf([{ ...SLICE, endpoints }], "b"));
+  assert.match(line, /^topology zone: 1 used: echo-1 10\.0\.0\.2:8080; 1 failover \(hinted for zone a\): echo-0 /);
+});
+
 Deno.test("changeLine() says a reason once for the pods that share it, one part per reason", () => {
   const endpoints = [
     ...["echo-0", "echo-1", "echo-2"].map((name, i) => ({ addresses: [`10.0.0.${i + 1}`], targetRef: { name } })),
