@@ -330,9 +330,10 @@ function topologyStep(view: ServiceView): { verdict: Verdict; detail: string } |
 function podList(view: ServiceView): string {
   const pods = view.pods!;
   const name = (pod: (typeof pods)[number]) => pod.pod ?? pod.addresses[0].host;
-  // A used pod that is terminating is the fallback when no pod is ready: it says so, as the table does.
+  // A used pod that is not ready is the serving-terminating fallback when no pod is ready: it says so, as the table
+  // does (a ready one that is terminating, under publishNotReadyAddresses, is used as any other).
   const used = pods.filter((pod) => pod.use === "used").map((pod) =>
-    pod.terminating ? `${name(pod)}: ${pod.message.replace(/^used: /, "")}` : name(pod)
+    pod.ready ? name(pod) : `${name(pod)}: ${pod.message.replace(/^used: /, "")}`
   );
   // Usable, but topology sends calls to them only while no used pod is up: the table's "failover".
   const failover = pods.filter((pod) => pod.use === "failover").map(name);

@@ -583,7 +583,9 @@ export const scenarios = {
     }
   },
 
-  async "check says that the pods it uses are terminating, when no pod is ready and they are the fallback"(cli) {
+  async "check says that the pods it uses are terminating, when no pod is ready and they are the fallback, and only then"(
+    cli,
+  ) {
     const cluster = await startCluster();
     try {
       cluster.api.applySlice(endpointSlice({
@@ -599,6 +601,21 @@ export const scenarios = {
         checked.stdout,
         /^ok +resolve +1 pod used \(leaving-0: serving while terminating, as no pod is ready\)$/m,
       );
+      // Ready while terminating (publishNotReadyAddresses): used as any other pod, no fallback to speak of.
+      cluster.api.applySlice(endpointSlice({
+        namespace: NAMESPACE,
+        service: "published",
+        port: { name: "grpc", port: 8080 },
+        endpoints: [{ ip: "10.4.0.2", pod: "published-0", ready: true, serving: true, terminating: true }],
+      }));
+      const published = await runCli(cli, [
+        "check",
+        "--kubeconfig",
+        cluster.kubeconfig,
+        `kubernetes:///published.${NAMESPACE}:grpc`,
+      ]);
+      assert.equal(published.code, 0, published.stdout + published.stderr);
+      assert.match(published.stdout, /^ok +resolve +1 pod used \(published-0\)$/m);
     } finally {
       await cluster.close();
     }
