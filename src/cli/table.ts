@@ -73,8 +73,12 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
       { text: context.input, style: "bold" },
       { text: `  service ${view.namespace}/${view.service}  port ${view.port ?? "(the Service's first)"}` },
     ]),
-    fit([{ text: `cluster ${context.server} from ${context.source}` }]),
   ];
+  // Too wide for one line, the source goes on a line of its own: cut, the context's name, which tells a wrong
+  // cluster, would be what is lost.
+  const cluster = `cluster ${context.server} from ${context.source}`;
+  if ([...inFlagTerms(cluster)].length <= columns) lines.push(fit([{ text: cluster }]));
+  else lines.push(fit([{ text: `cluster ${context.server}` }]), fit([{ text: `  from ${context.source}` }]));
   const state: Segment[] = [
     { text: `resourceVersion ${view.snapshot?.resourceVersion ?? "-"}  ` },
     { text: `${changeText(view, context.now)}  ` },

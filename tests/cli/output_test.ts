@@ -86,7 +86,7 @@ Deno.test("renderTable() on a narrow terminal puts the topology, and why it is n
     ...context,
     columns: 60,
   });
-  assert.deepEqual(lines.slice(2, 5), [
+  assert.deepEqual(lines.slice(3, 6), [
     "resourceVersion 42  changed 1m 5s ago  watching",
     "topology none: no ready pod is hinted for zone c (client in",
     "zone c)",
@@ -94,12 +94,21 @@ Deno.test("renderTable() on a narrow terminal puts the topology, and why it is n
   assert.match(renderTable(view, context)[2], /^resourceVersion 42 .* watching {2}topology /);
 });
 
+Deno.test("renderTable() puts where the cluster access came from on a line of its own when it does not fit", () => {
+  const lines = renderTable(viewOf([SLICE]), { ...context, columns: 50 });
+  assert.deepEqual(lines.slice(1, 3), ["cluster https://10.0.0.1:6443", '  from kubeconfig /k (context "kind")']);
+  assert.equal(
+    renderTable(viewOf([SLICE]), context)[1],
+    'cluster https://10.0.0.1:6443 from kubeconfig /k (context "kind")',
+  );
+});
+
 Deno.test("renderTable() fits the terminal: lines cut at its width, rows beyond its height counted", () => {
   const lines = renderTable(viewOf([thirtyPods()]), { ...context, columns: 40, rows: 12 });
   assert.equal(lines.length, 11);
   assert.ok(lines.every((line) => [...line].length <= 40), lines.join("\n"));
   assert.equal(lines[0], "kubernetes:///echo.prod:grpc  service p…");
-  assert.equal(lines.at(-3), "... and 28 more pods: all used");
+  assert.equal(lines.at(-3), "... and 29 more pods: all used");
   assert.equal(lines.at(-1), "30 used  Ctrl-C to quit");
 });
 
@@ -236,7 +245,7 @@ Deno.test("renderTable() shows a failing watch's message, and what it waits for"
     { namespace: "prod", service: "echo", locality: {}, watch: { state: "retrying", error } },
     { ...context, columns: 60 },
   );
-  assert.deepEqual(lines.slice(2), [
+  assert.deepEqual(lines.slice(3), [
     "resourceVersion -  no change yet  retrying (see below)",
     "topology - (client locality unknown)",
     'Cannot list endpointslices of service "echo" in namespace',
@@ -271,8 +280,9 @@ Deno.test("renderTable() names the CLI's flags where the library names its optio
   const view: ServiceView = { ...viewOf([SLICE]), watch: { state: "retrying", error } };
   const source = 'kubeconfig /k (context "kind") with cluster.namespace';
   const lines = renderTable(view, { ...context, source, columns: 64 });
-  assert.deepEqual(lines.slice(1, 7), [
-    'cluster https://10.0.0.1:6443 from kubeconfig /k (context "kind…',
+  assert.deepEqual(lines.slice(1, 8), [
+    "cluster https://10.0.0.1:6443",
+    '  from kubeconfig /k (context "kind") with --namespace',
     "resourceVersion 42  changed 1m 5s ago  retrying (see below)",
     "topology none (client locality unknown)",
     'Cannot list endpointslices of service "echo" in namespace',
@@ -280,8 +290,8 @@ Deno.test("renderTable() names the CLI's flags where the library names its optio
     '(context "kind") with --namespace: grant "list"',
   ]);
   assert.equal(
-    renderTable(view, { ...context, source, columns: 80 })[1],
-    'cluster https://10.0.0.1:6443 from kubeconfig /k (context "kind") with --namesp…',
+    renderTable(view, { ...context, source, columns: 48 })[2],
+    '  from kubeconfig /k (context "kind") with --na…',
   );
 });
 
