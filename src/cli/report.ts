@@ -171,7 +171,8 @@ function groups(pods: readonly PodExplanation[], use: PodExplanation["use"], lab
   );
 }
 
-/** A pod and its addresses. */
+/** A pod and its addresses; only the addresses when its slice names no pod (a Service without a selector). */
 function describe(pod: PodExplanation): string {
-  return `${pod.pod ?? "-"} ${pod.addresses.map(formatAddress).join(" ")}`;
+  const addresses = pod.addresses.map(formatAddress).join(" ");
+  return pod.pod === undefined ? addresses : `${pod.pod} ${addresses}`;
 }

@@ -387,6 +387,14 @@ Deno.test("changeLine() gives no reason for a used pod that is ready while termi
   assert.match(line, /^topology zone: 1 used: echo-1 10\.0\.0\.2:8080; 1 failover \(hinted for zone a\): echo-0 /);
 });
 
+Deno.test("changeLine() names an endpoint whose slice names no pod by its address alone", () => {
+  const endpoints = [{ addresses: ["10.0.0.7"] }, { addresses: ["10.0.0.8"], targetRef: { name: "echo-8" } }];
+  assert.match(
+    changeSummary(viewOf([{ ...SLICE, endpoints }])),
+    /: 2 used: echo-8 10\.0\.0\.8:8080, 10\.0\.0\.7:8080$/,
+  );
+});
+
 Deno.test("changeLine() says a reason once for the pods that share it, one part per reason", () => {
   const endpoints = [
     ...["echo-0", "echo-1", "echo-2"].map((name, i) => ({ addresses: [`10.0.0.${i + 1}`], targetRef: { name } })),
