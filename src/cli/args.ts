@@ -142,6 +142,13 @@ export function parseArgs(args: readonly string[]): CliCommand {
     else if (VALUE_FLAGS.has(name)) {
       const value = name === arg ? args[++i] : arg.slice(name.length).replace(/^=/, "");
       if (value === undefined) throw new UsageError(`Cannot use ${name}: it needs a value: run kgr-resolver --help`);
+      // "--zone kubernetes:///echo.prod:grpc": the value was left out, and the target taken for it.
+      if (name === arg && /^kubernetes:/i.test(value)) {
+        throw new UsageError(
+          `Cannot use ${name}: it needs a value, and took the target ${JSON.stringify(value)} for it: ` +
+            `give the value right after ${name}`,
+        );
+      }
       // Shells expand ~ only at the start of a word: in --kubeconfig=~/k it reaches us as is, and names no file.
       if (name === "--kubeconfig" && name !== arg && /^~(\/|$)/.test(value)) {
         throw new UsageError(

@@ -130,6 +130,10 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       'Cannot use option "-w": it is unknown: kgr-resolver follows the target by default (--once prints one snapshot)',
     ],
     [[TARGET, "--context"], "Cannot use --context: it needs a value: run kgr-resolver --help"],
+    [
+      ["--zone", TARGET],
+      `Cannot use --zone: it needs a value, and took the target "${TARGET}" for it: give the value right after --zone`,
+    ],
     [["--kubeconfig=", TARGET], "Cannot use --kubeconfig: it must not be empty"],
     [
       ["--kubeconfig=~/.kube/prod", TARGET],
