@@ -116,6 +116,8 @@ export interface ObserveOptions {
   subset?: { size: number; seed: number };
   /** Receives the view at once (listing), then after every change of the pods, the port or the watch's state. */
   onView(view: ServiceView): void;
+  /** How long a request may go without progress before it is retried, in ms; default: the resolver's (150 s). */
+  stallTimeoutMs?: number;
 }
 
 /**
@@ -217,6 +219,8 @@ export async function observeService(
 
   const api = createEndpointSliceApi(access, client, namespace, service);
   const observed: EndpointSliceApi = {
+    // Named in the messages of the reflector's own failures (a stalled watch).
+    server: api.server,
     list(params) {
       if (view.watch.state === "watching") publish({ watch: { state: "listing" } });
       return api.list(params);
@@ -231,6 +235,7 @@ export async function observeService(
   publish({});
   await runReflector(observed, {
     signal,
+    ...(options.stallTimeoutMs !== undefined ? { stallTimeoutMs: options.stallTimeoutMs } : {}),
     onState(next) {
       state = next;
       version++;

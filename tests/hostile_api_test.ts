@@ -858,3 +858,27 @@ boundedTest(
     assert.match(seen, /Watch of EndpointSlices failed: "denied \[redacted\]"/);
   },
 );
+
+boundedTest(
+  "observeService() names the API server in the message of a watch that stalls",
+  10_000,
+  async (defer) => {
+    const server = await startHostileServer();
+    defer(() => server.close());
+    const connection = await connectCluster({ server: server.url });
+    defer(() => connection.client.close());
+    const controller = new AbortController();
+    let seen = "";
+    await observeService(connection, { scheme: "kubernetes", service: "echo", namespace: "prod", port: "grpc" }, {
+      signal: controller.signal,
+      locality: {},
+      stallTimeoutMs: 300,
+      onView(view) {
+        if (view.watch.state !== "retrying") return;
+        seen = view.watch.error.message;
+        controller.abort();
+      },
+    });
+    assert.match(seen, new RegExp(`^Request to the API server at ${server.url} stalled: `), seen);
+  },
+);
