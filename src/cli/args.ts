@@ -185,7 +185,10 @@ export function parseArgs(args: readonly string[]): CliCommand {
   const once = switches.has("--once");
   const json = switches.has("--json");
   if (check && (once || json)) {
-    throw new UsageError(`Cannot use ${once ? "--once" : "--json"} with check: it resolves once and prints a report`);
+    throw new UsageError(
+      `Cannot use ${once ? "--once" : "--json"} with check: it resolves once and prints a report; for one ` +
+        `snapshot${json ? " in JSON" : ""}, run kgr-resolver --once${json ? " --json" : ""} TARGET`,
+    );
   }
   // A value that is no number of seconds is named first: adding --once would not fix it.
   const timeoutSeconds = timeoutOf(values.get("--timeout"));

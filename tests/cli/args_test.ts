@@ -184,7 +184,16 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
     [["-node", "n1", TARGET], 'Cannot use option "-node": write it with two dashes: --node'],
     [["-namespace=prod", TARGET], 'Cannot use option "-namespace=prod": write it with two dashes: --namespace'],
     [["-once", TARGET], 'Cannot use option "-once": write it with two dashes: --once'],
-    [["check", "--json", TARGET], "Cannot use --json with check: it resolves once and prints a report"],
+    [
+      ["check", "--json", TARGET],
+      "Cannot use --json with check: it resolves once and prints a report; for one snapshot in JSON, run " +
+      "kgr-resolver --once --json TARGET",
+    ],
+    [
+      ["check", "--once", TARGET],
+      "Cannot use --once with check: it resolves once and prints a report; for one snapshot, run kgr-resolver " +
+      "--once TARGET",
+    ],
   ];
   for (const [args, message] of cases) {
     assert.throws(
