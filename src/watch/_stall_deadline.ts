@@ -76,7 +76,7 @@ export function stallDeadline(
       const advice = answered ? "" : ": check that it is up and answers (a stopped or overloaded API server, or " +
         "a network that drops packets, leaves a request hanging)";
       stall = new StallError(
-        `Request to the API server${server ? ` at ${server}` : ""} stalled: ${what} for ${Math.round(idle)} ms ` +
+        `Request to the API server${server ? ` at ${server}` : ""} stalled: ${what} for ${stallTimeoutMs} ms ` +
           `(stallTimeoutMs)${advice}; retrying`,
       );
       controller.abort(stall);
