@@ -90,7 +90,7 @@ Deno.test("Deno without a permission: the sources tried name the flag to add, no
 
     assert.equal(
       await findCluster([`--allow-read=${REPO}`, "--allow-env"], { HOME: home, KUBECONFIG: kubeconfig }),
-      `failed Cannot load kubeconfig ${kubeconfig}: the file cannot be read by this Deno process: run it with --allow-read`,
+      `failed Cannot load kubeconfig ${kubeconfig}: the file cannot be read by this Deno process: run it with --allow-read, or add the file to its list`,
     );
   } finally {
     await rm(home, { recursive: true });
@@ -182,7 +182,8 @@ Deno.test("Deno without a permission an exec plugin needs: the error names the f
     );
     const run = (permissions: string[]) =>
       runDeno(["run", "--no-prompt", `--allow-read=${REPO}`, ...permissions, EXEC_CHILD, plugin]);
-    const advice = "run it with --allow-run, and with --allow-env without a list (the plugin gets this process's " +
+    const advice = "run it with --allow-run (or add the plugin to its list), and with --allow-env without a list " +
+      "(the plugin gets this process's " +
       "whole environment, as kubectl gives it)";
     // The README's list of variables: enough for everything but a plugin, which inherits the environment.
     assert.equal(
@@ -192,6 +193,12 @@ Deno.test("Deno without a permission an exec plugin needs: the error names the f
     );
     assert.equal(
       await run(["--allow-env"]),
+      `failed Cannot get credentials for user "u" from exec plugin "${plugin}": this Deno process may not start it ` +
+        `(it needs --allow-run): ${advice}`,
+    );
+    // A list of other programs: the same advice, which says to add this one.
+    assert.equal(
+      await run(["--allow-env", "--allow-run=kubectl"]),
       `failed Cannot get credentials for user "u" from exec plugin "${plugin}": this Deno process may not start it ` +
         `(it needs --allow-run): ${advice}`,
     );

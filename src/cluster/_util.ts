@@ -61,7 +61,7 @@ export async function readConfigFile(
     return await readFile(path);
   } catch (error) {
     const failure = refusedByRuntime(error)
-      ? unreadable("cannot be read by this Deno process", "run it with --allow-read")
+      ? unreadable("cannot be read by this Deno process", "run it with --allow-read, or add the file to its list")
       : errorCode(error) === "EISDIR"
       ? unreadable("is a folder (EISDIR)", "give the path of a file in it")
       : unreadable(`cannot be read (${errorCode(error)})`, "check its permissions");

@@ -249,8 +249,8 @@ function describeFailure(
         result.exitCode !== undefined ? `exit status ${result.exitCode}` : `killed by ${result.detail}`
       })${stderr}: run the command by hand to see why, and log in again if needed`;
     case "not-permitted":
-      return `this Deno process may not start it (it needs ${result.detail}): run it with --allow-run, and with ` +
-        "--allow-env without a list (the plugin gets this process's whole environment, as kubectl gives it)";
+      return `this Deno process may not start it (it needs ${result.detail}): run it with --allow-run (or add the ` +
+        "plugin to its list), and with --allow-env without a list (the plugin gets this process's whole environment, as kubectl gives it)";
     case "error":
       return `it could not be started (${result.detail})${stderr}: check that the command is an executable program`;
   }
