@@ -207,6 +207,20 @@ Deno.test("resolveClusterAccess() goes from a KUBECONFIG of missing files to in-
   );
 });
 
+Deno.test("resolveClusterAccess() says that a leading ~ in a kubeconfig path is not expanded", async () => {
+  const files = { "/home/me/.kube/config": kubeconfigText("https://home.example") };
+  const env = (vars: Record<string, string>) => fakeEnvironment(vars, files, { homeDirectory: () => "/home/me" });
+  // kubectl reads both as written too, and then says only "current-context is not set".
+  await rejectsConfig(
+    resolveClusterAccess({ kubeconfig: "~/.kube/config" }, env({})),
+    /^Cannot load kubeconfig ~\/\.kube\/config \(cluster\.kubeconfig\): the file does not exist: a leading ~ is not expanded \(only a shell does that\): write the home directory out$/,
+  );
+  await rejectsConfig(
+    resolveClusterAccess({}, env({ KUBECONFIG: "~/.kube/config" })),
+    /KUBECONFIG=~\/\.kube\/config \(no listed file exists; a leading ~ is not expanded \(only a shell does that\)\);/,
+  );
+});
+
 Deno.test("resolveClusterAccess() says what it tried when nothing is found", async () => {
   await rejectsConfig(
     resolveClusterAccess(

@@ -65,7 +65,8 @@ export async function kubeconfigOptionAccess(
   const { merged, missing } = await loadKubeconfigFiles([file], env.readFile);
   if (missing.length > 0) {
     throw new ConfigError(
-      `Cannot load kubeconfig ${file} (cluster.kubeconfig): the file does not exist: fix the path`,
+      `Cannot load kubeconfig ${file} (cluster.kubeconfig): the file does not exist: ` +
+        (startsWithTilde(file) ? `${UNEXPANDED_TILDE}: write the home directory out` : "fix the path"),
       { file, field: "cluster.kubeconfig" },
     );
   }
@@ -107,7 +108,9 @@ export async function kubeconfigListAccess(
     .filter((path) => path !== "");
   const { merged, missing } = await loadKubeconfigFiles(paths, env.readFile);
   if (merged.files.length === 0) {
-    tried.push(`KUBECONFIG=${list} (no listed file exists)`);
+    tried.push(
+      `KUBECONFIG=${list} (no listed file exists${paths.some(startsWithTilde) ? `; ${UNEXPANDED_TILDE}` : ""})`,
+    );
     return undefined;
   }
   if (missing.length > 0) {
@@ -116,6 +119,14 @@ export async function kubeconfigListAccess(
     );
   }
   return await accessFromKubeconfig(merged, accessOptions(context, env));
+}
+
+/** Why a path such as `~/.kube/config` is not found: kubectl does not expand `~` either, and says less. */
+const UNEXPANDED_TILDE = "a leading ~ is not expanded (only a shell does that)";
+
+/** Whether a path starts with `~`, which a shell would have expanded had it not been quoted or come from code. */
+function startsWithTilde(path: string): boolean {
+  return path.startsWith("~");
 }
 
 /**
