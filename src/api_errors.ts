@@ -261,12 +261,16 @@ export function networkError(
   if (refusedByRuntime(cause) || lookupRefused) {
     // Deno refused the HTTP client (undici, which reads variables of its own) a permission: the server is not at fault.
     // Only Deno's own words say which: a host name may hold "env" too.
+    // Behind a proxy, the connection Deno refused is the proxy's: the API server in the list does not help.
     const [flag, what] = !lookupRefused && /\benv access\b/.test(detail)
       ? ["env", "the variable"]
-      : ["net", "the API server"];
+      : access.proxyUrl === undefined
+      ? ["net", "the API server"]
+      : ["net", `the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource}`];
+    const via = flag === "net" && access.proxyUrl !== undefined ? " (the API server is reached through it)" : "";
     return new KubeApiError(
       `Cannot ${verb} ${where}: this Deno process may not reach ${access.server} (${detail}): run it with ` +
-        `--allow-${flag}, or add ${what} to its list`,
+        `--allow-${flag}, or add ${what} to its list${via}`,
       options,
     );
   }

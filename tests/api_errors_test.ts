@@ -106,3 +106,26 @@ Deno.test("networkError() quotes a refused connection once, not its code again a
     /\(socket hang up: ECONNRESET\)/,
   );
 });
+
+Deno.test("networkError() for a connection Deno refused through a proxy says to add the proxy, not the API server", () => {
+  // What Deno throws when --allow-net lists the API server but not the proxy that the request goes to.
+  const refused = Object.assign(
+    new Error('Requires net access to "127.0.0.1:3128", run again with the --allow-net flag'),
+    {
+      name: "NotCapable",
+    },
+  );
+  const direct = networkError("watch", "endpointslices", accessTo("https://10.0.0.1:6443"), refused);
+  assert.match(direct.message, /: run it with --allow-net, or add the API server to its list$/);
+  const proxied = {
+    ...accessTo("https://10.0.0.1:6443"),
+    proxyUrl: "http://proxy-user:proxy-password-123@127.0.0.1:3128",
+    proxySource: "HTTPS_PROXY",
+  } as ClusterAccess;
+  const error = networkError("watch", "endpointslices", proxied, refused);
+  assert.match(
+    error.message,
+    /: run it with --allow-net, or add the proxy http:\/\/127\.0\.0\.1:3128\/ \(its user name and password not shown\) from HTTPS_PROXY to its list \(the API server is reached through it\)$/,
+  );
+  assert.ok(!error.message.includes("proxy-password-123"), error.message);
+});
