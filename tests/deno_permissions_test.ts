@@ -61,13 +61,20 @@ Deno.test("Deno without a permission: the sources tried name the flag to add, no
     );
     assert.match(
       noEnv,
-      /~\/\.kube\/config \(this Deno process may not find the home directory: run it with --allow-sys=homedir, or with HOME set and --allow-env\)/,
+      /~\/\.kube\/config \(this Deno process may not read HOME: run it with --allow-env, or add HOME to its list\)/,
     );
 
     // HOME unset: only Deno's own lookup can find the home directory, and that needs --allow-sys.
     assert.match(
       await findCluster(["--allow-read", "--allow-env"], {}),
-      /~\/\.kube\/config \(this Deno process may not find the home directory: run it with --allow-sys=homedir/,
+      /~\/\.kube\/config \(this Deno process may not look the home directory up, and HOME gives none: set HOME, or run it with --allow-sys=homedir\)/,
+    );
+    // A list without HOME: adding HOME is what helps, not --allow-sys=homedir.
+    assert.match(
+      await findCluster(["--allow-read", "--allow-env=KUBECONFIG,KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT"], {
+        HOME: home,
+      }),
+      /~\/\.kube\/config \(this Deno process may not read HOME: run it with --allow-env, or add HOME to its list\)/,
     );
     // A variable that may be read but is unset is called unset.
     assert.match(

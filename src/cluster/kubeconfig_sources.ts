@@ -161,11 +161,14 @@ export async function homeKubeconfigAccess(
 ): Promise<KubeconfigAccess | undefined> {
   const home = env.homeDirectory();
   if (!home) {
+    // With HOME in reach, the runtime's own lookup (--allow-sys=homedir) is not needed: name the one that helps.
     tried.push(
-      env.refused("homedir")
-        ? "~/.kube/config (this Deno process may not find the home directory: run it with --allow-sys=homedir, " +
-          "or with HOME set and --allow-env)"
-        : "~/.kube/config (no home directory)",
+      !env.refused("homedir")
+        ? "~/.kube/config (no home directory)"
+        : env.refused("HOME")
+        ? "~/.kube/config (this Deno process may not read HOME: run it with --allow-env, or add HOME to its list)"
+        : "~/.kube/config (this Deno process may not look the home directory up, and HOME gives none: set HOME, " +
+          "or run it with --allow-sys=homedir)",
     );
     return undefined;
   }
