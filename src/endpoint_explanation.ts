@@ -36,7 +36,8 @@ export type FailoverReason = "other-node" | "other-zone";
  * Why a pod gets no calls: not ready (while others are, or not even serving);
  * serving but terminating while others are ready; no port of the target's
  * name in its slice; only in an FQDN slice; every address already another
- * pod's; outside the client's subset (`subsetSize`).
+ * pod's (for a terminating pod, also one that a pod not terminating has: its
+ * IP was reused); outside the client's subset (`subsetSize`).
  */
 export type UnusedReason = "not-ready" | "terminating" | "no-port" | "fqdn" | "duplicate" | "outside-subset";
 
@@ -140,7 +141,18 @@ export function explainEndpoints(
   }
   const sorted = [...groups.values()].sort((a, b) => compare(a.key, b.key));
   const usable = sorted.filter((group) => group.kind === "usable");
-  const anyReady = usable.some((group) => group.row.ready);
+  // An address that a pod not terminating has is its own: a terminating pod showing it too lost its IP to it.
+  const holders = new Map<string, string>();
+  for (const { row } of usable) {
+    if (row.terminating) continue;
+    for (const address of row.addresses) {
+      if (!holders.has(idOf(address))) holders.set(idOf(address), nameOf(row, address));
+    }
+  }
+  // A ready pod counts when it keeps an address: one that lost all of them to such holders is no fallback's reason.
+  const anyReady = usable.some(({ row }) =>
+    row.ready && (!row.terminating || row.addresses.some((address) => !holders.has(idOf(address))))
+  );
   const owners = new Map<string, string>();
   const wanted: PodExplanation[] = [];
   for (const { kind, row, portless } of sorted) {
@@ -156,15 +168,20 @@ export function explainEndpoints(
       else if (row.terminating && !row.serving) unused(row, "not-ready", "terminating, no longer serving");
       else unused(row, "not-ready", "not ready");
     } else {
-      const owner = owners.get(idOf(row.addresses[0]));
+      const first = idOf(row.addresses[0]);
+      const holder = row.terminating ? holders.get(first) : undefined;
+      const owner = owners.get(first);
       const kept: PodAddress[] = [];
       for (const address of row.addresses) {
-        if (owners.has(idOf(address))) continue;
-        owners.set(idOf(address), row.pod ?? `the endpoint at ${address.host}`);
+        if (owners.has(idOf(address)) || (row.terminating && holders.has(idOf(address)))) continue;
+        owners.set(idOf(address), nameOf(row, address));
         kept.push(address);
       }
       if (kept.length === 0) {
-        unused(row, "duplicate", `its addresses are already ${owner}'s`);
+        const why = holder === undefined
+          ? `its addresses are already ${owner}'s`
+          : `its address went to ${holder}, which is not terminating`;
+        unused(row, "duplicate", why);
         continue;
       }
       row.addresses = kept;
@@ -239,6 +256,11 @@ function combine(first: PodExplanation, second: PodExplanation): PodExplanation 
     serving: first.serving && second.serving,
     terminating: first.terminating || second.terminating,
   };
+}
+
+/** How a message names the pod of a row: by name, or by the address when the slice names no pod. */
+function nameOf(row: PodExplanation, address: PodAddress): string {
+  return row.pod ?? `the endpoint at ${address.host}`;
 }
 
 function idOf(address: PodAddress): string {

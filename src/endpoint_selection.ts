@@ -25,8 +25,11 @@ import { trace } from "./trace.ts";
  * Selects the usable endpoints of a Service from all of its slices: those
  * whose `ready` is not false; when none is, those serving while terminating
  * (as kube-proxy does). Addresses of the same pod (same `targetRef`) across
- * slices form one endpoint; repeated host:port pairs are dropped; the order
- * is deterministic. FQDN slices are ignored.
+ * slices form one endpoint, terminating when any copy says so; repeated
+ * host:port pairs are dropped, and a terminating pod leaves its address to a
+ * pod that is not terminating (its IP was reused while its Pod object
+ * lingers: kube-proxy does the same); the order is deterministic. FQDN
+ * slices are ignored.
  *
  * @param slices Every slice of the Service.
  * @param port The port: a number is used as given, a name is looked up in
@@ -208,21 +211,24 @@ const isServingTerminating = (group: PodGroup) => group.serving && group.termina
 
 /**
  * One endpoint per pod (a run of equal keys in `entries`) that `wanted` accepts;
- * `unique` says no `host|port` is used twice, else repeats are dropped.
+ * `unique` says no `host|port` is used twice, else repeats are dropped, and a
+ * terminating pod does not use an address that a pod not terminating has.
  */
 function usableEndpoints(entries: SliceEntry[], wanted: (group: PodGroup) => boolean, unique: boolean) {
   const endpoints: ResolvedEndpoint[] = [];
   const groups: PodGroup[] | undefined = unique ? undefined : [];
+  const held = unique ? undefined : new Set<string>();
   for (let i = 0; i < entries.length;) {
     let j = i + 1;
     while (j < entries.length && entries[j].key === entries[i].key) j++;
     const group = j === i + 1 ? entries[i].group : mergeGroup(entries, i, j);
     i = j;
+    if (held && !group.terminating) { for (const address of group.endpoint.addresses) held.add(addressId(address)); }
     if (!wanted(group)) continue;
     if (groups) groups.push(group);
     else endpoints.push(group.endpoint);
   }
-  return groups ? withoutRepeatedAddresses(groups) : endpoints;
+  return groups ? withoutRepeatedAddresses(groups, held!) : endpoints;
 }
 
 /**
@@ -358,6 +364,10 @@ function sameGroup(a: PodGroup, b: PodGroup): boolean {
     sameNames(x.hints?.forNodes, y.hints?.forNodes);
 }
 
+function addressId(address: EndpointAddress): string {
+  return `${address.host}|${address.port}`;
+}
+
 function sameAddresses(a: EndpointAddress[], b: EndpointAddress[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i].host !== b[i].host || a[i].port !== b[i].port) return false;
@@ -471,16 +481,20 @@ function portOf(slice: EndpointSlice, port: number | string): number | undefined
   return found;
 }
 
-/** Drops host:port pairs already used by an earlier endpoint; shares the endpoint objects that lose none. */
-function withoutRepeatedAddresses(groups: PodGroup[]): ResolvedEndpoint[] {
+/**
+ * Drops host:port pairs already used by an earlier endpoint, and, from a terminating pod's endpoint, those `held`
+ * by a pod not terminating: the terminating pod's Pod object outlived its network, and its IP went to a new pod
+ * (kube-proxy does the same). Shares the endpoint objects that lose none.
+ */
+function withoutRepeatedAddresses(groups: PodGroup[], held: Set<string>): ResolvedEndpoint[] {
   const seen = new Set<string>();
   const result: ResolvedEndpoint[] = [];
-  for (const { endpoint } of groups) {
+  for (const { endpoint, terminating } of groups) {
     let keep: EndpointAddress[] | undefined;
     const { addresses } = endpoint;
     for (let i = 0; i < addresses.length; i++) {
-      const id = `${addresses[i].host}|${addresses[i].port}`;
-      if (seen.has(id)) {
+      const id = addressId(addresses[i]);
+      if (seen.has(id) || (terminating && held.has(id))) {
         keep ??= addresses.slice(0, i);
         continue;
       }

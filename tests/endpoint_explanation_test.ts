@@ -137,6 +137,36 @@ Deno.test("explainEndpoints() lists each address of a pod in two slices once, us
   }
 });
 
+Deno.test("explainEndpoints() says a terminating pod's reused IP went to the pod that is not terminating", () => {
+  const { pods } = explainEndpoints(
+    [slice("echo-a", [
+      pod("echo-old", "10.0.0.1", { conditions: { ready: false, serving: true, terminating: true } }),
+      pod("echo-new", "10.0.0.1", { conditions: { ready: false, serving: false, terminating: false } }),
+    ])],
+    "grpc",
+    {},
+  );
+  assert.deepEqual(summary(pods), [
+    "echo-new: not used: not ready",
+    "echo-old: not used: its address went to echo-new, which is not terminating",
+  ]);
+  // A pod still shown ready loses it too, and then is no ready pod: the fallback applies.
+  const fallback = explainEndpoints(
+    [slice("echo-a", [
+      pod("echo-old", "10.0.0.1", { conditions: { ready: true, serving: true, terminating: true } }),
+      pod("echo-new", "10.0.0.1", { conditions: { ready: false, serving: false, terminating: false } }),
+      pod("echo-other", "10.0.0.2", { conditions: { ready: false, serving: true, terminating: true } }),
+    ])],
+    "grpc",
+    {},
+  );
+  assert.deepEqual(summary(fallback.pods), [
+    "echo-new: not used: not ready",
+    "echo-old: not used: its address went to echo-new, which is not terminating",
+    "echo-other: used: serving while terminating, as no pod is ready",
+  ]);
+});
+
 // --- The used rows are exactly the selection ---------------------------------
 
 const POD_NAMES = ["a", "b", "c", "d"];

@@ -152,3 +152,26 @@ Deno.test("selectEndpoints() merges a pod named with its namespace in a slice wi
   const endpoints = selectEndpoints([slice("a", undefined, "10.0.0.1"), slice("b", "prod", "10.0.0.2")], "grpc");
   assert.deepEqual(endpoints.map((endpoint) => endpoint.addresses.map(({ host }) => host)), [["10.0.0.1", "10.0.0.2"]]);
 });
+
+Deno.test("selectEndpoints() leaves a reused IP to the pod that is not terminating, as kube-proxy does", () => {
+  // The old pod's Pod object lingers (serving while terminating) after its IP went to a new pod that is not
+  // ready yet: kube-proxy v1.36 sends nothing there, and neither do we, in either slice order.
+  const old = pod("echo-old", "10.0.0.1", { ready: false, serving: true, terminating: true });
+  const fresh = pod("echo-new", "10.0.0.1", { ready: false, serving: false, terminating: false });
+  assert.deepEqual(selectEndpoints([slice("a", [old]), slice("b", [fresh])], "grpc"), []);
+  assert.deepEqual(selectEndpoints([slice("a", [fresh]), slice("b", [old])], "grpc"), []);
+  assert.deepEqual(selectEndpoints([slice("a", [old, fresh])], "grpc"), []);
+  // Another pod serving while terminating keeps its own address.
+  const other = pod("echo-other", "10.0.0.2", { ready: false, serving: true, terminating: true });
+  assert.deepEqual(hosts(selectEndpoints([slice("a", [old, other]), slice("b", [fresh])], "grpc")), [
+    "10.0.0.2:50051",
+  ]);
+  // A terminating pod that still shows ready (publishNotReadyAddresses) gives the address to the new pod.
+  const published = pod("echo-old", "10.0.0.1", { ready: true, serving: true, terminating: true });
+  const ready = pod("echo-new", "10.0.0.1", { ready: true, serving: true, terminating: false });
+  const result = selectEndpoints([slice("a", [published, ready])], "grpc");
+  assert.deepEqual(result.map((endpoint) => [endpoint.podName, endpoint.terminating]), [["echo-new", false]]);
+  // When that leaves no ready pod, the serving-terminating fallback applies.
+  const starting = pod("echo-new", "10.0.0.1", { ready: false, serving: false, terminating: false });
+  assert.deepEqual(hosts(selectEndpoints([slice("a", [published, starting, other])], "grpc")), ["10.0.0.2:50051"]);
+});
