@@ -175,3 +175,11 @@ Deno.test("selectEndpoints() leaves a reused IP to the pod that is not terminati
   const starting = pod("echo-new", "10.0.0.1", { ready: false, serving: false, terminating: false });
   assert.deepEqual(hosts(selectEndpoints([slice("a", [published, starting, other])], "grpc")), ["10.0.0.2:50051"]);
 });
+
+Deno.test("selectEndpoints() does not use a pod that one of its slices shows terminating, unlike kube-proxy", () => {
+  // The same pod (same targetRef) in two slices, as while the controller moves it: terminating is never undone,
+  // so that copy is the newer one. kube-proxy v1.36 uses the copy that is not terminating.
+  const stale = slice("a", [pod("echo-0", "10.0.0.1"), pod("echo-1", "10.0.0.2")]);
+  const moved = slice("b", [pod("echo-0", "10.0.0.1", { ready: false, serving: true, terminating: true })]);
+  assert.deepEqual(hosts(selectEndpoints([stale, moved], "grpc")), ["10.0.0.2:50051"]);
+});
