@@ -145,7 +145,8 @@ function readNames(value: unknown): string[] | undefined {
   const names: string[] = [];
   for (const entry of value) {
     const name = typeof entry === "object" && entry !== null ? (entry as { name?: unknown }).name : undefined;
-    // "" is valid (an empty label value): a name no client has, as kube-proxy treats it.
+    // "" is valid (an empty label value). A client whose zone is unknown does not match it, where kube-proxy on a
+    // Node without a zone label does; the EndpointSlice controller never writes it.
     if (typeof name !== "string") return undefined;
     names.push(name);
   }
