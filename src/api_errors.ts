@@ -233,6 +233,33 @@ export function statusError(
 }
 
 /**
+ * The error for what Go's HTTPS servers, kube-apiserver among them, answer a plain HTTP request: a `400` with the
+ * text "Client sent an HTTP request to an HTTPS server.". Undefined for any other answer.
+ *
+ * @param verb `list`, `watch` or `get`.
+ * @param where The objects, for the message.
+ * @param access The cluster.
+ * @param code The answer's status.
+ * @param body The answer's text, when it was read.
+ * @returns The error that says to use `https://`, or undefined.
+ */
+export function plainHttpToTlsError(
+  verb: string,
+  where: string,
+  access: ClusterAccess,
+  code: number,
+  body: string | undefined,
+): KubeApiError | undefined {
+  if (code !== 400 || !body?.startsWith("Client sent an HTTP request to an HTTPS server")) return undefined;
+  const via = access.proxyUrl === undefined ? "" : ` (through the proxy ${proxyForDisplay(access.proxyUrl)})`;
+  return new KubeApiError(
+    `Cannot ${verb} ${where}: the server at ${access.server}${via} serves HTTPS on this port and answered 400 to ` +
+      `plain HTTP: make its URL in ${access.source} start with https://`,
+    { status: code },
+  );
+}
+
+/**
  * The error for a request that got no answer: a permission Deno refused, a server that does not speak TLS, a
  * failed TLS verification, a proxy or a server out of reach. A cause that quotes the credentials is dropped,
  * and they are redacted from its text.

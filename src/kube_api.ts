@@ -17,6 +17,7 @@ import {
   checkContentType,
   networkError,
   NOT_THE_API_SERVER,
+  plainHttpToTlsError,
   statusError,
   type Subject,
   withoutCredentials,
@@ -363,7 +364,10 @@ async function send(
     checkContentType(verb, where, access, response);
     return { ...answer, authorization };
   }
-  const status = await readStatus(response, signal);
+  const text = await readText(response, MAX_STATUS_BYTES, signal).catch(() => undefined);
+  const plainHttp = plainHttpToTlsError(verb, where, access, response.status, text);
+  if (plainHttp) throw plainHttp;
+  const status = parseStatus(text);
   if (response.status === 401) access.credentials.invalidate();
   // No header, no client certificate, no exec plugin (which may return one): the server, or a proxy in
   // front of it, gets a request without credentials.
@@ -405,10 +409,10 @@ async function readText(response: Response, maxBytes: number, signal: AbortSigna
   return text + decoder.decode();
 }
 
-async function readStatus(response: Response, signal: AbortSignal): Promise<Status> {
+/** The Kubernetes Status in an error answer's text; `{}` when there is none (no text, or not a JSON object). */
+function parseStatus(text: string | undefined): Status {
+  if (text === undefined) return {};
   try {
-    const text = await readText(response, MAX_STATUS_BYTES, signal);
-    if (text === undefined) return {};
     const value = JSON.parse(text);
     return isRecord(value) ? value as Status : {};
   } catch {

@@ -594,6 +594,29 @@ boundedTest(
 );
 
 boundedTest(
+  "an http:// URL of an HTTPS API server is named as such, not as a bare 400",
+  15_000,
+  async (defer) => {
+    // What kube-apiserver (Go's TLS server) answers a plain HTTP request, as curl showed on v1.36.3.
+    const tlsPort: Handler = (_req, res) => {
+      res.writeHead(400);
+      res.end("Client sent an HTTP request to an HTTPS server.\n");
+    };
+    const server = await startHostileServer({ list: tlsPort, watch: tlsPort });
+    defer(() => server.close());
+    const watcher = follow({ server: server.url, token: "secret-token-123" });
+    defer(() => watcher.stop());
+    await eventually(() => watcher.errors.length > 0, "the error");
+    assert.match(
+      watcher.errors[0].message,
+      /^Cannot list endpointslices of service "echo" in namespace "prod": the server at http:\/\/127\.0\.0\.1:\d+ serves HTTPS on this port and answered 400 to plain HTTP: make its URL in cluster options start with https:\/\/$/,
+    );
+    assert.equal((watcher.errors[0] as KubeApiError).status, 400);
+    observed("http:// to an HTTPS server", watcher.errors[0].message);
+  },
+);
+
+boundedTest(
   "a server that does not answer in HTTP/1.1 (a gRPC server's port) is named as such, not as unreachable",
   15_000,
   async (defer) => {
