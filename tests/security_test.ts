@@ -18,6 +18,7 @@ import {
   type ResolverError,
   watchEndpoints,
 } from "@kgr/resolver";
+import { contentsInsteadOfPath } from "../src/cluster/_util.ts";
 import { execCredentials } from "../src/cluster/exec_credentials.ts";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { heldExecPlugin as runExecPlugin } from "./_held_exec_plugin.ts";
@@ -287,6 +288,76 @@ boundedTest(
     assert.match(traces.join("\n"), /proxy-url http:\/\/127\.0\.0\.1:3128\/ \(its user name and password not shown\)/);
   },
 );
+
+Deno.test("a key, token or kubeconfig given where a file's path belongs never shows in the error", async () => {
+  const key = await fixture("client-key.pem");
+  const cert = await fixture("client.pem");
+  const token = `eyJhbGciOiJSUzI1NiJ9.${btoa(CANARY).replaceAll("=", "")}.c2ln`;
+  const longToken = `${CANARY}${"x".repeat(300)}`;
+  const kubeconfig = JSON.stringify(kubeconfigWith({})).replace('"token":"t"', `"token":"${CANARY}"`);
+  const yamlKubeconfig = `apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: ${CANARY}}}]\n`;
+  const secrets = [CANARY, key.split("\n")[5], btoa(CANARY).slice(0, 16)];
+  const user = (fields: Record<string, unknown>): KubeconfigObject => {
+    const config = kubeconfigWith({});
+    config.users![0].user = fields;
+    return config;
+  };
+  const cases: [ClusterOptions, Record<string, string>, RegExp][] = [
+    [
+      { kubeconfig: user({ "client-certificate-data": btoa(cert), "client-key": key }) },
+      {},
+      /users\[0\]\.user\.client-key holds PEM text where a file's path belongs \(not shown: it may be a credential\): put the file's path there, or the base64 of the PEM in client-key-data$/,
+    ],
+    [
+      { kubeconfig: user({ tokenFile: token }) },
+      {},
+      /users\[0\]\.user\.tokenFile holds a token \(a JSON Web Token\) .*: put the token in token instead/,
+    ],
+    [{ kubeconfig: user({ tokenFile: longToken }) }, {}, /tokenFile holds a name of over 255 characters/],
+    [
+      { kubeconfig },
+      {},
+      /cluster\.kubeconfig holds a kubeconfig's contents .*: pass the file's path, or the kubeconfig as an object/,
+    ],
+    [{ kubeconfig: yamlKubeconfig }, {}, /cluster\.kubeconfig holds a kubeconfig's contents/],
+    [
+      { server: "https://127.0.0.1:6443", keyFile: key, cert },
+      {},
+      /cluster\.keyFile holds PEM text .*: pass the PEM as cluster\.key instead/,
+    ],
+    [
+      { server: "https://127.0.0.1:6443", tokenFile: token },
+      {},
+      /cluster\.tokenFile holds a token .*: pass the token as cluster\.token instead/,
+    ],
+    [
+      {},
+      { KUBECONFIG: kubeconfig },
+      /^Cannot load kubeconfig: KUBECONFIG holds a kubeconfig's contents .*: write it to a file and set KUBECONFIG to that file's path$/,
+    ],
+    [{}, { KUBECONFIG: yamlKubeconfig }, /KUBECONFIG holds a kubeconfig's contents/],
+  ];
+  for (const [options, variables, expected] of cases) {
+    const error = await resolveClusterAccess(options, { env: (name) => variables[name] }).then(
+      () => assert.fail(`no error for ${Object.keys(options)} ${Object.keys(variables)}`),
+      (error) => error,
+    );
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.match(error.message, expected);
+    assertNoSecret(renderings(error), secrets, "the error");
+  }
+  // Paths and path lists stay paths.
+  for (
+    const path of [
+      "/home/users:/etc/kubernetes/admin.conf",
+      "C:\\Users\\me\\.kube\\config",
+      "token",
+      "../clusters/ca.crt",
+    ]
+  ) {
+    assert.equal(contentsInsteadOfPath(path), undefined, path);
+  }
+});
 
 // --- Exec plugins: the documented environment ---------------------------------
 

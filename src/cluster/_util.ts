@@ -30,6 +30,53 @@ export function isPem(text: string): boolean {
 }
 
 /**
+ * What a value given as a file's path holds when it cannot be one: the file's
+ * contents pasted in (PEM text, a token, a kubeconfig). No message may quote
+ * such a value, as it may be a credential.
+ *
+ * @param value The value given as a path.
+ * @returns What it looks like (`PEM text`, `a kubeconfig`, ...), or `undefined` when it may be a path.
+ *
+ * @example A private key where its path belongs
+ * ```ts
+ * import { contentsInsteadOfPath } from "./_util.ts";
+ * console.log(contentsInsteadOfPath("-----BEGIN PRIVATE KEY-----\nMIIE...")); // PEM text
+ * console.log(contentsInsteadOfPath("/etc/kubernetes/pki/client.key")); // undefined
+ * ```
+ */
+export function contentsInsteadOfPath(value: string): string | undefined {
+  if (isPem(value)) return "PEM text";
+  // A top-level kubeconfig key as YAML or JSON writes it; never in a path list such as /home/users:/etc/config.
+  if (/(^|[\s{,"'])(apiVersion|clusters|contexts|users|current-context)["']?\s*:([\s[{"']|$)/m.test(value)) {
+    return "a kubeconfig's contents";
+  }
+  if (/^\s*eyJ[\w-]*\.[\w-]+\.[\w-]*\s*$/.test(value)) return "a token (a JSON Web Token)";
+  if (/[\r\n]/.test(value)) return "text of several lines";
+  // No file system takes a name of more than 255 bytes: a token or base64 data.
+  if (value.split(/[\\/]/).some((name) => name.length > 255)) return "a name of over 255 characters (a token or data)";
+  return undefined;
+}
+
+/**
+ * The problem of a path option that holds a file's contents, for a message
+ * that never quotes the value (see {@linkcode contentsInsteadOfPath}).
+ *
+ * @param field The option or kubeconfig field, e.g. `cluster.keyFile`.
+ * @param what What the value looks like.
+ * @param fix What to do, e.g. `pass the PEM as cluster.key`.
+ * @returns The problem, e.g. `cluster.keyFile holds PEM text where a file's path belongs (not shown: ...): ...`.
+ *
+ * @example
+ * ```ts
+ * import { contentsProblem } from "./_util.ts";
+ * console.log(contentsProblem("cluster.tokenFile", "a token", "pass it as cluster.token"));
+ * ```
+ */
+export function contentsProblem(field: string, what: string, fix: string): string {
+  return `${field} holds ${what} where a file's path belongs (not shown: it may be a credential): ${fix}`;
+}
+
+/**
  * Reads a file named in the configuration. A file that exists but cannot be
  * read (permissions, a folder) is handed to `unreadable` as the problem
  * `cannot be read (CODE)` and what to do about it (`check its permissions`, or
@@ -151,6 +198,14 @@ export async function readKubeconfigPemFile(
   readFile: ReadFile,
 ): Promise<string> {
   const field = `${entry.field}.${key}`;
+  const pasted = contentsInsteadOfPath(path);
+  if (pasted) {
+    throw kubeconfigError(
+      entry.file,
+      field,
+      contentsProblem(field, pasted, `put the file's path there, or the base64 of the PEM in ${key}-data`),
+    );
+  }
   const fail = (problem: string) => kubeconfigError(entry.file, field, `${field} names ${path}, which ${problem}`);
   const text = await readConfigFile(readFile, path, (problem, fix) => fail(`${problem}: ${fix}`));
   return checkPemFile(text, fail, `fix the path or use ${key}-data`);

@@ -11,7 +11,7 @@ import { fingerprint, unknownField } from "../_util.ts";
 import { ConfigError } from "../errors.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import { trace } from "../trace.ts";
-import { checkPemFile, isPem, readOrFail } from "./_util.ts";
+import { checkPemFile, contentsInsteadOfPath, contentsProblem, isPem, readOrFail } from "./_util.ts";
 import { noCredentials, staticTokenCredentials, tokenFileCredentials } from "./credentials.ts";
 import { hasScheme, normalizeServer } from "./server_url.ts";
 import { createTlsSettings } from "./tls_settings.ts";
@@ -119,6 +119,22 @@ export function checkClusterOptions(options: ClusterOptions): void {
       "Cannot resolve cluster access: cluster.kubeconfig must be a file path or a kubeconfig object",
       { field: "cluster.kubeconfig" },
     );
+  }
+  const pathOptions = [
+    ["kubeconfig", "pass the file's path, or the kubeconfig as an object (parse its YAML or JSON first)"],
+    ["tokenFile", "pass the token as cluster.token instead, or the path of its file here"],
+    ["caFile", "pass the PEM as cluster.ca instead, or the path of its file here"],
+    ["certFile", "pass the PEM as cluster.cert instead, or the path of its file here"],
+    ["keyFile", "pass the PEM as cluster.key instead, or the path of its file here"],
+  ] as const;
+  for (const [name, fix] of pathOptions) {
+    const value = options[name];
+    const pasted = typeof value === "string" ? contentsInsteadOfPath(value) : undefined;
+    if (pasted) {
+      throw new ConfigError(`Cannot resolve cluster access: ${contentsProblem(`cluster.${name}`, pasted, fix)}`, {
+        field: `cluster.${name}`,
+      });
+    }
   }
   const pairs = [
     ["token", "tokenFile"],

@@ -9,7 +9,7 @@
 
 import { ConfigError } from "../errors.ts";
 import { trace } from "../trace.ts";
-import { joinPath } from "./_util.ts";
+import { contentsInsteadOfPath, contentsProblem, joinPath } from "./_util.ts";
 import { accessFromKubeconfig, type KubeconfigAccess, type KubeconfigAccessOptions } from "./kubeconfig_context.ts";
 import { loadKubeconfigFiles, mergeKubeconfigs } from "./kubeconfig_load.ts";
 import type { KubeconfigObject } from "./kubeconfig_schema.ts";
@@ -82,7 +82,8 @@ export async function kubeconfigOptionAccess(
  * @param env Files, plugins, clock and the list separator.
  * @param tried Where to say why this source does not apply.
  * @returns The access of the context, or `undefined` when no listed file exists.
- * @throws {ConfigError} When a file cannot be read, or the kubeconfig is malformed.
+ * @throws {ConfigError} When a file cannot be read, the kubeconfig is malformed, or the variable holds a
+ * kubeconfig's contents (or other text that is no list of paths, never quoted).
  *
  * @example A list of files that do not exist
  * ```ts
@@ -104,6 +105,15 @@ export async function kubeconfigListAccess(
   env: KubeconfigEnvironment & Pick<Required<Environment>, "pathListSeparator">,
   tried: string[],
 ): Promise<KubeconfigAccess | undefined> {
+  const pasted = contentsInsteadOfPath(list);
+  if (pasted) {
+    throw new ConfigError(
+      `Cannot load kubeconfig: ${
+        contentsProblem("KUBECONFIG", pasted, "write it to a file and set KUBECONFIG to that file's path")
+      }`,
+      { field: "KUBECONFIG" },
+    );
+  }
   const paths = list.split(env.pathListSeparator).map((path) => path.trim())
     .filter((path) => path !== "");
   const { merged, missing } = await loadKubeconfigFiles(paths, env.readFile);

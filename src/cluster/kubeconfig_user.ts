@@ -12,6 +12,8 @@ import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import type { RunExecPlugin } from "../runtime/exec_plugin.ts";
 import { trace } from "../trace.ts";
 import {
+  contentsInsteadOfPath,
+  contentsProblem,
   decodePemData,
   kubeconfigError,
   optionalBoolean,
@@ -143,6 +145,14 @@ export async function readKubeconfigUser(
 
   const token = optionalString(value, "token", entry);
   const tokenFile = optionalString(value, "tokenFile", entry);
+  const pastedToken = tokenFile === undefined ? undefined : contentsInsteadOfPath(tokenFile);
+  if (pastedToken) {
+    throw kubeconfigError(
+      file,
+      `${field}.tokenFile`,
+      contentsProblem(`${field}.tokenFile`, pastedToken, "put the token in token instead, or its file's path here"),
+    );
+  }
   const username = optionalString(value, "username", entry);
   const password = optionalString(value, "password", entry);
   if ((username !== undefined) !== (password !== undefined)) {
