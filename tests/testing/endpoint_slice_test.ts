@@ -120,6 +120,17 @@ Deno.test("endpointSlice() refuses values of the wrong kind, which built another
       { ...base, endpoints: ["10.0.0.1"] },
       'endpoints[0] must be an object such as { ip: "10.0.0.1", pod: "echo-0" }: current value is "10.0.0.1"',
     ],
+    // Was: guessed IPv6 for its ":", then "addresses must be IPv6 addresses".
+    [
+      { ...base, endpoints: [{ ip: "127.0.0.2:50051" }] },
+      "endpoints[0].ip must be an address without a port (the port goes in port: { name, port }): current value is " +
+      '"127.0.0.2:50051"',
+    ],
+    [
+      { ...base, endpoints: [{ ip: ["10.0.0.1", "[fd00::1]:50051"] }] },
+      "endpoints[0].ip must be an address without a port (the port goes in port: { name, port }): current value is " +
+      '"[fd00::1]:50051"',
+    ],
   ];
   for (const [params, message] of refused) {
     assert.throws(() => endpointSlice(params as never), {
