@@ -347,9 +347,14 @@ export function networkError(
       options,
     );
   }
+  // kube-apiserver answers plain HTTP on its TLS port with a 400 and closes at once, which often resets the
+  // connection before the client reads the answer (undici on Deno always saw the reset).
+  const tlsPort = access.server.startsWith("http://") && /\bECONNRESET\b|socket hang up|other side closed/i.test(detail)
+    ? `, and if this port serves HTTPS (kube-apiserver's does), make the URL in ${access.source} start with https://`
+    : "";
   return new KubeApiError(
     `Cannot ${verb} ${where}: cannot reach the API server at ${access.server} from ${access.source} (${detail}); ` +
-      "check that the address is right and the server is up",
+      `check that the address is right and the server is up${tlsPort}`,
     options,
   );
 }

@@ -594,7 +594,7 @@ boundedTest(
 );
 
 boundedTest(
-  "an http:// URL of an HTTPS API server is named as such, not as a bare 400",
+  "an http:// URL of an HTTPS API server is named as such, not as a bare 400 or reset",
   15_000,
   async (defer) => {
     // What kube-apiserver (Go's TLS server) answers a plain HTTP request, as curl showed on v1.36.3.
@@ -613,6 +613,17 @@ boundedTest(
     );
     assert.equal((watcher.errors[0] as KubeApiError).status, 400);
     observed("http:// to an HTTPS server", watcher.errors[0].message);
+    // Its close often resets the connection before the answer is read: a reset of an http:// request says it too.
+    const resetting: Handler = (req) => req.socket.resetAndDestroy();
+    const reset = await startHostileServer({ list: resetting, watch: resetting });
+    defer(() => reset.close());
+    const resetWatcher = follow({ server: reset.url, token: "secret-token-123" });
+    defer(() => resetWatcher.stop());
+    await eventually(() => resetWatcher.errors.length > 0, "the reset's error");
+    assert.match(
+      resetWatcher.errors[0].message,
+      /cannot reach the API server at http:\/\/127\.0\.0\.1:\d+ from cluster options \(.*\); check that the address is right and the server is up, and if this port serves HTTPS \(kube-apiserver's does\), make the URL in cluster options start with https:\/\/$/,
+    );
   },
 );
 

@@ -486,6 +486,20 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
       "insecure-skip-tls-verify applies (rest.DefaultServerUrlFor's rule), which is what such a kubeconfig means",
   },
   {
+    name: "an http:// server URL for the API server's HTTPS port",
+    files: { "config": kubeconfig("server: http://127.0.0.1:{{port}}", TOKEN_USER) },
+    kubeconfig: ["config"],
+    // kube-apiserver answers the plain HTTP request with 400 "Client sent an HTTP request to an HTTPS server." and
+    // closes at once: the client gets the 400 (Node and Bun here) or a reset (undici on Deno).
+    expect: {
+      fails: {
+        kubectl: /the server rejected our request for an unknown reason/,
+        ours:
+          /serves HTTPS on this port and answered 400 to plain HTTP: make its URL in .* start with https:\/\/|if this port serves HTTPS \(kube-apiserver's does\), make the URL in .* start with https:\/\//,
+      },
+    },
+  },
+  {
     name: "an http:// server and a token user",
     runtimes: true,
     files: { "config": kubeconfig("server: {{httpServer}}", TOKEN_USER) },
