@@ -34,6 +34,11 @@ const TERMS: [RegExp, string][] = [
   [option("cluster.kubeconfig"), "--kubeconfig"],
   [option("cluster.context"), "--context"],
   [option("cluster.namespace"), "--namespace"],
+  // A flag given a kubeconfig's contents: the CLI takes a path only.
+  [
+    /cluster\.kubeconfig (holds .* \(not shown: it may be a credential\)): pass the file's path, or the kubeconfig as an object \(parse its YAML or JSON first\)/g,
+    "--kubeconfig $1: pass the file's path",
+  ],
   // An option the CLI has no flag for: its name would send the user looking for one.
   [/ \(stallTimeoutMs\)/g, ""],
   // Advice for a long-running process that read its credentials or CA once; the CLI's user runs it again.

@@ -4,6 +4,7 @@ import type { CliOutput, CliProcess } from "../../src/runtime/cli_process.ts";
 import { networkError, statusError } from "../../src/api_errors.ts";
 import { basicAuthCredentials, staticTokenCredentials } from "../../src/cluster/credentials.ts";
 import type { ClusterAccess } from "../../src/cluster/types.ts";
+import { checkClusterOptions } from "../../src/cluster/cluster_options.ts";
 
 Deno.test("inFlagTerms() names the CLI's flags, never touching a path or a name that contains an option's name", () => {
   assert.equal(
@@ -28,6 +29,20 @@ Deno.test("inFlagTerms() leaves a kubeconfig path or a name that is exactly an o
   assert.equal(
     inFlagTerms("kubeconfig /k with cluster.server, cluster.namespace; in-cluster (skipped: cluster.context needs it)"),
     "kubeconfig /k with cluster.server, --namespace; in-cluster (skipped: --context needs it)",
+  );
+});
+
+Deno.test("inFlagTerms() asks for a path when --kubeconfig was given a kubeconfig's contents", () => {
+  let message = "";
+  try {
+    checkClusterOptions({ kubeconfig: "apiVersion: v1\nclusters: []\n" });
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  assert.equal(
+    inFlagTerms(message),
+    "Cannot resolve cluster access: --kubeconfig holds a kubeconfig's contents where a file's path belongs " +
+      "(not shown: it may be a credential): pass the file's path",
   );
 });
 
