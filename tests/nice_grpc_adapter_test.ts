@@ -31,6 +31,24 @@ Deno.test("createChannel() refuses a target of grpc-js's own schemes or nice-grp
   assert.deepEqual(recording.schemes, ["k8s-nice-test"]);
 });
 
+Deno.test("createChannel() refuses options given second, where the credentials go, before registering", () => {
+  const recording = recordingGrpc();
+  // Was grpc-js's "credentials?._isSecure is not a function".
+  assert.throws(
+    () => createChannel("k8s-nice-args:///echo.prod:grpc", { resolver: { grpc: recording.grpc } } as never),
+    {
+      name: "TypeError",
+      message: "Cannot create the channel: its second argument must be channel credentials (or undefined for " +
+        "insecure), and options come third: createChannel(target, undefined, { resolver: { ... } })",
+    },
+  );
+  assert.deepEqual(recording.schemes, [], "nothing registered");
+  createChannel("k8s-nice-args:///echo.prod:grpc", grpc.credentials.createInsecure(), {
+    resolver: { grpc: recording.grpc },
+  })
+    .close();
+});
+
 Deno.test("createChannel() refuses a resolver option given beside the channel options, which grpc-js would ignore", () => {
   const recording = recordingGrpc();
   const cases: [Record<string, unknown>, RegExp][] = [

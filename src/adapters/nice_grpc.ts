@@ -44,8 +44,9 @@ export interface CreateChannelOptions {
  * @returns The channel (grpc-js's `Channel`), for nice-grpc's `createClient`.
  * @throws {TargetError} When the target cannot be parsed, or is no Kubernetes target (`dns:`, `unix:`, `http://`,
  * ..., which nice-grpc's own `createChannel` dials).
- * @throws {TypeError} When an option in `options.resolver` cannot work, naming it (see `register()`), or a resolver
- * option is given beside the channel options instead of under `resolver`.
+ * @throws {TypeError} When an option in `options.resolver` cannot work, naming it (see `register()`), a resolver
+ * option is given beside the channel options instead of under `resolver`, or the options come second, where the
+ * credentials go.
  * @throws {RangeError} When `options.resolver.subsetSize` or `subsetSeed` is out of range.
  * @throws {ConfigError} When an `options.resolver.cluster` option is unknown, of the wrong type, or excludes another.
  *
@@ -62,6 +63,7 @@ export function createChannel(
   credentials?: niceGrpc.ChannelCredentials,
   options: CreateChannelOptions = {},
 ): niceGrpc.Channel {
+  checkCredentials(credentials);
   const { resolver, ...channelOptions } = options;
   checkChannelOptionNames(channelOptions);
   const written = /^([^:/]+):/.exec(target)?.[1];
@@ -81,6 +83,20 @@ export function createChannel(
     "grpc.enable_http_proxy": 0,
     ...channelOptions as niceGrpc.ChannelOptions,
   });
+}
+
+/**
+ * Refuses the options given in the place of the credentials, which grpc-js reports as `credentials?._isSecure is not
+ * a function`. Credentials are class instances, never plain objects.
+ */
+function checkCredentials(credentials: unknown): void {
+  if (typeof credentials !== "object" || credentials === null) return;
+  const prototype = Object.getPrototypeOf(credentials);
+  if (prototype !== Object.prototype && prototype !== null) return;
+  throw new TypeError(
+    "Cannot create the channel: its second argument must be channel credentials (or undefined for insecure), " +
+      "and options come third: createChannel(target, undefined, { resolver: { ... } })",
+  );
 }
 
 /**
