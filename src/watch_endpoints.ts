@@ -11,6 +11,7 @@ import type { ResolverError } from "./errors.ts";
 import { formatTarget, parseTarget, type Target } from "./target.ts";
 import { checkOptionNames, checkWatchSettings } from "./check_watch_settings.ts";
 import { whenAborted } from "./runtime/abortable.ts";
+import { isRecord } from "./_util.ts";
 
 /** Every option of {@linkcode watchEndpoints}; the type makes the list whole. */
 const WATCH_ENDPOINTS_OPTIONS: readonly string[] = Object.keys(
@@ -63,8 +64,9 @@ export interface WatchEndpointsOptions extends WatchSettings {
  * the endpoint objects in it are shared with the Service's other callers: treat them as read-only.
  * @throws {TargetError} When the target cannot be parsed (or, as an object, has a field the parser refuses).
  * @throws {ConfigError} When no cluster access can be set up (no kubeconfig, a malformed one).
- * @throws {TypeError} When a watch setting cannot work (`stallTimeoutMs`, `backoff`, `locality`), or an option is
- * unknown (misspelt, a cluster option beside `cluster`, or a channel's such as `subsetSize`), naming it.
+ * @throws {TypeError} When a watch setting cannot work (`stallTimeoutMs`, `backoff`, `locality`), an option is
+ * unknown (misspelt, a cluster option beside `cluster`, or a channel's such as `subsetSize`), naming it, or the
+ * target, the options or `signal` are of another kind (a URL, a signal in the place of the options).
  *
  * @example Printing the pods of a Service
  * ```ts ignore
@@ -79,6 +81,7 @@ export async function* watchEndpoints(
   target: string | Target,
   options: WatchEndpointsOptions = {},
 ): AsyncGenerator<EndpointSnapshot, void, undefined> {
+  checkArguments(target, options);
   // A Target object gets the parser's checks too: its fields go into the request's path and label selector.
   const parsed = parseTarget(typeof target === "string" ? target : formatTarget(target));
   checkOptionNames(options, WATCH_ENDPOINTS_OPTIONS, CHANNEL_OPTION_ADVICE);
@@ -155,4 +158,42 @@ export async function* watchEndpoints(
   } finally {
     release();
   }
+}
+
+/**
+ * Refuses arguments that are not what they stand for, which failed far from the call: an object target as
+ * `"undefined:///undefined"`, a signal passed as the options never aborted the loop, and an AbortController as
+ * `signal` with "signal.addEventListener is not a function".
+ */
+function checkArguments(target: unknown, options: unknown): void {
+  if (typeof target !== "string" && !(isRecord(target) && "service" in target)) {
+    throw new TypeError(
+      'Cannot watch endpoints: the target must be a string such as "kubernetes:///echo.prod:grpc", or a Target ' +
+        `from parseTarget(): current value is ${kindOf(target)}`,
+    );
+  }
+  if (isAbortSignal(options)) {
+    throw new TypeError(
+      "Cannot watch endpoints: the second argument is the options: pass the signal as watchEndpoints(target, " +
+        "{ signal })",
+    );
+  }
+  const signal = isRecord(options) ? options.signal : undefined;
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    throw new TypeError(
+      "Cannot use option 'signal': it must be an AbortSignal (an AbortController's signal, or " +
+        `AbortSignal.timeout(ms)): current value is ${kindOf(signal)}`,
+    );
+  }
+}
+
+function isAbortSignal(value: unknown): boolean {
+  return isRecord(value) && typeof value.aborted === "boolean" && typeof value.addEventListener === "function";
+}
+
+/** What a value is, by its class when it has one (`of class URL`), else its type; never its contents. */
+function kindOf(value: unknown): string {
+  const name = isRecord(value) ? Object.getPrototypeOf(value)?.constructor?.name : undefined;
+  if (name && name !== "Object") return `of class ${name}`;
+  return `of type ${value === null ? "null" : Array.isArray(value) ? "list" : typeof value}`;
 }

@@ -446,6 +446,40 @@ Deno.test("watchEndpoints() checks a Target object as the parser checks a string
   }
 });
 
+Deno.test("watchEndpoints() refuses a target, options or signal of the wrong kind, naming what was passed", async () => {
+  const target = "kubernetes:///echo.prod:grpc";
+  const controller = new AbortController();
+  const cases: [unknown, unknown, string][] = [
+    // Was: Cannot parse target "undefined:///undefined".
+    [
+      new URL(target),
+      {},
+      'Cannot watch endpoints: the target must be a string such as "kubernetes:///echo.prod:grpc", or a Target from ' +
+      "parseTarget(): current value is of class URL",
+    ],
+    [{ target }, {}, /current value is of type object$/.source],
+    // Was: accepted, and the signal never ended the loop.
+    [
+      target,
+      controller.signal,
+      "Cannot watch endpoints: the second argument is the options: pass the signal as watchEndpoints(target, { signal })",
+    ],
+    // Was: signal.addEventListener is not a function.
+    [
+      target,
+      { signal: controller },
+      "Cannot use option 'signal': it must be an AbortSignal (an AbortController's signal, or AbortSignal.timeout(ms)): " +
+      "current value is of class AbortController",
+    ],
+  ];
+  for (const [given, options, message] of cases) {
+    await assert.rejects(
+      watchEndpoints(given as string, options as never).next(),
+      message.endsWith("$") ? { name: "TypeError", message: new RegExp(message) } : { name: "TypeError", message },
+    );
+  }
+});
+
 Deno.test("watchEndpoints() gives a caller with other timings a watch of its own, with those timings", async () => {
   const api = await startFakeApiServer({ token: "t", bookmarkIntervalMs: 60_000 });
   apply(api, ["a"]);
