@@ -13,7 +13,8 @@ Deno.test("noEndpointsReason() without a slice points at the Service's name and 
   assert.equal(
     noEndpointsReason([], "grpc", "nosuch", "prod"),
     "it has no EndpointSlice: check that the Service exists in namespace prod (kubectl get service nosuch -n prod); " +
-      "one without a selector needs an Endpoints object of its name or EndpointSlices of its own",
+      "one without a selector needs an Endpoints object of its name or EndpointSlices of its own, and an " +
+      "ExternalName one has no pods: dial its external name (dns:///)",
   );
   const fqdn: EndpointSlice = { metadata: { name: "x" }, addressType: "FQDN", endpoints: [{ addresses: ["a.b"] }] };
   assert.match(noEndpointsReason([fqdn], 80, "echo", "prod"), /^it has no EndpointSlice/);
