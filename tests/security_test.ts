@@ -296,7 +296,7 @@ Deno.test("a key, token or kubeconfig given where a file's path belongs never sh
   const longToken = `${CANARY}${"x".repeat(300)}`;
   const kubeconfig = JSON.stringify(kubeconfigWith({})).replace('"token":"t"', `"token":"${CANARY}"`);
   const yamlKubeconfig = `apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: ${CANARY}}}]\n`;
-  const secrets = [CANARY, key.split("\n")[5], btoa(CANARY).slice(0, 16)];
+  const secrets = [CANARY, key.split("\n")[5], btoa(CANARY).slice(0, 16), "kgrcan.ary7d41f09a00000"];
   const user = (fields: Record<string, unknown>): KubeconfigObject => {
     const config = kubeconfigWith({});
     config.users![0].user = fields;
@@ -314,6 +314,11 @@ Deno.test("a key, token or kubeconfig given where a file's path belongs never sh
       /users\[0\]\.user\.tokenFile holds a token \(a JSON Web Token\) .*: put the token in token instead/,
     ],
     [{ kubeconfig: user({ tokenFile: longToken }) }, {}, /tokenFile holds a name of over 255 characters/],
+    [
+      { kubeconfig: user({ tokenFile: "kgrcan.ary7d41f09a00000" }) },
+      {},
+      /tokenFile holds a token \(a bootstrap token\)/,
+    ],
     [
       { kubeconfig },
       {},

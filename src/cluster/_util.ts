@@ -51,6 +51,7 @@ export function contentsInsteadOfPath(value: string): string | undefined {
     return "a kubeconfig's contents";
   }
   if (/^\s*eyJ[\w-]*\.[\w-]+\.[\w-]*\s*$/.test(value)) return "a token (a JSON Web Token)";
+  if (/^\s*[a-z0-9]{6}\.[a-z0-9]{16}\s*$/.test(value)) return "a token (a bootstrap token)";
   if (/[\r\n]/.test(value)) return "text of several lines";
   // No file system takes a name of more than 255 bytes: a token or base64 data.
   if (value.split(/[\\/]/).some((name) => name.length > 255)) return "a name of over 255 characters (a token or data)";
