@@ -15,6 +15,13 @@ import { echoSlice, NAMESPACE, startCluster, TARGET } from "./_cluster.mjs";
 import { runScenarios } from "../runtimes/run_scenarios.mjs";
 
 const READER = `system:serviceaccount:${NAMESPACE}:reader`;
+/** A grant to list the Service's EndpointSlices but not to watch them. */
+const LIST_ONLY = [{
+  apiGroups: ["discovery.k8s.io"],
+  resources: ["endpointslices"],
+  verbs: ["list"],
+  namespace: NAMESPACE,
+}];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -176,13 +183,7 @@ export const scenarios = {
   ) {
     const cluster = await startCluster();
     try {
-      const listOnly = [{
-        apiGroups: ["discovery.k8s.io"],
-        resources: ["endpointslices"],
-        verbs: ["list"],
-        namespace: NAMESPACE,
-      }];
-      cluster.api.setAccess({ username: READER, rules: listOnly });
+      cluster.api.setAccess({ username: READER, rules: LIST_ONLY });
       for (const json of [false, true]) {
         const args = ["--once", ...(json ? ["--json"] : []), "--kubeconfig", cluster.kubeconfig, TARGET];
         const { code, stdout, stderr } = await runCli(cli, args);
@@ -402,13 +403,7 @@ export const scenarios = {
       assert.equal(documents[1].metadata.namespace, NAMESPACE);
 
       // May list but not watch: the target resolves once, and the summary says why that is not enough.
-      const listOnly = [{
-        apiGroups: ["discovery.k8s.io"],
-        resources: ["endpointslices"],
-        verbs: ["list"],
-        namespace: NAMESPACE,
-      }];
-      cluster.api.setAccess({ username: READER, rules: listOnly });
+      cluster.api.setAccess({ username: READER, rules: LIST_ONLY });
       const listed = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, TARGET]);
       assert.equal(listed.code, 1, listed.stdout + listed.stderr);
       assert.match(listed.stdout, /^MISSING +watch +endpointslices/m);
