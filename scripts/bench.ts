@@ -14,7 +14,8 @@
  * 6. WatchList: requests, bytes and time to first resolution with kube-apiserver's
  *    streaming lists on and off (`bench/watchlist.ts`).
  *
- * Scale clients run one at a time (the machine has 2 cores); latency clients
+ * Scale clients are measured one at a time (the machine has 2 cores; the 5,000-endpoint ones are warmed up
+ * together, each on its own Service); latency clients
  * run side by side, each on its own Service, warmed up together, then measured
  * with updates interleaved so that only one client is woken at a time; in the churn run the three watch the
  * same Service side by side. Endpoint
