@@ -597,31 +597,31 @@ boundedTest(
   "an http:// URL of an HTTPS API server is named as such, not as a bare 400 or reset",
   15_000,
   async (defer) => {
+    /** The first error of a watch of a server that answers every request with `handler`. */
+    const firstError = async (handler: Handler, what: string) => {
+      const server = await startHostileServer({ list: handler, watch: handler });
+      defer(() => server.close());
+      const watcher = follow({ server: server.url, token: "secret-token-123" });
+      defer(() => watcher.stop());
+      await eventually(() => watcher.errors.length > 0, what);
+      return watcher.errors[0];
+    };
     // What kube-apiserver (Go's TLS server) answers a plain HTTP request, as curl showed on v1.36.3.
     const tlsPort: Handler = (_req, res) => {
       res.writeHead(400);
       res.end("Client sent an HTTP request to an HTTPS server.\n");
     };
-    const server = await startHostileServer({ list: tlsPort, watch: tlsPort });
-    defer(() => server.close());
-    const watcher = follow({ server: server.url, token: "secret-token-123" });
-    defer(() => watcher.stop());
-    await eventually(() => watcher.errors.length > 0, "the error");
+    const answered = await firstError(tlsPort, "the error");
     assert.match(
-      watcher.errors[0].message,
+      answered.message,
       /^Cannot list endpointslices of service "echo" in namespace "prod": the server at http:\/\/127\.0\.0\.1:\d+ serves HTTPS on this port and answered 400 to plain HTTP: make its URL in cluster options start with https:\/\/$/,
     );
-    assert.equal((watcher.errors[0] as KubeApiError).status, 400);
-    observed("http:// to an HTTPS server", watcher.errors[0].message);
+    assert.equal((answered as KubeApiError).status, 400);
+    observed("http:// to an HTTPS server", answered.message);
     // Its close often resets the connection before the answer is read: a reset of an http:// request says it too.
     const resetting: Handler = (req) => req.socket.resetAndDestroy();
-    const reset = await startHostileServer({ list: resetting, watch: resetting });
-    defer(() => reset.close());
-    const resetWatcher = follow({ server: reset.url, token: "secret-token-123" });
-    defer(() => resetWatcher.stop());
-    await eventually(() => resetWatcher.errors.length > 0, "the reset's error");
     assert.match(
-      resetWatcher.errors[0].message,
+      (await firstError(resetting, "the reset's error")).message,
       /cannot reach the API server at http:\/\/127\.0\.0\.1:\d+ from cluster options \(.*\); check that the address is right and the server is up, and if this port serves HTTPS \(kube-apiserver's does\), make the URL in cluster options start with https:\/\/$/,
     );
   },
