@@ -9,7 +9,7 @@ export const STATE_NAMES = ["IDLE", "CONNECTING", "READY", "TRANSIENT_FAILURE", 
 
 type Listener = (subchannel: unknown, previous: number, state: number, keepalive: number, error?: string) => void;
 
-/** A timer of the fake loop; `policy` marks one the policy set itself (its failover or its creation turn). */
+/** A timer of the fake loop; `policy` marks one the policy set itself (its failover or its next turn of work). */
 interface FakeTimer {
   id: number;
   at: number;
@@ -24,7 +24,7 @@ interface FakeTimer {
  */
 export class FakeLoop {
   now = 0;
-  /** Added to `performance.now()` at each call: a slow machine, so the policy creates its children over turns. */
+  /** Added to `performance.now()` at each call: a slow machine, so the policy creates and destroys its children over turns. */
   perfStep = 0;
   #perfCalls = 0;
   #timers: FakeTimer[] = [];
@@ -117,8 +117,8 @@ export class FakeLoop {
     return this.#timers.filter((timer) => timer.policy && timer.delay > 0);
   }
 
-  /** Whether the policy waits for the next turn to create more children. */
-  creationTurnPending(): boolean {
+  /** Whether the policy waits for the next turn to create or destroy more children. */
+  workTurnPending(): boolean {
     return this.#timers.some((timer) => timer.policy && timer.delay === 0);
   }
 }

@@ -8,7 +8,8 @@
  * not stall the event loop: a child per endpoint kept across updates (its
  * subchannel is reused, only new endpoints connect), counts per connectivity
  * state and a list of READY children per tier, no scan of the children on a
- * state change, and new children created a few milliseconds' worth per turn.
+ * state change, and children created and destroyed a few milliseconds' worth
+ * per turn.
  * A new endpoint at an address still in connection backoff from an earlier
  * pod is connected at once.
  *
@@ -116,11 +117,12 @@ type EndpointList = { ok: true; value: BalancedEndpoint[] } | { ok: false; error
 const registered = new WeakSet<object>();
 
 /**
- * How long one turn of the event loop may spend creating children. grpc-js looks a new
+ * How long one turn of the event loop may spend creating and destroying children. grpc-js looks a new
  * subchannel up by a linear scan of its pool, so thousands of new endpoints at once would stall
- * the loop for seconds: they are created a few milliseconds' worth at a time instead.
+ * the loop for seconds, and destroying a child costs tens of microseconds (5,000 took 40 to 150 ms in
+ * one turn): they are created and destroyed a few milliseconds' worth at a time instead.
  */
-const CREATE_BUDGET_MS = 5;
+const WORK_BUDGET_MS = 5;
 
 /** A new endpoint waiting for its child. */
 interface PendingChild {
@@ -209,6 +211,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     /** The Service of the last list's endpoints, for the same calls, or "". */
     #service = "";
     #pending = new Map<string, PendingChild>();
+    /** Leaves of endpoints that left the list, no longer picked, waiting to be destroyed (see `#drain`). */
+    #retired: Leaf[] = [];
     #drainScheduled = false;
     #destroyed = false;
 
@@ -267,21 +271,25 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         child.tier.size--;
         child.tier.counts[child.state]--;
         child.stopRetrying?.();
-        child.leaf.destroy();
+        this.#retired.push(child.leaf);
       }
       this.#paused = false;
       if (seen.size === 0) {
-        // No endpoint to fail over to either: the resolver's error stands.
+        // No endpoint to fail over to either: the resolver's error stands (`#update` leaves it).
         this.#stopFailoverTimer();
         const details = typeof emptyListError === "string"
           ? emptyListError
           : `No addresses resolved. Resolution note: ${resolutionNote}`;
         this.#report(TRANSIENT_FAILURE, new experimental.UnavailablePicker({ details } as never), details);
-      } else this.#drain();
+      }
+      this.#drain();
       return true;
     }
 
-    /** Creates children for pending endpoints for at most {@linkcode CREATE_BUDGET_MS}, then again in the next turn. */
+    /**
+     * Creates children for pending endpoints, then destroys retired leaves, for at most {@linkcode WORK_BUDGET_MS},
+     * then again in the next turn.
+     */
     #drain(): void {
       const started = performance.now();
       this.#paused = true;
@@ -289,11 +297,12 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         this.#pending.delete(key);
         tier.pending--;
         this.#addChild(key, endpoint, tier, options, note);
-        if (performance.now() - started > CREATE_BUDGET_MS) break;
+        if (performance.now() - started > WORK_BUDGET_MS) break;
       }
+      while (this.#retired.length > 0 && performance.now() - started <= WORK_BUDGET_MS) this.#retired.pop()!.destroy();
       this.#paused = false;
       this.#update();
-      if (this.#pending.size === 0 || this.#drainScheduled) return;
+      if ((this.#pending.size === 0 && this.#retired.length === 0) || this.#drainScheduled) return;
       this.#drainScheduled = true;
       unrefTimer(setTimeout(() => {
         this.#drainScheduled = false;
@@ -317,6 +326,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         child.stopRetrying?.();
         child.leaf.destroy();
       }
+      for (const leaf of this.#retired) leaf.destroy();
+      this.#retired = [];
       this.#children.clear();
       this.#preferred = this.#newTier();
       this.#others = this.#newTier();
