@@ -12,16 +12,21 @@ import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
 
 /** The entries of one slice object (some taken over from its previous object), and the last call that saw it. */
 export interface SliceRecord {
+  /** The slice object. */
   slice: EndpointSlice;
+  /** Its entries, one per endpoint it lists. */
   entries: SliceEntry[];
+  /** The number of the last selection call that saw this object. */
   seen: number;
 }
 
 /** One endpoint of one slice, ready to merge with the same pod's entries of other slices. */
 export interface SliceEntry {
+  /** The pod's key ({@linkcode byKey} sorts by it): the entries of one pod from several slices sit together. */
   key: string;
   /** The slice's name: a pod's addresses from several slices merge in slice-name order, whatever the arrival order. */
   slice: string;
+  /** The pod's endpoint and conditions, as this slice has them. */
   group: PodGroup;
   /** The record whose slice holds the entry now: a new object of the slice takes over unchanged entries. */
   owner: SliceRecord;
@@ -29,9 +34,13 @@ export interface SliceEntry {
 
 /** A pod's endpoint (shared by every selection that uses it unchanged: never mutated) and its conditions. */
 export interface PodGroup {
+  /** The endpoint as the resolver hands it on. */
   endpoint: ResolvedEndpoint;
+  /** The slice's `conditions.ready` (unset counts as true). */
   ready: boolean;
+  /** The slice's `conditions.serving` (unset counts as true). */
   serving: boolean;
+  /** The slice's `conditions.terminating` (unset counts as false). */
   terminating: boolean;
 }
 

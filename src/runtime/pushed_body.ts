@@ -15,11 +15,17 @@
 
 /** The part of a Node readable used here. */
 export interface PushSource {
+  /** Listens for the next chunk. */
   on(event: "data", listener: (chunk: Uint8Array) => void): unknown;
+  /** Listens for the end of the body, or for the connection closing. */
   on(event: "end" | "close", listener: () => void): unknown;
+  /** Listens for a failure of the connection. */
   on(event: "error", listener: (error: Error) => void): unknown;
+  /** Stops the flow of chunks until {@linkcode PushSource.resume}. */
   pause(): unknown;
+  /** Starts or restarts the flow of chunks. */
   resume(): unknown;
+  /** Closes the body, failing it with `error` when given. */
   destroy(error?: Error): unknown;
 }
 

@@ -99,7 +99,9 @@ interface Attributes {
 
 /** An answer of the fake server: the HTTP status and the JSON body (a review, or a Status). */
 export interface Answer {
+  /** The HTTP status. */
   code: number;
+  /** The JSON body: the review with its status filled in, or a Status. */
   body: Record<string, unknown>;
 }
 

@@ -46,6 +46,8 @@ export class HttpError extends Error {
   readonly headers: Record<string, string>;
 
   /**
+   * Makes the error; its message is the Status body's.
+   *
    * @param code The HTTP status.
    * @param body The Status body.
    * @param headers Extra response headers.

@@ -12,6 +12,8 @@
 /** A field selector the server refuses; becomes a 400 BadRequest with this message. */
 export class FieldSelectorError extends Error {
   /**
+   * Makes the error.
+   *
    * @param message The real server's wording.
    */
   constructor(message: string) {

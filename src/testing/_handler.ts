@@ -47,6 +47,7 @@ export interface HandlerContext {
   readonly history: SliceHistory;
   /** The Services. */
   readonly services: ServiceStore;
+  /** The Nodes. */
   readonly nodes: NodeStore;
   /** Waits for a future resourceVersion. */
   readonly waiters: RvWaiters;

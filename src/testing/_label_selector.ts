@@ -28,6 +28,8 @@ export interface LabelSelector {
 /** A label selector the server cannot parse; becomes a 400 BadRequest. */
 export class LabelSelectorError extends Error {
   /**
+   * Makes the error.
+   *
    * @param message What is wrong with the selector.
    */
   constructor(message: string) {
