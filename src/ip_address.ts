@@ -47,19 +47,8 @@ const IPV4_MAPPED = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 0, 
 /** `::1`. */
 const IPV6_LOOPBACK = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 
-/**
- * Whether an address is a loopback address: 127.0.0.0/8 or `::1`.
- *
- * @param ip An address from {@linkcode ipAddressBytes}.
- * @returns True for loopback.
- *
- * @example Telling loopback apart
- * ```ts
- * import { ipAddressBytes, isLoopback } from "./ip_address.ts";
- * console.log(isLoopback(ipAddressBytes("127.0.0.2")!), isLoopback(ipAddressBytes("10.0.0.1")!)); // true false
- * ```
- */
-export function isLoopback(ip: Uint8Array): boolean {
+/** Whether an address from {@linkcode ipAddressBytes} is a loopback address: 127.0.0.0/8 or `::1`. */
+function isLoopback(ip: Uint8Array): boolean {
   return samePrefix(ip, IPV4_MAPPED, 96) ? ip[12] === 127 : samePrefix(ip, IPV6_LOOPBACK, 128);
 }
 

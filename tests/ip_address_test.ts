@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ipAddressBytes, isLoopback, samePrefix } from "../src/ip_address.ts";
+import { ipAddressBytes, isLoopbackHost, samePrefix } from "../src/ip_address.ts";
 
 Deno.test("ipAddressBytes() reads IPv4 as ::ffff:a.b.c.d and IPv6 in every spelling", () => {
   assert.deepEqual([...ipAddressBytes("10.0.0.1")!], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 10, 0, 0, 1]);
@@ -10,14 +10,20 @@ Deno.test("ipAddressBytes() reads IPv4 as ::ffff:a.b.c.d and IPv6 in every spell
   }
 });
 
-Deno.test("isLoopback() is true for 127.0.0.0/8 and ::1 only", () => {
-  for (
-    const [text, loopback] of [["127.0.0.1", true], ["127.255.0.9", true], ["::1", true], ["128.0.0.1", false], [
-      "::2",
-      false,
-    ], ["10.0.0.1", false]] as const
-  ) {
-    assert.equal(isLoopback(ipAddressBytes(text)!), loopback, text);
+Deno.test("isLoopbackHost() is true for localhost, 127.0.0.0/8 and ::1 only", () => {
+  const hosts = {
+    "localhost": true,
+    "127.0.0.1": true,
+    "127.255.0.9": true,
+    "[::1]": true,
+    "[::ffff:127.0.0.1]": true,
+    "128.0.0.1": false,
+    "[::2]": false,
+    "10.0.0.1": false,
+    "example.com": false,
+  };
+  for (const [host, loopback] of Object.entries(hosts)) {
+    assert.equal(isLoopbackHost(new URL(`https://${host}:6443`)), loopback, host);
   }
 });
 

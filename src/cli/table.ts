@@ -292,19 +292,8 @@ function yesNo(value: boolean): string {
   return value ? "yes" : "no";
 }
 
-/**
- * Counts the pods by use: `3 used, 1 failover, 2 not used`.
- *
- * @param pods The pods.
- * @returns The counts, leaving out those that are zero (but never all of them).
- *
- * @example
- * ```ts
- * import { summary } from "./table.ts";
- * console.log(summary([])); // "0 pods"
- * ```
- */
-export function summary(pods: readonly PodExplanation[]): string {
+/** Counts the pods by use (`3 used, 1 failover, 2 not used`), leaving out the zeros; `0 pods` when there is none. */
+function summary(pods: readonly PodExplanation[]): string {
   const count = (use: PodExplanation["use"]) => pods.filter((pod) => pod.use === use).length;
   const parts = [[count("used"), "used"], [count("failover"), "failover"], [count("unused"), "not used"]] as const;
   const text = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`).join(", ");

@@ -185,7 +185,7 @@ export interface Retry {
  * resume point the server has not reached relists with a consistent read
  * (`""`); an expired one relists from the last resourceVersion after a watch,
  * and with a consistent read after a LIST or a streaming list; anything else
- * retries what failed. See {@linkcode retryDelay} for the wait.
+ * retries what failed. See `retryDelay()` below for the wait.
  *
  * @param error The failure.
  * @param context Where the loop was, and its backoff (advanced unless the retry is immediate).
@@ -233,23 +233,9 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
  * The wait before the next attempt: none for the first 401 in a row (the
  * credentials were just invalidated and are read afresh) and for the first
  * expired or too-large resourceVersion (a relist), else the next backoff
- * delay, or the server's Retry-After when longer (at most `maxDelayMs`).
- *
- * @param error The failure.
- * @param context The previous failure, the backoff, the Retry-After cap.
- * @returns The delay in ms.
- *
- * @example Honouring Retry-After
- * ```ts
- * import { createBackoff } from "../backoff.ts";
- * import { KubeApiError } from "../errors.ts";
- * import { retryDelay } from "./_retry.ts";
- * const busy = new KubeApiError("busy", { status: 429, retryAfterSeconds: 5 });
- * const backoff = createBackoff({ initialMs: 1000 });
- * console.log(retryDelay(busy, { previous: undefined, backoff, maxDelayMs: 30_000 }) >= 5000); // true
- * ```
+ * delay, or the server's Retry-After when longer (at most `maxDelayMs`), in ms.
  */
-export function retryDelay(
+function retryDelay(
   error: ResolverError,
   { previous, backoff, maxDelayMs }: Pick<RetryContext, "previous" | "backoff" | "maxDelayMs">,
 ): number {
