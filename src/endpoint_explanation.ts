@@ -24,7 +24,7 @@ import {
   topologyMode,
 } from "./topology.ts";
 import { createSubsetter } from "./subset.ts";
-import { podKey } from "./endpoint_selection.ts";
+import { podKey, slicePortNumber } from "./endpoint_selection.ts";
 
 /** Whether calls go to a pod: always, only when no preferred pod is up, or never. */
 export type PodUse = "used" | "failover" | "unused";
@@ -127,8 +127,8 @@ export function explainEndpoints(
   const groups = new Map<string, Group>();
   const ordered = [...slices].sort((a, b) => compare(a.metadata.name ?? "", b.metadata.name ?? ""));
   for (const slice of ordered) {
-    const kind = slice.addressType === "FQDN" ? "fqdn" : portOf(slice, port) === undefined ? "no-port" : "usable";
-    const number = kind === "usable" ? portOf(slice, port) : undefined;
+    const number = slice.addressType === "FQDN" ? undefined : slicePortNumber(slice, port);
+    const kind = slice.addressType === "FQDN" ? "fqdn" : number === undefined ? "no-port" : "usable";
     for (const endpoint of slice.endpoints ?? []) {
       if (!endpoint.addresses?.length) continue;
       const key = podKey(slice, endpoint);
@@ -211,13 +211,6 @@ function rank(kind: Group["kind"]): number {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** The slice's number for the target port: a number as given, a name by the first port of that name. */
-function portOf(slice: EndpointSlice, port: number | string): number | undefined {
-  if (typeof port === "number") return port;
-  const found = (slice.ports ?? []).find((candidate) => (candidate.name ?? "") === port);
-  return typeof found?.port === "number" ? found.port : undefined;
 }
 
 function rowOf(endpoint: SliceEndpoint, port: number | undefined): PodExplanation {

@@ -246,8 +246,11 @@ function computeSliceEntries(
     trace(`ignoring FQDN EndpointSlice ${slice.metadata.name}: only IPv4 and IPv6 slices are used`);
     return [];
   }
-  const slicePort = portOf(slice, port);
-  if (slicePort === undefined) return [];
+  const slicePort = slicePortNumber(slice, port);
+  if (slicePort === undefined) {
+    trace(`EndpointSlice ${slice.metadata.name} has no port named "${port}": its endpoints are skipped`);
+    return [];
+  }
   const name = slice.metadata.name ?? "";
   const entries: SliceEntry[] = [];
   const endpoints = slice.endpoints ?? [];
@@ -467,18 +470,30 @@ function countIpv4(addresses: EndpointAddress[]): number {
   return count;
 }
 
-function portOf(slice: EndpointSlice, port: number | string): number | undefined {
+/**
+ * The number a slice gives a target's port: a number as it is, a name by the first of the slice's ports with that
+ * name. Shared with the CLI's explanation, so that it skips the slices selection skips.
+ *
+ * @param slice The EndpointSlice.
+ * @param port The target's port: a number, or a name (`""` for a Service's single unnamed port).
+ * @returns The port number, or `undefined` when the slice has no port of that name (or that port has no number).
+ *
+ * @example
+ * ```ts
+ * import { slicePortNumber } from "./endpoint_selection.ts";
+ * const ports = [{ name: "grpc", port: 50051 }];
+ * const slice = { metadata: { name: "echo-x1" }, addressType: "IPv4" as const, ports };
+ * console.log(slicePortNumber(slice, "grpc"), slicePortNumber(slice, "http")); // 50051 undefined
+ * ```
+ */
+export function slicePortNumber(slice: EndpointSlice, port: number | string): number | undefined {
   if (typeof port === "number") return port;
   const ports = slice.ports ?? [];
   let found: number | null | undefined;
   for (let i = 0; found === undefined && i < ports.length; i++) {
     if ((ports[i].name ?? "") === port) found = ports[i].port;
   }
-  if (typeof found !== "number") {
-    trace(`EndpointSlice ${slice.metadata.name} has no port named "${port}": its endpoints are skipped`);
-    return undefined;
-  }
-  return found;
+  return typeof found === "number" ? found : undefined;
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 
 import { isIPv4, isIPv6 } from "node:net";
+import { isRecord } from "../_util.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from "../dns_label.ts";
 import { copyJson, sameJson } from "./_json_data.ts";
 import { isLabelValue, labelsProblem, qualifiedNameProblem } from "./_labels.ts";
@@ -44,10 +45,6 @@ function invalidSlice(key: string, problem: string): TypeError {
   return new TypeError(
     `Cannot apply EndpointSlice ${JSON.stringify(key)}: ${problem}`,
   );
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function stringMap(
