@@ -15,8 +15,6 @@ export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ER
 
 /** An open watch response. */
 export interface WatchStream {
-  /** Whether the stream has ended, for whatever reason. */
-  readonly done: boolean;
   /** Writes one event; ignored once the stream is done. */
   send(type: WatchEventType, object: unknown): void;
   /** Runs `run` once after `ms`, unless the stream ends first. */
@@ -107,9 +105,6 @@ export function openWatchStream(res: ServerResponse, options: WatchStreamOptions
   }
 
   return {
-    get done() {
-      return done;
-    },
     send(type, object) {
       if (done) return;
       if (res.destroyed) {
