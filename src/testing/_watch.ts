@@ -65,6 +65,8 @@ export interface WatchHubOptions {
   bookmarkIntervalMs: number;
   /** Cut watch writes into pieces of at most this many bytes. */
   maxChunkBytes?: number;
+  /** Whether the server's `WatchList` feature gate is on: streaming lists, and the initial-events-end bookmark. */
+  watchList: boolean;
 }
 
 interface OpenWatch {
@@ -75,13 +77,28 @@ interface OpenWatch {
   readonly startRv: number;
 }
 
-/** The checks of `continue`, `sendInitialEvents` and `resourceVersionMatch` on a watch. */
-function checkWatchOptions(query: Record<string, string>, sendInitialEvents: boolean | undefined): void {
+/**
+ * The checks of `continue`, `sendInitialEvents` and `resourceVersionMatch` on a watch; with the `WatchList` gate
+ * off, any `sendInitialEvents` is refused too, its cause second, as kube-apiserver v1.36.3 orders them.
+ */
+function checkWatchOptions(
+  query: Record<string, string>,
+  sendInitialEvents: boolean | undefined,
+  watchList: boolean,
+): void {
   const field = "resourceVersionMatch";
   const match = query.resourceVersionMatch ?? "";
   const errors = [];
   if (sendInitialEvents !== undefined && match !== "NotOlderThan") {
     errors.push(forbiddenField(field, "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"));
+  }
+  if (sendInitialEvents !== undefined && !watchList) {
+    errors.push(
+      forbiddenField(
+        "sendInitialEvents",
+        "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+      ),
+    );
   }
   if (match !== "" && sendInitialEvents === undefined) {
     errors.push(
@@ -102,7 +119,7 @@ function checkWatchOptions(query: Record<string, string>, sendInitialEvents: boo
  * @returns The registry.
  */
 export function createWatchHub(options: WatchHubOptions): WatchHub {
-  const { history, waiters, bookmarkIntervalMs, maxChunkBytes } = options;
+  const { history, waiters, bookmarkIntervalMs, maxChunkBytes, watchList } = options;
   const watches = new Set<OpenWatch>();
 
   function inScope(watch: OpenWatch, slice: EndpointSlice): boolean {
@@ -155,7 +172,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     const timeoutSeconds = queryInt(query.timeoutSeconds);
     const bookmarks = queryBool(query.allowWatchBookmarks) ?? false;
     const sendInitialEvents = queryBool(query.sendInitialEvents);
-    checkWatchOptions(query, sendInitialEvents);
+    checkWatchOptions(query, sendInitialEvents, watchList);
     const rvParam = query.resourceVersion ?? "";
     const requested = rvParam === "" || rvParam === "0" ? undefined : watchResourceVersion(rvParam);
     // A WatchList waits for its resourceVersion, then fails inside the stream, as the real server does.
@@ -196,7 +213,8 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     if (initial === "state") {
       const current = [...history.current.values()].filter((slice) => inScope(watch, slice)).sort(byKey);
       for (const slice of current) watch.stream.send("ADDED", slice);
-      if (bookmarks) sendBookmark(watch, { "k8s.io/initial-events-end": "true" });
+      // With the gate off, kube-apiserver v1.36.3 marks no end of the initial events (measured).
+      if (bookmarks && watchList) sendBookmark(watch, { "k8s.io/initial-events-end": "true" });
     } else if (initial === "replay") {
       for (const change of history.changesAfter(startRv)) deliver(watch, change);
     }

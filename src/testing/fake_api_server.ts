@@ -63,7 +63,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { KubeconfigCluster, KubeconfigContext, KubeconfigObject } from "../cluster/kubeconfig_schema.ts";
-import { unknownField } from "../_util.ts";
+import { describeValue, unknownField } from "../_util.ts";
 import { createFailureQueue } from "./_failures.ts";
 import { createAccessControl } from "./_access_control.ts";
 import { createRequestHandler } from "./_handler.ts";
@@ -104,6 +104,7 @@ const SERVER_OPTIONS: readonly string[] = Object.keys(
     bookmarkIntervalMs: true,
     watchCacheSize: true,
     maxChunkBytes: true,
+    watchList: true,
   } satisfies Record<keyof FakeApiServerOptions, true>,
 );
 
@@ -153,6 +154,13 @@ function validateOptions(options: FakeApiServerOptions): void {
   ) {
     throw new RangeError(
       `Cannot start the fake API server as 'maxChunkBytes' must be a positive integer: current value is ${maxChunkBytes}`,
+    );
+  }
+  if (options.watchList !== undefined && typeof options.watchList !== "boolean") {
+    throw new TypeError(
+      `Cannot start the fake API server as 'watchList' must be true or false: current value is ${
+        describeValue(options.watchList)
+      }`,
     );
   }
   if (watchCacheSize !== undefined && !(Number.isInteger(watchCacheSize) && watchCacheSize >= 1)) {
@@ -233,6 +241,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     waiters,
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     maxChunkBytes: options.maxChunkBytes,
+    watchList: options.watchList ?? true,
   });
   const failures = createFailureQueue();
   const access = createAccessControl();

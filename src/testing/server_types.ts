@@ -70,6 +70,18 @@ export interface FakeApiServerOptions {
    */
   watchCacheSize?: number | undefined;
   /**
+   * Whether the server's `WatchList` feature gate is on, as it is by default
+   * from Kubernetes 1.34 (1.33 ships it off). With `false`, the fake answers
+   * as kube-apiserver v1.36.3 with `--feature-gates=WatchList=false` does: a
+   * watch with `sendInitialEvents` gets `422 Invalid` ("sendInitialEvents is
+   * forbidden for watch unless the WatchList feature gate is enabled"), and a
+   * watch of the current state (`resourceVersion` `0` or none) that allows
+   * bookmarks ends its initial events with no `k8s.io/initial-events-end`
+   * bookmark. Use it to test a client's fallback to LIST and WATCH.
+   * @default {true}
+   */
+  watchList?: boolean | undefined;
+  /**
    * When set, every write of a watch response is cut into pieces of at most
    * this many bytes, sent one event-loop turn apart, so clients see events
    * split anywhere, even inside a UTF-8 character.

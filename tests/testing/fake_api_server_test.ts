@@ -966,7 +966,7 @@ Deno.test("startFakeApiServer() and kubeconfig() refuse a misspelt option, which
     assert.equal(
       error.message,
       'Cannot start the fake API server as it has no option "tokn": use token, tls, hostname, port, ' +
-        "bookmarkIntervalMs, watchCacheSize, maxChunkBytes",
+        "bookmarkIntervalMs, watchCacheSize, maxChunkBytes, watchList",
     );
     return true;
   });
@@ -1024,6 +1024,11 @@ Deno.test("startFakeApiServer() rejects bad options", async () => {
     RangeError,
   );
   await assert.rejects(startFakeApiServer({ port: 70000 }), RangeError);
+  // "false" is truthy: the gate would have stayed on.
+  await assert.rejects(startFakeApiServer({ watchList: "false" as never }), {
+    name: "TypeError",
+    message: `Cannot start the fake API server as 'watchList' must be true or false: current value is "false"`,
+  });
   // A token no client can send as one bearer token: the server's own kubeconfig() then got 403 ("") or 401 ("a b").
   for (const token of ["", "a b", "tok\n", "tökén"]) {
     await assert.rejects(startFakeApiServer({ token }), {

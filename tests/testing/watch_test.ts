@@ -417,6 +417,60 @@ Deno.test("a watch from resourceVersion 0 or none that allows bookmarks ends its
   });
 });
 
+Deno.test("with watchList false, a watch with sendInitialEvents gets the 422 of a server whose WatchList gate is off", async () => {
+  // Measured on kube-apiserver v1.36.3 with --feature-gates=WatchList=false: any sendInitialEvents is refused,
+  // the gate's cause after the resourceVersionMatch one, and no watch marks the end of its initial events.
+  await withServer({ watchList: false }, async (server) => {
+    server.applySlice(svc("echo", ["10.0.0.1"]));
+    const answer = async (params: Record<string, string>) => {
+      const { status, body } = await getJson(slicesUrl(server, "default", { watch: "true", ...params }));
+      return { status, body };
+    };
+    const gate = {
+      reason: "FieldValueForbidden",
+      message: "Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+      field: "sendInitialEvents",
+    };
+    const streaming = { sendInitialEvents: "true", resourceVersionMatch: "NotOlderThan", allowWatchBookmarks: "true" };
+    assert.deepEqual(await answer(streaming), {
+      status: 422,
+      body: {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: 'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is ' +
+          "forbidden for watch unless the WatchList feature gate is enabled",
+        reason: "Invalid",
+        details: { group: "meta.k8s.io", kind: "ListOptions", causes: [gate] },
+        code: 422,
+      },
+    });
+    for (const value of ["false", "maybe", ""]) {
+      const { status, body } = await answer({ sendInitialEvents: value, resourceVersionMatch: "NotOlderThan" });
+      assert.deepEqual([status, body.details.causes], [422, [gate]], `sendInitialEvents=${value}`);
+    }
+    const { body: alone } = await answer({ sendInitialEvents: "false" });
+    assert.deepEqual(alone.details.causes.map((cause: { field: string }) => cause.field), [
+      "resourceVersionMatch",
+      "sendInitialEvents",
+    ]);
+    const { body: continued } = await answer({ ...streaming, continue: "x" });
+    assert.deepEqual(continued.details.causes.map((cause: { message: string }) => cause.message), [
+      gate.message,
+      "Forbidden: resourceVersionMatch is forbidden when continue is provided",
+    ]);
+    for (const params of [{ resourceVersion: "0" }, {}] as Record<string, string>[]) {
+      const stream = await watch(
+        slicesUrl(server, "default", { watch: "true", allowWatchBookmarks: "true", ...params }),
+      );
+      assert.equal((await stream.next())?.type, "ADDED", JSON.stringify(params));
+      await stream.quiet(200);
+      await stream.cancel();
+    }
+  });
+});
+
 Deno.test("a WatchList without allowWatchBookmarks is accepted and sends no end bookmark", async () => {
   await withServer({}, async (server) => {
     server.applySlice(svc("echo", ["10.0.0.1"]));

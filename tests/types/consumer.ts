@@ -229,6 +229,7 @@ export async function forwardMaybeUndefined(maybe: MaybeSettings): Promise<void>
     bookmarkIntervalMs: count,
     watchCacheSize: count,
     maxChunkBytes: count,
+    watchList: flag,
   });
   api.kubeconfig({ namespace: text, ca: text });
   const addressType: AddressType | undefined = flag ? "IPv6" : undefined;
