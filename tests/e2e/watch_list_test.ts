@@ -4,9 +4,11 @@
 // the server refuses it (422) and the resolver lists and watches, and its later
 // watches of that server skip the attempt. The audit log says which requests
 // were made. Runs on E2E_KUBECONFIG clusters too, except the restart with the
-// gate off, which needs the local control plane.
+// gate off, which needs the local control plane; there the fake API server with
+// `watchList: false` must answer raw watches as the real server does.
 import assert from "node:assert/strict";
 import type { ResolverError } from "@kgr/resolver";
+import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { setTraceSink } from "../../src/trace.ts";
 import { type AuditedRequest, auditedRequests, describeRequests, waitForAudit } from "./audit_log.ts";
 import { recordEndpoints } from "./endpoint_recorder.ts";
@@ -46,6 +48,28 @@ async function followReader(cluster: TestCluster, prefix: string) {
   };
   const follow = (service: string) => recordEndpoints(`kubernetes:///${service}.${namespace}:grpc`, options);
   return { namespace, username, follow };
+}
+
+/**
+ * What a watch of a namespace's slices answers, for each query: the status and the Status's causes, or the event
+ * types until the watch ends (`timeoutSeconds=1`).
+ */
+async function watchAnswers(fetchPath: (path: string) => Promise<Response>, namespace: string) {
+  const queries = [
+    "sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
+    "sendInitialEvents=true",
+    "resourceVersion=0&allowWatchBookmarks=true",
+    "allowWatchBookmarks=true",
+  ];
+  return await Promise.all(queries.map(async (query) => {
+    const response = await fetchPath(
+      `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices?watch=1&timeoutSeconds=1&${query}`,
+    );
+    const text = await response.text();
+    if (response.status !== 200) return { query, status: response.status, causes: JSON.parse(text).details?.causes };
+    const types = text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line).type);
+    return { query, status: response.status, types };
+  }));
 }
 
 const errorsOf = (recorder: { errors: { error: ResolverError }[] }) =>
@@ -108,6 +132,22 @@ Deno.test({
           try {
             const reader = await followReader(cluster, "e2e-watchlist-off");
             namespaces.push(reader.namespace);
+            // The fake's watchList: false answers these as the real server does with the gate off.
+            const fake = await startFakeApiServer({ watchList: false });
+            try {
+              for (const [name, ip] of [["echo-a", "10.31.0.1"], ["echo-b", "10.31.1.1"]]) {
+                fake.applySlice(
+                  endpointSlice({ namespace: reader.namespace, service: "echo", name, endpoints: [{ ip }] }),
+                );
+              }
+              const [real, faked] = await Promise.all([
+                watchAnswers((path) => cluster.adminFetch(path), reader.namespace),
+                watchAnswers((path) => fetch(`${fake.url}${path}`), reader.namespace),
+              ]);
+              assert.deepEqual(faked, real);
+            } finally {
+              await fake.close();
+            }
             await createService(cluster.adminFetch, reader.namespace, "other");
             await applyEndpointSlice(cluster.adminFetch, reader.namespace, "other", {
               name: "other-a",
