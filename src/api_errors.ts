@@ -216,11 +216,12 @@ export function statusError(
   } else if (code === 410) {
     advice = `the resourceVersion expired (410 Gone): relisting${said}`;
   } else if (code === 429 || code >= 500) {
-    const page = apiServerErrorType(type)
-      ? ""
-      : ` with content type ${quote(type!)}, not the API server's own answer (a proxy or load balancer in front ` +
-        "of it, or no API server at all)";
-    advice = `the API server at ${access.server} answered ${code}${page}: retrying with backoff${said}`;
+    const own = apiServerErrorType(type);
+    const page = own ? "" : ` with content type ${quote(type!)}, not the API server's own answer`;
+    const check = own
+      ? "check the API server's health and load (kubectl get --raw='/readyz?verbose')"
+      : NOT_THE_API_SERVER;
+    advice = `the API server at ${access.server} answered ${code}${page}: if this repeats, ${check}${said}`;
   } else if (code >= 300 && code < 400) {
     const location = response.headers.get("location");
     const to = location ? ` to ${quote(redact(location))}` : "";

@@ -146,7 +146,8 @@ export function createEndpointSliceApi(
       }
       if (text === undefined) {
         throw new KubeApiError(
-          `Cannot list ${where}: the response from ${access.server} exceeds ${MAX_LIST_BYTES} bytes; retrying`,
+          `Cannot list ${where}: the response from ${access.server} exceeds ${MAX_LIST_BYTES} bytes: if this repeats, ` +
+            NOT_THE_API_SERVER,
         );
       }
       let value: unknown;
@@ -154,7 +155,7 @@ export function createEndpointSliceApi(
         value = JSON.parse(text);
       } catch (cause) {
         throw new KubeApiError(
-          `Cannot list ${where}: the response from ${access.server} is not valid JSON; retrying: if this repeats, ` +
+          `Cannot list ${where}: the response from ${access.server} is not valid JSON: if this repeats, ` +
             NOT_THE_API_SERVER,
           { cause },
         );
@@ -164,7 +165,7 @@ export function createEndpointSliceApi(
       if (!isRecord(value) || !Array.isArray(value.items)) {
         throw new KubeApiError(
           `Cannot list ${where}: the response from ${access.server} is not an EndpointSliceList (it has no items ` +
-            `list); retrying: if this repeats, ${NOT_THE_API_SERVER}`,
+            `list): if this repeats, ${NOT_THE_API_SERVER}`,
         );
       }
       return value as unknown as EndpointSliceList;
@@ -179,7 +180,7 @@ export function createEndpointSliceApi(
       watchAuthorization = authorization;
       if (!chunks) {
         throw new KubeApiError(
-          `Cannot watch ${where}: the response from ${access.server} has no body; retrying: if this repeats, ` +
+          `Cannot watch ${where}: the response from ${access.server} has no body: if this repeats, ` +
             NOT_THE_API_SERVER,
         );
       }

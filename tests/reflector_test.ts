@@ -358,7 +358,7 @@ Deno.test("runReflector() reports a watch whose connection broke at once with th
   const { errors } = await run({ api, clock: scripted.clock }, (states) => states.length === 2, { minWatchMs: 10 });
   assert.deepEqual(errors.map((error) => error.message), [
     "Watch of EndpointSlices broke: the connection to the API server at https://10.0.0.1:6443 broke (TypeError: " +
-    "other side closed); resuming: if this repeats, check that the proxies and load balancers on the way let a " +
+    "other side closed): if this repeats, check that the proxies and load balancers on the way let a " +
     "watch, a request that lasts minutes, stay open",
   ]);
 });

@@ -128,7 +128,10 @@ Deno.test("runReflector() fails the watch when a line read late is bad, keeps th
     assert.equal(slices.get("a")!.endpoints![0].addresses[0], "10.0.0.1");
     await until(() => reflector.errors.length === 1 && reflector.watches.length === 2);
     assert.ok(reflector.errors[0] instanceof KubeApiError);
-    assert.match(reflector.errors[0].message, /starts with another type or name than its object has; retrying/);
+    assert.match(
+      reflector.errors[0].message,
+      /starts with another type or name than its object has: if this repeats, check/,
+    );
     assert.equal(reflector.watches[1].resourceVersion, "11", "resumes from the last event applied");
     await until(() => reflector.announced() === 4);
     assert.equal(reflector.state().slices.get("a")!.endpoints![0].addresses[0], "10.0.0.2");

@@ -67,7 +67,9 @@ export function isResourceVersionTooLarge(error: unknown): boolean {
 /** The failure of a watch that ended cleanly after `lastedMs`: a quick close when under `minWatchMs`, so it cannot spin. */
 export function quickClose(lastedMs: number, minWatchMs: number): QuickCloseError | undefined {
   if (lastedMs >= minWatchMs) return undefined;
-  return new QuickCloseError(`Watch closed after ${Math.round(lastedMs)} ms: resuming with backoff`);
+  return new QuickCloseError(
+    `Watch closed after ${Math.round(lastedMs)} ms, under the ${minWatchMs} ms a served one lasts`,
+  );
 }
 
 /**
@@ -117,7 +119,7 @@ export function asResolverError(
   const detail = withoutFetchAdvice(api ? api.redact(String(caught)) : String(caught));
   return new KubeApiError(
     `Watch of EndpointSlices broke: the connection to the API server${server ? ` at ${server}` : ""} broke ` +
-      `(${detail}); resuming: if this repeats, check that the proxies and load balancers on the way let a watch, ` +
+      `(${detail}): if this repeats, check that the proxies and load balancers on the way let a watch, ` +
       "a request that lasts minutes, stay open",
     { cause: caught },
   );

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { NOT_THE_API_SERVER } from "../api_errors.ts";
 import { KubeApiError } from "../errors.ts";
 import { isRecord } from "../_util.ts";
 
@@ -47,7 +48,9 @@ export function checkSlice(value: unknown, from: string): void {
 }
 
 function badSlice(from: string, problem: string): never {
-  throw new KubeApiError(`Cannot use ${from} from the API server: an EndpointSlice ${problem}; retrying`);
+  throw new KubeApiError(
+    `Cannot use ${from} from the API server: an EndpointSlice ${problem}: if this repeats, ${NOT_THE_API_SERVER}`,
+  );
 }
 
 /** Checks that an object has metadata whose name and resourceVersion, when set, are strings; else throws a {@linkcode KubeApiError}. */
@@ -58,7 +61,7 @@ export function checkMetadata(value: unknown, from: string): void {
     (metadata.resourceVersion === undefined || typeof metadata.resourceVersion === "string");
   if (!ok) {
     throw new KubeApiError(
-      `Cannot use ${from} from the API server: its object has no valid metadata (name and resourceVersion must be strings); retrying`,
+      `Cannot use ${from} from the API server: its object has no valid metadata (name and resourceVersion must be strings): if this repeats, ${NOT_THE_API_SERVER}`,
     );
   }
 }

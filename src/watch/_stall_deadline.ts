@@ -77,7 +77,7 @@ export function stallDeadline(
         "a network that drops packets, leaves a request hanging)";
       stall = new StallError(
         `Request to the API server${server ? ` at ${server}` : ""} stalled: ${what} for ${stallTimeoutMs} ms ` +
-          `(stallTimeoutMs)${advice}; retrying`,
+          `(stallTimeoutMs)${advice}`,
       );
       controller.abort(stall);
     }, delay);

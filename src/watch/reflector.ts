@@ -14,7 +14,7 @@ import { type BackoffOptions, createBackoff } from "../backoff.ts";
 import { type Clock, sleep, systemClock } from "../clock.ts";
 import type { EndpointSlice, Status, WatchEvent } from "../endpoint_slice.ts";
 import { KubeApiError, ResolverError } from "../errors.ts";
-import { quote, statusFields } from "../api_errors.ts";
+import { NOT_THE_API_SERVER, quote, statusFields } from "../api_errors.ts";
 import type { EndpointSliceApi } from "../kube_api.ts";
 import { trace as traceLine, type TraceSink } from "../trace.ts";
 import { listPages } from "./_list_pages.ts";
@@ -211,7 +211,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         if (event.type !== type || (event.object as EndpointSlice).metadata.name !== name) {
           throw new KubeApiError(
             "Cannot use a watch event from the API server: its line starts with another type or name than " +
-              "its object has; retrying",
+              `its object has: if this repeats, ${NOT_THE_API_SERVER}`,
           );
         }
         events.push(event);
@@ -385,7 +385,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     if (initial) {
       throw new KubeApiError(
         "Watch of EndpointSlices closed before its initial events ended (no BOOKMARK annotated " +
-          `${INITIAL_EVENTS_END}): its partial state is dropped; retrying`,
+          `${INITIAL_EVENTS_END}): its partial state is dropped`,
       );
     }
     const lasted = clock.now() - watchOpenedAt;

@@ -505,6 +505,39 @@ export const scenarios = {
     }
   },
 
+  async "an answer that is not JSON says retrying once while following a target, and not at all with --once"(cli) {
+    const cluster = await startCluster();
+    // Something on the way that claims JSON and sends a page.
+    const bad = createHttpServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("<html>");
+    });
+    await new Promise((resolve) => bad.listen(0, "127.0.0.1", resolve));
+    try {
+      const config = cluster.api.kubeconfig();
+      config.clusters[0].cluster.server = `http://127.0.0.1:${bad.address().port}`;
+      const kubeconfig = `${cluster.kubeconfig}.not-json.json`;
+      await writeFile(kubeconfig, JSON.stringify(config));
+      const following = startCli(cli, ["--kubeconfig", kubeconfig, TARGET]);
+      await eventually("the retrying line", () => following.errors().includes("\n"));
+      process.kill(following.child.pid, "SIGINT");
+      const { stderr } = await following.exited;
+      assert.match(
+        stderr,
+        /^kgr-resolver: retrying: Cannot list .* is not valid JSON: if this repeats, check that nothing on the way/,
+      );
+      assert.equal(stderr.split("\n")[0].match(/retrying/g).length, 1, stderr);
+      // --once gives up at the first failure: its line must not promise a retry.
+      const once = await runCli(cli, ["--once", "--kubeconfig", kubeconfig, TARGET]);
+      assert.equal(once.code, 1, once.stdout + once.stderr);
+      assert.match(once.stderr, /^kgr-resolver: Cannot list .* is not valid JSON: if this repeats, /);
+      assert.doesNotMatch(once.stderr, /retry/);
+    } finally {
+      await new Promise((resolve) => bad.close(resolve));
+      await cluster.close();
+    }
+  },
+
   async "check: a Service with no usable pod fails and says why (no such Service, a port name it lacks)"(cli) {
     const cluster = await startCluster();
     try {

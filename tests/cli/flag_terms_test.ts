@@ -56,8 +56,8 @@ Deno.test("inFlagTerms() leaves a quoted name alone, and rewrites an option's na
 
 Deno.test("inFlagTerms() drops the name of an option the CLI has no flag for", () => {
   assert.equal(
-    inFlagTerms("no event for 150000 ms (stallTimeoutMs); retrying"),
-    "no event for 150000 ms; retrying",
+    inFlagTerms("no event for 150000 ms (stallTimeoutMs): check that it is up"),
+    "no event for 150000 ms: check that it is up",
   );
 });
 
