@@ -104,6 +104,59 @@ Deno.test("Deno without a permission: the sources tried name the flag to add, no
   }
 });
 
+Deno.test("Deno without the proxy variables in its --allow-env list: a warning names them and the flag, never the proxy URL", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
+  try {
+    const kubeconfig = (server: string) => {
+      const file = join(dir, new URL(server).hostname);
+      return writeFile(
+        file,
+        JSON.stringify({
+          "current-context": "c",
+          clusters: [{ name: "c", cluster: { server } }],
+          contexts: [{ name: "c", context: { cluster: "c" } }],
+        }),
+      ).then(() => file);
+    };
+    // Only resolves the cluster's access: the server is never dialed.
+    const remote = await kubeconfig("https://10.0.0.1:6443");
+    const run = async (config: string, allowEnv: string) => {
+      const output = await new Deno.Command(DENO, {
+        args: ["run", "--no-prompt", "--allow-read", `--allow-env=KUBECONFIG,LOG_TOKENS,LOG_STREAM${allowEnv}`, CHILD],
+        clearEnv: true,
+        env: { PATH: Deno.env.get("PATH") ?? "", KUBECONFIG: config, HTTPS_PROXY: "http://u:s3cret@proxy.corp:3128" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const decoder = new TextDecoder();
+      return { stdout: decoder.decode(output.stdout).trim(), stderr: decoder.decode(output.stderr) };
+    };
+    // It said nothing, and the API server was dialed directly: a connect timeout behind a corporate proxy.
+    const unread = await run(remote, "");
+    assert.equal(unread.stdout, `found kubeconfig ${remote} (context "c")`);
+    assert.equal(
+      unread.stderr,
+      "@kgr/resolver: this Deno process may not read HTTPS_PROXY or https_proxy, so the API server at " +
+        "https://10.0.0.1:6443 is reached directly, though they may name a proxy: run it with --allow-env, or add " +
+        "HTTPS_PROXY and https_proxy to its list\n",
+    );
+    // The proxy is read, but not what may exempt the server from it.
+    const noProxyUnread = await run(remote, ",HTTPS_PROXY");
+    assert.equal(
+      noProxyUnread.stderr,
+      "@kgr/resolver: this Deno process may not read NO_PROXY or no_proxy, so the API server at " +
+        "https://10.0.0.1:6443 is reached through the proxy from HTTPS_PROXY, though they may exempt it: run it " +
+        "with --allow-env, or add NO_PROXY and no_proxy to its list\n",
+    );
+    assert.doesNotMatch(unread.stderr + noProxyUnread.stderr, /s3cret|proxy\.corp/);
+    assert.equal((await run(remote, ",HTTPS_PROXY,NO_PROXY,no_proxy")).stderr, "");
+    // Loopback is never proxied: nothing to read.
+    assert.equal((await run(await kubeconfig("https://127.0.0.1:6443"), "")).stderr, "");
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
 /** A fake API server with one pod of Service echo in namespace prod, with `extra` added to its slice. */
 async function echoApi(extra: Partial<Parameters<typeof endpointSlice>[0]> = {}) {
   const api = await startFakeApiServer();

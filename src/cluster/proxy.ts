@@ -15,7 +15,8 @@
  *
  * Proxy URLs are checked when the cluster is loaded: schemes `http`, `https`
  * and `socks5`, as client-go accepts, of which the runtime must support the
- * one given (Bun has no SOCKS5).
+ * one given (Bun has no SOCKS5). A Deno process that may not read a variable
+ * that decides the proxy says so on standard error, once.
  *
  * @module
  */
@@ -182,6 +183,83 @@ export function proxyForDisplay(text: string): string {
     return `${url.href} (its user name and password not shown)`;
   }
   return quoteUrl(text);
+}
+
+/** The proxy variables already warned about as unreadable: each once per process. */
+const warnedUnread = new Set<string>();
+
+/**
+ * Says, on standard error (once per variable) and in the trace, that the runtime refuses to read variables that
+ * decide whether the environment's proxy reaches an API server (Deno with an `--allow-env` list that leaves them
+ * out): a proxy they name would be skipped silently, and the server found unreachable. Names only the variables,
+ * never a proxy URL.
+ *
+ * @param server The API server URL.
+ * @param env Looks up an environment variable.
+ * @param refused Whether the runtime refuses to read a variable.
+ *
+ * @example A Deno process that may read KUBECONFIG only
+ * ```ts
+ * import { warnOfUnreadProxyVariables } from "./proxy.ts";
+ * // Warns: this Deno process may not read HTTPS_PROXY or https_proxy, so ...
+ * warnOfUnreadProxyVariables("https://10.0.0.1:6443", () => undefined, (name) => name !== "KUBECONFIG");
+ * ```
+ */
+export function warnOfUnreadProxyVariables(
+  server: string,
+  env: (name: string) => string | undefined,
+  refused: (name: string) => boolean,
+): void {
+  const message = unreadProxyVariables(server, env, refused);
+  if (message === undefined) return;
+  trace(message.text);
+  if (message.names.every((name) => warnedUnread.has(name))) return;
+  for (const name of message.names) warnedUnread.add(name);
+  console.warn(`@kgr/resolver: ${message.text}`);
+}
+
+/**
+ * The variables {@linkcode proxyFromEnvironment} would read for `server` but may not, and what that does: only
+ * those before the first one set count (an unread `https_proxy` after a set `HTTPS_PROXY` changes nothing), and
+ * `NO_PROXY` only once a proxy is chosen.
+ */
+function unreadProxyVariables(
+  server: string,
+  env: (name: string) => string | undefined,
+  refused: (name: string) => boolean,
+): { names: string[]; text: string } | undefined {
+  const url = new URL(server);
+  if (isLoopbackHost(url)) return undefined;
+  const proxyNames = url.protocol === "https:" ? ["HTTPS_PROXY", "https_proxy"] : ["HTTP_PROXY", "http_proxy"];
+  const unreadProxy = unreadBeforeSet(proxyNames, env, refused);
+  const chosen = firstSet(env, proxyNames);
+  const unreadNoProxy = chosen ? unreadBeforeSet(["NO_PROXY", "no_proxy"], env, refused) : [];
+  const names = [...unreadProxy, ...unreadNoProxy];
+  if (names.length === 0) return undefined;
+  const though = [unreadProxy.length > 0 ? "name another proxy" : "", unreadNoProxy.length > 0 ? "exempt it" : ""]
+    .filter(Boolean).join(" or ");
+  const how = chosen
+    ? `through the proxy from ${chosen.name}, though ${names.length > 1 ? "they" : "it"} may ${though}`
+    : `directly, though ${names.length > 1 ? "they" : "it"} may name a proxy`;
+  return {
+    names,
+    text: `this Deno process may not read ${names.join(" or ")}, so the API server at ${server} is reached ${how}: ` +
+      `run it with --allow-env, or add ${names.join(" and ")} to its list`,
+  };
+}
+
+/** The variables among `names` that the runtime refuses to read, up to the first one set. */
+function unreadBeforeSet(
+  names: string[],
+  env: (name: string) => string | undefined,
+  refused: (name: string) => boolean,
+): string[] {
+  const unread: string[] = [];
+  for (const name of names) {
+    if (env(name)) break;
+    if (refused(name)) unread.push(name);
+  }
+  return unread;
 }
 
 function firstSet(

@@ -29,7 +29,7 @@ import {
 } from "./cluster_options.ts";
 import { inClusterAccess, inClusterNamespace, SERVICE_ACCOUNT_DIRECTORY } from "./in_cluster.ts";
 import { homeKubeconfigAccess, kubeconfigListAccess, kubeconfigOptionAccess } from "./kubeconfig_sources.ts";
-import { environmentProxy } from "./proxy.ts";
+import { environmentProxy, warnOfUnreadProxyVariables } from "./proxy.ts";
 import { isLoopbackHost } from "../ip_address.ts";
 import { withCertificateFiles } from "./certificate_files.ts";
 import { createClientCertificate } from "./tls_settings.ts";
@@ -89,6 +89,7 @@ export async function resolveClusterAccess(
   const proxy = found.proxyUrl !== undefined
     ? { url: found.proxyUrl, variable: `proxy-url of ${applied.source}` }
     : environmentProxy(server, env.env);
+  if (found.proxyUrl === undefined) warnOfUnreadProxyVariables(server, env.env, env.refused);
   const access: ClusterAccess = {
     server,
     get namespace() {
