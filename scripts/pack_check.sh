@@ -88,13 +88,18 @@ concurrently \
   "echo '--- Bun $("$root/node_modules/.bin/bun" --version), installed tarball'; timeout 120 '$root/node_modules/.bin/bun' tests/runtimes/run.mjs" \
   "echo '--- Node, installed tarball with the oldest grpc-js it supports ($oldest_grpc_version)'
     cd '$oldest_app' && timeout 120 node tests/runtimes/run.mjs"
-echo "--- a client bundled by bun build from the installed tarball, on Node: grpc-js calls; nice-grpc has its own grpc-js copy here, which the bundle cannot share"
+echo "--- a client bundled by bun build from the installed tarball, on Node, Bun and Deno: grpc-js calls; nice-grpc has its own grpc-js copy here, which the bundle cannot share"
 "$root/node_modules/.bin/bun" build tests/bundle/client.mjs --target=node --outfile="$work/bundle/client.mjs" >/dev/null
-if output=$(cd "$work/bundle" && timeout 30 node client.mjs 2>&1); then
-  echo "$output"; echo "expected nice-grpc's createChannel() to refuse a second copy of grpc-js in the bundle"; exit 1
-fi
-grep -qx "grpc-js echo-0:hi" <<<"$output" && grep -q "shows one copy (a bundle must hold one)" <<<"$output" ||
-  { echo "$output"; echo "the bundled client did not call through grpc-js, or nice-grpc's error did not say what to do"; exit 1; }
+# Each runtime's error names the tool that goes with it.
+for runtime in "node:npm dedupe, until npm ls" "$root/node_modules/.bin/bun:bun dedupe, until bun pm ls" \
+  "$root/node_modules/.bin/deno run -A:deno install (npm dedupe if npm wrote node_modules), until deno why"; do
+  command=${runtime%%:*} advice=${runtime#*:}
+  if output=$(cd "$work/bundle" && timeout 30 $command client.mjs 2>&1); then
+    echo "$output"; echo "expected nice-grpc's createChannel() to refuse a second copy of grpc-js in the bundle ($command)"; exit 1
+  fi
+  grep -qx "grpc-js echo-0:hi" <<<"$output" && grep -q "run $advice .* shows one copy (a bundle must hold one)" <<<"$output" ||
+    { echo "$output"; echo "the bundled client did not call through grpc-js, or nice-grpc's error did not say what to do ($command)"; exit 1; }
+done
 echo "--- the kgr-resolver bin of the installed tarball on Node, Bun and Deno, at once"
 [ -x node_modules/.bin/kgr-resolver ] || { echo "the tarball installs no kgr-resolver bin"; exit 1; }
 concurrently \

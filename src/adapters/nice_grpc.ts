@@ -12,8 +12,21 @@ import { parseTarget } from "../target.ts";
 import { isRegistered, register } from "./grpc_js.ts";
 import { type GrpcModule, isGrpcJsScheme, REGISTER_OPTIONS, type RegisterOptions } from "./_register_options.ts";
 import { CLUSTER_OPTIONS } from "../cluster/cluster_options.ts";
+import { type RuntimeKey, runtimeKey } from "../runtime/runtime.ts";
 // Not a named import: ESM bundles often begin with their own `createRequire` import, and the two would clash.
 import * as nodeModule from "node:module";
+
+/**
+ * How to leave one copy of grpc-js once a version nice-grpc accepts is asked for, with the package manager that goes
+ * with the runtime (each checked with two copies installed). Deno's install shares one copy among the ranges that
+ * allow it; node_modules that npm wrote need npm's dedupe.
+ */
+const ONE_COPY: Record<RuntimeKey, string> = {
+  node: "run npm dedupe, until npm ls @grpc/grpc-js shows one copy",
+  bun: "run bun dedupe, until bun pm ls @grpc/grpc-js shows one copy",
+  deno: "run deno install (npm dedupe if npm wrote node_modules), until deno why @grpc/grpc-js (npm ls " +
+    "@grpc/grpc-js) shows one copy",
+};
 
 /** The protocols nice-grpc's own `createChannel` strips before dialing the rest by DNS. */
 const NICE_GRPC_PROTOCOLS: ReadonlySet<string> = new Set(["http", "https"]);
@@ -131,7 +144,7 @@ function niceGrpcsOwnGrpc(): GrpcModule {
   }
   throw new ResolverError(
     "Cannot register the resolver with nice-grpc: it uses another copy of @grpc/grpc-js than @kgr/resolver; " +
-      "install a version of @grpc/grpc-js that nice-grpc accepts and run npm dedupe, until npm ls @grpc/grpc-js " +
-      "shows one copy (a bundle must hold one), or pass nice-grpc's copy in createChannel()'s options as resolver.grpc",
+      `install a version of @grpc/grpc-js that nice-grpc accepts and ${ONE_COPY[runtimeKey()]} (a bundle must ` +
+      "hold one), or pass nice-grpc's copy in createChannel()'s options as resolver.grpc",
   );
 }
