@@ -137,6 +137,11 @@ async function startHungServer(host: string, port: number) {
   const server = createServer((socket) => void sockets.add(socket));
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   return {
+    /** Accepts no more connections; those it has stay open, silent. */
+    stopListening() {
+      server.close();
+      return Promise.resolve();
+    },
     stop() {
       for (const socket of sockets) socket.destroy();
       return new Promise((resolve) => server.close(resolve));
@@ -209,6 +214,39 @@ Deno.test({
       assert.match(error.details, /ECONNREFUSED/);
     } finally {
       client.close();
+      await back?.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "kubernetes_round_robin connects at once to a pod that comes back on an address whose earlier connection hangs",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const host = "127.0.0.78";
+    const port = await freePort([host]);
+    const endpoint = { addresses: [{ host, port }] };
+    // The old pod is gone and its address drops packets: the connection attempt made for it hangs (here: a server
+    // that accepts the connection and never answers), and grpc-js keeps it going after the endpoint leaves the list.
+    const hung = await startHungServer(host, port);
+    resolution.set([endpoint]);
+    const client = new EchoClient(`${SCHEME}:///echo`, grpc.credentials.createInsecure());
+    let back: Awaited<ReturnType<typeof startEchoServer>> | undefined;
+    try {
+      await assert.rejects(echoCaller(client, 200)("to the old pod"), { code: grpc.status.DEADLINE_EXCEEDED });
+      resolution.set([]);
+      await sleep(50);
+      // A new pod on the same address is listed while that attempt still hangs.
+      await hung.stopListening();
+      back = await startEchoServer(grpc, { name: "new", host, port });
+      resolution.set([endpoint]);
+      const started = Date.now();
+      assert.equal((await echoCaller(client, 2000)("hi")).split(":")[0], "new");
+      assert.ok(Date.now() - started < 500, `the call waited ${Date.now() - started} ms`);
+    } finally {
+      client.close();
+      await hung.stop();
       await back?.stop();
     }
   },

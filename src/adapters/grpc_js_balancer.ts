@@ -9,9 +9,8 @@
  * subchannel is reused, only new endpoints connect), counts per connectivity
  * state and a list of READY children per tier, no scan of the children on a
  * state change, and children created and destroyed a few milliseconds' worth
- * per turn.
- * A new endpoint at an address still in connection backoff from an earlier
- * pod is connected at once.
+ * per turn. A new endpoint at an address still in connection backoff, or still
+ * connecting, for an earlier pod is connected at once.
  *
  * @module
  */
@@ -124,6 +123,20 @@ const registered = new WeakSet<object>();
  */
 const WORK_BUDGET_MS = 5;
 
+/**
+ * How long a balancer remembers an endpoint that left its list. grpc-js's subchannel pool drops a subchannel that no
+ * channel uses within 10 s (its cleanup interval); an endpoint that comes back later gets a new subchannel anyway.
+ */
+const DEPARTED_MEMORY_MS = 20_000;
+
+/**
+ * A subchannel option that no other subchannel has, so that grpc-js's pool creates a new subchannel instead of
+ * handing out the one it keeps for the address. The count makes each value unique in the process, whose channels
+ * share one pool.
+ */
+const FRESH_SUBCHANNEL_OPTION = "kgr.fresh_subchannel";
+let freshSubchannels = 0;
+
 /** A new endpoint waiting for its child. */
 interface PendingChild {
   endpoint: BalancedEndpoint;
@@ -229,6 +242,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     #pending = new Map<string, PendingChild>();
     /** Leaves of endpoints that left the list, no longer picked, waiting to be destroyed (see `#drain`). */
     #retired: Leaf[] = [];
+    /** Endpoints that left the list in the last {@linkcode DEPARTED_MEMORY_MS}, oldest first, with when they left. */
+    #departed = new Map<string, number>();
     #drainScheduled = false;
     #destroyed = false;
 
@@ -280,9 +295,15 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       this.#pending = pending;
       this.#resolutionNote = resolutionNote;
       this.#service = list.value[0]?.service ?? "";
+      const now = performance.now();
+      for (const [key, at] of this.#departed) {
+        if (now - at < DEPARTED_MEMORY_MS) break;
+        this.#departed.delete(key);
+      }
       for (const [key, child] of this.#children) {
         if (seen.has(key)) continue;
         this.#children.delete(key);
+        this.#departed.set(key, now);
         this.#leave(child);
         child.tier.size--;
         child.tier.counts[child.state]--;
@@ -338,6 +359,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       this.#destroyed = true;
       this.#stopFailoverTimer();
       this.#pending.clear();
+      this.#departed.clear();
       for (const child of this.#children.values()) {
         child.stopRetrying?.();
         child.leaf.destroy();
@@ -371,6 +393,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
 
     #addChild(key: string, endpoint: BalancedEndpoint, tier: Tier, options: object | undefined, note: string): void {
       const child: Child = { leaf: undefined as unknown as Leaf, tier, state: IDLE, readyIndex: -1 };
+      const departed = this.#departed.delete(key);
       const helper = experimental.createChildChannelControlHelper(this.#helper as never, {
         updateState: (state: number, picker: Picker, errorMessage?: string | null) => {
           if (this.#children.get(key) !== child) return;
@@ -379,8 +402,17 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         },
         createSubchannel: (address: unknown, options: unknown) => {
           const subchannel = this.#helper.createSubchannel(address, options);
-          if (subchannel.getConnectivityState() === TRANSIENT_FAILURE) this.#retryAtOnce(child, subchannel);
-          return subchannel;
+          const inherited = subchannel.getConnectivityState();
+          if (inherited === TRANSIENT_FAILURE) this.#retryAtOnce(child, subchannel);
+          // grpc-js goes on connecting to a departed pod's address after its last user left; where that pod's
+          // packets are now dropped, the attempt hangs until the kernel gives up (grpc-js has no connect timeout;
+          // Linux's default SYN retries take about 2 min), and the new pod with its address would wait as long: it
+          // gets a subchannel of its own, which connects now.
+          if (inherited !== CONNECTING || !departed) return subchannel;
+          return this.#helper.createSubchannel(address, {
+            ...options as object,
+            [FRESH_SUBCHANNEL_OPTION]: ++freshSubchannels,
+          });
         },
       } as never);
       child.leaf = this.#leafArgs.length > 0

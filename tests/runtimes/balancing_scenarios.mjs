@@ -9,7 +9,7 @@ import * as grpc from "@grpc/grpc-js";
 import { createClient } from "nice-grpc";
 import { createChannel } from "@kgr/resolver/nice-grpc";
 import { endpointSlice } from "@kgr/resolver/testing";
-import { echoCaller, EchoService } from "../../scripts/echo_service.mjs";
+import { echoCaller, EchoService, startEchoServer } from "../../scripts/echo_service.mjs";
 import { cluster, EchoClient, eventually, NAMESPACE, sleep } from "./_cluster.mjs";
 
 /** Whether the grpc-js these scenarios use is this version or newer. */
@@ -253,6 +253,55 @@ export const balancingScenarios = {
       assert.ok(Date.now() - started < 500, `the call took ${Date.now() - started} ms`);
     } finally {
       client.close();
+      await k8s.close();
+    }
+  },
+
+  async "a pod that comes back on the IP of one whose connection hangs is called at once, not after the connect timeout"() {
+    // Before 1.14, grpc-js counts a connection READY before the server's HTTP/2 settings: a silent pod takes calls.
+    if (!grpcJsAtLeast(1, 14)) return;
+    const k8s = await cluster("k8s-hung-ip", 170);
+    const publish = (pod) =>
+      k8s.api.applySlice(endpointSlice({
+        namespace: NAMESPACE,
+        service: "hung",
+        port: { name: "grpc", port: k8s.port },
+        endpoints: pod ? [{ ip: k8s.hosts[0], pod }] : [],
+      }));
+    // The old pod is gone and its address drops packets (here: accepts connections and never answers): the
+    // connection grpc-js makes for it hangs, and goes on after the pod left the list.
+    const sockets = new Set();
+    const silent = createServer((socket) => sockets.add(socket.on("error", () => {})));
+    await new Promise((resolve) => silent.listen(k8s.port, k8s.hosts[0], resolve));
+    publish("old");
+    const client = new EchoClient(`k8s-hung-ip:///hung.${NAMESPACE}:grpc`, grpc.credentials.createInsecure());
+    let replacement;
+    try {
+      await assert.rejects(echoCaller(client, 300)("hi"), { code: grpc.status.DEADLINE_EXCEEDED });
+      publish(undefined);
+      await eventually(
+        async () => /list no pod/.test((await echoCaller(client, 3000)("hi").catch((error) => error)).details),
+        5000,
+        "calls to fail for want of a pod",
+      );
+      // Its replacement comes up on the same address while that connection still hangs.
+      silent.close();
+      replacement = await startEchoServer(grpc, { name: "new", host: k8s.hosts[0], port: k8s.port });
+      publish("new");
+      const started = Date.now();
+      // Calls fail at once until the resolver has the new pod; the first one after that waits for its connection.
+      let answer;
+      while ((answer = await echoCaller(client, 3000)("hi").catch((error) => error)) instanceof Error) {
+        assert.match(answer.details, /list no pod/, `the new pod did not answer: ${answer.details}`);
+        await sleep(20);
+      }
+      assert.equal(answer, "new:hi");
+      assert.ok(Date.now() - started < 1000, `the new pod answered after ${Date.now() - started} ms`);
+    } finally {
+      client.close();
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+      await replacement?.stop();
       await k8s.close();
     }
   },
