@@ -2,9 +2,11 @@
 // echo backends on test hosts in network namespaces this test creates (each
 // listening on the same port, like pods), Pods whose status points at them (the
 // controller writes the slices, as in users' clusters), and grpc-js clients on
-// Node, Bun and Deno dialing kubernetes:///echo.<ns>:grpc with a least-privilege
-// token while the Deployment-like set of pods goes through a rolling update,
-// and while the API server is killed, restarted and frozen (SIGSTOP).
+// Node, Bun and Deno (and nice-grpc on Node) dialing kubernetes:///echo.<ns>:grpc
+// with a least-privilege token while the Deployment-like set of pods goes through
+// a rolling update (surge, SIGTERM before the clients learn of the deletion,
+// maxSurge 0, and a new pod that never becomes ready), and while the API server
+// is killed, restarted and frozen (SIGSTOP).
 // Every call must succeed. Clients only ever dial addresses where this test
 // started a server.
 import assert from "node:assert/strict";
@@ -16,7 +18,16 @@ import { type EchoClient, RUNTIMES, startClient, stopClients, writeReaderKubecon
 import { type AdminFetch, createNamespace, deleteNamespace } from "./kube_objects.ts";
 import { canCreateTestHosts, createTestHost, type TestHost } from "./test_hosts.ts";
 import { openTestCluster } from "./test_cluster.ts";
-import { applyNode, applySelectorService, createReadyPod, deleteNode, deletePod, forgetPod } from "./workloads.ts";
+import {
+  applyNode,
+  applySelectorService,
+  createReadyPod,
+  createUnreadyPod,
+  deleteNode,
+  deletePod,
+  forgetPod,
+  setPodReady,
+} from "./workloads.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const PORT = 50051;
@@ -24,10 +35,15 @@ const NODE = "kgr-e2e-data-node";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string) => console.log(`    [data path] ${line}`);
 
-/** Starts an echo backend on a test host named after `pod`, and a Ready Pod of app echo at its address. */
-async function addEchoPod(fetch: AdminFetch, namespace: string, pod: string): Promise<TestHost> {
+/** Starts an echo backend on a test host named after `pod`, and a Pod of app echo at its address (Ready by default). */
+async function addEchoPod(
+  fetch: AdminFetch,
+  namespace: string,
+  pod: string,
+  { ready = true }: { ready?: boolean } = {},
+): Promise<TestHost> {
   const host = await createTestHost(pod, PORT);
-  await createReadyPod(fetch, namespace, {
+  await (ready ? createReadyPod : createUnreadyPod)(fetch, namespace, {
     name: pod,
     app: "echo",
     node: NODE,
@@ -39,7 +55,8 @@ async function addEchoPod(fetch: AdminFetch, namespace: string, pod: string): Pr
 
 Deno.test({
   name:
-    "data path: clients on Node, Bun and Deno spread calls over every pod through a rolling update with zero failures",
+    "data path: clients on Node, Bun and Deno spread calls over every pod through a rolling update with zero failures, " +
+    "and never call a new pod that does not become ready",
   ignore: !(await canCreateTestHosts()),
   sanitizeOps: false,
   sanitizeResources: false,
@@ -60,39 +77,58 @@ Deno.test({
       await applySelectorService(fetch, ns, { name: "echo", ports: [{ name: "grpc", port: 80, targetPort: PORT }] });
       const kubeconfig = await writeReaderKubeconfig(cluster, ns, directory);
 
-      const addPod = async (pod: string) => void hosts.set(pod, await addEchoPod(fetch, ns, pod));
+      const addPod = async (pod: string, options?: { ready?: boolean }) =>
+        void hosts.set(pod, await addEchoPod(fetch, ns, pod, options));
       for (let i = 0; i < 3; i++) await addPod(`old-${i}`);
-      log(`3 pods on ${[...hosts.values()].map((host) => host.address).join(", ")}`);
+      // A pod of the new version whose readiness probe never passes: it serves, and must get no call.
+      await addPod("stuck", { ready: false });
+      log(`3 pods on ${[...hosts.values()].map((host) => host.address).join(", ")}, and one never ready`);
 
       const target = `kubernetes:///echo.${ns}:grpc`;
       for (const runtime of Object.keys(RUNTIMES)) clients.push(startClient(runtime, target, kubeconfig));
+      clients.push(startClient("node", target, kubeconfig, { library: "nice-grpc" }));
       await Promise.all(clients.map((client) => client.ready));
       await sleep(1000);
 
-      // As a Deployment rolls: a new pod becomes ready, the old one is deleted (terminating, still
-      // serving, for its grace period), then its containers stop and it is gone.
-      for (let i = 0; i < 3; i++) {
+      /**
+       * Retires a pod as the kubelet does: deleted (terminating, still serving, for its grace period), SIGTERM (the
+       * backend sends GOAWAY and refuses new connections), then gone. `sigtermFirst`: the kubelet is quicker than
+       * the clients, whose endpoints still list the pod as ready while it drains. Its host stays until the end:
+       * grpc-js may dial the address once more after the pod left the list.
+       */
+      const retire = async (pod: string, { sigtermFirst }: { sigtermFirst: boolean }) => {
+        const host = hosts.get(pod)!;
+        if (sigtermFirst) host.terminate();
+        if (sigtermFirst) await sleep(300);
+        await deletePod(fetch, ns, pod);
+        await sleep(300);
+        if (!sigtermFirst) host.terminate();
+        if (!sigtermFirst) await sleep(300);
+        await forgetPod(fetch, ns, pod);
+        await host.kill();
+        log(`retired ${pod}${sigtermFirst ? " (SIGTERM before its deletion)" : ""}`);
+      };
+      // As a Deployment rolls with a surge: the new pod is ready before the old one goes.
+      for (const [i, sigtermFirst] of [[0, false], [1, true]] as const) {
         await addPod(`new-${i}`);
-        log(`added new-${i}`);
         await sleep(300);
-        await deletePod(fetch, ns, `old-${i}`);
-        await sleep(300);
-        const old = hosts.get(`old-${i}`)!;
-        old.terminate();
-        await sleep(300);
-        await forgetPod(fetch, ns, `old-${i}`);
-        hosts.delete(`old-${i}`);
-        await sleep(300);
-        await old.remove();
-        log(`rolled old-${i} to new-${i}`);
+        await retire(`old-${i}`, { sigtermFirst });
       }
+      // maxSurge 0: the old pod goes first; its successor becomes ready a moment later.
+      const retiring = retire("old-2", { sigtermFirst: false });
+      await sleep(300);
+      await addPod("new-2", { ready: false });
+      await sleep(300);
+      await setPodReady(fetch, ns, "new-2", true);
+      await retiring;
       await sleep(1000);
 
-      for (const [runtime, result] of Object.entries(await stopClients(clients, log))) {
-        assert.ok(result.calls > 300, `${runtime} made only ${result.calls} calls`);
+      for (const [label, result] of Object.entries(await stopClients(clients, log))) {
+        assert.ok(result.calls > 300, `${label} made only ${result.calls} calls`);
         for (const pod of ["old-0", "old-1", "old-2", "new-0", "new-1", "new-2"]) {
-          assert.ok(result.byBackend[pod] > 0, `${runtime} never reached ${pod}: ${JSON.stringify(result.byBackend)}`);
+          assert.ok(result.byBackend[pod] > 0, `${label} never reached ${pod}: ${JSON.stringify(result.byBackend)}`);
         }
+        assert.equal(result.byBackend.stuck, undefined, `${label} called the pod that is not ready`);
       }
       log(`done in ${Date.now() - started} ms`);
     } finally {

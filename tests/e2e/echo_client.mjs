@@ -1,7 +1,7 @@
 // A user's gRPC client, run by the data-path scenarios on Node, Bun and Deno:
-// `echo_client.mjs TARGET KUBECONFIG [DEADLINE_MS]`. It registers the resolver
+// `echo_client.mjs TARGET KUBECONFIG [DEADLINE_MS] [grpc-js|nice-grpc]`. It registers the resolver
 // with the kubeconfig (and the locality of NODE_NAME/ZONE, as any user's pod
-// would), prints "ready" after its first successful call (allowed 15 s), calls echo every
+// would), through register() or, for nice-grpc, createChannel(), prints "ready" after its first successful call (allowed 15 s), calls echo every
 // 10 ms (at most 6000 calls, 90 s), and on "take" from stdin prints one JSON
 // line { take } with the answers per backend since the last take; on "stop"
 // it prints one JSON line { calls, failures, byBackend } and exits.
@@ -10,14 +10,28 @@ import * as grpc from "@grpc/grpc-js";
 import { register } from "@kgr/resolver";
 import { echoCaller, EchoService, startLoad } from "../../scripts/echo_service.mjs";
 
-const [target, kubeconfig, deadlineMs = "5000"] = process.argv.slice(2);
-register({ grpc, cluster: { kubeconfig } });
-const Echo = grpc.makeGenericClientConstructor(EchoService, "Echo");
-const client = new Echo(target, grpc.credentials.createInsecure());
-const call = echoCaller(client, Number(deadlineMs));
+const [target, kubeconfig, deadlineMs = "5000", library = "grpc-js"] = process.argv.slice(2);
+/** Makes the echo call with a deadline, through grpc-js or nice-grpc; returns it and how to close the channel. */
+async function connect() {
+  if (library === "nice-grpc") {
+    const { createChannel } = await import("@kgr/resolver/nice-grpc");
+    const { createClient } = await import("nice-grpc");
+    const channel = createChannel(target, undefined, { resolver: { cluster: { kubeconfig } } });
+    const niceClient = createClient(EchoService, channel);
+    const caller = (deadline) => async (message) =>
+      (await niceClient.echo({ message }, { deadline: new Date(Date.now() + deadline) })).message;
+    return { caller, close: () => channel.close() };
+  }
+  register({ grpc, cluster: { kubeconfig } });
+  const Echo = grpc.makeGenericClientConstructor(EchoService, "Echo");
+  const grpcClient = new Echo(target, grpc.credentials.createInsecure());
+  return { caller: (deadline) => echoCaller(grpcClient, deadline), close: () => grpcClient.close() };
+}
+const client = await connect();
+const call = client.caller(Number(deadlineMs));
 // The first call also waits for the resolution and the first connection, which a loaded machine can take
 // seconds over: it gets a deadline of its own, so that a short one for the load (1 s) measures only the load.
-const firstCall = echoCaller(client, Math.max(Number(deadlineMs), 15_000));
+const firstCall = client.caller(Math.max(Number(deadlineMs), 15_000));
 
 const byBackend = {};
 const first = await firstCall("hello").catch((error) => error);

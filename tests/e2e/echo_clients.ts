@@ -41,11 +41,15 @@ export interface ClientOptions {
   env?: Record<string, string>;
   /** Each call's deadline. */
   deadlineMs?: number;
+  /** The gRPC library: `grpc-js` (the default, with `register()`) or `nice-grpc` (its `createChannel()`). */
+  library?: "grpc-js" | "nice-grpc";
 }
 
 /** A running client. */
 export interface EchoClient {
   runtime: string;
+  /** The runtime, and the library when it is not grpc-js (`node nice-grpc`): names it in logs and results. */
+  label: string;
   /** Resolves after its first successful call. */
   ready: Promise<void>;
   /** The answers per backend since the last take. */
@@ -74,7 +78,7 @@ export function startClient(
   const script = join(root, "tests/e2e/echo_client.mjs");
   const child: ChildProcess = spawn(
     command,
-    [...args, script, target, kubeconfig, String(options.deadlineMs ?? 5000)],
+    [...args, script, target, kubeconfig, String(options.deadlineMs ?? 5000), options.library ?? "grpc-js"],
     {
       cwd: root,
       stdio: ["pipe", "pipe", "inherit"],
@@ -100,6 +104,7 @@ export function startClient(
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
   return {
     runtime,
+    label: options.library === "nice-grpc" ? `${runtime} nice-grpc` : runtime,
     ready,
     take() {
       const answer = new Promise<string>((resolve) => waiters.push(resolve));
@@ -165,7 +170,7 @@ export async function writeReaderKubeconfig(cluster: TestCluster, namespace: str
  *
  * @param clients The running clients.
  * @param log Receives one line per client.
- * @returns Each client's totals, by runtime.
+ * @returns Each client's totals, by label (its runtime, and its library when not grpc-js).
  */
 export async function stopClients(
   clients: EchoClient[],
@@ -175,9 +180,9 @@ export async function stopClients(
   for (const client of clients) {
     const result = await client.stop();
     const { calls, failures, byBackend } = result;
-    log(`${client.runtime}: ${calls} calls, ${failures.length} failed, ${JSON.stringify(byBackend)}`);
-    assert.deepEqual(failures, [], `${client.runtime} had failed calls`);
-    results[client.runtime] = result;
+    log(`${client.label}: ${calls} calls, ${failures.length} failed, ${JSON.stringify(byBackend)}`);
+    assert.deepEqual(failures, [], `${client.label} had failed calls`);
+    results[client.label] = result;
   }
   return results;
 }

@@ -23,6 +23,11 @@ export interface TestHost {
   terminate(): void;
   /** Kills the backend and starts a new one on the same address. */
   restart(): Promise<void>;
+  /**
+   * Kills the backend and keeps the host: its address refuses connections until `remove()`. grpc-js may dial a
+   * departed pod's address once more, and a removed host's address would be routed off this machine.
+   */
+  kill(): Promise<void>;
   /** Kills the backend and deletes the namespace and its veth pair. */
   remove(): Promise<void>;
 }
@@ -129,6 +134,7 @@ export async function createTestHost(pod: string, port: number): Promise<TestHos
       await killAndWait(backend.pid!);
       backend = await startBackend();
     },
+    kill: () => killAndWait(backend.pid!),
     async remove() {
       if (removed) return;
       removed = true;

@@ -162,6 +162,25 @@ export interface PodSpec {
  * @param pod Name, app, node, IP and ports.
  */
 export async function createReadyPod(fetch: AdminFetch, namespace: string, pod: PodSpec): Promise<void> {
+  await createPod(fetch, namespace, pod);
+  await setPodReady(fetch, namespace, pod.name, true, pod.ip);
+}
+
+/**
+ * Creates a Pod bound to a Node and reports it Running but not Ready, as a kubelet does while its readiness probe
+ * fails: its endpoint is neither ready nor serving, and a rollout that waits for it stalls.
+ *
+ * @param fetch The admin fetch.
+ * @param namespace Its namespace.
+ * @param pod Name, app, node, IP and ports.
+ */
+export async function createUnreadyPod(fetch: AdminFetch, namespace: string, pod: PodSpec): Promise<void> {
+  await createPod(fetch, namespace, pod);
+  await setPodReady(fetch, namespace, pod.name, false, pod.ip);
+}
+
+/** Creates the Pod object, with no status yet. */
+async function createPod(fetch: AdminFetch, namespace: string, pod: PodSpec): Promise<void> {
   const create = () =>
     kubeRequest(fetch, "POST", `/api/v1/namespaces/${namespace}/pods`, {
       apiVersion: "v1",
@@ -176,14 +195,13 @@ export async function createReadyPod(fetch: AdminFetch, namespace: string, pod: 
   for (let attempt = 1;; attempt++) {
     try {
       await create();
-      break;
+      return;
     } catch (error) {
       const waiting = error instanceof ApiRequestError && error.status === 403 && /serviceaccount/.test(error.message);
       if (!waiting || attempt === 50) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  await setPodReady(fetch, namespace, pod.name, true, pod.ip);
 }
 
 /**
