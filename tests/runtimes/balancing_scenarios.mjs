@@ -257,7 +257,7 @@ export const balancingScenarios = {
     }
   },
 
-  async "a pod that comes back on the IP of one whose connection hangs is called at once, not after the connect timeout"() {
+  async "a pod that comes back on the IP of one whose connection hangs is called at once, not when that connection gives up"() {
     // Before 1.14, grpc-js counts a connection READY before the server's HTTP/2 settings: a silent pod takes calls.
     if (!grpcJsAtLeast(1, 14)) return;
     const k8s = await cluster("k8s-hung-ip", 170);
