@@ -153,11 +153,12 @@ export function createEndpointSliceApi(
       let value: unknown;
       try {
         value = JSON.parse(text);
-      } catch (cause) {
+      } catch {
+        // Not the parse error as cause: its message quotes the body (V8 a few characters, JavaScriptCore a whole
+        // word), which may be credentials that a server or proxy echoed.
         throw new KubeApiError(
           `Cannot list ${where}: the response from ${access.server} is not valid JSON: if this repeats, ` +
             NOT_THE_API_SERVER,
-          { cause },
         );
       }
       // kube-apiserver always writes `items`, `[]` when empty: a list without it (`{}` from something else on the

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
+import { inspect } from "node:util";
 import { startFakeApiServer } from "@kgr/resolver/testing";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { KubeApiError } from "../src/errors.ts";
@@ -211,4 +212,31 @@ Deno.test("createEndpointSliceApi() names --allow-net when Deno refuses the look
     error.message,
     /: this Deno process may not reach https:\/\/api\.prod-env\.example:6443 \(getaddrinfo EPERM api\.prod-env\.example.*\): run it with --allow-net, or add the API server to its list$/,
   );
+});
+
+/** A server on 127.0.0.1 that answers every request with `respond(authorization)` as JSON text, at `url`. */
+async function startEchoServer(status: number, respond: (authorization: string) => string) {
+  const server = createServer((req, res) => {
+    res.writeHead(status, { "content-type": "application/json" }).end(respond(req.headers.authorization ?? ""));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+Deno.test("createEndpointSliceApi() keeps a LIST body that is not JSON out of the error, cause included", async () => {
+  // JavaScriptCore's parse error quotes the first word (`Unexpected identifier "kgrtok..."`), V8's a few characters.
+  const token = "kgrtok3c1f80d2e5a94b7";
+  const server = await startEchoServer(200, (authorization) => authorization.replace(/^Bearer /, ""));
+  try {
+    const error = await listError({ server: server.url, token });
+    assert.match(error.message, /is not valid JSON; retrying/);
+    assert.equal(error.cause, undefined);
+    assert.ok(!inspect(error, { depth: 10 }).includes(token.slice(0, 10)), inspect(error));
+  } finally {
+    await server.close();
+  }
 });
