@@ -224,13 +224,31 @@ export function statusError(
     advice = `the API server at ${access.server} answered ${code}${page}: if this repeats, ${check}${said}`;
   } else if (code >= 300 && code < 400) {
     const location = response.headers.get("location");
-    const to = location ? ` to ${quote(redact(location))}` : "";
+    const to = location ? ` to ${quoteLocation(location, redact)}` : "";
     advice = `the API server at ${access.server} redirected (${code})${to}, which is not followed ` +
       "so that credentials never go to another host: point the kubeconfig at the API server itself";
   } else {
     advice = `the API server at ${access.server} answered ${code}${said}`;
   }
   return new KubeApiError(`Cannot ${verb} ${where}: ${advice}`, options);
+}
+
+/**
+ * A redirect's target for a message: without its user name and password, and its query or fragment, which may
+ * carry credentials (a login page's `?access_token=`), and saying what was left out.
+ */
+function quoteLocation(location: string, redact: (text: string) => string): string {
+  // Scheme, authority (WHATWG URLs take backslashes for slashes), path, then query and fragment.
+  const [, scheme = "", authority = "", path = "", rest = ""] =
+    /^([a-z][a-z0-9+.-]*:)?([\\/]{2}[^\\/?#]*)?([^?#]*)([\s\S]*)$/i.exec(location) ?? [];
+  const host = authority.replace(/^([\\/]{2})[\s\S]*@/, "$1");
+  // An @ left after that (`https:user:password@host`, a password with a "/") may still be a password's end.
+  if ((scheme + host + path).includes("@")) return "a target that holds an @ (not shown: it may hold a password)";
+  const hidden = [
+    ...(host !== authority ? ["user name and password"] : []),
+    ...(rest ? [rest.startsWith("?") ? "query" : "fragment"] : []),
+  ];
+  return quote(redact(scheme + host + path)) + (hidden.length > 0 ? ` (its ${hidden.join(" and ")} not shown)` : "");
 }
 
 /**

@@ -129,3 +129,35 @@ Deno.test("networkError() for a connection Deno refused through a proxy says to 
   );
   assert.ok(!error.message.includes("proxy-password-123"), error.message);
 });
+
+Deno.test("statusError() names a redirect's target without its user name, password, query or fragment", () => {
+  const access = accessTo("https://10.0.0.1:6443");
+  const redirect = (location: string) =>
+    statusError(
+      listIn("prod"),
+      access,
+      new Response(null, { status: 302, headers: { location } }),
+      {},
+      false,
+    ).message;
+  const secret = "kgr-canary-5e0b9a17";
+  const cases: [string, string][] = [
+    [`https://sso.example/login?access_token=${secret}`, '"https://sso.example/login" (its query not shown)'],
+    [
+      `https://admin:${secret}@10.0.0.2:6443/apis`,
+      '"https://10.0.0.2:6443/apis" (its user name and password not shown)',
+    ],
+    [
+      `//${secret}@10.0.0.2/x#token=${secret}`,
+      '"//10.0.0.2/x" (its user name and password and fragment not shown)',
+    ],
+    [`https:\\\\admin:${secret}@10.0.0.2`, '"https:\\\\\\\\10.0.0.2" (its user name and password not shown)'],
+    [`https:admin:${secret}@10.0.0.2/`, "a target that holds an @ (not shown: it may hold a password)"],
+    ["/apis/discovery.k8s.io/v1", '"/apis/discovery.k8s.io/v1"'],
+  ];
+  for (const [location, shown] of cases) {
+    const message = redirect(location);
+    assert.ok(message.includes(`redirected (302) to ${shown}, which is not followed`), message);
+    assert.ok(!message.includes(secret), message);
+  }
+});
