@@ -50,10 +50,20 @@ export interface Subject {
 export const NOT_THE_API_SERVER =
   "check that nothing on the way (a proxy, a load balancer) answers in the API server's place";
 
-/** Rejects a successful answer that says it is not JSON (an HTML login page, a proxy's error page). */
-export function checkContentType(verb: string, where: string, access: ClusterAccess, response: Response): void {
-  const type = response.headers.get("content-type");
-  if (type === null || /json/i.test(type)) return;
+/**
+ * Rejects a successful answer that says it is not JSON (an HTML login page, a proxy's error page); its content type
+ * is quoted without the request's credentials (`authorization`, the proxy's), should the server echo them there.
+ */
+export function checkContentType(
+  verb: string,
+  where: string,
+  access: ClusterAccess,
+  response: Response,
+  authorization?: string,
+): void {
+  const raw = response.headers.get("content-type");
+  if (raw === null || /json/i.test(raw)) return;
+  const type = withoutCredentials(raw, authorization, access.proxyUrl);
   response.body?.cancel().catch(() => {});
   throw new KubeApiError(
     `Cannot ${verb} ${where}: ${notJson(access, response.status, type)}`,
@@ -161,7 +171,8 @@ export function statusError(
     ? ` (server said: ${quote(redact(status.message))})`
     : "";
   const retryAfter = Number(response.headers.get("retry-after"));
-  const type = response.headers.get("content-type");
+  const raw = response.headers.get("content-type");
+  const type = raw === null ? null : redact(raw);
   const options = {
     ...statusFields(status, redact),
     status: code,

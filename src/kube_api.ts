@@ -363,7 +363,7 @@ async function send(
   }
   const { response } = answer;
   if (response.ok) {
-    checkContentType(verb, where, access, response);
+    checkContentType(verb, where, access, response, authorization);
     return { ...answer, authorization };
   }
   const text = await readText(response, MAX_STATUS_BYTES, signal).catch(() => undefined);

@@ -1,6 +1,8 @@
 // What the errors of API answers quote, and what they must never quote.
 import assert from "node:assert/strict";
-import { networkError, statusError } from "../src/api_errors.ts";
+import { inspect } from "node:util";
+import { checkContentType, networkError, statusError } from "../src/api_errors.ts";
+import { KubeApiError } from "../src/errors.ts";
 import type { ClusterAccess } from "../src/cluster/types.ts";
 
 /** The cluster access a status error reads: its server, source and credentials. */
@@ -159,5 +161,31 @@ Deno.test("statusError() names a redirect's target without its user name, passwo
     const message = redirect(location);
     assert.ok(message.includes(`redirected (302) to ${shown}, which is not followed`), message);
     assert.ok(!message.includes(secret), message);
+  }
+});
+
+Deno.test("statusError() and checkContentType() quote a content type that echoes the credentials without them", () => {
+  const token = "kgr-canary-0d7c2e94b1";
+  const access = accessTo("https://10.0.0.1:6443");
+  const headers = { "content-type": `text/html; echo="Bearer ${token}"` };
+  const refused = statusError(
+    listIn("prod"),
+    access,
+    new Response(null, { status: 404, headers }),
+    {},
+    false,
+    `Bearer ${token}`,
+  );
+  let accepted: unknown;
+  try {
+    checkContentType("list", "endpointslices", access, new Response(null, { status: 200, headers }), `Bearer ${token}`);
+  } catch (error) {
+    accepted = error;
+  }
+  for (const error of [refused, accepted as KubeApiError]) {
+    assert.ok(error instanceof KubeApiError, String(error));
+    assert.match(error.message, /content type "text\/html; echo=\\"\[redacted\]\\"", not JSON/);
+    assert.equal(error.contentType, 'text/html; echo="[redacted]"');
+    assert.ok(!inspect(error).includes(token), inspect(error));
   }
 });
