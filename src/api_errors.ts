@@ -311,7 +311,9 @@ export function networkError(
   const described = describeCause(cause);
   // A runtime error that quotes the credentials: neither it nor its message may travel on.
   const detail = withoutCredentials(described, authorization, access.proxyUrl);
-  if (detail !== described) cause = undefined;
+  // Its other fields too: Bun's error for a proxy that refused the tunnel carries the proxy's answer headers.
+  const shown = shownText(cause);
+  if (detail !== described || withoutCredentials(shown, authorization, access.proxyUrl) !== shown) cause = undefined;
   const options = cause === undefined ? {} : { cause };
   const withoutUrls = detail.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "");
   const lookupRefused = lookupRefusedByDeno(cause);
@@ -389,6 +391,22 @@ export function networkError(
   );
 }
 
+/**
+ * The strings that an inspect of `value` would show: an error's message, own fields, header values and causes, a few
+ * levels deep (fields behind getters are not read).
+ */
+function shownText(value: unknown, depth = 0): string {
+  if (typeof value === "string") return value;
+  if (typeof value !== "object" || value === null || depth > 4) return "";
+  if (value instanceof Headers) return [...value].flat().join("\n");
+  const parts = value instanceof Error ? [value.message] : [];
+  for (const name of Object.getOwnPropertyNames(value)) {
+    const field = Object.getOwnPropertyDescriptor(value, name)?.value;
+    parts.push(shownText(field, depth + 1));
+  }
+  return parts.join("\n");
+}
+
 /** What to do about a proxy's 407: give it a login in its URL, or fix the one there. */
 function proxyLoginAdvice(proxyUrl: string): string {
   let login = false;
@@ -405,8 +423,8 @@ function proxyLoginAdvice(proxyUrl: string): string {
 
 /**
  * `text` without the credentials a request carried: the Authorization header's value, its secret alone when it
- * is long enough to be told apart from ordinary text, and the proxy's password, as written and as the
- * `Proxy-Authorization: Basic` header sends it with the user name.
+ * is long enough to be told apart from ordinary text, and the proxy's user name and password, as written, decoded
+ * and as the `Proxy-Authorization: Basic` header sends them.
  *
  * @param text What a server or proxy said.
  * @param authorization The Authorization header the request carried, if any.
@@ -427,12 +445,13 @@ export function withoutCredentials(
   const secrets = [authorization, authorization?.replace(/^\S+\s+/, "")];
   if (proxyUrl !== undefined) {
     const { username, password } = new URL(proxyUrl);
-    if (password) {
+    // A user name alone can be the secret: some proxies take an API key as the user name, with no password.
+    if (username || password) {
       // As written too: a proxy URL that does not decode is refused before any request, and may still be quoted.
-      secrets.push(password);
+      secrets.push(password, username);
       try {
         const [user, secret] = [username, password].map(decodeURIComponent);
-        secrets.push(secret, encodeBase64(`${user}:${secret}`));
+        secrets.push(secret, user, encodeBase64(`${user}:${secret}`));
       } catch {
         // Not percent-encoding: only the password as written can have been sent.
       }

@@ -189,3 +189,36 @@ Deno.test("statusError() and checkContentType() quote a content type that echoes
     assert.ok(!inspect(error).includes(token), inspect(error));
   }
 });
+
+Deno.test("networkError() drops a cause whose fields echo the proxy's credentials, a user name alone included", () => {
+  const apiKey = "kgr-canary-proxykey-61d0";
+  const password = "kgr-canary-proxypass-93ab";
+  const cases: [string, string][] = [
+    // Bun's error for a refused tunnel carries the proxy's answer headers.
+    [`http://user:${password}@127.0.0.1:3128`, `Basic ${btoa(`user:${password}`)}`],
+    // A proxy that takes an API key as the user name, with no password; Bun quotes its status text.
+    [`http://${apiKey}@127.0.0.1:3128`, `Basic ${btoa(`${apiKey}:`)}`],
+  ];
+  for (const [proxyUrl, echoed] of cases) {
+    const access = { ...accessTo("https://10.0.0.1:6443"), proxyUrl, proxySource: "proxy-url" } as ClusterAccess;
+    const refused = Object.assign(new Error(`Proxy refused to open a tunnel: 502 Bad Gateway ${echoed}`), {
+      headers: new Headers({ "x-echo": echoed }),
+    });
+    const inHeaders = Object.assign(new Error("Proxy refused to open a tunnel: 407"), {
+      headers: new Headers({ "x-echo": echoed }),
+    });
+    for (const cause of [refused, inHeaders]) {
+      const error = networkError("watch", "endpointslices", access, new TypeError("fetch failed", { cause }));
+      assert.equal(error.cause, undefined);
+      const text = inspect(error, { depth: 10 });
+      for (const secret of [apiKey, password, echoed.slice(6)]) assert.ok(!text.includes(secret), text);
+      assert.match(
+        error.message,
+        /through the proxy http:\/\/127\.0\.0\.1:3128\/ \(its user name and password not shown\)/,
+      );
+    }
+  }
+  // A cause without credentials stays.
+  const plain = networkError("list", "endpointslices", accessTo("https://10.0.0.1"), new Error("connect ECONNREFUSED"));
+  assert.ok(plain.cause instanceof Error);
+});
