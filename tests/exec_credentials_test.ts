@@ -403,3 +403,18 @@ Deno.test("execCredentials() runs the plugin again after a failure", async () =>
   await rejectsConfig(credentials.authorization(), /exit status 1/);
   assert.equal(await credentials.authorization(), "Bearer t");
 });
+
+Deno.test("execCredentials() masks a token that its plugin's output puts in a field the message quotes", async () => {
+  const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJrZ3ItY2FuYXJ5In0.c2lnbmF0dXJlLWtnci1jYW5hcnk";
+  const opaque = "kgrcanaryQm9vdHN0cmFwVG9rZW5Gb3JUZXN0aW5nT25seQ";
+  const outputs = [
+    { kind: jwt },
+    { kind: "ExecCredential", apiVersion: opaque },
+    { kind: "ExecCredential", apiVersion: V1, status: { token: "t", expirationTimestamp: jwt } },
+  ];
+  for (const output of outputs) {
+    const run = () => Promise.resolve({ ok: true as const, stdout: JSON.stringify(output), stderr: "" });
+    const error = await rejectsConfig(execCredentials(execConfig("p", V1), { run }).authorization(), /"\[redacted\]"/);
+    for (const secret of [jwt, opaque]) assert.ok(!inspect(error).includes(secret.slice(0, 24)), error.message);
+  }
+});

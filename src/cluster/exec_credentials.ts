@@ -370,10 +370,15 @@ function parseExecCredential(
   return answer;
 }
 
-/** Quotes a short, non-secret value from plugin output (kind, apiVersion, a timestamp). */
+/**
+ * Quotes a short value from plugin output that should hold no secret (kind, apiVersion, a timestamp), with what
+ * looks like a credential masked all the same: it is standard output, where the token goes (a plugin that prints
+ * the token in the wrong field).
+ */
 function quoteShort(value: unknown): string {
   if (typeof value !== "string") {
     return value === undefined ? "(none)" : typeName(value);
   }
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+  const masked = maskCredentials(value);
+  return JSON.stringify(masked.length > 80 ? `${masked.slice(0, 80)}...` : masked);
 }
