@@ -418,3 +418,20 @@ Deno.test("execCredentials() masks a token that its plugin's output puts in a fi
     for (const secret of [jwt, opaque]) assert.ok(!inspect(error).includes(secret.slice(0, 24)), error.message);
   }
 });
+
+Deno.test("execCredentials() masks the values of exec.env that a failing plugin's standard error repeats", async () => {
+  // An AWS secret key: its "/" splits it into runs too short to look like base64.
+  const secretKey = "kgrCanary/K7MDENG/bPxRfiCYEXAMPLEKEY";
+  const stderr = `An error occurred (InvalidClientTokenId): key ${secretKey} for profile production-admin, region eu`;
+  const run = () => Promise.resolve({ ok: false as const, reason: "exit" as const, exitCode: 255, stderr });
+  const env = [
+    { name: "AWS_SECRET_ACCESS_KEY", value: secretKey },
+    { name: "AWS_PROFILE", value: "production-admin" },
+    { name: "AWS_REGION", value: "eu" },
+  ];
+  const error = await rejectsConfig(
+    execCredentials(execConfig("aws", V1, { env }), { run }).authorization(),
+    /it said: An error occurred \(InvalidClientTokenId\): key \[redacted\] for profile \[redacted\], region eu: run/,
+  );
+  assert.ok(!inspect(error).includes("kgrCanary"), error.message);
+});

@@ -234,7 +234,7 @@ function describeFailure(
   config: ExecConfig,
   timeoutMs: number,
 ): string {
-  const stderr = stderrExcerpt(result.stderr);
+  const stderr = stderrExcerpt(result.stderr, config.env);
   switch (result.reason) {
     case "not-found":
       return `the program was not found: ${
@@ -256,9 +256,17 @@ function describeFailure(
   }
 }
 
-/** The end of a plugin's standard error, to quote, with what looks like a credential masked. */
-function stderrExcerpt(stderr: string): string {
-  const text = maskCredentials(stderr.trim());
+/**
+ * The end of a plugin's standard error, to quote, with what looks like a credential masked, and the values that the
+ * kubeconfig's `exec.env` gave it (often a secret, `AWS_SECRET_ACCESS_KEY`, whose `/` no pattern takes for base64).
+ */
+function stderrExcerpt(stderr: string, env: ExecEnvVar[]): string {
+  let text = stderr.trim();
+  // Longest first, so that a value that holds another is masked whole; short ones (`1`, `prod`) would mask words.
+  for (const { value } of [...env].sort((a, b) => b.value.length - a.value.length)) {
+    if (value.length >= 8) text = text.replaceAll(value, "[redacted]");
+  }
+  text = maskCredentials(text);
   if (text === "") return "";
   return `; it said: ${text.length > 500 ? `...${text.slice(-500)}` : text}`;
 }
