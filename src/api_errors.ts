@@ -421,10 +421,23 @@ function proxyLoginAdvice(proxyUrl: string): string {
     : "the proxy asks for a login (407): put the user name and password in its URL (http://user:password@host:port)";
 }
 
+/** Basic auth's `user:password`, user name and password, as the kubeconfig holds them; none for other headers. */
+function basicAuthParts(authorization: string | undefined): string[] {
+  const encoded = /^Basic\s+([A-Za-z0-9+/]+={0,2})$/i.exec(authorization ?? "")?.[1];
+  if (encoded === undefined) return [];
+  try {
+    const pair = new TextDecoder().decode(Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)));
+    const colon = pair.indexOf(":");
+    return colon < 0 ? [pair] : [pair, pair.slice(0, colon), pair.slice(colon + 1)];
+  } catch {
+    return [];
+  }
+}
+
 /**
- * `text` without the credentials a request carried: the Authorization header's value, its secret alone when it
- * is long enough to be told apart from ordinary text, and the proxy's user name and password, as written, decoded
- * and as the `Proxy-Authorization: Basic` header sends them.
+ * `text` without the credentials a request carried: the Authorization header's value, its secret alone (for basic
+ * auth, also the user name and password it encodes) when it is long enough to be told apart from ordinary text, and
+ * the proxy's user name and password, as written, decoded and as the `Proxy-Authorization: Basic` header sends them.
  *
  * @param text What a server or proxy said.
  * @param authorization The Authorization header the request carried, if any.
@@ -443,6 +456,7 @@ export function withoutCredentials(
   proxyUrl: string | undefined,
 ): string {
   const secrets = [authorization, authorization?.replace(/^\S+\s+/, "")];
+  secrets.push(...basicAuthParts(authorization));
   if (proxyUrl !== undefined) {
     const { username, password } = new URL(proxyUrl);
     // A user name alone can be the secret: some proxies take an API key as the user name, with no password.

@@ -222,3 +222,20 @@ Deno.test("networkError() drops a cause whose fields echo the proxy's credential
   const plain = networkError("list", "endpointslices", accessTo("https://10.0.0.1"), new Error("connect ECONNREFUSED"));
   assert.ok(plain.cause instanceof Error);
 });
+
+Deno.test("statusError() quotes an answer that repeats basic auth's password as written without it", () => {
+  const password = "kgr-canary-basicpass-7f2e";
+  const authorization = `Basic ${btoa(`operator-admin:${password}`)}`;
+  const error = statusError(
+    listIn("prod"),
+    accessTo("http://127.0.0.1:8080"),
+    answer(502),
+    {
+      message: `basic auth failed for operator-admin:${password} (password ${password})`,
+    },
+    false,
+    authorization,
+  );
+  assert.ok(!inspect(error).includes(password), error.message);
+  assert.match(error.message, /basic auth failed for \[redacted\] \(password \[redacted\]\)/);
+});
