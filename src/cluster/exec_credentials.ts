@@ -309,12 +309,14 @@ function parseExecCredential(
   }
   if (value.kind !== "ExecCredential") {
     throw fail(
-      `its output has kind ${quoteShort(value.kind)}: it must print an ExecCredential object`,
+      `its output has kind ${quoteShort(value.kind, KIND)}: it must print an ExecCredential object`,
     );
   }
   if (value.apiVersion !== apiVersion) {
     throw fail(
-      `it answered with apiVersion ${quoteShort(value.apiVersion)}, but the kubeconfig asks for "${apiVersion}": ` +
+      `it answered with apiVersion ${
+        quoteShort(value.apiVersion, API_VERSION)
+      }, but the kubeconfig asks for "${apiVersion}": ` +
         "set exec.apiVersion to the version the plugin speaks",
     );
   }
@@ -370,7 +372,7 @@ function parseExecCredential(
     const time = Date.parse(expiration);
     if (Number.isNaN(time)) {
       throw fail(
-        `status.expirationTimestamp ${quoteShort(expiration)} of its ExecCredential is not an RFC 3339 time`,
+        `status.expirationTimestamp ${quoteShort(expiration, TIME)} of its ExecCredential is not an RFC 3339 time`,
       );
     }
     answer.expiresAt = time;
@@ -378,15 +380,21 @@ function parseExecCredential(
   return answer;
 }
 
+/** The shapes of the plugin's fields that messages quote: a kind, an apiVersion, a time. */
+const KIND = /^[A-Za-z]{1,63}$/;
+const API_VERSION = /^[a-z0-9.-]{0,253}\/?v[0-9]+[a-z0-9]{0,20}$/;
+const TIME = /^[0-9][0-9TZtz:.+ -]{0,63}$/;
+
 /**
- * Quotes a short value from plugin output that should hold no secret (kind, apiVersion, a timestamp), with what
- * looks like a credential masked all the same: it is standard output, where the token goes (a plugin that prints
- * the token in the wrong field).
+ * Quotes a value of the plugin's standard output, where the token goes, only when it has the shape of its field
+ * (`shape`): a plugin that printed the token in the wrong field must not have it shown.
  */
-function quoteShort(value: unknown): string {
+function quoteShort(value: unknown, shape: RegExp): string {
   if (typeof value !== "string") {
     return value === undefined ? "(none)" : typeName(value);
   }
-  const masked = maskCredentials(value);
-  return JSON.stringify(masked.length > 80 ? `${masked.slice(0, 80)}...` : masked);
+  if (!shape.test(value) || maskCredentials(value) !== value) {
+    return `an unexpected string of ${value.length} characters (not shown: the plugin's output may hold a token)`;
+  }
+  return JSON.stringify(value);
 }
