@@ -439,3 +439,15 @@ Deno.test("execCredentials() masks the values of exec.env that a failing plugin'
   );
   assert.ok(!inspect(error).includes("kgrCanary"), error.message);
 });
+
+Deno.test("execCredentials() masks a JWT written with base64's padding or alphabet in a failing plugin's standard error", async () => {
+  const padded = `eyJhbGciOiJSUzI1NiJ9.${btoa("kgr-canary-9b2c")}.c2ln`;
+  const standard = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJrZ3I+Y2FuYXJ5In0=.c2ln/+c2ln";
+  const stderr = `refresh failed: ${padded} and ${standard}`;
+  const run = () => Promise.resolve({ ok: false as const, reason: "exit" as const, exitCode: 1, stderr });
+  const error = await rejectsConfig(
+    execCredentials(execConfig("p", V1), { run }).authorization(),
+    /it said: refresh failed: \[redacted\] and \[redacted\]: run/,
+  );
+  assert.ok(!error.message.includes(btoa("kgr-canary-9b2c").slice(0, 12)), error.message);
+});

@@ -277,7 +277,8 @@ function stderrExcerpt(stderr: string, env: ExecEnvVar[]): string {
  */
 function maskCredentials(text: string): string {
   return text
-    .replace(/\beyJ[\w-]*\.[\w-]*\.[\w-]*/g, "[redacted]")
+    // A JWT; its parts also with base64's padding and alphabet, as some issuers write them.
+    .replace(/\beyJ[\w+/-]*=*\.[\w+/-]*=*\.[\w+/-]*=*/g, "[redacted]")
     .replace(/\b(bearer|basic)\s+[^\s"',;]+/gi, "$1 [redacted]")
     .replace(/\b(token|password|passwd|secret|key)(["']?\s*[=:]\s*["']?)[^\s"',;]+/gi, "$1$2[redacted]")
     .replace(/[A-Za-z0-9+_-]{32,}={0,2}/g, "[redacted]");
