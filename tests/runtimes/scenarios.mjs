@@ -10,6 +10,7 @@ import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
 import { connect, createServer as createTcpServer } from "node:net";
 import process from "node:process";
+import { inspect } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { createClient } from "nice-grpc";
 import { register, watchEndpoints } from "@kgr/resolver";
@@ -726,6 +727,44 @@ export const scenarios = {
       assert.match(results["no scheme"], /^ConfigError: Cannot load .*proxy-url is not a URL/);
     } finally {
       await Promise.all([api.close(), socks.close()]);
+    }
+  },
+
+  async "a proxy that refuses the tunnel and echoes its login: no error shows the login, its cause included"() {
+    // Bun's error for a refused tunnel carries the proxy's status text and headers, and so its cause did.
+    const proxy = createHttpServer((_request, response) => response.writeHead(502).end());
+    proxy.on("connect", (request, socket) => {
+      const login = request.headers["proxy-authorization"] ?? "";
+      socket.on("error", () => {});
+      socket.end(`HTTP/1.1 407 Login ${login}\r\nX-Echo: ${login}\r\nContent-Length: 0\r\n\r\n`);
+    });
+    await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const { port } = proxy.address();
+    const password = "kgr-canary-proxypass-4c1e";
+    const apiKey = "kgr-canary-proxykey-82ad"; // a proxy that takes an API key as the user name
+    try {
+      for (const login of [`user:${password}`, apiKey]) {
+        const kubeconfig = {
+          "current-context": "c",
+          // Nothing listens there, and the proxy opens no tunnel to it.
+          clusters: [{
+            name: "c",
+            cluster: { server: "https://127.0.0.1:1", "proxy-url": `http://${login}@127.0.0.1:${port}` },
+          }],
+          users: [{ name: "u", user: { token: "t" } }],
+          contexts: [{ name: "c", context: { cluster: "c", user: "u", namespace: NAMESPACE } }],
+        };
+        const error = await firstResult({ kubeconfig });
+        assert.match(
+          String(error),
+          /through the proxy http:\/\/127\.0\.0\.1:\d+\/ \(its user name and password not shown\)/,
+        );
+        const shown = inspect(error, { depth: 10, showHidden: true });
+        const encoded = Buffer.from(login.includes(":") ? login : `${login}:`).toString("base64");
+        for (const secret of [password, apiKey, encoded.slice(0, 24)]) assert.ok(!shown.includes(secret), shown);
+      }
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
     }
   },
 
