@@ -437,7 +437,8 @@ function basicAuthParts(authorization: string | undefined): string[] {
 /**
  * `text` without the credentials a request carried: the Authorization header's value, its secret alone (for basic
  * auth, also the user name and password it encodes) when it is long enough to be told apart from ordinary text, and
- * the proxy's user name and password, as written, decoded and as the `Proxy-Authorization: Basic` header sends them.
+ * the proxy's user name and password, as written, decoded and as the `Proxy-Authorization: Basic` header sends them;
+ * each also percent-encoded.
  *
  * @param text What a server or proxy said.
  * @param authorization The Authorization header the request carried, if any.
@@ -473,7 +474,9 @@ export function withoutCredentials(
   }
   let redacted = text;
   for (const secret of secrets) {
-    if (secret && secret.length >= 8) redacted = redacted.replaceAll(secret, "[redacted]");
+    if (!secret || secret.length < 8) continue;
+    // Percent-encoded too, as a server that quotes a URL or a form writes it (a token's "+", "/" and "=").
+    for (const form of [secret, encodeURIComponent(secret)]) redacted = redacted.replaceAll(form, "[redacted]");
   }
   return redacted;
 }

@@ -239,3 +239,19 @@ Deno.test("statusError() quotes an answer that repeats basic auth's password as 
   assert.ok(!inspect(error).includes(password), error.message);
   assert.match(error.message, /basic auth failed for \[redacted\] \(password \[redacted\]\)/);
 });
+
+Deno.test("statusError() quotes an answer that repeats the token percent-encoded without it", () => {
+  const token = "kgrCanaryStatic+Token/8e1f==";
+  const error = statusError(
+    listIn("prod"),
+    accessTo("https://10.0.0.1:6443"),
+    answer(502),
+    {
+      message: `upstream refused /login?auth=Bearer%20${encodeURIComponent(token)}`,
+    },
+    false,
+    `Bearer ${token}`,
+  );
+  assert.ok(!error.message.includes(encodeURIComponent(token).slice(0, 20)), error.message);
+  assert.match(error.message, /upstream refused \/login\?auth=\[redacted\]/);
+});
