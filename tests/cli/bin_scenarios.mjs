@@ -69,6 +69,19 @@ async function refusedPort() {
 }
 
 /**
+ * Writes a kubeconfig next to the cluster's (`<its file>.<name>.json`) whose server is `server` instead, and returns
+ * its path: the same credentials and namespace, another API server (a broken one, on loopback).
+ */
+async function kubeconfigFor(cluster, server, name) {
+  const config = cluster.api.kubeconfig();
+  config.clusters[0].cluster.server = server;
+  if (server.startsWith("https:")) config.clusters[0].cluster["insecure-skip-tls-verify"] = true;
+  const file = `${cluster.kubeconfig}.${name}.json`;
+  await writeFile(file, JSON.stringify(config));
+  return file;
+}
+
+/**
  * A loopback listener that accepts connections and never answers, neither TLS nor HTTP: a hung API server.
  * `connections()` counts the connections it accepted; `kubeconfig(scheme)` writes a kubeconfig file for it
  * next to the cluster's.
@@ -85,13 +98,8 @@ async function silentServer(cluster) {
   const { port } = server.address();
   return {
     connections: () => connections,
-    async kubeconfig(scheme) {
-      const config = cluster.api.kubeconfig();
-      config.clusters[0].cluster.server = `${scheme}://127.0.0.1:${port}`;
-      if (scheme === "https") config.clusters[0].cluster["insecure-skip-tls-verify"] = true;
-      const file = `${cluster.kubeconfig}.silent-${scheme}.json`;
-      await writeFile(file, JSON.stringify(config));
-      return file;
+    kubeconfig(scheme) {
+      return kubeconfigFor(cluster, `${scheme}://127.0.0.1:${port}`, `silent-${scheme}`);
     },
     close() {
       for (const socket of sockets) socket.destroy();
@@ -304,10 +312,7 @@ export const scenarios = {
       assert.doesNotMatch(retried.stderr, /cluster\./);
 
       const port = await refusedPort();
-      const config = cluster.api.kubeconfig();
-      config.clusters[0].cluster.server = `http://127.0.0.1:${port}`;
-      const refusedConfig = `${cluster.kubeconfig}.refused.json`;
-      await writeFile(refusedConfig, JSON.stringify(config));
+      const refusedConfig = await kubeconfigFor(cluster, `http://127.0.0.1:${port}`, "refused");
       const unreachable = await runCli(cli, ["--once", "--kubeconfig", refusedConfig, TARGET]);
       assert.equal(unreachable.code, 1);
       assert.match(unreachable.stderr, new RegExp(`cannot reach the API server at http://127\\.0\\.0\\.1:${port}`));
@@ -477,10 +482,7 @@ export const scenarios = {
     });
     await new Promise((resolve) => web.listen(0, "127.0.0.1", resolve));
     try {
-      const config = cluster.api.kubeconfig();
-      config.clusters[0].cluster.server = `http://127.0.0.1:${web.address().port}`;
-      const kubeconfig = `${cluster.kubeconfig}.web.json`;
-      await writeFile(kubeconfig, JSON.stringify(config));
+      const kubeconfig = await kubeconfigFor(cluster, `http://127.0.0.1:${web.address().port}`, "web");
       const checked = await runCli(cli, ["check", "--kubeconfig", kubeconfig, TARGET]);
       assert.equal(checked.code, 1, checked.stdout + checked.stderr);
       assert.match(
@@ -514,10 +516,7 @@ export const scenarios = {
     });
     await new Promise((resolve) => bad.listen(0, "127.0.0.1", resolve));
     try {
-      const config = cluster.api.kubeconfig();
-      config.clusters[0].cluster.server = `http://127.0.0.1:${bad.address().port}`;
-      const kubeconfig = `${cluster.kubeconfig}.not-json.json`;
-      await writeFile(kubeconfig, JSON.stringify(config));
+      const kubeconfig = await kubeconfigFor(cluster, `http://127.0.0.1:${bad.address().port}`, "not-json");
       const following = startCli(cli, ["--kubeconfig", kubeconfig, TARGET]);
       await eventually("the retrying line", () => following.errors().includes("\n"));
       process.kill(following.child.pid, "SIGINT");
@@ -816,10 +815,7 @@ export const scenarios = {
     });
     await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
     try {
-      const config = cluster.api.kubeconfig();
-      config.clusters[0].cluster.server = `http://127.0.0.1:${proxy.address().port}`;
-      const kubeconfig = `${cluster.kubeconfig}.held-watch.json`;
-      await writeFile(kubeconfig, JSON.stringify(config));
+      const kubeconfig = await kubeconfigFor(cluster, `http://127.0.0.1:${proxy.address().port}`, "held-watch");
       const { code, stdout, stderr } = await runCli(cli, [
         "--once",
         "--timeout",
