@@ -1,10 +1,13 @@
 // The shape of src/, for the `check` task: no import cycle between files (type-only imports count,
-// as they tie layers together all the same), and no file over 600 lines.
+// as they tie layers together all the same), no file over 600 lines, and, when the checkout has
+// scripts/src_layers.json, imports that point down its layers: a file imports files of its own layer
+// or lower ones, the folders of a layer marked `apart` never import each other, and only the files
+// `grpc.only` names import the gRPC packages.
 // Usage: node scripts/check_shape.mjs [CHECKOUT]   (default: this checkout). Exit 1 on any problem.
 //
 // Imports are read from statements that start a line (`import ... from`, `export ... from`,
 // `import "..."`) and from `import("...")` calls outside comments, so the examples in JSDoc do not count.
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -27,17 +30,65 @@ for (const file of files) {
   const lines = lineCount(readFileSync(file, "utf8"));
   if (lines > MAX_LINES) problems.push(`too long: ${show(file)} has ${lines} lines (at most ${MAX_LINES})`);
 }
+const layersFile = join(checkout, "scripts", "src_layers.json");
+if (existsSync(layersFile)) problems.push(...layerProblems(JSON.parse(readFileSync(layersFile, "utf8"))));
 
 for (const problem of problems) console.error(problem);
 if (problems.length > 0) {
   console.error(
     `check_shape: ${problems.length} problems in ${
       show(root)
-    }/: break cycles by moving shared types down, split long files`,
+    }/: break cycles by moving shared types down, split long files, import only down the layers`,
   );
   process.exit(1);
 }
-console.log(`check_shape: ${files.length} files in ${show(root)}/, no import cycle, none over ${MAX_LINES} lines`);
+const layered = existsSync(layersFile) ? ", imports down its layers" : "";
+console.log(
+  `check_shape: ${files.length} files in ${show(root)}/, no import cycle, none over ${MAX_LINES} lines${layered}`,
+);
+
+/** Where imports go against the layers of `scripts/src_layers.json` (see the top of this file). */
+function layerProblems({ layers, grpc }) {
+  const inEntry = (file, entry) => {
+    const path = relative(root, file);
+    return entry.endsWith("/") ? path.startsWith(entry) : path === entry;
+  };
+  const place = (file) => {
+    for (let rank = 0; rank < layers.length; rank++) {
+      const entry = layers[rank].files.find((candidate) => inEntry(file, candidate));
+      if (entry !== undefined) return { rank, entry };
+    }
+    return undefined;
+  };
+  const found = [];
+  for (const file of files) {
+    const from = place(file);
+    if (from === undefined) {
+      found.push(`no layer: ${show(file)} is in none of scripts/src_layers.json (add it where README's Layout has it)`);
+      continue;
+    }
+    for (const target of graph.get(file)) {
+      const to = place(target);
+      if (to === undefined) continue;
+      const name = (at) => layers[at.rank].name;
+      if (to.rank > from.rank) {
+        found.push(`import up: ${show(file)} (${name(from)}) imports ${show(target)} (${name(to)})`);
+      } else if (to.rank === from.rank && layers[to.rank].apart && to.entry !== from.entry) {
+        found.push(
+          `import across: ${show(file)} imports ${show(target)}; ${layers[to.rank].files.join(", ")} stay apart`,
+        );
+      }
+    }
+    if (grpc && !grpc.only.some((entry) => inEntry(file, entry))) {
+      for (const specifier of importSpecifiers(file)) {
+        if (grpc.packages.some((name) => specifier === name || specifier.startsWith(`${name}/`))) {
+          found.push(`gRPC import: ${show(file)} imports ${specifier}; only ${grpc.only.join(", ")} may`);
+        }
+      }
+    }
+  }
+  return found;
+}
 
 function show(file) {
   return relative(checkout, file) || ".";
@@ -56,6 +107,13 @@ function sourceFiles(folder) {
 
 /** The files that `file` imports by a relative specifier, resolved to absolute paths. */
 function localImports(file) {
+  return importSpecifiers(file)
+    .filter((specifier) => specifier.startsWith("./") || specifier.startsWith("../"))
+    .map((specifier) => resolve(dirname(file), specifier));
+}
+
+/** Every specifier `file` imports, as written. */
+function importSpecifiers(file) {
   const text = readFileSync(file, "utf8");
   const specifiers = [];
   // Between the keyword and `from` only names, braces, commas and `*` (no `(`, `=` or `/`), so that a
@@ -68,9 +126,7 @@ function localImports(file) {
     if (code.startsWith("//") || code.startsWith("*") || code.startsWith("/*")) continue;
     for (const match of code.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)) specifiers.push(match[1]);
   }
-  return specifiers
-    .filter((specifier) => specifier.startsWith("./") || specifier.startsWith("../"))
-    .map((specifier) => resolve(dirname(file), specifier));
+  return specifiers;
 }
 
 /** The strongly connected components with more than one file, or with a file importing itself (Tarjan). */

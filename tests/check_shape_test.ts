@@ -60,3 +60,32 @@ Deno.test("check_shape.mjs names a cycle of type imports, side-effect and dynami
   assert.match(output, /too long: src\/long\.ts has 601 lines \(at most 600\)/);
   assert.match(output, /check_shape: 3 problems/);
 });
+
+Deno.test("check_shape.mjs holds imports to the layers of scripts/src_layers.json", async () => {
+  const layers = {
+    layers: [
+      { name: "bottom", files: ["errors.ts"] },
+      { name: "core", files: ["core.ts", "watch/"] },
+      { name: "surfaces", files: ["adapters/", "cli/"], apart: true },
+    ],
+    grpc: { packages: ["@grpc/grpc-js"], only: ["adapters/"] },
+  };
+  const { status, output } = await checkShape({
+    "scripts/src_layers.json": JSON.stringify(layers),
+    "src/errors.ts": 'import type { Core } from "./core.ts";\nexport type E = Core;\n',
+    "src/core.ts": 'import "./watch/reflector.ts";\nimport * as grpc from "@grpc/grpc-js";\nexport type Core = 1;\n',
+    "src/watch/reflector.ts": "export const reflector = 1;\n",
+    "src/adapters/grpc_js.ts": 'import * as grpc from "@grpc/grpc-js";\nimport "../cli/table.ts";\n',
+    "src/cli/table.ts": 'import "../core.ts";\n',
+    "src/stray.ts": "export const stray = 1;\n",
+  });
+  assert.equal(status, 1, output);
+  assert.match(output, /import up: src\/errors\.ts \(bottom\) imports src\/core\.ts \(core\)\n/);
+  assert.match(
+    output,
+    /import across: src\/adapters\/grpc_js\.ts imports src\/cli\/table\.ts; adapters\/, cli\/ stay apart/,
+  );
+  assert.match(output, /gRPC import: src\/core\.ts imports @grpc\/grpc-js; only adapters\/ may/);
+  assert.match(output, /no layer: src\/stray\.ts is in none of scripts\/src_layers\.json/);
+  assert.match(output, /check_shape: 4 problems/);
+});
