@@ -74,3 +74,28 @@ Deno.test("createChannel() refuses a resolver option given beside the channel op
     resolver: { grpc: recording.grpc },
   }).close();
 });
+
+Deno.test("createChannel() refuses resolver.scheme, which the target's scheme overrode, and names only the options resolver takes", () => {
+  const recording = recordingGrpc();
+  assert.throws(
+    () =>
+      createChannel("k8s-nice-scheme:///echo.prod:grpc", undefined, {
+        resolver: { grpc: recording.grpc, scheme: "k8s" } as never,
+      }),
+    {
+      name: "TypeError",
+      message: "Cannot use option 'scheme' in resolver: createChannel() takes the scheme from the target: write it " +
+        'there ("k8s:///echo.prod:grpc" registers k8s) and leave resolver.scheme out',
+    },
+  );
+  assert.throws(
+    () =>
+      createChannel("k8s-nice-scheme:///echo.prod:grpc", undefined, {
+        resolver: { grpc: recording.grpc, subset: 3 } as never,
+      }),
+    (error) =>
+      error instanceof TypeError && /use one of grpc, loadBalancing, /.test(error.message) &&
+      !/scheme/.test(error.message),
+  );
+  assert.deepEqual(recording.schemes, [], "nothing registered");
+});

@@ -12,6 +12,7 @@ import { parseTarget } from "../target.ts";
 import { isRegistered, register } from "./grpc_js.ts";
 import { type GrpcModule, isGrpcJsScheme, REGISTER_OPTIONS, type RegisterOptions } from "./_register_options.ts";
 import { CLUSTER_OPTIONS } from "../cluster/cluster_options.ts";
+import { checkOptionNames } from "../check_watch_settings.ts";
 import { type RuntimeKey, runtimeKey } from "../runtime/runtime.ts";
 // Not a named import: ESM bundles often begin with their own `createRequire` import, and the two would clash.
 import * as nodeModule from "node:module";
@@ -79,6 +80,14 @@ export function createChannel(
   checkCredentials(credentials);
   const { resolver, ...channelOptions } = options;
   checkChannelOptionNames(channelOptions);
+  if ((resolver as { scheme?: unknown } | undefined)?.scheme !== undefined) {
+    // It was overridden by the target's scheme without a word.
+    throw new TypeError(
+      "Cannot use option 'scheme' in resolver: createChannel() takes the scheme from the target: write it there " +
+        '("k8s:///echo.prod:grpc" registers k8s) and leave resolver.scheme out',
+    );
+  }
+  if (resolver) checkOptionNames(resolver, RESOLVER_OPTIONS);
   const written = /^([^:/]+):/.exec(target)?.[1];
   if (written !== undefined && (isGrpcJsScheme(written) || NICE_GRPC_PROTOCOLS.has(written))) {
     // Registering ours under grpc-js's scheme would take over every channel of it; nice-grpc dials http(s):// by DNS.
@@ -97,6 +106,9 @@ export function createChannel(
     ...channelOptions as niceGrpc.ChannelOptions,
   });
 }
+
+/** The options `resolver` takes: `register()`'s but `scheme`, which comes from the target. */
+const RESOLVER_OPTIONS = REGISTER_OPTIONS.filter((name) => name !== "scheme");
 
 /**
  * Refuses the options given in the place of the credentials, which grpc-js reports as `credentials?._isSecure is not

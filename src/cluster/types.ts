@@ -110,7 +110,9 @@ export interface ClusterAccess {
 /**
  * Explicit cluster settings; all optional. With `kubeconfig` (or `context`)
  * a kubeconfig is used and the other fields override what it says, as
- * kubectl's flags do. With `server` alone, nothing else is looked at.
+ * kubectl's flags do. With `server` alone, no kubeconfig and no in-cluster
+ * credentials are used; a namespace left out still comes from
+ * `POD_NAMESPACE` or the service account's namespace file, else `default`.
  *
  * @example Explicit settings
  * ```ts
