@@ -132,6 +132,8 @@ export class FakeRealSubchannel {
   listenerOwners = new Map<Listener, FakeSubchannel>();
   /** The same for health watchers. */
   healthOwners = new Map<unknown, FakeSubchannel>();
+  /** The listeners the channel itself added, by handle (grpc-js before 1.12.6, see {@linkcode FakeSubchannel}). */
+  channelListenerOwners = new Map<Listener, FakeSubchannel>();
   /**
    * Called before each listener call: a listener added while the listeners run is called too (a Set, as in grpc-js),
    * so the policy's own listener may see the change that is being dispatched as it adds it.
@@ -200,12 +202,22 @@ export interface RecordingLeafInfo {
   leaf: { getConnectivityState(): number };
 }
 
-/** What grpc-js's channel hands a policy for each createSubchannel(): a counted handle on the pooled subchannel. */
+/**
+ * What grpc-js's channel hands a policy for each createSubchannel(): a counted handle on the pooled subchannel.
+ * grpc-js 1.10 to 1.12.5 (`legacy`) add the channel's own listener to the subchannel as they make the handle, and take
+ * it off only when the handle's refs drop back to 0: a handle nobody refs keeps it for the channel's life.
+ */
 export class FakeSubchannel {
   refs = 0;
   /** The leaf that asked for it, once known. */
   owner: RecordingLeafInfo | undefined;
-  constructor(readonly real: FakeRealSubchannel) {}
+  #channelListener: Listener | undefined;
+  constructor(readonly real: FakeRealSubchannel, legacy = false) {
+    if (!legacy) return;
+    this.#channelListener = () => {};
+    real.listeners.add(this.#channelListener);
+    real.channelListenerOwners.set(this.#channelListener, this);
+  }
   getConnectivityState() {
     return this.real.state;
   }
@@ -227,6 +239,10 @@ export class FakeSubchannel {
   unref() {
     this.refs--;
     this.real.unref();
+    if (this.refs > 0 || this.#channelListener === undefined) return;
+    this.real.listeners.delete(this.#channelListener);
+    this.real.channelListenerOwners.delete(this.#channelListener);
+    this.#channelListener = undefined;
   }
   getAddress() {
     return this.real.address;

@@ -67,10 +67,14 @@ type Step =
   | { kind: "error" }
   | { kind: "destroy" };
 
-/** A scenario: the first states of the pooled subchannels, how slow the machine is, and the steps. */
+/**
+ * A scenario: the first states of the pooled subchannels, how slow the machine is, whether the channel's subchannel
+ * handles are those of grpc-js 1.10 to 1.12.5 (see `FakeSubchannel`), and the steps.
+ */
 interface Scenario {
   initial: number[];
   perfStep: number;
+  legacyWrappers: boolean;
   steps: Step[];
 }
 
@@ -80,6 +84,8 @@ interface Child {
   state: number;
   /** Subchannels in TRANSIENT_FAILURE when created for it: until one changes, TRANSIENT_FAILURE counts as CONNECTING. */
   retryingOn: Set<FakeRealSubchannel>;
+  /** Its endpoint had a child before, which was removed: a pooled subchannel still CONNECTING is not shared. */
+  departed: boolean;
 }
 
 type PickResult = ReturnType<Report["picker"]["pick"]>;
@@ -96,7 +102,14 @@ let current: Model | undefined;
 /** The policy under test, the world around it, and the model it is checked against. */
 class Model implements WorldHooks {
   loop: FakeLoop;
+  /** The subchannel of each address that every child asking with the usual options shares, as grpc-js's pool. */
   pool = new Map<string, FakeRealSubchannel>();
+  /** Subchannels asked for with other options (a fresh one), by address and options, as grpc-js's pool keeps them. */
+  others = new Map<string, FakeRealSubchannel>();
+  /** The options of the first subchannel asked for: those that share `pool`'s subchannels. */
+  usualOptions: string | undefined;
+  /** Endpoints whose child was removed, and that have had no child since. */
+  departed = new Set<string>();
   leaves: RecordingLeafInfo[] = [];
   children = new Map<string, Child>();
   /** Children of endpoints that left the list: the policy destroys them a few per turn on a slow machine. */
@@ -131,17 +144,40 @@ class Model implements WorldHooks {
     };
     this.loop.afterTick = () => this.update();
     HOSTS.forEach((host, i) => {
-      const real = new FakeRealSubchannel(`${host}:${PORT}`, this.loop);
+      const real = this.#newReal(`${host}:${PORT}`);
       real.state = scenario.initial[i] ?? IDLE;
-      // The policy's listener is the first one called on its subchannel after it added it.
-      real.beforeListener = (changed) => {
-        for (const child of this.children.values()) {
-          if (child.retryingOn.has(changed)) child.retryingOn.clear();
-        }
-      };
-      this.pool.set(`${host}:${PORT}`, real);
+      this.pool.set(real.address, real);
     });
     this.#newPolicy();
+  }
+
+  #newReal(address: string): FakeRealSubchannel {
+    const real = new FakeRealSubchannel(address, this.loop);
+    // The policy's listener is the first one called on its subchannel after it added it.
+    real.beforeListener = (changed) => {
+      for (const child of this.children.values()) {
+        if (child.retryingOn.has(changed)) child.retryingOn.clear();
+      }
+    };
+    return real;
+  }
+
+  /** grpc-js's pool: the subchannel of an address with the same options, or a new one. */
+  #subchannel(address: { host: string; port: number }, options: unknown): FakeSubchannel {
+    const json = JSON.stringify(options);
+    this.usualOptions ??= json;
+    const at = `${address.host}:${address.port}`;
+    let real = this.pool.get(at)!;
+    if (json !== this.usualOptions) {
+      real = this.others.get(`${at} ${json}`) ?? this.#newReal(at);
+      this.others.set(`${at} ${json}`, real);
+    }
+    return new FakeSubchannel(real, this.scenario.legacyWrappers);
+  }
+
+  /** Every subchannel of the pool. */
+  #reals(): FakeRealSubchannel[] {
+    return [...this.pool.values(), ...this.others.values()];
   }
 
   #newPolicy(): void {
@@ -150,8 +186,8 @@ class Model implements WorldHooks {
     const reports: Report[] = [];
     this.reports = reports;
     const helper = {
-      createSubchannel: (address: { host: string; port: number }) =>
-        new FakeSubchannel(this.pool.get(`${address.host}:${address.port}`)!),
+      createSubchannel: (address: { host: string; port: number }, options: unknown) =>
+        this.#subchannel(address, options),
       updateState: (state: number, picker: Report["picker"], errorMessage: string | null) => {
         if (reports !== this.reports) this.violations.push("a destroyed policy reported a state");
         reports.push({ state, picker, errorMessage });
@@ -169,13 +205,23 @@ class Model implements WorldHooks {
     this.leaves.push(info);
     if (!this.list.has(info.key)) this.violations.push(`a child was created for ${info.key}, which is not listed`);
     if (this.children.has(info.key)) this.violations.push(`a second child was created for ${info.key}`);
-    this.children.set(info.key, { info, state: IDLE, retryingOn: new Set() });
+    this.children.set(info.key, { info, state: IDLE, retryingOn: new Set(), departed: this.departed.delete(info.key) });
   }
 
   subchannelCreated(info: RecordingLeafInfo, subchannel: FakeSubchannel): void {
     subchannel.owner = info;
     const child = this.children.get(info.key);
-    if (child?.info === info && subchannel.real.state === TRANSIENT_FAILURE) child.retryingOn.add(subchannel.real);
+    if (child?.info !== info) return;
+    if (subchannel.real.state === TRANSIENT_FAILURE) child.retryingOn.add(subchannel.real);
+    // A departed pod's address that grpc-js is still connecting to: the new child gets a subchannel of its own.
+    const shared = this.pool.get(subchannel.real.address)!;
+    const fresh = child.departed && shared.state === CONNECTING;
+    if ((subchannel.real !== shared) !== fresh) {
+      this.violations.push(
+        `the child of ${info.key} got ${fresh ? "the shared" : "a fresh"} subchannel to ${shared.address}, which is ` +
+          `${STATE_NAMES[shared.state]}, ${child.departed ? "after" : "without"} an earlier child`,
+      );
+    }
   }
 
   leafReported(info: RecordingLeafInfo, state: number, errorMessage: string | null, forward: () => void): void {
@@ -244,11 +290,12 @@ class Model implements WorldHooks {
         if (step.sameTick) return;
         break;
       case "subchannel": {
-        const real = this.pool.get(`${HOSTS[step.host]}:${PORT}`)!;
-        real.transition(
-          step.state,
-          step.state === TRANSIENT_FAILURE ? `connect ECONNREFUSED ${real.address}` : undefined,
-        );
+        // Every subchannel to the address: what happens there happens to each connection.
+        const address = `${HOSTS[step.host]}:${PORT}`;
+        for (const real of this.#reals()) {
+          if (real.address !== address) continue;
+          real.transition(step.state, step.state === TRANSIENT_FAILURE ? `connect ECONNREFUSED ${address}` : undefined);
+        }
         break;
       }
       case "advance":
@@ -278,6 +325,7 @@ class Model implements WorldHooks {
         this.#checkLeaks(true);
         this.children.clear();
         this.retired = [];
+        this.departed.clear();
         this.list.clear();
         this.standingError = undefined;
         this.hasResult = false;
@@ -308,6 +356,7 @@ class Model implements WorldHooks {
       else {
         removed.push(child.info);
         this.children.delete(key);
+        this.departed.add(key);
       }
     }
     this.timeout = step.timeout;
@@ -403,7 +452,10 @@ class Model implements WorldHooks {
         if (!live(info)) assert.equal(wrapper.refs, 0, `the removed child of ${info.key} kept a subchannel ref`);
       }
     }
-    for (const real of this.pool.values()) {
+    for (const real of this.#reals()) {
+      for (const wrapper of real.channelListenerOwners.values()) {
+        assert.ok(wrapper.owner, `a subchannel to ${real.address} the policy asked for and dropped kept a listener`);
+      }
       for (const wrapper of real.listenerOwners.values()) {
         assert.ok(live(wrapper.owner), `a state listener on ${real.address} outlived its child ${wrapper.owner?.key}`);
       }
@@ -471,6 +523,7 @@ const scenarioArbitrary: fc.Arbitrary<Scenario> = fc.record({
     maxLength: HOSTS.length,
   }),
   perfStep: fc.constantFrom(0, 0, 3),
+  legacyWrappers: fc.constant(false),
   steps: fc.array(stepArbitrary, { minLength: 1, maxLength: 50 }),
 });
 
@@ -495,10 +548,16 @@ Deno.test("an endpoint whose addresses all were in backoff leaves no subchannel 
   // changed state. Then with destroy().
   const update = (endpoints: StepEndpoint[]) => updateStep(endpoints, true);
   const inBackoff = [TRANSIENT_FAILURE, TRANSIENT_FAILURE, IDLE, IDLE, IDLE];
-  runScenario({ initial: inBackoff, perfStep: 0, steps: [update([{ shape: 5, preferred: false }]), update([])] });
   runScenario({
     initial: inBackoff,
     perfStep: 0,
+    legacyWrappers: false,
+    steps: [update([{ shape: 5, preferred: false }]), update([])],
+  });
+  runScenario({
+    initial: inBackoff,
+    perfStep: 0,
+    legacyWrappers: false,
     steps: [update([{ shape: 5, preferred: true }]), { kind: "destroy" }],
   });
 });
@@ -512,11 +571,12 @@ Deno.test("children of endpoints that left are destroyed over turns on a slow ma
     { kind: "advance", ms: 10 },
     updateStep([{ shape: 0, preferred: true }], false),
   ];
-  const right = runScenario({ initial: [READY, READY, READY, IDLE, IDLE], perfStep: 3, steps });
+  const right = runScenario({ initial: [READY, READY, READY, IDLE, IDLE], perfStep: 3, legacyWrappers: false, steps });
   assert.ok(right.retired.some((info) => !info.destroyed), "every removed child was destroyed in the update's turn");
   const later = runScenario({
     initial: [READY, READY, READY, IDLE, IDLE],
     perfStep: 3,
+    legacyWrappers: false,
     steps: [...steps, { kind: "advance", ms: 10 }],
   });
   const removed = later.leaves.filter((info) => info.key !== "[10.0.0.1:8080]");
@@ -532,6 +592,7 @@ Deno.test("failover comes at once when others appear after no preferred endpoint
   const model = runScenario({
     initial: [IDLE, IDLE, IDLE, IDLE, IDLE],
     perfStep: 0,
+    legacyWrappers: false,
     steps: [
       update([{ shape: 0, preferred: true }]), // 10.0.0.1, which stays CONNECTING
       { kind: "advance", ms: 200 },
