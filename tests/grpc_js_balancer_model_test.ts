@@ -75,6 +75,11 @@ interface Scenario {
   initial: number[];
   perfStep: number;
   legacyWrappers: boolean;
+  /**
+   * Whether the pool holds a ref on each subchannel, as grpc-js's does for up to 10 s after the last user left: a
+   * subchannel goes on connecting after the children that used it are gone. Without, it goes IDLE then.
+   */
+  poolRefs: boolean;
   steps: Step[];
 }
 
@@ -153,6 +158,7 @@ class Model implements WorldHooks {
 
   #newReal(address: string): FakeRealSubchannel {
     const real = new FakeRealSubchannel(address, this.loop);
+    if (this.scenario.poolRefs) real.ref();
     // The policy's listener is the first one called on its subchannel after it added it.
     real.beforeListener = (changed) => {
       for (const child of this.children.values()) {
@@ -523,7 +529,8 @@ const scenarioArbitrary: fc.Arbitrary<Scenario> = fc.record({
     maxLength: HOSTS.length,
   }),
   perfStep: fc.constantFrom(0, 0, 3),
-  legacyWrappers: fc.constant(false),
+  legacyWrappers: fc.boolean(),
+  poolRefs: fc.boolean(),
   steps: fc.array(stepArbitrary, { minLength: 1, maxLength: 50 }),
 });
 
@@ -552,12 +559,14 @@ Deno.test("an endpoint whose addresses all were in backoff leaves no subchannel 
     initial: inBackoff,
     perfStep: 0,
     legacyWrappers: false,
+    poolRefs: false,
     steps: [update([{ shape: 5, preferred: false }]), update([])],
   });
   runScenario({
     initial: inBackoff,
     perfStep: 0,
     legacyWrappers: false,
+    poolRefs: false,
     steps: [update([{ shape: 5, preferred: true }]), { kind: "destroy" }],
   });
 });
@@ -571,12 +580,19 @@ Deno.test("children of endpoints that left are destroyed over turns on a slow ma
     { kind: "advance", ms: 10 },
     updateStep([{ shape: 0, preferred: true }], false),
   ];
-  const right = runScenario({ initial: [READY, READY, READY, IDLE, IDLE], perfStep: 3, legacyWrappers: false, steps });
+  const right = runScenario({
+    initial: [READY, READY, READY, IDLE, IDLE],
+    perfStep: 3,
+    legacyWrappers: false,
+    poolRefs: false,
+    steps,
+  });
   assert.ok(right.retired.some((info) => !info.destroyed), "every removed child was destroyed in the update's turn");
   const later = runScenario({
     initial: [READY, READY, READY, IDLE, IDLE],
     perfStep: 3,
     legacyWrappers: false,
+    poolRefs: false,
     steps: [...steps, { kind: "advance", ms: 10 }],
   });
   const removed = later.leaves.filter((info) => info.key !== "[10.0.0.1:8080]");
@@ -593,6 +609,7 @@ Deno.test("failover comes at once when others appear after no preferred endpoint
     initial: [IDLE, IDLE, IDLE, IDLE, IDLE],
     perfStep: 0,
     legacyWrappers: false,
+    poolRefs: false,
     steps: [
       update([{ shape: 0, preferred: true }]), // 10.0.0.1, which stays CONNECTING
       { kind: "advance", ms: 200 },
@@ -601,4 +618,22 @@ Deno.test("failover comes at once when others appear after no preferred endpoint
     ],
   });
   assert.equal(STATE_NAMES[model.reports.at(-1)!.state], "READY");
+});
+
+Deno.test("a subchannel asked for and replaced by a fresh one leaves no listener behind on grpc-js 1.10 to 1.12.5", () => {
+  // Found by the property above. 10.0.0.1's pod leaves while grpc-js connects to it, and a pod with its address comes:
+  // the subchannel the policy asked for first, still CONNECTING, was dropped for a fresh one, but those versions of
+  // grpc-js add the channel's listener as they hand a subchannel out and take it off only when its refs drop to 0.
+  const update = (endpoints: StepEndpoint[]) => updateStep(endpoints, false);
+  runScenario({
+    initial: [IDLE, IDLE, IDLE, IDLE, IDLE],
+    perfStep: 0,
+    legacyWrappers: true,
+    poolRefs: true,
+    steps: [
+      update([{ shape: 0, preferred: true }]),
+      update([{ shape: 1, preferred: true }]),
+      update([{ shape: 0, preferred: true }]),
+    ],
+  });
 });

@@ -56,6 +56,8 @@ interface ChannelControlHelper {
   createSubchannel(address: unknown, options: unknown): Subchannel;
 }
 interface Subchannel {
+  ref(): void;
+  unref(): void;
   getConnectivityState(): number;
   addConnectivityStateListener(listener: SubchannelStateListener): void;
   removeConnectivityStateListener(listener: SubchannelStateListener): void;
@@ -409,6 +411,10 @@ function createBalancerClasses(grpc: BalancerGrpc) {
           // Linux's default SYN retries take about 2 min), and the new pod with its address would wait as long: it
           // gets a subchannel of its own, which connects now.
           if (inherited !== CONNECTING || !departed) return subchannel;
+          // grpc-js 1.10 to 1.12.5 add the channel's listener to a subchannel they hand out, and take it off only
+          // when its refs drop to 0: one that is never ref'd keeps it, and the channel, for the subchannel's life.
+          subchannel.ref();
+          subchannel.unref();
           return this.#helper.createSubchannel(address, {
             ...options as object,
             [FRESH_SUBCHANNEL_OPTION]: ++freshSubchannels,
