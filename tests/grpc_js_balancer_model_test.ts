@@ -60,7 +60,8 @@ type Step =
     /** The endpoints as grpc-js 1.13 hands them (an array, no note) instead of 1.14's StatusOr. */
     bare: boolean;
   }
-  | { kind: "subchannel"; host: number; state: number }
+  /** A subchannel of the host changes state: the shared one, those made fresh for one child, or all. */
+  | { kind: "subchannel"; host: number; state: number; which?: "shared" | "fresh" }
   | { kind: "advance"; ms: number }
   | { kind: "exitIdle" }
   | { kind: "resetBackoff" }
@@ -296,10 +297,11 @@ class Model implements WorldHooks {
         if (step.sameTick) return;
         break;
       case "subchannel": {
-        // Every subchannel to the address: what happens there happens to each connection.
+        // What happens at the address happens to each connection, or to the old pod's connection, or the new one's.
         const address = `${HOSTS[step.host]}:${PORT}`;
+        const shared = this.pool.get(address);
         for (const real of this.#reals()) {
-          if (real.address !== address) continue;
+          if (real.address !== address || (step.which && (real === shared) !== (step.which === "shared"))) continue;
           real.transition(step.state, step.state === TRANSIENT_FAILURE ? `connect ECONNREFUSED ${address}` : undefined);
         }
         break;
@@ -509,6 +511,7 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
       host: fc.nat(HOSTS.length - 1),
       // READY more often than not: the READY lists need several children to show their bugs.
       state: fc.constantFrom(IDLE, CONNECTING, READY, READY, READY, TRANSIENT_FAILURE, TRANSIENT_FAILURE),
+      which: fc.constantFrom(undefined, undefined, "shared" as const, "fresh" as const),
     }),
   },
   {
