@@ -267,3 +267,33 @@ Deno.test("Deno without a permission an exec plugin needs: the error names the f
     await rm(dir, { recursive: true });
   }
 });
+
+Deno.test("Deno with the README's --allow-env list: kgr-resolver runs, taking TERM and NO_COLOR it may not read as unset", async () => {
+  const api = await echoApi();
+  const dir = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
+  try {
+    const kubeconfig = join(dir, "kubeconfig.json");
+    await writeFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+    const listed = /`(--allow-env=[^`]+)`/.exec(readme)![1];
+    const cli = (command: string[]) =>
+      runDeno([
+        "run",
+        "--no-prompt",
+        "--allow-net",
+        listed,
+        `--allow-read=${kubeconfig}`,
+        new URL("../cli.ts", import.meta.url).pathname,
+        ...command,
+        "--kubeconfig",
+        kubeconfig,
+        "kubernetes:///echo.prod:grpc",
+      ]);
+    // Both stopped at "kgr-resolver: unexpected failure: NotCapable: Requires env access to "TERM"" and a stack.
+    assert.match(await cli(["--once"]), / prod\/echo rv \d+ topology none .*: 1 used: 10\.0\.0\.1:50051$/);
+    assert.match(await cli(["check"]), /^ok: kubernetes:\/\/\/echo\.prod:grpc resolves with these credentials$/m);
+  } finally {
+    await rm(dir, { recursive: true });
+    await api.close();
+  }
+});

@@ -8,6 +8,7 @@
 
 import process from "node:process";
 import type { WriteStream } from "node:tty";
+import { environmentVariable } from "./files.ts";
 
 /** An output stream of the CLI. */
 export interface CliOutput {
@@ -23,7 +24,11 @@ export interface CliOutput {
 export interface CliProcess {
   /** The arguments after the script's name. */
   args: string[];
-  /** Reads an environment variable. */
+  /**
+   * Reads an environment variable: `undefined` when unset, or when the runtime refuses to read it (Deno with an
+   * `--allow-env` list without it, where `TERM` and `NO_COLOR` then count as unset, as `NODE_NAME` and `ZONE` do
+   * for the library, which warns about those).
+   */
   env(name: string): string | undefined;
   /** Standard output. */
   stdout: CliOutput;
@@ -83,7 +88,7 @@ export function cliProcess(): CliProcess {
   }
   return {
     args: process.argv.slice(2),
-    env: (name) => process.env[name],
+    env: environmentVariable,
     stdout: output(process.stdout, lost),
     stderr: output(process.stderr, lost),
     onInterrupt(handler) {
