@@ -95,6 +95,32 @@ const KUBECTL_HABITS = new Map([
 const GRPC_SCHEMES = new Set(["dns", "ipv4", "ipv6", "unix", "unix-abstract", "vsock", "xds"]);
 
 /**
+ * The advice for a misspelt long option (`--onse`, `--namspace`): the flag nearest to it, when no other is as near
+ * and it is at most two edits away.
+ */
+function closeFlag(name: string): string | undefined {
+  if (!name.startsWith("--")) return undefined;
+  const flags = [...VALUE_FLAGS, ...SWITCHES].filter((flag) => flag.startsWith("--"));
+  const distances = flags.map((flag) => editDistance(name, flag));
+  const nearest = Math.min(...distances);
+  const meant = flags.filter((_, i) => distances[i] === nearest);
+  return nearest <= 2 && meant.length === 1 ? `use ${meant[0]}` : undefined;
+}
+
+/** The number of characters to insert, delete or replace to turn `a` into `b` (Levenshtein). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/**
  * Parses the arguments of `kgr-resolver`.
  *
  * @param args The arguments after the program's name.
@@ -157,7 +183,8 @@ export function parseArgs(args: readonly string[]): CliCommand {
       }
       values.set(name === "-n" ? "--namespace" : name, value);
     } else {
-      const instead = KUBECTL_HABITS.get(name.startsWith("-o") && !name.startsWith("--") ? "-o" : name);
+      const instead = KUBECTL_HABITS.get(name.startsWith("-o") && !name.startsWith("--") ? "-o" : name) ??
+        closeFlag(name);
       // Only the option's name: its value may be a secret (kubectl's --token=..., or -token=... with one dash).
       const shown = equals > 0 ? arg.slice(0, equals) : name;
       throw new UsageError(

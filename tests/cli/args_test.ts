@@ -101,6 +101,12 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
     [[TARGET, TARGET], `Cannot follow several targets: give one: current value is "${TARGET}" "${TARGET}"`],
     [["check", TARGET, TARGET], `Cannot check several targets: give one: current value is "${TARGET}" "${TARGET}"`],
     [["--colour", TARGET], 'Cannot use option "--colour": it is unknown: run kgr-resolver --help'],
+    // A misspelt option names the one meant, when no other is as close (--onse is two edits from --zone).
+    [["--onse", TARGET], 'Cannot use option "--onse": it is unknown: use --once'],
+    [["--namspace=shop", TARGET], 'Cannot use option "--namspace": it is unknown: use --namespace'],
+    [["--kube-config", "k", TARGET], 'Cannot use option "--kube-config": it is unknown: use --kubeconfig'],
+    // --zode is one edit from --zone and from --node: no guess.
+    [["--zode", "a", TARGET], 'Cannot use option "--zode": it is unknown: run kgr-resolver --help'],
     // A switch is known, and takes no value: "unknown" would send the user to --help for an option that is there.
     [["--once=yes", TARGET], 'Cannot use option "--once=yes": --once takes no value: write --once alone'],
     // kubectl's options, which users try first, get what does the same here.
