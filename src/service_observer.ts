@@ -62,9 +62,9 @@ export async function connectCluster(options: ClusterOptions = {}): Promise<Clus
   return { access, client: createClusterHttpClient(access) };
 }
 
-/** Whether the watch is listing, watching, or waiting to retry after a failure. */
+/** Whether the watch is listing (since when, in ms since the epoch), watching, or waiting to retry after a failure. */
 export type WatchState =
-  | { state: "listing" }
+  | { state: "listing"; since: number }
   | { state: "watching" }
   | { state: "retrying"; error: ResolverError };
 
@@ -165,7 +165,13 @@ export async function observeService(
     }
   });
   if (signal.aborted) return;
-  let view: ServiceView = { namespace, service, port: target.port, locality, watch: { state: "listing" } };
+  let view: ServiceView = {
+    namespace,
+    service,
+    port: target.port,
+    locality,
+    watch: { state: "listing", since: Date.now() },
+  };
   if (zoneNote !== undefined) view.zoneNote = zoneNote;
   let state: SliceState | undefined;
   let version = 0;
@@ -222,7 +228,7 @@ export async function observeService(
     // Named in the messages of the reflector's own failures (a stalled watch).
     server: api.server,
     list(params) {
-      if (view.watch.state === "watching") publish({ watch: { state: "listing" } });
+      if (view.watch.state === "watching") publish({ watch: { state: "listing", since: Date.now() } });
       return api.list(params);
     },
     async watch(params) {

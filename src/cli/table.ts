@@ -35,6 +35,8 @@ export interface TableContext {
 const HEADINGS = ["POD", "ADDRESS", "ZONE", "NODE", "READY", "SERVING", "TERMINATING", "USED"];
 const READY = HEADINGS.indexOf("READY");
 const USE_STYLE: Record<PodExplanation["use"], Style> = { used: "green", failover: "yellow", unused: "red" };
+/** How long a live table says only "listing" before it says for how long. */
+const LISTING_SHOWN_AFTER_MS = 5_000;
 
 /**
  * Renders the table.
@@ -48,7 +50,7 @@ const USE_STYLE: Record<PodExplanation["use"], Style> = { used: "green", failove
  * import { renderTable } from "./table.ts";
  * import { painter } from "./terminal.ts";
  * const lines = renderTable(
- *   { namespace: "prod", service: "echo", port: "grpc", locality: {}, watch: { state: "listing" } },
+ *   { namespace: "prod", service: "echo", port: "grpc", locality: {}, watch: { state: "listing", since: 0 } },
  *   { input: "kubernetes:///echo.prod:grpc", server: "https://10.0.0.1", source: "in-cluster service account", now: 0, columns: 100, rows: 30, paint: painter(false), live: true },
  * );
  * console.log(lines[0]); // "kubernetes:///echo.prod:grpc  service prod/echo  port grpc"
@@ -82,7 +84,7 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   const state: Segment[] = [
     { text: `resourceVersion ${view.snapshot?.resourceVersion ?? "-"}  ` },
     { text: `${changeText(view, context.now)}  ` },
-    watchSegment(view, context.live),
+    watchSegment(view, context),
   ];
   // The topology mode and why it is none go on their own lines when they do not fit after the state: cut, the
   // reason is what would be lost.
@@ -242,10 +244,15 @@ function rowsShown(pods: readonly PodExplanation[], room: number): number[] {
   return byConcern.slice(0, Math.max(0, room)).sort((a, b) => a - b);
 }
 
-function watchSegment({ watch, snapshot }: ServiceView, live: boolean): Segment {
+function watchSegment({ watch, snapshot }: ServiceView, { live, now }: TableContext): Segment {
   if (watch.state === "watching") return { text: "watching", style: "green" };
   // A table printed once (--once) shows the first state, read from a LIST that is done.
   if (watch.state === "listing" && snapshot && !live) return { text: "listed", style: "green" };
+  // A server that accepts the request and never answers leaves it listing until stallTimeoutMs (150 s): the time
+  // shows that the CLI is waiting, not stuck.
+  if (watch.state === "listing" && live && now - watch.since >= LISTING_SHOWN_AFTER_MS) {
+    return { text: `listing for ${ago(now - watch.since)}`, style: "yellow" };
+  }
   if (watch.state === "listing") return { text: "listing", style: "yellow" };
   return { text: "retrying (see below)", style: "red" };
 }

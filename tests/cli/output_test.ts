@@ -303,8 +303,16 @@ Deno.test("renderTable() says when the Service changed only when someone knows",
   );
   assert.ok(header({ changedAt: 6_000, changes: 2 }).startsWith("resourceVersion 42  changed 1m 0s ago  watching"));
   // --once prints the state a LIST brought, before any watch.
-  const once = renderTable({ ...view, watch: { state: "listing" } }, { ...context, live: false });
+  const once = renderTable({ ...view, watch: { state: "listing", since: 0 } }, { ...context, live: false });
   assert.ok(once[2].includes("  listed  topology"), once[2]);
+});
+
+Deno.test("renderTable() live says for how long it has been listing, once that takes 5 s", () => {
+  const waiting = { ...viewOf([]), pods: undefined, snapshot: undefined, changedAt: undefined, changes: undefined };
+  const state = (since: number) => renderTable({ ...waiting, watch: { state: "listing", since } }, context)[2];
+  assert.ok(state(context.now - 4_999).includes("  no change yet  listing  topology"), state(context.now - 4_999));
+  // A server that never answers keeps it there until stallTimeoutMs (150 s): it looked stuck.
+  assert.ok(state(context.now - 72_000).includes("  no change yet  listing for 1m 12s  topology"));
 });
 
 Deno.test("withShownChanges() dates a change only when the table shows it, not a change of hints alone", () => {
