@@ -1,13 +1,15 @@
 // Services ship bundled: a client that uses every entry point (tests/bundle/client.mjs) is bundled with
 // `bun build --target=node` into one ES module and into one CommonJS file, with grpc-js and nice-grpc inside, and
-// each runs on Node from a folder without node_modules; a program of the core alone bundles without grpc-js.
+// each runs on Node from a folder without node_modules; `bun build --compile` makes single executables of it and of
+// the CLI, which run there too; a program of the core alone bundles without grpc-js.
 // Bundles the built package: run `npm run build` first.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 
 const run = promisify(execFile);
 const root = new URL("../", import.meta.url).pathname;
@@ -33,6 +35,35 @@ for (const [format, extension] of [["cjs", "cjs"], ["esm", "mjs"]]) {
     }
   });
 }
+
+Deno.test("bun build --compile makes single executables of a client and of the CLI that run without node_modules", async () => {
+  const folder = await mkdtemp(join(tmpdir(), "kgr-bundle-"));
+  const api = await startFakeApiServer({ token: "compiled" });
+  try {
+    const compile = (entry: string, name: string) =>
+      run(bun, ["build", "--compile", entry, `--outfile=${join(folder, name)}`], { cwd: root, timeout: 30_000 });
+    await Promise.all([compile("tests/bundle/client.mjs", "client"), compile("dist/cli.js", "kgr-resolver")]);
+    const { stdout } = await run(join(folder, "client"), [], { cwd: folder, timeout: 20_000 });
+    assert.deepEqual(stdout.trim().split("\n"), ["grpc-js echo-0:hi", "nice-grpc echo-0:hi"]);
+    api.applySlice(endpointSlice({
+      namespace: "prod",
+      service: "echo",
+      port: { name: "grpc", port: 50051 },
+      endpoints: [{ ip: "10.0.0.1", pod: "echo-0" }],
+    }));
+    const kubeconfig = join(folder, "kubeconfig.json");
+    await writeFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    const cli = await run(
+      join(folder, "kgr-resolver"),
+      ["--once", "--kubeconfig", kubeconfig, "kubernetes:///echo.prod:grpc"],
+      { cwd: folder, timeout: 20_000 },
+    );
+    assert.match(cli.stdout, / prod\/echo rv \d+ topology none .*: 1 used: echo-0 10\.0\.0\.1:50051\n$/);
+  } finally {
+    await api.close();
+    await rm(folder, { recursive: true, force: true });
+  }
+});
 
 Deno.test("a bundle of a program that uses only watchEndpoints leaves grpc-js out, and runs", async () => {
   const folder = await mkdtemp(join(tmpdir(), "kgr-bundle-"));
