@@ -9,18 +9,35 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The first own field of `value` that is not one of `known`, for errors that name a misspelt field; else `undefined`. */
+/**
+ * The first own field of `value` that is not one of `known`, for errors that name a misspelt field; else `undefined`.
+ * A field set to `undefined` counts as left out: it changes nothing, whatever its name.
+ */
 export function unknownField(value: object, known: readonly string[]): string | undefined {
-  return Object.keys(value).find((field) => !known.includes(field));
+  return Object.keys(value).find((field) =>
+    !known.includes(field) && (value as Record<string, unknown>)[field] !== undefined
+  );
 }
 
-/** A value as an option error shows it: as JSON where it can be (strings quoted, objects whole). */
+/** A value as an option error shows it: as JSON where it can be (strings quoted, objects whole), numbers as written. */
 export function describeValue(value: unknown): string {
+  // JSON would show NaN and Infinity as null.
+  if (typeof value === "number") return String(value);
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
     return String(value);
   }
+}
+
+/**
+ * The end of an option error: `current value is <value>`, and for `null`, which no option takes, that leaving the
+ * option out gives its default.
+ */
+export function currentValue(value: unknown): string {
+  return value === null
+    ? "current value is null (leave the option out, or pass undefined, for its default)"
+    : `current value is ${describeValue(value)}`;
 }
 
 /** The YAML-ish type name of a value, for messages (`null`, `list`, `string`, ...). */

@@ -6,24 +6,25 @@
  * @module
  */
 
-import { describeValue, unknownField } from "./_util.ts";
+import { currentValue, typeName, unknownField } from "./_util.ts";
 import { checkClusterOptions, CLUSTER_OPTIONS } from "./cluster/cluster_options.ts";
 import type { WatchSettings } from "./endpoint_subscription.ts";
 import { checkLocality } from "./locality.ts";
 import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
 
 /**
- * Throws a `TypeError` naming the option when a watch setting cannot work: a
- * `stallTimeoutMs` or `backoff` delay that is not a number of milliseconds
- * above 0 (0 would abort every request at once, or retry without pause) and
- * within what a timer can wait, a `backoff.initialMs` above `maxMs`, a
- * `locality` that is not `{ zone?, node? }` of strings, a field that `backoff`
- * or `locality` does not have, or a `watchList` that is not a boolean. A
- * `null` means the default, as `undefined` does. Throws a `ConfigError` for
- * `cluster` options that are unknown, of the wrong type or exclude each other.
+ * Throws naming the option when a watch setting cannot work: a `TypeError`
+ * for a value of the wrong type (`null` included: an option left out, or
+ * `undefined`, takes its default) or a field that `backoff` or `locality`
+ * does not have; a `RangeError` for a `stallTimeoutMs` or `backoff` delay
+ * that is not a number of milliseconds above 0 (0 would abort every request
+ * at once, or retry without pause) and within what a timer can wait, or a
+ * `backoff.initialMs` above `maxMs`. Throws a `ConfigError` for `cluster` options
+ * that are unknown, of the wrong type or exclude each other.
  *
  * @param settings The caller's settings.
  * @throws {TypeError} Naming the first bad option and its value.
+ * @throws {RangeError} Naming a delay out of range and its value.
  * @throws {ConfigError} Naming a bad `cluster` option in its `field`.
  *
  * @example A backoff without pause is refused
@@ -44,7 +45,7 @@ export function checkWatchSettings(settings: WatchSettings): void {
     if (typeof backoff !== "object" || backoff === null || Array.isArray(backoff)) {
       throw new TypeError(
         `Cannot use option 'backoff': it must be an object such as { initialMs: 1000, maxMs: 30000 }: ` +
-          `current value is ${describeValue(backoff)}`,
+          currentValue(backoff),
       );
     }
     checkFields("backoff", backoff, ["initialMs", "maxMs"]);
@@ -54,7 +55,7 @@ export function checkWatchSettings(settings: WatchSettings): void {
     // The longest delay won, and the first one was never waited. (A lone maxMs below the default first delay caps
     // it, as meant.)
     if (typeof initialMs === "number" && initialMs > (maxMs ?? 30_000)) {
-      throw new TypeError(
+      throw new RangeError(
         `Cannot use option 'backoff': initialMs must be at most maxMs (default 30000): current values are ` +
           `initialMs ${initialMs} and maxMs ${maxMs ?? 30_000}`,
       );
@@ -65,13 +66,39 @@ export function checkWatchSettings(settings: WatchSettings): void {
     checkFields("locality", settings.locality, ["zone", "node"]);
   }
   const { watchList } = settings as { watchList?: unknown };
-  if (watchList !== undefined && watchList !== null && typeof watchList !== "boolean") {
+  if (watchList !== undefined && typeof watchList !== "boolean") {
     // Anything but false kept streaming lists on: "false" (from an environment variable, say) turned nothing off.
     throw new TypeError(
       `Cannot use option 'watchList': it must be true or false (default true; false lists and watches): ` +
-        `current value is ${describeValue(watchList)}`,
+        currentValue(watchList),
     );
   }
+}
+
+/**
+ * Throws a `TypeError` when the options are no object (`null`, a string): each check after this one reads them as
+ * one, and failed with a runtime's own words ("Cannot use 'in' operator"). Their value is never quoted: a string
+ * there may be a token.
+ *
+ * @param options The caller's options, after the default `{}` for `undefined`.
+ * @throws {TypeError} Saying what the options must be.
+ *
+ * @example Null options
+ * ```ts
+ * import { checkOptionsObject } from "./check_watch_settings.ts";
+ * try {
+ *   checkOptionsObject(null);
+ * } catch (error) {
+ *   console.log((error as Error).message); // Cannot use the options: they must be an object ...
+ * }
+ * ```
+ */
+export function checkOptionsObject(options: unknown): asserts options is object {
+  if (typeof options === "object" && options !== null && !Array.isArray(options)) return;
+  throw new TypeError(
+    "Cannot use the options: they must be an object such as { cluster: { kubeconfig } }, or left out for the " +
+      `defaults: current ${options === null ? "value is null" : `type is ${typeName(options)}`}`,
+  );
 }
 
 /**
@@ -120,13 +147,17 @@ export function checkOptionNames(
   );
 }
 
-/** Refuses a delay that is not a number of milliseconds a timer can wait, from 1; `null` means the default. */
+/**
+ * Refuses a delay that is not a number of milliseconds a timer can wait, from 1: a `TypeError` for another type, a
+ * `RangeError` for a number out of range (`NaN` and `Infinity` included).
+ */
 function checkDelay(option: string, value: unknown, defaultMs: number): void {
-  if (value === undefined || value === null) return;
+  if (value === undefined) return;
   if (typeof value === "number" && value > 0 && value <= MAX_TIMER_DELAY_MS) return;
-  throw new TypeError(
+  const ErrorClass = typeof value === "number" ? RangeError : TypeError;
+  throw new ErrorClass(
     `Cannot use option '${option}': it must be a number of milliseconds above 0 and at most ${MAX_TIMER_DELAY_MS} ` +
-      `(default ${defaultMs}): current value is ${typeof value === "number" ? String(value) : describeValue(value)}`,
+      `(default ${defaultMs}): ${currentValue(value)}`,
   );
 }
 
@@ -139,6 +170,6 @@ function checkFields(option: string, value: object, fields: readonly string[]): 
   if (unknown === undefined) return;
   throw new TypeError(
     `Cannot use option '${option}': it has no field ${JSON.stringify(unknown)}: use ${fields.join(" and ")}: ` +
-      `current value is ${describeValue(value)}`,
+      currentValue(value),
   );
 }

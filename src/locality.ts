@@ -8,7 +8,7 @@
  * @module
  */
 
-import { describeValue } from "./_util.ts";
+import { currentValue } from "./_util.ts";
 import { environmentVariable, refusedToRead } from "./runtime/files.ts";
 import type { Locality } from "./topology.ts";
 import { trace } from "./trace.ts";
@@ -57,7 +57,7 @@ export function checkLocality(value: unknown): asserts value is Locality {
   if (!ok) {
     throw new TypeError(
       `Cannot use option 'locality': it must be an object such as { zone: "eu-west-1a", node: "node-1" }, ` +
-        `whose zone and node are strings ({} turns topology off): current value is ${describeValue(value)}`,
+        `whose zone and node are strings ({} turns topology off): ${currentValue(value)}`,
     );
   }
 }

@@ -11,6 +11,8 @@
  * @module
  */
 
+import { currentValue } from "./_util.ts";
+
 /** What subsetting needs of an endpoint. */
 export interface SubsetCandidate {
   /** Addresses; the first one identifies the endpoint when it has no pod name. */
@@ -35,6 +37,7 @@ export interface Subsetter {
  * @returns The subsetter.
  * @throws {RangeError} When `size` is not a positive integer or `seed` not a 32-bit integer, naming them as
  * `register()`'s options `subsetSize` and `subsetSeed` (the CLI checks its flags before).
+ * @throws {TypeError} When either is no number at all.
  *
  * @example Keeping 2 of 4 endpoints
  * ```ts
@@ -50,16 +53,14 @@ export interface Subsetter {
  */
 export function createSubsetter(size: number, seed: number): Subsetter {
   if (!Number.isInteger(size) || size < 1) {
-    throw new RangeError(
+    throw new (typeof size === "number" ? RangeError : TypeError)(
       `Cannot use option 'subsetSize': it must be a positive integer (how many pods each channel connects to): ` +
-        `current value is ${shown(size)}`,
+        currentValue(size),
     );
   }
   if (!isSubsetSeed(seed)) {
-    throw new RangeError(
-      `Cannot use option 'subsetSeed': it must be a 32-bit integer (${MIN_SEED} to ${MAX_SEED}): current value is ${
-        shown(seed)
-      }`,
+    throw new (typeof seed === "number" ? RangeError : TypeError)(
+      `Cannot use option 'subsetSeed': it must be a 32-bit integer (${MIN_SEED} to ${MAX_SEED}): ${currentValue(seed)}`,
     );
   }
   return {
@@ -162,10 +163,6 @@ export function isSubsetSeed(seed: unknown): seed is number {
 }
 
 /** A value as an error message shows it: strings quoted, so that "5" and 5 differ. */
-function shown(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
-}
-
 /**
  * The rendezvous score of an endpoint for a client: FNV-1a of the key, mixed
  * with the seed by murmur3's finalizer, as an unsigned 32-bit integer.

@@ -9,9 +9,9 @@ import { subscribeEndpoints, type WatchSettings } from "./endpoint_subscription.
 import { type EndpointSnapshot, snapshotOf } from "./endpoint_snapshot.ts";
 import type { ResolverError } from "./errors.ts";
 import { formatTarget, parseTarget, type Target } from "./target.ts";
-import { checkOptionNames, checkWatchSettings } from "./check_watch_settings.ts";
+import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "./check_watch_settings.ts";
 import { whenAborted } from "./runtime/abortable.ts";
-import { isRecord } from "./_util.ts";
+import { currentValue, isRecord } from "./_util.ts";
 
 /** Every option of {@linkcode watchEndpoints}; the type makes the list whole. */
 const WATCH_ENDPOINTS_OPTIONS: readonly string[] = Object.keys(
@@ -162,8 +162,9 @@ export async function* watchEndpoints(
 
 /**
  * Refuses arguments that are not what they stand for, which failed far from the call: an object target as
- * `"undefined:///undefined"`, a signal passed as the options never aborted the loop, and an AbortController as
- * `signal` with "signal.addEventListener is not a function".
+ * `"undefined:///undefined"`, a signal passed as the options never aborted the loop, an AbortController as
+ * `signal` with "signal.addEventListener is not a function", and an `onError` that is no function at the first
+ * failure.
  */
 function checkArguments(target: unknown, options: unknown): void {
   if (typeof target !== "string" && !(isRecord(target) && "service" in target)) {
@@ -178,17 +179,30 @@ function checkArguments(target: unknown, options: unknown): void {
         "{ signal })",
     );
   }
-  const signal = isRecord(options) ? options.signal : undefined;
+  checkOptionsObject(options);
+  const { signal, onError } = options as WatchEndpointsOptions;
   if (signal !== undefined && !isAbortSignal(signal)) {
     throw new TypeError(
       "Cannot use option 'signal': it must be an AbortSignal (an AbortController's signal, or " +
-        `AbortSignal.timeout(ms)): current value is ${kindOf(signal)}`,
+        `AbortSignal.timeout(ms)): ${optionKind(signal)}`,
+    );
+  }
+  if (onError !== undefined && typeof onError !== "function") {
+    // It was called at the first failure, and threw inside the watch: "onError is not a function".
+    throw new TypeError(
+      `Cannot use option 'onError': it must be a function such as (error) => console.error(error.message): ` +
+        optionKind(onError),
     );
   }
 }
 
 function isAbortSignal(value: unknown): boolean {
   return isRecord(value) && typeof value.aborted === "boolean" && typeof value.addEventListener === "function";
+}
+
+/** `current value is` what an option's value is, without its contents; for `null`, that leaving it out is the default. */
+function optionKind(value: unknown): string {
+  return value === null ? currentValue(null) : `current value is ${kindOf(value)}`;
 }
 
 /** What a value is, by its class when it has one (`of class URL`), else its type; never its contents. */

@@ -710,10 +710,45 @@ Deno.test("register() refuses bad options at once, naming them", () => {
     );
   }
   assert.doesNotThrow(() => registeredClass({ scheme: "DNS" })); // grpc-js matches schemes as written
-  // null stands for the default, as it did before these checks.
+  // No option takes null, as none takes it in its type: an option left out, or undefined, takes its default.
+  for (
+    const [options, ErrorClass, name] of [
+      [{ stallTimeoutMs: null }, TypeError, "stallTimeoutMs"],
+      [{ backoff: { initialMs: null } }, TypeError, "backoff.initialMs"],
+      [{ watchList: null }, TypeError, "watchList"],
+      [{ scheme: null }, TypeError, "scheme"],
+      [{ subsetSize: null }, TypeError, "subsetSize"],
+      [{ subsetSize: 2, subsetSeed: null }, TypeError, "subsetSeed"],
+    ] as const
+  ) {
+    assert.throws(
+      () => registeredClass(options as never),
+      (error) =>
+        error instanceof ErrorClass && error.message.startsWith(`Cannot use option '${name}': `) &&
+        error.message.endsWith(": current value is null (leave the option out, or pass undefined, for its default)"),
+    );
+  }
   assert.doesNotThrow(() =>
-    registeredClass({ stallTimeoutMs: null, backoff: { initialMs: null }, watchList: null } as never)
+    registeredClass({
+      stallTimeoutMs: undefined,
+      backoff: { initialMs: undefined },
+      watchList: undefined,
+      scheme: undefined,
+    })
   );
+  // A wrong type is a TypeError, a number out of range a RangeError, and NaN is shown as NaN (JSON says null).
+  assert.throws(() => registeredClass({ subsetSize: 0 }), RangeError);
+  assert.throws(() => registeredClass({ subsetSize: Number.NaN }), /current value is NaN$/);
+  assert.throws(() => registeredClass({ stallTimeoutMs: "5" as never }), TypeError);
+  assert.throws(() => registeredClass({ stallTimeoutMs: -1 }), RangeError);
+  assert.throws(() => registeredClass({ loadBalancing: Infinity as never }), /'loadBalancing': Infinity is no /);
+  // Options that are no object failed with a runtime's words ("Cannot use 'in' operator").
+  for (const options of [null, "kubernetes", 5]) {
+    assert.throws(
+      () => register(options as never),
+      (error) => error instanceof TypeError && /^Cannot use the options: they must be an object /.test(error.message),
+    );
+  }
   assert.doesNotThrow(() => registeredClass({ stallTimeoutMs: 2 ** 31 - 1, backoff: {} }));
   // A lone maxMs below the default first delay (1000) caps it.
   assert.doesNotThrow(() => registeredClass({ backoff: { maxMs: 500 } }));
@@ -726,7 +761,7 @@ Deno.test("watchEndpoints() and register() refuse a bad locality, stall timeout,
     // 0 aborted every request at once, and the resolver never resolved.
     [
       { stallTimeoutMs: 0 },
-      /TypeError: Cannot use option 'stallTimeoutMs': it must be a number of milliseconds above 0 and at most 2147483647 \(default 150000\): current value is 0$/,
+      /RangeError: Cannot use option 'stallTimeoutMs': it must be a number of milliseconds above 0 and at most 2147483647 \(default 150000\): current value is 0$/,
     ],
     [{ stallTimeoutMs: Number.NaN }, /'stallTimeoutMs'.*current value is NaN$/],
     // A timer cannot wait longer: it fired after 1 ms, every request was cut short and retried at once.
@@ -735,10 +770,10 @@ Deno.test("watchEndpoints() and register() refuse a bad locality, stall timeout,
     // 0 or less retried a failing API server without pause: thousands of requests a second.
     [
       { backoff: { initialMs: 0 } },
-      /TypeError: Cannot use option 'backoff.initialMs': it must be a number of milliseconds above 0 and at most 2147483647 \(default 1000\): current value is 0$/,
+      /RangeError: Cannot use option 'backoff.initialMs': it must be a number of milliseconds above 0 and at most 2147483647 \(default 1000\): current value is 0$/,
     ],
     [{ backoff: { maxMs: -5 } }, /'backoff.maxMs'.*current value is -5$/],
-    [{ backoff: null }, /'backoff': it must be an object.*current value is null$/],
+    [{ backoff: null }, /'backoff': it must be an object.*current value is null \(leave the option out, /],
     [{ backoff: { initialMs: "100" } }, /'backoff.initialMs'.*current value is "100"$/],
     // "false" (an environment variable's value, say) kept streaming lists on.
     [
@@ -764,7 +799,7 @@ Deno.test("watchEndpoints() and register() refuse a bad locality, stall timeout,
     // The longest delay won: the first one was never waited.
     [
       { backoff: { initialMs: 5000, maxMs: 1000 } },
-      /TypeError: Cannot use option 'backoff': initialMs must be at most maxMs \(default 30000\): current values are initialMs 5000 and maxMs 1000$/,
+      /RangeError: Cannot use option 'backoff': initialMs must be at most maxMs \(default 30000\): current values are initialMs 5000 and maxMs 1000$/,
     ],
     [{ backoff: { initialMs: 60_000 } }, /initialMs 60000 and maxMs 30000$/],
     [

@@ -75,6 +75,24 @@ Deno.test("createChannel() refuses a resolver option given beside the channel op
   }).close();
 });
 
+Deno.test("createChannel() refuses options, a resolver or a resolver.grpc that are null or of another type, registering nothing", () => {
+  const recording = recordingGrpc();
+  const cases: [unknown, RegExp][] = [
+    [null, /^Cannot use the options: they must be an object .*: current value is null$/],
+    [{ resolver: null }, /^Cannot use option 'resolver': .*current value is null \(leave the option out, /],
+    [{ resolver: "k8s" }, /^Cannot use option 'resolver': .*current type is string$/],
+    // Was: nice-grpc's own copy, as if resolver.grpc were left out.
+    [{ resolver: { grpc: null } }, /^Cannot use option 'grpc': it must be the @grpc\/grpc-js module/],
+  ];
+  for (const [options, message] of cases) {
+    assert.throws(
+      () => createChannel("k8s-nice-null:///echo.prod:grpc", undefined, options as never),
+      (error) => error instanceof TypeError && message.test(error.message),
+    );
+  }
+  assert.deepEqual(recording.schemes, [], "nothing registered");
+});
+
 Deno.test("createChannel() refuses resolver.scheme, which the target's scheme overrode, and names only the options resolver takes", () => {
   const recording = recordingGrpc();
   assert.throws(

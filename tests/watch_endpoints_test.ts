@@ -471,6 +471,20 @@ Deno.test("watchEndpoints() refuses a target, options or signal of the wrong kin
       "Cannot use option 'signal': it must be an AbortSignal (an AbortController's signal, or AbortSignal.timeout(ms)): " +
       "current value is of class AbortController",
     ],
+    // Was: accepted, and "onError is not a function" thrown inside the watch at its first failure.
+    [
+      target,
+      { onError: "console.error" },
+      "Cannot use option 'onError': it must be a function such as (error) => console.error(error.message): " +
+      "current value is of type string",
+    ],
+    [
+      target,
+      { signal: null },
+      /current value is null \(leave the option out, or pass undefined, for its default\)$/.source,
+    ],
+    // Was: Cannot convert undefined or null to object.
+    [target, null, /^Cannot use the options: they must be an object .*: current value is null$/.source],
   ];
   for (const [given, options, message] of cases) {
     await assert.rejects(

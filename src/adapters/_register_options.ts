@@ -9,8 +9,8 @@ import type { WatchSettings } from "../endpoint_subscription.ts";
 import { isUriScheme } from "../target.ts";
 import { BALANCER_NAME, type BalancerGrpc } from "./grpc_js_balancer.ts";
 import { createSubsetter } from "../subset.ts";
-import { checkOptionNames, checkWatchSettings } from "../check_watch_settings.ts";
-import { describeValue } from "../_util.ts";
+import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "../check_watch_settings.ts";
+import { currentValue, describeValue } from "../_util.ts";
 
 /** The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses. */
 export interface GrpcModule extends BalancerGrpc {
@@ -109,8 +109,9 @@ export function isGrpcJsScheme(scheme: string): boolean {
  *
  * @param options The options given to `register()`.
  * @returns The scheme to register: `options.scheme`, or `kubernetes`.
- * @throws {TypeError} Naming the first bad option (see `register()`).
- * @throws {RangeError} When `subsetSize` or `subsetSeed` is out of range.
+ * @throws {TypeError} Naming the first bad option (see `register()`): an unknown one, or one of the wrong type, `null`
+ * included (an option left out, or `undefined`, takes its default).
+ * @throws {RangeError} When `subsetSize`, `subsetSeed` or a watch delay is a number out of range.
  * @throws {ConfigError} When a `cluster` option is unknown, of the wrong type, or excludes another.
  *
  * @example A scheme that grpc-js resolves itself
@@ -124,11 +125,13 @@ export function isGrpcJsScheme(scheme: string): boolean {
  * ```
  */
 export function checkRegisterOptions(options: RegisterOptions): string {
+  checkOptionsObject(options);
   // A misspelt name first, as it explains what follows.
   checkGrpcOption(options);
   checkOptionNames(options, REGISTER_OPTIONS);
-  if (options.subsetSize !== undefined) createSubsetter(options.subsetSize, options.subsetSeed ?? 0);
-  else if (options.subsetSeed !== undefined) {
+  if (options.subsetSize !== undefined) {
+    createSubsetter(options.subsetSize, options.subsetSeed === undefined ? 0 : options.subsetSeed);
+  } else if (options.subsetSeed !== undefined) {
     // Alone it did nothing: every channel connected to every pod (a misspelled subsetSize, say).
     throw new TypeError(
       `Cannot use option 'subsetSeed' without 'subsetSize': the seed only chooses which pods a subset holds; ` +
@@ -138,12 +141,12 @@ export function checkRegisterOptions(options: RegisterOptions): string {
     );
   }
   checkWatchSettings(options);
-  const scheme = options.scheme ?? "kubernetes";
+  const scheme = options.scheme === undefined ? "kubernetes" : options.scheme;
   if (!isUriScheme(scheme)) {
     // grpc-js would register it anyway, and send the targets meant for it to its DNS resolver.
     throw new TypeError(
       `Cannot use option 'scheme': it must be a URI scheme without ":" (a letter, then letters, digits, "+", "-" ` +
-        `or "."), such as "k8s" for targets like "k8s:///echo.prod:grpc": current value is ${describeValue(scheme)}`,
+        `or "."), such as "k8s" for targets like "k8s:///echo.prod:grpc": ${currentValue(scheme)}`,
     );
   }
   if (isGrpcJsScheme(scheme)) {

@@ -12,7 +12,8 @@ import { parseTarget } from "../target.ts";
 import { isRegistered, register } from "./grpc_js.ts";
 import { type GrpcModule, isGrpcJsScheme, REGISTER_OPTIONS, type RegisterOptions } from "./_register_options.ts";
 import { CLUSTER_OPTIONS } from "../cluster/cluster_options.ts";
-import { checkOptionNames } from "../check_watch_settings.ts";
+import { checkOptionNames, checkOptionsObject } from "../check_watch_settings.ts";
+import { currentValue, isRecord, typeName } from "../_util.ts";
 import { type RuntimeKey, runtimeKey } from "../runtime/runtime.ts";
 // Not a named import: ESM bundles often begin with their own `createRequire` import, and the two would clash.
 import * as nodeModule from "node:module";
@@ -78,8 +79,17 @@ export function createChannel(
   options: CreateChannelOptions = {},
 ): niceGrpc.Channel {
   checkCredentials(credentials);
+  checkOptionsObject(options);
   const { resolver, ...channelOptions } = options;
   checkChannelOptionNames(channelOptions);
+  if (resolver !== undefined && !isRecord(resolver)) {
+    throw new TypeError(
+      "Cannot use option 'resolver': it must be an object of resolver options such as { cluster: { kubeconfig } }, " +
+        `or left out for the defaults: ${
+          resolver === null ? currentValue(null) : `current type is ${typeName(resolver)}`
+        }`,
+    );
+  }
   if ((resolver as { scheme?: unknown } | undefined)?.scheme !== undefined) {
     // It was overridden by the target's scheme without a word.
     throw new TypeError(
@@ -87,7 +97,7 @@ export function createChannel(
         '("k8s:///echo.prod:grpc" registers k8s) and leave resolver.scheme out',
     );
   }
-  if (resolver) checkOptionNames(resolver, RESOLVER_OPTIONS);
+  if (resolver !== undefined) checkOptionNames(resolver, RESOLVER_OPTIONS);
   const written = /^([^:/]+):/.exec(target)?.[1];
   if (written !== undefined && (isGrpcJsScheme(written) || NICE_GRPC_PROTOCOLS.has(written))) {
     // Registering ours under grpc-js's scheme would take over every channel of it; nice-grpc dials http(s):// by DNS.
@@ -99,8 +109,9 @@ export function createChannel(
     );
   }
   const { scheme } = parseTarget(target);
-  const grpc = resolver?.grpc ?? niceGrpcsOwnGrpc();
-  if (resolver || !isRegistered(grpc, scheme)) register({ ...resolver, scheme, grpc });
+  // A null grpc is left to register(), which refuses it.
+  const grpc = resolver?.grpc === undefined ? niceGrpcsOwnGrpc() : resolver.grpc;
+  if (resolver !== undefined || !isRegistered(grpc, scheme)) register({ ...resolver, scheme, grpc });
   return niceGrpc.createChannel(target, credentials, {
     "grpc.enable_http_proxy": 0,
     ...channelOptions as niceGrpc.ChannelOptions,
