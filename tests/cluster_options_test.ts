@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { checkClusterOptions } from "../src/cluster/cluster_options.ts";
+import { ConfigError } from "../src/errors.ts";
+import type { ClusterOptions } from "../src/cluster/types.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
 import { CA, fakeEnvironment, IN_CLUSTER_VARS, kubeconfigText, SA_FILES } from "./_cluster_environment.ts";
 
@@ -123,7 +125,11 @@ Deno.test("resolveClusterAccess() names options as users write them, under clust
   const env = fakeEnvironment({}, {});
   const cases: [Parameters<typeof resolveClusterAccess>[0], RegExp, string | undefined][] = [
     [{}, /pass cluster\.kubeconfig or cluster\.server, /, undefined],
-    [{ server: "" }, /^Cannot resolve cluster access: cluster\.server must be a non-empty string$/, "cluster.server"],
+    [
+      { server: "" },
+      /^Cannot resolve cluster access: cluster\.server must be a non-empty string: current value is empty$/,
+      "cluster.server",
+    ],
     [
       { server: "https://k", insecureSkipTlsVerify: "yes" as never },
       /cluster\.insecureSkipTlsVerify must be/,
@@ -174,6 +180,54 @@ Deno.test("resolveClusterAccess() names options as users write them, under clust
   );
   assert.equal(overridden.tls.caSource, "no verification (cluster.insecureSkipTlsVerify)");
   assert.equal((await resolveClusterAccess({ server: "https://k" }, env)).source, "cluster options");
+});
+
+Deno.test("checkClusterOptions() refuses at the call what needs no file: a server that is no URL, a CA, cert or key that is no PEM, half a client certificate", () => {
+  const cases: [ClusterOptions, RegExp, string][] = [
+    [{ server: "not a url" }, /^Cannot resolve cluster access: cluster\.server is not a valid URL/, "cluster.server"],
+    [{ server: "ftp://k" }, /cluster\.server must start with https:\/\/ or http:\/\//, "cluster.server"],
+    [{ server: "https://k", ca: btoa(CA) }, /cluster\.ca must be PEM text/, "cluster.ca"],
+    [
+      { server: "https://k", certFile: "/c" },
+      /needs both cert and key: set cluster\.key or cluster\.keyFile$/,
+      "cluster.key",
+    ],
+    [
+      { server: "https://k", key: CA },
+      /needs both cert and key: set cluster\.cert or cluster\.certFile$/,
+      "cluster.cert",
+    ],
+  ];
+  for (const [options, message, field] of cases) {
+    assert.throws(() => checkClusterOptions(options), (error) => {
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.match(error.message, message);
+      assert.equal(error.field, field);
+      return true;
+    });
+  }
+});
+
+Deno.test("checkClusterOptions() names the type of a bad value, never the value, and says that null is no default", () => {
+  const cases: [Record<string, unknown>, string][] = [
+    [{ token: 12345 }, "cluster.token must be a non-empty string: current type is number"],
+    [{ token: ["s3cret"] }, "cluster.token must be a non-empty string: current type is list"],
+    [
+      { namespace: null },
+      "cluster.namespace must be a non-empty string: current value is null (leave the option out, or pass undefined, " +
+      "for its default)",
+    ],
+    [{ insecureSkipTlsVerify: "true" }, "cluster.insecureSkipTlsVerify must be true or false: current type is string"],
+    [{ kubeconfig: 7 }, "cluster.kubeconfig must be a file path or a kubeconfig object: current type is number"],
+  ];
+  for (const [options, message] of cases) {
+    assert.throws(
+      () => checkClusterOptions(options as ClusterOptions),
+      (error) => error instanceof ConfigError && error.message === `Cannot resolve cluster access: ${message}`,
+    );
+  }
+  // A misspelt field left undefined changes nothing, as the right name left undefined would not either.
+  assert.doesNotThrow(() => checkClusterOptions({ server: "https://k", namespce: undefined } as ClusterOptions));
 });
 
 Deno.test("resolveClusterAccess() refuses a misspelt option, which left access to the next source (another cluster, maybe)", async () => {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { fingerprint, unknownField } from "../_util.ts";
+import { currentValue, fingerprint, typeName, unknownField } from "../_util.ts";
 import { ConfigError } from "../errors.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import { trace } from "../trace.ts";
@@ -57,7 +57,9 @@ export const CLUSTER_OPTIONS: readonly string[] = Object.keys(
  *
  * @param options The options.
  * @throws {ConfigError} When an option is unknown (a misspelt one would leave access to the next source, another
- * cluster maybe), has the wrong type, or two exclude each other; `field` names it (`cluster.caFile`).
+ * cluster maybe), has the wrong type (`null` included: one left out, or `undefined`, keeps the source's), or two
+ * exclude each other, a certificate comes without its key, `server` is no API server URL or `ca`, `cert` or `key`
+ * no PEM text; `field` names it (`cluster.caFile`). Values are never quoted: they may be secrets.
  *
  * @example A token and a token file
  * ```ts
@@ -90,10 +92,8 @@ export function checkClusterOptions(options: ClusterOptions): void {
     const value = options[name];
     if (value !== undefined && (typeof value !== "string" || value === "")) {
       throw new ConfigError(
-        `Cannot resolve cluster access: cluster.${name} must be a non-empty string`,
-        {
-          field: `cluster.${name}`,
-        },
+        `Cannot resolve cluster access: cluster.${name} must be a non-empty string: ${currentKind(value)}`,
+        { field: `cluster.${name}` },
       );
     }
   }
@@ -102,10 +102,9 @@ export function checkClusterOptions(options: ClusterOptions): void {
     typeof options.insecureSkipTlsVerify !== "boolean"
   ) {
     throw new ConfigError(
-      "Cannot resolve cluster access: cluster.insecureSkipTlsVerify must be true or false",
-      {
-        field: "cluster.insecureSkipTlsVerify",
-      },
+      "Cannot resolve cluster access: cluster.insecureSkipTlsVerify must be true or false: " +
+        currentKind(options.insecureSkipTlsVerify),
+      { field: "cluster.insecureSkipTlsVerify" },
     );
   }
   const kubeconfig = options.kubeconfig;
@@ -116,7 +115,9 @@ export function checkClusterOptions(options: ClusterOptions): void {
       !Array.isArray(kubeconfig))
   ) {
     throw new ConfigError(
-      "Cannot resolve cluster access: cluster.kubeconfig must be a file path or a kubeconfig object",
+      `Cannot resolve cluster access: cluster.kubeconfig must be a file path or a kubeconfig object: ${
+        currentKind(kubeconfig)
+      }`,
       { field: "cluster.kubeconfig" },
     );
   }
@@ -161,6 +162,36 @@ export function checkClusterOptions(options: ClusterOptions): void {
       { field: "cluster.insecureSkipTlsVerify" },
     );
   }
+  // What needs no file is checked here too, at the call, rather than at the watch's first step.
+  const hasCert = options.cert !== undefined || options.certFile !== undefined;
+  const hasKey = options.key !== undefined || options.keyFile !== undefined;
+  if (hasCert !== hasKey) throw halfClientCertificate(hasCert);
+  if (options.server !== undefined) normalizeServer(options.server, serverProblem);
+  for (const name of ["ca", "cert", "key"] as const) {
+    const value = options[name];
+    if (value !== undefined) checkPem(value, `cluster.${name}`);
+  }
+}
+
+/** What a bad cluster option is, never its value (it may be a token): `current type is number`, `current value is null`. */
+function currentKind(value: unknown): string {
+  if (value === null) return currentValue(null);
+  return value === "" ? "current value is empty" : `current type is ${typeName(value)}`;
+}
+
+/** The error for `cluster.server` that cannot be an API server URL; the URL is quoted only where it holds no secret. */
+function serverProblem(problem: string): ConfigError {
+  return new ConfigError(`Cannot resolve cluster access: cluster.server ${problem}`, { field: "cluster.server" });
+}
+
+/** The error for a client certificate without its key (`hasCert`), or a key without its certificate. */
+function halfClientCertificate(hasCert: boolean): ConfigError {
+  return new ConfigError(
+    `Cannot resolve cluster access: a client certificate needs both cert and key: set cluster.${
+      hasCert ? "key or cluster.keyFile" : "cert or cluster.certFile"
+    }`,
+    { field: hasCert ? "cluster.key" : "cluster.cert" },
+  );
 }
 
 /**
@@ -234,14 +265,7 @@ export async function applyClusterOptions(
   let schemeAssumed = found.serverSchemeAssumed === true;
   if (options.server !== undefined) {
     schemeAssumed = !hasScheme(options.server);
-    server = normalizeServer(
-      options.server,
-      (problem) =>
-        new ConfigError(
-          `Cannot resolve cluster access: cluster.server ${problem}`,
-          { field: "cluster.server" },
-        ),
-    );
+    server = normalizeServer(options.server, serverProblem);
     if (found.source !== "cluster options") overridden.push("server");
   }
 
@@ -294,15 +318,7 @@ export async function applyClusterOptions(
     : options.keyFile !== undefined
     ? await readPemOption(env, options.keyFile, "keyFile")
     : undefined;
-  if ((certOption === undefined) !== (keyOption === undefined)) {
-    const missing = certOption === undefined ? "cert or cluster.certFile" : "key or cluster.keyFile";
-    throw new ConfigError(
-      `Cannot resolve cluster access: a client certificate needs both cert and key: set cluster.${missing}`,
-      {
-        field: certOption === undefined ? "cluster.cert" : "cluster.key",
-      },
-    );
-  }
+  if ((certOption === undefined) !== (keyOption === undefined)) throw halfClientCertificate(certOption !== undefined);
   if (certOption !== undefined && keyOption !== undefined) {
     const certName = options.cert !== undefined ? "cert" : "certFile";
     const keyName = options.key !== undefined ? "key" : "keyFile";
