@@ -52,3 +52,29 @@ Deno.test("normalizeServer() never quotes the query of a server URL it refuses, 
     );
   }
 });
+
+Deno.test("normalizeServer() never quotes a password written without its user name and @, nor a token pasted as the host", () => {
+  const fail = (problem: string) => new ConfigError(problem);
+  // A service account token's claims take hundreds of characters: more than a DNS label's 63.
+  const jwt = `eyJhbGciOiJSUzI1NiIsImtpZCI6IkFCQyJ9.${"eyJpc3MiOiJrdWJlcm5ldGVzIn0".repeat(4)}.SRV3sig`;
+  const cases: [string, string][] = [
+    [
+      "https://admin:SRV1",
+      'is not a valid URL: current value is "https://admin:" (the rest not shown: it is no port number)',
+    ],
+    ["admin:SRV2/x?y", 'is not a valid URL: current value is "admin:" (the rest not shown: it is no port number)'],
+    ["https://[fd00::1]:SRV4", 'current value is "https://[fd00::1]:" (the rest not shown: it is no port number)'],
+    [jwt, "has a host that is no DNS name or IP address (not shown: it may be a credential pasted there)"],
+    ["https://k8s;token=SRV5", "has a host that is no DNS name or IP address (not shown: "],
+  ];
+  for (const [server, message] of cases) {
+    assert.throws(() => normalizeServer(server, fail), (error: Error) => {
+      assert.ok(error.message.includes(message), error.message);
+      assert.doesNotMatch(error.message, /SRV|eyJ/i);
+      return true;
+    });
+  }
+  // A port that is a number, too large or not, is shown: it is no secret and says what to fix.
+  assert.throws(() => normalizeServer("https://k8s:99999", fail), /current value is "https:\/\/k8s:99999"/);
+  assert.equal(normalizeServer("https://k8s_1.example.:6443", fail), "https://k8s_1.example.:6443");
+});

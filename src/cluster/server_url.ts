@@ -76,6 +76,14 @@ export function normalizeServer(
       `must not have a query or fragment: current value is ${quoteUrl(before)} followed by one (not shown)`,
     );
   }
+  if (!isHostName(url.hostname)) {
+    // Not quoted: a token pasted in the place of the server makes a URL too (a JWT's dots make it a host name), and
+    // every later message would show it.
+    throw fail(
+      "has a host that is no DNS name or IP address (not shown: it may be a credential pasted there): " +
+        "write the API server as https://host:port",
+    );
+  }
   if (withScheme !== trimmed && url.pathname !== "/") {
     // As client-go's DefaultServerURL: "host must be a URL or a host:port pair".
     throw fail(
@@ -89,8 +97,18 @@ export function normalizeServer(
 }
 
 /**
- * A URL to quote in an error: not at all when it may hold a password (an `@`), and without its query and fragment,
- * which may hold a token.
+ * Whether a parsed URL's host can be an API server's: an IP address (the URL API brackets IPv6) or a DNS name of
+ * labels of letters, digits, `-` and `_`, 63 characters at most each.
+ */
+function isHostName(hostname: string): boolean {
+  if (hostname.startsWith("[")) return true;
+  return /^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?$/i.test(hostname);
+}
+
+/**
+ * A URL to quote in an error: not at all when it may hold a password (an `@`), without its query and fragment,
+ * which may hold a token, and only up to its host when what follows a colon there is no port number (a password
+ * written without its user name and `@`, as `https://admin:s3cret`).
  *
  * @param text The URL as written.
  * @returns Text safe to show.
@@ -99,10 +117,17 @@ export function normalizeServer(
  * ```ts
  * import { quoteUrl } from "./server_url.ts";
  * console.log(quoteUrl("ftp://k8s:6443/?access_token=x")); // "ftp://k8s:6443/" (its query not shown)
+ * console.log(quoteUrl("https://admin:s3cret")); // "https://admin:" (the rest not shown: it is no port number)
  * ```
  */
 export function quoteUrl(text: string): string {
   if (text.includes("@")) return "(not shown: it holds an @)";
-  const withoutQuery = text.replace(/[?#][\s\S]*$/, "");
+  const [, scheme = "", authority = "", rest = ""] = /^([a-z][a-z0-9+.-]*:\/\/)?([^/\\?#]*)([\s\S]*)$/i.exec(text) ??
+    [];
+  const colon = authority.lastIndexOf(":");
+  if (colon !== -1 && !/^\d*$/.test(authority.slice(colon + 1)) && !authority.endsWith("]")) {
+    return `${JSON.stringify(`${scheme}${authority.slice(0, colon + 1)}`)} (the rest not shown: it is no port number)`;
+  }
+  const withoutQuery = `${scheme}${authority}${rest.replace(/[?#][\s\S]*$/, "")}`;
   return withoutQuery === text ? JSON.stringify(text) : `${JSON.stringify(withoutQuery)} (its query not shown)`;
 }
