@@ -331,3 +331,18 @@ Deno.test("checkClusterOptions() says null is no cluster options, and that leavi
     /^ConfigError: Cannot resolve cluster access: options must be an object such as \{ kubeconfig, context \}: current value is null \(leave cluster out for the default access\)$/,
   );
 });
+
+Deno.test("a server that does not parse, from the options or a kubeconfig, is never quoted past its host", async () => {
+  const servers = ["https://admin:SRVpass", "https://k8s:6443/?access_token=SRVtoken", "https://u:SRVpw@k 8s"];
+  for (const server of servers) {
+    const fromOptions = await rejectsConfig(
+      resolveClusterAccess({ server }, fakeEnvironment({}, {})),
+      /cluster\.server/,
+    );
+    const fromKubeconfig = await rejectsConfig(
+      resolveClusterAccess({ kubeconfig: "/k" }, fakeEnvironment({}, { "/k": kubeconfigText(server) })),
+      /clusters\[0\]\.cluster\.server/,
+    );
+    for (const error of [fromOptions, fromKubeconfig]) assert.doesNotMatch(error.message, /SRV/, error.message);
+  }
+});
