@@ -63,7 +63,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { KubeconfigCluster, KubeconfigContext, KubeconfigObject } from "../cluster/kubeconfig_schema.ts";
-import { describeValue, unknownField } from "../_util.ts";
+import { currentValue, isRecord, typeName, unknownField } from "../_util.ts";
 import { createFailureQueue } from "./_failures.ts";
 import { createAccessControl } from "./_access_control.ts";
 import { createRequestHandler } from "./_handler.ts";
@@ -86,8 +86,10 @@ const BEARER_TOKEN = /^[!-~]+$/;
 /** Why a token cannot be sent as one bearer token, or `undefined` when it can. */
 function tokenProblem(token: unknown): string | undefined {
   if (token === undefined || (typeof token === "string" && BEARER_TOKEN.test(token))) return undefined;
-  const current = typeof token !== "string"
-    ? `a ${typeof token}`
+  const current = token === null
+    ? "null"
+    : typeof token !== "string"
+    ? `of type ${typeName(token)}`
     : token === ""
     ? "empty"
     : "holds a space, a control character or a non-ASCII character";
@@ -125,53 +127,62 @@ function checkOptionNames(what: string, options: object, known: readonly string[
 
 function validateOptions(options: FakeApiServerOptions): void {
   checkOptionNames("start the fake API server", options, SERVER_OPTIONS);
-  const { port, bookmarkIntervalMs, maxChunkBytes, watchCacheSize } = options;
+  const { port, bookmarkIntervalMs, maxChunkBytes, watchCacheSize, tls, hostname } = options;
   const problem = tokenProblem(options.token);
   if (problem !== undefined) {
-    throw new RangeError(
+    throw new (typeof options.token === "string" ? RangeError : TypeError)(
       `Cannot start the fake API server as 'token' ${problem} (leave it out for no authentication)`,
     );
   }
-  if (
-    port !== undefined &&
-    !(Number.isInteger(port) && port >= 0 && port <= 65535)
-  ) {
-    throw new RangeError(
-      `Cannot start the fake API server as 'port' must be 0-65535: current value is ${port}`,
-    );
-  }
-  if (
-    bookmarkIntervalMs !== undefined &&
-    !(Number.isFinite(bookmarkIntervalMs) && bookmarkIntervalMs > 0)
-  ) {
-    throw new RangeError(
-      `Cannot start the fake API server as 'bookmarkIntervalMs' must be a positive number: current value is ${bookmarkIntervalMs}`,
-    );
-  }
-  if (
-    maxChunkBytes !== undefined &&
-    !(Number.isInteger(maxChunkBytes) && maxChunkBytes >= 1)
-  ) {
-    throw new RangeError(
-      `Cannot start the fake API server as 'maxChunkBytes' must be a positive integer: current value is ${maxChunkBytes}`,
-    );
-  }
+  checkNumber("port", port, (value) => Number.isInteger(value) && value >= 0 && value <= 65535, "an integer 0-65535");
+  checkNumber(
+    "bookmarkIntervalMs",
+    bookmarkIntervalMs,
+    (value) => Number.isFinite(value) && value > 0,
+    "a positive number",
+  );
+  checkNumber("maxChunkBytes", maxChunkBytes, (value) => Number.isInteger(value) && value >= 1, "a positive integer");
+  checkNumber("watchCacheSize", watchCacheSize, (value) => Number.isInteger(value) && value >= 1, "a positive integer");
   if (options.watchList !== undefined && typeof options.watchList !== "boolean") {
     throw new TypeError(
-      `Cannot start the fake API server as 'watchList' must be true or false: current value is ${
-        describeValue(options.watchList)
-      }`,
+      `Cannot start the fake API server as 'watchList' must be true or false: ${currentValue(options.watchList)}`,
     );
   }
-  if (watchCacheSize !== undefined && !(Number.isInteger(watchCacheSize) && watchCacheSize >= 1)) {
-    throw new RangeError(
-      `Cannot start the fake API server as 'watchCacheSize' must be a positive integer: current value is ${watchCacheSize}`,
+  // Was: "Cannot read properties of null", or a plain HTTP server for a tls of the wrong shape.
+  if (tls !== undefined && !(isRecord(tls) && typeof tls.cert === "string" && typeof tls.key === "string")) {
+    throw new TypeError(
+      "Cannot start the fake API server as 'tls' must be { cert, key } of PEM strings (leave it out for plain HTTP): " +
+        (tls === null ? currentValue(null) : `current type is ${typeName(tls)}`),
+    );
+  }
+  // Was: "hostname.includes is not a function"; an empty one listened on every interface.
+  if (hostname !== undefined && (typeof hostname !== "string" || hostname === "")) {
+    throw new TypeError(
+      `Cannot start the fake API server as 'hostname' must be an address to listen on, such as "127.0.0.1": ` +
+        currentValue(hostname),
     );
   }
 }
 
+/**
+ * Refuses a numeric option that is not a number (`TypeError`, `null` included) or out of range (`RangeError`),
+ * showing its value as written: `"5"` for a string, `NaN` for NaN.
+ */
+function checkNumber(name: string, value: unknown, ok: (value: number) => boolean, what: string): void {
+  if (value === undefined || (typeof value === "number" && ok(value))) return;
+  throw new (typeof value === "number" ? RangeError : TypeError)(
+    `Cannot start the fake API server as '${name}' must be ${what}: ${currentValue(value)}`,
+  );
+}
+
 function kubeconfigFor(url: string, token: string | undefined, options: KubeconfigOptions): KubeconfigObject {
   checkOptionNames("write a kubeconfig", options, KUBECONFIG_OPTIONS);
+  for (const name of ["namespace", "ca"] as const) {
+    const value: unknown = options[name];
+    if (value !== undefined && (typeof value !== "string" || value === "")) {
+      throw new TypeError(`Cannot write a kubeconfig as '${name}' must be a non-empty string: ${currentValue(value)}`);
+    }
+  }
   const cluster: KubeconfigCluster = { server: url };
   if (options.ca !== undefined) {
     cluster["certificate-authority-data"] = Buffer.from(options.ca).toString("base64");
@@ -196,7 +207,8 @@ function kubeconfigFor(url: string, token: string | undefined, options: Kubeconf
  * @param options Authentication, TLS, address, bookmark cadence and chunking.
  * @returns The running server.
  * @throws {RangeError} When an option is out of range.
- * @throws {TypeError} When an option is unknown (misspelt).
+ * @throws {TypeError} When an option is unknown (misspelt) or of the wrong type, `null` included (an option left out,
+ * or `undefined`, takes its default).
  *
  * @example Serving HTTPS with a token
  * ```ts ignore

@@ -1047,6 +1047,47 @@ Deno.test("startFakeApiServer() rejects bad options", async () => {
   });
 });
 
+Deno.test("startFakeApiServer() refuses a wrong type with a TypeError, null included, and shows the value as written", async () => {
+  const cases: [Record<string, unknown>, string | RegExp][] = [
+    // Was a RangeError saying "current value is 5", as if the number were out of range.
+    [{ port: "5" }, `Cannot start the fake API server as 'port' must be an integer 0-65535: current value is "5"`],
+    [
+      { bookmarkIntervalMs: null },
+      "Cannot start the fake API server as 'bookmarkIntervalMs' must be a positive number: current value is null " +
+      "(leave the option out, or pass undefined, for its default)",
+    ],
+    [{ watchCacheSize: {} }, /'watchCacheSize' must be a positive integer: current value is \{\}$/],
+    // Was: "Cannot read properties of null (reading 'cert')", and a plain string made an HTTPS server without a cert.
+    [{ tls: null }, /^Cannot start the fake API server as 'tls' must be \{ cert, key \} of PEM strings .*null/],
+    [{ tls: "cert.pem" }, /'tls' must be \{ cert, key \} of PEM strings .*: current type is string$/],
+    // Was: "hostname.includes is not a function"; an empty one listened on every interface.
+    [{ hostname: 127 }, /'hostname' must be an address to listen on, .*: current value is 127$/],
+    [{ hostname: "" }, /'hostname' must be an address to listen on, .*: current value is ""$/],
+    [{ token: 12345 }, /'token' must be .*: current value is of type number \(leave it out for no authentication\)$/],
+  ];
+  for (const [options, message] of cases) {
+    await assert.rejects(startFakeApiServer(options as never), (error: Error) => {
+      assert.equal(error.name, "TypeError", error.message);
+      if (typeof message === "string") assert.equal(error.message, message);
+      else assert.match(error.message, message);
+      return true;
+    });
+  }
+  await assert.rejects(startFakeApiServer({ port: Number.NaN }), {
+    name: "RangeError",
+    message: /current value is NaN$/,
+  });
+  // A misspelt option left undefined changes nothing.
+  await withServer({ prot: undefined } as never, (server) => {
+    assert.throws(() => server.kubeconfig({ namespace: null } as never), {
+      name: "TypeError",
+      message:
+        "Cannot write a kubeconfig as 'namespace' must be a non-empty string: current value is null (leave the " +
+        "option out, or pass undefined, for its default)",
+    });
+  });
+});
+
 Deno.test("failNext() refuses a path or Retry-After that no failure can have, instead of never failing; a number written as a string is quoted", async () => {
   await withServer({}, async (server) => {
     // "lists" matched no request: the failure never came, and the test that counted on it passed without it.
