@@ -176,7 +176,9 @@ function checkGrpcOption(options: RegisterOptions): void {
   throw new TypeError(
     `Cannot use option 'grpc': it must be the @grpc/grpc-js module, as in import * as grpc from "@grpc/grpc-js" ` +
       `and register({ grpc }) (nice-grpc's module is not it; for nice-grpc use createChannel() from ` +
-      `@kgr/resolver/nice-grpc): current value is ${describeGrpcOption(given)}`,
+      `@kgr/resolver/nice-grpc): ${
+        given === null ? currentValue(null) : `current value is ${describeGrpcOption(given)}`
+      }`,
   );
 }
 
