@@ -1,5 +1,5 @@
 /**
- * Helpers private to `cluster/`, one copy of each: reading a configured file,
+ * Helpers private to `cluster/`, one copy of each:
  * checking and decoding PEM, reading kubeconfig fields and naming their
  * faults, resolving paths, and checking a namespace.
  *
@@ -8,8 +8,9 @@
 
 import { ConfigError } from "../errors.ts";
 import { isDns1123Label } from "../dns_label.ts";
-import { errorCode, typeName } from "../_util.ts";
-import { absolutePath, refusedByRuntime } from "../runtime/files.ts";
+import { typeName } from "../_util.ts";
+import { absolutePath } from "../runtime/files.ts";
+import { readConfigFile } from "./_read_config_file.ts";
 import type { KubeconfigEntry } from "./kubeconfig_schema.ts";
 import type { ReadFile } from "./types.ts";
 
@@ -75,73 +76,6 @@ export function contentsInsteadOfPath(value: string): string | undefined {
  */
 export function contentsProblem(field: string, what: string, fix: string): string {
   return `${field} holds ${what} where a file's path belongs (not shown: it may be a credential): ${fix}`;
-}
-
-/**
- * Reads a file named in the configuration. A file that exists but cannot be
- * read (permissions, a folder) is handed to `unreadable` as the problem
- * `cannot be read (CODE)` and what to do about it (`check its permissions`, or
- * on Deno without `--allow-read` for it, that flag): it returns the error to
- * throw, or `undefined` to go on as if the file did not exist.
- *
- * @param readFile Reads the file; `undefined` when it does not exist.
- * @param path The file.
- * @param unreadable Makes the error for an unreadable file, or returns `undefined`.
- * @returns The text, or `undefined` when the file does not exist.
- * @throws {Error} The error `unreadable` makes.
- *
- * @example An optional file whose failure only gets traced
- * ```ts
- * import { readConfigFile } from "./_util.ts";
- * const denied = () => Promise.reject(Object.assign(new Error("denied"), { code: "EACCES" }));
- * const text = await readConfigFile(denied, "/sa/namespace", (problem, fix) => {
- *   console.log(`/sa/namespace ${problem}: ${fix}`); // /sa/namespace cannot be read (EACCES): check its permissions
- *   return undefined;
- * });
- * ```
- */
-export async function readConfigFile(
-  readFile: ReadFile,
-  path: string,
-  unreadable: (problem: string, fix: string) => Error | undefined,
-): Promise<string | undefined> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    const failure = refusedByRuntime(error)
-      ? unreadable("cannot be read by this Deno process", "run it with --allow-read, or add the file to its list")
-      : errorCode(error) === "EISDIR"
-      ? unreadable("is a folder (EISDIR)", "give the path of a file in it")
-      : unreadable(`cannot be read (${errorCode(error)})`, "check its permissions");
-    if (failure) throw failure;
-    return undefined;
-  }
-}
-
-/**
- * Reads a file named in the configuration; a file that cannot be read is a
- * {@linkcode ConfigError} `Cannot read WHAT: PATH cannot be read (CODE): check
- * its permissions` (or, on Deno without `--allow-read`, says to add it).
- *
- * @param readFile Reads the file; `undefined` when it does not exist.
- * @param path The file.
- * @param what What the file is, for the message (e.g. `the in-cluster CA`).
- * @returns The text, or `undefined` when the file does not exist.
- * @throws {ConfigError} When the file exists but cannot be read.
- *
- * @example Reading the in-cluster CA
- * ```ts
- * import { readOrFail } from "./_util.ts";
- * const ca = await readOrFail(() => Promise.resolve(undefined), "/sa/ca.crt", "the in-cluster CA");
- * console.log(ca); // undefined
- * ```
- */
-export function readOrFail(readFile: ReadFile, path: string, what: string): Promise<string | undefined> {
-  return readConfigFile(
-    readFile,
-    path,
-    (problem, fix) => new ConfigError(`Cannot read ${what}: ${path} ${problem}: ${fix}`, { file: path }),
-  );
 }
 
 /**

@@ -10,7 +10,7 @@
 import { encodeBase64 } from "../_util.ts";
 import { ConfigError } from "../errors.ts";
 import { trace } from "../trace.ts";
-import { readConfigFile } from "./_util.ts";
+import { readConfigFile } from "./_read_config_file.ts";
 import type { Credentials, ReadFile } from "./types.ts";
 
 /**

@@ -10,7 +10,8 @@
 
 import { ConfigError } from "../errors.ts";
 import { trace } from "../trace.ts";
-import { checkNamespace, joinPath, readConfigFile, readOrFail } from "./_util.ts";
+import { readConfigFile, readOrFail } from "./_read_config_file.ts";
+import { checkNamespace, joinPath } from "./_util.ts";
 import { tokenFileCredentials } from "./credentials.ts";
 import { normalizeServer } from "./server_url.ts";
 import { createTlsSettings } from "./tls_settings.ts";

@@ -18,7 +18,8 @@ import { ConfigError } from "../errors.ts";
 import { isRecord, typeName } from "../_util.ts";
 import { trace } from "../trace.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
-import { kubeconfigError, readConfigFile } from "./_util.ts";
+import { readConfigFile } from "./_read_config_file.ts";
+import { kubeconfigError } from "./_util.ts";
 import type { KubeconfigEntry, KubeconfigObject, KubeconfigSource, MergedKubeconfig } from "./kubeconfig_schema.ts";
 import type { ReadFile } from "./types.ts";
 
