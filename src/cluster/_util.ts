@@ -1,6 +1,6 @@
 /**
  * Helpers private to `cluster/`, one copy of each:
- * checking and decoding PEM, reading kubeconfig fields and naming their
+ * telling a file's contents from its path, decoding PEM, reading kubeconfig fields and naming their
  * faults, resolving paths, and checking a namespace.
  *
  * @module
@@ -10,25 +10,10 @@ import { ConfigError } from "../errors.ts";
 import { isDns1123Label } from "../dns_label.ts";
 import { typeName } from "../_util.ts";
 import { absolutePath } from "../runtime/files.ts";
+import { checkPemFile, isPem } from "./_pem.ts";
 import { readConfigFile } from "./_read_config_file.ts";
 import type { KubeconfigEntry } from "./kubeconfig_schema.ts";
 import type { ReadFile } from "./types.ts";
-
-/**
- * Whether text holds PEM blocks (`-----BEGIN ...`).
- *
- * @param text The text.
- * @returns True when it looks like PEM.
- *
- * @example PEM and base64
- * ```ts
- * import { isPem } from "./_util.ts";
- * console.log(isPem("-----BEGIN CERTIFICATE-----\n..."), isPem("LS0tLS1CRUdJTg==")); // true false
- * ```
- */
-export function isPem(text: string): boolean {
-  return text.includes("-----BEGIN");
-}
 
 /**
  * What a value given as a file's path holds when it cannot be one: the file's
@@ -76,35 +61,6 @@ export function contentsInsteadOfPath(value: string): string | undefined {
  */
 export function contentsProblem(field: string, what: string, fix: string): string {
   return `${field} holds ${what} where a file's path belongs (not shown: it may be a credential): ${fix}`;
-}
-
-/**
- * Checks the text of a PEM file named in the configuration: present, and PEM.
- *
- * @param text The file's text, `undefined` when it does not exist.
- * @param fail Makes the error for a problem, e.g. `does not exist: fix the path`.
- * @param fix What to do about a missing file.
- * @returns The text.
- * @throws {Error} The error `fail` makes.
- *
- * @example A file that is not PEM
- * ```ts
- * import { checkPemFile } from "./_util.ts";
- * try {
- *   checkPemFile("MIIB...", (problem) => new Error(`ca.crt ${problem}`));
- * } catch (error) {
- *   console.log((error as Error).message); // ca.crt is not a PEM file: it must hold -----BEGIN ... blocks
- * }
- * ```
- */
-export function checkPemFile(
-  text: string | undefined,
-  fail: (problem: string) => Error,
-  fix = "fix the path",
-): string {
-  if (text === undefined) throw fail(`does not exist: ${fix}`);
-  if (!isPem(text)) throw fail("is not a PEM file: it must hold -----BEGIN ... blocks");
-  return text;
 }
 
 /**
