@@ -18,7 +18,7 @@ import {
   type ResolverError,
   watchEndpoints,
 } from "@kgr/resolver";
-import { contentsInsteadOfPath } from "../src/cluster/_util.ts";
+import { contentsInsteadOfPath } from "../src/cluster/_contents_instead_of_path.ts";
 import { execCredentials } from "../src/cluster/exec_credentials.ts";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { heldExecPlugin as runExecPlugin } from "./_held_exec_plugin.ts";

@@ -13,7 +13,7 @@ import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import { trace } from "../trace.ts";
 import { readOrFail } from "./_read_config_file.ts";
 import { checkPemFile, isPem } from "./_pem.ts";
-import { contentsInsteadOfPath, contentsProblem } from "./_util.ts";
+import { contentsInsteadOfPath, contentsProblem } from "./_contents_instead_of_path.ts";
 import { noCredentials, staticTokenCredentials, tokenFileCredentials } from "./credentials.ts";
 import { hasScheme, normalizeServer } from "./server_url.ts";
 import { createTlsSettings } from "./tls_settings.ts";

@@ -11,9 +11,8 @@ import { fingerprint, isRecord, typeName } from "../_util.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import type { RunExecPlugin } from "../runtime/exec_plugin.ts";
 import { trace } from "../trace.ts";
+import { contentsInsteadOfPath, contentsProblem } from "./_contents_instead_of_path.ts";
 import {
-  contentsInsteadOfPath,
-  contentsProblem,
   decodePemData,
   kubeconfigError,
   optionalBoolean,

@@ -1,0 +1,57 @@
+/**
+ * Spotting a file's contents pasted where its path belongs (PEM text, a
+ * token, a kubeconfig), and saying so without quoting the value, which may be
+ * a credential.
+ *
+ * @module
+ */
+
+import { isPem } from "./_pem.ts";
+
+/**
+ * What a value given as a file's path holds when it cannot be one: the file's
+ * contents pasted in (PEM text, a token, a kubeconfig). No message may quote
+ * such a value, as it may be a credential.
+ *
+ * @param value The value given as a path.
+ * @returns What it looks like (`PEM text`, `a kubeconfig`, ...), or `undefined` when it may be a path.
+ *
+ * @example A private key where its path belongs
+ * ```ts
+ * import { contentsInsteadOfPath } from "./_contents_instead_of_path.ts";
+ * console.log(contentsInsteadOfPath("-----BEGIN PRIVATE KEY-----\nMIIE...")); // PEM text
+ * console.log(contentsInsteadOfPath("/etc/kubernetes/pki/client.key")); // undefined
+ * ```
+ */
+export function contentsInsteadOfPath(value: string): string | undefined {
+  if (isPem(value)) return "PEM text";
+  // A top-level kubeconfig key as YAML or JSON writes it; never in a path list such as /home/users:/etc/config.
+  if (/(^|[\s{,"'])(apiVersion|clusters|contexts|users|current-context)["']?\s*:([\s[{"']|$)/m.test(value)) {
+    return "a kubeconfig's contents";
+  }
+  if (/^\s*eyJ[\w-]*\.[\w-]+\.[\w-]*\s*$/.test(value)) return "a token (a JSON Web Token)";
+  if (/^\s*[a-z0-9]{6}\.[a-z0-9]{16}\s*$/.test(value)) return "a token (a bootstrap token)";
+  if (/[\r\n]/.test(value)) return "text of several lines";
+  // No file system takes a name of more than 255 bytes: a token or base64 data.
+  if (value.split(/[\\/]/).some((name) => name.length > 255)) return "a name of over 255 characters (a token or data)";
+  return undefined;
+}
+
+/**
+ * The problem of a path option that holds a file's contents, for a message
+ * that never quotes the value (see {@linkcode contentsInsteadOfPath}).
+ *
+ * @param field The option or kubeconfig field, e.g. `cluster.keyFile`.
+ * @param what What the value looks like.
+ * @param fix What to do, e.g. `pass the PEM as cluster.key`.
+ * @returns The problem, e.g. `cluster.keyFile holds PEM text where a file's path belongs (not shown: ...): ...`.
+ *
+ * @example
+ * ```ts
+ * import { contentsProblem } from "./_contents_instead_of_path.ts";
+ * console.log(contentsProblem("cluster.tokenFile", "a token", "pass it as cluster.token"));
+ * ```
+ */
+export function contentsProblem(field: string, what: string, fix: string): string {
+  return `${field} holds ${what} where a file's path belongs (not shown: it may be a credential): ${fix}`;
+}
