@@ -11,7 +11,8 @@
 import { ConfigError } from "../errors.ts";
 import { trace } from "../trace.ts";
 import { readConfigFile, readOrFail } from "./_read_config_file.ts";
-import { checkNamespace, joinPath } from "./_util.ts";
+import { joinPath } from "./_paths.ts";
+import { checkNamespace } from "./_util.ts";
 import { tokenFileCredentials } from "./credentials.ts";
 import { normalizeServer } from "./server_url.ts";
 import { createTlsSettings } from "./tls_settings.ts";

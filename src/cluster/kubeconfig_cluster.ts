@@ -9,14 +9,8 @@
 
 import { encodeBase64, isRecord } from "../_util.ts";
 import { trace } from "../trace.ts";
-import {
-  decodePemData,
-  kubeconfigError,
-  optionalBoolean,
-  optionalString,
-  readKubeconfigPemFile,
-  resolveAgainst,
-} from "./_util.ts";
+import { decodePemData, kubeconfigError, optionalBoolean, optionalString, readKubeconfigPemFile } from "./_util.ts";
+import { resolveAgainst } from "./_paths.ts";
 import type { KubeconfigEntry } from "./kubeconfig_schema.ts";
 import { proxyForDisplay, proxyUrlProblem } from "./proxy.ts";
 import { hasScheme, normalizeServer } from "./server_url.ts";

@@ -10,7 +10,7 @@
 import { ConfigError } from "../errors.ts";
 import { trace } from "../trace.ts";
 import { contentsInsteadOfPath, contentsProblem } from "./_contents_instead_of_path.ts";
-import { joinPath } from "./_util.ts";
+import { joinPath } from "./_paths.ts";
 import { accessFromKubeconfig, type KubeconfigAccess, type KubeconfigAccessOptions } from "./kubeconfig_context.ts";
 import { loadKubeconfigFiles, mergeKubeconfigs } from "./kubeconfig_load.ts";
 import type { KubeconfigObject } from "./kubeconfig_schema.ts";

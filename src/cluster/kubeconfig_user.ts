@@ -12,6 +12,7 @@ import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import type { RunExecPlugin } from "../runtime/exec_plugin.ts";
 import { trace } from "../trace.ts";
 import { contentsInsteadOfPath, contentsProblem } from "./_contents_instead_of_path.ts";
+import { resolveAgainst } from "./_paths.ts";
 import {
   decodePemData,
   kubeconfigError,
@@ -19,7 +20,6 @@ import {
   optionalString,
   quoteList,
   readKubeconfigPemFile,
-  resolveAgainst,
 } from "./_util.ts";
 import { basicAuthCredentials, noCredentials, staticTokenCredentials, tokenFileCredentials } from "./credentials.ts";
 import { type ExecConfig, execCredentials } from "./exec_credentials.ts";
