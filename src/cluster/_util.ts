@@ -1,13 +1,12 @@
 /**
  * Helpers private to `cluster/`, one copy of each:
  * decoding PEM, reading kubeconfig fields and naming their
- * faults, and checking a namespace.
+ * faults.
  *
  * @module
  */
 
 import { ConfigError } from "../errors.ts";
-import { isDns1123Label } from "../dns_label.ts";
 import { typeName } from "../_util.ts";
 import { contentsInsteadOfPath, contentsProblem } from "./_contents_instead_of_path.ts";
 import { checkPemFile, isPem } from "./_pem.ts";
@@ -230,30 +229,4 @@ export function quoteList(names: string[]): string {
     ", ",
   );
   return names.length > 10 ? `${shown}, ...` : shown;
-}
-
-/**
- * Checks a default namespace: a lowercase RFC 1123 label.
- *
- * @param namespace The namespace.
- * @param from Where it came from, e.g. `cluster.namespace` or `POD_NAMESPACE`.
- * @returns The namespace.
- * @throws {ConfigError} When it is not a label; `field` is `from` for an
- * option (`cluster.*`), else `namespace`.
- *
- * @example A namespace from the environment
- * ```ts
- * import { checkNamespace } from "./_util.ts";
- * console.log(checkNamespace("shop", "POD_NAMESPACE")); // shop
- * ```
- */
-export function checkNamespace(namespace: string, from: string): string {
-  if (!isDns1123Label(namespace)) {
-    throw new ConfigError(
-      `Cannot use namespace ${JSON.stringify(namespace)} from ${from}: a namespace is a lowercase RFC 1123 label ` +
-        "(a-z, 0-9 and '-', at most 63 characters)",
-      { field: from.startsWith("cluster.") ? from : "namespace" },
-    );
-  }
-  return namespace;
 }

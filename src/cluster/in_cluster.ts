@@ -12,7 +12,7 @@ import { ConfigError } from "../errors.ts";
 import { trace } from "../trace.ts";
 import { readConfigFile, readOrFail } from "./_read_config_file.ts";
 import { joinPath } from "./_paths.ts";
-import { checkNamespace } from "./_util.ts";
+import { checkNamespace } from "./_check_namespace.ts";
 import { tokenFileCredentials } from "./credentials.ts";
 import { normalizeServer } from "./server_url.ts";
 import { createTlsSettings } from "./tls_settings.ts";

@@ -20,7 +20,7 @@ import {
   readTextFile,
   refusedToRead,
 } from "../runtime/files.ts";
-import { checkNamespace } from "./_util.ts";
+import { checkNamespace } from "./_check_namespace.ts";
 import {
   applyClusterOptions,
   checkClusterOptions,
