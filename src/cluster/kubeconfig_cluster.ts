@@ -9,7 +9,13 @@
 
 import { encodeBase64, isRecord } from "../_util.ts";
 import { trace } from "../trace.ts";
-import { decodePemData, kubeconfigError, optionalBoolean, optionalString, readKubeconfigPemFile } from "./_util.ts";
+import {
+  decodePemData,
+  kubeconfigError,
+  optionalBoolean,
+  optionalString,
+  readKubeconfigPemFile,
+} from "./_kubeconfig_fields.ts";
 import { resolveAgainst } from "./_paths.ts";
 import type { KubeconfigEntry } from "./kubeconfig_schema.ts";
 import { proxyForDisplay, proxyUrlProblem } from "./proxy.ts";

@@ -6,7 +6,7 @@
  */
 
 import { trace } from "../trace.ts";
-import { kubeconfigError, optionalString, quoteList } from "./_util.ts";
+import { kubeconfigError, optionalString, quoteList } from "./_kubeconfig_fields.ts";
 import { noCredentials } from "./credentials.ts";
 import { readKubeconfigCluster } from "./kubeconfig_cluster.ts";
 import type { MergedKubeconfig } from "./kubeconfig_schema.ts";

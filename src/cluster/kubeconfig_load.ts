@@ -19,7 +19,7 @@ import { isRecord, typeName } from "../_util.ts";
 import { trace } from "../trace.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
 import { readConfigFile } from "./_read_config_file.ts";
-import { kubeconfigError } from "./_util.ts";
+import { kubeconfigError } from "./_kubeconfig_fields.ts";
 import type { KubeconfigEntry, KubeconfigObject, KubeconfigSource, MergedKubeconfig } from "./kubeconfig_schema.ts";
 import type { ReadFile } from "./types.ts";
 

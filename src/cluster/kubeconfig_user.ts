@@ -20,7 +20,7 @@ import {
   optionalString,
   quoteList,
   readKubeconfigPemFile,
-} from "./_util.ts";
+} from "./_kubeconfig_fields.ts";
 import { basicAuthCredentials, noCredentials, staticTokenCredentials, tokenFileCredentials } from "./credentials.ts";
 import { type ExecConfig, execCredentials } from "./exec_credentials.ts";
 import type { KubeconfigEntry } from "./kubeconfig_schema.ts";

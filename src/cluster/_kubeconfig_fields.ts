@@ -1,7 +1,7 @@
 /**
- * Helpers private to `cluster/`, one copy of each:
- * decoding PEM, reading kubeconfig fields and naming their
- * faults.
+ * Reading the fields of a kubeconfig entry (strings, booleans, and PEM given
+ * as a file's path or as `-data`) and naming their faults: every kubeconfig
+ * error says which file and field, and never quotes a value.
  *
  * @module
  */
@@ -27,7 +27,7 @@ import type { ReadFile } from "./types.ts";
  *
  * @example Reading a CA file
  * ```ts
- * import { readKubeconfigPemFile } from "./_util.ts";
+ * import { readKubeconfigPemFile } from "./_kubeconfig_fields.ts";
  * const entry = { value: {}, file: "/k/config", field: "clusters[0].cluster" };
  * const readFile = () => Promise.resolve("-----BEGIN CERTIFICATE-----\n...");
  * const ca = await readKubeconfigPemFile("/k/ca.crt", entry, "certificate-authority", readFile);
@@ -65,7 +65,7 @@ export async function readKubeconfigPemFile(
  *
  * @example Decoding certificate-authority-data
  * ```ts
- * import { decodePemData } from "./_util.ts";
+ * import { decodePemData } from "./_kubeconfig_fields.ts";
  * const entry = { value: {}, field: "clusters[0].cluster" };
  * const pem = decodePemData(btoa("-----BEGIN CERTIFICATE-----\n"), entry, "certificate-authority-data", "certificate-authority");
  * console.log(pem.startsWith("-----BEGIN")); // true
@@ -121,7 +121,7 @@ export function decodePemData(
  *
  * @example Reading a server
  * ```ts
- * import { optionalString } from "./_util.ts";
+ * import { optionalString } from "./_kubeconfig_fields.ts";
  * const entry = { value: { server: "https://10.0.0.1:6443" }, field: "clusters[0].cluster" };
  * console.log(optionalString(entry.value, "server", entry)); // https://10.0.0.1:6443
  * ```
@@ -155,7 +155,7 @@ export function optionalString(
  *
  * @example Reading insecure-skip-tls-verify
  * ```ts
- * import { optionalBoolean } from "./_util.ts";
+ * import { optionalBoolean } from "./_kubeconfig_fields.ts";
  * const entry = { value: { "insecure-skip-tls-verify": true }, field: "clusters[0].cluster" };
  * console.log(optionalBoolean(entry.value, "insecure-skip-tls-verify", entry)); // true
  * ```
@@ -189,7 +189,7 @@ export function optionalBoolean(
  *
  * @example A field of the wrong type
  * ```ts
- * import { kubeconfigError } from "./_util.ts";
+ * import { kubeconfigError } from "./_kubeconfig_fields.ts";
  * const error = kubeconfigError("/k/config", "current-context", "current-context must be a string");
  * console.log(error.message); // Cannot load kubeconfig /k/config: current-context must be a string
  * ```
@@ -219,7 +219,7 @@ export function kubeconfigError(
  *
  * @example Listing contexts
  * ```ts
- * import { quoteList } from "./_util.ts";
+ * import { quoteList } from "./_kubeconfig_fields.ts";
  * console.log(quoteList(["dev", "prod"])); // "dev", "prod"
  * ```
  */
