@@ -111,19 +111,3 @@ export async function fingerprint(text: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.sign("HMAC", await fingerprintKey, new TextEncoder().encode(text)));
   return `hmac-sha256:${Array.from(digest.subarray(0, 8), (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
 }
-
-/**
- * Cancels `reader` when `signal` aborts, which ends a pending read (it then
- * reports `done`). A fetch is meant to end its body when its own signal
- * aborts, but Deno's (2.9) stops following that signal once the `Response`
- * object is garbage-collected, and a read of its body then never ends.
- *
- * @returns A function that stops following the signal.
- */
-export function cancelOnAbort(reader: ReadableStreamDefaultReader<Uint8Array>, signal?: AbortSignal): () => void {
-  if (!signal) return () => {};
-  const cancel = () => void reader.cancel(signal.reason).catch(() => {});
-  signal.addEventListener("abort", cancel, { once: true });
-  if (signal.aborted) cancel();
-  return () => signal.removeEventListener("abort", cancel);
-}

@@ -11,8 +11,8 @@ import type { EndpointSliceList, Status } from "./endpoint_slice.ts";
 import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
 import type { HttpClient, HttpResponse } from "./runtime/http_client.ts";
 import type { ChunkSource } from "./runtime/pushed_body.ts";
-import { settledOnAbort } from "./runtime/abortable.ts";
-import { cancelOnAbort, isRecord } from "./_util.ts";
+import { cancelOnAbort, settledOnAbort } from "./runtime/abortable.ts";
+import { isRecord } from "./_util.ts";
 import {
   checkContentType,
   networkError,

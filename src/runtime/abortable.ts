@@ -1,7 +1,8 @@
 /**
  * Waits that end when a signal aborts: a time limit that neither keeps the
- * process alive nor can be lost to the garbage collector, and a promise
- * rejected at the abort even when the work behind it does not heed it.
+ * process alive nor can be lost to the garbage collector, a promise rejected
+ * at the abort even when the work behind it does not heed it, and a response
+ * body's reader cancelled at the abort.
  *
  * @module
  */
@@ -113,4 +114,31 @@ export function whenAborted(signal: AbortSignal, callback: () => void): () => vo
     waiting.delete(signal);
     signal.removeEventListener("abort", listener);
   };
+}
+
+/**
+ * Cancels `reader` when `signal` aborts, which ends a pending read (it then
+ * reports `done`). A fetch is meant to end its body when its own signal
+ * aborts, but Deno's (2.9) stops following that signal once the `Response`
+ * object is garbage-collected, and a read of its body then never ends.
+ *
+ * @param reader The reader of a response's body.
+ * @param signal The signal, if any.
+ * @returns A function that stops following the signal.
+ *
+ * @example A read that the abort ends
+ * ```ts
+ * import { cancelOnAbort } from "./abortable.ts";
+ * const reader = new ReadableStream<Uint8Array>().getReader();
+ * const release = cancelOnAbort(reader, AbortSignal.abort());
+ * console.log((await reader.read()).done); // true
+ * release();
+ * ```
+ */
+export function cancelOnAbort(reader: ReadableStreamDefaultReader<Uint8Array>, signal?: AbortSignal): () => void {
+  if (!signal) return () => {};
+  const cancel = () => void reader.cancel(signal.reason).catch(() => {});
+  signal.addEventListener("abort", cancel, { once: true });
+  if (signal.aborted) cancel();
+  return () => signal.removeEventListener("abort", cancel);
 }

@@ -10,7 +10,7 @@ import { KubeApiError } from "../errors.ts";
 import type { WatchEvent } from "../endpoint_slice.ts";
 import type { ChunkSource } from "../runtime/pushed_body.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
-import { cancelOnAbort } from "../_util.ts";
+import { cancelOnAbort } from "../runtime/abortable.ts";
 
 /** Longest line accepted, in bytes (16 MiB). */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
