@@ -91,23 +91,3 @@ export function encodeBase64(text: string): string {
   for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
   return btoa(binary);
 }
-
-/** The key of {@linkcode fingerprint}: random, drawn once per process, never shown. */
-let fingerprintKey: Promise<CryptoKey> | undefined;
-
-/**
- * A short keyed hash (HMAC-SHA256 under a key drawn once per process) of a token, password or certificate:
- * tells identities apart within the process without revealing them. Unkeyed, a hash in a log would let
- * anyone check guesses of a password against it.
- */
-export async function fingerprint(text: string): Promise<string> {
-  fingerprintKey ??= crypto.subtle.importKey(
-    "raw",
-    crypto.getRandomValues(new Uint8Array(32)),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const digest = new Uint8Array(await crypto.subtle.sign("HMAC", await fingerprintKey, new TextEncoder().encode(text)));
-  return `hmac-sha256:${Array.from(digest.subarray(0, 8), (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
-}

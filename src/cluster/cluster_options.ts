@@ -7,10 +7,11 @@
  * @module
  */
 
-import { currentValue, fingerprint, typeName, unknownField } from "../_util.ts";
+import { currentValue, typeName, unknownField } from "../_util.ts";
 import { ConfigError } from "../errors.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import { trace } from "../trace.ts";
+import { fingerprint } from "./_fingerprint.ts";
 import { readOrFail } from "./_read_config_file.ts";
 import { checkPemFile, isPem } from "./_pem.ts";
 import { contentsInsteadOfPath, contentsProblem } from "./_contents_instead_of_path.ts";
