@@ -78,13 +78,6 @@ export function describeCause(cause: unknown): string {
   return parts.join(": ") || "unknown error";
 }
 
-/** The `code` of a system error (`ENOENT`, ...), else its name. */
-export function errorCode(error: unknown): string {
-  const code = (error as { code?: unknown })?.code;
-  if (typeof code === "string") return code;
-  return (error as Error)?.name ?? "error";
-}
-
 /** Base64 of the UTF-8 bytes of a string. */
 export function encodeBase64(text: string): string {
   let binary = "";

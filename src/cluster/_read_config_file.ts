@@ -7,7 +7,6 @@
  */
 
 import { ConfigError } from "../errors.ts";
-import { errorCode } from "../_util.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
 import type { ReadFile } from "./types.ts";
 
@@ -76,4 +75,11 @@ export function readOrFail(readFile: ReadFile, path: string, what: string): Prom
     path,
     (problem, fix) => new ConfigError(`Cannot read ${what}: ${path} ${problem}: ${fix}`, { file: path }),
   );
+}
+
+/** The `code` of a system error (`ENOENT`, ...), else its name. */
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === "string") return code;
+  return (error as Error)?.name ?? "error";
 }
