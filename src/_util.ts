@@ -47,37 +47,6 @@ export function typeName(value: unknown): string {
   return typeof value;
 }
 
-/**
- * A runtime's error message without advice meant for whoever calls `fetch()` (Bun adds "For more information,
- * pass `verbose: true` in the second argument to fetch()"): the library makes that call, not the user.
- */
-export function withoutFetchAdvice(message: string): string {
-  return message.replace(/\.? For more information, pass `verbose: true` in the second argument to fetch\(\)\.?/g, "");
-}
-
-/**
- * An error and the causes it wraps (four deep at most) on one line: their messages, without a runtime's
- * advice for `fetch()` callers, and their `code`s, joined by ": ". A code that the text already says is left
- * out: Node's "connect ECONNREFUSED 127.0.0.1:1" names its ECONNREFUSED.
- */
-export function describeCause(cause: unknown): string {
-  const parts: string[] = [];
-  for (let error = cause, depth = 0; error && depth < 4; depth++) {
-    if (typeof error !== "object") {
-      parts.push(String(error));
-      break;
-    }
-    const { message, code } = error as { message?: unknown; code?: unknown };
-    // One line: OpenSSL's messages end with a newline, which would break a log line or the CLI's.
-    if (typeof message === "string" && message.trim()) {
-      parts.push(withoutFetchAdvice(message).replace(/\s+/g, " ").trim());
-    }
-    if (typeof code === "string" && !parts.some((part) => part.split(/[\s:]+/).includes(code))) parts.push(code);
-    error = (error as { cause?: unknown }).cause;
-  }
-  return parts.join(": ") || "unknown error";
-}
-
 /** Base64 of the UTF-8 bytes of a string. */
 export function encodeBase64(text: string): string {
   let binary = "";

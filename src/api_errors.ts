@@ -11,7 +11,8 @@ import type { ClusterAccess } from "./cluster/types.ts";
 import type { Status } from "./endpoint_slice.ts";
 import { KubeApiError } from "./errors.ts";
 import { lookupRefusedByDeno } from "./runtime/http_client.ts";
-import { describeCause, encodeBase64, isRecord } from "./_util.ts";
+import { describeCause } from "./_describe_cause.ts";
+import { encodeBase64, isRecord } from "./_util.ts";
 import { refusedByRuntime } from "./runtime/files.ts";
 import { proxyForDisplay } from "./cluster/proxy.ts";
 

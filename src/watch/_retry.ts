@@ -11,7 +11,7 @@
 
 import type { Backoff } from "../backoff.ts";
 import { KubeApiError, ResolverError } from "../errors.ts";
-import { withoutFetchAdvice } from "../_util.ts";
+import { withoutFetchAdvice } from "../_describe_cause.ts";
 
 /**
  * Why a watch ended: the server closed it early (`closed`) or at its timeout (`timeout`), it stalled,
