@@ -1,5 +1,7 @@
 /**
- * Small helpers shared by several modules. Private to the package.
+ * Small helpers shared by several modules: checking untyped values (parsed
+ * JSON or YAML, options) and naming them in messages, and base64. Private to
+ * the package.
  *
  * @module
  */
