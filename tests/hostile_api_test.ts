@@ -11,7 +11,7 @@ import { inspect } from "node:util";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { KubeApiError } from "@kgr/resolver";
 import { MAX_LINE_BYTES } from "../src/watch/watch_decoder.ts";
-import { connectCluster, observeService } from "../src/service_observer.ts";
+import { connectCluster, observeService } from "../src/cli/service_observer.ts";
 import { readWatchEvents } from "./_decode_events.ts";
 import {
   boundedTest,

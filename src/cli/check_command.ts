@@ -14,7 +14,7 @@ import { ConfigError, KubeApiError, ResolverError } from "../errors.ts";
 import { declaredLocality } from "../locality.ts";
 import { settledOnAbort } from "../runtime/abortable.ts";
 import type { CliProcess } from "../runtime/cli_process.ts";
-import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "../service_observer.ts";
+import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "./service_observer.ts";
 import type { CheckCommand } from "./args.ts";
 import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
 import { colorsWanted, painter, type Style, takesEscapes, wordWrap } from "./terminal.ts";

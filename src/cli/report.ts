@@ -8,7 +8,7 @@
 
 import type { PodExplanation } from "../endpoint_explanation.ts";
 import type { EndpointSnapshot } from "../endpoint_subscription.ts";
-import type { ServiceView } from "../service_observer.ts";
+import type { ServiceView } from "./service_observer.ts";
 import { formatAddress } from "./table.ts";
 import { topologyReason } from "./topology_reason.ts";
 

@@ -7,7 +7,7 @@
  */
 
 import type { PodAddress, PodExplanation } from "../endpoint_explanation.ts";
-import type { ServiceView } from "../service_observer.ts";
+import type { ServiceView } from "./service_observer.ts";
 import { inFlagTerms } from "./flag_terms.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { fitLine, type Paint, type Segment, type Style, wordWrap } from "./terminal.ts";

@@ -8,7 +8,7 @@
  */
 
 import type { PodExplanation } from "../endpoint_explanation.ts";
-import type { ServiceView } from "../service_observer.ts";
+import type { ServiceView } from "./service_observer.ts";
 import type { Locality } from "../topology.ts";
 
 /**

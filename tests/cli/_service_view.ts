@@ -2,7 +2,7 @@
 import { explainEndpoints } from "../../src/endpoint_explanation.ts";
 import type { EndpointSlice } from "../../src/endpoint_slice.ts";
 import { selectEndpoints } from "../../src/endpoint_selection.ts";
-import type { ServiceView } from "../../src/service_observer.ts";
+import type { ServiceView } from "../../src/cli/service_observer.ts";
 import { type Locality, preferEndpoints } from "../../src/topology.ts";
 
 /** The view of service `echo` in `prod`, port `grpc`, watching at resourceVersion `resourceVersion`. */

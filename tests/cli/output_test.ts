@@ -6,7 +6,7 @@ import { colorsWanted, createLiveFrame, fitLine, painter, takesEscapes } from ".
 import { explainEndpoints } from "../../src/endpoint_explanation.ts";
 import type { EndpointSlice } from "../../src/endpoint_slice.ts";
 import { KubeApiError } from "../../src/errors.ts";
-import type { ServiceView } from "../../src/service_observer.ts";
+import type { ServiceView } from "../../src/cli/service_observer.ts";
 import { serviceViewOf } from "./_service_view.ts";
 
 const SLICE: EndpointSlice = {

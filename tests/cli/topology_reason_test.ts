@@ -4,7 +4,7 @@ import { renderTable } from "../../src/cli/table.ts";
 import { topologyReason } from "../../src/cli/topology_reason.ts";
 import { painter } from "../../src/cli/terminal.ts";
 import type { EndpointSlice, SliceEndpoint } from "../../src/endpoint_slice.ts";
-import type { ServiceView } from "../../src/service_observer.ts";
+import type { ServiceView } from "../../src/cli/service_observer.ts";
 import type { Locality } from "../../src/topology.ts";
 import { serviceViewOf } from "./_service_view.ts";
 

@@ -3,35 +3,35 @@
  * snapshot `watchEndpoints()` would yield, every pod with why it is used or
  * not, the resourceVersion and the state of the watch. It runs its own
  * LIST+WATCH (not the shared one of `endpoint_subscription.ts`), because it
- * needs the raw slices and the watch's state. The CLI reaches the library's
- * internals through this module only.
+ * needs the raw slices and the watch's state. Only the CLI uses it, so it
+ * lives in `cli/`.
  *
  * @module
  */
 
-import type { ClusterAccess, ClusterOptions } from "./cluster/types.ts";
-import { resolveClusterAccess } from "./cluster/resolve_cluster_access.ts";
-import { createClusterHttpClient } from "./cluster_http_client.ts";
-import { explainEndpoints, type PodExplanation } from "./endpoint_explanation.ts";
-import { createSelectionMemo, type SelectionMemo } from "./endpoint_selection.ts";
-import { selectForClient } from "./client_selection.ts";
-import type { EndpointSlice } from "./endpoint_slice.ts";
-import { type EndpointSnapshot, snapshotOf } from "./endpoint_snapshot.ts";
-import { KubeApiError, ResolverError } from "./errors.ts";
-import { withTimeout } from "./runtime/abortable.ts";
+import type { ClusterAccess, ClusterOptions } from "../cluster/types.ts";
+import { resolveClusterAccess } from "../cluster/resolve_cluster_access.ts";
+import { createClusterHttpClient } from "../cluster_http_client.ts";
+import { explainEndpoints, type PodExplanation } from "../endpoint_explanation.ts";
+import { createSelectionMemo, type SelectionMemo } from "../endpoint_selection.ts";
+import { selectForClient } from "../client_selection.ts";
+import type { EndpointSlice } from "../endpoint_slice.ts";
+import { type EndpointSnapshot, snapshotOf } from "../endpoint_snapshot.ts";
+import { KubeApiError, ResolverError } from "../errors.ts";
+import { withTimeout } from "../runtime/abortable.ts";
 import {
   createEndpointSliceApi,
   createServiceApi,
   type EndpointSliceApi,
   readNodeZone,
   ZONE_LABEL,
-} from "./kube_api.ts";
-import { resolveLocality } from "./locality.ts";
-import { runReflector, type SliceState } from "./watch/reflector.ts";
-import type { HttpClient } from "./runtime/http_client.ts";
-import { createServicePortLookup, portToKeep, slicePortNames } from "./service_port.ts";
-import type { Target } from "./target.ts";
-import type { Locality } from "./topology.ts";
+} from "../kube_api.ts";
+import { resolveLocality } from "../locality.ts";
+import { runReflector, type SliceState } from "../watch/reflector.ts";
+import type { HttpClient } from "../runtime/http_client.ts";
+import { createServicePortLookup, portToKeep, slicePortNames } from "../service_port.ts";
+import type { Target } from "../target.ts";
+import type { Locality } from "../topology.ts";
 
 /** One cluster, as one identity, and the HTTP client that reaches it. */
 export interface ClusterConnection {
