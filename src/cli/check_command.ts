@@ -9,7 +9,7 @@
  * @module
  */
 
-import { type ResourceAttributes, reviewAccess, reviewSelf } from "../access_review.ts";
+import { type ResourceAttributes, reviewAccess, reviewSelf } from "./access_review.ts";
 import { ConfigError, KubeApiError, ResolverError } from "../errors.ts";
 import { declaredLocality } from "../locality.ts";
 import { settledOnAbort } from "../runtime/abortable.ts";

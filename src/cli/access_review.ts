@@ -1,17 +1,18 @@
 /**
  * Asks the API server what the credentials in use may do (a
  * SelfSubjectAccessReview, which every authenticated user may create) and
- * who they are (a SelfSubjectReview, Kubernetes 1.28 and newer).
+ * who they are (a SelfSubjectReview, Kubernetes 1.28 and newer), for
+ * `kgr-resolver check`. Only the CLI uses it, so it lives in `cli/`.
  *
  * @module
  */
 
-import type { ClusterAccess } from "./cluster/types.ts";
-import { NOT_THE_API_SERVER } from "./api_errors.ts";
-import { KubeApiError } from "./errors.ts";
-import { requestObject } from "./kube_api.ts";
-import type { HttpClient } from "./runtime/http_client.ts";
-import { isRecord } from "./_util.ts";
+import type { ClusterAccess } from "../cluster/types.ts";
+import { NOT_THE_API_SERVER } from "../api_errors.ts";
+import { KubeApiError } from "../errors.ts";
+import { requestObject } from "../kube_api.ts";
+import type { HttpClient } from "../runtime/http_client.ts";
+import { isRecord } from "../_util.ts";
 
 /** Longest server-provided text kept from a review. */
 const MAX_TEXT = 300;
