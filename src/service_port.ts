@@ -94,15 +94,8 @@ export function portToKeep(slices: Iterable<EndpointSlice>, previous: number | s
  * @param port The target's port number.
  * @param ports The slices' port names and numbers ({@linkcode slicePortNames}).
  * @returns The note, or `undefined` when a slice has the number, or no slice has a numbered port.
- *
- * @example The Service's port instead of the pods'
- * ```ts
- * import { unlistedPortNote } from "./service_port.ts";
- * console.log(unlistedPortNote(80, [{ name: "grpc", numbers: [50051] }]));
- * // port 80 is none of the ports the Service's EndpointSlices give its pods ("grpc" (50051)): the pods are dialed on 80 as given; if 80 is the Service's port, name the port in the target instead (:grpc)
- * ```
  */
-export function unlistedPortNote(port: number, ports: readonly SlicePortName[]): string | undefined {
+function unlistedPortNote(port: number, ports: readonly SlicePortName[]): string | undefined {
   if (ports.length === 0 || ports.some(({ numbers }) => numbers.includes(port))) return undefined;
   // Which named port the Service's port maps to is not in the slices: several are offered, none chosen.
   const named = ports.filter(({ name }) => name !== "").map(({ name }) => `:${name}`);
@@ -114,16 +107,19 @@ export function unlistedPortNote(port: number, ports: readonly SlicePortName[]):
 }
 
 /**
- * The {@linkcode unlistedPortNote} of a target's port over a Service's slices: none for a port name.
+ * The note for a target's port number that none of the Service's slices has (see `unlistedPortNote()`): none for a port name.
  *
  * @param port The target's port: a number, or a name.
  * @param slices Every slice of the Service.
  * @returns The note, or `undefined`.
  *
- * @example A port name gets no note
+ * @example The Service's port instead of the pods'
  * ```ts
  * import { portNoteFor } from "./service_port.ts";
- * console.log(portNoteFor("grpc", [])); // undefined
+ * const slice = { metadata: { name: "a" }, addressType: "IPv4" as const, ports: [{ name: "grpc", port: 50051 }] };
+ * console.log(portNoteFor(80, [slice]));
+ * // port 80 is none of the ports the Service's EndpointSlices give its pods ("grpc" (50051)): the pods are dialed on 80 as given; if 80 is the Service's port, name the port in the target instead (:grpc)
+ * console.log(portNoteFor("grpc", [slice])); // undefined
  * ```
  */
 export function portNoteFor(port: number | string, slices: Iterable<EndpointSlice>): string | undefined {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { EndpointSlice } from "../src/endpoint_slice.ts";
 import { KubeApiError } from "../src/errors.ts";
 import type { Service } from "../src/kube_api.ts";
-import { createServicePortLookup, slicePortNames, unlistedPortNote } from "../src/service_port.ts";
+import { createServicePortLookup, portNoteFor, slicePortNames } from "../src/service_port.ts";
 
 function slice(name: string, ports: EndpointSlice["ports"], addressType = "IPv4"): EndpointSlice {
   return { metadata: { name }, addressType, ports, endpoints: [] };
@@ -170,18 +170,24 @@ Deno.test("createServicePortLookup() stops reading and announcing once its signa
   assert.equal(changes(), 0);
 });
 
-Deno.test("unlistedPortNote() flags a port number no slice has, and suggests the port's name or the pods' number", () => {
+Deno.test("portNoteFor() flags a port number no slice has, and suggests the port's name or the pods' number", () => {
   // Which name the Service's port maps to is not in the slices: every name is offered, none guessed.
-  const grpc = [{ name: "grpc", numbers: [8080, 50051] }, { name: "metrics", numbers: [9090] }];
-  assert.equal(unlistedPortNote(8080, grpc), undefined);
-  assert.equal(unlistedPortNote(9090, grpc), undefined);
+  const grpc = [
+    slice("a", [{ name: "grpc", port: 8080 }, { name: "metrics", port: 9090 }]),
+    slice("b", [{ name: "grpc", port: 50051 }]),
+  ];
+  assert.equal(portNoteFor(8080, grpc), undefined);
+  assert.equal(portNoteFor(9090, grpc), undefined);
   assert.equal(
-    unlistedPortNote(80, grpc),
+    portNoteFor(80, grpc),
     'port 80 is none of the ports the Service\'s EndpointSlices give its pods ("grpc" (8080, 50051), "metrics" (9090)): ' +
       "the pods are dialed on 80 as given; if 80 is the Service's port, name the port in the target instead " +
       "(:grpc or :metrics)",
   );
-  assert.match(unlistedPortNote(80, [{ name: "", numbers: [50051] }])!, /, give the pods' port instead \(:50051\)$/);
+  assert.match(portNoteFor(80, [slice("u", [{ port: 50051 }])])!, /, give the pods' port instead \(:50051\)$/);
   // No numbered port to compare with (a Service scaled to zero, or no slice yet).
-  assert.equal(unlistedPortNote(80, []), undefined);
+  assert.equal(portNoteFor(80, []), undefined);
+  assert.equal(portNoteFor(80, [slice("v", [{ name: "grpc", port: null }])]), undefined);
+  // A port name is checked against the Service instead.
+  assert.equal(portNoteFor("http", grpc), undefined);
 });
