@@ -19,7 +19,7 @@ import { unrefTimer } from "./runtime/unref_timer.ts";
 import { trace } from "./trace.ts";
 
 /** The instrument names, as documented in the README. */
-export const METRIC_NAMES = {
+const METRIC_NAMES = {
   endpoints: "grpc.resolver.kubernetes.endpoints",
   updates: "grpc.resolver.kubernetes.updates",
   lastUpdate: "grpc.resolver.kubernetes.last_update",

@@ -105,18 +105,20 @@ function installFakeMeter() {
 }
 
 Deno.test("the endpoints gauge and updates counter report each port that targets of one Service name apart, the gauge at 0 once none does", async () => {
-  const { METRIC_NAMES, watchMetrics } = await import("../src/metrics.ts");
+  const { watchMetrics } = await import("../src/metrics.ts");
   const meter = installFakeMeter();
   const metrics = watchMetrics("prod", "echo", "https://10.0.0.1:6443");
   const byPort = () =>
-    Object.fromEntries(meter.observe(METRIC_NAMES.endpoints).map(({ value, attributes }) => [attributes?.port, value]));
+    Object.fromEntries(
+      meter.observe("grpc.resolver.kubernetes.endpoints").map(({ value, attributes }) => [attributes?.port, value]),
+    );
   try {
     metrics.updated("grpc", { total: 3 });
     metrics.updated("http", { total: 1 });
     assert.deepEqual(byPort(), { grpc: 3, http: 1 }, "each port keeps its own set, not the last one updated");
-    const updates = meter.added.filter(({ name }) => name === METRIC_NAMES.updates).map(({ attributes }) =>
-      attributes?.port
-    );
+    const updates = meter.added.filter(({ name }) => name === "grpc.resolver.kubernetes.updates").map((
+      { attributes },
+    ) => attributes?.port);
     assert.deepEqual(updates, ["grpc", "http"], "the updates counter counts each port's snapshots apart");
     metrics.portDropped("http");
     assert.deepEqual(byPort(), { grpc: 3, http: 0 }, "a port no target names any more is reported at 0");
@@ -127,7 +129,7 @@ Deno.test("the endpoints gauge and updates counter report each port that targets
 });
 
 Deno.test("two clusters behind one proxy host, told apart by the path of their URL, get series of their own", async () => {
-  const { METRIC_NAMES, watchMetrics } = await import("../src/metrics.ts");
+  const { watchMetrics } = await import("../src/metrics.ts");
   const meter = installFakeMeter();
   // Rancher's proxy: one host, a path per cluster.
   const a = watchMetrics("prod", "echo", "https://rancher.example.com/k8s/clusters/c-a");
@@ -138,7 +140,9 @@ Deno.test("two clusters behind one proxy host, told apart by the path of their U
     b.updated("grpc", { total: 1 });
     plain.updated("grpc", { total: 2 });
     const byPath = Object.fromEntries(
-      meter.observe(METRIC_NAMES.endpoints).map(({ value, attributes }) => [String(attributes?.["url.path"]), value]),
+      meter.observe("grpc.resolver.kubernetes.endpoints").map((
+        { value, attributes },
+      ) => [String(attributes?.["url.path"]), value]),
     );
     assert.deepEqual(byPath, { "/k8s/clusters/c-a": 3, "/k8s/clusters/c-b": 1, undefined: 2 });
   } finally {
