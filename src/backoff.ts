@@ -4,7 +4,15 @@
  * @module
  */
 
-/** Options of {@linkcode createBackoff}. */
+/**
+ * Options of {@linkcode createBackoff}.
+ *
+ * @example Retrying sooner, up to every 10 s
+ * ```ts
+ * import type { BackoffOptions } from "@kgr/resolver";
+ * const backoff: BackoffOptions = { initialMs: 250, maxMs: 10_000 }; // as options.backoff
+ * ```
+ */
 export interface BackoffOptions {
   /**
    * First delay, in milliseconds.

@@ -11,6 +11,16 @@ import type { TopologyMode } from "./topology.ts";
 /**
  * The complete set of usable endpoints of a Service at one point. Snapshots
  * are shared between subscribers of the same Service: treat them as read-only.
+ *
+ * @example One line per snapshot
+ * ```ts
+ * import type { EndpointSnapshot } from "@kgr/resolver";
+ * function describe(snapshot: EndpointSnapshot): string {
+ *   const name = `${snapshot.service}.${snapshot.namespace}@${snapshot.resourceVersion}`;
+ *   if (snapshot.endpoints.length === 0) return `${name}: no endpoints (${snapshot.emptyReason})`;
+ *   return `${name}: ${snapshot.endpoints.length} endpoints, preferring ${snapshot.topology}`;
+ * }
+ * ```
  */
 export interface EndpointSnapshot {
   /** Usable endpoints: ready ones, or serving-while-terminating ones when none is ready. */

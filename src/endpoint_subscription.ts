@@ -32,6 +32,13 @@ export type { EndpointSnapshot } from "./endpoint_snapshot.ts";
  * Callers of one Service share a watch only when they use the same cluster
  * access (server, credentials, TLS) and the same timings; different ones get
  * a watch of their own.
+ *
+ * @example One watch for channels and a watchEndpoints() loop
+ * ```ts
+ * import type { WatchSettings } from "@kgr/resolver";
+ * const settings: WatchSettings = { cluster: { context: "prod" }, stallTimeoutMs: 60_000 };
+ * // register({ ...settings }) and watchEndpoints(target, { ...settings }) then share the Service's watch.
+ * ```
  */
 export interface WatchSettings {
   /** Cluster access: a kubeconfig (path or object) or `{ server, token, ... }`; default: `KUBECONFIG`, in-cluster, `~/.kube/config`. */

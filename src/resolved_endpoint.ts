@@ -7,7 +7,18 @@
 
 import type { TopologyHints } from "./topology.ts";
 
-/** One address of an endpoint. */
+/**
+ * One address of an endpoint.
+ *
+ * @example As `host:port`, IPv6 in brackets
+ * ```ts
+ * import type { EndpointAddress } from "@kgr/resolver";
+ * function dialString({ host, port }: EndpointAddress): string {
+ *   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+ * }
+ * console.log(dialString({ host: "fd00::7", port: 50051 })); // [fd00::7]:50051
+ * ```
+ */
 export interface EndpointAddress {
   /** IPv4 or IPv6 address, without brackets. */
   host: string;
@@ -15,7 +26,17 @@ export interface EndpointAddress {
   port: number;
 }
 
-/** One endpoint (normally one pod) with all of its addresses. */
+/**
+ * One endpoint (normally one pod) with all of its addresses.
+ *
+ * @example The pods to call first
+ * ```ts
+ * import type { ResolvedEndpoint } from "@kgr/resolver";
+ * function firstChoice(endpoints: ResolvedEndpoint[]): string[] {
+ *   return endpoints.filter((endpoint) => endpoint.preferred).map((endpoint) => endpoint.podName ?? "?");
+ * }
+ * ```
+ */
 export interface ResolvedEndpoint {
   /** Addresses of the pod, IPv4 before IPv6; never empty. */
   addresses: EndpointAddress[];

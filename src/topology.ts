@@ -11,7 +11,15 @@
  * @module
  */
 
-/** Where the client runs: its node and zone, when known. */
+/**
+ * Where the client runs: its node and zone, when known.
+ *
+ * @example A zone given by hand, where no NODE_NAME or ZONE variable says it
+ * ```ts
+ * import type { Locality } from "@kgr/resolver";
+ * const locality: Locality = { zone: "eu-west-1a" }; // pass as options.locality; {} turns topology off
+ * ```
+ */
 export interface Locality {
   /** The zone (`topology.kubernetes.io/zone` of the client's node). */
   zone?: string | undefined;
@@ -19,7 +27,18 @@ export interface Locality {
   node?: string | undefined;
 }
 
-/** The EndpointSlice hints of one endpoint: the zones and nodes it is meant to serve. */
+/**
+ * The EndpointSlice hints of one endpoint: the zones and nodes it is meant to serve.
+ *
+ * @example Whether an endpoint is meant for a zone
+ * ```ts
+ * import type { TopologyHints } from "@kgr/resolver";
+ * function servesZone(hints: TopologyHints | undefined, zone: string): boolean {
+ *   return hints?.forZones.includes(zone) ?? false;
+ * }
+ * // servesZone(endpoint.hints, "eu-west-1a") for an endpoint of a snapshot
+ * ```
+ */
 export interface TopologyHints {
   /** `hints.forZones[].name`. */
   forZones: string[];
@@ -30,6 +49,16 @@ export interface TopologyHints {
 /**
  * Which preference applies: endpoints hinted for our node, for our zone, or
  * none (every usable endpoint is preferred).
+ *
+ * @example Saying which endpoints a snapshot prefers
+ * ```ts
+ * import type { TopologyMode } from "@kgr/resolver";
+ * const PREFERRED: Record<TopologyMode, string> = {
+ *   node: "the endpoints hinted for this node",
+ *   zone: "the endpoints hinted for this zone",
+ *   none: "every endpoint",
+ * };
+ * ```
  */
 export type TopologyMode = "node" | "zone" | "none";
 

@@ -38,7 +38,20 @@ const CHANNEL_OPTION_ADVICE = Object.fromEntries(
 /** The period of the timer that only keeps the process alive (about 12 days: it never needs to fire). */
 const KEEP_ALIVE_MS = 2 ** 30;
 
-/** Options of {@linkcode watchEndpoints}. */
+/**
+ * Options of {@linkcode watchEndpoints}.
+ *
+ * @example A watch that reports failures and ends with the program
+ * ```ts
+ * import type { WatchEndpointsOptions } from "@kgr/resolver";
+ * const shutdown = new AbortController();
+ * const options: WatchEndpointsOptions = {
+ *   signal: shutdown.signal,
+ *   onError: (error) => console.warn(error.message),
+ *   cluster: { kubeconfig: "/etc/kgr/kubeconfig" },
+ * };
+ * ```
+ */
 export interface WatchEndpointsOptions extends WatchSettings {
   /** Ends the iteration quietly. */
   signal?: AbortSignal | undefined;

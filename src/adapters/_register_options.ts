@@ -12,7 +12,16 @@ import { createSubsetter } from "../subset.ts";
 import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "../check_watch_settings.ts";
 import { currentValue, describeValue } from "../_util.ts";
 
-/** The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses. */
+/**
+ * The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses.
+ *
+ * @example Your own copy of grpc-js, whole
+ * ```ts
+ * import * as grpc from "@grpc/grpc-js";
+ * import type { GrpcModule } from "@kgr/resolver";
+ * const module: GrpcModule = grpc; // the module itself, not grpc.Client or a default import
+ * ```
+ */
 export interface GrpcModule extends BalancerGrpc {
   /** `grpc.experimental`: resolver and load-balancer registries, tracing. */
   experimental: BalancerGrpc["experimental"] & {
@@ -30,7 +39,19 @@ export interface GrpcModule extends BalancerGrpc {
   logVerbosity: { DEBUG: number; ERROR: number };
 }
 
-/** Options of {@linkcode register}. */
+/**
+ * Options of {@linkcode register}.
+ *
+ * @example Channels that prefer their zone and connect to ten pods each
+ * ```ts
+ * import type { RegisterOptions } from "@kgr/resolver";
+ * const options: RegisterOptions = {
+ *   cluster: { context: "prod" },
+ *   locality: { zone: "eu-west-1a" },
+ *   subsetSize: 10,
+ * };
+ * ```
+ */
 export interface RegisterOptions extends WatchSettings {
   /**
    * The URI scheme to register, without ":" (`k8s` for `k8s:///echo.prod:grpc`); grpc-js matches it as written, so
