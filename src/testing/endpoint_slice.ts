@@ -167,6 +167,7 @@ const SLICE_FIELDS: readonly (keyof EndpointSliceParams)[] = [
   "trafficDistribution",
   "endpoints",
 ];
+const PORT_FIELDS: readonly (keyof NonNullable<EndpointSliceParams["port"]>)[] = ["name", "port", "appProtocol"];
 const ENDPOINT_FIELDS: readonly (keyof EndpointParams)[] = [
   "ip",
   "pod",
@@ -183,8 +184,9 @@ const CONDITIONS = ["ready", "serving", "terminating"] as const;
 
 /**
  * Throws a TypeError for values of the wrong kind that would otherwise build a slice unlike the one meant: `port:
- * 50051` gave a port without a number, `trafficDistribution: "PreferZone"` zone hints kube-apiserver never allows,
- * `ready: "false"` a ready pod, and an endpoint that is a bare address a message about its field "0".
+ * 50051` or `port: { name: "grpc", targetPort: 50051 }` gave a port without a number, `trafficDistribution:
+ * "PreferZone"` zone hints kube-apiserver never allows, `ready: "false"` a ready pod, and an endpoint that is a bare
+ * address a message about its field "0".
  */
 function checkShapes(params: EndpointSliceParams): void {
   const fail = (what: string, must: string, value: unknown) => {
@@ -195,8 +197,13 @@ function checkShapes(params: EndpointSliceParams): void {
     );
   };
   const { port, trafficDistribution, endpoints } = params;
-  if (port !== undefined && (typeof port !== "object" || port === null || Array.isArray(port))) {
-    fail("port", 'an object such as { name: "grpc", port: 50051 }', port);
+  if (port !== undefined) {
+    if (typeof port !== "object" || port === null || Array.isArray(port)) {
+      fail("port", 'an object such as { name: "grpc", port: 50051 }', port);
+    }
+    checkFields("endpointSlice() port", port, PORT_FIELDS);
+    // Without a number, the slice's port was null, and the resolver said that its ready pods were not ready.
+    if (typeof port.port !== "number") fail("port.port", "the pods' port number, such as 50051", port.port ?? null);
   }
   if (trafficDistribution !== undefined && !TRAFFIC_DISTRIBUTIONS.includes(trafficDistribution)) {
     fail(

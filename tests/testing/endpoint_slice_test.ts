@@ -97,6 +97,13 @@ Deno.test("endpointSlice() refuses a field it does not know, as JavaScript calle
     name: "TypeError",
     message: /endpointSlice\(\) endpoints\[1\] has no field "podName"; its fields are ip, pod, /,
   });
+  // The Service's field name: the slice got a port without a number.
+  const port = { name: "grpc", targetPort: 50051 };
+  assert.throws(() => endpointSlice({ namespace: "a", service: "b", port, endpoints: [] } as never), {
+    name: "TypeError",
+    message: 'Cannot build an EndpointSlice: endpointSlice() port has no field "targetPort"; its fields are name, ' +
+      "port, appProtocol",
+  });
 });
 
 Deno.test("endpointSlice() refuses values of the wrong kind, which built another slice than the one meant", () => {
@@ -104,6 +111,15 @@ Deno.test("endpointSlice() refuses values of the wrong kind, which built another
   const refused: [object, string][] = [
     // A port without a number: the resolver found no port "grpc" and dialed nothing.
     [{ ...base, port: 50051 }, 'port must be an object such as { name: "grpc", port: 50051 }: current value is 50051'],
+    // A port without a number: the resolver said that the ready pods were not ready.
+    [
+      { ...base, port: { name: "grpc" } },
+      "port.port must be the pods' port number, such as 50051: current value is null",
+    ],
+    [
+      { ...base, port: { name: "grpc", port: "50051" } },
+      'port.port must be the pods\' port number, such as 50051: current value is "50051"',
+    ],
     // Zone hints that kube-apiserver never allows (it refuses the Service).
     [
       { ...base, trafficDistribution: "PreferZone" },
