@@ -5,16 +5,26 @@
  * @module
  */
 
+import { describeValue, isRecord, unknownField } from "../_util.ts";
 import type { InjectedFailure, RecordedRequest } from "./server_types.ts";
 
 /** The `path`s a failure can name: which requests it hits. */
 const PATHS: readonly string[] = ["list", "watch", "get", "any"];
+
+/** Every field of an {@linkcode InjectedFailure}; the type makes the list whole. */
+const FAILURE_FIELDS: readonly string[] = Object.keys(
+  { status: true, reason: true, message: true, retryAfterSeconds: true, path: true } satisfies Record<
+    keyof InjectedFailure,
+    true
+  >,
+);
 
 /** Injected failures, oldest first. */
 export interface FailureQueue {
   /**
    * Queues a failure for the next `count` matching requests.
    *
+   * @throws {TypeError} When `failure` is not an object, or has a field that a failure does not have.
    * @throws {RangeError} When `count`, the status, the path or `retryAfterSeconds` is not one a failure can have.
    */
   add(count: number, failure: InjectedFailure): void;
@@ -34,6 +44,20 @@ export function createFailureQueue(): FailureQueue {
       if (!Number.isInteger(count) || count < 0) {
         throw new RangeError(
           `Cannot inject failures as 'count' must be a non-negative integer: current value is ${JSON.stringify(count)}`,
+        );
+      }
+      // Left out, it failed on reading its status; misspelt ("stauts"), the message named only the status.
+      if (!isRecord(failure)) {
+        throw new TypeError(
+          `Cannot inject failures as 'failure' must be an object such as { status: 503 }: current value is ${
+            describeValue(failure)
+          }`,
+        );
+      }
+      const unknown = unknownField(failure, FAILURE_FIELDS);
+      if (unknown !== undefined) {
+        throw new TypeError(
+          `Cannot inject failures as they have no field ${JSON.stringify(unknown)}: use ${FAILURE_FIELDS.join(", ")}`,
         );
       }
       if (!Number.isInteger(failure.status) || failure.status < 400 || failure.status > 599) {

@@ -307,6 +307,7 @@ export interface FakeApiServer {
    *
    * @param count How many requests fail.
    * @param failure The error and which requests it hits.
+   * @throws {TypeError} When `failure` is not an object, or has a field an {@linkcode InjectedFailure} does not have.
    * @throws {RangeError} When `count` is not a non-negative integer, the status not 400-599, the path none of
    * `list`, `watch`, `get` and `any`, or `retryAfterSeconds` not a non-negative integer.
    */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
+import type { InjectedFailure } from "@kgr/resolver/testing";
 import { BASE, fixture, getJson, slicesUrl, svc, waitFor, watch, within, withServer } from "./_helpers.ts";
 
 /** The 403 Status kube-apiserver v1.36.3 writes for a denied request. */
@@ -1088,7 +1089,7 @@ Deno.test("startFakeApiServer() refuses a wrong type with a TypeError, null incl
   });
 });
 
-Deno.test("failNext() refuses a path or Retry-After that no failure can have, instead of never failing; a number written as a string is quoted", async () => {
+Deno.test("failNext() refuses a failure left out or with a misspelt field, and a path or Retry-After that no failure can have, instead of never failing; a number written as a string is quoted", async () => {
   await withServer({}, async (server) => {
     // "lists" matched no request: the failure never came, and the test that counted on it passed without it.
     for (const path of ["lists", "LIST", ""]) {
@@ -1130,6 +1131,18 @@ Deno.test("failNext() refuses a path or Retry-After that no failure can have, in
     assert.throws(() => server.failNext(1, { status: "503" as unknown as number }), {
       name: "RangeError",
       message: `Cannot inject failures as 'status' must be an HTTP error status (400-599): current value is "503"`,
+    });
+    // Was: "Cannot read properties of undefined (reading 'status')", and for a misspelt field a message about status.
+    assert.throws(() => server.failNext(1, undefined as unknown as InjectedFailure), {
+      name: "TypeError",
+      message:
+        "Cannot inject failures as 'failure' must be an object such as { status: 503 }: current value is undefined",
+    });
+    assert.throws(() => server.failNext(1, { stauts: 503 } as unknown as InjectedFailure), {
+      name: "TypeError",
+      message:
+        'Cannot inject failures as they have no field "stauts": use status, reason, message, retryAfterSeconds, ' +
+        "path",
     });
     // Nothing refused was queued.
     assert.equal((await getJson(slicesUrl(server, "default"))).status, 200);
