@@ -63,7 +63,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { KubeconfigCluster, KubeconfigContext, KubeconfigObject } from "../cluster/kubeconfig_schema.ts";
-import { currentValue, isRecord, typeName, unknownField } from "../_util.ts";
+import { currentValue, describeValue, isRecord, typeName, unknownField } from "../_util.ts";
 import { createFailureQueue } from "./_failures.ts";
 import { createAccessControl } from "./_access_control.ts";
 import { createRequestHandler } from "./_handler.ts";
@@ -123,6 +123,20 @@ function checkOptionNames(what: string, options: object, known: readonly string[
   const unknown = unknownField(options, known);
   if (unknown === undefined) return;
   throw new TypeError(`Cannot ${what} as it has no option ${JSON.stringify(unknown)}: use ${known.join(", ")}`);
+}
+
+/**
+ * Refuses a name that is not a string: from JavaScript, `deleteSlice(slice)` deleted nothing and returned false, as
+ * for a slice that was not there.
+ */
+function checkNames(what: string, names: Record<string, unknown>): void {
+  for (const [argument, value] of Object.entries(names)) {
+    if (typeof value === "string") continue;
+    const shown = typeof value === "object" && value !== null
+      ? "an object (give its metadata.namespace and metadata.name)"
+      : describeValue(value);
+    throw new TypeError(`Cannot ${what} as '${argument}' must be a string: current value is ${shown}`);
+  }
 }
 
 function validateOptions(options: FakeApiServerOptions): void {
@@ -319,6 +333,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
 
   function deleteSlice(namespace: string, name: string): boolean {
     checkOpen("delete the EndpointSlice");
+    checkNames("delete the EndpointSlice", { namespace, name });
     const key = keyOf(namespace, name);
     const existing = history.current.get(key);
     if (existing === undefined) return false;
@@ -376,9 +391,14 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     deleteSlice,
     applyService,
     applyNode,
-    deleteNode: (name) => write("delete the Node", () => ({ changed: nodes.delete(name) })).changed,
-    deleteService: (namespace, name) =>
-      write("delete the Service", () => ({ changed: services.delete(namespace, name) })).changed,
+    deleteNode(name) {
+      checkNames("delete the Node", { name });
+      return write("delete the Node", () => ({ changed: nodes.delete(name) })).changed;
+    },
+    deleteService(namespace, name) {
+      checkNames("delete the Service", { namespace, name });
+      return write("delete the Service", () => ({ changed: services.delete(namespace, name) })).changed;
+    },
     slices(namespace) {
       return [...history.current.values()]
         .filter((slice) => namespace === undefined || slice.metadata.namespace === namespace)

@@ -240,6 +240,7 @@ export interface FakeApiServer {
    * @param namespace The slice's namespace.
    * @param name The slice's name.
    * @returns Whether the slice existed.
+   * @throws {TypeError} When the namespace or name is not a string (a slice object, say).
    */
   deleteSlice(namespace: string, name: string): boolean;
   /**
@@ -261,6 +262,7 @@ export interface FakeApiServer {
    * @param namespace The Service's namespace.
    * @param name The Service's name.
    * @returns Whether the Service existed.
+   * @throws {TypeError} When the namespace or name is not a string.
    */
   deleteService(namespace: string, name: string): boolean;
   /**
@@ -279,6 +281,7 @@ export interface FakeApiServer {
    *
    * @param name The Node's name.
    * @returns Whether the Node existed.
+   * @throws {TypeError} When the name is not a string.
    */
   deleteNode(name: string): boolean;
   /**

@@ -1089,6 +1089,33 @@ Deno.test("startFakeApiServer() refuses a wrong type with a TypeError, null incl
   });
 });
 
+Deno.test("deleteSlice(), deleteService() and deleteNode() refuse a name that is not a string, where they deleted nothing and said false", async () => {
+  await withServer({}, (server) => {
+    const slice = server.applySlice(endpointSlice({ namespace: "a", service: "b", endpoints: [{ ip: "10.0.0.1" }] }));
+    // The object that applySlice() took and returned: the slice stayed, and its pods with it.
+    assert.throws(() => server.deleteSlice(slice as unknown as string, undefined as unknown as string), {
+      name: "TypeError",
+      message: "Cannot delete the EndpointSlice as 'namespace' must be a string: current value is an object (give " +
+        "its metadata.namespace and metadata.name)",
+    });
+    assert.throws(() => server.deleteSlice("a", undefined as unknown as string), {
+      name: "TypeError",
+      message: "Cannot delete the EndpointSlice as 'name' must be a string: current value is undefined",
+    });
+    assert.throws(() => server.deleteService("a", 7 as unknown as string), {
+      name: "TypeError",
+      message: "Cannot delete the Service as 'name' must be a string: current value is 7",
+    });
+    assert.throws(() => server.deleteNode(undefined as unknown as string), {
+      name: "TypeError",
+      message: "Cannot delete the Node as 'name' must be a string: current value is undefined",
+    });
+    assert.equal(server.slices("a").length, 1);
+    assert.equal(server.deleteSlice("a", "b"), false); // a Service's name is no slice's: still answered false
+    assert.equal(server.deleteSlice("a", slice.metadata.name), true);
+  });
+});
+
 Deno.test("failNext() refuses a failure left out or with a misspelt field, and a path or Retry-After that no failure can have, instead of never failing; a number written as a string is quoted", async () => {
   await withServer({}, async (server) => {
     // "lists" matched no request: the failure never came, and the test that counted on it passed without it.
