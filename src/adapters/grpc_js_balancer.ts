@@ -242,7 +242,10 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     /** The Service of the last list's endpoints, for the same calls, or "". */
     #service = "";
     #pending = new Map<string, PendingChild>();
-    /** Leaves of endpoints that left the list, no longer picked, waiting to be destroyed (see `#drain`). */
+    /**
+     * Leaves of endpoints that left the list (of every endpoint once the policy is destroyed), no longer picked,
+     * waiting to be destroyed (see `#drain`).
+     */
     #retired: Leaf[] = [];
     /** Endpoints that left the list in the last {@linkcode DEPARTED_MEMORY_MS}, oldest first, with when they left. */
     #departed = new Map<string, number>();
@@ -340,12 +343,12 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       }
       while (this.#retired.length > 0 && performance.now() - started <= WORK_BUDGET_MS) this.#retired.pop()!.destroy();
       this.#paused = false;
-      this.#update();
+      if (!this.#destroyed) this.#update();
       if ((this.#pending.size === 0 && this.#retired.length === 0) || this.#drainScheduled) return;
       this.#drainScheduled = true;
       unrefTimer(setTimeout(() => {
         this.#drainScheduled = false;
-        if (!this.#destroyed) this.#drain();
+        this.#drain();
       }, 0));
     }
 
@@ -357,6 +360,13 @@ function createBalancerClasses(grpc: BalancerGrpc) {
 
     resetBackoff(): void {}
 
+    /**
+     * grpc-js calls it when the channel closes or goes idle, or takes another policy. Nothing is reported from here
+     * on; the children are destroyed over turns, as those of departed endpoints are (5,000 at once held the turn of
+     * `close()` for 55 to 520 ms on a busy machine, median 100). A small channel's all go in this turn, and grpc-js's
+     * `close()` then drops the subchannels nobody else holds at once; a child destroyed in a later turn leaves its
+     * subchannel to grpc-js's pool, which drops it at its next sweep (every 10 s).
+     */
     destroy(): void {
       this.#destroyed = true;
       this.#stopFailoverTimer();
@@ -364,13 +374,12 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       this.#departed.clear();
       for (const child of this.#children.values()) {
         child.stopRetrying?.();
-        child.leaf.destroy();
+        this.#retired.push(child.leaf);
       }
-      for (const leaf of this.#retired) leaf.destroy();
-      this.#retired = [];
       this.#children.clear();
       this.#preferred = this.#newTier();
       this.#others = this.#newTier();
+      this.#drain();
     }
 
     getTypeName(): string {
