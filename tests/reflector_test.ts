@@ -376,6 +376,43 @@ Deno.test("runReflector() aborts a stalled watch and resumes it", async () => {
   assert.match(errors[0].message, /stalled: no complete answer or event for 100 ms/);
 });
 
+Deno.test("runReflector() resumes a watch that stalls before its first byte at once, unreported, and reports the second in a row", async () => {
+  // A quiet Service where the API server sends its first bookmark late: kube-apiserver v1.36.3 sends one only once its
+  // resourceVersion moved past the watch's start, which took about 120 s on a quiet cluster with etcd's defaults.
+  const bookmark = { type: "BOOKMARK", object: { metadata: { resourceVersion: "12" }, addressType: "" } } as const;
+  const scripted = scriptedApi([list("10", [])], [
+    () => {},
+    (watch) => watch.send(bookmark),
+    () => {},
+    () => {},
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "13") }),
+  ]);
+  const traced: string[] = [];
+  const { errors } = await run(scripted, (states) => states.length === 2, {
+    stallTimeoutMs: 100,
+    trace: (line) => traced.push(line),
+  });
+  // The quiet watches are resumed at once; the one that stalled after its bookmark, and the second quiet one in
+  // a row, back off.
+  assert.deepEqual(scripted.times("watch"), [0, 100, 205, 305, 415]);
+  assert.deepEqual(scripted.calls.slice(1).map((call) => (call.params as WatchParams).resourceVersion), [
+    "10",
+    "10",
+    "12",
+    "12",
+    "12",
+  ]);
+  assert.deepEqual(errors.map((error) => error.message), [
+    "Request to the API server stalled: no complete answer or event for 100 ms (stallTimeoutMs)",
+    "Request to the API server stalled: no complete answer or event for 100 ms (stallTimeoutMs), twice in a row " +
+    "without a single event: API servers send a BOOKMARK about every minute, but only once their resourceVersion " +
+    "moved, and on a quiet cluster some send none for minutes (before 1.34, or an etcd without " +
+    "--watch-progress-notify-interval): raise stallTimeoutMs above that wait, or check that the proxies on the way " +
+    "pass a watch's events as they come",
+  ]);
+  assert.equal(traced.filter((line) => line.startsWith("watch delivered no event")).length, 2);
+});
+
 Deno.test("runReflector() counts a stall from the last complete event", async () => {
   const scripted = scriptedApi([list("10", [])], [
     (watch, clock) => {

@@ -18,7 +18,7 @@ import { NOT_THE_API_SERVER, quote, statusFields } from "../api_errors.ts";
 import type { EndpointSliceApi } from "../kube_api.ts";
 import { trace as traceLine, type TraceSink } from "../trace.ts";
 import { listPages } from "./_list_pages.ts";
-import { asResolverError, planRetry, quickClose, type WatchEndReason, watchEndReason } from "./_retry.ts";
+import { asResolverError, planRetry, quickClose, StallError, type WatchEndReason, watchEndReason } from "./_retry.ts";
 import { checkMetadata, checkSlice } from "./_slice_check.ts";
 import { stallDeadline } from "./_stall_deadline.ts";
 import { parseWatchEvent, readWatchLines, sliceEventHead } from "./watch_decoder.ts";
@@ -91,8 +91,10 @@ export interface ReflectorOptions {
    * complete event for this long, is aborted and retried, in ms. Bytes of an
    * event that never completes are not progress: a server trickling one
    * byte at a time cannot hold a watch (and its buffered line) forever. Real
-   * API servers send a BOOKMARK about every minute, so a healthy watch never
-   * goes this long without an event.
+   * API servers send a BOOKMARK about every minute once their resourceVersion
+   * moved past the watch's start, which on a quiet cluster can take minutes:
+   * a watch that brought not one byte is resumed at once, and reported only
+   * when the next one does so too.
    * @default {150000}
    */
   stallTimeoutMs?: number;
@@ -177,6 +179,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   let watchOpenedAt: number | undefined;
   // Changes the current watch delivered (its events other than bookmarks; the end of a streaming list's initial events).
   let changes = 0;
+  // Watches in a row that the API server answered and that then stalled before any event, bookmarks included.
+  let quietStalls = 0;
 
   // Watch lines of slice events not parsed yet, by slice name, in order of arrival: a later event of the
   // same slice replaces its line. They follow the state in `slices` and are applied when someone reads it.
@@ -314,8 +318,14 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
    * endpoints stale. Only a watch that ends sooner than `minWatchMs` with no change is a quick close (client-go
    * counts any event; a bookmark alone does not count here, so that a server closing every watch after one
    * cannot make it spin).
+   *
+   * A watch that the server answered and that then stalls without a single event is `"quiet"`, and resumed at once
+   * unreported, unless the one before it ended so too: that is what a quiet Service looks like where the API server
+   * sends its first bookmark late. Its bookmarks come only once its resourceVersion moved past the watch's start,
+   * and on a quiet cluster that took kube-apiserver v1.36.3 about 120 s with etcd's default progress notifications
+   * (60 s with kubeadm's), and may take 180 s; servers before 1.34 may send none for 10 minutes.
    */
-  async function watch(streaming: boolean): Promise<"timeout" | "closed" | { broken: unknown }> {
+  async function watch(streaming: boolean): Promise<"timeout" | "closed" | "quiet" | { broken: unknown }> {
     const deadline = stallDeadline(signal, { clock, stallTimeoutMs, server: api.server });
     watchOpenedAt = undefined;
     if (streaming) {
@@ -323,6 +333,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       options.onList?.();
     }
     const timeoutSeconds = 300 + Math.floor(random() * 300);
+    // Whether the watch's body brought a byte, a complete event or not.
+    let heard = false;
     try {
       // A streaming list starts from the latest state ("", as client-go) rather than from the watch cache's ("0").
       const params = streaming
@@ -339,6 +351,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         // A line read late that failed the watch ends it here: nothing that follows it may apply.
         deadline.signal.throwIfAborted();
         deadline.touch();
+        quietStalls = 0;
         const head = initial ? undefined : sliceEventHead(line);
         if (head) {
           // After failures, the event that says the watch works again must be a good one: checked now.
@@ -358,10 +371,15 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         if (initial) return;
         if (streamed || event.type !== "BOOKMARK") changes++;
         recovered();
-      }, { signal: deadline.signal });
+      }, { signal: deadline.signal, onChunk: () => void (heard = true) });
       applyUnparsed();
     } catch (error) {
-      const failure = deadline.stalled() ?? deadline.failure();
+      const stall = deadline.stalled();
+      // Answered, then not one byte (not even a bookmark's) until the stall, past a streaming list's initial events.
+      const quiet = stall !== undefined && watchOpenedAt !== undefined && initial === undefined && !heard;
+      if (quiet && quietStalls++ === 0) return "quiet";
+      if (quiet) throw quietAgain(stall);
+      const failure = stall ?? deadline.failure();
       if (failure) throw failure;
       // The connection itself broke (the runtime's error, not one of ours about the data or the server).
       const broken = !(error instanceof ResolverError) && !signal.aborted && initial === undefined &&
@@ -402,6 +420,15 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       if (signal.aborted) break;
       watching = true;
       const ended = await watch(streaming);
+      if (ended === "quiet") {
+        options.onWatchEnd?.("stall");
+        trace(
+          `watch delivered no event, not even a bookmark, for ${stallTimeoutMs} ms (stallTimeoutMs): resuming at ` +
+            `once from resourceVersion ${resourceVersion}, unreported unless the next watch does so too`,
+        );
+        continue;
+      }
+      quietStalls = 0;
       // Open for minWatchMs or more from the resume point, or it delivered a change, without an error: the server
       // was serving it.
       recovered();
@@ -447,6 +474,19 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       await sleep(retry.delayMs, { clock, signal });
     }
   }
+}
+
+/**
+ * The failure of a second watch in a row that the API server answered and that then delivered no event until its
+ * stall: the first was resumed unreported (see `watch()` in {@linkcode runReflector}).
+ */
+function quietAgain(stall: StallError): StallError {
+  return new StallError(
+    `${stall.message}, twice in a row without a single event: API servers send a BOOKMARK about every minute, but ` +
+      "only once their resourceVersion moved, and on a quiet cluster some send none for minutes (before 1.34, or " +
+      "an etcd without --watch-progress-notify-interval): raise stallTimeoutMs above that wait, or check that the " +
+      "proxies on the way pass a watch's events as they come",
+  );
 }
 
 /** The annotation of the BOOKMARK that ends a streaming list's initial events. */

@@ -42,6 +42,8 @@ export interface DecodeOptions {
    * is garbage-collected).
    */
   signal?: AbortSignal;
+  /** Called with each chunk's size as it is read, before its lines: bytes came, complete or not. */
+  onChunk?: (bytes: number) => void;
 }
 
 /**
@@ -82,6 +84,7 @@ export async function readWatchLines(
   // One chunk's lines, handed over as views of it (a chunk belongs to its reader once read: web streams hand
   // it over, and Node's readables allocate each one); true when there was one.
   const split = (value: Uint8Array): boolean => {
+    options.onChunk?.(value.length);
     let delivered = false;
     let start = 0;
     while (start < value.length) {
