@@ -89,6 +89,22 @@ Deno.test("watchEndpoints() restarts a watch that stalls", async () => {
   }
 });
 
+Deno.test("watchEndpoints() keeps the watch of a quiet Service: the fake's resourceVersion moves on, so bookmarks come", async () => {
+  // Before, a quiet fake sent no bookmark at all, and a dev loop's watch stalled and restarted every 150 s.
+  const api = await startFakeApiServer({ token: "t", bookmarkIntervalMs: 100 });
+  apply(api, ["a"]);
+  const watch = follow({ kubeconfig: api.kubeconfig() }, { stallTimeoutMs: 500 });
+  try {
+    await eventually(() => watch.pods() === "a", "the first snapshot");
+    await sleep(1200);
+    assert.deepEqual(watch.errors.map((error) => error.message), []);
+    assert.equal(count(api, "watch"), 1);
+  } finally {
+    await watch.stop();
+    await api.close();
+  }
+});
+
 Deno.test("watchEndpoints() shares one watch among many callers and stops with the last", async () => {
   const api = await startFakeApiServer({ token: "t" });
   apply(api, ["a"]);

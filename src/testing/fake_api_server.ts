@@ -11,7 +11,8 @@
  * end with an empty page), exact reads for `limit` with a resourceVersion;
  * label and field selectors; watches that replay history, end their initial
  * events with the `k8s.io/initial-events-end` bookmark, send BOOKMARKs once
- * the resourceVersion moved, end cleanly on `timeoutSeconds`, and answer a
+ * the resourceVersion moved (it also moves on by itself while no write moves
+ * it, as a real cluster's does), end cleanly on `timeoutSeconds`, and answer a
  * resume point the watch cache lost with `200` and a `410 Expired` ERROR
  * event; the real statuses, reasons and messages for refused requests;
  * bearer tokens, with `system:anonymous` for requests without any;
@@ -22,7 +23,8 @@
  * Differences from a real server, all on purpose (the README lists them with
  * their reasons): JSON only (a 406 where a real server would write protobuf,
  * YAML or a Table and the client accepts no plain JSON); HTTP/1.1 only, and plain HTTP unless `tls` is given; the
- * resourceVersion moves only with this server's own writes; writes only
+ * resourceVersion moves with this server's own writes and by one per bookmark interval without any (not with every
+ * write of a whole cluster); writes only
  * through `applySlice()` and the other methods (the HTTP API is read-only, so
  * objects carry no `managedFields`); `compact()` is an etcd compaction and a
  * watch cache that rolled past every resume point at once; a read of a
@@ -67,6 +69,7 @@ import { currentValue, describeValue, isRecord, typeName, unknownField } from ".
 import { createFailureQueue } from "./_failures.ts";
 import { createAccessControl } from "./_access_control.ts";
 import { createRequestHandler } from "./_handler.ts";
+import { startRvProgress } from "./_rv_progress.ts";
 import { createRvWaiters } from "./_rv_waiters.ts";
 import { copyJson } from "./_json_data.ts";
 import { createNodeStore } from "./_node_store.ts";
@@ -262,10 +265,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   const services = createServiceStore();
   const nodes = createNodeStore();
   const waiters = createRvWaiters(() => history.rv, TOO_LARGE_WAIT_MS);
+  const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
   const watches = createWatchHub({
     history,
     waiters,
-    bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
+    bookmarkIntervalMs,
     maxChunkBytes: options.maxChunkBytes,
     watchList: options.watchList ?? true,
   });
@@ -314,6 +318,8 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   const bound = server.address();
   const port = typeof bound === "object" && bound !== null ? bound.port : options.port ?? 0;
   address = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+  // At the bookmark cadence: a quiet watch's first periodic bookmark comes one or two intervals after its start.
+  const progress = startRvProgress({ history, waiters, intervalMs: bookmarkIntervalMs });
   const url = `${options.tls === undefined ? "http" : "https"}://${address}`;
 
   /** Refuses a change after `close()`: no client could see it, and a test that makes one has a bug. */
@@ -370,6 +376,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
 
   function close(): Promise<void> {
     if (closing !== undefined) return closing;
+    progress.stop();
     waiters.close();
     watches.closeAll();
     closing = new Promise<void>((resolve) => {

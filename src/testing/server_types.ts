@@ -52,9 +52,14 @@ export interface FakeApiServerOptions {
    */
   port?: number | undefined;
   /**
-   * How often a watch with `allowWatchBookmarks=true` gets a BOOKMARK, once
-   * the resourceVersion has moved past the watch's start (as on a real
-   * server, a watch of a server where nothing changes gets none).
+   * How often a watch with `allowWatchBookmarks=true` gets a BOOKMARK, from
+   * the watch's start, once the resourceVersion has moved past that start (as
+   * on a real server). It is also how often the resourceVersion moves on by
+   * one with no object change when no write moved it during the interval, as
+   * other objects' writes move a real cluster's: a watch of a quiet server
+   * gets its first bookmark one or two intervals after it starts (a quiet
+   * kube-apiserver v1.36.3: 60 to 120 s), as a client's stall detection
+   * expects.
    *
    * @default {60000}
    */
