@@ -162,7 +162,6 @@ export function isSubsetSeed(seed: unknown): seed is number {
   return Number.isInteger(seed) && (seed as number) >= MIN_SEED && (seed as number) <= MAX_SEED;
 }
 
-/** A value as an error message shows it: strings quoted, so that "5" and 5 differ. */
 /**
  * The rendezvous score of an endpoint for a client: FNV-1a of the key, mixed
  * with the seed by murmur3's finalizer, as an unsigned 32-bit integer.
