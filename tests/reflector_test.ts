@@ -413,6 +413,25 @@ Deno.test("runReflector() resumes a watch that stalls before its first byte at o
   assert.equal(traced.filter((line) => line.startsWith("watch delivered no event")).length, 2);
 });
 
+Deno.test("runReflector() takes the end of a streaming list's initial events as the resume point of a quiet watch", async () => {
+  const scripted = scriptedApi([], [
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "3") }, initialEventsEnd("30")),
+    () => {},
+    (watch) => watch.send({ type: "ADDED", object: slice("b", "31") }),
+  ]);
+  const { states, errors } = await run(scripted, (states) => states.length === 2, {
+    watchList: { refused: false },
+    stallTimeoutMs: 100,
+  });
+  assert.deepEqual(names(states[1]), ["a", "b"]);
+  // Silent after its initial events, as a quiet Service's is until its first bookmark: resumed at once, unreported;
+  // the next one too, so that one is reported and backed off.
+  assert.deepEqual(scripted.times("watch"), [0, 100, 205]);
+  assert.deepEqual(scripted.calls.map(watchFrom), ["", "30", "30"]);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0].message, /twice in a row without a single event/);
+});
+
 Deno.test("runReflector() counts a stall from the last complete event", async () => {
   const scripted = scriptedApi([list("10", [])], [
     (watch, clock) => {

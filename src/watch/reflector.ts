@@ -319,9 +319,10 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
    * counts any event; a bookmark alone does not count here, so that a server closing every watch after one
    * cannot make it spin).
    *
-   * A watch that the server answered and that then stalls without a single event is `"quiet"`, and resumed at once
-   * unreported, unless the one before it ended so too: that is what a quiet Service looks like where the API server
-   * sends its first bookmark late. Its bookmarks come only once its resourceVersion moved past the watch's start,
+   * A watch that the server answered and that then stalls without a byte since its resume point (its start, or the
+   * end of a streaming list's initial events) is `"quiet"`, and resumed at once unreported, unless the one before it
+   * ended so too: that is what a quiet Service looks like where the API server sends its first bookmark late. Its
+   * bookmarks come only once its resourceVersion moved past the watch's resume point,
    * and on a quiet cluster that took kube-apiserver v1.36.3 about 120 s with etcd's default progress notifications
    * (60 s with kubeadm's), and may take 180 s; servers before 1.34 may send none for 10 minutes.
    */
@@ -333,8 +334,10 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       options.onList?.();
     }
     const timeoutSeconds = 300 + Math.floor(random() * 300);
-    // Whether the watch's body brought a byte, a complete event or not.
-    let heard = false;
+    // Whether a complete line came since the watch's resume point (its start, or the end of a streaming list's
+    // initial events), and the bytes of a line still incomplete.
+    let eventful = false;
+    let incompleteBytes = 0;
     try {
       // A streaming list starts from the latest state ("", as client-go) rather than from the watch cache's ("0").
       const params = streaming
@@ -351,6 +354,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         // A line read late that failed the watch ends it here: nothing that follows it may apply.
         deadline.signal.throwIfAborted();
         deadline.touch();
+        eventful = true;
         quietStalls = 0;
         const head = initial ? undefined : sliceEventHead(line);
         if (head) {
@@ -367,16 +371,18 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         const event = parseWatchEvent(line, api.redact);
         const streamed = initial !== undefined;
         apply(event);
-        // A streaming list recovers at the end of its initial events (in `collect`).
+        // A streaming list recovers at the end of its initial events (in `collect`), and resumes from there.
         if (initial) return;
+        if (streamed) eventful = false;
         if (streamed || event.type !== "BOOKMARK") changes++;
         recovered();
-      }, { signal: deadline.signal, onChunk: () => void (heard = true) });
+      }, { signal: deadline.signal, onChunkRead: (bytes) => void (incompleteBytes = bytes) });
       applyUnparsed();
     } catch (error) {
       const stall = deadline.stalled();
-      // Answered, then not one byte (not even a bookmark's) until the stall, past a streaming list's initial events.
-      const quiet = stall !== undefined && watchOpenedAt !== undefined && initial === undefined && !heard;
+      // Answered, then not one byte (not even a bookmark's) from the resume point until the stall.
+      const quiet = stall !== undefined && watchOpenedAt !== undefined && initial === undefined && !eventful &&
+        incompleteBytes === 0;
       if (quiet && quietStalls++ === 0) return "quiet";
       if (quiet) throw quietAgain(stall);
       const failure = stall ?? deadline.failure();

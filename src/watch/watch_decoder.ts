@@ -42,8 +42,8 @@ export interface DecodeOptions {
    * is garbage-collected).
    */
   signal?: AbortSignal;
-  /** Called with each chunk's size as it is read, before its lines: bytes came, complete or not. */
-  onChunk?: (bytes: number) => void;
+  /** Called after each chunk's lines with the bytes of a line it left incomplete (0 when it ended with one). */
+  onChunkRead?: (incompleteBytes: number) => void;
 }
 
 /**
@@ -84,7 +84,6 @@ export async function readWatchLines(
   // One chunk's lines, handed over as views of it (a chunk belongs to its reader once read: web streams hand
   // it over, and Node's readables allocate each one); true when there was one.
   const split = (value: Uint8Array): boolean => {
-    options.onChunk?.(value.length);
     let delivered = false;
     let start = 0;
     while (start < value.length) {
@@ -108,6 +107,7 @@ export async function readWatchLines(
       delivered = true;
       onLine(line);
     }
+    options.onChunkRead?.(pendingBytes);
     return delivered;
   };
   if ("push" in body) await body.push(split, options.signal);
