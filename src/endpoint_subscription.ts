@@ -45,8 +45,9 @@ export interface WatchSettings {
   cluster?: ClusterOptions | undefined;
   /**
    * A LIST page or a read of the Service that takes longer, or a watch that delivers no complete event for this
-   * long, is retried, in ms. A watch that brought not one byte is resumed at once and reported only when the next
-   * one does so too: on a quiet cluster an API server may send its first bookmark after minutes.
+   * long, is retried, in ms. A watch that brought not one byte (after a streaming list's initial events, for one) is
+   * resumed at once and reported only when the next one does so too: on a quiet cluster an API server may send its
+   * first bookmark after minutes.
    * @default {150000}
    */
   stallTimeoutMs?: number | undefined;

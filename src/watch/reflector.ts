@@ -93,8 +93,9 @@ export interface ReflectorOptions {
    * byte at a time cannot hold a watch (and its buffered line) forever. Real
    * API servers send a BOOKMARK about every minute once their resourceVersion
    * moved past the watch's start, which on a quiet cluster can take minutes:
-   * a watch that brought not one byte is resumed at once, and reported only
-   * when the next one does so too.
+   * a watch that brought not one byte (after a streaming list's initial
+   * events, for one) is resumed at once, and reported only when the next one
+   * does so too.
    * @default {150000}
    */
   stallTimeoutMs?: number;
