@@ -180,7 +180,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   let watchOpenedAt: number | undefined;
   // Changes the current watch delivered (its events other than bookmarks; the end of a streaming list's initial events).
   let changes = 0;
-  // Watches in a row that the API server answered and that then stalled before any event, bookmarks included.
+  // Watches in a row that the API server answered and that then stalled without a byte since their resume point.
   let quietStalls = 0;
 
   // Watch lines of slice events not parsed yet, by slice name, in order of arrival: a later event of the
@@ -323,9 +323,9 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
    * A watch that the server answered and that then stalls without a byte since its resume point (its start, or the
    * end of a streaming list's initial events) is `"quiet"`, and resumed at once unreported, unless the one before it
    * ended so too: that is what a quiet Service looks like where the API server sends its first bookmark late. Its
-   * bookmarks come only once its resourceVersion moved past the watch's resume point,
-   * and on a quiet cluster that took kube-apiserver v1.36.3 about 120 s with etcd's default progress notifications
-   * (60 s with kubeadm's), and may take 180 s; servers before 1.34 may send none for 10 minutes.
+   * bookmarks come only once its resourceVersion moved past the watch's resume point, and on a quiet cluster that
+   * took kube-apiserver v1.36.3 about 120 s with etcd's default progress notifications (60 s with kubeadm's), and
+   * may take 180 s; servers before 1.34 may send none for 10 minutes.
    */
   async function watch(streaming: boolean): Promise<"timeout" | "closed" | "quiet" | { broken: unknown }> {
     const deadline = stallDeadline(signal, { clock, stallTimeoutMs, server: api.server });
@@ -484,8 +484,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
 }
 
 /**
- * The failure of a second watch in a row that the API server answered and that then delivered no event until its
- * stall: the first was resumed unreported (see `watch()` in {@linkcode runReflector}).
+ * The failure of a second watch in a row that the API server answered and that then brought not one byte since its
+ * resume point until its stall: the first was resumed unreported (see `watch()` in {@linkcode runReflector}).
  */
 function quietAgain(stall: StallError): StallError {
   return new StallError(
