@@ -437,5 +437,6 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       return watches.size;
     },
     close,
+    [Symbol.asyncDispose]: close,
   };
 }

@@ -352,4 +352,11 @@ export interface FakeApiServer {
    * @returns A promise that settles once the server has stopped.
    */
   close(): Promise<void>;
+  /**
+   * `close()`, for `await using`: the server stops when the block that holds it ends, by a throw too, so that a
+   * failed test leaves no server that keeps the process alive.
+   *
+   * @returns A promise that settles once the server has stopped.
+   */
+  [Symbol.asyncDispose](): Promise<void>;
 }

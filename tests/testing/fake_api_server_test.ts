@@ -1015,6 +1015,20 @@ Deno.test("close() ends open watches and pending lists and leaves nothing runnin
   await assert.rejects(fetch(slicesUrl(server, undefined)));
 });
 
+Deno.test("await using closes the fake API server when its block ends, even by a throw, as a failed test's does", async () => {
+  let url = "";
+  await assert.rejects(
+    async () => {
+      await using server = await startFakeApiServer();
+      url = server.url;
+      assert.equal((await getJson(`${url}/version`)).status, 200);
+      throw new Error("the test failed");
+    },
+    { message: "the test failed" },
+  );
+  await assert.rejects(fetch(`${url}/version`), "nothing listens there any longer");
+});
+
 Deno.test("startFakeApiServer() rejects bad options", async () => {
   await assert.rejects(startFakeApiServer({ maxChunkBytes: 0 }), {
     name: "RangeError",
