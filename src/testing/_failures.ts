@@ -30,6 +30,8 @@ export interface FailureQueue {
   add(count: number, failure: InjectedFailure): void;
   /** Takes the failure for a request of this kind, if one is queued. */
   take(kind: RecordedRequest["kind"]): InjectedFailure | undefined;
+  /** How many requests the queued failures are still to fail. */
+  readonly pending: number;
 }
 
 /**
@@ -93,6 +95,9 @@ export function createFailureQueue(): FailureQueue {
       entry.remaining -= 1;
       if (entry.remaining <= 0) failures.splice(index, 1);
       return entry.failure;
+    },
+    get pending() {
+      return failures.reduce((sum, { remaining }) => sum + remaining, 0);
     },
   };
 }

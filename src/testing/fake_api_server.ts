@@ -433,6 +433,9 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     get requests() {
       return requests.map((request) => ({ ...request, query: { ...request.query } }));
     },
+    get pendingFailures() {
+      return failures.pending;
+    },
     get openWatches() {
       return watches.size;
     },

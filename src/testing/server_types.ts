@@ -117,7 +117,9 @@ export interface InjectedFailure {
   retryAfterSeconds?: number | undefined;
   /**
    * Which requests fail: EndpointSlice lists, watches, reads of one object
-   * (`get`: a Service, a Node or an EndpointSlice), or any request.
+   * (`get`: a Service, a Node or an EndpointSlice), or any request. A
+   * streaming list (WatchList, `sendInitialEvents=true`), which the resolver
+   * makes by default in place of a LIST, is a watch.
    *
    * @default {"any"}
    */
@@ -165,7 +167,8 @@ export interface RecordedRequest {
    */
   query: Record<string, string>;
   /**
-   * `list` or `watch` for the EndpointSlice routes, `get` for a read of one
+   * `list` or `watch` for the EndpointSlice routes (a streaming list, with
+   * `sendInitialEvents=true` in `query`, is a `watch`), `get` for a read of one
    * object (a Service, a Node or an EndpointSlice), `other` for anything
    * else (discovery, `/version`, health checks, access reviews, paths the
    * server does not serve).
@@ -320,6 +323,12 @@ export interface FakeApiServer {
    * `list`, `watch`, `get` and `any`, or `retryAfterSeconds` not a non-negative integer.
    */
   failNext(count: number, failure: InjectedFailure): void;
+  /**
+   * How many requests the failures that {@linkcode FakeApiServer.failNext} queued are still to fail. A test that
+   * expects its failures to have hit can check that it is `0`: one for `path: "list"` waits for a LIST, which a
+   * client that lists by streaming (WatchList, the resolver's default) does not make.
+   */
+  readonly pendingFailures: number;
   /**
    * Changes the accepted token; `undefined` turns authentication off.
    *

@@ -246,6 +246,29 @@ Deno.test("failNext() answers matching requests with a Status and Retry-After, t
   });
 });
 
+Deno.test("pendingFailures counts the injected failures still to come, so a test sees those that hit nothing", async () => {
+  await withServer({}, async (server) => {
+    assert.equal(server.pendingFailures, 0);
+    server.failNext(2, { status: 500, path: "list" });
+    assert.equal(server.pendingFailures, 2);
+    // A streaming list (WatchList), as the resolver makes by default, is a watch: a "list" failure misses it.
+    const stream = await watch(slicesUrl(server, "default", {
+      watch: "true",
+      sendInitialEvents: "true",
+      resourceVersionMatch: "NotOlderThan",
+      allowWatchBookmarks: "true",
+    }));
+    await stream.cancel();
+    assert.equal(server.pendingFailures, 2);
+    server.failNext(1, { status: 503 });
+    assert.equal(server.pendingFailures, 3);
+    for (const status of [500, 500, 503, 200]) {
+      assert.equal((await getJson(slicesUrl(server, "default"))).status, status);
+    }
+    assert.equal(server.pendingFailures, 0);
+  });
+});
+
 Deno.test("a configured token is required, never recorded, and can be rotated", async () => {
   await withServer({ token: "s3cret" }, async (server) => {
     const wrongBody = await getJson(slicesUrl(server, "default"), { headers: { authorization: "Bearer nope" } });
