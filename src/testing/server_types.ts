@@ -325,8 +325,8 @@ export interface FakeApiServer {
   failNext(count: number, failure: InjectedFailure): void;
   /**
    * How many requests the failures that {@linkcode FakeApiServer.failNext} queued are still to fail. A test that
-   * expects its failures to have hit can check that it is `0`: one for `path: "list"` waits for a LIST, which a
-   * client that lists by streaming (WatchList, the resolver's default) does not make.
+   * expects its failures to have hit can check that it is `0`: one for `path: "list"` waits for a LIST, which the
+   * resolver, reading the state with a streaming list (a watch) by default, makes only after one failed.
    */
   readonly pendingFailures: number;
   /**
