@@ -83,7 +83,8 @@ export interface EndpointSliceParams {
  * `kubernetes.io/service-name` and `endpointslice.kubernetes.io/managed-by`
  * labels, one TCP port, all three conditions of every endpoint, a Pod
  * `targetRef` per endpoint that names a pod, and the hints of a
- * `trafficDistribution`.
+ * `trafficDistribution`. With its `apiVersion` and `kind`, written as JSON,
+ * it is a manifest that `kubectl apply -f` takes too.
  *
  * @param params The service, its namespace, port and endpoints.
  * @returns A slice for {@linkcode FakeApiServer.applySlice}.
@@ -115,6 +116,9 @@ export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
   const addressType = params.addressType ??
     (firstIp?.includes(":") ? "IPv6" : "IPv4");
   return {
+    // applySlice() ignores them; kubectl apply, which takes the same slice to a real cluster, needs them.
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
     metadata: {
       namespace: params.namespace,
       name: params.name ?? `${params.service}-${addressType.toLowerCase()}`,

@@ -17,6 +17,8 @@ Deno.test("endpointSlice() builds a controller-style slice, every condition writ
     ],
   });
   assert.deepEqual(slice, {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
     metadata: {
       namespace: "shop",
       name: "cart-ipv4",
@@ -155,4 +157,12 @@ Deno.test("endpointSlice() refuses values of the wrong kind, which built another
     });
   }
   assert.equal(endpointSlice({ ...base, trafficDistribution: "PreferClose" }).endpoints?.length, 1);
+});
+
+Deno.test("endpointSlice() writes apiVersion and kind, so that kubectl apply takes the same slice to a real cluster", () => {
+  // Without them, kubectl said: error validating data: [apiVersion not set, kind not set].
+  const slice = endpointSlice({ namespace: "shop", service: "cart", endpoints: [{ ip: "10.0.0.1" }] });
+  assert.equal(slice.apiVersion, "discovery.k8s.io/v1");
+  assert.equal(slice.kind, "EndpointSlice");
+  assert.deepEqual(Object.keys(slice).slice(0, 2), ["apiVersion", "kind"], "first, as kubectl writes them");
 });
