@@ -243,6 +243,17 @@ function kubeconfigFor(url: string, token: string | undefined, options: Kubeconf
  * await server.close();
  * ```
  *
+ * @example Closed when the block ends, a failed assertion's throw included
+ * ```ts
+ * import { startFakeApiServer } from "@kgr/resolver/testing";
+ *
+ * {
+ *   await using server = await startFakeApiServer();
+ *   const response = await fetch(`${server.url}/version`);
+ *   console.log((await response.json()).gitVersion); // "v1.36.3"
+ * } // server.close() has run here: nothing keeps the process alive
+ * ```
+ *
  * @example Making the next list fail with a 429
  * ```ts
  * import { startFakeApiServer } from "@kgr/resolver/testing";
