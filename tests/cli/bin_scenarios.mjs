@@ -764,8 +764,9 @@ export const scenarios = {
           const elapsed = Date.now() - started;
           const what = `${args[0]} on ${scheme}`;
           assert.equal(code, 1, `${what}: ${stdout}${stderr}`);
-          // undici's connect timeout (10 s) and stall timeout (150 s) must not be what ends it.
-          assert.ok(elapsed < 2500, `${what} took ${elapsed} ms with --timeout 1`);
+          // undici's connect timeout (10 s) and stall timeout (150 s) must not be what ends it. The bound leaves room
+          // for the process's start on a loaded machine (2.5 s was passed by 43-264 ms at a load average of 8-10).
+          assert.ok(elapsed < 5000, `${what} took ${elapsed} ms with --timeout 1`);
           const advice =
             `no answer within 1 s.*: check that the API server at ${server} is reachable, or raise --timeout`;
           if (args[0] === "--once") {
