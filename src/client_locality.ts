@@ -96,6 +96,7 @@ async function readLocality(
       failure = error;
       throw error;
     }));
+  if (current.zone === undefined && failure !== undefined) warnZoneUnread(current.node!, failure, explicit);
   const users = new Set<() => void>();
   let waiting = current.node !== undefined && current.zone === undefined && failure !== undefined &&
     mayPass(failure);
@@ -135,6 +136,7 @@ async function readLocality(
           if (mayPass(error)) return schedule();
           waiting = false;
           trace(`cannot read the zone of node ${node}, so it stays unknown: ${(error as Error).message}`);
+          warnZoneUnread(node, error, explicit);
         },
       );
     };
@@ -146,6 +148,29 @@ async function readLocality(
     schedule();
   }
   return locality;
+}
+
+/** The nodes whose zone could not be read for good, already warned about: each once per process. */
+const warnedNodes = new Set<string>();
+
+/**
+ * Says on standard error, once per node, that the API server refused the Node's zone for good (403, 404): topology
+ * would otherwise go without a zone silently, as it does where `NODE_NAME` is set and `get` on `nodes` is not granted.
+ * Other failures are only traced: they are retried, or the watch reports them (401).
+ */
+function warnZoneUnread(node: string, error: unknown, explicit: Locality | undefined): void {
+  const status = error instanceof KubeApiError ? error.status : undefined;
+  if ((status !== 403 && status !== 404) || warnedNodes.has(node)) return;
+  warnedNodes.add(node);
+  const nodeFrom = explicit === undefined ? "NODE_NAME" : "locality.node";
+  const zoneFrom = explicit === undefined ? "ZONE" : "locality.zone";
+  const what = status === 403
+    ? `"get" on "nodes" is not granted: grant it (README: Topology-aware routing), or set ${zoneFrom} too`
+    : `there is no such Node: check ${nodeFrom}, or set ${zoneFrom} too`;
+  console.warn(
+    `@kgr/resolver: cannot read the zone of node ${node} (from ${nodeFrom}), so topology-aware routing goes ` +
+      `without a zone: ${what}`,
+  );
 }
 
 /** Whether a failed read of the Node may succeed later: anything but the API server's 401, 403 or 404. */

@@ -98,3 +98,27 @@ Deno.test("a Node read that failed is not made again once the last subscription 
     await server.close();
   }
 });
+
+Deno.test("a Node the client may not read, or that does not exist, is said once on standard error with what to do", async () => {
+  const server = await zonedService();
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => warnings.push(args.join(" "));
+  try {
+    server.failNext(1, { status: 403, path: "get" });
+    const [forbidden] = await snapshotsUntil(server, "node-forbidden", () => true);
+    assert.equal(forbidden.topology, "none");
+    await snapshotsUntil(server, "node-gone", () => true);
+    await snapshotsUntil(server, "node-gone", () => true);
+    server.failNext(1, { status: 503, path: "get" });
+    await snapshotsUntil(server, "node-busy", () => true);
+    assert.deepEqual(nodeReads(server).map((request) => request.status), [403, 404, 503]);
+    assert.deepEqual(warnings, [
+      '@kgr/resolver: cannot read the zone of node node-forbidden (from locality.node), so topology-aware routing goes without a zone: "get" on "nodes" is not granted: grant it (README: Topology-aware routing), or set locality.zone too',
+      "@kgr/resolver: cannot read the zone of node node-gone (from locality.node), so topology-aware routing goes without a zone: there is no such Node: check locality.node, or set locality.zone too",
+    ]);
+  } finally {
+    console.warn = warn;
+    await server.close();
+  }
+});
