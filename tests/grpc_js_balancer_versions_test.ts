@@ -43,7 +43,6 @@ function standIn({ connect = false, fail = "" } = {}) {
         ...(parent as object),
         ...overrides,
       }),
-      endpointToString: (endpoint: BalancedEndpoint) => JSON.stringify(endpoint.addresses),
       LeafLoadBalancer: class {
         #helper: LeafHelper;
         constructor(...args: unknown[]) {
