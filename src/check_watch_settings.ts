@@ -7,6 +7,7 @@
  */
 
 import { currentValue, typeName, unknownField } from "./_util.ts";
+import { nearestName } from "./_nearest_name.ts";
 import { checkClusterOptions, CLUSTER_OPTIONS } from "./cluster/cluster_options.ts";
 import type { WatchSettings } from "./endpoint_subscription.ts";
 import { checkLocality } from "./locality.ts";
@@ -102,23 +103,27 @@ export function checkOptionsObject(options: unknown): asserts options is object 
 }
 
 /**
- * Throws a `TypeError` for an option that an entry point does not have, naming the one meant: a misspelt one
- * (`subsetsize`, `sginal`) left its default without a word, and a cluster option given beside `cluster`
- * (`kubeconfig`) left access to KUBECONFIG or ~/.kube/config. Its value is never quoted: a misplaced `token` holds
- * a secret.
+ * Throws a `TypeError` for an option that an entry point does not have, naming the one meant (see `nearestName()`),
+ * or every option when none is close: a misspelt one (`subsetsize`, `sginal`) left its default without a word, and a
+ * cluster option given beside `cluster` (`kubeconfig`) left access to KUBECONFIG or ~/.kube/config. Its value is
+ * never quoted: a misplaced `token` holds a secret.
  *
  * @param options The caller's options.
  * @param known Every option the entry point has.
  * @param elsewhere Options the entry point does not have, with where they belong.
  * @throws {TypeError} Naming the first unknown option.
  *
- * @example A misspelt option
+ * @example A misspelt option, and one close to none
  * ```ts
  * import { checkOptionNames } from "./check_watch_settings.ts";
- * try {
- *   checkOptionNames({ sginal: null }, ["signal", "onError"]);
- * } catch (error) {
- *   console.log((error as Error).message); // Cannot use option 'sginal': it is unknown: use one of signal, onError
+ * for (const options of [{ sginal: null }, { abort: null }]) {
+ *   try {
+ *     checkOptionNames(options, ["signal", "onError"]);
+ *   } catch (error) {
+ *     console.log((error as Error).message);
+ *     // Cannot use option 'sginal': it is unknown: use signal
+ *     // Cannot use option 'abort': it is unknown: use one of signal, onError
+ *   }
  * }
  * ```
  */
@@ -132,18 +137,17 @@ export function checkOptionNames(
     !known.includes(key) && (options as Record<string, unknown>)[key] !== undefined
   );
   if (unknown === undefined) return;
-  const same = (name: string) => name.toLowerCase() === unknown.toLowerCase();
-  const meant = known.find(same);
-  const clusterOption = CLUSTER_OPTIONS.find(same);
+  // The one meant may be an option of this entry point's, one that goes elsewhere, or a cluster option.
+  const meant = nearestName(unknown, [...known, ...Object.keys(elsewhere), ...CLUSTER_OPTIONS]);
   throw new TypeError(
     `Cannot use option '${unknown}': it is unknown: ` +
-      (meant
+      (meant === undefined
+        ? `use one of ${known.join(", ")}`
+        : known.includes(meant)
         ? `use ${meant}`
-        : Object.hasOwn(elsewhere, unknown)
-        ? elsewhere[unknown]
-        : clusterOption
-        ? `it is a cluster option: pass it as cluster: { ${clusterOption} }`
-        : `use one of ${known.join(", ")}`),
+        : Object.hasOwn(elsewhere, meant)
+        ? elsewhere[meant]
+        : `it is a cluster option: pass it as cluster: { ${meant} }`),
   );
 }
 

@@ -237,6 +237,10 @@ Deno.test("resolveClusterAccess() refuses a misspelt option, which left access t
     message: /^Cannot resolve cluster access: cluster has no option "kubeConfig": use kubeconfig$/,
     field: "cluster.kubeConfig",
   });
+  await rejectsConfig(resolveClusterAccess({ server: "https://k", tokn: "s3cret" } as never, env), {
+    message: /^Cannot resolve cluster access: cluster has no option "tokn": use token$/,
+    field: "cluster.tokn",
+  });
   // No near match: every option is listed, and the value (a token, here) is never quoted.
   const error = await rejectsConfig(
     resolveClusterAccess({ server: "https://k", bearerToken: "s3cret" } as never, env),

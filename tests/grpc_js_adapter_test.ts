@@ -639,6 +639,12 @@ Deno.test("register() refuses bad options at once, naming them", () => {
   for (
     const [options, message] of [
       [{ subsetsize: 100 }, "Cannot use option 'subsetsize': it is unknown: use subsetSize"],
+      [{ subsetSise: 100 }, "Cannot use option 'subsetSise': it is unknown: use subsetSize"],
+      [{ loadBalncing: "round_robin" }, "Cannot use option 'loadBalncing': it is unknown: use loadBalancing"],
+      [
+        { kubconfig: "/etc/kube/config" },
+        "Cannot use option 'kubconfig': it is unknown: it is a cluster option: pass it as cluster: { kubeconfig }",
+      ],
       [
         { kubeconfig: "/etc/kube/config" },
         "Cannot use option 'kubeconfig': it is unknown: it is a cluster option: pass it as cluster: { kubeconfig }",

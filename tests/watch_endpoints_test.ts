@@ -761,9 +761,20 @@ Deno.test("watchEndpoints() refuses an option it does not have, naming the one m
   // A misspelt signal never ended the loop, and a misspelt onError never reported.
   await assert.rejects(first({ sginal: AbortSignal.timeout(1) }), {
     name: "TypeError",
-    message: /^Cannot use option 'sginal': it is unknown: use one of signal, onError, cluster, /,
+    message: /^Cannot use option 'sginal': it is unknown: use signal$/,
   });
   await assert.rejects(first({ onerror: () => {} }), { message: /option 'onerror': it is unknown: use onError$/ });
+  // Close to no option: every one.
+  await assert.rejects(first({ abort: AbortSignal.timeout(1) }), {
+    message: /^Cannot use option 'abort': it is unknown: use one of signal, onError, cluster, /,
+  });
+  // Misspelt, a channel's option and a cluster option still get where they go.
+  await assert.rejects(first({ subsetsise: 10 }), {
+    message: /option 'subsetsise': it is unknown: it is a channel's: pass it to register\(\{ subsetSize \}\)/,
+  });
+  await assert.rejects(first({ kubconfig: "/x" }), {
+    message: /option 'kubconfig': it is unknown: it is a cluster option: pass it as cluster: \{ kubeconfig \}$/,
+  });
   await assert.rejects(first({ subsetSize: 10 }), {
     message:
       /option 'subsetSize': it is unknown: it is a channel's: pass it to register\(\{ subsetSize \}\) or to nice-grpc's createChannel\(target, credentials, \{ resolver: \{ subsetSize \} \}\)$/,

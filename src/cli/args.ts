@@ -11,6 +11,7 @@ import { DNS_1123_LABEL_RULE, isDns1123Label } from "../dns_label.ts";
 import { parseTarget, type Target } from "../target.ts";
 import { isSubsetSeed, MAX_SEED, MIN_SEED } from "../subset.ts";
 import { MAX_TIMER_DELAY_MS } from "../runtime/unref_timer.ts";
+import { nearestName } from "../_nearest_name.ts";
 
 /** A command line that cannot be used; the message says what to run instead. */
 export class UsageError extends ResolverError {
@@ -95,29 +96,12 @@ const KUBECTL_HABITS = new Map([
 const GRPC_SCHEMES = new Set(["dns", "ipv4", "ipv6", "unix", "unix-abstract", "vsock", "xds"]);
 
 /**
- * The advice for a misspelt long option (`--onse`, `--namspace`): the flag nearest to it, when no other is as near
- * and it is at most two edits away.
+ * The advice for a misspelt long option (`--onse`, `--namspace`): the flag it is close to (see `nearestName()`).
  */
 function closeFlag(name: string): string | undefined {
   if (!name.startsWith("--")) return undefined;
-  const flags = [...VALUE_FLAGS, ...SWITCHES].filter((flag) => flag.startsWith("--"));
-  const distances = flags.map((flag) => editDistance(name, flag));
-  const nearest = Math.min(...distances);
-  const meant = flags.filter((_, i) => distances[i] === nearest);
-  return nearest <= 2 && meant.length === 1 ? `use ${meant[0]}` : undefined;
-}
-
-/** The number of characters to insert, delete or replace to turn `a` into `b` (Levenshtein). */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
+  const meant = nearestName(name, [...VALUE_FLAGS, ...SWITCHES].filter((flag) => flag.startsWith("--")));
+  return meant === undefined ? undefined : `use ${meant}`;
 }
 
 /**

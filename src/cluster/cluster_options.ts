@@ -9,6 +9,7 @@
 
 import { currentValue, typeName, unknownField } from "../_util.ts";
 import { ConfigError } from "../errors.ts";
+import { nearestName } from "../_nearest_name.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import { trace } from "../trace.ts";
 import { fingerprint } from "./_fingerprint.ts";
@@ -84,7 +85,7 @@ export function checkClusterOptions(options: ClusterOptions): void {
   const unknown = unknownField(options, CLUSTER_OPTIONS);
   if (unknown !== undefined) {
     // Its value is never quoted: a misspelt token option holds a secret.
-    const meant = CLUSTER_OPTIONS.find((known) => known.toLowerCase() === unknown.toLowerCase());
+    const meant = nearestName(unknown, CLUSTER_OPTIONS);
     throw new ConfigError(
       `Cannot resolve cluster access: cluster has no option ${JSON.stringify(unknown)}: ` +
         (meant ? `use ${meant}` : `use one of ${CLUSTER_OPTIONS.join(", ")}`),

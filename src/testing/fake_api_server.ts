@@ -66,6 +66,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { KubeconfigCluster, KubeconfigContext, KubeconfigObject } from "../cluster/kubeconfig_schema.ts";
 import { currentValue, describeValue, isRecord, typeName, unknownField } from "../_util.ts";
+import { nearestName } from "../_nearest_name.ts";
 import { createFailureQueue } from "./_failures.ts";
 import { createAccessControl } from "./_access_control.ts";
 import { createRequestHandler } from "./_handler.ts";
@@ -120,12 +121,14 @@ const KUBECONFIG_OPTIONS: readonly string[] = Object.keys(
 
 /**
  * Refuses a misspelt option, which left its default without a word (a `namespce` sent the targets without a
- * namespace to `default`). Its value is never quoted: a misspelt token is a secret.
+ * namespace to `default`), naming the one meant (see `nearestName()`), or every one when none is close. Its value
+ * is never quoted: a misspelt token is a secret.
  */
 function checkOptionNames(what: string, options: object, known: readonly string[]): void {
   const unknown = unknownField(options, known);
   if (unknown === undefined) return;
-  throw new TypeError(`Cannot ${what} as it has no option ${JSON.stringify(unknown)}: use ${known.join(", ")}`);
+  const use = nearestName(unknown, known) ?? known.join(", ");
+  throw new TypeError(`Cannot ${what} as it has no option ${JSON.stringify(unknown)}: use ${use}`);
 }
 
 /**

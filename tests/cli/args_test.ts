@@ -105,6 +105,7 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
     [["--onse", TARGET], 'Cannot use option "--onse": it is unknown: use --once'],
     [["--namspace=shop", TARGET], 'Cannot use option "--namspace": it is unknown: use --namespace'],
     [["--kube-config", "k", TARGET], 'Cannot use option "--kube-config": it is unknown: use --kubeconfig'],
+    [["--JSON", TARGET], 'Cannot use option "--JSON": it is unknown: use --json'],
     // --zode is one edit from --zone and from --node: no guess.
     [["--zode", "a", TARGET], 'Cannot use option "--zode": it is unknown: run kgr-resolver --help'],
     // A switch is known, and takes no value: "unknown" would send the user to --help for an option that is there.
