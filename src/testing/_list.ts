@@ -21,9 +21,8 @@ import {
   encodeContinue,
   listResourceVersion,
   type ObjectSelector,
-  parseSelector,
   queryBool,
-  queryInt,
+  readListOptions,
 } from "./_request_options.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
 import type { SliceHistory } from "./_slice_history.ts";
@@ -56,8 +55,8 @@ export async function listSlices(
   namespace: string | undefined,
   query: Record<string, string>,
 ): Promise<Record<string, unknown>> {
-  const selector = parseSelector(query);
-  const point = await readPoint(history, waiters, query);
+  const { limit, selector } = readListOptions(query);
+  const point = await readPoint(history, waiters, query, Math.max(limit, 0));
   const keys = [...history.stateAt(point.rv).values()]
     .filter((slice) =>
       (namespace === undefined || slice.metadata.namespace === namespace) &&
@@ -105,8 +104,12 @@ function page(keys: EndpointSlice[], selector: ObjectSelector, point: ReadPoint)
  * state, in one page, for `0`; and the exact (possibly old) state for
  * `Exact`, or for a resourceVersion with `limit`.
  */
-async function readPoint(history: SliceHistory, waiters: RvWaiters, query: Record<string, string>): Promise<ReadPoint> {
-  const limit = Math.max(queryInt(query.limit), 0);
+async function readPoint(
+  history: SliceHistory,
+  waiters: RvWaiters,
+  query: Record<string, string>,
+  limit: number,
+): Promise<ReadPoint> {
   const continueToken = query.continue ?? "";
   const rvParam = query.resourceVersion ?? "";
   const match = query.resourceVersionMatch ?? "";

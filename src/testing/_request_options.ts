@@ -54,15 +54,43 @@ export function queryBool(value: string | undefined): boolean | undefined {
   return !(value === "0" || value.toLowerCase() === "false");
 }
 
-/** An integer parameter (Go's `strconv.ParseInt`); absent is 0, present but empty (`limit=`) a 400. */
-export function queryInt(value: string | undefined): number {
-  if (value === undefined) return 0;
+/** A 64-bit integer parameter (Go's `strconv.ParseInt`); absent is 0, present but empty (`limit=`) a 400. */
+function queryInt64(value: string | undefined): bigint {
+  if (value === undefined) return 0n;
   if (!/^[-+]?\d+$/.test(value)) throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax`);
   const parsed = BigInt(value);
   if (parsed > INT64_MAX || parsed < -INT64_MAX - 1n) {
     throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(value)}: value out of range`);
   }
-  return Number(parsed);
+  return parsed;
+}
+
+/** The options every list and watch reads: its timeout, its page size and its selectors. */
+export interface ListOptions {
+  /**
+   * The watch's timeout in milliseconds, as Go computes `timeoutSeconds` times a second in 64 bits (a
+   * value that wraps around comes out negative, or small): 0 for none, negative for a deadline already
+   * passed.
+   */
+  readonly timeoutMs: number;
+  /** The page size; 0 (or less) for no pages. */
+  readonly limit: number;
+  /** The label and field selectors. */
+  readonly selector: ObjectSelector;
+}
+
+/**
+ * Reads the options of a list or watch in the order kube-apiserver decodes them, so that the first bad one
+ * is the one its 400 names: `timeoutSeconds` and `limit` (numbers), then the label and field selectors.
+ *
+ * @param query The request's query parameters.
+ * @returns The options.
+ * @throws {HttpError} `400 BadRequest` for the first option the real server cannot read.
+ */
+export function readListOptions(query: Record<string, string>): ListOptions {
+  const timeoutNs = BigInt.asIntN(64, queryInt64(query.timeoutSeconds) * 1_000_000_000n);
+  const limit = Number(queryInt64(query.limit));
+  return { timeoutMs: Number(timeoutNs / 1_000_000n), limit, selector: parseSelector(query) };
 }
 
 const INT64_MAX = 2n ** 63n - 1n;
@@ -109,7 +137,7 @@ export interface ObjectSelector {
 }
 
 /** The label and field selectors of a request; a bad one is a `400 BadRequest`. */
-export function parseSelector(query: Record<string, string>): ObjectSelector {
+function parseSelector(query: Record<string, string>): ObjectSelector {
   let labels: LabelSelector;
   let fields: FieldSelector;
   try {

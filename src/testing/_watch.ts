@@ -17,7 +17,7 @@ import {
   tooOldStatus,
   unsupportedValue,
 } from "./_api_status.ts";
-import { type ObjectSelector, parseSelector, queryBool, queryInt, watchResourceVersion } from "./_request_options.ts";
+import { type ObjectSelector, queryBool, readListOptions, watchResourceVersion } from "./_request_options.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
 import type { Change, SliceHistory } from "./_slice_history.ts";
 import { byKey } from "./_slice_input.ts";
@@ -26,6 +26,11 @@ import type { EndpointSlice } from "./types.ts";
 
 /** The pre-timeout BOOKMARK goes this long before a watch's deadline. */
 const PRE_TIMEOUT_BOOKMARK_MS = 2000;
+/**
+ * The longest delay a timer takes (2^31 - 1 ms, about 24.8 days; a longer one fires at once): a watch whose
+ * timeout is longer than that is never timed out, as no test runs that long.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The open watches of one server. */
 export interface WatchHub {
@@ -168,8 +173,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     query: Record<string, string>,
     refusal?: HttpError,
   ): Promise<boolean> {
-    const selector = parseSelector(query);
-    const timeoutSeconds = queryInt(query.timeoutSeconds);
+    const { selector, timeoutMs } = readListOptions(query);
     const bookmarks = queryBool(query.allowWatchBookmarks) ?? false;
     const sendInitialEvents = queryBool(query.sendInitialEvents);
     checkWatchOptions(query, sendInitialEvents, watchList);
@@ -177,7 +181,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     const requested = rvParam === "" || rvParam === "0" ? undefined : watchResourceVersion(rvParam);
     // A WatchList waits for its resourceVersion, then fails inside the stream, as the real server does.
     // A negative timeout: the deadline passed before the watch began, so there is nothing to wait for.
-    const expired = timeoutSeconds < 0;
+    const expired = timeoutMs < 0;
     const reached = expired || sendInitialEvents !== true || requested === undefined || await waiters.wait(requested);
     if (res.destroyed) return false;
     if (refusal !== undefined) throw refusal;
@@ -220,8 +224,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     }
 
     if (bookmarks) watch.stream.every(bookmarkIntervalMs, () => sendBookmark(watch));
-    if (timeoutSeconds > 0) {
-      const timeoutMs = timeoutSeconds * 1000;
+    if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) {
       if (bookmarks && timeoutMs > PRE_TIMEOUT_BOOKMARK_MS) {
         watch.stream.later(timeoutMs - PRE_TIMEOUT_BOOKMARK_MS, () => sendBookmark(watch));
       }

@@ -153,6 +153,10 @@ const cases: Case[] = [
         "too large resourceVersion": { resourceVersion: "999999999" },
         "sendInitialEvents": { sendInitialEvents: "false" },
         "every problem at once": { resourceVersionMatch: "Foo", continue: "abc", sendInitialEvents: "true" },
+        "timeoutSeconds=abc": { timeoutSeconds: "abc" },
+        "empty timeoutSeconds": { timeoutSeconds: "" },
+        "timeoutSeconds before limit": { limit: "abc", timeoutSeconds: "xyz" },
+        "limit before selectors": { labelSelector: "a in (", limit: "abc" },
       };
       const entries = await Promise.all(
         Object.entries(variants).map(async ([name, params]) => [name, await get(target, `${SLICES}?${query(params)}`)]),
@@ -285,6 +289,22 @@ const cases: Case[] = [
       }),
   },
   {
+    name: "a watch whose timeoutSeconds is beyond a 32-bit timer in milliseconds stays open",
+    run: async (target) => ({
+      days: await watchEvents(
+        target,
+        `${SLICES}?watch=1&resourceVersion=0&timeoutSeconds=3000000&labelSelector=${service("a")}`,
+        { done: (events) => events.length === 2, quietMs: 1000 },
+      ),
+      // Go multiplies by a second in 64 bits: this wraps around to a positive duration of years.
+      wrapped: await watchEvents(
+        target,
+        `${SLICES}?watch=1&resourceVersion=0&timeoutSeconds=99999999999&labelSelector=${service("a")}`,
+        { done: (events) => events.length === 2, quietMs: 1000 },
+      ),
+    }),
+  },
+  {
     name: "a WatchList with bookmarks",
     run: (target) =>
       watchEvents(
@@ -324,6 +344,8 @@ const cases: Case[] = [
         "Exact with sendInitialEvents": { sendInitialEvents: "true", resourceVersionMatch: "Exact" },
         "Exact with continue": { resourceVersionMatch: "Exact", continue: "abc" },
         "timeoutSeconds=abc": { timeoutSeconds: "abc" },
+        "limit=abc": { limit: "abc" },
+        "timeoutSeconds before selectors": { labelSelector: "a in (", timeoutSeconds: "abc" },
       };
       const entries = await Promise.all(
         Object.entries(variants).map(async ([name, params]) => [
