@@ -100,9 +100,10 @@ function page(keys: EndpointSlice[], selector: ObjectSelector, point: ReadPoint)
 
 /**
  * The state a list reads, as the real server picks it: a continue token's
- * snapshot; the current state for no resourceVersion or `NotOlderThan`; any
- * state, in one page, for `0`; and the exact (possibly old) state for
- * `Exact`, or for a resourceVersion with `limit`.
+ * snapshot (a future one is waited for, as an exact read); the current state
+ * for no resourceVersion or `NotOlderThan`; any state, in one page, for `0`;
+ * and the exact (possibly old) state for `Exact`, or for a resourceVersion
+ * with `limit`.
  */
 async function readPoint(
   history: SliceHistory,
@@ -120,9 +121,7 @@ async function readPoint(
     if (rvParam !== "" && rvParam !== "0") {
       throw badRequest("specifying resource version is not allowed when using continue");
     }
-    if (position.rv > history.rv) {
-      throw badRequest("invalid continue token: continue key is not valid: resource version is in the future");
-    }
+    if (position.rv > history.rv && !(await waiters.wait(position.rv))) throw tooLarge(position.rv, history.rv);
     if (position.rv !== -1 && position.rv < history.compactedRv) {
       throw expiredContinue(encodeContinue({ rv: -1, start: position.start }));
     }

@@ -164,18 +164,43 @@ export function encodeContinue(position: ContinuePosition): string {
   ).toString("base64url");
 }
 
-/** Reads a continue token; a malformed one is a 400. */
+/**
+ * Reads a continue token as kube-apiserver does: a token of another version, with a resourceVersion of 0 or
+ * none, with an empty start key or one that is not a clean path gets its 400 in its words; a negative
+ * resourceVersion continues at the current state. A token that is not base64url JSON of that shape gets the
+ * 400 in the fake's own words (the real server quotes Go's base64 or JSON error).
+ *
+ * @param token The `continue` parameter.
+ * @returns Where the list goes on; `rv` is `-1` for the current state.
+ * @throws {HttpError} `400 BadRequest` for a token the real server refuses.
+ */
 export function decodeContinue(token: string): ContinuePosition {
+  const invalid = (detail: string) => badRequest(`invalid continue token: continue key is not valid${detail}`);
+  let value: unknown;
   try {
-    const value = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-    if (
-      value?.v === "meta.k8s.io/v1" && Number.isSafeInteger(value.rv) &&
-      value.rv >= -1 && typeof value.start === "string"
-    ) {
-      return { rv: value.rv, start: value.start };
-    }
+    value = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
   } catch {
-    // Reported below.
+    value = undefined;
   }
-  throw badRequest("invalid continue token: continue key is not valid: the token is not one this server issued");
+  // Go's decoder leaves a field that is absent or null at its zero value.
+  const field = (key: string) =>
+    value === null || typeof value !== "object" ? undefined : (value as Record<string, unknown>)[key] ?? undefined;
+  const [version = "", rv = 0, start = ""] = ["v", "rv", "start"].map(field);
+  if (
+    typeof value !== "object" || Array.isArray(value) || typeof version !== "string" ||
+    !Number.isSafeInteger(rv) || typeof start !== "string"
+  ) {
+    throw invalid(": the token is not one this server issued");
+  }
+  if (version !== "meta.k8s.io/v1") throw invalid(`: server does not recognize this encoded version ${version}`);
+  if (rv === 0) throw invalid(": incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+  if (start === "") throw invalid(": encoded start key empty (version meta.k8s.io/v1)");
+  if (!isCleanPath(start.startsWith("/") ? start : `/${start}`)) throw invalid(`: ${start}`);
+  return { rv: Math.max(rv as number, -1), start };
+}
+
+/** Whether Go's `path.Clean` leaves a path that starts with `/` as it is: no empty, `.` or `..` segment. */
+function isCleanPath(path: string): boolean {
+  if (path === "/") return true;
+  return path.slice(1).split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
 }

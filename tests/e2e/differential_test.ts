@@ -52,7 +52,14 @@ const KNOWN: Record<string, string> = {
   "/apis": "the fake lists only the group it serves, discovery.k8s.io",
   "/apis/discovery.k8s.io/v1": "the fake lists only the verbs it serves (get, list, watch) and no storageVersionHash",
   "/version build fields": "the fake is not a Go build: gitCommit, goVersion, compiler and platform say so",
+  "continue tokens that are not base64url JSON":
+    "the fake words a token it cannot read its own way, where a real server quotes Go's base64 or JSON error",
 };
+
+/** A continue token of our own making: base64url JSON, as the real server encodes its tokens. */
+function continueToken(value: unknown): string {
+  return btoa(JSON.stringify(value)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
 
 function query(params: Record<string, string>): string {
   return new URLSearchParams(params).toString();
@@ -137,6 +144,39 @@ const cases: Case[] = [
       namespace: await get(target, `${ALL_SLICES}?fieldSelector=metadata.namespace%3D${NAMESPACE}`),
       otherNamespace: await get(target, `${SLICES}?fieldSelector=metadata.namespace%3D${OTHER_NAMESPACE}`),
       noFieldNoValue: await get(target, `${SLICES}?fieldSelector=%21%3D`),
+    }),
+  },
+  {
+    name: "continue tokens the server did not issue: 400 for a bad field, the current state for a negative " +
+      "resourceVersion, 504 for a future one",
+    async run(target) {
+      const v1 = "meta.k8s.io/v1";
+      const tokens: Record<string, unknown> = {
+        "unknown version": { v: "meta.k8s.io/v2", rv: 1, start: "zzz" },
+        "null": null,
+        "resourceVersion 0": { v: v1, rv: 0, start: "zzz" },
+        "no resourceVersion": { v: v1, start: "zzz" },
+        "empty start": { v: v1, rv: 1, start: "" },
+        "start with ..": { v: v1, rv: 1, start: "../zzz" },
+        "start with a trailing slash": { v: v1, rv: 1, start: "zzz/" },
+        "negative resourceVersion": { v: v1, rv: -5, start: "zzz" },
+        "future resourceVersion": { v: v1, rv: 999999999, start: "zzz" },
+      };
+      const entries = await Promise.all(
+        Object.entries(tokens).map(async ([name, value]) => [
+          name,
+          await get(target, `${SLICES}?continue=${continueToken(value)}`),
+        ]),
+      );
+      return Object.fromEntries(entries);
+    },
+  },
+  {
+    name: "continue tokens that are not base64url JSON",
+    run: async (target) => ({
+      json: await get(target, `${SLICES}?continue=abc`),
+      base64: await get(target, `${SLICES}?continue=%21%21`),
+      array: await get(target, `${SLICES}?continue=${continueToken([])}`),
     }),
   },
   {
