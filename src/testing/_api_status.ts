@@ -152,18 +152,68 @@ export function forbidden(
   request: Authorized,
   extraDetails: Record<string, unknown> = {},
 ): HttpError {
-  const { group, qualified, details } = describe(request);
-  const object = request.name === undefined ? qualified : `${qualified} ${JSON.stringify(request.name)}`;
-  const scope = request.namespace === undefined ? "at the cluster scope" : `in the namespace "${request.namespace}"`;
-  const message = `${object} is forbidden: User "${user}" cannot ${request.verb} resource "${request.resource}" ` +
-    `in API group "${group}" ${scope}`;
-  return new HttpError(403, status(403, "Forbidden", message, { details: { ...details, ...extraDetails } }));
+  return forbiddenRequest(user, { kind: "resource", ...request, group: GROUPS[request.resource] }, extraDetails);
 }
 
-/** `403 Forbidden` for a path that is not a resource, such as `/apis`. */
-export function forbiddenPath(user: string, method: string, path: string): HttpError {
-  const message = `forbidden: User "${user}" cannot ${method.toLowerCase()} path ${JSON.stringify(path)}`;
-  return new HttpError(403, status(403, "Forbidden", message, { details: {} }));
+/** What RBAC saw of a request it refused: a verb on a resource (any the real server may route), or on a path. */
+export type RefusedRequest =
+  | {
+    readonly kind: "resource";
+    readonly verb: string;
+    readonly group: string;
+    readonly resource: string;
+    readonly subresource?: string;
+    readonly namespace?: string;
+    readonly name?: string;
+  }
+  | { readonly kind: "path"; readonly verb: string; readonly path: string };
+
+/** Go's replacer in the API server's 403: its message is HTML-safe. */
+const sanitize = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/**
+ * `403 Forbidden` as kube-apiserver writes it for a request no RBAC rule allows: the message and details name
+ * the verb and the resource (with its subresource, namespace and object) or the path, and the answer carries
+ * `X-Content-Type-Options: nosniff`.
+ *
+ * @param user The user, e.g. `system:anonymous`.
+ * @param request What RBAC saw.
+ * @param extraDetails More `details`, e.g. `retryAfterSeconds`.
+ * @returns The error answer.
+ */
+export function forbiddenRequest(
+  user: string,
+  request: RefusedRequest,
+  extraDetails: Record<string, unknown> = {},
+): HttpError {
+  let message: string;
+  const details: Record<string, unknown> = {};
+  if (request.kind === "path") {
+    message = `forbidden: ${
+      sanitize(`User ${JSON.stringify(user)} cannot ${request.verb} path ${JSON.stringify(request.path)}`)
+    }`;
+  } else {
+    const { verb, group, resource, subresource, namespace, name } = request;
+    const scope = namespace === undefined ? "at the cluster scope" : `in the namespace ${JSON.stringify(namespace)}`;
+    const named = subresource === undefined ? resource : `${resource}/${subresource}`;
+    const reason = sanitize(
+      `User ${JSON.stringify(user)} cannot ${verb} resource ${JSON.stringify(named)} in API group ` +
+        `${JSON.stringify(group)} ${scope}`,
+    );
+    const qualified = group === "" ? resource : `${resource}.${group}`;
+    message = qualified === ""
+      ? `forbidden: ${reason}`
+      : `${qualified}${name === undefined ? "" : ` ${JSON.stringify(name)}`} is forbidden: ${reason}`;
+    // Go leaves the empty ones out.
+    if (name !== undefined) details.name = name;
+    if (group !== "") details.group = group;
+    if (resource !== "") details.kind = resource;
+  }
+  return new HttpError(
+    403,
+    status(403, "Forbidden", message, { details: { ...details, ...extraDetails } }),
+    { "X-Content-Type-Options": "nosniff" },
+  );
 }
 
 /** `405 MethodNotAllowed`. */
@@ -336,9 +386,10 @@ export function injectedFailure(failure: InjectedFailure, request: ResourceReque
   const headers: Record<string, string> = retry === undefined ? {} : { "Retry-After": String(retry) };
   if (failure.status === 403) {
     const user = "system:serviceaccount:default:default";
-    const denied = forbidden(user, request ?? { verb: "list", resource: "endpointslices" }, retryDetails).body;
-    const body = { ...denied, message: failure.message ?? denied.message, reason: failure.reason ?? denied.reason };
-    return new HttpError(403, body, headers);
+    const denied = forbidden(user, request ?? { verb: "list", resource: "endpointslices" }, retryDetails);
+    const { body } = denied;
+    const reworded = { ...body, message: failure.message ?? body.message, reason: failure.reason ?? body.reason };
+    return new HttpError(403, reworded, { ...denied.headers, ...headers });
   }
   const [defaultReason, defaultMessage] = DEFAULT_FAILURES[failure.status] ??
     [failure.status >= 500 ? "InternalError" : "BadRequest", "injected failure"];

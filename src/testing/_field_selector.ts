@@ -26,6 +26,8 @@ export class FieldSelectorError extends Error {
 export interface FieldSelector {
   /** Whether the selector has no term at all. */
   readonly empty: boolean;
+  /** The value of its first `metadata.name=` (or `==`) term in sorted order, as Go's `RequiresExactMatch` finds it. */
+  readonly exactName: string | undefined;
   /** Whether an object with this namespace and name satisfies every term. */
   matches(namespace: string, name: string): boolean;
 }
@@ -119,6 +121,7 @@ export function parseFieldSelector(input: string): FieldSelector {
   const terms = read as Term[];
   return {
     empty: terms.length === 0,
+    exactName: terms.find(({ field, equal }) => field === "metadata.name" && equal)?.value,
     matches(namespace, name) {
       return terms.every(({ field, equal, value }) =>
         ((field === "metadata.name" ? name : namespace) === value) === equal

@@ -13,8 +13,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { gzipSync } from "node:zlib";
 import {
   badRequest,
-  forbidden,
-  forbiddenPath,
+  forbiddenRequest,
   HttpError,
   injectedFailure,
   internalError,
@@ -32,6 +31,7 @@ import type { AccessControl } from "./_access_control.ts";
 import type { FailureQueue } from "./_failures.ts";
 import { listSlices } from "./_list.ts";
 import { firstValues, watchResourceVersion } from "./_request_options.ts";
+import { type RequestAttributes, requestAttributes } from "./_request_info.ts";
 import { canonicalPath, isPublicInfo, recordedKind, type Route, routeOf } from "./_routes.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
 import type { NodeStore } from "./_node_store.ts";
@@ -155,6 +155,18 @@ function caller(req: IncomingMessage, token: string | undefined): "trusted" | "a
 }
 
 /**
+ * The warning kube-apiserver's bearer token authenticator adds to every answer when the token follows
+ * `Bearer` after two spaces (which makes it no credentials at all).
+ */
+const EXTRA_SPACE_WARNING =
+  '299 - "the provided Authorization header contains extra space before the bearer token, and is ignored"';
+
+function hasExtraSpace(req: IncomingMessage): boolean {
+  const [scheme, credential, rest] = (req.headers.authorization ?? "").trim().split(" ");
+  return scheme.toLowerCase() === "bearer" && credential === "" && rest !== undefined;
+}
+
+/**
  * Creates the request handler of one server.
  *
  * @param context The stores and registries it serves from.
@@ -170,10 +182,11 @@ export function createRequestHandler(
     record: RecordedRequest,
     request: ResourceRequest,
     query: Record<string, string>,
+    attributes: () => RequestAttributes,
   ): Promise<void> {
     const { verb, namespace, name } = request;
     const deniedUser = context.access.deniedUser(request);
-    if (deniedUser !== undefined) throw forbidden(deniedUser, request);
+    if (deniedUser !== undefined) throw forbiddenRequest(deniedUser, attributes());
     // A namespaced object read without its namespace (`namespaces//services/x`).
     if (verb === "get" && namespace === undefined && request.resource !== "nodes") {
       throw badRequest("Namespace parameter required.");
@@ -212,13 +225,9 @@ export function createRequestHandler(
     if (who === "unknown") throw unauthorized();
     const path = canonicalPath(record.path);
     const review = context.access.reviewOf(record.method, path);
-    if (who === "anonymous" && !isPublicInfo(record.method, path)) {
-      throw route.kind === "resource"
-        ? forbidden(ANONYMOUS, route.request)
-        : review !== undefined
-        ? forbidden(ANONYMOUS, { verb: "create", resource: review })
-        : forbiddenPath(ANONYMOUS, record.method, record.path);
-    }
+    // What RBAC sees of the request, read only for a 403.
+    const attributes = () => requestAttributes(record.method, record.path, query);
+    if (who === "anonymous" && !isPublicInfo(record.method, path)) throw forbiddenRequest(ANONYMOUS, attributes());
     const failure = failures.take(record.kind);
     if (failure !== undefined) {
       throw injectedFailure(failure, route.kind === "resource" ? route.request : undefined);
@@ -239,7 +248,7 @@ export function createRequestHandler(
       const refusal = endpoint === undefined ? undefined : negotiate(req.headers.accept, endpoint);
       if (refusal !== undefined) throw refusal;
       send(res, record, 200, infoDocument(path, context.serverAddress()));
-    } else await serveResource(res, record, route.request, query);
+    } else await serveResource(res, record, route.request, query, attributes);
   }
 
   return async (req, res) => {
@@ -256,6 +265,8 @@ export function createRequestHandler(
       at: Date.now(),
     };
     requests.push(record);
+    // Set before any head is written: a watch's head carries it too.
+    if (hasExtraSpace(req)) res.setHeader("Warning", EXTRA_SPACE_WARNING);
     try {
       await serve(req, res, record, route, query);
     } catch (error) {

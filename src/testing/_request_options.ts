@@ -132,6 +132,8 @@ export function watchResourceVersion(value: string): number {
 export interface ObjectSelector {
   /** Whether neither selector has a term (the real server then counts the remaining items of a page). */
   readonly empty: boolean;
+  /** The name a `metadata.name=` term of the field selector requires, if it has one. */
+  readonly name: string | undefined;
   /** Whether an object with this metadata is selected. */
   matches(metadata: { namespace: string; name: string; labels?: Record<string, string> }): boolean;
 }
@@ -149,6 +151,7 @@ function parseSelector(query: Record<string, string>): ObjectSelector {
   }
   return {
     empty: labels.empty && fields.empty,
+    name: fields.exactName,
     matches: (metadata) => fields.matches(metadata.namespace, metadata.name) && labels.matches(metadata.labels),
   };
 }

@@ -44,12 +44,16 @@ export interface SliceSpec {
   labels?: Record<string, string>;
 }
 
-/** Who sends a request: the admin, nobody, a token the server does not know, or basic auth (which it ignores). */
-export type Caller = "admin" | "anonymous" | "bad token" | "basic auth";
+/**
+ * Who sends a request: the admin, nobody, a token the server does not know, basic auth (which it ignores), or a
+ * client without credentials of its own that sends this `Authorization` header.
+ */
+export type Caller = "admin" | "anonymous" | "bad token" | "basic auth" | { authorization: string };
 
 /** The Authorization header of a caller other than the admin. */
 function authorization(as: Exclude<Caller, "admin">): Record<string, string> {
   if (as === "anonymous") return {};
+  if (typeof as === "object") return as;
   return { authorization: as === "bad token" ? "Bearer nope" : `Basic ${btoa("user:password")}` };
 }
 
@@ -252,15 +256,20 @@ export function normalize(target: Target, value: Json, kind: "object" | "state" 
   return out;
 }
 
-/** A response as comparable data: the status, the content type and the normalized body. */
+/**
+ * A response as comparable data: the status, the content type, the headers a client may act on (`Warning`,
+ * `X-Content-Type-Options`) and the normalized body (empty for a HEAD).
+ */
 export async function answer(target: Target, response: Response): Promise<Json> {
   const text = await response.text();
   const type = response.headers.get("content-type");
   // fetch asks for gzip and reads the body decompressed; the header says whether the server compressed it.
   const encoding = response.headers.get("content-encoding");
+  const warning = response.headers.get("warning");
+  const sniffing = response.headers.get("x-content-type-options");
   let body: Json = text;
-  if (type === "application/json") body = normalize(target, JSON.parse(text));
-  return { status: response.status, type, encoding, body };
+  if (type === "application/json" && text !== "") body = normalize(target, JSON.parse(text));
+  return { status: response.status, type, encoding, warning, sniffing, body };
 }
 
 /** Reads a watch: its events until `done` holds, then `quietMs` more; or until the server ends it. */

@@ -66,8 +66,8 @@ function query(params: Record<string, string>): string {
 }
 
 /** One answer; a response that does not end within 10 s (a watch where none was due) fails the case. */
-async function get(target: Target, path: string, as?: Caller): Promise<Json> {
-  return await answer(target, await target.get(path, { as, signal: AbortSignal.timeout(10_000) }));
+async function get(target: Target, path: string, as?: Caller, method?: string): Promise<Json> {
+  return await answer(target, await target.get(path, { as, method, signal: AbortSignal.timeout(10_000) }));
 }
 
 /** Every page of a list, following continue tokens (at most 10). */
@@ -469,6 +469,61 @@ const cases: Case[] = [
       badToken: await get(target, SLICES, "bad token"),
       basicAuth: await get(target, SLICES, "basic auth"),
     }),
+  },
+  {
+    name: "Authorization headers: empty, malformed and unknown bearer tokens, other schemes",
+    async run(target) {
+      const headers = [
+        "Bearer ",
+        "Bearer",
+        "Bearer  nope",
+        "Bearer nope extra",
+        "bearer nope",
+        "BEARER nope",
+        "Bearer\tnope",
+        "Token nope",
+        "Basic !!!",
+        "Negotiate abc",
+      ];
+      const answers: Json[] = [];
+      for (const authorization of headers) {
+        for (const path of [SLICES, "/version", "/healthz"]) {
+          const { status, warning, sniffing, body } = await get(target, path, { authorization });
+          // Health checks answer text, /version its document (whose build fields differ on purpose).
+          const message = typeof body === "string" ? body : body.message ?? body.gitVersion;
+          answers.push({ authorization, path, status, warning, sniffing, message });
+        }
+      }
+      return answers;
+    },
+  },
+  {
+    name: "anonymous requests of every method and resource: RBAC's 403 names the verb, resource and object",
+    async run(target) {
+      const requests: [string, string][] = [
+        ...["HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"].flatMap((method): [string, string][] => [
+          [method, SLICES],
+          [method, `${SLICES}/a-2`],
+        ]),
+        ["DELETE", ALL_SLICES],
+        ["GET", `/apis/discovery.k8s.io/v1/namespaces/${NAMESPACE}/foos`],
+        ["GET", "/apis/foo.example/v1/bars/x"],
+        ["GET", `/api/v1/namespaces/${NAMESPACE}/pods/x/log`],
+        ["GET", `/api/v1/namespaces/${NAMESPACE}`],
+        ["GET", "/api/v1/namespaces"],
+        ["GET", `/apis/discovery.k8s.io/v1/watch/namespaces/${NAMESPACE}/endpointslices`],
+        ["GET", `${SLICES}?fieldSelector=metadata.name%3Da-2`],
+        ["GET", `${SLICES}?fieldSelector=metadata.name%3D%3Da-2,metadata.namespace%3D${NAMESPACE}&watch=1`],
+        ["GET", `${SLICES}?fieldSelector=metadata.name%3Da-2&limit=abc`],
+        ["GET", `${SLICES}?fieldSelector=metadata.name%21%3Da-2`],
+        ["GET", `${SLICES}?fieldSelector=metadata.name%3Da%252F2`],
+      ];
+      const answers: Json[] = [];
+      for (const [method, path] of requests) {
+        answers.push({ method, path, ...await get(target, path, "anonymous", method) });
+      }
+      return answers;
+    },
   },
   {
     name: "HEAD and POST of the documents: plain handlers answer any method, go-restful routes only GET",

@@ -1,0 +1,131 @@
+/**
+ * What RBAC authorizes for a request, read from its method, path and query
+ * as kube-apiserver's RequestInfoFactory reads them, for any path (not only
+ * those the fake serves): under `/api` and `/apis`, a verb on a resource of a
+ * group, maybe in a namespace, maybe of one object; elsewhere, a verb on a
+ * path. The 403 of a user without the grant names these. Private to the fake
+ * API server.
+ *
+ * @module
+ */
+
+import { queryBool, readListOptions } from "./_request_options.ts";
+
+/** A request for a resource: the verb, group, resource, subresource, namespace and name RBAC sees. */
+export interface ResourceAttributes {
+  /** What the request is. */
+  readonly kind: "resource";
+  /** The RBAC verb (`get`, `list`, `watch`, `create`, ...; `""` for a method it has no verb for). */
+  readonly verb: string;
+  /** The API group; `""` is the core group. */
+  readonly group: string;
+  /** The resource; `""` when the path names none. */
+  readonly resource: string;
+  /** The subresource, such as `log`. */
+  readonly subresource?: string;
+  /** The namespace; undefined at the cluster scope. */
+  readonly namespace?: string;
+  /** The object's name: the path's, or a list's `metadata.name=` field selector's. */
+  readonly name?: string;
+}
+
+/** A request for a path outside the resources: the method, lower-cased, is the verb. */
+export interface PathAttributes {
+  /** What the request is. */
+  readonly kind: "path";
+  /** The lower-cased method. */
+  readonly verb: string;
+  /** The URL path. */
+  readonly path: string;
+}
+
+/** What RBAC authorizes for one request. */
+export type RequestAttributes = ResourceAttributes | PathAttributes;
+
+/** The verb of each method on a resource; a method not here has none. */
+const VERBS: Record<string, string> = {
+  POST: "create",
+  GET: "get",
+  HEAD: "get",
+  PUT: "update",
+  PATCH: "patch",
+  DELETE: "delete",
+};
+
+/**
+ * Reads what RBAC authorizes for a request.
+ *
+ * @param method The HTTP method.
+ * @param encodedPath The URL path, still percent-encoded.
+ * @param query The query parameters.
+ * @returns The request's attributes.
+ */
+export function requestAttributes(
+  method: string,
+  encodedPath: string,
+  query: Record<string, string>,
+): RequestAttributes {
+  const path = decodePath(encodedPath);
+  const asPath: PathAttributes = { kind: "path", verb: method.toLowerCase(), path };
+  const trimmed = path.replace(/^\/+|\/+$/g, "");
+  let parts = trimmed === "" ? [] : trimmed.split("/");
+  const [prefix] = parts;
+  if (parts.length < 3 || (prefix !== "api" && prefix !== "apis")) return asPath;
+  parts = parts.slice(1);
+  let group = "";
+  if (prefix === "apis") {
+    if (parts.length < 3) return asPath;
+    [group, ...parts] = parts;
+  }
+  parts = parts.slice(1); // The version.
+  let verb = VERBS[method] ?? "";
+  // The deprecated `/watch/` paths, and `/proxy/` ones, name their verb.
+  const special = (parts[0] === "watch" || parts[0] === "proxy") && parts.length > 1;
+  if (special) [verb, ...parts] = parts;
+  let namespace: string | undefined;
+  if (parts[0] === "namespaces" && parts.length > 1) {
+    namespace = parts[1] || undefined;
+    if (parts.length > 2 && parts[2] !== "status" && parts[2] !== "finalize") parts = parts.slice(2);
+  }
+  const [resource = "", pathName = "", pathSubresource = ""] = parts;
+  const subresource = verb === "proxy" ? "" : pathSubresource;
+  let name = pathName;
+  if (name === "" && verb === "get") {
+    verb = queryBool(query.watch) === true ? "watch" : "list";
+    name = nameSelected(query) ?? "";
+  }
+  if (name === "" && verb === "delete") verb = "deletecollection";
+  return {
+    kind: "resource",
+    verb,
+    group,
+    resource,
+    ...(subresource === "" ? {} : { subresource }),
+    ...(namespace === undefined ? {} : { namespace }),
+    ...(name === "" ? {} : { name }),
+  };
+}
+
+/**
+ * The object a list or watch names by its field selector (`metadata.name=x`), as RBAC sees it: only when
+ * every list option can be read, and the name could be a path segment.
+ */
+function nameSelected(query: Record<string, string>): string | undefined {
+  let name: string | undefined;
+  try {
+    name = readListOptions(query).selector.name;
+  } catch {
+    return undefined;
+  }
+  if (name === undefined || name === "." || name === ".." || /[/%]/.test(name)) return undefined;
+  return name;
+}
+
+/** The path decoded as Go's server decodes it (`%2F` too); one with a malformed escape stays as it is. */
+function decodePath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
