@@ -54,6 +54,9 @@ const KNOWN: Record<string, string> = {
   "/version build fields": "the fake is not a Go build: gitCommit, goVersion, compiler and platform say so",
   "continue tokens that are not base64url JSON":
     "the fake words a token it cannot read its own way, where a real server quotes Go's base64 or JSON error",
+  "POST and PUT as the admin": "the fake's HTTP API is read-only: 405, where a real server reads the body",
+  "Accept headers only a real server can answer":
+    "the fake writes JSON only: a 406 saying so, where a real server writes protobuf or a Table",
 };
 
 /** A continue token of our own making: base64url JSON, as the real server encodes its tokens. */
@@ -145,6 +148,34 @@ const cases: Case[] = [
       otherNamespace: await get(target, `${SLICES}?fieldSelector=metadata.namespace%3D${OTHER_NAMESPACE}`),
       noFieldNoValue: await get(target, `${SLICES}?fieldSelector=%21%3D`),
     }),
+  },
+  {
+    name: "set-based label selectors and equality field selectors",
+    async run(target) {
+      const selectors = {
+        labelSelector: [
+          "kubernetes.io/service-name in (a,c)",
+          "kubernetes.io/service-name notin (a)",
+          "!kubernetes.io/service-name",
+          "kubernetes.io/service-name",
+          "kubernetes.io/service-name,kubernetes.io/service-name!=b",
+          "kubernetes.io/service-name in ()",
+          "kubernetes.io/service-name notin ()",
+          "kubernetes.io/service-name==b",
+          "x>1",
+          "!x,kubernetes.io/service-name in (b)",
+        ],
+        fieldSelector: ["metadata.name==a-1", "metadata.name!=a-1,metadata.namespace==diff", "metadata.name="],
+      };
+      const answers: Json[] = [];
+      for (const [param, values] of Object.entries(selectors)) {
+        for (const value of values) {
+          const { status, body } = await get(target, `${SLICES}?${query({ [param]: value })}`);
+          answers.push({ value, status, names: body.items?.map((item: Json) => item.metadata.name) });
+        }
+      }
+      return answers;
+    },
   },
   {
     name: "continue tokens the server did not issue: 400 for a bad field, the current state for a negative " +
@@ -345,6 +376,19 @@ const cases: Case[] = [
     }),
   },
   {
+    name: "a namespace, a resource and a version that do not exist",
+    run: async (target) => ({
+      list: await get(target, "/apis/discovery.k8s.io/v1/namespaces/nope/endpointslices"),
+      watch: await watchEvents(target, "/apis/discovery.k8s.io/v1/namespaces/nope/endpointslices?watch=1", {
+        maxMs: 1000,
+      }),
+      slice: await get(target, "/apis/discovery.k8s.io/v1/namespaces/nope/endpointslices/a-1"),
+      service: await get(target, "/api/v1/namespaces/nope/services/two"),
+      resource: await get(target, `/apis/discovery.k8s.io/v1/namespaces/${NAMESPACE}/foos`),
+      version: await get(target, "/apis/discovery.k8s.io/v2/endpointslices"),
+    }),
+  },
+  {
     name: "a WatchList with bookmarks",
     run: (target) =>
       watchEvents(
@@ -521,6 +565,38 @@ const cases: Case[] = [
       const answers: Json[] = [];
       for (const [method, path] of requests) {
         answers.push({ method, path, ...await get(target, path, "anonymous", method) });
+      }
+      return answers;
+    },
+  },
+  {
+    name: "HEAD and OPTIONS as the admin: 405 on the API's paths",
+    async run(target) {
+      const answers: Json[] = [];
+      for (const method of ["HEAD", "OPTIONS"]) {
+        for (const path of [SLICES, `${SLICES}/a-2`, `/api/v1/namespaces/${NAMESPACE}/services/two`]) {
+          answers.push({ method, path, ...await get(target, path, "admin", method) });
+        }
+      }
+      return answers;
+    },
+  },
+  {
+    name: "POST and PUT as the admin",
+    run: async (target) => ({
+      post: await get(target, SLICES, "admin", "POST"),
+      put: await get(target, `${SLICES}/a-2`, "admin", "PUT"),
+    }),
+  },
+  {
+    name: "Accept headers only a real server can answer",
+    async run(target) {
+      const answers: Json[] = [];
+      const accepts = ["application/vnd.kubernetes.protobuf", "application/json;as=Table;v=v1;g=meta.k8s.io"];
+      for (const accept of accepts) {
+        const response = await target.get(SLICES, { accept, signal: AbortSignal.timeout(10_000) });
+        await response.body?.cancel();
+        answers.push({ accept, status: response.status, type: response.headers.get("content-type") });
       }
       return answers;
     },
