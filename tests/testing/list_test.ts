@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import type { EndpointSlice } from "@kgr/resolver/testing";
 import { getJson, slicesUrl, summary, svc, watch, withServer } from "./_helpers.ts";
 
@@ -562,5 +563,70 @@ Deno.test("a label selector is parsed as kube-apiserver v1.36.3 parses it: its 4
       const { status: actual, body } = await getJson(slicesUrl(server, "default", { labelSelector: selector }));
       assert.deepEqual({ status: actual, message: body.message }, { status, message }, selector);
     }
+  });
+});
+
+Deno.test("list options are read in kube-apiserver's order: timeoutSeconds, limit, then the selectors", async () => {
+  await withServer({}, async (server) => {
+    const message = async (params: Record<string, string>) =>
+      (await getJson(slicesUrl(server, "default", params))).body.message;
+    assert.equal(await message({ timeoutSeconds: "" }), 'strconv.ParseInt: parsing "": invalid syntax');
+    assert.equal(
+      await message({ limit: "abc", timeoutSeconds: "xyz" }),
+      'strconv.ParseInt: parsing "xyz": invalid syntax',
+    );
+    assert.equal(
+      await message({ labelSelector: "a in (", limit: "abc" }),
+      'strconv.ParseInt: parsing "abc": invalid syntax',
+    );
+    assert.equal(
+      await message({ watch: "1", labelSelector: "a in (", limit: "abc" }),
+      'strconv.ParseInt: parsing "abc": invalid syntax',
+    );
+  });
+});
+
+Deno.test("a continue token the server did not issue is read as kube-apiserver v1.36.3 reads it", async () => {
+  await withServer({}, async (server) => {
+    server.applySlice(svc("echo", ["10.0.0.1"]));
+    const token = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const answer = async (value: unknown) => {
+      const { status, body } = await getJson(slicesUrl(server, "default", { continue: token(value) }));
+      return { status, message: body.message, names: body.items?.map((item: EndpointSlice) => item.metadata.name) };
+    };
+    const invalid = (detail: string) => ({
+      status: 400,
+      message: `invalid continue token: continue key is not valid: ${detail}`,
+      names: undefined,
+    });
+    const v1 = "meta.k8s.io/v1";
+    assert.deepEqual(
+      await answer({ v: "meta.k8s.io/v2", rv: 1, start: "a" }),
+      invalid("server does not recognize this encoded version meta.k8s.io/v2"),
+    );
+    assert.deepEqual(await answer(null), invalid("server does not recognize this encoded version "));
+    assert.deepEqual(
+      await answer({ v: v1, start: "a" }),
+      invalid("incorrect encoded start resourceVersion (version meta.k8s.io/v1)"),
+    );
+    assert.deepEqual(
+      await answer({ v: v1, rv: 1, start: "" }),
+      invalid("encoded start key empty (version meta.k8s.io/v1)"),
+    );
+    assert.deepEqual(await answer({ v: v1, rv: 1, start: "../a" }), invalid("../a"));
+    assert.deepEqual(await answer({ v: v1, rv: 1, start: "a//b" }), invalid("a//b"));
+    // A negative resourceVersion continues at the current state, after the start key.
+    assert.deepEqual(await answer({ v: v1, rv: -5, start: "a" }), {
+      status: 200,
+      message: undefined,
+      names: ["echo-ipv4"],
+    });
+    // A future one is waited for, as an exact read, then refused.
+    const future = Number(server.resourceVersion) + 10;
+    assert.deepEqual(await answer({ v: v1, rv: future, start: "a" }), {
+      status: 504,
+      message: `Timeout: Too large resource version: ${future}, current: ${server.resourceVersion}`,
+      names: undefined,
+    });
   });
 });

@@ -711,3 +711,16 @@ Deno.test("with watchCacheSize, a resume point older than the window gets a 410 
   });
   await assert.rejects(startFakeApiServer({ watchCacheSize: 0 }), { name: "RangeError", message: /watchCacheSize/ });
 });
+
+Deno.test("a timeoutSeconds beyond a timer's range (24.8 days) keeps the watch open, as on a real server", async () => {
+  await withServer({}, async (server) => {
+    server.applySlice(svc("echo", ["10.0.0.1"]));
+    // 3,000,000 s; and a product that Go's 64-bit multiplication wraps around to about 246 years.
+    for (const timeoutSeconds of ["3000000", "99999999999"]) {
+      const stream = await watch(slicesUrl(server, "default", { watch: "1", resourceVersion: "0", timeoutSeconds }));
+      assert.equal((await stream.next())?.type, "ADDED");
+      await stream.quiet(300);
+      await stream.cancel();
+    }
+  });
+});
