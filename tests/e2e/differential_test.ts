@@ -55,6 +55,8 @@ const KNOWN: Record<string, string> = {
   "continue tokens that are not base64url JSON":
     "the fake words a token it cannot read its own way, where a real server quotes Go's base64 or JSON error",
   "POST and PUT as the admin": "the fake's HTTP API is read-only: 405, where a real server reads the body",
+  "named health checks and verbose ones":
+    "the fake has no named checks: /readyz/etcd is a 404 and ?verbose says ok, where a real server lists its checks",
   "Accept headers only a real server can answer":
     "the fake writes JSON only: a 406 saying so, where a real server writes protobuf or a Table",
 };
@@ -414,6 +416,19 @@ const cases: Case[] = [
       ),
   },
   {
+    name: "sendInitialEvents=false: no initial events; from a resourceVersion, the changes since, as a plain watch",
+    run: async (target) => {
+      const noInitialEvents = `${SLICES}?watch=1&sendInitialEvents=false&resourceVersionMatch=NotOlderThan`;
+      return {
+        since: await watchEvents(target, `${noInitialEvents}&resourceVersion=${rvOf(target, "w1")}`, {
+          done: (events) => events.length === 4,
+        }),
+        zero: await watchEvents(target, `${noInitialEvents}&resourceVersion=0`, { maxMs: 1000 }),
+        none: await watchEvents(target, noInitialEvents, { maxMs: 1000 }),
+      };
+    },
+  },
+  {
     name: "a plain watch for a resourceVersion that never comes waits quietly",
     run: (target) => watchEvents(target, `${SLICES}?watch=1&resourceVersion=999999999`, { maxMs: 1500 }),
   },
@@ -627,6 +642,13 @@ const cases: Case[] = [
       readyz: await get(target, "/readyz"),
       group: await get(target, "/apis/discovery.k8s.io"),
       api: Object.keys((await get(target, "/api")).body),
+    }),
+  },
+  {
+    name: "named health checks and verbose ones",
+    run: async (target) => ({
+      named: await get(target, "/readyz/etcd"),
+      verbose: await get(target, "/livez?verbose"),
     }),
   },
   {
