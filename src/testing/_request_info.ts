@@ -9,38 +9,15 @@
  * @module
  */
 
+import type { RefusedRequest } from "./_api_status.ts";
 import { queryBool, readListOptions } from "./_request_options.ts";
 
-/** A request for a resource: the verb, group, resource, subresource, namespace and name RBAC sees. */
-export interface ResourceAttributes {
-  /** What the request is. */
-  readonly kind: "resource";
-  /** The RBAC verb (`get`, `list`, `watch`, `create`, ...; `""` for a method it has no verb for). */
-  readonly verb: string;
-  /** The API group; `""` is the core group. */
-  readonly group: string;
-  /** The resource; `""` when the path names none. */
-  readonly resource: string;
-  /** The subresource, such as `log`. */
-  readonly subresource?: string;
-  /** The namespace; undefined at the cluster scope. */
-  readonly namespace?: string;
-  /** The object's name: the path's, or a list's `metadata.name=` field selector's. */
-  readonly name?: string;
-}
-
-/** A request for a path outside the resources: the method, lower-cased, is the verb. */
-export interface PathAttributes {
-  /** What the request is. */
-  readonly kind: "path";
-  /** The lower-cased method. */
-  readonly verb: string;
-  /** The URL path. */
-  readonly path: string;
-}
-
-/** What RBAC authorizes for one request. */
-export type RequestAttributes = ResourceAttributes | PathAttributes;
+/**
+ * What RBAC authorizes for one request: a verb on a resource (its group, subresource, namespace and object: the
+ * path's name, or a list's `metadata.name=` field selector's), or, outside the resources, the lower-cased method
+ * on a path.
+ */
+export type RequestAttributes = RefusedRequest;
 
 /** The verb of each method on a resource; a method not here has none. */
 const VERBS: Record<string, string> = {
@@ -66,7 +43,7 @@ export function requestAttributes(
   query: Record<string, string>,
 ): RequestAttributes {
   const path = decodePath(encodedPath);
-  const asPath: PathAttributes = { kind: "path", verb: method.toLowerCase(), path };
+  const asPath: RequestAttributes = { kind: "path", verb: method.toLowerCase(), path };
   const trimmed = path.replace(/^\/+|\/+$/g, "");
   let parts = trimmed === "" ? [] : trimmed.split("/");
   const [prefix] = parts;
