@@ -213,6 +213,25 @@ const cases: Case[] = [
     }),
   },
   {
+    name: "resourceVersion values a list reads, with and without resourceVersionMatch",
+    async run(target) {
+      const variants: Record<string, Record<string, string>> = {
+        "empty": { resourceVersion: "" },
+        "empty, NotOlderThan": { resourceVersion: "", resourceVersionMatch: "NotOlderThan" },
+        "0, NotOlderThan": { resourceVersion: "0", resourceVersionMatch: "NotOlderThan" },
+        "a leading zero": { resourceVersion: `0${rvOf(target, "w5")}`, resourceVersionMatch: "Exact" },
+        "a sign": { resourceVersion: "+1" },
+        "negative": { resourceVersion: "-1" },
+        "beyond 64 bits": { resourceVersion: "18446744073709551616" },
+        "too large, NotOlderThan": { resourceVersion: "999999999", resourceVersionMatch: "NotOlderThan" },
+      };
+      const entries = await Promise.all(
+        Object.entries(variants).map(async ([name, params]) => [name, await get(target, `${SLICES}?${query(params)}`)]),
+      );
+      return Object.fromEntries(entries);
+    },
+  },
+  {
     name: "list options the server refuses",
     async run(target) {
       const variants: Record<string, Record<string, string>> = {
