@@ -19,13 +19,13 @@
 export { register } from "./src/adapters/grpc_js.ts";
 export type { GrpcModule, RegisterOptions } from "./src/adapters/grpc_js.ts";
 export type { BalancedEndpoint, BalancerGrpc } from "./src/adapters/grpc_js_balancer.ts";
-export type { Locality, TopologyHints, TopologyMode } from "./src/topology.ts";
-export { defaultAuthority, formatTarget, parseTarget } from "./src/target.ts";
-export type { Target } from "./src/target.ts";
+export type { Locality, TopologyHints, TopologyMode } from "./src/selection/topology.ts";
+export { defaultAuthority, formatTarget, parseTarget } from "./src/base/target.ts";
+export type { Target } from "./src/base/target.ts";
 export { watchEndpoints } from "./src/watch_endpoints.ts";
 export type { WatchEndpointsOptions } from "./src/watch_endpoints.ts";
 export type { EndpointSnapshot, WatchSettings } from "./src/endpoint_subscription.ts";
-export type { EndpointAddress, ResolvedEndpoint } from "./src/resolved_endpoint.ts";
+export type { EndpointAddress, ResolvedEndpoint } from "./src/selection/resolved_endpoint.ts";
 export type { ClusterOptions } from "./src/cluster/types.ts";
 export type {
   KubeconfigCluster,
@@ -37,5 +37,5 @@ export type {
   NamedKubeconfigContext,
   NamedKubeconfigUser,
 } from "./src/cluster/kubeconfig_schema.ts";
-export type { BackoffOptions } from "./src/backoff.ts";
-export { ConfigError, KubeApiError, ResolverError, TargetError } from "./src/errors.ts";
+export type { BackoffOptions } from "./src/base/backoff.ts";
+export { ConfigError, KubeApiError, ResolverError, TargetError } from "./src/base/errors.ts";

@@ -13,7 +13,7 @@
 
 import { afterTimer, nextTurn } from "./runtime/next_turn.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
-import { trace } from "./trace.ts";
+import { trace } from "./runtime/trace.ts";
 
 /**
  * The longest a held state waits for the watch to go quiet, in ms: a stream that never pauses is still delivered.

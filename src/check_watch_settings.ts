@@ -6,11 +6,11 @@
  * @module
  */
 
-import { currentValue, typeName, unknownField } from "./_util.ts";
-import { nearestName } from "./_nearest_name.ts";
+import { currentValue, typeName, unknownField } from "./base/_util.ts";
+import { nearestName } from "./base/_nearest_name.ts";
 import { checkClusterOptions, CLUSTER_OPTIONS } from "./cluster/cluster_options.ts";
 import type { WatchSettings } from "./endpoint_subscription.ts";
-import { checkLocality } from "./locality.ts";
+import { checkLocality } from "./selection/locality.ts";
 import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
 
 /**

@@ -12,16 +12,16 @@
  * @module
  */
 
-import { createBackoff } from "./backoff.ts";
+import { createBackoff } from "./base/backoff.ts";
 import type { ClusterAccess } from "./cluster/types.ts";
-import { createClusterHttpClient } from "./cluster_http_client.ts";
-import { KubeApiError } from "./errors.ts";
-import { readNodeZone } from "./kube_api.ts";
-import { resolveLocality } from "./locality.ts";
+import { createClusterHttpClient } from "./api/cluster_http_client.ts";
+import { KubeApiError } from "./base/errors.ts";
+import { readNodeZone } from "./api/kube_api.ts";
+import { resolveLocality } from "./selection/locality.ts";
 import { withTimeout } from "./runtime/abortable.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
-import type { Locality } from "./topology.ts";
-import { trace } from "./trace.ts";
+import type { Locality } from "./selection/topology.ts";
+import { trace } from "./runtime/trace.ts";
 
 /** A client's locality as its subscriptions see it: its zone may become known after the first read. */
 export interface ClientLocality {

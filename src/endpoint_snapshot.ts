@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
-import type { TopologyMode } from "./topology.ts";
+import type { ResolvedEndpoint } from "./selection/resolved_endpoint.ts";
+import type { TopologyMode } from "./selection/topology.ts";
 
 /**
  * The complete set of usable endpoints of a Service at one point. Snapshots

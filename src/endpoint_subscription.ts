@@ -8,22 +8,22 @@
 
 import { resolveClusterAccess } from "./cluster/resolve_cluster_access.ts";
 import type { ClusterAccess, ClusterOptions } from "./cluster/types.ts";
-import { createClusterHttpClient } from "./cluster_http_client.ts";
+import { createClusterHttpClient } from "./api/cluster_http_client.ts";
 import { type CoalescedDelivery, createCoalescedDelivery } from "./_coalesced_delivery.ts";
-import type { BackoffOptions } from "./backoff.ts";
-import { createSelectionMemo, sameEndpoints, type SelectionMemo } from "./endpoint_selection.ts";
-import { selectForClient } from "./client_selection.ts";
-import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
+import type { BackoffOptions } from "./base/backoff.ts";
+import { createSelectionMemo, sameEndpoints, type SelectionMemo } from "./selection/endpoint_selection.ts";
+import { selectForClient } from "./selection/client_selection.ts";
+import type { ResolvedEndpoint } from "./selection/resolved_endpoint.ts";
 import { type EndpointSnapshot, snapshotOf } from "./endpoint_snapshot.ts";
-import { KubeApiError, ResolverError } from "./errors.ts";
-import { createEndpointSliceApi, createServiceApi } from "./kube_api.ts";
+import { KubeApiError, ResolverError } from "./base/errors.ts";
+import { createEndpointSliceApi, createServiceApi } from "./api/kube_api.ts";
 import { type ClientLocality, clientLocality } from "./client_locality.ts";
 import { runReflector, type SliceState, type WatchListSupport } from "./watch/reflector.ts";
-import { createServicePortLookup, portToKeep, type ServicePortLookup } from "./service_port.ts";
+import { createServicePortLookup, portToKeep, type ServicePortLookup } from "./selection/service_port.ts";
 import { type WatchMetrics, watchMetrics } from "./metrics.ts";
-import type { Target } from "./target.ts";
-import type { Locality, TopologyMode } from "./topology.ts";
-import { trace } from "./trace.ts";
+import type { Target } from "./base/target.ts";
+import type { Locality, TopologyMode } from "./selection/topology.ts";
+import { trace } from "./runtime/trace.ts";
 
 export type { EndpointSnapshot } from "./endpoint_snapshot.ts";
 

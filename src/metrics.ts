@@ -11,12 +11,12 @@
  * @module
  */
 
-import type { ResolverError } from "./errors.ts";
-import { KubeApiError } from "./errors.ts";
-import { VERSION } from "./version.ts";
+import type { ResolverError } from "./base/errors.ts";
+import { KubeApiError } from "./base/errors.ts";
+import { VERSION } from "./base/version.ts";
 import type { WatchEndReason } from "./watch/reflector.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
-import { trace } from "./trace.ts";
+import { trace } from "./runtime/trace.ts";
 
 /** The instrument names, as documented in the README. */
 const METRIC_NAMES = {

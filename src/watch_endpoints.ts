@@ -7,11 +7,11 @@
 
 import { subscribeEndpoints, type WatchSettings } from "./endpoint_subscription.ts";
 import { type EndpointSnapshot, snapshotOf } from "./endpoint_snapshot.ts";
-import type { ResolverError } from "./errors.ts";
-import { formatTarget, parseTarget, type Target } from "./target.ts";
+import type { ResolverError } from "./base/errors.ts";
+import { formatTarget, parseTarget, type Target } from "./base/target.ts";
 import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "./check_watch_settings.ts";
 import { whenAborted } from "./runtime/abortable.ts";
-import { currentValue, isRecord } from "./_util.ts";
+import { currentValue, isRecord } from "./base/_util.ts";
 
 /** Every option of {@linkcode watchEndpoints}; the type makes the list whole. */
 const WATCH_ENDPOINTS_OPTIONS: readonly string[] = Object.keys(

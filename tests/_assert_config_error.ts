@@ -1,6 +1,6 @@
 // Shared by the configuration tests.
 import assert from "node:assert/strict";
-import { ConfigError } from "../src/errors.ts";
+import { ConfigError } from "../src/base/errors.ts";
 
 /**
  * Awaits `promise` (or calls it), asserts it rejects with a ConfigError whose

@@ -1,5 +1,5 @@
 // The watch decoder as the reflector uses it, for the decoder's own tests: every line parsed at once.
-import type { WatchEvent } from "../src/endpoint_slice.ts";
+import type { WatchEvent } from "../src/base/endpoint_slice.ts";
 import { type DecodeOptions, parseWatchEvent, readWatchLines } from "../src/watch/watch_decoder.ts";
 import type { ChunkSource } from "../src/runtime/pushed_body.ts";
 

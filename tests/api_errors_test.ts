@@ -1,8 +1,8 @@
 // What the errors of API answers quote, and what they must never quote.
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import { checkContentType, networkError, statusError } from "../src/api_errors.ts";
-import { KubeApiError } from "../src/errors.ts";
+import { checkContentType, networkError, statusError } from "../src/api/api_errors.ts";
+import { KubeApiError } from "../src/base/errors.ts";
 import type { ClusterAccess } from "../src/cluster/types.ts";
 
 /** The cluster access a status error reads: its server, source and credentials. */

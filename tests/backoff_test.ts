@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createBackoff } from "../src/backoff.ts";
+import { createBackoff } from "../src/base/backoff.ts";
 
 Deno.test("createBackoff() doubles from 1 s and levels off below the 30 s cap", () => {
   const backoff = createBackoff({}, () => 0);

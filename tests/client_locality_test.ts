@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { type EndpointSnapshot, watchEndpoints } from "../mod.ts";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "../testing.ts";
-import { setTraceSink } from "../src/trace.ts";
+import { setTraceSink } from "../src/runtime/trace.ts";
 
 async function zonedService(): Promise<FakeApiServer> {
   const server = await startFakeApiServer();

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { selectForClient } from "../src/client_selection.ts";
-import { createSelectionMemo } from "../src/endpoint_selection.ts";
-import type { EndpointSlice, SliceEndpoint } from "../src/endpoint_slice.ts";
-import type { Locality } from "../src/topology.ts";
+import { selectForClient } from "../src/selection/client_selection.ts";
+import { createSelectionMemo } from "../src/selection/endpoint_selection.ts";
+import type { EndpointSlice, SliceEndpoint } from "../src/base/endpoint_slice.ts";
+import type { Locality } from "../src/selection/topology.ts";
 
 function pod(name: string, ip: string, zone: string): SliceEndpoint {
   return { addresses: [ip], zone, hints: { forZones: [{ name: zone }] }, targetRef: { kind: "Pod", name } };

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { checkClusterOptions } from "../src/cluster/cluster_options.ts";
-import { ConfigError } from "../src/errors.ts";
+import { ConfigError } from "../src/base/errors.ts";
 import type { ClusterOptions } from "../src/cluster/types.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
 import { CA, fakeEnvironment, IN_CLUSTER_VARS, kubeconfigText, SA_FILES } from "./_cluster_environment.ts";

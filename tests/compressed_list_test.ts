@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { gzipSync } from "node:zlib";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
-import { createEndpointSliceApi } from "../src/kube_api.ts";
+import { createEndpointSliceApi } from "../src/api/kube_api.ts";
 import { createHttpClient } from "../src/runtime/http_client.ts";
 import { nodeHttpClient } from "../src/runtime/node_http_client.ts";
 import type { HttpClient } from "../src/runtime/http_response.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isDns1123Label } from "../src/dns_label.ts";
+import { isDns1123Label } from "../src/base/dns_label.ts";
 
 const LABELS: [string, boolean][] = [
   ["shop", true],

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { EndpointSlice, SliceEndpoint } from "../src/endpoint_slice.ts";
-import { explainEndpoints, type PodExplanation } from "../src/endpoint_explanation.ts";
-import { selectEndpoints } from "../src/endpoint_selection.ts";
-import { type Locality, preferEndpoints } from "../src/topology.ts";
-import { createSubsetter } from "../src/subset.ts";
+import type { EndpointSlice, SliceEndpoint } from "../src/base/endpoint_slice.ts";
+import { explainEndpoints, type PodExplanation } from "../src/selection/endpoint_explanation.ts";
+import { selectEndpoints } from "../src/selection/endpoint_selection.ts";
+import { type Locality, preferEndpoints } from "../src/selection/topology.ts";
+import { createSubsetter } from "../src/selection/subset.ts";
 
 function slice(name: string, endpoints: SliceEndpoint[], extra: Partial<EndpointSlice> = {}): EndpointSlice {
   return {

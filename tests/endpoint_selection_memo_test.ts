@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { createSelectionMemo, sameEndpoints, selectEndpoints } from "../src/endpoint_selection.ts";
-import type { ResolvedEndpoint } from "../src/resolved_endpoint.ts";
-import type { EndpointSlice } from "../src/endpoint_slice.ts";
+import { createSelectionMemo, sameEndpoints, selectEndpoints } from "../src/selection/endpoint_selection.ts";
+import type { ResolvedEndpoint } from "../src/selection/resolved_endpoint.ts";
+import type { EndpointSlice } from "../src/base/endpoint_slice.ts";
 
 const ipv4 = fc.constantFrom("10.0.0.1", "10.0.0.2", "10.0.0.3");
 const ipv6 = fc.constantFrom("fd00::1", "fd00::2");

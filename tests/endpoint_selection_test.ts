@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { sameEndpoints, selectEndpoints } from "../src/endpoint_selection.ts";
-import type { EndpointSlice, SliceEndpoint } from "../src/endpoint_slice.ts";
+import { sameEndpoints, selectEndpoints } from "../src/selection/endpoint_selection.ts";
+import type { EndpointSlice, SliceEndpoint } from "../src/base/endpoint_slice.ts";
 
 function slice(name: string, endpoints: SliceEndpoint[], options: Partial<EndpointSlice> = {}): EndpointSlice {
   return {

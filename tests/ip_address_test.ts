@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ipAddressBytes, isLoopbackHost, samePrefix } from "../src/ip_address.ts";
+import { ipAddressBytes, isLoopbackHost, samePrefix } from "../src/base/ip_address.ts";
 
 Deno.test("ipAddressBytes() reads IPv4 as ::ffff:a.b.c.d and IPv6 in every spelling", () => {
   assert.deepEqual([...ipAddressBytes("10.0.0.1")!], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 10, 0, 0, 1]);

@@ -3,8 +3,8 @@ import { createServer } from "node:http";
 import { inspect } from "node:util";
 import { startFakeApiServer } from "@kgr/resolver/testing";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
-import { KubeApiError } from "../src/errors.ts";
-import { createEndpointSliceApi } from "../src/kube_api.ts";
+import { KubeApiError } from "../src/base/errors.ts";
+import { createEndpointSliceApi } from "../src/api/kube_api.ts";
 import { isResourceVersionTooLarge } from "../src/watch/_retry.ts";
 import { createHttpClient } from "../src/runtime/http_client.ts";
 

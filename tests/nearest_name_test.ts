@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { nearestName } from "../src/_nearest_name.ts";
+import { nearestName } from "../src/base/_nearest_name.ts";
 
 const REGISTER = ["scheme", "grpc", "loadBalancing", "subsetSize", "subsetSeed", "cluster", "stallTimeoutMs"];
 const CLUSTER = ["kubeconfig", "context", "server", "token", "tokenFile", "ca", "caFile", "cert", "key", "keyFile"];

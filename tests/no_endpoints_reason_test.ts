@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { EndpointSlice } from "../src/endpoint_slice.ts";
-import { noEndpointsReason } from "../src/no_endpoints_reason.ts";
+import type { EndpointSlice } from "../src/base/endpoint_slice.ts";
+import { noEndpointsReason } from "../src/selection/no_endpoints_reason.ts";
 
 const slice = (ports: { name?: string; port: number | null }[], ready: (boolean | undefined)[]): EndpointSlice => ({
   metadata: { name: "echo-x1", namespace: "prod" },

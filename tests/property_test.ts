@@ -4,14 +4,14 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { stringify } from "yaml";
-import type { EndpointSlice, WatchEvent } from "../src/endpoint_slice.ts";
-import { selectEndpoints } from "../src/endpoint_selection.ts";
-import { ConfigError, KubeApiError, TargetError } from "../src/errors.ts";
-import type { EndpointSliceApi } from "../src/kube_api.ts";
+import type { EndpointSlice, WatchEvent } from "../src/base/endpoint_slice.ts";
+import { selectEndpoints } from "../src/selection/endpoint_selection.ts";
+import { ConfigError, KubeApiError, TargetError } from "../src/base/errors.ts";
+import type { EndpointSliceApi } from "../src/api/kube_api.ts";
 import { accessFromKubeconfig } from "../src/cluster/kubeconfig_context.ts";
 import { loadKubeconfigFiles } from "../src/cluster/kubeconfig_load.ts";
 import { runReflector, type SliceState } from "../src/watch/reflector.ts";
-import { formatTarget, parseTarget, type Target } from "../src/target.ts";
+import { formatTarget, parseTarget, type Target } from "../src/base/target.ts";
 import { readWatchEvents } from "./_decode_events.ts";
 
 /** Fails a property run that takes longer than `ms`: a hang is a failure, not a stuck CI job. */

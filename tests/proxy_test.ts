@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../src/errors.ts";
+import { ConfigError } from "../src/base/errors.ts";
 import { environmentProxy, proxyForDisplay, proxyFromEnvironment, proxyUrlProblem } from "../src/cluster/proxy.ts";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { PassThrough, Readable } from "node:stream";
 import { bodyOfPushSource } from "../src/runtime/pushed_body.ts";
 import { readWatchEvents } from "./_decode_events.ts";
-import type { WatchEvent } from "../src/endpoint_slice.ts";
+import type { WatchEvent } from "../src/base/endpoint_slice.ts";
 
 const encoder = new TextEncoder();
 const bytes = (text: string) => encoder.encode(text);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import type { EndpointSlice, EndpointSliceList, WatchEvent } from "../src/endpoint_slice.ts";
-import { KubeApiError, type ResolverError } from "../src/errors.ts";
-import type { EndpointSliceApi, ListParams, WatchParams } from "../src/kube_api.ts";
+import type { EndpointSlice, EndpointSliceList, WatchEvent } from "../src/base/endpoint_slice.ts";
+import { KubeApiError, type ResolverError } from "../src/base/errors.ts";
+import type { EndpointSliceApi, ListParams, WatchParams } from "../src/api/kube_api.ts";
 import { runReflector, type SliceState, type WatchListSupport } from "../src/watch/reflector.ts";
 import { driveUntil, FakeClock } from "./_fake_clock.ts";
 

@@ -1,8 +1,8 @@
 // The reflector leaves unparsed the events that later ones of the same slice replace before anyone reads the
 // state: lines as an API server writes them (kind and apiVersion first), read through the state's getters.
 import assert from "node:assert/strict";
-import { KubeApiError, type ResolverError } from "../src/errors.ts";
-import type { EndpointSliceApi, WatchParams } from "../src/kube_api.ts";
+import { KubeApiError, type ResolverError } from "../src/base/errors.ts";
+import type { EndpointSliceApi, WatchParams } from "../src/api/kube_api.ts";
 import { runReflector, type SliceState } from "../src/watch/reflector.ts";
 import { sliceEventHead } from "../src/watch/watch_decoder.ts";
 

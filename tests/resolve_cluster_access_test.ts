@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import { stringify } from "yaml";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
-import { ConfigError } from "../src/errors.ts";
+import { ConfigError } from "../src/base/errors.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
 import { CA, fakeEnvironment, IN_CLUSTER_VARS, kubeconfigText, SA, SA_FILES } from "./_cluster_environment.ts";
 import { readTextFile } from "../src/runtime/files.ts";
-import { setTraceSink } from "../src/trace.ts";
+import { setTraceSink } from "../src/runtime/trace.ts";
 
 const fixture = (name: string) => Deno.readTextFile(new URL(`./fixtures/${name}`, import.meta.url));
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createBackoff } from "../src/backoff.ts";
-import { ConfigError, KubeApiError, type ResolverError } from "../src/errors.ts";
+import { createBackoff } from "../src/base/backoff.ts";
+import { ConfigError, KubeApiError, type ResolverError } from "../src/base/errors.ts";
 import {
   asResolverError,
   listInsteadOfStreaming,

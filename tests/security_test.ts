@@ -22,7 +22,7 @@ import { contentsInsteadOfPath } from "../src/cluster/_contents_instead_of_path.
 import { execCredentials } from "../src/cluster/exec_credentials.ts";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { heldExecPlugin as runExecPlugin } from "./_held_exec_plugin.ts";
-import { setTraceSink } from "../src/trace.ts";
+import { setTraceSink } from "../src/runtime/trace.ts";
 import { boundedTest } from "./_hostile_server.ts";
 import { eventually } from "./_watch_helpers.ts";
 

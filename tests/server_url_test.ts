@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../src/errors.ts";
+import { ConfigError } from "../src/base/errors.ts";
 import { normalizeServer } from "../src/cluster/server_url.ts";
 
 Deno.test("normalizeServer() drops a trailing slash, keeps the port, brackets IPv6 and adds https://", () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import type { EndpointSlice } from "../src/endpoint_slice.ts";
-import { KubeApiError } from "../src/errors.ts";
-import type { Service } from "../src/kube_api.ts";
-import { createServicePortLookup, portNoteFor, slicePortNames } from "../src/service_port.ts";
+import type { EndpointSlice } from "../src/base/endpoint_slice.ts";
+import { KubeApiError } from "../src/base/errors.ts";
+import type { Service } from "../src/api/kube_api.ts";
+import { createServicePortLookup, portNoteFor, slicePortNames } from "../src/selection/service_port.ts";
 
 function slice(name: string, ports: EndpointSlice["ports"], addressType = "IPv4"): EndpointSlice {
   return { metadata: { name }, addressType, ports, endpoints: [] };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { createSubsetter } from "../src/subset.ts";
+import { createSubsetter } from "../src/selection/subset.ts";
 
 const endpoint = (i: number, preferred = true) => ({
   podName: `pod-${i}`,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { TargetError } from "../src/errors.ts";
+import { TargetError } from "../src/base/errors.ts";
 import {
   defaultAuthority,
   formatTarget,
@@ -8,7 +8,7 @@ import {
   parseGrpcUri,
   parseTarget,
   type Target,
-} from "../src/target.ts";
+} from "../src/base/target.ts";
 
 // The real grpc-js splitter, so the grpc-js shapes below are the ones a
 // resolver is given, not our idea of them.

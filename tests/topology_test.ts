@@ -2,7 +2,7 @@
 // (tests/topology_cases.mjs), and a property test of the mode.
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { isPreferred, readHints, type TopologyHints, topologyMode } from "../src/topology.ts";
+import { isPreferred, readHints, type TopologyHints, topologyMode } from "../src/selection/topology.ts";
 import { TOPOLOGY_CASES } from "./topology_cases.mjs";
 
 type Case = (typeof TOPOLOGY_CASES)[number];

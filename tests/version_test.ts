@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { VERSION } from "../src/version.ts";
+import { VERSION } from "../src/base/version.ts";
 
 Deno.test("VERSION is the version of package.json and of deno.json", async () => {
   const read = async (name: string) =>

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readWatchEvents } from "./_decode_events.ts";
-import type { WatchEvent } from "../src/endpoint_slice.ts";
+import type { WatchEvent } from "../src/base/endpoint_slice.ts";
 
 function streamOf(chunks: (string | Uint8Array)[]): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();

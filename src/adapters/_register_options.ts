@@ -6,11 +6,11 @@
  */
 
 import type { WatchSettings } from "../endpoint_subscription.ts";
-import { isUriScheme } from "../target.ts";
+import { isUriScheme } from "../base/target.ts";
 import { BALANCER_NAME, type BalancerGrpc } from "./grpc_js_balancer.ts";
-import { createSubsetter } from "../subset.ts";
+import { createSubsetter } from "../selection/subset.ts";
 import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "../check_watch_settings.ts";
-import { currentValue, describeValue } from "../_util.ts";
+import { currentValue, describeValue } from "../base/_util.ts";
 
 /**
  * The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses.

@@ -9,16 +9,16 @@
 
 import * as peerGrpc from "@grpc/grpc-js";
 import type { EndpointSnapshot } from "../endpoint_subscription.ts";
-import type { EndpointAddress } from "../resolved_endpoint.ts";
+import type { EndpointAddress } from "../selection/resolved_endpoint.ts";
 import { subscribeEndpoints } from "../endpoint_subscription.ts";
-import { ResolverError } from "../errors.ts";
-import { createBackoff } from "../backoff.ts";
-import { defaultAuthority, formatTarget, parseGrpcUri, type Target } from "../target.ts";
-import { setTraceSink, trace } from "../trace.ts";
+import { ResolverError } from "../base/errors.ts";
+import { createBackoff } from "../base/backoff.ts";
+import { defaultAuthority, formatTarget, parseGrpcUri, type Target } from "../base/target.ts";
+import { setTraceSink, trace } from "../runtime/trace.ts";
 import { installDenoGoawayWorkaround } from "../runtime/deno_goaway_workaround.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
 import { EMPTY_LIST_ERROR_ATTRIBUTE, registerBalancer } from "./grpc_js_balancer.ts";
-import { createSubsetter } from "../subset.ts";
+import { createSubsetter } from "../selection/subset.ts";
 import {
   checkLoadBalancing,
   checkRegisterOptions,

@@ -16,7 +16,7 @@
  */
 
 import { MAX_TIMER_DELAY_MS, unrefTimer } from "../runtime/unref_timer.ts";
-import { trace } from "../trace.ts";
+import { trace } from "../runtime/trace.ts";
 import { tlsNameAdvice } from "./_tls_name_advice.ts";
 import { endpointKey } from "./_endpoint_key.ts";
 

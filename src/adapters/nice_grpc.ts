@@ -7,13 +7,13 @@
 
 import * as peerGrpc from "@grpc/grpc-js";
 import * as niceGrpc from "nice-grpc";
-import { ResolverError, TargetError } from "../errors.ts";
-import { parseTarget } from "../target.ts";
+import { ResolverError, TargetError } from "../base/errors.ts";
+import { parseTarget } from "../base/target.ts";
 import { isRegistered, register } from "./grpc_js.ts";
 import { type GrpcModule, isGrpcJsScheme, REGISTER_OPTIONS, type RegisterOptions } from "./_register_options.ts";
 import { CLUSTER_OPTIONS } from "../cluster/cluster_options.ts";
 import { checkOptionNames, checkOptionsObject } from "../check_watch_settings.ts";
-import { currentValue, isRecord, typeName } from "../_util.ts";
+import { currentValue, isRecord, typeName } from "../base/_util.ts";
 import { type RuntimeKey, runtimeKey } from "../runtime/runtime.ts";
 // Not a named import: ESM bundles often begin with their own `createRequire` import, and the two would clash.
 import * as nodeModule from "node:module";

@@ -8,11 +8,11 @@
  */
 
 import type { ClusterAccess } from "../cluster/types.ts";
-import { NOT_THE_API_SERVER } from "../api_errors.ts";
-import { KubeApiError } from "../errors.ts";
-import { requestObject } from "../kube_api.ts";
+import { NOT_THE_API_SERVER } from "../api/api_errors.ts";
+import { KubeApiError } from "../base/errors.ts";
+import { requestObject } from "../api/kube_api.ts";
 import type { HttpClient } from "../runtime/http_client.ts";
-import { isRecord } from "../_util.ts";
+import { isRecord } from "../base/_util.ts";
 
 /** Longest server-provided text kept from a review. */
 const MAX_TEXT = 300;

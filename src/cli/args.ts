@@ -6,12 +6,12 @@
  * @module
  */
 
-import { ResolverError, TargetError } from "../errors.ts";
-import { DNS_1123_LABEL_RULE, isDns1123Label } from "../dns_label.ts";
-import { parseTarget, type Target } from "../target.ts";
-import { isSubsetSeed, MAX_SEED, MIN_SEED } from "../subset.ts";
+import { ResolverError, TargetError } from "../base/errors.ts";
+import { DNS_1123_LABEL_RULE, isDns1123Label } from "../base/dns_label.ts";
+import { parseTarget, type Target } from "../base/target.ts";
+import { isSubsetSeed, MAX_SEED, MIN_SEED } from "../selection/subset.ts";
 import { MAX_TIMER_DELAY_MS } from "../runtime/unref_timer.ts";
-import { nearestName } from "../_nearest_name.ts";
+import { nearestName } from "../base/_nearest_name.ts";
 
 /** A command line that cannot be used; the message says what to run instead. */
 export class UsageError extends ResolverError {

@@ -10,8 +10,8 @@
  */
 
 import { type ResourceAttributes, reviewAccess, reviewSelf } from "./access_review.ts";
-import { ConfigError, KubeApiError, ResolverError } from "../errors.ts";
-import { declaredLocality } from "../locality.ts";
+import { ConfigError, KubeApiError, ResolverError } from "../base/errors.ts";
+import { declaredLocality } from "../selection/locality.ts";
 import { settledOnAbort } from "../runtime/abortable.ts";
 import type { CliProcess } from "../runtime/cli_process.ts";
 import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "./service_observer.ts";

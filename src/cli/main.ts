@@ -8,10 +8,10 @@
  * @module
  */
 
-import { ResolverError, TargetError } from "../errors.ts";
+import { ResolverError, TargetError } from "../base/errors.ts";
 import type { CliProcess } from "../runtime/cli_process.ts";
-import { setTraceSink } from "../trace.ts";
-import { VERSION } from "../version.ts";
+import { setTraceSink } from "../runtime/trace.ts";
+import { VERSION } from "../base/version.ts";
 import { ignoredNamespaceWarning, parseArgs, UsageError } from "./args.ts";
 import { withFlagTerms } from "./flag_terms.ts";
 import { runCheck } from "./check_command.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PodExplanation } from "../endpoint_explanation.ts";
+import type { PodExplanation } from "../selection/endpoint_explanation.ts";
 import type { EndpointSnapshot } from "../endpoint_subscription.ts";
 import type { ServiceView } from "./service_observer.ts";
 import { formatAddress } from "./table.ts";

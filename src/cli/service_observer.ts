@@ -11,13 +11,13 @@
 
 import type { ClusterAccess, ClusterOptions } from "../cluster/types.ts";
 import { resolveClusterAccess } from "../cluster/resolve_cluster_access.ts";
-import { createClusterHttpClient } from "../cluster_http_client.ts";
-import { explainEndpoints, type PodExplanation } from "../endpoint_explanation.ts";
-import { createSelectionMemo, type SelectionMemo } from "../endpoint_selection.ts";
-import { selectForClient } from "../client_selection.ts";
-import type { EndpointSlice } from "../endpoint_slice.ts";
+import { createClusterHttpClient } from "../api/cluster_http_client.ts";
+import { explainEndpoints, type PodExplanation } from "../selection/endpoint_explanation.ts";
+import { createSelectionMemo, type SelectionMemo } from "../selection/endpoint_selection.ts";
+import { selectForClient } from "../selection/client_selection.ts";
+import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import { type EndpointSnapshot, snapshotOf } from "../endpoint_snapshot.ts";
-import { KubeApiError, ResolverError } from "../errors.ts";
+import { KubeApiError, ResolverError } from "../base/errors.ts";
 import { withTimeout } from "../runtime/abortable.ts";
 import {
   createEndpointSliceApi,
@@ -25,13 +25,13 @@ import {
   type EndpointSliceApi,
   readNodeZone,
   ZONE_LABEL,
-} from "../kube_api.ts";
-import { resolveLocality } from "../locality.ts";
+} from "../api/kube_api.ts";
+import { resolveLocality } from "../selection/locality.ts";
 import { runReflector, type SliceState } from "../watch/reflector.ts";
 import type { HttpClient } from "../runtime/http_client.ts";
-import { createServicePortLookup, portToKeep, slicePortNames } from "../service_port.ts";
-import type { Target } from "../target.ts";
-import type { Locality } from "../topology.ts";
+import { createServicePortLookup, portToKeep, slicePortNames } from "../selection/service_port.ts";
+import type { Target } from "../base/target.ts";
+import type { Locality } from "../selection/topology.ts";
 
 /** One cluster, as one identity, and the HTTP client that reaches it. */
 export interface ClusterConnection {

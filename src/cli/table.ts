@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PodAddress, PodExplanation } from "../endpoint_explanation.ts";
+import type { PodAddress, PodExplanation } from "../selection/endpoint_explanation.ts";
 import type { ServiceView } from "./service_observer.ts";
 import { inFlagTerms } from "./flag_terms.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";

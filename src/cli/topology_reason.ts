@@ -1,15 +1,15 @@
 /**
  * Why topology-aware routing does not apply (mode `none`), in the words of
- * kube-proxy's rule (see `src/topology.ts`): the client's locality is
+ * kube-proxy's rule (see `src/selection/topology.ts`): the client's locality is
  * unknown, no pod is ready, not every ready pod has a hint, or no hint names
  * the client's node or zone.
  *
  * @module
  */
 
-import type { PodExplanation } from "../endpoint_explanation.ts";
+import type { PodExplanation } from "../selection/endpoint_explanation.ts";
 import type { ServiceView } from "./service_observer.ts";
-import type { Locality } from "../topology.ts";
+import type { Locality } from "../selection/topology.ts";
 
 /**
  * Why a view's topology is `none`.

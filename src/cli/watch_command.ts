@@ -8,7 +8,7 @@
 
 import type { CliOutput, CliProcess } from "../runtime/cli_process.ts";
 import { connectCluster, observeService, type ServiceView } from "./service_observer.ts";
-import { KubeApiError } from "../errors.ts";
+import { KubeApiError } from "../base/errors.ts";
 import type { WatchCommand } from "./args.ts";
 import { changeLine, changeSummary, snapshotReport } from "./report.ts";
 import { renderTable, withShownChanges } from "./table.ts";

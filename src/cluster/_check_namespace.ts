@@ -5,8 +5,8 @@
  * @module
  */
 
-import { isDns1123Label } from "../dns_label.ts";
-import { ConfigError } from "../errors.ts";
+import { isDns1123Label } from "../base/dns_label.ts";
+import { ConfigError } from "../base/errors.ts";
 
 /**
  * Checks a default namespace: a lowercase RFC 1123 label.

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { ConfigError } from "../errors.ts";
-import { typeName } from "../_util.ts";
+import { ConfigError } from "../base/errors.ts";
+import { typeName } from "../base/_util.ts";
 import { contentsInsteadOfPath, contentsProblem } from "./_contents_instead_of_path.ts";
 import { checkPemFile, isPem } from "./_pem.ts";
 import { readConfigFile } from "./_read_config_file.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../base/errors.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
 import type { ReadFile } from "./types.ts";
 

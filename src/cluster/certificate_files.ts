@@ -10,7 +10,7 @@
  */
 
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
-import { trace } from "../trace.ts";
+import { trace } from "../runtime/trace.ts";
 import { createClientCertificate } from "./tls_settings.ts";
 import type { ClientCertificate, Credentials, ReadFile } from "./types.ts";
 

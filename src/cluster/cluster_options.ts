@@ -7,11 +7,11 @@
  * @module
  */
 
-import { currentValue, typeName, unknownField } from "../_util.ts";
-import { ConfigError } from "../errors.ts";
-import { nearestName } from "../_nearest_name.ts";
+import { currentValue, typeName, unknownField } from "../base/_util.ts";
+import { ConfigError } from "../base/errors.ts";
+import { nearestName } from "../base/_nearest_name.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
-import { trace } from "../trace.ts";
+import { trace } from "../runtime/trace.ts";
 import { fingerprint } from "./_fingerprint.ts";
 import { readOrFail } from "./_read_config_file.ts";
 import { checkPemFile, isPem } from "./_pem.ts";

@@ -7,9 +7,9 @@
  * @module
  */
 
-import { encodeBase64 } from "../_util.ts";
-import { ConfigError } from "../errors.ts";
-import { trace } from "../trace.ts";
+import { encodeBase64 } from "../base/_util.ts";
+import { ConfigError } from "../base/errors.ts";
+import { trace } from "../runtime/trace.ts";
 import { readConfigFile } from "./_read_config_file.ts";
 import type { Credentials, ReadFile } from "./types.ts";
 

@@ -7,11 +7,11 @@
  * @module
  */
 
-import { ConfigError } from "../errors.ts";
-import { isRecord, typeName } from "../_util.ts";
+import { ConfigError } from "../base/errors.ts";
+import { isRecord, typeName } from "../base/_util.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import type { ExecPluginResult, RunExecPlugin } from "../runtime/exec_plugin.ts";
-import { trace } from "../trace.ts";
+import { trace } from "../runtime/trace.ts";
 import { createClientCertificate } from "./tls_settings.ts";
 import type { ClientCertificate, Credentials } from "./types.ts";
 

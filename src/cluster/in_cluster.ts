@@ -8,8 +8,8 @@
  * @module
  */
 
-import { ConfigError } from "../errors.ts";
-import { trace } from "../trace.ts";
+import { ConfigError } from "../base/errors.ts";
+import { trace } from "../runtime/trace.ts";
 import { readConfigFile, readOrFail } from "./_read_config_file.ts";
 import { joinPath } from "./_paths.ts";
 import { checkNamespace } from "./_check_namespace.ts";

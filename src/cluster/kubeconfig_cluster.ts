@@ -7,8 +7,8 @@
  * @module
  */
 
-import { encodeBase64, isRecord } from "../_util.ts";
-import { trace } from "../trace.ts";
+import { encodeBase64, isRecord } from "../base/_util.ts";
+import { trace } from "../runtime/trace.ts";
 import {
   decodePemData,
   kubeconfigError,

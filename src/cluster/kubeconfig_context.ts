@@ -5,7 +5,7 @@
  * @module
  */
 
-import { trace } from "../trace.ts";
+import { trace } from "../runtime/trace.ts";
 import { kubeconfigError, optionalString, quoteList } from "./_kubeconfig_fields.ts";
 import { noCredentials } from "./credentials.ts";
 import { readKubeconfigCluster } from "./kubeconfig_cluster.ts";

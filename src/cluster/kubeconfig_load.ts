@@ -14,9 +14,9 @@
  */
 
 import { parse, type ScalarTag, type Tags } from "yaml";
-import { ConfigError } from "../errors.ts";
-import { isRecord, typeName } from "../_util.ts";
-import { trace } from "../trace.ts";
+import { ConfigError } from "../base/errors.ts";
+import { isRecord, typeName } from "../base/_util.ts";
+import { trace } from "../runtime/trace.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
 import { readConfigFile } from "./_read_config_file.ts";
 import { kubeconfigError } from "./_kubeconfig_fields.ts";

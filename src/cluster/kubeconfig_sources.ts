@@ -7,8 +7,8 @@
  * @module
  */
 
-import { ConfigError } from "../errors.ts";
-import { trace } from "../trace.ts";
+import { ConfigError } from "../base/errors.ts";
+import { trace } from "../runtime/trace.ts";
 import { contentsInsteadOfPath, contentsProblem } from "./_contents_instead_of_path.ts";
 import { joinPath } from "./_paths.ts";
 import { accessFromKubeconfig, type KubeconfigAccess, type KubeconfigAccessOptions } from "./kubeconfig_context.ts";

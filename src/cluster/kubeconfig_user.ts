@@ -7,10 +7,10 @@
  * @module
  */
 
-import { isRecord, typeName } from "../_util.ts";
+import { isRecord, typeName } from "../base/_util.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import type { RunExecPlugin } from "../runtime/exec_plugin.ts";
-import { trace } from "../trace.ts";
+import { trace } from "../runtime/trace.ts";
 import { contentsInsteadOfPath, contentsProblem } from "./_contents_instead_of_path.ts";
 import { fingerprint } from "./_fingerprint.ts";
 import { resolveAgainst } from "./_paths.ts";

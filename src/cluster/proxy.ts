@@ -21,10 +21,10 @@
  * @module
  */
 
-import { ConfigError } from "../errors.ts";
-import { ipAddressBytes, isLoopbackHost, samePrefix } from "../ip_address.ts";
+import { ConfigError } from "../base/errors.ts";
+import { ipAddressBytes, isLoopbackHost, samePrefix } from "../base/ip_address.ts";
 import { type ProxySupport, proxySupport } from "../runtime/proxy_support.ts";
-import { trace } from "../trace.ts";
+import { trace } from "../runtime/trace.ts";
 import { quoteUrl } from "./server_url.ts";
 
 /**

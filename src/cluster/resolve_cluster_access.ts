@@ -10,8 +10,8 @@
  * @module
  */
 
-import { ConfigError } from "../errors.ts";
-import { trace } from "../trace.ts";
+import { ConfigError } from "../base/errors.ts";
+import { trace } from "../runtime/trace.ts";
 import { runExecPlugin } from "../runtime/exec_plugin.ts";
 import {
   environmentVariable,
@@ -30,7 +30,7 @@ import {
 import { inClusterAccess, inClusterNamespace, SERVICE_ACCOUNT_DIRECTORY } from "./in_cluster.ts";
 import { homeKubeconfigAccess, kubeconfigListAccess, kubeconfigOptionAccess } from "./kubeconfig_sources.ts";
 import { environmentProxy, warnOfUnreadProxyVariables } from "./proxy.ts";
-import { isLoopbackHost } from "../ip_address.ts";
+import { isLoopbackHost } from "../base/ip_address.ts";
 import { withCertificateFiles } from "./certificate_files.ts";
 import { createClientCertificate } from "./tls_settings.ts";
 import type { ClusterAccess, ClusterOptions, Credentials, Environment, SourceAccess } from "./types.ts";

@@ -40,7 +40,7 @@ export function hasScheme(text: string): boolean {
  *
  * @example Normalising a server
  * ```ts
- * import { ConfigError } from "../errors.ts";
+ * import { ConfigError } from "../base/errors.ts";
  * import { normalizeServer } from "./server_url.ts";
  * console.log(normalizeServer("https://[fd00::1]:6443/", (problem) => new ConfigError(problem))); // https://[fd00::1]:6443
  * ```

@@ -17,7 +17,7 @@
 
 import http2 from "node:http2";
 import { setImmediate } from "node:timers";
-import { trace } from "../trace.ts";
+import { trace } from "./trace.ts";
 
 const INSTALLED = Symbol.for("@kgr/resolver.denoGoawayWorkaround");
 

@@ -11,7 +11,7 @@
 
 import { Buffer } from "node:buffer";
 import { connect, isIP, type Socket } from "node:net";
-import { ipAddressBytes } from "../ip_address.ts";
+import { ipAddressBytes } from "../base/ip_address.ts";
 import { unrefTimer } from "./unref_timer.ts";
 
 /** The part of undici's connector options used here. */

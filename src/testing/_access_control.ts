@@ -11,7 +11,7 @@
  */
 
 import type { IncomingMessage } from "node:http";
-import { describeValue, isRecord, unknownField } from "../_util.ts";
+import { describeValue, isRecord, unknownField } from "../base/_util.ts";
 import { SERIALIZED } from "./_media_types.ts";
 import { wrongKind } from "./_review_kind.ts";
 

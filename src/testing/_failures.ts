@@ -5,7 +5,7 @@
  * @module
  */
 
-import { describeValue, isRecord, unknownField } from "../_util.ts";
+import { describeValue, isRecord, unknownField } from "../base/_util.ts";
 import type { InjectedFailure, RecordedRequest } from "./server_types.ts";
 
 /** The `path`s a failure can name: which requests it hits. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { isDns1123Subdomain } from "../dns_label.ts";
+import { isDns1123Subdomain } from "../base/dns_label.ts";
 import { labelsProblem } from "./_labels.ts";
 import type { Node, NodeInput } from "./types.ts";
 

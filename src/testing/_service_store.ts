@@ -7,7 +7,7 @@
  * @module
  */
 
-import { DNS_1123_LABEL_RULE, isDns1123Label } from "../dns_label.ts";
+import { DNS_1123_LABEL_RULE, isDns1123Label } from "../base/dns_label.ts";
 import { labelsProblem, qualifiedNameProblem } from "./_labels.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
 

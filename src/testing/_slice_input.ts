@@ -8,8 +8,8 @@
  */
 
 import { isIPv4, isIPv6 } from "node:net";
-import { isRecord } from "../_util.ts";
-import { DNS_1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from "../dns_label.ts";
+import { isRecord } from "../base/_util.ts";
+import { DNS_1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from "../base/dns_label.ts";
 import { copyJson, sameJson } from "./_json_data.ts";
 import { isLabelValue, labelsProblem, qualifiedNameProblem } from "./_labels.ts";
 import type { Endpoint, EndpointConditions, EndpointPort, EndpointSlice, EndpointSliceInput } from "./types.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { unknownField } from "../_util.ts";
+import { unknownField } from "../base/_util.ts";
 import type { AddressType, EndpointConditions, EndpointSliceInput } from "./types.ts";
 
 /**

@@ -65,8 +65,8 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { KubeconfigCluster, KubeconfigContext, KubeconfigObject } from "../cluster/kubeconfig_schema.ts";
-import { currentValue, describeValue, isRecord, typeName, unknownField } from "../_util.ts";
-import { nearestName } from "../_nearest_name.ts";
+import { currentValue, describeValue, isRecord, typeName, unknownField } from "../base/_util.ts";
+import { nearestName } from "../base/_nearest_name.ts";
 import { createFailureQueue } from "./_failures.ts";
 import { createAccessControl } from "./_access_control.ts";
 import { createRequestHandler } from "./_handler.ts";

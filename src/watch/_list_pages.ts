@@ -5,10 +5,10 @@
  * @module
  */
 
-import type { Clock } from "../clock.ts";
-import type { EndpointSlice } from "../endpoint_slice.ts";
-import type { EndpointSliceApi } from "../kube_api.ts";
-import { trace } from "../trace.ts";
+import type { Clock } from "../runtime/clock.ts";
+import type { EndpointSlice } from "../base/endpoint_slice.ts";
+import type { EndpointSliceApi } from "../api/kube_api.ts";
+import { trace } from "../runtime/trace.ts";
 import { isExpired } from "./_retry.ts";
 import { stallDeadline } from "./_stall_deadline.ts";
 
@@ -45,7 +45,7 @@ export interface ListedSlices {
  *
  * @example Listing from the watch cache
  * ```ts ignore
- * import { systemClock } from "../clock.ts";
+ * import { systemClock } from "../runtime/clock.ts";
  * import { listPages } from "./_list_pages.ts";
  * const signal = new AbortController().signal;
  * const { items } = await listPages(api, { from: "0", pageSize: 500, signal, clock: systemClock, stallTimeoutMs: 150_000 });

@@ -9,9 +9,9 @@
  * @module
  */
 
-import type { Backoff } from "../backoff.ts";
-import { KubeApiError, ResolverError } from "../errors.ts";
-import { withoutFetchAdvice } from "../_describe_cause.ts";
+import type { Backoff } from "../base/backoff.ts";
+import { KubeApiError, ResolverError } from "../base/errors.ts";
+import { withoutFetchAdvice } from "../base/_describe_cause.ts";
 
 /**
  * Why a watch ended: the server closed it early (`closed`) or at its timeout (`timeout`), it stalled,
@@ -34,7 +34,7 @@ export class QuickCloseError extends KubeApiError {}
  *
  * @example A 410 answer
  * ```ts
- * import { KubeApiError } from "../errors.ts";
+ * import { KubeApiError } from "../base/errors.ts";
  * import { isExpired } from "./_retry.ts";
  * console.log(isExpired(new KubeApiError("gone", { status: 410 }))); // true
  * ```
@@ -54,7 +54,7 @@ export function isExpired(error: unknown): boolean {
  *
  * @example A 504 with the cause
  * ```ts
- * import { KubeApiError } from "../errors.ts";
+ * import { KubeApiError } from "../base/errors.ts";
  * import { isResourceVersionTooLarge } from "./_retry.ts";
  * const error = new KubeApiError("timeout", { status: 504, causes: ["ResourceVersionTooLarge"] });
  * console.log(isResourceVersionTooLarge(error)); // true
@@ -81,7 +81,7 @@ export function quickClose(lastedMs: number, minWatchMs: number): QuickCloseErro
  *
  * @example
  * ```ts
- * import { KubeApiError } from "../errors.ts";
+ * import { KubeApiError } from "../base/errors.ts";
  * import { watchEndReason } from "./_retry.ts";
  * console.log(watchEndReason(new KubeApiError("gone", { status: 410 }))); // "expired"
  * ```
@@ -137,7 +137,7 @@ export function asResolverError(
  *
  * @example A server with the WatchList gate off
  * ```ts
- * import { KubeApiError } from "../errors.ts";
+ * import { KubeApiError } from "../base/errors.ts";
  * import { listInsteadOfStreaming } from "./_retry.ts";
  * console.log(listInsteadOfStreaming(new KubeApiError("forbidden", { status: 422 }))); // "refused"
  * ```
@@ -195,8 +195,8 @@ export interface Retry {
  *
  * @example An expired watch
  * ```ts
- * import { createBackoff } from "../backoff.ts";
- * import { KubeApiError } from "../errors.ts";
+ * import { createBackoff } from "../base/backoff.ts";
+ * import { KubeApiError } from "../base/errors.ts";
  * import { planRetry } from "./_retry.ts";
  * const retry = planRetry(new KubeApiError("gone", { status: 410 }), {
  *   listFrom: undefined,

@@ -6,9 +6,9 @@
  * @module
  */
 
-import { NOT_THE_API_SERVER } from "../api_errors.ts";
-import { KubeApiError } from "../errors.ts";
-import { isRecord } from "../_util.ts";
+import { NOT_THE_API_SERVER } from "../api/api_errors.ts";
+import { KubeApiError } from "../base/errors.ts";
+import { isRecord } from "../base/_util.ts";
 
 /**
  * Checks that an object from the server has the shape endpoint selection

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Clock } from "../clock.ts";
+import type { Clock } from "../runtime/clock.ts";
 import { StallError } from "./_retry.ts";
 
 /** A signal for one request that aborts when the caller's does, when the request stalls, or when it is failed. */
@@ -46,7 +46,7 @@ export interface StallDeadlineOptions {
  *
  * @example A request that must make progress every second
  * ```ts
- * import { systemClock } from "../clock.ts";
+ * import { systemClock } from "../runtime/clock.ts";
  * import { stallDeadline } from "./_stall_deadline.ts";
  * const deadline = stallDeadline(new AbortController().signal, { clock: systemClock, stallTimeoutMs: 1000 });
  * deadline.touch();

@@ -10,13 +10,13 @@
  * @module
  */
 
-import { type BackoffOptions, createBackoff } from "../backoff.ts";
-import { type Clock, sleep, systemClock } from "../clock.ts";
-import type { EndpointSlice, Status, WatchEvent } from "../endpoint_slice.ts";
-import { KubeApiError, ResolverError } from "../errors.ts";
-import { NOT_THE_API_SERVER, quote, statusFields } from "../api_errors.ts";
-import type { EndpointSliceApi } from "../kube_api.ts";
-import { trace as traceLine, type TraceSink } from "../trace.ts";
+import { type BackoffOptions, createBackoff } from "../base/backoff.ts";
+import { type Clock, sleep, systemClock } from "../runtime/clock.ts";
+import type { EndpointSlice, Status, WatchEvent } from "../base/endpoint_slice.ts";
+import { KubeApiError, ResolverError } from "../base/errors.ts";
+import { NOT_THE_API_SERVER, quote, statusFields } from "../api/api_errors.ts";
+import type { EndpointSliceApi } from "../api/kube_api.ts";
+import { trace as traceLine, type TraceSink } from "../runtime/trace.ts";
 import { listPages } from "./_list_pages.ts";
 import { asResolverError, planRetry, quickClose, StallError, type WatchEndReason, watchEndReason } from "./_retry.ts";
 import { checkMetadata, checkSlice } from "./_slice_check.ts";

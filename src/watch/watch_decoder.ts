@@ -6,8 +6,8 @@
  * @module
  */
 
-import { KubeApiError } from "../errors.ts";
-import type { WatchEvent } from "../endpoint_slice.ts";
+import { KubeApiError } from "../base/errors.ts";
+import type { WatchEvent } from "../base/endpoint_slice.ts";
 import type { ChunkSource } from "../runtime/pushed_body.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
 import { cancelOnAbort } from "../runtime/abortable.ts";

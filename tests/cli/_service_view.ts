@@ -1,9 +1,9 @@
 // The ServiceView the observer makes of some slices, for the CLI's output tests.
-import { explainEndpoints } from "../../src/endpoint_explanation.ts";
-import type { EndpointSlice } from "../../src/endpoint_slice.ts";
-import { selectEndpoints } from "../../src/endpoint_selection.ts";
+import { explainEndpoints } from "../../src/selection/endpoint_explanation.ts";
+import type { EndpointSlice } from "../../src/base/endpoint_slice.ts";
+import { selectEndpoints } from "../../src/selection/endpoint_selection.ts";
 import type { ServiceView } from "../../src/cli/service_observer.ts";
-import { type Locality, preferEndpoints } from "../../src/topology.ts";
+import { type Locality, preferEndpoints } from "../../src/selection/topology.ts";
 
 /** The view of service `echo` in `prod`, port `grpc`, watching at resourceVersion `resourceVersion`. */
 export function serviceViewOf(slices: EndpointSlice[], locality: Locality, resourceVersion = "7"): ServiceView {

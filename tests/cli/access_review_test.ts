@@ -3,8 +3,8 @@ import { type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
 import { reviewAccess, reviewSelf } from "../../src/cli/access_review.ts";
 import type { ClusterAccess } from "../../src/cluster/types.ts";
 import { resolveClusterAccess } from "../../src/cluster/resolve_cluster_access.ts";
-import { KubeApiError } from "../../src/errors.ts";
-import { createEndpointSliceApi } from "../../src/kube_api.ts";
+import { KubeApiError } from "../../src/base/errors.ts";
+import { createEndpointSliceApi } from "../../src/api/kube_api.ts";
 import { createHttpClient, type HttpClient } from "../../src/runtime/http_client.ts";
 
 const READER = "system:serviceaccount:shop:cart-client";

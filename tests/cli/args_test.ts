@@ -7,7 +7,7 @@ import {
   UsageError,
   type WatchCommand,
 } from "../../src/cli/args.ts";
-import { TargetError } from "../../src/errors.ts";
+import { TargetError } from "../../src/base/errors.ts";
 
 const TARGET = "kubernetes:///echo.prod:grpc";
 const target = { scheme: "kubernetes", service: "echo", namespace: "prod", port: "grpc" };

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { changeLine, changeSummary, snapshotReport } from "../../src/cli/report.ts";
 import { renderTable, type TableContext, withShownChanges } from "../../src/cli/table.ts";
 import { colorsWanted, createLiveFrame, fitLine, painter, takesEscapes } from "../../src/cli/terminal.ts";
-import { explainEndpoints } from "../../src/endpoint_explanation.ts";
-import type { EndpointSlice } from "../../src/endpoint_slice.ts";
-import { KubeApiError } from "../../src/errors.ts";
+import { explainEndpoints } from "../../src/selection/endpoint_explanation.ts";
+import type { EndpointSlice } from "../../src/base/endpoint_slice.ts";
+import { KubeApiError } from "../../src/base/errors.ts";
 import type { ServiceView } from "../../src/cli/service_observer.ts";
 import { serviceViewOf } from "./_service_view.ts";
 

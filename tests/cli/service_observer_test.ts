@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
 import { connectCluster, observeService, type ServiceView } from "../../src/cli/service_observer.ts";
-import type { Locality } from "../../src/topology.ts";
+import type { Locality } from "../../src/selection/topology.ts";
 import { eventually } from "../_watch_helpers.ts";
 
 /** Observes the Service echo.prod:grpc (or another port, or none) of `api` while `run` runs, with every view it published. */

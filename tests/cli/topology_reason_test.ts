@@ -3,9 +3,9 @@ import { changeLine, snapshotReport } from "../../src/cli/report.ts";
 import { renderTable } from "../../src/cli/table.ts";
 import { topologyReason } from "../../src/cli/topology_reason.ts";
 import { painter } from "../../src/cli/terminal.ts";
-import type { EndpointSlice, SliceEndpoint } from "../../src/endpoint_slice.ts";
+import type { EndpointSlice, SliceEndpoint } from "../../src/base/endpoint_slice.ts";
 import type { ServiceView } from "../../src/cli/service_observer.ts";
-import type { Locality } from "../../src/topology.ts";
+import type { Locality } from "../../src/selection/topology.ts";
 import { serviceViewOf } from "./_service_view.ts";
 
 /** A view of one slice for a client at `locality`, as the observer makes it. */

@@ -9,7 +9,7 @@ import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EndpointSnapshot } from "@kgr/resolver";
-import { setTraceSink } from "../../src/trace.ts";
+import { setTraceSink } from "../../src/runtime/trace.ts";
 import { auditedRequests, describeRequests, isRelist, isWatch, waitForAudit } from "./audit_log.ts";
 import { clientKubeconfig } from "./echo_clients.ts";
 import { type EndpointRecorder, recordEndpoints } from "./endpoint_recorder.ts";

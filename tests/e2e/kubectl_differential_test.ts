@@ -21,8 +21,8 @@ import { tmpdir } from "node:os";
 import process from "node:process";
 import { dirname, join } from "node:path";
 import { resolveClusterAccess } from "../../src/cluster/resolve_cluster_access.ts";
-import { createClusterHttpClient } from "../../src/cluster_http_client.ts";
-import { createEndpointSliceApi } from "../../src/kube_api.ts";
+import { createClusterHttpClient } from "../../src/api/cluster_http_client.ts";
+import { createEndpointSliceApi } from "../../src/api/kube_api.ts";
 import { RUNTIMES } from "./echo_clients.ts";
 import { binaryCacheDirectory, type ControlPlane, freePort, startControlPlane } from "./control_plane.ts";
 import {

@@ -11,9 +11,9 @@ import { join } from "node:path";
 import type { Locality } from "@kgr/resolver";
 import { recordEndpoints } from "./endpoint_recorder.ts";
 import { resolveClusterAccess } from "../../src/cluster/resolve_cluster_access.ts";
-import { createClusterHttpClient } from "../../src/cluster_http_client.ts";
-import { readNodeZone } from "../../src/kube_api.ts";
-import { resolveLocality } from "../../src/locality.ts";
+import { createClusterHttpClient } from "../../src/api/cluster_http_client.ts";
+import { readNodeZone } from "../../src/api/kube_api.ts";
+import { resolveLocality } from "../../src/selection/locality.ts";
 import {
   clientKubeconfig,
   type EchoClient,

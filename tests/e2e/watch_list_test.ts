@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import type { ResolverError } from "@kgr/resolver";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
-import { setTraceSink } from "../../src/trace.ts";
+import { setTraceSink } from "../../src/runtime/trace.ts";
 import { type AuditedRequest, auditedRequests, describeRequests, waitForAudit } from "./audit_log.ts";
 import { recordEndpoints } from "./endpoint_recorder.ts";
 import { applyEndpointSlice, createService, deleteNamespace, type EndpointSpec, requestToken } from "./kube_objects.ts";

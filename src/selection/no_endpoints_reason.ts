@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { EndpointSlice } from "./endpoint_slice.ts";
-import { quote } from "./api_errors.ts";
+import type { EndpointSlice } from "../base/endpoint_slice.ts";
+import { quote } from "../api/api_errors.ts";
 
 /**
  * Why the slices of a Service give no usable endpoint for a port: no EndpointSlice at all (no such Service in

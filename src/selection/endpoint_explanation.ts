@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { EndpointSlice, SliceEndpoint } from "./endpoint_slice.ts";
+import type { EndpointSlice, SliceEndpoint } from "../base/endpoint_slice.ts";
 import {
   isPreferred,
   type Locality,

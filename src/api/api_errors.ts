@@ -7,14 +7,14 @@
  * @module
  */
 
-import type { ClusterAccess } from "./cluster/types.ts";
-import type { Status } from "./endpoint_slice.ts";
-import { KubeApiError } from "./errors.ts";
-import { lookupRefusedByDeno } from "./runtime/http_client.ts";
-import { describeCause } from "./_describe_cause.ts";
-import { encodeBase64, isRecord } from "./_util.ts";
-import { refusedByRuntime } from "./runtime/files.ts";
-import { proxyForDisplay } from "./cluster/proxy.ts";
+import type { ClusterAccess } from "../cluster/types.ts";
+import type { Status } from "../base/endpoint_slice.ts";
+import { KubeApiError } from "../base/errors.ts";
+import { lookupRefusedByDeno } from "../runtime/http_client.ts";
+import { describeCause } from "../base/_describe_cause.ts";
+import { encodeBase64, isRecord } from "../base/_util.ts";
+import { refusedByRuntime } from "../runtime/files.ts";
+import { proxyForDisplay } from "../cluster/proxy.ts";
 
 /** Longest server-provided text (a Status message, a content type) quoted in our messages. */
 const MAX_QUOTED_CHARS = 300;

@@ -11,15 +11,15 @@
  * @module
  */
 
-import { createBackoff } from "./backoff.ts";
-import type { BackoffOptions } from "./backoff.ts";
-import type { EndpointSlice } from "./endpoint_slice.ts";
-import { KubeApiError, ResolverError } from "./errors.ts";
-import { quote } from "./api_errors.ts";
-import type { ServiceApi } from "./kube_api.ts";
-import { trace } from "./trace.ts";
-import { isRecord } from "./_util.ts";
-import { unrefTimer } from "./runtime/unref_timer.ts";
+import { createBackoff } from "../base/backoff.ts";
+import type { BackoffOptions } from "../base/backoff.ts";
+import type { EndpointSlice } from "../base/endpoint_slice.ts";
+import { KubeApiError, ResolverError } from "../base/errors.ts";
+import { quote } from "../api/api_errors.ts";
+import type { ServiceApi } from "../api/kube_api.ts";
+import { trace } from "../runtime/trace.ts";
+import { isRecord } from "../base/_util.ts";
+import { unrefTimer } from "../runtime/unref_timer.ts";
 
 /** One port name found in a Service's EndpointSlices, with every number it has there. */
 export interface SlicePortName {

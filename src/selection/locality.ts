@@ -8,10 +8,10 @@
  * @module
  */
 
-import { currentValue } from "./_util.ts";
-import { environmentVariable, refusedToRead } from "./runtime/files.ts";
+import { currentValue } from "../base/_util.ts";
+import { environmentVariable, refusedToRead } from "../runtime/files.ts";
 import type { Locality } from "./topology.ts";
-import { trace } from "./trace.ts";
+import { trace } from "../runtime/trace.ts";
 
 /**
  * The locality that options and environment declare, without asking the API

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { EndpointSlice } from "./endpoint_slice.ts";
+import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
 
 /** The entries of one slice object (some taken over from its previous object), and the last call that saw it. */

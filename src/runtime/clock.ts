@@ -6,7 +6,7 @@
  * @module
  */
 
-import { unrefTimer } from "./runtime/unref_timer.ts";
+import { unrefTimer } from "./unref_timer.ts";
 
 /** Reads the time and sets timers. */
 export interface Clock {

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { ClusterAccess, TlsSettings } from "./cluster/types.ts";
-import { createHttpClient, type HttpClient } from "./runtime/http_client.ts";
+import type { ClusterAccess, TlsSettings } from "../cluster/types.ts";
+import { createHttpClient, type HttpClient } from "../runtime/http_client.ts";
 
 /**
  * Creates the cluster's HTTP client. Failures to obtain a certificate or to

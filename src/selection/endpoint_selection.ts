@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { EndpointSlice, SliceEndpoint } from "./endpoint_slice.ts";
+import type { EndpointSlice, SliceEndpoint } from "../base/endpoint_slice.ts";
 import {
   byKey,
   mergeEntries,
@@ -19,7 +19,7 @@ import {
 } from "./_merged_entries.ts";
 import type { EndpointAddress, ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { readHints, type TopologyHints } from "./topology.ts";
-import { trace } from "./trace.ts";
+import { trace } from "../runtime/trace.ts";
 
 /**
  * Selects the usable endpoints of a Service from all of its slices: those

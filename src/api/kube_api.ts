@@ -6,13 +6,13 @@
  * @module
  */
 
-import type { ClusterAccess } from "./cluster/types.ts";
-import type { EndpointSliceList, Status } from "./endpoint_slice.ts";
-import { ConfigError, KubeApiError, ResolverError } from "./errors.ts";
-import type { HttpClient, HttpResponse } from "./runtime/http_client.ts";
-import type { ChunkSource } from "./runtime/pushed_body.ts";
-import { cancelOnAbort, settledOnAbort } from "./runtime/abortable.ts";
-import { isRecord } from "./_util.ts";
+import type { ClusterAccess } from "../cluster/types.ts";
+import type { EndpointSliceList, Status } from "../base/endpoint_slice.ts";
+import { ConfigError, KubeApiError, ResolverError } from "../base/errors.ts";
+import type { HttpClient, HttpResponse } from "../runtime/http_client.ts";
+import type { ChunkSource } from "../runtime/pushed_body.ts";
+import { cancelOnAbort, settledOnAbort } from "../runtime/abortable.ts";
+import { isRecord } from "../base/_util.ts";
 import {
   checkContentType,
   networkError,

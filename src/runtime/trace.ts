@@ -9,7 +9,7 @@
  * @module
  */
 
-import { environmentVariable } from "./runtime/files.ts";
+import { environmentVariable } from "./files.ts";
 
 /** Receives one diagnostic line. */
 export type TraceSink = (text: string) => void;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { EndpointSlice } from "./endpoint_slice.ts";
+import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import { selectEndpoints, type SelectionMemo } from "./endpoint_selection.ts";
 import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import type { ResolvedEndpoint } from "./resolved_endpoint.ts";

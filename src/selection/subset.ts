@@ -11,7 +11,7 @@
  * @module
  */
 
-import { currentValue } from "./_util.ts";
+import { currentValue } from "../base/_util.ts";
 
 /** What subsetting needs of an endpoint. */
 export interface SubsetCandidate {
