@@ -120,26 +120,26 @@ function flush(schedule: Schedule, emptyUntil: number): void {
 }
 
 /**
- * Checks the held states once `delayMs` passed: delivered when a turn of the event loop (a zero timeout, 1 to 2 ms,
- * in which the next chunk of a stream still arriving usually comes) brought no new one (see `deliverHeld`). The
- * check leaves the timer's turn first (`afterTimer`), so that due timers run between the steps of the delivery.
+ * Checks the held states once `delayMs` passed (see `deliverHeld`). The check leaves the timer's turn first
+ * (`afterTimer`), so that due timers run between the steps of the delivery.
  */
 function awaitQuiet(schedule: Schedule, hold: Hold, delayMs: number): void {
   unrefTimer(setTimeout(() => afterTimer(() => deliverHeld(schedule, hold)), Math.max(0, delayMs)));
 }
 
 /**
- * Delivers the held states, unless new ones arrived since the last check (then the watch is waited for again,
- * up to {@linkcode MAX_HOLD_MS}), in turns of their own, so that no turn holds the event loop for all of the work
- * (a burst over thousands of endpoints is tens of milliseconds of it): first the events that wait are parsed,
- * then the selections computed, then the subscribers get them.
+ * Delivers the held states, unless new ones arrived since the last check (then the watch is checked again in the
+ * next turn of the event loop, up to {@linkcode MAX_HOLD_MS}: the check that finds none is the first after a turn
+ * in which the socket was read and brought nothing; see `nextTurn`), in turns of their own, so that no turn holds
+ * the event loop for all of the work (a burst over thousands of endpoints is tens of milliseconds of it): first the
+ * events that wait are parsed, then the selections computed, then the subscribers get them.
  */
 function deliverHeld(schedule: Schedule, hold: Hold): void {
   if (schedule.hold !== hold) return;
   const held = performance.now() - hold.since < MAX_HOLD_MS;
   if (hold.arrivals > 0 && held) {
     hold.arrivals = 0;
-    return awaitQuiet(schedule, hold, 0);
+    return nextTurn(() => deliverHeld(schedule, hold));
   }
   if (hold.prepared < 2 && held) {
     try {

@@ -1,5 +1,6 @@
 // The delivery schedule's turns on each runtime, whose immediates and zero timeouts differ (see
-// `runtime/next_turn.ts`): a timer due while a step of a held delivery runs comes before the next step.
+// `runtime/next_turn.ts`): a timer due while a step of a held delivery runs comes before the next step, and the
+// quiet check lets a chunk already in the socket be read before it decides.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 
@@ -24,5 +25,42 @@ for (const [runtime, program, args] of commands) {
     // for the hold to run out first); D: the held delivery; t: the timer's ticks.
     assert.match(order, /^Ft.*D/, order);
     assert.doesNotMatch(order, /[FPSD]{2}/, `two steps without a timer's tick between them: ${order}`);
+  });
+}
+
+const buffered = `${root}tests/coalesced_delivery/buffered_chunk.mjs`;
+const bufferedCommands: [string, string, string[]][] = [
+  ["Deno", Deno.execPath(), ["run", "--allow-read", "--allow-net=127.0.0.1", "--allow-env", buffered]],
+  ["Node", "node", [buffered]],
+  ["Bun", `${root}node_modules/.bin/bun`, [buffered]],
+];
+
+for (const [runtime, program, args] of bufferedCommands) {
+  Deno.test(`the quiet check of a held delivery on ${runtime} reads a chunk already in the socket first`, async () => {
+    if (!existsSync(`${root}dist/src/runtime/next_turn.js`)) {
+      throw new Error("Cannot run the script: the package is not built: run `npm run build` first");
+    }
+    const encoder = new TextEncoder();
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
+      new Response(
+        new ReadableStream({
+          async start(controller) {
+            controller.enqueue(encoder.encode("1\n"));
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            controller.enqueue(encoder.encode("2\n"));
+            controller.close();
+          },
+        }),
+      ));
+    try {
+      const { code, stdout, stderr } = await new Deno.Command(program, { args: [...args, String(server.addr.port)] })
+        .output();
+      const decoder = new TextDecoder();
+      assert.equal(code, 0, decoder.decode(stderr));
+      // 1 and 2: the chunks; Q: the second turn after the first chunk, which must come after the second chunk.
+      assert.equal(decoder.decode(stdout).trim(), "12Q");
+    } finally {
+      await server.shutdown();
+    }
   });
 }
