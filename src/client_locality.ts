@@ -21,7 +21,7 @@ import { resolveLocality } from "./selection/locality.ts";
 import { withTimeout } from "./runtime/abortable.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
 import type { Locality } from "./selection/topology.ts";
-import { trace } from "./runtime/trace.ts";
+import { trace, warnOnce } from "./runtime/trace.ts";
 
 /** A client's locality as its subscriptions see it: its zone may become known after the first read. */
 export interface ClientLocality {
@@ -150,9 +150,6 @@ async function readLocality(
   return locality;
 }
 
-/** The nodes whose zone could not be read for good, already warned about: each once per process. */
-const warnedNodes = new Set<string>();
-
 /**
  * Says on standard error, once per node, that the API server refused the Node's zone for good (403, 404): topology
  * would otherwise go without a zone silently, as it does where `NODE_NAME` is set and `get` on `nodes` is not granted.
@@ -160,16 +157,15 @@ const warnedNodes = new Set<string>();
  */
 function warnZoneUnread(node: string, error: unknown, explicit: Locality | undefined): void {
   const status = error instanceof KubeApiError ? error.status : undefined;
-  if ((status !== 403 && status !== 404) || warnedNodes.has(node)) return;
-  warnedNodes.add(node);
+  if (status !== 403 && status !== 404) return;
   const nodeFrom = explicit === undefined ? "NODE_NAME" : "locality.node";
   const zoneFrom = explicit === undefined ? "ZONE" : "locality.zone";
   const what = status === 403
     ? `"get" on "nodes" is not granted: grant it (README: Topology-aware routing), or set ${zoneFrom} too`
     : `there is no such Node: check ${nodeFrom}, or set ${zoneFrom} too`;
-  console.warn(
-    `@kgr/resolver: cannot read the zone of node ${node} (from ${nodeFrom}), so topology-aware routing goes ` +
-      `without a zone: ${what}`,
+  warnOnce(
+    [`node ${node}`],
+    `cannot read the zone of node ${node} (from ${nodeFrom}), so topology-aware routing goes without a zone: ${what}`,
   );
 }
 

@@ -24,7 +24,7 @@
 import { ConfigError } from "../base/errors.ts";
 import { ipAddressBytes, isLoopbackHost, samePrefix } from "../base/ip_address.ts";
 import { type ProxySupport, proxySupport } from "../runtime/proxy_support.ts";
-import { trace } from "../runtime/trace.ts";
+import { trace, warnOnce } from "../runtime/trace.ts";
 import { quoteUrl } from "./server_url.ts";
 
 /**
@@ -185,9 +185,6 @@ export function proxyForDisplay(text: string): string {
   return quoteUrl(text);
 }
 
-/** The proxy variables already warned about as unreadable: each once per process. */
-const warnedUnread = new Set<string>();
-
 /**
  * Says, on standard error (once per variable) and in the trace, that the runtime refuses to read variables that
  * decide whether the environment's proxy reaches an API server (Deno with an `--allow-env` list that leaves them
@@ -212,10 +209,7 @@ export function warnOfUnreadProxyVariables(
 ): void {
   const message = unreadProxyVariables(server, env, refused);
   if (message === undefined) return;
-  trace(message.text);
-  if (message.names.every((name) => warnedUnread.has(name))) return;
-  for (const name of message.names) warnedUnread.add(name);
-  console.warn(`@kgr/resolver: ${message.text}`);
+  warnOnce(message.names, message.text);
 }
 
 /**

@@ -27,6 +27,30 @@ export function trace(text: string): void {
   sink?.(text);
 }
 
+/** The keys already warned about on standard error: each once per process. */
+const warned = new Set<string>();
+
+/**
+ * Traces `message` and says it on standard error too, once per process: again only when one of `keys` was not
+ * warned about yet. For what would otherwise go wrong without a word. Never pass a secret.
+ *
+ * @param keys What the warning is about (the variables it names, a node).
+ * @param message The line, without the package's name, which the warning starts with.
+ *
+ * @example A variable this process may not read
+ * ```ts
+ * import { warnOnce } from "./trace.ts";
+ * warnOnce(["ZONE"], "this Deno process may not read ZONE"); // @kgr/resolver: this Deno process may not read ZONE
+ * warnOnce(["ZONE"], "this Deno process may not read ZONE"); // traced only
+ * ```
+ */
+export function warnOnce(keys: readonly string[], message: string): void {
+  trace(message);
+  if (keys.every((key) => warned.has(key))) return;
+  for (const key of keys) warned.add(key);
+  console.warn(`@kgr/resolver: ${message}`);
+}
+
 /**
  * Installs the sink that receives diagnostic lines (the grpc-js adapter
  * installs grpc-js tracing); `undefined` removes it.

@@ -11,7 +11,7 @@
 import { currentValue } from "../base/_util.ts";
 import { environmentVariable, refusedToRead } from "../runtime/files.ts";
 import type { Locality } from "./topology.ts";
-import { trace } from "../runtime/trace.ts";
+import { trace, warnOnce } from "../runtime/trace.ts";
 
 /**
  * The locality that options and environment declare, without asking the API
@@ -119,9 +119,6 @@ export async function resolveLocality(
 /** The variables that declare where the client runs, as the Downward API fills them. */
 const LOCALITY_VARIABLES = ["NODE_NAME", "ZONE"];
 
-/** The locality variables already warned about: each once per process. */
-const warnedUnreadable = new Set<string>();
-
 /**
  * Says, on standard error (once per variable) and in the trace, that the runtime refuses to read locality
  * variables: they may be set, and topology-aware routing would otherwise go without them silently.
@@ -131,10 +128,7 @@ function warnUnreadable(names: string[]): void {
   const message = `this Deno process may not read ${names.join(" or ")}, so topology-aware routing cannot use ` +
     `${names.length > 1 ? "them" : "it"}: run it with --allow-env, or add ${names.join(" and ")} to its list ` +
     "(or set the locality option: {} turns topology-aware routing off)";
-  trace(message);
-  if (names.every((name) => warnedUnreadable.has(name))) return;
-  for (const name of names) warnedUnreadable.add(name);
-  console.warn(`@kgr/resolver: ${message}`);
+  warnOnce(names, message);
 }
 
 function withoutEmpty({ zone, node }: Locality): Locality {
