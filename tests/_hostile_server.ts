@@ -5,6 +5,7 @@
 // resolver lists and watches. Test-only, loopback-only.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { listenOnFreshPort } from "../src/testing/_fresh_port.ts";
 
 /** One request the hostile server received. */
 export interface Seen {
@@ -93,9 +94,9 @@ export async function startHostileServer(
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
+  // A port no earlier server of this process had: most of these refuse streaming lists, which the resolver
+  // remembers per server URL.
+  const port = await listenOnFreshPort(server, 0, "127.0.0.1");
   return {
     url: `http://127.0.0.1:${port}`,
     seen,

@@ -77,6 +77,7 @@ import { createNodeStore } from "./_node_store.ts";
 import { createServiceStore } from "./_service_store.ts";
 import { createSliceHistory } from "./_slice_history.ts";
 import { byKey, keyOf, prepareSlice } from "./_slice_input.ts";
+import { listenOnFreshPort } from "./_fresh_port.ts";
 import { createWatchHub } from "./_watch.ts";
 import type { FakeApiServer, FakeApiServerOptions, KubeconfigOptions, RecordedRequest } from "./server_types.ts";
 import type { EndpointSlice, EndpointSliceInput, Node, NodeInput, Service, ServiceInput } from "./types.ts";
@@ -321,16 +322,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    server.once("error", onError);
-    server.listen(options.port ?? 0, hostname, () => {
-      server.off("error", onError);
-      resolve();
-    });
-  });
-  const bound = server.address();
-  const port = typeof bound === "object" && bound !== null ? bound.port : options.port ?? 0;
+  const port = await listenOnFreshPort(server, options.port ?? 0, hostname);
   address = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
   // At the bookmark cadence: a quiet watch's first periodic bookmark comes one or two intervals after its start.
   const progress = startRvProgress({ history, waiters, intervalMs: bookmarkIntervalMs });

@@ -46,7 +46,10 @@ export interface FakeApiServerOptions {
    */
   hostname?: string | undefined;
   /**
-   * The port to listen on; `0` picks a free one.
+   * The port to listen on; `0` picks a free one that no earlier fake API
+   * server of this process had: the resolver remembers per server URL whether
+   * it serves streaming lists, so a server with `watchList: false` would
+   * otherwise make a later one on the same port look like it.
    *
    * @default {0}
    */
