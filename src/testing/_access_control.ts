@@ -1,8 +1,9 @@
 /**
  * RBAC for the fake API server: who the client is and what it may do. By
  * default everything is allowed, as for a cluster admin. With
- * `setAccess()`, EndpointSlice lists and watches and Service reads that no
- * rule allows get the real server's `403 Forbidden` Status, and access
+ * `setAccess()`, requests that no rule allows (EndpointSlice lists and
+ * watches, Service and Node reads, and requests for what the fake does not
+ * serve) get the real server's `403 Forbidden` Status, and access
  * reviews (`SelfSubjectAccessReview`, `SelfSubjectReview`), which every
  * user may create, answer from the same rules. Private to the fake API
  * server.
@@ -110,8 +111,31 @@ export type AccessControl = {
   set(access: FakeAccess | undefined): void;
   reviewOf(method: string, path: string): ReviewResource | undefined;
   answer(req: IncomingMessage, review: ReviewResource): Promise<Answer>;
+  deniedUnrouted(request: RbacRequest): string | undefined;
   deniedUser(request: { verb: string; resource: string; namespace?: string }): string | undefined;
 };
+
+/** What RBAC sees of a request: a resource's attributes, or a path outside the resources. */
+type RbacRequest =
+  | { kind: "resource"; verb: string; group: string; resource: string; subresource?: string; namespace?: string }
+  | { kind: "path"; verb: string; path: string };
+
+/** The paths of kube-apiserver's `system:discovery` ClusterRole, bound to every authenticated user (`get` only). */
+const DISCOVERY_PATHS = new Set([
+  "/livez",
+  "/readyz",
+  "/healthz",
+  "/version",
+  "/version/",
+  "/openapi",
+  "/api",
+  "/apis",
+]);
+const DISCOVERY_PREFIXES = ["/openapi/", "/api/", "/apis/"];
+
+function isDiscovery({ verb, path }: { verb: string; path: string }): boolean {
+  return verb === "get" && (DISCOVERY_PATHS.has(path) || DISCOVERY_PREFIXES.some((prefix) => path.startsWith(prefix)));
+}
 
 /**
  * Creates the fake server's access control.
@@ -209,6 +233,23 @@ export function createAccessControl(): AccessControl {
           status,
         },
       };
+    },
+
+    /**
+     * The user a 403 names when the rules of `setAccess()` do not allow a request the server does not route (a
+     * resource it does not serve, a method it does not take, a path outside the API), else `undefined`: RBAC
+     * authorizes a request before any handler reads it, so such a user gets 403 where an admin gets 404 or 405.
+     * Every authenticated user may GET the discovery and health paths (the `system:discovery` ClusterRole).
+     *
+     * @param request What RBAC sees of the request.
+     */
+    deniedUnrouted(request: RbacRequest): string | undefined {
+      if (current === ADMIN) return undefined;
+      if (request.kind === "path") return isDiscovery(request) ? undefined : current.username;
+      const resource = request.subresource === undefined
+        ? request.resource
+        : `${request.resource}/${request.subresource}`;
+      return allowingRule({ ...request, resource }) === -1 ? current.username : undefined;
     },
 
     /**

@@ -26,7 +26,13 @@ import {
   startFakeApiServer,
 } from "@kgr/resolver/testing";
 import type { ControlPlane } from "./control_plane.ts";
-import { kubeRequest } from "./kube_objects.ts";
+import {
+  bindEndpointSliceReader,
+  createEndpointSliceReaderRole,
+  createServiceAccount,
+  kubeRequest,
+  requestToken,
+} from "./kube_objects.ts";
 import { sliceEventHead } from "../../src/watch/watch_decoder.ts";
 
 /** The namespace of every object of the test, on both servers. */
@@ -82,7 +88,16 @@ export interface Target {
   label(rv: string, kind: "object" | "state"): string;
   /** Remembers a resourceVersion seen in an event under a label. */
   remember(label: string, rv: string): void;
+  /**
+   * Runs `body` as a service account bound to the README's reader Role in {@linkcode NAMESPACE} (list and watch
+   * slices, get Services): a real account and token, or the fake's `setAccess()` with the same rules until `body`
+   * ends.
+   */
+  asReader<T>(body: (as: Caller) => Promise<T>): Promise<T>;
 }
+
+/** The reader's service account, in {@linkcode NAMESPACE}. */
+const READER = "reader";
 
 /** The fake API server as a target; it wants a token, so that anonymous requests are possible. */
 export async function fakeTarget(options: FakeApiServerOptions = {}): Promise<Target & { server: FakeApiServer }> {
@@ -118,6 +133,26 @@ export async function fakeTarget(options: FakeApiServerOptions = {}): Promise<Ta
     },
     label: (rv, kind) => versions.label(rv, kind),
     remember: (label, rv) => versions.remember(label, rv),
+    async asReader(body) {
+      server.setAccess({
+        username: `system:serviceaccount:${NAMESPACE}:${READER}`,
+        groups: ["system:serviceaccounts", `system:serviceaccounts:${NAMESPACE}`, "system:authenticated"],
+        rules: [
+          {
+            verbs: ["list", "watch"],
+            apiGroups: ["discovery.k8s.io"],
+            resources: ["endpointslices"],
+            namespace: NAMESPACE,
+          },
+          { verbs: ["get"], apiGroups: [""], resources: ["services"], namespace: NAMESPACE },
+        ],
+      });
+      try {
+        return await body("admin");
+      } finally {
+        server.setAccess(undefined);
+      }
+    },
   };
 }
 
@@ -125,6 +160,7 @@ export async function fakeTarget(options: FakeApiServerOptions = {}): Promise<Ta
 export async function realTarget(controlPlane: ControlPlane): Promise<Target & { close(): void }> {
   const anonymous = Deno.createHttpClient({ caCerts: [controlPlane.ca] });
   const versions = new Versions();
+  let readerToken: Promise<string> | undefined;
   for (const name of [NAMESPACE, OTHER_NAMESPACE]) {
     await kubeRequest(controlPlane.adminFetch, "POST", "/api/v1/namespaces", {
       apiVersion: "v1",
@@ -190,6 +226,15 @@ export async function realTarget(controlPlane: ControlPlane): Promise<Target & {
     },
     label: (rv, kind) => versions.label(rv, kind),
     remember: (label, rv) => versions.remember(label, rv),
+    async asReader(body) {
+      readerToken ??= (async () => {
+        await createEndpointSliceReaderRole(controlPlane.adminFetch, NAMESPACE);
+        await createServiceAccount(controlPlane.adminFetch, NAMESPACE, READER);
+        await bindEndpointSliceReader(controlPlane.adminFetch, NAMESPACE, READER);
+        return await requestToken(controlPlane.adminFetch, NAMESPACE, READER);
+      })();
+      return await body({ authorization: `Bearer ${await readerToken}` });
+    },
     close: () => anonymous.close(),
   };
 }

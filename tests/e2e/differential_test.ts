@@ -604,6 +604,36 @@ const cases: Case[] = [
     },
   },
   {
+    name: "a service account's Role: RBAC's 403 for what it does not allow, served or not, before any 404 or 405",
+    run: (target) =>
+      target.asReader(async (as) => {
+        const requests: [string, string][] = [
+          ["GET", `${SLICES}?labelSelector=${encodeURIComponent(service("a"))}`],
+          ["GET", `/apis/discovery.k8s.io/v1/namespaces/${OTHER_NAMESPACE}/endpointslices`],
+          ["GET", `${SLICES}/a-2`],
+          ["GET", `/api/v1/namespaces/${NAMESPACE}/services/two`],
+          ["GET", `/api/v1/namespaces/${OTHER_NAMESPACE}/services/two`],
+          ["GET", "/api/v1/nodes/n-1"],
+          ["POST", SLICES],
+          ["DELETE", `${SLICES}/a-2`],
+          ["GET", `/api/v1/namespaces/${NAMESPACE}/pods`],
+          ["GET", `/api/v1/namespaces/${NAMESPACE}/pods/x/log`],
+          ["GET", "/apis/foo.example/v1/bars/x"],
+          ["GET", "/apis/foo.example/v1"],
+          ["GET", "/metrics"],
+          ["GET", "/version"],
+          ["HEAD", "/version"],
+        ];
+        const answers: Json[] = [];
+        for (const [method, path] of requests) {
+          const { body, ...rest } = await get(target, path, as, method);
+          // The allowed list's items are compared elsewhere: here, who may read what.
+          answers.push({ method, path, ...rest, body: rest.status === 200 ? typeof body : body });
+        }
+        return answers;
+      }),
+  },
+  {
     name: "HEAD and OPTIONS as the admin: 405 on the API's paths",
     async run(target) {
       const answers: Json[] = [];

@@ -624,6 +624,56 @@ Deno.test("setAccess() denies a Service or Node read with the real server's 403 
   });
 });
 
+Deno.test("setAccess() denies what the fake does not serve with RBAC's 403 where the rules do not allow it, as a real server authorizes before routing", async () => {
+  await withServer({ token: "t" }, async (server) => {
+    const headers = { authorization: "Bearer t" };
+    const status = async (
+      path: string,
+      method = "GET",
+    ) => (await fetch(`${server.url}${path}`, { headers, method }).then(async (response) => {
+      await response.body?.cancel();
+      return response.status;
+    }));
+    // The admin (no access set) gets the 404 and 405 of a path or method the fake does not serve.
+    assert.equal(await status("/api/v1/namespaces/shop/pods"), 404);
+    assert.equal(await status(`${BASE}/namespaces/shop/endpointslices`, "POST"), 405);
+    server.setAccess({
+      username: "reader",
+      rules: [{
+        verbs: ["list", "watch"],
+        apiGroups: ["discovery.k8s.io"],
+        resources: ["endpointslices"],
+        namespace: "shop",
+      }],
+    });
+    const message = async (path: string, method = "GET") => {
+      const answer = await fetch(`${server.url}${path}`, { headers, method });
+      assert.equal(answer.status, 403, `${method} ${path}`);
+      return (await answer.json()).message;
+    };
+    assert.equal(
+      await message("/api/v1/namespaces/shop/pods"),
+      'pods is forbidden: User "reader" cannot list resource "pods" in API group "" in the namespace "shop"',
+    );
+    assert.equal(
+      await message("/api/v1/namespaces/shop/pods/p-1/log"),
+      'pods "p-1" is forbidden: User "reader" cannot get resource "pods/log" in API group "" in the namespace "shop"',
+    );
+    assert.equal(
+      await message(`${BASE}/namespaces/shop/endpointslices`, "POST"),
+      'endpointslices.discovery.k8s.io is forbidden: User "reader" cannot create resource "endpointslices" in API ' +
+        'group "discovery.k8s.io" in the namespace "shop"',
+    );
+    assert.equal(await message("/metrics"), 'forbidden: User "reader" cannot get path "/metrics"');
+    // Discovery and health paths are every authenticated user's (system:discovery): what the fake lacks stays 404.
+    assert.equal(await status("/apis/example.com/v1"), 404);
+    assert.equal(await status("/version"), 200);
+    // A rule that allows what the fake does not serve leaves its 404.
+    server.setAccess({ username: "reader", rules: [{ verbs: ["list"], apiGroups: [""], resources: ["pods"] }] });
+    assert.equal(await status("/api/v1/namespaces/shop/pods"), 404);
+  });
+});
+
 Deno.test("a Node is served by name with its labels, as the resolver reads its zone, and 404 once deleted", async () => {
   await withServer({ token: "t" }, async (server) => {
     const labels = { "topology.kubernetes.io/zone": "zone-a" };
