@@ -1,17 +1,16 @@
 // The in-cluster service account, found as a program in a pod finds it: KUBERNETES_SERVICE_HOST and
 // KUBERNETES_SERVICE_PORT, and the token, CA and namespace files at /var/run/secrets/kubernetes.io/serviceaccount,
-// laid out as the kubelet's projected volume is (each file a symlink through `..data` to a timestamped folder).
-// Each client (Node, Bun, Deno) runs in a mount namespace of its own, where a tmpfs over /run (/var/run's
-// target) holds that folder: the host's file system is left alone. The target names no namespace, so the
-// account's is used. Needs root and `unshare` (skipped without). Only watches: no address is dialed.
+// laid out as the kubelet's projected volume is, each client (Node, Bun, Deno) in a mount namespace of its own
+// (see pod_sandbox.ts). The target names no namespace, so the account's is used. Needs root and `unshare`
+// (skipped without). Only watches: no address is dialed.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import { RUNTIMES } from "./echo_clients.ts";
 import { applyEndpointSlice, deleteNamespace, requestToken } from "./kube_objects.ts";
+import { canUnshareMounts, runInPod, writeProjectedVolume } from "./pod_sandbox.ts";
 import { openTestCluster, readerSetup } from "./test_cluster.ts";
 
 const log = (line: string) => console.log(`    [in-cluster] ${line}`);
@@ -40,10 +39,10 @@ Deno.test({
         endpoints: HOSTS.map((address, i) => ({ addresses: [address], pod: `echo-${i}`, ready: true })),
       });
       const token = await requestToken(cluster.adminFetch, namespace, "reader");
-      await projectedVolume(join(directory, "serviceaccount"), { token, "ca.crt": cluster.ca, namespace });
+      await writeProjectedVolume(join(directory, "serviceaccount"), { token, "ca.crt": cluster.ca, namespace });
       const server = new URL(cluster.server);
       for (const [runtime, command] of Object.entries(RUNTIMES)) {
-        const { code, stdout, stderr } = await inPod(join(directory, "serviceaccount"), [
+        const { code, stdout, stderr } = await runInPod(join(directory, "serviceaccount"), [
           ...command,
           join(root, "tests/e2e/in_cluster_client.mjs"),
           "kubernetes:///echo:grpc",
@@ -68,40 +67,3 @@ Deno.test({
     }
   },
 });
-
-/** Whether this machine lets us run a process in a mount namespace of its own (root and util-linux). */
-async function canUnshareMounts(): Promise<boolean> {
-  if (process.getuid?.() !== 0) return false;
-  const { success } = await new Deno.Command("unshare", { args: ["--mount", "true"] }).output().catch(() => ({
-    success: false,
-  }));
-  return success;
-}
-
-/** Writes `files` as the kubelet's atomic writer does: `name` → `..data/name`, `..data` → a timestamped folder. */
-async function projectedVolume(folder: string, files: Record<string, string>): Promise<void> {
-  const version = `..${new Date().toISOString().replace(/[-:T.Z]/g, "_")}`;
-  await mkdir(join(folder, version), { recursive: true });
-  for (const [name, text] of Object.entries(files)) await writeFile(join(folder, version, name), text);
-  await symlink(version, join(folder, "..data"));
-  for (const name of Object.keys(files)) await symlink(join("..data", name), join(folder, name));
-}
-
-/**
- * Runs `command` as in a pod: in a mount namespace of its own, with a tmpfs over /run holding `volume` bound at
- * secrets/kubernetes.io/serviceaccount, and only `env` plus PATH in its environment.
- */
-async function inPod(volume: string, command: string[], env: Record<string, string>) {
-  const mountPoint = "/run/secrets/kubernetes.io/serviceaccount";
-  const script = `mount -t tmpfs tmpfs /run && mkdir -p ${mountPoint} && mount --bind "$1" ${mountPoint} && shift && ` +
-    'exec "$@"';
-  const output = await new Deno.Command("unshare", {
-    args: ["--mount", "sh", "-c", script, "sh", volume, ...command],
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
-}

@@ -1,0 +1,148 @@
+// The in-cluster service account's files rotated under a running watch, as the kubelet rotates them: a new
+// folder and one rename of `..data` (see pod_sandbox.ts). The old token is revoked (its bound Secret deleted)
+// and kube-apiserver restarted, so that every request authenticates again. Node only: reading the files is the
+// same code on every runtime (in_cluster_test.ts runs all three). Needs root, `unshare` and the local control
+// plane (skipped without). Only watches: no address is dialed.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { applyEndpointSlice, createSecret, deleteNamespace, deleteSecret, requestToken } from "./kube_objects.ts";
+import { canUnshareMounts, startInPod, writeProjectedVolume } from "./pod_sandbox.ts";
+import { openTestCluster, readerSetup } from "./test_cluster.ts";
+
+const log = (line: string) => console.log(`    [in-cluster rotation] ${line}`);
+const root = new URL("../../", import.meta.url).pathname;
+
+/** What the pod's client printed: snapshots' hosts and errors, in order, with a way to wait for the next one. */
+function readLines(stream: NodeJS.ReadableStream) {
+  const lines: ({ hosts: string[] } | { error: string })[] = [];
+  let wake: (() => void) | undefined;
+  createInterface({ input: stream }).on("line", (line) => {
+    lines.push(JSON.parse(line));
+    wake?.();
+  });
+  return {
+    lines,
+    async waitFor<T>(what: string, find: (line: (typeof lines)[number]) => T | undefined, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (let seen = 0;;) {
+        for (; seen < lines.length; seen++) {
+          const found = find(lines[seen]);
+          if (found !== undefined) return found;
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`Timed out waiting for ${what}: got ${JSON.stringify(lines)}`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    },
+  };
+}
+
+Deno.test({
+  name:
+    "in a pod: a rotated service account token is read again after a 401, and a revoked one recovers once the kubelet writes a new one",
+  ignore: !(await canUnshareMounts()),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    assert.ok(existsSync(join(root, "dist/mod.js")), "the Node client needs the build: run `npm run build`");
+    const cluster = await openTestCluster(log);
+    const directory = await mkdtemp(join(tmpdir(), "kgr-in-cluster-rotation-"));
+    let namespace: string | undefined;
+    let child: ReturnType<typeof startInPod> | undefined;
+    try {
+      const controlPlane = cluster.controlPlane;
+      if (!controlPlane) {
+        await t.step({ name: "needs the local control plane", ignore: true, fn: () => {} });
+        return;
+      }
+      const fetch = cluster.adminFetch;
+      namespace = (await readerSetup(cluster, "e2e-rotation")).namespace;
+      const ns = namespace;
+      const slice = (count: number) =>
+        applyEndpointSlice(fetch, ns, "echo", {
+          name: "echo-a",
+          endpoints: Array.from({ length: count }, (_, i) => ({ addresses: [`10.23.0.${i + 1}`], pod: `p-${i}` })),
+        });
+      /** A token that stops working when `revoke(name)` deletes its Secret. */
+      const token = async (name: string) =>
+        requestToken(fetch, ns, "reader", { boundSecret: await createSecret(fetch, ns, name) });
+      const revoke = (name: string) => deleteSecret(fetch, ns, name);
+      const volume = join(directory, "serviceaccount");
+      const rotate = (value: string) =>
+        writeProjectedVolume(volume, { token: value, "ca.crt": controlPlane.ca, namespace: ns });
+      /** Restarts kube-apiserver: the open watch was authenticated when it began, a new one authenticates again. */
+      const restart = async () => {
+        await controlPlane.killApiServer();
+        await controlPlane.startApiServer();
+      };
+
+      await slice(1);
+      const first = await token("a");
+      await rotate(first);
+      const server = new URL(cluster.server);
+      child = startInPod(volume, [
+        "node",
+        join(root, "tests/e2e/in_cluster_watch_client.mjs"),
+        "kubernetes:///echo:grpc",
+      ], {
+        KUBERNETES_SERVICE_HOST: server.hostname,
+        KUBERNETES_SERVICE_PORT: server.port,
+        HOME: directory,
+      });
+      let stderr = "";
+      child.stderr!.on("data", (chunk) => stderr += chunk);
+      const output = readLines(child.stdout!);
+      const hosts = (count: number) => (line: (typeof output.lines)[number]) =>
+        "hosts" in line && line.hosts.length === count ? line : undefined;
+      await output.waitFor("1 endpoint", hosts(1));
+
+      // Rotated, then the old token revoked: the first 401 re-reads the file at once, and goes unreported.
+      await rotate(await token("b"));
+      await revoke("a");
+      await restart();
+      let started = Date.now();
+      await slice(2);
+      await output.waitFor("2 endpoints with the rotated token", hosts(2));
+      log(`rotated token: 2 endpoints ${Date.now() - started} ms after the restart`);
+      const refused = output.lines.filter((line) => "error" in line && /\b401\b/.test(line.error));
+      assert.deepEqual(refused, [], "a rotated token's first 401 is retried at once with the file read again");
+
+      // The token in use and the file's are both revoked (a kubelet that has not rotated it yet): the second 401 is
+      // reported, with what to do and without the token; the watch recovers once the file holds a good token.
+      const revoked = await token("c");
+      await rotate(revoked);
+      await revoke("b");
+      await revoke("c");
+      await restart();
+      await slice(3);
+      const error = await output.waitFor(
+        "the 401",
+        (line) => "error" in line && /\b401\b/.test(line.error) ? line.error : undefined,
+      );
+      log(`reported: ${error}`);
+      assert.match(error, /\/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/token/);
+      assert.ok(!error.includes(revoked) && !error.includes(revoked.split(".")[1]), "the token is never shown");
+      started = Date.now();
+      await rotate(await token("d"));
+      await output.waitFor("3 endpoints with the new token", hosts(3));
+      log(`recovered ${Date.now() - started} ms after the kubelet wrote a good token`);
+      assert.equal(stderr, "", "nothing on standard error");
+    } finally {
+      child?.stdin?.end();
+      if (child && child.exitCode === null) await new Promise((resolve) => child!.once("exit", resolve));
+      if (namespace) await deleteNamespace(cluster.adminFetch, namespace).catch(() => {});
+      await rm(directory, { recursive: true, force: true });
+      await cluster.stop();
+    }
+  },
+});
