@@ -255,3 +255,25 @@ Deno.test("statusError() quotes an answer that repeats the token percent-encoded
   assert.ok(!error.message.includes(encodeURIComponent(token).slice(0, 20)), error.message);
   assert.match(error.message, /upstream refused \/login\?auth=\[redacted\]/);
 });
+
+Deno.test("networkError() says a CA file is read again every 5 minutes, and an inline CA once", () => {
+  const cause = new Error("unable to verify the first certificate");
+  const inline = { ...accessTo("https://10.0.0.1:6443"), tls: { caSource: "cluster.ca" } } as ClusterAccess;
+  assert.match(
+    networkError("watch", "endpointslices", inline, cause).message,
+    /they are read once, at start, so restart the process after changing them \(a rotated cluster CA, say\)$/,
+  );
+  const fromFile = {
+    ...inline,
+    tls: {
+      caSource: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+      caSettings: "the service account's ca.crt",
+    },
+    currentCa: () => Promise.resolve(""),
+  } as ClusterAccess;
+  const message = networkError("watch", "endpointslices", fromFile, cause).message;
+  assert.match(
+    message,
+    /; the CA file is read again every 5 minutes, so a rotated cluster CA is trusted from then on \(restart the process after changing the other settings\)$/,
+  );
+});

@@ -364,9 +364,12 @@ export function networkError(
   if (!cutShort && /cert|tls|ssl|UnknownIssuer|self.signed|altname|handshake/i.test(withoutUrls)) {
     return new KubeApiError(
       `Cannot ${verb} ${where}: TLS verification of ${access.server} failed with ${access.tls.caSource} (${detail}); ` +
-        // A CA rotated under a running process is the other cause: nothing reads the file again.
-        `check ${access.tls.caSettings ?? "certificate-authority and tls-server-name"} in ${access.source}; they ` +
-        "are read once, at start, so restart the process after changing them (a rotated cluster CA, say)",
+        `check ${access.tls.caSettings ?? "certificate-authority and tls-server-name"} in ${access.source}; ` +
+        // A CA rotated under a running process is the other cause: only a CA file is read again.
+        (access.currentCa !== undefined
+          ? "the CA file is read again every 5 minutes, so a rotated cluster CA is trusted from then on (restart " +
+            "the process after changing the other settings)"
+          : "they are read once, at start, so restart the process after changing them (a rotated cluster CA, say)"),
       options,
     );
   }

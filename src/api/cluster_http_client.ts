@@ -1,12 +1,13 @@
 /**
  * The HTTP client of one cluster: built on first use with the runtime's TLS
- * transport, and rebuilt when an exec credential plugin issues a new client
- * certificate (short-lived certificates rotate).
+ * transport, and rebuilt when the client certificate changes (an exec plugin
+ * issues a new one, or its files are rotated) or the CA file does (a rotated
+ * cluster CA). Requests under way finish on the client they started on.
  *
  * @module
  */
 
-import type { ClusterAccess, TlsSettings } from "../cluster/types.ts";
+import type { ClientCertificate, ClusterAccess, TlsSettings } from "../cluster/types.ts";
 import { createHttpClient, type HttpClient } from "../runtime/http_client.ts";
 
 /**
@@ -25,14 +26,15 @@ import { createHttpClient, type HttpClient } from "../runtime/http_client.ts";
  * ```
  */
 export function createClusterHttpClient(access: ClusterAccess): HttpClient {
-  let current: { client: HttpClient; cert?: string } | undefined;
+  let current: { client: HttpClient; cert?: string; ca?: string } | undefined;
   return {
     async fetch(url, init) {
       const issued = await access.credentials.clientCertificate?.();
-      if (!current || current.cert !== issued?.cert) {
+      const ca = await access.currentCa?.() ?? access.tls.ca;
+      if (!current || current.cert !== issued?.cert || current.ca !== ca) {
         current?.client.close();
-        const tls = issued ? withCertificate(access.tls, issued.cert, issued.key) : access.tls;
-        current = { client: await createHttpClient({ tls, proxyUrl: access.proxyUrl }), cert: issued?.cert };
+        const tls = issued || ca !== access.tls.ca ? withTrust(access.tls, ca, issued) : access.tls;
+        current = { client: await createHttpClient({ tls, proxyUrl: access.proxyUrl }), cert: issued?.cert, ca };
       }
       return current.client.fetch(url, init);
     },
@@ -43,7 +45,10 @@ export function createClusterHttpClient(access: ClusterAccess): HttpClient {
   };
 }
 
-function withCertificate(tls: TlsSettings, cert: string, key: string): TlsSettings {
-  const { ca, serverName, insecureSkipVerify, caSource } = tls;
-  return { ca, serverName, insecureSkipVerify, caSource, cert, key };
+/** `tls` with another CA, and with the client certificate `issued` (else its own). */
+function withTrust(tls: TlsSettings, ca: string | undefined, issued: ClientCertificate | undefined): TlsSettings {
+  const { serverName, insecureSkipVerify, caSource } = tls;
+  const cert = issued?.cert ?? tls.cert;
+  const key = issued?.key ?? tls.key;
+  return { ca, serverName, insecureSkipVerify, caSource, ...(cert !== undefined ? { cert, key } : {}) };
 }

@@ -55,6 +55,10 @@ const TERMS: [RegExp, string][] = [
     /; they are read once, at start, so restart the process after changing them \(a rotated cluster CA, say\)/g,
     " (the cluster's CA may have been rotated), then run kgr-resolver again",
   ],
+  [
+    /; the CA file is read again every 5 minutes, so a rotated cluster CA is trusted from then on \(restart the process after changing the other settings\)/g,
+    " (the cluster's CA may have been rotated), then run kgr-resolver again",
+  ],
 ];
 
 /**

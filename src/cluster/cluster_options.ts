@@ -276,21 +276,25 @@ export async function applyClusterOptions(
   const tls = found.tls;
   let ca = tls.ca;
   let caSource = tls.caSource;
+  let caFile = found.caFile;
   let insecure = tls.insecureSkipVerify === true;
   if (options.ca !== undefined) {
     ca = checkPem(options.ca, "cluster.ca");
     caSource = "cluster.ca";
+    caFile = undefined;
     insecure = false;
     overridden.push("ca");
   } else if (options.caFile !== undefined) {
     ca = await readPemOption(env, options.caFile, "caFile");
     caSource = `cluster.caFile ${options.caFile}`;
+    caFile = options.caFile;
     insecure = false;
     overridden.push("caFile");
   }
   if (options.insecureSkipTlsVerify === true) {
     // As kubectl's --insecure-skip-tls-verify: the kubeconfig's CA no longer applies.
     ca = undefined;
+    caFile = undefined;
     insecure = true;
     caSource = "no verification (cluster.insecureSkipTlsVerify)";
     overridden.push("insecureSkipTlsVerify");
@@ -390,6 +394,7 @@ export async function applyClusterOptions(
   };
   if (schemeAssumed) applied.serverSchemeAssumed = true;
   if (certFiles !== undefined) applied.certFiles = certFiles;
+  if (caFile !== undefined && ca !== undefined) applied.caFile = caFile;
   return applied;
 }
 

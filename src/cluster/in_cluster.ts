@@ -123,6 +123,7 @@ export async function inClusterAccess(
   }
   trace(`using the in-cluster service account: server ${server}`);
   return {
+    ...(ca !== undefined ? { caFile: caPath } : {}),
     server,
     tls,
     credentials: tokenFileCredentials(tokenPath, {

@@ -42,6 +42,8 @@ export interface KubeconfigClusterSettings {
   ca?: string;
   /** Names the CA in use, for messages. */
   caSource: string;
+  /** The `certificate-authority` file `ca` was read from, when it was (not `-data`). */
+  caFile?: string;
   /** `insecure-skip-tls-verify: true`. */
   insecure: boolean;
   /** `tls-server-name`. */
@@ -95,6 +97,7 @@ export async function readKubeconfigCluster(
 
   let ca: string | undefined;
   let caSource = "the system trust store";
+  let caPath: string | undefined;
   const caData = optionalString(value, "certificate-authority-data", entry);
   const caFile = optionalString(value, "certificate-authority", entry);
   if (caData) {
@@ -109,6 +112,7 @@ export async function readKubeconfigCluster(
     const path = resolveAgainst(file, caFile);
     ca = await readKubeconfigPemFile(path, entry, "certificate-authority", readFile);
     caSource = `certificate-authority ${path}`;
+    caPath = path;
   }
   if (insecure) {
     if (ca !== undefined) {
@@ -154,6 +158,7 @@ export async function readKubeconfigCluster(
     execInfo,
   };
   if (ca !== undefined) cluster.ca = ca;
+  if (ca !== undefined && caPath !== undefined) cluster.caFile = caPath;
   if (tlsServerName) cluster.tlsServerName = tlsServerName;
   if (proxyUrl) {
     cluster.proxyUrl = proxyUrl;

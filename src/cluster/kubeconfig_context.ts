@@ -192,6 +192,7 @@ export async function accessFromKubeconfig(
   if (namespace) access.namespace = namespace;
   if (cluster.proxyUrl !== undefined) access.proxyUrl = cluster.proxyUrl;
   if (certFiles !== undefined) access.certFiles = certFiles;
+  if (cluster.caFile !== undefined) access.caFile = cluster.caFile;
   trace(`using ${source}: server ${cluster.server}, ${user}`);
   return access;
 }

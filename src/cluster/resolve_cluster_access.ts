@@ -32,6 +32,7 @@ import { homeKubeconfigAccess, kubeconfigListAccess, kubeconfigOptionAccess } fr
 import { environmentProxy, warnOfUnreadProxyVariables } from "./proxy.ts";
 import { isLoopbackHost } from "../base/ip_address.ts";
 import { withCertificateFiles } from "./certificate_files.ts";
+import { caFileReader } from "./ca_file.ts";
 import { createClientCertificate } from "./tls_settings.ts";
 import type { ClusterAccess, ClusterOptions, Credentials, Environment, SourceAccess } from "./types.ts";
 
@@ -100,6 +101,9 @@ export async function resolveClusterAccess(
     identity: `${server} ${applied.user}`,
     source: applied.source,
   };
+  if (applied.caFile !== undefined && applied.tls.ca !== undefined) {
+    access.currentCa = caFileReader(applied.caFile, applied.tls.ca, env);
+  }
   if (proxy !== undefined) {
     access.proxyUrl = proxy.url;
     access.proxySource = proxy.variable;

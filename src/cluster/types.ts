@@ -101,6 +101,12 @@ export interface ClusterAccess {
   identity: string;
   /** Where this came from, e.g. `kubeconfig /root/.kube/config (context "kind-kind")`, `in-cluster service account`, `cluster options`. */
   source: string;
+  /**
+   * The CA as its file holds it now, when `tls.ca` was read from a file (the in-cluster `ca.crt`, a kubeconfig's
+   * `certificate-authority`, `cluster.caFile`): read again every 5 minutes, as client-go 1.36 does, so that new
+   * connections trust a rotated cluster CA. Absent for an inline CA.
+   */
+  currentCa?: () => Promise<string>;
   /** The proxy to go through, if any: the kubeconfig's `proxy-url`, else one from the environment (`proxy.ts`). */
   proxyUrl?: string;
   /** Where `proxyUrl` came from: `proxy-url of <source>`, or its environment variable (`HTTPS_PROXY`). */
@@ -259,4 +265,6 @@ export interface SourceAccess {
   proxyUrl?: string;
   /** The files `tls.cert` and `tls.key` were read from, when both came from files: they are read again (rotation). */
   certFiles?: { cert: string; key: string };
+  /** The file `tls.ca` was read from, when it came from one: it is read again (rotation). */
+  caFile?: string;
 }

@@ -1,0 +1,96 @@
+/**
+ * A CA read from a file (the in-cluster `ca.crt`, a kubeconfig's
+ * `certificate-authority`, `cluster.caFile`), read again as client-go 1.36
+ * reads one (`ClientsAllowCARotation`, on by default): every five minutes, on
+ * the next request. When a cluster's CA is rotated, the kubelet writes the new
+ * bundle into every pod's `ca.crt`; a process that read it once fails TLS
+ * verification from the day the API server serves a certificate of the new CA.
+ *
+ * @module
+ */
+
+import { trace } from "../runtime/trace.ts";
+import { readConfigFile } from "./_read_config_file.ts";
+import { isPem } from "./_pem.ts";
+import type { ReadFile } from "./types.ts";
+
+/**
+ * Options of {@linkcode caFileReader}.
+ *
+ * @example Re-reading every minute
+ * ```ts
+ * import type { CaFileOptions } from "./ca_file.ts";
+ * import { readTextFile } from "../runtime/files.ts";
+ * const options: CaFileOptions = { readFile: readTextFile, refreshMs: 60_000 };
+ * ```
+ */
+export interface CaFileOptions {
+  /** Reads the file; `undefined` when it does not exist. */
+  readFile: ReadFile;
+  /**
+   * The clock, in milliseconds.
+   * @default {Date.now}
+   */
+  now?: () => number;
+  /**
+   * Read the file again when the CA is older than this, in milliseconds (client-go's CA refresh period).
+   * @default {300000}
+   */
+  refreshMs?: number;
+}
+
+/**
+ * The CA of `path` as the file holds it now: `first` until `refreshMs` has
+ * passed, then the file read again. A file that is missing, unreadable, empty
+ * or holds no PEM (a rotation half written) is skipped and traced: the last
+ * good CA stays until the next read. Concurrent calls share one read.
+ *
+ * @param path The CA file.
+ * @param first The CA as read when the cluster was loaded.
+ * @param options File reading, clock, refresh period.
+ * @returns A function that resolves to the CA, PEM.
+ *
+ * @example The in-cluster CA
+ * ```ts
+ * import { caFileReader } from "./ca_file.ts";
+ * const pem = "-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n";
+ * const currentCa = caFileReader("/sa/ca.crt", pem, { readFile: () => Promise.resolve(pem) });
+ * console.log(await currentCa() === pem); // true
+ * ```
+ */
+export function caFileReader(path: string, first: string, options: CaFileOptions): () => Promise<string> {
+  const now = options.now ?? Date.now;
+  const refreshMs = options.refreshMs ?? 300_000;
+  let current = first;
+  let readAt = now();
+  let reading: Promise<string> | undefined;
+
+  async function reread(): Promise<string> {
+    let problem: string | undefined;
+    try {
+      const text = await readConfigFile(options.readFile, path, (what) => new Error(`${path} ${what}`));
+      problem = text === undefined
+        ? `${path} does not exist`
+        : !isPem(text)
+        ? `${path} holds no PEM certificate`
+        : undefined;
+      if (problem === undefined && text !== current) {
+        trace(`CA file ${path} changed: new connections trust the new one`);
+        current = text!;
+      }
+    } catch (error) {
+      problem = (error as Error).message;
+    }
+    if (problem !== undefined) trace(`CA file not read again, keeping the last CA: ${problem}`);
+    readAt = now();
+    return current;
+  }
+
+  return () => {
+    if (now() - readAt < refreshMs) return Promise.resolve(current);
+    reading ??= reread().finally(() => {
+      reading = undefined;
+    });
+    return reading;
+  };
+}

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
+import type { ClusterOptions } from "../src/cluster/types.ts";
+import { config } from "./_kubeconfig_object.ts";
+import { fakeEnvironment, IN_CLUSTER_VARS, SA, SA_FILES } from "./_cluster_environment.ts";
+
+const fixture = (name: string) => Deno.readTextFile(new URL(`./fixtures/${name}`, import.meta.url));
+const OLD = await fixture("ca.pem");
+const NEW = await fixture("other-ca.pem");
+
+/** Cluster access whose CA comes from `path`, on a fake clock. */
+async function rotatingCa(path: string, options: ClusterOptions, vars: Record<string, string> = {}) {
+  const files: Record<string, string> = { ...SA_FILES, [path]: OLD };
+  let now = 1_000_000;
+  const access = await resolveClusterAccess(options, fakeEnvironment(vars, files, { now: () => now }));
+  return { access, files, advance: (ms: number) => void (now += ms) };
+}
+
+const CA_FILES: Record<string, [string, ClusterOptions, Record<string, string>?]> = {
+  "the in-cluster ca.crt": [`${SA}/ca.crt`, {}, IN_CLUSTER_VARS],
+  "a kubeconfig's certificate-authority": ["/certs/ca.crt", {
+    kubeconfig: config({ "certificate-authority": "/certs/ca.crt" }, { token: "t" }),
+  }],
+  "cluster.caFile": ["/certs/ca.crt", { server: "https://k.example:6443", caFile: "/certs/ca.crt" }],
+  "cluster.caFile over the in-cluster ca.crt": ["/certs/ca.crt", { caFile: "/certs/ca.crt" }, IN_CLUSTER_VARS],
+};
+
+for (const [name, [path, options, vars]] of Object.entries(CA_FILES)) {
+  Deno.test(`resolveClusterAccess() reads ${name} again every 5 minutes, as client-go 1.36`, async () => {
+    const { access, files, advance } = await rotatingCa(path, options, vars);
+    assert.equal(access.tls.ca, OLD);
+    assert.equal(await access.currentCa?.(), OLD);
+    files[path] = NEW;
+    advance(299_000);
+    assert.equal(await access.currentCa!(), OLD, "not read again before 5 minutes");
+    advance(1_000);
+    assert.equal(await access.currentCa!(), NEW, "read again after 5 minutes");
+  });
+}
+
+Deno.test("resolveClusterAccess() keeps the last CA while its file is missing, empty or holds no PEM", async () => {
+  const { access, files, advance } = await rotatingCa(`${SA}/ca.crt`, {}, IN_CLUSTER_VARS);
+  for (const text of [undefined, "", "not a certificate\n"]) {
+    if (text === undefined) delete files[`${SA}/ca.crt`];
+    else files[`${SA}/ca.crt`] = text;
+    advance(300_000);
+    assert.equal(await access.currentCa!(), OLD, `kept with ${JSON.stringify(text)}`);
+  }
+  files[`${SA}/ca.crt`] = NEW;
+  advance(300_000);
+  assert.equal(await access.currentCa!(), NEW);
+});
+
+Deno.test("resolveClusterAccess() reads an inline CA once: certificate-authority-data and cluster.ca", async () => {
+  const inline = [
+    { kubeconfig: config({ "certificate-authority-data": btoa(OLD) }, { token: "t" }) },
+    { server: "https://k.example:6443", ca: OLD },
+    { kubeconfig: config({ "certificate-authority": "/certs/ca.crt" }, { token: "t" }), ca: OLD },
+    { kubeconfig: config({ "certificate-authority": "/certs/ca.crt" }, { token: "t" }), insecureSkipTlsVerify: true },
+  ];
+  for (const options of inline) {
+    const { access } = await rotatingCa("/certs/ca.crt", options);
+    assert.equal(access.currentCa, undefined, JSON.stringify(Object.keys(options)));
+  }
+});
