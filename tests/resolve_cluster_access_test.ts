@@ -241,6 +241,25 @@ Deno.test("resolveClusterAccess() names the one in-cluster variable that is miss
   );
 });
 
+Deno.test("resolveClusterAccess() in a pod without a mounted token says how to mount one", async () => {
+  await rejectsConfig(
+    resolveClusterAccess({}, fakeEnvironment(IN_CLUSTER_VARS, {}, { homeDirectory: () => "/home/me" })),
+    /; in-cluster \(\/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/token does not exist: the pod mounts no service account token: set automountServiceAccountToken: true in the pod's spec or on its ServiceAccount\);/,
+  );
+});
+
+Deno.test("resolveClusterAccess() in a pod whose token this user cannot read says what makes it readable", async () => {
+  const denied = Object.assign(new Error("EACCES: permission denied"), { code: "EACCES" });
+  const environment = fakeEnvironment(IN_CLUSTER_VARS, {}, {
+    readFile: (path) => path.endsWith("/token") ? Promise.reject(denied) : Promise.resolve(undefined),
+  });
+  await rejectsConfig(resolveClusterAccess({}, environment), {
+    message:
+      /^Cannot read the in-cluster service account token: \/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/token cannot be read \(EACCES\): check its permissions: this process's user must be able to read it \(set the pod's securityContext\.fsGroup, and the kubelet makes it readable by that group\)$/,
+    file: `${SA}/token`,
+  });
+});
+
 Deno.test("resolveClusterAccess() takes an explicit kubeconfig path over KUBECONFIG", async () => {
   const files = {
     "/a/config": kubeconfigText("https://a.example"),

@@ -80,14 +80,20 @@ export async function inClusterAccess(
   }
   const directory = env.serviceAccountDirectory;
   const tokenPath = joinPath(directory, "token");
-  const token = await readOrFail(
-    env.readFile,
-    tokenPath,
-    "the in-cluster service account token",
-  );
+  const token = await readConfigFile(env.readFile, tokenPath, (problem, fix) =>
+    new ConfigError(
+      `Cannot read the in-cluster service account token: ${tokenPath} ${problem}: ${fix}` +
+        // With the pod's fsGroup, the kubelet gives a projected volume's files to that group (0640 for mode 0600).
+        (/\((EACCES|EPERM)\)/.test(problem)
+          ? ": this process's user must be able to read it (set the pod's securityContext.fsGroup, and the " +
+            "kubelet makes it readable by that group)"
+          : ""),
+      { file: tokenPath },
+    ));
   if (token === undefined) {
     tried.push(
-      `in-cluster (${tokenPath} does not exist: is automountServiceAccountToken off?)`,
+      `in-cluster (${tokenPath} does not exist: the pod mounts no service account token: set ` +
+        "automountServiceAccountToken: true in the pod's spec or on its ServiceAccount)",
     );
     return undefined;
   }
