@@ -241,6 +241,18 @@ Deno.test("resolveClusterAccess() names the one in-cluster variable that is miss
   );
 });
 
+Deno.test("resolveClusterAccess() uses the system trust store for an in-cluster ca.crt without PEM, as client-go", async () => {
+  for (const text of ["", "not a certificate\n"]) {
+    const files = { ...SA_FILES, [`${SA}/ca.crt`]: text };
+    const access = await resolveClusterAccess({}, fakeEnvironment(IN_CLUSTER_VARS, files));
+    assert.equal(access.tls.ca, undefined);
+    assert.equal(access.tls.caSource, `the system trust store (${SA}/ca.crt holds no PEM certificate)`);
+    assert.equal(access.currentCa, undefined);
+  }
+  const access = await resolveClusterAccess({}, fakeEnvironment(IN_CLUSTER_VARS, { [`${SA}/token`]: "t" }));
+  assert.equal(access.tls.caSource, `the system trust store (${SA}/ca.crt does not exist)`);
+});
+
 Deno.test("resolveClusterAccess() in a pod without a mounted token says how to mount one", async () => {
   await rejectsConfig(
     resolveClusterAccess({}, fakeEnvironment(IN_CLUSTER_VARS, {}, { homeDirectory: () => "/home/me" })),

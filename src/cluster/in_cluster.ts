@@ -12,6 +12,7 @@ import { ConfigError } from "../base/errors.ts";
 import { trace } from "../runtime/trace.ts";
 import { readConfigFile, readOrFail } from "./_read_config_file.ts";
 import { joinPath } from "./_paths.ts";
+import { isPem } from "./_pem.ts";
 import { checkNamespace } from "./_check_namespace.ts";
 import { tokenFileCredentials } from "./credentials.ts";
 import { normalizeServer } from "./server_url.ts";
@@ -115,18 +116,17 @@ export async function inClusterAccess(
       ),
   );
   const caPath = joinPath(directory, "ca.crt");
-  const ca = await readOrFail(env.readFile, caPath, "the in-cluster CA");
+  const caText = await readOrFail(env.readFile, caPath, "the in-cluster CA");
+  // As client-go: a ca.crt missing, or without a certificate, leaves the system trust store (and is not read again).
+  const ca = caText !== undefined && isPem(caText) ? caText : undefined;
   // No kubeconfig fields here: the server and the CA come from the pod's environment and its service account.
   const caSettings = "KUBERNETES_SERVICE_HOST and the service account's ca.crt";
+  const unusable = `${caPath} ${caText === undefined ? "does not exist" : "holds no PEM certificate"}`;
   const tls = ca !== undefined ? createTlsSettings({ ca, caSource: caPath, caSettings }) : createTlsSettings({
-    caSource: `the system trust store (${caPath} does not exist)`,
+    caSource: `the system trust store (${unusable})`,
     caSettings,
   });
-  if (ca === undefined) {
-    trace(
-      `in-cluster CA ${caPath} does not exist: using the system trust store`,
-    );
-  }
+  if (ca === undefined) trace(`in-cluster CA ${unusable}: using the system trust store`);
   trace(`using the in-cluster service account: server ${server}`);
   return {
     ...(ca !== undefined ? { caFile: caPath } : {}),
