@@ -190,6 +190,37 @@ Deno.test("a channel service config without loadBalancingConfig (pick_first: one
   assert.equal(emptyList.length, 1);
 });
 
+Deno.test("a channel service config whose loadBalancingConfig grpc-js accepts none of gets one warning with why", () => {
+  const logged: unknown[][] = [];
+  const Resolver = registeredClass({}, (...args) => void logged.push(args));
+  const listener = () => true;
+  // grpc-js takes the first policy it accepts: here round_robin, so no warning.
+  new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {
+    "grpc.service_config": '{"loadBalancingConfig":[{"round-robin":{}},{"round_robin":{}}]}',
+  });
+  assert.equal(logged.length, 0);
+  // outlier_detection as gRPC's docs spell it in camelCase: grpc-js 1.14 wants child_policy and Duration objects,
+  // refuses it without a word (a DEBUG trace) and falls back to pick_first: every call to one pod.
+  const outlierDetection = JSON.stringify({
+    loadBalancingConfig: [{ outlier_detection: { interval: "10s", childPolicy: [{ round_robin: {} }] } }],
+  });
+  new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, { "grpc.service_config": outlierDetection });
+  new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, { "grpc.service_config": outlierDetection });
+  assert.equal(logged.length, 1);
+  assert.equal(logged[0][0], grpc.logVerbosity.ERROR);
+  assert.match(
+    String(logged[0][1]),
+    /grpc-js accepts none of the policies in this channel's grpc\.service_config \(outlier_detection: .*interval.*\), so it uses pick_first and sends every call to one pod; /,
+  );
+  const typo: unknown[][] = [];
+  const Other = registeredClass({}, (...args) => void typo.push(args));
+  new Other(uri("kubernetes:///echo.prod:grpc"), listener, {
+    "grpc.service_config": '{"loadBalancingConfig":[{"round-robin":{}}]}',
+  });
+  assert.equal(typo.length, 1);
+  assert.match(String(typo[0][1]), /Unrecognized load balancing config name round-robin/);
+});
+
 Deno.test("updateResolution() storms cause no API requests", async () => {
   await withService(async (api, Resolver) => {
     const { reports, listener, call } = recorder();

@@ -262,8 +262,20 @@ export function checkLoadBalancing(grpc: GrpcModule, loadBalancing: unknown): vo
   );
 }
 
-/** Why grpc-js refuses each entry of a `loadBalancingConfig` list, as `" (reason; reason)"`, or `""`. */
-function parseErrors(grpc: GrpcModule, config: unknown[] | undefined): string {
+/**
+ * Why grpc-js refuses the entries of a `loadBalancingConfig` list, in its own words.
+ *
+ * @param grpc The grpc-js module whose policy registry judges the entries.
+ * @param config The list; absent gives no reason.
+ * @returns `" (reason; reason)"`, or `""` when grpc-js gives no reason (before 1.10.x's `parseLoadBalancingConfig`).
+ *
+ * @example A misspelt policy
+ * ```ts ignore
+ * import * as grpc from "@grpc/grpc-js";
+ * parseErrors(grpc, [{ "round-robin": {} }]); // " (Unrecognized load balancing config name round-robin)"
+ * ```
+ */
+export function parseErrors(grpc: GrpcModule, config: unknown[] | undefined): string {
   const reasons = new Set<string>();
   for (const entry of config ?? []) {
     try {

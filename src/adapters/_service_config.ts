@@ -7,7 +7,7 @@
  */
 
 import { BALANCER_NAME } from "./grpc_js_balancer.ts";
-import { type GrpcModule, loadBalancingConfig, type RegisterOptions } from "./_register_options.ts";
+import { type GrpcModule, loadBalancingConfig, parseErrors, type RegisterOptions } from "./_register_options.ts";
 
 /**
  * The service config, as the resolver listener takes it, that selects `loadBalancing`.
@@ -51,11 +51,15 @@ export function emptyListConfig(grpc: GrpcModule, options: RegisterOptions): unk
 
 /** The copies of grpc-js whose log got the warning about a channel config without load balancing (once each). */
 const warnedWithoutLoadBalancing = new WeakSet<object>();
+/** The copies of grpc-js whose log got the warning about a channel config with no policy it accepts (once each). */
+const warnedRefusedLoadBalancing = new WeakSet<object>();
 
 /**
  * Warns once, through grpc-js's log (shown by default), when a channel's own `grpc.service_config` leaves load
- * balancing out (or lists no policy): grpc-js then uses pick_first, and every call goes to one pod, which a config
- * written for a `retryPolicy` alone does not mean.
+ * balancing out (or lists no policy), and once when it lists none that this grpc-js accepts (a misspelt name, or a
+ * config that grpc-js refuses, such as `outlier_detection` in camelCase): grpc-js then uses pick_first, and every
+ * call goes to one pod, which a config written for a `retryPolicy` alone does not mean, and grpc-js says nothing
+ * above its DEBUG trace.
  *
  * @param grpc The grpc-js module whose log gets the warning.
  * @param channelConfig The channel's `grpc.service_config` option, a JSON string.
@@ -67,7 +71,6 @@ const warnedWithoutLoadBalancing = new WeakSet<object>();
  * ```
  */
 export function warnWithoutLoadBalancing(grpc: GrpcModule, channelConfig: unknown): void {
-  if (warnedWithoutLoadBalancing.has(grpc.experimental)) return;
   let parsed: { loadBalancingConfig?: unknown } | null;
   try {
     parsed = JSON.parse(String(channelConfig));
@@ -76,12 +79,38 @@ export function warnWithoutLoadBalancing(grpc: GrpcModule, channelConfig: unknow
   }
   if (typeof parsed !== "object" || parsed === null) return;
   const policies = parsed.loadBalancingConfig;
-  if (Array.isArray(policies) ? policies.length > 0 : policies !== undefined) return;
-  warnedWithoutLoadBalancing.add(grpc.experimental);
+  if (Array.isArray(policies) ? policies.length === 0 : policies === undefined) {
+    if (warnedWithoutLoadBalancing.has(grpc.experimental)) return;
+    warnedWithoutLoadBalancing.add(grpc.experimental);
+    warn(grpc, "this channel's grpc.service_config has no loadBalancingConfig, so grpc-js uses pick_first", "add");
+  } else if (
+    Array.isArray(policies) && !warnedRefusedLoadBalancing.has(grpc.experimental) && !accepted(grpc, policies)
+  ) {
+    warnedRefusedLoadBalancing.add(grpc.experimental);
+    warn(
+      grpc,
+      `grpc-js accepts none of the policies in this channel's grpc.service_config${
+        parseErrors(grpc, policies)
+      }, so it uses pick_first`,
+      "correct what grpc-js names, or write",
+    );
+  }
+}
+
+/** Whether grpc-js accepts one of the policies of a channel's `loadBalancingConfig` (it refuses the config if not a list). */
+function accepted(grpc: GrpcModule, policies: Record<string, unknown>[]): boolean {
+  try {
+    return grpc.experimental.selectLbConfigFromList(policies) !== null;
+  } catch {
+    return true; // Not a list of configs: grpc-js refuses the channel's config itself.
+  }
+}
+
+/** Logs `problem` and what it costs, then `advice` for the config that spreads calls. */
+function warn(grpc: GrpcModule, problem: string, advice: string): void {
   grpc.experimental.log(
     grpc.logVerbosity.ERROR as never,
-    "@kgr/resolver: this channel's grpc.service_config has no loadBalancingConfig, so grpc-js uses pick_first " +
-      'and sends every call to one pod; add "loadBalancingConfig": [{"kubernetes_round_robin": {}}] to it ' +
-      "(or round_robin) to spread calls over every pod",
+    `@kgr/resolver: ${problem} and sends every call to one pod; ${advice} "loadBalancingConfig": ` +
+      '[{"kubernetes_round_robin": {}}] to it (or round_robin) to spread calls over every pod',
   );
 }
