@@ -78,6 +78,48 @@ export const balancingScenarios = {
     }
   },
 
+  async "idle channels release their shared watch, and come back to the pods of now, none of them stale"() {
+    const k8s = await cluster("k8s-idle-back", 180);
+    await k8s.startPod("echo-0", k8s.hosts[0]);
+    await k8s.startPod("echo-1", k8s.hosts[1]);
+    const target = `k8s-idle-back:///echo.${NAMESPACE}:grpc`;
+    const idle = { "grpc.client_idle_timeout_ms": 1000 };
+    const channels = {
+      "the default policy": grpcJs(target, idle),
+      "another channel of the default policy": grpcJs(target, idle),
+      "round_robin": grpcJs(target, {
+        ...idle,
+        "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+      }),
+    };
+    /** The pods that answer 20 calls of a channel; any failure fails the scenario. */
+    const podsOf = async (name, { channel }) => {
+      const client = new EchoClient(target, grpc.credentials.createInsecure(), { channelOverride: channel });
+      const pods = new Set();
+      for (let i = 0; i < 20; i++) pods.add((await echoCaller(client, 3000)(name)).split(":")[0]);
+      return [...pods].sort();
+    };
+    try {
+      for (const [name, channel] of Object.entries(channels)) {
+        assert.deepEqual(await podsOf(name, channel), ["echo-0", "echo-1"], name);
+      }
+      assert.equal(k8s.api.openWatches, 1, "one watch for every channel of the Service");
+      const states = () => Object.values(channels).map(({ channel }) => channel.getConnectivityState(false));
+      await eventually(() => states().every((s) => s === grpc.connectivityState.IDLE), 5000, "the channels to go idle");
+      await eventually(() => k8s.api.openWatches === 0, 2000, "the idle channels to release the watch");
+      // While they are idle, a pod leaves (its server stops) and another comes.
+      await k8s.removePod("echo-0", { gracePeriodMs: 0 });
+      await k8s.startPod("echo-2", k8s.hosts[2]);
+      for (const [name, channel] of Object.entries(channels)) {
+        assert.deepEqual(await podsOf(name, channel), ["echo-1", "echo-2"], name);
+      }
+      assert.equal(k8s.api.openWatches, 1, "one watch again");
+    } finally {
+      for (const { channel } of Object.values(channels)) channel.close();
+      await k8s.close();
+    }
+  },
+
   async "calls queued while the pods connect fail with why and what to check when the Service scales to zero"() {
     // Before 1.14, grpc-js counts a connection READY before the server's HTTP/2 settings: a silent pod takes calls.
     if (!grpcJsAtLeast(1, 14)) return;
