@@ -267,7 +267,7 @@ export function checkLoadBalancing(grpc: GrpcModule, loadBalancing: unknown): vo
  *
  * @param grpc The grpc-js module whose policy registry judges the entries.
  * @param config The list; absent gives no reason.
- * @returns `" (reason; reason)"`, or `""` when grpc-js gives no reason (before 1.10.x's `parseLoadBalancingConfig`).
+ * @returns `" (reason; reason)"`, or `""` when grpc-js gives none (one without `experimental.parseLoadBalancingConfig`).
  *
  * @example A misspelt policy
  * ```ts ignore

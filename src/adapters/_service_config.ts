@@ -97,13 +97,12 @@ export function warnWithoutLoadBalancing(grpc: GrpcModule, channelConfig: unknow
   }
 }
 
-/** Whether grpc-js accepts one of the policies of a channel's `loadBalancingConfig` (it refuses the config if not a list). */
+/**
+ * Whether grpc-js accepts one of the policies of a channel's `loadBalancingConfig`. grpc-js has checked their shape
+ * (one policy name each) before it makes the resolver; here it parses each policy's own config.
+ */
 function accepted(grpc: GrpcModule, policies: Record<string, unknown>[]): boolean {
-  try {
-    return grpc.experimental.selectLbConfigFromList(policies) !== null;
-  } catch {
-    return true; // Not a list of configs: grpc-js refuses the channel's config itself.
-  }
+  return grpc.experimental.selectLbConfigFromList(policies) !== null;
 }
 
 /** Logs `problem` and what it costs, then `advice` for the config that spreads calls. */
