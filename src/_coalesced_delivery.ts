@@ -11,7 +11,7 @@
  * @module
  */
 
-import { nextStep, nextTurn } from "./runtime/next_turn.ts";
+import { afterTimer, nextTurn } from "./runtime/next_turn.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
 import { trace } from "./runtime/trace.ts";
 
@@ -121,20 +121,18 @@ function flush(schedule: Schedule, emptyUntil: number): void {
 
 /**
  * Checks the held states once `delayMs` passed (see `deliverHeld`). The check leaves the timer's turn first
- * (`nextStep`), so that due timers run between the steps of the delivery.
+ * (`afterTimer`), so that due timers run between the steps of the delivery.
  */
 function awaitQuiet(schedule: Schedule, hold: Hold, delayMs: number): void {
-  unrefTimer(setTimeout(() => nextStep(() => deliverHeld(schedule, hold)), Math.max(0, delayMs)));
+  unrefTimer(setTimeout(() => afterTimer(() => deliverHeld(schedule, hold)), Math.max(0, delayMs)));
 }
 
 /**
  * Delivers the held states, unless new ones arrived since the last check (then the watch is checked again in the
  * next turn of the event loop, up to {@linkcode MAX_HOLD_MS}: the check that finds none is the first after a turn
- * in which the socket was read and brought nothing; see `nextTurn`), in steps of their own, so that no turn holds
+ * in which the socket was read and brought nothing; see `nextTurn`), in turns of their own, so that no turn holds
  * the event loop for all of the work (a burst over thousands of endpoints is tens of milliseconds of it): first the
- * events that wait are parsed, then the selections computed, then the subscribers get them. The steps leave room
- * for due timers only (`nextStep`): the watch was found quiet, and a state that arrives meanwhile is held again
- * after this delivery.
+ * events that wait are parsed, then the selections computed, then the subscribers get them.
  */
 function deliverHeld(schedule: Schedule, hold: Hold): void {
   if (schedule.hold !== hold) return;
@@ -149,7 +147,7 @@ function deliverHeld(schedule: Schedule, hold: Hold): void {
     } catch (error) {
       trace(`preparing a delivery failed (it is done in one turn instead): ${error}`);
     }
-    return nextStep(() => deliverHeld(schedule, hold));
+    return nextTurn(() => deliverHeld(schedule, hold));
   }
   // Released first: a delivery that throws must not leave later states held for good.
   schedule.hold = undefined;

@@ -1,6 +1,6 @@
 /**
- * A later turn of the event loop that lets due timers, and where needed
- * ready I/O, run first, as soon as the runtime allows one.
+ * A later turn of the event loop that lets ready I/O and due timers run
+ * first, as soon as the runtime allows one.
  *
  * @module
  */
@@ -31,20 +31,20 @@ export const nextTurn: (callback: () => void) => void = runtimeKey() === "deno"
   : (callback) => void setImmediate(callback);
 
 /**
- * Runs `callback` in a later turn of the event loop, once due timers had theirs (ready I/O may come later): for
- * the steps of a long piece of work that must leave room for timers between them, but need not wait for a socket.
- * An immediate on every runtime: 0.02 ms a turn on Deno, where {@linkcode nextTurn} takes about 2. Every runtime
- * runs an immediate set in a timer's callback in the same pass, before the other due timers: work started in a
- * timer's callback takes a step of its own first, or its first two steps stop other timers as one.
+ * Leaves a timer's callback before work that goes on in {@linkcode nextTurn} steps, so that due timers run
+ * between its first step and its second. Node and Bun run an immediate set in a timer's callback in the same
+ * pass of the event loop, before any timer: a first step run in the timer's callback and a second one in an
+ * immediate would stop other timers as one. There, `callback` gets an immediate of its own; on Deno, whose
+ * `nextTurn` is a timer, it runs at once.
  *
  * @param callback What to run.
  *
  * @example Starting split work from a timer
  * ```ts
- * import { nextStep } from "./next_turn.ts";
- * setTimeout(() => nextStep(() => nextStep(() => console.log("second step"))), 0);
+ * import { afterTimer, nextTurn } from "./next_turn.ts";
+ * setTimeout(() => afterTimer(() => nextTurn(() => console.log("second step"))), 0);
  * ```
  */
-export function nextStep(callback: () => void): void {
-  setImmediate(callback);
-}
+export const afterTimer: (callback: () => void) => void = runtimeKey() === "deno"
+  ? (callback) => callback()
+  : (callback) => void setImmediate(callback);
