@@ -2,20 +2,36 @@
  * The HTTP client of one cluster: built on first use with the runtime's TLS
  * transport, and rebuilt when the client certificate changes (an exec plugin
  * issues a new one, or its files are rotated) or the CA file does (a rotated
- * cluster CA). Requests under way finish on the client they started on.
+ * cluster CA). Requests under way finish on the client they started on: a
+ * replaced client is closed only once any watch on it has ended.
  *
  * @module
  */
 
 import type { ClientCertificate, ClusterAccess, TlsSettings } from "../cluster/types.ts";
 import { createHttpClient, type HttpClient } from "../runtime/http_client.ts";
+import { unrefTimer } from "../runtime/unref_timer.ts";
+
+/**
+ * How long a replaced client stays open for the requests under way on it, in ms: the API server ends a watch
+ * after its `timeoutSeconds` (under 600 here), and closing the client at once cut the watch on undici's agents
+ * (Deno, and Node through a proxy).
+ */
+const RETIRE_AFTER_MS = 11 * 60_000;
+
+/** A client and the credentials it was built with. */
+interface BuiltClient {
+  client: HttpClient;
+  cert?: string;
+  ca?: string;
+}
 
 /**
  * Creates the cluster's HTTP client. Failures to obtain a certificate or to
  * set up TLS surface from `fetch`, where the watch retries them.
  *
  * @param access Where the cluster is and how to authenticate.
- * @returns The client; `close()` releases its connections.
+ * @returns The client; `close()` releases its connections, those of replaced clients too.
  *
  * @example
  * ```ts ignore
@@ -26,19 +42,54 @@ import { createHttpClient, type HttpClient } from "../runtime/http_client.ts";
  * ```
  */
 export function createClusterHttpClient(access: ClusterAccess): HttpClient {
-  let current: { client: HttpClient; cert?: string; ca?: string } | undefined;
+  let current: BuiltClient | undefined;
+  // A client being built: requests made meanwhile with the same credentials wait for it rather than build another.
+  let pending: { cert?: string; ca?: string; built: Promise<BuiltClient> } | undefined;
+  const retired = new Map<HttpClient, ReturnType<typeof setTimeout>>();
+
+  function retire(client: HttpClient): void {
+    const timer = setTimeout(() => {
+      retired.delete(client);
+      client.close();
+    }, RETIRE_AFTER_MS);
+    retired.set(client, unrefTimer(timer));
+  }
+
+  function clientFor(issued: ClientCertificate | undefined, ca: string | undefined): Promise<BuiltClient> {
+    const cert = issued?.cert;
+    if (current && current.cert === cert && current.ca === ca) return Promise.resolve(current);
+    if (pending && pending.cert === cert && pending.ca === ca) return pending.built;
+    const tls = issued || ca !== access.tls.ca ? withTrust(access.tls, ca, issued) : access.tls;
+    const built: Promise<BuiltClient> = createHttpClient({ tls, proxyUrl: access.proxyUrl }).then((client) => {
+      const next = { client, cert, ca };
+      // Credentials newer than these arrived while it was built: its request goes on it, later ones will not.
+      if (pending?.built !== built) retire(client);
+      else {
+        if (current) retire(current.client);
+        current = next;
+      }
+      return next;
+    });
+    pending = { cert, ca, built };
+    const settled = () => {
+      if (pending?.built === built) pending = undefined;
+    };
+    built.then(settled, settled);
+    return built;
+  }
+
   return {
     async fetch(url, init) {
       const issued = await access.credentials.clientCertificate?.();
       const ca = await access.currentCa?.() ?? access.tls.ca;
-      if (!current || current.cert !== issued?.cert || current.ca !== ca) {
-        current?.client.close();
-        const tls = issued || ca !== access.tls.ca ? withTrust(access.tls, ca, issued) : access.tls;
-        current = { client: await createHttpClient({ tls, proxyUrl: access.proxyUrl }), cert: issued?.cert, ca };
-      }
-      return current.client.fetch(url, init);
+      return (await clientFor(issued, ca)).client.fetch(url, init);
     },
     close() {
+      for (const [client, timer] of retired) {
+        clearTimeout(timer);
+        client.close();
+      }
+      retired.clear();
       current?.client.close();
       current = undefined;
     },
