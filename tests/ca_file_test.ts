@@ -38,9 +38,11 @@ for (const [name, [path, options, vars]] of Object.entries(CA_FILES)) {
   });
 }
 
-Deno.test("resolveClusterAccess() keeps the last CA while its file is missing, empty or holds no PEM", async () => {
+Deno.test("resolveClusterAccess() keeps the last CA while its file is missing, empty, cut short or holds no certificate", async () => {
   const { access, files, advance } = await rotatingCa(`${SA}/ca.crt`, {}, IN_CLUSTER_VARS);
-  for (const text of [undefined, "", "not a certificate\n"]) {
+  const cutShort = NEW.slice(0, NEW.indexOf("-----END"));
+  const keyOnly = "-----BEGIN PRIVATE KEY-----\nMC4=\n-----END PRIVATE KEY-----\n";
+  for (const text of [undefined, "", "not a certificate\n", cutShort, `${OLD}${cutShort}`, keyOnly]) {
     if (text === undefined) delete files[`${SA}/ca.crt`];
     else files[`${SA}/ca.crt`] = text;
     advance(300_000);

@@ -246,7 +246,7 @@ Deno.test("resolveClusterAccess() uses the system trust store for an in-cluster 
     const files = { ...SA_FILES, [`${SA}/ca.crt`]: text };
     const access = await resolveClusterAccess({}, fakeEnvironment(IN_CLUSTER_VARS, files));
     assert.equal(access.tls.ca, undefined);
-    assert.equal(access.tls.caSource, `the system trust store (${SA}/ca.crt holds no PEM certificate)`);
+    assert.equal(access.tls.caSource, `the system trust store (${SA}/ca.crt holds no whole PEM certificate)`);
     assert.equal(access.currentCa, undefined);
   }
   const access = await resolveClusterAccess({}, fakeEnvironment(IN_CLUSTER_VARS, { [`${SA}/token`]: "t" }));

@@ -22,6 +22,26 @@ export function isPem(text: string): boolean {
 }
 
 /**
+ * Whether text holds whole PEM certificates and nothing cut short: at least one `CERTIFICATE` block, and an end
+ * to every one that begins (a CA file caught while it is written, or holding only a key, does not).
+ *
+ * @param text The text.
+ * @returns True when every certificate block in it is complete, and there is one.
+ *
+ * @example A bundle cut short
+ * ```ts
+ * import { holdsCertificates } from "./_pem.ts";
+ * const block = "-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n";
+ * console.log(holdsCertificates(block), holdsCertificates(`${block}-----BEGIN CERTIFICATE-----\nY2`)); // true false
+ * ```
+ */
+export function holdsCertificates(text: string): boolean {
+  const begun = text.match(/-----BEGIN CERTIFICATE-----/g)?.length ?? 0;
+  const whole = text.match(/-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g)?.length ?? 0;
+  return whole > 0 && whole === begun;
+}
+
+/**
  * Checks the text of a PEM file named in the configuration: present, and PEM.
  *
  * @param text The file's text, `undefined` when it does not exist.

@@ -11,7 +11,7 @@
 
 import { trace } from "../runtime/trace.ts";
 import { readConfigFile } from "./_read_config_file.ts";
-import { isPem } from "./_pem.ts";
+import { holdsCertificates } from "./_pem.ts";
 import type { ReadFile } from "./types.ts";
 
 /**
@@ -42,7 +42,7 @@ export interface CaFileOptions {
 /**
  * The CA of `path` as the file holds it now: `first` until `refreshMs` has
  * passed, then the file read again. A file that is missing, unreadable, empty
- * or holds no PEM (a rotation half written) is skipped and traced: the last
+ * or holds no whole PEM certificate (one half written, or a key) is skipped and traced: the last
  * good CA stays until the next read. Concurrent calls share one read.
  *
  * @param path The CA file.
@@ -71,8 +71,8 @@ export function caFileReader(path: string, first: string, options: CaFileOptions
       const text = await readConfigFile(options.readFile, path, (what) => new Error(`${path} ${what}`));
       problem = text === undefined
         ? `${path} does not exist`
-        : !isPem(text)
-        ? `${path} holds no PEM certificate`
+        : !holdsCertificates(text)
+        ? `${path} holds no whole PEM certificate`
         : undefined;
       if (problem === undefined && text !== current) {
         trace(`CA file ${path} changed: new connections trust the new one`);

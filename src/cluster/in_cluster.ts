@@ -12,7 +12,7 @@ import { ConfigError } from "../base/errors.ts";
 import { trace } from "../runtime/trace.ts";
 import { readConfigFile, readOrFail } from "./_read_config_file.ts";
 import { joinPath } from "./_paths.ts";
-import { isPem } from "./_pem.ts";
+import { holdsCertificates } from "./_pem.ts";
 import { checkNamespace } from "./_check_namespace.ts";
 import { tokenFileCredentials } from "./credentials.ts";
 import { normalizeServer } from "./server_url.ts";
@@ -118,10 +118,10 @@ export async function inClusterAccess(
   const caPath = joinPath(directory, "ca.crt");
   const caText = await readOrFail(env.readFile, caPath, "the in-cluster CA");
   // As client-go: a ca.crt missing, or without a certificate, leaves the system trust store (and is not read again).
-  const ca = caText !== undefined && isPem(caText) ? caText : undefined;
+  const ca = caText !== undefined && holdsCertificates(caText) ? caText : undefined;
   // No kubeconfig fields here: the server and the CA come from the pod's environment and its service account.
   const caSettings = "KUBERNETES_SERVICE_HOST and the service account's ca.crt";
-  const unusable = `${caPath} ${caText === undefined ? "does not exist" : "holds no PEM certificate"}`;
+  const unusable = `${caPath} ${caText === undefined ? "does not exist" : "holds no whole PEM certificate"}`;
   const tls = ca !== undefined ? createTlsSettings({ ca, caSource: caPath, caSettings }) : createTlsSettings({
     caSource: `the system trust store (${unusable})`,
     caSettings,
