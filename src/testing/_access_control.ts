@@ -111,7 +111,7 @@ export type AccessControl = {
   set(access: FakeAccess | undefined): void;
   reviewOf(method: string, path: string): ReviewResource | undefined;
   answer(req: IncomingMessage, review: ReviewResource): Promise<Answer>;
-  deniedUnrouted(request: RbacRequest): string | undefined;
+  deniedOutsideServedResources(request: RbacRequest): string | undefined;
   deniedUser(request: { verb: string; resource: string; namespace?: string }): string | undefined;
 };
 
@@ -236,14 +236,15 @@ export function createAccessControl(): AccessControl {
     },
 
     /**
-     * The user a 403 names when the rules of `setAccess()` do not allow a request the server does not route (a
-     * resource it does not serve, a method it does not take, a path outside the API), else `undefined`: RBAC
-     * authorizes a request before any handler reads it, so such a user gets 403 where an admin gets 404 or 405.
-     * Every authenticated user may GET the discovery and health paths (the `system:discovery` ClusterRole).
+     * The user a 403 names when the rules of `setAccess()` do not allow a request for anything but the slices,
+     * Services and Nodes the server serves (another resource, a method other than GET, any other path), else
+     * `undefined`: RBAC authorizes a request before any handler reads it, so such a user gets 403 where an admin
+     * gets an answer, a 404 or a 405. Every authenticated user may GET the discovery and health paths (the
+     * `system:discovery` ClusterRole); a HEAD of them is RBAC's verb `head`, which it does not grant.
      *
      * @param request What RBAC sees of the request.
      */
-    deniedUnrouted(request: RbacRequest): string | undefined {
+    deniedOutsideServedResources(request: RbacRequest): string | undefined {
       if (current === ADMIN) return undefined;
       if (request.kind === "path") return isDiscovery(request) ? undefined : current.username;
       const resource = request.subresource === undefined

@@ -228,8 +228,8 @@ export function createRequestHandler(
     // What RBAC sees of the request, read only for a 403.
     const attributes = () => requestAttributes(record.method, record.path, query);
     if (who === "anonymous" && !isPublicInfo(record.method, path)) throw forbiddenRequest(ANONYMOUS, attributes());
-    const deniedUser = route.kind === "unknown" && review === undefined
-      ? context.access.deniedUnrouted(attributes())
+    const deniedUser = route.kind !== "resource" && review === undefined
+      ? context.access.deniedOutsideServedResources(attributes())
       : undefined;
     if (deniedUser !== undefined) throw forbiddenRequest(deniedUser, attributes());
     const failure = failures.take(record.kind);

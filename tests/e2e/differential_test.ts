@@ -623,6 +623,10 @@ const cases: Case[] = [
           ["GET", "/metrics"],
           ["GET", "/version"],
           ["HEAD", "/version"],
+          ["HEAD", "/healthz"],
+          ["POST", "/healthz"],
+          ["DELETE", "/apis"],
+          ["GET", "/"],
         ];
         const answers: Json[] = [];
         for (const [method, path] of requests) {

@@ -624,7 +624,7 @@ Deno.test("setAccess() denies a Service or Node read with the real server's 403 
   });
 });
 
-Deno.test("setAccess() denies what the fake does not serve with RBAC's 403 where the rules do not allow it, as a real server authorizes before routing", async () => {
+Deno.test("setAccess() denies any request its rules do not allow with RBAC's 403, served or not, as a real server authorizes before routing", async () => {
   await withServer({ token: "t" }, async (server) => {
     const headers = { authorization: "Bearer t" };
     const status = async (
@@ -665,6 +665,9 @@ Deno.test("setAccess() denies what the fake does not serve with RBAC's 403 where
         'group "discovery.k8s.io" in the namespace "shop"',
     );
     assert.equal(await message("/metrics"), 'forbidden: User "reader" cannot get path "/metrics"');
+    assert.equal(await message("/"), 'forbidden: User "reader" cannot get path "/"');
+    assert.equal(await message("/healthz", "POST"), 'forbidden: User "reader" cannot post path "/healthz"');
+    assert.equal(await status("/healthz", "HEAD"), 403, "RBAC's verb for a HEAD of a path is head");
     // Discovery and health paths are every authenticated user's (system:discovery): what the fake lacks stays 404.
     assert.equal(await status("/apis/example.com/v1"), 404);
     assert.equal(await status("/version"), 200);
