@@ -274,6 +274,6 @@ Deno.test("networkError() says a CA file is read again every 5 minutes, and an i
   const message = networkError("watch", "endpointslices", fromFile, cause).message;
   assert.match(
     message,
-    /; the CA file is read again every 5 minutes, so a rotated cluster CA is trusted from then on \(restart the process after changing the other settings\)$/,
+    /; the CA file is read again every 5 minutes, so a rotated cluster CA written there is trusted within 5 minutes \(restart the process after changing the server or the TLS server name\)$/,
   );
 });

@@ -256,7 +256,7 @@ Deno.test("resolveClusterAccess() uses the system trust store for an in-cluster 
 Deno.test("resolveClusterAccess() in a pod without a mounted token says how to mount one", async () => {
   await rejectsConfig(
     resolveClusterAccess({}, fakeEnvironment(IN_CLUSTER_VARS, {}, { homeDirectory: () => "/home/me" })),
-    /; in-cluster \(\/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/token does not exist: the pod mounts no service account token: set automountServiceAccountToken: true in the pod's spec or on its ServiceAccount\);/,
+    /; in-cluster \(\/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/token does not exist: the pod mounts no service account token: set automountServiceAccountToken: true in the pod's spec, which overrides its ServiceAccount's, or on the ServiceAccount when the pod's spec leaves it out\);/,
   );
 });
 
@@ -267,7 +267,7 @@ Deno.test("resolveClusterAccess() in a pod whose token this user cannot read say
   });
   await rejectsConfig(resolveClusterAccess({}, environment), {
     message:
-      /^Cannot read the in-cluster service account token: \/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/token cannot be read \(EACCES\): check its permissions: this process's user must be able to read it \(set the pod's securityContext\.fsGroup, and the kubelet makes it readable by that group\)$/,
+      /^Cannot read the in-cluster service account token: \/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/token cannot be read \(EACCES\): this process's user may not read it: set the pod's securityContext\.fsGroup, and the kubelet makes the file readable by that group$/,
     file: `${SA}/token`,
   });
 });

@@ -367,8 +367,8 @@ export function networkError(
         `check ${access.tls.caSettings ?? "certificate-authority and tls-server-name"} in ${access.source}; ` +
         // A CA rotated under a running process is the other cause: only a CA file is read again.
         (access.currentCa !== undefined
-          ? "the CA file is read again every 5 minutes, so a rotated cluster CA is trusted from then on (restart " +
-            "the process after changing the other settings)"
+          ? "the CA file is read again every 5 minutes, so a rotated cluster CA written there is trusted within 5 " +
+            "minutes (restart the process after changing the server or the TLS server name)"
           : "they are read once, at start, so restart the process after changing them (a rotated cluster CA, say)"),
       options,
     );

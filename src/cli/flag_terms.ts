@@ -56,7 +56,7 @@ const TERMS: [RegExp, string][] = [
     " (the cluster's CA may have been rotated), then run kgr-resolver again",
   ],
   [
-    /; the CA file is read again every 5 minutes, so a rotated cluster CA is trusted from then on \(restart the process after changing the other settings\)/g,
+    /; the CA file is read again every 5 minutes, so a rotated cluster CA written there is trusted within 5 minutes \(restart the process after changing the server or the TLS server name\)/g,
     " (the cluster's CA may have been rotated), then run kgr-resolver again",
   ],
 ];

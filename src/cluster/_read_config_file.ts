@@ -36,16 +36,17 @@ import type { ReadFile } from "./types.ts";
 export async function readConfigFile(
   readFile: ReadFile,
   path: string,
-  unreadable: (problem: string, fix: string) => Error | undefined,
+  unreadable: (problem: string, fix: string, code: string | undefined) => Error | undefined,
 ): Promise<string | undefined> {
   try {
     return await readFile(path);
   } catch (error) {
+    const code = errorCode(error);
     const failure = refusedByRuntime(error)
-      ? unreadable("cannot be read by this Deno process", "run it with --allow-read, or add the file to its list")
-      : errorCode(error) === "EISDIR"
-      ? unreadable("is a folder (EISDIR)", "give the path of a file in it")
-      : unreadable(`cannot be read (${errorCode(error)})`, "check its permissions");
+      ? unreadable("cannot be read by this Deno process", "run it with --allow-read, or add the file to its list", code)
+      : code === "EISDIR"
+      ? unreadable("is a folder (EISDIR)", "give the path of a file in it", code)
+      : unreadable(`cannot be read (${code})`, "check its permissions", code);
     if (failure) throw failure;
     return undefined;
   }

@@ -81,20 +81,21 @@ export async function inClusterAccess(
   }
   const directory = env.serviceAccountDirectory;
   const tokenPath = joinPath(directory, "token");
-  const token = await readConfigFile(env.readFile, tokenPath, (problem, fix) =>
+  const token = await readConfigFile(env.readFile, tokenPath, (problem, fix, code) =>
     new ConfigError(
-      `Cannot read the in-cluster service account token: ${tokenPath} ${problem}: ${fix}` +
+      `Cannot read the in-cluster service account token: ${tokenPath} ${problem}: ` +
         // With the pod's fsGroup, the kubelet gives a projected volume's files to that group (0640 for mode 0600).
-        (/\((EACCES|EPERM)\)/.test(problem)
-          ? ": this process's user must be able to read it (set the pod's securityContext.fsGroup, and the " +
-            "kubelet makes it readable by that group)"
-          : ""),
+        (code === "EACCES" || code === "EPERM"
+          ? "this process's user may not read it: set the pod's securityContext.fsGroup, and the kubelet makes " +
+            "the file readable by that group"
+          : fix),
       { file: tokenPath },
     ));
   if (token === undefined) {
     tried.push(
       `in-cluster (${tokenPath} does not exist: the pod mounts no service account token: set ` +
-        "automountServiceAccountToken: true in the pod's spec or on its ServiceAccount)",
+        "automountServiceAccountToken: true in the pod's spec, which overrides its ServiceAccount's, or on the " +
+        "ServiceAccount when the pod's spec leaves it out)",
     );
     return undefined;
   }

@@ -112,6 +112,13 @@ Deno.test("inFlagTerms() tells the CLI's user to run kgr-resolver again where th
     unauthorized(basicAuthCredentials("admin", "secret")),
     unauthorized(none, "-----BEGIN CERTIFICATE-----"),
     networkError("list", "endpointslices", access(none), new Error("certificate signed by unknown authority")).message,
+    // A CA from a file, read again every 5 minutes.
+    networkError(
+      "list",
+      "endpointslices",
+      { ...access(none), currentCa: () => Promise.resolve("") },
+      new Error("certificate signed by unknown authority"),
+    ).message,
   ].map(inFlagTerms);
   for (const message of messages) {
     assert.match(message, /, then run kgr-resolver again$/, message);
