@@ -67,10 +67,10 @@ const warnedRefusedLoadBalancing = new WeakSet<object>();
  * @example A config for retries alone
  * ```ts ignore
  * import * as grpc from "@grpc/grpc-js";
- * warnWithoutLoadBalancing(grpc, JSON.stringify({ methodConfig: [] })); // logs the warning once
+ * warnOfPickFirstFallback(grpc, JSON.stringify({ methodConfig: [] })); // logs the warning once
  * ```
  */
-export function warnWithoutLoadBalancing(grpc: GrpcModule, channelConfig: unknown): void {
+export function warnOfPickFirstFallback(grpc: GrpcModule, channelConfig: unknown): void {
   let parsed: { loadBalancingConfig?: unknown } | null;
   try {
     parsed = JSON.parse(String(channelConfig));

@@ -25,7 +25,7 @@ import {
   type GrpcModule,
   type RegisterOptions,
 } from "./_register_options.ts";
-import { emptyListConfig, serviceConfigOf, warnWithoutLoadBalancing } from "./_service_config.ts";
+import { emptyListConfig, serviceConfigOf, warnOfPickFirstFallback } from "./_service_config.ts";
 import { createStaleNote } from "./_stale_note.ts";
 
 export type { GrpcModule, RegisterOptions } from "./_register_options.ts";
@@ -163,7 +163,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       const channelConfig = channelOptions["grpc.service_config"];
       this.#serviceConfig = channelConfig ? null : serviceConfigOf(options.loadBalancing);
       this.#emptyConfig = channelConfig ? null : emptyConfig ?? this.#serviceConfig;
-      if (channelConfig) warnWithoutLoadBalancing(grpc, channelConfig);
+      if (channelConfig) warnOfPickFirstFallback(grpc, channelConfig);
       try {
         this.#target = parseGrpcUri(uri);
       } catch (error) {

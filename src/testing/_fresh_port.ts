@@ -7,13 +7,18 @@
  * where it should stream, and a test that counts requests fails once in a
  * while. Measured: a 403 test failed in CI when its server got the port of an
  * earlier one that refused streaming lists.
+ *
+ * @module
  */
 import type { Server } from "node:net";
 
 /** The ports this process's test servers listened on. */
 const usedPorts = new Set<number>();
 
-/** How many ports to try before giving up: the system hands out a used one rarely. */
+/**
+ * How many listens on port 0 before a used port is taken after all: the system hands one out again rarely, and
+ * twenty times in a row never in practice.
+ */
 const ATTEMPTS = 20;
 
 /**

@@ -148,6 +148,7 @@ export async function fakeTarget(options: FakeApiServerOptions = {}): Promise<Ta
         ],
       });
       try {
+        // The fake's one token is the reader's now: setAccess() changed who it is.
         return await body("admin");
       } finally {
         server.setAccess(undefined);

@@ -37,7 +37,12 @@ export async function writeProjectedVolume(folder: string, files: Record<string,
   for (const [name, text] of Object.entries(files)) await writeFile(join(folder, version, name), text);
   await symlink(version, join(folder, "..data_tmp"));
   await rename(join(folder, "..data_tmp"), join(folder, "..data"));
-  for (const name of Object.keys(files)) await symlink(join("..data", name), join(folder, name)).catch(() => {});
+  // The links to ..data stay from the first write on: only an existing one is no failure.
+  for (const name of Object.keys(files)) {
+    await symlink(join("..data", name), join(folder, name)).catch((error) => {
+      if ((error as { code?: string }).code !== "EEXIST") throw error;
+    });
+  }
 }
 
 /** The shell script that mounts the volume (its first argument) and runs the rest of its arguments. */
