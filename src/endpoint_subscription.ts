@@ -108,6 +108,8 @@ interface Selection {
   generation: number;
   /** Makes the next selection for this port cheaper. */
   memo: SelectionMemo;
+  /** Whether a subscriber was sent it: its metrics are recorded then, once (a held empty set is never recorded). */
+  sent: boolean;
   /** Why `endpoints` is empty, when it is. */
   emptyReason?: string;
   /** See {@linkcode EndpointSnapshot.portNote}. */
@@ -426,6 +428,12 @@ function deliver(
   subscriber.delivered = { port, selection };
   // A port renamed in place, for a target without a port: the new name selects what the old one did.
   if (previous && previous.port !== port && sameSelection(previous.selection, selection)) return false;
+  if (!selection.sent) {
+    selection.sent = true;
+    const { endpoints, topology } = selection;
+    const preferred = topology === "none" ? undefined : endpoints.filter((endpoint) => endpoint.preferred).length;
+    watch.metrics.updated(port, { total: endpoints.length, preferred });
+  }
   const snapshot = snapshotOf(selection.endpoints, {
     resourceVersion: state.resourceVersion,
     namespace: watch.namespace,
@@ -459,11 +467,8 @@ function selectionFor(watch: SharedWatch, port: number | string, locality: Local
   // A new reason for an empty set is news too: the Service appeared, but without the target's port, say.
   const same = last !== undefined && sameSelection(last, { endpoints, topology, emptyReason, portNote });
   const generation = same ? last!.generation : ++generations;
-  if (!same) {
-    const preferred = topology === "none" ? undefined : endpoints.filter((endpoint) => endpoint.preferred).length;
-    watch.metrics.updated(port, { total: endpoints.length, preferred });
-  }
-  const selection: Selection = { version: watch.version, endpoints, topology, generation, memo };
+  const sent = same && last!.sent;
+  const selection: Selection = { version: watch.version, endpoints, topology, generation, memo, sent };
   if (emptyReason !== undefined) selection.emptyReason = emptyReason;
   if (portNote !== undefined) selection.portNote = portNote;
   watch.selections.set(key, selection);

@@ -152,3 +152,56 @@ Deno.test("two clusters behind one proxy host, told apart by the path of their U
     meter.remove();
   }
 });
+
+Deno.test("the endpoints gauge and updates counter follow the snapshots delivered: a slice deleted and created again within the hold counts no empty set", async () => {
+  const { watchEndpoints } = await import("../mod.ts");
+  const { endpointSlice, startFakeApiServer } = await import("../testing.ts");
+  const meter = installFakeMeter();
+  await using api = await startFakeApiServer();
+  const slice = () =>
+    endpointSlice({
+      namespace: "shop",
+      service: "echo",
+      name: "echo-a",
+      port: { name: "grpc", port: 50051 },
+      endpoints: [{ ip: "10.1.0.1" }, { ip: "10.1.0.2" }],
+    });
+  api.applySlice(slice());
+  const controller = new AbortController();
+  const delivered: number[] = [];
+  const gauge: number[] = [];
+  const watching = (async () => {
+    const snapshots = watchEndpoints("kubernetes:///echo.shop:grpc", {
+      cluster: { kubeconfig: api.kubeconfig() },
+      signal: controller.signal,
+    });
+    for await (const snapshot of snapshots) delivered.push(snapshot.endpoints.length);
+  })();
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const updates = () => meter.added.filter(({ name }) => name === "grpc.resolver.kubernetes.updates").length;
+  try {
+    while (delivered.length === 0) await sleep(10);
+    for (let i = 0; i < 3; i++) {
+      // The endpoints' pods are the same: gRPC never gets the empty set between the two events.
+      api.deleteSlice("shop", "echo-a");
+      for (const end = Date.now() + 10; Date.now() < end;) {
+        await sleep(1);
+        const observed = meter.observe("grpc.resolver.kubernetes.endpoints");
+        gauge.push(
+          ...observed.filter(({ attributes }) => attributes?.["k8s.namespace.name"] === "shop").map(({ value }) =>
+            value
+          ),
+        );
+      }
+      api.applySlice(slice());
+      await sleep(200);
+    }
+    assert.ok(!delivered.includes(0), `delivered: ${delivered}`);
+    assert.ok(!gauge.includes(0), `the gauge showed a set never delivered: ${gauge}`);
+    assert.equal(updates(), delivered.length, `updates counted: ${updates()}, snapshots delivered: ${delivered}`);
+  } finally {
+    controller.abort();
+    await watching.catch(() => {});
+    meter.remove();
+  }
+});
