@@ -108,7 +108,7 @@ interface Selection {
   generation: number;
   /** Makes the next selection for this port cheaper. */
   memo: SelectionMemo;
-  /** Whether a subscriber was sent it: its metrics are recorded then, once (a held empty set is never recorded). */
+  /** Whether a subscriber was given it: its metrics are recorded then, once (a held empty set is never recorded). */
   sent: boolean;
   /** Why `endpoints` is empty, when it is. */
   emptyReason?: string;
@@ -217,14 +217,20 @@ export function subscribeEndpoints(
     if (watch.subscribers.size === 0) watch.stop();
     else {
       const port = subscriber.port ?? subscriber.chosenPort;
-      const portOf = (other: Subscriber) => other.port ?? other.chosenPort;
-      if (port !== undefined && ![...watch.subscribers].some((other) => portOf(other) === port)) {
-        watch.metrics.portDropped(port);
-      }
+      if (port !== undefined) dropPortIfUnused(watch, port);
       pruneSelections(watch);
     }
     watch = undefined;
   };
+}
+
+/**
+ * Sets the endpoints gauge of `port` to 0 when no subscriber of the watch uses it any more: the last one left, or
+ * the Service's port was renamed.
+ */
+function dropPortIfUnused(watch: SharedWatch, port: number | string): void {
+  const portOf = (other: Subscriber) => other.port ?? other.chosenPort;
+  if (![...watch.subscribers].some((other) => portOf(other) === port)) watch.metrics.portDropped(port);
 }
 
 /** Everything that makes two connections to a cluster differ; no secret (the client key is not part of it). */
@@ -426,14 +432,15 @@ function deliver(
   if (holdEmpty && selection.endpoints.length === 0 && previous?.selection.endpoints.length) return true;
   subscriber.generation = selection.generation;
   subscriber.delivered = { port, selection };
-  // A port renamed in place, for a target without a port: the new name selects what the old one did.
-  if (previous && previous.port !== port && sameSelection(previous.selection, selection)) return false;
   if (!selection.sent) {
     selection.sent = true;
     const { endpoints, topology } = selection;
     const preferred = topology === "none" ? undefined : endpoints.filter((endpoint) => endpoint.preferred).length;
     watch.metrics.updated(port, { total: endpoints.length, preferred });
   }
+  if (previous && previous.port !== port) dropPortIfUnused(watch, previous.port);
+  // A port renamed in place, for a target without a port: the new name selects what the old one did.
+  if (previous && previous.port !== port && sameSelection(previous.selection, selection)) return false;
   const snapshot = snapshotOf(selection.endpoints, {
     resourceVersion: state.resourceVersion,
     namespace: watch.namespace,

@@ -205,3 +205,46 @@ Deno.test("the endpoints gauge and updates counter follow the snapshots delivere
     meter.remove();
   }
 });
+
+Deno.test("a Service port renamed in place moves the endpoints gauge of a target without a port to the new name", async () => {
+  const { watchEndpoints } = await import("../mod.ts");
+  const { endpointSlice, startFakeApiServer } = await import("../testing.ts");
+  const meter = installFakeMeter();
+  await using api = await startFakeApiServer();
+  const slice = (port: string) =>
+    endpointSlice({
+      namespace: "rename",
+      service: "echo",
+      name: "echo-a",
+      port: { name: port, port: 50051 },
+      endpoints: [{ ip: "10.1.0.1" }],
+    });
+  api.applySlice(slice("grpc"));
+  const controller = new AbortController();
+  let delivered = 0;
+  const watching = (async () => {
+    const snapshots = watchEndpoints("kubernetes:///echo.rename", {
+      cluster: { kubeconfig: api.kubeconfig() },
+      signal: controller.signal,
+    });
+    for await (const _ of snapshots) delivered++;
+  })();
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const byPort = () =>
+    Object.fromEntries(
+      meter.observe("grpc.resolver.kubernetes.endpoints")
+        .filter(({ attributes }) => attributes?.["k8s.namespace.name"] === "rename")
+        .map(({ value, attributes }) => [attributes?.port, value]),
+    );
+  try {
+    while (delivered === 0) await sleep(10);
+    assert.deepEqual(byPort(), { grpc: 1 });
+    api.applySlice(slice("web"));
+    for (const end = Date.now() + 2_000; byPort().web === undefined && Date.now() < end;) await sleep(10);
+    assert.deepEqual(byPort(), { grpc: 0, web: 1 }, "the old name counts no endpoint: no target uses it");
+  } finally {
+    controller.abort();
+    await watching.catch(() => {});
+    meter.remove();
+  }
+});
