@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { caFileReader } from "../src/cluster/ca_file.ts";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import type { ClusterOptions } from "../src/cluster/types.ts";
 import { config } from "./_kubeconfig_object.ts";
@@ -64,4 +65,28 @@ Deno.test("resolveClusterAccess() reads an inline CA once: certificate-authority
     const { access } = await rotatingCa("/certs/ca.crt", options);
     assert.equal(access.currentCa, undefined, JSON.stringify(Object.keys(options)));
   }
+});
+
+Deno.test("caFileReader() reads once for calls made together, and waits another period after a read that failed", async () => {
+  let now = 0;
+  let reads = 0;
+  let text: string | undefined = NEW;
+  const readFile = () => {
+    reads++;
+    return Promise.resolve(text);
+  };
+  const currentCa = caFileReader("/sa/ca.crt", OLD, { readFile, now: () => now, refreshMs: 1000 });
+  now = 1000;
+  assert.deepEqual(await Promise.all([currentCa(), currentCa(), currentCa()]), [NEW, NEW, NEW]);
+  assert.equal(reads, 1, "one read for three calls");
+  text = undefined; // The file went missing: the CA stays, and the next read waits a whole period.
+  now = 2000;
+  assert.equal(await currentCa(), NEW);
+  now = 2999;
+  assert.equal(await currentCa(), NEW);
+  assert.equal(reads, 2, "no read before a period after the failed one");
+  text = OLD;
+  now = 3000;
+  assert.equal(await currentCa(), OLD);
+  assert.equal(reads, 3);
 });
