@@ -111,14 +111,25 @@ export type AccessControl = {
   set(access: FakeAccess | undefined): void;
   reviewOf(method: string, path: string): ReviewResource | undefined;
   answer(req: IncomingMessage, review: ReviewResource): Promise<Answer>;
-  deniedOutsideServedResources(request: RbacRequest): string | undefined;
+  deniedOutsideServedResources(request: RefusedRequest): string | undefined;
   deniedUser(request: { verb: string; resource: string; namespace?: string }): string | undefined;
 };
 
-/** What RBAC sees of a request: a resource's attributes, or a path outside the resources. */
-type RbacRequest =
-  | { kind: "resource"; verb: string; group: string; resource: string; subresource?: string; namespace?: string }
-  | { kind: "path"; verb: string; path: string };
+/**
+ * What RBAC sees of a request (and names when it refuses it): a verb on a resource (any the real server may
+ * route), or on a path.
+ */
+export type RefusedRequest =
+  | {
+    readonly kind: "resource";
+    readonly verb: string;
+    readonly group: string;
+    readonly resource: string;
+    readonly subresource?: string;
+    readonly namespace?: string;
+    readonly name?: string;
+  }
+  | { readonly kind: "path"; readonly verb: string; readonly path: string };
 
 /** The paths of kube-apiserver's `system:discovery` ClusterRole, bound to every authenticated user (`get` only). */
 const DISCOVERY_PATHS = new Set([
@@ -244,7 +255,7 @@ export function createAccessControl(): AccessControl {
      *
      * @param request What RBAC sees of the request.
      */
-    deniedOutsideServedResources(request: RbacRequest): string | undefined {
+    deniedOutsideServedResources(request: RefusedRequest): string | undefined {
       if (current === ADMIN) return undefined;
       if (request.kind === "path") return isDiscovery(request) ? undefined : current.username;
       const resource = request.subresource === undefined

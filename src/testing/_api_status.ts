@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { RefusedRequest } from "./_access_control.ts";
 import type { InjectedFailure } from "./server_types.ts";
 
 /** The API group of each resource a Status names; `""` is the core group. */
@@ -154,19 +155,6 @@ export function forbidden(
 ): HttpError {
   return forbiddenRequest(user, { kind: "resource", ...request, group: GROUPS[request.resource] }, extraDetails);
 }
-
-/** What RBAC saw of a request it refused: a verb on a resource (any the real server may route), or on a path. */
-export type RefusedRequest =
-  | {
-    readonly kind: "resource";
-    readonly verb: string;
-    readonly group: string;
-    readonly resource: string;
-    readonly subresource?: string;
-    readonly namespace?: string;
-    readonly name?: string;
-  }
-  | { readonly kind: "path"; readonly verb: string; readonly path: string };
 
 /** Go's replacer in the API server's 403: its message is HTML-safe. */
 const sanitize = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");

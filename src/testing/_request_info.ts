@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { RefusedRequest } from "./_api_status.ts";
+import type { RefusedRequest } from "./_access_control.ts";
 import { queryBool, readListOptions } from "./_request_options.ts";
 
 /**
