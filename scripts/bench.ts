@@ -34,7 +34,8 @@
 import { parseArgs } from "node:util";
 import { type Backend, type BenchEndpoint, startFakeBackend, startRealBackend } from "./bench/backends.ts";
 import { buildGoHarness, type PeerName, PEERS, type RunningClient, startClient } from "./bench/clients.ts";
-import { type BenchResults, type LatencyRun, machineDescription, mergeSaved, writeOutputs } from "./bench/report.ts";
+import type { LatencyRun } from "./bench/core_tables.ts";
+import { type BenchResults, machineDescription, mergeSaved, writeOutputs } from "./bench/report.ts";
 import { burstSection } from "./bench/burst.ts";
 import { stallSection } from "./bench/stall.ts";
 import { watchListSection } from "./bench/watchlist.ts";

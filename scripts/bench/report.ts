@@ -1,5 +1,5 @@
 /**
- * Turns the benchmark results into the README table (between
+ * Turns the benchmark results into the README tables (between
  * `<!-- bench:start -->` and `<!-- bench:end -->`), an SVG chart of the
  * latency distributions and `scripts/bench/results.json`.
  *
@@ -8,7 +8,7 @@
 
 import { cpus } from "node:os";
 import type { BurstResults } from "./burst.ts";
-import { limitOf } from "./clients.ts";
+import { type CoreResults, coreTables, percentile } from "./core_tables.ts";
 import { largeServiceTables } from "./large_tables.ts";
 import { renderStallSvg } from "./stall_chart.ts";
 import type { StallResults } from "./stall.ts";
@@ -22,61 +22,9 @@ const JSON_FILE = new URL("scripts/bench/results.json", ROOT);
 const START = "<!-- bench:start -->";
 const END = "<!-- bench:end -->";
 
-/** Latency samples of one client, in ms. */
-export interface LatencyRun {
-  /** From the write request leaving the writer to the client's observation. */
-  samples: number[];
-  /** From the write's response arriving (equal to `samples` on the in-process fake server). */
-  fromAccepted: number[];
-  missed: number;
-  error?: string;
-}
-
 /** Everything `scripts/bench.ts` measured. */
-export interface BenchResults {
+export interface BenchResults extends CoreResults {
   machine: string;
-  updates: number;
-  /** Unmeasured updates per latency client first. */
-  warmup?: number;
-  churnMinutes: number;
-  /** By server kind, then by peer. */
-  latency: Record<string, Record<string, LatencyRun>>;
-  decode: {
-    runtime: string;
-    events: number;
-    bytes: number;
-    chunkBytes: number;
-    results: Record<string, { ms: number; eventsPerSecond: number; mbPerSecond: number }>;
-  }[];
-  scale: {
-    peer: string;
-    error?: string;
-    firstMs?: number;
-    rssBytes?: number;
-    watches?: number;
-    lists?: number;
-  }[];
-  big: {
-    peer: string;
-    error?: string;
-    firstMs?: number;
-    rssBytes?: number;
-    cpuMsPerUpdate?: number;
-    /** CPU per update of every process of the peer (null: it failed); the figures above are the median one's. */
-    cpuMsPerUpdateRuns?: (number | null)[];
-    p50?: number;
-    observed?: number;
-    endpointsSeen?: number;
-  }[];
-  churn: {
-    peer: string;
-    minutes: number;
-    restarts: number;
-    requestsPerMinute: number;
-    lists: number;
-    watches: number;
-    fullStateReads: number;
-  }[];
   /** The watch-only burst (absent in results saved before it existed). */
   burst?: BurstResults;
   /** The grpc-js event-loop stall. */
@@ -140,152 +88,13 @@ export async function machineDescription(): Promise<string> {
   return `${nproc}-core VM (nproc ${nproc}, ${model}); ${deno}, Bun ${bun}, Node ${node}, Go ${go}`;
 }
 
-function percentile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
-
 const fmt = (value: number, digits = 2) => value.toFixed(digits);
-const ratio = (value: number, base: number | undefined) =>
-  base === undefined || !Number.isFinite(base) || base === 0 ? "–" : `${fmt(value / base)}x`;
-const mib = (bytes: number | undefined) => bytes === undefined ? "–" : `${fmt(bytes / 2 ** 20, 0)} MiB`;
 
-function latencyRows(results: BenchResults): string[] {
-  const rows: string[] = [];
-  for (const [kind, label] of [["fake", "fake server"], ["real", "kube-apiserver"]] as const) {
-    const byPeer = results.latency[kind];
-    if (!byPeer) continue;
-    const stats = new Map<string, { p50: number; p99: number; n: number; missed: number; accepted: string }>();
-    for (const [peer, run] of Object.entries(byPeer)) {
-      if (run.samples.length === 0) continue;
-      const sorted = [...run.samples].sort((a, b) => a - b);
-      const accepted = [...run.fromAccepted].sort((a, b) => a - b);
-      stats.set(peer, {
-        p50: percentile(sorted, 0.5),
-        p99: percentile(sorted, 0.99),
-        n: sorted.length,
-        missed: run.missed,
-        accepted: kind === "real"
-          ? ` (after the write's response: ${fmt(percentile(accepted, 0.5))} / ${fmt(percentile(accepted, 0.99))})`
-          : "",
-      });
-    }
-    const peers = [...stats.entries()].filter(([peer]) => !peer.startsWith("ours") && !peer.startsWith("raw"));
-    const best = (key: "p50" | "p99") => Math.min(...peers.map(([, s]) => s[key]));
-    for (const [peer, run] of Object.entries(byPeer)) {
-      const limitPeer = limitOf(peer);
-      const limit = limitPeer && stats.get(limitPeer);
-      const s = stats.get(peer);
-      if (!s) {
-        rows.push(`| latency, ${label} | ${peer} | failed: ${run.error ?? "no samples"} | | |`);
-        continue;
-      }
-      rows.push(
-        `| latency p50 / p99 from the write request, ${label} (${s.n} updates${
-          s.missed ? `, ${s.missed} missed` : ""
-        }) | ${peer} | ` +
-          `${fmt(s.p50)} / ${fmt(s.p99)} ms${s.accepted} | ${ratio(s.p50, best("p50"))} / ${
-            ratio(s.p99, best("p99"))
-          } | ` +
-          `${ratio(s.p50, limit?.p50)} / ${ratio(s.p99, limit?.p99)} |`,
-      );
-    }
-  }
-  return rows;
-}
-
-function decodeRows(results: BenchResults): string[] {
-  const rows: string[] = [];
-  for (const run of results.decode) {
-    const limit = run.results["JSON.parse"];
-    const peer = run.results["client-node"];
-    const mb = (run.bytes / 1e6).toFixed(0);
-    for (
-      const [name, label] of [["ours", "ours"], ["client-node", "client-node (readline + JSON.parse)"], [
-        "JSON.parse",
-        "JSON.parse alone (limit)",
-      ]]
-    ) {
-      const r = run.results[name];
-      rows.push(
-        `| decode, ${run.events} events of 100 endpoints (${mb} MB, ${
-          run.chunkBytes / 1024
-        } KiB chunks), ${run.runtime} | ` +
-          `${label} | ${fmt(r.eventsPerSecond, 0)} events/s, ${fmt(r.mbPerSecond, 0)} MB/s | ` +
-          `${name === "client-node" ? "1.00x" : ratio(r.mbPerSecond, peer.mbPerSecond)} | ` +
-          `${ratio(r.mbPerSecond, limit.mbPerSecond)} |`,
-      );
-    }
-  }
-  return rows;
-}
-
-function scaleRows(results: BenchResults): string[] {
-  const rows: string[] = [];
-  const peers = results.scale.filter((s) => !s.peer.startsWith("ours") && s.error === undefined);
-  const best = (get: (s: BenchResults["scale"][number]) => number | undefined) =>
-    Math.min(...peers.map((s) => get(s) ?? Infinity));
-  for (const s of results.scale) {
-    if (s.error !== undefined) {
-      rows.push(`| 1,000 subscribers over 50 services | ${s.peer} | failed: ${s.error} | | |`);
-      continue;
-    }
-    rows.push(
-      `| 1,000 subscribers over 50 services: API watches / LISTs | ${s.peer} | ${s.watches} / ${s.lists} | ` +
-        `${ratio(s.watches!, best((p) => p.watches))} | ${ratio(s.watches!, 50)} of 50 |`,
-    );
-    rows.push(
-      `| 1,000 subscribers over 50 services: RSS, first resolution | ${s.peer} | ${mib(s.rssBytes)}, ` +
-        `${fmt(s.firstMs!, 0)} ms | ${ratio(s.rssBytes!, best((p) => p.rssBytes))}, ` +
-        `${ratio(s.firstMs!, best((p) => p.firstMs))} | |`,
-    );
-  }
-  const bigPeers = results.big.filter((s) => !s.peer.startsWith("ours") && s.error === undefined);
-  const bigBest = (get: (s: BenchResults["big"][number]) => number | undefined) =>
-    Math.min(...bigPeers.map((s) => get(s) ?? Infinity));
-  for (const s of results.big) {
-    if (s.error !== undefined) {
-      rows.push(`| 5,000 endpoints in 50 slices | ${s.peer} | failed: ${s.error} | | |`);
-      continue;
-    }
-    rows.push(
-      `| 5,000 endpoints in 50 slices: first resolution, RSS, CPU per update | ${s.peer} | ` +
-        `${fmt(s.firstMs!, 0)} ms, ${mib(s.rssBytes)}, ${fmt(s.cpuMsPerUpdate!)} ms ` +
-        `(${s.endpointsSeen} endpoints per update) | ` +
-        `${ratio(s.firstMs!, bigBest((p) => p.firstMs))}, ${ratio(s.rssBytes!, bigBest((p) => p.rssBytes))}, ` +
-        `${ratio(s.cpuMsPerUpdate!, bigBest((p) => p.cpuMsPerUpdate))} | |`,
-    );
-  }
-  return rows;
-}
-
-function churnRows(results: BenchResults): string[] {
-  const peers = results.churn.filter((c) => !c.peer.startsWith("ours"));
-  const best = Math.min(...peers.map((c) => c.requestsPerMinute));
-  const bestFull = Math.min(...peers.map((c) => c.fullStateReads));
-  return results.churn.map((c) =>
-    `| API load, ${fmt(c.minutes, 1)} min of churn with ${c.restarts} kube-apiserver restarts: ` +
-    `requests/min; full-state reads (LISTs + watches without resourceVersion) | ` +
-    `${c.peer} | ${fmt(c.requestsPerMinute, 1)}/min (${c.lists} LISTs, ${c.watches} watches); ` +
-    `${c.fullStateReads} full-state reads | ${ratio(c.requestsPerMinute, best)}; ${
-      ratio(c.fullStateReads, bestFull)
-    } | |`
-  );
-}
-
-/** The README section body. */
+/** The README section body: where and how long it ran, then one table per question. */
 export function renderTable(results: BenchResults): string {
   const lines = [
-    `Measured on a ${results.machine}; \`deno task bench\` took ${fmt(results.totalSeconds / 60, 1)} min ` +
-    `(latency: ${results.updates} updates per client after ${results.warmup ?? 10} warm-up ones; ` +
-    `churn: ${results.churnMinutes} min). In the latency rows, "vs limit" compares with the raw watch ` +
-    "on the same runtime (client-node with Node's); the Go original has none.",
-    "",
-    "| figure | runtime or peer | value | vs best peer | vs limit |",
-    "| --- | --- | --- | --- | --- |",
-    ...latencyRows(results),
-    ...decodeRows(results),
-    ...scaleRows(results),
-    ...churnRows(results),
+    `Measured on a ${results.machine}; \`deno task bench\` took ${fmt(results.totalSeconds / 60, 1)} min.`,
+    ...coreTables(results),
     ...largeServiceTables(results),
   ];
   return lines.join("\n");
@@ -372,7 +181,7 @@ export function renderSvg(results: BenchResults): string {
 }
 
 /**
- * Writes the chart, the results JSON and (unless disabled) the README table.
+ * Writes the charts, the results JSON and (unless disabled) the README tables.
  *
  * @param results What was measured.
  * @param options `readme: false` prints the table instead of writing it.
