@@ -399,6 +399,36 @@ Deno.test("API failures before any success are UNAVAILABLE with advice; after a 
   });
 });
 
+Deno.test("a Service without ready pods fails calls with why again once the watch recovers from a failure", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.3.0.1", pod: "a", ready: false }],
+  }));
+  const Resolver = registeredClass({ cluster: { kubeconfig: api.kubeconfig() }, backoff: { initialMs: 20 } });
+  try {
+    const { reports, listener, call } = recorder();
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "the empty Service's error");
+    const emptyError = reports[0].endpoints.error!.details;
+    assert.match(emptyError, /no ready endpoints for service echo in namespace prod/);
+    api.failNext(1, { status: 500 });
+    api.dropWatches();
+    await eventually(() => /answered 500/.test(reports.at(-1)!.endpoints.error?.details ?? ""), "the outage");
+    await eventually(() => api.openWatches === 1, "the watch again");
+    // A change that selects nothing new: the watch delivers an event, so it works again, and no snapshot comes.
+    const [slice] = api.slices("prod");
+    api.applySlice({ ...slice, metadata: { ...slice.metadata, annotations: { touched: "yes" } } });
+    await eventually(() => reports.at(-1)!.endpoints.error?.details === emptyError, "why again, not the outage");
+    call(() => resolver.destroy());
+  } finally {
+    await api.close();
+  }
+});
+
 Deno.test("after the channel went idle (destroy()), a failing API server leaves it the endpoints it had, noted as maybe stale", async () => {
   await withService(async (api, Resolver) => {
     const { reports, listener, call } = recorder();

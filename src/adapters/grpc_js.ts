@@ -135,6 +135,13 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     #session?: object;
     #hasEndpoints = false;
     /**
+     * Why the last snapshot was empty, as its calls fail; set while the channel has no endpoints. A watch error
+     * reported since takes its place until the watch recovers (see `#emptyOverridden`).
+     */
+    #emptyError?: ResolverError;
+    /** A watch or port-lookup error was reported in place of `#emptyError`: it goes back once the watch recovers. */
+    #emptyOverridden = false;
+    /**
      * The endpoints last handed to grpc-js, reported again with a note while the watch fails (after an idle
      * channel's `destroy()` too) and when it recovers.
      */
@@ -196,10 +203,21 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
             this.#retrySetupAt = Date.now() + this.#setupBackoff.next();
           }
           if (this.#hasEndpoints) this.#keepStale(error, since);
-          else this.#reportError(error);
+          else {
+            this.#emptyOverridden = this.#emptyError !== undefined;
+            this.#reportError(error);
+          }
         },
         onRecovered: () => {
-          if (!current() || !this.#staleNote.hasNote()) return;
+          if (!current()) return;
+          if (this.#emptyOverridden) {
+            // No new snapshot comes when the selection stayed empty: calls must not go on failing with the outage's error.
+            this.#emptyOverridden = false;
+            trace(`${formatTarget(this.#target!)}: the watch works again: still no endpoints (${this.#emptyError!.message})`);
+            this.#reportError(this.#emptyError!);
+            return;
+          }
+          if (!this.#staleNote.hasNote()) return;
           trace(`${formatTarget(this.#target!)}: the watch works again: the last endpoints are current`);
           this.#staleNote.clear();
           this.#reportList(this.#lastList, this.#note);
@@ -249,6 +267,8 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       );
       this.#hasEndpoints = used.length > 0;
       this.#staleNote.clear();
+      this.#emptyError = undefined;
+      this.#emptyOverridden = false;
       if (this.#hasEndpoints) {
         this.#staleNote.resolved(this.#session);
         const start = this.#rotation % used.length;
@@ -278,6 +298,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
               `-l kubernetes.io/service-name=${service})`
         }`,
       );
+      this.#emptyError = error;
       // The empty list carries the error too (as its note for grpc-js's round_robin, whole for ours): calls queued
       // for a pick fail on the list, before the error comes.
       if (this.#channelHasEndpoints || typeof this.#listener !== "function") {
