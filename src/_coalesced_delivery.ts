@@ -17,9 +17,10 @@ import { trace } from "./runtime/trace.ts";
 
 /**
  * The longest a held state waits for the watch to go quiet, in ms: a stream that never pauses is still delivered.
- * Also how long a state that would take a subscriber's last endpoints waits for a later one that brings them back.
+ * Also how long a state that would take a subscriber's last endpoints waits for a later one that brings them back,
+ * and the longest `watchEndpoints()` holds a change for a consumer that took long over its last snapshot.
  */
-const MAX_HOLD_MS = 50;
+export const MAX_HOLD_MS = 50;
 
 /** The work of a delivery, which the watch does when {@linkcode createCoalescedDelivery} says so. */
 export interface DeliveryWork {

@@ -6,6 +6,7 @@
  */
 
 import { subscribeEndpoints, type WatchSettings } from "./endpoint_subscription.ts";
+import { MAX_HOLD_MS } from "./_coalesced_delivery.ts";
 import { type EndpointSnapshot, snapshotOf } from "./endpoint_snapshot.ts";
 import type { ResolverError } from "./base/errors.ts";
 import { formatTarget, parseTarget, type Target } from "./base/target.ts";
@@ -154,8 +155,9 @@ export async function* watchEndpoints(
       }
       await new Promise<void>((resolve) => wake = resolve);
       // A consumer that takes a while over each snapshot gets, after a change, those of as long again
-      // as one: a burst reaches it as a few snapshots, and one that keeps up sees every change at once.
-      const holdMs = askedAt + busyMs - performance.now();
+      // as one (up to MAX_HOLD_MS: a consumer that once took seconds must not see the next change seconds
+      // late): a burst reaches it as a few snapshots, and one that keeps up sees every change at once.
+      const holdMs = Math.min(askedAt + busyMs - performance.now(), MAX_HOLD_MS);
       if (holdMs > 1 && latest && !signal?.aborted) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, holdMs);

@@ -635,6 +635,34 @@ Deno.test("watchEndpoints() gives a slow consumer the latest state of a burst, n
   assert.ok(seen.length <= 10, `a slow consumer got ${seen.length} snapshots for 200 changes`);
 });
 
+Deno.test("watchEndpoints() holds a change at most 50 ms for a consumer that once took seconds over a snapshot", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, ["a", "b"]);
+  const controller = new AbortController();
+  const snapshots: { pods: string[]; at: number }[] = [];
+  try {
+    for await (
+      const snapshot of watchEndpoints("kubernetes:///echo.prod:grpc", {
+        cluster: { kubeconfig: api.kubeconfig() },
+        signal: controller.signal,
+      })
+    ) {
+      snapshots.push({ pods: snapshot.endpoints.map((endpoint) => endpoint.podName!), at: performance.now() });
+      if (snapshots.length === 2) break;
+      // A slow reconfiguration, once; the change comes soon after the consumer asked for the next snapshot.
+      await sleep(1500);
+      setTimeout(() => apply(api, ["a"]), 100);
+    }
+    const [first, second] = snapshots;
+    assert.deepEqual([first.pods, second.pods], [["a", "b"], ["a"]]);
+    const lateMs = second.at - first.at - 1600;
+    assert.ok(lateMs < 400, `the change came ${lateMs.toFixed(0)} ms after it was written (it was held 1.4 s before)`);
+  } finally {
+    controller.abort();
+    await api.close();
+  }
+});
+
 Deno.test("watchEndpoints() says why a snapshot is empty, and a snapshot with endpoints has no reason", async () => {
   const api = await startFakeApiServer({ token: "t" });
   const watch = follow({ kubeconfig: api.kubeconfig() }, { target: "kubernetes:///echo.prod:http" });
