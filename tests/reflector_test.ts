@@ -413,6 +413,20 @@ Deno.test("runReflector() resumes a watch that stalls before its first byte at o
   assert.equal(traced.filter((line) => line.startsWith("watch delivered no event")).length, 2);
 });
 
+Deno.test("runReflector() starts counting quiet watches anew after a watch that failed otherwise", async () => {
+  // A quiet Service whose API server failed once in between (a restart): the quiet watch after the failure is
+  // the first of a run, resumed at once, unreported.
+  const scripted = scriptedApi([list("10", [])], [
+    () => {},
+    new KubeApiError("the server is restarting", { status: 500 }),
+    () => {},
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "13") }),
+  ]);
+  const { errors } = await run(scripted, (states) => states.length === 2, { stallTimeoutMs: 100 });
+  assert.deepEqual(scripted.times("watch"), [0, 100, 105, 205]);
+  assert.deepEqual(errors.map((error) => error.message), ["the server is restarting"]);
+});
+
 Deno.test("runReflector() takes the end of a streaming list's initial events as the resume point of a quiet watch", async () => {
   const scripted = scriptedApi([], [
     (watch) => watch.send({ type: "ADDED", object: slice("a", "3") }, initialEventsEnd("30")),

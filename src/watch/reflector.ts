@@ -386,6 +386,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         incompleteBytes === 0;
       if (quiet && quietStalls++ === 0) return "quiet";
       if (quiet) throw quietAgain(stall);
+      // Any other end breaks a run of quiet watches: the next quiet one is the first again.
+      quietStalls = 0;
       const failure = stall ?? deadline.failure();
       if (failure) throw failure;
       // The connection itself broke (the runtime's error, not one of ours about the data or the server).
