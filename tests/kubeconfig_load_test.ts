@@ -42,6 +42,26 @@ Deno.test("parseKubeconfig() reads YAML as kubectl does: a repeated key's last v
   }
 });
 
+Deno.test("parseKubeconfig() applies YAML merge keys, as kubectl does", () => {
+  // Hand-written kubeconfigs share settings through an anchor and `<<:`; go-yaml v2 (kubectl's) merges them.
+  const text = [
+    "clusters:",
+    "- name: a",
+    "  cluster: &base",
+    "    server: https://10.0.0.1:6443",
+    "    insecure-skip-tls-verify: true",
+    "- name: b",
+    "  cluster:",
+    "    <<: *base",
+    "    tls-server-name: api.internal",
+  ].join("\n");
+  assert.deepEqual(parseKubeconfig(text, "/x/config").clusters?.[1].cluster, {
+    server: "https://10.0.0.1:6443",
+    "insecure-skip-tls-verify": true,
+    "tls-server-name": "api.internal",
+  });
+});
+
 Deno.test("parseKubeconfig() reports malformed YAML by line and column without quoting the text", async () => {
   const text = "users:\n- name: u\n  user:\n    token: canary-yaml-secret\n   bad: [\n";
   const error = await rejectsConfig(() => parseKubeconfig(text, "/x/config"), {

@@ -44,7 +44,14 @@ export function parseKubeconfig(text: string, file: string): KubeconfigObject {
   let value: unknown;
   try {
     // logLevel "error": warnings would go to the console (process.emitWarning) and may quote the text.
-    value = parse(text, { prettyErrors: false, logLevel: "error", uniqueKeys: false, customTags: withYaml11Booleans });
+    // merge: `<<: *anchor` merge keys, which go-yaml v2 (kubectl's) applies and YAML 1.2 does not have.
+    value = parse(text, {
+      prettyErrors: false,
+      logLevel: "error",
+      uniqueKeys: false,
+      merge: true,
+      customTags: withYaml11Booleans,
+    });
   } catch (error) {
     if (refusedByRuntime(error)) {
       throw new ConfigError(
