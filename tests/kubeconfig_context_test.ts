@@ -115,6 +115,29 @@ Deno.test("accessFromKubeconfig() resolves an exec command with a slash against 
   assert.equal(requests[0].command, `${dir}/bin/plugin`);
 });
 
+Deno.test("accessFromKubeconfig() sets an exec env entry without a value to the empty string, as kubectl does", async () => {
+  const requests: ExecPluginRequest[] = [];
+  const object = config({}, {
+    exec: {
+      apiVersion: "client.authentication.k8s.io/v1",
+      command: "plugin",
+      env: [{ name: "A" }, { name: "B", value: null }],
+    },
+  });
+  const access = await accessFromKubeconfig(mergeKubeconfigs([{ config: object as KubeconfigObject }]), {
+    readFile: readTextFile,
+    runExecPlugin: (request) => {
+      requests.push(request);
+      const status = { token: "t" };
+      const stdout = JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status });
+      return Promise.resolve({ ok: true, stderr: "", stdout });
+    },
+  });
+  assert.equal(await access.credentials.authorization(), "Bearer t");
+  assert.equal(requests[0].env.A, "");
+  assert.equal(requests[0].env.B, "");
+});
+
 Deno.test("accessFromKubeconfig() prefers certificate-authority-data over certificate-authority", async () => {
   const access = await fromObject(config({
     "certificate-authority-data": base64(CA),
@@ -528,7 +551,7 @@ Deno.test("accessFromKubeconfig() rejects an exec plugin that needs a terminal o
       exec: {
         apiVersion: "client.authentication.k8s.io/v1",
         command: "x",
-        env: [{ name: "A" }],
+        env: [{ name: "A", value: 5 }],
       },
     })),
     { message: /exec\.env\[0\] must have a string name and a string value/ },

@@ -345,17 +345,16 @@ function readExec(
     );
   }
   const env = envList.map((item, index) => {
-    if (
-      !isRecord(item) || typeof item.name !== "string" || item.name === "" ||
-      typeof item.value !== "string"
-    ) {
+    // A value left out (or null) is the empty string, as kubectl sets it.
+    const value = isRecord(item) ? item.value ?? "" : undefined;
+    if (!isRecord(item) || typeof item.name !== "string" || item.name === "" || typeof value !== "string") {
       throw kubeconfigError(
         file,
         `${field}.env[${index}]`,
         `${field}.env[${index}] must have a string name and a string value`,
       );
     }
-    return { name: item.name, value: item.value };
+    return { name: item.name, value };
   });
   const provideClusterInfo = optionalBoolean(exec, "provideClusterInfo", entry) === true;
   const installHint = optionalString(exec, "installHint", entry);
