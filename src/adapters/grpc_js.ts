@@ -211,10 +211,11 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
         onRecovered: () => {
           if (!current()) return;
           if (this.#emptyOverridden) {
-            // No new snapshot comes when the selection stayed empty: calls must not go on failing with the outage's error.
+            // No snapshot comes when the selection stayed empty: calls must not go on failing with the outage's error.
             this.#emptyOverridden = false;
-            trace(`${formatTarget(this.#target!)}: the watch works again: still no endpoints (${this.#emptyError!.message})`);
-            this.#reportError(this.#emptyError!);
+            const reason = this.#emptyError!;
+            trace(`${formatTarget(this.#target!)}: the watch works again, and still no endpoints: ${reason.message}`);
+            this.#reportError(reason);
             return;
           }
           if (!this.#staleNote.hasNote()) return;
