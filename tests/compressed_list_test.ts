@@ -1,5 +1,6 @@
-// A LIST asks for gzip, as client-go does, and is read decompressed by both HTTP clients (undici on Deno and
-// through a proxy on Node, node:http on Node and Bun); a watch never asks for it.
+// A LIST asks for gzip, as client-go does (unless the kubeconfig disables compression), and is read decompressed
+// by both HTTP clients (undici on Deno and through a proxy on Node, node:http on Node and Bun); a watch never asks
+// for it.
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { gzipSync } from "node:zlib";
@@ -74,3 +75,33 @@ for (
     }
   });
 }
+
+Deno.test("a kubeconfig's disable-compression: true asks for no compressed LIST, as kubectl does", async () => {
+  const server = await startGzipServer();
+  const dir = await Deno.makeTempDir();
+  const kubeconfig = `${dir}/config`;
+  await Deno.writeTextFile(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "c", cluster: { server: server.url, "disable-compression": true } }],
+      users: [{ name: "u", user: {} }],
+      contexts: [{ name: "x", context: { cluster: "c", user: "u" } }],
+      "current-context": "x",
+    }),
+  );
+  const access = await resolveClusterAccess({ kubeconfig });
+  const client = nodeHttpClient(access.tls);
+  try {
+    const answer = await createEndpointSliceApi(access, client, "prod", "echo").list({
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.deepEqual(answer, list);
+    assert.equal(server.asked.list, "identity");
+  } finally {
+    client.close();
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

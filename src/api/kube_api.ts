@@ -338,8 +338,10 @@ async function send(
   const headers: Record<string, string> = { accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
   // As client-go (Go's transport) asks: kube-apiserver compresses a large LIST (0.69 MiB of 5,000 endpoints comes as
-  // 38 KiB). Never a watch, which it does not compress, and whose events a gzip stream would hold back.
-  if (verb !== "watch") headers["accept-encoding"] = "gzip";
+  // 38 KiB). Never a watch, which it does not compress, and whose events a gzip stream would hold back. A
+  // kubeconfig's `disable-compression` asks for none, outright: Bun's fetch (through a proxy) asks for gzip itself.
+  if (access.disableCompression) headers["accept-encoding"] = "identity";
+  else if (verb !== "watch") headers["accept-encoding"] = "gzip";
   // An exec plugin that hangs must not outlast the caller's abort.
   const authorization = await settledOnAbort(access.credentials.authorization(), signal);
   if (authorization) {

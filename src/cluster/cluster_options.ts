@@ -234,7 +234,7 @@ export function serverOptionAccess(): SourceAccess {
  * }
  * ```
  */
-export type OptionsApplied = Omit<SourceAccess, "namespace" | "proxyUrl">;
+export type OptionsApplied = Omit<SourceAccess, "namespace" | "proxyUrl" | "disableCompression">;
 
 /**
  * Lets the options override what a source found: server, CA, verification,

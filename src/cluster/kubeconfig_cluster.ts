@@ -50,6 +50,8 @@ export interface KubeconfigClusterSettings {
   tlsServerName?: string;
   /** `proxy-url`, checked. */
   proxyUrl?: string;
+  /** `disable-compression: true`: no response is asked for compressed. */
+  disableCompression?: true;
   /** The cluster as `KUBERNETES_EXEC_INFO` describes it, for exec plugins with `provideClusterInfo`. */
   execInfo: Record<string, unknown>;
 }
@@ -136,9 +138,8 @@ export async function readKubeconfigCluster(
     execInfo["certificate-authority-data"] = encodeBase64(ca);
   }
   if (proxyUrl) execInfo["proxy-url"] = proxyUrl;
-  if (value["disable-compression"] === true) {
-    execInfo["disable-compression"] = true;
-  }
+  const disableCompression = value["disable-compression"] === true;
+  if (disableCompression) execInfo["disable-compression"] = true;
   if (Array.isArray(value.extensions)) {
     for (const extension of value.extensions) {
       if (
@@ -160,6 +161,7 @@ export async function readKubeconfigCluster(
   if (ca !== undefined) cluster.ca = ca;
   if (ca !== undefined && caPath !== undefined) cluster.caFile = caPath;
   if (tlsServerName) cluster.tlsServerName = tlsServerName;
+  if (disableCompression) cluster.disableCompression = true;
   if (proxyUrl) {
     cluster.proxyUrl = proxyUrl;
     trace(`cluster ${JSON.stringify(name)} has proxy-url ${proxyForDisplay(proxyUrl)}`);

@@ -191,6 +191,7 @@ export async function accessFromKubeconfig(
   if (cluster.schemeAssumed) access.serverSchemeAssumed = true;
   if (namespace) access.namespace = namespace;
   if (cluster.proxyUrl !== undefined) access.proxyUrl = cluster.proxyUrl;
+  if (cluster.disableCompression) access.disableCompression = true;
   if (certFiles !== undefined) access.certFiles = certFiles;
   if (cluster.caFile !== undefined) access.caFile = cluster.caFile;
   trace(`using ${source}: server ${cluster.server}, ${user}`);

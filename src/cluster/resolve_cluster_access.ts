@@ -108,6 +108,7 @@ export async function resolveClusterAccess(
     access.proxyUrl = proxy.url;
     access.proxySource = proxy.variable;
   }
+  if (found.disableCompression) access.disableCompression = true;
   return access;
 }
 

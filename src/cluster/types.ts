@@ -111,6 +111,8 @@ export interface ClusterAccess {
   proxyUrl?: string;
   /** Where `proxyUrl` came from: `proxy-url of <source>`, or its environment variable (`HTTPS_PROXY`). */
   proxySource?: string;
+  /** A kubeconfig's `disable-compression: true`: LISTs and reads ask for no compression, as kubectl then does. */
+  disableCompression?: true;
 }
 
 /**
@@ -263,6 +265,8 @@ export interface SourceAccess {
   source: string;
   /** The cluster's `proxy-url`, when set. */
   proxyUrl?: string;
+  /** The cluster's `disable-compression: true`, when set. */
+  disableCompression?: true;
   /** The files `tls.cert` and `tls.key` were read from, when both came from files: they are read again (rotation). */
   certFiles?: { cert: string; key: string };
   /** The file `tls.ca` was read from, when it came from one: it is read again (rotation). */
