@@ -177,6 +177,25 @@ Deno.test("accessFromKubeconfig() takes client keys in PKCS#1, SEC1 and PKCS#8 f
   }
 });
 
+Deno.test("accessFromKubeconfig() takes a key after its EC PARAMETERS, and one PEM file as both halves, as kubectl", async () => {
+  // `openssl ecparam -genkey -name prime256v1` without -noout writes the curve's block before the key.
+  const parameters = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n";
+  const [ecCert, ecKey] = await Promise.all([fixture("client-ec.pem"), fixture("client-ec-key.pem")]);
+  const withParameters = await fromObject(config({}, {
+    "client-certificate-data": base64(ecCert),
+    "client-key-data": base64(parameters + ecKey),
+  }));
+  assert.equal(withParameters.tls.key?.trim(), ecKey.trim(), "the key block alone goes to TLS");
+  for (const both of [CERT + KEY, KEY + CERT]) {
+    const access = await fromObject(config({}, {
+      "client-certificate-data": base64(both),
+      "client-key-data": base64(both),
+    }));
+    assert.equal(access.tls.cert?.trim(), CERT.trim());
+    assert.equal(access.tls.key?.trim(), KEY.trim());
+  }
+});
+
 Deno.test("accessFromKubeconfig() refuses a client key that is not the certificate's, naming both fields", async () => {
   const [ecCert, otherKey] = await Promise.all([fixture("client-ec.pem"), fixture("server-key.pem")]);
   const dir = await Deno.makeTempDir();

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { keyPairBlocks } from "../runtime/client_key_pair.ts";
 import type { ClientCertificate, TlsSettings } from "./types.ts";
 
 const NODE_INSPECT = Symbol.for("nodejs.util.inspect.custom");
@@ -66,7 +67,8 @@ inspectAs(SecretKeepingTlsSettings, (tls: SecretKeepingTlsSettings) => ({
 /**
  * Makes TLS settings whose private key is readable as `tls.key` but never
  * shows in `inspect`, `JSON.stringify` or a spread (`{ ...tls }` drops it:
- * read `tls.key` explicitly).
+ * read `tls.key` explicitly). Of a client certificate and key, only the
+ * blocks TLS uses are kept (see `keyPairBlocks()`).
  *
  * @param init The settings, key included.
  * @returns Settings that keep the key out of sight.
@@ -79,7 +81,8 @@ inspectAs(SecretKeepingTlsSettings, (tls: SecretKeepingTlsSettings) => ({
  * ```
  */
 export function createTlsSettings(init: TlsSettings): TlsSettings {
-  return new SecretKeepingTlsSettings(init);
+  if (init.cert === undefined || init.key === undefined) return new SecretKeepingTlsSettings(init);
+  return new SecretKeepingTlsSettings({ ...init, ...keyPairBlocks(init.cert, init.key) });
 }
 
 class SecretKeepingClientCertificate implements ClientCertificate {
@@ -106,7 +109,8 @@ inspectAs(
 
 /**
  * Makes a client certificate whose key is readable as `.key` but never shows
- * in `inspect` or `JSON.stringify`.
+ * in `inspect` or `JSON.stringify`; only the blocks TLS uses are kept (see
+ * `keyPairBlocks()`).
  *
  * @param cert The certificate, PEM.
  * @param key Its private key, PEM.
@@ -123,5 +127,6 @@ export function createClientCertificate(
   cert: string,
   key: string,
 ): ClientCertificate {
-  return new SecretKeepingClientCertificate(cert, key);
+  const blocks = keyPairBlocks(cert, key);
+  return new SecretKeepingClientCertificate(blocks.cert, blocks.key);
 }

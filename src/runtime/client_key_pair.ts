@@ -47,9 +47,48 @@ export interface KeyPairProblem {
   problem: string;
 }
 
+/** A PEM block: its type, and the whole block. */
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+
+/**
+ * The blocks of a client certificate and key that TLS uses, picked as Go's `tls.X509KeyPair` (kubectl's)
+ * picks them: every `CERTIFICATE` block of `cert` (the client's own, then its chain), and the first block of
+ * `key` whose type ends in `PRIVATE KEY`. Other blocks are left out: the `EC PARAMETERS` block that
+ * `openssl ecparam -genkey` writes before an EC key, or the other half of one file named as both. Deno's
+ * `node:crypto` refuses a key or certificate with such a block beside it; Node's and Bun's skip it. Text
+ * without such blocks is returned as it is, for the check to name.
+ *
+ * @param cert The certificate, PEM.
+ * @param key The private key, PEM.
+ * @returns The blocks to use.
+ *
+ * @example One file named as both the certificate and the key
+ * ```ts
+ * import { keyPairBlocks } from "./client_key_pair.ts";
+ * const both = "-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n" +
+ *   "-----BEGIN PRIVATE KEY-----\nMA==\n-----END PRIVATE KEY-----\n";
+ * const { cert, key } = keyPairBlocks(both, both);
+ * console.log(cert.includes("PRIVATE"), key.includes("CERTIFICATE")); // false false
+ * ```
+ */
+export function keyPairBlocks(cert: string, key: string): { cert: string; key: string } {
+  const blocks = (text: string) => [...text.matchAll(PEM_BLOCK)].map(([block, type]) => ({ block, type }));
+  const inCert = blocks(cert);
+  const certificates = inCert.filter(({ type }) => type === "CERTIFICATE");
+  const inKey = blocks(key);
+  const privateKey = inKey.find(({ type }) => type === "PRIVATE KEY" || type.endsWith(" PRIVATE KEY"));
+  return {
+    cert: certificates.length > 0 && certificates.length < inCert.length
+      ? `${certificates.map(({ block }) => block).join("\n")}\n`
+      : cert,
+    key: privateKey && inKey.length > 1 ? `${privateKey.block}\n` : key,
+  };
+}
+
 /**
  * Checks that a client certificate and key can be used together: both
  * readable, and the key's public half the certificate's (type and value).
+ * Only the blocks {@linkcode keyPairBlocks} picks count.
  *
  * @param cert The certificate, PEM (the first block is the client's own).
  * @param key The private key, PEM.
@@ -64,6 +103,7 @@ export interface KeyPairProblem {
  * ```
  */
 export function checkClientKeyPair(cert: string, key: string, names: KeyPairNames): KeyPairProblem | undefined {
+  ({ cert, key } = keyPairBlocks(cert, key));
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(cert);
