@@ -10,6 +10,7 @@
  */
 
 import type { ClusterAccess, ClusterOptions } from "../cluster/types.ts";
+import { createCoalescedDelivery } from "../_coalesced_delivery.ts";
 import { resolveClusterAccess } from "../cluster/resolve_cluster_access.ts";
 import { createClusterHttpClient } from "../api/cluster_http_client.ts";
 import { explainEndpoints, type PodExplanation } from "../selection/endpoint_explanation.ts";
@@ -190,16 +191,24 @@ export async function observeService(
     onChange: () => update(),
   });
 
-  function update(): void {
-    if (state === undefined) return;
+  /**
+   * Publishes the view of the latest state. With `holdEmpty`, a state that would take the last usable pods is not
+   * published, and the result says so (true), as the resolver holds it back from its channels (see
+   * `_coalesced_delivery.ts`).
+   */
+  function update(holdEmpty = false): boolean {
+    if (state === undefined) return false;
     let port = target.port ?? portLookup!.portFor(state.slices.values(), version);
-    if (port === undefined) return;
+    if (port === undefined) return false;
     let portError: ResolverError | undefined;
     if (port instanceof ResolverError) {
       // As the resolver: the port in use goes on while the slices still have it.
       portError = port;
       const kept = portToKeep(state.slices.values(), view.port);
-      if (kept === undefined) return publish({ portError });
+      if (kept === undefined) {
+        publish({ portError });
+        return false;
+      }
       port = kept;
     }
     if (memo?.port !== port) memo = { port, memo: createSelectionMemo() };
@@ -211,6 +220,7 @@ export async function observeService(
       service,
       namespace,
     });
+    if (holdEmpty && endpoints.length === 0 && view.snapshot?.endpoints.length) return true;
     const { pods } = explainEndpoints(slices, port, locality, options.subset);
     const { resourceVersion } = state;
     const snapshot = snapshotOf(endpoints, { resourceVersion, namespace, service, topology, emptyReason, portNote });
@@ -221,7 +231,16 @@ export async function observeService(
     shown = text;
     const portFromService = target.port === undefined && slicePortNames(slices).length > 1;
     publish({ port, portError, portFromService, snapshot, pods, changedAt, changes });
+    return false;
   }
+  // As the resolver's channels get them: a burst of events is a few views of the latest state, not one view (and
+  // one redraw of thousands of rows) per event, which fell seconds behind the Service.
+  const delivery = createCoalescedDelivery({
+    deliverAll: (holdEmpty) => update(holdEmpty),
+    prepare(step) {
+      if (step === 0) void state?.slices; // Reading the slices applies the events that wait.
+    },
+  });
 
   const api = createEndpointSliceApi(access, client, namespace, service);
   const observed: EndpointSliceApi = {
@@ -245,7 +264,7 @@ export async function observeService(
     onState(next) {
       state = next;
       version++;
-      update();
+      delivery.stateArrived();
     },
     onError: (error) => publish({ watch: { state: "retrying", error } }),
   });

@@ -136,3 +136,50 @@ Deno.test("observeService() says why the zone of a known node is unknown: no suc
     }, { node });
   }
 });
+
+Deno.test("observeService() shows a burst of slice updates as a few views of the last state, as channels get it", async () => {
+  // One view per event redrew a table of thousands of rows per event: a burst of 300 updates of a 5,000-pod Service,
+  // sent by the API server in 0.3 s, reached the screen 10 s later.
+  const api = await startFakeApiServer();
+  const slice = (ready: boolean) =>
+    endpointSlice({
+      namespace: "prod",
+      service: "echo",
+      name: "echo-a",
+      port: { name: "grpc", port: 1 },
+      endpoints: [{ ip: "10.0.0.1", pod: "echo-0" }, { ip: "10.0.0.2", pod: "echo-1", ready }],
+    });
+  api.applySlice(slice(true));
+  await observing(api, async (views) => {
+    const before = views.length;
+    const updates = 200;
+    for (let i = 1; i <= updates; i++) api.applySlice(slice(i % 2 === 0));
+    const last = api.resourceVersion;
+    await eventually(() => views.at(-1)!.snapshot?.resourceVersion === last, "the burst's last state");
+    const shown = views.slice(before).filter((view) => view.snapshot);
+    assert.ok(shown.length <= 20, `${shown.length} views for ${updates} updates`);
+    assert.equal(shown.at(-1)!.snapshot!.endpoints.length, 2);
+  });
+});
+
+Deno.test("observeService() does not show a slice deleted and created again as a moment without pods, as channels never get it", async () => {
+  const api = await startFakeApiServer();
+  const slice = endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    name: "echo-a",
+    port: { name: "grpc", port: 1 },
+    endpoints: [{ ip: "10.0.0.1", pod: "echo-0" }],
+  });
+  api.applySlice(slice);
+  await observing(api, async (views) => {
+    const before = views.length;
+    await new Promise((resolve) => setTimeout(resolve, 100)); // past the first state's hold
+    api.deleteSlice("prod", "echo-a");
+    api.applySlice(slice);
+    const last = api.resourceVersion;
+    await eventually(() => views.at(-1)!.snapshot?.resourceVersion === last, "the slice created again");
+    const empty = views.slice(before).filter((view) => view.snapshot?.endpoints.length === 0);
+    assert.equal(empty.length, 0);
+  });
+});
