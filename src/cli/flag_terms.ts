@@ -104,6 +104,7 @@ export function withFlagTerms(cli: CliProcess): CliProcess {
     write: (text) => output.write(inFlagTerms(text)),
     isTTY: output.isTTY,
     size: () => output.size(),
+    ...(output.onResize ? { onResize: (listener: () => void) => output.onResize!(listener) } : {}),
   });
   return { ...cli, stdout: translating(cli.stdout), stderr: translating(cli.stderr) };
 }

@@ -129,6 +129,9 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   const stopInterrupt = cli.onInterrupt((exitCode) => finish(command.once ? exitCode : 0));
   // Keeps "changed 5s ago" current.
   const ticker = live ? setInterval(() => latest && frame?.draw(table(latest, true)), TICK_MS) : undefined;
+  // A terminal made smaller rewraps the lines drawn for its old width: redraw for the new one at once, not at the
+  // next tick, up to a second of a garbled screen later.
+  const stopResize = live ? stdout.onResize?.(() => latest && frame?.draw(table(latest, true))) : undefined;
   const timer = command.once
     ? setTimeout(
       () => timedOut(command, connection.access.server, latest, stderr, finish),
@@ -144,6 +147,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     });
   } finally {
     clearInterval(ticker);
+    stopResize?.();
     clearTimeout(timer);
     stopInterrupt();
     if (frame && latest) frame.draw(table(latest, false));

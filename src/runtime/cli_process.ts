@@ -18,6 +18,11 @@ export interface CliOutput {
   readonly isTTY: boolean;
   /** The terminal's size, when it is one. */
   size(): { columns: number; rows: number } | undefined;
+  /**
+   * Calls `listener` whenever the terminal's size changes (never for a stream that is not a terminal), until the
+   * returned function is called.
+   */
+  onResize?(listener: () => void): () => void;
 }
 
 /** The CLI's view of its process; tests pass their own. */
@@ -115,6 +120,12 @@ function output(stream: WriteStream, lost: ReadonlySet<WriteStream>): CliOutput 
     write: (text) => void (lost.has(stream) || stream.write(text)),
     isTTY: stream.isTTY === true,
     size: () => stream.isTTY && stream.columns > 0 ? { columns: stream.columns, rows: stream.rows } : undefined,
+    // Node, Bun and Deno all emit it on SIGWINCH, after the stream's columns and rows are updated.
+    onResize(listener) {
+      if (!stream.isTTY) return () => {};
+      stream.on("resize", listener);
+      return () => void stream.off("resize", listener);
+    },
   };
 }
 

@@ -42,6 +42,8 @@ function startPane(name: string, command: string, rows = 30, columns = 120) {
     /** Lines scrolled off the top of the pane into its scrollback. */
     history: () => Number(tmux("display-message", "-p", "-t", "cli", "#{history_size}").trim()),
     keys: (...keys: string[]) => tmux("send-keys", "-t", "cli", ...keys),
+    resize: (columns: number, rows: number) =>
+      tmux("resize-window", "-t", "cli", "-x", String(columns), "-y", String(rows)),
     close() {
       tmux("kill-server");
       rmSync(folder, { recursive: true, force: true });
@@ -198,3 +200,36 @@ Deno.test({
     }
   },
 });
+
+for (const [runtime, cli] of Object.entries(RUNTIMES)) {
+  Deno.test({
+    name: `kgr-resolver on ${runtime} redraws its live table for a terminal's new size at once, not at the next tick`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      if (runtime !== "Deno") assert.ok(existsSync(`${root}dist/cli.js`), "dist/cli.js is missing: run npm run build");
+      const cluster = await startCluster();
+      const pane = startPane(`resize-${runtime}`, `${cli} --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}`);
+      try {
+        await screenShowing(pane, "3 used, 2 not used");
+        cluster.api.applySlice(echoSlice(4)); // "changed 0s ago", which the ticks then count up
+        await screenShowing(pane, "changed 1s ago");
+        // Right after a tick, the next one is a second away.
+        await screenShowing(pane, "changed 2s ago");
+        pane.resize(60, 30);
+        const resized = Date.now();
+        // At 60 columns, NODE, ZONE, TERMINATING, SERVING and READY give way to USED.
+        let screen = pane.screen();
+        while (!/^POD +ADDRESS +USED$/m.test(screen) && Date.now() - resized < 5_000) {
+          await sleep(20);
+          screen = pane.screen();
+        }
+        const ms = Date.now() - resized;
+        assert.ok(ms < 500, `the table for 60 columns came ${ms} ms after the resize:\n${screen}`);
+      } finally {
+        pane.close();
+        await cluster.close();
+      }
+    },
+  });
+}
