@@ -130,17 +130,25 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   const pad = (row: string[]) => row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i] + 2));
   lines.push(fit([{ text: pad(columnsShown.map((i) => HEADINGS[i])).join(""), style: "bold" }]));
   const room = Math.max(1, context.rows - 1 - lines.length - 2);
-  const shown = rowsShown(view.pods, view.pods.length > room ? room - 1 : view.pods.length);
+  let shown = rowsShown(view.pods, view.pods.length > room ? room - 1 : view.pods.length);
+  let counts = reasonCounts(view.pods, shown, columns);
+  if (counts.length > 0) {
+    // Room for the counts, taken from the rows (a kind of pod they then hide too is counted as well).
+    shown = rowsShown(view.pods, room - 1 - counts.length);
+    counts = reasonCounts(view.pods, shown, columns);
+  }
   for (const i of shown) {
     const padded = pad(cells[i]);
     const last = padded.pop()!;
     lines.push(fit([{ text: padded.join("") }, { text: last, style: USE_STYLE[view.pods[i].use] }]));
   }
-  const hidden = view.pods.filter((_, i) => !shown.includes(i));
+  const visible = new Set(shown);
+  const hidden = view.pods.filter((_, i) => !visible.has(i));
   if (hidden.length > 0) {
     // Which kinds the rows left out are, so that the used pods, shown last, are not lost from sight.
     const kinds = hidden.every((pod) => pod.use === "used") ? "all used" : summary(hidden);
     lines.push(fit([{ text: `... and ${hidden.length} more pods: ${kinds}`, style: "dim" }]));
+    for (const line of counts) lines.push(paint(line, "dim"));
   }
   lines.push("", fit([{ text: summary(view.pods) }, quit]));
   return lines;
@@ -235,6 +243,30 @@ function cutMiddle(text: string, width: number): string {
 function concern(pod: PodExplanation): number {
   if (pod.reason === "outside-subset") return 3;
   return pod.use === "unused" ? 0 : pod.use === "failover" ? 1 : 2;
+}
+
+/**
+ * For each kind of pod that gets no calls, or calls only on failover, some of whose rows are not shown: how many of
+ * that kind there are for each reason, the most common first (`not used: 280 not ready; 97 terminating while others
+ * are ready`), wrapped to `columns`, at most two lines a kind. A Service of thousands of pods shows a few dozen rows:
+ * this says why the others are not used, and (failover) in which zones they are.
+ */
+function reasonCounts(pods: readonly PodExplanation[], shown: readonly number[], columns: number): string[] {
+  const visible = new Set(shown);
+  const lines: string[] = [];
+  for (const [use, label] of [["failover", "failover"], ["unused", "not used"]] as const) {
+    // Pods outside the client's subset are fine, and shown last: that they are hidden needs no count.
+    if (pods.every((pod, i) => pod.use !== use || visible.has(i) || pod.reason === "outside-subset")) continue;
+    const counts = new Map<string, number>();
+    for (const pod of pods) {
+      if (pod.use !== use) continue;
+      const why = pod.message.replace(/^(not used|failover): /, "");
+      counts.set(why, (counts.get(why) ?? 0) + 1);
+    }
+    const text = [...counts].sort(([, a], [, b]) => b - a).map(([why, n]) => `${n} ${why}`).join("; ");
+    lines.push(...wrap(`${label}: ${text}`, columns, 2));
+  }
+  return lines;
 }
 
 /** Which rows fit in `room`, in the table's order, by {@linkcode concern}. */

@@ -214,13 +214,44 @@ Deno.test("renderTable() on a short terminal shows a pod that gets no calls befo
   };
   const lines = renderTable(viewOf([slice], "a"), { ...context, rows: 12 });
   const rows = lines.filter((line) => line.startsWith("p-")).map((line) => line.replace(/ {2,}.* {2,}/, " "));
-  assert.deepEqual(rows, [
-    "p-00 failover: hinted for zone b",
-    "p-01 failover: hinted for zone b",
-    "p-11 not used: not ready",
-  ]);
-  assert.equal(lines.at(-3), "... and 9 more pods: 1 used, 8 failover");
+  assert.deepEqual(rows, ["p-00 failover: hinted for zone b", "p-11 not used: not ready"]);
+  assert.equal(lines.at(-4), "... and 10 more pods: 1 used, 9 failover");
+  // The failover pods not shown, counted by zone (a row gives way to the count).
+  assert.equal(lines.at(-3), "failover: 10 hinted for zone b");
   assert.equal(lines.at(-1), "1 used, 10 failover, 1 not used  Ctrl-C to quit");
+});
+
+Deno.test("renderTable() counts by reason the pods that get no calls, or calls on failover, when not all their rows fit", () => {
+  // A Service of thousands of pods shows a few dozen rows: the counts say why the others get no calls, and where
+  // the failover ones are. The client is in zone a.
+  const conditions = (i: number) =>
+    i % 10 === 3 ? { ready: false } : i % 10 === 7 ? { ready: false, serving: true, terminating: true } : {};
+  const zone = (i: number) => ["a", "b", "c"][i % 3];
+  const slice: EndpointSlice = {
+    ...SLICE,
+    endpoints: Array.from({ length: 300 }, (_, i) => ({
+      addresses: [`10.0.${i >> 8}.${i & 255}`],
+      targetRef: { name: `p-${String(i).padStart(3, "0")}` },
+      zone: zone(i),
+      hints: { forZones: [{ name: zone(i) }] },
+      conditions: conditions(i),
+    })),
+  };
+  const lines = renderTable(viewOf([slice], "a"), { ...context, rows: 20 });
+  assert.ok(lines.length <= 19, lines.join("\n"));
+  assert.deepEqual(lines.slice(-6), [
+    lines.at(-6)!, // the last row shown
+    "... and 291 more pods: 80 used, 160 failover, 51 not used",
+    "failover: 80 hinted for zone b; 80 hinted for zone c",
+    "not used: 30 not ready; 30 terminating while others are ready",
+    "",
+    "80 used, 160 failover, 60 not used  Ctrl-C to quit",
+  ]);
+  assert.match(lines.at(-6)!, /^p-\d+ .* not used: /);
+  // Every pod that gets no calls shown, its count is left out.
+  const tall = renderTable(viewOf([slice], "a"), { ...context, rows: 80 });
+  assert.ok(tall.includes("failover: 80 hinted for zone b; 80 hinted for zone c"), tall.join("\n"));
+  assert.ok(!tall.some((line) => line.startsWith("not used:")), tall.join("\n"));
 });
 
 Deno.test("renderTable() on a short terminal shows the pods outside the client's subset last", () => {
