@@ -12,6 +12,7 @@
 import { type ResourceAttributes, reviewAccess, reviewSelf } from "./access_review.ts";
 import { ConfigError, KubeApiError, ResolverError } from "../base/errors.ts";
 import { declaredLocality } from "../selection/locality.ts";
+import type { PodExplanation } from "../selection/endpoint_explanation.ts";
 import { settledOnAbort } from "../runtime/abortable.ts";
 import type { CliProcess } from "../runtime/cli_process.ts";
 import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "./service_observer.ts";
@@ -337,14 +338,35 @@ function podList(view: ServiceView): string {
   );
   // Usable, but topology sends calls to them only while no used pod is up: the table's "failover".
   const failover = pods.filter((pod) => pod.use === "failover").map(name);
-  const unused = pods.filter((pod) => pod.use === "unused").map((pod) =>
-    `${name(pod)}: ${pod.message.replace(/^not used: /, "")}`
-  );
+  const unused = pods.filter((pod) => pod.use === "unused");
   return [
     `${used.length} ${used.length === 1 ? "pod" : "pods"} used${used.length > 0 ? ` (${first(used, ", ")})` : ""}`,
     ...(failover.length > 0 ? [`${failover.length} failover (${first(failover, ", ")})`] : []),
-    ...(unused.length > 0 ? [`${unused.length} not used (${first(unused, "; ")})`] : []),
+    ...(unused.length > 0 ? [`${unused.length} not used (${byReason(unused, name)})`] : []),
   ].join(", ");
+}
+
+/**
+ * The pods not used, grouped by reason, the most common first, each reason with its count and the names of its pods
+ * among the first {@linkcode NAMED_PODS}: `410 not ready: web-1, web-4 and 408 more; 97 terminating while others are
+ * ready: web-7 and 96 more; 3 terminating, no longer serving`. Thousands of pods not used are counted by why, not
+ * only the first ten.
+ */
+function byReason(unused: readonly PodExplanation[], name: (pod: PodExplanation) => string): string {
+  const named = new Set(unused.slice(0, NAMED_PODS));
+  const groups = new Map<string, PodExplanation[]>();
+  for (const pod of unused) {
+    const why = pod.message.replace(/^not used: /, "");
+    const members = groups.get(why);
+    if (members) members.push(pod);
+    else groups.set(why, [pod]);
+  }
+  return [...groups].sort(([, a], [, b]) => b.length - a.length).map(([why, members]) => {
+    const names = members.filter((pod) => named.has(pod)).map(name);
+    const more = members.length - names.length;
+    const list = names.length === 0 ? "" : `: ${names.join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
+    return `${members.length} ${why}${list}`;
+  }).join("; ");
 }
 
 /** The most pods a step names of each kind: a Service of hundreds would make its line a page. */

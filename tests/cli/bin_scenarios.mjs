@@ -597,14 +597,29 @@ export const scenarios = {
     }
   },
 
-  async "check names at most 10 pods of each kind, and counts the rest"(cli) {
+  async "check names at most 10 pods of each kind, and counts the rest, those not used by reason"(cli) {
     const cluster = await startCluster();
     try {
       cluster.api.applySlice(echoSlice(12));
+      cluster.api.applySlice(endpointSlice({
+        namespace: NAMESPACE,
+        service: "echo",
+        name: "echo-unready",
+        port: { name: "grpc", port: 8080 },
+        endpoints: Array.from({ length: 14 }, (_, i) => ({
+          ip: `10.1.1.${i + 1}`,
+          pod: `nr-${String(i).padStart(2, "0")}`,
+          ready: false,
+        })),
+      }));
       const checked = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, TARGET]);
       assert.equal(checked.code, 0, checked.stdout + checked.stderr);
       const resolve = checked.stdout.split("\n").find((line) => line.startsWith("ok       resolve"));
-      assert.match(resolve, /^ok +resolve +12 pods used \((echo-\d+, ){10}and 2 more\), 2 not used \(echo-new: /);
+      // The 16 pods not used: 15 not ready, of which the first 10 not used name 9, and one terminating.
+      assert.match(
+        resolve,
+        /^ok +resolve +12 pods used \((echo-\d+, ){10}and 2 more\), 16 not used \(15 not ready: echo-new, nr-00, nr-01, nr-02, nr-03, nr-04, nr-05, nr-06, nr-07 and 6 more; 1 terminating while others are ready: echo-old\)$/,
+      );
     } finally {
       await cluster.close();
     }
