@@ -144,6 +144,38 @@ export const scenarios = {
     }
   },
 
+  async "--once --json writes all of a snapshot larger than a pipe holds to a reader that starts late"(cli) {
+    // Bun's process.stdout says it holds nothing while it still writes to a full pipe: exiting once a write("")
+    // called back cut 2,000 pods (about 450 KB of JSON) at 65,536 bytes whenever the reader was slower.
+    const cluster = await startCluster();
+    try {
+      for (let s = 0; s < 20; s++) {
+        cluster.api.applySlice(endpointSlice({
+          namespace: NAMESPACE,
+          service: "echo",
+          name: `echo-many-${s}`,
+          port: { name: "grpc", port: 8080 },
+          endpoints: Array.from({ length: 100 }, (_, i) => ({ ip: `10.2.${s}.${i + 1}`, pod: `many-${s}-${i}` })),
+        }));
+      }
+      const child = spawn(cli[0], [...cli.slice(1), "--once", "--json", "--kubeconfig", cluster.kubeconfig, TARGET], {
+        env: { ...process.env, NO_COLOR: "", KUBECONFIG: "" },
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      const exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+      // Not read until the CLI exited (or, where a full pipe blocks its writes, for 2 s).
+      await Promise.race([exited, sleep(2_000)]);
+      let stdout = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk) => stdout += chunk);
+      await new Promise((resolve) => child.stdout.on("end", resolve));
+      assert.equal(await exited, 0);
+      assert.ok(stdout.endsWith("}\n"), `${stdout.length} characters, ending ${JSON.stringify(stdout.slice(-20))}`);
+      assert.equal(JSON.parse(stdout).endpoints.length, 2_003);
+    } finally {
+      await cluster.close();
+    }
+  },
+
   async "--once off a terminal prints one line, --namespace fills in the target's namespace"(cli) {
     const cluster = await startCluster();
     try {
