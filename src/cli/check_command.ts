@@ -331,32 +331,31 @@ function topologyStep(view: ServiceView): { verdict: Verdict; detail: string } |
 function podList(view: ServiceView): string {
   const pods = view.pods!;
   const name = (pod: (typeof pods)[number]) => pod.pod ?? pod.addresses[0].host;
-  // A used pod that is not ready is the serving-terminating fallback when no pod is ready: it says so, as the table
-  // does (a ready one that is terminating, under publishNotReadyAddresses, is used as any other).
-  const used = pods.filter((pod) => pod.use === "used").map((pod) =>
-    pod.ready ? name(pod) : `${name(pod)}: ${pod.message.replace(/^used: /, "")}`
-  );
+  // A used pod that is not ready is the serving-terminating fallback when no pod is ready: it says so once, as the
+  // not used say why (a ready one that is terminating, under publishNotReadyAddresses, is used as any other).
+  const used = pods.filter((pod) => pod.use === "used");
+  const usedList = used.every((pod) => pod.ready) ? first(used.map(name), ", ") : byReason(used, name);
   // Usable, but topology sends calls to them only while no used pod is up: the table's "failover".
   const failover = pods.filter((pod) => pod.use === "failover").map(name);
   const unused = pods.filter((pod) => pod.use === "unused");
   return [
-    `${used.length} ${used.length === 1 ? "pod" : "pods"} used${used.length > 0 ? ` (${first(used, ", ")})` : ""}`,
+    `${used.length} ${used.length === 1 ? "pod" : "pods"} used${used.length > 0 ? ` (${usedList})` : ""}`,
     ...(failover.length > 0 ? [`${failover.length} failover (${first(failover, ", ")})`] : []),
     ...(unused.length > 0 ? [`${unused.length} not used (${byReason(unused, name)})`] : []),
   ].join(", ");
 }
 
 /**
- * The pods not used, grouped by reason, the most common first, each reason with its count and the names of its pods
+ * Pods of one use, grouped by reason, the most common first, each reason with its count and the names of its pods
  * among the first {@linkcode NAMED_PODS}: `410 not ready: web-1, web-4 and 408 more; 97 terminating while others are
  * ready: web-7 and 96 more; 3 terminating, no longer serving`. Thousands of pods not used are counted by why, not
- * only the first ten.
+ * only the first ten, and a reason shared by many is said once.
  */
-function byReason(unused: readonly PodExplanation[], name: (pod: PodExplanation) => string): string {
-  const named = new Set(unused.slice(0, NAMED_PODS));
+function byReason(pods: readonly PodExplanation[], name: (pod: PodExplanation) => string): string {
+  const named = new Set(pods.slice(0, NAMED_PODS));
   const groups = new Map<string, PodExplanation[]>();
-  for (const pod of unused) {
-    const why = pod.message.replace(/^not used: /, "");
+  for (const pod of pods) {
+    const why = pod.message.replace(/^(not used|used): /, "");
     const members = groups.get(why);
     if (members) members.push(pod);
     else groups.set(why, [pod]);
