@@ -97,9 +97,11 @@ export function painter(enabled: boolean): Paint {
 export function fitLine(segments: readonly Segment[], width: number, paint: Paint): string {
   let room = width;
   let line = "";
-  for (const { text, style } of segments) {
+  for (const [i, { text, style }] of segments.entries()) {
     const chars = [...text];
-    const cut = chars.length > room;
+    // A segment that fills the line exactly is cut too when text follows it, which would otherwise go unmarked.
+    const more = segments.slice(i + 1).some((segment) => segment.text !== "");
+    const cut = chars.length > room || (more && chars.length === room);
     const shown = cut ? `${chars.slice(0, Math.max(0, room - 1)).join("")}…` : text;
     line += style ? paint(shown, style) : shown;
     room -= chars.length;

@@ -539,6 +539,10 @@ Deno.test("fitLine() cuts across segments and keeps styles", () => {
   assert.equal(fitLine([{ text: "abc", style: "red" }, { text: "def" }], 5, paint), "\x1b[31mabc\x1b[0md…");
   assert.equal(fitLine([{ text: "abc" }, { text: "defg", style: "bold" }], 5, paint), "abc\x1b[1md…\x1b[0m");
   assert.equal(fitLine([{ text: "abc" }], Infinity, paint), "abc");
+  // A segment that ends exactly at the width, with text after it: the cut is marked (a 40-column table's state line
+  // lost "watching" without a mark).
+  assert.equal(fitLine([{ text: "abcde" }, { text: "watching", style: "green" }], 5, paint), "abcd…");
+  assert.equal(fitLine([{ text: "abcde" }, { text: "" }], 5, paint), "abcde");
 });
 
 Deno.test("createLiveFrame() writes over the last frame line by line, clears the screen after a resize, and shows the cursor at the end", () => {
