@@ -27,14 +27,21 @@ const WATCH_ENDPOINTS_OPTIONS: readonly string[] = Object.keys(
   } satisfies Record<keyof WatchEndpointsOptions, true>,
 );
 
-/** Advice for the options of a channel, which a watch does not have: where they go instead. */
-const CHANNEL_OPTION_ADVICE = Object.fromEntries(
-  ["subsetSize", "subsetSeed", "loadBalancing"].map((option) => [
-    option,
-    `it is a channel's: pass it to register({ ${option} }) or to nice-grpc's createChannel(target, credentials, ` +
-    `{ resolver: { ${option} } })`,
-  ]),
-);
+/**
+ * Advice for the options of a channel, which a watch does not have: where they go instead. `grpc` and `scheme` had
+ * none, and their message listed this function's options as if one of them were meant.
+ */
+const CHANNEL_OPTION_ADVICE: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(
+    ["grpc", "subsetSize", "subsetSeed", "loadBalancing"].map((option) => [
+      option,
+      `it is a channel's: pass it to register({ ${option} }) or to nice-grpc's createChannel(target, credentials, ` +
+      `{ resolver: { ${option} } })`,
+    ]),
+  ),
+  scheme: "it is register()'s: pass it to register({ scheme }); watchEndpoints() takes the scheme from the target " +
+    '("k8s:///echo.prod:grpc"), whatever it is',
+};
 
 /** The period of the timer that only keeps the process alive (about 12 days: it never needs to fire). */
 const KEEP_ALIVE_MS = 2 ** 30;

@@ -714,6 +714,17 @@ Deno.test("register() refuses bad options at once, naming them", () => {
         { token: "s3cret" },
         "Cannot use option 'token': it is unknown: it is a cluster option: pass it as cluster: { token }",
       ],
+      // watchEndpoints()'s own options: the message listed register()'s, none of which stops or reports a watch.
+      [
+        { signal: AbortSignal.timeout(1) },
+        "Cannot use option 'signal': it is unknown: it is watchEndpoints()'s: a channel watches until it is closed; " +
+        "close it (client.close(), or nice-grpc's channel.close()) to stop",
+      ],
+      [
+        { onError: () => {} },
+        "Cannot use option 'onError': it is unknown: it is watchEndpoints()'s: a channel's calls carry the watch's " +
+        "failures in their errors, and GRPC_TRACE=kubernetes_resolver traces each",
+      ],
       [
         { lb: "round_robin" },
         "Cannot use option 'lb': it is unknown: use one of scheme, grpc, loadBalancing, subsetSize, subsetSeed, cluster, stallTimeoutMs, backoff, watchList, locality",

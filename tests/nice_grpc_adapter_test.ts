@@ -75,6 +75,25 @@ Deno.test("createChannel() refuses a resolver option given beside the channel op
   }).close();
 });
 
+Deno.test("createChannel() says where watchEndpoints()'s own options go when resolver has them", () => {
+  const recording = recordingGrpc();
+  for (
+    const [option, message] of [
+      ["signal", /^Cannot use option 'signal': it is unknown: it is watchEndpoints\(\)'s: .* to stop$/],
+      ["onError", /^Cannot use option 'onError': it is unknown: it is watchEndpoints\(\)'s: .* traces each$/],
+    ] as const
+  ) {
+    assert.throws(
+      () =>
+        createChannel("k8s-nice-watch-only:///echo.prod:grpc", undefined, {
+          resolver: { grpc: recording.grpc, [option]: () => {} },
+        }),
+      (error) => error instanceof TypeError && message.test(error.message),
+    );
+  }
+  assert.deepEqual(recording.schemes, [], "nothing registered");
+});
+
 Deno.test("createChannel() refuses options, a resolver or a resolver.grpc that are null or of another type, registering nothing", () => {
   const recording = recordingGrpc();
   const cases: [unknown, RegExp][] = [

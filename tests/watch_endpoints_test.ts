@@ -810,4 +810,13 @@ Deno.test("watchEndpoints() refuses an option it does not have, naming the one m
   await assert.rejects(first({ kubeconfig: "/x", token: "secret-value" }), {
     message: /option 'kubeconfig': it is unknown: it is a cluster option: pass it as cluster: \{ kubeconfig \}$/,
   });
+  // The two other channel options listed this function's options, as if one of them were meant.
+  await assert.rejects(first({ grpc: {} }), {
+    message:
+      /option 'grpc': it is unknown: it is a channel's: pass it to register\(\{ grpc \}\) or to nice-grpc's createChannel\(target, credentials, \{ resolver: \{ grpc \} \}\)$/,
+  });
+  await assert.rejects(first({ scheme: "k8s" }), {
+    message:
+      /^Cannot use option 'scheme': it is unknown: it is register\(\)'s: pass it to register\(\{ scheme \}\); watchEndpoints\(\) takes the scheme from the target \("k8s:\/\/\/echo.prod:grpc"\), whatever it is$/,
+  });
 });

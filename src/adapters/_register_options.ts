@@ -102,6 +102,17 @@ export const REGISTER_OPTIONS: readonly string[] = Object.keys(
   } satisfies Record<keyof RegisterOptions, true>,
 );
 
+/**
+ * Where the options of `watchEndpoints()` alone go for a channel, which does not have them: the message listed the
+ * channel's options, as if one of them were meant.
+ */
+export const WATCH_ONLY_OPTION_ADVICE: Readonly<Record<string, string>> = {
+  signal: "it is watchEndpoints()'s: a channel watches until it is closed; close it (client.close(), or nice-grpc's " +
+    "channel.close()) to stop",
+  onError: "it is watchEndpoints()'s: a channel's calls carry the watch's failures in their errors, and " +
+    "GRPC_TRACE=kubernetes_resolver traces each",
+};
+
 /** The schemes grpc-js resolves itself: a resolver registered under one would replace grpc-js's for every channel. */
 const GRPC_JS_SCHEMES: ReadonlySet<string> = new Set(["dns", "ipv4", "ipv6", "unix", "unix-abstract"]);
 
@@ -149,7 +160,7 @@ export function checkRegisterOptions(options: RegisterOptions): string {
   checkOptionsObject(options);
   // A misspelt name first, as it explains what follows.
   checkGrpcOption(options);
-  checkOptionNames(options, REGISTER_OPTIONS);
+  checkOptionNames(options, REGISTER_OPTIONS, WATCH_ONLY_OPTION_ADVICE);
   if (options.subsetSize !== undefined) {
     createSubsetter(options.subsetSize, options.subsetSeed === undefined ? 0 : options.subsetSeed);
   } else if (options.subsetSeed !== undefined) {

@@ -10,7 +10,13 @@ import * as niceGrpc from "nice-grpc";
 import { ResolverError, TargetError } from "../base/errors.ts";
 import { parseTarget } from "../base/target.ts";
 import { isRegistered, register } from "./grpc_js.ts";
-import { type GrpcModule, isGrpcJsScheme, REGISTER_OPTIONS, type RegisterOptions } from "./_register_options.ts";
+import {
+  type GrpcModule,
+  isGrpcJsScheme,
+  REGISTER_OPTIONS,
+  type RegisterOptions,
+  WATCH_ONLY_OPTION_ADVICE,
+} from "./_register_options.ts";
 import { CLUSTER_OPTIONS } from "../cluster/cluster_options.ts";
 import { checkOptionNames, checkOptionsObject } from "../check_watch_settings.ts";
 import { currentValue, isRecord, typeName } from "../base/_util.ts";
@@ -97,7 +103,7 @@ export function createChannel(
         '("k8s:///echo.prod:grpc" registers k8s) and leave resolver.scheme out',
     );
   }
-  if (resolver !== undefined) checkOptionNames(resolver, RESOLVER_OPTIONS);
+  if (resolver !== undefined) checkOptionNames(resolver, RESOLVER_OPTIONS, WATCH_ONLY_OPTION_ADVICE);
   const written = /^([^:/]+):/.exec(target)?.[1];
   if (written !== undefined && (isGrpcJsScheme(written) || NICE_GRPC_PROTOCOLS.has(written))) {
     // Registering ours under grpc-js's scheme would take over every channel of it; nice-grpc dials http(s):// by DNS.
