@@ -671,6 +671,18 @@ Deno.test("register() refuses bad options at once, naming them", () => {
     () => registeredClass({ subsetSize: "5" as unknown as number }),
     /Cannot use option 'subsetSize': it must be a positive integer \(.*\): current value is "5"/,
   );
+  // A bigint showed as "current value is 10", the very value the message asks for.
+  assert.throws(
+    () => registeredClass({ subsetSize: 10n as unknown as number }),
+    new TypeError(
+      "Cannot use option 'subsetSize': it must be a positive integer (how many pods each channel connects to): " +
+        "current value is 10n",
+    ),
+  );
+  assert.throws(
+    () => registeredClass({ subsetSize: 10, subsetSeed: 7n as unknown as number }),
+    /Cannot use option 'subsetSeed': it must be a 32-bit integer \(.*\): current value is 7n$/,
+  );
   for (const subsetSeed of [1.5, -(2 ** 31) - 1, 2 ** 32]) {
     assert.throws(
       () => registeredClass({ subsetSize: 2, subsetSeed }),

@@ -21,10 +21,15 @@ export function unknownField(value: object, known: readonly string[]): string | 
   );
 }
 
-/** A value as an option error shows it: as JSON where it can be (strings quoted, objects whole), numbers as written. */
+/**
+ * A value as an option error shows it: as JSON where it can be (strings quoted, objects whole), numbers as written,
+ * bigints with their `n`.
+ */
 export function describeValue(value: unknown): string {
   // JSON would show NaN and Infinity as null.
   if (typeof value === "number") return String(value);
+  // JSON throws on a bigint, and String() wrote `subsetSize: 10n` as "current value is 10", a value the message allows.
+  if (typeof value === "bigint") return `${value}n`;
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
