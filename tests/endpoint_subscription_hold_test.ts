@@ -49,6 +49,34 @@ Deno.test("a subscriber never gets an empty set while the only slice is deleted 
   }
 });
 
+Deno.test("a slice deleted and created again as it was gives a subscriber no new snapshot", async () => {
+  const api = await startFakeApiServer();
+  apply(api, "echo-a", ["a"]);
+  const subscription = subscribe(api);
+  try {
+    await eventually(() => subscription.pods() === "a", "the first snapshot");
+    // Created again in the same turn (one chunk, no empty state ever selected) or a few milliseconds later (the
+    // empty set is selected, held back, and then superseded).
+    for (const gapMs of [0, 3, 15, 30]) {
+      api.deleteSlice("prod", "echo-a");
+      if (gapMs > 0) await sleep(gapMs);
+      apply(api, "echo-a", ["a"]);
+      await sleep(150);
+    }
+    assert.deepEqual(
+      subscription.snapshots.map((snapshot) => snapshot.endpoints.map((endpoint) => endpoint.podName).join(",")),
+      ["a"],
+      "the first snapshot alone: the set never changed",
+    );
+    // A real change after that still comes.
+    apply(api, "echo-a", ["b"]);
+    await eventually(() => subscription.pods() === "b", "the new pod");
+  } finally {
+    subscription.unsubscribe();
+    await api.close();
+  }
+});
+
 Deno.test("a Service whose last slice goes is emptied once no slice came back for 50 ms", async () => {
   const api = await startFakeApiServer();
   apply(api, "echo-a", ["a"]);
