@@ -224,6 +224,36 @@ Deno.test("selectEndpoints() keeps the objects of the unchanged endpoints of a s
   assert.equal(second[2], first[2]);
 });
 
+Deno.test("selectEndpoints() with a memo orders a slice's pods as without one when it lists them in another order", () => {
+  // Pods p0..p11 listed by number are not in name order (p10 sorts before p2): a new object of the slice with
+  // the same pods takes their order from the previous one's entries, and one that repeats a pod, or changes
+  // which pods it has, is sorted.
+  const slice = (pods: number[], changed?: number): EndpointSlice => ({
+    metadata: { name: "s", namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 1 }],
+    endpoints: pods.map((pod) => ({
+      addresses: [`10.0.${pod === changed ? 1 : 0}.${pod}`],
+      targetRef: { kind: "Pod", name: `p${pod}`, namespace: "prod" },
+    })),
+  });
+  const pods = Array.from({ length: 12 }, (_, i) => i);
+  const memo = createSelectionMemo();
+  const objects = [
+    slice(pods),
+    slice(pods, 3),
+    slice(pods.toReversed(), 10),
+    slice([...pods.slice(0, 5), 3, ...pods.slice(6)]),
+    slice(pods.slice(1)),
+    slice(pods),
+  ];
+  for (const object of objects) {
+    const expected = selectEndpoints([object], "grpc");
+    assert.deepEqual(selectEndpoints([object], "grpc", { memo }), expected);
+    assert.deepEqual(expected.map((endpoint) => endpoint.podName), [...new Set(expected.map((e) => e.podName))].sort());
+  }
+});
+
 /** The reference for sameEndpoints(): every field a snapshot shows, as a string. */
 function endpointsFingerprint(endpoints: readonly ResolvedEndpoint[]): string {
   let text = "";

@@ -252,18 +252,22 @@ function computeSliceEntries(
     return [];
   }
   const name = slice.metadata.name ?? "";
-  const entries: SliceEntry[] = [];
+  let entries: SliceEntry[] = [];
   const endpoints = slice.endpoints ?? [];
   const previous = replaced?.entries ?? NO_ENTRIES;
+  // Where each entry's pod sits among the previous object's entries (-1: not there).
+  const places: number[] = [];
   let malformedHints = false;
   for (let i = 0; i < endpoints.length; i++) {
     const endpoint = endpoints[i];
     const hosts = endpoint.addresses;
     if (!hosts?.length) continue;
     const key = podKey(slice, endpoint);
+    const place = previous.length > 0 ? keyIndex(previous, key) : -1;
+    places.push(place);
     // An endpoint that shows what the previous object's entry of its pod showed (most of them, in an update) takes
     // that entry over before anything is built: an update allocates only for the endpoints that changed.
-    const before = previous.length > 0 ? entryOf(previous, key) : undefined;
+    const before = place >= 0 ? previous[place] : undefined;
     if (before !== undefined && showsGroup(endpoint, slicePort, before.group)) {
       entries.push(before);
       continue;
@@ -281,9 +285,11 @@ function computeSliceEntries(
     entries.push({ key, slice: name, group: groupOf(endpoint, addresses, hints), owner });
   }
   if (malformedHints) trace(`EndpointSlice ${name} has malformed topology hints: those endpoints count as unhinted`);
-  // Stable, and skipped when already in order (sorting allocates even then): the
-  // same pod twice in one slice combines in the slice's order.
-  if (!isSorted(entries)) entries.sort(byKey);
+  // The same pods as the previous object's, each once: their order is known. Else a stable sort, skipped when
+  // already in order (sorting allocates even then): the same pod twice in one slice combines in the slice's order.
+  const reordered = inPlaceOrder(entries, places, previous);
+  if (reordered) entries = reordered;
+  else if (!isSorted(entries)) entries.sort(byKey);
   let kept = 0;
   for (let i = 0; i < entries.length; i++) {
     if (kept > 0 && entries[kept - 1].key === entries[i].key) {
@@ -306,8 +312,8 @@ function computeSliceEntries(
   return entries;
 }
 
-/** The entry of `key` in a record's entries (sorted, one per key), by binary search. */
-function entryOf(entries: SliceEntry[], key: string): SliceEntry | undefined {
+/** Where `key` is in a record's entries (sorted, one per key), by binary search; -1 when it is not there. */
+function keyIndex(entries: SliceEntry[], key: string): number {
   let low = 0;
   let high = entries.length;
   while (low < high) {
@@ -315,7 +321,25 @@ function entryOf(entries: SliceEntry[], key: string): SliceEntry | undefined {
     if (entries[middle].key < key) low = middle + 1;
     else high = middle;
   }
-  return low < entries.length && entries[low].key === key ? entries[low] : undefined;
+  return low < entries.length && entries[low].key === key ? low : -1;
+}
+
+/**
+ * `entries` in sorted order when they are the pods of the slice's `previous` entries (sorted, one per key), each
+ * once: `places[i]` is where `entries[i]`'s pod is among them, and the places give the order without comparing
+ * keys again (an update of a slice keeps its pods, in an order that is seldom theirs by name). `undefined` when a
+ * pod came or left, or is there twice.
+ */
+function inPlaceOrder(entries: SliceEntry[], places: number[], previous: SliceEntry[]): SliceEntry[] | undefined {
+  if (entries.length !== previous.length || entries.length === 0) return undefined;
+  const ordered = entries.slice();
+  for (let i = 0; i < entries.length; i++) {
+    if (places[i] < 0) return undefined;
+    ordered[places[i]] = entries[i];
+  }
+  // A pod there twice takes one place twice, and leaves another to an entry of some other pod.
+  for (let i = 0; i < ordered.length; i++) if (ordered[i].key !== previous[i].key) return undefined;
+  return ordered;
 }
 
 /**
