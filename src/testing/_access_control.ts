@@ -109,6 +109,7 @@ export interface Answer {
 /** The fake server's access control: see {@linkcode createAccessControl}. */
 export type AccessControl = {
   set(access: FakeAccess | undefined): void;
+  username(): string;
   reviewOf(method: string, path: string): ReviewResource | undefined;
   answer(req: IncomingMessage, review: ReviewResource): Promise<Answer>;
   deniedOutsideServedResources(request: RefusedRequest): string | undefined;
@@ -170,6 +171,11 @@ export function createAccessControl(): AccessControl {
     set(access: FakeAccess | undefined): void {
       if (access !== undefined) checkAccess(access);
       current = access === undefined ? ADMIN : structuredClone(access);
+    },
+
+    /** Who the client is: the user of `setAccess()`, or the admin while none was set. */
+    username(): string {
+      return current.username;
     },
 
     /** The access review a request creates, which `answer()` serves, or `undefined`. */

@@ -366,14 +366,18 @@ const DEFAULT_FAILURES: Record<number, [reason: string, message: string]> = {
  *
  * @param failure What to inject.
  * @param request What was asked for, for a 403's wording; undefined for other paths.
+ * @param user Who the client is, for a 403's wording.
  * @returns The error answer.
  */
-export function injectedFailure(failure: InjectedFailure, request: ResourceRequest | undefined): HttpError {
+export function injectedFailure(
+  failure: InjectedFailure,
+  request: ResourceRequest | undefined,
+  user: string,
+): HttpError {
   const retry = failure.retryAfterSeconds;
   const retryDetails = retry === undefined ? {} : { retryAfterSeconds: retry };
   const headers: Record<string, string> = retry === undefined ? {} : { "Retry-After": String(retry) };
   if (failure.status === 403) {
-    const user = "system:serviceaccount:default:default";
     const denied = forbidden(user, request ?? { verb: "list", resource: "endpointslices" }, retryDetails);
     const { body } = denied;
     const reworded = { ...body, message: failure.message ?? body.message, reason: failure.reason ?? body.reason };

@@ -234,7 +234,7 @@ export function createRequestHandler(
     if (deniedUser !== undefined) throw forbiddenRequest(deniedUser, attributes());
     const failure = failures.take(record.kind);
     if (failure !== undefined) {
-      throw injectedFailure(failure, route.kind === "resource" ? route.request : undefined);
+      throw injectedFailure(failure, route.kind === "resource" ? route.request : undefined, context.access.username());
     }
     // Before any await: the review's body is already flowing.
     if (review !== undefined) {

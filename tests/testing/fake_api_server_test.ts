@@ -590,12 +590,19 @@ Deno.test("a Service read honours the token and failNext() with the real server'
     assert.equal(forbidden.status, 403);
     assert.equal(
       forbidden.body.message,
-      'services "two" is forbidden: User "system:serviceaccount:default:default" cannot get resource "services" ' +
+      'services "two" is forbidden: User "kubernetes-admin" cannot get resource "services" ' +
         'in API group "" in the namespace "shop"',
     );
     assert.equal((await getJson(url, { headers })).status, 200);
     const post = await getJson(url, { method: "POST", body: "{}", headers });
     assert.equal(post.status, 405);
+    // The user of setAccess(), as its own refusals name it.
+    server.setAccess({
+      username: "system:serviceaccount:shop:cart",
+      rules: [{ verbs: ["get"], apiGroups: [""], resources: ["services"] }],
+    });
+    server.failNext(1, { status: 403, path: "get" });
+    assert.match((await getJson(url, { headers })).body.message, /User "system:serviceaccount:shop:cart" cannot get/);
   });
 });
 
