@@ -7,6 +7,7 @@
  * @module
  */
 
+import { sameJson } from "./_json_data.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label } from "../base/dns_label.ts";
 import { labelsProblem, qualifiedNameProblem } from "./_labels.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
@@ -40,7 +41,8 @@ export function createServiceStore(): ServiceStore {
       const key = `${namespace}/${name}`;
       const spec = normalizeSpec(key, input.spec);
       const existing = services.get(key);
-      if (existing && JSON.stringify([existing.metadata.labels, existing.spec]) === JSON.stringify([labels, spec])) {
+      // Key order aside, as the real server stores maps (labels, a selector) sorted: the same Service is no change.
+      if (existing && sameJson([existing.metadata.labels, existing.spec], [labels, spec])) {
         return { service: existing, changed: false };
       }
       const metadata: Service["metadata"] = {

@@ -545,6 +545,16 @@ Deno.test("a Service is served by name like the real server and a missing one ge
       stored.metadata.resourceVersion,
       "a no-op update keeps the object",
     );
+    const labelled = (labels: Record<string, string>) =>
+      server.applyService({
+        metadata: { namespace: "shop", name: "three", labels },
+        spec: { ports: [{ port: 80 }], selector: labels },
+      });
+    assert.equal(
+      labelled({ b: "2", a: "1" }).metadata.resourceVersion,
+      labelled({ a: "1", b: "2" }).metadata.resourceVersion,
+      "labels and a selector in another order are no change",
+    );
     const single = server.applyService({
       metadata: { namespace: "shop", name: "one" },
       spec: { ports: [{ port: 80 }] },
