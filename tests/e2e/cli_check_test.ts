@@ -118,7 +118,7 @@ Deno.test({
       assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
       assert.match(allowed.stdout, /^ok +list +endpointslices/m);
       assert.match(allowed.stdout, /^ok +get +services/m);
-      assert.match(allowed.stdout, /^ok +resolve +1 pod used \(echo-0\), 1 not used \(echo-1: not ready\)$/m);
+      assert.match(allowed.stdout, /^ok +resolve +1 pod used \(echo-0\), 1 not used \(1 not ready: echo-1\)$/m);
 
       const once = await runCli(["--once", "--json", "--kubeconfig", kubeconfig, target]);
       assert.equal(once.code, 0, once.stderr);
