@@ -27,10 +27,7 @@ const WATCH_ENDPOINTS_OPTIONS: readonly string[] = Object.keys(
   } satisfies Record<keyof WatchEndpointsOptions, true>,
 );
 
-/**
- * Advice for the options of a channel, which a watch does not have: where they go instead. `grpc` and `scheme` had
- * none, and their message listed this function's options as if one of them were meant.
- */
+/** Advice for the options of a channel, which a watch does not have: where they go instead. */
 const CHANNEL_OPTION_ADVICE: Readonly<Record<string, string>> = {
   ...Object.fromEntries(
     ["grpc", "subsetSize", "subsetSeed", "loadBalancing"].map((option) => [

@@ -102,10 +102,7 @@ export const REGISTER_OPTIONS: readonly string[] = Object.keys(
   } satisfies Record<keyof RegisterOptions, true>,
 );
 
-/**
- * Where the options of `watchEndpoints()` alone go for a channel, which does not have them: the message listed the
- * channel's options, as if one of them were meant.
- */
+/** What the options of `watchEndpoints()` alone are, for a channel given one: it has none of them. */
 export const WATCH_ONLY_OPTION_ADVICE: Readonly<Record<string, string>> = {
   signal: "it is watchEndpoints()'s: a channel watches until it is closed; close it (client.close(), or nice-grpc's " +
     "channel.close()) to stop",

@@ -28,7 +28,7 @@ export function unknownField(value: object, known: readonly string[]): string | 
 export function describeValue(value: unknown): string {
   // JSON would show NaN and Infinity as null.
   if (typeof value === "number") return String(value);
-  // JSON throws on a bigint, and String() wrote `subsetSize: 10n` as "current value is 10", a value the message allows.
+  // JSON throws on a bigint, and String() drops its n: `10n` would read as 10, a value the message allows.
   if (typeof value === "bigint") return `${value}n`;
   try {
     return JSON.stringify(value) ?? String(value);
