@@ -5,8 +5,10 @@
  * watches, Service and Node reads, and requests for what the fake does not
  * serve) get the real server's `403 Forbidden` Status, and access
  * reviews (`SelfSubjectAccessReview`, `SelfSubjectReview`), which every
- * user may create, answer from the same rules. Private to the fake API
- * server.
+ * user may create, answer from the same rules, in JSON, YAML or protobuf
+ * (kubectl's `auth can-i` and `auth whoami`); a review of a path allows the
+ * admin everything and a user of the rules the discovery and health paths.
+ * Private to the fake API server.
  *
  * @module
  */
@@ -15,6 +17,7 @@ import type { IncomingMessage } from "node:http";
 import { describeValue, isRecord, unknownField } from "../base/_util.ts";
 import { SERIALIZED } from "./_media_types.ts";
 import { wrongKind } from "./_review_kind.ts";
+import { NON_RESOURCE_ATTRIBUTES, readReviewBody, RESOURCE_ATTRIBUTES } from "./_review_body.ts";
 
 /**
  * One rule, as in a Role or ClusterRole: `*` matches any verb, group or
@@ -87,9 +90,6 @@ const REVIEW_KINDS = {
 /** The resource of an access review. */
 export type ReviewResource = (typeof REVIEWS)[keyof typeof REVIEWS];
 
-/** The attributes of a SelfSubjectAccessReview that the real server keeps, in the order it writes them. */
-const RESOURCE_ATTRIBUTES = ["namespace", "verb", "group", "version", "resource", "subresource", "name"];
-
 /** The attributes of one request that rules match, as a SelfSubjectAccessReview spells them. */
 interface Attributes {
   verb: string;
@@ -150,6 +150,15 @@ function isDiscovery({ verb, path }: { verb: string; path: string }): boolean {
 }
 
 /**
+ * Why RBAC allows a user of `setAccess()` to GET a discovery or health path. The real server names the first
+ * binding it finds that allows it; it visits them in no fixed order, so for the health checks and `/version`,
+ * which `system:public-info-viewer` allows too, it names either (measured on v1.36.3: each about half the time).
+ * `system:discovery` allows every one of these paths.
+ */
+const DISCOVERY_REASON =
+  'RBAC: allowed by ClusterRoleBinding "system:discovery" of ClusterRole "system:discovery" to Group "system:authenticated"';
+
+/**
  * Creates the fake server's access control.
  *
  * @returns Its state and the checks the server makes.
@@ -164,6 +173,41 @@ export function createAccessControl(): AccessControl {
       matches(rule.verbs, verb) && matches(rule.apiGroups, group) && matches(rule.resources, resource) &&
       (rule.namespace === undefined || rule.namespace === namespace)
     );
+  }
+
+  /**
+   * The answer to a review of a resource: the attributes the real server keeps, and whether a rule allows them.
+   * RBAC names the binding that allowed it; a system:masters user (no access set) is allowed without a reason.
+   */
+  function reviewResource(attributes: Map<string, string>): ReviewAnswer {
+    const field = (key: string) => attributes.get(key) ?? "";
+    const rule = allowingRule({
+      verb: field("verb"),
+      group: field("group"),
+      resource: field("resource"),
+      namespace: field("namespace") || undefined,
+    });
+    const status = rule === -1
+      ? { allowed: false }
+      : current === ADMIN
+      ? { allowed: true }
+      : { allowed: true, reason: `RBAC: allowed by rule ${rule + 1} of setAccess()` };
+    return { spec: { resourceAttributes: Object.fromEntries(attributes) }, status };
+  }
+
+  /**
+   * The answer to a review of a path (`kubectl auth can-i get /healthz`): an admin may do anything; the rules
+   * of `setAccess()` name resources only, so a user of them may only GET the discovery and health paths, as
+   * the `system:discovery` and `system:public-info-viewer` ClusterRoles allow every authenticated user.
+   */
+  function reviewPath(attributes: Map<string, string>): ReviewAnswer {
+    const request = { verb: attributes.get("verb") ?? "", path: attributes.get("path") ?? "" };
+    const status = current === ADMIN
+      ? { allowed: true }
+      : isDiscovery(request)
+      ? { allowed: true, reason: DISCOVERY_REASON }
+      : { allowed: false };
+    return { spec: { nonResourceAttributes: Object.fromEntries(attributes) }, status };
   }
 
   return {
@@ -197,8 +241,8 @@ export function createAccessControl(): AccessControl {
           `the body of the request was in an unknown format - accepted media types include: ${SERIALIZED.join(", ")}`,
         );
       }
-      const input = parseObject(body);
-      if (input === undefined) return failure(400, "BadRequest", "the request body is not a JSON object");
+      const input = readReviewBody(body, mediaType!, REVIEW_KINDS[review]);
+      if (typeof input === "string") return failure(400, "BadRequest", input);
       const refused = wrongKind(input, REVIEW_KINDS[review]);
       if (refused !== undefined) return failure(400, "BadRequest", refused);
       if (review === "selfsubjectreviews") {
@@ -212,42 +256,21 @@ export function createAccessControl(): AccessControl {
           },
         };
       }
-      const spec = input.spec as Record<string, Record<string, unknown> | null | undefined> | undefined;
-      const attributes = spec?.resourceAttributes;
-      if (spec?.nonResourceAttributes != null) {
-        return failure(400, "BadRequest", "the fake API server answers reviews of resourceAttributes only");
-      }
-      if (attributes == null) {
-        const detail =
-          "Invalid value: null: exactly one of nonResourceAttributes or resourceAttributes must be specified";
-        return failure(422, "Invalid", `.authorization.k8s.io "" is invalid: spec.resourceAttributes: ${detail}`, {
-          group: "authorization.k8s.io",
-          causes: [{ reason: "FieldValueInvalid", message: detail, field: "spec.resourceAttributes" }],
-        });
-      }
-      const field = (key: string) => typeof attributes[key] === "string" ? attributes[key] as string : "";
-      // The real server keeps the attributes it knows, and leaves out empty ones.
-      const kept = RESOURCE_ATTRIBUTES.map((key) => [key, field(key)]).filter(([, value]) => value !== "");
-      const rule = allowingRule({
-        verb: field("verb"),
-        group: field("group"),
-        resource: field("resource"),
-        namespace: field("namespace") || undefined,
-      });
-      // RBAC names the binding that allowed it; a system:masters user (no access set) is allowed without a reason.
-      const status = rule === -1
-        ? { allowed: false }
-        : current === ADMIN
-        ? { allowed: true }
-        : { allowed: true, reason: `RBAC: allowed by rule ${rule + 1} of setAccess()` };
+      const spec = isRecord(input.spec) ? input.spec : {};
+      const resource = isRecord(spec.resourceAttributes) ? spec.resourceAttributes : undefined;
+      const nonResource = isRecord(spec.nonResourceAttributes) ? spec.nonResourceAttributes : undefined;
+      if ((resource === undefined) === (nonResource === undefined)) return invalidSpec(nonResource);
+      const answered = resource === undefined
+        ? reviewPath(attributeFields(nonResource!, NON_RESOURCE_ATTRIBUTES))
+        : reviewResource(attributeFields(resource, RESOURCE_ATTRIBUTES));
       return {
         code: 201,
         body: {
           kind: "SelfSubjectAccessReview",
           apiVersion: "authorization.k8s.io/v1",
           metadata: {},
-          spec: { resourceAttributes: Object.fromEntries(kept) },
-          status,
+          spec: answered.spec,
+          status: answered.status,
         },
       };
     },
@@ -280,6 +303,42 @@ export function createAccessControl(): AccessControl {
       return allowingRule({ ...request, group }) === -1 ? current.username : undefined;
     },
   };
+}
+
+/** What a SelfSubjectAccessReview comes back with: the attributes kept and the decision. */
+interface ReviewAnswer {
+  spec: Record<string, Record<string, string>>;
+  status: { allowed: boolean; reason?: string };
+}
+
+/**
+ * The attributes the real server keeps of a review's resourceAttributes or nonResourceAttributes: the ones it
+ * knows, in its order, without the empty ones (a value that is not a string reads as empty).
+ */
+function attributeFields(attributes: Record<string, unknown>, known: readonly string[]): Map<string, string> {
+  const kept = new Map<string, string>();
+  for (const key of known) {
+    const value = attributes[key];
+    if (typeof value === "string" && value !== "") kept.set(key, value);
+  }
+  return kept;
+}
+
+/**
+ * The real server's 422 for a review with both kinds of attributes, or neither; it quotes the nonResourceAttributes
+ * as Go writes its internal struct in JSON (field names capitalised, every field there).
+ */
+function invalidSpec(nonResource: Record<string, unknown> | undefined): Answer {
+  const text = (value: unknown) => typeof value === "string" ? value : "";
+  const quoted = nonResource && JSON.stringify({ Path: text(nonResource.path), Verb: text(nonResource.verb) });
+  const detail = nonResource === undefined
+    ? "Invalid value: null: exactly one of nonResourceAttributes or resourceAttributes must be specified"
+    : `Invalid value: ${quoted}: cannot be specified in combination with resourceAttributes`;
+  const field = nonResource === undefined ? "spec.resourceAttributes" : "spec.nonResourceAttributes";
+  return failure(422, "Invalid", `.authorization.k8s.io "" is invalid: ${field}: ${detail}`, {
+    group: "authorization.k8s.io",
+    causes: [{ reason: "FieldValueInvalid", message: detail, field }],
+  });
 }
 
 const ACCESS_FIELDS = ["username", "groups", "rules"];
@@ -362,21 +421,21 @@ function failure(code: number, reason: string, message: string, details?: Record
   return { code, body };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    let text = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk: string) => text += chunk);
-    req.on("end", () => resolve(text));
+    const chunks: Uint8Array[] = [];
+    req.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+    req.on("end", () => resolve(concat(chunks)));
     req.on("error", reject);
   });
 }
 
-function parseObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : undefined;
-  } catch {
-    return undefined;
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
   }
+  return bytes;
 }
