@@ -4,14 +4,18 @@
 // `bash scripts/control_plane/build.sh`, anonymous authentication on as by
 // default), and their normalized answers (status, content type, event types,
 // object shapes, resourceVersions as the write that made them, continue tokens
-// present or absent, Status reasons, codes and messages) must be equal.
+// present or absent, Status reasons, codes and messages) must be equal. Where
+// the pinned kubectl is built, `kubectl auth can-i` and `kubectl auth whoami`
+// (protobuf access reviews) must also exit and print the same against both.
 //
 // The differences we keep are listed in KNOWN, each with its reason (the
 // README's fake server section gives the same list); for those the test
 // checks that the answers still differ in the way described, so the list
 // stays exact: a fix must remove its entry.
 import assert from "node:assert/strict";
-import { type ControlPlane, startControlPlane } from "./control_plane.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { binaryCacheDirectory, type ControlPlane, findBinaries, startControlPlane } from "./control_plane.ts";
 import {
   answer,
   type Caller,
@@ -794,6 +798,40 @@ function recording(target: Target): Target {
   return wrapped;
 }
 
+/** The kubectl commands whose exit codes and output must be the same against both servers. */
+const KUBECTL_REVIEWS = [
+  ["auth", "can-i", "list", "endpointslices.discovery.k8s.io", "-n", NAMESPACE],
+  ["auth", "can-i", "watch", "endpointslices.discovery.k8s.io", "-n", OTHER_NAMESPACE],
+  ["auth", "can-i", "get", "/healthz"],
+  ["auth", "can-i", "get", "/metrics"],
+  ["auth", "can-i", "post", "/healthz"],
+  // The real user's name (the admin's) and uid differ; its groups must not.
+  ["auth", "whoami", "-o", "jsonpath={.status.userInfo.groups}"],
+];
+
+/**
+ * What kubectl prints and exits with for each of {@linkcode KUBECTL_REVIEWS} (protobuf reviews, and a path's)
+ * with one kubeconfig. kubectl sends no token over plain HTTP: the fake serves TLS for it.
+ */
+async function kubectlReviews(kubectl: string, user: string, kubeconfig: string, home: string) {
+  const outcomes: Record<string, { code: number; stdout: string; stderr: string }> = {};
+  for (const args of KUBECTL_REVIEWS) {
+    const output = await new Deno.Command(kubectl, {
+      args: [`--kubeconfig=${kubeconfig}`, ...args],
+      clearEnv: true,
+      env: { HOME: home, PATH: "/usr/bin:/bin" },
+      signal: AbortSignal.timeout(20_000),
+    }).output();
+    const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes).trim();
+    outcomes[`${user}: kubectl ${args.join(" ")}`] = {
+      code: output.code,
+      stdout: text(output.stdout),
+      stderr: text(output.stderr),
+    };
+  }
+  return outcomes;
+}
+
 /** Runs one case on both servers at once and compares, or checks a known difference. */
 async function compare(
   step: Case,
@@ -832,6 +870,55 @@ Deno.test({
           fn: () => compare(step, fake, real, memos),
         });
       }
+      await t.step({
+        name: "kubectl auth can-i and auth whoami, as the admin and as the reader: the same exit codes and output",
+        sanitizeOps: false,
+        sanitizeResources: false,
+        async fn() {
+          const kubectl = join(binaryCacheDirectory(), `kubectl-${(await findBinaries()).kubernetesVersion}`);
+          if (!existsSync(kubectl)) return log(`no ${kubectl}: kubectl's reviews are not compared`);
+          const fixture = (name: string) => Deno.readTextFile(new URL(`../fixtures/${name}`, import.meta.url));
+          const ca = await fixture("ca.pem");
+          const tlsFake = await fakeTarget({
+            tls: { cert: await fixture("server.pem"), key: await fixture("server-key.pem") },
+          });
+          const home = await Deno.makeTempDir({ prefix: "kgr-differential-kubectl-" });
+          try {
+            const write = async (name: string, config: unknown) => {
+              await Deno.writeTextFile(join(home, name), JSON.stringify(config));
+              return join(home, name);
+            };
+            const fakeConfig = await write("fake.kubeconfig", tlsFake.server.kubeconfig({ ca }));
+            const fakeAnswers = {
+              ...await kubectlReviews(kubectl, "admin", fakeConfig, home),
+              // The fake's one token is the reader's while asReader() runs.
+              ...await tlsFake.asReader(() => kubectlReviews(kubectl, "reader", fakeConfig, home)),
+            };
+            const realAnswers = {
+              ...await kubectlReviews(kubectl, "admin", controlPlane.adminKubeconfigPath, home),
+              ...await real.asReader(async (as) => {
+                const token = (as as { authorization: string }).authorization.replace(/^Bearer /, "");
+                const reader = await write("real-reader.kubeconfig", {
+                  apiVersion: "v1",
+                  kind: "Config",
+                  clusters: [{
+                    name: "real",
+                    cluster: { server: controlPlane.server, "certificate-authority": controlPlane.caFile },
+                  }],
+                  users: [{ name: "reader", user: { token } }],
+                  contexts: [{ name: "reader", context: { cluster: "real", user: "reader" } }],
+                  "current-context": "reader",
+                });
+                return await kubectlReviews(kubectl, "reader", reader, home);
+              }),
+            };
+            assert.deepEqual(fakeAnswers, realAnswers);
+          } finally {
+            await tlsFake.server.close();
+            await Deno.remove(home, { recursive: true });
+          }
+        },
+      });
       await t.step({
         name: "a watch cache that no longer holds the resume point: a 410 ERROR event; a list there still works",
         sanitizeOps: false,
