@@ -96,7 +96,10 @@ export function stringField(fields: readonly ProtoField[], number: number): stri
  * @returns Its bytes.
  */
 export function lastBytes(fields: readonly ProtoField[], number: number): Uint8Array | undefined {
-  return fields.findLast((field) => field.number === number && field.bytes !== undefined)?.bytes;
+  for (let i = fields.length - 1; i >= 0; i--) {
+    if (fields[i].number === number && fields[i].bytes !== undefined) return fields[i].bytes;
+  }
+  return undefined;
 }
 
 /**
