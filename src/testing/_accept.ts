@@ -7,8 +7,11 @@
  * the clauses in goautoneg's order and their `as`, `g`, `v` and `stream`
  * options. Where a real server would answer YAML, protobuf, a Table,
  * PartialObjectMetadata or aggregated discovery and the header offers no
- * plain JSON, the fake answers 406 too, saying that it writes JSON only.
- * Private to the fake API server.
+ * plain JSON, the fake answers 406 too, saying that it writes JSON only. A
+ * watch is negotiated once more, as the real server picks its stream: a
+ * header whose first match is YAML, which has no stream format, gets the
+ * real server's 406 even when it lists JSON too. Private to the fake API
+ * server.
  *
  * @module
  */
@@ -25,16 +28,23 @@ interface Negotiation {
   readonly produces?: readonly string[];
   /** Whether its handler negotiates the clauses' options (`/version` does not). */
   readonly negotiates: boolean;
+  /** Whether its answer is a stream (a watch), which YAML cannot be. */
+  readonly streams?: boolean;
   /** The conversions it offers. */
   readonly conversions: readonly Conversion[];
 }
 
-const WATCHABLE = [...SERIALIZED, "application/json;stream=watch", "application/vnd.kubernetes.protobuf;stream=watch"];
+/** The media types a real server streams a watch in, in its order. */
+const STREAMED = ["application/json;stream=watch", "application/vnd.kubernetes.protobuf;stream=watch"];
+
+const WATCHABLE = [...SERIALIZED, ...STREAMED];
 
 /** The endpoints the fake serves, each as its real counterpart negotiates. */
 const ENDPOINTS = {
-  /** An EndpointSlice list or watch. */
+  /** An EndpointSlice list. */
   collection: { produces: WATCHABLE, negotiates: true, conversions: ["Table", "PartialObjectMetadata"] },
+  /** An EndpointSlice watch: the same route as a list, then the stream's own negotiation. */
+  watch: { produces: WATCHABLE, negotiates: true, streams: true, conversions: ["Table", "PartialObjectMetadata"] },
   /** A GET of one object. */
   object: { produces: SERIALIZED, negotiates: true, conversions: ["Table", "PartialObjectMetadata"] },
   /** An access review's POST (no Table: reviews have no table convertor). */
@@ -93,6 +103,8 @@ interface Clause {
  * Negotiates the media type of an answer. An `Accept` header the real server refuses too gets its 406 at
  * once; one that the real server would answer in a format the fake cannot write gets a 406 from the fake in
  * place of its successful answer only, since errors found before it (a 404, a 400) are still written, in JSON.
+ * So does a watch whose first match is YAML, with the real server's words: it refuses the stream only once
+ * the watch is open.
  *
  * @param accept The request's `Accept` header.
  * @param endpoint The endpoint the request reaches.
@@ -101,23 +113,29 @@ interface Clause {
  */
 export function negotiate(accept: string | undefined, endpoint: NegotiatingEndpoint): HttpError | undefined {
   const header = accept ?? "";
-  const { produces, negotiates, conversions }: Negotiation = ENDPOINTS[endpoint];
+  const { produces, negotiates, streams, conversions }: Negotiation = ENDPOINTS[endpoint];
   if (produces !== undefined && !routeAccepts(header, produces)) {
     throw notAcceptable(`406: Not Acceptable\n\nAvailable representations: ${produces.join(", ")}`, {});
   }
   if (!negotiates || header === "") return undefined;
-  let servedElsewhere = false;
+  // What the real server could answer, its choice first.
+  const matches: { answer: "json" | "other"; subType: string }[] = [];
   for (const clause of parseAccept(header)) {
     for (const serializer of SERIALIZERS) {
-      const matches = clause.type === "*" && clause.subType === "*" ||
+      const fits = clause.type === "*" && clause.subType === "*" ||
         clause.type === serializer.type && (clause.subType === serializer.subType || clause.subType === "*");
-      if (!matches) continue;
+      if (!fits) continue;
       const answer = answerFor(clause.params, serializer, conversions);
-      if (answer === "json") return undefined;
-      if (answer === "other") servedElsewhere = true;
+      if (answer !== "refused") matches.push({ answer, subType: serializer.subType });
     }
   }
-  if (!servedElsewhere) throw notAcceptable(`only the following media types are accepted: ${SERIALIZED.join(", ")}`);
+  if (matches.length === 0) {
+    throw notAcceptable(`only the following media types are accepted: ${SERIALIZED.join(", ")}`);
+  }
+  if (streams === true && matches[0].subType === "yaml") {
+    return notAcceptable(`only the following media types are accepted: ${STREAMED.join(", ")}`);
+  }
+  if (matches.some(({ answer }) => answer === "json")) return undefined;
   return notAcceptable(
     "only the following media types are accepted: application/json " +
       "(the fake API server of @kgr/resolver/testing writes JSON only: accept application/json too)",

@@ -191,7 +191,10 @@ export function createRequestHandler(
     if (verb === "get" && namespace === undefined && request.resource !== "nodes") {
       throw badRequest("Namespace parameter required.");
     }
-    const refusal = negotiate(res.req.headers.accept, verb === "get" ? "object" : "collection");
+    const refusal = negotiate(
+      res.req.headers.accept,
+      verb === "get" ? "object" : verb === "watch" ? "watch" : "collection",
+    );
     if (verb === "watch") {
       if (await watches.serve(res, namespace, query, refusal)) record.status = 200;
     } else if (verb === "list") {

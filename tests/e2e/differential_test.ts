@@ -15,6 +15,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
 import { binaryCacheDirectory, type ControlPlane, findBinaries, startControlPlane } from "./control_plane.ts";
 import {
   answer,
@@ -323,6 +324,35 @@ const cases: Case[] = [
             message,
           });
         }
+      }
+      return answers;
+    },
+  },
+  {
+    name: "Accept headers of a watch: a JSON stream, or the real server's 406 when YAML comes first",
+    async run(target) {
+      const accepts = [
+        "application/yaml",
+        "application/yaml, application/json",
+        "application/json;q=0,application/yaml",
+        "application/json;q=0.5, application/yaml",
+        "application/yaml;as=Table;v=v1;g=meta.k8s.io, application/json",
+        "application/yaml;stream=watch, application/json",
+        "application/json, application/yaml",
+        "text/html",
+      ];
+      const answers: Json[] = [];
+      for (const accept of accepts) {
+        const path = `${SLICES}?watch=1&timeoutSeconds=1`;
+        const response = await target.get(path, { accept, signal: AbortSignal.timeout(10_000) });
+        if (response.status === 200) {
+          await response.body?.cancel();
+          answers.push({ accept, status: 200, type: response.headers.get("content-type") });
+          continue;
+        }
+        // A real server writes this Status in the negotiated format, YAML here; the fake in JSON, which YAML reads.
+        const { kind, reason, message, code, details } = parseYaml(await response.text());
+        answers.push({ accept, status: response.status, kind, reason, message, code, details });
       }
       return answers;
     },

@@ -13,6 +13,8 @@ const REPRESENTATIONS = "406: Not Acceptable\n\nAvailable representations: " +
 const WATCHABLE = `${REPRESENTATIONS}, application/json;stream=watch, application/vnd.kubernetes.protobuf;stream=watch`;
 const REFUSED = "only the following media types are accepted: " +
   "application/json, application/yaml, application/vnd.kubernetes.protobuf";
+const NO_STREAM = "only the following media types are accepted: " +
+  "application/json;stream=watch, application/vnd.kubernetes.protobuf;stream=watch";
 const JSON_ONLY = "only the following media types are accepted: application/json " +
   "(the fake API server of @kgr/resolver/testing writes JSON only: accept application/json too)";
 
@@ -110,6 +112,9 @@ Deno.test("the fake API server answers 406 where a real server would write a for
     const metadata = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io";
     for (const accept of ["application/vnd.kubernetes.protobuf", "application/yaml", TABLE, metadata]) {
       assert.deepEqual(await answer(server, SLICES, accept), notAcceptable(JSON_ONLY), `Accept: ${accept}`);
+    }
+    // A watch streams them too, but YAML (see the next test).
+    for (const accept of ["application/vnd.kubernetes.protobuf", TABLE, metadata]) {
       assert.deepEqual(await answer(server, `${SLICES}?watch=1`, accept), notAcceptable(JSON_ONLY), accept);
     }
     const aggregated = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
@@ -126,5 +131,42 @@ Deno.test("the fake API server answers 406 where a real server would write a for
     };
     const reviews = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
     assert.deepEqual(await answer(server, reviews, "application/yaml", review), notAcceptable(JSON_ONLY));
+  });
+});
+
+Deno.test("the fake API server refuses a watch whose first acceptable type is YAML, as a real server does", async () => {
+  await withServer({}, async (server) => {
+    server.applySlice(svc("echo", ["10.0.0.1"]));
+    const watch = `${SLICES}?watch=1&timeoutSeconds=1`;
+    // Measured on kube-apiserver v1.36.3: YAML has no stream format, and the first match decides, JSON listed or not.
+    const refused = [
+      "application/yaml",
+      "application/yaml, application/json",
+      "application/json;q=0,application/yaml",
+      "application/json;q=0.5, application/yaml",
+      "application/yaml;as=Table;v=v1;g=meta.k8s.io, application/json",
+    ];
+    for (const accept of refused) {
+      assert.deepEqual(await answer(server, watch, accept), notAcceptable(NO_STREAM), `Accept: ${accept}`);
+      // A list of the same header is answered: a real server in YAML, the fake in the JSON it accepts too.
+      if (accept.includes("application/json;q=0.5") || accept.endsWith("application/json")) {
+        assert.deepEqual(await answer(server, SLICES, accept), ok("EndpointSliceList"), `Accept: ${accept}`);
+      }
+    }
+    // A YAML clause that asks for a stream matches nothing; JSON comes first; or */* picks JSON.
+    for (
+      const accept of ["application/yaml;stream=watch, application/json", "application/json, application/yaml", "*/*"]
+    ) {
+      const response = await fetch(server.url + watch, { headers: { accept } });
+      await response.body?.cancel();
+      assert.equal(response.status, 200, `Accept: ${accept}`);
+    }
+    // Refused once the watch is found valid, as a real server does: a bad option is still a 400, a future
+    // resourceVersion a 406 rather than an ERROR event.
+    assert.equal((await answer(server, `${watch}&limit=abc`, "application/yaml")).status, 400);
+    assert.deepEqual(
+      await answer(server, `${watch}&resourceVersion=999999`, "application/yaml"),
+      notAcceptable(NO_STREAM),
+    );
   });
 });
