@@ -18,7 +18,8 @@ const NAME_RULE = "must consist of alphanumeric characters, '-', '_' or '.', and
 const VALUE_RULE = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', " +
   "and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', " +
   `regex used for validation is '${VALUE_FORMAT}')`;
-const SUBDOMAIN_RULE =
+/** kube-apiserver's reason against a text that is no DNS-1123 subdomain (a label key's prefix, an FQDN). */
+export const SUBDOMAIN_RULE =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', " +
   `and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '${SUBDOMAIN_FORMAT}')`;
 

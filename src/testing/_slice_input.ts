@@ -11,7 +11,7 @@ import { isIPv4, isIPv6 } from "node:net";
 import { isRecord } from "../base/_util.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from "../base/dns_label.ts";
 import { copyJson, sameJson } from "./_json_data.ts";
-import { isLabelValue, labelsProblem, qualifiedNameProblem } from "./_labels.ts";
+import { isLabelValue, labelsProblem, qualifiedNameProblem, SUBDOMAIN_RULE as SUBDOMAIN_REASON } from "./_labels.ts";
 import type { Endpoint, EndpointConditions, EndpointPort, EndpointSlice, EndpointSliceInput } from "./types.ts";
 
 const GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
@@ -80,11 +80,18 @@ function normalizeEndpoint(
     );
   }
   for (const [at, address] of addresses.entries()) {
-    const valid = addressType === "IPv4"
-      ? isIPv4(address)
-      : addressType === "IPv6"
-      ? isIPv6(address) && !address.includes("%")
-      : typeof address === "string" && isDns1123Subdomain(address);
+    if (addressType === "FQDN") {
+      const problem = typeof address === "string" ? fqdnProblem(address) : "must be a string";
+      if (problem !== undefined) {
+        throw invalidSlice(
+          key,
+          `endpoints[${index}].addresses[${at}] is no fully qualified domain name, as kube-apiserver requires one: ` +
+            `${problem}: current value is ${JSON.stringify(address)}`,
+        );
+      }
+      continue;
+    }
+    const valid = addressType === "IPv4" ? isIPv4(address) : isIPv6(address) && !address.includes("%");
     if (!valid) {
       throw invalidSlice(
         key,
@@ -129,6 +136,21 @@ function normalizeEndpoint(
     out.hints = copyJson(endpoint.hints);
   }
   return out;
+}
+
+/**
+ * What makes an address of an FQDN slice no fully qualified domain name, in kube-apiserver's words: without
+ * one trailing `.`, a DNS-1123 subdomain of at least two labels, each at most 63 characters.
+ */
+function fqdnProblem(address: string): string | undefined {
+  if (address === "") return "Required value";
+  const name = address.endsWith(".") ? address.slice(0, -1) : address;
+  if (!isDns1123Subdomain(name)) {
+    return name.length > 253 ? "must be no more than 253 characters" : SUBDOMAIN_REASON;
+  }
+  const labels = name.split(".");
+  if (labels.length < 2) return "should be a domain with at least two segments separated by dots";
+  return labels.some((label) => label.length > 63) ? "must be no more than 63 characters" : undefined;
 }
 
 const SUBDOMAIN_RULE =

@@ -853,7 +853,8 @@ Deno.test("applySlice() and applyService() refuse the hostnames, appProtocols an
     });
     assert.throws(() => slice({ addresses: ["Example_com"] }, {}, true), {
       name: "TypeError",
-      message: /endpoints\[0\]\.addresses must be FQDN addresses: current value is "Example_com"/,
+      message:
+        /endpoints\[0\]\.addresses\[0\] is no fully qualified domain name, as kube-apiserver requires one: a lowercase RFC 1123 subdomain must .*current value is "Example_com"/,
     });
     assert.throws(
       () =>
@@ -869,6 +870,42 @@ Deno.test("applySlice() and applyService() refuse the hostnames, appProtocols an
       metadata: { namespace: "default", name: "s" },
       spec: { ports: [{ name: "grpc", port: 80, appProtocol: "grpc" }] },
     });
+  });
+});
+
+Deno.test("applySlice() holds FQDN addresses to kube-apiserver's rule: two labels or more, one trailing dot", async () => {
+  await withServer({}, (server) => {
+    const slice = (address: string) =>
+      server.applySlice({
+        metadata: { namespace: "default", name: "s", labels: { "kubernetes.io/service-name": "s" } },
+        addressType: "FQDN",
+        endpoints: [{ addresses: [address] }],
+      });
+    // Each refused by kube-apiserver v1.36.3 with a 422 and this reason (measured with POST ?dryRun=All).
+    const refused: [string, string][] = [
+      ["foo", "should be a domain with at least two segments separated by dots"],
+      ["foo.", "should be a domain with at least two segments separated by dots"],
+      [`${"a".repeat(64)}.com`, "must be no more than 63 characters"],
+      [`${"a".repeat(60)}.`.repeat(5), "must be no more than 253 characters"],
+      ["foo.bar..", "a lowercase RFC 1123 subdomain must consist of"],
+      [".foo.bar", "a lowercase RFC 1123 subdomain must consist of"],
+      ["a..b", "a lowercase RFC 1123 subdomain must consist of"],
+      ["", "Required value"],
+    ];
+    for (const [address, reason] of refused) {
+      assert.throws(() => slice(address), (error: Error) => {
+        assert.equal(error.name, "TypeError");
+        assert.ok(
+          error.message.includes(`is no fully qualified domain name, as kube-apiserver requires one: ${reason}`),
+        );
+        assert.ok(error.message.endsWith(`current value is ${JSON.stringify(address)}`), error.message);
+        return true;
+      }, `address ${JSON.stringify(address)}`);
+    }
+    // Accepted, and stored as written (the trailing dot too).
+    for (const address of ["foo.bar.", "foo.bar", `${"a".repeat(63)}.com`, `${"a".repeat(62)}.`.repeat(4)]) {
+      assert.deepEqual(slice(address).endpoints?.[0].addresses, [address]);
+    }
   });
 });
 
