@@ -11,6 +11,7 @@ import { isIPv4, isIPv6 } from "node:net";
 import { isRecord } from "../base/_util.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from "../base/dns_label.ts";
 import { copyJson, sameJson } from "./_json_data.ts";
+import { annotationsSizeProblem, checkOwnerReferences, type OwnerReference } from "./_object_meta.ts";
 import { isLabelValue, labelsProblem, qualifiedNameProblem, SUBDOMAIN_RULE as SUBDOMAIN_REASON } from "./_labels.ts";
 import type { Endpoint, EndpointConditions, EndpointPort, EndpointSlice, EndpointSliceInput } from "./types.ts";
 
@@ -59,9 +60,19 @@ function stringMap(
   ) {
     throw invalidSlice(key, `${field} must map strings to strings`);
   }
-  const problem = labelsProblem(field, value as Record<string, string>, field === "metadata.annotations");
+  const annotations = field === "metadata.annotations";
+  const problem = labelsProblem(field, value as Record<string, string>, annotations) ??
+    (annotations ? annotationsSizeProblem(value as Record<string, string>) : undefined);
   if (problem !== undefined) throw invalidSlice(key, problem);
   return Object.keys(value).length === 0 ? undefined : { ...(value as Record<string, string>) };
+}
+
+/** The owner references to store, as kube-apiserver checks and stores them; undefined for none. */
+function ownerReferencesOf(key: string, references: unknown): OwnerReference[] | undefined {
+  if (references === undefined || references === null) return undefined;
+  const checked = checkOwnerReferences(references);
+  if ("problem" in checked) throw invalidSlice(key, checked.problem);
+  return checked.stored.length === 0 ? undefined : checked.stored;
 }
 
 function normalizeEndpoint(
@@ -394,9 +405,7 @@ export function prepareSlice(
   const key = keyOf(meta.namespace, name);
   const labels = stringMap(key, "metadata.labels", meta.labels);
   const annotations = stringMap(key, "metadata.annotations", meta.annotations);
-  const ownerReferences = Array.isArray(meta.ownerReferences) && meta.ownerReferences.length > 0
-    ? copyJson(meta.ownerReferences)
-    : undefined;
+  const ownerReferences = ownerReferencesOf(key, meta.ownerReferences);
   const content = normalizeContent(key, input);
   const existing = current.get(key);
   let contentChanged = true;

@@ -909,6 +909,80 @@ Deno.test("applySlice() holds FQDN addresses to kube-apiserver's rule: two label
   });
 });
 
+Deno.test("applySlice() refuses owner references kube-apiserver refuses and stores the others as it does", async () => {
+  await withServer({}, (server) => {
+    const slice = (ownerReferences: Record<string, unknown>[]) =>
+      server.applySlice({
+        metadata: { namespace: "default", name: "s", labels: { "kubernetes.io/service-name": "s" }, ownerReferences },
+        addressType: "IPv4",
+        endpoints: [{ addresses: ["10.0.0.1"] }],
+      });
+    const owner = { apiVersion: "v1", kind: "Service", name: "s", uid: "u1" };
+    // Each refused by kube-apiserver v1.36.3 with a 422 and this reason (measured with POST ?dryRun=All).
+    const refused: [Record<string, unknown>[], string][] = [
+      [[{ ...owner, uid: "" }], 'metadata.ownerReferences.uid: Invalid value: "": must not be empty'],
+      [[{ ...owner, uid: undefined }], 'metadata.ownerReferences.uid: Invalid value: "": must not be empty'],
+      [[{ ...owner, name: "" }], 'metadata.ownerReferences.name: Invalid value: "": must not be empty'],
+      [[{ ...owner, kind: undefined }], 'metadata.ownerReferences.kind: Invalid value: "": must not be empty'],
+      [
+        [{ ...owner, apiVersion: "" }],
+        'metadata.ownerReferences.apiVersion: Invalid value: "": version must not be empty',
+      ],
+      [[{ ...owner, apiVersion: "apps/" }], 'Invalid value: "apps/": version must not be empty'],
+      [[{ ...owner, apiVersion: "a/b/c" }], 'Invalid value: "a/b/c": version must not be empty'],
+      [[{ ...owner, kind: "Event" }], "/v1, Kind=Event is disallowed from being an owner"],
+      [[owner, { ...owner, uid: "u2", kind: "" }], "metadata.ownerReferences[1] is no owner reference"],
+      [
+        [{ ...owner, controller: true }, { ...owner, kind: "Pod", controller: true }],
+        'Only one reference can have Controller set to true. Found "true" in references for Service/s and Pod/s',
+      ],
+    ];
+    for (const [references, reason] of refused) {
+      assert.throws(() => slice(references), (error: Error) => {
+        assert.equal(error.name, "TypeError");
+        assert.ok(error.message.includes(reason), error.message);
+        return true;
+      }, JSON.stringify(references));
+    }
+    // A field of the wrong type: the real server's 400 (it cannot decode the object).
+    assert.throws(() => slice([{ ...owner, uid: 5 }]), /metadata\.ownerReferences\[0\]\.uid must be a string/);
+    assert.throws(() => slice([{ ...owner, controller: "yes" }]), /controller must be a boolean/);
+    // Stored as kube-apiserver stores them: its fields in its order, an entry equal to an earlier one dropped,
+    // entries that share only a uid kept.
+    const stored = slice([
+      { uid: "u1", name: "s", kind: "Service", apiVersion: "v1", extra: 1, blockOwnerDeletion: true, controller: true },
+      { ...owner, controller: true, blockOwnerDeletion: true },
+      { ...owner, kind: "Pod", name: "p", controller: null },
+    ]);
+    assert.equal(
+      JSON.stringify(stored.metadata.ownerReferences),
+      JSON.stringify([
+        { ...owner, controller: true, blockOwnerDeletion: true },
+        { ...owner, kind: "Pod", name: "p" },
+      ]),
+    );
+    assert.equal(slice([]).metadata.ownerReferences, undefined);
+  });
+});
+
+Deno.test("applySlice() refuses annotations of more than 262144 bytes in all, as kube-apiserver does", async () => {
+  await withServer({}, (server) => {
+    const slice = (annotations: Record<string, string>) =>
+      server.applySlice({
+        metadata: { namespace: "default", name: "s", labels: { "kubernetes.io/service-name": "s" }, annotations },
+        addressType: "IPv4",
+        endpoints: [{ addresses: ["10.0.0.1"] }],
+      });
+    // Keys and values count, in UTF-8 bytes (measured on kube-apiserver v1.36.3: 262145 refused, 262144 stored).
+    slice({ a: "x".repeat(262144 - 7), bcdefg: "" });
+    assert.throws(() => slice({ a: "x".repeat(262145 - 7), bcdefg: "" }), {
+      name: "TypeError",
+      message: /metadata\.annotations: Too long: may not be more than 262144 bytes: current size is 262145 bytes/,
+    });
+    assert.throws(() => slice({ a: "\u00e9".repeat(131072) }), /current size is 262145 bytes/);
+  });
+});
+
 Deno.test("applyService() rejects invalid Services", async () => {
   await withServer({}, (server) => {
     const ports = (ports: { name?: string; port: number; targetPort?: number | string }[]) => ({
