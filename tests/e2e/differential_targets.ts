@@ -78,6 +78,11 @@ export interface Target {
   ): Promise<Response>;
   /** Creates or replaces a slice; remembers its resourceVersion under `label`. */
   applySlice(label: string, spec: SliceSpec): Promise<Record<string, unknown>>;
+  /**
+   * Validates a slice without storing it (a real server's `dryRun=All`; on the fake, `applySlice()` on a server
+   * of its own): the object that would be stored, or the refusal's message.
+   */
+  checkSlice(input: EndpointSliceInput): Promise<{ stored: Record<string, unknown> } | { refused: string }>;
   /** Deletes a slice. */
   deleteSlice(namespace: string, name: string): Promise<void>;
   /** Creates a Service with two named ports. */
@@ -115,6 +120,14 @@ export async function fakeTarget(options: FakeApiServerOptions = {}): Promise<Ta
       const stored = server.applySlice(sliceInput(spec));
       versions.remember(label, stored.metadata.resourceVersion);
       return Promise.resolve(stored as unknown as Record<string, unknown>);
+    },
+    async checkSlice(input) {
+      await using scratch = await startFakeApiServer();
+      try {
+        return { stored: scratch.applySlice(input) as unknown as Record<string, unknown> };
+      } catch (error) {
+        return { refused: (error as Error).message };
+      }
     },
     deleteSlice(namespace, name) {
       server.deleteSlice(namespace, name);
@@ -197,6 +210,16 @@ export async function realTarget(controlPlane: ControlPlane): Promise<Target & {
       );
       versions.remember(label, stored.metadata.resourceVersion);
       return stored;
+    },
+    async checkSlice(input) {
+      const path = `/apis/discovery.k8s.io/v1/namespaces/${input.metadata.namespace}/endpointslices?dryRun=All`;
+      const response = await controlPlane.adminFetch(path, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", ...input }),
+      });
+      const body = await response.json();
+      return response.status === 201 ? { stored: body } : { refused: `${response.status} ${body.message}` };
     },
     async deleteSlice(namespace, name) {
       await kubeRequest(

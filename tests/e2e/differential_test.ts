@@ -16,6 +16,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
+import type { EndpointSliceInput } from "@kgr/resolver/testing";
 import { binaryCacheDirectory, type ControlPlane, findBinaries, startControlPlane } from "./control_plane.ts";
 import {
   answer,
@@ -679,6 +680,67 @@ const cases: Case[] = [
         for (const path of [SLICES, `${SLICES}/a-2`, `/api/v1/namespaces/${NAMESPACE}/services/two`]) {
           answers.push({ method, path, ...await get(target, path, "admin", method) });
         }
+      }
+      return answers;
+    },
+  },
+  {
+    name: "slices both servers refuse or store: FQDN addresses, owner references, the annotations' size",
+    async run(target) {
+      const owner = { apiVersion: "v1", kind: "Service", name: "a", uid: "u1" };
+      const base = { namespace: NAMESPACE, name: "checked", labels: { "kubernetes.io/service-name": "a" } };
+      const fqdn = (address: string): EndpointSliceInput => ({
+        metadata: base,
+        addressType: "FQDN",
+        endpoints: [{ addresses: [address] }],
+      });
+      const owned = (ownerReferences: Record<string, unknown>[]): EndpointSliceInput => ({
+        metadata: { ...base, ownerReferences },
+        addressType: "IPv4",
+        endpoints: [{ addresses: ["10.0.0.1"] }],
+      });
+      const annotated = (bytes: number): EndpointSliceInput => ({
+        metadata: { ...base, annotations: { a: "x".repeat(bytes - 1) } },
+        addressType: "IPv4",
+        endpoints: [{ addresses: ["10.0.0.1"] }],
+      });
+      // Each input with the reason both must quote when they refuse it.
+      const inputs: [string, EndpointSliceInput, string?][] = [
+        ["foo.bar.", fqdn("foo.bar.")],
+        ["foo.bar", fqdn("foo.bar")],
+        ["foo", fqdn("foo"), "should be a domain with at least two segments separated by dots"],
+        ["a 64-character label", fqdn(`${"a".repeat(64)}.com`), "must be no more than 63 characters"],
+        ["foo.bar..", fqdn("foo.bar.."), "a lowercase RFC 1123 subdomain must consist of"],
+        ["an owner without uid", owned([{ ...owner, uid: "" }]), 'metadata.ownerReferences.uid: Invalid value: ""'],
+        ["an owner without kind", owned([{ ...owner, kind: "" }]), 'metadata.ownerReferences.kind: Invalid value: ""'],
+        ["an owner of apiVersion apps/", owned([{ ...owner, apiVersion: "apps/" }]), "version must not be empty"],
+        ["an Event owner", owned([{ ...owner, kind: "Event" }]), "/v1, Kind=Event is disallowed from being an owner"],
+        [
+          "two controllers",
+          owned([{ ...owner, controller: true }, { ...owner, uid: "u2", name: "b", controller: true }]),
+          "Only one reference can have Controller set to true",
+        ],
+        [
+          "an owner with fields out of order and an unknown one",
+          owned([{ uid: "u1", extra: 1, name: "a", kind: "Service", apiVersion: "v1" }]),
+        ],
+        ["an owner twice, and one sharing its uid", owned([owner, owner, { ...owner, kind: "Pod" }])],
+        ["annotations of 262144 bytes", annotated(262144)],
+        ["annotations of 262145 bytes", annotated(262145), "Too long: may not be more than 262144 bytes"],
+      ];
+      const answers: Record<string, Json> = {};
+      for (const [name, input, reason] of inputs) {
+        const result = await target.checkSlice(input);
+        if ("stored" in result) {
+          const { metadata, endpoints } = result.stored as Json;
+          answers[name] = {
+            ownerReferences: JSON.stringify(metadata.ownerReferences),
+            annotationBytes: Object.entries(metadata.annotations ?? {}).flat().join("").length,
+            addresses: endpoints?.map((endpoint: Json) => endpoint.addresses),
+          };
+        } else {answers[name] = {
+            refused: reason !== undefined && result.refused.includes(reason) ? reason : result.refused,
+          };}
       }
       return answers;
     },
