@@ -12,7 +12,12 @@ import { isRecord } from "../base/_util.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from "../base/dns_label.ts";
 import { copyJson, sameJson } from "./_json_data.ts";
 import { annotationsSizeProblem, checkOwnerReferences, type OwnerReference } from "./_object_meta.ts";
-import { isLabelValue, labelsProblem, qualifiedNameProblem, SUBDOMAIN_RULE as SUBDOMAIN_REASON } from "./_labels.ts";
+import {
+  isLabelValue,
+  labelsProblem,
+  qualifiedNameProblem,
+  SUBDOMAIN_RULE as REAL_SUBDOMAIN_REASON,
+} from "./_labels.ts";
 import type { Endpoint, EndpointConditions, EndpointPort, EndpointSlice, EndpointSliceInput } from "./types.ts";
 
 const GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
@@ -136,7 +141,7 @@ function normalizeEndpoint(
     if (!isDns1123Subdomain(endpoint.nodeName)) {
       throw invalidSlice(
         key,
-        `endpoints[${index}].nodeName ${SUBDOMAIN_RULE}: current value is ${JSON.stringify(endpoint.nodeName)}`,
+        `endpoints[${index}].nodeName ${SUBDOMAIN_ADVICE}: current value is ${JSON.stringify(endpoint.nodeName)}`,
       );
     }
     out.nodeName = endpoint.nodeName;
@@ -157,14 +162,14 @@ function fqdnProblem(address: string): string | undefined {
   if (address === "") return "Required value";
   const name = address.endsWith(".") ? address.slice(0, -1) : address;
   if (!isDns1123Subdomain(name)) {
-    return name.length > 253 ? "must be no more than 253 characters" : SUBDOMAIN_REASON;
+    return name.length > 253 ? "must be no more than 253 characters" : REAL_SUBDOMAIN_REASON;
   }
   const labels = name.split(".");
   if (labels.length < 2) return "should be a domain with at least two segments separated by dots";
   return labels.some((label) => label.length > 63) ? "must be no more than 63 characters" : undefined;
 }
 
-const SUBDOMAIN_RULE =
+const SUBDOMAIN_ADVICE =
   'must be a DNS-1123 subdomain (at most 253 of a-z, 0-9, "-" and ".", starting and ending with a ' +
   "letter or digit), as kube-apiserver requires";
 
@@ -201,7 +206,7 @@ function checkHints(key: string, field: string, hints: NonNullable<Endpoint["hin
       isLabelValue,
       'must be a label value (at most 63 of letters, digits, "-", "_" and ".", starting and ending with a letter or digit, or empty), as kube-apiserver requires',
     ],
-    ["forNodes", "nodes", isDns1123Subdomain, SUBDOMAIN_RULE],
+    ["forNodes", "nodes", isDns1123Subdomain, SUBDOMAIN_ADVICE],
   ] as const;
   for (const [list, what, isValid, rule] of lists) {
     const entries = hints[list] ?? [];
