@@ -183,3 +183,25 @@ Deno.test("selectEndpoints() does not use a pod that one of its slices shows ter
   const moved = slice("b", [pod("echo-0", "10.0.0.1", { ready: false, serving: true, terminating: true })]);
   assert.deepEqual(hosts(selectEndpoints([stale, moved], "grpc")), ["10.0.0.2:50051"]);
 });
+
+Deno.test("selectEndpoints() keeps a StatefulSet's new pod apart from the old one of the same name, as kube-proxy does", () => {
+  // The old echo-0 still shows terminating in a slice the controller has not rewritten yet; the new echo-0 (a new
+  // uid and address) is ready in another. Keyed by name alone they were one terminating pod, and unused.
+  const withUid = (endpoint: SliceEndpoint, uid: string) => ({
+    ...endpoint,
+    targetRef: { ...endpoint.targetRef, uid },
+  });
+  const old = withUid(pod("echo-0", "10.0.0.1", { ready: false, serving: true, terminating: true }), "uid-old");
+  const fresh = withUid(pod("echo-0", "10.0.0.3", { ready: true }), "uid-new");
+  const other = withUid(pod("echo-1", "10.0.0.2"), "uid-1");
+  for (
+    const slices of [[slice("a", [old, other]), slice("b", [fresh])], [slice("b", [fresh]), slice("a", [other, old])]]
+  ) {
+    const result = selectEndpoints(slices, "grpc");
+    assert.deepEqual(hosts(result), ["10.0.0.3:50051", "10.0.0.2:50051"]);
+    assert.deepEqual(result.map((endpoint) => endpoint.podName), ["echo-0", "echo-1"]);
+  }
+  // The same pod (one uid) in an IPv4 and an IPv6 slice is still one endpoint.
+  const v6 = slice("v6", [withUid(pod("echo-1", "fd00::2"), "uid-1")], { addressType: "IPv6" });
+  assert.deepEqual(hosts(selectEndpoints([slice("a", [other]), v6], "grpc")), ["10.0.0.2:50051,fd00::2:50051"]);
+});

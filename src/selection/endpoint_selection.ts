@@ -411,10 +411,13 @@ function sameNames(a: string[] | undefined, b: string[] | undefined): boolean {
 /**
  * The key a slice's endpoint is grouped and sorted by: one per pod. A pod of the slice's own namespace
  * (every pod, for the EndpointSlice controller's slices), or named without one, or in a slice without
- * one (hand-made), is keyed by its name, as the JSON has it (no string to build); a pod of another
- * namespace by `namespace/name`; an endpoint without a pod by `slice/address`. Pod names have no "/";
- * only a pod of another namespace named like an address could share the key of an endpoint without a
- * pod in a slice named like that namespace.
+ * one (hand-made), is keyed by its name; a pod of another namespace by `namespace/name`; either followed
+ * by a space and the pod's uid when the reference has one (the controller always sets it): a StatefulSet's
+ * new pod, which has the old one's name and a new address, is a pod of its own while a slice the controller
+ * has not rewritten yet still shows the old one terminating, as kube-proxy sees them (it counts each address),
+ * instead of one pod that is terminating. An endpoint without a pod is keyed by `slice/address`. Pod names
+ * have no "/" or space; only a pod of another namespace named like an address could share the key of an
+ * endpoint without a pod in a slice named like that namespace.
  *
  * @param slice The slice that holds the endpoint.
  * @param endpoint The endpoint, with at least one address.
@@ -425,13 +428,15 @@ function sameNames(a: string[] | undefined, b: string[] | undefined): boolean {
  * import { podKey } from "./endpoint_selection.ts";
  * const slice = { metadata: { name: "echo-x1", namespace: "prod" }, addressType: "IPv4" as const };
  * console.log(podKey(slice, { addresses: ["10.0.0.1"], targetRef: { kind: "Pod", name: "echo-0" } })); // "echo-0"
+ * console.log(podKey(slice, { addresses: ["10.0.0.1"], targetRef: { name: "echo-0", uid: "7c1e" } })); // "echo-0 7c1e"
  * ```
  */
 export function podKey(slice: EndpointSlice, endpoint: SliceEndpoint): string {
   const ref = endpoint.targetRef;
   if (!ref?.name) return `${slice.metadata.name ?? ""}/${endpoint.addresses![0]}`;
   const namespace = slice.metadata.namespace;
-  return !ref.namespace || !namespace || ref.namespace === namespace ? ref.name : `${ref.namespace}/${ref.name}`;
+  const name = !ref.namespace || !namespace || ref.namespace === namespace ? ref.name : `${ref.namespace}/${ref.name}`;
+  return ref.uid ? `${name} ${ref.uid}` : name;
 }
 
 function isSorted(entries: SliceEntry[]): boolean {
