@@ -378,7 +378,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         pick(args: unknown) {
           const ready = tier.ready;
           if (ready.length === 0) return queue().pick(args);
-          next = next + 1 >= ready.length ? 0 : next + 1;
+          // The remainder, not a wrap to 0: a start beyond the list would make every client's first pick the first.
+          next = (next + 1) % ready.length;
           return ready[next].leaf.getPicker().pick(args);
         },
       };
