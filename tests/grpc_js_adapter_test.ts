@@ -913,3 +913,35 @@ Deno.test("watchEndpoints() and register() refuse a bad locality, stall timeout,
     await api.close();
   }
 });
+
+Deno.test("a call while cluster access waits to be set up again gets why at once, and the setup is retried when the wait ends", async () => {
+  const dir = await Deno.makeTempDir();
+  const kubeconfig = `${dir}/config.json`;
+  const api = await startFakeApiServer({ token: "t" });
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.3.0.1", pod: "a" }],
+  }));
+  const Resolver = registeredClass({ cluster: { kubeconfig }, backoff: { initialMs: 300, maxMs: 300 } });
+  const { reports, listener, call } = recorder();
+  const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+  try {
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "the first error");
+    assert.match(reports[0].endpoints.error!.details, /Cannot load kubeconfig/);
+    // grpc-js calls again for a call that came meanwhile (a channel back from idle, say): it was dropped, and the
+    // call waited for ever.
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 2, "the error again, for the call that came");
+    assert.match(reports[1].endpoints.error!.details, /Cannot load kubeconfig/);
+    // The kubeconfig appears: without another call from grpc-js (a call that waits for ready), the setup is retried.
+    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    await eventually(() => reports.some((report) => report.endpoints.ok), "endpoints");
+  } finally {
+    call(() => resolver.destroy());
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -17,6 +17,7 @@ import { defaultAuthority, formatTarget, parseGrpcUri, type Target } from "../ba
 import { setTraceSink, trace } from "../runtime/trace.ts";
 import { installDenoGoawayWorkaround } from "../runtime/deno_goaway_workaround.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
+import { unrefTimer } from "../runtime/unref_timer.ts";
 import { EMPTY_LIST_ERROR_ATTRIBUTE, registerBalancer } from "./grpc_js_balancer.ts";
 import { createSubsetter } from "../selection/subset.ts";
 import {
@@ -159,6 +160,10 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       ? undefined
       : createSubsetter(options.subsetSize, options.subsetSeed ?? (Math.random() * 2 ** 32) >>> 0);
     #retrySetupAt = 0;
+    /** Why cluster access could not be set up, while the next try waits for `#retrySetupAt`. */
+    #setupFailure?: { error: ResolverError; since: number | undefined };
+    /** Sets up again at `#retrySetupAt`, for a call that came before then and waits for ready. */
+    #setupTimer?: ReturnType<typeof setTimeout>;
     /**
      * Where this channel's lists start (modulo their length): the pods come sorted, and pick_first (a channel's own
      * choice) would put every channel on the first pod.
@@ -179,7 +184,9 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     }
 
     updateResolution(): void {
-      if (this.#unsubscribe || Date.now() < this.#retrySetupAt) return;
+      if (this.#unsubscribe) return;
+      const wait = this.#retrySetupAt - Date.now();
+      if (wait > 0) return this.#awaitSetup(wait);
       const session = {};
       this.#session = session;
       const current = () => this.#session === session;
@@ -197,16 +204,12 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
         onError: (error, fatal, since) => {
           if (!current()) return;
           if (fatal) {
-            // Cluster access could not be set up: try again on a later
-            // updateResolution(), not on every call grpc-js makes meanwhile.
+            // Cluster access could not be set up: try again after a backoff, not on every call grpc-js makes meanwhile.
             this.#unsubscribe = undefined;
             this.#retrySetupAt = Date.now() + this.#setupBackoff.next();
+            this.#setupFailure = { error, since };
           }
-          if (this.#hasEndpoints) this.#keepStale(error, since);
-          else {
-            this.#emptyOverridden = this.#emptyError !== undefined;
-            this.#reportError(error);
-          }
+          this.#reportFailure(error, since);
         },
         onRecovered: () => {
           if (!current()) return;
@@ -233,11 +236,40 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
      */
     destroy(): void {
       this.#session = undefined;
+      clearTimeout(this.#setupTimer);
+      this.#setupTimer = undefined;
       // grpc-js destroys the channel's policy with the resolver: the next one starts without endpoints.
       this.#channelHasEndpoints = false;
       this.#unsubscribe?.();
       this.#unsubscribe = undefined;
       this.#staleNote.clear();
+    }
+
+    /**
+     * Answers a call that grpc-js made while cluster access waits `wait` ms to be set up again (a call that came, a
+     * channel back from idle): with why, at once, so that calls fail with it as the DNS resolver fails them during
+     * its backoff; and sets up again when the wait ends, once, for calls that wait for ready. Dropped, such a call
+     * left grpc-js waiting for a resolution that never came.
+     */
+    #awaitSetup(wait: number): void {
+      const session = {};
+      this.#session = session;
+      const { error, since } = this.#setupFailure!;
+      queueMicrotask(() => this.#session === session && this.#reportFailure(error, since));
+      if (this.#setupTimer !== undefined) return;
+      this.#setupTimer = unrefTimer(setTimeout(() => {
+        this.#setupTimer = undefined;
+        if (this.#session === session) this.updateResolution();
+      }, wait));
+    }
+
+    /** Reports a failure: the last endpoints kept (noted as maybe stale) when there are some, else the error. */
+    #reportFailure(error: ResolverError, since: number | undefined): void {
+      if (this.#hasEndpoints) this.#keepStale(error, since);
+      else {
+        this.#emptyOverridden = this.#emptyError !== undefined;
+        this.#reportError(error);
+      }
     }
 
     /**
