@@ -199,6 +199,11 @@ const EDGES: [string, string, Target][] = [
     k8s("svc", undefined, "80a"),
   ],
   [
+    "kubernetes:///svc:1-2",
+    "a port name without a letter (a Service's port name is a DNS-1123 label; kube-apiserver accepts it)",
+    k8s("svc", undefined, "1-2"),
+  ],
+  [
     "kubernetes:///svc.ns:grpc-internal-api",
     "a Service port name longer than a container port's 15 characters",
     k8s("svc", "ns", "grpc-internal-api"),

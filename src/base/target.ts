@@ -394,13 +394,13 @@ function parsePort(text: string, fail: Fail): number | string {
 }
 
 /**
- * Kubernetes' rule for the name of a Service's port (a DNS-1123 label), with a letter so that it cannot be
- * read as a number. Only container ports are limited to 15 characters.
+ * Kubernetes' rule for the name of a Service's port: a DNS-1123 label (`1-2` is one). Digits alone are read as a
+ * number, as kuberesolver reads them. Only container ports need a letter, and at most 15 characters.
  */
 function checkPortName(name: unknown, fail: Fail): void {
-  if (typeof name !== "string" || !isDns1123Label(name) || !/[a-z]/.test(name)) {
+  if (typeof name !== "string" || !isDns1123Label(name) || DIGITS.test(name)) {
     fail(
-      `port must be a number 1-65535 or a port name (at most 63 of a-z, 0-9 and "-", with a letter, no "-" at either end): current value is ${
+      `port must be a number 1-65535 or a port name (at most 63 of a-z, 0-9 and "-", not all digits, no "-" at either end): current value is ${
         JSON.stringify(name)
       }`,
     );
