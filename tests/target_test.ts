@@ -460,16 +460,22 @@ const ERRORS: [string, string, string][] = [
   [
     "kubernetes:///svc.ns: 80",
     "a space",
-    "whitespace or control characters: remove the one at index 21",
+    "whitespace, control or invisible characters: remove the one at index 21 (U+0020)",
   ],
   [" kubernetes:///svc", "a leading space", "remove the one at index 0"],
   ["kubernetes:///svc\n", "a trailing newline", "remove the one at index 17"],
-  ["kubernetes:///svc\tx", "a tab", "whitespace or control characters"],
-  ["kubernetes:///svc\u0000", "a NUL", "whitespace or control characters"],
+  ["kubernetes:///svc\tx", "a tab", "whitespace, control or invisible characters"],
+  ["kubernetes:///svc\u0000", "a NUL", "whitespace, control or invisible characters"],
+  [
+    "kubernetes:///cart\u200b.shop:grpc",
+    "a zero-width space, which a quoted value would not show",
+    "remove the one at index 18 (U+200B)",
+  ],
+  ["kubernetes:///svc:grpc\u00ad", "a soft hyphen", "remove the one at index 22 (U+00AD)"],
   [
     "kubernetes:///svc\u00a0",
     "a non-breaking space",
-    "whitespace or control characters",
+    "whitespace, control or invisible characters",
   ],
   [
     "kubernetes://u@ns/svc",

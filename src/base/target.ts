@@ -96,7 +96,8 @@ const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
 const IPV4_ADDRESS = /^\d{1,3}(\.\d{1,3}){3}$/;
 const DOMAIN_LABEL = /^[A-Za-z0-9_-]{1,63}$/;
 const DIGITS = /^[0-9]+$/;
-const SPACE_OR_CONTROL = /[\s\p{Cc}]/u;
+/** Whitespace, control and format characters (U+200B zero-width space, U+00AD soft hyphen): invisible in a message. */
+const SPACE_OR_CONTROL = /[\s\p{Cc}\p{Cf}]/u;
 
 type Fail = (problem: string) => never;
 
@@ -147,7 +148,9 @@ export function parseTarget(target: string): Target {
   const bad = target.search(SPACE_OR_CONTROL);
   if (bad !== -1) {
     fail(
-      `target must not contain whitespace or control characters: remove the one at index ${bad}`,
+      `target must not contain whitespace, control or invisible characters: remove the one at index ${bad} (U+${
+        target.codePointAt(bad)!.toString(16).toUpperCase().padStart(4, "0")
+      })`,
     );
   }
   const colon = target.indexOf(":");
