@@ -81,6 +81,25 @@ Deno.test("statusError() for a 403 on a path under the server URL's path says to
   assert.match(statusError(subject, access, response, denied, false).message, /grant "list" in namespace "prod"/);
 });
 
+Deno.test("statusError() for a 404 says to remove the server URL's path only for a 404 page, not a Status", () => {
+  const subject = { ...listIn("prod"), missing: "no EndpointSlice API (404): Kubernetes 1.21 or newer is required" };
+  const page = new Response(null, { status: 404, headers: { "content-type": "text/plain; charset=utf-8" } });
+  // kube-apiserver's answer to a system:masters user for a path outside its API: no Status.
+  assert.match(
+    statusError(subject, accessTo("https://10.0.0.1:6443/prefix"), page, {}, false).message,
+    /serves no API under the path \/prefix of its URL \(404 for a path outside its API\): remove the path from the server URL in kubeconfig \/k, unless a proxy there serves the API under it \(then: no EndpointSlice API/,
+  );
+  // Without a path, the page is a server's without the API.
+  assert.equal(
+    statusError(subject, accessTo("https://10.0.0.1:6443"), page, {}, false).message,
+    "Cannot list endpointslices: no EndpointSlice API (404): Kubernetes 1.21 or newer is required",
+  );
+  // A Status 404 is the API's own answer (a proxy serves it under the path): what is missing is the API.
+  const status = { kind: "Status", code: 404, message: "the server could not find the requested resource" };
+  const error = statusError(subject, accessTo("https://10.0.0.1:6443/prefix"), answer(404), status, false);
+  assert.match(error.message, /^Cannot list endpointslices: no EndpointSlice API \(404\): Kubernetes 1\.21 or newer/);
+});
+
 Deno.test("statusError() for a 401 without the credentials withheld over plain http:// says why none were sent", () => {
   const withheld = "the credentials from kubeconfig /k are not sent to http://10.0.0.1:8080: over plain http:// to " +
     "another machine they would travel in clear text (kubectl sends none over http:// either); use https://";

@@ -136,12 +136,17 @@ export function statusFields(
 
 /**
  * The path of a server URL (`https://host/prefix`) when kube-apiserver took a request under it for a path outside its
- * API: RBAC then denies the verb on that path (`cannot get path "/prefix/apis/..."`, `cannot post path ...` for a
- * review), which no grant of ours would fix.
+ * API: for a user RBAC limits, it denies the verb on that path (`cannot get path "/prefix/apis/..."`, `cannot post
+ * path ...` for a review), which no grant of ours would fix; for one allowed everything (system:masters, as the admin
+ * kubeconfigs of kind, kubeadm and minikube are), it answers Go's plain-text `404 page not found`, no `Status`, which
+ * it writes only for a path outside its API groups.
  */
-function unservedServerPath(server: string, message: unknown): string | undefined {
-  const path = new URL(server).pathname;
-  if (path === "/" || typeof message !== "string") return undefined;
+function unservedServerPath(server: string, code: number, status: Status): string | undefined {
+  const path = new URL(server).pathname.replace(/\/+$/, "");
+  if (path === "") return undefined;
+  if (code === 404) return status.kind === undefined && status.code === undefined ? path : undefined;
+  const message = status.message;
+  if (code !== 403 || typeof message !== "string") return undefined;
   const at = message.indexOf(` path "${path}/`);
   return at > 0 && /cannot [a-z]+$/.test(message.slice(0, at)) ? path : undefined;
 }
@@ -188,7 +193,7 @@ export function statusError(
   }
   // Behind `kubectl proxy`, a request without credentials is the proxy user's: anonymous if a 403 says so.
   const saysAnonymous = typeof status.message === "string" && status.message.includes("system:anonymous");
-  const unservedPath = code === 403 ? unservedServerPath(access.server, status.message) : undefined;
+  const unservedPath = unservedServerPath(access.server, code, status);
   if (access.credentials.withheld !== undefined && (code === 401 || (code === 403 && saysAnonymous))) {
     advice = `the API server at ${access.server} refused a request without credentials (${code}): ` +
       `${access.credentials.withheld}${said}`;
@@ -211,11 +216,13 @@ export function statusError(
         : "renew the client certificate (it may have expired, or the server not trust its CA), then restart");
     advice = `the API server at ${access.server} rejected the credentials from ${access.source} (401 Unauthorized): ` +
       renew;
-  } else if (code === 403 && unservedPath !== undefined) {
+  } else if (unservedPath !== undefined) {
+    // A 404 page there may still be a proxy's that serves the API under the path, for an API the server lacks.
+    const proxied = code === 404 ? ` (then: ${missing})` : "";
     advice =
-      `the API server at ${access.server} serves no API under the path ${unservedPath} of its URL (403 for a path ` +
-      `outside its API): remove the path from the server URL in ${access.source}, unless a proxy there serves ` +
-      `the API under it${said}`;
+      `the API server at ${access.server} serves no API under the path ${unservedPath} of its URL (${code} for a ` +
+      `path outside its API): remove the path from the server URL in ${access.source}, unless a proxy there serves ` +
+      `the API under it${proxied}${said}`;
   } else if (code === 403) {
     // RBAC cannot tell a namespace that does not exist (a typo in the target, or one deleted) from a missing grant.
     const scope = namespace === undefined

@@ -261,3 +261,42 @@ Deno.test("reviewAccess() says what to grant when the review itself is forbidden
     );
   });
 });
+
+Deno.test("a server URL with a path the API server does not serve says to remove it, for an admin (404) and a restricted user (403)", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const kubeconfig = api.kubeconfig();
+  for (const entry of kubeconfig.clusters ?? []) entry.cluster.server = `${api.url}/foo`;
+  const access = await resolveClusterAccess({ kubeconfig });
+  const client = await createHttpClient({ tls: access.tls });
+  const failure = (attempt: Promise<unknown>) =>
+    attempt.then(() => assert.fail("no error"), (error) => {
+      assert.ok(error instanceof KubeApiError, String(error));
+      return error;
+    });
+  const list = () => failure(createEndpointSliceApi(access, client, "prod", "echo").list({ signal: timeout() }));
+  const self = () => failure(reviewSelf(access, client, timeout()));
+  const advice = (code: number) =>
+    new RegExp(
+      `the API server at http://127\\.0\\.0\\.1:\\d+/foo serves no API under the path /foo of its URL \\(${code} for ` +
+        "a path outside its API\\): remove the path from the server URL in kubeconfig",
+    );
+  try {
+    // A system:masters user, as kube-apiserver v1.36.3 answers it: Go's plain-text 404 page, no Status.
+    for (const error of [await list(), await self()]) {
+      assert.equal(error.status, 404);
+      assert.match(error.message, advice(404));
+    }
+    assert.match(
+      (await list()).message,
+      /unless a proxy there serves the API under it \(then: the API server .* has no EndpointSlice API/,
+    );
+    api.setAccess({ username: READER, rules: [] });
+    for (const error of [await list(), await self()]) {
+      assert.equal(error.status, 403);
+      assert.match(error.message, advice(403));
+    }
+  } finally {
+    client.close();
+    await api.close();
+  }
+});
