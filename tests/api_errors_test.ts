@@ -296,3 +296,26 @@ Deno.test("networkError() says a CA file is read again every 5 minutes, and an i
     /; the CA file is read again every 5 minutes, so a rotated cluster CA written there is trusted within 5 minutes \(restart the process after changing the server or the TLS server name\)$/,
   );
 });
+
+Deno.test("networkError() says an API server certificate has expired or is not valid yet, with the local time, not to check the CA", () => {
+  const access = {
+    ...accessTo("https://10.0.0.1:6443"),
+    tls: { caSource: "the CA of kubeconfig /k" },
+  } as ClusterAccess;
+  // As Node's node:https and Bun's fetch fail (measured with certificates out of their period).
+  const expired = Object.assign(new Error("certificate has expired"), { code: "CERT_HAS_EXPIRED" });
+  assert.match(
+    networkError("list", "endpointslices", access, expired).message,
+    /^Cannot list endpointslices: the TLS certificate of the API server at https:\/\/10\.0\.0\.1:6443 has expired \(local time \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z; certificate has expired: CERT_HAS_EXPIRED\): renew the API server's serving certificate \(on kubeadm: kubeadm certs renew apiserver, then restart kube-apiserver\), or, if it is still valid there, set this machine's clock right$/,
+  );
+  const future = Object.assign(new Error("certificate is not yet valid"), { code: "CERT_NOT_YET_VALID" });
+  const error = networkError("list", "endpointslices", access, future);
+  assert.match(error.message, /is not valid yet \(local time .*\): set this machine's clock right if it is behind/);
+  assert.doesNotMatch(error.message, /certificate-authority|rotated/);
+  // Through an https:// proxy, the certificate may be the proxy's.
+  const proxied = { ...access, proxyUrl: "https://proxy.example:3128", proxySource: "HTTPS_PROXY" } as ClusterAccess;
+  assert.match(
+    networkError("list", "endpointslices", proxied, expired).message,
+    /at https:\/\/10\.0\.0\.1:6443 \(or the proxy "https:\/\/proxy\.example:3128" from HTTPS_PROXY, whose certificate it may be\) has expired/,
+  );
+});

@@ -365,6 +365,30 @@ export function networkError(
       options,
     );
   }
+  // OpenSSL's verdict (Node, Bun) on a serving certificate outside its validity period: a CA check would not help.
+  // Neither the error nor the socket (freed by then) gives the certificate's dates: the local time says the rest.
+  // Deno's node:tls says UNABLE_TO_VERIFY_LEAF_SIGNATURE for it, the CA advice below.
+  const period = /\bCERT_HAS_EXPIRED\b|certificate has expired/i.test(withoutUrls)
+    ? "has expired"
+    : /\bCERT_NOT_YET_VALID\b|certificate is not yet valid/i.test(withoutUrls)
+    ? "is not valid yet"
+    : undefined;
+  if (period !== undefined) {
+    // Through an https:// proxy, the certificate may be the proxy's.
+    const proxy = access.proxyUrl?.startsWith("https:")
+      ? ` (or the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource}, whose certificate it may be)`
+      : "";
+    const fix = period === "has expired"
+      ? "renew the API server's serving certificate (on kubeadm: kubeadm certs renew apiserver, then restart " +
+        "kube-apiserver), or, if it is still valid there, set this machine's clock right"
+      : "set this machine's clock right if it is behind, or reissue the API server's certificate with a start " +
+        "date that has come";
+    return new KubeApiError(
+      `Cannot ${verb} ${where}: the TLS certificate of the API server at ${access.server}${proxy} ${period} ` +
+        `(local time ${new Date().toISOString()}; ${detail}): ${fix}`,
+      options,
+    );
+  }
   // A connection closed or reset before TLS was set up (Node: "Client network socket disconnected before secure TLS
   // connection was established"; a restarting API server, a load balancer without a backend) verified nothing.
   const cutShort = /\b(ECONNRESET|EPIPE|ECONNREFUSED)\b/.test(withoutUrls);

@@ -4,7 +4,9 @@
 // package name as a user would.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer as createHttpServer } from "node:http";
 import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
@@ -89,6 +91,89 @@ async function childResults(env, cases) {
 }
 
 /** A fake API server on https://127.0.0.1 (tests/fixtures/server.pem) with one pod "a" behind Service echo. */
+/**
+ * A CA, and a server certificate for 127.0.0.1 signed by it that expired in 2021 (`expired`) and another valid from
+ * 2099 (`future`), both for `key`: made with the openssl command line (`openssl ca`, the one that sets both dates).
+ */
+async function outOfPeriodCertificates() {
+  const dir = await mkdtemp(join(tmpdir(), "kgr-cert-period-"));
+  const at = (name) => join(dir, name);
+  const openssl = (...args) =>
+    new Promise((resolve, reject) => {
+      const child = spawn("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+      let errors = "";
+      child.stderr.on("data", (data) => errors += data);
+      child.on("error", reject);
+      child.on("close", (code) => code === 0 ? resolve() : reject(new Error(`openssl ${args[0]}: ${errors}`)));
+    });
+  try {
+    await writeFile(
+      at("ca.cnf"),
+      "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = .\nserial = serial\ndefault_md = sha256\n" +
+        "policy = p\nunique_subject = no\n[p]\ncommonName = supplied\n",
+    );
+    await writeFile(at("index.txt"), "");
+    await writeFile(at("serial"), "01\n");
+    await writeFile(
+      at("server.ext"),
+      "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n" +
+        "subjectAltName=IP:127.0.0.1\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
+    );
+    for (const key of ["ca-key.pem", "key.pem"]) {
+      await openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key);
+    }
+    await openssl(
+      "req",
+      "-x509",
+      "-new",
+      "-key",
+      "ca-key.pem",
+      "-sha256",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=kgr-resolver period CA",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+      "-out",
+      "ca.pem",
+    );
+    await openssl("req", "-new", "-key", "key.pem", "-subj", "/CN=kgr-resolver period server", "-out", "server.csr");
+    const dates = { expired: ["20200101000000Z", "20210101000000Z"], future: ["20990101000000Z", "21000101000000Z"] };
+    for (const [name, [start, end]] of Object.entries(dates)) {
+      await openssl(
+        "ca",
+        "-batch",
+        "-config",
+        "ca.cnf",
+        "-cert",
+        "ca.pem",
+        "-keyfile",
+        "ca-key.pem",
+        "-in",
+        "server.csr",
+        "-out",
+        `${name}.pem`,
+        "-startdate",
+        start,
+        "-enddate",
+        end,
+        "-extfile",
+        "server.ext",
+        "-notext",
+      );
+    }
+    const [ca, key, expired, future] = await Promise.all(
+      ["ca.pem", "key.pem", "expired.pem", "future.pem"].map((name) => readFile(at(name), "utf8")),
+    );
+    return { ca, key, expired, future };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function startTlsApi() {
   const [cert, key] = await Promise.all(["server.pem", "server-key.pem"].map(fixture));
   const api = await startFakeApiServer({ token: "t", tls: { cert, key } });
@@ -466,6 +551,28 @@ export const scenarios = {
       assert.match(wrong.message, /TLS verification/);
     } finally {
       await api.close();
+    }
+  },
+
+  async "TLS: an API server certificate that has expired or is not valid yet says so on Node and Bun, not to check the CA"() {
+    const certs = await outOfPeriodCertificates();
+    for (const [name, period] of [["expired", /has expired/], ["future", /is not valid yet/]]) {
+      const api = await startFakeApiServer({ token: "t", tls: { cert: certs[name], key: certs.key } });
+      try {
+        const failure = await firstResult({ server: api.url, token: "t", ca: certs.ca });
+        // Deno's node:tls reports either as UNABLE_TO_VERIFY_LEAF_SIGNATURE: the CA advice stays.
+        const expected = onDeno
+          ? /TLS verification of https:\/\/127\.0\.0\.1:\d+ failed with .*UNABLE_TO_VERIFY_LEAF_SIGNATURE/
+          : new RegExp(
+            `the TLS certificate of the API server at https://127\\.0\\.0\\.1:\\d+ ${period.source} \\(local time ` +
+              `\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z; .*CERT_(HAS_EXPIRED|NOT_YET_VALID).*\\): ` +
+              (name === "expired" ? "renew the API server's serving certificate" : "set this machine's clock right"),
+          );
+        assert.match(String(failure?.message), expected, name);
+        if (!onDeno) assert.doesNotMatch(failure.message, /certificate-authority|rotated/, name);
+      } finally {
+        await api.close();
+      }
     }
   },
 
