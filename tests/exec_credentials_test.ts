@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import { type ExecConfig, execCredentials } from "../src/cluster/exec_credentials.ts";
+import { type ExecConfig, execCredentials, maskCredentials } from "../src/cluster/exec_credentials.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
 import { heldExecPlugin as runExecPlugin } from "./_held_exec_plugin.ts";
 import { readTextFile } from "../src/runtime/files.ts";
@@ -282,6 +282,58 @@ Deno.test("execCredentials() masks what looks like a credential in a failing plu
     assert.ok(!error.message.includes(secret), error.message);
   }
   assert.match(error.message, /password: \[redacted\] key \[redacted\]/);
+});
+
+Deno.test("maskCredentials() masks the value of a name that holds a secret word, inside an identifier too", () => {
+  const cases: [string, string][] = [
+    ["refresh failed: access_token=at-9f3e2c1", "refresh failed: access_token=[redacted]"],
+    ["refresh_token: rt-9f3e2c1, id_token=it-9f3e2c1", "refresh_token: [redacted], id_token=[redacted]"],
+    ["client_secret=cs-9f3e2c1 api_key=ak-9f3e2c1", "client_secret=[redacted] api_key=[redacted]"],
+    [
+      "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY region=eu",
+      "AWS_SECRET_ACCESS_KEY=[redacted] region=eu",
+    ],
+    [
+      '{"access_token":"ya29.a0Af-9f3e","expires_in":3599,"token_type":"Bearer"}',
+      '{"access_token":"[redacted]","expires_in":3599,"token_type":"Bearer"}',
+    ],
+    [
+      '{"clientSecret": "cs9", "apiKey":"ak9", "privateKey":"pk9"}',
+      '{"clientSecret": "[redacted]", "apiKey":"[redacted]", "privateKey":"[redacted]"}',
+    ],
+    [
+      "X-Api-Key: k9 x-auth-token: t9 APIKEY=a9 passphrase=p9",
+      "X-Api-Key: [redacted] x-auth-token: [redacted] APIKEY=[redacted] passphrase=[redacted]",
+    ],
+    ["credentials: c9}", "credentials: [redacted]}"],
+    ["Authorization: Bearer b9", "Authorization: Bearer [redacted]"],
+  ];
+  for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
+});
+
+Deno.test("maskCredentials() masks long base64 runs with / . = and PEM blocks whole", () => {
+  assert.equal(
+    maskCredentials("InvalidSignature: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY was refused"),
+    "InvalidSignature: [redacted] was refused",
+  );
+  assert.equal(maskCredentials("got MHcCAQEEINGXsNrEN/abcDEF+ghi9="), "got [redacted]");
+  assert.equal(maskCredentials("got c2VjcmV0LXZhbHVlLTk.ZmFrZQ-x_y"), "got [redacted]");
+  const pem = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEINGXsNrEN/abc\nAoGCCqGSM49\n-----END EC PRIVATE KEY-----";
+  assert.equal(maskCredentials(`bad key:\n${pem}\nbye`), "bad key:\n[redacted]\nbye");
+  // Cut by the excerpt: masked to the end.
+  assert.equal(maskCredentials("-----BEGIN PRIVATE KEY-----\nMIIEvQ"), "[redacted]");
+});
+
+Deno.test("maskCredentials() leaves ordinary prose, paths, URLs and host names readable", () => {
+  for (
+    const text of [
+      'error: could not open browser: exec: "xdg-open": executable file not found in $PATH',
+      "error: You must be logged in to the server (Unauthorized)",
+      "see https://oidc.eks.us-west-2.amazonaws.com for /Users/Alice/.kube/cache/oidc-login/3f2aB9x",
+      "host ip-10-0-0-1.ec2.internal, version v1.28.3-eks-1234567, author: Jane",
+      "token_type: Bearer",
+    ]
+  ) assert.equal(maskCredentials(text), text);
 });
 
 Deno.test("execCredentials() reports a missing plugin with its install hint", async () => {

@@ -273,15 +273,60 @@ function stderrExcerpt(stderr: string, env: ExecEnvVar[]): string {
 
 /**
  * A plugin's words with what looks like a credential masked (a verbose or debugging plugin may print the one it
- * refreshed): JWTs, `Bearer x`, `token=x` or `password: x`, and long runs of base64 or hex.
+ * refreshed): PEM blocks, JWTs, `Bearer x`, the value of a name that holds a secret word (`token=x`,
+ * `AWS_SECRET_ACCESS_KEY=x`, `"access_token":"x"`, `clientSecret: x`), and long runs of base64 or hex.
  */
-function maskCredentials(text: string): string {
-  return text
-    // A JWT; its parts also with base64's padding and alphabet, as some issuers write them.
-    .replace(/\beyJ[\w+/-]*=*\.[\w+/-]*=*\.[\w+/-]*=*/g, "[redacted]")
-    .replace(/\b(bearer|basic)\s+[^\s"',;]+/gi, "$1 [redacted]")
-    .replace(/\b(token|password|passwd|secret|key)(["']?\s*[=:]\s*["']?)[^\s"',;]+/gi, "$1$2[redacted]")
-    .replace(/[A-Za-z0-9+_-]{32,}={0,2}/g, "[redacted]");
+export function maskCredentials(text: string): string {
+  const named = maskSecretValues(
+    text
+      // A PEM block whole, or to the end when the excerpt cuts it.
+      .replace(/-----BEGIN [A-Z0-9 ]*-----[\s\S]*?(?:-----END [A-Z0-9 ]*-----|$)/g, "[redacted]")
+      // A JWT; its parts also with base64's padding and alphabet, as some issuers write them.
+      .replace(/\beyJ[\w+/-]*=*\.[\w+/-]*=*\.[\w+/-]*=*/g, "[redacted]")
+      .replace(/\b(bearer|basic)\s+[^\s"',;]+/gi, "$1 [redacted]"),
+  );
+  return named
+    .replace(/[A-Za-z0-9+_-]{32,}={0,2}/g, "[redacted]")
+    // base64 (an AWS secret key, a PEM line), base64url or a JWT's parts: `/`, `.` and `=` split no run here. Left: a
+    // run without a digit, a path (it starts with `/` or `.`), and a host name (`/` or `.` but not both cases).
+    .replace(
+      /[A-Za-z0-9+/=._-]{24,}/g,
+      (run) =>
+        !/\d/.test(run) || /^[./]/.test(run) || (/[./]/.test(run) && !(/[A-Z]/.test(run) && /[a-z]/.test(run)))
+          ? run
+          : "[redacted]",
+    );
+}
+
+/**
+ * `text` with the value of each name that holds a secret word masked: `token=x`, `"access_token": "x"`. A pair whose
+ * name holds none is passed name first, so that its value can be the next pair's name (`failed: api_key=x`).
+ */
+function maskSecretValues(text: string): string {
+  const pair = /(["']?)([A-Za-z][\w.-]*)(\1\s*[=:]\s*["']?)([^\s"',{}[\]][^\s"',}]*)/g;
+  let masked = "";
+  let done = 0;
+  for (let match = pair.exec(text); match !== null; match = pair.exec(text)) {
+    const [whole, quote, name, between, value] = match;
+    if (!isSecretName(name) || /^(bearer|basic)$/i.test(value)) {
+      pair.lastIndex = match.index + quote.length + name.length + between.length;
+      continue;
+    }
+    masked += text.slice(done, match.index) + whole.slice(0, -value.length) + "[redacted]";
+    done = match.index + whole.length;
+  }
+  return masked + text.slice(done);
+}
+
+/**
+ * Whether a name (`access_token`, `AWS_SECRET_ACCESS_KEY`, `clientSecret`, `X-Api-Key`) holds a word that names a
+ * secret: a word starts after a non-letter, `_` or a lower-case letter followed by a capital.
+ */
+function isSecretName(name: string): boolean {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").split(/[^A-Za-z0-9]+/).some((word) =>
+    /^(token|password|passwd|passphrase|secret|key|apikey|credential|auth|bearer|private|cookie)/i.test(word) &&
+    !/^author(ity)?$/i.test(word)
+  );
 }
 
 interface ExecAnswer {
