@@ -336,6 +336,21 @@ Deno.test("maskCredentials() leaves ordinary prose, paths, URLs and host names r
   ) assert.equal(maskCredentials(text), text);
 });
 
+Deno.test("execCredentials() says that a plugin printed more than 16 MiB, not that it could not start", async () => {
+  const run = () =>
+    Promise.resolve({
+      ok: false as const,
+      reason: "too-much-output" as const,
+      detail: "stdout",
+      stderr: "dumping debug output",
+    });
+  const error = await rejectsConfig(
+    execCredentials(execConfig("p", V1), { run }).authorization(),
+    /it printed more than 16 MiB on standard output and was stopped; it said: dumping debug output: a plugin prints one ExecCredential object; run it by hand/,
+  );
+  assert.doesNotMatch(error.message, /could not be started|executable program/);
+});
+
 Deno.test("execCredentials() reports a missing plugin with its install hint", async () => {
   await rejectsConfig(
     execCredentials(

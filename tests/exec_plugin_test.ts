@@ -21,3 +21,16 @@ Deno.test("runExecPlugin() answers at its timeout when a process the plugin star
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("runExecPlugin() tells a plugin that printed more than 16 MiB from one that could not start", async () => {
+  const dir = await Deno.makeTempDir();
+  const plugin = `${dir}/plugin`;
+  await Deno.writeTextFile(plugin, `#!/bin/sh\necho "dumping" >&2\nhead -c 17825792 /dev/zero | tr '\\0' a\n`);
+  await Deno.chmod(plugin, 0o755);
+  try {
+    const result = await runExecPlugin({ command: plugin, args: [], env: {}, timeoutMs: 20_000 });
+    assert.deepEqual(result, { ok: false, reason: "too-much-output", detail: "stdout", stderr: "dumping\n" });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -10,7 +10,7 @@
 import { ConfigError } from "../base/errors.ts";
 import { isRecord, typeName } from "../base/_util.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
-import type { ExecPluginResult, RunExecPlugin } from "../runtime/exec_plugin.ts";
+import { type ExecPluginResult, MAX_PLUGIN_OUTPUT, type RunExecPlugin } from "../runtime/exec_plugin.ts";
 import { trace } from "../runtime/trace.ts";
 import { createClientCertificate } from "./tls_settings.ts";
 import type { ClientCertificate, Credentials } from "./types.ts";
@@ -251,6 +251,11 @@ function describeFailure(
     case "not-permitted":
       return `this Deno process may not start it (it needs ${result.detail}): run it with --allow-run (or add the ` +
         "plugin to its list), and with --allow-env without a list (the plugin gets this process's whole environment, as kubectl gives it)";
+    case "too-much-output":
+      return `it printed more than ${MAX_PLUGIN_OUTPUT / 1024 / 1024} MiB on ${
+        result.detail === "stderr" ? "standard error" : "standard output"
+      } and was stopped${stderr}: ` +
+        "a plugin prints one ExecCredential object; run it by hand to see what it prints";
     case "error":
       return `it could not be started (${result.detail})${stderr}: check that the command is an executable program`;
   }

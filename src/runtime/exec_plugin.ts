@@ -50,9 +50,10 @@ export type ExecPluginResult =
     /**
      * `not-found`: no such program; `timeout`: killed after `timeoutMs`; `exit`: non-zero status or a signal;
      * `not-permitted`: the runtime refused to start it (Deno without `--allow-run`, or with an `--allow-env` list,
-     * since the plugin gets the whole environment); `error`: could not start.
+     * since the plugin gets the whole environment); `too-much-output`: it printed more than {@link MAX_PLUGIN_OUTPUT}
+     * bytes on the stream that `detail` names (`stdout` or `stderr`) and was killed; `error`: could not start.
      */
-    reason: "not-found" | "timeout" | "exit" | "not-permitted" | "error";
+    reason: "not-found" | "timeout" | "exit" | "not-permitted" | "too-much-output" | "error";
     /** Exit status, when it exited. */
     exitCode?: number;
     /** Short description of a start failure or signal (e.g. `EACCES`, `SIGKILL`), or the Deno flag it needs. */
@@ -60,6 +61,9 @@ export type ExecPluginResult =
     /** What the plugin wrote to standard error. */
     stderr: string;
   };
+
+/** The most that a plugin may print on standard output or standard error, in bytes (16 MiB); it is killed past it. */
+export const MAX_PLUGIN_OUTPUT = 16 * 1024 * 1024;
 
 /**
  * Runs an exec plugin; injectable for tests.
@@ -115,7 +119,7 @@ export function runExecPlugin(
         request.args,
         {
           env: { ...process.env, ...request.env },
-          maxBuffer: 16 * 1024 * 1024,
+          maxBuffer: MAX_PLUGIN_OUTPUT,
           encoding: "utf8",
           windowsHide: true,
         },
@@ -128,6 +132,11 @@ export function runExecPlugin(
             killed?: boolean;
             signal?: unknown;
           };
+          if (failure.code === "ERR_CHILD_PROCESS_STDIO_MAXBUFFER") {
+            // It started and printed too much; the message names the stream ("stdout maxBuffer length exceeded").
+            const stream = /^stderr/.test(failure.message) ? "stderr" : "stdout";
+            return resolve({ ok: false, reason: "too-much-output", detail: stream, stderr });
+          }
           if (failure.code === "ENOENT") {
             return resolve({ ok: false, reason: "not-found", stderr });
           }
