@@ -151,6 +151,34 @@ Deno.test("networkError() for a connection Deno refused through a proxy says to 
   assert.ok(!error.message.includes("proxy-password-123"), error.message);
 });
 
+Deno.test("networkError() gives a SOCKS5 proxy's login refusal the login advice, not 'check that the proxy is up'", () => {
+  const proxied = (proxyUrl: string) =>
+    ({ ...accessTo("https://10.0.0.1:6443"), proxyUrl, proxySource: "HTTPS_PROXY" }) as ClusterAccess;
+  const failed = (message: string) => new TypeError("fetch failed", { cause: new Error(message) });
+  const cases: [string, string, RegExp][] = [
+    [
+      "socks5://127.0.0.1:1080",
+      "the SOCKS5 proxy 127.0.0.1:1080 asks for a login: put the user name and password in HTTPS_PROXY",
+      /from HTTPS_PROXY \(.*\); the proxy asks for a login \(SOCKS5\): put the user name and password in its URL \(socks5:\/\/user:password@host:port\)$/,
+    ],
+    [
+      "socks5://u:kgr-canary-socks@127.0.0.1:1080",
+      "the SOCKS5 proxy 127.0.0.1:1080 refused the user name and password in HTTPS_PROXY",
+      /from HTTPS_PROXY \(.*\); the proxy refused the user name and password in its URL \(SOCKS5\): fix them there$/,
+    ],
+    [
+      "socks5://u:kgr-canary-socks@127.0.0.1:1080",
+      "Cannot log in to the SOCKS5 proxy 127.0.0.1:1080: the password in HTTPS_PROXY must be at most 255 bytes",
+      /; the proxy's user name or password is longer than SOCKS5 can send: shorten it in its URL, or use an HTTP proxy$/,
+    ],
+  ];
+  for (const [proxyUrl, said, advice] of cases) {
+    const { message } = networkError("watch", "endpointslices", proxied(proxyUrl), failed(said));
+    assert.match(message, advice);
+    assert.doesNotMatch(message, /lets this server through|proxy-url|kgr-canary/);
+  }
+});
+
 Deno.test("statusError() names a redirect's target without its user name, password, query or fragment", () => {
   const access = accessTo("https://10.0.0.1:6443");
   const redirect = (location: string) =>

@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../src/base/errors.ts";
 import { environmentProxy, proxyForDisplay, proxyFromEnvironment, proxyUrlProblem } from "../src/cluster/proxy.ts";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
+import { createServer } from "node:net";
+import { networkError } from "../src/api/api_errors.ts";
+import { createHttpClient } from "../src/runtime/http_client.ts";
 
 const PROXY = "http://proxy.corp:3128";
 const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
@@ -181,5 +184,31 @@ Deno.test("a kubeconfig proxy-url kubectl refuses is a ConfigError naming the fi
     assert.equal(error.field, "clusters[0].cluster.proxy-url");
     assert.match(error.message, /^Cannot load .*: clusters\[0\]\.cluster\.proxy-url has scheme "socks5h"/);
     assert.doesNotMatch(error.message, /secret/);
+  }
+});
+
+Deno.test("a SOCKS5 proxy from HTTPS_PROXY that wants a login is named by its variable, with the login advice", async () => {
+  // A loopback SOCKS5 proxy that accepts no method offered without a login (RFC 1928: 0xff).
+  const proxy = createServer((client) => {
+    client.on("error", () => client.destroy());
+    client.once("data", () => client.end(Uint8Array.of(5, 255)));
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const env = envOf({ HTTPS_PROXY: `socks5://127.0.0.1:${(proxy.address() as { port: number }).port}` });
+  const access = await resolveClusterAccess({ server: "https://10.0.0.1:6443", token: "t" }, { env });
+  const client = await createHttpClient({
+    tls: access.tls,
+    proxyUrl: access.proxyUrl,
+    proxySource: access.proxySource,
+  });
+  try {
+    const cause = await client.fetch("https://10.0.0.1:6443/api", {}).then(() => undefined, (error) => error);
+    const { message } = networkError("list", "endpointslices", access, cause);
+    assert.match(message, /from HTTPS_PROXY \(.*asks for a login: put the user name and password in HTTPS_PROXY\)/);
+    assert.match(message, /; the proxy asks for a login \(SOCKS5\): put the user name and password in its URL/);
+    assert.doesNotMatch(message, /proxy-url|lets this server through/);
+  } finally {
+    client.close();
+    await new Promise((resolve) => proxy.close(resolve));
   }
 });

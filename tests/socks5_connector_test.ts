@@ -19,8 +19,8 @@ async function socksServer(answer: (bytes: Buffer, client: Socket) => void): Pro
   return { url: `socks5://127.0.0.1:${(server.address() as { port: number }).port}`, server };
 }
 
-async function failureThrough(proxyUrl: string): Promise<string> {
-  const agent = new Agent({ connect: socks5Connector(proxyUrl, buildConnector({}) as Connector) });
+async function failureThrough(proxyUrl: string, source?: string): Promise<string> {
+  const agent = new Agent({ connect: socks5Connector(proxyUrl, buildConnector({}) as Connector, source) });
   try {
     await request("http://target.example:8080/", { dispatcher: agent });
     return "no failure";
@@ -46,15 +46,22 @@ Deno.test("socks5Connector() reports a tunnel the proxy refuses, with the reason
   }
 });
 
-Deno.test("socks5Connector() asks for a login in proxy-url when the proxy wants one, and reports a refused one", async () => {
+Deno.test("socks5Connector() asks for a login where the proxy came from when it wants one, and reports a refused one", async () => {
   const { url, server } = await socksServer((bytes, client) => {
     if (bytes[2] === 0 && bytes.length === 3) client.write(Uint8Array.of(5, 255));
     else if (bytes.length === 4) client.write(Uint8Array.of(5, 2));
     else if (bytes.length > 4) client.write(Uint8Array.of(1, 1));
   });
   try {
-    assert.match(await failureThrough(url), /asks for a login: put the user name and password in proxy-url$/);
-    assert.match(await failureThrough(url.replace("//", "//u:p@")), /refused the user name and password in proxy-url$/);
+    const withLogin = url.replace("//", "//u:p@");
+    for (const source of ["HTTPS_PROXY", 'proxy-url of kubeconfig /k (context "c")']) {
+      assert.match(await failureThrough(url, source), /asks for a login: put the user name and password in (.*)$/);
+      assert.ok((await failureThrough(url, source)).endsWith(`put the user name and password in ${source}`));
+      assert.ok((await failureThrough(withLogin, source)).endsWith(`refused the user name and password in ${source}`));
+    }
+    // Without a source, no variable or field is named that may not be the one.
+    assert.match(await failureThrough(url), /asks for a login: put the user name and password in the proxy's URL$/);
+    assert.doesNotMatch(await failureThrough(withLogin), /proxy-url/);
   } finally {
     server.close();
   }
@@ -97,8 +104,8 @@ Deno.test("socks5Connector() refuses a password longer than SOCKS5 can send, wit
   });
   const password = "p".repeat(300);
   try {
-    const message = await failureThrough(url.replace("//", `//u:${password}@`));
-    assert.match(message, /the password in proxy-url must be at most 255 bytes.*current length is 300 bytes/);
+    const message = await failureThrough(url.replace("//", `//u:${password}@`), "HTTPS_PROXY");
+    assert.match(message, /the password in HTTPS_PROXY must be at most 255 bytes.*current length is 300 bytes/);
     assert.ok(!message.includes(password.slice(0, 8)));
     assert.deepEqual(received, [], "nothing was sent to the proxy");
   } finally {

@@ -405,8 +405,15 @@ export function networkError(
     );
   }
   if (access.proxyUrl !== undefined) {
-    // 407 Proxy Authentication Required, in undici's words ("Proxy response (407)") and Bun's.
-    const login = /\b407\b/.test(withoutUrls) ? proxyLoginAdvice(access.proxyUrl) : undefined;
+    // 407 Proxy Authentication Required, in undici's words ("Proxy response (407)") and Bun's; a SOCKS5 proxy's
+    // refusal or request of a login, in our connector's words (`socks5_connector.ts`).
+    const login = /\b407\b/.test(withoutUrls)
+      ? proxyLoginAdvice(access.proxyUrl, "407")
+      : /SOCKS5 proxy \S+ (refused the user name and password|asks for a login)/.test(withoutUrls)
+      ? proxyLoginAdvice(access.proxyUrl, "SOCKS5")
+      : /Cannot log in to the SOCKS5 proxy/.test(withoutUrls)
+      ? "the proxy's user name or password is longer than SOCKS5 can send: shorten it in its URL, or use an HTTP proxy"
+      : undefined;
     return new KubeApiError(
       `Cannot ${verb} ${where}: cannot reach the API server at ${access.server} from ${access.source} through ` +
         `the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource} (${detail}); ` +
@@ -442,18 +449,21 @@ function shownText(value: unknown, depth = 0): string {
   return parts.join("\n");
 }
 
-/** What to do about a proxy's 407: give it a login in its URL, or fix the one there. */
-function proxyLoginAdvice(proxyUrl: string): string {
+/** What to do about a proxy's 407 or a SOCKS5 proxy's login refusal: give it a login in its URL, or fix the one there. */
+function proxyLoginAdvice(proxyUrl: string, why: "407" | "SOCKS5"): string {
   let login = false;
+  let scheme = "http:";
   try {
     const url = new URL(proxyUrl);
     login = url.username !== "" || url.password !== "";
+    scheme = url.protocol;
   } catch {
     // Checked when the cluster was loaded.
   }
   return login
-    ? "the proxy refused the user name and password in its URL (407): fix them there"
-    : "the proxy asks for a login (407): put the user name and password in its URL (http://user:password@host:port)";
+    ? `the proxy refused the user name and password in its URL (${why}): fix them there`
+    : `the proxy asks for a login (${why}): put the user name and password in its URL ` +
+      `(${scheme}//user:password@host:port)`;
 }
 
 /** Basic auth's `user:password`, user name and password, as the kubeconfig holds them; none for other headers. */

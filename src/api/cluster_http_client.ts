@@ -60,7 +60,11 @@ export function createClusterHttpClient(access: ClusterAccess): HttpClient {
     if (current && current.cert === cert && current.ca === ca) return Promise.resolve(current);
     if (pending && pending.cert === cert && pending.ca === ca) return pending.built;
     const tls = issued || ca !== access.tls.ca ? withTrust(access.tls, ca, issued) : access.tls;
-    const built: Promise<BuiltClient> = createHttpClient({ tls, proxyUrl: access.proxyUrl }).then((client) => {
+    const built: Promise<BuiltClient> = createHttpClient({
+      tls,
+      proxyUrl: access.proxyUrl,
+      proxySource: access.proxySource,
+    }).then((client) => {
       const next = { client, cert, ca };
       // Credentials newer than these arrived while it was built: its request goes on it, later ones will not.
       if (pending?.built !== built) retire(client);

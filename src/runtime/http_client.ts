@@ -42,6 +42,8 @@ export interface HttpClientSettings {
    * whatever the runtime's own `fetch` would do with `HTTPS_PROXY`.
    */
   proxyUrl?: string;
+  /** Where `proxyUrl` came from (`HTTPS_PROXY`, `proxy-url of <kubeconfig>`), for the SOCKS5 proxy's messages. */
+  proxySource?: string;
 }
 
 /**
@@ -59,11 +61,11 @@ export interface HttpClientSettings {
  * client.close();
  * ```
  */
-export async function createHttpClient({ tls, proxyUrl }: HttpClientSettings): Promise<HttpClient> {
+export async function createHttpClient({ tls, proxyUrl, proxySource }: HttpClientSettings): Promise<HttpClient> {
   const runtime = runtimeKey();
-  if (runtime === "deno") return await undiciClient(tls, proxyUrl);
+  if (runtime === "deno") return await undiciClient(tls, proxyUrl, proxySource);
   if (proxyUrl === undefined) return nodeHttpClient(tls);
-  return runtime === "bun" ? bunFetchClient(tls, proxyUrl) : await undiciClient(tls, proxyUrl);
+  return runtime === "bun" ? bunFetchClient(tls, proxyUrl) : await undiciClient(tls, proxyUrl, proxySource);
 }
 
 /**
@@ -84,7 +86,11 @@ function bunFetchClient(tls: TlsSettings, proxy: string): HttpClient {
   };
 }
 
-async function undiciClient(tls: TlsSettings, proxyUrl: string | undefined): Promise<HttpClient> {
+async function undiciClient(
+  tls: TlsSettings,
+  proxyUrl: string | undefined,
+  proxySource: string | undefined,
+): Promise<HttpClient> {
   const undici = await import("undici");
   const connect: Record<string, unknown> = { rejectUnauthorized: !tls.insecureSkipVerify };
   if (tls.ca) connect.ca = tls.ca;
@@ -94,7 +100,10 @@ async function undiciClient(tls: TlsSettings, proxyUrl: string | undefined): Pro
   const agent = !proxyUrl
     ? new undici.Agent({ connect, factory })
     : new URL(proxyUrl).protocol === "socks5:"
-    ? new undici.Agent({ connect: socks5Connector(proxyUrl, undici.buildConnector(connect) as Connector), factory })
+    ? new undici.Agent({
+      connect: socks5Connector(proxyUrl, undici.buildConnector(connect) as Connector, proxySource),
+      factory,
+    })
     : new undici.ProxyAgent({ uri: proxyUrl, requestTls: connect, factory });
   return {
     fetch: (url, init) => requestAsResponse(undici, agent, url, init),

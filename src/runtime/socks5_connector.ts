@@ -59,6 +59,8 @@ const REPLIES = [
  *
  * @param proxyUrl The proxy, `socks5://[user:password@]host:port` (port 1080 when absent).
  * @param secure Runs TLS over a connection given as `httpSocket`: undici's `buildConnector(tls)`.
+ * @param source Where the proxy's URL came from, for the messages that ask to fix its login: the variable
+ * (`HTTPS_PROXY`) or the kubeconfig's `proxy-url`.
  * @returns The connector, for `new Agent({ connect })`; it returns the socket it opens to the proxy, as undici's
  * own connector returns the one it connects, so that a pool can keep it from holding the process while a proxy
  * that never answers is waited for.
@@ -70,7 +72,7 @@ const REPLIES = [
  * const agent = new Agent({ connect: socks5Connector("socks5://127.0.0.1:1080", buildConnector({ ca })) });
  * ```
  */
-export function socks5Connector(proxyUrl: string, secure: Connector): Connector {
+export function socks5Connector(proxyUrl: string, secure: Connector, source = "the proxy's URL"): Connector {
   const proxy = new URL(proxyUrl);
   const proxyHost = proxy.hostname.replace(/^\[(.*)\]$/, "$1");
   const proxyPort = Number(proxy.port) || 1080;
@@ -78,7 +80,7 @@ export function socks5Connector(proxyUrl: string, secure: Connector): Connector 
     const socket = connect(proxyPort, proxyHost);
     const host = options.hostname.replace(/^\[(.*)\]$/, "$1");
     const port = Number(options.port) || (options.protocol === "https:" ? 443 : 80);
-    openTunnel(socket, proxy, host, port).then(
+    openTunnel(socket, proxy, source, host, port).then(
       () => {
         socket.setNoDelay(true);
         if (options.protocol === "https:") secure({ ...options, httpSocket: socket }, callback);
@@ -94,7 +96,7 @@ export function socks5Connector(proxyUrl: string, secure: Connector): Connector 
 }
 
 /** Greets the proxy, authenticates when the URL has a user, and asks for a tunnel to host:port. */
-async function openTunnel(socket: Socket, proxy: URL, host: string, port: number): Promise<void> {
+async function openTunnel(socket: Socket, proxy: URL, source: string, host: string, port: number): Promise<void> {
   const input = answers(socket, proxy);
   const where = `the SOCKS5 proxy ${proxy.host}`;
   try {
@@ -105,7 +107,7 @@ async function openTunnel(socket: Socket, proxy: URL, host: string, port: number
     for (const [what, bytes] of [["user name", user], ["password", password]] as const) {
       if (bytes.length > MAX_LOGIN_BYTES) {
         throw new Error(
-          `Cannot log in to ${where}: the ${what} in proxy-url must be at most ${MAX_LOGIN_BYTES} bytes, as SOCKS5 ` +
+          `Cannot log in to ${where}: the ${what} in ${source} must be at most ${MAX_LOGIN_BYTES} bytes, as SOCKS5 ` +
             `sends it: current length is ${bytes.length} bytes; use a shorter one, or an HTTP proxy`,
         );
       }
@@ -116,9 +118,9 @@ async function openTunnel(socket: Socket, proxy: URL, host: string, port: number
     if (method === 2 && withPassword) {
       socket.write(Buffer.concat([Uint8Array.of(1, user.length), user, Uint8Array.of(password.length), password]));
       const [, status] = await input.read(2);
-      if (status !== 0) throw new Error(`${where} refused the user name and password in proxy-url`);
+      if (status !== 0) throw new Error(`${where} refused the user name and password in ${source}`);
     } else if (method !== 0) {
-      throw new Error(`${where} asks for a login: put the user name and password in proxy-url`);
+      throw new Error(`${where} asks for a login: put the user name and password in ${source}`);
     }
     socket.write(Buffer.concat([Uint8Array.of(5, 1, 0), addressOf(host), Uint8Array.of(port >> 8, port & 255)]));
     const [, reply, , type] = await input.read(4);
