@@ -261,12 +261,17 @@ function describeFailure(
   }
 }
 
+/** How much of the end of a plugin's standard error is masked, to quote its last 500 characters. */
+const STDERR_WINDOW = 64 * 1024;
+
 /**
  * The end of a plugin's standard error, to quote, with what looks like a credential masked, and the values that the
  * kubeconfig's `exec.env` gave it (often a secret, `AWS_SECRET_ACCESS_KEY`, whose `/` no pattern takes for base64).
  */
 function stderrExcerpt(stderr: string, env: ExecEnvVar[]): string {
-  let text = stderr.trim();
+  // Only its end is quoted: the masks run over the last 64 KiB (up to 16 MiB took them seconds), less the first word,
+  // which may be the end of a value whose name was cut off.
+  let text = (stderr.length > STDERR_WINDOW ? stderr.slice(-STDERR_WINDOW).replace(/^\S*/, "") : stderr).trim();
   // Longest first, so that a value that holds another is masked whole; short ones (`1`, `prod`) would mask words.
   for (const { value } of [...env].sort((a, b) => b.value.length - a.value.length)) {
     if (value.length >= 8) text = text.replaceAll(value, "[redacted]");
