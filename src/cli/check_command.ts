@@ -18,7 +18,7 @@ import type { CliProcess } from "../runtime/cli_process.ts";
 import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "./service_observer.ts";
 import type { CheckCommand } from "./args.ts";
 import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
-import { colorsWanted, painter, type Style, takesEscapes, wordWrap } from "./terminal.ts";
+import { colorsWanted, painter, printable, type Style, takesEscapes, wordWrap } from "./terminal.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 
 /** The verdict of one step. */
@@ -57,15 +57,17 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   const columns = cli.stdout.size()?.columns;
   const wrapped = (text: string, indent = 0) =>
     columns === undefined ? [text] : wordWrap(text, Math.max(columns - indent, 20));
+  // Details and the closing line printable: pod, zone, node and hint names from EndpointSlices may hold control
+  // characters.
   const say = (verdict: Verdict, step: string, detail: string) => {
     cli.stdout.write(
       `${paint(verdict.padEnd(8), VERDICT_STYLE[verdict])} ${step.padEnd(9)} ` +
-        `${wrapped(detail, DETAIL_COLUMN).join(`\n${" ".repeat(DETAIL_COLUMN)}`)}\n`,
+        `${wrapped(printable(detail), DETAIL_COLUMN).join(`\n${" ".repeat(DETAIL_COLUMN)}`)}\n`,
     );
   };
   // The closing line, after a blank one; its first word coloured.
   const conclude = (head: "ok" | "FAILED", text: string) => {
-    const lines = wrapped(`${head}: ${text}`);
+    const lines = wrapped(`${head}: ${printable(text)}`);
     lines[0] = paint(head, VERDICT_STYLE[head]) + lines[0].slice(head.length);
     cli.stdout.write(`\n${lines.join("\n")}\n`);
   };

@@ -11,6 +11,7 @@ import type { EndpointSnapshot } from "../endpoint_subscription.ts";
 import type { ServiceView } from "./service_observer.ts";
 import { formatAddress } from "./table.ts";
 import { topologyReason } from "./topology_reason.ts";
+import { printable } from "./terminal.ts";
 
 /**
  * A pod that gets no calls, and why: one entry of `unused` in the JSON output. Its pod is `podName`, as in
@@ -93,7 +94,7 @@ export function snapshotReport(view: ServiceView, now: number): SnapshotReport {
 
 /**
  * The one line printed for a change when the output is not a terminal: the time, the Service, the resourceVersion,
- * then its {@linkcode changeSummary}.
+ * then its {@linkcode changeSummary}, with every control character escaped (see {@linkcode printable}).
  *
  * @param view The view; its `snapshot` and `pods` must be set.
  * @param now The current time, in ms since the epoch.
@@ -111,8 +112,11 @@ export function snapshotReport(view: ServiceView, now: number): SnapshotReport {
  * ```
  */
 export function changeLine(view: ServiceView, now: number): string {
-  return `${new Date(now).toISOString()} ${view.namespace}/${view.service} rv ${view.snapshot!.resourceVersion} ` +
-    changeSummary(view);
+  // Printable: pod, zone, node and hint names from EndpointSlices may hold control characters (--json escapes them).
+  return printable(
+    `${new Date(now).toISOString()} ${view.namespace}/${view.service} rv ${view.snapshot!.resourceVersion} ` +
+      changeSummary(view),
+  );
 }
 
 /**

@@ -10,7 +10,7 @@ import type { PodAddress, PodExplanation } from "../selection/endpoint_explanati
 import type { ServiceView } from "./service_observer.ts";
 import { inFlagTerms } from "./flag_terms.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
-import { fitLine, type Paint, type Segment, type Style, wordWrap } from "./terminal.ts";
+import { fitLine, type Paint, printable, type Segment, type Style, wordWrap } from "./terminal.ts";
 
 /** What the table shows besides the view. */
 export interface TableContext {
@@ -67,9 +67,9 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
 function tableLines(view: ServiceView, context: TableContext): string[] {
   const { paint, columns } = context;
   // In the terms the CLI prints in (see withFlagTerms) before a line is measured, so that no cut falls in an option's
-  // name (`... with cluster.na…`).
+  // name (`... with cluster.na…`), and printable: names from EndpointSlices may hold control characters.
   const fit = (segments: Segment[]) =>
-    fitLine(segments.map(({ text, style }) => ({ text: inFlagTerms(text), style })), columns, paint);
+    fitLine(segments.map(({ text, style }) => ({ text: printable(inFlagTerms(text)), style })), columns, paint);
   const lines = [
     fit([
       { text: context.input, style: "bold" },
@@ -297,6 +297,7 @@ function topologyText(view: ServiceView): string {
   return `topology ${snapshot?.topology ?? "-"}${reason ? `: ${reason}` : ""} (${client ?? "client locality unknown"})`;
 }
 
+/** A row's cells, printable (names from EndpointSlices may hold control characters) so that widths are those shown. */
 function cellsOf(pod: PodExplanation): string[] {
   return [
     pod.pod ?? "-",
@@ -307,7 +308,7 @@ function cellsOf(pod: PodExplanation): string[] {
     yesNo(pod.serving),
     yesNo(pod.terminating),
     pod.message,
-  ];
+  ].map(printable);
 }
 
 /**
@@ -347,11 +348,11 @@ function ago(ms: number): string {
 }
 
 /**
- * Splits text, in the CLI's terms, into lines of at most `width` characters at spaces, at most `max` lines (the last
+ * Splits text, in the CLI's terms and printable, into lines of at most `width` characters at spaces, at most `max` lines (the last
  * one cut).
  */
 function wrap(text: string, width: number, max: number): string[] {
-  const lines = wordWrap(inFlagTerms(text), width);
+  const lines = wordWrap(printable(inFlagTerms(text)), width);
   const kept = lines.slice(0, max).map((each) => each.length > width ? `${each.slice(0, width - 1)}…` : each);
   if (lines.length > max) kept[max - 1] = `${kept[max - 1].slice(0, width - 1)}…`;
   return kept;

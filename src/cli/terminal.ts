@@ -79,6 +79,32 @@ export function painter(enabled: boolean): Paint {
   return enabled ? (text, style) => text === "" ? text : `${ESC}${CODES[style]}m${text}${ESC}0m` : (text) => text;
 }
 
+/** C0 control characters, DEL and C1 control characters: none of them may reach a terminal from untrusted text. */
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * Untrusted text (pod, zone, node and hint names from EndpointSlices, which the API server takes with control
+ * characters) made printable, as kubectl prints it: ESC as `^[`, every other C0 or C1 control character and DEL as
+ * `\xNN`, so that none moves the cursor, sets the terminal's title or breaks a line. Printable text is kept as it is
+ * (the function is idempotent).
+ *
+ * @param text The text.
+ * @returns The text, with no control character.
+ *
+ * @example
+ * ```ts
+ * import { printable } from "./terminal.ts";
+ * console.log(printable("x\u001b]0;pwned\u0007")); // "x^[]0;pwned\x07"
+ * ```
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (char) => {
+    const code = char.charCodeAt(0);
+    return code === 0x1b ? "^[" : `\\x${code.toString(16).padStart(2, "0")}`;
+  });
+}
+
 /**
  * Joins segments into one line of at most `width` characters: text beyond
  * it is cut, and the cut marked with `…`.
