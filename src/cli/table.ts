@@ -10,7 +10,16 @@ import type { PodAddress, PodExplanation } from "../selection/endpoint_explanati
 import type { ServiceView } from "./service_observer.ts";
 import { inFlagTerms } from "./flag_terms.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
-import { fitLine, type Paint, printable, type Segment, type Style, wordWrap } from "./terminal.ts";
+import {
+  cellWidth,
+  cutToCells,
+  fitLine,
+  type Paint,
+  printable,
+  type Segment,
+  type Style,
+  wordWrap,
+} from "./terminal.ts";
 
 /** What the table shows besides the view. */
 export interface TableContext {
@@ -79,7 +88,7 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   // Too wide for one line, the source goes on a line of its own: cut, the context's name, which tells a wrong
   // cluster, would be what is lost.
   const cluster = `cluster ${context.server} from ${context.source}`;
-  if ([...inFlagTerms(cluster)].length <= columns) lines.push(fit([{ text: cluster }]));
+  if (cellWidth(printable(inFlagTerms(cluster))) <= columns) lines.push(fit([{ text: cluster }]));
   else lines.push(fit([{ text: `cluster ${context.server}` }]), fit([{ text: `  from ${context.source}` }]));
   const state: Segment[] = [
     { text: `resourceVersion ${view.snapshot?.resourceVersion ?? "-"}  ` },
@@ -89,8 +98,8 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   // The topology mode and why it is none go on their own lines when they do not fit after the state: cut, the
   // reason is what would be lost.
   const topology = topologyText(view);
-  const stateLength = state.reduce((sum, { text }) => sum + [...text].length, 0);
-  if (stateLength + 2 + [...topology].length <= columns) {
+  const stateLength = state.reduce((sum, { text }) => sum + cellWidth(text), 0);
+  if (stateLength + 2 + cellWidth(printable(topology)) <= columns) {
     lines.push(fit([...state, { text: `  ${topology}`, style: "dim" }]));
   } else {
     lines.push(fit(state));
@@ -122,12 +131,14 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
     lines.push("");
   }
   const allCells = view.pods.map(cellsOf);
-  const allWidths = HEADINGS.map((heading, i) => Math.max(heading.length, ...allCells.map((row) => row[i].length)));
+  const allWidths = HEADINGS.map((heading, i) => Math.max(heading.length, ...allCells.map((row) => cellWidth(row[i]))));
   const columnsShown = columnsThatFit(allWidths, columns);
   const widths = columnsShown.map((i) => allWidths[i]);
   widths[0] = podWidthThatFits(widths, columns);
   const cells = allCells.map((row) => columnsShown.map((i) => i === 0 ? cutMiddle(row[i], widths[0]) : row[i]));
-  const pad = (row: string[]) => row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i] + 2));
+  // Padded to cells, not characters: a wide character takes two.
+  const pad = (row: string[]) =>
+    row.map((cell, i) => i === row.length - 1 ? cell : cell + " ".repeat(Math.max(0, widths[i] + 2 - cellWidth(cell))));
   lines.push(fit([{ text: pad(columnsShown.map((i) => HEADINGS[i])).join(""), style: "bold" }]));
   const room = Math.max(1, context.rows - 1 - lines.length - 2);
   let shown = rowsShown(view.pods, view.pods.length > room ? room - 1 : view.pods.length);
@@ -229,11 +240,11 @@ function podWidthThatFits(widths: readonly number[], columns: number): number {
   return Math.min(widths[0], Math.max(MIN_POD_WIDTH, widths[0] - (total - columns)));
 }
 
-/** Text of at most `width` characters: a third from its start and the rest from its end, where pod names differ. */
+/** Text of at most `width` cells: a third from its start and the rest from its end, where pod names differ. */
 function cutMiddle(text: string, width: number): string {
-  if (text.length <= width) return text;
-  const head = Math.floor((width - 1) / 3);
-  return `${text.slice(0, head)}…${text.slice(text.length - (width - 1 - head))}`;
+  if (cellWidth(text) <= width) return text;
+  const start = cutToCells(text, Math.floor((width - 1) / 3));
+  return `${start}…${cutToCells(text, width - 1 - cellWidth(start), true)}`;
 }
 
 /**
@@ -348,12 +359,13 @@ function ago(ms: number): string {
 }
 
 /**
- * Splits text, in the CLI's terms and printable, into lines of at most `width` characters at spaces, at most `max` lines (the last
+ * Splits text, in the CLI's terms and printable, into lines of at most `width` cells at spaces, at most `max` lines (the last
  * one cut).
  */
 function wrap(text: string, width: number, max: number): string[] {
   const lines = wordWrap(printable(inFlagTerms(text)), width);
-  const kept = lines.slice(0, max).map((each) => each.length > width ? `${each.slice(0, width - 1)}…` : each);
-  if (lines.length > max) kept[max - 1] = `${kept[max - 1].slice(0, width - 1)}…`;
+  const cut = (each: string) => `${cutToCells(each, width - 1)}…`;
+  const kept = lines.slice(0, max).map((each) => cellWidth(each) > width ? cut(each) : each);
+  if (lines.length > max) kept[max - 1] = cut(kept[max - 1]);
   return kept;
 }

@@ -105,12 +105,93 @@ export function printable(text: string): string {
   });
 }
 
+/** Characters that take no cell: combining marks, and format characters such as zero-width joiners and spaces. */
+const ZERO_WIDTH = /^(?:\p{Mn}|\p{Me}|\p{Cf})$/u;
+/** Emoji shown as emoji by default, which take two cells. */
+const EMOJI = /^\p{Emoji_Presentation}$/u;
+/** The main East Asian Wide and Fullwidth ranges (Hangul, CJK, kana, fullwidth forms), as [first, last] code points. */
+const WIDE: readonly (readonly [number, number])[] = [
+  [0x1100, 0x115f],
+  [0x2e80, 0x303e],
+  [0x3041, 0x33ff],
+  [0x3400, 0x4dbf],
+  [0x4e00, 0x9fff],
+  [0xa000, 0xa4cf],
+  [0xa960, 0xa97f],
+  [0xac00, 0xd7a3],
+  [0xf900, 0xfaff],
+  [0xfe10, 0xfe19],
+  [0xfe30, 0xfe6f],
+  [0xff00, 0xff60],
+  [0xffe0, 0xffe6],
+  [0x20000, 0x3fffd],
+];
+
+/** How many terminal cells one character (code point) takes: 0, 1 or 2. */
+function charCells(char: string): number {
+  const code = char.codePointAt(0)!;
+  if (code < 0x300) return 1;
+  if (ZERO_WIDTH.test(char)) return 0;
+  if (WIDE.some(([first, last]) => code >= first && code <= last) || EMOJI.test(char)) return 2;
+  return 1;
+}
+
 /**
- * Joins segments into one line of at most `width` characters: text beyond
- * it is cut, and the cut marked with `…`.
+ * How many terminal cells text takes: two for East Asian wide and fullwidth characters and emoji, none for combining
+ * marks and zero-width or format characters, one for the others. Lines are fitted, and columns measured, by it: a
+ * line measured in characters that is wider on screen wraps, and a redraw then moves up too few lines.
+ *
+ * @param text Printable text, without escape sequences.
+ * @returns The number of cells.
+ *
+ * @example
+ * ```ts
+ * import { cellWidth } from "./terminal.ts";
+ * console.log(cellWidth("kind"), cellWidth("本番"), cellWidth("e\u0301")); // 4 4 1
+ * ```
+ */
+export function cellWidth(text: string): number {
+  let cells = 0;
+  for (const char of text) cells += charCells(char);
+  return cells;
+}
+
+/**
+ * The longest start of `text` that takes at most `cells` terminal cells (see {@linkcode cellWidth}), or with
+ * `fromEnd`, the longest end.
+ *
+ * @param text The text.
+ * @param cells The most cells.
+ * @param fromEnd Whether to keep the end of the text rather than its start.
+ * @returns The part of the text kept.
+ *
+ * @example
+ * ```ts
+ * import { cutToCells } from "./terminal.ts";
+ * console.log(cutToCells("本番環境", 5), cutToCells("本番環境", 4, true)); // "本番" "環境"
+ * ```
+ */
+export function cutToCells(text: string, cells: number, fromEnd = false): string {
+  const chars = [...text];
+  if (fromEnd) chars.reverse();
+  const kept: string[] = [];
+  let used = 0;
+  for (const char of chars) {
+    const width = charCells(char);
+    if (used + width > cells) break;
+    kept.push(char);
+    used += width;
+  }
+  if (fromEnd) kept.reverse();
+  return kept.join("");
+}
+
+/**
+ * Joins segments into one line of at most `width` terminal cells (see {@linkcode cellWidth}): text beyond it is cut,
+ * and the cut marked with `…`.
  *
  * @param segments The pieces of the line.
- * @param width The most characters to show (`Infinity` for no limit).
+ * @param width The most cells to fill (`Infinity` for no limit).
  * @param paint Applies the styles.
  * @returns The line.
  *
@@ -124,24 +205,24 @@ export function fitLine(segments: readonly Segment[], width: number, paint: Pain
   let room = width;
   let line = "";
   for (const [i, { text, style }] of segments.entries()) {
-    const chars = [...text];
+    const cells = cellWidth(text);
     // A segment that fills the line exactly is cut too when text follows it, which would otherwise go unmarked.
     const more = segments.slice(i + 1).some((segment) => segment.text !== "");
-    const cut = chars.length > room || (more && chars.length === room);
-    const shown = cut ? `${chars.slice(0, Math.max(0, room - 1)).join("")}…` : text;
+    const cut = cells > room || (more && cells === room);
+    const shown = cut ? `${cutToCells(text, Math.max(0, room - 1))}…` : text;
     line += style ? paint(shown, style) : shown;
-    room -= chars.length;
+    room -= cells;
     if (cut || room <= 0) break;
   }
   return line;
 }
 
 /**
- * Splits text into lines of at most `width` characters at spaces, so that a terminal never breaks a word; a word
+ * Splits text into lines of at most `width` terminal cells at spaces, so that a terminal never breaks a word; a word
  * longer than `width` keeps a line of its own.
  *
  * @param text The text, without line breaks.
- * @param width The most characters per line.
+ * @param width The most cells per line.
  * @returns The lines, at least one.
  *
  * @example
@@ -154,7 +235,7 @@ export function wordWrap(text: string, width: number): string[] {
   const lines: string[] = [];
   let line = "";
   for (const word of text.split(" ")) {
-    if (line !== "" && line.length + 1 + word.length > width) {
+    if (line !== "" && cellWidth(line) + 1 + cellWidth(word) > width) {
       lines.push(line);
       line = word;
     } else line = line === "" ? word : `${line} ${word}`;
