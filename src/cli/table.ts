@@ -86,10 +86,14 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
     ]),
   ];
   // Too wide for one line, the source goes on a line of its own: cut, the context's name, which tells a wrong
-  // cluster, would be what is lost.
+  // cluster, would be what is lost. Too wide for a line of its own, its kubeconfig's path is shortened to its file
+  // name, then the context goes on a line of its own.
   const cluster = `cluster ${context.server} from ${context.source}`;
   if (cellWidth(printable(inFlagTerms(cluster))) <= columns) lines.push(fit([{ text: cluster }]));
-  else lines.push(fit([{ text: `cluster ${context.server}` }]), fit([{ text: `  from ${context.source}` }]));
+  else {
+    lines.push(fit([{ text: `cluster ${context.server}` }]));
+    for (const line of sourceLines(context.source, columns)) lines.push(fit([{ text: line }]));
+  }
   const state: Segment[] = [
     { text: `resourceVersion ${view.snapshot?.resourceVersion ?? "-"}  ` },
     { text: `${changeText(view, context.now)}  ` },
@@ -163,6 +167,29 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   }
   lines.push("", fit([{ text: summary(view.pods) }, quit]));
   return lines;
+}
+
+/**
+ * `  from SOURCE` in lines of at most `columns` cells when it can be: on one line, a kubeconfig's path shortened to its
+ * file name (`…/eks.kubeconfig`) if need be; else the context on a line of its own (`  context "NAME"`), so that its
+ * name (which tells a wrong cluster) is whole. Only a name that alone is wider than the terminal is cut, at its end,
+ * by the line's fit.
+ */
+function sourceLines(source: string, columns: number): string[] {
+  const text = printable(inFlagTerms(`  from ${source}`));
+  const parts = /^( {2}from kubeconfig )(.+) \((context ".*")\)$/s.exec(text);
+  if (cellWidth(text) <= columns || !parts) return [text];
+  const [, head, path, context] = parts;
+  const file = path.includes("/") ? `…/${path.slice(path.lastIndexOf("/") + 1)}` : path;
+  const short = `${head}${file} (${context})`;
+  if (cellWidth(short) <= columns) return [short];
+  const room = columns - cellWidth(head);
+  const shown = cellWidth(path) <= room
+    ? path
+    : cellWidth(file) <= room
+    ? file
+    : `…${cutToCells(path, Math.max(0, room - 1), true)}`;
+  return [`${head}${shown}`, `  ${context}`];
 }
 
 /**

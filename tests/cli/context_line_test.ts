@@ -1,0 +1,50 @@
+// The context's name, which tells a wrong cluster, is never cut while it fits on a line: the kubeconfig's path is.
+import assert from "node:assert/strict";
+import { renderTable } from "../../src/cli/table.ts";
+import { cellWidth, painter } from "../../src/cli/terminal.ts";
+import { serviceViewOf } from "./_service_view.ts";
+
+const ARN = "arn:aws:eks:eu-west-1:123456789012:cluster/prod-eu-west-1";
+
+function header(source: string, columns: number): string[] {
+  const lines = renderTable(serviceViewOf([], { zone: "a" }), {
+    input: "kubernetes:///echo.prod:grpc",
+    server: "https://ABCDEF0123456789.gr7.eu-west-1.eks.amazonaws.com",
+    source,
+    now: 0,
+    columns,
+    rows: 40,
+    paint: painter(false),
+    live: true,
+  });
+  for (const line of lines) assert.ok(cellWidth(line) <= columns, `${line} is wider than ${columns}`);
+  return lines.slice(1, lines.findIndex((line) => line.startsWith("resourceVersion")));
+}
+
+Deno.test("renderTable() at 80 columns puts an EKS context on a line of its own, and cuts the kubeconfig's path, not the name", () => {
+  const source = `kubeconfig /home/someone/.kube/clusters/production/eks.kubeconfig (context "${ARN}")`;
+  assert.deepEqual(header(source, 80), [
+    "cluster https://ABCDEF0123456789.gr7.eu-west-1.eks.amazonaws.com",
+    "  from kubeconfig /home/someone/.kube/clusters/production/eks.kubeconfig",
+    `  context "${ARN}"`,
+  ]);
+  // Narrower, the path is its file name; the name, wider alone than the terminal, is cut at its end.
+  assert.deepEqual(header(source, 60).slice(1), [
+    "  from kubeconfig …/eks.kubeconfig",
+    `  context "${ARN.slice(0, 48)}…`,
+  ]);
+  assert.deepEqual(header(source, 110), [
+    "cluster https://ABCDEF0123456789.gr7.eu-west-1.eks.amazonaws.com",
+    `  from kubeconfig …/eks.kubeconfig (context "${ARN}")`,
+  ]);
+  assert.deepEqual(header(source, 240), [
+    `cluster https://ABCDEF0123456789.gr7.eu-west-1.eks.amazonaws.com from ${source}`,
+  ]);
+});
+
+Deno.test("renderTable() cuts a context's name only when it alone is wider than the terminal", () => {
+  const source = `kubeconfig /k/eks.kubeconfig (context "${ARN}")`;
+  const lines = header(source, 40);
+  assert.equal(lines.at(-1), `  context "${ARN.slice(0, 40 - 12)}…`);
+  assert.ok(lines.includes("  from kubeconfig /k/eks.kubeconfig"), lines.join("\n"));
+});
