@@ -132,9 +132,16 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   // A terminal made smaller rewraps the lines drawn for its old width: redraw for the new one at once, not at the
   // next tick, up to a second of a garbled screen later.
   const stopResize = live ? stdout.onResize?.(() => latest && frame?.draw(table(latest, true))) : undefined;
+  // Whether the credentials came in time, as `check` tells: an exec plugin still running at the timeout means the
+  // API server was never asked. The plugin runs once for both (its credentials run it once at a time); a failure is
+  // the watch's to report.
+  let credentialsObtained = false;
+  if (command.once) {
+    connection.access.credentials.authorization().then(() => credentialsObtained = true, () => {});
+  }
   const timer = command.once
     ? setTimeout(
-      () => timedOut(command, connection.access.server, latest, stderr, finish),
+      () => timedOut(command, connection.access, credentialsObtained, latest, stderr, finish),
       command.timeoutSeconds * 1000,
     )
     : undefined;
@@ -159,7 +166,8 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
 
 function timedOut(
   command: WatchCommand,
-  server: string,
+  { server, source }: { server: string; source: string },
+  credentialsObtained: boolean,
   latest: ServiceView | undefined,
   stderr: CliOutput,
   finish: (code: number) => void,
@@ -169,6 +177,14 @@ function timedOut(
     stderr.write(
       `kgr-resolver: the snapshot above is from a LIST, but no WATCH started within ${command.timeoutSeconds} s: ` +
         `a resolver would not see changes; check the API server at ${server}, or raise --timeout\n`,
+    );
+    return finish(1);
+  }
+  if (!credentialsObtained) {
+    // An exec plugin still running (one that waits for a browser or a prompt, say): the server was never asked.
+    stderr.write(
+      `kgr-resolver: Cannot resolve ${JSON.stringify(command.input)}: no credentials within ` +
+        `${command.timeoutSeconds} s from ${source}: run its exec plugin by hand to see why, or raise --timeout\n`,
     );
     return finish(1);
   }

@@ -384,6 +384,15 @@ export const scenarios = {
       assert.equal(slowPlugin.code, 1, slowPlugin.stdout + slowPlugin.stderr);
       assert.ok(Date.now() - started < 4000, `check took ${Date.now() - started} ms with --timeout 1`);
       assert.match(slowPlugin.stdout, /^FAILED +user +no credentials within 1 s from kubeconfig /m);
+      // --once says the same, rather than blame the API server, which was never asked.
+      const slowOnce = await runCli(cli, ["--once", "--timeout", "1", "--kubeconfig", failingPluginConfig, TARGET]);
+      assert.equal(slowOnce.code, 1, slowOnce.stdout + slowOnce.stderr);
+      assert.ok(Date.now() - started < 8000, `check and --once took ${Date.now() - started} ms with --timeout 1`);
+      assert.match(
+        slowOnce.stderr,
+        /^kgr-resolver: Cannot resolve "[^"]+": no credentials within 1 s from kubeconfig .*: run its exec plugin by hand to see why, or raise --timeout\n$/,
+      );
+      assert.doesNotMatch(slowOnce.stderr, /API server/);
       // check stops at the first request that gets no answer, instead of repeating it for every step.
       const unchecked = await runCli(cli, ["check", "--kubeconfig", refusedConfig, TARGET]);
       assert.equal(unchecked.code, 1);
