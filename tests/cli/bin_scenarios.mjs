@@ -270,6 +270,33 @@ export const scenarios = {
     }
   },
 
+  async "names from EndpointSlices are printed with their control characters escaped, by --once and by check"(cli) {
+    const cluster = await startCluster();
+    try {
+      cluster.api.applySlice(endpointSlice({
+        namespace: NAMESPACE,
+        service: "echo",
+        port: { name: "grpc", port: 8080 },
+        endpoints: [
+          { ip: "10.1.0.1", pod: "x\u001b]0;pwned\u0007", zone: "a\r", nodeName: "node-1" },
+          { ip: "10.1.0.2", pod: "y\u001b[2J", ready: false, serving: false },
+        ],
+      }));
+      // deno-lint-ignore no-control-regex
+      const control = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+      const once = await runCli(cli, ["--once", "--kubeconfig", cluster.kubeconfig, TARGET]);
+      assert.equal(once.code, 0, once.stderr);
+      assert.doesNotMatch(once.stdout, control, JSON.stringify(once.stdout));
+      assert.match(once.stdout, /x\^\[\]0;pwned\\x07 10\.1\.0\.1:8080/);
+      const check = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, TARGET]);
+      assert.doesNotMatch(check.stdout, control, JSON.stringify(check.stdout));
+      assert.match(check.stdout, /x\^\[\]0;pwned\\x07/);
+      assert.match(check.stdout, /y\^\[\[2J/);
+    } finally {
+      await cluster.close();
+    }
+  },
+
   async "usage errors and bad targets exit 2, quoting the input"(cli) {
     const bad = await runCli(cli, ["--once", "kubernetes:///echo.e2e:0"]);
     assert.equal(bad.code, 2);
