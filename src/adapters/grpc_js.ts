@@ -164,6 +164,8 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     #setupFailure?: { error: ResolverError; since: number | undefined };
     /** Sets up again at `#retrySetupAt`, for a call that came before then and waits for ready. */
     #setupTimer?: ReturnType<typeof setTimeout>;
+    /** The error calls fail with, reported last and with no endpoint since. */
+    #standingError?: ResolverError;
     /**
      * Where this channel's lists start (modulo their length): the pods come sorted, and pick_first (a channel's own
      * choice) would put every channel on the first pod.
@@ -184,7 +186,15 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     }
 
     updateResolution(): void {
-      if (this.#unsubscribe) return;
+      if (this.#unsubscribe) {
+        // grpc-js 1.10 goes back to queueing calls once its own backoff after an error ends, then asks again: answered
+        // with the error that stands, they fail at once, as on 1.14, instead of waiting for the watch's next try.
+        const error = this.#standingError;
+        const session = this.#session;
+        if (error === undefined) return;
+        queueMicrotask(() => this.#session === session && this.#standingError === error && this.#reportError(error));
+        return;
+      }
       const wait = this.#retrySetupAt - Date.now();
       if (wait > 0) return this.#awaitSetup(wait);
       const session = {};
@@ -353,6 +363,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
       const listener = this.#listener;
       this.#listedIn = this.#session;
       this.#channelHasEndpoints = list.length > 0;
+      if (list.length > 0) this.#standingError = undefined;
       const attributes = error ? { [EMPTY_LIST_ERROR_ATTRIBUTE]: error.message } : {};
       const serviceConfig = list.length === 0 ? this.#emptyConfig : this.#serviceConfig;
       if (typeof listener === "function") {
@@ -364,6 +375,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     }
 
     #reportError(error: ResolverError): void {
+      this.#standingError = error;
       const status = { code: grpc.status.UNAVAILABLE, details: error.message, metadata: new grpc.Metadata() };
       const listener = this.#listener;
       if (typeof listener === "function") {
