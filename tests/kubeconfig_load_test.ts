@@ -72,6 +72,12 @@ Deno.test("parseKubeconfig() reports malformed YAML by line and column without q
   assert.equal(error.cause, undefined);
 });
 
+Deno.test("parseKubeconfig() names a merge key whose value is not a mapping, which kubectl refuses too", async () => {
+  await rejectsConfig(() => parseKubeconfig("users:\n- name: u\n  user:\n    <<: 1\n    token: t\n", "/x/config"), {
+    message: /the YAML is malformed: a `<<` merge key's value is not a mapping or a list of mappings \(kubectl refuses/,
+  });
+});
+
 Deno.test("parseKubeconfig() rejects a document that is not a mapping", async () => {
   await rejectsConfig(() => parseKubeconfig("- a\n- b\n", "/x/config"), {
     message: /the file is a YAML list, not a mapping/,

@@ -332,6 +332,7 @@ Deno.test("the kubeconfig loader names the file and field of a malformed value, 
 });
 
 Deno.test("the kubeconfig loader ignores unknown fields at every level", async () => {
+  // Without `<<` keys at any depth: YAML merge keys, refused (by kubectl too) when their value is not a mapping.
   const extra = fc.dictionary(
     fc.string({ minLength: 1, maxLength: 10 }).filter((key) =>
       !/^(name|cluster|user|context|clusters|users|contexts|current-context|server|token|namespace|exec|auth-provider|as|as-groups|as-uid|as-user-extra|username|password|tokenFile|client-|certificate-|insecure-|tls-|proxy-|disable-|extensions)/
@@ -339,7 +340,7 @@ Deno.test("the kubeconfig loader ignores unknown fields at every level", async (
     ),
     fc.jsonValue({ maxDepth: 2 }),
     { minKeys: 1, maxKeys: 4 },
-  );
+  ).filter((fields) => !JSON.stringify(fields).includes('"<<"'));
   const expected = await load(JSON.stringify(validKubeconfig()));
   await fc.assert(
     fc.asyncProperty(

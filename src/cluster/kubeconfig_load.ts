@@ -23,6 +23,9 @@ import { kubeconfigError } from "./_kubeconfig_fields.ts";
 import type { KubeconfigEntry, KubeconfigObject, KubeconfigSource, MergedKubeconfig } from "./kubeconfig_schema.ts";
 import type { ReadFile } from "./types.ts";
 
+/** The yaml package's message for a `<<` merge key whose value is not a mapping. */
+const MERGE_OF_NON_MAP = "Merge sources must be maps or map aliases";
+
 /**
  * Parses the text of a kubeconfig file (YAML or JSON). Only the shape that
  * matters is checked here; fields are checked when a context is used.
@@ -63,8 +66,12 @@ export function parseKubeconfig(text: string, file: string): KubeconfigObject {
     // The yaml package's message quotes the offending line: it may hold a token.
     const { code, pos } = error as { code?: string; pos?: [number, number] };
     const at = typeof pos?.[0] === "number" ? ` at ${lineAndColumn(text, pos[0])}` : "";
+    // Its merge-key message is fixed text, and its error has no position: name the key instead.
+    const what = (error as Error).message === MERGE_OF_NON_MAP
+      ? ": a `<<` merge key's value is not a mapping or a list of mappings (kubectl refuses it too)"
+      : "";
     throw new ConfigError(
-      `Cannot load kubeconfig ${file}: the YAML is malformed${at}${code ? ` (${code})` : ""}: ` +
+      `Cannot load kubeconfig ${file}: the YAML is malformed${at}${code ? ` (${code})` : ""}${what}: ` +
         "fix the file, or check it with `kubectl config view`",
       { file },
     );
