@@ -15,6 +15,7 @@ import { type EndpointRecorder, recordEndpoints } from "./endpoint_recorder.ts";
 import { type AdminFetch, createNamespace, deleteNamespace, kubeRequest } from "./kube_objects.ts";
 import { openTestCluster } from "./test_cluster.ts";
 import {
+  annotateService,
   applyNode,
   applySelectorService,
   createReadyPod,
@@ -233,17 +234,36 @@ Deno.test({
        * every recorder has what they give (a recorder that does not is a problem, reported with the others).
        */
       const converged = async (what: string, pods: PodSpec[], port: number, ready: boolean) => {
-        const end = Date.now() + 20_000;
-        const want = pods.map((p) =>
+        const end = Date.now() + 30_000;
+        const wanted = pods.map((p) =>
           line(p.name, [`${p.ip}:${port}`], { ready, serving: true, terminating: !ready }, true)
-        )
-          .sort().join();
+        ).sort();
+        const want = wanted.join();
         const slicesListed = () => {
           const latest = slices.states.at(-1)?.slices;
           return latest !== undefined && expectedEndpoints(latest).join() === want;
         };
+        // The controller retries a failed sync of the Service (mostly "EndpointSlice informer cache is out of
+        // date", which the rollout's pace causes) after 1, 2, 4, 8 s and so on, up to 1000 s, without another
+        // change to wake it. A change to the Service syncs it at once: nudge it after each 5 s without the pods.
+        let nudges = 0;
+        let nextNudge = Date.now() + 5000;
         while (!slicesListed()) {
-          if (Date.now() > end) throw new Error(`Timed out waiting for the slices to list the pods ${what}`);
+          if (Date.now() > nextNudge) {
+            await annotateService(fetch, ns, "roll", "kgr-e2e/nudge", String(++nudges));
+            nextNudge = Date.now() + 5000;
+          }
+          if (Date.now() > end) {
+            const latest = slices.states.at(-1);
+            const listed = latest ? expectedEndpoints(latest.slices) : [];
+            const missing = wanted.filter((l) => !listed.includes(l));
+            const extra = listed.filter((l) => !wanted.includes(l));
+            throw new Error(
+              `Timed out waiting for the slices to list the pods ${what}: at resourceVersion ${latest?.rv} ` +
+                `(${slices.states.length} states) they list ${missing.length} fewer (${missing.slice(0, 2)}) and ` +
+                `${extra.length} more (${extra.slice(0, 2)})`,
+            );
+          }
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
         for (const { name, zone, recorder } of recorders) {
@@ -259,7 +279,11 @@ Deno.test({
             await new Promise((resolve) => setTimeout(resolve, 100));
           }
         }
-        log(`${what}: every client has the slices' ${expectedEndpoints(slices.states.at(-1)!.slices).length} pods`);
+        const nudged = nudges > 0 ? ` (the controller after ${nudges} nudges of the Service)` : "";
+        log(
+          `${what}: every client has the slices' ${expectedEndpoints(slices.states.at(-1)!.slices).length} pods` +
+            nudged,
+        );
       };
       await converged("at first", live, 50051, true);
 

@@ -140,6 +140,32 @@ export async function clearTrafficDistribution(fetch: AdminFetch, namespace: str
   );
 }
 
+/**
+ * Sets an annotation on a Service (a JSON merge patch). The EndpointSlice controller syncs the Service at once on
+ * any update, which also ends a wait in its retry backoff.
+ *
+ * @param fetch The admin fetch.
+ * @param namespace Its namespace.
+ * @param name Its name.
+ * @param key The annotation's key.
+ * @param value Its value.
+ */
+export async function annotateService(
+  fetch: AdminFetch,
+  namespace: string,
+  name: string,
+  key: string,
+  value: string,
+): Promise<void> {
+  await kubeRequest(
+    fetch,
+    "PATCH",
+    `/api/v1/namespaces/${namespace}/services/${name}`,
+    { metadata: { annotations: { [key]: value } } },
+    "application/merge-patch+json",
+  );
+}
+
 /** A Pod of a selector Service, on a Node, at an address. */
 export interface PodSpec {
   /** The pod's name. */
