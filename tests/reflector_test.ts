@@ -167,6 +167,22 @@ Deno.test("runReflector() resumes from the last resourceVersion after a clean cl
   assert.equal(states.length, 3, "a BOOKMARK changes no slice and publishes nothing");
 });
 
+Deno.test("runReflector() resumes at once, unreported, a watch whose body ended in the middle of an event, as client-go does", async () => {
+  const scripted = scriptedApi([list("10", [])], [
+    (watch) => {
+      watch.send({ type: "ADDED", object: slice("a", "11") });
+      watch.controller.enqueue(new TextEncoder().encode('{"type":"ADDED","object":{"metadata":{"na'));
+      watch.close();
+    },
+    (watch) => watch.send({ type: "ADDED", object: slice("b", "12") }),
+  ]);
+  const { errors } = await run(scripted, (states) => states.length === 3);
+  assert.deepEqual(scripted.calls.map((call) => call.kind), ["list", "watch", "watch"]);
+  assert.equal((scripted.calls[2].params as WatchParams).resourceVersion, "11");
+  assert.equal(scripted.calls[2].at, 0, "resumed at once");
+  assert.deepEqual(errors, []);
+});
+
 Deno.test("runReflector() relists once from the last resourceVersion after an ERROR 410 event", async () => {
   const scripted = scriptedApi([list("10", [slice("a", "3")]), list("20", [slice("b", "18")])], [
     (watch) => watch.send(expiredEvent),

@@ -377,7 +377,11 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         if (streamed) eventful = false;
         if (streamed || event.type !== "BOOKMARK") changes++;
         recovered();
-      }, { signal: deadline.signal, onChunkRead: (bytes) => void (incompleteBytes = bytes) });
+      }, {
+        signal: deadline.signal,
+        onChunkRead: (bytes) => void (incompleteBytes = bytes),
+        onTruncated: (bytes) => trace(`watch body ended in the middle of an event: its ${bytes} bytes are dropped`),
+      });
       applyUnparsed();
     } catch (error) {
       const stall = deadline.stalled();

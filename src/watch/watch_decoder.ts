@@ -44,6 +44,8 @@ export interface DecodeOptions {
   signal?: AbortSignal;
   /** Called after each chunk's lines with the bytes of a line it left incomplete (0 when it ended with one). */
   onChunkRead?: (incompleteBytes: number) => void;
+  /** Called when the body ended in the middle of an event, with the bytes of that event dropped. */
+  onTruncated?: (droppedBytes: number) => void;
 }
 
 /**
@@ -52,8 +54,10 @@ export interface DecodeOptions {
  * complete: no promise, iterator or parse per line, so that a reader can
  * leave unparsed the events that later ones supersede (see
  * {@linkcode parseWatchEvent} and {@linkcode sliceEventHead}). A line longer
- * than `maxLineBytes`, or a body that ends in the middle of an event, throws
- * a {@linkcode KubeApiError}; the caller restarts the watch. The body is
+ * than `maxLineBytes` throws a {@linkcode KubeApiError}; the caller restarts
+ * the watch. A body that ends in the middle of an event ends like any other:
+ * the partial event is dropped (as client-go's stream watcher does on an
+ * unexpected EOF), and `onTruncated` is told. The body is
  * cancelled when reading stops early: an error, or `onLine` throwing. A
  * pushed body (undici's, on Node and Deno) is read from the connection's own
  * chunks, a web stream chunk by chunk (see `runtime/pushed_body.ts`).
@@ -114,7 +118,9 @@ export async function readWatchLines(
   else await readChunks(body, split, options.signal);
   if (pendingBytes > 0) {
     const tail = joined(pieces, new Uint8Array(0));
-    if (!isBlank(tail)) onLine(checkTail(tail));
+    if (isBlank(tail)) return;
+    if (isWholeEvent(tail)) onLine(tail);
+    else options.onTruncated?.(tail.length);
   }
 }
 
@@ -170,15 +176,14 @@ async function readChunks(
   }
 }
 
-/** A last line without its newline, once it is known to be a whole event. */
-function checkTail(line: Uint8Array): Uint8Array {
+/** Whether a last line without its newline is a whole event, rather than the start of one the body cut off. */
+function isWholeEvent(line: Uint8Array): boolean {
   try {
     parseWatchEvent(line);
+    return true;
   } catch {
-    // Without the parse error as its cause: that quotes the line, which may echo the request's credentials.
-    throw new KubeApiError("Cannot decode watch stream: the body ended in the middle of an event; the watch restarts");
+    return false;
   }
-  return line;
 }
 
 const decoder = new TextDecoder();
