@@ -419,7 +419,9 @@ Deno.test("runReflector() resumes a watch that stalls before its first byte at o
     "12",
   ]);
   assert.deepEqual(errors.map((error) => error.message), [
-    "Request to the API server stalled: no complete answer or event for 100 ms (stallTimeoutMs)",
+    "Request to the API server stalled: no complete answer or event for 100 ms (stallTimeoutMs): it restarts; if " +
+    "this repeats, check the API server's health and load (kubectl get --raw='/readyz?verbose') and that the " +
+    "proxies on the way pass an answer as it comes",
     "Request to the API server stalled: no complete answer or event for 100 ms (stallTimeoutMs), twice in a row " +
     "without a single event: API servers send a BOOKMARK about every minute, but only once their resourceVersion " +
     "moved, and on a quiet cluster some send none for minutes (before 1.34, or an etcd without " +

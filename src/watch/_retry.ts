@@ -20,7 +20,15 @@ import { withoutFetchAdvice } from "../base/_describe_cause.ts";
 export type WatchEndReason = "closed" | "timeout" | "stall" | "error" | "expired";
 
 /** A request ended by the stall deadline: no complete answer or event came for too long. */
-export class StallError extends KubeApiError {}
+export class StallError extends KubeApiError {
+  /**
+   * @param what What stalled and for how long, without advice.
+   * @param advice What to check, appended to the message.
+   */
+  constructor(readonly what: string, advice = "") {
+    super(what + advice);
+  }
+}
 
 /** A watch that ended too soon after opening: retried with backoff, traced, not reported. */
 export class QuickCloseError extends KubeApiError {}

@@ -71,13 +71,18 @@ export function stallDeadline(
       const idle = clock.now() - lastProgressAt;
       if (idle < stallTimeoutMs) return arm(stallTimeoutMs - idle);
       // A server that never answers at all (a stopped or overloaded process, packets dropped on the way) is the
-      // user's to look into; a watch that went quiet after answering is retried as a matter of course.
+      // user's to look into; a watch that went quiet after answering is retried, and reported only when the
+      // reflector cannot tell it from a quiet cluster's (see `quietAgain` there).
       const what = answered ? "no complete answer or event" : "no answer";
-      const advice = answered ? "" : ": check that it is up and answers (a stopped or overloaded API server, or " +
-        "a network that drops packets, leaves a request hanging)";
+      const advice = answered
+        ? ": it restarts; if this repeats, check the API server's health and load (kubectl get " +
+          "--raw='/readyz?verbose') and that the proxies on the way pass an answer as it comes"
+        : ": check that it is up and answers (a stopped or overloaded API server, or a network that drops " +
+          "packets, leaves a request hanging)";
       stall = new StallError(
         `Request to the API server${server ? ` at ${server}` : ""} stalled: ${what} for ${stallTimeoutMs} ms ` +
-          `(stallTimeoutMs)${advice}`,
+          "(stallTimeoutMs)",
+        advice,
       );
       controller.abort(stall);
     }, delay);

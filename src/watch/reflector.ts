@@ -279,9 +279,16 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   function check(event: WatchEvent): void {
     if (event.type === "ERROR") {
       const status = event.object as Status;
-      const message = typeof status.message === "string" ? api.redact(status.message) : undefined;
+      // kube-apiserver sends one when its own watch of etcd fails (500), or when the resume point is gone (410,
+      // relisted without a word: see `_retry.ts`).
+      const said = typeof status.message === "string" && status.message
+        ? ` (server said: ${quote(api.redact(status.message))})`
+        : "";
+      const code = typeof status.code === "number" ? ` (${status.code})` : "";
       throw new KubeApiError(
-        `Watch of EndpointSlices failed: ${message === undefined ? "ERROR event" : quote(message)}`,
+        `Watch of EndpointSlices failed: the API server${api.server ? ` at ${api.server}` : ""} sent an ERROR ` +
+          `event${code}: the watch restarts; if this repeats, check the API server's health and load (kubectl get ` +
+          `--raw='/readyz?verbose')${said}`,
         statusFields(status, (text) => api.redact(text)),
       );
     }
@@ -495,10 +502,10 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
  */
 function quietAgain(stall: StallError): StallError {
   return new StallError(
-    `${stall.message}, twice in a row without a single event: API servers send a BOOKMARK about every minute, but ` +
-      "only once their resourceVersion moved, and on a quiet cluster some send none for minutes (before 1.34, or " +
-      "an etcd without --watch-progress-notify-interval): raise stallTimeoutMs above that wait, or check that the " +
-      "proxies on the way pass a watch's events as they come",
+    `${stall.what}, twice in a row without a single event`,
+    ": API servers send a BOOKMARK about every minute, but only once their resourceVersion moved, and on a quiet " +
+      "cluster some send none for minutes (before 1.34, or an etcd without --watch-progress-notify-interval): raise " +
+      "stallTimeoutMs above that wait, or check that the proxies on the way pass a watch's events as they come",
   );
 }
 
