@@ -3,6 +3,7 @@
 // answers.
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { createConnection, createServer as createNetServer, type Socket } from "node:net";
 import { createHttpClient } from "../src/runtime/http_client.ts";
 
@@ -128,6 +129,32 @@ Deno.test("createHttpClient() goes through an HTTP proxy with CONNECT", async ()
     client.close();
     for (const socket of sockets) socket.destroy();
     await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    await server.close();
+  }
+});
+
+/** A TLS server on 127.0.0.1 with the fixtures' certificate (SAN 127.0.0.1, ::1, localhost), answering `{}`. */
+async function tlsServer() {
+  const read = (name: string) => Deno.readTextFile(new URL(`./fixtures/${name}`, import.meta.url));
+  const server = createHttpsServer({ cert: await read("server.pem"), key: await read("server-key.pem") });
+  server.on("request", (_req, res) => res.end("{}"));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return { port, ca: await read("ca.pem"), close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+Deno.test("createHttpClient() trusts a CA bundle whose first CERTIFICATE block does not parse", async () => {
+  const server = await tlsServer();
+  const garbage = "-----BEGIN CERTIFICATE-----\nQUJDREVGR0g=\n-----END CERTIFICATE-----\n";
+  const client = await createHttpClient({ tls: { ca: garbage + server.ca, caSource: "ca.pem" } });
+  try {
+    const { response } = await client.fetch(`https://localhost:${server.port}/version`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+  } finally {
+    client.close();
     await server.close();
   }
 });

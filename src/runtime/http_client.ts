@@ -28,6 +28,7 @@ import { type HttpClient, type HttpResponse, readableResponse } from "./http_res
 import { nodeHttpClient } from "./node_http_client.ts";
 import { runtimeKey } from "./runtime.ts";
 import { type Connector, socks5Connector } from "./socks5_connector.ts";
+import { tlsOptions } from "./tls_options.ts";
 import type { TlsSettings } from "./types.ts";
 
 export type { HttpClient, HttpResponse } from "./http_response.ts";
@@ -73,10 +74,8 @@ export async function createHttpClient({ tls, proxyUrl, proxySource }: HttpClien
  * (README, "Process lifetime"), but it speaks to proxies, which `node_http_client.ts` does not.
  */
 function bunFetchClient(tls: TlsSettings, proxy: string): HttpClient {
-  const options: Record<string, unknown> = { rejectUnauthorized: !tls.insecureSkipVerify };
-  if (tls.ca) options.ca = tls.ca;
-  if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
-  if (tls.serverName) options.serverName = tls.serverName;
+  const { servername, ...rest } = tlsOptions(tls);
+  const options: Record<string, unknown> = { ...rest, ...(servername !== undefined ? { serverName: servername } : {}) };
   return {
     async fetch(url, init) {
       const response = await fetch(url, { ...init, tls: options, proxy } as RequestInit);
@@ -92,10 +91,7 @@ async function undiciClient(
   proxySource: string | undefined,
 ): Promise<HttpClient> {
   const undici = await import("undici");
-  const connect: Record<string, unknown> = { rejectUnauthorized: !tls.insecureSkipVerify };
-  if (tls.ca) connect.ca = tls.ca;
-  if (tls.cert && tls.key) Object.assign(connect, { cert: tls.cert, key: tls.key });
-  if (tls.serverName) connect.servername = tls.serverName;
+  const connect: Record<string, unknown> = { ...tlsOptions(tls) };
   const factory = releasingPool(undici);
   const agent = !proxyUrl
     ? new undici.Agent({ connect, factory })

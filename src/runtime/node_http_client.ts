@@ -20,6 +20,7 @@ import * as https from "node:https";
 import type { Socket } from "node:net";
 import { type HttpClient, type HttpResponse, readableResponse } from "./http_response.ts";
 import { unrefTimer } from "./unref_timer.ts";
+import { tlsOptions } from "./tls_options.ts";
 import type { TlsSettings } from "./types.ts";
 
 /** How long a new connection may take, TLS included, as undici's connect timeout (10 s). */
@@ -65,10 +66,7 @@ export function nodeHttpClient(
 ): HttpClient {
   // HTTP/1.1 named in the TLS hello, as undici does: an HTTP/2-only server (a gRPC server's port) refuses it in
   // TLS, where without it Node's answered 403, which the API errors took for a missing RBAC grant.
-  const options: TlsOptions = { rejectUnauthorized: !tls.insecureSkipVerify, ALPNProtocols: ["http/1.1"] };
-  if (tls.ca) options.ca = tls.ca;
-  if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
-  if (tls.serverName) options.servername = tls.serverName;
+  const options: TlsOptions = { ...tlsOptions(tls), ALPNProtocols: ["http/1.1"] };
   // An agent's `timeout` closes only pooled sockets: one a request is on (a quiet watch) stays.
   const plain = new http.Agent({ keepAlive: true, timeout: idleTimeoutMs });
   const secure = new https.Agent({ keepAlive: true, timeout: idleTimeoutMs, ...options });

@@ -1,0 +1,72 @@
+/**
+ * The `node:tls` options of a cluster's TLS settings, shared by the HTTP clients of every runtime
+ * (`http_client.ts`, `node_http_client.ts`). Like Go's `AppendCertsFromPEM`, which kubectl trusts its CA with,
+ * a `CERTIFICATE` block that does not parse as X.509 is skipped rather than failing the whole bundle: left in,
+ * it made Deno's `node:tls` throw an uncaught error after the handshake, and Node and Bun fail verification
+ * when it came first.
+ *
+ * @module
+ */
+
+import { X509Certificate } from "node:crypto";
+import type { TlsSettings } from "./types.ts";
+
+/** The `node:tls` connect options that {@linkcode tlsOptions} sets. */
+export interface TlsOptions {
+  /** The CA certificates to trust, PEM, as the only roots; absent means the system roots. */
+  ca?: string;
+  /** Client certificate, PEM. */
+  cert?: string;
+  /** Client key, PEM. */
+  key?: string;
+  /** The name sent in SNI and verified. */
+  servername?: string;
+  /** Whether the server's certificate is verified. */
+  rejectUnauthorized: boolean;
+}
+
+/**
+ * The `node:tls` options for a cluster's TLS settings: the CA's certificates that parse, the client certificate,
+ * the server name and whether to verify.
+ *
+ * @param tls The cluster's TLS settings.
+ * @returns The options.
+ * @throws {Error} When the CA holds no `CERTIFICATE` block that parses as X.509.
+ *
+ * @example The options of a cluster with a private CA
+ * ```ts
+ * import { tlsOptions } from "./tls_options.ts";
+ * const ca = await Deno.readTextFile("tests/fixtures/ca.pem");
+ * const options = tlsOptions({ ca, caSource: "ca.pem", serverName: "kubernetes" });
+ * console.log(options.servername, options.rejectUnauthorized); // kubernetes true
+ * ```
+ */
+export function tlsOptions(tls: TlsSettings): TlsOptions {
+  const options: TlsOptions = { rejectUnauthorized: !tls.insecureSkipVerify };
+  if (tls.ca) options.ca = parsedCertificates(tls.ca, tls.caSource);
+  if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
+  if (tls.serverName) options.servername = tls.serverName;
+  return options;
+}
+
+/** The `CERTIFICATE` blocks of `pem` that parse as X.509; throws when there is none. */
+function parsedCertificates(pem: string, source: string): string {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  const parsed = blocks.filter(parses);
+  if (parsed.length === 0) {
+    throw new Error(
+      `Cannot trust the CA in ${source}: none of its ${blocks.length} CERTIFICATE blocks is an X.509 certificate: ` +
+        "replace it with the PEM of the cluster's CA certificate",
+    );
+  }
+  return `${parsed.join("\n")}\n`;
+}
+
+function parses(block: string): boolean {
+  try {
+    new X509Certificate(block);
+    return true;
+  } catch {
+    return false;
+  }
+}

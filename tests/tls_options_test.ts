@@ -1,0 +1,25 @@
+import assert from "node:assert/strict";
+import { tlsOptions } from "../src/runtime/tls_options.ts";
+
+const ca = await Deno.readTextFile(new URL("./fixtures/ca.pem", import.meta.url));
+/** Valid PEM armour around DER that is no certificate. */
+const garbage = "-----BEGIN CERTIFICATE-----\nQUJDREVGR0g=\n-----END CERTIFICATE-----\n";
+
+Deno.test("tlsOptions() skips a CERTIFICATE block that does not parse, as kubectl does", () => {
+  assert.equal(tlsOptions({ ca: garbage + ca, caSource: "ca.pem" }).ca, ca.trim() + "\n");
+  assert.equal(tlsOptions({ ca: ca + garbage, caSource: "ca.pem" }).ca, ca.trim() + "\n");
+});
+
+Deno.test("tlsOptions() refuses a CA with no certificate that parses, naming its source", () => {
+  assert.throws(
+    () => tlsOptions({ ca: garbage, caSource: "certificate-authority /tmp/ca.pem" }),
+    {
+      message: "Cannot trust the CA in certificate-authority /tmp/ca.pem: none of its 1 CERTIFICATE blocks is an " +
+        "X.509 certificate: replace it with the PEM of the cluster's CA certificate",
+    },
+  );
+});
+
+Deno.test("tlsOptions() leaves the system roots when there is no CA", () => {
+  assert.deepEqual(tlsOptions({ caSource: "the system trust store" }), { rejectUnauthorized: true });
+});
