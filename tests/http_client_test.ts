@@ -2,6 +2,7 @@
 // through the CLI's `check` in tests/cli/bin_scenarios.mjs, and the CLI's --timeout against a server that never
 // answers.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createConnection, createServer as createNetServer, type Socket } from "node:net";
@@ -156,5 +157,94 @@ Deno.test("createHttpClient() trusts a CA bundle whose first CERTIFICATE block d
   } finally {
     client.close();
     await server.close();
+  }
+});
+
+/** Runs openssl in `dir`; rejects with what it printed when it fails. */
+function openssl(dir: string, ...args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+    let errors = "";
+    child.stderr.on("data", (data) => errors += data);
+    child.on("error", reject);
+    child.on("close", (code) => code === 0 ? resolve() : reject(new Error(`openssl ${args[0]}: ${errors}`)));
+  });
+}
+
+/** A CA and a server certificate it signed whose only name is the IP address 10.96.0.1, as a Service's ClusterIP. */
+async function clusterIpCertificate() {
+  const dir = await Deno.makeTempDir({ prefix: "kgr-ip-san-" });
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2"];
+  try {
+    await openssl(
+      dir,
+      "req",
+      "-x509",
+      ...ec,
+      "-keyout",
+      "ca-key.pem",
+      "-out",
+      "ca.pem",
+      "-subj",
+      "/CN=ip CA",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign",
+    );
+    await openssl(
+      dir,
+      "req",
+      "-x509",
+      ...ec,
+      "-keyout",
+      "key.pem",
+      "-out",
+      "server.pem",
+      "-subj",
+      "/CN=ip server",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca-key.pem",
+      "-addext",
+      "basicConstraints=critical,CA:FALSE",
+      "-addext",
+      "subjectAltName=IP:10.96.0.1",
+      "-addext",
+      "extendedKeyUsage=serverAuth",
+    );
+    const read = (name: string) => Deno.readTextFile(`${dir}/${name}`);
+    return { ca: await read("ca.pem"), cert: await read("server.pem"), key: await read("key.pem") };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("createHttpClient() verifies an IP address tls-server-name against the certificate's IP addresses", async () => {
+  const { ca, cert, key } = await clusterIpCertificate();
+  const names: unknown[] = [];
+  const server = createHttpsServer({ cert, key }, (_req, res) => res.end("{}"));
+  server.on("secureConnection", (socket) => names.push(socket.servername));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  const fetchWith = async (serverName: string) => {
+    const client = await createHttpClient({ tls: { ca, caSource: "ca.pem", serverName } });
+    try {
+      const { response } = await client.fetch(`https://127.0.0.1:${port}/version`, {
+        signal: AbortSignal.timeout(5000),
+      });
+      await response.body?.cancel();
+      return response.status;
+    } finally {
+      client.close();
+    }
+  };
+  try {
+    assert.equal(await fetchWith("10.96.0.1"), 200);
+    assert.ok(names.every((name) => !name), `SNI sent: ${JSON.stringify(names)}`);
+    await assert.rejects(fetchWith("10.96.0.2"), { code: "ERR_TLS_CERT_ALTNAME_INVALID" });
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });

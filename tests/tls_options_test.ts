@@ -23,3 +23,20 @@ Deno.test("tlsOptions() refuses a CA with no certificate that parses, naming its
 Deno.test("tlsOptions() leaves the system roots when there is no CA", () => {
   assert.deepEqual(tlsOptions({ caSource: "the system trust store" }), { rejectUnauthorized: true });
 });
+
+Deno.test("tlsOptions() sends no server name that is an IP address and checks the certificate against it", () => {
+  const options = tlsOptions({ caSource: "ca.pem", serverName: "10.96.0.1" });
+  assert.equal(options.servername, undefined);
+  const certificate = { subject: { CN: "kube-apiserver" }, subjectaltname: "IP Address:10.96.0.1" };
+  const check = options.checkServerIdentity!;
+  assert.equal(check("127.0.0.1", certificate as never), undefined);
+  assert.match(
+    String(check("10.96.0.1", { ...certificate, subjectaltname: "IP Address:10.96.0.2" } as never)),
+    /10\.96\.0\.1/,
+  );
+});
+
+Deno.test("tlsOptions() sends a server name that is a DNS name", () => {
+  const options = tlsOptions({ caSource: "ca.pem", serverName: "kubernetes.default.svc" });
+  assert.deepEqual(options, { rejectUnauthorized: true, servername: "kubernetes.default.svc" });
+});

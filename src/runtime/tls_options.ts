@@ -5,10 +5,15 @@
  * it made Deno's `node:tls` throw an uncaught error after the handshake, and Node and Bun fail verification
  * when it came first.
  *
+ * A `tls-server-name` that is an IP address is sent in no SNI (Node warns, Deno and Bun refuse an IP there, and
+ * kubectl sends none) and is checked against the certificate's IP addresses, as kubectl does.
+ *
  * @module
  */
 
 import { X509Certificate } from "node:crypto";
+import { isIP } from "node:net";
+import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import type { TlsSettings } from "./types.ts";
 
 /** The `node:tls` connect options that {@linkcode tlsOptions} sets. */
@@ -21,6 +26,8 @@ export interface TlsOptions {
   key?: string;
   /** The name sent in SNI and verified. */
   servername?: string;
+  /** Verifies the certificate against `tls-server-name` when that is an IP address, whatever host is connected. */
+  checkServerIdentity?: (host: string, certificate: PeerCertificate) => Error | undefined;
   /** Whether the server's certificate is verified. */
   rejectUnauthorized: boolean;
 }
@@ -45,7 +52,9 @@ export function tlsOptions(tls: TlsSettings): TlsOptions {
   const options: TlsOptions = { rejectUnauthorized: !tls.insecureSkipVerify };
   if (tls.ca) options.ca = parsedCertificates(tls.ca, tls.caSource);
   if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
-  if (tls.serverName) options.servername = tls.serverName;
+  const name = tls.serverName;
+  if (name && isIP(name)) options.checkServerIdentity = (_host, certificate) => checkServerIdentity(name, certificate);
+  else if (name) options.servername = name;
   return options;
 }
 
