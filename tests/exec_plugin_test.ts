@@ -34,3 +34,13 @@ Deno.test("runExecPlugin() tells a plugin that printed more than 16 MiB from one
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("runExecPlugin() looks a bare command up in this process's PATH when the plugin's env sets another", async () => {
+  const result = await runExecPlugin({
+    command: "sh",
+    args: ["-c", 'echo "$PATH"'],
+    env: { PATH: "/nonexistent" },
+    timeoutMs: 5_000,
+  });
+  assert.deepEqual(result, { ok: true, stdout: "/nonexistent\n", stderr: "" });
+});

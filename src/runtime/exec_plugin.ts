@@ -8,6 +8,7 @@
 import { type ChildProcess, execFile } from "node:child_process";
 import process from "node:process";
 import type { Socket } from "node:net";
+import { commandInPath } from "./_command_in_path.ts";
 import { refusedByRuntime } from "./files.ts";
 import { unrefTimer } from "./unref_timer.ts";
 
@@ -21,7 +22,7 @@ import { unrefTimer } from "./unref_timer.ts";
  * ```
  */
 export interface ExecPluginRequest {
-  /** The program; a bare name is looked up in `PATH`. */
+  /** The program; a bare name is looked up in this process's `PATH`, even when `env` sets another. */
   command: string;
   /** Its arguments. */
   args: string[];
@@ -114,8 +115,12 @@ export function runExecPlugin(
       child?.stderr?.destroy();
     }, request.timeoutMs));
     try {
+      // Only when the plugin's `PATH` differs: looking a name up reads directories, which Deno may not allow.
+      const command = request.env.PATH !== undefined && request.env.PATH !== process.env.PATH
+        ? commandInPath(request.command, process.env.PATH)
+        : request.command;
       child = execFile(
-        request.command,
+        command,
         request.args,
         {
           env: { ...process.env, ...request.env },
