@@ -13,24 +13,18 @@
 
 import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
-import { checkServerIdentity, type PeerCertificate } from "node:tls";
+import { checkServerIdentity, type ConnectionOptions } from "node:tls";
 import type { TlsSettings } from "./types.ts";
 
-/** The `node:tls` connect options that {@linkcode tlsOptions} sets. */
-export interface TlsOptions {
-  /** The CA certificates to trust, PEM, as the only roots; absent means the system roots. */
-  ca?: string;
-  /** Client certificate, PEM. */
-  cert?: string;
-  /** Client key, PEM. */
-  key?: string;
-  /** The name sent in SNI and verified. */
-  servername?: string;
-  /** Verifies the certificate against `tls-server-name` when that is an IP address, whatever host is connected. */
-  checkServerIdentity?: (host: string, certificate: PeerCertificate) => Error | undefined;
-  /** Whether the server's certificate is verified. */
-  rejectUnauthorized: boolean;
-}
+/**
+ * The `node:tls` connect options that {@linkcode tlsOptions} sets: the CA as the only roots (absent: the system
+ * roots), the client certificate and key, the name sent in SNI and verified, whether to verify, and, for an IP
+ * address `tls-server-name`, the check of the certificate against it whatever host is connected.
+ */
+export type TlsOptions = Pick<
+  ConnectionOptions,
+  "ca" | "cert" | "key" | "servername" | "rejectUnauthorized" | "checkServerIdentity"
+>;
 
 /**
  * The `node:tls` options for a cluster's TLS settings: the CA's certificates that parse, the client certificate,
