@@ -228,3 +228,12 @@ Deno.test("loadKubeconfigFiles() says that a listed folder is a folder, not a fi
     await Deno.remove(dir);
   }
 });
+
+Deno.test("parseKubeconfig() reads the first YAML document only, as kubectl does", () => {
+  const first = "current-context: dev\ncontexts: []\n";
+  assert.deepEqual(parseKubeconfig(`${first}---\n`, "/tmp/config"), { "current-context": "dev", contexts: [] });
+  assert.deepEqual(
+    parseKubeconfig(`${first}---\ncurrent-context: other\n`, "/tmp/config"),
+    { "current-context": "dev", contexts: [] },
+  );
+});

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { parse, type ScalarTag, type Tags } from "yaml";
+import { parseAllDocuments, type ScalarTag, type Tags } from "yaml";
 import { ConfigError } from "../base/errors.ts";
 import { isRecord, typeName } from "../base/_util.ts";
 import { trace } from "../runtime/trace.ts";
@@ -27,8 +27,9 @@ import type { ReadFile } from "./types.ts";
 const MERGE_OF_NON_MAP = "Merge sources must be maps or map aliases";
 
 /**
- * Parses the text of a kubeconfig file (YAML or JSON). Only the shape that
- * matters is checked here; fields are checked when a context is used.
+ * Parses the text of a kubeconfig file (YAML or JSON): its first document, as
+ * kubectl does. Only the shape that matters is checked here; fields are
+ * checked when a context is used.
  *
  * @param text The file's text.
  * @param file The file, for messages.
@@ -48,13 +49,16 @@ export function parseKubeconfig(text: string, file: string): KubeconfigObject {
   try {
     // logLevel "error": warnings would go to the console (process.emitWarning) and may quote the text.
     // merge: `<<: *anchor` merge keys, which go-yaml v2 (kubectl's) applies and YAML 1.2 does not have.
-    value = parse(text, {
+    // The first document only, as kubectl reads it: a second one, or a `---` at the end, is ignored.
+    const [first] = parseAllDocuments(text, {
       prettyErrors: false,
       logLevel: "error",
       uniqueKeys: false,
       merge: true,
       customTags: withYaml11Booleans,
     });
+    if (first?.errors.length) throw first.errors[0];
+    value = first?.toJS();
   } catch (error) {
     if (refusedByRuntime(error)) {
       throw new ConfigError(
