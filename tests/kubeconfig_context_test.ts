@@ -138,30 +138,6 @@ Deno.test("accessFromKubeconfig() sets an exec env entry without a value to the 
   assert.equal(requests[0].env.B, "");
 });
 
-Deno.test("accessFromKubeconfig() prefers certificate-authority-data over certificate-authority", async () => {
-  const access = await fromObject(config({
-    "certificate-authority-data": base64(CA),
-    "certificate-authority": "/does/not/exist/ca.crt",
-  }));
-  assert.equal(access.tls.ca, CA);
-  assert.equal(
-    access.tls.caSource,
-    'certificate-authority-data of cluster "c"',
-  );
-});
-
-Deno.test("accessFromKubeconfig() prefers client-certificate-data and client-key-data over files", async () => {
-  const access = await fromObject(config({}, {
-    "client-certificate-data": base64(CERT),
-    "client-certificate": "/does/not/exist.crt",
-    "client-key-data": base64(KEY),
-    "client-key": "/does/not/exist.key",
-  }));
-  assert.equal(access.tls.cert, CERT);
-  assert.equal(access.tls.key, KEY);
-  assert.equal(await access.credentials.authorization(), undefined);
-});
-
 Deno.test("accessFromKubeconfig() takes client keys in PKCS#1, SEC1 and PKCS#8 form", async () => {
   const pairs = [["client.pem", "client-key.pem"], ["client.pem", "client-key-pkcs1.pem"], [
     "client-ec.pem",
@@ -299,6 +275,29 @@ Deno.test("accessFromKubeconfig() rejects insecure-skip-tls-verify together with
       message: /sets both insecure-skip-tls-verify and a certificate authority/,
     },
   );
+});
+
+Deno.test("accessFromKubeconfig() rejects a file and data for the same certificate or key, as kubectl does", async () => {
+  await rejectsConfig(
+    fromObject(config({ "certificate-authority": "/tmp/ca.crt", "certificate-authority-data": base64(OTHER_CA) })),
+    {
+      message: /clusters\[0\]\.cluster sets both certificate-authority and certificate-authority-data: keep one/,
+      field: "clusters[0].cluster.certificate-authority",
+    },
+  );
+  for (const name of ["client-certificate", "client-key"]) {
+    await rejectsConfig(
+      fromObject(config({}, {
+        "client-certificate-data": base64(CERT),
+        "client-key-data": base64(KEY),
+        [name]: "/tmp/client.pem",
+      })),
+      {
+        message: new RegExp(`users\\[0\\]\\.user sets both ${name} and ${name}-data: keep one`),
+        field: `users[0].user.${name}`,
+      },
+    );
+  }
 });
 
 Deno.test("accessFromKubeconfig() passes tls-server-name and proxy-url through", async () => {

@@ -102,6 +102,13 @@ export async function readKubeconfigCluster(
   let caPath: string | undefined;
   const caData = optionalString(value, "certificate-authority-data", entry);
   const caFile = optionalString(value, "certificate-authority", entry);
+  if (caData && caFile) {
+    throw kubeconfigError(
+      file,
+      `${field}.certificate-authority`,
+      `${field} sets both certificate-authority and certificate-authority-data: keep one (kubectl refuses this too)`,
+    );
+  }
   if (caData) {
     ca = decodePemData(
       caData,

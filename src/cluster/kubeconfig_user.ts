@@ -178,6 +178,15 @@ export async function readKubeconfigUser(
   const certFile = optionalString(value, "client-certificate", entry);
   const keyData = optionalString(value, "client-key-data", entry);
   const keyFile = optionalString(value, "client-key", entry);
+  for (const [path, data, name] of [[certFile, certData, "client-certificate"], [keyFile, keyData, "client-key"]]) {
+    if (path && data) {
+      throw kubeconfigError(
+        file,
+        `${field}.${name}`,
+        `${field} sets both ${name} and ${name}-data: keep one (kubectl refuses this too)`,
+      );
+    }
+  }
   const certField = `${field}.${certData ? "client-certificate-data" : "client-certificate"}`;
   const keyField = `${field}.${keyData ? "client-key-data" : "client-key"}`;
   const names = { cert: certField, key: keyField };
