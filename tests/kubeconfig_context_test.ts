@@ -115,6 +115,29 @@ Deno.test("accessFromKubeconfig() resolves an exec command with a slash against 
   assert.equal(requests[0].command, `${dir}/bin/plugin`);
 });
 
+Deno.test("accessFromKubeconfig() sends the server as written and a null config to a plugin, as kubectl", async () => {
+  const requests: ExecPluginRequest[] = [];
+  const object = config({ server: "https://k.example:6443/", "insecure-skip-tls-verify": true }, {
+    exec: { apiVersion: "client.authentication.k8s.io/v1", command: "plugin", provideClusterInfo: true },
+  });
+  const access = await accessFromKubeconfig(mergeKubeconfigs([{ config: object as KubeconfigObject }]), {
+    readFile: readTextFile,
+    runExecPlugin: (request) => {
+      requests.push(request);
+      const status = { token: "t" };
+      const stdout = JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status });
+      return Promise.resolve({ ok: true, stderr: "", stdout });
+    },
+  });
+  assert.equal(await access.credentials.authorization(), "Bearer t");
+  // What kubectl 1.36 sent for this cluster.
+  assert.deepEqual(JSON.parse(requests[0].env.KUBERNETES_EXEC_INFO).spec.cluster, {
+    server: "https://k.example:6443/",
+    "insecure-skip-tls-verify": true,
+    config: null,
+  });
+});
+
 Deno.test("accessFromKubeconfig() sets an exec env entry without a value to the empty string, as kubectl does", async () => {
   const requests: ExecPluginRequest[] = [];
   const object = config({}, {

@@ -138,7 +138,8 @@ export async function readKubeconfigCluster(
     );
   }
 
-  const execInfo: Record<string, unknown> = { server };
+  // As client-go's ConfigToExecCluster: the server as written, and a `config` (null without the extension).
+  const execInfo: Record<string, unknown> = { server: serverText };
   if (tlsServerName) execInfo["tls-server-name"] = tlsServerName;
   if (insecure) execInfo["insecure-skip-tls-verify"] = true;
   if (ca !== undefined) {
@@ -147,6 +148,7 @@ export async function readKubeconfigCluster(
   if (proxyUrl) execInfo["proxy-url"] = proxyUrl;
   const disableCompression = value["disable-compression"] === true;
   if (disableCompression) execInfo["disable-compression"] = true;
+  execInfo.config = null;
   if (Array.isArray(value.extensions)) {
     for (const extension of value.extensions) {
       if (
