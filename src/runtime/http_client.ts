@@ -23,6 +23,7 @@
  */
 
 import type { Socket } from "node:net";
+import { caughtPeerCertificate } from "./_caught_peer_certificate.ts";
 import { settledOnAbort } from "./abortable.ts";
 import { type HttpClient, type HttpResponse, readableResponse } from "./http_response.ts";
 import { nodeHttpClient } from "./node_http_client.ts";
@@ -93,13 +94,11 @@ async function undiciClient(
   const undici = await import("undici");
   const connect: Record<string, unknown> = { ...tlsOptions(tls) };
   const factory = releasingPool(undici);
+  const secure = caughtPeerCertificate(undici.buildConnector(connect) as Connector);
   const agent = !proxyUrl
-    ? new undici.Agent({ connect, factory })
+    ? new undici.Agent({ connect: secure, factory })
     : new URL(proxyUrl).protocol === "socks5:"
-    ? new undici.Agent({
-      connect: socks5Connector(proxyUrl, undici.buildConnector(connect) as Connector, proxySource),
-      factory,
-    })
+    ? new undici.Agent({ connect: socks5Connector(proxyUrl, secure, proxySource), factory })
     : new undici.ProxyAgent({ uri: proxyUrl, requestTls: connect, factory });
   return {
     fetch: (url, init) => requestAsResponse(undici, agent, url, init),
