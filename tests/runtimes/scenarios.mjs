@@ -554,6 +554,32 @@ export const scenarios = {
     }
   },
 
+  async "TLS: a CA bundle with a block that does not parse, and an IP address tls-server-name, work as in kubectl"() {
+    const [cert, key, ca] = await Promise.all(["server.pem", "server-key.pem", "ca.pem"].map(fixture));
+    const api = await startFakeApiServer({ token: "t", tls: { cert, key } });
+    api.applySlice(endpointSlice({
+      namespace: NAMESPACE,
+      service: "echo",
+      port: { name: "grpc", port: 8080 },
+      endpoints: [{ ip: "10.1.0.1", pod: "a" }],
+    }));
+    // Valid PEM armour around DER that is no certificate: kubectl skips it.
+    const garbage = "-----BEGIN CERTIFICATE-----\nQUJDREVGR0g=\n-----END CERTIFICATE-----\n";
+    try {
+      const bundle = await firstResult({ kubeconfig: api.kubeconfig({ ca: garbage + ca }) });
+      assert.equal(bundle.endpoints?.length, 1, String(bundle?.message));
+      const none = await firstResult({ kubeconfig: api.kubeconfig({ ca: garbage }) });
+      assert.match(none.message, /none of its 1 CERTIFICATE blocks is an X\.509 certificate/);
+      // The server's certificate names IP:127.0.0.1 and IP:::1; the connection goes to 127.0.0.1.
+      const ip = await firstResult({ server: api.url, token: "t", ca, tlsServerName: "::1" });
+      assert.equal(ip.endpoints?.length, 1, String(ip?.message));
+      const wrong = await firstResult({ server: api.url, token: "t", ca, tlsServerName: "10.0.0.9" });
+      assert.match(wrong.message, /TLS verification .*10\.0\.0\.9/);
+    } finally {
+      await api.close();
+    }
+  },
+
   async "TLS: an API server certificate that has expired or is not valid yet says so on Node and Bun, not to check the CA"() {
     const certs = await outOfPeriodCertificates();
     for (const [name, period] of [["expired", /has expired/], ["future", /is not valid yet/]]) {
