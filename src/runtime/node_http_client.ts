@@ -20,7 +20,7 @@ import * as https from "node:https";
 import type { Socket } from "node:net";
 import { type HttpClient, type HttpResponse, readableResponse } from "./http_response.ts";
 import { unrefTimer } from "./unref_timer.ts";
-import { tlsOptions } from "./tls_options.ts";
+import { type TlsOptions, tlsOptions } from "./tls_options.ts";
 import type { TlsSettings } from "./types.ts";
 
 /** How long a new connection may take, TLS included, as undici's connect timeout (10 s). */
@@ -33,11 +33,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
  */
 const IDLE_TIMEOUT_MS = 4_000;
 
-/** The TLS options of `node:https`, from a cluster's settings. */
-type TlsOptions = Pick<
-  https.AgentOptions,
-  "ca" | "cert" | "key" | "servername" | "rejectUnauthorized" | "ALPNProtocols"
->;
+/** The TLS options of `node:https`: a cluster's (`tls_options.ts`) and HTTP/1.1 in ALPN. */
+type HttpsOptions = TlsOptions & Pick<https.AgentOptions, "ALPNProtocols">;
 
 /**
  * Creates an HTTP client on `node:http`/`node:https` whose sockets never keep the process alive; redirects are
@@ -66,7 +63,7 @@ export function nodeHttpClient(
 ): HttpClient {
   // HTTP/1.1 named in the TLS hello, as undici does: an HTTP/2-only server (a gRPC server's port) refuses it in
   // TLS, where without it Node's answered 403, which the API errors took for a missing RBAC grant.
-  const options: TlsOptions = { ...tlsOptions(tls), ALPNProtocols: ["http/1.1"] };
+  const options: HttpsOptions = { ...tlsOptions(tls), ALPNProtocols: ["http/1.1"] };
   // An agent's `timeout` closes only pooled sockets: one a request is on (a quiet watch) stays.
   const plain = new http.Agent({ keepAlive: true, timeout: idleTimeoutMs });
   const secure = new https.Agent({ keepAlive: true, timeout: idleTimeoutMs, ...options });
