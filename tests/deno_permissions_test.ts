@@ -36,7 +36,7 @@ async function runDeno(args: string[]): Promise<string> {
   return new TextDecoder().decode(output.stdout).trim();
 }
 
-Deno.test("Deno without a permission: the sources tried name the flag to add, not an unset variable or a missing file", async () => {
+Deno.test("Deno without a permission: the error names the flag to add, not an unset variable or a missing file", async () => {
   const home = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
   try {
     const kubeconfig = join(home, ".kube", "config");
@@ -50,18 +50,30 @@ Deno.test("Deno without a permission: the sources tried name the flag to add, no
       }),
     );
 
-    const noEnv = await findCluster(["--allow-read"], { HOME: home, KUBECONFIG: kubeconfig });
-    assert.match(
-      noEnv,
-      /KUBECONFIG \(this Deno process may not read it: run it with --allow-env, or add it to its list\)/,
+    // What decides the cluster cannot be read: it stops, rather than go on to a source that may be another cluster.
+    assert.equal(
+      await findCluster(["--allow-read"], { HOME: home, KUBECONFIG: kubeconfig }),
+      "failed Cannot tell which cluster to use: this Deno process may not read KUBECONFIG, and kubectl uses the " +
+        "kubeconfig it names whenever it is set: run it with --allow-env, or add KUBECONFIG to its list " +
+        "(--allow-env=KUBECONFIG,...), or pass cluster.kubeconfig or cluster.server",
     );
-    assert.match(
-      noEnv,
-      /in-cluster \(this Deno process may not read KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT/,
+    // It used ~/.kube/config, which in a pod may be the image's, though the pod's service account wins.
+    assert.equal(
+      await findCluster(["--allow-read", "--allow-env=KUBECONFIG,HOME"], { HOME: home }),
+      "failed Cannot tell whether this process runs in a pod: this Deno process may not read " +
+        "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT, which decide whether the in-cluster service account " +
+        "is used (before ~/.kube/config): run it with --allow-env, or add them to its list " +
+        "(--allow-env=KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT,...), or pass cluster.kubeconfig or " +
+        "cluster.server",
     );
+    // In a pod, with a HOME that does not exist and files outside the service account's folder refused: the error
+    // was ~/.kube/config's "cannot be read by this Deno process", the variable left out.
     assert.match(
-      noEnv,
-      /~\/\.kube\/config \(this Deno process may not read HOME: run it with --allow-env, or add HOME to its list\)/,
+      await findCluster([`--allow-read=${REPO}`, "--allow-env=KUBECONFIG,HOME,KUBERNETES_SERVICE_PORT"], {
+        HOME: join(home, "absent"),
+        KUBERNETES_SERVICE_PORT: "443",
+      }),
+      /^failed Cannot tell whether this process runs in a pod: this Deno process may not read KUBERNETES_SERVICE_HOST, which decides .* add it to its list \(--allow-env=KUBERNETES_SERVICE_HOST,\.\.\.\)/,
     );
 
     // HOME unset: only Deno's own lookup can find the home directory, and that needs --allow-sys.

@@ -315,6 +315,58 @@ Deno.test("resolveClusterAccess() takes a kubeconfig object with a context", asy
   );
 });
 
+Deno.test("resolveClusterAccess() stops when Deno may not read KUBECONFIG, rather than use another cluster", async () => {
+  const files = { ...SA_FILES, "/home/me/.kube/config": kubeconfigText("https://home.example") };
+  const refused = (names: string[]) =>
+    fakeEnvironment(IN_CLUSTER_VARS, files, {
+      homeDirectory: () => "/home/me",
+      refused: (name) => names.includes(name),
+    });
+  // It used the pod's service account, or ~/.kube/config, though KUBECONFIG may name another cluster.
+  await rejectsConfig(resolveClusterAccess({}, refused(["KUBECONFIG"])), {
+    message:
+      /^Cannot tell which cluster to use: this Deno process may not read KUBECONFIG, and kubectl uses the kubeconfig it names whenever it is set: run it with --allow-env, or add KUBECONFIG to its list \(--allow-env=KUBECONFIG,\.\.\.\), or pass cluster\.kubeconfig or cluster\.server$/,
+    field: "KUBECONFIG",
+  });
+  await rejectsConfig(resolveClusterAccess({ context: "dev" }, refused(["KUBECONFIG"])), /may not read KUBECONFIG/);
+  // An option that names the cluster makes KUBECONFIG irrelevant.
+  const server = await resolveClusterAccess({ server: "https://10.0.0.1" }, refused(["KUBECONFIG"]));
+  assert.equal(server.server, "https://10.0.0.1");
+  const kubeconfig = await resolveClusterAccess({ kubeconfig: "/home/me/.kube/config" }, refused(["KUBECONFIG"]));
+  assert.equal(kubeconfig.server, "https://home.example");
+});
+
+Deno.test("resolveClusterAccess() stops when Deno may not read the in-cluster variables, rather than use ~/.kube/config", async () => {
+  const files = { ...SA_FILES, "/home/me/.kube/config": kubeconfigText("https://home.example") };
+  const environment = (vars: Record<string, string>, names: string[]) =>
+    fakeEnvironment(vars, files, { homeDirectory: () => "/home/me", refused: (name) => names.includes(name) });
+  // It used ~/.kube/config, an image's, in a pod whose own service account wins.
+  await rejectsConfig(
+    resolveClusterAccess({}, environment({}, ["KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"])),
+    {
+      message:
+        /^Cannot tell whether this process runs in a pod: this Deno process may not read KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT, which decide whether the in-cluster service account is used \(before ~\/\.kube\/config\): run it with --allow-env, or add them to its list \(--allow-env=KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT,\.\.\.\), or pass cluster\.kubeconfig or cluster\.server$/,
+      field: "KUBERNETES_SERVICE_HOST",
+    },
+  );
+  await rejectsConfig(
+    resolveClusterAccess({}, environment({ KUBERNETES_SERVICE_PORT: "443" }, ["KUBERNETES_SERVICE_HOST"])),
+    {
+      message: /may not read KUBERNETES_SERVICE_HOST, which decides whether .* add it to its list/,
+      field: "KUBERNETES_SERVICE_HOST",
+    },
+  );
+  // A variable known to be unset rules the pod out, whatever the refused one holds.
+  const unset = await resolveClusterAccess({}, environment({}, ["KUBERNETES_SERVICE_PORT"]));
+  assert.equal(unset.server, "https://home.example");
+  // So do a KUBECONFIG that names a file, and cluster.context, which in-cluster access cannot serve.
+  const refusedBoth = ["KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"];
+  const listed = await resolveClusterAccess({}, environment({ KUBECONFIG: "/home/me/.kube/config" }, refusedBoth));
+  assert.equal(listed.server, "https://home.example");
+  const context = await resolveClusterAccess({ context: "dev" }, environment({}, refusedBoth));
+  assert.equal(context.server, "https://home.example");
+});
+
 Deno.test("resolveClusterAccess() with options.context skips the in-cluster service account", async () => {
   const files = {
     ...SA_FILES,

@@ -39,7 +39,8 @@ export const SERVICE_ACCOUNT_DIRECTORY = "/var/run/secrets/kubernetes.io/service
  * @param tried Where to say why this source does not apply.
  * @returns The access, or `undefined` when not in a pod.
  * @throws {ConfigError} When `KUBERNETES_SERVICE_PORT` is not a port, the host
- * makes no URL, or the token or CA file cannot be read.
+ * makes no URL, the token or CA file cannot be read, or on Deno the variables
+ * may not be read (and neither is known to be unset).
  *
  * @example A fake pod
  * ```ts
@@ -67,6 +68,20 @@ export async function inClusterAccess(
       .filter((name) => name !== undefined);
     const refused = unset.filter(env.refused);
     const notSet = unset.filter((name) => !refused.includes(name));
+    // Only a variable known to be unset rules the pod out: a refused one may be set, and the pod's service
+    // account would then win over ~/.kube/config.
+    if (refused.length > 0 && notSet.length === 0) {
+      const [names, decide, them] = refused.length > 1
+        ? [refused.join(" and "), "decide", "them"]
+        : [refused[0], "decides", "it"];
+      throw new ConfigError(
+        `Cannot tell whether this process runs in a pod: this Deno process may not read ${names}, which ${decide} ` +
+          "whether the in-cluster service account is used (before ~/.kube/config): run it with --allow-env, or " +
+          `add ${them} to its list (--allow-env=${refused.join(",")},...), ` +
+          "or pass cluster.kubeconfig or cluster.server",
+        { field: refused[0] },
+      );
+    }
     const reasons = [
       ...(notSet.length > 0 ? [`${notSet.join(" and ")} ${notSet.length > 1 ? "are" : "is"} not set`] : []),
       ...(refused.length > 0

@@ -49,7 +49,9 @@ import type { ClusterAccess, ClusterOptions, Credentials, Environment, SourceAcc
  * @param environment Injected environment, files and clock; defaults to the real ones.
  * @returns Server, namespace, TLS settings, credentials, identity and source.
  * @throws {ConfigError} When nothing is found (the message lists what was
- * tried), or a kubeconfig, file or option is malformed.
+ * tried), a kubeconfig, file or option is malformed, or on Deno a variable
+ * that decides the source (`KUBECONFIG`, `KUBERNETES_SERVICE_HOST`/`PORT`)
+ * may not be read and no option makes it irrelevant.
  *
  * @example Default discovery
  * ```ts ignore
@@ -188,12 +190,16 @@ async function findSource(
   if (kubeconfigSet) {
     const fromList = await kubeconfigListAccess(list, options.context, env, tried);
     if (fromList) return fromList;
-  } else {
-    tried.push(
-      env.refused("KUBECONFIG")
-        ? "KUBECONFIG (this Deno process may not read it: run it with --allow-env, or add it to its list)"
-        : "KUBECONFIG (not set)",
+  } else if (env.refused("KUBECONFIG")) {
+    // Whether it is set cannot be told, and kubectl uses it whenever it is: any other source may be the wrong cluster.
+    throw new ConfigError(
+      "Cannot tell which cluster to use: this Deno process may not read KUBECONFIG, and kubectl uses the " +
+        "kubeconfig it names whenever it is set: run it with --allow-env, or add KUBECONFIG to its list " +
+        "(--allow-env=KUBECONFIG,...), or pass cluster.kubeconfig or cluster.server",
+      { field: "KUBECONFIG" },
     );
+  } else {
+    tried.push("KUBECONFIG (not set)");
   }
 
   if (options.context === undefined) {
