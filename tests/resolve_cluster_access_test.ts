@@ -428,6 +428,37 @@ Deno.test("resolveClusterAccess() picks the namespace: options, context, POD_NAM
   assert.equal(await ns({}, {}, kubeconfig()), "default");
 });
 
+Deno.test('resolveClusterAccess() in a pod whose namespace file Deno may not read says so, not "default"', async () => {
+  const refused = Object.assign(new Error(`Requires read access to "${SA}/namespace"`), { name: "NotCapable" });
+  const files: Record<string, string> = SA_FILES;
+  const readFile = (path: string) =>
+    path === `${SA}/namespace` ? Promise.reject(refused) : Promise.resolve(files[path]);
+  const inPod = await resolveClusterAccess({}, fakeEnvironment(IN_CLUSTER_VARS, {}, { readFile }));
+  // It was "default", and `check` then said to grant access in the wrong namespace.
+  assert.throws(() => inPod.namespace, (error: unknown) => {
+    assert.ok(error instanceof ConfigError);
+    assert.equal(
+      error.message,
+      `Cannot read the pod's namespace: ${SA}/namespace cannot be read by this Deno process: run it with ` +
+        "--allow-read, or add the file to its list; fix it, or name the namespace in the target " +
+        "(kubernetes:///SERVICE.NAMESPACE:PORT)",
+    );
+    assert.equal(error.file, `${SA}/namespace`);
+    return true;
+  });
+  // A file that does not exist is "default", as in client-go; so is a refused one outside a pod, on a laptop
+  // whose --allow-read names only its kubeconfig.
+  const noFile = await resolveClusterAccess({}, fakeEnvironment(IN_CLUSTER_VARS, { [`${SA}/token`]: "t" }));
+  assert.equal(noFile.namespace, "default");
+  const laptop = await resolveClusterAccess(
+    {},
+    fakeEnvironment({ KUBECONFIG: "/k" }, {}, {
+      readFile: (path) => path === "/k" ? Promise.resolve(kubeconfigText("https://kc.example")) : readFile(path),
+    }),
+  );
+  assert.equal(laptop.namespace, "default");
+});
+
 Deno.test("resolveClusterAccess() rejects a namespace that is not a DNS label", async () => {
   await rejectsConfig(
     resolveClusterAccess(

@@ -14,8 +14,9 @@ import type { ReadFile } from "./types.ts";
  * Reads a file named in the configuration. A file that exists but cannot be
  * read (permissions, a folder) is handed to `unreadable` as the problem
  * `cannot be read (CODE)` and what to do about it (`check its permissions`, or
- * on Deno without `--allow-read` for it, that flag): it returns the error to
- * throw, or `undefined` to go on as if the file did not exist.
+ * on Deno without `--allow-read` for it, that flag), with the error caught:
+ * it returns the error to throw, or `undefined` to go on as if the file did
+ * not exist.
  *
  * @param readFile Reads the file; `undefined` when it does not exist.
  * @param path The file.
@@ -36,17 +37,22 @@ import type { ReadFile } from "./types.ts";
 export async function readConfigFile(
   readFile: ReadFile,
   path: string,
-  unreadable: (problem: string, fix: string, code: string | undefined) => Error | undefined,
+  unreadable: (problem: string, fix: string, code: string | undefined, cause: unknown) => Error | undefined,
 ): Promise<string | undefined> {
   try {
     return await readFile(path);
   } catch (error) {
     const code = errorCode(error);
     const failure = refusedByRuntime(error)
-      ? unreadable("cannot be read by this Deno process", "run it with --allow-read, or add the file to its list", code)
+      ? unreadable(
+        "cannot be read by this Deno process",
+        "run it with --allow-read, or add the file to its list",
+        code,
+        error,
+      )
       : code === "EISDIR"
-      ? unreadable("is a folder (EISDIR)", "give the path of a file in it", code)
-      : unreadable(`cannot be read (${code})`, "check its permissions", code);
+      ? unreadable("is a folder (EISDIR)", "give the path of a file in it", code, error)
+      : unreadable(`cannot be read (${code})`, "check its permissions", code, error);
     if (failure) throw failure;
     return undefined;
   }

@@ -9,6 +9,7 @@
  */
 
 import { ConfigError } from "../base/errors.ts";
+import { refusedByRuntime } from "../runtime/files.ts";
 import { trace } from "../runtime/trace.ts";
 import { readConfigFile, readOrFail } from "./_read_config_file.ts";
 import { joinPath } from "./_paths.ts";
@@ -157,18 +158,51 @@ export async function inClusterAccess(
         "since the pod started (kubectl get serviceaccount -n <namespace>); a restarted pod gets a new token",
     }),
     user: `service account token ${tokenPath}`,
-    source: "in-cluster service account",
+    source: IN_CLUSTER_SOURCE,
   };
+}
+
+/**
+ * The name of the in-cluster source, {@linkcode SourceAccess.source} of what
+ * {@linkcode inClusterAccess} finds.
+ *
+ * @example Telling the in-cluster source apart
+ * ```ts
+ * import { IN_CLUSTER_SOURCE } from "./in_cluster.ts";
+ * console.log(IN_CLUSTER_SOURCE); // in-cluster service account
+ * ```
+ */
+export const IN_CLUSTER_SOURCE = "in-cluster service account";
+
+/**
+ * Options of {@linkcode inClusterNamespace}.
+ *
+ * @example For the in-cluster source
+ * ```ts
+ * import type { InClusterNamespaceOptions } from "./in_cluster.ts";
+ * const options: InClusterNamespaceOptions = { inCluster: true };
+ * ```
+ */
+export interface InClusterNamespaceOptions {
+  /**
+   * Whether the cluster is reached with the service account: then a `namespace` file that this Deno process may
+   * not read is an error, not `default` (whether it exists cannot be told, and in a pod it does).
+   * @default {false}
+   */
+  inCluster?: boolean;
 }
 
 /**
  * The pod's namespace: `POD_NAMESPACE` (set through the downward API), else
  * the service account's `namespace` file. A file that cannot be read is
- * traced and skipped.
+ * traced and skipped, as client-go does, except one that this Deno process may
+ * not read when `options.inCluster` is set.
  *
  * @param env The environment and files.
+ * @param options Whether the cluster is reached with the service account.
  * @returns The namespace, or `undefined` when neither is set.
- * @throws {ConfigError} When the namespace found is not an RFC 1123 label.
+ * @throws {ConfigError} When the namespace found is not an RFC 1123 label, or
+ * with `options.inCluster`, when this Deno process may not read the file.
  *
  * @example The namespace from the downward API
  * ```ts
@@ -179,11 +213,16 @@ export async function inClusterAccess(
  */
 export async function inClusterNamespace(
   env: Pick<Required<Environment>, "env" | "serviceAccountDirectory" | "readFile">,
+  options: InClusterNamespaceOptions = {},
 ): Promise<string | undefined> {
   const podNamespace = env.env("POD_NAMESPACE")?.trim();
   if (podNamespace) return checkNamespace(podNamespace, "POD_NAMESPACE");
   const path = joinPath(env.serviceAccountDirectory, "namespace");
-  const text = await readConfigFile(env.readFile, path, (problem, fix) => {
+  const text = await readConfigFile(env.readFile, path, (problem, fix, _code, cause) => {
+    // "default" would send the user to grant access in the wrong namespace.
+    if (options.inCluster && refusedByRuntime(cause)) {
+      return new ConfigError(`Cannot read the pod's namespace: ${path} ${problem}: ${fix}`, { file: path, cause });
+    }
     trace(`${path} ${problem} (${fix}): using namespace "default"`);
     return undefined;
   });
