@@ -183,6 +183,21 @@ Deno.test("tokenFileCredentials() uses fallbackToken until the file is read once
   assert.equal(await credentials.authorization(), "Bearer from-file");
 });
 
+Deno.test("tokenFileCredentials() names --allow-read for a file Deno may not read, not falling back to fallbackToken", async () => {
+  const refused = Object.assign(new Error('Requires read access to "/t"'), { name: "NotCapable" });
+  const credentials = tokenFileCredentials("/t", {
+    readFile: () => Promise.reject(refused),
+    label: 'user "u" of kubeconfig /k',
+    fallbackToken: "inline",
+  });
+  // It sent the inline token, and a 401 then said to write a valid token into /t.
+  await rejectsConfig(credentials.authorization(), {
+    message:
+      /^Cannot read the token of user "u" of kubeconfig \/k: \/t cannot be read by this Deno process: run it with --allow-read, or add the file to its list$/,
+    file: "/t",
+  });
+});
+
 Deno.test("tokenFileCredentials() rejects a missing, empty or unreadable file", async () => {
   await rejectsConfig(
     tokenFileCredentials("/missing", {

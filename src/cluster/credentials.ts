@@ -9,6 +9,7 @@
 
 import { encodeBase64 } from "../base/_util.ts";
 import { ConfigError } from "../base/errors.ts";
+import { refusedByRuntime } from "../runtime/files.ts";
 import { trace } from "../runtime/trace.ts";
 import { readConfigFile } from "./_read_config_file.ts";
 import type { Credentials, ReadFile } from "./types.ts";
@@ -143,7 +144,8 @@ export interface TokenFileOptions {
   /**
    * A token to send while the file has never been read (kubeconfig `token`
    * beside `tokenFile`): client-go sends it when the file cannot be read, and
-   * the file's token once it can.
+   * the file's token once it can. Not sent for a file that this Deno process
+   * may not read: `authorization()` then throws, naming `--allow-read`.
    */
   fallbackToken?: string;
 }
@@ -159,7 +161,8 @@ export interface TokenFileOptions {
  * @param options File reading, clock, refresh period and labels.
  * @returns The credentials.
  * @throws {ConfigError} From `authorization()`, when the file is missing,
- * empty or unreadable, no earlier read succeeded and there is no `fallbackToken`.
+ * empty or unreadable, no earlier read succeeded and there is no `fallbackToken`
+ * (or this Deno process may not read the file).
  *
  * @example The in-cluster token
  * ```ts ignore
@@ -182,17 +185,18 @@ export function tokenFileCredentials(
   let stale = true;
   let reading: Promise<string> | undefined;
 
-  const fail = (problem: string) =>
+  const fail = (problem: string, cause?: unknown) =>
     new ConfigError(`Cannot read the token of ${label}: ${problem}`, {
       file: options.file ?? path,
       ...(options.field !== undefined ? { field: options.field } : {}),
+      ...(cause !== undefined ? { cause } : {}),
     });
 
   async function read(): Promise<string> {
     const text = await readConfigFile(
       options.readFile,
       path,
-      (problem, fix) => fail(`${path} ${problem}: ${fix}`),
+      (problem, fix, _code, cause) => fail(`${path} ${problem}: ${fix}`, cause),
     );
     if (text === undefined) {
       throw fail(`${path} does not exist: create it or fix the path`);
@@ -213,7 +217,8 @@ export function tokenFileCredentials(
       stale = false;
       return next;
     } catch (error) {
-      if (header === undefined && fallback !== undefined) {
+      // A file that Deno may not read is no missing file: the inline token would fail with advice about the file.
+      if (header === undefined && fallback !== undefined && !refusedByRuntime((error as Error).cause)) {
         trace(`token file ${path} could not be read, using the inline token: ${(error as Error).message}`);
         return fallback;
       }
