@@ -447,9 +447,11 @@ async function churnSection(backend: Backend): Promise<void> {
     count.requests.add(event.auditID);
     if (event.verb === "list") count.lists.add(event.auditID);
     if (event.verb === "watch") count.watches.add(event.auditID);
-    // A LIST, or a watch without a resourceVersion (it replays every slice first), reads the whole state.
-    const resourceVersion = new URL(event.requestURI, "https://audit.invalid").searchParams.get("resourceVersion");
-    if (event.verb === "list" || !resourceVersion) count.fullState.add(event.auditID);
+    // A LIST, a watch without a resourceVersion, and a streaming list (a watch with sendInitialEvents=true,
+    // whatever its resourceVersion) replay every slice: each reads the whole state.
+    const query = new URL(event.requestURI, "https://audit.invalid").searchParams;
+    const streamingList = query.get("sendInitialEvents") === "true";
+    if (event.verb === "list" || !query.get("resourceVersion") || streamingList) count.fullState.add(event.auditID);
     if (event.stage === "ResponseComplete" && event.responseStatus?.code === 410) count.gone++;
   }
   for (const [peer, count] of counts) {

@@ -238,7 +238,8 @@ function apiLoadTable(results: CoreResults): string[] {
     `**API load.** The clients watch one Service side by side for ${fmt(first.minutes, 1)} min while a slice ` +
     `changes every second and kube-apiserver restarts ${first.restarts} times: requests per minute by the audit ` +
     "log (in brackets the ratio to the best of the Go original and client-node), and the full-state reads among " +
-    "them (LISTs, and watches without a resourceVersion, which replay every slice).",
+    "them (LISTs, watches without a resourceVersion, and streaming lists, i.e. watches with " +
+    "`sendInitialEvents=true`: each replays every slice).",
     "",
     "| client | requests per minute | LISTs | watches | full-state reads |",
     "| --- | --- | --- | --- | --- |",
