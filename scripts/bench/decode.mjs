@@ -2,7 +2,7 @@
 // endpoints each), cut into network-sized chunks: our decoder
 // (src/watch/watch_decoder.ts) vs the line splitter @kubernetes/client-node 1.x uses
 // (node:readline over the response stream, then JSON.parse of each line) vs
-// JSON.parse of the same lines alone (the limit). Runs on Deno and Node;
+// JSON.parse of the same lines alone (a reference, not a bound). Runs on Deno, Bun and Node;
 // prints one JSON line of results.
 //
 //   deno run -A scripts/bench/decode.mjs [events] [chunkBytes] [rounds]
@@ -103,7 +103,7 @@ function streamOf(parts) {
 }
 
 const peers = {
-  /** The limit: JSON.parse of lines already split and decoded. */
+  /** The reference: JSON.parse of lines already split and decoded (strings made once, before the rounds). */
   "JSON.parse": () => {
     let count = 0;
     for (const line of lines) if (JSON.parse(line).type) count++;
