@@ -139,3 +139,66 @@ Deno.test("createChannel() refuses resolver.scheme, which the target's scheme ov
   );
   assert.deepEqual(recording.schemes, [], "nothing registered");
 });
+
+Deno.test("createChannel() with resolver options uses them for that channel alone, and equal options share one entry", async () => {
+  // Each createChannel() with resolver options registered them for the whole scheme: grpc-js clients and option-less
+  // channels created afterwards went to that channel's cluster, with its credentials.
+  const { endpointSlice, startFakeApiServer } = await import("@kgr/resolver/testing");
+  const { register } = await import("@kgr/resolver");
+  const { echoCaller, EchoService, startEchoServer } = await import("../scripts/echo_service.mjs");
+  const clusters = await Promise.all(["prod", "test"].map(async (name, i) => {
+    const api = await startFakeApiServer();
+    const backend = await startEchoServer(grpc, { name, host: `127.0.0.${i + 2}`, port: 0 });
+    api.applySlice(endpointSlice({
+      namespace: "acc",
+      service: "echo",
+      port: { name: "grpc", port: backend.port },
+      endpoints: [{ ip: backend.host, pod: name }],
+    }));
+    return { api, backend };
+  }));
+  const [prod, test] = clusters;
+  const target = "k8s-nice-own:///echo.acc:grpc";
+  const Echo = grpc.makeGenericClientConstructor(EchoService, "Echo");
+  const clients: grpc.Client[] = [];
+  const channels: grpc.Channel[] = [];
+  const answer = (options: grpc.ClientOptions = {}) => {
+    const client = new Echo(target, grpc.credentials.createInsecure(), options);
+    clients.push(client);
+    return echoCaller(client)("hi") as Promise<string>;
+  };
+  const channel = (resolver?: Record<string, unknown>) => {
+    const created = createChannel(target, undefined, resolver ? { resolver } : {}) as unknown as grpc.Channel;
+    channels.push(created);
+    return created;
+  };
+  /** The private channel option that names the channel's resolver options (grpc-js keeps the options private). */
+  const idOf = (created: grpc.Channel) =>
+    (created as unknown as { internalChannel: { options: Record<string, unknown> } }).internalChannel
+      .options["kgr_resolver.channel_options"];
+  try {
+    register({ grpc, scheme: "k8s-nice-own", cluster: { kubeconfig: prod.api.kubeconfig() } });
+    assert.equal(await answer(), "prod:hi");
+    const own = channel({ cluster: { kubeconfig: test.api.kubeconfig() } });
+    assert.equal(await answer({ channelOverride: own }), "test:hi");
+    assert.equal(await answer(), "prod:hi", "a grpc-js client created afterwards");
+    assert.equal(await answer({ channelOverride: channel() }), "prod:hi", "a channel without resolver options");
+    // Equal inline options (keys in another order too) share one id, and so grpc-js's subchannels; others get theirs.
+    const again = channel({ cluster: { kubeconfig: test.api.kubeconfig() } });
+    assert.equal(await answer({ channelOverride: again }), "test:hi");
+    const reordered = channel({ stallTimeoutMs: 60_000, cluster: { kubeconfig: test.api.kubeconfig() } });
+    const sameReordered = channel({ cluster: { kubeconfig: test.api.kubeconfig() }, stallTimeoutMs: 60_000 });
+    assert.equal(typeof idOf(own), "string");
+    assert.equal(idOf(again), idOf(own));
+    assert.equal(idOf(sameReordered), idOf(reordered));
+    assert.notEqual(idOf(reordered), idOf(own));
+    assert.equal(idOf(channels[1]), undefined, "a channel without resolver options carries no id");
+  } finally {
+    for (const client of clients) client.close();
+    for (const created of channels) created.close();
+    for (const { api, backend } of clusters) {
+      await backend.stop();
+      await api.close();
+    }
+  }
+});

@@ -28,6 +28,7 @@ import {
 } from "./_register_options.ts";
 import { emptyListConfig, serviceConfigOf, warnOfPickFirstFallback } from "./_service_config.ts";
 import { createStaleNote } from "./_stale_note.ts";
+import { channelResolverOptions } from "./_channel_resolver_options.ts";
 
 export type { GrpcModule, RegisterOptions } from "./_register_options.ts";
 
@@ -82,16 +83,36 @@ interface ObjectListener {
  * ```
  */
 export function register(options: RegisterOptions = {}): void {
-  // Bad options throw here, not later on a channel.
-  const scheme = checkRegisterOptions(options);
-  const grpc = options.grpc ?? (peerGrpc as unknown as GrpcModule);
-  registerBalancer(grpc);
-  if (options.loadBalancing !== undefined) checkLoadBalancing(grpc, options.loadBalancing);
+  const { scheme, grpc } = checkResolverOptions(options);
   const schemes = registered.get(grpc.experimental.registerResolver) ?? new Set();
   registered.set(grpc.experimental.registerResolver, schemes.add(scheme));
   setTraceSink((text) => grpc.experimental.trace(grpc.logVerbosity.DEBUG as never, "kubernetes_resolver", text));
   if (runtimeKey() === "deno") installDenoGoawayWorkaround();
   grpc.experimental.registerResolver(scheme, createResolverClass(grpc, options) as never);
+}
+
+/**
+ * Checks resolver options as {@linkcode register} does, without registering them: for options of one channel (see
+ * `_channel_resolver_options.ts`). Bad options throw here, not later on a channel.
+ *
+ * @param options Scheme, grpc-js module, cluster access, load balancing.
+ * @returns The scheme, and the grpc-js module (with our policy registered).
+ * @throws {TypeError} When an option cannot work, naming it (see `register()`).
+ * @throws {RangeError} When `subsetSize` or `subsetSeed` is out of range.
+ * @throws {ConfigError} When a `cluster` option is unknown, of the wrong type, or excludes another.
+ *
+ * @example A channel's own options
+ * ```ts ignore
+ * import * as grpc from "@grpc/grpc-js";
+ * checkResolverOptions({ grpc, cluster: { context: "test" }, subsetSize: 10 });
+ * ```
+ */
+export function checkResolverOptions(options: RegisterOptions): { scheme: string; grpc: GrpcModule } {
+  const scheme = checkRegisterOptions(options);
+  const grpc = options.grpc ?? (peerGrpc as unknown as GrpcModule);
+  registerBalancer(grpc);
+  if (options.loadBalancing !== undefined) checkLoadBalancing(grpc, options.loadBalancing);
+  return { scheme, grpc };
 }
 
 /** Schemes registered per copy of grpc-js (keyed by its registerResolver function). */
@@ -114,8 +135,12 @@ export function isRegistered(grpc: GrpcModule, scheme: string): boolean {
   return registered.get(grpc.experimental.registerResolver)?.has(scheme) ?? false;
 }
 
-function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
-  const emptyConfig = emptyListConfig(grpc, options);
+/**
+ * The resolver class registered for a scheme, with the options given to `register()`; a channel created with its own
+ * (see `_channel_resolver_options.ts`) uses those instead.
+ */
+function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOptions) {
+  const registeredEmptyConfig = emptyListConfig(grpc, registeredOptions);
   return class KubernetesResolver {
     static getDefaultAuthority(uri: GrpcUri): string {
       try {
@@ -156,9 +181,9 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
     /** The resolution note of `#lastList` otherwise: the snapshot's `portNote`, or none. */
     #note = "";
     #setupBackoff = createBackoff();
-    #subsetter = options.subsetSize === undefined
-      ? undefined
-      : createSubsetter(options.subsetSize, options.subsetSeed ?? (Math.random() * 2 ** 32) >>> 0);
+    /** The channel's own resolver options, else the registered ones. */
+    #options: RegisterOptions;
+    #subsetter?: ReturnType<typeof createSubsetter>;
     #retrySetupAt = 0;
     /** Why cluster access could not be set up, while the next try waits for `#retrySetupAt`. */
     #setupFailure?: { error: ResolverError; since: number | undefined };
@@ -174,7 +199,13 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
 
     constructor(uri: GrpcUri, listener: FunctionListener | ObjectListener, channelOptions: Record<string, unknown>) {
       this.#listener = listener;
+      const own = channelResolverOptions(channelOptions);
+      const options = this.#options = own ?? registeredOptions;
+      if (options.subsetSize !== undefined) {
+        this.#subsetter = createSubsetter(options.subsetSize, options.subsetSeed ?? (Math.random() * 2 ** 32) >>> 0);
+      }
       const channelConfig = channelOptions["grpc.service_config"];
+      const emptyConfig = own ? emptyListConfig(grpc, own) : registeredEmptyConfig;
       this.#serviceConfig = channelConfig ? null : serviceConfigOf(options.loadBalancing);
       this.#emptyConfig = channelConfig ? null : emptyConfig ?? this.#serviceConfig;
       if (channelConfig) warnOfPickFirstFallback(grpc, channelConfig);
@@ -205,7 +236,7 @@ function createResolverClass(grpc: GrpcModule, options: RegisterOptions) {
         queueMicrotask(() => current() && this.#reportError(error));
         return;
       }
-      this.#unsubscribe = subscribeEndpoints(this.#target, options, {
+      this.#unsubscribe = subscribeEndpoints(this.#target, this.#options, {
         onEndpoints: (snapshot) => {
           if (!current()) return;
           this.#setupBackoff.reset();

@@ -9,7 +9,8 @@ import * as peerGrpc from "@grpc/grpc-js";
 import * as niceGrpc from "nice-grpc";
 import { ResolverError, TargetError } from "../base/errors.ts";
 import { parseTarget } from "../base/target.ts";
-import { isRegistered, register } from "./grpc_js.ts";
+import { checkResolverOptions, isRegistered, register } from "./grpc_js.ts";
+import { createWithResolverOptions } from "./_channel_resolver_options.ts";
 import {
   type GrpcModule,
   isGrpcJsScheme,
@@ -53,9 +54,10 @@ export interface CreateChannelOptions {
 
 /**
  * Creates a nice-grpc channel to a Kubernetes Service. The resolver is
- * registered with nice-grpc's copy of grpc-js when `options.resolver` is
- * given or the scheme is not registered there yet; an earlier `register()`
- * with the same copy is kept otherwise. Proxy environment variables are
+ * registered with nice-grpc's copy of grpc-js when the scheme is not
+ * registered there yet (without options: an earlier `register()` with the
+ * same copy is kept). `options.resolver` applies to this channel only;
+ * channels without it use those of `register()`. Proxy environment variables are
  * ignored for this channel unless `grpc.enable_http_proxy` is set, because
  * pod addresses are never reached through an HTTP proxy.
  *
@@ -115,13 +117,19 @@ export function createChannel(
     );
   }
   const { scheme } = parseTarget(target);
-  // A null grpc is left to register(), which refuses it.
+  // A null grpc is left to the checks, which refuse it.
   const grpc = resolver?.grpc === undefined ? niceGrpcsOwnGrpc() : resolver.grpc;
-  if (resolver !== undefined || !isRegistered(grpc, scheme)) register({ ...resolver, scheme, grpc });
-  return niceGrpc.createChannel(target, credentials, {
-    "grpc.enable_http_proxy": 0,
-    ...channelOptions as niceGrpc.ChannelOptions,
-  });
+  const own = resolver === undefined ? undefined : { ...resolver, scheme, grpc };
+  if (own !== undefined) checkResolverOptions(own);
+  // Registered without options, so that this channel's never become another's (register()'s are kept).
+  if (!isRegistered(grpc, scheme)) register({ scheme, grpc });
+  const create = (resolverOption: Record<string, string>) =>
+    niceGrpc.createChannel(target, credentials, {
+      "grpc.enable_http_proxy": 0,
+      ...channelOptions as niceGrpc.ChannelOptions,
+      ...resolverOption,
+    });
+  return own === undefined ? create({}) : createWithResolverOptions(own, create);
 }
 
 /** The options `resolver` takes: `register()`'s but `scheme`, which comes from the target. */
