@@ -165,6 +165,55 @@ Deno.test("execCredentials() shares one plugin run between concurrent calls", as
   assert.equal(await runs(dir), 1);
 });
 
+Deno.test("execCredentials() of equal configurations share the plugin's answer process-wide, as client-go does", async () => {
+  // Each new watch or channel of an equal inline { cluster: { kubeconfig } } resolved its own credentials and ran the
+  // plugin again: 10 watchEndpoints() loops ran a 0.3 s plugin 10 times.
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(dir, "plugin", countingPlugin(V1));
+  const first = execCredentials(execConfig(command, V1, { args: ["--cluster", "a"] }), { run: runExecPlugin });
+  const second = execCredentials(execConfig(command, V1, { args: ["--cluster", "a"] }), { run: runExecPlugin });
+  assert.equal(await first.authorization(), "Bearer tok-1");
+  assert.equal(await second.authorization(), "Bearer tok-1");
+  assert.equal(await runs(dir), 1);
+  // Another stanza (or another cluster told to the plugin) is another identity.
+  const other = execCredentials(execConfig(command, V1, { args: ["--cluster", "b"] }), { run: runExecPlugin });
+  assert.equal(await other.authorization(), "Bearer tok-2");
+  const told = execCredentials(
+    execConfig(command, V1, { args: ["--cluster", "a"], cluster: { server: "https://b" } }),
+    {
+      run: runExecPlugin,
+    },
+  );
+  assert.equal(await told.authorization(), "Bearer tok-3");
+  assert.equal(await first.authorization(), "Bearer tok-1");
+  assert.equal(await runs(dir), 3);
+});
+
+Deno.test("execCredentials() sharing an answer run the plugin once again after a 401 of each, and at expiry", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(dir, "plugin", countingPlugin(V1, "2030-01-01T00:00:00Z"));
+  const time = clock(Date.parse("2029-12-31T23:00:00Z"));
+  const config = () => execConfig(command, V1, { args: ["--shared"] });
+  const first = execCredentials(config(), { run: runExecPlugin, now: time.now });
+  const second = execCredentials(config(), { run: runExecPlugin, now: time.now });
+  assert.equal(await first.authorization(), "Bearer tok-1");
+  assert.equal(await second.authorization(), "Bearer tok-1");
+  // Both get a 401 for tok-1: the first runs the plugin again, the second's drops nothing newer.
+  first.invalidate();
+  assert.equal(await first.authorization(), "Bearer tok-2");
+  second.invalidate();
+  assert.equal(await second.authorization(), "Bearer tok-2");
+  assert.equal(await runs(dir), 2);
+  // A 401 for the answer that stands drops it for both.
+  second.invalidate();
+  assert.equal(await first.authorization(), "Bearer tok-3");
+  assert.equal(await second.authorization(), "Bearer tok-3");
+  time.advance(59 * 60_000 + 55_000); // within 10 s of expiry
+  assert.equal(await second.authorization(), "Bearer tok-4");
+  assert.equal(await first.authorization(), "Bearer tok-4");
+  assert.equal(await runs(dir), 4);
+});
+
 Deno.test("execCredentials() runs the plugin with standard input closed", async () => {
   const dir = await Deno.makeTempDir();
   // `cat` would wait forever on an open standard input.

@@ -576,6 +576,38 @@ Deno.test("resolveClusterAccess() fixes relative paths of a relative KUBECONFIG 
   assert.deepEqual(commands, [`${dir}/plugin`]);
 });
 
+Deno.test("resolveClusterAccess() with equal inline options runs their exec plugin once", async () => {
+  // The access was cached by the options object alone: an equal inline { kubeconfig } ran the plugin again for each
+  // watchEndpoints() loop or nice-grpc channel.
+  const dir = await Deno.realPath(await Deno.makeTempDir());
+  await Deno.writeTextFile(
+    `${dir}/config`,
+    stringify({
+      "current-context": "exec",
+      clusters: [{ name: "c", cluster: { server: "https://k.example" } }],
+      users: [{ name: "e", user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: "./plugin" } } }],
+      contexts: [{ name: "exec", context: { cluster: "c", user: "e" } }],
+    }),
+  );
+  let runs = 0;
+  const environment = fakeEnvironment({}, {}, {
+    readFile: readTextFile,
+    runExecPlugin: () => {
+      runs++;
+      return Promise.resolve({
+        ok: true,
+        stderr: "",
+        stdout: '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"x"}}',
+      });
+    },
+  });
+  for (let i = 0; i < 3; i++) {
+    const access = await resolveClusterAccess({ kubeconfig: `${dir}/config` }, environment);
+    assert.equal(await access.credentials.authorization(), "Bearer x");
+  }
+  assert.equal(runs, 1);
+});
+
 Deno.test("resolveClusterAccess() never shows a token, password or key in output, errors or traces", async () => {
   const canary = "CANARY-7f3a9b";
   const canaryKey = `-----BEGIN PRIVATE KEY-----\n${canary}-key\n-----END PRIVATE KEY-----\n`;

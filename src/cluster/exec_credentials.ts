@@ -106,12 +106,42 @@ interface ExecResult {
 }
 
 /**
+ * What the credentials of one plugin configuration share, process-wide: its last answer and the run under way.
+ * client-go keeps one authenticator per exec configuration and cluster in the same way: a new watch or channel of
+ * the same kubeconfig (an equal inline `{ cluster: { kubeconfig } }`, say) must not run the plugin again.
+ */
+interface SharedAnswer {
+  cached?: ExecResult;
+  running?: Promise<ExecResult>;
+}
+
+/**
+ * The shared answers, by the function that runs plugins (tests give theirs), then by the configuration: the `exec`
+ * stanza with the cluster it is told about (`provideClusterInfo`), and the timings that shape a run and its expiry.
+ * As many as the distinct configurations of the process; the install hint only words a message.
+ */
+const sharedAnswers = new WeakMap<RunExecPlugin, Map<string, SharedAnswer>>();
+
+function sharedAnswer(config: ExecConfig, run: RunExecPlugin, timeoutMs: number, refreshBeforeMs: number) {
+  let byConfig = sharedAnswers.get(run);
+  if (byConfig === undefined) sharedAnswers.set(run, byConfig = new Map());
+  const { installHint: _hint, ...stanza } = config;
+  const key = JSON.stringify([stanza, timeoutMs, refreshBeforeMs]);
+  let shared = byConfig.get(key);
+  if (shared === undefined) byConfig.set(key, shared = {});
+  return shared;
+}
+
+/**
  * Credentials from an exec credential plugin (`client.authentication.k8s.io`
  * `v1` or `v1beta1`). The plugin runs on first use, with standard input
  * closed and `KUBERNETES_EXEC_INFO` set; its answer is kept until
  * `refreshBeforeMs` before `expirationTimestamp` (or, without one, until
- * `invalidate()`). Concurrent calls share one run. A client certificate from
- * the plugin is returned by `clientCertificate()`.
+ * `invalidate()`). Concurrent calls share one run, and the credentials of
+ * equal configurations (the same `config`, `run` and timings) share the
+ * answer, process-wide, as client-go does: `invalidate()` drops it for all of
+ * them, unless another has already replaced the one it was given. A client
+ * certificate from the plugin is returned by `clientCertificate()`.
  *
  * @param config The plugin.
  * @param options How to run it, clock, and labels for messages.
@@ -144,8 +174,9 @@ export function execCredentials(
   const timeoutMs = options.timeoutMs ?? 60_000;
   const refreshBeforeMs = options.refreshBeforeMs ?? 10_000;
   const label = options.label ?? `exec plugin "${config.command}"`;
-  let cached: ExecResult | undefined;
-  let running: Promise<ExecResult> | undefined;
+  const shared = sharedAnswer(config, options.run, timeoutMs, refreshBeforeMs);
+  /** The answer these credentials last handed out: a 401 for an older one must not drop a newer one. */
+  let given: ExecResult | undefined;
 
   const fail = (problem: string) =>
     new ConfigError(
@@ -198,19 +229,20 @@ export function execCredentials(
   }
 
   async function current(): Promise<ExecResult> {
-    if (cached && now() < cached.refreshAt) return cached;
-    running ??= runPlugin().then(
+    const { cached } = shared;
+    if (cached && now() < cached.refreshAt) return given = cached;
+    shared.running ??= runPlugin().then(
       (result) => {
-        running = undefined;
-        cached = result;
+        shared.running = undefined;
+        shared.cached = result;
         return result;
       },
       (error) => {
-        running = undefined;
+        shared.running = undefined;
         throw error;
       },
     );
-    return await running;
+    return given = await shared.running;
   }
 
   return {
@@ -218,7 +250,7 @@ export function execCredentials(
       return (await current()).header;
     },
     invalidate() {
-      cached = undefined;
+      if (given === undefined || shared.cached === given) shared.cached = undefined;
     },
     async clientCertificate() {
       return (await current()).certificate;
