@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { accessFromKubeconfig } from "../src/cluster/kubeconfig_context.ts";
 import { loadKubeconfigFiles, mergeKubeconfigs } from "../src/cluster/kubeconfig_load.ts";
-import type { KubeconfigObject } from "../src/cluster/kubeconfig_schema.ts";
+import type { KubeconfigObject, MergedKubeconfig } from "../src/cluster/kubeconfig_schema.ts";
 import type { ExecPluginRequest } from "../src/runtime/exec_plugin.ts";
 import { readTextFile } from "../src/runtime/files.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
@@ -82,9 +82,24 @@ Deno.test("accessFromKubeconfig() resolves relative paths against the folder of 
   assert.equal(access.user, `user "u" of ${dir}/two/config (token file ${dir}/two/secrets/token)`);
 });
 
+/** Access from a merged kubeconfig whose exec plugin answers with the token "t"; the plugin's requests, in order. */
+async function accessWithTokenPlugin(merged: MergedKubeconfig) {
+  const requests: ExecPluginRequest[] = [];
+  const access = await accessFromKubeconfig(merged, {
+    readFile: readTextFile,
+    runExecPlugin: (request) => {
+      requests.push(request);
+      const status = { token: "t" };
+      const stdout = JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status });
+      return Promise.resolve({ ok: true, stderr: "", stdout });
+    },
+  });
+  assert.equal(await access.credentials.authorization(), "Bearer t");
+  return requests;
+}
+
 Deno.test("accessFromKubeconfig() resolves an exec command with a slash against the kubeconfig's folder", async () => {
   const dir = await Deno.makeTempDir();
-  const requests: ExecPluginRequest[] = [];
   await Deno.writeTextFile(
     `${dir}/config`,
     stringify(config({}, {
@@ -96,40 +111,15 @@ Deno.test("accessFromKubeconfig() resolves an exec command with a slash against 
     })),
   );
   const { merged } = await loadKubeconfigFiles([`${dir}/config`], readTextFile);
-  const access = await accessFromKubeconfig(merged, {
-    readFile: readTextFile,
-    runExecPlugin: (request) => {
-      requests.push(request);
-      return Promise.resolve({
-        ok: true,
-        stderr: "",
-        stdout: JSON.stringify({
-          apiVersion: "client.authentication.k8s.io/v1",
-          kind: "ExecCredential",
-          status: { token: "t" },
-        }),
-      });
-    },
-  });
-  assert.equal(await access.credentials.authorization(), "Bearer t");
+  const requests = await accessWithTokenPlugin(merged);
   assert.equal(requests[0].command, `${dir}/bin/plugin`);
 });
 
 Deno.test("accessFromKubeconfig() sends the server as written and a null config to a plugin, as kubectl", async () => {
-  const requests: ExecPluginRequest[] = [];
   const object = config({ server: "https://k.example:6443/", "insecure-skip-tls-verify": true }, {
     exec: { apiVersion: "client.authentication.k8s.io/v1", command: "plugin", provideClusterInfo: true },
   });
-  const access = await accessFromKubeconfig(mergeKubeconfigs([{ config: object as KubeconfigObject }]), {
-    readFile: readTextFile,
-    runExecPlugin: (request) => {
-      requests.push(request);
-      const status = { token: "t" };
-      const stdout = JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status });
-      return Promise.resolve({ ok: true, stderr: "", stdout });
-    },
-  });
-  assert.equal(await access.credentials.authorization(), "Bearer t");
+  const requests = await accessWithTokenPlugin(mergeKubeconfigs([{ config: object as KubeconfigObject }]));
   // What kubectl 1.36 sent for this cluster.
   assert.deepEqual(JSON.parse(requests[0].env.KUBERNETES_EXEC_INFO).spec.cluster, {
     server: "https://k.example:6443/",
@@ -139,7 +129,6 @@ Deno.test("accessFromKubeconfig() sends the server as written and a null config 
 });
 
 Deno.test("accessFromKubeconfig() sets an exec env entry without a value to the empty string, as kubectl does", async () => {
-  const requests: ExecPluginRequest[] = [];
   const object = config({}, {
     exec: {
       apiVersion: "client.authentication.k8s.io/v1",
@@ -147,16 +136,7 @@ Deno.test("accessFromKubeconfig() sets an exec env entry without a value to the 
       env: [{ name: "A" }, { name: "B", value: null }],
     },
   });
-  const access = await accessFromKubeconfig(mergeKubeconfigs([{ config: object as KubeconfigObject }]), {
-    readFile: readTextFile,
-    runExecPlugin: (request) => {
-      requests.push(request);
-      const status = { token: "t" };
-      const stdout = JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status });
-      return Promise.resolve({ ok: true, stderr: "", stdout });
-    },
-  });
-  assert.equal(await access.credentials.authorization(), "Bearer t");
+  const requests = await accessWithTokenPlugin(mergeKubeconfigs([{ config: object as KubeconfigObject }]));
   assert.equal(requests[0].env.A, "");
   assert.equal(requests[0].env.B, "");
 });

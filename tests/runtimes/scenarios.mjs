@@ -555,14 +555,7 @@ export const scenarios = {
   },
 
   async "TLS: a CA bundle with a block that does not parse, and an IP address tls-server-name, work as in kubectl"() {
-    const [cert, key, ca] = await Promise.all(["server.pem", "server-key.pem", "ca.pem"].map(fixture));
-    const api = await startFakeApiServer({ token: "t", tls: { cert, key } });
-    api.applySlice(endpointSlice({
-      namespace: NAMESPACE,
-      service: "echo",
-      port: { name: "grpc", port: 8080 },
-      endpoints: [{ ip: "10.1.0.1", pod: "a" }],
-    }));
+    const [api, ca] = await Promise.all([startTlsApi(), fixture("ca.pem")]);
     // Valid PEM armour around DER that is no certificate: kubectl skips it.
     const garbage = "-----BEGIN CERTIFICATE-----\nQUJDREVGR0g=\n-----END CERTIFICATE-----\n";
     try {
