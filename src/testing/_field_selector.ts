@@ -28,6 +28,8 @@ export interface FieldSelector {
   readonly empty: boolean;
   /** The value of its first `metadata.name=` (or `==`) term in sorted order, as Go's `RequiresExactMatch` finds it. */
   readonly exactName: string | undefined;
+  /** The same for `metadata.namespace`. */
+  readonly exactNamespace: string | undefined;
   /** Whether an object with this namespace and name satisfies every term. */
   matches(namespace: string, name: string): boolean;
 }
@@ -122,6 +124,7 @@ export function parseFieldSelector(input: string): FieldSelector {
   return {
     empty: terms.length === 0,
     exactName: terms.find(({ field, equal }) => field === "metadata.name" && equal)?.value,
+    exactNamespace: terms.find(({ field, equal }) => field === "metadata.namespace" && equal)?.value,
     matches(namespace, name) {
       return terms.every(({ field, equal, value }) =>
         ((field === "metadata.name" ? name : namespace) === value) === equal

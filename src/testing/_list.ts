@@ -57,11 +57,16 @@ export async function listSlices(
 ): Promise<Record<string, unknown>> {
   const { limit, selector } = readListOptions(query);
   const point = await readPoint(history, waiters, query, Math.max(limit, 0));
+  // As the real store reads: a field selector's one namespace scopes a list of all namespaces, and its one name in
+  // a namespace is the only key read, so no continue token points past keys that cannot match.
+  const scope = namespace ?? selector.namespace;
+  const only = scope !== undefined && selector.name !== undefined ? keyOf(scope, selector.name) : undefined;
   const keys = [...history.stateAt(point.rv).values()]
-    .filter((slice) =>
-      (namespace === undefined || slice.metadata.namespace === namespace) &&
-      keyOf(slice.metadata.namespace, slice.metadata.name) > point.after
-    )
+    .filter((slice) => {
+      const key = keyOf(slice.metadata.namespace, slice.metadata.name);
+      return (scope === undefined || slice.metadata.namespace === scope) && (only === undefined || key === only) &&
+        key > point.after;
+    })
     .sort(byKey);
   const { items, metadata } = page(keys, selector, point);
   return {

@@ -134,6 +134,8 @@ export interface ObjectSelector {
   readonly empty: boolean;
   /** The name a `metadata.name=` term of the field selector requires, if it has one. */
   readonly name: string | undefined;
+  /** The namespace a `metadata.namespace=` term of the field selector requires, if it has one. */
+  readonly namespace: string | undefined;
   /** Whether an object with this metadata is selected. */
   matches(metadata: { namespace: string; name: string; labels?: Record<string, string> }): boolean;
 }
@@ -152,6 +154,7 @@ function parseSelector(query: Record<string, string>): ObjectSelector {
   return {
     empty: labels.empty && fields.empty,
     name: fields.exactName,
+    namespace: fields.exactNamespace,
     matches: (metadata) => fields.matches(metadata.namespace, metadata.name) && labels.matches(metadata.labels),
   };
 }

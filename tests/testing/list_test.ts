@@ -352,6 +352,30 @@ Deno.test("a paged list with a selector goes on while keys remain, so its last p
   });
 });
 
+Deno.test("a field selector's one name or one namespace is all a paged list reads, so it ends without a token", async () => {
+  await withServer({}, async (server) => {
+    for (const name of ["a-1", "a-2", "b-1"]) server.applySlice(svc("a", ["10.0.0.1"], "diff", name));
+    server.applySlice(svc("c", ["10.0.0.2"], "other", "c-1"));
+    const paged = (namespace: string | undefined, fieldSelector: string, limit: number) => (token?: string) =>
+      slicesUrl(server, namespace, { fieldSelector, limit: String(limit), ...(token ? { continue: token } : {}) });
+    // As kube-apiserver v1.36.3 answered with the same slices: one page, no continue token.
+    for (
+      const [namespace, selector, limit, names] of [
+        ["diff", "metadata.name=a-1", 1, ["a-1"]],
+        ["diff", "metadata.name==a-1,metadata.namespace=diff", 1, ["a-1"]],
+        [undefined, "metadata.namespace=diff", 3, ["a-1", "a-2", "b-1"]],
+        [undefined, "metadata.namespace=diff,metadata.name=a-2", 1, ["a-2"]],
+      ] as const
+    ) {
+      const seen = await pages(paged(namespace, selector, limit));
+      assert.deepEqual(seen.map((page) => [page.names, page.continued]), [[names, false]], selector);
+    }
+    // A name without a namespace reads every key, as the real store does then.
+    const anywhere = await pages(paged(undefined, "metadata.name=a-1", 1));
+    assert.deepEqual(anywhere.map((page) => page.names), [["a-1"], []]);
+  });
+});
+
 Deno.test("limit with an old resourceVersion is an exact read, and resourceVersion 0 ignores limit", async () => {
   await withServer({}, async (server) => {
     const old = server.applySlice(svc("a", ["10.0.0.1"], "default", "a-1")).metadata.resourceVersion;
