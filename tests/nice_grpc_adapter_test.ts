@@ -75,6 +75,33 @@ Deno.test("createChannel() refuses a resolver option given beside the channel op
   }).close();
 });
 
+Deno.test("createChannel() refuses a misspelt resolver key, whose options grpc-js would drop as a custom option", () => {
+  const recording = recordingGrpc();
+  // Each went to grpc-js as a custom channel option: the channel used KUBECONFIG's cluster, and no subset.
+  for (const key of ["Resolver", "resolvers", "resolve", "RESOLVER", "resolverOptions"]) {
+    assert.throws(
+      () =>
+        createChannel("k8s-nice-misspelt:///echo.prod:grpc", undefined, {
+          [key]: { cluster: { token: "secret-value" }, subsetSize: 1 },
+          resolver: { grpc: recording.grpc },
+        }),
+      (error) =>
+        error instanceof TypeError &&
+        error.message.startsWith(`Cannot use option '${key}' beside the channel options: resolver options go under `) &&
+        !error.message.includes("secret-value"),
+      key,
+    );
+  }
+  assert.deepEqual(recording.schemes, [], "nothing registered");
+  // Keys with a dot are grpc-js's or custom channel options, and so are dotless keys far from "resolver".
+  createChannel("k8s-nice-misspelt:///echo.prod:grpc", undefined, {
+    "grpc.keepalive_time_ms": 10_000,
+    "my.resolver": 1,
+    retries: 1,
+    resolver: { grpc: recording.grpc },
+  }).close();
+});
+
 Deno.test("createChannel() says where watchEndpoints()'s own options go when resolver has them", () => {
   const recording = recordingGrpc();
   for (

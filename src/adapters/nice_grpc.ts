@@ -21,6 +21,7 @@ import {
 import { CLUSTER_OPTIONS } from "../cluster/cluster_options.ts";
 import { checkOptionNames, checkOptionsObject } from "../check_watch_settings.ts";
 import { currentValue, isRecord, typeName } from "../base/_util.ts";
+import { nearestName } from "../base/_nearest_name.ts";
 import { type RuntimeKey, runtimeKey } from "../runtime/runtime.ts";
 // Not a named import: ESM bundles often begin with their own `createRequire` import, and the two would clash.
 import * as nodeModule from "node:module";
@@ -68,8 +69,8 @@ export interface CreateChannelOptions {
  * @throws {TargetError} When the target cannot be parsed, or is no Kubernetes target (`dns:`, `unix:`, `http://`,
  * ..., which nice-grpc's own `createChannel` dials).
  * @throws {TypeError} When an option in `options.resolver` cannot work, naming it (see `register()`), a resolver
- * option is given beside the channel options instead of under `resolver`, or the options come second, where the
- * credentials go.
+ * option is given beside the channel options instead of under `resolver`, `resolver` is misspelt (`Resolver`,
+ * `resolvers`), or the options come second, where the credentials go.
  * @throws {RangeError} When `options.resolver.subsetSize` or `subsetSeed` is out of range.
  * @throws {ConfigError} When an `options.resolver.cluster` option is unknown, of the wrong type, or excludes another.
  *
@@ -156,6 +157,13 @@ function checkCredentials(credentials: unknown): void {
  */
 function checkChannelOptionNames(channelOptions: Record<string, unknown>): void {
   for (const key of Object.keys(channelOptions)) {
+    if (isMisspeltResolverKey(key)) {
+      throw new TypeError(
+        `Cannot use option '${key}' beside the channel options: resolver options go under 'resolver', spelt so: ` +
+          "pass { resolver: { cluster: { ... }, subsetSize, ... } } (grpc-js's own channel options have a dot in " +
+          'their name, such as "grpc.keepalive_time_ms")',
+      );
+    }
     const same = (name: string) => name.toLowerCase() === key.toLowerCase();
     const option = REGISTER_OPTIONS.find(same);
     const clusterOption = CLUSTER_OPTIONS.find(same);
@@ -165,6 +173,20 @@ function checkChannelOptionNames(channelOptions: Record<string, unknown>): void 
         (option !== undefined ? `{ resolver: { ${option} } }` : `{ resolver: { cluster: { ${clusterOption} } } }`),
     );
   }
+}
+
+/**
+ * Whether a channel option key is `resolver` misspelt (`Resolver`, `resolvers`, `resolve`, `resolverOptions`): grpc-js
+ * took it for a custom channel option, and the resolver options in it were dropped without a word (the channel went
+ * to KUBECONFIG's cluster). Only a key without a dot is one: grpc-js's own channel options all have one (`grpc.*`,
+ * `grpc-node.*`), and custom ones mostly do too (`kgr_resolver.channel_options`). Of the keys without a dot, only
+ * those close to `resolver` (as `nearestName()` judges: case aside, at most two edits) or containing `resolv` are
+ * refused, rather than every one: grpc-js passes any custom key on to resolvers and policies, dotted or not, and a
+ * custom option named so close to ours is far less likely than a slip.
+ */
+function isMisspeltResolverKey(key: string): boolean {
+  if (key.includes(".")) return false;
+  return nearestName(key, ["resolver"]) !== undefined || key.toLowerCase().includes("resolv");
 }
 
 /** The copy of grpc-js that nice-grpc imports: ours when deduplicated, else the one beside nice-grpc. */
