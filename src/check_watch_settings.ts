@@ -6,7 +6,7 @@
  * @module
  */
 
-import { currentValue, typeName, unknownField } from "./base/_util.ts";
+import { currentValue, isPlainObject, typeName, unknownField } from "./base/_util.ts";
 import { nearestName } from "./base/_nearest_name.ts";
 import { checkClusterOptions, CLUSTER_OPTIONS } from "./cluster/cluster_options.ts";
 import type { WatchSettings } from "./endpoint_subscription.ts";
@@ -20,11 +20,12 @@ import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
  * does not have; a `RangeError` for a `stallTimeoutMs` or `backoff` delay
  * that is not a number of milliseconds above 0 (0 would abort every request
  * at once, or retry without pause) and within what a timer can wait, or a
- * `backoff.initialMs` above `maxMs`. Throws a `ConfigError` for `cluster` options
- * that are unknown, of the wrong type or exclude each other.
+ * `backoff.initialMs` above `maxMs`. A `cluster` that is no plain object (a
+ * list, a `Map`, a `URL`, a string) is a `TypeError` too; a `ConfigError` for
+ * `cluster` options that are unknown, of the wrong type or exclude each other.
  *
  * @param settings The caller's settings.
- * @throws {TypeError} Naming the first bad option and its value.
+ * @throws {TypeError} Naming the first bad option and its value (a bad `cluster`'s type only: it may be a token).
  * @throws {RangeError} Naming a delay out of range and its value.
  * @throws {ConfigError} Naming a bad `cluster` option in its `field`.
  *
@@ -39,6 +40,17 @@ import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
  * ```
  */
 export function checkWatchSettings(settings: WatchSettings): void {
+  const { cluster } = settings as { cluster?: unknown };
+  if (cluster !== undefined && !isPlainObject(cluster)) {
+    // A list or a class's instance (a Map, a URL) set no option: access went to KUBECONFIG's cluster without a word.
+    // Its value is never quoted: a string there may be a token.
+    throw new TypeError(
+      "Cannot use option 'cluster': it must be a plain object of cluster options such as { kubeconfig, context }, " +
+        `or left out for the default access: ${
+          cluster === null ? currentValue(null) : `current type is ${typeName(cluster)}`
+        }`,
+    );
+  }
   if (settings.cluster !== undefined) checkClusterOptions(settings.cluster);
   checkDelay("stallTimeoutMs", settings.stallTimeoutMs, 150_000);
   const { backoff } = settings;

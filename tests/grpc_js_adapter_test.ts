@@ -886,6 +886,21 @@ Deno.test("watchEndpoints() and register() refuse a bad locality, stall timeout,
       /ConfigError: Cannot resolve cluster access: cluster has no option "kubeConfig": use kubeconfig$/,
     ],
     [{ cluster: { server: "https://k", token: "a", tokenFile: "/t" } }, /cluster.token and cluster.tokenFile/],
+    // A list or a class's instance set no option, and access went to KUBECONFIG's cluster; the others were a
+    // ConfigError that named no option.
+    [
+      { cluster: null },
+      /^TypeError: Cannot use option 'cluster': it must be a plain object of cluster options such as \{ kubeconfig, context \}, or left out for the default access: current value is null /,
+    ],
+    [{ cluster: [] }, /^TypeError: Cannot use option 'cluster': .*: current type is list$/],
+    [
+      { cluster: new Map([["server", "https://k"]]) },
+      /^TypeError: Cannot use option 'cluster': .*: current type is Map$/,
+    ],
+    [{ cluster: new URL("https://k") }, /^TypeError: Cannot use option 'cluster': .*: current type is URL$/],
+    // Never quoted: it may be a token.
+    [{ cluster: "secret-value" }, /^TypeError: Cannot use option 'cluster': .*: current type is string$/],
+    [{ cluster: 5 }, /^TypeError: Cannot use option 'cluster': .*: current type is number$/],
     // The longest delay won: the first one was never waited.
     [
       { backoff: { initialMs: 5000, maxMs: 1000 } },

@@ -47,10 +47,24 @@ export function currentValue(value: unknown): string {
     : `current value is ${describeValue(value)}`;
 }
 
-/** The YAML-ish type name of a value, for messages (`null`, `list`, `string`, ...). */
+/**
+ * Whether a value is a plain object (`{ ... }`, or one made without a prototype): not a list, nor an instance of a
+ * class (`Map`, `URL`), whose fields are no options.
+ */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** The YAML-ish type name of a value, for messages (`null`, `list`, `string`, ...); a class's instance by its class (`Map`). */
 export function typeName(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "list";
+  if (typeof value === "object" && !isPlainObject(value)) {
+    const name = (value.constructor as { name?: unknown } | undefined)?.name;
+    if (typeof name === "string" && name !== "") return name;
+  }
   return typeof value;
 }
 
