@@ -929,6 +929,41 @@ Deno.test("watchEndpoints() and register() refuse a bad locality, stall timeout,
   }
 });
 
+Deno.test("register() keeps the options it checked: changing the caller's object afterwards changes no later channel", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.3.0.1", pod: "a" }, { ip: "10.3.0.2", pod: "b" }],
+  }));
+  let Resolver: ResolverClass | undefined;
+  const fakeGrpc = {
+    ...grpc,
+    experimental: {
+      ...grpc.experimental,
+      registerResolver: (_: string, resolver: ResolverClass) => (Resolver = resolver),
+    },
+  };
+  const options = { grpc: fakeGrpc as never, subsetSize: 1, cluster: { kubeconfig: api.kubeconfig() } };
+  register(options);
+  // Each was read when a channel was created: a subsetSize of 0 threw a RangeError from inside grpc-js, and the
+  // kubeconfig of the cluster changed to one never checked.
+  options.subsetSize = 0;
+  options.cluster.kubeconfig = "/nonexistent/kubeconfig" as never;
+  const { reports, listener, call } = recorder();
+  const resolver = new Resolver!(uri("kubernetes:///echo.prod:grpc"), listener, {});
+  try {
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "a report");
+    assert.equal(reports[0].endpoints.ok, true, reports[0].endpoints.error?.details);
+    assert.equal(reports[0].endpoints.value!.length, 1, "a subset of one");
+  } finally {
+    resolver.destroy();
+    await api.close();
+  }
+});
+
 Deno.test("a call while cluster access waits to be set up again gets why at once, and the setup is retried when the wait ends", async () => {
   const dir = await Deno.makeTempDir();
   const kubeconfig = `${dir}/config.json`;

@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { RegisterOptions } from "./_register_options.ts";
+import { copyCheckedOptions, type RegisterOptions } from "./_register_options.ts";
 
 /** The private grpc-js channel option that names the channel's own resolver options. */
 export const CHANNEL_RESOLVER_OPTIONS = "kgr_resolver.channel_options";
@@ -58,7 +58,8 @@ export function createWithResolverOptions<T extends object>(
   const key = optionsKey(options);
   let entry = entries.get(key);
   if (entry === undefined) {
-    entry = { id: String(++lastId), options, channels: 0 };
+    // A copy: the channels use the options checked, whatever becomes of the caller's objects in them.
+    entry = { id: String(++lastId), options: copyCheckedOptions(options), channels: 0 };
     entries.set(key, entry);
     byId.set(entry.id, entry);
   }

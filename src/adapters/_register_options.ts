@@ -10,7 +10,7 @@ import { isUriScheme } from "../base/target.ts";
 import { BALANCER_NAME, type BalancerGrpc } from "./grpc_js_balancer.ts";
 import { createSubsetter } from "../selection/subset.ts";
 import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "../check_watch_settings.ts";
-import { currentValue, describeValue } from "../base/_util.ts";
+import { currentValue, describeValue, isPlainObject } from "../base/_util.ts";
 
 /**
  * The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses.
@@ -185,6 +185,42 @@ export function checkRegisterOptions(options: RegisterOptions): string {
     );
   }
   return scheme;
+}
+
+/**
+ * A copy of checked options, for channels created later: the caller's object, and the objects in it (`cluster`,
+ * `locality`, `backoff`, a `loadBalancing` list), may change after the call, and those channels read the new values,
+ * unchecked (a `subsetSize` set to 0 afterwards threw a RangeError from inside grpc-js). Plain objects and lists are
+ * copied all the way down (a kubeconfig object too); `grpc`, and any other value, stays the one given.
+ *
+ * @param options Options already checked with {@linkcode checkRegisterOptions}.
+ * @returns The copy to keep.
+ *
+ * @example Changing the options after register()
+ * ```ts
+ * import { copyCheckedOptions } from "./_register_options.ts";
+ * const options = { subsetSize: 10, locality: { zone: "zone-a" } };
+ * const kept = copyCheckedOptions(options);
+ * options.subsetSize = 0;
+ * options.locality.zone = "zone-b";
+ * console.log(kept.subsetSize, kept.locality?.zone); // 10 zone-a
+ * ```
+ */
+export function copyCheckedOptions(options: RegisterOptions): RegisterOptions {
+  const { grpc, ...rest } = options;
+  const copy = copyData(rest, new Map()) as RegisterOptions;
+  if (grpc !== undefined) copy.grpc = grpc;
+  return copy;
+}
+
+/** A copy of plain objects and lists, all the way down (shared and circular parts stay so); other values as they are. */
+function copyData(value: unknown, copies: Map<object, unknown>): unknown {
+  if (!Array.isArray(value) && !isPlainObject(value)) return value;
+  if (copies.has(value)) return copies.get(value);
+  const copy: Record<string, unknown> = Array.isArray(value) ? [] as never : {};
+  copies.set(value, copy);
+  for (const [key, item] of Object.entries(value)) copy[key] = copyData(item, copies);
+  return copy;
 }
 
 /**

@@ -23,6 +23,7 @@ import { createSubsetter } from "../selection/subset.ts";
 import {
   checkLoadBalancing,
   checkRegisterOptions,
+  copyCheckedOptions,
   type GrpcModule,
   type RegisterOptions,
 } from "./_register_options.ts";
@@ -88,7 +89,8 @@ export function register(options: RegisterOptions = {}): void {
   registered.set(grpc.experimental.registerResolver, schemes.add(scheme));
   setTraceSink((text) => grpc.experimental.trace(grpc.logVerbosity.DEBUG as never, "kubernetes_resolver", text));
   if (runtimeKey() === "deno") installDenoGoawayWorkaround();
-  grpc.experimental.registerResolver(scheme, createResolverClass(grpc, options) as never);
+  // A copy: channels created later use the options checked here, whatever becomes of the caller's object.
+  grpc.experimental.registerResolver(scheme, createResolverClass(grpc, copyCheckedOptions(options)) as never);
 }
 
 /**
