@@ -5,7 +5,7 @@
  * @module
  */
 
-import { unknownField } from "../base/_util.ts";
+import { isPlainObject, typeName, unknownField } from "../base/_util.ts";
 import type { AddressType, EndpointConditions, EndpointSliceInput } from "./types.ts";
 
 /**
@@ -88,7 +88,7 @@ export interface EndpointSliceParams {
  *
  * @param params The service, its namespace, port and endpoints.
  * @returns A slice for {@linkcode FakeApiServer.applySlice}.
- * @throws {TypeError} When a field is unknown or of the wrong kind (a `port` that is not an object, a
+ * @throws {TypeError} When the params are no object, or a field is unknown or of the wrong kind (a `port` that is not an object, a
  * `trafficDistribution` kube-apiserver refuses, an endpoint that is not an object, a condition that is not a boolean).
  *
  * @example Building a slice with a terminating pod
@@ -107,6 +107,13 @@ export interface EndpointSliceParams {
  * ```
  */
 export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
+  if (!isPlainObject(params)) {
+    // null failed with the runtime's "Cannot convert undefined or null to object", a string with `has no field "0"`.
+    throw new TypeError(
+      `Cannot build an EndpointSlice: endpointSlice() takes an object such as { namespace, service, port, ` +
+        `endpoints }: current ${params === null ? "value is null" : `type is ${typeName(params)}`}`,
+    );
+  }
   // From JavaScript, a field of the real object (`ports`) or a misspelt one would be dropped without a word.
   checkFields("endpointSlice()", params, SLICE_FIELDS);
   checkShapes(params);

@@ -65,7 +65,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { KubeconfigCluster, KubeconfigContext, KubeconfigObject } from "../cluster/kubeconfig_schema.ts";
-import { currentValue, describeValue, isRecord, typeName, unknownField } from "../base/_util.ts";
+import { currentValue, describeValue, isPlainObject, isRecord, typeName, unknownField } from "../base/_util.ts";
 import { nearestName } from "../base/_nearest_name.ts";
 import { createFailureQueue } from "./_failures.ts";
 import { createAccessControl } from "./_access_control.ts";
@@ -121,11 +121,18 @@ const KUBECONFIG_OPTIONS: readonly string[] = Object.keys(
 );
 
 /**
- * Refuses a misspelt option, which left its default without a word (a `namespce` sent the targets without a
- * namespace to `default`), naming the one meant (see `nearestName()`), or every one when none is close. Its value
- * is never quoted: a misspelt token is a secret.
+ * Refuses options that are no plain object, and a misspelt option, which left its default without a word (a
+ * `namespce` sent the targets without a namespace to `default`), naming the one meant (see `nearestName()`), or every
+ * one when none is close. `null` failed with the runtime's "Cannot convert undefined or null to object", a string with
+ * `has no option "0"`, and a list was taken for no options. No value is quoted: a misspelt token is a secret.
  */
-function checkOptionNames(what: string, options: object, known: readonly string[]): void {
+function checkOptionNames(what: string, options: unknown, known: readonly string[]): void {
+  if (!isPlainObject(options)) {
+    throw new TypeError(
+      `Cannot ${what} as its options must be an object of ${known.join(", ")}, or left out for the defaults: ` +
+        `current ${options === null ? "value is null" : `type is ${typeName(options)}`}`,
+    );
+  }
   const unknown = unknownField(options, known);
   if (unknown === undefined) return;
   const use = nearestName(unknown, known) ?? known.join(", ");
@@ -228,8 +235,8 @@ function kubeconfigFor(url: string, token: string | undefined, options: Kubeconf
  * @param options Authentication, TLS, address, bookmark cadence and chunking.
  * @returns The running server.
  * @throws {RangeError} When an option is out of range.
- * @throws {TypeError} When an option is unknown (misspelt) or of the wrong type, `null` included (an option left out,
- * or `undefined`, takes its default).
+ * @throws {TypeError} When the options are no object, or an option is unknown (misspelt) or of the wrong type, `null`
+ * included (an option left out, or `undefined`, takes its default).
  *
  * @example Serving HTTPS with a token
  * ```ts ignore

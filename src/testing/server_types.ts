@@ -225,7 +225,7 @@ export interface FakeApiServer {
    *
    * @param options The namespace and the CA certificate to write.
    * @returns The kubeconfig.
-   * @throws {TypeError} When an option is unknown (misspelt).
+   * @throws {TypeError} When the options are no object, or an option is unknown (misspelt).
    */
   kubeconfig(options?: KubeconfigOptions): KubeconfigObject;
   /** The current global resourceVersion, a decimal counter like etcd's. */

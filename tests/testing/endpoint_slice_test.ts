@@ -108,6 +108,17 @@ Deno.test("endpointSlice() refuses a field it does not know, as JavaScript calle
   });
 });
 
+Deno.test("endpointSlice() refuses params that are no object, naming their type", () => {
+  // null failed with the runtime's "Cannot convert undefined or null to object", a string with `has no field "0"`.
+  for (const [params, current] of [[null, "value is null"], [[], "type is list"], ["shop", "type is string"]]) {
+    assert.throws(() => endpointSlice(params as never), {
+      name: "TypeError",
+      message: "Cannot build an EndpointSlice: endpointSlice() takes an object such as { namespace, service, port, " +
+        `endpoints }: current ${current}`,
+    });
+  }
+});
+
 Deno.test("endpointSlice() refuses values of the wrong kind, which built another slice than the one meant", () => {
   const base = { namespace: "a", service: "b", endpoints: [{ ip: "10.0.0.1" }] };
   const refused: [object, string][] = [

@@ -1185,6 +1185,33 @@ Deno.test("startFakeApiServer() and kubeconfig() refuse a misspelt option, which
   });
 });
 
+Deno.test("startFakeApiServer() and kubeconfig() refuse options that are no object, before their names", async () => {
+  // null failed with the runtime's "Cannot convert undefined or null to object", "shop" with `has no option "0"`,
+  // and a list started a server with the defaults. A string's value is never quoted: it may be a token.
+  const cases: [unknown, string][] = [
+    [null, "current value is null"],
+    [[], "current type is list"],
+    ["s3cret", "current type is string"],
+    [5, "current type is number"],
+  ];
+  for (const [options, current] of cases) {
+    await assert.rejects(startFakeApiServer(options as never), {
+      name: "TypeError",
+      message: "Cannot start the fake API server as its options must be an object of token, tls, hostname, port, " +
+        `bookmarkIntervalMs, watchCacheSize, maxChunkBytes, watchList, or left out for the defaults: ${current}`,
+    });
+  }
+  await withServer({}, (server) => {
+    for (const [options, current] of cases) {
+      assert.throws(() => server.kubeconfig(options as never), {
+        name: "TypeError",
+        message: `Cannot write a kubeconfig as its options must be an object of namespace, ca, or left out for the ` +
+          `defaults: ${current}`,
+      });
+    }
+  });
+});
+
 Deno.test("close() ends open watches and pending lists and leaves nothing running", async () => {
   const server = await startFakeApiServer({ bookmarkIntervalMs: 50 });
   const stream = await watch(slicesUrl(server, undefined, {
