@@ -55,7 +55,7 @@ export function checkWatchSettings(settings: WatchSettings): void {
   checkDelay("stallTimeoutMs", settings.stallTimeoutMs, 150_000);
   const { backoff } = settings;
   if (backoff !== undefined) {
-    if (typeof backoff !== "object" || backoff === null || Array.isArray(backoff)) {
+    if (!isPlainObject(backoff as unknown)) {
       throw new TypeError(
         `Cannot use option 'backoff': it must be an object such as { initialMs: 1000, maxMs: 30000 }: ` +
           currentValue(backoff),
@@ -107,7 +107,7 @@ export function checkWatchSettings(settings: WatchSettings): void {
  * ```
  */
 export function checkOptionsObject(options: unknown): asserts options is object {
-  if (typeof options === "object" && options !== null && !Array.isArray(options)) return;
+  if (isPlainObject(options)) return;
   throw new TypeError(
     "Cannot use the options: they must be an object such as { cluster: { kubeconfig } }, or left out for the " +
       `defaults: current ${options === null ? "value is null" : `type is ${typeName(options)}`}`,

@@ -901,6 +901,16 @@ Deno.test("watchEndpoints() and register() refuse a bad locality, stall timeout,
     // Never quoted: it may be a token.
     [{ cluster: "secret-value" }, /^TypeError: Cannot use option 'cluster': .*: current type is string$/],
     [{ cluster: 5 }, /^TypeError: Cannot use option 'cluster': .*: current type is number$/],
+    // So were nested ones: locality turned topology off, backoff kept its defaults.
+    [
+      { locality: new Map([["zone", "zone-a"]]) },
+      /^TypeError: Cannot use option 'locality': .*: current value is a Map$/,
+    ],
+    [{ backoff: new Map() }, /^TypeError: Cannot use option 'backoff': .*: current value is a Map$/],
+    [
+      { cluster: { kubeconfig: new Map() } },
+      /^ConfigError: Cannot resolve cluster access: cluster.kubeconfig must be a file path or a kubeconfig object: current type is Map$/,
+    ],
     // The longest delay won: the first one was never waited.
     [
       { backoff: { initialMs: 5000, maxMs: 1000 } },

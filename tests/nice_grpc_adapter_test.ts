@@ -127,6 +127,9 @@ Deno.test("createChannel() refuses options, a resolver or a resolver.grpc that a
     [null, /^Cannot use the options: they must be an object .*: current value is null$/],
     [{ resolver: null }, /^Cannot use option 'resolver': .*current value is null \(leave the option out, /],
     [{ resolver: "k8s" }, /^Cannot use option 'resolver': .*current type is string$/],
+    // A class's instance set no option: the channel used the defaults (KUBECONFIG's cluster) without a word.
+    [new Map([["resolver", {}]]), /^Cannot use the options: they must be an object .*: current type is Map$/],
+    [{ resolver: new Map([["subsetSize", 1]]) }, /^Cannot use option 'resolver': .*current type is Map$/],
     // Was: nice-grpc's own copy, as if resolver.grpc were left out.
     [
       { resolver: { grpc: null } },

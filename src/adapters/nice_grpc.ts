@@ -20,7 +20,7 @@ import {
 } from "./_register_options.ts";
 import { CLUSTER_OPTIONS } from "../cluster/cluster_options.ts";
 import { checkOptionNames, checkOptionsObject } from "../check_watch_settings.ts";
-import { currentValue, isRecord, typeName } from "../base/_util.ts";
+import { currentValue, isPlainObject, typeName } from "../base/_util.ts";
 import { nearestName } from "../base/_nearest_name.ts";
 import { type RuntimeKey, runtimeKey } from "../runtime/runtime.ts";
 // Not a named import: ESM bundles often begin with their own `createRequire` import, and the two would clash.
@@ -91,7 +91,7 @@ export function createChannel(
   checkOptionsObject(options);
   const { resolver, ...channelOptions } = options;
   checkChannelOptionNames(channelOptions);
-  if (resolver !== undefined && !isRecord(resolver)) {
+  if (resolver !== undefined && !isPlainObject(resolver)) {
     throw new TypeError(
       "Cannot use option 'resolver': it must be an object of resolver options such as { cluster: { kubeconfig } }, " +
         `or left out for the defaults: ${

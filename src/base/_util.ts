@@ -23,9 +23,12 @@ export function unknownField(value: object, known: readonly string[]): string | 
 
 /**
  * A value as an option error shows it: as JSON where it can be (strings quoted, objects whole), numbers as written,
- * bigints with their `n`.
+ * bigints with their `n`, a class's instance by its class (`a Map`: JSON showed a Map as `{}`, a URL as a string).
  */
 export function describeValue(value: unknown): string {
+  if (typeof value === "object" && value !== null && !Array.isArray(value) && !isPlainObject(value)) {
+    return `a ${typeName(value)}`;
+  }
   // JSON would show NaN and Infinity as null.
   if (typeof value === "number") return String(value);
   // JSON throws on a bigint, and String() drops its n: `10n` would read as 10, a value the message allows.

@@ -117,8 +117,7 @@ export function checkClusterOptions(options: ClusterOptions): void {
   if (
     kubeconfig !== undefined &&
     !(typeof kubeconfig === "string" && kubeconfig !== "") &&
-    !(typeof kubeconfig === "object" && kubeconfig !== null &&
-      !Array.isArray(kubeconfig))
+    !isPlainObject(kubeconfig as unknown)
   ) {
     throw new ConfigError(
       `Cannot resolve cluster access: cluster.kubeconfig must be a file path or a kubeconfig object: ${
