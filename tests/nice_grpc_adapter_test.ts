@@ -58,6 +58,12 @@ Deno.test("createChannel() refuses a resolver option given beside the channel op
     ],
     [{ cluster: { token: "secret-value" } }, /option 'cluster' .*\{ resolver: \{ cluster \} \}$/],
     [{ kubeconfig: "/k" }, /option 'kubeconfig' .*\{ resolver: \{ cluster: \{ kubeconfig \} \} \}$/],
+    // Misspelt, it was a custom channel option as well.
+    [
+      { subset_size: 2 },
+      /^Cannot use option 'subset_size' .*: it is the resolver's subsetSize: .*\{ resolver: \{ subsetSize \} \}$/,
+    ],
+    [{ kubeConfig: "/k" }, /option 'kubeConfig' .*\{ resolver: \{ cluster: \{ kubeconfig \} \} \}$/],
   ];
   for (const [options, message] of cases) {
     assert.throws(

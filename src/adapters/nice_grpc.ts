@@ -152,8 +152,9 @@ function checkCredentials(credentials: unknown): void {
 
 /**
  * Refuses a resolver or cluster option given among the channel options, where grpc-js would ignore it without a
- * word: `{ subsetSize: 10 }` left every pod in use, and `{ cluster }` access to KUBECONFIG or ~/.kube/config. Other
- * keys are channel options, custom ones included. Values are never quoted: a misplaced `token` holds a secret.
+ * word: `{ subsetSize: 10 }` left every pod in use, and `{ cluster }` access to KUBECONFIG or ~/.kube/config; one
+ * misspelt too (`subset_size`), and a misspelt `resolver`, when the key has no dot. Other keys are channel options,
+ * custom ones included. Values are never quoted: a misplaced `token` holds a secret.
  */
 function checkChannelOptionNames(channelOptions: Record<string, unknown>): void {
   for (const key of Object.keys(channelOptions)) {
@@ -164,13 +165,12 @@ function checkChannelOptionNames(channelOptions: Record<string, unknown>): void 
           'their name, such as "grpc.keepalive_time_ms")',
       );
     }
-    const same = (name: string) => name.toLowerCase() === key.toLowerCase();
-    const option = REGISTER_OPTIONS.find(same);
-    const clusterOption = CLUSTER_OPTIONS.find(same);
-    if (option === undefined && clusterOption === undefined) continue;
+    // Misspelt too (subset_size, kubeConfig), as a key without a dot is no grpc-js option (see isMisspeltResolverKey).
+    const meant = key.includes(".") ? undefined : nearestName(key, [...REGISTER_OPTIONS, ...CLUSTER_OPTIONS]);
+    if (meant === undefined) continue;
     throw new TypeError(
-      `Cannot use option '${key}' beside the channel options: it is the resolver's: pass it as ` +
-        (option !== undefined ? `{ resolver: { ${option} } }` : `{ resolver: { cluster: { ${clusterOption} } } }`),
+      `Cannot use option '${key}' beside the channel options: it is the resolver's ${meant}: pass it as ` +
+        (REGISTER_OPTIONS.includes(meant) ? `{ resolver: { ${meant} } }` : `{ resolver: { cluster: { ${meant} } } }`),
     );
   }
 }
