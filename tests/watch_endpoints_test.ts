@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runInNewContext } from "node:vm";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
 import { type Target, watchEndpoints } from "@kgr/resolver";
 import { eventually, follow, sleep } from "./_watch_helpers.ts";
@@ -819,4 +820,20 @@ Deno.test("watchEndpoints() refuses an option it does not have, naming the one m
     message:
       /^Cannot use option 'scheme': it is unknown: it is register\(\)'s: pass it to register\(\{ scheme \}\); watchEndpoints\(\) takes the scheme from the target \("k8s:\/\/\/echo.prod:grpc"\), whatever it is$/,
   });
+});
+
+Deno.test("watchEndpoints() takes options written in another realm, as a node:vm context of a test runner makes them", async () => {
+  const api = await startFakeApiServer();
+  try {
+    apply(api, ["a"]);
+    const options = runInNewContext("({ cluster: { kubeconfig }, locality: {}, backoff: { initialMs: 10 } })", {
+      kubeconfig: api.kubeconfig(),
+    });
+    for await (const snapshot of watchEndpoints("kubernetes:///echo.prod:grpc", options)) {
+      assert.equal(snapshot.endpoints.length, 1);
+      break;
+    }
+  } finally {
+    await api.close();
+  }
 });

@@ -57,7 +57,9 @@ export function currentValue(value: unknown): string {
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null) return false;
   const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
+  return prototype === Object.prototype || prototype === null ||
+    // An object literal of another realm (a `node:vm` context, as some test runners use).
+    (Object.getPrototypeOf(prototype) === null && prototype.constructor?.name === "Object");
 }
 
 /** The YAML-ish type name of a value, for messages (`null`, `list`, `string`, ...); a class's instance by its class (`Map`). */
