@@ -6,7 +6,7 @@
  * @module
  */
 
-import { currentValue, isPlainObject, typeName, unknownField } from "./base/_util.ts";
+import { currentValue, isOptionsObject, typeName, unknownField } from "./base/_util.ts";
 import { nearestName } from "./base/_nearest_name.ts";
 import { checkClusterOptions, CLUSTER_OPTIONS } from "./cluster/cluster_options.ts";
 import type { WatchSettings } from "./endpoint_subscription.ts";
@@ -20,7 +20,7 @@ import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
  * does not have; a `RangeError` for a `stallTimeoutMs` or `backoff` delay
  * that is not a number of milliseconds above 0 (0 would abort every request
  * at once, or retry without pause) and within what a timer can wait, or a
- * `backoff.initialMs` above `maxMs`. A `cluster` that is no plain object (a
+ * `backoff.initialMs` above `maxMs`. A `cluster` that is no options object (a
  * list, a `Map`, a `URL`, a string) is a `TypeError` too; a `ConfigError` for
  * `cluster` options that are unknown, of the wrong type or exclude each other.
  *
@@ -41,11 +41,11 @@ import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
  */
 export function checkWatchSettings(settings: WatchSettings): void {
   const { cluster } = settings as { cluster?: unknown };
-  if (cluster !== undefined && !isPlainObject(cluster)) {
+  if (cluster !== undefined && !isOptionsObject(cluster)) {
     // A list or a class's instance (a Map, a URL) set no option: access went to KUBECONFIG's cluster without a word.
     // Its value is never quoted: a string there may be a token.
     throw new TypeError(
-      "Cannot use option 'cluster': it must be a plain object of cluster options such as { kubeconfig, context }, " +
+      "Cannot use option 'cluster': it must be an object of cluster options such as { kubeconfig, context }, " +
         `or left out for the default access: ${
           cluster === null ? currentValue(null) : `current type is ${typeName(cluster)}`
         }`,
@@ -55,7 +55,7 @@ export function checkWatchSettings(settings: WatchSettings): void {
   checkDelay("stallTimeoutMs", settings.stallTimeoutMs, 150_000);
   const { backoff } = settings;
   if (backoff !== undefined) {
-    if (!isPlainObject(backoff as unknown)) {
+    if (!isOptionsObject(backoff as unknown)) {
       throw new TypeError(
         `Cannot use option 'backoff': it must be an object such as { initialMs: 1000, maxMs: 30000 }: ` +
           currentValue(backoff),
@@ -107,7 +107,7 @@ export function checkWatchSettings(settings: WatchSettings): void {
  * ```
  */
 export function checkOptionsObject(options: unknown): asserts options is object {
-  if (isPlainObject(options)) return;
+  if (isOptionsObject(options)) return;
   throw new TypeError(
     "Cannot use the options: they must be an object such as { cluster: { kubeconfig } }, or left out for the " +
       `defaults: current ${options === null ? "value is null" : `type is ${typeName(options)}`}`,

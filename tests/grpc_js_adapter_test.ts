@@ -890,7 +890,7 @@ Deno.test("watchEndpoints() and register() refuse a bad locality, stall timeout,
     // ConfigError that named no option.
     [
       { cluster: null },
-      /^TypeError: Cannot use option 'cluster': it must be a plain object of cluster options such as \{ kubeconfig, context \}, or left out for the default access: current value is null /,
+      /^TypeError: Cannot use option 'cluster': it must be an object of cluster options such as \{ kubeconfig, context \}, or left out for the default access: current value is null /,
     ],
     [{ cluster: [] }, /^TypeError: Cannot use option 'cluster': .*: current type is list$/],
     [

@@ -822,16 +822,29 @@ Deno.test("watchEndpoints() refuses an option it does not have, naming the one m
   });
 });
 
-Deno.test("watchEndpoints() takes options written in another realm, as a node:vm context of a test runner makes them", async () => {
+Deno.test("watchEndpoints() takes options of another realm (a node:vm context of a test runner) or of the caller's class", async () => {
   const api = await startFakeApiServer();
   try {
     apply(api, ["a"]);
-    const options = runInNewContext("({ cluster: { kubeconfig }, locality: {}, backoff: { initialMs: 10 } })", {
-      kubeconfig: api.kubeconfig(),
-    });
-    for await (const snapshot of watchEndpoints("kubernetes:///echo.prod:grpc", options)) {
-      assert.equal(snapshot.endpoints.length, 1);
-      break;
+    const kubeconfig = api.kubeconfig();
+    class ClusterSettings {
+      kubeconfig = kubeconfig;
+    }
+    class Settings {
+      cluster = new ClusterSettings();
+      backoff = { initialMs: 10 };
+    }
+    for (
+      const options of [
+        runInNewContext("({ cluster: { kubeconfig }, locality: {}, backoff: { initialMs: 10 } })", { kubeconfig }),
+        new Settings(),
+        Object.create({ cluster: { kubeconfig } }),
+      ]
+    ) {
+      for await (const snapshot of watchEndpoints("kubernetes:///echo.prod:grpc", options)) {
+        assert.equal(snapshot.endpoints.length, 1);
+        break;
+      }
     }
   } finally {
     await api.close();

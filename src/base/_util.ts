@@ -62,6 +62,31 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
     (Object.getPrototypeOf(prototype) === null && prototype.constructor?.name === "Object");
 }
 
+/** Built-ins whose data is not in their own fields: given as options, they set none without a word. */
+const NO_OPTIONS_OBJECTS = [
+  Map,
+  Set,
+  WeakMap,
+  WeakSet,
+  Date,
+  RegExp,
+  Promise,
+  Error,
+  ArrayBuffer,
+  URL,
+  URLSearchParams,
+];
+
+/**
+ * Whether a value can hold options in its fields: an object, but not a list, nor a built-in whose data is not in
+ * fields (`Map`, `Set`, `URL`, `Date`, typed arrays, ...), which would set no option without a word. An instance of
+ * the caller's own class is one: its fields are read as options, as a plain object's are.
+ */
+export function isOptionsObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) return false;
+  return !NO_OPTIONS_OBJECTS.some((type) => value instanceof type);
+}
+
 /** The YAML-ish type name of a value, for messages (`null`, `list`, `string`, ...); a class's instance by its class (`Map`). */
 export function typeName(value: unknown): string {
   if (value === null) return "null";

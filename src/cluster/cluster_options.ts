@@ -7,7 +7,7 @@
  * @module
  */
 
-import { currentValue, isPlainObject, typeName, unknownField } from "../base/_util.ts";
+import { currentValue, isOptionsObject, typeName, unknownField } from "../base/_util.ts";
 import { ConfigError } from "../base/errors.ts";
 import { nearestName } from "../base/_nearest_name.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
@@ -60,7 +60,7 @@ export const CLUSTER_OPTIONS: readonly string[] = Object.keys(
  * Checks the fields, types and combinations of cluster options before anything is read.
  *
  * @param options The options.
- * @throws {ConfigError} When the options are no plain object (a list, a `Map`), an option is unknown (a misspelt one would leave access to the next source, another
+ * @throws {ConfigError} When the options are no object of options (a list, a `Map`), an option is unknown (a misspelt one would leave access to the next source, another
  * cluster maybe), has the wrong type (`null` included: one left out, or `undefined`, keeps the source's), or two
  * exclude each other, a certificate comes without its key, `server` is no API server URL or `ca`, `cert` or `key`
  * no PEM text; `field` names it (`cluster.caFile`). Values are never quoted: they may be secrets.
@@ -76,7 +76,7 @@ export const CLUSTER_OPTIONS: readonly string[] = Object.keys(
  * ```
  */
 export function checkClusterOptions(options: ClusterOptions): void {
-  if (!isPlainObject(options as unknown)) {
+  if (!isOptionsObject(options as unknown)) {
     throw new ConfigError(
       "Cannot resolve cluster access: options must be an object such as { kubeconfig, context }: current " +
         (options === null
@@ -117,7 +117,7 @@ export function checkClusterOptions(options: ClusterOptions): void {
   if (
     kubeconfig !== undefined &&
     !(typeof kubeconfig === "string" && kubeconfig !== "") &&
-    !isPlainObject(kubeconfig as unknown)
+    !isOptionsObject(kubeconfig as unknown)
   ) {
     throw new ConfigError(
       `Cannot resolve cluster access: cluster.kubeconfig must be a file path or a kubeconfig object: ${

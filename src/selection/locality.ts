@@ -8,7 +8,7 @@
  * @module
  */
 
-import { currentValue, isPlainObject } from "../base/_util.ts";
+import { currentValue, isOptionsObject } from "../base/_util.ts";
 import { environmentVariable, refusedToRead } from "../runtime/files.ts";
 import type { Locality } from "./topology.ts";
 import { trace, warnOnce } from "../runtime/trace.ts";
@@ -49,7 +49,7 @@ export function declaredLocality(
  * ```
  */
 export function checkLocality(value: unknown): asserts value is Locality {
-  const ok = isPlainObject(value) &&
+  const ok = isOptionsObject(value) &&
     ["zone", "node"].every((field) => {
       const part = (value as Record<string, unknown>)[field];
       return part === undefined || typeof part === "string";

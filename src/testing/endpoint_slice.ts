@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isPlainObject, typeName, unknownField } from "../base/_util.ts";
+import { isOptionsObject, typeName, unknownField } from "../base/_util.ts";
 import type { AddressType, EndpointConditions, EndpointSliceInput } from "./types.ts";
 
 /**
@@ -107,7 +107,7 @@ export interface EndpointSliceParams {
  * ```
  */
 export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
-  if (!isPlainObject(params)) {
+  if (!isOptionsObject(params)) {
     // null failed with the runtime's "Cannot convert undefined or null to object", a string with `has no field "0"`.
     throw new TypeError(
       `Cannot build an EndpointSlice: endpointSlice() takes an object such as { namespace, service, port, ` +

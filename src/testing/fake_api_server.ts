@@ -65,7 +65,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { KubeconfigCluster, KubeconfigContext, KubeconfigObject } from "../cluster/kubeconfig_schema.ts";
-import { currentValue, describeValue, isPlainObject, isRecord, typeName, unknownField } from "../base/_util.ts";
+import { currentValue, describeValue, isOptionsObject, isRecord, typeName, unknownField } from "../base/_util.ts";
 import { nearestName } from "../base/_nearest_name.ts";
 import { createFailureQueue } from "./_failures.ts";
 import { createAccessControl } from "./_access_control.ts";
@@ -121,13 +121,13 @@ const KUBECONFIG_OPTIONS: readonly string[] = Object.keys(
 );
 
 /**
- * Refuses options that are no plain object, and a misspelt option, which left its default without a word (a
- * `namespce` sent the targets without a namespace to `default`), naming the one meant (see `nearestName()`), or every
- * one when none is close. `null` failed with the runtime's "Cannot convert undefined or null to object", a string with
+ * Refuses options that are no object of options (a list, a `Map`), and a misspelt option, which left its default
+ * without a word (a `namespce` sent the targets without a namespace to `default`), naming the one meant (see
+ * `nearestName()`), or every one when none is close. `null` failed with the runtime's "Cannot convert undefined or null to object", a string with
  * `has no option "0"`, and a list was taken for no options. No value is quoted: a misspelt token is a secret.
  */
 function checkOptionNames(what: string, options: unknown, known: readonly string[]): void {
-  if (!isPlainObject(options)) {
+  if (!isOptionsObject(options)) {
     throw new TypeError(
       `Cannot ${what} as its options must be an object of ${known.join(", ")}, or left out for the defaults: ` +
         `current ${options === null ? "value is null" : `type is ${typeName(options)}`}`,
