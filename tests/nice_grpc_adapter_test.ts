@@ -99,13 +99,24 @@ Deno.test("createChannel() refuses a misspelt resolver key, whose options grpc-j
     );
   }
   assert.deepEqual(recording.schemes, [], "nothing registered");
-  // Keys with a dot are grpc-js's or custom channel options, and so are dotless keys far from "resolver".
+  // Keys with a dot are grpc-js's or custom channel options, and so are dotless keys far from "resolver" and from
+  // any resolver or cluster option's name spelt another way (custom options near them were refused for a while).
   createChannel("k8s-nice-misspelt:///echo.prod:grpc", undefined, {
     "grpc.keepalive_time_ms": 10_000,
     "my.resolver": 1,
     retries: 1,
+    keys: 1,
+    servers: 1,
+    schema: 1,
+    resolvConf: 1,
+    dnsResolverTimeout: 1,
     resolver: { grpc: recording.grpc },
   }).close();
+  // The scheme comes from the target: createChannel() refuses resolver.scheme, so it is not advised.
+  assert.throws(
+    () => createChannel("k8s-nice-misspelt:///echo.prod:grpc", undefined, { Scheme: "x" }),
+    /^TypeError: Cannot use option 'Scheme' beside the channel options: the resolver's scheme is the target's/,
+  );
 });
 
 Deno.test("createChannel() says where watchEndpoints()'s own options go when resolver has them", () => {
@@ -236,5 +247,41 @@ Deno.test("createChannel() with resolver options uses them for that channel alon
       await backend.stop();
       await api.close();
     }
+  }
+});
+
+Deno.test("createChannel() with equal resolver options reads a kubeconfig file again for each new channel, as a new register() does", async () => {
+  // Equal options shared one options object, and so the cluster access of the first channel: a channel created after
+  // the file changed (kubectl config use-context) still watched the old cluster.
+  const { endpointSlice, startFakeApiServer } = await import("@kgr/resolver/testing");
+  const servers = [await startFakeApiServer(), await startFakeApiServer()];
+  for (const server of servers) {
+    server.applySlice(endpointSlice({
+      namespace: "acc",
+      service: "echo",
+      port: { name: "grpc", port: 1 },
+      endpoints: [{ ip: "127.0.0.1", pod: "a" }],
+    }));
+  }
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/config`;
+  const channels: { close(): void; getConnectivityState(connect: boolean): unknown }[] = [];
+  const watches = (server: (typeof servers)[number]) => server.requests.filter((r) => r.kind === "watch").length;
+  try {
+    for (const server of servers) {
+      await Deno.writeTextFile(path, JSON.stringify(server.kubeconfig()));
+      const created = createChannel("k8s-nice-file:///echo.acc:grpc", undefined, {
+        resolver: { cluster: { kubeconfig: path } },
+      });
+      channels.push(created);
+      created.getConnectivityState(true);
+      const deadline = Date.now() + 5000;
+      while (watches(server) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.deepEqual(servers.map(watches).map((count) => count > 0), [true, true]);
+  } finally {
+    for (const created of channels) created.close();
+    for (const server of servers) await server.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });

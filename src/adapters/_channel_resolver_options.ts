@@ -5,7 +5,7 @@
  * {@linkcode CHANNEL_RESOLVER_OPTIONS}, whose value is an opaque id, and the resolver class looks the options up by
  * it.
  *
- * Equal options (compared as JSON, `grpc` aside) share one id and one options object: grpc-js shares subchannels
+ * Equal options (compared as JSON, `grpc` aside) share one id, and the latest of them: grpc-js shares subchannels
  * only between channels with equal options, and the entries held stay as many as the distinct options of the
  * channels alive (one goes when the last channel that carries its id is garbage-collected). The value is an id, never
  * the options: grpc-js traces a channel's options, and these may hold a token.
@@ -56,12 +56,17 @@ export function createWithResolverOptions<T extends object>(
   create: (channelOption: Record<string, string>) => T,
 ): T {
   const key = optionsKey(options);
+  // A copy: the channels use the options checked, whatever becomes of the caller's objects later. The newest copy
+  // for equal options, as a new register() takes its own: a channel created after `kubectl config use-context`
+  // resolves its kubeconfig again (cluster access is kept per options object), not an earlier channel's access.
+  const copy = copyCheckedOptions(options);
   let entry = entries.get(key);
   if (entry === undefined) {
-    // A copy: the channels use the options checked, whatever becomes of the caller's objects in them.
-    entry = { id: String(++lastId), options: copyCheckedOptions(options), channels: 0 };
+    entry = { id: String(++lastId), options: copy, channels: 0 };
     entries.set(key, entry);
     byId.set(entry.id, entry);
+  } else {
+    entry.options = copy;
   }
   let channel: T;
   entry.channels++;
@@ -82,8 +87,8 @@ export function createWithResolverOptions<T extends object>(
  * The resolver options of the channel whose options these are.
  *
  * @param channelOptions The options grpc-js hands the resolver's constructor.
- * @returns The channel's own resolver options (the first object given for options equal to them), or `undefined` for
- * the scheme's.
+ * @returns The channel's own resolver options (the latest copy of those given for options equal to them), or
+ * `undefined` for the scheme's.
  *
  * @example In the resolver's constructor
  * ```ts ignore

@@ -20,7 +20,7 @@ import {
 } from "./_register_options.ts";
 import { CLUSTER_OPTIONS } from "../cluster/cluster_options.ts";
 import { checkOptionNames, checkOptionsObject } from "../check_watch_settings.ts";
-import { currentValue, isPlainObject, typeName } from "../base/_util.ts";
+import { currentValue, isOptionsObject, typeName } from "../base/_util.ts";
 import { nearestName } from "../base/_nearest_name.ts";
 import { type RuntimeKey, runtimeKey } from "../runtime/runtime.ts";
 // Not a named import: ESM bundles often begin with their own `createRequire` import, and the two would clash.
@@ -91,7 +91,7 @@ export function createChannel(
   checkOptionsObject(options);
   const { resolver, ...channelOptions } = options;
   checkChannelOptionNames(channelOptions);
-  if (resolver !== undefined && !isPlainObject(resolver)) {
+  if (resolver !== undefined && !isOptionsObject(resolver)) {
     throw new TypeError(
       "Cannot use option 'resolver': it must be an object of resolver options such as { cluster: { kubeconfig } }, " +
         `or left out for the defaults: ${
@@ -153,8 +153,8 @@ function checkCredentials(credentials: unknown): void {
 /**
  * Refuses a resolver or cluster option given among the channel options, where grpc-js would ignore it without a
  * word: `{ subsetSize: 10 }` left every pod in use, and `{ cluster }` access to KUBECONFIG or ~/.kube/config; one
- * misspelt too (`subset_size`), and a misspelt `resolver`, when the key has no dot. Other keys are channel options,
- * custom ones included. Values are never quoted: a misplaced `token` holds a secret.
+ * in another case or with separators too (`subset_size`), and a misspelt `resolver` without a dot. Other keys are
+ * channel options, custom ones included. Values are never quoted: a misplaced `token` holds a secret.
  */
 function checkChannelOptionNames(channelOptions: Record<string, unknown>): void {
   for (const key of Object.keys(channelOptions)) {
@@ -165,9 +165,16 @@ function checkChannelOptionNames(channelOptions: Record<string, unknown>): void 
           'their name, such as "grpc.keepalive_time_ms")',
       );
     }
-    // Misspelt too (subset_size, kubeConfig), as a key without a dot is no grpc-js option (see isMisspeltResolverKey).
-    const meant = key.includes(".") ? undefined : nearestName(key, [...REGISTER_OPTIONS, ...CLUSTER_OPTIONS]);
+    // Spelt with another case or separators too (subset_size, kubeConfig); near names are left alone, as custom
+    // channel options may have them (keys, servers).
+    const meant = [...REGISTER_OPTIONS, ...CLUSTER_OPTIONS].find((name) => loosely(name) === loosely(key));
     if (meant === undefined) continue;
+    if (meant === "scheme") {
+      throw new TypeError(
+        `Cannot use option '${key}' beside the channel options: the resolver's scheme is the target's ` +
+          "(kubernetes:///...), and createChannel() takes no other",
+      );
+    }
     throw new TypeError(
       `Cannot use option '${key}' beside the channel options: it is the resolver's ${meant}: pass it as ` +
         (REGISTER_OPTIONS.includes(meant) ? `{ resolver: { ${meant} } }` : `{ resolver: { cluster: { ${meant} } } }`),
@@ -180,13 +187,18 @@ function checkChannelOptionNames(channelOptions: Record<string, unknown>): void 
  * took it for a custom channel option, and the resolver options in it were dropped without a word (the channel went
  * to KUBECONFIG's cluster). Only a key without a dot is one: grpc-js's own channel options all have one (`grpc.*`,
  * `grpc-node.*`), and custom ones mostly do too (`kgr_resolver.channel_options`). Of the keys without a dot, only
- * those close to `resolver` (as `nearestName()` judges: case aside, at most two edits) or containing `resolv` are
+ * those close to `resolver` (as `nearestName()` judges: case aside, at most two edits) or starting with it are
  * refused, rather than every one: grpc-js passes any custom key on to resolvers and policies, dotted or not, and a
  * custom option named so close to ours is far less likely than a slip.
  */
 function isMisspeltResolverKey(key: string): boolean {
   if (key.includes(".")) return false;
-  return nearestName(key, ["resolver"]) !== undefined || key.toLowerCase().includes("resolv");
+  return nearestName(key, ["resolver"]) !== undefined || key.toLowerCase().startsWith("resolver");
+}
+
+/** A name in lower case without `_` and `-`, to compare spellings. */
+function loosely(name: string): string {
+  return name.toLowerCase().replace(/[_-]/g, "");
 }
 
 /** The copy of grpc-js that nice-grpc imports: ours when deduplicated, else the one beside nice-grpc. */
