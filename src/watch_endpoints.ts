@@ -12,7 +12,7 @@ import type { ResolverError } from "./base/errors.ts";
 import { formatTarget, parseTarget, type Target } from "./base/target.ts";
 import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "./check_watch_settings.ts";
 import { whenAborted } from "./runtime/abortable.ts";
-import { currentValue, isRecord } from "./base/_util.ts";
+import { copyPlainData, currentValue, isRecord } from "./base/_util.ts";
 
 /** Every option of {@linkcode watchEndpoints}; the type makes the list whole. */
 const WATCH_ENDPOINTS_OPTIONS: readonly string[] = Object.keys(
@@ -104,7 +104,10 @@ export async function* watchEndpoints(
   const parsed = parseTarget(typeof target === "string" ? target : formatTarget(target));
   checkOptionNames(options, WATCH_ENDPOINTS_OPTIONS, CHANNEL_OPTION_ADVICE);
   checkWatchSettings(options);
-  const { signal, onError } = options;
+  // A copy: the watch reads some settings later (the locality once the cluster is known), and they must be the ones
+  // checked, whatever becomes of the caller's objects meanwhile.
+  const settings = copyPlainData(options);
+  const { signal, onError } = settings;
   if (signal?.aborted) return;
   let latest: EndpointSnapshot | undefined;
   let fatal: ResolverError | undefined;
@@ -116,7 +119,7 @@ export async function* watchEndpoints(
   // The loop keeps the process alive until it is left, as a pending fetch would: the
   // shared watch itself does not (a grpc-js channel nobody closed must not hold it).
   const keepAlive = setInterval(() => {}, KEEP_ALIVE_MS);
-  const unsubscribe = subscribeEndpoints(parsed, options, {
+  const unsubscribe = subscribeEndpoints(parsed, settings, {
     onEndpoints(snapshot) {
       latest = snapshot;
       notify();

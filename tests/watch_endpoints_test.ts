@@ -764,6 +764,31 @@ Deno.test("watchEndpoints() sends a new snapshot when only an endpoint's zone, n
   }
 });
 
+Deno.test("watchEndpoints() keeps the options it checked when the caller changes its objects afterwards", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    name: "echo-a",
+    port: { name: "grpc", port: 8080 },
+    trafficDistribution: "PreferSameZone",
+    endpoints: [{ ip: "10.2.1.1", pod: "a", zone: "zone-a" }, { ip: "10.2.1.2", pod: "b", zone: "zone-b" }],
+  }));
+  const options = { cluster: { kubeconfig: api.kubeconfig() }, locality: { zone: "zone-a" } };
+  const snapshots = watchEndpoints("kubernetes:///echo.prod:grpc", options)[Symbol.asyncIterator]();
+  try {
+    const first = snapshots.next();
+    // The locality is read once the cluster access is set up, after this change: it used to apply, unchecked.
+    options.locality.zone = "zone-b";
+    const { value } = await first;
+    const preferred = value!.endpoints.filter((endpoint) => endpoint.preferred);
+    assert.deepEqual(preferred.map((endpoint) => endpoint.podName), ["a"]);
+  } finally {
+    await snapshots.return();
+    await api.close();
+  }
+});
+
 Deno.test("watchEndpoints() minds a context namespace that is not a DNS label only for targets that name none", async () => {
   const api = await startFakeApiServer({ token: "t" });
   apply(api, ["a"]);

@@ -10,7 +10,7 @@ import { isUriScheme } from "../base/target.ts";
 import { BALANCER_NAME, type BalancerGrpc } from "./grpc_js_balancer.ts";
 import { createSubsetter } from "../selection/subset.ts";
 import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "../check_watch_settings.ts";
-import { currentValue, describeValue, isPlainObject } from "../base/_util.ts";
+import { copyPlainData, currentValue, describeValue } from "../base/_util.ts";
 
 /**
  * The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses.
@@ -208,18 +208,8 @@ export function checkRegisterOptions(options: RegisterOptions): string {
  */
 export function copyCheckedOptions(options: RegisterOptions): RegisterOptions {
   const { grpc, ...rest } = options;
-  const copy = copyData(rest, new Map()) as RegisterOptions;
+  const copy = copyPlainData(rest) as RegisterOptions;
   if (grpc !== undefined) copy.grpc = grpc;
-  return copy;
-}
-
-/** A copy of plain objects and lists, all the way down (shared and circular parts stay so); other values as they are. */
-function copyData(value: unknown, copies: Map<object, unknown>): unknown {
-  if (!Array.isArray(value) && !isPlainObject(value)) return value;
-  if (copies.has(value)) return copies.get(value);
-  const copy: Record<string, unknown> = Array.isArray(value) ? [] as never : {};
-  copies.set(value, copy);
-  for (const [key, item] of Object.entries(value)) copy[key] = copyData(item, copies);
   return copy;
 }
 

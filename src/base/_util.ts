@@ -62,6 +62,33 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
     (Object.getPrototypeOf(prototype) === null && prototype.constructor?.name === "Object");
 }
 
+/**
+ * A copy of plain objects and lists, all the way down (shared and circular parts stay so); any other value (a
+ * function, an AbortSignal, a class instance) stays the one given. Options are copied with it once checked, so that a
+ * caller's later change to its objects cannot reach a running watch or a later channel unchecked.
+ *
+ * @example
+ * ```ts
+ * import { copyPlainData } from "./_util.ts";
+ * const options = { locality: { zone: "zone-a" } };
+ * const kept = copyPlainData(options);
+ * options.locality.zone = "zone-b";
+ * console.log(kept.locality.zone); // zone-a
+ * ```
+ */
+export function copyPlainData<T>(value: T): T {
+  return copyData(value, new Map()) as T;
+}
+
+function copyData(value: unknown, copies: Map<object, unknown>): unknown {
+  if (!Array.isArray(value) && !isPlainObject(value)) return value;
+  if (copies.has(value)) return copies.get(value);
+  const copy: Record<string, unknown> = Array.isArray(value) ? [] as never : {};
+  copies.set(value, copy);
+  for (const [key, item] of Object.entries(value)) copy[key] = copyData(item, copies);
+  return copy;
+}
+
 /** Built-ins whose data is not in their own fields: given as options, they set none without a word. */
 const NO_OPTIONS_OBJECTS = [
   Map,
