@@ -356,6 +356,8 @@ Deno.test("maskCredentials() masks the value of a name that holds a secret word,
     ],
     ["credentials: c9}", "credentials: [redacted]}"],
     ["Authorization: Bearer b9", "Authorization: Bearer [redacted]"],
+    ["proxy https://alice:pw9@proxy.corp:3128 refused", "proxy https://alice:[redacted]@proxy.corp:3128 refused"],
+    ["fetching socks5://:pw9@10.0.0.1/x", "fetching socks5://:[redacted]@10.0.0.1/x"],
   ];
   for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
 });
@@ -381,6 +383,7 @@ Deno.test("maskCredentials() leaves ordinary prose, paths, URLs and host names r
       "see https://oidc.eks.us-west-2.amazonaws.com for /Users/Alice/.kube/cache/oidc-login/3f2aB9x",
       "host ip-10-0-0-1.ec2.internal, version v1.28.3-eks-1234567, author: Jane",
       "token_type: Bearer",
+      "see https://alice@sso.example.com:8443/login?next=/a:b@c",
     ]
   ) assert.equal(maskCredentials(text), text);
 });

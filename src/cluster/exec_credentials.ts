@@ -315,8 +315,9 @@ function stderrExcerpt(stderr: string, env: ExecEnvVar[]): string {
 
 /**
  * A plugin's words with what looks like a credential masked (a verbose or debugging plugin may print the one it
- * refreshed): PEM blocks, JWTs, `Bearer x`, the value of a name that holds a secret word (`token=x`,
- * `AWS_SECRET_ACCESS_KEY=x`, `"access_token":"x"`, `clientSecret: x`), and long runs of base64 or hex.
+ * refreshed): PEM blocks, JWTs, `Bearer x`, the password in a URL (`https://user:x@host`), the value of a name that
+ * holds a secret word (`token=x`, `AWS_SECRET_ACCESS_KEY=x`, `"access_token":"x"`, `clientSecret: x`), and long runs
+ * of base64 or hex.
  */
 export function maskCredentials(text: string): string {
   const named = maskSecretValues(
@@ -325,7 +326,9 @@ export function maskCredentials(text: string): string {
       .replace(/-----BEGIN [A-Z0-9 ]*-----[\s\S]*?(?:-----END [A-Z0-9 ]*-----|$)/g, "[redacted]")
       // A JWT; its parts also with base64's padding and alphabet, as some issuers write them.
       .replace(/\beyJ[\w+/-]*=*\.[\w+/-]*=*\.[\w+/-]*=*/g, "[redacted]")
-      .replace(/\b(bearer|basic)\s+[^\s"',;]+/gi, "$1 [redacted]"),
+      .replace(/\b(bearer|basic)\s+[^\s"',;]+/gi, "$1 [redacted]")
+      // A URL's password: a proxy or token endpoint with its credentials (`https://user:x@host`).
+      .replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*:)[^\s/?#@]+@/gi, "$1[redacted]@"),
   );
   return named
     .replace(/[A-Za-z0-9+_-]{32,}={0,2}/g, "[redacted]")
