@@ -1,8 +1,10 @@
 // Shared by the cluster-access tests: fake environments, a service account, a kubeconfig.
 import { stringify } from "yaml";
+import { readFileSync } from "node:fs";
 import type { Environment } from "../src/cluster/types.ts";
 
-export const CA = "-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n";
+/** A CA certificate that parses: cluster access refuses a CA of which none does. */
+export const CA = readFileSync(new URL("./fixtures/ca.pem", import.meta.url), "utf8");
 export const SA = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /** An environment with only the given variables and files; no home directory. */

@@ -209,7 +209,7 @@ Deno.test("readWatchEvents() turns random junk into events or a KubeApiError, ne
 // --- Kubeconfig loader -------------------------------------------------------------
 
 const FILE = "/home/dev/.kube/config";
-const CA_PEM = "-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n";
+const CA_PEM = await Deno.readTextFile(new URL("./fixtures/ca.pem", import.meta.url));
 
 function validKubeconfig(): Record<string, unknown> {
   return {

@@ -315,6 +315,28 @@ Deno.test("resolveClusterAccess() takes a kubeconfig object with a context", asy
   );
 });
 
+Deno.test("resolveClusterAccess() refuses a CA of which no certificate parses, as kubectl does, and skips such a block", async () => {
+  // Valid PEM armour around DER that is no certificate.
+  const garbage = "-----BEGIN CERTIFICATE-----\nQUJDREVGR0g=\n-----END CERTIFICATE-----\n";
+  const kubeconfig = (ca: string) => ({
+    clusters: [{ name: "c", cluster: { server: "https://obj.example", "certificate-authority-data": btoa(ca) } }],
+    contexts: [{ name: "x", context: { cluster: "c", namespace: "obj-ns" } }],
+    "current-context": "x",
+  });
+  // It used to fail only at the first request, as a TLS failure that every watch retried with backoff.
+  await rejectsConfig(
+    resolveClusterAccess({ kubeconfig: kubeconfig(garbage) }, fakeEnvironment({}, {})),
+    /^Cannot trust the CA in certificate-authority-data of cluster "c": none of its 1 CERTIFICATE blocks is an X\.509 certificate: replace it with the PEM of the cluster's CA certificate \(kubeconfig object from cluster\.kubeconfig \(context "x"\)\)$/,
+  );
+  await rejectsConfig(
+    resolveClusterAccess({ server: "https://obj.example", ca: garbage }, fakeEnvironment({}, {})),
+    /^Cannot trust the CA in cluster\.ca: none of its 1 CERTIFICATE blocks/,
+  );
+  const ca = await fixture("ca.pem");
+  const access = await resolveClusterAccess({ kubeconfig: kubeconfig(garbage + ca) }, fakeEnvironment({}, {}));
+  assert.equal(access.server, "https://obj.example");
+});
+
 Deno.test("resolveClusterAccess() stops when Deno may not read KUBECONFIG, rather than use another cluster", async () => {
   const files = { ...SA_FILES, "/home/me/.kube/config": kubeconfigText("https://home.example") };
   const refused = (names: string[]) =>

@@ -12,6 +12,7 @@
 
 import { ConfigError } from "../base/errors.ts";
 import { trace } from "../runtime/trace.ts";
+import { trustedCertificates } from "../runtime/tls_options.ts";
 import { runExecPlugin } from "../runtime/exec_plugin.ts";
 import {
   environmentVariable,
@@ -87,6 +88,7 @@ export async function resolveClusterAccess(
   checkClusterOptions(options);
   const found = await findSource(options, env);
   const applied = await applyClusterOptions(found, options, env);
+  if (applied.tls.ca !== undefined) checkCa(applied.tls.ca, applied.tls.caSource, applied.source);
   const namespace = await defaultNamespace(options, found, env);
   const server = withDefaultScheme(applied);
   const proxy = found.proxyUrl !== undefined
@@ -112,6 +114,19 @@ export async function resolveClusterAccess(
   }
   if (found.disableCompression) access.disableCompression = true;
   return access;
+}
+
+/**
+ * Refuses a CA of which no certificate parses when the access is set up, as kubectl refuses it when it loads the
+ * kubeconfig: found at the first request instead, it failed every watch and call as a TLS failure, retried with
+ * backoff for good.
+ */
+function checkCa(ca: string, caSource: string, accessSource: string): void {
+  try {
+    trustedCertificates(ca, caSource);
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message} (${accessSource})`);
+  }
 }
 
 /**

@@ -44,7 +44,7 @@ export type TlsOptions = Pick<
  */
 export function tlsOptions(tls: TlsSettings): TlsOptions {
   const options: TlsOptions = { rejectUnauthorized: !tls.insecureSkipVerify };
-  if (tls.ca) options.ca = parsedCertificates(tls.ca, tls.caSource);
+  if (tls.ca) options.ca = trustedCertificates(tls.ca, tls.caSource);
   if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
   const name = tls.serverName;
   if (name && isIP(name)) options.checkServerIdentity = (_host, certificate) => checkServerIdentity(name, certificate);
@@ -52,8 +52,23 @@ export function tlsOptions(tls: TlsSettings): TlsOptions {
   return options;
 }
 
-/** The `CERTIFICATE` blocks of `pem` that parse as X.509; throws when there is none. */
-function parsedCertificates(pem: string, source: string): string {
+/**
+ * The `CERTIFICATE` blocks of a CA bundle that parse as X.509, the others skipped as Go's `AppendCertsFromPEM` skips
+ * them.
+ *
+ * @param pem The CA bundle.
+ * @param source Where it comes from, for the message (`certificate-authority-data of cluster "prod"`).
+ * @returns The blocks that parse, one after the other.
+ * @throws {Error} When no block parses, naming `source`: kubectl refuses such a CA too.
+ *
+ * @example A bundle with one certificate
+ * ```ts
+ * import { trustedCertificates } from "./tls_options.ts";
+ * const pem = await Deno.readTextFile("tests/fixtures/ca.pem");
+ * console.log(trustedCertificates(pem, "ca.pem").startsWith("-----BEGIN CERTIFICATE-----")); // true
+ * ```
+ */
+export function trustedCertificates(pem: string, source: string): string {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
   const parsed = blocks.filter(parses);
   if (parsed.length === 0) {

@@ -561,7 +561,9 @@ export const scenarios = {
     try {
       const bundle = await firstResult({ kubeconfig: api.kubeconfig({ ca: garbage + ca }) });
       assert.equal(bundle.endpoints?.length, 1, String(bundle?.message));
-      const none = await firstResult({ kubeconfig: api.kubeconfig({ ca: garbage }) });
+      // Refused when the access is set up, as kubectl refuses it, not retried as a TLS failure.
+      const none = await firstResult({ kubeconfig: api.kubeconfig({ ca: garbage }) }).catch((error) => error);
+      assert.equal(none.name, "ConfigError");
       assert.match(none.message, /none of its 1 CERTIFICATE blocks is an X\.509 certificate/);
       // The server's certificate names IP:127.0.0.1 and IP:::1; the connection goes to 127.0.0.1.
       const ip = await firstResult({ server: api.url, token: "t", ca, tlsServerName: "::1" });
