@@ -789,6 +789,31 @@ Deno.test("watchEndpoints() keeps the options it checked when the caller changes
   }
 });
 
+Deno.test("watchEndpoints() does not time a request's stall while an exec plugin is giving its credentials", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, ["a"]);
+  const dir = await mkdtemp(join(tmpdir(), "kgr-slow-plugin-"));
+  const plugin = join(dir, "plugin.sh");
+  // A plugin slower than stallTimeoutMs, as one waiting for a login is.
+  await writeFile(
+    plugin,
+    `#!/bin/sh\nsleep 1\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"t"}}'\n`,
+    { mode: 0o755 },
+  );
+  const kubeconfig = api.kubeconfig();
+  kubeconfig.users![0].user = { exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin } };
+  const watch = follow({ kubeconfig }, { stallTimeoutMs: 300 });
+  try {
+    await eventually(() => watch.pods() === "a", "the endpoints, once the plugin answered");
+    // It was reported as an API server that never answered: "stalled: no answer for 300 ms".
+    assert.deepEqual(watch.errors.map((error) => error.message), []);
+  } finally {
+    await watch.stop();
+    await api.close();
+    await rm(dir, { recursive: true });
+  }
+});
+
 Deno.test("watchEndpoints() minds a context namespace that is not a DNS label only for targets that name none", async () => {
   const api = await startFakeApiServer({ token: "t" });
   apply(api, ["a"]);

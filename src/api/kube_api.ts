@@ -43,6 +43,11 @@ export interface ListParams {
   continueToken?: string;
   /** Aborts the request. */
   signal: AbortSignal;
+  /**
+   * Pauses the caller's timing of the request while it waits for its credentials, which an exec plugin may take up
+   * to its own 60 s limit to give (one waiting for a login); returns what resumes it.
+   */
+  pauseTiming?: () => () => void;
 }
 
 /** Parameters of one WATCH request. */
@@ -61,6 +66,11 @@ export interface WatchParams {
   sendInitialEvents?: boolean;
   /** Aborts the request and its body. */
   signal: AbortSignal;
+  /**
+   * Pauses the caller's timing of the request while it waits for its credentials, which an exec plugin may take up
+   * to its own 60 s limit to give (one waiting for a login); returns what resumes it.
+   */
+  pauseTiming?: () => () => void;
 }
 
 /** A port of a Service (`spec.ports[]`), as far as we read it. */
@@ -124,19 +134,19 @@ export function createEndpointSliceApi(
     missing: `the API server at ${access.server} has no EndpointSlice API discovery.k8s.io/v1 (404): ` +
       "Kubernetes 1.21 or newer is required",
   };
-  const request = (verb: "list" | "watch", url: string, signal: AbortSignal) =>
-    send(access, client, { ...subject, verb }, url, signal);
+  const request = (verb: "list" | "watch", url: string, signal: AbortSignal, pauseTiming?: () => () => void) =>
+    send(access, client, { ...subject, verb }, url, signal, undefined, pauseTiming);
   // The Authorization header of the last watch: its ERROR events are quoted without it.
   let watchAuthorization: string | undefined;
 
   return {
     server: access.server,
-    async list({ resourceVersion, limit, continueToken, signal }) {
+    async list({ resourceVersion, limit, continueToken, signal, pauseTiming }) {
       let url = base;
       if (resourceVersion !== undefined) url += `&resourceVersion=${encodeURIComponent(resourceVersion)}`;
       if (limit !== undefined) url += `&limit=${limit}`;
       if (continueToken) url += `&continue=${encodeURIComponent(continueToken)}`;
-      const { response } = await request("list", url, signal);
+      const { response } = await request("list", url, signal, pauseTiming);
       let text: string | undefined;
       try {
         text = await readText(response, MAX_LIST_BYTES, signal);
@@ -171,13 +181,13 @@ export function createEndpointSliceApi(
       }
       return value as unknown as EndpointSliceList;
     },
-    async watch({ resourceVersion, timeoutSeconds, sendInitialEvents, signal }) {
+    async watch({ resourceVersion, timeoutSeconds, sendInitialEvents, signal, pauseTiming }) {
       let url = `${base}&watch=true&allowWatchBookmarks=true`;
       if (sendInitialEvents) url += "&sendInitialEvents=true&resourceVersionMatch=NotOlderThan";
       // An empty resourceVersion is left out, as client-go does.
       if (resourceVersion !== "") url += `&resourceVersion=${encodeURIComponent(resourceVersion)}`;
       url += `&timeoutSeconds=${timeoutSeconds}`;
-      const { chunks, authorization } = await request("watch", url, signal);
+      const { chunks, authorization } = await request("watch", url, signal, pauseTiming);
       watchAuthorization = authorization;
       if (!chunks) {
         throw new KubeApiError(
@@ -334,6 +344,7 @@ async function send(
   url: string,
   signal: AbortSignal,
   body?: unknown,
+  pauseTiming?: () => () => void,
 ): Promise<HttpResponse & { authorization?: string }> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
@@ -343,7 +354,13 @@ async function send(
   if (access.disableCompression) headers["accept-encoding"] = "identity";
   else if (verb !== "watch") headers["accept-encoding"] = "gzip";
   // An exec plugin that hangs must not outlast the caller's abort.
-  const authorization = await settledOnAbort(access.credentials.authorization(), signal);
+  const resumeTiming = pauseTiming?.();
+  let authorization: string | undefined;
+  try {
+    authorization = await settledOnAbort(access.credentials.authorization(), signal);
+  } finally {
+    resumeTiming?.();
+  }
   if (authorization) {
     // fetch's own error for a bad header value quotes the value: check first, and never show it.
     if (INVALID_HEADER_VALUE.test(authorization)) {

@@ -62,7 +62,13 @@ export async function listPages(api: EndpointSliceApi, options: ListPagesOptions
   while (true) {
     const deadline = stallDeadline(signal, { ...options, server: api.server });
     try {
-      const result = await api.list({ resourceVersion: from, limit, continueToken, signal: deadline.signal });
+      const result = await api.list({
+        resourceVersion: from,
+        limit,
+        continueToken,
+        signal: deadline.signal,
+        pauseTiming: deadline.pause,
+      });
       // A loop, not push(...items): a huge page must not overflow the stack.
       for (const item of result.items) items.push(item);
       continueToken = result.metadata?.continue || undefined;

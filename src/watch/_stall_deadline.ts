@@ -14,6 +14,11 @@ export interface StallDeadline {
   readonly signal: AbortSignal;
   /** Records progress: the deadline moves to `stallTimeoutMs` from now. */
   touch(): void;
+  /**
+   * Stops timing until the returned function is called, which counts as progress: the wait for credentials, which
+   * an exec plugin may take up to its own 60 s limit to give, is not the API server's.
+   */
+  pause(): () => void;
   /** Records that the server began to answer (a watch's headers), for the message of a stall; the deadline stays. */
   answered(): void;
   /** The stall that aborted the signal, if that is what happened. */
@@ -63,11 +68,13 @@ export function stallDeadline(
   if (outer.aborted) controller.abort();
   let lastProgressAt = clock.now();
   let answered = false;
+  let pauses = 0;
   let stall: StallError | undefined;
   let failure: Error | undefined;
   let cancel: () => void;
   const arm = (delay: number) => {
     cancel = clock.setTimeout(() => {
+      if (pauses > 0) return arm(stallTimeoutMs);
       const idle = clock.now() - lastProgressAt;
       if (idle < stallTimeoutMs) return arm(stallTimeoutMs - idle);
       // A server that never answers at all (a stopped or overloaded process, packets dropped on the way) is the
@@ -91,6 +98,16 @@ export function stallDeadline(
   return {
     signal: controller.signal,
     touch: () => void (lastProgressAt = clock.now()),
+    pause() {
+      pauses++;
+      let resumed = false;
+      return () => {
+        if (resumed) return;
+        resumed = true;
+        pauses--;
+        lastProgressAt = clock.now();
+      };
+    },
     answered: () => void (answered = true),
     stalled: () => stall,
     fail(error) {

@@ -352,7 +352,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         ? { resourceVersion: listFrom === "0" ? "" : listFrom!, sendInitialEvents: true }
         : { resourceVersion };
       if (streaming) trace(`streaming list from resourceVersion ${quote(params.resourceVersion)}`);
-      const body = await api.watch({ ...params, timeoutSeconds, signal: deadline.signal });
+      const body = await api.watch({ ...params, timeoutSeconds, signal: deadline.signal, pauseTiming: deadline.pause });
       deadline.answered();
       watchOpenedAt = clock.now();
       failWatch = (error) => deadline.fail(error);
