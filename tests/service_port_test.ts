@@ -10,14 +10,20 @@ function slice(name: string, ports: EndpointSlice["ports"], addressType = "IPv4"
 
 /** A lookup whose Service reads are answered by hand, in order. */
 function lookupWith(options: { timeoutMs?: number } = {}) {
-  const reads: { resolve(service: Service): void; reject(error: unknown): void; signal: AbortSignal }[] = [];
+  const reads: {
+    resolve(service: Service): void;
+    reject(error: unknown): void;
+    signal: AbortSignal;
+    pauseTiming?: () => () => void;
+  }[] = [];
   const controller = new AbortController();
   let changes = 0;
   const lookup = createServicePortLookup({
     service: "two",
     namespace: "prod",
     api: {
-      get: (signal) => new Promise((resolve, reject) => reads.push({ resolve, reject, signal })),
+      get: (signal, pauseTiming) =>
+        new Promise((resolve, reject) => reads.push({ resolve, reject, signal, pauseTiming })),
     },
     signal: controller.signal,
     timeoutMs: options.timeoutMs,
@@ -147,6 +153,19 @@ Deno.test("createServicePortLookup() reports a failed read naming the ports, and
   reads[1].resolve(service("http", "grpc"));
   await settle();
   assert.equal(lookup.portFor(twoPorts, 2), "http");
+});
+
+Deno.test("createServicePortLookup() does not time a read while it waits for an exec plugin's credentials", async () => {
+  const { lookup, reads } = lookupWith({ timeoutMs: 20 });
+  lookup.portFor(twoPorts, 1);
+  reads[0].signal.addEventListener("abort", () => reads[0].reject(reads[0].signal.reason));
+  const resume = reads[0].pauseTiming!();
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  resume();
+  assert.equal(reads[0].signal.aborted, false);
+  reads[0].resolve(service("http", "grpc"));
+  await until(() => lookup.portFor(twoPorts, 1) !== undefined, "the answer");
+  assert.equal(lookup.portFor(twoPorts, 1), "http");
 });
 
 Deno.test("createServicePortLookup() fails a read that gets no answer in time", async () => {

@@ -203,8 +203,11 @@ export function createEndpointSliceApi(
 
 /** The GET of one Service, for its ports. */
 export interface ServiceApi {
-  /** Reads the Service. */
-  get(signal: AbortSignal): Promise<Service>;
+  /**
+   * Reads the Service; `pauseTiming` pauses the caller's timing while the request waits for its credentials (see
+   * {@linkcode ListParams}).
+   */
+  get(signal: AbortSignal, pauseTiming?: () => () => void): Promise<Service>;
 }
 
 /**
@@ -239,7 +242,10 @@ export function createServiceApi(
     grant: `"get" on "services" in the core API group ("")`,
     missing: `service "${service}" does not exist in namespace "${namespace}" (404)`,
   };
-  return { get: (signal) => requestObject(access, client, subject, url, signal) as Promise<Service> };
+  return {
+    get: (signal, pauseTiming) =>
+      requestObject(access, client, subject, url, signal, undefined, pauseTiming) as Promise<Service>,
+  };
 }
 
 /** The label that holds a Node's zone. */
@@ -291,6 +297,7 @@ export async function readNodeZone(
  * @param url The object's URL.
  * @param signal Aborts the request.
  * @param body When given, sent as JSON with POST.
+ * @param pauseTiming Pauses the caller's timing while the request waits for its credentials.
  * @returns The object.
  * @throws {KubeApiError} When the request fails or the answer is not such an object; the message says what to do.
  *
@@ -308,8 +315,9 @@ export async function requestObject(
   url: string,
   signal: AbortSignal,
   body?: unknown,
+  pauseTiming?: () => () => void,
 ): Promise<Record<string, unknown>> {
-  const { response } = await send(access, client, subject, url, signal, body);
+  const { response } = await send(access, client, subject, url, signal, body, pauseTiming);
   let text: string | undefined;
   try {
     text = await readText(response, MAX_OBJECT_BYTES, signal);

@@ -219,9 +219,14 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
     const deadline = new AbortController();
     const abort = () => deadline.abort();
     signal.addEventListener("abort", abort, { once: true });
-    const timer = unrefTimer(setTimeout(abort, timeoutMs));
+    let timer = unrefTimer(setTimeout(abort, timeoutMs));
+    // The wait for an exec plugin's credentials is not timed: the plugin has its own limit.
+    const pauseTiming = () => {
+      clearTimeout(timer);
+      return () => void (timer = unrefTimer(setTimeout(abort, timeoutMs)));
+    };
     try {
-      const found = await api.get(deadline.signal);
+      const found = await api.get(deadline.signal, pauseTiming);
       const first = found.spec?.ports?.[0]?.name;
       known = { names: key, name: typeof first === "string" ? first : "" };
       failed = undefined;
