@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { EndpointSlice, EndpointSliceList, WatchEvent } from "../src/base/endpoint_slice.ts";
 import { KubeApiError, type ResolverError } from "../src/base/errors.ts";
 import type { EndpointSliceApi, ListParams, WatchParams } from "../src/api/kube_api.ts";
-import { runReflector, type SliceState, type WatchListSupport } from "../src/watch/reflector.ts";
+import { runReflector, type SliceState, type WatchEndReason, type WatchListSupport } from "../src/watch/reflector.ts";
 import { driveUntil, FakeClock } from "./_fake_clock.ts";
 
 /** A watch body the test writes events into. */
@@ -84,6 +84,7 @@ async function run(
     healthyWatchMs?: number;
     watchList?: WatchListSupport;
     trace?: (text: string) => void;
+    onWatchEnd?: (reason: WatchEndReason) => void;
   } = {},
 ) {
   const controller = new AbortController();
@@ -98,6 +99,7 @@ async function run(
     healthyWatchMs: options.healthyWatchMs,
     watchList: options.watchList,
     trace: options.trace,
+    onWatchEnd: options.onWatchEnd,
     backoff: { initialMs: options.initialMs ?? 5, maxMs: 1000 },
     random: () => 0,
     clock,
@@ -774,6 +776,33 @@ Deno.test("runReflector() lists once after a streaming list failed with 403, and
   assert.equal(support.refused, false, "a 403 is no refusal of streaming lists");
   assert.deepEqual(errors, []);
   assert.equal(states[2].resourceVersion, "40");
+});
+
+Deno.test("runReflector() counts no watch restart for a streaming list refused or failed before its initial events ended: a failed list", async () => {
+  const support: WatchListSupport = { refused: false };
+  const scripted = scriptedApi([list("10", [slice("a", "3")]), list("20", [slice("a", "3")])], [
+    new KubeApiError("sendInitialEvents is forbidden", { status: 422, reason: "Invalid" }),
+    (watch) => watch.send({ type: "MODIFIED", object: slice("a", "12") }, expiredEvent),
+  ]);
+  const other = scriptedApi([list("10", [slice("a", "3")])], [
+    (watch) => {
+      watch.send({ type: "ADDED", object: slice("a", "3") });
+      queueMicrotask(() => watch.controller.error(new TypeError("connection reset")));
+    },
+    new KubeApiError("forbidden", { status: 403 }),
+    () => {},
+  ]);
+  const ends: WatchEndReason[] = [];
+  const onWatchEnd = (reason: WatchEndReason) => void ends.push(reason);
+  await run(scripted, (states) => states.length === 3, { watchList: support, onWatchEnd });
+  assert.deepEqual(ends, ["expired"], "the 422 is a list refused, the 410 a watch that ended");
+  ends.length = 0;
+  await run(other, (states) => states.length === 1 && other.calls.length === 4, {
+    watchList: { refused: false },
+    onWatchEnd,
+  });
+  assert.deepEqual(other.calls.map((call) => call.kind), ["watch", "watch", "list", "watch"]);
+  assert.deepEqual(ends, [], "a streaming list that broke, then one refused with 403, then a LIST: no watch ended");
 });
 
 Deno.test("runReflector() streams again from the latest state when a streaming list's resourceVersion expired", async () => {

@@ -78,7 +78,10 @@ export interface ReflectorOptions {
   onRecovered?(): void;
   /** Called as each LIST (all of its pages count once) or streaming list starts, for metrics. */
   onList?(): void;
-  /** Called when a watch ends and will be resumed, with why, for metrics. */
+  /**
+   * Called when a watch ends and will be resumed, with why, for metrics; not for a streaming list that fails before
+   * its initial events ended (refused, say): that is a failed list, which `onList` counted.
+   */
   onWatchEnd?(reason: WatchEndReason): void;
   /**
    * Receives the reflector's diagnostic lines; a caller that runs several reflectors names the watch in each line,
@@ -464,11 +467,13 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     } catch (caught) {
       if (signal.aborted) break;
       const error = asResolverError(caught, api);
-      if (watching) options.onWatchEnd?.(watchEndReason(error));
+      // A streaming list that failed before its initial events ended is a failed list, as a LIST's failure is: no
+      // watch ended (a server that refuses streaming lists answers the request with a 422, and is listed instead).
+      const streaming = initial !== undefined;
+      if (watching && !streaming) options.onWatchEnd?.(watchEndReason(error));
       if (watchOpenedAt !== undefined && clock.now() - watchOpenedAt >= healthyWatchMs) backoff.reset();
       watchOpenedAt = undefined;
       const maxDelayMs = options.backoff?.maxMs ?? 30_000;
-      const streaming = initial !== undefined;
       initial = undefined;
       const context = { listFrom, resourceVersion, previous: previousFailure, backoff, maxDelayMs, streaming };
       const retry = planRetry(error, context);
