@@ -132,6 +132,8 @@ interface SharedWatch {
   failure?: ResolverError;
   /** When the watch started failing (ms since the epoch), until it recovers. */
   failingSince?: number;
+  /** The last failure of the port lookup counted in the metrics: one per failed read, however many it reached. */
+  portFailure?: ResolverError;
   version: number;
   selections: Map<string, Selection>;
   /** The port of subscribers without one. */
@@ -221,6 +223,7 @@ export function subscribeEndpoints(
       const port = subscriber.port ?? subscriber.chosenPort;
       if (port !== undefined) dropPortIfUnused(watch, port);
       pruneSelections(watch);
+      if (subscriber.portError) showFailing(watch);
     }
     watch = undefined;
   };
@@ -233,6 +236,14 @@ export function subscribeEndpoints(
 function dropPortIfUnused(watch: SharedWatch, port: number | string): void {
   const portOf = (other: Subscriber) => other.port ?? other.chosenPort;
   if (![...watch.subscribers].some((other) => portOf(other) === port)) watch.metrics.portDropped(port);
+}
+
+/**
+ * Sets the watch's failing gauge: its subscribers were told of a failure that is not over, the watch's own, or the
+ * port lookup's for those without a port (every call of theirs fails while it lasts, unless they keep the port they had).
+ */
+function showFailing(watch: SharedWatch): void {
+  watch.metrics.failing(watch.failure !== undefined || [...watch.subscribers].some((other) => other.portError));
 }
 
 /** Everything that makes two connections to a cluster differ; no secret (the client key is not part of it). */
@@ -325,12 +336,13 @@ function startWatch(
     onError(error) {
       watch.metrics.failed(error);
       watch.failure = error;
+      showFailing(watch);
       const since = watch.failingSince ??= Date.now();
       for (const subscriber of [...watch.subscribers]) notify(() => subscriber.listener.onError(error, false, since));
     },
     onRecovered() {
       watch.failure = watch.failingSince = undefined;
-      watch.metrics.recovered();
+      showFailing(watch);
       // A subscriber whose port cannot be read yet is still failing: its recovery comes with the port.
       for (const subscriber of [...watch.subscribers]) {
         if (!subscriber.portError) notify(() => subscriber.listener.onRecovered?.());
@@ -401,8 +413,13 @@ function deliver(
   if (port === undefined) return false;
   if (port instanceof ResolverError) {
     const error = port;
+    if (watch.portFailure !== error) {
+      watch.portFailure = error;
+      watch.metrics.failed(error);
+    }
     if (subscriber.portError !== error) {
       subscriber.portError = error;
+      showFailing(watch);
       const report = () => {
         if (watch.subscribers.has(subscriber)) notify(() => subscriber.listener.onError(error, false));
       };
@@ -417,6 +434,7 @@ function deliver(
     if (subscriber.portError) {
       // The port could be read after all: unless the watch fails too, what the subscriber has is current.
       subscriber.portError = undefined;
+      showFailing(watch);
       if (!watch.failure) {
         const recovered = () => {
           if (watch.subscribers.has(subscriber)) notify(() => subscriber.listener.onRecovered?.());

@@ -53,7 +53,7 @@ interface WatchRecord {
   attributes: Attributes;
   /** The key of the Service in its cluster in {@linkcode watchCounts}. */
   service: string;
-  /** Whether its last failure was reported and it has not recovered since. */
+  /** Whether a failure was reported to its subscribers and is not over (see {@linkcode WatchMetrics.failing}). */
   failing: boolean;
   /** The endpoints of the last new snapshot of each port that targets named: all, and the preferred ones when topology applies. */
   endpoints: Map<number | string, EndpointCount>;
@@ -170,7 +170,9 @@ function createInstruments(meter: Meter): Instruments {
     });
   // At 0 for every Service watched, so that an alert on it needs no series that only a failure creates.
   meter.createObservableGauge(METRIC_NAMES.failing, {
-    description: "Shared watches whose last attempt failed and that have not recovered since",
+    description:
+      "Shared watches whose last attempt failed and that have not recovered since, or whose targets without a port " +
+      "cannot read the Service's port",
     unit: "{watch}",
   }).addCallback((result) => {
     const failing = new Map<string, number>();
@@ -202,10 +204,13 @@ export interface WatchMetrics {
   listed(): void;
   /** A watch ended, for `reason`, and will be resumed. */
   watchEnded(reason: WatchEndReason): void;
-  /** A failure reported to subscribers. */
+  /** A failure reported to subscribers: the watch's, or a failed read of the Service's port. */
   failed(error: ResolverError): void;
-  /** The API server serves the watch again after reported failures. */
-  recovered(): void;
+  /**
+   * Whether subscribers were told of a failure that is not over: the watch failed and the API server has not served
+   * it since, or targets without a port have none because the Service could not be read.
+   */
+  failing(failing: boolean): void;
   /** The watch stopped: its gauges go. */
   stop(): void;
 }
@@ -250,7 +255,6 @@ export function watchMetrics(namespace: string, service: string, server: string)
     listed: () => instruments()?.lists.add(1, attributes),
     watchEnded: (reason) => instruments()?.restarts.add(1, { ...attributes, reason }),
     failed(error) {
-      record.failing = true;
       const recorder = instruments();
       if (!recorder) return;
       const status = error instanceof KubeApiError ? error.status : undefined;
@@ -260,8 +264,8 @@ export function watchMetrics(namespace: string, service: string, server: string)
         ...(status === undefined ? {} : { "http.response.status_code": status }),
       });
     },
-    recovered() {
-      record.failing = false;
+    failing(failing) {
+      record.failing = failing;
     },
     stop() {
       if (liveWatches.delete(record)) counted.count--;

@@ -248,3 +248,67 @@ Deno.test("a Service port renamed in place moves the endpoints gauge of a target
     meter.remove();
   }
 });
+
+Deno.test("a target without a port whose Service cannot be read counts each failed read in errors, once for all its subscribers, and shows the watch failing until a read succeeds", async () => {
+  const { watchEndpoints } = await import("../mod.ts");
+  const { endpointSlice, startFakeApiServer } = await import("../testing.ts");
+  const meter = installFakeMeter();
+  await using api = await startFakeApiServer();
+  api.applyService({
+    metadata: { namespace: "noport", name: "echo" },
+    spec: { ports: [{ name: "grpc", port: 50051 }, { name: "admin", port: 9000 }] },
+  });
+  const slice = (name: string, port: string, number: number) =>
+    endpointSlice({
+      namespace: "noport",
+      service: "echo",
+      name,
+      port: { name: port, port: number },
+      endpoints: [{ ip: "10.1.0.1" }],
+    });
+  api.applySlice(slice("echo-a", "grpc", 50051));
+  api.applySlice(slice("echo-b", "admin", 9000));
+  // Credentials that may watch the slices but not get the Service: one read refused, retried only after a minute.
+  api.failNext(1, { status: 403, path: "get" });
+  const controller = new AbortController();
+  const cluster = { kubeconfig: api.kubeconfig() };
+  const subscribers = [0, 1].map(() => ({ errors: [] as Error[], snapshots: 0 }));
+  const watching = subscribers.map(async (subscriber) => {
+    const snapshots = watchEndpoints("kubernetes:///echo.noport", {
+      cluster,
+      backoff: { initialMs: 60_000, maxMs: 60_000 },
+      signal: controller.signal,
+      onError: (error) => void subscriber.errors.push(error),
+    });
+    for await (const _ of snapshots) subscriber.snapshots++;
+  });
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const ours = ({ attributes }: { attributes?: Attributes }) => attributes?.["k8s.namespace.name"] === "noport";
+  const errors = () =>
+    meter.added.filter((added) => added.name === "grpc.resolver.kubernetes.errors" && ours(added)).map((
+      { attributes },
+    ) => [attributes?.["error.type"], attributes?.["http.response.status_code"]]);
+  const failing = () => meter.observe("grpc.resolver.kubernetes.watch.failing").filter(ours).map(({ value }) => value);
+  try {
+    for (const end = Date.now() + 5_000; subscribers.some((s) => s.errors.length === 0) && Date.now() < end;) {
+      await sleep(10);
+    }
+    assert.match(String(subscribers[0].errors[0]), /Cannot choose a port for service "echo"/);
+    assert.match(String(subscribers[1].errors[0]), /Cannot choose a port for service "echo"/);
+    assert.deepEqual(errors(), [["KubeApiError", 403]], "one failed read, counted once for both subscribers");
+    assert.deepEqual(failing(), [1], "every call of theirs fails: an alert must be possible");
+    // A port added: the slices' names changed, so the Service is read again, and this time it can be.
+    api.applySlice(slice("echo-c", "metrics", 9100));
+    for (const end = Date.now() + 5_000; subscribers.some((s) => s.snapshots === 0) && Date.now() < end;) {
+      await sleep(10);
+    }
+    assert.deepEqual(subscribers.map((s) => s.snapshots), [1, 1]);
+    assert.deepEqual(failing(), [0]);
+    assert.deepEqual(errors(), [["KubeApiError", 403]]);
+    assert.equal(api.requests.filter((request) => request.kind === "get").length, 2);
+  } finally {
+    controller.abort();
+    await Promise.allSettled(watching);
+    meter.remove();
+  }
+});
