@@ -141,7 +141,7 @@ interface SharedWatch {
   /** When its states go to the subscribers: at once, or held and delivered together as the latest. */
   delivery: CoalescedDelivery;
   /** Its OpenTelemetry metrics. */
-  metrics: WatchMetrics;
+  metrics: WatchMetrics<UsableSet>;
   stop(): void;
 }
 
@@ -311,7 +311,7 @@ function startWatch(
         }
       },
     }),
-    metrics: watchMetrics(namespace, service, access.server),
+    metrics: watchMetrics(namespace, service, access.server, sameSelection),
     stop() {
       if (watches.get(key) === watch) watches.delete(key);
       watch.metrics.stop();
@@ -467,9 +467,10 @@ function deliver(
   subscriber.delivered = { port, selection };
   if (!selection.sent) {
     selection.sent = true;
-    const { endpoints, topology } = selection;
+    const { endpoints, topology, emptyReason, portNote } = selection;
     const preferred = topology === "none" ? undefined : endpoints.filter((endpoint) => endpoint.preferred).length;
-    watch.metrics.updated(port, { total: endpoints.length, preferred });
+    // What the subscribers see, without the selection's memo: the metrics keep it while the Service is watched.
+    watch.metrics.updated(port, { total: endpoints.length, preferred }, { endpoints, topology, emptyReason, portNote });
   }
   if (previous && previous.port !== port) dropPortIfUnused(watch, previous.port);
   // A port renamed in place, for a target without a port: the new name selects what the old one did.
@@ -528,11 +529,11 @@ function pruneSelections(watch: SharedWatch): void {
   for (const key of watch.selections.keys()) if (!used.has(key)) watch.selections.delete(key);
 }
 
+/** What a selection gives a subscriber. */
+type UsableSet = Pick<Selection, "endpoints" | "topology" | "emptyReason" | "portNote">;
+
 /** Whether two selections give a subscriber the same snapshot (but for its resourceVersion). */
-function sameSelection(
-  a: Pick<Selection, "endpoints" | "topology" | "emptyReason" | "portNote">,
-  b: Pick<Selection, "endpoints" | "topology" | "emptyReason" | "portNote">,
-): boolean {
+function sameSelection(a: UsableSet, b: UsableSet): boolean {
   return a.topology === b.topology && sameEndpoints(a.endpoints, b.endpoints) && a.emptyReason === b.emptyReason &&
     a.portNote === b.portNote;
 }

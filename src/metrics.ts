@@ -48,17 +48,32 @@ interface MeterProvider {
   getMeter(name: string, version?: string): Meter;
 }
 
+/**
+ * The series of one Service in one cluster, which every watch of it writes: callers with other watch settings or
+ * credentials get a watch of their own, with the same attributes.
+ */
+interface ServiceSeries {
+  attributes: Attributes;
+  /** Its key in {@linkcode services}. */
+  key: string;
+  /** Its active watches. */
+  watches: number;
+  /** The usable set of each port last counted in `updates`, by any of its watches: another that sees it counts nothing. */
+  counted: Map<number | string, unknown>;
+  /** Unix time in seconds of the last change counted. */
+  lastUpdate?: number;
+}
+
 /** What the gauges read of one shared watch. */
 interface WatchRecord {
-  attributes: Attributes;
-  /** The key of the Service in its cluster in {@linkcode watchCounts}. */
-  service: string;
+  series: ServiceSeries;
   /** Whether a failure was reported to its subscribers and is not over (see {@linkcode WatchMetrics.failing}). */
   failing: boolean;
-  /** The endpoints of the last new snapshot of each port that targets named: all, and the preferred ones when topology applies. */
-  endpoints: Map<number | string, EndpointCount>;
-  /** Unix time in seconds of the last new snapshot. */
-  lastUpdate?: number;
+  /**
+   * The endpoints of the last new snapshot of each port that targets named (all, and the preferred ones when topology
+   * applies), and when it came, from {@linkcode updateOrder}: the gauge shows the watch of the Service that updated last.
+   */
+  endpoints: Map<number | string, { count: EndpointCount; order: number }>;
 }
 
 /** How many endpoints a snapshot of one port holds. */
@@ -78,8 +93,10 @@ interface Instruments {
 
 const GLOBAL_API = Symbol.for("opentelemetry.js.api.1");
 const liveWatches = new Set<WatchRecord>();
-/** Active watches per Service in a cluster; a Service keeps its entry at 0 once its last watch stopped, so the gauge shows 0. */
-const watchCounts = new Map<string, { attributes: Attributes; count: number }>();
+/** The series of each Service in a cluster; a Service keeps its entry once its last watch stopped, so that `watches` shows 0. */
+const services = new Map<string, ServiceSeries>();
+/** Orders the snapshots of all watches. */
+let updateOrder = 0;
 /** The instruments made with each provider; `null` for one that failed to make them (then none are recorded). */
 const instrumentsByProvider = new WeakMap<object, Instruments | null>();
 /** Every series the endpoints gauge reported, by {@linkcode seriesKey}: those gone since are reported at 0. */
@@ -135,17 +152,23 @@ function createInstruments(meter: Meter): Instruments {
     description: "Endpoints in the current usable set (with topology, split by preferred)",
     unit: "{endpoint}",
   }).addCallback((result) => {
+    // Targets of two ports of one Service can have two sets (a port that some pods lack, say); two watches of one
+    // Service write the same series, which shows the set of the one that updated last.
+    const newest = new Map<string, { attributes: Attributes; count: EndpointCount; order: number }>();
+    for (const { series, endpoints } of liveWatches) {
+      for (const [port, { count, order }] of endpoints) {
+        const attributes = { ...series.attributes, port };
+        const key = seriesKey(attributes);
+        if ((newest.get(key)?.order ?? -1) < order) newest.set(key, { attributes, count, order });
+      }
+    }
     const current = new Map<string, { attributes: Attributes; value: number }>();
     const set = (attributes: Attributes, value: number) => current.set(seriesKey(attributes), { attributes, value });
-    for (const record of liveWatches) {
-      for (const [port, endpoints] of record.endpoints) {
-        // Targets of two ports of one Service can have two sets (a port that some pods lack, say).
-        const attributes = { ...record.attributes, port };
-        if (endpoints.preferred === undefined) set(attributes, endpoints.total);
-        else {
-          set({ ...attributes, preferred: true }, endpoints.preferred);
-          set({ ...attributes, preferred: false }, endpoints.total - endpoints.preferred);
-        }
+    for (const { attributes, count } of newest.values()) {
+      if (count.preferred === undefined) set(attributes, count.total);
+      else {
+        set({ ...attributes, preferred: true }, count.preferred);
+        set({ ...attributes, preferred: false }, count.total - count.preferred);
       }
     }
     // OpenTelemetry's JavaScript SDK keeps exporting the last value of a series its callback stopped
@@ -160,13 +183,13 @@ function createInstruments(meter: Meter): Instruments {
     description: "Unix time of the last change of the usable set",
     unit: "s",
   }).addCallback((result) => {
-    for (const { attributes, lastUpdate } of liveWatches) {
-      if (lastUpdate !== undefined) result.observe(lastUpdate, attributes);
+    for (const { attributes, watches, lastUpdate } of services.values()) {
+      if (watches > 0 && lastUpdate !== undefined) result.observe(lastUpdate, attributes);
     }
   });
   meter.createObservableGauge(METRIC_NAMES.watches, { description: "Active shared watches", unit: "{watch}" })
     .addCallback((result) => {
-      for (const { attributes, count } of watchCounts.values()) result.observe(count, attributes);
+      for (const { attributes, watches } of services.values()) result.observe(watches, attributes);
     });
   // At 0 for every Service watched, so that an alert on it needs no series that only a failure creates.
   meter.createObservableGauge(METRIC_NAMES.failing, {
@@ -176,10 +199,10 @@ function createInstruments(meter: Meter): Instruments {
     unit: "{watch}",
   }).addCallback((result) => {
     const failing = new Map<string, number>();
-    for (const record of liveWatches) {
-      if (record.failing) failing.set(record.service, (failing.get(record.service) ?? 0) + 1);
+    for (const { series, failing: fails } of liveWatches) {
+      if (fails) failing.set(series.key, (failing.get(series.key) ?? 0) + 1);
     }
-    for (const [service, { attributes }] of watchCounts) result.observe(failing.get(service) ?? 0, attributes);
+    for (const { key, attributes } of services.values()) result.observe(failing.get(key) ?? 0, attributes);
   });
   const counter = (name: string, description: string, unit: string) => meter.createCounter(name, { description, unit });
   return {
@@ -194,10 +217,17 @@ function createInstruments(meter: Meter): Instruments {
   };
 }
 
-/** Records the metrics of one shared watch; {@linkcode WatchMetrics.stop} when the watch stops. */
-export interface WatchMetrics {
-  /** A new snapshot of the usable set of a port (as the target named it, or the Service's first), with how many of its endpoints are preferred under topology. */
-  updated(port: number | string, endpoints: EndpointCount): void;
+/**
+ * Records the metrics of one shared watch; {@linkcode WatchMetrics.stop} when the watch stops. `S` is what it gives
+ * as a usable set.
+ */
+export interface WatchMetrics<S> {
+  /**
+   * A new snapshot of the usable set of a port (as the target named it, or the Service's first), with how many of its
+   * endpoints are preferred under topology. It counts in `updates` unless it is the set of this port last counted for
+   * the Service, by this watch or another one of it.
+   */
+  updated(port: number | string, endpoints: EndpointCount, set: S): void;
   /** No target names `port` any more: its endpoints series goes to 0. */
   portDropped(port: number | string): void;
   /** A LIST (all its pages), or a streaming list. */
@@ -222,36 +252,49 @@ export interface WatchMetrics {
  * @param service The Service's name.
  * @param server The URL of the cluster's API server: its host and port tell apart Services of the same
  *   name in two clusters (`server.address`, `server.port`).
+ * @param sameSet Whether two usable sets are the same: a set that another watch of the Service counted already is
+ *   no change.
  * @returns The watch's recorder.
  *
  * @example
  * ```ts
  * import { watchMetrics } from "./metrics.ts";
- * const metrics = watchMetrics("prod", "echo", "https://10.0.0.1:6443");
- * metrics.updated("grpc", { total: 3 });
+ * const metrics = watchMetrics("prod", "echo", "https://10.0.0.1:6443", (a: string[], b: string[]) => `${a}` === `${b}`);
+ * metrics.updated("grpc", { total: 2 }, ["10.0.0.7", "10.0.0.8"]);
  * metrics.stop();
  * ```
  */
-export function watchMetrics(namespace: string, service: string, server: string): WatchMetrics {
+export function watchMetrics<S>(
+  namespace: string,
+  service: string,
+  server: string,
+  sameSet: (a: S, b: S) => boolean,
+): WatchMetrics<S> {
   const attributes: Attributes = {
     "k8s.namespace.name": namespace,
     "k8s.service.name": service,
     ...serverAttributes(server),
   };
   const key = seriesKey(attributes);
-  const record: WatchRecord = { attributes, service: key, failing: false, endpoints: new Map() };
+  let series = services.get(key);
+  if (!series) services.set(key, series = { attributes, key, watches: 0, counted: new Map() });
+  series.watches++;
+  const record: WatchRecord = { series, failing: false, endpoints: new Map() };
   liveWatches.add(record);
   providerLookup ??= unrefTimer(setInterval(instruments, PROVIDER_LOOKUP_MS));
-  const counted = watchCounts.get(key) ?? { attributes, count: 0 };
-  counted.count++;
-  watchCounts.set(key, counted);
   return {
-    updated(port, endpoints) {
-      record.endpoints.set(port, endpoints);
-      record.lastUpdate = Date.now() / 1000;
+    updated(port, endpoints, set) {
+      record.endpoints.set(port, { count: endpoints, order: ++updateOrder });
+      const { counted } = record.series;
+      if (counted.has(port) && sameSet(counted.get(port) as S, set)) return;
+      counted.set(port, set);
+      record.series.lastUpdate = Date.now() / 1000;
       instruments()?.updates.add(1, { ...attributes, port });
     },
-    portDropped: (port) => void record.endpoints.delete(port),
+    portDropped(port) {
+      record.endpoints.delete(port);
+      forgetUnusedPorts(record.series);
+    },
     listed: () => instruments()?.lists.add(1, attributes),
     watchEnded: (reason) => instruments()?.restarts.add(1, { ...attributes, reason }),
     failed(error) {
@@ -268,11 +311,22 @@ export function watchMetrics(namespace: string, service: string, server: string)
       record.failing = failing;
     },
     stop() {
-      if (liveWatches.delete(record)) counted.count--;
+      if (!liveWatches.delete(record)) return;
+      record.series.watches--;
+      forgetUnusedPorts(record.series);
       if (liveWatches.size === 0) {
         clearInterval(providerLookup);
         providerLookup = undefined;
       }
     },
   };
+}
+
+/** Forgets the set last counted of each port that no watch of the Service reports any more: its next one counts. */
+function forgetUnusedPorts(series: ServiceSeries): void {
+  for (const port of series.counted.keys()) {
+    if (![...liveWatches].some((record) => record.series === series && record.endpoints.has(port))) {
+      series.counted.delete(port);
+    }
+  }
 }

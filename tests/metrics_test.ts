@@ -61,10 +61,10 @@ Deno.test("a MeterProvider that throws neither fails a watch's recording nor end
       },
     },
   };
-  const metrics = watchMetrics("prod", "echo", "https://10.0.0.1:6443");
+  const metrics = watchMetrics("prod", "echo", "https://10.0.0.1:6443", sameSet);
   try {
     // Each threw before: from a watch's update, and every second from the timer, which ended the process.
-    metrics.updated("grpc", { total: 3 });
+    metrics.updated("grpc", { total: 3 }, "grpc 3");
     metrics.listed();
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     assert.equal(asked, 1, "a provider that failed is not asked again");
@@ -75,6 +75,9 @@ Deno.test("a MeterProvider that throws neither fails a watch's recording nor end
 });
 
 type Attributes = Record<string, unknown>;
+
+/** Usable sets as the unit tests give them: a string. */
+const sameSet = (a: string, b: string) => a === b;
 
 /**
  * Registers a MeterProvider in OpenTelemetry's global registry, as `@opentelemetry/api` 1.x does, that records
@@ -107,14 +110,14 @@ function installFakeMeter() {
 Deno.test("the endpoints gauge and updates counter report each port that targets of one Service name apart, the gauge at 0 once none does", async () => {
   const { watchMetrics } = await import("../src/metrics.ts");
   const meter = installFakeMeter();
-  const metrics = watchMetrics("prod", "echo", "https://10.0.0.1:6443");
+  const metrics = watchMetrics("prod", "echo", "https://10.0.0.1:6443", sameSet);
   const byPort = () =>
     Object.fromEntries(
       meter.observe("grpc.resolver.kubernetes.endpoints").map(({ value, attributes }) => [attributes?.port, value]),
     );
   try {
-    metrics.updated("grpc", { total: 3 });
-    metrics.updated("http", { total: 1 });
+    metrics.updated("grpc", { total: 3 }, "grpc 3");
+    metrics.updated("http", { total: 1 }, "http 1");
     assert.deepEqual(byPort(), { grpc: 3, http: 1 }, "each port keeps its own set, not the last one updated");
     const updates = meter.added.filter(({ name }) => name === "grpc.resolver.kubernetes.updates").map((
       { attributes },
@@ -132,13 +135,13 @@ Deno.test("two clusters behind one proxy host, told apart by the path of their U
   const { watchMetrics } = await import("../src/metrics.ts");
   const meter = installFakeMeter();
   // Rancher's proxy: one host, a path per cluster.
-  const a = watchMetrics("prod", "echo", "https://rancher.example.com/k8s/clusters/c-a");
-  const b = watchMetrics("prod", "echo", "https://rancher.example.com/k8s/clusters/c-b");
-  const plain = watchMetrics("prod", "echo", "https://10.0.0.1:6443");
+  const a = watchMetrics("prod", "echo", "https://rancher.example.com/k8s/clusters/c-a", sameSet);
+  const b = watchMetrics("prod", "echo", "https://rancher.example.com/k8s/clusters/c-b", sameSet);
+  const plain = watchMetrics("prod", "echo", "https://10.0.0.1:6443", sameSet);
   try {
-    a.updated("grpc", { total: 3 });
-    b.updated("grpc", { total: 1 });
-    plain.updated("grpc", { total: 2 });
+    a.updated("grpc", { total: 3 }, "grpc 3");
+    b.updated("grpc", { total: 1 }, "grpc 1");
+    plain.updated("grpc", { total: 2 }, "grpc 2");
     const byPath = Object.fromEntries(
       meter.observe("grpc.resolver.kubernetes.endpoints").map((
         { value, attributes },
@@ -306,6 +309,90 @@ Deno.test("a target without a port whose Service cannot be read counts each fail
     assert.deepEqual(failing(), [0]);
     assert.deepEqual(errors(), [["KubeApiError", 403]]);
     assert.equal(api.requests.filter((request) => request.kind === "get").length, 2);
+  } finally {
+    controller.abort();
+    await Promise.allSettled(watching);
+    meter.remove();
+  }
+});
+
+Deno.test("two watches of one Service in one cluster share its series: the endpoints gauge shows the one updated last, a change counts once", async () => {
+  const { watchMetrics } = await import("../src/metrics.ts");
+  const meter = installFakeMeter();
+  // Callers with other watch settings or credentials get a watch each, with the same attributes.
+  const a = watchMetrics("twice", "echo", "https://10.0.0.1:6443", sameSet);
+  const b = watchMetrics("twice", "echo", "https://10.0.0.1:6443", sameSet);
+  const ours = ({ attributes }: { attributes?: Attributes }) => attributes?.["k8s.namespace.name"] === "twice";
+  const gauge = (name: string) =>
+    meter.observe(`grpc.resolver.kubernetes.${name}`).filter(ours).map(({ value }) => value);
+  const updates = () =>
+    meter.added.filter((added) => added.name === "grpc.resolver.kubernetes.updates" && ours(added)).length;
+  try {
+    a.updated("grpc", { total: 1 }, "pod-0");
+    b.updated("grpc", { total: 1 }, "pod-0");
+    assert.equal(updates(), 1, "one initial set, seen by both watches");
+    assert.equal(gauge("last_update").length, 1, "one series, observed once");
+    assert.deepEqual(gauge("watches"), [2]);
+    // a sees the scale-up first; b is in backoff, with the set it had.
+    a.updated("grpc", { total: 3 }, "pod-0,1,2");
+    assert.deepEqual(gauge("endpoints"), [3], "the set of the watch that updated last");
+    assert.equal(updates(), 2);
+    b.updated("grpc", { total: 3 }, "pod-0,1,2");
+    assert.equal(updates(), 2, "b catching up is no change");
+    b.updated("grpc", { total: 2 }, "pod-0,1");
+    assert.deepEqual(gauge("endpoints"), [2]);
+    a.stop();
+    assert.deepEqual(gauge("endpoints"), [2]);
+    assert.deepEqual(gauge("watches"), [1]);
+    assert.equal(updates(), 3);
+  } finally {
+    a.stop();
+    b.stop();
+    meter.remove();
+  }
+});
+
+Deno.test("two watches of one Service with other backoff settings count its initial set once in updates, and report one endpoints series", async () => {
+  const { watchEndpoints } = await import("../mod.ts");
+  const { endpointSlice, startFakeApiServer } = await import("../testing.ts");
+  const meter = installFakeMeter();
+  await using api = await startFakeApiServer();
+  const slice = (pods: number) =>
+    endpointSlice({
+      namespace: "shared",
+      service: "echo",
+      name: "echo-a",
+      port: { name: "grpc", port: 50051 },
+      endpoints: Array.from({ length: pods }, (_, i) => ({ ip: `10.1.0.${i + 1}` })),
+    });
+  api.applySlice(slice(1));
+  const controller = new AbortController();
+  const cluster = { kubeconfig: api.kubeconfig() };
+  const seen = [0, 0];
+  const watching = [{ initialMs: 10, maxMs: 100 }, { initialMs: 3_000, maxMs: 3_000 }].map(async (backoff, i) => {
+    const snapshots = watchEndpoints("kubernetes:///echo.shared:grpc", { cluster, backoff, signal: controller.signal });
+    for await (const snapshot of snapshots) seen[i] = snapshot.endpoints.length;
+  });
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const ours = ({ attributes }: { attributes?: Attributes }) => attributes?.["k8s.namespace.name"] === "shared";
+  const gauge = (name: string) =>
+    meter.observe(`grpc.resolver.kubernetes.${name}`).filter(ours).map(({ value }) => value);
+  const updates = () =>
+    meter.added.filter((added) => added.name === "grpc.resolver.kubernetes.updates" && ours(added)).length;
+  const until = async (pods: number) => {
+    for (const end = Date.now() + 5_000; seen.some((count) => count !== pods) && Date.now() < end;) await sleep(10);
+    assert.deepEqual(seen, [pods, pods]);
+  };
+  try {
+    await until(1);
+    assert.deepEqual(gauge("watches"), [2], "two watches");
+    assert.equal(updates(), 1, "one initial set");
+    assert.deepEqual(gauge("endpoints"), [1]);
+    assert.equal(gauge("last_update").length, 1);
+    api.applySlice(slice(3));
+    await until(3);
+    assert.equal(updates(), 2);
+    assert.deepEqual(gauge("endpoints"), [3]);
   } finally {
     controller.abort();
     await Promise.allSettled(watching);
