@@ -9,6 +9,7 @@
 import process from "node:process";
 import type { WriteStream } from "node:tty";
 import { environmentVariable } from "./files.ts";
+import { runtimeKey } from "./runtime.ts";
 
 /** An output stream of the CLI. */
 export interface CliOutput {
@@ -30,9 +31,9 @@ export interface CliProcess {
   /** The arguments after the script's name. */
   args: string[];
   /**
-   * Reads an environment variable: `undefined` when unset, or when the runtime refuses to read it (Deno with an
-   * `--allow-env` list without it, where `TERM` and `NO_COLOR` then count as unset, as `NODE_NAME` and `ZONE` do
-   * for the library, which warns about those).
+   * Reads an environment variable: `undefined` when unset, or when the runtime does not let it be read without
+   * asking (Deno with an `--allow-env` list without it, which would ask on a terminal: `TERM` and `NO_COLOR` then
+   * count as unset, as `NODE_NAME` and `ZONE` do for the library, which warns about those).
    */
   env(name: string): string | undefined;
   /** Standard output. */
@@ -93,7 +94,7 @@ export function cliProcess(): CliProcess {
   }
   return {
     args: process.argv.slice(2),
-    env: environmentVariable,
+    env: variableWithoutAsking,
     stdout: output(process.stdout, lost),
     stderr: output(process.stderr, lost),
     onInterrupt(handler) {
@@ -137,4 +138,21 @@ function output(stream: WriteStream, lost: ReadonlySet<WriteStream>): CliOutput 
  */
 function flush(stream: WriteStream): Promise<void> {
   return new Promise((resolve) => stream.end(() => resolve()));
+}
+
+/** Deno's permission query, as far as it is used here. */
+interface DenoPermissions {
+  permissions: { querySync(descriptor: { name: "env"; variable: string }): { state: string } };
+}
+
+/**
+ * An environment variable, or `undefined` when Deno has not been granted it: Deno would ask on a terminal, and stop
+ * the CLI's output until answered, for a setting that has a default.
+ */
+function variableWithoutAsking(name: string): string | undefined {
+  if (runtimeKey() === "deno") {
+    const { permissions } = (globalThis as unknown as { Deno: DenoPermissions }).Deno;
+    if (permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
+  }
+  return environmentVariable(name);
 }

@@ -233,3 +233,28 @@ for (const [runtime, cli] of Object.entries(RUNTIMES)) {
     },
   });
 }
+
+Deno.test({
+  name: "kgr-resolver on Deno in a terminal, with the README's --allow-env list, asks for no TERM or NO_COLOR access",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const cluster = await startCluster();
+    const readme = await Deno.readTextFile(`${root}README.md`);
+    const listed = /`(--allow-env=[^`]+)`/.exec(readme)![1];
+    const deno = `${root}node_modules/.bin/deno run --allow-net ${listed} --allow-read=${cluster.kubeconfig}`;
+    const pane = startPane(
+      "permissions",
+      `${deno} ${root}cli.ts --once --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}; echo kgr-exit=$?; sleep 600`,
+    );
+    try {
+      // Deno asked on the terminal ("Deno requests env access to "TERM"") and the table waited for an answer.
+      const screen = await screenShowing(pane, "kgr-exit=", 15_000);
+      assert.doesNotMatch(screen, /Deno requests/);
+      assert.match(screen, /^3 used, 2 not used\nkgr-exit=0$/m);
+    } finally {
+      pane.close();
+      await cluster.close();
+    }
+  },
+});
