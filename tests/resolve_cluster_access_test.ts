@@ -443,11 +443,14 @@ Deno.test("resolveClusterAccess() picks the namespace: options, context, POD_NAM
     await ns({}, { POD_NAMESPACE: "pod" }, { ...kubeconfig(), ...saNamespace }),
     "pod",
   );
+  // In a pod (whose KUBECONFIG wins over its service account), as in client-go.
   assert.equal(
-    await ns({}, {}, { ...kubeconfig(), ...saNamespace }),
+    await ns({}, IN_CLUSTER_VARS, { ...kubeconfig(), ...saNamespace }),
     "from-file",
   );
   assert.equal(await ns({}, {}, kubeconfig()), "default");
+  // Outside a pod the file is not read: Deno asked for it on a terminal, for targets that name their namespace too.
+  assert.equal(await ns({}, {}, { ...kubeconfig(), ...saNamespace }), "default");
 });
 
 Deno.test('resolveClusterAccess() in a pod whose namespace file Deno may not read says so, not "default"', async () => {

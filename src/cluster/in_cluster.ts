@@ -194,7 +194,9 @@ export interface InClusterNamespaceOptions {
 
 /**
  * The pod's namespace: `POD_NAMESPACE` (set through the downward API), else
- * the service account's `namespace` file. A file that cannot be read is
+ * the service account's `namespace` file, which is read only in a pod
+ * (`KUBERNETES_SERVICE_HOST` and `KUBERNETES_SERVICE_PORT` set), as client-go
+ * reads it: elsewhere Deno would ask for it. A file that cannot be read is
  * traced and skipped, as client-go does, except one that this Deno process may
  * not read when `options.inCluster` is set.
  *
@@ -217,6 +219,8 @@ export async function inClusterNamespace(
 ): Promise<string | undefined> {
   const podNamespace = env.env("POD_NAMESPACE")?.trim();
   if (podNamespace) return checkNamespace(podNamespace, "POD_NAMESPACE");
+  const inPod = env.env("KUBERNETES_SERVICE_HOST")?.trim() && env.env("KUBERNETES_SERVICE_PORT")?.trim();
+  if (!options.inCluster && !inPod) return undefined;
   const path = joinPath(env.serviceAccountDirectory, "namespace");
   const text = await readConfigFile(env.readFile, path, (problem, fix, _code, cause) => {
     // "default" would send the user to grant access in the wrong namespace.
