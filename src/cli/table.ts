@@ -293,8 +293,7 @@ function reasonCounts(pods: readonly PodExplanation[], shown: readonly number[],
   const visible = new Set(shown);
   const lines: string[] = [];
   for (const [use, label] of [["failover", "failover"], ["unused", "not used"]] as const) {
-    // Pods outside the client's subset are fine, and shown last: that they are hidden needs no count.
-    if (pods.every((pod, i) => pod.use !== use || visible.has(i) || pod.reason === "outside-subset")) continue;
+    if (pods.every((pod, i) => pod.use !== use || visible.has(i))) continue;
     const counts = new Map<string, number>();
     for (const pod of pods) {
       if (pod.use !== use) continue;

@@ -264,10 +264,12 @@ Deno.test("renderTable() on a short terminal shows the pods outside the client's
   };
   const view = viewOf([slice]);
   view.pods = explainEndpoints([slice], "grpc", {}, { size: 3, seed: 7 }).pods;
-  const lines = renderTable(view, { ...context, rows: 12 });
+  const lines = renderTable(view, { ...context, rows: 13 });
   const shown = lines.filter((line) => line.startsWith("p-"));
   assert.equal(shown.length, 3, lines.join("\n"));
   assert.ok(shown.every((line) => line.endsWith("used")), lines.join("\n"));
+  // Counted by reason, as other pods whose rows do not fit: the line said only "... and 27 more pods: 27 not used".
+  assert.ok(lines.includes("not used: 27 outside this client's subset of 3"), lines.join("\n"));
 });
 
 Deno.test("renderTable() shows a failing watch's message, and what it waits for", () => {
