@@ -62,7 +62,10 @@ export interface AccessRule {
 export interface FakeAccess {
   /** The user name a SelfSubjectReview reports and 403 messages quote. */
   username: string;
-  /** The user's groups. */
+  /**
+   * The user's groups. A SelfSubjectReview lists `system:authenticated` after them, as kube-apiserver adds it to
+   * every authenticated user (unless they hold it or `system:unauthenticated`, or the user is `system:anonymous`).
+   */
   groups?: string[] | undefined;
   /** What the user may do; nothing else is allowed. */
   rules: AccessRule[];
@@ -252,7 +255,7 @@ export function createAccessControl(): AccessControl {
             kind: "SelfSubjectReview",
             apiVersion: "authentication.k8s.io/v1",
             metadata: { creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, "Z") },
-            status: { userInfo: { username: current.username, groups: current.groups ?? [] } },
+            status: { userInfo: { username: current.username, groups: authenticatedGroups(current) } },
           },
         };
       }
@@ -303,6 +306,17 @@ export function createAccessControl(): AccessControl {
       return allowingRule({ ...request, group }) === -1 ? current.username : undefined;
     },
   };
+}
+
+/**
+ * The groups kube-apiserver gives a user its token authenticated (apiserver's `AuthenticatedGroupAdder`): the
+ * user's own, then `system:authenticated`, unless the user is `system:anonymous` or already holds
+ * `system:authenticated` or `system:unauthenticated`. Was: the given groups alone, `[]` without any.
+ */
+function authenticatedGroups({ username, groups = [] }: FakeAccess): string[] {
+  const unchanged = username === "system:anonymous" ||
+    groups.some((group) => group === "system:authenticated" || group === "system:unauthenticated");
+  return unchanged ? [...groups] : [...groups, "system:authenticated"];
 }
 
 /** What a SelfSubjectAccessReview comes back with: the attributes kept and the decision. */

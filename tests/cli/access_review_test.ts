@@ -225,7 +225,7 @@ Deno.test("reviewSelf() reports the user the API server sees", async () => {
     api.setAccess({ username: READER, groups: ["system:serviceaccounts"], rules: [] });
     assert.deepEqual(await reviewSelf(access, client, timeout()), {
       username: READER,
-      groups: ["system:serviceaccounts"],
+      groups: ["system:serviceaccounts", "system:authenticated"],
     });
   });
 });

@@ -170,6 +170,24 @@ Deno.test("a SelfSubjectReview in protobuf, as kubectl auth whoami sends it, is 
   });
 });
 
+Deno.test("a SelfSubjectReview lists system:authenticated after the user's groups, as kube-apiserver adds it", async () => {
+  await withServer(async (server) => {
+    const groupsOf = async (groups: string[] | undefined, username = "alice") => {
+      server.setAccess({ username, groups, rules: [] });
+      const whoami = JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" });
+      return (await post(server, SELF_REVIEWS, whoami, "application/json")).body.status.userInfo.groups;
+    };
+    // Measured on v1.36.3 (`kubectl auth whoami`, a token user): `[devs system:authenticated]`.
+    assert.deepEqual(await groupsOf(["devs"]), ["devs", "system:authenticated"]);
+    assert.deepEqual(await groupsOf(undefined), ["system:authenticated"]);
+    assert.deepEqual(await groupsOf([]), ["system:authenticated"]);
+    // apiserver's AuthenticatedGroupAdder leaves alone a user who holds either group, and system:anonymous.
+    assert.deepEqual(await groupsOf(READER.groups), READER.groups);
+    assert.deepEqual(await groupsOf(["system:unauthenticated"]), ["system:unauthenticated"]);
+    assert.deepEqual(await groupsOf([], "system:anonymous"), []);
+  });
+});
+
 Deno.test("an access review in YAML is answered as the same review in JSON", async () => {
   await withServer(async (server) => {
     server.setAccess(READER);
