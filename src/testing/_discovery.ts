@@ -103,6 +103,11 @@ export function infoDocument(path: string, serverAddress: string): InfoDocument 
   }
 }
 
+/**
+ * An APIResourceList as kube-apiserver v1.36.3 writes it: with `apiVersion` under `/apis`, without it for the
+ * legacy core group (`/api/v1`, measured).
+ */
 function resourceList(groupVersion: string, ...resources: Record<string, unknown>[]) {
-  return { kind: "APIResourceList", apiVersion: "v1", groupVersion, resources };
+  const typeMeta = groupVersion === "v1" ? { kind: "APIResourceList" } : { kind: "APIResourceList", apiVersion: "v1" };
+  return { ...typeMeta, groupVersion, resources };
 }

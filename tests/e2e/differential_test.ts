@@ -814,6 +814,19 @@ const cases: Case[] = [
       return [body.gitCommit, body.goVersion, body.compiler, body.platform];
     },
   },
+  {
+    // Whole documents differ in what they list (the cases around this one); their own keys must not.
+    name: "the discovery documents' keys",
+    async run(target) {
+      const paths = ["/api", "/api/v1", "/apis", "/apis/discovery.k8s.io", "/apis/discovery.k8s.io/v1"];
+      const answers: Json[] = [];
+      for (const path of paths) {
+        const { status, body } = await get(target, path);
+        answers.push({ path, status, keys: Object.keys(body) });
+      }
+      return answers;
+    },
+  },
   { name: "/apis", run: async (target) => (await get(target, "/apis")).body.groups.map((group: Json) => group.name) },
   { name: "/apis/discovery.k8s.io/v1", run: (target) => get(target, "/apis/discovery.k8s.io/v1") },
   {
