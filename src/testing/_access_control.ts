@@ -15,6 +15,7 @@
 
 import type { IncomingMessage } from "node:http";
 import { describeValue, isRecord, unknownField } from "../base/_util.ts";
+import { goJson } from "./_go_json.ts";
 import { SERIALIZED } from "./_media_types.ts";
 import { wrongKind } from "./_review_kind.ts";
 import { NON_RESOURCE_ATTRIBUTES, readReviewBody, RESOURCE_ATTRIBUTES } from "./_review_body.ts";
@@ -344,7 +345,7 @@ function attributeFields(attributes: Record<string, unknown>, known: readonly st
  */
 function invalidSpec(nonResource: Record<string, unknown> | undefined): Answer {
   const text = (value: unknown) => typeof value === "string" ? value : "";
-  const quoted = nonResource && JSON.stringify({ Path: text(nonResource.path), Verb: text(nonResource.verb) });
+  const quoted = nonResource && goJson({ Path: text(nonResource.path), Verb: text(nonResource.verb) });
   const detail = nonResource === undefined
     ? "Invalid value: null: exactly one of nonResourceAttributes or resourceAttributes must be specified"
     : `Invalid value: ${quoted}: cannot be specified in combination with resourceAttributes`;

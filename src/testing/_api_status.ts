@@ -6,6 +6,7 @@
  */
 
 import type { RefusedRequest } from "./_access_control.ts";
+import { goJson } from "./_go_json.ts";
 import type { InjectedFailure } from "./server_types.ts";
 
 /** The API group of each resource a Status names; `""` is the core group. */
@@ -232,13 +233,17 @@ export function forbiddenField(field: string, detail: string): FieldError {
   return { field, reason: "FieldValueForbidden", message: `Forbidden: ${detail}` };
 }
 
-/** A field set to a value the server does not support. */
+/**
+ * A field set to a value the server does not support. The value is of a named string type
+ * (`resourceVersionMatch`), which Go's field errors quote with `json.Marshal` (`"\u003cx\u003e"` for `<x>`);
+ * the supported values with `strconv.Quote`.
+ */
 export function unsupportedValue(field: string, value: string, supported: readonly string[]): FieldError {
   const values = supported.map((entry) => JSON.stringify(entry)).join(", ");
   return {
     field,
     reason: "FieldValueNotSupported",
-    message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${values}`,
+    message: `Unsupported value: ${goJson(value)}: supported values: ${values}`,
   };
 }
 

@@ -9,6 +9,7 @@
  */
 
 import { isRecord } from "../base/_util.ts";
+import { goJson } from "./_go_json.ts";
 
 /** The most bytes the keys and values of an object's annotations may add up to (256 KiB). */
 export const MAX_ANNOTATION_BYTES = 256 * 1024;
@@ -92,7 +93,7 @@ export function checkOwnerReferences(references: unknown): { stored: OwnerRefere
       return {
         problem:
           `metadata.ownerReferences name two controllers, as kube-apiserver refuses: metadata.ownerReferences: ` +
-          `Invalid value: ${JSON.stringify(stored)}: Only one reference can have Controller set to true. ` +
+          `Invalid value: ${goJson(stored)}: Only one reference can have Controller set to true. ` +
           `Found "true" in references for ${controller} and ${owner}`,
       };
     }
@@ -114,7 +115,7 @@ function referenceProblem(reference: OwnerReference): string | undefined {
   }
   if (group === "" && version === "v1" && reference.kind === "Event") {
     const banned = "/v1, Kind=Event is disallowed from being an owner";
-    return `metadata.ownerReferences: Invalid value: ${JSON.stringify(reference)}: ${banned}`;
+    return `metadata.ownerReferences: Invalid value: ${goJson(reference)}: ${banned}`;
   }
   return undefined;
 }

@@ -245,6 +245,7 @@ const cases: Case[] = [
         "limit=abc": { limit: "abc" },
         "match without resourceVersion": { resourceVersionMatch: "NotOlderThan" },
         "unsupported match": { resourceVersionMatch: "Foo", resourceVersion: "1" },
+        "unsupported match that Go's JSON escapes": { resourceVersionMatch: "<x>&", resourceVersion: "1" },
         "Exact at 0": { resourceVersionMatch: "Exact", resourceVersion: "0" },
         "unknown field": { fieldSelector: "addressType=IPv4" },
         "field without operator": { fieldSelector: "metadata.name" },

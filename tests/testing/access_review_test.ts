@@ -319,5 +319,14 @@ Deno.test("a review of both a resource and a path gets the real server's 422", a
       (await post(server, ACCESS_REVIEWS, empty, "application/json")).body.details.causes[0].message,
       'Invalid value: {"Path":"","Verb":""}: cannot be specified in combination with resourceAttributes',
     );
+    // Quoted with Go's json.Marshal, which escapes <, > and & (measured on v1.36.3).
+    const escaped = JSON.stringify({
+      spec: { resourceAttributes: { verb: "get" }, nonResourceAttributes: { path: "/a<b>&", verb: "get" } },
+    });
+    assert.equal(
+      (await post(server, ACCESS_REVIEWS, escaped, "application/json")).body.details.causes[0].message,
+      'Invalid value: {"Path":"/a\\u003cb\\u003e\\u0026","Verb":"get"}: cannot be specified in combination with ' +
+        "resourceAttributes",
+    );
   });
 });

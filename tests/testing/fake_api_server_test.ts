@@ -936,6 +936,17 @@ Deno.test("applySlice() refuses owner references kube-apiserver refuses and stor
         [{ ...owner, controller: true }, { ...owner, kind: "Pod", controller: true }],
         'Only one reference can have Controller set to true. Found "true" in references for Service/s and Pod/s',
       ],
+      // The references are quoted with Go's json.Marshal, which escapes <, > and &.
+      [
+        [{ ...owner, kind: "Event", name: "e<&>" }],
+        'Invalid value: {"apiVersion":"v1","kind":"Event","name":"e\\u003c\\u0026\\u003e","uid":"u1"}: /v1, Kind=Event',
+      ],
+      [
+        [{ ...owner, name: "s<&>", controller: true }, { ...owner, kind: "Pod", controller: true }],
+        'Invalid value: [{"apiVersion":"v1","kind":"Service","name":"s\\u003c\\u0026\\u003e","uid":"u1",' +
+        '"controller":true},{"apiVersion":"v1","kind":"Pod","name":"s","uid":"u1","controller":true}]: Only one ' +
+        'reference can have Controller set to true. Found "true" in references for Service/s<&> and Pod/s',
+      ],
     ];
     for (const [references, reason] of refused) {
       assert.throws(() => slice(references), (error: Error) => {
