@@ -88,17 +88,24 @@ const TOO_LARGE_WAIT_MS = 1000;
 /** What one bearer token is: visible ASCII, no space (kube-apiserver reads `Bearer a b` as the token `a`). */
 const BEARER_TOKEN = /^[!-~]+$/;
 
-/** Why a token cannot be sent as one bearer token, or `undefined` when it can. */
-function tokenProblem(token: unknown): string | undefined {
+/**
+ * Why a token cannot be sent as one bearer token, and what to do, without quoting it (a token is a secret), or
+ * `undefined` when it can.
+ *
+ * @param otherwise The other way out, e.g. "leave 'token' out for no authentication".
+ */
+function tokenProblem(token: unknown, otherwise: string): string | undefined {
   if (token === undefined || (typeof token === "string" && BEARER_TOKEN.test(token))) return undefined;
   const current = token === null
-    ? "null"
+    ? "is null"
     : typeof token !== "string"
-    ? `of type ${typeName(token)}`
+    ? `is of type ${typeName(token)}`
     : token === ""
-    ? "empty"
+    ? "is empty"
     : "holds a space, a control character or a non-ASCII character";
-  return `must be one or more visible ASCII characters without spaces, as one bearer token is: current value is ${current}`;
+  const fix = typeof token === "string" && token !== "" ? `remove those characters, or ${otherwise}` : otherwise;
+  return `must be one or more visible ASCII characters without spaces, as one bearer token is: current value ${current} ` +
+    `(${fix})`;
 }
 
 /** Every option of {@linkcode startFakeApiServer}; the type makes the list whole. */
@@ -156,10 +163,10 @@ function checkNames(what: string, names: Record<string, unknown>): void {
 function validateOptions(options: FakeApiServerOptions): void {
   checkOptionNames("start the fake API server", options, SERVER_OPTIONS);
   const { port, bookmarkIntervalMs, maxChunkBytes, watchCacheSize, tls, hostname } = options;
-  const problem = tokenProblem(options.token);
+  const problem = tokenProblem(options.token, "leave 'token' out for no authentication");
   if (problem !== undefined) {
     throw new (typeof options.token === "string" ? RangeError : TypeError)(
-      `Cannot start the fake API server as 'token' ${problem} (leave it out for no authentication)`,
+      `Cannot start the fake API server as 'token' ${problem}`,
     );
   }
   checkNumber("port", port, (value) => Number.isInteger(value) && value >= 0 && value <= 65535, "an integer 0-65535");
@@ -436,10 +443,8 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       failures.add(count, failure);
     },
     setToken(next) {
-      const problem = tokenProblem(next);
-      if (problem !== undefined) {
-        throw new RangeError(`Cannot set the token as it ${problem} (undefined turns authentication off)`);
-      }
+      const problem = tokenProblem(next, "pass undefined to turn authentication off");
+      if (problem !== undefined) throw new RangeError(`Cannot set the token as it ${problem}`);
       token = next;
     },
     setAccess: access.set,

@@ -1288,16 +1288,27 @@ Deno.test("startFakeApiServer() rejects bad options", async () => {
     message: `Cannot start the fake API server as 'watchList' must be true or false: current value is "false"`,
   });
   // A token no client can send as one bearer token: the server's own kubeconfig() then got 403 ("") or 401 ("a b").
-  for (const token of ["", "a b", "tok\n", "tökén"]) {
+  // The message says what the token holds without quoting it. Was: "current value is holds a space, ...".
+  const rule = "must be one or more visible ASCII characters without spaces, as one bearer token is: current value";
+  const holds = `${rule} holds a space, a control character or a non-ASCII character (remove those characters, or`;
+  await assert.rejects(startFakeApiServer({ token: "" }), {
+    name: "RangeError",
+    message: `Cannot start the fake API server as 'token' ${rule} is empty (leave 'token' out for no authentication)`,
+  });
+  for (const token of ["a b", "tok\n", "tökén"]) {
     await assert.rejects(startFakeApiServer({ token }), {
       name: "RangeError",
-      message: /^Cannot start the fake API server as 'token' must be .*leave it out for no authentication/,
+      message: `Cannot start the fake API server as 'token' ${holds} leave 'token' out for no authentication)`,
     });
   }
   await withServer({ token: "t" }, (server) => {
     assert.throws(() => server.setToken(""), {
       name: "RangeError",
-      message: /^Cannot set the token as it must be .*undefined turns authentication off/,
+      message: `Cannot set the token as it ${rule} is empty (pass undefined to turn authentication off)`,
+    });
+    assert.throws(() => server.setToken("a b"), {
+      name: "RangeError",
+      message: `Cannot set the token as it ${holds} pass undefined to turn authentication off)`,
     });
     assert.equal((server.kubeconfig().users as { user: { token: string } }[])[0].user.token, "t");
     server.setToken("Zm9v.YmFy-_~+/=");
@@ -1321,7 +1332,10 @@ Deno.test("startFakeApiServer() refuses a wrong type with a TypeError, null incl
     // Was: "hostname.includes is not a function"; an empty one listened on every interface.
     [{ hostname: 127 }, /'hostname' must be an address to listen on, .*: current value is 127$/],
     [{ hostname: "" }, /'hostname' must be an address to listen on, .*: current value is ""$/],
-    [{ token: 12345 }, /'token' must be .*: current value is of type number \(leave it out for no authentication\)$/],
+    [
+      { token: 12345 },
+      /'token' must be .*: current value is of type number \(leave 'token' out for no authentication\)$/,
+    ],
   ];
   for (const [options, message] of cases) {
     await assert.rejects(startFakeApiServer(options as never), (error: Error) => {
