@@ -12,6 +12,7 @@ import type { ResolverError } from "./base/errors.ts";
 import { formatTarget, parseTarget, type Target } from "./base/target.ts";
 import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "./check_watch_settings.ts";
 import { whenAborted } from "./runtime/abortable.ts";
+import { nextTurn } from "./runtime/next_turn.ts";
 import { copyPlainData, currentValue, isRecord } from "./base/_util.ts";
 
 /** Every option of {@linkcode watchEndpoints}; the type makes the list whole. */
@@ -63,7 +64,8 @@ export interface WatchEndpointsOptions extends WatchSettings {
   /**
    * Receives API failures (401, 403, unreachable server, ...). The watch
    * retries by itself and keeps the last snapshot; without this callback
-   * failures are only traced.
+   * failures are only traced. A failure that comes while a snapshot waits for the loop is called after the loop
+   * has that snapshot (the last one of such failures).
    */
   onError?: ((error: ResolverError) => void) | undefined;
 }
@@ -111,6 +113,18 @@ export async function* watchEndpoints(
   if (signal?.aborted) return;
   let latest: EndpointSnapshot | undefined;
   let fatal: ResolverError | undefined;
+  // The last failure that came while a snapshot waited for the loop: it goes to `onError` once the loop has that
+  // snapshot. Reported at once, it reached a caller that joins a failing watch before the endpoints did, and one that
+  // marks itself unhealthy on an error and healthy on a snapshot ended up healthy while the watch failed.
+  let heldError: ResolverError | undefined;
+  let released = false;
+  const reportHeldError = () => {
+    // A later snapshot that waits in its turn comes first: the error is reported after it.
+    if (released || latest || !heldError) return;
+    const error = heldError;
+    heldError = undefined;
+    onError?.(error);
+  };
   let wake: (() => void) | undefined;
   const notify = () => {
     wake?.();
@@ -126,6 +140,7 @@ export async function* watchEndpoints(
     },
     onError(error, isFatal) {
       if (isFatal) fatal = error;
+      else if (latest || heldError) heldError = error;
       else onError?.(error);
       notify();
     },
@@ -134,6 +149,7 @@ export async function* watchEndpoints(
   // the generator may never resume to reach its `finally`.
   let endHold: (() => void) | undefined;
   const release = () => {
+    released = true;
     clearInterval(keepAlive);
     stopWaiting?.();
     unsubscribe();
@@ -153,6 +169,9 @@ export async function* watchEndpoints(
         const snapshot = latest;
         latest = undefined;
         const yielded = performance.now();
+        // The loop's body gets the snapshot in this turn of the event loop; a failure held back for it follows in
+        // the next one, without waiting for the body to end.
+        if (heldError) nextTurn(reportHeldError);
         // The list is shared with the Service's other callers and channels: a caller that sorts or shortens it
         // changes its own copy only. The copy has the shape of every snapshot (see `snapshotOf`).
         yield snapshotOf(snapshot.endpoints.slice(), snapshot);

@@ -556,6 +556,52 @@ Deno.test("watchEndpoints() hands a caller that joins a failing watch the last e
   }
 });
 
+Deno.test("watchEndpoints() hands a caller that joins a failing watch its endpoints, then the error", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, ["a"]);
+  const cluster = { kubeconfig: api.kubeconfig() };
+  // The watch's first failure after it served is only traced: the next ones are reported.
+  const first = follow(cluster, { initialMs: 200, maxMs: 400 });
+  const controller = new AbortController();
+  // What a caller that marks itself unhealthy on an error and healthy on a snapshot sees, in order.
+  const seen: string[] = [];
+  let errorSeen!: () => void;
+  const errored = new Promise<void>((resolve) => errorSeen = resolve);
+  let joiner: Promise<void> | undefined;
+  try {
+    await eventually(() => first.pods() === "a", "the first caller's snapshot");
+    api.failNext(100, { status: 403 });
+    api.dropWatches();
+    await eventually(() => first.errors.length > 0, "the first caller's error");
+    joiner = (async () => {
+      const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
+        cluster,
+        signal: controller.signal,
+        backoff: { initialMs: 200, maxMs: 400 },
+        onError: () => {
+          seen.push("error");
+          errorSeen();
+        },
+      });
+      for await (const snapshot of iterable) {
+        seen.push(snapshot.endpoints.map((endpoint) => endpoint.podName).join());
+        // The error comes while the loop's body works on the snapshot, not once it asks for the next one.
+        await errored;
+      }
+    })();
+    await eventually(() => seen.length >= 2, "the second caller's snapshot and error");
+    // Was: ["error", "a"], the caller healthy while the watch failed.
+    assert.deepEqual(seen.slice(0, 2), ["a", "error"]);
+    assert.equal(initialStates(api), 1, "the second caller shares the failing watch");
+  } finally {
+    controller.abort();
+    errorSeen();
+    await joiner;
+    await first.stop();
+    await api.close();
+  }
+});
+
 Deno.test("watchEndpoints() never shares a watch between two tokens under one user name", async () => {
   const api = await startFakeApiServer({ token: "good-token" });
   apply(api, ["a"]);
