@@ -734,6 +734,51 @@ Deno.test("runReflector() drops the partial state of a streaming list that break
   assert.deepEqual(scripted.times("watch"), [0, 5, 15, 135]);
 });
 
+Deno.test("runReflector() restarts a streaming list whose initial events pause halfway after 10 s, not stallTimeoutMs", async () => {
+  // Deno may never report a TLS connection that broke while a large answer was in flight: the body just goes silent.
+  const scripted = scriptedApi([], [
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "3") }),
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "3") }, initialEventsEnd("30")),
+  ]);
+  const { states, errors } = await run(scripted, (states) => states.length === 1, { watchList: { refused: false } });
+  // Was: [0, 150005], the first state 150 s late.
+  assert.deepEqual(scripted.times("watch"), [0, 10_005]);
+  assert.ok(scripted.calls.every(streamed));
+  assert.deepEqual(names(states[0]), ["a"]);
+  assert.equal(errors.length, 1);
+  assert.match(
+    errors[0].message,
+    /broke \(Error: the connection went silent for 10000 ms in the middle of an answer that the API server sends in one go/,
+  );
+});
+
+Deno.test("runReflector() waits stallTimeoutMs for a streaming list's first event: the server may wait for its cache", async () => {
+  const scripted = scriptedApi([], [
+    (watch, clock) => {
+      clock.setTimeout(() => watch.send({ type: "ADDED", object: slice("a", "3") }), 60_000);
+      clock.setTimeout(() => watch.send(initialEventsEnd("30")), 61_000);
+    },
+  ]);
+  const { states, errors } = await run(scripted, (states) => states.length === 1, { watchList: { refused: false } });
+  assert.deepEqual(scripted.times("watch"), [0]);
+  assert.deepEqual(names(states[0]), ["a"]);
+  assert.deepEqual(errors, []);
+});
+
+Deno.test("runReflector() resumes at once, unreported, a watch that goes silent for 10 s in the middle of an event", async () => {
+  const event = new TextEncoder().encode(JSON.stringify({ type: "ADDED", object: slice("b", "12") }) + "\n");
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [
+    (watch) => watch.controller.enqueue(event.subarray(0, 40)),
+    (watch) => watch.controller.enqueue(event),
+  ]);
+  const { states, errors } = await run(scripted, (states) => states.length === 2);
+  // Was: the stall after 150 s, reported.
+  assert.deepEqual(scripted.times("watch"), [0, 10_000]);
+  assert.equal(watchFrom(scripted.calls[2]), "10");
+  assert.deepEqual(names(states[1]), ["a", "b"]);
+  assert.deepEqual(errors, []);
+});
+
 for (
   const [status, message] of [
     [422, "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled"],

@@ -15,6 +15,13 @@ export interface StallDeadline {
   /** Records progress: the deadline moves to `stallTimeoutMs` from now. */
   touch(): void;
   /**
+   * Records that bytes came; `midAnswer` when they leave an answer that the server sends in one go unfinished (an
+   * event begun, a streaming list's initial events begun). While one is, a pause of {@linkcode BROKEN_AFTER_MS}
+   * without a byte aborts the request as a broken connection, when that is shorter than `stallTimeoutMs`: Deno's
+   * TLS sockets may never report a connection that broke while a large answer was in flight.
+   */
+  heard(midAnswer: boolean): void;
+  /**
    * Stops timing until the returned function is called, which counts as progress: the wait for credentials, which
    * an exec plugin may take up to its own 60 s limit to give, is not the API server's.
    */
@@ -30,6 +37,12 @@ export interface StallDeadline {
   /** Stops the timer and the forwarding of the caller's signal, and aborts `signal`. */
   dispose(): void;
 }
+
+/**
+ * How long an answer that the API server sends in one go may pause before its end, in ms: kube-apiserver writes an
+ * event whole, and a streaming list's initial events back to back from its watch cache.
+ */
+export const BROKEN_AFTER_MS = 10_000;
 
 /** Options of {@linkcode stallDeadline}. */
 export interface StallDeadlineOptions {
@@ -66,17 +79,36 @@ export function stallDeadline(
   const forward = () => controller.abort();
   outer.addEventListener("abort", forward, { once: true });
   if (outer.aborted) controller.abort();
+  const brokenAfterMs = BROKEN_AFTER_MS < stallTimeoutMs ? BROKEN_AFTER_MS : Infinity;
   let lastProgressAt = clock.now();
+  // When the last bytes came, while they left an answer sent in one go unfinished; `undefined` otherwise.
+  let midAnswerSince: number | undefined;
+  let dueAt = 0;
   let answered = false;
   let pauses = 0;
   let stall: StallError | undefined;
   let failure: Error | undefined;
   let cancel: () => void;
   const arm = (delay: number) => {
+    dueAt = clock.now() + delay;
     cancel = clock.setTimeout(() => {
       if (pauses > 0) return arm(stallTimeoutMs);
-      const idle = clock.now() - lastProgressAt;
-      if (idle < stallTimeoutMs) return arm(stallTimeoutMs - idle);
+      const now = clock.now();
+      const silent = midAnswerSince === undefined ? 0 : now - midAnswerSince;
+      if (silent >= brokenAfterMs) {
+        // Not a stall, nor one of our errors: the reflector handles it as the runtime's report of a broken connection.
+        controller.abort(
+          new Error(
+            `the connection went silent for ${brokenAfterMs} ms in the middle of an answer that the API server sends ` +
+              "in one go: taken as broken",
+          ),
+        );
+        return;
+      }
+      const idle = now - lastProgressAt;
+      if (idle < stallTimeoutMs) {
+        return arm(Math.min(stallTimeoutMs - idle, midAnswerSince === undefined ? Infinity : brokenAfterMs - silent));
+      }
       // A server that never answers at all (a stopped or overloaded process, packets dropped on the way) is the
       // user's to look into; a watch that went quiet after answering is retried, and reported only when the
       // reflector cannot tell it from a quiet cluster's (see `quietAgain` there).
@@ -98,6 +130,14 @@ export function stallDeadline(
   return {
     signal: controller.signal,
     touch: () => void (lastProgressAt = clock.now()),
+    heard(midAnswer) {
+      const now = clock.now();
+      midAnswerSince = midAnswer ? now : undefined;
+      if (midAnswer && pauses === 0 && dueAt > now + brokenAfterMs) {
+        cancel();
+        arm(brokenAfterMs);
+      }
+    },
     pause() {
       pauses++;
       let resumed = false;

@@ -98,7 +98,8 @@ export interface ReflectorOptions {
    * moved past the watch's start, which on a quiet cluster can take minutes:
    * a watch that brought not one byte (after a streaming list's initial
    * events, for one) is resumed at once, and reported only when the next one
-   * does so too.
+   * does so too. One silent for 10 s (when that is shorter) in the middle of an event or of a streaming list's
+   * initial events, which the server sends whole and back to back, is broken (see `heard()` in `_stall_deadline.ts`).
    * @default {150000}
    */
   stallTimeoutMs?: number;
@@ -389,7 +390,12 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         recovered();
       }, {
         signal: deadline.signal,
-        onChunkRead: (bytes) => void (incompleteBytes = bytes),
+        onChunkRead: (bytes) => {
+          incompleteBytes = bytes;
+          // An event begun, or a streaming list's initial events, come whole and back to back: a pause in them is a
+          // broken connection, which Deno may never report (see `heard()`).
+          deadline.heard(bytes > 0 || initial !== undefined);
+        },
         onTruncated: (bytes) => trace(`watch body ended in the middle of an event: its ${bytes} bytes are dropped`),
       });
       applyUnparsed();
