@@ -47,8 +47,8 @@ export interface WatchSettings {
    * A LIST page or a read of the Service that takes longer, or a watch that delivers no complete event for this
    * long, is retried, in ms. A watch that brought not one byte (after a streaming list's initial events, for one) is
    * resumed at once and reported only when the next one does so too: on a quiet cluster an API server may send its
-   * first bookmark after minutes. One silent for 10 s in the middle of an event, or of a streaming list's initial
-   * events, is taken as broken and restarted sooner.
+   * first bookmark after minutes. One silent for 10 s in the middle of an event, a LIST page or a streaming list's
+   * initial events is taken as broken and restarted sooner.
    * @default {150000}
    */
   stallTimeoutMs?: number | undefined;

@@ -26,6 +26,21 @@ Deno.test("createEndpointSliceApi() turns a 504 ResourceVersionTooLarge Status i
   }
 });
 
+Deno.test("createEndpointSliceApi() tells a LIST's caller of each chunk of its body, which it times", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const access = await resolveClusterAccess({ kubeconfig: api.kubeconfig() });
+  const client = await createHttpClient({ tls: access.tls });
+  try {
+    let chunks = 0;
+    const calls = createEndpointSliceApi(access, client, "prod", "echo");
+    await calls.list({ resourceVersion: "0", signal: AbortSignal.timeout(5000), onBytes: () => chunks++ });
+    assert.ok(chunks > 0);
+  } finally {
+    client.close();
+    await api.close();
+  }
+});
+
 Deno.test("createEndpointSliceApi() says that a kubeconfig user without credentials sent none, where a server refuses it", async () => {
   const api = await startFakeApiServer({ token: "t" });
   // The fake server's kubeconfig, with the token taken out of its user: requests go as system:anonymous.

@@ -294,6 +294,34 @@ Deno.test("runReflector() gives up on a LIST that stalls and retries it", async 
   assert.deepEqual(names(states[0]), ["a"]);
 });
 
+Deno.test("runReflector() lists again when a LIST's body pauses halfway for 10 s, not stallTimeoutMs", async () => {
+  // Deno may never report a TLS connection that broke while a large answer was in flight: the body just goes silent.
+  const clock = new FakeClock();
+  const listTimes: number[] = [];
+  const api: EndpointSliceApi = {
+    redact: (text) => text,
+    server: "https://10.0.0.1:6443",
+    list: ({ signal, onBytes }) => {
+      listTimes.push(clock.now());
+      if (listTimes.length > 1) return Promise.resolve(list("10", [slice("a", "3")]));
+      onBytes?.();
+      return new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+    },
+    watch: ({ signal }) =>
+      Promise.resolve(new ScriptedWatch({ resourceVersion: "10", timeoutSeconds: 300, signal }).body),
+  };
+  const { states, errors } = await run({ api, clock }, (states) => states.length === 1);
+  // Was: [0, 150005], reported as a server that does not answer.
+  assert.deepEqual(listTimes, [0, 10_005]);
+  assert.equal(
+    errors[0].message,
+    "Cannot list EndpointSlices: the connection went silent for 10000 ms in the middle of an answer that the API " +
+      "server sends in one go: taken as broken (the API server at https://10.0.0.1:6443): it is listed again; if this " +
+      "repeats, check the network and the proxies on the way",
+  );
+  assert.deepEqual(names(states[0]), ["a"]);
+});
+
 Deno.test("runReflector() resets the backoff after a long healthy watch, however it ends", async () => {
   const failure = () => new KubeApiError("unavailable", { status: 503 });
   const scripted = scriptedApi([list("10", [])], [

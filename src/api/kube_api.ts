@@ -43,6 +43,8 @@ export interface ListParams {
   continueToken?: string;
   /** Aborts the request. */
   signal: AbortSignal;
+  /** Called as each chunk of the body comes: the caller times the pauses between them. */
+  onBytes?: () => void;
   /**
    * Pauses the caller's timing of the request while it waits for its credentials, which an exec plugin may take up
    * to its own 60 s limit to give (one waiting for a login); returns what resumes it.
@@ -141,7 +143,7 @@ export function createEndpointSliceApi(
 
   return {
     server: access.server,
-    async list({ resourceVersion, limit, continueToken, signal, pauseTiming }) {
+    async list({ resourceVersion, limit, continueToken, signal, pauseTiming, onBytes }) {
       let url = base;
       if (resourceVersion !== undefined) url += `&resourceVersion=${encodeURIComponent(resourceVersion)}`;
       if (limit !== undefined) url += `&limit=${limit}`;
@@ -149,7 +151,7 @@ export function createEndpointSliceApi(
       const { response } = await request("list", url, signal, pauseTiming);
       let text: string | undefined;
       try {
-        text = await readText(response, MAX_LIST_BYTES, signal);
+        text = await readText(response, MAX_LIST_BYTES, signal, onBytes);
       } catch (cause) {
         if (signal.aborted || cause instanceof ResolverError) throw cause;
         throw networkError("list", where, access, cause);
@@ -409,9 +411,14 @@ async function send(
  * Reads a body as UTF-8 text, at most `maxBytes` of it: resolves to
  * `undefined` (and cancels the rest) when the body is longer, so that a
  * hostile or broken server cannot make us buffer without bound. Rejects
- * once `signal` aborted (see `cancelOnAbort()`).
+ * once `signal` aborted (see `cancelOnAbort()`). `onChunk` is called as each chunk comes.
  */
-async function readText(response: Response, maxBytes: number, signal: AbortSignal): Promise<string | undefined> {
+async function readText(
+  response: Response,
+  maxBytes: number,
+  signal: AbortSignal,
+  onChunk?: () => void,
+): Promise<string | undefined> {
   if (!response.body) return "";
   const reader = response.body.getReader();
   const release = cancelOnAbort(reader, signal);
@@ -424,6 +431,7 @@ async function readText(response: Response, maxBytes: number, signal: AbortSigna
         signal.throwIfAborted();
         break;
       }
+      onChunk?.();
       total += value.length;
       if (total > maxBytes) return undefined;
       chunks.push(value);

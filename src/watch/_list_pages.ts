@@ -8,6 +8,7 @@
 import type { Clock } from "../runtime/clock.ts";
 import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import type { EndpointSliceApi } from "../api/kube_api.ts";
+import { KubeApiError } from "../base/errors.ts";
 import { trace } from "../runtime/trace.ts";
 import { isExpired } from "./_retry.ts";
 import { stallDeadline } from "./_stall_deadline.ts";
@@ -41,7 +42,8 @@ export interface ListedSlices {
  * @param api The LIST call.
  * @param options Where to list from, the page size, the signal and the stall timeout.
  * @returns The items and the resourceVersion.
- * @throws {KubeApiError} What the LIST failed with, or a `StallError`.
+ * @throws {KubeApiError} What the LIST failed with, a page's body that paused halfway (see `heard()` in
+ * `_stall_deadline.ts`), or a `StallError`.
  *
  * @example Listing from the watch cache
  * ```ts ignore
@@ -68,13 +70,15 @@ export async function listPages(api: EndpointSliceApi, options: ListPagesOptions
         continueToken,
         signal: deadline.signal,
         pauseTiming: deadline.pause,
+        // A LIST page comes in one go: a pause in its body is a broken connection, which Deno may never report.
+        onBytes: () => deadline.heard(true),
       });
       // A loop, not push(...items): a huge page must not overflow the stack.
       for (const item of result.items) items.push(item);
       continueToken = result.metadata?.continue || undefined;
       if (!continueToken) return { items, resourceVersion: result.metadata?.resourceVersion ?? "" };
     } catch (caught) {
-      const error = deadline.stalled() ?? caught;
+      const error = deadline.stalled() ?? brokenPage(deadline.broken(), api.server) ?? caught;
       if (!continueToken || !isExpired(error)) throw error;
       trace("continue token expired during a paged LIST: listing again in one request");
       items.length = 0;
@@ -85,4 +89,14 @@ export async function listPages(api: EndpointSliceApi, options: ListPagesOptions
       deadline.dispose();
     }
   }
+}
+
+/** The failure of a LIST page whose body paused halfway, as the runtime's report of a broken connection would say. */
+function brokenPage(broken: Error | undefined, server: string | undefined): KubeApiError | undefined {
+  if (!broken) return undefined;
+  return new KubeApiError(
+    `Cannot list EndpointSlices: ${broken.message}${server ? ` (the API server at ${server})` : ""}: it is listed ` +
+      "again; if this repeats, check the network and the proxies on the way",
+    { cause: broken },
+  );
 }

@@ -30,6 +30,8 @@ export interface StallDeadline {
   answered(): void;
   /** The stall that aborted the signal, if that is what happened. */
   stalled(): StallError | undefined;
+  /** The pause in the middle of an answer that aborted the signal (see `heard()`), if that is what happened. */
+  broken(): Error | undefined;
   /** Aborts the request with `error`: a failure found outside of it, such as in an event read later. */
   fail(error: Error): void;
   /** The error given to `fail()` first, if any. */
@@ -87,6 +89,7 @@ export function stallDeadline(
   let answered = false;
   let pauses = 0;
   let stall: StallError | undefined;
+  let broken: Error | undefined;
   let failure: Error | undefined;
   let cancel: () => void;
   const arm = (delay: number) => {
@@ -97,12 +100,11 @@ export function stallDeadline(
       const silent = midAnswerSince === undefined ? 0 : now - midAnswerSince;
       if (silent >= brokenAfterMs) {
         // Not a stall, nor one of our errors: the reflector handles it as the runtime's report of a broken connection.
-        controller.abort(
-          new Error(
-            `the connection went silent for ${brokenAfterMs} ms in the middle of an answer that the API server sends ` +
-              "in one go: taken as broken",
-          ),
+        broken = new Error(
+          `the connection went silent for ${brokenAfterMs} ms in the middle of an answer that the API server sends ` +
+            "in one go: taken as broken",
         );
+        controller.abort(broken);
         return;
       }
       const idle = now - lastProgressAt;
@@ -150,6 +152,7 @@ export function stallDeadline(
     },
     answered: () => void (answered = true),
     stalled: () => stall,
+    broken: () => broken,
     fail(error) {
       failure ??= error;
       controller.abort(error);
