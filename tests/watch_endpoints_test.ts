@@ -860,6 +860,27 @@ Deno.test("watchEndpoints() does not time a request's stall while an exec plugin
   }
 });
 
+Deno.test("watchEndpoints() still times a request's stall while a token file's read hangs", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, ["a"]);
+  const dir = await mkdtemp(join(tmpdir(), "kgr-hung-token-"));
+  // A FIFO nobody writes to: a read of it hangs, as one on a mount that stopped answering does.
+  const tokenFile = join(dir, "token");
+  await new Deno.Command("mkfifo", { args: [tokenFile] }).output();
+  const watch = follow({ server: api.url, tokenFile }, { stallTimeoutMs: 300 });
+  try {
+    // Only an exec plugin's wait goes untimed: this one was silent for good.
+    await eventually(() => watch.errors.length > 0, "the stall to be reported");
+    assert.match(watch.errors[0].message, /stalled: no answer for 300 ms \(stallTimeoutMs\)/);
+  } finally {
+    await watch.stop();
+    // Ends the hanging reads.
+    await writeFile(tokenFile, "t");
+    await api.close();
+    await rm(dir, { recursive: true });
+  }
+});
+
 Deno.test("watchEndpoints() minds a context namespace that is not a DNS label only for targets that name none", async () => {
   const api = await startFakeApiServer({ token: "t" });
   apply(api, ["a"]);

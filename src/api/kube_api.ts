@@ -46,8 +46,8 @@ export interface ListParams {
   /** Called as each chunk of the body comes: the caller times the pauses between them. */
   onBytes?: () => void;
   /**
-   * Pauses the caller's timing of the request while it waits for its credentials, which an exec plugin may take up
-   * to its own 60 s limit to give (one waiting for a login); returns what resumes it.
+   * Pauses the caller's timing of the request while it waits for an exec plugin's credentials, which may take up to
+   * the plugin's own 60 s limit (one waiting for a login); returns what resumes it.
    */
   pauseTiming?: () => () => void;
 }
@@ -69,8 +69,8 @@ export interface WatchParams {
   /** Aborts the request and its body. */
   signal: AbortSignal;
   /**
-   * Pauses the caller's timing of the request while it waits for its credentials, which an exec plugin may take up
-   * to its own 60 s limit to give (one waiting for a login); returns what resumes it.
+   * Pauses the caller's timing of the request while it waits for an exec plugin's credentials, which may take up to
+   * the plugin's own 60 s limit (one waiting for a login); returns what resumes it.
    */
   pauseTiming?: () => () => void;
 }
@@ -364,7 +364,8 @@ async function send(
   if (access.disableCompression) headers["accept-encoding"] = "identity";
   else if (verb !== "watch") headers["accept-encoding"] = "gzip";
   // An exec plugin that hangs must not outlast the caller's abort.
-  const resumeTiming = pauseTiming?.();
+  // Only an exec plugin's wait, which has its own limit: a token file on a mount that hangs must still stall.
+  const resumeTiming = access.credentials.timeLimitMs === undefined ? undefined : pauseTiming?.();
   let authorization: string | undefined;
   try {
     authorization = await settledOnAbort(access.credentials.authorization(), signal);

@@ -255,6 +255,7 @@ export function execCredentials(
     async clientCertificate() {
       return (await current()).certificate;
     },
+    timeLimitMs: timeoutMs,
     // Not "it ran again and was refused again": the resolver runs it again after a first 401, `check` does not.
     renewal: `the API server refused what the exec plugin "${config.command}" gave: log in again with the tool ` +
       "behind it (its session may have expired), and check that its identity may use this cluster",

@@ -68,6 +68,12 @@ export interface Credentials {
    */
   readonly withheld?: string;
   /**
+   * How long obtaining them may take at most, when that is long enough to be no sign of an API server's trouble: an
+   * exec plugin's limit (60 s; one may wait for a login). Requests do not time their wait for such credentials.
+   * Absent for credentials read at once.
+   */
+  readonly timeLimitMs?: number;
+  /**
    * Present for exec plugins: the client certificate the plugin returned, if
    * any. It can change when the plugin runs again; compare by identity.
    */
