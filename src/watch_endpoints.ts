@@ -64,8 +64,8 @@ export interface WatchEndpointsOptions extends WatchSettings {
   /**
    * Receives API failures (401, 403, unreachable server, ...). The watch
    * retries by itself and keeps the last snapshot; without this callback
-   * failures are only traced. A failure that comes while a snapshot waits for the loop is called after the loop
-   * has that snapshot (the last one of such failures).
+   * failures are only traced. Each is reported at once, except while the loop waits and a snapshot has just come:
+   * then right after the loop has that snapshot.
    */
   onError?: ((error: ResolverError) => void) | undefined;
 }
@@ -113,17 +113,15 @@ export async function* watchEndpoints(
   if (signal?.aborted) return;
   let latest: EndpointSnapshot | undefined;
   let fatal: ResolverError | undefined;
-  // The last failure that came while a snapshot waited for the loop: it goes to `onError` once the loop has that
-  // snapshot. Reported at once, it reached a caller that joins a failing watch before the endpoints did, and one that
-  // marks itself unhealthy on an error and healthy on a snapshot ended up healthy while the watch failed.
-  let heldError: ResolverError | undefined;
+  // Failures that came while the loop waited for a snapshot that had come too: they go to `onError` once the loop
+  // has that snapshot. Reported at once, they reached a caller that joins a failing watch before the endpoints did,
+  // and one that marks itself unhealthy on an error and healthy on a snapshot ended up healthy while the watch
+  // failed. A consumer busy with a snapshot gets each failure at once.
+  const heldErrors: ResolverError[] = [];
+  let parked = false;
   let released = false;
-  const reportHeldError = () => {
-    // A later snapshot that waits in its turn comes first: the error is reported after it.
-    if (released || latest || !heldError) return;
-    const error = heldError;
-    heldError = undefined;
-    onError?.(error);
+  const reportHeldErrors = () => {
+    for (const error of heldErrors.splice(0)) if (!released) onError?.(error);
   };
   let wake: (() => void) | undefined;
   const notify = () => {
@@ -140,7 +138,7 @@ export async function* watchEndpoints(
     },
     onError(error, isFatal) {
       if (isFatal) fatal = error;
-      else if (latest || heldError) heldError = error;
+      else if (parked && latest) heldErrors.push(error);
       else onError?.(error);
       notify();
     },
@@ -169,9 +167,9 @@ export async function* watchEndpoints(
         const snapshot = latest;
         latest = undefined;
         const yielded = performance.now();
-        // The loop's body gets the snapshot in this turn of the event loop; a failure held back for it follows in
+        // The loop's body gets the snapshot in this turn of the event loop; failures held back for it follow in
         // the next one, without waiting for the body to end.
-        if (heldError) nextTurn(reportHeldError);
+        if (heldErrors.length > 0) nextTurn(reportHeldErrors);
         // The list is shared with the Service's other callers and channels: a caller that sorts or shortens it
         // changes its own copy only. The copy has the shape of every snapshot (see `snapshotOf`).
         yield snapshotOf(snapshot.endpoints.slice(), snapshot);
@@ -179,6 +177,7 @@ export async function* watchEndpoints(
         busyMs = askedAt - yielded;
         continue;
       }
+      parked = true;
       await new Promise<void>((resolve) => wake = resolve);
       // A consumer that takes a while over each snapshot gets, after a change, those of as long again
       // as one (up to MAX_HOLD_MS: a consumer that once took seconds must not see the next change seconds
@@ -195,6 +194,7 @@ export async function* watchEndpoints(
           }
         });
       }
+      parked = false;
     }
   } finally {
     release();

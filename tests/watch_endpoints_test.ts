@@ -556,6 +556,39 @@ Deno.test("watchEndpoints() hands a caller that joins a failing watch the last e
   }
 });
 
+Deno.test("watchEndpoints() reports failures at once to a consumer busy with a snapshot, a newer one waiting", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, ["a"]);
+  const controller = new AbortController();
+  const errors: string[] = [];
+  let busy = true;
+  try {
+    for await (
+      const snapshot of watchEndpoints("kubernetes:///echo.prod:grpc", {
+        cluster: { kubeconfig: api.kubeconfig() },
+        signal: controller.signal,
+        backoff: { initialMs: 20, maxMs: 40 },
+        onError: (error) => errors.push(busy ? "while busy" : error.message),
+      })
+    ) {
+      if (snapshot.endpoints[0].podName !== "a") continue;
+      // A new snapshot waits while the body is busy, then every retry is refused.
+      apply(api, ["b"]);
+      await sleep(100);
+      api.setToken("other");
+      api.dropWatches();
+      // The failures were held until the body ended: 0 during 5 s where b38559d reported 29.
+      await eventually(() => errors.length > 0, "a failure while the body is busy");
+      busy = false;
+      break;
+    }
+    assert.equal(errors[0], "while busy");
+  } finally {
+    controller.abort();
+    await api.close();
+  }
+});
+
 Deno.test("watchEndpoints() hands a caller that joins a failing watch its endpoints, then the error", async () => {
   const api = await startFakeApiServer({ token: "t" });
   apply(api, ["a"]);
