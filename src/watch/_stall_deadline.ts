@@ -46,6 +46,13 @@ export interface StallDeadline {
  */
 export const BROKEN_AFTER_MS = 10_000;
 
+/**
+ * How late the timer may fire before the silence it measured is doubted, and how long it then waits for what came
+ * meanwhile, in ms: a process that was paused (a stopped VM, a long GC, a starved machine) runs its timers before
+ * it reads the bytes that arrived while it was.
+ */
+const LATE_MS = 1_000;
+
 /** Options of {@linkcode stallDeadline}. */
 export interface StallDeadlineOptions {
   /** Reads the time and runs the timer. */
@@ -86,6 +93,8 @@ export function stallDeadline(
   // When the last bytes came, while they left an answer sent in one go unfinished; `undefined` otherwise.
   let midAnswerSince: number | undefined;
   let dueAt = 0;
+  // Whether the last firing was late and only waited: the next one judges, so that a starved process still does.
+  let waitedForLateBytes = false;
   let answered = false;
   let pauses = 0;
   let stall: StallError | undefined;
@@ -97,6 +106,8 @@ export function stallDeadline(
     cancel = clock.setTimeout(() => {
       if (pauses > 0) return arm(stallTimeoutMs);
       const now = clock.now();
+      waitedForLateBytes = !waitedForLateBytes && now - dueAt > LATE_MS;
+      if (waitedForLateBytes) return arm(LATE_MS);
       const silent = midAnswerSince === undefined ? 0 : now - midAnswerSince;
       if (silent >= brokenAfterMs) {
         // Not a stall, nor one of our errors: the reflector handles it as the runtime's report of a broken connection.

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import type { Clock } from "../src/runtime/clock.ts";
+import { stallDeadline } from "../src/watch/_stall_deadline.ts";
+
+/** A clock whose time is set by hand and whose timers run when told: a timer can fire late, as after a pause. */
+function manualClock() {
+  let time = 0;
+  const timers: { at: number; callback: () => void }[] = [];
+  const clock: Clock = {
+    now: () => time,
+    setTimeout(callback, ms) {
+      const timer = { at: time + ms, callback };
+      timers.push(timer);
+      return () => void timers.splice(timers.indexOf(timer) >>> 0, 1);
+    },
+  };
+  /** Sets the time to `at`, then runs the timers due by then. */
+  const runAt = (at: number) => {
+    time = at;
+    for (const timer of timers.filter((timer) => timer.at <= at)) {
+      timers.splice(timers.indexOf(timer), 1);
+      timer.callback();
+    }
+  };
+  return { clock, runAt };
+}
+
+Deno.test("stallDeadline() waits for the bytes that came while the process was paused before it calls a pause in an answer broken", () => {
+  const { clock, runAt } = manualClock();
+  const deadline = stallDeadline(new AbortController().signal, { clock, stallTimeoutMs: 150_000 });
+  deadline.heard(true); // Half an event.
+  // The process was stopped for 11.5 s; the rest of the event arrived meanwhile, and is read after the due timer.
+  runAt(11_500);
+  assert.equal(
+    deadline.signal.aborted,
+    false,
+    "a late timer took the bytes waiting to be read for a broken connection",
+  );
+  deadline.heard(false);
+  runAt(200_000);
+  assert.equal(deadline.broken(), undefined);
+  deadline.dispose();
+});
+
+Deno.test("stallDeadline() calls a pause in an answer broken when its timer fires on time, or late twice in a row", () => {
+  const onTime = manualClock();
+  const first = stallDeadline(new AbortController().signal, { clock: onTime.clock, stallTimeoutMs: 150_000 });
+  first.heard(true);
+  onTime.runAt(10_000);
+  assert.match(String(first.broken()?.message), /went silent for 10000 ms/);
+  first.dispose();
+
+  // A starved process, whose every timer fires late, still judges every second firing.
+  const starved = manualClock();
+  const second = stallDeadline(new AbortController().signal, { clock: starved.clock, stallTimeoutMs: 150_000 });
+  second.heard(true);
+  starved.runAt(11_500);
+  assert.equal(second.signal.aborted, false);
+  starved.runAt(14_000);
+  assert.match(String(second.broken()?.message), /went silent for 10000 ms/);
+  second.dispose();
+});
