@@ -69,12 +69,24 @@ const cases: [string, ResolverError, string | undefined, ResolverError | undefin
     report: true,
     delayMs: 1000,
   }],
-  ["Retry-After longer than the backoff wins", busy(5), "0", undefined, { listFrom: "0", report: true, delayMs: 5000 }],
-  ["Retry-After is capped at the longest delay", busy(600), "0", undefined, {
+  // The server's priority and fairness asks to wait: client-go waits unreported (calls failed at once meanwhile).
+  ["a first 429 with Retry-After waits as asked, unreported", busy(5), "0", undefined, {
+    listFrom: "0",
+    report: false,
+    delayMs: 5000,
+  }],
+  ["a second 429 in a row is reported", busy(5), "0", busy(5), { listFrom: "0", report: true, delayMs: 5000 }],
+  ["a 429 without Retry-After is reported", new KubeApiError("busy", { status: 429 }), "0", undefined, {
     listFrom: "0",
     report: true,
+    delayMs: 1000,
+  }],
+  ["Retry-After is capped at the longest delay", busy(600), "0", unavailable(), {
+    listFrom: "0",
+    report: false,
     delayMs: 30_000,
   }],
+  ["Retry-After longer than the backoff wins", busy(5), "0", busy(1), { listFrom: "0", report: true, delayMs: 5000 }],
   ["a quick close backs off and is not reported", quickClose(3, 1000)!, WATCHING, undefined, {
     listFrom: WATCHING,
     report: false,

@@ -230,7 +230,15 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
         `${command.input} resolves once, but these credentials lack a grant the resolver needs to follow it; ` +
           "fix the steps marked above",
       );
-    } else conclude("FAILED", `${command.input} does not resolve with these credentials; fix the steps marked above`);
+    } else {
+      // Only a refusal blames the credentials: a wrong server URL or a missing API is fixed elsewhere.
+      const refused = missingRequired > 0 ||
+        (resolved instanceof KubeApiError && (resolved.status === 401 || resolved.status === 403));
+      conclude(
+        "FAILED",
+        `${command.input} does not resolve${refused ? " with these credentials" : ""}; fix the steps marked above`,
+      );
+    }
     return failed ? 1 : 0;
   } finally {
     clearTimeout(deadline);

@@ -182,7 +182,8 @@ export interface Retry {
   listInstead?: "refused" | "once";
   /**
    * Whether the caller hears of the failure; routine ones (a resume point to relist, a quick close, a first 401
-   * retried at once with fresh credentials, a first 403 once the slices were read) are only traced.
+   * retried at once with fresh credentials, a first 403 once the slices were read, a first 429 with Retry-After)
+   * are only traced.
    */
   report: boolean;
   /** How long to wait first, in ms. */
@@ -235,7 +236,11 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
   const status = statusOf(error);
   const restarting = context.resourceVersion !== "" ||
     (context.previous instanceof KubeApiError && context.previous.status === undefined);
-  const routine = (status === 401 || (status === 403 && restarting)) && firstInARow(error, context.previous);
+  // And so is a first 429 with Retry-After: the API server's priority and fairness asks to wait, which client-go
+  // does unreported (up to 10 times): calls made meanwhile wait for the retry rather than fail.
+  const throttled = status === 429 && error instanceof KubeApiError && error.retryAfterSeconds !== undefined;
+  const routine = (status === 401 || (status === 403 && restarting) || throttled) &&
+    firstInARow(error, context.previous);
   return { listFrom: context.listFrom, report: !(error instanceof QuickCloseError) && !routine, delayMs };
 }
 
