@@ -575,6 +575,20 @@ export const scenarios = {
     }
   },
 
+  async "check: a server URL with a stray path fails without blaming the credentials"(cli) {
+    const cluster = await startCluster();
+    try {
+      const kubeconfig = await kubeconfigFor(cluster, `${cluster.api.url}/k8s`, "path");
+      const checked = await runCli(cli, ["check", "--kubeconfig", kubeconfig, TARGET]);
+      assert.equal(checked.code, 1, checked.stdout + checked.stderr);
+      assert.match(checked.stdout, /^FAILED +resolve .*remove the path/m);
+      // It ended "does not resolve with these credentials", which no credential fixes.
+      assert.match(checked.stdout, /\nFAILED: \S+ does not resolve; fix the steps marked above\n$/);
+    } finally {
+      await cluster.close();
+    }
+  },
+
   async "an answer that is not JSON says retrying once while following a target, and not at all with --once"(cli) {
     const cluster = await startCluster();
     // Something on the way that claims JSON and sends a page.
