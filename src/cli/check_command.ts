@@ -15,7 +15,13 @@ import { declaredLocality } from "../selection/locality.ts";
 import type { PodExplanation } from "../selection/endpoint_explanation.ts";
 import { settledOnAbort } from "../runtime/abortable.ts";
 import type { CliProcess } from "../runtime/cli_process.ts";
-import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "./service_observer.ts";
+import {
+  type ClusterConnection,
+  connectCluster,
+  observeService,
+  type ServiceView,
+  slowCredentialsAdvice,
+} from "./service_observer.ts";
 import type { CheckCommand } from "./args.ts";
 import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
 import { colorsWanted, painter, printable, type Style, takesEscapes, wordWrap } from "./terminal.ts";
@@ -136,7 +142,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       if (error instanceof ConfigError) return stop("user", error.message, "the credentials could not be obtained");
       if (!credentialsObtained && signal.aborted) {
         const detail = `no credentials within ${command.timeoutSeconds} s from ${access.source}: ` +
-          "run its exec plugin by hand to see why, or raise --timeout";
+          slowCredentialsAdvice(access.credentials);
         return stop("user", detail, "the credentials could not be obtained");
       }
       // No HTTP answer: none in time, or no connection (refused, unreachable, a certificate not trusted).

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { ClusterAccess, ClusterOptions } from "../cluster/types.ts";
+import type { ClusterAccess, ClusterOptions, Credentials } from "../cluster/types.ts";
 import { createCoalescedDelivery } from "../_coalesced_delivery.ts";
 import { resolveClusterAccess } from "../cluster/resolve_cluster_access.ts";
 import { createClusterHttpClient } from "../api/cluster_http_client.ts";
@@ -291,4 +291,23 @@ function lastChangeTrigger(slices: readonly EndpointSlice[]): number | undefined
     if (newest === undefined || time > newest) newest = time;
   }
   return newest;
+}
+
+/**
+ * What to do about credentials that did not come within `--timeout`: an exec plugin's run (one that waits for a
+ * browser or a prompt), or else the read of a token file (on a mount that does not answer).
+ *
+ * @param credentials The cluster access's credentials.
+ * @returns The advice.
+ *
+ * @example
+ * ```ts
+ * import { slowCredentialsAdvice } from "./service_observer.ts";
+ * console.log(slowCredentialsAdvice({ timeLimitMs: 60_000, authorization: async () => undefined, invalidate() {} }));
+ * ```
+ */
+export function slowCredentialsAdvice(credentials: Credentials): string {
+  return credentials.timeLimitMs !== undefined
+    ? "run its exec plugin by hand to see why, or raise --timeout"
+    : "check that its token file can be read (a file on a mount that does not answer hangs the read)";
 }

@@ -7,8 +7,9 @@
  */
 
 import type { CliOutput, CliProcess } from "../runtime/cli_process.ts";
-import { connectCluster, observeService, type ServiceView } from "./service_observer.ts";
+import { connectCluster, observeService, type ServiceView, slowCredentialsAdvice } from "./service_observer.ts";
 import { KubeApiError } from "../base/errors.ts";
+import type { ClusterAccess } from "../cluster/types.ts";
 import type { WatchCommand } from "./args.ts";
 import { changeLine, changeSummary, snapshotReport } from "./report.ts";
 import { renderTable, withShownChanges } from "./table.ts";
@@ -166,7 +167,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
 
 function timedOut(
   command: WatchCommand,
-  { server, source }: { server: string; source: string },
+  { server, source, credentials }: Pick<ClusterAccess, "server" | "source" | "credentials">,
   credentialsObtained: boolean,
   latest: ServiceView | undefined,
   stderr: CliOutput,
@@ -181,10 +182,11 @@ function timedOut(
     return finish(1);
   }
   if (!credentialsObtained) {
-    // An exec plugin still running (one that waits for a browser or a prompt, say): the server was never asked.
+    // An exec plugin still running (one that waits for a browser or a prompt, say), or a token file whose read
+    // hangs: the server was never asked.
     stderr.write(
       `kgr-resolver: Cannot resolve ${JSON.stringify(command.input)}: no credentials within ` +
-        `${command.timeoutSeconds} s from ${source}: run its exec plugin by hand to see why, or raise --timeout\n`,
+        `${command.timeoutSeconds} s from ${source}: ${slowCredentialsAdvice(credentials)}\n`,
     );
     return finish(1);
   }

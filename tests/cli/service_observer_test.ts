@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
-import { connectCluster, observeService, type ServiceView } from "../../src/cli/service_observer.ts";
+import {
+  connectCluster,
+  observeService,
+  type ServiceView,
+  slowCredentialsAdvice,
+} from "../../src/cli/service_observer.ts";
 import type { Locality } from "../../src/selection/topology.ts";
 import { eventually } from "../_watch_helpers.ts";
 
@@ -182,4 +187,14 @@ Deno.test("observeService() does not show a slice deleted and created again as a
     const empty = views.slice(before).filter((view) => view.snapshot?.endpoints.length === 0);
     assert.equal(empty.length, 0);
   });
+});
+
+Deno.test("slowCredentialsAdvice() names an exec plugin only for credentials that come from one", () => {
+  const none = { authorization: () => Promise.resolve(undefined), invalidate() {} };
+  assert.equal(
+    slowCredentialsAdvice({ ...none, timeLimitMs: 60_000 }),
+    "run its exec plugin by hand to see why, or raise --timeout",
+  );
+  // A token file whose read hangs was told to run an exec plugin that the kubeconfig does not have.
+  assert.match(slowCredentialsAdvice(none), /^check that its token file can be read/);
 });
