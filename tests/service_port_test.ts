@@ -168,6 +168,20 @@ Deno.test("createServicePortLookup() does not time a read while it waits for an 
   assert.equal(lookup.portFor(twoPorts, 1), "http");
 });
 
+Deno.test("createServicePortLookup() waits out a first 429 with Retry-After unreported, and reports a second", async () => {
+  const { lookup, reads } = lookupWith();
+  const busy = () => new KubeApiError("too many requests", { status: 429, retryAfterSeconds: 0.05 });
+  lookup.portFor(twoPorts, 1);
+  reads[0].reject(busy());
+  await settle();
+  // The server asks to wait: the targets wait with it, as client-go does (they failed at once before).
+  assert.equal(lookup.portFor(twoPorts, 1), undefined);
+  await until(() => reads.length === 2, "the read again after Retry-After");
+  reads[1].reject(busy());
+  await until(() => lookup.portFor(twoPorts, 1) instanceof KubeApiError, "the second 429 to be reported");
+  assert.match(String((lookup.portFor(twoPorts, 1) as KubeApiError).message), /429|too many requests/);
+});
+
 Deno.test("createServicePortLookup() fails a read that gets no answer in time", async () => {
   const { lookup, reads } = lookupWith({ timeoutMs: 20 });
   lookup.portFor(twoPorts, 1);
