@@ -1006,6 +1006,39 @@ Deno.test("a call while cluster access waits to be set up again gets why at once
   }
 });
 
+Deno.test("the setup is retried when the wait ends after grpc-js asked more than once during it", async () => {
+  // A channel asks again for each call that comes while it fails (a waitForReady call after a failed call, say):
+  // the second ask replaced the session the retry timer was set for, so the setup was never retried, and a call that
+  // waits for ready waited out its deadline although the kubeconfig had been fixed.
+  const dir = await Deno.makeTempDir();
+  const kubeconfig = `${dir}/config.json`;
+  const api = await startFakeApiServer({ token: "t" });
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.3.0.1", pod: "a" }],
+  }));
+  const Resolver = registeredClass({ cluster: { kubeconfig } });
+  const { reports, listener, call } = recorder();
+  const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+  try {
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "the first error");
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 2, "the error again, for the first call that came");
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 3, "the error again, for the second call that came");
+    assert.match(reports[2].endpoints.error!.details, /Cannot load kubeconfig/);
+    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    await eventually(() => reports.some((report) => report.endpoints.ok), "endpoints, without another ask");
+  } finally {
+    call(() => resolver.destroy());
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("grpc-js asking again while the watch fails without endpoints gets the error at once, not at the watch's next try", async () => {
   // grpc-js 1.10 queues calls again once its own backoff after an error ends, then asks: those calls waited for the
   // watch's next try (0.3 to 5.7 s).

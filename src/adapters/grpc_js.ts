@@ -292,14 +292,15 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
      * Answers a call that grpc-js made while cluster access waits `wait` ms to be set up again (a call that came, a
      * channel back from idle): with why, at once, so that calls fail with it as the DNS resolver fails them during
      * its backoff; and sets up again when the wait ends, once, for calls that wait for ready. Dropped, such a call
-     * left grpc-js waiting for a resolution that never came.
+     * left grpc-js waiting for a resolution that never came. The timer is set again for this call's session: one
+     * kept from an earlier call belonged to a session this one replaced, and never set up again.
      */
     #awaitSetup(wait: number): void {
       const session = {};
       this.#session = session;
       const { error, since } = this.#setupFailure!;
       queueMicrotask(() => this.#session === session && this.#reportFailure(error, since));
-      if (this.#setupTimer !== undefined) return;
+      clearTimeout(this.#setupTimer);
       this.#setupTimer = unrefTimer(setTimeout(() => {
         this.#setupTimer = undefined;
         if (this.#session === session) this.updateResolution();
