@@ -18,3 +18,21 @@ Deno.test("both packages ship every document of the repository root that the REA
     assert.ok(jsrFiles.includes(document), `deno.json "publish.include" lacks ${document}, which the README names`);
   }
 });
+
+Deno.test("both packages ship every file that a shipped document links to or shows as an image", async () => {
+  const npmFiles: string[] = JSON.parse(await read("package.json")).files;
+  const jsrFiles: string[] = JSON.parse(await read("deno.json")).publish.include;
+  const documents = npmFiles.filter((file) => file.endsWith(".md"));
+  assert.ok(documents.includes("README.md"));
+  for (const document of documents) {
+    const text = await read(document);
+    // Markdown links and images, `[text](target)` and `![alt](target)`, to a file of the package (no URL, no anchor alone).
+    const targets = [...text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((match) => match[1])
+      .filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target));
+    for (const target of targets) {
+      await read(target); // it exists
+      assert.ok(npmFiles.includes(target), `package.json "files" lacks ${target}, which ${document} links to`);
+      assert.ok(jsrFiles.includes(target), `deno.json "publish.include" lacks ${target}, which ${document} links to`);
+    }
+  }
+});
