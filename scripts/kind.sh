@@ -60,7 +60,7 @@ server="$(sed -n 's/^ *server: *//p' "$kubeconfig" | head -n 1)"
 echo "==> cluster \"$name\" at $server; kubeconfig: $kubeconfig"
 echo
 echo "Run the whole suite (the end-to-end scenarios against this cluster):"
-echo "  cd $repo && E2E_KUBECONFIG=$kubeconfig deno task test"
+echo "  cd $repo && E2E_KUBECONFIG=$kubeconfig npx deno task test"
 echo "Only the end-to-end scenarios:"
 echo "  cd $repo && E2E_KUBECONFIG=$kubeconfig ./node_modules/.bin/deno test -A tests/e2e/"
 echo "Delete the cluster afterwards:"
