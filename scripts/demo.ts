@@ -1,61 +1,63 @@
 // `deno task demo`: the embedded fake API server, real gRPC echo backends on
-// 127.0.0.x, and a grpc-js client dialing kubernetes:///echo.demo:grpc while
-// the Service scales up, rolls one pod and scales down. Then a client in zone a
-// of a Service with topology hints (PreferSameZone): its calls stay in zone a,
-// fail over to the other zones while zone a is down, and come back. Prints how
-// the calls spread over the pods in each phase; exits 1 if any call failed.
+// 127.0.0.1 (each on a port and in a slice of its own, so that it runs where
+// only 127.0.0.1 answers, as on macOS), and a grpc-js client dialing
+// kubernetes:///echo.demo:grpc while the Service scales up, rolls one pod and
+// scales down. Then a client in zone a of a Service with topology hints
+// (PreferSameZone): its calls stay in zone a, fail over to the other zones
+// while zone a is down, and come back. Prints how the calls spread over the
+// pods in each phase; exits 1 if any call failed.
 import * as grpc from "@grpc/grpc-js";
 import { register } from "@kgr/resolver";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
-import { echoCaller, EchoService, freePort, startEchoServer, startLoad } from "./echo_service.mjs";
+import { echoCaller, EchoService, startEchoServer, startLoad } from "./echo_service.mjs";
 
 const NAMESPACE = "demo";
+const HOST = "127.0.0.1";
 const PHASE_MS = 2500;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Backend = Awaited<ReturnType<typeof startEchoServer>>;
 interface Pod {
-  host: string;
   backend: Backend;
   conditions: { ready?: boolean; serving?: boolean; terminating?: boolean };
 }
 
 const api = await startFakeApiServer({ token: "demo-token" });
-const hosts = Array.from({ length: 5 }, (_, i) => `127.0.0.${i + 1}`);
-const port = await freePort(hosts);
 const pods = new Map<string, Pod>();
 
-function publish(): void {
+/** Writes a pod's slice: the resolver merges a Service's slices, as in a cluster. */
+function publish(name: string): void {
+  const pod = pods.get(name)!;
   api.applySlice(endpointSlice({
     namespace: NAMESPACE,
     service: "echo",
-    name: "echo-7d9f",
-    port: { name: "grpc", port },
-    endpoints: [...pods].map(([name, pod]) => ({ ip: pod.host, pod: name, ...pod.conditions })),
+    name,
+    port: { name: "grpc", port: pod.backend.port },
+    endpoints: [{ ip: HOST, pod: name, ...pod.conditions }],
   }));
 }
 
-async function startPod(name: string, host: string): Promise<void> {
-  pods.set(name, { host, backend: await startEchoServer(grpc, { name, host, port }), conditions: {} });
-  publish();
+async function startPod(name: string): Promise<void> {
+  pods.set(name, { backend: await startEchoServer(grpc, { name, host: HOST, port: 0 }), conditions: {} });
+  publish(name);
 }
 
 async function deletePod(name: string): Promise<void> {
   const pod = pods.get(name)!;
   pod.conditions = { ready: false, serving: true, terminating: true };
-  publish();
+  publish(name);
   await sleep(300);
   pods.delete(name);
-  publish();
+  api.deleteSlice(NAMESPACE, name);
   await sleep(300);
   await pod.backend.stop();
 }
 
 register({ grpc, cluster: { kubeconfig: api.kubeconfig({ namespace: NAMESPACE }) } });
-console.log(`fake API server at ${api.url}; echo pods listen on port ${port}`);
+console.log(`fake API server at ${api.url}; echo pods listen on ${HOST}, each on a port of its own`);
 console.log(`dialing kubernetes:///echo.${NAMESPACE}:grpc (kubernetes_round_robin, the default)\n`);
 
-for (let i = 0; i < 3; i++) await startPod(`echo-${i}`, hosts[i]);
+for (let i = 0; i < 3; i++) await startPod(`echo-${i}`);
 const Echo = grpc.makeGenericClientConstructor(EchoService, "Echo");
 const client = new Echo(`kubernetes:///echo.${NAMESPACE}:grpc`, grpc.credentials.createInsecure());
 const load = startLoad(echoCaller(client), { intervalMs: 10, maxCalls: 2000 });
@@ -68,9 +70,9 @@ const phase = async (name: string, action: () => Promise<void>) => {
 };
 
 await phase("3 pods", async () => {});
-await phase("scaled to 4", () => startPod("echo-3", hosts[3]));
+await phase("scaled to 4", () => startPod("echo-3"));
 await phase("rolled echo-0", async () => {
-  await startPod("echo-0b", hosts[4]);
+  await startPod("echo-0b");
   await deletePod("echo-0");
 });
 await phase("scaled to 3", () => deletePod("echo-3"));
@@ -81,27 +83,25 @@ printPhases(phases, load);
 
 // Part 2: topology. Three pods in three zones, hinted as the EndpointSlice controller does for a
 // Service with `trafficDistribution: PreferSameZone`, and a client that runs in zone a.
-const zones = ["zone-a", "zone-b", "zone-c"];
 const zoned = new Map<string, Backend>();
-const zoneHosts = Array.from({ length: 3 }, (_, i) => `127.0.0.${i + 11}`);
-const zonePort = await freePort(zoneHosts);
-const startZonePod = async (i: number) =>
-  void zoned.set(
-    `zone-${"abc"[i]}-0`,
-    await startEchoServer(grpc, { name: `zone-${"abc"[i]}-0`, host: zoneHosts[i], port: zonePort }),
-  );
-for (let i = 0; i < 3; i++) await startZonePod(i);
-const slice = endpointSlice({
-  namespace: NAMESPACE,
-  service: "zoned",
-  name: "zoned-5c8b",
-  port: { name: "grpc", port: zonePort },
-  endpoints: zones.map((zone, i) => ({ ip: zoneHosts[i], pod: `zone-${"abc"[i]}-0`, zone })),
-});
-api.applySlice({
-  ...slice,
-  endpoints: slice.endpoints!.map((endpoint) => ({ ...endpoint, hints: { forZones: [{ name: endpoint.zone! }] } })),
-});
+/** Starts zone `letter`'s pod, on `port` when it comes back (its slice keeps listing it meanwhile). */
+const startZonePod = async (letter: string, port = 0) => {
+  const name = `zone-${letter}-0`;
+  const backend = await startEchoServer(grpc, { name, host: HOST, port });
+  zoned.set(name, backend);
+  return backend;
+};
+for (const letter of "abc") {
+  const { port } = await startZonePod(letter);
+  api.applySlice(endpointSlice({
+    namespace: NAMESPACE,
+    service: "zoned",
+    name: `zone-${letter}-0`,
+    port: { name: "grpc", port },
+    trafficDistribution: "PreferSameZone", // hinted for its zone, as the EndpointSlice controller does
+    endpoints: [{ ip: HOST, pod: `zone-${letter}-0`, zone: `zone-${letter}` }],
+  }));
+}
 register({
   grpc,
   scheme: "kubernetes-zone-a",
@@ -122,7 +122,7 @@ const zonePhase = async (name: string, action: () => Promise<void>) => {
 };
 await zonePhase("zone a up", async () => {});
 await zonePhase("zone a down", () => zoned.get("zone-a-0")!.stop());
-await zonePhase("zone a back", () => startZonePod(0));
+await zonePhase("zone a back", async () => void await startZonePod("a", zoned.get("zone-a-0")!.port));
 await zoneLoad.stop();
 zoneClient.close();
 printPhases(zonePhases, zoneLoad);
