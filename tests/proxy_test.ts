@@ -120,16 +120,53 @@ Deno.test("proxyUrlProblem() accepts http, https and socks5 where the runtime ca
 
 Deno.test("environmentProxy() raises a ConfigError naming the variable for a proxy it cannot use", () => {
   try {
-    environmentProxy("https://10.0.0.1:6443", envOf({ https_proxy: "socks5h://u:secret@127.0.0.1:1080" }));
+    environmentProxy("https://10.0.0.1:6443", envOf({ https_proxy: "socks4://u:secret@127.0.0.1:1080" }));
     assert.fail("expected a ConfigError");
   } catch (error) {
     assert.ok(error instanceof ConfigError, String(error));
     assert.equal(error.field, "https_proxy");
-    assert.match(error.message, /^Cannot resolve cluster access: https_proxy has scheme "socks5h"/);
+    // kubectl takes it and fails to connect: it does not refuse it when it loads the kubeconfig, as for proxy-url.
+    assert.match(
+      error.message,
+      /^Cannot resolve cluster access: https_proxy has scheme "socks4", which kubectl cannot/,
+    );
     assert.match(error.message, /, or unset it$/);
     assert.doesNotMatch(error.message, /secret/);
   }
-  assert.equal(environmentProxy("https://127.0.0.1:6443", envOf({ HTTPS_PROXY: "socks5h://x:1" })), undefined);
+  assert.equal(environmentProxy("https://127.0.0.1:6443", envOf({ HTTPS_PROXY: "socks4://x:1" })), undefined);
+});
+
+Deno.test("socks5h:// from HTTPS_PROXY is used as socks5://, as kubectl (Go's net/http) uses it", async () => {
+  const node = { runtime: "Node", schemes: ["http", "https", "socks5"] };
+  const bun = { runtime: "Bun", schemes: ["http", "https"] };
+  assert.equal(proxyUrlProblem("socks5h://127.0.0.1:1080", node, { environment: true }), undefined);
+  assert.match(proxyUrlProblem("socks5h://127.0.0.1:1080", bun, { environment: true })!, /^uses socks5h, which Bun/);
+  // The tunnel is asked of a SOCKS5 proxy: its greeting's first byte is the version, 5.
+  const greetings: number[] = [];
+  const proxy = createServer((client) => {
+    client.on("error", () => client.destroy());
+    client.once("data", (hello) => {
+      greetings.push(hello[0]);
+      client.end(Uint8Array.of(5, 255));
+    });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const env = envOf({ HTTPS_PROXY: `socks5h://127.0.0.1:${(proxy.address() as { port: number }).port}` });
+  const access = await resolveClusterAccess({ server: "https://api.example.com:6443", token: "t" }, { env });
+  assert.equal(access.proxySource, "HTTPS_PROXY");
+  const client = await createHttpClient({
+    tls: access.tls,
+    proxyUrl: access.proxyUrl,
+    proxySource: access.proxySource,
+  });
+  try {
+    const cause = await client.fetch("https://api.example.com:6443/api", {}).then(() => undefined, (error) => error);
+    assert.deepEqual(greetings, [5]);
+    assert.match(networkError("list", "endpointslices", access, cause).message, /asks for a login \(SOCKS5\)/);
+  } finally {
+    client.close();
+    await new Promise((resolve) => proxy.close(resolve));
+  }
 });
 
 Deno.test("proxyForDisplay() never shows a proxy's user name or password", () => {

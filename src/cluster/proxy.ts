@@ -14,7 +14,9 @@
  *   an environment proxy. Bun's and Deno's own `fetch` would send them there.
  *
  * Proxy URLs are checked when the cluster is loaded: schemes `http`, `https`
- * and `socks5`, as client-go accepts, of which the runtime must support the
+ * and `socks5`, as client-go accepts in `proxy-url`, and `socks5h` from the
+ * environment, as Go's `net/http` accepts it there (the same as `socks5`: the
+ * proxy resolves the server's name), of which the runtime must support the
  * one given (Bun has no SOCKS5). A Deno process that may not read a variable
  * that decides the proxy says so on standard error, once.
  *
@@ -45,6 +47,9 @@ export interface EnvironmentProxy {
 
 /** The schemes client-go accepts in `proxy-url`. */
 const KNOWN_SCHEMES = ["http", "https", "socks5"];
+
+/** Go's `net/http` takes `socks5h` too from `HTTPS_PROXY` and the like, as `socks5` (the proxy resolves names). */
+const ENVIRONMENT_SCHEMES = [...KNOWN_SCHEMES, "socks5h"];
 
 /**
  * Chooses the environment's proxy for an API server, as Go's
@@ -103,7 +108,7 @@ export function environmentProxy(
 ): EnvironmentProxy | undefined {
   const proxy = proxyFromEnvironment(server, env);
   if (!proxy) return undefined;
-  const problem = proxyUrlProblem(proxy.url, proxySupport());
+  const problem = proxyUrlProblem(proxy.url, proxySupport(), { environment: true });
   if (problem) {
     throw new ConfigError(`Cannot resolve cluster access: ${proxy.variable} ${problem}, or unset it`, {
       field: proxy.variable,
@@ -118,6 +123,7 @@ export function environmentProxy(
  *
  * @param text The proxy URL.
  * @param support The runtime and the proxy schemes its HTTP client can use.
+ * @param from `environment: true` for a proxy from `HTTPS_PROXY` and the like, which may also be `socks5h://`.
  * @returns The problem, worded to follow the name of the setting, or `undefined`.
  *
  * @example Checking a proxy URL for Bun
@@ -128,7 +134,12 @@ export function environmentProxy(
  * console.log(proxyUrlProblem("socks5://127.0.0.1:1080", bun)); // uses socks5, which Bun cannot ...
  * ```
  */
-export function proxyUrlProblem(text: string, support: ProxySupport = proxySupport()): string | undefined {
+export function proxyUrlProblem(
+  text: string,
+  support: ProxySupport = proxySupport(),
+  from: { environment?: boolean } = {},
+): string | undefined {
+  const environment = from.environment === true;
   const shown = proxyForDisplay(text);
   const usable = support.schemes.map((scheme) => `${scheme}://`).join(", ").replace(/, ([^,]*)$/, " or $1");
   let url: URL;
@@ -138,10 +149,11 @@ export function proxyUrlProblem(text: string, support: ProxySupport = proxySuppo
     return `is not a URL: current value is ${shown}; use a proxy URL such as http://host:port`;
   }
   const scheme = url.protocol.slice(0, -1);
-  if (!KNOWN_SCHEMES.includes(scheme)) {
-    return `has scheme "${scheme}", which kubectl refuses as well: current value is ${shown}; use an ${usable} URL`;
+  if (!(environment ? ENVIRONMENT_SCHEMES : KNOWN_SCHEMES).includes(scheme)) {
+    return `has scheme "${scheme}", which kubectl ${environment ? "cannot use either" : "refuses as well"}: ` +
+      `current value is ${shown}; use an ${usable} URL`;
   }
-  if (!support.schemes.includes(scheme)) {
+  if (!support.schemes.includes(scheme === "socks5h" ? "socks5" : scheme)) {
     return `uses ${scheme}, which ${support.runtime} cannot use as a proxy: current value is ${shown}; ` +
       `use an ${usable} proxy`;
   }

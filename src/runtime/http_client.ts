@@ -97,7 +97,7 @@ async function undiciClient(
   const secure = caughtPeerCertificate(undici.buildConnector(connect) as Connector);
   const agent = !proxyUrl
     ? new undici.Agent({ connect: secure, factory })
-    : new URL(proxyUrl).protocol === "socks5:"
+    : ["socks5:", "socks5h:"].includes(new URL(proxyUrl).protocol)
     ? new undici.Agent({ connect: socks5Connector(proxyUrl, secure, proxySource), factory })
     : new undici.ProxyAgent({ uri: proxyUrl, requestTls: connect, factory });
   return {
