@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { stringify } from "yaml";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { checkClusterOptions } from "../src/cluster/cluster_options.ts";
 import { ConfigError } from "../src/base/errors.ts";
@@ -62,6 +63,27 @@ Deno.test("resolveClusterAccess() lets options override what the kubeconfig says
     access.source,
     'kubeconfig /k/config (context "dev") with cluster.caFile, cluster.tlsServerName, cluster.tokenFile, cluster.namespace',
   );
+});
+
+Deno.test("cluster.server drops the kubeconfig's tls-server-name, as kubectl's --server does", async () => {
+  const files = {
+    "/k/config": stringify({
+      "current-context": "dev",
+      clusters: [{ name: "c", cluster: { server: "https://tunnel:8443", "tls-server-name": "api.internal" } }],
+      contexts: [{ name: "dev", context: { cluster: "c" } }],
+    }),
+  };
+  const env = () => fakeEnvironment({ KUBECONFIG: "/k/config" }, files);
+  assert.equal((await resolveClusterAccess({}, env())).tls.serverName, "api.internal");
+  // The name was the old server's: kubectl then checks the new server's host (client-go clientcmd, getCluster).
+  const moved = await resolveClusterAccess({ context: "dev", server: "https://10.0.0.1:6443" }, env());
+  assert.equal(moved.server, "https://10.0.0.1:6443");
+  assert.equal(moved.tls.serverName, undefined);
+  const named = await resolveClusterAccess(
+    { kubeconfig: "/k/config", server: "https://10.0.0.1:6443", tlsServerName: "kubernetes" },
+    env(),
+  );
+  assert.equal(named.tls.serverName, "kubernetes");
 });
 
 Deno.test("resolveClusterAccess() skips TLS verification only when options say so explicitly", async () => {

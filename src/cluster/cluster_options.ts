@@ -311,6 +311,10 @@ export async function applyClusterOptions(
   if (options.tlsServerName !== undefined) {
     serverName = options.tlsServerName;
     overridden.push("tlsServerName");
+  } else if (options.server !== undefined && serverName !== undefined) {
+    // As kubectl's --server: the source's tls-server-name named its own server's certificate, not this one's.
+    serverName = undefined;
+    trace("cluster.server replaces the kubeconfig's server: its tls-server-name no longer applies, as with kubectl");
   }
 
   let cert = tls.cert;
