@@ -313,6 +313,23 @@ Deno.test("execCredentials() reports a failing plugin with its exit status and s
   assert.equal(error.field, "users[0].user.exec");
 });
 
+Deno.test("execCredentials() masks the values of a failing plugin's secret-named flags where it echoes them", async () => {
+  const dir = await Deno.makeTempDir();
+  // As kubelogin's or a cloud CLI's `--client-secret VALUE`: echoed in prose, where no pattern tells it from a word.
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    'echo "refresh failed for client $3 with $4 and $5" >&2\nexit 1',
+  );
+  const args = ["get-token", "--client-secret", "S3cr3tArgValue99", "--password=Pa55wordArgValue", "--verbose"];
+  const error = await rejectsConfig(
+    execCredentials(execConfig(command, V1, { args: [...args, "oidc-client"] }), { run: runExecPlugin })
+      .authorization(),
+    /it said: refresh failed for client \[redacted\] with --password=\[redacted\] and --verbose: run the command/,
+  );
+  for (const secret of ["S3cr3tArgValue99", "Pa55wordArgValue"]) assert.ok(!error.message.includes(secret));
+});
+
 Deno.test("execCredentials() masks what looks like a credential in a failing plugin's standard error", async () => {
   const dir = await Deno.makeTempDir();
   const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl";

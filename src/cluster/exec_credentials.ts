@@ -267,7 +267,10 @@ function describeFailure(
   config: ExecConfig,
   timeoutMs: number,
 ): string {
-  const stderr = stderrExcerpt(result.stderr, config.env);
+  const stderr = stderrExcerpt(result.stderr, [
+    ...config.env.map(({ value }) => value),
+    ...secretArguments(config.args),
+  ]);
   switch (result.reason) {
     case "not-found":
       return `the program was not found: ${
@@ -299,14 +302,15 @@ const STDERR_WINDOW = 64 * 1024;
 
 /**
  * The end of a plugin's standard error, to quote, with what looks like a credential masked, and the values that the
- * kubeconfig's `exec.env` gave it (often a secret, `AWS_SECRET_ACCESS_KEY`, whose `/` no pattern takes for base64).
+ * kubeconfig's `exec.env` gave it (often a secret, `AWS_SECRET_ACCESS_KEY`, whose `/` no pattern takes for base64)
+ * or its secret arguments.
  */
-function stderrExcerpt(stderr: string, env: ExecEnvVar[]): string {
+function stderrExcerpt(stderr: string, given: string[]): string {
   // Only its end is quoted: the masks run over the last 64 KiB (up to 16 MiB took them seconds), less the first word,
   // which may be the end of a value whose name was cut off.
   let text = (stderr.length > STDERR_WINDOW ? stderr.slice(-STDERR_WINDOW).replace(/^\S*/, "") : stderr).trim();
   // Longest first, so that a value that holds another is masked whole; short ones (`1`, `prod`) would mask words.
-  for (const { value } of [...env].sort((a, b) => b.value.length - a.value.length)) {
+  for (const value of [...given].sort((a, b) => b.length - a.length)) {
     if (value.length >= 8) text = text.replaceAll(value, "[redacted]");
   }
   text = maskCredentials(text);
@@ -368,6 +372,21 @@ function maskSecretValues(text: string): string {
  * Whether a name (`access_token`, `AWS_SECRET_ACCESS_KEY`, `clientSecret`, `X-Api-Key`) holds a word that names a
  * secret: a word starts after a non-letter, `_` or a lower-case letter followed by a capital.
  */
+/**
+ * The values of a plugin's arguments that a secret-named flag takes (`--client-secret VALUE`,
+ * `--oidc-client-secret=VALUE`): a plugin that fails may echo them, in words no pattern tells from others.
+ */
+function secretArguments(args: string[]): string[] {
+  const values: string[] = [];
+  args.forEach((arg, index) => {
+    const flag = /^--?([A-Za-z][\w.-]*)(?:=([\s\S]*))?$/.exec(arg);
+    if (!flag || !isSecretName(flag[1])) return;
+    const value = flag[2] ?? args[index + 1];
+    if (value !== undefined && !value.startsWith("-")) values.push(value);
+  });
+  return values;
+}
+
 function isSecretName(name: string): boolean {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").split(/[^A-Za-z0-9]+/).some((word) =>
     /^(token|password|passwd|passphrase|secret|key|apikey|credential|auth|bearer|private|cookie)/i.test(word) &&
