@@ -179,6 +179,33 @@ Deno.test("resolveClusterAccess() falls back to ~/.kube/config when the service 
   assert.equal(access.server, "https://home.example");
 });
 
+Deno.test("resolveClusterAccess() in a pod takes the service account when KUBECONFIG chooses no context, as kubectl", async () => {
+  // An empty placeholder, or one without current-context: client-go's default config, for which kubectl (and
+  // controller-runtime) take the in-cluster config in a pod (clientcmd's DeferredLoadingClientConfig).
+  const noContext = kubeconfigText("https://kc.example:6443").replace(/^current-context: .*$/m, "");
+  for (const text of ["", noContext]) {
+    const files = { ...SA_FILES, "/k/config": text };
+    const inPod = await resolveClusterAccess(
+      {},
+      fakeEnvironment({ ...IN_CLUSTER_VARS, KUBECONFIG: "/k/config" }, files),
+    );
+    assert.equal(inPod.source, "in-cluster service account");
+    assert.equal(inPod.server, "https://10.96.0.1:443");
+    assert.equal(inPod.namespace, "shop");
+    // Outside a pod, or with a context chosen, the kubeconfig is used as before.
+    await rejectsConfig(
+      resolveClusterAccess({}, fakeEnvironment({ KUBECONFIG: "/k/config" }, files)),
+      /current-context is not set/,
+    );
+  }
+  const files = { ...SA_FILES, "/k/config": noContext };
+  const chosen = await resolveClusterAccess(
+    { context: "dev" },
+    fakeEnvironment({ ...IN_CLUSTER_VARS, KUBECONFIG: "/k/config" }, files),
+  );
+  assert.equal(chosen.source, 'kubeconfig /k/config (context "dev")');
+});
+
 Deno.test("resolveClusterAccess() goes from a KUBECONFIG of missing files to in-cluster, not to ~/.kube/config", async () => {
   const files = {
     ...SA_FILES,

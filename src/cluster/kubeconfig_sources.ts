@@ -14,7 +14,7 @@ import { joinPath } from "./_paths.ts";
 import { accessFromKubeconfig, type KubeconfigAccess, type KubeconfigAccessOptions } from "./kubeconfig_context.ts";
 import { loadKubeconfigFiles, mergeKubeconfigs } from "./kubeconfig_load.ts";
 import type { KubeconfigObject } from "./kubeconfig_schema.ts";
-import type { Environment } from "./types.ts";
+import type { Environment, SourceAccess } from "./types.ts";
 
 /**
  * What every kubeconfig source needs of the environment.
@@ -82,6 +82,8 @@ export async function kubeconfigOptionAccess(
  * @param context The context to use instead of `current-context`, if any.
  * @param env Files, plugins, clock and the list separator.
  * @param tried Where to say why this source does not apply.
+ * @param withoutContext The access to use when neither `context` nor the files choose a context, if any: as
+ * kubectl (client-go's `DeferredLoadingClientConfig`) takes the in-cluster config then, in a pod.
  * @returns The access of the context, or `undefined` when no listed file exists.
  * @throws {ConfigError} When a file cannot be read, the kubeconfig is malformed, or the variable holds a
  * kubeconfig's contents (or other text that is no list of paths, never quoted).
@@ -105,7 +107,8 @@ export async function kubeconfigListAccess(
   context: string | undefined,
   env: KubeconfigEnvironment & Pick<Required<Environment>, "pathListSeparator">,
   tried: string[],
-): Promise<KubeconfigAccess | undefined> {
+  withoutContext?: () => Promise<SourceAccess | undefined>,
+): Promise<SourceAccess | undefined> {
   const pasted = contentsInsteadOfPath(list);
   if (pasted) {
     throw new ConfigError(
@@ -128,6 +131,13 @@ export async function kubeconfigListAccess(
     trace(
       `KUBECONFIG lists files that do not exist, skipped: ${missing.join(", ")}`,
     );
+  }
+  if (context === undefined && merged.currentContext === undefined && withoutContext) {
+    const instead = await withoutContext();
+    if (instead) {
+      trace(`KUBECONFIG=${list} sets no current-context: using the ${instead.source}, as kubectl does`);
+      return instead;
+    }
   }
   return await accessFromKubeconfig(merged, accessOptions(context, env));
 }

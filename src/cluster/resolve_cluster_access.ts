@@ -203,7 +203,10 @@ async function findSource(
   const list = env.env("KUBECONFIG");
   const kubeconfigSet = list !== undefined && list.trim() !== "";
   if (kubeconfigSet) {
-    const fromList = await kubeconfigListAccess(list, options.context, env, tried);
+    // In a pod, a KUBECONFIG that chooses no context gives way to the pod's service account, as in kubectl and
+    // controller-runtime; elsewhere (or where that cannot be read) it fails, saying that no context is chosen.
+    const inPod = () => inClusterAccess(env, []).catch(() => undefined);
+    const fromList = await kubeconfigListAccess(list, options.context, env, tried, inPod);
     if (fromList) return fromList;
   } else if (env.refused("KUBECONFIG")) {
     // Whether it is set cannot be told, and kubectl uses it whenever it is: any other source may be the wrong cluster.
