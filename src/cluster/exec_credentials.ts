@@ -369,10 +369,6 @@ function maskSecretValues(text: string): string {
 }
 
 /**
- * Whether a name (`access_token`, `AWS_SECRET_ACCESS_KEY`, `clientSecret`, `X-Api-Key`) holds a word that names a
- * secret: a word starts after a non-letter, `_` or a lower-case letter followed by a capital.
- */
-/**
  * The values of a plugin's arguments that a secret-named flag takes (`--client-secret VALUE`,
  * `--oidc-client-secret=VALUE`): a plugin that fails may echo them, in words no pattern tells from others.
  */
@@ -387,6 +383,10 @@ function secretArguments(args: string[]): string[] {
   return values;
 }
 
+/**
+ * Whether a name (`access_token`, `AWS_SECRET_ACCESS_KEY`, `clientSecret`, `X-Api-Key`) holds a word that names a
+ * secret: a word starts after a non-letter, `_` or a lower-case letter followed by a capital.
+ */
 function isSecretName(name: string): boolean {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").split(/[^A-Za-z0-9]+/).some((word) =>
     /^(token|password|passwd|passphrase|secret|key|apikey|credential|auth|bearer|private|cookie)/i.test(word) &&
