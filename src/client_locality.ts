@@ -2,7 +2,8 @@
  * Where this client runs, shared by the subscriptions of one cluster
  * connection and `options.locality`: the Node is read once per process. When
  * that read fails for a reason that may pass (a restarting or throttling API
- * server, a timeout), the zone is unknown for now and the Node is read again
+ * server, a timeout, a 401 while credentials rotate or a token webhook
+ * fails), the zone is unknown for now and the Node is read again
  * in the background, with backoff, until it answers; the subscriptions then
  * select with the zone. A definite answer (403, 404, a Node without a zone
  * label) is kept. Once its last user is gone, a locality still waiting for
@@ -153,7 +154,7 @@ async function readLocality(
 /**
  * Says on standard error, once per node, that the API server refused the Node's zone for good (403, 404): topology
  * would otherwise go without a zone silently, as it does where `NODE_NAME` is set and `get` on `nodes` is not granted.
- * Other failures are only traced: they are retried, or the watch reports them (401).
+ * Other failures are only traced, and retried (a 401 with the credentials read afresh).
  */
 function warnZoneUnread(node: string, error: unknown, explicit: Locality | undefined): void {
   const status = error instanceof KubeApiError ? error.status : undefined;
@@ -169,7 +170,11 @@ function warnZoneUnread(node: string, error: unknown, explicit: Locality | undef
   );
 }
 
-/** Whether a failed read of the Node may succeed later: anything but the API server's 401, 403 or 404. */
+/**
+ * Whether a failed read of the Node may succeed later: anything but the API server's 403 or 404. A 401 may pass, as
+ * the watch takes it: the credentials are read afresh after it (a rotated token), and a token webhook that failed
+ * once answers the next time.
+ */
 function mayPass(error: unknown): boolean {
-  return !(error instanceof KubeApiError && [401, 403, 404].includes(error.status ?? 0));
+  return !(error instanceof KubeApiError && [403, 404].includes(error.status ?? 0));
 }

@@ -72,6 +72,21 @@ Deno.test("a Node read that failed with a 503 is made again, and the zone then a
   }
 });
 
+Deno.test("a Node read refused once with a 401 is made again with the credentials read afresh", async () => {
+  // A token rotated under the client, or a token webhook that failed once: the watch retries a 401 too. The zone was
+  // unknown for the life of the process.
+  const server = await zonedService();
+  try {
+    server.failNext(1, { status: 401, path: "get" });
+    const snapshots = await snapshotsUntil(server, "node-1", (snapshot) => snapshot.topology === "zone");
+    assert.deepEqual(snapshots.map((snapshot) => snapshot.topology), ["none", "zone"]);
+    assert.deepEqual(snapshots[1].endpoints.filter((endpoint) => endpoint.preferred).map((e) => e.podName), ["b"]);
+    assert.deepEqual(nodeReads(server).map((request) => request.status), [401, 200]);
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("a Node read that failed is not made again once the last subscription ended, nor for a 404", async () => {
   const server = await zonedService();
   try {
