@@ -100,7 +100,7 @@ async function readLocality(
   if (current.zone === undefined && failure !== undefined) warnZoneUnread(current.node!, failure, explicit);
   const users = new Set<() => void>();
   let waiting = current.node !== undefined && current.zone === undefined && failure !== undefined &&
-    mayPass(failure);
+    nodeReadMayPass(failure);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const locality: ClientLocality = {
     get current() {
@@ -134,7 +134,7 @@ async function readLocality(
         },
         (error) => {
           if (!waiting) return;
-          if (mayPass(error)) return schedule();
+          if (nodeReadMayPass(error)) return schedule();
           waiting = false;
           trace(`cannot read the zone of node ${node}, so it stays unknown: ${(error as Error).message}`);
           warnZoneUnread(node, error, explicit);
@@ -174,7 +174,16 @@ function warnZoneUnread(node: string, error: unknown, explicit: Locality | undef
  * Whether a failed read of the Node may succeed later: anything but the API server's 403 or 404. A 401 may pass, as
  * the watch takes it: the credentials are read afresh after it (a rotated token), and a token webhook that failed
  * once answers the next time.
+ *
+ * @param error Why the read failed.
+ * @returns Whether to read the Node again.
+ *
+ * @example
+ * ```ts
+ * import { nodeReadMayPass } from "./client_locality.ts";
+ * console.log(nodeReadMayPass(new Error("connection refused"))); // true
+ * ```
  */
-function mayPass(error: unknown): boolean {
+export function nodeReadMayPass(error: unknown): boolean {
   return !(error instanceof KubeApiError && [403, 404].includes(error.status ?? 0));
 }

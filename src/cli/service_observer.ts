@@ -19,7 +19,10 @@ import { selectForClient } from "../selection/client_selection.ts";
 import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import { type EndpointSnapshot, snapshotOf } from "../endpoint_snapshot.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
-import { withTimeout } from "../runtime/abortable.ts";
+import { whenAborted, withTimeout } from "../runtime/abortable.ts";
+import { unrefTimer } from "../runtime/unref_timer.ts";
+import { createBackoff } from "../base/backoff.ts";
+import { nodeReadMayPass } from "../client_locality.ts";
 import {
   createEndpointSliceApi,
   createServiceApi,
@@ -150,12 +153,14 @@ export async function observeService(
   const namespace = target.namespace ?? access.namespace;
   const service = target.service;
   let zoneNote: string | undefined;
-  const locality = await resolveLocality(options.locality, async (node) => {
+  let zoneFailure: unknown;
+  const readZone = async (node: string) => {
     try {
       const zone = await withTimeout(signal, 10_000, (read) => readNodeZone(access, client, node, read));
-      if (zone === undefined) zoneNote = `node ${node} has no ${ZONE_LABEL} label`;
+      zoneNote = zone === undefined ? `node ${node} has no ${ZONE_LABEL} label` : undefined;
       return zone;
     } catch (error) {
+      zoneFailure = error;
       const status = error instanceof KubeApiError ? error.status : undefined;
       zoneNote = status === 404
         ? `node ${node} does not exist`
@@ -164,7 +169,8 @@ export async function observeService(
         : `node ${node} cannot be read: ${(error as Error).message}`;
       throw error;
     }
-  });
+  };
+  let locality = await resolveLocality(options.locality, readZone);
   if (signal.aborted) return;
   let view: ServiceView = {
     namespace,
@@ -183,6 +189,17 @@ export async function observeService(
     view = { ...view, ...change };
     options.onView(view);
   };
+  // As the resolver's channels (client_locality.ts): a read of the Node that failed for a reason that may pass is made
+  // again in the background, and its zone then applies.
+  if (zoneFailure !== undefined && nodeReadMayPass(zoneFailure)) {
+    readZoneAgain(locality.node!, readZone, signal, (zone) => {
+      if (zone !== undefined) locality = { ...locality, zone };
+      // Shown with the selection for it: the topology reason of a view reads both.
+      view = { ...view, locality, zoneNote };
+      if (view.snapshot) update();
+      else publish({});
+    });
+  }
   const portLookup = target.port !== undefined ? undefined : createServicePortLookup({
     service,
     namespace,
@@ -268,6 +285,35 @@ export async function observeService(
     },
     onError: (error) => publish({ watch: { state: "retrying", error } }),
   });
+}
+
+/**
+ * Reads a Node again, after a backoff's delays, until it answers (`onAnswer` gets its zone, `undefined` when it has
+ * none) or fails in a way that does not pass (`onAnswer` gets `undefined`; `read` noted why), or `signal` aborts.
+ */
+function readZoneAgain(
+  node: string,
+  read: (node: string) => Promise<string | undefined>,
+  signal: AbortSignal,
+  onAnswer: (zone: string | undefined) => void,
+): void {
+  const backoff = createBackoff();
+  const schedule = () => {
+    const timer = unrefTimer(setTimeout(async () => {
+      stop();
+      if (signal.aborted) return;
+      let zone: string | undefined;
+      try {
+        zone = await read(node);
+      } catch (error) {
+        if (signal.aborted) return;
+        if (nodeReadMayPass(error)) return schedule();
+      }
+      onAnswer(zone);
+    }, backoff.next()));
+    const stop = whenAborted(signal, () => clearTimeout(timer));
+  };
+  schedule();
 }
 
 /** The annotation in which the EndpointSlice controller writes when the change that updated a slice happened. */

@@ -142,6 +142,36 @@ Deno.test("observeService() says why the zone of a known node is unknown: no suc
   }
 });
 
+Deno.test("observeService() reads a Node again after a failure that may pass, and its zone then applies", async () => {
+  // As the resolver's channels do (client_locality.ts): after one 503, the CLI showed topology none, "client zone
+  // unknown", for as long as it ran, where channels preferred the pods of their zone a second later.
+  const api = await startFakeApiServer();
+  api.applyNode({ metadata: { name: "n1", labels: { "topology.kubernetes.io/zone": "zone-a" } } });
+  for (const [pod, zone] of [["echo-a", "zone-a"], ["echo-b", "zone-b"]]) {
+    api.applySlice(endpointSlice({
+      namespace: "prod",
+      service: "echo",
+      name: pod,
+      trafficDistribution: "PreferSameZone",
+      port: { name: "grpc", port: 50051 },
+      endpoints: [{ ip: pod === "echo-a" ? "10.0.0.1" : "10.0.0.2", pod, zone }],
+    }));
+  }
+  api.failNext(1, { status: 503, path: "get" });
+  await observing(api, async (views) => {
+    assert.match(views.findLast((view) => view.snapshot)!.zoneNote!, /^node n1 cannot be read: .*503/);
+    await eventually(() => views.at(-1)!.snapshot?.topology === "zone", "the zone read again");
+    const last = views.at(-1)!;
+    assert.deepEqual([last.locality.zone, last.zoneNote], ["zone-a", undefined]);
+    assert.deepEqual(last.snapshot!.endpoints.filter((e) => e.preferred).map((e) => e.podName), ["echo-a"]);
+    // The new locality never shows beside the selection made without it.
+    const stale = views.filter((view) => view.locality.zone !== undefined && view.snapshot?.topology === "none");
+    assert.deepEqual(stale, []);
+    const reads = api.requests.filter((request) => request.path.includes("/nodes/"));
+    assert.deepEqual(reads.map((request) => request.status), [503, 200]);
+  }, { node: "n1" });
+});
+
 Deno.test("observeService() shows a burst of slice updates as a few views of the last state, as channels get it", async () => {
   // One view per event redrew a table of thousands of rows per event: a burst of 300 updates of a 5,000-pod Service,
   // sent by the API server in 0.3 s, reached the screen 10 s later.
