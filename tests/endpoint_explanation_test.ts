@@ -121,6 +121,29 @@ Deno.test("explainEndpoints() merges a pod's addresses from its IPv4 and IPv6 sl
   }]]);
 });
 
+Deno.test("a dual-stack pod hinted apart per family takes its IPv4 slice's hints, as kube-proxy's IPv4 rules do", () => {
+  // The controller hints each family's slices apart (Auto mode): pod x for zone-c in its IPv6 slice, which sorts
+  // first, and for zone-b in its IPv4 one. gRPC dials the IPv4 address, where kube-proxy follows the IPv4 hints.
+  const slices = [
+    slice("d-6abcd", [
+      pod("x", "fd00::1", { zone: "zone-b", hints: zoneHint("zone-c") }),
+      pod("y", "fd00::2", { zone: "zone-b", hints: zoneHint("zone-b") }),
+      pod("z", "fd00::3", { zone: "zone-c", hints: zoneHint("zone-c") }),
+    ], { addressType: "IPv6" }),
+    slice("d-xyzab", [
+      pod("x", "10.90.0.1", { zone: "zone-b", hints: zoneHint("zone-b") }),
+      pod("y", "10.90.0.2", { zone: "zone-b", hints: zoneHint("zone-b") }),
+      pod("z", "10.90.0.3", { zone: "zone-c", hints: zoneHint("zone-c") }),
+    ]),
+  ];
+  for (const [zone, preferred] of [["zone-c", ["z"]], ["zone-b", ["x", "y"]]] as const) {
+    const selected = preferEndpoints(selectEndpoints(slices, "grpc"), { zone }).endpoints;
+    assert.deepEqual(selected.filter((endpoint) => endpoint.preferred).map((endpoint) => endpoint.podName), preferred);
+    const { pods } = explainEndpoints(slices, "grpc", { zone });
+    assert.deepEqual(pods.filter((row) => row.use === "used").map((row) => row.pod), preferred);
+  }
+});
+
 Deno.test("explainEndpoints() lists each address of a pod in two slices once, used or not", () => {
   // The EndpointSlice controller can list a pod in two slices for a moment while it moves endpoints.
   for (const ready of [true, false]) {

@@ -24,7 +24,7 @@ import {
   topologyMode,
 } from "./topology.ts";
 import { createSubsetter } from "./subset.ts";
-import { podKey, slicePortNumber } from "./endpoint_selection.ts";
+import { hintsOfIpv4Copy, podKey, slicePortNumber } from "./endpoint_selection.ts";
 
 /** Whether calls go to a pod: always, only when no preferred pod is up, or never. */
 export type PodUse = "used" | "failover" | "unused";
@@ -232,8 +232,8 @@ function rowOf(endpoint: SliceEndpoint, port: number | undefined): PodExplanatio
 }
 
 /**
- * The same pod seen again: the first one's pod, zone, node and hints; conditions combined; each address once,
- * IPv4 before IPv6.
+ * The same pod seen again: the first one's pod, zone and node; the hints of the first copy with an IPv4 address, as
+ * selection takes them; conditions combined; each address once, IPv4 before IPv6.
  */
 function combine(first: PodExplanation, second: PodExplanation): PodExplanation {
   const addresses = [...first.addresses];
@@ -242,13 +242,18 @@ function combine(first: PodExplanation, second: PodExplanation): PodExplanation 
     if (address.host.includes(":")) addresses.push(address);
     else addresses.splice(addresses.filter((known) => !known.host.includes(":")).length, 0, address);
   }
-  return {
+  const combined: PodExplanation = {
     ...first,
     addresses,
     ready: first.ready && second.ready,
     serving: first.serving && second.serving,
     terminating: first.terminating || second.terminating,
   };
+  if (hintsOfIpv4Copy(first.addresses, second.addresses)) {
+    if (second.hints) combined.hints = second.hints;
+    else delete combined.hints;
+  }
+  return combined;
 }
 
 /** How a message names the pod of a row: by name, or by the address when the slice names no pod. */
