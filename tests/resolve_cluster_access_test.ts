@@ -206,6 +206,30 @@ Deno.test("resolveClusterAccess() in a pod takes the service account when KUBECO
   assert.equal(chosen.source, 'kubeconfig /k/config (context "dev")');
 });
 
+Deno.test("resolveClusterAccess() in a pod whose service account cannot be used, with a KUBECONFIG that chooses no context, says why", async () => {
+  // kubectl fails with the token's error there (client-go takes the in-cluster config for a default config once the
+  // token file exists): "current-context is not set" sent the user to a context the pod did not need.
+  const noContext = kubeconfigText("https://kc.example:6443").replace(/^current-context: .*$/m, "");
+  const denied = Object.assign(new Error("EACCES: permission denied"), { code: "EACCES" });
+  const unreadable = fakeEnvironment({ ...IN_CLUSTER_VARS, KUBECONFIG: "/k/config" }, {}, {
+    readFile: (path) =>
+      path.endsWith("/token") ? Promise.reject(denied) : Promise.resolve(path === "/k/config" ? noContext : undefined),
+  });
+  await rejectsConfig(resolveClusterAccess({}, unreadable), {
+    message: /^Cannot read the in-cluster service account token: .*securityContext\.fsGroup/,
+    file: `${SA}/token`,
+  });
+  // On Deno, variables it may not read: which of the two applies cannot be told, and the error names them.
+  const refused = fakeEnvironment({ KUBECONFIG: "/k/config" }, { ...SA_FILES, "/k/config": noContext }, {
+    refused: (name) => name.startsWith("KUBERNETES_SERVICE_"),
+  });
+  await rejectsConfig(resolveClusterAccess({}, refused), {
+    message:
+      /^Cannot tell whether this process runs in a pod: this Deno process may not read KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT, which decide whether the in-cluster service account is used \(instead of KUBECONFIG, whose files set no current-context\): run it with --allow-env, or add them to its list \(--allow-env=KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT,\.\.\.\), or pass cluster\.context, cluster\.kubeconfig or cluster\.server$/,
+    field: "KUBERNETES_SERVICE_HOST",
+  });
+});
+
 Deno.test("resolveClusterAccess() goes from a KUBECONFIG of missing files to in-cluster, not to ~/.kube/config", async () => {
   const files = {
     ...SA_FILES,

@@ -38,6 +38,8 @@ export const SERVICE_ACCOUNT_DIRECTORY = "/var/run/secrets/kubernetes.io/service
  *
  * @param env The environment, files and clock.
  * @param tried Where to say why this source does not apply.
+ * @param unknown What an error says when, on Deno, whether this runs in a pod cannot be told: what the service
+ * account would be used instead of, and the options that make the question moot.
  * @returns The access, or `undefined` when not in a pod.
  * @throws {ConfigError} When `KUBERNETES_SERVICE_PORT` is not a port, the host
  * makes no URL, the token or CA file cannot be read, or on Deno the variables
@@ -61,6 +63,10 @@ export const SERVICE_ACCOUNT_DIRECTORY = "/var/run/secrets/kubernetes.io/service
 export async function inClusterAccess(
   env: Pick<Required<Environment>, "env" | "serviceAccountDirectory" | "readFile" | "now" | "refused">,
   tried: string[],
+  unknown: { instead: string; options: string } = {
+    instead: "before ~/.kube/config",
+    options: "cluster.kubeconfig or cluster.server",
+  },
 ): Promise<SourceAccess | undefined> {
   const host = env.env("KUBERNETES_SERVICE_HOST")?.trim();
   const port = env.env("KUBERNETES_SERVICE_PORT")?.trim();
@@ -77,9 +83,8 @@ export async function inClusterAccess(
         : [refused[0], "decides", "it"];
       throw new ConfigError(
         `Cannot tell whether this process runs in a pod: this Deno process may not read ${names}, which ${decide} ` +
-          "whether the in-cluster service account is used (before ~/.kube/config): run it with --allow-env, or " +
-          `add ${them} to its list (--allow-env=${refused.join(",")},...), ` +
-          "or pass cluster.kubeconfig or cluster.server",
+          `whether the in-cluster service account is used (${unknown.instead}): run it with --allow-env, or ` +
+          `add ${them} to its list (--allow-env=${refused.join(",")},...), or pass ${unknown.options}`,
         { field: refused[0] },
       );
     }

@@ -204,8 +204,14 @@ async function findSource(
   const kubeconfigSet = list !== undefined && list.trim() !== "";
   if (kubeconfigSet) {
     // In a pod, a KUBECONFIG that chooses no context gives way to the pod's service account, as in kubectl and
-    // controller-runtime; elsewhere (or where that cannot be read) it fails, saying that no context is chosen.
-    const inPod = () => inClusterAccess(env, []).catch(() => undefined);
+    // controller-runtime; elsewhere it fails, saying that no context is chosen. A pod whose service account cannot
+    // be used (an unreadable token, in-cluster variables this Deno process may not read) fails saying so, as
+    // kubectl fails with the token's error: that no context is chosen is then beside the point.
+    const inPod = () =>
+      inClusterAccess(env, [], {
+        instead: "instead of KUBECONFIG, whose files set no current-context",
+        options: "cluster.context, cluster.kubeconfig or cluster.server",
+      });
     const fromList = await kubeconfigListAccess(list, options.context, env, tried, inPod);
     if (fromList) return fromList;
   } else if (env.refused("KUBECONFIG")) {
