@@ -330,6 +330,27 @@ Deno.test("execCredentials() masks the values of a failing plugin's secret-named
   for (const secret of ["S3cr3tArgValue99", "Pa55wordArgValue"]) assert.ok(!error.message.includes(secret));
 });
 
+Deno.test("execCredentials() keeps the path of a failing plugin's flag that names where a secret is kept", async () => {
+  const dir = await Deno.makeTempDir();
+  // kubelogin's --token-cache-dir: its error names the folder it could not write, which was quoted as [redacted].
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    'echo "open $3/abc.json: permission denied (client $5)" >&2\nexit 1',
+  );
+  const args = [
+    "get-token",
+    "--token-cache-dir",
+    "/home/alice/.kube/cache/oidc-login",
+    "--client-secret",
+    "S3cr3tArg99",
+  ];
+  await rejectsConfig(
+    execCredentials(execConfig(command, V1, { args }), { run: runExecPlugin }).authorization(),
+    /it said: open \/home\/alice\/\.kube\/cache\/oidc-login\/abc\.json: permission denied \(client \[redacted\]\): run/,
+  );
+});
+
 Deno.test("execCredentials() masks what looks like a credential in a failing plugin's standard error", async () => {
   const dir = await Deno.makeTempDir();
   const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl";

@@ -370,17 +370,28 @@ function maskSecretValues(text: string): string {
 
 /**
  * The values of a plugin's arguments that a secret-named flag takes (`--client-secret VALUE`,
- * `--oidc-client-secret=VALUE`): a plugin that fails may echo them, in words no pattern tells from others.
+ * `--oidc-client-secret=VALUE`): a plugin that fails may echo them, in words no pattern tells from others. A flag
+ * that names where a secret is kept (`--token-cache-dir`, `--key-file`) takes no secret: its value, a path a
+ * plugin's error often names, stays readable.
  */
 function secretArguments(args: string[]): string[] {
   const values: string[] = [];
   args.forEach((arg, index) => {
     const flag = /^--?([A-Za-z][\w.-]*)(?:=([\s\S]*))?$/.exec(arg);
-    if (!flag || !isSecretName(flag[1])) return;
+    if (!flag || !isSecretName(flag[1]) || namesPlace(flag[1])) return;
     const value = flag[2] ?? args[index + 1];
     if (value !== undefined && !value.startsWith("-")) values.push(value);
   });
   return values;
+}
+
+/**
+ * Whether a flag's name ends in a word that makes its value where a secret is kept, not the secret
+ * (`token-cache-dir`, `tokenFile`); words split as {@linkcode isSecretName} splits them.
+ */
+function namesPlace(name: string): boolean {
+  const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").split(/[^A-Za-z0-9]+/);
+  return /^(dir|directory|file|path)$/i.test(words[words.length - 1]);
 }
 
 /**
