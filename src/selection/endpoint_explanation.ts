@@ -16,6 +16,7 @@
 
 import type { EndpointSlice, SliceEndpoint } from "../base/endpoint_slice.ts";
 import {
+  hintsOfIpv4Copy,
   isPreferred,
   type Locality,
   readHints,
@@ -24,7 +25,7 @@ import {
   topologyMode,
 } from "./topology.ts";
 import { createSubsetter } from "./subset.ts";
-import { hintsOfIpv4Copy, podKey, slicePortNumber } from "./endpoint_selection.ts";
+import { podKey, slicePortNumber } from "./endpoint_selection.ts";
 
 /** Whether calls go to a pod: always, only when no preferred pod is up, or never. */
 export type PodUse = "used" | "failover" | "unused";

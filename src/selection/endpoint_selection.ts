@@ -18,7 +18,7 @@ import {
   type SliceRecord,
 } from "./_merged_entries.ts";
 import type { EndpointAddress, ResolvedEndpoint } from "./resolved_endpoint.ts";
-import { readHints, type TopologyHints } from "./topology.ts";
+import { hintsOfIpv4Copy, readHints, type TopologyHints } from "./topology.ts";
 import { trace } from "../runtime/trace.ts";
 
 /**
@@ -492,26 +492,6 @@ function combine(first: PodGroup, second: PodGroup): PodGroup {
     else delete endpoint.hints;
   }
   return { endpoint, ready, serving, terminating };
-}
-
-/**
- * Whether a pod seen again takes the hints of its `second` copy: when that copy has an IPv4 address and the
- * first has none. The EndpointSlice controller hints each address family's slices apart, and may hint one pod for
- * one zone in its IPv4 slice and another in its IPv6 one; gRPC dials the IPv4 address first, and kube-proxy's IPv4
- * rules follow the IPv4 slice's hints. Shared with the CLI's explanation.
- *
- * @param first The addresses of the copy seen first (slice-name order).
- * @param second The addresses of the copy seen next.
- * @returns Whether the hints come from `second`.
- *
- * @example A pod's IPv6 slice sorts before its IPv4 one
- * ```ts
- * import { hintsOfIpv4Copy } from "./endpoint_selection.ts";
- * console.log(hintsOfIpv4Copy([{ host: "fd00::1" }], [{ host: "10.0.0.1" }])); // true
- * ```
- */
-export function hintsOfIpv4Copy(first: readonly { host: string }[], second: readonly { host: string }[]): boolean {
-  return first.every((address) => address.host.includes(":")) && second.some((address) => !address.host.includes(":"));
 }
 
 function mergeGroup(entries: SliceEntry[], from: number, to: number): PodGroup {

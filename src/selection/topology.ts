@@ -6,7 +6,7 @@
  * endpoints hinted for its own node or zone, but only when every ready
  * endpoint carries such a hint and at least one names the client's node or
  * zone. Unlike kube-proxy, preference is not exclusion: the others stay in
- * the set, for failover.
+ * the set, for failover. A dual-stack pod takes the hints of its IPv4 slice.
  *
  * @module
  */
@@ -140,6 +140,26 @@ export function isPreferred(endpoint: { hints?: TopologyHints }, mode: TopologyM
     case "zone":
       return locality.zone !== undefined && endpoint.hints?.forZones.includes(locality.zone) === true;
   }
+}
+
+/**
+ * Whether a pod seen again takes the hints of its `second` copy: when that copy has an IPv4 address and the
+ * first has none. The EndpointSlice controller hints each address family's slices apart, and may hint one pod for
+ * one zone in its IPv4 slice and another in its IPv6 one; gRPC dials the IPv4 address first, and kube-proxy's IPv4
+ * rules follow the IPv4 slice's hints. Shared by selection and the CLI's explanation.
+ *
+ * @param first The addresses of the copy seen first (slice-name order).
+ * @param second The addresses of the copy seen next.
+ * @returns Whether the hints come from `second`.
+ *
+ * @example A pod's IPv6 slice sorts before its IPv4 one
+ * ```ts
+ * import { hintsOfIpv4Copy } from "./topology.ts";
+ * console.log(hintsOfIpv4Copy([{ host: "fd00::1" }], [{ host: "10.0.0.1" }])); // true
+ * ```
+ */
+export function hintsOfIpv4Copy(first: readonly { host: string }[], second: readonly { host: string }[]): boolean {
+  return first.every((address) => address.host.includes(":")) && second.some((address) => !address.host.includes(":"));
 }
 
 /**
