@@ -98,8 +98,6 @@ interface Subscriber {
   chosenPort?: string;
   /** The port of the last selection delivered, and that selection: another port may select the same. */
   delivered?: { port: number | string; selection: Selection };
-  /** Whether an empty selection was held back from it (see `deliver`'s `holdEmpty`) since its last delivery. */
-  emptyHeld?: boolean;
 }
 
 interface Selection {
@@ -450,19 +448,13 @@ function deliver(
   const previous = subscriber.delivered;
   // The last endpoints go only if no later state brings endpoints back soon: a slice deleted and created again (by
   // a hand-written slice manager, or a test) is one change, and the moment between its two events no outage.
-  if (holdEmpty && selection.endpoints.length === 0 && previous?.selection.endpoints.length) {
-    subscriber.emptyHeld = true;
-    return true;
-  }
-  if (subscriber.emptyHeld) {
-    subscriber.emptyHeld = false;
-    // The set came back as the subscriber has it (the slice created again as it was): no change, though the held
-    // empty selection between gave it a new generation. It was sent again, with only its resourceVersion new.
-    if (previous?.port === port && sameSelection(previous.selection, selection)) {
-      subscriber.generation = selection.generation;
-      subscriber.delivered = { port, selection };
-      return false;
-    }
+  if (holdEmpty && selection.endpoints.length === 0 && previous?.selection.endpoints.length) return true;
+  // The set is the one the subscriber has (a slice created again as it was): no change, though a state between, never
+  // delivered (an empty set held back, or computed ahead of a delivery), gave it a new generation.
+  if (previous?.port === port && sameSelection(previous.selection, selection)) {
+    subscriber.generation = selection.generation;
+    subscriber.delivered = { port, selection };
+    return false;
   }
   subscriber.generation = selection.generation;
   subscriber.delivered = { port, selection };
