@@ -230,6 +230,18 @@ Deno.test("resolveClusterAccess() in a pod whose service account cannot be used,
   });
 });
 
+Deno.test("resolveClusterAccess() in a pod whose token path is a folder, with a KUBECONFIG that chooses no context, says no context is chosen", async () => {
+  // client-go's in-cluster source is not possible then (icc.Possible(): the token must not be a folder), and kubectl
+  // v1.36.3 goes on with the kubeconfig; the folder's error sent the user to a service account kubectl does not use.
+  const noContext = kubeconfigText("https://kc.example:6443").replace(/^current-context: .*$/m, "");
+  const folder = Object.assign(new Error("EISDIR: illegal operation on a directory, read"), { code: "EISDIR" });
+  const env = fakeEnvironment({ ...IN_CLUSTER_VARS, KUBECONFIG: "/k/config" }, {}, {
+    readFile: (path) =>
+      path.endsWith("/token") ? Promise.reject(folder) : Promise.resolve(path === "/k/config" ? noContext : undefined),
+  });
+  await rejectsConfig(resolveClusterAccess({}, env), /current-context is not set/);
+});
+
 Deno.test("resolveClusterAccess() goes from a KUBECONFIG of missing files to in-cluster, not to ~/.kube/config", async () => {
   const files = {
     ...SA_FILES,

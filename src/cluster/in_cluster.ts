@@ -102,7 +102,7 @@ export async function inClusterAccess(
   }
   const directory = env.serviceAccountDirectory;
   const tokenPath = joinPath(directory, "token");
-  const token = await readConfigFile(env.readFile, tokenPath, (problem, fix, code) =>
+  const token = await readConfigFile(env.readFile, tokenPath, (problem, fix, code, cause) =>
     new ConfigError(
       `Cannot read the in-cluster service account token: ${tokenPath} ${problem}: ` +
         // With the pod's fsGroup, the kubelet gives a projected volume's files to that group (0640 for mode 0600).
@@ -110,7 +110,7 @@ export async function inClusterAccess(
           ? "this process's user may not read it: set the pod's securityContext.fsGroup, and the kubelet makes " +
             "the file readable by that group"
           : fix),
-      { file: tokenPath },
+      { file: tokenPath, cause },
     ));
   if (token === undefined) {
     tried.push(

@@ -22,6 +22,7 @@ import {
   refusedToRead,
 } from "../runtime/files.ts";
 import { checkNamespace } from "./_check_namespace.ts";
+import { joinPath } from "./_paths.ts";
 import {
   applyClusterOptions,
   checkClusterOptions,
@@ -206,11 +207,18 @@ async function findSource(
     // In a pod, a KUBECONFIG that chooses no context gives way to the pod's service account, as in kubectl and
     // controller-runtime; elsewhere it fails, saying that no context is chosen. A pod whose service account cannot
     // be used (an unreadable token, in-cluster variables this Deno process may not read) fails saying so, as
-    // kubectl fails with the token's error: that no context is chosen is then beside the point.
+    // kubectl fails with the token's error: that no context is chosen is then beside the point. A folder where the
+    // token should be rules the pod out, as in client-go (its in-cluster source is not possible then).
+    const tokenPath = joinPath(env.serviceAccountDirectory, "token");
     const inPod = () =>
       inClusterAccess(env, [], {
         instead: "instead of KUBECONFIG, whose files set no current-context",
         options: "cluster.context, cluster.kubeconfig or cluster.server",
+      }).catch((error) => {
+        const folder = error instanceof ConfigError && error.file === tokenPath &&
+          (error.cause as { code?: unknown } | undefined)?.code === "EISDIR";
+        if (folder) return undefined;
+        throw error;
       });
     const fromList = await kubeconfigListAccess(list, options.context, env, tried, inPod);
     if (fromList) return fromList;
