@@ -400,6 +400,14 @@ Deno.test("maskCredentials() masks the value of a name that holds a secret word,
   for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
 });
 
+Deno.test("maskCredentials() keeps the value of a name that says where a secret is kept: a path to fix", () => {
+  assert.equal(
+    maskCredentials("open --token-file=/var/run/tok: permission denied; token_cache_dir: /home/a/.kube/cache"),
+    "open --token-file=/var/run/tok: permission denied; token_cache_dir: /home/a/.kube/cache",
+  );
+  assert.equal(maskCredentials("client_secret_file=/etc/cs token=t9"), "client_secret_file=/etc/cs token=[redacted]");
+});
+
 Deno.test("maskCredentials() masks long base64 runs with / . = and PEM blocks whole", () => {
   assert.equal(
     maskCredentials("InvalidSignature: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY was refused"),

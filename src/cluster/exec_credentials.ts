@@ -321,8 +321,8 @@ function stderrExcerpt(stderr: string, given: string[]): string {
 /**
  * A plugin's words with what looks like a credential masked (a verbose or debugging plugin may print the one it
  * refreshed): PEM blocks, JWTs, `Bearer x`, the password in a URL (`https://user:x@host`), the value of a name that
- * holds a secret word (`token=x`, `AWS_SECRET_ACCESS_KEY=x`, `"access_token":"x"`, `clientSecret: x`), and long runs
- * of base64 or hex.
+ * holds a secret word (`token=x`, `AWS_SECRET_ACCESS_KEY=x`, `"access_token":"x"`, `clientSecret: x`) unless it says
+ * where one is kept (`token_file=/path`), and long runs of base64 or hex.
  */
 export function maskCredentials(text: string): string {
   const named = maskSecretValues(
@@ -349,8 +349,8 @@ export function maskCredentials(text: string): string {
 }
 
 /**
- * `text` with the value of each name that holds a secret word masked: `token=x`, `"access_token": "x"`. A pair whose
- * name holds none is passed name first, so that its value can be the next pair's name (`failed: api_key=x`).
+ * `text` with the value of each name that holds a secret word masked: `token=x`, `"access_token": "x"`; not of one
+ * that says where a secret is kept (`token_file=/path`). A pair whose name holds none is passed name first, so that its value can be the next pair's name (`failed: api_key=x`).
  */
 function maskSecretValues(text: string): string {
   const pair = /(["']?)([A-Za-z][\w.-]*)(\1\s*[=:]\s*["']?)([^\s"',{}[\]][^\s"',}]*)/g;
@@ -358,7 +358,7 @@ function maskSecretValues(text: string): string {
   let done = 0;
   for (let match = pair.exec(text); match !== null; match = pair.exec(text)) {
     const [whole, quote, name, between, value] = match;
-    if (!isSecretName(name) || /^(bearer|basic)$/i.test(value)) {
+    if (!isSecretName(name) || namesPlace(name) || /^(bearer|basic)$/i.test(value)) {
       pair.lastIndex = match.index + quote.length + name.length + between.length;
       continue;
     }
