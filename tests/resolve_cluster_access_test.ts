@@ -904,3 +904,62 @@ Deno.test("resolveClusterAccess() sends no credentials over plain http:// to ano
   assert.ok(traced.some((line) => line.includes("are not sent to http://10.0.0.1:8080")), traced.join("\n"));
   assert.ok(!traced.join("\n").includes("secret-token-abc"));
 });
+
+Deno.test("resolveClusterAccess() tells an exec plugin with provideClusterInfo about the cluster the options made", async () => {
+  // The plugin was told about the kubeconfig's server, name and CA although cluster.server and others replaced them.
+  const otherCa = await fixture("other-ca.pem");
+  const kubeconfig = {
+    "current-context": "c",
+    clusters: [{
+      name: "a",
+      cluster: {
+        server: "https://a.example:6443",
+        "tls-server-name": "a.example",
+        "certificate-authority-data": btoa(CA),
+        "proxy-url": "http://127.0.0.1:3128",
+        extensions: [{ name: "client.authentication.k8s.io/exec", extension: { x: 1 } }],
+      },
+    }],
+    users: [{
+      name: "u",
+      user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: "plugin", provideClusterInfo: true } },
+    }],
+    contexts: [{ name: "c", context: { cluster: "a", user: "u" } }],
+  };
+  const told: unknown[] = [];
+  const environment = fakeEnvironment({}, { "/other-ca.pem": otherCa }, {
+    runExecPlugin: (request) => {
+      told.push(JSON.parse(request.env.KUBERNETES_EXEC_INFO).spec.cluster);
+      return Promise.resolve({
+        ok: true,
+        stderr: "",
+        stdout: '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"x"}}',
+      });
+    },
+  });
+  const options = [
+    { kubeconfig, server: "https://127.0.0.1:3", caFile: "/other-ca.pem" },
+    { kubeconfig, server: "https://127.0.0.1:3", tlsServerName: "b.example", insecureSkipTlsVerify: true },
+  ];
+  for (const option of options) {
+    const access = await resolveClusterAccess(option, environment);
+    await access.credentials.authorization();
+  }
+  // What kubectl 1.36 tells the plugin with --server (and --certificate-authority, or --tls-server-name and
+  // --insecure-skip-tls-verify): the proxy and the plugin's config stay the kubeconfig's.
+  assert.deepEqual(told, [
+    {
+      server: "https://127.0.0.1:3",
+      "certificate-authority-data": btoa(otherCa),
+      "proxy-url": "http://127.0.0.1:3128",
+      config: { x: 1 },
+    },
+    {
+      server: "https://127.0.0.1:3",
+      "tls-server-name": "b.example",
+      "insecure-skip-tls-verify": true,
+      "proxy-url": "http://127.0.0.1:3128",
+      config: { x: 1 },
+    },
+  ]);
+});

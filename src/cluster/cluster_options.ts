@@ -7,7 +7,7 @@
  * @module
  */
 
-import { currentValue, isOptionsObject, typeName, unknownField } from "../base/_util.ts";
+import { currentValue, encodeBase64, isOptionsObject, typeName, unknownField } from "../base/_util.ts";
 import { ConfigError } from "../base/errors.ts";
 import { nearestName } from "../base/_nearest_name.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
@@ -354,6 +354,11 @@ export async function applyClusterOptions(
   }
 
   let credentials = found.credentials;
+  if (found.execCluster !== undefined) {
+    // As client-go's ConfigToExecCluster, the plugin is told about the cluster the options made, not the source's.
+    const { info, credentials: forCluster } = found.execCluster;
+    credentials = forCluster(execClusterInfo(info, { server: options.server, serverName, insecure, ca }));
+  }
   if (options.token !== undefined) {
     credentials = staticTokenCredentials(options.token, env.now);
     userParts[0] = `token ${await fingerprint(options.token)}`;
@@ -401,6 +406,25 @@ export async function applyClusterOptions(
   if (certFiles !== undefined) applied.certFiles = certFiles;
   if (caFile !== undefined && ca !== undefined) applied.caFile = caFile;
   return applied;
+}
+
+/**
+ * The `spec.cluster` of `KUBERNETES_EXEC_INFO` once the options applied: the server as written, the server name,
+ * verification and CA in use; proxy, compression and the plugin's `config` stay the source's.
+ */
+function execClusterInfo(
+  source: Record<string, unknown>,
+  final: { server: string | undefined; serverName: string | undefined; insecure: boolean; ca: string | undefined },
+): Record<string, unknown> {
+  const { server, "proxy-url": proxyUrl, "disable-compression": disableCompression, config } = source;
+  const info: Record<string, unknown> = { server: final.server ?? server };
+  if (final.serverName !== undefined) info["tls-server-name"] = final.serverName;
+  if (final.insecure) info["insecure-skip-tls-verify"] = true;
+  if (final.ca !== undefined) info["certificate-authority-data"] = encodeBase64(final.ca);
+  if (proxyUrl !== undefined) info["proxy-url"] = proxyUrl;
+  if (disableCompression !== undefined) info["disable-compression"] = disableCompression;
+  info.config = config;
+  return info;
 }
 
 function checkPem(text: string, name: string): string {

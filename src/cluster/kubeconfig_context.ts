@@ -150,6 +150,7 @@ export async function accessFromKubeconfig(
   let cert: string | undefined;
   let key: string | undefined;
   let certFiles: KubeconfigAccess["certFiles"];
+  let execCluster: KubeconfigAccess["execCluster"];
   if (userName) {
     const userEntry = merged.users.get(userName);
     if (!userEntry) {
@@ -168,6 +169,7 @@ export async function accessFromKubeconfig(
     cert = read.cert;
     key = read.key;
     certFiles = read.certFiles;
+    if (read.credentialsFor !== undefined) execCluster = { info: cluster.execInfo, credentials: read.credentialsFor };
   }
 
   const tlsInit: TlsSettings = { caSource: cluster.caSource };
@@ -194,6 +196,7 @@ export async function accessFromKubeconfig(
   if (cluster.disableCompression) access.disableCompression = true;
   if (certFiles !== undefined) access.certFiles = certFiles;
   if (cluster.caFile !== undefined) access.caFile = cluster.caFile;
+  if (execCluster !== undefined) access.execCluster = execCluster;
   trace(`using ${source}: server ${cluster.server}, ${user}`);
   return access;
 }

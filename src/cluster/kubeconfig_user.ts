@@ -77,6 +77,8 @@ export interface KubeconfigUserSettings {
   key?: string;
   /** The files `cert` and `key` were read from, when both came from files. */
   certFiles?: { cert: string; key: string };
+  /** For an exec plugin with `provideClusterInfo`: its credentials when it is told about another cluster. */
+  credentialsFor?(clusterInfo: Record<string, unknown>): Credentials;
 }
 
 const EXEC_VERSIONS = [
@@ -227,6 +229,7 @@ export async function readKubeconfigUser(
   const exec = value.exec;
   const hasExec = exec !== undefined && exec !== null;
   let credentials: Credentials | undefined;
+  let credentialsFor: KubeconfigUserSettings["credentialsFor"];
   let fingerprinted = "no credentials";
   if (tokenFile) {
     fingerprinted = `token file ${resolveAgainst(file, tokenFile)}` +
@@ -255,17 +258,22 @@ export async function readKubeconfigUser(
     } else {
       const execConfig = readExec(exec, entry, clusterInfo);
       fingerprinted = `exec plugin ${await fingerprint(JSON.stringify(execConfig))}`;
-      credentials = execCredentials(execConfig, {
+      const execOptions = {
         run: options.runExecPlugin,
         ...(options.now ? { now: options.now } : {}),
         ...(options.execTimeoutMs !== undefined ? { timeoutMs: options.execTimeoutMs } : {}),
         label,
         ...(file !== undefined ? { file } : {}),
         field: `${field}.exec`,
-      });
+      };
+      credentials = execCredentials(execConfig, execOptions);
+      if (execConfig.cluster !== undefined) {
+        credentialsFor = (cluster) => execCredentials({ ...execConfig, cluster }, execOptions);
+      }
     }
   }
   const read: KubeconfigUserSettings = { credentials: credentials ?? noCredentials(), fingerprint: fingerprinted };
+  if (credentialsFor !== undefined) read.credentialsFor = credentialsFor;
   if (cert !== undefined && key !== undefined) {
     read.cert = cert;
     read.key = key;

@@ -277,4 +277,13 @@ export interface SourceAccess {
   certFiles?: { cert: string; key: string };
   /** The file `tls.ca` was read from, when it came from one: it is read again (rotation). */
   caFile?: string;
+  /**
+   * Present when the credentials come from an exec plugin with `provideClusterInfo`: the cluster as the source
+   * describes it (`spec.cluster` of `KUBERNETES_EXEC_INFO`), and the plugin's credentials for a cluster described
+   * otherwise, once the cluster options have applied (as client-go's `ConfigToExecCluster` reads the final config).
+   */
+  execCluster?: {
+    info: Record<string, unknown>;
+    credentials(info: Record<string, unknown>): Credentials;
+  };
 }
