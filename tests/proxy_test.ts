@@ -88,6 +88,24 @@ Deno.test("proxyFromEnvironment() honours NO_PROXY entries: *, names, subdomains
   );
 });
 
+Deno.test("proxyFromEnvironment() matches an IP server only with IP and CIDR entries, and names in IDNA, as Go", () => {
+  // What Go 1.26's http.ProxyFromEnvironment (x/net/http/httpproxy) chose: `.0.1` named 10.0.0.1 here, and a
+  // NO_PROXY name in Unicode never matched the server's host, which the URL parser writes in punycode.
+  const table: [string, string, string][] = [
+    ["https://10.0.0.1:6443", "0.0.1", PROXY],
+    ["https://10.0.0.1:6443", ".0.1", PROXY],
+    ["https://10.0.0.1:6443", "*.0.1", PROXY],
+    ["https://10.0.0.1:6443", "10.0.0.0/8", "direct"],
+    ["https://x.b\u00fccher.example:6443", "b\u00fccher.example", "direct"],
+    ["https://x.b\u00fccher.example:6443", ".B\u00dcCHER.example", "direct"],
+    ["https://x.b\u00fccher.example:6443", "xn--bcher-kva.example", "direct"],
+    ["https://x.a_b.example:6443", "a_b.example", "direct"],
+  ];
+  for (const [server, noProxy, expected] of table) {
+    assert.equal(chosen(server, { HTTPS_PROXY: PROXY, NO_PROXY: noProxy }), expected, `${server} ${noProxy}`);
+  }
+});
+
 Deno.test("proxyUrlProblem() accepts http, https and socks5 where the runtime can, as client-go", () => {
   const node = { runtime: "Node", schemes: ["http", "https", "socks5"] };
   const bun = { runtime: "Bun", schemes: ["http", "https"] };

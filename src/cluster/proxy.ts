@@ -9,7 +9,8 @@
  * - `NO_PROXY` (else `no_proxy`): comma-separated `*`, IP addresses, CIDR
  *   ranges and domain names, each with an optional `:port`; `example.com`
  *   matches it and its subdomains, `.example.com` (or `*.example.com`) only
- *   the subdomains.
+ *   the subdomains; names match names only, never an IP address, and are
+ *   compared in their ASCII (IDNA) form.
  * - `localhost` and loopback addresses (127.0.0.0/8, `::1`) never go through
  *   an environment proxy. Bun's and Deno's own `fetch` would send them there.
  *
@@ -300,11 +301,26 @@ function excluded(list: string, host: string, port: string, ip: Uint8Array | und
       if (ip && samePrefix(ip, entryIp, 128)) return true;
       continue;
     }
-    if (!name) continue;
-    const domain = name.startsWith("*.") ? name.slice(1) : name;
+    // As Go's httpproxy: an IP address is matched only by IP and CIDR entries (`.0.1` does not name 10.0.0.1).
+    if (!name || ip) continue;
+    const domain = asciiDomain(name.startsWith("*.") ? name.slice(1) : name);
     if (domain.startsWith(".") ? host.endsWith(domain) : host === domain || host.endsWith(`.${domain}`)) {
       return true;
     }
   }
   return false;
+}
+
+/**
+ * A domain entry of `NO_PROXY` in ASCII (`.xn--bcher-kva.example` for `.bücher.example`), as Go's httpproxy writes
+ * it with IDNA; the URL parser has already so written the server's host. Kept as written when it is no host name.
+ */
+function asciiDomain(domain: string): string {
+  if (!/[^ -~]/.test(domain) || /[\s/?#@:\\[\]%]/.test(domain)) return domain;
+  const dot = domain.startsWith(".") ? "." : "";
+  try {
+    return dot + new URL(`http://${domain.slice(dot.length)}`).hostname;
+  } catch {
+    return domain;
+  }
 }
