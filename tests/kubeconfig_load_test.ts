@@ -237,3 +237,25 @@ Deno.test("parseKubeconfig() reads the first YAML document only, as kubectl does
     { "current-context": "dev", contexts: [] },
   );
 });
+
+Deno.test("mergeKubeconfigs() refuses a kubeconfig whose apiVersion is not v1 or kind not Config, as kubectl", async () => {
+  // What kubectl 1.36 loads: the fields left out, empty or null; `v1` and `Config` exactly.
+  for (const header of [{}, { apiVersion: "", kind: "" }, { apiVersion: null, kind: null }]) {
+    const merged = mergeKubeconfigs([{ config: { ...config({}), ...header } as never, file: "/x/config" }]);
+    assert.equal(merged.currentContext?.name, "ctx");
+  }
+  // And what it refuses ("no kind \"Pod\" is registered for version \"v1\"", "cannot unmarshal number").
+  const refused: [Record<string, unknown>, string, RegExp][] = [
+    [{ kind: "Pod" }, "kind", /kind must be Config \(or left out\): current value is "Pod": write `kind: Config`/],
+    [{ kind: "config" }, "kind", /kind must be Config .*current value is "config"/],
+    [{ apiVersion: "v2" }, "apiVersion", /apiVersion must be v1 .*current value is "v2": write `apiVersion: v1`/],
+    [{ apiVersion: "V1" }, "apiVersion", /apiVersion must be v1 .*current value is "V1"/],
+    [{ apiVersion: 1 }, "apiVersion", /apiVersion must be v1 .*current type is number/],
+  ];
+  for (const [header, field, message] of refused) {
+    await rejectsConfig(
+      () => mergeKubeconfigs([{ config: { ...config({}), ...header } as never, file: "/x/config" }]),
+      { message: new RegExp(`^Cannot load kubeconfig /x/config: ${message.source}`), file: "/x/config", field },
+    );
+  }
+});

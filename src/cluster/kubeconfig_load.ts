@@ -154,6 +154,7 @@ export function mergeKubeconfigs(
         `the kubeconfig is a ${typeName(config)}, not an object`,
       );
     }
+    checkVersionAndKind(config, file);
     const current = config["current-context"];
     if (
       current !== undefined && current !== null && typeof current !== "string"
@@ -172,6 +173,29 @@ export function mergeKubeconfigs(
     mergeList(merged.contexts, config.contexts, "contexts", "context", file);
   }
   return merged;
+}
+
+/** The `apiVersion` and `kind` of a kubeconfig, which default to these when left out, empty or null. */
+const VERSION_AND_KIND = [["apiVersion", "v1"], ["kind", "Config"]] as const;
+
+/** Refuses a kubeconfig of another `apiVersion` or `kind`, as kubectl refuses to load it. */
+function checkVersionAndKind(config: Record<string, unknown>, file: string | undefined): void {
+  for (const [field, expected] of VERSION_AND_KIND) {
+    const value = config[field];
+    if (value === undefined || value === null || value === "" || value === expected) continue;
+    // Quoted only when shaped like a version or kind: a value pasted there by mistake may be a secret.
+    const current = typeof value !== "string"
+      ? `current type is ${typeName(value)}`
+      : /^[A-Za-z0-9./-]{1,63}$/.test(value)
+      ? `current value is ${JSON.stringify(value)}`
+      : "current value is another string";
+    throw kubeconfigError(
+      file,
+      field,
+      `${field} must be ${expected} (or left out): ${current}: write \`${field}: ${expected}\` ` +
+        "(kubectl refuses to load such a kubeconfig too)",
+    );
+  }
 }
 
 function mergeList(

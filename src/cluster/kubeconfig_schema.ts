@@ -21,9 +21,9 @@
  * ```
  */
 export interface KubeconfigObject {
-  /** Usually `v1`; not checked. */
+  /** `v1`, or left out (empty, null): another value is refused, as kubectl refuses it. */
   apiVersion?: string | undefined;
-  /** Usually `Config`; not checked. */
+  /** `Config`, or left out (empty, null): another value is refused, as kubectl refuses it. */
   kind?: string | undefined;
   /** Named clusters. */
   clusters?: NamedKubeconfigCluster[] | null | undefined;
