@@ -539,7 +539,7 @@ Deno.test("execCredentials() rejects answers of the wrong version, without statu
         status: { token: "t", expirationTimestamp: "2030-13-45T00:00:00Z" },
       }),
     }).authorization(),
-    /status.expirationTimestamp "2030-13-45T00:00:00Z" of its ExecCredential is not an RFC 3339 time/,
+    /status.expirationTimestamp "2030-13-45T00:00:00Z" of its ExecCredential is not an RFC 3339 date-time/,
   );
   await rejectsConfig(
     execCredentials(execConfig("p", V1), {
@@ -548,6 +548,52 @@ Deno.test("execCredentials() rejects answers of the wrong version, without statu
       .authorization(),
     /has neither status.token nor/,
   );
+});
+
+Deno.test("execCredentials() takes status.expirationTimestamp only as an RFC 3339 date-time, as kubectl", async () => {
+  // kubectl 1.36 fails decoding these: 'parsing time "2026-12-03" as "2006-01-02T15:04:05Z07:00"'. A date alone
+  // was taken as its midnight in UTC, and an empty string as no expiry.
+  const refused = ["2026-12-03", "2026-12-03 10:00:00Z", "2026-12-03t10:00:00z", "2026-12-03T10:00:00", ""];
+  const answer = (status: Record<string, unknown>) => () =>
+    Promise.resolve({
+      ok: true as const,
+      stdout: JSON.stringify({ apiVersion: V1, kind: "ExecCredential", status }),
+      stderr: "",
+    });
+  for (const expirationTimestamp of refused) {
+    await rejectsConfig(
+      execCredentials(execConfig("p", V1), {
+        run: answer({ token: "t", expirationTimestamp }),
+      }).authorization(),
+      new RegExp(
+        `status\\.expirationTimestamp ${
+          JSON.stringify(expirationTimestamp)
+        } of its ExecCredential is not an RFC 3339 ` +
+          "date-time: the plugin must write it as 2026-12-03T10:00:00Z \\(a date, T, a time, then Z or an offset",
+      ),
+    );
+  }
+  // What Go's time.Parse(time.RFC3339) takes: a fraction after . or ,, an offset; the expiry is then kept.
+  const taken: [string, number][] = [
+    ["2026-12-03T10:00:00.5+01:00", Date.UTC(2026, 11, 3, 9, 0, 0, 500)],
+    ["2026-12-03T10:00:00,25Z", Date.UTC(2026, 11, 3, 10, 0, 0, 250)],
+  ];
+  for (const [expirationTimestamp, expiresAt] of taken) {
+    let runs = 0;
+    const run = () => {
+      runs++;
+      return answer({ token: "t", expirationTimestamp })();
+    };
+    let now = expiresAt - 60_000;
+    const credentials = execCredentials(execConfig("p", V1), { run, now: () => now, refreshBeforeMs: 0 });
+    await credentials.authorization();
+    now = expiresAt - 1;
+    await credentials.authorization();
+    assert.equal(runs, 1, expirationTimestamp);
+    now = expiresAt;
+    await credentials.authorization();
+    assert.equal(runs, 2, expirationTimestamp);
+  }
 });
 
 Deno.test("execCredentials() runs the plugin again after a failure", async () => {

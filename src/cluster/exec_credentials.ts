@@ -12,6 +12,7 @@ import { isRecord, typeName } from "../base/_util.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import { type ExecPluginResult, MAX_PLUGIN_OUTPUT, type RunExecPlugin } from "../runtime/exec_plugin.ts";
 import { trace } from "../runtime/trace.ts";
+import { parseRfc3339 } from "./_rfc3339.ts";
 import { createClientCertificate } from "./tls_settings.ts";
 import type { ClientCertificate, Credentials } from "./types.ts";
 
@@ -489,12 +490,17 @@ function parseExecCredential(
     if (unusable) throw fail(unusable.problem);
     answer.certificate = createClientCertificate(cert, key);
   }
-  const expiration = status.expirationTimestamp as string | undefined;
-  if (expiration) {
-    const time = Date.parse(expiration);
-    if (Number.isNaN(time)) {
+  const expiration = status.expirationTimestamp as string | null | undefined;
+  if (expiration !== undefined && expiration !== null) {
+    // As client-go's decoding: an empty string or a date alone fails the whole ExecCredential.
+    const time = parseRfc3339(expiration);
+    if (time === undefined) {
       throw fail(
-        `status.expirationTimestamp ${quoteShort(expiration, TIME)} of its ExecCredential is not an RFC 3339 time`,
+        `status.expirationTimestamp ${
+          expiration === "" ? '""' : quoteShort(expiration, TIME)
+        } of its ExecCredential is not an RFC 3339 date-time: ` +
+          "the plugin must write it as 2026-12-03T10:00:00Z (a date, T, a time, then Z or an offset such as +01:00), " +
+          "or leave it out",
       );
     }
     answer.expiresAt = time;
