@@ -85,12 +85,13 @@ interface ObjectListener {
  */
 export function register(options: RegisterOptions = {}): void {
   const { scheme, grpc } = checkResolverOptions(options);
-  const schemes = registered.get(grpc.experimental.registerResolver) ?? new Set();
-  registered.set(grpc.experimental.registerResolver, schemes.add(scheme));
+  // A copy: channels created later use the options checked here, whatever becomes of the caller's object.
+  const checked = copyCheckedOptions(options);
+  const schemes = registered.get(grpc.experimental.registerResolver) ?? new Map();
+  registered.set(grpc.experimental.registerResolver, schemes.set(scheme, checked));
   setTraceSink((text) => grpc.experimental.trace(grpc.logVerbosity.DEBUG as never, "kubernetes_resolver", text));
   if (runtimeKey() === "deno") installDenoGoawayWorkaround();
-  // A copy: channels created later use the options checked here, whatever becomes of the caller's object.
-  grpc.experimental.registerResolver(scheme, createResolverClass(grpc, copyCheckedOptions(options)) as never);
+  grpc.experimental.registerResolver(scheme, createResolverClass(grpc, checked) as never);
 }
 
 /**
@@ -117,8 +118,8 @@ export function checkResolverOptions(options: RegisterOptions): { scheme: string
   return { scheme, grpc };
 }
 
-/** Schemes registered per copy of grpc-js (keyed by its registerResolver function). */
-const registered = new WeakMap<object, Set<string>>();
+/** Schemes registered per copy of grpc-js (keyed by its registerResolver function), with their checked options. */
+const registered = new WeakMap<object, Map<string, RegisterOptions>>();
 
 /**
  * Whether {@linkcode register} registered `scheme` with this copy of grpc-js.
@@ -135,6 +136,23 @@ const registered = new WeakMap<object, Set<string>>();
  */
 export function isRegistered(grpc: GrpcModule, scheme: string): boolean {
   return registered.get(grpc.experimental.registerResolver)?.has(scheme) ?? false;
+}
+
+/**
+ * The options {@linkcode register} last registered `scheme` with in this copy of grpc-js, `grpc` included.
+ *
+ * @param grpc A grpc-js module.
+ * @param scheme The URI scheme.
+ * @returns The checked options, or undefined when the scheme is not registered there.
+ *
+ * @example
+ * ```ts ignore
+ * import * as grpc from "@grpc/grpc-js";
+ * const cluster = registeredOptions(grpc, "kubernetes")?.cluster;
+ * ```
+ */
+export function registeredOptions(grpc: GrpcModule, scheme: string): RegisterOptions | undefined {
+  return registered.get(grpc.experimental.registerResolver)?.get(scheme);
 }
 
 /**

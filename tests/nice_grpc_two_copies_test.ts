@@ -1,0 +1,85 @@
+// nice-grpc with a grpc-js copy of its own beside the app's, as npm installs it when their ranges do not meet: the
+// options of the app's register() hold for createChannel()'s channels too. Runs the built package on Node: run
+// `npm run build` first.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const root = new URL("../", import.meta.url).pathname;
+const modules = `${root}node_modules`;
+
+/** A client that registers the fake API server's kubeconfig with its grpc-js, then calls through nice-grpc. */
+const CLIENT = `
+import * as grpc from "@grpc/grpc-js";
+import * as nice from "nice-grpc";
+import { register } from "@kgr/resolver";
+import { createChannel } from "@kgr/resolver/nice-grpc";
+import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
+import { EchoService, startEchoServer } from ${JSON.stringify(`${root}scripts/echo_service.mjs`)};
+console.log("two copies:", nice.Channel !== grpc.Channel);
+const api = await startFakeApiServer({ token: "t" });
+const pod = await startEchoServer(grpc, { name: "echo-0", host: "127.0.0.1", port: 0 });
+try {
+  api.applySlice(endpointSlice({
+    namespace: "ns", service: "echo", name: "echo-0",
+    port: { name: "grpc", port: pod.port }, endpoints: [{ ip: "127.0.0.1", pod: "echo-0" }],
+  }));
+  register({ grpc, cluster: { kubeconfig: api.kubeconfig({ namespace: "ns" }) } });
+  const channel = createChannel("kubernetes:///echo.ns:grpc");
+  try {
+    const client = nice.createClient(EchoService, channel);
+    console.log((await client.echo({ message: "hi" }, { deadline: Date.now() + 10_000 })).message);
+  } catch (error) {
+    console.log(error.message);
+  } finally {
+    channel.close();
+  }
+} finally {
+  await pod.stop();
+  await api.close();
+}
+`;
+
+/**
+ * A project whose nice-grpc has its own copy of grpc-js: copies of the package, nice-grpc and that grpc-js (a module's
+ * identity is its real path), and links to the rest of node_modules.
+ */
+async function twoCopiesProject(folder: string): Promise<void> {
+  const own = join(folder, "node_modules");
+  await mkdir(join(own, "@grpc"), { recursive: true });
+  await mkdir(join(own, "@kgr", "resolver"), { recursive: true });
+  for (const name of await readdir(modules)) {
+    if (!["@grpc", "@kgr", "nice-grpc"].includes(name)) await symlink(join(modules, name), join(own, name));
+  }
+  for (const name of await readdir(join(modules, "@grpc"))) {
+    await symlink(join(modules, "@grpc", name), join(own, "@grpc", name));
+  }
+  for (const name of ["package.json", "dist"]) {
+    await cp(join(root, name), join(own, "@kgr", "resolver", name), { recursive: true });
+  }
+  await cp(join(modules, "nice-grpc"), join(own, "nice-grpc"), { recursive: true, dereference: true });
+  await cp(join(modules, "@grpc", "grpc-js"), join(own, "nice-grpc", "node_modules", "@grpc", "grpc-js"), {
+    recursive: true,
+    dereference: true,
+  });
+  await writeFile(join(folder, "package.json"), '{ "type": "module" }\n');
+  await writeFile(join(folder, "client.mjs"), CLIENT);
+}
+
+Deno.test("nice-grpc's createChannel() with its own grpc-js copy uses the options of the app's register()", async () => {
+  const folder = await mkdtemp(join(tmpdir(), "kgr-two-copies-"));
+  try {
+    await twoCopiesProject(folder);
+    // Without register()'s options the channel went to these defaults: "Cannot find a Kubernetes cluster to talk to".
+    const env: Record<string, string> = { ...Deno.env.toObject(), KUBECONFIG: join(folder, "missing"), HOME: folder };
+    delete env.KUBERNETES_SERVICE_HOST;
+    const { stdout } = await run("node", ["client.mjs"], { cwd: folder, env, timeout: 30_000 });
+    assert.equal(stdout, "two copies: true\necho-0:hi\n");
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+});
