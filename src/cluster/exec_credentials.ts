@@ -351,7 +351,8 @@ export function maskCredentials(text: string): string {
 
 /**
  * `text` with the value of each name that holds a secret word masked: `token=x`, `"access_token": "x"`; not of one
- * that says where a secret is kept (`token_file=/path`). A pair whose name holds none is passed name first, so that its value can be the next pair's name (`failed: api_key=x`).
+ * that says where a secret is kept (`token_file=/path`). A pair whose name holds none is passed name first, so that
+ * its value can be the next pair's name (`failed: api_key=x`).
  */
 function maskSecretValues(text: string): string {
   const pair = /(["']?)([A-Za-z][\w.-]*)(\1\s*[=:]\s*["']?)([^\s"',{}[\]][^\s"',}]*)/g;

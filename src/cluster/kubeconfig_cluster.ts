@@ -52,7 +52,10 @@ export interface KubeconfigClusterSettings {
   proxyUrl?: string;
   /** `disable-compression: true`: no response is asked for compressed. */
   disableCompression?: true;
-  /** The cluster as `KUBERNETES_EXEC_INFO` describes it, for exec plugins with `provideClusterInfo`, before the cluster options apply. */
+  /**
+   * The cluster as `KUBERNETES_EXEC_INFO` describes it, for exec plugins with `provideClusterInfo`, before the cluster
+   * options apply.
+   */
   execInfo: Record<string, unknown>;
 }
 
