@@ -1,10 +1,11 @@
 /**
  * Where this client runs, shared by the subscriptions of one cluster
- * connection and `options.locality`: the Node is read once per process. When
- * that read fails for a reason that may pass (a restarting or throttling API
- * server, a timeout, a 401 while credentials rotate or a token webhook
- * fails), the zone is unknown for now and the Node is read again
- * in the background, with backoff, until it answers; the subscriptions then
+ * connection, `options.locality` and `options.backoff`: the Node is read once
+ * per process. When that read fails for a reason that may pass (a restarting
+ * or throttling API server, a timeout, a 401 while credentials rotate or a
+ * token webhook fails), the zone is unknown for now and the Node is read again
+ * in the background, after the delays of `options.backoff` as the watch's own
+ * retries, until it answers; the subscriptions then
  * select with the zone. A definite answer (403, 404, a Node without a zone
  * label) is kept. Once its last user is gone, a locality still waiting for
  * its zone stops reading and is forgotten, so nothing runs after the last
@@ -13,7 +14,7 @@
  * @module
  */
 
-import { createBackoff } from "./base/backoff.ts";
+import { type BackoffOptions, createBackoff } from "./base/backoff.ts";
 import type { ClusterAccess } from "./cluster/types.ts";
 import { createClusterHttpClient } from "./api/cluster_http_client.ts";
 import { KubeApiError } from "./base/errors.ts";
@@ -42,18 +43,19 @@ const NODE_READ_TIMEOUT_MS = 10_000;
 const localities = new Map<string, Promise<ClientLocality>>();
 
 /**
- * The locality of this client on a cluster, shared by every subscription with the same connection and
- * `options.locality`.
+ * The locality of this client on a cluster, shared by every subscription with the same connection,
+ * `options.locality` and `options.backoff`.
  *
  * @param access The cluster connection (the Node is read through it).
  * @param explicit `options.locality`, when the caller set it.
  * @param connectionKey What tells this connection from others (no secret in it).
+ * @param backoff `options.backoff`: the delays between reads of the Node that failed, as the watch's own retries.
  * @returns The shared locality; never rejects.
  *
  * @example
  * ```ts ignore
  * import { clientLocality } from "./client_locality.ts";
- * const locality = await clientLocality(access, { node: "node-1" }, "key");
+ * const locality = await clientLocality(access, { node: "node-1" }, "key", { initialMs: 250 });
  * const release = locality.use(() => console.log("zone now known:", locality.current.zone));
  * release();
  * ```
@@ -62,11 +64,13 @@ export function clientLocality(
   access: ClusterAccess,
   explicit: Locality | undefined,
   connectionKey: string,
+  backoff?: BackoffOptions,
 ): Promise<ClientLocality> {
-  const key = `${connectionKey}\u0000${JSON.stringify(explicit ?? null)}`;
+  const delays = [backoff?.initialMs, backoff?.maxMs];
+  const key = `${connectionKey}\u0000${JSON.stringify([explicit ?? null, delays])}`;
   let locality = localities.get(key);
   if (!locality) {
-    locality = readLocality(access, explicit, () => localities.delete(key));
+    locality = readLocality(access, explicit, backoff, () => localities.delete(key));
     localities.set(key, locality);
   }
   return locality;
@@ -75,6 +79,7 @@ export function clientLocality(
 async function readLocality(
   access: ClusterAccess,
   explicit: Locality | undefined,
+  backoffOptions: BackoffOptions | undefined,
   forget: () => void,
 ): Promise<ClientLocality> {
   const controller = new AbortController();
@@ -120,7 +125,7 @@ async function readLocality(
   };
   if (waiting) {
     const node = current.node!;
-    const backoff = createBackoff();
+    const backoff = createBackoff(backoffOptions);
     const retry = () => {
       if (!waiting) return;
       readZone(node).then(

@@ -188,7 +188,7 @@ export function subscribeEndpoints(
       try {
         // Reading the default namespace throws for one that cannot be used (see ClusterAccess.namespace).
         namespace = target.namespace ?? access.namespace;
-        locality = await clientLocality(access, settings.locality, connectionKey(access));
+        locality = await clientLocality(access, settings.locality, connectionKey(access), settings.backoff);
       } catch (error) {
         return fail(error);
       }

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { type EndpointSnapshot, watchEndpoints } from "../mod.ts";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "../testing.ts";
 import { setTraceSink } from "../src/runtime/trace.ts";
+import type { BackoffOptions } from "../src/base/backoff.ts";
 
 async function zonedService(): Promise<FakeApiServer> {
   const server = await startFakeApiServer();
@@ -29,6 +30,7 @@ async function snapshotsUntil(
   server: FakeApiServer,
   node: string,
   last: (snapshot: EndpointSnapshot) => boolean,
+  backoff?: BackoffOptions,
 ): Promise<EndpointSnapshot[]> {
   const controller = new AbortController();
   const snapshots: EndpointSnapshot[] = [];
@@ -37,6 +39,7 @@ async function snapshotsUntil(
     const snapshot of watchEndpoints("kubernetes:///echo.shop:grpc", {
       cluster: { kubeconfig: server.kubeconfig() },
       locality: { node },
+      backoff,
       signal: controller.signal,
     })
   ) {
@@ -68,6 +71,24 @@ Deno.test("a Node read that failed with a 503 is made again, and the zone then a
     assert.deepEqual(snapshots[1].endpoints.filter((endpoint) => endpoint.preferred).map((e) => e.podName), ["b"]);
     assert.deepEqual(nodeReads(server).map((request) => request.status), [503, 200]);
   } finally {
+    await server.close();
+  }
+});
+
+Deno.test("a Node read that failed is made again after the caller's backoff, as the watch's own retries", async () => {
+  const server = await zonedService();
+  const traces: string[] = [];
+  setTraceSink((text) => traces.push(text));
+  try {
+    server.failNext(1, { status: 503, path: "get" });
+    const backoff = { initialMs: 20, maxMs: 40 };
+    const snapshots = await snapshotsUntil(server, "node-1", (snapshot) => snapshot.topology === "zone", backoff);
+    assert.deepEqual(snapshots.map((snapshot) => snapshot.topology), ["none", "zone"]);
+    const delays = traces.flatMap((text) => /reading node node-1 again in (\d+) ms/.exec(text)?.[1] ?? []).map(Number);
+    assert.equal(delays.length, 1, traces.join("\n"));
+    assert.ok(delays[0] >= 20 && delays[0] <= 40, `first delay ${delays[0]} ms is not within backoff [20, 40] ms`);
+  } finally {
+    setTraceSink(undefined);
     await server.close();
   }
 });
