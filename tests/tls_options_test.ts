@@ -20,6 +20,19 @@ Deno.test("tlsOptions() refuses a CA with no certificate that parses, naming its
   );
 });
 
+Deno.test("tlsOptions() says plainly that a CA holds no CERTIFICATE block, and which blocks it holds instead", () => {
+  // kubectl v1.36.3 on a certificate-authority file holding only a key: "unable to load root certificates: no valid
+  // certificate authority data seen".
+  const key = "-----BEGIN PRIVATE KEY-----\nQUJDREVGR0g=\n-----END PRIVATE KEY-----\n";
+  assert.throws(
+    () => tlsOptions({ ca: key, caSource: "certificate-authority /tmp/ca.pem" }),
+    {
+      message: "Cannot trust the CA in certificate-authority /tmp/ca.pem: it holds no CERTIFICATE block (only " +
+        "PRIVATE KEY): replace it with the PEM of the cluster's CA certificate, a -----BEGIN CERTIFICATE----- block",
+    },
+  );
+});
+
 Deno.test("tlsOptions() leaves the system roots when there is no CA", () => {
   assert.deepEqual(tlsOptions({ caSource: "the system trust store" }), { rejectUnauthorized: true });
 });

@@ -59,7 +59,8 @@ export function tlsOptions(tls: TlsSettings): TlsOptions {
  * @param pem The CA bundle.
  * @param source Where it comes from, for the message (`certificate-authority-data of cluster "prod"`).
  * @returns The blocks that parse, one after the other.
- * @throws {Error} When no block parses, naming `source`: kubectl refuses such a CA too.
+ * @throws {Error} When it holds no `CERTIFICATE` block (a key only) or none that parses, naming `source`: kubectl
+ * refuses such a CA too.
  *
  * @example A bundle with one certificate
  * ```ts
@@ -71,6 +72,14 @@ export function tlsOptions(tls: TlsSettings): TlsOptions {
 export function trustedCertificates(pem: string, source: string): string {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
   const parsed = blocks.filter(parses);
+  if (blocks.length === 0) {
+    const others = [...new Set(Array.from(pem.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g), (match) => match[1]))];
+    throw new Error(
+      `Cannot trust the CA in ${source}: it holds no CERTIFICATE block` +
+        (others.length > 0 ? ` (only ${others.join(", ")})` : "") +
+        ": replace it with the PEM of the cluster's CA certificate, a -----BEGIN CERTIFICATE----- block",
+    );
+  }
   if (parsed.length === 0) {
     throw new Error(
       `Cannot trust the CA in ${source}: none of its ${blocks.length} CERTIFICATE blocks is an X.509 certificate: ` +
