@@ -17,6 +17,7 @@ import { withFlagTerms } from "./flag_terms.ts";
 import { runCheck } from "./check_command.ts";
 import { helpText } from "./help.ts";
 import { runWatch } from "./watch_command.ts";
+import { printableLines } from "./terminal.ts";
 
 /** The period of the timer that only holds the process (about 12 days: it never needs to fire). */
 const HOLD_MS = 2 ** 30;
@@ -37,7 +38,9 @@ const HOLD_MS = 2 ** 30;
  */
 export async function runCli(cli: CliProcess): Promise<number> {
   // The library's messages name its options (cluster.namespace); the CLI's user sets flags (--namespace).
-  cli = withFlagTerms(cli);
+  // Standard error quotes untrusted text (an API server's message, a kubeconfig's names, an exec plugin's words):
+  // its control and bidi characters are escaped, as the table and check escape them.
+  cli = withFlagTerms({ ...cli, stderr: printableLines(cli.stderr) });
   // The library's sockets and timers never hold the process (README, "Process lifetime"): the CLI does,
   // until it is done, or Node would end it in the middle of a request.
   const hold = setInterval(() => {}, HOLD_MS);

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { CliOutput } from "../runtime/cli_process.ts";
+
 /** A text style. */
 export type Style = "bold" | "dim" | "red" | "green" | "yellow" | "cyan";
 
@@ -79,30 +81,66 @@ export function painter(enabled: boolean): Paint {
   return enabled ? (text, style) => text === "" ? text : `${ESC}${CODES[style]}m${text}${ESC}0m` : (text) => text;
 }
 
-/** C0 control characters, DEL and C1 control characters: none of them may reach a terminal from untrusted text. */
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+/**
+ * C0 control characters, DEL and C1 control characters (`\p{Cc}`), and the invisible format characters (`\p{Cf}`:
+ * the bidi overrides and isolates U+202A–U+202E and U+2066–U+2069, the marks U+200E, U+200F and U+061C, zero-width
+ * spaces and joiners, U+FEFF) and line and paragraph separators: none of them may reach a terminal from untrusted
+ * text. Go's `%q` escapes them too (`strconv.IsPrint`).
+ */
+const CONTROL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 
 /**
  * Untrusted text (pod, zone, node and hint names from EndpointSlices, which the API server takes with control
- * characters) made printable, as kubectl prints it: ESC as `^[`, every other C0 or C1 control character and DEL as
- * `\xNN`, so that none moves the cursor, sets the terminal's title or breaks a line. Printable text is kept as it is
- * (the function is idempotent).
+ * characters; a kubeconfig's names, an API server's message, an exec plugin's words) made printable: ESC as `^[`,
+ * as kubectl prints it, every other C0 or C1 control character and DEL as `\xNN`, and an invisible format character
+ * or a line or paragraph separator as `\uNNNN` (`\UNNNNNNNN` beyond U+FFFF), so that none moves the cursor, sets
+ * the terminal's title, breaks a line, or reorders what is shown (a right-to-left override makes `prod\u202egnp.exe`
+ * show as `prodexe.png`). Printable text is kept as it is (the function is idempotent).
  *
  * @param text The text.
- * @returns The text, with no control character.
+ * @returns The text, with no control or format character.
  *
  * @example
  * ```ts
  * import { printable } from "./terminal.ts";
  * console.log(printable("x\u001b]0;pwned\u0007")); // "x^[]0;pwned\x07"
+ * console.log(printable("prod\u202egnp.exe") === "prod\\u202egnp.exe"); // true
  * ```
  */
 export function printable(text: string): string {
   return text.replace(CONTROL, (char) => {
-    const code = char.charCodeAt(0);
-    return code === 0x1b ? "^[" : `\\x${code.toString(16).padStart(2, "0")}`;
+    const code = char.codePointAt(0)!;
+    if (code === 0x1b) return "^[";
+    if (code <= 0xff) return `\\x${code.toString(16).padStart(2, "0")}`;
+    if (code <= 0xffff) return `\\u${code.toString(16).padStart(4, "0")}`;
+    return `\\U${code.toString(16).padStart(8, "0")}`;
   });
+}
+
+/**
+ * An output whose every line is made {@linkcode printable}, its line breaks kept: standard error, where the CLI
+ * writes messages that quote untrusted text (an API server's message, a kubeconfig's names, an exec plugin's words).
+ *
+ * @param output The output.
+ * @returns The same output, escaping what is written to it.
+ *
+ * @example
+ * ```ts
+ * import { printableLines } from "./terminal.ts";
+ * import type { CliOutput } from "../runtime/cli_process.ts";
+ * const printed: string[] = [];
+ * const output: CliOutput = { write: (text) => printed.push(text), isTTY: false, size: () => undefined };
+ * printableLines(output).write("it said: \u001b[2J\n");
+ * console.log(printed); // [ "it said: ^[[2J\n" ]
+ * ```
+ */
+export function printableLines(output: CliOutput): CliOutput {
+  return {
+    write: (text) => output.write(text.split("\n").map(printable).join("\n")),
+    isTTY: output.isTTY,
+    size: () => output.size(),
+    ...(output.onResize ? { onResize: (listener: () => void) => output.onResize!(listener) } : {}),
+  };
 }
 
 /** Characters that take no cell: combining marks, and format characters such as zero-width joiners and spaces. */
