@@ -400,6 +400,34 @@ Deno.test("maskCredentials() masks the value of a name that holds a secret word,
   for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
 });
 
+Deno.test("maskCredentials() masks a quoted value to its closing quote, and a value in JSON that a log line quotes", () => {
+  const cases: [string, string][] = [
+    ['login failed: password: "correct horse battery"', 'login failed: password: "[redacted]"'],
+    ["token = 'kgr canary, 9f3e' rejected", "token = '[redacted]' rejected"],
+    ['{"client_secret":"cs 9\\"f3 e","scope":"openid"}', '{"client_secret":"[redacted]","scope":"openid"}'],
+    [
+      'level=error msg="token endpoint: {\\"client_secret\\":\\"cs-9f3e\\",\\"grant_type\\":\\"refresh\\"}"',
+      'level=error msg="token endpoint: {\\"client_secret\\":\\"[redacted]\\",\\"grant_type\\":\\"refresh\\"}"',
+    ],
+    // Cut off before its closing quote: masked to the end of the line.
+    ['password: "kgr canary\nnext line', 'password: "[redacted]\nnext line'],
+    ['{"token_type":"Bearer","expires_in":3599}', '{"token_type":"Bearer","expires_in":3599}'],
+  ];
+  for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
+});
+
+Deno.test("execCredentials() masks a value of exec.env written with spaces or a line break around it", async () => {
+  // A block scalar (`value: |`) ends in a line break; the plugin prints the value without it.
+  const stderr = "login refused for client secret kgrCanary9f3e and kgrCanary7a1b";
+  const run = () => Promise.resolve({ ok: false as const, reason: "exit" as const, exitCode: 1, stderr });
+  const env = [{ name: "CLIENT_SECRET", value: "kgrCanary9f3e\n" }, { name: "OTHER", value: "  kgrCanary7a1b " }];
+  const error = await rejectsConfig(
+    execCredentials(execConfig("p", V1, { env }), { run }).authorization(),
+    /it said: login refused for client secret \[redacted\] and \[redacted\]: run/,
+  );
+  assert.ok(!inspect(error).includes("kgrCanary"), error.message);
+});
+
 Deno.test("maskCredentials() keeps the value of a name that says where a secret is kept: a path to fix", () => {
   assert.equal(
     maskCredentials("open --token-file=/var/run/tok: permission denied; token_cache_dir: /home/a/.kube/cache"),

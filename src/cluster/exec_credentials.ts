@@ -311,7 +311,8 @@ function stderrExcerpt(stderr: string, given: string[]): string {
   // which may be the end of a value whose name was cut off.
   let text = (stderr.length > STDERR_WINDOW ? stderr.slice(-STDERR_WINDOW).replace(/^\S*/, "") : stderr).trim();
   // Longest first, so that a value that holds another is masked whole; short ones (`1`, `prod`) would mask words.
-  for (const value of [...given].sort((a, b) => b.length - a.length)) {
+  // Trimmed: a value that the kubeconfig wrote with a space or a line break around it is printed without them.
+  for (const value of given.map((value) => value.trim()).sort((a, b) => b.length - a.length)) {
     if (value.length >= 8) text = text.replaceAll(value, "[redacted]");
   }
   text = maskCredentials(text);
@@ -350,24 +351,48 @@ export function maskCredentials(text: string): string {
 }
 
 /**
- * `text` with the value of each name that holds a secret word masked: `token=x`, `"access_token": "x"`; not of one
- * that says where a secret is kept (`token_file=/path`). A pair whose name holds none is passed name first, so that
- * its value can be the next pair's name (`failed: api_key=x`).
+ * `text` with the value of each name that holds a secret word masked: `token=x`, `"access_token": "x"`, the JSON
+ * that a log line quotes (`\"password\":\"x\"`); not of one that says where a secret is kept (`token_file=/path`).
+ * A value in quotes is masked to its closing quote, spaces and commas included (`password: "correct horse"`). A pair
+ * whose name holds none is passed name first, so that its value can be the next pair's name (`failed: api_key=x`).
  */
 function maskSecretValues(text: string): string {
-  const pair = /(["']?)([A-Za-z][\w.-]*)(\1\s*[=:]\s*["']?)([^\s"',{}[\]][^\s"',}]*)/g;
+  // A name, in quotes or JSON-escaped quotes or none, then `=` or `:`, then the quote that opens its value, if any.
+  const pair = /((?:\\?["'])?)([A-Za-z][\w.-]*)\1\s*[=:]\s*((?:\\?["'])?)/g;
   let masked = "";
   let done = 0;
   for (let match = pair.exec(text); match !== null; match = pair.exec(text)) {
-    const [whole, quote, name, between, value] = match;
-    if (!isSecretName(name) || namesPlace(name) || /^(bearer|basic)$/i.test(value)) {
-      pair.lastIndex = match.index + quote.length + name.length + between.length;
+    const [whole, , name, quote] = match;
+    const start = match.index + whole.length;
+    const value = valueAt(text, start, quote);
+    if (value === "" || !isSecretName(name) || namesPlace(name) || /^(bearer|basic)$/i.test(value)) {
+      pair.lastIndex = start;
       continue;
     }
-    masked += text.slice(done, match.index) + whole.slice(0, -value.length) + "[redacted]";
-    done = match.index + whole.length;
+    masked += text.slice(done, start) + "[redacted]";
+    done = pair.lastIndex = start + value.length;
   }
   return masked + text.slice(done);
+}
+
+/**
+ * How a value goes on after the quote that opens it: to its closing quote (a JSON string's escapes skipped) or the
+ * end of the line. Without a quote, up to a space, a quote, a comma or a closing brace, and none that starts with a
+ * brace or a bracket (an object or a list).
+ */
+const VALUE: Record<string, RegExp> = {
+  '"': /(?:[^"\\\n]|\\.)*/y,
+  "'": /[^'\n]*/y,
+  '\\"': /(?:(?!\\")[^\n])*/y,
+  "\\'": /(?:(?!\\')[^\n])*/y,
+  "": /(?:[^\s"',{}[\]][^\s"',}]*)?/y,
+};
+
+/** The value that starts at `start`, after the opening `quote` (`""` for none): see {@linkcode VALUE}. */
+function valueAt(text: string, start: number, quote: string): string {
+  const shape = VALUE[quote];
+  shape.lastIndex = start;
+  return shape.exec(text)![0];
 }
 
 /**
