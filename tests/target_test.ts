@@ -334,6 +334,12 @@ const ERRORS: [string, string, string][] = [
   ],
   ["kubernetes:///svc:8.5", "a fractional port", 'current value is "8.5"'],
   ["kubernetes:///svc.ns.svc.", "a trailing dot without a cluster domain", "give the cluster domain before it"],
+  // Go: svc in ns. It said 'expected "svc" after the namespace ...: current value is ""'.
+  [
+    "kubernetes:///svc.ns.:80",
+    "a trailing dot after the namespace",
+    'a trailing "." ends a fully qualified name, which goes on after the namespace: remove the ".", or give',
+  ],
   // Go: accepted; the API lookup of "My_Svc" then finds nothing.
   [
     "kubernetes:///My_Svc.ns",

@@ -335,6 +335,12 @@ function parseEndpoint(
  */
 function checkClusterSuffix(labels: string[], fail: Fail): void {
   if (labels.length === 0) return;
+  if (labels.length === 1 && labels[0] === "") {
+    fail(
+      'a trailing "." ends a fully qualified name, which goes on after the namespace: remove the ".", or give ' +
+        'the whole name, as in "svc.ns.svc.cluster.local."',
+    );
+  }
   // A fully qualified name ends in a "." after the cluster domain: svc.ns.svc.cluster.local.
   if (labels.length > 2 && labels.at(-1) === "") labels = labels.slice(0, -1);
   if (labels[0] !== "svc") {
