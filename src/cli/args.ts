@@ -152,8 +152,8 @@ export function parseArgs(args: readonly string[]): CliCommand {
     else if (VALUE_FLAGS.has(name)) {
       const value = name === arg ? args[++i] : arg.slice(name.length).replace(/^=/, "");
       if (value === undefined) throw new UsageError(`Cannot use ${name}: it needs a value: run kgr-resolver --help`);
-      // "--zone kubernetes:///echo.prod:grpc": the value was left out, and the target taken for it.
-      if (name === arg && /^kubernetes:/i.test(value)) {
+      // "--zone kubernetes:///echo.prod:grpc": the value was left out, and the target taken for it (in any scheme).
+      if (name === arg && (/^kubernetes:/i.test(value) || isTarget(value))) {
         throw new UsageError(
           `Cannot use ${name}: it needs a value, and took the target ${JSON.stringify(value)} for it: ` +
             `give the value right after ${name}`,
@@ -265,6 +265,16 @@ function targetOf(input: string): Target {
       throw error;
     }
     throw new TargetError(input, `target must start with a scheme and "//": give it as ${form}`);
+  }
+}
+
+/** Whether a value is a target that parses: `k8s:///echo.prod:grpc` too, for a scheme given to `register()`. */
+function isTarget(value: string): boolean {
+  try {
+    parseTarget(value);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -141,6 +141,11 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       ["--zone", TARGET],
       `Cannot use --zone: it needs a value, and took the target "${TARGET}" for it: give the value right after --zone`,
     ],
+    // A target in a scheme of the app's own: it said "Cannot run without a target".
+    [
+      ["-n", "k8s:///echo.prod:grpc"],
+      'Cannot use -n: it needs a value, and took the target "k8s:///echo.prod:grpc" for it: give the value right after -n',
+    ],
     [["--kubeconfig=", TARGET], "Cannot use --kubeconfig: it must not be empty"],
     [
       ["--kubeconfig=~/.kube/prod", TARGET],
