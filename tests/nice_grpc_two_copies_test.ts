@@ -83,3 +83,38 @@ Deno.test("nice-grpc's createChannel() with its own grpc-js copy uses the option
     await rm(folder, { recursive: true, force: true });
   }
 });
+
+Deno.test("createChannel() keeps the options register() gave the app's grpc-js copy when nice-grpc shares ours", async () => {
+  // On JSR our @grpc/grpc-js is a dependency of our own, which Deno shares with nice-grpc (^1.14), while the app may
+  // pin another version (npm:@grpc/grpc-js@1.10.11): the app's copy is then the odd one out. createChannel() looked
+  // only at our copy's options, found none, and its channels went to KUBECONFIG/in-cluster/~/.kube/config.
+  const grpc = await import("@grpc/grpc-js");
+  const { createChannel } = await import("@kgr/resolver/nice-grpc");
+  const { register } = await import("@kgr/resolver");
+  const { endpointSlice, startFakeApiServer } = await import("@kgr/resolver/testing");
+  const { echoCaller, EchoService, startEchoServer } = await import("../scripts/echo_service.mjs");
+  // Another copy to grpc-js's registries (keyed by registerResolver), as a second install would be.
+  const appsGrpc = { ...grpc, experimental: { ...grpc.experimental, registerResolver: () => {} } };
+  await using api = await startFakeApiServer();
+  const backend = await startEchoServer(grpc, { name: "app-cluster", host: "127.0.0.1", port: 0 });
+  try {
+    api.applySlice(endpointSlice({
+      namespace: "ns",
+      service: "echo",
+      port: { name: "grpc", port: backend.port },
+      endpoints: [{ ip: "127.0.0.1", pod: "echo-0" }],
+    }));
+    register({ grpc: appsGrpc as never, scheme: "k8s-apps-copy", cluster: { kubeconfig: api.kubeconfig() } });
+    const channel = createChannel("k8s-apps-copy:///echo.ns:grpc") as unknown as import("@grpc/grpc-js").Channel;
+    const Echo = grpc.makeGenericClientConstructor(EchoService, "Echo");
+    const client = new Echo("unused:///", grpc.credentials.createInsecure(), { channelOverride: channel });
+    try {
+      assert.equal(await echoCaller(client)("hi"), "app-cluster:hi");
+    } finally {
+      client.close();
+      channel.close();
+    }
+  } finally {
+    await backend.stop();
+  }
+});

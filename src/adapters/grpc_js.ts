@@ -87,8 +87,9 @@ export function register(options: RegisterOptions = {}): void {
   const { scheme, grpc } = checkResolverOptions(options);
   // A copy: channels created later use the options checked here, whatever becomes of the caller's object.
   const checked = copyCheckedOptions(options);
-  const schemes = registered.get(grpc.experimental.registerResolver) ?? new Map();
-  registered.set(grpc.experimental.registerResolver, schemes.set(scheme, checked));
+  const schemes = registered.get(grpc.experimental.registerResolver) ?? new Set();
+  registered.set(grpc.experimental.registerResolver, schemes.add(scheme));
+  lastRegistered.set(scheme, checked);
   setTraceSink((text) => grpc.experimental.trace(grpc.logVerbosity.DEBUG as never, "kubernetes_resolver", text));
   if (runtimeKey() === "deno") installDenoGoawayWorkaround();
   grpc.experimental.registerResolver(scheme, createResolverClass(grpc, checked) as never);
@@ -118,8 +119,11 @@ export function checkResolverOptions(options: RegisterOptions): { scheme: string
   return { scheme, grpc };
 }
 
-/** Schemes registered per copy of grpc-js (keyed by its registerResolver function), with their checked options. */
-const registered = new WeakMap<object, Map<string, RegisterOptions>>();
+/** Schemes registered per copy of grpc-js, keyed by its registerResolver function. */
+const registered = new WeakMap<object, Set<string>>();
+
+/** The checked options of the last register() of each scheme, whichever copy of grpc-js it was given. */
+const lastRegistered = new Map<string, RegisterOptions>();
 
 /**
  * Whether {@linkcode register} registered `scheme` with this copy of grpc-js.
@@ -139,20 +143,19 @@ export function isRegistered(grpc: GrpcModule, scheme: string): boolean {
 }
 
 /**
- * The options {@linkcode register} last registered `scheme` with in this copy of grpc-js, `grpc` included.
+ * The options the last {@linkcode register} of `scheme` was given, `grpc` included, with whichever copy of grpc-js:
+ * the app's copy need not be this package's own (a JSR install shares ours with nice-grpc, not with the app's).
  *
- * @param grpc A grpc-js module.
  * @param scheme The URI scheme.
- * @returns The checked options, or undefined when the scheme is not registered there.
+ * @returns The checked options, or undefined when the scheme was never registered.
  *
  * @example
  * ```ts ignore
- * import * as grpc from "@grpc/grpc-js";
- * const cluster = registeredOptions(grpc, "kubernetes")?.cluster;
+ * const cluster = lastRegisteredOptions("kubernetes")?.cluster;
  * ```
  */
-export function registeredOptions(grpc: GrpcModule, scheme: string): RegisterOptions | undefined {
-  return registered.get(grpc.experimental.registerResolver)?.get(scheme);
+export function lastRegisteredOptions(scheme: string): RegisterOptions | undefined {
+  return lastRegistered.get(scheme);
 }
 
 /**

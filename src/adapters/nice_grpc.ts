@@ -9,7 +9,7 @@ import * as peerGrpc from "@grpc/grpc-js";
 import * as niceGrpc from "nice-grpc";
 import { ResolverError, TargetError } from "../base/errors.ts";
 import { parseTarget } from "../base/target.ts";
-import { checkResolverOptions, isRegistered, register, registeredOptions } from "./grpc_js.ts";
+import { checkResolverOptions, isRegistered, lastRegisteredOptions, register } from "./grpc_js.ts";
 import { createWithResolverOptions } from "./_channel_resolver_options.ts";
 import {
   type GrpcModule,
@@ -56,9 +56,9 @@ export interface CreateChannelOptions {
 /**
  * Creates a nice-grpc channel to a Kubernetes Service. The resolver is
  * registered with nice-grpc's copy of grpc-js when the scheme is not
- * registered there yet (with the options `register()` gave the app's copy
- * when nice-grpc has its own, else none: an earlier `register()` with the
- * same copy is kept). `options.resolver` applies to this channel only;
+ * registered there yet (with the options of the last `register()`, given
+ * the app's copy when nice-grpc uses another, else none: an earlier
+ * `register()` with the same copy is kept). `options.resolver` applies to this channel only;
  * channels without it use those of `register()`. Proxy environment variables are
  * ignored for this channel unless `grpc.enable_http_proxy` is set, because
  * pod addresses are never reached through an HTTP proxy.
@@ -124,9 +124,9 @@ export function createChannel(
   const own = resolver === undefined ? undefined : { ...resolver, scheme, grpc };
   if (own !== undefined) checkResolverOptions(own);
   // Registered without this channel's options, so that they never become another's (register()'s are kept). When
-  // nice-grpc has a grpc-js copy of its own, register() gave the app's copy its options: they hold here too, as the
-  // README promises, rather than the defaults (KUBECONFIG's cluster, perhaps another one) without a word.
-  if (!isRegistered(grpc, scheme)) register({ ...appsRegisteredOptions(grpc, scheme), scheme, grpc });
+  // nice-grpc's copy of grpc-js is not the app's, register() gave the app's copy its options: they hold here too, as
+  // the README promises, rather than the defaults (KUBECONFIG's cluster, perhaps another one) without a word.
+  if (!isRegistered(grpc, scheme)) register({ ...lastRegisteredOptions(scheme), scheme, grpc });
   const create = (resolverOption: Record<string, string>) =>
     niceGrpc.createChannel(target, credentials, {
       "grpc.enable_http_proxy": 0,
@@ -134,12 +134,6 @@ export function createChannel(
       ...resolverOption,
     });
   return own === undefined ? create({}) : createWithResolverOptions(own, create);
-}
-
-/** The options register() gave our peer copy of grpc-js for `scheme`, when nice-grpc uses another copy. */
-function appsRegisteredOptions(grpc: GrpcModule, scheme: string): RegisterOptions | undefined {
-  const peer = peerGrpc as unknown as GrpcModule;
-  return grpc === peer ? undefined : registeredOptions(peer, scheme);
 }
 
 /** The options `resolver` takes: `register()`'s but `scheme`, which comes from the target. */
