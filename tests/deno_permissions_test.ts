@@ -9,6 +9,7 @@ const CHILD = new URL("./deno_permissions/find_cluster_child.ts", import.meta.ur
 const WATCH_CHILD = new URL("./deno_permissions/watch_child.ts", import.meta.url).pathname;
 const EXEC_CHILD = new URL("./deno_permissions/exec_plugin_child.ts", import.meta.url).pathname;
 const REPO = new URL("..", import.meta.url).pathname;
+const TARGET = "kubernetes:///echo.prod:grpc";
 
 /** Runs the child with only `permissions` and `env`; returns what it printed. */
 async function findCluster(permissions: string[], env: Record<string, string>): Promise<string> {
@@ -304,6 +305,35 @@ Deno.test("Deno with the README's --allow-env list: kgr-resolver runs, taking TE
     // Both stopped at "kgr-resolver: unexpected failure: NotCapable: Requires env access to "TERM"" and a stack.
     assert.match(await cli(["--once"]), / prod\/echo rv \d+ topology none .*: 1 used: 10\.0\.0\.1:50051$/);
     assert.match(await cli(["check"]), /^ok: kubernetes:\/\/\/echo\.prod:grpc resolves with these credentials$/m);
+  } finally {
+    await rm(dir, { recursive: true });
+    await api.close();
+  }
+});
+
+Deno.test("kgr-resolver on Deno without NODE_NAME and ZONE in its --allow-env list: the warning names its flags", async () => {
+  const api = await echoApi();
+  const dir = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
+  try {
+    const kubeconfig = join(dir, "kubeconfig.json");
+    await writeFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+    const withoutLocality = /`(--allow-env=[^`]+)`/.exec(readme)![1].replace(",NODE_NAME,ZONE", "");
+    const cli = [new URL("../cli.ts", import.meta.url).pathname, "--once", "--kubeconfig", kubeconfig];
+    const output = await new Deno.Command(DENO, {
+      args: ["run", "--no-prompt", "--allow-net", withoutLocality, `--allow-read=${kubeconfig}`, ...cli, TARGET],
+      clearEnv: true,
+      env: { PATH: Deno.env.get("PATH") ?? "" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(output.success);
+    // It told the CLI's user to "set the locality option", which only the library has.
+    assert.equal(
+      new TextDecoder().decode(output.stderr),
+      "kgr-resolver: this Deno process may not read NODE_NAME or ZONE, so topology-aware routing cannot use them: " +
+        "run it with --allow-env, or add NODE_NAME and ZONE to its list (or pass --zone and --node)\n",
+    );
   } finally {
     await rm(dir, { recursive: true });
     await api.close();

@@ -41,6 +41,8 @@ const TERMS: [RegExp, string][] = [
   ],
   // An option the CLI has no flag for: its name would send the user looking for one.
   [/ \(stallTimeoutMs\)/g, ""],
+  // The CLI's locality comes from its flags: with them, no variable is read.
+  [/\(or set the locality option: \{\} turns topology-aware routing off\)/g, "(or pass --zone and --node)"],
   // Advice for a long-running process that read its credentials or CA once; the CLI's user runs it again.
   [
     /renew the token, then restart the process: a token written in a kubeconfig or given as an option is read once, when the process first uses the cluster \(a tokenFile or an exec plugin is read again by itself\)/g,

@@ -10,7 +10,7 @@
 
 import { ResolverError, TargetError } from "../base/errors.ts";
 import type { CliProcess } from "../runtime/cli_process.ts";
-import { setTraceSink } from "../runtime/trace.ts";
+import { setTraceSink, setWarningSink } from "../runtime/trace.ts";
 import { VERSION } from "../base/version.ts";
 import { ignoredNamespaceWarning, parseArgs, UsageError } from "./args.ts";
 import { withFlagTerms } from "./flag_terms.ts";
@@ -46,6 +46,8 @@ export async function runCli(cli: CliProcess): Promise<number> {
   const hold = setInterval(() => {}, HOLD_MS);
   // GRPC_TRACE is for programs that use the library: its lines would land in the middle of the CLI's own output.
   setTraceSink(undefined);
+  // The library's warnings (a Deno process that may not read ZONE) go out in the CLI's terms too.
+  setWarningSink((text) => cli.stderr.write(`kgr-resolver: ${text}\n`));
   try {
     const command = parseArgs(cli.args);
     const warning = command.kind === "watch" || command.kind === "check" ? ignoredNamespaceWarning(command) : undefined;

@@ -30,6 +30,9 @@ export function trace(text: string): void {
 /** The keys already warned about on standard error: each once per process. */
 const warned = new Set<string>();
 
+/** Receives one warning, without the package's name; the default writes it to standard error after that name. */
+let warningSink: TraceSink = (text) => console.warn(`@kgr/resolver: ${text}`);
+
 /**
  * Traces `message` and says it on standard error too, once per process: again only when one of `keys` was not
  * warned about yet. For what would otherwise go wrong without a word. Never pass a secret.
@@ -48,7 +51,23 @@ export function warnOnce(keys: readonly string[], message: string): void {
   trace(message);
   if (keys.every((key) => warned.has(key))) return;
   for (const key of keys) warned.add(key);
-  console.warn(`@kgr/resolver: ${message}`);
+  warningSink(message);
+}
+
+/**
+ * Installs the sink that receives warnings in place of standard error (the CLI's, which says them in its own terms).
+ *
+ * @param next The new sink.
+ *
+ * @example
+ * ```ts
+ * import { setWarningSink, warnOnce } from "./trace.ts";
+ * setWarningSink((text) => console.error(`kgr-resolver: ${text}`));
+ * warnOnce(["ZONE"], "this Deno process may not read ZONE"); // kgr-resolver: this Deno process may not read ZONE
+ * ```
+ */
+export function setWarningSink(next: TraceSink): void {
+  warningSink = next;
 }
 
 /**
