@@ -236,10 +236,10 @@ Deno.test("accessFromKubeconfig() refuses a client certificate or key that canno
   );
 });
 
-Deno.test("accessFromKubeconfig() uses the system trust store when no CA is configured", async () => {
+Deno.test("accessFromKubeconfig() uses the runtime's default CA roots when no CA is configured", async () => {
   const access = await fromObject(config({}));
   assert.equal(access.tls.ca, undefined);
-  assert.equal(access.tls.caSource, "the system trust store");
+  assert.equal(access.tls.caSource, "the runtime's default CA roots");
   assert.equal(access.user, "anonymous");
 });
 

@@ -57,7 +57,7 @@ Deno.test("resolveClusterAccess() reads the service account from serviceAccountD
   assert.equal(await access.credentials.authorization(), "Bearer other");
   assert.equal(access.namespace, "default");
   assert.equal(access.tls.ca, undefined);
-  assert.match(access.tls.caSource, /^the system trust store/);
+  assert.match(access.tls.caSource, /^the runtime's default CA roots/);
 });
 
 Deno.test("resolveClusterAccess() re-reads the in-cluster token after 60 seconds and after invalidate()", async () => {
@@ -304,16 +304,16 @@ Deno.test("resolveClusterAccess() names the one in-cluster variable that is miss
   );
 });
 
-Deno.test("resolveClusterAccess() uses the system trust store for an in-cluster ca.crt without PEM, as client-go", async () => {
+Deno.test("resolveClusterAccess() uses the runtime's default CA roots for an in-cluster ca.crt without PEM, as client-go", async () => {
   for (const text of ["", "not a certificate\n"]) {
     const files = { ...SA_FILES, [`${SA}/ca.crt`]: text };
     const access = await resolveClusterAccess({}, fakeEnvironment(IN_CLUSTER_VARS, files));
     assert.equal(access.tls.ca, undefined);
-    assert.equal(access.tls.caSource, `the system trust store (${SA}/ca.crt holds no whole PEM certificate)`);
+    assert.equal(access.tls.caSource, `the runtime's default CA roots (${SA}/ca.crt holds no whole PEM certificate)`);
     assert.equal(access.currentCa, undefined);
   }
   const access = await resolveClusterAccess({}, fakeEnvironment(IN_CLUSTER_VARS, { [`${SA}/token`]: "t" }));
-  assert.equal(access.tls.caSource, `the system trust store (${SA}/ca.crt does not exist)`);
+  assert.equal(access.tls.caSource, `the runtime's default CA roots (${SA}/ca.crt does not exist)`);
 });
 
 Deno.test("resolveClusterAccess() in a pod without a mounted token says how to mount one", async () => {

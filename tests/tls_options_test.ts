@@ -34,7 +34,7 @@ Deno.test("tlsOptions() says plainly that a CA holds no CERTIFICATE block, and w
 });
 
 Deno.test("tlsOptions() leaves the system roots when there is no CA", () => {
-  assert.deepEqual(tlsOptions({ caSource: "the system trust store" }), { rejectUnauthorized: true });
+  assert.deepEqual(tlsOptions({ caSource: "the runtime's default CA roots" }), { rejectUnauthorized: true });
 });
 
 Deno.test("tlsOptions() sends no server name that is an IP address and checks the certificate against it", () => {

@@ -5,7 +5,7 @@ import { createClientCertificate, createTlsSettings } from "../src/cluster/tls_s
 Deno.test("createTlsSettings() keeps the key readable but out of inspect and JSON", () => {
   const key = "-----BEGIN PRIVATE KEY-----\ncanary-tls-key\n-----END PRIVATE KEY-----";
   const tls = createTlsSettings({
-    caSource: "the system trust store",
+    caSource: "the runtime's default CA roots",
     cert: "CERT",
     key,
     serverName: "k",
@@ -23,7 +23,7 @@ Deno.test("createTlsSettings() keeps the key readable but out of inspect and JSO
     assert.ok(!text.includes("canary-tls-key"), text);
   }
   assert.deepEqual(JSON.parse(JSON.stringify(tls)), {
-    caSource: "the system trust store",
+    caSource: "the runtime's default CA roots",
     cert: "CERT",
     serverName: "k",
   });

@@ -201,7 +201,7 @@ function halfClientCertificate(hasCert: boolean): ConfigError {
 
 /**
  * The source that `cluster.server` alone makes (without `cluster.kubeconfig`
- * or `cluster.context`): nothing but the system trust store and no
+ * or `cluster.context`): nothing but the runtime's default CA roots and no
  * credentials, for the other options to fill in.
  *
  * @returns The empty access that the options complete.
@@ -215,7 +215,7 @@ function halfClientCertificate(hasCert: boolean): ConfigError {
 export function serverOptionAccess(): SourceAccess {
   return {
     server: "",
-    tls: createTlsSettings({ caSource: "the system trust store" }),
+    tls: createTlsSettings({ caSource: "the runtime's default CA roots" }),
     credentials: noCredentials(),
     user: "anonymous",
     source: "cluster options",
@@ -304,7 +304,7 @@ export async function applyClusterOptions(
     );
   } else if (options.insecureSkipTlsVerify === false && insecure) {
     insecure = false;
-    caSource = "the system trust store";
+    caSource = "the runtime's default CA roots";
     overridden.push("insecureSkipTlsVerify");
   }
   let serverName = tls.serverName;

@@ -139,16 +139,16 @@ export async function inClusterAccess(
   );
   const caPath = joinPath(directory, "ca.crt");
   const caText = await readOrFail(env.readFile, caPath, "the in-cluster CA");
-  // As client-go: a ca.crt missing, or without a certificate, leaves the system trust store (and is not read again).
+  // As client-go: a ca.crt missing, or without a certificate, leaves the runtime's default CA roots (and is not read again).
   const ca = caText !== undefined && holdsCertificates(caText) ? caText : undefined;
   // No kubeconfig fields here: the server and the CA come from the pod's environment and its service account.
   const caSettings = "KUBERNETES_SERVICE_HOST and the service account's ca.crt";
   const unusable = `${caPath} ${caText === undefined ? "does not exist" : "holds no whole PEM certificate"}`;
   const tls = ca !== undefined ? createTlsSettings({ ca, caSource: caPath, caSettings }) : createTlsSettings({
-    caSource: `the system trust store (${unusable})`,
+    caSource: `the runtime's default CA roots (${unusable})`,
     caSettings,
   });
-  if (ca === undefined) trace(`in-cluster CA ${unusable}: using the system trust store`);
+  if (ca === undefined) trace(`in-cluster CA ${unusable}: using the runtime's default CA roots`);
   trace(`using the in-cluster service account: server ${server}`);
   return {
     ...(ca !== undefined ? { caFile: caPath } : {}),

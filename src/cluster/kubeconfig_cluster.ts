@@ -101,7 +101,7 @@ export async function readKubeconfigCluster(
   if (proxyProblem) throw kubeconfigError(file, `${field}.proxy-url`, `${field}.proxy-url ${proxyProblem}`);
 
   let ca: string | undefined;
-  let caSource = "the system trust store";
+  let caSource = "the runtime's default CA roots";
   let caPath: string | undefined;
   const caData = optionalString(value, "certificate-authority-data", entry);
   const caFile = optionalString(value, "certificate-authority", entry);

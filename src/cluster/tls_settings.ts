@@ -76,7 +76,7 @@ inspectAs(SecretKeepingTlsSettings, (tls: SecretKeepingTlsSettings) => ({
  * @example Settings with a client certificate
  * ```ts
  * import { createTlsSettings } from "./tls_settings.ts";
- * const tls = createTlsSettings({ caSource: "the system trust store", cert: "-----BEGIN CERTIFICATE-----", key: "-----BEGIN PRIVATE KEY-----" });
+ * const tls = createTlsSettings({ caSource: "the runtime's default CA roots", cert: "-----BEGIN CERTIFICATE-----", key: "-----BEGIN PRIVATE KEY-----" });
  * console.log(JSON.stringify(tls).includes("PRIVATE"), tls.key !== undefined); // false true
  * ```
  */
