@@ -18,6 +18,22 @@ const GOALS: Record<"first" | "burst", [number, number, string][]> = {
   burst: [[1000, 50, "goal 50 ms"], [5000, 250, "goal 250 ms"], [5000, 30, "goal with subsetting 30 ms"]],
 };
 
+/** How many points, sampled every 2 px along the lines, fall in a box: how much of the data a label there would hide. */
+function crossingsOf(lines: number[][][], x: number, y: number, width: number, height: number): number {
+  let count = 0;
+  for (const points of lines) {
+    for (let i = 1; i < points.length; i++) {
+      const [ax, ay] = points[i - 1], [bx, by] = points[i];
+      const steps = Math.max(1, Math.ceil(Math.hypot(bx - ax, by - ay) / 2));
+      for (let k = 0; k <= steps; k++) {
+        const px = ax + (bx - ax) * k / steps, py = ay + (by - ay) * k / steps;
+        if (px >= x && px <= x + width && py >= y && py <= y + height) count++;
+      }
+    }
+  }
+  return count;
+}
+
 /**
  * Renders the chart.
  *
@@ -75,21 +91,7 @@ export function renderStallSvg(stall: StallResults): string {
     parts.push(
       `<text x="${x0 + panelWidth / 2}" y="${top + panelHeight + 34}" text-anchor="middle">endpoints</text>`,
     );
-    for (const [endpoints, goal, label] of GOALS[phase]) {
-      if (!counts.includes(endpoints)) continue;
-      const px = x(endpoints), py = y(goal);
-      parts.push(
-        `<line x1="${(px - 14).toFixed(1)}" x2="${(px + 14).toFixed(1)}" y1="${py.toFixed(1)}" y2="${py.toFixed(1)}" ` +
-          `stroke="black" stroke-width="2.5"/>`,
-      );
-      // Labels point into the panel, on a white halo so that lines behind them stay readable.
-      const right = px < x0 + panelWidth / 2;
-      parts.push(
-        `<text x="${(right ? px + 18 : px - 18).toFixed(1)}" y="${(py + 4).toFixed(1)}" ` +
-          `text-anchor="${right ? "start" : "end"}" font-size="11" stroke="white" stroke-width="3" ` +
-          `paint-order="stroke">${label}</text>`,
-      );
-    }
+    const drawn: number[][][] = [];
     STALL_POLICIES.forEach((policy, p) => {
       for (const runtime of RUNTIMES) {
         const points = ok
@@ -97,6 +99,7 @@ export function renderStallSvg(stall: StallResults): string {
           .sort((a, b) => a.endpoints - b.endpoints)
           .map((run) => [x(run.endpoints), y(run[phase]!.maxStallMs)]);
         if (points.length === 0) continue;
+        drawn.push(points);
         const dash = RUNTIME_DASHES[runtime] ? ` stroke-dasharray="${RUNTIME_DASHES[runtime]}"` : "";
         parts.push(
           `<polyline fill="none" stroke="${POLICY_COLORS[p]}" stroke-width="2"${dash} points="${
@@ -108,6 +111,27 @@ export function renderStallSvg(stall: StallResults): string {
         }
       }
     });
+    for (const [endpoints, goal, label] of GOALS[phase]) {
+      if (!counts.includes(endpoints)) continue;
+      const px = x(endpoints), py = y(goal);
+      parts.push(
+        `<line x1="${(px - 14).toFixed(1)}" x2="${(px + 14).toFixed(1)}" y1="${py.toFixed(1)}" y2="${py.toFixed(1)}" ` +
+          `stroke="black" stroke-width="2.5"/>`,
+      );
+      // Drawn after the data, pointing into the panel, on a white halo, beside the tick or above or below it,
+      // wherever the fewest data lines cross the label.
+      const right = px < x0 + panelWidth / 2;
+      const textWidth = label.length * 6;
+      const boxLeft = right ? px + 18 : px - 18 - textWidth;
+      const baseline = [py + 4, py - 8, py + 16]
+        .map((base) => ({ base, crossings: crossingsOf(drawn, boxLeft, base - 10, textWidth, 12) }))
+        .reduce((best, next) => next.crossings < best.crossings ? next : best).base;
+      parts.push(
+        `<text x="${(right ? px + 18 : px - 18).toFixed(1)}" y="${baseline.toFixed(1)}" ` +
+          `text-anchor="${right ? "start" : "end"}" font-size="11" stroke="white" stroke-width="3" ` +
+          `paint-order="stroke">${label}</text>`,
+      );
+    }
   });
   const lx = left + 2 * panelWidth + gap + 20;
   let ly = top + 10;
