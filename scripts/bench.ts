@@ -35,7 +35,7 @@ import { parseArgs } from "node:util";
 import { type Backend, type BenchEndpoint, startFakeBackend, startRealBackend } from "./bench/backends.ts";
 import { buildGoHarness, type PeerName, PEERS, type RunningClient, startClient } from "./bench/clients.ts";
 import type { LatencyRun } from "./bench/core_tables.ts";
-import { type BenchResults, machineDescription, mergeSaved, writeOutputs } from "./bench/report.ts";
+import { type BenchResults, machineDescription, mergeProblem, mergeSaved, writeOutputs } from "./bench/report.ts";
 import { burstSection } from "./bench/burst.ts";
 import { stallSection } from "./bench/stall.ts";
 import { watchListSection } from "./bench/watchlist.ts";
@@ -475,6 +475,11 @@ async function churnSection(backend: Backend): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const complete = ALL_SECTIONS.every((section) => ONLY.has(section)) && SERVERS.has("fake") && SERVERS.has("real");
+  const saved = complete ? undefined : await readSaved();
+  // Before measuring anything: a run that cannot be merged with the saved results would be lost.
+  const problem = saved && mergeProblem(results, saved, ONLY, SERVERS);
+  if (problem) throw new Error(problem);
   results.machine = await machineDescription();
   log(results.machine);
   log("building: npm run build (Node and Bun import dist/), Go harness");
@@ -508,9 +513,7 @@ async function main(): Promise<void> {
   }
   results.totalSeconds = (Date.now() - began) / 1000;
   log(`measured in ${results.totalSeconds.toFixed(0)} s`);
-  const complete = ALL_SECTIONS.every((section) => ONLY.has(section)) && SERVERS.has("fake") && SERVERS.has("real");
-  const saved = await readSaved();
-  const written = await writeOutputs(complete || !saved ? results : mergeSaved(results, saved, ONLY, SERVERS), {
+  const written = await writeOutputs(saved ? mergeSaved(results, saved, ONLY, SERVERS) : results, {
     readme: !flags["no-readme"],
   });
   log(`done in ${results.totalSeconds.toFixed(0)} s; wrote ${written.join(", ")}`);

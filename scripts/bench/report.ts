@@ -35,6 +35,32 @@ export interface BenchResults extends CoreResults {
 }
 
 /**
+ * Why this run's results cannot be completed with the saved ones, or undefined when they can: the latency
+ * table gives one count of updates and warm-up updates for both servers, so a latency run of one server
+ * that keeps the other's saved column must use the saved counts.
+ *
+ * @param counts This run's latency updates and warm-up updates per client.
+ * @param saved The results saved by an earlier run.
+ * @param only The sections this run measures.
+ * @param servers The servers latency is measured against.
+ * @returns What is wrong and what to do, or undefined.
+ */
+export function mergeProblem(
+  counts: { updates: number; warmup?: number },
+  saved: BenchResults,
+  only: Set<string>,
+  servers: Set<string>,
+): string | undefined {
+  if (!only.has("latency")) return undefined;
+  const kept = ["fake", "real"].filter((kind) => !servers.has(kind) && saved.latency[kind]);
+  const warmup = counts.warmup ?? 10, savedWarmup = saved.warmup ?? 10;
+  if (kept.length === 0 || (counts.updates === saved.updates && warmup === savedWarmup)) return undefined;
+  return `Cannot keep the saved ${kept.join(" and ")} latency results (${saved.updates} updates per client after ` +
+    `${savedWarmup} warm-up ones) beside ${counts.updates} after ${warmup}: the table gives one count for both; ` +
+    `run with --updates ${saved.updates} --warmup ${savedWarmup}, or with --servers fake,real`;
+}
+
+/**
  * The results of a run of some sections, completed with the saved results of the others; the
  * duration stays the saved full run's.
  *
@@ -43,6 +69,7 @@ export interface BenchResults extends CoreResults {
  * @param only The sections this run measured.
  * @param servers The servers latency was measured against.
  * @returns The merged results.
+ * @throws When the two cannot share the tables (see {@linkcode mergeProblem}).
  */
 export function mergeSaved(
   results: BenchResults,
@@ -50,6 +77,8 @@ export function mergeSaved(
   only: Set<string>,
   servers: Set<string>,
 ): BenchResults {
+  const problem = mergeProblem(results, saved, only, servers);
+  if (problem !== undefined) throw new Error(problem);
   const merged: BenchResults = { ...results, totalSeconds: saved.totalSeconds };
   if (only.has("latency")) {
     for (const kind of ["fake", "real"]) {
