@@ -21,17 +21,11 @@
  * same Service side by side. Endpoint
  * addresses are 10.x and never dialed: every client only watches.
  *
- * Flags: `--updates N` (latency samples per client, default 500),
- * `--churn-minutes M` (default 1.5, so that the full run stays under 10 minutes with a margin; the issue's full run is 10), `--only latency,decode,scale,churn,burst,watchlist`,
- * `--servers fake,real` (for latency), `--warmup N` (unmeasured updates per client before the latency run, all clients at once, default 1000),
- * `--big-rounds N` (client processes per peer in the 5,000-endpoint run, in alternating order, default 3),
- * `--stall-endpoints 1000,5000`, `--no-readme` (print only), `--report-only` (rewrite the outputs from
- * `scripts/bench/results.json`). A run of some sections keeps the others' saved results.
+ * Flags: `deno task bench --help` (`bench/flags.ts`). A run of some sections keeps the others' saved results.
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { type Backend, type BenchEndpoint, startFakeBackend, startRealBackend } from "./bench/backends.ts";
 import { buildGoHarness, type PeerName, PEERS, type RunningClient, startClient } from "./bench/clients.ts";
 import type { LatencyRun } from "./bench/core_tables.ts";
@@ -39,35 +33,32 @@ import { type BenchResults, machineDescription, mergeProblem, mergeSaved, writeO
 import { burstSection } from "./bench/burst.ts";
 import { stallSection } from "./bench/stall.ts";
 import { watchListSection } from "./bench/watchlist.ts";
+import { ALL_SECTIONS, type BenchFlags, parseBenchFlags, USAGE } from "./bench/flags.ts";
 
-const ALL_SECTIONS = ["latency", "decode", "scale", "churn", "burst", "watchlist"];
-const { values: flags } = parseArgs({
-  args: Deno.args,
-  options: {
-    updates: { type: "string", default: "500" },
-    "churn-minutes": { type: "string", default: "1.5" },
-    only: { type: "string", default: ALL_SECTIONS.join(",") },
-    servers: { type: "string", default: "fake,real" },
-    warmup: { type: "string", default: "1000" },
-    "big-rounds": { type: "string", default: "3" },
-    "stall-endpoints": { type: "string", default: "1000,5000" },
-    "no-readme": { type: "boolean", default: false },
-    "report-only": { type: "boolean", default: false },
-  },
-});
-const UPDATES = Number(flags.updates);
-const CHURN_MINUTES = Number(flags["churn-minutes"]);
-const ONLY = new Set(flags.only.split(","));
-const WARMUP = Number(flags.warmup);
+let flags: BenchFlags;
+try {
+  flags = parseBenchFlags(Deno.args);
+} catch (error) {
+  console.error(`Cannot run the benchmark: ${(error as Error).message}; see \`deno task bench --help\``);
+  Deno.exit(2);
+}
+if (flags.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+const UPDATES = flags.updates;
+const CHURN_MINUTES = flags.churnMinutes;
+const ONLY = flags.only;
+const WARMUP = flags.warmup;
 /**
  * Unmeasured updates per client process in the 5,000-endpoint run, all processes at once: about 300 take Deno's
  * CPU per update to where it stays, and 500 keep the full run under 10 minutes (13 processes, 20 ms a step).
  */
 const BIG_WARMUP = 500;
 /** Client processes per peer in the 5,000-endpoint run; the run of median CPU per update is reported. */
-const BIG_ROUNDS = Number(flags["big-rounds"]);
-const SERVERS = new Set(flags.servers.split(","));
-const STALL_ENDPOINTS = flags["stall-endpoints"].split(",").map(Number);
+const BIG_ROUNDS = flags.bigRounds;
+const SERVERS = flags.servers;
+const STALL_ENDPOINTS = flags.stallEndpoints;
 const ROOT = new URL("../", import.meta.url);
 const began = Date.now();
 const log = (line: string) => console.log(`[bench ${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}`);
@@ -514,7 +505,7 @@ async function main(): Promise<void> {
   results.totalSeconds = (Date.now() - began) / 1000;
   log(`measured in ${results.totalSeconds.toFixed(0)} s`);
   const written = await writeOutputs(saved ? mergeSaved(results, saved, ONLY, SERVERS) : results, {
-    readme: !flags["no-readme"],
+    readme: !flags.noReadme,
   });
   log(`done in ${results.totalSeconds.toFixed(0)} s; wrote ${written.join(", ")}`);
 }
@@ -528,12 +519,12 @@ async function readSaved(): Promise<BenchResults | undefined> {
   }
 }
 
-if (flags["report-only"]) {
+if (flags.reportOnly) {
   const saved = await readSaved();
   if (!saved) {
     throw new Error("Cannot rewrite the report: scripts/bench/results.json is missing: run `deno task bench` first");
   }
-  await writeOutputs(saved, { readme: !flags["no-readme"] });
+  await writeOutputs(saved, { readme: !flags.noReadme });
 } else {
   await main();
 }
