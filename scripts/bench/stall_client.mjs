@@ -1,4 +1,4 @@
-// One grpc-js stall client, started by scripts/bench/burst.ts with one JSON
+// One grpc-js stall client, started by scripts/bench/stall.ts with one JSON
 // argument; runs on Deno, Bun and Node. It dials kubernetes:///<service>
 // through our resolver (the fake API server lives in the parent process, so
 // that the server's own work never lands in this process's heartbeat) and
