@@ -143,7 +143,7 @@ const COLORS: Record<string, string> = {
 /** Cumulative distributions of the propagation latency, one panel per server, log-scaled time axis. */
 export function renderSvg(results: BenchResults): string {
   const panels = (["fake", "real"] as const).filter((kind) => results.latency[kind]);
-  const width = 820, panelHeight = 260, left = 60, right = 240, top = 40, bottom = 40;
+  const width = 850, panelHeight = 260, left = 60, right = 270, top = 40, bottom = 40;
   const height = panels.length * (panelHeight + top + bottom);
   const all = panels.flatMap((kind) => Object.values(results.latency[kind]).flatMap((run) => run.samples));
   const minMs = 0.1;
@@ -201,7 +201,7 @@ export function renderSvg(results: BenchResults): string {
           `stroke-width="2"${dash}/>`,
       );
       parts.push(
-        `<text x="${width - right + 36}" y="${ly}">${peer} (p99 ${fmt(percentile(sorted, 0.99), 1)})</text>`,
+        `<text x="${width - right + 36}" y="${ly}">${peer}: p99 ${fmt(percentile(sorted, 0.99), 1)} ms</text>`,
       );
     }
   });
