@@ -31,13 +31,19 @@ export interface CertificateFiles {
 }
 
 /**
+ * How old a pair read from files may get before they are read again, in ms (client-go's
+ * `CertCallbackRefreshDuration`): the messages say "every 5 minutes".
+ */
+const CERTIFICATE_REFRESH_MS = 300_000;
+
+/**
  * Options of {@linkcode withCertificateFiles}.
  *
- * @example Re-reading every minute
+ * @example Reading the files from disk
  * ```ts
  * import type { CertificateFilesOptions } from "./certificate_files.ts";
  * import { readTextFile } from "../runtime/files.ts";
- * const options: CertificateFilesOptions = { readFile: readTextFile, refreshMs: 60_000 };
+ * const options: CertificateFilesOptions = { readFile: readTextFile };
  * ```
  */
 export interface CertificateFilesOptions {
@@ -48,16 +54,11 @@ export interface CertificateFilesOptions {
    * @default {Date.now}
    */
   now?: () => number;
-  /**
-   * Read the files again when the pair is older than this, in milliseconds (client-go's `CertCallbackRefreshDuration`).
-   * @default {300000}
-   */
-  refreshMs?: number;
 }
 
 /**
  * Credentials that send what `credentials` sends and present the client
- * certificate of `files`, read again at least every `refreshMs` and at once
+ * certificate of `files`, read again at least every five minutes and at once
  * after `invalidate()` (a 401). A pair that cannot be read, or whose key is
  * not the certificate's (a rotation half done), is skipped: the last good
  * pair stays until the next read.
@@ -65,7 +66,7 @@ export interface CertificateFilesOptions {
  * @param credentials The user's other credentials (a token, or none).
  * @param files The certificate and key files.
  * @param first The pair as read when the cluster was loaded.
- * @param options File reading, clock, refresh period.
+ * @param options File reading and clock.
  * @returns The credentials, with `clientCertificate()`.
  *
  * @example A kubeconfig user with certificate files
@@ -85,7 +86,6 @@ export function withCertificateFiles(
   options: CertificateFilesOptions,
 ): Credentials {
   const now = options.now ?? Date.now;
-  const refreshMs = options.refreshMs ?? 300_000;
   let current = first;
   let readAt = now();
   let stale = false;
@@ -124,7 +124,7 @@ export function withCertificateFiles(
       `renew the client certificate ${files.cert} and its key ${files.key} (it may have expired, or the server ` +
         "not trust its CA): they are read again every 5 minutes and at once after a 401",
     clientCertificate() {
-      if (!stale && now() - readAt < refreshMs) return Promise.resolve(current);
+      if (!stale && now() - readAt < CERTIFICATE_REFRESH_MS) return Promise.resolve(current);
       reading ??= reread().finally(() => {
         reading = undefined;
       });

@@ -107,14 +107,17 @@ export function basicAuthCredentials(
   };
 }
 
+/** How old a token read from a file may get before it is read again, in ms: the messages say "every minute". */
+const TOKEN_REFRESH_MS = 60_000;
+
 /**
  * Options of {@linkcode tokenFileCredentials}.
  *
- * @example Re-reading every 30 seconds
+ * @example Reading the file from disk
  * ```ts
  * import type { TokenFileOptions } from "./credentials.ts";
  * import { readTextFile } from "../runtime/files.ts";
- * const options: TokenFileOptions = { readFile: readTextFile, refreshMs: 30_000 };
+ * const options: TokenFileOptions = { readFile: readTextFile };
  * ```
  */
 export interface TokenFileOptions {
@@ -125,11 +128,6 @@ export interface TokenFileOptions {
    * @default {Date.now}
    */
   now?: () => number;
-  /**
-   * Re-read the file when the token is older than this, in milliseconds.
-   * @default {60000}
-   */
-  refreshMs?: number;
   /** Whose token this is, for messages (e.g. `user "dev" of kubeconfig /root/.kube/config`). */
   label?: string;
   /** The kubeconfig that names the file, for {@linkcode ConfigError.file}. */
@@ -152,13 +150,13 @@ export interface TokenFileOptions {
 
 /**
  * Credentials that read a bearer token from a file (kubeconfig `tokenFile`,
- * the in-cluster service-account token), again at least every `refreshMs`
+ * the in-cluster service-account token), again at least every minute
  * and at once after `invalidate()`: the kubelet rotates bound tokens. When a
  * re-read fails, the last good token is kept; until a first read succeeds,
  * `fallbackToken` is sent (and the file tried again at every call).
  *
  * @param path The token file.
- * @param options File reading, clock, refresh period and labels.
+ * @param options File reading, clock and labels.
  * @returns The credentials.
  * @throws {ConfigError} From `authorization()`, when the file is missing,
  * empty or unreadable, no earlier read succeeded and there is no `fallbackToken`
@@ -177,7 +175,6 @@ export function tokenFileCredentials(
   options: TokenFileOptions,
 ): Credentials {
   const now = options.now ?? Date.now;
-  const refreshMs = options.refreshMs ?? 60_000;
   const label = options.label ?? `token file ${path}`;
   const fallback = options.fallbackToken !== undefined ? `Bearer ${options.fallbackToken}` : undefined;
   let header: string | undefined;
@@ -234,7 +231,7 @@ export function tokenFileCredentials(
 
   return {
     authorization() {
-      if (header !== undefined && !stale && now() - readAt < refreshMs) {
+      if (header !== undefined && !stale && now() - readAt < TOKEN_REFRESH_MS) {
         return Promise.resolve(header);
       }
       reading ??= refresh().finally(() => {
