@@ -55,6 +55,9 @@ export interface WatchListSupport {
   refused: boolean;
 }
 
+/** How many EndpointSlices one LIST page asks for (`limit`): client-go's pager asks for 500 too. */
+const PAGE_SIZE = 500;
+
 /** Options of {@linkcode runReflector}. */
 export interface ReflectorOptions {
   /** Ends the reflector; it then returns quietly. */
@@ -113,11 +116,6 @@ export interface ReflectorOptions {
    * @default {30000}
    */
   healthyWatchMs?: number;
-  /**
-   * Page size of LISTs.
-   * @default {500}
-   */
-  pageSize?: number;
   /** Delays between failed attempts (default 1 s doubling up to 30 s, with jitter). */
   backoff?: BackoffOptions;
   /**
@@ -242,8 +240,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
 
   async function list(from: string): Promise<void> {
     options.onList?.();
-    const pageSize = options.pageSize ?? 500;
-    const listed = await listPages(api, { from, pageSize, signal, clock, stallTimeoutMs });
+    const listed = await listPages(api, { from, pageSize: PAGE_SIZE, signal, clock, stallTimeoutMs });
     for (const item of listed.items) checkSlice(item, "a LIST");
     slices.clear();
     for (const slice of listed.items) slices.set(slice.metadata.name ?? "", slice);
