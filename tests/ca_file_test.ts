@@ -75,18 +75,19 @@ Deno.test("caFileReader() reads once for calls made together, and waits another 
     reads++;
     return Promise.resolve(text);
   };
-  const currentCa = caFileReader("/sa/ca.crt", OLD, { readFile, now: () => now, refreshMs: 1000 });
-  now = 1000;
+  const currentCa = caFileReader("/sa/ca.crt", OLD, { readFile, now: () => now });
+  const period = 5 * 60_000;
+  now = period;
   assert.deepEqual(await Promise.all([currentCa(), currentCa(), currentCa()]), [NEW, NEW, NEW]);
   assert.equal(reads, 1, "one read for three calls");
   text = undefined; // The file went missing: the CA stays, and the next read waits a whole period.
-  now = 2000;
+  now = 2 * period;
   assert.equal(await currentCa(), NEW);
-  now = 2999;
+  now = 3 * period - 1;
   assert.equal(await currentCa(), NEW);
   assert.equal(reads, 2, "no read before a period after the failed one");
   text = OLD;
-  now = 3000;
+  now = 3 * period;
   assert.equal(await currentCa(), OLD);
   assert.equal(reads, 3);
 });

@@ -14,14 +14,17 @@ import { readConfigFile } from "./_read_config_file.ts";
 import { holdsCertificates } from "./_pem.ts";
 import type { ReadFile } from "./types.ts";
 
+/** How old a CA read from a file may get before it is read again, in ms (client-go's CA refresh period). */
+const CA_REFRESH_MS = 300_000;
+
 /**
  * Options of {@linkcode caFileReader}.
  *
- * @example Re-reading every minute
+ * @example Reading the file from disk
  * ```ts
  * import type { CaFileOptions } from "./ca_file.ts";
  * import { readTextFile } from "../runtime/files.ts";
- * const options: CaFileOptions = { readFile: readTextFile, refreshMs: 60_000 };
+ * const options: CaFileOptions = { readFile: readTextFile };
  * ```
  */
 export interface CaFileOptions {
@@ -32,22 +35,17 @@ export interface CaFileOptions {
    * @default {Date.now}
    */
   now?: () => number;
-  /**
-   * Read the file again when the CA is older than this, in milliseconds (client-go's CA refresh period).
-   * @default {300000}
-   */
-  refreshMs?: number;
 }
 
 /**
- * The CA of `path` as the file holds it now: `first` until `refreshMs` has
+ * The CA of `path` as the file holds it now: `first` until five minutes have
  * passed, then the file read again. A file that is missing, unreadable, empty
  * or holds no whole PEM certificate (one half written, or a key) is skipped and traced: the last
  * good CA stays until the next read. Concurrent calls share one read.
  *
  * @param path The CA file.
  * @param first The CA as read when the cluster was loaded.
- * @param options File reading, clock, refresh period.
+ * @param options File reading and clock.
  * @returns A function that resolves to the CA, PEM.
  *
  * @example The in-cluster CA
@@ -60,7 +58,6 @@ export interface CaFileOptions {
  */
 export function caFileReader(path: string, first: string, options: CaFileOptions): () => Promise<string> {
   const now = options.now ?? Date.now;
-  const refreshMs = options.refreshMs ?? 300_000;
   let current = first;
   let readAt = now();
   let reading: Promise<string> | undefined;
@@ -87,7 +84,7 @@ export function caFileReader(path: string, first: string, options: CaFileOptions
   }
 
   return () => {
-    if (now() - readAt < refreshMs) return Promise.resolve(current);
+    if (now() - readAt < CA_REFRESH_MS) return Promise.resolve(current);
     reading ??= reread().finally(() => {
       reading = undefined;
     });
