@@ -350,13 +350,13 @@ function podList(view: ServiceView): string {
   // A used pod that is not ready is the serving-terminating fallback when no pod is ready: it says so once, as the
   // not used say why (a ready one that is terminating, under publishNotReadyAddresses, is used as any other).
   const used = pods.filter((pod) => pod.use === "used");
-  const usedList = used.every((pod) => pod.ready) ? first(used.map(name), ", ") : byReason(used, name);
+  const usedList = used.every((pod) => pod.ready) ? first(used.map(name)) : byReason(used, name);
   // Usable, but topology sends calls to them only while no used pod is up: the table's "failover".
   const failover = pods.filter((pod) => pod.use === "failover").map(name);
   const unused = pods.filter((pod) => pod.use === "unused");
   return [
     `${used.length} ${used.length === 1 ? "pod" : "pods"} used${used.length > 0 ? ` (${usedList})` : ""}`,
-    ...(failover.length > 0 ? [`${failover.length} failover (${first(failover, ", ")})`] : []),
+    ...(failover.length > 0 ? [`${failover.length} failover (${first(failover)})`] : []),
     ...(unused.length > 0 ? [`${unused.length} not used (${byReason(unused, name)})`] : []),
   ].join(", ");
 }
@@ -387,8 +387,8 @@ function byReason(pods: readonly PodExplanation[], name: (pod: PodExplanation) =
 /** The most pods a step names of each kind: a Service of hundreds would make its line a page. */
 const NAMED_PODS = 10;
 
-/** The first {@linkcode NAMED_PODS} of `names`, joined, and how many more there are. */
-function first(names: readonly string[], separator: string): string {
-  const shown = names.slice(0, NAMED_PODS).join(separator);
-  return names.length > NAMED_PODS ? `${shown}${separator}and ${names.length - NAMED_PODS} more` : shown;
+/** The first {@linkcode NAMED_PODS} of `names`, joined with commas, and how many more there are. */
+function first(names: readonly string[]): string {
+  const shown = names.slice(0, NAMED_PODS).join(", ");
+  return names.length > NAMED_PODS ? `${shown}, and ${names.length - NAMED_PODS} more` : shown;
 }
