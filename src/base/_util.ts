@@ -54,7 +54,7 @@ export function currentValue(value: unknown): string {
  * Whether a value is a plain object (`{ ... }`, or one made without a prototype): not a list, nor an instance of a
  * class (`Map`, `URL`), whose fields are no options.
  */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
+function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null) return false;
   const prototype = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null ||

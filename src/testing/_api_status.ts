@@ -149,7 +149,7 @@ function describe(request: Authorized) {
  * @param extraDetails More `details`, e.g. `retryAfterSeconds`.
  * @returns The error answer.
  */
-export function forbidden(
+function forbidden(
   user: string,
   request: Authorized,
   extraDetails: Record<string, unknown> = {},

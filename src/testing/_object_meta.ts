@@ -12,7 +12,7 @@ import { isRecord } from "../base/_util.ts";
 import { goJson } from "./_go_json.ts";
 
 /** The most bytes the keys and values of an object's annotations may add up to (256 KiB). */
-export const MAX_ANNOTATION_BYTES = 256 * 1024;
+const MAX_ANNOTATION_BYTES = 256 * 1024;
 
 /** The length Go measures: UTF-8 bytes. */
 function bytes(text: string): number {
