@@ -18,7 +18,7 @@ import {
 } from "../../tests/e2e/kube_objects.ts";
 
 /** Milliseconds since the epoch, with sub-millisecond precision; the clock every client uses too. */
-export const now = (): number => performance.timeOrigin + performance.now();
+const now = (): number => performance.timeOrigin + performance.now();
 
 /** One endpoint of a benchmark slice; always explicitly ready (the Go original skips unset `ready`). */
 export interface BenchEndpoint {

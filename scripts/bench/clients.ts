@@ -127,7 +127,7 @@ export interface RunningClient {
 }
 
 /** Path of the Go harness binary (built by {@linkcode buildGoHarness}). */
-export function goHarnessPath(): string {
+function goHarnessPath(): string {
   const home = Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`;
   return `${home}/kgr-resolver/kuberesolver-bench`;
 }

@@ -120,7 +120,7 @@ export async function machineDescription(): Promise<string> {
 const fmt = (value: number, digits = 2) => value.toFixed(digits);
 
 /** The README section body: where and how long it ran, then one table per question. */
-export function renderTable(results: BenchResults): string {
+function renderTable(results: BenchResults): string {
   const lines = [
     `Measured on a ${results.machine}; \`deno task bench\` took ${fmt(results.totalSeconds / 60, 1)} min.`,
     ...coreTables(results),
@@ -141,7 +141,7 @@ const COLORS: Record<string, string> = {
 };
 
 /** Cumulative distributions of the propagation latency, one panel per server, log-scaled time axis. */
-export function renderSvg(results: BenchResults): string {
+function renderSvg(results: BenchResults): string {
   const panels = (["fake", "real"] as const).filter((kind) => results.latency[kind]);
   const width = 850, panelHeight = 260, left = 60, right = 270, top = 40, bottom = 40;
   const height = panels.length * (panelHeight + top + bottom);
