@@ -115,12 +115,12 @@ export function quote(text: string): string {
  * @example
  * ```ts
  * import { statusFields } from "./api_errors.ts";
- * console.log(statusFields({ code: 410, reason: "Expired" })); // { status: 410, reason: "Expired", causes: undefined }
+ * console.log(statusFields({ code: 410, reason: "Expired" }, (text) => text)); // { status: 410, reason: "Expired", causes: undefined }
  * ```
  */
 export function statusFields(
   status: Status,
-  redact: (text: string) => string = (text) => text,
+  redact: (text: string) => string,
 ): { status?: number; reason?: string; causes?: string[] } {
   const causes = Array.isArray(status.details?.causes)
     ? status.details.causes.slice(0, 10).flatMap((cause) =>
