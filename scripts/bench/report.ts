@@ -120,7 +120,7 @@ export async function machineDescription(): Promise<string> {
 const fmt = (value: number, digits = 2) => value.toFixed(digits);
 
 /** The README section body: where and how long it ran, then one table per question. */
-function renderTable(results: BenchResults): string {
+export function renderTable(results: BenchResults): string {
   const lines = [
     `Measured on a ${results.machine}; \`deno task bench\` took ${fmt(results.totalSeconds / 60, 1)} min.`,
     ...coreTables(results),
