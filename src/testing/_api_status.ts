@@ -46,6 +46,8 @@ export class HttpError extends Error {
   readonly body: Record<string, unknown>;
   /** Extra response headers, e.g. `Retry-After`. */
   readonly headers: Record<string, string>;
+  /** The plain text sent in place of the Status, as a Go `http.Error` writes it; undefined to send the Status. */
+  readonly text: string | undefined;
 
   /**
    * Makes the error; its message is the Status body's.
@@ -53,17 +55,20 @@ export class HttpError extends Error {
    * @param code The HTTP status.
    * @param body The Status body.
    * @param headers Extra response headers.
+   * @param text Plain text to send in place of the Status.
    */
   constructor(
     code: number,
     body: Record<string, unknown>,
     headers: Record<string, string> = {},
+    text?: string,
   ) {
     super(String(body.message));
     this.name = "HttpError";
     this.code = code;
     this.body = body;
     this.headers = headers;
+    this.text = text;
   }
 }
 
@@ -367,7 +372,8 @@ const DEFAULT_FAILURES: Record<number, [reason: string, message: string]> = {
 
 /**
  * The answer to a request hit by `failNext()`: the given status, reason and
- * message, or the real server's usual ones for that status.
+ * message, or the real server's usual ones for that status (for a 429, its
+ * plain-text throttling answer).
  *
  * @param failure What to inject.
  * @param request What was asked for, for a 403's wording; undefined for other paths.
@@ -390,11 +396,13 @@ export function injectedFailure(
   }
   const [defaultReason, defaultMessage] = DEFAULT_FAILURES[failure.status] ??
     [failure.status >= 500 ? "InternalError" : "BadRequest", "injected failure"];
-  return new HttpError(
-    failure.status,
-    status(failure.status, failure.reason ?? defaultReason, failure.message ?? defaultMessage, {
-      details: retry === undefined ? undefined : retryDetails,
-    }),
-    headers,
-  );
+  const body = status(failure.status, failure.reason ?? defaultReason, failure.message ?? defaultMessage, {
+    details: retry === undefined ? undefined : retryDetails,
+  });
+  // A 429 is API Priority and Fairness throttling, which kube-apiserver answers in Go's plain text, not a Status
+  // (measured on v1.36.3); one with a reason or message of its own is a Status, as the watch cache's while it starts.
+  if (failure.status === 429 && failure.reason === undefined && failure.message === undefined) {
+    return new HttpError(429, body, headers, `${defaultMessage}\n`);
+  }
+  return new HttpError(failure.status, body, headers);
 }

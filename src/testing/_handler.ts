@@ -279,7 +279,10 @@ export function createRequestHandler(
     } catch (error) {
       const answer = error instanceof HttpError ? error : internalError(error);
       // A 406 is written before any negotiation could succeed: kube-apiserver writes it indented.
-      send(res, record, answer.code, { json: answer.body, indented: answer.code === 406 }, answer.headers);
+      const body = answer.text === undefined
+        ? { json: answer.body, indented: answer.code === 406 }
+        : { text: answer.text };
+      send(res, record, answer.code, body, answer.headers);
     }
   };
 }

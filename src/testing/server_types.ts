@@ -110,13 +110,19 @@ export interface FakeApiServerOptions {
  * ```
  */
 export interface InjectedFailure {
-  /** The HTTP status, e.g. `429`, `500`, `503`, `403`. */
+  /**
+   * The HTTP status, e.g. `429`, `500`, `503`, `403`. A `429` without a `reason` or `message` is answered as
+   * kube-apiserver's API Priority and Fairness throttles a request: `text/plain` `Too many requests, please try
+   * again later.`, no Status (it always sends a `Retry-After`: give `retryAfterSeconds` too). With either, it is a
+   * Status, as the watch cache's `429` while it starts (`message: "storage is (re)initializing"`,
+   * `retryAfterSeconds: 1`).
+   */
   status: number;
   /** The Status `reason`; defaults to the usual one for `status` (`TooManyRequests` for 429). */
   reason?: string | undefined;
   /** The Status `message`; defaults to the real server's wording for `status`. */
   message?: string | undefined;
-  /** Sets a `Retry-After` header and `details.retryAfterSeconds`. */
+  /** Sets a `Retry-After` header, and a Status's `details.retryAfterSeconds`. */
   retryAfterSeconds?: number | undefined;
   /**
    * Which requests fail: EndpointSlice lists, watches, reads of one object
@@ -317,7 +323,9 @@ export interface FakeApiServer {
   endWatches(): void;
   /**
    * Makes the next `count` matching requests fail with this HTTP error and
-   * a Kubernetes Status body. Checked after authentication, before routing.
+   * a Kubernetes Status body (a `429` without a `reason` or `message`: the
+   * plain text of API Priority and Fairness, as on a real server). Checked
+   * after authentication, before routing.
    *
    * @param count How many requests fail.
    * @param failure The error and which requests it hits.

@@ -193,30 +193,48 @@ Deno.test("applySlice() stores a field set to undefined as one left out, as a re
   });
 });
 
-Deno.test("failNext() answers matching requests with a Status and Retry-After, then recovers", async () => {
+Deno.test("failNext() answers matching requests as kube-apiserver does, a 429 as its priority and fairness throttles, then recovers", async () => {
   await withServer({}, async (server) => {
     server.failNext(2, { status: 429, retryAfterSeconds: 3, path: "watch" });
     const list = await getJson(slicesUrl(server, "default"));
     assert.equal(list.status, 200, "lists are not hit by a watch failure");
     for (let i = 0; i < 2; i++) {
-      const throttled = await getJson(
-        slicesUrl(server, "default", { watch: "true" }),
+      const throttled = await fetch(slicesUrl(server, "default", { watch: "true" }));
+      // As kube-apiserver v1.36.3's priority and fairness throttles (measured): Go's http.Error, no Status.
+      assert.deepEqual(
+        {
+          status: throttled.status,
+          type: throttled.headers.get("content-type"),
+          sniffing: throttled.headers.get("x-content-type-options"),
+          retryAfter: throttled.headers.get("retry-after"),
+          body: await throttled.text(),
+        },
+        {
+          status: 429,
+          type: "text/plain; charset=utf-8",
+          sniffing: "nosniff",
+          retryAfter: "3",
+          body: "Too many requests, please try again later.\n",
+        },
       );
-      assert.equal(throttled.status, 429);
-      assert.equal(throttled.headers.get("retry-after"), "3");
-      assert.deepEqual(throttled.body, {
-        kind: "Status",
-        apiVersion: "v1",
-        metadata: {},
-        status: "Failure",
-        message: "Too many requests, please try again later.",
-        reason: "TooManyRequests",
-        details: { retryAfterSeconds: 3 },
-        code: 429,
-      });
     }
     const stream = await watch(slicesUrl(server, "default", { watch: "true" }));
     await stream.cancel();
+
+    // With a message, a Status: the watch cache's 429 while it starts.
+    server.failNext(1, { status: 429, message: "storage is (re)initializing", retryAfterSeconds: 1 });
+    const starting = await getJson(slicesUrl(server, "default"));
+    assert.equal(starting.headers.get("retry-after"), "1");
+    assert.deepEqual(starting.body, {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: "storage is (re)initializing",
+      reason: "TooManyRequests",
+      details: { retryAfterSeconds: 1 },
+      code: 429,
+    });
 
     server.failNext(1, { status: 500, message: "etcd is down" });
     const broken = await getJson(slicesUrl(server, "default"));
@@ -238,6 +256,7 @@ Deno.test("failNext() answers matching requests with a Status and Retry-After, t
         "watch 429",
         "watch 429",
         "watch 200",
+        "list 429",
         "list 500",
         "list 403",
         "list 200",
@@ -1445,7 +1464,9 @@ Deno.test("failNext() refuses a failure left out or with a misspelt field, and a
     // Nothing refused was queued.
     assert.equal((await getJson(slicesUrl(server, "default"))).status, 200);
     server.failNext(1, { status: 429, retryAfterSeconds: 0, path: "list" });
-    assert.equal((await getJson(slicesUrl(server, "default"))).headers.get("retry-after"), "0");
+    const throttled = await fetch(slicesUrl(server, "default"));
+    await throttled.body?.cancel();
+    assert.equal(throttled.headers.get("retry-after"), "0");
   });
 });
 
