@@ -10,7 +10,7 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { isRecord } from "../base/_util.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from "../base/dns_label.ts";
-import { copyJson, sameJson } from "./_json_data.ts";
+import { sameJson } from "./_json_data.ts";
 import { annotationsSizeProblem, checkOwnerReferences, type OwnerReference } from "./_object_meta.ts";
 import {
   isLabelValue,
@@ -135,7 +135,7 @@ function normalizeEndpoint(
     out.hostname = endpoint.hostname;
   }
   if (endpoint.targetRef !== undefined) {
-    out.targetRef = copyJson(endpoint.targetRef);
+    out.targetRef = storedReference(endpoint.targetRef);
   }
   if (endpoint.nodeName !== undefined) {
     if (!isDns1123Subdomain(endpoint.nodeName)) {
@@ -149,9 +149,32 @@ function normalizeEndpoint(
   if (endpoint.zone !== undefined) out.zone = endpoint.zone;
   if (endpoint.hints !== undefined) {
     checkHints(key, `endpoints[${index}].hints`, endpoint.hints);
-    out.hints = copyJson(endpoint.hints);
+    out.hints = storedHints(endpoint.hints);
   }
   return out;
+}
+
+/** The fields of an ObjectReference, which kube-apiserver stores only when not empty (Go's `omitempty`). */
+const REFERENCE_FIELDS = ["kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"] as const;
+
+/** A `targetRef` as kube-apiserver stores it: its known fields that are not empty; others are dropped. */
+function storedReference(reference: NonNullable<Endpoint["targetRef"]>): NonNullable<Endpoint["targetRef"]> {
+  const stored: NonNullable<Endpoint["targetRef"]> = {};
+  for (const field of REFERENCE_FIELDS) {
+    const value = reference[field];
+    if (value !== undefined && value !== null && value !== "") stored[field] = value;
+  }
+  return stored;
+}
+
+/** Hints as kube-apiserver stores them: an empty list is left out (Go's `omitempty`), an entry keeps its `name`. */
+function storedHints(hints: NonNullable<Endpoint["hints"]>): NonNullable<Endpoint["hints"]> {
+  const stored: NonNullable<Endpoint["hints"]> = {};
+  for (const list of ["forZones", "forNodes"] as const) {
+    const entries = hints[list] ?? [];
+    if (entries.length > 0) stored[list] = entries.map(({ name }) => ({ name }));
+  }
+  return stored;
 }
 
 /**

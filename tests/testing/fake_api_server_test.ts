@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
-import type { InjectedFailure } from "@kgr/resolver/testing";
+import type { Endpoint, InjectedFailure, ObjectReference } from "@kgr/resolver/testing";
 import { BASE, fixture, getJson, slicesUrl, svc, waitFor, watch, within, withServer } from "./_helpers.ts";
 
 /** The 403 Status kube-apiserver v1.36.3 writes for a denied request. */
@@ -190,6 +190,28 @@ Deno.test("applySlice() stores a field set to undefined as one left out, as a re
     assert.deepEqual(undefinedFields.endpoints, absent.endpoints);
     assert.deepEqual(undefinedFields.ports, absent.ports);
     assert.deepEqual(server.slices()[1].endpoints, absent.endpoints);
+  });
+});
+
+Deno.test("applySlice() stores hints and a targetRef as kube-apiserver does: no empty list or field, no unknown one", async () => {
+  await withServer({}, (server) => {
+    const stored = server.applySlice({
+      metadata: { namespace: "default", name: "echo", labels: { "kubernetes.io/service-name": "echo" } },
+      addressType: "IPv4",
+      endpoints: [
+        {
+          addresses: ["10.0.0.1"],
+          targetRef: { kind: "Pod", namespace: "", name: "echo-0", extra: 1 } as ObjectReference,
+          hints: { forZones: [], forNodes: null } as unknown as Endpoint["hints"],
+        },
+        { addresses: ["10.0.0.2"], hints: { forZones: [{ name: "a", extra: 1 } as { name: string }] } },
+      ],
+    });
+    // As kube-apiserver v1.36.3 stores the same slice (measured with kubectl create --dry-run=server).
+    assert.deepEqual(stored.endpoints, [
+      { addresses: ["10.0.0.1"], conditions: {}, targetRef: { kind: "Pod", name: "echo-0" }, hints: {} },
+      { addresses: ["10.0.0.2"], conditions: {}, hints: { forZones: [{ name: "a" }] } },
+    ]);
   });
 });
 
