@@ -7,6 +7,7 @@
  * @module
  */
 
+import { isRecord } from "../base/_util.ts";
 import { sameJson } from "./_json_data.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label } from "../base/dns_label.ts";
 import { labelsProblem, qualifiedNameProblem } from "./_labels.ts";
@@ -170,9 +171,16 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"]
       targetPort,
     };
   });
+  const selector = spec.selector;
+  if (selector !== undefined && !(isRecord(selector) && Object.values(selector).every((v) => typeof v === "string"))) {
+    throw invalid(key, "spec.selector must map strings to strings");
+  }
+  const problem = selector === undefined ? undefined : labelsProblem("spec.selector", selector);
+  if (problem !== undefined) throw invalid(key, problem);
   return {
     ports,
-    ...(spec.selector === undefined ? {} : { selector: { ...spec.selector } }),
+    // As kube-apiserver stores it: an empty selector is left out (Go's `omitempty`).
+    ...(selector === undefined || Object.keys(selector).length === 0 ? {} : { selector: { ...selector } }),
     type: "ClusterIP",
     sessionAffinity: "None",
   };

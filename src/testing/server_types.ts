@@ -270,7 +270,8 @@ export interface FakeApiServer {
    * @returns A copy of the stored Service.
    * @throws {TypeError} When the Service is invalid (no namespace or name,
    * a namespace or name kube-apiserver would refuse, a port out of range,
-   * unnamed or repeated names among several ports).
+   * unnamed or repeated names among several ports, a label or selector key
+   * or value it would refuse).
    */
   applyService(service: ServiceInput): Service;
   /**

@@ -839,7 +839,7 @@ Deno.test("applySlice() refuses the node names, hints and IPv6 forms kube-apiser
   });
 });
 
-Deno.test("applySlice(), applyService() and applyNode() refuse the label keys and values kube-apiserver refuses", async () => {
+Deno.test("applySlice(), applyService() and applyNode() refuse the label keys and values kube-apiserver refuses, in a Service's selector too", async () => {
   await withServer({}, (server) => {
     const slice = (labels: Record<string, string>, annotations?: Record<string, string>) =>
       server.applySlice({
@@ -868,6 +868,15 @@ Deno.test("applySlice(), applyService() and applyNode() refuse the label keys an
       message: /metadata\.labels\["topology\.kubernetes\.io\/zone"\] is no label value.*current value is "zone a"/,
     });
     assert.throws(() => node({ "a/b/c": "x" }), /key "a\/b\/c" is no label key/);
+    const selected = (selector: Record<string, string>) =>
+      server.applyService({ metadata: { namespace: "default", name: "s" }, spec: { ports: [], selector } });
+    assert.throws(() => selected({ app: "a b" }), {
+      name: "TypeError",
+      message: /spec\.selector\["app"\] is no label value.*current value is "a b"/,
+    });
+    assert.throws(() => selected({ "Bad Key": "x" }), /spec\.selector key "Bad Key" is no label key/);
+    // Stored as kube-apiserver stores it: an empty selector is left out.
+    assert.equal(selected({}).spec.selector, undefined);
     slice({ "example.com/x": "" }, { "example.com/note": "free text, any length" });
     service({ app: "s" });
     node({ "topology.kubernetes.io/zone": "zone-a" });
