@@ -70,3 +70,19 @@ export function sameJson(a: unknown, b: unknown): boolean {
   for (const key in right) if (right[key] !== undefined) defined--;
   return defined === 0;
 }
+
+/**
+ * A copy of a string map with its keys sorted, as kube-apiserver writes a Go map (labels, annotations, a selector).
+ *
+ * @param map The map, e.g. labels.
+ * @returns The sorted copy.
+ *
+ * @example Labels as a real server serves them
+ * ```ts
+ * import { sortedMap } from "./_json_data.ts";
+ * console.log(Object.keys(sortedMap({ b: "1", a: "2" }))); // ["a", "b"]
+ * ```
+ */
+export function sortedMap(map: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
+}

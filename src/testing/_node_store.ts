@@ -7,6 +7,7 @@
  */
 
 import { isDns1123Subdomain } from "../base/dns_label.ts";
+import { sortedMap } from "./_json_data.ts";
 import { labelsProblem } from "./_labels.ts";
 import type { Node, NodeInput } from "./types.ts";
 
@@ -46,9 +47,7 @@ export function createNodeStore(): NodeStore {
       const problem = labels === undefined ? undefined : labelsProblem("metadata.labels", labels);
       if (problem !== undefined) throw new TypeError(`Cannot apply Node ${JSON.stringify(name)}: ${problem}`);
       // Keys sorted, as kube-apiserver writes a map: the same labels in another order are no change.
-      const kept = labels && Object.keys(labels).length > 0
-        ? Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
-        : undefined;
+      const kept = labels && Object.keys(labels).length > 0 ? sortedMap(labels) : undefined;
       const existing = nodes.get(name);
       if (existing && JSON.stringify(existing.metadata.labels) === JSON.stringify(kept)) {
         return { node: existing, changed: false };

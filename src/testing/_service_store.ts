@@ -8,7 +8,7 @@
  */
 
 import { isRecord } from "../base/_util.ts";
-import { sameJson } from "./_json_data.ts";
+import { sameJson, sortedMap } from "./_json_data.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label } from "../base/dns_label.ts";
 import { labelsProblem, qualifiedNameProblem } from "./_labels.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
@@ -102,7 +102,8 @@ function checkMetadata(input: ServiceInput) {
   return {
     namespace: metadata.namespace,
     name: metadata.name,
-    labels: labels && Object.keys(labels).length > 0 ? { ...labels } : undefined,
+    // Keys sorted, as kube-apiserver writes a map.
+    labels: labels && Object.keys(labels).length > 0 ? sortedMap(labels) : undefined,
   };
 }
 
@@ -180,7 +181,7 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"]
   return {
     ports,
     // As kube-apiserver stores it: an empty selector is left out (Go's `omitempty`).
-    ...(selector === undefined || Object.keys(selector).length === 0 ? {} : { selector: { ...selector } }),
+    ...(selector === undefined || Object.keys(selector).length === 0 ? {} : { selector: sortedMap(selector) }),
     type: "ClusterIP",
     sessionAffinity: "None",
   };

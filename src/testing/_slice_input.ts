@@ -10,7 +10,7 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { isRecord } from "../base/_util.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from "../base/dns_label.ts";
-import { sameJson } from "./_json_data.ts";
+import { sameJson, sortedMap } from "./_json_data.ts";
 import { annotationsSizeProblem, checkOwnerReferences, type OwnerReference } from "./_object_meta.ts";
 import {
   isLabelValue,
@@ -69,7 +69,8 @@ function stringMap(
   const problem = labelsProblem(field, value as Record<string, string>, annotations) ??
     (annotations ? annotationsSizeProblem(value as Record<string, string>) : undefined);
   if (problem !== undefined) throw invalidSlice(key, problem);
-  return Object.keys(value).length === 0 ? undefined : { ...(value as Record<string, string>) };
+  // Keys sorted, as kube-apiserver writes a map.
+  return Object.keys(value).length === 0 ? undefined : sortedMap(value as Record<string, string>);
 }
 
 /** The owner references to store, as kube-apiserver checks and stores them; undefined for none. */

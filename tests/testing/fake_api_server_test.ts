@@ -215,6 +215,26 @@ Deno.test("applySlice() stores hints and a targetRef as kube-apiserver does: no 
   });
 });
 
+Deno.test("labels, annotations and a selector are served with their keys sorted, as kube-apiserver writes a map", async () => {
+  await withServer({}, async (server) => {
+    const slice = endpointSlice({ namespace: "default", service: "echo", endpoints: [{ ip: "10.0.0.1" }] });
+    server.applySlice({ ...slice, metadata: { ...slice.metadata, annotations: { z: "1", a: "2" } } });
+    server.applyService({
+      metadata: { namespace: "default", name: "echo", labels: { z: "1", a: "2" } },
+      spec: { ports: [{ port: 80 }], selector: { z: "1", a: "2" } },
+    });
+    const served = await (await fetch(`${slicesUrl(server, "default")}`)).text();
+    // As kube-apiserver v1.36.3 serves a slice of endpointSlice() (measured: kubectl create, then a GET).
+    assert.match(
+      served,
+      /"labels":\{"endpointslice\.kubernetes\.io\/managed-by":"endpointslice-controller\.k8s\.io","kubernetes\.io\/service-name":"echo"\},"annotations":\{"a":"2","z":"1"\}/,
+    );
+    const service = await (await fetch(`${server.url}/api/v1/namespaces/default/services/echo`)).text();
+    assert.match(service, /"labels":\{"a":"2","z":"1"\}/);
+    assert.match(service, /"selector":\{"a":"2","z":"1"\}/);
+  });
+});
+
 Deno.test("failNext() answers matching requests as kube-apiserver does, a 429 as its priority and fairness throttles, then recovers", async () => {
   await withServer({}, async (server) => {
     server.failNext(2, { status: 429, retryAfterSeconds: 3, path: "watch" });
