@@ -25,6 +25,7 @@ import {
   unauthorized,
 } from "./_api_status.ts";
 import { documentEndpoint, negotiate } from "./_accept.ts";
+import { goDurationError } from "./_go_duration.ts";
 import { goJson } from "./_go_json.ts";
 import { type InfoDocument, infoDocument } from "./_discovery.ts";
 import type { AccessControl } from "./_access_control.ts";
@@ -224,6 +225,11 @@ export function createRequestHandler(
     route: Route,
     query: Record<string, string>,
   ): Promise<void> {
+    // As kube-apiserver reads the request deadline, before it authenticates: for any request but a watch.
+    const timeoutError = query.timeout && !(route.kind === "resource" && route.request.verb === "watch")
+      ? goDurationError(query.timeout)
+      : undefined;
+    if (timeoutError !== undefined) throw badRequest(`invalid timeout specified in the request URL - ${timeoutError}`);
     const who = caller(req, context.token());
     if (who === "unknown") throw unauthorized();
     const path = canonicalPath(record.path);

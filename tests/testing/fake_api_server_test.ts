@@ -235,6 +235,47 @@ Deno.test("labels, annotations and a selector are served with their keys sorted,
   });
 });
 
+Deno.test("a timeout Go cannot read gets kube-apiserver's 400 before authentication, on any request but a watch", async () => {
+  await withServer({ token: "good" }, async (server) => {
+    const refused = (duration: string) => ({
+      status: 400,
+      body: {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: `invalid timeout specified in the request URL - time: ${duration}`,
+        reason: "BadRequest",
+        code: 400,
+      },
+    });
+    const answer = async (url: string, token = "good") => {
+      const { status, body } = await getJson(url, { headers: { authorization: `Bearer ${token}` } });
+      return { status, body };
+    };
+    // As kube-apiserver v1.36.3 answers them (measured), for a bad token too: it reads the deadline first.
+    assert.deepEqual(
+      await answer(slicesUrl(server, "shop", { timeout: "30" })),
+      refused('missing unit in duration "30"'),
+    );
+    assert.deepEqual(await answer(`${server.url}/version?timeout=abc`, "bad"), refused('invalid duration "abc"'));
+    assert.deepEqual(await answer(`${server.url}/nope?timeout=1d`), refused('unknown unit "d" in duration "1d"'));
+    assert.deepEqual(
+      await answer(`${server.url}/api/v1/nodes/n1?timeout=99999999999h`),
+      refused('invalid duration "99999999999h"'),
+    );
+    // Go reads the first value; an empty one is none; a watch has no deadline, so its timeout is not read.
+    assert.equal((await answer(slicesUrl(server, "shop", { limit: "5" }) + "&timeout=1s&timeout=abc")).status, 200);
+    assert.equal((await answer(slicesUrl(server, "shop", { timeout: "" }))).status, 200);
+    assert.equal((await answer(slicesUrl(server, "shop", { timeout: "1m30s" }))).status, 200);
+    const watched = await fetch(slicesUrl(server, "shop", { watch: "1", timeout: "abc", timeoutSeconds: "1" }), {
+      headers: { authorization: "Bearer good" },
+    });
+    await watched.body?.cancel();
+    assert.equal(watched.status, 200);
+  });
+});
+
 Deno.test("failNext() answers matching requests as kube-apiserver does, a 429 as its priority and fairness throttles, then recovers", async () => {
   await withServer({}, async (server) => {
     server.failNext(2, { status: 429, retryAfterSeconds: 3, path: "watch" });
