@@ -92,6 +92,17 @@ const cases: [string, ResolverError, string | undefined, ResolverError | undefin
     report: false,
     delayMs: 1000,
   }],
+  // A server or proxy that ends every watch at once leaves the endpoints stale for good: client-go warns of each.
+  ["a second quick close in a row is reported", quickClose(3, 1000)!, WATCHING, quickClose(2, 1000)!, {
+    listFrom: WATCHING,
+    report: true,
+    delayMs: 1000,
+  }],
+  ["a quick close after another failure is not reported", quickClose(3, 1000)!, WATCHING, unavailable(), {
+    listFrom: WATCHING,
+    report: false,
+    delayMs: 1000,
+  }],
   ["a stall backs off and is reported", new StallError("stalled"), WATCHING, undefined, {
     listFrom: WATCHING,
     report: true,
@@ -131,7 +142,10 @@ Deno.test("planRetry() reports a first 403 before the slices were ever read: the
 });
 
 Deno.test("quickClose() fails a watch that ended before minWatchMs, not one that reached it", () => {
-  assert.match(quickClose(999, 1000)!.message, /^Watch closed after 999 ms, under the 1000 ms a served one lasts$/);
+  assert.match(
+    quickClose(999, 1000)!.message,
+    /^Watch closed after 999 ms without an event, under the 1000 ms a served one lasts: if this repeats, check that the proxies and load balancers on the way let a watch, a request that lasts minutes, stay open$/,
+  );
   assert.equal(quickClose(1000, 1000), undefined);
 });
 

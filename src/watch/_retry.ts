@@ -30,7 +30,7 @@ export class StallError extends KubeApiError {
   }
 }
 
-/** A watch that ended too soon after opening: retried with backoff, traced, not reported. */
+/** A watch that ended too soon after opening: retried with backoff; traced, and reported when the one before did so too. */
 export class QuickCloseError extends KubeApiError {}
 
 /**
@@ -76,7 +76,9 @@ export function isResourceVersionTooLarge(error: unknown): boolean {
 export function quickClose(lastedMs: number, minWatchMs: number): QuickCloseError | undefined {
   if (lastedMs >= minWatchMs) return undefined;
   return new QuickCloseError(
-    `Watch closed after ${Math.round(lastedMs)} ms, under the ${minWatchMs} ms a served one lasts`,
+    `Watch closed after ${Math.round(lastedMs)} ms without an event, under the ${minWatchMs} ms a served one lasts: ` +
+      "if this repeats, check that the proxies and load balancers on the way let a watch, a request that lasts " +
+      "minutes, stay open",
   );
 }
 
@@ -181,7 +183,7 @@ export interface Retry {
   /** After a failed streaming list: the next state comes from a LIST (see {@linkcode listInsteadOfStreaming}). */
   listInstead?: "refused" | "once";
   /**
-   * Whether the caller hears of the failure; routine ones (a resume point to relist, a quick close, a first 401
+   * Whether the caller hears of the failure; routine ones (a resume point to relist, a first quick close, a first 401
    * retried at once with fresh credentials, a first 403 once the slices were read, a first 429 with Retry-After)
    * are only traced.
    */
@@ -239,9 +241,12 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
   // And so is a first 429 with Retry-After: the API server's priority and fairness asks to wait, which client-go
   // does unreported (up to 10 times): calls made meanwhile wait for the retry rather than fail.
   const throttled = status === 429 && error instanceof KubeApiError && error.retryAfterSeconds !== undefined;
-  const routine = (status === 401 || (status === 403 && restarting) || throttled) &&
-    firstInARow(error, context.previous);
-  return { listFrom: context.listFrom, report: !(error instanceof QuickCloseError) && !routine, delayMs };
+  // And so is a first quick close; a second in a row is not: a server or proxy that ends every watch at once leaves
+  // the endpoints stale for good, and client-go warns of each ("very short watch").
+  const quick = error instanceof QuickCloseError && !(context.previous instanceof QuickCloseError);
+  const routine = quick ||
+    (status === 401 || (status === 403 && restarting) || throttled) && firstInARow(error, context.previous);
+  return { listFrom: context.listFrom, report: !routine, delayMs };
 }
 
 /**
