@@ -46,8 +46,9 @@ export async function runCli(cli: CliProcess): Promise<number> {
   const hold = setInterval(() => {}, HOLD_MS);
   // GRPC_TRACE is for programs that use the library: its lines would land in the middle of the CLI's own output.
   setTraceSink(undefined);
-  // The library's warnings (a Deno process that may not read ZONE) go out in the CLI's terms too.
-  setWarningSink((text) => cli.stderr.write(`kgr-resolver: ${text}\n`));
+  // The library's warnings (a Deno process that may not read ZONE) go out in the CLI's terms too, until the CLI is
+  // done: a program or test that runs it and then uses the library gets them on standard error again.
+  const librarysWarnings = setWarningSink((text) => cli.stderr.write(`kgr-resolver: ${text}\n`));
   try {
     const command = parseArgs(cli.args);
     const warning = command.kind === "watch" || command.kind === "check" ? ignoredNamespaceWarning(command) : undefined;
@@ -76,5 +77,6 @@ export async function runCli(cli: CliProcess): Promise<number> {
     return 1;
   } finally {
     clearInterval(hold);
+    setWarningSink(librarysWarnings);
   }
 }

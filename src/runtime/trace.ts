@@ -55,19 +55,24 @@ export function warnOnce(keys: readonly string[], message: string): void {
 }
 
 /**
- * Installs the sink that receives warnings in place of standard error (the CLI's, which says them in its own terms).
+ * Installs the sink that receives warnings in place of standard error (the CLI's, which says them in its own terms),
+ * until the one it replaces is installed again.
  *
  * @param next The new sink.
+ * @returns The sink it replaces, to put back when done.
  *
  * @example
  * ```ts
  * import { setWarningSink, warnOnce } from "./trace.ts";
- * setWarningSink((text) => console.error(`kgr-resolver: ${text}`));
+ * const previous = setWarningSink((text) => console.error(`kgr-resolver: ${text}`));
  * warnOnce(["ZONE"], "this Deno process may not read ZONE"); // kgr-resolver: this Deno process may not read ZONE
+ * setWarningSink(previous);
  * ```
  */
-export function setWarningSink(next: TraceSink): void {
+export function setWarningSink(next: TraceSink): TraceSink {
+  const previous = warningSink;
   warningSink = next;
+  return previous;
 }
 
 /**
