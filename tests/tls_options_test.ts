@@ -33,6 +33,19 @@ Deno.test("tlsOptions() says plainly that a CA holds no CERTIFICATE block, and w
   );
 });
 
+Deno.test("tlsOptions() says that a CA's CERTIFICATE block was cut short before its END line", () => {
+  // It said "it holds no CERTIFICATE block (only CERTIFICATE)", and to add the BEGIN line it has.
+  const cut = ca.slice(0, ca.indexOf("-----END CERTIFICATE-----"));
+  assert.throws(
+    () => tlsOptions({ ca: cut, caSource: "certificate-authority /tmp/ca.pem" }),
+    {
+      message: "Cannot trust the CA in certificate-authority /tmp/ca.pem: its -----BEGIN CERTIFICATE----- line has " +
+        "no -----END CERTIFICATE----- line after it (was it cut short?): replace it with the PEM of the cluster's CA " +
+        "certificate, a -----BEGIN CERTIFICATE----- block",
+    },
+  );
+});
+
 Deno.test("tlsOptions() leaves the system roots when there is no CA", () => {
   assert.deepEqual(tlsOptions({ caSource: "the runtime's default CA roots" }), { rejectUnauthorized: true });
 });

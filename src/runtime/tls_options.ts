@@ -59,8 +59,8 @@ export function tlsOptions(tls: TlsSettings): TlsOptions {
  * @param pem The CA bundle.
  * @param source Where it comes from, for the message (`certificate-authority-data of cluster "prod"`).
  * @returns The blocks that parse, one after the other.
- * @throws {Error} When it holds no `CERTIFICATE` block (a key only) or none that parses, naming `source`: kubectl
- * refuses such a CA too.
+ * @throws {Error} When it holds no whole `CERTIFICATE` block (a key only, one cut short) or none that parses, naming
+ * `source`: kubectl refuses such a CA too.
  *
  * @example A bundle with one certificate
  * ```ts
@@ -73,11 +73,9 @@ export function trustedCertificates(pem: string, source: string): string {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
   const parsed = blocks.filter(parses);
   if (blocks.length === 0) {
-    const others = [...new Set(Array.from(pem.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g), (match) => match[1]))];
     throw new Error(
-      `Cannot trust the CA in ${source}: it holds no CERTIFICATE block` +
-        (others.length > 0 ? ` (only ${others.join(", ")})` : "") +
-        ": replace it with the PEM of the cluster's CA certificate, a -----BEGIN CERTIFICATE----- block",
+      `Cannot trust the CA in ${source}: ${noCertificateBlock(pem)}: replace it with the PEM of the cluster's CA ` +
+        "certificate, a -----BEGIN CERTIFICATE----- block",
     );
   }
   if (parsed.length === 0) {
@@ -87,6 +85,18 @@ export function trustedCertificates(pem: string, source: string): string {
     );
   }
   return `${parsed.join("\n")}\n`;
+}
+
+/**
+ * Why a CA bundle holds no whole `CERTIFICATE` block: one cut short before its END line (a copy cut off), or only
+ * blocks of other kinds (a key), named.
+ */
+function noCertificateBlock(pem: string): string {
+  if (pem.includes("-----BEGIN CERTIFICATE-----")) {
+    return "its -----BEGIN CERTIFICATE----- line has no -----END CERTIFICATE----- line after it (was it cut short?)";
+  }
+  const others = [...new Set(Array.from(pem.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g), (match) => match[1]))];
+  return `it holds no CERTIFICATE block${others.length > 0 ? ` (only ${others.join(", ")})` : ""}`;
 }
 
 function parses(block: string): boolean {
