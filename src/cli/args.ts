@@ -123,6 +123,8 @@ export function parseArgs(args: readonly string[]): CliCommand {
   const values = new Map<string, string>();
   const switches = new Set<string>();
   const positional: string[] = [];
+  /** A flag whose value is a target in a scheme of the app's own: the target taken for it, if none is left. */
+  let tookTarget: { name: string; value: string } | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--") {
@@ -152,13 +154,11 @@ export function parseArgs(args: readonly string[]): CliCommand {
     else if (VALUE_FLAGS.has(name)) {
       const value = name === arg ? args[++i] : arg.slice(name.length).replace(/^=/, "");
       if (value === undefined) throw new UsageError(`Cannot use ${name}: it needs a value: run kgr-resolver --help`);
-      // "--zone kubernetes:///echo.prod:grpc": the value was left out, and the target taken for it (in any scheme).
-      if (name === arg && (/^kubernetes:/i.test(value) || isTarget(value))) {
-        throw new UsageError(
-          `Cannot use ${name}: it needs a value, and took the target ${JSON.stringify(value)} for it: ` +
-            `give the value right after ${name}`,
-        );
-      }
+      // "--zone kubernetes:///echo.prod:grpc": the value was left out, and the target taken for it.
+      if (name === arg && /^kubernetes:/i.test(value)) throw tookTargetError(name, value);
+      // In another scheme (k8s:///echo.prod:grpc), only when no target is left: kubectl takes any context name, and
+      // one named by its server's URL (https://kubernetes.default.svc) parses as a target too.
+      if (name === arg && tookTarget === undefined && isTarget(value)) tookTarget = { name, value };
       // Shells expand ~ only at the start of a word: in --kubeconfig=~/k it reaches us as is, and names no file.
       if (name === "--kubeconfig" && name !== arg && /^~(\/|$)/.test(value)) {
         throw new UsageError(
@@ -182,6 +182,7 @@ export function parseArgs(args: readonly string[]): CliCommand {
   const check = positional[0] === "check";
   // "watch" names the default command, as check names its own: kgr-resolver watch TARGET follows TARGET.
   const targets = check || positional[0] === "watch" ? positional.slice(1) : positional;
+  if (targets.length === 0 && tookTarget !== undefined) throw tookTargetError(tookTarget.name, tookTarget.value);
   if (targets.length !== 1) {
     throw new UsageError(
       targets.length === 0
@@ -266,6 +267,14 @@ function targetOf(input: string): Target {
     }
     throw new TargetError(input, `target must start with a scheme and "//": give it as ${form}`);
   }
+}
+
+/** The error for a value flag that took the target for its value (`--zone kubernetes:///echo.prod:grpc`). */
+function tookTargetError(name: string, value: string): UsageError {
+  return new UsageError(
+    `Cannot use ${name}: it needs a value, and took the target ${JSON.stringify(value)} for it: ` +
+      `give the value right after ${name}`,
+  );
 }
 
 /** Whether a value is a target that parses: `k8s:///echo.prod:grpc` too, for a scheme given to `register()`. */

@@ -65,6 +65,15 @@ Deno.test("parseArgs() reads check, with the default timeout and no locality", (
   });
 });
 
+Deno.test("parseArgs() takes a context named by its server's URL when a target follows, as kubectl takes it", () => {
+  // It said the target "https://kubernetes.default.svc" was taken for --context's value: it parses as one.
+  for (const context of ["https://kubernetes.default.svc", "https://kubernetes.default:443"]) {
+    const command = parseArgs(["--context", context, TARGET]) as WatchCommand;
+    assert.equal(command.cluster.context, context);
+    assert.equal(command.input, TARGET);
+  }
+});
+
 Deno.test("parseArgs() takes -n as kubectl does: -n NS, -nNS and -n=NS", () => {
   for (const args of [["-n", "shop"], ["-nshop"], ["-n=shop"], ["--namespace=shop"]]) {
     const command = parseArgs([...args, "kubernetes:///echo:grpc"]);
