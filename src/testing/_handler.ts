@@ -32,7 +32,7 @@ import type { AccessControl } from "./_access_control.ts";
 import type { FailureQueue } from "./_failures.ts";
 import { listSlices } from "./_list.ts";
 import { firstValues, watchResourceVersion } from "./_request_options.ts";
-import { type RequestAttributes, requestAttributes } from "./_request_info.ts";
+import { isLongRunning, type RequestAttributes, requestAttributes } from "./_request_info.ts";
 import { canonicalPath, isPublicInfo, recordedKind, type Route, routeOf } from "./_routes.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
 import type { NodeStore } from "./_node_store.ts";
@@ -225,17 +225,16 @@ export function createRequestHandler(
     route: Route,
     query: Record<string, string>,
   ): Promise<void> {
-    // As kube-apiserver reads the request deadline, before it authenticates: for any request but a watch.
-    const timeoutError = query.timeout && !(route.kind === "resource" && route.request.verb === "watch")
-      ? goDurationError(query.timeout)
-      : undefined;
+    // What RBAC sees of the request, read only for a 403 or a timeout.
+    const attributes = () => requestAttributes(record.method, record.path, query);
+    // As kube-apiserver reads the request deadline, before it authenticates: for any request but a long-running one
+    // (a watch, served here or not), which has none.
+    const timeoutError = query.timeout && !isLongRunning(attributes()) ? goDurationError(query.timeout) : undefined;
     if (timeoutError !== undefined) throw badRequest(`invalid timeout specified in the request URL - ${timeoutError}`);
     const who = caller(req, context.token());
     if (who === "unknown") throw unauthorized();
     const path = canonicalPath(record.path);
     const review = context.access.reviewOf(record.method, path);
-    // What RBAC sees of the request, read only for a 403.
-    const attributes = () => requestAttributes(record.method, record.path, query);
     if (who === "anonymous" && !isPublicInfo(record.method, path)) throw forbiddenRequest(ANONYMOUS, attributes());
     const deniedUser = route.kind !== "resource" && review === undefined
       ? context.access.deniedOutsideServedResources(attributes())

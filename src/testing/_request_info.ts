@@ -29,6 +29,32 @@ const VERBS: Record<string, string> = {
   DELETE: "delete",
 };
 
+/** The verbs kube-apiserver serves without a request deadline (the `LongRunningFunc` it builds). */
+const LONG_RUNNING_VERBS = new Set(["watch", "proxy"]);
+
+/** The subresources it serves so. */
+const LONG_RUNNING_SUBRESOURCES = new Set(["attach", "exec", "proxy", "log", "portforward"]);
+
+/**
+ * Whether kube-apiserver serves a request as long-running, as its `BasicLongRunningRequestCheck` with the verbs and
+ * subresources above decides: such a request has no deadline, so its `timeout` parameter is never read.
+ *
+ * @param request The request's attributes, from {@linkcode requestAttributes}.
+ * @returns Whether it is long-running.
+ *
+ * @example A watch of Nodes, and a LIST
+ * ```ts
+ * import { isLongRunning, requestAttributes } from "./_request_info.ts";
+ * console.log(isLongRunning(requestAttributes("GET", "/api/v1/nodes", { watch: "1" }))); // true
+ * console.log(isLongRunning(requestAttributes("GET", "/api/v1/nodes", {}))); // false
+ * ```
+ */
+export function isLongRunning(request: RequestAttributes): boolean {
+  if (LONG_RUNNING_VERBS.has(request.verb)) return true;
+  if (request.kind === "path") return request.path.startsWith("/debug/pprof/");
+  return request.subresource !== undefined && LONG_RUNNING_SUBRESOURCES.has(request.subresource);
+}
+
 /**
  * Reads what RBAC authorizes for a request.
  *
