@@ -546,10 +546,12 @@ Deno.test("runReflector() treats a watch that closes at once as a failure, so it
   assert.deepEqual(scripted.times("watch"), [0, 20, 60, 140], "each quick close backs off: 20, 40, 80 ms");
   // The first is traced only; each one after it in a row is reported, as the endpoints get no update meanwhile.
   assert.deepEqual(errors.map((error) => error.message.replace(/ after \d+ ms/, "")), [
-    "Watch closed without an event, under the 1000 ms a served one lasts: if this repeats, check that the proxies " +
-    "and load balancers on the way let a watch, a request that lasts minutes, stay open",
-    "Watch closed without an event, under the 1000 ms a served one lasts: if this repeats, check that the proxies " +
-    "and load balancers on the way let a watch, a request that lasts minutes, stay open",
+    "Watch closed without an event, under the 1000 ms a served one lasts (reported when the one before it closed " +
+    "so too): check that the proxies and load balancers on the way let a watch, a request that lasts minutes, stay " +
+    "open",
+    "Watch closed without an event, under the 1000 ms a served one lasts (reported when the one before it closed " +
+    "so too): check that the proxies and load balancers on the way let a watch, a request that lasts minutes, stay " +
+    "open",
   ]);
 });
 

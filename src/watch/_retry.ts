@@ -76,9 +76,9 @@ export function isResourceVersionTooLarge(error: unknown): boolean {
 export function quickClose(lastedMs: number, minWatchMs: number): QuickCloseError | undefined {
   if (lastedMs >= minWatchMs) return undefined;
   return new QuickCloseError(
-    `Watch closed after ${Math.round(lastedMs)} ms without an event, under the ${minWatchMs} ms a served one lasts: ` +
-      "if this repeats, check that the proxies and load balancers on the way let a watch, a request that lasts " +
-      "minutes, stay open",
+    `Watch closed after ${Math.round(lastedMs)} ms without an event, under the ${minWatchMs} ms a served one lasts ` +
+      "(reported when the one before it closed so too): check that the proxies and load balancers on the way let " +
+      "a watch, a request that lasts minutes, stay open",
   );
 }
 
