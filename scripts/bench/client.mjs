@@ -42,7 +42,11 @@ process.stdin.resume();
 const deadline = setTimeout(exit, maxSeconds * 1000);
 deadline.unref?.();
 
-const start = now();
+// Set once the client's library is loaded, as the Go original's clock starts in main(), its packages initialized.
+let start;
+const loaded = () => {
+  start = now();
+};
 const total = services.length * perService;
 let remaining = total;
 const firstSeen = () => {
@@ -63,6 +67,7 @@ function walk(snapshot, at) {
 
 async function runOurs() {
   const { watchEndpoints } = await import("@kgr/resolver");
+  loaded();
   const cluster = { server, ...(token ? { token } : {}), ...(caFile ? { caFile } : {}) };
   let index = 0;
   for (const service of services) {
@@ -102,8 +107,10 @@ async function runRaw() {
   const headers = token ? { authorization: `Bearer ${token}` } : {};
   const base = `${server}/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices?labelSelector=` +
     encodeURIComponent(`kubernetes.io/service-name=${services[0]}`);
+  const rawGet = await loadRawGet();
+  loaded();
   const ca = caFile ? await (await import("node:fs/promises")).readFile(caFile, "utf8") : undefined;
-  const get = await rawGet(headers, ca);
+  const get = rawGet(headers, ca);
   let watch;
   if (watchList) {
     const response = await get(
@@ -144,11 +151,13 @@ async function runRaw() {
   }
 }
 
-/** A GET returning the status and the body's chunks, with the runtime's own client and the CA when given. */
-async function rawGet(headers, ca) {
+/**
+ * The runtime's own client, loaded: given the headers and the CA, a GET returning the status and the body's chunks.
+ */
+async function loadRawGet() {
   const signal = controller.signal;
   if (globalThis.Bun) {
-    return async (url) => {
+    return (headers, ca) => async (url) => {
       const response = await fetch(url, { headers, signal, tls: ca ? { ca } : undefined });
       return { status: response.status, body: response.body };
     };
@@ -156,20 +165,27 @@ async function rawGet(headers, ca) {
   if (!globalThis.Deno) {
     const http = await import("node:http");
     const https = await import("node:https");
-    const agents = { "http:": new http.Agent({ keepAlive: true }), "https:": new https.Agent({ keepAlive: true, ca }) };
-    return (url) =>
-      new Promise((resolve, reject) => {
-        const target = new URL(url);
-        const client = target.protocol === "https:" ? https : http;
-        client.get(target, { headers, signal, agent: agents[target.protocol] }, (response) =>
-          resolve({ status: response.statusCode, body: response })).on("error", reject);
-      });
+    return (headers, ca) => {
+      const agents = {
+        "http:": new http.Agent({ keepAlive: true }),
+        "https:": new https.Agent({ keepAlive: true, ca }),
+      };
+      return (url) =>
+        new Promise((resolve, reject) => {
+          const target = new URL(url);
+          const client = target.protocol === "https:" ? https : http;
+          client.get(target, { headers, signal, agent: agents[target.protocol] }, (response) =>
+            resolve({ status: response.statusCode, body: response })).on("error", reject);
+        });
+    };
   }
   const undici = await import("undici");
-  const dispatcher = new undici.Agent({ connect: ca ? { ca } : {} });
-  return async (url) => {
-    const response = await undici.request(url, { headers, signal, dispatcher });
-    return { status: response.statusCode, body: response.body };
+  return (headers, ca) => {
+    const dispatcher = new undici.Agent({ connect: ca ? { ca } : {} });
+    return async (url) => {
+      const response = await undici.request(url, { headers, signal, dispatcher });
+      return { status: response.statusCode, body: response.body };
+    };
   };
 }
 
@@ -182,6 +198,7 @@ async function collect(chunks) {
 /** @kubernetes/client-node's informer on EndpointSlices, one per subscriber, as its users write it. */
 async function runInformer() {
   const k8s = await import("@kubernetes/client-node");
+  loaded();
   const kc = new k8s.KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: "bench", server, ...(caFile ? { caFile } : { skipTLSVerify: true }) }],

@@ -193,9 +193,8 @@ function subscribersTable(results: CoreResults): string[] {
     "",
     "**1,000 subscribers over 50 Services,** one client process per peer on the fake server: the watches and " +
     "LISTs the server received (50 is one watch per Service), the process's RSS, and the time until every " +
-    "subscriber had its endpoints, counted from the client script's start: for a JavaScript client it includes " +
-    "loading its library (ours or client-node), where the Go original's is compiled in and its clock starts in " +
-    "`main`; in brackets the ratio to the best of the Go original and client-node.",
+    "subscriber had its endpoints, counted once the client's library is loaded (ours or client-node), as the Go " +
+    "original's clock starts in `main`; in brackets the ratio to the best of the Go original and client-node.",
     "",
     "| client | API watches / LISTs | RSS | first resolution |",
     "| --- | --- | --- | --- |",
@@ -216,8 +215,8 @@ function bigServiceTable(results: CoreResults): string[] {
   return [
     "",
     "**A Service of 5,000 endpoints in 50 slices,** fake server, one client process at a time: time to the " +
-    "first resolution (from the client script's start, loading its library included, as above), RSS, and CPU time per update as one slice changes at a time (the median of the peer's " +
-    "processes), with the endpoints each update hands on; in brackets the ratio to client-node's informer. The " +
+    "first resolution (once its library is loaded, as above), RSS, and CPU time per update as one slice changes " +
+    "at a time (the median of the peer's processes), with the endpoints each update hands on; in brackets the ratio to client-node's informer. The " +
     "Go original does not merge slices: its first resolution is its first slice, and each update hands gRPC " +
     "that slice's 100 endpoints only.",
     "",
