@@ -11,6 +11,7 @@ import type { ClusterAccess } from "../cluster/types.ts";
 import type { Status } from "../base/endpoint_slice.ts";
 import { KubeApiError } from "../base/errors.ts";
 import { lookupRefusedByDeno } from "../runtime/http_client.ts";
+import { isBunRequestLimit } from "../runtime/bun_request_slots.ts";
 import { describeCause } from "../base/_describe_cause.ts";
 import { encodeBase64, isRecord } from "../base/_util.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
@@ -324,6 +325,8 @@ export function networkError(
   if (detail !== described || withoutCredentials(shown, authorization, access.proxyUrl) !== shown) cause = undefined;
   const options = cause === undefined ? {} : { cause };
   const withoutUrls = detail.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "");
+  // Neither the proxy nor the server is at fault: the request was not sent.
+  if (isBunRequestLimit(cause)) return new KubeApiError(`Cannot ${verb} ${where}: ${detail}`, options);
   const lookupRefused = lookupRefusedByDeno(cause);
   if (refusedByRuntime(cause) || lookupRefused) {
     // Deno refused the HTTP client (undici, which reads variables of its own) a permission: the server is not at fault.

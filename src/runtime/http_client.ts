@@ -24,6 +24,7 @@
 
 import type { Socket } from "node:net";
 import { caughtPeerCertificate } from "./_caught_peer_certificate.ts";
+import { takeBunRequestSlot } from "./bun_request_slots.ts";
 import { settledOnAbort } from "./abortable.ts";
 import { type HttpClient, type HttpResponse, readableResponse } from "./http_response.ts";
 import { nodeHttpClient } from "./node_http_client.ts";
@@ -72,18 +73,59 @@ export async function createHttpClient({ tls, proxyUrl, proxySource }: HttpClien
 
 /**
  * Bun's `fetch`, for a cluster reached through an HTTP(S) proxy only: its pending requests hold the process
- * (README, "Process lifetime"), but it speaks to proxies, which `node_http_client.ts` does not.
+ * (README, "Process lifetime"), but it speaks to proxies, which `node_http_client.ts` does not. Each request holds
+ * one of Bun's request slots until its body ends (`bun_request_slots.ts`): past the last one, a request fails
+ * rather than waiting forever.
  */
 function bunFetchClient(tls: TlsSettings, proxy: string): HttpClient {
   const { servername, ...rest } = tlsOptions(tls);
   const options: Record<string, unknown> = { ...rest, ...(servername !== undefined ? { serverName: servername } : {}) };
   return {
     async fetch(url, init) {
-      const response = await fetch(url, { ...init, tls: options, proxy } as RequestInit);
-      return { response, chunks: response.body };
+      const signal = init.signal ?? undefined;
+      const releaseSlot = takeBunRequestSlot();
+      const release = () => {
+        signal?.removeEventListener("abort", release);
+        releaseSlot();
+      };
+      signal?.addEventListener("abort", release, { once: true });
+      try {
+        const response = await fetch(url, { ...init, tls: options, proxy } as RequestInit);
+        const { status, statusText, headers } = response;
+        const body = response.body === null ? null : releasedAtEnd(response.body, release);
+        if (body === null) release();
+        const tracked = new Response(body, { status, statusText, headers });
+        return { response: tracked, chunks: tracked.body };
+      } catch (error) {
+        release();
+        throw error;
+      }
     },
     close() {},
   };
+}
+
+/** `body`, calling `release` once it has ended, failed or been cancelled. */
+function releasedAtEnd(body: ReadableStream<Uint8Array>, release: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          release();
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (error) {
+        release();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      release();
+      return reader.cancel(reason);
+    },
+  });
 }
 
 async function undiciClient(

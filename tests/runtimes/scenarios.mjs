@@ -817,6 +817,46 @@ export const scenarios = {
     }
   },
 
+  async "through a proxy, a watch past Bun's cap on requests in flight fails with what to set, never waits silently"() {
+    // Bun sends at most BUN_CONFIG_MAX_HTTP_REQUESTS (256 by default) fetch requests at once, and a proxied
+    // cluster is reached through its fetch: 5 Services under a cap of 3 left 2 of them without a first snapshot,
+    // with no error. Node and Deno have no such cap: every Service gets its snapshot.
+    const ca = await fixture("ca.pem");
+    const api = await startTlsApi();
+    const proxy = await startConnectProxy();
+    const services = ["s0", "s1", "s2", "s3", "s4"];
+    for (const [i, service] of services.entries()) {
+      api.applySlice(endpointSlice({
+        namespace: NAMESPACE,
+        service,
+        port: { name: "grpc", port: 8080 },
+        endpoints: [{ ip: `10.1.1.${i + 1}`, pod: service }],
+      }));
+    }
+    const kubeconfig = api.kubeconfig({ ca, namespace: NAMESPACE });
+    Object.assign(kubeconfig.clusters[0].cluster, { "tls-server-name": "localhost", "proxy-url": proxy.url });
+    const cases = Object.fromEntries(
+      services.map((
+        service,
+      ) => [service, { target: `kubernetes:///${service}.${NAMESPACE}:grpc`, cluster: { kubeconfig } }]),
+    );
+    try {
+      const { stdout } = await runChild("concurrent_results_child.mjs", [JSON.stringify(cases)], {
+        BUN_CONFIG_MAX_HTTP_REQUESTS: "3",
+      });
+      const results = Object.values(JSON.parse(stdout));
+      const snapshots = results.filter(Array.isArray);
+      const errors = results.filter((result) => !Array.isArray(result));
+      if (onBun) {
+        assert.ok(snapshots.length >= 1 && snapshots.length <= 3, stdout);
+        assert.ok(errors.length >= 2, stdout);
+        for (const error of errors) assert.match(error, /^KubeApiError: Cannot .*BUN_CONFIG_MAX_HTTP_REQUESTS/, stdout);
+      } else assert.deepEqual(results, services.map((service) => [service]));
+    } finally {
+      await Promise.all([api.close(), proxy.close()]);
+    }
+  },
+
   async "proxy-url: socks5 where the runtime can, quietly; other schemes are a ConfigError at load"() {
     const ca = await fixture("ca.pem");
     const api = await startTlsApi();
