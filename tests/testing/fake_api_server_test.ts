@@ -904,6 +904,8 @@ Deno.test("applySlice() refuses the node names, hints and IPv6 forms kube-apiser
         [{ addresses: ["FD00::1"] }, /addresses\[0\] must be in canonical form.*"FD00::1".*"fd00::1"/],
         [{ addresses: ["fd00:0:1:0:0:1:0:1"] }, /addresses\[0\] must be in canonical form.*"fd00:0:1::1:0:1"/],
         [{ addresses: ["::ffff:10.0.0.1"] }, /addresses\[0\] must not be an IPv4-mapped IPv6 address/],
+        // kube-apiserver v1.36.3 refuses it written in hex too: "must not be an IPv4-mapped IPv6 address".
+        [{ addresses: ["::ffff:a00:1"] }, /addresses\[0\] must not be an IPv4-mapped IPv6 address/],
         [{ addresses: ["fe80::1%eth0"] }, /addresses must be IPv6 addresses: current value is "fe80::1%eth0"/],
       ] as const
     ) {
