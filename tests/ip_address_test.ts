@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ipAddressBytes, isLoopbackHost, samePrefix } from "../src/base/ip_address.ts";
+import { ipAddressBytes, isIpv4, isLoopbackHost, samePrefix } from "../src/base/ip_address.ts";
 
 Deno.test("ipAddressBytes() reads IPv4 as ::ffff:a.b.c.d and IPv6 in every spelling", () => {
   assert.deepEqual([...ipAddressBytes("10.0.0.1")!], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 10, 0, 0, 1]);
@@ -7,6 +7,15 @@ Deno.test("ipAddressBytes() reads IPv4 as ::ffff:a.b.c.d and IPv6 in every spell
   assert.deepEqual(ipAddressBytes("::ffff:10.0.0.1"), ipAddressBytes("10.0.0.1"));
   for (const text of ["example.com", "10.0.0.256", "1.2.3", "fd00:::1", "[::1]", ""]) {
     assert.equal(ipAddressBytes(text), undefined, text);
+  }
+});
+
+Deno.test("isIpv4() is true for IPv4 addresses and IPv4-mapped ones in either spelling, as Go's To4", () => {
+  for (const [text, ipv4] of [["10.0.0.1", true], ["::ffff:10.0.0.1", true], ["::ffff:a00:1", true], ["::", false]]) {
+    assert.equal(isIpv4(ipAddressBytes(text as string)!), ipv4, text as string);
+  }
+  for (const text of ["fd00::1", "::a00:1", "::1:ffff:a00:1", "64:ff9b::a00:1"]) {
+    assert.equal(isIpv4(ipAddressBytes(text)!), false, text);
   }
 });
 

@@ -106,6 +106,24 @@ Deno.test("proxyFromEnvironment() matches an IP server only with IP and CIDR ent
   }
 });
 
+Deno.test("proxyFromEnvironment() takes an IPv4 server into an IPv4 NO_PROXY range only, as Go's IPNet.Contains", () => {
+  // What Go 1.26's http.ProxyFromEnvironment chose: ::/0 exempted fd00::1 but not 10.1.2.3, which our 16-byte form
+  // writes as ::ffff:10.1.2.3 (inside ::/0); an IPv4-mapped range covers IPv4 servers, an IPv4 range no IPv6 one.
+  const table: [string, string, string][] = [
+    ["https://10.1.2.3:6443", "::/0", PROXY],
+    ["https://10.1.2.3:6443", "::/8", PROXY],
+    ["https://[::ffff:10.1.2.3]:6443", "::/0", PROXY],
+    ["https://[fd00::1]:6443", "::/0", "direct"],
+    ["https://10.1.2.3:6443", "::ffff:0:0/96", "direct"],
+    ["https://10.1.2.3:6443", "::ffff:10.0.0.0/104", "direct"],
+    ["https://[::ffff:10.1.2.3]:6443", "10.0.0.0/8", "direct"],
+    ["https://[fd00::1]:6443", "0.0.0.0/0", PROXY],
+  ];
+  for (const [server, noProxy, expected] of table) {
+    assert.equal(chosen(server, { HTTPS_PROXY: PROXY, NO_PROXY: noProxy }), expected, `${server} ${noProxy}`);
+  }
+});
+
 Deno.test("proxyUrlProblem() accepts http, https and socks5 where the runtime can, as client-go", () => {
   const node = { runtime: "Node", schemes: ["http", "https", "socks5"] };
   const bun = { runtime: "Bun", schemes: ["http", "https"] };

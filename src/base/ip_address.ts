@@ -47,9 +47,27 @@ const IPV4_MAPPED = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 0, 
 /** `::1`. */
 const IPV6_LOOPBACK = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 
+/**
+ * Whether an address from {@linkcode ipAddressBytes} is an IPv4 one: written as such, or IPv4-mapped
+ * (`::ffff:10.0.0.1`, `::ffff:a00:1`), as Go's `net.IP.To4` and `netip.Addr.Is4In6` tell.
+ *
+ * @param ip The address.
+ * @returns True for an address in `::ffff:0:0/96`.
+ *
+ * @example
+ * ```ts
+ * import { ipAddressBytes, isIpv4 } from "./ip_address.ts";
+ * console.log(isIpv4(ipAddressBytes("10.0.0.1")!), isIpv4(ipAddressBytes("::ffff:a00:1")!)); // true true
+ * console.log(isIpv4(ipAddressBytes("fd00::1")!)); // false
+ * ```
+ */
+export function isIpv4(ip: Uint8Array): boolean {
+  return samePrefix(ip, IPV4_MAPPED, 96);
+}
+
 /** Whether an address from {@linkcode ipAddressBytes} is a loopback address: 127.0.0.0/8 or `::1`. */
 function isLoopback(ip: Uint8Array): boolean {
-  return samePrefix(ip, IPV4_MAPPED, 96) ? ip[12] === 127 : samePrefix(ip, IPV6_LOOPBACK, 128);
+  return isIpv4(ip) ? ip[12] === 127 : samePrefix(ip, IPV6_LOOPBACK, 128);
 }
 
 /**

@@ -25,7 +25,7 @@
  */
 
 import { ConfigError } from "../base/errors.ts";
-import { ipAddressBytes, isLoopbackHost, samePrefix } from "../base/ip_address.ts";
+import { ipAddressBytes, isIpv4, isLoopbackHost, samePrefix } from "../base/ip_address.ts";
 import { type ProxySupport, proxySupport } from "../runtime/proxy_support.ts";
 import { trace, warnOnce } from "../runtime/trace.ts";
 import { quoteUrl } from "./server_url.ts";
@@ -290,7 +290,8 @@ function excluded(list: string, host: string, port: string, ip: Uint8Array | und
     if (cidr) {
       const range = ipAddressBytes(cidr[1]);
       const bits = Number(cidr[2]) + (range && !cidr[1].includes(":") ? 96 : 0);
-      if (ip && range && bits <= 128 && samePrefix(ip, range, bits)) return true;
+      // As Go's IPNet.Contains: an IPv4 server only in an IPv4 (or IPv4-mapped) range, so ::/0 names no IPv4 one.
+      if (ip && range && bits <= 128 && isIpv4(ip) === isIpv4(range) && samePrefix(ip, range, bits)) return true;
       continue;
     }
     const withPort = /^(\[[^\]]*\]|[^:]*):(\d+)$/.exec(entry);

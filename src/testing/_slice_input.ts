@@ -9,7 +9,7 @@
 
 import { isIPv4, isIPv6 } from "node:net";
 import { isRecord } from "../base/_util.ts";
-import { ipAddressBytes } from "../base/ip_address.ts";
+import { ipAddressBytes, isIpv4 } from "../base/ip_address.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from "../base/dns_label.ts";
 import { sameJson, sortedMap } from "./_json_data.ts";
 import { annotationsSizeProblem, checkOwnerReferences, type OwnerReference } from "./_object_meta.ts";
@@ -205,9 +205,7 @@ const SUBDOMAIN_ADVICE =
 function checkIPv6Form(key: string, field: string, address: string): void {
   // Go's netip.Addr.Is4In6, whichever way the address is written (`::ffff:10.0.0.1` or `::ffff:a00:1`).
   const bytes = ipAddressBytes(address);
-  if (
-    bytes !== undefined && bytes.subarray(0, 10).every((byte) => byte === 0) && bytes[10] === 255 && bytes[11] === 255
-  ) {
+  if (bytes !== undefined && isIpv4(bytes)) {
     throw invalidSlice(
       key,
       `${field} must not be an IPv4-mapped IPv6 address, as kube-apiserver requires: current value is ${
