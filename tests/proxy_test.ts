@@ -124,6 +124,23 @@ Deno.test("proxyFromEnvironment() takes an IPv4 server into an IPv4 NO_PROXY ran
   }
 });
 
+Deno.test("proxyFromEnvironment() reads NO_PROXY's host:port entries as Go's net.SplitHostPort", () => {
+  // What Go 1.26's http.ProxyFromEnvironment (kubectl v1.36.3 too, against an API server at [fd00:66::2]) chose: a
+  // bracketed address without a port is no host:port pair, and matches nothing; an empty port matches any.
+  const table: [string, string, string][] = [
+    ["https://[fd00::1]:6443", "[fd00::1]", PROXY],
+    ["https://[fd00::1]", "[fd00::1]", PROXY],
+    ["https://[fd00::1]:6443", "[fd00::1]:", "direct"],
+    ["https://10.0.0.1:6443", "10.0.0.1:", "direct"],
+    ["https://api.example.com:6443", "example.com:", "direct"],
+    ["https://[fd00::1]:6443", "fd00::1", "direct"],
+    ["https://[fd00::1]:6443", "[fd00::1]:6443", "direct"],
+  ];
+  for (const [server, noProxy, expected] of table) {
+    assert.equal(chosen(server, { HTTPS_PROXY: PROXY, NO_PROXY: noProxy }), expected, `${server} ${noProxy}`);
+  }
+});
+
 Deno.test("proxyUrlProblem() accepts http, https and socks5 where the runtime can, as client-go", () => {
   const node = { runtime: "Node", schemes: ["http", "https", "socks5"] };
   const bun = { runtime: "Bun", schemes: ["http", "https"] };

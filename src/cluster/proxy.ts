@@ -294,9 +294,11 @@ function excluded(list: string, host: string, port: string, ip: Uint8Array | und
       if (ip && range && bits <= 128 && isIpv4(ip) === isIpv4(range) && samePrefix(ip, range, bits)) return true;
       continue;
     }
-    const withPort = /^(\[[^\]]*\]|[^:]*):(\d+)$/.exec(entry);
-    const name = (withPort ? withPort[1] : entry).replace(/^\[(.*)\]$/, "$1");
-    if (withPort && withPort[2] !== port) continue;
+    // As Go's net.SplitHostPort: `[fd00::1]:6443` and `[fd00::1]:` (any port) name fd00::1, but `[fd00::1]` alone
+    // is no host and port, and so in Go's httpproxy a name with brackets, which matches no server.
+    const withPort = /^(\[[^\]]*\]|[^:]*):(\d*)$/.exec(entry);
+    const name = withPort ? withPort[1].replace(/^\[(.*)\]$/, "$1") : entry;
+    if (withPort && withPort[2] !== "" && withPort[2] !== port) continue;
     const entryIp = ipAddressBytes(name);
     if (entryIp) {
       if (ip && samePrefix(ip, entryIp, 128)) return true;
