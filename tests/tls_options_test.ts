@@ -62,6 +62,15 @@ Deno.test("tlsOptions() sends no server name that is an IP address and checks th
   );
 });
 
+Deno.test("tlsOptions() takes a bracketed IPv6 server name as the address, as kubectl does", () => {
+  // kubectl v1.36.3 lists with tls-server-name "[::1]" against a certificate for IP ::1; it was sent in SNI, and a
+  // Node server answered with an "illegal parameter" alert.
+  const options = tlsOptions({ caSource: "ca.pem", serverName: "[fd00::1]" });
+  assert.equal(options.servername, undefined);
+  const certificate = { subject: { CN: "kube-apiserver" }, subjectaltname: "IP Address:FD00:0:0:0:0:0:0:1" };
+  assert.equal(options.checkServerIdentity!("::1", certificate as never), undefined);
+});
+
 Deno.test("tlsOptions() sends a server name that is a DNS name", () => {
   const options = tlsOptions({ caSource: "ca.pem", serverName: "kubernetes.default.svc" });
   assert.deepEqual(options, { rejectUnauthorized: true, servername: "kubernetes.default.svc" });

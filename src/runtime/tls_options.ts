@@ -5,8 +5,9 @@
  * it made Deno's `node:tls` throw an uncaught error after the handshake, and Node and Bun fail verification
  * when it came first.
  *
- * A `tls-server-name` that is an IP address is sent in no SNI (Node warns, Deno and Bun refuse an IP there, and
- * kubectl sends none) and is checked against the certificate's IP addresses, as kubectl does.
+ * A `tls-server-name` that is an IP address (an IPv6 one with or without brackets) is sent in no SNI (Node warns,
+ * Deno and Bun refuse an IP there, and kubectl sends none) and is checked against the certificate's IP addresses,
+ * as kubectl does.
  *
  * @module
  */
@@ -47,7 +48,9 @@ export function tlsOptions(tls: TlsSettings): TlsOptions {
   if (tls.ca) options.ca = trustedCertificates(tls.ca, tls.caSource);
   if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
   const name = tls.serverName;
-  if (name && isIP(name)) options.checkServerIdentity = (_host, certificate) => checkServerIdentity(name, certificate);
+  // As Go's VerifyHostname and SNI: `[fd00::1]` is the IP address fd00::1 (else sent in SNI, which servers refuse).
+  const ip = name?.replace(/^\[(.*)\]$/, "$1");
+  if (ip && isIP(ip)) options.checkServerIdentity = (_host, certificate) => checkServerIdentity(ip, certificate);
   else if (name) options.servername = name;
   return options;
 }
