@@ -72,7 +72,7 @@ export function createSubsetter(size: number, seed: number): Subsetter {
       for (let i = 0; i < endpoints.length; i++) {
         const endpoint = endpoints[i];
         const key = endpoint.podName ?? `${endpoint.addresses[0].host}|${endpoint.addresses[0].port}`;
-        (endpoint.preferred ? preferred : others).offer(rendezvousScore(seed, key), i);
+        (endpoint.preferred ? preferred : others).offer(rendezvousScore(seed, key), key, i);
       }
       const kept = [...preferred.indexes(), ...others.indexes()].sort((a, b) => a - b);
       return kept.map((index) => endpoints[index]);
@@ -81,12 +81,14 @@ export function createSubsetter(size: number, seed: number): Subsetter {
 }
 
 /**
- * The indexes of the `size` highest scores offered, ties going to the lower index (so the result is
- * deterministic): a heap of the best so far, its worst on top. Thousands of endpoints cost one comparison each,
- * and a heap step for the few that enter, rather than a sort of them all.
+ * The indexes of the `size` highest scores offered, ties going to the lower key and then to the lower index (so the
+ * result does not depend on the endpoints' order: distinct keys can share a score, as their 32-bit hashes can be
+ * equal): a heap of the best so far, its worst on top. Thousands of endpoints cost one comparison each, and a heap
+ * step for the few that enter, rather than a sort of them all.
  */
 class BestScores {
   readonly #scores: Uint32Array;
+  readonly #keys: string[] = [];
   readonly #indexes: Uint32Array;
   #count = 0;
 
@@ -95,50 +97,63 @@ class BestScores {
     this.#indexes = new Uint32Array(size);
   }
 
-  /** Offers a score; indexes must come in increasing order (a later equal score loses the tie). */
-  offer(score: number, index: number): void {
-    const scores = this.#scores;
-    const indexes = this.#indexes;
-    if (this.#count < scores.length) {
-      // Sift up: the new entry loses every tie (its index is the highest), so it rises past equal scores too.
+  /** Offers an endpoint's score and key; indexes must come in increasing order (a later equal one loses the tie). */
+  offer(score: number, key: string, index: number): void {
+    if (this.#count < this.#scores.length) {
+      // Sift up: the new entry rises past every entry that ranks above it, so that the worst is on top.
       let at = this.#count++;
       while (at > 0) {
         const parent = (at - 1) >> 1;
-        if (scores[parent] < score) break;
-        scores[at] = scores[parent];
-        indexes[at] = indexes[parent];
+        if (this.#below(parent, score, key, index)) break;
+        this.#move(parent, at);
         at = parent;
       }
-      scores[at] = score;
-      indexes[at] = index;
+      this.#put(at, score, key, index);
       return;
     }
-    if (score <= scores[0]) return;
-    // Sift down from the top, which the new entry replaces; it stays above children of equal scores (it loses ties).
+    // Most endpoints score below the worst kept: one comparison each.
+    if (score < this.#scores[0] || !this.#below(0, score, key, index)) return;
+    // Sift down from the top, which the new entry replaces; it stays above children that rank above it.
     const count = this.#count;
     let at = 0;
     while (true) {
       let child = 2 * at + 1;
       if (child >= count) break;
-      if (child + 1 < count && worse(scores, indexes, child + 1, child)) child++;
-      if (scores[child] >= score) break;
-      scores[at] = scores[child];
-      indexes[at] = indexes[child];
+      const right = child + 1;
+      if (right < count && this.#below(right, this.#scores[child], this.#keys[child], this.#indexes[child])) {
+        child = right;
+      }
+      if (!this.#below(child, score, key, index)) break;
+      this.#move(child, at);
       at = child;
     }
-    scores[at] = score;
-    indexes[at] = index;
+    this.#put(at, score, key, index);
   }
 
   /** The kept indexes, in no particular order. */
   indexes(): Uint32Array {
     return this.#indexes.subarray(0, this.#count);
   }
-}
 
-/** Whether the heap's entry `a` ranks below entry `b`: a lower score, or the same score and a later index. */
-function worse(scores: Uint32Array, indexes: Uint32Array, a: number, b: number): boolean {
-  return scores[a] < scores[b] || (scores[a] === scores[b] && indexes[a] > indexes[b]);
+  /** Whether the heap's entry `at` ranks below the given one: a lower score, else a greater key, else a later index. */
+  #below(at: number, score: number, key: string, index: number): boolean {
+    const other = this.#scores[at];
+    if (other !== score) return other < score;
+    const otherKey = this.#keys[at];
+    return otherKey === key ? this.#indexes[at] > index : otherKey > key;
+  }
+
+  #move(from: number, to: number): void {
+    this.#scores[to] = this.#scores[from];
+    this.#keys[to] = this.#keys[from];
+    this.#indexes[to] = this.#indexes[from];
+  }
+
+  #put(at: number, score: number, key: string, index: number): void {
+    this.#scores[at] = score;
+    this.#keys[at] = key;
+    this.#indexes[at] = index;
+  }
 }
 
 /** The smallest subset seed: seeds are 32-bit, signed or not (-1 and 4294967295 are the same seed). */
