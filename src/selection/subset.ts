@@ -3,9 +3,10 @@
  * uses a stable pseudo-random subset of `k` endpoints, so that thousands of
  * clients and thousands of pods do not make clients × pods connections. Every
  * endpoint gets a score from the client's seed and the endpoint's identity;
- * the subset is the `k` best. Churn moves as few clients as possible: an
- * endpoint that leaves takes its clients to the next best one each, and one
- * that arrives takes only the clients it now outranks. Topology is kept: the
+ * the subset is the `k` best. One endpoint added or removed changes at most
+ * one member of a subset: an endpoint that leaves takes its clients to the
+ * next best one each, and one that arrives takes only the clients it now
+ * outranks (a rollout, which does both, changes a subset about twice over). Topology is kept: the
  * preferred endpoints and the others (failover) are subset apart.
  *
  * @module
