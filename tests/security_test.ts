@@ -80,7 +80,7 @@ function verifiedIdentityCheckRemoved(path: string, text: string): string {
   return text
     .replace('import { checkServerIdentity, type ConnectionOptions } from "node:tls";', "")
     .replace('| "rejectUnauthorized" | "checkServerIdentity"', "")
-    .replace("options.checkServerIdentity = (_host, certificate) => checkServerIdentity(name, certificate);", "")
+    .replace("options.checkServerIdentity = (_host, certificate) => checkServerIdentity(ip, certificate);", "")
     .replace(/^\s*\*.*$/gm, "");
 }
 
