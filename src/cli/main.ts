@@ -45,7 +45,8 @@ export async function runCli(cli: CliProcess): Promise<number> {
   // until it is done, or Node would end it in the middle of a request.
   const hold = setInterval(() => {}, HOLD_MS);
   // GRPC_TRACE is for programs that use the library: its lines would land in the middle of the CLI's own output.
-  setTraceSink(undefined);
+  // A program or test that runs the CLI gets its diagnostics back once it is done, as its warnings below.
+  const librarysTraces = setTraceSink(undefined);
   // The library's warnings (a Deno process that may not read ZONE) go out in the CLI's terms too, until the CLI is
   // done: a program or test that runs it and then uses the library gets them on standard error again.
   const librarysWarnings = setWarningSink((text) => cli.stderr.write(`kgr-resolver: ${text}\n`));
@@ -78,5 +79,6 @@ export async function runCli(cli: CliProcess): Promise<number> {
   } finally {
     clearInterval(hold);
     setWarningSink(librarysWarnings);
+    setTraceSink(librarysTraces);
   }
 }

@@ -77,12 +77,23 @@ export function setWarningSink(next: TraceSink): TraceSink {
 
 /**
  * Installs the sink that receives diagnostic lines (the grpc-js adapter
- * installs grpc-js tracing); `undefined` removes it.
+ * installs grpc-js tracing); `undefined` removes it, and `null` goes back to
+ * the environment's (`GRPC_TRACE`, read at the next line).
  *
  * @param next The new sink.
+ * @returns The sink it replaces (`null` when the environment was not read for one yet), to put back when done.
+ *
+ * @example Silencing diagnostics for a while
+ * ```ts
+ * import { setTraceSink } from "./trace.ts";
+ * const previous = setTraceSink(undefined);
+ * setTraceSink(previous);
+ * ```
  */
-export function setTraceSink(next: TraceSink | undefined): void {
+export function setTraceSink(next: TraceSink | undefined | null): TraceSink | undefined | null {
+  const previous = sink;
   sink = next;
+  return previous;
 }
 
 /** Standard error, when `GRPC_TRACE` names `kubernetes_resolver` (or `all`) and `GRPC_VERBOSITY` is `DEBUG`. */
