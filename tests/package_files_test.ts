@@ -36,3 +36,10 @@ Deno.test("both packages ship every file that a shipped document links to or sho
     }
   }
 });
+
+Deno.test("the scoped npm package is published public: npm publishes a scoped package restricted by default", async () => {
+  const manifest = JSON.parse(await read("package.json"));
+  assert.ok(manifest.name.startsWith("@"), manifest.name);
+  // Without it, a first `npm publish` without --access public fails (or makes it private on a paid account).
+  assert.equal(manifest.publishConfig?.access, "public");
+});
