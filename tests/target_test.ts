@@ -462,6 +462,12 @@ const ERRORS: [string, string, string][] = [
     "IP addresses are not supported",
   ],
   ["kubernetes:///10.0.0.1:80", "an IPv4 address", "IP addresses are not supported"],
+  // Without brackets, an IPv6 address was refused for its colons ('expected at most one ":"'), as if mistyped.
+  ["kubernetes:///fe80::1", "an IPv6 address without brackets", "an IP address is not a Service name"],
+  ["kubernetes://fe80::1", "an IPv6 address without brackets as authority", "an IP address is not a Service name"],
+  ["kubernetes:///fe80::1%eth0:80", "a scoped IPv6 address without brackets", "an IP address is not a Service name"],
+  ["kubernetes:///::ffff:10.0.0.1:80", "an IPv4-mapped IPv6 address and a port", "an IP address is not a Service name"],
+  ["kubernetes:///[fe80::1]:80", "a bracketed IPv6 address", 'grpc-js\'s own "ipv4:" or "ipv6:" scheme'],
   ["kubernetes:///svc:a:80", "two colons", 'expected at most one ":"'],
   [
     "kubernetes:///svc.ns: 80",

@@ -35,6 +35,7 @@
 
 import { DNS_1123_LABEL_RULE, isDns1123Label } from "./dns_label.ts";
 import { TargetError } from "./errors.ts";
+import { ipAddressBytes } from "./ip_address.ts";
 
 /**
  * A parsed target: the Kubernetes service to resolve, and which of its ports.
@@ -94,6 +95,10 @@ const FORM = '"kubernetes:///svc.ns:port"';
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
 /** Four dot-separated numbers: an IPv4 address, never a Service in a namespace. */
 const IPV4_ADDRESS = /^\d{1,3}(\.\d{1,3}){3}$/;
+/** What is wrong with a target that names an IP address, and the grpc-js schemes that dial one. */
+const IP_ADDRESS_PROBLEM = "IP addresses are not supported: an IP address is not a Service name, and this resolver " +
+  `resolves Services: name one, as in ${FORM}, or dial the address with grpc-js's own "ipv4:" or "ipv6:" scheme ` +
+  '(as in "ipv6:[fe80::1]:8080"), or a host name with "dns:"';
 const DOMAIN_LABEL = /^[A-Za-z0-9_-]{1,63}$/;
 const DIGITS = /^[0-9]+$/;
 /** Whitespace, control and format characters (U+200B zero-width space, U+00AD soft hyphen): invisible in a message. */
@@ -166,7 +171,7 @@ export function parseTarget(target: string): Target {
     );
   }
   if (/[[\]]/.test(rest)) {
-    fail(`IP addresses are not supported: name a service, as in ${FORM}`);
+    fail(IP_ADDRESS_PROBLEM);
   }
 
   // The three shapes, as the Go kuberesolver tells them apart:
@@ -280,6 +285,16 @@ export function formatTarget(target: Target): string {
 }
 
 /**
+ * Whether `text` is an IPv6 address without brackets, with or without a zone (`%eth0`) and a port after it:
+ * `fe80::1`, `fe80::1%eth0`, `::ffff:10.0.0.1:80`.
+ */
+function isIpv6Address(text: string): boolean {
+  const address = text.replace(/%.*/, "");
+  return ipAddressBytes(address) !== undefined ||
+    ipAddressBytes(address.slice(0, address.lastIndexOf(":"))) !== undefined;
+}
+
+/**
  * Parses `svc[.ns[.svc[.cluster-domain]]][:port]`; with `namespace` (the
  * authority of `scheme://ns/svc:port`) only `svc[:port]`.
  */
@@ -296,13 +311,14 @@ function parseEndpoint(
   }
   const colon = text.indexOf(":");
   if (colon !== text.lastIndexOf(":")) {
+    if (isIpv6Address(text)) fail(IP_ADDRESS_PROBLEM);
     fail(
       `expected at most one ":", before the port: current value is ${JSON.stringify(text)}`,
     );
   }
   const host = colon === -1 ? text : text.slice(0, colon);
   // Service names may be all digits, so an address would otherwise read as service "10" in namespace "0".
-  if (IPV4_ADDRESS.test(host)) fail(`IP addresses are not supported: name a service, as in ${FORM}`);
+  if (IPV4_ADDRESS.test(host)) fail(IP_ADDRESS_PROBLEM);
   const labels = host.split(".");
   const service = labels[0];
   checkService(service, fail);
