@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import { type ExecConfig, execCredentials, maskCredentials } from "../src/cluster/exec_credentials.ts";
+import { type ExecConfig, execCredentials } from "../src/cluster/exec_credentials.ts";
+import { maskCredentials } from "../src/cluster/_mask_credentials.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
 import { heldExecPlugin as runExecPlugin } from "./_held_exec_plugin.ts";
 import { readTextFile } from "../src/runtime/files.ts";
