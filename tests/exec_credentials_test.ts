@@ -437,6 +437,50 @@ Deno.test("maskCredentials() keeps the value of a name that says where a secret 
   assert.equal(maskCredentials("client_secret_file=/etc/cs token=t9"), "client_secret_file=/etc/cs token=[redacted]");
 });
 
+Deno.test("maskCredentials() masks an Authorization header's credential after any scheme, and a secret said in words", () => {
+  const cases: [string, string][] = [
+    // The scheme was taken for the value: "Authorization: [redacted] tk-9f3e".
+    ["Authorization: Token tk-9f3e", "Authorization: Token [redacted]"],
+    ["proxy-authorization: Negotiate YIIG9f3e, retrying", "proxy-authorization: Negotiate [redacted], retrying"],
+    ["Authorization: Basic YWxpY2U6cHc=", "Authorization: Basic [redacted]"],
+    ['{"Authorization": "Token tk-9f3e"}', '{"Authorization": "[redacted]"}'],
+    ["token_type: Bearer", "token_type: Bearer"],
+    // Said in words: the value was quoted as it was.
+    ["login failed: the password is hunter2x, try again", "login failed: the password is [redacted], try again"],
+    ["client secret was 'cs 9f3e'.", "client secret was '[redacted]'."],
+    ["API key is ak_9f3e.", "API key is [redacted]."],
+    // A value followed by a comma keeps the comma only.
+    ["refresh failed for token=abc, retrying", "refresh failed for token=[redacted], retrying"],
+  ];
+  for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
+});
+
+Deno.test("maskCredentials() masks a YAML block scalar's lines, up to the next key as indented as its own", () => {
+  const cases: [string, string][] = [
+    // The indicator was masked, and the lines with the secret were quoted as they were.
+    ["token: |\n  tk-9f3e\n  tk-7a1b\nnext: 1", "token: |\n  [redacted]\nnext: 1"],
+    [
+      "user:\n  client-secret: >- # from the vault\n    cs-9f3e\n\n    cs-7a1b\n  name: alice",
+      "user:\n  client-secret: >- # from the vault\n    [redacted]\n  name: alice",
+    ],
+    ["password: |2+\n   pw-9f3e  \n", "password: |2+\n   [redacted]  \n"],
+    ["token: |", "token: [redacted]"],
+  ];
+  for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
+});
+
+Deno.test("maskCredentials() leaves a secret's name followed by ordinary words readable", () => {
+  for (
+    const text of [
+      "error: the token is expired, log in again",
+      "the password is incorrect",
+      "password is required",
+      "API key is not-valid for this project",
+      "Token expired: run kubelogin again",
+    ]
+  ) assert.equal(maskCredentials(text), text);
+});
+
 Deno.test("maskCredentials() masks long base64 runs with / . = and PEM blocks whole", () => {
   assert.equal(
     maskCredentials("InvalidSignature: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY was refused"),

@@ -9,8 +9,10 @@
 /**
  * A plugin's words with what looks like a credential masked (a verbose or debugging plugin may print the one it
  * refreshed): PEM blocks, JWTs, `Bearer x`, the password in a URL (`https://user:x@host`), the value of a name that
- * holds a secret word (`token=x`, `AWS_SECRET_ACCESS_KEY=x`, `"access_token":"x"`, `clientSecret: x`) unless it says
- * where one is kept (`token_file=/path`), and long runs of base64 or hex.
+ * holds a secret word (`token=x`, `AWS_SECRET_ACCESS_KEY=x`, `"access_token":"x"`, `clientSecret: x`, a YAML block
+ * `token: |`, an `Authorization: Token x` header's credential) unless it says where one is kept (`token_file=/path`),
+ * a secret said in words unless it reads as a word (`the password is x`, not `the token is expired`), and long runs
+ * of base64 or hex.
  */
 export function maskCredentials(text: string): string {
   const named = maskSecretValues(
@@ -20,6 +22,12 @@ export function maskCredentials(text: string): string {
       // A JWT; its parts also with base64's padding and alphabet, as some issuers write them.
       .replace(/\beyJ[\w+/-]*=*\.[\w+/-]*=*\.[\w+/-]*=*/g, "[redacted]")
       .replace(/\b(bearer|basic)\s+[^\s"',;]+/gi, "$1 [redacted]")
+      // A secret said in words (`the password is hunter2`), unless it reads as one (`the token is expired`).
+      .replace(SECRET_IN_WORDS, (all, said: string, quote?: string, _quoted?: string, bare?: string) => {
+        if (quote !== undefined) return `${said}${quote}[redacted]${quote}`;
+        const [, word, punctuation] = /^(.*?)([.:!?)]*)$/.exec(bare!)!;
+        return /^[A-Za-z]+(?:-[A-Za-z]+)*$/.test(word) ? all : `${said}[redacted]${punctuation}`;
+      })
       // A URL's password: a proxy or token endpoint with its credentials (`https://user:x@host`).
       .replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*:)[^\s/?#@]+@/gi, "$1[redacted]@"),
   );
@@ -37,6 +45,13 @@ export function maskCredentials(text: string): string {
 }
 
 /**
+ * A name of a secret, `is` or `was`, and what follows: in quotes (2, 3) or a word (4), whose trailing punctuation
+ * is not the secret's.
+ */
+const SECRET_IN_WORDS =
+  /(\b(?:password|passwd|passphrase|secret|token|api[ _-]?key)\s+(?:is|was)\s+)(?:(["'])([^"'\n]*)\2|([^\s"',;]+))/gi;
+
+/**
  * `text` with the value of each name that holds a secret word masked: `token=x`, `"access_token": "x"`, the JSON
  * that a log line quotes (`\"password\":\"x\"`); not of one that says where a secret is kept (`token_file=/path`).
  * A value in quotes is masked to its closing quote, spaces and commas included (`password: "correct horse"`). A pair
@@ -51,14 +66,72 @@ function maskSecretValues(text: string): string {
     const [whole, , name, quote] = match;
     const start = match.index + whole.length;
     const value = valueAt(text, start, quote);
-    if (value === "" || !isSecretName(name) || namesPlace(name) || /^(bearer|basic)$/i.test(value)) {
+    if (value === "" || !isSecretName(name) || namesPlace(name)) {
       pair.lastIndex = start;
       continue;
     }
-    masked += text.slice(done, start) + "[redacted]";
-    done = pair.lastIndex = start + value.length;
+    const [from, to] = secretSpan(text, match.index, name, quote, start, value);
+    if (from === to) {
+      pair.lastIndex = start;
+      continue;
+    }
+    masked += text.slice(done, from) + "[redacted]";
+    done = pair.lastIndex = to;
   }
   return masked + text.slice(done);
+}
+
+/**
+ * Where the secret of a secret-named pair lies, as `[from, to)`: its value; an `Authorization` header's credential
+ * after its scheme, which stays readable (`Authorization: Token [redacted]`, any scheme); the lines of a YAML block
+ * scalar (`token: |` and the more indented lines after it); none for a token type (`token_type: Bearer`).
+ */
+function secretSpan(
+  text: string,
+  nameAt: number,
+  name: string,
+  quote: string,
+  start: number,
+  value: string,
+): [number, number] {
+  const end = start + value.length;
+  if (quote === "" && BLOCK_INDICATOR.test(value)) return blockScalar(text, nameAt, end) ?? [start, end];
+  if (quote === "" && /authorization$/i.test(name) && /^[A-Za-z][\w.+-]*$/.test(value)) {
+    const credential = /[ \t]+([^\s"',;]+)/y;
+    credential.lastIndex = end;
+    const found = credential.exec(text);
+    if (found) return [credential.lastIndex - found[1].length, credential.lastIndex];
+  }
+  return /^(bearer|basic)$/i.test(value) ? [start, start] : [start, end];
+}
+
+/** A YAML block scalar's indicator (`|`, `>-`, `|2+`): its value is on the lines after it. */
+const BLOCK_INDICATOR = /^[|>][1-9+-]{0,2}$/;
+
+/**
+ * The lines of a YAML block scalar whose indicator ends at `from`, as `[from, to)` from its first character to its
+ * last: those after it that are more indented than the line of its name (`nameAt`), blank ones within. `undefined`
+ * when more than a comment follows the indicator on its line, or no line does.
+ */
+function blockScalar(text: string, nameAt: number, from: number): [number, number] | undefined {
+  const lineStart = text.lastIndexOf("\n", nameAt - 1) + 1;
+  const indent = /^[ \t]*/.exec(text.slice(lineStart, nameAt))![0].length;
+  const lineAfter = (at: number) => text.indexOf("\n", at) === -1 ? text.length : text.indexOf("\n", at);
+  let at = lineAfter(from);
+  if (!/^[ \t]*(?:#.*)?$/.test(text.slice(from, at))) return undefined;
+  let first: number | undefined;
+  let last = at;
+  while (at < text.length) {
+    const line = text.slice(at + 1, lineAfter(at + 1));
+    const lineIndent = /^[ \t]*/.exec(line)![0].length;
+    if (line.trim() !== "") {
+      if (lineIndent <= indent) break;
+      first ??= at + 1 + lineIndent;
+      last = at + 1 + line.trimEnd().length;
+    }
+    at += 1 + line.length;
+  }
+  return first === undefined ? undefined : [first, last];
 }
 
 /**
