@@ -352,6 +352,44 @@ Deno.test("execCredentials() keeps the path of a failing plugin's flag that name
   );
 });
 
+Deno.test("execCredentials() keeps the path that a failing plugin's key flag takes, and masks a key that is not one", async () => {
+  const dir = await Deno.makeTempDir();
+  // Its error names the key file it could not read, which was quoted as [redacted], as if it were the key.
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    'echo "open $2: no such file (api key $4, ssh key $5)" >&2\nexit 1',
+  );
+  const args = [
+    "--client-key",
+    "/home/alice/.kube/client.key",
+    "--api-key",
+    "k9f3eK9f3e",
+    "--ssh-key=~/.ssh/id_ed25519",
+  ];
+  const error = await rejectsConfig(
+    execCredentials(execConfig(command, V1, { args }), { run: runExecPlugin }).authorization(),
+    /it said: open \/home\/alice\/\.kube\/client\.key: no such file \(api key \[redacted\], ssh key --ssh-key=~\/\.ssh\/id_ed25519\): run/,
+  );
+  assert.ok(!error.message.includes("k9f3e"), error.message);
+});
+
+Deno.test("maskCredentials() keeps a path that a key-named field holds, and masks a key that is not a path", () => {
+  const cases: [string, string][] = [
+    ["open --client-key=/etc/tls/key.pem: no such file", "open --client-key=/etc/tls/key.pem: no such file"],
+    ["client_key: ./certs/client.key missing", "client_key: ./certs/client.key missing"],
+    // Go's error for a missing file: the name before its colon is a file's, not a key's.
+    [
+      "open /etc/kubernetes/pki/client.key: no such file or directory",
+      "open /etc/kubernetes/pki/client.key: no such file or directory",
+    ],
+    ['{"sshKey":"~/.ssh/id_ed25519"}', '{"sshKey":"~/.ssh/id_ed25519"}'],
+    ["private_key: C:\\keys\\k.pem", "private_key: C:\\keys\\k.pem"],
+    ["--api-key=ak9 --key=k9 apikey=/ak9", "--api-key=[redacted] --key=[redacted] apikey=[redacted]"],
+  ];
+  for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
+});
+
 Deno.test("execCredentials() masks what looks like a credential in a failing plugin's standard error", async () => {
   const dir = await Deno.makeTempDir();
   const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl";

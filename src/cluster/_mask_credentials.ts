@@ -59,15 +59,21 @@ const SECRET_IN_WORDS =
  */
 function maskSecretValues(text: string): string {
   // A name, in quotes or JSON-escaped quotes or none, then `=` or `:`, then the quote that opens its value, if any.
-  const pair = /((?:\\?["'])?)([A-Za-z][\w.-]*)\1\s*[=:]\s*((?:\\?["'])?)/g;
+  // Not the end of a path: `open /home/a/client.key: no such file` names a file, and its error is no key.
+  const pair = /(?<![\w./\\])((?:\\?["'])?)([A-Za-z][\w.-]*)\1\s*[=:]\s*((?:\\?["'])?)/g;
   let masked = "";
   let done = 0;
   for (let match = pair.exec(text); match !== null; match = pair.exec(text)) {
     const [whole, , name, quote] = match;
     const start = match.index + whole.length;
     const value = valueAt(text, start, quote);
-    if (value === "" || !isSecretName(name) || namesPlace(name)) {
+    if (value === "" || !isSecretName(name)) {
       pair.lastIndex = start;
+      continue;
+    }
+    // A path is not read for pairs: `--client-key=/etc/key.pem: no such file` holds no secret named `key.pem`.
+    if (namesPlace(name, value)) {
+      pair.lastIndex = start + value.length;
       continue;
     }
     const [from, to] = secretSpan(text, match.index, name, quote, start, value);
@@ -157,28 +163,35 @@ function valueAt(text: string, start: number, quote: string): string {
 /**
  * The values of a plugin's arguments that a secret-named flag takes (`--client-secret VALUE`,
  * `--oidc-client-secret=VALUE`): a plugin that fails may echo them, in words no pattern tells from others. A flag
- * that names where a secret is kept (`--token-cache-dir`, `--key-file`) takes no secret: its value, a path a
- * plugin's error often names, stays readable.
+ * that names where a secret is kept (`--token-cache-dir`, `--key-file`, `--client-key /etc/tls/client.key`) takes no
+ * secret: its value, a path a plugin's error often names, stays readable.
  */
 export function secretArguments(args: string[]): string[] {
   const values: string[] = [];
   args.forEach((arg, index) => {
     const flag = /^--?([A-Za-z][\w.-]*)(?:=([\s\S]*))?$/.exec(arg);
-    if (!flag || !isSecretName(flag[1]) || namesPlace(flag[1])) return;
+    if (!flag || !isSecretName(flag[1])) return;
     const value = flag[2] ?? args[index + 1];
-    if (value !== undefined && !value.startsWith("-")) values.push(value);
+    if (value !== undefined && !value.startsWith("-") && !namesPlace(flag[1], value)) values.push(value);
   });
   return values;
 }
 
 /**
- * Whether a flag's name ends in a word that makes its value where a secret is kept, not the secret
- * (`token-cache-dir`, `tokenFile`); words split as {@linkcode isSecretName} splits them.
+ * Whether a name's value is where a secret is kept, not the secret: the name ends in a word that says so
+ * (`token-cache-dir`, `tokenFile`), or in `key` and the value is a path (`--client-key /etc/tls/client.key`,
+ * `ssh_key: ~/.ssh/id_ed25519`). "Key" names both a secret and the file that holds it: kubectl's `--client-key` takes
+ * a path, and `kubectl config view` prints a `client-key` path where it redacts `client-key-data`. A key's value that
+ * is not a path stays masked (`--api-key k9`, `--key=k9`). Words split as {@linkcode isSecretName} splits them.
  */
-function namesPlace(name: string): boolean {
+function namesPlace(name: string, value: string): boolean {
   const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").split(/[^A-Za-z0-9]+/);
-  return /^(dir|directory|file|path)$/i.test(words[words.length - 1]);
+  const last = words[words.length - 1];
+  return /^(dir|directory|file|path)$/i.test(last) || (/^key$/i.test(last) && FILE_PATH.test(value));
 }
+
+/** The start of a file's path: `/`, `~/`, `./`, `../`, or a Windows drive (`C:\`, `C:/`). */
+const FILE_PATH = /^(?:~?\/|\.\.?\/|[A-Za-z]:[\\/])/;
 
 /**
  * Whether a name (`access_token`, `AWS_SECRET_ACCESS_KEY`, `clientSecret`, `X-Api-Key`) holds a word that names a
