@@ -295,6 +295,7 @@ for (
     [500, "1", 950, 3000],
     [429, undefined, 0, 600],
     [429, "1", 950, 3000],
+    [503, "1", 950, 3000],
     [503, "Wed, 21 Oct 2099 07:28:00 GMT", 0, 600],
     [429, "3600", 0, 1500],
   ] as const
@@ -317,8 +318,8 @@ for (
     const lists = server.seen.filter((entry) => entry.kind === "list");
     const gap = lists[1].at - lists[0].at;
     assert.ok(gap >= minGap && gap <= maxGap, `retried after ${gap} ms`);
-    // A first 429 with Retry-After is the server asking to wait, as client-go waits: not reported.
-    if (status === 429 && retryAfter !== undefined) {
+    // A first 429 or 5xx with Retry-After in seconds is the server asking to wait, as client-go waits: not reported.
+    if (retryAfter !== undefined && /^\d+$/.test(retryAfter)) {
       assert.deepEqual(watcher.errors, []);
       observed(`HTTP ${status} ${what}`, `retried after ${gap} ms, unreported`);
       return;

@@ -17,6 +17,8 @@ const unauthorized = () => new KubeApiError("unauthorized", { status: 401 });
 const unavailable = () => new KubeApiError("unavailable", { status: 503 });
 const forbidden = () => new KubeApiError("forbidden", { status: 403 });
 const busy = (seconds: number) => new KubeApiError("busy", { status: 429, retryAfterSeconds: seconds });
+const draining = (status: number, seconds: number) =>
+  new KubeApiError("unavailable", { status, retryAfterSeconds: seconds });
 
 /** Where the loop was: `undefined` while watching, else the LIST it was making. */
 const WATCHING = undefined;
@@ -80,6 +82,33 @@ const cases: [string, ResolverError, string | undefined, ResolverError | undefin
     listFrom: "0",
     report: true,
     delayMs: 1000,
+  }],
+  // client-go waits out a 5xx with Retry-After as a 429 (checkWait): a load balancer without a ready backend, say.
+  ["a first 503 with Retry-After waits as asked, unreported", draining(503, 5), WATCHING, undefined, {
+    listFrom: WATCHING,
+    report: false,
+    delayMs: 5000,
+  }],
+  [
+    "a first 500 with Retry-After after a 503 without waits as asked, unreported",
+    draining(500, 5),
+    "0",
+    unavailable(),
+    {
+      listFrom: "0",
+      report: false,
+      delayMs: 5000,
+    },
+  ],
+  ["a 503 with Retry-After after a 429 with Retry-After is reported", draining(503, 5), "0", busy(5), {
+    listFrom: "0",
+    report: true,
+    delayMs: 5000,
+  }],
+  ["a 503 with Retry-After is capped at the longest delay", draining(503, 3600), WATCHING, undefined, {
+    listFrom: WATCHING,
+    report: false,
+    delayMs: 30_000,
   }],
   ["Retry-After is capped at the longest delay", busy(600), "0", unavailable(), {
     listFrom: "0",

@@ -182,6 +182,19 @@ Deno.test("createServicePortLookup() waits out a first 429 with Retry-After unre
   assert.match(String((lookup.portFor(twoPorts, 1) as KubeApiError).message), /429|too many requests/);
 });
 
+Deno.test("createServicePortLookup() waits out a first 503 with Retry-After unreported, as a 429", async () => {
+  const { lookup, reads } = lookupWith();
+  lookup.portFor(twoPorts, 1);
+  reads[0].reject(new KubeApiError("unavailable", { status: 503, retryAfterSeconds: 0.05 }));
+  await settle();
+  // It was reported at once, as a 503 without Retry-After is.
+  assert.equal(lookup.portFor(twoPorts, 1), undefined);
+  await until(() => reads.length === 2, "the read again after Retry-After");
+  reads[1].resolve(service("http", "grpc"));
+  await until(() => lookup.portFor(twoPorts, 1) !== undefined, "the answer");
+  assert.equal(lookup.portFor(twoPorts, 1), "http");
+});
+
 Deno.test("createServicePortLookup() fails a read that gets no answer in time", async () => {
   const { lookup, reads } = lookupWith({ timeoutMs: 20 });
   lookup.portFor(twoPorts, 1);

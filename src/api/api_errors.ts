@@ -153,6 +153,28 @@ function unservedServerPath(server: string, code: number, status: Status): strin
 }
 
 /**
+ * Whether the server asked to be called again later: a 429 or 5xx answer with `Retry-After` (priority and fairness
+ * throttling, a server shutting down, a load balancer without a ready backend), which client-go waits out unreported
+ * (`checkWait` in rest/with_retry.go, up to 10 times). The callers wait too, and report it only when the next answer
+ * asks to wait again.
+ *
+ * @param error Any failure, or `undefined`.
+ * @returns True for a 429 or 5xx with `Retry-After`.
+ *
+ * @example A 503 with Retry-After
+ * ```ts
+ * import { KubeApiError } from "../base/errors.ts";
+ * import { asksToWait } from "./api_errors.ts";
+ * console.log(asksToWait(new KubeApiError("unavailable", { status: 503, retryAfterSeconds: 5 }))); // true
+ * console.log(asksToWait(new KubeApiError("unavailable", { status: 503 }))); // false
+ * ```
+ */
+export function asksToWait(error: unknown): boolean {
+  if (!(error instanceof KubeApiError) || error.retryAfterSeconds === undefined) return false;
+  return error.status === 429 || (error.status !== undefined && error.status >= 500);
+}
+
+/**
  * The error for an answer with an error status: what to grant on a 403, what to renew on a 401, what a 404
  * means, and the server's message quoted.
  *

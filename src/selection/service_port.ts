@@ -15,7 +15,7 @@ import { createBackoff } from "../base/backoff.ts";
 import type { BackoffOptions } from "../base/backoff.ts";
 import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
-import { quote } from "../api/api_errors.ts";
+import { asksToWait, quote } from "../api/api_errors.ts";
 import type { ServiceApi } from "../api/kube_api.ts";
 import { trace } from "../runtime/trace.ts";
 import { isRecord } from "../base/_util.ts";
@@ -200,9 +200,9 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
   /** The Service's first port name, and the slices' port names it was read for. */
   let known: { names: string; name: string } | undefined;
   let reading = false;
-  // Whether the last read was answered 429 with Retry-After and is waiting as asked: the server throttles, which
-  // client-go waits out unreported; only a second 429 in a row is reported.
-  let throttled = false;
+  // Whether the last read was answered 429 or 5xx with Retry-After and is waiting as asked, which client-go does
+  // unreported; only a second such answer in a row is reported.
+  let waiting = false;
   let failed: { names: string; error: KubeApiError; retry: boolean } | undefined;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Bumped whenever a read ends or may be retried, so that the answer for a version is recomputed. */
@@ -233,22 +233,22 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
       const first = found.spec?.ports?.[0]?.name;
       known = { names: key, name: typeof first === "string" ? first : "" };
       failed = undefined;
-      throttled = false;
+      waiting = false;
       backoff.reset();
       trace(`service ${service} in namespace ${namespace}: the first port is ${quote(known.name)}`);
     } catch (cause) {
       if (signal.aborted) return;
-      const retryAfterSeconds = cause instanceof KubeApiError && cause.status === 429
-        ? cause.retryAfterSeconds
-        : undefined;
-      if (retryAfterSeconds !== undefined && !throttled) {
-        throttled = true;
-        const delay = Math.min(retryAfterSeconds * 1000, options.backoff?.maxMs ?? 30_000);
-        trace(`reading service ${service} in namespace ${namespace}: throttled (429), reading again in ${delay} ms`);
+      if (asksToWait(cause) && !waiting) {
+        waiting = true;
+        const { status, retryAfterSeconds } = cause as KubeApiError;
+        const delay = Math.min(retryAfterSeconds! * 1000, options.backoff?.maxMs ?? 30_000);
+        trace(
+          `reading service ${service} in namespace ${namespace}: ${status} with Retry-After, reading again in ${delay} ms`,
+        );
         retryTimer = unrefTimer(setTimeout(() => void read(key, ports), delay));
         return;
       }
-      throttled = false;
+      waiting = false;
       const why = deadline.signal.aborted ? `no answer within ${timeoutMs} ms (stallTimeoutMs)` : cause;
       failed = { names: key, error: unreadable(service, namespace, ports, why), retry: false };
       const delay = backoff.next();
@@ -273,7 +273,7 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
     // owner's uid tells them apart.
     const key = JSON.stringify([ports.map((port) => port.name), ownerUids(slices)]);
     if (known?.names === key) return known.name;
-    if (reading || throttled) return undefined;
+    if (reading || waiting) return undefined;
     if (failed?.names === key && !failed.retry) return failed.error;
     void read(key, ports);
     return undefined;

@@ -12,6 +12,7 @@
 import type { Backoff } from "../base/backoff.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
 import { withoutFetchAdvice } from "../base/_describe_cause.ts";
+import { asksToWait } from "../api/api_errors.ts";
 
 /**
  * Why a watch ended: the server closed it early (`closed`) or at its timeout (`timeout`), it stalled,
@@ -184,7 +185,7 @@ export interface Retry {
   listInstead?: "refused" | "once";
   /**
    * Whether the caller hears of the failure; routine ones (a resume point to relist, a first quick close, a first 401
-   * retried at once with fresh credentials, a first 403 once the slices were read, a first 429 with Retry-After)
+   * retried at once with fresh credentials, a first 403 once the slices were read, a first 429 or 5xx with Retry-After)
    * are only traced.
    */
   report: boolean;
@@ -238,14 +239,15 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
   const status = statusOf(error);
   const restarting = context.resourceVersion !== "" ||
     (context.previous instanceof KubeApiError && context.previous.status === undefined);
-  // And so is a first 429 with Retry-After: the API server's priority and fairness asks to wait, which client-go
-  // does unreported (up to 10 times): calls made meanwhile wait for the retry rather than fail.
-  const throttled = status === 429 && error instanceof KubeApiError && error.retryAfterSeconds !== undefined;
+  // And so is a 429 or 5xx with Retry-After when the failure before did not ask to wait too: the server asks to
+  // wait (priority and fairness, a shutdown, a load balancer without a ready backend), which client-go does
+  // unreported (up to 10 times): calls made meanwhile wait for the retry rather than fail.
+  const waitAsked = asksToWait(error) && !asksToWait(context.previous);
   // And so is a first quick close; a second in a row is not: a server or proxy that ends every watch at once leaves
   // the endpoints stale for good, and client-go warns of each ("very short watch").
   const quick = error instanceof QuickCloseError && !(context.previous instanceof QuickCloseError);
-  const routine = quick ||
-    (status === 401 || (status === 403 && restarting) || throttled) && firstInARow(error, context.previous);
+  const routine = quick || waitAsked ||
+    (status === 401 || (status === 403 && restarting)) && firstInARow(error, context.previous);
   return { listFrom: context.listFrom, report: !routine, delayMs };
 }
 
