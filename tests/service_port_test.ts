@@ -141,7 +141,7 @@ Deno.test("createServicePortLookup() reports a failed read naming the ports, and
   assert.equal(
     error.message,
     'Cannot choose a port for service "two" in namespace "prod": its EndpointSlices have the ports "grpc" (8080), ' +
-      '"http" (8081), a target without a port uses the Service\'s first port, and reading the Service failed: ' +
+      '"http" (8081), a target without a port uses the Service\'s first TCP port, and reading the Service failed: ' +
       "forbidden (403); or name a port in the target, e.g. kubernetes:///two.prod:grpc",
   );
   assert.equal(lookup.portFor(twoPorts, 2), error, "the same error until the backoff is over");
@@ -236,4 +236,38 @@ Deno.test("portNoteFor() flags a port number no slice has, and suggests the port
   assert.equal(portNoteFor(80, [slice("v", [{ name: "grpc", port: null }])]), undefined);
   // A port name is checked against the Service instead.
   assert.equal(portNoteFor("http", grpc), undefined);
+});
+
+Deno.test("createServicePortLookup() gives a target without a port the first TCP port: gRPC dials TCP", async () => {
+  // A statsd port listed first, as `kubectl get svc` shows: the controller writes both into each slice.
+  const udpFirst = [
+    slice("mixed-a", [{ name: "grpc", port: 50051, protocol: "TCP" }, { name: "stats", port: 8125, protocol: "UDP" }]),
+  ];
+  const { lookup, reads } = lookupWith();
+  // One TCP port name: no read, whatever else the Service has (kube-dns: "dns" UDP 53 first, "dns-tcp" TCP 53).
+  assert.equal(lookup.portFor(udpFirst, 1), "grpc");
+  const kubeDns = [slice("dns-a", [{ name: "dns", port: 53, protocol: "UDP" }, { name: "dns-tcp", port: 53 }])];
+  assert.equal(lookup.portFor(kubeDns, 2), "dns-tcp");
+  assert.equal(reads.length, 0);
+  // Several TCP ports after an SCTP one: the Service's first TCP port.
+  const sctpFirst = [slice("sig-a", [
+    { name: "http", port: 8080, protocol: "TCP" },
+    { name: "sig", port: 3868, protocol: "SCTP" },
+    { name: "grpc", port: 50051, protocol: "TCP" },
+  ])];
+  assert.equal(lookup.portFor(sctpFirst, 3), undefined);
+  reads[0].resolve({
+    spec: {
+      ports: [{ name: "sig", port: 3868, protocol: "SCTP" }, { name: "grpc", port: 80 }, {
+        name: "http",
+        port: 8080,
+        protocol: "TCP",
+      }],
+    },
+  });
+  await settle();
+  assert.equal(lookup.portFor(sctpFirst, 3), "grpc");
+  // No TCP port at all: the first port, as before.
+  const udpOnly = [slice("logs-a", [{ name: "syslog", port: 514, protocol: "UDP" }])];
+  assert.equal(lookup.portFor(udpOnly, 4), "syslog");
 });

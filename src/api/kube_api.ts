@@ -81,6 +81,8 @@ export interface ServicePort {
   name?: string | null;
   /** The Service's port (EndpointSlice ports carry the target port's number instead). */
   port?: number | null;
+  /** `TCP` (the default when absent), `UDP` or `SCTP`. */
+  protocol?: string | null;
 }
 
 /** A `v1` Service, as far as we read it. */

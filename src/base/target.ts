@@ -67,7 +67,7 @@ export interface Target {
   /**
    * The port: a number (1-65535) when numeric, the port name when named
    * (`grpc`), absent when not given (the resolver then uses the Service's
-   * first port).
+   * first TCP port).
    */
   port?: number | string | undefined;
 }

@@ -33,7 +33,7 @@ import {
 import { resolveLocality } from "../selection/locality.ts";
 import { runReflector, type SliceState } from "../watch/reflector.ts";
 import type { HttpClient } from "../runtime/http_client.ts";
-import { createServicePortLookup, portToKeep, slicePortNames } from "../selection/service_port.ts";
+import { createServicePortLookup, defaultPortCandidates, portToKeep } from "../selection/service_port.ts";
 import type { Target } from "../base/target.ts";
 import type { Locality } from "../selection/topology.ts";
 
@@ -93,7 +93,7 @@ export interface ServiceView {
   portError?: ResolverError;
   /**
    * Whether `port` is the Service's first port, read from the Service (`get` on `services`): a target without a port
-   * whose slices have several port names; absent until the port is known.
+   * whose slices have several TCP port names; absent until the port is known.
    */
   portFromService?: boolean;
   /** The usable endpoints, as `watchEndpoints()` yields them; absent until the first LIST (and the port). */
@@ -246,7 +246,7 @@ export async function observeService(
     const changes = (view.changes ?? 0) + (changed ? 1 : 0);
     const changedAt = !changed ? view.changedAt : changes === 1 ? lastChangeTrigger(slices) : Date.now();
     shown = text;
-    const portFromService = target.port === undefined && slicePortNames(slices).length > 1;
+    const portFromService = target.port === undefined && defaultPortCandidates(slices).length > 1;
     publish({ port, portError, portFromService, snapshot, pods, changedAt, changes });
     return false;
   }

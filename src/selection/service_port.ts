@@ -2,11 +2,12 @@
  * The port a target without one (`kubernetes:///echo.prod`) uses. The
  * EndpointSlice controller orders a slice's ports by a hash, not as the
  * Service lists them, so "each slice's first port" would be an arbitrary one
- * on a Service with several ports. Instead: when the slices' ports all share
- * one name, that port; otherwise the Service's first port, matched by name
- * (a slice port carries the Service port's name and the target port's
- * number), which needs one GET of the Service. Never a different port per
- * slice.
+ * on a Service with several ports. Instead: when the slices' TCP ports all
+ * share one name, that port; otherwise the Service's first TCP port, matched
+ * by name (a slice port carries the Service port's name and the target
+ * port's number), which needs one GET of the Service. gRPC dials TCP, so a
+ * UDP or SCTP port is chosen only when the Service has no TCP port. Never a
+ * different port per slice.
  *
  * @module
  */
@@ -61,6 +62,45 @@ export function slicePortNames(slices: Iterable<EndpointSlice>): SlicePortName[]
     }
   }
   return [...numbers.keys()].sort().map((name) => ({ name, numbers: [...numbers.get(name)!].sort((a, b) => a - b) }));
+}
+
+/** Whether a slice's or Service's port protocol is TCP, which the API server defaults it to. */
+function isTcp(protocol: string | null | undefined): boolean {
+  return protocol === undefined || protocol === null || protocol === "TCP";
+}
+
+/**
+ * The ports a target without one chooses from: the slices' TCP ports (gRPC dials TCP), or all of their ports when
+ * none is TCP (the Service then gets its first port).
+ *
+ * @param slices Every slice of the Service.
+ * @returns The names and their numbers, as {@linkcode slicePortNames} gives them.
+ *
+ * @example A UDP port before the gRPC port
+ * ```ts
+ * import { defaultPortCandidates } from "./service_port.ts";
+ * const ports = [{ name: "stats", port: 8125, protocol: "UDP" }, { name: "grpc", port: 50051, protocol: "TCP" }];
+ * console.log(defaultPortCandidates([{ metadata: { name: "a" }, addressType: "IPv4", ports }]));
+ * // [{ name: "grpc", numbers: [50051] }]
+ * ```
+ */
+export function defaultPortCandidates(slices: Iterable<EndpointSlice>): SlicePortName[] {
+  const all = [...slices];
+  const tcp = tcpPortNames(all);
+  const ports = slicePortNames(all);
+  return tcp.size === 0 ? ports : ports.filter(({ name }) => tcp.has(name));
+}
+
+/** The names of the ports that some slice (FQDN slices left out) gives as TCP. */
+function tcpPortNames(slices: Iterable<EndpointSlice>): Set<string> {
+  const names = new Set<string>();
+  for (const slice of slices) {
+    if (slice.addressType === "FQDN") continue;
+    for (const { name, port, protocol } of slice.ports ?? []) {
+      if (typeof port === "number" && isTcp(protocol)) names.add(typeof name === "string" ? name : "");
+    }
+  }
+  return names;
 }
 
 /**
@@ -153,8 +193,9 @@ export interface ServicePortLookupOptions {
 /** The port of a target without one, for one Service; see {@linkcode createServicePortLookup}. */
 export interface ServicePortLookup {
   /**
-   * The port name to select with these slices: the one name they all use
-   * (`""` when they have no port), else the Service's first port name.
+   * The port name to select with these slices: the one name their TCP ports
+   * all use (`""` when they have no port; any port when none is TCP), else
+   * the name of the Service's first TCP port.
    *
    * @param slices Every slice of the Service.
    * @param version Changes whenever the slices change; a repeated call for
@@ -168,7 +209,7 @@ export interface ServicePortLookup {
 
 /**
  * Creates the port lookup of one Service. The Service is read only when a
- * target without a port meets slices with more than one port name, once,
+ * target without a port meets slices with more than one TCP port name, once,
  * and again only when those names change (its ports were edited) or the
  * slices belong to another Service object (it was deleted and created
  * again, as their `ownerReferences` say: the Service, or for a Service
@@ -197,7 +238,7 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
   const { service, namespace, api, signal } = options;
   const timeoutMs = options.timeoutMs ?? 150_000;
   const backoff = createBackoff(options.backoff);
-  /** The Service's first port name, and the slices' port names it was read for. */
+  /** The name of the Service's first TCP port, and the slices' port names it was read for. */
   let known: { names: string; name: string } | undefined;
   let reading = false;
   // Whether the last read was answered 429 or 5xx with Retry-After and is waiting as asked, which client-go does
@@ -218,7 +259,9 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
   async function read(key: string, ports: SlicePortName[]): Promise<void> {
     reading = true;
     clearTimeout(retryTimer);
-    trace(`reading service ${service} in namespace ${namespace} for its first port: its slices have ${list(ports)}`);
+    trace(
+      `reading service ${service} in namespace ${namespace} for its first TCP port: its slices have ${list(ports)}`,
+    );
     const deadline = new AbortController();
     const abort = () => deadline.abort();
     signal.addEventListener("abort", abort, { once: true });
@@ -230,12 +273,13 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
     };
     try {
       const found = await api.get(deadline.signal, pauseTiming);
-      const first = found.spec?.ports?.[0]?.name;
+      const servicePorts = found.spec?.ports ?? [];
+      const first = (servicePorts.find((port) => isTcp(port?.protocol)) ?? servicePorts[0])?.name;
       known = { names: key, name: typeof first === "string" ? first : "" };
       failed = undefined;
       waiting = false;
       backoff.reset();
-      trace(`service ${service} in namespace ${namespace}: the first port is ${quote(known.name)}`);
+      trace(`service ${service} in namespace ${namespace}: the first TCP port is ${quote(known.name)}`);
     } catch (cause) {
       if (signal.aborted) return;
       if (asksToWait(cause) && !waiting) {
@@ -267,7 +311,7 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
 
   function choose(iterable: Iterable<EndpointSlice>): string | KubeApiError | undefined {
     const slices = [...iterable]; // Read twice: an iterator of the watch's Map would be empty the second time.
-    const ports = slicePortNames(slices);
+    const ports = defaultPortCandidates(slices);
     if (ports.length <= 1) return ports[0]?.name ?? "";
     // A Service deleted and created again, its ports in another order, has slices with the same names: the
     // owner's uid tells them apart.
@@ -315,7 +359,7 @@ function unreadable(service: string, namespace: string, ports: SlicePortName[], 
   const example = ports.find((port) => port.name !== "")?.name ?? "grpc";
   return new KubeApiError(
     `Cannot choose a port for service "${service}" in namespace "${namespace}": its EndpointSlices have the ports ` +
-      `${list(ports)}, a target without a port uses the Service's first port, and reading the Service failed: ` +
+      `${list(ports)}, a target without a port uses the Service's first TCP port, and reading the Service failed: ` +
       `${reason}; or name a port in the target, e.g. kubernetes:///${service}.${namespace}:${example}`,
     cause instanceof KubeApiError ? { status: cause.status, reason: cause.reason, cause } : { cause },
   );
