@@ -271,3 +271,28 @@ Deno.test("createServicePortLookup() gives a target without a port the first TCP
   const udpOnly = [slice("logs-a", [{ name: "syslog", port: 514, protocol: "UDP" }])];
   assert.equal(lookup.portFor(udpOnly, 4), "syslog");
 });
+
+Deno.test("portNoteFor() flags a port the slices give only as UDP or SCTP, and suggests the TCP ones", () => {
+  const mixed = [
+    slice("m-a", [{ name: "grpc", port: 50051, protocol: "TCP" }, { name: "stats", port: 8125, protocol: "UDP" }]),
+  ];
+  assert.equal(
+    portNoteFor("stats", mixed),
+    'port "stats" is UDP in the Service\'s EndpointSlices ("stats" (8125)), and gRPC dials TCP: the pods are ' +
+      "reached only if they also listen on TCP there; name a TCP port in the target instead (:grpc)",
+  );
+  assert.match(portNoteFor(8125, mixed)!, /^port 8125 is UDP in .*instead \(:grpc\)$/);
+  assert.equal(portNoteFor("grpc", mixed), undefined);
+  assert.equal(portNoteFor(50051, mixed), undefined);
+  // The number not listed: only TCP ports are suggested.
+  assert.match(portNoteFor(80, mixed)!, /if 80 is the Service's port, name the port in the target instead \(:grpc\)$/);
+  // kube-dns: 53 is also a TCP port.
+  const kubeDns = [slice("dns-a", [{ name: "dns", port: 53, protocol: "UDP" }, { name: "dns-tcp", port: 53 }])];
+  assert.equal(portNoteFor(53, kubeDns), undefined);
+  assert.match(portNoteFor("dns", kubeDns)!, /^port "dns" is UDP .*instead \(:dns-tcp\)$/);
+  // No TCP port at all, as a target without a port then gets.
+  const sctpOnly = [slice("s-a", [{ name: "sig", port: 3868, protocol: "SCTP" }])];
+  assert.match(portNoteFor("sig", sctpOnly)!, /is SCTP .*; the Service has no TCP port: put the number of the pods'/);
+  // A name no slice has is the empty reason's to explain.
+  assert.equal(portNoteFor("http", mixed), undefined);
+});

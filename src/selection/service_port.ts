@@ -71,7 +71,7 @@ function isTcp(protocol: string | null | undefined): boolean {
 
 /**
  * The ports a target without one chooses from: the slices' TCP ports (gRPC dials TCP), or all of their ports when
- * none is TCP (the Service then gets its first port).
+ * none is TCP (then the Service's first port is used, and {@linkcode portNoteFor} notes it).
  *
  * @param slices Every slice of the Service.
  * @returns The names and their numbers, as {@linkcode slicePortNames} gives them.
@@ -133,21 +133,58 @@ export function portToKeep(slices: Iterable<EndpointSlice>, previous: number | s
  *
  * @param port The target's port number.
  * @param ports The slices' port names and numbers ({@linkcode slicePortNames}).
+ * @param tcp The names the slices give as TCP ports, the ones suggested when there are any.
  * @returns The note, or `undefined` when a slice has the number, or no slice has a numbered port.
  */
-function unlistedPortNote(port: number, ports: readonly SlicePortName[]): string | undefined {
+function unlistedPortNote(port: number, ports: readonly SlicePortName[], tcp: Set<string>): string | undefined {
   if (ports.length === 0 || ports.some(({ numbers }) => numbers.includes(port))) return undefined;
   // Which named port the Service's port maps to is not in the slices: several are offered, none chosen.
-  const named = ports.filter(({ name }) => name !== "").map(({ name }) => `:${name}`);
+  const offered = tcp.size > 0 ? ports.filter(({ name }) => tcp.has(name)) : ports;
+  const named = offered.filter(({ name }) => name !== "").map(({ name }) => `:${name}`);
   const instead = named.length > 0
     ? `name the port in the target instead (${named.join(" or ")})`
-    : `give the pods' port instead (:${ports[0].numbers[0]})`;
+    : `give the pods' port instead (:${offered[0].numbers[0]})`;
   return `port ${port} is none of the ports the Service's EndpointSlices give its pods (${list(ports)}): ` +
     `the pods are dialed on ${port} as given; if ${port} is the Service's port, ${instead}`;
 }
 
 /**
- * The note for a target's port number that none of the Service's slices has (see `unlistedPortNote()`): none for a port name.
+ * Says so when the slices give a target's port (its name, or its number) only as a UDP or SCTP port: gRPC dials
+ * TCP, so the pods are reached only if they also listen on TCP there (kube-dns's `dns` and `dns-tcp` share 53; a
+ * statsd port does not). A note, not an error, for that reason.
+ *
+ * @param port The target's port.
+ * @param slices Every slice of the Service.
+ * @param ports The slices' port names and numbers ({@linkcode slicePortNames}).
+ * @param tcp The names the slices give as TCP ports.
+ * @returns The note, or `undefined` when a slice gives the port as TCP, or no slice has it.
+ */
+function nonTcpPortNote(
+  port: number | string,
+  slices: readonly EndpointSlice[],
+  ports: readonly SlicePortName[],
+  tcp: Set<string>,
+): string | undefined {
+  const found = ports.filter((one) => typeof port === "number" ? one.numbers.includes(port) : one.name === port);
+  if (found.length === 0 || found.some(({ name }) => tcp.has(name))) return undefined;
+  const protocols = new Set<string>();
+  for (const slice of slices) {
+    for (const { name, protocol } of slice.ports ?? []) {
+      if (found.some((one) => one.name === (name ?? "")) && !isTcp(protocol)) protocols.add(String(protocol));
+    }
+  }
+  const named = ports.filter(({ name }) => name !== "" && tcp.has(name)).map(({ name }) => `:${name}`);
+  const instead = named.length > 0
+    ? `name a TCP port in the target instead (${named.join(" or ")})`
+    : "the Service has no TCP port: put the number of the pods' gRPC port in the target";
+  const shown = typeof port === "number" ? port : quote(port);
+  return `port ${shown} is ${[...protocols].sort().join(" and ")} in the Service's EndpointSlices (${list(found)}), ` +
+    `and gRPC dials TCP: the pods are reached only if they also listen on TCP there; ${instead}`;
+}
+
+/**
+ * The note for a target's port, if any: a number that none of the Service's slices has (see
+ * `unlistedPortNote()`), or a port that they give only as UDP or SCTP (see `nonTcpPortNote()`).
  *
  * @param port The target's port: a number, or a name.
  * @param slices Every slice of the Service.
@@ -163,7 +200,11 @@ function unlistedPortNote(port: number, ports: readonly SlicePortName[]): string
  * ```
  */
 export function portNoteFor(port: number | string, slices: Iterable<EndpointSlice>): string | undefined {
-  return typeof port === "number" ? unlistedPortNote(port, slicePortNames(slices)) : undefined;
+  const all = [...slices];
+  const ports = slicePortNames(all);
+  const tcp = tcpPortNames(all);
+  return (typeof port === "number" ? unlistedPortNote(port, ports, tcp) : undefined) ??
+    nonTcpPortNote(port, all, ports, tcp);
 }
 
 /** Options of {@linkcode createServicePortLookup}. */
