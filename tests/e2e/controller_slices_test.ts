@@ -4,8 +4,8 @@
 // listed without the port), a Service scaled to zero (the controller keeps
 // one slice with no endpoints and no ports), and a Service deleted and created
 // again with its ports in another order (new slices, same port names, another
-// owner: a target without a port must follow the new first port), and a
-// headless Service without ports. Only watches:
+// owner: a target without a port must follow the new first port), a
+// headless Service without ports, and a Service whose first port is UDP. Only watches:
 // the pods' addresses are never dialed.
 import assert from "node:assert/strict";
 import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";
@@ -27,7 +27,7 @@ async function eventually(what: string, condition: () => boolean, ms = 20_000): 
 
 Deno.test({
   name:
-    "controller slices: a long port name resolves; a targetPort the pods lack, zero pods and a headless Service without ports each say so; a target without a port follows a Service created again",
+    "controller slices: a long port name resolves; a targetPort the pods lack, zero pods and a headless Service without ports each say so; a target without a port follows a Service created again, and passes over a UDP first port",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -139,6 +139,45 @@ Deno.test({
       );
       const numbered = await peers(`kubernetes:///peers.${ns}:50051`);
       assert.deepEqual(numbered?.endpoints.map((e) => `${e.podName} ${e.addresses[0].port}`), ["two-1 50051"]);
+
+      // A UDP port listed first (statsd): a target without a port gets the first TCP port, as gRPC dials TCP;
+      // naming the UDP port resolves, with a note that names the TCP ports.
+      await applySelectorService(fetch, ns, {
+        name: "stats",
+        ports: [
+          { name: "statsd", port: 8125, targetPort: 8125, protocol: "UDP" },
+          { name: "http", port: 8080, targetPort: 8080 },
+          { name: "grpc", port: 80, targetPort: 50051 },
+        ],
+      });
+      await createReadyPod(fetch, ns, {
+        name: "stats-1",
+        app: "stats",
+        node: NODE,
+        ip: "10.214.0.4",
+        ports: [
+          { name: "statsd", containerPort: 8125, protocol: "UDP" },
+          { name: "http", containerPort: 8080 },
+          { name: "grpc", containerPort: 50051 },
+        ],
+      });
+      const firstOf = async (target: string) => {
+        const options = { cluster: { kubeconfig: cluster.adminKubeconfigPath }, signal: controller.signal };
+        for await (const snapshot of watchEndpoints(target, options)) {
+          if (snapshot.endpoints.length > 0) return snapshot;
+        }
+      };
+      const stats = await firstOf(`kubernetes:///stats.${ns}`);
+      log(`a target without a port on a Service whose first port is UDP: ${stats?.endpoints[0].addresses[0].port}`);
+      assert.equal(stats?.endpoints[0].addresses[0].port, 8080);
+      assert.equal(stats?.portNote, undefined);
+      const statsd = await firstOf(`kubernetes:///stats.${ns}:statsd`);
+      log(`the UDP port named: ${statsd?.portNote}`);
+      assert.equal(statsd?.endpoints[0].addresses[0].port, 8125);
+      assert.match(
+        statsd?.portNote ?? "",
+        /^port "statsd" is UDP .*name a TCP port in the target instead \(:grpc or :http\)$/,
+      );
     } finally {
       controller.abort();
       await following?.catch(() => {});

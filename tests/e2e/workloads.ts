@@ -76,8 +76,11 @@ export async function deleteNode(fetch: AdminFetch, name: string): Promise<void>
 export interface SelectorServiceSpec {
   /** Its name; pods are selected by `app=<name>`. */
   name: string;
-  /** Its ports: `port` on the Service, `targetPort` on the pods (a number, or a container port's name). */
-  ports: { name: string; port: number; targetPort: number | string }[];
+  /**
+   * Its ports: `port` on the Service, `targetPort` on the pods (a number, or a container port's name), and the
+   * protocol (TCP when absent).
+   */
+  ports: { name: string; port: number; targetPort: number | string; protocol?: "TCP" | "UDP" | "SCTP" }[];
   /** `spec.trafficDistribution`: `PreferSameZone`, `PreferSameNode`, `PreferClose`, or none. */
   trafficDistribution?: string;
   /** `spec.internalTrafficPolicy`: `Cluster` (the API server's default) or `Local`. */
@@ -112,7 +115,7 @@ export async function applySelectorService(
       metadata: { name: spec.name, namespace, ...(spec.annotations ? { annotations: spec.annotations } : {}) },
       spec: {
         selector: { app: spec.name },
-        ports: spec.ports.map((port) => ({ ...port, protocol: "TCP" })),
+        ports: spec.ports.map((port) => ({ protocol: "TCP", ...port })),
         ...(spec.trafficDistribution ? { trafficDistribution: spec.trafficDistribution } : {}),
         ...(spec.internalTrafficPolicy ? { internalTrafficPolicy: spec.internalTrafficPolicy } : {}),
         ...(spec.publishNotReadyAddresses ? { publishNotReadyAddresses: true } : {}),
@@ -177,7 +180,7 @@ export interface PodSpec {
   /** Its IP (`status.podIP`); must not be loopback (the API server rejects it in a slice). */
   ip: string;
   /** Its container ports, by name. */
-  ports: { name: string; containerPort: number }[];
+  ports: { name: string; containerPort: number; protocol?: "TCP" | "UDP" | "SCTP" }[];
 }
 
 /**
