@@ -48,7 +48,9 @@ export interface WatchSettings {
    * long, is retried, in ms. A watch that brought not one byte (after a streaming list's initial events, for one) is
    * resumed at once and reported only when the next one does so too: on a quiet cluster an API server may send its
    * first bookmark after minutes. One silent for 10 s in the middle of an event, a LIST page or a streaming list's
-   * initial events is taken as broken and restarted sooner.
+   * initial events is taken as broken and restarted sooner, as is one whose connection died without a reset, once
+   * TCP keepalive gives up on it (about 40 s after its last byte on Node and Bun; README, "A connection that dies
+   * without a word").
    * @default {150000}
    */
   stallTimeoutMs?: number | undefined;

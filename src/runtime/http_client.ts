@@ -30,6 +30,7 @@ import { type HttpClient, type HttpResponse, readableResponse } from "./http_res
 import { nodeHttpClient } from "./node_http_client.ts";
 import { runtimeKey } from "./runtime.ts";
 import { type Connector, socks5Connector } from "./socks5_connector.ts";
+import { undiciKeepAlive } from "./tcp_keepalive.ts";
 import { tlsOptions } from "./tls_options.ts";
 import type { TlsSettings } from "./types.ts";
 
@@ -134,14 +135,14 @@ async function undiciClient(
   proxySource: string | undefined,
 ): Promise<HttpClient> {
   const undici = await import("undici");
-  const connect: Record<string, unknown> = { ...tlsOptions(tls) };
+  const connect: Record<string, unknown> = { ...tlsOptions(tls), ...undiciKeepAlive };
   const factory = releasingPool(undici);
   const secure = caughtPeerCertificate(undici.buildConnector(connect) as Connector);
   const agent = !proxyUrl
     ? new undici.Agent({ connect: secure, factory })
     : ["socks5:", "socks5h:"].includes(new URL(proxyUrl).protocol)
     ? new undici.Agent({ connect: socks5Connector(proxyUrl, secure, proxySource), factory })
-    : new undici.ProxyAgent({ uri: proxyUrl, requestTls: connect, factory });
+    : new undici.ProxyAgent({ uri: proxyUrl, proxyTls: undiciKeepAlive, requestTls: connect, factory });
   return {
     fetch: (url, init) => requestAsResponse(undici, agent, url, init),
     close() {

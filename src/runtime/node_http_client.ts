@@ -19,6 +19,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { Socket } from "node:net";
 import { type HttpClient, type HttpResponse, readableResponse } from "./http_response.ts";
+import { keepAlive } from "./tcp_keepalive.ts";
 import { unrefTimer } from "./unref_timer.ts";
 import { type TlsOptions, tlsOptions } from "./tls_options.ts";
 import type { TlsSettings } from "./types.ts";
@@ -117,6 +118,8 @@ function send(request: http.ClientRequest, init: RequestInit, connect: ConnectLi
     });
     request.on("socket", (socket) => {
       release(socket);
+      // On a reused one too: the agent set its own 1 s (keepAliveMsecs) when it pooled it, as Bun's does on a new one.
+      keepAlive(socket);
       if (!request.reusedSocket) limitConnectTime(request, socket, connect);
     });
     request.on("response", (response) => {

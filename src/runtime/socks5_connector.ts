@@ -12,6 +12,7 @@
 import { Buffer } from "node:buffer";
 import { connect, isIP, type Socket } from "node:net";
 import { ipAddressBytes } from "../base/ip_address.ts";
+import { keepAlive } from "./tcp_keepalive.ts";
 import { unrefTimer } from "./unref_timer.ts";
 
 /** The part of undici's connector options used here. */
@@ -77,7 +78,7 @@ export function socks5Connector(proxyUrl: string, secure: Connector, source = "t
   const proxyHost = proxy.hostname.replace(/^\[(.*)\]$/, "$1");
   const proxyPort = Number(proxy.port) || 1080;
   return (options, callback) => {
-    const socket = connect(proxyPort, proxyHost);
+    const socket = keepAlive(connect(proxyPort, proxyHost));
     const host = options.hostname.replace(/^\[(.*)\]$/, "$1");
     const port = Number(options.port) || (options.protocol === "https:" ? 443 : 80);
     openTunnel(socket, proxy, source, host, port).then(
