@@ -109,6 +109,15 @@ function checkMetadata(input: ServiceInput) {
 
 function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"] {
   if (!Array.isArray(spec?.ports)) throw invalid(key, "spec.ports must be a list");
+  // The fake's Services are ClusterIP ones, which kube-apiserver v1.36.3 refuses without a port (measured: 422
+  // Invalid, "Service \"x\" is invalid: spec.ports: Required value"); only headless and ExternalName ones may have none.
+  if (spec.ports.length === 0) {
+    throw invalid(
+      key,
+      "spec.ports is required: a ClusterIP Service needs at least one port, as kube-apiserver requires " +
+        "(it answers 422 Invalid: spec.ports: Required value)",
+    );
+  }
   const names = new Set<string>();
   /** `port/protocol` pairs already taken. */
   const served = new Set<string>();

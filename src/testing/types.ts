@@ -282,7 +282,10 @@ export interface Service {
 export interface ServiceInput {
   /** The metadata a client may set. */
   metadata: { namespace: string; name: string; labels?: Record<string, string> | undefined };
-  /** The ports (may be empty, as for a headless Service) and the pod selector. */
+  /**
+   * The ports, at least one (the fake's Services are ClusterIP ones, which kube-apiserver refuses without a port),
+   * and the pod selector.
+   */
   spec: {
     ports: {
       name?: string | undefined;

@@ -936,7 +936,7 @@ Deno.test("applySlice(), applyService() and applyNode() refuse the label keys an
         endpoints: [{ addresses: ["10.0.0.1"] }],
       });
     const service = (labels: Record<string, string>) =>
-      server.applyService({ metadata: { namespace: "default", name: "s", labels }, spec: { ports: [] } });
+      server.applyService({ metadata: { namespace: "default", name: "s", labels }, spec: { ports: [{ port: 80 }] } });
     const node = (labels: Record<string, string>) => server.applyNode({ metadata: { name: "n1", labels } });
     // Each refused by kube-apiserver v1.36.3 with a 422 (measured); its reasons are quoted.
     const valueRule = /is no label value, as kube-apiserver requires one: a valid label must be an empty string/;
@@ -952,7 +952,7 @@ Deno.test("applySlice(), applyService() and applyNode() refuse the label keys an
     });
     assert.throws(() => node({ "a/b/c": "x" }), /key "a\/b\/c" is no label key/);
     const selected = (selector: Record<string, string>) =>
-      server.applyService({ metadata: { namespace: "default", name: "s" }, spec: { ports: [], selector } });
+      server.applyService({ metadata: { namespace: "default", name: "s" }, spec: { ports: [{ port: 80 }], selector } });
     assert.throws(() => selected({ app: "a b" }), {
       name: "TypeError",
       message: /spec\.selector\["app"\] is no label value.*current value is "a b"/,
@@ -1138,6 +1138,13 @@ Deno.test("applyService() rejects invalid Services", async () => {
       message: /spec\.ports\[0\]\.name is required when a Service has more than one port/,
     });
     assert.throws(() => server.applyService(ports([{ name: "a", port: 80 }, { name: "a", port: 81 }])), /unique/);
+    // As kube-apiserver v1.36.3 answers a ClusterIP Service without ports (measured): 422 Invalid,
+    // "Service \"bad\" is invalid: spec.ports: Required value".
+    assert.throws(() => server.applyService(ports([])), {
+      name: "TypeError",
+      message:
+        /^Cannot apply Service "shop\/bad": spec\.ports is required: a ClusterIP Service needs at least one port/,
+    });
     // As kube-apiserver v1.36.3 (measured): one port number and protocol once ("spec.ports[1]: Duplicate value").
     assert.throws(() => server.applyService(ports([{ name: "a", port: 80 }, { name: "b", port: 80 }])), {
       name: "TypeError",
@@ -1189,7 +1196,8 @@ Deno.test("applyService() rejects invalid Services", async () => {
     );
     // A DNS-1123 label may start with a digit, as kube-apiserver v1.36.3 accepts for a Service.
     assert.equal(
-      server.applyService({ metadata: { namespace: "shop", name: "1cart" }, spec: { ports: [] } }).metadata.name,
+      server.applyService({ metadata: { namespace: "shop", name: "1cart" }, spec: { ports: [{ port: 80 }] } }).metadata
+        .name,
       "1cart",
     );
   });
