@@ -76,6 +76,28 @@ Deno.test("watchEndpoints() relists exactly once when the resume point was compa
   }
 });
 
+Deno.test("watchEndpoints() relists exactly once when a resumed watch gets failNext()'s 410, an ERROR event as from a real server", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, ["a"]);
+  const watch = follow({ kubeconfig: api.kubeconfig() });
+  try {
+    await eventually(() => api.openWatches === 1, "the watch");
+    api.failNext(1, { status: 410, path: "watch" });
+    api.dropWatches();
+    apply(api, ["a", "b"]);
+    await eventually(() => watch.pods() === "a,b", "the state after the relist");
+    assert.equal(api.pendingFailures, 0);
+    assert.equal(initialStates(api), 2);
+    const watches = api.requests.filter((request) => request.kind === "watch");
+    assert.equal(watches[1].status, 200, "the expired watch was answered 200, its 410 in an ERROR event");
+    assert.notEqual(watches[1].query.resourceVersion, "0");
+    assert.equal(watch.errors.filter((error) => /expired|410/i.test(error.message)).length, 0);
+  } finally {
+    await watch.stop();
+    await api.close();
+  }
+});
+
 Deno.test("watchEndpoints() restarts a watch that stalls", async () => {
   const api = await startFakeApiServer({ token: "t", bookmarkIntervalMs: 60_000 });
   apply(api, ["a"]);

@@ -299,6 +299,27 @@ export function tooOldStatus(
 }
 
 /**
+ * The Status of the ERROR event that a watch hit by an injected `410` gets: as kube-apiserver's watch cache sends it
+ * for a resourceVersion it no longer holds (`200`, then this event; measured on v1.36.3: `too old resource version:
+ * 202 (206)`), or with the failure's own reason and message.
+ *
+ * @param failure The injected failure.
+ * @param requested The watch's resourceVersion; undefined for none or `0`, which reads as the current one.
+ * @param current The current resourceVersion.
+ * @returns The Status.
+ */
+export function injectedWatchExpiry(
+  failure: InjectedFailure,
+  requested: number | undefined,
+  current: number,
+): Record<string, unknown> {
+  const from = requested ?? current;
+  // The real server names the oldest resourceVersion it still holds, always past the one asked for.
+  const { message, reason } = tooOldStatus(from, Math.max(current, from + 1));
+  return status(410, failure.reason ?? String(reason), failure.message ?? String(message));
+}
+
+/**
  * `410 Expired` for a continue token older than the compaction point, with
  * a token that continues from the same key at the current state.
  */

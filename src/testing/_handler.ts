@@ -40,7 +40,7 @@ import type { ServiceStore } from "./_service_store.ts";
 import type { SliceHistory } from "./_slice_history.ts";
 import { keyOf } from "./_slice_input.ts";
 import type { WatchHub } from "./_watch.ts";
-import type { RecordedRequest } from "./server_types.ts";
+import type { InjectedFailure, RecordedRequest } from "./server_types.ts";
 
 /** What the handler reads and changes. */
 export interface HandlerContext {
@@ -184,6 +184,7 @@ export function createRequestHandler(
     request: ResourceRequest,
     query: Record<string, string>,
     attributes: () => RequestAttributes,
+    expiry?: InjectedFailure,
   ): Promise<void> {
     const { verb, namespace, name } = request;
     const deniedUser = context.access.deniedUser(request);
@@ -197,7 +198,7 @@ export function createRequestHandler(
       verb === "get" ? "object" : verb === "watch" ? "watch" : "collection",
     );
     if (verb === "watch") {
-      if (await watches.serve(res, namespace, query, refusal)) record.status = 200;
+      if (await watches.serve(res, namespace, query, refusal, expiry)) record.status = 200;
     } else if (verb === "list") {
       const list = await listSlices(history, waiters, namespace, query);
       if (refusal !== undefined) throw refusal;
@@ -241,7 +242,11 @@ export function createRequestHandler(
       : undefined;
     if (deniedUser !== undefined) throw forbiddenRequest(deniedUser, attributes());
     const failure = failures.take(record.kind);
-    if (failure !== undefined) {
+    // A 410 on a watch comes as the real server sends it: 200, then an ERROR event (see WatchHub.serve).
+    const expiry = failure?.status === 410 && route.kind === "resource" && route.request.verb === "watch"
+      ? failure
+      : undefined;
+    if (failure !== undefined && expiry === undefined) {
       throw injectedFailure(failure, route.kind === "resource" ? route.request : undefined, context.access.username());
     }
     // Before any await: the review's body is already flowing.
@@ -260,7 +265,7 @@ export function createRequestHandler(
       const refusal = endpoint === undefined ? undefined : negotiate(req.headers.accept, endpoint);
       if (refusal !== undefined) throw refusal;
       send(res, record, 200, infoDocument(path, context.serverAddress()));
-    } else await serveResource(res, record, route.request, query, attributes);
+    } else await serveResource(res, record, route.request, query, attributes, expiry);
   }
 
   return async (req, res) => {

@@ -11,6 +11,7 @@ import type { ServerResponse } from "node:http";
 import {
   forbiddenField,
   type HttpError,
+  injectedWatchExpiry,
   invalidListOptions,
   status,
   tooLarge,
@@ -22,6 +23,7 @@ import type { RvWaiters } from "./_rv_waiters.ts";
 import type { Change, SliceHistory } from "./_slice_history.ts";
 import { byKey } from "./_slice_input.ts";
 import { openWatchStream, type WatchStream } from "./_watch_stream.ts";
+import type { InjectedFailure } from "./server_types.ts";
 import type { EndpointSlice } from "./types.ts";
 
 /** The pre-timeout BOOKMARK goes this long before a watch's deadline. */
@@ -40,6 +42,7 @@ export interface WatchHub {
    *
    * @param refusal The answer to give instead of the stream, once the request is found valid (an `Accept`
    * header whose format the fake cannot write).
+   * @param expiry An injected `410`: once the request is found valid, the stream sends only its ERROR event.
    * @returns Whether a `200` head was sent; rejects with an `HttpError` for a refused request.
    */
   serve(
@@ -47,6 +50,7 @@ export interface WatchHub {
     namespace: string | undefined,
     query: Record<string, string>,
     refusal?: HttpError,
+    expiry?: InjectedFailure,
   ): Promise<boolean>;
   /** Sends a stored change to every open watch that sees it. */
   publish(change: Change): void;
@@ -172,6 +176,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     namespace: string | undefined,
     query: Record<string, string>,
     refusal?: HttpError,
+    expiry?: InjectedFailure,
   ): Promise<boolean> {
     const { selector, timeoutMs } = readListOptions(query);
     const bookmarks = queryBool(query.allowWatchBookmarks) ?? false;
@@ -200,6 +205,11 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
       startRv,
     };
     watches.add(watch);
+    if (expiry !== undefined) {
+      watch.stream.send("ERROR", injectedWatchExpiry(expiry, requested, history.rv));
+      watch.stream.end();
+      return true;
+    }
     if (expired) {
       // As on the real server: the state's consistent read fails at the deadline; anything else just ends.
       if (initial === "state" && rvParam === "") {

@@ -122,7 +122,7 @@ export interface InjectedFailure {
   reason?: string | undefined;
   /** The Status `message`; defaults to the real server's wording for `status`. */
   message?: string | undefined;
-  /** Sets a `Retry-After` header, and a Status's `details.retryAfterSeconds`. */
+  /** Sets a `Retry-After` header, and a Status's `details.retryAfterSeconds` (not on a watch's `410` event). */
   retryAfterSeconds?: number | undefined;
   /**
    * Which requests fail: EndpointSlice lists, watches, reads of one object
@@ -326,7 +326,11 @@ export interface FakeApiServer {
    * Makes the next `count` matching requests fail with this HTTP error and
    * a Kubernetes Status body (a `429` without a `reason` or `message`: the
    * plain text of API Priority and Fairness, as on a real server). Checked
-   * after authentication, before routing.
+   * after authentication, before routing. A `410` on a watch comes as a
+   * real server sends a resourceVersion too old to watch from: `200`, then
+   * one ERROR event with the Status (`too old resource version: 7 (8)`,
+   * naming the watch's resourceVersion), then a clean end; its watch options
+   * are checked first, as for any watch, and it has no `Retry-After`.
    *
    * @param count How many requests fail.
    * @param failure The error and which requests it hits.

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import type { Endpoint, InjectedFailure, ObjectReference } from "@kgr/resolver/testing";
-import { BASE, fixture, getJson, slicesUrl, svc, waitFor, watch, within, withServer } from "./_helpers.ts";
+import { BASE, events, fixture, getJson, slicesUrl, svc, waitFor, watch, within, withServer } from "./_helpers.ts";
 
 /** The 403 Status kube-apiserver v1.36.3 writes for a denied request. */
 function forbidden(message: string, details: Record<string, string>) {
@@ -365,6 +365,48 @@ Deno.test("failNext() answers matching requests as kube-apiserver does, a 429 as
         "list 200",
       ],
     );
+  });
+});
+
+Deno.test("failNext() answers a watch with a 410 as kube-apiserver answers a resourceVersion too old to watch from: 200, one ERROR event, a clean end", async () => {
+  await withServer({}, async (server) => {
+    const rv = server.applySlice(svc("echo", ["10.0.0.1"])).metadata.resourceVersion;
+    const current = server.applySlice(svc("echo", ["10.0.0.2"])).metadata.resourceVersion;
+    server.failNext(2, { status: 410, path: "watch" });
+    const response = await fetch(slicesUrl(server, "default", { watch: "true", resourceVersion: rv }));
+    assert.equal(response.headers.get("content-type"), "application/json");
+    const stream = events(response);
+    // As kube-apiserver v1.36.3 answered a watch from a resourceVersion its restarted watch cache no longer held
+    // (measured): 200, then {"type":"ERROR","object":{...,"message":"too old resource version: 202 (206)",...}}.
+    assert.deepEqual(await stream.next(), {
+      type: "ERROR",
+      object: {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: `too old resource version: ${rv} (${current})`,
+        reason: "Expired",
+        code: 410,
+      },
+    });
+    assert.equal(await stream.next(), undefined, "the watch ends after its ERROR event");
+    // From the current resourceVersion, the one named as the oldest held is past it, as on a real server.
+    const latest = await watch(slicesUrl(server, "default", { watch: "true", resourceVersion: current }));
+    assert.equal(
+      (await latest.next())?.object.message,
+      `too old resource version: ${current} (${Number(current) + 1})`,
+    );
+    assert.equal(await latest.next(), undefined);
+    assert.deepEqual(server.requests.map((request) => `${request.kind} ${request.status}`), [
+      "watch 200",
+      "watch 200",
+    ]);
+    // A failure's own message goes in the event.
+    server.failNext(1, { status: 410, message: "gone", path: "watch" });
+    const worded = await watch(slicesUrl(server, "default", { watch: "true", resourceVersion: rv }));
+    assert.equal((await worded.next())?.object.message, "gone");
+    assert.equal(await worded.next(), undefined);
   });
 });
 
