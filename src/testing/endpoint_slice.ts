@@ -60,6 +60,13 @@ export interface EndpointSliceParams {
   /** The service's name, written as the `kubernetes.io/service-name` label. */
   service: string;
   /**
+   * The Service's `metadata.uid` (`applyService(...).metadata.uid`): the slice then names the Service as its
+   * controlling owner, as the EndpointSlice controller writes it (`ownerReferences: [{ apiVersion: "v1", kind:
+   * "Service", name, uid, controller: true, blockOwnerDeletion: true }]`). No owner when omitted. Against a real
+   * cluster, give the uid of the Service there: its garbage collector deletes a slice whose owner does not exist.
+   */
+  serviceUid?: string | undefined;
+  /**
    * The slice's name. The default, `<service>-<addressType>` in lower case
    * (`echo-ipv4`), makes building again for the same service replace the
    * slice; give names to spread a service over several slices.
@@ -133,6 +140,9 @@ export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
         "kubernetes.io/service-name": params.service,
         "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
       },
+      ...(params.serviceUid === undefined
+        ? {}
+        : { ownerReferences: [serviceOwner(params.service, params.serviceUid)] }),
     },
     addressType,
     endpoints: params.endpoints.map((endpoint) => {
@@ -169,9 +179,15 @@ export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
   };
 }
 
+/** The owner reference the EndpointSlice controller writes on a Service's slices (measured on v1.36.3). */
+function serviceOwner(service: string, uid: string) {
+  return { apiVersion: "v1", kind: "Service", name: service, uid, controller: true, blockOwnerDeletion: true };
+}
+
 const SLICE_FIELDS: readonly (keyof EndpointSliceParams)[] = [
   "namespace",
   "service",
+  "serviceUid",
   "name",
   "addressType",
   "port",
@@ -207,7 +223,11 @@ function checkShapes(params: EndpointSliceParams): void {
       }`,
     );
   };
-  const { port, trafficDistribution, endpoints } = params;
+  const { port, trafficDistribution, endpoints, serviceUid } = params;
+  // A uid of another kind would be stored as one the real server refuses ("uid: Invalid value: \"\"").
+  if (serviceUid !== undefined && (typeof serviceUid !== "string" || serviceUid === "")) {
+    fail("serviceUid", "the Service's metadata.uid, a non-empty string", serviceUid);
+  }
   if (port !== undefined) {
     if (typeof port !== "object" || port === null || Array.isArray(port)) {
       fail("port", 'an object such as { name: "grpc", port: 50051 }', port);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { endpointSlice } from "@kgr/resolver/testing";
+import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 
 Deno.test("endpointSlice() builds a controller-style slice, every condition written as the controller derives it", () => {
   const slice = endpointSlice({
@@ -176,4 +176,42 @@ Deno.test("endpointSlice() writes apiVersion and kind, so that kubectl apply tak
   assert.equal(slice.apiVersion, "discovery.k8s.io/v1");
   assert.equal(slice.kind, "EndpointSlice");
   assert.deepEqual(Object.keys(slice).slice(0, 2), ["apiVersion", "kind"], "first, as kubectl writes them");
+});
+
+Deno.test("endpointSlice() with the Service's uid names it as the slice's controlling owner, as the controller does, and the fake serves it so", async () => {
+  await using api = await startFakeApiServer();
+  const service = api.applyService({
+    metadata: { namespace: "shop", name: "cart" },
+    spec: { ports: [{ name: "grpc", port: 50051 }], selector: { app: "cart" } },
+  });
+  const built = endpointSlice({
+    namespace: "shop",
+    service: "cart",
+    serviceUid: service.metadata.uid,
+    endpoints: [{ ip: "10.0.0.1" }],
+  });
+  // As the EndpointSlice controller of kube-controller-manager v1.36.3 wrote it (measured with kubectl get
+  // endpointslice -o yaml), in the order kube-apiserver serves the fields.
+  const owner = {
+    apiVersion: "v1",
+    kind: "Service",
+    name: "cart",
+    uid: service.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+  assert.deepEqual(built.metadata.ownerReferences, [owner]);
+  api.applySlice(built);
+  const stored = await (await fetch(`${api.url}/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices/cart-ipv4`))
+    .json();
+  assert.equal(JSON.stringify(stored.metadata.ownerReferences), JSON.stringify([owner]));
+  assert.equal(
+    endpointSlice({ namespace: "shop", service: "cart", endpoints: [] }).metadata.ownerReferences,
+    undefined,
+  );
+  assert.throws(() => endpointSlice({ namespace: "shop", service: "cart", serviceUid: "", endpoints: [] }), {
+    name: "TypeError",
+    message:
+      /endpointSlice\(\) serviceUid must be the Service's metadata\.uid, a non-empty string: current value is ""/,
+  });
 });
