@@ -9,9 +9,12 @@
 
 /**
  * A document: JSON (indented for `/` and `/version`, which kube-apiserver writes with `json.MarshalIndent`),
- * or the plain `ok` of a health check.
+ * or plain text (the `ok` of a health check, an error as Go writes it), which goes with `nosniff` unless it is
+ * `false`.
  */
-export type InfoDocument = { readonly json: unknown; readonly indented?: boolean } | { readonly text: string };
+export type InfoDocument =
+  | { readonly json: unknown; readonly indented?: boolean }
+  | { readonly text: string; readonly nosniff?: boolean };
 
 const SLICES_VERSION = { groupVersion: "discovery.k8s.io/v1", version: "v1" };
 const SLICES_GROUP = { name: "discovery.k8s.io", versions: [SLICES_VERSION], preferredVersion: SLICES_VERSION };

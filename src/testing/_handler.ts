@@ -87,8 +87,8 @@ function send(
     "Cache-Control": "no-cache, private",
     "Audit-Id": crypto.randomUUID(),
     ...(compressed ? { "Content-Encoding": "gzip", Vary: "Accept-Encoding" } : {}),
-    // Go's http.Error and kube-apiserver's health checks mark their plain text so.
-    ...("text" in body ? { "X-Content-Type-Options": "nosniff" } : {}),
+    // Go's http.Error and kube-apiserver's health checks mark their plain text so; its timeout filter does not.
+    ...("text" in body && body.nosniff !== false ? { "X-Content-Type-Options": "nosniff" } : {}),
     ...headers,
   });
   res.end(sent);
@@ -291,7 +291,7 @@ export function createRequestHandler(
       // A 406 is written before any negotiation could succeed: kube-apiserver writes it indented.
       const body = answer.text === undefined
         ? { json: answer.body, indented: answer.code === 406 }
-        : { text: answer.text };
+        : { text: answer.text, nosniff: answer.nosniff };
       send(res, record, answer.code, body, answer.headers);
     }
   };

@@ -120,7 +120,16 @@ export interface InjectedFailure {
   status: number;
   /** The Status `reason`; defaults to the usual one for `status` (`TooManyRequests` for 429). */
   reason?: string | undefined;
-  /** The Status `message`; defaults to the real server's wording for `status`. */
+  /**
+   * The Status `message`. With neither `reason` nor `message`, the answer is the real server's for the usual cause
+   * of `status`: a 409 is a write conflict (`Operation cannot be fulfilled on endpointslices.discovery.k8s.io
+   * "": the object has been modified; ...`), a 410 an exact list too old (`The resourceVersion for the provided
+   * list is too old.`; a watch gets an ERROR event), a 422 a streaming list on a server whose `WatchList` gate is
+   * off, a 504 the request deadline as its timeout filter writes it (`Timeout: request did not complete within the
+   * allotted timeout`, in plain text, the Status without `kind` or `apiVersion`). A 400 keeps client-go's words for
+   * one without a Status (`the server rejected our request for an unknown reason`): a real 400 quotes the
+   * parameter it could not read, and an injected one has none.
+   */
   message?: string | undefined;
   /** Sets a `Retry-After` header, and a Status's `details.retryAfterSeconds` (not on a watch's `410` event). */
   retryAfterSeconds?: number | undefined;

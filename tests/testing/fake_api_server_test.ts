@@ -410,6 +410,78 @@ Deno.test("failNext() answers a watch with a 410 as kube-apiserver answers a res
   });
 });
 
+Deno.test("failNext() without a reason or message answers 409, 410, 422 and 504 as kube-apiserver does for their usual cause", async () => {
+  await withServer({}, async (server) => {
+    server.applySlice(svc("echo", ["10.0.0.1"]));
+    const answer = async (url: string) => {
+      const response = await fetch(url);
+      return {
+        status: response.status,
+        type: response.headers.get("content-type"),
+        sniffing: response.headers.get("x-content-type-options"),
+        body: await response.text(),
+      };
+    };
+    const json = (status: number, body: Record<string, unknown>) => ({
+      status,
+      type: "application/json",
+      sniffing: null,
+      body: JSON.stringify({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", ...body }) + "\n",
+    });
+    // Each as kube-apiserver v1.36.3 answered it (measured): a PUT from a stale resourceVersion, an exact list
+    // after a restart, a streaming list with --feature-gates=WatchList=false, and ?timeout=1ns.
+    server.failNext(1, { status: 409, path: "get" });
+    assert.deepEqual(
+      await answer(`${server.url}${BASE}/namespaces/default/endpointslices/echo-ipv4`),
+      json(409, {
+        message: 'Operation cannot be fulfilled on endpointslices.discovery.k8s.io "echo-ipv4": the object has been ' +
+          "modified; please apply your changes to the latest version and try again",
+        reason: "Conflict",
+        details: { name: "echo-ipv4", group: "discovery.k8s.io", kind: "endpointslices" },
+        code: 409,
+      }),
+    );
+    server.failNext(1, { status: 410, path: "list" });
+    assert.deepEqual(
+      await answer(slicesUrl(server, "default")),
+      json(410, { message: "The resourceVersion for the provided list is too old.", reason: "Expired", code: 410 }),
+    );
+    server.failNext(1, { status: 422, path: "watch" });
+    const cause = "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled";
+    assert.deepEqual(
+      await answer(slicesUrl(server, "default", { watch: "true" })),
+      json(422, {
+        message: `ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: ${cause}`,
+        reason: "Invalid",
+        details: {
+          group: "meta.k8s.io",
+          kind: "ListOptions",
+          causes: [{ reason: "FieldValueForbidden", message: `Forbidden: ${cause}`, field: "sendInitialEvents" }],
+        },
+        code: 422,
+      }),
+    );
+    server.failNext(1, { status: 504, path: "list" });
+    assert.deepEqual(await answer(slicesUrl(server, "default")), {
+      status: 504,
+      type: "text/plain; charset=utf-8",
+      sniffing: null,
+      body: '{"metadata":{},"status":"Failure","message":"Timeout: request did not complete within the allotted ' +
+        'timeout","reason":"Timeout","details":{},"code":504}\n',
+    });
+    // A message of its own keeps the usual reason.
+    server.failNext(1, { status: 409, message: "busy" });
+    server.failNext(1, { status: 422, message: "no" });
+    for (const [code, reason] of [[409, "Conflict"], [422, "Invalid"]] as const) {
+      const { body } = await getJson(slicesUrl(server, "default"));
+      assert.deepEqual([body.code, body.reason, body.message], [code, reason, code === 409 ? "busy" : "no"]);
+    }
+    // With words of its own, a 504 is a Status, as the one for a resourceVersion too large.
+    server.failNext(1, { status: 504, message: "Timeout: Too large resource version: 9, current: 2", path: "list" });
+    assert.equal((await answer(slicesUrl(server, "default"))).type, "application/json");
+  });
+});
+
 Deno.test("pendingFailures counts the injected failures still to come, so a test sees those that hit nothing", async () => {
   await withServer({}, async (server) => {
     assert.equal(server.pendingFailures, 0);
