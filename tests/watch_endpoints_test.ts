@@ -98,6 +98,36 @@ Deno.test("watchEndpoints() relists exactly once when a resumed watch gets failN
   }
 });
 
+Deno.test("watchEndpoints() reads a Service of more than one LIST page from the fake page by page, on a consistent relist", async () => {
+  // As kube-apiserver v1.36.3 pages a LIST (measured): `limit` cuts a consistent read (resourceVersion ""), and
+  // `metadata.continue` leads on; a list from the watch cache (resourceVersion "0") ignores `limit`.
+  const api = await startFakeApiServer({ token: "t" });
+  for (let i = 0; i < 501; i++) {
+    api.applySlice(endpointSlice({
+      namespace: "prod",
+      service: "echo",
+      name: `echo-${i}`,
+      port: { name: "grpc", port: 8080 },
+      endpoints: [{ ip: `10.3.${Math.floor(i / 250)}.${(i % 250) + 1}`, pod: `echo-${i}` }],
+    }));
+  }
+  // The LIST from the watch cache expires, so the client relists with a consistent read, which is paged.
+  api.failNext(1, { status: 410, path: "list" });
+  const watch = follow({ kubeconfig: api.kubeconfig() }, { watchList: false });
+  try {
+    await eventually(() => watch.snapshots.at(-1)?.endpoints.length === 501, "every page's endpoints");
+    const lists = api.requests.filter((request) => request.kind === "list");
+    assert.deepEqual(
+      lists.map(({ query, status }) => [query.resourceVersion, query.limit, query.continue !== undefined, status]),
+      [["0", "500", false, 410], ["", "500", false, 200], ["", "500", true, 200]],
+    );
+    assert.equal(watch.snapshots.length, 1, "one snapshot, once the last page came");
+  } finally {
+    await watch.stop();
+    await api.close();
+  }
+});
+
 Deno.test("watchEndpoints() restarts a watch that stalls", async () => {
   const api = await startFakeApiServer({ token: "t", bookmarkIntervalMs: 60_000 });
   apply(api, ["a"]);
