@@ -372,6 +372,14 @@ Deno.test("execCredentials() keeps the path that a failing plugin's key flag tak
     /it said: open \/home\/alice\/\.kube\/client\.key: no such file \(api key \[redacted\], ssh key --ssh-key=~\/\.ssh\/id_ed25519\): run/,
   );
   assert.ok(!error.message.includes("k9f3e"), error.message);
+  // A secret key flag's base64 value that starts with `/` is no path: the plugin's echo of it stays masked.
+  const echo = await writePlugin(dir, "echo", 'echo "rejected: $2" >&2\nexit 1');
+  const secret = "/Jalr7XUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+  const echoed = await rejectsConfig(
+    execCredentials(execConfig(echo, V1, { args: ["--secret-key", secret] }), { run: runExecPlugin }).authorization(),
+    /it said: rejected: \[redacted\]: run/,
+  );
+  assert.ok(!echoed.message.includes("K7MDENG"), echoed.message);
 });
 
 Deno.test("maskCredentials() keeps a path that a key-named field holds, and masks a key that is not a path", () => {
@@ -386,6 +394,13 @@ Deno.test("maskCredentials() keeps a path that a key-named field holds, and mask
     ['{"sshKey":"~/.ssh/id_ed25519"}', '{"sshKey":"~/.ssh/id_ed25519"}'],
     ["private_key: C:\\keys\\k.pem", "private_key: C:\\keys\\k.pem"],
     ["--api-key=ak9 --key=k9 apikey=/ak9", "--api-key=[redacted] --key=[redacted] apikey=[redacted]"],
+    // A base64 secret may start with `/` (one AWS secret access key in 64): it was quoted whole, taken for a path.
+    [
+      '{"AccessKeyId":"ASIAEXAMPLE","SecretAccessKey":"/Jalr7XUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}',
+      '{"AccessKeyId":"[redacted]","SecretAccessKey":"[redacted]"}',
+    ],
+    ["private_key: /Jalr7XUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "private_key: [redacted]"],
+    ["ssh_key: /home/alice/keys/id_ed25519", "ssh_key: /home/alice/keys/id_ed25519"],
   ];
   for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
 });

@@ -182,16 +182,23 @@ export function secretArguments(args: string[]): string[] {
  * (`token-cache-dir`, `tokenFile`), or in `key` and the value is a path (`--client-key /etc/tls/client.key`,
  * `ssh_key: ~/.ssh/id_ed25519`). "Key" names both a secret and the file that holds it: kubectl's `--client-key` takes
  * a path, and `kubectl config view` prints a `client-key` path where it redacts `client-key-data`. A key's value that
- * is not a path stays masked (`--api-key k9`, `--key=k9`). Words split as {@linkcode isSecretName} splits them.
+ * is not a path stays masked (`--api-key k9`, `--key=k9`), as does a base64 one that starts with `/`. Words split as {@linkcode isSecretName} splits them.
  */
 function namesPlace(name: string, value: string): boolean {
   const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").split(/[^A-Za-z0-9]+/);
   const last = words[words.length - 1];
-  return /^(dir|directory|file|path)$/i.test(last) || (/^key$/i.test(last) && FILE_PATH.test(value));
+  return /^(dir|directory|file|path)$/i.test(last) ||
+    (/^key$/i.test(last) && FILE_PATH.test(value) && !BASE64_SECRET.test(value));
 }
 
 /** The start of a file's path: `/`, `~/`, `./`, `../`, or a Windows drive (`C:\`, `C:/`). */
 const FILE_PATH = /^(?:~?\/|\.\.?\/|[A-Za-z]:[\\/])/;
+
+/**
+ * A base64 secret that starts with `/` (one AWS secret access key in 64 does), not a path: only base64's alphabet,
+ * 20 characters or more, both cases and a digit or `+` (`/wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`).
+ */
+const BASE64_SECRET = /^(?=.*[A-Z])(?=.*[a-z])(?=.*[\d+])[A-Za-z0-9+/]{20,}={0,2}$/;
 
 /**
  * Whether a name (`access_token`, `AWS_SECRET_ACCESS_KEY`, `clientSecret`, `X-Api-Key`) holds a word that names a
