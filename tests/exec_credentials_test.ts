@@ -401,6 +401,12 @@ Deno.test("maskCredentials() keeps a path that a key-named field holds, and mask
     ],
     ["private_key: /Jalr7XUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "private_key: [redacted]"],
     ["ssh_key: /home/alice/keys/id_ed25519", "ssh_key: /home/alice/keys/id_ed25519"],
+    // A name after a `/` ends a path only in a word that starts as one: these were quoted whole.
+    ["vault: secret/token: tk-9f3e2c1", "vault: secret/token: [redacted]"],
+    ["env/client_secret=cs-9f3e2c1 rejected", "env/client_secret=[redacted] rejected"],
+    ["set .password: pw-9f3e", "set .password: [redacted]"],
+    ["open ./certs/token: permission denied", "open ./certs/token: permission denied"],
+    ["open C:\\kube\\token: access denied", "open C:\\kube\\token: access denied"],
   ];
   for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
 });

@@ -59,15 +59,15 @@ const SECRET_IN_WORDS =
  */
 function maskSecretValues(text: string): string {
   // A name, in quotes or JSON-escaped quotes or none, then `=` or `:`, then the quote that opens its value, if any.
-  // Not the end of a path: `open /home/a/client.key: no such file` names a file, and its error is no key.
-  const pair = /(?<![\w./\\])((?:\\?["'])?)([A-Za-z][\w.-]*)\1\s*[=:]\s*((?:\\?["'])?)/g;
+  const pair = /(?<!\w)((?:\\?["'])?)([A-Za-z][\w.-]*)\1\s*[=:]\s*((?:\\?["'])?)/g;
+  const endsPath = pathEnds(text);
   let masked = "";
   let done = 0;
   for (let match = pair.exec(text); match !== null; match = pair.exec(text)) {
     const [whole, , name, quote] = match;
     const start = match.index + whole.length;
     const value = valueAt(text, start, quote);
-    if (value === "" || !isSecretName(name)) {
+    if (value === "" || !isSecretName(name) || endsPath(match.index)) {
       pair.lastIndex = start;
       continue;
     }
@@ -85,6 +85,21 @@ function maskSecretValues(text: string): string {
     done = pair.lastIndex = to;
   }
   return masked + text.slice(done);
+}
+
+/**
+ * Whether a name ends a file's path (`open /home/a/client.key: no such file` names a file, and its error is no key):
+ * it follows a `/`, `.` or `\\`, in a word that starts as a path ({@linkcode FILE_PATH}). A name after a `/` in a word
+ * that does not (`secret/token: x`, `env/client_secret=x`) is a pair's. Asked of names in the order of the text: the
+ * start of the word is found by scanning each character once, as a 64 KiB excerpt may hold thousands of names.
+ */
+function pathEnds(text: string): (at: number) => boolean {
+  let wordFrom = 0;
+  let scanned = 0;
+  return (at) => {
+    for (; scanned < at; scanned++) if (/[\s"'(=,]/.test(text[scanned])) wordFrom = scanned + 1;
+    return /[./\\]/.test(text[at - 1] ?? "") && FILE_PATH.test(text.slice(wordFrom, Math.min(at, wordFrom + 3)));
+  };
 }
 
 /**
