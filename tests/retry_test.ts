@@ -215,6 +215,26 @@ Deno.test("planRetry() lists at once, without backoff, after a refused streaming
   );
 });
 
+Deno.test("planRetry() waits out a first 5xx with Retry-After on a streaming list before listing instead", () => {
+  const backoff = createBackoff({ initialMs: 1000, maxMs: 30_000 }, () => 0);
+  const context = { listFrom: "", resourceVersion: "", previous: undefined, backoff, maxDelayMs: 30_000 };
+  // The streaming list again after the wait, as client-go's rest client retries it: it listed at once, ignoring it.
+  assert.deepEqual(planRetry(draining(503, 2), { ...context, streaming: true }), {
+    listFrom: "",
+    report: false,
+    delayMs: 2000,
+  });
+  // A second in a row lists instead at once, as any 5xx (client-go's reflector once its rest client gave up).
+  assert.deepEqual(planRetry(draining(503, 2), { ...context, previous: draining(503, 2), streaming: true }), {
+    listFrom: "",
+    listInstead: "once",
+    report: false,
+    delayMs: 0,
+  });
+  // Without Retry-After, a LIST at once, as before.
+  assert.equal(planRetry(unavailable(), { ...context, streaming: true }).listInstead, "once");
+});
+
 Deno.test("asResolverError() drops Bun's advice to pass verbose to fetch(): the library makes that call", () => {
   const reset = new TypeError(
     "ECONNRESET: The socket connection was closed unexpectedly. For more information, pass `verbose: true` in the " +

@@ -195,7 +195,8 @@ export interface Retry {
 
 /**
  * Plans the next attempt after a failure: a streaming list that a LIST
- * should replace does so at once (see {@linkcode listInsteadOfStreaming}); a
+ * should replace does so at once (see {@linkcode listInsteadOfStreaming}),
+ * unless it asked to wait, a first time (then it streams again after the wait); a
  * resume point the server has not reached relists with a consistent read
  * (`""`); an expired one relists from the last resourceVersion after a watch,
  * and with a consistent read after a LIST or a streaming list; anything else
@@ -221,7 +222,12 @@ export interface Retry {
  * ```
  */
 export function planRetry(error: ResolverError, context: RetryContext): Retry {
-  const listInstead = context.streaming ? listInsteadOfStreaming(error) : undefined;
+  // A 429 or 5xx with Retry-After when the failure before did not ask to wait too: the server asks to wait (priority
+  // and fairness, a shutdown, a load balancer without a ready backend), which client-go does unreported (up to 10
+  // times), a streaming list's included (its rest client waits before its reflector lists instead): calls made
+  // meanwhile wait for the retry rather than fail.
+  const waitAsked = asksToWait(error) && !asksToWait(context.previous);
+  const listInstead = context.streaming && !waitAsked ? listInsteadOfStreaming(error) : undefined;
   if (listInstead) return { listFrom: context.listFrom, listInstead, report: false, delayMs: 0 };
   const delayMs = retryDelay(error, context);
   if (isResourceVersionTooLarge(error)) {
@@ -239,12 +245,9 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
   const status = statusOf(error);
   const restarting = context.resourceVersion !== "" ||
     (context.previous instanceof KubeApiError && context.previous.status === undefined);
-  // And so is a 429 or 5xx with Retry-After when the failure before did not ask to wait too: the server asks to
-  // wait (priority and fairness, a shutdown, a load balancer without a ready backend), which client-go does
-  // unreported (up to 10 times): calls made meanwhile wait for the retry rather than fail.
-  const waitAsked = asksToWait(error) && !asksToWait(context.previous);
-  // And so is a first quick close; a second in a row is not: a server or proxy that ends every watch at once leaves
-  // the endpoints stale for good, and client-go warns of each ("very short watch").
+  // And so is a first wait asked for (see above), and a first quick close; a second in a row is not: a server or
+  // proxy that ends every watch at once leaves the endpoints stale for good, and client-go warns of each ("very
+  // short watch").
   const quick = error instanceof QuickCloseError && !(context.previous instanceof QuickCloseError);
   const routine = quick || waitAsked ||
     (status === 401 || (status === 403 && restarting)) && firstInARow(error, context.previous);
