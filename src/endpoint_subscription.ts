@@ -49,8 +49,8 @@ export interface WatchSettings {
    * resumed at once and reported only when the next one does so too: on a quiet cluster an API server may send its
    * first bookmark after minutes. One silent for 10 s in the middle of an event, a LIST page or a streaming list's
    * initial events is taken as broken and restarted sooner, as is one whose connection died without a reset, once
-   * TCP keepalive gives up on it (about 40 s after its last byte on Node and Bun; README, "A connection that dies
-   * without a word").
+   * TCP keepalive gives up on it (about 40 s after its last byte on Node and Bun, 65 s through a proxy on Bun;
+   * README, "A connection that dies without a word").
    * @default {150000}
    */
   stallTimeoutMs?: number | undefined;

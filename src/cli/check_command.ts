@@ -276,7 +276,7 @@ function neededGrants(
       resource: "services",
       namespace,
       ...(serviceRead
-        ? { required: "its slices have several ports, and a target without a port uses the Service's first" }
+        ? { required: "its slices have several ports, and a target without a port uses the Service's first TCP port" }
         : { optional: "a target without a port reads the Service when its slices have several ports" }),
     });
   }

@@ -526,7 +526,7 @@ export const scenarios = {
       assert.equal(several.code, 1, several.stdout + several.stderr);
       assert.match(
         several.stdout,
-        /^MISSING +get +services in namespace e2e \(required: its slices have several ports, and a target without a port uses the Service's first\)$/m,
+        /^MISSING +get +services in namespace e2e \(required: its slices have several ports, and a target without a port uses the Service's first TCP port\)$/m,
       );
       assert.match(several.stdout, /^FAILED +resolve +Cannot choose a port for service "two"/m);
 
