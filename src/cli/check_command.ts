@@ -363,9 +363,10 @@ function podList(view: ServiceView): string {
 
 /**
  * Pods of one use, grouped by reason, the most common first, each reason with its count and the names of its pods
- * among the first {@linkcode NAMED_PODS}: `410 not ready: web-1, web-4 and 408 more; 97 terminating while others are
- * ready: web-7 and 96 more; 3 terminating, no longer serving`. Thousands of pods not used are counted by why, not
- * only the first ten, and a reason shared by many is said once.
+ * among the first {@linkcode NAMED_PODS}: `410 not ready: web-0, web-1, web-101, web-102, web-104, web-105, web-106,
+ * web-107 and 402 more; 97 terminating while others are ready: web-10, web-100 and 95 more; 3 terminating, no longer
+ * serving` (the ten named are the first of all the pods, whatever their reason). Thousands of pods not used are
+ * counted by why, not only the first ten, and a reason shared by many is said once.
  */
 function byReason(pods: readonly PodExplanation[], name: (pod: PodExplanation) => string): string {
   const named = new Set(pods.slice(0, NAMED_PODS));
