@@ -236,7 +236,12 @@ export function subscribeEndpoints(
  */
 function dropPortIfUnused(watch: SharedWatch, port: number | string): void {
   const portOf = (other: Subscriber) => other.port ?? other.chosenPort;
-  if (![...watch.subscribers].some((other) => portOf(other) === port)) watch.metrics.portDropped(port);
+  if ([...watch.subscribers].some((other) => portOf(other) === port)) return;
+  watch.metrics.portDropped(port);
+  // Its gauge is at 0 now: the port's selections, kept for their memo, are recorded again when a subscriber comes
+  // back to them (a port renamed back, pods again after a scale to 0), though they select what they did.
+  const prefix = portKey(port);
+  for (const [key, selection] of watch.selections) if (key.startsWith(prefix)) selection.sent = false;
 }
 
 /**
@@ -512,7 +517,12 @@ function selectionFor(watch: SharedWatch, port: number | string, locality: Local
 }
 
 function selectionKey(port: number | string, { zone, node }: Locality): string {
-  return `${typeof port === "number" ? `#${port}` : port}\u0000${zone ?? ""}\u0000${node ?? ""}`;
+  return `${portKey(port)}${zone ?? ""}\u0000${node ?? ""}`;
+}
+
+/** The start of the {@linkcode selectionKey} of every selection for `port`. */
+function portKey(port: number | string): string {
+  return `${typeof port === "number" ? `#${port}` : port}\u0000`;
 }
 
 /** Forgets the selections (and their memos) that no subscriber was last given, after one left or moved. */

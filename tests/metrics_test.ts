@@ -252,6 +252,63 @@ Deno.test("a Service port renamed in place moves the endpoints gauge of a target
   }
 });
 
+Deno.test("a target without a port whose port is renamed and back, or that meets slices without ports (a Service scaled to 0) and pods again, shows its endpoints in the gauge again", async () => {
+  const { watchEndpoints } = await import("../mod.ts");
+  const { endpointSlice, startFakeApiServer } = await import("../testing.ts");
+  const meter = installFakeMeter();
+  await using api = await startFakeApiServer();
+  const slice = (port?: string) =>
+    endpointSlice({
+      namespace: "back",
+      service: "echo",
+      name: "echo-a",
+      ...(port ? { port: { name: port, port: 50051 } } : {}),
+      endpoints: port ? [{ ip: "10.1.0.1" }] : [],
+    });
+  api.applySlice(slice("grpc"));
+  const controller = new AbortController();
+  const sizes: number[] = [];
+  const watching = (async () => {
+    const snapshots = watchEndpoints("kubernetes:///echo.back", {
+      cluster: { kubeconfig: api.kubeconfig() },
+      signal: controller.signal,
+    });
+    for await (const snapshot of snapshots) sizes.push(snapshot.endpoints.length);
+  })();
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const byPort = () =>
+    Object.fromEntries(
+      meter.observe("grpc.resolver.kubernetes.endpoints")
+        .filter(({ attributes }) => attributes?.["k8s.namespace.name"] === "back")
+        .map(({ value, attributes }) => [attributes?.port, value]),
+    );
+  const delivered = async (count: number) => {
+    for (const end = Date.now() + 2_000; sizes.length < count && Date.now() < end;) await sleep(10);
+    assert.equal(sizes.length, count);
+  };
+  try {
+    await delivered(1);
+    api.applySlice(slice("web"));
+    await delivered(1); // The same pods under the new name: no new snapshot.
+    for (const end = Date.now() + 2_000; byPort().web === undefined && Date.now() < end;) await sleep(10);
+    api.applySlice(slice("grpc"));
+    for (const end = Date.now() + 2_000; byPort().grpc !== 1 && Date.now() < end;) await sleep(10);
+    assert.deepEqual(byPort(), { grpc: 1, web: 0 }, "the name back: its pods are counted again");
+    // Scaled to 0: the EndpointSlice controller writes a slice without ports; then a pod again.
+    api.applySlice(slice());
+    await delivered(2);
+    api.applySlice(slice("grpc"));
+    await delivered(3);
+    assert.deepEqual(sizes, [1, 0, 1]);
+    for (const end = Date.now() + 2_000; byPort().grpc !== 1 && Date.now() < end;) await sleep(10);
+    assert.equal(byPort().grpc, 1, "the pod back after a scale to 0 is counted");
+  } finally {
+    controller.abort();
+    await watching.catch(() => {});
+    meter.remove();
+  }
+});
+
 Deno.test("a target without a port whose Service cannot be read counts each failed read in errors, once for all its subscribers, and shows the watch failing until a read succeeds", async () => {
   const { watchEndpoints } = await import("../mod.ts");
   const { endpointSlice, startFakeApiServer } = await import("../testing.ts");
