@@ -70,6 +70,20 @@ Deno.test("createServicePortLookup() uses the one name of every slice without re
   assert.equal(reads.length, 0);
 });
 
+Deno.test("createServicePortLookup() keeps the name it chose while the slices have no port (a Service scaled to 0)", async () => {
+  const { lookup, reads } = lookupWith();
+  assert.equal(lookup.portFor([], 1), "", "no name chosen yet");
+  assert.equal(lookup.portFor([slice("a", [{ name: "grpc", port: 8080 }])], 2), "grpc");
+  // The EndpointSlice controller's slice of a Service scaled to 0 (kube-controller-manager v1.36.3): no ports.
+  assert.equal(lookup.portFor([slice("a", null)], 3), "grpc");
+  assert.equal(lookup.portFor([], 4), "grpc");
+  assert.equal(lookup.portFor(twoPorts, 5), undefined);
+  reads[0].resolve(service("http", "grpc"));
+  await settle();
+  assert.equal(lookup.portFor(twoPorts, 5), "http");
+  assert.equal(lookup.portFor([slice("two-a", [])], 6), "http");
+});
+
 Deno.test("createServicePortLookup() reads the Service once for several names and again only when they change", async () => {
   const { lookup, reads, changes } = lookupWith();
   assert.equal(lookup.portFor(twoPorts, 1), undefined);

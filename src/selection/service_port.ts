@@ -235,8 +235,9 @@ export interface ServicePortLookupOptions {
 export interface ServicePortLookup {
   /**
    * The port name to select with these slices: the one name their TCP ports
-   * all use (`""` when they have no port; any port when none is TCP), else
-   * the name of the Service's first TCP port.
+   * all use (any port when none is TCP), else the name of the Service's first
+   * TCP port; when they have no port (a Service scaled to 0, or without
+   * slices), the name returned last (`""` before any).
    *
    * @param slices Every slice of the Service.
    * @param version Changes whenever the slices change; a repeated call for
@@ -281,6 +282,8 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
   const backoff = createBackoff(options.backoff);
   /** The name of the Service's first TCP port, and the slices' port names it was read for. */
   let known: { names: string; name: string } | undefined;
+  /** The name {@linkcode ServicePortLookup.portFor} returned last. */
+  let chosen: string | undefined;
   let reading = false;
   // Whether the last read was answered 429 or 5xx with Retry-After and is waiting as asked, which client-go does
   // unreported; only a second such answer in a row is reported.
@@ -353,11 +356,14 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
   function choose(iterable: Iterable<EndpointSlice>): string | KubeApiError | undefined {
     const slices = [...iterable]; // Read twice: an iterator of the watch's Map would be empty the second time.
     const ports = defaultPortCandidates(slices);
-    if (ports.length <= 1) return ports[0]?.name ?? "";
+    // Slices without ports (a Service scaled to 0, whose EndpointSlice controller keeps one without ports; none at
+    // all) say nothing of the port: the name chosen last stays, which the Service still has.
+    if (ports.length === 0) return chosen ?? "";
+    if (ports.length === 1) return chosen = ports[0]!.name;
     // A Service deleted and created again, its ports in another order, has slices with the same names: the
     // owner's uid tells them apart.
     const key = JSON.stringify([ports.map((port) => port.name), ownerUids(slices)]);
-    if (known?.names === key) return known.name;
+    if (known?.names === key) return chosen = known.name;
     if (reading || waiting) return undefined;
     if (failed?.names === key && !failed.retry) return failed.error;
     void read(key, ports);
