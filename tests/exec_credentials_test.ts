@@ -528,6 +528,18 @@ Deno.test("maskCredentials() masks a YAML block scalar's lines, up to the next k
   for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
 });
 
+Deno.test("maskCredentials() masks a secret-named flag's value after a space, as `set -x` echoes a command", () => {
+  const cases: [string, string][] = [
+    ["+ mytool --password hunter2x --user bob", "+ mytool --password [redacted] --user bob"],
+    ["+ get-token --token tk9f3e2c1 --server x", "+ get-token --token [redacted] --server x"],
+    ["+ kubelogin get-token --client-secret 'p@ss w/rd!' -v", "+ kubelogin get-token --client-secret '[redacted]' -v"],
+    ['exec: "vault" -auth-token s.9f3e failed', 'exec: "vault" -auth-token [redacted] failed'],
+    // A flag that says where a secret is kept, or is followed by another flag, keeps what follows.
+    ["+ tool --token-file /var/run/tok --client-key ./certs/c.key --password --json", ""],
+  ];
+  for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked || text);
+});
+
 Deno.test("maskCredentials() leaves a secret's name followed by ordinary words readable", () => {
   for (
     const text of [

@@ -10,9 +10,9 @@
  * A plugin's words with what looks like a credential masked (a verbose or debugging plugin may print the one it
  * refreshed): PEM blocks, JWTs, `Bearer x`, the password in a URL (`https://user:x@host`), the value of a name that
  * holds a secret word (`token=x`, `AWS_SECRET_ACCESS_KEY=x`, `"access_token":"x"`, `clientSecret: x`, a YAML block
- * `token: |`, an `Authorization: Token x` header's credential) unless it says where one is kept (`token_file=/path`),
- * a secret said in words unless it reads as a word (`the password is x`, not `the token is expired`), and long runs
- * of base64 or hex.
+ * `token: |`, an `Authorization: Token x` header's credential, a flag's `--password x`) unless it says where one is kept
+ * (`token_file=/path`), a secret said in words unless it reads as a word (`the password is x`, not `the token is
+ * expired`), and long runs of base64 or hex.
  */
 export function maskCredentials(text: string): string {
   const named = maskSecretValues(
@@ -22,6 +22,15 @@ export function maskCredentials(text: string): string {
       // A JWT; its parts also with base64's padding and alphabet, as some issuers write them.
       .replace(/\beyJ[\w+/-]*=*\.[\w+/-]*=*\.[\w+/-]*=*/g, "[redacted]")
       .replace(/\b(bearer|basic)\s+[^\s"',;]+/gi, "$1 [redacted]")
+      // A secret-named flag's value after a space, as a script run with `set -x` echoes its command
+      // (`+ tool --password hunter2x`, `--client-secret 'p@ss w'`), unless it says where one is kept (`--key-file /p`).
+      .replace(
+        SECRET_FLAG,
+        (all, flag: string, name: string, quote?: string, quoted?: string, bare?: string) =>
+          !isSecretName(name) || namesPlace(name, quoted ?? bare!)
+            ? all
+            : `${flag}${quote ?? ""}[redacted]${quote ?? ""}`,
+      )
       // A secret said in words (`the password is hunter2`), unless it reads as one (`the token is expired`).
       .replace(SECRET_IN_WORDS, (all, said: string, quote?: string, _quoted?: string, bare?: string) => {
         if (quote !== undefined) return `${said}${quote}[redacted]${quote}`;
@@ -43,6 +52,12 @@ export function maskCredentials(text: string): string {
           : "[redacted]",
     );
 }
+
+/**
+ * A flag, its name (2) and the value that follows after a space: in quotes (3, 4) or a word that starts with no `-`
+ * (5). The flag starts a word.
+ */
+const SECRET_FLAG = /(?<![^\s"'(\[])(--?([A-Za-z][\w.-]*)[ \t]+)(?:(["'])([^"'\n]*)\3|([^\s"'-][^\s"',;]*))/g;
 
 /**
  * A name of a secret, `is` or `was`, and what follows: in quotes (2, 3) or a word (4), whose trailing punctuation
