@@ -559,6 +559,10 @@ Deno.test("maskCredentials() masks long base64 runs with / . = and PEM blocks wh
   );
   assert.equal(maskCredentials("got MHcCAQEEINGXsNrEN/abcDEF+ghi9="), "got [redacted]");
   assert.equal(maskCredentials("got c2VjcmV0LXZhbHVlLTk.ZmFrZQ-x_y"), "got [redacted]");
+  // A run of 32 or more without a `/` inside one with them: masked whole, not to the parts around it.
+  const token = "IQoJb3JpZ2luX2VjEHYaCXVzLWVhc3QtMSJHMEUCIQDxq8fS/defGHIjklMNO+yz0123//////////wEaDDEyMzQ1Njc4OTAxMiIM";
+  assert.equal(maskCredentials(`session ${token} rejected`), "session [redacted] rejected");
+  assert.equal(maskCredentials("blob MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw/MrHt3s9+Zq2xYwvK0lAbc1"), "blob [redacted]");
   const pem = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEINGXsNrEN/abc\nAoGCCqGSM49\n-----END EC PRIVATE KEY-----";
   assert.equal(maskCredentials(`bad key:\n${pem}\nbye`), "bad key:\n[redacted]\nbye");
   // Cut by the excerpt: masked to the end.

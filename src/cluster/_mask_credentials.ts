@@ -41,16 +41,17 @@ export function maskCredentials(text: string): string {
       .replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*:)[^\s/?#@]+@/gi, "$1[redacted]@"),
   );
   return named
-    .replace(/[A-Za-z0-9+_-]{32,}={0,2}/g, "[redacted]")
     // base64 (an AWS secret key, a PEM line), base64url or a JWT's parts: `/`, `.` and `=` split no run here. Left: a
-    // run without a digit, a path (it starts with `/` or `.`), and a host name (`/` or `.` but not both cases).
+    // run without a digit, a path (it starts with `/` or `.`), and a host name (`/` or `.` but not both cases). First:
+    // masked after the long runs below, a secret's run was cut at them into parts, its last quoted as a path.
     .replace(
       /[A-Za-z0-9+/=._-]{24,}/g,
       (run) =>
         !/\d/.test(run) || /^[./]/.test(run) || (/[./]/.test(run) && !(/[A-Z]/.test(run) && /[a-z]/.test(run)))
           ? run
           : "[redacted]",
-    );
+    )
+    .replace(/[A-Za-z0-9+_-]{32,}={0,2}/g, "[redacted]");
 }
 
 /**
