@@ -540,6 +540,16 @@ Deno.test("maskCredentials() masks a secret-named flag's value after a space, as
   for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked || text);
 });
 
+Deno.test("maskCredentials() masks the password of curl's -u user:password, as `set -x` echoes a command", () => {
+  const cases: [string, string][] = [
+    ["+ curl -s -u kube-client:Xy9pQ2rT https://idp/token", "+ curl -s -u kube-client:[redacted] https://idp/token"],
+    ["+ curl -s --user 'kube-client:p@ss w/rd!' https://idp", "+ curl -s --user 'kube-client:[redacted]' https://idp"],
+    ["+ curl --user=admin:hunter2x https://idp", "+ curl --user=admin:[redacted] https://idp"],
+    ["+ curl -u alice https://idp", "+ curl -u alice https://idp"],
+  ];
+  for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
+});
+
 Deno.test("maskCredentials() leaves a secret's name followed by ordinary words readable", () => {
   for (
     const text of [

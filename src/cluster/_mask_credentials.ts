@@ -10,9 +10,9 @@
  * A plugin's words with what looks like a credential masked (a verbose or debugging plugin may print the one it
  * refreshed): PEM blocks, JWTs, `Bearer x`, the password in a URL (`https://user:x@host`), the value of a name that
  * holds a secret word (`token=x`, `AWS_SECRET_ACCESS_KEY=x`, `"access_token":"x"`, `clientSecret: x`, a YAML block
- * `token: |`, an `Authorization: Token x` header's credential, a flag's `--password x`) unless it says where one is kept
- * (`token_file=/path`), a secret said in words unless it reads as a word (`the password is x`, not `the token is
- * expired`), and long runs of base64 or hex.
+ * `token: |`, an `Authorization: Token x` header's credential, a flag's `--password x`, curl's `-u user:x`) unless it
+ * says where one is kept (`token_file=/path`), a secret said in words unless it reads as a word (`the password is x`,
+ * not `the token is expired`), and long runs of base64 or hex.
  */
 export function maskCredentials(text: string): string {
   const named = maskSecretValues(
@@ -30,6 +30,12 @@ export function maskCredentials(text: string): string {
           !isSecretName(name) || namesPlace(name, quoted ?? bare!)
             ? all
             : `${flag}${quote ?? ""}[redacted]${quote ?? ""}`,
+      )
+      // curl's `-u user:password` (`--user`), as a script run with `set -x` echoes it: the password.
+      .replace(
+        /(?<![^\s"'])(--?u(?:ser)?[ \t=]+)(?:(["'])([^"'\n:]*:)[^"'\n]*\2|([^\s"':]*:)[^\s"']+)/g,
+        (_, flag: string, quote?: string, quotedUser?: string, user?: string) =>
+          quote ? `${flag}${quote}${quotedUser}[redacted]${quote}` : `${flag}${user}[redacted]`,
       )
       // A secret said in words (`the password is hunter2`), unless it reads as one (`the token is expired`).
       .replace(SECRET_IN_WORDS, (all, said: string, quote?: string, _quoted?: string, bare?: string) => {
