@@ -550,6 +550,15 @@ Deno.test("maskCredentials() masks the password of curl's -u user:password, as `
   for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
 });
 
+Deno.test("maskCredentials() masks a Cookie header's every pair, as curl -v prints it", () => {
+  const cases: [string, string][] = [
+    ["> Cookie: session=9f3e2c1abc; csrftoken=ab12cd\n> Accept: */*", "> Cookie: [redacted]\n> Accept: */*"],
+    ["< set-cookie: _oauth2_proxy=9f3e2c1abc; Path=/; HttpOnly\r\n", "< set-cookie: [redacted]\r\n"],
+    ["+ curl -H 'Cookie: sid=ab12cd; remember=9f3e' https://x", "+ curl -H 'Cookie: [redacted]' https://x"],
+  ];
+  for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
+});
+
 Deno.test("maskCredentials() leaves a secret's name followed by ordinary words readable", () => {
   for (
     const text of [

@@ -126,7 +126,8 @@ function pathEnds(text: string): (at: number) => boolean {
 
 /**
  * Where the secret of a secret-named pair lies, as `[from, to)`: its value; an `Authorization` header's credential
- * after its scheme, which stays readable (`Authorization: Token [redacted]`, any scheme); the lines of a YAML block
+ * after its scheme, which stays readable (`Authorization: Token [redacted]`, any scheme); a `Cookie` or `Set-Cookie`
+ * header's line, as each of its pairs may be a session (`Cookie: session=x; csrftoken=y`); the lines of a YAML block
  * scalar (`token: |` and the more indented lines after it); none for a token type (`token_type: Bearer`).
  */
 function secretSpan(
@@ -144,6 +145,11 @@ function secretSpan(
     credential.lastIndex = end;
     const found = credential.exec(text);
     if (found) return [credential.lastIndex - found[1].length, credential.lastIndex];
+  }
+  if (quote === "" && /cookie$/i.test(name)) {
+    const cookies = /[^\n\r"']*/y;
+    cookies.lastIndex = start;
+    return [start, start + cookies.exec(text)![0].trimEnd().length];
   }
   return /^(bearer|basic)$/i.test(value) ? [start, start] : [start, end];
 }
