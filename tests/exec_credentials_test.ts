@@ -559,6 +559,17 @@ Deno.test("maskCredentials() masks a Cookie header's every pair, as curl -v prin
   for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
 });
 
+Deno.test("maskCredentials() masks a secret-named header in Go's %v of an http.Header", () => {
+  assert.equal(
+    maskCredentials(
+      "req: &{Method:POST Header:map[Authorization:[Token tk9f3e2c1] Cookie:[sid=ab12] X-Api-Key:[k9Xq2m]]}",
+    ),
+    "req: &{Method:POST Header:map[Authorization:[redacted] Cookie:[redacted] X-Api-Key:[redacted]]}",
+  );
+  // A JSON or YAML list is no such value.
+  assert.equal(maskCredentials('{"tokenScopes": ["read"], keys: [a, b]}'), '{"tokenScopes": ["read"], keys: [a, b]}');
+});
+
 Deno.test("maskCredentials() leaves a secret's name followed by ordinary words readable", () => {
   for (
     const text of [

@@ -146,7 +146,7 @@ function secretSpan(
     const found = credential.exec(text);
     if (found) return [credential.lastIndex - found[1].length, credential.lastIndex];
   }
-  if (quote === "" && /cookie$/i.test(name)) {
+  if (quote === "" && /cookie$/i.test(name) && !value.startsWith("[")) {
     const cookies = /[^\n\r"']*/y;
     cookies.lastIndex = start;
     return [start, start + cookies.exec(text)![0].trimEnd().length];
@@ -186,14 +186,15 @@ function blockScalar(text: string, nameAt: number, from: number): [number, numbe
 /**
  * How a value goes on after the quote that opens it: to its closing quote (a JSON string's escapes skipped) or the
  * end of the line. Without a quote, up to a space, a quote, a comma or a closing brace, and none that starts with a
- * brace or a bracket (an object or a list).
+ * brace or a bracket (an object or a list); but Go's `%v` of a list of words, as of an `http.Header`
+ * (`map[X-Api-Key:[k9] Authorization:[Token x]]`), in its brackets.
  */
 const VALUE: Record<string, RegExp> = {
   '"': /(?:[^"\\\n]|\\.)*/y,
   "'": /[^'\n]*/y,
   '\\"': /(?:(?!\\")[^\n])*/y,
   "\\'": /(?:(?!\\')[^\n])*/y,
-  "": /(?:[^\s"',{}[\]][^\s"',}]*)?/y,
+  "": /(?:\[[^\s"',{}[\]][^\n"',{}[\]]*\]|[^\s"',{}[\]][^\s"',}]*)?/y,
 };
 
 /** The value that starts at `start`, after the opening `quote` (`""` for none): see {@linkcode VALUE}. */
