@@ -524,6 +524,8 @@ Deno.test("maskCredentials() masks a YAML block scalar's lines, up to the next k
     ],
     ["password: |2+\n   pw-9f3e  \n", "password: |2+\n   [redacted]  \n"],
     ["token: |", "token: [redacted]"],
+    // Lines that end in CRLF, as a Windows plugin writes them.
+    ["secret: >-\r\n  s3cr3t-line\r\n  two\r\nnext: 1", "secret: >-\r\n  [redacted]\r\nnext: 1"],
   ];
   for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
 });

@@ -167,7 +167,7 @@ function blockScalar(text: string, nameAt: number, from: number): [number, numbe
   const indent = /^[ \t]*/.exec(text.slice(lineStart, nameAt))![0].length;
   const lineAfter = (at: number) => text.indexOf("\n", at) === -1 ? text.length : text.indexOf("\n", at);
   let at = lineAfter(from);
-  if (!/^[ \t]*(?:#.*)?$/.test(text.slice(from, at))) return undefined;
+  if (!/^[ \t]*(?:#.*)?\r?$/.test(text.slice(from, at))) return undefined;
   let first: number | undefined;
   let last = at;
   while (at < text.length) {
