@@ -411,6 +411,21 @@ Deno.test("maskCredentials() keeps a path that a key-named field holds, and mask
   for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
 });
 
+Deno.test("execCredentials() quotes no value whose name the 64 KiB it masks cut off", async () => {
+  const dir = await Deno.makeTempDir();
+  // 65,555 characters: the last 65,536 start in "password", and the long line after it is masked to a word.
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    "printf 'loaded config: password: hunter2x9\\n' >&2\nhead -c 65519 /dev/zero | tr '\\0' a >&2\necho >&2\nexit 1",
+  );
+  const error = await rejectsConfig(
+    execCredentials(execConfig(command, V1), { run: runExecPlugin }).authorization(),
+    /it said: \[redacted\]: run the command/,
+  );
+  assert.ok(!error.message.includes("hunter2x9"), error.message);
+});
+
 Deno.test("execCredentials() masks what looks like a credential in a failing plugin's standard error", async () => {
   const dir = await Deno.makeTempDir();
   const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl";

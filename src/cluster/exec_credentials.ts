@@ -308,9 +308,10 @@ const STDERR_WINDOW = 64 * 1024;
  * or its secret arguments.
  */
 function stderrExcerpt(stderr: string, given: string[]): string {
-  // Only its end is quoted: the masks run over the last 64 KiB (up to 16 MiB took them seconds), less the first word,
-  // which may be the end of a value whose name was cut off.
-  let text = (stderr.length > STDERR_WINDOW ? stderr.slice(-STDERR_WINDOW).replace(/^\S*/, "") : stderr).trim();
+  // Only its end is quoted: the masks run over the last 64 KiB (up to 16 MiB took them seconds), less the first line,
+  // which may hold a value whose name was cut off (`word: hunter2`), or the first word when it is all one line.
+  let text = (stderr.length > STDERR_WINDOW ? stderr.slice(-STDERR_WINDOW).replace(/^[^\n]*\n|^\S*/, "") : stderr)
+    .trim();
   // Longest first, so that a value that holds another is masked whole; short ones (`1`, `prod`) would mask words.
   // Trimmed: a value that the kubeconfig wrote with a space or a line break around it is printed without them.
   for (const value of given.map((value) => value.trim()).sort((a, b) => b.length - a.length)) {
