@@ -553,6 +553,7 @@ Deno.test("maskCredentials() masks a secret-named flag's value after a space, as
     ['exec: "vault" -auth-token s.9f3e failed', 'exec: "vault" -auth-token [redacted] failed'],
     // A flag that says where a secret is kept, or is followed by another flag, keeps what follows.
     ["+ tool --token-file /var/run/tok --client-key ./certs/c.key --password --json", ""],
+    ["error: --client-secret is required, and --password must not be empty", ""],
   ];
   for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked || text);
 });

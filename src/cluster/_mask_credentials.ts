@@ -23,11 +23,12 @@ export function maskCredentials(text: string): string {
       .replace(/\beyJ[\w+/-]*=*\.[\w+/-]*=*\.[\w+/-]*=*/g, "[redacted]")
       .replace(/\b(bearer|basic)\s+[^\s"',;]+/gi, "$1 [redacted]")
       // A secret-named flag's value after a space, as a script run with `set -x` echoes its command
-      // (`+ tool --password hunter2x`, `--client-secret 'p@ss w'`), unless it says where one is kept (`--key-file /p`).
+      // (`+ tool --password hunter2x`, `--client-secret 'p@ss w'`), unless it says where one is kept (`--key-file /p`)
+      // or an error speaks of the flag (`--token is required`).
       .replace(
         SECRET_FLAG,
         (all, flag: string, name: string, quote?: string, quoted?: string, bare?: string) =>
-          !isSecretName(name) || namesPlace(name, quoted ?? bare!)
+          !isSecretName(name) || namesPlace(name, quoted ?? bare!) || /^(?:is|was|must|not|and|or)$/i.test(bare ?? "")
             ? all
             : `${flag}${quote ?? ""}[redacted]${quote ?? ""}`,
       )
