@@ -475,6 +475,14 @@ Deno.test("maskCredentials() masks the value of a name that holds a secret word,
   for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
 });
 
+Deno.test("maskCredentials() masks the value of a long name, and of a secret-named one at the end of a long dotted name", () => {
+  const envName = "MY_VERY_LONG_APPLICATION_SPECIFIC_ENVIRONMENT_VARIABLE_FOR_THE_OIDC_CLIENT_SECRET";
+  const dotted = `${"section.".repeat(40)}password`;
+  // The name is long enough to be masked as a run too: what counts is that the value goes.
+  assert.equal(maskCredentials(`${envName}=cs-9f3e2c1 region=eu`), "[redacted][redacted] region=eu");
+  assert.equal(maskCredentials(`config ${dotted}: pw-9f3e2c1`), `config ${dotted}: [redacted]`);
+});
+
 Deno.test("maskCredentials() masks a quoted value to its closing quote, and a value in JSON that a log line quotes", () => {
   const cases: [string, string][] = [
     ['login failed: password: "correct horse battery"', 'login failed: password: "[redacted]"'],
