@@ -426,6 +426,22 @@ Deno.test("execCredentials() quotes no value whose name the 64 KiB it masks cut 
   assert.ok(!error.message.includes("hunter2x9"), error.message);
 });
 
+Deno.test("execCredentials() keeps a YAML block's name when the 64 KiB it masks start in its line's indentation", async () => {
+  const dir = await Deno.makeTempDir();
+  // The last 65,536 characters start after the first space of "  token: |": the line, but that space, is whole, and
+  // its block's line is masked with it (dropped, the block's line was quoted without its name).
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    "printf 'x\\n  token: |\\n    s3cr3t-line9\\n' >&2\nhead -c 65508 /dev/zero | tr '\\0' a >&2\necho >&2\nexit 1",
+  );
+  const error = await rejectsConfig(
+    execCredentials(execConfig(command, V1), { run: runExecPlugin }).authorization(),
+    /it said: token: \|\n +\[redacted\]\n\[redacted\]: run the command/,
+  );
+  assert.ok(!error.message.includes("s3cr3t-line9"), error.message);
+});
+
 Deno.test("execCredentials() masks what looks like a credential in a failing plugin's standard error", async () => {
   const dir = await Deno.makeTempDir();
   const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl";

@@ -308,10 +308,7 @@ const STDERR_WINDOW = 64 * 1024;
  * or its secret arguments.
  */
 function stderrExcerpt(stderr: string, given: string[]): string {
-  // Only its end is quoted: the masks run over the last 64 KiB (up to 16 MiB took them seconds), less the first line,
-  // which may hold a value whose name was cut off (`word: hunter2`), or the first word when it is all one line.
-  let text = (stderr.length > STDERR_WINDOW ? stderr.slice(-STDERR_WINDOW).replace(/^[^\n]*\n|^\S*/, "") : stderr)
-    .trim();
+  let text = stderrWindow(stderr).trim();
   // Longest first, so that a value that holds another is masked whole; short ones (`1`, `prod`) would mask words.
   // Trimmed: a value that the kubeconfig wrote with a space or a line break around it is printed without them.
   for (const value of given.map((value) => value.trim()).sort((a, b) => b.length - a.length)) {
@@ -320,6 +317,21 @@ function stderrExcerpt(stderr: string, given: string[]): string {
   text = maskCredentials(text);
   if (text === "") return "";
   return `; it said: ${text.length > 500 ? `...${text.slice(-500)}` : text}`;
+}
+
+/**
+ * The end of a plugin's standard error that is masked: its last 64 KiB (up to 16 MiB took the masks seconds), less
+ * the first line, which may hold a value whose name was cut off (`word: hunter2`), or the first word when it is all
+ * one line. A line cut in its indentation, or at its start, is kept: its name is whole, and a value on the lines after
+ * it (a YAML block's `token: |`) would be quoted without it.
+ */
+function stderrWindow(stderr: string): string {
+  if (stderr.length <= STDERR_WINDOW) return stderr;
+  const cut = stderr.length - STDERR_WINDOW;
+  let lineStart = cut;
+  while (lineStart > 0 && (stderr[lineStart - 1] === " " || stderr[lineStart - 1] === "\t")) lineStart--;
+  const window = stderr.slice(cut);
+  return lineStart === 0 || stderr[lineStart - 1] === "\n" ? window : window.replace(/^[^\n]*\n|^\S*/, "");
 }
 
 interface ExecAnswer {
