@@ -382,6 +382,17 @@ Deno.test("execCredentials() keeps the path that a failing plugin's key flag tak
   assert.ok(!echoed.message.includes("K7MDENG"), echoed.message);
 });
 
+Deno.test("maskCredentials() keeps the name of a flag or a pair whose value is a long run", () => {
+  // The run with its `=` was masked whole: `+ kubelogin get-token [redacted] [redacted]` said not which flag.
+  assert.equal(
+    maskCredentials(
+      "+ kubelogin get-token --server-id=6dae42f8-4368-4678-94ff-3960e28e3630 role_id=db02de05-fa39-4855-059b-67221c5c2f63",
+    ),
+    "+ kubelogin get-token --server-id=[redacted] role_id=[redacted]",
+  );
+  assert.equal(maskCredentials("blob=Ab1/cD2+eF3gH4iJ5kL6"), "blob=[redacted]");
+});
+
 Deno.test("maskCredentials() keeps a path that a key-named field holds, and masks a key that is not a path", () => {
   const cases: [string, string][] = [
     ["open --client-key=/etc/tls/key.pem: no such file", "open --client-key=/etc/tls/key.pem: no such file"],

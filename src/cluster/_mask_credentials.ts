@@ -50,13 +50,14 @@ export function maskCredentials(text: string): string {
   return named
     // base64 (an AWS secret key, a PEM line), base64url or a JWT's parts: `/`, `.` and `=` split no run here. Left: a
     // run without a digit, a path (it starts with `/` or `.`), and a host name (`/` or `.` but not both cases). First:
-    // masked after the long runs below, a secret's run was cut at them into parts, its last quoted as a path.
+    // masked after the long runs below, a secret's run was cut at them into parts, its last quoted as a path. A flag's
+    // or a pair's name before an `=` (`--tenant-id=`, `role_id=`) stays readable, as base64 has `=` only at its end.
     .replace(
       /[A-Za-z0-9+/=._-]{24,}/g,
       (run) =>
         !/\d/.test(run) || /^[./]/.test(run) || (/[./]/.test(run) && !(/[A-Z]/.test(run) && /[a-z]/.test(run)))
           ? run
-          : "[redacted]",
+          : `${/^-*[A-Za-z][A-Za-z_.-]*=(?=[^=])/.exec(run)?.[0] ?? ""}[redacted]`,
     )
     .replace(/[A-Za-z0-9+_-]{32,}={0,2}/g, "[redacted]");
 }
