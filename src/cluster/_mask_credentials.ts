@@ -84,7 +84,7 @@ const SECRET_IN_WORDS =
 function maskSecretValues(text: string): string {
   // A name, in quotes or JSON-escaped quotes or none, then `=` or `:`, then the quote that opens its value, if any.
   // At most 256 characters: a match may start after each `-` or `.`, and an unbounded name would scan each time to
-  // the end of a line of words joined by them (7 s for 64 KiB of `-a`; 44 ms now).
+  // the end of a line of words joined by them (7 s for 64 KiB of `-a`; under 0.1 s now).
   const pair = /(?<!\w)((?:\\?["'])?)([A-Za-z][\w.-]{0,255})\1\s*[=:]\s*((?:\\?["'])?)/g;
   const endsPath = pathEnds(text);
   let masked = "";
