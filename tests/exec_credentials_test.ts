@@ -510,6 +510,20 @@ Deno.test("maskCredentials() masks the value of a long name, and of a secret-nam
   assert.equal(maskCredentials(`config ${dotted}: pw-9f3e2c1`), `config ${dotted}: [redacted]`);
 });
 
+Deno.test("maskCredentials() keeps a shell's or a program's error after a file's name that holds a secret word", () => {
+  const cases: [string, string][] = [
+    ["exit status 127: get-token.sh: command not found", "exit status 127: get-token.sh: command not found"],
+    [
+      "token-helper.py: error: the following arguments are required: --cluster",
+      "token-helper.py: error: the following arguments are required: --cluster",
+    ],
+    ["password.txt: permission denied", "password.txt: permission denied"],
+    ["get_token.sh: token=tk-9f3e2c1", "get_token.sh: token=[redacted]"],
+    ["auth.token: tk-9f3e2c1 tls.key: k9", "auth.token: [redacted] tls.key: [redacted]"],
+  ];
+  for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
+});
+
 Deno.test("maskCredentials() masks a quoted value to its closing quote, and a value in JSON that a log line quotes", () => {
   const cases: [string, string][] = [
     ['login failed: password: "correct horse battery"', 'login failed: password: "[redacted]"'],

@@ -93,8 +93,8 @@ function maskSecretValues(text: string): string {
     const [whole, , name, quote] = match;
     const start = match.index + whole.length;
     // The value is read only for a secret's name: read for every name, a line of pairs (`a:a:a:…`) would be read to
-    // its end once per name.
-    const value = isSecretName(name) ? valueAt(text, start, quote) : "";
+    // its end once per name. A file's name is none (`get-token.sh: command not found`).
+    const value = isSecretName(name) && !FILE_NAME.test(name) ? valueAt(text, start, quote) : "";
     if (value === "" || endsPath(match.index)) {
       pair.lastIndex = start;
       continue;
@@ -240,6 +240,13 @@ function namesPlace(name: string, value: string): boolean {
   return /^(dir|directory|file|path)$/i.test(last) ||
     (/^key$/i.test(last) && FILE_PATH.test(value) && !BASE64_SECRET.test(value));
 }
+
+/**
+ * A file's name, by its extension: a script, a program or a file of data (`get-token.sh`, `token.json`), which a shell
+ * or a plugin puts before its error (`get-token.sh: command not found`), not a dotted name of a setting that may hold
+ * a secret (`auth.token`, `tls.key`).
+ */
+const FILE_NAME = /\.(?:sh|bash|zsh|py|js|mjs|cjs|ts|rb|pl|php|exe|ps1|cmd|bat|txt|json|ya?ml|pem|crt|cer|log)$/i;
 
 /** The start of a file's path: `/`, `~/`, `./`, `../`, or a Windows drive (`C:\`, `C:/`). */
 const FILE_PATH = /^(?:~?\/|\.\.?\/|[A-Za-z]:[\\/])/;
