@@ -171,7 +171,10 @@ const BLOCK_INDICATOR = /^[|>][1-9+-]{0,2}$/;
 function blockScalar(text: string, nameAt: number, from: number): [number, number] | undefined {
   const lineStart = text.lastIndexOf("\n", nameAt - 1) + 1;
   const indent = /^[ \t]*/.exec(text.slice(lineStart, nameAt))![0].length;
-  const lineAfter = (at: number) => text.indexOf("\n", at) === -1 ? text.length : text.indexOf("\n", at);
+  const lineAfter = (at: number) => {
+    const end = text.indexOf("\n", at);
+    return end === -1 ? text.length : end;
+  };
   let at = lineAfter(from);
   if (!/^[ \t]*(?:#.*)?\r?$/.test(text.slice(from, at))) return undefined;
   let first: number | undefined;
@@ -232,11 +235,10 @@ export function secretArguments(args: string[]): string[] {
  * (`token-cache-dir`, `tokenFile`), or in `key` and the value is a path (`--client-key /etc/tls/client.key`,
  * `ssh_key: ~/.ssh/id_ed25519`). "Key" names both a secret and the file that holds it: kubectl's `--client-key` takes
  * a path, and `kubectl config view` prints a `client-key` path where it redacts `client-key-data`. A key's value that
- * is not a path stays masked (`--api-key k9`, `--key=k9`), as does a base64 one that starts with `/`. Words split as {@linkcode isSecretName} splits them.
+ * is not a path stays masked (`--api-key k9`, `--key=k9`), as does a base64 one that starts with `/`.
  */
 function namesPlace(name: string, value: string): boolean {
-  const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").split(/[^A-Za-z0-9]+/);
-  const last = words[words.length - 1];
+  const last = nameWords(name).at(-1)!;
   return /^(dir|directory|file|path)$/i.test(last) ||
     (/^key$/i.test(last) && FILE_PATH.test(value) && !BASE64_SECRET.test(value));
 }
@@ -257,13 +259,15 @@ const FILE_PATH = /^(?:~?\/|\.\.?\/|[A-Za-z]:[\\/])/;
  */
 const BASE64_SECRET = /^(?=.*[A-Z])(?=.*[a-z])(?=.*[\d+])[A-Za-z0-9+/]{20,}={0,2}$/;
 
-/**
- * Whether a name (`access_token`, `AWS_SECRET_ACCESS_KEY`, `clientSecret`, `X-Api-Key`) holds a word that names a
- * secret: a word starts after a non-letter, `_` or a lower-case letter followed by a capital.
- */
+/** Whether a name (`access_token`, `AWS_SECRET_ACCESS_KEY`, `clientSecret`, `X-Api-Key`) holds a word that names a secret. */
 function isSecretName(name: string): boolean {
-  return name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").split(/[^A-Za-z0-9]+/).some((word) =>
+  return nameWords(name).some((word) =>
     /^(token|password|passwd|passphrase|secret|key|apikey|credential|auth|bearer|private|cookie)/i.test(word) &&
     !/^author(ity)?$/i.test(word)
   );
+}
+
+/** The words of a name: a word starts after a non-letter, `_` or a lower-case letter or digit followed by a capital. */
+function nameWords(name: string): string[] {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").split(/[^A-Za-z0-9]+/);
 }
