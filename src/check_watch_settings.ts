@@ -6,6 +6,7 @@
  * @module
  */
 
+import { DEFAULT_BACKOFF_MAX_MS } from "./base/backoff.ts";
 import { currentValue, isOptionsObject, typeName, unknownField } from "./base/_util.ts";
 import { nearestName } from "./base/_nearest_name.ts";
 import { checkClusterOptions, CLUSTER_OPTIONS } from "./cluster/cluster_options.ts";
@@ -63,14 +64,14 @@ export function checkWatchSettings(settings: WatchSettings): void {
     }
     checkFields("backoff", backoff, ["initialMs", "maxMs"]);
     checkDelay("backoff.initialMs", backoff.initialMs, 1000);
-    checkDelay("backoff.maxMs", backoff.maxMs, 30_000);
+    checkDelay("backoff.maxMs", backoff.maxMs, DEFAULT_BACKOFF_MAX_MS);
     const { initialMs, maxMs } = backoff;
     // The longest delay won, and the first one was never waited. (A lone maxMs below the default first delay caps
     // it, as meant.)
-    if (typeof initialMs === "number" && initialMs > (maxMs ?? 30_000)) {
+    if (typeof initialMs === "number" && initialMs > (maxMs ?? DEFAULT_BACKOFF_MAX_MS)) {
       throw new RangeError(
         `Cannot use option 'backoff': initialMs must be at most maxMs (default 30000): current values are ` +
-          `initialMs ${initialMs} and maxMs ${maxMs ?? 30_000}`,
+          `initialMs ${initialMs} and maxMs ${maxMs ?? DEFAULT_BACKOFF_MAX_MS}`,
       );
     }
   }

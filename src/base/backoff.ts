@@ -26,6 +26,9 @@ export interface BackoffOptions {
   maxMs?: number | undefined;
 }
 
+/** The longest delay when `maxMs` is not given, in milliseconds. */
+export const DEFAULT_BACKOFF_MAX_MS = 30_000;
+
 /** A backoff sequence: `next()` gives the next delay, `reset()` starts over. */
 export interface Backoff {
   /** The delay before the next retry, in milliseconds. */
@@ -54,7 +57,7 @@ export interface Backoff {
  */
 export function createBackoff(options: BackoffOptions = {}, random: () => number = Math.random): Backoff {
   const initialMs = options.initialMs ?? 1000;
-  const maxMs = options.maxMs ?? 30_000;
+  const maxMs = options.maxMs ?? DEFAULT_BACKOFF_MAX_MS;
   let failures = 0;
   return {
     next() {

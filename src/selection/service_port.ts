@@ -12,7 +12,7 @@
  * @module
  */
 
-import { createBackoff } from "../base/backoff.ts";
+import { createBackoff, DEFAULT_BACKOFF_MAX_MS } from "../base/backoff.ts";
 import type { BackoffOptions } from "../base/backoff.ts";
 import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
@@ -329,7 +329,7 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
       if (asksToWait(cause) && !waiting) {
         waiting = true;
         const { status, retryAfterSeconds } = cause as KubeApiError;
-        const delay = Math.min(retryAfterSeconds! * 1000, options.backoff?.maxMs ?? 30_000);
+        const delay = Math.min(retryAfterSeconds! * 1000, options.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS);
         trace(
           `reading service ${service} in namespace ${namespace}: ${status} with Retry-After, reading again in ${delay} ms`,
         );

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type BackoffOptions, createBackoff } from "../base/backoff.ts";
+import { type BackoffOptions, createBackoff, DEFAULT_BACKOFF_MAX_MS } from "../base/backoff.ts";
 import { type Clock, sleep, systemClock } from "../runtime/clock.ts";
 import type { EndpointSlice, Status, WatchEvent } from "../base/endpoint_slice.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
@@ -476,7 +476,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       if (watching && !streaming) options.onWatchEnd?.(watchEndReason(error));
       if (watchOpenedAt !== undefined && clock.now() - watchOpenedAt >= healthyWatchMs) backoff.reset();
       watchOpenedAt = undefined;
-      const maxDelayMs = options.backoff?.maxMs ?? 30_000;
+      const maxDelayMs = options.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS;
       initial = undefined;
       const context = { listFrom, resourceVersion, previous: previousFailure, backoff, maxDelayMs, streaming };
       const retry = planRetry(error, context);
