@@ -2,6 +2,7 @@
 // MeterProvider is process-wide); Node and Bun use the build in dist/ (`npm run build`).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { MAX_HOLD_MS } from "../src/_coalesced_delivery.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const script = `${root}tests/metrics/metrics_scenario.mjs`;
@@ -184,10 +185,12 @@ Deno.test("the endpoints gauge and updates counter follow the snapshots delivere
   const updates = () => meter.added.filter(({ name }) => name === "grpc.resolver.kubernetes.updates").length;
   try {
     while (delivered.length === 0) await sleep(10);
+    let longestGap = 0;
     for (let i = 0; i < 3; i++) {
       // The endpoints' pods are the same: gRPC never gets the empty set between the two events.
+      const deletedAt = Date.now();
       api.deleteSlice("shop", "echo-a");
-      for (const end = Date.now() + 10; Date.now() < end;) {
+      for (const end = deletedAt + 10; Date.now() < end;) {
         await sleep(1);
         const observed = meter.observe("grpc.resolver.kubernetes.endpoints");
         gauge.push(
@@ -196,11 +199,14 @@ Deno.test("the endpoints gauge and updates counter follow the snapshots delivere
           ),
         );
       }
+      longestGap = Math.max(longestGap, Date.now() - deletedAt);
       api.applySlice(slice());
       await sleep(200);
     }
-    assert.ok(!delivered.includes(0), `delivered: ${delivered}`);
-    assert.ok(!gauge.includes(0), `the gauge showed a set never delivered: ${gauge}`);
+    // A loaded machine can stretch the 10 ms between the two writes past the hold: the empty set is then a real
+    // state, delivered by design, and the gauge must show it too.
+    if (longestGap < MAX_HOLD_MS) assert.ok(!delivered.includes(0), `delivered: ${delivered}`);
+    assert.ok(gauge.every((value) => delivered.includes(value)), `the gauge showed a set never delivered: ${gauge}`);
     assert.equal(updates(), delivered.length, `updates counted: ${updates()}, snapshots delivered: ${delivered}`);
   } finally {
     controller.abort();
