@@ -476,6 +476,7 @@ Deno.test("accessFromKubeconfig() rejects a kubeconfig without current-context",
 Deno.test("accessFromKubeconfig() rejects an unknown options.context", async () => {
   await rejectsConfig(fromObject(config({}), "nope"), {
     message: /context "nope" from cluster.context is not defined: use one of "ctx"/,
+    field: "cluster.context",
   });
 });
 

@@ -103,7 +103,7 @@ export async function accessFromKubeconfig(
     if (options.context !== undefined) {
       throw kubeconfigError(
         undefined,
-        undefined,
+        "cluster.context",
         `context ${JSON.stringify(contextName)} from cluster.context is not defined: ${choose}`,
         where,
       );
