@@ -13,6 +13,7 @@
 
 import type { ResolverError } from "./base/errors.ts";
 import { KubeApiError } from "./base/errors.ts";
+import { unbracketedHost } from "./base/ip_address.ts";
 import { VERSION } from "./base/version.ts";
 import type { WatchEndReason } from "./watch/reflector.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
@@ -121,7 +122,7 @@ function seriesKey(attributes: Attributes): string {
 function serverAttributes(server: string): Attributes {
   const url = new URL(server);
   const port = Number(url.port) || (url.protocol === "http:" ? 80 : 443);
-  const attributes: Attributes = { "server.address": url.hostname.replace(/^\[(.*)\]$/, "$1"), "server.port": port };
+  const attributes: Attributes = { "server.address": unbracketedHost(url.hostname), "server.port": port };
   if (url.pathname !== "/") attributes["url.path"] = url.pathname;
   return attributes;
 }

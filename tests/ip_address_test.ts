@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ipAddressBytes, isIpv4, isLoopbackHost, samePrefix } from "../src/base/ip_address.ts";
+import { ipAddressBytes, isIpv4, isLoopbackHost, samePrefix, unbracketedHost } from "../src/base/ip_address.ts";
 
 Deno.test("ipAddressBytes() reads IPv4 as ::ffff:a.b.c.d and IPv6 in every spelling", () => {
   assert.deepEqual([...ipAddressBytes("10.0.0.1")!], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 10, 0, 0, 1]);
@@ -42,4 +42,11 @@ Deno.test("samePrefix() compares whole and partial bytes", () => {
   assert.ok(samePrefix(a, ipAddressBytes("10.1.0.0")!, 96 + 12));
   assert.ok(!samePrefix(a, ipAddressBytes("10.16.0.0")!, 96 + 12));
   assert.ok(samePrefix(a, ipAddressBytes("192.168.0.1")!, 0));
+});
+
+Deno.test("unbracketedHost() takes the brackets off an IPv6 literal only", () => {
+  assert.equal(unbracketedHost("[fd00::1]"), "fd00::1");
+  assert.equal(unbracketedHost(new URL("https://[::1]:6443").hostname), "::1");
+  assert.equal(unbracketedHost("10.0.0.1"), "10.0.0.1");
+  assert.equal(unbracketedHost("example.com"), "example.com");
 });

@@ -6,6 +6,22 @@
  */
 
 /**
+ * A host as a URL writes it, without the brackets around an IPv6 literal (`[fd00::1]` is `fd00::1`).
+ *
+ * @param host A URL's `hostname`, or a host name or address written as one.
+ * @returns The host, unbracketed; any other host as it is.
+ *
+ * @example An IPv6 literal and a name
+ * ```ts
+ * import { unbracketedHost } from "./ip_address.ts";
+ * console.log(unbracketedHost("[fd00::1]"), unbracketedHost("example.com")); // fd00::1 example.com
+ * ```
+ */
+export function unbracketedHost(host: string): string {
+  return host.replace(/^\[(.*)\]$/, "$1");
+}
+
+/**
  * Reads an IP address as 16 bytes; IPv4 addresses become `::ffff:a.b.c.d`.
  *
  * @param text An IPv4 address, or an IPv6 address without brackets.
@@ -83,7 +99,7 @@ function isLoopback(ip: Uint8Array): boolean {
  * ```
  */
 export function isLoopbackHost(url: URL): boolean {
-  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const host = unbracketedHost(url.hostname);
   const ip = ipAddressBytes(host);
   return host === "localhost" || (ip !== undefined && isLoopback(ip));
 }

@@ -25,7 +25,7 @@
  */
 
 import { ConfigError } from "../base/errors.ts";
-import { ipAddressBytes, isIpv4, isLoopbackHost, samePrefix } from "../base/ip_address.ts";
+import { ipAddressBytes, isIpv4, isLoopbackHost, samePrefix, unbracketedHost } from "../base/ip_address.ts";
 import { type ProxySupport, proxySupport } from "../runtime/proxy_support.ts";
 import { trace, warnOnce } from "../runtime/trace.ts";
 import { quoteUrl } from "./server_url.ts";
@@ -78,7 +78,7 @@ export function proxyFromEnvironment(
   const chosen = firstSet(env, secure ? ["HTTPS_PROXY", "https_proxy"] : ["HTTP_PROXY", "http_proxy"]);
   if (!chosen) return undefined;
   if (isLoopbackHost(url)) return undefined;
-  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const host = unbracketedHost(url.hostname);
   const port = url.port || (secure ? "443" : "80");
   const ip = ipAddressBytes(host);
   const noProxy = firstSet(env, ["NO_PROXY", "no_proxy"]);
@@ -297,7 +297,7 @@ function excluded(list: string, host: string, port: string, ip: Uint8Array | und
     // As Go's net.SplitHostPort: `[fd00::1]:6443` and `[fd00::1]:` (any port) name fd00::1, but `[fd00::1]` alone
     // is no host and port, and so in Go's httpproxy a name with brackets, which matches no server.
     const withPort = /^(\[[^\]]*\]|[^:]*):(\d*)$/.exec(entry);
-    const name = withPort ? withPort[1].replace(/^\[(.*)\]$/, "$1") : entry;
+    const name = withPort ? unbracketedHost(withPort[1]) : entry;
     if (withPort && withPort[2] !== "" && withPort[2] !== port) continue;
     const entryIp = ipAddressBytes(name);
     if (entryIp) {

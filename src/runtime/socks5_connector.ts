@@ -11,7 +11,7 @@
 
 import { Buffer } from "node:buffer";
 import { connect, isIP, type Socket } from "node:net";
-import { ipAddressBytes } from "../base/ip_address.ts";
+import { ipAddressBytes, unbracketedHost } from "../base/ip_address.ts";
 import { keepAlive } from "./tcp_keepalive.ts";
 import { unrefTimer } from "./unref_timer.ts";
 
@@ -75,11 +75,11 @@ const REPLIES = [
  */
 export function socks5Connector(proxyUrl: string, secure: Connector, source = "the proxy's URL"): Connector {
   const proxy = new URL(proxyUrl);
-  const proxyHost = proxy.hostname.replace(/^\[(.*)\]$/, "$1");
+  const proxyHost = unbracketedHost(proxy.hostname);
   const proxyPort = Number(proxy.port) || 1080;
   return (options, callback) => {
     const socket = keepAlive(connect(proxyPort, proxyHost));
-    const host = options.hostname.replace(/^\[(.*)\]$/, "$1");
+    const host = unbracketedHost(options.hostname);
     const port = Number(options.port) || (options.protocol === "https:" ? 443 : 80);
     openTunnel(socket, proxy, source, host, port).then(
       () => {

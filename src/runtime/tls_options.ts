@@ -15,6 +15,7 @@
 import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import { checkServerIdentity, type ConnectionOptions } from "node:tls";
+import { unbracketedHost } from "../base/ip_address.ts";
 import type { TlsSettings } from "./types.ts";
 
 /**
@@ -49,7 +50,7 @@ export function tlsOptions(tls: TlsSettings): TlsOptions {
   if (tls.cert && tls.key) Object.assign(options, { cert: tls.cert, key: tls.key });
   const name = tls.serverName;
   // As Go's VerifyHostname and SNI: `[fd00::1]` is the IP address fd00::1 (else sent in SNI, which servers refuse).
-  const ip = name?.replace(/^\[(.*)\]$/, "$1");
+  const ip = name === undefined ? undefined : unbracketedHost(name);
   if (ip && isIP(ip)) options.checkServerIdentity = (_host, certificate) => checkServerIdentity(ip, certificate);
   else if (name) options.servername = name;
   return options;
