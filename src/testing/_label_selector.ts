@@ -82,7 +82,7 @@ function requirementProblems(key: string, operator: Requirement["operator"], val
   const problems: string[] = [];
   if (operator === ">" || operator === "<") {
     values.forEach((value, index) => {
-      if (!/^[-+]?\d+$/.test(value) || BigInt(value) > 2n ** 63n - 1n || BigInt(value) < -(2n ** 63n)) {
+      if (int64(value) === undefined) {
         problems.push(invalid(`values[${index}]`, value, "for 'Gt', 'Lt' operators, the value must be an integer"));
       }
     });
@@ -225,6 +225,13 @@ class Parser {
   }
 }
 
+/** The value as Go's `strconv.ParseInt(value, 10, 64)` reads it, or undefined where that fails. */
+function int64(value: string): bigint | undefined {
+  if (!/^[-+]?\d+$/.test(value)) return undefined;
+  const number = BigInt(value);
+  return number > 2n ** 63n - 1n || number < -(2n ** 63n) ? undefined : number;
+}
+
 function satisfies(
   requirement: Requirement,
   labels: Record<string, string>,
@@ -244,9 +251,10 @@ function satisfies(
       return !has || !requirement.values.includes(value as string);
     case ">":
     case "<": {
-      if (!has || !/^-?\d+$/.test(value as string)) return false;
-      const actual = Number(value);
-      const bound = Number(requirement.values[0]);
+      // Go's strconv.ParseInt(value, 10, 64): a label beyond 64 bits matches neither; exact, not as a float.
+      const actual = has ? int64(value as string) : undefined;
+      if (actual === undefined) return false;
+      const bound = int64(requirement.values[0])!;
       return requirement.operator === ">" ? actual > bound : actual < bound;
     }
   }

@@ -661,3 +661,33 @@ Deno.test("a continue token the server did not issue is read as kube-apiserver v
     });
   });
 });
+
+Deno.test("gt and lt selectors read labels as Go's 64-bit integers: beyond 64 bits no match, exact past 2^53", async () => {
+  // Measured on kube-apiserver v1.36.3 (apimachinery's Requirement.Matches runs strconv.ParseInt(value, 10, 64)).
+  const labels: Record<string, string> = {
+    "a-1": "5",
+    "a-2": "99999999999999999999",
+    "b-1": "9007199254740993",
+    "b-2": "007",
+    "b-3": "abc",
+  };
+  const measured: [string, string[]][] = [
+    ["n>4", ["a-1", "b-1", "b-2"]],
+    ["n>6", ["b-1", "b-2"]],
+    ["n>007", ["b-1"]],
+    ["n>9007199254740992", ["b-1"]],
+    ["n<9007199254740994", ["a-1", "b-1", "b-2"]],
+    ["n>9223372036854775806", []],
+    ["n<0", []],
+  ];
+  await withServer({}, async (server) => {
+    for (const [name, value] of Object.entries(labels)) {
+      const slice = svc(name.slice(0, 1), ["10.0.0.1"], "default", name);
+      server.applySlice({ ...slice, metadata: { ...slice.metadata, labels: { ...slice.metadata.labels, n: value } } });
+    }
+    for (const [selector, names] of measured) {
+      const { body } = await getJson(slicesUrl(server, "default", { labelSelector: selector }));
+      assert.deepEqual(body.items.map((item: EndpointSlice) => item.metadata.name), names, selector);
+    }
+  });
+});
