@@ -33,8 +33,8 @@ import type { EndpointSlice } from "./types.ts";
 interface ReadPoint {
   /** The resourceVersion of the state. */
   readonly rv: number;
-  /** Only keys after this one (a continue token's position). */
-  readonly after: string;
+  /** Only keys at or after this one, relative to the list's prefix (a continue token's position). */
+  readonly from: string;
   /** The page size; 0 for one page with everything. */
   readonly limit: number;
 }
@@ -61,14 +61,17 @@ export async function listSlices(
   // a namespace is the only key read, so no continue token points past keys that cannot match.
   const scope = namespace ?? selector.namespace;
   const only = scope !== undefined && selector.name !== undefined ? keyOf(scope, selector.name) : undefined;
+  // The key below the list's prefix (a namespace's, or all namespaces'), which continue tokens carry.
+  const relativeKey = ({ metadata }: EndpointSlice) =>
+    scope === undefined ? keyOf(metadata.namespace, metadata.name) : metadata.name;
   const keys = [...history.stateAt(point.rv).values()]
     .filter((slice) => {
       const key = keyOf(slice.metadata.namespace, slice.metadata.name);
       return (scope === undefined || slice.metadata.namespace === scope) && (only === undefined || key === only) &&
-        key > point.after;
+        relativeKey(slice) >= point.from;
     })
     .sort(byKey);
-  const { items, metadata } = page(keys, selector, point);
+  const { items, metadata } = page(keys, selector, point, relativeKey);
   return {
     kind: "EndpointSliceList",
     apiVersion: "discovery.k8s.io/v1",
@@ -83,7 +86,12 @@ export async function listSlices(
  * and a continue token follows whenever keys remain after the last one read,
  * matching or not, so a selected list can end with an empty page.
  */
-function page(keys: EndpointSlice[], selector: ObjectSelector, point: ReadPoint) {
+function page(
+  keys: EndpointSlice[],
+  selector: ObjectSelector,
+  point: ReadPoint,
+  relativeKey: (slice: EndpointSlice) => string,
+) {
   const items: EndpointSlice[] = [];
   let next: number | undefined;
   for (let index = 0; index < keys.length; index++) {
@@ -95,8 +103,8 @@ function page(keys: EndpointSlice[], selector: ObjectSelector, point: ReadPoint)
   }
   const metadata: Record<string, unknown> = { resourceVersion: String(point.rv) };
   if (next !== undefined) {
-    const last = items[items.length - 1].metadata;
-    metadata.continue = encodeContinue({ rv: point.rv, start: keyOf(last.namespace, last.name) });
+    // As the real server's: the next key after the last one sent, below the list's prefix.
+    metadata.continue = encodeContinue({ rv: point.rv, start: `/${relativeKey(items[items.length - 1])}\0` });
     // Like the real server, only an unselected list knows how many items remain.
     if (selector.empty) metadata.remainingItemCount = keys.length - next;
   }
@@ -130,16 +138,18 @@ async function readPoint(
     if (position.rv !== -1 && position.rv < history.compactedRv) {
       throw expiredContinue(encodeContinue({ rv: -1, start: position.start }));
     }
-    return { rv: position.rv === -1 ? history.rv : position.rv, after: position.start, limit };
+    // As the real server reads it, below the prefix of the list it is given to, whichever list issued it.
+    const from = position.start.startsWith("/") ? position.start.slice(1) : position.start;
+    return { rv: position.rv === -1 ? history.rv : position.rv, from, limit };
   }
-  if (rvParam === "") return { rv: history.rv, after: "", limit };
-  if (rvParam === "0") return { rv: history.rv, after: "", limit: 0 };
+  if (rvParam === "") return { rv: history.rv, from: "", limit };
+  if (rvParam === "0") return { rv: history.rv, from: "", limit: 0 };
   const wanted = listResourceVersion(rvParam);
   if (wanted > history.rv && !(await waiters.wait(wanted))) throw tooLarge(wanted, history.rv);
   const exact = match === "Exact" || (match === "" && limit > 0);
-  if (!exact) return { rv: history.rv, after: "", limit };
+  if (!exact) return { rv: history.rv, from: "", limit };
   if (wanted < history.compactedRv) throw listTooOld();
-  return { rv: wanted, after: "", limit };
+  return { rv: wanted, from: "", limit };
 }
 
 /**

@@ -15,7 +15,10 @@ import { type LabelSelector, LabelSelectorError, parseLabelSelector } from "./_l
 export interface ContinuePosition {
   /** The snapshot's resourceVersion; `-1` means the current state. */
   rv: number;
-  /** The last `namespace/name` already sent. */
+  /**
+   * Where the next page starts, relative to the list's key prefix, as the real server's token carries it: `/name\0`
+   * in one namespace, `/namespace/name\0` across namespaces (the last key sent, and a NUL byte).
+   */
   start: string;
 }
 
