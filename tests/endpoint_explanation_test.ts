@@ -320,3 +320,14 @@ Deno.test("explainEndpoints() with a subset keeps exactly the pods a channel wit
     { numRuns: 500 },
   );
 });
+
+Deno.test("explainEndpoints() says when the port of the target's name has no number a client can dial", () => {
+  const { pods } = explainEndpoints(
+    [slice("echo-a", [pod("a", "10.0.0.1")], { ports: [{ name: "grpc", port: 0 }] })],
+    "grpc",
+    {},
+  );
+  assert.deepEqual(summary(pods), [
+    'a: not used: its EndpointSlice gives port "grpc" no number a client can dial (1-65535)',
+  ]);
+});

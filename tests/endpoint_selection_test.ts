@@ -205,3 +205,18 @@ Deno.test("selectEndpoints() keeps a StatefulSet's new pod apart from the old on
   const v6 = slice("v6", [withUid(pod("echo-1", "fd00::2"), "uid-1")], { addressType: "IPv6" });
   assert.deepEqual(hosts(selectEndpoints([slice("a", [other]), v6], "grpc")), ["10.0.0.2:50051,fd00::2:50051"]);
 });
+
+Deno.test("selectEndpoints() skips a slice whose port of the target's name has no number a client can dial", () => {
+  // kube-apiserver v1.36.3 stores ports 0 and 65536 (and any int32); kube-proxy skips port 0
+  // (pkg/proxy/endpointslicecache.go), and grpc-js cannot connect to any of them.
+  for (const port of [0, 65536, -1]) {
+    const result = selectEndpoints(
+      [
+        slice("bad", [pod("a", "10.0.0.1")], { ports: [{ name: "grpc", port }] }),
+        slice("good", [pod("b", "10.0.0.2")]),
+      ],
+      "grpc",
+    );
+    assert.deepEqual(hosts(result), ["10.0.0.2:50051"], `port ${port}`);
+  }
+});

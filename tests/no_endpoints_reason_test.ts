@@ -110,3 +110,11 @@ Deno.test("noEndpointsReason() reports a Service scaled to zero as one without p
     );
   }
 });
+
+Deno.test("noEndpointsReason() says when the port of the target's name has no number a client can dial", () => {
+  assert.equal(
+    noEndpointsReason([slice([{ name: "grpc", port: 0 }], [true])], "grpc", "echo", "prod"),
+    'its EndpointSlices give the port named "grpc" no number a client can dial (1-65535): fix what writes them ' +
+      "(kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo)",
+  );
+});

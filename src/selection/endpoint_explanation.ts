@@ -92,6 +92,8 @@ interface Group {
   kind: "usable" | "no-port" | "fqdn";
   /** A `no-port` group's slice has no port at all (a headless Service without any, or pods without the targetPort). */
   portless?: boolean;
+  /** A `no-port` group's slice has a port of the target's name, without a number a client can dial (1-65535). */
+  undialable?: boolean;
 }
 
 /**
@@ -136,8 +138,10 @@ export function explainEndpoints(
       const row = rowOf(endpoint, number);
       const known = groups.get(key);
       const portless = kind === "no-port" && (slice.ports ?? []).length === 0;
-      if (known === undefined || rank(kind) < rank(known.kind)) groups.set(key, { key, row, kind, portless });
-      else if (known.kind === kind) known.row = combine(known.row, row);
+      const undialable = kind === "no-port" && (slice.ports ?? []).some(({ name }) => (name ?? "") === port);
+      if (known === undefined || rank(kind) < rank(known.kind)) {
+        groups.set(key, { key, row, kind, portless, undialable });
+      } else if (known.kind === kind) known.row = combine(known.row, row);
     }
   }
   const sorted = [...groups.values()].sort((a, b) => compare(a.key, b.key));
@@ -156,12 +160,14 @@ export function explainEndpoints(
   );
   const owners = new Map<string, string>();
   const wanted: PodExplanation[] = [];
-  for (const { kind, row, portless } of sorted) {
+  for (const { kind, row, portless, undialable } of sorted) {
     if (kind !== "usable") {
       const why = kind === "fqdn"
         ? "in an FQDN EndpointSlice"
         : portless
         ? "its EndpointSlice has no port"
+        : undialable
+        ? `its EndpointSlice gives port "${port}" no number a client can dial (1-65535)`
         : `its EndpointSlice has no port named "${port}"`;
       unused(row, kind, why);
     } else if (anyReady ? !row.ready : !(row.serving && row.terminating)) {

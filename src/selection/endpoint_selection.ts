@@ -248,7 +248,9 @@ function computeSliceEntries(
   }
   const slicePort = slicePortNumber(slice, port);
   if (slicePort === undefined) {
-    trace(`EndpointSlice ${slice.metadata.name} has no port named "${port}": its endpoints are skipped`);
+    trace(
+      `EndpointSlice ${slice.metadata.name} has no port named "${port}" (with a number 1-65535): its endpoints are skipped`,
+    );
     return [];
   }
   const name = slice.metadata.name ?? "";
@@ -512,7 +514,8 @@ function countIpv4(addresses: EndpointAddress[]): number {
  *
  * @param slice The EndpointSlice.
  * @param port The target's port: a number, or a name (`""` for a Service's single unnamed port).
- * @returns The port number, or `undefined` when the slice has no port of that name (or that port has no number).
+ * @returns The port number, or `undefined` when the slice has no port of that name, or its number is none, or not
+ *   1-65535 (a real server stores 0 or 65536; kube-proxy skips 0, and no client can dial either).
  *
  * @example
  * ```ts
@@ -529,7 +532,7 @@ export function slicePortNumber(slice: EndpointSlice, port: number | string): nu
   for (let i = 0; found === undefined && i < ports.length; i++) {
     if ((ports[i].name ?? "") === port) found = ports[i].port;
   }
-  return typeof found === "number" ? found : undefined;
+  return typeof found === "number" && found >= 1 && found <= 65535 ? found : undefined;
 }
 
 /**

@@ -7,6 +7,7 @@
 
 import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import { quote } from "../api/api_errors.ts";
+import { slicePortNumber } from "./endpoint_selection.ts";
 
 /**
  * Why the slices of a Service give no usable endpoint for a port: no EndpointSlice at all (no such Service in
@@ -72,6 +73,11 @@ export function noEndpointsReason(
         "in the target, or check that the pods have the container port the Service's targetPort names";
     }
     withPort = used.filter((slice) => slice.ports?.some(({ name }) => (name ?? "") === port));
+    const numbered = withPort.filter((slice) => slicePortNumber(slice, port) !== undefined);
+    if (withPort.some(listsPod) && !numbered.some(listsPod)) {
+      return `its EndpointSlices give the port named ${quote(port)} no number a client can dial (1-65535): fix ` +
+        `what writes them (${listSlices})`;
+    }
     if (!withPort.some(listsPod)) {
       return `its EndpointSlices list no pod with a port named ${
         quote(port)
