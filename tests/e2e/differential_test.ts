@@ -877,6 +877,27 @@ const cases: Case[] = [
       return { big: await list("big"), small: await list("o") };
     },
   },
+  {
+    name: "gt and lt selectors read labels as 64-bit integers; a continue token reads below any list's prefix",
+    async run(target) {
+      const numbers = { "g-1": "5", "g-2": "99999999999999999999", "g-3": "9007199254740993" };
+      for (const [name, n] of Object.entries(numbers)) {
+        await target.applySlice(name, slice(name, "g", "10.0.3.1", { namespace: OTHER_NAMESPACE, labels: { n } }));
+      }
+      const names = async (path: string, params: Record<string, string>) => {
+        const { status, body } = await get(target, `${path}?${query(params)}`);
+        return { status, names: body.items?.map((item: Json) => `${item.metadata.namespace}/${item.metadata.name}`) };
+      };
+      const token = (await get(target, `${SLICES}?limit=1`)).body.metadata.continue;
+      const other = `/apis/discovery.k8s.io/v1/namespaces/${OTHER_NAMESPACE}/endpointslices`;
+      return {
+        beyond64Bits: await names(ALL_SLICES, { labelSelector: "n>4" }),
+        past2To53: await names(ALL_SLICES, { labelSelector: "n>9007199254740992" }),
+        tokenOfNamespaceInAll: await names(ALL_SLICES, { limit: "50", continue: token }),
+        tokenOfNamespaceInOther: await names(other, { limit: "50", continue: token }),
+      };
+    },
+  },
 ];
 
 /** The resourceVersions of each target's labelled writes. */
