@@ -130,8 +130,10 @@ Deno.test({
           }
         },
       });
+      // An ignored step (one that needs the local control plane, on an E2E_KUBECONFIG cluster) is no failure,
+      // though t.step() answers false for it: the namespaces were kept as after one.
       if (!ignore) timings.push([name, Date.now() - start, note]);
-      if (!ok) failed = true;
+      if (!ok && !ignore) failed = true;
     }
 
     try {

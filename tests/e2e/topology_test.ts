@@ -179,6 +179,8 @@ Deno.test({
             assert.deepEqual(await resolveLocality(undefined, readZone, env), { node: "kgr-topo-b1", zone: "zone-b" });
           } finally {
             client.close();
+            // Cluster-scoped: deleting the namespace leaves them on an E2E_KUBECONFIG cluster.
+            await revokeNodeReader(cluster, ns);
           }
         },
       );
@@ -191,9 +193,12 @@ Deno.test({
   },
 });
 
+/** The name of the ClusterRole and binding that {@linkcode grantNodeReader} makes for `namespace`. */
+const nodeReaderName = (namespace: string) => `kgr-node-reader-${namespace}`;
+
 /** The ClusterRole and binding the README documents for reading the client's own Node. */
 async function grantNodeReader(cluster: TestCluster, namespace: string, account: string): Promise<void> {
-  const name = `kgr-node-reader-${namespace}`;
+  const name = nodeReaderName(namespace);
   await kubeRequest(cluster.adminFetch, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "ClusterRole",
@@ -207,6 +212,17 @@ async function grantNodeReader(cluster: TestCluster, namespace: string, account:
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
     subjects: [{ kind: "ServiceAccount", name: account, namespace }],
   });
+}
+
+/** Deletes what {@linkcode grantNodeReader} made, if it made it. */
+async function revokeNodeReader(cluster: TestCluster, namespace: string): Promise<void> {
+  for (const kind of ["clusterrolebindings", "clusterroles"]) {
+    const response = await cluster.adminFetch(
+      `/apis/rbac.authorization.k8s.io/v1/${kind}/${nodeReaderName(namespace)}`,
+      { method: "DELETE" },
+    );
+    await response.body?.cancel();
+  }
 }
 
 Deno.test({
