@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { accessFromKubeconfig } from "../src/cluster/kubeconfig_context.ts";
 import { loadKubeconfigFiles, mergeKubeconfigs, parseKubeconfig } from "../src/cluster/kubeconfig_load.ts";
-import { readTextFile } from "../src/runtime/files.ts";
+import { MAX_CONFIG_FILE_BYTES, readTextFile } from "../src/runtime/files.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
 import { config, noExec } from "./_kubeconfig_object.ts";
 
@@ -226,6 +226,30 @@ Deno.test("loadKubeconfigFiles() says that a listed folder is a folder, not a fi
     assert.equal(error.file, dir);
   } finally {
     await Deno.remove(dir);
+  }
+});
+
+Deno.test("loadKubeconfigFiles() stops reading a file past 16 MiB and says so, not that it may not be read", async () => {
+  // KUBECONFIG=/dev/zero (or a log by mistake): the whole device was read, 2 GiB of memory in 6 s, and then called
+  // "cannot be read (ERR_FS_FILE_TOO_LARGE): check its permissions".
+  const started = performance.now();
+  const error = await rejectsConfig(
+    loadKubeconfigFiles(["/dev/zero"], readTextFile),
+    /^Cannot load kubeconfig \/dev\/zero: the file is larger than 16 MiB \(EFBIG\): give the path of the file itself: /,
+  );
+  assert.equal(error.file, "/dev/zero");
+  assert.ok(performance.now() - started < 2000, `${performance.now() - started} ms`);
+  // A file of exactly the limit is still read whole.
+  const dir = await Deno.makeTempDir();
+  try {
+    const text = `current-context: x\n#${"a".repeat(MAX_CONFIG_FILE_BYTES - 21)}\n`;
+    assert.equal(new TextEncoder().encode(text).length, MAX_CONFIG_FILE_BYTES);
+    await Deno.writeTextFile(`${dir}/config`, text);
+    assert.equal(await readTextFile(`${dir}/config`), text);
+    await Deno.writeTextFile(`${dir}/config`, "\n", { append: true });
+    await assert.rejects(readTextFile(`${dir}/config`), { code: "EFBIG" });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

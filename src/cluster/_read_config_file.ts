@@ -7,14 +7,15 @@
  */
 
 import { ConfigError } from "../base/errors.ts";
-import { refusedByRuntime } from "../runtime/files.ts";
+import { MAX_CONFIG_FILE_BYTES, refusedByRuntime } from "../runtime/files.ts";
 import type { ReadFile } from "./types.ts";
 
 /**
  * Reads a file named in the configuration. A file that exists but cannot be
- * read (permissions, a folder) is handed to `unreadable` as the problem
- * `cannot be read (CODE)` and what to do about it (`check its permissions`, or
- * on Deno without `--allow-read` for it, that flag), with the error caught:
+ * read (permissions, a folder, one larger than 16 MiB) is handed to
+ * `unreadable` as the problem `cannot be read (CODE)` and what to do about it
+ * (`check its permissions`, or on Deno without `--allow-read` for it, that
+ * flag; for the others, what they are), with the error caught:
  * it returns the error to throw, or `undefined` to go on as if the file did
  * not exist.
  *
@@ -52,6 +53,14 @@ export async function readConfigFile(
       )
       : code === "EISDIR"
       ? unreadable("is a folder (EISDIR)", "give the path of a file in it", code, error)
+      : code === "EFBIG"
+      ? unreadable(
+        `is larger than ${MAX_CONFIG_FILE_BYTES / 1024 / 1024} MiB (EFBIG)`,
+        "give the path of the file itself: a kubeconfig, a token or a certificate is far smaller (not a device such " +
+          "as /dev/zero, or a log)",
+        code,
+        error,
+      )
       : unreadable(`cannot be read (${code})`, "check its permissions", code, error);
     if (failure) throw failure;
     return undefined;

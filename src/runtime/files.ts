@@ -7,18 +7,28 @@
  * @module
  */
 
-import { readFile } from "node:fs/promises";
+import { Buffer } from "node:buffer";
+import { open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import process from "node:process";
 
 /**
- * Reads a UTF-8 text file.
+ * The most that a configuration file (a kubeconfig, a token, a certificate, a
+ * CA bundle) may hold, in bytes (16 MiB): reading stops past it. A path to a
+ * device (`/dev/zero`) or to a log took 2 GiB of memory before the runtime
+ * gave up.
+ */
+export const MAX_CONFIG_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads a UTF-8 text file of at most {@linkcode MAX_CONFIG_FILE_BYTES}.
  *
  * @param path The file to read.
  * @returns Its text, or `undefined` when the file does not exist.
  * @throws {Error} Other failures of the file system (permission denied, a
- * folder instead of a file), as the runtime reports them.
+ * folder instead of a file), as the runtime reports them, and one with code
+ * `EFBIG` for a file larger than the limit.
  *
  * @example Reading a file that may be missing
  * ```ts
@@ -28,12 +38,31 @@ import process from "node:process";
  * ```
  */
 export async function readTextFile(path: string): Promise<string | undefined> {
+  let file;
   try {
-    return await readFile(path, "utf8");
+    file = await open(path, "r");
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw error;
+  }
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      // One byte more than the limit tells a file of exactly the limit from a larger one.
+      const room = Math.min(1 << 20, MAX_CONFIG_FILE_BYTES + 1 - total);
+      const { bytesRead, buffer } = await file.read(Buffer.alloc(room), 0, room, null);
+      if (bytesRead === 0) break;
+      chunks.push(buffer.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > MAX_CONFIG_FILE_BYTES) {
+        throw Object.assign(new Error(`${path} is larger than ${MAX_CONFIG_FILE_BYTES} bytes`), { code: "EFBIG" });
+      }
+    }
+    return Buffer.concat(chunks, total).toString("utf8");
+  } finally {
+    await file.close();
   }
 }
 
