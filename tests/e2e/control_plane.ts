@@ -39,6 +39,28 @@ export interface Binaries {
 }
 
 /**
+ * Why a test that starts a control plane of its own is skipped, logged with `log`: on an `E2E_KUBECONFIG` run (kind,
+ * a user's own cluster) where the binaries are not built, as such scenarios run only on the local control plane.
+ * `undefined` when they are built, or without `E2E_KUBECONFIG`, where missing binaries fail the test, saying how to
+ * build them.
+ *
+ * @param log Receives the reason.
+ * @returns The reason, or `undefined` to run the test.
+ */
+export async function localControlPlaneSkipped(log: (line: string) => void): Promise<string | undefined> {
+  if (!Deno.env.get("E2E_KUBECONFIG")) return undefined;
+  try {
+    await findBinaries();
+    return undefined;
+  } catch {
+    const reason = "skipped: it needs the local control plane, whose binaries are not built (E2E_KUBECONFIG is " +
+      "set): run `bash scripts/control_plane/build.sh` to run it too";
+    log(reason);
+    return reason;
+  }
+}
+
+/**
  * Finds the binaries built by `scripts/control_plane/build.sh`.
  *
  * @returns Their paths.

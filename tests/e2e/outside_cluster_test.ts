@@ -4,9 +4,13 @@
 import assert from "node:assert/strict";
 import { resolveClusterAccess } from "../../src/cluster/resolve_cluster_access.ts";
 import { createHttpClient } from "../../src/runtime/http_client.ts";
+import { localControlPlaneSkipped } from "./control_plane.ts";
+
+const log = (line: string) => console.log(`    [outside] ${line}`);
 
 Deno.test({
   name: "E2E_KUBECONFIG: end-to-end tests run against a cluster the test run did not start",
+  ignore: await localControlPlaneSkipped(log) !== undefined,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
