@@ -43,6 +43,27 @@ Deno.test({
       // Steps that need the local control plane are skipped, and are no failure.
       assert.doesNotMatch(output, /resolver trace/);
       assert.deepEqual(await leftovers(kubeconfig), [], "objects the nested run left on the cluster");
+
+      // A user of kind without the control plane's binaries: the tests that start one of their own say so, and
+      // are no failure.
+      const home = await Deno.makeTempDir({ prefix: "kgr-no-binaries-" });
+      try {
+        const files = ["differential_test.ts", "kubectl_differential_test.ts"].map((file) =>
+          new URL(`./${file}`, import.meta.url).pathname
+        );
+        const bare = await new Deno.Command(Deno.execPath(), {
+          args: ["test", "-A", ...files],
+          env: { E2E_KUBECONFIG: kubeconfig, XDG_CACHE_HOME: home, NO_COLOR: "1" },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const said = new TextDecoder().decode(bare.stdout) + new TextDecoder().decode(bare.stderr);
+        assert.equal(bare.code, 0, said.slice(-6000));
+        assert.match(said, /ok \| 0 passed \| 0 failed \| 2 ignored/);
+        assert.match(said, /skipped: it needs the local control plane, whose binaries are not built/);
+      } finally {
+        await Deno.remove(home, { recursive: true });
+      }
     } finally {
       await stopped(server, stderr);
     }
