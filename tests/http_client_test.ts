@@ -160,6 +160,62 @@ Deno.test("createHttpClient() trusts a CA bundle whose first CERTIFICATE block d
   }
 });
 
+// Go's net/http, which kubectl uses, speaks TLS to an https:// proxy with the cluster's own TLS settings (its CA as the
+// only roots, insecure-skip-tls-verify, tls-server-name), as to the API server; a proxy at an IP address gets no SNI.
+// Before, undici checked the proxy against the system roots only, and on Deno refused any proxy at an IP address
+// ("The property 'options.servername' must not be an IP address"); Node printed DEP0123 for one.
+Deno.test("createHttpClient() reaches an https:// proxy with the cluster's TLS settings, at an IP address too", async () => {
+  const server = await recordingServer((_req, res) => res.writeHead(200).end("{}"));
+  const read = (name: string) => Deno.readTextFile(new URL(`./fixtures/${name}`, import.meta.url));
+  const tunnels: string[] = [];
+  const sockets = new Set<Socket>();
+  const proxy = createHttpsServer({ cert: await read("server.pem"), key: await read("server-key.pem") });
+  proxy.on("connect", (req: IncomingMessage, client: Socket) => {
+    tunnels.push(req.url ?? "");
+    const port = Number(new URL(`http://${req.url}`).port);
+    const upstream = createConnection(port, "127.0.0.1", () => {
+      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      upstream.pipe(client).pipe(upstream);
+    });
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => {});
+    }
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const { port } = proxy.address() as { port: number };
+  const ca = await read("ca.pem");
+  const cases = {
+    "its CA, proxy at 127.0.0.1": { tls: { ca, caSource: "ca.pem" }, host: "127.0.0.1" },
+    "its CA, proxy at localhost": { tls: { ca, caSource: "ca.pem" }, host: "localhost" },
+    "insecure-skip-tls-verify, proxy at 127.0.0.1": {
+      tls: { insecureSkipVerify: true, caSource: "none" },
+      host: "127.0.0.1",
+    },
+  };
+  const results: Record<string, number | string> = {};
+  try {
+    for (const [name, { tls, host }] of Object.entries(cases)) {
+      const client = await createHttpClient({ tls, proxyUrl: `https://${host}:${port}` });
+      try {
+        const { response } = await client.fetch(`${server.url}/version`, { signal: AbortSignal.timeout(5000) });
+        results[name] = response.status;
+        await response.body?.cancel();
+      } catch (error) {
+        results[name] = String((error as Error).cause ?? error);
+      } finally {
+        client.close();
+      }
+    }
+    assert.deepEqual(results, Object.fromEntries(Object.keys(cases).map((name) => [name, 200])));
+    assert.equal(tunnels.length, 3);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    await server.close();
+  }
+});
+
 /** Runs openssl in `dir`; rejects with what it printed when it fails. */
 function openssl(dir: string, ...args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -22,14 +22,14 @@
  * @module
  */
 
-import type { Socket } from "node:net";
+import { isIP, type Socket } from "node:net";
 import { caughtPeerCertificate } from "./_caught_peer_certificate.ts";
 import { takeBunRequestSlot } from "./bun_request_slots.ts";
 import { settledOnAbort } from "./abortable.ts";
 import { type HttpClient, type HttpResponse, readableResponse } from "./http_response.ts";
 import { nodeHttpClient } from "./node_http_client.ts";
 import { runtimeKey } from "./runtime.ts";
-import { type Connector, socks5Connector } from "./socks5_connector.ts";
+import { type ConnectOptions, type Connector, socks5Connector } from "./socks5_connector.ts";
 import { undiciKeepAlive } from "./tcp_keepalive.ts";
 import { tlsOptions } from "./tls_options.ts";
 import type { TlsSettings } from "./types.ts";
@@ -142,7 +142,14 @@ async function undiciClient(
     ? new undici.Agent({ connect: secure, factory })
     : ["socks5:", "socks5h:"].includes(new URL(proxyUrl).protocol)
     ? new undici.Agent({ connect: socks5Connector(proxyUrl, secure, proxySource), factory })
-    : new undici.ProxyAgent({ uri: proxyUrl, proxyTls: undiciKeepAlive, requestTls: connect, factory });
+    : new undici.ProxyAgent({
+      uri: proxyUrl,
+      proxyTls: connect,
+      requestTls: connect,
+      factory,
+      clientFactory: (origin, options) =>
+        new undici.Pool(origin, { ...options, connect: withoutIpServername(options) }),
+    });
   return {
     fetch: (url, init) => requestAsResponse(undici, agent, url, init),
     close() {
@@ -152,6 +159,20 @@ async function undiciClient(
 }
 
 type Undici = typeof import("undici");
+
+/**
+ * The connector of a `ProxyAgent`'s client to an `https://` proxy, sending no IP address in SNI: undici names the
+ * proxy's host there, which Node warns about (DEP0123) and Deno refuses ("must not be an IP address"). Go sends none
+ * for an IP address and checks the certificate against it, as `node:tls` does with the host once the name is gone.
+ */
+function withoutIpServername(options: { connect?: unknown }): Connector {
+  const connect = options.connect as Connector;
+  return (connectOptions, callback) => {
+    const { servername } = connectOptions as ConnectOptions & { servername?: string | null };
+    const ip = servername ? isIP(servername.replace(/^\[(.*)\]$/, "$1")) !== 0 : false;
+    return connect(ip ? { ...connectOptions, servername: null } as ConnectOptions : connectOptions, callback);
+  };
+}
 
 /**
  * A pool factory for undici agents whose sockets never keep the process alive
