@@ -147,8 +147,7 @@ async function undiciClient(
       proxyTls: connect,
       requestTls: connect,
       factory,
-      clientFactory: (origin, options) =>
-        new undici.Pool(origin, { ...options, connect: withoutIpServername(options) }),
+      clientFactory: (origin, options) => factory(origin, { ...options, connect: withoutIpServername(options) }),
     });
   return {
     fetch: (url, init) => requestAsResponse(undici, agent, url, init),
