@@ -146,11 +146,17 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   lines.push(fit([{ text: pad(columnsShown.map((i) => HEADINGS[i])).join(""), style: "bold" }]));
   const room = Math.max(1, context.rows - 1 - lines.length - 2);
   let shown = rowsShown(view.pods, view.pods.length > room ? room - 1 : view.pods.length);
-  let counts = reasonCounts(view.pods, shown, columns);
-  if (counts.length > 0) {
-    // Room for the counts, taken from the rows (a kind of pod they then hide too is counted as well).
+  // Room for the counts, taken from the rows, within the lines that the `... and N more pods` line leaves: a kind of
+  // pod that fewer rows then hide is counted as well, which may take a line more.
+  let counts: string[] = [];
+  for (;;) {
+    const next = reasonCounts(view.pods, shown, columns, room - 1);
+    if (next.length <= counts.length) {
+      counts = next;
+      break;
+    }
+    counts = next;
     shown = rowsShown(view.pods, room - 1 - counts.length);
-    counts = reasonCounts(view.pods, shown, columns);
   }
   for (const i of shown) {
     const padded = pad(cells[i]);
@@ -286,12 +292,18 @@ function concern(pod: PodExplanation): number {
 /**
  * For each kind of pod that gets no calls, or calls only on failover, some of whose rows are not shown: how many of
  * that kind there are for each reason, the most common first (`not used: 280 not ready; 97 terminating while others
- * are ready`), wrapped to `columns`, at most two lines a kind. A Service of thousands of pods shows a few dozen rows:
- * this says why the others are not used, and (failover) in which zones they are.
+ * are ready`), wrapped to `columns`, at most two lines a kind, and `maxLines` in all (one a kind, cut with `…`, when
+ * two each do not fit; none when there is no room). A Service of thousands of pods shows a few dozen rows: this says
+ * why the others are not used, and (failover) in which zones they are.
  */
-function reasonCounts(pods: readonly PodExplanation[], shown: readonly number[], columns: number): string[] {
+function reasonCounts(
+  pods: readonly PodExplanation[],
+  shown: readonly number[],
+  columns: number,
+  maxLines: number,
+): string[] {
   const visible = new Set(shown);
-  const lines: string[] = [];
+  const texts: string[] = [];
   for (const [use, label] of [["failover", "failover"], ["unused", "not used"]] as const) {
     if (pods.every((pod, i) => pod.use !== use || visible.has(i))) continue;
     const counts = new Map<string, number>();
@@ -301,9 +313,11 @@ function reasonCounts(pods: readonly PodExplanation[], shown: readonly number[],
       counts.set(why, (counts.get(why) ?? 0) + 1);
     }
     const text = [...counts].sort(([, a], [, b]) => b - a).map(([why, n]) => `${n} ${why}`).join("; ");
-    lines.push(...wrap(`${label}: ${text}`, columns, 2));
+    texts.push(`${label}: ${text}`);
   }
-  return lines;
+  const lines = texts.flatMap((text) => wrap(text, columns, 2));
+  if (lines.length <= maxLines) return lines;
+  return texts.flatMap((text) => wrap(text, columns, 1)).slice(0, Math.max(0, maxLines));
 }
 
 /** Which rows fit in `room`, in the table's order, by {@linkcode concern}. */

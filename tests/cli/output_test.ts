@@ -254,6 +254,39 @@ Deno.test("renderTable() counts by reason the pods that get no calls, or calls o
   assert.ok(!tall.some((line) => line.startsWith("not used:")), tall.join("\n"));
 });
 
+Deno.test("renderTable() on a short terminal counts by reason on the lines left, cut with '…', never mid-sentence", () => {
+  // At 40 columns the header takes 8 lines. The count of the pods that get no calls wrapped to two lines, and on 13
+  // rows the frame, one line too tall, lost its second: 'not used: 2 terminating while others are' said nothing of
+  // the pod not ready.
+  const unused = (i: number, conditions: { ready: boolean; serving?: boolean; terminating?: boolean }) => ({
+    addresses: [`10.0.4.${i}`],
+    targetRef: { name: `cart-${i}` },
+    conditions,
+  });
+  const slice: EndpointSlice = {
+    ...SLICE,
+    endpoints: [
+      ...[0, 1, 2].map((i) => ({ addresses: [`10.0.4.${i}`], targetRef: { name: `cart-${i}` } })),
+      unused(7, { ready: false, serving: true, terminating: true }),
+      unused(8, { ready: false, serving: true, terminating: true }),
+      unused(9, { ready: false }),
+    ],
+  };
+  const narrow = { ...context, columns: 40, source: 'kubeconfig /tmp/i13/kubeconfig.json (context "fake-api-server")' };
+  const more = "... and 6 more pods: 3 used, 3 not used";
+  const summary = ["", "3 used, 3 not used  Ctrl-C to quit"];
+  const tails: [number, string[]][] = [
+    [12, [more, ...summary]],
+    [13, [more, "not used: 2 terminating while others ar…", ...summary]],
+    [14, [more, "not used: 2 terminating while others are", "ready; 1 not ready", ...summary]],
+  ];
+  for (const [rows, tail] of tails) {
+    const lines = renderTable(viewOf([slice]), { ...narrow, rows });
+    assert.ok(lines.length <= rows - 1, `${rows} rows:\n${lines.join("\n")}`);
+    assert.deepEqual(lines.slice(lines.indexOf("POD     ADDRESS        USED") + 1), tail, `${rows} rows`);
+  }
+});
+
 Deno.test("renderTable() on a short terminal shows the pods outside the client's subset last", () => {
   const slice: EndpointSlice = {
     ...SLICE,
