@@ -51,9 +51,14 @@ export async function runCli(cli: CliProcess): Promise<number> {
   // done: a program or test that runs it and then uses the library gets them on standard error again.
   const librarysWarnings = setWarningSink((text) => cli.stderr.write(`kgr-resolver: ${text}\n`));
   try {
-    const command = parseArgs(cli.args);
+    let command = parseArgs(cli.args);
     const warning = command.kind === "watch" || command.kind === "check" ? ignoredNamespaceWarning(command) : undefined;
-    if (warning) cli.stderr.write(`kgr-resolver: ${warning}\n`);
+    if (warning && (command.kind === "watch" || command.kind === "check")) {
+      cli.stderr.write(`kgr-resolver: ${warning}\n`);
+      // The ignored flag goes, or the cluster's line would say "with --namespace" beside that warning.
+      const { namespace: _ignored, ...cluster } = command.cluster;
+      command = { ...command, cluster };
+    }
     switch (command.kind) {
       case "help":
         cli.stdout.write(helpText());

@@ -194,6 +194,10 @@ export const scenarios = {
         other.stderr,
         `kgr-resolver: warning: --namespace other is ignored: the target ${TARGET} names its namespace, e2e\n`,
       );
+      // check's cluster line does not say the ignored flag was used.
+      const otherCheck = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, "-n", "other", TARGET]);
+      assert.equal(otherCheck.code, 0, otherCheck.stdout);
+      assert.doesNotMatch(otherCheck.stdout, /--namespace/, otherCheck.stdout);
       // A client in a zone, but slices without hints: the line says why topology does not apply.
       const zoned = await runCli(cli, ["--once", "--kubeconfig", cluster.kubeconfig, "--zone", "a", TARGET]);
       assert.equal(zoned.code, 0, zoned.stderr);
