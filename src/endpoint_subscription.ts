@@ -149,7 +149,10 @@ interface SharedWatch {
 const watches = new Map<string, SharedWatch>();
 const accessCache = new WeakMap<object, Promise<ClusterAccess>>();
 const DEFAULT_ACCESS = {};
-/** Whether each API server (by URL) serves streaming lists: one that refused them is listed from then on. */
+/**
+ * Whether each API server serves streaming lists: one that refused them is listed from then on. An API server is its
+ * URL and the way there (proxy, TLS server name): private clusters behind different proxies can share an address.
+ */
 const watchListSupport = new Map<string, WatchListSupport>();
 
 /**
@@ -266,10 +269,11 @@ function settingsKey({ stallTimeoutMs, backoff, watchList }: WatchSettings): str
 /** The streaming-list support of the cluster behind `access`, shared by its watches; `undefined` when turned off. */
 function watchListFor(access: ClusterAccess, enabled: boolean | undefined): WatchListSupport | undefined {
   if (enabled === false) return undefined;
-  let support = watchListSupport.get(access.server);
+  const server = JSON.stringify([access.server, access.proxyUrl, access.tls.serverName]);
+  let support = watchListSupport.get(server);
   if (!support) {
     support = { refused: false };
-    watchListSupport.set(access.server, support);
+    watchListSupport.set(server, support);
   }
   return support;
 }
