@@ -39,3 +39,40 @@ Deno.test("bench: a latency run of one server with the saved counts keeps the ot
   assert.deepEqual(Object.keys(merged.latency).sort(), ["fake", "real"]);
   assert.match(renderTable(merged), /over 4 updates per client after 3 warm-up ones/);
 });
+
+/** A stall run on Node at 1,000 endpoints whose burst window's longest stall took `stallMs`, the process on CPU `cpuMs`. */
+function stallRun(stallMs: number, cpuMs: number): NonNullable<BenchResults["stall"]> {
+  const window = {
+    maxStallMs: 3,
+    maxStallEndMs: 100,
+    maxStallCpuMs: 10,
+    stallsOver50: 0,
+    stalledMs: 0,
+    cpuMs: 300,
+    wallMs: 2500,
+  };
+  return {
+    heartbeatMs: 20,
+    burstUpdates: 100,
+    firstWindowMs: 2500,
+    burstWindowMs: 5000,
+    runs: [{
+      runtime: "Node",
+      endpoints: 1000,
+      policy: "kubernetes_round_robin",
+      first: window,
+      burst: { ...window, maxStallMs: stallMs, maxStallCpuMs: cpuMs },
+    }],
+  };
+}
+
+Deno.test("bench: a stall is marked as the machine's only when the client was on CPU for less than half of it", () => {
+  // The CPU time covers the whole heartbeat gap (the stall plus the 20 ms period): a 5.8 ms stall with 6.5 ms of CPU
+  // in its 25.8 ms gap is the client's own work (the README's Bun cell at 1,000 endpoints with subsetting).
+  const own = renderTable({ ...savedRun(), stall: stallRun(5.8, 6.5) });
+  assert.match(own, /\| 1,000 \| kubernetes_round_robin \| – \| – \| 3 \/ 6 ms \| – \/ 50 ms \|/);
+  assert.doesNotMatch(own, /†/);
+  const machine = renderTable({ ...savedRun(), stall: stallRun(200, 30) });
+  assert.match(machine, /\| 3 \/ 200† ms \|/);
+  assert.match(machine, /† The process was on CPU for less than half of this stall/);
+});

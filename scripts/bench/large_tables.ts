@@ -86,11 +86,12 @@ function burstTables(burst: BurstResults, big: LargeServiceResults["big"]): stri
 
 /**
  * A stall in ms, marked when the client process was on CPU for less than half of it: then much of it
- * is the machine not running the process, not the client's own work.
+ * is the machine not running the process, not the client's own work. The CPU time covers the whole
+ * heartbeat gap, the stall and the heartbeat period, so it is compared with the stall, not the gap: a
+ * 6 ms stall with 7 ms of CPU in its 26 ms gap is the client's own work.
  */
-function stallValue(window: StallWindow, heartbeatMs: number): string {
-  const gap = window.maxStallMs + heartbeatMs;
-  const offCpu = window.maxStallCpuMs !== undefined && window.maxStallCpuMs < gap / 2;
+function stallValue(window: StallWindow): string {
+  const offCpu = window.maxStallCpuMs !== undefined && window.maxStallCpuMs < window.maxStallMs / 2;
   return `${window.maxStallMs.toFixed(0)}${offCpu ? OFF_CPU : ""}`;
 }
 
@@ -108,7 +109,7 @@ function stallTable(stall: StallResults): string[] {
         );
         if (!run) return "–";
         if (run.error !== undefined) return `failed: ${run.error}`;
-        return `${stallValue(run.first!, stall.heartbeatMs)} / ${stallValue(run.burst!, stall.heartbeatMs)} ms`;
+        return `${stallValue(run.first!)} / ${stallValue(run.burst!)} ms`;
       });
       const goal = STALL_GOALS[`${endpoints} ${label}`];
       const goalCell = goal ? `${goal[0] === undefined ? "–" : goal[0]} / ${goal[1]} ms` : "–";

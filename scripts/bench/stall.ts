@@ -48,8 +48,9 @@ export interface StallWindow {
   /** When that stall ended, in ms from the window's start. */
   maxStallEndMs: number;
   /**
-   * CPU time the client process used during that stall, in ms (every thread): about the stall when its
-   * own work stopped the loop, much less when the machine did not run it (absent in older results).
+   * CPU time the client process used during that heartbeat gap (the stall and the heartbeat period), in ms
+   * (every thread): about the stall or more when its own work stopped the loop, much less when the machine
+   * did not run it (absent in older results).
    */
   maxStallCpuMs?: number;
   /** Heartbeats more than 50 ms late. */
