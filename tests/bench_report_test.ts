@@ -76,3 +76,22 @@ Deno.test("bench: a stall is marked as the machine's only when the client was on
   assert.match(machine, /\| 3 \/ 200† ms \|/);
   assert.match(machine, /† The process was on CPU for less than half of this stall/);
 });
+
+Deno.test("bench: a run of some sections on another machine keeps the saved run's machine and names its own parts", () => {
+  const saved = savedRun();
+  const decodeElsewhere: BenchResults = { ...savedRun(), machine: "Intel VM" };
+  const merged = mergeSaved(decodeElsewhere, saved, new Set(["decode", "latency"]), new Set(["fake"]));
+  assert.match(
+    renderTable(merged),
+    /^Measured on a test; `deno task bench` took 1\.0 min\. Measured again later on a Intel VM: latency on the fake server, decoding\.\n/,
+  );
+  // Measured again on the saved run's machine: the part is that machine's again.
+  const back = mergeSaved({ ...savedRun() }, merged, new Set(["decode"]), new Set(["fake", "real"]));
+  assert.match(
+    renderTable(back),
+    /^Measured on a test; [^\n]*\. Measured again later on a Intel VM: latency on the fake server\.\n/,
+  );
+  const sameMachine = mergeSaved({ ...savedRun() }, saved, new Set(["decode"]), new Set(["fake", "real"]));
+  assert.equal(sameMachine.partMachines, undefined);
+  assert.match(renderTable(sameMachine), /^Measured on a test; `deno task bench` took 1\.0 min\.\n/);
+});

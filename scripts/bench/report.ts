@@ -32,6 +32,31 @@ export interface BenchResults extends CoreResults {
   /** Streaming lists against kube-apiserver. */
   watchlist?: WatchListResults;
   totalSeconds: number;
+  /**
+   * The parts a later run of some sections measured on another machine or other runtime versions than
+   * `machine` (a key of {@linkcode PART_NAMES} → that run's machine); absent when every part was measured on
+   * `machine`.
+   */
+  partMachines?: Record<string, string>;
+}
+
+/** The parts of the results a run of some sections replaces, as the README's first line names them. */
+const PART_NAMES: Record<string, string> = {
+  "latency fake": "latency on the fake server",
+  "latency real": "latency on kube-apiserver",
+  decode: "decoding",
+  scale: "1,000 subscribers and 5,000 endpoints",
+  churn: "API load",
+  burst: "burst and grpc-js stall",
+  watchlist: "streaming lists",
+};
+
+/** The parts a run of `only` (latency against `servers`) measures: keys of {@linkcode PART_NAMES}. */
+function partsOf(only: Set<string>, servers: Set<string>): string[] {
+  return Object.keys(PART_NAMES).filter((part) => {
+    const [section, server] = part.split(" ");
+    return only.has(section) && (server === undefined || servers.has(server));
+  });
 }
 
 /**
@@ -79,7 +104,18 @@ export function mergeSaved(
 ): BenchResults {
   const problem = mergeProblem(results, saved, only, servers);
   if (problem !== undefined) throw new Error(problem);
-  const merged: BenchResults = { ...results, totalSeconds: saved.totalSeconds };
+  // The first line names the saved run's machine; parts measured elsewhere are named after it.
+  const partMachines = { ...saved.partMachines };
+  for (const part of partsOf(only, servers)) {
+    if (results.machine === saved.machine) delete partMachines[part];
+    else partMachines[part] = results.machine;
+  }
+  const merged: BenchResults = {
+    ...results,
+    machine: saved.machine,
+    totalSeconds: saved.totalSeconds,
+    ...(Object.keys(partMachines).length > 0 ? { partMachines } : {}),
+  };
   if (only.has("latency")) {
     for (const kind of ["fake", "real"]) {
       if (!servers.has(kind) && saved.latency[kind]) merged.latency[kind] = saved.latency[kind];
@@ -121,8 +157,13 @@ const fmt = (value: number, digits = 2) => value.toFixed(digits);
 
 /** The README section body: where and how long it ran, then one table per question. */
 export function renderTable(results: BenchResults): string {
+  const elsewhere = new Map<string, string[]>();
+  for (const [part, machine] of Object.entries(results.partMachines ?? {})) {
+    elsewhere.set(machine, [...elsewhere.get(machine) ?? [], PART_NAMES[part] ?? part]);
+  }
   const lines = [
-    `Measured on a ${results.machine}; \`deno task bench\` took ${fmt(results.totalSeconds / 60, 1)} min.`,
+    `Measured on a ${results.machine}; \`deno task bench\` took ${fmt(results.totalSeconds / 60, 1)} min.` +
+    [...elsewhere].map(([machine, parts]) => ` Measured again later on a ${machine}: ${parts.join(", ")}.`).join(""),
     ...coreTables(results),
     ...largeServiceTables(results),
   ];
