@@ -34,6 +34,7 @@ import { burstSection } from "./bench/burst.ts";
 import { stallSection } from "./bench/stall.ts";
 import { watchListSection } from "./bench/watchlist.ts";
 import { ALL_SECTIONS, type BenchFlags, parseBenchFlags, USAGE } from "./bench/flags.ts";
+import { preflightProblem, sectionsNeedingGo } from "./bench/preflight.ts";
 
 let flags: BenchFlags;
 try {
@@ -468,14 +469,19 @@ async function churnSection(backend: Backend): Promise<void> {
 async function main(): Promise<void> {
   const complete = ALL_SECTIONS.every((section) => ONLY.has(section)) && SERVERS.has("fake") && SERVERS.has("real");
   const saved = complete ? undefined : await readSaved();
-  // Before measuring anything: a run that cannot be merged with the saved results would be lost.
-  const problem = saved && mergeProblem(results, saved, ONLY, SERVERS);
-  if (problem) throw new Error(problem);
+  // Before measuring anything: a run that cannot be merged with the saved results, or that stops for want of Go
+  // or of the control plane's binaries, would be lost.
+  const problem = (saved && mergeProblem(results, saved, ONLY, SERVERS)) || await preflightProblem(ONLY, SERVERS);
+  if (problem) {
+    console.error(problem);
+    Deno.exit(2);
+  }
   results.machine = await machineDescription();
   log(results.machine);
-  log("building: npm run build (Node and Bun import dist/), Go harness");
+  const withGo = sectionsNeedingGo(ONLY).length > 0;
+  log(`building: npm run build (Node and Bun import dist/)${withGo ? ", Go harness" : ""}`);
   await run("npm", ["run", "--silent", "build"]);
-  await buildGoHarness();
+  if (withGo) await buildGoHarness();
 
   if (ONLY.has("decode")) await decodeSection();
   if (ONLY.has("latency") || ONLY.has("scale") || ONLY.has("burst")) {

@@ -1,0 +1,73 @@
+/**
+ * What a run of `deno task bench` needs besides Deno, Bun and Node, checked before it builds or measures
+ * anything: Go for the sections that run the Go original, and the local control plane's binaries for the
+ * sections that run against kube-apiserver, so that a run stops at once, saying what to install or to leave
+ * out, rather than on an uncaught error once the sections before it were measured.
+ *
+ * @module
+ */
+
+import { binaryCacheDirectory, findBinaries } from "../../tests/e2e/control_plane.ts";
+
+/** The sections that run the Go original (`scripts/bench/go/`). */
+const GO_SECTIONS = ["latency", "scale", "churn"];
+
+/**
+ * The sections of a run that need Go.
+ *
+ * @param only The sections the run measures.
+ * @returns Those of them that build and run the Go original's harness.
+ */
+export function sectionsNeedingGo(only: Set<string>): string[] {
+  return GO_SECTIONS.filter((section) => only.has(section));
+}
+
+/**
+ * The sections of a run that start the local control plane.
+ *
+ * @param only The sections the run measures.
+ * @param servers The servers latency is measured against.
+ * @returns Those of them that run against kube-apiserver.
+ */
+export function sectionsNeedingControlPlane(only: Set<string>, servers: Set<string>): string[] {
+  return [
+    ...(only.has("latency") && servers.has("real") ? ["latency on kube-apiserver"] : []),
+    ...["churn", "watchlist"].filter((section) => only.has(section)),
+  ];
+}
+
+async function goIsInstalled(): Promise<boolean> {
+  try {
+    return (await new Deno.Command("go", { args: ["version"], stdout: "null", stderr: "null" }).output()).success;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/**
+ * Why the run cannot measure what it was asked to, or undefined when it can.
+ *
+ * @param only The sections the run measures.
+ * @param servers The servers latency is measured against.
+ * @returns What is missing and what to do, or undefined.
+ */
+export async function preflightProblem(only: Set<string>, servers: Set<string>): Promise<string | undefined> {
+  const goSections = sectionsNeedingGo(only);
+  if (goSections.length > 0 && !await goIsInstalled()) {
+    return `Cannot run ${goSections.join(", ")}: they run the Go original (github.com/sercand/kuberesolver/v6), ` +
+      "built with Go, and `go` is not on PATH: install Go 1.26+, or leave them out: `--only decode,burst,watchlist`";
+  }
+  const realSections = sectionsNeedingControlPlane(only, servers);
+  if (realSections.length > 0) {
+    try {
+      await findBinaries();
+    } catch (error) {
+      if (!/not built/.test((error as Error).message)) throw error;
+      return `Cannot run ${realSections.join(", ")}: they start the local control plane, whose binaries are not ` +
+        `built in ${binaryCacheDirectory()}: run \`bash scripts/control_plane/build.sh\` (a cold build takes ` +
+        "several minutes), or leave them out: `--only latency,decode,scale,burst --servers fake`";
+    }
+  }
+  return undefined;
+}
