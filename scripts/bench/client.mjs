@@ -98,8 +98,9 @@ async function runOurs() {
 }
 
 /**
- * The limit on each runtime: the HTTP call ours makes there (fetch on Bun, `node:http` on Node,
- * undici's request() on Deno), reading the body and only finding the marker in each line.
+ * The limit on each runtime: the HTTP call ours makes there (`node:http` on Node, undici's request() on
+ * Deno; on Bun `fetch`, faster there than the `node:http` ours uses: see BENCHMARKS.md, Bursts), reading
+ * the body and only finding the marker in each line.
  * With `watchList`, one streaming-list watch (`sendInitialEvents=true`): resolved at the bookmark
  * that ends the initial events; LIST then WATCH when the server refuses it (422).
  */
