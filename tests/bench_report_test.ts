@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type BenchResults, mergeSaved, renderTable } from "../scripts/bench/report.ts";
+import { type BenchResults, mergeSaved, renderLatencySvg, renderTable } from "../scripts/bench/report.ts";
+import { renderStallSvg } from "../scripts/bench/stall_chart.ts";
 
 /** Saved results of a full run: latency on both servers, 4 updates per client after 3 warm-up ones. */
 function savedRun(): BenchResults {
@@ -94,4 +95,18 @@ Deno.test("bench: a run of some sections on another machine keeps the saved run'
   const sameMachine = mergeSaved({ ...savedRun() }, saved, new Set(["decode"]), new Set(["fake", "real"]));
   assert.equal(sameMachine.partMachines, undefined);
   assert.match(renderTable(sameMachine), /^Measured on a test; `deno task bench` took 1\.0 min\.\n/);
+});
+
+Deno.test("bench: the README's tables and both charts are what scripts/bench/results.json renders", async () => {
+  const root = new URL("../", import.meta.url);
+  const read = (path: string) => Deno.readTextFile(new URL(path, root));
+  const saved = JSON.parse(await read("scripts/bench/results.json")) as BenchResults;
+  const readme = await read("README.md");
+  const start = "<!-- bench:start -->\n", end = "\n<!-- bench:end -->";
+  const tables = readme.slice(readme.indexOf(start) + start.length, readme.indexOf(end));
+  assert.equal(tables, renderTable(saved), "run `deno task bench --report-only` to rewrite them");
+  // `deno fmt` rewraps the written charts: compare them with the whitespace between and inside tags left out.
+  const bare = (svg: string) => svg.replace(/\s+/g, " ").replace(/\s*(\/?>)\s*/g, "$1").replace(/\s*</g, "<").trim();
+  assert.equal(bare(await read("scripts/bench/latency.svg")), bare(renderLatencySvg(saved)));
+  assert.equal(bare(await read("scripts/bench/stall.svg")), bare(renderStallSvg(saved.stall!)));
 });

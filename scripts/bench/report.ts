@@ -181,8 +181,14 @@ const COLORS: Record<string, string> = {
   "raw watch (Node)": "#2ca02c",
 };
 
-/** Cumulative distributions of the propagation latency, one panel per server, log-scaled time axis. */
-function renderSvg(results: BenchResults): string {
+/**
+ * `scripts/bench/latency.svg`: cumulative distributions of the propagation latency, one panel per server,
+ * log-scaled time axis.
+ *
+ * @param results What was measured, with latency samples of at least one server.
+ * @returns The SVG text.
+ */
+export function renderLatencySvg(results: BenchResults): string {
   const panels = (["fake", "real"] as const).filter((kind) => results.latency[kind]);
   const width = 850, panelHeight = 260, left = 60, right = 270, top = 40, bottom = 40;
   const height = panels.length * (panelHeight + top + bottom);
@@ -261,7 +267,7 @@ export async function writeOutputs(results: BenchResults, options: { readme: boo
   const written: string[] = [];
   const table = renderTable(results);
   if (Object.keys(results.latency).length > 0) {
-    await Deno.writeTextFile(SVG, renderSvg(results));
+    await Deno.writeTextFile(SVG, renderLatencySvg(results));
     written.push("scripts/bench/latency.svg");
   }
   if (results.stall) {
