@@ -3,7 +3,8 @@
 import process from "node:process";
 import { runAll } from "./scenarios.mjs";
 
-const runtime = typeof globalThis.Bun === "object" ? "bun" : "node";
+// With its version: run_node_and_bun.mjs may run several Nodes (KGR_EXTRA_NODES).
+const runtime = typeof globalThis.Bun === "object" ? `bun ${globalThis.Bun.version}` : `node ${process.version}`;
 const { passed, failed } = await runAll(process.argv[2] ?? "");
 console.log(`${runtime}: ${passed} passed, ${failed} failed`);
 process.exitCode = failed === 0 && passed > 0 ? 0 : 1;
