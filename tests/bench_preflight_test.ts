@@ -28,21 +28,25 @@ Deno.test("bench: Go is needed by latency, scale and churn only; the control pla
   );
 });
 
-Deno.test("bench: without Go, a run of a section that needs it stops before building, saying what to install", async () => {
-  // This PATH without the folders that hold `go`.
-  const path = (Deno.env.get("PATH") ?? "").split(delimiter).filter((dir) => {
+/** This PATH without the folders that hold `go`. */
+function pathWithoutGo(): string {
+  return (Deno.env.get("PATH") ?? "").split(delimiter).filter((dir) => {
     try {
       return !Deno.statSync(join(dir, "go")).isFile;
     } catch {
       return true;
     }
   }).join(delimiter);
+}
+
+Deno.test("bench: without Go, a run of a section that needs it stops before building, saying what to install", async () => {
+  const path = pathWithoutGo();
   const started = performance.now();
   const { code, out } = await bench(["--only", "decode,scale", "--no-readme"], { PATH: path });
   assert.equal(code, 2, out);
   assert.match(
     out,
-    /^Cannot run scale: they run the Go original .*`go` is not on PATH: install Go 1\.26\+, or leave them out: `--only decode,burst,watchlist`\n$/,
+    /^Cannot run scale: they run the Go original .*`go` is not on PATH: install Go 1\.26\+, or leave them out: `--only decode`\n$/,
   );
   assert.ok(performance.now() - started < 15_000, "it stopped before building anything");
 });
@@ -59,4 +63,30 @@ Deno.test("bench: without the control plane's binaries, a run of a section that 
   } finally {
     await Deno.remove(home, { recursive: true });
   }
+});
+
+Deno.test("bench: without Go nor the control plane, the advice leaves out every section that needs either", async () => {
+  // Each was advised alone before: a full run was told `--only decode,burst,watchlist`, which stopped for the control
+  // plane and was told `--only latency,decode,scale,burst --servers fake`, which stopped for Go again.
+  const home = await Deno.makeTempDir({ prefix: "kgr-bench-no-binaries-" });
+  try {
+    for (const args of [[], ["--only", "decode,burst,watchlist"], ["--only", "latency,decode,scale,burst"]]) {
+      const { code, out } = await bench([...args, "--no-readme"], { PATH: pathWithoutGo(), XDG_CACHE_HOME: home });
+      assert.equal(code, 2, out);
+      // Everything missing is named at once.
+      if (args.length === 0) {
+        assert.match(out, /`go` is not on PATH: install Go 1\.26\+; Cannot run .*control plane/, out);
+      }
+      assert.match(out, /, or leave them out: `--only decode,burst`\n$/, out);
+    }
+    const { out } = await bench(["--only", "churn,watchlist", "--no-readme"], {
+      PATH: pathWithoutGo(),
+      XDG_CACHE_HOME: home,
+    });
+    assert.doesNotMatch(out, /leave them out/, "no section asked for can run: nothing to leave out");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+  assert.deepEqual(sectionsNeedingGo(new Set(["decode", "burst"])), []);
+  assert.deepEqual(sectionsNeedingControlPlane(new Set(["decode", "burst"]), new Set(["fake", "real"])), []);
 });

@@ -8,6 +8,7 @@
  */
 
 import { binaryCacheDirectory, findBinaries } from "../../tests/e2e/control_plane.ts";
+import { ALL_SECTIONS } from "./flags.ts";
 
 /** The sections that run the Go original (`scripts/bench/go/`). */
 const GO_SECTIONS = ["latency", "scale", "churn"];
@@ -46,17 +47,45 @@ async function goIsInstalled(): Promise<boolean> {
 }
 
 /**
- * Why the run cannot measure what it was asked to, or undefined when it can.
+ * The `--only` (and `--servers`) that keeps, of the sections asked for, those that can run without what is missing.
+ *
+ * @param only The sections the run measures.
+ * @param servers The servers latency is measured against.
+ * @param missing `go` when Go is missing, `control plane` when its binaries are.
+ * @returns The flags, or undefined when no section asked for can run.
+ */
+function runnableFlags(only: Set<string>, servers: Set<string>, missing: Set<string>): string | undefined {
+  const noGo = missing.has("go"), noControlPlane = missing.has("control plane");
+  const latencyServers = [...servers].filter((server) => !(noControlPlane && server === "real"));
+  const kept = ALL_SECTIONS.filter((section) =>
+    only.has(section) && !(noGo && GO_SECTIONS.includes(section)) &&
+    !(noControlPlane && ["churn", "watchlist"].includes(section)) &&
+    (section !== "latency" || latencyServers.length > 0)
+  );
+  if (kept.length === 0) return undefined;
+  const narrowed = kept.includes("latency") && latencyServers.length < servers.size;
+  return `\`--only ${kept.join(",")}${narrowed ? ` --servers ${latencyServers.join(",")}` : ""}\``;
+}
+
+/**
+ * Why the run cannot measure what it was asked to, or undefined when it can: everything missing at once, and the
+ * `--only` that leaves out every section that needs it (a run lacking both Go and the control plane was told to
+ * leave out each in turn, and the advice for one ran into the other).
  *
  * @param only The sections the run measures.
  * @param servers The servers latency is measured against.
  * @returns What is missing and what to do, or undefined.
  */
 export async function preflightProblem(only: Set<string>, servers: Set<string>): Promise<string | undefined> {
+  const problems: string[] = [];
+  const missing = new Set<string>();
   const goSections = sectionsNeedingGo(only);
   if (goSections.length > 0 && !await goIsInstalled()) {
-    return `Cannot run ${goSections.join(", ")}: they run the Go original (github.com/sercand/kuberesolver/v6), ` +
-      "built with Go, and `go` is not on PATH: install Go 1.26+, or leave them out: `--only decode,burst,watchlist`";
+    missing.add("go");
+    problems.push(
+      `Cannot run ${goSections.join(", ")}: they run the Go original (github.com/sercand/kuberesolver/v6), ` +
+        "built with Go, and `go` is not on PATH: install Go 1.26+",
+    );
   }
   const realSections = sectionsNeedingControlPlane(only, servers);
   if (realSections.length > 0) {
@@ -64,10 +93,15 @@ export async function preflightProblem(only: Set<string>, servers: Set<string>):
       await findBinaries();
     } catch (error) {
       if (!/not built/.test((error as Error).message)) throw error;
-      return `Cannot run ${realSections.join(", ")}: they start the local control plane, whose binaries are not ` +
-        `built in ${binaryCacheDirectory()}: run \`bash scripts/control_plane/build.sh\` (a cold build takes ` +
-        "several minutes), or leave them out: `--only latency,decode,scale,burst --servers fake`";
+      missing.add("control plane");
+      problems.push(
+        `Cannot run ${realSections.join(", ")}: they start the local control plane, whose binaries are not ` +
+          `built in ${binaryCacheDirectory()}: run \`bash scripts/control_plane/build.sh\` (a cold build takes ` +
+          "several minutes)",
+      );
     }
   }
-  return undefined;
+  if (problems.length === 0) return undefined;
+  const flags = runnableFlags(only, servers, missing);
+  return `${problems.join("; ")}${flags === undefined ? "" : `, or leave them out: ${flags}`}`;
 }
