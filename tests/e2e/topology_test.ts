@@ -283,8 +283,8 @@ Deno.test({
       log(`before: ${JSON.stringify(before)}`);
 
       // Gracefully (GOAWAY), one after the other. Both in the same instant can still fail a call, seldom: one
-      // refused on a-1 is retried once by grpc-js, and can land on a-2 before its GOAWAY arrived, when that comes a
-      // turn of the event loop later (1 call in 21 such stops; README, "Abrupt failures").
+      // refused on a-1 is retried once by grpc-js, and can land on a-2 before its GOAWAY arrived, when that comes
+      // more than the policy's 5 ms hold later (README, "Abrupt failures").
       hosts.get("a-1")!.terminate();
       await sleep(300);
       hosts.get("a-2")!.terminate();
