@@ -1,0 +1,217 @@
+// Graceful stops of pods that stop together, on loopback (README, "Abrupt failures"). Node only:
+//   N=10 K=5 TIMING=spread1 POLICY=kubernetes_round_robin node scripts/graceful_stops.mjs
+// Starts N grpc-js servers on 127.3.x.y (PER addresses each, one pod per address), the fake API server, and a
+// client through register({ grpc }) that makes RATE calls a second (deadline 1 s). Each of STOPS cycles stops K
+// servers with tryShutdown (GOAWAY), then writes K new ones into the slices. TIMING: goaway (the slices drop the
+// pods 300 ms later), same / before / after (the slices mark them terminating in the same instant, 100 ms before,
+// 20 ms after), spread<ms> (one server after the other, <ms> apart). RETRY=1 adds the README's retryPolicy.
+// Prints one JSON line: failed calls, per stop, and call latency (p50/p99) between and during the stops.
+// Bounded: about 3.5 s plus 1.3 s a stop.
+import process from "node:process";
+import { Buffer } from "node:buffer";
+import * as grpc from "@grpc/grpc-js";
+import { register } from "@kgr/resolver";
+import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
+
+const [N, K, timing, policy, stops, rate, retry] = [
+  +process.env.N,
+  +process.env.K,
+  process.env.TIMING,
+  process.env.POLICY,
+  +(process.env.STOPS ?? 8),
+  +(process.env.RATE ?? 400),
+  process.env.RETRY === "1",
+];
+if (!(N > 0 && K > 0 && K <= N) || !/^(goaway|same|before|after|spread\d+)$/.test(timing ?? "") || !policy) {
+  throw new Error("set N, K (at most N), TIMING (goaway, same, before, after, spread<ms>) and POLICY");
+}
+const PORT = 40000 + Math.floor(Math.random() * 20000);
+const METHOD = "/echo.Echo/Echo";
+const id = (b) => b;
+let nextIp = 1;
+const fake = await startFakeApiServer();
+const ns = "default", service = "echo";
+let pods = []; // { ip, server, ready }
+let sliceCount = 0;
+function writeSlice() {
+  const chunks = [];
+  for (let i = 0; i < pods.length; i += 100) chunks.push(pods.slice(i, i + 100));
+  chunks.forEach((chunk, c) =>
+    fake.applySlice(endpointSlice({
+      namespace: ns,
+      service,
+      name: `${service}-${c}`,
+      port: { name: "grpc", port: PORT },
+      endpoints: chunk.map((p) => ({
+        ip: p.ip,
+        pod: `echo-${p.ip}`,
+        ready: p.ready,
+        serving: true,
+        terminating: !p.ready,
+      })),
+    }))
+  );
+  for (let c = chunks.length; c < sliceCount; c++) fake.deleteSlice(ns, `${service}-${c}`);
+  sliceCount = chunks.length;
+}
+const PER = +(process.env.PER ?? 1);
+async function startPod() {
+  const server = new grpc.Server();
+  server.register(METHOD, (call, cb) => setTimeout(() => cb(null, call.request), 1), id, id, "unary");
+  const group = [];
+  for (let a = 0; a < PER; a++) {
+    const n = nextIp++;
+    const ip = `127.3.${Math.floor(n / 250)}.${(n % 250) + 1}`;
+    await new Promise((res, rej) =>
+      server.bindAsync(`${ip}:${PORT}`, grpc.ServerCredentials.createInsecure(), (e) => e ? rej(e) : res())
+    );
+    const pod = { ip, server, ready: true };
+    pods.push(pod);
+    group.push(pod);
+  }
+  return group;
+}
+for (let i = 0; i < N; i++) await startPod();
+writeSlice();
+register({ grpc, cluster: { server: fake.url }, loadBalancing: policy });
+const options = {};
+if (retry) {
+  options["grpc.service_config"] = JSON.stringify({
+    loadBalancingConfig: [{ [policy]: {} }],
+    methodConfig: [{
+      name: [{}],
+      retryPolicy: {
+        maxAttempts: 3,
+        initialBackoff: "0.1s",
+        maxBackoff: "1s",
+        backoffMultiplier: 2,
+        retryableStatusCodes: ["UNAVAILABLE"],
+      },
+    }],
+  });
+}
+const client = new grpc.Client(`kubernetes:///${service}.${ns}:grpc`, grpc.credentials.createInsecure(), options);
+const payload = Buffer.from("x");
+let phase = "warm";
+let lastBeat = performance.now(), maxGap = 0;
+const beat = setInterval(() => {
+  const now = performance.now();
+  if (phase !== "warm") maxGap = Math.max(maxGap, now - lastBeat - 20);
+  lastBeat = now;
+}, 20);
+const lat = { normal: [], rollout: [] };
+const failures = [];
+let calls = 0;
+// The stop a call began in (a call already in flight when a stop begins counts for the one before).
+let stopIndex = -1;
+function call() {
+  const started = performance.now();
+  const myPhase = phase, myStop = stopIndex;
+  calls++;
+  client.makeUnaryRequest(METHOD, id, id, payload, { deadline: Date.now() + 1000 }, (err) => {
+    const ms = performance.now() - started;
+    if (err) failures.push({ stop: myStop, code: err.code, details: err.details });
+    else if (myPhase !== "warm") lat[myPhase].push(ms);
+  });
+}
+const TICK = 5;
+const perTick = rate * TICK / 1000;
+let carry = 0;
+const load = setInterval(() => {
+  carry += perTick;
+  while (carry >= 1) {
+    carry--;
+    call();
+  }
+}, TICK);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+await sleep(+(process.env.WARM ?? 1500));
+phase = "normal";
+await sleep(2000);
+for (let s = 0; s < stops; s++) {
+  stopIndex = s;
+  phase = "rollout";
+  const victims = pods.slice(0, K * PER);
+  const servers = [...new Set(victims.map((p) => p.server))];
+  const shutdown = () => servers.forEach((server) => server.tryShutdown(() => {}));
+  const dropFromSlice = () => {
+    pods = pods.filter((p) => !victims.includes(p));
+    writeSlice();
+  };
+  const markTerminating = () => {
+    victims.forEach((p) => (p.ready = false));
+    writeSlice();
+  };
+  if (timing === "goaway") {
+    shutdown();
+    await sleep(300);
+    dropFromSlice();
+  } else if (timing.startsWith("spread")) {
+    // One server after the other, SPREAD ms apart (the processes of separate pods do not stop in the same instant).
+    const gap = Number(timing.slice(6));
+    for (const server of servers) {
+      server.tryShutdown(() => {});
+      await sleep(gap);
+    }
+    await sleep(300);
+    dropFromSlice();
+  } else if (timing === "same") {
+    markTerminating();
+    shutdown();
+    await sleep(300);
+    dropFromSlice();
+  } else if (timing === "before") {
+    markTerminating();
+    await sleep(100);
+    shutdown();
+    await sleep(300);
+    dropFromSlice();
+  } else if (timing === "after") {
+    shutdown();
+    await sleep(20);
+    markTerminating();
+    await sleep(300);
+    dropFromSlice();
+  }
+  for (let i = 0; i < K; i++) await startPod();
+  writeSlice();
+  await sleep(700);
+  phase = "normal";
+  await sleep(300);
+}
+phase = "warm";
+clearInterval(load);
+await sleep(1200);
+const q = (a, p) => {
+  if (!a.length) return null;
+  const s = [...a].sort((x, y) => x - y);
+  return +s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(2);
+};
+const perStop = Array.from({ length: stops }, (_, s) => failures.filter((f) => f.stop === s).length);
+const kinds = {};
+for (const f of failures) {
+  const k = `${f.code} ${f.details}`.slice(0, 80);
+  kinds[k] = (kinds[k] ?? 0) + 1;
+}
+console.log(JSON.stringify({
+  N,
+  K,
+  timing,
+  policy,
+  retry,
+  calls,
+  failed: failures.length,
+  stopsWithFailure: perStop.filter((n) => n > 0).length,
+  stops,
+  perStop: perStop.join(","),
+  normal: { p50: q(lat.normal, 0.5), p99: q(lat.normal, 0.99), n: lat.normal.length },
+  maxStallMs: +maxGap.toFixed(1),
+  PER,
+  rollout: { p50: q(lat.rollout, 0.5), p99: q(lat.rollout, 0.99), n: lat.rollout.length },
+  kinds,
+}));
+client.close();
+clearInterval(beat);
+for (const p of pods) p.server.forceShutdown();
+await fake.close();
+process.exit(0);
