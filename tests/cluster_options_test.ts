@@ -173,7 +173,7 @@ Deno.test("resolveClusterAccess() names options as users write them, under clust
       "cluster.certFile",
     ],
     [{ server: "https://k", namespace: "A" }, /from cluster\.namespace: a namespace is/, "cluster.namespace"],
-    [{ kubeconfig: {}, context: "nope" }, /context "nope" from cluster\.context is not defined/, undefined],
+    [{ kubeconfig: {}, context: "nope" }, /context "nope" from cluster\.context is not defined/, "cluster.context"],
     [
       { kubeconfig: { "current-context": "a", contexts: [{ name: "a", context: {} }] } },
       /kubeconfig object from cluster\.kubeconfig:/,
