@@ -914,7 +914,15 @@ boundedTest(
   "observeService() names the API server in the message of a watch that stalls",
   10_000,
   async (defer) => {
-    const server = await startHostileServer();
+    // Each LIST a resourceVersion later: the server had something to send (a bookmark), so a quiet watch is stalled.
+    const server = await startHostileServer({
+      list: (_req, res, index) => {
+        const list = JSON.parse(LIST_BODY);
+        list.metadata.resourceVersion = String(10 + index);
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(list));
+      },
+    });
     defer(() => server.close());
     const connection = await connectCluster({ server: server.url });
     defer(() => connection.client.close());

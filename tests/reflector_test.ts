@@ -426,7 +426,8 @@ Deno.test("runReflector() resumes a watch that stalls before its first byte at o
   // A quiet Service where the API server sends its first bookmark late: kube-apiserver v1.36.3 sends one only once its
   // resourceVersion moved past the watch's start, which took about 120 s on a quiet cluster with etcd's defaults.
   const bookmark = { type: "BOOKMARK", object: { metadata: { resourceVersion: "12" }, addressType: "" } } as const;
-  const scripted = scriptedApi([list("10", [])], [
+  // The LIST that checks the second quiet watch finds the watch cache moved past its resume point.
+  const scripted = scriptedApi([list("10", []), list("14", [])], [
     () => {},
     (watch) => watch.send(bookmark),
     () => {},
@@ -441,13 +442,10 @@ Deno.test("runReflector() resumes a watch that stalls before its first byte at o
   // The quiet watches are resumed at once; the one that stalled after its bookmark, and the second quiet one in
   // a row, back off.
   assert.deepEqual(scripted.times("watch"), [0, 100, 205, 305, 415]);
-  assert.deepEqual(scripted.calls.slice(1).map((call) => (call.params as WatchParams).resourceVersion), [
-    "10",
-    "10",
-    "12",
-    "12",
-    "12",
-  ]);
+  assert.deepEqual(
+    scripted.calls.slice(1).map((call) => `${call.kind} ${(call.params as WatchParams).resourceVersion}`),
+    ["watch 10", "watch 10", "watch 12", "watch 12", "list 0", "watch 12"],
+  );
   assert.deepEqual(errors.map((error) => error.message), [
     "Request to the API server stalled: no complete answer or event for 100 ms (stallTimeoutMs): it restarts; if " +
     "this repeats, check the API server's health and load (kubectl get --raw='/readyz?verbose') and that the " +
@@ -459,6 +457,53 @@ Deno.test("runReflector() resumes a watch that stalls before its first byte at o
     "pass a watch's events as they come",
   ]);
   assert.equal(traced.filter((line) => line.startsWith("watch delivered no event")).length, 2);
+});
+
+Deno.test("runReflector() does not report quiet watches while the API server's watch cache stays at their resume point", async () => {
+  // kube-apiserver before 1.34 on a quiet cluster: v1.33.13 sent no bookmark for 12 minutes on a watch from the
+  // resourceVersion its LIST (from the watch cache) gave, and that LIST gave the same resourceVersion all along. The
+  // server had nothing to send: a LIST from the watch cache at the same resourceVersion says so, and no error is due.
+  const scripted = scriptedApi([list("10", []), list("10", []), list("10", []), list("11", [])], [
+    () => {},
+    () => {},
+    () => {},
+    () => {},
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "13") }),
+  ]);
+  const traced: string[] = [];
+  const { errors } = await run(scripted, (states) => states.length === 2, {
+    stallTimeoutMs: 100,
+    trace: (line) => traced.push(line),
+  });
+  assert.deepEqual(scripted.calls.map((call) => call.kind), [
+    "list",
+    "watch",
+    "watch",
+    "list",
+    "watch",
+    "list",
+    "watch",
+    "list",
+    "watch",
+  ]);
+  // Each check is a LIST from the watch cache; the watches all resume from the first LIST's resourceVersion.
+  assert.deepEqual(scripted.calls.filter((call) => call.kind === "list").map((call) => call.params.resourceVersion), [
+    "0",
+    "0",
+    "0",
+    "0",
+  ]);
+  assert.deepEqual(
+    scripted.calls.filter((call) => call.kind === "watch").map((call) => (call.params as WatchParams).resourceVersion),
+    ["10", "10", "10", "10", "10"],
+  );
+  // Reported only once the cache moved past the resume point without a bookmark reaching the watch.
+  assert.deepEqual(errors.map((error) => error.message.split(":")[0]), ["Request to the API server stalled"]);
+  assert.match(errors[0].message, /twice in a row without a single event/);
+  assert.equal(
+    traced.filter((line) => line.includes("its watch cache is still at resourceVersion 10")).length,
+    2,
+  );
 });
 
 Deno.test("runReflector() starts counting quiet watches anew after a watch that failed otherwise", async () => {
@@ -476,7 +521,8 @@ Deno.test("runReflector() starts counting quiet watches anew after a watch that 
 });
 
 Deno.test("runReflector() takes the end of a streaming list's initial events as the resume point of a quiet watch", async () => {
-  const scripted = scriptedApi([], [
+  // The LIST that checks the second quiet watch finds the watch cache moved past its resume point.
+  const scripted = scriptedApi([list("35", [])], [
     (watch) => watch.send({ type: "ADDED", object: slice("a", "3") }, initialEventsEnd("30")),
     () => {},
     (watch) => watch.send({ type: "ADDED", object: slice("b", "31") }),
@@ -489,7 +535,7 @@ Deno.test("runReflector() takes the end of a streaming list's initial events as 
   // Silent after its initial events, as a quiet Service's is until its first bookmark: resumed at once, unreported;
   // the next one too, so that one is reported and backed off.
   assert.deepEqual(scripted.times("watch"), [0, 100, 205]);
-  assert.deepEqual(scripted.calls.map(watchFrom), ["", "30", "30"]);
+  assert.deepEqual(scripted.calls.filter((call) => call.kind === "watch").map(watchFrom), ["", "30", "30"]);
   assert.equal(errors.length, 1);
   assert.match(errors[0].message, /twice in a row without a single event/);
 });

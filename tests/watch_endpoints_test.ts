@@ -133,8 +133,19 @@ Deno.test("watchEndpoints() restarts a watch that stalls", async () => {
   apply(api, ["a"]);
   const watch = follow({ kubeconfig: api.kubeconfig() }, { stallTimeoutMs: 300 });
   try {
+    await eventually(() => watch.pods() === "a", "the first snapshot");
+    // Another Service's write moves the resourceVersion past the watch's: the server has a bookmark to send, and
+    // a watch that brings none is stalled (one that had nothing to send is quiet, and unreported).
+    api.applySlice(
+      endpointSlice({ namespace: "prod", service: "other", name: "other-a", endpoints: [{ ip: "10.3.0.1" }] }),
+    );
     await eventually(() => count(api, "watch") >= 3, "two stall restarts");
-    assert.equal(initialStates(api), 1);
+    // One streaming list; the LIST is the watch cache's check, from resourceVersion 0.
+    assert.equal(initialStates(api), 2);
+    assert.deepEqual(
+      api.requests.filter((request) => request.kind === "list").map((request) => request.query.resourceVersion),
+      ["0"],
+    );
     assert.match(watch.errors[0].message, /stalled/);
   } finally {
     await watch.stop();
@@ -572,6 +583,11 @@ Deno.test("watchEndpoints() gives a caller with other timings a watch of its own
     await eventually(() => patient.pods() === "a", "the first caller's snapshot");
     const hasty = follow(cluster, { stallTimeoutMs: 300 });
     try {
+      await eventually(() => hasty.pods() === "a", "the second caller's snapshot");
+      // Another Service's write: the server has a bookmark to send, so a watch that brings none is stalled.
+      api.applySlice(
+        endpointSlice({ namespace: "prod", service: "other", name: "other-a", endpoints: [{ ip: "10.3.0.1" }] }),
+      );
       await eventually(() => hasty.errors.some((error) => /stalled/.test(error.message)), "the second caller's stall");
       assert.equal(hasty.pods(), "a");
       assert.equal(patient.errors.length, 0, "the first caller's watch keeps its own 150 s stall timeout");

@@ -101,8 +101,10 @@ export interface ReflectorOptions {
    * moved past the watch's start, which on a quiet cluster can take minutes:
    * a watch that brought not one byte (after a streaming list's initial
    * events, for one) is resumed at once, and reported only when the next one
-   * does so too. One silent for 10 s (when that is shorter) in the middle of an event or of a streaming list's
-   * initial events, which the server sends whole and back to back, is broken (see `heard()` in `_stall_deadline.ts`).
+   * does so too while a LIST from the watch cache shows that its resourceVersion moved (before 1.34, a quiet
+   * cluster's server may send no bookmark at all: it had nothing to send). One silent for 10 s (when that is
+   * shorter) in the middle of an event or of a streaming list's initial events, which the server sends whole and
+   * back to back, is broken (see `heard()` in `_stall_deadline.ts`).
    * @default {150000}
    */
   stallTimeoutMs?: number;
@@ -319,6 +321,22 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   }
 
   /**
+   * Whether a LIST from the API server's watch cache (`resourceVersion=0`, one cheap request) is at the state's
+   * resourceVersion: then no EndpointSlice changed anywhere since, and a watch that brought nothing had nothing to
+   * bring. kube-apiserver sends bookmarks only once that resourceVersion moved, which before 1.34 on a quiet cluster
+   * may be never (v1.33.13 sent none in 12 minutes). A failed LIST proves nothing (traced).
+   */
+  async function cacheStillAtResumePoint(): Promise<boolean> {
+    try {
+      const listed = await listPages(api, { from: "0", pageSize: PAGE_SIZE, signal, clock, stallTimeoutMs });
+      return listed.resourceVersion === resourceVersion;
+    } catch (error) {
+      trace(`could not check where the API server's watch cache is: ${api.redact(String((error as Error).message))}`);
+      return false;
+    }
+  }
+
+  /**
    * Watches until the stream ends; says whether the server ended it at its timeout or earlier, or, for a
    * connection that broke after the watch delivered a change or had been open for at least `minWatchMs`, what
    * broke it: such a watch is resumed at once, as client-go resumes it, since the server was serving it. That
@@ -330,12 +348,15 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
    *
    * A watch that the server answered and that then stalls without a byte since its resume point (its start, or the
    * end of a streaming list's initial events) is `"quiet"`, and resumed at once unreported, unless the one before it
-   * ended so too: that is what a quiet Service looks like where the API server sends its first bookmark late. Its
+   * ended so too (then `quietAgain`, which the loop checks against the watch cache): that is what a quiet Service
+   * looks like where the API server sends its first bookmark late. Its
    * bookmarks come only once its resourceVersion moved past the watch's resume point, and on a quiet cluster that
    * took kube-apiserver v1.36.3 about 120 s with etcd's default progress notifications (60 s with kubeadm's), and
-   * may take 180 s; servers before 1.34 may send none for 10 minutes.
+   * may take 180 s; servers before 1.34 may send none while no EndpointSlice changes (v1.33.13: none in 12 minutes).
    */
-  async function watch(streaming: boolean): Promise<"timeout" | "closed" | "quiet" | { broken: unknown }> {
+  async function watch(
+    streaming: boolean,
+  ): Promise<"timeout" | "closed" | "quiet" | { broken: unknown } | { quietAgain: StallError }> {
     const deadline = stallDeadline(signal, { clock, stallTimeoutMs, server: api.server });
     watchOpenedAt = undefined;
     if (streaming) {
@@ -402,7 +423,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const quiet = stall !== undefined && watchOpenedAt !== undefined && initial === undefined && !eventful &&
         incompleteBytes === 0;
       if (quiet && quietStalls++ === 0) return "quiet";
-      if (quiet) throw quietAgain(stall);
+      if (quiet) return { quietAgain: stall };
       // Any other end breaks a run of quiet watches: the next quiet one is the first again.
       quietStalls = 0;
       const failure = stall ?? deadline.failure();
@@ -453,6 +474,18 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
             `once from resourceVersion ${resourceVersion}, unreported unless the next watch does so too`,
         );
         continue;
+      }
+      if (typeof ended === "object" && "quietAgain" in ended) {
+        if (await cacheStillAtResumePoint()) {
+          options.onWatchEnd?.("stall");
+          trace(
+            `watch delivered no event, not even a bookmark, for ${stallTimeoutMs} ms (stallTimeoutMs) again, but the ` +
+              `API server had none to send: its watch cache is still at resourceVersion ${resourceVersion} ` +
+              "(servers before 1.34 send no bookmark then): resuming at once, unreported",
+          );
+          continue;
+        }
+        throw quietAgain(ended.quietAgain);
       }
       quietStalls = 0;
       // Open for minWatchMs or more from the resume point, or it delivered a change, without an error: the server
