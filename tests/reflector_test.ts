@@ -85,6 +85,7 @@ async function run(
     watchList?: WatchListSupport;
     trace?: (text: string) => void;
     onWatchEnd?: (reason: WatchEndReason) => void;
+    onList?: () => void;
   } = {},
 ) {
   const controller = new AbortController();
@@ -100,6 +101,7 @@ async function run(
     watchList: options.watchList,
     trace: options.trace,
     onWatchEnd: options.onWatchEnd,
+    onList: options.onList,
     backoff: { initialMs: options.initialMs ?? 5, maxMs: 1000 },
     random: () => 0,
     clock,
@@ -504,6 +506,21 @@ Deno.test("runReflector() does not report quiet watches while the API server's w
     traced.filter((line) => line.includes("its watch cache is still at resourceVersion 10")).length,
     2,
   );
+});
+
+Deno.test("runReflector() counts the LIST that checks a quiet watch against the watch cache in onList", async () => {
+  // The lists metric counts every full read the API server serves (README: "full reads started"): the LIST that
+  // checks the second quiet watch in a row reads every slice of the Service too, as often as once per stallTimeoutMs.
+  const scripted = scriptedApi([list("10", []), list("10", []), list("11", [])], [
+    () => {},
+    () => {},
+    () => {},
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "13") }),
+  ]);
+  let listed = 0;
+  await run(scripted, (states) => states.length === 2, { stallTimeoutMs: 100, onList: () => listed++ });
+  assert.equal(scripted.calls.filter((call) => call.kind === "list").length, 3);
+  assert.equal(listed, 3);
 });
 
 Deno.test("runReflector() starts counting quiet watches anew after a watch that failed otherwise", async () => {

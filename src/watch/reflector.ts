@@ -324,9 +324,11 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
    * Whether a LIST from the API server's watch cache (`resourceVersion=0`, one cheap request) is at the state's
    * resourceVersion: then no EndpointSlice changed anywhere since, and a watch that brought nothing had nothing to
    * bring. kube-apiserver sends bookmarks only once that resourceVersion moved, which before 1.34 on a quiet cluster
-   * may be never (v1.33.13 sent none in 12 minutes). A failed LIST proves nothing (traced).
+   * may be never (v1.33.13 sent none in 12 minutes). A failed LIST proves nothing (traced). It reads every slice
+   * of the Service, as any LIST does: `onList` counts it.
    */
   async function cacheStillAtResumePoint(): Promise<boolean> {
+    options.onList?.();
     try {
       const listed = await listPages(api, { from: "0", pageSize: PAGE_SIZE, signal, clock, stallTimeoutMs });
       return listed.resourceVersion === resourceVersion;
