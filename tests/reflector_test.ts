@@ -523,6 +523,60 @@ Deno.test("runReflector() counts the LIST that checks a quiet watch against the 
   assert.equal(listed, 3);
 });
 
+Deno.test("runReflector() recovers once the watch cache shows that a quiet watch had nothing to bring", async () => {
+  // A failure reported (a restart's 500), then the quiet watches of a quiet cluster before 1.34: the LIST that finds
+  // the watch cache at their resume point completed, and the server serves the watch. Without the recovery, the
+  // failure (and the channel's "may be stale" note) stood until the Service changed, for hours.
+  const scripted = scriptedApi([list("10", []), list("10", [])], [
+    new KubeApiError("the server is restarting", { status: 500 }),
+    () => {},
+    () => {},
+  ]);
+  const { errors, log } = await run(scripted, () => scripted.calls.length === 6, { stallTimeoutMs: 100 });
+  assert.deepEqual(scripted.calls.map((call) => call.kind), ["list", "watch", "watch", "watch", "list", "watch"]);
+  assert.deepEqual(errors.map((error) => error.message), ["the server is restarting"]);
+  assert.deepEqual(log, ["state", "error", "recovered"]);
+});
+
+Deno.test("runReflector() counts a failure after quiet watches that the watch cache vouched for as the first", async () => {
+  // A first 401 is routine (a rotated token, read afresh); one after watches the server served is the first again.
+  // Quiet watches found at the watch cache's resourceVersion were served: a 401 an hour later is no second in a row.
+  const unauthorized = () => new KubeApiError("Unauthorized", { status: 401 });
+  const scripted = scriptedApi([list("10", []), list("10", [])], [
+    unauthorized(),
+    () => {},
+    () => {},
+    unauthorized(),
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "13") }),
+  ]);
+  const { errors } = await run(scripted, (states) => states.length === 2, { stallTimeoutMs: 100 });
+  assert.deepEqual(scripted.calls.map((call) => call.kind), [
+    "list",
+    "watch",
+    "watch",
+    "watch",
+    "list",
+    "watch",
+    "watch",
+  ]);
+  assert.deepEqual(errors.map((error) => error.message), []);
+});
+
+Deno.test("runReflector() backs off from the start after quiet watches that the watch cache vouched for", async () => {
+  const restarting = () => new KubeApiError("the server is restarting", { status: 500 });
+  const scripted = scriptedApi([list("10", []), list("10", [])], [
+    restarting(),
+    restarting(),
+    () => {},
+    () => {},
+    restarting(),
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "13") }),
+  ]);
+  await run(scripted, (states) => states.length === 2, { stallTimeoutMs: 100 });
+  // 5 ms, then 10 ms; the failure after the served quiet watches waits the first delay again, not 20 ms.
+  assert.deepEqual(scripted.times("watch"), [0, 5, 15, 115, 215, 220]);
+});
+
 Deno.test("runReflector() starts counting quiet watches anew after a watch that failed otherwise", async () => {
   // A quiet Service whose API server failed once in between (a restart): the quiet watch after the failure is
   // the first of a run, resumed at once, unreported.

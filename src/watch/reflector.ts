@@ -479,7 +479,12 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       }
       if (typeof ended === "object" && "quietAgain" in ended) {
         if (await cacheStillAtResumePoint()) {
+          // The server served the watch, and the LIST completed: as after a watch that ended cleanly, failures
+          // before it are over, and the next one is the first in a row.
+          recovered();
           options.onWatchEnd?.("stall");
+          backoff.reset();
+          previousFailure = undefined;
           trace(
             `watch delivered no event, not even a bookmark, for ${stallTimeoutMs} ms (stallTimeoutMs) again, but the ` +
               `API server had none to send: its watch cache is still at resourceVersion ${resourceVersion} ` +
