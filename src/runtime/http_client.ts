@@ -23,6 +23,7 @@
  */
 
 import { isIP, type Socket } from "node:net";
+import { unbracketedHost } from "../base/ip_address.ts";
 import { caughtPeerCertificate } from "./_caught_peer_certificate.ts";
 import { takeBunRequestSlot } from "./bun_request_slots.ts";
 import { settledOnAbort } from "./abortable.ts";
@@ -168,7 +169,7 @@ function withoutIpServername(options: { connect?: unknown }): Connector {
   const connect = options.connect as Connector;
   return (connectOptions, callback) => {
     const { servername } = connectOptions as ConnectOptions & { servername?: string | null };
-    const ip = servername ? isIP(servername.replace(/^\[(.*)\]$/, "$1")) !== 0 : false;
+    const ip = servername ? isIP(unbracketedHost(servername)) !== 0 : false;
     return connect(ip ? { ...connectOptions, servername: null } as ConnectOptions : connectOptions, callback);
   };
 }
