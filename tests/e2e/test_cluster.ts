@@ -33,8 +33,45 @@ export interface TestCluster {
   controlPlane?: ControlPlane;
   /** What this is, for the test output. */
   description: string;
+  /** The API server's version, read once when the cluster was opened. */
+  version: ServerVersion;
   /** Releases everything. */
   stop(): Promise<void>;
+}
+
+/** What `GET /version` says, for tests whose expectations differ between Kubernetes versions. */
+export interface ServerVersion {
+  /** As the server says it, e.g. `v1.33.13` or `v1.33.5-eks-1234`; `(unknown version)` when it does not. */
+  gitVersion: string;
+  /** The minor version of a 1.x server (`33`); `undefined` when neither `minor` nor `gitVersion` says it. */
+  minor?: number;
+}
+
+/**
+ * Reads a `/version` answer. Managed clusters write `minor` as `33+`; a server without `major`/`minor` is read from
+ * its `gitVersion`.
+ *
+ * @param answer The JSON of `GET /version`.
+ * @returns The version.
+ */
+export function parseServerVersion(answer: { gitVersion?: string; major?: string; minor?: string }): ServerVersion {
+  const gitVersion = answer.gitVersion || "(unknown version)";
+  const fromGit = gitVersion.match(/^v?(\d+)\.(\d+)\./);
+  const major = answer.major ? parseInt(answer.major, 10) : Number(fromGit?.[1]);
+  const minor = answer.minor ? parseInt(answer.minor, 10) : Number(fromGit?.[2]);
+  return major === 1 && Number.isInteger(minor) ? { gitVersion, minor } : { gitVersion };
+}
+
+/**
+ * Whether the server is known to be older than Kubernetes 1.`minor`. A server whose version is unknown counts as
+ * current: tests hold it to the newest behaviour.
+ *
+ * @param version The server's version.
+ * @param minor The first minor version of 1.x that has what the caller needs.
+ * @returns `true` when it is known to be older.
+ */
+export function olderThan(version: ServerVersion, minor: number): boolean {
+  return version.minor !== undefined && version.minor < minor;
 }
 
 /**
@@ -55,6 +92,7 @@ export async function openTestCluster(log: (line: string) => void): Promise<Test
       adminFetch: controlPlane.adminFetch,
       controlPlane,
       description: `local kube-apiserver ${controlPlane.version} at ${controlPlane.server}`,
+      version: parseServerVersion({ gitVersion: controlPlane.version }),
       stop: () => controlPlane.stop(),
     };
   }
@@ -72,13 +110,14 @@ export async function openTestCluster(log: (line: string) => void): Promise<Test
       if (authorization) headers.set("authorization", authorization);
       return (await client.fetch(`${access.server}${path}`, { ...init, headers })).response;
     };
-    const version = await (await adminFetch("/version")).json() as { gitVersion?: string };
+    const version = parseServerVersion(await (await adminFetch("/version")).json());
     return {
       server: access.server,
       ca: access.tls.ca,
       adminKubeconfigPath: kubeconfig,
       adminFetch,
-      description: `E2E_KUBECONFIG cluster ${version.gitVersion ?? "(unknown version)"} at ${access.server}`,
+      description: `E2E_KUBECONFIG cluster ${version.gitVersion} at ${access.server}`,
+      version,
       stop() {
         clearInterval(hold);
         client.close();
