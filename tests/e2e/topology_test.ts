@@ -307,7 +307,8 @@ Deno.test({
 
       // Gracefully (GOAWAY), one after the other. Both in the same instant can still fail a call, seldom: one
       // refused on a-1 is retried once by grpc-js, and can land on a-2 before its GOAWAY arrived, when that comes
-      // more than the policy's 5 ms hold later (README, "Abrupt failures").
+      // more than the policy's 5 ms hold later (README, "Abrupt failures": in 72 such stops, 0 calls on Node,
+      // 2 on Bun, 4 on Deno, so this test would fail about one run in twelve).
       hosts.get("a-1")!.terminate();
       await sleep(300);
       hosts.get("a-2")!.terminate();
