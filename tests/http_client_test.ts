@@ -3,7 +3,7 @@
 // answers.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createConnection, createServer as createNetServer, type Socket } from "node:net";
 import { createHttpClient } from "../src/runtime/http_client.ts";
@@ -100,12 +100,10 @@ Deno.test("createHttpClient() rejects an aborted request at once while TLS is st
   }
 });
 
-Deno.test("createHttpClient() goes through an HTTP proxy with CONNECT", async () => {
-  const server = await recordingServer((_req, res) => res.writeHead(200).end("{}"));
-  // A CONNECT proxy that tunnels to 127.0.0.1 only.
+/** Makes `proxy` a CONNECT proxy that tunnels to 127.0.0.1 only; returns the targets asked for and the sockets. */
+function tunnelToLoopback(proxy: Server): { tunnels: string[]; sockets: Set<Socket> } {
   const tunnels: string[] = [];
   const sockets = new Set<Socket>();
-  const proxy = createServer();
   proxy.on("connect", (req: IncomingMessage, client: Socket) => {
     tunnels.push(req.url ?? "");
     const port = Number(new URL(`http://${req.url}`).port);
@@ -118,6 +116,13 @@ Deno.test("createHttpClient() goes through an HTTP proxy with CONNECT", async ()
       socket.on("error", () => {});
     }
   });
+  return { tunnels, sockets };
+}
+
+Deno.test("createHttpClient() goes through an HTTP proxy with CONNECT", async () => {
+  const server = await recordingServer((_req, res) => res.writeHead(200).end("{}"));
+  const proxy = createServer();
+  const { tunnels, sockets } = tunnelToLoopback(proxy);
   await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
   const { port } = proxy.address() as { port: number };
   const client = await createHttpClient({ tls: { caSource: "none" }, proxyUrl: `http://127.0.0.1:${port}` });
@@ -167,21 +172,8 @@ Deno.test("createHttpClient() trusts a CA bundle whose first CERTIFICATE block d
 Deno.test("createHttpClient() reaches an https:// proxy with the cluster's TLS settings, at an IP address too", async () => {
   const server = await recordingServer((_req, res) => res.writeHead(200).end("{}"));
   const read = (name: string) => Deno.readTextFile(new URL(`./fixtures/${name}`, import.meta.url));
-  const tunnels: string[] = [];
-  const sockets = new Set<Socket>();
   const proxy = createHttpsServer({ cert: await read("server.pem"), key: await read("server-key.pem") });
-  proxy.on("connect", (req: IncomingMessage, client: Socket) => {
-    tunnels.push(req.url ?? "");
-    const port = Number(new URL(`http://${req.url}`).port);
-    const upstream = createConnection(port, "127.0.0.1", () => {
-      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      upstream.pipe(client).pipe(upstream);
-    });
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on("error", () => {});
-    }
-  });
+  const { tunnels, sockets } = tunnelToLoopback(proxy);
   await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
   const { port } = proxy.address() as { port: number };
   const ca = await read("ca.pem");
