@@ -13,7 +13,7 @@ import { formatTarget, parseTarget, type Target } from "./base/target.ts";
 import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "./check_watch_settings.ts";
 import { whenAborted } from "./runtime/abortable.ts";
 import { nextTurn } from "./runtime/next_turn.ts";
-import { copyPlainData, currentValue, isRecord } from "./base/_util.ts";
+import { copyPlainData, currentValue, isRecord, kindOf } from "./base/_util.ts";
 
 /** Every option of {@linkcode watchEndpoints}; the type makes the list whole. */
 const WATCH_ENDPOINTS_OPTIONS: readonly string[] = Object.keys(
@@ -244,11 +244,4 @@ function isAbortSignal(value: unknown): boolean {
 /** `current value is` what an option's value is, without its contents; for `null`, that leaving it out is the default. */
 function optionKind(value: unknown): string {
   return value === null ? currentValue(null) : `current value is ${kindOf(value)}`;
-}
-
-/** What a value is, by its class when it has one (`of class URL`), else its type; never its contents. */
-function kindOf(value: unknown): string {
-  const name = isRecord(value) ? Object.getPrototypeOf(value)?.constructor?.name : undefined;
-  if (name && name !== "Object") return `of class ${name}`;
-  return `of type ${value === null ? "null" : Array.isArray(value) ? "list" : typeof value}`;
 }

@@ -716,3 +716,25 @@ Deno.test("formatTarget() refuses fields of the wrong type (from JavaScript or J
     });
   }
 });
+
+Deno.test("parseTarget() refuses a target that is not a string with a TypeError that says what to pass", () => {
+  // From JavaScript, a URL, a number or a missing target threw "TypeError: target.search is not a function" (or
+  // "Cannot read properties of undefined (reading 'search')"), from parseTarget() and nice-grpc's createChannel().
+  const cases: [unknown, string][] = [
+    [new URL("kubernetes:///echo.prod:grpc"), "of class URL"],
+    [42, "of type number"],
+    [undefined, "of type undefined"],
+    [{ scheme: "kubernetes", service: "echo" }, "of type object"],
+  ];
+  for (const [target, kind] of cases) {
+    assert.throws(() => parseTarget(target as string), (error) => {
+      assert.ok(error instanceof TypeError, String(error));
+      assert.equal(
+        error.message,
+        'Cannot parse target: it must be a string such as "kubernetes:///echo.prod:grpc" (formatTarget() writes ' +
+          `one from a Target): current value is ${kind}`,
+      );
+      return true;
+    });
+  }
+});

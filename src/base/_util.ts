@@ -11,6 +11,13 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** What a value is, by its class when it has one (`of class URL`), else its type; never its contents. */
+export function kindOf(value: unknown): string {
+  const name = isRecord(value) ? Object.getPrototypeOf(value)?.constructor?.name : undefined;
+  if (name && name !== "Object") return `of class ${name}`;
+  return `of type ${value === null ? "null" : Array.isArray(value) ? "list" : typeof value}`;
+}
+
 /**
  * The first own field of `value` that is not one of `known`, for errors that name a misspelt field; else `undefined`.
  * A field set to `undefined` counts as left out: it changes nothing, whatever its name.

@@ -35,6 +35,7 @@
 
 import { DNS_1123_LABEL_RULE, isDns1123Label } from "./dns_label.ts";
 import { TargetError } from "./errors.ts";
+import { kindOf } from "./_util.ts";
 import { ipAddressBytes } from "./ip_address.ts";
 
 /**
@@ -133,6 +134,7 @@ export function isUriScheme(value: unknown): value is string {
  * when numeric, the name when named, absent when not given).
  * @throws {TargetError} When the target cannot be parsed; the message quotes
  * the target and says what to change.
+ * @throws {TypeError} When the target is not a string.
  *
  * @example Parsing the common forms
  * ```ts
@@ -146,6 +148,13 @@ export function isUriScheme(value: unknown): value is string {
  * ```
  */
 export function parseTarget(target: string): Target {
+  if (typeof target !== "string") {
+    // From JavaScript (a URL, a missing target): a TargetError quotes the target, so it needs a string.
+    throw new TypeError(
+      'Cannot parse target: it must be a string such as "kubernetes:///echo.prod:grpc" (formatTarget() writes one ' +
+        `from a Target): current value is ${kindOf(target)}`,
+    );
+  }
   const fail: Fail = (problem) => {
     throw new TargetError(target, problem);
   };
