@@ -883,7 +883,7 @@ Deno.test("execCredentials() quotes its plugin's kind, apiVersion and expiration
     const run = () => Promise.resolve({ ok: true as const, stdout: JSON.stringify(output), stderr: "" });
     const error = await rejectsConfig(
       execCredentials(execConfig("p", V1), { run }).authorization(),
-      /an unexpected string of \d+ characters \(not shown: the plugin's output may hold a token\)/,
+      /\(an unexpected string of \d+ characters, not shown: the plugin's output may hold a token\)/,
     );
     for (const secret of [jwt, opaque]) assert.ok(!inspect(error).includes(secret.slice(0, 16)), error.message);
   }
@@ -916,4 +916,23 @@ Deno.test("execCredentials() masks a JWT written with base64's padding or alphab
     /it said: refresh failed: \[redacted\] and \[redacted\]: run/,
   );
   assert.ok(!error.message.includes(btoa("kgr-canary-9b2c").slice(0, 12)), error.message);
+});
+
+Deno.test("execCredentials() keeps its sentences whole when it does not show a value of the plugin's output", async () => {
+  // Read as "status.expirationTimestamp an unexpected string of 31 characters (not shown: ...) of its ExecCredential
+  // is not an RFC 3339 date-time", for a plugin that wrote an HTTP date (its letters are not a time's).
+  const output = {
+    kind: "ExecCredential",
+    apiVersion: V1,
+    status: { token: "t", expirationTimestamp: "Thu, 03 Dec 2026 10:00:00 GMT" },
+  };
+  const run = () => Promise.resolve({ ok: true as const, stdout: JSON.stringify(output), stderr: "" });
+  const error = await rejectsConfig(execCredentials(execConfig("p", V1), { run }).authorization(), /./);
+  assert.ok(
+    error.message.includes(
+      "status.expirationTimestamp (an unexpected string of 29 characters, not shown: the plugin's output may hold a " +
+        "token) of its ExecCredential is not an RFC 3339 date-time: the plugin must write it as",
+    ),
+    error.message,
+  );
 });

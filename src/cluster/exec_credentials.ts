@@ -450,7 +450,8 @@ function quoteShort(value: unknown, shape: RegExp): string {
     return value === undefined ? "(none)" : typeName(value);
   }
   if (!shape.test(value) || maskCredentials(value) !== value) {
-    return `an unexpected string of ${value.length} characters (not shown: the plugin's output may hold a token)`;
+    // In parentheses, so that the sentence reads on as it does around a quoted value.
+    return `(an unexpected string of ${value.length} characters, not shown: the plugin's output may hold a token)`;
   }
   return JSON.stringify(value);
 }
