@@ -1043,3 +1043,25 @@ Deno.test("runReflector() without watchList never streams", async () => {
   assert.deepEqual(scripted.calls.map((call) => call.kind), ["list", "watch"]);
   assert.equal((scripted.calls[1].params as WatchParams).sendInitialEvents, undefined);
 });
+
+Deno.test("runReflector() names a malformed ADDED or MODIFIED event with its article", async () => {
+  // Read "Cannot use a ADDED event from the API server: an EndpointSlice has endpoints that are not a list".
+  const malformed = (type: "ADDED" | "MODIFIED") =>
+    ({
+      type,
+      object: {
+        kind: "EndpointSlice",
+        apiVersion: "discovery.k8s.io/v1",
+        metadata: { name: "b", resourceVersion: "11" },
+        addressType: "IPv4",
+        endpoints: "none",
+      },
+    }) as unknown as WatchEvent;
+  const scripted = scriptedApi([list("10", [slice("a", "3")]), list("12", [slice("a", "3")])], [
+    (watch) => watch.send(malformed("ADDED")),
+    (watch) => watch.send(malformed("MODIFIED")),
+  ]);
+  const { errors } = await run(scripted, (_states, errors) => errors.length === 2);
+  assert.match(errors[0].message, /^Cannot use an ADDED event from the API server: an EndpointSlice has endpoints/);
+  assert.match(errors[1].message, /^Cannot use a MODIFIED event from the API server: an EndpointSlice has endpoints/);
+});

@@ -295,8 +295,9 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         statusFields(status, (text) => api.redact(text)),
       );
     }
-    if (event.type === "ADDED" || event.type === "MODIFIED") checkSlice(event.object, `a ${event.type} event`);
-    else checkMetadata(event.object, `a ${quote(event.type)} event`);
+    if (event.type === "ADDED" || event.type === "MODIFIED") {
+      checkSlice(event.object, `${event.type === "ADDED" ? "an" : "a"} ${event.type} event`);
+    } else checkMetadata(event.object, `a ${quote(event.type)} event`);
   }
 
   /** Applies a checked event to the state; says whether a slice changed. */
