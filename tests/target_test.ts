@@ -738,3 +738,20 @@ Deno.test("parseTarget() refuses a target that is not a string with a TypeError 
     });
   }
 });
+
+Deno.test("defaultAuthority() refuses what is not a Target, such as the target string, rather than return undefined", () => {
+  // defaultAuthority("kubernetes:///echo.prod:grpc") returned undefined: a channel's grpc.default_authority of it
+  // failed far from the mistake.
+  for (const [target, kind] of [["kubernetes:///echo.prod:grpc", "of type string"], [undefined, "of type undefined"]]) {
+    assert.throws(() => defaultAuthority(target as unknown as Target), (error) => {
+      assert.ok(error instanceof TypeError, String(error));
+      assert.equal(
+        error.message,
+        "Cannot give the default authority: the target must be a Target from parseTarget(), as in " +
+          `defaultAuthority(parseTarget("kubernetes:///echo.prod:grpc")): current value is ${kind}`,
+      );
+      return true;
+    });
+  }
+  assert.equal(defaultAuthority(parseTarget("kubernetes:///echo.prod:grpc")), "echo.prod");
+});

@@ -35,7 +35,7 @@
 
 import { DNS_1123_LABEL_RULE, isDns1123Label } from "./dns_label.ts";
 import { TargetError } from "./errors.ts";
-import { kindOf } from "./_util.ts";
+import { isRecord, kindOf } from "./_util.ts";
 import { ipAddressBytes } from "./ip_address.ts";
 
 /**
@@ -237,6 +237,7 @@ export function parseGrpcUri(uri: GrpcUriParts): Target {
  *
  * @param target A parsed target.
  * @returns `svc.ns`, or `svc` when there is no namespace.
+ * @throws {TypeError} When `target` is not a Target (the target string, say).
  *
  * @example The TLS name of a service
  * ```ts
@@ -246,6 +247,13 @@ export function parseGrpcUri(uri: GrpcUriParts): Target {
  * ```
  */
 export function defaultAuthority(target: Target): string {
+  if (!isRecord(target) || typeof target.service !== "string") {
+    // From JavaScript, the target string gave undefined.
+    throw new TypeError(
+      "Cannot give the default authority: the target must be a Target from parseTarget(), as in " +
+        `defaultAuthority(parseTarget("kubernetes:///echo.prod:grpc")): current value is ${kindOf(target)}`,
+    );
+  }
   return target.namespace === undefined ? target.service : `${target.service}.${target.namespace}`;
 }
 
