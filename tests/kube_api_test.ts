@@ -255,3 +255,38 @@ Deno.test("createEndpointSliceApi() keeps a LIST body that is not JSON out of th
     await server.close();
   }
 });
+
+Deno.test("createEndpointSliceApi() quotes the plain text of an error answer without a Status, as kubectl does", async () => {
+  // An Envoy in front of the API server, and kube-apiserver's own priority and fairness 429, answer in plain text:
+  // the error said only "answered 503", where kubectl shows 'an error on the server ("no healthy upstream")'. The
+  // text is cut, and the request's token never shows.
+  const token = "kgrtok3c1f80d2e5a94b7";
+  const bodies: [number, string, RegExp][] = [
+    [503, "no healthy upstream", /answered 503: if this repeats, .* \(server said: "no healthy upstream"\)$/],
+    [
+      429,
+      "Too many requests, please try again later.\n",
+      /answered 429: .* \(server said: "Too many requests, please try again later."\)$/,
+    ],
+    [
+      502,
+      `upstream reset for Bearer ${token}: ${"x".repeat(5000)}`,
+      /server said: "upstream reset for \[redacted\]: x+\.\.\."\)$/,
+    ],
+  ];
+  for (const [status, body, want] of bodies) {
+    const server = createServer((_req, res) => res.writeHead(status, { "content-type": "text/plain" }).end(body));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const error = await listError({
+        server: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+        token,
+      });
+      assert.match(error.message, want);
+      assert.ok(error.message.length < 700, error.message);
+      assert.ok(!inspect(error, { depth: 10 }).includes(token.slice(0, 10)), inspect(error));
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+});

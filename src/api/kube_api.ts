@@ -401,7 +401,7 @@ async function send(
   const text = await readText(response, MAX_STATUS_BYTES, signal).catch(() => undefined);
   const plainHttp = plainHttpToTlsError(verb, where, access, response.status, text);
   if (plainHttp) throw plainHttp;
-  const status = parseStatus(text);
+  const status = parseStatus(text, response.headers.get("content-type"));
   if (response.status === 401) access.credentials.invalidate();
   // No header, no client certificate, no exec plugin (which may return one): the server, or a proxy in
   // front of it, gets a request without credentials.
@@ -449,13 +449,18 @@ async function readText(
   return text + decoder.decode();
 }
 
-/** The Kubernetes Status in an error answer's text; `{}` when there is none (no text, or not a JSON object). */
-function parseStatus(text: string | undefined): Status {
+/**
+ * The Kubernetes Status in an error answer's text. Plain text (a proxy's `no healthy upstream`, kube-apiserver's
+ * priority and fairness 429) becomes its message on one line, which the error quotes, as kubectl does; else `{}`.
+ */
+function parseStatus(text: string | undefined, contentType: string | null): Status {
   if (text === undefined) return {};
   try {
     const value = JSON.parse(text);
-    return isRecord(value) ? value as Status : {};
+    if (isRecord(value)) return value as Status;
   } catch {
-    return {};
+    // Not JSON: plain text, or a page that the error names by its content type.
   }
+  const plain = /^\s*text\/plain/i.test(contentType ?? "") ? text.trim().replace(/\s+/g, " ") : "";
+  return plain ? { message: plain } : {};
 }
