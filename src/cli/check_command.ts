@@ -18,6 +18,7 @@ import type { CliProcess } from "../runtime/cli_process.ts";
 import {
   type ClusterConnection,
   connectCluster,
+  lateAnswerAdvice,
   observeService,
   type ServiceView,
   slowCredentialsAdvice,
@@ -163,13 +164,23 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     // Resolved before the grants are asked for: whether this target needs the Service depends on its slices.
     const outcome = await resolveOnce(connection, command, signal);
     if (interrupted !== undefined) return interrupted;
-    const resolved = outcome?.failure ?? outcome?.view ?? new ResolverError(noAnswer);
-    const serviceRead = outcome?.view.portError !== undefined || outcome?.view.portFromService === true;
+    // A failure that resolving was waiting out when --timeout came (a 429 asking to wait): the server did answer.
+    const late = outcome?.late
+      ? new ResolverError(`not within ${command.timeoutSeconds} s: ${lateAnswerAdvice(outcome.late)}`)
+      : undefined;
+    const resolved = late ?? outcome?.failure ?? outcome?.view ?? new ResolverError(noAnswer);
+    const serviceRead = outcome?.view?.portError !== undefined || outcome?.view?.portFromService === true;
     const grants = neededGrants(command, namespace, declaredLocality(command.locality, cli.env), serviceRead);
     let missingRequired = 0;
     let missing = 0;
     // Resolving used up --timeout: every review would fail the same way, so none is asked.
-    if (signal.aborted) say("unknown", "access", `not asked: ${noAnswer}`);
+    if (signal.aborted) {
+      say(
+        "unknown",
+        "access",
+        `not asked: ${late ? `resolving used up --timeout (${command.timeoutSeconds} s)` : noAnswer}`,
+      );
+    }
     for (const grant of signal.aborted ? [] : grants) {
       for (const verb of grant.verbs) {
         const attributes: ResourceAttributes = { verb, group: grant.group, resource: grant.resource };
@@ -294,24 +305,33 @@ function neededGrants(
 
 /**
  * Follows the target until its first snapshot, its first failure or the signal: the last view, and the failure if
- * one ended it; `undefined` when the signal came first (at once if it already had).
+ * one ended it; when the signal came first (at once if it already had), the failure of the last request, which the
+ * watch was waiting out (`late`), else `undefined`.
  */
 async function resolveOnce(
   connection: ClusterConnection,
   command: CheckCommand,
   signal: AbortSignal,
-): Promise<{ view: ServiceView; failure?: ResolverError } | undefined> {
+): Promise<
+  { view: ServiceView; failure?: ResolverError; late?: undefined } | {
+    late: ResolverError;
+    view?: undefined;
+    failure?: undefined;
+  } | undefined
+> {
   const controller = new AbortController();
   const stop = () => controller.abort();
   signal.addEventListener("abort", stop, { once: true });
   if (signal.aborted) stop();
   let result: { view: ServiceView; failure?: ResolverError } | undefined;
+  let lastFailure: ResolverError | undefined;
   try {
     await observeService(connection, command.target, {
       signal: controller.signal,
       locality: command.locality,
       subset: command.subset,
       onView(view) {
+        lastFailure = view.lastFailure;
         const failure = view.watch.state === "retrying" ? view.watch.error : view.portError;
         if (failure || view.snapshot) {
           result = failure ? { view, failure } : { view };
@@ -322,7 +342,7 @@ async function resolveOnce(
   } finally {
     signal.removeEventListener("abort", stop);
   }
-  return result;
+  return result ?? (lastFailure && { late: lastFailure });
 }
 
 /**

@@ -92,6 +92,11 @@ export interface ServiceView {
   /** Why a target without a port has none yet (the Service cannot be read). */
   portError?: ResolverError;
   /**
+   * The failure of the last request for the slices, which the watch may wait out unreported (a 429 or 5xx that asks
+   * to wait, a first 401): what a timeout that comes before the report says; cleared by the next answer.
+   */
+  lastFailure?: ResolverError;
+  /**
    * Whether `port` is the Service's first port, read from the Service (`get` on `services`): a target without a port
    * whose slices have several TCP port names; absent until the port is known.
    */
@@ -260,15 +265,26 @@ export async function observeService(
   });
 
   const api = createEndpointSliceApi(access, client, namespace, service);
+  /** A request's answer; its failure is kept in the view (see `lastFailure`) until the next answer. */
+  const answered = async <T>(request: Promise<T>, requestSignal: AbortSignal): Promise<T> => {
+    try {
+      const answer = await request;
+      if (view.lastFailure) view = { ...view, lastFailure: undefined };
+      return answer;
+    } catch (error) {
+      if (!requestSignal.aborted && error instanceof ResolverError) publish({ lastFailure: error });
+      throw error;
+    }
+  };
   const observed: EndpointSliceApi = {
     // Named in the messages of the reflector's own failures (a stalled watch).
     server: api.server,
     list(params) {
       if (view.watch.state === "watching") publish({ watch: { state: "listing", since: Date.now() } });
-      return api.list(params);
+      return answered(api.list(params), params.signal);
     },
     async watch(params) {
-      const body = await api.watch(params);
+      const body = await answered(api.watch(params), params.signal);
       publish({ watch: { state: "watching" } });
       return body;
     },
@@ -337,6 +353,28 @@ function lastChangeTrigger(slices: readonly EndpointSlice[]): number | undefined
     if (newest === undefined || time > newest) newest = time;
   }
   return newest;
+}
+
+/**
+ * What `--timeout` says when it comes while the watch waits out a failed request: the failure, and, for one that
+ * asked to wait (a 429 of priority and fairness), how long, since the server did answer.
+ *
+ * @param failure The failure of the last request (`ServiceView.lastFailure`).
+ * @returns The failure's message and what to do.
+ *
+ * @example
+ * ```ts
+ * import { KubeApiError } from "../base/errors.ts";
+ * import { lateAnswerAdvice } from "./service_observer.ts";
+ * console.log(lateAnswerAdvice(new KubeApiError("answered 429", { status: 429, retryAfterSeconds: 60 })));
+ * ```
+ */
+export function lateAnswerAdvice(failure: ResolverError): string {
+  const wait = failure instanceof KubeApiError ? failure.retryAfterSeconds : undefined;
+  return wait === undefined
+    ? `${failure.message}; raise --timeout to see whether it passes`
+    : `${failure.message}; it asked to wait ${wait} s (Retry-After): raise --timeout above that, or check the API ` +
+      "server's load";
 }
 
 /**

@@ -7,7 +7,13 @@
  */
 
 import type { CliOutput, CliProcess } from "../runtime/cli_process.ts";
-import { connectCluster, observeService, type ServiceView, slowCredentialsAdvice } from "./service_observer.ts";
+import {
+  connectCluster,
+  lateAnswerAdvice,
+  observeService,
+  type ServiceView,
+  slowCredentialsAdvice,
+} from "./service_observer.ts";
 import { KubeApiError } from "../base/errors.ts";
 import type { ClusterAccess } from "../cluster/types.ts";
 import type { WatchCommand } from "./args.ts";
@@ -193,9 +199,14 @@ function timedOut(
   const waiting = latest?.port === undefined && latest?.watch.state === "watching"
     ? "the Service's first port"
     : "the first LIST";
+  // The server answered, with a failure the watch waits out before it reports one (a 429 asking to wait, say).
+  const failure = latest?.lastFailure;
   stderr.write(
-    `kgr-resolver: Cannot resolve ${JSON.stringify(command.input)}: no answer within ${command.timeoutSeconds} s ` +
-      `(waiting for ${waiting}): check that the API server at ${server} is reachable, or raise --timeout\n`,
+    failure
+      ? `kgr-resolver: Cannot resolve ${JSON.stringify(command.input)} within ${command.timeoutSeconds} s ` +
+        `(waiting for ${waiting}): ${lateAnswerAdvice(failure)}\n`
+      : `kgr-resolver: Cannot resolve ${JSON.stringify(command.input)}: no answer within ${command.timeoutSeconds} s ` +
+        `(waiting for ${waiting}): check that the API server at ${server} is reachable, or raise --timeout\n`,
   );
   finish(1);
 }

@@ -982,6 +982,46 @@ export const scenarios = {
       await cluster.close();
     }
   },
+
+  async "--once and check name the answer they were waiting out when --timeout comes first, not an unreachable server"(
+    cli,
+  ) {
+    // A 429 with Retry-After (kube-apiserver's priority and fairness) is waited out unreported, as client-go waits
+    // it out: --once said "no answer within 2 s: check that the API server ... is reachable", of a server that had
+    // answered, and check said it of the resolve step.
+    const cluster = await startCluster();
+    try {
+      for (const args of [["--once"], ["check"]]) {
+        cluster.api.failNext(100, { status: 429, retryAfterSeconds: 60 });
+        const { code, stdout, stderr } = await runCli(cli, [
+          ...args,
+          "--timeout",
+          "2",
+          "--kubeconfig",
+          cluster.kubeconfig,
+          TARGET,
+        ]);
+        const what = `${args[0]}: ${stdout}${stderr}`;
+        assert.equal(code, 1, what);
+        assert.doesNotMatch(stdout + stderr, /is reachable/, what);
+        const said =
+          'answered 429: .*\\(server said: "Too many requests, please try again later."\\); it asked to wait ' +
+          "60 s \\(Retry-After\\): raise --timeout above that, or check the API server's load";
+        if (args[0] === "--once") {
+          assert.match(
+            stderr,
+            new RegExp(
+              `^kgr-resolver: Cannot resolve "${TARGET}" within 2 s \\(waiting for the first LIST\\): .*${said}\\n$`,
+            ),
+          );
+        } else {
+          assert.match(stdout, new RegExp(`^FAILED +resolve +not within 2 s: .*${said}$`, "m"));
+        }
+      }
+    } finally {
+      await cluster.close();
+    }
+  },
 };
 
 /**
