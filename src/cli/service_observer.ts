@@ -92,8 +92,9 @@ export interface ServiceView {
   /** Why a target without a port has none yet (the Service cannot be read). */
   portError?: ResolverError;
   /**
-   * The failure of the last request for the slices, which the watch may wait out unreported (a 429 or 5xx that asks
-   * to wait, a first 401): what a timeout that comes before the report says; cleared by the next answer.
+   * The failure of the last request for the slices or the Service's port, which may be waited out unreported (a 429
+   * or 5xx that asks to wait, a first 401): what a timeout that comes before the report says; cleared by the next
+   * answer.
    */
   lastFailure?: ResolverError;
   /**
@@ -205,10 +206,34 @@ export async function observeService(
       else publish({});
     });
   }
+  /** Which requests `lastFailure` is of: the slices' (LIST and WATCH) or the Service's. */
+  let failedRequests: "slices" | "service" | undefined;
+  /** A request's answer; its failure is kept in the view (see `lastFailure`) until the next answer of its kind. */
+  const answered = async <T>(
+    request: Promise<T>,
+    requestSignal: AbortSignal,
+    kind: "slices" | "service",
+  ): Promise<T> => {
+    try {
+      const answer = await request;
+      if (failedRequests === kind) {
+        failedRequests = undefined;
+        view = { ...view, lastFailure: undefined };
+      }
+      return answer;
+    } catch (error) {
+      if (!requestSignal.aborted && error instanceof ResolverError) {
+        failedRequests = kind;
+        publish({ lastFailure: error });
+      }
+      throw error;
+    }
+  };
+  const serviceApi = createServiceApi(access, client, namespace, service);
   const portLookup = target.port !== undefined ? undefined : createServicePortLookup({
     service,
     namespace,
-    api: createServiceApi(access, client, namespace, service),
+    api: { get: (readSignal, pauseTiming) => answered(serviceApi.get(readSignal, pauseTiming), readSignal, "service") },
     signal,
     onChange: () => update(),
   });
@@ -265,26 +290,15 @@ export async function observeService(
   });
 
   const api = createEndpointSliceApi(access, client, namespace, service);
-  /** A request's answer; its failure is kept in the view (see `lastFailure`) until the next answer. */
-  const answered = async <T>(request: Promise<T>, requestSignal: AbortSignal): Promise<T> => {
-    try {
-      const answer = await request;
-      if (view.lastFailure) view = { ...view, lastFailure: undefined };
-      return answer;
-    } catch (error) {
-      if (!requestSignal.aborted && error instanceof ResolverError) publish({ lastFailure: error });
-      throw error;
-    }
-  };
   const observed: EndpointSliceApi = {
     // Named in the messages of the reflector's own failures (a stalled watch).
     server: api.server,
     list(params) {
       if (view.watch.state === "watching") publish({ watch: { state: "listing", since: Date.now() } });
-      return answered(api.list(params), params.signal);
+      return answered(api.list(params), params.signal, "slices");
     },
     async watch(params) {
-      const body = await answered(api.watch(params), params.signal);
+      const body = await answered(api.watch(params), params.signal, "slices");
       publish({ watch: { state: "watching" } });
       return body;
     },

@@ -989,37 +989,48 @@ export const scenarios = {
     // A 429 with Retry-After (kube-apiserver's priority and fairness) is waited out unreported, as client-go waits
     // it out: --once said "no answer within 2 s: check that the API server ... is reachable", of a server that had
     // answered, and check said it of the resolve step.
-    const cluster = await startCluster();
-    try {
-      for (const args of [["--once"], ["check"]]) {
-        cluster.api.failNext(100, { status: 429, retryAfterSeconds: 60 });
+    const cases = [
+      [["--once"], TARGET, "any", "the first LIST"],
+      [["check"], TARGET, "any", "the first LIST"],
+      // A target without a port whose slices have two: the Service read that picks one waits out its 429 too.
+      [["--once"], `kubernetes:///two.${NAMESPACE}`, "get", "the Service's first port"],
+      [["check"], `kubernetes:///two.${NAMESPACE}`, "get", "the Service's first port"],
+    ];
+    for (const [args, target, path, waiting] of cases) {
+      const cluster = await startCluster();
+      try {
+        cluster.api.applyService({
+          metadata: { namespace: NAMESPACE, name: "two" },
+          spec: { ports: [{ name: "grpc", port: 80, targetPort: 8080 }, { name: "http", port: 81, targetPort: 8081 }] },
+        });
+        cluster.api.applySlice({
+          ...endpointSlice({ namespace: NAMESPACE, service: "two", endpoints: [{ ip: "10.3.0.1", pod: "two-0" }] }),
+          ports: [{ name: "http", port: 8081, protocol: "TCP" }, { name: "grpc", port: 8080, protocol: "TCP" }],
+        });
+        cluster.api.failNext(100, { status: 429, retryAfterSeconds: 60, path });
         const { code, stdout, stderr } = await runCli(cli, [
           ...args,
           "--timeout",
           "2",
           "--kubeconfig",
           cluster.kubeconfig,
-          TARGET,
+          target,
         ]);
-        const what = `${args[0]}: ${stdout}${stderr}`;
+        const what = `${args[0]} ${target}: ${stdout}${stderr}`;
         assert.equal(code, 1, what);
         assert.doesNotMatch(stdout + stderr, /is reachable/, what);
         const said =
           'answered 429: .*\\(server said: "Too many requests, please try again later."\\); it asked to wait ' +
           "60 s \\(Retry-After\\): raise --timeout above that, or check the API server's load";
         if (args[0] === "--once") {
-          assert.match(
-            stderr,
-            new RegExp(
-              `^kgr-resolver: Cannot resolve "${TARGET}" within 2 s \\(waiting for the first LIST\\): .*${said}\\n$`,
-            ),
-          );
+          const start = `^kgr-resolver: Cannot resolve "${target}" within 2 s \\(waiting for ${waiting}\\): `;
+          assert.match(stderr, new RegExp(`${start}.*${said}\\n$`), what);
         } else {
-          assert.match(stdout, new RegExp(`^FAILED +resolve +not within 2 s: .*${said}$`, "m"));
+          assert.match(stdout, new RegExp(`^FAILED +resolve +not within 2 s: .*${said}$`, "m"), what);
         }
+      } finally {
+        await cluster.close();
       }
-    } finally {
-      await cluster.close();
     }
   },
 };
