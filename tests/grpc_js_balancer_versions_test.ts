@@ -8,6 +8,7 @@ import {
   EMPTY_LIST_ERROR_ATTRIBUTE,
   registerBalancer,
 } from "../src/adapters/grpc_js_balancer.ts";
+import type { GrpcModule } from "../mod.ts";
 
 interface PolicyClass {
   new (helper: unknown, ...rest: unknown[]): {
@@ -112,6 +113,30 @@ Deno.test("kubernetes_round_robin builds its leaves as each grpc-js version from
     assert.equal(policy.updateAddressList(list, config, third, note), true, version);
     assert.deepEqual(leaves, endpoints.map((endpoint, i) => [endpoint, leaves[i][1], ...leaf]), version);
   }
+});
+
+/** grpc-js's `ChannelOptions` as its declarations give it: named optional fields, and any other key. */
+interface ChannelOptions {
+  "grpc.keepalive_time_ms"?: number;
+  [key: string]: unknown;
+}
+
+Deno.test("register()'s grpc option is typed to take the module of each grpc-js version from 1.10 to 1.14", () => {
+  // The type check is the test: each leaf balancer is declared as that version's build/src/load-balancer-pick-first.d.ts
+  // declares it (endpoint and helper as plain objects). 1.12's, with the credentials, made `register({ grpc })`
+  // fail to compile (TS2322) though it runs.
+  const leaves: Record<string, GrpcModule["experimental"]["LeafLoadBalancer"]> = {
+    "1.10, 1.11 and 1.13": class {
+      constructor(_endpoint: object, _helper: object, _options: ChannelOptions) {}
+    },
+    "1.12": class {
+      constructor(_endpoint: object, _helper: object, _credentials: object, _options: ChannelOptions) {}
+    },
+    "1.14": class {
+      constructor(_endpoint: object, _helper: object, _options: ChannelOptions, _resolutionNote: string) {}
+    },
+  };
+  assert.equal(Object.keys(leaves).length, 3);
 });
 
 Deno.test("before grpc-js 1.14, an empty list fails calls with the error the resolver put in its attributes", () => {

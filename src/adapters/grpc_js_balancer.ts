@@ -80,7 +80,8 @@ export interface BalancerGrpc {
   experimental: {
     registerLoadBalancerType(name: string, balancer: never, config: never): void;
     createChildChannelControlHelper(parent: never, overrides: never): unknown;
-    LeafLoadBalancer: new (endpoint: never, helper: never, options: never, resolutionNote: string) => unknown;
+    /** Its arguments after the helper differ by version: see `#leafArgs`. */
+    LeafLoadBalancer: new (endpoint: never, helper: never, ...rest: never[]) => unknown;
     QueuePicker: new (balancer: never) => unknown;
     UnavailablePicker: new (status?: never) => unknown;
   };
