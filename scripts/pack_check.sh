@@ -39,6 +39,7 @@ grpc_version=$(node -p 'require("./node_modules/@grpc/grpc-js/package.json").ver
 nice_version=$(node -p 'require("./node_modules/nice-grpc/package.json").version')
 nice_grpc_js_version=1.14.6
 oldest_grpc_version=1.10.12
+grpc_112_version=1.12.7
 mkdir -p "$work/app/tests/runtimes" "$work/app/tests/cli" "$work/app/scripts"
 cp -r tests/fixtures "$work/app/tests/"
 cp tests/runtimes/*.mjs "$work/app/tests/runtimes/"
@@ -88,6 +89,19 @@ concurrently \
   "echo '--- Bun $("$root/node_modules/.bin/bun" --version), installed tarball'; timeout 120 '$root/node_modules/.bin/bun' tests/runtimes/run.mjs" \
   "echo '--- Node, installed tarball with the oldest grpc-js it supports ($oldest_grpc_version)'
     cd '$oldest_app' && timeout 120 node tests/runtimes/run.mjs"
+# The same TypeScript use against the declarations of the grpc-js releases whose policy API differs from the
+# current one: the oldest, and 1.12, whose leaf balancers take the credentials before the options (register({ grpc })
+# once failed to compile there, though it ran).
+grpc_112_app="$work/app-grpc-js-1.12"
+cp -a "$work/app" "$grpc_112_app"
+(cd "$grpc_112_app" && npm install --silent --no-audit --no-fund --prefer-offline "@grpc/grpc-js@$grpc_112_version")
+tsc_checks=()
+for app in "$oldest_app:$oldest_grpc_version" "$grpc_112_app:$grpc_112_version"; do
+  tsc_checks+=("echo '--- TypeScript, moduleResolution nodenext, consumer.ts, installed tarball with grpc-js ${app#*:}'
+    cd '${app%%:*}' && '$root/node_modules/.bin/tsc' --noEmit --strict --exactOptionalPropertyTypes --target es2022 \
+      --module nodenext --moduleResolution nodenext --typeRoots '$root/node_modules/@types' --types node consumer.ts")
+done
+concurrently "${tsc_checks[@]}"
 echo "--- a client bundled by bun build from the installed tarball, on Node, Bun and Deno: grpc-js calls; nice-grpc has its own grpc-js copy here, which the bundle cannot share"
 "$root/node_modules/.bin/bun" build tests/bundle/client.mjs --target=node --outfile="$work/bundle/client.mjs" >/dev/null
 # Each runtime's error names the tool that goes with it.

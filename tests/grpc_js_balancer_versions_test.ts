@@ -1,6 +1,7 @@
 // kubernetes_round_robin against the policy API of each grpc-js version it supports (1.10 to 1.14), through a
 // recording stand-in for grpc-js: what each version hands the policy, and what its leaf balancers expect back.
-// `scripts/pack_check.sh` runs the scenarios with a real grpc-js 1.10 as well.
+// `scripts/pack_check.sh` runs the scenarios with a real grpc-js 1.10 as well, and type-checks a use of the package
+// against the declarations of 1.10 and 1.12.
 import assert from "node:assert/strict";
 import {
   type BalancedEndpoint,
