@@ -290,3 +290,43 @@ Deno.test("createEndpointSliceApi() quotes the plain text of an error answer wit
     }
   }
 });
+
+Deno.test("createEndpointSliceApi() hides the credentials in a plain-text error answer that echoes the request", async () => {
+  // A proxy that echoes the request's headers in its plain-text error: its text was put on one line before the
+  // credentials were taken out of it, so a token or password holding a tab or two spaces in a row (a header value
+  // may) no longer matched, and showed.
+  const users = [
+    { token: "kgrtok\t3c1f80d2e5a94b7" },
+    { token: "kgrtok  3c1f80d2e5a94b7" },
+    { username: "admin", password: "kgrpass  3c1f80d2e5" },
+  ];
+  for (const user of users) {
+    const server = createServer((req, res) => {
+      const basic = req.headers.authorization?.startsWith("Basic ")
+        ? ` as ${atob(req.headers.authorization.slice(6))}`
+        : "";
+      res.writeHead(502, { "content-type": "text/plain" })
+        .end(`upstream refused\nAuthorization: ${req.headers.authorization}${basic}\n`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const error = await listError({
+        kubeconfig: {
+          apiVersion: "v1",
+          kind: "Config",
+          "current-context": "c",
+          clusters: [{
+            name: "c",
+            cluster: { server: `http://127.0.0.1:${(server.address() as { port: number }).port}` },
+          }],
+          users: [{ name: "u", user }],
+          contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+        },
+      });
+      assert.match(error.message, /server said: "upstream refused Authorization: \[redacted\]/);
+      assert.ok(!/3c1f80d2e5/.test(inspect(error, { depth: 10 })), inspect(error));
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+});

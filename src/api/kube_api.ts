@@ -401,7 +401,9 @@ async function send(
   const text = await readText(response, MAX_STATUS_BYTES, signal).catch(() => undefined);
   const plainHttp = plainHttpToTlsError(verb, where, access, response.status, text);
   if (plainHttp) throw plainHttp;
-  const status = parseStatus(text, response.headers.get("content-type"));
+  // The credentials come out before the text is put on one line, which would make one that holds a tab no longer match.
+  const redact = (raw: string) => withoutCredentials(raw, authorization, access.proxyUrl);
+  const status = parseStatus(text, response.headers.get("content-type"), redact);
   if (response.status === 401) access.credentials.invalidate();
   // No header, no client certificate, no exec plugin (which may return one): the server, or a proxy in
   // front of it, gets a request without credentials.
@@ -451,9 +453,10 @@ async function readText(
 
 /**
  * The Kubernetes Status in an error answer's text. Plain text (a proxy's `no healthy upstream`, kube-apiserver's
- * priority and fairness 429) becomes its message on one line, which the error quotes, as kubectl does; else `{}`.
+ * priority and fairness 429) becomes its message on one line, without the credentials (`redact`), which the error
+ * quotes, as kubectl does; else `{}`.
  */
-function parseStatus(text: string | undefined, contentType: string | null): Status {
+function parseStatus(text: string | undefined, contentType: string | null, redact: (text: string) => string): Status {
   if (text === undefined) return {};
   try {
     const value = JSON.parse(text);
@@ -461,6 +464,6 @@ function parseStatus(text: string | undefined, contentType: string | null): Stat
   } catch {
     // Not JSON: plain text, or a page that the error names by its content type.
   }
-  const plain = /^\s*text\/plain/i.test(contentType ?? "") ? text.trim().replace(/\s+/g, " ") : "";
+  const plain = /^\s*text\/plain/i.test(contentType ?? "") ? redact(text).trim().replace(/\s+/g, " ") : "";
   return plain ? { message: plain } : {};
 }
