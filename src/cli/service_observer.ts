@@ -93,8 +93,8 @@ export interface ServiceView {
   portError?: ResolverError;
   /**
    * The failure of the last request for the slices or the Service's port, which may be waited out unreported (a 429
-   * or 5xx that asks to wait, a first 401): what a timeout that comes before the report says; cleared by the next
-   * answer.
+   * or 5xx that asks to wait, a first 401): what a timeout that comes before the report says; cleared when the next
+   * request of its kind is sent.
    */
   lastFailure?: ResolverError;
   /**
@@ -208,19 +208,21 @@ export async function observeService(
   }
   /** Which requests `lastFailure` is of: the slices' (LIST and WATCH) or the Service's. */
   let failedRequests: "slices" | "service" | undefined;
-  /** A request's answer; its failure is kept in the view (see `lastFailure`) until the next answer of its kind. */
+  /**
+   * A request's answer; its failure is kept in the view (see `lastFailure`) while it is waited out, until the next
+   * request of its kind is sent: one that gets no answer is not that failure's.
+   */
   const answered = async <T>(
     request: Promise<T>,
     requestSignal: AbortSignal,
     kind: "slices" | "service",
   ): Promise<T> => {
+    if (failedRequests === kind) {
+      failedRequests = undefined;
+      publish({ lastFailure: undefined });
+    }
     try {
-      const answer = await request;
-      if (failedRequests === kind) {
-        failedRequests = undefined;
-        view = { ...view, lastFailure: undefined };
-      }
-      return answer;
+      return await request;
     } catch (error) {
       if (!requestSignal.aborted && error instanceof ResolverError) {
         failedRequests = kind;

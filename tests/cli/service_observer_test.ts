@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
 import {
   connectCluster,
@@ -227,4 +229,48 @@ Deno.test("slowCredentialsAdvice() names an exec plugin only for credentials tha
   );
   // A token file whose read hangs was told to run an exec plugin that the kubeconfig does not have.
   assert.match(slowCredentialsAdvice(none), /^check that its token file can be read/);
+});
+
+Deno.test("observeService() forgets the failure it waited out once the next request is sent, which may never be answered", async () => {
+  // A 429 with Retry-After: 1, then a LIST that priority and fairness keeps queued: --once --timeout 3 blamed the
+  // 429 and said 'it asked to wait 1 s (Retry-After): raise --timeout above that', though it had waited 1 s and
+  // the request after it got no answer in 2 s.
+  const held: ServerResponse[] = [];
+  let requests = 0;
+  const server = createServer((_req, res) => {
+    if (++requests > 1) return void held.push(res);
+    res.writeHead(429, { "content-type": "text/plain", "retry-after": "1" })
+      .end("Too many requests, please try again later.\n");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const connection = await connectCluster({
+    kubeconfig: {
+      apiVersion: "v1",
+      kind: "Config",
+      "current-context": "c",
+      clusters: [{ name: "c", cluster: { server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } }],
+      users: [{ name: "u", user: { token: "t" } }],
+      contexts: [{ name: "c", context: { cluster: "c", user: "u", namespace: "prod" } }],
+    },
+  });
+  const controller = new AbortController();
+  const views: ServiceView[] = [];
+  const observed = observeService(connection, { scheme: "kubernetes", service: "echo", port: "grpc" }, {
+    signal: controller.signal,
+    locality: {},
+    onView: (view) => views.push(view),
+  });
+  try {
+    await eventually(() => views.at(-1)?.lastFailure !== undefined, "the 429");
+    assert.match(views.at(-1)!.lastFailure!.message, /answered 429/);
+    await eventually(() => requests === 2, "the LIST after it", 5000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(views.at(-1)!.lastFailure, undefined);
+  } finally {
+    controller.abort();
+    await observed;
+    connection.client.close();
+    for (const res of held) res.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });
