@@ -534,6 +534,19 @@ Deno.test('resolveClusterAccess() in a pod whose namespace file Deno may not rea
     assert.equal(error.file, `${SA}/namespace`);
     return true;
   });
+  // The same in a pod whose KUBECONFIG's context names no namespace: kubectl and Node take the pod's, so Deno's
+  // "default" watched another namespace's Service of that name without a word.
+  const kubeconfigInPod = await resolveClusterAccess(
+    {},
+    fakeEnvironment({ ...IN_CLUSTER_VARS, KUBECONFIG: "/k" }, {}, {
+      readFile: (path) => path === "/k" ? Promise.resolve(kubeconfigText("https://kc.example")) : readFile(path),
+    }),
+  );
+  assert.equal(kubeconfigInPod.source, `kubeconfig /k (context "dev")`);
+  assert.throws(() => kubeconfigInPod.namespace, {
+    name: "ConfigError",
+    message: /^Cannot read the pod's namespace: .* --allow-read/,
+  });
   // A file that does not exist is "default", as in client-go; so is a refused one outside a pod, on a laptop
   // whose --allow-read names only its kubeconfig.
   const noFile = await resolveClusterAccess({}, fakeEnvironment(IN_CLUSTER_VARS, { [`${SA}/token`]: "t" }));

@@ -180,36 +180,17 @@ export async function inClusterAccess(
 export const IN_CLUSTER_SOURCE = "in-cluster service account";
 
 /**
- * Options of {@linkcode inClusterNamespace}.
- *
- * @example For the in-cluster source
- * ```ts
- * import type { InClusterNamespaceOptions } from "./in_cluster.ts";
- * const options: InClusterNamespaceOptions = { inCluster: true };
- * ```
- */
-export interface InClusterNamespaceOptions {
-  /**
-   * Whether the cluster is reached with the service account: then a `namespace` file that this Deno process may
-   * not read is an error, not `default` (whether it exists cannot be told, and in a pod it does).
-   * @default {false}
-   */
-  inCluster?: boolean;
-}
-
-/**
  * The pod's namespace: `POD_NAMESPACE` (set through the downward API), else
  * the service account's `namespace` file, which is read only in a pod
  * (`KUBERNETES_SERVICE_HOST` and `KUBERNETES_SERVICE_PORT` set), as client-go
  * reads it: elsewhere Deno would ask for it. A file that cannot be read is
  * traced and skipped, as client-go does, except one that this Deno process may
- * not read when `options.inCluster` is set.
+ * not read: in a pod it exists, and what it holds cannot be told.
  *
  * @param env The environment and files.
- * @param options Whether the cluster is reached with the service account.
  * @returns The namespace, or `undefined` when neither is set.
  * @throws {ConfigError} When the namespace found is not an RFC 1123 label, or
- * with `options.inCluster`, when this Deno process may not read the file.
+ * when this Deno process may not read the file.
  *
  * @example The namespace from the downward API
  * ```ts
@@ -220,16 +201,17 @@ export interface InClusterNamespaceOptions {
  */
 export async function inClusterNamespace(
   env: Pick<Required<Environment>, "env" | "serviceAccountDirectory" | "readFile">,
-  options: InClusterNamespaceOptions = {},
 ): Promise<string | undefined> {
   const podNamespace = env.env("POD_NAMESPACE")?.trim();
   if (podNamespace) return checkNamespace(podNamespace, "POD_NAMESPACE");
+  // Both are set wherever the in-cluster source was found, so this covers it, and a KUBECONFIG used in a pod.
   const inPod = env.env("KUBERNETES_SERVICE_HOST")?.trim() && env.env("KUBERNETES_SERVICE_PORT")?.trim();
-  if (!options.inCluster && !inPod) return undefined;
+  if (!inPod) return undefined;
   const path = joinPath(env.serviceAccountDirectory, "namespace");
   const text = await readConfigFile(env.readFile, path, (problem, fix, _code, cause) => {
-    // "default" would send the user to grant access in the wrong namespace.
-    if (options.inCluster && refusedByRuntime(cause)) {
+    // In a pod the file exists: "default" would watch another namespace's Service of that name (kubectl takes the
+    // pod's namespace, with a kubeconfig too), and send the user to grant access in the wrong namespace.
+    if (refusedByRuntime(cause)) {
       return new ConfigError(`Cannot read the pod's namespace: ${path} ${problem}: ${fix}`, { file: path, cause });
     }
     trace(`${path} ${problem} (${fix}): using namespace "default"`);

@@ -29,7 +29,7 @@ import {
   type OptionsApplied,
   serverOptionAccess,
 } from "./cluster_options.ts";
-import { IN_CLUSTER_SOURCE, inClusterAccess, inClusterNamespace, SERVICE_ACCOUNT_DIRECTORY } from "./in_cluster.ts";
+import { inClusterAccess, inClusterNamespace, SERVICE_ACCOUNT_DIRECTORY } from "./in_cluster.ts";
 import { homeKubeconfigAccess, kubeconfigListAccess, kubeconfigOptionAccess } from "./kubeconfig_sources.ts";
 import { environmentProxy, warnOfUnreadProxyVariables } from "./proxy.ts";
 import { isLoopbackHost } from "../base/ip_address.ts";
@@ -276,7 +276,7 @@ async function defaultNamespace(
   try {
     const namespace = found.namespace !== undefined
       ? checkNamespace(found.namespace, `the context namespace of ${found.source}`)
-      : await inClusterNamespace(env, { inCluster: found.source === IN_CLUSTER_SOURCE }) ?? "default";
+      : await inClusterNamespace(env) ?? "default";
     return () => namespace;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
