@@ -299,6 +299,8 @@ Deno.test("createEndpointSliceApi() hides the credentials in a plain-text error 
     { token: "kgrtok\t3c1f80d2e5a94b7" },
     { token: "kgrtok  3c1f80d2e5a94b7" },
     { username: "admin", password: "kgrpass  3c1f80d2e5" },
+    // One that ends in a tab reaches the server, and is echoed, without it (fetch strips a header value's ends).
+    { token: "kgrtok3c1f80d2e5a94b7\t" },
   ];
   for (const user of users) {
     const server = createServer((req, res) => {

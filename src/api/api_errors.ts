@@ -526,7 +526,10 @@ export function withoutCredentials(
   authorization: string | undefined,
   proxyUrl: string | undefined,
 ): string {
-  const secrets = [authorization, authorization?.replace(/^\S+\s+/, "")];
+  // Also as sent: fetch strips a header value's leading and trailing tabs and spaces, so a token that ends in one
+  // (a quoted kubeconfig value, an exec plugin's output) reaches the server, and comes back, without it.
+  const sent = authorization?.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
+  const secrets = [authorization, authorization?.replace(/^\S+\s+/, ""), sent, sent?.replace(/^\S+\s+/, "")];
   secrets.push(...basicAuthParts(authorization));
   if (proxyUrl !== undefined) {
     const { username, password } = new URL(proxyUrl);
