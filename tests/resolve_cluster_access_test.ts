@@ -528,14 +528,17 @@ Deno.test('resolveClusterAccess() in a pod whose namespace file Deno may not rea
     assert.equal(
       error.message,
       `Cannot read the pod's namespace: ${SA}/namespace cannot be read by this Deno process: run it with ` +
-        "--allow-read, or add the file to its list; fix it, or name the namespace in the target " +
-        "(kubernetes:///SERVICE.NAMESPACE:PORT)",
+        "--allow-read, or add the file to its list (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are set, " +
+        'as in a pod; where no service account is mounted, the namespace is then "default"); fix it, or name the ' +
+        "namespace in the target (kubernetes:///SERVICE.NAMESPACE:PORT) or pass cluster.namespace",
     );
     assert.equal(error.file, `${SA}/namespace`);
     return true;
   });
   // The same in a pod whose KUBECONFIG's context names no namespace: kubectl and Node take the pod's, so Deno's
-  // "default" watched another namespace's Service of that name without a word.
+  // "default" watched another namespace's Service of that name without a word. Where the variables are set but no
+  // service account is mounted (automountServiceAccountToken: false, a dev container), kubectl takes "default", which
+  // Deno cannot tell apart: the message says why a pod is assumed, and what a missing file gives.
   const kubeconfigInPod = await resolveClusterAccess(
     {},
     fakeEnvironment({ ...IN_CLUSTER_VARS, KUBECONFIG: "/k" }, {}, {

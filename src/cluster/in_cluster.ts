@@ -212,7 +212,13 @@ export async function inClusterNamespace(
     // In a pod the file exists: "default" would watch another namespace's Service of that name (kubectl takes the
     // pod's namespace, with a kubeconfig too), and send the user to grant access in the wrong namespace.
     if (refusedByRuntime(cause)) {
-      return new ConfigError(`Cannot read the pod's namespace: ${path} ${problem}: ${fix}`, { file: path, cause });
+      // Outside a pod, or in one that mounts no service account, the variables alone make it look like one: kubectl
+      // then takes "default", which a process refused the file cannot tell apart.
+      return new ConfigError(
+        `Cannot read the pod's namespace: ${path} ${problem}: ${fix} (KUBERNETES_SERVICE_HOST and ` +
+          'KUBERNETES_SERVICE_PORT are set, as in a pod; where no service account is mounted, the namespace is then "default")',
+        { file: path, cause },
+      );
     }
     trace(`${path} ${problem} (${fix}): using namespace "default"`);
     return undefined;

@@ -281,7 +281,8 @@ async function defaultNamespace(
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const unusable = new ConfigError(
-      `${error.message}; fix it, or name the namespace in the target (kubernetes:///SERVICE.NAMESPACE:PORT)`,
+      `${error.message}; fix it, or name the namespace in the target (kubernetes:///SERVICE.NAMESPACE:PORT) or pass ` +
+        "cluster.namespace",
       { file: error.file, field: error.field, cause: error.cause },
     );
     return () => {
