@@ -163,21 +163,9 @@ export async function inClusterAccess(
         "since the pod started (kubectl get serviceaccount -n <namespace>); a restarted pod gets a new token",
     }),
     user: `service account token ${tokenPath}`,
-    source: IN_CLUSTER_SOURCE,
+    source: "in-cluster service account",
   };
 }
-
-/**
- * The name of the in-cluster source, {@linkcode SourceAccess.source} of what
- * {@linkcode inClusterAccess} finds.
- *
- * @example Telling the in-cluster source apart
- * ```ts
- * import { IN_CLUSTER_SOURCE } from "./in_cluster.ts";
- * console.log(IN_CLUSTER_SOURCE); // in-cluster service account
- * ```
- */
-export const IN_CLUSTER_SOURCE = "in-cluster service account";
 
 /**
  * The pod's namespace: `POD_NAMESPACE` (set through the downward API), else
