@@ -210,19 +210,32 @@ export async function observeService(
   let failedRequests: "slices" | "service" | undefined;
   /**
    * A request's answer; its failure is kept in the view (see `lastFailure`) while it is waited out, until the next
-   * request of its kind is sent: one that gets no answer is not that failure's.
+   * request of its kind is sent: one that gets no answer is not that failure's. Sent is once its credentials are in:
+   * an exec plugin that a 401 runs again leaves the 401 named meanwhile. `request` gets `pauseTiming` to pass on.
    */
   const answered = async <T>(
-    request: Promise<T>,
+    request: (pauseTiming: () => () => void) => Promise<T>,
+    pauseTiming: (() => () => void) | undefined,
     requestSignal: AbortSignal,
     kind: "slices" | "service",
   ): Promise<T> => {
-    if (failedRequests === kind) {
+    const sent = () => {
+      if (failedRequests !== kind) return;
       failedRequests = undefined;
       publish({ lastFailure: undefined });
-    }
+    };
+    // The API calls pauseTiming only for an exec plugin's credentials (timeLimitMs), around its wait for them.
+    const waitsForPlugin = access.credentials.timeLimitMs !== undefined;
+    const pending = request(() => {
+      const resume = pauseTiming?.();
+      return () => {
+        resume?.();
+        sent();
+      };
+    });
+    if (!waitsForPlugin) sent();
     try {
-      return await request;
+      return await pending;
     } catch (error) {
       if (!requestSignal.aborted && error instanceof ResolverError) {
         failedRequests = kind;
@@ -235,7 +248,10 @@ export async function observeService(
   const portLookup = target.port !== undefined ? undefined : createServicePortLookup({
     service,
     namespace,
-    api: { get: (readSignal, pauseTiming) => answered(serviceApi.get(readSignal, pauseTiming), readSignal, "service") },
+    api: {
+      get: (readSignal, pauseTiming) =>
+        answered((pause) => serviceApi.get(readSignal, pause), pauseTiming, readSignal, "service"),
+    },
     signal,
     onChange: () => update(),
   });
@@ -297,10 +313,20 @@ export async function observeService(
     server: api.server,
     list(params) {
       if (view.watch.state === "watching") publish({ watch: { state: "listing", since: Date.now() } });
-      return answered(api.list(params), params.signal, "slices");
+      return answered(
+        (pauseTiming) => api.list({ ...params, pauseTiming }),
+        params.pauseTiming,
+        params.signal,
+        "slices",
+      );
     },
     async watch(params) {
-      const body = await answered(api.watch(params), params.signal, "slices");
+      const body = await answered(
+        (pauseTiming) => api.watch({ ...params, pauseTiming }),
+        params.pauseTiming,
+        params.signal,
+        "slices",
+      );
       publish({ watch: { state: "watching" } });
       return body;
     },

@@ -274,3 +274,61 @@ Deno.test("observeService() forgets the failure it waited out once the next requ
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
+
+Deno.test("observeService() keeps a 401 as the failure while the exec plugin runs again for the request after it", async () => {
+  // A 401 makes the next request run the exec plugin again: --once --timeout 3 with a plugin that takes 2 s said
+  // 'no answer within 3 s: check that the API server ... is reachable', though the server had answered 401 and the
+  // request after it was still waiting for its credentials.
+  const dir = await Deno.makeTempDir();
+  const plugin = `${dir}/plugin.sh`;
+  await Deno.writeTextFile(
+    plugin,
+    `#!/bin/sh\nif [ -e ${dir}/ran ]; then sleep 1.5; fi\ntouch ${dir}/ran\n` +
+      `echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"t"}}'\n`,
+  );
+  await Deno.chmod(plugin, 0o755);
+  const held: ServerResponse[] = [];
+  let requests = 0;
+  const server = createServer((_req, res) => {
+    if (++requests > 1) return void held.push(res);
+    res.writeHead(401, { "content-type": "application/json" })
+      .end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "Unauthorized", code: 401 }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const connection = await connectCluster({
+    kubeconfig: {
+      apiVersion: "v1",
+      kind: "Config",
+      "current-context": "c",
+      clusters: [{ name: "c", cluster: { server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } }],
+      users: [{
+        name: "u",
+        user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin, interactiveMode: "Never" } },
+      }],
+      contexts: [{ name: "c", context: { cluster: "c", user: "u", namespace: "prod" } }],
+    },
+  });
+  const controller = new AbortController();
+  const views: ServiceView[] = [];
+  const observed = observeService(connection, { scheme: "kubernetes", service: "echo", port: "grpc" }, {
+    signal: controller.signal,
+    locality: {},
+    onView: (view) => views.push(view),
+  });
+  try {
+    await eventually(() => views.some((view) => view.lastFailure !== undefined), "the 401");
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    assert.equal(requests, 1);
+    assert.match(views.at(-1)!.lastFailure?.message ?? "", /401/);
+    await eventually(() => requests === 2, "the LIST after it", 5000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(views.at(-1)!.lastFailure, undefined);
+  } finally {
+    controller.abort();
+    await observed;
+    connection.client.close();
+    for (const res of held) res.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Deno.remove(dir, { recursive: true });
+  }
+});
