@@ -12,6 +12,7 @@
  */
 
 import { afterTimer, nextTurn } from "./runtime/next_turn.ts";
+import { realSetTimeout } from "./runtime/real_timers.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
 import { trace } from "./runtime/trace.ts";
 
@@ -122,10 +123,11 @@ function flush(schedule: Schedule, emptyUntil: number): void {
 
 /**
  * Checks the held states once `delayMs` passed (see `deliverHeld`). The check leaves the timer's turn first
- * (`afterTimer`), so that due timers run between the steps of the delivery.
+ * (`afterTimer`), so that due timers run between the steps of the delivery. The timer is the runtime's own: a
+ * test's fake clock, never advanced, held back every state after the first of a burst (see `real_timers.ts`).
  */
 function awaitQuiet(schedule: Schedule, hold: Hold, delayMs: number): void {
-  unrefTimer(setTimeout(() => afterTimer(() => deliverHeld(schedule, hold)), Math.max(0, delayMs)));
+  unrefTimer(realSetTimeout(() => afterTimer(() => deliverHeld(schedule, hold)), Math.max(0, delayMs)));
 }
 
 /**

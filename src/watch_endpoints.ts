@@ -13,6 +13,7 @@ import { formatTarget, parseTarget, type Target } from "./base/target.ts";
 import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "./check_watch_settings.ts";
 import { whenAborted } from "./runtime/abortable.ts";
 import { nextTurn } from "./runtime/next_turn.ts";
+import { realClearTimeout, realSetTimeout } from "./runtime/real_timers.ts";
 import { copyPlainData, currentValue, isRecord, kindOf } from "./base/_util.ts";
 
 /** Every option of {@linkcode watchEndpoints}; the type makes the list whole. */
@@ -181,14 +182,15 @@ export async function* watchEndpoints(
       await new Promise<void>((resolve) => wake = resolve);
       // A consumer that takes a while over each snapshot gets, after a change, those of as long again
       // as one (up to MAX_HOLD_MS: a consumer that once took seconds must not see the next change seconds
-      // late): a burst reaches it as a few snapshots, and one that keeps up sees every change at once.
+      // late): a burst reaches it as a few snapshots, and one that keeps up sees every change at once. On the
+      // runtime's own timer, which a test's fake timers do not replace (see `real_timers.ts`).
       const holdMs = Math.min(askedAt + busyMs - performance.now(), MAX_HOLD_MS);
       if (holdMs > 1 && latest && !signal?.aborted) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, holdMs);
+          const timer = realSetTimeout(done, holdMs);
           endHold = done;
           function done() {
-            clearTimeout(timer);
+            realClearTimeout(timer);
             endHold = undefined;
             resolve();
           }

@@ -6,6 +6,7 @@
  */
 
 import { setImmediate } from "node:timers";
+import { realSetTimeout } from "./real_timers.ts";
 import { runtimeKey } from "./runtime.ts";
 import { unrefTimer } from "./unref_timer.ts";
 
@@ -15,7 +16,8 @@ import { unrefTimer } from "./unref_timer.ts";
  * timeout would wait 1 ms more); called from a socket's callback, the immediate runs before the socket is read
  * again, and a second one in a row after that read (a chunk already in the socket comes first: the held
  * delivery's quiet check relies on it, 0.1-0.3 ms there where a zero timeout took 1-2). Deno runs a chain of
- * immediates without reading its sockets in between, so it gets a zero timeout, about 2 ms there.
+ * immediates without reading its sockets in between, so it gets a zero timeout, about 2 ms there (the runtime's
+ * own, which a test's fake timers do not replace: see `real_timers.ts`).
  *
  * @param callback What to run.
  *
@@ -27,7 +29,7 @@ import { unrefTimer } from "./unref_timer.ts";
  * ```
  */
 export const nextTurn: (callback: () => void) => void = runtimeKey() === "deno"
-  ? (callback) => void unrefTimer(setTimeout(callback, 0))
+  ? (callback) => void unrefTimer(realSetTimeout(callback, 0))
   : (callback) => void setImmediate(callback);
 
 /**
