@@ -428,8 +428,8 @@ Deno.test("runReflector() resumes a watch that stalls before its first byte at o
   // A quiet Service where the API server sends its first bookmark late: kube-apiserver v1.36.3 sends one only once its
   // resourceVersion moved past the watch's start, which took about 120 s on a quiet cluster with etcd's defaults.
   const bookmark = { type: "BOOKMARK", object: { metadata: { resourceVersion: "12" }, addressType: "" } } as const;
-  // The LIST that checks the second quiet watch finds the watch cache moved past its resume point.
-  const scripted = scriptedApi([list("10", []), list("14", [])], [
+  // The LISTs that check each quiet watch find the watch cache moved during it.
+  const scripted = scriptedApi([list("10", []), list("14", []), list("14", []), list("15", [])], [
     () => {},
     (watch) => watch.send(bookmark),
     () => {},
@@ -446,7 +446,7 @@ Deno.test("runReflector() resumes a watch that stalls before its first byte at o
   assert.deepEqual(scripted.times("watch"), [0, 100, 205, 305, 415]);
   assert.deepEqual(
     scripted.calls.slice(1).map((call) => `${call.kind} ${(call.params as WatchParams).resourceVersion}`),
-    ["watch 10", "watch 10", "watch 12", "watch 12", "list 0", "watch 12"],
+    ["watch 10", "list 0", "watch 10", "watch 12", "list 0", "watch 12", "list 0", "watch 12"],
   );
   assert.deepEqual(errors.map((error) => error.message), [
     "Request to the API server stalled: no complete answer or event for 100 ms (stallTimeoutMs): it restarts; if " +
@@ -465,7 +465,7 @@ Deno.test("runReflector() does not report quiet watches while the API server's w
   // kube-apiserver before 1.34 on a quiet cluster: v1.33.13 sent no bookmark for 12 minutes on a watch from the
   // resourceVersion its LIST (from the watch cache) gave, and that LIST gave the same resourceVersion all along. The
   // server had nothing to send: a LIST from the watch cache at the same resourceVersion says so, and no error is due.
-  const scripted = scriptedApi([list("10", []), list("10", []), list("10", []), list("11", [])], [
+  const scripted = scriptedApi([list("10", []), list("10", []), list("10", []), list("11", []), list("12", [])], [
     () => {},
     () => {},
     () => {},
@@ -480,6 +480,7 @@ Deno.test("runReflector() does not report quiet watches while the API server's w
   assert.deepEqual(scripted.calls.map((call) => call.kind), [
     "list",
     "watch",
+    "list",
     "watch",
     "list",
     "watch",
@@ -494,25 +495,99 @@ Deno.test("runReflector() does not report quiet watches while the API server's w
     "0",
     "0",
     "0",
+    "0",
   ]);
   assert.deepEqual(
     scripted.calls.filter((call) => call.kind === "watch").map((call) => (call.params as WatchParams).resourceVersion),
     ["10", "10", "10", "10", "10"],
   );
-  // Reported only once the cache moved past the resume point without a bookmark reaching the watch.
+  // Reported only once the cache moved during two quiet watches in a row (the third and the fourth).
   assert.deepEqual(errors.map((error) => error.message.split(":")[0]), ["Request to the API server stalled"]);
   assert.match(errors[0].message, /twice in a row without a single event/);
-  assert.equal(
-    traced.filter((line) => line.includes("its watch cache is still at resourceVersion 10")).length,
-    2,
+  assert.equal(traced.filter((line) => line.includes("its watch cache is still at resourceVersion 10")).length, 1);
+  assert.equal(traced.filter((line) => line.includes("watch cache moved from resourceVersion 10 to 11")).length, 1);
+});
+
+/** A scripted API whose watch cache (the LISTs from resourceVersion 0) is at `cacheAt(now)`. */
+function cacheMoving(cacheAt: (now: number) => string, watches: WatchAnswer[]) {
+  const scripted = scriptedApi([], watches);
+  scripted.api.list = (params) => {
+    scripted.calls.push({ kind: "list", params, at: scripted.clock.now() });
+    return Promise.resolve(list(cacheAt(scripted.clock.now()), []));
+  };
+  return scripted;
+}
+
+Deno.test("runReflector() does not report a quiet watch during which the watch cache moved past its resume point", async () => {
+  // kube-apiserver v1.32.13 on a quiet cluster: a watch from the cache's resourceVersion got no bookmark; another
+  // Service's write 134 s into the watching, 64 s into the second quiet watch (stallTimeoutMs 70000), came after that
+  // watch's bookmark tick at 60 s, and its stall at 70 s was reported although the server sends a bookmark at the
+  // next tick. The watch after it gets one.
+  const bookmark = { type: "BOOKMARK", object: { metadata: { resourceVersion: "11" }, addressType: "" } } as const;
+  const scripted = cacheMoving((now) => now < 150 ? "10" : "11", [
+    () => {},
+    () => {},
+    (watch, clock) => {
+      clock.setTimeout(() => watch.send(bookmark), 60);
+      clock.setTimeout(() => watch.send({ type: "ADDED", object: slice("a", "13") }), 120);
+    },
+  ]);
+  const traced: string[] = [];
+  const { errors } = await run(scripted, (states) => states.length === 2, {
+    stallTimeoutMs: 100,
+    trace: (line) => traced.push(line),
+  });
+  assert.deepEqual(errors.map((error) => error.message), []);
+  // Resumed at once each time, from the same resourceVersion; a LIST from the watch cache after each quiet watch.
+  assert.deepEqual(scripted.calls.map((call) => `${call.kind} ${call.at} ${call.params.resourceVersion}`), [
+    "list 0 0",
+    "watch 0 10",
+    "list 100 0",
+    "watch 100 10",
+    "list 200 0",
+    "watch 200 10",
+  ]);
+  assert.ok(
+    traced.some((line) => line.includes("watch cache moved from resourceVersion 10 to 11, maybe after")),
+    traced.join("\n"),
   );
+});
+
+Deno.test("runReflector() does not report quiet watches that started behind the watch cache", async () => {
+  // kube-apiserver starts a watch at its cache's resourceVersion when the watch's is older, and sends a bookmark only
+  // once the cache moved on from there: v1.32.13 sent none in 130 s to a watch from 196 with its cache at 210. The
+  // cache moved during the first quiet watch, then stayed: the watches after it had nothing to bring.
+  const scripted = cacheMoving((now) => now < 50 ? "10" : "11", [
+    () => {},
+    () => {},
+    () => {},
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "13") }),
+  ]);
+  const { errors } = await run(scripted, (states) => states.length === 2, { stallTimeoutMs: 100 });
+  assert.deepEqual(errors.map((error) => error.message), []);
+  assert.deepEqual(scripted.times("watch"), [0, 100, 200, 300]);
+  assert.deepEqual(scripted.calls.filter((call) => call.kind === "watch").map(watchFrom), ["10", "10", "10", "10"]);
+});
+
+Deno.test("runReflector() reports the second quiet watch in a row during which the watch cache moved", async () => {
+  // The cache moves every 40 ms (other Services' writes), so a served watch gets a bookmark within a minute of each
+  // move on a real server; two in a row without one are not served.
+  const scripted = cacheMoving((now) => String(10 + Math.floor(now / 40)), [() => {}, () => {}]);
+  const { errors } = await run(scripted, (_states, errors) => errors.length === 1, { stallTimeoutMs: 100 });
+  assert.match(errors[0].message, /twice in a row without a single event/);
+  assert.deepEqual(scripted.calls.map((call) => `${call.kind} ${call.at}`), [
+    "list 0",
+    "watch 0",
+    "list 100",
+    "watch 100",
+    "list 200",
+  ]);
 });
 
 Deno.test("runReflector() counts the LIST that checks a quiet watch against the watch cache in onList", async () => {
   // The lists metric counts every full read the API server serves (README: "full reads started"): the LIST that
-  // checks the second quiet watch in a row reads every slice of the Service too, as often as once per stallTimeoutMs.
-  const scripted = scriptedApi([list("10", []), list("10", []), list("11", [])], [
-    () => {},
+  // checks each quiet watch reads every slice of the Service too, as often as once per stallTimeoutMs.
+  const scripted = scriptedApi([list("10", []), list("10", []), list("10", [])], [
     () => {},
     () => {},
     (watch) => watch.send({ type: "ADDED", object: slice("a", "13") }),
@@ -527,13 +602,21 @@ Deno.test("runReflector() recovers once the watch cache shows that a quiet watch
   // A failure reported (a restart's 500), then the quiet watches of a quiet cluster before 1.34: the LIST that finds
   // the watch cache at their resume point completed, and the server serves the watch. Without the recovery, the
   // failure (and the channel's "may be stale" note) stood until the Service changed, for hours.
-  const scripted = scriptedApi([list("10", []), list("10", [])], [
+  const scripted = scriptedApi([list("10", []), list("10", []), list("10", [])], [
     new KubeApiError("the server is restarting", { status: 500 }),
     () => {},
     () => {},
   ]);
-  const { errors, log } = await run(scripted, () => scripted.calls.length === 6, { stallTimeoutMs: 100 });
-  assert.deepEqual(scripted.calls.map((call) => call.kind), ["list", "watch", "watch", "watch", "list", "watch"]);
+  const { errors, log } = await run(scripted, () => scripted.calls.length === 7, { stallTimeoutMs: 100 });
+  assert.deepEqual(scripted.calls.map((call) => call.kind), [
+    "list",
+    "watch",
+    "watch",
+    "list",
+    "watch",
+    "list",
+    "watch",
+  ]);
   assert.deepEqual(errors.map((error) => error.message), ["the server is restarting"]);
   assert.deepEqual(log, ["state", "error", "recovered"]);
 });
@@ -542,7 +625,7 @@ Deno.test("runReflector() counts a failure after quiet watches that the watch ca
   // A first 401 is routine (a rotated token, read afresh); one after watches the server served is the first again.
   // Quiet watches found at the watch cache's resourceVersion were served: a 401 an hour later is no second in a row.
   const unauthorized = () => new KubeApiError("Unauthorized", { status: 401 });
-  const scripted = scriptedApi([list("10", []), list("10", [])], [
+  const scripted = scriptedApi([list("10", []), list("10", []), list("10", [])], [
     unauthorized(),
     () => {},
     () => {},
@@ -554,6 +637,7 @@ Deno.test("runReflector() counts a failure after quiet watches that the watch ca
     "list",
     "watch",
     "watch",
+    "list",
     "watch",
     "list",
     "watch",
@@ -564,7 +648,7 @@ Deno.test("runReflector() counts a failure after quiet watches that the watch ca
 
 Deno.test("runReflector() backs off from the start after quiet watches that the watch cache vouched for", async () => {
   const restarting = () => new KubeApiError("the server is restarting", { status: 500 });
-  const scripted = scriptedApi([list("10", []), list("10", [])], [
+  const scripted = scriptedApi([list("10", []), list("10", []), list("10", [])], [
     restarting(),
     restarting(),
     () => {},
@@ -580,7 +664,7 @@ Deno.test("runReflector() backs off from the start after quiet watches that the 
 Deno.test("runReflector() starts counting quiet watches anew after a watch that failed otherwise", async () => {
   // A quiet Service whose API server failed once in between (a restart): the quiet watch after the failure is
   // the first of a run, resumed at once, unreported.
-  const scripted = scriptedApi([list("10", [])], [
+  const scripted = scriptedApi([list("10", []), list("10", []), list("10", [])], [
     () => {},
     new KubeApiError("the server is restarting", { status: 500 }),
     () => {},
@@ -592,8 +676,8 @@ Deno.test("runReflector() starts counting quiet watches anew after a watch that 
 });
 
 Deno.test("runReflector() takes the end of a streaming list's initial events as the resume point of a quiet watch", async () => {
-  // The LIST that checks the second quiet watch finds the watch cache moved past its resume point.
-  const scripted = scriptedApi([list("35", [])], [
+  // The LISTs that check the quiet watches find the watch cache moved during each.
+  const scripted = scriptedApi([list("35", []), list("36", [])], [
     (watch) => watch.send({ type: "ADDED", object: slice("a", "3") }, initialEventsEnd("30")),
     () => {},
     (watch) => watch.send({ type: "ADDED", object: slice("b", "31") }),

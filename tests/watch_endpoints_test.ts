@@ -128,23 +128,38 @@ Deno.test("watchEndpoints() reads a Service of more than one LIST page from the 
   }
 });
 
+/**
+ * Runs `until` while another Service's slice is written every 100 ms, as other Services' rollouts move a busy
+ * cluster's resourceVersion: the API server then has a bookmark to send to every watch.
+ */
+async function movingResourceVersion(api: FakeApiServer, until: () => Promise<void>): Promise<void> {
+  let written = 0;
+  const writes = setInterval(() => {
+    const ip = `10.3.0.${++written % 250}`;
+    api.applySlice(endpointSlice({ namespace: "prod", service: "other", name: "other-a", endpoints: [{ ip }] }));
+  }, 100);
+  try {
+    await until();
+  } finally {
+    clearInterval(writes);
+  }
+}
+
 Deno.test("watchEndpoints() restarts a watch that stalls", async () => {
   const api = await startFakeApiServer({ token: "t", bookmarkIntervalMs: 60_000 });
   apply(api, ["a"]);
   const watch = follow({ kubeconfig: api.kubeconfig() }, { stallTimeoutMs: 300 });
   try {
     await eventually(() => watch.pods() === "a", "the first snapshot");
-    // Another Service's write moves the resourceVersion past the watch's: the server has a bookmark to send, and
-    // a watch that brings none is stalled (one that had nothing to send is quiet, and unreported).
-    api.applySlice(
-      endpointSlice({ namespace: "prod", service: "other", name: "other-a", endpoints: [{ ip: "10.3.0.1" }] }),
-    );
-    await eventually(() => count(api, "watch") >= 3, "two stall restarts");
-    // One streaming list; the LIST is the watch cache's check, from resourceVersion 0.
-    assert.equal(initialStates(api), 2);
+    // Another Service's writes move the resourceVersion during every watch: the server has a bookmark to send after
+    // each, and two watches in a row that bring none are stalled (one that had nothing to send is quiet, and
+    // unreported).
+    await movingResourceVersion(api, () => eventually(() => count(api, "watch") >= 3, "two stall restarts"));
+    // One streaming list; the LISTs are the watch cache's checks, from resourceVersion 0, one after each quiet watch.
+    assert.equal(initialStates(api), 3);
     assert.deepEqual(
       api.requests.filter((request) => request.kind === "list").map((request) => request.query.resourceVersion),
-      ["0"],
+      ["0", "0"],
     );
     assert.match(watch.errors[0].message, /stalled/);
   } finally {
@@ -584,11 +599,12 @@ Deno.test("watchEndpoints() gives a caller with other timings a watch of its own
     const hasty = follow(cluster, { stallTimeoutMs: 300 });
     try {
       await eventually(() => hasty.pods() === "a", "the second caller's snapshot");
-      // Another Service's write: the server has a bookmark to send, so a watch that brings none is stalled.
-      api.applySlice(
-        endpointSlice({ namespace: "prod", service: "other", name: "other-a", endpoints: [{ ip: "10.3.0.1" }] }),
+      // Another Service's writes: the server has a bookmark to send, so watches that bring none are stalled.
+      await movingResourceVersion(
+        api,
+        () =>
+          eventually(() => hasty.errors.some((error) => /stalled/.test(error.message)), "the second caller's stall"),
       );
-      await eventually(() => hasty.errors.some((error) => /stalled/.test(error.message)), "the second caller's stall");
       assert.equal(hasty.pods(), "a");
       assert.equal(patient.errors.length, 0, "the first caller's watch keeps its own 150 s stall timeout");
     } finally {

@@ -101,8 +101,8 @@ export interface ReflectorOptions {
    * moved past the watch's start, which on a quiet cluster can take minutes:
    * a watch that brought not one byte (after a streaming list's initial
    * events, for one) is resumed at once, and reported only when the next one
-   * does so too while a LIST from the watch cache shows that its resourceVersion moved (before 1.34, a quiet
-   * cluster's server may send no bookmark at all: it had nothing to send). One silent for 10 s (when that is
+   * does so too while a LIST from the watch cache after each shows that the cache moved during both (before 1.34, a
+   * quiet cluster's server may send no bookmark at all: it had nothing to send). One silent for 10 s (when that is
    * shorter) in the middle of an event or of a streaming list's initial events, which the server sends whole and
    * back to back, is broken (see `heard()` in `_stall_deadline.ts`).
    * @default {150000}
@@ -186,6 +186,12 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   let changes = 0;
   // Watches in a row that the API server answered and that then stalled without a byte since their resume point.
   let quietStalls = 0;
+  // The watch cache's resourceVersion found after the last quiet watch of the run (the state's when there is none): a
+  // watch starts there on the server, however far behind its resume point is, and gets a bookmark only once the cache
+  // moved on from there (kube-apiserver's cacheWatcher.processInterval).
+  let cacheAtStart: string | undefined;
+  // Whether the watch cache moved during the last quiet watch of the run.
+  let movedBefore = false;
 
   // Watch lines of slice events not parsed yet, by slice name, in order of arrival: a later event of the
   // same slice replaces its line. They follow the state in `slices` and are applied when someone reads it.
@@ -322,20 +328,20 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   }
 
   /**
-   * Whether a LIST from the API server's watch cache (`resourceVersion=0`, one cheap request) is at the state's
-   * resourceVersion: then no EndpointSlice changed anywhere since, and a watch that brought nothing had nothing to
-   * bring. kube-apiserver sends bookmarks only once that resourceVersion moved, which before 1.34 on a quiet cluster
-   * may be never (v1.33.13 sent none in 12 minutes). A failed LIST proves nothing (traced). It reads every slice
-   * of the Service, as any LIST does: `onList` counts it.
+   * The resourceVersion of a LIST from the API server's watch cache (`resourceVersion=0`, one cheap request): at the
+   * state's, no EndpointSlice changed anywhere since, and a watch that brought nothing had nothing to bring.
+   * kube-apiserver sends a watch bookmarks only once that resourceVersion moved past where it was when the watch
+   * started, which before 1.34 on a quiet cluster may be never (v1.33.13 sent none in 12 minutes). `undefined` when the LIST failed, which
+   * proves nothing (traced). It reads every slice of the Service, as any LIST does: `onList` counts it.
    */
-  async function cacheStillAtResumePoint(): Promise<boolean> {
+  async function watchCacheVersion(): Promise<string | undefined> {
     options.onList?.();
     try {
       const listed = await listPages(api, { from: "0", pageSize: PAGE_SIZE, signal, clock, stallTimeoutMs });
-      return listed.resourceVersion === resourceVersion;
+      return listed.resourceVersion;
     } catch (error) {
       trace(`could not check where the API server's watch cache is: ${api.redact(String((error as Error).message))}`);
-      return false;
+      return undefined;
     }
   }
 
@@ -350,10 +356,10 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
    * cannot make it spin).
    *
    * A watch that the server answered and that then stalls without a byte since its resume point (its start, or the
-   * end of a streaming list's initial events) is `"quiet"`, and resumed at once unreported, unless the one before it
-   * ended so too (then `quietAgain`, which the loop checks against the watch cache): that is what a quiet Service
-   * looks like where the API server sends its first bookmark late. Its
-   * bookmarks come only once its resourceVersion moved past the watch's resume point, and on a quiet cluster that
+   * end of a streaming list's initial events) is `"quiet"`, or `quietAgain` when the one before it ended so too; the
+   * loop checks each against the watch cache: that is what a quiet Service looks like where the API server sends its
+   * first bookmark late. Its
+   * bookmarks come only once the watch cache moved past where it was when the watch started, and on a quiet cluster that
    * took kube-apiserver v1.36.3 about 120 s with etcd's default progress notifications (60 s with kubeadm's), and
    * may take 180 s; servers before 1.34 may send none while no EndpointSlice changes (v1.33.13: none in 12 minutes).
    */
@@ -470,30 +476,44 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       if (signal.aborted) break;
       watching = true;
       const ended = await watch(streaming);
-      if (ended === "quiet") {
+      if (ended === "quiet" || (typeof ended === "object" && "quietAgain" in ended)) {
+        const again = ended !== "quiet";
+        const from = again ? cacheAtStart ?? resourceVersion : resourceVersion;
+        const cached = await watchCacheVersion();
+        if (again && cached === undefined) throw quietAgain(ended.quietAgain);
+        // The server sends a watch a bookmark at its next tick (every minute) after the cache moved: one that moved
+        // after the last tick before the stall is no sign of trouble (v1.32.13: a write 64 s into a watch, stall at
+        // 70 s), one that moved during two quiet watches in a row is.
+        const moved = cached !== undefined && cached !== from;
+        if (again && moved && movedBefore) throw quietAgain(ended.quietAgain);
+        movedBefore = moved;
+        cacheAtStart = cached;
         options.onWatchEnd?.("stall");
-        trace(
-          `watch delivered no event, not even a bookmark, for ${stallTimeoutMs} ms (stallTimeoutMs): resuming at ` +
-            `once from resourceVersion ${resourceVersion}, unreported unless the next watch does so too`,
-        );
-        continue;
-      }
-      if (typeof ended === "object" && "quietAgain" in ended) {
-        if (await cacheStillAtResumePoint()) {
+        const silent = `watch delivered no event, not even a bookmark, for ${stallTimeoutMs} ms (stallTimeoutMs)`;
+        if (!again) {
+          const where = cached === undefined ? "" : ` (the API server's watch cache is at resourceVersion ${cached})`;
+          trace(
+            `${silent}: resuming at once from resourceVersion ${resourceVersion}, unreported unless the next watch ` +
+              `does so too${where}`,
+          );
+        } else if (moved) {
+          trace(
+            `${silent} again, while the API server's watch cache moved from resourceVersion ${from} to ${cached}, ` +
+              "maybe after the server's last bookmark to it (once a minute): resuming at once, unreported unless " +
+              "the cache moves during the next quiet watch too",
+          );
+        } else {
           // The server served the watch, and the LIST completed: as after a watch that ended cleanly, failures
           // before it are over, and the next one is the first in a row.
           recovered();
-          options.onWatchEnd?.("stall");
           backoff.reset();
           previousFailure = undefined;
           trace(
-            `watch delivered no event, not even a bookmark, for ${stallTimeoutMs} ms (stallTimeoutMs) again, but the ` +
-              `API server had none to send: its watch cache is still at resourceVersion ${resourceVersion} ` +
-              "(servers before 1.34 send no bookmark then): resuming at once, unreported",
+            `${silent} again, but the API server had none to send: its watch cache is still at resourceVersion ` +
+              `${from} (servers before 1.34 send no bookmark then): resuming at once, unreported`,
           );
-          continue;
         }
-        throw quietAgain(ended.quietAgain);
+        continue;
       }
       quietStalls = 0;
       // Open for minWatchMs or more from the resume point, or it delivered a change, without an error: the server
