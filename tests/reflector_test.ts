@@ -428,8 +428,9 @@ Deno.test("runReflector() resumes a watch that stalls before its first byte at o
   // A quiet Service where the API server sends its first bookmark late: kube-apiserver v1.36.3 sends one only once its
   // resourceVersion moved past the watch's start, which took about 120 s on a quiet cluster with etcd's defaults.
   const bookmark = { type: "BOOKMARK", object: { metadata: { resourceVersion: "12" }, addressType: "" } } as const;
-  // The LISTs that check each quiet watch find the watch cache moved during it.
-  const scripted = scriptedApi([list("10", []), list("14", []), list("14", []), list("15", [])], [
+  // The LISTs that check each quiet watch find a slice of the Service in the watch cache that no watch brought.
+  const missed = [slice("a", "13")];
+  const scripted = scriptedApi([list("10", []), list("14", missed), list("14", missed), list("15", missed)], [
     () => {},
     (watch) => watch.send(bookmark),
     () => {},
@@ -461,11 +462,19 @@ Deno.test("runReflector() resumes a watch that stalls before its first byte at o
   assert.equal(traced.filter((line) => line.startsWith("watch delivered no event")).length, 2);
 });
 
-Deno.test("runReflector() does not report quiet watches while the API server's watch cache stays at their resume point", async () => {
+Deno.test("runReflector() does not report quiet watches while the API server's watch cache has the Service's slices as the state", async () => {
   // kube-apiserver before 1.34 on a quiet cluster: v1.33.13 sent no bookmark for 12 minutes on a watch from the
   // resourceVersion its LIST (from the watch cache) gave, and that LIST gave the same resourceVersion all along. The
-  // server had nothing to send: a LIST from the watch cache at the same resourceVersion says so, and no error is due.
-  const scripted = scriptedApi([list("10", []), list("10", []), list("10", []), list("11", []), list("12", [])], [
+  // server had nothing to send: a LIST from the watch cache with the Service's slices as the state has them says so,
+  // and no error is due. Then the Service changes, and two quiet watches in a row miss it.
+  const changed = [slice("a", "11")];
+  const scripted = scriptedApi([
+    list("10", []),
+    list("10", []),
+    list("10", []),
+    list("11", changed),
+    list("12", changed),
+  ], [
     () => {},
     () => {},
     () => {},
@@ -501,11 +510,11 @@ Deno.test("runReflector() does not report quiet watches while the API server's w
     scripted.calls.filter((call) => call.kind === "watch").map((call) => (call.params as WatchParams).resourceVersion),
     ["10", "10", "10", "10", "10"],
   );
-  // Reported only once the cache moved during two quiet watches in a row (the third and the fourth).
+  // Reported only once two quiet watches in a row (the third and the fourth) missed the Service's change.
   assert.deepEqual(errors.map((error) => error.message.split(":")[0]), ["Request to the API server stalled"]);
   assert.match(errors[0].message, /twice in a row without a single event/);
-  assert.equal(traced.filter((line) => line.includes("its watch cache is still at resourceVersion 10")).length, 1);
-  assert.equal(traced.filter((line) => line.includes("watch cache moved from resourceVersion 10 to 11")).length, 1);
+  assert.equal(traced.filter((line) => line.includes("had none of the Service's to send")).length, 2);
+  assert.equal(traced.filter((line) => line.includes("a change the watch may have missed")).length, 1);
 });
 
 /** A scripted API whose watch cache (the LISTs from resourceVersion 0) is at `cacheAt(now)`. */
@@ -547,10 +556,7 @@ Deno.test("runReflector() does not report a quiet watch during which the watch c
     "list 200 0",
     "watch 200 10",
   ]);
-  assert.ok(
-    traced.some((line) => line.includes("watch cache moved from resourceVersion 10 to 11, maybe after")),
-    traced.join("\n"),
-  );
+  assert.ok(traced.some((line) => line.includes("had none of the Service's to send")), traced.join("\n"));
 });
 
 Deno.test("runReflector() does not report quiet watches that started behind the watch cache", async () => {
@@ -569,18 +575,95 @@ Deno.test("runReflector() does not report quiet watches that started behind the 
   assert.deepEqual(scripted.calls.filter((call) => call.kind === "watch").map(watchFrom), ["10", "10", "10", "10"]);
 });
 
-Deno.test("runReflector() reports the second quiet watch in a row during which the watch cache moved", async () => {
-  // The cache moves every 40 ms (other Services' writes), so a served watch gets a bookmark within a minute of each
-  // move on a real server; two in a row without one are not served.
-  const scripted = cacheMoving((now) => String(10 + Math.floor(now / 40)), [() => {}, () => {}]);
-  const { errors } = await run(scripted, (_states, errors) => errors.length === 1, { stallTimeoutMs: 100 });
-  assert.match(errors[0].message, /twice in a row without a single event/);
-  assert.deepEqual(scripted.calls.map((call) => `${call.kind} ${call.at}`), [
+Deno.test("runReflector() does not report quiet watches while only other Services' writes move the watch cache", async () => {
+  // The cache moves every 40 ms, and the Service's slices in it stay as the state has them: whether or not the
+  // watches get the bookmarks those moves are due, they had no change of the Service to bring.
+  const scripted = cacheMoving((now) => String(10 + Math.floor(now / 40)), [() => {}, () => {}, () => {}]);
+  const { errors } = await run(scripted, () => scripted.calls.length >= 7, { stallTimeoutMs: 100 });
+  assert.deepEqual(errors.map((error) => error.message), []);
+  assert.deepEqual(scripted.calls.slice(0, 7).map((call) => `${call.kind} ${call.at}`), [
     "list 0",
     "watch 0",
     "list 100",
     "watch 100",
     "list 200",
+    "watch 200",
+    "list 300",
+  ]);
+});
+
+Deno.test("runReflector() reports the second quiet watch in a row that missed a change of the Service", async () => {
+  // A watch path that delivers nothing (a proxy that buffers or drops watch streams while LISTs pass) on a quiet
+  // cluster where the Service changed once: the watch cache shows a slice newer than the state after each quiet watch,
+  // and no watch brings it. The cache's resourceVersion moved during the first quiet watch only.
+  const scripted = scriptedApi([
+    list("10", [slice("a", "8")]),
+    list("12", [slice("a", "12", "10.0.0.2")]),
+    list("12", [slice("a", "12", "10.0.0.2")]),
+  ], [() => {}, () => {}, () => {}]);
+  const { errors } = await run(scripted, () => scripted.calls.length >= 5, { stallTimeoutMs: 100 });
+  assert.deepEqual(errors.map((error) => error.message.split(",")[1]), [
+    " twice in a row without a single event: API servers send a BOOKMARK about every minute",
+  ]);
+  assert.deepEqual(scripted.calls.map((call) => `${call.kind} ${call.at} ${call.params.resourceVersion}`), [
+    "list 0 0",
+    "watch 0 10",
+    "list 100 0",
+    "watch 100 10",
+    "list 200 0",
+  ]);
+});
+
+Deno.test("runReflector() does not report a quiet watch whose missed change the resumed watch brings", async () => {
+  // The Service changed while the watch was quiet (its event was on the way, or the server's bookmark tick came after
+  // the stall): the watch resumed from the state's resourceVersion brings the change.
+  const scripted = scriptedApi([list("10", [slice("a", "8")]), list("12", [slice("a", "12", "10.0.0.2")])], [
+    () => {},
+    (watch) => watch.send({ type: "MODIFIED", object: slice("a", "12", "10.0.0.2") }),
+  ]);
+  const traced: string[] = [];
+  const { states, errors } = await run(scripted, (states) => states.length === 2, {
+    stallTimeoutMs: 100,
+    trace: (line) => traced.push(line),
+  });
+  assert.deepEqual(errors.map((error) => error.message), []);
+  assert.equal(states[1].slices.get("a")?.endpoints?.[0].addresses[0], "10.0.0.2");
+  assert.deepEqual(scripted.calls.map((call) => `${call.kind} ${call.at} ${call.params.resourceVersion}`), [
+    "list 0 0",
+    "watch 0 10",
+    "list 100 0",
+    "watch 100 10",
+  ]);
+  assert.equal(traced.filter((line) => line.includes("a change the watch may have missed")).length, 1);
+});
+
+Deno.test("runReflector() does not report quiet watches when a lagging watch cache catches up", async () => {
+  // An HA cluster: the LIST after the first quiet watch reaches an API server whose watch cache lags behind the one
+  // that served the state, with an older version of the slice; the next finds the state's.
+  const scripted = scriptedApi([
+    list("10", [slice("a", "8")]),
+    list("10", [slice("a", "8")]),
+    list("12", [slice("a", "12")]),
+  ], [
+    (watch) => {
+      watch.send({ type: "MODIFIED", object: slice("a", "12") });
+      watch.close();
+    },
+    () => {},
+    () => {},
+    () => {},
+  ]);
+  const { errors, log } = await run(scripted, () => scripted.calls.length >= 7, { stallTimeoutMs: 100 });
+  assert.deepEqual(errors.map((error) => error.message), []);
+  assert.deepEqual(log, ["state", "state"]);
+  assert.deepEqual(scripted.calls.map((call) => `${call.kind} ${call.params.resourceVersion}`), [
+    "list 0",
+    "watch 10",
+    "watch 12",
+    "list 0",
+    "watch 12",
+    "list 0",
+    "watch 12",
   ]);
 });
 
@@ -676,8 +759,9 @@ Deno.test("runReflector() starts counting quiet watches anew after a watch that 
 });
 
 Deno.test("runReflector() takes the end of a streaming list's initial events as the resume point of a quiet watch", async () => {
-  // The LISTs that check the quiet watches find the watch cache moved during each.
-  const scripted = scriptedApi([list("35", []), list("36", [])], [
+  // The LISTs that check the quiet watches find a slice of the Service that the watches did not bring.
+  const missed = [slice("a", "3"), slice("b", "31")];
+  const scripted = scriptedApi([list("35", missed), list("36", missed)], [
     (watch) => watch.send({ type: "ADDED", object: slice("a", "3") }, initialEventsEnd("30")),
     () => {},
     (watch) => watch.send({ type: "ADDED", object: slice("b", "31") }),

@@ -129,41 +129,52 @@ Deno.test("watchEndpoints() reads a Service of more than one LIST page from the 
 });
 
 /**
- * Runs `until` while another Service's slice is written every 100 ms, as other Services' rollouts move a busy
- * cluster's resourceVersion: the API server then has a bookmark to send to every watch.
+ * A reverse proxy on loopback in front of `api` that passes every request, but holds the body of each plain watch (a
+ * streaming list passes), as a proxy that buffers watch streams does: LISTs work, resumed watches bring nothing.
  */
-async function movingResourceVersion(api: FakeApiServer, until: () => Promise<void>): Promise<void> {
-  let written = 0;
-  const writes = setInterval(() => {
-    const ip = `10.3.0.${++written % 250}`;
-    api.applySlice(endpointSlice({ namespace: "prod", service: "other", name: "other-a", endpoints: [{ ip }] }));
-  }, 100);
-  try {
-    await until();
-  } finally {
-    clearInterval(writes);
-  }
+function bufferingProxy(api: FakeApiServer) {
+  const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const url = new URL(request.url);
+    const upstream = await fetch(new URL(url.pathname + url.search, api.url), {
+      headers: request.headers,
+      signal: request.signal,
+    });
+    const held = url.searchParams.get("watch") === "true" && url.searchParams.get("sendInitialEvents") !== "true";
+    if (!held) return new Response(upstream.body, upstream);
+    upstream.body?.pipeTo(new WritableStream()).catch(() => {});
+    return new Response(new ReadableStream(), { status: upstream.status, headers: upstream.headers });
+  });
+  const kubeconfig = api.kubeconfig();
+  const server = `http://127.0.0.1:${proxy.addr.port}`;
+  kubeconfig.clusters = kubeconfig.clusters?.map((entry) => ({ ...entry, cluster: { ...entry.cluster, server } }));
+  return { kubeconfig, close: () => proxy.shutdown() };
 }
+
+const plainWatches = (api: FakeApiServer) =>
+  api.requests.filter((request) => request.kind === "watch" && request.query.sendInitialEvents === undefined).length;
 
 Deno.test("watchEndpoints() restarts a watch that stalls", async () => {
   const api = await startFakeApiServer({ token: "t", bookmarkIntervalMs: 60_000 });
+  const proxy = bufferingProxy(api);
   apply(api, ["a"]);
-  const watch = follow({ kubeconfig: api.kubeconfig() }, { stallTimeoutMs: 300 });
+  const watch = follow({ kubeconfig: proxy.kubeconfig }, { stallTimeoutMs: 300 });
   try {
     await eventually(() => watch.pods() === "a", "the first snapshot");
-    // Another Service's writes move the resourceVersion during every watch: the server has a bookmark to send after
-    // each, and two watches in a row that bring none are stalled (one that had nothing to send is quiet, and
-    // unreported).
-    await movingResourceVersion(api, () => eventually(() => count(api, "watch") >= 3, "two stall restarts"));
+    // The streaming list goes quiet after its initial events (no bookmark for a minute) and is resumed with a plain
+    // watch, which the proxy holds; the Service changes then, and no watch brings it: the LIST that checks each quiet
+    // watch finds the change, and the second in a row is reported (one that had nothing to send is unreported).
+    await eventually(() => plainWatches(api) >= 1, "the first resumed watch");
+    apply(api, ["a", "b"]);
+    await eventually(() => watch.errors.length >= 1, "the stall report");
+    assert.match(watch.errors[0].message, /stalled: .*twice in a row without a single event/);
+    assert.equal(watch.pods(), "a");
     // One streaming list; the LISTs are the watch cache's checks, from resourceVersion 0, one after each quiet watch.
-    assert.equal(initialStates(api), 3);
-    assert.deepEqual(
-      api.requests.filter((request) => request.kind === "list").map((request) => request.query.resourceVersion),
-      ["0", "0"],
-    );
-    assert.match(watch.errors[0].message, /stalled/);
+    const lists = api.requests.filter((request) => request.kind === "list");
+    assert.ok(lists.length >= 3 && lists.every((request) => request.query.resourceVersion === "0"));
+    assert.equal(initialStates(api), 1 + lists.length);
   } finally {
     await watch.stop();
+    await proxy.close();
     await api.close();
   }
 });
@@ -591,20 +602,21 @@ Deno.test("watchEndpoints() refuses a target, options or signal of the wrong kin
 
 Deno.test("watchEndpoints() gives a caller with other timings a watch of its own, with those timings", async () => {
   const api = await startFakeApiServer({ token: "t", bookmarkIntervalMs: 60_000 });
+  const proxy = bufferingProxy(api);
   apply(api, ["a"]);
-  const cluster = { kubeconfig: api.kubeconfig() };
+  const cluster = { kubeconfig: proxy.kubeconfig };
   const patient = follow(cluster);
   try {
     await eventually(() => patient.pods() === "a", "the first caller's snapshot");
     const hasty = follow(cluster, { stallTimeoutMs: 300 });
     try {
       await eventually(() => hasty.pods() === "a", "the second caller's snapshot");
-      // Another Service's writes: the server has a bookmark to send, so watches that bring none are stalled.
-      await movingResourceVersion(
-        api,
-        () =>
-          eventually(() => hasty.errors.some((error) => /stalled/.test(error.message)), "the second caller's stall"),
-      );
+      // The second caller's streaming list goes quiet after 300 ms and is resumed with a plain watch, which the
+      // proxy holds: the change that follows reaches the first caller's streaming list, not the second caller.
+      await eventually(() => plainWatches(api) >= 1, "the second caller's resumed watch");
+      apply(api, ["a", "b"]);
+      await eventually(() => patient.pods() === "a,b", "the first caller's change");
+      await eventually(() => hasty.errors.some((error) => /stalled/.test(error.message)), "the second caller's stall");
       assert.equal(hasty.pods(), "a");
       assert.equal(patient.errors.length, 0, "the first caller's watch keeps its own 150 s stall timeout");
     } finally {
@@ -612,6 +624,7 @@ Deno.test("watchEndpoints() gives a caller with other timings a watch of its own
     }
   } finally {
     await patient.stop();
+    await proxy.close();
     await api.close();
   }
 });

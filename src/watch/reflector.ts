@@ -101,8 +101,9 @@ export interface ReflectorOptions {
    * moved past the watch's start, which on a quiet cluster can take minutes:
    * a watch that brought not one byte (after a streaming list's initial
    * events, for one) is resumed at once, and reported only when the next one
-   * does so too while a LIST from the watch cache after each shows that the cache moved during both (before 1.34, a
-   * quiet cluster's server may send no bookmark at all: it had nothing to send). One silent for 10 s (when that is
+   * does so too while a LIST from the watch cache after each shows the Service's EndpointSlices at other
+   * resourceVersions than the watch left them, a change it missed (before 1.34, a quiet cluster's server may send no
+   * bookmark at all: it had nothing to send). One silent for 10 s (when that is
    * shorter) in the middle of an event or of a streaming list's initial events, which the server sends whole and
    * back to back, is broken (see `heard()` in `_stall_deadline.ts`).
    * @default {150000}
@@ -186,12 +187,9 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   let changes = 0;
   // Watches in a row that the API server answered and that then stalled without a byte since their resume point.
   let quietStalls = 0;
-  // The watch cache's resourceVersion found after the last quiet watch of the run (the state's when there is none): a
-  // watch starts there on the server, however far behind its resume point is, and gets a bookmark only once the cache
-  // moved on from there (kube-apiserver's cacheWatcher.processInterval).
-  let cacheAtStart: string | undefined;
-  // Whether the watch cache moved during the last quiet watch of the run.
-  let movedBefore = false;
+  // Whether the API server's watch cache had the Service's EndpointSlices otherwise than the state after the last quiet
+  // watch of the run: that watch may have missed a change of the Service.
+  let missedBefore = false;
 
   // Watch lines of slice events not parsed yet, by slice name, in order of arrival: a later event of the
   // same slice replaces its line. They follow the state in `slices` and are applied when someone reads it.
@@ -328,19 +326,21 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   }
 
   /**
-   * The resourceVersion of a LIST from the API server's watch cache (`resourceVersion=0`, one cheap request): at the
-   * state's, no EndpointSlice changed anywhere since, and a watch that brought nothing had nothing to bring.
-   * kube-apiserver sends a watch bookmarks only once that resourceVersion moved past where it was when the watch
-   * started, which before 1.34 on a quiet cluster may be never (v1.33.13 sent none in 12 minutes). `undefined` when the LIST failed, which
-   * proves nothing (traced). It reads every slice of the Service, as any LIST does: `onList` counts it.
+   * Whether a LIST from the API server's watch cache (`resourceVersion=0`, one cheap request) has the Service's
+   * EndpointSlices as the state has them: the same names at the same resourceVersions. Then a watch that brought
+   * nothing had nothing of the Service's to bring, however far other Services' writes moved the cluster's
+   * resourceVersion (kube-apiserver sends a watch bookmarks only once that moved, and before 1.34 on a quiet cluster
+   * may send none: v1.33.13 sent none in 12 minutes). `undefined` when the LIST failed, which proves nothing (traced).
+   * It reads every slice of the Service, as any LIST does: `onList` counts it. A quiet watch brought no line, so none
+   * waits unparsed.
    */
-  async function watchCacheVersion(): Promise<string | undefined> {
+  async function watchCacheHasState(): Promise<boolean | undefined> {
     options.onList?.();
     try {
       const listed = await listPages(api, { from: "0", pageSize: PAGE_SIZE, signal, clock, stallTimeoutMs });
-      return listed.resourceVersion;
+      return sameSlices(slices, listed.items);
     } catch (error) {
-      trace(`could not check where the API server's watch cache is: ${api.redact(String((error as Error).message))}`);
+      trace(`could not check the API server's watch cache: ${api.redact(String((error as Error).message))}`);
       return undefined;
     }
   }
@@ -357,11 +357,11 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
    *
    * A watch that the server answered and that then stalls without a byte since its resume point (its start, or the
    * end of a streaming list's initial events) is `"quiet"`, or `quietAgain` when the one before it ended so too; the
-   * loop checks each against the watch cache: that is what a quiet Service looks like where the API server sends its
-   * first bookmark late. Its
-   * bookmarks come only once the watch cache moved past where it was when the watch started, and on a quiet cluster that
-   * took kube-apiserver v1.36.3 about 120 s with etcd's default progress notifications (60 s with kubeadm's), and
-   * may take 180 s; servers before 1.34 may send none while no EndpointSlice changes (v1.33.13: none in 12 minutes).
+   * loop checks each against the Service's slices in the watch cache: that is what a quiet Service looks like where
+   * the API server sends its first bookmark late. Its bookmarks come only once the watch cache moved past where it was
+   * when the watch started, and on a quiet cluster that took kube-apiserver v1.36.3 about 120 s with etcd's default
+   * progress notifications (60 s with kubeadm's), and may take 180 s; servers before 1.34 may send none while no
+   * EndpointSlice changes (v1.33.13: none in 12 minutes).
    */
   async function watch(
     streaming: boolean,
@@ -478,39 +478,40 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const ended = await watch(streaming);
       if (ended === "quiet" || (typeof ended === "object" && "quietAgain" in ended)) {
         const again = ended !== "quiet";
-        const from = again ? cacheAtStart ?? resourceVersion : resourceVersion;
-        const cached = await watchCacheVersion();
-        if (again && cached === undefined) throw quietAgain(ended.quietAgain);
-        // The server sends a watch a bookmark at its next tick (every minute) after the cache moved: one that moved
-        // after the last tick before the stall is no sign of trouble (v1.32.13: a write 64 s into a watch, stall at
-        // 70 s), one that moved during two quiet watches in a row is.
-        const moved = cached !== undefined && cached !== from;
-        if (again && moved && movedBefore) throw quietAgain(ended.quietAgain);
-        movedBefore = moved;
-        cacheAtStart = cached;
+        // Judged by the Service's own slices in the watch cache, not by the cluster's resourceVersion: other Services'
+        // writes move that, and a served watch gets their bookmark only at the server's next once-a-minute tick, maybe
+        // after the stall (v1.32.13: a write 64 s into a watch, stall at 70 s), or none while its cache stays put.
+        // Slices as the state has them: the watch had nothing to bring. Other ones: it may have missed a change, which
+        // the next watch, from the state's resourceVersion, brings on a working path; a path that brings nothing (a
+        // proxy that buffers watches while LISTs pass) misses it again, and the second quiet watch in a row is
+        // reported. On an HA cluster the LIST may reach a server whose cache lags a little: its older slices read as
+        // a missed change, reported only when two checks in a row, stallTimeoutMs apart, find the lag.
+        const same = await watchCacheHasState();
+        if (again && (same === undefined || (same === false && missedBefore))) throw quietAgain(ended.quietAgain);
+        missedBefore = same === false;
         options.onWatchEnd?.("stall");
-        const silent = `watch delivered no event, not even a bookmark, for ${stallTimeoutMs} ms (stallTimeoutMs)`;
-        if (!again) {
-          const where = cached === undefined ? "" : ` (the API server's watch cache is at resourceVersion ${cached})`;
+        const silent = `watch delivered no event, not even a bookmark, for ${stallTimeoutMs} ms (stallTimeoutMs)` +
+          (again ? " again" : "");
+        const resuming = `resuming at once from resourceVersion ${resourceVersion}`;
+        if (same === undefined) {
+          trace(`${silent}: ${resuming}, unreported (the API server's watch cache could not be checked)`);
+        } else if (!same) {
           trace(
-            `${silent}: resuming at once from resourceVersion ${resourceVersion}, unreported unless the next watch ` +
-              `does so too${where}`,
-          );
-        } else if (moved) {
-          trace(
-            `${silent} again, while the API server's watch cache moved from resourceVersion ${from} to ${cached}, ` +
-              "maybe after the server's last bookmark to it (once a minute): resuming at once, unreported unless " +
-              "the cache moves during the next quiet watch too",
+            `${silent}, and the API server's watch cache has the Service's EndpointSlices other than the state has ` +
+              `them (a change the watch may have missed): ${resuming}, unreported unless the next watch misses it too`,
           );
         } else {
-          // The server served the watch, and the LIST completed: as after a watch that ended cleanly, failures
-          // before it are over, and the next one is the first in a row.
-          recovered();
-          backoff.reset();
-          previousFailure = undefined;
+          if (again) {
+            // The server served the watch, and the LIST completed: as after a watch that ended cleanly, failures
+            // before it are over, and the next one is the first in a row.
+            recovered();
+            backoff.reset();
+            previousFailure = undefined;
+          }
           trace(
-            `${silent} again, but the API server had none to send: its watch cache is still at resourceVersion ` +
-              `${from} (servers before 1.34 send no bookmark then): resuming at once, unreported`,
+            `${silent}, but the API server had none of the Service's to send: its watch cache has the Service's ` +
+              `EndpointSlices as the state has them (servers before 1.34 may send no bookmark then): ${resuming}, ` +
+              "unreported",
           );
         }
         continue;
@@ -576,6 +577,14 @@ function quietAgain(stall: StallError): StallError {
       "cluster some send none for minutes (before 1.34, or an etcd without --watch-progress-notify-interval): raise " +
       "stallTimeoutMs above that wait, or check that the proxies on the way pass a watch's events as they come",
   );
+}
+
+/** Whether `listed` are the slices of `state`: the same names, each at the same resourceVersion. */
+function sameSlices(state: Map<string, EndpointSlice>, listed: EndpointSlice[]): boolean {
+  return listed.length === state.size &&
+    listed.every((slice) =>
+      state.get(slice.metadata.name ?? "")?.metadata.resourceVersion === slice.metadata.resourceVersion
+    );
 }
 
 /** The annotation of the BOOKMARK that ends a streaming list's initial events. */
