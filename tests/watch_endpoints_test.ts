@@ -135,14 +135,14 @@ Deno.test("watchEndpoints() reads a Service of more than one LIST page from the 
 function bufferingProxy(api: FakeApiServer) {
   const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
     const url = new URL(request.url);
-    const upstream = await fetch(new URL(url.pathname + url.search, api.url), {
-      headers: request.headers,
-      signal: request.signal,
-    });
+    const upstream = await fetch(new URL(url.pathname + url.search, api.url), { headers: request.headers });
     const held = url.searchParams.get("watch") === "true" && url.searchParams.get("sendInitialEvents") !== "true";
     if (!held) return new Response(upstream.body, upstream);
-    upstream.body?.pipeTo(new WritableStream()).catch(() => {});
-    return new Response(new ReadableStream(), { status: upstream.status, headers: upstream.headers });
+    // Read and dropped, until the client goes away.
+    const reading = new AbortController();
+    upstream.body?.pipeTo(new WritableStream(), { signal: reading.signal }).catch(() => {});
+    const body = new ReadableStream({ cancel: () => reading.abort() });
+    return new Response(body, { status: upstream.status, headers: upstream.headers });
   });
   const kubeconfig = api.kubeconfig();
   const server = `http://127.0.0.1:${proxy.addr.port}`;
