@@ -667,6 +667,29 @@ Deno.test("runReflector() does not report quiet watches when a lagging watch cac
   ]);
 });
 
+Deno.test("runReflector() takes a failed check of a quiet watch as proof of nothing", async () => {
+  // The first quiet watch is resumed unreported all the same; the second in a row is reported, as nothing vouches for
+  // it.
+  const failed = () => new KubeApiError("the server is restarting", { status: 500 });
+  const scripted = scriptedApi([list("10", []), failed(), failed()], [() => {}, () => {}, () => {}]);
+  const traced: string[] = [];
+  const { errors } = await run(scripted, () => scripted.calls.length >= 6, {
+    stallTimeoutMs: 100,
+    trace: (line) => traced.push(line),
+  });
+  assert.deepEqual(scripted.calls.map((call) => `${call.kind} ${call.at}`), [
+    "list 0",
+    "watch 0",
+    "list 100",
+    "watch 100",
+    "list 200",
+    "watch 205",
+  ]);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0].message, /twice in a row without a single event/);
+  assert.equal(traced.filter((line) => line.includes("could not check the API server's watch cache")).length, 2);
+});
+
 Deno.test("runReflector() counts the LIST that checks a quiet watch against the watch cache in onList", async () => {
   // The lists metric counts every full read the API server serves (README: "full reads started"): the LIST that
   // checks each quiet watch reads every slice of the Service too, as often as once per stallTimeoutMs.
