@@ -914,11 +914,13 @@ boundedTest(
   "observeService() names the API server in the message of a watch that stalls",
   10_000,
   async (defer) => {
-    // Each LIST a resourceVersion later: the server had something to send (a bookmark), so a quiet watch is stalled.
+    // Each LIST has the Service's slice a resourceVersion later: the watch missed a change, so a quiet watch is
+    // stalled the second time in a row.
     const server = await startHostileServer({
       list: (_req, res, index) => {
         const list = JSON.parse(LIST_BODY);
         list.metadata.resourceVersion = String(10 + index);
+        list.items[0].metadata.resourceVersion = String(10 + index);
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify(list));
       },
