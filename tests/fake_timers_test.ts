@@ -23,3 +23,12 @@ for (const [runtime, program, args] of commands) {
     assert.equal(decoder.decode(stdout).trim(), "b,c", "the pods of the last snapshot");
   });
 }
+
+Deno.test("on Node, a burst of changes is delivered under a fake setTimeout installed before the package loaded", async () => {
+  // Jest's `fakeTimers: { enableGlobally: true }` installs its fake timers before a test file's imports: Jest 30 with
+  // it (nextTick and setImmediate real) got "a,b" as the last snapshot of this burst.
+  const { code, stdout, stderr } = await new Deno.Command("node", { args: [script, "--fake-before-load"] }).output();
+  const decoder = new TextDecoder();
+  assert.equal(code, 0, decoder.decode(stderr));
+  assert.equal(decoder.decode(stdout).trim(), "b,c", "the pods of the last snapshot");
+});

@@ -1,11 +1,19 @@
 // Run by tests/fake_timers_test.ts on Deno, Node and Bun, against the built package. A test runner's fake clock
 // that is never advanced (as `vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] })` or Jest's fake timers
-// with a real `performance` leave it) replaces setTimeout once the first snapshot came; then a burst of changes is
-// applied, as a rollout writes them. Prints the pods of the last snapshot seen within 3 s of real time.
-import { watchEndpoints } from "../../dist/mod.js";
-import { endpointSlice, startFakeApiServer } from "../../dist/testing.js";
-
+// with a real `performance` leave it) replaces setTimeout once the first snapshot came, or with `--fake-before-load`
+// before the package loads (Jest's `fakeTimers: { enableGlobally: true }` installs them before a test file's
+// imports); then a burst of changes is applied, as a rollout writes them. Prints the pods of the last snapshot seen
+// within 3 s of real time.
 const real = { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout };
+const faked = [];
+const fake = () => {
+  globalThis.setTimeout = (callback) => faked.push(callback); // a fake clock nobody advances
+  globalThis.clearTimeout = () => {};
+};
+const args = globalThis.Deno?.args ?? process.argv.slice(2);
+if (args.includes("--fake-before-load")) fake();
+const { watchEndpoints } = await import("../../dist/mod.js");
+const { endpointSlice, startFakeApiServer } = await import("../../dist/testing.js");
 const api = await startFakeApiServer({ token: "t" });
 const apply = (pods) =>
   api.applySlice(endpointSlice({
@@ -37,9 +45,7 @@ const settled = (want) =>
     changed();
   });
 await settled("a");
-const faked = [];
-globalThis.setTimeout = (callback) => faked.push(callback); // a fake clock nobody advances
-globalThis.clearTimeout = () => {};
+fake();
 try {
   apply(["a", "b"]);
   apply(["b"]);
