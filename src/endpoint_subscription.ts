@@ -46,11 +46,12 @@ export interface WatchSettings {
   /**
    * A LIST page or a read of the Service that takes longer, or a watch that delivers no complete event for this
    * long, is retried, in ms. A watch that brought not one byte (after a streaming list's initial events, for one) is
-   * resumed at once and reported only when the next one does so too: on a quiet cluster an API server may send its
-   * first bookmark after minutes. One silent for 10 s in the middle of an event, a LIST page or a streaming list's
-   * initial events is taken as broken and restarted sooner, as is one whose connection died without a reset, once
-   * TCP keepalive gives up on it (about 40 s after its last byte on Node and Bun, 65 s through a proxy on Bun;
-   * README, "A connection that dies without a word").
+   * resumed at once, checked with one LIST of the Service's EndpointSlices from the API server's watch cache, and
+   * reported only when the next one does so too and both LISTs show a change of the Service they missed, or the
+   * second LIST fails: on a quiet cluster an API server may send its first bookmark after minutes. One silent for
+   * 10 s in the middle of an event, a LIST page or a streaming list's initial events is taken as broken and restarted
+   * sooner, as is one whose connection died without a reset, once TCP keepalive gives up on it (about 40 s after its
+   * last byte on Node and Bun, 65 s through a proxy on Bun; README, "A connection that dies without a word").
    * @default {150000}
    */
   stallTimeoutMs?: number | undefined;

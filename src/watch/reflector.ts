@@ -102,8 +102,8 @@ export interface ReflectorOptions {
    * a watch that brought not one byte (after a streaming list's initial
    * events, for one) is resumed at once, and reported only when the next one
    * does so too while a LIST from the watch cache after each shows the Service's EndpointSlices at other
-   * resourceVersions than the watch left them, a change it missed (before 1.34, a quiet cluster's server may send no
-   * bookmark at all: it had nothing to send). One silent for 10 s (when that is
+   * resourceVersions than the watch left them, a change it missed, or the LIST after the second fails (before 1.34,
+   * a quiet cluster's server may send no bookmark at all: it had nothing to send). One silent for 10 s (when that is
    * shorter) in the middle of an event or of a streaming list's initial events, which the server sends whole and
    * back to back, is broken (see `heard()` in `_stall_deadline.ts`).
    * @default {150000}
