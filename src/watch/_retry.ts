@@ -84,6 +84,22 @@ export function quickClose(lastedMs: number, minWatchMs: number): QuickCloseErro
 }
 
 /**
+ * The failure of a second watch in a row that the API server answered and that then brought not one byte since its
+ * resume point until its stall, and the check after it (see `watch()` in `runReflector`).
+ */
+export function quietAgain(stall: StallError, checked: boolean | string): StallError {
+  const check = typeof checked === "string"
+    ? `, and the LIST that checks it in the watch cache failed (${checked})`
+    : "";
+  return new StallError(
+    `${stall.what}, twice in a row without a single event${check}`,
+    ": API servers send a BOOKMARK about every minute, but only once their resourceVersion moved, and on a quiet " +
+      "cluster some send none for minutes (before 1.34, or an etcd without --watch-progress-notify-interval): raise " +
+      "stallTimeoutMs above that wait, or check that the proxies on the way pass a watch's events as they come",
+  );
+}
+
+/**
  * Why a failed watch ended, for metrics: it stalled, its resume point expired, it closed too soon, or
  * another failure.
  *

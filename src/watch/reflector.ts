@@ -18,7 +18,15 @@ import { NOT_THE_API_SERVER, quote, statusFields } from "../api/api_errors.ts";
 import type { EndpointSliceApi } from "../api/kube_api.ts";
 import { trace as traceLine, type TraceSink } from "../runtime/trace.ts";
 import { listPages } from "./_list_pages.ts";
-import { asResolverError, planRetry, quickClose, StallError, type WatchEndReason, watchEndReason } from "./_retry.ts";
+import {
+  asResolverError,
+  planRetry,
+  quickClose,
+  quietAgain,
+  type StallError,
+  type WatchEndReason,
+  watchEndReason,
+} from "./_retry.ts";
 import { checkMetadata, checkSlice } from "./_slice_check.ts";
 import { stallDeadline } from "./_stall_deadline.ts";
 import { parseWatchEvent, readWatchLines, sliceEventHead } from "./watch_decoder.ts";
@@ -330,18 +338,19 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
    * EndpointSlices as the state has them: the same names at the same resourceVersions. Then a watch that brought
    * nothing had nothing of the Service's to bring, however far other Services' writes moved the cluster's
    * resourceVersion (kube-apiserver sends a watch bookmarks only once that moved, and before 1.34 on a quiet cluster
-   * may send none: v1.33.13 sent none in 12 minutes). `undefined` when the LIST failed, which proves nothing (traced).
+   * may send none: v1.33.13 sent none in 12 minutes). Its failure (redacted, traced) when it failed: no proof.
    * It reads every slice of the Service, as any LIST does: `onList` counts it. A quiet watch brought no line, so none
    * waits unparsed.
    */
-  async function watchCacheHasState(): Promise<boolean | undefined> {
+  async function watchCacheHasState(): Promise<boolean | string> {
     options.onList?.();
     try {
       const listed = await listPages(api, { from: "0", pageSize: PAGE_SIZE, signal, clock, stallTimeoutMs });
       return sameSlices(slices, listed.items);
     } catch (error) {
-      trace(`could not check the API server's watch cache: ${api.redact(String((error as Error).message))}`);
-      return undefined;
+      const failure = api.redact(String((error as Error).message));
+      trace(`could not check the API server's watch cache: ${failure}`);
+      return failure;
     }
   }
 
@@ -486,8 +495,11 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         // proxy that buffers watches while LISTs pass) misses it again, and the second quiet watch in a row is
         // reported. On an HA cluster the LIST may reach a server whose cache lags a little: its older slices read as
         // a missed change, reported only when two checks in a row, stallTimeoutMs apart, find the lag.
-        const same = await watchCacheHasState();
-        if (again && (same === undefined || (same === false && missedBefore))) throw quietAgain(ended.quietAgain);
+        const checked = await watchCacheHasState();
+        const same = typeof checked === "boolean" ? checked : undefined;
+        if (again && (same === undefined || (same === false && missedBefore))) {
+          throw quietAgain(ended.quietAgain, checked);
+        }
         missedBefore = same === false;
         options.onWatchEnd?.("stall");
         const silent = `watch delivered no event, not even a bookmark, for ${stallTimeoutMs} ms (stallTimeoutMs)` +
@@ -564,19 +576,6 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       await sleep(retry.delayMs, { clock, signal });
     }
   }
-}
-
-/**
- * The failure of a second watch in a row that the API server answered and that then brought not one byte since its
- * resume point until its stall: the first was resumed unreported (see `watch()` in {@linkcode runReflector}).
- */
-function quietAgain(stall: StallError): StallError {
-  return new StallError(
-    `${stall.what}, twice in a row without a single event`,
-    ": API servers send a BOOKMARK about every minute, but only once their resourceVersion moved, and on a quiet " +
-      "cluster some send none for minutes (before 1.34, or an etcd without --watch-progress-notify-interval): raise " +
-      "stallTimeoutMs above that wait, or check that the proxies on the way pass a watch's events as they come",
-  );
 }
 
 /** Whether `listed` are the slices of `state`: the same names, each at the same resourceVersion. */
