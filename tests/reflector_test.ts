@@ -1260,3 +1260,26 @@ Deno.test("runReflector() names a malformed ADDED or MODIFIED event with its art
   assert.match(errors[0].message, /^Cannot use an ADDED event from the API server: an EndpointSlice has endpoints/);
   assert.match(errors[1].message, /^Cannot use a MODIFIED event from the API server: an EndpointSlice has endpoints/);
 });
+
+Deno.test("runReflector() stopped while it checks a quiet watch ends quietly, counting no restart", async () => {
+  // The LIST after the quiet watch is still out when the last user leaves: no watch is resumed, so none ended for
+  // metrics (onWatchEnd), and the abort is no failed check.
+  const scripted = scriptedApi([list("10", [])], [() => {}]);
+  const listFirst = scripted.api.list;
+  scripted.api.list = (params) => {
+    if (scripted.calls.length === 0) return listFirst(params);
+    scripted.calls.push({ kind: "list", params, at: scripted.clock.now() });
+    // As fetch does: the request fails once its signal aborts.
+    return new Promise((_, reject) => params.signal.addEventListener("abort", () => reject(params.signal.reason)));
+  };
+  const ends: WatchEndReason[] = [];
+  const traced: string[] = [];
+  await run(scripted, () => scripted.calls.length >= 3, {
+    stallTimeoutMs: 100,
+    onWatchEnd: (reason) => ends.push(reason),
+    trace: (line) => traced.push(line),
+  });
+  assert.deepEqual(scripted.calls.map((call) => call.kind), ["list", "watch", "list"]);
+  assert.deepEqual(ends, []);
+  assert.deepEqual(traced.filter((line) => line.includes("watch cache")), []);
+});

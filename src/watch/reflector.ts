@@ -349,7 +349,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       return sameSlices(slices, listed.items);
     } catch (error) {
       const failure = api.redact(String((error as Error).message));
-      trace(`could not check the API server's watch cache: ${failure}`);
+      if (!signal.aborted) trace(`could not check the API server's watch cache: ${failure}`);
       return failure;
     }
   }
@@ -496,6 +496,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         // reported. On an HA cluster the LIST may reach a server whose cache lags a little: its older slices read as
         // a missed change, reported only when two checks in a row, stallTimeoutMs apart, find the lag.
         const checked = await watchCacheHasState();
+        if (signal.aborted) break; // Stopped: no watch is resumed, and the abort proves nothing.
         const same = typeof checked === "boolean" ? checked : undefined;
         if (again && (same === undefined || (same === false && missedBefore))) {
           throw quietAgain(ended.quietAgain, checked);
