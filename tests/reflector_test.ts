@@ -454,7 +454,8 @@ Deno.test("runReflector() resumes a watch that stalls before its first byte at o
     "this repeats, check the API server's health and load (kubectl get --raw='/readyz?verbose') and that the " +
     "proxies on the way pass an answer as it comes",
     "Request to the API server stalled: no complete answer or event for 100 ms (stallTimeoutMs), twice in a row " +
-    "without a single event: API servers send a BOOKMARK about every minute, but only once their resourceVersion " +
+    "without a single event, while the API server's watch cache has a change of the Service's EndpointSlices that " +
+    "neither brought: API servers send a BOOKMARK about every minute, but only once their resourceVersion " +
     "moved, and on a quiet cluster some send none for minutes (before 1.34, or an etcd without " +
     "--watch-progress-notify-interval): raise stallTimeoutMs above that wait, or check that the proxies on the way " +
     "pass a watch's events as they come",
@@ -602,9 +603,11 @@ Deno.test("runReflector() reports the second quiet watch in a row that missed a 
     list("12", [slice("a", "12", "10.0.0.2")]),
   ], [() => {}, () => {}, () => {}]);
   const { errors } = await run(scripted, () => scripted.calls.length >= 5, { stallTimeoutMs: 100 });
-  assert.deepEqual(errors.map((error) => error.message.split(",")[1]), [
-    " twice in a row without a single event: API servers send a BOOKMARK about every minute",
-  ]);
+  assert.equal(errors.length, 1);
+  assert.match(
+    errors[0].message,
+    /twice in a row without a single event, while the API server's watch cache has a change of the Service's EndpointSlices that neither brought: API servers send a BOOKMARK about every minute/,
+  );
   assert.deepEqual(scripted.calls.map((call) => `${call.kind} ${call.at} ${call.params.resourceVersion}`), [
     "list 0 0",
     "watch 0 10",

@@ -85,12 +85,13 @@ export function quickClose(lastedMs: number, minWatchMs: number): QuickCloseErro
 
 /**
  * The failure of a second watch in a row that the API server answered and that then brought not one byte since its
- * resume point until its stall, and the check after it (see `watch()` in `runReflector`).
+ * resume point until its stall, and what the check after it found: a change the watches missed (`false`) or the
+ * check's own failure (see `watch()` in `runReflector`).
  */
 export function quietAgain(stall: StallError, checked: boolean | string): StallError {
   const check = typeof checked === "string"
     ? `, and the LIST that checks it in the watch cache failed (${checked})`
-    : "";
+    : ", while the API server's watch cache has a change of the Service's EndpointSlices that neither brought";
   return new StallError(
     `${stall.what}, twice in a row without a single event${check}`,
     ": API servers send a BOOKMARK about every minute, but only once their resourceVersion moved, and on a quiet " +
