@@ -6,8 +6,9 @@
  * want to skip (backoff, stall detection) use the globals.
  *
  * On Node they are `node:timers`' own, which fakes installed before this module loaded do not reach either (Jest's
- * `fakeTimers: { enableGlobally: true }` installs them before a test file's imports). Bun's `node:timers` reads the
- * globals at each call, and Deno's returns Node's timer objects: there they are the globals as this module loaded.
+ * `fakeTimers: { enableGlobally: true }` installs them before a test file's imports). Bun's `node:timers` takes the
+ * globals as they are when it is first imported (a fake then stays), and Deno's returns Node's timer objects: there
+ * they are the globals as this module loaded.
  *
  * @module
  */
