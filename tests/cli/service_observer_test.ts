@@ -231,16 +231,20 @@ Deno.test("slowCredentialsAdvice() names an exec plugin only for credentials tha
   assert.match(slowCredentialsAdvice(none), /^check that its token file can be read/);
 });
 
-Deno.test("observeService() forgets the failure it waited out once the next request is sent, which may never be answered", async () => {
-  // A 429 with Retry-After: 1, then a LIST that priority and fairness keeps queued: --once --timeout 3 blamed the
-  // 429 and said 'it asked to wait 1 s (Retry-After): raise --timeout above that', though it had waited 1 s and
-  // the request after it got no answer in 2 s.
+/**
+ * Observes the Service echo.prod:grpc of a server on loopback that gives `firstAnswer` to the first request and holds
+ * every later one unanswered, with the kubeconfig user `user`, while `run` runs: `requests()` counts them.
+ */
+async function observingFirstAnswerThenHeld(
+  firstAnswer: (res: ServerResponse) => void,
+  user: Record<string, unknown>,
+  run: (views: ServiceView[], requests: () => number) => Promise<void>,
+): Promise<void> {
   const held: ServerResponse[] = [];
   let requests = 0;
   const server = createServer((_req, res) => {
-    if (++requests > 1) return void held.push(res);
-    res.writeHead(429, { "content-type": "text/plain", "retry-after": "1" })
-      .end("Too many requests, please try again later.\n");
+    if (++requests > 1) held.push(res);
+    else firstAnswer(res);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const connection = await connectCluster({
@@ -249,7 +253,7 @@ Deno.test("observeService() forgets the failure it waited out once the next requ
       kind: "Config",
       "current-context": "c",
       clusters: [{ name: "c", cluster: { server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } }],
-      users: [{ name: "u", user: { token: "t" } }],
+      users: [{ name: "u", user }],
       contexts: [{ name: "c", context: { cluster: "c", user: "u", namespace: "prod" } }],
     },
   });
@@ -261,11 +265,7 @@ Deno.test("observeService() forgets the failure it waited out once the next requ
     onView: (view) => views.push(view),
   });
   try {
-    await eventually(() => views.at(-1)?.lastFailure !== undefined, "the 429");
-    assert.match(views.at(-1)!.lastFailure!.message, /answered 429/);
-    await eventually(() => requests === 2, "the LIST after it", 5000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(views.at(-1)!.lastFailure, undefined);
+    await run(views, () => requests);
   } finally {
     controller.abort();
     await observed;
@@ -273,6 +273,25 @@ Deno.test("observeService() forgets the failure it waited out once the next requ
     for (const res of held) res.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+Deno.test("observeService() forgets the failure it waited out once the next request is sent, which may never be answered", async () => {
+  // A 429 with Retry-After: 1, then a LIST that priority and fairness keeps queued: --once --timeout 3 blamed the
+  // 429 and said 'it asked to wait 1 s (Retry-After): raise --timeout above that', though it had waited 1 s and
+  // the request after it got no answer in 2 s.
+  await observingFirstAnswerThenHeld(
+    (res) =>
+      res.writeHead(429, { "content-type": "text/plain", "retry-after": "1" })
+        .end("Too many requests, please try again later.\n"),
+    { token: "t" },
+    async (views, requests) => {
+      await eventually(() => views.at(-1)?.lastFailure !== undefined, "the 429");
+      assert.match(views.at(-1)!.lastFailure!.message, /answered 429/);
+      await eventually(() => requests() === 2, "the LIST after it", 5000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(views.at(-1)!.lastFailure, undefined);
+    },
+  );
 });
 
 Deno.test("observeService() keeps a 401 as the failure while the exec plugin runs again for the request after it", async () => {
@@ -287,48 +306,25 @@ Deno.test("observeService() keeps a 401 as the failure while the exec plugin run
       `echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"t"}}'\n`,
   );
   await Deno.chmod(plugin, 0o755);
-  const held: ServerResponse[] = [];
-  let requests = 0;
-  const server = createServer((_req, res) => {
-    if (++requests > 1) return void held.push(res);
-    res.writeHead(401, { "content-type": "application/json" })
-      .end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "Unauthorized", code: 401 }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const connection = await connectCluster({
-    kubeconfig: {
-      apiVersion: "v1",
-      kind: "Config",
-      "current-context": "c",
-      clusters: [{ name: "c", cluster: { server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } }],
-      users: [{
-        name: "u",
-        user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin, interactiveMode: "Never" } },
-      }],
-      contexts: [{ name: "c", context: { cluster: "c", user: "u", namespace: "prod" } }],
-    },
-  });
-  const controller = new AbortController();
-  const views: ServiceView[] = [];
-  const observed = observeService(connection, { scheme: "kubernetes", service: "echo", port: "grpc" }, {
-    signal: controller.signal,
-    locality: {},
-    onView: (view) => views.push(view),
-  });
   try {
-    await eventually(() => views.some((view) => view.lastFailure !== undefined), "the 401");
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    assert.equal(requests, 1);
-    assert.match(views.at(-1)!.lastFailure?.message ?? "", /401/);
-    await eventually(() => requests === 2, "the LIST after it", 5000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(views.at(-1)!.lastFailure, undefined);
+    await observingFirstAnswerThenHeld(
+      (res) =>
+        res.writeHead(401, { "content-type": "application/json" })
+          .end(
+            JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "Unauthorized", code: 401 }),
+          ),
+      { exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin, interactiveMode: "Never" } },
+      async (views, requests) => {
+        await eventually(() => views.some((view) => view.lastFailure !== undefined), "the 401");
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        assert.equal(requests(), 1);
+        assert.match(views.at(-1)!.lastFailure?.message ?? "", /401/);
+        await eventually(() => requests() === 2, "the LIST after it", 5000);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.equal(views.at(-1)!.lastFailure, undefined);
+      },
+    );
   } finally {
-    controller.abort();
-    await observed;
-    connection.client.close();
-    for (const res of held) res.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
     await Deno.remove(dir, { recursive: true });
   }
 });
