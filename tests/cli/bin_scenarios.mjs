@@ -114,6 +114,18 @@ function rulesOf(yaml) {
     .flatMap((role) => role.rules.map((rule) => ({ ...rule, namespace: role.metadata.namespace })));
 }
 
+/** The Service `two` with ports grpc and http, and one pod whose slice lists both: a target without a port needs `get`. */
+function applyTwoPortService(cluster) {
+  cluster.api.applyService({
+    metadata: { namespace: NAMESPACE, name: "two" },
+    spec: { ports: [{ name: "grpc", port: 80, targetPort: 8080 }, { name: "http", port: 81, targetPort: 8081 }] },
+  });
+  cluster.api.applySlice({
+    ...endpointSlice({ namespace: NAMESPACE, service: "two", endpoints: [{ ip: "10.3.0.1", pod: "two-0" }] }),
+    ports: [{ name: "http", port: 8081, protocol: "TCP" }, { name: "grpc", port: 8080, protocol: "TCP" }],
+  });
+}
+
 export const scenarios = {
   async "--once --json prints the first snapshot with the unused pods and why, and exits 0"(cli) {
     const cluster = await startCluster();
@@ -506,14 +518,7 @@ export const scenarios = {
   async "check: get on services is required for a target without a port whose slices have several ports"(cli) {
     const cluster = await startCluster();
     try {
-      cluster.api.applyService({
-        metadata: { namespace: NAMESPACE, name: "two" },
-        spec: { ports: [{ name: "grpc", port: 80, targetPort: 8080 }, { name: "http", port: 81, targetPort: 8081 }] },
-      });
-      cluster.api.applySlice({
-        ...endpointSlice({ namespace: NAMESPACE, service: "two", endpoints: [{ ip: "10.3.0.1", pod: "two-0" }] }),
-        ports: [{ name: "http", port: 8081, protocol: "TCP" }, { name: "grpc", port: 8080, protocol: "TCP" }],
-      });
+      applyTwoPortService(cluster);
       const slicesOnly = [{
         apiGroups: ["discovery.k8s.io"],
         resources: ["endpointslices"],
@@ -999,14 +1004,7 @@ export const scenarios = {
     for (const [args, target, path, waiting] of cases) {
       const cluster = await startCluster();
       try {
-        cluster.api.applyService({
-          metadata: { namespace: NAMESPACE, name: "two" },
-          spec: { ports: [{ name: "grpc", port: 80, targetPort: 8080 }, { name: "http", port: 81, targetPort: 8081 }] },
-        });
-        cluster.api.applySlice({
-          ...endpointSlice({ namespace: NAMESPACE, service: "two", endpoints: [{ ip: "10.3.0.1", pod: "two-0" }] }),
-          ports: [{ name: "http", port: 8081, protocol: "TCP" }, { name: "grpc", port: 8080, protocol: "TCP" }],
-        });
+        applyTwoPortService(cluster);
         cluster.api.failNext(100, { status: 429, retryAfterSeconds: 60, path });
         const { code, stdout, stderr } = await runCli(cli, [
           ...args,
