@@ -730,17 +730,63 @@ Deno.test("execCredentials() kills a plugin that does not finish in time", async
 
 Deno.test("execCredentials() never quotes the plugin's output when it is malformed", async () => {
   const dir = await Deno.makeTempDir();
-  const command = await writePlugin(
-    dir,
-    "plugin",
-    "echo 'token: canary-output-secret'",
+  const cases: [string, RegExp][] = [
+    // Output that starts with `{` is JSON to kubectl, and never YAML (a YAML flow mapping fails there too).
+    ['{"status": {"token": canary-output-secret}}', /its output is not JSON: it must print an ExecCredential object/],
+    ["{status: {token: canary-output-secret}}", /its output is not JSON: it must print an ExecCredential object/],
+    [
+      "status:\n  token: canary-output-secret\n   bad: [",
+      /its output is neither JSON nor YAML \(malformed at line \d+, column \d+\): it must print an ExecCredential/,
+    ],
+    // YAML, as kubectl reads it, but a mapping without apiVersion, kind or status.
+    ["token: canary-output-secret", /it answered with apiVersion \(none\), but the kubeconfig asks for/],
+    ["canary-output-secret", /its output is a string, not an ExecCredential object: it must print one/],
+  ];
+  for (const [output, message] of cases) {
+    const command = await writePlugin(dir, "plugin", `printf '%s' '${output}'`);
+    const error = await rejectsConfig(
+      execCredentials(execConfig(command, V1), { run: runExecPlugin }).authorization(),
+      message,
+    );
+    assert.ok(!error.message.includes("canary-output-secret"), error.message);
+  }
+});
+
+Deno.test("execCredentials() takes an ExecCredential that the plugin prints as YAML, as kubectl does", async () => {
+  // kubectl decodes a plugin's output that does not start with `{` as YAML (its first document; a BOM, anchors and
+  // unquoted times as go-yaml v2 reads them): some cloud SDKs' plugins print YAML, and kubectl 1.36 takes it.
+  const yaml = (token: string) =>
+    `\ufeff---\napiVersion: ${V1}\nkind: ExecCredential\nspec: {interactive: false}\nstatus:\n` +
+    `  expirationTimestamp: 2026-12-03T10:00:00Z\n  token: &t ${token}\n  extra: *t\n---\nkind: Other\n`;
+  const credentials = execCredentials(execConfig("p", V1), {
+    run: () => Promise.resolve({ ok: true, stdout: yaml("yaml-token"), stderr: "" }),
+    now: () => Date.parse("2026-12-03T09:00:00Z"),
+  });
+  assert.equal(await credentials.authorization(), "Bearer yaml-token");
+  // A field of the wrong type fails as kubectl fails it ("cannot unmarshal bool into ... token of type string").
+  await rejectsConfig(
+    execCredentials(execConfig("p", V1), {
+      run: () => Promise.resolve({ ok: true, stdout: `apiVersion: ${V1}\nstatus:\n  token: yes\n`, stderr: "" }),
+    }).authorization(),
+    /status.token of its ExecCredential must be a string: current type is boolean/,
   );
-  const error = await rejectsConfig(
-    execCredentials(execConfig(command, V1), { run: runExecPlugin })
-      .authorization(),
-    /its output is not JSON: it must print an ExecCredential object/,
+});
+
+Deno.test("execCredentials() takes an ExecCredential without kind, which kubectl defaults, but not another kind", async () => {
+  const answer = (kind: unknown) =>
+    execCredentials(execConfig("p", V1BETA1), {
+      run: () =>
+        Promise.resolve({
+          ok: true,
+          stdout: JSON.stringify({ apiVersion: V1BETA1, kind, status: { token: "t" } }),
+          stderr: "",
+        }),
+    }).authorization();
+  for (const kind of [undefined, null, ""]) assert.equal(await answer(kind), "Bearer t");
+  await rejectsConfig(
+    answer("execcredential"),
+    /its output has kind "execcredential": it must print an ExecCredential/,
   );
-  assert.ok(!error.message.includes("canary-output-secret"));
 });
 
 Deno.test("execCredentials() rejects answers of the wrong version, without status or with half a key pair", async () => {

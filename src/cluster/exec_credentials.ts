@@ -13,6 +13,7 @@ import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import { type ExecPluginResult, MAX_PLUGIN_OUTPUT, type RunExecPlugin } from "../runtime/exec_plugin.ts";
 import { trace } from "../runtime/trace.ts";
 import { maskCredentials, secretArguments } from "./_mask_credentials.ts";
+import { parseFirstYamlDocument, yamlErrorPlace } from "./_kubectl_yaml.ts";
 import { parseRfc3339 } from "./_rfc3339.ts";
 import { createClientCertificate } from "./tls_settings.ts";
 import type { ClientCertificate, Credentials } from "./types.ts";
@@ -345,20 +346,9 @@ function parseExecCredential(
   apiVersion: string,
   fail: (problem: string) => ConfigError,
 ): ExecAnswer {
-  let value: unknown;
-  try {
-    value = JSON.parse(stdout);
-  } catch {
-    throw fail(
-      "its output is not JSON: it must print an ExecCredential object",
-    );
-  }
-  if (!isRecord(value)) {
-    throw fail(
-      "its output is not a JSON object: it must print an ExecCredential object",
-    );
-  }
-  if (value.kind !== "ExecCredential") {
+  const value = decodeOutput(stdout, fail);
+  // kubectl takes a missing kind for the one it expects, as its decoder defaults it.
+  if (value.kind !== undefined && value.kind !== null && value.kind !== "" && value.kind !== "ExecCredential") {
     throw fail(
       `its output has kind ${quoteShort(value.kind, KIND)}: it must print an ExecCredential object`,
     );
@@ -435,6 +425,38 @@ function parseExecCredential(
   }
   return answer;
 }
+
+/**
+ * A plugin's output decoded as kubectl decodes it: JSON when it starts with `{` (after Go's white space), else YAML,
+ * its first document (a BOM, `---`, anchors). Messages never quote the output, where the token goes.
+ */
+function decodeOutput(stdout: string, fail: (problem: string) => ConfigError): Record<string, unknown> {
+  let value: unknown;
+  if (JSON_START.test(stdout)) {
+    try {
+      value = JSON.parse(stdout);
+    } catch {
+      throw fail("its output is not JSON: it must print an ExecCredential object");
+    }
+  } else {
+    try {
+      value = parseFirstYamlDocument(stdout);
+    } catch (error) {
+      throw fail(
+        `its output is neither JSON nor YAML (malformed${yamlErrorPlace(stdout, error)}): ` +
+          "it must print an ExecCredential object",
+      );
+    }
+  }
+  if (!isRecord(value)) {
+    const what = value === undefined || value === null ? "empty" : `a ${typeName(value)}, not an ExecCredential object`;
+    throw fail(`its output is ${what}: it must print ${what === "empty" ? "an ExecCredential object" : "one"}`);
+  }
+  return value;
+}
+
+/** What kubectl decodes as JSON: output that starts with `{` after white space as Go's `unicode.IsSpace` has it. */
+const JSON_START = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*\{/;
 
 /** The shapes of the plugin's fields that messages quote: a kind, an apiVersion, a time. */
 const KIND = /^[A-Za-z]{1,63}$/;

@@ -13,13 +13,13 @@
  * @module
  */
 
-import { parseAllDocuments, type ScalarTag, type Tags } from "yaml";
 import { ConfigError } from "../base/errors.ts";
 import { isRecord, typeName } from "../base/_util.ts";
 import { trace } from "../runtime/trace.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
 import { readConfigFile } from "./_read_config_file.ts";
 import { kubeconfigError } from "./_kubeconfig_fields.ts";
+import { parseFirstYamlDocument, yamlErrorPlace } from "./_kubectl_yaml.ts";
 import type { KubeconfigEntry, KubeconfigObject, KubeconfigSource, MergedKubeconfig } from "./kubeconfig_schema.ts";
 import type { ReadFile } from "./types.ts";
 
@@ -47,18 +47,8 @@ const MERGE_OF_NON_MAP = "Merge sources must be maps or map aliases";
 export function parseKubeconfig(text: string, file: string): KubeconfigObject {
   let value: unknown;
   try {
-    // logLevel "error": warnings would go to the console (process.emitWarning) and may quote the text.
-    // merge: `<<: *anchor` merge keys, which go-yaml v2 (kubectl's) applies and YAML 1.2 does not have.
     // The first document only, as kubectl reads it: a second one, or a `---` at the end, is ignored.
-    const [first] = parseAllDocuments(text, {
-      prettyErrors: false,
-      logLevel: "error",
-      uniqueKeys: false,
-      merge: true,
-      customTags: withYaml11Booleans,
-    });
-    if (first?.errors.length) throw first.errors[0];
-    value = first?.toJS();
+    value = parseFirstYamlDocument(text);
   } catch (error) {
     if (refusedByRuntime(error)) {
       throw new ConfigError(
@@ -68,8 +58,8 @@ export function parseKubeconfig(text: string, file: string): KubeconfigObject {
       );
     }
     // The yaml package's message quotes the offending line: it may hold a token.
-    const { code, pos } = error as { code?: string; pos?: [number, number] };
-    const at = typeof pos?.[0] === "number" ? ` at ${lineAndColumn(text, pos[0])}` : "";
+    const { code } = error as { code?: string };
+    const at = yamlErrorPlace(text, error);
     // Its merge-key message is fixed text, and its error has no position: name the key instead.
     const what = (error as Error).message === MERGE_OF_NON_MAP
       ? ": a `<<` merge key's value is not a mapping or a list of mappings (kubectl refuses it too)"
@@ -89,32 +79,6 @@ export function parseKubeconfig(text: string, file: string): KubeconfigObject {
     );
   }
   return value as KubeconfigObject;
-}
-
-/**
- * kubectl reads kubeconfigs with go-yaml v2 (through sigs.k8s.io/yaml): a
- * repeated key overwrites the earlier one (`uniqueKeys: false` above), and
- * plain `yes`/`no`/`on`/`off`/`y`/`n` in any of their spellings are booleans as
- * in YAML 1.1. Everything else stays YAML 1.2 core: go-yaml v2 keeps
- * timestamps and `10:20` as strings, which the yaml package's 1.1 schema would not.
- */
-function withYaml11Booleans(tags: Tags): Tags {
-  const boolean = (value: boolean, test: RegExp): ScalarTag => ({
-    tag: "tag:yaml.org,2002:bool",
-    default: true,
-    test,
-    resolve: () => value,
-  });
-  return [
-    ...tags.filter((tag) => typeof tag === "string" || tag.tag !== "tag:yaml.org,2002:bool"),
-    boolean(true, /^(?:y|Y|yes|Yes|YES|true|True|TRUE|on|On|ON)$/),
-    boolean(false, /^(?:n|N|no|No|NO|false|False|FALSE|off|Off|OFF)$/),
-  ];
-}
-
-function lineAndColumn(text: string, offset: number): string {
-  const before = text.slice(0, offset).split("\n");
-  return `line ${before.length}, column ${before[before.length - 1].length + 1}`;
 }
 
 /**

@@ -389,6 +389,22 @@ printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCr
     },
   },
   {
+    name: "an exec plugin that prints its ExecCredential as YAML, without kind",
+    runtimes: true,
+    files: {
+      "config": kubeconfig(
+        CLUSTER,
+        "exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: ./plugin.sh\n  interactiveMode: Never",
+      ),
+      // As some cloud SDKs' plugins print it: kubectl decodes output that does not start with `{` as YAML.
+      "plugin.sh": `#!/bin/sh
+printf -- '---\\napiVersion: client.authentication.k8s.io/v1\\nstatus:\\n  token: %s\\n' '{{token}}'
+`,
+    },
+    kubeconfig: ["config"],
+    expect: { slices: 1 },
+  },
+  {
     name: "a client key that is not the certificate's",
     files: { "config": kubeconfig(CLUSTER, "client-certificate: {{adminCert}}\nclient-key: {{otherKey}}") },
     kubeconfig: ["config"],

@@ -1,0 +1,81 @@
+/**
+ * YAML as kubectl reads it, with go-yaml v2 through sigs.k8s.io/yaml: kubeconfigs, and an exec plugin's output that
+ * is not JSON. Private to `cluster/`.
+ *
+ * @module
+ */
+
+import { parseAllDocuments, type ScalarTag, type Tags } from "yaml";
+
+/**
+ * The value of the first YAML document of `text`, as kubectl reads it: a second document, or a `---` at the end, is
+ * ignored; a repeated key's last value wins; `<<: *anchor` merge keys apply; plain `yes`/`no`/`on`/`off`/`y`/`n` are
+ * booleans as in YAML 1.1; timestamps and `10:20` stay strings. No warning is printed (it may quote the text).
+ *
+ * @param text The YAML.
+ * @returns Its first document's value; `undefined` when it has none.
+ * @throws The yaml package's error, whose `code` and `pos` (offsets in `text`) say what and where; its message may
+ * quote the text, which may hold a secret.
+ *
+ * @example A kubeconfig's field
+ * ```ts
+ * import { parseFirstYamlDocument } from "./_kubectl_yaml.ts";
+ * console.log(parseFirstYamlDocument("insecure: yes\n---\nother: 1")); // { insecure: true }
+ * ```
+ */
+export function parseFirstYamlDocument(text: string): unknown {
+  // logLevel "error": warnings would go to the console (process.emitWarning) and may quote the text.
+  // merge: `<<: *anchor` merge keys, which go-yaml v2 (kubectl's) applies and YAML 1.2 does not have.
+  const [first] = parseAllDocuments(text, {
+    prettyErrors: false,
+    logLevel: "error",
+    uniqueKeys: false,
+    merge: true,
+    customTags: withYaml11Booleans,
+  });
+  if (first?.errors.length) throw first.errors[0];
+  return first?.toJS();
+}
+
+/**
+ * Where an error of {@linkcode parseFirstYamlDocument} lies in `text`, as ` at line L, column C`, or `""` when it
+ * says none.
+ *
+ * @param text The YAML.
+ * @param error The error.
+ * @returns The place, to follow a sentence's subject.
+ *
+ * @example An unclosed list
+ * ```ts
+ * import { parseFirstYamlDocument, yamlErrorPlace } from "./_kubectl_yaml.ts";
+ * try {
+ *   parseFirstYamlDocument("a: [");
+ * } catch (error) {
+ *   console.log(yamlErrorPlace("a: [", error)); //  at line 1, column 5
+ * }
+ * ```
+ */
+export function yamlErrorPlace(text: string, error: unknown): string {
+  const pos = (error as { pos?: [number, number] }).pos;
+  if (typeof pos?.[0] !== "number") return "";
+  const before = text.slice(0, pos[0]).split("\n");
+  return ` at line ${before.length}, column ${before[before.length - 1].length + 1}`;
+}
+
+/**
+ * kubectl's booleans: plain `yes`/`no`/`on`/`off`/`y`/`n` in any of their spellings are booleans, as in YAML 1.1. Everything else stays YAML 1.2 core: go-yaml v2 keeps timestamps and
+ * `10:20` as strings, which the yaml package's 1.1 schema would not.
+ */
+function withYaml11Booleans(tags: Tags): Tags {
+  const boolean = (value: boolean, test: RegExp): ScalarTag => ({
+    tag: "tag:yaml.org,2002:bool",
+    default: true,
+    test,
+    resolve: () => value,
+  });
+  return [
+    ...tags.filter((tag) => typeof tag === "string" || tag.tag !== "tag:yaml.org,2002:bool"),
+    boolean(true, /^(?:y|Y|yes|Yes|YES|true|True|TRUE|on|On|ON)$/),
+    boolean(false, /^(?:n|N|no|No|NO|false|False|FALSE|off|Off|OFF)$/),
+  ];
+}
