@@ -649,6 +649,33 @@ Deno.test("maskCredentials() leaves a secret's name followed by ordinary words r
   ) assert.equal(maskCredentials(text), text);
 });
 
+Deno.test("maskCredentials() keeps the words that follow a secret's name in the errors that plugins chain", () => {
+  // What gcloud (behind gke-gcloud-auth-plugin), kubelogin (OIDC, then Azure's) and aws-iam-authenticator print when
+  // a login has expired or is missing: the word after `token:` or `get-token:` is the error's own, not a secret.
+  for (
+    const text of [
+      "There was a problem refreshing your current auth tokens: Reauthentication failed. cannot prompt during " +
+      "non-interactive execution.",
+      "error: get-token: authentication error: authcode-browser error: oauth2 error: context deadline exceeded",
+      "error: get-token: could not read the input of credential plugin: invalid KUBERNETES_EXEC_INFO",
+      "Error: failed to get token: expected an empty error but received: AzureCLICredential: ERROR: AADSTS700082",
+      "Error: failed to get token: ClientSecretCredential authentication failed",
+      "could not get token: NoCredentialProviders: no valid providers in chain. Deprecated.",
+      "print credential failed with error: Failed to retrieve access token:: failure while executing gcloud",
+    ]
+  ) assert.equal(maskCredentials(text), text);
+  const cases: [string, string][] = [
+    // A value alone, one with a digit or a sign, and a header's credential after its scheme stay masked.
+    ["login failed: password: hunter", "login failed: password: [redacted]"],
+    ["password: Hunter.", "password: [redacted]"],
+    ["token: tk-9f3e rejected", "token: [redacted] rejected"],
+    ["token=secret value", "token=[redacted] value"],
+    ["Authorization: Token abcdef rejected", "Authorization: Token [redacted] rejected"],
+    ["Proxy-Authorization: Negotiate abcdef rejected", "Proxy-Authorization: Negotiate [redacted] rejected"],
+  ];
+  for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
+});
+
 Deno.test("maskCredentials() masks long base64 runs with / . = and PEM blocks whole", () => {
   assert.equal(
     maskCredentials("InvalidSignature: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY was refused"),

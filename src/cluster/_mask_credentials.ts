@@ -11,7 +11,8 @@
  * refreshed): PEM blocks, JWTs, `Bearer x`, the password in a URL (`https://user:x@host`), the value of a name that
  * holds a secret word (`token=x`, `AWS_SECRET_ACCESS_KEY=x`, `"access_token":"x"`, `clientSecret: x`, a YAML block
  * `token: |`, an `Authorization: Token x` header's credential, a flag's `--password x`, curl's `-u user:x`) unless it
- * says where one is kept (`token_file=/path`), a secret said in words unless it reads as a word (`the password is x`,
+ * says where one is kept (`token_file=/path`) or is a word of an error chain (`get-token: authentication error`), a
+ * secret said in words unless it reads as a word (`the password is x`,
  * not `the token is expired`), and long runs of base64 or hex.
  */
 export function maskCredentials(text: string): string {
@@ -100,7 +101,8 @@ function maskSecretValues(text: string): string {
       continue;
     }
     // A path is not read for pairs: `--client-key=/etc/key.pem: no such file` holds no secret named `key.pem`.
-    if (namesPlace(name, value)) {
+    // Nor is a word that an error's own words follow (`get-token: authentication error`).
+    if (namesPlace(name, value) || chainedError(text, whole, name, quote, start + value.length, value)) {
       pair.lastIndex = start + value.length;
       continue;
     }
@@ -128,6 +130,19 @@ function pathEnds(text: string): (at: number) => boolean {
     for (; scanned < at; scanned++) if (/[\s"'(=,]/.test(text[scanned])) wordFrom = scanned + 1;
     return /[./\\]/.test(text[at - 1] ?? "") && FILE_PATH.test(text.slice(wordFrom, Math.min(at, wordFrom + 3)));
   };
+}
+
+/**
+ * Whether a pair is a step of an error chain, as Go programs write theirs (`op: cause: cause`), not a secret: a name,
+ * `:` and a space, then one word of letters, perhaps with hyphens and a colon or a full stop after it, or a second `:`
+ * (gke-gcloud-auth-plugin's `access token:: failure`), that a word in lower case follows (`auth tokens: Reauthentication failed`, `get-token: authentication error`, `could not get token:
+ * NoCredentialProviders: no valid providers`). A value alone, with a digit or a sign, in quotes, or after `=`, stays a
+ * secret, as does an `Authorization` header's scheme or a `Cookie` header's pair.
+ */
+function chainedError(text: string, pair: string, name: string, quote: string, end: number, value: string): boolean {
+  const word = /:[ \t]+$/.test(pair) && /^[A-Za-z]+(?:-[A-Za-z]+)*[.:]?$/.test(value);
+  return quote === "" && (word || (pair.endsWith(":") && value === ":")) &&
+    !/(?:authorization|cookie)$/i.test(name) && /^[ \t]+[a-z]/.test(text.slice(end, end + 2));
 }
 
 /**
