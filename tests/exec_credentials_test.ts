@@ -215,6 +215,32 @@ Deno.test("execCredentials() sharing an answer run the plugin once again after a
   assert.equal(await runs(dir), 4);
 });
 
+Deno.test("execCredentials() drops nothing newer for a late 401 of a request that its own answer made", async () => {
+  // One credentials object serves every watch of a register() (as one client-go authenticator serves every request):
+  // two requests go out with tok-1, the first one's 401 brings tok-2, then the second one's 401 comes. client-go
+  // refreshes only when the credentials that the refused request carried are still the ones it holds.
+  let run = 0;
+  const credentials = execCredentials(execConfig("p", V1), {
+    run: () =>
+      Promise.resolve({
+        ok: true,
+        stdout: JSON.stringify({ apiVersion: V1, kind: "ExecCredential", status: { token: `tok-${++run}` } }),
+        stderr: "",
+      }),
+  });
+  const first = await credentials.authorization();
+  const second = await credentials.authorization();
+  assert.deepEqual([first, second], ["Bearer tok-1", "Bearer tok-1"]);
+  credentials.invalidate(first);
+  assert.equal(await credentials.authorization(), "Bearer tok-2");
+  credentials.invalidate(second);
+  assert.equal(await credentials.authorization(), "Bearer tok-2");
+  assert.equal(run, 2);
+  // A 401 for the answer that stands drops it.
+  credentials.invalidate("Bearer tok-2");
+  assert.equal(await credentials.authorization(), "Bearer tok-3");
+});
+
 Deno.test("execCredentials() runs the plugin with standard input closed", async () => {
   const dir = await Deno.makeTempDir();
   // `cat` would wait forever on an open standard input.

@@ -404,7 +404,7 @@ async function send(
   // The credentials come out before the text is put on one line, which would make one that holds a tab no longer match.
   const redact = (raw: string) => withoutCredentials(raw, authorization, access.proxyUrl);
   const status = parseStatus(text, response.headers.get("content-type"), redact);
-  if (response.status === 401) access.credentials.invalidate();
+  if (response.status === 401) access.credentials.invalidate(authorization);
   // No header, no client certificate, no exec plugin (which may return one): the server, or a proxy in
   // front of it, gets a request without credentials.
   const anonymous = !authorization && access.tls.cert === undefined &&

@@ -116,8 +116,8 @@ export function withCertificateFiles(
 
   return {
     authorization: () => credentials.authorization(),
-    invalidate() {
-      credentials.invalidate();
+    invalidate(refused) {
+      credentials.invalidate(refused);
       stale = true;
     },
     renewal: credentials.renewal ??

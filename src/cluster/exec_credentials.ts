@@ -143,7 +143,9 @@ function sharedAnswer(config: ExecConfig, run: RunExecPlugin, timeoutMs: number,
  * `invalidate()`). Concurrent calls share one run, and the credentials of
  * equal configurations (the same `config`, `run` and timings) share the
  * answer, process-wide, as client-go does: `invalidate()` drops it for all of
- * them, unless another has already replaced the one it was given. A client
+ * them, unless another has already replaced the one it was given, or the
+ * refused header it is passed is not the answer's (a late 401 of a request
+ * made with an older answer). A client
  * certificate from the plugin is returned by `clientCertificate()`.
  *
  * @param config The plugin.
@@ -252,8 +254,11 @@ export function execCredentials(
     async authorization() {
       return (await current()).header;
     },
-    invalidate() {
-      if (given === undefined || shared.cached === given) shared.cached = undefined;
+    invalidate(refused) {
+      const { cached } = shared;
+      // A request that another answer made (a late 401, its header says so) leaves the new one, as client-go does.
+      if (cached === undefined || (refused !== undefined && cached.header !== refused)) return;
+      if (given === undefined || cached === given) shared.cached = undefined;
     },
     async clientCertificate() {
       return (await current()).certificate;

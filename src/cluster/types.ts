@@ -47,7 +47,7 @@ export interface ClientCertificate {
  *   const authorization = await access.credentials.authorization();
  *   if (authorization) headers.set("authorization", authorization);
  *   const response = await fetch(`${access.server}/version`, { headers });
- *   if (response.status === 401) access.credentials.invalidate();
+ *   if (response.status === 401) access.credentials.invalidate(authorization);
  *   return response;
  * }
  * ```
@@ -55,8 +55,12 @@ export interface ClientCertificate {
 export interface Credentials {
   /** Value of the `Authorization` header (`Bearer ...`, `Basic ...`), or `undefined` to send none. */
   authorization(): Promise<string | undefined>;
-  /** Call after a 401: the next `authorization()` re-reads the token file or re-runs the exec plugin. */
-  invalidate(): void;
+  /**
+   * Call after a 401, with the `Authorization` header that the refused request carried: the next `authorization()`
+   * re-reads the token file or re-runs the exec plugin, unless these credentials were renewed since (an exec plugin's
+   * new answer stays, as client-go keeps it).
+   */
+  invalidate(refused?: string): void;
   /**
    * What to do when the API server refuses these credentials (401) although they were read afresh: where they
    * come from, and whether the process reads them again by itself. Absent for none.
