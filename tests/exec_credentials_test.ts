@@ -691,8 +691,10 @@ Deno.test("maskCredentials() keeps the words that follow a secret's name in the 
     ]
   ) assert.equal(maskCredentials(text), text);
   const cases: [string, string][] = [
-    // A value alone, one with a digit or a sign, and a header's credential after its scheme stay masked.
+    // A value alone, a password's, one with a digit or a sign, and a header's credential after its scheme stay masked.
     ["login failed: password: hunter", "login failed: password: [redacted]"],
+    ["login failed: password: hunter was refused", "login failed: password: [redacted] was refused"],
+    ["passwd: swordfish is wrong", "passwd: [redacted] is wrong"],
     ["password: Hunter.", "password: [redacted]"],
     ["token: tk-9f3e rejected", "token: [redacted] rejected"],
     ["token=secret value", "token=[redacted] value"],

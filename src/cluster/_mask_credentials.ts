@@ -137,12 +137,13 @@ function pathEnds(text: string): (at: number) => boolean {
  * `:` and a space, then one word of letters, perhaps with hyphens and a colon or a full stop after it, or a second `:`
  * (gke-gcloud-auth-plugin's `access token:: failure`), that a word in lower case follows (`auth tokens: Reauthentication failed`, `get-token: authentication error`, `could not get token:
  * NoCredentialProviders: no valid providers`). A value alone, with a digit or a sign, in quotes, or after `=`, stays a
- * secret, as does an `Authorization` header's scheme or a `Cookie` header's pair.
+ * secret, as do a password's value (people choose passwords of letters), an `Authorization` header's scheme and a
+ * `Cookie` header's pair.
  */
 function chainedError(text: string, pair: string, name: string, quote: string, end: number, value: string): boolean {
   const word = /:[ \t]+$/.test(pair) && /^[A-Za-z]+(?:-[A-Za-z]+)*[.:]?$/.test(value);
   return quote === "" && (word || (pair.endsWith(":") && value === ":")) &&
-    !/(?:authorization|cookie)$/i.test(name) && /^[ \t]+[a-z]/.test(text.slice(end, end + 2));
+    !/(?:authorization|cookie|pass(?:word)?|passwd|pwd)$/i.test(name) && /^[ \t]+[a-z]/.test(text.slice(end, end + 2));
 }
 
 /**
