@@ -38,7 +38,8 @@ export interface EndpointSnapshot {
   topology: TopologyMode;
   /**
    * Set when `endpoints` is empty: why, and what to check (no EndpointSlice: no such Service in the namespace;
-   * no port of the target's name; no pod; only pods terminating and no longer serving; no ready pod).
+   * only FQDN slices, which are not used; no port of the target's name; no pod; only pods terminating and no
+   * longer serving; no ready pod).
    */
   emptyReason?: string;
   /**

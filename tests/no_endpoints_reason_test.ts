@@ -16,8 +16,22 @@ Deno.test("noEndpointsReason() without a slice points at the Service's name and 
       "one without a selector needs an Endpoints object of its name or EndpointSlices of its own, and an " +
       "ExternalName one has no pods: dial its external name (dns:///)",
   );
-  const fqdn: EndpointSlice = { metadata: { name: "x" }, addressType: "FQDN", endpoints: [{ addresses: ["a.b"] }] };
-  assert.match(noEndpointsReason([fqdn], 80, "echo", "prod"), /^it has no EndpointSlice/);
+});
+
+Deno.test("noEndpointsReason() with only FQDN slices says that they are not used, not that there is none", () => {
+  // kubectl lists such a slice (ADDRESSTYPE FQDN), kube-proxy skips it, and the Service may well exist.
+  const fqdn: EndpointSlice = {
+    metadata: { name: "echo-f1" },
+    addressType: "FQDN",
+    ports: [{ name: "grpc", port: 50051 }],
+    endpoints: [{ addresses: ["backend.example.com"] }],
+  };
+  assert.equal(
+    noEndpointsReason([fqdn], "grpc", "echo", "prod"),
+    "its only EndpointSlices have addressType FQDN (deprecated), which the resolver does not use, as kube-proxy " +
+      "does not: give the Service IPv4 or IPv6 EndpointSlices, or dial the names they list with dns:/// " +
+      "(kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo)",
+  );
 });
 
 Deno.test("noEndpointsReason() names the port that no slice has, and those they have", () => {

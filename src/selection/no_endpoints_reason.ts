@@ -11,8 +11,9 @@ import { slicePortNumber } from "./endpoint_selection.ts";
 
 /**
  * Why the slices of a Service give no usable endpoint for a port: no EndpointSlice at all (no such Service in
- * the namespace, or one without a selector and without an Endpoints object), no pod (it selects none, or is scaled to zero), no port of that
- * name, only pods that are terminating and no longer serving, or no ready pod.
+ * the namespace, or one without a selector and without an Endpoints object), only FQDN ones (not used), no pod
+ * (it selects none, or is scaled to zero), no port of that name, only pods that are terminating and no longer
+ * serving, or no ready pod.
  *
  * @param slices Every slice of the Service.
  * @param port The port the endpoints were selected for (a name, or a number used as given).
@@ -35,8 +36,16 @@ export function noEndpointsReason(
   service: string,
   namespace: string,
 ): string {
-  const used = [...slices].filter((slice) => slice.addressType !== "FQDN");
+  const all = [...slices];
+  const used = all.filter((slice) => slice.addressType !== "FQDN");
   const listSlices = `kubectl get endpointslices -n ${namespace} -l kubernetes.io/service-name=${service}`;
+  if (used.length === 0 && all.length > 0) {
+    // Slices written by hand (no controller writes FQDN ones), which kubectl lists: "no EndpointSlice" would send
+    // the user looking for a Service that exists.
+    return "its only EndpointSlices have addressType FQDN (deprecated), which the resolver does not use, as " +
+      "kube-proxy does not: give the Service IPv4 or IPv6 EndpointSlices, or dial the names they list with dns:/// " +
+      `(${listSlices})`;
+  }
   if (used.length === 0) {
     // A selector that matches no pod still gets a slice; a Service without a selector gets the slices the
     // EndpointSliceMirroring controller mirrors from its Endpoints object, if it has one.
