@@ -9,12 +9,13 @@ const slice = (ports: { name?: string; port: number | null }[], ready: (boolean 
   endpoints: ready.map((value, i) => ({ addresses: [`10.0.0.${i + 1}`], conditions: { ready: value } })),
 });
 
-Deno.test("noEndpointsReason() without a slice points at the Service's name and namespace, and at the Endpoints of one without a selector", () => {
+Deno.test("noEndpointsReason() without a slice points at the Service's name and namespace, and at the Endpoints of one without a selector, which skip-mirror keeps from slices", () => {
   assert.equal(
     noEndpointsReason([], "grpc", "nosuch", "prod"),
     "it has no EndpointSlice: check that the Service exists in namespace prod (kubectl get service nosuch -n prod); " +
-      "one without a selector needs an Endpoints object of its name or EndpointSlices of its own, and an " +
-      "ExternalName one has no pods: dial its external name (dns:///)",
+      "one without a selector needs an Endpoints object of its name (not labeled " +
+      "endpointslice.kubernetes.io/skip-mirror, which the EndpointSliceMirroring controller passes over) or " +
+      "EndpointSlices of its own, and an ExternalName one has no pods: dial its external name (dns:///)",
   );
 });
 

@@ -51,7 +51,9 @@ export function noEndpointsReason(
     // EndpointSliceMirroring controller mirrors from its Endpoints object, if it has one.
     return `it has no EndpointSlice: check that the Service exists in namespace ${namespace} ` +
       `(kubectl get service ${service} -n ${namespace}); one without a selector needs an Endpoints object of its ` +
-      "name or EndpointSlices of its own, and an ExternalName one has no pods: dial its external name (dns:///)";
+      "name (not labeled endpointslice.kubernetes.io/skip-mirror, which the EndpointSliceMirroring controller " +
+      "passes over) or EndpointSlices of its own, and an ExternalName one has no pods: dial its external name " +
+      "(dns:///)";
   }
   // No pod first: a Service scaled to zero keeps one slice with neither endpoints nor ports, and its port
   // names are then no clue.
