@@ -39,6 +39,29 @@ function niceGrpc(k8s, target, options) {
 }
 
 /** The scenarios, by name (merged into scenarios.mjs's). */
+/** A pod whose server answers every call with UNAVAILABLE, counting them. */
+async function startFailingPod(host, port) {
+  const server = new grpc.Server();
+  const pod = {
+    calls: 0,
+    stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
+  };
+  server.addService(EchoService, {
+    echo(_call, callback) {
+      pod.calls++;
+      callback({ code: grpc.status.UNAVAILABLE, details: "this pod fails every call" });
+    },
+  });
+  await new Promise((resolve, reject) =>
+    server.bindAsync(
+      `${host}:${port}`,
+      grpc.ServerCredentials.createInsecure(),
+      (error) => (error ? reject(error) : resolve()),
+    )
+  );
+  return pod;
+}
+
 export const balancingScenarios = {
   async "after the channel went idle, a Service without a ready pod still fails calls with why and what to check"() {
     const k8s = await cluster("k8s-idle-empty", 90);
@@ -393,6 +416,92 @@ export const balancingScenarios = {
       plain.close();
       overridden.close();
       pod.stdin.end();
+      await k8s.close();
+    }
+  },
+
+  async "a channel's own service config: a retryPolicy retries on another pod, and outlier_detection ejects a failing pod, through kubernetes_round_robin as through round_robin"() {
+    const k8s = await cluster("k8s-own-config", 190);
+    await k8s.startPod("echo-0", k8s.hosts[0]);
+    await k8s.startPod("echo-1", k8s.hosts[1]);
+    const failing = await startFailingPod(k8s.hosts[2], k8s.port);
+    k8s.pods.set("failing", { name: "failing", host: k8s.hosts[2], conditions: {}, server: failing });
+    k8s.setConditions("failing", {});
+    const target = `k8s-own-config:///echo.${NAMESPACE}:grpc`;
+    const retryPolicy = {
+      maxAttempts: 3,
+      initialBackoff: "0.01s",
+      maxBackoff: "0.1s",
+      backoffMultiplier: 2,
+      retryableStatusCodes: ["UNAVAILABLE"],
+    };
+    // grpc-js 1.14 wants its own spelling: child_policy, and durations as { seconds, nanos }.
+    const outlierDetection = (childPolicy) => ({
+      outlier_detection: {
+        interval: { seconds: 0, nanos: 200_000_000 },
+        base_ejection_time: { seconds: 30, nanos: 0 },
+        max_ejection_percent: 50,
+        failure_percentage_ejection: {
+          threshold: 50,
+          enforcement_percentage: 100,
+          minimum_hosts: 3,
+          request_volume: 3,
+        },
+        child_policy: [childPolicy],
+      },
+    });
+    const clients = [];
+    const caller = (serviceConfig) => {
+      const client = new EchoClient(target, grpc.credentials.createInsecure(), {
+        "grpc.service_config": JSON.stringify(serviceConfig),
+      });
+      clients.push(client);
+      return echoCaller(client, 3000);
+    };
+    /** The answers of `count` calls made one after the other, per pod, and the failures. */
+    const tally = async (call, count) => {
+      const answers = {};
+      const failures = [];
+      for (let i = 0; i < count; i++) {
+        await call("hi").then(
+          (answer) => answers[answer.split(":")[0]] = (answers[answer.split(":")[0]] ?? 0) + 1,
+          (error) => failures.push(error.details),
+        );
+      }
+      return { answers, failures };
+    };
+    try {
+      for (const policy of ["kubernetes_round_robin", "round_robin"]) {
+        const retried = caller({
+          loadBalancingConfig: [{ [policy]: {} }],
+          methodConfig: [{ name: [{}], retryPolicy }],
+        });
+        await retried("warm-up");
+        await sleep(200);
+        const before = failing.calls;
+        const { answers, failures } = await tally(retried, 30);
+        assert.deepEqual(failures, [], `${policy} with a retryPolicy`);
+        assert.deepEqual(Object.keys(answers).sort(), ["echo-0", "echo-1"], `${policy}: ${JSON.stringify(answers)}`);
+        assert.ok(failing.calls - before >= 5, `${policy}: the failing pod got ${failing.calls - before} attempts`);
+
+        const ejecting = caller({ loadBalancingConfig: [outlierDetection({ [policy]: {} })] });
+        await ejecting("warm-up").catch(() => {});
+        await sleep(200);
+        await eventually(
+          async () => {
+            const before = failing.calls;
+            await tally(ejecting, 10);
+            return failing.calls === before;
+          },
+          5000,
+          `${policy} under outlier_detection: the failing pod to be ejected`,
+        );
+        const after = await tally(ejecting, 30);
+        assert.deepEqual(after.failures, [], `${policy} under outlier_detection, once the pod was ejected`);
+        assert.deepEqual(Object.keys(after.answers).sort(), ["echo-0", "echo-1"], JSON.stringify(after.answers));
+      }
+    } finally {
+      for (const client of clients) client.close();
       await k8s.close();
     }
   },
