@@ -3,7 +3,13 @@
 // answers.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  request as httpRequest,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createConnection, createServer as createNetServer, type Socket } from "node:net";
 import { createHttpClient } from "../src/runtime/http_client.ts";
@@ -100,12 +106,22 @@ Deno.test("createHttpClient() rejects an aborted request at once while TLS is st
   }
 });
 
-/** Makes `proxy` a CONNECT proxy that tunnels to 127.0.0.1 only; returns the targets asked for and the sockets. */
-function tunnelToLoopback(proxy: Server): { tunnels: string[]; sockets: Set<Socket> } {
+/**
+ * Makes `proxy` a CONNECT proxy that tunnels to 127.0.0.1 only, to the targets `allowed` passes (403 for others);
+ * returns the targets asked for and the sockets.
+ */
+function tunnelToLoopback(
+  proxy: Server,
+  allowed: (target: string) => boolean = () => true,
+): { tunnels: string[]; sockets: Set<Socket> } {
   const tunnels: string[] = [];
   const sockets = new Set<Socket>();
   proxy.on("connect", (req: IncomingMessage, client: Socket) => {
     tunnels.push(req.url ?? "");
+    if (!allowed(req.url ?? "")) {
+      client.end("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
     const port = Number(new URL(`http://${req.url}`).port);
     const upstream = createConnection(port, "127.0.0.1", () => {
       client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
@@ -119,23 +135,62 @@ function tunnelToLoopback(proxy: Server): { tunnels: string[]; sockets: Set<Sock
   return { tunnels, sockets };
 }
 
-Deno.test("createHttpClient() goes through an HTTP proxy with CONNECT", async () => {
+/**
+ * Makes `proxy` an HTTP proxy as Squid is by default: it forwards plain requests (`GET http://host:port/path`), to
+ * 127.0.0.1 only, and refuses CONNECT to a port other than `sslPort` with 403 (`http_access deny CONNECT
+ * !SSL_ports`). Returns the request lines forwarded, the tunnels asked for, and the sockets.
+ */
+function squidLike(proxy: Server, sslPort: number) {
+  const forwarded: string[] = [];
+  const { tunnels, sockets } = tunnelToLoopback(proxy, (target) => new URL(`http://${target}`).port === `${sslPort}`);
+  proxy.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    forwarded.push(`${req.method} ${req.url}`);
+    const target = new URL(req.url ?? "");
+    const path = target.pathname + target.search;
+    const upstream = httpRequest(
+      { host: "127.0.0.1", port: Number(target.port), method: req.method, path, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  return { forwarded, tunnels, sockets };
+}
+
+// Go's net/http, which kubectl uses, sends a request for an http:// server to an HTTP proxy as is (`GET
+// http://host:port/path`), as Bun's fetch does, and opens a CONNECT tunnel for https:// servers only. undici
+// tunnelled to http:// servers too, which a proxy with Squid's default rules refuses (403) for any port but 443: an
+// http:// API server (`kubectl proxy` on a bastion, port 8001) that kubectl reached through it was out of reach.
+Deno.test("createHttpClient() sends an http:// server's requests to an HTTP proxy as is, and tunnels to https:// ones", async () => {
   const server = await recordingServer((_req, res) => res.writeHead(200).end("{}"));
+  const secure = await tlsServer();
   const proxy = createServer();
-  const { tunnels, sockets } = tunnelToLoopback(proxy);
+  const { forwarded, tunnels, sockets } = squidLike(proxy, secure.port);
   await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
   const { port } = proxy.address() as { port: number };
-  const client = await createHttpClient({ tls: { caSource: "none" }, proxyUrl: `http://127.0.0.1:${port}` });
+  const client = await createHttpClient({
+    tls: { ca: secure.ca, caSource: "ca.pem" },
+    proxyUrl: `http://127.0.0.1:${port}`,
+  });
   try {
-    const { response } = await client.fetch(`${server.url}/version`, { signal: AbortSignal.timeout(5000) });
-    assert.equal(response.status, 200);
-    await response.body?.cancel();
-    assert.deepEqual(tunnels, [new URL(server.url).host]);
+    const plain = await client.fetch(`${server.url}/version?x=1`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(plain.response.status, 200);
+    assert.equal(await plain.response.text(), "{}");
+    assert.deepEqual(forwarded, [`GET ${server.url}/version?x=1`]);
+    const tls = await client.fetch(`https://127.0.0.1:${secure.port}/version`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(tls.response.status, 200);
+    await tls.response.body?.cancel();
+    assert.deepEqual(tunnels, [`127.0.0.1:${secure.port}`]);
+    assert.equal(forwarded.length, 1);
   } finally {
     client.close();
     for (const socket of sockets) socket.destroy();
     await new Promise<void>((resolve) => proxy.close(() => resolve()));
     await server.close();
+    await secure.close();
   }
 });
 

@@ -145,6 +145,10 @@ async function undiciClient(
     ? new undici.Agent({ connect: socks5Connector(proxyUrl, secure, proxySource), factory })
     : new undici.ProxyAgent({
       uri: proxyUrl,
+      // As Go's net/http (and Bun's fetch): a request for an http:// server goes to an http:// proxy as is (`GET
+      // http://host:port/path`), not through a CONNECT tunnel, which proxies such as Squid refuse by default for any
+      // port but 443. An https:// proxy is still tunnelled through (undici forwards through http:// ones only).
+      proxyTunnel: false,
       proxyTls: connect,
       requestTls: connect,
       factory,
