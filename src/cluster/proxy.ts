@@ -18,8 +18,10 @@
  * and `socks5`, as client-go accepts in `proxy-url`, and `socks5h` from the
  * environment, as Go's `net/http` accepts it there (the same as `socks5`: the
  * proxy resolves the server's name), of which the runtime must support the
- * one given (Bun has no SOCKS5). A Deno process that may not read a variable
- * that decides the proxy says so on standard error, once.
+ * one given (Bun has no SOCKS5). Go's `net/http` speaks HTTP to an
+ * environment proxy of any other scheme, so `ftp://proxy:3128` there is taken
+ * as `http://proxy:3128`, as kubectl takes it. A Deno process that may not
+ * read a variable that decides the proxy says so on standard error, once.
  *
  * @module
  */
@@ -44,6 +46,8 @@ export interface EnvironmentProxy {
   url: string;
   /** The variable it came from, e.g. `HTTPS_PROXY`. */
   variable: string;
+  /** Where it came from, for messages: the variable, and how its URL was taken when not as written. */
+  source?: string;
 }
 
 /** The schemes client-go accepts in `proxy-url`. */
@@ -106,17 +110,33 @@ export function proxyFromEnvironment(
 export function environmentProxy(
   server: string,
   env: (name: string) => string | undefined,
-): EnvironmentProxy | undefined {
-  const proxy = proxyFromEnvironment(server, env);
-  if (!proxy) return undefined;
+): Required<EnvironmentProxy> | undefined {
+  const found = proxyFromEnvironment(server, env);
+  if (!found) return undefined;
+  const proxy = asKubectlTakesIt(found);
   const problem = proxyUrlProblem(proxy.url, proxySupport(), { environment: true });
   if (problem) {
     throw new ConfigError(`Cannot resolve cluster access: ${proxy.variable} ${problem}, or unset it`, {
       field: proxy.variable,
     });
   }
-  trace(`the API server ${server} is reached through ${proxyForDisplay(proxy.url)} from ${proxy.variable}`);
+  trace(`the API server ${server} is reached through ${proxyForDisplay(proxy.url)} from ${proxy.source}`);
   return proxy;
+}
+
+/**
+ * An environment proxy as Go's `net/http` uses it: a scheme other than `http`, `https`, `socks5` and `socks5h` is
+ * spoken to as an HTTP proxy, so such a URL with a port becomes `http://`, its source saying so. Without a port Go
+ * dials port 0; that URL is kept for {@linkcode proxyUrlProblem} to refuse.
+ */
+function asKubectlTakesIt(proxy: EnvironmentProxy): Required<EnvironmentProxy> {
+  const written = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)(.*)$/is.exec(proxy.url);
+  const scheme = written?.[1].toLowerCase();
+  if (!written || !scheme || ENVIRONMENT_SCHEMES.includes(scheme) || !/:\d+$/.test(written[2])) {
+    return { ...proxy, source: proxy.variable };
+  }
+  const source = `${proxy.variable} (${scheme}:// taken as http://, as kubectl takes it)`;
+  return { url: `http://${written[2]}${written[3]}`, variable: proxy.variable, source };
 }
 
 /**
@@ -150,9 +170,12 @@ export function proxyUrlProblem(
     return `is not a URL: current value is ${shown}; use a proxy URL such as http://host:port`;
   }
   const scheme = url.protocol.slice(0, -1);
-  if (!(environment ? ENVIRONMENT_SCHEMES : KNOWN_SCHEMES).includes(scheme)) {
-    return `has scheme "${scheme}", which kubectl ${environment ? "cannot use either" : "refuses as well"}: ` +
-      `current value is ${shown}; use an ${usable} URL`;
+  if (environment && !ENVIRONMENT_SCHEMES.includes(scheme)) {
+    return `has scheme "${scheme}" and no port, which kubectl takes as an http:// proxy on no port, and cannot ` +
+      `connect to: current value is ${shown}; use an ${usable} URL with a port`;
+  }
+  if (!environment && !KNOWN_SCHEMES.includes(scheme)) {
+    return `has scheme "${scheme}", which kubectl refuses as well: current value is ${shown}; use an ${usable} URL`;
   }
   if (!support.schemes.includes(scheme === "socks5h" ? "socks5" : scheme)) {
     return `uses ${scheme}, which ${support.runtime} cannot use as a proxy: current value is ${shown}; ` +
@@ -163,7 +186,10 @@ export function proxyUrlProblem(
     try {
       decodeURIComponent(value);
     } catch {
-      return `has a ${part} with a "%" that starts no escape, which kubectl refuses as well: current value is ` +
+      const kubectl = environment
+        ? "does not take as a URL (it ignores the variable and connects directly)"
+        : "refuses as well";
+      return `has a ${part} with a "%" that starts no escape, which kubectl ${kubectl}: current value is ` +
         `${shown}; write a "%" in it as %25`;
     }
   }

@@ -93,7 +93,7 @@ export async function resolveClusterAccess(
   const namespace = await defaultNamespace(options, found, env);
   const server = withDefaultScheme(applied);
   const proxy = found.proxyUrl !== undefined
-    ? { url: found.proxyUrl, variable: `proxy-url of ${applied.source}` }
+    ? { url: found.proxyUrl, source: `proxy-url of ${applied.source}` }
     : environmentProxy(server, env.env);
   if (found.proxyUrl === undefined) warnOfUnreadProxyVariables(server, env.env, env.refused);
   const access: ClusterAccess = {
@@ -111,7 +111,7 @@ export async function resolveClusterAccess(
   }
   if (proxy !== undefined) {
     access.proxyUrl = proxy.url;
-    access.proxySource = proxy.variable;
+    access.proxySource = proxy.source;
   }
   if (found.disableCompression) access.disableCompression = true;
   return access;
