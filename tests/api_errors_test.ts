@@ -38,6 +38,30 @@ Deno.test("statusError() quotes an answer that echoes the proxy's credentials wi
   assert.match(error.message, /Proxy-Authorization: Basic \[redacted\] and \[redacted\]/);
 });
 
+// A 407 can only be a proxy's. Through an http:// proxy, a request for an http:// server goes as it is, and Bun's fetch
+// hands the proxy's 407 over as the answer: the error said "the API server at http://... answered 407" (with
+// Squid's text/html page, that the server answered in HTML and to point the kubeconfig at the API server).
+Deno.test("statusError() for a 407 names the proxy and what to do about its login, never its password", () => {
+  const subject = listIn("default");
+  for (
+    const [type, proxyUrl, advice] of [
+      ["text/html", "http://127.0.0.1:3128", /the proxy asks for a login \(407\): put the user name and password in/],
+      [null, "http://u:secret@127.0.0.1:3128", /the proxy refused the user name and password in its URL \(407\)/],
+    ] as const
+  ) {
+    const access = { ...accessTo("http://10.0.0.1:8001"), proxyUrl, proxySource: "HTTP_PROXY" } as ClusterAccess;
+    const headers: Record<string, string> = type === null ? {} : { "content-type": type };
+    const error = statusError(subject, access, new Response(null, { status: 407, headers }), {}, false);
+    assert.match(
+      error.message,
+      /^Cannot list endpointslices: the proxy .*127\.0\.0\.1:3128.* from HTTP_PROXY answered/,
+    );
+    assert.match(error.message, advice);
+    assert.doesNotMatch(error.message, /secret|JSON|API server at \S+ answered/);
+    assert.equal(error.status, 407);
+  }
+});
+
 Deno.test("statusError() for a namespaced 403 says that a namespace that does not exist gets it too", () => {
   const access = accessTo("https://10.0.0.1:6443");
   const response = answer(403);

@@ -209,6 +209,16 @@ export function statusError(
     contentType: apiServerErrorType(type) ? undefined : type!,
   };
   let advice: string;
+  // Only a proxy answers 407: through an http:// proxy, a request for an http:// server goes as it is, and Bun's
+  // fetch gives its answer back (undici turns it into an error, `networkError` below).
+  if (code === 407 && access.proxyUrl !== undefined) {
+    return new KubeApiError(
+      `Cannot ${verb} ${where}: the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource} answered ` +
+        `407 (Proxy Authentication Required) for the API server at ${access.server}: ` +
+        proxyLoginAdvice(access.proxyUrl, "407"),
+      options,
+    );
+  }
   // Not the API server's answer: its status says nothing of grants, credentials or API versions. A 429 or 5xx
   // page of a load balancer in front of the API server is retried as any.
   if (!apiServerErrorType(type) && code !== 429 && code < 500) {
