@@ -283,3 +283,32 @@ Deno.test("mergeKubeconfigs() refuses a kubeconfig whose apiVersion is not v1 or
     );
   }
 });
+
+// The yaml package prints every token it reads with console.log when LOG_TOKENS is set, and every node with
+// console.dir when LOG_STREAM is: a process whose environment had either (a generic name another tool may set)
+// printed the kubeconfig's token, client key and proxy password on standard output, into the CLI's --json stream too.
+Deno.test("parseKubeconfig() prints nothing of the kubeconfig with the yaml package's LOG_TOKENS or LOG_STREAM set", () => {
+  const text = 'users:\n- name: u\n  user: {token: "secret-token-123"}\nclusters:\n- name: c\n  cluster:\n' +
+    "    server: https://10.0.0.1:6443\n    proxy-url: http://u:proxy-pass-456@10.0.0.2:3128\n";
+  const printed: unknown[] = [];
+  const { log, dir } = console;
+  console.log = (...args: unknown[]) => printed.push(args);
+  console.dir = (...args: unknown[]) => printed.push(args);
+  try {
+    for (const name of ["LOG_TOKENS", "LOG_STREAM"]) {
+      Deno.env.set(name, "1");
+      try {
+        const parsed = parseKubeconfig(text, "/k");
+        assert.equal(parsed.users?.[0]?.user?.token, "secret-token-123");
+      } finally {
+        Deno.env.delete(name);
+      }
+    }
+  } finally {
+    Object.assign(console, { log, dir });
+  }
+  assert.deepEqual(printed, []);
+  // Printing itself is left as it was.
+  assert.equal(console.log, log);
+  assert.equal(console.dir, dir);
+});

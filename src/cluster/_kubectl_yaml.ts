@@ -10,7 +10,8 @@ import { parseAllDocuments, type ScalarTag, type Tags } from "yaml";
 /**
  * The value of the first YAML document of `text`, as kubectl reads it: a second document, or a `---` at the end, is
  * ignored; a repeated key's last value wins; `<<: *anchor` merge keys apply; plain `yes`/`no`/`on`/`off`/`y`/`n` are
- * booleans as in YAML 1.1; timestamps and `10:20` stay strings. No warning is printed (it may quote the text).
+ * booleans as in YAML 1.1; timestamps and `10:20` stay strings. No warning or debug output is printed (it may quote
+ * the text).
  *
  * @param text The YAML.
  * @returns Its first document's value; `undefined` when it has none.
@@ -26,15 +27,34 @@ import { parseAllDocuments, type ScalarTag, type Tags } from "yaml";
 export function parseFirstYamlDocument(text: string): unknown {
   // logLevel "error": warnings would go to the console (process.emitWarning) and may quote the text.
   // merge: `<<: *anchor` merge keys, which go-yaml v2 (kubectl's) applies and YAML 1.2 does not have.
-  const [first] = parseAllDocuments(text, {
-    prettyErrors: false,
-    logLevel: "error",
-    uniqueKeys: false,
-    merge: true,
-    customTags: withYaml11Booleans,
-  });
+  const [first] = withoutYamlDebugOutput(() =>
+    parseAllDocuments(text, {
+      prettyErrors: false,
+      logLevel: "error",
+      uniqueKeys: false,
+      merge: true,
+      customTags: withYaml11Booleans,
+    })
+  );
   if (first?.errors.length) throw first.errors[0];
   return first?.toJS();
+}
+
+/**
+ * Runs `parse` with `console.log` and `console.dir` silenced: the yaml package prints each token it reads with
+ * `console.log` when `LOG_TOKENS` is set, and each node with `console.dir` when `LOG_STREAM` is, which would put a
+ * kubeconfig's or a plugin's tokens, keys and passwords on standard output. The parse is synchronous: nothing else
+ * prints meanwhile.
+ */
+function withoutYamlDebugOutput<T>(parse: () => T): T {
+  const { log, dir } = console;
+  console.log = console.dir = () => {};
+  try {
+    return parse();
+  } finally {
+    console.log = log;
+    console.dir = dir;
+  }
 }
 
 /**
