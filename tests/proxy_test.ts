@@ -100,6 +100,12 @@ Deno.test("proxyFromEnvironment() matches an IP server only with IP and CIDR ent
     ["https://x.b\u00fccher.example:6443", ".B\u00dcCHER.example", "direct"],
     ["https://x.b\u00fccher.example:6443", "xn--bcher-kva.example", "direct"],
     ["https://x.a_b.example:6443", "a_b.example", "direct"],
+    // An IP entry is read as Go's net.ParseIP reads it, which takes no IPv4 part with a leading zero (it is then a
+    // name, which names no IP server); a CIDR range as client-go's ParseCIDRSloppy, which does.
+    ["https://10.1.2.3:6443", "010.001.002.003", PROXY],
+    ["https://10.1.2.3:6443", "010.001.002.003:6443", PROXY],
+    ["https://10.1.2.3:6443", "010.0.0.0/8", "direct"],
+    ["https://[fd00::1]:6443", "fd00:0::01", "direct"],
   ];
   for (const [server, noProxy, expected] of table) {
     assert.equal(chosen(server, { HTTPS_PROXY: PROXY, NO_PROXY: noProxy }), expected, `${server} ${noProxy}`);

@@ -325,7 +325,8 @@ function excluded(list: string, host: string, port: string, ip: Uint8Array | und
     const withPort = /^(\[[^\]]*\]|[^:]*):(\d*)$/.exec(entry);
     const name = withPort ? unbracketedHost(withPort[1]) : entry;
     if (withPort && withPort[2] !== "" && withPort[2] !== port) continue;
-    const entryIp = ipAddressBytes(name);
+    // As Go's net.ParseIP, no IPv4 part with a leading zero (a CIDR range is read sloppily above, as client-go does).
+    const entryIp = /^\d+\.\d+\.\d+\.\d+$/.test(name) && /(^|\.)0\d/.test(name) ? undefined : ipAddressBytes(name);
     if (entryIp) {
       if (ip && samePrefix(ip, entryIp, 128)) return true;
       continue;
