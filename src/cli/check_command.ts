@@ -24,6 +24,7 @@ import {
   slowCredentialsAdvice,
 } from "./service_observer.ts";
 import type { CheckCommand } from "./args.ts";
+import { reachableAdvice } from "./reachable_advice.ts";
 import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
 import { colorsWanted, painter, printable, type Style, takesEscapes, wordWrap } from "./terminal.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
@@ -102,8 +103,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     return 1;
   }
   const { access, client } = connection;
-  const noAnswer = `no answer within ${command.timeoutSeconds} s: check that the API server at ${access.server} ` +
-    "is reachable, or raise --timeout";
+  const noAnswer = `no answer within ${command.timeoutSeconds} s: ${reachableAdvice(access)}`;
   const describe = (error: unknown) =>
     error instanceof ResolverError ? error.message : signal.aborted ? noAnswer : String(error);
   try {

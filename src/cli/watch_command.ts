@@ -17,6 +17,7 @@ import {
 import { KubeApiError } from "../base/errors.ts";
 import type { ClusterAccess } from "../cluster/types.ts";
 import type { WatchCommand } from "./args.ts";
+import { reachableAdvice } from "./reachable_advice.ts";
 import { changeLine, changeSummary, snapshotReport } from "./report.ts";
 import { renderTable, withShownChanges } from "./table.ts";
 import { colorsWanted, createLiveFrame, type LiveFrame, painter, takesEscapes } from "./terminal.ts";
@@ -173,7 +174,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
 
 function timedOut(
   command: WatchCommand,
-  { server, source, credentials }: Pick<ClusterAccess, "server" | "source" | "credentials">,
+  access: Pick<ClusterAccess, "server" | "source" | "credentials" | "proxyUrl" | "proxySource">,
   credentialsObtained: boolean,
   latest: ServiceView | undefined,
   stderr: CliOutput,
@@ -183,7 +184,7 @@ function timedOut(
     // The LIST answered: only the WATCH after it did not start.
     stderr.write(
       `kgr-resolver: the snapshot above is from a LIST, but no WATCH started within ${command.timeoutSeconds} s: ` +
-        `a resolver would not see changes; check the API server at ${server}, or raise --timeout\n`,
+        `a resolver would not see changes; check the API server at ${access.server}, or raise --timeout\n`,
     );
     return finish(1);
   }
@@ -192,7 +193,7 @@ function timedOut(
     // hangs: the server was never asked.
     stderr.write(
       `kgr-resolver: Cannot resolve ${JSON.stringify(command.input)}: no credentials within ` +
-        `${command.timeoutSeconds} s from ${source}: ${slowCredentialsAdvice(credentials)}\n`,
+        `${command.timeoutSeconds} s from ${access.source}: ${slowCredentialsAdvice(access.credentials)}\n`,
     );
     return finish(1);
   }
@@ -206,7 +207,7 @@ function timedOut(
       ? `kgr-resolver: Cannot resolve ${JSON.stringify(command.input)} within ${command.timeoutSeconds} s ` +
         `(waiting for ${waiting}): ${lateAnswerAdvice(failure)}\n`
       : `kgr-resolver: Cannot resolve ${JSON.stringify(command.input)}: no answer within ${command.timeoutSeconds} s ` +
-        `(waiting for ${waiting}): check that the API server at ${server} is reachable, or raise --timeout\n`,
+        `(waiting for ${waiting}): ${reachableAdvice(access)}\n`,
   );
   finish(1);
 }

@@ -97,6 +97,7 @@ async function silentServer(cluster) {
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address();
   return {
+    port,
     connections: () => connections,
     kubeconfig(scheme) {
       return kubeconfigFor(cluster, `${scheme}://127.0.0.1:${port}`, `silent-${scheme}`);
@@ -851,6 +852,44 @@ export const scenarios = {
       const { code, stderr } = await run.exited;
       assert.ok(code === 141 || code === 1, `exit code ${code}: ${stderr}`);
       assert.equal(stderr, "");
+    } finally {
+      await silent.close();
+      await cluster.close();
+    }
+  },
+
+  // A corporate proxy that takes the connection and never answers the CONNECT (or the request) holds the watch as a
+  // hung server does; --once and check told to check the API server only, never naming the proxy on the way.
+  async "--timeout against a proxy that accepts and never answers names the proxy and where it came from"(cli) {
+    const cluster = await startCluster();
+    const silent = await silentServer(cluster);
+    try {
+      const config = cluster.api.kubeconfig();
+      config.clusters[0].cluster["proxy-url"] = `http://u:proxy-secret@127.0.0.1:${silent.port}`;
+      const kubeconfig = `${cluster.kubeconfig}.silent-proxy.json`;
+      await writeFile(kubeconfig, JSON.stringify(config));
+      for (const args of [["--once"], ["check"]]) {
+        const { code, stdout, stderr } = await runCli(cli, [
+          ...args,
+          "--timeout",
+          "1",
+          "--kubeconfig",
+          kubeconfig,
+          TARGET,
+        ]);
+        const output = args[0] === "--once" ? stderr : stdout;
+        assert.equal(code, 1, `${args[0]}: ${stdout}${stderr}`);
+        assert.match(
+          output,
+          new RegExp(
+            "no answer within 1 s.*: check that the API server at http://127\\.0\\.0\\.1:\\d+ is reachable through the " +
+              `proxy http://127\\.0\\.0\\.1:${silent.port}/ \\(its user name and password not shown\\) from proxy-url of ` +
+              "kubeconfig .*, and that the proxy answers, or raise --timeout",
+          ),
+          `${args[0]}: ${output}`,
+        );
+        assert.doesNotMatch(stdout + stderr, /proxy-secret/);
+      }
     } finally {
       await silent.close();
       await cluster.close();
