@@ -348,3 +348,36 @@ Deno.test("a SOCKS5 proxy from HTTPS_PROXY that wants a login is named by its va
     await new Promise((resolve) => proxy.close(resolve));
   }
 });
+
+// An HTTP proxy that takes the connection and never answers the CONNECT: undici waited for its answer as for any
+// (300 s), so the watch stalled for stallTimeoutMs (150 s) and the error blamed the API server ("Request to the API
+// server at ... stalled: ... check that it is up"); kubectl v1.36.3 gives up after 1 min (Go's CONNECT timeout).
+Deno.test("an HTTP proxy that never answers the CONNECT fails the request within 10 s, naming the proxy", async () => {
+  const sockets = new Set<import("node:net").Socket>();
+  const proxy = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const env = envOf({ HTTPS_PROXY: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` });
+  const access = await resolveClusterAccess({ server: "https://api.example.com:6443", token: "t" }, { env });
+  const client = await createHttpClient({
+    tls: access.tls,
+    proxyUrl: access.proxyUrl,
+    proxySource: access.proxySource,
+  });
+  try {
+    const started = Date.now();
+    const cause = await client.fetch("https://api.example.com:6443/api", { signal: AbortSignal.timeout(20_000) })
+      .then(() => undefined, (error) => error);
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 9_000 && elapsed < 15_000, `failed after ${elapsed} ms: ${cause}`);
+    const { message } = networkError("list", "endpointslices", access, cause);
+    assert.match(message, /through the proxy "http:\/\/127\.0\.0\.1:\d+" from HTTPS_PROXY \(/);
+    assert.match(message, /; the proxy did not answer the CONNECT within 10 s: check that it is up and can reach the/);
+  } finally {
+    client.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => proxy.close(resolve));
+  }
+});

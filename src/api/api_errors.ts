@@ -448,6 +448,9 @@ export function networkError(
       ? proxyLoginAdvice(access.proxyUrl, "SOCKS5")
       : /Cannot log in to the SOCKS5 proxy/.test(withoutUrls)
       ? "the proxy's user name or password is longer than SOCKS5 can send: shorten it in its URL, or use an HTTP proxy"
+      // undici's wait for the answer to the CONNECT, bounded in `http_client.ts` (an API answer's is never reached).
+      : /\bUND_ERR_HEADERS_TIMEOUT\b/.test(withoutUrls)
+      ? "the proxy did not answer the CONNECT within 10 s: check that it is up and can reach the server"
       : undefined;
     return new KubeApiError(
       `Cannot ${verb} ${where}: cannot reach the API server at ${access.server} from ${access.source} through ` +

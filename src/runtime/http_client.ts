@@ -152,7 +152,12 @@ async function undiciClient(
       proxyTls: connect,
       requestTls: connect,
       factory,
-      clientFactory: (origin, options) => factory(origin, { ...options, connect: withoutIpServername(options) }),
+      clientFactory: (origin, options) =>
+        factory(origin, {
+          ...options,
+          headersTimeout: PROXY_CONNECT_TIMEOUT_MS,
+          connect: withoutIpServername(options),
+        }),
     });
   return {
     fetch: (url, init) => requestAsResponse(undici, agent, url, init),
@@ -163,6 +168,13 @@ async function undiciClient(
 }
 
 type Undici = typeof import("undici");
+
+/**
+ * How long an HTTP proxy has to answer a CONNECT: undici waits for its headers as for any answer's (300 s), and a
+ * proxy that takes the connection and never answers held a request until the stall timeout (150 s), blamed on the
+ * API server. 10 s, as undici's connection timeout, which the tunnel is part of (Go's `net/http` allows 1 min).
+ */
+const PROXY_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * The connector of a `ProxyAgent`'s client to an `https://` proxy, sending no IP address in SNI: undici names the
@@ -186,7 +198,7 @@ function withoutIpServername(options: { connect?: unknown }): Connector {
  * on these sockets. A caller that must keep the process alive holds it itself.
  */
 function releasingPool(undici: Undici) {
-  return (origin: string | URL, options: { connect?: Connector | object }) => {
+  return (origin: string | URL, options: { connect?: Connector | object; headersTimeout?: number }) => {
     const connect: Connector = typeof options.connect === "function"
       ? options.connect as Connector
       : undici.buildConnector({ ...options.connect });
