@@ -60,3 +60,32 @@ Deno.test("stallDeadline() calls a pause in an answer broken when its timer fire
   assert.match(String(second.broken()?.message), /went silent for 10000 ms/);
   second.dispose();
 });
+
+// Behind a proxy that takes the connection and never answers (Bun's fetch waits on it; so does any runtime for an
+// http:// server), the request stalls before any answer: the message said to check the API server only.
+Deno.test("stallDeadline() names the proxy on the way when nothing answered, and not once the server answered", () => {
+  const via = 'through the proxy "http://127.0.0.1:3128" from HTTPS_PROXY';
+  const { clock, runAt } = manualClock();
+  const silent = stallDeadline(new AbortController().signal, {
+    clock,
+    stallTimeoutMs: 1_000,
+    server: "https://10.0.0.1:6443",
+    via,
+  });
+  runAt(1_000);
+  assert.equal(
+    silent.stalled()?.message,
+    "Request to the API server at https://10.0.0.1:6443 stalled: no answer for 1000 ms (stallTimeoutMs): check " +
+      `that it is up and answers, and that the proxy on the way (${via}) does (a stopped or overloaded API server ` +
+      "or proxy, or a network that drops packets, leaves a request hanging)",
+  );
+  const answered = stallDeadline(new AbortController().signal, {
+    clock,
+    stallTimeoutMs: 1_000,
+    server: "https://10.0.0.1:6443",
+    via,
+  });
+  answered.answered();
+  runAt(2_000);
+  assert.doesNotMatch(answered.stalled()!.message, /through the proxy/);
+});

@@ -13,6 +13,7 @@ import type { HttpClient, HttpResponse } from "../runtime/http_client.ts";
 import type { ChunkSource } from "../runtime/pushed_body.ts";
 import { cancelOnAbort, settledOnAbort } from "../runtime/abortable.ts";
 import { isRecord } from "../base/_util.ts";
+import { proxyForDisplay } from "../cluster/proxy.ts";
 import {
   checkContentType,
   networkError,
@@ -95,6 +96,8 @@ export interface Service {
 export interface EndpointSliceApi {
   /** The API server's URL, for messages. */
   readonly server?: string;
+  /** The proxy on the way, for messages: `through the proxy ... from HTTPS_PROXY`. */
+  readonly via?: string;
   /** Lists one page of the Service's slices. */
   list(params: ListParams): Promise<EndpointSliceList>;
   /** Opens a watch; resolves to the body, as the watch decoder reads it, once the server answered 200. */
@@ -145,6 +148,9 @@ export function createEndpointSliceApi(
 
   return {
     server: access.server,
+    ...(access.proxyUrl === undefined
+      ? {}
+      : { via: `through the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource}` }),
     async list({ resourceVersion, limit, continueToken, signal, pauseTiming, onBytes }) {
       let url = base;
       if (resourceVersion !== undefined) url += `&resourceVersion=${encodeURIComponent(resourceVersion)}`;

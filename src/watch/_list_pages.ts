@@ -62,7 +62,7 @@ export async function listPages(api: EndpointSliceApi, options: ListPagesOptions
   // (possibly old) version; without `limit` it is served at that version or newer.
   let limit: number | undefined = from === "0" || from === "" ? pageSize : undefined;
   while (true) {
-    const deadline = stallDeadline(signal, { ...options, server: api.server });
+    const deadline = stallDeadline(signal, { ...options, server: api.server, via: api.via });
     try {
       const result = await api.list({
         resourceVersion: from,

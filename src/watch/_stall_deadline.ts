@@ -61,6 +61,8 @@ export interface StallDeadlineOptions {
   stallTimeoutMs: number;
   /** The API server's URL, for the message. */
   server?: string;
+  /** The proxy on the way, for the message: `through the proxy ... from HTTPS_PROXY`. */
+  via?: string | undefined;
 }
 
 /**
@@ -82,7 +84,7 @@ export interface StallDeadlineOptions {
  */
 export function stallDeadline(
   outer: AbortSignal,
-  { clock, stallTimeoutMs, server }: StallDeadlineOptions,
+  { clock, stallTimeoutMs, server, via }: StallDeadlineOptions,
 ): StallDeadline {
   const controller = new AbortController();
   const forward = () => controller.abort();
@@ -129,8 +131,11 @@ export function stallDeadline(
       const advice = answered
         ? ": it restarts; if this repeats, check the API server's health and load (kubectl get " +
           "--raw='/readyz?verbose') and that the proxies on the way pass an answer as it comes"
-        : ": check that it is up and answers (a stopped or overloaded API server, or a network that drops " +
-          "packets, leaves a request hanging)";
+        : via === undefined
+        ? ": check that it is up and answers (a stopped or overloaded API server, or a network that drops " +
+          "packets, leaves a request hanging)"
+        : `: check that it is up and answers, and that the proxy on the way (${via}) does (a stopped or overloaded ` +
+          "API server or proxy, or a network that drops packets, leaves a request hanging)";
       stall = new StallError(
         `Request to the API server${server ? ` at ${server}` : ""} stalled: ${what} for ${stallTimeoutMs} ms ` +
           "(stallTimeoutMs)",

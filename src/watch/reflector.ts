@@ -375,7 +375,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   async function watch(
     streaming: boolean,
   ): Promise<"timeout" | "closed" | "quiet" | { broken: unknown } | { quietAgain: StallError }> {
-    const deadline = stallDeadline(signal, { clock, stallTimeoutMs, server: api.server });
+    const deadline = stallDeadline(signal, { clock, stallTimeoutMs, server: api.server, via: api.via });
     watchOpenedAt = undefined;
     if (streaming) {
       initial = new Map();
