@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createBackoff } from "../src/base/backoff.ts";
+import { UnreachableError } from "../src/api/api_errors.ts";
 import { ConfigError, KubeApiError, type ResolverError } from "../src/base/errors.ts";
 import {
   asResolverError,
@@ -254,4 +255,16 @@ Deno.test("planRetry() retries before reporting a first 403 that follows an unre
   // A 503 (a server that answers) says nothing about its RBAC caches: the grant is missing.
   assert.equal(planRetry(forbidden(), { ...context, previous: unavailable() }).report, true);
   assert.equal(planRetry(forbidden(), { ...context, previous: forbidden() }).report, true);
+});
+
+Deno.test("planRetry() retries before reporting a first unreachable server once the slices were read, as behind a load balancer of an HA control plane", () => {
+  const backoff = createBackoff({ initialMs: 1000, maxMs: 30_000 }, () => 0);
+  const unreachable = () => new UnreachableError("cannot reach the API server (ECONNREFUSED)");
+  const context = { listFrom: WATCHING, resourceVersion: "42", previous: undefined, backoff, maxDelayMs: 30_000 };
+  // The next connection may go to the other API server: one backoff, then reported if that fails too.
+  assert.deepEqual(planRetry(unreachable(), context), { listFrom: WATCHING, report: false, delayMs: 1000 });
+  assert.equal(planRetry(unreachable(), { ...context, previous: unreachable() }).report, true);
+  assert.equal(planRetry(unreachable(), { ...context, previous: unavailable() }).report, false);
+  // Before the slices were ever read, the address may be wrong: the user hears of it at once.
+  assert.equal(planRetry(unreachable(), { ...context, listFrom: "0", resourceVersion: "" }).report, true);
 });

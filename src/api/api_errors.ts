@@ -331,6 +331,12 @@ export function plainHttpToTlsError(
 }
 
 /**
+ * A request that could not reach the API server, directly or through a proxy (refused, reset or timed out before an
+ * answer): the reflector retries a first one once the slices were read before reporting it (see `planRetry()`).
+ */
+export class UnreachableError extends KubeApiError {}
+
+/**
  * The error for a request that got no answer: a permission Deno refused, a server that does not speak TLS, a
  * failed TLS verification, a proxy or a server out of reach. A cause that quotes the credentials is dropped,
  * and they are redacted from its text.
@@ -452,7 +458,7 @@ export function networkError(
       : /\bUND_ERR_HEADERS_TIMEOUT\b/.test(withoutUrls)
       ? "the proxy did not answer the CONNECT within 10 s: check that it is up and can reach the server"
       : undefined;
-    return new KubeApiError(
+    return new (login ? KubeApiError : UnreachableError)(
       `Cannot ${verb} ${where}: cannot reach the API server at ${access.server} from ${access.source} through ` +
         `the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource} (${detail}); ` +
         (login ?? "check that the proxy is up and lets this server through, and that the server is up"),
@@ -464,7 +470,7 @@ export function networkError(
   const tlsPort = access.server.startsWith("http://") && /\bECONNRESET\b|socket hang up|other side closed/i.test(detail)
     ? `, and if this port serves HTTPS (kube-apiserver's does), make the URL in ${access.source} start with https://`
     : "";
-  return new KubeApiError(
+  return new UnreachableError(
     `Cannot ${verb} ${where}: cannot reach the API server at ${access.server} from ${access.source} (${detail}); ` +
       `check that the address is right and the server is up${tlsPort}`,
     options,

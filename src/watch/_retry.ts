@@ -12,7 +12,7 @@
 import type { Backoff } from "../base/backoff.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
 import { withoutFetchAdvice } from "../base/_describe_cause.ts";
-import { asksToWait } from "../api/api_errors.ts";
+import { asksToWait, UnreachableError } from "../api/api_errors.ts";
 
 /**
  * Why a watch ended: the server closed it early (`closed`) or at its timeout (`timeout`), it stalled,
@@ -202,8 +202,8 @@ export interface Retry {
   listInstead?: "refused" | "once";
   /**
    * Whether the caller hears of the failure; routine ones (a resume point to relist, a first quick close, a first 401
-   * retried at once with fresh credentials, a first 403 once the slices were read, a first 429 or 5xx with Retry-After)
-   * are only traced.
+   * retried at once with fresh credentials, a first 403 or unreachable server once the slices were read, a first 429
+   * or 5xx with Retry-After) are only traced.
    */
   report: boolean;
   /** How long to wait first, in ms. */
@@ -266,7 +266,13 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
   // proxy that ends every watch at once leaves the endpoints stale for good, and client-go warns of each ("very
   // short watch").
   const quick = error instanceof QuickCloseError && !(context.previous instanceof QuickCloseError);
-  const routine = quick || waitAsked ||
+  // And so is a first failure to reach the server once the slices were read: behind the load balancer of an HA
+  // control plane, the next connection may reach another API server (one restarting, or down while the balancer
+  // still sends it connections), and client-go retries a watch refused so without a word (`isWatchErrorRetriable`).
+  // A second in a row is reported: no server answers. Before the first read, the address may be wrong: reported.
+  const unreachable = error instanceof UnreachableError && context.resourceVersion !== "" &&
+    !(context.previous instanceof UnreachableError);
+  const routine = quick || waitAsked || unreachable ||
     (status === 401 || (status === 403 && restarting)) && firstInARow(error, context.previous);
   return { listFrom: context.listFrom, report: !routine, delayMs };
 }
