@@ -157,11 +157,20 @@ export interface ControlPlane {
   freezeApiServer(frozen: boolean): void;
   /** Whether kube-apiserver is running. */
   apiServerRunning(): boolean;
+  /** etcd's client URL (`http://127.0.0.1:<port>`). */
+  etcdUrl: string;
+  /**
+   * Starts another kube-apiserver of the same cluster, as in an HA control plane: the same etcd (or `etcdUrl`, a
+   * proxy in front of it), CA, serving certificate and service-account keys, on a port of its own, with its own
+   * audit log; stopped by `stop()`.
+   */
+  addApiServer(options?: ApiServerOptions & { etcdUrl?: string }): Promise<ExtraApiServer>;
   /**
    * Starts kube-controller-manager with the EndpointSlice controller and the garbage collector (as the admin
    * user), so that slices come from Pods, and go with their Service, as in users' clusters; stopped by `stop()`.
+   * `kubeconfigPath` (default: the admin kubeconfig) may point it at a load balancer in front of several servers.
    */
-  startControllerManager(): Promise<void>;
+  startControllerManager(kubeconfigPath?: string): Promise<void>;
   /** The current etcd revision (the newest resourceVersion). */
   etcdRevision(): Promise<number>;
   /** Compacts etcd's history up to `revision` (default: the current one); returns it. */
@@ -178,6 +187,24 @@ export interface ControlPlane {
   logs(lines?: number): Promise<string>;
   /** Stops everything and removes the temp directory (kept when `KGR_E2E_KEEP` is set). */
   stop(): Promise<void>;
+}
+
+/** A second (or third) kube-apiserver of a control plane: see `ControlPlane.addApiServer`. */
+export interface ExtraApiServer {
+  /** `https://127.0.0.1:<port>`; the same across restarts. */
+  server: string;
+  /** Starts it again on the same port and waits for /readyz. */
+  start(options?: ApiServerOptions): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (see `ControlPlane.stopApiServer`). */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL at once. */
+  kill(): Promise<void>;
+  /** SIGSTOP (`true`) or SIGCONT (`false`). */
+  freeze(frozen: boolean): void;
+  /** Whether it is running. */
+  running(): boolean;
+  /** Its EndpointSlice requests from its own audit log, oldest first. */
+  auditEvents(): Promise<AuditEvent[]>;
 }
 
 /** Options of {@linkcode startControlPlane}. */
@@ -443,12 +470,15 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   let etcd: ChildProcess | undefined;
   let apiServer: ChildProcess | undefined;
   let controllerManager: ChildProcess | undefined;
+  // API servers started by `addApiServer`, and their logs.
+  const extraApiServers: { child?: ChildProcess; log: string }[] = [];
   let client: Deno.HttpClient | undefined;
   const started = Date.now();
 
   const tails = async (lines = 40) => {
     const parts: string[] = [];
-    for (const file of [etcdLog, apiServerLog, ...(controllerManager ? [controllerManagerLog] : [])]) {
+    const extraLogs = extraApiServers.map((extra) => extra.log);
+    for (const file of [etcdLog, apiServerLog, ...extraLogs, ...(controllerManager ? [controllerManagerLog] : [])]) {
       const text = await readFile(file, "utf8").catch(() => "");
       parts.push(`----- ${file} (last ${lines} lines)\n${text.split("\n").slice(-lines - 1).join("\n")}`);
     }
@@ -457,6 +487,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const stop = async () => {
     await stopProcess(controllerManager, 2000);
     controllerManager = undefined;
+    for (const extra of extraApiServers.splice(0)) await stopProcess(extra.child, 5000);
     await stopProcess(apiServer, 5000);
     await stopProcess(etcd, 5000);
     apiServer = etcd = undefined;
@@ -503,13 +534,18 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     client = Deno.createHttpClient({ caCerts: [ca], cert: adminCert, key: adminKey });
     const adminFetch = (path: string, init: RequestInit = {}) => fetch(`${server}${path}`, { ...init, client });
 
-    const startApiServer = async (apiOptions: ApiServerOptions = {}) => {
-      if (apiServer && isRunning(apiServer)) throw new Error("Cannot start kube-apiserver: it is already running");
+    /** Starts one kube-apiserver of this cluster on `apiPort` and waits until its /readyz answers. */
+    const launchApiServer = async (
+      apiPort: number,
+      apiOptions: ApiServerOptions & { etcdUrl?: string },
+      files: { log: string; audit: string; certDir: string },
+      spawned: (child: ChildProcess) => void,
+    ) => {
       const begin = Date.now();
       const pki = (name: string) => join(dir, name);
-      apiServer = await startProcess(binaries.kubeApiServer, [
+      const child = await startProcess(binaries.kubeApiServer, [
         "--bind-address=127.0.0.1",
-        `--secure-port=${port}`,
+        `--secure-port=${apiPort}`,
         // The address the API server advertises to clients (the `kubernetes` Service's endpoints).
         // With --endpoint-reconciler-type=none nothing is published or dialed; loopback is accepted.
         "--advertise-address=127.0.0.1",
@@ -522,33 +558,78 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         `--service-account-key-file=${pki("sa.pub")}`,
         `--service-account-signing-key-file=${pki("sa.key")}`,
-        `--etcd-servers=${etcdUrl}`,
+        `--etcd-servers=${apiOptions.etcdUrl ?? etcdUrl}`,
         // Compaction is the test's business (compactEtcd); the default would run every 5 minutes.
         "--etcd-compaction-interval=0",
         "--service-cluster-ip-range=10.96.0.0/16",
         `--watch-cache=${apiOptions.watchCache ?? true}`,
         ...(apiOptions.featureGates ? [`--feature-gates=${apiOptions.featureGates}`] : []),
         `--audit-policy-file=${pki("audit-policy.yaml")}`,
-        `--audit-log-path=${auditLog}`,
+        `--audit-log-path=${files.audit}`,
         "--audit-log-mode=blocking",
         "--profiling=false",
-        `--cert-dir=${join(dir, "apiserver-certs")}`,
+        `--cert-dir=${files.certDir}`,
         "--v=1",
-      ], apiServerLog);
-      const child = apiServer;
+      ], files.log);
+      spawned(child);
       await waitFor(
         "kube-apiserver",
         async () => {
-          const response = await adminFetch("/readyz");
+          const response = await fetch(`https://127.0.0.1:${apiPort}/readyz`, { client });
           await response.body?.cancel();
           return response.ok;
         },
         90_000,
         () => isRunning(child),
       );
-      log(`kube-apiserver ready at ${server} after ${Date.now() - begin} ms`);
+      log(`kube-apiserver ready at https://127.0.0.1:${apiPort} after ${Date.now() - begin} ms`);
     };
-
+    const startApiServer = async (apiOptions: ApiServerOptions = {}) => {
+      if (apiServer && isRunning(apiServer)) throw new Error("Cannot start kube-apiserver: it is already running");
+      const files = { log: apiServerLog, audit: auditLog, certDir: join(dir, "apiserver-certs") };
+      // Kept as soon as it runs, so that `stop()` ends one that never gets ready.
+      await launchApiServer(port, apiOptions, files, (child) => apiServer = child);
+    };
+    const addApiServer = async (extraOptions: ApiServerOptions & { etcdUrl?: string } = {}) => {
+      const index = extraApiServers.length + 2;
+      const extraPort = freePort();
+      const files = {
+        log: join(dir, `kube-apiserver-${index}.log`),
+        audit: join(dir, `audit-${index}.log`),
+        certDir: join(dir, `apiserver-certs-${index}`),
+      };
+      const entry: { child?: ChildProcess; log: string } = { log: files.log };
+      extraApiServers.push(entry);
+      const start = async (apiOptions: ApiServerOptions = {}) => {
+        if (entry.child && isRunning(entry.child)) {
+          throw new Error("Cannot start kube-apiserver: it is already running");
+        }
+        const merged = { ...extraOptions, ...apiOptions };
+        await launchApiServer(extraPort, merged, files, (child) => entry.child = child);
+      };
+      await start();
+      const extra: ExtraApiServer = {
+        server: `https://127.0.0.1:${extraPort}`,
+        start,
+        async stop(graceMs = 3000) {
+          await stopProcess(entry.child, graceMs);
+          entry.child = undefined;
+          log(`kube-apiserver ${index} stopped (SIGTERM)`);
+        },
+        async kill() {
+          await stopProcess(entry.child, 0);
+          entry.child = undefined;
+          log(`kube-apiserver ${index} killed (SIGKILL)`);
+        },
+        freeze(frozen) {
+          if (entry.child) killGroup(entry.child, frozen ? "SIGSTOP" : "SIGCONT");
+          log(`kube-apiserver ${index} ${frozen ? "frozen (SIGSTOP)" : "thawed (SIGCONT)"}`);
+        },
+        running: () => entry.child !== undefined && isRunning(entry.child),
+        auditEvents: () => readAuditLog(files.audit),
+      };
+      return extra;
+    };
     await startApiServer(options.apiServer);
     const adminKubeconfigPath = join(dir, "admin.kubeconfig");
     await writeFile(adminKubeconfigPath, adminKubeconfig(server, dir));
@@ -596,11 +677,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         log(`kube-apiserver ${frozen ? "frozen (SIGSTOP)" : "thawed (SIGCONT)"}`);
       },
       apiServerRunning: () => apiServer !== undefined && isRunning(apiServer),
-      async startControllerManager() {
+      etcdUrl,
+      addApiServer,
+      async startControllerManager(kubeconfigPath = adminKubeconfigPath) {
         if (controllerManager && isRunning(controllerManager)) return;
         const begin = Date.now();
         controllerManager = await startProcess(binaries.kubeControllerManager, [
-          `--kubeconfig=${adminKubeconfigPath}`,
+          `--kubeconfig=${kubeconfigPath}`,
           // The service account controller creates each namespace's "default" account, which Pods need; the
           // garbage collector deletes a deleted Service's slices (their owner), as in users' clusters; the
           // mirroring controller turns the Endpoints object of a Service without a selector into slices.
@@ -642,10 +725,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         if (answer.deleted !== "1") throw new Error(`Cannot delete ${key} from etcd: no such key`);
         return Number(answer.header.revision);
       },
-      async auditEvents() {
-        const text = await readFile(auditLog, "utf8").catch(() => "");
-        return text.split("\n").filter((line) => line.trim()).map((line) => JSON.parse(line) as AuditEvent);
-      },
+      auditEvents: () => readAuditLog(auditLog),
       logs: tails,
       stop,
     };
@@ -654,6 +734,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     await stop();
     throw new Error(`${(error as Error).message}\n${logs}`, { cause: error });
   }
+}
+
+/** The EndpointSlice requests of an audit log, oldest first. */
+async function readAuditLog(file: string): Promise<AuditEvent[]> {
+  const text = await readFile(file, "utf8").catch(() => "");
+  return text.split("\n").filter((line) => line.trim()).map((line) => JSON.parse(line) as AuditEvent);
 }
 
 /** Whether a process has neither exited nor been killed. */
