@@ -670,6 +670,42 @@ Deno.test("runReflector() does not report quiet watches when a lagging watch cac
   ]);
 });
 
+Deno.test("runReflector() reports a watch cache that stays behind the state as behind, not as a change the watches missed", async () => {
+  // An HA cluster: the watch resumed on an API server whose watch cache lags its etcd (kube-apiserver v1.36.3 cut off
+  // from etcd behind a load balancer: its watches bring nothing, and a LIST from its cache gives the older slice at
+  // its older resourceVersion), twice in a row.
+  const scripted = scriptedApi([
+    list("10", [slice("a", "8")]),
+    list("10", [slice("a", "8")]),
+    list("10", [slice("a", "8")]),
+  ], [
+    (watch) => {
+      watch.send({ type: "MODIFIED", object: slice("a", "12") });
+      watch.close();
+    },
+    () => {},
+    () => {},
+    () => {},
+  ]);
+  const { errors } = await run(scripted, () => scripted.calls.length >= 7, { stallTimeoutMs: 100 });
+  assert.deepEqual(scripted.calls.map((call) => `${call.kind} ${call.params.resourceVersion}`), [
+    "list 0",
+    "watch 10",
+    "watch 12",
+    "list 0",
+    "watch 12",
+    "list 0",
+    "watch 12",
+  ]);
+  assert.deepEqual(errors.map((error) => error.message), [
+    "Request to the API server stalled: no complete answer or event for 100 ms (stallTimeoutMs), twice in a row " +
+    "without a single event, while the API server's watch cache is behind the state (it lists the Service's " +
+    "EndpointSlices at resourceVersion 10, older than 12): that API server lags its etcd (one of an HA control " +
+    "plane's, behind a load balancer, say), and its watches bring nothing until it catches up: check its health " +
+    "(kubectl get --raw='/readyz?verbose') and its connection to etcd",
+  ]);
+});
+
 Deno.test("runReflector() takes a failed check of a quiet watch as proof of nothing", async () => {
   // The first quiet watch is resumed unreported all the same; the second in a row is reported, as nothing vouches for
   // it.

@@ -13,6 +13,7 @@ import type { Backoff } from "../base/backoff.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
 import { withoutFetchAdvice } from "../base/_describe_cause.ts";
 import { asksToWait, UnreachableError } from "../api/api_errors.ts";
+import type { CacheDifference } from "./_cache_check.ts";
 
 /**
  * Why a watch ended: the server closed it early (`closed`) or at its timeout (`timeout`), it stalled,
@@ -85,15 +86,25 @@ export function quickClose(lastedMs: number, minWatchMs: number): QuickCloseErro
 
 /**
  * The failure of a second watch in a row that the API server answered and that then brought not one byte since its
- * resume point until its stall, and what the check after it found: a change the watches missed (`false`) or the
- * check's own failure (see `watch()` in `runReflector`).
+ * resume point until its stall, and what the check after it found: a change the watches missed, a watch cache behind
+ * the state (an API server that lags its etcd), or the check's own failure (see `watch()` in `runReflector`).
  */
-export function quietAgain(stall: StallError, checked: boolean | string): StallError {
-  const check = typeof checked === "string"
-    ? `, and the LIST that checks it in the watch cache failed (${checked})`
-    : ", while the API server's watch cache has a change of the Service's EndpointSlices that neither brought";
+export function quietAgain(stall: StallError, found: CacheDifference): StallError {
+  const twice = `${stall.what}, twice in a row without a single event`;
+  if (typeof found === "object" && "behind" in found) {
+    return new StallError(
+      `${twice}, while the API server's watch cache is behind the state (it lists the Service's EndpointSlices at ` +
+        `resourceVersion ${found.behind}, older than ${found.held})`,
+      ": that API server lags its etcd (one of an HA control plane's, behind a load balancer, say), and its watches " +
+        "bring nothing until it catches up: check its health (kubectl get --raw='/readyz?verbose') and its " +
+        "connection to etcd",
+    );
+  }
+  const check = found === "missed"
+    ? ", while the API server's watch cache has a change of the Service's EndpointSlices that neither brought"
+    : `, and the LIST that checks it in the watch cache failed (${found.failed})`;
   return new StallError(
-    `${stall.what}, twice in a row without a single event${check}`,
+    `${twice}${check}`,
     ": API servers send a BOOKMARK about every minute, but only once their resourceVersion moved, and on a quiet " +
       "cluster some send none for minutes (before 1.34, or an etcd without --watch-progress-notify-interval): raise " +
       "stallTimeoutMs above that wait, or check that the proxies on the way pass a watch's events as they come",

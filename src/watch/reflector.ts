@@ -27,6 +27,7 @@ import {
   type WatchEndReason,
   watchEndReason,
 } from "./_retry.ts";
+import { type CacheDifference, compareWithWatchCache } from "./_cache_check.ts";
 import { checkMetadata, checkSlice } from "./_slice_check.ts";
 import { stallDeadline } from "./_stall_deadline.ts";
 import { parseWatchEvent, readWatchLines, sliceEventHead } from "./watch_decoder.ts";
@@ -342,15 +343,15 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
    * It reads every slice of the Service, as any LIST does: `onList` counts it. A quiet watch brought no line, so none
    * waits unparsed.
    */
-  async function watchCacheHasState(): Promise<boolean | string> {
+  async function watchCacheHasState(): Promise<"same" | CacheDifference> {
     options.onList?.();
     try {
       const listed = await listPages(api, { from: "0", pageSize: PAGE_SIZE, signal, clock, stallTimeoutMs });
-      return sameSlices(slices, listed.items);
+      return compareWithWatchCache(slices, resourceVersion, listed);
     } catch (error) {
       const failure = api.redact(String((error as Error).message));
       if (!signal.aborted) trace(`could not check the API server's watch cache: ${failure}`);
-      return failure;
+      return { failed: failure };
     }
   }
 
@@ -493,12 +494,12 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         // Slices as the state has them: the watch had nothing to bring. Other ones: it may have missed a change, which
         // the next watch, from the state's resourceVersion, brings on a working path; a path that brings nothing (a
         // proxy that buffers watches while LISTs pass) misses it again, and the second quiet watch in a row is
-        // reported. On an HA cluster the LIST may reach a server whose cache lags a little: its older slices read as
-        // a missed change, reported only when two checks in a row, stallTimeoutMs apart, find the lag.
+        // reported. On an HA cluster the LIST may reach a server whose cache lags: its older slices, at an older
+        // resourceVersion, are reported only when two checks in a row, stallTimeoutMs apart, find a difference, as lag.
         const checked = await watchCacheHasState();
         if (signal.aborted) break; // Stopped: no watch is resumed, and the abort proves nothing.
-        const same = typeof checked === "boolean" ? checked : undefined;
-        if (again && (same === undefined || (same === false && missedBefore))) {
+        const same = checked === "same" ? true : typeof checked === "object" && "failed" in checked ? undefined : false;
+        if (again && checked !== "same" && (same === undefined || missedBefore)) {
           throw quietAgain(ended.quietAgain, checked);
         }
         missedBefore = same === false;
@@ -509,9 +510,12 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         if (same === undefined) {
           trace(`${silent}: ${resuming}, unreported (the API server's watch cache could not be checked)`);
         } else if (!same) {
+          const found = typeof checked === "object" && "behind" in checked
+            ? `older than the state has them (its resourceVersion ${checked.behind} is behind ${checked.held})`
+            : "other than the state has them (a change the watch may have missed)";
           trace(
-            `${silent}, and the API server's watch cache has the Service's EndpointSlices other than the state has ` +
-              `them (a change the watch may have missed): ${resuming}, unreported unless the next watch misses it too`,
+            `${silent}, and the API server's watch cache has the Service's EndpointSlices ${found}: ${resuming}, ` +
+              "unreported unless the next check finds a difference too",
           );
         } else {
           if (again) {
@@ -577,14 +581,6 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       await sleep(retry.delayMs, { clock, signal });
     }
   }
-}
-
-/** Whether `listed` are the slices of `state`: the same names, each at the same resourceVersion. */
-function sameSlices(state: Map<string, EndpointSlice>, listed: EndpointSlice[]): boolean {
-  return listed.length === state.size &&
-    listed.every((slice) =>
-      state.get(slice.metadata.name ?? "")?.metadata.resourceVersion === slice.metadata.resourceVersion
-    );
 }
 
 /** The annotation of the BOOKMARK that ends a streaming list's initial events. */
