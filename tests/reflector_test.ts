@@ -699,10 +699,10 @@ Deno.test("runReflector() reports a watch cache that stays behind the state as b
   ]);
   assert.deepEqual(errors.map((error) => error.message), [
     "Request to the API server stalled: no complete answer or event for 100 ms (stallTimeoutMs), twice in a row " +
-    "without a single event, while the API server's watch cache is behind the state (it lists the Service's " +
-    "EndpointSlices at resourceVersion 10, older than 12): that API server lags its etcd (one of an HA control " +
-    "plane's, behind a load balancer, say), and its watches bring nothing until it catches up: check its health " +
-    "(kubectl get --raw='/readyz?verbose') and its connection to etcd",
+    "without a single event, while the API server's watch cache is behind what the resolver already has (it " +
+    "lists the Service's EndpointSlices at resourceVersion 10, older than 12): that API server lags its etcd (one " +
+    "of an HA control plane's, behind a load balancer, say), and its watches bring nothing until it catches up: " +
+    "check its health (kubectl get --raw='/readyz?verbose') and its connection to etcd",
   ]);
 });
 

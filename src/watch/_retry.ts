@@ -93,8 +93,8 @@ export function quietAgain(stall: StallError, found: CacheDifference): StallErro
   const twice = `${stall.what}, twice in a row without a single event`;
   if (typeof found === "object" && "behind" in found) {
     return new StallError(
-      `${twice}, while the API server's watch cache is behind the state (it lists the Service's EndpointSlices at ` +
-        `resourceVersion ${found.behind}, older than ${found.held})`,
+      `${twice}, while the API server's watch cache is behind what the resolver already has (it lists the ` +
+        `Service's EndpointSlices at resourceVersion ${found.behind}, older than ${found.held})`,
       ": that API server lags its etcd (one of an HA control plane's, behind a load balancer, say), and its watches " +
         "bring nothing until it catches up: check its health (kubectl get --raw='/readyz?verbose') and its " +
         "connection to etcd",
