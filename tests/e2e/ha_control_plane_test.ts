@@ -1,58 +1,89 @@
 // An HA control plane as production clusters have it: one etcd, two kube-apiservers, and a round-robin TCP load
-// balancer in front of them (tcp_balancer.ts), which keeps sending connections to a server that went down, as one
-// whose health check has not noticed yet. The watch's connection is cut again and again, so each resume meets the
-// dead server once before reaching the live one: the endpoints must follow every change, from resumes (no relist),
-// and no such transient failure may reach onError. Local control plane only. Only watches: no address is dialed.
+// balancer in front of them (tcp_balancer.ts), which keeps sending connections to a server that went down or fell
+// behind, as one whose health check has not noticed yet. Local control plane only. Only watches: no address is dialed.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";
-import { localControlPlaneSkipped, startControlPlane } from "./control_plane.ts";
+import {
+  type ControlPlane,
+  type ExtraApiServer,
+  localControlPlaneSkipped,
+  startControlPlane,
+} from "./control_plane.ts";
 import { applyEndpointSlice, createNamespace, createService } from "./kube_objects.ts";
-import { startTcpBalancer } from "./tcp_balancer.ts";
+import { startTcpBalancer, type TcpBalancer } from "./tcp_balancer.ts";
 
 const log = (line: string) => console.log(`    [ha] ${line}`);
+const skipped = (await localControlPlaneSkipped(log)) !== undefined;
 
-Deno.test({
-  name: "behind a load balancer of two API servers, one down: resumes reach the other, unreported, without relisting",
-  ignore: (await localControlPlaneSkipped(log)) !== undefined,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    const controlPlane = await startControlPlane({ log });
-    const controller = new AbortController();
-    let balancer: Awaited<ReturnType<typeof startTcpBalancer>> | undefined;
-    try {
-      const second = await controlPlane.addApiServer();
-      const port = (server: string) => Number(new URL(server).port);
-      balancer = await startTcpBalancer([port(controlPlane.server), port(second.server)]);
-      const fetch = controlPlane.adminFetch;
-      const namespace = await createNamespace(fetch, "e2e-ha");
-      await createService(fetch, namespace, "echo");
-      // Generation g of the Service: one pod at 10.24.<g>.1.
-      const write = (generation: number) =>
+/** The pair behind its balancer (backend 0 the first server, 1 the second), and a watch of a Service through it. */
+interface HaPair {
+  controlPlane: ControlPlane;
+  second: ExtraApiServer;
+  balancer: TcpBalancer;
+  /** Between the second server and etcd: paused, that server's watch cache falls behind. */
+  etcdLink: TcpBalancer;
+  /** Writes generation g of the Service: one pod at 10.24.<g>.1 (through the first server). */
+  write(generation: number): Promise<unknown>;
+  /** Starts the watch through the balancer. */
+  watch(options?: { stallTimeoutMs?: number }): void;
+  /** Waits up to 15 s for a snapshot of that generation. */
+  waitFor(generation: number): Promise<void>;
+  /** Every snapshot's hosts so far. */
+  seen: string[];
+  /** Every error given to onError so far. */
+  errors: string[];
+}
+
+/** Runs `scenario` on a fresh pair, and stops everything after it. */
+async function withHaPair(scenario: (pair: HaPair) => Promise<void>): Promise<void> {
+  const controlPlane = await startControlPlane({ log });
+  const controller = new AbortController();
+  const closing: TcpBalancer[] = [];
+  try {
+    const port = (server: string) => Number(new URL(server).port);
+    const etcdLink = await startTcpBalancer([port(controlPlane.etcdUrl)]);
+    closing.push(etcdLink);
+    const second = await controlPlane.addApiServer({ etcdUrl: `http://127.0.0.1:${etcdLink.port}` });
+    const balancer = await startTcpBalancer([port(controlPlane.server), port(second.server)]);
+    closing.push(balancer);
+    const fetch = controlPlane.adminFetch;
+    const namespace = await createNamespace(fetch, "e2e-ha");
+    await createService(fetch, namespace, "echo");
+    const seen: string[] = [];
+    const errors: string[] = [];
+    let snapshots: AsyncIterator<EndpointSnapshot> | undefined;
+    await scenario({
+      controlPlane,
+      second,
+      balancer,
+      etcdLink,
+      seen,
+      errors,
+      write: (generation) =>
         applyEndpointSlice(fetch, namespace, "echo", {
           name: "echo-a",
           endpoints: [{ addresses: [`10.24.${generation}.1`], pod: `p-${generation}` }],
-        });
-      await write(1);
-
-      const errors: string[] = [];
-      const snapshots = watchEndpoints(`kubernetes:///echo.${namespace}:grpc`, {
-        cluster: {
-          server: `https://127.0.0.1:${balancer.port}`,
-          caFile: controlPlane.caFile,
-          certFile: join(controlPlane.dir, "admin.crt"),
-          keyFile: join(controlPlane.dir, "admin.key"),
-        },
-        signal: controller.signal,
-        onError: (error) => errors.push(error.message),
-        backoff: { initialMs: 200, maxMs: 1000 },
-      })[Symbol.asyncIterator]();
-      const seen: string[] = [];
-      const waitFor = async (host: string) => {
+        }),
+      watch(options = {}) {
+        snapshots = watchEndpoints(`kubernetes:///echo.${namespace}:grpc`, {
+          cluster: {
+            server: `https://127.0.0.1:${balancer.port}`,
+            caFile: controlPlane.caFile,
+            certFile: join(controlPlane.dir, "admin.crt"),
+            keyFile: join(controlPlane.dir, "admin.key"),
+          },
+          signal: controller.signal,
+          onError: (error) => errors.push(error.message),
+          backoff: { initialMs: 200, maxMs: 1000 },
+          ...options,
+        })[Symbol.asyncIterator]();
+      },
+      async waitFor(generation) {
+        const host = `10.24.${generation}.1`;
         const timer = setTimeout(() => controller.abort(), 15_000);
         try {
-          for (let next: IteratorResult<EndpointSnapshot>; !(next = await snapshots.next()).done;) {
+          for (let next: IteratorResult<EndpointSnapshot>; !(next = await snapshots!.next()).done;) {
             seen.push(next.value.endpoints.map((endpoint) => endpoint.addresses[0].host).join(","));
             if (seen.at(-1) === host) return;
           }
@@ -60,15 +91,33 @@ Deno.test({
         } finally {
           clearTimeout(timer);
         }
-      };
-      await waitFor("10.24.1.1");
+      },
+    });
+  } finally {
+    controller.abort();
+    for (const balancer of closing) await balancer.close();
+    await controlPlane.stop();
+  }
+}
 
+Deno.test({
+  name: "behind a load balancer of two API servers, one down: resumes reach the other, unreported, without relisting",
+  ignore: skipped,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    withHaPair(async ({ controlPlane, second, balancer, write, watch, waitFor, errors }) => {
+      await write(1);
+      watch();
+      await waitFor(1);
+      // The watch's connection is cut again and again, so each resume meets the dead server once before reaching the
+      // live one: the endpoints follow every change, from resumes, and no such transient failure reaches onError.
       await second.kill();
       const cuts = 4;
       for (let generation = 2; generation < 2 + cuts; generation++) {
         assert.equal(balancer.cut(0) + balancer.cut(1), 1, "the watch has one connection, cut here");
         await write(generation);
-        await waitFor(`10.24.${generation}.1`);
+        await waitFor(generation);
       }
       log(`connections per server ${balancer.connections()}, refused ${balancer.refused()}`);
       assert.deepEqual(balancer.refused(), [0, cuts], "every resume met the dead server once");
@@ -76,15 +125,42 @@ Deno.test({
       // A watch has two audit events (ResponseStarted, ResponseComplete): one request is one auditID.
       const lists = new Set(
         (await controlPlane.auditEvents()).filter((event) =>
-          event.requestURI.includes(`/namespaces/${namespace}/`) && event.user.username === "kgr-e2e-admin" &&
+          event.requestURI.includes("/namespaces/e2e-ha-") && event.user.username === "kgr-e2e-admin" &&
           (event.verb === "list" || /sendInitialEvents=true/.test(event.requestURI))
         ).map((event) => event.auditID),
       );
       assert.equal(lists.size, 1, "one list at the start, then resumes only");
-    } finally {
-      controller.abort();
-      await balancer?.close();
-      await controlPlane.stop();
-    }
-  },
+    }),
+});
+
+Deno.test({
+  name: "behind a load balancer of two API servers, one behind its etcd: no older endpoints, and the lag named as such",
+  ignore: skipped,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    withHaPair(async ({ balancer, etcdLink, write, watch, waitFor, seen, errors }) => {
+      await write(1);
+      balancer.drain(1, true);
+      watch({ stallTimeoutMs: 3000 });
+      await waitFor(1);
+      // The second server stops hearing from etcd: its watch cache stays at generation 1 while the watch, on the
+      // first, brings generation 2. Then the watch resumes on the second: it brings nothing, and the LISTs that check
+      // it (resourceVersion=0) give generation 1 at its older resourceVersion.
+      etcdLink.pause(true);
+      await write(2);
+      await waitFor(2);
+      balancer.drain(1, false);
+      balancer.drain(0, true);
+      assert.equal(balancer.cut(0), 1);
+      await write(3);
+      await new Promise((resolve) => setTimeout(resolve, 8000));
+      assert.ok(errors.length > 0, "two quiet watches on a lagging server are reported");
+      for (const error of errors) assert.match(error, /watch cache is behind what the resolver already has/);
+      // It catches up: the watch brings generation 3, and no snapshot ever went back to generation 1.
+      etcdLink.pause(false);
+      balancer.drain(0, false);
+      await waitFor(3);
+      assert.deepEqual(seen.slice(seen.indexOf("10.24.2.1")), ["10.24.2.1", "10.24.3.1"]);
+    }),
 });
