@@ -695,6 +695,18 @@ Deno.test("maskCredentials() keeps the words that follow a secret's name in the 
     ["login failed: password: hunter", "login failed: password: [redacted]"],
     ["login failed: password: hunter was refused", "login failed: password: [redacted] was refused"],
     ["passwd: swordfish is wrong", "passwd: [redacted] is wrong"],
+    // Nor does any other secret's: the chains name a token, and a passphrase, a client secret or an API key may be
+    // words of letters (hyphenated, as password managers make them), as may a token that a person chose.
+    ["passphrase: opensesame was rejected", "passphrase: [redacted] was rejected"],
+    ["passphrase: correct-horse-battery-staple was rejected", "passphrase: [redacted] was rejected"],
+    ["client_secret: spine-haven-nimble-crate is invalid", "client_secret: [redacted] is invalid"],
+    ["secret: hunter was refused", "secret: [redacted] was refused"],
+    ["apikey: Swordfish is wrong", "apikey: [redacted] is wrong"],
+    ["x-api-key: Swordfish rejected", "x-api-key: [redacted] rejected"],
+    ["credential: opensesame was rejected", "credential: [redacted] was rejected"],
+    ["private_key: hunter is bad", "private_key: [redacted] is bad"],
+    ["auth: hunter was refused", "auth: [redacted] was refused"],
+    ["token: correct-horse-battery-staple was rejected", "token: [redacted] was rejected"],
     ["password: Hunter.", "password: [redacted]"],
     ["token: tk-9f3e rejected", "token: [redacted] rejected"],
     ["token=secret value", "token=[redacted] value"],

@@ -133,17 +133,19 @@ function pathEnds(text: string): (at: number) => boolean {
 }
 
 /**
- * Whether a pair is a step of an error chain, as Go programs write theirs (`op: cause: cause`), not a secret: a name,
- * `:` and a space, then one word of letters, perhaps with hyphens and a colon or a full stop after it, or a second `:`
- * (gke-gcloud-auth-plugin's `access token:: failure`), that a word in lower case follows (`auth tokens: Reauthentication failed`, `get-token: authentication error`, `could not get token:
- * NoCredentialProviders: no valid providers`). A value alone, with a digit or a sign, in quotes, or after `=`, stays a
- * secret, as do a password's value (people choose passwords of letters), an `Authorization` header's scheme and a
- * `Cookie` header's pair.
+ * Whether a pair is a step of an error chain, as Go programs write theirs (`op: cause: cause`), not a secret: a name
+ * whose last word is `token` or `tokens`, `:` and a space, then one word of letters, perhaps with a colon or a full
+ * stop after it, or a second `:` (gke-gcloud-auth-plugin's `access token:: failure`), that a word in lower case follows
+ * (`auth tokens: Reauthentication failed`, `get-token: authentication error`, `could not get token:
+ * NoCredentialProviders: no valid providers`). Every other secret's value stays masked, as people choose passwords,
+ * passphrases, client secrets and keys of letters (`passphrase: correct-horse-battery-staple was rejected`), and so
+ * does a value alone, with a digit, a sign or a hyphen, in quotes, or after `=`.
  */
 function chainedError(text: string, pair: string, name: string, quote: string, end: number, value: string): boolean {
-  const word = /:[ \t]+$/.test(pair) && /^[A-Za-z]+(?:-[A-Za-z]+)*[.:]?$/.test(value);
-  return quote === "" && (word || (pair.endsWith(":") && value === ":")) &&
-    !/(?:authorization|cookie|pass(?:word)?|passwd|pwd)$/i.test(name) && /^[ \t]+[a-z]/.test(text.slice(end, end + 2));
+  const word = /:[ \t]+$/.test(pair) && /^[A-Za-z]+[.:]?$/.test(value);
+  return quote === "" && /^tokens?$/i.test(nameWords(name).at(-1)!) &&
+    (word || (pair.endsWith(":") && value === ":")) &&
+    /^[ \t]+[a-z]/.test(text.slice(end, end + 2));
 }
 
 /**
