@@ -241,6 +241,40 @@ Deno.test("execCredentials() drops nothing newer for a late 401 of a request tha
   assert.equal(await credentials.authorization(), "Bearer tok-3");
 });
 
+Deno.test("execCredentials() drops nothing newer for a late 401 of a request that its own client certificate made", async () => {
+  // As above, with a plugin that answers with a client certificate only (no header tells the answers apart): the
+  // refused request's certificate does, as client-go compares the credentials that the request carried.
+  const [cert, key] = await Promise.all([fixture("client.pem"), fixture("client-key.pem")]);
+  let run = 0;
+  const credentials = execCredentials(execConfig("p", V1), {
+    run: () => {
+      run++;
+      return Promise.resolve({
+        ok: true,
+        stdout: JSON.stringify({
+          apiVersion: V1,
+          kind: "ExecCredential",
+          status: { clientCertificateData: cert, clientKeyData: key },
+        }),
+        stderr: "",
+      });
+    },
+  });
+  const first = await credentials.clientCertificate();
+  const second = await credentials.clientCertificate();
+  assert.equal(second, first);
+  credentials.invalidate(undefined, first);
+  const renewed = await credentials.clientCertificate();
+  assert.notEqual(renewed, first);
+  credentials.invalidate(undefined, second);
+  assert.equal(await credentials.clientCertificate(), renewed);
+  assert.equal(run, 2);
+  // A 401 for the certificate that stands drops it.
+  credentials.invalidate(undefined, renewed);
+  await credentials.clientCertificate();
+  assert.equal(run, 3);
+});
+
 Deno.test("execCredentials() runs the plugin with standard input closed", async () => {
   const dir = await Deno.makeTempDir();
   // `cat` would wait forever on an open standard input.

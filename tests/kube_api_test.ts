@@ -170,6 +170,32 @@ Deno.test("createEndpointSliceApi() names kubectl proxy for a 401 without creden
   }
 });
 
+Deno.test("createEndpointSliceApi() tells the credentials which header and client certificate a 401 refused", async () => {
+  // An exec plugin's answer may be a client certificate alone: without it, a late 401 of a request made with an older
+  // answer dropped the newer one, and the plugin ran once more than client-go runs it.
+  const server = await startStatusServer(401, "Unauthorized", "Unauthorized");
+  const access = await resolveClusterAccess({ server: server.url, token: "t" });
+  const certificate = { cert: "c", key: "k" };
+  const refused: unknown[][] = [];
+  const credentials = {
+    authorization: () => Promise.resolve("Bearer t"),
+    clientCertificate: () => Promise.resolve(certificate),
+    invalidate: (...args: unknown[]) => void refused.push(args),
+  };
+  const client = await createHttpClient({ tls: access.tls });
+  try {
+    await createEndpointSliceApi({ ...access, credentials }, client, "prod", "echo").list({
+      signal: AbortSignal.timeout(5000),
+    }).catch(() => {});
+    assert.equal(refused.length, 1);
+    assert.equal(refused[0][0], "Bearer t");
+    assert.equal(refused[0][1], certificate);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
 Deno.test("createEndpointSliceApi() says how to renew credentials that a 401 refused, as their source allows", async () => {
   const server = await startStatusServer(401, "Unauthorized", "Unauthorized");
   const url = server.url;

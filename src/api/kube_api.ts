@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ClusterAccess } from "../cluster/types.ts";
+import type { ClientCertificate, ClusterAccess } from "../cluster/types.ts";
 import type { EndpointSliceList, Status } from "../base/endpoint_slice.ts";
 import { ConfigError, KubeApiError, ResolverError } from "../base/errors.ts";
 import type { HttpClient, HttpResponse } from "../runtime/http_client.ts";
@@ -375,8 +375,14 @@ async function send(
   // Only an exec plugin's wait, which has its own limit: a token file on a mount that hangs must still stall.
   const resumeTiming = access.credentials.timeLimitMs === undefined ? undefined : pauseTiming?.();
   let authorization: string | undefined;
+  // The client certificate the client sends, of the same answer: with the header, it tells a 401 for an exec
+  // plugin's older answer from one for the answer that stands.
+  let certificate: ClientCertificate | undefined;
   try {
     authorization = await settledOnAbort(access.credentials.authorization(), signal);
+    if (access.credentials.clientCertificate) {
+      certificate = await settledOnAbort(access.credentials.clientCertificate(), signal);
+    }
   } finally {
     resumeTiming?.();
   }
@@ -410,7 +416,7 @@ async function send(
   // The credentials come out before the text is put on one line, which would make one that holds a tab no longer match.
   const redact = (raw: string) => withoutCredentials(raw, authorization, access.proxyUrl);
   const status = parseStatus(text, response.headers.get("content-type"), redact);
-  if (response.status === 401) access.credentials.invalidate(authorization);
+  if (response.status === 401) access.credentials.invalidate(authorization, certificate);
   // No header, no client certificate, no exec plugin (which may return one): the server, or a proxy in
   // front of it, gets a request without credentials.
   const anonymous = !authorization && access.tls.cert === undefined &&

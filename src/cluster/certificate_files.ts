@@ -116,8 +116,8 @@ export function withCertificateFiles(
 
   return {
     authorization: () => credentials.authorization(),
-    invalidate(refused) {
-      credentials.invalidate(refused);
+    invalidate(refused, refusedCertificate) {
+      credentials.invalidate(refused, refusedCertificate);
       stale = true;
     },
     renewal: credentials.renewal ??

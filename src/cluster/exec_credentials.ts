@@ -144,8 +144,8 @@ function sharedAnswer(config: ExecConfig, run: RunExecPlugin, timeoutMs: number,
  * equal configurations (the same `config`, `run` and timings) share the
  * answer, process-wide, as client-go does: `invalidate()` drops it for all of
  * them, unless another has already replaced the one it was given, or the
- * refused header it is passed is not the answer's (a late 401 of a request
- * made with an older answer). A client
+ * refused header or client certificate it is passed is not the answer's (a
+ * late 401 of a request made with an older answer). A client
  * certificate from the plugin is returned by `clientCertificate()`.
  *
  * @param config The plugin.
@@ -254,10 +254,14 @@ export function execCredentials(
     async authorization() {
       return (await current()).header;
     },
-    invalidate(refused) {
+    invalidate(refused, refusedCertificate) {
       const { cached } = shared;
-      // A request that another answer made (a late 401, its header says so) leaves the new one, as client-go does.
-      if (cached === undefined || (refused !== undefined && cached.header !== refused)) return;
+      // A request that another answer made (a late 401, its header or its certificate says so) leaves the new one,
+      // as client-go does.
+      if (
+        cached === undefined || (refused !== undefined && cached.header !== refused) ||
+        (refusedCertificate !== undefined && cached.certificate !== refusedCertificate)
+      ) return;
       if (given === undefined || cached === given) shared.cached = undefined;
     },
     async clientCertificate() {

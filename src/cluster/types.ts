@@ -56,11 +56,11 @@ export interface Credentials {
   /** Value of the `Authorization` header (`Bearer ...`, `Basic ...`), or `undefined` to send none. */
   authorization(): Promise<string | undefined>;
   /**
-   * Call after a 401, with the `Authorization` header that the refused request carried: the next `authorization()`
-   * re-reads the token file or re-runs the exec plugin, unless these credentials were renewed since (an exec plugin's
-   * new answer stays, as client-go keeps it).
+   * Call after a 401, with the `Authorization` header and the {@linkcode clientCertificate} that the refused request
+   * carried: the next `authorization()` re-reads the token file or re-runs the exec plugin, unless these credentials
+   * were renewed since (an exec plugin's new answer stays, as client-go keeps it).
    */
-  invalidate(refused?: string): void;
+  invalidate(refused?: string, refusedCertificate?: ClientCertificate): void;
   /**
    * What to do when the API server refuses these credentials (401) although they were read afresh: where they
    * come from, and whether the process reads them again by itself. Absent for none.
