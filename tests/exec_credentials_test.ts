@@ -890,6 +890,34 @@ Deno.test("execCredentials() takes an ExecCredential without kind, which kubectl
   );
 });
 
+Deno.test("execCredentials() reads kind and apiVersion under a name in any case, as kubectl does", async () => {
+  // kubectl finds them with Go's encoding/json, which matches a name in any case, the last such key winning: in the
+  // order of the text for JSON, in byte order for YAML (which it turns into JSON with sorted keys). Status and token
+  // it reads in their own case only.
+  const answer = (stdout: string) =>
+    execCredentials(execConfig("p", V1), { run: () => Promise.resolve({ ok: true, stdout, stderr: "" }) })
+      .authorization();
+  for (
+    const stdout of [
+      `{"apiVersion":"${V1}","Kind":"Other","status":{"token":"t"}}`,
+      `{"apiVersion":"${V1}","kind":"ExecCredential","Kind":"Other","status":{"token":"t"}}`,
+      `apiVersion: ${V1}\nKind: Other\nstatus: {token: t}\n`,
+    ]
+  ) await rejectsConfig(answer(stdout), /its output has kind "Other": it must print an ExecCredential object/);
+  await rejectsConfig(
+    answer(`{"apiVersion":"${V1}","APIVERSION":"x/v9","status":{"token":"t"}}`),
+    /it answered with apiVersion "x\/v9", but the kubeconfig asks for/,
+  );
+  for (
+    const stdout of [
+      `{"ApiVersion":"${V1}","status":{"token":"t"}}`,
+      `{"apiVersion":"${V1}","Kind":"Other","kind":"ExecCredential","status":{"token":"t"}}`,
+      `{"apiVersion":"${V1}","kind":"ExecCredential","KIND":null,"status":{"token":"t"}}`,
+      `apiVersion: ${V1}\nkind: ExecCredential\nKind: Other\nAPIVERSION: x/v9\nstatus: {token: t}\n`,
+    ]
+  ) assert.equal(await answer(stdout), "Bearer t", stdout);
+});
+
 Deno.test("execCredentials() rejects answers of the wrong version, without status or with half a key pair", async () => {
   const answer = (value: unknown) => () =>
     Promise.resolve({

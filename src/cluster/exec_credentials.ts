@@ -355,17 +355,19 @@ function parseExecCredential(
   apiVersion: string,
   fail: (problem: string) => ConfigError,
 ): ExecAnswer {
-  const value = decodeOutput(stdout, fail);
+  const { value, yaml } = decodeOutput(stdout, fail);
+  const kind = typeField(value, "kind", yaml);
   // kubectl takes a missing kind for the one it expects, as its decoder defaults it.
-  if (value.kind !== undefined && value.kind !== null && value.kind !== "" && value.kind !== "ExecCredential") {
+  if (kind !== undefined && kind !== "" && kind !== "ExecCredential") {
     throw fail(
-      `its output has kind ${quoteShort(value.kind, KIND)}: it must print an ExecCredential object`,
+      `its output has kind ${quoteShort(kind, KIND)}: it must print an ExecCredential object`,
     );
   }
-  if (value.apiVersion !== apiVersion) {
+  const answered = typeField(value, "apiVersion", yaml);
+  if (answered !== apiVersion) {
     throw fail(
       `it answered with apiVersion ${
-        quoteShort(value.apiVersion, API_VERSION)
+        quoteShort(answered, API_VERSION)
       }, but the kubeconfig asks for "${apiVersion}": ` +
         "set exec.apiVersion to the version the plugin speaks",
     );
@@ -436,12 +438,16 @@ function parseExecCredential(
 }
 
 /**
- * A plugin's output decoded as kubectl decodes it: JSON when it starts with `{` (after Go's white space), else YAML,
- * its first document (a BOM, `---`, anchors). Messages never quote the output, where the token goes.
+ * A plugin's output decoded as kubectl decodes it: JSON when it starts with `{` (after Go's white space), else YAML
+ * (`yaml`), its first document (a BOM, `---`, anchors). Messages never quote the output, where the token goes.
  */
-function decodeOutput(stdout: string, fail: (problem: string) => ConfigError): Record<string, unknown> {
+function decodeOutput(
+  stdout: string,
+  fail: (problem: string) => ConfigError,
+): { value: Record<string, unknown>; yaml: boolean } {
   let value: unknown;
-  if (JSON_START.test(stdout)) {
+  const yaml = !JSON_START.test(stdout);
+  if (!yaml) {
     try {
       value = JSON.parse(stdout);
     } catch {
@@ -461,7 +467,20 @@ function decodeOutput(stdout: string, fail: (problem: string) => ConfigError): R
     const what = value === undefined || value === null ? "empty" : `a ${typeName(value)}, not an ExecCredential object`;
     throw fail(`its output is ${what}: it must print ${what === "empty" ? "an ExecCredential object" : "one"}`);
   }
-  return value;
+  return { value, yaml };
+}
+
+/**
+ * `kind` or `apiVersion` as kubectl reads them, with Go's encoding/json: under its name in any case (`Kind`), the last
+ * such key winning, in the order of the text for JSON and in byte order for YAML (kubectl turns YAML into JSON with
+ * sorted keys); a `null` leaves the one before. `undefined` for none.
+ */
+function typeField(value: Record<string, unknown>, name: string, yaml: boolean): unknown {
+  const keys = Object.keys(value).filter((key) => key.toLowerCase() === name.toLowerCase());
+  if (yaml) keys.sort();
+  let found: unknown;
+  for (const key of keys) if (value[key] !== null) found = value[key];
+  return found;
 }
 
 /** What kubectl decodes as JSON: output that starts with `{` after white space as Go's `unicode.IsSpace` has it. */
