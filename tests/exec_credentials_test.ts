@@ -853,6 +853,23 @@ Deno.test("execCredentials() never quotes the plugin's output when it is malform
   }
 });
 
+Deno.test("execCredentials() refuses more than 64 KiB of YAML, which would stall or crash the process", async () => {
+  // The yaml package took 40 s and 3.5 GB for 16 MiB of `k: v` lines (kubectl: 4.6 s), and 16 MiB of `[` ran the
+  // process out of memory (kubectl refuses it in 0.2 s); a plugin's ExecCredential is a few KiB, and JSON is read at
+  // any size.
+  const answer = (stdout: string) =>
+    execCredentials(execConfig("p", V1), { run: () => Promise.resolve({ ok: true, stdout, stderr: "" }) })
+      .authorization();
+  const head = `apiVersion: ${V1}\nstatus: {token: t}\n`;
+  assert.equal(await answer(head + "k: v\n".repeat(12_000)), "Bearer t");
+  await rejectsConfig(
+    answer(head + "k: v\n".repeat(14_000)),
+    /its output is more than 64 KiB of YAML, where an ExecCredential takes a few: print it as JSON, which is read at any size, or run the plugin by hand to see what it prints$/,
+  );
+  const json = JSON.stringify({ apiVersion: V1, status: { token: "t" }, k: "v".repeat(1 << 20) });
+  assert.equal(await answer(json), "Bearer t");
+});
+
 Deno.test("execCredentials() takes an ExecCredential that the plugin prints as YAML, as kubectl does", async () => {
   // kubectl decodes a plugin's output that does not start with `{` as YAML (its first document; a BOM, anchors and
   // unquoted times as go-yaml v2 reads them): some cloud SDKs' plugins print YAML, and kubectl 1.36 takes it.

@@ -454,6 +454,12 @@ function decodeOutput(
       throw fail("its output is not JSON: it must print an ExecCredential object");
     }
   } else {
+    if (stdout.length > MAX_YAML_OUTPUT) {
+      throw fail(
+        `its output is more than ${MAX_YAML_OUTPUT / 1024} KiB of YAML, where an ExecCredential takes a few: ` +
+          "print it as JSON, which is read at any size, or run the plugin by hand to see what it prints",
+      );
+    }
     try {
       value = parseFirstYamlDocument(stdout);
     } catch (error) {
@@ -482,6 +488,13 @@ function typeField(value: Record<string, unknown>, name: string, yaml: boolean):
   for (const key of keys) if (value[key] !== null) found = value[key];
   return found;
 }
+
+/**
+ * The most YAML a plugin's output is read as, in characters: an ExecCredential takes a few KiB, and the yaml package
+ * took 0.2 s for 64 KiB of `k: v` lines, 40 s and 3.5 GB for 16 MiB (the most a plugin may print), and ran out of
+ * memory on 16 MiB of `[`. kubectl reads more, faster; JSON is read at any size.
+ */
+const MAX_YAML_OUTPUT = 64 * 1024;
 
 /** What kubectl decodes as JSON: output that starts with `{` after white space as Go's `unicode.IsSpace` has it. */
 const JSON_START = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*\{/;
