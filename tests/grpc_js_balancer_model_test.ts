@@ -636,6 +636,26 @@ Deno.test("children of endpoints that left are destroyed over turns on a slow ma
   assert.ok(removed.every((info) => info.destroyed), "a removed child was never destroyed");
 });
 
+Deno.test("children of endpoints that left are destroyed before the new ones are created, on a slow machine", () => {
+  // At 30,000 endpoints (fake API server, Node), creating the children of a rollout's new pods took over a minute,
+  // as grpc-js's subchannel pool scans linearly, and those of the departed pods, destroyed only once every new one
+  // existed, were all still there 60 s after the rollout, holding their subchannels: in the pool each creation
+  // scans, too. Destroyed first, the same rollout's channel had every new pod and no old one after 37 s.
+  const result = runScenario({
+    initial: [READY, READY, READY, IDLE, IDLE],
+    perfStep: 3,
+    legacyWrappers: false,
+    poolRefs: false,
+    steps: [
+      updateStep([0, 1].map((shape) => ({ shape, preferred: true })), false),
+      { kind: "advance", ms: 10 },
+      updateStep([2, 3].map((shape) => ({ shape, preferred: true })), false),
+    ],
+  });
+  assert.ok(result.leaves.length < 4, "every new child was created in the update's turn");
+  assert.ok(result.retired.some((info) => info.destroyed), "no removed child was destroyed while new ones waited");
+});
+
 Deno.test("a destroyed policy destroys its children over turns on a slow machine, and never reports meanwhile", () => {
   // destroy() of 5,000 children at once held the turn of the channel's close() or idle timeout for 40 to 90 ms of
   // CPU time. The subchannels change state while the children wait: the destroyed policy must stay silent (the
