@@ -79,7 +79,10 @@ Deno.test("accessFromKubeconfig() resolves relative paths against the folder of 
   assert.equal(access.tls.cert, CERT);
   assert.equal(access.tls.key, KEY);
   assert.equal(await access.credentials.authorization(), "Bearer file-token");
-  assert.equal(access.user, `user "u" of ${dir}/two/config (token file ${dir}/two/secrets/token)`);
+  assert.equal(
+    access.user,
+    `user "u" of ${dir}/two/config (token file ${dir}/two/secrets/token + client certificate file ${dir}/two/secrets/client.crt)`,
+  );
 });
 
 /** Access from a merged kubeconfig whose exec plugin answers with the token "t"; the plugin's requests, in order. */

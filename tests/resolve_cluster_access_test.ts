@@ -109,6 +109,31 @@ Deno.test("resolveClusterAccess() prefers KUBECONFIG over the in-cluster service
   assert.equal(await access.credentials.authorization(), "Bearer kube-token");
 });
 
+Deno.test("resolveClusterAccess() names a kubeconfig user's client certificate in its identity, where it said 'no credentials'", async () => {
+  const [cert, key] = await Promise.all(["client.pem", "client-key.pem"].map(fixture));
+  const user = { "client-certificate-data": btoa(cert), "client-key-data": btoa(key) };
+  const kubeconfig = (extra: Record<string, string>) =>
+    stringify({
+      "current-context": "dev",
+      clusters: [{ name: "c", cluster: { server: "https://kc.example:6443" } }],
+      users: [{ name: "dev-user", user: { ...user, ...extra } }],
+      contexts: [{ name: "dev", context: { cluster: "c", user: "dev-user" } }],
+    });
+  const identity = async (extra: Record<string, string>) =>
+    (await resolveClusterAccess({}, fakeEnvironment({ KUBECONFIG: "/k/config" }, { "/k/config": kubeconfig(extra) })))
+      .identity;
+  const hmac = "hmac-sha256:[0-9a-f]{16}";
+  assert.match(
+    await identity({}),
+    new RegExp(`^https://kc\\.example:6443 user "dev-user" of /k/config \\(client certificate ${hmac}\\)$`),
+  );
+  // Both are sent, as kubectl sends them.
+  assert.match(
+    await identity({ token: "kube-token" }),
+    new RegExp(`\\(token ${hmac} \\+ client certificate ${hmac}\\)$`),
+  );
+});
+
 Deno.test("resolveClusterAccess() merges a KUBECONFIG list, first file winning", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(

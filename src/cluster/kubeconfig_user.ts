@@ -272,6 +272,13 @@ export async function readKubeconfigUser(
       }
     }
   }
+  if (cert !== undefined && key !== undefined) {
+    // Sent with any header, as kubectl sends both.
+    const certificate = paths.cert !== undefined
+      ? `client certificate file ${paths.cert}`
+      : `client certificate ${await fingerprint(cert)}`;
+    fingerprinted = credentials ? `${fingerprinted} + ${certificate}` : certificate;
+  }
   const read: KubeconfigUserSettings = { credentials: credentials ?? noCredentials(), fingerprint: fingerprinted };
   if (credentialsFor !== undefined) read.credentialsFor = credentialsFor;
   if (cert !== undefined && key !== undefined) {
