@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { EndpointSlice, EndpointSliceList, WatchEvent } from "../src/base/endpoint_slice.ts";
 import { KubeApiError, type ResolverError } from "../src/base/errors.ts";
 import type { EndpointSliceApi, ListParams, WatchParams } from "../src/api/kube_api.ts";
+import { UnreachableError } from "../src/api/api_errors.ts";
 import { runReflector, type SliceState, type WatchEndReason, type WatchListSupport } from "../src/watch/reflector.ts";
 import { driveUntil, FakeClock } from "./_fake_clock.ts";
 
@@ -954,6 +955,30 @@ Deno.test("runReflector() reports a 403 and retries until it is granted", async 
   assert.equal((errors[0] as KubeApiError).status, 403);
   assert.deepEqual(names(states[0]), ["a"]);
   assert.deepEqual(scripted.times("list"), [0, 5, 15]);
+});
+
+Deno.test("runReflector() still reports an unreachable API server that alternates with another routine failure", async () => {
+  // An HA control plane behind a round-robin load balancer, one API server down and still in the rotation, the other
+  // answering 403 (the grant was taken away) or 429 with Retry-After (overloaded): once the backoff outlasts the idle
+  // connection, every attempt is a new connection, to each server in turn. Each failure was the first of its kind in
+  // a row, so none was ever reported, where every unreachable one was before the first one was retried unreported.
+  const unreachable = () => new UnreachableError("cannot reach the API server (ECONNREFUSED)");
+  for (
+    const other of [
+      () => new KubeApiError("forbidden", { status: 403 }),
+      () => new KubeApiError("busy", { status: 429, retryAfterSeconds: 1 }),
+    ]
+  ) {
+    const watches = Array.from({ length: 8 }, (_, i) => i % 2 === 0 ? unreachable() : other());
+    // The first watch is cut (the load balancer restarted, say): it resumes at once, on the dead server.
+    const cut = (watch: ScriptedWatch) => watch.controller.error(new TypeError("other side closed"));
+    const scripted = scriptedApi([list("10", [slice("a", "3")])], [cut, ...watches]);
+    const { errors } = await run(scripted, () => scripted.calls.length >= 10, { minWatchMs: 0 });
+    assert.ok(
+      errors.some((error) => error instanceof UnreachableError),
+      `${other().status}: ${errors.map((error) => error.message).join("; ") || "nothing reported"}`,
+    );
+  }
 });
 
 Deno.test("runReflector() tells once the API server serves again after reported failures: a LIST done, a watch's event", async () => {

@@ -280,9 +280,11 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
   // And so is a first failure to reach the server once the slices were read: behind the load balancer of an HA
   // control plane, the next connection may reach another API server (one restarting, or down while the balancer
   // still sends it connections), and client-go retries a watch refused so without a word (`isWatchErrorRetriable`).
-  // A second in a row is reported: no server answers. Before the first read, the address may be wrong: reported.
+  // Only the first failure since the last clean watch: a second in a row is reported (no server answers), and so is
+  // one after another routine failure, else a dead server and a live one answering 403 or 429 with Retry-After, met in
+  // turn, would never be reported. Before the first read, the address may be wrong: reported.
   const unreachable = error instanceof UnreachableError && context.resourceVersion !== "" &&
-    !(context.previous instanceof UnreachableError);
+    context.previous === undefined;
   const routine = quick || waitAsked || unreachable ||
     (status === 401 || (status === 403 && restarting)) && firstInARow(error, context.previous);
   return { listFrom: context.listFrom, report: !routine, delayMs };
