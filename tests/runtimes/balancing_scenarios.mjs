@@ -38,7 +38,6 @@ function niceGrpc(k8s, target, options) {
   return { channel, fail };
 }
 
-/** The scenarios, by name (merged into scenarios.mjs's). */
 /** A pod whose server answers every call with UNAVAILABLE, counting them. */
 async function startFailingPod(host, port) {
   const server = new grpc.Server();
@@ -62,6 +61,7 @@ async function startFailingPod(host, port) {
   return pod;
 }
 
+/** The scenarios, by name (merged into scenarios.mjs's). */
 export const balancingScenarios = {
   async "after the channel went idle, a Service without a ready pod still fails calls with why and what to check"() {
     const k8s = await cluster("k8s-idle-empty", 90);
