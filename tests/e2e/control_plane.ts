@@ -191,20 +191,10 @@ export interface ControlPlane {
 
 /** A second (or third) kube-apiserver of a control plane: see `ControlPlane.addApiServer`. */
 export interface ExtraApiServer {
-  /** `https://127.0.0.1:<port>`; the same across restarts. */
+  /** `https://127.0.0.1:<port>`. */
   server: string;
-  /** Starts it again on the same port and waits for /readyz. */
-  start(options?: ApiServerOptions): Promise<void>;
-  /** SIGTERM, then SIGKILL after `graceMs` (see `ControlPlane.stopApiServer`). */
-  stop(graceMs?: number): Promise<void>;
   /** SIGKILL at once. */
   kill(): Promise<void>;
-  /** SIGSTOP (`true`) or SIGCONT (`false`). */
-  freeze(frozen: boolean): void;
-  /** Whether it is running. */
-  running(): boolean;
-  /** Its EndpointSlice requests from its own audit log, oldest first. */
-  auditEvents(): Promise<AuditEvent[]>;
 }
 
 /** Options of {@linkcode startControlPlane}. */
@@ -600,33 +590,14 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       };
       const entry: { child?: ChildProcess; log: string } = { log: files.log };
       extraApiServers.push(entry);
-      const start = async (apiOptions: ApiServerOptions = {}) => {
-        if (entry.child && isRunning(entry.child)) {
-          throw new Error("Cannot start kube-apiserver: it is already running");
-        }
-        const merged = { ...extraOptions, ...apiOptions };
-        await launchApiServer(extraPort, merged, files, (child) => entry.child = child);
-      };
-      await start();
+      await launchApiServer(extraPort, extraOptions, files, (child) => entry.child = child);
       const extra: ExtraApiServer = {
         server: `https://127.0.0.1:${extraPort}`,
-        start,
-        async stop(graceMs = 3000) {
-          await stopProcess(entry.child, graceMs);
-          entry.child = undefined;
-          log(`kube-apiserver ${index} stopped (SIGTERM)`);
-        },
         async kill() {
           await stopProcess(entry.child, 0);
           entry.child = undefined;
           log(`kube-apiserver ${index} killed (SIGKILL)`);
         },
-        freeze(frozen) {
-          if (entry.child) killGroup(entry.child, frozen ? "SIGSTOP" : "SIGCONT");
-          log(`kube-apiserver ${index} ${frozen ? "frozen (SIGSTOP)" : "thawed (SIGCONT)"}`);
-        },
-        running: () => entry.child !== undefined && isRunning(entry.child),
-        auditEvents: () => readAuditLog(files.audit),
       };
       return extra;
     };
