@@ -230,6 +230,34 @@ Deno.test("environmentProxy() raises a ConfigError naming the variable for a pro
   }
 });
 
+// In a CGI program (REQUEST_METHOD set), a request's `Proxy:` header becomes HTTP_PROXY ("httpoxy"): Go's net/http
+// refuses the variable there, and kubectl v1.36.3 said "refusing to use HTTP_PROXY value in CGI environment" (for
+// http_proxy too), where we sent the API server's requests, its token in clear, to whatever proxy the header named.
+Deno.test("environmentProxy() refuses HTTP_PROXY where REQUEST_METHOD is set, as kubectl does, not HTTPS_PROXY", () => {
+  for (const variable of ["HTTP_PROXY", "http_proxy"]) {
+    try {
+      environmentProxy(
+        "http://10.0.0.1:8001",
+        envOf({ REQUEST_METHOD: "GET", [variable]: "http://u:secret@evil:3128" }),
+      );
+      assert.fail(`expected a ConfigError for ${variable}`);
+    } catch (error) {
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.equal(error.field, variable);
+      assert.match(
+        error.message,
+        new RegExp(`^Cannot resolve cluster access: ${variable} is not used where REQUEST_METHOD`),
+      );
+      assert.doesNotMatch(error.message, /secret|evil/);
+    }
+  }
+  assert.equal(
+    environmentProxy("https://10.0.0.1:6443", envOf({ REQUEST_METHOD: "GET", HTTPS_PROXY: PROXY }))?.url,
+    PROXY,
+  );
+  assert.equal(environmentProxy("http://10.0.0.1:8001", envOf({ HTTP_PROXY: PROXY }))?.url, PROXY);
+});
+
 Deno.test("socks5h:// from HTTPS_PROXY is used as socks5://, as kubectl (Go's net/http) uses it", async () => {
   const node = { runtime: "Node", schemes: ["http", "https", "socks5"] };
   const bun = { runtime: "Bun", schemes: ["http", "https"] };

@@ -98,7 +98,8 @@ export function proxyFromEnvironment(
  * @param server The API server URL.
  * @param env Looks up an environment variable.
  * @returns The proxy and its variable, or `undefined` to connect directly.
- * @throws {ConfigError} When the chosen proxy is not a URL, or its scheme is unknown or unsupported here.
+ * @throws {ConfigError} When the chosen proxy is not a URL, its scheme is unknown or unsupported here, or it is
+ *   HTTP_PROXY in a CGI program (REQUEST_METHOD set).
  *
  * @example Resolving the proxy when a cluster is loaded
  * ```ts
@@ -113,6 +114,16 @@ export function environmentProxy(
 ): Required<EnvironmentProxy> | undefined {
   const found = proxyFromEnvironment(server, env);
   if (!found) return undefined;
+  // In a CGI program, a request's `Proxy:` header becomes HTTP_PROXY ("httpoxy"): its clients would choose the proxy
+  // that gets the API server's requests, credentials included. Go's net/http refuses the variable there.
+  if (found.variable.toUpperCase() === "HTTP_PROXY" && env("REQUEST_METHOD")) {
+    throw new ConfigError(
+      `Cannot resolve cluster access: ${found.variable} is not used where REQUEST_METHOD is set (a CGI program, ` +
+        "whose clients set HTTP_PROXY with a Proxy header), and kubectl refuses it there too: give the proxy as " +
+        "proxy-url in the kubeconfig, or unset it",
+      { field: found.variable },
+    );
+  }
   const proxy = asKubectlTakesIt(found);
   const problem = proxyUrlProblem(proxy.url, proxySupport(), { environment: true });
   if (problem) {
