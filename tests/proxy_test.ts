@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../src/base/errors.ts";
-import { environmentProxy, proxyForDisplay, proxyFromEnvironment, proxyUrlProblem } from "../src/cluster/proxy.ts";
+import {
+  environmentProxy,
+  proxyForDisplay,
+  proxyFromEnvironment,
+  proxyUrlProblem,
+  warnOfUnreadProxyVariables,
+} from "../src/cluster/proxy.ts";
+import { setWarningSink } from "../src/runtime/trace.ts";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { createServer } from "node:net";
 import { networkError } from "../src/api/api_errors.ts";
@@ -256,6 +263,33 @@ Deno.test("environmentProxy() refuses HTTP_PROXY where REQUEST_METHOD is set, as
     PROXY,
   );
   assert.equal(environmentProxy("http://10.0.0.1:8001", envOf({ HTTP_PROXY: PROXY }))?.url, PROXY);
+});
+
+// A Deno process whose --allow-env list lacks REQUEST_METHOD (the README's list before it was added) read it as unset:
+// HTTP_PROXY was used in a CGI program without a word, where the other variables that decide the proxy are warned of.
+Deno.test("warnOfUnreadProxyVariables() names REQUEST_METHOD when Deno may not read it and HTTP_PROXY is used", () => {
+  const warnings: string[] = [];
+  const previous = setWarningSink((text) => warnings.push(text));
+  try {
+    const refused = (name: string) => name === "REQUEST_METHOD";
+    warnOfUnreadProxyVariables("http://10.0.0.2:8001", envOf({ HTTP_PROXY: "http://u:secret@evil:3128" }), refused);
+    assert.deepEqual(warnings, [
+      "this Deno process may not read REQUEST_METHOD, so the API server at http://10.0.0.2:8001 is reached through " +
+      "the proxy from HTTP_PROXY, though it may say that this is a CGI program, where a client's Proxy header sets " +
+      "HTTP_PROXY and it is not used: run it with --allow-env, or add REQUEST_METHOD to its list",
+    ]);
+    // Not where no proxy would be used, nor for HTTPS_PROXY, which a CGI program's clients cannot set.
+    warnOfUnreadProxyVariables("http://10.0.0.3:8001", envOf({}), refused);
+    warnOfUnreadProxyVariables(
+      "http://10.0.0.3:8001",
+      envOf({ HTTP_PROXY: PROXY, NO_PROXY: "10.0.0.3" }),
+      refused,
+    );
+    warnOfUnreadProxyVariables("https://10.0.0.3:6443", envOf({ HTTPS_PROXY: PROXY }), refused);
+    assert.equal(warnings.length, 1);
+  } finally {
+    setWarningSink(previous);
+  }
 });
 
 Deno.test("socks5h:// from HTTPS_PROXY is used as socks5://, as kubectl (Go's net/http) uses it", async () => {

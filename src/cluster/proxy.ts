@@ -264,8 +264,8 @@ export function warnOfUnreadProxyVariables(
 
 /**
  * The variables {@linkcode proxyFromEnvironment} would read for `server` but may not, and what that does: only
- * those before the first one set count (an unread `https_proxy` after a set `HTTPS_PROXY` changes nothing), and
- * `NO_PROXY` only once a proxy is chosen.
+ * those before the first one set count (an unread `https_proxy` after a set `HTTPS_PROXY` changes nothing),
+ * `NO_PROXY` only once a proxy is chosen, and `REQUEST_METHOD` only once `HTTP_PROXY` is used (set, it would refuse it).
  */
 function unreadProxyVariables(
   server: string,
@@ -278,10 +278,16 @@ function unreadProxyVariables(
   const unreadProxy = unreadBeforeSet(proxyNames, env, refused);
   const chosen = firstSet(env, proxyNames);
   const unreadNoProxy = chosen ? unreadBeforeSet(["NO_PROXY", "no_proxy"], env, refused) : [];
-  const names = [...unreadProxy, ...unreadNoProxy];
+  // Read as unset, REQUEST_METHOD lets HTTP_PROXY through in a CGI program, where environmentProxy() refuses it.
+  const cgiUnread = chosen?.name.toUpperCase() === "HTTP_PROXY" && refused("REQUEST_METHOD") &&
+    proxyFromEnvironment(server, env) !== undefined;
+  const names = [...unreadProxy, ...unreadNoProxy, ...(cgiUnread ? ["REQUEST_METHOD"] : [])];
   if (names.length === 0) return undefined;
-  const though = [unreadProxy.length > 0 ? "name another proxy" : "", unreadNoProxy.length > 0 ? "exempt it" : ""]
-    .filter(Boolean).join(" or ");
+  const though = [
+    unreadProxy.length > 0 ? "name another proxy" : "",
+    unreadNoProxy.length > 0 ? "exempt it" : "",
+    cgiUnread ? "say that this is a CGI program, where a client's Proxy header sets HTTP_PROXY and it is not used" : "",
+  ].filter(Boolean).join(" or ");
   const how = chosen
     ? `through the proxy from ${chosen.name}, though ${names.length > 1 ? "they" : "it"} may ${though}`
     : `directly, though ${names.length > 1 ? "they" : "it"} may name a proxy`;
