@@ -91,3 +91,20 @@ Deno.test("caFileReader() reads once for calls made together, and waits another 
   assert.equal(await currentCa(), OLD);
   assert.equal(reads, 3);
 });
+
+Deno.test("caFileReader() reads again at once after the clock stepped back, not a period after it came back", async () => {
+  let now = 10 * 60 * 60_000;
+  let reads = 0;
+  const readFile = () => {
+    reads++;
+    return Promise.resolve(NEW);
+  };
+  const currentCa = caFileReader("/sa/ca.crt", OLD, { readFile, now: () => now });
+  // NTP steps a clock that was 10 minutes ahead back, or a VM is restored from an older snapshot.
+  now -= 10 * 60_000;
+  assert.equal(await currentCa(), NEW, "read again, not 15 minutes later");
+  assert.equal(reads, 1);
+  now += 5 * 60_000 - 1;
+  assert.equal(await currentCa(), NEW);
+  assert.equal(reads, 1, "then every 5 minutes of the new clock");
+});

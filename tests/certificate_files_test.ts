@@ -72,3 +72,11 @@ Deno.test("resolveClusterAccess() reads a client certificate given inline (data,
   const { access } = await rotatingAccess({ server: "https://k.example:6443", cert: RSA.cert, key: RSA.key });
   assert.equal(access.credentials.clientCertificate, undefined);
 });
+
+Deno.test("resolveClusterAccess() reads a client certificate's files at once after the clock stepped back", async () => {
+  const { access, rotate, advance } = await rotatingAccess(FILE_OPTIONS["cluster.certFile and cluster.keyFile"]);
+  assert.equal((await access.credentials.clientCertificate!())!.cert, RSA.cert);
+  rotate(EC);
+  advance(-10 * 60_000); // NTP steps back a clock that was 10 minutes ahead.
+  assert.equal((await access.credentials.clientCertificate!())!.cert, EC.cert, "read again, not 15 minutes later");
+});

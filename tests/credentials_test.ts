@@ -109,6 +109,20 @@ Deno.test("tokenFileCredentials() re-reads the file after 60 seconds, not before
   assert.equal(reads, 2);
 });
 
+Deno.test("tokenFileCredentials() re-reads the file at once after the clock stepped back", async () => {
+  const files: Record<string, string> = { "/t": "one" };
+  const time = clock(10 * 60 * 60_000);
+  const credentials = tokenFileCredentials("/t", { readFile: (path) => Promise.resolve(files[path]), now: time.now });
+  assert.equal(await credentials.authorization(), "Bearer one");
+  files["/t"] = "rotated";
+  // NTP steps back a clock that was 10 minutes ahead: the kubelet's rotation is read within a minute all the same.
+  time.advance(-10 * 60_000);
+  assert.equal(await credentials.authorization(), "Bearer rotated");
+  files["/t"] = "again";
+  time.advance(59_000);
+  assert.equal(await credentials.authorization(), "Bearer rotated", "then every minute of the new clock");
+});
+
 Deno.test("tokenFileCredentials() re-reads the file at once after invalidate()", async () => {
   const files: Record<string, string> = { "/t": "one" };
   const time = clock(0);

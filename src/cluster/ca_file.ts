@@ -13,6 +13,7 @@ import { trace } from "../runtime/trace.ts";
 import { readConfigFile } from "./_read_config_file.ts";
 import { holdsCertificates } from "./_pem.ts";
 import type { ReadFile } from "./types.ts";
+import { readAgain } from "./_read_again.ts";
 
 /** How old a CA read from a file may get before it is read again, in ms (client-go's CA refresh period). */
 const CA_REFRESH_MS = 300_000;
@@ -84,7 +85,7 @@ export function caFileReader(path: string, first: string, options: CaFileOptions
   }
 
   return () => {
-    if (now() - readAt < CA_REFRESH_MS) return Promise.resolve(current);
+    if (!readAgain(now(), readAt, CA_REFRESH_MS)) return Promise.resolve(current);
     reading ??= reread().finally(() => {
       reading = undefined;
     });

@@ -13,6 +13,7 @@ import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import { trace } from "../runtime/trace.ts";
 import { createClientCertificate } from "./tls_settings.ts";
 import type { ClientCertificate, Credentials, ReadFile } from "./types.ts";
+import { readAgain } from "./_read_again.ts";
 
 /**
  * Where a client certificate and its key were read from.
@@ -124,7 +125,7 @@ export function withCertificateFiles(
       `renew the client certificate ${files.cert} and its key ${files.key} (it may have expired, or the server ` +
         "not trust its CA): they are read again every 5 minutes and at once after a 401",
     clientCertificate() {
-      if (!stale && now() - readAt < CERTIFICATE_REFRESH_MS) return Promise.resolve(current);
+      if (!stale && !readAgain(now(), readAt, CERTIFICATE_REFRESH_MS)) return Promise.resolve(current);
       reading ??= reread().finally(() => {
         reading = undefined;
       });

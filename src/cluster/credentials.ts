@@ -13,6 +13,7 @@ import { refusedByRuntime } from "../runtime/files.ts";
 import { trace } from "../runtime/trace.ts";
 import { readConfigFile } from "./_read_config_file.ts";
 import type { Credentials, ReadFile } from "./types.ts";
+import { readAgain } from "./_read_again.ts";
 
 /**
  * Credentials that send nothing: anonymous access, or a client certificate
@@ -231,7 +232,7 @@ export function tokenFileCredentials(
 
   return {
     authorization() {
-      if (header !== undefined && !stale && now() - readAt < TOKEN_REFRESH_MS) {
+      if (header !== undefined && !stale && !readAgain(now(), readAt, TOKEN_REFRESH_MS)) {
         return Promise.resolve(header);
       }
       reading ??= refresh().finally(() => {
