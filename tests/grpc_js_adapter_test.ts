@@ -1039,6 +1039,38 @@ Deno.test("the setup is retried when the wait ends after grpc-js asked more than
   }
 });
 
+Deno.test("a wall clock that steps back while cluster access waits to be set up again does not stretch the wait", async () => {
+  // The wait was measured on the wall clock: NTP stepping back a clock 10 minutes ahead left a channel without
+  // cluster access for 10 minutes after its kubeconfig was fixed, where the wait is a backoff of about a second.
+  const dir = await Deno.makeTempDir();
+  const kubeconfig = `${dir}/config.json`;
+  const api = await startFakeApiServer({ token: "t" });
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.3.0.1", pod: "a" }],
+  }));
+  const Resolver = registeredClass({ cluster: { kubeconfig } });
+  const { reports, listener, call } = recorder();
+  const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+  const wallClock = Date.now;
+  try {
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "the first error");
+    Date.now = () => wallClock() - 10 * 60_000;
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 2, "the error again, for the call that came");
+    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    await eventually(() => reports.some((report) => report.endpoints.ok), "endpoints within the backoff");
+  } finally {
+    Date.now = wallClock;
+    call(() => resolver.destroy());
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("grpc-js asking again while the watch fails without endpoints gets the error at once, not at the watch's next try", async () => {
   // grpc-js 1.10 queues calls again once its own backoff after an error ends, then asks: those calls waited for the
   // watch's next try (0.3 to 5.7 s).

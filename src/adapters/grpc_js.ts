@@ -207,6 +207,7 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
     /** The channel's own resolver options, else the registered ones. */
     #options: RegisterOptions;
     #subsetter?: ReturnType<typeof createSubsetter>;
+    /** When cluster access may be set up again, on `performance.now()`: a wall clock stepped back would stretch the wait. */
     #retrySetupAt = 0;
     /** Why cluster access could not be set up, while the next try waits for `#retrySetupAt`. */
     #setupFailure?: { error: ResolverError; since: number | undefined };
@@ -249,7 +250,7 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
         queueMicrotask(() => this.#session === session && this.#standingError === error && this.#reportError(error));
         return;
       }
-      const wait = this.#retrySetupAt - Date.now();
+      const wait = this.#retrySetupAt - performance.now();
       if (wait > 0) return this.#awaitSetup(wait);
       const session = {};
       this.#session = session;
@@ -270,7 +271,7 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
           if (fatal) {
             // Cluster access could not be set up: try again after a backoff, not on every call grpc-js makes meanwhile.
             this.#unsubscribe = undefined;
-            this.#retrySetupAt = Date.now() + this.#setupBackoff.next();
+            this.#retrySetupAt = performance.now() + this.#setupBackoff.next();
             this.#setupFailure = { error, since };
           }
           this.#reportFailure(error, since);
