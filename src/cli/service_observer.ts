@@ -36,6 +36,7 @@ import type { HttpClient } from "../runtime/http_client.ts";
 import { createServicePortLookup, defaultPortCandidates, portToKeep } from "../selection/service_port.ts";
 import type { Target } from "../base/target.ts";
 import type { Locality } from "../selection/topology.ts";
+import { displayClock } from "./display_clock.ts";
 
 /** One cluster, as one identity, and the HTTP client that reaches it. */
 export interface ClusterConnection {
@@ -66,7 +67,9 @@ export async function connectCluster(options: ClusterOptions = {}): Promise<Clus
   return { access, client: createClusterHttpClient(access) };
 }
 
-/** Whether the watch is listing (since when, in ms since the epoch), watching, or waiting to retry after a failure. */
+/**
+ * Whether the watch is listing (since when, on `displayClock`), watching, or waiting to retry after a failure.
+ */
 export type WatchState =
   | { state: "listing"; since: number }
   | { state: "watching" }
@@ -107,7 +110,7 @@ export interface ServiceView {
   /** Every pod of the Service and why it is used or not; present with `snapshot`. */
   pods?: PodExplanation[];
   /**
-   * When `snapshot` or `pods` last changed, in ms since the epoch. For the first ones, the newest
+   * When `snapshot` or `pods` last changed, on `displayClock` (ms since the epoch). For the first ones, the newest
    * `endpoints.kubernetes.io/last-change-trigger-time` of the slices (the EndpointSlice controller writes it):
    * absent when a slice has none.
    */
@@ -183,7 +186,7 @@ export async function observeService(
     service,
     port: target.port,
     locality,
-    watch: { state: "listing", since: Date.now() },
+    watch: { state: "listing", since: displayClock.now() },
   };
   if (zoneNote !== undefined) view.zoneNote = zoneNote;
   let state: SliceState | undefined;
@@ -292,7 +295,7 @@ export async function observeService(
     const text = JSON.stringify([endpoints, topology, pods, emptyReason, portNote]);
     const changed = text !== shown;
     const changes = (view.changes ?? 0) + (changed ? 1 : 0);
-    const changedAt = !changed ? view.changedAt : changes === 1 ? lastChangeTrigger(slices) : Date.now();
+    const changedAt = !changed ? view.changedAt : changes === 1 ? lastChangeTrigger(slices) : displayClock.now();
     shown = text;
     const portFromService = target.port === undefined && defaultPortCandidates(slices).length > 1;
     publish({ port, portError, portFromService, snapshot, pods, changedAt, changes });
@@ -312,7 +315,7 @@ export async function observeService(
     // Named in the messages of the reflector's own failures (a stalled watch).
     server: api.server,
     list(params) {
-      if (view.watch.state === "watching") publish({ watch: { state: "listing", since: Date.now() } });
+      if (view.watch.state === "watching") publish({ watch: { state: "listing", since: displayClock.now() } });
       return answered(
         (pauseTiming) => api.list({ ...params, pauseTiming }),
         params.pauseTiming,
@@ -381,7 +384,7 @@ const LAST_CHANGE_TRIGGER_TIME = "endpoints.kubernetes.io/last-change-trigger-ti
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 
 /**
- * The newest last-change-trigger time of the slices, in ms since the epoch; `undefined` when a slice gives none
+ * The newest last-change-trigger time of the slices, on the display clock; `undefined` when a slice gives none
  * that can be used: the controller removes it from a slice whose last change it cannot date (a pod's deletion), so
  * that slice may hold the newest change. A malformed time, or one in the future (a node's clock ahead), counts as none.
  */
@@ -394,7 +397,7 @@ function lastChangeTrigger(slices: readonly EndpointSlice[]): number | undefined
     if (!(time <= now)) return undefined;
     if (newest === undefined || time > newest) newest = time;
   }
-  return newest;
+  return newest === undefined ? undefined : displayClock.fromWall(newest);
 }
 
 /**

@@ -29,7 +29,7 @@ export interface TableContext {
   server: string;
   /** Where the cluster access came from, e.g. `kubeconfig /root/.kube/config (context "kind")`. */
   source: string;
-  /** The current time, in ms since the epoch. */
+  /** The current time, on the clock of the view's times (`displayClock` in `display_clock.ts`). */
   now: number;
   /** The terminal's width and height. */
   columns: number;

@@ -20,6 +20,7 @@ import type { WatchCommand } from "./args.ts";
 import { reachableAdvice } from "./reachable_advice.ts";
 import { changeLine, changeSummary, snapshotReport } from "./report.ts";
 import { renderTable, withShownChanges } from "./table.ts";
+import { displayClock } from "./display_clock.ts";
 import { colorsWanted, createLiveFrame, type LiveFrame, painter, takesEscapes } from "./terminal.ts";
 
 /** How often the live table redraws without a change (for "changed 5s ago"), in ms. */
@@ -64,7 +65,8 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
       input: command.input,
       server: connection.access.server,
       source: connection.access.source,
-      now: Date.now(),
+      // Ages on the clock the view's times are on: a wall clock stepped back would freeze them at 0s.
+      now: displayClock.now(),
       ...size,
       paint,
       live: isLive,

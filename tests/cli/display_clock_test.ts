@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { createDisplayClock } from "../../src/cli/display_clock.ts";
+import { parseArgs, type WatchCommand } from "../../src/cli/args.ts";
+import { runWatch } from "../../src/cli/watch_command.ts";
+import type { CliOutput, CliProcess } from "../../src/runtime/cli_process.ts";
+import { echoSlice, startCluster, TARGET } from "./_cluster.mjs";
+
+function clocks() {
+  const time = { wall: 1_800_000_000_000, monotonic: 5_000 };
+  const clock = createDisplayClock(() => time.wall, () => time.monotonic);
+  return { time, clock };
+}
+
+Deno.test("createDisplayClock() reads the wall clock while it never steps back", () => {
+  const { time, clock } = clocks();
+  assert.equal(clock.now(), time.wall);
+  time.wall += 1_000;
+  time.monotonic += 999.5; // NTP slewing a clock that is behind.
+  assert.equal(clock.now(), time.wall);
+  assert.equal(clock.fromWall(time.wall - 60_000), time.wall - 60_000);
+});
+
+Deno.test("createDisplayClock() counts the time after a step back of the wall clock, not from where it landed", () => {
+  const { time, clock } = clocks();
+  const changedAt = clock.now();
+  const dated = clock.fromWall(time.wall - 30_000); // A controller's last-change-trigger-time, 30 s ago.
+  time.wall -= 10 * 60_000 - 5_000; // NTP steps back a clock 10 minutes ahead, 5 s later.
+  time.monotonic += 5_000;
+  assert.equal(clock.now() - changedAt, 5_000);
+  assert.equal(clock.now() - dated, 35_000);
+  time.wall += 2_000;
+  time.monotonic += 2_000;
+  assert.equal(clock.now() - changedAt, 7_000);
+  assert.equal(clock.fromWall(time.wall - 1_000), clock.now() - 1_000, "times written after the step too");
+});
+
+Deno.test("createDisplayClock() counts a suspend, which the monotonic clock does not on Linux", () => {
+  const { time, clock } = clocks();
+  const changedAt = clock.now();
+  time.wall += 60 * 60_000; // An hour suspended, then one second awake.
+  time.monotonic += 1_000;
+  assert.equal(clock.now() - changedAt, 60 * 60_000);
+});
+
+Deno.test("the live table's 'changed Ns ago' goes on counting after the wall clock stepped back", async () => {
+  // The ages were Date.now() differences: NTP stepping back a clock 10 minutes ahead showed "changed 0s ago" for
+  // 10 minutes after a change (and "listing for 0s" the same way).
+  const cluster = await startCluster();
+  let screen = "";
+  const stdout: CliOutput = {
+    write: (text) => void (screen += text),
+    isTTY: true,
+    size: () => ({ columns: 160, rows: 40 }),
+  };
+  const stderr: CliOutput = { write() {}, isTTY: false, size: () => undefined };
+  let interrupt: ((code: number) => void) | undefined;
+  const cli: CliProcess = {
+    args: [],
+    env: (name) => (name === "TERM" ? "xterm" : name === "NO_COLOR" ? "1" : undefined),
+    stdout,
+    stderr,
+    onInterrupt(handler) {
+      interrupt = handler;
+      return () => {};
+    },
+    exit: () => Promise.reject(new Error("no exit in a test")),
+  };
+  const wallClock = Date.now;
+  const monotonic = performance.now.bind(performance);
+  const shows = async (pattern: RegExp) => {
+    const end = monotonic() + 10_000;
+    while (!pattern.test(screen.slice(-4000))) {
+      if (monotonic() > end) throw new Error(`Timed out waiting for ${pattern} in:\n${screen.slice(-2000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const command = parseArgs([TARGET, "--kubeconfig", cluster.kubeconfig]) as WatchCommand;
+  const running = runWatch(command, cli);
+  try {
+    await shows(/echo-2/);
+    cluster.api.applySlice(echoSlice(2));
+    await shows(/changed 0s ago/);
+    screen = "";
+    Date.now = () => wallClock() - 10 * 60_000;
+    performance.now = () => monotonic() + 5_000;
+    await shows(/changed [56]s ago/);
+  } finally {
+    Date.now = wallClock;
+    performance.now = monotonic;
+    interrupt?.(130);
+    await running;
+    await cluster.close();
+  }
+});
