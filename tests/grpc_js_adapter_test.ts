@@ -1071,6 +1071,40 @@ Deno.test("a wall clock that steps back while cluster access waits to be set up 
   }
 });
 
+Deno.test("the setup is retried when its timer fires, whatever the clock says then", async () => {
+  // Fake timers that leave performance.now() real (the README's vi.useFakeTimers({ toFake: ["setTimeout",
+  // "clearTimeout", "Date"] })) fire the timer with the clock standing still: checked against the clock again, the
+  // wait never ended.
+  const dir = await Deno.makeTempDir();
+  const kubeconfig = `${dir}/config.json`;
+  const api = await startFakeApiServer({ token: "t" });
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.3.0.1", pod: "a" }],
+  }));
+  const Resolver = registeredClass({ cluster: { kubeconfig } });
+  const { reports, listener, call } = recorder();
+  const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+  const monotonic = performance.now;
+  try {
+    const frozen = performance.now();
+    performance.now = () => frozen;
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "the first error");
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 2, "the error again, for the call that came");
+    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    await eventually(() => reports.some((report) => report.endpoints.ok), "endpoints once the timer fired");
+  } finally {
+    performance.now = monotonic;
+    call(() => resolver.destroy());
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("grpc-js asking again while the watch fails without endpoints gets the error at once, not at the watch's next try", async () => {
   // grpc-js 1.10 queues calls again once its own backoff after an error ends, then asks: those calls waited for the
   // watch's next try (0.3 to 5.7 s).

@@ -325,6 +325,8 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
       clearTimeout(this.#setupTimer);
       this.#setupTimer = unrefTimer(setTimeout(() => {
         this.#setupTimer = undefined;
+        // The wait is over: fake timers that leave performance.now() standing still fire this all the same.
+        this.#retrySetupAt = 0;
         if (this.#session === session) this.updateResolution();
       }, wait));
     }
