@@ -1105,6 +1105,45 @@ Deno.test("the setup is retried when its timer fires, whatever the clock says th
   }
 });
 
+Deno.test("a wait's timer that fires after a setup it did not start keeps that setup's backoff", async () => {
+  // The timer of an earlier wait cleared the backoff of a setup that grpc-js started, once the wait was over, before
+  // the timer fired: the next call set up again at once.
+  const dir = await Deno.makeTempDir();
+  const kubeconfig = `${dir}/config.json`;
+  const api = await startFakeApiServer({ token: "t" });
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.3.0.1", pod: "a" }],
+  }));
+  const Resolver = registeredClass({ cluster: { kubeconfig } });
+  const { reports, listener, call } = recorder();
+  const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+  const monotonic = performance.now;
+  try {
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "the first error");
+    call(() => resolver.updateResolution()); // Waits 1 to 2 s, on a timer.
+    await eventually(() => reports.length === 2, "the error again, for the call that came");
+    const ahead = performance.now() + 2_000; // The wait is over, its timer not fired yet.
+    performance.now = () => ahead;
+    call(() => resolver.updateResolution()); // Sets up, fails: the next wait is 2 to 4 s.
+    await eventually(() => reports.length === 3, "the setup's error");
+    await new Promise((resolve) => setTimeout(resolve, 2_100)); // The first timer fired.
+    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    call(() => resolver.updateResolution());
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(reports.some((report) => report.endpoints.ok), false, "set up again within the backoff");
+    await eventually(() => reports.some((report) => report.endpoints.ok), "endpoints once the backoff is over");
+  } finally {
+    performance.now = monotonic;
+    call(() => resolver.destroy());
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("grpc-js asking again while the watch fails without endpoints gets the error at once, not at the watch's next try", async () => {
   // grpc-js 1.10 queues calls again once its own backoff after an error ends, then asks: those calls waited for the
   // watch's next try (0.3 to 5.7 s).

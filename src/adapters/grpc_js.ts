@@ -325,9 +325,11 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
       clearTimeout(this.#setupTimer);
       this.#setupTimer = unrefTimer(setTimeout(() => {
         this.#setupTimer = undefined;
+        // A setup that grpc-js started once the wait was over, before this fired, set a backoff of its own: kept.
+        if (this.#session !== session) return;
         // The wait is over: fake timers that leave performance.now() standing still fire this all the same.
         this.#retrySetupAt = 0;
-        if (this.#session === session) this.updateResolution();
+        this.updateResolution();
       }, wait));
     }
 
