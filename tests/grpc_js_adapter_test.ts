@@ -1144,6 +1144,43 @@ Deno.test("a wait's timer that fires after a setup it did not start keeps that s
   }
 });
 
+Deno.test("calls that come while cluster access waits to be set up again do not put the setup off", async () => {
+  // Each call armed the wait's timer again for the wait left on performance.now(): fake timers that leave it standing
+  // still (the README's vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] })) and calls that came
+  // more often than the wait (grpc-js asks again after its own backoff of 1 s) put the setup off for ever.
+  const dir = await Deno.makeTempDir();
+  const kubeconfig = `${dir}/config.json`;
+  const api = await startFakeApiServer({ token: "t" });
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.3.0.1", pod: "a" }],
+  }));
+  const Resolver = registeredClass({ cluster: { kubeconfig } });
+  const { reports, listener, call } = recorder();
+  const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+  const monotonic = performance.now;
+  try {
+    const frozen = performance.now();
+    performance.now = () => frozen;
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "the first error");
+    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    const end = Date.now() + 4_000; // The wait is 1 to 2 s.
+    while (!reports.some((report) => report.endpoints.ok) && Date.now() < end) {
+      call(() => resolver.updateResolution());
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.equal(reports.some((report) => report.endpoints.ok), true, "no endpoints within twice the wait");
+  } finally {
+    performance.now = monotonic;
+    call(() => resolver.destroy());
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("grpc-js asking again while the watch fails without endpoints gets the error at once, not at the watch's next try", async () => {
   // grpc-js 1.10 queues calls again once its own backoff after an error ends, then asks: those calls waited for the
   // watch's next try (0.3 to 5.7 s).

@@ -252,6 +252,9 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
       }
       const wait = this.#retrySetupAt - performance.now();
       if (wait > 0) return this.#awaitSetup(wait);
+      // A wait's timer still set would end the backoff of this setup, should it fail.
+      clearTimeout(this.#setupTimer);
+      this.#setupTimer = undefined;
       const session = {};
       this.#session = session;
       const current = () => this.#session === session;
@@ -314,19 +317,18 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
      * Answers a call that grpc-js made while cluster access waits `wait` ms to be set up again (a call that came, a
      * channel back from idle): with why, at once, so that calls fail with it as the DNS resolver fails them during
      * its backoff; and sets up again when the wait ends, once, for calls that wait for ready. Dropped, such a call
-     * left grpc-js waiting for a resolution that never came. The timer is set again for this call's session: one
-     * kept from an earlier call belonged to a session this one replaced, and never set up again.
+     * left grpc-js waiting for a resolution that never came. The timer set by the first call of the wait serves the
+     * last call's session: set again on each call for the wait left on `performance.now()`, which fake timers leave
+     * standing still, calls that came more often than the wait put the setup off for ever.
      */
     #awaitSetup(wait: number): void {
       const session = {};
       this.#session = session;
       const { error, since } = this.#setupFailure!;
       queueMicrotask(() => this.#session === session && this.#reportFailure(error, since));
-      clearTimeout(this.#setupTimer);
+      if (this.#setupTimer !== undefined) return;
       this.#setupTimer = unrefTimer(setTimeout(() => {
         this.#setupTimer = undefined;
-        // A setup that grpc-js started once the wait was over, before this fired, set a backoff of its own: kept.
-        if (this.#session !== session) return;
         // The wait is over: fake timers that leave performance.now() standing still fire this all the same.
         this.#retrySetupAt = 0;
         this.updateResolution();
