@@ -1128,3 +1128,67 @@ Deno.test("execCredentials() keeps its sentences whole when it does not show a v
     error.message,
   );
 });
+
+Deno.test("execCredentials() passes the plugin's standard error on as it comes, masked, as kubectl does", async () => {
+  const dir = await Deno.makeTempDir();
+  // As kubelogin's devicecode login: it prints where to sign in, then waits; here until the test saw the words.
+  const command = await writePlugin(
+    dir,
+    "plugin",
+    [
+      'echo "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code ' +
+      'ABCD1234 to authenticate." >&2',
+      'printf "refreshing with --client-secret %s" "$2" >&2',
+      `while [ ! -e "${dir}/seen" ]; do sleep 0.05; done`,
+      `printf '{"apiVersion":"${V1}","kind":"ExecCredential","status":{"token":"tok"}}'`,
+    ].join("\n"),
+  );
+  const lines: string[] = [];
+  let answered = false;
+  const credentials = execCredentials(
+    execConfig(command, V1, { args: ["--client-secret", "S3cr3tArgValue99"] }),
+    {
+      run: runExecPlugin,
+      timeoutMs: 5_000,
+      stderr: (line) => {
+        lines.push(line);
+        if (line.startsWith("To sign in") && !answered) Deno.writeTextFileSync(`${dir}/seen`, "");
+      },
+    },
+  );
+  assert.equal(await credentials.authorization().finally(() => answered = true), "Bearer tok");
+  assert.deepEqual(lines, [
+    "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code ABCD1234 " +
+    "to authenticate.",
+    "refreshing with --client-secret [redacted]",
+  ]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("execCredentials() passes on nothing when the plugin prints nothing on standard error", async () => {
+  const dir = await Deno.makeTempDir();
+  const command = await writePlugin(dir, "plugin", countingPlugin(V1));
+  const lines: string[] = [];
+  const credentials = execCredentials(execConfig(command, V1), {
+    run: runExecPlugin,
+    stderr: (line) => lines.push(line),
+  });
+  assert.equal(await credentials.authorization(), "Bearer tok-1");
+  assert.deepEqual(lines, []);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("execCredentials() passes on a line of standard error too long to mask as a note of its length", async () => {
+  const lines: string[] = [];
+  const stdout = JSON.stringify({ apiVersion: V1, kind: "ExecCredential", status: { token: "t" } });
+  const credentials = execCredentials(execConfig("long", V1), {
+    run: (request) => {
+      // 16 MiB on one line overflowed the masks' stack.
+      request.stderrLine?.("password=" + "Zx9".repeat(30_000));
+      return Promise.resolve({ ok: true, stdout, stderr: "" });
+    },
+    stderr: (line) => lines.push(line),
+  });
+  assert.equal(await credentials.authorization(), "Bearer t");
+  assert.deepEqual(lines, ["[a line of 90009 characters, not shown]"]);
+});

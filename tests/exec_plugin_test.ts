@@ -44,3 +44,19 @@ Deno.test("runExecPlugin() looks a bare command up in this process's PATH when t
   });
   assert.deepEqual(result, { ok: true, stdout: "/nonexistent\n", stderr: "" });
 });
+
+Deno.test("runExecPlugin() passes standard error on line by line, a last line without a break included", async () => {
+  const lines: string[] = [];
+  const result = await runExecPlugin({
+    command: "sh",
+    args: ["-c", "printf 'one\\r\\ntwo\\n' >&2; printf ok; printf three >&2"],
+    env: {},
+    timeoutMs: 10_000,
+    stderrLine: (line) => {
+      lines.push(line);
+      throw new Error("a receiver that throws");
+    },
+  });
+  assert.deepEqual(result, { ok: true, stdout: "ok", stderr: "one\r\ntwo\nthree" });
+  assert.deepEqual(lines, ["one", "two", "three"]);
+});

@@ -94,6 +94,12 @@ export interface ExecCredentialsOptions {
    * @default {10000}
    */
   refreshBeforeMs?: number;
+  /**
+   * Receives each line of the plugin's standard error as it comes, masked as the messages quote it (a login tool's
+   * instructions, such as kubelogin's device code, show while it waits, as kubectl shows them).
+   * @default {console.error}
+   */
+  stderr?: (line: string) => void;
   /** Whose credentials these are, for messages (e.g. `user "eks" of kubeconfig /root/.kube/config`). */
   label?: string;
   /** The kubeconfig that configures the plugin, for {@linkcode ConfigError.file}. */
@@ -154,7 +160,8 @@ function sharedAnswer(config: ExecConfig, run: RunExecPlugin, timeoutMs: number,
  * @throws {ConfigError} From `authorization()` and `clientCertificate()`,
  * when the plugin is missing, fails, times out or prints no valid
  * `ExecCredential`. Messages quote the plugin's standard error, never its
- * standard output.
+ * standard output; its standard error also goes to `options.stderr` as it
+ * comes, line by line and masked, as client-go passes it to its own.
  *
  * @example An EKS token
  * ```ts ignore
@@ -205,11 +212,20 @@ export function execCredentials(
     for (const { name, value } of config.env) env[name] = value;
     env.KUBERNETES_EXEC_INFO = JSON.stringify(info);
     const started = now();
+    const stderr = options.stderr ?? console.error;
+    const given = givenSecrets(config);
     const result = await options.run({
       command: config.command,
       args: config.args,
       env,
       timeoutMs,
+      // A line too long to mask quickly (the masks overflow the stack on 16 MiB) is not shown; the messages quote its end.
+      stderrLine: (line) =>
+        stderr(
+          line.length > STDERR_WINDOW
+            ? `[a line of ${line.length} characters, not shown]`
+            : maskPluginWords(line, given),
+        ),
     });
     if (!result.ok) throw fail(describeFailure(result, config, timeoutMs));
     const answer = parseExecCredential(result.stdout, config.apiVersion, fail);
@@ -279,10 +295,7 @@ function describeFailure(
   config: ExecConfig,
   timeoutMs: number,
 ): string {
-  const stderr = stderrExcerpt(result.stderr, [
-    ...config.env.map(({ value }) => value),
-    ...secretArguments(config.args),
-  ]);
+  const stderr = stderrExcerpt(result.stderr, givenSecrets(config));
   switch (result.reason) {
     case "not-found":
       return `the program was not found: ${
@@ -318,15 +331,24 @@ const STDERR_WINDOW = 64 * 1024;
  * or its secret arguments.
  */
 function stderrExcerpt(stderr: string, given: string[]): string {
-  let text = stderrWindow(stderr).trim();
+  const text = maskPluginWords(stderrWindow(stderr).trim(), given);
+  if (text === "") return "";
+  return `; it said: ${text.length > 500 ? `...${text.slice(-500)}` : text}`;
+}
+
+/** The values that the kubeconfig gave the plugin that may be secrets: its `exec.env` values and secret arguments. */
+function givenSecrets(config: ExecConfig): string[] {
+  return [...config.env.map(({ value }) => value), ...secretArguments(config.args)];
+}
+
+/** A plugin's words with what looks like a credential masked, and the `given` values. */
+function maskPluginWords(text: string, given: string[]): string {
   // Longest first, so that a value that holds another is masked whole; short ones (`1`, `prod`) would mask words.
   // Trimmed: a value that the kubeconfig wrote with a space or a line break around it is printed without them.
   for (const value of given.map((value) => value.trim()).sort((a, b) => b.length - a.length)) {
     if (value.length >= 8) text = text.replaceAll(value, "[redacted]");
   }
-  text = maskCredentials(text);
-  if (text === "") return "";
-  return `; it said: ${text.length > 500 ? `...${text.slice(-500)}` : text}`;
+  return maskCredentials(text);
 }
 
 /**

@@ -30,6 +30,11 @@ export interface ExecPluginRequest {
   env: Record<string, string>;
   /** Kill the plugin after this many milliseconds. */
   timeoutMs: number;
+  /**
+   * Receives each line that the plugin writes on standard error as it comes, without its line break (a last line
+   * without one when it ends), as client-go passes it on: a login tool's instructions must show while it waits.
+   */
+  stderrLine?: (line: string) => void;
 }
 
 /**
@@ -104,8 +109,21 @@ export type RunExecPlugin = (
 export function runExecPlugin(
   request: ExecPluginRequest,
 ): Promise<ExecPluginResult> {
-  return new Promise((resolve) => {
+  return new Promise((answer) => {
     let child: ChildProcess | undefined;
+    let partLine = "";
+    // A receiver that throws loses its line, not the run.
+    const passLine = (line: string) => {
+      try {
+        request.stderrLine?.(line.endsWith("\r") ? line.slice(0, -1) : line);
+      } catch {
+        // Nothing to do: the messages still quote standard error.
+      }
+    };
+    const resolve = (result: ExecPluginResult) => {
+      if (partLine !== "") passLine(partLine);
+      answer(result);
+    };
     // Our own timer, not execFile's `timeout`, whose timer would hold the process. The pipes are closed too, as
     // execFile's own timeout closes them: its callback waits for them, and a process the plugin started (a shell
     // script's `sleep`, a login helper) keeps them open after the plugin is killed.
@@ -186,6 +204,17 @@ export function runExecPlugin(
       for (const pipe of [child.stdout, child.stderr]) (pipe as Socket | null)?.unref?.();
     } catch {
       // Deno refused to start it: there is no process to release, and the callback reports why.
+    }
+    // A string: execFile sets the pipe's encoding.
+    if (request.stderrLine) {
+      // Only the new text is split: a plugin that prints megabytes without a line break costs no more than one that
+      // prints lines.
+      child.stderr?.on("data", (text: string) => {
+        const lines = text.split("\n");
+        lines[0] = partLine + lines[0];
+        partLine = lines.pop()!;
+        for (const line of lines) passLine(line);
+      });
     }
     child.stdin?.on("error", () => {});
     child.stdin?.end();

@@ -437,6 +437,19 @@ export const scenarios = {
         /^kgr-resolver: Cannot resolve "[^"]+": no credentials within 1 s from kubeconfig .*: run its exec plugin by hand to see why, or raise --timeout\n$/,
       );
       assert.doesNotMatch(slowOnce.stderr, /API server/);
+      // One that says where to log in and waits (kubelogin's devicecode login): its words show at once, as kubectl
+      // shows them, masked.
+      const signIn = "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the " +
+        "code ABCD1234 to authenticate.";
+      failingPlugin.users[0].user.exec = {
+        ...failingPlugin.users[0].user.exec,
+        command: "sh",
+        args: ["-c", `echo "${signIn}" >&2; echo "token=hunter2secret" >&2; sleep 8`],
+      };
+      await writeFile(failingPluginConfig, JSON.stringify(failingPlugin));
+      const login = await runCli(cli, ["--once", "--timeout", "1", "--kubeconfig", failingPluginConfig, TARGET]);
+      assert.equal(login.code, 1, login.stdout + login.stderr);
+      assert.ok(login.stderr.startsWith(`${signIn}\ntoken=[redacted]\nkgr-resolver: Cannot `), login.stderr);
       // check stops at the first request that gets no answer, instead of repeating it for every step.
       const unchecked = await runCli(cli, ["check", "--kubeconfig", refusedConfig, TARGET]);
       assert.equal(unchecked.code, 1);
