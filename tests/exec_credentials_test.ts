@@ -1192,3 +1192,40 @@ Deno.test("execCredentials() passes on a line of standard error too long to mask
   assert.equal(await credentials.authorization(), "Bearer t");
   assert.deepEqual(lines, ["[a line of 90009 characters, not shown]"]);
 });
+
+Deno.test("execCredentials() masks the lines of a PEM block or a secret YAML block in standard error as it comes", async () => {
+  const lines: string[] = [];
+  const stdout = JSON.stringify({ apiVersion: V1, kind: "ExecCredential", status: { token: "t" } });
+  const said = [
+    "refreshed:",
+    "  token: |",
+    "    hunter2xyz",
+    "",
+    "    more2xyz",
+    "  user: admin",
+    "-----BEGIN PRIVATE KEY-----",
+    "abc",
+    "-----END PRIVATE KEY-----",
+    "done",
+  ];
+  const credentials = execCredentials(execConfig("blocks", V1), {
+    run: (request) => {
+      for (const line of said) request.stderrLine?.(line);
+      return Promise.resolve({ ok: true, stdout, stderr: said.join("\n") });
+    },
+    stderr: (line) => lines.push(line),
+  });
+  assert.equal(await credentials.authorization(), "Bearer t");
+  assert.deepEqual(lines, [
+    "refreshed:",
+    "  token: [redacted]",
+    "    [redacted]",
+    "",
+    "    [redacted]",
+    "  user: admin",
+    "[redacted]",
+    "[redacted]",
+    "[redacted]",
+    "done",
+  ]);
+});

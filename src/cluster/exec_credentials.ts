@@ -213,19 +213,13 @@ export function execCredentials(
     env.KUBERNETES_EXEC_INFO = JSON.stringify(info);
     const started = now();
     const stderr = options.stderr ?? console.error;
-    const given = givenSecrets(config);
+    const mask = lineMasker(givenSecrets(config));
     const result = await options.run({
       command: config.command,
       args: config.args,
       env,
       timeoutMs,
-      // A line too long to mask quickly (the masks overflow the stack on 16 MiB) is not shown; the messages quote its end.
-      stderrLine: (line) =>
-        stderr(
-          line.length > STDERR_WINDOW
-            ? `[a line of ${line.length} characters, not shown]`
-            : maskPluginWords(line, given),
-        ),
+      stderrLine: (line) => stderr(mask(line)),
     });
     if (!result.ok) throw fail(describeFailure(result, config, timeoutMs));
     const answer = parseExecCredential(result.stdout, config.apiVersion, fail);
@@ -350,6 +344,36 @@ function maskPluginWords(text: string, given: string[]): string {
   }
   return maskCredentials(text);
 }
+
+/**
+ * Masks a plugin's standard error line by line, as it comes, as {@linkcode stderrExcerpt} masks it whole: also the
+ * lines of a PEM block, and of a YAML block whose name holds a secret word (`token: |`), which no line shows alone.
+ * A line too long to mask quickly (the masks overflowed the stack on 16 MiB) is shown as its length.
+ */
+function lineMasker(given: string[]): (line: string) => string {
+  let inPem = false;
+  /** The indentation of a secret YAML block's name, while its block lasts. */
+  let blockIndent: number | undefined;
+  return (line) => {
+    const indent = /^[ \t]*/.exec(line)![0].length;
+    if (blockIndent !== undefined && (line.trim() === "" || indent > blockIndent)) {
+      return line.trim() === "" ? line : `${line.slice(0, indent)}[redacted]`;
+    }
+    blockIndent = undefined;
+    if (inPem) {
+      inPem = !PEM_END.test(line);
+      return "[redacted]";
+    }
+    if (line.length > STDERR_WINDOW) return `[a line of ${line.length} characters, not shown]`;
+    const masked = maskPluginWords(line, given);
+    if (PEM_BEGIN.test(line) && !PEM_END.test(line)) inPem = true;
+    else if (masked !== line && /:[ \t]*[|>][-+0-9]*[ \t]*$/.test(line)) blockIndent = indent;
+    return masked;
+  };
+}
+
+const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]*-----/;
+const PEM_END = /-----END [A-Z0-9 ]*-----/;
 
 /**
  * The end of a plugin's standard error that is masked: its last 64 KiB (up to 16 MiB took the masks seconds), less
