@@ -974,7 +974,19 @@ Deno.test("register() keeps the options it checked: changing the caller's object
   }
 });
 
-Deno.test("a call while cluster access waits to be set up again gets why at once, and the setup is retried when the wait ends", async () => {
+/**
+ * Runs `body` with a resolver of `kubernetes:///echo.prod:grpc` whose kubeconfig does not exist yet, so that cluster
+ * access waits to be set up again after each try; `writeKubeconfig()` writes one for a fake API server that has the
+ * Service's slice.
+ */
+async function withKubeconfigMissing(
+  body: (
+    resolver: InstanceType<ResolverClass>,
+    recorded: ReturnType<typeof recorder>,
+    writeKubeconfig: () => Promise<void>,
+  ) => Promise<void>,
+  backoff?: { initialMs: number; maxMs: number },
+): Promise<void> {
   const dir = await Deno.makeTempDir();
   const kubeconfig = `${dir}/config.json`;
   const api = await startFakeApiServer({ token: "t" });
@@ -984,10 +996,20 @@ Deno.test("a call while cluster access waits to be set up again gets why at once
     port: { name: "grpc", port: 8080 },
     endpoints: [{ ip: "10.3.0.1", pod: "a" }],
   }));
-  const Resolver = registeredClass({ cluster: { kubeconfig }, backoff: { initialMs: 300, maxMs: 300 } });
-  const { reports, listener, call } = recorder();
-  const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+  const Resolver = registeredClass({ cluster: { kubeconfig }, ...(backoff ? { backoff } : {}) });
+  const recorded = recorder();
+  const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), recorded.listener, {});
   try {
+    await body(resolver, recorded, () => Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig())));
+  } finally {
+    recorded.call(() => resolver.destroy());
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("a call while cluster access waits to be set up again gets why at once, and the setup is retried when the wait ends", async () => {
+  await withKubeconfigMissing(async (resolver, { reports, call }, writeKubeconfig) => {
     call(() => resolver.updateResolution());
     await eventually(() => reports.length === 1, "the first error");
     assert.match(reports[0].endpoints.error!.details, /Cannot load kubeconfig/);
@@ -997,32 +1019,16 @@ Deno.test("a call while cluster access waits to be set up again gets why at once
     await eventually(() => reports.length === 2, "the error again, for the call that came");
     assert.match(reports[1].endpoints.error!.details, /Cannot load kubeconfig/);
     // The kubeconfig appears: without another call from grpc-js (a call that waits for ready), the setup is retried.
-    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    await writeKubeconfig();
     await eventually(() => reports.some((report) => report.endpoints.ok), "endpoints");
-  } finally {
-    call(() => resolver.destroy());
-    await api.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, { initialMs: 300, maxMs: 300 });
 });
 
 Deno.test("the setup is retried when the wait ends after grpc-js asked more than once during it", async () => {
   // A channel asks again for each call that comes while it fails (a waitForReady call after a failed call, say):
   // the second ask replaced the session the retry timer was set for, so the setup was never retried, and a call that
   // waits for ready waited out its deadline although the kubeconfig had been fixed.
-  const dir = await Deno.makeTempDir();
-  const kubeconfig = `${dir}/config.json`;
-  const api = await startFakeApiServer({ token: "t" });
-  api.applySlice(endpointSlice({
-    namespace: "prod",
-    service: "echo",
-    port: { name: "grpc", port: 8080 },
-    endpoints: [{ ip: "10.3.0.1", pod: "a" }],
-  }));
-  const Resolver = registeredClass({ cluster: { kubeconfig } });
-  const { reports, listener, call } = recorder();
-  const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
-  try {
+  await withKubeconfigMissing(async (resolver, { reports, call }, writeKubeconfig) => {
     call(() => resolver.updateResolution());
     await eventually(() => reports.length === 1, "the first error");
     call(() => resolver.updateResolution());
@@ -1030,155 +1036,99 @@ Deno.test("the setup is retried when the wait ends after grpc-js asked more than
     call(() => resolver.updateResolution());
     await eventually(() => reports.length === 3, "the error again, for the second call that came");
     assert.match(reports[2].endpoints.error!.details, /Cannot load kubeconfig/);
-    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    await writeKubeconfig();
     await eventually(() => reports.some((report) => report.endpoints.ok), "endpoints, without another ask");
-  } finally {
-    call(() => resolver.destroy());
-    await api.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a wall clock that steps back while cluster access waits to be set up again does not stretch the wait", async () => {
   // The wait was measured on the wall clock: NTP stepping back a clock 10 minutes ahead left a channel without
   // cluster access for 10 minutes after its kubeconfig was fixed, where the wait is a backoff of about a second.
-  const dir = await Deno.makeTempDir();
-  const kubeconfig = `${dir}/config.json`;
-  const api = await startFakeApiServer({ token: "t" });
-  api.applySlice(endpointSlice({
-    namespace: "prod",
-    service: "echo",
-    port: { name: "grpc", port: 8080 },
-    endpoints: [{ ip: "10.3.0.1", pod: "a" }],
-  }));
-  const Resolver = registeredClass({ cluster: { kubeconfig } });
-  const { reports, listener, call } = recorder();
-  const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
   const wallClock = Date.now;
-  try {
-    call(() => resolver.updateResolution());
-    await eventually(() => reports.length === 1, "the first error");
-    Date.now = () => wallClock() - 10 * 60_000;
-    call(() => resolver.updateResolution());
-    await eventually(() => reports.length === 2, "the error again, for the call that came");
-    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
-    await eventually(() => reports.some((report) => report.endpoints.ok), "endpoints within the backoff");
-  } finally {
-    Date.now = wallClock;
-    call(() => resolver.destroy());
-    await api.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  await withKubeconfigMissing(async (resolver, { reports, call }, writeKubeconfig) => {
+    try {
+      call(() => resolver.updateResolution());
+      await eventually(() => reports.length === 1, "the first error");
+      Date.now = () => wallClock() - 10 * 60_000;
+      call(() => resolver.updateResolution());
+      await eventually(() => reports.length === 2, "the error again, for the call that came");
+      await writeKubeconfig();
+      await eventually(() => reports.some((report) => report.endpoints.ok), "endpoints within the backoff");
+    } finally {
+      Date.now = wallClock;
+    }
+  });
 });
 
 Deno.test("the setup is retried when its timer fires, whatever the clock says then", async () => {
   // Fake timers that leave performance.now() real (the README's vi.useFakeTimers({ toFake: ["setTimeout",
   // "clearTimeout", "Date"] })) fire the timer with the clock standing still: checked against the clock again, the
   // wait never ended.
-  const dir = await Deno.makeTempDir();
-  const kubeconfig = `${dir}/config.json`;
-  const api = await startFakeApiServer({ token: "t" });
-  api.applySlice(endpointSlice({
-    namespace: "prod",
-    service: "echo",
-    port: { name: "grpc", port: 8080 },
-    endpoints: [{ ip: "10.3.0.1", pod: "a" }],
-  }));
-  const Resolver = registeredClass({ cluster: { kubeconfig } });
-  const { reports, listener, call } = recorder();
-  const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
   const monotonic = performance.now;
-  try {
-    const frozen = performance.now();
-    performance.now = () => frozen;
-    call(() => resolver.updateResolution());
-    await eventually(() => reports.length === 1, "the first error");
-    call(() => resolver.updateResolution());
-    await eventually(() => reports.length === 2, "the error again, for the call that came");
-    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
-    await eventually(() => reports.some((report) => report.endpoints.ok), "endpoints once the timer fired");
-  } finally {
-    performance.now = monotonic;
-    call(() => resolver.destroy());
-    await api.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  await withKubeconfigMissing(async (resolver, { reports, call }, writeKubeconfig) => {
+    try {
+      const frozen = performance.now();
+      performance.now = () => frozen;
+      call(() => resolver.updateResolution());
+      await eventually(() => reports.length === 1, "the first error");
+      call(() => resolver.updateResolution());
+      await eventually(() => reports.length === 2, "the error again, for the call that came");
+      await writeKubeconfig();
+      await eventually(() => reports.some((report) => report.endpoints.ok), "endpoints once the timer fired");
+    } finally {
+      performance.now = monotonic;
+    }
+  });
 });
 
 Deno.test("a wait's timer that fires after a setup it did not start keeps that setup's backoff", async () => {
   // The timer of an earlier wait cleared the backoff of a setup that grpc-js started, once the wait was over, before
   // the timer fired: the next call set up again at once.
-  const dir = await Deno.makeTempDir();
-  const kubeconfig = `${dir}/config.json`;
-  const api = await startFakeApiServer({ token: "t" });
-  api.applySlice(endpointSlice({
-    namespace: "prod",
-    service: "echo",
-    port: { name: "grpc", port: 8080 },
-    endpoints: [{ ip: "10.3.0.1", pod: "a" }],
-  }));
-  const Resolver = registeredClass({ cluster: { kubeconfig } });
-  const { reports, listener, call } = recorder();
-  const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
   const monotonic = performance.now;
-  try {
-    call(() => resolver.updateResolution());
-    await eventually(() => reports.length === 1, "the first error");
-    call(() => resolver.updateResolution()); // Waits 1 to 2 s, on a timer.
-    await eventually(() => reports.length === 2, "the error again, for the call that came");
-    const ahead = performance.now() + 2_000; // The wait is over, its timer not fired yet.
-    performance.now = () => ahead;
-    call(() => resolver.updateResolution()); // Sets up, fails: the next wait is 2 to 4 s.
-    await eventually(() => reports.length === 3, "the setup's error");
-    await new Promise((resolve) => setTimeout(resolve, 2_100)); // The first timer fired.
-    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
-    call(() => resolver.updateResolution());
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(reports.some((report) => report.endpoints.ok), false, "set up again within the backoff");
-    await eventually(() => reports.some((report) => report.endpoints.ok), "endpoints once the backoff is over");
-  } finally {
-    performance.now = monotonic;
-    call(() => resolver.destroy());
-    await api.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  await withKubeconfigMissing(async (resolver, { reports, call }, writeKubeconfig) => {
+    try {
+      call(() => resolver.updateResolution());
+      await eventually(() => reports.length === 1, "the first error");
+      call(() => resolver.updateResolution()); // Waits 1 to 2 s, on a timer.
+      await eventually(() => reports.length === 2, "the error again, for the call that came");
+      const ahead = performance.now() + 2_000; // The wait is over, its timer not fired yet.
+      performance.now = () => ahead;
+      call(() => resolver.updateResolution()); // Sets up, fails: the next wait is 2 to 4 s.
+      await eventually(() => reports.length === 3, "the setup's error");
+      await new Promise((resolve) => setTimeout(resolve, 2_100)); // The first timer fired.
+      await writeKubeconfig();
+      call(() => resolver.updateResolution());
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(reports.some((report) => report.endpoints.ok), false, "set up again within the backoff");
+      await eventually(() => reports.some((report) => report.endpoints.ok), "endpoints once the backoff is over");
+    } finally {
+      performance.now = monotonic;
+    }
+  });
 });
 
 Deno.test("calls that come while cluster access waits to be set up again do not put the setup off", async () => {
   // Each call armed the wait's timer again for the wait left on performance.now(): fake timers that leave it standing
   // still (the README's vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] })) and calls that came
   // more often than the wait (grpc-js asks again after its own backoff of 1 s) put the setup off for ever.
-  const dir = await Deno.makeTempDir();
-  const kubeconfig = `${dir}/config.json`;
-  const api = await startFakeApiServer({ token: "t" });
-  api.applySlice(endpointSlice({
-    namespace: "prod",
-    service: "echo",
-    port: { name: "grpc", port: 8080 },
-    endpoints: [{ ip: "10.3.0.1", pod: "a" }],
-  }));
-  const Resolver = registeredClass({ cluster: { kubeconfig } });
-  const { reports, listener, call } = recorder();
-  const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
   const monotonic = performance.now;
-  try {
-    const frozen = performance.now();
-    performance.now = () => frozen;
-    call(() => resolver.updateResolution());
-    await eventually(() => reports.length === 1, "the first error");
-    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
-    const end = Date.now() + 4_000; // The wait is 1 to 2 s.
-    while (!reports.some((report) => report.endpoints.ok) && Date.now() < end) {
+  await withKubeconfigMissing(async (resolver, { reports, call }, writeKubeconfig) => {
+    try {
+      const frozen = performance.now();
+      performance.now = () => frozen;
       call(() => resolver.updateResolution());
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await eventually(() => reports.length === 1, "the first error");
+      await writeKubeconfig();
+      const end = Date.now() + 4_000; // The wait is 1 to 2 s.
+      while (!reports.some((report) => report.endpoints.ok) && Date.now() < end) {
+        call(() => resolver.updateResolution());
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      assert.equal(reports.some((report) => report.endpoints.ok), true, "no endpoints within twice the wait");
+    } finally {
+      performance.now = monotonic;
     }
-    assert.equal(reports.some((report) => report.endpoints.ok), true, "no endpoints within twice the wait");
-  } finally {
-    performance.now = monotonic;
-    call(() => resolver.destroy());
-    await api.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("grpc-js asking again while the watch fails without endpoints gets the error at once, not at the watch's next try", async () => {
