@@ -351,3 +351,50 @@ Deno.test("createHttpClient() verifies an IP address tls-server-name against the
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
+
+// undici's connect, headers and body timeouts run on one shared tick of its own, which goes on for up to a second
+// after the last request on it ended: a `deno test --sanitize-ops` that closed its client (its channel, its
+// watchEndpoints() loop) failed with "A timer was started in this test, but never completed", where a grpc-js channel
+// with a dns: target left nothing.
+Deno.test({
+  name: "createHttpClient() leaves no timer once its requests ended and it is closed (Deno's op sanitizer)",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    const server = await recordingServer((_req, res) => res.end("{}"));
+    const client = await createHttpClient({ tls: { caSource: "none" } });
+    try {
+      const { response } = await client.fetch(`${server.url}/version`, {});
+      assert.equal(await response.text(), "{}");
+    } finally {
+      client.close();
+      await server.close();
+    }
+  },
+});
+
+// Our own connect timeout, in undici's words, which the API errors report as an unreachable server.
+Deno.test("createHttpClient() fails a connection that is not set up within its connect timeout", async () => {
+  // Accepts and never answers: the TLS handshake never ends.
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  const client = await createHttpClient({ tls: { caSource: "none", insecureSkipVerify: true }, connectTimeoutMs: 300 });
+  const started = Date.now();
+  try {
+    await assert.rejects(
+      client.fetch(`https://127.0.0.1:${port}/version`, { signal: AbortSignal.timeout(5_000) }),
+      (error: Error & { code?: string }) => error.code === "UND_ERR_CONNECT_TIMEOUT",
+    );
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 250 && elapsed < 2_000, `failed ${elapsed} ms after the start`);
+  } finally {
+    client.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

@@ -34,6 +34,7 @@ import { type ConnectOptions, type Connector, socks5Connector } from "./socks5_c
 import { undiciKeepAlive } from "./tcp_keepalive.ts";
 import { tlsOptions } from "./tls_options.ts";
 import type { TlsSettings } from "./types.ts";
+import { unrefTimer } from "./unref_timer.ts";
 
 export type { HttpClient, HttpResponse } from "./http_response.ts";
 
@@ -49,7 +50,16 @@ export interface HttpClientSettings {
   proxyUrl?: string;
   /** Where `proxyUrl` came from (`HTTPS_PROXY`, `proxy-url of <kubeconfig>`), for the SOCKS5 proxy's messages. */
   proxySource?: string;
+  /**
+   * How long a new connection may take to be set up, TLS (and a SOCKS5 proxy's handshake) included, before its
+   * request fails as one to an unreachable server; not through an HTTP(S) proxy, whose tunnel has undici's own.
+   * @default {10000}
+   */
+  connectTimeoutMs?: number;
 }
+
+/** How long a new connection may take, as undici's own connect timeout (10 s) and `node_http_client.ts`'s. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * Creates an HTTP client for one cluster on the current runtime.
@@ -66,11 +76,15 @@ export interface HttpClientSettings {
  * client.close();
  * ```
  */
-export async function createHttpClient({ tls, proxyUrl, proxySource }: HttpClientSettings): Promise<HttpClient> {
+export async function createHttpClient(
+  { tls, proxyUrl, proxySource, connectTimeoutMs = CONNECT_TIMEOUT_MS }: HttpClientSettings,
+): Promise<HttpClient> {
   const runtime = runtimeKey();
-  if (runtime === "deno") return await undiciClient(tls, proxyUrl, proxySource);
-  if (proxyUrl === undefined) return nodeHttpClient(tls);
-  return runtime === "bun" ? bunFetchClient(tls, proxyUrl) : await undiciClient(tls, proxyUrl, proxySource);
+  if (runtime === "deno") return await undiciClient(tls, proxyUrl, proxySource, connectTimeoutMs);
+  if (proxyUrl === undefined) return nodeHttpClient(tls, connectTimeoutMs);
+  return runtime === "bun"
+    ? bunFetchClient(tls, proxyUrl)
+    : await undiciClient(tls, proxyUrl, proxySource, connectTimeoutMs);
 }
 
 /**
@@ -134,15 +148,23 @@ async function undiciClient(
   tls: TlsSettings,
   proxyUrl: string | undefined,
   proxySource: string | undefined,
+  connectTimeoutMs: number,
 ): Promise<HttpClient> {
   const undici = await import("undici");
   const connect: Record<string, unknown> = { ...tlsOptions(tls), ...undiciKeepAlive };
   const factory = releasingPool(undici);
-  const secure = caughtPeerCertificate(undici.buildConnector(connect) as Connector);
+  // Without undici's timers (see `limitConnectTime()`): no connect timeout of its own, and no headers or body
+  // timeout, which Node's own client (`node_http_client.ts`) has none of either: the watch's stall deadline and the
+  // time limits of each read stand in for them.
+  const untimed = { factory, headersTimeout: 0, bodyTimeout: 0 };
+  const secure = caughtPeerCertificate(undici.buildConnector({ ...connect, timeout: 0 }) as Connector);
   const agent = !proxyUrl
-    ? new undici.Agent({ connect: secure, factory })
+    ? new undici.Agent({ ...untimed, connect: limitConnectTime(undici, secure, connectTimeoutMs) })
     : ["socks5:", "socks5h:"].includes(new URL(proxyUrl).protocol)
-    ? new undici.Agent({ connect: socks5Connector(proxyUrl, secure, proxySource), factory })
+    ? new undici.Agent({
+      ...untimed,
+      connect: limitConnectTime(undici, socks5Connector(proxyUrl, secure, proxySource), connectTimeoutMs),
+    })
     : new undici.ProxyAgent({
       uri: proxyUrl,
       // As Go's net/http (and Bun's fetch): a request for an http:// server goes to an http:// proxy as is (`GET
@@ -168,6 +190,33 @@ async function undiciClient(
 }
 
 type Undici = typeof import("undici");
+
+/**
+ * `connector`, failing a connection that is not set up within `ms` as undici's connect timeout does ("Connect Timeout
+ * Error", which the API errors report as an unreachable server), on a timer of the runtime's that is cleared when the
+ * connection is set up or fails. undici's own timers share one tick, which goes on for up to a second after the last
+ * of them was cleared: a test that closed its channel or left its `watchEndpoints()` loop found it still pending
+ * (Deno's op sanitizer), where a grpc-js channel with a `dns:` target leaves nothing.
+ */
+function limitConnectTime(undici: Undici, connector: Connector, ms: number): Connector {
+  return (options, callback) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let settled = false;
+    const socket = connector(options, (...result: Parameters<Parameters<Connector>[1]>) => {
+      settled = true;
+      clearTimeout(timer);
+      callback(...result);
+    });
+    if (!settled && isSocket(socket)) {
+      timer = unrefTimer(setTimeout(() => {
+        socket.destroy(
+          new undici.errors.ConnectTimeoutError(`Connect Timeout Error (no connection set up within ${ms} ms)`),
+        );
+      }, ms));
+    }
+    return socket;
+  };
+}
 
 /**
  * How long an HTTP proxy has to answer a CONNECT: undici waits for its headers as for any answer's (300 s), and a

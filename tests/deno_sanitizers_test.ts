@@ -1,0 +1,53 @@
+// Tests written as a user writes them, with Deno's op and resource sanitizers on (`deno test --sanitize-ops
+// --sanitize-resources`): a test that closed its channel or left its watchEndpoints() loop must find nothing of ours
+// still pending (README, "Process lifetime"), as a grpc-js channel with a dns: target leaves nothing.
+import assert from "node:assert/strict";
+import * as grpc from "@grpc/grpc-js";
+import { register, watchEndpoints } from "@kgr/resolver";
+import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
+import { echoCaller, EchoService, startEchoServer } from "../scripts/echo_service.mjs";
+
+const sanitized = { sanitizeOps: true, sanitizeResources: true };
+
+Deno.test({
+  name: "a test that calls a pod through a channel and closes it leaves nothing pending",
+  ...sanitized,
+  async fn() {
+    await using api = await startFakeApiServer({ token: "test" });
+    register({ grpc, cluster: { kubeconfig: api.kubeconfig({ namespace: "shop" }) }, locality: {} });
+    const pod = await startEchoServer(grpc, { name: "cart-0", host: "127.0.0.1", port: 0 });
+    try {
+      api.applySlice(endpointSlice({
+        namespace: "shop",
+        service: "cart",
+        port: { name: "grpc", port: pod.port },
+        endpoints: [{ ip: "127.0.0.1", pod: "cart-0" }],
+      }));
+      const Echo = grpc.makeGenericClientConstructor(EchoService, "Echo");
+      const client = new Echo("kubernetes:///cart:grpc", grpc.credentials.createInsecure());
+      assert.equal(await echoCaller(client)("hi"), "cart-0:hi");
+      client.close();
+    } finally {
+      await pod.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "a test that leaves its watchEndpoints() loop after the first snapshot leaves nothing pending",
+  ...sanitized,
+  async fn() {
+    await using api = await startFakeApiServer({ token: "test" });
+    api.applySlice(endpointSlice({
+      namespace: "shop",
+      service: "cart",
+      port: { name: "grpc", port: 8080 },
+      endpoints: [{ ip: "10.1.0.1", pod: "cart-0" }],
+    }));
+    const options = { cluster: { kubeconfig: api.kubeconfig() }, locality: {} };
+    for await (const snapshot of watchEndpoints("kubernetes:///cart.shop:grpc", options)) {
+      assert.equal(snapshot.endpoints.length, 1);
+      break;
+    }
+  },
+});
