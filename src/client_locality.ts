@@ -8,8 +8,8 @@
  * retries, until it answers; the subscriptions then
  * select with the zone. A definite answer (403, 404, a Node without a zone
  * label) is kept. Once its last user is gone, a locality still waiting for
- * its zone stops reading and is forgotten, so nothing runs after the last
- * subscription and the next one starts afresh.
+ * its zone (its first read under way too) stops reading and is forgotten, so
+ * nothing runs after the last subscription and the next one starts afresh.
  *
  * @module
  */
@@ -40,7 +40,18 @@ export interface ClientLocality {
 /** How long one read of the Node may take, in ms. */
 const NODE_READ_TIMEOUT_MS = 10_000;
 
-const localities = new Map<string, Promise<ClientLocality>>();
+/** A locality shared by subscriptions, while its first read is under way and after. */
+interface SharedLocality {
+  locality: Promise<ClientLocality>;
+  /** How many callers wait for its first read; -1 once that read is over. */
+  waiting: number;
+  /** Ends its reads, the first one too. */
+  controller: AbortController;
+  /** Drops it from the shared ones, if it is still there: the next caller reads afresh. */
+  forget(): void;
+}
+
+const localities = new Map<string, SharedLocality>();
 
 /**
  * The locality of this client on a cluster, shared by every subscription with the same connection,
@@ -50,12 +61,14 @@ const localities = new Map<string, Promise<ClientLocality>>();
  * @param explicit `options.locality`, when the caller set it.
  * @param connectionKey What tells this connection from others (no secret in it).
  * @param backoff `options.backoff`: the delays between reads of the Node that failed, as the watch's own retries.
- * @returns The shared locality; never rejects.
+ * @param signal Ends the caller's wait: the first read of the Node stops once every caller that waits for it left.
+ * @returns The shared locality; rejects only with the reason of `signal`, once it aborted.
  *
  * @example
  * ```ts ignore
  * import { clientLocality } from "./client_locality.ts";
- * const locality = await clientLocality(access, { node: "node-1" }, "key", { initialMs: 250 });
+ * const left = new AbortController();
+ * const locality = await clientLocality(access, { node: "node-1" }, "key", { initialMs: 250 }, left.signal);
  * const release = locality.use(() => console.log("zone now known:", locality.current.zone));
  * release();
  * ```
@@ -64,25 +77,60 @@ export function clientLocality(
   access: ClusterAccess,
   explicit: Locality | undefined,
   connectionKey: string,
-  backoff?: BackoffOptions,
+  backoff: BackoffOptions | undefined,
+  signal: AbortSignal,
 ): Promise<ClientLocality> {
   const delays = [backoff?.initialMs, backoff?.maxMs];
   const key = `${connectionKey}\u0000${JSON.stringify([explicit ?? null, delays])}`;
-  let locality = localities.get(key);
-  if (!locality) {
-    locality = readLocality(access, explicit, backoff, () => localities.delete(key));
-    localities.set(key, locality);
+  let shared = localities.get(key);
+  if (!shared) {
+    const forget = () => {
+      if (localities.get(key) === created) localities.delete(key);
+    };
+    const controller = new AbortController();
+    const created: SharedLocality = {
+      locality: readLocality(access, explicit, backoff, controller, forget),
+      waiting: 0,
+      controller,
+      forget,
+    };
+    created.locality.then(() => created.waiting = -1);
+    localities.set(key, shared = created);
   }
-  return locality;
+  return waitFor(shared, signal);
+}
+
+/**
+ * `shared`'s locality, or the reason of `signal` once it aborts: the last caller to leave while the first read is
+ * under way ends that read, and forgets the locality, so that the next caller reads afresh.
+ */
+function waitFor(shared: SharedLocality, signal: AbortSignal): Promise<ClientLocality> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  // The first read is over: the locality's own users (see `use()`) hold it from then on.
+  if (shared.waiting < 0) return shared.locality;
+  shared.waiting++;
+  return new Promise((resolve, reject) => {
+    const leave = () => {
+      reject(signal.reason);
+      if (shared.waiting < 0 || --shared.waiting > 0) return;
+      shared.controller.abort();
+      shared.forget();
+    };
+    signal.addEventListener("abort", leave, { once: true });
+    shared.locality.then((locality) => {
+      signal.removeEventListener("abort", leave);
+      resolve(locality);
+    });
+  });
 }
 
 async function readLocality(
   access: ClusterAccess,
   explicit: Locality | undefined,
   backoffOptions: BackoffOptions | undefined,
+  controller: AbortController,
   forget: () => void,
 ): Promise<ClientLocality> {
-  const controller = new AbortController();
   const readZone = async (node: string) => {
     const client = createClusterHttpClient(access);
     try {
@@ -104,8 +152,9 @@ async function readLocality(
     }));
   if (current.zone === undefined && failure !== undefined) warnZoneUnread(current.node!, failure, explicit);
   const users = new Set<() => void>();
-  let waiting = current.node !== undefined && current.zone === undefined && failure !== undefined &&
-    nodeReadMayPass(failure);
+  // Every caller left during the first read: nobody uses this locality, and it reads no more.
+  let waiting = !controller.signal.aborted && current.node !== undefined && current.zone === undefined &&
+    failure !== undefined && nodeReadMayPass(failure);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const locality: ClientLocality = {
     get current() {

@@ -182,6 +182,8 @@ export function subscribeEndpoints(
   const subscriber: Subscriber = { port: target.port, locality: {}, listener };
   let watch: SharedWatch | undefined;
   let active = true;
+  // Ends this subscription's wait for the client's locality (a first read of its Node may be under way).
+  const left = new AbortController();
   let releaseLocality: (() => void) | undefined;
   const fail = (error: unknown) => {
     if (active) notify(() => listener.onError(asResolverError(error), true));
@@ -194,7 +196,13 @@ export function subscribeEndpoints(
       try {
         // Reading the default namespace throws for one that cannot be used (see ClusterAccess.namespace).
         namespace = target.namespace ?? access.namespace;
-        locality = await clientLocality(access, settings.locality, connectionKey(access), settings.backoff);
+        locality = await clientLocality(
+          access,
+          settings.locality,
+          connectionKey(access),
+          settings.backoff,
+          left.signal,
+        );
       } catch (error) {
         return fail(error);
       }
@@ -220,6 +228,7 @@ export function subscribeEndpoints(
   );
   return () => {
     active = false;
+    left.abort();
     releaseLocality?.();
     if (!watch) return;
     watch.subscribers.delete(subscriber);
