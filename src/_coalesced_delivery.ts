@@ -12,7 +12,7 @@
  */
 
 import { afterTimer, nextTurn } from "./runtime/next_turn.ts";
-import { realSetTimeout } from "./runtime/real_timers.ts";
+import { realClearTimeout, realSetTimeout } from "./runtime/real_timers.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
 import { trace } from "./runtime/trace.ts";
 
@@ -38,6 +38,8 @@ export interface DeliveryWork {
 export interface CoalescedDelivery {
   /** The watch has a new state: delivers it at once, or holds it (see {@linkcode createCoalescedDelivery}). */
   stateArrived(): void;
+  /** The watch has stopped: the states held are dropped, with the timer that waits to deliver them. */
+  stop(): void;
 }
 
 /** States held after a delivery. */
@@ -61,6 +63,10 @@ interface Schedule {
   work: DeliveryWork;
   /** Set after a delivery while later states are held, to be delivered together (see `flush`). */
   hold?: Hold;
+  /** Cancels the timer or turn that the held states wait for. */
+  cancelWait?: () => void;
+  /** Set by `stop()`: nothing is delivered any more. */
+  stopped?: boolean;
 }
 
 /**
@@ -79,11 +85,20 @@ interface Schedule {
  */
 export function createCoalescedDelivery(work: DeliveryWork): CoalescedDelivery {
   const schedule: Schedule = { work };
-  return { stateArrived: () => stateArrived(schedule) };
+  return {
+    stateArrived: () => stateArrived(schedule),
+    stop() {
+      schedule.stopped = true;
+      schedule.hold = undefined;
+      schedule.cancelWait?.();
+      schedule.cancelWait = undefined;
+    },
+  };
 }
 
 /** Delivers a new state at once when no hold is on (or it is over and nothing waits), else holds it. */
 function stateArrived(schedule: Schedule): void {
+  if (schedule.stopped) return;
   const { hold } = schedule;
   const now = performance.now();
   if (!hold || (!hold.pending && now >= hold.until)) return flush(schedule, now + MAX_HOLD_MS);
@@ -127,7 +142,22 @@ function flush(schedule: Schedule, emptyUntil: number): void {
  * test's fake clock, never advanced, held back every state after the first of a burst (see `real_timers.ts`).
  */
 function awaitQuiet(schedule: Schedule, hold: Hold, delayMs: number): void {
-  unrefTimer(realSetTimeout(() => afterTimer(() => deliverHeld(schedule, hold)), Math.max(0, delayMs)));
+  waitThen(schedule, (callback) => {
+    const timer = unrefTimer(realSetTimeout(callback, Math.max(0, delayMs)));
+    return () => realClearTimeout(timer);
+  }, () => waitThen(schedule, afterTimer, () => deliverHeld(schedule, hold)));
+}
+
+/** Runs `step` once `wait` (a timer, a turn) calls back, unless `stop()` cancels that wait first. */
+function waitThen(schedule: Schedule, wait: (callback: () => void) => () => void, step: () => void): void {
+  let called = false;
+  const cancel = wait(() => {
+    called = true;
+    schedule.cancelWait = undefined;
+    step();
+  });
+  // A wait that called back at once (`afterTimer` on Deno) may have started the next one, which stands.
+  if (!called) schedule.cancelWait = cancel;
 }
 
 /**
@@ -142,7 +172,7 @@ function deliverHeld(schedule: Schedule, hold: Hold): void {
   const held = performance.now() - hold.since < MAX_HOLD_MS;
   if (hold.arrivals > 0 && held) {
     hold.arrivals = 0;
-    return nextTurn(() => deliverHeld(schedule, hold));
+    return waitThen(schedule, nextTurn, () => deliverHeld(schedule, hold));
   }
   if (hold.prepared < 2 && held) {
     try {
@@ -150,7 +180,7 @@ function deliverHeld(schedule: Schedule, hold: Hold): void {
     } catch (error) {
       trace(`preparing a delivery failed (it is done in one turn instead): ${error}`);
     }
-    return nextTurn(() => deliverHeld(schedule, hold));
+    return waitThen(schedule, nextTurn, () => deliverHeld(schedule, hold));
   }
   // Released first: a delivery that throws must not leave later states held for good.
   schedule.hold = undefined;

@@ -334,6 +334,7 @@ function startWatch(
     metrics: watchMetrics(namespace, service, access.server, sameSelection),
     stop() {
       if (watches.get(key) === watch) watches.delete(key);
+      watch.delivery.stop();
       watch.metrics.stop();
       controller.abort();
     },

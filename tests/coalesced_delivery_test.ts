@@ -3,6 +3,7 @@
 // quiet check lets a chunk already in the socket be read before it decides.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { createCoalescedDelivery } from "../src/_coalesced_delivery.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const script = `${root}tests/coalesced_delivery/timers_between_steps.mjs`;
@@ -64,3 +65,29 @@ for (const [runtime, program, args] of bufferedCommands) {
     }
   });
 }
+
+Deno.test({
+  name: "a delivery schedule stopped while it holds states delivers none of them, and leaves no timer",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    let deliveries = 0;
+    const delivery = createCoalescedDelivery({
+      deliverAll() {
+        deliveries++;
+        // A delivery that takes 5 ms: the states of the next 5 ms are held.
+        const end = performance.now() + 5;
+        while (performance.now() < end) { /* busy */ }
+        return false;
+      },
+      prepare() {},
+    });
+    delivery.stateArrived();
+    delivery.stateArrived();
+    assert.equal(deliveries, 1);
+    delivery.stop();
+    delivery.stateArrived();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(deliveries, 1, "a state delivered after stop()");
+  },
+});

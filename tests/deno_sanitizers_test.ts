@@ -51,3 +51,28 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a test that leaves its watchEndpoints() loop during a burst of changes leaves nothing pending",
+  ...sanitized,
+  async fn() {
+    // The burst's later states wait to be delivered together: the watch's end left their timers behind.
+    await using api = await startFakeApiServer({ token: "test" });
+    const pods = (count: number) =>
+      endpointSlice({
+        namespace: "shop",
+        service: "cart",
+        port: { name: "grpc", port: 8080 },
+        endpoints: Array.from({ length: count }, (_, i) => ({ ip: `10.1.0.${i + 1}`, pod: `cart-${i}` })),
+      });
+    api.applySlice(pods(1));
+    const controller = new AbortController();
+    const options = { cluster: { kubeconfig: api.kubeconfig() }, locality: {}, signal: controller.signal };
+    for await (const snapshot of watchEndpoints("kubernetes:///cart.shop:grpc", options)) {
+      if (snapshot.endpoints.length > 1) continue;
+      for (let count = 2; count <= 20; count++) api.applySlice(pods(count));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      controller.abort();
+    }
+  },
+});

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
-import { realSetTimeout } from "./real_timers.ts";
+import { clearImmediate, setImmediate } from "node:timers";
+import { realClearTimeout, realSetTimeout } from "./real_timers.ts";
 import { runtimeKey } from "./runtime.ts";
 import { unrefTimer } from "./unref_timer.ts";
 
@@ -20,17 +20,25 @@ import { unrefTimer } from "./unref_timer.ts";
  * own, which a test's fake timers do not replace: see `real_timers.ts`).
  *
  * @param callback What to run.
+ * @returns Cancels the call, if it has not run yet: nothing is left pending (Deno's op sanitizer sees timers).
  *
  * @example Two halves of a long computation
  * ```ts
  * import { nextTurn } from "./next_turn.ts";
  * console.log("first half");
- * nextTurn(() => console.log("second half"));
+ * const cancel = nextTurn(() => console.log("second half"));
+ * cancel(); // The second half does not run after all.
  * ```
  */
-export const nextTurn: (callback: () => void) => void = runtimeKey() === "deno"
-  ? (callback) => void unrefTimer(realSetTimeout(callback, 0))
-  : (callback) => void setImmediate(callback);
+export const nextTurn: (callback: () => void) => () => void = runtimeKey() === "deno"
+  ? (callback) => {
+    const timer = unrefTimer(realSetTimeout(callback, 0));
+    return () => realClearTimeout(timer);
+  }
+  : (callback) => {
+    const immediate = setImmediate(callback);
+    return () => clearImmediate(immediate);
+  };
 
 /**
  * Leaves a timer's callback before work that goes on in {@linkcode nextTurn} steps, so that due timers run
@@ -40,6 +48,7 @@ export const nextTurn: (callback: () => void) => void = runtimeKey() === "deno"
  * `nextTurn` is a timer, it runs at once.
  *
  * @param callback What to run.
+ * @returns Cancels the call, if it has not run yet.
  *
  * @example Starting split work from a timer
  * ```ts
@@ -47,6 +56,12 @@ export const nextTurn: (callback: () => void) => void = runtimeKey() === "deno"
  * setTimeout(() => afterTimer(() => nextTurn(() => console.log("second step"))), 0);
  * ```
  */
-export const afterTimer: (callback: () => void) => void = runtimeKey() === "deno"
-  ? (callback) => callback()
-  : (callback) => void setImmediate(callback);
+export const afterTimer: (callback: () => void) => () => void = runtimeKey() === "deno"
+  ? (callback) => {
+    callback();
+    return () => {};
+  }
+  : (callback) => {
+    const immediate = setImmediate(callback);
+    return () => clearImmediate(immediate);
+  };
