@@ -60,3 +60,40 @@ Deno.test("runExecPlugin() passes standard error on line by line, a last line wi
   assert.deepEqual(result, { ok: true, stdout: "ok", stderr: "one\r\ntwo\nthree" });
   assert.deepEqual(lines, ["one", "two", "three"]);
 });
+
+Deno.test("runExecPlugin() gives the plugin /dev/null as standard input, or this process's for a terminal", async () => {
+  const request = { command: "sh", args: ["-c", "readlink /proc/self/fd/0"], env: {}, timeoutMs: 5_000 };
+  // As kubectl: /dev/null when the plugin may not ask (a read ends at once), this process's own otherwise.
+  assert.deepEqual(await runExecPlugin(request), { ok: true, stdout: "/dev/null\n", stderr: "" });
+  const own = `${Deno.readLinkSync(`/proc/${Deno.pid}/fd/0`)}\n`;
+  assert.deepEqual(await runExecPlugin({ ...request, terminal: true }), { ok: true, stdout: own, stderr: "" });
+});
+
+Deno.test("runExecPlugin() passes on a prompt without a line break once a plugin that may ask pauses after it", async () => {
+  const request = {
+    command: "sh",
+    args: ["-c", "printf 'Pass' >&2; printf 'word: ' >&2; sleep 1; echo >&2; printf 'done' >&2"],
+    env: {},
+    timeoutMs: 10_000,
+  };
+  for (const terminal of [false, true]) {
+    const lines: { line: string; at: number }[] = [];
+    const started = Date.now();
+    const result = await runExecPlugin({
+      ...request,
+      terminal,
+      stderrLine: (line) => lines.push({ line, at: Date.now() - started }),
+    });
+    assert.deepEqual(result, { ok: true, stdout: "", stderr: "Password: \ndone" });
+    // On a terminal the prompt shows while the plugin waits (kubectl passes standard error on byte by byte);
+    // without one, lines stay whole.
+    assert.deepEqual(lines.map(({ line }) => line), terminal ? ["Password: ", "", "done"] : ["Password: ", "done"]);
+    if (terminal) assert.ok(lines[0].at < 800, `the prompt showed after ${lines[0].at} ms`);
+  }
+});
+
+Deno.test("runExecPlugin() gives a plugin on the terminal all the time its person takes, as kubectl does", async () => {
+  const request = { command: "sh", args: ["-c", "sleep 0.5; printf answered"], env: {}, timeoutMs: 100 };
+  assert.deepEqual(await runExecPlugin({ ...request, terminal: true }), { ok: true, stdout: "answered", stderr: "" });
+  assert.deepEqual(await runExecPlugin(request), { ok: false, reason: "timeout", stderr: "" });
+});

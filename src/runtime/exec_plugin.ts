@@ -5,9 +5,11 @@
  * @module
  */
 
-import { type ChildProcess, execFile } from "node:child_process";
+import { Buffer } from "node:buffer";
+import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 import type { Socket } from "node:net";
+import { isatty } from "node:tty";
 import { commandInPath } from "./_command_in_path.ts";
 import { refusedByRuntime } from "./files.ts";
 import { unrefTimer } from "./unref_timer.ts";
@@ -28,13 +30,20 @@ export interface ExecPluginRequest {
   args: string[];
   /** Variables added to this process's environment (the plugin's `env` and `KUBERNETES_EXEC_INFO`). */
   env: Record<string, string>;
-  /** Kill the plugin after this many milliseconds. */
+  /** Kill the plugin after this many milliseconds (not with `terminal`). */
   timeoutMs: number;
   /**
    * Receives each line that the plugin writes on standard error as it comes, without its line break (a last line
-   * without one when it ends), as client-go passes it on: a login tool's instructions must show while it waits.
+   * without one when it ends), as client-go passes it on: a login tool's instructions must show while it waits. With
+   * `terminal`, also a line without a break that the plugin paused after (a prompt, which waits for an answer).
    */
   stderrLine?: (line: string) => void;
+  /**
+   * Whether the plugin's standard input is this process's (a terminal that it may ask on, as kubectl gives it for
+   * `interactiveMode` `IfAvailable` or `Always`) rather than /dev/null. It then has no time limit, as in kubectl.
+   * @default {false}
+   */
+  terminal?: boolean;
 }
 
 /**
@@ -68,6 +77,12 @@ export type ExecPluginResult =
     stderr: string;
   };
 
+/**
+ * How long a plugin that may ask on the terminal pauses after a line without a break (a prompt) before that line is
+ * passed on, in milliseconds: long enough not to cut a line that comes in two pieces, short enough to read at once.
+ */
+const PROMPT_PAUSE_MS = 150;
+
 /** The most that a plugin may print on standard output or standard error, in bytes (16 MiB); it is killed past it. */
 export const MAX_PLUGIN_OUTPUT = 16 * 1024 * 1024;
 
@@ -90,8 +105,9 @@ export type RunExecPlugin = (
 ) => Promise<ExecPluginResult>;
 
 /**
- * Runs an exec credential plugin with standard input closed, the current
- * environment plus `request.env`, and a timeout. Never throws. The plugin's
+ * Runs an exec credential plugin with standard input on /dev/null (or this
+ * process's, for `request.terminal`), the current environment plus
+ * `request.env`, and a timeout. Never throws. The plugin's
  * process, its pipes and the timeout never keep this process alive, as the
  * watch's sockets do not (README, "Process lifetime"): a script that closed
  * its channels exits while a plugin that waits for a login still runs.
@@ -112,6 +128,14 @@ export function runExecPlugin(
   return new Promise((answer) => {
     let child: ChildProcess | undefined;
     let partLine = "";
+    /** Passes on a line left unfinished on a terminal (a prompt), once the plugin paused after it. */
+    let promptTimer: ReturnType<typeof setTimeout> | undefined;
+    let done = false;
+    /** Set when the timeout killed the plugin, or the stream it printed too much on. */
+    let timedOut = false;
+    let overflow: "stdout" | "stderr" | undefined;
+    const output = { stdout: "", stderr: "" };
+    const sizes = { stdout: 0, stderr: 0 };
     // A receiver that throws loses its line, not the run.
     const passLine = (line: string) => {
       try {
@@ -121,13 +145,19 @@ export function runExecPlugin(
       }
     };
     const resolve = (result: ExecPluginResult) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      clearTimeout(promptTimer);
       if (partLine !== "") passLine(partLine);
       answer(result);
     };
-    // Our own timer, not execFile's `timeout`, whose timer would hold the process. The pipes are closed too, as
-    // execFile's own timeout closes them: its callback waits for them, and a process the plugin started (a shell
-    // script's `sleep`, a login helper) keeps them open after the plugin is killed.
-    const timer = unrefTimer(setTimeout(() => {
+    // A timer that never holds the process. The pipes are closed too: a process the plugin started (a shell
+    // script's `sleep`, a login helper) keeps them open after the plugin is killed, and the end waits for them.
+    // None for a plugin on the terminal: a person answers it, and Ctrl-C ends it, as in kubectl (killed, one that
+    // turned the echo off to read a password would leave the terminal without it).
+    const timer = request.terminal ? undefined : unrefTimer(setTimeout(() => {
+      timedOut = true;
       child?.kill("SIGKILL");
       child?.stdout?.destroy();
       child?.stderr?.destroy();
@@ -137,88 +167,90 @@ export function runExecPlugin(
       const command = request.env.PATH !== undefined && request.env.PATH !== process.env.PATH
         ? commandInPath(request.command, process.env.PATH)
         : request.command;
-      child = execFile(
-        command,
-        request.args,
-        {
-          env: { ...process.env, ...request.env },
-          maxBuffer: MAX_PLUGIN_OUTPUT,
-          encoding: "utf8",
-          windowsHide: true,
-        },
-        (error, stdout, stderr) => {
-          clearTimeout(timer);
-          if (!error) return resolve({ ok: true, stdout, stderr });
-          if (refusedByRuntime(error)) return resolve(refusal(error));
-          const failure = error as Error & {
-            code?: unknown;
-            killed?: boolean;
-            signal?: unknown;
-          };
-          if (failure.code === "ERR_CHILD_PROCESS_STDIO_MAXBUFFER") {
-            // It started and printed too much; the message names the stream ("stdout maxBuffer length exceeded").
-            const stream = /^stderr/.test(failure.message) ? "stderr" : "stdout";
-            return resolve({ ok: false, reason: "too-much-output", detail: stream, stderr });
-          }
-          if (failure.code === "ENOENT") {
-            return resolve({ ok: false, reason: "not-found", stderr });
-          }
-          if (failure.killed && failure.signal === "SIGKILL") {
-            return resolve({ ok: false, reason: "timeout", stderr });
-          }
-          if (typeof failure.code === "number") {
-            return resolve({
-              ok: false,
-              reason: "exit",
-              exitCode: failure.code,
-              stderr,
-            });
-          }
-          if (typeof failure.signal === "string") {
-            return resolve({
-              ok: false,
-              reason: "exit",
-              detail: failure.signal,
-              stderr,
-            });
-          }
-          // Not `failure.message`: it repeats the command line, whose arguments may hold secrets.
-          const detail = typeof failure.code === "string" ? failure.code : failure.name;
-          resolve({ ok: false, reason: "error", detail, stderr });
-        },
-      );
+      // Standard input is this process's when the plugin may ask on its terminal, else /dev/null, as kubectl gives.
+      child = spawn(command, request.args, {
+        env: { ...process.env, ...request.env },
+        stdio: [request.terminal ? "inherit" : "ignore", "pipe", "pipe"],
+        windowsHide: true,
+      });
     } catch (error) {
-      clearTimeout(timer);
       if (refusedByRuntime(error)) return resolve(refusal(error));
       const code = (error as { code?: unknown }).code;
-      resolve({
+      return resolve({
         ok: false,
         reason: code === "ENOENT" ? "not-found" : "error",
         detail: typeof code === "string" ? code : (error as Error).name ?? "Error",
         stderr: "",
       });
-      return;
+    }
+    child.on("error", (error: Error & { code?: unknown }) => {
+      if (refusedByRuntime(error)) return resolve(refusal(error));
+      if (error.code === "ENOENT") return resolve({ ok: false, reason: "not-found", stderr: output.stderr });
+      // Not `error.message`: it may repeat the command line, whose arguments may hold secrets.
+      const detail = typeof error.code === "string" ? error.code : error.name;
+      resolve({ ok: false, reason: "error", detail, stderr: output.stderr });
+    });
+    child.on("close", (code: number | null, signal: string | null) => {
+      const { stdout, stderr } = output;
+      if (overflow) return resolve({ ok: false, reason: "too-much-output", detail: overflow, stderr });
+      if (timedOut) return resolve({ ok: false, reason: "timeout", stderr });
+      if (code === 0) return resolve({ ok: true, stdout, stderr });
+      if (code !== null) return resolve({ ok: false, reason: "exit", exitCode: code, stderr });
+      resolve({ ok: false, reason: "exit", detail: signal ?? "an unknown signal", stderr });
+    });
+    for (const name of ["stdout", "stderr"] as const) {
+      const pipe = child[name];
+      pipe?.setEncoding("utf8");
+      pipe?.on("data", (text: string) => {
+        if (overflow) return;
+        sizes[name] += Buffer.byteLength(text);
+        if (sizes[name] > MAX_PLUGIN_OUTPUT) {
+          overflow = name;
+          child?.kill("SIGTERM");
+          return;
+        }
+        output[name] += text;
+        if (name === "stderr" && request.stderrLine) {
+          // Only the new text is split: a plugin that prints megabytes without a line break costs no more than one
+          // that prints lines.
+          const lines = text.split("\n");
+          lines[0] = partLine + lines[0];
+          partLine = lines.pop()!;
+          for (const line of lines) passLine(line);
+          // A prompt ("Password: ") has no line break: on a terminal it shows once the plugin pauses after it.
+          clearTimeout(promptTimer);
+          if (request.terminal && partLine !== "") {
+            promptTimer = unrefTimer(setTimeout(() => {
+              passLine(partLine);
+              partLine = "";
+            }, PROMPT_PAUSE_MS));
+          }
+        }
+      });
     }
     try {
       child.unref();
       for (const pipe of [child.stdout, child.stderr]) (pipe as Socket | null)?.unref?.();
     } catch {
-      // Deno refused to start it: there is no process to release, and the callback reports why.
+      // Deno refused to start it: there is no process to release, and the error event reports why.
     }
-    // A string: execFile sets the pipe's encoding.
-    if (request.stderrLine) {
-      // Only the new text is split: a plugin that prints megabytes without a line break costs no more than one that
-      // prints lines.
-      child.stderr?.on("data", (text: string) => {
-        const lines = text.split("\n");
-        lines[0] = partLine + lines[0];
-        partLine = lines.pop()!;
-        for (const line of lines) passLine(line);
-      });
-    }
-    child.stdin?.on("error", () => {});
-    child.stdin?.end();
   });
+}
+
+/**
+ * Whether this process's standard input is a terminal, that an exec plugin may ask on (client-go asks the same of
+ * its standard input before each run).
+ *
+ * @returns `true` for a terminal.
+ *
+ * @example
+ * ```ts
+ * import { stdinIsTerminal } from "./exec_plugin.ts";
+ * console.log(stdinIsTerminal() ? "a plugin may ask for a password" : "plugins run unattended");
+ * ```
+ */
+export function stdinIsTerminal(): boolean {
+  return isatty(0);
 }
 
 /** Deno's refusal to start a plugin, with the flag that it names ("Requires run access to ..."). */
