@@ -5,6 +5,7 @@ import { maskCredentials } from "../src/cluster/_mask_credentials.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
 import { heldExecPlugin as runExecPlugin } from "./_held_exec_plugin.ts";
 import { readTextFile } from "../src/runtime/files.ts";
+import type { ExecPluginRequest } from "../src/runtime/exec_plugin.ts";
 
 const V1 = "client.authentication.k8s.io/v1";
 const fixture = (name: string) => Deno.readTextFile(new URL(`./fixtures/${name}`, import.meta.url));
@@ -1228,4 +1229,39 @@ Deno.test("execCredentials() masks the lines of a PEM block or a secret YAML blo
     "[redacted]",
     "done",
   ]);
+});
+
+Deno.test("execCredentials() gives a plugin the terminal, with spec.interactive, as kubectl gives it", async () => {
+  const seen = (terminal: boolean | undefined, interactiveMode: ExecConfig["interactiveMode"]) => {
+    const requests: ExecPluginRequest[] = [];
+    const run = (request: ExecPluginRequest) => {
+      requests.push(request);
+      return Promise.resolve({ ok: true as const, stderr: "", stdout: JSON.stringify(answer) });
+    };
+    const answer = { apiVersion: V1, kind: "ExecCredential", status: { token: "t" } };
+    const config = execConfig("login", V1, interactiveMode !== undefined ? { interactiveMode } : {});
+    const credentials = execCredentials(config, {
+      run,
+      ...(terminal !== undefined ? { terminal: () => terminal } : {}),
+    });
+    return credentials.authorization().then(() => {
+      const [{ env, terminal: given }] = requests;
+      return { interactive: JSON.parse(env.KUBERNETES_EXEC_INFO).spec.interactive, terminal: given === true };
+    });
+  };
+  const on = { interactive: true, terminal: true };
+  const off = { interactive: false, terminal: false };
+  // On a terminal: every mode but Never (a missing one is IfAvailable, v1beta1's default).
+  for (const mode of [undefined, "IfAvailable", "Always"] as const) assert.deepEqual(await seen(true, mode), on);
+  assert.deepEqual(await seen(true, "Never"), off);
+  // Without one (the CLI's standard input is a pipe), or none offered (a resolver): /dev/null, and Always refused.
+  for (const terminal of [false, undefined]) {
+    for (const mode of [undefined, "IfAvailable", "Never"] as const) assert.deepEqual(await seen(terminal, mode), off);
+    await rejectsConfig(seen(terminal, "Always"), {
+      message: new RegExp(
+        'from exec plugin "login": its interactiveMode is "Always", but standard input is not a terminal that it ' +
+          "could ask on: run this from a terminal, or log in beforehand",
+      ),
+    });
+  }
 });

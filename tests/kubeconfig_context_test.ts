@@ -3,7 +3,7 @@ import { stringify } from "yaml";
 import { accessFromKubeconfig } from "../src/cluster/kubeconfig_context.ts";
 import { loadKubeconfigFiles, mergeKubeconfigs } from "../src/cluster/kubeconfig_load.ts";
 import type { KubeconfigObject, MergedKubeconfig } from "../src/cluster/kubeconfig_schema.ts";
-import type { ExecPluginRequest } from "../src/runtime/exec_plugin.ts";
+import { type ExecPluginRequest, stdinIsTerminal } from "../src/runtime/exec_plugin.ts";
 import { readTextFile } from "../src/runtime/files.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
 import { config, noExec } from "./_kubeconfig_object.ts";
@@ -581,4 +581,32 @@ Deno.test("accessFromKubeconfig() rejects an exec plugin that needs a terminal o
     })),
     { message: /exec\.env\[0\] must have a string name and a string value/ },
   );
+});
+
+Deno.test("accessFromKubeconfig() leaves a plugin that must ask to its run when the process offers its terminal", async () => {
+  const requests: ExecPluginRequest[] = [];
+  const object = config({}, {
+    exec: { apiVersion: "client.authentication.k8s.io/v1", command: "login", interactiveMode: "Always" },
+  });
+  // As the CLI reads it: not refused at once, as for a resolver, but when the plugin runs, as kubectl does.
+  const access = await accessFromKubeconfig(mergeKubeconfigs([{ config: object }]), {
+    readFile: readTextFile,
+    execStdin: "terminal",
+    runExecPlugin(request) {
+      requests.push(request);
+      const status = { token: "t" };
+      const stdout = JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status });
+      return Promise.resolve({ ok: true, stderr: "", stdout });
+    },
+  });
+  if (stdinIsTerminal()) {
+    assert.equal(await access.credentials.authorization(), "Bearer t");
+    assert.equal(requests[0].terminal, true);
+  } else {
+    await rejectsConfig(access.credentials.authorization(), {
+      message: /interactiveMode is "Always", but standard input is not a terminal that it could ask on/,
+      field: "users[0].user.exec",
+    });
+    assert.equal(requests.length, 0);
+  }
 });

@@ -88,11 +88,17 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   });
   // A timer, not AbortSignal.any() with AbortSignal.timeout(): on Node 20 the garbage collector can take the
   // timeout's signal, which then never fires.
-  const deadline = setTimeout(() => controller.abort(), command.timeoutSeconds * 1000);
+  const startDeadline = () => setTimeout(() => controller.abort(), command.timeoutSeconds * 1000);
+  let deadline = startDeadline();
   cli.stdout.write(`Checking ${paint(command.input, "bold")}\n\n`);
   let connection: ClusterConnection;
   try {
-    connection = await connectCluster(command.cluster);
+    // --timeout does not count the time an exec plugin asks on the terminal: kubectl waits for the person who
+    // answers it; it starts again once the plugin is done.
+    connection = await connectCluster(command.cluster, (inUse) => {
+      clearTimeout(deadline);
+      if (!inUse && !signal.aborted) deadline = startDeadline();
+    });
   } catch (error) {
     clearTimeout(deadline);
     stopInterrupt();

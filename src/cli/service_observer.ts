@@ -21,6 +21,7 @@ import { type EndpointSnapshot, snapshotOf } from "../endpoint_snapshot.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
 import { whenAborted, withTimeout } from "../runtime/abortable.ts";
 import { unrefTimer } from "../runtime/unref_timer.ts";
+import { type RunExecPlugin, runExecPlugin } from "../runtime/exec_plugin.ts";
 import { createBackoff } from "../base/backoff.ts";
 import { nodeReadMayPass } from "../client_locality.ts";
 import {
@@ -48,9 +49,12 @@ export interface ClusterConnection {
 
 /**
  * Sets up cluster access as the resolver does (options, `KUBECONFIG`,
- * in-cluster, `~/.kube/config`).
+ * in-cluster, `~/.kube/config`), but with exec plugins that may ask on the
+ * terminal of standard input, as kubectl's may.
  *
  * @param options Cluster options: kubeconfig, context, default namespace, ...
+ * @param onTerminal Told `true` when an exec plugin starts with the terminal (it may write and ask there: a live
+ * table must not draw over it), `false` when it ends.
  * @returns The connection; close its client when done.
  * @throws {ConfigError} When no cluster access can be set up.
  *
@@ -62,8 +66,21 @@ export interface ClusterConnection {
  * connection.client.close();
  * ```
  */
-export async function connectCluster(options: ClusterOptions = {}): Promise<ClusterConnection> {
-  const access = await resolveClusterAccess(options);
+export async function connectCluster(
+  options: ClusterOptions = {},
+  onTerminal?: (inUse: boolean) => void,
+): Promise<ClusterConnection> {
+  const run: RunExecPlugin = async (request) => {
+    if (!request.terminal || onTerminal === undefined) return await runExecPlugin(request);
+    onTerminal(true);
+    try {
+      return await runExecPlugin(request);
+    } finally {
+      onTerminal(false);
+    }
+  };
+  // A person at the terminal can answer an exec plugin's prompt (a password, a code), as kubectl lets them.
+  const access = await resolveClusterAccess(options, { execStdin: "terminal", runExecPlugin: run });
   return { access, client: createClusterHttpClient(access) };
 }
 

@@ -296,6 +296,11 @@ export interface LiveFrame {
   draw(lines: readonly string[]): void;
   /** Leaves the last block on screen, clears a `^C` the terminal echoed below it, and shows the cursor again. */
   finish(): void;
+  /**
+   * Leaves the last block on screen and shows the cursor, for another to write below it (an exec plugin that asks
+   * for a password): the next draw hides the cursor again and starts below what they wrote.
+   */
+  release(): void;
 }
 
 /**
@@ -320,10 +325,13 @@ export function createLiveFrame(output: FrameOutput): LiveFrame {
   let drawn = 0;
   let size = JSON.stringify(output.size());
   output.write(HIDE_CURSOR);
+  /** Whether the frame was released: its next draw hides the cursor again. */
+  let released = false;
   return {
     draw(lines) {
       const now = JSON.stringify(output.size());
-      let text = "";
+      let text = released ? HIDE_CURSOR : "";
+      released = false;
       if (now !== size) text = `${ESC}H${ESC}2J`;
       else if (drawn > 0) text = `${ESC}${drawn}A\r`;
       size = now;
@@ -336,6 +344,11 @@ export function createLiveFrame(output: FrameOutput): LiveFrame {
     },
     finish() {
       output.write(`\r${ESC}K${SHOW_CURSOR}`);
+    },
+    release() {
+      drawn = 0;
+      released = true;
+      output.write(SHOW_CURSOR);
     },
   };
 }

@@ -46,7 +46,6 @@ const TICK_MS = 1000;
  * ```
  */
 export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<number> {
-  const connection = await connectCluster(command.cluster);
   const { stdout, stderr } = cli;
   const controller = new AbortController();
   let code: number | undefined;
@@ -77,13 +76,36 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   /** What was last printed off a terminal: the snapshot's number with --json, else the line's summary. */
   let printed: number | string | undefined;
   let problem: string | undefined;
+  /** How many exec plugins have the terminal: the live table waits for them, below what they wrote. */
+  let pluginsOnTerminal = 0;
+  const drawLive = () => {
+    if (latest && pluginsOnTerminal === 0) (frame ??= createLiveFrame(stdout)).draw(table(latest, true));
+  };
+  /** --once's wait for a first snapshot. */
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const startTimer = () => {
+    timer = setTimeout(
+      () => timedOut(command, connection.access, credentialsObtained, latest, stderr, finish),
+      command.timeoutSeconds * 1000,
+    );
+  };
+  const connection = await connectCluster(command.cluster, (inUse) => {
+    pluginsOnTerminal += inUse ? 1 : -1;
+    if (live && inUse) frame?.release();
+    else if (live) drawLive();
+    // --timeout does not count the time a plugin asks on the terminal: kubectl waits for the person who answers
+    // it; it starts again once the plugin is done.
+    if (!command.once || controller.signal.aborted) return;
+    clearTimeout(timer);
+    if (pluginsOnTerminal === 0) startTimer();
+  });
 
   const onView = (view: ServiceView) => {
     if (controller.signal.aborted) return;
     // "changed 5s ago" is about what the table shows: a change of hints alone would reset it while nothing moves.
     latest = live ? withShownChanges(latest, view) : view;
     if (command.once) return onFirstView(view);
-    if (live) return (frame ??= createLiveFrame(stdout)).draw(table(latest, true));
+    if (live) return drawLive();
     // A JSON object for every new snapshot (it shows zones, nodes and hints); a line only when it says something
     // new: a change that only the JSON shows (hints that topology does not use) would print the same line again.
     const current = !view.snapshot ? undefined : command.json ? view.changes : changeSummary(view);
@@ -138,10 +160,10 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   // Ctrl-C is how one stops following a target, so 0; it cuts --once short, so 130 as for any Unix tool.
   const stopInterrupt = cli.onInterrupt((exitCode) => finish(command.once ? exitCode : 0));
   // Keeps "changed 5s ago" current.
-  const ticker = live ? setInterval(() => latest && frame?.draw(table(latest, true)), TICK_MS) : undefined;
+  const ticker = live ? setInterval(drawLive, TICK_MS) : undefined;
   // A terminal made smaller rewraps the lines drawn for its old width: redraw for the new one at once, not at the
   // next tick, up to a second of a garbled screen later.
-  const stopResize = live ? stdout.onResize?.(() => latest && frame?.draw(table(latest, true))) : undefined;
+  const stopResize = live ? stdout.onResize?.(drawLive) : undefined;
   // Whether the credentials came in time, as `check` tells: an exec plugin still running at the timeout means the
   // API server was never asked. The plugin runs once for both (its credentials run it once at a time); a failure is
   // the watch's to report.
@@ -149,12 +171,8 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   if (command.once) {
     connection.access.credentials.authorization().then(() => credentialsObtained = true, () => {});
   }
-  const timer = command.once
-    ? setTimeout(
-      () => timedOut(command, connection.access, credentialsObtained, latest, stderr, finish),
-      command.timeoutSeconds * 1000,
-    )
-    : undefined;
+  // Not while the plugin that authorization() started has the terminal: it starts when that one is done.
+  if (command.once && pluginsOnTerminal === 0) startTimer();
   try {
     await observeService(connection, command.target, {
       signal: controller.signal,

@@ -1,7 +1,8 @@
 /**
  * Credentials from an exec credential plugin (`client.authentication.k8s.io`
- * `v1` or `v1beta1`), as kubectl runs them: unattended, with
- * `KUBERNETES_EXEC_INFO`, cached until shortly before they expire. Messages
+ * `v1` or `v1beta1`), as kubectl runs them: with `KUBERNETES_EXEC_INFO`,
+ * unattended unless given a terminal (`interactiveMode`), cached until shortly
+ * before they expire. Messages
  * quote the plugin's standard error, never its standard output.
  *
  * @module
@@ -62,6 +63,12 @@ export interface ExecConfig {
   env: ExecEnvVar[];
   /** Shown when the program is not found. */
   installHint?: string;
+  /**
+   * Whether the plugin may ask on a terminal (see {@linkcode ExecCredentialsOptions.terminal}): `Never`,
+   * `IfAvailable` (when there is one), or `Always` (it must: refused without one).
+   * @default {"IfAvailable"}
+   */
+  interactiveMode?: "Never" | "IfAvailable" | "Always";
   /** Sent as `spec.cluster` of `KUBERNETES_EXEC_INFO` when the kubeconfig sets `provideClusterInfo`. */
   cluster?: Record<string, unknown>;
 }
@@ -100,6 +107,13 @@ export interface ExecCredentialsOptions {
    * @default {console.error}
    */
   stderr?: (line: string) => void;
+  /**
+   * Whether this process's standard input is a terminal that the plugin may ask on (a password, a code), checked
+   * before each run: the plugin then gets it, with `spec.interactive` true, unless its `interactiveMode` is `Never`,
+   * as kubectl gives it. Without it, plugins get /dev/null and `spec.interactive` false, and `Always` is refused.
+   * @default {no terminal}
+   */
+  terminal?: () => boolean;
   /** Whose credentials these are, for messages (e.g. `user "eks" of kubeconfig /root/.kube/config`). */
   label?: string;
   /** The kubeconfig that configures the plugin, for {@linkcode ConfigError.file}. */
@@ -143,8 +157,9 @@ function sharedAnswer(config: ExecConfig, run: RunExecPlugin, timeoutMs: number,
 
 /**
  * Credentials from an exec credential plugin (`client.authentication.k8s.io`
- * `v1` or `v1beta1`). The plugin runs on first use, with standard input
- * closed and `KUBERNETES_EXEC_INFO` set; its answer is kept until
+ * `v1` or `v1beta1`). The plugin runs on first use, with standard input on
+ * /dev/null (or the terminal, see `options.terminal`) and
+ * `KUBERNETES_EXEC_INFO` set; its answer is kept until
  * `refreshBeforeMs` before `expirationTimestamp` (or, without one, until
  * `invalidate()`). Concurrent calls share one run, and the credentials of
  * equal configurations (the same `config`, `run` and timings) share the
@@ -159,7 +174,7 @@ function sharedAnswer(config: ExecConfig, run: RunExecPlugin, timeoutMs: number,
  * @returns The credentials.
  * @throws {ConfigError} From `authorization()` and `clientCertificate()`,
  * when the plugin is missing, fails, times out or prints no valid
- * `ExecCredential`. Messages quote the plugin's standard error, never its
+ * `ExecCredential`, or has `interactiveMode: Always` without a terminal. Messages quote the plugin's standard error, never its
  * standard output; its standard error also goes to `options.stderr` as it
  * comes, line by line and masked, as client-go passes it to its own.
  *
@@ -200,11 +215,20 @@ export function execCredentials(
     );
 
   async function runPlugin(): Promise<ExecResult> {
+    const mode = config.interactiveMode ?? "IfAvailable";
+    const interactive = mode !== "Never" && options.terminal?.() === true;
+    if (mode === "Always" && !interactive) {
+      throw fail(
+        'its interactiveMode is "Always", but standard input is not a terminal that it could ask on: run this ' +
+          "from a terminal, or log in beforehand so that the plugin can run unattended and set interactiveMode to " +
+          "IfAvailable or Never",
+      );
+    }
     const info: Record<string, unknown> = {
       apiVersion: config.apiVersion,
       kind: "ExecCredential",
       spec: {
-        interactive: false,
+        interactive,
         ...(config.cluster ? { cluster: config.cluster } : {}),
       },
     };
@@ -220,6 +244,7 @@ export function execCredentials(
       env,
       timeoutMs,
       stderrLine: (line) => stderr(mask(line)),
+      ...(interactive ? { terminal: true } : {}),
     });
     if (!result.ok) throw fail(describeFailure(result, config, timeoutMs));
     const answer = parseExecCredential(result.stdout, config.apiVersion, fail);

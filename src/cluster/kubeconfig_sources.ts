@@ -27,7 +27,9 @@ import type { Environment, SourceAccess } from "./types.ts";
  * const env: KubeconfigEnvironment = { readFile: readTextFile, runExecPlugin, now: Date.now, execTimeoutMs: 60_000 };
  * ```
  */
-export type KubeconfigEnvironment = Pick<Required<Environment>, "readFile" | "runExecPlugin" | "now" | "execTimeoutMs">;
+export type KubeconfigEnvironment =
+  & Pick<Required<Environment>, "readFile" | "runExecPlugin" | "now" | "execTimeoutMs">
+  & Pick<Environment, "execStdin">;
 
 /**
  * What `cluster.kubeconfig` gives: a file that must exist, or an object.
@@ -209,5 +211,6 @@ function accessOptions(context: string | undefined, env: KubeconfigEnvironment):
     runExecPlugin: env.runExecPlugin,
     now: env.now,
     execTimeoutMs: env.execTimeoutMs,
+    ...(env.execStdin !== undefined ? { execStdin: env.execStdin } : {}),
   };
 }

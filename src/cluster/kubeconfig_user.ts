@@ -9,7 +9,7 @@
 
 import { isRecord, typeName } from "../base/_util.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
-import type { RunExecPlugin } from "../runtime/exec_plugin.ts";
+import { type RunExecPlugin, stdinIsTerminal } from "../runtime/exec_plugin.ts";
 import { trace } from "../runtime/trace.ts";
 import { contentsInsteadOfPath, contentsProblem } from "./_contents_instead_of_path.ts";
 import { fingerprint } from "./_fingerprint.ts";
@@ -53,6 +53,12 @@ export interface KubeconfigUserOptions {
    * @default {60000}
    */
   execTimeoutMs?: number;
+  /**
+   * The standard input of exec plugins: `"none"` (/dev/null; `interactiveMode: Always` is refused), or
+   * `"terminal"`, this process's when it is a terminal (see {@linkcode Environment.execStdin}).
+   * @default {"none"}
+   */
+  execStdin?: "none" | "terminal";
 }
 
 /**
@@ -256,7 +262,8 @@ export async function readKubeconfigUser(
         `${label} has exec and other credentials: the exec plugin is not used (as in kubectl)`,
       );
     } else {
-      const execConfig = readExec(exec, entry, clusterInfo);
+      const terminal = options.execStdin === "terminal";
+      const execConfig = readExec(exec, entry, clusterInfo, terminal);
       fingerprinted = `exec plugin ${await fingerprint(JSON.stringify(execConfig))}`;
       const execOptions = {
         run: options.runExecPlugin,
@@ -265,6 +272,7 @@ export async function readKubeconfigUser(
         label,
         ...(file !== undefined ? { file } : {}),
         field: `${field}.exec`,
+        ...(terminal ? { terminal: stdinIsTerminal } : {}),
       };
       credentials = execCredentials(execConfig, execOptions);
       if (execConfig.cluster !== undefined) {
@@ -293,6 +301,7 @@ function readExec(
   exec: unknown,
   user: KubeconfigEntry,
   clusterInfo: Record<string, unknown>,
+  terminal: boolean,
 ): ExecConfig {
   const { file } = user;
   const field = `${user.field}.exec`;
@@ -344,7 +353,8 @@ function readExec(
       `${field}.interactiveMode must be "Never", "IfAvailable" or "Always": current value is ${JSON.stringify(mode)}`,
     );
   }
-  if (mode === "Always") {
+  // Without a terminal to offer (a resolver's plugins), at once; with one, when the plugin runs, as kubectl.
+  if (mode === "Always" && !terminal) {
     throw kubeconfigError(
       file,
       `${field}.interactiveMode`,
@@ -388,6 +398,7 @@ function readExec(
     args: args as string[],
     env,
   };
+  if (mode !== undefined) config.interactiveMode = mode;
   if (installHint) config.installHint = installHint;
   if (provideClusterInfo) config.cluster = clusterInfo;
   return config;

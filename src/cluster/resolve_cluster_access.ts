@@ -184,6 +184,7 @@ function resolveEnvironment(environment: Environment): Required<Environment> {
     now: environment.now ?? Date.now,
     runExecPlugin: environment.runExecPlugin ?? runExecPlugin,
     execTimeoutMs: environment.execTimeoutMs ?? 60_000,
+    execStdin: environment.execStdin ?? "none",
     pathListSeparator: environment.pathListSeparator ?? pathListSeparator(),
   };
 }

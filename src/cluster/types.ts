@@ -231,7 +231,7 @@ export interface Environment {
   now?: () => number;
   /**
    * Runs exec credential plugins.
-   * @default {node:child_process execFile}
+   * @default {node:child_process spawn}
    */
   runExecPlugin?: RunExecPlugin;
   /**
@@ -239,6 +239,14 @@ export interface Environment {
    * @default {60000}
    */
   execTimeoutMs?: number;
+  /**
+   * The standard input of exec plugins: `"none"` (/dev/null; a plugin with `interactiveMode: Always` is refused when
+   * the kubeconfig is read), or `"terminal"`: this process's, when it is a terminal and the plugin's
+   * `interactiveMode` is not `Never`, with `spec.interactive` set, as kubectl gives it (the CLI's, where a person
+   * can answer a plugin's prompt).
+   * @default {"none"}
+   */
+  execStdin?: "none" | "terminal";
   /**
    * Separator of the `KUBECONFIG` list.
    * @default {";" on Windows, ":" elsewhere}

@@ -604,3 +604,21 @@ Deno.test("takesEscapes() is false off a terminal and on a dumb one", () => {
   assert.equal(takesEscapes(true, "dumb"), false);
   assert.equal(takesEscapes(false, "xterm"), false);
 });
+
+Deno.test("createLiveFrame() leaves a released frame on screen and draws the next one below what came after it", () => {
+  const writes: string[] = [];
+  const frame = createLiveFrame({ write: (text) => writes.push(text), size: () => ({ columns: 80, rows: 24 }) });
+  frame.draw(["a", "b"]);
+  frame.release();
+  frame.draw(["c"]);
+  frame.draw(["d"]);
+  assert.deepEqual(writes, [
+    "\x1b[?25l",
+    "\x1b[Ka\n\x1b[Kb\n\x1b[J",
+    // The cursor shows for whoever writes below the frame (a plugin's prompt, the answer typed to it).
+    "\x1b[?25h",
+    // Not up over a and b, which that text pushed up: below it, with the cursor hidden again.
+    "\x1b[?25l\x1b[Kc\n\x1b[J",
+    "\x1b[1A\r\x1b[Kd\n\x1b[J",
+  ]);
+});

@@ -258,3 +258,124 @@ Deno.test({
     }
   },
 });
+
+/**
+ * A kubeconfig for `cluster` whose user's exec plugin asks for a password on the terminal (without echo) and gives
+ * the fake API server's token for `hunter2`; it fails when kubectl would not have let it ask.
+ */
+function askingKubeconfig(cluster: Awaited<ReturnType<typeof startCluster>>, folder: string): string {
+  const plugin = join(folder, "ask-password");
+  Deno.writeTextFileSync(
+    plugin,
+    [
+      "#!/bin/sh",
+      `case "$KUBERNETES_EXEC_INFO" in *'"interactive":true'*) ;; *) echo "not interactive: $KUBERNETES_EXEC_INFO" >&2; exit 1;; esac`,
+      '[ -t 0 ] || { echo "standard input is not a terminal" >&2; exit 1; }',
+      "printf 'Password: ' >&2",
+      "stty -echo; read -r answer; stty echo; echo >&2",
+      '[ "$answer" = hunter2 ] || { echo "wrong password" >&2; exit 1; }',
+      `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"cli-test-token"}}'`,
+    ].join("\n"),
+  );
+  Deno.chmodSync(plugin, 0o755);
+  const kubeconfig = JSON.parse(Deno.readTextFileSync(cluster.kubeconfig));
+  kubeconfig.users[0].user = {
+    exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin, interactiveMode: "IfAvailable" },
+  };
+  const path = join(folder, "kubeconfig.json");
+  Deno.writeTextFileSync(path, JSON.stringify(kubeconfig));
+  return path;
+}
+
+for (const [runtime, cli] of Object.entries(RUNTIMES)) {
+  Deno.test({
+    name: `kgr-resolver on ${runtime} in a terminal lets an exec plugin ask for a password there, as kubectl does`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      if (runtime !== "Deno") assert.ok(existsSync(`${root}dist/cli.js`), "dist/cli.js is missing: run npm run build");
+      const cluster = await startCluster();
+      const folder = mkdtempSync(join(tmpdir(), "kgr-tty-plugin-"));
+      const kubeconfig = askingKubeconfig(cluster, folder);
+      const pane = startPane(
+        `plugin-${runtime}`,
+        `${cli} --once --kubeconfig ${kubeconfig} -n e2e ${TARGET}; echo kgr-exit=$?; sleep 600`,
+      );
+      try {
+        // The prompt shows while the plugin waits for the answer, though it has no line break.
+        await screenShowing(pane, "Password:");
+        pane.keys("hunter2", "Enter");
+        const screen = await screenShowing(pane, "kgr-exit=");
+        console.log(`--- ${runtime}, after the password:\n${screen}`);
+        assert.match(screen, /^3 used, 2 not used\nkgr-exit=0$/m);
+        assert.ok(!screen.includes("hunter2"), "the plugin turned the echo off");
+      } finally {
+        pane.close();
+        await cluster.close();
+        rmSync(folder, { recursive: true, force: true });
+      }
+    },
+  });
+}
+
+Deno.test({
+  name: "kgr-resolver's live table waits below an exec plugin's prompt, and does not draw over it",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const cluster = await startCluster();
+    const folder = mkdtempSync(join(tmpdir(), "kgr-tty-plugin-"));
+    const kubeconfig = askingKubeconfig(cluster, folder);
+    const pane = startPane("plugin-live", `${RUNTIMES.Node} --kubeconfig ${kubeconfig} -n e2e ${TARGET}`);
+    try {
+      await screenShowing(pane, "Password:");
+      // The table's clock ticks every second: the prompt stays through two ticks, with the cursor after it.
+      await sleep(2_500);
+      assert.match(pane.screen(), /^Password: ?$/m);
+      assert.ok(pane.cursorVisible(), "the cursor shows while the plugin asks");
+      pane.keys("hunter2", "Enter");
+      const screen = await screenShowing(pane, "3 used, 2 not used");
+      console.log(`--- after the password:\n${screen}`);
+      // The live table goes on below the prompt, which stays.
+      assert.ok(screen.indexOf("Password:") < screen.indexOf("POD "), screen);
+      await sleep(1_500);
+      assert.equal(count(pane.screen(), "POD "), 1, "one table, redrawn in place");
+      assert.ok(!pane.cursorVisible(), "the cursor is hidden again while the table is live");
+    } finally {
+      pane.close();
+      await cluster.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  },
+});
+
+for (const args of ["--once", "check"]) {
+  Deno.test({
+    name: `kgr-resolver ${args} does not count the time an exec plugin asks on the terminal in --timeout`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      const cluster = await startCluster();
+      const folder = mkdtempSync(join(tmpdir(), "kgr-tty-plugin-"));
+      const kubeconfig = askingKubeconfig(cluster, folder);
+      const pane = startPane(
+        `plugin-timeout-${args}`,
+        `${RUNTIMES.Node} ${args} --timeout 1 --kubeconfig ${kubeconfig} -n e2e ${TARGET}; echo kgr-exit=$?; sleep 600`,
+      );
+      try {
+        await screenShowing(pane, "Password:");
+        // kubectl waits for the person who answers; cut short, the plugin was left reading the terminal, echo off.
+        await sleep(2_000);
+        assert.ok(!pane.screen().includes("kgr-exit="), pane.screen());
+        pane.keys("hunter2", "Enter");
+        const screen = await screenShowing(pane, "kgr-exit=");
+        console.log(`--- ${args}, after the password:\n${screen}`);
+        assert.match(screen, args === "check" ? /^ok +user +/m : /^3 used, 2 not used$/m);
+      } finally {
+        pane.close();
+        await cluster.close();
+        rmSync(folder, { recursive: true, force: true });
+      }
+    },
+  });
+}
