@@ -2,8 +2,8 @@
  * Credentials from an exec credential plugin (`client.authentication.k8s.io`
  * `v1` or `v1beta1`), as kubectl runs them: with `KUBERNETES_EXEC_INFO`,
  * unattended unless given a terminal (`interactiveMode`), cached until shortly
- * before they expire. Messages
- * quote the plugin's standard error, never its standard output.
+ * before they expire. Messages quote the plugin's standard error, never its
+ * standard output.
  *
  * @module
  */
@@ -174,9 +174,10 @@ function sharedAnswer(config: ExecConfig, run: RunExecPlugin, timeoutMs: number,
  * @returns The credentials.
  * @throws {ConfigError} From `authorization()` and `clientCertificate()`,
  * when the plugin is missing, fails, times out or prints no valid
- * `ExecCredential`, or has `interactiveMode: Always` without a terminal. Messages quote the plugin's standard error, never its
- * standard output; its standard error also goes to `options.stderr` as it
- * comes, line by line and masked, as client-go passes it to its own.
+ * `ExecCredential`, or has `interactiveMode: Always` without a terminal.
+ * Messages quote the plugin's standard error, never its standard output; its
+ * standard error also goes to `options.stderr` as it comes, line by line and
+ * masked, as client-go passes it to its own.
  *
  * @example An EKS token
  * ```ts ignore
