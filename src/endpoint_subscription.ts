@@ -11,8 +11,8 @@ import type { ClusterAccess, ClusterOptions } from "./cluster/types.ts";
 import { createClusterHttpClient } from "./api/cluster_http_client.ts";
 import { type CoalescedDelivery, createCoalescedDelivery } from "./_coalesced_delivery.ts";
 import type { BackoffOptions } from "./base/backoff.ts";
-import { createSelectionMemo, sameEndpoints, type SelectionMemo } from "./selection/endpoint_selection.ts";
-import { selectForClient } from "./selection/client_selection.ts";
+import { sameEndpoints } from "./selection/endpoint_selection.ts";
+import { type ClientSelectionMemo, createClientSelectionMemo, selectForClient } from "./selection/client_selection.ts";
 import type { ResolvedEndpoint } from "./selection/resolved_endpoint.ts";
 import { type EndpointSnapshot, snapshotOf } from "./endpoint_snapshot.ts";
 import { KubeApiError, ResolverError } from "./base/errors.ts";
@@ -111,7 +111,7 @@ interface Selection {
   /** Changes only when the usable set or a field of its endpoints changes (a state that selects the same keeps it). */
   generation: number;
   /** Makes the next selection for this port cheaper. */
-  memo: SelectionMemo;
+  memo: ClientSelectionMemo;
   /** Whether a subscriber was given it: its metrics are recorded then, once (a held empty set is never recorded). */
   sent: boolean;
   /** Why `endpoints` is empty, when it is. */
@@ -512,7 +512,7 @@ function selectionFor(watch: SharedWatch, port: number | string, locality: Local
   const key = selectionKey(port, locality);
   const last = watch.selections.get(key);
   if (last?.version === watch.version) return last;
-  const memo = last?.memo ?? createSelectionMemo();
+  const memo = last?.memo ?? createClientSelectionMemo();
   const { service, namespace } = watch;
   const { endpoints, topology, emptyReason, portNote } = selectForClient(watch.state!.slices, port, {
     locality,

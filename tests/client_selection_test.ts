@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { selectForClient } from "../src/selection/client_selection.ts";
-import { createSelectionMemo } from "../src/selection/endpoint_selection.ts";
+import { createClientSelectionMemo, selectForClient } from "../src/selection/client_selection.ts";
 import type { EndpointSlice, SliceEndpoint } from "../src/base/endpoint_slice.ts";
 import type { Locality } from "../src/selection/topology.ts";
 
@@ -16,7 +15,12 @@ const SLICES = new Map<string, EndpointSlice>([["echo-a", {
 }]]);
 
 function select(slices: ReadonlyMap<string, EndpointSlice>, port: number | string, locality: Locality = {}) {
-  return selectForClient(slices, port, { locality, memo: createSelectionMemo(), service: "echo", namespace: "prod" });
+  return selectForClient(slices, port, {
+    locality,
+    memo: createClientSelectionMemo(),
+    service: "echo",
+    namespace: "prod",
+  });
 }
 
 Deno.test("selectForClient() gives the usable endpoints of a named port, without notes", () => {
@@ -50,4 +54,38 @@ Deno.test("selectForClient() notes a port number that none of the slices gives t
   assert.equal(endpoints.length, 2);
   assert.match(portNote ?? "", /^port 80 is none of the ports/);
   assert.equal(select(SLICES, 50051).portNote, undefined);
+});
+
+Deno.test("selectForClient() keeps its port note while the slices' ports stay, and reads it again when they change", () => {
+  const memo = createClientSelectionMemo();
+  const slices = new Map(SLICES);
+  const selectWithMemo = (port: number | string) =>
+    selectForClient(slices, port, { locality: {}, memo, service: "echo", namespace: "prod" }).portNote;
+  const echoA = SLICES.get("echo-a")!;
+  assert.match(selectWithMemo(80) ?? "", /^port 80 is none of the ports/);
+  // A new object of the slice with other endpoints and the same ports: the same note.
+  slices.set("echo-a", { ...echoA, endpoints: [pod("echo-2", "10.1.0.3", "eu-1a")] });
+  assert.match(selectWithMemo(80) ?? "", /^port 80 is none of the ports/);
+  // The slice's port now has the number: no note.
+  slices.set("echo-a", { ...echoA, ports: [{ name: "grpc", port: 80 }] });
+  assert.equal(selectWithMemo(80), undefined);
+  // Its port becomes UDP only: the note for a port gRPC cannot dial over TCP.
+  slices.set("echo-a", { ...echoA, ports: [{ name: "grpc", port: 80, protocol: "UDP" }] });
+  assert.match(selectWithMemo(80) ?? "", /^port 80 is UDP in the Service's EndpointSlices/);
+  // A second slice with a TCP port of that number: no note.
+  slices.set("echo-b", {
+    ...echoA,
+    metadata: { name: "echo-b", namespace: "prod" },
+    ports: [{ name: "grpc", port: 80 }],
+  });
+  assert.equal(selectWithMemo(80), undefined);
+  // It leaves again, and so does the UDP slice: the note of a port none of the slices has comes back.
+  slices.delete("echo-b");
+  slices.set("echo-a", echoA);
+  assert.match(selectWithMemo(80) ?? "", /^port 80 is none of the ports/);
+  // Another port with the same memo: its own note.
+  assert.equal(selectWithMemo(50051), undefined);
+  // An address type changed to FQDN: such slices give no port, so none is noted.
+  slices.set("echo-a", { ...echoA, addressType: "FQDN" });
+  assert.equal(selectWithMemo(80), undefined);
 });

@@ -14,8 +14,7 @@ import { createCoalescedDelivery } from "../_coalesced_delivery.ts";
 import { resolveClusterAccess } from "../cluster/resolve_cluster_access.ts";
 import { createClusterHttpClient } from "../api/cluster_http_client.ts";
 import { explainEndpoints, type PodExplanation } from "../selection/endpoint_explanation.ts";
-import { createSelectionMemo, type SelectionMemo } from "../selection/endpoint_selection.ts";
-import { selectForClient } from "../selection/client_selection.ts";
+import { type ClientSelectionMemo, createClientSelectionMemo, selectForClient } from "../selection/client_selection.ts";
 import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import { type EndpointSnapshot, snapshotOf } from "../endpoint_snapshot.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
@@ -208,7 +207,7 @@ export async function observeService(
   if (zoneNote !== undefined) view.zoneNote = zoneNote;
   let state: SliceState | undefined;
   let version = 0;
-  let memo: { port: number | string; memo: SelectionMemo } | undefined;
+  let memo: { port: number | string; memo: ClientSelectionMemo } | undefined;
   let shown = "";
 
   const publish = (change: Partial<ServiceView>) => {
@@ -296,7 +295,7 @@ export async function observeService(
       }
       port = kept;
     }
-    if (memo?.port !== port) memo = { port, memo: createSelectionMemo() };
+    if (memo?.port !== port) memo = { port, memo: createClientSelectionMemo() };
     const slices = [...state.slices.values()];
     // As the shared subscription selects, so that the CLI shows what channels get.
     const { endpoints, topology, emptyReason, portNote } = selectForClient(state.slices, port, {

@@ -8,10 +8,10 @@
  */
 
 import type { EndpointSlice } from "../base/endpoint_slice.ts";
-import { selectEndpoints, type SelectionMemo } from "./endpoint_selection.ts";
+import { createSelectionMemo, selectEndpoints, type SelectionMemo } from "./endpoint_selection.ts";
 import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
-import { portNoteFor } from "./service_port.ts";
+import { createPortNoteMemo, memoizedPortNote, type PortNoteMemo } from "./_port_note_memo.ts";
 import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
 
 /** Options of {@linkcode selectForClient}. */
@@ -19,11 +19,35 @@ export interface ClientSelectionOptions {
   /** The client's node and zone, for topology-aware routing (`{}`: none known). */
   locality: Locality;
   /** Kept between calls for the same Service and port: makes the next selection cheaper. */
-  memo: SelectionMemo;
+  memo: ClientSelectionMemo;
   /** The Service's name, for `emptyReason`. */
   service: string;
   /** The Service's namespace, for `emptyReason`. */
   namespace: string;
+}
+
+/** State kept between {@linkcode selectForClient} calls for one Service and port (see {@linkcode createClientSelectionMemo}). */
+export interface ClientSelectionMemo {
+  /** The endpoint selection's own memo. */
+  endpoints: SelectionMemo;
+  /** The last port note, read again only when a slice's ports change. */
+  portNote: PortNoteMemo;
+}
+
+/**
+ * Creates the state that makes repeated {@linkcode selectForClient} calls for one Service and port cheaper.
+ *
+ * @returns An empty memo.
+ *
+ * @example
+ * ```ts
+ * import { createClientSelectionMemo } from "./client_selection.ts";
+ * const memo = createClientSelectionMemo();
+ * console.log(memo.portNote.slices.length); // 0
+ * ```
+ */
+export function createClientSelectionMemo(): ClientSelectionMemo {
+  return { endpoints: createSelectionMemo(), portNote: createPortNoteMemo() };
 }
 
 /** What {@linkcode selectForClient} gives a client: the fields of its snapshot that come from the slices. */
@@ -49,9 +73,8 @@ export interface ClientSelection {
  *
  * @example A Service without slices
  * ```ts
- * import { createSelectionMemo } from "./endpoint_selection.ts";
- * import { selectForClient } from "./client_selection.ts";
- * const memo = createSelectionMemo();
+ * import { createClientSelectionMemo, selectForClient } from "./client_selection.ts";
+ * const memo = createClientSelectionMemo();
  * const { emptyReason } = selectForClient(new Map(), "grpc", { locality: {}, memo, service: "echo", namespace: "prod" });
  * console.log(emptyReason); // it has no EndpointSlice: check that the Service exists in namespace prod (...)
  * ```
@@ -62,9 +85,9 @@ export function selectForClient(
   options: ClientSelectionOptions,
 ): ClientSelection {
   const { locality, memo, service, namespace } = options;
-  const usable = selectEndpoints(slices.values(), port, { memo });
+  const usable = selectEndpoints(slices.values(), port, { memo: memo.endpoints });
   const { endpoints, mode: topology } = preferEndpoints(usable, locality);
   const emptyReason = endpoints.length > 0 ? undefined : noEndpointsReason(slices.values(), port, service, namespace);
-  const portNote = portNoteFor(port, slices.values());
+  const portNote = memoizedPortNote(port, slices.values(), memo.portNote);
   return { endpoints, topology, emptyReason, portNote };
 }
