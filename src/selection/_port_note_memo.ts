@@ -70,15 +70,16 @@ export function memoizedPortNote(
   return memo.note;
 }
 
-/** Whether two lists of slices give the same port names, numbers and protocols: slice by slice, in order. */
+/**
+ * Whether two lists of slices give the same address types and ports (names, numbers, protocols), position by
+ * position: all that the note reads.
+ */
 function samePortSources(before: EndpointSlice[], now: EndpointSlice[]): boolean {
   if (before.length !== now.length) return false;
   for (let i = 0; i < now.length; i++) {
     const a = before[i], b = now[i];
     if (a === b) continue;
-    if (a.metadata.name !== b.metadata.name || a.addressType !== b.addressType || !samePorts(a.ports, b.ports)) {
-      return false;
-    }
+    if (a.addressType !== b.addressType || !samePorts(a.ports, b.ports)) return false;
   }
   return true;
 }
