@@ -294,6 +294,12 @@ export interface FrameOutput {
 export interface LiveFrame {
   /** Replaces the block with `lines` (each at most the terminal's width), in one write. */
   draw(lines: readonly string[]): void;
+  /**
+   * Writes `lines` (of any width: the terminal wraps them) where the block begins, and the block again below them,
+   * in one write: they stay on screen, scrolling up as any output, where a line written beside the block would be
+   * drawn over at its next redraw.
+   */
+  print(lines: readonly string[]): void;
   /** Leaves the last block on screen, clears a `^C` the terminal echoed below it, and shows the cursor again. */
   finish(): void;
   /**
@@ -307,7 +313,8 @@ export interface LiveFrame {
  * Starts a live frame: hides the cursor; each draw moves up over the
  * previous block and writes over it, clearing each line and then what is
  * left below, or clears the whole screen when the terminal's size changed
- * (lines drawn for the old width may have wrapped).
+ * (lines drawn for the old width may have wrapped); `print` writes lines
+ * above the block, which then moves down under them.
  *
  * @param output The terminal.
  * @returns The frame.
@@ -318,30 +325,38 @@ export interface LiveFrame {
  * const frame = createLiveFrame({ write: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)), size: () => Deno.consoleSize() });
  * frame.draw(["3 pods"]);
  * frame.draw(["4 pods"]);
+ * frame.print(["Signed in."]);
  * frame.finish();
  * ```
  */
 export function createLiveFrame(output: FrameOutput): LiveFrame {
   let drawn = 0;
+  let block: readonly string[] = [];
   let size = JSON.stringify(output.size());
   output.write(HIDE_CURSOR);
   /** Whether the frame was released: its next draw hides the cursor again. */
   let released = false;
+  const render = (above: readonly string[], lines: readonly string[]) => {
+    const now = JSON.stringify(output.size());
+    let text = released ? HIDE_CURSOR : "";
+    released = false;
+    if (now !== size) text += `${ESC}H${ESC}2J`;
+    else if (drawn > 0) text += `${ESC}${drawn}A\r`;
+    size = now;
+    // Lines above the block may wrap, and so take rows that no `${ESC}K` clears: clear the block and below first
+    // (tmux copies the screen into its scrollback when that starts from its top-left corner; this is rare).
+    if (above.length > 0) text += `${ESC}J${above.map((line) => `${line}\n`).join("")}`;
+    // Each line is cleared as it is written over, and what is left of the last frame after them: clearing the
+    // whole frame first clears from the top-left corner when the frame fills the screen, which tmux takes for
+    // a clear screen and copies into the scrollback, once a redraw.
+    for (const line of lines) text += `${ESC}K${line}\n`;
+    drawn = lines.length;
+    block = lines;
+    output.write(`${text}${ESC}J`);
+  };
   return {
-    draw(lines) {
-      const now = JSON.stringify(output.size());
-      let text = released ? HIDE_CURSOR : "";
-      released = false;
-      if (now !== size) text = `${ESC}H${ESC}2J`;
-      else if (drawn > 0) text = `${ESC}${drawn}A\r`;
-      size = now;
-      // Each line is cleared as it is written over, and what is left of the last frame after them: clearing the
-      // whole frame first clears from the top-left corner when the frame fills the screen, which tmux takes for
-      // a clear screen and copies into the scrollback, once a redraw.
-      for (const line of lines) text += `${ESC}K${line}\n`;
-      drawn = lines.length;
-      output.write(`${text}${ESC}J`);
-    },
+    draw: (lines) => render([], lines),
+    print: (lines) => render(lines, block),
     finish() {
       output.write(`\r${ESC}K${SHOW_CURSOR}`);
     },

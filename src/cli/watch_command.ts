@@ -7,6 +7,7 @@
  */
 
 import type { CliOutput, CliProcess } from "../runtime/cli_process.ts";
+import { setPluginOutputSink } from "../runtime/trace.ts";
 import {
   connectCluster,
   lateAnswerAdvice,
@@ -21,7 +22,7 @@ import { reachableAdvice } from "./reachable_advice.ts";
 import { changeLine, changeSummary, snapshotReport } from "./report.ts";
 import { renderTable, withShownChanges } from "./table.ts";
 import { displayClock } from "./display_clock.ts";
-import { colorsWanted, createLiveFrame, type LiveFrame, painter, takesEscapes } from "./terminal.ts";
+import { colorsWanted, createLiveFrame, type LiveFrame, painter, printable, takesEscapes } from "./terminal.ts";
 
 /** How often the live table redraws without a change (for "changed 5s ago"), in ms. */
 const TICK_MS = 1000;
@@ -157,6 +158,14 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     problem = text;
   };
 
+  // An exec plugin's lines (kubelogin's device code: where to sign in) go above the live table, where they stay:
+  // written to the same terminal beside it, they were drawn over at the next redraw, a second later. While a plugin
+  // has the terminal, the table waits below what it writes.
+  const pluginSink = live && stderr.isTTY
+    ? setPluginOutputSink((line) =>
+      frame && pluginsOnTerminal === 0 ? frame.print([printable(line)]) : stderr.write(`${line}\n`)
+    )
+    : undefined;
   // Ctrl-C is how one stops following a target, so 0; it cuts --once short, so 130 as for any Unix tool.
   const stopInterrupt = cli.onInterrupt((exitCode) => finish(command.once ? exitCode : 0));
   // Keeps "changed 5s ago" current.
@@ -181,6 +190,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
       onView,
     });
   } finally {
+    if (pluginSink) setPluginOutputSink(pluginSink);
     clearInterval(ticker);
     stopResize?.();
     clearTimeout(timer);

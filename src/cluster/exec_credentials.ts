@@ -12,7 +12,7 @@ import { ConfigError } from "../base/errors.ts";
 import { isRecord, typeName } from "../base/_util.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import { type ExecPluginResult, MAX_PLUGIN_OUTPUT, type RunExecPlugin } from "../runtime/exec_plugin.ts";
-import { trace } from "../runtime/trace.ts";
+import { pluginOutput, trace } from "../runtime/trace.ts";
 import { maskCredentials, secretArguments } from "./_mask_credentials.ts";
 import { parseFirstYamlDocument, yamlErrorPlace } from "./_kubectl_yaml.ts";
 import { parseRfc3339 } from "./_rfc3339.ts";
@@ -104,7 +104,7 @@ export interface ExecCredentialsOptions {
   /**
    * Receives each line of the plugin's standard error as it comes, masked as the messages quote it (a login tool's
    * instructions, such as kubelogin's device code, show while it waits, as kubectl shows them).
-   * @default {console.error}
+   * @default {pluginOutput} (standard error, or above the CLI's live table)
    */
   stderr?: (line: string) => void;
   /**
@@ -237,7 +237,7 @@ export function execCredentials(
     for (const { name, value } of config.env) env[name] = value;
     env.KUBERNETES_EXEC_INFO = JSON.stringify(info);
     const started = now();
-    const stderr = options.stderr ?? console.error;
+    const stderr = options.stderr ?? pluginOutput;
     const mask = lineMasker(givenSecrets(config));
     const result = await options.run({
       command: config.command,

@@ -75,6 +75,48 @@ export function setWarningSink(next: TraceSink): TraceSink {
   return previous;
 }
 
+/** Receives each line of an exec credential plugin's standard error; by default, this process's standard error. */
+let pluginOutputSink: TraceSink = (line) => console.error(line);
+
+/**
+ * Passes on one line of an exec credential plugin's standard error (a login's instructions), already masked, to the
+ * installed sink: standard error, unless the CLI shows it above its live table.
+ *
+ * @param line The line, without its newline.
+ *
+ * @example
+ * ```ts
+ * import { pluginOutput } from "./trace.ts";
+ * pluginOutput("To sign in, use a web browser to open the page https://microsoft.com/devicelogin"); // on standard error
+ * ```
+ */
+export function pluginOutput(line: string): void {
+  pluginOutputSink(line);
+}
+
+/**
+ * Installs the sink that receives exec plugins' standard error lines in place of standard error (the CLI's live
+ * table, which a line written beside it would draw over), until the one it replaces is installed again.
+ *
+ * @param next The new sink.
+ * @returns The sink it replaces, to put back when done.
+ *
+ * @example
+ * ```ts
+ * import { pluginOutput, setPluginOutputSink } from "./trace.ts";
+ * const lines: string[] = [];
+ * const previous = setPluginOutputSink((line) => lines.push(line));
+ * pluginOutput("Signed in.");
+ * setPluginOutputSink(previous);
+ * console.log(lines); // [ "Signed in." ]
+ * ```
+ */
+export function setPluginOutputSink(next: TraceSink): TraceSink {
+  const previous = pluginOutputSink;
+  pluginOutputSink = next;
+  return previous;
+}
+
 /**
  * Installs the sink that receives diagnostic lines (the grpc-js adapter
  * installs grpc-js tracing); `undefined` removes it, and `null` goes back to

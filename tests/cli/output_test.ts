@@ -622,3 +622,17 @@ Deno.test("createLiveFrame() leaves a released frame on screen and draws the nex
     "\x1b[1A\r\x1b[Kd\n\x1b[J",
   ]);
 });
+
+Deno.test("createLiveFrame() prints lines above the frame, which it draws again below them", () => {
+  const writes: string[] = [];
+  const frame = createLiveFrame({ write: (text) => writes.push(text), size: () => ({ columns: 80, rows: 24 }) });
+  frame.draw(["a", "b"]);
+  frame.print(["To sign in, open the page"]);
+  frame.draw(["c"]);
+  assert.deepEqual(writes.slice(2), [
+    // From the frame's top: cleared to the end of the screen (the line may wrap), the line, then the frame again.
+    "\x1b[2A\r\x1b[JTo sign in, open the page\n\x1b[Ka\n\x1b[Kb\n\x1b[J",
+    // The next draw moves up over the frame only: the printed line stays.
+    "\x1b[2A\r\x1b[Kc\n\x1b[J",
+  ]);
+});

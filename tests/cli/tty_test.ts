@@ -62,6 +62,8 @@ async function screenShowing(pane: ReturnType<typeof startPane>, text: string, m
 }
 
 const count = (text: string, part: string) => text.split(part).length - 1;
+/** The text without white space: a line the terminal wrapped at a space loses that space in a capture. */
+const squeezed = (text: string) => text.replace(/\s+/g, "");
 
 for (const [runtime, cli] of Object.entries(RUNTIMES)) {
   Deno.test({
@@ -375,6 +377,59 @@ for (const args of ["--once", "check"]) {
         pane.close();
         await cluster.close();
         rmSync(folder, { recursive: true, force: true });
+      }
+    },
+  });
+}
+
+for (const [runtime, cli] of Object.entries(RUNTIMES)) {
+  Deno.test({
+    name: `kgr-resolver on ${runtime} keeps an exec plugin's login instructions on screen above its live table`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      if (runtime !== "Deno") assert.ok(existsSync(`${root}dist/cli.js`), "dist/cli.js is missing: run npm run build");
+      const cluster = await startCluster();
+      // kubelogin's devicecode login: says where to sign in (a line wider than the pane), waits, then answers.
+      const signIn = "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the " +
+        "code ABCD1234 to authenticate.";
+      const config = JSON.parse(await Deno.readTextFile(cluster.kubeconfig));
+      config.users[0].user = {
+        exec: {
+          apiVersion: "client.authentication.k8s.io/v1",
+          command: "sh",
+          args: [
+            "-c",
+            `echo "${signIn}" >&2; sleep 2.5; echo "Signed in." >&2; echo '{"apiVersion": ` +
+            `"client.authentication.k8s.io/v1", "kind": "ExecCredential", "status": {"token": "cli-test-token"}}'`,
+          ],
+          interactiveMode: "Never",
+        },
+      };
+      await Deno.writeTextFile(cluster.kubeconfig, JSON.stringify(config));
+      const pane = startPane(
+        `plugin-${runtime}`,
+        `${cli} --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}`,
+        30,
+        100,
+      );
+      try {
+        // The table redraws every second while the plugin waits: it must not draw over the instructions.
+        await screenShowing(pane, "listing");
+        await sleep(1_500);
+        const waiting = pane.screen();
+        assert.ok(squeezed(waiting).includes(squeezed(signIn)), `the instructions are gone:\n${waiting}`);
+        const screen = await screenShowing(pane, "3 used, 2 not used");
+        await sleep(1_200); // a tick's redraw after it
+        const after = pane.screen();
+        console.log(`--- ${runtime}, after the login:\n${after}`);
+        assert.ok(squeezed(after).includes(squeezed(signIn)), `the instructions are gone:\n${after}`);
+        assert.match(after, /^Signed in\.$/m);
+        assert.equal(count(after, TARGET), 1, `one table, redrawn in place:\n${screen}\n---\n${after}`);
+        assert.ok(after.indexOf("Signed in.") < after.indexOf(TARGET), "the plugin's lines stay above the table");
+      } finally {
+        pane.close();
+        await cluster.close();
       }
     },
   });
