@@ -34,7 +34,10 @@ function scriptedApi(lists: ListAnswer[], watches: WatchAnswer[]) {
     list(params) {
       calls.push({ kind: "list", params, at: clock.now() });
       const answer = lists.shift();
-      if (!answer) return new Promise(() => {});
+      // Unanswered, as a server that does not answer: until the stall deadline aborts it.
+      if (!answer) {
+        return new Promise((_, reject) => params.signal.addEventListener("abort", () => reject(params.signal.reason)));
+      }
       return answer instanceof KubeApiError ? Promise.reject(answer) : Promise.resolve(answer);
     },
     watch(params) {
@@ -430,8 +433,15 @@ Deno.test("runReflector() resumes a watch that stalls before its first byte at o
   // resourceVersion moved past the watch's start, which took about 120 s on a quiet cluster with etcd's defaults.
   const bookmark = { type: "BOOKMARK", object: { metadata: { resourceVersion: "12" }, addressType: "" } } as const;
   // The LISTs that check each quiet watch find a slice of the Service in the watch cache that no watch brought.
+  // The consistent LIST after the second quiet watch in a row has it too: a change, not a history that went back.
   const missed = [slice("a", "13")];
-  const scripted = scriptedApi([list("10", []), list("14", missed), list("14", missed), list("15", missed)], [
+  const scripted = scriptedApi([
+    list("10", []),
+    list("14", missed),
+    list("14", missed),
+    list("15", missed),
+    list("15", missed),
+  ], [
     () => {},
     (watch) => watch.send(bookmark),
     () => {},
@@ -448,7 +458,7 @@ Deno.test("runReflector() resumes a watch that stalls before its first byte at o
   assert.deepEqual(scripted.times("watch"), [0, 100, 205, 305, 415]);
   assert.deepEqual(
     scripted.calls.slice(1).map((call) => `${call.kind} ${(call.params as WatchParams).resourceVersion}`),
-    ["watch 10", "list 0", "watch 10", "watch 12", "list 0", "watch 12", "list 0", "watch 12"],
+    ["watch 10", "list 0", "watch 10", "watch 12", "list 0", "watch 12", "list 0", "list ", "watch 12"],
   );
   assert.deepEqual(errors.map((error) => error.message), [
     "Request to the API server stalled: no complete answer or event for 100 ms (stallTimeoutMs): it restarts; if " +
@@ -468,13 +478,15 @@ Deno.test("runReflector() does not report quiet watches while the API server's w
   // kube-apiserver before 1.34 on a quiet cluster: v1.33.13 sent no bookmark for 12 minutes on a watch from the
   // resourceVersion its LIST (from the watch cache) gave, and that LIST gave the same resourceVersion all along. The
   // server had nothing to send: a LIST from the watch cache with the Service's slices as the state has them says so,
-  // and no error is due. Then the Service changes, and two quiet watches in a row miss it.
+  // and no error is due. Then the Service changes, and two quiet watches in a row miss it; the consistent LIST after the
+  // second has the change too, newer than the state: no history that went back.
   const changed = [slice("a", "11")];
   const scripted = scriptedApi([
     list("10", []),
     list("10", []),
     list("10", []),
     list("11", changed),
+    list("12", changed),
     list("12", changed),
   ], [
     () => {},
@@ -498,15 +510,18 @@ Deno.test("runReflector() does not report quiet watches while the API server's w
     "list",
     "watch",
     "list",
+    "list",
     "watch",
   ]);
-  // Each check is a LIST from the watch cache; the watches all resume from the first LIST's resourceVersion.
+  // Each check is a LIST from the watch cache, and the last a consistent one too; the watches all resume from the
+  // first LIST's resourceVersion.
   assert.deepEqual(scripted.calls.filter((call) => call.kind === "list").map((call) => call.params.resourceVersion), [
     "0",
     "0",
     "0",
     "0",
     "0",
+    "",
   ]);
   assert.deepEqual(
     scripted.calls.filter((call) => call.kind === "watch").map((call) => (call.params as WatchParams).resourceVersion),
@@ -597,13 +612,15 @@ Deno.test("runReflector() does not report quiet watches while only other Service
 Deno.test("runReflector() reports the second quiet watch in a row that missed a change of the Service", async () => {
   // A watch path that delivers nothing (a proxy that buffers or drops watch streams while LISTs pass) on a quiet
   // cluster where the Service changed once: the watch cache shows a slice newer than the state after each quiet watch,
-  // and no watch brings it. The cache's resourceVersion moved during the first quiet watch only.
+  // and no watch brings it. The cache's resourceVersion moved during the first quiet watch only. The consistent LIST
+  // after the second has the change too: no history that went back.
   const scripted = scriptedApi([
     list("10", [slice("a", "8")]),
     list("12", [slice("a", "12", "10.0.0.2")]),
     list("12", [slice("a", "12", "10.0.0.2")]),
+    list("12", [slice("a", "12", "10.0.0.2")]),
   ], [() => {}, () => {}, () => {}]);
-  const { errors } = await run(scripted, () => scripted.calls.length >= 5, { stallTimeoutMs: 100 });
+  const { errors } = await run(scripted, (_, errors) => errors.length > 0, { stallTimeoutMs: 100 });
   assert.equal(errors.length, 1);
   assert.match(
     errors[0].message,
@@ -615,6 +632,7 @@ Deno.test("runReflector() reports the second quiet watch in a row that missed a 
     "list 100 0",
     "watch 100 10",
     "list 200 0",
+    "list 200 ",
   ]);
 });
 
@@ -671,24 +689,28 @@ Deno.test("runReflector() does not report quiet watches when a lagging watch cac
   ]);
 });
 
+/** A watch that brings slice a at resourceVersion 12 (10.0.0.2), then ends, and watches that bring nothing after it. */
+const modifiedThenQuiet = (): WatchAnswer[] => [
+  (watch) => {
+    watch.send({ type: "MODIFIED", object: slice("a", "12", "10.0.0.2") });
+    watch.close();
+  },
+  () => {},
+  () => {},
+  () => {},
+];
+
 Deno.test("runReflector() reports a watch cache that stays behind the state as behind, not as a change the watches missed", async () => {
   // An HA cluster: the watch resumed on an API server whose watch cache lags its etcd (kube-apiserver v1.36.3 cut off
   // from etcd behind a load balancer: its watches bring nothing, and a LIST from its cache gives the older slice at
-  // its older resourceVersion), twice in a row.
+  // its older resourceVersion), twice in a row. The consistent LIST after the second (from etcd, which that server
+  // cannot reach) stalls: no proof that the cluster's history went back.
   const scripted = scriptedApi([
     list("10", [slice("a", "8")]),
     list("10", [slice("a", "8")]),
     list("10", [slice("a", "8")]),
-  ], [
-    (watch) => {
-      watch.send({ type: "MODIFIED", object: slice("a", "12") });
-      watch.close();
-    },
-    () => {},
-    () => {},
-    () => {},
-  ]);
-  const { errors } = await run(scripted, () => scripted.calls.length >= 7, { stallTimeoutMs: 100 });
+  ], modifiedThenQuiet());
+  const { errors } = await run(scripted, () => scripted.calls.length >= 8, { stallTimeoutMs: 100 });
   assert.deepEqual(scripted.calls.map((call) => `${call.kind} ${call.params.resourceVersion}`), [
     "list 0",
     "watch 10",
@@ -696,6 +718,7 @@ Deno.test("runReflector() reports a watch cache that stays behind the state as b
     "list 0",
     "watch 12",
     "list 0",
+    "list ",
     "watch 12",
   ]);
   assert.deepEqual(errors.map((error) => error.message), [
@@ -705,6 +728,79 @@ Deno.test("runReflector() reports a watch cache that stays behind the state as b
     "of an HA control plane's, behind a load balancer, say), and its watches bring nothing until it catches up: " +
     "check its health (kubectl get --raw='/readyz?verbose') and its connection to etcd",
   ]);
+});
+
+Deno.test("runReflector() takes the EndpointSlices of an etcd restored from a snapshot after two quiet watches, unreported", async () => {
+  // kube-apiserver v1.36.3 restarted on an etcd restored from a snapshot (`etcdutl snapshot restore` without
+  // --bump-revision) has older slices at lower resourceVersions than the state: it accepts a watch from the state's
+  // resourceVersion and sends nothing until its own passes it (measured: client-go and kubectl kept the old endpoints
+  // for good). The watch cache's LISTs show its older slice; the consistent LIST (from etcd) shows it too, at the
+  // restored resourceVersion 7, older than the state's 12: that history went back, and its slices are taken.
+  const restored = [slice("a", "6", "10.0.0.9")];
+  const scripted = scriptedApi(
+    [list("10", [slice("a", "8")]), list("7", restored), list("7", restored), list("7", restored)],
+    modifiedThenQuiet(),
+  );
+  const traced: string[] = [];
+  const { states, errors } = await run(scripted, (states, errors) => states.length === 3 || errors.length > 0, {
+    stallTimeoutMs: 100,
+    trace: (line) => traced.push(line),
+  });
+  assert.deepEqual(errors.map((error) => error.message), []);
+  assert.equal(states[2].slices.get("a")?.endpoints?.[0].addresses[0], "10.0.0.9");
+  assert.equal(states[2].resourceVersion, "7");
+  assert.deepEqual(scripted.calls.map((call) => `${call.kind} ${call.params.resourceVersion}`), [
+    "list 0",
+    "watch 10",
+    "watch 12",
+    "list 0",
+    "watch 12",
+    "list 0",
+    "list ",
+    "watch 7",
+  ]);
+  assert.ok(
+    traced.some((line) =>
+      line.includes("the API server's resourceVersion went back from 12 to 7") && line.includes("--bump-revision")
+    ),
+    traced.join("\n"),
+  );
+});
+
+Deno.test("runReflector() takes the EndpointSlices of a restored etcd whose resourceVersion caught up with the state's", async () => {
+  // Measured on v1.36.3: the snapshot at 207, the state at 210, and the restarted API server's own writes took the
+  // restored etcd to 210 too. Its slice at 207 is older than the state's 210, though no newer list can lack a change
+  // the state has: another history.
+  const restored = [slice("a", "9", "10.0.0.9")];
+  const scripted = scriptedApi(
+    [list("10", [slice("a", "8")]), list("12", restored), list("12", restored), list("12", restored)],
+    modifiedThenQuiet(),
+  );
+  const traced: string[] = [];
+  const { states, errors } = await run(scripted, (states, errors) => states.length === 3 || errors.length > 0, {
+    stallTimeoutMs: 100,
+    trace: (line) => traced.push(line),
+  });
+  assert.deepEqual(errors.map((error) => error.message), []);
+  assert.equal(states[2].slices.get("a")?.metadata.resourceVersion, "9");
+  assert.ok(traced.some((line) => line.includes("another history")), traced.join("\n"));
+});
+
+Deno.test("runReflector() keeps the state when the consistent LIST after two quiet watches agrees with it", async () => {
+  // An HA API server whose watch cache lags while etcd has the state's slices: no history went back; the lag is
+  // reported as before.
+  const scripted = scriptedApi(
+    [
+      list("10", [slice("a", "8")]),
+      list("10", [slice("a", "8")]),
+      list("10", [slice("a", "8")]),
+      list("13", [slice("a", "12", "10.0.0.2")]),
+    ],
+    modifiedThenQuiet(),
+  );
+  const { states, errors } = await run(scripted, (_, errors) => errors.length === 1, { stallTimeoutMs: 100 });
+  assert.equal(states.length, 2);
+  assert.match(errors[0].message, /watch cache is behind what the resolver already has/);
 });
 
 Deno.test("runReflector() takes a failed check of a quiet watch as proof of nothing", async () => {
@@ -828,7 +924,8 @@ Deno.test("runReflector() starts counting quiet watches anew after a watch that 
 Deno.test("runReflector() takes the end of a streaming list's initial events as the resume point of a quiet watch", async () => {
   // The LISTs that check the quiet watches find a slice of the Service that the watches did not bring.
   const missed = [slice("a", "3"), slice("b", "31")];
-  const scripted = scriptedApi([list("35", missed), list("36", missed)], [
+  // The consistent LIST after the second has them too, newer than the state: a change, not a history that went back.
+  const scripted = scriptedApi([list("35", missed), list("36", missed), list("36", missed)], [
     (watch) => watch.send({ type: "ADDED", object: slice("a", "3") }, initialEventsEnd("30")),
     () => {},
     (watch) => watch.send({ type: "ADDED", object: slice("b", "31") }),

@@ -17,7 +17,7 @@ import { KubeApiError, ResolverError } from "../base/errors.ts";
 import { NOT_THE_API_SERVER, quote, statusFields } from "../api/api_errors.ts";
 import type { EndpointSliceApi } from "../api/kube_api.ts";
 import { trace as traceLine, type TraceSink } from "../runtime/trace.ts";
-import { listPages } from "./_list_pages.ts";
+import { type ListedSlices, listPages } from "./_list_pages.ts";
 import {
   asResolverError,
   planRetry,
@@ -27,7 +27,7 @@ import {
   type WatchEndReason,
   watchEndReason,
 } from "./_retry.ts";
-import { type CacheDifference, compareWithWatchCache } from "./_cache_check.ts";
+import { checkWatchCache, rewoundHistory } from "./_quiet_checks.ts";
 import { checkMetadata, checkSlice } from "./_slice_check.ts";
 import { stallDeadline } from "./_stall_deadline.ts";
 import { parseWatchEvent, readWatchLines, sliceEventHead } from "./watch_decoder.ts";
@@ -216,6 +216,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     },
   };
   const publish = () => options.onState(state);
+  const checks = { api, signal, clock, stallTimeoutMs, pageSize: PAGE_SIZE, trace, onList: options.onList };
   const recovered = () => {
     if (!failing) return;
     failing = false;
@@ -255,7 +256,11 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
 
   async function list(from: string): Promise<void> {
     options.onList?.();
-    const listed = await listPages(api, { from, pageSize: PAGE_SIZE, signal, clock, stallTimeoutMs });
+    adopt(await listPages(api, { from, pageSize: PAGE_SIZE, signal, clock, stallTimeoutMs }));
+  }
+
+  /** Makes a LIST's slices the state, and publishes it. */
+  function adopt(listed: ListedSlices): void {
     for (const item of listed.items) checkSlice(item, "a LIST");
     slices.clear();
     for (const slice of listed.items) slices.set(slice.metadata.name ?? "", slice);
@@ -331,27 +336,6 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       default:
         trace(`ignoring watch event of unknown type ${quote(event.type)}`);
         return false;
-    }
-  }
-
-  /**
-   * Whether a LIST from the API server's watch cache (`resourceVersion=0`, one cheap request) has the Service's
-   * EndpointSlices as the state has them: the same names at the same resourceVersions. Then a watch that brought
-   * nothing had nothing of the Service's to bring, however far other Services' writes moved the cluster's
-   * resourceVersion (kube-apiserver sends a watch bookmarks only once that moved, and before 1.34 on a quiet cluster
-   * may send none: v1.33.13 sent none in 12 minutes). Its failure (redacted, traced) when it failed: no proof.
-   * It reads every slice of the Service, as any LIST does: `onList` counts it. A quiet watch brought no line, so none
-   * waits unparsed.
-   */
-  async function watchCacheHasState(): Promise<"same" | CacheDifference> {
-    options.onList?.();
-    try {
-      const listed = await listPages(api, { from: "0", pageSize: PAGE_SIZE, signal, clock, stallTimeoutMs });
-      return compareWithWatchCache(slices, resourceVersion, listed);
-    } catch (error) {
-      const failure = api.redact(String((error as Error).message));
-      if (!signal.aborted) trace(`could not check the API server's watch cache: ${failure}`);
-      return { failed: failure };
     }
   }
 
@@ -496,10 +480,23 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         // proxy that buffers watches while LISTs pass) misses it again, and the second quiet watch in a row is
         // reported. On an HA cluster the LIST may reach a server whose cache lags: its older slices, at an older
         // resourceVersion, are reported only when two checks in a row, stallTimeoutMs apart, find a difference, as lag.
-        const checked = await watchCacheHasState();
+        // A quiet watch brought no line, so none waits unparsed.
+        const checked = await checkWatchCache(checks, slices, resourceVersion);
         if (signal.aborted) break; // Stopped: no watch is resumed, and the abort proves nothing.
         const same = checked === "same" ? true : typeof checked === "object" && "failed" in checked ? undefined : false;
         if (again && checked !== "same" && (same === undefined || missedBefore)) {
+          const rewound = same === false ? await rewoundHistory(checks, slices, resourceVersion) : undefined;
+          if (rewound) {
+            // The watches were served: they had nothing to bring from a resourceVersion the server has not reached.
+            adopt(rewound);
+            options.onWatchEnd?.("stall");
+            quietStalls = 0;
+            missedBefore = false;
+            backoff.reset();
+            previousFailure = undefined;
+            continue;
+          }
+          if (signal.aborted) break;
           throw quietAgain(ended.quietAgain, checked);
         }
         missedBefore = same === false;

@@ -111,6 +111,8 @@ export interface ApiServerOptions {
    * @default {false}
    */
   anonymousAuth?: boolean;
+  /** The etcd to use (another one started by `startEtcd`, or a proxy in front of it); default: the cluster's. */
+  etcdUrl?: string;
 }
 
 /** One audit event (the fields we read) of an EndpointSlice request. */
@@ -140,7 +142,7 @@ export interface ControlPlane {
   version: string;
   /** Sends a request to the API server as the admin user; `path` starts with `/`. */
   adminFetch(path: string, init?: RequestInit): Promise<Response>;
-  /** Starts kube-apiserver again on the same port with the same etcd and waits for /readyz. */
+  /** Starts kube-apiserver again on the same port (with the same etcd, unless `etcdUrl`) and waits for /readyz. */
   startApiServer(options?: ApiServerOptions): Promise<void>;
   /**
    * Stops kube-apiserver with SIGTERM, then SIGKILL after `graceMs`. Open watches are not
@@ -164,7 +166,13 @@ export interface ControlPlane {
    * proxy in front of it), CA, serving certificate and service-account keys, on a port of its own, with its own
    * audit log; stopped by `stop()`.
    */
-  addApiServer(options?: ApiServerOptions & { etcdUrl?: string }): Promise<ExtraApiServer>;
+  addApiServer(options?: ApiServerOptions): Promise<ExtraApiServer>;
+  /**
+   * Starts another etcd, empty, with a data directory of its own, as after a disaster (a restore from an older snapshot
+   * has a history shorter than the lost one too); returns its client URL, for `startApiServer({ etcdUrl })`. Stopped
+   * by `stop()`.
+   */
+  startEtcd(): Promise<string>;
   /**
    * Starts kube-controller-manager with the EndpointSlice controller and the garbage collector (as the admin
    * user), so that slices come from Pods, and go with their Service, as in users' clusters; stopped by `stop()`.
@@ -462,12 +470,14 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   let controllerManager: ChildProcess | undefined;
   // API servers started by `addApiServer`, and their logs.
   const extraApiServers: { child?: ChildProcess; log: string }[] = [];
+  // etcds started by `startEtcd`, and their logs.
+  const extraEtcds: { child?: ChildProcess; log: string }[] = [];
   let client: Deno.HttpClient | undefined;
   const started = Date.now();
 
   const tails = async (lines = 40) => {
     const parts: string[] = [];
-    const extraLogs = extraApiServers.map((extra) => extra.log);
+    const extraLogs = [...extraEtcds, ...extraApiServers].map((extra) => extra.log);
     for (const file of [etcdLog, apiServerLog, ...extraLogs, ...(controllerManager ? [controllerManagerLog] : [])]) {
       const text = await readFile(file, "utf8").catch(() => "");
       parts.push(`----- ${file} (last ${lines} lines)\n${text.split("\n").slice(-lines - 1).join("\n")}`);
@@ -480,6 +490,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     for (const extra of extraApiServers.splice(0)) await stopProcess(extra.child, 5000);
     await stopProcess(apiServer, 5000);
     await stopProcess(etcd, 5000);
+    for (const extra of extraEtcds.splice(0)) await stopProcess(extra.child, 5000);
     apiServer = etcd = undefined;
     client?.close();
     client = undefined;
@@ -495,29 +506,39 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const adminCert = await readFile(join(dir, "admin.crt"), "utf8");
     const adminKey = await readFile(join(dir, "admin.key"), "utf8");
 
-    // etcd: plain HTTP, loopback only.
-    const etcdUrl = `http://127.0.0.1:${freePort()}`;
-    const peerUrl = `http://127.0.0.1:${freePort()}`;
-    etcd = await startProcess(
-      binaries.etcd,
-      [
-        "--name=e2e",
-        `--data-dir=${join(dir, "etcd-data")}`,
-        `--listen-client-urls=${etcdUrl}`,
-        `--advertise-client-urls=${etcdUrl}`,
-        `--listen-peer-urls=${peerUrl}`,
-        `--initial-advertise-peer-urls=${peerUrl}`,
-        `--initial-cluster=e2e=${peerUrl}`,
-        "--listen-metrics-urls=",
-        "--unsafe-no-fsync",
-        "--log-level=warn",
-      ],
-      etcdLog,
-      Deno.env.get("KGR_E2E_KEEP") ? "" : dir,
-    );
-    const etcdProcess = etcd;
-    await waitFor("etcd", async () => (await fetch(`${etcdUrl}/health`)).ok, 30_000, () => isRunning(etcdProcess));
-    log(`etcd ${binaries.etcdVersion} ready at ${etcdUrl} after ${Date.now() - started} ms`);
+    /** Starts one etcd (plain HTTP, loopback only) with its data in `dataDir`, and waits until it is healthy. */
+    const launchEtcd = async (dataDir: string, logFile: string, spawned: (child: ChildProcess) => void) => {
+      const url = `http://127.0.0.1:${freePort()}`;
+      const peerUrl = `http://127.0.0.1:${freePort()}`;
+      const child = await startProcess(
+        binaries.etcd,
+        [
+          "--name=e2e",
+          `--data-dir=${join(dir, dataDir)}`,
+          `--listen-client-urls=${url}`,
+          `--advertise-client-urls=${url}`,
+          `--listen-peer-urls=${peerUrl}`,
+          `--initial-advertise-peer-urls=${peerUrl}`,
+          `--initial-cluster=e2e=${peerUrl}`,
+          "--listen-metrics-urls=",
+          "--unsafe-no-fsync",
+          "--log-level=warn",
+        ],
+        logFile,
+        Deno.env.get("KGR_E2E_KEEP") ? "" : dir,
+      );
+      spawned(child);
+      await waitFor("etcd", async () => (await fetch(`${url}/health`)).ok, 30_000, () => isRunning(child));
+      log(`etcd ${binaries.etcdVersion} ready at ${url} after ${Date.now() - started} ms`);
+      return url;
+    };
+    const etcdUrl = await launchEtcd("etcd-data", etcdLog, (child) => etcd = child);
+    const startEtcd = () => {
+      const index = extraEtcds.length + 2;
+      const entry: { child?: ChildProcess; log: string } = { log: join(dir, `etcd-${index}.log`) };
+      extraEtcds.push(entry);
+      return launchEtcd(`etcd-data-${index}`, entry.log, (child) => entry.child = child);
+    };
 
     const port = freePort();
     const server = `https://127.0.0.1:${port}`;
@@ -527,7 +548,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     /** Starts one kube-apiserver of this cluster on `apiPort` and waits until its /readyz answers. */
     const launchApiServer = async (
       apiPort: number,
-      apiOptions: ApiServerOptions & { etcdUrl?: string },
+      apiOptions: ApiServerOptions,
       files: { log: string; audit: string; certDir: string },
       spawned: (child: ChildProcess) => void,
     ) => {
@@ -580,7 +601,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       // Kept as soon as it runs, so that `stop()` ends one that never gets ready.
       await launchApiServer(port, apiOptions, files, (child) => apiServer = child);
     };
-    const addApiServer = async (extraOptions: ApiServerOptions & { etcdUrl?: string } = {}) => {
+    const addApiServer = async (extraOptions: ApiServerOptions = {}) => {
       const index = extraApiServers.length + 2;
       const extraPort = freePort();
       const files = {
@@ -650,6 +671,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       apiServerRunning: () => apiServer !== undefined && isRunning(apiServer),
       etcdUrl,
       addApiServer,
+      startEtcd,
       async startControllerManager(kubeconfigPath = adminKubeconfigPath) {
         if (controllerManager && isRunning(controllerManager)) return;
         const begin = Date.now();
