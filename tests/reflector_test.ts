@@ -1375,6 +1375,35 @@ Deno.test("runReflector() streams again from the latest state when a streaming l
   assert.equal(errors.length, 0);
 });
 
+Deno.test("runReflector() streams again from the latest state when a streaming list's resourceVersion is too large", async () => {
+  // kube-apiserver v1.36.3 whose watch cache is behind (cut off from etcd) answers a streaming list from a newer
+  // resourceVersion with 200, then, 3 s later, this ERROR event (measured), and ends the stream.
+  const tooLarge: WatchEvent = {
+    type: "ERROR",
+    object: {
+      kind: "Status",
+      apiVersion: "v1",
+      status: "Failure",
+      message: "Timeout: Too large resource version: 209, current: 208",
+      reason: "Timeout",
+      details: {
+        causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
+        retryAfterSeconds: 1,
+      },
+      code: 504,
+    } as WatchEvent["object"],
+  };
+  const scripted = scriptedApi([], [
+    (watch) => watch.send(initialEventsEnd("20"), expiredEvent),
+    (watch) => watch.send(tooLarge),
+    (watch) => watch.send({ type: "ADDED", object: slice("b", "209") }, initialEventsEnd("210")),
+  ]);
+  const { states, errors } = await run(scripted, (states) => states.length === 2, { watchList: { refused: false } });
+  assert.deepEqual(scripted.calls.map(watchFrom), ["", "20", ""]);
+  assert.deepEqual(names(states[1]), ["b"]);
+  assert.equal(errors.length, 0);
+});
+
 Deno.test("runReflector() resumes a streaming list that closed cleanly with a plain watch from the last resourceVersion", async () => {
   const scripted = scriptedApi([], [
     (watch) => {
