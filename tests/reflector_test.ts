@@ -733,7 +733,7 @@ Deno.test("runReflector() reports a watch cache that stays behind the state as b
 Deno.test("runReflector() takes the EndpointSlices of an etcd restored from a snapshot after two quiet watches, unreported", async () => {
   // kube-apiserver v1.36.3 restarted on an etcd restored from a snapshot (`etcdutl snapshot restore` without
   // --bump-revision) has older slices at lower resourceVersions than the state: it accepts a watch from the state's
-  // resourceVersion and sends nothing until its own passes it (measured: client-go and kubectl kept the old endpoints
+  // resourceVersion and sends nothing until its own passes it (measured: client-go's reflector kept the old endpoints
   // for good). The watch cache's LISTs show its older slice; the consistent LIST (from etcd) shows it too, at the
   // restored resourceVersion 7, older than the state's 12: that history went back, and its slices are taken.
   const restored = [slice("a", "6", "10.0.0.9")];

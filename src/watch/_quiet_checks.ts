@@ -63,7 +63,7 @@ export async function checkWatchCache(
  * A consistent LIST (`resourceVersion=""`, read from etcd, one request) when it shows that the cluster's history went
  * back behind the state (see `historyWentBack()`), traced as such: etcd restored from a snapshot without
  * `--bump-revision`. kube-apiserver v1.36.3 on it accepts a watch from the state's resourceVersion and sends nothing
- * until its own passes it, then only later changes; client-go and kubectl keep their old slices for good.
+ * until its own passes it, then only later changes; client-go's reflector keeps its old slices for good.
  *
  * @param context The reflector's API, timings and trace.
  * @param state The state's slices by name.

@@ -1,7 +1,8 @@
 // A disaster recovery: kube-apiserver restarted on an etcd whose history is shorter than the one the watch came from, as
 // after `etcdutl snapshot restore` of an older snapshot without --bump-revision. The server accepts the watch's resume
-// from a resourceVersion it has not reached and sends nothing until it does (client-go and kubectl keep their old
-// slices). Local control plane only. Only watches: no address is dialed.
+// from a resourceVersion it has not reached and sends nothing until it does (client-go's reflector keeps its old
+// slices; `kubectl get -w` ends as the API server goes down). Local control plane only. Only watches: no address is
+// dialed.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";
