@@ -35,6 +35,30 @@ Deno.test("runExecPlugin() tells a plugin that printed more than 16 MiB from one
   }
 });
 
+Deno.test("runExecPlugin() answers at once when a process the plugin started prints past 16 MiB, on a terminal too", async () => {
+  const dir = await Deno.makeTempDir();
+  const plugin = `${dir}/plugin`;
+  // The shell's child prints without end: killing the shell leaves it, writing on the pipes, until they are closed.
+  await Deno.writeTextFile(plugin, `#!/bin/sh\ncat /dev/zero &\necho $! > "${dir}/pid"\nwait\n`);
+  await Deno.chmod(plugin, 0o755);
+  try {
+    for (const terminal of [false, true]) {
+      const started = Date.now();
+      // No time limit on a terminal: a run that waited for the child would never end.
+      const result = await Promise.race([
+        runExecPlugin({ command: plugin, args: [], env: {}, timeoutMs: 10_000, terminal }),
+        new Promise((resolve) => setTimeout(() => resolve("still running"), 5_000)),
+      ]);
+      assert.deepEqual(result, { ok: false, reason: "too-much-output", detail: "stdout", stderr: "" });
+      assert.ok(Date.now() - started < 2_000, `answered after ${Date.now() - started} ms (terminal: ${terminal})`);
+    }
+  } finally {
+    const pid = Number(await Deno.readTextFile(`${dir}/pid`).catch(() => ""));
+    if (pid > 0) Deno.kill(pid, "SIGKILL");
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("runExecPlugin() looks a bare command up in this process's PATH when the plugin's env sets another", async () => {
   const result = await runExecPlugin({
     command: "sh",

@@ -152,15 +152,19 @@ export function runExecPlugin(
       if (partLine !== "") passLine(partLine);
       answer(result);
     };
-    // A timer that never holds the process. The pipes are closed too: a process the plugin started (a shell
-    // script's `sleep`, a login helper) keeps them open after the plugin is killed, and the end waits for them.
-    // None for a plugin on the terminal: a person answers it, and Ctrl-C ends it, as in kubectl (killed, one that
-    // turned the echo off to read a password would leave the terminal without it).
-    const timer = request.terminal ? undefined : unrefTimer(setTimeout(() => {
-      timedOut = true;
-      child?.kill("SIGKILL");
+    // The pipes are closed too, as execFile closed them: a process the plugin started (a shell script's `sleep`, a
+    // login helper, a `cat` that prints without end) keeps them open after the plugin is killed, and the end waits
+    // for them.
+    const stop = (signal: "SIGKILL" | "SIGTERM") => {
+      child?.kill(signal);
       child?.stdout?.destroy();
       child?.stderr?.destroy();
+    };
+    // A timer that never holds the process. None for a plugin on the terminal: a person answers it, and Ctrl-C ends
+    // it, as in kubectl (killed, one that turned the echo off to read a password would leave the terminal without it).
+    const timer = request.terminal ? undefined : unrefTimer(setTimeout(() => {
+      timedOut = true;
+      stop("SIGKILL");
     }, request.timeoutMs));
     try {
       // Only when the plugin's `PATH` differs: looking a name up reads directories, which Deno may not allow.
@@ -206,7 +210,7 @@ export function runExecPlugin(
         sizes[name] += Buffer.byteLength(text);
         if (sizes[name] > MAX_PLUGIN_OUTPUT) {
           overflow = name;
-          child?.kill("SIGTERM");
+          stop("SIGTERM");
           return;
         }
         output[name] += text;
