@@ -1265,3 +1265,39 @@ Deno.test("execCredentials() gives a plugin the terminal, with spec.interactive,
     });
   }
 });
+
+Deno.test("execCredentials() masks a line that a plugin on the terminal paused in, and shows its prompt", async () => {
+  const stdout = `printf '{"apiVersion":"${V1}","kind":"ExecCredential","status":{"token":"t"}}'`;
+  // Each plugin pauses 300 ms in a line: the part before the pause shows then (it may be a prompt).
+  const said = async (before: string, after: string) => {
+    const lines: string[] = [];
+    const script = `printf -- '${before}' >&2; sleep 0.3; printf -- '${after}' >&2; ${stdout}`;
+    // A fresh stanza each time: equal ones share their answer.
+    const config = execConfig("sh", V1, { args: ["-c", script], interactiveMode: "IfAvailable" });
+    const credentials = execCredentials(config, {
+      run: runExecPlugin,
+      stderr: (line) => lines.push(line),
+      terminal: () => true,
+    });
+    assert.equal(await credentials.authorization(), "Bearer t");
+    return lines;
+  };
+  // The value of a secret's name, shown alone, is no longer that of a name: it was shown as is.
+  assert.deepEqual(await said("token: ", "hunter2xyz\\n"), ["token: ", "[redacted]"]);
+  assert.deepEqual(await said("token: hunter", "2xyz\\ndone\\n"), ["token: [redacted]", "done"]);
+  assert.deepEqual(await said("-----BEGIN PRIV", "ATE KEY-----\\nabc9x\\n-----END PRIVATE KEY-----\\ndone\\n"), [
+    "-----BEGIN PRIV",
+    "[redacted]",
+    "[redacted]",
+    "[redacted]",
+    "done",
+  ]);
+  // Nor does the end of a PEM block cut at its marker hide the lines after it.
+  assert.deepEqual(await said("-----BEGIN PRIVATE KEY-----\\nabc9x\\n-----END PRIV", "ATE KEY-----\\ndone\\n"), [
+    "[redacted]",
+    "[redacted]",
+    "[redacted]",
+    "done",
+  ]);
+  assert.deepEqual(await said("Password: ", "\\ndone\\n"), ["Password: ", "done"]);
+});

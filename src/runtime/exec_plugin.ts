@@ -35,9 +35,10 @@ export interface ExecPluginRequest {
   /**
    * Receives each line that the plugin writes on standard error as it comes, without its line break (a last line
    * without one when it ends), as client-go passes it on: a login tool's instructions must show while it waits. With
-   * `terminal`, also a line without a break that the plugin paused after (a prompt, which waits for an answer).
+   * `terminal`, also the part of a line that the plugin paused after (a prompt, which waits for an answer), with
+   * `unfinished` true: the next call goes on with the same line.
    */
-  stderrLine?: (line: string) => void;
+  stderrLine?: (line: string, unfinished?: boolean) => void;
   /**
    * Whether the plugin's standard input is this process's (a terminal that it may ask on, as kubectl gives it for
    * `interactiveMode` `IfAvailable` or `Always`) rather than /dev/null. It then has no time limit, as in kubectl.
@@ -137,9 +138,9 @@ export function runExecPlugin(
     const output = { stdout: "", stderr: "" };
     const sizes = { stdout: 0, stderr: 0 };
     // A receiver that throws loses its line, not the run.
-    const passLine = (line: string) => {
+    const passLine = (line: string, unfinished = false) => {
       try {
-        request.stderrLine?.(line.endsWith("\r") ? line.slice(0, -1) : line);
+        request.stderrLine?.(line.endsWith("\r") ? line.slice(0, -1) : line, unfinished);
       } catch {
         // Nothing to do: the messages still quote standard error.
       }
@@ -225,7 +226,7 @@ export function runExecPlugin(
           clearTimeout(promptTimer);
           if (request.terminal && partLine !== "") {
             promptTimer = unrefTimer(setTimeout(() => {
-              passLine(partLine);
+              passLine(partLine, true);
               partLine = "";
             }, PROMPT_PAUSE_MS));
           }
