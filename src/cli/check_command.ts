@@ -95,9 +95,10 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   try {
     // --timeout does not count the time an exec plugin asks on the terminal: kubectl waits for the person who
     // answers it; it starts again once the plugin is done.
-    connection = await connectCluster(command.cluster, (inUse) => {
+    connection = await connectCluster(command.cluster, (use) => {
+      if (use === "wrote") return;
       clearTimeout(deadline);
-      if (!inUse && !signal.aborted) deadline = startDeadline();
+      if (use === "end" && !signal.aborted) deadline = startDeadline();
     });
   } catch (error) {
     clearTimeout(deadline);

@@ -52,8 +52,8 @@ export interface ClusterConnection {
  * terminal of standard input, as kubectl's may.
  *
  * @param options Cluster options: kubeconfig, context, default namespace, ...
- * @param onTerminal Told `true` when an exec plugin starts with the terminal (it may write and ask there: a live
- * table must not draw over it), `false` when it ends.
+ * @param onTerminal Told `"start"` when an exec plugin starts with the terminal (it may ask there: a live table
+ * must not draw over it), `"wrote"` before each line it writes there, and `"end"` when it ends.
  * @returns The connection; close its client when done.
  * @throws {ConfigError} When no cluster access can be set up.
  *
@@ -67,15 +67,22 @@ export interface ClusterConnection {
  */
 export async function connectCluster(
   options: ClusterOptions = {},
-  onTerminal?: (inUse: boolean) => void,
+  onTerminal?: (use: "start" | "wrote" | "end") => void,
 ): Promise<ClusterConnection> {
   const run: RunExecPlugin = async (request) => {
     if (!request.terminal || onTerminal === undefined) return await runExecPlugin(request);
-    onTerminal(true);
+    onTerminal("start");
+    const { stderrLine } = request;
     try {
-      return await runExecPlugin(request);
+      return await runExecPlugin({
+        ...request,
+        stderrLine: (line, unfinished) => {
+          onTerminal("wrote");
+          stderrLine?.(line, unfinished);
+        },
+      });
     } finally {
-      onTerminal(false);
+      onTerminal("end");
     }
   };
   // A person at the terminal can answer an exec plugin's prompt (a password, a code), as kubectl lets them.

@@ -303,6 +303,11 @@ export interface LiveFrame {
   /** Leaves the last block on screen, clears a `^C` the terminal echoed below it, and shows the cursor again. */
   finish(): void;
   /**
+   * Shows the cursor, for another who may write below the last block (an exec plugin that may ask for a password):
+   * the next draw hides it again, and redraws the block in place unless {@linkcode LiveFrame.release} came between.
+   */
+  pause(): void;
+  /**
    * Leaves the last block on screen and shows the cursor, for another to write below it (an exec plugin that asks
    * for a password): the next draw hides the cursor again and starts below what they wrote.
    */
@@ -334,7 +339,7 @@ export function createLiveFrame(output: FrameOutput): LiveFrame {
   let block: readonly string[] = [];
   let size = JSON.stringify(output.size());
   output.write(HIDE_CURSOR);
-  /** Whether the frame was released: its next draw hides the cursor again. */
+  /** Whether the frame was paused or released: its next draw hides the cursor again. */
   let released = false;
   const render = (above: readonly string[], lines: readonly string[]) => {
     const now = JSON.stringify(output.size());
@@ -359,6 +364,10 @@ export function createLiveFrame(output: FrameOutput): LiveFrame {
     print: (lines) => render(lines, block),
     finish() {
       output.write(`\r${ESC}K${SHOW_CURSOR}`);
+    },
+    pause() {
+      released = true;
+      output.write(SHOW_CURSOR);
     },
     release() {
       drawn = 0;

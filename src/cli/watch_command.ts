@@ -90,9 +90,15 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
       command.timeoutSeconds * 1000,
     );
   };
-  const connection = await connectCluster(command.cluster, (inUse) => {
-    pluginsOnTerminal += inUse ? 1 : -1;
-    if (live && inUse) frame?.release();
+  const connection = await connectCluster(command.cluster, (use) => {
+    // The table waits while a plugin runs, and goes on below what it wrote, or in place when it wrote nothing (a
+    // cached login renewed: below, each renewal would leave a copy of the table).
+    if (use === "wrote") {
+      if (live) frame?.release();
+      return;
+    }
+    pluginsOnTerminal += use === "start" ? 1 : -1;
+    if (live && use === "start") frame?.pause();
     else if (live) drawLive();
     // --timeout does not count the time a plugin asks on the terminal: kubectl waits for the person who answers
     // it; it starts again once the plugin is done.

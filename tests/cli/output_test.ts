@@ -636,3 +636,29 @@ Deno.test("createLiveFrame() prints lines above the frame, which it draws again 
     "\x1b[2A\r\x1b[Kc\n\x1b[J",
   ]);
 });
+
+Deno.test("createLiveFrame() redraws a paused frame in place, with the cursor hidden again", () => {
+  const writes: string[] = [];
+  const frame = createLiveFrame({ write: (text) => writes.push(text), size: () => ({ columns: 80, rows: 24 }) });
+  frame.draw(["a", "b"]);
+  frame.pause();
+  frame.draw(["c"]);
+  assert.deepEqual(writes, [
+    "\x1b[?25l",
+    "\x1b[Ka\n\x1b[Kb\n\x1b[J",
+    "\x1b[?25h",
+    // Nothing was written below it (an exec plugin that asked nothing): up over a and b.
+    "\x1b[?25l\x1b[2A\r\x1b[Kc\n\x1b[J",
+  ]);
+});
+
+Deno.test("createLiveFrame() hides the cursor again after a release when the terminal was resized meanwhile", () => {
+  const writes: string[] = [];
+  let columns = 80;
+  const frame = createLiveFrame({ write: (text) => writes.push(text), size: () => ({ columns, rows: 24 }) });
+  frame.draw(["a"]);
+  frame.release();
+  columns = 100;
+  frame.draw(["b"]);
+  assert.equal(writes.at(-1), "\x1b[?25l\x1b[H\x1b[2J\x1b[Kb\n\x1b[J");
+});

@@ -434,3 +434,54 @@ for (const [runtime, cli] of Object.entries(RUNTIMES)) {
     },
   });
 }
+
+Deno.test({
+  name: "kgr-resolver's live table stays in place when an exec plugin with the terminal runs again and writes nothing",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const cluster = await startCluster();
+    const folder = mkdtempSync(join(tmpdir(), "kgr-tty-plugin-"));
+    // A cached login, as kubelogin's or aws's: a token for 11 s, so renewed at once (10 s before), and not a word.
+    const plugin = join(folder, "cached-login");
+    Deno.writeTextFileSync(
+      plugin,
+      [
+        "#!/bin/sh",
+        `echo run >> ${join(folder, "runs")}`,
+        `expires=$(date -u -d '+11 seconds' +%Y-%m-%dT%H:%M:%SZ)`,
+        `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"cli-test-token","expirationTimestamp":"%s"}}' "$expires"`,
+      ].join("\n"),
+    );
+    Deno.chmodSync(plugin, 0o755);
+    const kubeconfig = JSON.parse(Deno.readTextFileSync(cluster.kubeconfig));
+    kubeconfig.users[0].user = {
+      exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin, interactiveMode: "IfAvailable" },
+    };
+    const path = join(folder, "kubeconfig.json");
+    Deno.writeTextFileSync(path, JSON.stringify(kubeconfig));
+    const runs = () => Deno.readTextFileSync(join(folder, "runs")).split("\n").length - 1;
+    const pane = startPane("plugin-again", `${RUNTIMES.Node} --kubeconfig ${path} -n e2e ${TARGET}`);
+    try {
+      await screenShowing(pane, "3 used, 2 not used");
+      const before = runs();
+      // The watch ends, as a server's does after its timeout: the next one runs the plugin for a new token, once the
+      // last one is due for renewal (within a second).
+      const end = Date.now() + 10_000;
+      while (runs() === before && Date.now() < end) {
+        cluster.api.endWatches();
+        await sleep(300);
+      }
+      assert.ok(runs() > before, "the plugin ran again");
+      await sleep(1_500);
+      const screen = pane.screen();
+      assert.equal(count(screen, "POD "), 1, `one table, redrawn in place:\n${screen}`);
+      assert.equal(pane.history(), 0, "nothing scrolled off");
+      assert.ok(!pane.cursorVisible(), "the cursor is hidden again while the table is live");
+    } finally {
+      pane.close();
+      await cluster.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  },
+});
