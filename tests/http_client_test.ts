@@ -398,3 +398,54 @@ Deno.test("createHttpClient() fails a connection that is not set up within its c
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
+
+// undici's destroy() waits for a connection still being set up instead of ending it: a client closed while its
+// server had not completed TLS, a SOCKS5 proxy had not answered or a network dropped its packets kept the connection
+// and our connect timer until that timer fired (10 s), and a `deno test --sanitize-ops` that left its watch then found
+// the timer still pending. Node's own client (`node_http_client.ts`) ends the connection with the request.
+for (const via of ["a server that never completes TLS", "a SOCKS5 proxy that never answers"]) {
+  Deno.test({
+    name: `createHttpClient() ends a connection still being set up when it is closed: ${via}`,
+    sanitizeOps: true,
+    sanitizeResources: true,
+    async fn() {
+      const sockets = new Set<Socket>();
+      let accepted!: (socket: Socket) => void;
+      const connection = new Promise<Socket>((resolve) => accepted = resolve);
+      // Takes the connection and never answers; reads, to see the connection's end.
+      const server = createNetServer((socket) => {
+        sockets.add(socket);
+        socket.resume().on("error", () => {});
+        accepted(socket);
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const { port } = server.address() as { port: number };
+      const proxied = via.includes("SOCKS5");
+      const client = await createHttpClient({
+        tls: { caSource: "none", insecureSkipVerify: true },
+        ...(proxied ? { proxyUrl: `socks5://127.0.0.1:${port}` } : {}),
+      });
+      const controller = new AbortController();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        const url = `https://127.0.0.1:${proxied ? 6443 : port}/version`;
+        const request = client.fetch(url, { signal: controller.signal });
+        const socket = await connection;
+        const closed = new Promise<string>((resolve) => socket.once("close", () => resolve("closed")));
+        controller.abort();
+        await assert.rejects(request);
+        client.close();
+        const outcome = await Promise.race([
+          closed,
+          new Promise<string>((resolve) => timer = setTimeout(() => resolve("still open after 1 s"), 1_000)),
+        ]);
+        assert.equal(outcome, "closed");
+      } finally {
+        clearTimeout(timer);
+        client.close();
+        for (const socket of sockets) socket.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    },
+  });
+}

@@ -158,12 +158,13 @@ async function undiciClient(
   // time limits of each read stand in for them.
   const untimed = { factory, headersTimeout: 0, bodyTimeout: 0 };
   const secure = caughtPeerCertificate(undici.buildConnector({ ...connect, timeout: 0 }) as Connector);
+  const connecting: Connecting = new Map();
   const agent = !proxyUrl
-    ? new undici.Agent({ ...untimed, connect: limitConnectTime(undici, secure, connectTimeoutMs) })
+    ? new undici.Agent({ ...untimed, connect: limitConnectTime(undici, secure, connectTimeoutMs, connecting) })
     : ["socks5:", "socks5h:"].includes(new URL(proxyUrl).protocol)
     ? new undici.Agent({
       ...untimed,
-      connect: limitConnectTime(undici, socks5Connector(proxyUrl, secure, proxySource), connectTimeoutMs),
+      connect: limitConnectTime(undici, socks5Connector(proxyUrl, secure, proxySource), connectTimeoutMs, connecting),
     })
     : new undici.ProxyAgent({
       uri: proxyUrl,
@@ -185,34 +186,50 @@ async function undiciClient(
     fetch: (url, init) => requestAsResponse(undici, agent, url, init),
     close() {
       agent.destroy().catch(() => {});
+      // undici's destroy() waits for a connection still being set up: a server that never completes TLS, or a
+      // network that drops packets, would keep it and its timer until the connect timeout.
+      for (const [socket, timer] of connecting) {
+        clearTimeout(timer);
+        socket.destroy(new undici.errors.ClientDestroyedError());
+      }
+      connecting.clear();
     },
   };
 }
 
 type Undici = typeof import("undici");
 
+/** The connections of one client still being set up, each with its connect timer (see `limitConnectTime()`). */
+type Connecting = Map<Socket, ReturnType<typeof setTimeout>>;
+
 /**
  * `connector`, failing a connection that is not set up within `ms` as undici's connect timeout does ("Connect Timeout
  * Error", which the API errors report as an unreachable server), on a timer of the runtime's that is cleared when the
  * connection is set up or fails. undici's own timers share one tick, which goes on for up to a second after the last
  * of them was cleared: a test that closed its channel or left its `watchEndpoints()` loop found it still pending
- * (Deno's op sanitizer), where a grpc-js channel with a `dns:` target leaves nothing.
+ * (Deno's op sanitizer), where a grpc-js channel with a `dns:` target leaves nothing. A connection being set up is
+ * in `connecting` with its timer, for the client's `close()` to end.
  */
-function limitConnectTime(undici: Undici, connector: Connector, ms: number): Connector {
+function limitConnectTime(undici: Undici, connector: Connector, ms: number, connecting: Connecting): Connector {
   return (options, callback) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let settled = false;
+    let opened: Socket | undefined;
     const socket = connector(options, (...result: Parameters<Parameters<Connector>[1]>) => {
       settled = true;
       clearTimeout(timer);
+      if (opened) connecting.delete(opened);
       callback(...result);
     });
     if (!settled && isSocket(socket)) {
+      opened = socket;
       timer = unrefTimer(setTimeout(() => {
+        connecting.delete(socket);
         socket.destroy(
           new undici.errors.ConnectTimeoutError(`Connect Timeout Error (no connection set up within ${ms} ms)`),
         );
       }, ms));
+      connecting.set(socket, timer);
     }
     return socket;
   };
