@@ -179,7 +179,7 @@ async function undiciClient(
         factory(origin, {
           ...options,
           headersTimeout: PROXY_CONNECT_TIMEOUT_MS,
-          connect: withoutIpServername(options),
+          connect: tracked(withoutIpServername(options), connecting),
         }),
     });
   return {
@@ -187,7 +187,7 @@ async function undiciClient(
     close() {
       agent.destroy().catch(() => {});
       // undici's destroy() waits for a connection still being set up: a server that never completes TLS, or a
-      // network that drops packets, would keep it and its timer until the connect timeout.
+      // network that drops packets, would keep it and its timer (ours, or undici's to a proxy) until it times out.
       for (const [socket, timer] of connecting) {
         clearTimeout(timer);
         socket.destroy(new undici.errors.ClientDestroyedError());
@@ -199,8 +199,23 @@ async function undiciClient(
 
 type Undici = typeof import("undici");
 
-/** The connections of one client still being set up, each with its connect timer (see `limitConnectTime()`). */
-type Connecting = Map<Socket, ReturnType<typeof setTimeout>>;
+/** The connections of one client still being set up, with our connect timer if any (see `limitConnectTime()`). */
+type Connecting = Map<Socket, ReturnType<typeof setTimeout> | undefined>;
+
+/** `connector`, each connection it opens in `connecting` until it is set up or fails, for the client's `close()`. */
+function tracked(connector: Connector, connecting: Connecting): Connector {
+  return (options, callback) => {
+    let settled = false;
+    let opened: Socket | undefined;
+    const socket = connector(options, (...result: Parameters<Parameters<Connector>[1]>) => {
+      settled = true;
+      if (opened) connecting.delete(opened);
+      callback(...result);
+    });
+    if (!settled && isSocket(socket)) connecting.set(opened = socket, undefined);
+    return socket;
+  };
+}
 
 /**
  * `connector`, failing a connection that is not set up within `ms` as undici's connect timeout does ("Connect Timeout
@@ -211,20 +226,17 @@ type Connecting = Map<Socket, ReturnType<typeof setTimeout>>;
  * in `connecting` with its timer, for the client's `close()` to end.
  */
 function limitConnectTime(undici: Undici, connector: Connector, ms: number, connecting: Connecting): Connector {
+  const connect = tracked(connector, connecting);
   return (options, callback) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let settled = false;
-    let opened: Socket | undefined;
-    const socket = connector(options, (...result: Parameters<Parameters<Connector>[1]>) => {
+    const socket = connect(options, (...result: Parameters<Parameters<Connector>[1]>) => {
       settled = true;
       clearTimeout(timer);
-      if (opened) connecting.delete(opened);
       callback(...result);
     });
     if (!settled && isSocket(socket)) {
-      opened = socket;
       timer = unrefTimer(setTimeout(() => {
-        connecting.delete(socket);
         socket.destroy(
           new undici.errors.ConnectTimeoutError(`Connect Timeout Error (no connection set up within ${ms} ms)`),
         );
