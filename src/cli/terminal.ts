@@ -27,6 +27,8 @@ const ESC = "\x1b[";
 const HIDE_CURSOR = `${ESC}?25l`;
 /** Shows the cursor again. */
 const SHOW_CURSOR = `${ESC}?25h`;
+/** A terminal's height when it does not tell: a VT100's. */
+const DEFAULT_ROWS = 24;
 
 /**
  * Whether the output is a terminal that takes escape sequences (colours, cursor moves): a terminal whose `TERM`
@@ -297,7 +299,7 @@ export interface LiveFrame {
   /**
    * Writes `lines` (of any width: the terminal wraps them) where the block begins, and the block again below them,
    * in one write: they stay on screen, scrolling up as any output, where a line written beside the block would be
-   * drawn over at its next redraw.
+   * drawn over at its next redraw (and are written again after a clear for a new size).
    */
   print(lines: readonly string[]): void;
   /** Leaves the last block on screen, clears a `^C` the terminal echoed below it, and shows the cursor again. */
@@ -319,7 +321,8 @@ export interface LiveFrame {
  * previous block and writes over it, clearing each line and then what is
  * left below, or clears the whole screen when the terminal's size changed
  * (lines drawn for the old width may have wrapped); `print` writes lines
- * above the block, which then moves down under them.
+ * above the block, which then moves down under them, and the last of them
+ * (a screen's height) again after such a clear.
  *
  * @param output The terminal.
  * @returns The frame.
@@ -341,12 +344,20 @@ export function createLiveFrame(output: FrameOutput): LiveFrame {
   output.write(HIDE_CURSOR);
   /** Whether the frame was paused or released: its next draw hides the cursor again. */
   let released = false;
+  /** The last lines `print` wrote, as many as the screen has rows: a clear for a new size writes them again. */
+  let printed: readonly string[] = [];
   const render = (above: readonly string[], lines: readonly string[]) => {
-    const now = JSON.stringify(output.size());
+    const current = output.size();
+    const now = JSON.stringify(current);
     let text = released ? HIDE_CURSOR : "";
     released = false;
-    if (now !== size) text += `${ESC}H${ESC}2J`;
-    else if (drawn > 0) text += `${ESC}${drawn}A\r`;
+    if (above.length > 0) printed = [...printed, ...above].slice(-(current?.rows ?? DEFAULT_ROWS));
+    if (now !== size) {
+      text += `${ESC}H${ESC}2J`;
+      // Printed lines stay on screen, as any output above the block does until more pushes it up; a login's
+      // device code is still needed while its plugin waits, and a clear for the new size would take it away.
+      above = printed.slice(-(current?.rows ?? DEFAULT_ROWS));
+    } else if (drawn > 0) text += `${ESC}${drawn}A\r`;
     size = now;
     // Lines above the block may wrap, and so take rows that no `${ESC}K` clears: clear the block and below first
     // (tmux copies the screen into its scrollback when that starts from its top-left corner; this is rare).

@@ -662,3 +662,29 @@ Deno.test("createLiveFrame() hides the cursor again after a release when the ter
   frame.draw(["b"]);
   assert.equal(writes.at(-1), "\x1b[?25l\x1b[H\x1b[2J\x1b[Kb\n\x1b[J");
 });
+
+Deno.test("createLiveFrame() writes the lines it printed again after it clears the screen for a new size", () => {
+  const writes: string[] = [];
+  let size = { columns: 80, rows: 24 };
+  const frame = createLiveFrame({ write: (text) => writes.push(text), size: () => size });
+  frame.draw(["a"]);
+  frame.print(["To sign in, open the page", "and enter the code ABCD1234"]);
+  size = { columns: 60, rows: 24 };
+  frame.draw(["b"]);
+  // A device code still needed while the plugin waits: the clear for the new size must not take it off the screen.
+  assert.equal(
+    writes.at(-1),
+    "\x1b[H\x1b[2J\x1b[JTo sign in, open the page\nand enter the code ABCD1234\n\x1b[Kb\n\x1b[J",
+  );
+});
+
+Deno.test("createLiveFrame() writes again after a clear only the printed lines a screen of its height shows", () => {
+  const writes: string[] = [];
+  let size = { columns: 80, rows: 3 };
+  const frame = createLiveFrame({ write: (text) => writes.push(text), size: () => size });
+  frame.draw(["a"]);
+  frame.print(["1", "2", "3", "4"]);
+  size = { columns: 60, rows: 3 };
+  frame.draw(["b"]);
+  assert.equal(writes.at(-1), "\x1b[H\x1b[2J\x1b[J2\n3\n4\n\x1b[Kb\n\x1b[J");
+});

@@ -419,6 +419,14 @@ for (const [runtime, cli] of Object.entries(RUNTIMES)) {
         await sleep(1_500);
         const waiting = pane.screen();
         assert.ok(squeezed(waiting).includes(squeezed(signIn)), `the instructions are gone:\n${waiting}`);
+        // A window made narrower while the plugin waits: the table clears the screen for its new width.
+        pane.resize(90, 30);
+        await sleep(500);
+        const resized = pane.screen();
+        assert.ok(
+          squeezed(resized).includes(squeezed(signIn)),
+          `the instructions are gone after a resize:\n${resized}`,
+        );
         const screen = await screenShowing(pane, "3 used, 2 not used");
         await sleep(1_200); // a tick's redraw after it
         const after = pane.screen();
