@@ -14,6 +14,8 @@ import { Buffer } from "node:buffer";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
+import { register } from "@kgr/resolver";
+import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 
 const METHOD = "/echo.Echo/Echo";
 const id = (b) => b;
@@ -61,23 +63,21 @@ const pods = await Promise.all(ips.map(async (ip) => {
   return child;
 }));
 
-let target, fake;
+// register() on every policy: on Deno it also installs the resolver's GOAWAY workaround (see Known issues).
+const fake = await startFakeApiServer();
+fake.applySlice(endpointSlice({
+  namespace: "default",
+  service: "echo",
+  name: "echo-0",
+  port: { name: "grpc", port: PORT },
+  endpoints: ips.map((ip) => ({ ip, pod: `echo-${ip}`, ready: true })),
+}));
+register({ grpc, cluster: { server: fake.url }, locality: {} });
 const options = {};
-if (policy === "kubernetes_round_robin") {
-  const { register } = await import("@kgr/resolver");
-  const { endpointSlice, startFakeApiServer } = await import("@kgr/resolver/testing");
-  fake = await startFakeApiServer();
-  fake.applySlice(endpointSlice({
-    namespace: "default",
-    service: "echo",
-    name: "echo-0",
-    port: { name: "grpc", port: PORT },
-    endpoints: ips.map((ip) => ({ ip, pod: `echo-${ip}`, ready: true })),
-  }));
-  register({ grpc, cluster: { server: fake.url }, locality: {} });
-  target = "kubernetes:///echo.default:grpc";
-} else {
-  target = `ipv4:${ips.map((ip) => `${ip}:${PORT}`).join(",")}`;
+const target = policy === "kubernetes_round_robin"
+  ? "kubernetes:///echo.default:grpc"
+  : `ipv4:${ips.map((ip) => `${ip}:${PORT}`).join(",")}`;
+if (policy !== "kubernetes_round_robin") {
   options["grpc.service_config"] = JSON.stringify({ loadBalancingConfig: [{ [policy]: {} }] });
 }
 if (env.RETRY === "1") {
@@ -139,5 +139,5 @@ console.log(JSON.stringify({
 }));
 client.close();
 for (const pod of pods) pod.kill("SIGKILL");
-await fake?.close();
+await fake.close();
 process.exit(0);
