@@ -12,6 +12,7 @@ import { isRecord } from "../base/_util.ts";
 import { ipAddressBytes, isIpv4 } from "../base/ip_address.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from "../base/dns_label.ts";
 import { sameJson, sortedMap } from "./_json_data.ts";
+import { sliceTypeProblem } from "./_slice_json_types.ts";
 import { annotationsSizeProblem, checkOwnerReferences, type OwnerReference } from "./_object_meta.ts";
 import {
   isLabelValue,
@@ -126,7 +127,7 @@ function normalizeEndpoint(
     }
   }
   const out: Endpoint = { addresses: [...addresses], conditions };
-  if (endpoint.hostname !== undefined) {
+  if (endpoint.hostname !== undefined && endpoint.hostname !== null) {
     if (!isDns1123Label(endpoint.hostname)) {
       throw invalidSlice(
         key,
@@ -136,10 +137,10 @@ function normalizeEndpoint(
     }
     out.hostname = endpoint.hostname;
   }
-  if (endpoint.targetRef !== undefined) {
+  if (endpoint.targetRef !== undefined && endpoint.targetRef !== null) {
     out.targetRef = storedReference(endpoint.targetRef);
   }
-  if (endpoint.nodeName !== undefined) {
+  if (endpoint.nodeName !== undefined && endpoint.nodeName !== null) {
     if (!isDns1123Subdomain(endpoint.nodeName)) {
       throw invalidSlice(
         key,
@@ -148,8 +149,8 @@ function normalizeEndpoint(
     }
     out.nodeName = endpoint.nodeName;
   }
-  if (endpoint.zone !== undefined) out.zone = endpoint.zone;
-  if (endpoint.hints !== undefined) {
+  if (endpoint.zone !== undefined && endpoint.zone !== null) out.zone = endpoint.zone;
+  if (endpoint.hints !== undefined && endpoint.hints !== null) {
     checkHints(key, `endpoints[${index}].hints`, endpoint.hints);
     out.hints = storedHints(endpoint.hints);
   }
@@ -305,6 +306,8 @@ function normalizeContent(
   key: string,
   input: EndpointSliceInput,
 ): Pick<EndpointSlice, "addressType" | "endpoints" | "ports"> {
+  const typeProblem = sliceTypeProblem(input as unknown as Record<string, unknown>);
+  if (typeProblem !== undefined) throw invalidSlice(key, typeProblem);
   const addressType = input.addressType;
   if (
     addressType !== "IPv4" && addressType !== "IPv6" && addressType !== "FQDN"

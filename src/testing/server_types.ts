@@ -256,7 +256,7 @@ export interface FakeApiServer {
    * @throws {TypeError} When the slice is invalid (no namespace, no name, a
    * namespace or name kube-apiserver would refuse, bad address type, an
    * address of the wrong kind, a changed address type, more than 1,000
-   * endpoints).
+   * endpoints, a field of the wrong JSON type such as `ready: "false"`).
    */
   applySlice(slice: EndpointSliceInput): EndpointSlice;
   /**

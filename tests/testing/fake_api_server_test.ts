@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
-import type { Endpoint, InjectedFailure, ObjectReference } from "@kgr/resolver/testing";
+import type { Endpoint, EndpointSliceInput, InjectedFailure, ObjectReference } from "@kgr/resolver/testing";
 import { BASE, events, fixture, getJson, slicesUrl, svc, waitFor, watch, within, withServer } from "./_helpers.ts";
 
 /** The 403 Status kube-apiserver v1.36.3 writes for a denied request. */
@@ -190,6 +190,85 @@ Deno.test("applySlice() stores a field set to undefined as one left out, as a re
     assert.deepEqual(undefinedFields.endpoints, absent.endpoints);
     assert.deepEqual(undefinedFields.ports, absent.ports);
     assert.deepEqual(server.slices()[1].endpoints, absent.endpoints);
+  });
+});
+
+Deno.test("applySlice() refuses endpoint and port fields of the wrong JSON type, as kube-apiserver's decoder does", async () => {
+  await withServer({}, (server) => {
+    const metadata = { namespace: "default", name: "typed", labels: { "kubernetes.io/service-name": "echo" } };
+    const withEndpoint = (fields: Record<string, unknown>) =>
+      ({ metadata, addressType: "IPv4", endpoints: [{ addresses: ["10.0.0.1"], ...fields }] }) as EndpointSliceInput;
+    // Each was a 400 BadRequest on kube-apiserver v1.36.3 ("json: cannot unmarshal string into Go struct field
+    // EndpointConditions.endpoints.conditions.ready of type bool"); the fake stored "false" as ready: true.
+    const cases: [EndpointSliceInput, string][] = [
+      [
+        withEndpoint({ conditions: { ready: "false" } }),
+        'endpoints[0].conditions.ready must be a boolean: current value is "false"',
+      ],
+      [
+        withEndpoint({ conditions: { serving: 0 } }),
+        "endpoints[0].conditions.serving must be a boolean: current value is 0",
+      ],
+      [withEndpoint({ conditions: [] }), "endpoints[0].conditions must be an object: current value is []"],
+      [withEndpoint({ zone: 1 }), "endpoints[0].zone must be a string: current value is 1"],
+      [withEndpoint({ targetRef: "echo-0" }), 'endpoints[0].targetRef must be an object: current value is "echo-0"'],
+      [withEndpoint({ targetRef: { kind: "Pod", name: 1 } }), "endpoints[0].targetRef.name must be a string"],
+      [withEndpoint({ hints: "a" }), 'endpoints[0].hints must be an object: current value is "a"'],
+      [withEndpoint({ hints: { forZones: [{ name: 1 }] } }), "endpoints[0].hints.forZones[0].name must be a string"],
+      [withEndpoint({ hints: { forNodes: { name: "n" } } }), "endpoints[0].hints.forNodes must be a list"],
+      [
+        { metadata, addressType: "IPv4", endpoints: { a: 1 } } as unknown as EndpointSliceInput,
+        "endpoints must be a list",
+      ],
+      [
+        { metadata, addressType: "IPv4", ports: { name: "a" } } as unknown as EndpointSliceInput,
+        "ports must be a list",
+      ],
+      [
+        {
+          metadata,
+          addressType: "IPv4",
+          ports: [{ name: "a", port: 1, appProtocol: 1 }],
+        } as unknown as EndpointSliceInput,
+        "ports[0].appProtocol must be a string: current value is 1",
+      ],
+    ];
+    for (const [input, message] of cases) {
+      assert.throws(() => server.applySlice(input), (error: Error) => {
+        assert.ok(error instanceof TypeError, String(error));
+        assert.ok(error.message.includes(message), `${error.message} should include ${message}`);
+        assert.match(error.message, /kube-apiserver's JSON decoder refuses it with a 400/);
+        return true;
+      });
+    }
+    assert.deepEqual(server.slices(), []);
+  });
+});
+
+Deno.test("applySlice() reads null as a field left out, as kube-apiserver's decoder does", async () => {
+  await withServer({}, (server) => {
+    const metadata = { namespace: "default", labels: { "kubernetes.io/service-name": "echo" } };
+    const absent = server.applySlice({
+      metadata: { ...metadata, name: "absent" },
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["10.0.0.1"] }],
+    });
+    // kube-apiserver v1.36.3 stored this one as the one above; the fake failed on the nodeName ("Cannot read
+    // properties of null") and served "zone": null.
+    const nulls = server.applySlice({
+      metadata: { ...metadata, name: "nulls" },
+      addressType: "IPv4",
+      endpoints: [{
+        addresses: ["10.0.0.1"],
+        conditions: null,
+        hostname: null,
+        nodeName: null,
+        zone: null,
+        targetRef: null,
+        hints: null,
+      }],
+    } as unknown as EndpointSliceInput);
+    assert.deepEqual(nulls.endpoints, absent.endpoints);
   });
 });
 
