@@ -7,7 +7,7 @@
  * @module
  */
 
-import { isRecord } from "../base/_util.ts";
+import { describeValue, isRecord } from "../base/_util.ts";
 import { sameJson, sortedMap } from "./_json_data.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label } from "../base/dns_label.ts";
 import { labelsProblem, qualifiedNameProblem } from "./_labels.ts";
@@ -123,6 +123,12 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"]
   const served = new Set<string>();
   const ports = spec.ports.map((port, index): ServicePort => {
     const field = `spec.ports[${index}]`;
+    if (!isRecord(port)) {
+      throw invalid(
+        key,
+        `${field} must be an object such as { name: "grpc", port: 50051 }: current value is ${JSON.stringify(port)}`,
+      );
+    }
     const name = port.name ?? "";
     if (spec.ports.length > 1 && name === "") {
       throw invalid(key, `${field}.name is required when a Service has more than one port`);
@@ -168,6 +174,9 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"]
       }
     } else if (!isPortNumber(targetPort)) {
       throw invalid(key, `${field}.targetPort must be 1-65535 or a port name: current value is ${targetPort}`);
+    }
+    if (port.appProtocol !== undefined && typeof port.appProtocol !== "string") {
+      throw invalid(key, `${field}.appProtocol must be a string: current value is ${describeValue(port.appProtocol)}`);
     }
     const appProtocol = port.appProtocol === undefined
       ? undefined

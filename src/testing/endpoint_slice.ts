@@ -248,8 +248,12 @@ function checkShapes(params: EndpointSliceParams): void {
     if (typeof endpoint !== "object" || endpoint === null || Array.isArray(endpoint)) {
       fail(`endpoints[${i}]`, 'an object such as { ip: "10.0.0.1", pod: "echo-0" }', endpoint);
     }
+    const ips = [endpoint.ip].flat();
+    if (ips.some((ip) => typeof ip !== "string")) {
+      fail(`endpoints[${i}].ip`, 'an address or a list of them, such as "10.0.0.1"', endpoint.ip);
+    }
     // An address written with its port would otherwise be guessed IPv6 (it has a ":") and refused as such.
-    for (const ip of [endpoint.ip].flat()) {
+    for (const ip of ips) {
       if (typeof ip === "string" && /^(\d{1,3}(\.\d{1,3}){3}|\[[^\]]*\]):\d+$/.test(ip)) {
         fail(`endpoints[${i}].ip`, "an address without a port (the port goes in port: { name, port })", ip);
       }

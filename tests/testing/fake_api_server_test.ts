@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
-import type { Endpoint, EndpointSliceInput, InjectedFailure, ObjectReference } from "@kgr/resolver/testing";
+import type {
+  Endpoint,
+  EndpointSliceInput,
+  InjectedFailure,
+  NodeInput,
+  ObjectReference,
+  ServiceInput,
+} from "@kgr/resolver/testing";
 import { BASE, events, fixture, getJson, slicesUrl, svc, waitFor, watch, within, withServer } from "./_helpers.ts";
 
 /** The 403 Status kube-apiserver v1.36.3 writes for a denied request. */
@@ -1317,6 +1324,40 @@ Deno.test("applySlice() refuses annotations of more than 262144 bytes in all, as
       message: /metadata\.annotations: Too long: may not be more than 262144 bytes: current size is 262145 bytes/,
     });
     assert.throws(() => slice({ a: "\u00e9".repeat(131072) }), /current size is 262145 bytes/);
+  });
+});
+
+Deno.test("applyService(), applyNode() and endpointSlice() name a field of the wrong JSON type instead of failing inside", async () => {
+  await withServer({}, (server) => {
+    const service = (port: unknown) =>
+      ({ metadata: { namespace: "shop", name: "bad" }, spec: { ports: [port] } }) as unknown as ServiceInput;
+    // Were "Cannot read properties of null (reading 'name')" and "key.split is not a function".
+    assert.throws(() => server.applyService(service(null)), {
+      name: "TypeError",
+      message: 'Cannot apply Service "shop/bad": spec.ports[0] must be an object such as { name: "grpc", port: ' +
+        "50051 }: current value is null",
+    });
+    assert.throws(() => server.applyService(service({ port: 80, appProtocol: 1 })), {
+      name: "TypeError",
+      message: 'Cannot apply Service "shop/bad": spec.ports[0].appProtocol must be a string: current value is 1',
+    });
+    // Was "firstIp?.includes is not a function".
+    assert.throws(
+      () => endpointSlice({ namespace: "a", service: "b", endpoints: [{ ip: 167772161 as unknown as string }] }),
+      {
+        name: "TypeError",
+        message: "Cannot build an EndpointSlice: endpointSlice() endpoints[0].ip must be an address or a list of " +
+          'them, such as "10.0.0.1": current value is 167772161',
+      },
+    );
+    // As kube-apiserver v1.36.3 reads them, labels: null are no labels; the fake failed with "Cannot convert
+    // undefined or null to object". Labels that are no object were read as a map of their characters.
+    const node = server.applyNode({ metadata: { name: "n1", labels: null } } as unknown as NodeInput);
+    assert.equal(node.metadata.labels, undefined);
+    assert.throws(() => server.applyNode({ metadata: { name: "n1", labels: "zone-a" } } as unknown as NodeInput), {
+      name: "TypeError",
+      message: 'Cannot apply Node "n1": metadata.labels must map strings to strings',
+    });
   });
 });
 
