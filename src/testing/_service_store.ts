@@ -93,8 +93,9 @@ function checkMetadata(input: ServiceInput) {
         `label (${DNS_1123_LABEL_RULE}), as kube-apiserver requires: current value is ${JSON.stringify(metadata.name)}`,
     );
   }
-  const labels = metadata.labels;
-  if (labels !== undefined && !Object.values(labels).every((value) => typeof value === "string")) {
+  // As kube-apiserver decodes them, null labels are none.
+  const labels = metadata.labels ?? undefined;
+  if (labels !== undefined && !(isRecord(labels) && Object.values(labels).every((v) => typeof v === "string"))) {
     throw invalid(`${metadata.namespace}/${metadata.name}`, "metadata.labels must map strings to strings");
   }
   const problem = labels === undefined ? undefined : labelsProblem("metadata.labels", labels);
@@ -121,14 +122,18 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"]
   const names = new Set<string>();
   /** `port/protocol` pairs already taken. */
   const served = new Set<string>();
-  const ports = spec.ports.map((port, index): ServicePort => {
+  const ports = spec.ports.map((given, index): ServicePort => {
     const field = `spec.ports[${index}]`;
-    if (!isRecord(port)) {
+    if (!isRecord(given)) {
       throw invalid(
         key,
-        `${field} must be an object such as { name: "grpc", port: 50051 }: current value is ${JSON.stringify(port)}`,
+        `${field} must be an object such as { name: "grpc", port: 50051 }: current value is ${JSON.stringify(given)}`,
       );
     }
+    // As kube-apiserver decodes it, a null field is one left out.
+    const port = Object.fromEntries(
+      Object.entries(given).filter(([, value]) => value !== null),
+    ) as ServiceInput["spec"]["ports"][number];
     const name = port.name ?? "";
     if (spec.ports.length > 1 && name === "") {
       throw invalid(key, `${field}.name is required when a Service has more than one port`);
@@ -190,7 +195,7 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"]
       targetPort,
     };
   });
-  const selector = spec.selector;
+  const selector = spec.selector ?? undefined;
   if (selector !== undefined && !(isRecord(selector) && Object.values(selector).every((v) => typeof v === "string"))) {
     throw invalid(key, "spec.selector must map strings to strings");
   }

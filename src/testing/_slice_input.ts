@@ -60,7 +60,8 @@ function stringMap(
   field: string,
   value: unknown,
 ): Record<string, string> | undefined {
-  if (value === undefined) return undefined;
+  // As kube-apiserver decodes it, null is a map left out.
+  if (value === undefined || value === null) return undefined;
   if (
     !isRecord(value) ||
     !Object.values(value).every((entry) => typeof entry === "string")

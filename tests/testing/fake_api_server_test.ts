@@ -1361,6 +1361,28 @@ Deno.test("applyService(), applyNode() and endpointSlice() name a field of the w
   });
 });
 
+Deno.test("applySlice() and applyService() read null labels, annotations, selector and port fields as left out, as kube-apiserver does", async () => {
+  await withServer({}, (server) => {
+    // kube-apiserver v1.36.3 stored both with dryRun=All (measured); the fake refused them ("metadata.labels must map
+    // strings to strings", "Cannot convert undefined or null to object", "targetPort must be 1-65535 or a port name:
+    // current value is null").
+    const slice = server.applySlice({
+      metadata: { namespace: "shop", name: "x", labels: null, annotations: null },
+      addressType: "IPv4",
+      endpoints: [],
+    } as unknown as EndpointSliceInput);
+    assert.equal(slice.metadata.labels, undefined);
+    assert.equal(slice.metadata.annotations, undefined);
+    const service = server.applyService({
+      metadata: { namespace: "shop", name: "x", labels: null },
+      spec: { ports: [{ port: 80, name: null, protocol: null, appProtocol: null, targetPort: null }], selector: null },
+    } as unknown as ServiceInput);
+    assert.deepEqual(service.spec.ports, [{ protocol: "TCP", port: 80, targetPort: 80 }]);
+    assert.equal(service.spec.selector, undefined);
+    assert.equal(service.metadata.labels, undefined);
+  });
+});
+
 Deno.test("applyService() rejects invalid Services", async () => {
   await withServer({}, (server) => {
     const ports = (ports: { name?: string; port: number; targetPort?: number | string }[]) => ({
