@@ -171,11 +171,16 @@ function storedReference(reference: NonNullable<Endpoint["targetRef"]>): NonNull
   return stored;
 }
 
+/** A hint list's entries as kube-apiserver decodes them: a null entry or name is the zero value, `{ name: "" }`. */
+function hintEntries(entries: readonly ({ name?: string | null } | null)[] | null | undefined): { name: string }[] {
+  return (entries ?? []).map((entry) => ({ name: entry?.name ?? "" }));
+}
+
 /** Hints as kube-apiserver stores them: an empty list is left out (Go's `omitempty`), an entry keeps its `name`. */
 function storedHints(hints: NonNullable<Endpoint["hints"]>): NonNullable<Endpoint["hints"]> {
   const stored: NonNullable<Endpoint["hints"]> = {};
   for (const list of ["forZones", "forNodes"] as const) {
-    const entries = hints[list] ?? [];
+    const entries = hintEntries(hints[list]);
     if (entries.length > 0) stored[list] = entries.map(({ name }) => ({ name }));
   }
   return stored;
@@ -238,7 +243,7 @@ function checkHints(key: string, field: string, hints: NonNullable<Endpoint["hin
     ["forNodes", "nodes", isDns1123Subdomain, SUBDOMAIN_ADVICE],
   ] as const;
   for (const [list, what, isValid, rule] of lists) {
-    const entries = hints[list] ?? [];
+    const entries = hintEntries(hints[list]);
     if (entries.length > 8) {
       throw invalidSlice(
         key,
@@ -291,7 +296,7 @@ function normalizePort(key: string, port: EndpointPort, index: number) {
   }
   const out: EndpointPort = { name, protocol };
   if (port.port !== undefined && port.port !== null) out.port = port.port;
-  if (port.appProtocol !== undefined) {
+  if (port.appProtocol !== undefined && port.appProtocol !== null) {
     const problem = qualifiedNameProblem(`ports[${index}].appProtocol`, port.appProtocol);
     if (problem !== undefined) throw invalidSlice(key, problem);
     out.appProtocol = port.appProtocol;
@@ -329,7 +334,8 @@ function normalizeContent(
   const endpoints = (input.endpoints ?? []).map((endpoint, index) =>
     normalizeEndpoint(key, addressType, endpoint, index)
   );
-  const ports = (input.ports ?? []).map((port, index) => normalizePort(key, port, index));
+  // As kube-apiserver decodes it, a null port is the zero value: no name, no number, TCP.
+  const ports = (input.ports ?? []).map((port, index) => normalizePort(key, port ?? {}, index));
   const names = ports.map((port) => port.name);
   const repeated = names.findIndex((name, index) => names.indexOf(name) !== index);
   if (repeated !== -1) {

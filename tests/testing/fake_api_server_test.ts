@@ -279,6 +279,38 @@ Deno.test("applySlice() reads null as a field left out, as kube-apiserver's deco
   });
 });
 
+Deno.test("applySlice() reads a null appProtocol as left out and a null port or hint as an empty one, as kube-apiserver does", async () => {
+  await withServer({}, (server) => {
+    // kube-apiserver v1.36.3 stored each with dryRun=All (measured): no appProtocol, a port {name: "", protocol:
+    // "TCP"} and a zone hint {name: ""} (Go decodes null into a struct as its zero value). The fake failed inside
+    // with "Cannot read properties of null (reading 'split')", "(reading 'port')" and "(reading 'name')".
+    const metadata = { namespace: "default", labels: { "kubernetes.io/service-name": "echo" } };
+    const appProtocol = server.applySlice({
+      metadata: { ...metadata, name: "app-protocol" },
+      addressType: "IPv4",
+      endpoints: [],
+      ports: [{ name: "grpc", port: 8080, appProtocol: null }],
+    } as unknown as EndpointSliceInput);
+    assert.deepEqual(appProtocol.ports, [{ name: "grpc", protocol: "TCP", port: 8080 }]);
+    const port = server.applySlice({
+      metadata: { ...metadata, name: "port" },
+      addressType: "IPv4",
+      endpoints: [],
+      ports: [null],
+    } as unknown as EndpointSliceInput);
+    assert.deepEqual(port.ports, [{ name: "", protocol: "TCP" }]);
+    const hints = (hints: unknown) =>
+      server.applySlice({
+        metadata: { ...metadata, name: "hints" },
+        addressType: "IPv4",
+        endpoints: [{ addresses: ["10.0.0.1"], hints }],
+      } as unknown as EndpointSliceInput);
+    assert.deepEqual(hints({ forZones: [null] }).endpoints?.[0].hints, { forZones: [{ name: "" }] });
+    // "" is no node name: kube-apiserver answers 422 'endpoints[0].hints.forNodes[0].name: Invalid value: ""'.
+    assert.throws(() => hints({ forNodes: [null] }), /endpoints\[0\]\.hints\.forNodes\[0\]\.name must be a DNS-1123/);
+  });
+});
+
 Deno.test("applySlice() stores hints and a targetRef as kube-apiserver does: no empty list or field, no unknown one", async () => {
   await withServer({}, (server) => {
     const stored = server.applySlice({
