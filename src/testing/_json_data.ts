@@ -86,3 +86,24 @@ export function sameJson(a: unknown, b: unknown): boolean {
 export function sortedMap(map: Readonly<Record<string, string>>): Record<string, string> {
   return Object.fromEntries(Object.entries(map).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
 }
+
+/**
+ * A JSON map of strings (labels, annotations, a selector) as kube-apiserver's decoder reads it: `null` is no map,
+ * and a `null` value is Go's zero string, `""`.
+ *
+ * @param value The map as given.
+ * @returns The map with `null` values as `""`; `undefined` for `null` or `undefined`; `false` when `value` is no
+ * object of strings.
+ *
+ * @example A null value
+ * ```ts
+ * import { decodedStringMap } from "./_json_data.ts";
+ * console.log(decodedStringMap({ app: null })); // { app: "" }
+ * ```
+ */
+export function decodedStringMap(value: unknown): Record<string, string> | undefined | false {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "object" || Array.isArray(value)) return false;
+  const entries = Object.entries(value).map(([key, entry]) => [key, entry ?? ""]);
+  return entries.every(([, entry]) => typeof entry === "string") ? Object.fromEntries(entries) : false;
+}

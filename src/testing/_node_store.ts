@@ -6,9 +6,8 @@
  * @module
  */
 
-import { isRecord } from "../base/_util.ts";
 import { isDns1123Subdomain } from "../base/dns_label.ts";
-import { sortedMap } from "./_json_data.ts";
+import { decodedStringMap, sortedMap } from "./_json_data.ts";
 import { labelsProblem } from "./_labels.ts";
 import type { Node, NodeInput } from "./types.ts";
 
@@ -41,9 +40,9 @@ export function createNodeStore(): NodeStore {
             `at most 253 characters), as kube-apiserver requires: current value is ${JSON.stringify(name)}`,
         );
       }
-      // As kube-apiserver reads them, null labels are none.
-      const labels = input.metadata.labels ?? undefined;
-      if (labels !== undefined && !(isRecord(labels) && Object.values(labels).every((v) => typeof v === "string"))) {
+      // As kube-apiserver reads them, null labels are none and a null value is "".
+      const labels = decodedStringMap(input.metadata.labels);
+      if (labels === false) {
         throw new TypeError(`Cannot apply Node ${JSON.stringify(name)}: metadata.labels must map strings to strings`);
       }
       const problem = labels === undefined ? undefined : labelsProblem("metadata.labels", labels);

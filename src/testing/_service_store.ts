@@ -8,7 +8,7 @@
  */
 
 import { describeValue, isRecord } from "../base/_util.ts";
-import { sameJson, sortedMap } from "./_json_data.ts";
+import { decodedStringMap, sameJson, sortedMap } from "./_json_data.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label } from "../base/dns_label.ts";
 import { labelsProblem, qualifiedNameProblem } from "./_labels.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
@@ -93,9 +93,9 @@ function checkMetadata(input: ServiceInput) {
         `label (${DNS_1123_LABEL_RULE}), as kube-apiserver requires: current value is ${JSON.stringify(metadata.name)}`,
     );
   }
-  // As kube-apiserver decodes them, null labels are none.
-  const labels = metadata.labels ?? undefined;
-  if (labels !== undefined && !(isRecord(labels) && Object.values(labels).every((v) => typeof v === "string"))) {
+  // As kube-apiserver decodes them, null labels are none and a null value is "".
+  const labels = decodedStringMap(metadata.labels);
+  if (labels === false) {
     throw invalid(`${metadata.namespace}/${metadata.name}`, "metadata.labels must map strings to strings");
   }
   const problem = labels === undefined ? undefined : labelsProblem("metadata.labels", labels);
@@ -195,8 +195,8 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"]
       targetPort,
     };
   });
-  const selector = spec.selector ?? undefined;
-  if (selector !== undefined && !(isRecord(selector) && Object.values(selector).every((v) => typeof v === "string"))) {
+  const selector = decodedStringMap(spec.selector);
+  if (selector === false) {
     throw invalid(key, "spec.selector must map strings to strings");
   }
   const problem = selector === undefined ? undefined : labelsProblem("spec.selector", selector);

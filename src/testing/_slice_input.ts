@@ -11,7 +11,7 @@ import { isIPv4, isIPv6 } from "node:net";
 import { isRecord } from "../base/_util.ts";
 import { ipAddressBytes, isIpv4 } from "../base/ip_address.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label, isDns1123Subdomain } from "../base/dns_label.ts";
-import { sameJson, sortedMap } from "./_json_data.ts";
+import { decodedStringMap, sameJson, sortedMap } from "./_json_data.ts";
 import { sliceTypeProblem } from "./_slice_json_types.ts";
 import { annotationsSizeProblem, checkOwnerReferences, type OwnerReference } from "./_object_meta.ts";
 import {
@@ -58,22 +58,18 @@ function invalidSlice(key: string, problem: string): TypeError {
 function stringMap(
   key: string,
   field: string,
-  value: unknown,
+  given: unknown,
 ): Record<string, string> | undefined {
-  // As kube-apiserver decodes it, null is a map left out.
-  if (value === undefined || value === null) return undefined;
-  if (
-    !isRecord(value) ||
-    !Object.values(value).every((entry) => typeof entry === "string")
-  ) {
-    throw invalidSlice(key, `${field} must map strings to strings`);
-  }
+  // As kube-apiserver decodes it, null is a map left out and a null value is "".
+  const value = decodedStringMap(given);
+  if (value === undefined) return undefined;
+  if (value === false) throw invalidSlice(key, `${field} must map strings to strings`);
   const annotations = field === "metadata.annotations";
-  const problem = labelsProblem(field, value as Record<string, string>, annotations) ??
-    (annotations ? annotationsSizeProblem(value as Record<string, string>) : undefined);
+  const problem = labelsProblem(field, value, annotations) ??
+    (annotations ? annotationsSizeProblem(value) : undefined);
   if (problem !== undefined) throw invalidSlice(key, problem);
   // Keys sorted, as kube-apiserver writes a map.
-  return Object.keys(value).length === 0 ? undefined : sortedMap(value as Record<string, string>);
+  return Object.keys(value).length === 0 ? undefined : sortedMap(value);
 }
 
 /** The owner references to store, as kube-apiserver checks and stores them; undefined for none. */

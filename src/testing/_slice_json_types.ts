@@ -1,13 +1,15 @@
 /**
  * The JSON types of an EndpointSlice's `endpoints` and `ports`, checked as kube-apiserver's JSON decoder checks
  * them before any validation: a value of another type is a `400 BadRequest` there (`json: cannot unmarshal string
- * into Go struct field EndpointConditions.endpoints.conditions.ready of type bool`), `null` is a field left out,
+ * into Go struct field EndpointConditions.endpoints.conditions.ready of type bool`), `null` is a field left out
+ * (a map's `null` value is `""`),
  * and unknown fields are dropped. Private to the fake API server.
  *
  * @module
  */
 
 import { describeValue, isRecord } from "../base/_util.ts";
+import { decodedStringMap } from "./_json_data.ts";
 
 /** A JSON type as Go reads it into a field: a scalar, a struct with known fields, a list, or a map of strings. */
 type Shape = "string" | "boolean" | "string map" | { fields: Record<string, Shape> } | { list: Shape };
@@ -50,7 +52,7 @@ function problemAt(path: string, value: unknown, shape: Shape): string | undefin
   let fits: boolean;
   if (shape === "string") fits = typeof value === "string";
   else if (shape === "boolean") fits = typeof value === "boolean";
-  else if (shape === "string map") fits = isRecord(value) && Object.values(value).every((v) => typeof v === "string");
+  else if (shape === "string map") fits = decodedStringMap(value) !== false;
   else if ("fields" in shape) fits = isRecord(value);
   else fits = Array.isArray(value);
   if (!fits) return `${path} must be ${typeWord(shape)}: current value is ${describeValue(value)}`;

@@ -1415,6 +1415,29 @@ Deno.test("applySlice() and applyService() read null labels, annotations, select
   });
 });
 
+Deno.test('applySlice(), applyService() and applyNode() read a null map value as "", as kube-apiserver does', async () => {
+  await withServer({}, (server) => {
+    // kube-apiserver v1.36.3 stored each with dryRun=All (measured): labels {a: ""}, annotations {b: ""}, selector
+    // {app: ""} (Go decodes null into a string as ""). The fake refused them: "metadata.labels must map strings to
+    // strings", "endpoints[0].deprecatedTopology must be a map of strings", "spec.selector must map strings to strings".
+    const slice = server.applySlice({
+      metadata: { namespace: "shop", name: "x", labels: { a: null }, annotations: { b: null } },
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["10.0.0.1"], deprecatedTopology: { c: null } }],
+    } as unknown as EndpointSliceInput);
+    assert.deepEqual(slice.metadata.labels, { a: "" });
+    assert.deepEqual(slice.metadata.annotations, { b: "" });
+    const service = server.applyService({
+      metadata: { namespace: "shop", name: "x", labels: { a: null } },
+      spec: { ports: [{ port: 80 }], selector: { app: null } },
+    } as unknown as ServiceInput);
+    assert.deepEqual(service.metadata.labels, { a: "" });
+    assert.deepEqual(service.spec.selector, { app: "" });
+    const node = server.applyNode({ metadata: { name: "n", labels: { a: null } } } as unknown as NodeInput);
+    assert.deepEqual(node.metadata.labels, { a: "" });
+  });
+});
+
 Deno.test("applyService() rejects invalid Services", async () => {
   await withServer({}, (server) => {
     const ports = (ports: { name?: string; port: number; targetPort?: number | string }[]) => ({
