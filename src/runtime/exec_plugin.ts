@@ -167,6 +167,7 @@ export function runExecPlugin(
       timedOut = true;
       stop("SIGKILL");
     }, request.timeoutMs));
+    if (request.terminal) keepTerminalMode();
     try {
       // Only when the plugin's `PATH` differs: looking a name up reads directories, which Deno may not allow.
       const command = request.env.PATH !== undefined && request.env.PATH !== process.env.PATH
@@ -257,6 +258,26 @@ export function runExecPlugin(
 export function stdinIsTerminal(): boolean {
   return isatty(0);
 }
+
+/**
+ * Has Deno put the terminal's modes back as they are now when the process ends, as Node and Bun do for any process:
+ * a plugin killed by Ctrl-C while it read a password with the echo off leaves it off, and kubectl, killed by the same
+ * signal, has the shell put it back. Deno keeps the modes it finds when raw mode is first set, and restores them at
+ * exit.
+ */
+function keepTerminalMode(): void {
+  const deno = (globalThis as { Deno?: { stdin: { isTerminal(): boolean; setRaw(raw: boolean): void } } }).Deno;
+  if (keptTerminalMode || !deno?.stdin.isTerminal()) return;
+  keptTerminalMode = true;
+  try {
+    deno.stdin.setRaw(true);
+    deno.stdin.setRaw(false);
+  } catch {
+    // Not a terminal after all: nothing to put back.
+  }
+}
+
+let keptTerminalMode = false;
 
 /** Deno's refusal to start a plugin, with the flag that it names ("Requires run access to ..."). */
 function refusal(error: unknown): ExecPluginResult {

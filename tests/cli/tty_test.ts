@@ -493,3 +493,62 @@ Deno.test({
     }
   },
 });
+
+for (const [runtime, cli] of Object.entries(RUNTIMES)) {
+  Deno.test({
+    name: `kgr-resolver on ${runtime} leaves the terminal's echo on after Ctrl-C at an exec plugin's password prompt`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      if (runtime !== "Deno") assert.ok(existsSync(`${root}dist/cli.js`), "dist/cli.js is missing: run npm run build");
+      const folder = mkdtempSync(join(tmpdir(), "kgr-tty-echo-"));
+      // A plugin that reads a password with the echo off, as a shell script does: Ctrl-C kills it before it turns
+      // the echo back on. kubectl, killed by the same signal, has the shell put it back.
+      const plugin = join(folder, "password-login");
+      Deno.writeTextFileSync(
+        plugin,
+        ["#!/bin/sh", "printf 'Password: ' >&2", "stty -echo", "read -r password", "stty echo", "exit 1"].join("\n"),
+      );
+      Deno.chmodSync(plugin, 0o755);
+      const path = join(folder, "kubeconfig.json");
+      Deno.writeTextFileSync(
+        path,
+        JSON.stringify({
+          apiVersion: "v1",
+          kind: "Config",
+          // Never asked: Ctrl-C comes at the prompt, before the first request.
+          clusters: [{ name: "c", cluster: { server: "https://127.0.0.1:1" } }],
+          users: [{
+            name: "u",
+            user: {
+              exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin, interactiveMode: "IfAvailable" },
+            },
+          }],
+          contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+          "current-context": "c",
+        }),
+      );
+      const modes = join(folder, "modes");
+      // The shell that ran the command reads the terminal's modes once it ended (trapped, its SIGINT ends nothing).
+      const pane = startPane(
+        `echo-${runtime}`,
+        `bash -c 'trap true INT; ${cli} --kubeconfig ${path} -n e2e ${TARGET}; stty -a > ${modes}; sleep 30'`,
+      );
+      try {
+        await screenShowing(pane, "Password:");
+        await sleep(300);
+        pane.keys("C-c");
+        const end = Date.now() + 10_000;
+        while (!existsSync(modes) || Deno.readTextFileSync(modes) === "") {
+          assert.ok(Date.now() < end, `the command did not end on Ctrl-C:\n${pane.screen()}`);
+          await sleep(100);
+        }
+        await sleep(100);
+        assert.match(Deno.readTextFileSync(modes), /(?<![-\w])echo(?![\w])/, "the echo is left off");
+      } finally {
+        pane.close();
+        rmSync(folder, { recursive: true, force: true });
+      }
+    },
+  });
+}
