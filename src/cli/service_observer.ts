@@ -38,6 +38,12 @@ import type { Target } from "../base/target.ts";
 import type { Locality } from "../selection/topology.ts";
 import { displayClock } from "./display_clock.ts";
 
+/**
+ * How long a plugin that SIGINT ended waits to report it: this process's own Ctrl-C handler runs within milliseconds
+ * of the plugin's end.
+ */
+const INTERRUPTED_PLUGIN_WAIT_MS = 1_000;
+
 /** One cluster, as one identity, and the HTTP client that reaches it. */
 export interface ClusterConnection {
   /** Where the cluster is (`server`), where that came from (`source`), and the credentials. */
@@ -69,7 +75,7 @@ export async function connectCluster(
   options: ClusterOptions = {},
   onTerminal?: (use: "start" | "wrote" | "end") => void,
 ): Promise<ClusterConnection> {
-  const run: RunExecPlugin = async (request) => {
+  const runOnTerminal: RunExecPlugin = async (request) => {
     if (!request.terminal || onTerminal === undefined) return await runExecPlugin(request);
     onTerminal("start");
     const { stderrLine } = request;
@@ -84,6 +90,16 @@ export async function connectCluster(
     } finally {
       onTerminal("end");
     }
+  };
+  const run: RunExecPlugin = async (request) => {
+    const result = await runOnTerminal(request);
+    // Ctrl-C on the terminal sends SIGINT to the plugin as to this process, which may see the plugin end first: a
+    // failure that the command's own end on the signal is about to cut short, not one to show (kubectl, ended by the
+    // same signal, prints nothing).
+    if (!result.ok && result.reason === "exit" && result.detail === "SIGINT") {
+      await new Promise((resolve) => setTimeout(resolve, INTERRUPTED_PLUGIN_WAIT_MS));
+    }
+    return result;
   };
   // A person at the terminal can answer an exec plugin's prompt (a password, a code), as kubectl lets them.
   const access = await resolveClusterAccess(options, { execStdin: "terminal", runExecPlugin: run });
