@@ -1300,4 +1300,15 @@ Deno.test("execCredentials() masks a line that a plugin on the terminal paused i
     "done",
   ]);
   assert.deepEqual(await said("Password: ", "\\ndone\\n"), ["Password: ", "done"]);
+  // A prompt answered, then the plugin's next words on the same line (the answer's line break is the terminal's):
+  // words that read as words are not the prompt's value.
+  assert.deepEqual(await said("Password: ", "One-time code: \\n"), ["Password: ", "One-time code: "]);
+  assert.deepEqual(await said("Password: ", "Authentication succeeded\\n"), ["Password: ", "Authentication succeeded"]);
+  assert.deepEqual(await said("token: ", "hunter2 is it\\n"), ["token: ", "[redacted] is it"]);
+  assert.deepEqual(await said("-----BEGIN ", "PRIVATE KEY-----\\nabc9x\\n-----END PRIVATE KEY-----\\n"), [
+    "-----BEGIN ",
+    "[redacted]",
+    "[redacted]",
+    "[redacted]",
+  ]);
 });

@@ -64,6 +64,10 @@ export function lineMasker(given: string[]): (part: string, unfinished?: boolean
     return masked;
   };
   return (part, unfinished = false) => {
+    // A prompt that a person answered, then the plugin's next words ("Password: ", then "One-time code: "): the line
+    // break of the answer is the terminal's, and masked as one line they were the prompt's value. Words that read as
+    // words are not, as `maskCredentials()` reads `the token is expired`.
+    if (/[:?>][ \t]*$/.test(begun) && NEXT_WORDS.test(part)) [begun, shown] = ["", ""];
     const line = begun + part;
     const masked = maskLine(line, !unfinished);
     const added = masked.startsWith(shown) ? masked.slice(shown.length) : "[redacted]";
@@ -72,6 +76,9 @@ export function lineMasker(given: string[]): (part: string, unfinished?: boolean
     return first || added !== "" ? added : undefined;
   };
 }
+
+/** Words that read as words: a first one of letters (and hyphens), then another. */
+const NEXT_WORDS = /^[A-Za-z]+(?:-[A-Za-z]+)*[.,:!?]?[ \t]+\S/;
 
 const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]*-----/;
 const PEM_END = /-----END [A-Z0-9 ]*-----/;
