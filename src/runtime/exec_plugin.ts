@@ -12,6 +12,7 @@ import type { Socket } from "node:net";
 import { isatty } from "node:tty";
 import { commandInPath } from "./_command_in_path.ts";
 import { refusedByRuntime } from "./files.ts";
+import { holdTerminalModes } from "./_terminal_modes.ts";
 import { unrefTimer } from "./unref_timer.ts";
 
 /**
@@ -145,9 +146,10 @@ export function runExecPlugin(
         // Nothing to do: the messages still quote standard error.
       }
     };
-    const resolve = (result: ExecPluginResult) => {
+    const resolve = (result: ExecPluginResult, signal?: string | null) => {
       if (done) return;
       done = true;
+      release?.(signal ? "signal" : "exit");
       clearTimeout(timer);
       clearTimeout(promptTimer);
       if (partLine !== "") passLine(partLine);
@@ -167,7 +169,8 @@ export function runExecPlugin(
       timedOut = true;
       stop("SIGKILL");
     }, request.timeoutMs));
-    if (request.terminal) keepTerminalMode();
+    // Put back at exit if Ctrl-C kills it while it has turned the echo off.
+    const release = request.terminal ? holdTerminalModes() : undefined;
     try {
       // Only when the plugin's `PATH` differs: looking a name up reads directories, which Deno may not allow.
       const command = request.env.PATH !== undefined && request.env.PATH !== process.env.PATH
@@ -202,7 +205,7 @@ export function runExecPlugin(
       if (timedOut) return resolve({ ok: false, reason: "timeout", stderr });
       if (code === 0) return resolve({ ok: true, stdout, stderr });
       if (code !== null) return resolve({ ok: false, reason: "exit", exitCode: code, stderr });
-      resolve({ ok: false, reason: "exit", detail: signal ?? "an unknown signal", stderr });
+      resolve({ ok: false, reason: "exit", detail: signal ?? "an unknown signal", stderr }, signal);
     });
     for (const name of ["stdout", "stderr"] as const) {
       const pipe = child[name];
@@ -258,26 +261,6 @@ export function runExecPlugin(
 export function stdinIsTerminal(): boolean {
   return isatty(0);
 }
-
-/**
- * Has Deno put the terminal's modes back as they are now when the process ends, as Node and Bun do for any process:
- * a plugin killed by Ctrl-C while it read a password with the echo off leaves it off, and kubectl, killed by the same
- * signal, has the shell put it back. Deno keeps the modes it finds when raw mode is first set, and restores them at
- * exit.
- */
-function keepTerminalMode(): void {
-  const deno = (globalThis as { Deno?: { stdin: { isTerminal(): boolean; setRaw(raw: boolean): void } } }).Deno;
-  if (keptTerminalMode || !deno?.stdin.isTerminal()) return;
-  keptTerminalMode = true;
-  try {
-    deno.stdin.setRaw(true);
-    deno.stdin.setRaw(false);
-  } catch {
-    // Not a terminal after all: nothing to put back.
-  }
-}
-
-let keptTerminalMode = false;
 
 /** Deno's refusal to start a plugin, with the flag that it names ("Requires run access to ..."). */
 function refusal(error: unknown): ExecPluginResult {

@@ -538,11 +538,9 @@ async function ctrlCAtPrompt(
 ): Promise<{ screen: string; modes: string }> {
   const folder = mkdtempSync(join(tmpdir(), "kgr-tty-ctrl-c-"));
   const modes = join(folder, "modes");
-  // The shell that ran the command reads the terminal's modes once it ended (trapped, its SIGINT ends nothing).
-  const pane = startPane(
-    name,
-    `bash -c 'trap true INT; ${command} --kubeconfig ${pluginConfig(folder, lines)}; stty -a > ${modes}; sleep 30'`,
-  );
+  // An interactive shell runs the command and reads the terminal's modes once it ended, as a person's does.
+  const pane = startPane(name, "bash --norc --noprofile -i");
+  pane.keys(`${command} --kubeconfig ${pluginConfig(folder, lines)}; stty -a > ${modes}`, "Enter");
   try {
     if (keys) {
       await screenShowing(pane, "Password:");
