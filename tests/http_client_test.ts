@@ -79,15 +79,31 @@ Deno.test("createHttpClient() does not follow a redirect of a POST", async () =>
   }
 });
 
-Deno.test("createHttpClient() rejects an aborted request at once while TLS is still being set up", async () => {
-  // Accepts and never answers: the TLS handshake never ends, and undici's connect timeout is 10 s.
+/**
+ * A server on loopback that takes connections and never answers (a TLS handshake with it never ends); it reads, to
+ * see a connection's end. `close()` ends its connections and stops it.
+ */
+async function silentServer(onConnection?: (socket: Socket) => void) {
   const sockets = new Set<Socket>();
   const server = createNetServer((socket) => {
     sockets.add(socket);
-    socket.on("error", () => {});
+    socket.resume().on("error", () => {});
+    onConnection?.(socket);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
+  return {
+    port: (server.address() as { port: number }).port,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+Deno.test("createHttpClient() rejects an aborted request at once while TLS is still being set up", async () => {
+  // Accepts and never answers: the TLS handshake never ends, and undici's connect timeout is 10 s.
+  const server = await silentServer();
+  const { port } = server;
   const client = await createHttpClient({ tls: { caSource: "none", insecureSkipVerify: true } });
   const controller = new AbortController();
   const started = Date.now();
@@ -101,8 +117,7 @@ Deno.test("createHttpClient() rejects an aborted request at once while TLS is st
     assert.ok(elapsed < 1500, `rejected ${elapsed} ms after the start, the abort came at 200 ms`);
   } finally {
     client.close();
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   }
 });
 
@@ -376,13 +391,8 @@ Deno.test({
 // Our own connect timeout, in undici's words, which the API errors report as an unreachable server.
 Deno.test("createHttpClient() fails a connection that is not set up within its connect timeout", async () => {
   // Accepts and never answers: the TLS handshake never ends.
-  const sockets = new Set<Socket>();
-  const server = createNetServer((socket) => {
-    sockets.add(socket);
-    socket.on("error", () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
+  const server = await silentServer();
+  const { port } = server;
   const client = await createHttpClient({ tls: { caSource: "none", insecureSkipVerify: true }, connectTimeoutMs: 300 });
   const started = Date.now();
   try {
@@ -394,8 +404,7 @@ Deno.test("createHttpClient() fails a connection that is not set up within its c
     assert.ok(elapsed >= 250 && elapsed < 2_000, `failed ${elapsed} ms after the start`);
   } finally {
     client.close();
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   }
 });
 
@@ -416,17 +425,10 @@ for (const [via, proxy] of Object.entries(neverSetUp)) {
     sanitizeOps: proxy !== "https",
     sanitizeResources: proxy !== "https",
     async fn() {
-      const sockets = new Set<Socket>();
       let accepted!: (socket: Socket) => void;
       const connection = new Promise<Socket>((resolve) => accepted = resolve);
-      // Takes the connection and never answers; reads, to see the connection's end.
-      const server = createNetServer((socket) => {
-        sockets.add(socket);
-        socket.resume().on("error", () => {});
-        accepted(socket);
-      });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      const { port } = server.address() as { port: number };
+      const server = await silentServer((socket) => accepted(socket));
+      const { port } = server;
       const client = await createHttpClient({
         tls: { caSource: "none", insecureSkipVerify: true },
         ...(proxy ? { proxyUrl: `${proxy}://127.0.0.1:${port}` } : {}),
@@ -449,8 +451,7 @@ for (const [via, proxy] of Object.entries(neverSetUp)) {
       } finally {
         clearTimeout(timer);
         client.close();
-        for (const socket of sockets) socket.destroy();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await server.close();
       }
     },
   });
