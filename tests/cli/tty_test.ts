@@ -262,23 +262,17 @@ Deno.test({
 });
 
 /**
- * A kubeconfig for `cluster` whose user's exec plugin asks for a password on the terminal (without echo) and gives
- * the fake API server's token for `hunter2`; it fails when kubectl would not have let it ask.
+ * A kubeconfig for `cluster` whose user's exec plugin, `name` in `folder`, is the shell script `lines`, with
+ * `interactiveMode: IfAvailable`: on a terminal, it may ask there.
  */
-function askingKubeconfig(cluster: Awaited<ReturnType<typeof startCluster>>, folder: string): string {
-  const plugin = join(folder, "ask-password");
-  Deno.writeTextFileSync(
-    plugin,
-    [
-      "#!/bin/sh",
-      `case "$KUBERNETES_EXEC_INFO" in *'"interactive":true'*) ;; *) echo "not interactive: $KUBERNETES_EXEC_INFO" >&2; exit 1;; esac`,
-      '[ -t 0 ] || { echo "standard input is not a terminal" >&2; exit 1; }',
-      "printf 'Password: ' >&2",
-      "stty -echo; read -r answer; stty echo; echo >&2",
-      '[ "$answer" = hunter2 ] || { echo "wrong password" >&2; exit 1; }',
-      `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"cli-test-token"}}'`,
-    ].join("\n"),
-  );
+function terminalPluginKubeconfig(
+  cluster: Awaited<ReturnType<typeof startCluster>>,
+  folder: string,
+  name: string,
+  lines: string[],
+): string {
+  const plugin = join(folder, name);
+  Deno.writeTextFileSync(plugin, ["#!/bin/sh", ...lines].join("\n"));
   Deno.chmodSync(plugin, 0o755);
   const kubeconfig = JSON.parse(Deno.readTextFileSync(cluster.kubeconfig));
   kubeconfig.users[0].user = {
@@ -287,6 +281,21 @@ function askingKubeconfig(cluster: Awaited<ReturnType<typeof startCluster>>, fol
   const path = join(folder, "kubeconfig.json");
   Deno.writeTextFileSync(path, JSON.stringify(kubeconfig));
   return path;
+}
+
+/**
+ * A kubeconfig for `cluster` whose user's exec plugin asks for a password on the terminal (without echo) and gives
+ * the fake API server's token for `hunter2`; it fails when kubectl would not have let it ask.
+ */
+function askingKubeconfig(cluster: Awaited<ReturnType<typeof startCluster>>, folder: string): string {
+  return terminalPluginKubeconfig(cluster, folder, "ask-password", [
+    `case "$KUBERNETES_EXEC_INFO" in *'"interactive":true'*) ;; *) echo "not interactive: $KUBERNETES_EXEC_INFO" >&2; exit 1;; esac`,
+    '[ -t 0 ] || { echo "standard input is not a terminal" >&2; exit 1; }',
+    "printf 'Password: ' >&2",
+    "stty -echo; read -r answer; stty echo; echo >&2",
+    '[ "$answer" = hunter2 ] || { echo "wrong password" >&2; exit 1; }',
+    `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"cli-test-token"}}'`,
+  ]);
 }
 
 for (const [runtime, cli] of Object.entries(RUNTIMES)) {
@@ -451,23 +460,11 @@ Deno.test({
     const cluster = await startCluster();
     const folder = mkdtempSync(join(tmpdir(), "kgr-tty-plugin-"));
     // A cached login, as kubelogin's or aws's: a token for 11 s, so renewed at once (10 s before), and not a word.
-    const plugin = join(folder, "cached-login");
-    Deno.writeTextFileSync(
-      plugin,
-      [
-        "#!/bin/sh",
-        `echo run >> ${join(folder, "runs")}`,
-        `expires=$(date -u -d '+11 seconds' +%Y-%m-%dT%H:%M:%SZ)`,
-        `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"cli-test-token","expirationTimestamp":"%s"}}' "$expires"`,
-      ].join("\n"),
-    );
-    Deno.chmodSync(plugin, 0o755);
-    const kubeconfig = JSON.parse(Deno.readTextFileSync(cluster.kubeconfig));
-    kubeconfig.users[0].user = {
-      exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin, interactiveMode: "IfAvailable" },
-    };
-    const path = join(folder, "kubeconfig.json");
-    Deno.writeTextFileSync(path, JSON.stringify(kubeconfig));
+    const path = terminalPluginKubeconfig(cluster, folder, "cached-login", [
+      `echo run >> ${join(folder, "runs")}`,
+      `expires=$(date -u -d '+11 seconds' +%Y-%m-%dT%H:%M:%SZ)`,
+      `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"cli-test-token","expirationTimestamp":"%s"}}' "$expires"`,
+    ]);
     const runs = () => Deno.readTextFileSync(join(folder, "runs")).split("\n").length - 1;
     const pane = startPane("plugin-again", `${RUNTIMES.Node} --kubeconfig ${path} -n e2e ${TARGET}`);
     try {
