@@ -730,15 +730,13 @@ Deno.test("runReflector() reports a watch cache that stays behind the state as b
   ]);
 });
 
-Deno.test("runReflector() takes the EndpointSlices of an etcd restored from a snapshot after two quiet watches, unreported", async () => {
-  // kube-apiserver v1.36.3 restarted on an etcd restored from a snapshot (`etcdutl snapshot restore` without
-  // --bump-revision) has older slices at lower resourceVersions than the state: it accepts a watch from the state's
-  // resourceVersion and sends nothing until its own passes it (measured: client-go's reflector kept the old endpoints
-  // for good). The watch cache's LISTs show its older slice; the consistent LIST (from etcd) shows it too, at the
-  // restored resourceVersion 7, older than the state's 12: that history went back, and its slices are taken.
-  const restored = [slice("a", "6", "10.0.0.9")];
+/**
+ * Runs a reflector whose state reaches resourceVersion 12 through a watch that then goes quiet, while every LIST
+ * after the first shows `restored` at `listedAt`, as an API server on an etcd restored from a snapshot does.
+ */
+async function afterRestore(listedAt: string, restored: ReturnType<typeof slice>[]) {
   const scripted = scriptedApi(
-    [list("10", [slice("a", "8")]), list("7", restored), list("7", restored), list("7", restored)],
+    [list("10", [slice("a", "8")]), list(listedAt, restored), list(listedAt, restored), list(listedAt, restored)],
     modifiedThenQuiet(),
   );
   const traced: string[] = [];
@@ -746,6 +744,16 @@ Deno.test("runReflector() takes the EndpointSlices of an etcd restored from a sn
     stallTimeoutMs: 100,
     trace: (line) => traced.push(line),
   });
+  return { scripted, traced, states, errors };
+}
+
+Deno.test("runReflector() takes the EndpointSlices of an etcd restored from a snapshot after two quiet watches, unreported", async () => {
+  // kube-apiserver v1.36.3 restarted on an etcd restored from a snapshot (`etcdutl snapshot restore` without
+  // --bump-revision) has older slices at lower resourceVersions than the state: it accepts a watch from the state's
+  // resourceVersion and sends nothing until its own passes it (measured: client-go's reflector kept the old endpoints
+  // for good). The watch cache's LISTs show its older slice; the consistent LIST (from etcd) shows it too, at the
+  // restored resourceVersion 7, older than the state's 12: that history went back, and its slices are taken.
+  const { scripted, traced, states, errors } = await afterRestore("7", [slice("a", "6", "10.0.0.9")]);
   assert.deepEqual(errors.map((error) => error.message), []);
   assert.equal(states[2].slices.get("a")?.endpoints?.[0].addresses[0], "10.0.0.9");
   assert.equal(states[2].resourceVersion, "7");
@@ -771,16 +779,7 @@ Deno.test("runReflector() takes the EndpointSlices of a restored etcd whose reso
   // Measured on v1.36.3: the snapshot at 207, the state at 210, and the restarted API server's own writes took the
   // restored etcd to 210 too. Its slice at 207 is older than the state's 210, though no newer list can lack a change
   // the state has: another history.
-  const restored = [slice("a", "9", "10.0.0.9")];
-  const scripted = scriptedApi(
-    [list("10", [slice("a", "8")]), list("12", restored), list("12", restored), list("12", restored)],
-    modifiedThenQuiet(),
-  );
-  const traced: string[] = [];
-  const { states, errors } = await run(scripted, (states, errors) => states.length === 3 || errors.length > 0, {
-    stallTimeoutMs: 100,
-    trace: (line) => traced.push(line),
-  });
+  const { traced, states, errors } = await afterRestore("12", [slice("a", "9", "10.0.0.9")]);
   assert.deepEqual(errors.map((error) => error.message), []);
   assert.equal(states[2].slices.get("a")?.metadata.resourceVersion, "9");
   assert.ok(traced.some((line) => line.includes("another history")), traced.join("\n"));
