@@ -19,6 +19,7 @@ import { register } from "@kgr/resolver";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { retryServiceConfig } from "./retry_service_config.mjs";
 
 const METHOD = "/echo.Echo/Echo";
 const id = (b) => b;
@@ -119,21 +120,7 @@ for (let i = 0; i < N; i++) await startPod(i < K ? "zone-a" : "zone-b");
 writeSlice();
 register({ grpc, cluster: { server: fake.url }, loadBalancing: policy, locality: zoned ? { zone: "zone-a" } : {} });
 const options = {};
-if (retry) {
-  options["grpc.service_config"] = JSON.stringify({
-    loadBalancingConfig: [{ [policy]: {} }],
-    methodConfig: [{
-      name: [{}],
-      retryPolicy: {
-        maxAttempts: 3,
-        initialBackoff: "0.1s",
-        maxBackoff: "1s",
-        backoffMultiplier: 2,
-        retryableStatusCodes: ["UNAVAILABLE"],
-      },
-    }],
-  });
-}
+if (retry) options["grpc.service_config"] = retryServiceConfig(policy, true);
 const client = new grpc.Client(`kubernetes:///${service}.${ns}:grpc`, grpc.credentials.createInsecure(), options);
 const payload = Buffer.from("x");
 let phase = "warm";

@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { register } from "@kgr/resolver";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
+import { retryServiceConfig } from "./retry_service_config.mjs";
 
 const METHOD = "/echo.Echo/Echo";
 const id = (b) => b;
@@ -77,23 +78,8 @@ const options = {};
 const target = policy === "kubernetes_round_robin"
   ? "kubernetes:///echo.default:grpc"
   : `ipv4:${ips.map((ip) => `${ip}:${PORT}`).join(",")}`;
-if (policy !== "kubernetes_round_robin") {
-  options["grpc.service_config"] = JSON.stringify({ loadBalancingConfig: [{ [policy]: {} }] });
-}
-if (env.RETRY === "1") {
-  options["grpc.service_config"] = JSON.stringify({
-    loadBalancingConfig: [{ [policy]: {} }],
-    methodConfig: [{
-      name: [{}],
-      retryPolicy: {
-        maxAttempts: 3,
-        initialBackoff: "0.1s",
-        maxBackoff: "1s",
-        backoffMultiplier: 2,
-        retryableStatusCodes: ["UNAVAILABLE"],
-      },
-    }],
-  });
+if (policy !== "kubernetes_round_robin" || env.RETRY === "1") {
+  options["grpc.service_config"] = retryServiceConfig(policy, env.RETRY === "1");
 }
 const client = new grpc.Client(target, grpc.credentials.createInsecure(), options);
 const payload = Buffer.from("x");
