@@ -628,7 +628,7 @@ boundedTest(
     const answered = await firstError(tlsPort, "the error");
     assert.match(
       answered.message,
-      /^Cannot list endpointslices of service "echo" in namespace "prod": the server at http:\/\/127\.0\.0\.1:\d+ serves HTTPS on this port and answered 400 to plain HTTP: make its URL in cluster options start with https:\/\/$/,
+      /^Cannot list endpointslices of service "echo" in namespace "prod": the server at http:\/\/127\.0\.0\.1:\d+ serves HTTPS on this port and answered 400 to plain HTTP: make the URL in cluster options start with https:\/\/$/,
     );
     assert.equal((answered as KubeApiError).status, 400);
     observed("http:// to an HTTPS server", answered.message);

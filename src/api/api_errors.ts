@@ -325,7 +325,7 @@ export function plainHttpToTlsError(
   const via = access.proxyUrl === undefined ? "" : ` (through the proxy ${proxyForDisplay(access.proxyUrl)})`;
   return new KubeApiError(
     `Cannot ${verb} ${where}: the server at ${access.server}${via} serves HTTPS on this port and answered 400 to ` +
-      `plain HTTP: make its URL in ${access.source} start with https://`,
+      `plain HTTP: make the URL in ${access.source} start with https://`,
     { status: code },
   );
 }

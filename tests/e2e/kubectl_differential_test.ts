@@ -517,7 +517,7 @@ printf -- '---\\napiVersion: client.authentication.k8s.io/v1\\nstatus:\\n  token
       fails: {
         kubectl: /the server rejected our request for an unknown reason/,
         ours:
-          /serves HTTPS on this port and answered 400 to plain HTTP: make its URL in .* start with https:\/\/|if this port serves HTTPS \(kube-apiserver's does\), make the URL in .* start with https:\/\//,
+          /serves HTTPS on this port and answered 400 to plain HTTP: make the URL in .* start with https:\/\/|if this port serves HTTPS \(kube-apiserver's does\), make the URL in .* start with https:\/\//,
       },
     },
   },
