@@ -54,6 +54,22 @@ Deno.test("resolveClusterAccess() keeps the last CA while its file is missing, e
   assert.equal(await access.currentCa!(), NEW);
 });
 
+Deno.test("resolveClusterAccess() keeps the last CA while its file's whole CERTIFICATE blocks are none of them X.509, as client-go keeps its transport", async () => {
+  const { access, files, advance } = await rotatingCa(`${SA}/ca.crt`, {}, IN_CLUSTER_VARS);
+  // Whole blocks, so not a file caught half written: base64 that is no certificate (client-go's AppendCertsFromPEM
+  // finds none, and its CA reload keeps the transport it has).
+  const notX509 = "-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n";
+  for (const text of [notX509, `${notX509}${notX509}`]) {
+    files[`${SA}/ca.crt`] = text;
+    advance(300_000);
+    assert.equal(await access.currentCa!(), OLD, `kept with ${JSON.stringify(text)}`);
+  }
+  // A bundle with one certificate that parses is read, as kubectl reads it: the one that is not is skipped.
+  files[`${SA}/ca.crt`] = `${notX509}${NEW}`;
+  advance(300_000);
+  assert.equal(await access.currentCa!(), `${notX509}${NEW}`);
+});
+
 Deno.test("resolveClusterAccess() reads an inline CA once: certificate-authority-data and cluster.ca", async () => {
   const inline = [
     { kubeconfig: config({ "certificate-authority-data": btoa(OLD) }, { token: "t" }) },

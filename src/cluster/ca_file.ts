@@ -9,6 +9,7 @@
  * @module
  */
 
+import { trustedCertificates } from "../runtime/tls_options.ts";
 import { trace } from "../runtime/trace.ts";
 import { readConfigFile } from "./_read_config_file.ts";
 import { holdsCertificates } from "./_pem.ts";
@@ -40,8 +41,9 @@ export interface CaFileOptions {
 
 /**
  * The CA of `path` as the file holds it now: `first` until five minutes have
- * passed, then the file read again. A file that is missing, unreadable, empty
- * or holds no whole PEM certificate (one half written, or a key) is skipped and traced: the last
+ * passed, then the file read again. A file that is missing, unreadable, empty,
+ * holds no whole PEM certificate (one half written, or a key) or none that is
+ * X.509 is skipped and traced, as client-go keeps its transport then: the last
  * good CA stays until the next read. Concurrent calls share one read.
  *
  * @param path The CA file.
@@ -71,7 +73,7 @@ export function caFileReader(path: string, first: string, options: CaFileOptions
         ? `${path} does not exist`
         : !holdsCertificates(text)
         ? `${path} holds no whole PEM certificate`
-        : undefined;
+        : unparsed(text, path);
       if (problem === undefined && text !== current) {
         trace(`CA file ${path} changed: new connections trust the new one`);
         current = text!;
@@ -91,4 +93,18 @@ export function caFileReader(path: string, first: string, options: CaFileOptions
     });
     return reading;
   };
+}
+
+/**
+ * Why a CA file's whole `CERTIFICATE` blocks cannot be trusted: none of them is an X.509 certificate (the check the
+ * CA had when the cluster was loaded). Taken as the new CA, it failed every new connection until the next read, where
+ * client-go keeps the last one.
+ */
+function unparsed(text: string, path: string): string | undefined {
+  try {
+    trustedCertificates(text, path);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
