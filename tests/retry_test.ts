@@ -106,15 +106,22 @@ const cases: [string, ResolverError, string | undefined, ResolverError | undefin
     report: true,
     delayMs: 5000,
   }],
-  ["a 503 with Retry-After is capped at the longest delay", draining(503, 3600), WATCHING, undefined, {
-    listFrom: WATCHING,
-    report: false,
-    delayMs: 30_000,
-  }],
-  ["Retry-After is capped at the longest delay", busy(600), "0", unavailable(), {
+  // kube-apiserver's priority and fairness asks for up to 32 s (measured on v1.36.3 after 30 s of rejections): waited
+  // in full, above the backoff's longest delay (30 s here), as client-go waits.
+  ["Retry-After of 32 s is waited in full, above the longest delay", busy(32), "0", undefined, {
     listFrom: "0",
     report: false,
-    delayMs: 30_000,
+    delayMs: 32_000,
+  }],
+  ["a 503 with Retry-After is capped at 60 s", draining(503, 3600), WATCHING, undefined, {
+    listFrom: WATCHING,
+    report: false,
+    delayMs: 60_000,
+  }],
+  ["Retry-After is capped at 60 s", busy(600), "0", unavailable(), {
+    listFrom: "0",
+    report: false,
+    delayMs: 60_000,
   }],
   ["Retry-After longer than the backoff wins", busy(5), "0", busy(1), { listFrom: "0", report: true, delayMs: 5000 }],
   ["a quick close backs off and is not reported", quickClose(3, 1000)!, WATCHING, undefined, {
@@ -169,6 +176,12 @@ Deno.test("planRetry() reports a first 403 before the slices were ever read: the
     maxDelayMs: 1,
   });
   assert.equal(retry.report, true);
+});
+
+Deno.test("planRetry() waits out a Retry-After up to the backoff's longest delay when that is above 60 s", () => {
+  const backoff = createBackoff({ initialMs: 1000, maxMs: 120_000 }, () => 0);
+  const context = { listFrom: "0", resourceVersion: "", previous: undefined, backoff, maxDelayMs: 120_000 };
+  assert.equal(planRetry(busy(600), context).delayMs, 120_000);
 });
 
 Deno.test("quickClose() fails a watch that ended before minWatchMs, not one that reached it", () => {

@@ -20,7 +20,7 @@ export interface BackoffOptions {
    */
   initialMs?: number | undefined;
   /**
-   * Longest delay, in milliseconds.
+   * Longest delay, in milliseconds (a server's `Retry-After` is waited up to 60 s, or this when longer).
    * @default {30000}
    */
   maxMs?: number | undefined;

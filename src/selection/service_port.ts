@@ -16,7 +16,7 @@ import { createBackoff, DEFAULT_BACKOFF_MAX_MS } from "../base/backoff.ts";
 import type { BackoffOptions } from "../base/backoff.ts";
 import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
-import { asksToWait, quote } from "../api/api_errors.ts";
+import { asksToWait, quote, retryAfterMs } from "../api/api_errors.ts";
 import type { ServiceApi } from "../api/kube_api.ts";
 import { trace } from "../runtime/trace.ts";
 import { isRecord } from "../base/_util.ts";
@@ -280,6 +280,7 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
   const { service, namespace, api, signal } = options;
   const timeoutMs = options.timeoutMs ?? 150_000;
   const backoff = createBackoff(options.backoff);
+  const maxMs = options.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS;
   /** The name of the Service's first TCP port, and the slices' port names it was read for. */
   let known: { names: string; name: string } | undefined;
   /** The name {@linkcode ServicePortLookup.portFor} returned last. */
@@ -328,8 +329,8 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
       if (signal.aborted) return;
       if (asksToWait(cause) && !waiting) {
         waiting = true;
-        const { status, retryAfterSeconds } = cause as KubeApiError;
-        const delay = Math.min(retryAfterSeconds! * 1000, options.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS);
+        const delay = retryAfterMs(cause, maxMs);
+        const { status } = cause as KubeApiError;
         trace(
           `reading service ${service} in namespace ${namespace}: ${status} with Retry-After, reading again in ${delay} ms`,
         );

@@ -12,7 +12,7 @@
 import type { Backoff } from "../base/backoff.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
 import { withoutFetchAdvice } from "../base/_describe_cause.ts";
-import { asksToWait, UnreachableError } from "../api/api_errors.ts";
+import { asksToWait, retryAfterMs, UnreachableError } from "../api/api_errors.ts";
 import type { CacheDifference } from "./_cache_check.ts";
 
 /**
@@ -197,7 +197,7 @@ export interface RetryContext {
   previous: ResolverError | undefined;
   /** Delays of repeated failures. */
   backoff: Backoff;
-  /** The longest wait a Retry-After header can ask for, in ms. */
+  /** The backoff's longest delay, in ms: a Retry-After is waited up to this or 60 s, the longer (see `retryAfterMs()`). */
   maxDelayMs: number;
   /** Whether the failure came from a streaming list before its initial events ended. */
   streaming?: boolean;
@@ -294,7 +294,7 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
  * The wait before the next attempt: none for the first 401 in a row (the
  * credentials were just invalidated and are read afresh) and for the first
  * expired or too-large resourceVersion (a relist), else the next backoff
- * delay, or the server's Retry-After when longer (at most `maxDelayMs`), in ms.
+ * delay, or the server's Retry-After when longer (see `retryAfterMs()`), in ms.
  */
 function retryDelay(
   error: ResolverError,
@@ -304,8 +304,7 @@ function retryDelay(
   if (firstInARow(error, previous) && (status === 401 || isExpired(error) || isResourceVersionTooLarge(error))) {
     return 0;
   }
-  const retryAfterMs = Math.min(maxDelayMs, (error instanceof KubeApiError ? error.retryAfterSeconds ?? 0 : 0) * 1000);
-  return Math.max(backoff.next(), retryAfterMs);
+  return Math.max(backoff.next(), retryAfterMs(error, maxDelayMs));
 }
 
 /** Whether a failure is the first of its status since the last clean watch (the previous one had another). */
