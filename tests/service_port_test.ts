@@ -196,6 +196,22 @@ Deno.test("createServicePortLookup() waits out a first 429 with Retry-After unre
   assert.match(String((lookup.portFor(twoPorts, 1) as KubeApiError).message), /429|too many requests/);
 });
 
+Deno.test("createServicePortLookup() waits out a second 429's Retry-After too, not only its backoff", async () => {
+  const { lookup, reads, changes } = lookupWith();
+  const busy = () => new KubeApiError("too many requests", { status: 429, retryAfterSeconds: 0.3 });
+  lookup.portFor(twoPorts, 1);
+  reads[0].reject(busy());
+  await until(() => reads.length === 2, "the read again after Retry-After");
+  const before = changes();
+  reads[1].reject(busy());
+  const rejected = Date.now();
+  await until(() => changes() > before + 1, "the end of the wait to be announced");
+  // The backoff (20-40 ms) is shorter than the server asked: it was read again after 20-40 ms, at 15x the rate asked.
+  assert.ok(Date.now() - rejected >= 290, `announced after ${Date.now() - rejected} ms, before the 300 ms asked`);
+  assert.equal(lookup.portFor(twoPorts, 1), undefined);
+  assert.equal(reads.length, 3);
+});
+
 Deno.test("createServicePortLookup() waits out a first 503 with Retry-After unreported, as a 429", async () => {
   const { lookup, reads } = lookupWith();
   lookup.portFor(twoPorts, 1);

@@ -340,7 +340,8 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
       waiting = false;
       const why = deadline.signal.aborted ? `no answer within ${timeoutMs} ms (stallTimeoutMs)` : cause;
       failed = { names: key, error: unreadable(service, namespace, ports, why), retry: false };
-      const delay = backoff.next();
+      // A second answer in a row that asks to wait is reported, and waited out all the same (as the watch does).
+      const delay = Math.max(backoff.next(), retryAfterMs(cause, maxMs));
       trace(`${failed.error.message}; reading again in ${Math.round(delay)} ms`);
       retryTimer = unrefTimer(setTimeout(() => {
         if (failed) failed.retry = true;
