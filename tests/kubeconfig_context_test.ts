@@ -523,7 +523,7 @@ Deno.test("accessFromKubeconfig() never prints a field value of the wrong type",
   assert.ok(!error.message.includes("123456789"));
 });
 
-Deno.test("accessFromKubeconfig() rejects auth-provider and impersonation clearly", async () => {
+Deno.test("accessFromKubeconfig() rejects auth-provider clearly", async () => {
   await rejectsConfig(
     fromObject(config({}, { "auth-provider": { name: "gcp", config: {} } })),
     {
@@ -531,8 +531,34 @@ Deno.test("accessFromKubeconfig() rejects auth-provider and impersonation clearl
       field: "users[0].user.auth-provider",
     },
   );
-  await rejectsConfig(fromObject(config({}, { token: "t", as: "someone" })), {
-    message: /users\[0\]\.user\.as asks for impersonation, which is not supported/,
+});
+
+Deno.test("accessFromKubeconfig() reads impersonation as kubectl does", async () => {
+  const user = {
+    token: "t",
+    as: "jane",
+    "as-uid": "1234",
+    "as-groups": ["dev", "a, b"],
+    "as-user-extra": { "example.com/team": ["x", "y"], empty: [] },
+  };
+  assert.deepEqual((await fromObject(config({}, user))).impersonate, {
+    user: "jane",
+    uid: "1234",
+    groups: ["dev", "a, b"],
+    extra: { "example.com/team": ["x", "y"] },
+  });
+  // An empty `as` with nothing else is no impersonation, as in kubectl.
+  assert.equal((await fromObject(config({}, { token: "t", as: "", "as-groups": [] }))).impersonate, undefined);
+  await rejectsConfig(fromObject(config({}, { token: "t", "as-groups": ["dev"], "as-uid": "1" })), {
+    message: /users\[0\]\.user sets as-uid and as-groups but not as: name the user to impersonate in as/,
+    field: "users[0].user.as-uid",
+  });
+  await rejectsConfig(fromObject(config({}, { token: "t", as: "jane", "as-groups": "dev" })), {
+    message: /users\[0\]\.user\.as-groups must be a list of strings: current type is string/,
+  });
+  await rejectsConfig(fromObject(config({}, { token: "t", as: "jane\r\nx-evil: 1" })), {
+    message: /users\[0\]\.user\.as holds a line break or another control character/,
+    field: "users[0].user.as",
   });
 });
 

@@ -16,6 +16,7 @@ import { describeCause } from "../base/_describe_cause.ts";
 import { encodeBase64, isRecord } from "../base/_util.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
+import { impersonationGrant, refusesImpersonation } from "./_impersonation_advice.ts";
 
 /** Longest server-provided text (a Status message, a content type) quoted in our messages. */
 const MAX_QUOTED_CHARS = 300;
@@ -275,6 +276,10 @@ export function statusError(
         : "renew the client certificate (it may have expired, or the server not trust its CA), then restart");
     advice = `the API server at ${access.server} rejected the credentials from ${access.source} (401 Unauthorized): ` +
       renew;
+  } else if (code === 403 && access.impersonate !== undefined && refusesImpersonation(status.message)) {
+    advice = `the user of ${access.source} may not impersonate ${JSON.stringify(access.impersonate.user)} (403): ` +
+      `grant that user ${impersonationGrant(access.impersonate)}, or remove as (and as-groups, as-uid, ` +
+      `as-user-extra) from the kubeconfig user${said}`;
   } else if (unservedPath !== undefined) {
     // A 404 page there may still be a proxy's that serves the API under the path, for an API the server lacks.
     const proxied = code === 404 ? ` (then: ${missing})` : "";

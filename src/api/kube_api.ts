@@ -23,6 +23,7 @@ import {
   type Subject,
   withoutCredentials,
 } from "./api_errors.ts";
+import { impersonationHeaders } from "./impersonation_headers.ts";
 
 /** Largest LIST response body accepted, in bytes (128 MiB); a larger one is an error, not an out-of-memory crash. */
 const MAX_LIST_BYTES = 128 * 1024 * 1024;
@@ -400,7 +401,11 @@ async function send(
   let answer: HttpResponse;
   try {
     const post = body === undefined ? {} : { method: "POST", body: JSON.stringify(body) };
-    answer = await client.fetch(url, { ...post, headers, signal, redirect: "manual" });
+    // As pairs: a name repeats for each impersonated group.
+    const lines = access.impersonate === undefined
+      ? Object.entries(headers)
+      : [...Object.entries(headers), ...impersonationHeaders(access.impersonate)];
+    answer = await client.fetch(url, { ...post, headers: lines, signal, redirect: "manual" });
   } catch (cause) {
     if (signal.aborted || cause instanceof ResolverError) throw cause;
     throw networkError(verb, where, access, cause, authorization);

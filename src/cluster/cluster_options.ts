@@ -235,7 +235,7 @@ export function serverOptionAccess(): SourceAccess {
  * }
  * ```
  */
-export type OptionsApplied = Omit<SourceAccess, "namespace" | "proxyUrl" | "disableCompression">;
+export type OptionsApplied = Omit<SourceAccess, "namespace" | "proxyUrl" | "disableCompression" | "impersonate">;
 
 /**
  * Lets the options override what a source found: server, CA, verification,

@@ -151,6 +151,7 @@ export async function accessFromKubeconfig(
   let key: string | undefined;
   let certFiles: KubeconfigAccess["certFiles"];
   let execCluster: KubeconfigAccess["execCluster"];
+  let impersonate: KubeconfigAccess["impersonate"];
   if (userName) {
     const userEntry = merged.users.get(userName);
     if (!userEntry) {
@@ -169,6 +170,7 @@ export async function accessFromKubeconfig(
     cert = read.cert;
     key = read.key;
     certFiles = read.certFiles;
+    impersonate = read.impersonate;
     if (read.credentialsFor !== undefined) execCluster = { info: cluster.execInfo, credentials: read.credentialsFor };
   }
 
@@ -197,6 +199,8 @@ export async function accessFromKubeconfig(
   if (certFiles !== undefined) access.certFiles = certFiles;
   if (cluster.caFile !== undefined) access.caFile = cluster.caFile;
   if (execCluster !== undefined) access.execCluster = execCluster;
-  trace(`using ${source}: server ${cluster.server}, ${user}`);
+  if (impersonate !== undefined) access.impersonate = impersonate;
+  const acting = impersonate === undefined ? "" : ` impersonating ${JSON.stringify(impersonate.user)}`;
+  trace(`using ${source}: server ${cluster.server}, ${user}${acting}`);
   return access;
 }

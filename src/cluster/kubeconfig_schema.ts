@@ -125,7 +125,9 @@ export interface KubeconfigUser {
   password?: string | undefined;
   /** Exec credential plugin. */
   exec?: KubeconfigExec | null | undefined;
-  /** Other fields are ignored, except `auth-provider` and impersonation (`as`), which are rejected. */
+  /** Impersonation: the user to act as; `as-uid`, `as-groups` and `as-user-extra` need it. */
+  as?: string | undefined;
+  /** Other fields (`as-uid`, `as-groups`, `as-user-extra` among them) are read where used; `auth-provider` is rejected. */
   [field: string]: unknown;
 }
 

@@ -1,8 +1,8 @@
 /**
  * One `users[]` entry of a kubeconfig, checked and read: its credentials
  * (token file, token, basic auth or exec plugin, in kubectl's order), its
- * client certificate and key, and a secret-free fingerprint that tells it
- * apart from other users.
+ * client certificate and key, its impersonation (`as`), and a secret-free
+ * fingerprint that tells it apart from other users.
  *
  * @module
  */
@@ -13,6 +13,7 @@ import { type RunExecPlugin, stdinIsTerminal } from "../runtime/exec_plugin.ts";
 import { trace } from "../runtime/trace.ts";
 import { contentsInsteadOfPath, contentsProblem } from "./_contents_instead_of_path.ts";
 import { fingerprint } from "./_fingerprint.ts";
+import { readImpersonation } from "./_kubeconfig_impersonation.ts";
 import { resolveAgainst } from "./_paths.ts";
 import {
   decodePemData,
@@ -25,7 +26,7 @@ import {
 import { basicAuthCredentials, noCredentials, staticTokenCredentials, tokenFileCredentials } from "./credentials.ts";
 import { type ExecConfig, execCredentials } from "./exec_credentials.ts";
 import type { KubeconfigEntry } from "./kubeconfig_schema.ts";
-import type { Credentials, ReadFile } from "./types.ts";
+import type { Credentials, Impersonation, ReadFile } from "./types.ts";
 
 /**
  * How to read a user's files and run its exec plugin.
@@ -85,6 +86,8 @@ export interface KubeconfigUserSettings {
   certFiles?: { cert: string; key: string };
   /** For an exec plugin with `provideClusterInfo`: its credentials when it is told about another cluster. */
   credentialsFor?(clusterInfo: Record<string, unknown>): Credentials;
+  /** Whom requests act as (`as`, `as-uid`, `as-groups`, `as-user-extra`), when `as` is set. */
+  impersonate?: Impersonation;
 }
 
 const EXEC_VERSIONS = [
@@ -123,33 +126,19 @@ export async function readKubeconfigUser(
 ): Promise<KubeconfigUserSettings> {
   const { value, file, field } = entry;
   const label = `user ${JSON.stringify(name)}${file !== undefined ? ` (kubeconfig ${file})` : ""}`;
-  for (
-    const unsupported of [
-      "auth-provider",
-      "as",
-      "as-uid",
-      "as-groups",
-      "as-user-extra",
-    ]
+  const authProvider = value["auth-provider"];
+  if (
+    authProvider !== undefined && authProvider !== null && authProvider !== "" &&
+    !(isRecord(authProvider) && Object.keys(authProvider).length === 0)
   ) {
-    const present = value[unsupported];
-    if (
-      present === undefined || present === null || present === "" ||
-      (Array.isArray(present) && present.length === 0)
-    ) {
-      continue;
-    }
-    if (isRecord(present) && Object.keys(present).length === 0) continue;
     throw kubeconfigError(
       file,
-      `${field}.${unsupported}`,
-      unsupported === "auth-provider"
-        ? `${field}.auth-provider is not supported (kubectl dropped most auth providers): ` +
-          "use an exec plugin instead (e.g. kubelogin for OIDC, gke-gcloud-auth-plugin for GKE)"
-        : `${field}.${unsupported} asks for impersonation, which is not supported: ` +
-          "use a user that has the permissions itself",
+      `${field}.auth-provider`,
+      `${field}.auth-provider is not supported (kubectl dropped most auth providers): ` +
+        "use an exec plugin instead (e.g. kubelogin for OIDC, gke-gcloud-auth-plugin for GKE)",
     );
   }
+  const impersonate = readImpersonation(entry);
 
   const token = optionalString(value, "token", entry);
   const tokenFile = optionalString(value, "tokenFile", entry);
@@ -288,6 +277,7 @@ export async function readKubeconfigUser(
     fingerprinted = credentials ? `${fingerprinted} + ${certificate}` : certificate;
   }
   const read: KubeconfigUserSettings = { credentials: credentials ?? noCredentials(), fingerprint: fingerprinted };
+  if (impersonate !== undefined) read.impersonate = impersonate;
   if (credentialsFor !== undefined) read.credentialsFor = credentialsFor;
   if (cert !== undefined && key !== undefined) {
     read.cert = cert;

@@ -103,7 +103,9 @@ export async function resolveClusterAccess(
     },
     tls: applied.tls,
     credentials: withheldOverPlainHttp(server, proxy?.url, applied.source, withRotation(applied, env)),
-    identity: `${server} ${applied.user}`,
+    // Another `as` is another identity on the server, with the same credentials: it shares no watch.
+    identity: `${server} ${applied.user}` +
+      (found.impersonate === undefined ? "" : ` impersonating ${JSON.stringify(found.impersonate)}`),
     source: applied.source,
   };
   if (applied.caFile !== undefined && applied.tls.ca !== undefined) {
@@ -114,6 +116,7 @@ export async function resolveClusterAccess(
     access.proxySource = proxy.source;
   }
   if (found.disableCompression) access.disableCompression = true;
+  if (found.impersonate !== undefined) access.impersonate = found.impersonate;
   return access;
 }
 

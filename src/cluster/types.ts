@@ -85,6 +85,30 @@ export interface Credentials {
 }
 
 /**
+ * Whom requests act as: a kubeconfig user's `as`, `as-uid`, `as-groups` and `as-user-extra`, which kubectl and
+ * client-go send on every request as `Impersonate-User`, `Impersonate-Uid`, one `Impersonate-Group` per group and one
+ * `Impersonate-Extra-<key>` per value. The API server then authorizes each request as that user, once it has allowed
+ * the credentials' own user to `impersonate` it.
+ *
+ * @example The headers of an impersonation
+ * ```ts
+ * import type { Impersonation } from "./types.ts";
+ * const impersonation: Impersonation = { user: "jane", groups: ["dev"], extra: {} };
+ * console.log(impersonation.user, impersonation.groups); // jane [ "dev" ]
+ * ```
+ */
+export interface Impersonation {
+  /** `as`: the user name. */
+  user: string;
+  /** `as-uid`, when set. */
+  uid?: string;
+  /** `as-groups`, in order. */
+  groups: string[];
+  /** `as-user-extra`: values by key. */
+  extra: Record<string, string[]>;
+}
+
+/**
  * How to reach one cluster, as one identity.
  *
  * @example Printing where access came from
@@ -123,6 +147,8 @@ export interface ClusterAccess {
   proxySource?: string;
   /** A kubeconfig's `disable-compression: true`: LISTs and reads ask for no compression, as kubectl then does. */
   disableCompression?: true;
+  /** The kubeconfig user's impersonation, sent with every request. */
+  impersonate?: Impersonation;
 }
 
 /**
@@ -285,6 +311,8 @@ export interface SourceAccess {
   proxyUrl?: string;
   /** The cluster's `disable-compression: true`, when set. */
   disableCompression?: true;
+  /** The user's impersonation (`as`), when set. */
+  impersonate?: Impersonation;
   /** The files `tls.cert` and `tls.key` were read from, when both came from files: they are read again (rotation). */
   certFiles?: { cert: string; key: string };
   /** The file `tls.ca` was read from, when it came from one: it is read again (rotation). */

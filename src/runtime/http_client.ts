@@ -35,6 +35,7 @@ import { undiciKeepAlive } from "./tcp_keepalive.ts";
 import { tlsOptions } from "./tls_options.ts";
 import type { TlsSettings } from "./types.ts";
 import { unrefTimer } from "./unref_timer.ts";
+import { headerLines } from "./_header_lines.ts";
 
 export type { HttpClient, HttpResponse } from "./http_response.ts";
 
@@ -341,7 +342,7 @@ async function requestAsResponse(
       dispatcher,
       method: init.method ?? "GET",
       body: typeof init.body === "string" ? init.body : undefined,
-      headers: Object.fromEntries(new Headers(init.headers)),
+      headers: headerLines(init.headers),
       signal,
     }),
     signal,

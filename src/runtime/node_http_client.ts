@@ -23,6 +23,7 @@ import { keepAlive } from "./tcp_keepalive.ts";
 import { unrefTimer } from "./unref_timer.ts";
 import { type TlsOptions, tlsOptions } from "./tls_options.ts";
 import type { TlsSettings } from "./types.ts";
+import { headerLines } from "./_header_lines.ts";
 
 /** How long a new connection may take, TLS included, as undici's connect timeout (10 s). */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -89,7 +90,7 @@ export function nodeHttpClient(
 }
 
 function requestOptions(init: RequestInit): http.RequestOptions {
-  const headers: Record<string, string> = Object.fromEntries(new Headers(init.headers));
+  const headers = headerLines(init.headers);
   if (typeof init.body === "string") headers["content-length"] = String(Buffer.byteLength(init.body));
   return { method: init.method ?? "GET", headers };
 }

@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { impersonationHeaders } from "../src/api/impersonation_headers.ts";
+import { requestObject } from "../src/api/kube_api.ts";
+import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
+import { createHttpClient } from "../src/runtime/http_client.ts";
+import { nodeHttpClient } from "../src/runtime/node_http_client.ts";
+import type { HttpClient } from "../src/runtime/http_response.ts";
+import { config } from "./_kubeconfig_object.ts";
+
+Deno.test("impersonationHeaders() writes client-go's headers, escaping extra keys as it does", () => {
+  assert.deepEqual(impersonationHeaders({ user: "jane", groups: [], extra: {} }), [["impersonate-user", "jane"]]);
+  assert.deepEqual(
+    impersonationHeaders({
+      user: "jürgen",
+      uid: "42",
+      groups: ["dev", "a, b"],
+      extra: { "example.com/team": ["x", "y"], "100%": ["p"], "ü": ["z"] },
+    }),
+    [
+      ["impersonate-user", "j\xc3\xbcrgen"], // Its UTF-8 bytes, as Go sends them.
+      ["impersonate-uid", "42"],
+      ["impersonate-group", "dev"],
+      ["impersonate-group", "a, b"],
+      ["impersonate-extra-example.com%2Fteam", "x"],
+      ["impersonate-extra-example.com%2Fteam", "y"],
+      ["impersonate-extra-100%25", "p"],
+      ["impersonate-extra-%C3%BC", "z"],
+    ],
+  );
+});
+
+/** A server that answers `status` with `body` and keeps each request's impersonation header lines. */
+async function recordingServer(status: number, body: unknown) {
+  const seen: string[][] = [];
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const lines: string[] = [];
+    for (let i = 0; i < request.rawHeaders.length; i += 2) {
+      const name = request.rawHeaders[i].toLowerCase();
+      if (name.startsWith("impersonate-")) lines.push(`${name}: ${request.rawHeaders[i + 1]}`);
+    }
+    seen.push(lines);
+    response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+const SUBJECT = { verb: "get", where: "the review", grant: '"create" on "x"', missing: "none" };
+const USER = {
+  token: "t",
+  as: "jane",
+  "as-groups": ["dev", "a, b"],
+  "as-user-extra": { "example.com/team": ["x"] },
+};
+
+for (
+  const [runtime, client] of [
+    ["this runtime's client", (tls: Parameters<typeof nodeHttpClient>[0]) => createHttpClient({ tls })],
+    ["node:http's client", (tls: Parameters<typeof nodeHttpClient>[0]) => Promise.resolve(nodeHttpClient(tls))],
+  ] as const
+) {
+  Deno.test(`requests through ${runtime} carry one Impersonate-Group line per group`, async () => {
+    const server = await recordingServer(200, { kind: "SelfSubjectReview", spec: {} });
+    const access = await resolveClusterAccess({ kubeconfig: config({ server: server.url }, USER) });
+    const http: HttpClient = await client(access.tls);
+    try {
+      await requestObject(access, http, SUBJECT, `${server.url}/x`, AbortSignal.timeout(5000), {});
+      assert.deepEqual(server.seen, [[
+        "impersonate-user: jane",
+        "impersonate-group: dev",
+        "impersonate-group: a, b",
+        "impersonate-extra-example.com%2fteam: x",
+      ]]);
+    } finally {
+      http.close();
+      await server.close();
+    }
+  });
+}
+
+Deno.test("a 403 for impersonation says what to grant the kubeconfig user", async () => {
+  const message = 'endpointslices.discovery.k8s.io is forbidden: User "system:serviceaccount:ns:actor" cannot ' +
+    'impersonate-on:user-info:list resource "endpointslices" in API group "discovery.k8s.io" in the namespace "ns"';
+  const server = await recordingServer(403, { kind: "Status", code: 403, reason: "Forbidden", message });
+  const access = await resolveClusterAccess({ kubeconfig: config({ server: server.url }, USER) });
+  const http = await createHttpClient({ tls: access.tls });
+  try {
+    await assert.rejects(
+      requestObject(access, http, SUBJECT, `${server.url}/x`, AbortSignal.timeout(5000)),
+      new RegExp(
+        'may not impersonate "jane" \\(403\\): grant that user "impersonate" on "users" named "jane" and on "groups" ' +
+          'named "dev", "a, b" and on "userextras/example.com/team" in API group "authentication.k8s.io" with a ' +
+          "ClusterRole and ClusterRoleBinding, or remove as",
+      ),
+    );
+  } finally {
+    http.close();
+    await server.close();
+  }
+});
