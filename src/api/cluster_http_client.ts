@@ -9,7 +9,7 @@
  */
 
 import type { ClientCertificate, ClusterAccess, TlsSettings } from "../cluster/types.ts";
-import { createHttpClient, type HttpClient } from "../runtime/http_client.ts";
+import { createHttpClient, type HttpClient, joinsRepeatedHeaders } from "../runtime/http_client.ts";
 import { unrefTimer } from "../runtime/unref_timer.ts";
 
 /**
@@ -83,6 +83,7 @@ export function createClusterHttpClient(access: ClusterAccess): HttpClient {
   }
 
   return {
+    ...(joinsRepeatedHeaders(access.proxyUrl) ? { joinsRepeatedHeaders: true as const } : {}),
     async fetch(url, init) {
       const issued = await access.credentials.clientCertificate?.();
       const ca = await access.currentCa?.() ?? access.tls.ca;

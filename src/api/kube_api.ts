@@ -405,6 +405,15 @@ async function send(
     const lines = access.impersonate === undefined
       ? Object.entries(headers)
       : [...Object.entries(headers), ...impersonationHeaders(access.impersonate)];
+    if (client.joinsRepeatedHeaders && new Set(lines.map(([name]) => name)).size < lines.length) {
+      // Joined, two groups would reach the server as one group named "a, b": another identity.
+      throw new ConfigError(
+        `Cannot ${verb} ${where}: the user of ${access.source} impersonates several groups or extra values (as-groups, ` +
+          "as-user-extra), each of which needs a header line of its own, and Bun's fetch, which reaches the API " +
+          `server through the proxy ${proxyForDisplay(access.proxyUrl!)}, joins them into one: run this program ` +
+          "on Node or Deno, or reach the API server without the proxy",
+      );
+    }
     answer = await client.fetch(url, { ...post, headers: lines, signal, redirect: "manual" });
   } catch (cause) {
     if (signal.aborted || cause instanceof ResolverError) throw cause;

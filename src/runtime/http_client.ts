@@ -89,6 +89,23 @@ export async function createHttpClient(
 }
 
 /**
+ * Whether the client {@linkcode createHttpClient} makes for this proxy sends a header name given more than once as
+ * one line of comma-joined values: Bun's `fetch`, which it uses on Bun through a proxy.
+ *
+ * @param proxyUrl The proxy, if any.
+ * @returns True on Bun with a proxy.
+ *
+ * @example
+ * ```ts
+ * import { joinsRepeatedHeaders } from "./http_client.ts";
+ * console.log(joinsRepeatedHeaders(undefined)); // false
+ * ```
+ */
+export function joinsRepeatedHeaders(proxyUrl: string | undefined): boolean {
+  return proxyUrl !== undefined && runtimeKey() === "bun";
+}
+
+/**
  * Bun's `fetch`, for a cluster reached through an HTTP(S) proxy only: its pending requests hold the process
  * (README, "Process lifetime"), but it speaks to proxies, which `node_http_client.ts` does not. Each request holds
  * one of Bun's request slots until its body ends (`bun_request_slots.ts`): past the last one, a request fails
@@ -119,6 +136,8 @@ function bunFetchClient(tls: TlsSettings, proxy: string): HttpClient {
       }
     },
     close() {},
+    // Measured on Bun 1.4.5: two `Impersonate-Group` pairs arrived as one line, `dev, a, b`.
+    joinsRepeatedHeaders: true,
   };
 }
 

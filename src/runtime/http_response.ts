@@ -34,6 +34,11 @@ export interface HttpClient {
   fetch(url: string, init: RequestInit): Promise<HttpResponse>;
   /** Closes pooled connections; the client must not be used afterwards. */
   close(): void;
+  /**
+   * Set when a header name given more than once goes as one line of comma-joined values (Bun's `fetch`, used through
+   * a proxy), which a header whose values may hold commas (`Impersonate-Group`) cannot survive.
+   */
+  readonly joinsRepeatedHeaders?: true;
 }
 
 /** Statuses whose response cannot carry a body. */

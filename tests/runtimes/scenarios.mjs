@@ -766,6 +766,68 @@ export const scenarios = {
     }
   },
 
+  async "impersonation: each group and extra value on a header line of its own, or a clear error from Bun's fetch"() {
+    // The server is its own proxy (an http:// target goes through an HTTP proxy in absolute form): it keeps each
+    // request's impersonation lines, and answers 403 so that the watch reports at once.
+    const seen = [];
+    const server = createHttpServer((request, response) => {
+      const lines = [];
+      for (let i = 0; i < request.rawHeaders.length; i += 2) {
+        const name = request.rawHeaders[i].toLowerCase();
+        if (name.startsWith("impersonate-")) lines.push(`${name}: ${request.rawHeaders[i + 1]}`);
+      }
+      seen.push(lines);
+      response.writeHead(403, { "content-type": "application/json" })
+        .end(JSON.stringify({ kind: "Status", code: 403, reason: "Forbidden", message: "no" }));
+    });
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${server.address().port}`;
+    const firstError = async (cluster) => {
+      const controller = new AbortController();
+      let error;
+      const done = (async () => {
+        for await (
+          const _ of watchEndpoints("kubernetes:///echo.prod:8080", {
+            cluster,
+            signal: controller.signal,
+            onError: (e) => {
+              error ??= e;
+              controller.abort();
+            },
+          })
+        ) {
+          // No snapshot comes: every answer is a 403.
+        }
+      })();
+      await eventually(() => error !== undefined, 5000, "an error");
+      controller.abort();
+      await done.catch(() => {});
+      return error;
+    };
+    const kubeconfig = (cluster) => ({
+      apiVersion: "v1",
+      kind: "Config",
+      "current-context": "c",
+      clusters: [{ name: "c", cluster: { server: url, ...cluster } }],
+      users: [{ name: "u", user: { token: "t", as: "jane", "as-groups": ["dev", "a, b"] } }],
+      contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+    });
+    try {
+      await firstError({ kubeconfig: kubeconfig({}) });
+      assert.deepEqual(seen[0], ["impersonate-user: jane", "impersonate-group: dev", "impersonate-group: a, b"]);
+      seen.length = 0;
+      const proxied = await firstError({ kubeconfig: kubeconfig({ "proxy-url": url }) });
+      if (onBun) {
+        assert.match(proxied.message, /Bun's fetch, which reaches the API server through the proxy .* joins them/);
+        assert.deepEqual(seen, []);
+      } else {
+        assert.deepEqual(seen[0], ["impersonate-user: jane", "impersonate-group: dev", "impersonate-group: a, b"]);
+      }
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  },
+
   async "proxies: HTTPS_PROXY and NO_PROXY as kubectl reads them, loopback direct, proxy-url first"() {
     // The API server listens on 127.0.0.1. Loopback servers never go through an environment
     // proxy (as kubectl), so the proxied cases name it 0.0.0.0, the one local address that
