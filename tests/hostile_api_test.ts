@@ -259,7 +259,7 @@ boundedTest(
     await eventually(() => retried.errors.length >= 2, "errors for the 502 pages", 5000);
     assert.match(
       retried.errors[0].message,
-      /answered 502 with content type "text\/html;charset=utf-8", not the API server's own answer: if this repeats, check that nothing on the way \(a proxy, a load balancer\) answers in the API server's place$/,
+      /answered 502 with content type "text\/html;charset=utf-8", not the API server's own answer: if this repeats, check that nothing on the way \(a proxy, a load balancer\) answers in the API server's place \(server said: "Error response Error code: 502"\)$/,
     );
     // kube-apiserver's own answer for a path outside its API groups (no EndpointSlice API before 1.21).
     const goPage: Handler = (_req, res) => {

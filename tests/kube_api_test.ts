@@ -358,3 +358,30 @@ Deno.test("createEndpointSliceApi() hides the credentials in a plain-text error 
     }
   }
 });
+
+Deno.test("createEndpointSliceApi() quotes the words of a gateway's HTML error page, as kubectl shows the page", async () => {
+  // A gateway that serves clusters under a path (Rancher's /k8s/clusters/<id>, the GKE Connect gateway) answers in
+  // its own HTML when it refuses the user: the error said only "answered 403 with content type text/html" and to
+  // point the kubeconfig at the API server instead of a proxy, where kubectl shows the page and its reason.
+  const token = "kgrtok3c1f80d2e5a94b7";
+  const server = createServer((req, res) => {
+    res.writeHead(req.url!.startsWith("/k8s/clusters/c-xyz/") ? 403 : 502, { "content-type": "text/html" }).end(
+      `<html><head><title>403 Forbidden</title><style>h1{color:red}</style></head><body><h1>403 Forbidden</h1>` +
+        `<p>User &quot;jane&quot; is not a member of cluster c-xyz (${req.headers.authorization})</p></body></html>`,
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  try {
+    const refused = await listError({ server: `http://127.0.0.1:${port}/k8s/clusters/c-xyz`, token });
+    assert.match(
+      refused.message,
+      /answered 403 with content type "text\/html", not JSON: a gateway that serves the API under the path of its URL .*\(server said: "403 Forbidden 403 Forbidden User \\"jane\\" is not a member of cluster c-xyz \(\[redacted\]\)"\)$/,
+    );
+    const down = await listError({ server: `http://127.0.0.1:${port}`, token });
+    assert.match(down.message, /answered 502 .*\(server said: "403 Forbidden 403 Forbidden User .*\[redacted\]\)"\)$/);
+    assert.ok(!refused.message.includes(token) && !down.message.includes(token));
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

@@ -76,8 +76,15 @@ export function checkContentType(
 
 /** Why an answer of content type `type` cannot be the API server's, and what to do. */
 function notJson(access: ClusterAccess, code: number, type: string): string {
-  return `the server at ${access.server} answered ${code} with content type ${quote(type)}, not JSON: point the ` +
-    "kubeconfig at the Kubernetes API server itself, not at a web page, a login page or a proxy";
+  const answered = `the server at ${access.server} answered ${code} with content type ${quote(type)}, not JSON: `;
+  // A path is what a gateway in front of many clusters serves one under: the page is the gateway's own.
+  if (new URL(access.server).pathname.replace(/\/+$/, "") !== "") {
+    return answered + "a gateway that serves the API under the path of its URL (Rancher, a Connect gateway) " +
+      `answers so when it refuses the user or knows no such cluster: check the path in ${access.source} and the ` +
+      "user's access there, or point the kubeconfig at the Kubernetes API server itself";
+  }
+  return answered +
+    "point the kubeconfig at the Kubernetes API server itself, not at a web page, a login page or a proxy";
 }
 
 /**
@@ -249,7 +256,7 @@ export function statusError(
   // Not the API server's answer: its status says nothing of grants, credentials or API versions. A 429 or 5xx
   // page of a load balancer in front of the API server is retried as any.
   if (!apiServerErrorType(type) && code !== 429 && code < 500) {
-    return new KubeApiError(`Cannot ${verb} ${where}: ${notJson(access, code, type!)}`, options);
+    return new KubeApiError(`Cannot ${verb} ${where}: ${notJson(access, code, type!)}${said}`, options);
   }
   // Behind `kubectl proxy`, a request without credentials is the proxy user's: anonymous if a 403 says so.
   const saysAnonymous = typeof status.message === "string" && status.message.includes("system:anonymous");

@@ -24,6 +24,7 @@ import {
   withoutCredentials,
 } from "./api_errors.ts";
 import { impersonationHeaders } from "./impersonation_headers.ts";
+import { pageText } from "./_page_text.ts";
 
 /** Largest LIST response body accepted, in bytes (128 MiB); a larger one is an error, not an out-of-memory crash. */
 const MAX_LIST_BYTES = 128 * 1024 * 1024;
@@ -479,8 +480,8 @@ async function readText(
 
 /**
  * The Kubernetes Status in an error answer's text. Plain text (a proxy's `no healthy upstream`, kube-apiserver's
- * priority and fairness 429) becomes its message on one line, without the credentials (`redact`), which the error
- * quotes, as kubectl does; else `{}`.
+ * priority and fairness 429) and the words of an HTML page (a gateway's `403 Forbidden`) become its message on one
+ * line, without the credentials (`redact`), which the error quotes, as kubectl shows them; else `{}`.
  */
 function parseStatus(text: string | undefined, contentType: string | null, redact: (text: string) => string): Status {
   if (text === undefined) return {};
@@ -490,6 +491,10 @@ function parseStatus(text: string | undefined, contentType: string | null, redac
   } catch {
     // Not JSON: plain text, or a page that the error names by its content type.
   }
-  const plain = /^\s*text\/plain/i.test(contentType ?? "") ? redact(text).trim().replace(/\s+/g, " ") : "";
+  const plain = /^\s*text\/plain/i.test(contentType ?? "")
+    ? redact(text).trim().replace(/\s+/g, " ")
+    : /^\s*text\/html/i.test(contentType ?? "")
+    ? pageText(redact(text))
+    : "";
   return plain ? { message: plain } : {};
 }
