@@ -135,7 +135,12 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       await settledOnAbort(access.credentials.authorization(), signal);
       credentialsObtained = true;
       username = (await reviewSelf(access, client, signal)).username;
-      say("ok", "user", username);
+      // The server names the user acted as; the grants below are that user's.
+      say(
+        "ok",
+        "user",
+        access.impersonate === undefined ? username : `${username} (impersonated: as in ${access.source})`,
+      );
     } catch (error) {
       // Ctrl-C stops at once, as it stops any Unix tool.
       if (interrupted !== undefined) return interrupted;
@@ -164,6 +169,10 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       }
       if (error instanceof KubeApiError && error.status === 401) {
         return stop("user", error.message, "the API server refuses these credentials");
+      }
+      // Every later request acts as that user too, and would get the same 403.
+      if (error instanceof KubeApiError && error.status === 403 && error.message.includes(" may not impersonate ")) {
+        return stop("user", error.message, "the API server refuses the impersonation");
       }
       say("unknown", "user", describe(error));
     }

@@ -5,7 +5,7 @@
 // (scripts/pack_check.sh through tests/cli/run_bin.mjs). Runs on Deno, Bun and Node.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import process from "node:process";
@@ -559,6 +559,45 @@ export const scenarios = {
       assert.match(one.stdout, /^MISSING +get +services in namespace e2e \(optional: /m);
       assert.match(one.stdout, /^ok +resolve +3 pods used/m);
     } finally {
+      await cluster.close();
+    }
+  },
+
+  async "check: an impersonation the API server refuses stops it at the user step, naming the grant"(cli) {
+    const cluster = await startCluster();
+    // What kube-apiserver 1.36 answers every request of a user that may not impersonate its kubeconfig's `as`.
+    const refusing = createHttpServer((req, res) => {
+      const message = `forbidden: User "system:serviceaccount:prod:actor" cannot impersonate-on:user-info:` +
+        `${req.method === "POST" ? "create" : "list"} resource "x" in API group "" at the cluster scope`;
+      res.writeHead(403, { "content-type": "application/json" })
+        .end(
+          JSON.stringify({
+            kind: "Status",
+            apiVersion: "v1",
+            status: "Failure",
+            reason: "Forbidden",
+            code: 403,
+            message,
+          }),
+        );
+    });
+    await new Promise((resolve) => refusing.listen(0, "127.0.0.1", resolve));
+    try {
+      const kubeconfig = await kubeconfigFor(cluster, `http://127.0.0.1:${refusing.address().port}`, "impersonating");
+      const config = JSON.parse(await readFile(kubeconfig, "utf8"));
+      config.users[0].user.as = "jane";
+      await writeFile(kubeconfig, JSON.stringify(config));
+      const checked = await runCli(cli, ["check", "--kubeconfig", kubeconfig, TARGET]);
+      assert.equal(checked.code, 1, checked.stdout + checked.stderr);
+      assert.match(
+        checked.stdout,
+        /^FAILED +user +Cannot create a SelfSubjectReview: the user of kubeconfig \S+ \(context "\S+"\) may not impersonate "jane" \(403\): grant that user "impersonate" on "users" named "jane" with a ClusterRole and ClusterRoleBinding/m,
+      );
+      // One line: the grants of a user it cannot act as are not asked for.
+      assert.doesNotMatch(checked.stdout, /\n(unknown|MISSING) +(list|watch)/);
+      assert.match(checked.stdout, /\nFAILED: the API server refuses the impersonation; fix the step marked above\n$/);
+    } finally {
+      await new Promise((resolve) => refusing.close(resolve));
       await cluster.close();
     }
   },

@@ -128,7 +128,7 @@ Deno.test({
       }
       const check = await runCli(["check", "--kubeconfig", asGroup, "--timeout", "20", target]);
       assert.equal(check.code, 0, check.stdout + check.stderr);
-      assert.match(check.stdout, /ok +user +kgr-jane/);
+      assert.match(check.stdout, /ok +user +kgr-jane \(impersonated: as in kubeconfig /);
     } finally {
       for (const kind of ["clusterrolebindings", "clusterroles"]) {
         await (await cluster.adminFetch(`${RBAC}/${kind}/${granted}`, { method: "DELETE" })).body?.cancel();
