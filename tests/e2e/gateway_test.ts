@@ -114,6 +114,11 @@ Deno.test({
           );
         }
         assert.ok(sent.some((line) => /[?&]watch=(true|1)/.test(line)), `a watch in:\n${sent.join("\n")}`);
+        // The resolver's first request is a streaming list (a watch with sendInitialEvents), the CLI's a LIST.
+        assert.ok(
+          sent.some((line) => line.includes("sendInitialEvents=true")),
+          `a streaming list in:\n${sent.join("\n")}`,
+        );
 
         // The gateway's own answers, each while its open watches are cut (as when it restarts): the endpoints stay.
         for (
@@ -142,6 +147,20 @@ Deno.test({
           assert.deepEqual(recorder.current(), ["echo-0=10.32.0.1"]);
         }
         gateway.answer(undefined);
+        if (cluster.controlPlane) {
+          // The upstream restarts behind the gateway: its own 502 meanwhile, then the watch comes back through it.
+          const errors = recorder.errors.length;
+          await cluster.controlPlane.stopApiServer();
+          gateway.cut();
+          const error = await recorder.waitForError(
+            "the gateway's 502 while the API server is down",
+            (e) => recorder.errors.length > errors && /answered 502.*upstream unavailable/.test(e.message),
+            20_000,
+          );
+          log(`upstream down: ${error.message}`);
+          assert.deepEqual(recorder.current(), ["echo-0=10.32.0.1"]);
+          await cluster.controlPlane.startApiServer();
+        }
         await applyEndpointSlice(cluster.adminFetch, namespace, "echo", {
           name: "echo-a",
           endpoints: [{ addresses: ["10.32.0.1"], pod: "echo-0" }, { addresses: ["10.32.0.2"], pod: "echo-1" }],
