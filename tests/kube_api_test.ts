@@ -385,3 +385,41 @@ Deno.test("createEndpointSliceApi() quotes the words of a gateway's HTML error p
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
+
+Deno.test("createEndpointSliceApi() takes a JSON error that is no Kubernetes Status for a gateway's, not RBAC's", async () => {
+  // kube-apiserver writes every error as a Status. A gateway in front of it writes its own JSON: the GKE Connect
+  // gateway's IAM denial, Rancher's unknown cluster. The error advised a Role for the first and Kubernetes 1.21 for
+  // the second, and dropped the first's reason (kubectl says "Forbidden: unknown").
+  const bodies: Record<string, [number, string]> = {
+    "/v1/projects/1/locations/global/gkeMemberships/m/": [
+      403,
+      '{"error":{"code":403,"message":"The caller does not have permission","status":"PERMISSION_DENIED"}}',
+    ],
+    "/k8s/clusters/c-wrong/": [
+      404,
+      '{"type":"error","status":"404","code":"NotFound","message":"clusters.management.cattle.io \\"c-wrong\\" not found"}',
+    ],
+  };
+  const server = createServer((req, res) => {
+    const [status, body] = Object.entries(bodies).find(([prefix]) => req.url!.startsWith(prefix))![1];
+    res.writeHead(status, { "content-type": "application/json" }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  try {
+    const iam = await listError({ server: `http://127.0.0.1:${port}/v1/projects/1/locations/global/gkeMemberships/m` });
+    assert.match(
+      iam.message,
+      /answered 403 with JSON that is no Kubernetes Status: a gateway that serves the API under the path of its URL .*\(server said: "The caller does not have permission"\)$/,
+    );
+    assert.doesNotMatch(iam.message, /Role/);
+    const rancher = await listError({ server: `http://127.0.0.1:${port}/k8s/clusters/c-wrong` });
+    assert.match(
+      rancher.message,
+      /answered 404 with JSON that is no Kubernetes Status: a gateway .*c-wrong\\" not found"\)$/,
+    );
+    assert.doesNotMatch(rancher.message, /Kubernetes 1\.21/);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

@@ -16,6 +16,7 @@ import { describeCause } from "../base/_describe_cause.ts";
 import { encodeBase64, isRecord } from "../base/_util.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
+import { type ErrorBody, foreignAnswerAdvice } from "./_foreign_answer.ts";
 import { impersonationGrant, refusesImpersonation } from "./_impersonation_advice.ts";
 
 /** Longest server-provided text (a Status message, a content type) quoted in our messages. */
@@ -76,15 +77,8 @@ export function checkContentType(
 
 /** Why an answer of content type `type` cannot be the API server's, and what to do. */
 function notJson(access: ClusterAccess, code: number, type: string): string {
-  const answered = `the server at ${access.server} answered ${code} with content type ${quote(type)}, not JSON: `;
-  // A path is what a gateway in front of many clusters serves one under: the page is the gateway's own.
-  if (new URL(access.server).pathname.replace(/\/+$/, "") !== "") {
-    return answered + "a gateway that serves the API under the path of its URL (Rancher, a Connect gateway) " +
-      `answers so when it refuses the user or knows no such cluster: check the path in ${access.source} and the ` +
-      "user's access there, or point the kubeconfig at the Kubernetes API server itself";
-  }
-  return answered +
-    "point the kubeconfig at the Kubernetes API server itself, not at a web page, a login page or a proxy";
+  return `the server at ${access.server} answered ${code} with content type ${quote(type)}, not JSON: ` +
+    foreignAnswerAdvice(access);
 }
 
 /**
@@ -215,7 +209,7 @@ export function retryAfterMs(error: unknown, maxMs: number): number {
  * @param subject What the request was about.
  * @param access The cluster it went to.
  * @param response The answer.
- * @param status The Kubernetes Status in its body (`{}` when there was none).
+ * @param status The Kubernetes Status in its body (`{}` when there was none), or the message of JSON that is none.
  * @param anonymous Whether the request carried no credentials.
  * @returns The error.
  */
@@ -223,7 +217,7 @@ export function statusError(
   { verb, where, namespace, grant, missing }: Subject,
   access: ClusterAccess,
   response: Response,
-  status: Status,
+  status: ErrorBody,
   anonymous: boolean,
   authorization?: string,
 ): KubeApiError {
@@ -257,6 +251,14 @@ export function statusError(
   // page of a load balancer in front of the API server is retried as any.
   if (!apiServerErrorType(type) && code !== 429 && code < 500) {
     return new KubeApiError(`Cannot ${verb} ${where}: ${notJson(access, code, type!)}${said}`, options);
+  }
+  // A gateway's own JSON refusal (kube-apiserver writes every error as a Status): no grant or API version of ours.
+  if (status.foreign && (code === 403 || code === 404)) {
+    return new KubeApiError(
+      `Cannot ${verb} ${where}: the server at ${access.server} answered ${code} with JSON that is no Kubernetes ` +
+        `Status: ${foreignAnswerAdvice(access)}${said}`,
+      options,
+    );
   }
   // Behind `kubectl proxy`, a request without credentials is the proxy user's: anonymous if a 403 says so.
   const saysAnonymous = typeof status.message === "string" && status.message.includes("system:anonymous");

@@ -25,6 +25,7 @@ import {
 } from "./api_errors.ts";
 import { impersonationHeaders } from "./impersonation_headers.ts";
 import { pageText } from "./_page_text.ts";
+import { type ErrorBody, foreignJsonMessage } from "./_foreign_answer.ts";
 
 /** Largest LIST response body accepted, in bytes (128 MiB); a larger one is an error, not an out-of-memory crash. */
 const MAX_LIST_BYTES = 128 * 1024 * 1024;
@@ -479,15 +480,22 @@ async function readText(
 }
 
 /**
- * The Kubernetes Status in an error answer's text. Plain text (a proxy's `no healthy upstream`, kube-apiserver's
+ * The Kubernetes Status in an error answer's text; JSON that is none (a gateway's) as its message, marked `foreign`. Plain text (a proxy's `no healthy upstream`, kube-apiserver's
  * priority and fairness 429) and the words of an HTML page (a gateway's `403 Forbidden`) become its message on one
  * line, without the credentials (`redact`), which the error quotes, as kubectl shows them; else `{}`.
  */
-function parseStatus(text: string | undefined, contentType: string | null, redact: (text: string) => string): Status {
+function parseStatus(
+  text: string | undefined,
+  contentType: string | null,
+  redact: (text: string) => string,
+): ErrorBody {
   if (text === undefined) return {};
   try {
     const value = JSON.parse(text);
-    if (isRecord(value)) return value as Status;
+    if (isRecord(value)) {
+      const foreign = foreignJsonMessage(value, text);
+      return foreign === undefined ? value as Status : { message: redact(foreign), foreign: true };
+    }
   } catch {
     // Not JSON: plain text, or a page that the error names by its content type.
   }

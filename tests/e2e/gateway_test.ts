@@ -48,6 +48,12 @@ const HTML_403: GatewayAnswer = {
   contentType: "text/html; charset=utf-8",
   body: "<html><body><h1>403 Forbidden</h1>not a member of this cluster</body></html>",
 };
+/** The GKE Connect gateway's IAM denial: Google's JSON error, no Kubernetes Status. */
+const JSON_403: GatewayAnswer = {
+  status: 403,
+  contentType: "application/json; charset=UTF-8",
+  body: '{"error":{"code":403,"message":"The caller does not have permission","status":"PERMISSION_DENIED"}}',
+};
 const JSON_401: GatewayAnswer = { status: 401, contentType: "application/json", body: '{"error":"unauthorized"}' };
 
 Deno.test({
@@ -131,6 +137,7 @@ Deno.test({
               HTML_403,
               /403 .*"text\/html; charset=utf-8", not JSON: a gateway .*said: "403 Forbidden not a member of this/,
             ],
+            [JSON_403, /403 with JSON that is no Kubernetes Status: .*"The caller does not have permission"\)$/],
             [JSON_401, /rejected the credentials .*\(401 Unauthorized\)/],
           ] as const
         ) {

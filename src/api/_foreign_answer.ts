@@ -1,0 +1,71 @@
+/**
+ * Answers that something other than kube-apiserver wrote in its place (a web
+ * page, a gateway's own JSON): what to tell the user, which depends on
+ * whether the server URL has a path, as the URL of a gateway in front of
+ * many clusters has (Rancher's `/k8s/clusters/<id>`, the GKE Connect
+ * gateway's `/v1/projects/<n>/locations/global/gkeMemberships/<m>`).
+ *
+ * @module
+ */
+
+import type { ClusterAccess } from "../cluster/types.ts";
+import { isRecord } from "../base/_util.ts";
+import type { Status } from "../base/endpoint_slice.ts";
+
+/**
+ * What an error answer's body says: a Kubernetes `Status`, or with `foreign` the message of a JSON body that is
+ * none (a gateway's own refusal), which kube-apiserver never writes.
+ *
+ * @example A gateway's JSON
+ * ```ts
+ * import type { ErrorBody } from "./_foreign_answer.ts";
+ * const body: ErrorBody = { message: "The caller does not have permission", foreign: true };
+ * ```
+ */
+export interface ErrorBody extends Status {
+  /** Set when the body is JSON but no Status: `message` is its message, or the JSON itself. */
+  foreign?: true;
+}
+
+/**
+ * What to do about an answer that is not the API server's.
+ *
+ * @param access The cluster.
+ * @returns Advice for the end of a message.
+ *
+ * @example A server URL without a path
+ * ```ts ignore
+ * import { foreignAnswerAdvice } from "./_foreign_answer.ts";
+ * console.log(foreignAnswerAdvice(access)); // point the kubeconfig at the Kubernetes API server itself, ...
+ * ```
+ */
+export function foreignAnswerAdvice(access: ClusterAccess): string {
+  if (new URL(access.server).pathname.replace(/\/+$/, "") !== "") {
+    return "a gateway that serves the API under the path of its URL (Rancher, a Connect gateway) answers so when " +
+      `it refuses the user or knows no such cluster: check the path in ${access.source} and the user's access ` +
+      "there, or point the kubeconfig at the Kubernetes API server itself";
+  }
+  return "point the kubeconfig at the Kubernetes API server itself, not at a web page, a login page or a proxy";
+}
+
+/**
+ * The message of a JSON error body that is no Kubernetes `Status` (kube-apiserver writes every error as one, with
+ * `kind`, `code` and `reason`): `message`, or `error.message` (Google APIs), or else the JSON itself.
+ *
+ * @param value The parsed body.
+ * @param text The body as sent.
+ * @returns The message on one line, or `undefined` for a Status.
+ *
+ * @example Google's error format
+ * ```ts
+ * import { foreignJsonMessage } from "./_foreign_answer.ts";
+ * const body = { error: { code: 403, message: "The caller does not have permission" } };
+ * console.log(foreignJsonMessage(body, JSON.stringify(body))); // The caller does not have permission
+ * ```
+ */
+export function foreignJsonMessage(value: Record<string, unknown>, text: string): string | undefined {
+  if (value.kind !== undefined || typeof value.code === "number" || typeof value.reason === "string") return undefined;
+  const nested = isRecord(value.error) ? value.error.message : undefined;
+  const message = typeof value.message === "string" ? value.message : typeof nested === "string" ? nested : text;
+  return message.trim().replace(/\s+/g, " ");
+}
