@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { Buffer } from "node:buffer";
+import { createServer } from "node:net";
 import { impersonationHeaders } from "../src/api/impersonation_headers.ts";
 import { requestObject } from "../src/api/kube_api.ts";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
@@ -18,7 +19,7 @@ Deno.test("impersonationHeaders() writes client-go's headers, escaping extra key
       extra: { "example.com/team": ["x", "y"], "100%": ["p"], "ü": ["z"] },
     }),
     [
-      ["impersonate-user", "j\xc3\xbcrgen"], // Its UTF-8 bytes, as Go sends them.
+      ["impersonate-user", "jürgen"],
       ["impersonate-uid", "42"],
       ["impersonate-group", "dev"],
       ["impersonate-group", "a, b"],
@@ -30,17 +31,30 @@ Deno.test("impersonationHeaders() writes client-go's headers, escaping extra key
   );
 });
 
-/** A server that answers `status` with `body` and keeps each request's impersonation header lines. */
+/**
+ * A server that answers `status` with `body` and keeps each request's impersonation header lines, read from the bytes
+ * on the wire as UTF-8 (as Go's server reads them): the runtime's own HTTP server would decode them its own way.
+ */
 async function recordingServer(status: number, body: unknown) {
   const seen: string[][] = [];
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const lines: string[] = [];
-    for (let i = 0; i < request.rawHeaders.length; i += 2) {
-      const name = request.rawHeaders[i].toLowerCase();
-      if (name.startsWith("impersonate-")) lines.push(`${name}: ${request.rawHeaders[i + 1]}`);
-    }
-    seen.push(lines);
-    response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+  const server = createServer((socket) => {
+    const chunks: Uint8Array[] = [];
+    socket.on("data", (chunk: Uint8Array) => {
+      chunks.push(chunk);
+      const head = new TextDecoder().decode(Buffer.concat(chunks));
+      if (!head.includes("\r\n\r\n")) return;
+      seen.push(
+        head.split("\r\n").filter((line) => /^impersonate-/i.test(line)).map((line) =>
+          line.replace(/^[^:]+/, (name) => name.toLowerCase())
+        ),
+      );
+      const text = JSON.stringify(body);
+      socket.end(
+        `HTTP/1.1 ${status} X\r\ncontent-type: application/json\r\ncontent-length: ${text.length}\r\n` +
+          `connection: close\r\n\r\n${text}`,
+      );
+    });
+    socket.on("error", () => {});
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
@@ -61,17 +75,20 @@ for (
     ["node:http's client", (tls: Parameters<typeof nodeHttpClient>[0]) => Promise.resolve(nodeHttpClient(tls))],
   ] as const
 ) {
-  Deno.test(`requests through ${runtime} carry one Impersonate-Group line per group`, async () => {
+  Deno.test(`requests through ${runtime} carry one Impersonate-Group line per group and extra value`, async () => {
     const server = await recordingServer(200, { kind: "SelfSubjectReview", spec: {} });
-    const access = await resolveClusterAccess({ kubeconfig: config({ server: server.url }, USER) });
+    const user = { ...USER, "as-uid": "42", "as-user-extra": { "example.com/team": ["x", "y, z"] } };
+    const access = await resolveClusterAccess({ kubeconfig: config({ server: server.url }, user) });
     const http: HttpClient = await client(access.tls);
     try {
       await requestObject(access, http, SUBJECT, `${server.url}/x`, AbortSignal.timeout(5000), {});
       assert.deepEqual(server.seen, [[
         "impersonate-user: jane",
+        "impersonate-uid: 42",
         "impersonate-group: dev",
         "impersonate-group: a, b",
         "impersonate-extra-example.com%2fteam: x",
+        "impersonate-extra-example.com%2fteam: y, z",
       ]]);
     } finally {
       http.close();

@@ -556,6 +556,11 @@ Deno.test("accessFromKubeconfig() reads impersonation as kubectl does", async ()
   await rejectsConfig(fromObject(config({}, { token: "t", as: "jane", "as-groups": "dev" })), {
     message: /users\[0\]\.user\.as-groups must be a list of strings: current type is string/,
   });
+  // kubectl sends it as UTF-8; not all the runtimes' clients can (Deno's TLS sockets write UTF-8, Node a byte each).
+  await rejectsConfig(fromObject(config({}, { token: "t", as: "jane", "as-groups": ["équipe"] })), {
+    message: /users\[0\]\.user\.as-groups\[0\] holds characters beyond ASCII, which this library cannot send/,
+    field: "users[0].user.as-groups[0]",
+  });
   await rejectsConfig(fromObject(config({}, { token: "t", as: "jane\r\nx-evil: 1" })), {
     message: /users\[0\]\.user\.as holds a line break or another control character/,
     field: "users[0].user.as",

@@ -13,8 +13,7 @@ const TOKEN_BYTE = /^[!#$&'*+\-.^_`|~0-9A-Za-z]$/;
 /**
  * The headers that make the API server act as `impersonation`: `Impersonate-User`, `Impersonate-Uid` when set, one
  * `Impersonate-Group` per group and one `Impersonate-Extra-<key>` per value, the key's bytes that a header name may
- * not hold (and `%`) percent-encoded, which the API server decodes. A value's UTF-8 bytes go as they are, as Go sends
- * them: each becomes one character of the returned text, which `fetch` sends as that byte.
+ * not hold (and `%`) percent-encoded, which the API server decodes. Values are ASCII (see `readImpersonation()`).
  *
  * @param impersonation Whom to act as.
  * @returns Name and value pairs, in order; a name repeats for each of its values.
@@ -28,13 +27,13 @@ const TOKEN_BYTE = /^[!#$&'*+\-.^_`|~0-9A-Za-z]$/;
  * ```
  */
 export function impersonationHeaders(impersonation: Impersonation): [string, string][] {
-  const headers: [string, string][] = [["impersonate-user", bytes(impersonation.user)]];
+  const headers: [string, string][] = [["impersonate-user", impersonation.user]];
   if (impersonation.uid !== undefined && impersonation.uid !== "") {
-    headers.push(["impersonate-uid", bytes(impersonation.uid)]);
+    headers.push(["impersonate-uid", impersonation.uid]);
   }
-  for (const group of impersonation.groups) headers.push(["impersonate-group", bytes(group)]);
+  for (const group of impersonation.groups) headers.push(["impersonate-group", group]);
   for (const [key, values] of Object.entries(impersonation.extra)) {
-    for (const value of values) headers.push([`impersonate-extra-${escapeKey(key)}`, bytes(value)]);
+    for (const value of values) headers.push([`impersonate-extra-${escapeKey(key)}`, value]);
   }
   return headers;
 }
@@ -47,11 +46,4 @@ function escapeKey(key: string): string {
     escaped += TOKEN_BYTE.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return escaped;
-}
-
-/** The text's UTF-8 bytes, one character each: a header value that `fetch` sends as those bytes. */
-function bytes(text: string): string {
-  // deno-lint-ignore no-control-regex
-  if (/^[\x00-\x7f]*$/.test(text)) return text;
-  return String.fromCharCode(...new TextEncoder().encode(text));
 }

@@ -15,13 +15,15 @@ import type { Impersonation } from "./types.ts";
 /** What no header value may hold: NUL, a line break or another control character but tab (Go refuses them too). */
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+/** Text beyond printable ASCII and tab (control characters are refused before, with their own message). */
+const NOT_ASCII = /[^ -~\t]/;
 
 /**
  * Reads the impersonation of one `users[].user` entry.
  *
  * @param entry The user entry.
  * @returns The impersonation, or `undefined` when `as` is not set.
- * @throws {ConfigError} When a field has the wrong type or a control character, or `as-uid`, `as-groups` or
+ * @throws {ConfigError} When a field has the wrong type, a control character or text beyond ASCII, or `as-uid`, `as-groups` or
  *   `as-user-extra` is set without `as`.
  *
  * @example A user that acts as another
@@ -64,6 +66,16 @@ export function readImpersonation(entry: KubeconfigEntry): Impersonation | undef
         file,
         `${field}.${name}`,
         `${field}.${name} holds a line break or another control character, which no HTTP header may carry: remove it`,
+      );
+    }
+    if (NOT_ASCII.test(text)) {
+      // Go sends such text as its UTF-8 bytes; the runtimes' HTTP clients do not agree on how to send it (Deno's TLS
+      // sockets write UTF-8, its plain ones and Node's a byte per character), and a wrong byte is another user.
+      throw kubeconfigError(
+        file,
+        `${field}.${name}`,
+        `${field}.${name} holds characters beyond ASCII, which this library cannot send in a header as kubectl ` +
+          "does (as UTF-8 on every runtime): use a name in ASCII, or a user that has the permissions itself",
       );
     }
   }

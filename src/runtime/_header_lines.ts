@@ -1,7 +1,8 @@
 /**
- * A request's headers for `node:http` and undici's `request()`, one line per
- * value: `new Headers()` would join repeated names with commas (two
- * `Impersonate-Group` headers would become one group named `a, b`).
+ * A request's headers for `node:http`, undici's `request()` and Bun's
+ * `fetch`, one line per value: `new Headers()` would join repeated names with
+ * commas (two `Impersonate-Group` headers would become one group named
+ * `a, b`).
  *
  * @module
  */
