@@ -11,7 +11,7 @@
  * @module
  */
 
-import { afterTimer, nextTurn } from "./runtime/next_turn.ts";
+import { afterTimer, nextTurn, SHARED_TURN_MS } from "./runtime/next_turn.ts";
 import { realClearTimeout, realSetTimeout } from "./runtime/real_timers.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
 import { trace } from "./runtime/trace.ts";
@@ -165,7 +165,8 @@ function waitThen(schedule: Schedule, wait: (callback: () => void) => () => void
  * next turn of the event loop, up to {@linkcode MAX_HOLD_MS}: the check that finds none is the first after a turn
  * in which the socket was read and brought nothing; see `nextTurn`), in turns of their own, so that no turn holds
  * the event loop for all of the work (a burst over thousands of endpoints is tens of milliseconds of it): first the
- * events that wait are parsed, then the selections computed, then the subscribers get them.
+ * events that wait are parsed, then the selections computed, then the subscribers get them. On Deno, steps that
+ * start before the turn has lasted `SHARED_TURN_MS` share it (see `next_turn.ts`).
  */
 function deliverHeld(schedule: Schedule, hold: Hold): void {
   if (schedule.hold !== hold) return;
@@ -174,13 +175,16 @@ function deliverHeld(schedule: Schedule, hold: Hold): void {
     hold.arrivals = 0;
     return waitThen(schedule, nextTurn, () => deliverHeld(schedule, hold));
   }
-  if (hold.prepared < 2 && held) {
+  const turnStarted = performance.now();
+  while (hold.prepared < 2 && held) {
     try {
       schedule.work.prepare(hold.prepared++ === 0 ? 0 : 1);
     } catch (error) {
       trace(`preparing a delivery failed (it is done in one turn instead): ${error}`);
     }
-    return waitThen(schedule, nextTurn, () => deliverHeld(schedule, hold));
+    if (performance.now() - turnStarted >= SHARED_TURN_MS) {
+      return waitThen(schedule, nextTurn, () => deliverHeld(schedule, hold));
+    }
   }
   // Released first: a delivery that throws must not leave later states held for good.
   schedule.hold = undefined;

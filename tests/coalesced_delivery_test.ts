@@ -91,3 +91,38 @@ Deno.test({
     assert.equal(deliveries, 1, "a state delivered after stop()");
   },
 });
+
+Deno.test("a held delivery's short steps on Deno share one turn, whose next one is a zero timeout 2 ms away", async () => {
+  const order: string[] = [];
+  let delivered!: () => void;
+  const done = new Promise<void>((resolve) => delivered = resolve);
+  let deliveries = 0;
+  const delivery = createCoalescedDelivery({
+    deliverAll() {
+      if (++deliveries > 1) {
+        order.push("D");
+        delivered();
+        return false;
+      }
+      order.push("F");
+      // A first delivery that takes 5 ms: the state that follows at once is held, and prepared in steps.
+      const end = performance.now() + 5;
+      while (performance.now() < end) { /* busy */ }
+      return false;
+    },
+    prepare(step) {
+      order.push(step === 0 ? "P" : "S");
+      // Runs once the turn's own work is over: after the delivery when the steps and the delivery share the turn.
+      queueMicrotask(() => order.push("|"));
+    },
+  });
+  // The schedule's timers do not keep the process alive: this one does, until the delivery.
+  const alive = setTimeout(() => {}, 5000);
+  delivery.stateArrived();
+  delivery.stateArrived();
+  await done;
+  clearTimeout(alive);
+  delivery.stop();
+  // Each in a turn of its own, as before: "FP|S|D".
+  assert.equal(order.join(""), "FPSD||");
+});
