@@ -12,7 +12,8 @@
 import type { Backoff } from "../base/backoff.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
 import { withoutFetchAdvice } from "../base/_describe_cause.ts";
-import { asksToWait, retryAfterMs, UnreachableError } from "../api/api_errors.ts";
+import { UnreachableError } from "../api/api_errors.ts";
+import { asksToWait, retryAfterMs } from "../api/retry_after.ts";
 import type { CacheDifference } from "./_cache_check.ts";
 
 /**
