@@ -3,7 +3,6 @@
 // LIST; the Role and RoleBinding the check prints, applied as they are, make it say yes. Only the CLI runs
 // here: the EndpointSlice addresses are never dialed.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,30 +17,10 @@ import {
   requestToken,
 } from "./kube_objects.ts";
 import { openTestCluster } from "./test_cluster.ts";
+import { runCli } from "./run_cli.ts";
 
-const root = new URL("../../", import.meta.url).pathname;
 const log = (line: string) => console.log(`    [e2e] ${line}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Runs `deno run -A cli.ts ...args`; killed after 60 s. */
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(`${root}node_modules/.bin/deno`, ["run", "-A", `${root}cli.ts`, ...args], {
-    env: { ...Deno.env.toObject(), NO_COLOR: "1", KUBECONFIG: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk) => stdout += chunk);
-  child.stderr.setEncoding("utf8").on("data", (chunk) => stderr += chunk);
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 Deno.test({
   name: "kgr-resolver check: real RBAC says no, and yes once the printed Role and RoleBinding are applied",

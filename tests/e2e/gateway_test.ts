@@ -4,7 +4,6 @@
 // check must go under the prefix; the gateway's own answers (a 404 for a wrong prefix, its 401 and 403, an HTML
 // error page, a 502 while the upstream restarts) must read as what they are, and keep the last endpoints.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,30 +12,10 @@ import { recordEndpoints } from "./endpoint_recorder.ts";
 import { applyEndpointSlice, deleteNamespace, requestToken } from "./kube_objects.ts";
 import { GATEWAY_CA_FILE, type GatewayAnswer, startPathPrefixGateway } from "./path_prefix_gateway.ts";
 import { openTestCluster, readerSetup } from "./test_cluster.ts";
+import { runCli } from "./run_cli.ts";
 
-const root = new URL("../../", import.meta.url).pathname;
 const log = (line: string) => console.log(`    [e2e] ${line}`);
 const PREFIX = "/k8s/clusters/c-xyz";
-
-/** Runs `deno run -A cli.ts ...args`; killed after 60 s. */
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(`${root}node_modules/.bin/deno`, ["run", "-A", `${root}cli.ts`, ...args], {
-    env: { ...Deno.env.toObject(), NO_COLOR: "1", KUBECONFIG: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk) => stdout += chunk);
-  child.stderr.setEncoding("utf8").on("data", (chunk) => stderr += chunk);
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const HTML_502: GatewayAnswer = {
   status: 502,

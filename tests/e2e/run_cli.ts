@@ -1,0 +1,31 @@
+// The CLI as the e2e tests run it: `deno run -A cli.ts` from the checkout, without colours or the caller's KUBECONFIG.
+import { spawn } from "node:child_process";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+/** What a CLI run printed, and its exit code (`null` when killed). */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `deno run -A cli.ts ...args` with `NO_COLOR=1` and `KUBECONFIG` empty; killed after 60 s. */
+export function runCli(args: string[]): Promise<CliRun> {
+  const child = spawn(`${root}node_modules/.bin/deno`, ["run", "-A", `${root}cli.ts`, ...args], {
+    env: { ...Deno.env.toObject(), NO_COLOR: "1", KUBECONFIG: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk) => stdout += chunk);
+  child.stderr.setEncoding("utf8").on("data", (chunk) => stderr += chunk);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
