@@ -480,9 +480,10 @@ async function readText(
 }
 
 /**
- * The Kubernetes Status in an error answer's text; JSON that is none (a gateway's) as its message, marked `foreign`. Plain text (a proxy's `no healthy upstream`, kube-apiserver's
- * priority and fairness 429) and the words of an HTML page (a gateway's `403 Forbidden`) become its message on one
- * line, without the credentials (`redact`), which the error quotes, as kubectl shows them; else `{}`.
+ * The Kubernetes Status in an error answer's text; JSON that is none (a gateway's) as its message, marked
+ * `foreign`. Plain text (a proxy's `no healthy upstream`, kube-apiserver's priority and fairness 429) and the words
+ * of an HTML page (a gateway's `403 Forbidden`) become its message on one line, without the credentials (`redact`),
+ * which the error quotes, as kubectl shows them; else `{}`.
  */
 function parseStatus(
   text: string | undefined,
