@@ -117,3 +117,26 @@ Deno.test("a 403 for impersonation says what to grant the kubeconfig user", asyn
     await server.close();
   }
 });
+
+Deno.test("a client that joins repeated headers refuses extra keys that differ only in case", async () => {
+  // Header names are case-insensitive and kube-apiserver lowercases the extra key: Team and team are one key whose
+  // values a joining client (Bun's fetch through a proxy) would send as the one value "a, b".
+  const user = { token: "t", as: "jane", "as-user-extra": { Team: ["a"], team: ["b"] } };
+  const access = await resolveClusterAccess({ kubeconfig: config({ server: "http://127.0.0.1:9" }, user) });
+  access.proxyUrl = "http://127.0.0.1:9";
+  access.proxySource = "the test";
+  let sent = 0;
+  const joining: HttpClient = {
+    fetch: () => {
+      sent++;
+      return Promise.reject(new Error("not sent"));
+    },
+    close() {},
+    joinsRepeatedHeaders: true,
+  };
+  await assert.rejects(
+    requestObject(access, joining, SUBJECT, "http://127.0.0.1:9/x", AbortSignal.timeout(5000)),
+    /joins them into one/,
+  );
+  assert.equal(sent, 0);
+});

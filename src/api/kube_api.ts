@@ -407,7 +407,7 @@ async function send(
     const lines = access.impersonate === undefined
       ? Object.entries(headers)
       : [...Object.entries(headers), ...impersonationHeaders(access.impersonate)];
-    if (client.joinsRepeatedHeaders && new Set(lines.map(([name]) => name)).size < lines.length) {
+    if (client.joinsRepeatedHeaders && new Set(lines.map(([name]) => name.toLowerCase())).size < lines.length) {
       // Joined, two groups would reach the server as one group named "a, b": another identity.
       throw new ConfigError(
         `Cannot ${verb} ${where}: the user of ${access.source} impersonates several groups or extra values (as-groups, ` +
