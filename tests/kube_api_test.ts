@@ -423,3 +423,22 @@ Deno.test("createEndpointSliceApi() takes a JSON error that is no Kubernetes Sta
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
+
+Deno.test("createEndpointSliceApi() redacts a token that a gateway's JSON echoes with escaped slashes", async () => {
+  // JSON may escape "/" as "\/" (PHP's json_encode does by default) or any character as \uXXXX: quoted as sent, a
+  // gateway's JSON without a message showed the token, which the redaction looks for as it is.
+  const token = "kgrtok/3c1f+80d2e5a94b7";
+  const server = createServer((req, res) => {
+    const body = JSON.stringify({ error: "invalid token", authorization: req.headers.authorization });
+    res.writeHead(403, { "content-type": "application/json" }).end(body.replaceAll("/", "\\/").replace("+", "\\u002b"));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  try {
+    const error = await listError({ server: `http://127.0.0.1:${port}/k8s/clusters/c-xyz`, token });
+    assert.match(error.message, /answered 403 with JSON that is no Kubernetes Status: .*\[redacted\]/);
+    assert.ok(!/kgrtok|3c1f|80d2e5a94b7/.test(error.message), error.message);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

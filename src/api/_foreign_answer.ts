@@ -50,22 +50,26 @@ export function foreignAnswerAdvice(access: ClusterAccess): string {
 
 /**
  * The message of a JSON error body that is no Kubernetes `Status` (kube-apiserver writes every error as one, with
- * `kind`, `code` and `reason`): `message`, or `error.message` (Google APIs), or else the JSON itself.
+ * `kind`, `code` and `reason`): `message`, or `error.message` (Google APIs), or else the JSON itself, written again:
+ * as sent it may escape a credential it echoes (`\/`, `\u002b`) past the redaction, which looks for it as it is.
  *
  * @param value The parsed body.
- * @param text The body as sent.
  * @returns The message on one line, or `undefined` for a Status.
  *
  * @example Google's error format
  * ```ts
  * import { foreignJsonMessage } from "./_foreign_answer.ts";
  * const body = { error: { code: 403, message: "The caller does not have permission" } };
- * console.log(foreignJsonMessage(body, JSON.stringify(body))); // The caller does not have permission
+ * console.log(foreignJsonMessage(body)); // The caller does not have permission
  * ```
  */
-export function foreignJsonMessage(value: Record<string, unknown>, text: string): string | undefined {
+export function foreignJsonMessage(value: Record<string, unknown>): string | undefined {
   if (value.kind !== undefined || typeof value.code === "number" || typeof value.reason === "string") return undefined;
   const nested = isRecord(value.error) ? value.error.message : undefined;
-  const message = typeof value.message === "string" ? value.message : typeof nested === "string" ? nested : text;
+  const message = typeof value.message === "string"
+    ? value.message
+    : typeof nested === "string"
+    ? nested
+    : JSON.stringify(value);
   return message.trim().replace(/\s+/g, " ");
 }

@@ -494,7 +494,7 @@ function parseStatus(
   try {
     const value = JSON.parse(text);
     if (isRecord(value)) {
-      const foreign = foreignJsonMessage(value, text);
+      const foreign = foreignJsonMessage(value);
       return foreign === undefined ? value as Status : { message: redact(foreign), foreign: true };
     }
   } catch {
