@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createServer } from "node:net";
 import { impersonationHeaders } from "../src/api/impersonation_headers.ts";
+import { impersonationGrant } from "../src/api/_impersonation_advice.ts";
 import { requestObject } from "../src/api/kube_api.ts";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { createHttpClient } from "../src/runtime/http_client.ts";
@@ -139,4 +140,14 @@ Deno.test("a client that joins repeated headers refuses extra keys that differ o
     /joins them into one/,
   );
   assert.equal(sent, 0);
+});
+
+Deno.test("impersonationGrant() names an extra key as kube-apiserver authorizes it, in lower case", () => {
+  // The impersonation filter lowercases the key of Impersonate-Extra-<key> and checks "userextras/<key>": a grant on
+  // "userextras/Team" would not let the user act with the key Team.
+  assert.equal(
+    impersonationGrant({ user: "jane", groups: [], extra: { "Example.com/Team": ["a"], "example.com/team": ["b"] } }),
+    '"impersonate" on "users" named "jane" and on "userextras/example.com/team" in API group "authentication.k8s.io" ' +
+      "with a ClusterRole and ClusterRoleBinding",
+  );
 });

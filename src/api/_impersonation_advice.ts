@@ -51,7 +51,8 @@ export function impersonationGrant(impersonation: Impersonation): string {
   if (impersonation.uid !== undefined) {
     parts.push(`on "uids" in API group "authentication.k8s.io" named ${JSON.stringify(impersonation.uid)}`);
   }
-  for (const key of Object.keys(impersonation.extra)) {
+  // kube-apiserver lowercases the key of Impersonate-Extra-<key> and authorizes "userextras/<key>" as such.
+  for (const key of new Set(Object.keys(impersonation.extra).map((key) => key.toLowerCase()))) {
     parts.push(`on ${JSON.stringify(`userextras/${key}`)} in API group "authentication.k8s.io"`);
   }
   // A Role in the account's namespace would do for the account alone; one ClusterRole covers every part.
