@@ -428,6 +428,43 @@ Deno.test("runReflector() aborts a stalled watch and resumes it", async () => {
   assert.match(errors[0].message, /stalled: no complete answer or event for 100 ms/);
 });
 
+Deno.test("runReflector() resumes at once, unreported and without a LIST, a watch whose minutely bookmarks stopped", async () => {
+  // kube-apiserver v1.36.3 (SIGSTOP, a hung process) stopped answering a watch that had its bookmarks every 60 s: the
+  // watch is resumed 75 s after the last one, not after stallTimeoutMs, and on an HA control plane the resume reaches
+  // the other server.
+  const bookmark = (rv: string) => ({
+    type: "BOOKMARK",
+    object: { metadata: { resourceVersion: rv }, addressType: "" },
+  });
+  const scripted = scriptedApi([list("10", [])], [
+    (watch, clock) => void clock.setTimeout(() => watch.send(bookmark("12")), 60_000),
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "13") }),
+  ]);
+  const ends: WatchEndReason[] = [];
+  const { errors } = await run(scripted, (states) => states.length === 2, { onWatchEnd: (end) => ends.push(end) });
+  assert.deepEqual(scripted.calls.map((call) => call.kind), ["list", "watch", "watch"]);
+  assert.equal((scripted.calls[2].params as WatchParams).resourceVersion, "12");
+  assert.deepEqual(scripted.times("watch"), [0, 135_000]);
+  assert.deepEqual(ends, ["stall"]);
+  assert.deepEqual(errors, []);
+});
+
+Deno.test("runReflector() keeps a watch whose bookmarks come every minute, a second late, for as long as it lasts", async () => {
+  // The watch cache sends one every 60 s once its resourceVersion passed the watch's start (v1.36.3: 59.6 to 60.4 s
+  // apart, measured), its ticks up to 1.25 s late.
+  const scripted = scriptedApi([list("10", [])], [(watch, clock) => {
+    let rv = 11;
+    const next = () => {
+      watch.send({ type: "BOOKMARK", object: { metadata: { resourceVersion: String(rv++) }, addressType: "" } });
+      clock.setTimeout(next, rv % 2 === 0 ? 61_250 : 58_750);
+    };
+    clock.setTimeout(next, 120_000);
+  }]);
+  const { errors } = await run(scripted, () => scripted.clock.now() >= 290_000);
+  assert.deepEqual(scripted.times("watch"), [0]);
+  assert.deepEqual(errors, []);
+});
+
 Deno.test("runReflector() resumes a watch that stalls before its first byte at once, unreported, and reports the second in a row", async () => {
   // A quiet Service where the API server sends its first bookmark late: kube-apiserver v1.36.3 sends one only once its
   // resourceVersion moved past the watch's start, which took about 120 s on a quiet cluster with etcd's defaults.

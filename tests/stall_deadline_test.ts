@@ -89,3 +89,24 @@ Deno.test("stallDeadline() names the proxy on the way when nothing answered, and
   runAt(2_000);
   assert.doesNotMatch(answered.stalled()!.message, /through the proxy/);
 });
+
+Deno.test("stallDeadline() stalls at the shorter limit of expectEvery(), as early, and keeps a longer one", () => {
+  const { clock, runAt } = manualClock();
+  const shortened = stallDeadline(new AbortController().signal, { clock, stallTimeoutMs: 150_000 });
+  runAt(60_000);
+  shortened.touch(); // A bookmark.
+  assert.equal(shortened.expectEvery(75_000), true);
+  runAt(134_999);
+  assert.equal(shortened.signal.aborted, false);
+  runAt(135_000);
+  assert.equal(shortened.signal.aborted, true);
+  assert.equal(shortened.early(), true);
+  shortened.dispose();
+
+  const kept = stallDeadline(new AbortController().signal, { clock, stallTimeoutMs: 60_000 });
+  assert.equal(kept.expectEvery(75_000), false);
+  runAt(135_000 + 60_000);
+  assert.equal(kept.signal.aborted, true);
+  assert.equal(kept.early(), false);
+  kept.dispose();
+});

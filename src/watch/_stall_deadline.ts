@@ -12,8 +12,15 @@ import { StallError } from "./_retry.ts";
 export interface StallDeadline {
   /** Aborts with the caller's signal, or with a {@linkcode StallError} when `touch()` was not called in time. */
   readonly signal: AbortSignal;
-  /** Records progress: the deadline moves to `stallTimeoutMs` from now. */
+  /** Records progress: the deadline moves to `stallTimeoutMs` from now (or the limit of `expectEvery()`). */
   touch(): void;
+  /**
+   * From now on, progress is due every `limitMs` when that is shorter than `stallTimeoutMs` (a watch that gets the
+   * API server's bookmarks every minute); says whether it is. A stall at that limit is {@linkcode StallDeadline.early}.
+   */
+  expectEvery(limitMs: number): boolean;
+  /** Whether the stall came at the limit of `expectEvery()`, before `stallTimeoutMs`. */
+  early(): boolean;
   /**
    * Records that bytes came; `midAnswer` when they leave an answer that the server sends in one go unfinished (an
    * event begun, a streaming list's initial events begun). While one is, a pause of {@linkcode BROKEN_AFTER_MS}
@@ -45,6 +52,13 @@ export interface StallDeadline {
  * event whole, and a streaming list's initial events back to back from its watch cache.
  */
 export const BROKEN_AFTER_MS = 10_000;
+
+/**
+ * How long a watch that had a bookmark may go without another, in ms: kube-apiserver's watch cache sends one every
+ * minute (60 s, its ticks up to 1.25 s late) once its resourceVersion passed the watch's start, and a bookmark says it
+ * did (v1.36.3: 59.1 to 60.8 s apart, measured). Only a hung server (a stopped process) or a dead connection misses it.
+ */
+export const BOOKMARKS_DUE_MS = 75_000;
 
 /**
  * How late the timer may fire before the silence it measured is doubted, and how long it then waits for what came
@@ -92,6 +106,8 @@ export function stallDeadline(
   if (outer.aborted) controller.abort();
   const brokenAfterMs = BROKEN_AFTER_MS < stallTimeoutMs ? BROKEN_AFTER_MS : Infinity;
   let lastProgressAt = clock.now();
+  // How long progress may take: `stallTimeoutMs`, or the shorter limit of `expectEvery()`.
+  let limitMs = stallTimeoutMs;
   // When the last bytes came, while they left an answer sent in one go unfinished; `undefined` otherwise.
   let midAnswerSince: number | undefined;
   let dueAt = 0;
@@ -121,8 +137,8 @@ export function stallDeadline(
         return;
       }
       const idle = now - lastProgressAt;
-      if (idle < stallTimeoutMs) {
-        return arm(Math.min(stallTimeoutMs - idle, midAnswerSince === undefined ? Infinity : brokenAfterMs - silent));
+      if (idle < limitMs) {
+        return arm(Math.min(limitMs - idle, midAnswerSince === undefined ? Infinity : brokenAfterMs - silent));
       }
       // A server that never answers at all (a stopped or overloaded process, packets dropped on the way) is the
       // user's to look into; a watch that went quiet after answering is retried, and reported only when the
@@ -148,6 +164,16 @@ export function stallDeadline(
   return {
     signal: controller.signal,
     touch: () => void (lastProgressAt = clock.now()),
+    expectEvery(limit) {
+      if (limit >= stallTimeoutMs) return false;
+      limitMs = limit;
+      if (pauses === 0 && dueAt > lastProgressAt + limit) {
+        cancel();
+        arm(Math.max(0, lastProgressAt + limit - clock.now()));
+      }
+      return true;
+    },
+    early: () => stall !== undefined && limitMs < stallTimeoutMs,
     heard(midAnswer) {
       const now = clock.now();
       midAnswerSince = midAnswer ? now : undefined;

@@ -29,7 +29,7 @@ import {
 } from "./_retry.ts";
 import { checkWatchCache, rewoundHistory } from "./_quiet_checks.ts";
 import { checkMetadata, checkSlice } from "./_slice_check.ts";
-import { stallDeadline } from "./_stall_deadline.ts";
+import { BOOKMARKS_DUE_MS, stallDeadline } from "./_stall_deadline.ts";
 import { parseWatchEvent, readWatchLines, sliceEventHead } from "./watch_decoder.ts";
 
 export type { WatchEndReason } from "./_retry.ts";
@@ -102,19 +102,17 @@ export interface ReflectorOptions {
    */
   trace?: TraceSink;
   /**
-   * A LIST page that takes longer than this, or a watch that delivers no
-   * complete event for this long, is aborted and retried, in ms. Bytes of an
-   * event that never completes are not progress: a server trickling one
-   * byte at a time cannot hold a watch (and its buffered line) forever. Real
-   * API servers send a BOOKMARK about every minute once their resourceVersion
-   * moved past the watch's start, which on a quiet cluster can take minutes:
-   * a watch that brought not one byte (after a streaming list's initial
-   * events, for one) is resumed at once, and reported only when the next one
-   * does so too while a LIST from the watch cache after each shows the Service's EndpointSlices at other
-   * resourceVersions than the watch left them, a change it missed, or the LIST after the second fails (before 1.34,
-   * a quiet cluster's server may send no bookmark at all: it had nothing to send). One silent for 10 s (when that is
-   * shorter) in the middle of an event or of a streaming list's initial events, which the server sends whole and
-   * back to back, is broken (see `heard()` in `_stall_deadline.ts`).
+   * A LIST page that takes longer than this, or a watch that delivers no complete event for this long, is aborted and
+   * retried, in ms. Bytes of an event that never completes are not progress: a server trickling one byte at a time
+   * cannot hold a watch (and its buffered line) forever. Real API servers send a BOOKMARK about every minute once their
+   * resourceVersion moved past the watch's start, which on a quiet cluster can take minutes: a watch that brought not
+   * one byte (after a streaming list's initial events, for one) is resumed at once, and reported only when the next
+   * one does so too while a LIST from the watch cache after each shows the Service's EndpointSlices at other
+   * resourceVersions than the watch left them, a change it missed, or the LIST after the second fails (before 1.34, a
+   * quiet cluster's server may send no bookmark at all: it had nothing to send). Once a watch had a bookmark, the next
+   * is due within `BOOKMARKS_DUE_MS` (75 s), when that is shorter: one that misses it (a hung server) is resumed at
+   * once, unreported. One silent for 10 s (when that is shorter) in the middle of an event or of a streaming list's
+   * initial events, which the server sends whole and back to back, is broken (see `heard()` in `_stall_deadline.ts`).
    * @default {150000}
    */
   stallTimeoutMs?: number;
@@ -359,7 +357,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
    */
   async function watch(
     streaming: boolean,
-  ): Promise<"timeout" | "closed" | "quiet" | { broken: unknown } | { quietAgain: StallError }> {
+  ): Promise<"timeout" | "closed" | "quiet" | "unbookmarked" | { broken: unknown } | { quietAgain: StallError }> {
     const deadline = stallDeadline(signal, { clock, stallTimeoutMs, server: api.server, via: api.via });
     watchOpenedAt = undefined;
     if (streaming) {
@@ -408,6 +406,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         if (initial) return;
         if (streamed) eventful = false;
         if (streamed || event.type !== "BOOKMARK") changes++;
+        else deadline.expectEvery(BOOKMARKS_DUE_MS);
         recovered();
       }, {
         signal: deadline.signal,
@@ -422,6 +421,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       applyUnparsed();
     } catch (error) {
       const stall = deadline.stalled();
+      if (deadline.early()) return "unbookmarked";
       // Answered, then not one byte (not even a bookmark's) from the resume point until the stall.
       const quiet = stall !== undefined && watchOpenedAt !== undefined && initial === undefined && !eventful &&
         incompleteBytes === 0;
@@ -470,6 +470,14 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       if (signal.aborted) break;
       watching = true;
       const ended = await watch(streaming);
+      if (ended === "unbookmarked") {
+        // A hung API server: resumed from the watch cache (no LIST), maybe on another one behind a load balancer.
+        options.onWatchEnd?.("stall");
+        backoff.reset();
+        previousFailure = undefined;
+        trace(`watch brought no bookmark, due every minute, for ${BOOKMARKS_DUE_MS} ms: resuming at once, unreported`);
+        continue;
+      }
       if (ended === "quiet" || (typeof ended === "object" && "quietAgain" in ended)) {
         const again = ended !== "quiet";
         // Judged by the Service's own slices in the watch cache, not by the cluster's resourceVersion: other Services'
