@@ -62,7 +62,8 @@ export interface FakeApiServerOptions {
    * other objects' writes move a real cluster's: a watch of a quiet server
    * gets its first bookmark one or two intervals after it starts (a quiet
    * kube-apiserver v1.36.3: 60 to 120 s), as a client's stall detection
-   * expects.
+   * expects. Above 75 s, the resolver's watches resume each time a bookmark
+   * is late, as from a hung server (unreported, no LIST).
    *
    * @default {60000}
    */
