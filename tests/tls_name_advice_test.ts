@@ -26,3 +26,15 @@ Deno.test("tlsNameAdvice() says nothing about other connection errors", () => {
     ]
   ) assert.equal(tlsNameAdvice(error), "", error);
 });
+
+Deno.test("tlsNameAdvice() gives, for a wildcard, the service's name under it: the wildcard itself fails on Bun", () => {
+  const advice = tlsNameAdvice(
+    `${MISMATCH}Host: echo.prod. is not in the cert's altnames: DNS:*.prod.svc, DNS:prod.svc`,
+  );
+  assert.match(advice, /\(it holds "\*\.prod\.svc", which matches "echo\.prod\.svc", "prod\.svc"\)/);
+});
+
+Deno.test("tlsNameAdvice() says that a wildcard set as the TLS name is none: Bun checks it as a name", () => {
+  const advice = tlsNameAdvice(`${MISMATCH}Host: *.prod.svc. is not in the cert's altnames: DNS:*.prod.svc`);
+  assert.match(advice, /\(it holds "\*\.prod\.svc", which matches a name with a label in place of "\*", not itself\)/);
+});

@@ -14,8 +14,8 @@ const NAME_MISMATCH = "does not match certificate's altnames";
  * Advice to append to a connection error when it is a TLS name mismatch, or `""`.
  *
  * @param error A connection error, as grpc-js reports it.
- * @returns `"; ..."` naming the channel option to set and, when the error lists them, the certificate's DNS names;
- * `""` for any other error.
+ * @returns `"; ..."` naming the channel option to set and, when the error lists them, the certificate's DNS names,
+ * each wildcard with the name of the checked name's first label under it; `""` for any other error.
  *
  * @example A certificate for the fully qualified name
  * ```ts ignore
@@ -26,7 +26,16 @@ const NAME_MISMATCH = "does not match certificate's altnames";
  */
 export function tlsNameAdvice(error: string): string {
   if (!error.includes(NAME_MISMATCH)) return "";
-  const names = [...error.matchAll(/DNS:([^,\s]+)/g)].map((match) => JSON.stringify(match[1]));
+  // A wildcard is no name to set: "*.prod.svc" as the TLS name fails on Bun and sends no SNI on Deno, while a name
+  // it matches (the checked name's first label in place of "*", "echo.prod.svc") verifies on all three.
+  const label = /Host: ([^.*\s]+)/.exec(error)?.[1];
+  const names = [...error.matchAll(/DNS:([^,\s]+)/g)].map(([, name = ""]) => {
+    if (!name.startsWith("*.")) return JSON.stringify(name);
+    const matched = label === undefined
+      ? `a name with a label in place of "*", not itself`
+      : JSON.stringify(label + name.slice(1));
+    return `${JSON.stringify(name)}, which matches ${matched}`;
+  });
   const held = names.length > 0 ? ` (it holds ${names.join(", ")})` : "";
   return `; the pods' certificate does not hold the channel's TLS name, which is the target's "service.namespace" ` +
     `unless the channel option "grpc.ssl_target_name_override" sets another: set that option to a name the ` +
