@@ -38,3 +38,13 @@ Deno.test("tlsNameAdvice() says that a wildcard set as the TLS name is none: Bun
   const advice = tlsNameAdvice(`${MISMATCH}Host: *.prod.svc. is not in the cert's altnames: DNS:*.prod.svc`);
   assert.match(advice, /\(it holds "\*\.prod\.svc", which matches a name with a label in place of "\*", not itself\)/);
 });
+
+Deno.test("tlsNameAdvice() says that a target without a namespace checks the service's name alone", () => {
+  const advice = tlsNameAdvice(`${MISMATCH}Host: echo. is not in the cert's altnames: DNS:echo.prod`);
+  assert.match(advice, /\("echo" here, one label: a target without a namespace gets its service alone, so name the /);
+  assert.match(advice, /namespace in the target, as in "kubernetes:\/\/\/svc\.ns:port"\)/);
+});
+
+Deno.test("tlsNameAdvice() says nothing of the namespace when the name checked has one", () => {
+  assert.doesNotMatch(tlsNameAdvice(`${MISMATCH}Host: echo.prod. is not in the cert's altnames: DNS:x`), /one label/);
+});

@@ -15,7 +15,8 @@ const NAME_MISMATCH = "does not match certificate's altnames";
  *
  * @param error A connection error, as grpc-js reports it.
  * @returns `"; ..."` naming the channel option to set and, when the error lists them, the certificate's DNS names,
- * each wildcard with the name of the checked name's first label under it; `""` for any other error.
+ * each wildcard with the name of the checked name's first label under it, and for a name of one label, to name the
+ * namespace in the target; `""` for any other error.
  *
  * @example A certificate for the fully qualified name
  * ```ts ignore
@@ -26,9 +27,11 @@ const NAME_MISMATCH = "does not match certificate's altnames";
  */
 export function tlsNameAdvice(error: string): string {
   if (!error.includes(NAME_MISMATCH)) return "";
+  const checked = /Host: (\S+?)\.? is/.exec(error)?.[1];
   // A wildcard is no name to set: "*.prod.svc" as the TLS name fails on Bun and sends no SNI on Deno, while a name
   // it matches (the checked name's first label in place of "*", "echo.prod.svc") verifies on all three.
-  const label = /Host: ([^.*\s]+)/.exec(error)?.[1];
+  const first = checked?.split(".")[0];
+  const label = first === undefined || first.includes("*") ? undefined : first;
   const names = [...error.matchAll(/DNS:([^,\s]+)/g)].map(([, name = ""]) => {
     if (!name.startsWith("*.")) return JSON.stringify(name);
     const matched = label === undefined
@@ -37,7 +40,12 @@ export function tlsNameAdvice(error: string): string {
     return `${JSON.stringify(name)}, which matches ${matched}`;
   });
   const held = names.length > 0 ? ` (it holds ${names.join(", ")})` : "";
-  return `; the pods' certificate does not hold the channel's TLS name, which is the target's "service.namespace" ` +
-    `unless the channel option "grpc.ssl_target_name_override" sets another: set that option to a name the ` +
+  // A name of one label is what a target without a namespace gets (or a one-label override).
+  const oneLabel = checked !== undefined && !checked.includes(".")
+    ? ` (${JSON.stringify(checked)} here, one label: a target without a namespace gets its service alone, so name ` +
+      `the namespace in the target, as in "kubernetes:///svc.ns:port")`
+    : "";
+  return `; the pods' certificate does not hold the channel's TLS name, which is the target's "service.namespace"` +
+    `${oneLabel} unless the channel option "grpc.ssl_target_name_override" sets another: set that option to a name the ` +
     `certificate holds${held}, or issue the certificate for the TLS name`;
 }
