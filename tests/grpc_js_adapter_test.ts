@@ -666,6 +666,22 @@ Deno.test("register() refuses a grpc option that is no grpc-js module, and the m
   );
 });
 
+// grpc-js 1.9 (which nice-grpc 2.1.8 pins) has none of the policy API of 1.10: register() went through, and every
+// call then waited until its deadline (4 DEADLINE_EXCEEDED) without a word of why.
+Deno.test("register() refuses a grpc-js older than 1.10, naming the range it needs", () => {
+  const { LeafLoadBalancer: _leaf, selectLbConfigFromList: _select, ...experimental19 } = grpc.experimental;
+  const grpc19 = { ...grpc, experimental: { ...experimental19, registerResolver: () => {} } };
+  assert.throws(
+    () => register({ grpc: grpc19 as never, scheme: "kubernetes-grpc-js-1-9" }),
+    new TypeError(
+      "Cannot register the resolver: this @grpc/grpc-js is older than 1.10 (its experimental API has no " +
+        "LeafLoadBalancer, selectLbConfigFromList), and @kgr/resolver needs @grpc/grpc-js ^1.10.0: install a newer " +
+        "one (npm i @grpc/grpc-js@latest), and run npm ls @grpc/grpc-js to find an older copy that another package " +
+        "brings (nice-grpc 2.1.8 pins 1.9: update nice-grpc)",
+    ),
+  );
+});
+
 Deno.test("register() refuses bad options at once, naming them", () => {
   assert.throws(
     () => registeredClass({ subsetSize: "5" as unknown as number }),

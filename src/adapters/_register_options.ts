@@ -213,6 +213,35 @@ export function copyCheckedOptions(options: RegisterOptions): RegisterOptions {
   return copy;
 }
 
+/** What grpc-js 1.10 added to `grpc.experimental` that the adapter and its policy use. */
+const SINCE_1_10 = ["LeafLoadBalancer", "selectLbConfigFromList"] as const;
+
+/**
+ * Refuses a grpc-js older than 1.10 (1.9, which nice-grpc 2.1.8 pins, say), whose policy API lacks what ours is
+ * built on: with it, `register()` went through and every call waited until its deadline without a word of why.
+ * grpc-js exports no version, so the API the adapter needs is what is checked.
+ *
+ * @param grpc The grpc-js module to register with.
+ * @throws {TypeError} Naming what is missing, the range needed, and where an older copy may come from.
+ *
+ * @example
+ * ```ts ignore
+ * import * as grpc from "@grpc/grpc-js";
+ * checkGrpcVersion(grpc); // throws on grpc-js 1.9
+ * ```
+ */
+export function checkGrpcVersion(grpc: GrpcModule): void {
+  const experimental = grpc.experimental as unknown as Record<string, unknown>;
+  const missing = SINCE_1_10.filter((name) => typeof experimental[name] !== "function");
+  if (missing.length === 0) return;
+  throw new TypeError(
+    `Cannot register the resolver: this @grpc/grpc-js is older than 1.10 (its experimental API has no ` +
+      `${missing.join(", ")}), and @kgr/resolver needs @grpc/grpc-js ^1.10.0: install a newer one (npm i ` +
+      "@grpc/grpc-js@latest), and run npm ls @grpc/grpc-js to find an older copy that another package brings " +
+      "(nice-grpc 2.1.8 pins 1.9: update nice-grpc)",
+  );
+}
+
 /**
  * Refuses a `grpc` option that is not a grpc-js module (nice-grpc's, a sub-object, a name), which would otherwise
  * fail deep inside with a runtime's own words, and the grpc-js module passed in place of the options, whose copy

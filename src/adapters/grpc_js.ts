@@ -21,6 +21,7 @@ import { unrefTimer } from "../runtime/unref_timer.ts";
 import { EMPTY_LIST_ERROR_ATTRIBUTE, registerBalancer } from "./grpc_js_balancer.ts";
 import { createSubsetter } from "../selection/subset.ts";
 import {
+  checkGrpcVersion,
   checkLoadBalancing,
   checkRegisterOptions,
   copyCheckedOptions,
@@ -69,7 +70,8 @@ interface ObjectListener {
  * @param options Scheme, grpc-js module, cluster access, load balancing.
  * @throws {TypeError} When an option cannot work, naming it: a `scheme` that is no URI scheme or one grpc-js
  * resolves itself (`dns`, ...), a `loadBalancing` policy this grpc-js does not accept, a bad `locality`,
- * `stallTimeoutMs` or `backoff`, a `grpc` that is no grpc-js module, or the grpc-js module passed as the options.
+ * `stallTimeoutMs` or `backoff`, a `grpc` that is no grpc-js module or one older than 1.10, or the grpc-js module
+ * passed as the options.
  * @throws {RangeError} When `subsetSize` or `subsetSeed` is out of range.
  * @throws {TypeError} When `subsetSeed` comes without `subsetSize`, or an option is unknown (misspelt, or a cluster
  * option given beside `cluster` rather than in it).
@@ -114,6 +116,7 @@ export function register(options: RegisterOptions = {}): void {
 export function checkResolverOptions(options: RegisterOptions): { scheme: string; grpc: GrpcModule } {
   const scheme = checkRegisterOptions(options);
   const grpc = options.grpc ?? (peerGrpc as unknown as GrpcModule);
+  checkGrpcVersion(grpc);
   registerBalancer(grpc);
   if (options.loadBalancing !== undefined) checkLoadBalancing(grpc, options.loadBalancing);
   return { scheme, grpc };
