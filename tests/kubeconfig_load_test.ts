@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import process from "node:process";
 import { stringify } from "yaml";
 import { accessFromKubeconfig } from "../src/cluster/kubeconfig_context.ts";
 import { loadKubeconfigFiles, mergeKubeconfigs, parseKubeconfig } from "../src/cluster/kubeconfig_load.ts";
@@ -248,6 +249,27 @@ Deno.test("loadKubeconfigFiles() stops reading a file past 16 MiB and says so, n
     assert.equal(await readTextFile(`${dir}/config`), text);
     await Deno.writeTextFile(`${dir}/config`, "\n", { append: true });
     await assert.rejects(readTextFile(`${dir}/config`), { code: "EFBIG" });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readTextFile() takes memory for what the file holds, not 1 MiB a read: 500 watches read theirs at once", async () => {
+  // Each read took a zero-filled 1 MiB buffer, and one more to find the end: 500 watchEndpoints() loops, which read
+  // the kubeconfig and its certificate files each, held 1 GiB to 4 GiB at once and stopped Node's loop for seconds.
+  const dir = await Deno.makeTempDir();
+  try {
+    const text = stringify(config({}));
+    await Deno.writeTextFile(`${dir}/config`, text);
+    const before = process.memoryUsage().external;
+    let most = 0;
+    const reads = Array.from({ length: 64 }, async () => {
+      const read = await readTextFile(`${dir}/config`);
+      most = Math.max(most, process.memoryUsage().external - before);
+      return read;
+    });
+    for (const read of await Promise.all(reads)) assert.equal(read, text);
+    assert.ok(most < 8 * 2 ** 20, `64 reads of a ${text.length}-byte file held ${(most / 2 ** 20).toFixed(0)} MiB`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
