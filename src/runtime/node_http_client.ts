@@ -18,6 +18,7 @@ import { Buffer } from "node:buffer";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { Socket } from "node:net";
+import { createSecureContext } from "node:tls";
 import { type HttpClient, type HttpResponse, readableResponse } from "./http_response.ts";
 import { keepAlive } from "./tcp_keepalive.ts";
 import { unrefTimer } from "./unref_timer.ts";
@@ -35,8 +36,10 @@ const CONNECT_TIMEOUT_MS = 10_000;
  */
 const IDLE_TIMEOUT_MS = 4_000;
 
-/** The TLS options of `node:https`: a cluster's (`tls_options.ts`) and HTTP/1.1 in ALPN. */
-type HttpsOptions = TlsOptions & Pick<https.AgentOptions, "ALPNProtocols">;
+/** The TLS options of `node:https`: a cluster's (`tls_options.ts`) in one context, and HTTP/1.1 in ALPN. */
+type HttpsOptions =
+  & Omit<TlsOptions, "ca" | "cert" | "key">
+  & Pick<https.AgentOptions, "ALPNProtocols" | "secureContext">;
 
 /**
  * Creates an HTTP client on `node:http`/`node:https` whose sockets never keep the process alive; redirects are
@@ -65,7 +68,15 @@ export function nodeHttpClient(
 ): HttpClient {
   // HTTP/1.1 named in the TLS hello, as undici does: an HTTP/2-only server (a gRPC server's port) refuses it in
   // TLS, where without it Node's answered 403, which the API errors took for a missing RBAC grant.
-  const options: HttpsOptions = { ...tlsOptions(tls), ALPNProtocols: ["http/1.1"] };
+  const { ca, cert, key, ...checks } = tlsOptions(tls);
+  // One TLS context for all the client's connections, as client-go keeps one tls.Config per transport: given the CA
+  // and key as options, node:tls parsed them again for each connection, and 500 watches reconnecting after an
+  // API-server restart stopped Node's loop for seconds.
+  const options: HttpsOptions = {
+    ...checks,
+    secureContext: createSecureContext({ ca, cert, key }),
+    ALPNProtocols: ["http/1.1"],
+  };
   // An agent's `timeout` closes only pooled sockets: one a request is on (a quiet watch) stays.
   const plain = new http.Agent({ keepAlive: true, timeout: idleTimeoutMs });
   const secure = new https.Agent({ keepAlive: true, timeout: idleTimeoutMs, ...options });
