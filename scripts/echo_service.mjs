@@ -28,6 +28,7 @@ export const EchoService = {
  * @param {{ name: string, host: string, port: number }} where
  */
 export async function startEchoServer(grpc, { name, host, port }) {
+  if ("Deno" in globalThis) await deferDenoServerCloseAfterGoaway();
   const server = new grpc.Server();
   const backend = {
     name,
@@ -61,6 +62,53 @@ export async function startEchoServer(grpc, { name, host, port }) {
     );
   });
   return backend;
+}
+
+const DEFERRED = Symbol.for("kgr.echo_service.denoServerGoawayDeferral");
+
+/**
+ * Deno only (denoland/deno#36788, README's Known issues): an HTTP/2 session that
+ * receives GOAWAY closes itself from inside nghttp2's receive loop, and Deno
+ * frees nghttp2 state that the loop still walks (SIGSEGV or SIGABRT in
+ * find_stream_on_goaway_func). register() defers that close for client
+ * sessions only; an echo server started here runs in the test's own process,
+ * and every client that closes its channel sends the server's session a GOAWAY.
+ * So each node:http2 server session gets the same deferral: a close() or
+ * destroy() made while a GOAWAY is handled runs on the next setImmediate.
+ */
+async function deferDenoServerCloseAfterGoaway() {
+  const { default: http2 } = await import("node:http2");
+  const { setImmediate } = await import("node:timers");
+  const createServer = http2.createServer;
+  if (createServer[DEFERRED]) return;
+  const patched = function (...args) {
+    const server = createServer.apply(this, args);
+    server.on("session", (session) => {
+      const held = [];
+      let holding = false;
+      for (const method of ["close", "destroy"]) {
+        const original = session[method];
+        session[method] = function (...callArgs) {
+          if (!holding) return original.apply(this, callArgs);
+          held.push(() => original.apply(this, callArgs));
+        };
+      }
+      const emit = session.emit;
+      session.emit = function (event, ...eventArgs) {
+        if (event === "goaway" && !holding) {
+          holding = true;
+          setImmediate(() => {
+            holding = false;
+            for (const run of held.splice(0)) run();
+          });
+        }
+        return emit.call(this, event, ...eventArgs);
+      };
+    });
+    return server;
+  };
+  patched[DEFERRED] = true;
+  http2.createServer = patched;
 }
 
 /** Finds a TCP port that is free on every given loopback host. */
