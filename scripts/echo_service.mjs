@@ -70,11 +70,12 @@ const DEFERRED = Symbol.for("kgr.echo_service.denoServerGoawayDeferral");
  * Deno only (denoland/deno#36788, README's Known issues): an HTTP/2 session that
  * receives GOAWAY closes itself from inside nghttp2's receive loop, and Deno
  * frees nghttp2 state that the loop still walks (SIGSEGV or SIGABRT in
- * find_stream_on_goaway_func). register() defers that close for client
- * sessions only; an echo server started here runs in the test's own process,
- * and every client that closes its channel sends the server's session a GOAWAY.
- * So each node:http2 server session gets the same deferral: a close() or
- * destroy() made while a GOAWAY is handled runs on the next setImmediate.
+ * find_stream_on_goaway_func). register() defers that close for sessions
+ * made after it; an echo server started here may come before register() or
+ * without it, in the test's own process, where every client that closes its
+ * channel sends the server's session a GOAWAY. So each node:http2 server
+ * session gets the deferral here too: a close() or destroy() made while a
+ * GOAWAY is handled runs on the next setImmediate.
  */
 async function deferDenoServerCloseAfterGoaway() {
   const { default: http2 } = await import("node:http2");

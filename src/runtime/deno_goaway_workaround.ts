@@ -5,12 +5,16 @@
  * `close()`/`destroy()` made there frees the nghttp2 session while nghttp2
  * still uses it. grpc-js always closes the session from its `goaway`
  * listener, so every graceful backend shutdown (a pod handling SIGTERM, a max
- * connection age) could crash a Deno client with SIGSEGV or SIGABRT.
+ * connection age) could crash a Deno client with SIGSEGV or SIGABRT, and a
+ * grpc-js server in a Deno process crashes the same way when its clients
+ * close their channels (each sends a GOAWAY; 4 of 8 runs of 3,000 channels).
  *
- * The fix wraps `http2.connect` (the same module object grpc-js uses): after
- * a GOAWAY, `close()` and `destroy()` made in the same turn run on the next
- * `setImmediate`, outside the receive loop. Listeners still run at once, so
- * grpc-js sees the GOAWAY without delay. Only installed on Deno.
+ * The fix wraps `http2.connect`, `http2.createServer` and
+ * `http2.createSecureServer` (the same module object grpc-js uses): after a
+ * GOAWAY, a session's `close()` and `destroy()` made in the same turn run on
+ * the next `setImmediate`, outside the receive loop. Listeners still run at
+ * once, so grpc-js sees the GOAWAY without delay. Only installed on Deno, for
+ * sessions made after it (servers bound after `register()`).
  *
  * @module
  */
@@ -42,10 +46,16 @@ export function installDenoGoawayWorkaround(): void {
   } as Connect;
   patched[INSTALLED] = true;
   (http2 as { connect: Connect }).connect = patched;
+  for (const create of ["createServer", "createSecureServer"] as const) {
+    const original = http2[create] as (...args: unknown[]) => http2.Http2Server;
+    (http2 as Record<typeof create, unknown>)[create] = function (this: unknown, ...args: unknown[]) {
+      return original.apply(this, args).on("session", deferCloseAfterGoaway);
+    };
+  }
   trace("installed the Deno HTTP/2 GOAWAY workaround (denoland/deno#36788)");
 }
 
-function deferCloseAfterGoaway(session: http2.ClientHttp2Session): void {
+function deferCloseAfterGoaway(session: http2.Http2Session): void {
   const held: (() => void)[] = [];
   let holding = false;
   for (const method of ["close", "destroy"] as const) {
@@ -56,7 +66,7 @@ function deferCloseAfterGoaway(session: http2.ClientHttp2Session): void {
     };
   }
   const emit = session.emit;
-  session.emit = function (this: http2.ClientHttp2Session, event: string | symbol, ...args: unknown[]) {
+  session.emit = function (this: http2.Http2Session, event: string | symbol, ...args: unknown[]) {
     if (event === "goaway" && !holding) {
       holding = true;
       setImmediate(() => {
