@@ -176,25 +176,23 @@ Deno.test("nodeHttpClient() fails a request whose new connection does not comple
 
 Deno.test("nodeHttpClient() on Node closes a pooled connection once idle, not one a quiet watch is on", async () => {
   // Deno's node:http sends again a request whose reused connection was reset; Node's does not, so this runs on Node.
-  if (!existsSync(new URL("../dist/src/runtime/node_http_client.js", import.meta.url))) {
-    throw new Error("Cannot run the Node script: the package is not built: run `npm run build` first");
-  }
-  const script = new URL("./node_http_client/idle_connection.mjs", import.meta.url).pathname;
-  const { code, stdout, stderr } = await new Deno.Command("node", { args: [script] }).output();
-  const decoder = new TextDecoder();
-  assert.equal(code, 0, decoder.decode(stderr));
-  assert.equal(decoder.decode(stdout).trim(), "answers: {} {}, connections: 2");
+  assert.equal(await runOnNode("idle_connection.mjs"), "answers: {} {}, connections: 2");
 });
 
 Deno.test("nodeHttpClient() on Node builds one TLS context for all its connections, not one a connection", async () => {
   // Built from the CA, certificate and key again for every connection, 500 watches reconnecting after an API-server
   // restart took seconds of CPU on Node's loop; client-go keeps one tls.Config per transport.
+  assert.equal(await runOnNode("tls_context.mjs"), "answers: 3, TLS contexts: 1");
+});
+
+/** Runs a script of `node_http_client/` on Node, against the built package; gives its output, trimmed. */
+async function runOnNode(script: string): Promise<string> {
   if (!existsSync(new URL("../dist/src/runtime/node_http_client.js", import.meta.url))) {
     throw new Error("Cannot run the Node script: the package is not built: run `npm run build` first");
   }
-  const script = new URL("./node_http_client/tls_context.mjs", import.meta.url).pathname;
-  const { code, stdout, stderr } = await new Deno.Command("node", { args: [script] }).output();
+  const path = new URL(`./node_http_client/${script}`, import.meta.url).pathname;
+  const { code, stdout, stderr } = await new Deno.Command("node", { args: [path] }).output();
   const decoder = new TextDecoder();
   assert.equal(code, 0, decoder.decode(stderr));
-  assert.equal(decoder.decode(stdout).trim(), "answers: 3, TLS contexts: 1");
-});
+  return decoder.decode(stdout).trim();
+}
