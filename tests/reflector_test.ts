@@ -450,7 +450,7 @@ Deno.test("runReflector() resumes at once, unreported and without a LIST, a watc
 });
 
 Deno.test("runReflector() keeps a watch whose bookmarks come every minute, a second late, for as long as it lasts", async () => {
-  // The watch cache sends one every 60 s once its resourceVersion passed the watch's start (v1.36.3: 59.6 to 60.4 s
+  // The watch cache sends one every 60 s once its resourceVersion passed the watch's start (v1.36.3: 59.1 to 60.8 s
   // apart, measured), its ticks up to 1.25 s late.
   const scripted = scriptedApi([list("10", [])], [(watch, clock) => {
     let rv = 11;
