@@ -42,7 +42,7 @@ const uri = (text: string) => parseUri(text);
 interface Report {
   endpoints: {
     ok: boolean;
-    value?: { addresses: { host: string; port: number }[] }[];
+    value?: { addresses: { host: string; port: number }[]; authority?: string }[];
     error?: { code: number; details: string };
   };
   serviceConfig: unknown;
@@ -121,6 +121,8 @@ Deno.test("the resolver reports one endpoint per pod with kubernetes_round_robin
       [{ host: "10.3.0.2", port: 8080 }],
       [{ host: "fd00::3", port: 8080 }],
     ]);
+    // The channel's TLS name, for the policy's advice when the pods' certificate does not hold it.
+    assert.deepEqual(new Set(report.endpoints.value!.map((endpoint) => endpoint.authority)), new Set(["echo.prod"]));
     assert.deepEqual(report.serviceConfig, {
       ok: true,
       value: { loadBalancingConfig: [{ kubernetes_round_robin: {} }], methodConfig: [] },

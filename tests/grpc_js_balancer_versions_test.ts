@@ -210,3 +210,13 @@ Deno.test("exitIdle(), which grpc-js calls for every call, does not scan thousan
     `exitIdle(): ${many.toFixed(2)} µs with 5,000 endpoints, ${one.toFixed(2)} µs with 1`,
   );
 });
+
+Deno.test("calls that fail on every endpoint for a one-label TLS name, the target's own, say to name the namespace", () => {
+  const mismatch =
+    "Hostname/IP does not match certificate's altnames: Host: echo. is not in the cert's altnames: DNS:x";
+  for (const [authority, advised] of [["echo", true], ["echo.prod", false]] as const) {
+    const { Policy, config, helper, states } = standIn({ fail: mismatch });
+    new Policy(helper, {}).updateAddressList(endpoints.map((e) => ({ ...e, authority })), config, {});
+    assert.equal(/name the namespace in the target/.test(states.at(-1)?.errorMessage ?? ""), advised, authority);
+  }
+});

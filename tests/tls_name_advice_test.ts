@@ -40,11 +40,22 @@ Deno.test("tlsNameAdvice() says that a wildcard set as the TLS name is none: Bun
 });
 
 Deno.test("tlsNameAdvice() says that a target without a namespace checks the service's name alone", () => {
-  const advice = tlsNameAdvice(`${MISMATCH}Host: echo. is not in the cert's altnames: DNS:echo.prod`);
+  const advice = tlsNameAdvice(`${MISMATCH}Host: echo. is not in the cert's altnames: DNS:echo.prod`, "echo");
   assert.match(advice, /\("echo" here, one label: a target without a namespace gets its service alone, so name the /);
   assert.match(advice, /namespace in the target, as in "kubernetes:\/\/\/svc\.ns:port"\)/);
 });
 
 Deno.test("tlsNameAdvice() says nothing of the namespace when the name checked has one", () => {
   assert.doesNotMatch(tlsNameAdvice(`${MISMATCH}Host: echo.prod. is not in the cert's altnames: DNS:x`), /one label/);
+});
+
+Deno.test("tlsNameAdvice() says nothing of the target's namespace when an option set the one-label name checked", () => {
+  // "localhost" from grpc.ssl_target_name_override on a target "kubernetes:///echo.prod:grpc": naming the
+  // namespace in the target, which it does, would change nothing.
+  const advice = tlsNameAdvice(
+    `${MISMATCH}Host: localhost. is not in the cert's altnames: DNS:echo.prod.svc`,
+    "echo.prod",
+  );
+  assert.doesNotMatch(advice, /one label|name the namespace/);
+  assert.match(advice, /\(it holds "echo\.prod\.svc"\)/);
 });

@@ -14,18 +14,19 @@ const NAME_MISMATCH = "does not match certificate's altnames";
  * Advice to append to a connection error when it is a TLS name mismatch, or `""`.
  *
  * @param error A connection error, as grpc-js reports it.
+ * @param authority The target's default authority (`echo.prod`), the TLS name unless a channel option set another.
  * @returns `"; ..."` naming the channel option to set and, when the error lists them, the certificate's DNS names,
- * each wildcard with the name of the checked name's first label under it, and for a name of one label, to name the
- * namespace in the target; `""` for any other error.
+ * each wildcard with the name of the checked name's first label under it, and when the name checked is the
+ * target's own and of one label, to name the namespace in the target; `""` for any other error.
  *
  * @example A certificate for the fully qualified name
  * ```ts ignore
  * tlsNameAdvice("Error [ERR_TLS_CERT_ALTNAME_INVALID]: Hostname/IP does not match certificate's altnames: " +
- *   "Host: echo.prod. is not in the cert's altnames: DNS:echo.prod.svc.cluster.local");
+ *   "Host: echo.prod. is not in the cert's altnames: DNS:echo.prod.svc.cluster.local", "echo.prod");
  * // '; the pods' certificate does not hold ... ("echo.prod.svc.cluster.local") ...'
  * ```
  */
-export function tlsNameAdvice(error: string): string {
+export function tlsNameAdvice(error: string, authority?: string): string {
   if (!error.includes(NAME_MISMATCH)) return "";
   const checked = /Host: (\S+?)\.? is/.exec(error)?.[1];
   // A wildcard is no name to set: "*.prod.svc" as the TLS name fails on Bun and sends no SNI on Deno, while a name
@@ -40,8 +41,9 @@ export function tlsNameAdvice(error: string): string {
     return `${JSON.stringify(name)}, which matches ${matched}`;
   });
   const held = names.length > 0 ? ` (it holds ${names.join(", ")})` : "";
-  // A name of one label is what a target without a namespace gets (or a one-label override).
-  const oneLabel = checked !== undefined && !checked.includes(".")
+  // A name of one label is what a target without a namespace gets; one that an option set (an override such as
+  // "localhost", or grpc.default_authority) is not the target's, and naming the namespace there would change nothing.
+  const oneLabel = checked !== undefined && checked === authority && !checked.includes(".")
     ? ` (${JSON.stringify(checked)} here, one label: a target without a namespace gets its service alone, so name ` +
       `the namespace in the target, as in "kubernetes:///svc.ns:port")`
     : "";

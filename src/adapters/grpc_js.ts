@@ -35,7 +35,7 @@ import { channelResolverOptions } from "./_channel_resolver_options.ts";
 export type { GrpcModule, RegisterOptions } from "./_register_options.ts";
 
 /** Endpoints as the resolver hands them to grpc-js: a pod's addresses, whether topology prefers it, its Service. */
-type BalancedList = { addresses: EndpointAddress[]; preferred: boolean; service: string }[];
+type BalancedList = { addresses: EndpointAddress[]; preferred: boolean; service: string; authority: string }[];
 
 interface GrpcUri {
   scheme?: string;
@@ -381,9 +381,10 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
         this.#staleNote.resolved(this.#session);
         const start = this.#rotation % used.length;
         const serviceName = `service ${service} in namespace ${namespace}`;
+        const authority = defaultAuthority(this.#target!);
         this.#lastList = used.map((_, i) => {
           const { addresses, preferred } = used[(start + i) % used.length];
-          return { addresses, preferred, service: serviceName };
+          return { addresses, preferred, service: serviceName, authority };
         });
         // Calls that fail on every pod say why they may: the port may be the Service's, not the pods'.
         this.#note = portNote ?? "";

@@ -18,7 +18,10 @@
 import { MAX_TIMER_DELAY_MS, unrefTimer } from "../runtime/unref_timer.ts";
 import { trace } from "../runtime/trace.ts";
 import { tlsNameAdvice } from "./_tls_name_advice.ts";
+import type { BalancedEndpoint } from "./_balanced_endpoint.ts";
 import { endpointKey } from "./_endpoint_key.ts";
+
+export type { BalancedEndpoint };
 
 /** The name under which the policy is registered. */
 export const BALANCER_NAME = "kubernetes_round_robin";
@@ -37,16 +40,6 @@ export const EMPTY_LIST_ERROR_ATTRIBUTE = "kgr.empty_list_error";
  * (`{ "kubernetes_round_robin": { "failoverTimeoutMs": 3000 } }`).
  */
 const DEFAULT_FAILOVER_TIMEOUT_MS = 10_000;
-
-/** An endpoint as the resolver hands it over: `preferred: false` marks a failover-only endpoint. */
-export interface BalancedEndpoint {
-  /** The endpoint's addresses. */
-  addresses: { host: string; port: number }[];
-  /** Whether calls should go here while a preferred endpoint is READY; absent means preferred. */
-  preferred?: boolean;
-  /** The Service, as calls that fail on every endpoint name it (`service echo in namespace prod`). */
-  service?: string;
-}
 
 interface Picker {
   pick(args: unknown): unknown;
@@ -233,6 +226,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     #resolutionNote = "";
     /** The Service of the last list's endpoints, for the same calls, or "". */
     #service = "";
+    /** The target's default authority, from the last list's endpoints, or "". */
+    #authority = "";
     #pending = new Map<string, PendingChild>();
     /**
      * Leaves of endpoints that left the list (of every endpoint once the policy is destroyed), no longer picked,
@@ -299,6 +294,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       this.#pending = pending;
       this.#resolutionNote = resolutionNote;
       this.#service = list.value[0]?.service ?? "";
+      this.#authority = list.value[0]?.authority ?? "";
       const now = performance.now();
       for (const [key, at] of this.#departed) {
         if (now - at < DEPARTED_MEMORY_MS) break;
@@ -555,7 +551,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       const note = this.#resolutionNote ? `. Resolution note: ${this.#resolutionNote}` : "";
       const of = this.#service ? ` of ${this.#service}` : "";
       const lastError = this.#lastError || "none";
-      const details = `No connection to any endpoint${of}: last error: ${lastError}${tlsNameAdvice(lastError)}${note}`;
+      const advice = tlsNameAdvice(lastError, this.#authority);
+      const details = `No connection to any endpoint${of}: last error: ${lastError}${advice}${note}`;
       if (this.#state === TRANSIENT_FAILURE && this.#errorMessage === details) return;
       this.#reportUnlessSettling(TRANSIENT_FAILURE, new experimental.UnavailablePicker({ details } as never), details);
     }
