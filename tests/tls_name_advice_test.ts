@@ -59,3 +59,9 @@ Deno.test("tlsNameAdvice() says nothing of the target's namespace when an option
   assert.doesNotMatch(advice, /one label|name the namespace/);
   assert.match(advice, /\(it holds "echo\.prod\.svc"\)/);
 });
+
+Deno.test('tlsNameAdvice() gives no name under a wildcard with a "*" past its first label: it matches none', () => {
+  // Node's check (Bun's and Deno's node:tls too) takes "*" in the first label only: "*.*.svc" holds no name.
+  const advice = tlsNameAdvice(`${MISMATCH}Host: echo.prod. is not in the cert's altnames: DNS:*.*.svc, DNS:x`);
+  assert.match(advice, /\(it holds "\*\.\*\.svc", which matches no name: "\*" stands for a first label only, "x"\)/);
+});

@@ -35,7 +35,10 @@ export function tlsNameAdvice(error: string, authority?: string): string {
   const label = first === undefined || first.includes("*") ? undefined : first;
   const names = [...error.matchAll(/DNS:([^,\s]+)/g)].map(([, name = ""]) => {
     if (!name.startsWith("*.")) return JSON.stringify(name);
-    const matched = label === undefined
+    // Node's check (Bun's, Deno's) takes a "*" in the first label only: "*.*.svc" matches no host name.
+    const matched = name.slice(1).includes("*")
+      ? `no name: "*" stands for a first label only`
+      : label === undefined
       ? `a name with a label in place of "*", not itself`
       : JSON.stringify(label + name.slice(1));
     return `${JSON.stringify(name)}, which matches ${matched}`;
