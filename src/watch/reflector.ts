@@ -103,16 +103,15 @@ export interface ReflectorOptions {
   trace?: TraceSink;
   /**
    * A LIST page that takes longer than this, or a watch that delivers no complete event for this long, is aborted and
-   * retried, in ms. Bytes of an event that never completes are not progress: a server trickling one byte at a time
-   * cannot hold a watch (and its buffered line) forever. Real API servers send a BOOKMARK about every minute once their
-   * resourceVersion moved past the watch's start, which on a quiet cluster can take minutes: a watch that brought not
-   * one byte (after a streaming list's initial events, for one) is resumed at once, and reported only when the next
-   * one does so too while a LIST from the watch cache after each shows the Service's EndpointSlices at other
-   * resourceVersions than the watch left them, a change it missed, or the LIST after the second fails (before 1.34, a
-   * quiet cluster's server may send no bookmark at all: it had nothing to send). Once a watch had a bookmark, the next
-   * is due within `BOOKMARKS_DUE_MS` (75 s), when that is shorter: one that misses it (a hung server) is resumed at
-   * once, unreported. One silent for 10 s (when that is shorter) in the middle of an event or of a streaming list's
-   * initial events, which the server sends whole and back to back, is broken (see `heard()` in `_stall_deadline.ts`).
+   * retried, in ms. Bytes of an unfinished event are not progress: a server trickling one byte at a time cannot hold a
+   * watch and its buffered line forever. Real API servers send a BOOKMARK about every minute once their resourceVersion
+   * moved past the watch's start, which on a quiet cluster can take minutes: a watch that brought not one byte (after a
+   * streaming list's initial events too) is resumed at once, and reported only when the next one does so too while a
+   * LIST from the watch cache after each shows the Service's EndpointSlices at other resourceVersions than the watch
+   * left them, a change it missed, or the LIST after the second fails (before 1.34, a quiet cluster's server may send
+   * none). One that had a bookmark and then none for 75 s (`BOOKMARKS_DUE_MS`, when shorter: a hung server) is resumed
+   * at once, unreported. One silent for 10 s (when shorter) in the middle of an event or of a streaming list's initial
+   * events, which the server sends whole and back to back, is broken (see `heard()` in `_stall_deadline.ts`).
    * @default {150000}
    */
   stallTimeoutMs?: number;
