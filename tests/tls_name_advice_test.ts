@@ -65,3 +65,13 @@ Deno.test('tlsNameAdvice() gives no name under a wildcard with a "*" past its fi
   const advice = tlsNameAdvice(`${MISMATCH}Host: echo.prod. is not in the cert's altnames: DNS:*.*.svc, DNS:x`);
   assert.match(advice, /\(it holds "\*\.\*\.svc", which matches no name: "\*" stands for a first label only, "x"\)/);
 });
+
+Deno.test("tlsNameAdvice() says, for a certificate without a DNS name, that no name verifies it and what does", () => {
+  // A pod certificate whose only name is a SPIFFE ID's URI, as Istio and SPIRE issue them: Node, Bun and Deno give
+  // this reason, and no "grpc.ssl_target_name_override" makes it verify.
+  const advice = tlsNameAdvice(`${MISMATCH}Cert does not contain a DNS name`, "echo.prod");
+  assert.doesNotMatch(advice, /set that option|grpc\.ssl_target_name_override/);
+  assert.match(advice, /^; the pods' certificate holds no DNS name and no common name/);
+  assert.match(advice, /give createSsl\(\) a checkServerIdentity .*cert\.subjectaltname/);
+  assert.match(advice, /or issue the certificate with a DNS name$/);
+});

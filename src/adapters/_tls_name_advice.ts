@@ -9,6 +9,8 @@
 
 /** The start of the error of a certificate that does not hold the name checked (Node, Bun and Deno alike). */
 const NAME_MISMATCH = "does not match certificate's altnames";
+/** The reason given when the certificate holds neither a DNS name nor a common name (a SPIFFE ID's URI alone). */
+const NO_DNS_NAME = "Cert does not contain a DNS name";
 
 /**
  * Advice to append to a connection error when it is a TLS name mismatch, or `""`.
@@ -17,7 +19,8 @@ const NAME_MISMATCH = "does not match certificate's altnames";
  * @param authority The target's default authority (`echo.prod`), the TLS name unless a channel option set another.
  * @returns `"; ..."` naming the channel option to set and, when the error lists them, the certificate's DNS names,
  * each wildcard with the name of the checked name's first label under it, and when the name checked is the
- * target's own and of one label, to name the namespace in the target; `""` for any other error.
+ * target's own and of one label, to name the namespace in the target; for a certificate without a DNS name, which
+ * no TLS name verifies, to check its names in createSsl()'s checkServerIdentity; `""` for any other error.
  *
  * @example A certificate for the fully qualified name
  * ```ts ignore
@@ -28,6 +31,14 @@ const NAME_MISMATCH = "does not match certificate's altnames";
  */
 export function tlsNameAdvice(error: string, authority?: string): string {
   if (!error.includes(NAME_MISMATCH)) return "";
+  if (error.includes(NO_DNS_NAME)) {
+    // grpc-js hands the TLS name to node:tls's check, which takes DNS names (a common name without them) only.
+    return `; the pods' certificate holds no DNS name and no common name (only names such as a SPIFFE ID's URI or ` +
+      `IP addresses), which grpc-js checks the TLS name against: give createSsl() a checkServerIdentity that checks ` +
+      `the names it holds (createSsl(ca, key, cert, { checkServerIdentity: (host, cert) => ... }), cert.subjectaltname ` +
+      `lists them; return an Error to refuse, undefined to accept; the CA is still checked), or issue the certificate ` +
+      `with a DNS name`;
+  }
   const checked = /Host: (\S+?)\.? is/.exec(error)?.[1];
   // A wildcard is no name to set: "*.prod.svc" as the TLS name fails on Bun and sends no SNI on Deno, while a name
   // it matches (the checked name's first label in place of "*", "echo.prod.svc") verifies on all three.
