@@ -75,3 +75,11 @@ Deno.test("tlsNameAdvice() says, for a certificate without a DNS name, that no n
   assert.match(advice, /give createSsl\(\) a checkServerIdentity .*cert\.subjectaltname/);
   assert.match(advice, /or issue the certificate with a DNS name$/);
 });
+
+Deno.test("tlsNameAdvice() lists a name with a comma as the certificate holds it, and as no host name", () => {
+  // Node and Bun quote such a name (JSON), Deno does not; Bun refuses it as the TLS name.
+  for (const list of ['DNS:"a\\u002cb.prod.svc", DNS:other.prod.svc', "DNS:a,b.prod.svc, DNS:other.prod.svc"]) {
+    const advice = tlsNameAdvice(`${MISMATCH}Host: echo.prod. is not in the cert's altnames: ${list}`);
+    assert.match(advice, /\(it holds "a,b\.prod\.svc", which is no host name, "other\.prod\.svc"\)/, list);
+  }
+});

@@ -44,7 +44,8 @@ export function tlsNameAdvice(error: string, authority?: string): string {
   // it matches (the checked name's first label in place of "*", "echo.prod.svc") verifies on all three.
   const first = checked?.split(".")[0];
   const label = first === undefined || first.includes("*") ? undefined : first;
-  const names = [...error.matchAll(/DNS:([^,\s]+)/g)].map(([, name = ""]) => {
+  const names = heldNames(error).map((name) => {
+    if (!/^[\w*.-]+$/.test(name)) return `${JSON.stringify(name)}, which is no host name`;
     if (!name.startsWith("*.")) return JSON.stringify(name);
     // Node's check (Bun's, Deno's) takes a "*" in the first label only: "*.*.svc" matches no host name.
     const matched = name.slice(1).includes("*")
@@ -64,4 +65,20 @@ export function tlsNameAdvice(error: string, authority?: string): string {
   return `; the pods' certificate does not hold the channel's TLS name, which is the target's "service.namespace"` +
     `${oneLabel} unless the channel option "grpc.ssl_target_name_override" sets another: set that option to a name the ` +
     `certificate holds${held}, or issue the certificate for the TLS name`;
+}
+
+/**
+ * The DNS names of the certificate's altnames that the error lists, as the certificate holds them: Node and Bun list
+ * a name with a comma (or another sign that would break the list) JSON-quoted (`DNS:"a\u002cb"`), Deno as is, and
+ * both separate names with ", ".
+ */
+function heldNames(error: string): string[] {
+  return [...error.matchAll(/DNS:("(?:[^"\\]|\\.)*"|\S*?)(?=, |\s|$)/g)].map(([, name = ""]) => {
+    if (!name.startsWith('"')) return name;
+    try {
+      return String(JSON.parse(name));
+    } catch {
+      return name;
+    }
+  });
 }
