@@ -83,3 +83,22 @@ Deno.test("tlsNameAdvice() lists a name with a comma as the certificate holds it
     assert.match(advice, /\(it holds "a,b\.prod\.svc", which is no host name, "other\.prod\.svc"\)/, list);
   }
 });
+
+Deno.test('tlsNameAdvice() gives, for a wildcard in part of a label ("e*"), the name it matches or what its label needs', () => {
+  const error = (checked: string) => `${MISMATCH}Host: ${checked}. is not in the cert's altnames: DNS:e*.prod.svc`;
+  assert.match(tlsNameAdvice(error("echo.prod")), /\(it holds "e\*\.prod\.svc", which matches "echo\.prod\.svc"\)/);
+  assert.match(
+    tlsNameAdvice(error("partial.prod")),
+    /\(it holds "e\*\.prod\.svc", which matches a name with a label starting with "e" in place of "e\*", not itself\)/,
+  );
+});
+
+Deno.test("tlsNameAdvice() gives no name under a wildcard that node:tls's check never matches", () => {
+  // "*.svc": no wildcard over fewer than two labels; "e**": one "*" at most; "xn--*": no wildcard in an A-label.
+  const advice = tlsNameAdvice(
+    `${MISMATCH}Host: echo.prod. is not in the cert's altnames: DNS:*.svc, DNS:e**.prod.svc, DNS:xn--*.prod.svc`,
+  );
+  assert.match(advice, /"\*\.svc", which matches no name: a wildcard needs two labels after its own/);
+  assert.match(advice, /"e\*\*\.prod\.svc", which matches no name: a label takes one "\*" at most/);
+  assert.match(advice, /"xn--\*\.prod\.svc", which matches no name: "\*" in an "xn--" label is no wildcard/);
+});

@@ -42,18 +42,13 @@ export function tlsNameAdvice(error: string, authority?: string): string {
   const checked = /Host: (\S+?)\.? is/.exec(error)?.[1];
   // A wildcard is no name to set: "*.prod.svc" as the TLS name fails on Bun and sends no SNI on Deno, while a name
   // it matches (the checked name's first label in place of "*", "echo.prod.svc") verifies on all three.
-  const first = checked?.split(".")[0];
+  const first = checked?.split(".")[0]?.toLowerCase();
   const label = first === undefined || first.includes("*") ? undefined : first;
   const names = heldNames(error).map((name) => {
     if (!/^[\w*.-]+$/.test(name)) return `${JSON.stringify(name)}, which is no host name`;
-    if (!name.startsWith("*.")) return JSON.stringify(name);
-    // Node's check (Bun's, Deno's) takes a "*" in the first label only: "*.*.svc" matches no host name.
-    const matched = name.slice(1).includes("*")
-      ? `no name: "*" stands for a first label only`
-      : label === undefined
-      ? `a name with a label in place of "*", not itself`
-      : JSON.stringify(label + name.slice(1));
-    return `${JSON.stringify(name)}, which matches ${matched}`;
+    return name.includes("*")
+      ? `${JSON.stringify(name)}, which matches ${wildcardMatch(name, label)}`
+      : JSON.stringify(name);
   });
   const held = names.length > 0 ? ` (it holds ${names.join(", ")})` : "";
   // A name of one label is what a target without a namespace gets; one that an option set (an override such as
@@ -65,6 +60,30 @@ export function tlsNameAdvice(error: string, authority?: string): string {
   return `; the pods' certificate does not hold the channel's TLS name, which is the target's "service.namespace"` +
     `${oneLabel} unless the channel option "grpc.ssl_target_name_override" sets another: set that option to a name the ` +
     `certificate holds${held}, or issue the certificate for the TLS name`;
+}
+
+/**
+ * What a certificate's DNS name with a "*" matches, by the rules of node:tls's check (Bun's and Deno's alike): one
+ * "*" in the first label, not in an "xn--" label, two labels or more after it; it stands for any part of the label,
+ * none included ("e*" matches "echo" and "e").
+ *
+ * @param name The certificate's DNS name.
+ * @param label The first label of the name checked, lowercase; `undefined` when it is itself a wildcard.
+ * @returns The name with `label` in place of the first label when it fits, else what such a label needs.
+ */
+function wildcardMatch(name: string, label: string | undefined): string {
+  const [first = "", ...rest] = name.toLowerCase().split(".");
+  const [prefix = "", suffix = "", ...more] = first.split("*");
+  if (rest.some((part) => part.includes("*"))) return `no name: "*" stands for a first label only`;
+  if (more.length > 0) return `no name: a label takes one "*" at most`;
+  if (first.includes("xn--")) return `no name: "*" in an "xn--" label is no wildcard`;
+  if (rest.length < 2) return `no name: a wildcard needs two labels after its own`;
+  const fits = label !== undefined && label.length >= prefix.length + suffix.length && label.startsWith(prefix) &&
+    label.endsWith(suffix);
+  if (fits) return JSON.stringify([label, ...rest].join("."));
+  const needs = [prefix && `starting with ${JSON.stringify(prefix)}`, suffix && `ending with ${JSON.stringify(suffix)}`]
+    .filter(Boolean).map((part) => ` ${part}`).join(" and");
+  return `a name with a label${needs} in place of ${JSON.stringify(first)}, not itself`;
 }
 
 /**
