@@ -220,3 +220,15 @@ Deno.test("calls that fail on every endpoint for a one-label TLS name, the targe
     assert.equal(/name the namespace in the target/.test(states.at(-1)?.errorMessage ?? ""), advised, authority);
   }
 });
+
+Deno.test("calls that fail on every endpoint with a TLS channel to plaintext pods say to use insecure credentials", () => {
+  // Node's OpenSSL error ends in a newline, which the advice does not follow.
+  const notTls = "Error: 80FC03B1F57F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:" +
+    "../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n";
+  const { Policy, config, helper, states } = standIn({ fail: notTls });
+  new Policy(helper, {}).updateAddressList(endpoints, config, {});
+  assert.match(
+    states.at(-1)?.errorMessage ?? "",
+    /ssl3_record\.c:350:; the pods do not answer in TLS on this port: if they serve plaintext, create the channel with insecure credentials \(grpc\.credentials\.createInsecure\(\)\)$/,
+  );
+});

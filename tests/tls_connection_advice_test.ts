@@ -1,0 +1,33 @@
+import assert from "node:assert/strict";
+import { tlsConnectionAdvice } from "../src/adapters/_tls_connection_advice.ts";
+
+/** What a TLS channel gets from pods that answer in plaintext, by runtime (grpc-js 1.14, a plaintext grpc-js pod). */
+const NOT_TLS = {
+  node: "Error: 80FC03B1F57F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:" +
+    "../deps/openssl/openssl/ssl/record/ssl3_record.c:350:",
+  bun: "Error: error:100000f7:SSL routines:OPENSSL_internal:WRONG_VERSION_NUMBER",
+  deno:
+    "Error: received corrupt message of type InvalidContentType (SSL routines:ssl3_get_record:wrong version number)",
+};
+
+Deno.test("tlsConnectionAdvice() says, for pods that do not answer in TLS, to use insecure credentials if they serve plaintext", () => {
+  for (const [runtime, error] of Object.entries(NOT_TLS)) {
+    assert.equal(
+      tlsConnectionAdvice(error),
+      "; the pods do not answer in TLS on this port: if they serve plaintext, create the channel with insecure " +
+        "credentials (grpc.credentials.createInsecure())",
+      runtime,
+    );
+  }
+});
+
+Deno.test("tlsConnectionAdvice() says nothing about other connection errors", () => {
+  for (
+    const error of [
+      "connect ECONNREFUSED 127.0.0.2:50051",
+      "Failed to connect (2026-12-04T14:16:10.512Z)",
+      "Error [ERR_TLS_CERT_ALTNAME_INVALID]: Hostname/IP does not match certificate's altnames: Cert does not contain a DNS name",
+      "none",
+    ]
+  ) assert.equal(tlsConnectionAdvice(error), "", error);
+});
