@@ -31,3 +31,29 @@ Deno.test("tlsConnectionAdvice() says nothing about other connection errors", ()
     ]
   ) assert.equal(tlsConnectionAdvice(error), "", error);
 });
+
+/** What a TLS channel gets from pods whose certificate does not chain to its roots, on Node, Bun and Deno. */
+const UNTRUSTED = [
+  // A wrong CA or none given to createSsl(), a pod that does not send its intermediate; Bun: a self-signed pod.
+  "Error: unable to verify the first certificate",
+  // A pod that sends its intermediate, whose root the channel does not trust.
+  "Error: unable to get local issuer certificate",
+  // A self-signed pod (Node, Deno).
+  "Error: self-signed certificate",
+  // A pod that sends its chain up to a root the channel does not trust (Bun: "self signed").
+  "Error: self-signed certificate in certificate chain",
+  "Error: self signed certificate in certificate chain",
+];
+
+Deno.test("tlsConnectionAdvice() says, for pods whose certificate the channel does not trust, which CA to give", () => {
+  for (const error of UNTRUSTED) {
+    const advice = tlsConnectionAdvice(error);
+    assert.match(
+      advice,
+      /^; the pods' certificate does not chain to a CA the channel trusts: give createSsl\(\) /,
+      error,
+    );
+    assert.match(advice, /the API server's CA .* is not used for pods/, error);
+    assert.match(advice, /have the pods send any intermediate CA with their certificate$/, error);
+  }
+});

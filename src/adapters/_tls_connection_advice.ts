@@ -10,13 +10,19 @@
  * Node's and Deno's words, and Bun's (BoringSSL's `WRONG_VERSION_NUMBER`).
  */
 const NOT_TLS = /wrong[ _]version[ _]number/i;
+/**
+ * A certificate chain that does not reach a root the channel trusts, in the words of Node, Bun and Deno alike: a
+ * wrong CA (or none) given to createSsl(), an intermediate the pods do not send, a self-signed pod, a root not given.
+ */
+const UNTRUSTED =
+  /unable to verify the first certificate|unable to get local issuer certificate|self[- ]signed certificate/;
 
 /**
  * Advice to append to a connection error of a TLS channel to the pods, or `""`.
  *
  * @param error A connection error, as grpc-js reports it.
- * @returns `"; ..."` for pods that do not answer in TLS, saying what to use if they serve plaintext; `""` for any
- * other error.
+ * @returns `"; ..."` for pods that do not answer in TLS, saying what to use if they serve plaintext, and for a
+ * certificate the channel does not trust, saying which CA to give; `""` for any other error.
  *
  * @example Pods that serve plaintext, on Node
  * ```ts ignore
@@ -28,6 +34,12 @@ export function tlsConnectionAdvice(error: string): string {
   if (NOT_TLS.test(error)) {
     return "; the pods do not answer in TLS on this port: if they serve plaintext, create the channel with insecure " +
       "credentials (grpc.credentials.createInsecure())";
+  }
+  if (UNTRUSTED.test(error)) {
+    return "; the pods' certificate does not chain to a CA the channel trusts: give createSsl() the CA that issued " +
+      "it (a self-signed certificate is its own; without one, createSsl() trusts the runtime's default roots; the API " +
+      "server's CA from the kubeconfig or cluster options is not used for pods), and have the pods send any " +
+      "intermediate CA with their certificate";
   }
   return "";
 }
