@@ -133,3 +133,55 @@ Deno.test("noEndpointsReason() says when the port of the target's name has no nu
       "(kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo)",
   );
 });
+
+/** A slice as the EndpointSliceMirroring controller (v1.36.3) mirrors an Endpoints object's subset into it. */
+const mirrored = (ports: { name: string; port: number }[], addresses: string[]): EndpointSlice => ({
+  metadata: {
+    name: "echo-7xk2p",
+    namespace: "prod",
+    labels: {
+      "endpointslice.kubernetes.io/managed-by": "endpointslicemirroring-controller.k8s.io",
+      "kubernetes.io/service-name": "echo",
+    },
+    ownerReferences: [{ apiVersion: "v1", kind: "Endpoints", name: "echo", uid: "5f0c", controller: true }],
+  },
+  addressType: "IPv4",
+  ports: ports.map((port) => ({ ...port, protocol: "TCP" })),
+  endpoints: addresses.map((address) => ({ addresses: [address], conditions: { ready: true } })),
+});
+
+Deno.test("noEndpointsReason() says that slices mirrored from an Endpoints object, or written by hand, have its port names, not the Service's", () => {
+  // Seen on v1.36.3: a Service whose port is named "grpc", an Endpoints object whose one port has none (the real
+  // kube-proxy gives the ClusterIP no endpoint). The reason said that the Service's only port had no name.
+  const endpoints = "kubectl get endpoints echo -n prod -o yaml";
+  assert.equal(
+    noEndpointsReason([mirrored([{ name: "", port: 50051 }], ["10.7.0.1"])], "grpc", "echo", "prod"),
+    'its EndpointSlices have no port named "grpc": their only port has no name, as the Endpoints object they ' +
+      `are mirrored from names it (${endpoints}); kube-proxy matches them to the Service's ports by name, so if ` +
+      'the Service\'s port is named "grpc", name the Endpoints object\'s port "grpc" too (its ClusterIP has no ' +
+      "endpoint until then); if the Service's port has no name, leave the port out of the target",
+  );
+  assert.equal(
+    noEndpointsReason([mirrored([{ name: "grpc-port", port: 50051 }], ["10.7.0.1"])], "grpc", "echo", "prod"),
+    'its EndpointSlices have no port named "grpc" (they have "grpc-port"), as the Endpoints object they are ' +
+      `mirrored from names them (${endpoints}); kube-proxy matches them to the Service's ports by name: name ` +
+      "the Endpoints object's ports as the Service names its own (its ClusterIP has no endpoint for a port until " +
+      "then), or name one of those in the target",
+  );
+  // Written by hand (any other manager): the one who writes them names the ports.
+  const own: EndpointSlice = {
+    ...slice([], [true]),
+    metadata: { name: "echo-own", namespace: "prod", labels: { "endpointslice.kubernetes.io/managed-by": "ops" } },
+  };
+  assert.equal(
+    noEndpointsReason([own], "grpc", "echo", "prod"),
+    'its EndpointSlices list addresses but no port, as "ops" (their endpointslice.kubernetes.io/managed-by) ' +
+      "writes them; kube-proxy uses no endpoint without a port named as the Service's: give them the Service's " +
+      "port names, or put the port number in the target",
+  );
+  assert.equal(
+    noEndpointsReason([{ ...own, endpoints: [] }], "grpc", "echo", "prod"),
+    'its EndpointSlices list no address, as "ops" (their endpointslice.kubernetes.io/managed-by) writes them ' +
+      "(kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo)",
+  );
+});

@@ -13,7 +13,9 @@ import { slicePortNumber } from "./endpoint_selection.ts";
  * Why the slices of a Service give no usable endpoint for a port: no EndpointSlice at all (no such Service in
  * the namespace, or one without a selector and without an Endpoints object), only FQDN ones (not used), no pod
  * (it selects none, or is scaled to zero), no port of that name, only pods that are terminating and no longer
- * serving, or no ready pod.
+ * serving, or no ready pod. Slices that every one carry another manager's `endpointslice.kubernetes.io/managed-by`
+ * (mirrored from an Endpoints object, or written by hand) have their writer's port names, not necessarily the
+ * Service's: their reasons say so, and that kube-proxy matches them to the Service's by name.
  *
  * @param slices Every slice of the Service.
  * @param port The port the endpoints were selected for (a name, or a number used as given).
@@ -55,15 +57,39 @@ export function noEndpointsReason(
       "passes over) or EndpointSlices of its own, and an ExternalName one has no pods: dial its external name " +
       "(dns:///)";
   }
+  const source = sliceSource(used, service, namespace);
   // No pod first: a Service scaled to zero keeps one slice with neither endpoints nor ports, and its port
   // names are then no clue.
   const listsPod = (slice: EndpointSlice) => (slice.endpoints ?? []).some((endpoint) => endpoint.addresses?.length);
   if (!used.some(listsPod)) {
+    if (source) return `its EndpointSlices list no address, as ${source.as("lists", "them")} (${listSlices})`;
     return `its EndpointSlices list no pod: the Service selects none, or it is scaled to zero (${listSlices})`;
   }
   let withPort = used;
   if (typeof port === "string") {
     const names = new Set(used.flatMap((slice) => (slice.ports ?? []).map(({ name }) => name ?? "")));
+    if (source) {
+      // Their port names are the Endpoints object's, or their writer's: kube-proxy gives a Service port only the
+      // slice ports of its name (and protocol), and a name they lack tells nothing of the Service's own.
+      const match = "kube-proxy matches them to the Service's ports by name";
+      if (names.size === 0) {
+        return `its EndpointSlices list addresses but no port, as ${source.as("names", "them")}; kube-proxy uses ` +
+          `no endpoint without a port named as the Service's: give ${source.them} the Service's port names, or put ` +
+          "the port number in the target";
+      }
+      if (names.size === 1 && names.has("")) {
+        return `its EndpointSlices have no port named ${quote(port)}: their only port has no name, as ` +
+          `${source.as("names", "it")}; ${match}, so if the Service's port is named ${quote(port)}, name ` +
+          `${source.their} port ${quote(port)} too (its ClusterIP has no endpoint until then); if the Service's port ` +
+          "has no name, leave the port out of the target";
+      }
+      if (!names.has(port)) {
+        const known = [...names].map(quote).join(", ");
+        return `its EndpointSlices have no port named ${quote(port)} (they have ${known}), ` +
+          `as ${source.as("names", "them")}; ${match}: name ${source.their} ports as the Service names its own ` +
+          "(its ClusterIP has no endpoint for a port until then), or name one of those in the target";
+      }
+    }
     if (names.size === 0) {
       // The controller writes no port for a Service without any (headless), and leaves out a Service port that
       // a pod's containers do not have (a targetPort name): the slices look the same.
@@ -108,6 +134,50 @@ export function noEndpointsReason(
   }
   // No count of the endpoints: a reason changes only when the cause does (a pod that crash-loops is no news).
   return `none of its endpoints is ready: check that the pods are ready (${listSlices})`;
+}
+
+/** What wrote slices that are not the EndpointSlice controller's, in the words of {@linkcode noEndpointsReason}. */
+interface SliceSource {
+  /** `as the Endpoints object they are mirrored from <verb> <what> (kubectl ...)`, or `as "ops" (...) writes <what>`. */
+  as(verb: string, what: string): string;
+  /** Whose ports to rename: `the Endpoints object's`, or `their`. */
+  their: string;
+  /** What to give ports: `the Endpoints object`, or `them`. */
+  them: string;
+}
+
+/** The slices' managed-by label of the EndpointSlice controller, which writes them from the Service's selector. */
+const SELECTOR_CONTROLLER = "endpointslice-controller.k8s.io";
+/** The slices' managed-by label of the EndpointSliceMirroring controller, which writes them from an Endpoints object. */
+const MIRRORING_CONTROLLER = "endpointslicemirroring-controller.k8s.io";
+
+/**
+ * Where the slices' ports and addresses come from when every one is labeled with another manager than the
+ * EndpointSlice controller (a Service without a selector): the Endpoints object they are mirrored from, or whoever
+ * wrote them, whose port names need not be the Service's. `undefined` for the controller's slices, and for slices
+ * without the label, which say nothing of their writer.
+ */
+function sliceSource(slices: EndpointSlice[], service: string, namespace: string): SliceSource | undefined {
+  const managers = new Set<string>();
+  for (const slice of slices) {
+    const manager = slice.metadata.labels?.["endpointslice.kubernetes.io/managed-by"];
+    if (typeof manager !== "string" || manager === SELECTOR_CONTROLLER) return undefined;
+    managers.add(manager);
+  }
+  if (managers.size === 1 && managers.has(MIRRORING_CONTROLLER)) {
+    const show = `kubectl get endpoints ${service} -n ${namespace} -o yaml`;
+    return {
+      as: (verb, what) => `the Endpoints object they are mirrored from ${verb} ${what} (${show})`,
+      their: "the Endpoints object's",
+      them: "the Endpoints object",
+    };
+  }
+  const names = [...managers].sort().map(quote).join(", ");
+  return {
+    as: (_verb, what) => `${names} (their endpointslice.kubernetes.io/managed-by) writes ${what}`,
+    their: "their",
+    them: "them",
+  };
 }
 
 /** `", or give the pods' port number (50051)"` for the port numbers the slices give, or `""` when they give none. */

@@ -5,7 +5,8 @@
 // and a target without a port follows the first port of such a Service
 // deleted and created again with its ports in another order (the API server
 // deletes the Endpoints object with the Service, so the new slices have a new
-// owner). Only watches: the addresses are never dialed.
+// owner); an Endpoints object whose port names are not the Service's is
+// said to be where they come from. Only watches: the addresses are never dialed.
 import assert from "node:assert/strict";
 import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";
 import { createNamespace, createService, deleteNamespace, kubeRequest } from "./kube_objects.ts";
@@ -106,6 +107,26 @@ Deno.test({
       await putEndpoints(fetch, ns, "two", { ready: ["10.215.1.1"], ports });
       await eventually("the first port of the new Service", () => port() === "50051");
       log(`a target without a port after the Service was created again: ${port()}`);
+
+      // An Endpoints object whose one port has no name, for a Service whose port is named "grpc": kube-proxy gives
+      // that port no endpoint, and the reason says that the slices have the Endpoints object's port names (it said
+      // that the Service's only port had no name).
+      await createService(fetch, ns, "unnamed", [{ name: "grpc", port: 80, targetPort: 50051 }]);
+      await putEndpoints(fetch, ns, "unnamed", { ready: ["10.215.2.1"], ports: [{ name: "", port: 50051 }] });
+      let reason: string | undefined;
+      follow(`kubernetes:///unnamed.${ns}:grpc`, (snapshot) => reason = snapshot.emptyReason);
+      await eventually(
+        "the reason for an unnamed port",
+        () => reason?.includes("their only port has no name") === true,
+      );
+      assert.equal(
+        reason,
+        'its EndpointSlices have no port named "grpc": their only port has no name, as the Endpoints object they ' +
+          `are mirrored from names it (kubectl get endpoints unnamed -n ${ns} -o yaml); kube-proxy matches them to ` +
+          "the Service's ports by name, so if the Service's port is named \"grpc\", name the Endpoints object's port " +
+          '"grpc" too (its ClusterIP has no endpoint until then); if the Service\'s port has no name, leave the port ' +
+          "out of the target",
+      );
     } finally {
       controller.abort();
       await Promise.all(following.map((done) => done.catch(() => {})));
