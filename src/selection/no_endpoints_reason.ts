@@ -54,7 +54,8 @@ export function noEndpointsReason(
     return `it has no EndpointSlice: check that the Service exists in namespace ${namespace} ` +
       `(kubectl get service ${service} -n ${namespace}); one without a selector needs an Endpoints object of its ` +
       "name (not labeled endpointslice.kubernetes.io/skip-mirror, which the EndpointSliceMirroring controller " +
-      "passes over) or EndpointSlices of its own, and an ExternalName one has no pods: dial its external name " +
+      `passes over) or EndpointSlices of its own labeled kubernetes.io/service-name=${service} (the resolver, like ` +
+      "kube-proxy, finds them by that label only), and an ExternalName one has no pods: dial its external name " +
       "(dns:///)";
   }
   const source = sliceSource(used, service, namespace);
