@@ -177,7 +177,7 @@ function nonTcpPortNote(
   const named = ports.filter(({ name }) => name !== "" && tcp.has(name)).map(({ name }) => `:${name}`);
   const instead = named.length > 0
     ? `name a TCP port in the target instead (${named.join(" or ")})`
-    : "the Service has no TCP port: put the number of the pods' gRPC port in the target";
+    : "its EndpointSlices have no TCP port: put the number of the pods' gRPC port in the target";
   const shown = typeof port === "number" ? port : quote(port);
   return `port ${shown} is ${[...protocols].sort().join(" and ")} in the Service's EndpointSlices (${list(found)}), ` +
     `and gRPC dials TCP: the pods are reached only if they also listen on TCP there; ${instead}`;
