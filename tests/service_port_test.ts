@@ -252,7 +252,8 @@ Deno.test("portNoteFor() flags a port number no slice has, and suggests the port
     slice("a", [{ name: "grpc", port: 8080 }, { name: "metrics", port: 9090 }]),
     slice("b", [{ name: "grpc", port: 50051 }]),
   ];
-  assert.equal(portNoteFor(8080, grpc), undefined);
+  // 8080 is one of two numbers of "grpc": the split note (below) says so.
+  assert.match(portNoteFor(8080, grpc)!, /^port 8080 is the number of "grpc" for some pods only/);
   assert.equal(portNoteFor(9090, grpc), undefined);
   assert.equal(
     portNoteFor(80, grpc),
@@ -332,4 +333,22 @@ Deno.test("portNoteFor() flags a port the slices give only as UDP or SCTP, and s
   assert.doesNotMatch(portNoteFor("grpc", mirroredUdp)!, /the Service has no TCP port/);
   // A name no slice has is the empty reason's to explain.
   assert.equal(portNoteFor("http", mixed), undefined);
+});
+
+Deno.test("portNoteFor() flags a number that the slices give one port name for some pods only", () => {
+  // As the EndpointSlice controller (v1.36.3) writes a Service whose targetPort names "grpc", for pods that number it
+  // 50051, 50061 and 50071: kube-proxy sends each pod's connections to its own number, a target of 50051 sends all
+  // of them to 50051, where two of the pods do not listen. No note said so.
+  const slices = [
+    slice("mp-a", [{ name: "grpc", port: 50051 }, { name: "metrics", port: 9100 }]),
+    slice("mp-b", [{ name: "metrics", port: 9101 }, { name: "grpc", port: 50061 }]),
+    slice("mp-c", [{ name: "grpc", port: 50071 }]),
+  ];
+  assert.equal(
+    portNoteFor(50051, slices),
+    'port 50051 is the number of "grpc" for some pods only (the Service\'s EndpointSlices give it 50051, 50061, ' +
+      "50071): every pod is dialed on 50051 as given, the others too; name the port in the target instead (:grpc)",
+  );
+  assert.equal(portNoteFor("grpc", slices), undefined);
+  assert.equal(portNoteFor(9100, [slices[0]]), undefined);
 });

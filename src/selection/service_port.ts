@@ -150,6 +150,26 @@ function unlistedPortNote(port: number, ports: readonly SlicePortName[], tcp: Se
 }
 
 /**
+ * Says so when a target's port number is what the slices give one port name for some pods only (a named
+ * `targetPort` that pods number differently, a rollout that changes the container port, an Endpoints object with
+ * subsets on different numbers): every pod is dialed on the number as given, where kube-proxy and a named target
+ * use each pod's own.
+ *
+ * @param port The target's port number.
+ * @param ports The slices' port names and numbers ({@linkcode slicePortNames}).
+ * @returns The note, or `undefined` when no name with several numbers has this one.
+ */
+function splitPortNote(port: number, ports: readonly SlicePortName[]): string | undefined {
+  const split = ports.find(({ numbers }) => numbers.length > 1 && numbers.includes(port));
+  if (split === undefined) return undefined;
+  const [shown, instead] = split.name === ""
+    ? ["the Service's unnamed port", "leave the port out of the target instead"]
+    : [quote(split.name), `name the port in the target instead (:${split.name})`];
+  return `port ${port} is the number of ${shown} for some pods only (the Service's EndpointSlices give it ` +
+    `${split.numbers.join(", ")}): every pod is dialed on ${port} as given, the others too; ${instead}`;
+}
+
+/**
  * Says so when the slices give a target's port (its name, or its number) only as a UDP or SCTP port: gRPC dials
  * TCP, so the pods are reached only if they also listen on TCP there (kube-dns's `dns` and `dns-tcp` share 53; a
  * statsd port does not). A note, not an error, for that reason.
@@ -185,7 +205,8 @@ function nonTcpPortNote(
 
 /**
  * The note for a target's port, if any: a number that none of the Service's slices has (see
- * `unlistedPortNote()`), or a port that they give only as UDP or SCTP (see `nonTcpPortNote()`).
+ * `unlistedPortNote()`), or that they give a port name for some pods only (see `splitPortNote()`), or a port that
+ * they give only as UDP or SCTP (see `nonTcpPortNote()`).
  *
  * @param port The target's port: a number, or a name.
  * @param slices Every slice of the Service.
@@ -204,7 +225,7 @@ export function portNoteFor(port: number | string, slices: Iterable<EndpointSlic
   const all = [...slices];
   const ports = slicePortNames(all);
   const tcp = tcpPortNames(all);
-  return (typeof port === "number" ? unlistedPortNote(port, ports, tcp) : undefined) ??
+  return (typeof port === "number" ? unlistedPortNote(port, ports, tcp) ?? splitPortNote(port, ports) : undefined) ??
     nonTcpPortNote(port, all, ports, tcp);
 }
 
