@@ -5,7 +5,8 @@
 // one slice with no endpoints and no ports), and a Service deleted and created
 // again with its ports in another order (new slices, same port names, another
 // owner: a target without a port must follow the new first port), a
-// headless Service without ports, and a Service whose first port is UDP. Only watches:
+// headless Service without ports, a Service whose first port is UDP, and a named
+// targetPort that pods number differently, targeted by one number. Only watches:
 // the pods' addresses are never dialed.
 import assert from "node:assert/strict";
 import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";
@@ -27,7 +28,7 @@ async function eventually(what: string, condition: () => boolean, ms = 20_000): 
 
 Deno.test({
   name:
-    "controller slices: a long port name resolves; a targetPort the pods lack, zero pods and a headless Service without ports each say so; a target without a port follows a Service created again, and passes over a UDP first port",
+    "controller slices: a long port name resolves; a targetPort the pods lack, zero pods and a headless Service without ports each say so; a target without a port follows a Service created again, and passes over a UDP first port; a number that pods give a named port differently is noted",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -177,6 +178,35 @@ Deno.test({
       assert.match(
         statsd?.portNote ?? "",
         /^port "statsd" is UDP .*name a TCP port in the target instead \(:grpc or :http\)$/,
+      );
+
+      // A targetPort by name that two pods number differently: the controller writes a slice per number, and a target
+      // of one number dials both pods on it, where kube-proxy (and a named target) use each pod's own: a note says so.
+      await applySelectorService(fetch, ns, { name: "split", ports: [{ name: "grpc", port: 80, targetPort: "grpc" }] });
+      for (const [index, containerPort] of [50051, 50061].entries()) {
+        await createReadyPod(fetch, ns, {
+          name: `split-${index + 1}`,
+          app: "split",
+          node: NODE,
+          ip: `10.214.0.${5 + index}`,
+          ports: [{ name: "grpc", containerPort }],
+        });
+      }
+      let split: EndpointSnapshot | undefined;
+      // Within 20 s, else `split` stays undefined and the assertions below say what was missing.
+      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(20_000)]);
+      const options = { cluster: { kubeconfig: cluster.adminKubeconfigPath }, signal };
+      for await (const snapshot of watchEndpoints(`kubernetes:///split.${ns}:50051`, options)) {
+        if (snapshot.endpoints.length < 2 || snapshot.portNote === undefined) continue;
+        split = snapshot;
+        break;
+      }
+      log(`a number that two pods give "grpc" differently: ${split?.portNote}`);
+      assert.deepEqual(split?.endpoints.map((e) => e.addresses[0].port), [50051, 50051]);
+      assert.equal(
+        split?.portNote,
+        'port 50051 is the number of "grpc" for some pods only (the Service\'s EndpointSlices give it 50051, 50061): ' +
+          "every pod is dialed on 50051 as given, the others too; name the port in the target instead (:grpc)",
       );
     } finally {
       controller.abort();
