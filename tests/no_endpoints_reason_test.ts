@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import type { EndpointSlice } from "../src/base/endpoint_slice.ts";
 import { noEndpointsReason } from "../src/selection/no_endpoints_reason.ts";
 
+const MANAGED_BY = "endpointslice.kubernetes.io/managed-by";
+
 const slice = (ports: { name?: string; port: number | null }[], ready: (boolean | undefined)[]): EndpointSlice => ({
   metadata: { name: "echo-x1", namespace: "prod" },
   addressType: "IPv4",
@@ -185,6 +187,24 @@ Deno.test("noEndpointsReason() says that slices mirrored from an Endpoints objec
   assert.equal(
     noEndpointsReason([{ ...own, endpoints: [] }], "grpc", "echo", "prod"),
     'its EndpointSlices list no address, as "ops" (their endpointslice.kubernetes.io/managed-by) writes them ' +
+      "(kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo)",
+  );
+});
+
+Deno.test("noEndpointsReason() says that addresses mirrored from an Endpoints object's notReadyAddresses are not ready there, not that pods are", () => {
+  // The EndpointSliceMirroring controller (v1.36.3) writes an Endpoints object's notReadyAddresses with ready: false,
+  // for a Service without a selector, which has no pods to check: the reason said to check that the pods are ready.
+  const notReady = mirrored([{ name: "grpc", port: 50051 }], ["10.7.0.1"]);
+  notReady.endpoints![0].conditions = { ready: false };
+  assert.equal(
+    noEndpointsReason([notReady], "grpc", "echo", "prod"),
+    "none of its endpoints is ready: the Endpoints object they are mirrored from lists them under " +
+      "notReadyAddresses (kubectl get endpoints echo -n prod -o yaml)",
+  );
+  const own: EndpointSlice = { ...notReady, metadata: { ...notReady.metadata, labels: { [MANAGED_BY]: "ops" } } };
+  assert.equal(
+    noEndpointsReason([own], "grpc", "echo", "prod"),
+    'none of its endpoints is ready, as "ops" (their endpointslice.kubernetes.io/managed-by) writes them ' +
       "(kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo)",
   );
 });

@@ -134,6 +134,8 @@ export function noEndpointsReason(
       `(${listSlices})`;
   }
   // No count of the endpoints: a reason changes only when the cause does (a pod that crash-loops is no news).
+  if (source?.mirrored) return `none of its endpoints is ready: ${source.as("lists", "them under notReadyAddresses")}`;
+  if (source) return `none of its endpoints is ready, as ${source.as("writes", "them")} (${listSlices})`;
   return `none of its endpoints is ready: check that the pods are ready (${listSlices})`;
 }
 
@@ -145,6 +147,8 @@ interface SliceSource {
   their: string;
   /** What to give ports: `the Endpoints object`, or `them`. */
   them: string;
+  /** Whether they are mirrored from the Endpoints object (else written by another manager). */
+  mirrored: boolean;
 }
 
 /** The slices' managed-by label of the EndpointSlice controller, which writes them from the Service's selector. */
@@ -171,6 +175,7 @@ function sliceSource(slices: EndpointSlice[], service: string, namespace: string
       as: (verb, what) => `the Endpoints object they are mirrored from ${verb} ${what} (${show})`,
       their: "the Endpoints object's",
       them: "the Endpoints object",
+      mirrored: true,
     };
   }
   const names = [...managers].sort().map(quote).join(", ");
@@ -178,6 +183,7 @@ function sliceSource(slices: EndpointSlice[], service: string, namespace: string
     as: (_verb, what) => `${names} (their endpointslice.kubernetes.io/managed-by) writes ${what}`,
     their: "their",
     them: "them",
+    mirrored: false,
   };
 }
 
