@@ -5,8 +5,9 @@
 // and a target without a port follows the first port of such a Service
 // deleted and created again with its ports in another order (the API server
 // deletes the Endpoints object with the Service, so the new slices have a new
-// owner); an Endpoints object whose port names are not the Service's is
-// said to be where they come from. Only watches: the addresses are never dialed.
+// owner); an Endpoints object whose port names are not the Service's, or
+// that has only notReadyAddresses, is named in the reason. Only watches: the
+// addresses are never dialed.
 import assert from "node:assert/strict";
 import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";
 import { createNamespace, createService, deleteNamespace, kubeRequest } from "./kube_objects.ts";
@@ -126,6 +127,23 @@ Deno.test({
           "the Service's ports by name, so if the Service's port is named \"grpc\", name the Endpoints object's port " +
           '"grpc" too (its ClusterIP has no endpoint until then); if the Service\'s port has no name, leave the port ' +
           "out of the target",
+      );
+
+      // Only notReadyAddresses: mirrored ready: false, and said to be so in the Endpoints object (it said to check
+      // that the pods are ready, for a Service without pods).
+      await createService(fetch, ns, "unready", [{ name: "grpc", port: 80, targetPort: 50051 }]);
+      await putEndpoints(fetch, ns, "unready", {
+        ready: [],
+        notReady: ["10.215.3.1"],
+        ports: [{ name: "grpc", port: 50051 }],
+      });
+      let unready: string | undefined;
+      follow(`kubernetes:///unready.${ns}:grpc`, (snapshot) => unready = snapshot.emptyReason);
+      await eventually("the reason for notReadyAddresses", () => unready?.startsWith("none of its endpoints") === true);
+      assert.equal(
+        unready,
+        "none of its endpoints is ready: the Endpoints object they are mirrored from lists them under " +
+          `notReadyAddresses (kubectl get endpoints unready -n ${ns} -o yaml)`,
       );
     } finally {
       controller.abort();
