@@ -184,6 +184,8 @@ Deno.test("noEndpointsReason() says that slices mirrored from an Endpoints objec
       "writes them; kube-proxy uses no endpoint without a port named as the Service's: give them the Service's " +
       "port names, or put the port number in the target",
   );
+  const other: EndpointSlice = { ...own, metadata: { ...own.metadata, name: "echo-b", labels: { [MANAGED_BY]: "b" } } };
+  assert.match(noEndpointsReason([own, other], "grpc", "echo", "prod"), /, as "b", "ops" \(their .*\) write them;/);
   assert.equal(
     noEndpointsReason([{ ...own, endpoints: [] }], "grpc", "echo", "prod"),
     'its EndpointSlices list no address, as "ops" (their endpointslice.kubernetes.io/managed-by) writes them ' +

@@ -179,8 +179,9 @@ function sliceSource(slices: EndpointSlice[], service: string, namespace: string
     };
   }
   const names = [...managers].sort().map(quote).join(", ");
+  const writes = managers.size === 1 ? "writes" : "write";
   return {
-    as: (_verb, what) => `${names} (their endpointslice.kubernetes.io/managed-by) writes ${what}`,
+    as: (_verb, what) => `${names} (their endpointslice.kubernetes.io/managed-by) ${writes} ${what}`,
     their: "their",
     them: "them",
     mirrored: false,
