@@ -28,6 +28,16 @@ Deno.test("tlsConnectionAdvice() says nothing about other connection errors", ()
       "Failed to connect (2026-12-04T14:16:10.512Z)",
       "Error [ERR_TLS_CERT_ALTNAME_INVALID]: Hostname/IP does not match certificate's altnames: Cert does not contain a DNS name",
       "none",
+      // A certificate expired, not yet valid, or not for servers, with the right CA: Node's words, then Bun's.
+      "Error: certificate has expired",
+      "Error: certificate is not yet valid",
+      "Error: unsuitable certificate purpose",
+      "Error: unsupported certificate purpose",
+      // A pod without "h2" in ALPN (Node, Bun, Deno).
+      "Error: 803C70A6487F0000:error:0A000460:SSL routines:ssl3_read_bytes:tlsv1 alert no application protocol:" +
+      "../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 120",
+      "Error: error:10000460:SSL routines:OPENSSL_internal:TLSV1_ALERT_NO_APPLICATION_PROTOCOL",
+      "Error: received fatal alert: NoApplicationProtocol",
     ]
   ) assert.equal(tlsConnectionAdvice(error), "", error);
 });
@@ -54,6 +64,21 @@ Deno.test("tlsConnectionAdvice() says, for pods whose certificate the channel do
       error,
     );
     assert.match(advice, /the API server's CA .* is not used for pods/, error);
-    assert.match(advice, /have the pods send any intermediate CA with their certificate$/, error);
+    assert.match(advice, /have the pods send any intermediate CA with their certificate(;|$)/, error);
+  }
+});
+
+Deno.test("tlsConnectionAdvice() says that Deno's 'unable to verify the first certificate' may be an expired certificate", () => {
+  // Deno gives it, with the code UNABLE_TO_VERIFY_LEAF_SIGNATURE, for a certificate of the CA given to createSsl()
+  // that has expired, is not yet valid, or has an extendedKeyUsage without serverAuth (measured on Deno 2.9.6), where
+  // Node and Bun say "certificate has expired", "certificate is not yet valid", "unsuitable certificate purpose".
+  const advice = tlsConnectionAdvice("Error: unable to verify the first certificate");
+  assert.match(advice, /give createSsl\(\) the CA that issued it/);
+  assert.match(
+    advice,
+    /; on Deno, this error also comes from a certificate expired, not yet valid, or not for servers \(an extendedKeyUsage without serverAuth\): check its dates and usage$/,
+  );
+  for (const error of UNTRUSTED.filter((error) => !error.includes("first certificate"))) {
+    assert.doesNotMatch(tlsConnectionAdvice(error), /on Deno/, error);
   }
 });

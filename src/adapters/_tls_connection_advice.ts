@@ -16,13 +16,19 @@ const NOT_TLS = /wrong[ _]version[ _]number/i;
  */
 const UNTRUSTED =
   /unable to verify the first certificate|unable to get local issuer certificate|self[- ]signed certificate/;
+/**
+ * Deno's words for most certificates it refuses, besides one of a CA not given or an intermediate not sent: one
+ * expired, not yet valid, or not for servers, where Node and Bun name the cause.
+ */
+const DENO_REFUSED = "unable to verify the first certificate";
 
 /**
  * Advice to append to a connection error of a TLS channel to the pods, or `""`.
  *
  * @param error A connection error, as grpc-js reports it.
  * @returns `"; ..."` for pods that do not answer in TLS, saying what to use if they serve plaintext, and for a
- * certificate the channel does not trust, saying which CA to give; `""` for any other error.
+ * certificate the channel does not trust, saying which CA to give (and, for Deno's words of other causes too, which
+ * those are); `""` for any other error.
  *
  * @example Pods that serve plaintext, on Node
  * ```ts ignore
@@ -39,7 +45,11 @@ export function tlsConnectionAdvice(error: string): string {
     return "; the pods' certificate does not chain to a CA the channel trusts: give createSsl() the CA that issued " +
       "it (a self-signed certificate is its own; without one, createSsl() trusts the runtime's default roots; the API " +
       "server's CA from the kubeconfig or cluster options is not used for pods), and have the pods send any " +
-      "intermediate CA with their certificate";
+      "intermediate CA with their certificate" +
+      (error.includes(DENO_REFUSED)
+        ? "; on Deno, this error also comes from a certificate expired, not yet valid, or not for servers (an " +
+          "extendedKeyUsage without serverAuth): check its dates and usage"
+        : "");
   }
   return "";
 }
