@@ -210,3 +210,21 @@ Deno.test("noEndpointsReason() says that addresses mirrored from an Endpoints ob
       "(kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo)",
   );
 });
+
+Deno.test("noEndpointsReason() for a target without a port on an unnamed port says why, not that the port has no name", () => {
+  // A target without a port selects a Service's one unnamed port by its name "": seen on v1.36.3, an unready pod of
+  // `ports: [{ port: 80, targetPort: 50051 }]` (and an Endpoints object with only notReadyAddresses and an unnamed
+  // port) got 'no port named "": ... leave the port out of the target', which the target already does.
+  const list = "kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo";
+  assert.equal(
+    noEndpointsReason([slice([{ name: "", port: 50051 }], [false])], "", "echo", "prod"),
+    `none of its endpoints is ready: check that the pods are ready (${list})`,
+  );
+  const notReady = mirrored([{ name: "", port: 50051 }], ["10.7.0.1"]);
+  notReady.endpoints![0].conditions = { ready: false };
+  assert.equal(
+    noEndpointsReason([notReady], "", "echo", "prod"),
+    "none of its endpoints is ready: the Endpoints object they are mirrored from lists them under " +
+      "notReadyAddresses (kubectl get endpoints echo -n prod -o yaml)",
+  );
+});

@@ -69,7 +69,8 @@ export function noEndpointsReason(
   let withPort = used;
   if (typeof port === "string") {
     const names = new Set(used.flatMap((slice) => (slice.ports ?? []).map(({ name }) => name ?? "")));
-    if (source) {
+    // A name they have goes on below: "" too, which a target without a port uses for a Service's one unnamed port.
+    if (!names.has(port) && source) {
       // Their port names are the Endpoints object's, or their writer's: kube-proxy gives a Service port only the
       // slice ports of its name (and protocol), and a name they lack tells nothing of the Service's own.
       const match = "kube-proxy matches them to the Service's ports by name";
@@ -84,12 +85,10 @@ export function noEndpointsReason(
           `${source.their} port ${quote(port)} too (its ClusterIP has no endpoint until then); if the Service's port ` +
           "has no name, leave the port out of the target";
       }
-      if (!names.has(port)) {
-        const known = [...names].map(quote).join(", ");
-        return `its EndpointSlices have no port named ${quote(port)} (they have ${known}), ` +
-          `as ${source.as("names", "them")}; ${match}: name ${source.their} ports as the Service names its own ` +
-          "(its ClusterIP has no endpoint for a port until then), or name one of those in the target";
-      }
+      const known = [...names].map(quote).join(", ");
+      return `its EndpointSlices have no port named ${quote(port)} (they have ${known}), ` +
+        `as ${source.as("names", "them")}; ${match}: name ${source.their} ports as the Service names its own ` +
+        "(its ClusterIP has no endpoint for a port until then), or name one of those in the target";
     }
     if (names.size === 0) {
       // The controller writes no port for a Service without any (headless), and leaves out a Service port that
@@ -98,7 +97,7 @@ export function noEndpointsReason(
         "put the pods' port number in the target), or the pods lack the container port its targetPort names " +
         `(kubectl get service ${service} -n ${namespace} -o yaml)`;
     }
-    if (names.size === 1 && names.has("")) {
+    if (names.size === 1 && port !== "" && names.has("")) {
       // A Service with one port need not name it, and a name in the target is easily taken for the container
       // port's (which the Service's targetPort may name): "" is no name that a target can give.
       return `its EndpointSlices have no port named ${quote(port)}: the Service's only port has no name (a name in ` +
