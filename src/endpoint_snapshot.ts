@@ -45,7 +45,9 @@ export interface EndpointSnapshot {
   /**
    * Set when the target's port is a number that none of the slices has: the pods are dialed on it as given,
    * which reaches nothing when it is the Service's `port` rather than the pods' (`kubernetes:///echo.prod:80` for
-   * port 80 → targetPort 50051). gRPC calls that fail on every pod carry it as their resolution note.
+   * port 80 → targetPort 50051); a number that the slices give a port name for some pods only (the others are
+   * dialed on it too); or a port they give only as UDP or SCTP. gRPC calls that fail on every pod carry it as
+   * their resolution note.
    */
   portNote?: string;
 }

@@ -58,7 +58,7 @@ export interface ClientSelection {
   topology: TopologyMode;
   /** Why `endpoints` is empty, and what to check; `undefined` when it is not. */
   emptyReason: string | undefined;
-  /** Set when the port is a number that none of the slices has (see `EndpointSnapshot.portNote`). */
+  /** Set when the port may not reach the pods: a number none of the slices has, say (see `EndpointSnapshot.portNote`). */
   portNote: string | undefined;
 }
 
