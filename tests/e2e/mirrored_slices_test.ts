@@ -6,8 +6,9 @@
 // deleted and created again with its ports in another order (the API server
 // deletes the Endpoints object with the Service, so the new slices have a new
 // owner); an Endpoints object whose port names are not the Service's, or
-// that has only notReadyAddresses, is named in the reason. Only watches: the
-// addresses are never dialed.
+// that has only notReadyAddresses (also on an unnamed port, through a target
+// without a port), is named in the reason. Only watches: the addresses are
+// never dialed.
 import assert from "node:assert/strict";
 import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";
 import { createNamespace, createService, deleteNamespace, kubeRequest } from "./kube_objects.ts";
@@ -144,6 +145,26 @@ Deno.test({
         unready,
         "none of its endpoints is ready: the Endpoints object they are mirrored from lists them under " +
           `notReadyAddresses (kubectl get endpoints unready -n ${ns} -o yaml)`,
+      );
+
+      // The same with one unnamed port, through a target without a port (which selects it by the name ""): the
+      // reason said that the slices had no port named "".
+      await createService(fetch, ns, "unnamed-unready", [{ name: "", port: 80, targetPort: 50051 }]);
+      await putEndpoints(fetch, ns, "unnamed-unready", {
+        ready: [],
+        notReady: ["10.215.4.1"],
+        ports: [{ name: "", port: 50051 }],
+      });
+      let unnamedUnready: string | undefined;
+      follow(`kubernetes:///unnamed-unready.${ns}`, (snapshot) => unnamedUnready = snapshot.emptyReason);
+      await eventually(
+        "the reason for an unnamed port's notReadyAddresses",
+        () => unnamedUnready !== undefined && !unnamedUnready.startsWith("it has no EndpointSlice"),
+      );
+      assert.equal(
+        unnamedUnready,
+        "none of its endpoints is ready: the Endpoints object they are mirrored from lists them under " +
+          `notReadyAddresses (kubectl get endpoints unnamed-unready -n ${ns} -o yaml)`,
       );
     } finally {
       controller.abort();
