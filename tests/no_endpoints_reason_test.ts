@@ -13,11 +13,12 @@ const slice = (ports: { name?: string; port: number | null }[], ready: (boolean 
 
 Deno.test("noEndpointsReason() without a slice points at the Service's name and namespace, at the Endpoints of one without a selector, which skip-mirror keeps from slices, and at the label its own slices need", () => {
   // Seen on v1.36.3: a slice of a Service without a selector that lacks the label is used neither by us nor by
-  // kube-proxy (which logs "no kubernetes.io/service-name label set on endpoint slice").
+  // kube-proxy (which logs "no kubernetes.io/service-name label set on endpoint slice"); an Endpoints object without
+  // addresses (`subsets` emptied) is mirrored into no slice, where the reason asked only for the object.
   assert.equal(
     noEndpointsReason([], "grpc", "nosuch", "prod"),
     "it has no EndpointSlice: check that the Service exists in namespace prod (kubectl get service nosuch -n prod); " +
-      "one without a selector needs an Endpoints object of its name (not labeled " +
+      "one without a selector needs an Endpoints object of its name that lists addresses (ready or not; not labeled " +
       "endpointslice.kubernetes.io/skip-mirror, which the EndpointSliceMirroring controller passes over) or " +
       "EndpointSlices of its own labeled kubernetes.io/service-name=nosuch (the resolver, like kube-proxy, finds " +
       "them by that label only), and an ExternalName one has no pods: dial its external name (dns:///)",

@@ -11,11 +11,12 @@ import { slicePortNumber } from "./endpoint_selection.ts";
 
 /**
  * Why the slices of a Service give no usable endpoint for a port: no EndpointSlice at all (no such Service in
- * the namespace, or one without a selector and without an Endpoints object), only FQDN ones (not used), no pod
- * (it selects none, or is scaled to zero), no port of that name, only pods that are terminating and no longer
- * serving, or no ready pod. Slices that every one carry another manager's `endpointslice.kubernetes.io/managed-by`
- * (mirrored from an Endpoints object, or written by hand) have their writer's port names, not necessarily the
- * Service's: their reasons say so, and that kube-proxy matches them to the Service's by name.
+ * the namespace, or one without a selector and without an Endpoints object that lists addresses), only FQDN ones
+ * (not used), no pod (it selects none, or is scaled to zero), no port of that name, only pods that are terminating
+ * and no longer serving, or no ready pod. Slices that every one carry another manager's
+ * `endpointslice.kubernetes.io/managed-by` (mirrored from an Endpoints object, or written by hand) have their
+ * writer's port names, not necessarily the Service's: their reasons say so, and that kube-proxy matches them to the
+ * Service's by name.
  *
  * @param slices Every slice of the Service.
  * @param port The port the endpoints were selected for (a name, or a number used as given).
@@ -50,13 +51,14 @@ export function noEndpointsReason(
   }
   if (used.length === 0) {
     // A selector that matches no pod still gets a slice; a Service without a selector gets the slices the
-    // EndpointSliceMirroring controller mirrors from its Endpoints object, if it has one.
+    // EndpointSliceMirroring controller mirrors from its Endpoints object, if it has one with addresses (it
+    // writes no slice for one without).
     return `it has no EndpointSlice: check that the Service exists in namespace ${namespace} ` +
       `(kubectl get service ${service} -n ${namespace}); one without a selector needs an Endpoints object of its ` +
-      "name (not labeled endpointslice.kubernetes.io/skip-mirror, which the EndpointSliceMirroring controller " +
-      `passes over) or EndpointSlices of its own labeled kubernetes.io/service-name=${service} (the resolver, like ` +
-      "kube-proxy, finds them by that label only), and an ExternalName one has no pods: dial its external name " +
-      "(dns:///)";
+      "name that lists addresses (ready or not; not labeled endpointslice.kubernetes.io/skip-mirror, which the " +
+      "EndpointSliceMirroring controller passes over) or EndpointSlices of its own labeled " +
+      `kubernetes.io/service-name=${service} (the resolver, like kube-proxy, finds them by that label only), and an ` +
+      "ExternalName one has no pods: dial its external name (dns:///)";
   }
   const source = sliceSource(used, service, namespace);
   // No pod first: a Service scaled to zero keeps one slice with neither endpoints nor ports, and its port

@@ -7,8 +7,8 @@
 // deletes the Endpoints object with the Service, so the new slices have a new
 // owner); an Endpoints object whose port names are not the Service's, or
 // that has only notReadyAddresses (also on an unnamed port, through a target
-// without a port), is named in the reason. Only watches: the addresses are
-// never dialed.
+// without a port), or none, is named in the reason. Only watches: the
+// addresses are never dialed.
 import assert from "node:assert/strict";
 import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";
 import { createNamespace, createService, deleteNamespace, kubeRequest } from "./kube_objects.ts";
@@ -24,22 +24,28 @@ async function eventually(what: string, condition: () => boolean, ms = 20_000): 
   }
 }
 
-/** Writes the Endpoints object of a Service (PUT when it exists): ready and not-ready addresses, named ports. */
+/**
+ * Writes the Endpoints object of a Service (PUT when it exists): ready and not-ready addresses, named ports; no
+ * subset when there is no address (the API server refuses a subset without any).
+ */
 async function putEndpoints(
   fetch: Parameters<typeof kubeRequest>[0],
   namespace: string,
   name: string,
   subset: { ready: string[]; notReady?: string[]; ports: { name: string; port: number }[] },
 ): Promise<void> {
+  const listed = subset.ready.length + (subset.notReady?.length ?? 0) > 0;
   const body = {
     apiVersion: "v1",
     kind: "Endpoints",
     metadata: { name },
-    subsets: [{
-      addresses: subset.ready.map((ip) => ({ ip })),
-      ...(subset.notReady ? { notReadyAddresses: subset.notReady.map((ip) => ({ ip })) } : {}),
-      ports: subset.ports.map((port) => ({ ...port, protocol: "TCP" })),
-    }],
+    subsets: listed
+      ? [{
+        addresses: subset.ready.map((ip) => ({ ip })),
+        ...(subset.notReady ? { notReadyAddresses: subset.notReady.map((ip) => ({ ip })) } : {}),
+        ports: subset.ports.map((port) => ({ ...port, protocol: "TCP" })),
+      }]
+      : [],
   };
   const path = `/api/v1/namespaces/${namespace}/endpoints`;
   const existing = await fetch(`${path}/${name}`);
@@ -146,6 +152,11 @@ Deno.test({
         "none of its endpoints is ready: the Endpoints object they are mirrored from lists them under " +
           `notReadyAddresses (kubectl get endpoints unready -n ${ns} -o yaml)`,
       );
+      // No address at all: the mirroring controller deletes the slices, and the reason says that the Endpoints
+      // object needs addresses (it asked only for the object, which exists).
+      await putEndpoints(fetch, ns, "unready", { ready: [], ports: [{ name: "grpc", port: 50051 }] });
+      await eventually("the reason for no address", () => unready?.startsWith("it has no EndpointSlice") === true);
+      assert.match(unready!, /one without a selector needs an Endpoints object of its name that lists addresses/);
 
       // The same with one unnamed port, through a target without a port (which selects it by the name ""): the
       // reason said that the slices had no port named "".
