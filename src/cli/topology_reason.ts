@@ -26,7 +26,7 @@ import type { Locality } from "../selection/topology.ts";
  *   snapshot: { endpoints: [], resourceVersion: "7", namespace: "prod", service: "echo", topology: "none" },
  *   pods: [{ addresses: [{ host: "10.0.0.1", port: 80 }], ready: true, serving: true, terminating: false, use: "used", message: "used" }],
  * });
- * console.log(reason); // "no pod has a topology hint (the Service's trafficDistribution sets them; its topology-mode Auto annotation only while it can balance the zones)"
+ * console.log(reason); // "no pod has a topology hint (the Service's trafficDistribution sets them, on Kubernetes 1.31+; its topology-mode Auto annotation only while it can balance the zones)"
  * ```
  */
 export function topologyReason({ snapshot, pods, locality, zoneNote }: ServiceView): string | undefined {
@@ -42,7 +42,8 @@ export function topologyReason({ snapshot, pods, locality, zoneNote }: ServiceVi
   if (ready.every((pod) => pod.hints === undefined)) {
     // The controller drops the hints of topology-mode Auto when a zone would get too few endpoints, or a Node
     // lacks a zone or CPU: the annotation alone does not mean hints.
-    return "no pod has a topology hint (the Service's trafficDistribution sets them; " +
+    // Before 1.31 a Service has no trafficDistribution: v1.30 drops it without a word, v1.29 refuses it as unknown.
+    return "no pod has a topology hint (the Service's trafficDistribution sets them, on Kubernetes 1.31+; " +
       "its topology-mode Auto annotation only while it can balance the zones)";
   }
   // Node hints are rare (PreferSameNode): their rule is named only when some pod has one.

@@ -33,7 +33,10 @@ Deno.test("topologyReason() says why topology does not apply, and nothing when i
     [
       [pod(1), pod(2)],
       { zone: "a" },
-      "no pod has a topology hint (the Service's trafficDistribution sets them; its topology-mode Auto annotation only while it can balance the zones)",
+      // kube-apiserver v1.30.14 accepts a Service's trafficDistribution: PreferClose without a word and drops it (its
+      // ServiceTrafficDistribution gate is alpha, off), and v1.29.6 refuses the field as unknown: the advice names
+      // the version that has it.
+      "no pod has a topology hint (the Service's trafficDistribution sets them, on Kubernetes 1.31+; its topology-mode Auto annotation only while it can balance the zones)",
     ],
     // The pods without one are named: a node without a zone label leaves its pods without hints.
     [[pod(1, ["a"]), pod(2)], { zone: "a" }, "1 of 2 ready pods has no zone hint (echo-2)"],
