@@ -1440,6 +1440,46 @@ Deno.test("runReflector() streams again from the latest state when a streaming l
   assert.equal(errors.length, 0);
 });
 
+Deno.test("runReflector() lists once when a streaming list from the latest state is too large: a watch cache behind etcd", async () => {
+  // kube-apiserver v1.30.14 with --feature-gates=WatchList=true (ConsistentListFromCache off, as 1.30 ships it) waits
+  // for its watch cache to reach etcd's revision without asking etcd for progress: on a quiet cache it answers a
+  // streaming list without resourceVersion with 200, then, 3 s later, this ERROR event (measured), every time, until an
+  // EndpointSlice write anywhere moves the cache. Streaming again gave no snapshot in 15 s (client-go v0.36.3 neither).
+  const tooLarge: WatchEvent = {
+    type: "ERROR",
+    object: {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: "Timeout: Too large resource version: 215, current: 209",
+      reason: "Timeout",
+      details: {
+        causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
+        retryAfterSeconds: 1,
+      },
+      code: 504,
+    } as WatchEvent["object"],
+  };
+  const support: WatchListSupport = { refused: false };
+  const scripted = scriptedApi([list("209", [slice("a", "196")])], [
+    (watch) => watch.send(tooLarge),
+    (watch) => watch.send({ type: "MODIFIED", object: slice("a", "230") }, expiredEvent),
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "230") }, initialEventsEnd("240")),
+  ]);
+  const { states, errors } = await run(scripted, (states) => states.length === 3, { watchList: support });
+  const { calls } = scripted;
+  assert.deepEqual(calls.map((call) => call.kind), ["watch", "list", "watch", "watch"]);
+  assert.deepEqual(calls.map((call) => call.kind === "watch" && streamed(call)), [true, false, false, true]);
+  assert.equal((calls[1].params as ListParams).resourceVersion, "0", "the LIST reads the watch cache");
+  assert.equal(calls[1].at, 0, "at once");
+  assert.equal(watchFrom(calls[2]), "209");
+  assert.equal(watchFrom(calls[3]), "230", "after a 410, a streaming list from the last resourceVersion");
+  assert.equal(support.refused, false, "the server streams once its cache has caught up");
+  assert.deepEqual(errors, []);
+  assert.deepEqual(names(states[0]), ["a"]);
+});
+
 Deno.test("runReflector() resumes a streaming list that closed cleanly with a plain watch from the last resourceVersion", async () => {
   const scripted = scriptedApi([], [
     (watch) => {

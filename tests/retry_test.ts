@@ -212,6 +212,14 @@ for (const [name, error, expected] of streamingCases) {
   });
 }
 
+Deno.test("listInsteadOfStreaming(): a too-large resourceVersion lists once when the streaming list was from the latest state", () => {
+  // A watch cache behind etcd that does not ask it for progress (kube-apiserver v1.30.14, WatchList gate on).
+  assert.equal(listInsteadOfStreaming(tooLarge(), ""), "once");
+  assert.equal(listInsteadOfStreaming(tooLarge(), "0"), "once");
+  assert.equal(listInsteadOfStreaming(tooLarge(), "20"), undefined, "a resume point ahead: stream from the latest");
+  assert.equal(listInsteadOfStreaming(gone(), ""), undefined);
+});
+
 Deno.test("planRetry() lists at once, without backoff, after a refused streaming list", () => {
   const backoff = createBackoff({ initialMs: 1000, maxMs: 30_000 }, () => 0);
   const refused = new KubeApiError("refused", { status: 422 });
