@@ -34,8 +34,8 @@ Deno.test("topologyReason() says why topology does not apply, and nothing when i
       [pod(1), pod(2)],
       { zone: "a" },
       // kube-apiserver v1.30.14 accepts a Service's trafficDistribution: PreferClose without a word and drops it (its
-      // ServiceTrafficDistribution gate is alpha, off), and v1.29.6 refuses the field as unknown: the advice names
-      // the version that has it.
+      // ServiceTrafficDistribution gate is alpha, off), and v1.29.6 refuses it in kubectl apply as an unknown field:
+      // the advice names the version that has it.
       "no pod has a topology hint (the Service's trafficDistribution sets them, on Kubernetes 1.31+; its topology-mode Auto annotation only while it can balance the zones)",
     ],
     // The pods without one are named: a node without a zone label leaves its pods without hints.
