@@ -8,6 +8,7 @@ import {
   planRetry,
   quickClose,
   type Retry,
+  SilentAnswerError,
   StallError,
 } from "../src/watch/_retry.ts";
 
@@ -218,6 +219,12 @@ Deno.test("listInsteadOfStreaming(): a too-large resourceVersion lists once when
   assert.equal(listInsteadOfStreaming(tooLarge(), "0"), "once");
   assert.equal(listInsteadOfStreaming(tooLarge(), "20"), undefined, "a resume point ahead: stream from the latest");
   assert.equal(listInsteadOfStreaming(gone(), ""), undefined);
+});
+
+Deno.test("listInsteadOfStreaming(): initial events that went silent halfway list once", () => {
+  const silent = new KubeApiError("Watch of EndpointSlices broke", { cause: new SilentAnswerError("went silent") });
+  assert.equal(listInsteadOfStreaming(silent, ""), "once");
+  assert.equal(listInsteadOfStreaming(new KubeApiError("reset", { cause: new TypeError("reset") })), undefined);
 });
 
 Deno.test("planRetry() lists at once, without backoff, after a refused streaming list", () => {

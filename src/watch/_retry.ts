@@ -37,6 +37,12 @@ export class StallError extends KubeApiError {
 export class QuickCloseError extends KubeApiError {}
 
 /**
+ * An answer that the API server sends in one go (an event, a LIST page, a streaming list's initial events) that went
+ * silent halfway: taken as a broken connection (see `stallDeadline()`), the runtime's own error as it were.
+ */
+export class SilentAnswerError extends Error {}
+
+/**
  * Whether an error means the resume point fell out of the server's history
  * (410 Gone / `Expired`), so the only way forward is a new LIST.
  *
@@ -173,7 +179,9 @@ export function asResolverError(
  * expired or too-large resourceVersion (then from `""`). Unlike client-go, a streaming list from the latest state
  * (`from` `""`, or `"0"`, sent as `""`) that is too large lists once: the server's watch cache is behind etcd and does
  * not ask etcd to catch up (kube-apiserver v1.30.14 with the `WatchList` gate on and `ConsistentListFromCache` off
- * answered so every time on a quiet cache, where streaming again, as client-go v0.36.3 does, got nothing in 15 s).
+ * answered so every time on a quiet cache, where streaming again, as client-go v0.36.3 does, got nothing in 15 s),
+ * and so does one whose initial events went silent halfway: a broken connection, or a server that ends them only once
+ * its watch cache moves (v1.29.6 with the `WatchList` gate on sent no end in 75 s on a quiet cluster; client-go waits).
  *
  * @param error The failure of a streaming list, before its initial events ended.
  * @param from The resourceVersion the streaming list started from, as the reflector's `listFrom`.
@@ -188,6 +196,7 @@ export function asResolverError(
  */
 export function listInsteadOfStreaming(error: ResolverError, from?: string): "refused" | "once" | undefined {
   if (isResourceVersionTooLarge(error) && (from === "" || from === "0")) return "once";
+  if (error.cause instanceof SilentAnswerError) return "once";
   const status = statusOf(error);
   if (status === undefined || status === 429 || isExpired(error) || isResourceVersionTooLarge(error)) return undefined;
   return status === 400 || status === 422 ? "refused" : "once";

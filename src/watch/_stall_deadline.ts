@@ -6,7 +6,7 @@
  */
 
 import type { Clock } from "../runtime/clock.ts";
-import { StallError } from "./_retry.ts";
+import { SilentAnswerError, StallError } from "./_retry.ts";
 
 /** A signal for one request that aborts when the caller's does, when the request stalls, or when it is failed. */
 export interface StallDeadline {
@@ -129,7 +129,7 @@ export function stallDeadline(
       const silent = midAnswerSince === undefined ? 0 : now - midAnswerSince;
       if (silent >= brokenAfterMs) {
         // Not a stall, nor one of our errors: the reflector handles it as the runtime's report of a broken connection.
-        broken = new Error(
+        broken = new SilentAnswerError(
           `the connection went silent for ${brokenAfterMs} ms in the middle of an answer that the API server sends ` +
             "in one go: taken as broken",
         );
