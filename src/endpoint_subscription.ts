@@ -51,7 +51,7 @@ export interface WatchSettings {
    * second LIST fails: on a quiet cluster an API server may send its first bookmark after minutes. One silent for
    * 10 s in the middle of an event, a LIST page or a streaming list's initial events is taken as broken and restarted
    * sooner, as is one whose connection died without a reset, once TCP keepalive gives up on it (about 40 s after its
-   * last byte on Node and Bun, 65 s through a proxy on Bun; README, "A connection that dies without a word"). One that
+   * last byte on Node and Bun, 70 s through a proxy on Bun; README, "A connection that dies without a word"). One that
    * had a bookmark and then none for 75 s (when shorter: kube-apiserver sends one every minute once it sent one) is
    * resumed at once, unreported, without a LIST: a hung API server, or a dead connection.
    * @default {150000}

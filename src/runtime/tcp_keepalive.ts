@@ -9,7 +9,8 @@
  * each second and drop the connection after 10 unanswered (about 40 s in
  * all). Deno sets the delay only: its probes follow the system's
  * `net.ipv4.tcp_keepalive_intvl` and `tcp_keepalive_probes` (75 s and 9 by
- * default, so the stall comes first); README, "A connection that dies
+ * default, so the stall comes first, or the watch's minutely bookmark,
+ * missed for 75 s once it had one); README, "A connection that dies
  * without a word", says how to set them for a pod.
  *
  * @module
