@@ -160,6 +160,35 @@ Deno.test("explainEndpoints() lists each address of a pod in two slices once, us
   }
 });
 
+Deno.test("explainEndpoints() calls another slice's copy of a pod-less address a duplicate, whatever use the address has", () => {
+  // Hand-made slices of a Service without a selector: 10.0.0.2 is used once, on failover, from echo-a; echo-b's
+  // not-ready copy is no other endpoint. A pod's address listed without a targetRef is another endpoint.
+  const slices = [
+    slice("echo-a", [
+      { addresses: ["10.0.0.1"], hints: zoneHint("z1") },
+      { addresses: ["10.0.0.2"], hints: zoneHint("z2") },
+      pod("x", "10.0.0.3", { hints: zoneHint("z1") }),
+    ]),
+    slice("echo-b", [
+      { addresses: ["10.0.0.2"], conditions: { ready: false } },
+      { addresses: ["10.0.0.3"], conditions: { ready: false } },
+    ]),
+  ];
+  assert.deepEqual(summary(explainEndpoints(slices, "grpc", { zone: "z1" }).pods), [
+    "10.0.0.1: used: hinted for this zone",
+    "10.0.0.2: failover: hinted for zone z2",
+    "10.0.0.2: not used: duplicate of an address on failover from another slice",
+    "10.0.0.3: not used: not ready",
+    "x: used: hinted for this zone",
+  ]);
+  // Seed 7 leaves 10.0.0.2 outside a subset of 1.
+  const { pods } = explainEndpoints(slices, "grpc", {}, { size: 1, seed: 7 });
+  assert.deepEqual(pods.filter((row) => row.addresses[0].host === "10.0.0.2").map((row) => row.message), [
+    "not used: outside this client's subset of 1",
+    "not used: duplicate of an address in another slice, outside this client's subset",
+  ]);
+});
+
 Deno.test("explainEndpoints() says a terminating pod's reused IP went to the pod that is not terminating", () => {
   const { pods } = explainEndpoints(
     [slice("echo-a", [

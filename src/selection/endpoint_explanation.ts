@@ -38,7 +38,8 @@ export type FailoverReason = "other-node" | "other-zone";
  * serving but terminating while others are ready; no port of the target's
  * name in its slice; only in an FQDN slice; every address already another
  * pod's (for a terminating pod, also one that a pod not terminating has: its
- * IP was reused); outside the client's subset (`subsetSize`).
+ * IP was reused), or, for an endpoint without a pod, another slice's copy of it is the one used; outside the
+ * client's subset (`subsetSize`).
  */
 export type UnusedReason = "not-ready" | "terminating" | "no-port" | "fqdn" | "duplicate" | "outside-subset";
 
@@ -209,7 +210,41 @@ export function explainEndpoints(
     else if (preferred) used(row, topology, anyReady);
     else failover(row, topology);
   }
+  markCopies(sorted.map((group) => group.row), wanted);
   return { pods: sorted.map((group) => group.row), topology };
+}
+
+/**
+ * Marks as duplicates the unused rows without a pod whose every address is a pod-less wanted row's: the same
+ * address listed by another slice (hand-made slices, two managers'), used once from the copy that selection took,
+ * whatever this copy's conditions or port (as a pod's copies are one row). A copy in a slice without the target's
+ * port is matched by its host.
+ */
+function markCopies(rows: PodExplanation[], wanted: PodExplanation[]): void {
+  const holders = new Map<string, PodExplanation>();
+  for (const row of wanted) {
+    if (row.pod !== undefined) continue;
+    for (const address of row.addresses) {
+      holders.set(idOf(address), row);
+      if (!holders.has(address.host)) holders.set(address.host, row);
+    }
+  }
+  for (const row of rows) {
+    if (row.pod !== undefined || row.use !== "unused" || row.reason === "fqdn" || row.reason === "outside-subset") {
+      continue;
+    }
+    const holder = holders.get(row.addresses[0].port === undefined ? row.addresses[0].host : idOf(row.addresses[0]));
+    const copied = row.addresses.every((address) =>
+      holders.get(address.port === undefined ? address.host : idOf(address)) === holder
+    );
+    if (holder === undefined || !copied) continue;
+    const why = holder.use === "used"
+      ? "used from another slice"
+      : holder.use === "failover"
+      ? "on failover from another slice"
+      : "in another slice, outside this client's subset";
+    unused(row, "duplicate", `duplicate of an address ${why}`);
+  }
 }
 
 function rank(kind: Group["kind"]): number {

@@ -537,6 +537,53 @@ Deno.test("changeLine() and snapshotReport() say the same as the table, on one l
   }]);
 });
 
+Deno.test("an address that two slices without a targetRef both list is one used endpoint, its other copies duplicates", () => {
+  // Hand-made slices of a Service without a selector (or two managers'): the resolver uses 10.0.9.1 to 10.0.9.3
+  // once each, from whichever slice has them ready; only 10.0.9.4 is really not ready.
+  const copy = (name: string, endpoints: EndpointSlice["endpoints"], port = "grpc"): EndpointSlice => ({
+    metadata: { name, namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: port, port: 8080 }],
+    endpoints,
+  });
+  const view = viewOf([
+    copy("ext-a", [{ addresses: ["10.0.9.1"] }, { addresses: ["10.0.9.2"] }, { addresses: ["10.0.9.3"] }]),
+    copy("ext-b", [
+      { addresses: ["10.0.9.1"], conditions: { ready: false } },
+      { addresses: ["10.0.9.2"], conditions: { ready: false, serving: true, terminating: true } },
+      { addresses: ["10.0.9.3"] },
+      { addresses: ["10.0.9.4"], conditions: { ready: false } },
+    ]),
+    copy("ext-c", [{ addresses: ["10.0.9.1"] }], "metrics"),
+  ]);
+  const duplicate = "not used: duplicate of an address used from another slice";
+  assert.equal(
+    changeSummary(view),
+    "topology none (client locality unknown): 3 used: 10.0.9.1:8080, 10.0.9.2:8080, 10.0.9.3:8080; " +
+      "4 not used (duplicate of an address used from another slice): 10.0.9.1:8080, 10.0.9.2:8080, " +
+      "10.0.9.3:8080, 10.0.9.1; 1 not used (not ready): 10.0.9.4:8080",
+  );
+  const table = renderTable(view, context);
+  assert.deepEqual(table.filter((line) => line.includes("not used: ")).map((line) => line.replace(/ +/g, " ")), [
+    `- 10.0.9.1:8080 - - no yes no ${duplicate}`,
+    `- 10.0.9.2:8080 - - no yes yes ${duplicate}`,
+    `- 10.0.9.3:8080 - - yes yes no ${duplicate}`,
+    "- 10.0.9.4:8080 - - no yes no not used: not ready",
+    `- 10.0.9.1 - - yes yes no ${duplicate}`,
+  ]);
+  assert.equal(table.at(-1), "3 used, 5 not used  Ctrl-C to quit");
+  assert.deepEqual(
+    snapshotReport(view, 0).unused.map(({ addresses, reason, message }) => [addresses[0].host, reason, message]),
+    [
+      ["10.0.9.1", "duplicate", duplicate],
+      ["10.0.9.2", "duplicate", duplicate],
+      ["10.0.9.3", "duplicate", duplicate],
+      ["10.0.9.4", "not-ready", "not used: not ready"],
+      ["10.0.9.1", "duplicate", duplicate],
+    ],
+  );
+});
+
 Deno.test("snapshotReport() with a subset lists only the subset's endpoints, the others as unused", () => {
   const slice: EndpointSlice = {
     ...SLICE,
