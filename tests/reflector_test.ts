@@ -77,6 +77,26 @@ const expiredEvent: WatchEvent = {
   object: { kind: "Status", code: 410, reason: "Expired", message: "too old resource version: 5 (9)" },
 };
 
+/** kube-apiserver's ERROR event for a resourceVersion its watch cache has not reached: 504 with that cause. */
+function tooLargeEvent(requested: number, current: number): WatchEvent {
+  return {
+    type: "ERROR",
+    object: {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: `Timeout: Too large resource version: ${requested}, current: ${current}`,
+      reason: "Timeout",
+      details: {
+        causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
+        retryAfterSeconds: 1,
+      },
+      code: 504,
+    } as WatchEvent["object"],
+  };
+}
+
 /** Runs the reflector on the fake clock until `until` returns true, then stops it. */
 async function run(
   { api, clock }: { api: EndpointSliceApi; clock: FakeClock },
@@ -1418,24 +1438,9 @@ Deno.test("runReflector() streams again from the latest state when a streaming l
 Deno.test("runReflector() streams again from the latest state when a streaming list's resourceVersion is too large", async () => {
   // kube-apiserver v1.36.3 whose watch cache is behind (cut off from etcd) answers a streaming list from a newer
   // resourceVersion with 200, then, 3 s later, this ERROR event (measured), and ends the stream.
-  const tooLarge: WatchEvent = {
-    type: "ERROR",
-    object: {
-      kind: "Status",
-      apiVersion: "v1",
-      status: "Failure",
-      message: "Timeout: Too large resource version: 209, current: 208",
-      reason: "Timeout",
-      details: {
-        causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
-        retryAfterSeconds: 1,
-      },
-      code: 504,
-    } as WatchEvent["object"],
-  };
   const scripted = scriptedApi([], [
     (watch) => watch.send(initialEventsEnd("20"), expiredEvent),
-    (watch) => watch.send(tooLarge),
+    (watch) => watch.send(tooLargeEvent(209, 208)),
     (watch) => watch.send({ type: "ADDED", object: slice("b", "209") }, initialEventsEnd("210")),
   ]);
   const { states, errors } = await run(scripted, (states) => states.length === 2, { watchList: { refused: false } });
@@ -1449,25 +1454,9 @@ Deno.test("runReflector() lists once when a streaming list from the latest state
   // for its watch cache to reach etcd's revision without asking etcd for progress: on a quiet cache it answers a
   // streaming list without resourceVersion with 200, then, 3 s later, this ERROR event (measured), every time, until an
   // EndpointSlice write anywhere moves the cache. Streaming again gave no snapshot in 15 s (client-go v0.36.3 neither).
-  const tooLarge: WatchEvent = {
-    type: "ERROR",
-    object: {
-      kind: "Status",
-      apiVersion: "v1",
-      metadata: {},
-      status: "Failure",
-      message: "Timeout: Too large resource version: 215, current: 209",
-      reason: "Timeout",
-      details: {
-        causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
-        retryAfterSeconds: 1,
-      },
-      code: 504,
-    } as WatchEvent["object"],
-  };
   const support: WatchListSupport = { refused: false };
   const scripted = scriptedApi([list("209", [slice("a", "196")])], [
-    (watch) => watch.send(tooLarge),
+    (watch) => watch.send(tooLargeEvent(215, 209)),
     (watch) => watch.send({ type: "MODIFIED", object: slice("a", "230") }, expiredEvent),
     (watch) => watch.send({ type: "ADDED", object: slice("a", "230") }, initialEventsEnd("240")),
   ]);
