@@ -41,6 +41,35 @@ Deno.test("noEndpointsReason() with only FQDN slices says that they are not used
   );
 });
 
+Deno.test("noEndpointsReason() for a port name that only FQDN slices have says so, not that no slice has it", () => {
+  // Seen on v1.36.3 with an FQDN slice (port "web") beside an IPv4 one (port "grpc"): the reason said the slices
+  // have no port "web" and to check the pods' container ports, while kubectl lists the FQDN slice with it; kube-proxy
+  // gives the Service's "web" port no endpoint (it skips FQDN slices), as the resolver does.
+  const fqdn: EndpointSlice = {
+    metadata: { name: "echo-f1" },
+    addressType: "FQDN",
+    ports: [{ name: "web", port: 8080 }],
+    endpoints: [{ addresses: ["web.example.com"] }],
+  };
+  assert.equal(
+    noEndpointsReason([fqdn, slice([{ name: "grpc", port: 50051 }], [true])], "web", "echo", "prod"),
+    'its EndpointSlices have a port named "web" only in those of addressType FQDN (deprecated), which the ' +
+      'resolver does not use, as kube-proxy does not; the others have "grpc": give the Service IPv4 or IPv6 ' +
+      "EndpointSlices with that port, dial the names the FQDN ones list with dns:///, or name one of those in the " +
+      "target (kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo)",
+  );
+  // IPv4 slices without ports: no name to offer instead.
+  assert.match(
+    noEndpointsReason([fqdn, slice([], [true])], "web", "echo", "prod"),
+    /; the others have no port: give the Service IPv4 or IPv6 EndpointSlices with that port, or dial the names the FQDN ones list with dns:\/\/\/ \(kubectl /,
+  );
+  // The port in an IPv4 slice too: the usual reasons.
+  assert.equal(
+    noEndpointsReason([fqdn, slice([{ name: "web", port: 8080 }], [false])], "web", "echo", "prod"),
+    "none of its endpoints is ready: check that the pods are ready (kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo)",
+  );
+});
+
 Deno.test("noEndpointsReason() names the port that no slice has, and those they have", () => {
   assert.equal(
     noEndpointsReason(

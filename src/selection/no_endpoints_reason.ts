@@ -71,6 +71,19 @@ export function noEndpointsReason(
   let withPort = used;
   if (typeof port === "string") {
     const names = new Set(used.flatMap((slice) => (slice.ports ?? []).map(({ name }) => name ?? "")));
+    const inFqdn = (slice: EndpointSlice) =>
+      slice.addressType === "FQDN" && (slice.ports ?? []).some(({ name }) => (name ?? "") === port);
+    if (port !== "" && !names.has(port) && all.some(inFqdn)) {
+      // Hand-written FQDN slices beside IPv4 ones: "no port of that name" would contradict what kubectl lists.
+      const others = names.size === 0
+        ? "the others have no port"
+        : `the others have ${[...names].map(quote).join(", ")}`;
+      const instead = names.size === 0 ? "or dial" : "dial";
+      return `its EndpointSlices have a port named ${quote(port)} only in those of addressType FQDN (deprecated), ` +
+        `which the resolver does not use, as kube-proxy does not; ${others}: give the Service IPv4 or IPv6 ` +
+        `EndpointSlices with that port, ${instead} the names the FQDN ones list with dns:///` +
+        `${names.size === 0 ? "" : ", or name one of those in the target"} (${listSlices})`;
+    }
     // A name they have goes on below: "" too, which a target without a port uses for a Service's one unnamed port.
     if (!names.has(port) && source) {
       // Their port names are the Endpoints object's, or their writer's: kube-proxy gives a Service port only the
