@@ -1,0 +1,230 @@
+/**
+ * A reader of the protobuf wire format, as far as Kubernetes objects need it: varints, length-delimited fields,
+ * and skipping of the fields a decoder does not read. Every read is bounds-checked against the end of the
+ * message being read, so truncated or garbage input throws {@linkcode ProtobufError} instead of reading past it.
+ *
+ * @module
+ */
+
+import { KubeApiError } from "../../base/errors.ts";
+
+/** Input that is not the protobuf the API server sends: truncated, mis-tagged, or of an unexpected kind. */
+export class ProtobufError extends KubeApiError {
+  /**
+   * Creates the error.
+   *
+   * @param detail What is wrong with the input, without any of its bytes.
+   */
+  constructor(detail: string) {
+    super(`Cannot decode the API server's protobuf answer: ${detail}`);
+    this.name = "ProtobufError";
+  }
+}
+
+/** Wire type of a varint field (int32, int64, bool, enum). */
+export const VARINT = 0;
+/** Wire type of a length-delimited field (string, bytes, message, packed repeated). */
+export const LENGTH_DELIMITED = 2;
+
+const decoder = new TextDecoder();
+/** Strings up to this many bytes are decoded by hand when they are ASCII, which is faster than `TextDecoder`. */
+const SHORT_STRING = 48;
+
+/**
+ * A cursor over one message: `pos` moves forward as fields are read, and never past `end`.
+ *
+ * @example
+ * ```ts
+ * import { WireReader } from "./wire_reader.ts";
+ * const reader = new WireReader(new Uint8Array([0x0a, 0x02, 0x68, 0x69]));
+ * const tag = reader.tag();
+ * console.log(tag >>> 3, reader.string()); // 1 "hi"
+ * ```
+ */
+export class WireReader {
+  /** The bytes being read. */
+  readonly bytes: Uint8Array;
+  /** Offset of the next byte to read. */
+  pos: number;
+  /** Offset just past the last byte of the message being read. */
+  end: number;
+
+  /**
+   * Starts reading `bytes` from `start` to `end`.
+   *
+   * @param bytes The buffer.
+   * @param start First byte of the message.
+   * @param end Offset just past the message.
+   */
+  constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
+    this.bytes = bytes;
+    this.pos = start;
+    this.end = end;
+  }
+
+  /** Whether the message has more fields. */
+  more(): boolean {
+    return this.pos < this.end;
+  }
+
+  /**
+   * Reads a field's tag: `tag >>> 3` is the field number, `tag & 7` the wire type.
+   *
+   * @returns The tag.
+   */
+  tag(): number {
+    const tag = this.varint32();
+    if (tag >>> 3 === 0) throw new ProtobufError(`a field number 0 at byte ${this.pos}`);
+    return tag;
+  }
+
+  /**
+   * Reads a varint and returns its low 32 bits, unsigned; an int32 field's value is `varint32() | 0`.
+   *
+   * @returns The low 32 bits.
+   */
+  varint32(): number {
+    const { bytes, end } = this;
+    let pos = this.pos;
+    let value = 0;
+    for (let shift = 0; shift < 70; shift += 7) {
+      if (pos >= end) throw new ProtobufError(`a varint runs past the end of its message at byte ${pos}`);
+      const byte = bytes[pos++];
+      if (shift < 32) value |= (byte & 0x7f) << shift;
+      if (byte < 0x80) {
+        this.pos = pos;
+        return value >>> 0;
+      }
+    }
+    throw new ProtobufError(`a varint longer than 10 bytes at byte ${this.pos}`);
+  }
+
+  /**
+   * Reads a varint whose value must be a safe integer (an int64 count, such as `remainingItemCount`).
+   *
+   * @returns The value.
+   */
+  uint53(): number {
+    const at = this.pos;
+    let value = 0;
+    for (let scale = 1; this.pos < this.end; scale *= 128) {
+      const byte = this.bytes[this.pos++];
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) {
+        if (!Number.isSafeInteger(value)) throw new ProtobufError(`a varint beyond 2^53 at byte ${at}`);
+        return value;
+      }
+      if (scale > 2 ** 49) throw new ProtobufError(`a varint beyond 2^53 at byte ${at}`);
+    }
+    throw new ProtobufError(`a varint runs past the end of its message at byte ${this.pos}`);
+  }
+
+  /**
+   * Reads a nested message with `decode`, which reads fields until `more()` is false.
+   *
+   * @param tag The field's tag, checked to be length-delimited.
+   * @param field The field's name, for the message of a mis-tagged field.
+   * @param decode Reads the nested message's fields from this reader.
+   * @returns What `decode` returns.
+   */
+  nested<T>(tag: number, field: string, decode: (reader: WireReader) => T): T {
+    this.expect(tag, LENGTH_DELIMITED, field);
+    const outer = this.end;
+    this.end = this.delimited();
+    const value = decode(this);
+    this.end = outer;
+    return value;
+  }
+
+  /**
+   * Reads a length prefix and checks that that many bytes follow inside the message.
+   *
+   * @returns The offset just past the length-delimited field; its bytes start at `pos`.
+   */
+  delimited(): number {
+    const at = this.pos;
+    const length = this.varint32();
+    if (this.pos - at > 5 || length > this.end - this.pos) {
+      throw new ProtobufError(`a field of ${length} bytes at byte ${at} runs past the end of its message`);
+    }
+    return this.pos + length;
+  }
+
+  /**
+   * Reads a length-delimited UTF-8 string (invalid bytes become U+FFFD, as Go's JSON encoder writes them).
+   *
+   * @returns The string.
+   */
+  string(): string {
+    const stop = this.delimited();
+    const { bytes } = this;
+    let start = this.pos;
+    this.pos = stop;
+    if (stop - start <= SHORT_STRING) {
+      let text = "";
+      for (; start < stop; start++) {
+        const byte = bytes[start];
+        if (byte >= 0x80) return text + decoder.decode(bytes.subarray(start, stop));
+        text += String.fromCharCode(byte);
+      }
+      return text;
+    }
+    return decoder.decode(bytes.subarray(start, stop));
+  }
+
+  /**
+   * Reads a length-delimited `bytes` field without copying it.
+   *
+   * @returns A view of the field's bytes.
+   */
+  bytesField(): Uint8Array {
+    const stop = this.delimited();
+    const view = this.bytes.subarray(this.pos, stop);
+    this.pos = stop;
+    return view;
+  }
+
+  /**
+   * Checks that a field has the wire type its decoder expects, so a mis-tagged field throws.
+   *
+   * @param tag The tag read.
+   * @param wireType The wire type expected.
+   * @param field The field's name, for the message.
+   */
+  expect(tag: number, wireType: number, field: string): void {
+    if ((tag & 7) !== wireType) {
+      throw new ProtobufError(`field ${field} has wire type ${tag & 7}, not ${wireType}, at byte ${this.pos}`);
+    }
+  }
+
+  /**
+   * Skips a field a decoder does not read.
+   *
+   * @param tag The field's tag.
+   */
+  skip(tag: number): void {
+    switch (tag & 7) {
+      case VARINT:
+        this.varint32();
+        return;
+      case 1:
+        this.advance(8);
+        return;
+      case LENGTH_DELIMITED:
+        this.pos = this.delimited();
+        return;
+      case 5:
+        this.advance(4);
+        return;
+      default:
+        throw new ProtobufError(`field ${tag >>> 3} has wire type ${tag & 7}, which Kubernetes never sends`);
+    }
+  }
+
+  private advance(count: number): void {
+    if (count > this.end - this.pos) {
+      throw new ProtobufError(`a fixed-size field runs past the end at byte ${this.pos}`);
+    }
+    this.pos += count;
+  }
+}
