@@ -33,13 +33,25 @@ export function decodeEndpointSlice(reader: WireReader): EndpointSlice {
     const tag = reader.tag();
     switch (tag >>> 3) {
       case 1:
-        slice.metadata = reader.nested(tag, "EndpointSlice.metadata", decodeObjectMeta);
+        {
+          const outer = reader.enter(tag, "EndpointSlice.metadata");
+          slice.metadata = decodeObjectMeta(reader);
+          reader.end = outer;
+        }
         break;
       case 2:
-        (slice.endpoints ??= []).push(reader.nested(tag, "EndpointSlice.endpoints", decodeEndpoint));
+        {
+          const outer = reader.enter(tag, "EndpointSlice.endpoints");
+          (slice.endpoints ??= []).push(decodeEndpoint(reader));
+          reader.end = outer;
+        }
         break;
       case 3:
-        (slice.ports ??= []).push(reader.nested(tag, "EndpointSlice.ports", decodePort));
+        {
+          const outer = reader.enter(tag, "EndpointSlice.ports");
+          (slice.ports ??= []).push(decodePort(reader));
+          reader.end = outer;
+        }
         break;
       case 4:
         reader.expect(tag, LENGTH_DELIMITED, "EndpointSlice.addressType");
@@ -65,14 +77,22 @@ function decodeEndpoint(reader: WireReader): SliceEndpoint {
         (endpoint.addresses ??= []).push(reader.string());
         break;
       case 2:
-        endpoint.conditions = reader.nested(tag, "Endpoint.conditions", decodeConditions);
+        {
+          const outer = reader.enter(tag, "Endpoint.conditions");
+          endpoint.conditions = decodeConditions(reader);
+          reader.end = outer;
+        }
         break;
       case 3:
         reader.expect(tag, LENGTH_DELIMITED, "Endpoint.hostname");
         endpoint.hostname = reader.string();
         break;
       case 4:
-        endpoint.targetRef = reader.nested(tag, "Endpoint.targetRef", decodeObjectReference);
+        {
+          const outer = reader.enter(tag, "Endpoint.targetRef");
+          endpoint.targetRef = decodeObjectReference(reader);
+          reader.end = outer;
+        }
         break;
       case 6:
         reader.expect(tag, LENGTH_DELIMITED, "Endpoint.nodeName");
@@ -83,7 +103,11 @@ function decodeEndpoint(reader: WireReader): SliceEndpoint {
         endpoint.zone = reader.string();
         break;
       case 8:
-        endpoint.hints = reader.nested(tag, "Endpoint.hints", decodeHints);
+        {
+          const outer = reader.enter(tag, "Endpoint.hints");
+          endpoint.hints = decodeHints(reader);
+          reader.end = outer;
+        }
         break;
       default:
         reader.skip(tag);
@@ -103,7 +127,7 @@ function decodeConditions(reader: WireReader): EndpointConditions {
       reader.skip(tag);
       continue;
     }
-    reader.expect(tag, VARINT, `EndpointConditions.${field}`);
+    reader.expect(tag, VARINT, "EndpointConditions", field);
     conditions[field] = reader.varint32() !== 0;
   }
   return conditions;
@@ -129,7 +153,7 @@ function decodeObjectReference(reader: WireReader): Record<string, string> {
       reader.skip(tag);
       continue;
     }
-    reader.expect(tag, LENGTH_DELIMITED, `ObjectReference.${field}`);
+    reader.expect(tag, LENGTH_DELIMITED, "ObjectReference", field);
     const value = reader.string();
     if (value !== "") reference[field] = value;
     else delete reference[field];
@@ -147,7 +171,11 @@ function decodeHints(reader: WireReader): Record<string, { name: string }[]> {
       continue;
     }
     const field = number === 1 ? "forZones" : "forNodes";
-    (hints[field] ??= []).push(reader.nested(tag, `EndpointHints.${field}`, decodeName));
+    {
+      const outer = reader.enter(tag, "EndpointHints", field);
+      (hints[field] ??= []).push(decodeName(reader));
+      reader.end = outer;
+    }
   }
   return hints;
 }

@@ -38,7 +38,9 @@ export function decodeWatchEvent(frame: Uint8Array): WatchEvent {
       reader.expect(tag, LENGTH_DELIMITED, "WatchEvent.type");
       type = reader.string();
     } else if (number === 2) {
-      object = reader.nested(tag, "WatchEvent.object", decodeRawExtension);
+      const outer = reader.enter(tag, "WatchEvent.object");
+      object = decodeRawExtension(reader);
+      reader.end = outer;
     } else {
       reader.skip(tag);
     }
@@ -88,9 +90,14 @@ export function decodeEndpointSliceList(body: Uint8Array): EndpointSliceList & {
   while (reader.more()) {
     const tag = reader.tag();
     const number = tag >>> 3;
-    if (number === 1) list.metadata = reader.nested(tag, "EndpointSliceList.metadata", decodeListMeta);
-    else if (number === 2) list.items.push(reader.nested(tag, "EndpointSliceList.items", decodeEndpointSlice));
-    else reader.skip(tag);
+    if (number !== 1 && number !== 2) {
+      reader.skip(tag);
+      continue;
+    }
+    const outer = reader.enter(tag, "EndpointSliceList", number === 1 ? "metadata" : "items");
+    if (number === 1) list.metadata = decodeListMeta(reader);
+    else list.items.push(decodeEndpointSlice(reader));
+    reader.end = outer;
   }
   return list;
 }

@@ -54,13 +54,25 @@ export function decodeObjectMeta(reader: WireReader): ObjectMeta {
         setString(reader, tag, meta, "resourceVersion");
         break;
       case 11:
-        reader.nested(tag, "ObjectMeta.labels", (entry) => addEntry(entry, meta.labels ??= {}));
+        {
+          const outer = reader.enter(tag, "ObjectMeta.labels");
+          addEntry(reader, meta.labels ??= {});
+          reader.end = outer;
+        }
         break;
       case 12:
-        reader.nested(tag, "ObjectMeta.annotations", (entry) => addEntry(entry, meta.annotations ??= {}));
+        {
+          const outer = reader.enter(tag, "ObjectMeta.annotations");
+          addEntry(reader, meta.annotations ??= {});
+          reader.end = outer;
+        }
         break;
       case 13:
-        (ownerReferences ??= []).push(reader.nested(tag, "ObjectMeta.ownerReferences", decodeOwnerReference));
+        {
+          const outer = reader.enter(tag, "ObjectMeta.ownerReferences");
+          (ownerReferences ??= []).push(decodeOwnerReference(reader));
+          reader.end = outer;
+        }
         break;
       default:
         reader.skip(tag);
@@ -78,10 +90,10 @@ function decodeOwnerReference(reader: WireReader): Record<string, unknown> {
     if (field === undefined) {
       reader.skip(tag);
     } else if (field === "controller" || field === "blockOwnerDeletion") {
-      reader.expect(tag, VARINT, `OwnerReference.${field}`);
+      reader.expect(tag, VARINT, "OwnerReference", field);
       owner[field] = reader.varint32() !== 0;
     } else {
-      reader.expect(tag, LENGTH_DELIMITED, `OwnerReference.${field}`);
+      reader.expect(tag, LENGTH_DELIMITED, "OwnerReference", field);
       owner[field] = reader.string();
     }
   }
@@ -154,7 +166,11 @@ export function decodeStatus(reader: WireReader): Status & Record<string, unknow
     const tag = reader.tag();
     switch (tag >>> 3) {
       case 1:
-        status.metadata = reader.nested(tag, "Status.metadata", decodeListMeta);
+        {
+          const outer = reader.enter(tag, "Status.metadata");
+          status.metadata = decodeListMeta(reader);
+          reader.end = outer;
+        }
         break;
       case 2:
         setString(reader, tag, status, "status");
@@ -166,7 +182,11 @@ export function decodeStatus(reader: WireReader): Status & Record<string, unknow
         setString(reader, tag, status, "reason");
         break;
       case 5:
-        status.details = reader.nested(tag, "Status.details", decodeDetails);
+        {
+          const outer = reader.enter(tag, "Status.details");
+          status.details = decodeDetails(reader);
+          reader.end = outer;
+        }
         break;
       case 6:
         reader.expect(tag, VARINT, "Status.code");
@@ -186,7 +206,11 @@ function decodeDetails(reader: WireReader): Record<string, unknown> {
     const tag = reader.tag();
     const number = tag >>> 3;
     if (number === 4) {
-      (causes ??= []).push(reader.nested(tag, "StatusDetails.causes", decodeCause));
+      {
+        const outer = reader.enter(tag, "StatusDetails.causes");
+        (causes ??= []).push(decodeCause(reader));
+        reader.end = outer;
+      }
     } else if (number === 5) {
       reader.expect(tag, VARINT, "StatusDetails.retryAfterSeconds");
       setNumber(details, "retryAfterSeconds", reader.varint32() | 0);
