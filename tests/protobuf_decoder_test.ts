@@ -3,6 +3,7 @@ import type { EndpointSlice } from "../src/base/endpoint_slice.ts";
 import { FrameSplitter } from "../src/api/protobuf/frame_splitter.ts";
 import { decodeEndpointSliceList, decodeStatusBody, decodeWatchEvent } from "../src/api/protobuf/messages.ts";
 import { ProtobufError } from "../src/api/protobuf/wire_reader.ts";
+import { decodeFixtures } from "./protobuf_decode_child.ts";
 
 // Fixtures: real answers of kube-apiserver v1.36.3 to the same requests with `Accept: application/vnd.kubernetes.protobuf`
 // (.pb) and with JSON (.json, .ndjson); PROTO_NOTES.md says how they were made.
@@ -168,4 +169,14 @@ Deno.test("a compressed or foreign envelope is refused by name", () => {
   assert.throws(() => decodeStatusBody(gzip), /contentEncoding "gzip", which is not decoded/);
   assert.throws(() => decodeEndpointSliceList(status), /an object of kind "Status" where EndpointSliceList/);
   assert.throws(() => decodeStatusBody(new TextEncoder().encode('{"kind":"Status"}')), /k8s\\0 magic/);
+});
+
+Deno.test("Bun, which reads short strings another way, decodes every fixture as Deno does", async () => {
+  const child = new URL("./protobuf_decode_child.ts", import.meta.url).pathname;
+  const bun = new URL("../node_modules/.bin/bun", import.meta.url).pathname;
+  const { code, stdout, stderr } = await new Deno.Command(bun, { args: [child] }).output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  const decoded = decodeFixtures();
+  assert.equal(Object.keys(decoded).length, 7);
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(stdout)), JSON.parse(JSON.stringify(decoded)));
 });

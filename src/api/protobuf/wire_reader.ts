@@ -6,7 +6,9 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import { KubeApiError } from "../../base/errors.ts";
+import { runtimeKey } from "../../runtime/runtime.ts";
 
 /** Input that is not the protobuf the API server sends: truncated, mis-tagged, or of an unexpected kind. */
 export class ProtobufError extends KubeApiError {
@@ -27,10 +29,34 @@ export const VARINT = 0;
 export const LENGTH_DELIMITED = 2;
 
 const decoder = new TextDecoder();
-/** Strings up to this many bytes are decoded with `String.fromCharCode` when they are ASCII: faster than `TextDecoder`. */
+/** Strings up to this many bytes are decoded by {@linkcode shortAscii} when they are ASCII. */
 const SHORT_STRING = 48;
 /** One reused array of char codes per short-string length. */
 const CODES: number[][] = Array.from({ length: SHORT_STRING + 1 }, (_, length) => new Array<number>(length).fill(0));
+/** Node's (and Bun's) native `Buffer#latin1Slice`, which takes any `Uint8Array`; absent from the typings. */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (start: number, end: number) => string })
+  .latin1Slice;
+
+/**
+ * A short string of ASCII bytes, or undefined when one is not ASCII. In Bun, the native `latin1Slice` (the same as
+ * ASCII for these bytes) is twice as fast as one `fromCharCode` call; in Deno and Node, `fromCharCode` over a
+ * reused plain array beats it, `TextDecoder`, and `+=` a character at a time (which makes a string per character).
+ */
+const shortAscii: (bytes: Uint8Array, start: number, stop: number) => string | undefined =
+  runtimeKey() === "bun" && latin1Slice !== undefined
+    ? (bytes, start, stop) => {
+      for (let at = start; at < stop; at++) if (bytes[at] >= 0x80) return undefined;
+      return latin1Slice.call(bytes, start, stop);
+    }
+    : (bytes, start, stop) => {
+      const codes = CODES[stop - start];
+      for (let at = start; at < stop; at++) {
+        const byte = bytes[at];
+        if (byte >= 0x80) return undefined;
+        codes[at - start] = byte;
+      }
+      return String.fromCharCode.apply(null, codes);
+    };
 
 /**
  * A cursor over one message: `pos` moves forward as fields are read, and never past `end`.
@@ -151,18 +177,9 @@ export class WireReader {
     const { bytes } = this;
     const start = this.pos;
     this.pos = stop;
-    const length = stop - start;
-    if (length <= SHORT_STRING) {
-      // One `fromCharCode` call over a reused plain array: no intermediate strings (as `+=` makes), no op call
-      // (as `TextDecoder` makes in Deno), and a typed array handed to `apply` is slower than a plain one.
-      const codes = CODES[length];
-      let at = 0;
-      for (; at < length; at++) {
-        const byte = bytes[start + at];
-        if (byte >= 0x80) break;
-        codes[at] = byte;
-      }
-      if (at === length) return String.fromCharCode.apply(null, codes);
+    if (stop - start <= SHORT_STRING) {
+      const ascii = shortAscii(bytes, start, stop);
+      if (ascii !== undefined) return ascii;
     }
     return decoder.decode(bytes.subarray(start, stop));
   }
