@@ -3,6 +3,8 @@ import type { EndpointSlice } from "../src/base/endpoint_slice.ts";
 import { FrameSplitter } from "../src/api/protobuf/frame_splitter.ts";
 import { decodeEndpointSliceList, decodeStatusBody, decodeWatchEvent } from "../src/api/protobuf/messages.ts";
 import { ProtobufError } from "../src/api/protobuf/wire_reader.ts";
+import { frameHead } from "../src/api/protobuf/event_head.ts";
+import { sliceEventHead } from "../src/watch/watch_decoder.ts";
 import { decodeFixtures } from "./protobuf_decode_child.ts";
 
 // Fixtures: real answers of kube-apiserver v1.36.3 to the same requests with `Accept: application/vnd.kubernetes.protobuf`
@@ -179,4 +181,29 @@ Deno.test("Bun, which reads short strings another way, decodes every fixture as 
   const decoded = decodeFixtures();
   assert.equal(Object.keys(decoded).length, 7);
   assert.deepEqual(JSON.parse(new TextDecoder().decode(stdout)), JSON.parse(JSON.stringify(decoded)));
+});
+
+Deno.test("frameHead gives what sliceEventHead gives for the same event's JSON line", () => {
+  for (const name of ["watch", "streaming_list", "watch_error_410"]) {
+    const frames = splitFrames(bytes(`${name}.pb`), 4096);
+    const jsonLines = Deno.readTextFileSync(new URL(`${name}.ndjson`, dir)).split("\n").filter((line) => line !== "");
+    assert.equal(frames.length, jsonLines.length);
+    const heads = frames.map(frameHead);
+    assert.deepEqual(heads, jsonLines.map((line) => sliceEventHead(new TextEncoder().encode(line))), name);
+    if (name === "watch") {
+      assert.deepEqual(heads.filter(Boolean).map((head) => head!.type), ["MODIFIED", "DELETED", "ADDED"]);
+    }
+  }
+});
+
+Deno.test("frameHead gives undefined, never an error, for cut or garbage frames", () => {
+  const [frame] = splitFrames(bytes("watch.pb"), 4096);
+  assert.deepEqual(frameHead(frame), { type: "MODIFIED", name: "echo-v6" });
+  // Unlike a JSON line's head, read from its first bytes, a cut frame's lengths do not add up: no head.
+  for (let cut = 0; cut < frame.length; cut++) assert.equal(frameHead(frame.subarray(0, cut)), undefined, `${cut}`);
+  for (let i = 0; i < 2000; i++) {
+    const copy = frame.slice();
+    copy[(i * 7919) % copy.length] = (i * 31) & 0xff;
+    frameHead(copy);
+  }
 });
