@@ -1,17 +1,20 @@
 /**
- * Content negotiation of the fake API server: the `Accept` headers it
- * answers with JSON, the only format it writes, and the `406 NotAcceptable`
- * for the others, read as kube-apiserver v1.36.3 reads them (measured):
- * first go-restful's check of the route's media types (exact, case-sensitive
+ * Content negotiation of the fake API server: the media type of each answer
+ * (JSON, or protobuf for EndpointSlices), and the `406 NotAcceptable` for the
+ * others, read as kube-apiserver v1.36.3 reads `Accept` (measured): first
+ * go-restful's check of the route's media types (exact, case-sensitive
  * types; a wildcard only as `*\/*`), then the API server's own negotiation of
  * the clauses in goautoneg's order and their `as`, `g`, `v` and `stream`
- * options. Where a real server would answer YAML, protobuf, a Table,
- * PartialObjectMetadata or aggregated discovery and the header offers no
- * plain JSON, the fake answers 406 too, saying that it writes JSON only. A
- * watch is negotiated once more, as the real server picks its stream: a
- * header whose first match is YAML, which has no stream format, gets the
- * real server's 406 even when it lists JSON too. Private to the fake API
- * server.
+ * options. The first match decides, as on the real server, where the fake
+ * writes that format: JSON anywhere, protobuf for an EndpointSlice list,
+ * watch or GET, and for every Status error. Where a real server would answer
+ * YAML, a Table, PartialObjectMetadata or aggregated discovery, or protobuf
+ * for another object (a Service, a Node, a review, a discovery document),
+ * the fake answers JSON when the header accepts it too, and 406 otherwise,
+ * saying what it writes. A watch is negotiated once more, as the real server
+ * picks its stream: a header whose first match is YAML, which has no stream
+ * format, gets the real server's 406 even when it lists JSON too. Private to
+ * the fake API server.
  *
  * @module
  */
@@ -32,7 +35,12 @@ interface Negotiation {
   readonly streams?: boolean;
   /** The conversions it offers. */
   readonly conversions: readonly Conversion[];
+  /** Whether the fake writes its answer in protobuf (an EndpointSlice's, a list's or a watch's). */
+  readonly protobuf?: boolean;
 }
+
+/** The formats the fake writes: JSON, and for EndpointSlices and Status errors, protobuf. */
+export type Format = "json" | "protobuf";
 
 /** The media types a real server streams a watch in, in its order. */
 const STREAMED = ["application/json;stream=watch", "application/vnd.kubernetes.protobuf;stream=watch"];
@@ -42,10 +50,23 @@ const WATCHABLE = [...SERIALIZED, ...STREAMED];
 /** The endpoints the fake serves, each as its real counterpart negotiates. */
 const ENDPOINTS = {
   /** An EndpointSlice list. */
-  collection: { produces: WATCHABLE, negotiates: true, conversions: ["Table", "PartialObjectMetadata"] },
+  collection: {
+    produces: WATCHABLE,
+    negotiates: true,
+    conversions: ["Table", "PartialObjectMetadata"],
+    protobuf: true,
+  },
   /** An EndpointSlice watch: the same route as a list, then the stream's own negotiation. */
-  watch: { produces: WATCHABLE, negotiates: true, streams: true, conversions: ["Table", "PartialObjectMetadata"] },
-  /** A GET of one object. */
+  watch: {
+    produces: WATCHABLE,
+    negotiates: true,
+    streams: true,
+    conversions: ["Table", "PartialObjectMetadata"],
+    protobuf: true,
+  },
+  /** A GET of one EndpointSlice. */
+  slice: { produces: SERIALIZED, negotiates: true, conversions: ["Table", "PartialObjectMetadata"], protobuf: true },
+  /** A GET of another object (a Service, a Node). */
   object: { produces: SERIALIZED, negotiates: true, conversions: ["Table", "PartialObjectMetadata"] },
   /** An access review's POST (no Table: reviews have no table convertor). */
   review: { produces: SERIALIZED, negotiates: true, conversions: ["PartialObjectMetadata"] },
@@ -101,30 +122,28 @@ interface Clause {
 
 /**
  * Negotiates the media type of an answer. An `Accept` header the real server refuses too gets its 406 at
- * once; one that the real server would answer in a format the fake cannot write gets a 406 from the fake in
- * place of its successful answer only, since errors found before it (a 404, a 400) are still written, in JSON.
- * So does a watch whose first match is YAML, with the real server's words: it refuses the stream only once
- * the watch is open.
+ * once; one whose answer the fake cannot write gets a 406 from the fake in place of its successful answer
+ * only, since errors found before it (a 404, a 400) are still written (see {@linkcode errorFormat}). So does
+ * a watch whose first match is YAML, with the real server's words: it refuses the stream only once the watch
+ * is open.
  *
  * @param accept The request's `Accept` header.
  * @param endpoint The endpoint the request reaches.
- * @returns Undefined when the fake can answer in JSON; else the 406 to give instead of a successful answer.
+ * @returns The format of the successful answer; else the 406 to give instead of it.
  * @throws {HttpError} `406 NotAcceptable` in the real server's words, for a header it refuses too.
  */
-export function negotiate(accept: string | undefined, endpoint: NegotiatingEndpoint): HttpError | undefined {
+export function negotiate(accept: string | undefined, endpoint: NegotiatingEndpoint): Format | HttpError {
   const header = accept ?? "";
-  const { produces, negotiates, streams, conversions }: Negotiation = ENDPOINTS[endpoint];
+  const { produces, negotiates, streams, conversions, protobuf }: Negotiation = ENDPOINTS[endpoint];
   if (produces !== undefined && !routeAccepts(header, produces)) {
     throw notAcceptable(`406: Not Acceptable\n\nAvailable representations: ${produces.join(", ")}`, {});
   }
-  if (!negotiates || header === "") return undefined;
+  if (!negotiates || header === "") return "json";
   // What the real server could answer, its choice first.
-  const matches: { answer: "json" | "other"; subType: string }[] = [];
+  const matches: { answer: Format | "other"; subType: string }[] = [];
   for (const clause of parseAccept(header)) {
     for (const serializer of SERIALIZERS) {
-      const fits = clause.type === "*" && clause.subType === "*" ||
-        clause.type === serializer.type && (clause.subType === serializer.subType || clause.subType === "*");
-      if (!fits) continue;
+      if (!fits(clause, serializer)) continue;
       const answer = answerFor(clause.params, serializer, conversions);
       if (answer !== "refused") matches.push({ answer, subType: serializer.subType });
     }
@@ -135,11 +154,41 @@ export function negotiate(accept: string | undefined, endpoint: NegotiatingEndpo
   if (streams === true && matches[0].subType === "yaml") {
     return notAcceptable(`only the following media types are accepted: ${STREAMED.join(", ")}`);
   }
-  if (matches.some(({ answer }) => answer === "json")) return undefined;
+  const written = (answer: Format | "other") => answer === "json" || (answer === "protobuf" && protobuf === true);
+  if (written(matches[0].answer)) return matches[0].answer as Format;
+  if (matches.some(({ answer }) => answer === "json")) return "json";
+  if (protobuf === true && matches.some(({ answer }) => answer === "protobuf")) return "protobuf";
   return notAcceptable(
-    "only the following media types are accepted: application/json " +
-      "(the fake API server of @kgr/resolver/testing writes JSON only: accept application/json too)",
+    protobuf === true
+      ? "only the following media types are accepted: application/json, application/vnd.kubernetes.protobuf " +
+        "(the fake API server of @kgr/resolver/testing writes no other: accept one of them too)"
+      : "only the following media types are accepted: application/json " +
+        "(the fake API server of @kgr/resolver/testing writes JSON only: accept application/json too)",
   );
+}
+
+/**
+ * The format of a Status error, as the real server negotiates it for any request (measured: a 400, 401, 404
+ * or 405 of any path inside the API): the first clause that plain JSON, YAML or protobuf fits, without
+ * conversions; JSON when none does. YAML is written as JSON by the fake. A 406 is always JSON.
+ *
+ * @param accept The request's `Accept` header.
+ * @returns The format.
+ */
+export function errorFormat(accept: string | undefined): Format {
+  for (const clause of parseAccept(accept ?? "")) {
+    for (const serializer of SERIALIZERS) {
+      if (!fits(clause, serializer) || answerFor(clause.params, serializer, []) === "refused") continue;
+      return serializer.subType === "vnd.kubernetes.protobuf" ? "protobuf" : "json";
+    }
+  }
+  return "json";
+}
+
+/** Whether a clause's type fits a serializer's. */
+function fits(clause: Clause, serializer: (typeof SERIALIZERS)[number]): boolean {
+  return clause.type === "*" && clause.subType === "*" ||
+    clause.type === serializer.type && (clause.subType === serializer.subType || clause.subType === "*");
 }
 
 function notAcceptable(message: string, details?: Record<string, unknown>): HttpError {
@@ -159,19 +208,19 @@ function routeAccepts(header: string, produces: readonly string[]): boolean {
 }
 
 /**
- * What the real server answers for one clause and serializer: plain JSON (which the fake writes too), another
- * format or a conversion (which only the real server writes), or nothing.
+ * What the real server answers for one clause and serializer: plain JSON or protobuf (which the fake may write
+ * too), another format or a conversion (which only the real server writes), or nothing.
  */
 function answerFor(
   params: ReadonlyMap<string, string>,
   serializer: (typeof SERIALIZERS)[number],
   conversions: readonly Conversion[],
-): "json" | "other" | "refused" {
+): Format | "other" | "refused" {
   const stream = params.get("stream") ?? "";
   if (stream !== "" && (!serializer.streams || stream !== "watch")) return "refused";
   const [as, group, version] = ["as", "g", "v"].map((key) => params.get(key));
   if (as === undefined && group === undefined && version === undefined) {
-    return serializer.subType === "json" ? "json" : "other";
+    return serializer.subType === "json" ? "json" : serializer.subType === "yaml" ? "other" : "protobuf";
   }
   const offered = conversions.some((conversion) => {
     if (conversion === "APIGroupDiscoveryList") {

@@ -2,8 +2,8 @@
  * One request to the fake API server, from its arrival to its answer:
  * recording, authentication (a bearer token; no credentials at all make the
  * request `system:anonymous`, as on a real server), injected failures,
- * access reviews and RBAC-like rules (`setAccess()`), routing, and the JSON
- * or text answer. Private to the fake API server.
+ * access reviews and RBAC-like rules (`setAccess()`), routing, and the JSON,
+ * protobuf or text answer. Private to the fake API server.
  *
  * @module
  */
@@ -24,13 +24,14 @@ import {
   tooLarge,
   unauthorized,
 } from "./_api_status.ts";
-import { documentEndpoint, negotiate } from "./_accept.ts";
+import { documentEndpoint, errorFormat, type Format, negotiate } from "./_accept.ts";
 import { goDurationError } from "./_go_duration.ts";
 import { goJson } from "./_go_json.ts";
 import { type InfoDocument, infoDocument } from "./_discovery.ts";
 import type { AccessControl } from "./_access_control.ts";
 import type { FailureQueue } from "./_failures.ts";
 import { listSlices } from "./_list.ts";
+import { protobufObject } from "./_protobuf_writer.ts";
 import { firstValues, watchResourceVersion } from "./_request_options.ts";
 import { isLongRunning, type RequestAttributes, requestAttributes } from "./_request_info.ts";
 import { canonicalPath, isPublicInfo, recordedKind, type Route, routeOf } from "./_routes.ts";
@@ -68,21 +69,39 @@ export interface HandlerContext {
 
 const ANONYMOUS = "system:anonymous";
 
+/** An answer's body: a document, or an object in protobuf (an EndpointSlice, a list of them, a Status). */
+type Body = InfoDocument | { readonly protobuf: Record<string, unknown> };
+
+/** The body of an object in the negotiated format. */
+function objectBody(value: Record<string, unknown>, format: Format): Body {
+  return format === "protobuf" ? { protobuf: value } : { json: value };
+}
+
+/** The Content-Type of each kind of body. */
+function contentType(body: Body): string {
+  if ("protobuf" in body) return "application/vnd.kubernetes.protobuf";
+  return "json" in body ? "application/json" : "text/plain; charset=utf-8";
+}
+
 function send(
   res: ServerResponse,
   record: RecordedRequest,
   code: number,
-  body: InfoDocument,
+  body: Body,
   headers: Record<string, string> = {},
 ): void {
   if (res.headersSent || res.destroyed) return;
   record.status = code;
-  const text = "text" in body ? body.text : jsonText(body.json, (body.indented ?? false) || prettyPrinted(res.req));
+  const text = "protobuf" in body
+    ? protobufObject(body.protobuf)
+    : "text" in body
+    ? body.text
+    : jsonText(body.json, (body.indented ?? false) || prettyPrinted(res.req));
   // kube-apiserver compresses an answer of more than 128 KiB (never a watch) for a client that accepts gzip.
   const compressed = Buffer.byteLength(text) > GZIP_THRESHOLD_BYTES && acceptsGzip(res.req);
   const sent = compressed ? gzipSync(text) : text;
   res.writeHead(code, {
-    "Content-Type": "json" in body ? "application/json" : "text/plain; charset=utf-8",
+    "Content-Type": contentType(body),
     "Content-Length": String(Buffer.byteLength(sent)),
     "Cache-Control": "no-cache, private",
     "Audit-Id": crypto.randomUUID(),
@@ -193,16 +212,22 @@ export function createRequestHandler(
     if (verb === "get" && namespace === undefined && request.resource !== "nodes") {
       throw badRequest("Namespace parameter required.");
     }
-    const refusal = negotiate(
+    const format = negotiate(
       res.req.headers.accept,
-      verb === "get" ? "object" : verb === "watch" ? "watch" : "collection",
+      verb === "watch"
+        ? "watch"
+        : verb === "list"
+        ? "collection"
+        : request.resource === "endpointslices"
+        ? "slice"
+        : "object",
     );
     if (verb === "watch") {
-      if (await watches.serve(res, namespace, query, refusal, expiry)) record.status = 200;
+      if (await watches.serve(res, namespace, query, format, expiry)) record.status = 200;
     } else if (verb === "list") {
       const list = await listSlices(history, waiters, namespace, query);
-      if (refusal !== undefined) throw refusal;
-      send(res, record, 200, { json: list });
+      if (format instanceof HttpError) throw format;
+      send(res, record, 200, objectBody(list, format));
     } else {
       // A GET reads a state not older than its resourceVersion: a future one is waited for, as by a list.
       const rv = query.resourceVersion ?? "";
@@ -214,8 +239,8 @@ export function createRequestHandler(
         ? nodes.get(name!)
         : history.current.get(keyOf(namespace!, name!));
       if (found === undefined) throw objectNotFound({ ...request, name: name! });
-      if (refusal !== undefined) throw refusal;
-      send(res, record, 200, { json: found });
+      if (format instanceof HttpError) throw format;
+      send(res, record, 200, objectBody(found as unknown as Record<string, unknown>, format));
     }
   }
 
@@ -251,10 +276,10 @@ export function createRequestHandler(
     }
     // Before any await: the review's body is already flowing.
     if (review !== undefined) {
-      const refusal = negotiate(req.headers.accept, "review");
+      const format = negotiate(req.headers.accept, "review");
       const { code, body } = await context.access.answer(req, review);
-      if (refusal !== undefined && code < 300) throw refusal;
-      return send(res, record, code, { json: body });
+      if (format instanceof HttpError && code < 300) throw format;
+      return send(res, record, code, code < 300 ? { json: body } : objectBody(body, errorFormat(req.headers.accept)));
     }
     if (route.kind === "unknown" && !route.known && !route.inApi) {
       return send(res, record, 404, { text: "404 page not found\n" });
@@ -262,8 +287,8 @@ export function createRequestHandler(
     if (route.kind === "unknown") throw route.known ? methodNotAllowed() : notFound();
     if (route.kind === "info") {
       const endpoint = documentEndpoint(path);
-      const refusal = endpoint === undefined ? undefined : negotiate(req.headers.accept, endpoint);
-      if (refusal !== undefined) throw refusal;
+      const format = endpoint === undefined ? "json" : negotiate(req.headers.accept, endpoint);
+      if (format instanceof HttpError) throw format;
       send(res, record, 200, infoDocument(path, context.serverAddress()));
     } else await serveResource(res, record, route.request, query, attributes, expiry);
   }
@@ -288,10 +313,12 @@ export function createRequestHandler(
       await serve(req, res, record, route, query);
     } catch (error) {
       const answer = error instanceof HttpError ? error : internalError(error);
-      // A 406 is written before any negotiation could succeed: kube-apiserver writes it indented.
-      const body = answer.text === undefined
-        ? { json: answer.body, indented: answer.code === 406 }
-        : { text: answer.text, nosniff: answer.nosniff };
+      // A 406 is written before any negotiation could succeed: kube-apiserver writes it indented, in JSON.
+      const body: Body = answer.text !== undefined
+        ? { text: answer.text, nosniff: answer.nosniff }
+        : answer.code !== 406 && errorFormat(req.headers.accept) === "protobuf"
+        ? { protobuf: answer.body }
+        : { json: answer.body, indented: answer.code === 406 };
       send(res, record, answer.code, body, answer.headers);
     }
   };

@@ -8,9 +8,10 @@
  */
 
 import type { ServerResponse } from "node:http";
+import type { Format } from "./_accept.ts";
 import {
   forbiddenField,
-  type HttpError,
+  HttpError,
   injectedWatchExpiry,
   invalidListOptions,
   status,
@@ -40,8 +41,8 @@ export interface WatchHub {
    * Answers a watch request: validates it, sends the head and the first
    * events, and keeps it open until it times out or ends.
    *
-   * @param refusal The answer to give instead of the stream, once the request is found valid (an `Accept`
-   * header whose format the fake cannot write).
+   * @param format The stream's format; or the answer to give instead of it, once the request is found valid
+   * (an `Accept` header whose format the fake cannot write).
    * @param expiry An injected `410`: once the request is found valid, the stream sends only its ERROR event.
    * @returns Whether a `200` head was sent; rejects with an `HttpError` for a refused request.
    */
@@ -49,7 +50,7 @@ export interface WatchHub {
     res: ServerResponse,
     namespace: string | undefined,
     query: Record<string, string>,
-    refusal?: HttpError,
+    format: Format | HttpError,
     expiry?: InjectedFailure,
   ): Promise<boolean>;
   /** Sends a stored change to every open watch that sees it. */
@@ -175,7 +176,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     res: ServerResponse,
     namespace: string | undefined,
     query: Record<string, string>,
-    refusal?: HttpError,
+    format: Format | HttpError,
     expiry?: InjectedFailure,
   ): Promise<boolean> {
     const { selector, timeoutMs } = readListOptions(query);
@@ -189,7 +190,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     const expired = timeoutMs < 0;
     const reached = expired || sendInitialEvents !== true || requested === undefined || await waiters.wait(requested);
     if (res.destroyed) return false;
-    if (refusal !== undefined) throw refusal;
+    if (format instanceof HttpError) throw format;
 
     // "state" sends the current state as ADDED events, "replay" the changes since `startRv`.
     const initial = sendInitialEvents === true || (requested === undefined && sendInitialEvents === undefined)
@@ -199,7 +200,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
       : "replay";
     const startRv = initial === "replay" ? requested! : history.rv;
     const watch: OpenWatch = {
-      stream: openWatchStream(res, { maxChunkBytes, onDone: () => watches.delete(watch) }),
+      stream: openWatchStream(res, { format, maxChunkBytes, onDone: () => watches.delete(watch) }),
       namespace,
       selector,
       startRv,

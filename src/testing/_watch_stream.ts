@@ -1,6 +1,7 @@
 /**
  * One open watch response of the fake API server: `200`, then one JSON event
- * per line, optionally cut into small chunks; its timers; and the three ways
+ * per line or one length-prefixed protobuf frame per event, optionally cut
+ * into small chunks; its timers; and the three ways
  * it ends (cleanly, abruptly, or silently when the client leaves). Private
  * to the fake API server.
  *
@@ -8,7 +9,9 @@
  */
 
 import type { ServerResponse } from "node:http";
+import type { Format } from "./_accept.ts";
 import { goJson } from "./_go_json.ts";
+import { protobufWatchFrame } from "./_protobuf_writer.ts";
 
 /** The type of a watch event. */
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
@@ -31,6 +34,8 @@ export interface WatchStream {
 
 /** Options of {@linkcode openWatchStream}. */
 export interface WatchStreamOptions {
+  /** The events' format. */
+  format: Format;
   /** Cut every write into pieces of at most this many bytes, one event-loop turn apart. */
   maxChunkBytes?: number;
   /** Called once when the stream ends, for whatever reason. */
@@ -43,11 +48,11 @@ const encoder = new TextEncoder();
  * Sends the `200` head of a watch and returns the stream.
  *
  * @param res The response.
- * @param options Chunking and the end callback.
+ * @param options Format, chunking and the end callback.
  * @returns The open stream.
  */
 export function openWatchStream(res: ServerResponse, options: WatchStreamOptions): WatchStream {
-  const { maxChunkBytes, onDone } = options;
+  const { format, maxChunkBytes, onDone } = options;
   const cancels = new Set<() => void>();
   let pending: Uint8Array[] = [];
   let pumping = false;
@@ -55,7 +60,7 @@ export function openWatchStream(res: ServerResponse, options: WatchStreamOptions
   let done = false;
 
   res.writeHead(200, {
-    "Content-Type": "application/json",
+    "Content-Type": format === "protobuf" ? "application/vnd.kubernetes.protobuf;stream=watch" : "application/json",
     "Cache-Control": "no-cache, private",
     "Audit-Id": crypto.randomUUID(),
   });
@@ -111,7 +116,9 @@ export function openWatchStream(res: ServerResponse, options: WatchStreamOptions
         finish();
         return;
       }
-      const bytes = encoder.encode(goJson({ type, object }) + "\n");
+      const bytes = format === "protobuf"
+        ? protobufWatchFrame(type, object as Record<string, unknown>)
+        : encoder.encode(goJson({ type, object }) + "\n");
       if (maxChunkBytes === undefined) {
         res.write(bytes);
         return;

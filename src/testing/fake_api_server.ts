@@ -21,8 +21,10 @@
  * `close()` leaves nothing running.
  *
  * Differences from a real server, all on purpose (the README lists them with
- * their reasons): JSON only (a 406 where a real server would write protobuf,
- * YAML or a Table and the client accepts no plain JSON); HTTP/1.1 only, and plain HTTP unless `tls` is given; the
+ * their reasons): JSON, and protobuf only for EndpointSlice lists, GETs and
+ * watches and for Status errors (a Service, a Node, a review or a discovery
+ * document is JSON where a real server writes protobuf, and a 406 when the
+ * client accepts no plain JSON; so is YAML or a Table); HTTP/1.1 only, and plain HTTP unless `tls` is given; the
  * resourceVersion moves with this server's own writes and by one per bookmark interval without any (not with every
  * write of a whole cluster); writes only
  * through `applySlice()` and the other methods (the HTTP API is read-only, so
