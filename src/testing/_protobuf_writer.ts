@@ -129,6 +129,8 @@ class Writer {
 }
 
 const encoder = new TextEncoder();
+/** The one buffer every answer is written into (synchronously), then copied out of: it grows once, not per answer. */
+const shared = new Writer();
 
 function strings(value: unknown): string[] {
   return Array.isArray(value) ? value : [];
@@ -222,27 +224,31 @@ function listMeta(w: Writer, meta: Json): void {
 /** A `discovery.k8s.io/v1` EndpointSlice, without its kind and apiVersion (the envelope names them). */
 function endpointSlice(w: Writer, slice: Json): void {
   w.message(1, () => objectMeta(w, record(slice.metadata)));
-  for (const endpoint of records(slice.endpoints)) w.message(2, () => writeEndpoint(w, endpoint));
+  for (const endpoint of records(slice.endpoints)) {
+    const start = w.begin(2);
+    writeEndpoint(w, endpoint);
+    w.end(start);
+  }
   for (const port of records(slice.ports)) w.message(3, () => endpointPort(w, port));
   w.string(4, text(slice.addressType));
 }
 
+/** An Endpoint. Written for every endpoint of every event: no closures or arrays made here. */
 function writeEndpoint(w: Writer, endpoint: Json): void {
   for (const address of strings(endpoint.addresses)) w.string(1, address);
-  const conditions = record(endpoint.conditions);
-  w.message(2, () => {
-    for (const [field, name] of [[1, "ready"], [2, "serving"], [3, "terminating"]] as const) {
-      const value = conditions[name];
-      if (typeof value === "boolean") w.number(field, value ? 1 : 0);
-    }
-  });
+  const { ready, serving, terminating } = record(endpoint.conditions);
+  const conditions = w.begin(2);
+  if (typeof ready === "boolean") w.number(1, ready ? 1 : 0);
+  if (typeof serving === "boolean") w.number(2, serving ? 1 : 0);
+  if (typeof terminating === "boolean") w.number(3, terminating ? 1 : 0);
+  w.end(conditions);
   w.optionalString(3, endpoint.hostname);
   const ref = endpoint.targetRef;
   if (typeof ref === "object" && ref !== null) {
     const target = ref as Json;
-    w.message(4, () => {
-      for (const [at, name] of OBJECT_REFERENCE.entries()) w.string(at + 1, text(target[name]));
-    });
+    const start = w.begin(4);
+    for (let at = 0; at < OBJECT_REFERENCE.length; at++) w.string(at + 1, text(target[OBJECT_REFERENCE[at]]));
+    w.end(start);
   }
   stringMap(w, 5, endpoint.deprecatedTopology);
   w.optionalString(6, endpoint.nodeName);
@@ -327,7 +333,8 @@ function envelope(w: Writer, kind: string, value: Json): void {
  * @throws {TypeError} For another kind.
  */
 export function protobufObject(value: Json): Uint8Array {
-  const w = new Writer();
+  const w = shared;
+  w.pos = 0;
   envelope(w, text(value.kind), value);
   return w.done();
 }
@@ -341,7 +348,8 @@ export function protobufObject(value: Json): Uint8Array {
  * @returns The frame.
  */
 export function protobufWatchFrame(type: string, object: Json): Uint8Array {
-  const w = new Writer();
+  const w = shared;
+  w.pos = 0;
   w.raw([0, 0, 0, 0]);
   w.string(1, type);
   w.message(2, () => w.message(1, () => envelope(w, text(object.kind), object)));
