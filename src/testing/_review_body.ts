@@ -11,13 +11,16 @@
  * `authentication/v1/generated.proto`). Only the fields the fake answers
  * from are read: a SelfSubjectAccessReview's spec (1 resourceAttributes,
  * 2 nonResourceAttributes) and their strings; metadata and status are
- * skipped, as the server ignores a status sent to it.
+ * skipped, as the server ignores a status sent to it. A malformed message
+ * gets Go's words, as the real server quotes them: `unexpected EOF` for one
+ * cut short, `proto: wrong wireType = 0 for field Spec` for a known field of
+ * another wire type.
  *
  * @module
  */
 
 import { parse } from "yaml";
-import { lastBytes, ProtobufError, type ProtoField, readFields, stringField } from "./_protobuf.ts";
+import { LENGTH_DELIMITED, ProtobufError, WireReader } from "../api/protobuf/wire_reader.ts";
 
 /** The magic bytes before every protobuf object of kube-apiserver: `k8s` and a zero byte. */
 const PROTOBUF_PREFIX = [0x6b, 0x38, 0x73, 0x00];
@@ -113,39 +116,82 @@ function readProtobuf(
   if (body.length === PROTOBUF_PREFIX.length) return unrecognized("empty body");
   let apiVersion: string, kind: string, raw: Uint8Array;
   try {
-    const unknown = readFields(body.subarray(PROTOBUF_PREFIX.length));
-    const typeMeta = readFields(lastBytes(unknown, 1) ?? new Uint8Array());
-    apiVersion = stringField(typeMeta, 1);
-    kind = stringField(typeMeta, 2);
-    raw = lastBytes(unknown, 2) ?? new Uint8Array();
+    const unknown = fieldsOf(body.subarray(PROTOBUF_PREFIX.length), ENVELOPE);
+    const typeMeta = fieldsOf(unknown.get(1) ?? new Uint8Array(), TYPE_META);
+    apiVersion = stringOf(typeMeta, 1);
+    kind = stringOf(typeMeta, 2);
+    raw = unknown.get(2) ?? new Uint8Array();
   } catch (error) {
-    if (error instanceof ProtobufError) return unrecognized(error.message);
+    if (error instanceof MalformedMessage) return unrecognized(error.message);
     throw error;
   }
   if ((kind || expected.kind) !== "SelfSubjectAccessReview") return { apiVersion, kind };
   try {
-    return { apiVersion, kind, spec: accessReviewSpec(readFields(raw)) };
+    return { apiVersion, kind, spec: accessReviewSpec(fieldsOf(raw, ACCESS_REVIEW)) };
   } catch (error) {
-    if (!(error instanceof ProtobufError)) throw error;
+    if (!(error instanceof MalformedMessage)) throw error;
     const version = (apiVersion || expected.apiVersion).split("/").at(-1);
     return `${kind || expected.kind} in version "${version}" cannot be handled as a ${expected.kind}: ${error.message}`;
   }
 }
 
+/** The Go names of the fields of each message read, by field number from 1. */
+const ENVELOPE = ["TypeMeta", "Raw", "ContentEncoding", "ContentType"];
+const TYPE_META = ["APIVersion", "Kind"];
+const ACCESS_REVIEW = ["Metadata", "Spec", "Status"];
+const ACCESS_REVIEW_SPEC = ["ResourceAttributes", "NonResourceAttributes"];
+
+/** A message the real server would refuse, in Go's words. */
+class MalformedMessage extends Error {}
+
+/**
+ * The last value of each length-delimited field of a message (protobuf's rule for a field that comes twice), by
+ * field number; other fields are skipped.
+ *
+ * @param bytes The message.
+ * @param names The Go names of its fields, by number from 1: a named field of another wire type is refused.
+ * @throws {MalformedMessage} `unexpected EOF` for a message cut short, Go's words for a named field of another wire
+ * type, the reader's for anything else.
+ */
+function fieldsOf(bytes: Uint8Array, names: readonly string[]): Map<number, Uint8Array> {
+  const reader = new WireReader(bytes);
+  const fields = new Map<number, Uint8Array>();
+  try {
+    while (reader.more()) {
+      const tag = reader.tag();
+      const name = names[(tag >>> 3) - 1];
+      if ((tag & 7) === LENGTH_DELIMITED) fields.set(tag >>> 3, reader.bytesField());
+      else if (name !== undefined) throw new MalformedMessage(`proto: wrong wireType = ${tag & 7} for field ${name}`);
+      else reader.skip(tag);
+    }
+  } catch (error) {
+    if (!(error instanceof ProtobufError)) throw error;
+    // WireReader words every read past the end of a message so; Go says `unexpected EOF`.
+    const cutShort = error.message.includes("runs past the end");
+    throw new MalformedMessage(cutShort ? "unexpected EOF" : error.message.replace(/^[^:]*: /, ""));
+  }
+  return fields;
+}
+
+/** A string field, or `""`. */
+function stringOf(fields: ReadonlyMap<number, Uint8Array>, number: number): string {
+  const bytes = fields.get(number);
+  return bytes === undefined ? "" : new TextDecoder().decode(bytes);
+}
+
 /** A SelfSubjectAccessReview's spec (field 2), with the attributes it sets. */
-function accessReviewSpec(review: readonly ProtoField[]): Record<string, unknown> {
-  const spec = readFields(lastBytes(review, 2) ?? new Uint8Array());
-  const resource = lastBytes(spec, 1);
-  const nonResource = lastBytes(spec, 2);
+function accessReviewSpec(review: ReadonlyMap<number, Uint8Array>): Record<string, unknown> {
+  const spec = fieldsOf(review.get(2) ?? new Uint8Array(), ACCESS_REVIEW_SPEC);
+  const resource = spec.get(1);
+  const nonResource = spec.get(2);
   return {
-    ...(resource === undefined ? {} : { resourceAttributes: strings(readFields(resource), RESOURCE_ATTRIBUTES) }),
-    ...(nonResource === undefined
-      ? {}
-      : { nonResourceAttributes: strings(readFields(nonResource), NON_RESOURCE_ATTRIBUTES) }),
+    ...(resource === undefined ? {} : { resourceAttributes: strings(resource, RESOURCE_ATTRIBUTES) }),
+    ...(nonResource === undefined ? {} : { nonResourceAttributes: strings(nonResource, NON_RESOURCE_ATTRIBUTES) }),
   };
 }
 
-/** The string fields of a message: the name of field n is `names[n - 1]`. */
-function strings(fields: readonly ProtoField[], names: readonly string[]): Record<string, string> {
-  return Object.fromEntries(names.map((name, i) => [name, stringField(fields, i + 1)]));
+/** The string fields of a message: the name of field n is `names[n - 1]` (its Go name capitalized). */
+function strings(bytes: Uint8Array, names: readonly string[]): Record<string, string> {
+  const fields = fieldsOf(bytes, names.map((name) => name[0].toUpperCase() + name.slice(1)));
+  return Object.fromEntries(names.map((name, i) => [name, stringOf(fields, i + 1)]));
 }

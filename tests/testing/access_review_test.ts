@@ -229,6 +229,29 @@ Deno.test("an access review body that cannot be read gets the real server's 400"
       await post(server, ACCESS_REVIEWS, new Uint8Array([...prefix, 0x0a, 0x05, 0x0a]), PROTOBUF),
       unrecognized("unexpected EOF (6b3873000a050a)"),
     );
+    // Go's words for a message cut short anywhere, or for a known field of another wire type (kube-apiserver v1.36.3).
+    for (
+      const [bytes, cause] of [[[0x80], "unexpected EOF"], [[0x08], "proto: wrong wireType = 0 for field TypeMeta"]]
+    ) {
+      const body = new Uint8Array([...prefix, ...bytes as number[]]);
+      const hex = Array.from(body, (byte) => byte.toString(16).padStart(2, "0")).join("");
+      assert.deepEqual(await post(server, ACCESS_REVIEWS, body, PROTOBUF), unrecognized(`${cause} (${hex})`));
+    }
+    const cannotHandle = (cause: string) =>
+      badRequest(`SelfSubjectAccessReview in version "v1" cannot be handled as a SelfSubjectAccessReview: ${cause}`);
+    const inRaw = (raw: number[]) => new Uint8Array([...prefix, ...field(2, raw)]);
+    assert.deepEqual(
+      await post(server, ACCESS_REVIEWS, inRaw([0x10, 0x01]), PROTOBUF),
+      cannotHandle("proto: wrong wireType = 0 for field Spec"),
+    );
+    assert.deepEqual(
+      await post(server, ACCESS_REVIEWS, inRaw([0x12, 0x02, 0x08, 0x01]), PROTOBUF),
+      cannotHandle("proto: wrong wireType = 0 for field ResourceAttributes"),
+    );
+    assert.deepEqual(
+      await post(server, ACCESS_REVIEWS, inRaw([0x12, 0x03, 0x12]), PROTOBUF),
+      cannotHandle("unexpected EOF"),
+    );
     // The real server quotes Go's YAML and JSON errors here; the fake says it in its own words.
     assert.deepEqual(
       await post(server, ACCESS_REVIEWS, "- a\n- b\n", "application/yaml"),
