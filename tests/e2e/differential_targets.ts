@@ -34,6 +34,11 @@ import {
   requestToken,
 } from "./kube_objects.ts";
 import { sliceEventHead } from "../../src/watch/watch_decoder.ts";
+import { decodeEndpointSlice } from "../../src/api/protobuf/endpoint_slice.ts";
+import { openEnvelope } from "../../src/api/protobuf/envelope.ts";
+import { FrameSplitter } from "../../src/api/protobuf/frame_splitter.ts";
+import { decodeEndpointSliceList, decodeStatusBody, decodeWatchEvent } from "../../src/api/protobuf/messages.ts";
+import { WireReader } from "../../src/api/protobuf/wire_reader.ts";
 
 /** The namespace of every object of the test, on both servers. */
 export const NAMESPACE = "diff";
@@ -330,7 +335,8 @@ export function normalize(target: Target, value: Json, kind: "object" | "state" 
  * `X-Content-Type-Options`) and the normalized body (empty for a HEAD).
  */
 export async function answer(target: Target, response: Response): Promise<Json> {
-  const text = await response.text();
+  const bytes = await response.bytes();
+  const text = new TextDecoder().decode(bytes);
   const type = response.headers.get("content-type");
   // fetch asks for gzip and reads the body decompressed; the header says whether the server compressed it.
   const encoding = response.headers.get("content-encoding");
@@ -338,7 +344,16 @@ export async function answer(target: Target, response: Response): Promise<Json> 
   const sniffing = response.headers.get("x-content-type-options");
   let body: Json = text;
   if (type === "application/json" && text !== "") body = normalize(target, JSON.parse(text));
+  if (type === "application/vnd.kubernetes.protobuf") body = normalize(target, decodeProtobuf(bytes));
   return { status: response.status, type, encoding, warning, sniffing, body };
+}
+
+/** A protobuf body, decoded by the resolver's decoder (the fields it reads). */
+export function decodeProtobuf(bytes: Uint8Array): Json {
+  const { apiVersion, kind, raw } = openEnvelope(bytes);
+  if (kind === "EndpointSliceList") return decodeEndpointSliceList(bytes);
+  if (kind === "Status") return decodeStatusBody(bytes);
+  return { kind, apiVersion, ...decodeEndpointSlice(new WireReader(raw)) };
 }
 
 /** Reads a watch: its events until `done` holds, then `quietMs` more; or until the server ends it. */
@@ -404,6 +419,33 @@ export async function watchEvents(
     clearTimeout(timer);
     controller.abort();
   }
+}
+
+/**
+ * Reads a streaming list in protobuf (`Accept: application/vnd.kubernetes.protobuf, application/json`) until the
+ * initial-events-end BOOKMARK or 8 s: its Content-Type and its events, decoded and normalized.
+ */
+export async function protobufInitialEvents(target: Target, path: string): Promise<Json> {
+  const signal = AbortSignal.timeout(8000);
+  const response = await target.get(path, { accept: "application/vnd.kubernetes.protobuf, application/json", signal });
+  const type = response.headers.get("content-type");
+  if (response.status !== 200) return await answer(target, response);
+  const splitter = new FrameSplitter();
+  const events: Json[] = [];
+  const reader = response.body!.getReader();
+  const ended = (event: Json) => event.object.metadata?.annotations?.["k8s.io/initial-events-end"] === "true";
+  // Bounded by the signal: the abort ends the read.
+  while (!events.some(ended)) {
+    const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+    if (done || value === undefined) break;
+    for (const frame of splitter.push(value)) events.push(decodeWatchEvent(frame));
+  }
+  await reader.cancel().catch(() => {});
+  const normalized = events.map(({ type, object }) => ({
+    type,
+    object: normalize(target, object, type === "BOOKMARK" ? "state" : "object"),
+  }));
+  return { status: response.status, type, events: normalized };
 }
 
 async function readWithin(

@@ -31,6 +31,7 @@ import {
   NAMESPACE,
   normalize,
   OTHER_NAMESPACE,
+  protobufInitialEvents,
   realTarget,
   type SliceSpec,
   type Target,
@@ -70,7 +71,7 @@ const KNOWN: Record<string, string> = {
   "named health checks and verbose ones":
     "the fake has no named checks: /readyz/etcd is a 404 and ?verbose says ok, where a real server lists its checks",
   "Accept headers only a real server can answer":
-    "the fake writes JSON only: a 406 saying so, where a real server writes protobuf or a Table",
+    "the fake writes no Table: a 406 saying so, where a real server writes one",
 };
 
 /** A continue token of our own making: base64url JSON, as the real server encodes its tokens. */
@@ -763,12 +764,31 @@ const cases: Case[] = [
     name: "Accept headers only a real server can answer",
     async run(target) {
       const answers: Json[] = [];
-      const accepts = ["application/vnd.kubernetes.protobuf", "application/json;as=Table;v=v1;g=meta.k8s.io"];
+      const accepts = ["application/json;as=Table;v=v1;g=meta.k8s.io"];
       for (const accept of accepts) {
         const response = await target.get(SLICES, { accept, signal: AbortSignal.timeout(10_000) });
         await response.body?.cancel();
         answers.push({ accept, status: response.status, type: response.headers.get("content-type") });
       }
+      return answers;
+    },
+  },
+  {
+    name: "protobuf answers: a LIST page, a GET, errors and a streaming list, as the resolver's decoder reads them",
+    async run(target) {
+      const accept = "application/vnd.kubernetes.protobuf, application/json";
+      const read = async (path: string) =>
+        answer(target, await target.get(path, { accept, signal: AbortSignal.timeout(10_000) }));
+      const page = await read(`${SLICES}?limit=1`);
+      const name = page.body.items[0]?.metadata.name;
+      const answers: Json[] = [page];
+      for (
+        const path of [`${SLICES}/${name}`, `${SLICES}/missing`, `${SLICES}?limit=abc`, `${SLICES}?watch=1&continue=x`]
+      ) {
+        answers.push({ path: path.replace(name, "<first>"), ...await read(path) });
+      }
+      const streaming = "?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true";
+      answers.push(await protobufInitialEvents(target, `${SLICES}${streaming}`));
       return answers;
     },
   },
