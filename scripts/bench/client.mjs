@@ -10,6 +10,9 @@
 // What our consumer does with each snapshot (`consumer`): "walk" looks at every endpoint's address
 // for markers (as an application using each snapshot would), "idle" reads only its resourceVersion,
 // "slow" is idle and then keeps the thread busy for `consumerMs` (slower than the event stream).
+// With `"encoding": "protobuf"`, mode "raw" asks for protobuf (`Accept: application/vnd.kubernetes.protobuf,
+// application/json`), as client-go and kube-proxy do, splits the watch into its length-prefixed frames and
+// scans each frame's bytes for a marker; a server that answers JSON is read as JSON.
 // It exits when its stdin closes, or after `maxSeconds`.
 import process from "node:process";
 
@@ -28,8 +31,10 @@ const {
   consumer = "walk",
   consumerMs = 0,
   watchList = false,
+  encoding = "json",
 } = config;
 const now = () => performance.timeOrigin + performance.now();
+const PROTOBUF = "application/vnd.kubernetes.protobuf";
 const write = (line) => process.stdout.write(line + "\n");
 const controller = new AbortController();
 const exit = () => {
@@ -106,6 +111,8 @@ async function runOurs() {
  */
 async function runRaw() {
   const headers = token ? { authorization: `Bearer ${token}` } : {};
+  if (encoding === "protobuf") headers.accept = `${PROTOBUF}, application/json`;
+  else if (encoding !== "json") throw new Error(`Cannot run benchmark client: unknown encoding "${encoding}"`);
   const base = `${server}/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices?labelSelector=` +
     encodeURIComponent(`kubernetes.io/service-name=${services[0]}`);
   const rawGet = await loadRawGet();
@@ -113,19 +120,29 @@ async function runRaw() {
   const ca = caFile ? await (await import("node:fs/promises")).readFile(caFile, "utf8") : undefined;
   const get = rawGet(headers, ca);
   let watch;
+  let protobuf = false;
   if (watchList) {
     const response = await get(
       `${base}&watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`,
     );
-    if (response.status === 200) watch = response.body;
-    else await collect(response.body);
+    if (response.status === 200) {
+      watch = response.body;
+      protobuf = response.type.startsWith(PROTOBUF);
+    } else await collect(response.body);
   }
   const initialEventsEnd = watch !== undefined;
   if (watch === undefined) {
-    const list = JSON.parse(new TextDecoder().decode(await collect((await get(base)).body)));
+    const response = await get(base);
+    const body = await collect(response.body);
+    const rv = response.type === PROTOBUF
+      ? listResourceVersion(body)
+      : JSON.parse(new TextDecoder().decode(body)).metadata.resourceVersion;
     firstSeen();
-    watch = (await get(`${base}&watch=true&resourceVersion=${list.metadata.resourceVersion}`)).body;
+    const watched = await get(`${base}&watch=true&resourceVersion=${rv}`);
+    watch = watched.body;
+    protobuf = watched.type.startsWith(PROTOBUF);
   }
+  if (protobuf) return await scanFrames(watch, initialEventsEnd);
   const markerPattern = new RegExp(`"(${marker.replaceAll(".", "\\.")}[0-9.]+)"`);
   let initial = initialEventsEnd;
   const decoder = new TextDecoder();
@@ -153,14 +170,89 @@ async function runRaw() {
 }
 
 /**
- * The runtime's own client, loaded: given the headers and the CA, a GET returning the status and the body's chunks.
+ * Reads a protobuf watch: splits it into frames (a 4-byte big-endian length, then a WatchEvent) and scans each
+ * frame's bytes, read as Latin-1 text, for the initial-events-end annotation's key and for a marker address
+ * (a string field's bytes; the byte after it is a field tag, never a digit or a dot).
+ */
+async function scanFrames(watch, initial) {
+  const markerPattern = new RegExp(`${marker.replaceAll(".", "\\.")}[0-9.]+`);
+  const latin1 = new TextDecoder("latin1");
+  let buffered = new Uint8Array(0);
+  try {
+    for await (const chunk of watch) {
+      const at = now();
+      const bytes = buffered.length === 0 ? chunk : concat(buffered, chunk);
+      let offset = 0;
+      while (bytes.length - offset >= 4) {
+        const length =
+          ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3]) >>> 0;
+        if (bytes.length - offset - 4 < length) break;
+        const frame = latin1.decode(bytes.subarray(offset + 4, offset + 4 + length));
+        offset += 4 + length;
+        if (initial && frame.includes("k8s.io/initial-events-end")) {
+          initial = false;
+          firstSeen();
+        }
+        const found = markerPattern.exec(frame);
+        if (found) write(`u ${at.toFixed(3)} ${found[0]}`);
+      }
+      buffered = bytes.slice(offset);
+    }
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+  }
+}
+
+function concat(a, b) {
+  const joined = new Uint8Array(a.length + b.length);
+  joined.set(a);
+  joined.set(b, a.length);
+  return joined;
+}
+
+/** The resourceVersion of a protobuf LIST: envelope (`k8s\0`, Unknown) -> 2 raw -> 1 ListMeta -> 2 resourceVersion. */
+function listResourceVersion(body) {
+  let raw = field(body, 4, body.length, 2);
+  raw = field(body, raw.start, raw.end, 1);
+  const rv = field(body, raw.start, raw.end, 2);
+  return new TextDecoder().decode(body.subarray(rv.start, rv.end));
+}
+
+/** The bounds of the first length-delimited field `number` between `start` and `end` (other fields skipped). */
+function field(bytes, start, end, number) {
+  const varint = () => {
+    let value = 0;
+    for (let shift = 0; start < end; shift += 7) {
+      const byte = bytes[start++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+    throw new Error("Cannot read the protobuf LIST: it ends inside a varint");
+  };
+  while (start < end) {
+    const tag = varint();
+    const wire = tag % 8;
+    if (wire === 0) varint();
+    else if (wire === 2) {
+      const length = varint();
+      if (Math.floor(tag / 8) === number) return { start, end: start + length };
+      start += length;
+    } else if (wire === 1 || wire === 5) start += wire === 1 ? 8 : 4;
+    else throw new Error(`Cannot read the protobuf LIST: wire type ${wire}`);
+  }
+  throw new Error(`Cannot read the protobuf LIST: no field ${number}`);
+}
+
+/**
+ * The runtime's own client, loaded: given the headers and the CA, a GET returning the status, the Content-Type and
+ * the body's chunks.
  */
 async function loadRawGet() {
   const signal = controller.signal;
   if (globalThis.Bun) {
     return (headers, ca) => async (url) => {
       const response = await fetch(url, { headers, signal, tls: ca ? { ca } : undefined });
-      return { status: response.status, body: response.body };
+      return { status: response.status, type: response.headers.get("content-type") ?? "", body: response.body };
     };
   }
   if (!globalThis.Deno) {
@@ -176,7 +268,8 @@ async function loadRawGet() {
           const target = new URL(url);
           const client = target.protocol === "https:" ? https : http;
           client.get(target, { headers, signal, agent: agents[target.protocol] }, (response) =>
-            resolve({ status: response.statusCode, body: response })).on("error", reject);
+            resolve({ status: response.statusCode, type: response.headers["content-type"] ?? "", body: response }))
+            .on("error", reject);
         });
     };
   }
@@ -185,7 +278,7 @@ async function loadRawGet() {
     const dispatcher = new undici.Agent({ connect: ca ? { ca } : {} });
     return async (url) => {
       const response = await undici.request(url, { headers, signal, dispatcher });
-      return { status: response.statusCode, body: response.body };
+      return { status: response.statusCode, type: response.headers["content-type"] ?? "", body: response.body };
     };
   };
 }
