@@ -184,8 +184,10 @@ function createInstruments(meter: Meter): Instruments {
     description: "Unix time of the last change of the usable set",
     unit: "s",
   }).addCallback((result) => {
-    for (const { attributes, watches, lastUpdate } of services.values()) {
-      if (watches > 0 && lastUpdate !== undefined) result.observe(lastUpdate, attributes);
+    // Observed once the Service is no longer watched too: a reader with delta temporality exports only what was
+    // observed, where a cumulative one would keep the last value.
+    for (const { attributes, lastUpdate } of services.values()) {
+      if (lastUpdate !== undefined) result.observe(lastUpdate, attributes);
     }
   });
   meter.createObservableGauge(METRIC_NAMES.watches, { description: "Active shared watches", unit: "{watch}" })

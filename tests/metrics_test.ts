@@ -415,6 +415,27 @@ Deno.test("two watches of one Service in one cluster share its series: the endpo
   }
 });
 
+Deno.test("the last_update gauge keeps reporting its value once the Service's last watch stopped, as a delta reader needs", async () => {
+  const { watchMetrics } = await import("../src/metrics.ts");
+  const meter = installFakeMeter();
+  const metrics = watchMetrics("gone", "echo", "https://10.0.0.1:6443", sameSet);
+  const ours = ({ attributes }: { attributes?: Attributes }) => attributes?.["k8s.namespace.name"] === "gone";
+  const gauge = (name: string) =>
+    meter.observe(`grpc.resolver.kubernetes.${name}`).filter(ours).map(({ value }) => value);
+  try {
+    metrics.updated("grpc", { total: 2 }, "pod-0,1");
+    const [changed] = gauge("last_update");
+    assert.ok(changed > 0);
+    metrics.stop();
+    // A reader with delta temporality exports only what the callback observes: the SDK keeps nothing for it.
+    assert.deepEqual(gauge("watches"), [0]);
+    assert.deepEqual(gauge("last_update"), [changed]);
+  } finally {
+    metrics.stop();
+    meter.remove();
+  }
+});
+
 Deno.test("two watches of one Service with other backoff settings count its initial set once in updates, and report one endpoints series", async () => {
   const { watchEndpoints } = await import("../mod.ts");
   const { endpointSlice, startFakeApiServer } = await import("../testing.ts");
