@@ -138,7 +138,7 @@ function readProtobuf(
 /** The Go names of the fields of each message read, by field number from 1. */
 const ENVELOPE = ["TypeMeta", "Raw", "ContentEncoding", "ContentType"];
 const TYPE_META = ["APIVersion", "Kind"];
-const ACCESS_REVIEW = ["Metadata", "Spec", "Status"];
+const ACCESS_REVIEW = ["ObjectMeta", "Spec", "Status"];
 const ACCESS_REVIEW_SPEC = ["ResourceAttributes", "NonResourceAttributes"];
 
 /** A message the real server would refuse, in Go's words. */

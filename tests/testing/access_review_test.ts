@@ -244,6 +244,11 @@ Deno.test("an access review body that cannot be read gets the real server's 400"
       await post(server, ACCESS_REVIEWS, inRaw([0x10, 0x01]), PROTOBUF),
       cannotHandle("proto: wrong wireType = 0 for field Spec"),
     );
+    // Field 1 is Go's embedded ObjectMeta, which the real server names so.
+    assert.deepEqual(
+      await post(server, ACCESS_REVIEWS, inRaw([0x08, 0x01]), PROTOBUF),
+      cannotHandle("proto: wrong wireType = 0 for field ObjectMeta"),
+    );
     assert.deepEqual(
       await post(server, ACCESS_REVIEWS, inRaw([0x12, 0x02, 0x08, 0x01]), PROTOBUF),
       cannotHandle("proto: wrong wireType = 0 for field ResourceAttributes"),
