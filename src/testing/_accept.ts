@@ -10,8 +10,10 @@
  * watch or GET, and for every Status error. Where a real server would answer
  * YAML, a Table, PartialObjectMetadata or aggregated discovery, or protobuf
  * for another object (a Service, a Node, a review, a discovery document),
- * the fake answers JSON when the header accepts it too, and 406 otherwise,
- * saying what it writes. A watch is negotiated once more, as the real server
+ * the fake answers plain JSON when the header accepts it too, else plain
+ * protobuf for an EndpointSlice when the header accepts that (a 200 the
+ * client can read, where a real server writes YAML or a Table), and 406
+ * otherwise, saying what it writes. A watch is negotiated once more, as the real server
  * picks its stream: a header whose first match is YAML, which has no stream
  * format, gets the real server's 406 even when it lists JSON too. Private to
  * the fake API server.
