@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import * as grpc from "@grpc/grpc-js";
 import { register, watchEndpoints } from "@kgr/resolver";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
+import { setTraceSink } from "../src/runtime/trace.ts";
 
 type Listener = (endpoints: unknown, attributes: unknown, serviceConfig: unknown, note: string) => boolean;
 interface ResolverClass {
@@ -637,6 +638,38 @@ Deno.test("subsetSize hands the channel a stable subset of the pods", async () =
       /Cannot use option 'subsetSize': it must be a positive integer/,
     );
   } finally {
+    await api.close();
+  }
+});
+
+Deno.test("the trace says a channel uses a subset only when subsetSize left pods out", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const apply = (count: number) =>
+    api.applySlice(endpointSlice({
+      namespace: "prod",
+      service: "echo",
+      port: { name: "grpc", port: 8080 },
+      endpoints: Array.from({ length: count }, (_, i) => ({ ip: `10.5.0.${i + 1}`, pod: `p${i}` })),
+    }));
+  apply(3);
+  const Resolver = registeredClass({ cluster: { kubeconfig: api.kubeconfig() }, subsetSize: 5 });
+  const traces: string[] = [];
+  const previous = setTraceSink((text) => traces.push(text));
+  try {
+    const { reports, listener, call } = recorder();
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "a report");
+    apply(8);
+    await eventually(() => reports.length === 2, "a second report");
+    call(() => resolver.destroy());
+    const counts = traces.filter((text) => text.startsWith("kubernetes:///echo.prod:grpc: "));
+    assert.deepEqual(counts, [
+      "kubernetes:///echo.prod:grpc: 3 endpoints",
+      "kubernetes:///echo.prod:grpc: 5 endpoints (a subset of 8)",
+    ]);
+  } finally {
+    setTraceSink(previous);
     await api.close();
   }
 });

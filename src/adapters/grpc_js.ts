@@ -370,7 +370,7 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
       const used = this.#subsetter?.select(endpoints) ?? endpoints;
       trace(
         `${formatTarget(this.#target!)}: ${used.length} ${used.length === 1 ? "endpoint" : "endpoints"}${
-          used === endpoints ? "" : ` (a subset of ${endpoints.length})`
+          used.length === endpoints.length ? "" : ` (a subset of ${endpoints.length})`
         }`,
       );
       this.#hasEndpoints = used.length > 0;
