@@ -200,8 +200,8 @@ const streamingCases: [string, ResolverError, "refused" | "once" | undefined][] 
   ["401 lists once, with fresh credentials", unauthorized(), "once"],
   ["503 lists once", unavailable(), "once"],
   ["429 streams again after the backoff", busy(1), undefined],
-  ["a network failure streams again after the backoff", new KubeApiError("reset"), undefined],
-  ["a stall streams again after the backoff", new StallError("stalled"), undefined],
+  ["a network failure before the answer streams again after the backoff", new KubeApiError("reset"), undefined],
+  ["a stall before the answer streams again after the backoff", new StallError("stalled"), undefined],
   ["410 streams again from the latest state", gone(), undefined],
   ["an Expired ERROR event streams again from the latest state", expiredEvent(), undefined],
   ["a too-large resourceVersion streams again from the latest state", tooLarge(), undefined],
@@ -221,10 +221,18 @@ Deno.test("listInsteadOfStreaming(): a too-large resourceVersion lists once when
   assert.equal(listInsteadOfStreaming(gone(), ""), undefined);
 });
 
-Deno.test("listInsteadOfStreaming(): initial events that went silent halfway list once", () => {
+Deno.test("listInsteadOfStreaming(): a failure without an HTTP status lists once when the server had answered", () => {
+  // Broken, closed or silent halfway (a proxy that cuts every streaming list of a large Service), or stalled (a server
+  // that sends an empty initial state nothing until its watch cache moves): a LIST may not meet it.
   const silent = new KubeApiError("Watch of EndpointSlices broke", { cause: new SilentAnswerError("went silent") });
-  assert.equal(listInsteadOfStreaming(silent, ""), "once");
-  assert.equal(listInsteadOfStreaming(new KubeApiError("reset", { cause: new TypeError("reset") })), undefined);
+  assert.equal(listInsteadOfStreaming(silent, "", true), "once");
+  assert.equal(listInsteadOfStreaming(new KubeApiError("reset", { cause: new TypeError("reset") }), "", true), "once");
+  assert.equal(listInsteadOfStreaming(new StallError("stalled"), "", true), "once");
+  assert.equal(listInsteadOfStreaming(new KubeApiError("reset", { cause: new TypeError("reset") }), ""), undefined);
+  assert.equal(listInsteadOfStreaming(busy(1), "", true), undefined, "an ERROR event's 429 streams again");
+  assert.equal(listInsteadOfStreaming(gone(), "", true), undefined, "an ERROR event's 410 streams again");
+  const expiredWithoutCode = new KubeApiError("too old resource version", { reason: "Expired" });
+  assert.equal(listInsteadOfStreaming(expiredWithoutCode, "", true), undefined, "so does an Expired one without code");
 });
 
 Deno.test("planRetry() lists at once, without backoff, after a refused streaming list", () => {

@@ -175,16 +175,20 @@ export function asResolverError(
  * What a failed streaming list leads to, as client-go decides (`watchList()` and `ListAndWatch()` of its reflector):
  * `"refused"` for a 400 or 422 (the server does not serve streaming lists: an old server, or the `WatchList` gate
  * off), `"once"` for a failure a LIST may not meet (401, 403, 404, 5xx: making progress beats waiting), and
- * `undefined` to stream again: after 429, a failure without an HTTP status (network, stall, a broken stream), or an
- * expired or too-large resourceVersion (then from `""`). Unlike client-go, a streaming list from the latest state
- * (`from` `""`, or `"0"`, sent as `""`) that is too large lists once: the server's watch cache is behind etcd and does
- * not ask etcd to catch up (kube-apiserver v1.30.14 with the `WatchList` gate on and `ConsistentListFromCache` off
- * answered so every time on a quiet cache, where streaming again, as client-go v0.36.3 does, got nothing in 15 s),
- * and so does one whose initial events went silent halfway: a broken connection, or a server that ends them only once
- * its watch cache moves (v1.29.6 with the `WatchList` gate on sent no end in 75 s on a quiet cluster; client-go waits).
+ * `undefined` to stream again: after 429, a failure without an HTTP status before the server answered (network,
+ * stall), or an expired or too-large resourceVersion (then from `""`). Unlike client-go, a streaming list from the
+ * latest state (`from` `""`, or `"0"`, sent as `""`) that is too large lists once: the server's watch cache is behind
+ * etcd and does not ask etcd to catch up (kube-apiserver v1.30.14 with the `WatchList` gate on and
+ * `ConsistentListFromCache` off answered so every time on a quiet cache, where streaming again, as client-go v0.36.3
+ * does, got nothing in 15 s). So does one that the server answered and that then failed without an HTTP status
+ * (broken, closed, silent halfway or stalled), where client-go streams again: a proxy that cuts connections after so
+ * many bytes or seconds cuts every streaming list of a large Service while LIST pages pass, and a server may end the
+ * initial events only once its watch cache moves (v1.29.6 with the `WatchList` gate on sent no end in 75 s on a quiet
+ * cluster, and not a byte for a Service without slices; client-go waits).
  *
  * @param error The failure of a streaming list, before its initial events ended.
  * @param from The resourceVersion the streaming list started from, as the reflector's `listFrom`.
+ * @param answered Whether the server had answered the streaming list (its headers came) before it failed.
  * @returns Whether to list instead, and for how long.
  *
  * @example A server with the WatchList gate off
@@ -194,11 +198,15 @@ export function asResolverError(
  * console.log(listInsteadOfStreaming(new KubeApiError("forbidden", { status: 422 }))); // "refused"
  * ```
  */
-export function listInsteadOfStreaming(error: ResolverError, from?: string): "refused" | "once" | undefined {
+export function listInsteadOfStreaming(
+  error: ResolverError,
+  from?: string,
+  answered = false,
+): "refused" | "once" | undefined {
   if (isResourceVersionTooLarge(error) && (from === "" || from === "0")) return "once";
-  if (error.cause instanceof SilentAnswerError) return "once";
   const status = statusOf(error);
-  if (status === undefined || status === 429 || isExpired(error) || isResourceVersionTooLarge(error)) return undefined;
+  if (status === 429 || isExpired(error) || isResourceVersionTooLarge(error)) return undefined;
+  if (status === undefined) return answered ? "once" : undefined;
   return status === 400 || status === 422 ? "refused" : "once";
 }
 
@@ -216,6 +224,8 @@ export interface RetryContext {
   maxDelayMs: number;
   /** Whether the failure came from a streaming list before its initial events ended. */
   streaming?: boolean;
+  /** Whether the API server had answered that streaming list (its headers came) before it failed. */
+  answered?: boolean;
 }
 
 /** What the loop does after a failure. */
@@ -270,7 +280,9 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
   // times), a streaming list's included (its rest client waits before its reflector lists instead): calls made
   // meanwhile wait for the retry rather than fail.
   const waitAsked = asksToWait(error) && !asksToWait(context.previous);
-  const listInstead = context.streaming && !waitAsked ? listInsteadOfStreaming(error, context.listFrom) : undefined;
+  const listInstead = context.streaming && !waitAsked
+    ? listInsteadOfStreaming(error, context.listFrom, context.answered)
+    : undefined;
   if (listInstead) return { listFrom: context.listFrom, listInstead, report: false, delayMs: 0 };
   const delayMs = retryDelay(error, context);
   if (isResourceVersionTooLarge(error)) {

@@ -130,7 +130,8 @@ export interface ReflectorOptions {
   /**
    * Get the state from streaming lists (`sendInitialEvents=true`: the watch starts with the current state as ADDED
    * events, ended by a BOOKMARK annotated `k8s.io/initial-events-end`) unless this cluster refused them; without
-   * it, from a LIST. A streaming list that fails in a way a LIST may not (401, 403, 404, 5xx) lists once instead.
+   * it, from a LIST. A streaming list that fails in a way a LIST may not (401, 403, 404, 5xx; or, once the server
+   * answered, broken, closed or stalled before its initial events ended) lists once instead.
    * @default {undefined} (LIST, then WATCH)
    */
   watchList?: WatchListSupport;
@@ -558,11 +559,11 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const streaming = initial !== undefined;
       if (watching && !streaming) options.onWatchEnd?.(watchEndReason(error));
       if (watchOpenedAt !== undefined && clock.now() - watchOpenedAt >= healthyWatchMs) backoff.reset();
-      watchOpenedAt = undefined;
       const maxDelayMs = options.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS;
       initial = undefined;
       const context = { listFrom, resourceVersion, previous: previousFailure, backoff, maxDelayMs, streaming };
-      const retry = planRetry(error, context);
+      const retry = planRetry(error, { ...context, answered: watchOpenedAt !== undefined });
+      watchOpenedAt = undefined;
       listFrom = retry.listFrom;
       const wait = `${Math.round(retry.delayMs)} ms`;
       // A relist says so once, with its wait: the error's own line would repeat it.
