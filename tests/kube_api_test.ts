@@ -5,6 +5,7 @@ import { startFakeApiServer } from "@kgr/resolver/testing";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { KubeApiError } from "../src/base/errors.ts";
 import { createEndpointSliceApi } from "../src/api/kube_api.ts";
+import { UnreachableError } from "../src/api/api_errors.ts";
 import { isResourceVersionTooLarge } from "../src/watch/_retry.ts";
 import { createHttpClient } from "../src/runtime/http_client.ts";
 
@@ -279,6 +280,34 @@ Deno.test("createEndpointSliceApi() keeps a LIST body that is not JSON out of th
     assert.ok(!inspect(error, { depth: 10 }).includes(token.slice(0, 10)), inspect(error));
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("createEndpointSliceApi() says that a LIST whose answer broke halfway reached the API server", async () => {
+  // A proxy that cuts connections after so many bytes: the server answered 200 and part of the list. The error said
+  // "cannot reach the API server ...: check that the address is right and the server is up, and if this port serves
+  // HTTPS, make the URL start with https://"; kubectl v1.36.3 says "unexpected error when reading response body.
+  // Please retry. Original error: unexpected EOF".
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.write('{"kind":"EndpointSliceList","items":[');
+    setTimeout(() => res.socket?.destroy(), 20);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  try {
+    const error = await listError({ server: url, token: "t" });
+    assert.match(
+      error.message,
+      new RegExp(
+        `^Cannot list endpointslices of service "echo" in namespace "prod": the connection to the API server at ` +
+          `${url} broke while it sent its answer \\(.+\\): if this repeats, check the API server's health .* and that ` +
+          "the proxies and load balancers on the way do not cut connections after so many bytes or seconds$",
+      ),
+    );
+    assert.ok(!(error instanceof UnreachableError), "the server was reached");
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
 

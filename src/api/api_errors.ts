@@ -470,6 +470,31 @@ export function networkError(
 }
 
 /**
+ * The error for an answer whose body broke off after the API server began to send it (status and headers came): the
+ * server was reached, so the advice is not {@linkcode networkError}'s. kubectl says "unexpected error when reading
+ * response body". A cause that quotes the proxy's credentials is dropped.
+ *
+ * @param verb `list`, `watch` or `get`.
+ * @param where The objects, for the message.
+ * @param access The cluster.
+ * @param cause What the runtime threw while the body was read.
+ * @returns The error.
+ */
+export function brokenAnswerError(verb: string, where: string, access: ClusterAccess, cause: unknown): KubeApiError {
+  const described = describeCause(cause);
+  const detail = withoutCredentials(described, undefined, access.proxyUrl);
+  const via = access.proxyUrl === undefined
+    ? ""
+    : ` through the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource}`;
+  return new KubeApiError(
+    `Cannot ${verb} ${where}: the connection to the API server at ${access.server}${via} broke while it sent its ` +
+      `answer (${detail}): if this repeats, check the API server's health (kubectl get --raw='/readyz?verbose') and ` +
+      "that the proxies and load balancers on the way do not cut connections after so many bytes or seconds",
+    detail === described ? { cause } : {},
+  );
+}
+
+/**
  * The strings that an inspect of `value` would show: an error's message, own fields, header values and causes, a few
  * levels deep (fields behind getters are not read).
  */

@@ -15,6 +15,7 @@ import { cancelOnAbort, settledOnAbort } from "../runtime/abortable.ts";
 import { isRecord } from "../base/_util.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
 import {
+  brokenAnswerError,
   checkContentType,
   networkError,
   NOT_THE_API_SERVER,
@@ -165,7 +166,7 @@ export function createEndpointSliceApi(
         text = await readText(response, MAX_LIST_BYTES, signal, onBytes);
       } catch (cause) {
         if (signal.aborted || cause instanceof ResolverError) throw cause;
-        throw networkError("list", where, access, cause);
+        throw brokenAnswerError("list", where, access, cause);
       }
       if (text === undefined) {
         throw new KubeApiError(
@@ -336,7 +337,7 @@ export async function requestObject(
     text = await readText(response, MAX_OBJECT_BYTES, signal);
   } catch (cause) {
     if (signal.aborted || cause instanceof ResolverError) throw cause;
-    throw networkError(subject.verb, subject.where, access, cause);
+    throw brokenAnswerError(subject.verb, subject.where, access, cause);
   }
   let value: unknown;
   try {
