@@ -1373,6 +1373,32 @@ Deno.test("runReflector() lists once when a streaming list the server answered b
   assert.deepEqual(errors, []);
 });
 
+Deno.test("runReflector() lists once, reported, when a streaming list gets no answer for stallTimeoutMs: a proxy that holds it whole", async () => {
+  // A proxy that passes an answer only once it is complete holds a streaming list, headers included, until the server
+  // ends the watch (after 5 to 10 minutes), while LISTs pass. Streaming again at each stall, the resolver never resolved
+  // the Service (TCP proxy on loopback, stallTimeoutMs 5 s: 3 streaming lists in 25 s, each reported); client-go v0.36.3
+  // synced when its streaming list ended, after 7.5 minutes.
+  const scripted = scriptedApi([list("20", [slice("a", "3")])], [() => {}, () => {}, () => {}]);
+  const { watch } = scripted.api;
+  scripted.api.watch = (params) => {
+    const answer = watch(params);
+    if (!params.sendInitialEvents) return answer;
+    return new Promise((_, reject) => params.signal.addEventListener("abort", () => reject(params.signal.reason)));
+  };
+  const { states, errors } = await run(scripted, (states) => states.length === 1, {
+    watchList: { refused: false },
+    stallTimeoutMs: 100,
+  });
+  assert.deepEqual(scripted.calls.map((call) => call.kind), ["watch", "list", "watch"]);
+  assert.deepEqual(scripted.times("list"), [100]);
+  assert.ok(!streamed(scripted.calls[2]));
+  assert.deepEqual(names(states[0]), ["a"]);
+  assert.deepEqual(errors.map((error) => error.message), [
+    "Request to the API server stalled: no answer for 100 ms (stallTimeoutMs): check that it is up and answers (a " +
+    "stopped or overloaded API server, or a network that drops packets, leaves a request hanging)",
+  ], "a request without an answer is reported, as before");
+});
+
 Deno.test("runReflector() waits stallTimeoutMs for a streaming list's first event: the server may wait for its cache", async () => {
   const scripted = scriptedApi([], [
     (watch, clock) => {

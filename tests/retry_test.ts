@@ -201,7 +201,7 @@ const streamingCases: [string, ResolverError, "refused" | "once" | undefined][] 
   ["503 lists once", unavailable(), "once"],
   ["429 streams again after the backoff", busy(1), undefined],
   ["a network failure before the answer streams again after the backoff", new KubeApiError("reset"), undefined],
-  ["a stall before the answer streams again after the backoff", new StallError("stalled"), undefined],
+  ["a stall before the answer lists once: a proxy may hold it whole", new StallError("stalled"), "once"],
   ["410 streams again from the latest state", gone(), undefined],
   ["an Expired ERROR event streams again from the latest state", expiredEvent(), undefined],
   ["a too-large resourceVersion streams again from the latest state", tooLarge(), undefined],
@@ -249,6 +249,25 @@ Deno.test("planRetry() lists at once, without backoff, after a refused streaming
     planRetry(refused, context),
     { listFrom: "0", report: true, delayMs: 1000 },
     "a LIST's 422 is an error, and the first delay shows the refusal did not advance the backoff",
+  );
+});
+
+Deno.test("planRetry() reports a streaming list that stalled without an answer as it lists at once, not one answered", () => {
+  const backoff = createBackoff({ initialMs: 1000, maxMs: 30_000 }, () => 0);
+  const context = {
+    listFrom: "",
+    resourceVersion: "",
+    previous: undefined,
+    backoff,
+    maxDelayMs: 30_000,
+    streaming: true,
+  };
+  const stall = new StallError("stalled");
+  assert.deepEqual(planRetry(stall, context), { listFrom: "", listInstead: "once", report: true, delayMs: 0 });
+  assert.deepEqual(
+    planRetry(stall, { ...context, answered: true }),
+    { listFrom: "", listInstead: "once", report: false, delayMs: 0 },
+    "an answered one is a server that ends the initial events late (v1.29.6), or a proxy that holds the body",
   );
 });
 

@@ -175,8 +175,8 @@ export function asResolverError(
  * What a failed streaming list leads to, as client-go decides (`watchList()` and `ListAndWatch()` of its reflector):
  * `"refused"` for a 400 or 422 (the server does not serve streaming lists: an old server, or the `WatchList` gate
  * off), `"once"` for a failure a LIST may not meet (401, 403, 404, 5xx: making progress beats waiting), and
- * `undefined` to stream again: after 429, a failure without an HTTP status before the server answered (network,
- * stall), or an expired or too-large resourceVersion (then from `""`). Unlike client-go, a streaming list from the
+ * `undefined` to stream again: after 429, a network failure before the server answered, or an expired or too-large
+ * resourceVersion (then from `""`). Unlike client-go, a streaming list from the
  * latest state (`from` `""`, or `"0"`, sent as `""`) that is too large lists once: the server's watch cache is behind
  * etcd and does not ask etcd to catch up (kube-apiserver v1.30.14 with the `WatchList` gate on and
  * `ConsistentListFromCache` off answered so every time on a quiet cache, where streaming again, as client-go v0.36.3
@@ -184,7 +184,10 @@ export function asResolverError(
  * (broken, closed, silent halfway or stalled), where client-go streams again: a proxy that cuts connections after so
  * many bytes or seconds cuts every streaming list of a large Service while LIST pages pass, and a server may end the
  * initial events only once its watch cache moves (v1.29.6 with the `WatchList` gate on sent no end in 75 s on a quiet
- * cluster, and not a byte for a Service without slices; client-go waits).
+ * cluster, and not a byte for a Service without slices; client-go waits). And so does one that got no answer at all
+ * until its stall (reported): a proxy that passes an answer only once it is complete holds it until the server ends
+ * the watch, minutes later (client-go v0.36.3 synced after 7.5 minutes), while LISTs pass; a hung server stalls the
+ * LIST too, reported as well.
  *
  * @param error The failure of a streaming list, before its initial events ended.
  * @param from The resourceVersion the streaming list started from, as the reflector's `listFrom`.
@@ -206,7 +209,7 @@ export function listInsteadOfStreaming(
   if (isResourceVersionTooLarge(error) && (from === "" || from === "0")) return "once";
   const status = statusOf(error);
   if (status === 429 || isExpired(error) || isResourceVersionTooLarge(error)) return undefined;
-  if (status === undefined) return answered ? "once" : undefined;
+  if (status === undefined) return answered || error instanceof StallError ? "once" : undefined;
   return status === 400 || status === 422 ? "refused" : "once";
 }
 
@@ -283,7 +286,11 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
   const listInstead = context.streaming && !waitAsked
     ? listInsteadOfStreaming(error, context.listFrom, context.answered)
     : undefined;
-  if (listInstead) return { listFrom: context.listFrom, listInstead, report: false, delayMs: 0 };
+  if (listInstead) {
+    // A request that got no answer is the user's to hear of, as a LIST's is (see `stallDeadline()`).
+    const report = error instanceof StallError && !context.answered;
+    return { listFrom: context.listFrom, listInstead, report, delayMs: 0 };
+  }
   const delayMs = retryDelay(error, context);
   if (isResourceVersionTooLarge(error)) {
     const relist = `resourceVersion ${context.resourceVersion} is ahead of the API server: relisting from ""`;

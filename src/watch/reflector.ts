@@ -130,8 +130,8 @@ export interface ReflectorOptions {
   /**
    * Get the state from streaming lists (`sendInitialEvents=true`: the watch starts with the current state as ADDED
    * events, ended by a BOOKMARK annotated `k8s.io/initial-events-end`) unless this cluster refused them; without
-   * it, from a LIST. A streaming list that fails in a way a LIST may not (401, 403, 404, 5xx; or, once the server
-   * answered, broken, closed or stalled before its initial events ended) lists once instead.
+   * it, from a LIST. A streaming list that fails in a way a LIST may not (401, 403, 404, 5xx, a stall; or, once the
+   * server answered, broken or closed before its initial events ended) lists once instead.
    * @default {undefined} (LIST, then WATCH)
    */
   watchList?: WatchListSupport;
