@@ -425,14 +425,15 @@ function scriptedApi(initial: EndpointSlice[], listRv: string, events: WatchEven
     },
     watch({ signal }) {
       const text = events.map((event) => JSON.stringify(event) + "\n").join("");
-      return Promise.resolve(
-        new ReadableStream<Uint8Array>({
+      return Promise.resolve({
+        chunks: new ReadableStream<Uint8Array>({
           start(controller) {
             if (text) controller.enqueue(new TextEncoder().encode(text));
             signal.addEventListener("abort", () => controller.error(signal.reason), { once: true });
           },
         }),
-      );
+        encoding: "json",
+      });
     },
   };
 }

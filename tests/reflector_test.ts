@@ -47,7 +47,7 @@ function scriptedApi(lists: ListAnswer[], watches: WatchAnswer[]) {
       const watch = new ScriptedWatch(params);
       openWatches.push(watch);
       if (answer) queueMicrotask(() => answer(watch, clock));
-      return Promise.resolve(watch.body);
+      return Promise.resolve({ chunks: watch.body, encoding: "json" });
     },
   };
   const times = (kind: "list" | "watch") => calls.filter((call) => call.kind === kind).map((call) => call.at);
@@ -311,7 +311,10 @@ Deno.test("runReflector() gives up on a LIST that stalls and retries it", async 
       return new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
     },
     watch: ({ signal }) =>
-      Promise.resolve(new ScriptedWatch({ resourceVersion: "10", timeoutSeconds: 300, signal }).body),
+      Promise.resolve({
+        chunks: new ScriptedWatch({ resourceVersion: "10", timeoutSeconds: 300, signal }).body,
+        encoding: "json",
+      }),
   };
   const { states, errors } = await run({ api, clock }, (states) => states.length === 1, { stallTimeoutMs: 100 });
   // Stalled after 100 ms, then the first backoff delay (5 ms).
@@ -334,7 +337,10 @@ Deno.test("runReflector() lists again when a LIST's body pauses halfway for 10 s
       return new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
     },
     watch: ({ signal }) =>
-      Promise.resolve(new ScriptedWatch({ resourceVersion: "10", timeoutSeconds: 300, signal }).body),
+      Promise.resolve({
+        chunks: new ScriptedWatch({ resourceVersion: "10", timeoutSeconds: 300, signal }).body,
+        encoding: "json",
+      }),
   };
   const { states, errors } = await run({ api, clock }, (states) => states.length === 1);
   // Was: [0, 150005], reported as a server that does not answer.

@@ -41,7 +41,7 @@ function start(watchBodies: string[][], reads: (count: number) => boolean = () =
           params.signal.addEventListener("abort", () => stream.error(params.signal.reason));
         },
       });
-      return Promise.resolve(body);
+      return Promise.resolve({ chunks: body, encoding: "json" });
     },
   };
   const running = runReflector(api, {

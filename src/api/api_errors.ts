@@ -55,8 +55,9 @@ export const NOT_THE_API_SERVER =
   "check that nothing on the way (a proxy, a load balancer) answers in the API server's place";
 
 /**
- * Rejects a successful answer that says it is not JSON (an HTML login page, a proxy's error page); its content type
- * is quoted without the request's credentials (`authorization`, the proxy's), should the server echo them there.
+ * Rejects a successful answer that says it is not JSON (an HTML login page, a proxy's error page), nor protobuf when
+ * the request offered it (`protobuf`); its content type is quoted without the request's credentials
+ * (`authorization`, the proxy's), should the server echo them there.
  */
 export function checkContentType(
   verb: string,
@@ -64,15 +65,33 @@ export function checkContentType(
   access: ClusterAccess,
   response: Response,
   authorization?: string,
+  protobuf = false,
 ): void {
   const raw = response.headers.get("content-type");
-  if (raw === null || /json/i.test(raw)) return;
+  if (raw === null || /json/i.test(raw) || (protobuf && isProtobuf(raw))) return;
   const type = withoutCredentials(raw, authorization, access.proxyUrl);
   response.body?.cancel().catch(() => {});
   throw new KubeApiError(
     `Cannot ${verb} ${where}: ${notJson(access, response.status, type)}`,
     { status: response.status, contentType: type },
   );
+}
+
+/**
+ * Whether a Content-Type is kube-apiserver's protobuf (`application/vnd.kubernetes.protobuf`, for a watch with
+ * `;stream=watch`).
+ *
+ * @param type The Content-Type header, if any.
+ * @returns Whether the body is protobuf.
+ *
+ * @example
+ * ```ts
+ * import { isProtobuf } from "./api_errors.ts";
+ * console.log(isProtobuf("application/vnd.kubernetes.protobuf;stream=watch")); // true
+ * ```
+ */
+export function isProtobuf(type: string | null): boolean {
+  return type !== null && /^\s*application\/vnd\.kubernetes\.protobuf\s*(;|$)/i.test(type);
 }
 
 /** Why an answer of content type `type` cannot be the API server's, and what to do. */
@@ -82,12 +101,12 @@ function notJson(access: ClusterAccess, code: number, type: string): string {
 }
 
 /**
- * Whether an error answer of this content type may come from kube-apiserver: a JSON `Status`, or Go's plain-text
+ * Whether an error answer of this content type may come from kube-apiserver: a JSON or protobuf `Status`, or Go's plain-text
  * "404 page not found" for a path outside its API groups (an EndpointSlice API that a server before 1.21 lacks).
  * An HTML page (a web server on the wrong port, a login page) never does.
  */
 function apiServerErrorType(type: string | null): boolean {
-  return type === null || /json|^\s*text\/plain/i.test(type);
+  return type === null || /json|^\s*text\/plain/i.test(type) || isProtobuf(type);
 }
 
 /**

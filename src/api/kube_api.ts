@@ -17,6 +17,7 @@ import { proxyForDisplay } from "../cluster/proxy.ts";
 import {
   brokenAnswerError,
   checkContentType,
+  isProtobuf,
   networkError,
   NOT_THE_API_SERVER,
   plainHttpToTlsError,
@@ -27,6 +28,8 @@ import {
 import { impersonationHeaders } from "./impersonation_headers.ts";
 import { pageText } from "./_page_text.ts";
 import { type ErrorBody, foreignJsonMessage } from "./_foreign_answer.ts";
+import { decodeEndpointSliceList, decodeStatusBody } from "./protobuf/messages.ts";
+import { ProtobufError } from "./protobuf/wire_reader.ts";
 
 /** Largest LIST response body accepted, in bytes (128 MiB); a larger one is an error, not an out-of-memory crash. */
 const MAX_LIST_BYTES = 128 * 1024 * 1024;
@@ -37,6 +40,27 @@ const MAX_STATUS_BYTES = 64 * 1024;
 /** What fetch refuses in a header value: control characters (tab aside) and anything beyond Latin-1. */
 // deno-lint-ignore no-control-regex
 const INVALID_HEADER_VALUE = /[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]/;
+/**
+ * The Accept header of EndpointSlice LISTs and watches, as client-go's protobuf clients send it (`rest.Request`'s
+ * `UseProtobufAsDefault()`, the `AcceptContentTypes` of kube-proxy-like components): protobuf, else JSON. The
+ * answer's Content-Type says which one came.
+ */
+const PROTOBUF_OR_JSON = "application/vnd.kubernetes.protobuf,application/json";
+const JSON_ONLY = "application/json";
+
+/**
+ * The form of a LIST or watch answer, by its Content-Type: `protobuf` (`application/vnd.kubernetes.protobuf`, with
+ * `;stream=watch` for a watch) or `json`.
+ */
+export type WatchEncoding = "json" | "protobuf";
+
+/** A watch's body, and the form it comes in. */
+export interface WatchBody {
+  /** The body, as the watch decoder reads it. */
+  chunks: ChunkSource;
+  /** The form, by the answer's Content-Type: JSON lines, or length-prefixed protobuf frames. */
+  encoding: WatchEncoding;
+}
 
 /** Parameters of one LIST page. */
 export interface ListParams {
@@ -104,8 +128,8 @@ export interface EndpointSliceApi {
   readonly via?: string;
   /** Lists one page of the Service's slices. */
   list(params: ListParams): Promise<EndpointSliceList>;
-  /** Opens a watch; resolves to the body, as the watch decoder reads it, once the server answered 200. */
-  watch(params: WatchParams): Promise<ChunkSource>;
+  /** Opens a watch; resolves to the body and its form once the server answered 200. */
+  watch(params: WatchParams): Promise<WatchBody>;
   /**
    * `text` (a watch's ERROR event, say) without the credentials of the last watch request: a server or proxy that
    * echoes them must not make us print them. Required, so that no wrapper of these calls can drop it.
@@ -120,6 +144,8 @@ export interface EndpointSliceApi {
  * @param client The runtime's HTTP client for that cluster.
  * @param namespace The Service's namespace.
  * @param service The Service's name.
+ * @param ask `protobuf` asks for protobuf, else JSON (as client-go's protobuf clients do); `json` asks for JSON
+ *   only. Either way, the answer is read in the form its Content-Type names.
  * @returns The calls.
  *
  * @example Listing a Service's slices
@@ -134,6 +160,7 @@ export function createEndpointSliceApi(
   client: HttpClient,
   namespace: string,
   service: string,
+  ask: WatchEncoding = "protobuf",
 ): EndpointSliceApi {
   const base = `${access.server}/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/endpointslices` +
     `?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${service}`)}`;
@@ -145,8 +172,9 @@ export function createEndpointSliceApi(
     missing: `the API server at ${access.server} has no EndpointSlice API discovery.k8s.io/v1 (404): ` +
       "Kubernetes 1.21 or newer is required",
   };
+  const accept = ask === "protobuf" ? PROTOBUF_OR_JSON : JSON_ONLY;
   const request = (verb: "list" | "watch", url: string, signal: AbortSignal, pauseTiming?: () => () => void) =>
-    send(access, client, { ...subject, verb }, url, signal, undefined, pauseTiming);
+    send(access, client, { ...subject, verb }, url, signal, undefined, pauseTiming, accept);
   // The Authorization header of the last watch: its ERROR events are quoted without it.
   let watchAuthorization: string | undefined;
 
@@ -161,22 +189,33 @@ export function createEndpointSliceApi(
       if (limit !== undefined) url += `&limit=${limit}`;
       if (continueToken) url += `&continue=${encodeURIComponent(continueToken)}`;
       const { response } = await request("list", url, signal, pauseTiming);
-      let text: string | undefined;
+      let bytes: Uint8Array | undefined;
       try {
-        text = await readText(response, MAX_LIST_BYTES, signal, onBytes);
+        bytes = await readBytes(response, MAX_LIST_BYTES, signal, onBytes);
       } catch (cause) {
         if (signal.aborted || cause instanceof ResolverError) throw cause;
         throw brokenAnswerError("list", where, access, cause);
       }
-      if (text === undefined) {
+      if (bytes === undefined) {
         throw new KubeApiError(
           `Cannot list ${where}: the response from ${access.server} exceeds ${MAX_LIST_BYTES} bytes: if this repeats, ` +
             NOT_THE_API_SERVER,
         );
       }
+      if (isProtobuf(response.headers.get("content-type"))) {
+        try {
+          return decodeEndpointSliceList(bytes);
+        } catch (error) {
+          if (!(error instanceof ProtobufError)) throw error;
+          throw new KubeApiError(
+            `Cannot list ${where}: the protobuf response from ${access.server} is not an EndpointSliceList ` +
+              `(${error.detail}): if this repeats, ${NOT_THE_API_SERVER}`,
+          );
+        }
+      }
       let value: unknown;
       try {
-        value = JSON.parse(text);
+        value = JSON.parse(new TextDecoder().decode(bytes));
       } catch {
         // Not the parse error as cause: its message quotes the body (V8 a few characters, JavaScriptCore a whole
         // word), which may be credentials that a server or proxy echoed.
@@ -201,7 +240,7 @@ export function createEndpointSliceApi(
       // An empty resourceVersion is left out, as client-go does.
       if (resourceVersion !== "") url += `&resourceVersion=${encodeURIComponent(resourceVersion)}`;
       url += `&timeoutSeconds=${timeoutSeconds}`;
-      const { chunks, authorization } = await request("watch", url, signal, pauseTiming);
+      const { response, chunks, authorization } = await request("watch", url, signal, pauseTiming);
       watchAuthorization = authorization;
       if (!chunks) {
         throw new KubeApiError(
@@ -209,7 +248,7 @@ export function createEndpointSliceApi(
             NOT_THE_API_SERVER,
         );
       }
-      return chunks;
+      return { chunks, encoding: isProtobuf(response.headers.get("content-type")) ? "protobuf" : "json" };
     },
     redact: (text) => withoutCredentials(text, watchAuthorization, access.proxyUrl),
   };
@@ -334,7 +373,7 @@ export async function requestObject(
   const { response } = await send(access, client, subject, url, signal, body, pauseTiming);
   let text: string | undefined;
   try {
-    text = await readText(response, MAX_OBJECT_BYTES, signal);
+    text = utf8(await readBytes(response, MAX_OBJECT_BYTES, signal));
   } catch (cause) {
     if (signal.aborted || cause instanceof ResolverError) throw cause;
     throw brokenAnswerError(subject.verb, subject.where, access, cause);
@@ -356,8 +395,9 @@ export async function requestObject(
 }
 
 /**
- * Sends one GET (a POST of `body` as JSON, when given) with the credentials; resolves to a 2xx JSON
- * answer and the Authorization header it carried, else throws a {@linkcode KubeApiError} that says what to do.
+ * Sends one GET (a POST of `body` as JSON, when given) with the credentials, asking for `accept`; resolves to a 2xx
+ * answer in JSON (or protobuf, when `accept` offers it) and the Authorization header it carried, else throws a
+ * {@linkcode KubeApiError} that says what to do.
  */
 async function send(
   access: ClusterAccess,
@@ -367,8 +407,9 @@ async function send(
   signal: AbortSignal,
   body?: unknown,
   pauseTiming?: () => () => void,
+  accept: string = JSON_ONLY,
 ): Promise<HttpResponse & { authorization?: string }> {
-  const headers: Record<string, string> = { accept: "application/json" };
+  const headers: Record<string, string> = { accept };
   if (body !== undefined) headers["content-type"] = "application/json";
   // As client-go (Go's transport) asks: kube-apiserver compresses a large LIST (0.69 MiB of 5,000 endpoints comes as
   // 38 KiB). Never a watch, which it does not compress, and whose events a gzip stream would hold back. A
@@ -424,15 +465,17 @@ async function send(
   }
   const { response } = answer;
   if (response.ok) {
-    checkContentType(verb, where, access, response, authorization);
+    checkContentType(verb, where, access, response, authorization, accept !== JSON_ONLY);
     return { ...answer, authorization };
   }
-  const text = await readText(response, MAX_STATUS_BYTES, signal).catch(() => undefined);
+  const bytes = await readBytes(response, MAX_STATUS_BYTES, signal).catch(() => undefined);
+  const protobufStatus = isProtobuf(response.headers.get("content-type")) ? protobufBody(bytes) : undefined;
+  const text = protobufStatus === undefined ? utf8(bytes) : undefined;
   const plainHttp = plainHttpToTlsError(verb, where, access, response.status, text);
   if (plainHttp) throw plainHttp;
   // The credentials come out before the text is put on one line, which would make one that holds a tab no longer match.
   const redact = (raw: string) => withoutCredentials(raw, authorization, access.proxyUrl);
-  const status = parseStatus(text, response.headers.get("content-type"), redact);
+  const status = protobufStatus ?? parseStatus(text, response.headers.get("content-type"), redact);
   if (response.status === 401) access.credentials.invalidate(authorization, certificate);
   // No header, no client certificate, no exec plugin (which may return one): the server, or a proxy in
   // front of it, gets a request without credentials.
@@ -442,18 +485,18 @@ async function send(
 }
 
 /**
- * Reads a body as UTF-8 text, at most `maxBytes` of it: resolves to
+ * Reads a body, at most `maxBytes` of it: resolves to
  * `undefined` (and cancels the rest) when the body is longer, so that a
  * hostile or broken server cannot make us buffer without bound. Rejects
  * once `signal` aborted (see `cancelOnAbort()`). `onChunk` is called as each chunk comes.
  */
-async function readText(
+async function readBytes(
   response: Response,
   maxBytes: number,
   signal: AbortSignal,
   onChunk?: () => void,
-): Promise<string | undefined> {
-  if (!response.body) return "";
+): Promise<Uint8Array | undefined> {
+  if (!response.body) return new Uint8Array(0);
   const reader = response.body.getReader();
   const release = cancelOnAbort(reader, signal);
   const chunks: Uint8Array[] = [];
@@ -474,10 +517,33 @@ async function readText(
     release();
     reader.cancel().catch(() => {});
   }
-  const decoder = new TextDecoder();
-  let text = "";
-  for (const chunk of chunks) text += decoder.decode(chunk, { stream: true });
-  return text + decoder.decode();
+  if (chunks.length === 1) return chunks[0];
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
+}
+
+/** A body as UTF-8 text (`undefined` stays so). */
+function utf8(bytes: Uint8Array | undefined): string | undefined {
+  return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
+}
+
+/**
+ * The Status of a protobuf error body, as `parseStatus` gives a JSON one; `{}` for one that is none (cut at
+ * `MAX_STATUS_BYTES`, say), as for JSON that is not a Status.
+ */
+function protobufBody(bytes: Uint8Array | undefined): ErrorBody {
+  if (bytes === undefined) return {};
+  try {
+    return decodeStatusBody(bytes);
+  } catch (error) {
+    if (error instanceof ProtobufError) return {};
+    throw error;
+  }
 }
 
 /**

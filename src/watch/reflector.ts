@@ -30,7 +30,7 @@ import {
 import { checkWatchCache, rewoundHistory } from "./_quiet_checks.ts";
 import { checkMetadata, checkSlice } from "./_slice_check.ts";
 import { BOOKMARKS_DUE_MS, stallDeadline } from "./_stall_deadline.ts";
-import { parseWatchEvent, readWatchLines, sliceEventHead } from "./watch_decoder.ts";
+import { WATCH_CODECS, type WatchCodec } from "./watch_codec.ts";
 
 export type { WatchEndReason } from "./_retry.ts";
 
@@ -198,9 +198,9 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   // watch of the run: that watch may have missed a change of the Service.
   let missedBefore = false;
 
-  // Watch lines of slice events not parsed yet, by slice name, in order of arrival: a later event of the
-  // same slice replaces its line. They follow the state in `slices` and are applied when someone reads it.
-  const unparsed = new Map<string, { line: Uint8Array; type: string }>();
+  // Watch events (JSON lines or protobuf frames) of slices not parsed yet, by slice name, in order of arrival: a later
+  // event of the same slice replaces its own. They follow the state in `slices` and are applied when someone reads it.
+  const unparsed = new Map<string, { line: Uint8Array; type: string; codec: WatchCodec }>();
   // Ends the current watch with a failure found while applying its unparsed lines for a reader.
   let failWatch: ((error: Error) => void) | undefined;
   const state: SliceState = {
@@ -226,8 +226,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     if (unparsed.size === 0) return;
     const events: WatchEvent[] = [];
     try {
-      for (const [name, { line, type }] of unparsed) {
-        const event = parseWatchEvent(line, api.redact);
+      for (const [name, { line, type, codec }] of unparsed) {
+        const event = codec.parse(line, api.redact);
         check(event);
         if (event.type !== type || (event.object as EndpointSlice).metadata.name !== name) {
           throw new KubeApiError(
@@ -365,8 +365,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       options.onList?.();
     }
     const timeoutSeconds = 300 + Math.floor(random() * 300);
-    // Whether a complete line came since the watch's resume point (its start, or the end of a streaming list's
-    // initial events), and the bytes of a line still incomplete.
+    // Whether a complete event came since the resume point (see `quiet` below), and the bytes of one still incomplete.
     let eventful = false;
     let incompleteBytes = 0;
     try {
@@ -376,30 +375,31 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         : { resourceVersion };
       if (streaming) trace(`streaming list from resourceVersion ${quote(params.resourceVersion)}`);
       const body = await api.watch({ ...params, timeoutSeconds, signal: deadline.signal, pauseTiming: deadline.pause });
+      const codec = WATCH_CODECS[body.encoding];
       deadline.answered();
       watchOpenedAt = clock.now();
       failWatch = (error) => deadline.fail(error);
       changes = 0;
       // Progress is a complete event, not a byte: see `stallTimeoutMs`.
-      await readWatchLines(body, (line) => {
+      await codec.read(body.chunks, (line) => {
         // A line read late that failed the watch ends it here: nothing that follows it may apply.
         deadline.signal.throwIfAborted();
         deadline.touch();
         eventful = true;
         quietStalls = 0;
-        const head = initial ? undefined : sliceEventHead(line);
+        const head = initial ? undefined : codec.head(line);
         if (head) {
           // After failures, the event that says the watch works again must be a good one: checked now.
-          if (failing) check(parseWatchEvent(line, api.redact));
+          if (failing) check(codec.parse(line, api.redact));
           unparsed.delete(head.name);
-          unparsed.set(head.name, { line, type: head.type });
+          unparsed.set(head.name, { line, type: head.type, codec });
           changes++;
           recovered();
           publish();
           return;
         }
         applyUnparsed();
-        const event = parseWatchEvent(line, api.redact);
+        const event = codec.parse(line, api.redact);
         const streamed = initial !== undefined;
         apply(event);
         // A streaming list recovers at the end of its initial events (in `collect`), and resumes from there.

@@ -114,8 +114,7 @@ export async function readWatchLines(
     options.onChunkRead?.(pendingBytes);
     return delivered;
   };
-  if ("push" in body) await body.push(split, options.signal);
-  else await readChunks(body, split, options.signal);
+  await readChunkSource(body, split, options.signal);
   if (pendingBytes > 0) {
     const tail = joined(pieces, new Uint8Array(0));
     if (isBlank(tail)) return;
@@ -145,6 +144,31 @@ function isBlank(line: Uint8Array): boolean {
     if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d && byte !== 0x0a) return false;
   }
   return true;
+}
+
+/**
+ * Hands each chunk of a watch body to `split` as it arrives: a pushed body's chunks synchronously, a web stream's
+ * one read at a time, leaving consumers a few microtask turns after a chunk that `split` says delivered events. The
+ * body is cancelled when reading stops early (`split` throwing, or `signal` aborting).
+ *
+ * @param body The response body.
+ * @param split Takes one chunk; returns whether it delivered an event.
+ * @param signal Ends the read; the promise then rejects.
+ * @returns A promise that settles once the body ended.
+ *
+ * @example
+ * ```ts
+ * import { readChunkSource } from "./watch_decoder.ts";
+ * await readChunkSource(new Response("abc").body!, (chunk) => chunk.length > 0, undefined);
+ * ```
+ */
+export async function readChunkSource(
+  body: ChunkSource,
+  split: (chunk: Uint8Array) => boolean,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if ("push" in body) await body.push(split, signal);
+  else await readChunks(body, split, signal);
 }
 
 /** Reads a web stream to its end, chunk by chunk; the stream is cancelled when reading stops early. */

@@ -86,6 +86,11 @@ export class FrameSplitter {
     return frames;
   }
 
+  /** Bytes of a frame begun and not complete (its length prefix included): 0 between frames. */
+  get pendingBytes(): number {
+    return this.#frame === undefined ? this.#headBytes : 4 + this.#frameBytes;
+  }
+
   /** Checks, at the end of the body, that it did not stop inside a frame; throws if it did. */
   end(): void {
     if (this.#headBytes > 0 || this.#frame !== undefined) {

@@ -12,6 +12,9 @@ import { runtimeKey } from "../../runtime/runtime.ts";
 
 /** Input that is not the protobuf the API server sends: truncated, mis-tagged, or of an unexpected kind. */
 export class ProtobufError extends KubeApiError {
+  /** What is wrong with the input, without any of its bytes: for a caller's own message. */
+  readonly detail: string;
+
   /**
    * Creates the error.
    *
@@ -20,6 +23,7 @@ export class ProtobufError extends KubeApiError {
   constructor(detail: string) {
     super(`Cannot decode the API server's protobuf answer: ${detail}`);
     this.name = "ProtobufError";
+    this.detail = detail;
   }
 }
 
