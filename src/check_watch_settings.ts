@@ -87,6 +87,13 @@ export function checkWatchSettings(settings: WatchSettings): void {
         currentValue(watchList),
     );
   }
+  const { protobuf } = settings as { protobuf?: unknown };
+  if (protobuf !== undefined && typeof protobuf !== "boolean") {
+    throw new TypeError(
+      `Cannot use option 'protobuf': it must be true or false (default true; false reads JSON only): ` +
+        currentValue(protobuf),
+    );
+  }
 }
 
 /**

@@ -67,6 +67,14 @@ export interface WatchSettings {
    */
   watchList?: boolean | undefined;
   /**
+   * Read EndpointSlices as protobuf, as kube-proxy and client-go's protobuf clients do (`Accept:
+   * application/vnd.kubernetes.protobuf,application/json`; a server or proxy that answers JSON is read as JSON):
+   * about half the bytes of JSON, decoded faster. `false` asks for JSON only, for debugging or a proxy that mangles
+   * protobuf.
+   * @default {true}
+   */
+  protobuf?: boolean | undefined;
+  /**
    * Where this client runs, for topology-aware routing; `{}` turns it off. Default: the `NODE_NAME` and
    * `ZONE` environment variables, and the zone label of that node when only the node is known.
    */
@@ -273,9 +281,9 @@ function connectionKey(access: ClusterAccess): string {
   return JSON.stringify([access.identity, access.proxyUrl, ca, cert, serverName, insecureSkipVerify]);
 }
 
-/** The watch timings and whether it streams lists: subscribers that ask for other ones must not share a watch. */
-function settingsKey({ stallTimeoutMs, backoff, watchList }: WatchSettings): string {
-  return JSON.stringify([stallTimeoutMs, backoff?.initialMs, backoff?.maxMs, watchList !== false]);
+/** The watch timings, whether it streams lists and reads protobuf: subscribers that ask for other ones must not share a watch. */
+function settingsKey({ stallTimeoutMs, backoff, watchList, protobuf }: WatchSettings): string {
+  return JSON.stringify([stallTimeoutMs, backoff?.initialMs, backoff?.maxMs, watchList !== false, protobuf !== false]);
 }
 
 /** The streaming-list support of the cluster behind `access`, shared by its watches; `undefined` when turned off. */
@@ -343,7 +351,8 @@ function startWatch(
   };
   watches.set(key, watch);
   trace(`watching endpointslices of service ${service} in namespace ${namespace} at ${access.server}`);
-  runReflector(createEndpointSliceApi(access, client, namespace, service), {
+  const ask = settings.protobuf === false ? "json" : "protobuf";
+  runReflector(createEndpointSliceApi(access, client, namespace, service, ask), {
     signal: controller.signal,
     stallTimeoutMs: settings.stallTimeoutMs,
     backoff: settings.backoff,

@@ -25,6 +25,7 @@ const WATCH_ENDPOINTS_OPTIONS: readonly string[] = Object.keys(
     stallTimeoutMs: true,
     backoff: true,
     watchList: true,
+    protobuf: true,
     locality: true,
   } satisfies Record<keyof WatchEndpointsOptions, true>,
 );

@@ -790,7 +790,7 @@ Deno.test("register() refuses bad options at once, naming them", () => {
       ],
       [
         { lb: "round_robin" },
-        "Cannot use option 'lb': it is unknown: use one of scheme, grpc, loadBalancing, subsetSize, subsetSeed, cluster, stallTimeoutMs, backoff, watchList, locality",
+        "Cannot use option 'lb': it is unknown: use one of scheme, grpc, loadBalancing, subsetSize, subsetSeed, cluster, stallTimeoutMs, backoff, watchList, protobuf, locality",
       ],
     ] as const
   ) assert.throws(() => registeredClass(options as never), new TypeError(message));
@@ -857,6 +857,7 @@ Deno.test("register() refuses bad options at once, naming them", () => {
       [{ stallTimeoutMs: null }, TypeError, "stallTimeoutMs"],
       [{ backoff: { initialMs: null } }, TypeError, "backoff.initialMs"],
       [{ watchList: null }, TypeError, "watchList"],
+      [{ protobuf: null }, TypeError, "protobuf"],
       [{ scheme: null }, TypeError, "scheme"],
       [{ subsetSize: null }, TypeError, "subsetSize"],
       [{ subsetSize: 2, subsetSeed: null }, TypeError, "subsetSeed"],
@@ -922,6 +923,10 @@ Deno.test("watchEndpoints() and register() refuse a bad locality, stall timeout,
       /TypeError: Cannot use option 'watchList': it must be true or false \(default true; false lists and watches\): current value is "false"$/,
     ],
     [{ watchList: 0 }, /'watchList'.*current value is 0$/],
+    [
+      { protobuf: "false" },
+      /TypeError: Cannot use option 'protobuf': it must be true or false \(default true; false reads JSON only\): current value is "false"$/,
+    ],
     // Misspelled fields were ignored: the defaults applied without a word.
     [
       { backoff: { initial: 100 } },

@@ -15,6 +15,7 @@ import { nodeHttpClient } from "../src/runtime/node_http_client.ts";
 import type { HttpClient } from "../src/runtime/http_response.ts";
 import { runReflector, type SliceState } from "../src/watch/reflector.ts";
 import { WATCH_CODECS } from "../src/watch/watch_codec.ts";
+import { watchEndpoints } from "../src/watch_endpoints.ts";
 
 const dir = new URL("./fixtures/protobuf/", import.meta.url);
 const fixture = (name: string) => Deno.readFileSync(new URL(name, dir));
@@ -350,4 +351,42 @@ Deno.test("runReflector() restarts a protobuf watch whose frame exceeds 16 MiB, 
     ),
     traces.join("\n"),
   );
+});
+
+Deno.test("watchEndpoints() asks for protobuf by default, and for JSON only with protobuf: false", async () => {
+  for (const protobuf of [undefined, false]) {
+    const answers = {
+      list: { type: PROTOBUF, body: fixture("list.pb") },
+      watch: { type: `${PROTOBUF};stream=watch`, body: fixture("watch.pb") },
+      streaming: { type: "application/json;stream=watch", body: fixture("streaming_list.ndjson") },
+    };
+    // Asked for JSON only, it gets JSON: as kube-apiserver answers that header.
+    const json = {
+      list: { type: "application/json", body: fixture("list.json") },
+      watch: { type: "application/json;stream=watch", body: fixture("watch.ndjson") },
+      streaming: answers.streaming,
+    };
+    const server = await startServer((kind) => (protobuf === false ? json : answers)[kind]);
+    const controller = new AbortController();
+    try {
+      const watch = watchEndpoints("kubernetes:///echo.proto:grpc", {
+        cluster: { server: server.url },
+        watchList: false,
+        protobuf,
+        signal: controller.signal,
+      });
+      for await (const snapshot of watch) {
+        const hosts = snapshot.endpoints.flatMap((endpoint) => endpoint.addresses.map(({ host }) => host));
+        assert.ok(hosts.includes("10.0.0.1"), String(hosts));
+        // Leaving the loop stops the watch: not before it was asked for.
+        for (let wait = 0; wait < 200 && !server.accepted.watch; wait++) await new Promise((ok) => setTimeout(ok, 10));
+        break;
+      }
+      const asked = protobuf === false ? "application/json" : ASKED;
+      assert.deepEqual(server.accepted, { list: asked, watch: asked });
+    } finally {
+      controller.abort();
+      await server.close();
+    }
+  }
 });

@@ -98,6 +98,7 @@ export const REGISTER_OPTIONS: readonly string[] = Object.keys(
     stallTimeoutMs: true,
     backoff: true,
     watchList: true,
+    protobuf: true,
     locality: true,
   } satisfies Record<keyof RegisterOptions, true>,
 );

@@ -56,6 +56,8 @@ export interface WatchCommand {
   json: boolean;
   /** `--timeout`, in seconds: how long `--once` waits for the first snapshot. */
   timeoutSeconds: number;
+  /** `--no-protobuf`: read EndpointSlices as JSON only, as the resolver's `protobuf: false` does. */
+  protobuf?: false;
 }
 
 /** Check the credentials' grants and resolve once. */
@@ -81,7 +83,7 @@ const VALUE_FLAGS = new Set([
   "--subset-size",
   "--subset-seed",
 ]);
-const SWITCHES = new Set(["--once", "--json", "-h", "--help", "--version"]);
+const SWITCHES = new Set(["--once", "--json", "--no-protobuf", "-h", "--help", "--version"]);
 /** kubectl's options that users try here, and what does the same. */
 const KUBECTL_HABITS = new Map([
   ["-o", "for JSON, use --json (one object per snapshot and line)"],
@@ -223,6 +225,7 @@ export function parseArgs(args: readonly string[]): CliCommand {
     timeoutSeconds,
     ...localityOf(values),
     ...subsetOf(values),
+    ...(switches.has("--no-protobuf") ? { protobuf: false as const } : {}),
   };
   return check ? { kind: "check", ...common } : { kind: "watch", once, json, ...common };
 }

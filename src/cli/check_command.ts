@@ -346,6 +346,7 @@ async function resolveOnce(
       signal: controller.signal,
       locality: command.locality,
       subset: command.subset,
+      protobuf: command.protobuf,
       onView(view) {
         lastFailure = view.lastFailure;
         const failure = view.watch.state === "retrying" ? view.watch.error : view.portError;

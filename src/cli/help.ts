@@ -50,6 +50,8 @@ Options:
   --subset-size K      with --subset-seed: the subset of a client registered
                        with subsetSize K ...
   --subset-seed S      ... and subsetSeed S; pods outside it show as not used
+  --no-protobuf        read EndpointSlices as JSON only (default: protobuf,
+                       as the resolver reads them)
   -h, --help, help     show this help
   --version            print the version
 

@@ -170,6 +170,8 @@ export interface ObserveOptions {
   onView(view: ServiceView): void;
   /** How long a request may go without progress before it is retried, in ms; default: the resolver's (150 s). */
   stallTimeoutMs?: number;
+  /** `false` reads EndpointSlices as JSON only, as the resolver's `protobuf: false` does; default: protobuf. */
+  protobuf?: false;
 }
 
 /**
@@ -349,7 +351,13 @@ export async function observeService(
     },
   });
 
-  const api = createEndpointSliceApi(access, client, namespace, service);
+  const api = createEndpointSliceApi(
+    access,
+    client,
+    namespace,
+    service,
+    options.protobuf === false ? "json" : "protobuf",
+  );
   const observed: EndpointSliceApi = {
     // Named in the messages of the reflector's own failures (a stalled watch).
     server: api.server,

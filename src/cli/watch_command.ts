@@ -193,6 +193,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
       signal: controller.signal,
       locality: command.locality,
       subset: command.subset,
+      protobuf: command.protobuf,
       onView,
     });
   } finally {

@@ -42,6 +42,15 @@ Deno.test("parseArgs() reads a watch with every flag, in both spellings", () => 
   );
 });
 
+Deno.test("parseArgs() reads --no-protobuf, for watch and check, as the resolver's protobuf: false", () => {
+  assert.equal("protobuf" in parseArgs([TARGET]), false);
+  for (const args of [["--no-protobuf", TARGET], ["check", "--no-protobuf", TARGET]]) {
+    const command = parseArgs(args);
+    assert.ok(command.kind === "watch" || command.kind === "check");
+    assert.equal(command.protobuf, false);
+  }
+});
+
 Deno.test("parseArgs() takes watch as the name of the default command, as check names its own", () => {
   assert.deepEqual(parseArgs(["watch", "--once", TARGET]), parseArgs(["--once", TARGET]));
   assert.throws(
