@@ -42,8 +42,8 @@ const MAX_STATUS_BYTES = 64 * 1024;
 const INVALID_HEADER_VALUE = /[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]/;
 /**
  * The Accept header of EndpointSlice LISTs and watches, as client-go's protobuf clients send it (`rest.Request`'s
- * `UseProtobufAsDefault()`, the `AcceptContentTypes` of kube-proxy-like components): protobuf, else JSON. The
- * answer's Content-Type says which one came.
+ * `UseProtobufAsDefault()`, and clients that set these `AcceptContentTypes`): protobuf, else JSON. The answer's
+ * Content-Type says which one came.
  */
 const PROTOBUF_OR_JSON = "application/vnd.kubernetes.protobuf,application/json";
 const JSON_ONLY = "application/json";
