@@ -171,6 +171,24 @@ Deno.test("asked for JSON only, the calls send Accept: application/json, and ref
   }, "json");
 });
 
+Deno.test("a protobuf LIST or watch that is not what kube-apiserver writes is an error that says so", async () => {
+  const answer = (kind: string) =>
+    kind === "list"
+      ? { type: PROTOBUF, body: new Uint8Array([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x7f]) }
+      : { type: `${PROTOBUF};stream=watch`, body: frame(new Uint8Array([0x0a, 0x03, 0x41])) };
+  await withApi(clients[1][1], answer, async (api) => {
+    const error = await api.list({ signal: AbortSignal.timeout(5000) }).catch((error) => error);
+    assert.ok(error instanceof KubeApiError, String(error));
+    assert.match(
+      error.message,
+      /^Cannot list endpointslices of service "echo" in namespace "prod": the protobuf response from http:\/\/127\.0\.0\.1:\d+ is not an EndpointSliceList \(.+\): if this repeats, check that nothing on the way/,
+    );
+    const watched = await events(api).catch((error) => error);
+    assert.ok(watched instanceof KubeApiError, String(watched));
+    assert.match(watched.message, /^Cannot decode protobuf watch stream: .+; the watch restarts$/);
+  });
+});
+
 Deno.test("a protobuf error Status gives the error its JSON twin gives: message, status, reason, causes", async () => {
   for (const [file, code] of [["status404", 404], ["status422", 422], ["status504", 504]] as const) {
     const errors: unknown[] = [];
