@@ -511,6 +511,62 @@ export const scenarios = {
     }
   },
 
+  async "protobuf: kube-apiserver's captured protobuf answers, cut in 3-byte writes, resolve as their JSON twins"() {
+    // Real v1.36.3 answers (tests/fixtures/protobuf): a streaming list; a LIST, then a watch; each in both forms.
+    const bytes = (name) => readFile(new URL(`../fixtures/protobuf/${name}`, import.meta.url));
+    const resolved = async (form, watchList) => {
+      const answers = form === "protobuf"
+        ? {
+          list: ["list.pb", ""],
+          watch: ["watch.pb", ";stream=watch"],
+          streaming: ["streaming_list.pb", ";stream=watch"],
+        }
+        : { list: ["list.json", ""], watch: ["watch.ndjson", ""], streaming: ["streaming_list.ndjson", ""] };
+      const type = form === "protobuf" ? "application/vnd.kubernetes.protobuf" : "application/json";
+      const served = [];
+      const server = createHttpServer(async (req, res) => {
+        const query = new URL(req.url, "http://x").searchParams;
+        const kind = query.get("sendInitialEvents") === "true" ? "streaming" : query.get("watch") ? "watch" : "list";
+        const [file, stream] = answers[kind];
+        const body = await bytes(file);
+        res.writeHead(200, { "content-type": type + stream });
+        for (let at = 0; at < body.length; at += 3) res.write(body.subarray(at, at + 3));
+        // A watch stays open, as a server's does until its timeout.
+        if (kind === "list") res.end();
+        served.push(kind);
+      });
+      await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const controller = new AbortController();
+      const errors = [];
+      try {
+        for await (
+          const snapshot of watchEndpoints("kubernetes:///echo.proto:grpc", {
+            cluster: { server: `http://127.0.0.1:${server.address().port}` },
+            watchList,
+            locality: {},
+            signal: controller.signal,
+            onError: (error) => errors.push(error.message),
+          })
+        ) {
+          const hosts = snapshot.endpoints.flatMap((endpoint) => endpoint.addresses.map(({ host }) => host)).sort();
+          // With LIST+WATCH, the watch's events (of slices without the port) are read too.
+          await eventually(() => watchList || served.includes("watch"), 5000, "the watch");
+          await sleep(50);
+          return { hosts, resourceVersion: snapshot.resourceVersion, errors };
+        }
+      } finally {
+        controller.abort();
+        server.closeAllConnections();
+        server.close();
+      }
+    };
+    for (const watchList of [true, false]) {
+      const json = await resolved("json", watchList);
+      assert.ok(json.hosts.length > 0, JSON.stringify(json));
+      assert.deepEqual(await resolved("protobuf", watchList), json, `watchList: ${watchList}`);
+    }
+  },
+
   async "an RBAC 403 before any success fails calls with advice, and calls succeed once granted"() {
     const k8s = await cluster("k8s-rbac", 40, { backoff: { initialMs: 100, maxMs: 200 } });
     await k8s.startPod("echo-0", k8s.hosts[0]);
