@@ -69,8 +69,8 @@ export interface WatchSettings {
   /**
    * Read EndpointSlices as protobuf, as kube-proxy and client-go's protobuf clients do (`Accept:
    * application/vnd.kubernetes.protobuf,application/json`; a server or proxy that answers JSON is read as JSON):
-   * about half the bytes of JSON, decoded faster. `false` asks for JSON only, for debugging or a proxy that mangles
-   * protobuf.
+   * watches and streaming lists come in half the bytes of JSON. `false` asks for JSON only, for debugging or a proxy
+   * that mangles protobuf.
    * @default {true}
    */
   protobuf?: boolean | undefined;
