@@ -13,11 +13,12 @@ import { KubeApiError } from "../base/errors.ts";
 import { lookupRefusedByDeno } from "../runtime/http_client.ts";
 import { isBunRequestLimit } from "../runtime/bun_request_slots.ts";
 import { describeCause } from "../base/_describe_cause.ts";
-import { encodeBase64, isRecord } from "../base/_util.ts";
+import { isRecord } from "../base/_util.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
 import { type ErrorBody, foreignAnswerAdvice } from "./_foreign_answer.ts";
 import { impersonationGrant, refusesImpersonation } from "./_impersonation_advice.ts";
+import { withoutCredentials } from "./without_credentials.ts";
 
 /** Longest server-provided text (a Status message, a content type) quoted in our messages. */
 const MAX_QUOTED_CHARS = 300;
@@ -544,67 +545,4 @@ function proxyLoginAdvice(proxyUrl: string, why: "407" | "SOCKS5"): string {
     ? `the proxy refused the user name and password in its URL (${why}): fix them there`
     : `the proxy asks for a login (${why}): put the user name and password in its URL ` +
       `(${scheme}//user:password@host:port)`;
-}
-
-/** Basic auth's `user:password`, user name and password, as the kubeconfig holds them; none for other headers. */
-function basicAuthParts(authorization: string | undefined): string[] {
-  const encoded = /^Basic\s+([A-Za-z0-9+/]+={0,2})$/i.exec(authorization ?? "")?.[1];
-  if (encoded === undefined) return [];
-  try {
-    const pair = new TextDecoder().decode(Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)));
-    const colon = pair.indexOf(":");
-    return colon < 0 ? [pair] : [pair, pair.slice(0, colon), pair.slice(colon + 1)];
-  } catch {
-    return [];
-  }
-}
-
-/**
- * `text` without the credentials a request carried: the Authorization header's value, its secret alone (for basic
- * auth, also the user name and password it encodes) when it is long enough to be told apart from ordinary text, and
- * the proxy's user name and password, as written, decoded and as the `Proxy-Authorization: Basic` header sends them;
- * each also percent-encoded.
- *
- * @param text What a server or proxy said.
- * @param authorization The Authorization header the request carried, if any.
- * @param proxyUrl The proxy it went through, if any.
- * @returns The text, each credential replaced by `[redacted]`.
- *
- * @example An echoed bearer token
- * ```ts
- * import { withoutCredentials } from "./api_errors.ts";
- * console.log(withoutCredentials("got Bearer s3cr3t-t0ken", "Bearer s3cr3t-t0ken", undefined)); // got [redacted]
- * ```
- */
-export function withoutCredentials(
-  text: string,
-  authorization: string | undefined,
-  proxyUrl: string | undefined,
-): string {
-  // Also as sent: fetch strips a header value's leading and trailing tabs and spaces, so a token that ends in one
-  // (a quoted kubeconfig value, an exec plugin's output) reaches the server, and comes back, without it.
-  const sent = authorization?.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
-  const secrets = [authorization, authorization?.replace(/^\S+\s+/, ""), sent, sent?.replace(/^\S+\s+/, "")];
-  secrets.push(...basicAuthParts(authorization));
-  if (proxyUrl !== undefined) {
-    const { username, password } = new URL(proxyUrl);
-    // A user name alone can be the secret: some proxies take an API key as the user name, with no password.
-    if (username || password) {
-      // As written too: a proxy URL that does not decode is refused before any request, and may still be quoted.
-      secrets.push(password, username);
-      try {
-        const [user, secret] = [username, password].map(decodeURIComponent);
-        secrets.push(secret, user, encodeBase64(`${user}:${secret}`));
-      } catch {
-        // Not percent-encoding: only the password as written can have been sent.
-      }
-    }
-  }
-  let redacted = text;
-  for (const secret of secrets) {
-    if (!secret || secret.length < 8) continue;
-    // Percent-encoded too, as a server that quotes a URL or a form writes it (a token's "+", "/" and "=").
-    for (const form of [secret, encodeURIComponent(secret)]) redacted = redacted.replaceAll(form, "[redacted]");
-  }
-  return redacted;
 }

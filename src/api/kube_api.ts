@@ -23,8 +23,8 @@ import {
   plainHttpToTlsError,
   statusError,
   type Subject,
-  withoutCredentials,
 } from "./api_errors.ts";
+import { withoutCredentials } from "./without_credentials.ts";
 import { impersonationHeaders } from "./impersonation_headers.ts";
 import { pageText } from "./_page_text.ts";
 import { type ErrorBody, foreignJsonMessage } from "./_foreign_answer.ts";
