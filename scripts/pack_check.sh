@@ -28,7 +28,11 @@ concurrently() {
 }
 
 cd "$root"
-tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
+# npm pack builds dist/ first (prepack); `npm test` passes --dist-built, as its `deno task test` has just built the
+# dist/ it tested, which is then packed as it is.
+pack_flags=()
+if [ "${1:-}" = "--dist-built" ]; then pack_flags+=(--ignore-scripts); fi
+tarball=$(npm pack --silent "${pack_flags[@]}" --pack-destination "$work" | tail -n 1)
 contents=$(tar -tzf "$work/$tarball")
 echo "packed $tarball: $(wc -l <<<"$contents") files"
 for file in dist/mod.js dist/mod.d.ts dist/nice_grpc.js dist/testing.d.ts dist/cli.js README.md SECURITY.md LICENSE; do
