@@ -249,6 +249,49 @@ Deno.test("a protobuf Status or ERROR event that echoes the token is shown witho
   );
 });
 
+Deno.test("a protobuf LIST or watch frame whose object echoes the token is an error shown without it", async () => {
+  // A server or proxy that writes the request's credentials where the object's kind goes: the error that quotes the
+  // kind must not print them, as a JSON line that is not a watch event is quoted without them. A kind cut short
+  // would no longer match a long token (a service account's runs to a thousand characters): it is not quoted.
+  const echoed = (kind: string) =>
+    new Uint8Array([
+      ...new TextEncoder().encode("k8s\0"),
+      ...field(1, new Uint8Array(field(2, kind))),
+      ...field(2, ""),
+    ]);
+  for (const token of ["s3cret-t0ken-value", `s3cret-${"t0ken".repeat(20)}`]) {
+    const answer = (kind: string) =>
+      kind === "list" ? { type: PROTOBUF, body: echoed(`Bearer ${token}`) } : {
+        type: `${PROTOBUF};stream=watch`,
+        body: frame(new Uint8Array([...field(1, "ADDED"), ...field(2, new Uint8Array(field(1, echoed(token))))])),
+      };
+    const kind = token.length < 60
+      ? /an object of kind "\[redacted\]" where/
+      : /an object whose kind is \d+ characters/;
+    await withApi(
+      clients[1][1],
+      answer,
+      async (api) => {
+        const listed = await api.list({ signal: AbortSignal.timeout(5000) }).catch((error) => error);
+        assert.ok(listed instanceof KubeApiError, String(listed));
+        assert.match(listed.message, kind);
+        const { chunks, encoding } = await api.watch({
+          resourceVersion: "",
+          timeoutSeconds: 5,
+          signal: AbortSignal.timeout(5000),
+        });
+        const codec = WATCH_CODECS[encoding];
+        const watched = await codec.read(chunks, (event) => codec.parse(event, api.redact), {}).catch((error) => error);
+        assert.ok(watched instanceof KubeApiError, String(watched));
+        assert.match(watched.message, kind);
+        for (const error of [listed, watched]) assert.doesNotMatch(error.message, /t0ken/);
+      },
+      undefined,
+      token,
+    );
+  }
+});
+
 /** The state the reflector publishes after a LIST of list.pb and one watch body, fed in chunks of `size` bytes. */
 async function reflect(encoding: WatchEncoding, body: Uint8Array, size: number, options: { streaming?: boolean } = {}) {
   const controller = new AbortController();

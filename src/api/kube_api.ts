@@ -188,7 +188,7 @@ export function createEndpointSliceApi(
       if (resourceVersion !== undefined) url += `&resourceVersion=${encodeURIComponent(resourceVersion)}`;
       if (limit !== undefined) url += `&limit=${limit}`;
       if (continueToken) url += `&continue=${encodeURIComponent(continueToken)}`;
-      const { response } = await request("list", url, signal, pauseTiming);
+      const { response, authorization } = await request("list", url, signal, pauseTiming);
       let bytes: Uint8Array | undefined;
       try {
         bytes = await readBytes(response, MAX_LIST_BYTES, signal, onBytes);
@@ -209,7 +209,8 @@ export function createEndpointSliceApi(
           if (!(error instanceof ProtobufError)) throw error;
           throw new KubeApiError(
             `Cannot list ${where}: the protobuf response from ${access.server} is not an EndpointSliceList ` +
-              `(${error.detail}): if this repeats, ${NOT_THE_API_SERVER}`,
+              `(${withoutCredentials(error.detail, authorization, access.proxyUrl)}): if this repeats, ` +
+              NOT_THE_API_SERVER,
           );
         }
       }

@@ -50,7 +50,11 @@ export interface WatchCodec {
  */
 export const WATCH_CODECS: Readonly<Record<WatchEncoding, WatchCodec>> = {
   json: { read: readWatchLines, head: sliceEventHead, parse: parseWatchEvent },
-  protobuf: { read: readWatchFrames, head: frameHead, parse: (frame) => decoded(() => decodeWatchEvent(frame)) },
+  protobuf: {
+    read: readWatchFrames,
+    head: frameHead,
+    parse: (frame, redact) => decoded(() => decodeWatchEvent(frame), redact),
+  },
 };
 
 /**
@@ -86,12 +90,15 @@ export async function readWatchFrames(
   if (splitter.pendingBytes > 0) options.onTruncated?.(splitter.pendingBytes);
 }
 
-/** What `decode` returns; its `ProtobufError` as the watch's own error, which says that the watch restarts. */
-function decoded<T>(decode: () => T): T {
+/**
+ * What `decode` returns; its `ProtobufError` as the watch's own error, which says that the watch restarts, its detail
+ * (which may quote the object's kind) without the request's credentials.
+ */
+function decoded<T>(decode: () => T, redact: (text: string) => string = (text) => text): T {
   try {
     return decode();
   } catch (error) {
     if (!(error instanceof ProtobufError)) throw error;
-    throw new KubeApiError(`Cannot decode protobuf watch stream: ${error.detail}; the watch restarts`);
+    throw new KubeApiError(`Cannot decode protobuf watch stream: ${redact(error.detail)}; the watch restarts`);
   }
 }

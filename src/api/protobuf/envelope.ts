@@ -73,7 +73,9 @@ export function openEnvelope(bytes: Uint8Array, start = 0, end = bytes.length): 
         const value = reader.string();
         if (value !== "") {
           const name = (tag >>> 3) === 3 ? "contentEncoding" : "contentType";
-          throw new ProtobufError(`an object has ${name} ${JSON.stringify(value.slice(0, 60))}, which is not decoded`);
+          // Quoted whole or not at all, as `unexpectedKind()` quotes a kind.
+          const quoted = value.length <= 60 ? JSON.stringify(value) : `of ${value.length} characters`;
+          throw new ProtobufError(`an object has ${name} ${quoted}, which is not decoded`);
         }
         break;
       }

@@ -137,7 +137,13 @@ function withType<T extends object>(envelope: Envelope, object: T): T & { kind?:
   return Object.assign(typed, object) as T & { kind?: string; apiVersion?: string };
 }
 
+/**
+ * The kind is quoted whole or not at all: the caller takes the request's credentials out of the message, which a
+ * kind cut short (a server that echoes a long token there) would no longer match.
+ */
 function unexpectedKind(envelope: Envelope, expected: string): ProtobufError {
-  const kind = JSON.stringify(envelope.kind.slice(0, 60));
-  return new ProtobufError(`an object of kind ${kind} where ${expected} or Status was expected`);
+  const kind = envelope.kind.length <= 60
+    ? `of kind ${JSON.stringify(envelope.kind)}`
+    : `whose kind is ${envelope.kind.length} characters long`;
+  return new ProtobufError(`an object ${kind} where ${expected} or Status was expected`);
 }
