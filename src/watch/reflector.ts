@@ -548,7 +548,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       trace(
         typeof ended === "string"
           ? `watch ended cleanly at resourceVersion ${resourceVersion}: resuming`
-          : `watch broke once open for ${minWatchMs} ms or more (${String(ended.broken)}): resuming at once ` +
+          : `watch broke after a change or ${minWatchMs} ms open (${String(ended.broken)}): resuming at once ` +
             `from resourceVersion ${resourceVersion}`,
       );
     } catch (caught) {
