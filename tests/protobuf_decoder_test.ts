@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import type { EndpointSlice } from "../src/base/endpoint_slice.ts";
 import { FrameSplitter } from "../src/api/protobuf/frame_splitter.ts";
 import { decodeEndpointSliceList, decodeStatusBody, decodeWatchEvent } from "../src/api/protobuf/messages.ts";
-import { ProtobufError } from "../src/api/protobuf/wire_reader.ts";
+import { ProtobufError, WireReader } from "../src/api/protobuf/wire_reader.ts";
 import { frameHead } from "../src/api/protobuf/event_head.ts";
 import { sliceEventHead } from "../src/watch/watch_decoder.ts";
 import { decodeFixtures } from "./protobuf_decode_child.ts";
@@ -181,6 +182,26 @@ Deno.test("Bun, which reads short strings another way, decodes every fixture as 
   const decoded = decodeFixtures();
   assert.equal(Object.keys(decoded).length, 7);
   assert.deepEqual(JSON.parse(new TextDecoder().decode(stdout)), JSON.parse(JSON.stringify(decoded)));
+});
+
+Deno.test("Node, which reads strings with Buffer#utf8Slice, decodes every fixture and malformed UTF-8 as Deno does", async () => {
+  if (!existsSync(new URL("../dist/src/api/protobuf/messages.js", import.meta.url))) {
+    throw new Error("Cannot run the Node child: the package is not built: run `npm run build` first");
+  }
+  // UTF-8 of 2 to 4 bytes a character; malformed bytes (stray, cut sequences, a surrogate, an overlong form); long.
+  const utf8 = [
+    [0xc3, 0xa4, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80],
+    [0xff, 0x61, 0xc3],
+    [0xe2, 0x82, 0x61, 0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80, 0x80, 0xc0, 0xaf],
+    [...new Array(60).fill(0x7a), 0xc3, 0xa4],
+  ];
+  const child = new URL("./protobuf_decode_node_child.mjs", import.meta.url).pathname;
+  const { code, stdout, stderr } = await new Deno.Command("node", { args: [child, JSON.stringify(utf8)] }).output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  const strings = utf8.map((bytes) => new WireReader(new Uint8Array([bytes.length, ...bytes])).string());
+  assert.deepEqual(strings, utf8.map((bytes) => new TextDecoder().decode(new Uint8Array(bytes))));
+  const expected = { decoded: decodeFixtures(), strings };
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(stdout)), JSON.parse(JSON.stringify(expected)));
 });
 
 Deno.test("frameHead gives what sliceEventHead gives for the same event's JSON line", () => {

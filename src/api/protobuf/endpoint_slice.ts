@@ -10,7 +10,7 @@
 
 import type { EndpointConditions, EndpointSlice, SliceEndpoint, SlicePort } from "../../base/endpoint_slice.ts";
 import { decodeObjectMeta } from "./meta.ts";
-import { LENGTH_DELIMITED, VARINT, type WireReader } from "./wire_reader.ts";
+import { VARINT, type WireReader } from "./wire_reader.ts";
 
 /**
  * Reads an EndpointSlice message (without its envelope; the envelope's `kind`/`apiVersion` are the caller's).
@@ -54,8 +54,7 @@ export function decodeEndpointSlice(reader: WireReader): EndpointSlice {
         }
         break;
       case 4:
-        reader.expect(tag, LENGTH_DELIMITED, "EndpointSlice.addressType");
-        slice.addressType = reader.string();
+        slice.addressType = reader.stringField(tag, "EndpointSlice.addressType");
         break;
       default:
         reader.skip(tag);
@@ -73,8 +72,7 @@ function decodeEndpoint(reader: WireReader): SliceEndpoint {
     const tag = reader.tag();
     switch (tag >>> 3) {
       case 1:
-        reader.expect(tag, LENGTH_DELIMITED, "Endpoint.addresses");
-        (endpoint.addresses ??= []).push(reader.string());
+        (endpoint.addresses ??= []).push(reader.stringField(tag, "Endpoint.addresses"));
         break;
       case 2:
         {
@@ -84,8 +82,7 @@ function decodeEndpoint(reader: WireReader): SliceEndpoint {
         }
         break;
       case 3:
-        reader.expect(tag, LENGTH_DELIMITED, "Endpoint.hostname");
-        endpoint.hostname = reader.string();
+        endpoint.hostname = reader.stringField(tag, "Endpoint.hostname");
         break;
       case 4:
         {
@@ -95,12 +92,10 @@ function decodeEndpoint(reader: WireReader): SliceEndpoint {
         }
         break;
       case 6:
-        reader.expect(tag, LENGTH_DELIMITED, "Endpoint.nodeName");
-        endpoint.nodeName = reader.string();
+        endpoint.nodeName = reader.stringField(tag, "Endpoint.nodeName");
         break;
       case 7:
-        reader.expect(tag, LENGTH_DELIMITED, "Endpoint.zone");
-        endpoint.zone = reader.string();
+        endpoint.zone = reader.stringField(tag, "Endpoint.zone");
         break;
       case 8:
         {
@@ -116,67 +111,119 @@ function decodeEndpoint(reader: WireReader): SliceEndpoint {
   return endpoint as SliceEndpoint;
 }
 
-const CONDITIONS: Record<number, keyof EndpointConditions> = { 1: "ready", 2: "serving", 3: "terminating" };
-
+/**
+ * Reads EndpointConditions. This and the two messages below read their fields into locals and build their object at
+ * the end, adding the fields present in one fixed order (the JSON order): every object of a kind shares one hidden
+ * class, and no property is set under a computed name or deleted (warm decode of a 5,000-endpoint LIST in Deno: 3.7
+ * -> 2.8 ms).
+ */
 function decodeConditions(reader: WireReader): EndpointConditions {
-  const conditions: EndpointConditions = {};
+  let ready: boolean | undefined;
+  let serving: boolean | undefined;
+  let terminating: boolean | undefined;
   while (reader.more()) {
     const tag = reader.tag();
-    const field = CONDITIONS[tag >>> 3];
-    if (field === undefined) {
-      reader.skip(tag);
-      continue;
+    switch (tag >>> 3) {
+      case 1:
+        reader.expect(tag, VARINT, "EndpointConditions.ready");
+        ready = reader.varint32() !== 0;
+        break;
+      case 2:
+        reader.expect(tag, VARINT, "EndpointConditions.serving");
+        serving = reader.varint32() !== 0;
+        break;
+      case 3:
+        reader.expect(tag, VARINT, "EndpointConditions.terminating");
+        terminating = reader.varint32() !== 0;
+        break;
+      default:
+        reader.skip(tag);
     }
-    reader.expect(tag, VARINT, "EndpointConditions", field);
-    conditions[field] = reader.varint32() !== 0;
   }
+  const conditions: EndpointConditions = {};
+  if (ready !== undefined) conditions.ready = ready;
+  if (serving !== undefined) conditions.serving = serving;
+  if (terminating !== undefined) conditions.terminating = terminating;
   return conditions;
 }
 
-/** `core/v1` ObjectReference fields, all `omitempty` strings. */
-const REFERENCE: Record<number, string> = {
-  1: "kind",
-  2: "namespace",
-  3: "name",
-  4: "uid",
-  5: "apiVersion",
-  6: "resourceVersion",
-  7: "fieldPath",
-};
-
+/** Reads a `core/v1` ObjectReference: all `omitempty` strings, so an empty one is left out. */
 function decodeObjectReference(reader: WireReader): Record<string, string> {
-  const reference: Record<string, string> = {};
-  while (reader.more()) {
-    const tag = reader.tag();
-    const field = REFERENCE[tag >>> 3];
-    if (field === undefined) {
-      reader.skip(tag);
-      continue;
-    }
-    reader.expect(tag, LENGTH_DELIMITED, "ObjectReference", field);
-    const value = reader.string();
-    if (value !== "") reference[field] = value;
-    else delete reference[field];
-  }
-  return reference;
-}
-
-function decodeHints(reader: WireReader): Record<string, { name: string }[]> {
-  const hints: Record<string, { name: string }[]> = {};
+  let kind = "";
+  let namespace = "";
+  let name = "";
+  let uid = "";
+  let apiVersion = "";
+  let resourceVersion = "";
+  let fieldPath = "";
   while (reader.more()) {
     const tag = reader.tag();
     const number = tag >>> 3;
-    if (number !== 1 && number !== 2) {
+    if (number < 1 || number > 7) {
       reader.skip(tag);
       continue;
     }
-    const field = number === 1 ? "forZones" : "forNodes";
-    {
-      const outer = reader.enter(tag, "EndpointHints", field);
-      (hints[field] ??= []).push(decodeName(reader));
-      reader.end = outer;
+    const value = reader.stringField(tag, REFERENCE[number]);
+    switch (number) {
+      case 1:
+        kind = value;
+        break;
+      case 2:
+        namespace = value;
+        break;
+      case 3:
+        name = value;
+        break;
+      case 4:
+        uid = value;
+        break;
+      case 5:
+        apiVersion = value;
+        break;
+      case 6:
+        resourceVersion = value;
+        break;
+      default:
+        fieldPath = value;
     }
   }
+  const reference: Record<string, string> = {};
+  if (kind !== "") reference.kind = kind;
+  if (namespace !== "") reference.namespace = namespace;
+  if (name !== "") reference.name = name;
+  if (uid !== "") reference.uid = uid;
+  if (apiVersion !== "") reference.apiVersion = apiVersion;
+  if (resourceVersion !== "") reference.resourceVersion = resourceVersion;
+  if (fieldPath !== "") reference.fieldPath = fieldPath;
+  return reference;
+}
+
+/** `core/v1` ObjectReference field names by number, for the error of a mis-tagged field. */
+const REFERENCE = ["", "kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"].map((field) =>
+  `ObjectReference.${field}`
+);
+
+function decodeHints(reader: WireReader): Record<string, { name: string }[]> {
+  let forZones: { name: string }[] | undefined;
+  let forNodes: { name: string }[] | undefined;
+  while (reader.more()) {
+    const tag = reader.tag();
+    const number = tag >>> 3;
+    if (number === 1) {
+      const outer = reader.enter(tag, "EndpointHints.forZones");
+      (forZones ??= []).push(decodeName(reader));
+      reader.end = outer;
+    } else if (number === 2) {
+      const outer = reader.enter(tag, "EndpointHints.forNodes");
+      (forNodes ??= []).push(decodeName(reader));
+      reader.end = outer;
+    } else {
+      reader.skip(tag);
+    }
+  }
+  const hints: Record<string, { name: string }[]> = {};
+  if (forZones !== undefined) hints.forZones = forZones;
+  if (forNodes !== undefined) hints.forNodes = forNodes;
   return hints;
 }
 
@@ -189,8 +236,7 @@ function decodeName(reader: WireReader): { name: string } {
       reader.skip(tag);
       continue;
     }
-    reader.expect(tag, LENGTH_DELIMITED, "ForZone.name");
-    name = reader.string();
+    name = reader.stringField(tag, "ForZone.name");
   }
   return { name };
 }
@@ -201,20 +247,17 @@ function decodePort(reader: WireReader): SlicePort {
     const tag = reader.tag();
     switch (tag >>> 3) {
       case 1:
-        reader.expect(tag, LENGTH_DELIMITED, "EndpointPort.name");
-        port.name = reader.string();
+        port.name = reader.stringField(tag, "EndpointPort.name");
         break;
       case 2:
-        reader.expect(tag, LENGTH_DELIMITED, "EndpointPort.protocol");
-        port.protocol = reader.string();
+        port.protocol = reader.stringField(tag, "EndpointPort.protocol");
         break;
       case 3:
         reader.expect(tag, VARINT, "EndpointPort.port");
         port.port = reader.varint32() | 0;
         break;
       case 4:
-        reader.expect(tag, LENGTH_DELIMITED, "EndpointPort.appProtocol");
-        port.appProtocol = reader.string();
+        port.appProtocol = reader.stringField(tag, "EndpointPort.appProtocol");
         break;
       default:
         reader.skip(tag);
