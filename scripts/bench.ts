@@ -8,8 +8,8 @@
  * 3. Scale: 1,000 subscribers over 50 services; one service of 5,000
  *    endpoints in 50 slices.
  * 4. API load under endpoint churn with 5 kube-apiserver restarts.
- * 5. Burst: the watch-only lag after 300 back-to-back updates of 5,000 endpoints
- *    (`bench/burst.ts`), and the grpc-js event-loop stall at 1,000 and 5,000
+ * 5. Burst: the watch-only lag after 300 back-to-back updates of 5,000 endpoints,
+ *    ours and the raw watch each in protobuf and in JSON (`bench/burst.ts`), and the grpc-js event-loop stall at 1,000 and 5,000
  *    endpoints per load-balancing policy (`bench/stall.ts`).
  * 6. WatchList: requests, bytes and time to first resolution with kube-apiserver's
  *    streaming lists on and off (`bench/watchlist.ts`).
@@ -29,7 +29,14 @@
 import { type Backend, type BenchEndpoint, startFakeBackend, startRealBackend } from "./bench/backends.ts";
 import { buildGoHarness, type PeerName, PEERS, type RunningClient, startClient } from "./bench/clients.ts";
 import type { LatencyRun } from "./bench/core_tables.ts";
-import { type BenchResults, machineDescription, mergeProblem, mergeSaved, writeOutputs } from "./bench/report.ts";
+import {
+  type BenchResults,
+  machineDescription,
+  mergeProblem,
+  mergeSaved,
+  protobufPartsOf,
+  writeOutputs,
+} from "./bench/report.ts";
 import { burstSection } from "./bench/burst.ts";
 import { stallSection } from "./bench/stall.ts";
 import { watchListSection } from "./bench/watchlist.ts";
@@ -74,6 +81,7 @@ function nextMarker(): string {
 
 const results: BenchResults = {
   machine: "",
+  protobufParts: protobufPartsOf(ONLY, SERVERS),
   updates: UPDATES,
   warmup: WARMUP,
   churnMinutes: CHURN_MINUTES,

@@ -110,3 +110,62 @@ Deno.test("bench: the README's tables and both charts are what scripts/bench/res
   assert.equal(bare(await read("scripts/bench/latency.svg")), bare(renderLatencySvg(saved)));
   assert.equal(bare(await read("scripts/bench/stall.svg")), bare(renderStallSvg(saved.stall!)));
 });
+
+/** A burst run of `peer` whose three bursts lagged `lagMs` each. */
+function burstRun(peer: string, encoding: "protobuf" | "json", lagMs: number, consumer?: "walk") {
+  return {
+    peer,
+    encoding,
+    consumer,
+    lagMs: [lagMs, lagMs, lagMs],
+    ...(peer.startsWith("raw") ? {} : { snapshots: [2, 2, 2] }),
+    cpuMsPerUpdate: [0.1, 0.1, 0.1],
+    missed: 0,
+  } as NonNullable<BenchResults["burst"]>["runs"][number];
+}
+
+Deno.test("bench: ours' burst lag is a ratio to the raw watch of its own wire format, and the faster raw watch is bold", () => {
+  const burst = {
+    endpoints: 5000,
+    slices: 50,
+    updates: 300,
+    bursts: 3,
+    slowConsumerMs: 5,
+    runs: [
+      burstRun("ours (Node)", "protobuf", 30, "walk"),
+      burstRun("ours (Node)", "json", 30, "walk"),
+      burstRun("raw watch (Node)", "protobuf", 20),
+      burstRun("raw watch (Node)", "json", 10),
+    ],
+  };
+  const table = renderTable({ ...savedRun(), burst });
+  assert.match(
+    table,
+    /\| Node \| \*\*10 ms\*\* \| 20 ms \| 30 ms \(1\.5x; 3\.0x vs raw JSON\), 2 snapshots \| – \| – \| 30 ms \(3\.0x\), 2 snapshots \| – \|/,
+  );
+  // Results saved before protobuf name no encoding: every client read JSON.
+  const old = burst.runs.filter((run) => run.encoding === "json").map(({ encoding: _, ...run }) => run);
+  assert.match(
+    renderTable({ ...savedRun(), burst: { ...burst, runs: old } }),
+    /\| Node \| 10 ms \| – \| – \| – \| – \| 30 ms \(3\.0x\), 2 snapshots \| – \|/,
+  );
+});
+
+Deno.test("bench: each table says which wire format ours read, kept per part when a run of some sections merges", () => {
+  assert.match(
+    renderTable(savedRun()),
+    /Every client read EndpointSlices in JSON \(ours before protobuf became its default\)/,
+  );
+  const latencyAgain = mergeSaved(
+    { ...savedRun(), protobufParts: ["latency fake"] },
+    savedRun(),
+    new Set(["latency"]),
+    new Set(["fake"]),
+  );
+  assert.match(
+    renderTable(latencyAgain),
+    /Ours read EndpointSlices in protobuf on the fake server and JSON on kube-apiserver; the raw watch/,
+  );
+  const burstOnly = mergeSaved({ ...savedRun(), protobufParts: [] }, latencyAgain, new Set(["burst"]), new Set());
+  assert.deepEqual(burstOnly.protobufParts, ["latency fake"]);
+});

@@ -2,11 +2,13 @@
  * Watch-only burst: one Service of 5,000 endpoints in 50 slices, 300 updates
  * written back to back (each replaces one slice's 100 addresses, as a
  * rollout does), and how long after the last write each client shows the
- * final state: ours (`watchEndpoints`) on Deno, Bun and Node with three
- * consumers (one that walks every snapshot, one that does nothing with it,
- * one slower than the stream), the raw watch on each runtime and
- * client-node's informer. Also the snapshots the consumer received per burst
- * (coalescing) and the client's CPU time per update written.
+ * final state: ours (`watchEndpoints`) on Deno, Bun and Node reading
+ * protobuf (the default) with three consumers (one that walks every snapshot,
+ * one that does nothing with it, one slower than the stream) and JSON
+ * (`protobuf: false`) with the walking one, the raw watch on each runtime in
+ * both wire formats and client-node's informer (JSON). Also the snapshots the
+ * consumer received per burst (coalescing) and the client's CPU time per
+ * update written.
  *
  * Each client runs alone against its own Service on the in-process fake
  * server: one warm-up burst, then {@linkcode BURSTS} measured ones.
@@ -28,10 +30,15 @@ const SLOW_CONSUMER_MS = 5;
 /** What a client's consumer does with each snapshot (ours only): see `client.mjs`. */
 export type Consumer = "walk" | "idle" | "slow";
 
+/** The wire format a client asks the API server for: ours by its `protobuf` setting, the raw watch by `Accept`. */
+export type Encoding = "protobuf" | "json";
+
 /** One client's bursts; every array holds one value per measured burst. */
 export interface BurstRun {
   peer: PeerName;
   consumer?: Consumer;
+  /** The wire format asked for (absent in results saved before protobuf: JSON). */
+  encoding?: Encoding;
   /** From the last write's acceptance to the client showing its state, in ms. */
   lagMs: number[];
   /** Snapshots (ours) or handler calls (client-node) per burst; absent for the raw watch, which sees every event. */
@@ -53,14 +60,16 @@ export interface BurstResults {
   runs: BurstRun[];
 }
 
-const CLIENTS: { peer: PeerName; consumer?: Consumer }[] = [
+const CLIENTS: { peer: PeerName; consumer?: Consumer; encoding: Encoding }[] = [
   ...(["Deno", "Bun", "Node"] as const).flatMap((runtime) => [
-    { peer: `ours (${runtime})` as PeerName, consumer: "walk" as const },
-    { peer: `ours (${runtime})` as PeerName, consumer: "idle" as const },
-    { peer: `ours (${runtime})` as PeerName, consumer: "slow" as const },
-    { peer: `raw watch (${runtime})` as PeerName },
+    { peer: `ours (${runtime})` as PeerName, consumer: "walk" as const, encoding: "protobuf" as const },
+    { peer: `ours (${runtime})` as PeerName, consumer: "idle" as const, encoding: "protobuf" as const },
+    { peer: `ours (${runtime})` as PeerName, consumer: "slow" as const, encoding: "protobuf" as const },
+    { peer: `ours (${runtime})` as PeerName, consumer: "walk" as const, encoding: "json" as const },
+    { peer: `raw watch (${runtime})` as PeerName, encoding: "protobuf" as const },
+    { peer: `raw watch (${runtime})` as PeerName, encoding: "json" as const },
   ]),
-  { peer: "client-node informer" },
+  { peer: "client-node informer", encoding: "json" },
 ];
 
 /** The 100 endpoints of slice `s` in one of two address sets (`generation` parity); a marker replaces the first. */
@@ -89,21 +98,23 @@ export async function burstSection(
   log: (line: string) => void,
 ): Promise<BurstResults> {
   const runs: BurstRun[] = [];
-  for (const [index, { peer, consumer }] of CLIENTS.entries()) {
-    const run: BurstRun = { peer, consumer, lagMs: [], cpuMsPerUpdate: [], missed: 0 };
+  for (const [index, { peer, consumer, encoding }] of CLIENTS.entries()) {
+    const run: BurstRun = { peer, consumer, encoding, lagMs: [], cpuMsPerUpdate: [], missed: 0 };
     if (!peer.startsWith("raw")) run.snapshots = [];
     runs.push(run);
     try {
       await measureClient(backend, `burst-${index}`, run, nextMarker);
       const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
       log(
-        `burst ${peer}${consumer ? ` (${consumer} consumer)` : ""}: lag ${median(run.lagMs)?.toFixed(0)} ms, ` +
+        `burst ${peer} ${encoding}${consumer ? ` (${consumer} consumer)` : ""}: lag ${
+          median(run.lagMs)?.toFixed(0)
+        } ms, ` +
           `${run.snapshots ? `${median(run.snapshots)} snapshots, ` : ""}` +
           `${median(run.cpuMsPerUpdate)?.toFixed(2)} ms CPU per update` + (run.missed ? `, ${run.missed} missed` : ""),
       );
     } catch (error) {
       run.error = String((error as Error).message).split("\n")[0];
-      log(`burst ${peer} failed: ${error}`);
+      log(`burst ${peer} ${encoding} failed: ${error}`);
     }
   }
   return {
@@ -134,6 +145,7 @@ async function measureClient(
     fake: true,
     consumer: run.consumer,
     consumerMs: SLOW_CONSUMER_MS,
+    ...(ours ? { protobuf: run.encoding === "protobuf" } : { encoding: run.encoding }),
   });
   try {
     await client.waitForFirst(120_000);

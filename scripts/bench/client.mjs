@@ -12,7 +12,8 @@
 // "slow" is idle and then keeps the thread busy for `consumerMs` (slower than the event stream).
 // With `"encoding": "protobuf"`, mode "raw" asks for protobuf (`Accept: application/vnd.kubernetes.protobuf,
 // application/json`), as client-go and kube-proxy do, splits the watch into its length-prefixed frames and
-// scans each frame's bytes for a marker; a server that answers JSON is read as JSON.
+// scans each frame's bytes for a marker; a server that answers JSON is read as JSON. Mode "ours" passes
+// `"protobuf"`, when given, as the resolver's `protobuf` watch setting (`false`: EndpointSlices in JSON only).
 // It exits when its stdin closes, or after `maxSeconds`.
 import process from "node:process";
 
@@ -32,6 +33,7 @@ const {
   consumerMs = 0,
   watchList = false,
   encoding = "json",
+  protobuf,
 } = config;
 const now = () => performance.timeOrigin + performance.now();
 const PROTOBUF = "application/vnd.kubernetes.protobuf";
@@ -74,6 +76,7 @@ async function runOurs() {
   const { watchEndpoints } = await import("@kgr/resolver");
   loaded();
   const cluster = { server, ...(token ? { token } : {}), ...(caFile ? { caFile } : {}) };
+  const options = { cluster, signal: controller.signal, ...(protobuf === undefined ? {} : { protobuf }) };
   let index = 0;
   for (const service of services) {
     for (let i = 0; i < perService; i++) {
@@ -81,7 +84,7 @@ async function runOurs() {
       (async () => {
         let first = true;
         const target = `kubernetes:///${service}.${namespace}:grpc`;
-        for await (const snapshot of watchEndpoints(target, { cluster, signal: controller.signal })) {
+        for await (const snapshot of watchEndpoints(target, options)) {
           const at = now();
           if (first && snapshot.endpoints.length >= expect) {
             first = false;

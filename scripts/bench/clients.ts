@@ -87,6 +87,10 @@ export interface ClientConfig {
   consumerMs?: number;
   /** The raw watch asks for a streaming list (`sendInitialEvents=true`) first. */
   watchList?: boolean;
+  /** The wire format the raw watch asks for (default JSON). */
+  encoding?: "json" | "protobuf";
+  /** Our resolver's `protobuf` watch setting (default: the resolver's, protobuf). */
+  protobuf?: boolean;
 }
 
 /** An update subscriber 0 saw: when, how many endpoints, and (ours only) its resourceVersion. */
@@ -161,6 +165,8 @@ function command(peer: PeerName, config: ClientConfig): [string, string[]] {
       consumer: config.consumer,
       consumerMs: config.consumerMs,
       watchList: config.watchList,
+      encoding: config.encoding,
+      protobuf: config.protobuf,
     });
   switch (peer) {
     case "ours (Deno)":

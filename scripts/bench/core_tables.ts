@@ -22,6 +22,11 @@ export interface LatencyRun {
 
 /** What the tables read from the results. */
 export interface CoreResults {
+  /**
+   * The parts (`"latency fake"`, `"latency real"`, `"scale"`, `"churn"`, `"watchlist"`) in which ours read
+   * EndpointSlices in protobuf, its default; ours read JSON in the others (every run before protobuf).
+   */
+  protobufParts?: string[];
   updates: number;
   /** Unmeasured updates per latency client first. */
   warmup?: number;
@@ -75,6 +80,32 @@ export interface CoreResults {
  */
 export function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/**
+ * The wire format ours read EndpointSlices in, in a part of the results.
+ *
+ * @param results The saved results.
+ * @param part A part, such as `"scale"`.
+ * @returns `"protobuf"` or `"JSON"`.
+ */
+export function oursWire(results: { protobufParts?: string[] }, part: string): string {
+  return results.protobufParts?.includes(part) ? "protobuf" : "JSON";
+}
+
+/**
+ * The sentence that names the wire formats of a table whose other clients read JSON.
+ *
+ * @param wires Where ours ran (such as "the fake server", or "" for one place) → the format it read there.
+ * @param others Who the other clients are.
+ * @returns The sentence.
+ */
+export function wireSentence(wires: [string, string][], others: string): string {
+  if (wires.every(([, wire]) => wire === "JSON")) {
+    return "Every client read EndpointSlices in JSON (ours before protobuf became its default).";
+  }
+  const where = wires.map(([place, wire]) => `${wire}${place ? ` on ${place}` : ""}`).join(" and ");
+  return `Ours read EndpointSlices in ${where}; ${others} JSON.`;
 }
 
 const fmt = (value: number, digits = 2) => value.toFixed(digits);
@@ -139,7 +170,13 @@ function latencyTable(results: CoreResults): string[] {
     `**Propagation latency, one update at a time.** From the write request leaving the writer to the client ` +
     `showing it, p50 / p99 over ${results.updates} updates per client after ${results.warmup ?? 10} warm-up ` +
     'ones; on kube-apiserver also from the write\'s response. "vs best peer" compares with the better of the Go ' +
-    'original and client-node; "vs raw watch" with the raw watch on the same runtime (client-node with Node\'s).',
+    'original and client-node; "vs raw watch" with the raw watch on the same runtime (client-node with Node\'s). ' +
+    wireSentence(
+      kinds.map((
+        kind,
+      ) => [kind === "fake" ? "the fake server" : "kube-apiserver", oursWire(results, `latency ${kind}`)]),
+      "the raw watch, client-node and the Go original read",
+    ),
     "",
     `| client | ${header.join(" | ")} |`,
     `| --- | ${header.map(() => "---").join(" | ")} |`,
@@ -194,7 +231,8 @@ function subscribersTable(results: CoreResults): string[] {
     "**1,000 subscribers over 50 Services,** one client process per peer on the fake server: the watches and " +
     "LISTs the server received (50 is one watch per Service), the process's RSS, and the time until every " +
     "subscriber had its endpoints, counted once the client's library is loaded (ours or client-node), as the Go " +
-    "original's clock starts in `main`; in brackets the ratio to the best of the Go original and client-node.",
+    "original's clock starts in `main`; in brackets the ratio to the best of the Go original and client-node. " +
+    wireSentence([["", oursWire(results, "scale")]], "the others read"),
     "",
     "| client | API watches / LISTs | RSS | first resolution |",
     "| --- | --- | --- | --- |",
@@ -218,7 +256,7 @@ function bigServiceTable(results: CoreResults): string[] {
     "first resolution (once its library is loaded, as above), RSS, and CPU time per update as one slice changes " +
     "at a time (the median of the peer's processes), with the endpoints each update hands on; in brackets the ratio to client-node's informer. The " +
     "Go original does not merge slices: its first resolution is its first slice, and each update hands gRPC " +
-    "that slice's 100 endpoints only.",
+    "that slice's 100 endpoints only. " + wireSentence([["", oursWire(results, "scale")]], "the others read"),
     "",
     "| client | first resolution | RSS | CPU per update | endpoints per update |",
     "| --- | --- | --- | --- | --- |",

@@ -7,8 +7,9 @@
  * @module
  */
 
-import type { BurstResults, BurstRun, Consumer } from "./burst.ts";
+import type { BurstResults, BurstRun, Consumer, Encoding } from "./burst.ts";
 import { RUNTIMES } from "./clients.ts";
+import { oursWire, wireSentence } from "./core_tables.ts";
 import { policyLabel, STALL_POLICIES, type StallResults, type StallWindow } from "./stall.ts";
 import type { WatchListResults, WatchListRun } from "./watchlist.ts";
 
@@ -19,6 +20,8 @@ export interface LargeServiceResults {
   watchlist?: WatchListResults;
   /** The scale run's 5,000-endpoint rows, for CPU per update one update at a time. */
   big: { peer: string; cpuMsPerUpdate?: number }[];
+  /** The parts in which ours read protobuf (see `CoreResults`). */
+  protobufParts?: string[];
 }
 
 /** The issue's goals for the stall on Node, in ms (first resolution, burst), by endpoints and policy label. */
@@ -33,53 +36,78 @@ const median = (values: number[] | undefined) =>
 const ms = (value: number | undefined, digits = 0) => value === undefined ? "–" : `${value.toFixed(digits)} ms`;
 const thousands = (value: number) => value.toLocaleString("en-US");
 
-function burstCell(run: BurstRun | undefined, raw: number | undefined, what: string): string {
+/** The lag of a run and, in brackets, its ratio to each limit given (label → lag); snapshots after. */
+function burstCell(run: BurstRun | undefined, limits: [string, number | undefined][], what: string): string {
   if (!run) return "–";
   if (run.error !== undefined) return `failed: ${run.error}`;
   const lag = median(run.lagMs);
   if (lag === undefined) return `no burst seen (${run.missed} missed)`;
-  const ratio = raw ? ` (${(lag / raw).toFixed(1)}x)` : "";
+  const ratios = limits.filter(([, limit]) => limit).map(([label, limit]) =>
+    `${(lag / limit!).toFixed(1)}x${label ? ` ${label}` : ""}`
+  );
   const snapshots = median(run.snapshots);
-  return `${ms(lag)}${ratio}${snapshots === undefined ? "" : `, ${snapshots} ${what}`}` +
-    (run.missed ? `, ${run.missed} missed` : "");
+  return `${ms(lag)}${ratios.length ? ` (${ratios.join("; ")})` : ""}` +
+    `${snapshots === undefined ? "" : `, ${snapshots} ${what}`}` + (run.missed ? `, ${run.missed} missed` : "");
 }
 
-function burstTables(burst: BurstResults, big: LargeServiceResults["big"]): string[] {
-  const find = (peer: string, consumer?: Consumer) =>
-    burst.runs.find((run) => run.peer === peer && run.consumer === consumer);
+function burstTables(burst: BurstResults, big: LargeServiceResults["big"], bigWire: string): string[] {
+  // Results saved before protobuf have no encoding: every client then read JSON.
+  const find = (peer: string, encoding: Encoding, consumer?: Consumer) =>
+    burst.runs.find((run) => run.peer === peer && run.consumer === consumer && (run.encoding ?? "json") === encoding);
   const rows = RUNTIMES.map((runtime) => {
-    const raw = median(find(`raw watch (${runtime})`)?.lagMs);
-    const ours = (consumer: Consumer) => burstCell(find(`ours (${runtime})`, consumer), raw, "snapshots");
-    const informer = runtime === "Node" ? burstCell(find("client-node informer"), raw, "handler calls") : "–";
-    return `| ${runtime} | ${ms(raw)} | ${ours("walk")} | ${ours("idle")} | ${ours("slow")} | ${informer} |`;
+    const raw = (encoding: Encoding) => median(find(`raw watch (${runtime})`, encoding)?.lagMs);
+    const rawJson = raw("json"), rawProtobuf = raw("protobuf");
+    // The faster raw watch of the runtime, in bold: the limit.
+    const fastest = rawJson !== undefined && rawProtobuf !== undefined
+      ? (rawProtobuf < rawJson ? "protobuf" : "json")
+      : undefined;
+    const rawCell = (encoding: Encoding, lag: number | undefined) => encoding === fastest ? `**${ms(lag)}**` : ms(lag);
+    const ours = (encoding: Encoding, consumer: Consumer) =>
+      burstCell(
+        find(`ours (${runtime})`, encoding, consumer),
+        encoding === "protobuf" ? [["", rawProtobuf], ["vs raw JSON", rawJson]] : [["", rawJson]],
+        "snapshots",
+      );
+    const informer = runtime === "Node"
+      ? burstCell(find("client-node informer", "json"), [["", rawJson]], "handler calls")
+      : "–";
+    return `| ${runtime} | ${rawCell("json", rawJson)} | ${rawCell("protobuf", rawProtobuf)} | ` +
+      `${ours("protobuf", "walk")} | ${ours("protobuf", "idle")} | ${ours("protobuf", "slow")} | ` +
+      `${ours("json", "walk")} | ${informer} |`;
   });
-  const cpu = (peer: string, consumer?: Consumer) => median(find(peer, consumer)?.cpuMsPerUpdate);
+  const cpu = (peer: string, encoding: Encoding, consumer?: Consumer) =>
+    median(find(peer, encoding, consumer)?.cpuMsPerUpdate);
   const spaced = (peer: string) => big.find((row) => row.peer === peer)?.cpuMsPerUpdate;
   const cpuPeers = [...RUNTIMES.map((runtime) => `ours (${runtime})`), "client-node informer"];
   const value = (v: number | undefined) => v === undefined ? "–" : v.toFixed(2);
+  const burstRow = (encoding: Encoding) =>
+    `| in the burst, ${encoding === "json" ? "JSON" : "protobuf"} | ${
+      cpuPeers.map((peer) => value(cpu(peer, encoding, peer.startsWith("ours") ? "walk" : undefined))).join(" | ")
+    } | ${RUNTIMES.map((runtime) => value(cpu(`raw watch (${runtime})`, encoding))).join(" / ")} |`;
   return [
     "",
     `**Watch-only burst.** ${thousands(burst.endpoints)} endpoints in ${burst.slices} slices, ${burst.updates} ` +
     "updates written back to back (each replaces one slice's 100 addresses), fake server: time from the last " +
-    `write to the client showing it, median of ${burst.bursts} bursts after a warm-up one, with the ratio to the ` +
-    "raw watch on the same runtime, and how many snapshots (or informer handler calls) the consumer got per " +
-    `burst. The walking consumer looks at every endpoint of every snapshot; the slow one spends ` +
-    `${burst.slowConsumerMs} ms on each.`,
+    `write to the client showing it, median of ${burst.bursts} bursts after a warm-up one, and how many ` +
+    "snapshots (or informer handler calls) the consumer got per burst. Ours reads protobuf by default and JSON " +
+    "with `protobuf: false`; client-node's informer reads JSON. In brackets the ratio to the raw watch on the same " +
+    'runtime in the same wire format, then, for protobuf, to the raw JSON watch ("vs raw JSON"); the faster raw ' +
+    "watch of each runtime, the limit, is in bold. The walking consumer looks at every endpoint of every snapshot; the slow one " +
+    `spends ${burst.slowConsumerMs} ms on each.`,
     "",
-    "| runtime | raw watch | ours, walking consumer | ours, idle consumer | ours, slow consumer | client-node informer |",
-    "| --- | --- | --- | --- | --- | --- |",
+    "| runtime | raw watch, JSON | raw watch, protobuf | ours, protobuf, walking consumer | ours, protobuf, idle " +
+    "consumer | ours, protobuf, slow consumer | ours, JSON, walking consumer | client-node informer (JSON) |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ...rows,
     "",
     `CPU time per update at ${thousands(burst.endpoints)} endpoints, in ms: in the burst (the client process's ` +
     `CPU time over a burst divided by ${burst.updates}; walking consumer), and one update at a time (the scale ` +
-    "run above).",
+    `run above, ours reading ${bigWire}).`,
     "",
     `| | ${cpuPeers.join(" | ")} | raw watch (${RUNTIMES.join(" / ")}) |`,
     `| --- | ${cpuPeers.map(() => "---").join(" | ")} | --- |`,
-    `| in the burst | ${
-      cpuPeers.map((peer) => value(cpu(peer, peer.startsWith("ours") ? "walk" : undefined))).join(" | ")
-    } | ` +
-    `${RUNTIMES.map((runtime) => value(cpu(`raw watch (${runtime})`))).join(" / ")} |`,
+    burstRow("protobuf"),
+    burstRow("json"),
     `| one at a time | ${cpuPeers.map((peer) => value(spaced(peer))).join(" | ")} | – |`,
   ];
 }
@@ -165,7 +193,7 @@ function watchListCell(run: WatchListRun | undefined, figure: "requests" | "byte
   }
 }
 
-function watchListTable(watchlist: WatchListResults): string[] {
+function watchListTable(watchlist: WatchListResults, wire: string): string[] {
   const peers = [...new Set(watchlist.runs.map((run) => run.peer))];
   const find = (gate: string, peer: string) => watchlist.runs.find((run) => run.gate === gate && run.peer === peer);
   const rows = [];
@@ -187,7 +215,8 @@ function watchListTable(watchlist: WatchListResults): string[] {
     "where a streaming list is refused with 422): requests per client by the audit log, bytes the server sent " +
     "until 1 s after the first resolution (TLS included), time to first resolution once the client's " +
     "library is loaded (the raw watch's: the runtime's HTTP client). " +
-    "The raw watch asks for a streaming list first and falls back to LIST+WATCH: the limit.",
+    "The raw watch asks for a streaming list first and falls back to LIST+WATCH: the limit" +
+    `${wire === "protobuf" ? " of a client reading JSON" : ""}. ` + wireSentence([["", wire]], "the raw watch reads"),
     "",
     `| figure | ${peers.join(" | ")} |`,
     `| --- | ${peers.map(() => "---").join(" | ")} |`,
@@ -210,8 +239,8 @@ function watchListTable(watchlist: WatchListResults): string[] {
  */
 export function largeServiceTables(results: LargeServiceResults): string[] {
   return [
-    ...(results.burst ? burstTables(results.burst, results.big) : []),
+    ...(results.burst ? burstTables(results.burst, results.big, oursWire(results, "scale")) : []),
     ...(results.stall ? stallTable(results.stall) : []),
-    ...(results.watchlist ? watchListTable(results.watchlist) : []),
+    ...(results.watchlist ? watchListTable(results.watchlist, oursWire(results, "watchlist")) : []),
   ];
 }

@@ -60,6 +60,18 @@ function partsOf(only: Set<string>, servers: Set<string>): string[] {
 }
 
 /**
+ * The parts a run of `only` (latency against `servers`) measures with ours at its default, protobuf:
+ * see `CoreResults.protobufParts` (decoding has no wire; the burst records each client's).
+ *
+ * @param only The sections the run measures.
+ * @param servers The servers latency is measured against.
+ * @returns Keys of {@linkcode PART_NAMES}.
+ */
+export function protobufPartsOf(only: Set<string>, servers: Set<string>): string[] {
+  return partsOf(only, servers).filter((part) => part !== "decode" && part !== "burst");
+}
+
+/**
  * Why this run's results cannot be completed with the saved ones, or undefined when they can: the latency
  * table gives one count of updates and warm-up updates for both servers, so a latency run of one server
  * that keeps the other's saved column must use the saved counts.
@@ -105,13 +117,19 @@ export function mergeSaved(
   const problem = mergeProblem(results, saved, only, servers);
   if (problem !== undefined) throw new Error(problem);
   // The first line names the saved run's machine; parts measured elsewhere are named after it.
+  const measured = partsOf(only, servers);
   const partMachines = { ...saved.partMachines };
-  for (const part of partsOf(only, servers)) {
+  for (const part of measured) {
     if (results.machine === saved.machine) delete partMachines[part];
     else partMachines[part] = results.machine;
   }
+  const protobufParts = [
+    ...(saved.protobufParts ?? []).filter((part) => !measured.includes(part)),
+    ...(results.protobufParts ?? []),
+  ];
   const merged: BenchResults = {
     ...results,
+    protobufParts,
     machine: saved.machine,
     totalSeconds: saved.totalSeconds,
     ...(Object.keys(partMachines).length > 0 ? { partMachines } : {}),
