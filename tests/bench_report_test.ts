@@ -166,6 +166,10 @@ Deno.test("bench: each table says which wire format ours read, kept per part whe
     renderTable(latencyAgain),
     /Ours read EndpointSlices in protobuf on the fake server and JSON on kube-apiserver; the raw watch/,
   );
+  assert.match(
+    renderTable({ ...savedRun(), protobufParts: ["latency fake", "latency real"] }),
+    /Ours read EndpointSlices in protobuf; the raw watch/,
+  );
   const burstOnly = mergeSaved({ ...savedRun(), protobufParts: [] }, latencyAgain, new Set(["burst"]), new Set());
   assert.deepEqual(burstOnly.protobufParts, ["latency fake"]);
 });

@@ -104,7 +104,9 @@ export function wireSentence(wires: [string, string][], others: string): string 
   if (wires.every(([, wire]) => wire === "JSON")) {
     return "Every client read EndpointSlices in JSON (ours before protobuf became its default).";
   }
-  const where = wires.map(([place, wire]) => `${wire}${place ? ` on ${place}` : ""}`).join(" and ");
+  const where = wires.every(([, wire]) => wire === wires[0][1])
+    ? wires[0][1]
+    : wires.map(([place, wire]) => `${wire}${place ? ` on ${place}` : ""}`).join(" and ");
   return `Ours read EndpointSlices in ${where}; ${others} JSON.`;
 }
 
