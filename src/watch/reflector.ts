@@ -179,8 +179,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   const backoff = createBackoff(options.backoff, random);
   const slices = new Map<string, EndpointSlice>();
   let resourceVersion = "";
-  // The LIST to make next: "0" (watch cache) first, the last resourceVersion
-  // after a watch expired, "" (consistent read) after a LIST expired.
+  // The LIST to make next: "0" (watch cache) first, the last resourceVersion once a watch expired, "" once a LIST did.
   let listFrom: string | undefined = "0";
   // The state a streaming list collects, from its request until its initial events end; never published before.
   let initial: Map<string, EndpointSlice> | undefined;
@@ -539,8 +538,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         continue;
       }
       quietStalls = 0;
-      // Open for minWatchMs or more from the resume point, or it delivered a change, without an error: the server
-      // was serving it.
+      // Open for minWatchMs or more from the resume point, or it delivered a change, without an error: it was served.
       recovered();
       options.onWatchEnd?.(typeof ended === "string" ? ended : "error");
       backoff.reset();
