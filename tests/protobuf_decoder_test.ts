@@ -6,7 +6,7 @@ import { decodeEndpointSliceList, decodeStatusBody, decodeWatchEvent } from "../
 import { ProtobufError, WireReader } from "../src/api/protobuf/wire_reader.ts";
 import { frameHead } from "../src/api/protobuf/event_head.ts";
 import { sliceEventHead } from "../src/watch/watch_decoder.ts";
-import { decodeFixtures } from "./protobuf_decode_child.ts";
+import { decodeFixtures } from "./protobuf_fixtures.mjs";
 
 // Fixtures: real answers of kube-apiserver v1.36.3 to the same requests with `Accept: application/vnd.kubernetes.protobuf`
 // (.pb) and with JSON (.json, .ndjson); PROTO_NOTES.md says how they were made.
@@ -15,6 +15,10 @@ const bytes = (name: string) => Deno.readFileSync(new URL(name, dir));
 const json = (name: string) => JSON.parse(Deno.readTextFileSync(new URL(name, dir)));
 const lines = (name: string) =>
   Deno.readTextFileSync(new URL(name, dir)).split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
+
+/** Deno's copy of the decoder, and the child that decodes the fixtures with Bun's (`src`) or Node's (`dist`). */
+const decoder = { FrameSplitter, decodeEndpointSliceList, decodeStatusBody, decodeWatchEvent };
+const child = new URL("./protobuf_decode_child.mjs", import.meta.url).pathname;
 
 type Json = Record<string, unknown>;
 const pick = (object: Json, keys: string[]): Json =>
@@ -175,13 +179,12 @@ Deno.test("a compressed or foreign envelope is refused by name", () => {
 });
 
 Deno.test("Bun, which reads short strings another way, decodes every fixture as Deno does", async () => {
-  const child = new URL("./protobuf_decode_child.ts", import.meta.url).pathname;
   const bun = new URL("../node_modules/.bin/bun", import.meta.url).pathname;
-  const { code, stdout, stderr } = await new Deno.Command(bun, { args: [child] }).output();
+  const { code, stdout, stderr } = await new Deno.Command(bun, { args: [child, "src"] }).output();
   assert.equal(code, 0, new TextDecoder().decode(stderr));
-  const decoded = decodeFixtures();
+  const decoded = decodeFixtures(decoder);
   assert.equal(Object.keys(decoded).length, 7);
-  assert.deepEqual(JSON.parse(new TextDecoder().decode(stdout)), JSON.parse(JSON.stringify(decoded)));
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(stdout)).decoded, JSON.parse(JSON.stringify(decoded)));
 });
 
 Deno.test("Node, which reads strings with Buffer#utf8Slice, decodes every fixture and malformed UTF-8 as Deno does", async () => {
@@ -195,12 +198,12 @@ Deno.test("Node, which reads strings with Buffer#utf8Slice, decodes every fixtur
     [0xe2, 0x82, 0x61, 0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80, 0x80, 0xc0, 0xaf],
     [...new Array(60).fill(0x7a), 0xc3, 0xa4],
   ];
-  const child = new URL("./protobuf_decode_node_child.mjs", import.meta.url).pathname;
-  const { code, stdout, stderr } = await new Deno.Command("node", { args: [child, JSON.stringify(utf8)] }).output();
+  const { code, stdout, stderr } = await new Deno.Command("node", { args: [child, "dist", JSON.stringify(utf8)] })
+    .output();
   assert.equal(code, 0, new TextDecoder().decode(stderr));
   const strings = utf8.map((bytes) => new WireReader(new Uint8Array([bytes.length, ...bytes])).string());
   assert.deepEqual(strings, utf8.map((bytes) => new TextDecoder().decode(new Uint8Array(bytes))));
-  const expected = { decoded: decodeFixtures(), strings };
+  const expected = { decoded: decodeFixtures(decoder), strings };
   assert.deepEqual(JSON.parse(new TextDecoder().decode(stdout)), JSON.parse(JSON.stringify(expected)));
 });
 
