@@ -20,7 +20,7 @@ import type { Backend, BenchEndpoint } from "./backends.ts";
 import { type PeerName, startClient } from "./clients.ts";
 
 /** Measured bursts per client, after one warm-up burst. */
-const BURSTS = 3;
+const BURSTS = 7;
 const SLICES = 50;
 const PER_SLICE = 100;
 const UPDATES = 300;
