@@ -162,6 +162,25 @@ Deno.test("createChannel() refuses options, a resolver or a resolver.grpc that a
   assert.deepEqual(recording.schemes, [], "nothing registered");
 });
 
+Deno.test("createChannel() refuses a resolver.grpc that is another copy of grpc-js than nice-grpc's, registering nothing", () => {
+  // The app's copy, beside the one nice-grpc has of its own (npm installs two when their ranges do not meet): the
+  // resolver went to the app's registry, nice-grpc's channel never found it, and every call failed with grpc-js's
+  // "Name resolution failed for target dns:kubernetes:///echo.prod:grpc".
+  const recording = recordingGrpc();
+  const anotherCopy = { ...(recording.grpc as object), Channel: class extends grpc.Channel {} };
+  assert.throws(
+    () => createChannel("k8s-nice-copy:///echo.prod:grpc", undefined, { resolver: { grpc: anotherCopy as never } }),
+    {
+      name: "TypeError",
+      message: "Cannot use option 'grpc' in resolver: it is another copy of @grpc/grpc-js than the one nice-grpc " +
+        "creates channels with, and a channel looks its scheme up in its own copy's registry (grpc-js would resolve " +
+        'the target by DNS: "Name resolution failed for target dns:k8s-nice-copy:///..."): leave resolver.grpc out, ' +
+        "and createChannel() registers with nice-grpc's copy (with the options of your copy's register())",
+    },
+  );
+  assert.deepEqual(recording.schemes, [], "nothing registered");
+});
+
 Deno.test("createChannel() refuses resolver.scheme, which the target's scheme overrode, and names only the options resolver takes", () => {
   const recording = recordingGrpc();
   assert.throws(

@@ -71,7 +71,8 @@ export interface CreateChannelOptions {
  * ..., which nice-grpc's own `createChannel` dials).
  * @throws {TypeError} When an option in `options.resolver` cannot work, naming it (see `register()`), a resolver
  * option is given beside the channel options instead of under `resolver`, `resolver` is misspelt (`Resolver`,
- * `resolvers`), or the options come second, where the credentials go.
+ * `resolvers`), the options come second, where the credentials go, or `resolver.grpc` is another copy of grpc-js than
+ * nice-grpc's.
  * @throws {RangeError} When `options.resolver.subsetSize` or `subsetSeed` is out of range.
  * @throws {ConfigError} When an `options.resolver.cluster` option is unknown, of the wrong type, or excludes another.
  *
@@ -122,7 +123,10 @@ export function createChannel(
   // A null grpc is left to the checks, which refuse it.
   const grpc = resolver?.grpc === undefined ? niceGrpcsOwnGrpc() : resolver.grpc;
   const own = resolver === undefined ? undefined : { ...resolver, scheme, grpc };
-  if (own !== undefined) checkResolverOptions(own);
+  if (own !== undefined) {
+    checkResolverOptions(own);
+    checkNiceGrpcsCopy(grpc, scheme);
+  }
   // Registered without this channel's options, so that they never become another's (register()'s are kept). When
   // nice-grpc's copy of grpc-js is not the app's, register() gave the app's copy its options: they hold here too, as
   // the README promises, rather than the defaults (KUBECONFIG's cluster, perhaps another one) without a word.
@@ -134,6 +138,21 @@ export function createChannel(
       ...resolverOption,
     });
   return own === undefined ? create({}) : createWithResolverOptions(own, create);
+}
+
+/**
+ * Refuses a `resolver.grpc` that is not the copy of grpc-js nice-grpc creates channels with: the resolver went to that
+ * copy's registry, the channel never found it, and grpc-js resolved the target by DNS. The copies' `Channel` classes
+ * tell them apart, as in {@linkcode niceGrpcsOwnGrpc}; a module that spreads the right copy passes.
+ */
+function checkNiceGrpcsCopy(grpc: GrpcModule, scheme: string): void {
+  if ((grpc as { Channel?: unknown }).Channel === niceGrpc.Channel) return;
+  throw new TypeError(
+    "Cannot use option 'grpc' in resolver: it is another copy of @grpc/grpc-js than the one nice-grpc creates " +
+      "channels with, and a channel looks its scheme up in its own copy's registry (grpc-js would resolve the " +
+      `target by DNS: "Name resolution failed for target dns:${scheme}:///..."): leave resolver.grpc out, and ` +
+      "createChannel() registers with nice-grpc's copy (with the options of your copy's register())",
+  );
 }
 
 /** The options `resolver` takes: `register()`'s but `scheme`, which comes from the target. */
