@@ -304,3 +304,53 @@ Deno.test("createChannel() with equal resolver options reads a kubeconfig file a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("createChannel() leaves out channel options given as undefined: grpc.enable_http_proxy stays off", async () => {
+  // "grpc.enable_http_proxy": undefined reached grpc-js, which took it for on: the channel to a target with a port
+  // number went to the proxy that grpc_proxy names (CONNECT echo.acc:<port>), past the resolver, and the call failed.
+  const { createServer } = await import("node:net");
+  const { endpointSlice, startFakeApiServer } = await import("@kgr/resolver/testing");
+  const { echoCaller, EchoService, startEchoServer } = await import("../scripts/echo_service.mjs");
+  const connects: string[] = [];
+  const proxy = createServer((socket) =>
+    socket.once("data", (data) => {
+      connects.push(String(data).split("\r\n")[0]);
+      socket.destroy();
+    })
+  );
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const variables = ["grpc_proxy", "no_grpc_proxy", "no_proxy", "NO_PROXY"];
+  const saved = variables.map((name) => [name, Deno.env.get(name)] as const);
+  await using api = await startFakeApiServer();
+  const backend = await startEchoServer(grpc, { name: "direct", host: "127.0.0.1", port: 0 });
+  const channels: grpc.Channel[] = [];
+  try {
+    for (const name of variables) Deno.env.delete(name);
+    Deno.env.set("grpc_proxy", `http://127.0.0.1:${(proxy.address() as { port: number }).port}`);
+    api.applySlice(endpointSlice({
+      namespace: "acc",
+      service: "echo",
+      port: { name: "grpc", port: backend.port },
+      endpoints: [{ ip: "127.0.0.1", pod: "direct" }],
+    }));
+    const Echo = grpc.makeGenericClientConstructor(EchoService, "Echo");
+    for (
+      const [label, options] of [["left out", {}], ["undefined", { "grpc.enable_http_proxy": undefined }]] as const
+    ) {
+      const channel = createChannel(`k8s-nice-undefined:///echo.acc:${backend.port}`, undefined, {
+        ...options,
+        resolver: { cluster: { kubeconfig: api.kubeconfig() } },
+      }) as unknown as grpc.Channel;
+      channels.push(channel);
+      const client = new Echo("unused:///", grpc.credentials.createInsecure(), { channelOverride: channel });
+      const answer = await (echoCaller(client)("hi") as Promise<string>).catch((error: Error) => error.message);
+      client.close();
+      assert.deepEqual([answer, connects], ["direct:hi", []], label);
+    }
+  } finally {
+    for (const channel of channels) channel.close();
+    for (const [name, value] of saved) value === undefined ? Deno.env.delete(name) : Deno.env.set(name, value);
+    await backend.stop();
+    proxy.close();
+  }
+});

@@ -131,10 +131,13 @@ export function createChannel(
   // nice-grpc's copy of grpc-js is not the app's, register() gave the app's copy its options: they hold here too, as
   // the README promises, rather than the defaults (KUBECONFIG's cluster, perhaps another one) without a word.
   if (!isRegistered(grpc, scheme)) register({ ...lastRegisteredOptions(scheme), scheme, grpc });
+  // One given as undefined is left out, as every option's is: grpc-js took `"grpc.enable_http_proxy": undefined` for
+  // on, and counts any key in the options (`'grpc.keepalive_time_ms' in options`).
+  const given = Object.entries(channelOptions).filter(([, value]) => value !== undefined);
   const create = (resolverOption: Record<string, string>) =>
     niceGrpc.createChannel(target, credentials, {
       "grpc.enable_http_proxy": 0,
-      ...channelOptions as niceGrpc.ChannelOptions,
+      ...Object.fromEntries(given) as niceGrpc.ChannelOptions,
       ...resolverOption,
     });
   return own === undefined ? create({}) : createWithResolverOptions(own, create);
