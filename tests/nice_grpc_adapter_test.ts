@@ -119,6 +119,23 @@ Deno.test("createChannel() refuses a misspelt resolver key, whose options grpc-j
   );
 });
 
+Deno.test("createChannel()'s channel options have grpc-js's types, as those of nice-grpc's own createChannel() do", () => {
+  // Checked when deno test type-checks this file; never run. Each compiled (the options were typed unknown): a
+  // keepalive of "10s", and a service config object where grpc-js parses JSON text, which threw its SyntaxError.
+  const typed = () => {
+    const target = "k8s-nice-types:///echo.prod:grpc";
+    // @ts-expect-error milliseconds, a number
+    createChannel(target, undefined, { "grpc.keepalive_time_ms": "10s" });
+    const config = { loadBalancingConfig: [] };
+    // @ts-expect-error JSON text
+    createChannel(target, undefined, { "grpc.service_config": config });
+    // Custom options and resolver options as before, and undefined for any (left out, as every option's).
+    createChannel(target, undefined, { "my.custom": { a: 1 }, resolver: { subsetSize: 2 } });
+    createChannel(target, undefined, { "grpc.keepalive_time_ms": undefined, "grpc.service_config": undefined });
+  };
+  assert.equal(typeof typed, "function");
+});
+
 Deno.test("createChannel() says where watchEndpoints()'s own options go when resolver has them", () => {
   const recording = recordingGrpc();
   for (

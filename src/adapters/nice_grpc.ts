@@ -44,14 +44,15 @@ const NICE_GRPC_PROTOCOLS: ReadonlySet<string> = new Set(["http", "https"]);
 /**
  * Options of {@linkcode createChannel}: the resolver's own under `resolver`,
  * and any grpc-js channel option (`grpc.keepalive_time_ms`,
- * `grpc.service_config`, ...), passed to nice-grpc's `createChannel` as given.
+ * `grpc.service_config`, ...), typed as nice-grpc's `createChannel` types
+ * them and passed to it as given; one given as `undefined` is left out.
  */
-export interface CreateChannelOptions {
-  /** Resolver options (cluster access, load balancing, ...); `scheme` comes from the target. */
-  resolver?: Omit<RegisterOptions, "scheme"> | undefined;
-  /** A grpc-js channel option, such as `"grpc.keepalive_time_ms": 10_000`. */
-  [channelOption: string]: unknown;
-}
+export type CreateChannelOptions =
+  & { [Option in keyof niceGrpc.ChannelOptions]?: niceGrpc.ChannelOptions[Option] | undefined }
+  & {
+    /** Resolver options (cluster access, load balancing, ...); `scheme` comes from the target. */
+    resolver?: Omit<RegisterOptions, "scheme"> | undefined;
+  };
 
 /**
  * Creates a nice-grpc channel to a Kubernetes Service. The resolver is
@@ -137,7 +138,7 @@ export function createChannel(
   const create = (resolverOption: Record<string, string>) =>
     niceGrpc.createChannel(target, credentials, {
       "grpc.enable_http_proxy": 0,
-      ...Object.fromEntries(given) as niceGrpc.ChannelOptions,
+      ...Object.fromEntries(given),
       ...resolverOption,
     });
   return own === undefined ? create({}) : createWithResolverOptions(own, create);
