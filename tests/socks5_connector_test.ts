@@ -19,10 +19,14 @@ async function socksServer(answer: (bytes: Buffer, client: Socket) => void): Pro
   return { url: `socks5://127.0.0.1:${(server.address() as { port: number }).port}`, server };
 }
 
-async function failureThrough(proxyUrl: string, source?: string): Promise<string> {
+async function failureThrough(
+  proxyUrl: string,
+  source?: string,
+  target = "http://target.example:8080/",
+): Promise<string> {
   const agent = new Agent({ connect: socks5Connector(proxyUrl, buildConnector({}) as Connector, source) });
   try {
-    await request("http://target.example:8080/", { dispatcher: agent });
+    await request(target, { dispatcher: agent });
     return "no failure";
   } catch (error) {
     return (error as Error).message;
@@ -40,6 +44,11 @@ Deno.test("socks5Connector() reports a tunnel the proxy refuses, with the reason
     assert.equal(
       await failureThrough(url),
       `the SOCKS5 proxy ${new URL(url).host} could not open a tunnel to target.example:8080 (connection refused)`,
+    );
+    // An IPv6 server in brackets before its port, as kubectl writes it (`->[fd00::1]:8080`); the proxy dials nothing.
+    assert.equal(
+      await failureThrough(url, undefined, "http://[fd00::1]:8080/"),
+      `the SOCKS5 proxy ${new URL(url).host} could not open a tunnel to [fd00::1]:8080 (connection refused)`,
     );
   } finally {
     server.close();

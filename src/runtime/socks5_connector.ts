@@ -126,7 +126,8 @@ async function openTunnel(socket: Socket, proxy: URL, source: string, host: stri
     socket.write(Buffer.concat([Uint8Array.of(5, 1, 0), addressOf(host), Uint8Array.of(port >> 8, port & 255)]));
     const [, reply, , type] = await input.read(4);
     if (reply !== 0) {
-      throw new Error(`${where} could not open a tunnel to ${host}:${port} (${REPLIES[reply] ?? `reply ${reply}`})`);
+      const target = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+      throw new Error(`${where} could not open a tunnel to ${target} (${REPLIES[reply] ?? `reply ${reply}`})`);
     }
     const length = type === 1 ? 4 : type === 4 ? 16 : (await input.read(1))[0];
     await input.read(length + 2);
