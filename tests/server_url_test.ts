@@ -78,3 +78,19 @@ Deno.test("normalizeServer() never quotes a password written without its user na
   assert.throws(() => normalizeServer("https://k8s:99999", fail), /current value is "https:\/\/k8s:99999"/);
   assert.equal(normalizeServer("https://k8s_1.example.:6443", fail), "https://k8s_1.example.:6443");
 });
+
+Deno.test("normalizeServer() says that an IPv6 address with a zone cannot be used, rather than that the URL has no host:port", () => {
+  const fail = (problem: string) => new ConfigError(problem);
+  // kubectl dials https://[fe80::1%25eth0]:6443 (Go's URLs take a zone as %25); the URL standard has none.
+  for (const [server, zone] of [["https://[fe80::1%25eth0]:6443", "%25eth0"], ["[fe80::1%eth0]:443", "%eth0"]]) {
+    assert.throws(() => normalizeServer(server, fail), (error: Error) => {
+      assert.equal(
+        error.message,
+        `has an IPv6 address with a zone (${zone}), which the URLs of JavaScript runtimes cannot hold: current value is ` +
+          `${JSON.stringify(server)}; use an address of the server that needs no zone (not a link-local one), or a ` +
+          "DNS name",
+      );
+      return true;
+    });
+  }
+});

@@ -55,6 +55,15 @@ export function normalizeServer(
   try {
     url = new URL(withScheme);
   } catch {
+    // kubectl dials `[fe80::1%25eth0]` (a link-local address on one interface); the URL standard has no zones.
+    const zone = /^[a-z][a-z0-9+.-]*:\/\/\[[^\]/]*?(%[^\]/]*)\]/i.exec(withScheme)?.[1];
+    if (zone !== undefined) {
+      throw fail(
+        `has an IPv6 address with a zone (${zone}), which the URLs of JavaScript runtimes cannot hold: current ` +
+          `value is ${quoteUrl(trimmed)}; use an address of the server that needs no zone (not a link-local one), ` +
+          "or a DNS name",
+      );
+    }
     throw fail(
       `is not a valid URL: current value is ${quoteUrl(trimmed)}; expected https://host:port`,
     );
