@@ -52,7 +52,7 @@ const cases: Record<string, () => number> = {
     const splitter = new FrameSplitter();
     const frames = splitter.push(watchPb);
     splitter.end();
-    return frames.map(decodeWatchEvent).length;
+    return frames.map((frame) => decodeWatchEvent(frame)).length;
   },
   "watch JSON.parse per line (strings)": () => watchTexts.map((text) => JSON.parse(text)).length,
   "watch lines + UTF-8 decode + JSON.parse": () =>

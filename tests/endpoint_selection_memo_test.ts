@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createSelectionMemo, sameEndpoints, selectEndpoints } from "../src/selection/endpoint_selection.ts";
 import type { ResolvedEndpoint } from "../src/selection/resolved_endpoint.ts";
-import type { EndpointSlice } from "../src/base/endpoint_slice.ts";
+import type { EndpointSlice, SliceEndpoint } from "../src/base/endpoint_slice.ts";
 
 const ipv4 = fc.constantFrom("10.0.0.1", "10.0.0.2", "10.0.0.3");
 const ipv6 = fc.constantFrom("fd00::1", "fd00::2");
@@ -252,6 +252,86 @@ Deno.test("selectEndpoints() with a memo orders a slice's pods as without one wh
     assert.deepEqual(selectEndpoints([object], "grpc", { memo }), expected);
     assert.deepEqual(expected.map((endpoint) => endpoint.podName), [...new Set(expected.map((e) => e.podName))].sort());
   }
+});
+
+Deno.test("selectEndpoints() with a memo selects what it selects without one when new slice objects keep endpoint objects", () => {
+  // A protobuf watch hands a slice's new object the endpoint objects whose bytes did not change (see
+  // endpoint_memory.ts): selection takes their entries over by index. Here new objects keep, move, repeat, drop and
+  // add endpoint objects, change the slice's port or namespace, and carry malformed hints.
+  let seed = 0x1badb002;
+  const next = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 2 ** 32;
+  };
+  const pick = <T>(values: T[]): T => values[Math.floor(next() * values.length)];
+  const fresh = (): SliceEndpoint[] => {
+    const pod = pick(["a", "b", "c", "d", "e", undefined]);
+    return [{
+      addresses: next() < 0.05 ? [] : [pick(["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"])],
+      conditions: { ready: next() < 0.8, serving: next() < 0.9, terminating: next() < 0.1 },
+      ...(pod
+        ? { targetRef: { kind: "Pod", name: pod, namespace: "prod", ...(next() < 0.3 ? { uid: "u1" } : {}) } }
+        : {}),
+      ...(next() < 0.3 ? { zone: pick(["z1", "z2"]) } : {}),
+      ...(next() < 0.2
+        ? { hints: next() < 0.2 ? { forZones: "z1" } : { forZones: [{ name: pick(["z1", "z2"]) }] } }
+        : {}),
+    }];
+  };
+  for (let run = 0; run < 300; run++) {
+    const memo = createSelectionMemo();
+    const port = pick<string | number>(["grpc", 7]);
+    const slices: EndpointSlice[] = ["s0", "s1", "s2"].map((name) => ({
+      metadata: { name, namespace: "prod" },
+      addressType: "IPv4",
+      ports: [{ name: "grpc", port: 1 }],
+      endpoints: Array.from({ length: 1 + Math.floor(next() * 6) }, () => fresh()[0]),
+    }));
+    for (let step = 0; step < 30; step++) {
+      const at = Math.floor(next() * slices.length);
+      const endpoints = [...slices[at].endpoints!];
+      const change = Math.floor(next() * 8);
+      const i = Math.floor(next() * endpoints.length);
+      if (change === 0 && endpoints.length > 1) endpoints.splice(i, 1);
+      else if (change === 1) endpoints.splice(i, 0, fresh()[0]);
+      else if (change === 2) endpoints[i] = fresh()[0];
+      else if (change === 3 && endpoints.length > 1) endpoints.reverse();
+      else if (change === 4) endpoints.push(endpoints[i]);
+      else if (change === 5) endpoints.push(pick(slices).endpoints![0]);
+      const ports = change === 6 ? [{ name: "grpc", port: pick([1, 2]) }] : slices[at].ports;
+      const namespace = change === 7 && next() < 0.3 ? pick(["prod", "other"]) : slices[at].metadata.namespace;
+      slices[at] = { ...slices[at], metadata: { ...slices[at].metadata, namespace }, ports, endpoints };
+      const expected = selectEndpoints(slices, port);
+      assert.deepEqual(selectEndpoints(slices, port, { memo }), expected, `run ${run}, step ${step}`);
+    }
+  }
+});
+
+Deno.test("selectEndpoints() takes over the entry of an endpoint object kept at its index without reading its pod", () => {
+  let reads = 0;
+  const endpoints = Array.from({ length: 3 }, (_, i) => {
+    const endpoint = { addresses: [`10.0.0.${i + 1}`], conditions: {} } as SliceEndpoint;
+    Object.defineProperty(endpoint, "targetRef", {
+      get: () => (reads++, { kind: "Pod", name: `p${i}`, namespace: "prod" }),
+      enumerable: true,
+    });
+    return endpoint;
+  });
+  const slice = (first: string): EndpointSlice => ({
+    metadata: { name: "s", namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 1 }],
+    endpoints: [{ addresses: [first], targetRef: { kind: "Pod", name: "p9", namespace: "prod" } }, ...endpoints],
+  });
+  const memo = createSelectionMemo();
+  selectEndpoints([slice("10.0.1.1")], "grpc", { memo });
+  selectEndpoints([slice("10.0.1.2")], "grpc", { memo });
+  const before = reads;
+  const selected = selectEndpoints([slice("10.0.1.3")], "grpc", { memo });
+  assert.equal(reads, before);
+  assert.deepEqual(selected, selectEndpoints([slice("10.0.1.3")], "grpc"));
 });
 
 /** The reference for sameEndpoints(): every field a snapshot shows, as a string. */

@@ -73,7 +73,11 @@ for (const name of ["watch", "streaming_list", "watch_error_410"]) {
     }));
     const body = bytes(`${name}.pb`);
     for (const chunkSize of [1, 2, 3, 5, 7, 64, body.length]) {
-      assert.deepEqual(splitFrames(body, chunkSize).map(decodeWatchEvent), expected, `chunks of ${chunkSize}`);
+      assert.deepEqual(
+        splitFrames(body, chunkSize).map((frame) => decodeWatchEvent(frame)),
+        expected,
+        `chunks of ${chunkSize}`,
+      );
     }
   });
 }
@@ -82,7 +86,7 @@ const EXPIRED = { status: "Failure", message: "too old resource version: 2 (419)
 
 Deno.test("the watch fixtures hold every event type and field the resolver reads", () => {
   const events = ["watch.pb", "streaming_list.pb", "watch_error_410.pb"]
-    .flatMap((name) => splitFrames(bytes(name), 4096)).map(decodeWatchEvent);
+    .flatMap((name) => splitFrames(bytes(name), 4096)).map((frame) => decodeWatchEvent(frame));
   const types = new Set(events.map((event) => event.type));
   assert.deepEqual(types, new Set(["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"]));
   assert.deepEqual(events.at(-1)!.object, { kind: "Status", apiVersion: "v1", metadata: {}, ...EXPIRED });

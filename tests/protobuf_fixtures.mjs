@@ -16,7 +16,7 @@ export function decodeFixtures({ FrameSplitter, decodeEndpointSliceList, decodeS
     else if (name === "list.pb") decoded[name] = decodeEndpointSliceList(body);
     else {
       const splitter = new FrameSplitter();
-      decoded[name] = splitter.push(body).map(decodeWatchEvent);
+      decoded[name] = splitter.push(body).map((frame) => decodeWatchEvent(frame));
       splitter.end();
     }
   }

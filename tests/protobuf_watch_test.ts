@@ -14,7 +14,7 @@ import { createHttpClient } from "../src/runtime/http_client.ts";
 import { nodeHttpClient } from "../src/runtime/node_http_client.ts";
 import type { HttpClient } from "../src/runtime/http_response.ts";
 import { runReflector, type SliceState } from "../src/watch/reflector.ts";
-import { WATCH_CODECS } from "../src/watch/watch_codec.ts";
+import { openWatchCodec } from "../src/watch/watch_codec.ts";
 import { watchEndpoints } from "../src/watch_endpoints.ts";
 
 const dir = new URL("./fixtures/protobuf/", import.meta.url);
@@ -107,7 +107,7 @@ async function events(api: EndpointSliceApi, sendInitialEvents = false) {
     sendInitialEvents,
     signal: controller.signal,
   });
-  const codec = WATCH_CODECS[encoding];
+  const codec = openWatchCodec(encoding);
   const read: unknown[] = [];
   await codec.read(chunks, (event) => read.push(codec.parse(event, (text) => text)), {});
   return { encoding, read };
@@ -280,7 +280,7 @@ Deno.test("a protobuf LIST or watch frame whose object echoes the token is an er
           timeoutSeconds: 5,
           signal: AbortSignal.timeout(5000),
         });
-        const codec = WATCH_CODECS[encoding];
+        const codec = openWatchCodec(encoding);
         const watched = await codec.read(chunks, (event) => codec.parse(event, api.redact), {}).catch((error) => error);
         assert.ok(watched instanceof KubeApiError, String(watched));
         assert.match(watched.message, kind);

@@ -18,6 +18,11 @@ export interface SliceRecord {
   entries: SliceEntry[];
   /** The number of the last selection call that saw this object. */
   seen: number;
+  /**
+   * Where the entry of each of the slice's endpoints is in `entries` (-1: none of its own), when known: a new object
+   * of the slice that has the same endpoint object at the same index takes that entry over without a look-up.
+   */
+  places: number[] | undefined;
 }
 
 /** One endpoint of one slice, ready to merge with the same pod's entries of other slices. */

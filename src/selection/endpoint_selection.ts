@@ -17,8 +17,9 @@ import {
   type SliceEntry,
   type SliceRecord,
 } from "./_merged_entries.ts";
+import { combine, groupOf, mergeGroup } from "./_pod_group.ts";
 import type { EndpointAddress, ResolvedEndpoint } from "./resolved_endpoint.ts";
-import { hintsOfIpv4Copy, readHints, type TopologyHints } from "./topology.ts";
+import { readHints } from "./topology.ts";
 import { trace } from "../runtime/trace.ts";
 
 /**
@@ -71,7 +72,7 @@ export function selectEndpoints(
       known.seen = call;
       continue;
     }
-    const record: SliceRecord = { slice, entries: NO_ENTRIES, seen: call };
+    const record: SliceRecord = { slice, entries: NO_ENTRIES, seen: call, places: undefined };
     memo.records.set(slice, record);
     arrived.push(record);
   }
@@ -259,11 +260,26 @@ function computeSliceEntries(
   const previous = replaced?.entries ?? NO_ENTRIES;
   // Where each entry's pod sits among the previous object's entries (-1: not there).
   const places: number[] = [];
-  let malformedHints = false;
+  // The previous object's endpoints, when where their entries are is known: an endpoint that is the same object at
+  // the same index (a protobuf watch reuses the unchanged ones: see `endpoint_memory.ts`) is its entry, taken over
+  // without a key built or looked up.
+  const known = replaced?.places !== undefined && replaced.slice.metadata.namespace === slice.metadata.namespace
+    ? replaced.slice.endpoints ?? undefined
+    : undefined;
+  // The endpoints whose hints are malformed: read (and traced) again for each new object of the slice.
+  let malformed: number[] | undefined;
   for (let i = 0; i < endpoints.length; i++) {
     const endpoint = endpoints[i];
     const hosts = endpoint.addresses;
     if (!hosts?.length) continue;
+    if (known !== undefined && known[i] === endpoint) {
+      const same = replaced!.places![i];
+      if (same >= 0 && previous[same].group.endpoint.addresses[0].port === slicePort) {
+        places.push(same);
+        entries.push(previous[same]);
+        continue;
+      }
+    }
     const key = podKey(slice, endpoint);
     const place = previous.length > 0 ? keyIndex(previous, key) : -1;
     places.push(place);
@@ -276,7 +292,7 @@ function computeSliceEntries(
     }
     let hints = readHints(endpoint.hints);
     if (hints === "malformed") {
-      malformedHints = true;
+      (malformed ??= []).push(i);
       hints = undefined;
     }
     // Built at their length (an array grown by `push` reserves room for 17): a snapshot stays compact in
@@ -286,12 +302,15 @@ function computeSliceEntries(
       : hosts.map((host) => ({ host, port: slicePort }));
     entries.push({ key, slice: name, group: groupOf(endpoint, addresses, hints), owner });
   }
-  if (malformedHints) trace(`EndpointSlice ${name} has malformed topology hints: those endpoints count as unhinted`);
-  // The same pods as the previous object's, each once: their order is known. Else a stable sort, skipped when
-  // already in order (sorting allocates even then): the same pod twice in one slice combines in the slice's order.
+  if (malformed) trace(`EndpointSlice ${name} has malformed topology hints: those endpoints count as unhinted`);
+  // The same pods as the previous object's, each once: their order is known, and so is where each endpoint's entry
+  // ends up. Else a stable sort, skipped when already in order (sorting allocates even then): the same pod twice in
+  // one slice combines in the slice's order.
   const reordered = inPlaceOrder(entries, places, previous);
-  if (reordered) entries = reordered;
-  else if (!isSorted(entries)) entries.sort(byKey);
+  if (reordered) {
+    entries = reordered;
+    owner.places = endpointPlaces(endpoints, places, malformed);
+  } else if (!isSorted(entries)) entries.sort(byKey);
   let kept = 0;
   for (let i = 0; i < entries.length; i++) {
     if (kept > 0 && entries[kept - 1].key === entries[i].key) {
@@ -324,6 +343,17 @@ function keyIndex(entries: SliceEntry[], key: string): number {
     else high = middle;
   }
   return low < entries.length && entries[low].key === key ? low : -1;
+}
+
+/**
+ * Where each endpoint's entry is among a slice's entries put in their previous order (`places[k]` for the `k`-th
+ * endpoint with an address), -1 for one without an address or with `malformed` hints.
+ */
+function endpointPlaces(endpoints: SliceEndpoint[], places: number[], malformed: number[] | undefined): number[] {
+  const result: number[] = [];
+  for (let i = 0, k = 0; i < endpoints.length; i++) result.push(endpoints[i].addresses?.length ? places[k++] : -1);
+  if (malformed !== undefined) { for (const i of malformed) result[i] = -1; }
+  return result;
 }
 
 /**
@@ -444,68 +474,6 @@ export function podKey(slice: EndpointSlice, endpoint: SliceEndpoint): string {
 function isSorted(entries: SliceEntry[]): boolean {
   for (let i = 1; i < entries.length; i++) if (byKey(entries[i - 1], entries[i]) > 0) return false;
   return true;
-}
-
-function groupOf(endpoint: SliceEndpoint, addresses: EndpointAddress[], hints: TopologyHints | undefined): PodGroup {
-  const conditions = endpoint.conditions;
-  const ready = conditions?.ready !== false;
-  const serving = conditions?.serving !== false;
-  const terminating = conditions?.terminating === true;
-  // Built whole by one literal for the usual sets of fields (the EndpointSlice controller names every pod, and
-  // sets zone and node for all endpoints or none): fields added to an object afterwards go to a second store
-  // of their own, and the objects a consumer walks stay smaller and closer together (a walk of 5,000 endpoints'
-  // `addresses[0].host` 13-16% faster on Deno and Bun in a microbenchmark). The fields' order is the same.
-  const podName = endpoint.targetRef?.name || undefined;
-  const zone = endpoint.zone || undefined;
-  const nodeName = endpoint.nodeName || undefined;
-  let result: ResolvedEndpoint;
-  if (podName !== undefined && zone === undefined && nodeName === undefined && hints === undefined) {
-    result = { addresses, ready, serving, terminating, preferred: true, podName };
-  } else if (podName !== undefined && zone !== undefined && nodeName !== undefined) {
-    result = hints === undefined
-      ? { addresses, ready, serving, terminating, preferred: true, podName, zone, nodeName }
-      : { addresses, ready, serving, terminating, preferred: true, podName, zone, nodeName, hints };
-  } else {
-    result = { addresses, ready, serving, terminating, preferred: true };
-    if (podName !== undefined) result.podName = podName;
-    if (zone !== undefined) result.zone = zone;
-    if (nodeName !== undefined) result.nodeName = nodeName;
-    if (hints) result.hints = hints;
-  }
-  return { endpoint: result, ready, serving, terminating };
-}
-
-/**
- * The same pod seen twice: the first one's pod, zone and node; conditions combined; IPv4 addresses before IPv6; the
- * hints of the first copy with an IPv4 address (see {@linkcode hintsOfIpv4Copy}).
- */
-function combine(first: PodGroup, second: PodGroup): PodGroup {
-  const ready = first.ready && second.ready;
-  const serving = first.serving && second.serving;
-  const terminating = first.terminating || second.terminating;
-  const addresses = [...first.endpoint.addresses];
-  for (const address of second.endpoint.addresses) {
-    if (address.host.includes(":")) addresses.push(address);
-    else addresses.splice(countIpv4(addresses), 0, address);
-  }
-  const endpoint: ResolvedEndpoint = { ...first.endpoint, addresses, ready, serving, terminating };
-  if (hintsOfIpv4Copy(first.endpoint.addresses, second.endpoint.addresses)) {
-    if (second.endpoint.hints) endpoint.hints = second.endpoint.hints;
-    else delete endpoint.hints;
-  }
-  return { endpoint, ready, serving, terminating };
-}
-
-function mergeGroup(entries: SliceEntry[], from: number, to: number): PodGroup {
-  let group = entries[from].group;
-  for (let i = from + 1; i < to; i++) group = combine(group, entries[i].group);
-  return group;
-}
-
-function countIpv4(addresses: EndpointAddress[]): number {
-  let count = 0;
-  while (count < addresses.length && !addresses[count].host.includes(":")) count++;
-  return count;
 }
 
 /**

@@ -30,7 +30,7 @@ import {
 import { checkWatchCache, rewoundHistory } from "./_quiet_checks.ts";
 import { checkMetadata, checkSlice } from "./_slice_check.ts";
 import { BOOKMARKS_DUE_MS, stallDeadline } from "./_stall_deadline.ts";
-import { WATCH_CODECS, type WatchCodec } from "./watch_codec.ts";
+import { openWatchCodec, type WatchCodec } from "./watch_codec.ts";
 
 export type { WatchEndReason } from "./_retry.ts";
 
@@ -374,7 +374,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         : { resourceVersion };
       if (streaming) trace(`streaming list from resourceVersion ${quote(params.resourceVersion)}`);
       const body = await api.watch({ ...params, timeoutSeconds, signal: deadline.signal, pauseTiming: deadline.pause });
-      const codec = WATCH_CODECS[body.encoding];
+      const codec = openWatchCodec(body.encoding);
       deadline.answered();
       watchOpenedAt = clock.now();
       failWatch = (error) => deadline.fail(error);

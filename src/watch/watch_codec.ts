@@ -12,6 +12,7 @@ import type { WatchEvent } from "../base/endpoint_slice.ts";
 import type { WatchEncoding } from "../api/kube_api.ts";
 import { frameHead } from "../api/protobuf/event_head.ts";
 import { FrameSplitter } from "../api/protobuf/frame_splitter.ts";
+import { EndpointMemory } from "../api/protobuf/endpoint_memory.ts";
 import { decodeWatchEvent } from "../api/protobuf/messages.ts";
 import { ProtobufError } from "../api/protobuf/wire_reader.ts";
 import type { ChunkSource } from "../runtime/pushed_body.ts";
@@ -39,23 +40,32 @@ export interface WatchCodec {
 }
 
 /**
- * The codec of each form, by the `encoding` of the watch's answer.
+ * A codec for one watch request's body, by the `encoding` of the watch's answer. The protobuf one remembers the
+ * endpoints it decoded last for each slice, with their bytes, for as long as the watch is read and its unparsed events
+ * are applied: the next event of a slice reuses its unchanged endpoints (see `endpoint_memory.ts`). A relist, a new
+ * watch after a 410, or the next watch after a timeout open a new one.
+ *
+ * @param encoding The form of the body.
+ * @returns The codec.
  *
  * @example
  * ```ts
- * import { WATCH_CODECS } from "./watch_codec.ts";
+ * import { openWatchCodec } from "./watch_codec.ts";
  * const line = new TextEncoder().encode('{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"7"}}}');
- * console.log(WATCH_CODECS.json.parse(line, (text) => text).type); // BOOKMARK
+ * console.log(openWatchCodec("json").parse(line, (text) => text).type); // BOOKMARK
  * ```
  */
-export const WATCH_CODECS: Readonly<Record<WatchEncoding, WatchCodec>> = {
-  json: { read: readWatchLines, head: sliceEventHead, parse: parseWatchEvent },
-  protobuf: {
+export function openWatchCodec(encoding: WatchEncoding): WatchCodec {
+  if (encoding === "json") return JSON_CODEC;
+  const memory = new EndpointMemory();
+  return {
     read: readWatchFrames,
     head: frameHead,
-    parse: (frame, redact) => decoded(() => decodeWatchEvent(frame), redact),
-  },
-};
+    parse: (frame, redact) => decoded(() => decodeWatchEvent(frame, memory), redact),
+  };
+}
+
+const JSON_CODEC: WatchCodec = { read: readWatchLines, head: sliceEventHead, parse: parseWatchEvent };
 
 /**
  * Reads a protobuf watch body to its end and hands each frame (one `metav1.WatchEvent`) to `onFrame` synchronously

@@ -9,6 +9,7 @@
  */
 
 import type { EndpointConditions, EndpointSlice, SliceEndpoint, SlicePort } from "../../base/endpoint_slice.ts";
+import type { EndpointMemory, SliceRecall } from "./endpoint_memory.ts";
 import { decodeObjectMeta } from "./meta.ts";
 import { VARINT, type WireReader } from "./wire_reader.ts";
 
@@ -16,6 +17,8 @@ import { VARINT, type WireReader } from "./wire_reader.ts";
  * Reads an EndpointSlice message (without its envelope; the envelope's `kind`/`apiVersion` are the caller's).
  *
  * @param reader Positioned on the message's first field, `end` at its end.
+ * @param memory A watch's memory of the endpoints it decoded: an endpoint whose bytes equal one of the slice's
+ *   previous version is that endpoint, not decoded again (see `endpoint_memory.ts`).
  * @returns The slice.
  *
  * @example
@@ -27,8 +30,10 @@ import { VARINT, type WireReader } from "./wire_reader.ts";
  * // { metadata: { name: "a" }, addressType: "IPv4", endpoints: null, ports: null }
  * ```
  */
-export function decodeEndpointSlice(reader: WireReader): EndpointSlice {
+export function decodeEndpointSlice(reader: WireReader, memory?: EndpointMemory): EndpointSlice {
   const slice: EndpointSlice = { metadata: {}, addressType: "", endpoints: null, ports: null };
+  // Opened at the first endpoint, once the name is known (kube-apiserver writes `metadata` first); none without one.
+  let recall: SliceRecall | undefined;
   while (reader.more()) {
     const tag = reader.tag();
     switch (tag >>> 3) {
@@ -42,7 +47,21 @@ export function decodeEndpointSlice(reader: WireReader): EndpointSlice {
       case 2:
         {
           const outer = reader.enter(tag, "EndpointSlice.endpoints");
-          (slice.endpoints ??= []).push(decodeEndpoint(reader));
+          const endpoints = slice.endpoints ??= [];
+          const name = slice.metadata.name;
+          if (memory !== undefined && endpoints.length === 0 && name !== undefined) {
+            recall = memory.recall(reader.bytes, name);
+          }
+          if (recall === undefined) endpoints.push(decodeEndpoint(reader));
+          else {
+            const start = reader.pos;
+            const stop = reader.end;
+            let endpoint = recall.reused(start, stop);
+            if (endpoint === undefined) endpoint = decodeEndpoint(reader);
+            else reader.pos = stop;
+            recall.note(start, stop, endpoint);
+            endpoints.push(endpoint);
+          }
           reader.end = outer;
         }
         break;
@@ -60,6 +79,7 @@ export function decodeEndpointSlice(reader: WireReader): EndpointSlice {
         reader.skip(tag);
     }
   }
+  recall?.done(slice.metadata.name, slice.endpoints!);
   return slice;
 }
 

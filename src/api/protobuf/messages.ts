@@ -7,6 +7,7 @@
  */
 
 import type { EndpointSlice, EndpointSliceList, Status, WatchEvent } from "../../base/endpoint_slice.ts";
+import type { EndpointMemory } from "./endpoint_memory.ts";
 import { decodeEndpointSlice } from "./endpoint_slice.ts";
 import { type Envelope, openEnvelope } from "./envelope.ts";
 import { decodeListMeta, decodeStatus } from "./meta.ts";
@@ -17,6 +18,7 @@ import { LENGTH_DELIMITED, ProtobufError, WireReader } from "./wire_reader.ts";
  * (ADDED, MODIFIED, DELETED, BOOKMARK) or Status (ERROR).
  *
  * @param frame A frame from {@linkcode FrameSplitter}.
+ * @param memory The watch's memory of the endpoints it decoded, which this event's slice reuses and updates.
  * @returns The event.
  * @throws {ProtobufError} When the frame is not such an event.
  *
@@ -27,7 +29,8 @@ import { LENGTH_DELIMITED, ProtobufError, WireReader } from "./wire_reader.ts";
  * try { decodeWatchEvent(frame); } catch (error) { console.log((error as Error).message); }
  * ```
  */
-export function decodeWatchEvent(frame: Uint8Array): WatchEvent {
+export function decodeWatchEvent(frame: Uint8Array, memory?: EndpointMemory): WatchEvent {
+  memory?.begin();
   const reader = new WireReader(frame);
   let type: string | undefined;
   let object: EndpointSlice | Status | undefined;
@@ -39,7 +42,7 @@ export function decodeWatchEvent(frame: Uint8Array): WatchEvent {
       type = reader.string();
     } else if (number === 2) {
       const outer = reader.enter(tag, "WatchEvent.object");
-      object = decodeRawExtension(reader);
+      object = decodeRawExtension(reader, memory);
       reader.end = outer;
     } else {
       reader.skip(tag);
@@ -48,11 +51,12 @@ export function decodeWatchEvent(frame: Uint8Array): WatchEvent {
   if (type === undefined || type === "" || object === undefined) {
     throw new ProtobufError(`a watch event without ${type ? "an object" : "a type"}`);
   }
+  if (memory !== undefined && "metadata" in object) memory.settle(type, object.metadata.name ?? "");
   return { type, object };
 }
 
 /** Reads a `runtime.RawExtension` (field 1: the enveloped object). */
-function decodeRawExtension(reader: WireReader): EndpointSlice | Status {
+function decodeRawExtension(reader: WireReader, memory: EndpointMemory | undefined): EndpointSlice | Status {
   let object: EndpointSlice | Status | undefined;
   while (reader.more()) {
     const tag = reader.tag();
@@ -62,7 +66,7 @@ function decodeRawExtension(reader: WireReader): EndpointSlice | Status {
     }
     reader.expect(tag, LENGTH_DELIMITED, "RawExtension.raw");
     const stop = reader.delimited();
-    object = decodeObject(openEnvelope(reader.bytes, reader.pos, stop), "EndpointSlice");
+    object = decodeObject(openEnvelope(reader.bytes, reader.pos, stop), "EndpointSlice", memory);
     reader.pos = stop;
   }
   if (object === undefined) throw new ProtobufError("a watch event's object is empty");
@@ -122,11 +126,11 @@ export function decodeStatusBody(body: Uint8Array): Status {
 }
 
 /** Decodes an enveloped Status, or an object of the `expected` kind. */
-function decodeObject(envelope: Envelope, expected: string): EndpointSlice | Status {
+function decodeObject(envelope: Envelope, expected: string, memory?: EndpointMemory): EndpointSlice | Status {
   const reader = new WireReader(envelope.raw);
   if (envelope.kind === "Status") return withType(envelope, decodeStatus(reader));
   if (envelope.kind !== expected) throw unexpectedKind(envelope, expected);
-  return withType(envelope, decodeEndpointSlice(reader));
+  return withType(envelope, decodeEndpointSlice(reader, memory));
 }
 
 /** Sets `kind` and `apiVersion` from the envelope, first, as the JSON form has them. */

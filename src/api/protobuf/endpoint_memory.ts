@@ -1,0 +1,185 @@
+/**
+ * The endpoints a protobuf watch decoded last for each slice, kept with the bytes they were decoded from, so that
+ * the next version of the slice reuses each endpoint whose bytes did not change instead of decoding it again. The
+ * EndpointSlice controller rewrites a whole slice when one of its pods changes, so an update's other endpoints come
+ * byte for byte as before (99 of 100 in a rollout's step).
+ *
+ * @module
+ */
+
+import type { SliceEndpoint } from "../../base/endpoint_slice.ts";
+
+/** One slice's last decoded endpoints: a copy of the bytes they span, and where each one's message is in it. */
+export interface Remembered {
+  /** The bytes from the first endpoint's message to the last one's (the frame itself is never kept). */
+  bytes: Uint8Array;
+  /** A view of `bytes`, to compare them four at a time. */
+  view: DataView;
+  /** Start and end of endpoint `i`'s message in `bytes`: `bounds[2 * i]` and `bounds[2 * i + 1]`. */
+  bounds: Int32Array;
+  /** The endpoints decoded from them, in order: shared with the slice object decoded then, never modified. */
+  endpoints: SliceEndpoint[];
+}
+
+/**
+ * The memory of one watch (a protobuf codec opened for one watch request holds one): per slice, a copy of the bytes
+ * of its endpoints' messages (about 6 KB for 100 endpoints; never the chunk a frame came in) and where each one is.
+ * Dropped with the watch, so a relist, a new watch after a 410 or the next watch after a timeout start empty. A slice is forgotten when a DELETED
+ * event names it, or an ADDED or MODIFIED one brings it without endpoints. An endpoint is reused only when its
+ * message's bytes equal those of one decoded before, from which decoding (which reads nothing outside the message)
+ * gives the same object again: the reuse changes no result, only which object holds it. Nothing downstream
+ * modifies decoded slices (selection, explanation and the CLI build objects of their own).
+ *
+ * @example
+ * ```ts
+ * import { EndpointMemory } from "./endpoint_memory.ts";
+ * const memory = new EndpointMemory();
+ * console.log(memory.recall(new Uint8Array(), "echo-abc").reused(0, 0)); // undefined: nothing decoded yet
+ * ```
+ */
+export class EndpointMemory {
+  readonly #slices = new Map<string, Remembered>();
+  #pending: { name: string; remembered: Remembered } | undefined;
+
+  /** Starts an event: endpoints held for an event that then failed to decode are dropped. */
+  begin(): void {
+    this.#pending = undefined;
+  }
+
+  /**
+   * Starts the endpoints of a slice being decoded from `bytes`.
+   *
+   * @param bytes The buffer the slice's endpoints are read from.
+   * @param name The slice's name.
+   * @returns What reuses and notes its endpoints.
+   */
+  recall(bytes: Uint8Array, name: string): SliceRecall {
+    return new SliceRecall(this, bytes, name, this.#slices.get(name));
+  }
+
+  /**
+   * Holds a decoded slice's endpoints until {@linkcode settle} says whether the event keeps them.
+   *
+   * @param name The slice's name.
+   * @param remembered Its endpoints and their bytes.
+   */
+  hold(name: string, remembered: Remembered): void {
+    this.#pending = { name, remembered };
+  }
+
+  /**
+   * Keeps the endpoints of the event just decoded when it brought slice `name` (ADDED, MODIFIED), forgets the slice
+   * when the event deleted it or brought it without endpoints.
+   *
+   * @param type The event's type.
+   * @param name The name of the event's slice.
+   */
+  settle(type: string, name: string): void {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (type !== "ADDED" && type !== "MODIFIED" && type !== "DELETED") return;
+    if (type !== "DELETED" && pending?.name === name) this.#slices.set(name, pending.remembered);
+    else this.#slices.delete(name);
+  }
+}
+
+/**
+ * The endpoints of one slice as they are decoded: each one's bytes are looked for among the previous version's at
+ * three places (the EndpointSlice controller keeps a slice's endpoints in their order, dropping and appending).
+ */
+export class SliceRecall {
+  readonly #memory: EndpointMemory;
+  readonly #bytes: Uint8Array;
+  readonly #view: DataView;
+  readonly #name: string;
+  readonly #previous: Remembered | undefined;
+  readonly #bounds: number[] = [];
+  readonly #endpoints: SliceEndpoint[] = [];
+  /** The previous version's endpoint after the last one reused. */
+  #next = 0;
+
+  /**
+   * @param memory The watch's memory.
+   * @param bytes The buffer the endpoints are read from.
+   * @param name The slice's name.
+   * @param previous Its endpoints decoded last, if any.
+   */
+  constructor(memory: EndpointMemory, bytes: Uint8Array, name: string, previous: Remembered | undefined) {
+    this.#memory = memory;
+    this.#bytes = bytes;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#name = name;
+    this.#previous = previous;
+  }
+
+  /**
+   * The endpoint decoded before from the same bytes as `bytes[start..stop)`, if any.
+   *
+   * @param start Offset of the endpoint's message.
+   * @param stop Offset just past it.
+   * @returns The endpoint, or `undefined` when it must be decoded.
+   */
+  reused(start: number, stop: number): SliceEndpoint | undefined {
+    const previous = this.#previous;
+    if (previous === undefined) return undefined;
+    const count = previous.endpoints.length;
+    const next = this.#next;
+    const index = this.#endpoints.length;
+    // After the last one reused (one added before), at the same index (one changed before), one further (one removed).
+    const found = next < count && this.#same(previous, next, start, stop)
+      ? next
+      : index !== next && index < count && this.#same(previous, index, start, stop)
+      ? index
+      : next + 1 !== index && next + 1 < count && this.#same(previous, next + 1, start, stop)
+      ? next + 1
+      : -1;
+    if (found < 0) return undefined;
+    this.#next = found + 1;
+    return previous.endpoints[found];
+  }
+
+  /**
+   * Notes the next endpoint of the slice, reused or decoded from `bytes[start..stop)`.
+   *
+   * @param start Offset of the endpoint's message.
+   * @param stop Offset just past it.
+   * @param endpoint The endpoint.
+   */
+  note(start: number, stop: number, endpoint: SliceEndpoint): void {
+    this.#bounds.push(start, stop);
+    this.#endpoints.push(endpoint);
+  }
+
+  /**
+   * Hands the slice's endpoints to the memory, copying the bytes they span, once the slice is decoded.
+   *
+   * @param name The decoded slice's name: when it is not the one the endpoints were recalled under (a second
+   *   `metadata` after them), they are not kept.
+   * @param endpoints The decoded slice's endpoints.
+   */
+  done(name: string | undefined, endpoints: SliceEndpoint[]): void {
+    const bounds = this.#bounds;
+    if (name !== this.#name || endpoints.length !== this.#endpoints.length) return;
+    const first = bounds[0];
+    const kept = new Int32Array(bounds.length);
+    for (let i = 0; i < bounds.length; i++) kept[i] = bounds[i] - first;
+    // A copy, not `slice()`: the frame may be a Node `Buffer`, whose `slice()` is a view that would keep its chunk.
+    const bytes = new Uint8Array(bounds[bounds.length - 1] - first);
+    bytes.set(this.#bytes.subarray(first, bounds[bounds.length - 1]));
+    this.#memory.hold(name, { bytes, view: new DataView(bytes.buffer), bounds: kept, endpoints });
+  }
+
+  /** Whether the previous version's endpoint `index` has the bytes `bytes[start..stop)`. */
+  #same(previous: Remembered, index: number, start: number, stop: number): boolean {
+    const from = previous.bounds[2 * index];
+    if (previous.bounds[2 * index + 1] - from !== stop - start) return false;
+    const old = previous.view;
+    const view = this.#view;
+    // Four bytes at a time (a DataView reads them at any offset), then the last few one by one.
+    let i = start;
+    let j = from;
+    for (const last = stop - 4; i <= last; i += 4, j += 4) if (view.getInt32(i) !== old.getInt32(j)) return false;
+    for (; i < stop; i++, j++) if (view.getUint8(i) !== old.getUint8(j)) return false;
+    return true;
+  }
+}
