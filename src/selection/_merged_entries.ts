@@ -19,8 +19,9 @@ export interface SliceRecord {
   /** The number of the last selection call that saw this object. */
   seen: number;
   /**
-   * Where the entry of each of the slice's endpoints is in `entries` (-1: none of its own), when known: a new object
-   * of the slice that has the same endpoint object at the same index takes that entry over without a look-up.
+   * Where the entry of each of the slice's endpoints is in `entries`, when known (each endpoint has one of its own):
+   * a new object of the slice that has the same endpoint object at the same index takes that entry over without a
+   * look-up.
    */
   places: number[] | undefined;
 }

@@ -266,15 +266,14 @@ function computeSliceEntries(
   const known = replaced?.places !== undefined && replaced.slice.metadata.namespace === slice.metadata.namespace
     ? replaced.slice.endpoints ?? undefined
     : undefined;
-  // The endpoints whose hints are malformed: read (and traced) again for each new object of the slice.
-  let malformed: number[] | undefined;
+  let malformedHints = false;
   for (let i = 0; i < endpoints.length; i++) {
     const endpoint = endpoints[i];
     const hosts = endpoint.addresses;
     if (!hosts?.length) continue;
     if (known !== undefined && known[i] === endpoint) {
       const same = replaced!.places![i];
-      if (same >= 0 && previous[same].group.endpoint.addresses[0].port === slicePort) {
+      if (previous[same].group.endpoint.addresses[0].port === slicePort) {
         places.push(same);
         entries.push(previous[same]);
         continue;
@@ -292,7 +291,7 @@ function computeSliceEntries(
     }
     let hints = readHints(endpoint.hints);
     if (hints === "malformed") {
-      (malformed ??= []).push(i);
+      malformedHints = true;
       hints = undefined;
     }
     // Built at their length (an array grown by `push` reserves room for 17): a snapshot stays compact in
@@ -302,14 +301,15 @@ function computeSliceEntries(
       : hosts.map((host) => ({ host, port: slicePort }));
     entries.push({ key, slice: name, group: groupOf(endpoint, addresses, hints), owner });
   }
-  if (malformed) trace(`EndpointSlice ${name} has malformed topology hints: those endpoints count as unhinted`);
+  if (malformedHints) trace(`EndpointSlice ${name} has malformed topology hints: those endpoints count as unhinted`);
   // The same pods as the previous object's, each once: their order is known, and so is where each endpoint's entry
-  // ends up. Else a stable sort, skipped when already in order (sorting allocates even then): the same pod twice in
-  // one slice combines in the slice's order.
+  // ends up (kept when each endpoint has an entry of its own: an address, and no malformed hints, which are read and
+  // traced anew). Else a stable sort, skipped when already in order (sorting allocates even then): the same pod twice
+  // in one slice combines in the slice's order.
   const reordered = inPlaceOrder(entries, places, previous);
   if (reordered) {
     entries = reordered;
-    owner.places = endpointPlaces(endpoints, places, malformed);
+    if (places.length === endpoints.length && !malformedHints) owner.places = places;
   } else if (!isSorted(entries)) entries.sort(byKey);
   let kept = 0;
   for (let i = 0; i < entries.length; i++) {
@@ -343,17 +343,6 @@ function keyIndex(entries: SliceEntry[], key: string): number {
     else high = middle;
   }
   return low < entries.length && entries[low].key === key ? low : -1;
-}
-
-/**
- * Where each endpoint's entry is among a slice's entries put in their previous order (`places[k]` for the `k`-th
- * endpoint with an address), -1 for one without an address or with `malformed` hints.
- */
-function endpointPlaces(endpoints: SliceEndpoint[], places: number[], malformed: number[] | undefined): number[] {
-  const result: number[] = [];
-  for (let i = 0, k = 0; i < endpoints.length; i++) result.push(endpoints[i].addresses?.length ? places[k++] : -1);
-  if (malformed !== undefined) { for (const i of malformed) result[i] = -1; }
-  return result;
 }
 
 /**
