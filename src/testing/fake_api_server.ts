@@ -199,6 +199,13 @@ function validateOptions(options: FakeApiServerOptions): void {
         currentValue(hostname),
     );
   }
+  // Was: "getaddrinfo ENOTFOUND [::1]" on Node and Deno; Bun listened and gave the URL http://[[::1]]:PORT.
+  if (hostname?.startsWith("[") === true) {
+    throw new RangeError(
+      `Cannot start the fake API server as 'hostname' must be an address to listen on, written without brackets ` +
+        `(an IPv6 address such as "::1" comes in brackets only in the URL): ${currentValue(hostname)}`,
+    );
+  }
 }
 
 /**

@@ -40,7 +40,7 @@ export interface FakeApiServerOptions {
   /** A PEM certificate chain and key: serve HTTPS. Without it, plain HTTP. */
   tls?: { cert: string; key: string } | undefined;
   /**
-   * The address to listen on.
+   * The address to listen on; an IPv6 one without brackets (`"::1"`).
    *
    * @default {"127.0.0.1"}
    */

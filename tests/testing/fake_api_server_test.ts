@@ -1768,6 +1768,18 @@ Deno.test("startFakeApiServer() rejects bad options", async () => {
   });
 });
 
+Deno.test("startFakeApiServer() listens on an IPv6 hostname written bare, and says so for one in brackets", async () => {
+  await withServer({ hostname: "::1" }, (server) => {
+    assert.match(server.url, /^http:\/\/\[::1\]:\d+$/);
+  });
+  // Was: "getaddrinfo ENOTFOUND [::1]" on Node and Deno; on Bun it listened and gave the URL http://[[::1]]:PORT.
+  await assert.rejects(startFakeApiServer({ hostname: "[::1]" }), {
+    name: "RangeError",
+    message: "Cannot start the fake API server as 'hostname' must be an address to listen on, written without " +
+      'brackets (an IPv6 address such as "::1" comes in brackets only in the URL): current value is "[::1]"',
+  });
+});
+
 Deno.test("startFakeApiServer() refuses a wrong type with a TypeError, null included, and shows the value as written", async () => {
   const cases: [Record<string, unknown>, string | RegExp][] = [
     // Was a RangeError saying "current value is 5", as if the number were out of range.
