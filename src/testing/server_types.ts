@@ -285,7 +285,8 @@ export interface FakeApiServer {
    */
   applyService(service: ServiceInput): Service;
   /**
-   * Deletes a Service; a read of it then gets a `404 NotFound` Status.
+   * Deletes a Service; a read of it then gets a `404 NotFound` Status. Its slices stay (a cluster's garbage
+   * collector deletes those it owns): delete them with {@linkcode FakeApiServer.deleteSlice}.
    *
    * @param namespace The Service's namespace.
    * @param name The Service's name.
