@@ -275,6 +275,19 @@ Deno.test("resolveClusterAccess() refuses a misspelt option, which left access t
   assert.doesNotMatch(error.message, /s3cret/);
 });
 
+Deno.test("checkClusterOptions() says to pass a kubeconfig object given as the cluster options as cluster.kubeconfig", () => {
+  // Was: 'cluster has no option "apiVersion": use one of kubeconfig, context, ...', for
+  // register({ grpc, cluster: api.kubeconfig() }) in place of cluster: { kubeconfig: api.kubeconfig() }.
+  const kubeconfig = { apiVersion: "v1", kind: "Config", clusters: [], users: [], contexts: [] };
+  for (const options of [kubeconfig, { clusters: [], "current-context": "c" }]) {
+    assert.throws(() => checkClusterOptions(options as never), {
+      name: "ConfigError",
+      message: "Cannot resolve cluster access: cluster is a kubeconfig object, not cluster options: pass it as " +
+        "cluster: { kubeconfig }",
+    });
+  }
+});
+
 Deno.test("resolveClusterAccess() refuses cluster.cert and cluster.key that do not match, naming both", async () => {
   const [cert, ecCert, key, otherKey] = await Promise.all(
     ["client.pem", "client-ec.pem", "client-key.pem", "server-key.pem"].map(fixture),

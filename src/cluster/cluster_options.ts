@@ -85,6 +85,15 @@ export function checkClusterOptions(options: ClusterOptions): void {
     );
   }
   const unknown = unknownField(options, CLUSTER_OPTIONS);
+  const fields = options as Record<string, unknown>;
+  // Was: 'cluster has no option "apiVersion"', for cluster: api.kubeconfig() in place of { kubeconfig: ... }.
+  if (unknown !== undefined && (fields.kind === "Config" || Array.isArray(fields.clusters))) {
+    throw new ConfigError(
+      "Cannot resolve cluster access: cluster is a kubeconfig object, not cluster options: pass it as " +
+        "cluster: { kubeconfig }",
+      { field: "cluster" },
+    );
+  }
   if (unknown !== undefined) {
     // Its value is never quoted: a misspelt token option holds a secret.
     const meant = nearestName(unknown, CLUSTER_OPTIONS);
