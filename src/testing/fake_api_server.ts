@@ -452,11 +452,15 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       failures.add(count, failure);
     },
     setToken(next) {
+      checkOpen("set the token");
       const problem = tokenProblem(next, "pass undefined to turn authentication off");
       if (problem !== undefined) throw new RangeError(`Cannot set the token as it ${problem}`);
       token = next;
     },
-    setAccess: access.set,
+    setAccess(next) {
+      checkOpen("set the access rules");
+      access.set(next);
+    },
     get requests() {
       return requests.map((request) => ({ ...request, query: { ...request.query } }));
     },

@@ -382,8 +382,8 @@ export interface FakeApiServer {
   /**
    * Ends every watch and connection, clears every timer and stops
    * listening. Safe to call twice. Changes after it (applying or deleting a
-   * slice or Service, `compact()`, `failNext()`) throw: no client could see
-   * them.
+   * slice, Service or Node, `compact()`, `failNext()`, `setToken()`,
+   * `setAccess()`) throw: no client could see them.
    *
    * @returns A promise that settles once the server has stopped.
    */

@@ -2285,6 +2285,9 @@ Deno.test("changes after close() throw: no client could see them", async () => {
     ["delete the Service", () => server.deleteService("default", "echo")],
     ["compact the history", () => server.compact()],
     ["inject failures", () => server.failNext(1, { status: 503 })],
+    // Were accepted without a word: a test that turned authentication on after close() checked nothing.
+    ["set the token", () => server.setToken("t")],
+    ["set the access rules", () => server.setAccess({ username: "u", rules: [] })],
   ];
   for (const [what, change] of changes) {
     assert.throws(change, { message: `Cannot ${what}: the fake API server was closed` });
