@@ -93,8 +93,8 @@ export class SliceRecall {
   readonly #view: DataView;
   readonly #name: string;
   readonly #previous: Remembered | undefined;
+  /** Start and end of each endpoint noted so far, two numbers each: their count halved is the next index. */
   readonly #bounds: number[] = [];
-  readonly #endpoints: SliceEndpoint[] = [];
   /** The previous version's endpoint after the last one reused. */
   #next = 0;
 
@@ -124,7 +124,7 @@ export class SliceRecall {
     if (previous === undefined) return undefined;
     const count = previous.endpoints.length;
     const next = this.#next;
-    const index = this.#endpoints.length;
+    const index = this.#bounds.length / 2;
     // After the last one reused (one added before), at the same index (one changed before), one further (one removed).
     const found = next < count && this.#same(previous, next, start, stop)
       ? next
@@ -143,11 +143,9 @@ export class SliceRecall {
    *
    * @param start Offset of the endpoint's message.
    * @param stop Offset just past it.
-   * @param endpoint The endpoint.
    */
-  note(start: number, stop: number, endpoint: SliceEndpoint): void {
+  note(start: number, stop: number): void {
     this.#bounds.push(start, stop);
-    this.#endpoints.push(endpoint);
   }
 
   /**
@@ -155,11 +153,11 @@ export class SliceRecall {
    *
    * @param name The decoded slice's name: when it is not the one the endpoints were recalled under (a second
    *   `metadata` after them), they are not kept.
-   * @param endpoints The decoded slice's endpoints.
+   * @param endpoints The decoded slice's endpoints: those noted, in order.
    */
   done(name: string | undefined, endpoints: SliceEndpoint[]): void {
     const bounds = this.#bounds;
-    if (name !== this.#name || endpoints.length !== this.#endpoints.length) return;
+    if (name !== this.#name) return;
     const first = bounds[0];
     const kept = new Int32Array(bounds.length);
     for (let i = 0; i < bounds.length; i++) kept[i] = bounds[i] - first;

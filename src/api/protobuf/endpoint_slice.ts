@@ -59,7 +59,7 @@ export function decodeEndpointSlice(reader: WireReader, memory?: EndpointMemory)
             let endpoint = recall.reused(start, stop);
             if (endpoint === undefined) endpoint = decodeEndpoint(reader);
             else reader.pos = stop;
-            recall.note(start, stop, endpoint);
+            recall.note(start, stop);
             endpoints.push(endpoint);
           }
           reader.end = outer;
