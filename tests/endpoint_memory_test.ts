@@ -6,6 +6,7 @@ import { FrameSplitter } from "../src/api/protobuf/frame_splitter.ts";
 import { decodeWatchEvent } from "../src/api/protobuf/messages.ts";
 import { protobufWatchFrame } from "../src/testing/_protobuf_writer.ts";
 import { openWatchCodec } from "../src/watch/watch_codec.ts";
+import { seededRandom } from "./_seeded_random.ts";
 
 const FIXTURES = new URL("./fixtures/protobuf/", import.meta.url);
 const bytes = (name: string) => Deno.readFileSync(new URL(name, FIXTURES));
@@ -26,15 +27,6 @@ function decodeAll(frames: Uint8Array[], memory = new EndpointMemory()): WatchEv
 
 function endpointsOf(event: WatchEvent): SliceEndpoint[] {
   return (event.object as EndpointSlice).endpoints ?? [];
-}
-
-function random(seed: number): () => number {
-  return () => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 2 ** 32;
-  };
 }
 
 /** The slices of the JSON fixtures, each with its `kind` (as a watch event's object has it). */
@@ -108,7 +100,7 @@ Deno.test("another slice, a DELETED event or a slice without endpoints reuses no
 });
 
 Deno.test("random updates of several slices decode with a memory as without one", () => {
-  const next = random(0x5eed1);
+  const next = seededRandom(0x5eed1);
   const pick = <T>(values: T[]) => values[Math.floor(next() * values.length)];
   const base = fixtureSlices();
   const pool = base.flatMap((slice) => slice.endpoints as Record<string, unknown>[]);

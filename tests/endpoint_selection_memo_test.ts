@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { createSelectionMemo, sameEndpoints, selectEndpoints } from "../src/selection/endpoint_selection.ts";
 import type { ResolvedEndpoint } from "../src/selection/resolved_endpoint.ts";
 import type { EndpointSlice, SliceEndpoint } from "../src/base/endpoint_slice.ts";
+import { seededRandom } from "./_seeded_random.ts";
 
 const ipv4 = fc.constantFrom("10.0.0.1", "10.0.0.2", "10.0.0.3");
 const ipv6 = fc.constantFrom("fd00::1", "fd00::2");
@@ -258,13 +259,7 @@ Deno.test("selectEndpoints() with a memo selects what it selects without one whe
   // A protobuf watch hands a slice's new object the endpoint objects whose bytes did not change (see
   // endpoint_memory.ts): selection takes their entries over by index. Here new objects keep, move, repeat, drop and
   // add endpoint objects, change the slice's port or namespace, and carry malformed hints.
-  let seed = 0x1badb002;
-  const next = () => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 2 ** 32;
-  };
+  const next = seededRandom(0x1badb002);
   const pick = <T>(values: T[]): T => values[Math.floor(next() * values.length)];
   const fresh = (): SliceEndpoint[] => {
     const pod = pick(["a", "b", "c", "d", "e", undefined]);

@@ -7,6 +7,7 @@ import { ProtobufError, WireReader } from "../src/api/protobuf/wire_reader.ts";
 import { frameHead } from "../src/api/protobuf/event_head.ts";
 import { sliceEventHead } from "../src/watch/watch_decoder.ts";
 import { decodeFixtures } from "./protobuf_fixtures.mjs";
+import { seededRandom } from "./_seeded_random.ts";
 
 // Fixtures: real answers of kube-apiserver v1.36.3 to the same requests with `Accept: application/vnd.kubernetes.protobuf`
 // (.pb) and with JSON (.json, .ndjson); PROTO_NOTES.md says how they were made.
@@ -139,13 +140,7 @@ Deno.test("truncated objects throw a ProtobufError, never another error", () => 
 });
 
 Deno.test("garbage and flipped bytes throw a ProtobufError or decode, never hang or throw another error", () => {
-  let seed = 0x2545f491;
-  const random = () => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 2 ** 32;
-  };
+  const random = seededRandom(0x2545f491);
   const decoders = [decodeEndpointSliceList, decodeStatusBody, decodeWatchEvent];
   const inputs: Uint8Array[] = [];
   for (let i = 0; i < 300; i++) {
