@@ -3,9 +3,9 @@
 //
 // One kind of diagnostic is accepted: `private-type-ref` to a type that nice-grpc itself exports from
 // its copy of grpc-js (`createChannel` takes its `ChannelCredentials` and `ChannelOptions`, and returns its
-// `Channel`, a class named `ChannelImplementation` inside grpc-js). Deno stops raising these for types of other packages
-// (denoland/deno#34339), but with `nodeModulesDir: "manual"` npm packages are local files to it. Any
-// other diagnostic fails the check.
+// `Channel`, a class named `ChannelImplementation` inside grpc-js). Deno stops raising these for types of
+// other packages (denoland/deno#34339), but with `nodeModulesDir: "manual"` npm packages are local files to
+// it. Any other diagnostic fails the check.
 import { spawnSync } from "node:child_process";
 import process from "node:process";
 

@@ -24,11 +24,12 @@ export interface Remembered {
 /**
  * The memory of one watch (a protobuf codec opened for one watch request holds one): per slice, a copy of the bytes
  * of its endpoints' messages (about 6 KB for 100 endpoints; never the chunk a frame came in) and where each one is.
- * Dropped with the watch, so a relist, a new watch after a 410 or the next watch after a timeout start empty. A slice is forgotten when a DELETED
- * event names it, or an ADDED or MODIFIED one brings it without endpoints. An endpoint is reused only when its
- * message's bytes equal those of one decoded before, from which decoding (which reads nothing outside the message)
- * gives the same object again: the reuse changes no result, only which object holds it. Nothing downstream
- * modifies decoded slices (selection, explanation and the CLI build objects of their own).
+ * Dropped with the watch, so a relist, a new watch after a 410 or the next watch after a timeout start empty. A
+ * slice is forgotten when a DELETED event names it, or an ADDED or MODIFIED one brings it without endpoints. An
+ * endpoint is reused only when its message's bytes equal those of one decoded before, from which decoding (which
+ * reads nothing outside the message) gives the same object again: the reuse changes no result, only which object
+ * holds it. Nothing downstream modifies decoded slices (selection, explanation and the CLI build objects of their
+ * own).
  *
  * @example
  * ```ts
@@ -85,7 +86,8 @@ export class EndpointMemory {
 
 /**
  * The endpoints of one slice as they are decoded: each one's bytes are looked for among the previous version's at
- * three places (the EndpointSlice controller keeps a slice's endpoints in their order, dropping and appending).
+ * three places (the EndpointSlice controller keeps a slice's endpoints in their order, dropping and appending). Made
+ * by {@linkcode EndpointMemory.recall}.
  */
 export class SliceRecall {
   readonly #memory: EndpointMemory;
