@@ -24,6 +24,8 @@ export interface SliceRecord {
    * look-up.
    */
   places: number[] | undefined;
+  /** The port of its entries' addresses, set with `places`: a new object on another port takes nothing over by index. */
+  port: number;
 }
 
 /** One endpoint of one slice, ready to merge with the same pod's entries of other slices. */

@@ -72,7 +72,7 @@ export function selectEndpoints(
       known.seen = call;
       continue;
     }
-    const record: SliceRecord = { slice, entries: NO_ENTRIES, seen: call, places: undefined };
+    const record: SliceRecord = { slice, entries: NO_ENTRIES, seen: call, places: undefined, port: 0 };
     memo.records.set(slice, record);
     arrived.push(record);
   }
@@ -92,7 +92,8 @@ export function selectEndpoints(
     memo.records.delete(record.slice);
     const name = record.slice.metadata.name ?? "";
     if (memo.byName.get(name) === record) memo.byName.delete(name);
-    for (const entry of record.entries) if (entry.owner === record) dropped.push(entry);
+    const { entries } = record;
+    for (let i = 0; i < entries.length; i++) if (entries[i].owner === record) dropped.push(entries[i]);
   }
   // Counting anew beats a removal and an addition per host once most of the Service changed (a burst).
   if (created.length + dropped.length > memo.merged.length) recountHosts(memo);
@@ -255,15 +256,16 @@ function computeSliceEntries(
     return [];
   }
   const name = slice.metadata.name ?? "";
-  let entries: SliceEntry[] = [];
+  const entries: SliceEntry[] = [];
   const endpoints = slice.endpoints ?? [];
   const previous = replaced?.entries ?? NO_ENTRIES;
   // Where each entry's pod sits among the previous object's entries (-1: not there).
   const places: number[] = [];
   // The previous object's endpoints, when where their entries are is known: an endpoint that is the same object at
   // the same index (a protobuf watch reuses the unchanged ones: see `endpoint_memory.ts`) is its entry, taken over
-  // without a key built or looked up.
-  const known = replaced?.places !== undefined && replaced.slice.metadata.namespace === slice.metadata.namespace
+  // without a key built or looked up, and without reading the entry (thousands of them, scattered in memory).
+  const known = replaced?.places !== undefined && replaced.port === slicePort &&
+      replaced.slice.metadata.namespace === slice.metadata.namespace
     ? replaced.slice.endpoints ?? undefined
     : undefined;
   let malformedHints = false;
@@ -273,11 +275,9 @@ function computeSliceEntries(
     if (!hosts?.length) continue;
     if (known !== undefined && known[i] === endpoint) {
       const same = replaced!.places![i];
-      if (previous[same].group.endpoint.addresses[0].port === slicePort) {
-        places.push(same);
-        entries.push(previous[same]);
-        continue;
-      }
+      places.push(same);
+      entries.push(previous[same]);
+      continue;
     }
     const key = podKey(slice, endpoint);
     const place = previous.length > 0 ? keyIndex(previous, key) : -1;
@@ -308,9 +308,22 @@ function computeSliceEntries(
   // in one slice combines in the slice's order.
   const reordered = inPlaceOrder(entries, places, previous);
   if (reordered) {
-    entries = reordered;
-    if (places.length === endpoints.length && !malformedHints) owner.places = places;
-  } else if (!isSorted(entries)) entries.sort(byKey);
+    if (places.length === endpoints.length && !malformedHints) {
+      owner.places = places;
+      owner.port = slicePort;
+    }
+    // Each entry sits where its pod's previous entry does, each pod once: nothing to combine, and each entry is
+    // compared with the previous one at its index, without reading keys again.
+    for (let i = 0; i < reordered.length; i++) {
+      const entry = reordered[i], same = previous[i];
+      if (same === entry || sameGroup(same.group, entry.group)) {
+        same.owner = owner;
+        reordered[i] = same;
+      } else created.push(entry);
+    }
+    return reordered;
+  }
+  if (!isSorted(entries)) entries.sort(byKey);
   let kept = 0;
   for (let i = 0; i < entries.length; i++) {
     if (kept > 0 && entries[kept - 1].key === entries[i].key) {
@@ -358,8 +371,11 @@ function inPlaceOrder(entries: SliceEntry[], places: number[], previous: SliceEn
     if (places[i] < 0) return undefined;
     ordered[places[i]] = entries[i];
   }
-  // A pod there twice takes one place twice, and leaves another to an entry of some other pod.
-  for (let i = 0; i < ordered.length; i++) if (ordered[i].key !== previous[i].key) return undefined;
+  // A pod there twice takes one place twice, and leaves another to an entry of some other pod (an entry that is the
+  // previous one at its place is its pod's: its key is not read).
+  for (let i = 0; i < ordered.length; i++) {
+    if (ordered[i] !== previous[i] && ordered[i].key !== previous[i].key) return undefined;
+  }
   return ordered;
 }
 
