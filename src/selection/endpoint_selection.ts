@@ -280,7 +280,7 @@ function computeSliceEntries(
       continue;
     }
     const key = podKey(slice, endpoint);
-    const place = previous.length > 0 ? keyIndex(previous, key) : -1;
+    const place = keyIndex(previous, key);
     places.push(place);
     // An endpoint that shows what the previous object's entry of its pod showed (most of them, in an update) takes
     // that entry over before anything is built: an update allocates only for the endpoints that changed.
@@ -302,24 +302,16 @@ function computeSliceEntries(
     entries.push({ key, slice: name, group: groupOf(endpoint, addresses, hints), owner });
   }
   if (malformedHints) trace(`EndpointSlice ${name} has malformed topology hints: those endpoints count as unhinted`);
-  // The same pods as the previous object's, each once: their order is known, and so is where each endpoint's entry
-  // ends up (kept when each endpoint has an entry of its own: an address, and no malformed hints, which are read and
-  // traced anew). Else a stable sort, skipped when already in order (sorting allocates even then): the same pod twice
-  // in one slice combines in the slice's order.
-  const reordered = inPlaceOrder(entries, places, previous);
+  // Each pod once, most of them the previous object's (a rollout replaces a few): their order is known, new pods go
+  // in at the place their look-up found, and where each endpoint's entry ends up is known (kept when each endpoint
+  // has an entry of its own: an address, and no malformed hints, which are read and traced anew). Else a stable sort,
+  // skipped when already in order (sorting allocates even then): the same pod twice in one slice combines in the
+  // slice's order.
+  const reordered = previous.length > 0 ? placedOrder(entries, places, previous, owner, created) : undefined;
   if (reordered) {
     if (places.length === endpoints.length && !malformedHints) {
       owner.places = places;
       owner.port = slicePort;
-    }
-    // Each entry sits where its pod's previous entry does, each pod once: nothing to combine, and each entry is
-    // compared with the previous one at its index, without reading keys again.
-    for (let i = 0; i < reordered.length; i++) {
-      const entry = reordered[i], same = previous[i];
-      if (same === entry || sameGroup(same.group, entry.group)) {
-        same.owner = owner;
-        reordered[i] = same;
-      } else created.push(entry);
     }
     return reordered;
   }
@@ -346,7 +338,10 @@ function computeSliceEntries(
   return entries;
 }
 
-/** Where `key` is in a record's entries (sorted, one per key), by binary search; -1 when it is not there. */
+/**
+ * Where `key` is in a record's entries (sorted, one per key), by binary search; when it is not there, `-(p + 1)`
+ * for the `p` of the first entry whose key sorts after it.
+ */
 function keyIndex(entries: SliceEntry[], key: string): number {
   let low = 0;
   let high = entries.length;
@@ -355,26 +350,57 @@ function keyIndex(entries: SliceEntry[], key: string): number {
     if (entries[middle].key < key) low = middle + 1;
     else high = middle;
   }
-  return low < entries.length && entries[low].key === key ? low : -1;
+  return low < entries.length && entries[low].key === key ? low : -low - 1;
 }
 
 /**
- * `entries` in sorted order when they are the pods of the slice's `previous` entries (sorted, one per key), each
- * once: `places[i]` is where `entries[i]`'s pod is among them, and the places give the order without comparing
- * keys again (an update of a slice keeps its pods, in an order that is seldom theirs by name). `undefined` when a
- * pod came or left, or is there twice.
+ * `entries` in sorted order when each pod is there once and some are the pods of the slice's `previous` entries
+ * (sorted, one per key): `places[i]` is where `entries[i]`'s pod is among them, or `-(p + 1)` for a new pod that sorts
+ * just before `previous[p]`. The pods kept keep their order and the new ones go in at their place, so keys are read
+ * only among new pods at one place (an update keeps or replaces a few pods, in an order that is seldom theirs by
+ * name). An entry that shows what its pod's previous one shows is that one, taken over; the others are appended to
+ * `created`, and `places[i]` becomes where `entries[i]` ends up. `undefined`, nothing changed, when a pod is there
+ * twice or none was there before.
  */
-function inPlaceOrder(entries: SliceEntry[], places: number[], previous: SliceEntry[]): SliceEntry[] | undefined {
-  if (entries.length !== previous.length || entries.length === 0) return undefined;
-  const ordered = entries.slice();
+function placedOrder(
+  entries: SliceEntry[],
+  places: number[],
+  previous: SliceEntry[],
+  owner: SliceRecord,
+  created: SliceEntry[],
+): SliceEntry[] | undefined {
+  const slots: number[] = new Array(previous.length).fill(-1);
+  const fresh: number[] = [];
   for (let i = 0; i < entries.length; i++) {
-    if (places[i] < 0) return undefined;
-    ordered[places[i]] = entries[i];
+    const place = places[i];
+    if (place < 0) fresh.push(i);
+    else if (slots[place] >= 0) return undefined;
+    else slots[place] = i;
   }
-  // A pod there twice takes one place twice, and leaves another to an entry of some other pod (an entry that is the
-  // previous one at its place is its pod's: its key is not read).
-  for (let i = 0; i < ordered.length; i++) {
-    if (ordered[i] !== previous[i] && ordered[i].key !== previous[i].key) return undefined;
+  if (fresh.length === entries.length) return undefined;
+  if (fresh.length > 1) {
+    fresh.sort((a, b) => places[b] - places[a] || byKey(entries[a], entries[b]));
+    for (let f = 1; f < fresh.length; f++) if (entries[fresh[f - 1]].key === entries[fresh[f]].key) return undefined;
+  }
+  const ordered = entries.slice();
+  for (let p = 0, f = 0, at = 0; p <= previous.length; p++) {
+    while (f < fresh.length && places[fresh[f]] === -p - 1) {
+      const entry = entries[fresh[f]];
+      places[fresh[f++]] = at;
+      created.push(entry);
+      ordered[at++] = entry;
+    }
+    const i = p < previous.length ? slots[p] : -1;
+    if (i < 0) continue;
+    const entry = entries[i], same = previous[p];
+    places[i] = at;
+    if (same === entry || sameGroup(same.group, entry.group)) {
+      same.owner = owner;
+      ordered[at++] = same;
+    } else {
+      created.push(entry);
+      ordered[at++] = entry;
+    }
   }
   return ordered;
 }
