@@ -115,7 +115,7 @@ for runtime in "node:npm dedupe, until npm ls" "$root/node_modules/.bin/bun:bun 
   if output=$(cd "$work/bundle" && timeout 30 $command client.mjs 2>&1); then
     echo "$output"; echo "expected nice-grpc's createChannel() to refuse a second copy of grpc-js in the bundle ($command)"; exit 1
   fi
-  grep -qx "grpc-js echo-0:hi" <<<"$output" && grep -q "run $advice .* shows one copy (a bundle must hold one)" <<<"$output" ||
+  grep -qx "grpc-js echo-0:hi" <<<"$output" && grep -q "run $advice .* shows one copy (a bundle must hold one: bundle nice-grpc and @grpc/grpc-js together, or leave both external)" <<<"$output" ||
     { echo "$output"; echo "the bundled client did not call through grpc-js, or nice-grpc's error did not say what to do ($command)"; exit 1; }
 done
 echo "--- the kgr-resolver bin of the installed tarball on Node, Bun and Deno, at once"

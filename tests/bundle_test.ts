@@ -1,11 +1,12 @@
 // Services ship bundled: a client that uses every entry point (tests/bundle/client.mjs) is bundled with
 // `bun build --target=node` into one ES module and into one CommonJS file, with grpc-js and nice-grpc inside, and
-// each runs on Node from a folder without node_modules; `bun build --compile` makes single executables of it and of
-// the CLI, which run there too; a program of the core alone bundles without grpc-js.
+// each runs on Node from a folder without node_modules (and as CommonJS that leaves nice-grpc external, run beside a
+// node_modules other than the one it was built with, as deployed); `bun build --compile` makes single executables of
+// it and of the CLI, which run there too; a program of the core alone bundles without grpc-js.
 // Bundles the built package: run `npm run build` first.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -28,6 +29,47 @@ for (const [format, extension] of [["cjs", "cjs"], ["esm", "mjs"]]) {
           timeout: 30_000,
         },
       );
+      const { stdout } = await run("node", [bundle], { cwd: folder, timeout: 20_000 });
+      assert.deepEqual(stdout.trim().split("\n"), ["grpc-js echo-0:hi", "nice-grpc echo-0:hi"]);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+}
+
+/**
+ * A deployment's node_modules: copies of nice-grpc and grpc-js (a module's identity is its real path, so these are not
+ * the ones the bundle was built beside), and links to the rest of ours.
+ */
+async function deployedNodeModules(folder: string): Promise<void> {
+  const modules = `${root}node_modules`;
+  const own = join(folder, "node_modules");
+  await mkdir(join(own, "@grpc"), { recursive: true });
+  for (const name of await readdir(modules)) {
+    if (!["@grpc", "nice-grpc"].includes(name)) await symlink(join(modules, name), join(own, name));
+  }
+  for (const name of await readdir(join(modules, "@grpc"))) {
+    if (name !== "grpc-js") await symlink(join(modules, "@grpc", name), join(own, "@grpc", name));
+  }
+  for (const name of ["nice-grpc", "@grpc/grpc-js"]) {
+    await cp(join(modules, name), join(own, name), { recursive: true, dereference: true });
+  }
+}
+
+// grpc-js in the bundle, nice-grpc and its grpc-js left in node_modules (`--external nice-grpc`), the bundle run in a
+// folder other than the one it was built in, as a deployment does: bun's CommonJS output holds the build's
+// import.meta.url (the package's path there), and esbuild's leaves import.meta empty, as --define makes bun's.
+for (const [output, define] of [["bun's", []], ["esbuild's", ["--define", "import.meta.url=undefined"]]]) {
+  Deno.test(`a CommonJS bundle that leaves nice-grpc external (import.meta as in ${output}) calls through both adapters where it is deployed`, async () => {
+    const folder = await mkdtemp(join(tmpdir(), "kgr-bundle-"));
+    try {
+      await deployedNodeModules(folder);
+      const bundle = join(folder, "client.cjs");
+      const flags = ["--format=cjs", "--external", "nice-grpc", ...define];
+      await run(bun, ["build", "tests/bundle/client.mjs", "--target=node", ...flags, `--outfile=${bundle}`], {
+        cwd: root,
+        timeout: 30_000,
+      });
       const { stdout } = await run("node", [bundle], { cwd: folder, timeout: 20_000 });
       assert.deepEqual(stdout.trim().split("\n"), ["grpc-js echo-0:hi", "nice-grpc echo-0:hi"]);
     } finally {

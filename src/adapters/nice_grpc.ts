@@ -25,6 +25,7 @@ import { nearestName } from "../base/_nearest_name.ts";
 import { type RuntimeKey, runtimeKey } from "../runtime/runtime.ts";
 // Not a named import: ESM bundles often begin with their own `createRequire` import, and the two would clash.
 import * as nodeModule from "node:module";
+import process from "node:process";
 
 /**
  * How to leave one copy of grpc-js once a version nice-grpc accepts is asked for, with the package manager that goes
@@ -227,21 +228,33 @@ function loosely(name: string): string {
   return name.toLowerCase().replace(/[_-]/g, "");
 }
 
+/**
+ * Where nice-grpc may have been found, to look its copy of grpc-js up from: this module's URL, as installed or bundled
+ * as an ES module, then the program's entry file, the bundle that `node bundle.cjs` runs, for CommonJS bundles, whose
+ * import.meta.url is left empty (esbuild) or is the path where the bundle was built (`bun build`), not where it runs.
+ */
+function niceGrpcLookupBases(): string[] {
+  // import.meta.url, not import.meta.resolve: bundlers rewrite the former in CommonJS output, and `bun build` leaves
+  // the latter there, a syntax error.
+  return [import.meta.url, process.argv[1]].filter((base) => typeof base === "string" && base !== "");
+}
+
 /** The copy of grpc-js that nice-grpc imports: ours when deduplicated, else the one beside nice-grpc. */
 function niceGrpcsOwnGrpc(): GrpcModule {
   if ((niceGrpc.Channel as unknown) === peerGrpc.Channel) return peerGrpc as unknown as GrpcModule;
-  try {
-    // import.meta.url, not import.meta.resolve: bundlers rewrite the former in CommonJS output, and `bun build` leaves
-    // the latter there, a syntax error. From a bundle this finds no copy inside it, and we fall through.
-    const niceGrpcPath = nodeModule.createRequire(import.meta.url).resolve("nice-grpc");
-    const beside = nodeModule.createRequire(niceGrpcPath)("@grpc/grpc-js");
-    if (beside.Channel === niceGrpc.Channel) return beside;
-  } catch {
-    // Not resolvable from here (e.g. a Deno npm: specifier, or a bundle); fall through.
+  for (const base of niceGrpcLookupBases()) {
+    try {
+      const niceGrpcPath = nodeModule.createRequire(base).resolve("nice-grpc");
+      const beside = nodeModule.createRequire(niceGrpcPath)("@grpc/grpc-js");
+      if (beside.Channel === niceGrpc.Channel) return beside;
+    } catch {
+      // Not resolvable from there (e.g. a Deno npm: specifier, or a bundle that holds nice-grpc); try the next.
+    }
   }
   throw new ResolverError(
     "Cannot register the resolver with nice-grpc: it uses another copy of @grpc/grpc-js than @kgr/resolver; " +
       `install a version of @grpc/grpc-js that nice-grpc accepts and ${ONE_COPY[runtimeKey()]} (a bundle must ` +
-      "hold one), or pass nice-grpc's copy in createChannel()'s options as resolver.grpc",
+      "hold one: bundle nice-grpc and @grpc/grpc-js together, or leave both external), or pass nice-grpc's copy in " +
+      "createChannel()'s options as resolver.grpc",
   );
 }
