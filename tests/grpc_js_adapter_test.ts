@@ -2,6 +2,7 @@
 // fake API server. No gRPC traffic: the endpoints are only reported.
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
+import { connect, createServer, type Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { register, watchEndpoints } from "@kgr/resolver";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
@@ -454,6 +455,54 @@ Deno.test("after the channel went idle (destroy()), a failing API server leaves 
     assert.deepEqual(reports.at(-1)!.endpoints, reports[0].endpoints);
     assert.ok(reports.every((report) => report.endpoints.ok), "no error ever fails the calls");
     call(() => resolver.destroy());
+  });
+});
+
+Deno.test("after the channel went idle, an API server that does not answer leaves it the endpoints it had within 1 s", async () => {
+  await withService(async (api, _Resolver) => {
+    // Between the resolver and the fake: forwards connections until told to hold new ones without a word, as a
+    // hung or unreachable API server does (the watch would wait for its stall timeout, 150 s, or 10 s over TLS).
+    let hold = false;
+    const sockets = new Set<Socket>();
+    const upstream = new URL(api.url);
+    const proxy = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => {});
+      if (hold) return;
+      const server = connect(Number(upstream.port), upstream.hostname);
+      sockets.add(server);
+      server.on("close", () => sockets.delete(server));
+      server.on("error", () => socket.destroy());
+      socket.pipe(server).pipe(socket);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const kubeconfig = api.kubeconfig();
+    kubeconfig.clusters![0].cluster.server = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    try {
+      const Proxied = registeredClass({ cluster: { kubeconfig } });
+      const { reports, listener, call } = recorder();
+      const resolver = new Proxied(uri("kubernetes:///echo.prod:grpc"), listener, {});
+      call(() => resolver.updateResolution());
+      await eventually(() => reports.length === 1, "the endpoints");
+      call(() => resolver.destroy());
+      await eventually(() => api.openWatches === 0, "the watch to stop after destroy()");
+      hold = true;
+      const woken = Date.now();
+      call(() => resolver.updateResolution());
+      await eventually(() => reports.length === 2, "a report after the wake-up");
+      const waited = Date.now() - woken;
+      assert.ok(waited >= 900 && waited < 2000, `the endpoints came back after ${waited} ms`);
+      assert.deepEqual(reports[1].endpoints, reports[0].endpoints, "calls go on to the pods it had");
+      assert.match(
+        reports[1].note,
+        /^these endpoints may be stale: they were resolved at \S+Z, before the channel went idle, and updates have failed since \S+Z: the API server has not answered within 1 s after the channel left idle$/,
+      );
+      call(() => resolver.destroy());
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });
 

@@ -34,6 +34,13 @@ import { channelResolverOptions } from "./_channel_resolver_options.ts";
 
 export type { GrpcModule, RegisterOptions } from "./_register_options.ts";
 
+/**
+ * How long a channel back from idle waits for the watch before it goes on with the endpoints it had, noted as maybe
+ * stale: a LIST takes milliseconds, while an API server that is unreachable or hung is given up on only after 10 s
+ * (the connection timeout) or the stall timeout, and every call made meanwhile would fail at its deadline.
+ */
+const WAKE_GRACE_MS = 1000;
+
 /** Endpoints as the resolver hands them to grpc-js: a pod's addresses, whether topology prefers it, its Service. */
 type BalancedList = { addresses: EndpointAddress[]; preferred: boolean; service: string; authority: string }[];
 
@@ -216,6 +223,8 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
     #setupFailure?: { error: ResolverError; since: number | undefined };
     /** Sets up again at `#retrySetupAt`, for a call that came before then and waits for ready. */
     #setupTimer?: ReturnType<typeof setTimeout>;
+    /** Hands grpc-js the last endpoints when the watch has not answered `WAKE_GRACE_MS` after the channel left idle. */
+    #wakeTimer?: ReturnType<typeof setTimeout>;
     /** The error calls fail with, reported last and with no endpoint since. */
     #standingError?: ResolverError;
     /**
@@ -298,6 +307,8 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
           this.#reportList(this.#lastList, this.#note);
         },
       });
+      // Back from idle (destroy() dropped the policy's endpoints): the API server may not answer for a while.
+      if (this.#hasEndpoints && !this.#channelHasEndpoints) this.#awaitWake(session);
     }
 
     /**
@@ -309,6 +320,8 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
       this.#session = undefined;
       clearTimeout(this.#setupTimer);
       this.#setupTimer = undefined;
+      clearTimeout(this.#wakeTimer);
+      this.#wakeTimer = undefined;
       // grpc-js destroys the channel's policy with the resolver: the next one starts without endpoints.
       this.#channelHasEndpoints = false;
       this.#unsubscribe?.();
@@ -336,6 +349,22 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
         this.#retrySetupAt = 0;
         this.updateResolution();
       }, wait));
+    }
+
+    /**
+     * Gives the watch of a channel back from idle `WAKE_GRACE_MS` to answer; then hands grpc-js the endpoints of
+     * before, noted as maybe stale, as a failure of the watch does. Any report to grpc-js in the session ends the wait.
+     */
+    #awaitWake(session: object): void {
+      this.#wakeTimer = unrefTimer(setTimeout(() => {
+        this.#wakeTimer = undefined;
+        if (this.#session !== session) return;
+        const seconds = WAKE_GRACE_MS / 1000;
+        this.#keepStale(
+          new ResolverError(`the API server has not answered within ${seconds} s after the channel left idle`),
+          undefined,
+        );
+      }, WAKE_GRACE_MS));
     }
 
     /** Reports a failure: the last endpoints kept (noted as maybe stale) when there are some, else the error. */
@@ -427,6 +456,8 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
       error?: ResolverError,
     ): void {
       const listener = this.#listener;
+      clearTimeout(this.#wakeTimer);
+      this.#wakeTimer = undefined;
       this.#listedIn = this.#session;
       this.#channelHasEndpoints = list.length > 0;
       if (list.length > 0) this.#standingError = undefined;
@@ -441,6 +472,8 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
     }
 
     #reportError(error: ResolverError): void {
+      clearTimeout(this.#wakeTimer);
+      this.#wakeTimer = undefined;
       this.#standingError = error;
       const status = { code: grpc.status.UNAVAILABLE, details: error.message, metadata: new grpc.Metadata() };
       const listener = this.#listener;
