@@ -458,18 +458,21 @@ Deno.test("after the channel went idle (destroy()), a failing API server leaves 
   });
 });
 
-Deno.test("after the channel went idle, an API server that does not answer leaves it the endpoints it had within 1 s", async () => {
-  await withService(async (api, _Resolver) => {
-    // Between the resolver and the fake: forwards connections until told to hold new ones without a word, as a
-    // hung or unreachable API server does (the watch would wait for its stall timeout, 150 s, or 10 s over TLS).
-    let hold = false;
+/**
+ * Runs `run` with a resolver class whose API server is the fake behind a proxy that forwards connections until
+ * `hold()`, then holds new ones without a word, as a hung or unreachable API server does (the watch waits for its
+ * stall timeout then, 150 s, or over TLS for the 10 s connection timeout).
+ */
+async function withHoldingProxy(run: (api: FakeApiServer, Resolver: ResolverClass, hold: () => void) => Promise<void>) {
+  await withService(async (api) => {
+    let holding = false;
     const sockets = new Set<Socket>();
     const upstream = new URL(api.url);
     const proxy = createServer((socket) => {
       sockets.add(socket);
       socket.on("close", () => sockets.delete(socket));
       socket.on("error", () => {});
-      if (hold) return;
+      if (holding) return;
       const server = connect(Number(upstream.port), upstream.hostname);
       sockets.add(server);
       server.on("close", () => sockets.delete(server));
@@ -480,29 +483,56 @@ Deno.test("after the channel went idle, an API server that does not answer leave
     const kubeconfig = api.kubeconfig();
     kubeconfig.clusters![0].cluster.server = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
     try {
-      const Proxied = registeredClass({ cluster: { kubeconfig } });
-      const { reports, listener, call } = recorder();
-      const resolver = new Proxied(uri("kubernetes:///echo.prod:grpc"), listener, {});
-      call(() => resolver.updateResolution());
-      await eventually(() => reports.length === 1, "the endpoints");
-      call(() => resolver.destroy());
-      await eventually(() => api.openWatches === 0, "the watch to stop after destroy()");
-      hold = true;
-      const woken = Date.now();
-      call(() => resolver.updateResolution());
-      await eventually(() => reports.length === 2, "a report after the wake-up");
-      const waited = Date.now() - woken;
-      assert.ok(waited >= 900 && waited < 2000, `the endpoints came back after ${waited} ms`);
-      assert.deepEqual(reports[1].endpoints, reports[0].endpoints, "calls go on to the pods it had");
-      assert.match(
-        reports[1].note,
-        /^these endpoints may be stale: they were resolved at \S+Z, before the channel went idle, and updates have failed since \S+Z: the API server has not answered within 1 s after the channel left idle$/,
-      );
-      call(() => resolver.destroy());
+      await run(api, registeredClass({ cluster: { kubeconfig } }), () => holding = true);
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => proxy.close(resolve));
     }
+  });
+}
+
+Deno.test("after the channel went idle, an API server that does not answer leaves it the endpoints it had within 1 s", async () => {
+  await withHoldingProxy(async (api, Resolver, hold) => {
+    const { reports, listener, call } = recorder();
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "the endpoints");
+    call(() => resolver.destroy());
+    await eventually(() => api.openWatches === 0, "the watch to stop after destroy()");
+    hold();
+    const woken = Date.now();
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 2, "a report after the wake-up");
+    const waited = Date.now() - woken;
+    assert.ok(waited >= 900 && waited < 2000, `the endpoints came back after ${waited} ms`);
+    assert.deepEqual(reports[1].endpoints, reports[0].endpoints, "calls go on to the pods it had");
+    assert.match(
+      reports[1].note,
+      /^these endpoints may be stale: they were resolved at \S+Z, before the channel went idle, and updates have failed since \S+Z: the API server has not answered within 1 s after the channel left idle$/,
+    );
+    call(() => resolver.destroy());
+  });
+});
+
+Deno.test("after the channel went idle, the pre-1.14 object listener gets the endpoints it had within 1 s when the API server does not answer", async () => {
+  await withHoldingProxy(async (api, Resolver, hold) => {
+    const results: unknown[][] = [];
+    const errors: unknown[] = [];
+    const listener = {
+      onSuccessfulResolution: (endpoints: unknown[]) => results.push(endpoints),
+      onError: (error: unknown) => errors.push(error),
+    };
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+    resolver.updateResolution();
+    await eventually(() => results.length === 1, "a report");
+    resolver.destroy();
+    await eventually(() => api.openWatches === 0, "the watch to stop after destroy()");
+    hold();
+    resolver.updateResolution();
+    await eventually(() => results.length === 2, "the endpoints again");
+    assert.deepEqual(results[1], results[0]);
+    assert.deepEqual(errors, []);
+    resolver.destroy();
   });
 });
 
