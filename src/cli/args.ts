@@ -185,6 +185,10 @@ export function parseArgs(args: readonly string[]): CliCommand {
   // "watch" names the default command, as check names its own: kgr-resolver watch TARGET follows TARGET.
   const targets = check || positional[0] === "watch" ? positional.slice(1) : positional;
   if (targets.length === 0 && tookTarget !== undefined) throw tookTargetError(tookTarget.name, tookTarget.value);
+  // "chek TARGET": a word (no scheme, no dot, no port) before the target is a command, not a second target.
+  if (targets.length > 1 && !check && positional[0] !== "watch" && /^[a-z][a-z-]*$/i.test(positional[0])) {
+    throw unknownCommandError(positional[0]);
+  }
   if (targets.length !== 1) {
     throw new UsageError(
       targets.length === 0
@@ -270,6 +274,19 @@ function targetOf(input: string): Target {
     }
     throw new TargetError(input, `target must start with a scheme and "//": give it as ${form}`);
   }
+}
+
+/** The commands, the default first. */
+const COMMANDS = ["watch", "check"];
+
+/** The error for a command that is not one: the one it is close to (`chek`), else which there are. */
+function unknownCommandError(word: string): UsageError {
+  const meant = nearestName(word, COMMANDS);
+  return new UsageError(
+    `Cannot use command ${JSON.stringify(word)}: it is unknown: ${
+      meant === undefined ? `the commands are ${COMMANDS[0]} (the default) and ${COMMANDS[1]}` : `use ${meant}`
+    }`,
+  );
 }
 
 /** The error for a value flag that took the target for its value (`--zone kubernetes:///echo.prod:grpc`). */

@@ -118,6 +118,14 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
     [["check"], "Cannot check without a target: give one, e.g. kgr-resolver check kubernetes:///echo.prod:grpc"],
     [[TARGET, TARGET], `Cannot follow several targets: give one: current value is "${TARGET}" "${TARGET}"`],
     [["check", TARGET, TARGET], `Cannot check several targets: give one: current value is "${TARGET}" "${TARGET}"`],
+    // A misspelt or unknown command is named as such, not taken for a second target.
+    [["chek", TARGET], 'Cannot use command "chek": it is unknown: use check'],
+    [["wacth", TARGET], 'Cannot use command "wacth": it is unknown: use watch'],
+    [["Check", TARGET], 'Cannot use command "Check": it is unknown: use check'],
+    [
+      ["get", TARGET],
+      'Cannot use command "get": it is unknown: the commands are watch (the default) and check',
+    ],
     [["--colour", TARGET], 'Cannot use option "--colour": it is unknown: run kgr-resolver --help'],
     // A misspelt option names the one meant, when no other is as close (--onse is two edits from --zone).
     [["--onse", TARGET], 'Cannot use option "--onse": it is unknown: use --once'],
