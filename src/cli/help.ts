@@ -44,9 +44,9 @@ Options:
   -n, --namespace NS   the namespace of targets without one (default: the
                        context's, else the pod's, else default)
   --zone ZONE          the client's zone, for topology-aware routing
-                       (default: ZONE)
-  --node NODE          the client's node (default: NODE_NAME; its zone label
-                       when ZONE is unset)
+  --node NODE          the client's node (without --zone, its zone label
+                       gives the zone); without either flag, ZONE and NODE_NAME
+                       (and that node's zone label when ZONE is unset)
   --subset-size K      with --subset-seed: the subset of a client registered
                        with subsetSize K ...
   --subset-seed S      ... and subsetSeed S; pods outside it show as not used
