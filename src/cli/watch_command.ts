@@ -174,6 +174,14 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     : undefined;
   // Ctrl-C is how one stops following a target, so 0; it cuts --once short, so 130 as for any Unix tool.
   const stopInterrupt = cli.onInterrupt((exitCode) => finish(command.once ? exitCode : 0));
+  // Ctrl-Z gives the shell back its cursor; after fg, the table starts again below what the shell wrote (drawn from
+  // where it was, it would go up over the shell's lines and leave part of the old table above).
+  const stopSuspend = live
+    ? cli.onSuspend?.({
+      suspend: () => frame?.release(),
+      resume: drawLive,
+    })
+    : undefined;
   // Keeps "changed 5s ago" current.
   const ticker = live ? setInterval(drawLive, TICK_MS) : undefined;
   // A terminal made smaller rewraps the lines drawn for its old width: redraw for the new one at once, not at the
@@ -202,6 +210,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     stopResize?.();
     clearTimeout(timer);
     stopInterrupt();
+    stopSuspend?.();
     if (frame && latest) frame.draw(table(latest, false));
     frame?.finish();
     connection.client.close();

@@ -49,6 +49,14 @@ export interface CliProcess {
    * @returns A function that removes the handler.
    */
   onInterrupt(handler: (exitCode: number) => void): () => void;
+  /**
+   * Calls `handlers.suspend` on Ctrl-Z (SIGTSTP), then stops the process as that signal would have, and
+   * `handlers.resume` once it runs again (`fg`, `bg`: SIGCONT), so that a live table can give the terminal back to the
+   * shell as it found it and draw again below what the shell wrote. Absent where there is no such signal (Windows).
+   *
+   * @returns A function that removes the handlers: Ctrl-Z then stops the process as it would any program.
+   */
+  onSuspend?(handlers: { suspend(): void; resume(): void }): () => void;
   /** Writes out what the streams still hold, then ends the process with `code`. */
   exit(code: number): Promise<never>;
 }
@@ -108,11 +116,36 @@ export function cliProcess(): CliProcess {
         interrupted.delete(handler);
       };
     },
+    ...(process.platform === "win32" ? {} : { onSuspend }),
     async exit(code) {
       exiting = code;
       await Promise.all([process.stdout, process.stderr].filter((stream) => !lost.has(stream)).map(flush));
       process.exit(code);
     },
+  };
+}
+
+/**
+ * Ctrl-Z for a program that changed the terminal: its handler runs, then the process stops itself with SIGSTOP (what
+ * SIGTSTP does when nothing handles it); `resume` runs on the SIGCONT that continues it, and only then.
+ */
+function onSuspend({ suspend, resume }: { suspend(): void; resume(): void }): () => void {
+  let stopped = false;
+  const onStop = () => {
+    suspend();
+    stopped = true;
+    process.kill(process.pid, "SIGSTOP");
+  };
+  const onContinue = () => {
+    if (!stopped) return;
+    stopped = false;
+    resume();
+  };
+  process.on("SIGTSTP", onStop);
+  process.on("SIGCONT", onContinue);
+  return () => {
+    process.off("SIGTSTP", onStop);
+    process.off("SIGCONT", onContinue);
   };
 }
 

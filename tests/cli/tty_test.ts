@@ -123,6 +123,46 @@ for (const [runtime, cli] of Object.entries(RUNTIMES)) {
   });
 }
 
+for (const [runtime, cli] of Object.entries(RUNTIMES)) {
+  Deno.test({
+    name: `kgr-resolver on ${runtime} shows the cursor when Ctrl-Z stops its live table, and draws it whole after fg`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      if (runtime !== "Deno") assert.ok(existsSync(`${root}dist/cli.js`), "dist/cli.js is missing: run npm run build");
+      const cluster = await startCluster();
+      // An interactive shell, for its job control (Ctrl-Z, fg), tall enough to keep both tables on screen.
+      const pane = startPane(`suspend-${runtime}`, "bash --norc --noprofile -i", 60);
+      try {
+        pane.keys(`${cli} --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}`, "Enter");
+        await screenShowing(pane, "3 used, 2 not used");
+        assert.ok(!pane.cursorVisible(), "the cursor is hidden while the table is live");
+        pane.keys("C-z");
+        await screenShowing(pane, "Stopped");
+        // The shell has the terminal again: its cursor was left hidden, and what one typed did not show where.
+        assert.ok(pane.cursorVisible(), "the cursor shows at the shell's prompt");
+        pane.keys("fg", "Enter");
+        cluster.api.applySlice(echoSlice(4));
+        const screen = await screenShowing(pane, "4 used, 2 not used");
+        console.log(`--- ${runtime}, after Ctrl-Z and fg:\n${screen}`);
+        // The table goes on below what the shell wrote, whole: not moved up over the shell's lines, where it
+        // overwrote some and left parts of the old table above.
+        const resumed = screen.slice(screen.lastIndexOf("# fg\n"));
+        assert.ok(screen.indexOf("Stopped") < screen.lastIndexOf("# fg\n"), screen);
+        assert.equal(count(resumed, "service e2e/echo"), 1, screen);
+        assert.equal(count(resumed, "POD "), 1, screen);
+        await sleep(1_500);
+        const later = pane.screen();
+        assert.equal(count(later.slice(later.lastIndexOf("# fg\n")), "POD "), 1, `redrawn in place:\n${later}`);
+        assert.ok(!pane.cursorVisible(), "the cursor is hidden again while the table is live");
+      } finally {
+        pane.close();
+        await cluster.close();
+      }
+    },
+  });
+}
+
 Deno.test({
   name: "kgr-resolver --once in a terminal prints the whole table once, without colours under NO_COLOR",
   sanitizeOps: false,
