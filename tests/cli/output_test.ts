@@ -338,6 +338,40 @@ Deno.test("renderTable() live with no pod says how to quit, as with pods", () =>
   );
 });
 
+Deno.test("renderTable() printed once (--once on a terminal) keeps every line of why, which only a live one cuts", () => {
+  // The advice for a Service with no EndpointSlice takes five lines at 80 columns: --once printed four, cut with '…'
+  // before what to do about a Service without a selector or an ExternalName one, and exited 1.
+  const emptyReason = "it has no EndpointSlice: check that the Service exists in namespace shop (kubectl get " +
+    "service nosuch -n shop); one without a selector needs an Endpoints object of its name that lists addresses " +
+    "(ready or not; not labeled endpointslice.kubernetes.io/skip-mirror, which the EndpointSliceMirroring " +
+    "controller passes over) or EndpointSlices of its own labeled kubernetes.io/service-name=nosuch, and an " +
+    "ExternalName one has no pods: dial its external name (dns:///)";
+  const error = new KubeApiError(`Cannot watch: ${emptyReason}`);
+  const base = viewOf([{ ...SLICE, endpoints: [] }]);
+  const view = { ...base, snapshot: { ...base.snapshot!, emptyReason, portNote: emptyReason } };
+  const once = { ...context, columns: 80, rows: Infinity, live: false };
+  const text = (lines: string[]) => lines.join(" ").replace(/\s+/g, " ");
+  const printed = renderTable(view, once);
+  assert.ok(!printed.some((line) => line.endsWith("…")), printed.join("\n"));
+  assert.ok(text(printed).endsWith(`no pods: ${emptyReason}`), printed.join("\n"));
+  assert.ok(text(printed).includes(`${emptyReason} no pods:`), "the port note whole too");
+  const failing = renderTable({ ...view, watch: { state: "retrying", error } }, once);
+  assert.ok(text(failing).includes(error.message), failing.join("\n"));
+  // A live one keeps to the screen: four lines for a note, the last cut with '…'; why there are no pods, last, has
+  // the lines that the screen has left, which a pod would have taken.
+  const live = renderTable(view, { ...context, columns: 80, rows: 40 });
+  assert.ok(live.some((line) => line.endsWith("…")), live.join("\n"));
+  const alone = renderTable({ ...base, snapshot: { ...base.snapshot!, emptyReason } }, { ...context, columns: 80 });
+  assert.ok(text(alone).endsWith(`no pods: ${emptyReason} 0 pods Ctrl-C to quit`), alone.join("\n"));
+  const short = renderTable({ ...base, snapshot: { ...base.snapshot!, emptyReason } }, {
+    ...context,
+    columns: 80,
+    rows: 12,
+  });
+  assert.equal(short.length, 11, short.join("\n"));
+  assert.equal(short.at(-1), "0 pods  Ctrl-C to quit");
+});
+
 Deno.test("renderTable() names the CLI's flags where the library names its options, before it cuts a line", () => {
   const error = new KubeApiError(
     'Cannot list endpointslices of service "echo" in namespace "prod": forbidden (403) for the credentials from ' +
