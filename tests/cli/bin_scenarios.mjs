@@ -836,6 +836,22 @@ export const scenarios = {
     }
   },
 
+  // What a script or a supervisor that stops a follower can rely on (README, "Exit codes"): SIGTERM ends it as Ctrl-C
+  // does, with 0, unlike --once and check, which it cuts short (143).
+  async "following a target ends with 0 on SIGTERM, as on Ctrl-C"(cli) {
+    const cluster = await startCluster();
+    try {
+      const run = startCli(cli, ["--kubeconfig", cluster.kubeconfig, TARGET]);
+      await eventually("the first line", () => run.output().includes("\n"));
+      process.kill(run.child.pid, "SIGTERM");
+      const { code, stderr } = await run.exited;
+      assert.equal(code, 0, stderr);
+      assert.equal(stderr, "");
+    } finally {
+      await cluster.close();
+    }
+  },
+
   async "off a terminal: a change only of hints, which topology does not use here, prints no line"(cli) {
     const cluster = await startCluster();
     try {
