@@ -90,6 +90,7 @@ const KUBECTL_HABITS = new Map([
   ["--output", "for JSON, use --json (one object per snapshot and line)"],
   ["-w", "kgr-resolver follows the target by default (--once prints one snapshot)"],
   ["--watch", "kgr-resolver follows the target by default (--once prints one snapshot)"],
+  ["--request-timeout", "use --timeout SECONDS (with --once or check)"],
   ...["--token", "--password", "--username", "--client-key", "--client-certificate"].map((flag) =>
     [flag, "give credentials in a kubeconfig (--kubeconfig FILE, --context NAME)"] as [string, string]
   ),
@@ -365,10 +366,28 @@ function timeoutOf(text: string | undefined): number {
   if (text === undefined) return DEFAULT_TIMEOUT_SECONDS;
   const seconds = Number(text);
   if (text.trim() === "" || !(seconds > 0 && seconds <= MAX_TIMEOUT_SECONDS)) {
+    const meant = durationSeconds(text);
+    const instead = meant !== undefined && meant > 0 && meant <= MAX_TIMEOUT_SECONDS
+      ? `: write --timeout ${meant}`
+      : "";
     throw new UsageError(
       `Cannot use --timeout: it must be a positive number of seconds, at most ${MAX_TIMEOUT_SECONDS}: ` +
-        `current value is ${JSON.stringify(text)}`,
+        `current value is ${JSON.stringify(text)}${instead}`,
     );
   }
   return seconds;
+}
+
+/** Seconds per unit of a duration as kubectl writes it (Go's `time.ParseDuration`). */
+const DURATION_UNITS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+
+/** The seconds of a duration as kubectl takes it (`30s`, `1m30s`, `1.5h`), or `undefined` for anything else. */
+function durationSeconds(text: string): number | undefined {
+  if (!/^(?:\d+(?:\.\d+)?(?:h|ms|m|s))+$/.test(text)) return undefined;
+  let seconds = 0;
+  for (const [, amount, unit] of text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s)/g)) {
+    seconds += Number(amount) * DURATION_UNITS[unit];
+  }
+  // In whole milliseconds, the unit of the smallest: 1.1m is 66, not 66.00000000000001.
+  return Math.round(seconds * 1000) / 1000;
 }

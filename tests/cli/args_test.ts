@@ -202,6 +202,21 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       ["--once", "--timeout", "3000000", TARGET],
       'Cannot use --timeout: it must be a positive number of seconds, at most 2147483: current value is "3000000"',
     ],
+    // kubectl's durations (kubectl wait --timeout=30s, --request-timeout=1m): the number of seconds they mean.
+    [
+      ["--once", "--timeout", "30s", TARGET],
+      'Cannot use --timeout: it must be a positive number of seconds, at most 2147483: current value is "30s": ' +
+      "write --timeout 30",
+    ],
+    [
+      ["check", "--timeout=1m30s", TARGET],
+      'Cannot use --timeout: it must be a positive number of seconds, at most 2147483: current value is "1m30s": ' +
+      "write --timeout 90",
+    ],
+    [
+      ["check", "--request-timeout", "1m", TARGET],
+      'Cannot use option "--request-timeout": it is unknown: use --timeout SECONDS (with --once or check)',
+    ],
     [
       ["--once", "--timeout=soon", TARGET],
       'Cannot use --timeout: it must be a positive number of seconds, at most 2147483: current value is "soon"',
