@@ -179,9 +179,11 @@ export function parseArgs(args: readonly string[]): CliCommand {
       );
     }
   }
-  // "help" as git, kubectl and deno take it: no target is ever that word (a target has a scheme).
-  if (switches.has("-h") || switches.has("--help") || positional[0] === "help") return { kind: "help" };
-  if (switches.has("--version")) return { kind: "version" };
+  // "help" and "version" as git, kubectl and deno take them, "help" after a command too (check help): no target is
+  // ever such a word (a target has a scheme).
+  const command = ["check", "watch"].includes(positional[0]) ? positional[1] : positional[0];
+  if (switches.has("-h") || switches.has("--help") || command === "help") return { kind: "help" };
+  if (switches.has("--version") || (positional.length === 1 && positional[0] === "version")) return { kind: "version" };
   const check = positional[0] === "check";
   // "watch" names the default command, as check names its own: kgr-resolver watch TARGET follows TARGET.
   const targets = check || positional[0] === "watch" ? positional.slice(1) : positional;

@@ -53,7 +53,7 @@ Options:
   --no-protobuf        read EndpointSlices as JSON only (default: protobuf,
                        as the resolver reads them)
   -h, --help, help     show this help
-  --version            print the version
+  --version, version   print the version
 
 Examples:
   kgr-resolver kubernetes:///echo.prod:grpc

@@ -62,6 +62,14 @@ Deno.test("parseArgs() takes watch as the name of the default command, as check 
 Deno.test("parseArgs() takes help as --help, as git and kubectl do", () => {
   assert.deepEqual(parseArgs(["help"]), { kind: "help" });
   assert.deepEqual(parseArgs(["help", "check"]), { kind: "help" });
+  // After the command too (check help), where it was taken for a target: "give it as kubernetes:///help".
+  assert.deepEqual(parseArgs(["check", "help"]), { kind: "help" });
+  assert.deepEqual(parseArgs(["watch", "help"]), { kind: "help" });
+});
+
+Deno.test("parseArgs() takes version as --version, as kubectl version and git version", () => {
+  // It was taken for a target: "give it as kubernetes:///version".
+  assert.deepEqual(parseArgs(["version"]), { kind: "version" });
 });
 
 Deno.test("parseArgs() reads check, with the default timeout and no locality", () => {
