@@ -85,7 +85,7 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   const lines = [
     fit([
       { text: context.input, style: "bold" },
-      { text: `  service ${view.namespace}/${view.service}  port ${view.port ?? "(the Service's first)"}` },
+      { text: `  service ${view.namespace}/${view.service}  port ${portText(view.port)}` },
     ]),
   ];
   // Too wide for one line, the source goes on a line of its own: cut, the context's name, which tells a wrong
@@ -177,6 +177,14 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   }
   lines.push("", fit([{ text: summary(view.pods) }, quit]));
   return lines;
+}
+
+/**
+ * The port in the header: its name or number; `<unset>` for the port named "" (a Service's only port may have no
+ * name), as `kubectl describe service` shows it; the Service's first until it is known.
+ */
+function portText(port: number | string | undefined): string | number {
+  return port === undefined ? "(the Service's first)" : port === "" ? "<unset>" : port;
 }
 
 /**

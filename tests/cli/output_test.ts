@@ -62,6 +62,12 @@ Deno.test("renderTable() shows the header and one row per pod with why it is use
   ]);
 });
 
+Deno.test("renderTable() names an unnamed port as kubectl describe does, where the header showed nothing", () => {
+  // A target without a port, for a Service whose only port has no name: the port in use is the one named "".
+  const [header] = renderTable({ ...viewOf([SLICE]), port: "" }, { ...context, input: "kubernetes:///echo.prod" });
+  assert.equal(header, "kubernetes:///echo.prod  service prod/echo  port <unset>");
+});
+
 /** A slice of 30 pods, p-00 to p-29, all ready but those of `notReady`. */
 function thirtyPods(notReady: number[] = []): EndpointSlice {
   return {
