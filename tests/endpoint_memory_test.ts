@@ -64,6 +64,39 @@ Deno.test("an update reuses the endpoint objects whose bytes did not change, and
   for (let i = 1; i < endpoints.length; i++) assert.equal(endpointsOf(third)[i - 1], endpointsOf(first)[i]);
 });
 
+Deno.test("versions that bring every endpoint back unchanged decode as without a memory, and later ones reuse as before", () => {
+  const slice = fixtureSlices().find((object) => (object.endpoints as unknown[]).length >= 3)!;
+  const endpoints = slice.endpoints as Record<string, unknown>[];
+  const metadata = (resourceVersion: string) => ({ ...slice.metadata as object, resourceVersion });
+  const memory = new EndpointMemory();
+  const [first, same, again] = decodeAll([
+    frame("ADDED", slice),
+    frame("MODIFIED", { ...slice, metadata: metadata("901") }),
+    frame("MODIFIED", { ...slice, metadata: metadata("902"), ports: [] }),
+  ], memory);
+  for (let i = 0; i < endpoints.length; i++) {
+    assert.equal(endpointsOf(same)[i], endpointsOf(first)[i]);
+    assert.equal(endpointsOf(again)[i], endpointsOf(first)[i]);
+  }
+  // After them: a changed endpoint, one removed, the same again, and one of the same length but other bytes.
+  const changed = { ...endpoints[1], addresses: ["10.99.0.1"] };
+  const [update] = decodeAll([
+    frame("MODIFIED", { ...slice, endpoints: [endpoints[0], changed, ...endpoints.slice(2)] }),
+  ], memory);
+  assert.equal(endpointsOf(update)[0], endpointsOf(first)[0]);
+  assert.notEqual(endpointsOf(update)[1], endpointsOf(first)[1]);
+  const [shorter, repeated] = decodeAll([
+    frame("MODIFIED", { ...slice, endpoints: [changed, ...endpoints.slice(2)] }),
+    frame("MODIFIED", { ...slice, endpoints: [changed, ...endpoints.slice(2)] }),
+  ], memory);
+  assert.equal(endpointsOf(shorter)[0], endpointsOf(update)[1]);
+  for (let i = 0; i < endpointsOf(shorter).length; i++) assert.equal(endpointsOf(repeated)[i], endpointsOf(shorter)[i]);
+  const sameLength = { ...changed, addresses: ["10.99.0.2"] };
+  const [other] = decodeAll([frame("MODIFIED", { ...slice, endpoints: [sameLength, ...endpoints.slice(2)] })], memory);
+  assert.notEqual(endpointsOf(other)[0], endpointsOf(shorter)[0]);
+  assert.equal(endpointsOf(other)[1], endpointsOf(shorter)[1]);
+});
+
 Deno.test("frames that are Node Buffers inside a larger chunk are reused from as plain ones", () => {
   // Node's sockets hand Buffers cut from a shared pool, whose `slice()` is a view, not a copy.
   const slice = fixtureSlices().find((object) => (object.endpoints as unknown[]).length >= 2)!;
