@@ -6,6 +6,7 @@ import { decodeEndpointSliceList, decodeStatusBody, decodeWatchEvent } from "../
 import { ProtobufError, WireReader } from "../src/api/protobuf/wire_reader.ts";
 import { frameHead } from "../src/api/protobuf/event_head.ts";
 import { sliceEventHead } from "../src/watch/watch_decoder.ts";
+import { checkSlice } from "../src/watch/_slice_check.ts";
 import { decodeFixtures } from "./protobuf_fixtures.mjs";
 import { seededRandom } from "./_seeded_random.ts";
 
@@ -166,6 +167,45 @@ Deno.test("garbage and flipped bytes throw a ProtobufError or decode, never hang
     }
   }
   assert.ok(thrown > inputs.length, `${thrown} of ${inputs.length * 3} decodes threw`);
+});
+
+Deno.test("every EndpointSlice the decoder gives, from real or flipped bytes, passes the shape check a protobuf watch skips", () => {
+  // The reflector checks JSON slices for lists, strings and objects where selection reads them; a protobuf watch's
+  // codec is `shaped`, its slices are not checked: the decoder builds nothing else (watch_codec.ts).
+  const random = seededRandom(0x51a9ed);
+  const real = [
+    bytes("list.pb"),
+    ...splitFrames(bytes("watch.pb"), 4096),
+    ...splitFrames(bytes("streaming_list.pb"), 4096),
+  ];
+  const inputs = real.map((input) => input.slice());
+  for (let i = 0; i < 6000; i++) {
+    const copy = real[i % real.length].slice();
+    for (let flips = 1 + Math.floor(random() * 3); flips > 0; flips--) {
+      copy[Math.floor(random() * copy.length)] = Math.floor(random() * 256);
+    }
+    inputs.push(copy);
+  }
+  let checked = 0;
+  for (const input of inputs) {
+    const slices: unknown[] = [];
+    try {
+      slices.push(...decodeEndpointSliceList(input).items);
+    } catch (error) {
+      if (!(error instanceof ProtobufError)) throw error;
+    }
+    try {
+      const event = decodeWatchEvent(input);
+      if (event.type !== "ERROR") slices.push(event.object);
+    } catch (error) {
+      if (!(error instanceof ProtobufError)) throw error;
+    }
+    for (const slice of slices) {
+      checkSlice(slice, "a decoded slice");
+      checked++;
+    }
+  }
+  assert.ok(checked > 3000, `only ${checked} slices decoded`);
 });
 
 Deno.test("a compressed or foreign envelope is refused by name", () => {

@@ -227,7 +227,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     try {
       for (const [name, { line, type, codec }] of unparsed) {
         const event = codec.parse(line, api.redact);
-        check(event);
+        check(event, codec.shaped);
         if (event.type !== type || (event.object as EndpointSlice).metadata.name !== name) {
           throw new KubeApiError(
             "Cannot use a watch event from the API server: its line starts with another type or name than " +
@@ -286,15 +286,15 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     }
   }
 
-  /** Applies an event, and tells the reader when it changed the state. */
-  function apply(event: WatchEvent): void {
-    check(event);
+  /** Applies an event (`shaped` as in `check`), and tells the reader when it changed the state. */
+  function apply(event: WatchEvent, shaped: boolean): void {
+    check(event, shaped);
     if (initial) return collect(initial, event.type, event.object as EndpointSlice);
     if (change(event)) publish();
   }
 
-  /** Throws for an ERROR event, and for an object without the shape selection relies on. */
-  function check(event: WatchEvent): void {
+  /** Throws for an ERROR event, and for an object without the shape selection relies on (`WatchCodec.shaped`). */
+  function check(event: WatchEvent, shaped: boolean): void {
     if (event.type === "ERROR") {
       const status = event.object as Status;
       // kube-apiserver sends one when its own watch of etcd fails (500), or when the resume point is gone (410,
@@ -310,9 +310,9 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         statusFields(status, (text) => api.redact(text)),
       );
     }
-    if (event.type === "ADDED" || event.type === "MODIFIED") {
-      checkSlice(event.object, `${event.type === "ADDED" ? "an" : "a"} ${event.type} event`);
-    } else checkMetadata(event.object, `a ${quote(event.type)} event`);
+    const slice = event.type === "ADDED" || event.type === "MODIFIED";
+    if (slice && !shaped) checkSlice(event.object, `${event.type === "ADDED" ? "an" : "a"} ${event.type} event`);
+    else checkMetadata(event.object, `a ${quote(event.type)} event`);
   }
 
   /** Applies a checked event to the state; says whether a slice changed. */
@@ -389,7 +389,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         const head = initial ? undefined : codec.head(line);
         if (head) {
           // After failures, the event that says the watch works again must be a good one: checked now.
-          if (failing) check(codec.parse(line, api.redact));
+          if (failing) check(codec.parse(line, api.redact), codec.shaped);
           unparsed.delete(head.name);
           unparsed.set(head.name, { line, type: head.type, codec });
           changes++;
@@ -400,7 +400,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         applyUnparsed();
         const event = codec.parse(line, api.redact);
         const streamed = initial !== undefined;
-        apply(event);
+        apply(event, codec.shaped);
         // A streaming list recovers at the end of its initial events (in `collect`), and resumes from there.
         if (initial) return;
         if (streamed) eventful = false;

@@ -37,6 +37,12 @@ export interface WatchCodec {
   head(event: Uint8Array): SliceEventHead | undefined;
   /** Parses one event; throws a `KubeApiError` (the watch restarts) when it is none. */
   parse(event: Uint8Array, redact: (text: string) => string): WatchEvent;
+  /**
+   * Whether every EndpointSlice `parse` gives has the shape selection relies on (lists where lists go, strings for
+   * addresses, objects for conditions and targetRef): the protobuf decoder builds them so, while JSON may hold
+   * anything and is checked (`_slice_check.ts`).
+   */
+  readonly shaped: boolean;
 }
 
 /**
@@ -62,10 +68,11 @@ export function openWatchCodec(encoding: WatchEncoding): WatchCodec {
     read: readWatchFrames,
     head: frameHead,
     parse: (frame, redact) => decoded(() => decodeWatchEvent(frame, memory), redact),
+    shaped: true,
   };
 }
 
-const JSON_CODEC: WatchCodec = { read: readWatchLines, head: sliceEventHead, parse: parseWatchEvent };
+const JSON_CODEC: WatchCodec = { read: readWatchLines, head: sliceEventHead, parse: parseWatchEvent, shaped: false };
 
 /**
  * Reads a protobuf watch body to its end and hands each frame (one `metav1.WatchEvent`) to `onFrame` synchronously
