@@ -329,6 +329,39 @@ Deno.test("selectEndpoints() takes over the entry of an endpoint object kept at 
   assert.deepEqual(selected, selectEndpoints([slice("10.0.1.3")], "grpc"));
 });
 
+Deno.test("selectEndpoints() takes over every entry of a new slice object whose endpoint objects all stay in place, reading none", () => {
+  let reads = 0;
+  const endpoints = Array.from({ length: 4 }, (_, i) => {
+    const endpoint = { conditions: {}, targetRef: { kind: "Pod", name: `p${i}`, namespace: "prod" } } as SliceEndpoint;
+    const addresses = [`10.0.0.${4 - i}`];
+    Object.defineProperty(endpoint, "addresses", { get: () => (reads++, addresses), enumerable: true });
+    return endpoint;
+  });
+  const slice = (kept: SliceEndpoint[], resourceVersion: string): EndpointSlice => ({
+    metadata: { name: "s", namespace: "prod", resourceVersion },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 1 }],
+    endpoints: kept,
+  });
+  const other: EndpointSlice = {
+    ...slice([{ addresses: ["10.0.9.9"], conditions: {} }], "1"),
+    metadata: { name: "t" },
+  };
+  const memo = createSelectionMemo();
+  selectEndpoints([slice(endpoints, "1"), other], "grpc", { memo });
+  selectEndpoints([slice([...endpoints], "2"), other], "grpc", { memo });
+  const before = reads;
+  const selected = selectEndpoints([slice([...endpoints], "3"), other], "grpc", { memo });
+  assert.equal(reads, before, "an endpoint in place was read");
+  assert.deepEqual(selected, selectEndpoints([slice(endpoints, "3"), other], "grpc"));
+  // Then one endpoint replaced, and one removed: selected as without a memo.
+  const changed = [endpoints[0], { addresses: ["10.0.1.1"], conditions: {} }, endpoints[2], endpoints[3]];
+  for (const kept of [changed, [...changed], changed.slice(1), changed.slice(1)]) {
+    const current = [slice(kept, "4"), other];
+    assert.deepEqual(selectEndpoints(current, "grpc", { memo }), selectEndpoints(current, "grpc"));
+  }
+});
+
 /** The reference for sameEndpoints(): every field a snapshot shows, as a string. */
 function endpointsFingerprint(endpoints: readonly ResolvedEndpoint[]): string {
   let text = "";

@@ -228,3 +228,26 @@ export function byKey(a: SliceEntry, b: SliceEntry): number {
   if (a.key !== b.key) return a.key < b.key ? -1 : 1;
   return a.slice < b.slice ? -1 : a.slice > b.slice ? 1 : 0;
 }
+
+/**
+ * The entries of a slice's new object whose endpoints are all its previous object's, at the same indices (a protobuf
+ * watch's slice whose endpoints did not change): the previous object's entries, in their order and places, taken
+ * over by `owner` without reading an endpoint; `undefined` when some endpoint is not (`known` holds the previous
+ * object's endpoints, `replaced` its record, whose `places` say that each endpoint had an entry of its own).
+ */
+export function takenOverInPlace(
+  endpoints: readonly object[],
+  known: readonly object[],
+  replaced: SliceRecord,
+  owner: SliceRecord,
+): SliceEntry[] | undefined {
+  if (endpoints.length === 0 || known.length !== endpoints.length || replaced.places?.length !== endpoints.length) {
+    return undefined;
+  }
+  for (let i = 0; i < endpoints.length; i++) if (endpoints[i] !== known[i]) return undefined;
+  const entries = replaced.entries;
+  for (let i = 0; i < entries.length; i++) entries[i].owner = owner;
+  owner.places = replaced.places;
+  owner.port = replaced.port;
+  return entries.slice();
+}

@@ -16,6 +16,7 @@ import {
   removedPositions,
   type SliceEntry,
   type SliceRecord,
+  takenOverInPlace,
 } from "./_merged_entries.ts";
 import { combine, groupOf, mergeGroup } from "./_pod_group.ts";
 import type { EndpointAddress, ResolvedEndpoint } from "./resolved_endpoint.ts";
@@ -268,6 +269,8 @@ function computeSliceEntries(
       replaced.slice.metadata.namespace === slice.metadata.namespace
     ? replaced.slice.endpoints ?? undefined
     : undefined;
+  const inPlace = known !== undefined ? takenOverInPlace(endpoints, known, replaced!, owner) : undefined;
+  if (inPlace !== undefined) return inPlace;
   let malformedHints = false;
   for (let i = 0; i < endpoints.length; i++) {
     const endpoint = endpoints[i];
