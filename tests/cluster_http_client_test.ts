@@ -77,3 +77,89 @@ Deno.test("createClusterHttpClient() lets a watch under way go on when a rotated
     client.close();
   }
 });
+
+/** A TLS server answering `{}` (or holding the request open, as a watch, under `/watch`), counting its connections. */
+async function countingTlsServer() {
+  const { createServer } = await import("node:https");
+  const { listening } = await import("./_listening.ts");
+  let connections = 0;
+  const held = new Set<import("node:http").ServerResponse>();
+  const server = createServer(
+    { cert: await fixture("server.pem"), key: await fixture("server-key.pem") },
+    (req, res) => {
+      if (req.url === "/watch") {
+        res.writeHead(200, { "content-type": "application/json" }).write("{}");
+        held.add(res);
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    },
+  );
+  server.on("secureConnection", () => connections++);
+  const { port, close } = await listening(server);
+  return {
+    url: `https://127.0.0.1:${port}`,
+    connections: () => connections,
+    async close() {
+      for (const res of held) res.end();
+      await close();
+    },
+  };
+}
+
+/** The access of a cluster served by `url` with the fixtures' CA: a new object each call, as each watch resolves its own. */
+async function accessOf(url: string): Promise<ClusterAccess> {
+  return {
+    server: url,
+    namespace: "default",
+    tls: createTlsSettings({ ca: await fixture("ca.pem"), caSource: "ca.pem", serverName: "localhost" }),
+    credentials: noCredentials(),
+    identity: url,
+    source: "test",
+  };
+}
+
+Deno.test("createClusterHttpClient() of one cluster share their connections, as client-go's watches share a transport", async () => {
+  // 500 watches of one cluster built 500 clients, each with its own TLS context and pool: Node's loop stopped for
+  // 0.7-1.2 s while they started, and no connection or TLS session was ever reused between them.
+  const server = await countingTlsServer();
+  const clients = [
+    createClusterHttpClient(await accessOf(server.url)),
+    createClusterHttpClient(await accessOf(server.url)),
+  ];
+  try {
+    for (const client of clients) {
+      const { response } = await client.fetch(`${server.url}/version`, {});
+      assert.deepEqual(await response.json(), {});
+      // undici pools a connection again a little after its answer has been read.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(server.connections(), 1, "the second client's request went on the first one's pooled connection");
+  } finally {
+    for (const client of clients) client.close();
+    await server.close();
+  }
+});
+
+Deno.test("createClusterHttpClient() closed does not cut a watch of another client of the same cluster", async () => {
+  const server = await countingTlsServer();
+  const [watching, other] = [
+    createClusterHttpClient(await accessOf(server.url)),
+    createClusterHttpClient(await accessOf(server.url)),
+  ];
+  const controller = new AbortController();
+  try {
+    const watch = await watching.fetch(`${server.url}/watch`, { signal: controller.signal });
+    const reader = watch.response.body!.getReader();
+    assert.equal(new TextDecoder().decode((await reader.read()).value), "{}");
+    const { response } = await other.fetch(`${server.url}/version`, {});
+    await response.body?.cancel();
+    other.close();
+    await server.close(); // Ends the watch's response: it ends cleanly, not cut by the other client's close().
+    assert.deepEqual(await reader.read(), { done: true, value: undefined });
+  } finally {
+    controller.abort();
+    watching.close();
+    other.close();
+  }
+});

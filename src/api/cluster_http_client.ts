@@ -1,6 +1,7 @@
 /**
- * The HTTP client of one cluster: built on first use with the runtime's TLS
- * transport, and rebuilt when the client certificate changes (an exec plugin
+ * The HTTP client of one cluster: on first use, the runtime's TLS transport
+ * for its credentials, shared with the other watches of the cluster
+ * (`shared_http_client.ts`), and another one when the client certificate changes (an exec plugin
  * issues a new one, or its files are rotated) or the CA file does (a rotated
  * cluster CA). Requests under way finish on the client they started on: a
  * replaced client is closed only once any watch on it has ended.
@@ -9,7 +10,8 @@
  */
 
 import type { ClientCertificate, ClusterAccess, TlsSettings } from "../cluster/types.ts";
-import { createHttpClient, type HttpClient, joinsRepeatedHeaders } from "../runtime/http_client.ts";
+import { type HttpClient, joinsRepeatedHeaders } from "../runtime/http_client.ts";
+import { sharedHttpClient } from "../runtime/shared_http_client.ts";
 import { unrefTimer } from "../runtime/unref_timer.ts";
 
 /**
@@ -60,7 +62,7 @@ export function createClusterHttpClient(access: ClusterAccess): HttpClient {
     if (current && current.cert === cert && current.ca === ca) return Promise.resolve(current);
     if (pending && pending.cert === cert && pending.ca === ca) return pending.built;
     const tls = issued || ca !== access.tls.ca ? withTrust(access.tls, ca, issued) : access.tls;
-    const built: Promise<BuiltClient> = createHttpClient({
+    const built: Promise<BuiltClient> = sharedHttpClient({
       tls,
       proxyUrl: access.proxyUrl,
       proxySource: access.proxySource,
