@@ -12,6 +12,7 @@
 import type { ClientCertificate, ClusterAccess, TlsSettings } from "../cluster/types.ts";
 import { type HttpClient, joinsRepeatedHeaders } from "../runtime/http_client.ts";
 import { sharedHttpClient } from "../runtime/shared_http_client.ts";
+import { requestSlots } from "../runtime/turn_slots.ts";
 import { unrefTimer } from "../runtime/unref_timer.ts";
 
 /**
@@ -89,7 +90,10 @@ export function createClusterHttpClient(access: ClusterAccess): HttpClient {
     async fetch(url, init) {
       const issued = await access.credentials.clientCertificate?.();
       const ca = await access.currentCa?.() ?? access.tls.ca;
-      return (await clientFor(issued, ca)).client.fetch(url, init);
+      const { client } = await clientFor(issued, ca);
+      // Many watches starting at once go out a few a turn (`turn_slots.ts`), not all in one.
+      await requestSlots.take();
+      return client.fetch(url, init);
     },
     close() {
       for (const [client, timer] of retired) {
