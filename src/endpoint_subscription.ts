@@ -6,7 +6,7 @@
  * @module
  */
 
-import { resolveClusterAccess } from "./cluster/resolve_cluster_access.ts";
+import { sharedClusterAccess } from "./cluster/shared_cluster_access.ts";
 import type { ClusterAccess, ClusterOptions } from "./cluster/types.ts";
 import { createClusterHttpClient } from "./api/cluster_http_client.ts";
 import { type CoalescedDelivery, createCoalescedDelivery } from "./_coalesced_delivery.ts";
@@ -158,8 +158,6 @@ interface SharedWatch {
 }
 
 const watches = new Map<string, SharedWatch>();
-const accessCache = new WeakMap<object, Promise<ClusterAccess>>();
-const DEFAULT_ACCESS = {};
 /**
  * Whether each API server serves streaming lists: one that refused them is listed from then on. An API server is its
  * URL and the way there (proxy, TLS server name): private clusters behind different proxies can share an address.
@@ -198,7 +196,7 @@ export function subscribeEndpoints(
   const fail = (error: unknown) => {
     if (active) notify(() => listener.onError(asResolverError(error), true));
   };
-  accessFor(settings.cluster).then(
+  sharedClusterAccess(settings.cluster).then(
     async (access) => {
       if (!active) return;
       let namespace: string;
@@ -296,17 +294,6 @@ function watchListFor(access: ClusterAccess, enabled: boolean | undefined): Watc
     watchListSupport.set(server, support);
   }
   return support;
-}
-
-function accessFor(options: ClusterOptions | undefined): Promise<ClusterAccess> {
-  const cacheKey = options ?? DEFAULT_ACCESS;
-  let access = accessCache.get(cacheKey);
-  if (!access) {
-    access = resolveClusterAccess(options);
-    accessCache.set(cacheKey, access);
-    access.catch(() => accessCache.delete(cacheKey));
-  }
-  return access;
 }
 
 function startWatch(
