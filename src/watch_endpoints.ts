@@ -77,7 +77,9 @@ export interface WatchEndpointsOptions extends WatchSettings {
  * LIST, then one whenever the usable set changes. Shares one LIST+WATCH
  * per Service with every other caller and channel in the process. The
  * process stays alive while the loop waits for the next snapshot, and the
- * watch ends once it is left (or `options.signal` aborts).
+ * watch ends once it is left (`break`, or the iterator's `return()`, also
+ * while a `next()` waits: that one then ends the iteration) or
+ * `options.signal` aborts.
  *
  * @param target A target such as `kubernetes:///echo.prod:grpc`, or a {@linkcode Target}, checked as the parser
  * checks a string.
@@ -99,9 +101,44 @@ export interface WatchEndpointsOptions extends WatchSettings {
  * }
  * ```
  */
-export async function* watchEndpoints(
+export function watchEndpoints(
   target: string | Target,
   options: WatchEndpointsOptions = {},
+): AsyncGenerator<EndpointSnapshot, void, undefined> {
+  const exit: LoopExit = { left: false };
+  const snapshots = followEndpoints(target, options, exit);
+  // A generator queues return() and throw() behind a next() that waits, and a quiet Service may never answer that
+  // one: a merge of several Services' iterators, or a next() raced against a timeout, then left a watch (and the
+  // process) running for good. Both end the loop first, as a `break` does; the waiting next() then ends too.
+  const { return: finish, throw: fail } = snapshots;
+  const leave = () => {
+    exit.left = true;
+    exit.wake?.();
+  };
+  snapshots.return = (value) => {
+    leave();
+    return finish.call(snapshots, value);
+  };
+  snapshots.throw = (error) => {
+    leave();
+    return fail.call(snapshots, error);
+  };
+  return snapshots;
+}
+
+/** How the iterator's return() and throw() end a loop that waits for a snapshot. */
+interface LoopExit {
+  /** Set once the caller left: the loop ends at its next check. */
+  left: boolean;
+  /** Ends the watch and wakes the loop; set once the loop runs (before, there is nothing to end). */
+  wake?: () => void;
+}
+
+/** The loop of {@linkcode watchEndpoints}, which `exit` ends early. */
+async function* followEndpoints(
+  target: string | Target,
+  options: WatchEndpointsOptions,
+  exit: LoopExit,
 ): AsyncGenerator<EndpointSnapshot, void, undefined> {
   checkArguments(target, options);
   // A Target object gets the parser's checks too: its fields go into the request's path and label selector.
@@ -149,21 +186,24 @@ export async function* watchEndpoints(
   // the generator may never resume to reach its `finally`.
   let endHold: (() => void) | undefined;
   const release = () => {
+    if (released) return;
     released = true;
     clearInterval(keepAlive);
     stopWaiting?.();
     unsubscribe();
   };
-  const stopWaiting = signal && whenAborted(signal, () => {
+  const stop = () => {
     release();
     notify();
     endHold?.();
-  });
+  };
+  exit.wake = stop;
+  const stopWaiting = signal && whenAborted(signal, stop);
   // How long the consumer took over its last snapshot, and when it asked for the next one.
   let busyMs = 0;
   let askedAt = 0;
   try {
-    while (!signal?.aborted) {
+    while (!signal?.aborted && !exit.left) {
       if (fatal) throw fatal;
       if (latest) {
         const snapshot = latest;
@@ -186,7 +226,7 @@ export async function* watchEndpoints(
       // late): a burst reaches it as a few snapshots, and one that keeps up sees every change at once. On the
       // runtime's own timer, which a test's fake timers do not replace (see `real_timers.ts`).
       const holdMs = Math.min(askedAt + busyMs - performance.now(), MAX_HOLD_MS);
-      if (holdMs > 1 && latest && !signal?.aborted) {
+      if (holdMs > 1 && latest && !signal?.aborted && !exit.left) {
         await new Promise<void>((resolve) => {
           const timer = realSetTimeout(done, holdMs);
           endHold = done;

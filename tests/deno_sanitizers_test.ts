@@ -76,3 +76,34 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "return() on a watchEndpoints() iterator waiting for its next snapshot ends the watch at once",
+  ...sanitized,
+  async fn() {
+    // A merge of several Services' iterators, or a next() raced against a timeout, leaves by return() while a next()
+    // waits: the generator queued the return() behind that next(), which a quiet Service never answers, and the
+    // watch (and the process) lived on.
+    await using api = await startFakeApiServer({ token: "test" });
+    api.applySlice(endpointSlice({
+      namespace: "shop",
+      service: "cart",
+      port: { name: "grpc", port: 8080 },
+      endpoints: [{ ip: "10.1.0.1", pod: "cart-0" }],
+    }));
+    const options = { cluster: { kubeconfig: api.kubeconfig() }, locality: {} };
+    const iterator = watchEndpoints("kubernetes:///cart.shop:grpc", options)[Symbol.asyncIterator]();
+    assert.equal((await iterator.next()).value?.endpoints.length, 1);
+    const waiting = iterator.next();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<string>((resolve) => timer = setTimeout(() => resolve("still waiting after 2 s"), 2000));
+    try {
+      const returned = iterator.return(undefined).then(() => "returned");
+      assert.equal(await Promise.race([returned, late]), "returned");
+      assert.deepEqual(await waiting, { done: true, value: undefined });
+    } finally {
+      clearTimeout(timer);
+    }
+  },
+});
