@@ -6,6 +6,7 @@
  */
 
 import type { ResolvedEndpoint } from "./selection/resolved_endpoint.ts";
+import { sameEndpoints } from "./selection/endpoint_selection.ts";
 import type { TopologyMode } from "./selection/topology.ts";
 
 /**
@@ -84,4 +85,27 @@ export function snapshotOf(
   if (fields.emptyReason !== undefined) snapshot.emptyReason = fields.emptyReason;
   if (fields.portNote !== undefined) snapshot.portNote = fields.portNote;
   return snapshot;
+}
+
+/** What a snapshot tells its reader, but for its resourceVersion and Service. */
+export type SnapshotContent = Pick<EndpointSnapshot, "endpoints" | "topology" | "emptyReason" | "portNote">;
+
+/**
+ * Whether two snapshots tell the same (but for their resourceVersion): the same endpoints with the same fields, the
+ * same topology, reason and port note.
+ *
+ * @param a A snapshot, or a selection with its fields.
+ * @param b Another.
+ * @returns True when a reader of `b` learns nothing new from it after `a`.
+ *
+ * @example A snapshot tells what its copy tells
+ * ```ts
+ * import { type EndpointSnapshot, sameSnapshot, snapshotOf } from "./endpoint_snapshot.ts";
+ * const snapshot: EndpointSnapshot = { endpoints: [], resourceVersion: "7", namespace: "prod", service: "echo", topology: "none" };
+ * console.log(sameSnapshot(snapshot, snapshotOf([], { ...snapshot, resourceVersion: "9" }))); // true
+ * ```
+ */
+export function sameSnapshot(a: SnapshotContent, b: SnapshotContent): boolean {
+  return a.topology === b.topology && sameEndpoints(a.endpoints, b.endpoints) && a.emptyReason === b.emptyReason &&
+    a.portNote === b.portNote;
 }

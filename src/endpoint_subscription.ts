@@ -11,10 +11,9 @@ import type { ClusterAccess, ClusterOptions } from "./cluster/types.ts";
 import { createClusterHttpClient } from "./api/cluster_http_client.ts";
 import { type CoalescedDelivery, createCoalescedDelivery } from "./_coalesced_delivery.ts";
 import type { BackoffOptions } from "./base/backoff.ts";
-import { sameEndpoints } from "./selection/endpoint_selection.ts";
 import { type ClientSelectionMemo, createClientSelectionMemo, selectForClient } from "./selection/client_selection.ts";
 import type { ResolvedEndpoint } from "./selection/resolved_endpoint.ts";
-import { type EndpointSnapshot, snapshotOf } from "./endpoint_snapshot.ts";
+import { type EndpointSnapshot, sameSnapshot, type SnapshotContent, snapshotOf } from "./endpoint_snapshot.ts";
 import { KubeApiError, ResolverError } from "./base/errors.ts";
 import { createEndpointSliceApi, createServiceApi } from "./api/kube_api.ts";
 import { type ClientLocality, clientLocality } from "./client_locality.ts";
@@ -328,7 +327,7 @@ function startWatch(
         }
       },
     }),
-    metrics: watchMetrics(namespace, service, access.server, sameSelection),
+    metrics: watchMetrics(namespace, service, access.server, sameSnapshot),
     stop() {
       if (watches.get(key) === watch) watches.delete(key);
       watch.delivery.stop();
@@ -471,7 +470,7 @@ function deliver(
   if (holdEmpty && selection.endpoints.length === 0 && previous?.selection.endpoints.length) return true;
   // The set is the one the subscriber has (a slice created again as it was): no change, though a state between, never
   // delivered (an empty set held back, or computed ahead of a delivery), gave it a new generation.
-  if (previous?.port === port && sameSelection(previous.selection, selection)) {
+  if (previous?.port === port && sameSnapshot(previous.selection, selection)) {
     subscriber.generation = selection.generation;
     subscriber.delivered = { port, selection };
     return false;
@@ -487,7 +486,7 @@ function deliver(
   }
   if (previous && previous.port !== port) dropPortIfUnused(watch, previous.port);
   // A port renamed in place, for a target without a port: the new name selects what the old one did.
-  if (previous && previous.port !== port && sameSelection(previous.selection, selection)) return false;
+  if (previous && previous.port !== port && sameSnapshot(previous.selection, selection)) return false;
   const snapshot = snapshotOf(selection.endpoints, {
     resourceVersion: state.resourceVersion,
     namespace: watch.namespace,
@@ -519,7 +518,7 @@ function selectionFor(watch: SharedWatch, port: number | string, locality: Local
     namespace,
   });
   // A new reason for an empty set is news too: the Service appeared, but without the target's port, say.
-  const same = last !== undefined && sameSelection(last, { endpoints, topology, emptyReason, portNote });
+  const same = last !== undefined && sameSnapshot(last, { endpoints, topology, emptyReason, portNote });
   const generation = same ? last!.generation : ++generations;
   const sent = same && last!.sent;
   const selection: Selection = { version: watch.version, endpoints, topology, generation, memo, sent };
@@ -548,13 +547,7 @@ function pruneSelections(watch: SharedWatch): void {
 }
 
 /** What a selection gives a subscriber. */
-type UsableSet = Pick<Selection, "endpoints" | "topology" | "emptyReason" | "portNote">;
-
-/** Whether two selections give a subscriber the same snapshot (but for its resourceVersion). */
-function sameSelection(a: UsableSet, b: UsableSet): boolean {
-  return a.topology === b.topology && sameEndpoints(a.endpoints, b.endpoints) && a.emptyReason === b.emptyReason &&
-    a.portNote === b.portNote;
-}
+type UsableSet = SnapshotContent;
 
 /** Hands a snapshot to a subscriber still subscribed; one that throws must not break the shared watch. */
 function send(watch: SharedWatch, subscriber: Subscriber, snapshot: EndpointSnapshot): void {

@@ -7,7 +7,7 @@
 
 import { subscribeEndpoints, type WatchSettings } from "./endpoint_subscription.ts";
 import { MAX_HOLD_MS } from "./_coalesced_delivery.ts";
-import { type EndpointSnapshot, snapshotOf } from "./endpoint_snapshot.ts";
+import { type EndpointSnapshot, sameSnapshot, snapshotOf } from "./endpoint_snapshot.ts";
 import type { ResolverError } from "./base/errors.ts";
 import { formatTarget, parseTarget, type Target } from "./base/target.ts";
 import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "./check_watch_settings.ts";
@@ -151,6 +151,8 @@ async function* followEndpoints(
   const { signal, onError } = settings;
   if (signal?.aborted) return;
   let latest: EndpointSnapshot | undefined;
+  /** The last snapshot the consumer was given (the shared one it was copied from). */
+  let lastYielded: EndpointSnapshot | undefined;
   let fatal: ResolverError | undefined;
   // Failures that came while the loop waited for a snapshot that had come too: they go to `onError` once the loop
   // has that snapshot. Reported at once, they reached a caller that joins a failing watch before the endpoints did,
@@ -208,6 +210,13 @@ async function* followEndpoints(
       if (latest) {
         const snapshot = latest;
         latest = undefined;
+        // A consumer busy while the pods changed and changed back (a pod not ready for a moment) has this already:
+        // one that reloads a proxy on each snapshot reloaded it for nothing. Failures held back for it go all the same.
+        if (lastYielded && sameSnapshot(lastYielded, snapshot)) {
+          if (heldErrors.length > 0) nextTurn(reportHeldErrors);
+          continue;
+        }
+        lastYielded = snapshot;
         const yielded = performance.now();
         // The loop's body gets the snapshot in this turn of the event loop; failures held back for it follow in
         // the next one, without waiting for the body to end.

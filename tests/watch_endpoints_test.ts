@@ -843,6 +843,35 @@ Deno.test("watchEndpoints() holds a change at most 50 ms for a consumer that onc
   }
 });
 
+Deno.test("watchEndpoints() gives a consumer busy while the pods changed and changed back no snapshot of what it has", async () => {
+  // A sidecar that rewrites a proxy's config and reloads it on each snapshot reloaded for nothing.
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, ["a", "b"]);
+  const controller = new AbortController();
+  const seen: string[] = [];
+  try {
+    for await (
+      const snapshot of watchEndpoints("kubernetes:///echo.prod:grpc", {
+        cluster: { kubeconfig: api.kubeconfig() },
+        signal: controller.signal,
+      })
+    ) {
+      seen.push(snapshot.endpoints.map((endpoint) => endpoint.podName).join(","));
+      if (seen.length > 1) break;
+      // Busy with the first snapshot while a pod leaves and comes back.
+      apply(api, ["a"]);
+      await sleep(200);
+      apply(api, ["a", "b"]);
+      await sleep(200);
+      setTimeout(() => controller.abort(), 300);
+    }
+    assert.deepEqual(seen, ["a,b"]);
+  } finally {
+    controller.abort();
+    await api.close();
+  }
+});
+
 Deno.test("watchEndpoints() says why a snapshot is empty, and a snapshot with endpoints has no reason", async () => {
   const api = await startFakeApiServer({ token: "t" });
   const watch = follow({ kubeconfig: api.kubeconfig() }, { target: "kubernetes:///echo.prod:http" });
