@@ -13,6 +13,7 @@ import { formatTarget, parseTarget, type Target } from "./base/target.ts";
 import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "./check_watch_settings.ts";
 import { whenAborted } from "./runtime/abortable.ts";
 import { nextTurn } from "./runtime/next_turn.ts";
+import { trace } from "./runtime/trace.ts";
 import { realClearTimeout, realSetTimeout } from "./runtime/real_timers.ts";
 import { copyPlainData, currentValue, isRecord, kindOf } from "./base/_util.ts";
 
@@ -162,7 +163,16 @@ async function* followEndpoints(
   let parked = false;
   let released = false;
   const reportHeldErrors = () => {
-    for (const error of heldErrors.splice(0)) if (!released) onError?.(error);
+    for (const error of heldErrors.splice(0)) {
+      if (released) continue;
+      // As for an error reported at once (see `notify` in endpoint_subscription.ts): one that throws here, in a
+      // turn of its own, was an uncaught exception, which ends a Node process.
+      try {
+        onError?.(error);
+      } catch (thrown) {
+        trace(`an endpoint listener threw: ${thrown}`);
+      }
+    }
   };
   let wake: (() => void) | undefined;
   const notify = () => {

@@ -735,6 +735,43 @@ Deno.test("watchEndpoints() hands a caller that joins a failing watch its endpoi
   }
 });
 
+Deno.test("watchEndpoints() keeps an onError that throws from crashing the process, also for an error held for a snapshot", async () => {
+  // An onError that throws is traced, and the watch goes on; one held back until the loop had its snapshot (a caller
+  // that joins a failing watch) threw from a timer of its own instead: an uncaught exception, which ends a Node process.
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, ["a"]);
+  const cluster = { kubeconfig: api.kubeconfig() };
+  const first = follow(cluster, { initialMs: 200, maxMs: 400 });
+  const controller = new AbortController();
+  const seen: string[] = [];
+  let joiner: Promise<void> | undefined;
+  try {
+    await eventually(() => first.pods() === "a", "the first caller's snapshot");
+    api.failNext(100, { status: 403 });
+    api.dropWatches();
+    await eventually(() => first.errors.length > 0, "the first caller's error");
+    joiner = (async () => {
+      const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
+        cluster,
+        signal: controller.signal,
+        backoff: { initialMs: 200, maxMs: 400 },
+        onError: () => {
+          seen.push("error");
+          throw new Error("a bug in the caller's error handler");
+        },
+      });
+      for await (const snapshot of iterable) seen.push(snapshot.endpoints.map((endpoint) => endpoint.podName).join());
+    })();
+    await eventually(() => seen.length >= 3, "the second caller's snapshot and two errors");
+    assert.deepEqual(seen.slice(0, 3), ["a", "error", "error"]);
+  } finally {
+    controller.abort();
+    await joiner;
+    await first.stop();
+    await api.close();
+  }
+});
+
 Deno.test("watchEndpoints() never shares a watch between two tokens under one user name", async () => {
   const api = await startFakeApiServer({ token: "good-token" });
   apply(api, ["a"]);
