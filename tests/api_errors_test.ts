@@ -1,7 +1,7 @@
 // What the errors of API answers quote, and what they must never quote.
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import { checkContentType, networkError, statusError } from "../src/api/api_errors.ts";
+import { networkError, notJsonError, statusError } from "../src/api/api_errors.ts";
 import { KubeApiError } from "../src/base/errors.ts";
 import type { ClusterAccess } from "../src/cluster/types.ts";
 
@@ -235,7 +235,7 @@ Deno.test("statusError() names a redirect's target without its user name, passwo
   }
 });
 
-Deno.test("statusError() and checkContentType() quote a content type that echoes the credentials without them", () => {
+Deno.test("statusError() and notJsonError() quote a content type and page that echo the credentials without them", () => {
   const token = "kgr-canary-0d7c2e94b1";
   const access = accessTo("https://10.0.0.1:6443");
   const headers = { "content-type": `text/html; echo="Bearer ${token}"` };
@@ -247,13 +247,16 @@ Deno.test("statusError() and checkContentType() quote a content type that echoes
     false,
     `Bearer ${token}`,
   );
-  let accepted: unknown;
-  try {
-    checkContentType("list", "endpointslices", access, new Response(null, { status: 200, headers }), `Bearer ${token}`);
-  } catch (error) {
-    accepted = error;
-  }
-  for (const error of [refused, accepted as KubeApiError]) {
+  const accepted = notJsonError(
+    "list",
+    "endpointslices",
+    access,
+    new Response(null, { status: 200, headers }),
+    `Bearer ${token}`,
+    `Signed in with Bearer ${token}`,
+  );
+  assert.match(accepted.message, /\(server said: "Signed in with \[redacted\]"\)$/);
+  for (const error of [refused, accepted]) {
     assert.ok(error instanceof KubeApiError, String(error));
     assert.match(error.message, /content type "text\/html; echo=\\"\[redacted\]\\"", not JSON/);
     assert.equal(error.contentType, 'text/html; echo="[redacted]"');

@@ -217,8 +217,30 @@ boundedTest("a text/html 200 for the LIST or the WATCH is a clear error, and ret
     /answered 200 with content type "text\/html; charset=utf-8", not JSON: point the kubeconfig/,
   );
   assert.match(watchError.message, /^Cannot watch .* content type "text\/html; charset=utf-8", not JSON/);
+  // The page's own words say what answered (a login page, a web server on the wrong port), as for an error page.
+  for (const error of [listError, watchError]) assert.match(error.message, /\(server said: "Please log in"\)$/);
   observed("text/html 200", listError.message);
 });
+
+boundedTest(
+  "a 200 of another type that never ends (a watch stream a proxy relabelled) is refused at once",
+  15_000,
+  async (defer) => {
+    const relabelled: Handler = (_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+      res.write('{"type":"BOOKMARK","object":{}}\n'); // and nothing more, the connection kept open
+    };
+    const server = await startHostileServer({ list: relabelled, watch: relabelled });
+    defer(() => server.close());
+    const started = Date.now();
+    const watcher = follow({ server: server.url });
+    defer(() => watcher.stop());
+    await eventually(() => watcher.errors.length >= 1, "an error", 5000);
+    assert.match(watcher.errors[0].message, /answered 200 with content type "text\/plain; charset=utf-8", not JSON: /);
+    assert.doesNotMatch(watcher.errors[0].message, /server said/);
+    assert.ok(Date.now() - started < 3000, `the error came after ${Date.now() - started} ms`);
+  },
+);
 
 boundedTest(
   "an HTML error page (a web server on the wrong port, a login page) is not taken for the API server's answer",

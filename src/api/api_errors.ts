@@ -56,24 +56,38 @@ export const NOT_THE_API_SERVER =
   "check that nothing on the way (a proxy, a load balancer) answers in the API server's place";
 
 /**
- * Rejects a successful answer that says it is not JSON (an HTML login page, a proxy's error page), nor protobuf when
- * the request offered it (`protobuf`); its content type is quoted without the request's credentials
- * (`authorization`, the proxy's), should the server echo them there.
+ * Whether a successful answer's Content-Type is one that kube-apiserver writes: JSON, or protobuf when the request
+ * offered it (`protobuf`). A missing one is given the benefit of the doubt.
+ *
+ * @example An HTML login page
+ * ```ts
+ * import { isApiContentType } from "./api_errors.ts";
+ * console.log(isApiContentType("text/html; charset=utf-8")); // false
+ * ```
  */
-export function checkContentType(
+export function isApiContentType(type: string | null, protobuf = false): boolean {
+  return type === null || /json/i.test(type) || (protobuf && isProtobuf(type));
+}
+
+/**
+ * The error for a successful answer that is not JSON (an HTML login page, a web server on the wrong port), nor
+ * protobuf when the request offered it: its content type and the page's own words (`said`, as read from its body)
+ * are quoted without the request's credentials (`authorization`, the proxy's), should the server echo them there.
+ */
+export function notJsonError(
   verb: string,
   where: string,
   access: ClusterAccess,
   response: Response,
   authorization?: string,
-  protobuf = false,
-): void {
-  const raw = response.headers.get("content-type");
-  if (raw === null || /json/i.test(raw) || (protobuf && isProtobuf(raw))) return;
-  const type = withoutCredentials(raw, authorization, access.proxyUrl);
+  said?: string,
+): KubeApiError {
+  const redact = (text: string) => withoutCredentials(text, authorization, access.proxyUrl);
+  const type = redact(response.headers.get("content-type") ?? "");
   response.body?.cancel().catch(() => {});
-  throw new KubeApiError(
-    `Cannot ${verb} ${where}: ${notJson(access, response.status, type)}`,
+  return new KubeApiError(
+    `Cannot ${verb} ${where}: ${notJson(access, response.status, type)}` +
+      (said ? ` (server said: ${quote(redact(said))})` : ""),
     { status: response.status, contentType: type },
   );
 }

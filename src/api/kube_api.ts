@@ -16,10 +16,11 @@ import { isRecord } from "../base/_util.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
 import {
   brokenAnswerError,
-  checkContentType,
+  isApiContentType,
   isProtobuf,
   networkError,
   NOT_THE_API_SERVER,
+  notJsonError,
   plainHttpToTlsError,
   statusError,
   type Subject,
@@ -465,18 +466,24 @@ async function send(
     throw networkError(verb, where, access, cause, authorization);
   }
   const { response } = answer;
+  const contentType = response.headers.get("content-type");
+  // The credentials come out before the text is put on one line, which would make one that holds a tab no longer match.
+  const redact = (raw: string) => withoutCredentials(raw, authorization, access.proxyUrl);
   if (response.ok) {
-    checkContentType(verb, where, access, response, authorization, accept !== JSON_ONLY);
-    return { ...answer, authorization };
+    if (isApiContentType(contentType, accept !== JSON_ONLY)) return { ...answer, authorization };
+    // A login page, a web server on the wrong port: its own words say what answered. Only a page is read: another
+    // answer (a watch stream that a proxy relabelled, say) may never end.
+    const page = /^\s*text\/html/i.test(contentType ?? "")
+      ? utf8(await readBytes(response, MAX_STATUS_BYTES, signal).catch(() => undefined))
+      : undefined;
+    throw notJsonError(verb, where, access, response, authorization, page && pageText(redact(page)));
   }
   const bytes = await readBytes(response, MAX_STATUS_BYTES, signal).catch(() => undefined);
-  const protobufStatus = isProtobuf(response.headers.get("content-type")) ? protobufBody(bytes) : undefined;
+  const protobufStatus = isProtobuf(contentType) ? protobufBody(bytes) : undefined;
   const text = protobufStatus === undefined ? utf8(bytes) : undefined;
   const plainHttp = plainHttpToTlsError(verb, where, access, response.status, text);
   if (plainHttp) throw plainHttp;
-  // The credentials come out before the text is put on one line, which would make one that holds a tab no longer match.
-  const redact = (raw: string) => withoutCredentials(raw, authorization, access.proxyUrl);
-  const status = protobufStatus ?? parseStatus(text, response.headers.get("content-type"), redact);
+  const status = protobufStatus ?? parseStatus(text, contentType, redact);
   if (response.status === 401) access.credentials.invalidate(authorization, certificate);
   // No header, no client certificate, no exec plugin (which may return one): the server, or a proxy in
   // front of it, gets a request without credentials.
