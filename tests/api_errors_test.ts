@@ -352,6 +352,26 @@ Deno.test("networkError() says a CA file is read again every 5 minutes, and an i
   );
 });
 
+Deno.test("networkError() on Deno, whose node:tls names no expiry, says the CA error may be a certificate out of its dates", () => {
+  const access = {
+    ...accessTo("https://10.0.0.1:6443"),
+    tls: { caSource: "the CA of kubeconfig /k" },
+  } as ClusterAccess;
+  // What Deno 2.9.6 says for an API server certificate that has expired (measured), as for one of another CA.
+  const refused = Object.assign(new Error("unable to verify the first certificate"), {
+    code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  });
+  const message = networkError("list", "endpointslices", access, refused).message;
+  assert.match(
+    message,
+    /^Cannot list endpointslices: TLS verification of https:\/\/10\.0\.0\.1:6443 failed with the CA of/,
+  );
+  assert.match(
+    message,
+    /; on Deno, this error also comes from a certificate that has expired or is not valid yet \(local time \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\): check the API server's certificate's dates too$/,
+  );
+});
+
 Deno.test("networkError() says an API server certificate has expired or is not valid yet, with the local time, not to check the CA", () => {
   const access = {
     ...accessTo("https://10.0.0.1:6443"),

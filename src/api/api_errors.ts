@@ -15,6 +15,7 @@ import { isBunRequestLimit } from "../runtime/bun_request_slots.ts";
 import { describeCause } from "../base/_describe_cause.ts";
 import { isRecord } from "../base/_util.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
+import { runtimeKey } from "../runtime/runtime.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
 import { type ErrorBody, foreignAnswerAdvice } from "./_foreign_answer.ts";
 import { impersonationGrant, refusesImpersonation } from "./_impersonation_advice.ts";
@@ -434,7 +435,7 @@ export function networkError(
   }
   // OpenSSL's verdict (Node, Bun) on a serving certificate outside its validity period: a CA check would not help.
   // Neither the error nor the socket (freed by then) gives the certificate's dates: the local time says the rest.
-  // Deno's node:tls says UNABLE_TO_VERIFY_LEAF_SIGNATURE for it, the CA advice below.
+  // Deno's node:tls says UNABLE_TO_VERIFY_LEAF_SIGNATURE for it: the CA advice below, which then names the dates too.
   const period = /\bCERT_HAS_EXPIRED\b|certificate has expired/i.test(withoutUrls)
     ? "has expired"
     : /\bCERT_NOT_YET_VALID\b|certificate is not yet valid/i.test(withoutUrls)
@@ -467,7 +468,11 @@ export function networkError(
         (access.currentCa !== undefined
           ? "the CA file is read again every 5 minutes, so a rotated cluster CA written there is trusted within 5 " +
             "minutes (restart the process after changing the server or the TLS server name)"
-          : "they are read once, at start, so restart the process after changing them (a rotated cluster CA, say)"),
+          : "they are read once, at start, so restart the process after changing them (a rotated cluster CA, say)") +
+        (runtimeKey() === "deno" && /\bUNABLE_TO_VERIFY_LEAF_SIGNATURE\b/.test(withoutUrls)
+          ? `; on Deno, this error also comes from a certificate that has expired or is not valid yet (local time ` +
+            `${new Date().toISOString()}): check the API server's certificate's dates too`
+          : ""),
       options,
     );
   }
