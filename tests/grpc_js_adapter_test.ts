@@ -894,6 +894,15 @@ Deno.test("register() refuses bad options at once, naming them", () => {
     () => registeredClass({ loadBalancing: "round-robin" }),
     /accepts \(Unrecognized load balancing config name round-robin\); use/,
   );
+  // A config entry, or a whole service config, where its list belongs: the message says what to pass instead.
+  assert.throws(
+    () => registeredClass({ loadBalancing: { round_robin: {} } as never }),
+    /is one entry of a loadBalancingConfig list: pass the list, \[\{"round_robin":\{\}\}\]$/,
+  );
+  assert.throws(
+    () => registeredClass({ loadBalancing: { loadBalancingConfig: [{ round_robin: {} }] } as never }),
+    /is a service config: pass its loadBalancingConfig list, \[\{"round_robin":\{\}\}\]$/,
+  );
   for (const failoverTimeoutMs of [0, -1, "5", 2 ** 31]) {
     assert.throws(
       () => registeredClass({ loadBalancing: [{ kubernetes_round_robin: { failoverTimeoutMs } }] }),

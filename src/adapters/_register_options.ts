@@ -10,7 +10,7 @@ import { isUriScheme } from "../base/target.ts";
 import { BALANCER_NAME, type BalancerGrpc } from "./grpc_js_balancer.ts";
 import { createSubsetter } from "../selection/subset.ts";
 import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "../check_watch_settings.ts";
-import { copyPlainData, currentValue, describeValue } from "../base/_util.ts";
+import { copyPlainData, currentValue, describeValue, isRecord } from "../base/_util.ts";
 
 /**
  * The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses.
@@ -321,9 +321,27 @@ export function checkLoadBalancing(grpc: GrpcModule, loadBalancing: unknown): vo
   }
   throw new TypeError(
     `Cannot use option 'loadBalancing': ${describeValue(loadBalancing)} is no load-balancing policy (or config) ` +
-      `that this grpc-js accepts${parseErrors(grpc, config)}; use "${BALANCER_NAME}" (the default), ` +
-      `"round_robin" or "pick_first", or register your own policy with grpc-js first`,
+      `that this grpc-js accepts${parseErrors(grpc, config)}; ` + (listMeant(grpc, loadBalancing) ??
+        `use "${BALANCER_NAME}" (the default), "round_robin" or "pick_first", or register your own policy with ` +
+          "grpc-js first"),
   );
+}
+
+/** What to pass for a config entry or a whole service config given where its list belongs, if grpc-js takes that. */
+function listMeant(grpc: GrpcModule, loadBalancing: unknown): string | undefined {
+  if (!isRecord(loadBalancing)) return undefined;
+  const inner = loadBalancing.loadBalancingConfig;
+  const [list, what] = Array.isArray(inner)
+    ? [inner, "is a service config: pass its loadBalancingConfig list"]
+    : [[loadBalancing], "is one entry of a loadBalancingConfig list: pass the list"];
+  try {
+    if (list.length > 0 && grpc.experimental.selectLbConfigFromList(list) !== null) {
+      return `it ${what}, ${describeValue(list)}`;
+    }
+  } catch {
+    // Not an accepted list either: the general advice.
+  }
+  return undefined;
 }
 
 /**
