@@ -374,3 +374,61 @@ function endpointsFingerprint(endpoints: readonly ResolvedEndpoint[]): string {
   }
   return text;
 }
+
+Deno.test("selectEndpoints() gives the endpoints of a large first list copies once, in the next call, then reuses them", () => {
+  // The copies are what V8 then keeps together in memory (see copyGroups in _pod_group.ts); they must show the same.
+  const slice = (s: number, first?: string): EndpointSlice => ({
+    metadata: { name: `s${s}`, namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 1 }],
+    endpoints: Array.from({ length: 100 }, (_, e) => ({
+      addresses: [e === 0 && first ? first : `10.${s}.0.${e + 1}`],
+      conditions: { ready: true },
+      targetRef: { kind: "Pod", name: `p${s}-${e}`, namespace: "prod" },
+    })),
+  });
+  const slices = Array.from({ length: 12 }, (_, s) => slice(s));
+  const memo = createSelectionMemo();
+  const first = selectEndpoints(slices, "grpc", { memo });
+  slices[3] = slice(3, "10.99.0.1");
+  const second = selectEndpoints(slices, "grpc", { memo });
+  assert.deepEqual(second, selectEndpoints(slices, "grpc"));
+  assert.notEqual(second[150], first[150]);
+  assert.notEqual(second[150].addresses, first[150].addresses);
+  assert.deepEqual(Object.keys(second[150]), Object.keys(first[150]));
+  slices[3] = slice(3, "10.99.0.2");
+  const third = selectEndpoints(slices, "grpc", { memo });
+  assert.deepEqual(third, selectEndpoints(slices, "grpc"));
+  assert.equal(third[150], second[150]);
+});
+
+Deno.test("selectEndpoints() with a memo selects what it selects without one after copying a large list", () => {
+  // Pods in two slices, several addresses, zones, nodes, hints and not-ready pods: endpoints built whole, combined,
+  // and a selection that is not one endpoint per entry.
+  const next = seededRandom(0x5eed5);
+  const slice = (s: number, version: number): EndpointSlice => ({
+    metadata: { name: `s${s}`, namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 1 }],
+    endpoints: Array.from({ length: 120 }, (_, e) => {
+      const pod = next() < 0.1 ? `shared-${e}` : `p${s}-${e}`;
+      const zoned = next() < 0.5;
+      return {
+        addresses: next() < 0.2 ? [`10.${s}.${version}.${e}`, `10.${s}.${version + 100}.${e}`] : [`10.${s}.1.${e}`],
+        conditions: { ready: next() < 0.9, serving: true, terminating: next() < 0.05 },
+        targetRef: { kind: "Pod", name: pod, namespace: "prod" },
+        ...(zoned ? { zone: "z1", nodeName: `n${e % 3}` } : {}),
+        ...(zoned && next() < 0.5 ? { hints: { forZones: [{ name: "z1" }] } } : {}),
+      };
+    }),
+  });
+  const slices = Array.from({ length: 10 }, (_, s) => slice(s, 0));
+  const memo = createSelectionMemo();
+  for (let step = 0; step < 4; step++) {
+    if (step > 0) slices[step] = slice(step, step);
+    const expected = selectEndpoints(slices, "grpc");
+    const selected = selectEndpoints(slices, "grpc", { memo });
+    assert.deepEqual(selected, expected, `step ${step}`);
+    assert.deepEqual(selected.map((endpoint) => Object.keys(endpoint)), expected.map((e) => Object.keys(e)));
+  }
+});

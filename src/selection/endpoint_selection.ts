@@ -18,7 +18,7 @@ import {
   type SliceRecord,
   takenOverInPlace,
 } from "./_merged_entries.ts";
-import { combine, groupOf, mergeGroup } from "./_pod_group.ts";
+import { combine, COPY_AFTER, copyGroups, groupOf, mergeGroup } from "./_pod_group.ts";
 import type { EndpointAddress, ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { readHints } from "./topology.ts";
 import { trace } from "../runtime/trace.ts";
@@ -59,6 +59,7 @@ export function selectEndpoints(
 ): ResolvedEndpoint[] {
   const memo = options.memo ?? createSelectionMemo();
   const call = ++memo.call;
+  if (memo.copyNext) memo.output = copyGroups(memo.merged, memo.output);
   // Entries are computed once per slice object (the reflector replaces a slice's
   // object when it changes) and kept merged in key order across calls, so that an
   // update costs the changed endpoints' own work plus, at most, one pass over the
@@ -96,6 +97,7 @@ export function selectEndpoints(
     const { entries } = record;
     for (let i = 0; i < entries.length; i++) if (entries[i].owner === record) dropped.push(entries[i]);
   }
+  memo.copyNext = created.length >= COPY_AFTER && created.length * 2 > memo.merged.length;
   // Counting anew beats a removal and an addition per host once most of the Service changed (a burst).
   if (created.length + dropped.length > memo.merged.length) recountHosts(memo);
   else {
@@ -151,6 +153,8 @@ export interface SelectionMemo {
   output?: ResolvedEndpoint[];
   /** Number of calls so far; a record seen in the current call carries it. */
   call: number;
+  /** Set by a call that built most entries, and at least `COPY_AFTER`: the next call gives each one a copy. */
+  copyNext?: boolean;
 }
 
 /**
