@@ -1,7 +1,6 @@
 /**
- * Turns the EndpointSlices of one Service into the endpoints a gRPC client
- * should use: all slices merged, one endpoint per pod, ready ones first and
- * the kube-proxy fallback to serving-but-terminating ones.
+ * Turns the EndpointSlices of one Service into the endpoints a gRPC client should use: all slices merged, one
+ * endpoint per pod, ready ones first and the kube-proxy fallback to serving-but-terminating ones.
  *
  * @module
  */
@@ -60,13 +59,11 @@ export function selectEndpoints(
   const memo = options.memo ?? createSelectionMemo();
   const call = ++memo.call;
   if (memo.copyNext) memo.output = copyGroups(memo.merged, memo.output);
-  // Entries are computed once per slice object (the reflector replaces a slice's
-  // object when it changes) and kept merged in key order across calls, so that an
-  // update costs the changed endpoints' own work plus, at most, one pass over the
-  // set (none when the last list can be patched). Loops here index arrays: until
-  // the JIT optimizes a function, which updates a few seconds apart never make
-  // hot, `for...of` allocates a result object per step, and garbage sets the pace
-  // of the GC pauses that land on updates.
+  // Entries are computed once per slice object (the reflector replaces a slice's object when it changes) and kept
+  // merged in key order across calls, so that an update costs the changed endpoints' own work plus, at most, one pass
+  // over the set (none when the last list can be patched). Loops here index arrays: until the JIT optimizes a
+  // function, which updates a few seconds apart never make hot, `for...of` allocates a result object per step, and
+  // garbage sets the pace of the GC pauses that land on updates.
   const arrived: SliceRecord[] = [];
   for (const slice of slices) {
     const known = memo.records.get(slice);
