@@ -152,7 +152,7 @@ interface SharedWatch {
   /** When its states go to the subscribers: at once, or held and delivered together as the latest. */
   delivery: CoalescedDelivery;
   /** Its OpenTelemetry metrics. */
-  metrics: WatchMetrics<UsableSet>;
+  metrics: WatchMetrics<SnapshotContent>;
   stop(): void;
 }
 
@@ -545,9 +545,6 @@ function pruneSelections(watch: SharedWatch): void {
   }
   for (const key of watch.selections.keys()) if (!used.has(key)) watch.selections.delete(key);
 }
-
-/** What a selection gives a subscriber. */
-type UsableSet = SnapshotContent;
 
 /** Hands a snapshot to a subscriber still subscribed; one that throws must not break the shared watch. */
 function send(watch: SharedWatch, subscriber: Subscriber, snapshot: EndpointSnapshot): void {
