@@ -1,6 +1,7 @@
 /**
  * What subscribers and `watchEndpoints()` callers are handed: the usable
- * endpoints of a Service at one point, in one shape whoever builds it.
+ * endpoints of a Service at one point, in one shape whoever builds it, and
+ * whether two of them tell the same.
  *
  * @module
  */

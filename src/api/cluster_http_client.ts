@@ -1,10 +1,9 @@
 /**
- * The HTTP client of one cluster: on first use, the runtime's TLS transport
- * for its credentials, shared with the other watches of the cluster
- * (`shared_http_client.ts`), and another one when the client certificate changes (an exec plugin
- * issues a new one, or its files are rotated) or the CA file does (a rotated
- * cluster CA). Requests under way finish on the client they started on: a
- * replaced client is closed only once any watch on it has ended.
+ * The HTTP client of one cluster: on first use, the runtime's TLS transport for its credentials, shared with the
+ * other watches of the cluster (`shared_http_client.ts`), and another one when the client certificate changes (an
+ * exec plugin issues a new one, or its files are rotated) or the CA file does (a rotated cluster CA). Requests under
+ * way finish on the client they started on: a replaced client is closed only once any watch on it has ended. Its
+ * requests start at most a few a turn of the event loop, counted with every other cluster's (`turn_slots.ts`).
  *
  * @module
  */

@@ -1,6 +1,7 @@
 /**
  * What the `kgr-resolver` CLI needs of its process: arguments, environment,
- * the standard streams and whether they are terminals, Ctrl-C, and the exit.
+ * the standard streams and whether they are terminals, Ctrl-C, Ctrl-Z (but
+ * on Windows), and the exit.
  * `node:process` provides them on Node, Bun and Deno alike.
  *
  * @module

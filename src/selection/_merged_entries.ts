@@ -2,7 +2,9 @@
  * The sorted list of every slice's entries that endpoint selection keeps
  * between updates, and the ways an update changes it: by binary search when
  * few entries change, with a patch of the last selection when it holds one
- * endpoint per entry. Private to `endpoint_selection.ts`.
+ * endpoint per entry. A slice's new object that brings back every endpoint
+ * object of the previous one takes that one's entries over whole
+ * (`takenOverInPlace`). Private to `endpoint_selection.ts`.
  *
  * @module
  */

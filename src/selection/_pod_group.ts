@@ -1,6 +1,7 @@
 /**
  * A pod's group, as endpoint selection builds it from a slice's endpoint and combines it when several slices (or
- * one slice twice) list the pod. Private to `endpoint_selection.ts`.
+ * one slice twice) list the pod, and copies of the groups for the call after one that built most of them
+ * (`copyGroups`). Private to `endpoint_selection.ts`.
  *
  * @module
  */

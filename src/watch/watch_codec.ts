@@ -2,7 +2,7 @@
  * The two forms of a watch body, behind one seam for the reflector: JSON lines (`application/json`) and protobuf
  * frames (`application/vnd.kubernetes.protobuf;stream=watch`, a 4-byte length before each event). Each form reads
  * its events off the body unparsed, reads the type and slice name of one without parsing it (to coalesce a burst
- * by slice), and parses one.
+ * by slice), and parses one; it also says whether the slices it gives still need the shape check (`shaped`).
  *
  * @module
  */
