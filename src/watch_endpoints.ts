@@ -109,12 +109,12 @@ export function watchEndpoints(
   const exit: LoopExit = { left: false };
   const snapshots = followEndpoints(target, options, exit);
   // A generator queues return() and throw() behind a next() that waits, and a quiet Service may never answer that
-  // one: a merge of several Services' iterators, or a next() raced against a timeout, then left a watch (and the
-  // process) running for good. Both end the loop first, as a `break` does; the waiting next() then ends too.
+  // one: a merge of several Services' iterators, or a next() raced against a timeout, would leave a watch (and the
+  // process) running for good. So both end the loop first, as a `break` does; the waiting next() then ends too.
   const { return: finish, throw: fail } = snapshots;
   const leave = () => {
     exit.left = true;
-    exit.wake?.();
+    exit.stop?.();
   };
   snapshots.return = (value) => {
     leave();
@@ -132,7 +132,7 @@ interface LoopExit {
   /** Set once the caller left: the loop ends at its next check. */
   left: boolean;
   /** Ends the watch and wakes the loop; set once the loop runs (before, there is nothing to end). */
-  wake?: () => void;
+  stop?: () => void;
 }
 
 /** The loop of {@linkcode watchEndpoints}, which `exit` ends early. */
@@ -166,7 +166,7 @@ async function* followEndpoints(
     for (const error of heldErrors.splice(0)) {
       if (released) continue;
       // As for an error reported at once (see `notify` in endpoint_subscription.ts): one that throws here, in a
-      // turn of its own, was an uncaught exception, which ends a Node process.
+      // turn of its own, would be an uncaught exception, which ends a Node process.
       try {
         onError?.(error);
       } catch (thrown) {
@@ -209,7 +209,7 @@ async function* followEndpoints(
     notify();
     endHold?.();
   };
-  exit.wake = stop;
+  exit.stop = stop;
   const stopWaiting = signal && whenAborted(signal, stop);
   // How long the consumer took over its last snapshot, and when it asked for the next one.
   let busyMs = 0;

@@ -1,10 +1,10 @@
 /**
  * The cluster access of the watches of a process, set up once for the same options: for the same options object
  * (or none, the default kubeconfig or in-cluster access) for good, and for equal options while a set-up of them
- * is still under way. Each `watchEndpoints()` loop and each channel copies its options, so 500 of them started at
- * once read and parsed the kubeconfig, the client key and certificate 500 times in a row, and Node's loop stopped
- * for 0.5 s; one started once that set-up is done sets up its own, as before (a kubeconfig changed meanwhile is
- * read again).
+ * is still under way. Equal, not only the same: each `watchEndpoints()` loop and each channel copies its options,
+ * and 500 of them started at once would read and parse the kubeconfig, the client key and certificate 500 times in
+ * a row (0.5 s of Node's loop). One started once that set-up is done sets up its own, so that a kubeconfig changed
+ * meanwhile is read again.
  *
  * @module
  */
@@ -12,7 +12,9 @@
 import { resolveClusterAccess } from "./resolve_cluster_access.ts";
 import type { ClusterAccess, ClusterOptions } from "./types.ts";
 
+/** Set-ups by options object, kept for good (a failed one is dropped). */
 const byObject = new WeakMap<object, Promise<ClusterAccess>>();
+/** The key in `byObject` of the default access (no options). */
 const DEFAULT_ACCESS = {};
 /** Set-ups under way, by their options as JSON. */
 const underWay = new Map<string, Promise<ClusterAccess>>();

@@ -1,9 +1,9 @@
 /**
- * A limit on the requests to API servers that start in one turn of the event loop. A gateway that opens 500
- * channels (or 500 `watchEndpoints()` loops) at once sent 500 requests in one turn: each sets up its connection
- * (a TLS handshake), and the handshakes and answers then came back together, so Node's loop stopped for 0.5 s
- * before any timer or call could run. Past the limit, a request waits for a later turn, in the order asked; the
- * later connections also resume the TLS session of the first ones rather than each doing a full handshake.
+ * A limit on the requests to API servers that start in one turn of the event loop. Without it, a gateway that opens
+ * 500 channels (or 500 `watchEndpoints()` loops) at once sends 500 requests in one turn: each sets up its connection
+ * (a TLS handshake), and the handshakes and answers then come back together, so Node's loop stops for 0.5 s before
+ * any timer or call can run. Past the limit, a request waits for a later turn, in the order asked; the later
+ * connections also resume the TLS session of the first ones rather than each doing a full handshake.
  *
  * @module
  */
