@@ -84,6 +84,9 @@ const VALUE_FLAGS = new Set([
   "--subset-seed",
 ]);
 const SWITCHES = new Set(["--once", "--json", "--no-protobuf", "-h", "--help", "--version"]);
+/** The commands, the default first. */
+const COMMANDS = ["watch", "check"];
+
 /** kubectl's options that users try here, and what does the same. */
 const KUBECTL_HABITS = new Map([
   ["-o", "for JSON, use --json (one object per snapshot and line)"],
@@ -179,17 +182,17 @@ export function parseArgs(args: readonly string[]): CliCommand {
       );
     }
   }
+  // "watch" names the default command, as check names its own: kgr-resolver watch TARGET follows TARGET.
+  const commandNamed = COMMANDS.includes(positional[0]);
+  const targets = commandNamed ? positional.slice(1) : positional;
   // "help" and "version" as git, kubectl and deno take them, "help" after a command too (check help): no target is
   // ever such a word (a target has a scheme).
-  const command = ["check", "watch"].includes(positional[0]) ? positional[1] : positional[0];
-  if (switches.has("-h") || switches.has("--help") || command === "help") return { kind: "help" };
+  if (switches.has("-h") || switches.has("--help") || targets[0] === "help") return { kind: "help" };
   if (switches.has("--version") || (positional.length === 1 && positional[0] === "version")) return { kind: "version" };
   const check = positional[0] === "check";
-  // "watch" names the default command, as check names its own: kgr-resolver watch TARGET follows TARGET.
-  const targets = check || positional[0] === "watch" ? positional.slice(1) : positional;
   if (targets.length === 0 && tookTarget !== undefined) throw tookTargetError(tookTarget.name, tookTarget.value);
   // "chek TARGET": a word (no scheme, no dot, no port) before the target is a command, not a second target.
-  if (targets.length > 1 && !check && positional[0] !== "watch" && /^[a-z][a-z-]*$/i.test(positional[0])) {
+  if (targets.length > 1 && !commandNamed && /^[a-z][a-z-]*$/i.test(positional[0])) {
     throw unknownCommandError(positional[0]);
   }
   if (targets.length !== 1) {
@@ -278,9 +281,6 @@ function targetOf(input: string): Target {
     throw new TargetError(input, `target must start with a scheme and "//": give it as ${form}`);
   }
 }
-
-/** The commands, the default first. */
-const COMMANDS = ["watch", "check"];
 
 /** The error for a command that is not one: the one it is close to (`chek`), else which there are. */
 function unknownCommandError(word: string): UsageError {
