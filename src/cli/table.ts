@@ -31,9 +31,12 @@ export interface TableContext {
   source: string;
   /** The current time, on the clock of the view's times (`displayClock` in `display_clock.ts`). */
   now: number;
-  /** The terminal's width and height. */
+  /** The terminal's width (`Infinity` off a terminal). */
   columns: number;
-  /** The terminal's height; the table never uses more lines than this minus one. */
+  /**
+   * The terminal's height; the table never uses more lines than this minus one. `Infinity` for a table printed once,
+   * which scrolls like any output: its messages are then printed whole.
+   */
   rows: number;
   /** Applies colours. */
   paint: Paint;
@@ -81,7 +84,7 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
     fitLine(segments.map(({ text, style }) => ({ text: printable(inFlagTerms(text)), style })), columns, paint);
   // A message's lines, at most `max` in a table that must fit the screen's height; all of them in one printed once,
   // which scrolls like any output (--once): there, what is cut is lost, and it is what says what to do.
-  const most = (max: number) => Number.isFinite(context.rows) ? max : Infinity;
+  const maxLines = (max: number) => Number.isFinite(context.rows) ? max : Infinity;
   const lines = [
     fit([
       { text: context.input, style: "bold" },
@@ -110,12 +113,12 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
     lines.push(fit([...state, { text: `  ${topology}`, style: "dim" }]));
   } else {
     lines.push(fit(state));
-    for (const line of wrap(topology, columns, most(3))) lines.push(paint(line, "dim"));
+    for (const line of wrap(topology, columns, maxLines(3))) lines.push(paint(line, "dim"));
   }
   const problem = view.watch.state === "retrying" ? view.watch.error : view.portError;
-  if (problem) { for (const line of wrap(problem.message, columns, most(4))) lines.push(paint(line, "red")); }
+  if (problem) { for (const line of wrap(problem.message, columns, maxLines(4))) lines.push(paint(line, "red")); }
   const portNote = view.snapshot?.portNote;
-  if (portNote) { for (const line of wrap(portNote, columns, most(4))) lines.push(paint(line, "yellow")); }
+  if (portNote) { for (const line of wrap(portNote, columns, maxLines(4))) lines.push(paint(line, "yellow")); }
   lines.push("");
   // How to stop ends every live frame, also one with no pod to show: the cursor is hidden and nothing else moves.
   const quit: Segment = { text: context.live ? "  Ctrl-C to quit" : "", style: "dim" };
@@ -128,14 +131,14 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
     // Last, it may take what the screen has left, as rows of pods would: it says what to do.
     const left = context.rows - 1 - lines.length - (context.live ? 2 : 0);
     const why = `no pods: ${view.snapshot?.emptyReason ?? "no EndpointSlice lists any"}`;
-    lines.push(...wrap(why, columns, most(Math.max(4, left))));
+    lines.push(...wrap(why, columns, maxLines(Math.max(4, left))));
     if (context.live) lines.push("", fit([{ text: "0 pods" }, quit]));
     return lines;
   }
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
   const emptyReason = view.snapshot?.emptyReason;
   if (emptyReason) {
-    for (const line of wrap(`no usable pod: ${emptyReason}`, columns, most(4))) lines.push(paint(line, "red"));
+    for (const line of wrap(`no usable pod: ${emptyReason}`, columns, maxLines(4))) lines.push(paint(line, "red"));
     lines.push("");
   }
   const allCells = view.pods.map(cellsOf);
