@@ -41,7 +41,7 @@ export function groupOf(
   return { endpoint: result, ready, serving, terminating };
 }
 
-/** How many entries a selection call must build (and most of them all) for the next call to {@linkcode copyGroups}. */
+/** A selection call that builds at least this many entries, and more than half of all, has the next one copy them. */
 export const COPY_AFTER = 1000;
 
 /**
