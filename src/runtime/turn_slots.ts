@@ -38,26 +38,29 @@ export interface TurnSlots {
  * ```
  */
 export function createTurnSlots(perTurn: number, nextTurn: (callback: () => void) => unknown): TurnSlots {
+  /** Slots taken in the current turn. */
   let used = 0;
-  let turnEnding = false;
+  /** Whether `startTurn` is asked for, to run in the next turn. */
+  let turnScheduled = false;
   const waiting: (() => void)[] = [];
-  const endTurn = () => {
-    turnEnding = false;
+  // A new turn: its slots go to the requests waiting, oldest first; a turn that used some counts the next one too.
+  const startTurn = () => {
+    turnScheduled = false;
     used = 0;
     for (const start of waiting.splice(0, perTurn)) {
       used++;
       start();
     }
-    if (used > 0) watchTurnEnd();
+    if (used > 0) scheduleTurn();
   };
-  const watchTurnEnd = () => {
-    if (turnEnding) return;
-    turnEnding = true;
-    nextTurn(endTurn);
+  const scheduleTurn = () => {
+    if (turnScheduled) return;
+    turnScheduled = true;
+    nextTurn(startTurn);
   };
   return {
     take() {
-      watchTurnEnd();
+      scheduleTurn();
       if (used < perTurn && waiting.length === 0) {
         used++;
         return Promise.resolve();
