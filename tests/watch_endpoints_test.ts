@@ -689,6 +689,14 @@ Deno.test("watchEndpoints() reports failures at once to a consumer busy with a s
   }
 });
 
+/** Waits for `first`'s snapshot of pod a, then refuses the watch's every retry (403) until `first` has an error. */
+async function failAfterSnapshot(api: FakeApiServer, first: ReturnType<typeof follow>): Promise<void> {
+  await eventually(() => first.pods() === "a", "the first caller's snapshot");
+  api.failNext(100, { status: 403 });
+  api.dropWatches();
+  await eventually(() => first.errors.length > 0, "the first caller's error");
+}
+
 Deno.test("watchEndpoints() hands a caller that joins a failing watch its endpoints, then the error", async () => {
   const api = await startFakeApiServer({ token: "t" });
   apply(api, ["a"]);
@@ -702,10 +710,7 @@ Deno.test("watchEndpoints() hands a caller that joins a failing watch its endpoi
   const errored = new Promise<void>((resolve) => errorSeen = resolve);
   let joiner: Promise<void> | undefined;
   try {
-    await eventually(() => first.pods() === "a", "the first caller's snapshot");
-    api.failNext(100, { status: 403 });
-    api.dropWatches();
-    await eventually(() => first.errors.length > 0, "the first caller's error");
+    await failAfterSnapshot(api, first);
     joiner = (async () => {
       const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
         cluster,
@@ -746,10 +751,7 @@ Deno.test("watchEndpoints() keeps an onError that throws from crashing the proce
   const seen: string[] = [];
   let joiner: Promise<void> | undefined;
   try {
-    await eventually(() => first.pods() === "a", "the first caller's snapshot");
-    api.failNext(100, { status: 403 });
-    api.dropWatches();
-    await eventually(() => first.errors.length > 0, "the first caller's error");
+    await failAfterSnapshot(api, first);
     joiner = (async () => {
       const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
         cluster,
