@@ -71,6 +71,29 @@ function recorder() {
   };
 }
 
+/**
+ * Resolves echo.prod for a pre-1.14 object listener (`onSuccessfulResolution`, `onError`), lets the channel go idle
+ * (`destroy()`), runs `whileIdle` (the API server stops answering, say) and wakes the channel (`updateResolution()`):
+ * returns once the listener has its second list, with what it was handed.
+ */
+async function objectListenerIdleAndWoken(api: FakeApiServer, Resolver: ResolverClass, whileIdle: () => void) {
+  const results: unknown[][] = [];
+  const errors: unknown[] = [];
+  const listener = {
+    onSuccessfulResolution: (endpoints: unknown[]) => results.push(endpoints),
+    onError: (error: unknown) => errors.push(error),
+  };
+  const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+  resolver.updateResolution();
+  await eventually(() => results.length === 1, "a report");
+  resolver.destroy();
+  await eventually(() => api.openWatches === 0, "the watch to stop after destroy()");
+  whileIdle();
+  resolver.updateResolution();
+  await eventually(() => results.length === 2, "the endpoints again");
+  return { results, errors, resolver };
+}
+
 async function eventually(condition: () => boolean, what: string) {
   const end = Date.now() + 5000;
   while (!condition()) {
@@ -516,20 +539,7 @@ Deno.test("after the channel went idle, an API server that does not answer leave
 
 Deno.test("after the channel went idle, the pre-1.14 object listener gets the endpoints it had within 1 s when the API server does not answer", async () => {
   await withHoldingProxy(async (api, Resolver, hold) => {
-    const results: unknown[][] = [];
-    const errors: unknown[] = [];
-    const listener = {
-      onSuccessfulResolution: (endpoints: unknown[]) => results.push(endpoints),
-      onError: (error: unknown) => errors.push(error),
-    };
-    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
-    resolver.updateResolution();
-    await eventually(() => results.length === 1, "a report");
-    resolver.destroy();
-    await eventually(() => api.openWatches === 0, "the watch to stop after destroy()");
-    hold();
-    resolver.updateResolution();
-    await eventually(() => results.length === 2, "the endpoints again");
+    const { results, errors, resolver } = await objectListenerIdleAndWoken(api, Resolver, hold);
     assert.deepEqual(results[1], results[0]);
     assert.deepEqual(errors, []);
     resolver.destroy();
@@ -631,20 +641,11 @@ Deno.test("an empty Service reaches a pre-1.14 channel as an error even when its
 
 Deno.test("the pre-1.14 object listener gets the endpoints it had back after the channel went idle, when the API fails", async () => {
   await withService(async (api, Resolver) => {
-    const results: unknown[][] = [];
-    const errors: unknown[] = [];
-    const listener = {
-      onSuccessfulResolution: (endpoints: unknown[]) => results.push(endpoints),
-      onError: (error: unknown) => errors.push(error),
-    };
-    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
-    resolver.updateResolution();
-    await eventually(() => results.length === 1, "a report");
-    resolver.destroy();
-    await eventually(() => api.openWatches === 0, "the watch to stop after destroy()");
-    api.failNext(1000, { status: 503 });
-    resolver.updateResolution();
-    await eventually(() => results.length === 2, "the endpoints again");
+    const { results, errors, resolver } = await objectListenerIdleAndWoken(
+      api,
+      Resolver,
+      () => api.failNext(1000, { status: 503 }),
+    );
     assert.deepEqual(results[1], results[0]);
     await eventually(() => api.requests.filter((request) => request.status === 503).length >= 3, "failures");
     assert.equal(results.length, 2, "handed over once: this listener takes no note of why they may be stale");
