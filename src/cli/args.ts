@@ -189,6 +189,9 @@ export function parseArgs(args: readonly string[]): CliCommand {
   // ever such a word (a target has a scheme).
   if (switches.has("-h") || switches.has("--help") || targets[0] === "help") return { kind: "help" };
   if (switches.has("--version") || (positional.length === 1 && positional[0] === "version")) return { kind: "version" };
+  if (positional[0] === "version") {
+    throw new UsageError('Cannot use command "version" with a target: run kgr-resolver version alone');
+  }
   const check = positional[0] === "check";
   if (targets.length === 0 && tookTarget !== undefined) throw tookTargetError(tookTarget.name, tookTarget.value);
   // "chek TARGET": a word (no scheme, no dot, no port) before the target is a command, not a second target.

@@ -134,6 +134,8 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       ["get", TARGET],
       'Cannot use command "get": it is unknown: the commands are watch (the default) and check',
     ],
+    // version is a command, which takes no target: "unknown" would contradict kgr-resolver version.
+    [["version", TARGET], 'Cannot use command "version" with a target: run kgr-resolver version alone'],
     [["--colour", TARGET], 'Cannot use option "--colour": it is unknown: run kgr-resolver --help'],
     // A misspelt option names the one meant, when no other is as close (--onse is two edits from --zone).
     [["--onse", TARGET], 'Cannot use option "--onse": it is unknown: use --once'],
