@@ -78,7 +78,7 @@ Deno.test("createClusterHttpClient() lets a watch under way go on when a rotated
   }
 });
 
-/** A TLS server answering `{}` (or holding the request open, as a watch, under `/watch`), counting its connections. */
+/** A TLS server answering `{}` (or holding the request open, as a watch, under `/watch`), counting its connections and those open. */
 async function countingTlsServer() {
   const { createServer } = await import("node:https");
   const { listening } = await import("./_listening.ts");
@@ -95,11 +95,17 @@ async function countingTlsServer() {
       res.writeHead(200, { "content-type": "application/json" }).end("{}");
     },
   );
-  server.on("secureConnection", () => connections++);
+  let open = 0;
+  server.on("secureConnection", (socket) => {
+    connections++;
+    open++;
+    socket.on("close", () => open--);
+  });
   const { port, close } = await listening(server);
   return {
     url: `https://127.0.0.1:${port}`,
     connections: () => connections,
+    open: () => open,
     async close() {
       for (const res of held) res.end();
       await close();
@@ -161,5 +167,28 @@ Deno.test("createClusterHttpClient() closed does not cut a watch of another clie
     controller.abort();
     watching.close();
     other.close();
+  }
+});
+
+Deno.test("createClusterHttpClient() closed while its request waits for the shared client lets the last one close it", async () => {
+  // A client closed before its first request had got the cluster's shared client kept a share of it for good: the
+  // shared client was never closed, and its pooled connection stayed open until the server's idle timeout (3 s).
+  const server = await countingTlsServer();
+  try {
+    const first = createClusterHttpClient(await accessOf(server.url));
+    const { response } = await first.fetch(`${server.url}/version`, {});
+    assert.deepEqual(await response.json(), {});
+    const stopped = createClusterHttpClient(await accessOf(server.url));
+    const request = stopped.fetch(`${server.url}/version`, { signal: AbortSignal.abort() });
+    stopped.close();
+    await assert.rejects(request);
+    // undici pools a connection again a little after its answer has been read.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    first.close();
+    const end = Date.now() + 500;
+    while (server.open() > 0 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(server.open(), 0, "the pooled connection is closed with the last client");
+  } finally {
+    await server.close();
   }
 });

@@ -48,6 +48,7 @@ export function createClusterHttpClient(access: ClusterAccess): HttpClient {
   // A client being built: requests made meanwhile with the same credentials wait for it rather than build another.
   let pending: { cert?: string; ca?: string; built: Promise<BuiltClient> } | undefined;
   const retired = new Map<HttpClient, ReturnType<typeof setTimeout>>();
+  let closed = false;
 
   function retire(client: HttpClient): void {
     const timer = setTimeout(() => {
@@ -68,8 +69,10 @@ export function createClusterHttpClient(access: ClusterAccess): HttpClient {
       proxySource: access.proxySource,
     }).then((client) => {
       const next = { client, cert, ca };
+      // Closed meanwhile: its share of the cluster's client is given back at once (its request fails on its signal).
+      if (closed) client.close();
       // Credentials newer than these arrived while it was built: its request goes on it, later ones will not.
-      if (pending?.built !== built) retire(client);
+      else if (pending?.built !== built) retire(client);
       else {
         if (current) retire(current.client);
         current = next;
@@ -95,6 +98,7 @@ export function createClusterHttpClient(access: ClusterAccess): HttpClient {
       return client.fetch(url, init);
     },
     close() {
+      closed = true;
       for (const [client, timer] of retired) {
         clearTimeout(timer);
         client.close();
