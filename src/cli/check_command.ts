@@ -48,7 +48,8 @@ const VERDICT_STYLE: Record<Verdict, Style> = {
  * @param command The parsed command line.
  * @param cli The process: streams, environment, Ctrl-C.
  * @returns The exit code: 0 when every required grant is there and the target resolves to at least one pod, 130 on
- *   Ctrl-C (143 on SIGTERM, 141 when the reader of its output goes away), which stops it at once, else 1.
+ *   Ctrl-C (143 on SIGTERM, 141 when the reader of its output goes away, 131 on Ctrl-\, 129 on SIGHUP), which
+ *   stops it at once, else 1.
  *
  * @example
  * ```ts ignore

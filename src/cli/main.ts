@@ -3,7 +3,8 @@
  * failures into exit codes: 2 for a bad command line or target, 1 for a
  * cluster or API failure (with the library's own message), 130 when Ctrl-C
  * cuts `--once` or `check` short (143 for SIGTERM, 141 when the reader of
- * their output goes away), 0 otherwise, Ctrl-C ending a live watch included.
+ * their output goes away), 131 on Ctrl-\ (SIGQUIT) and 129 on SIGHUP, 0
+ * otherwise, Ctrl-C ending a live watch included.
  *
  * @module
  */

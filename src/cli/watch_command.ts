@@ -24,6 +24,12 @@ import { renderTable, withShownChanges } from "./table.ts";
 import { displayClock } from "./display_clock.ts";
 import { colorsWanted, createLiveFrame, type LiveFrame, painter, printable, takesEscapes } from "./terminal.ts";
 
+/**
+ * The exit codes of the interrupts that end following a target with 0: Ctrl-C, SIGTERM and a reader that went away
+ * (130, 143, 141), how one stops it.
+ */
+const FOLLOWING_STOPPED_EXIT_CODES = [130, 143, 141];
+
 /** How often the live table redraws without a change (for "changed 5s ago"), in ms. */
 const TICK_MS = 1000;
 
@@ -35,7 +41,7 @@ const TICK_MS = 1000;
  * @returns The exit code: 0, or 1 when the cluster or the API failed (`--once`), timed out, or (`--once`) the target
  *   resolved to no usable pod or the WATCH after the LIST failed (credentials that may list but not watch); with
  *   `--once`, 130 on Ctrl-C (143 on SIGTERM, 141 when the reader of its output goes away), which ends following a
- *   target with 0.
+ *   target with 0; 131 on Ctrl-\ (SIGQUIT) and 129 on SIGHUP, with `--once` or not.
  * @throws {ConfigError} When no cluster access can be set up.
  *
  * @example
@@ -172,8 +178,11 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
       frame && pluginsOnTerminal === 0 ? frame.print([printable(line)]) : stderr.write(`${line}\n`)
     )
     : undefined;
-  // Ctrl-C is how one stops following a target, so 0; it cuts --once short, so 130 as for any Unix tool.
-  const stopInterrupt = cli.onInterrupt((exitCode) => finish(command.once ? exitCode : 0));
+  // Ctrl-C (or SIGTERM) is how one stops following a target, so 0; it cuts --once short, so 130 as for any Unix
+  // tool. Ctrl-\ (SIGQUIT) and a closed terminal (SIGHUP) end either with their own code, 131 and 129.
+  const stopInterrupt = cli.onInterrupt((exitCode) =>
+    finish(command.once || !FOLLOWING_STOPPED_EXIT_CODES.includes(exitCode) ? exitCode : 0)
+  );
   // Ctrl-Z gives the shell back its cursor; after fg, the table starts again below what the shell wrote (drawn from
   // where it was, it would go up over the shell's lines and leave part of the old table above).
   const stopSuspend = live

@@ -42,9 +42,10 @@ export interface CliProcess {
   /** Standard error. */
   stderr: CliOutput;
   /**
-   * Calls `handler` on Ctrl-C (SIGINT) or SIGTERM instead of ending the process, with the exit code of a Unix tool
-   * that signal ends: 128 + the signal's number, so 130 for SIGINT and 143 for SIGTERM; and with 141 (SIGPIPE)
-   * when the reader of standard output went away (`kgr-resolver check ... | head -1`), after which nothing more
+   * Calls `handler` on Ctrl-C (SIGINT), SIGTERM, Ctrl-\ (SIGQUIT) or a closed terminal (SIGHUP) (the last two but on
+   * Windows) instead of ending the process, with the exit code of a Unix tool that signal ends: 128 + the signal's
+   * number, so 130 for SIGINT, 143 for SIGTERM, 131 for SIGQUIT and 129 for SIGHUP; and with 141 (SIGPIPE) when the
+   * reader of standard output went away (`kgr-resolver check ... | head -1`), after which nothing more
    * is written there.
    *
    * @returns A function that removes the handler.
@@ -63,7 +64,12 @@ export interface CliProcess {
 }
 
 /** The signals that interrupt the CLI, and the exit code of a Unix tool they end (128 + the signal's number). */
-const INTERRUPT_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+const INTERRUPT_EXIT_CODES: Record<string, number> = {
+  SIGINT: 130,
+  SIGTERM: 143,
+  // Ctrl-\ and a closed terminal, where they exist: ended by either, a live table left the cursor hidden.
+  ...(process.platform === "win32" ? {} : { SIGHUP: 129, SIGQUIT: 131 }),
+};
 
 /** The exit code of a Unix tool whose reader went away: SIGPIPE ends it (128 + 13). */
 const LOST_READER_EXIT_CODE = 141;

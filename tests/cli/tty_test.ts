@@ -38,6 +38,8 @@ function startPane(name: string, command: string, rows = 30, columns = 120) {
     screen: () => tmux("capture-pane", "-p", "-t", "cli").trimEnd(),
     /** The screen with its colours (escape sequences). */
     colours: () => tmux("capture-pane", "-p", "-e", "-t", "cli"),
+    /** The process id of the pane's command. */
+    pid: () => tmux("display-message", "-p", "-t", "cli", "#{pane_pid}").trim(),
     cursorVisible: () => tmux("display-message", "-p", "-t", "cli", "#{cursor_flag}").trim() === "1",
     /** Lines scrolled off the top of the pane into its scrollback. */
     history: () => Number(tmux("display-message", "-p", "-t", "cli", "#{history_size}").trim()),
@@ -161,6 +163,49 @@ for (const [runtime, cli] of Object.entries(RUNTIMES)) {
       }
     },
   });
+}
+
+for (const [runtime, cli] of Object.entries(RUNTIMES)) {
+  for (const [signal, exitCode] of [["SIGQUIT", 131], ["SIGHUP", 129]] as const) {
+    Deno.test({
+      name:
+        `kgr-resolver on ${runtime} shows the cursor again when ${signal} ends its live table, and exits ${exitCode}`,
+      sanitizeOps: false,
+      sanitizeResources: false,
+      async fn() {
+        if (runtime !== "Deno") {
+          assert.ok(existsSync(`${root}dist/cli.js`), "dist/cli.js is missing: run npm run build");
+        }
+        const cluster = await startCluster();
+        // An interactive shell, which ignores the SIGQUIT of Ctrl-\ that its foreground job gets.
+        const pane = startPane(`${signal}-${runtime}`, "bash --norc --noprofile -i");
+        try {
+          // The line typed does not show the words the shell prints after.
+          pane.keys(
+            `${cli} --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}; printf 'kgr-%s=%s\\n' exit $?`,
+            "Enter",
+          );
+          await screenShowing(pane, "3 used, 2 not used");
+          assert.ok(!pane.cursorVisible(), "the cursor is hidden while the table is live");
+          if (signal === "SIGQUIT") pane.keys("C-\\");
+          else {
+            // What a closed terminal window sends the job; the CLI is the shell's only child.
+            const shell = pane.pid();
+            const job = execFileSync("ps", ["-o", "pid=", "--ppid", shell], { encoding: "utf8" }).trim();
+            execFileSync("kill", ["-HUP", job]);
+          }
+          const screen = await screenShowing(pane, "kgr-exit=");
+          console.log(`--- ${runtime}, after ${signal}:\n${screen}`);
+          assert.match(screen, new RegExp(`^kgr-exit=${exitCode}$`, "m"), screen);
+          assert.ok(!screen.includes("core dumped"), screen);
+          assert.ok(pane.cursorVisible(), "the cursor shows at the shell's prompt");
+        } finally {
+          pane.close();
+          await cluster.close();
+        }
+      },
+    });
+  }
 }
 
 Deno.test({
