@@ -297,6 +297,45 @@ Deno.test("networkError() drops a cause whose fields echo the proxy's credential
   assert.ok(plain.cause instanceof Error);
 });
 
+// A plain HTTP forward proxy that cannot reach the API server answers 502 with no body: the error said "the API server
+// at http://... answered 502: if this repeats, check the API server's health and load".
+Deno.test("statusError() for a 502, 503 or 504 through a proxy without a Kubernetes Status names the proxy", () => {
+  const access = {
+    ...accessTo("http://10.0.0.1:8080"),
+    proxyUrl: "http://puser:psecret@127.0.0.1:3128",
+    proxySource: "HTTP_PROXY",
+  } as ClusterAccess;
+  for (const code of [502, 503, 504]) {
+    for (const type of [null, "text/html"]) {
+      const headers: Record<string, string> = type === null ? {} : { "content-type": type };
+      const { message } = statusError(
+        listIn("default"),
+        access,
+        new Response(null, { status: code, headers }),
+        {},
+        false,
+      );
+      assert.match(
+        message,
+        new RegExp(
+          `^Cannot list endpointslices: the proxy .*127\\.0\\.0\\.1:3128.* from HTTP_PROXY, or something on the way, ` +
+            `answered ${code}${type === null ? "" : ' with content type "text/html"'} for the API server at ` +
+            "http://10\\.0\\.0\\.1:8080, with no Kubernetes Status, so not the API server's own answer: if this " +
+            "repeats, check that the proxy is up and reaches the API server$",
+        ),
+      );
+      assert.doesNotMatch(message, /psecret|puser/);
+    }
+  }
+  // The API server's own, through the proxy: its Status says so.
+  const status = { kind: "Status", message: "etcdserver: leader changed", code: 503 };
+  const { message } = statusError(listIn("default"), access, answer(503), status, false);
+  assert.match(
+    message,
+    /the API server at http:\/\/10\.0\.0\.1:8080 answered 503: if this repeats, check the API server's health/,
+  );
+});
+
 Deno.test("statusError() quotes an answer that repeats basic auth's password as written without it", () => {
   const password = "kgr-canary-basicpass-7f2e";
   const authorization = `Basic ${btoa(`operator-admin:${password}`)}`;

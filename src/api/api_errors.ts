@@ -294,6 +294,12 @@ export function statusError(
     advice = `${missing}${said}`;
   } else if (code === 410) {
     advice = `the resourceVersion expired (410 Gone): relisting${said}`;
+  } else if (access.proxyUrl !== undefined && code >= 502 && code <= 504 && status.kind !== "Status") {
+    // kube-apiserver writes its own as a Status: a bare gateway error, or a page, is the proxy's (or from beyond it).
+    const page = apiServerErrorType(type) ? "" : ` with content type ${quote(type!)}`;
+    advice = `the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource}, or something on the way, ` +
+      `answered ${code}${page} for the API server at ${access.server}, with no Kubernetes Status, so not the API ` +
+      `server's own answer: if this repeats, check that the proxy is up and reaches the API server${said}`;
   } else if (code === 429 || code >= 500) {
     const own = apiServerErrorType(type);
     const page = own ? "" : ` with content type ${quote(type!)}, not the API server's own answer`;
