@@ -15,9 +15,12 @@ Deno.test("noEndpointsReason() without a slice points at the Service's name and 
   // Seen on v1.36.3: a slice of a Service without a selector that lacks the label is used neither by us nor by
   // kube-proxy (which logs "no kubernetes.io/service-name label set on endpoint slice"); an Endpoints object without
   // addresses (`subsets` emptied) is mirrored into no slice, where the reason asked only for the object.
+  // A namespace that does not exist lists no slice either: kubectl v1.36.3 then says `namespaces "prod" not found`
+  // (it reads the Namespace after the Service's 404), where the reason spoke of the Service only.
   assert.equal(
     noEndpointsReason([], "grpc", "nosuch", "prod"),
-    "it has no EndpointSlice: check that the Service exists in namespace prod (kubectl get service nosuch -n prod); " +
+    "it has no EndpointSlice: check that the Service exists in namespace prod, and that namespace prod does (kubectl " +
+      "get service nosuch -n prod says which is missing); " +
       "one without a selector needs an Endpoints object of its name that lists addresses (ready or not; not labeled " +
       "endpointslice.kubernetes.io/skip-mirror, which the EndpointSliceMirroring controller passes over) or " +
       "EndpointSlices of its own labeled kubernetes.io/service-name=nosuch (the resolver, like kube-proxy, finds " +

@@ -53,8 +53,10 @@ export function noEndpointsReason(
     // A selector that matches no pod still gets a slice; a Service without a selector gets the slices the
     // EndpointSliceMirroring controller mirrors from its Endpoints object, if it has one with addresses (it
     // writes no slice for one without).
-    return `it has no EndpointSlice: check that the Service exists in namespace ${namespace} ` +
-      `(kubectl get service ${service} -n ${namespace}); one without a selector needs an Endpoints object of its ` +
+    // A namespace that does not exist lists none either, and the API's answers say nothing of it: kubectl reads the
+    // Namespace after the Service's 404, and names whichever is missing.
+    return `it has no EndpointSlice: check that the Service exists in namespace ${namespace}, and that namespace ` +
+      `${namespace} does (kubectl get service ${service} -n ${namespace} says which is missing); one without a selector needs an Endpoints object of its ` +
       "name that lists addresses (ready or not; not labeled endpointslice.kubernetes.io/skip-mirror, which the " +
       "EndpointSliceMirroring controller passes over) or EndpointSlices of its own labeled " +
       `kubernetes.io/service-name=${service} (the resolver, like kube-proxy, finds them by that label only), and an ` +
