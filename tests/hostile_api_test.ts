@@ -243,6 +243,29 @@ boundedTest(
 );
 
 boundedTest(
+  "a text/html 200 or an error page whose body never ends is still an error, without its words, within seconds",
+  20_000,
+  async (defer) => {
+    // The page's words are read to quote them: a page that never ends (a server that keeps writing, or keeps the
+    // connection open without a length) left the watch silent for good, neither an error nor a snapshot.
+    for (const status of [200, 503]) {
+      const endless: Handler = (_req, res) => {
+        res.writeHead(status, { "content-type": "text/html; charset=utf-8" });
+        res.write("<html><body>Please log in"); // and nothing more, the connection kept open
+      };
+      const server = await startHostileServer({ list: endless, watch: endless });
+      defer(() => server.close());
+      const started = Date.now();
+      const watcher = follow({ server: server.url });
+      defer(() => watcher.stop());
+      await eventually(() => watcher.errors.length >= 1, `an error for a ${status}`, 8000);
+      assert.match(watcher.errors[0].message, new RegExp(`^Cannot list .* ${status}`));
+      assert.ok(Date.now() - started < 6000, `the error came after ${Date.now() - started} ms`);
+    }
+  },
+);
+
+boundedTest(
   "an HTML error page (a web server on the wrong port, a login page) is not taken for the API server's answer",
   15_000,
   async (defer) => {

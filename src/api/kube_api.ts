@@ -11,7 +11,7 @@ import type { EndpointSliceList, Status } from "../base/endpoint_slice.ts";
 import { ConfigError, KubeApiError, ResolverError } from "../base/errors.ts";
 import type { HttpClient, HttpResponse } from "../runtime/http_client.ts";
 import type { ChunkSource } from "../runtime/pushed_body.ts";
-import { cancelOnAbort, settledOnAbort } from "../runtime/abortable.ts";
+import { cancelOnAbort, settledOnAbort, withTimeout } from "../runtime/abortable.ts";
 import { isRecord } from "../base/_util.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
 import {
@@ -38,6 +38,8 @@ const MAX_LIST_BYTES = 128 * 1024 * 1024;
 const MAX_OBJECT_BYTES = 1024 * 1024;
 /** Largest error response body read for its Kubernetes Status, in bytes; the rest is discarded. */
 const MAX_STATUS_BYTES = 64 * 1024;
+/** How long an error body, or a web page answering 200, is read for its words: one may never end. */
+const STATUS_READ_MS = 2000;
 /** What fetch refuses in a header value: control characters (tab aside) and anything beyond Latin-1. */
 // deno-lint-ignore no-control-regex
 const INVALID_HEADER_VALUE = /[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]/;
@@ -473,12 +475,10 @@ async function send(
     if (isApiContentType(contentType, accept !== JSON_ONLY)) return { ...answer, authorization };
     // A login page, a web server on the wrong port: its own words say what answered. Only a page is read: another
     // answer (a watch stream that a proxy relabelled, say) may never end.
-    const page = /^\s*text\/html/i.test(contentType ?? "")
-      ? utf8(await readBytes(response, MAX_STATUS_BYTES, signal).catch(() => undefined))
-      : undefined;
+    const page = /^\s*text\/html/i.test(contentType ?? "") ? utf8(await readStatusBytes(response, signal)) : undefined;
     throw notJsonError(verb, where, access, response, authorization, page && pageText(redact(page)));
   }
-  const bytes = await readBytes(response, MAX_STATUS_BYTES, signal).catch(() => undefined);
+  const bytes = await readStatusBytes(response, signal);
   const protobufStatus = isProtobuf(contentType) ? protobufBody(bytes) : undefined;
   const text = protobufStatus === undefined ? utf8(bytes) : undefined;
   const plainHttp = plainHttpToTlsError(verb, where, access, response.status, text);
@@ -490,6 +490,16 @@ async function send(
   const anonymous = !authorization && access.tls.cert === undefined &&
     access.credentials.clientCertificate === undefined;
   throw statusError({ verb, where, namespace, grant, missing }, access, response, status, anonymous, authorization);
+}
+
+/**
+ * An error body (or a web page answering 200), read for its words: at most `MAX_STATUS_BYTES` for at most
+ * `STATUS_READ_MS`, else `undefined`, so that one that never ends is still an error.
+ */
+function readStatusBytes(response: Response, signal: AbortSignal): Promise<Uint8Array | undefined> {
+  return withTimeout(signal, STATUS_READ_MS, (read) => readBytes(response, MAX_STATUS_BYTES, read)).catch(() =>
+    undefined
+  );
 }
 
 /**
