@@ -42,8 +42,8 @@ export interface CliProcess {
   /** Standard error. */
   stderr: CliOutput;
   /**
-   * Calls `handler` on Ctrl-C (SIGINT), SIGTERM, Ctrl-\ (SIGQUIT) or a closed terminal (SIGHUP) (the last two but on
-   * Windows) instead of ending the process, with the exit code of a Unix tool that signal ends: 128 + the signal's
+   * Calls `handler` on Ctrl-C (SIGINT), SIGTERM, Ctrl-\ (SIGQUIT) or a closed terminal (SIGHUP) (the last two only
+   * with standard output on a terminal, and not on Windows) instead of ending the process, with the exit code of a Unix tool that signal ends: 128 + the signal's
    * number, so 130 for SIGINT, 143 for SIGTERM, 131 for SIGQUIT and 129 for SIGHUP; and with 141 (SIGPIPE) when the
    * reader of standard output went away (`kgr-resolver check ... | head -1`), after which nothing more
    * is written there.
@@ -67,8 +67,10 @@ export interface CliProcess {
 const INTERRUPT_EXIT_CODES: Record<string, number> = {
   SIGINT: 130,
   SIGTERM: 143,
-  // Ctrl-\ and a closed terminal, where they exist: ended by either, a live table left the cursor hidden.
-  ...(process.platform === "win32" ? {} : { SIGHUP: 129, SIGQUIT: 131 }),
+  // Ctrl-\ and a closed terminal, where they exist, for an output on a terminal: ended by either, a live table left the
+  // cursor hidden. Off one they keep their default, which ends the process with the same code: a listener ended a
+  // `nohup kgr-resolver ... &` on Bun (which, unlike Node and Deno, keeps the SIGHUP that nohup ignores ignored).
+  ...(process.platform === "win32" || !process.stdout.isTTY ? {} : { SIGHUP: 129, SIGQUIT: 131 }),
 };
 
 /** The exit code of a Unix tool whose reader went away: SIGPIPE ends it (128 + 13). */

@@ -2,7 +2,7 @@
 // the test reads the screen tmux keeps, after the first snapshot, after a scale-up and after Ctrl-C, on
 // Deno (cli.ts), Node and Bun (dist/cli.js, from `npm run build`). Needs tmux (apt-get install tmux).
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -669,3 +669,35 @@ for (const [runtime, cli] of Object.entries(RUNTIMES)) {
     },
   });
 }
+
+Deno.test({
+  name: "kgr-resolver on Bun under nohup (SIGHUP ignored), its output not a terminal, still follows after a SIGHUP",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    // Bun keeps the SIGHUP that nohup ignores ignored (Node and Deno reset it): a SIGHUP listener, which only a live
+    // table needs (to show the cursor again), ended a `nohup kgr-resolver ... &` when its terminal closed.
+    assert.ok(existsSync(`${root}dist/cli.js`), "dist/cli.js is missing: run npm run build");
+    const cluster = await startCluster();
+    const child = spawn("bash", [
+      "-c",
+      `trap '' HUP; exec ${RUNTIMES.Bun} --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}`,
+    ], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => output += chunk);
+    const exited = new Promise<string>((resolve) => child.on("exit", () => resolve("ended")));
+    try {
+      for (let i = 0; i < 100 && !output.includes("echo"); i++) await sleep(100);
+      assert.ok(output.includes("echo"), output);
+      process.kill(child.pid!, "SIGHUP");
+      const after = await Promise.race([exited, sleep(1500).then(() => "still following")]);
+      assert.equal(after, "still following");
+    } finally {
+      if (child.exitCode === null) process.kill(child.pid!, "SIGTERM");
+      await exited;
+      await cluster.close();
+    }
+  },
+});
