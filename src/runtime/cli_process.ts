@@ -43,10 +43,10 @@ export interface CliProcess {
   stderr: CliOutput;
   /**
    * Calls `handler` on Ctrl-C (SIGINT), SIGTERM, Ctrl-\ (SIGQUIT) or a closed terminal (SIGHUP) (the last two only
-   * with standard output on a terminal, and not on Windows) instead of ending the process, with the exit code of a Unix tool that signal ends: 128 + the signal's
-   * number, so 130 for SIGINT, 143 for SIGTERM, 131 for SIGQUIT and 129 for SIGHUP; and with 141 (SIGPIPE) when the
-   * reader of standard output went away (`kgr-resolver check ... | head -1`), after which nothing more
-   * is written there.
+   * with standard output on a terminal, and not on Windows) instead of ending the process, with the exit code of a
+   * Unix tool that signal ends: 128 + the signal's number, so 130 for SIGINT, 143 for SIGTERM, 131 for SIGQUIT and 129
+   * for SIGHUP; and with 141 (SIGPIPE) when the reader of standard output went away
+   * (`kgr-resolver check ... | head -1`), after which nothing more is written there.
    *
    * @returns A function that removes the handler.
    */
