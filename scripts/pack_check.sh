@@ -74,7 +74,7 @@ for check in node10:commonjs:consumer.ts nodenext:nodenext:consumer.ts nodenext:
   bundler:esnext:consumer.ts; do
   IFS=: read -r resolution module file <<<"$check"
   tsc_checks+=("echo '--- TypeScript $("$root/node_modules/.bin/tsc" --version | cut -d' ' -f2), moduleResolution $resolution, $file, installed tarball'
-    '$root/node_modules/.bin/tsc' --noEmit --strict --exactOptionalPropertyTypes --target es2022 --module $module \
+    '$root/node_modules/.bin/tsc' --noEmit --strict --exactOptionalPropertyTypes --noUncheckedIndexedAccess --target es2022 --module $module \
       --moduleResolution $resolution --typeRoots '$root/node_modules/@types' --types node $file")
 done
 concurrently "${tsc_checks[@]}"
@@ -102,7 +102,7 @@ cp -a "$work/app" "$grpc_112_app"
 tsc_checks=()
 for app in "$oldest_app:$oldest_grpc_version" "$grpc_112_app:$grpc_112_version"; do
   tsc_checks+=("echo '--- TypeScript, moduleResolution nodenext, consumer.ts, installed tarball with grpc-js ${app#*:}'
-    cd '${app%%:*}' && '$root/node_modules/.bin/tsc' --noEmit --strict --exactOptionalPropertyTypes --target es2022 \
+    cd '${app%%:*}' && '$root/node_modules/.bin/tsc' --noEmit --strict --exactOptionalPropertyTypes --noUncheckedIndexedAccess --target es2022 \
       --module nodenext --moduleResolution nodenext --typeRoots '$root/node_modules/@types' --types node consumer.ts")
 done
 concurrently "${tsc_checks[@]}"

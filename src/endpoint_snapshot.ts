@@ -43,7 +43,7 @@ export interface EndpointSnapshot {
    * only FQDN slices, which are not used; no port of the target's name; no pod; only pods terminating and no
    * longer serving; no ready pod).
    */
-  emptyReason?: string;
+  emptyReason?: string | undefined;
   /**
    * Set when the target's port is a number that none of the slices has: the pods are dialed on it as given,
    * which reaches nothing when it is the Service's `port` rather than the pods' (`kubernetes:///echo.prod:80` for
@@ -51,7 +51,7 @@ export interface EndpointSnapshot {
    * dialed on it too); or a port they give only as UDP or SCTP. gRPC calls that fail on every pod carry it as
    * their resolution note.
    */
-  portNote?: string;
+  portNote?: string | undefined;
 }
 
 /**

@@ -9,9 +9,9 @@ export interface BalancedEndpoint {
   /** The endpoint's addresses. */
   addresses: { host: string; port: number }[];
   /** Whether calls should go here while a preferred endpoint is READY; absent means preferred. */
-  preferred?: boolean;
+  preferred?: boolean | undefined;
   /** The Service, as calls that fail on every endpoint name it (`service echo in namespace prod`). */
-  service?: string;
+  service?: string | undefined;
   /** The target's default authority (`echo.prod`): the channel's TLS name unless a channel option sets another. */
-  authority?: string;
+  authority?: string | undefined;
 }

@@ -47,13 +47,13 @@ export interface ResolvedEndpoint {
   /** `conditions.terminating` (unset means false). */
   terminating: boolean;
   /** Zone of the endpoint, when known. */
-  zone?: string;
+  zone?: string | undefined;
   /** Node of the endpoint, when known. */
-  nodeName?: string;
+  nodeName?: string | undefined;
   /** Pod of the endpoint, when the slice names it. */
-  podName?: string;
+  podName?: string | undefined;
   /** The EndpointSlice controller's topology hints, when the endpoint has any. */
-  hints?: TopologyHints;
+  hints?: TopologyHints | undefined;
   /**
    * Whether calls should go here while any preferred endpoint is up: hinted for the client's node or
    * zone under topology-aware routing, else true for every endpoint.

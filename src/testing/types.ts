@@ -140,15 +140,15 @@ export interface EndpointSlice {
   /** The object metadata, with the server-assigned fields filled in. */
   metadata: {
     name: string;
-    generateName?: string;
+    generateName?: string | undefined;
     namespace: string;
     uid: string;
     resourceVersion: string;
     generation: number;
     creationTimestamp: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: Record<string, unknown>[];
+    labels?: Record<string, string> | undefined;
+    annotations?: Record<string, string> | undefined;
+    ownerReferences?: Record<string, unknown>[] | undefined;
   };
   /** The kind of every address in the slice. */
   addressType: AddressType;
@@ -219,11 +219,11 @@ export interface EndpointSliceInput {
  */
 export interface ServicePort {
   /** The port's name; required and unique when the Service has more than one port. */
-  name?: string;
+  name?: string | undefined;
   /** `TCP`, `UDP` or `SCTP`. */
   protocol: string;
   /** The application protocol, e.g. `kubernetes.io/h2c`. */
-  appProtocol?: string;
+  appProtocol?: string | undefined;
   /** The Service's port. */
   port: number;
   /** The pods' port: a number, or the name of a container port. EndpointSlices carry its number. */
@@ -252,12 +252,12 @@ export interface Service {
     uid: string;
     resourceVersion: string;
     creationTimestamp: string;
-    labels?: Record<string, string>;
+    labels?: Record<string, string> | undefined;
   };
   /** The ports, in the order given, and the pod selector when there is one. */
   spec: {
     ports: ServicePort[];
-    selector?: Record<string, string>;
+    selector?: Record<string, string> | undefined;
     type: "ClusterIP";
     sessionAffinity: "None";
   };
@@ -320,7 +320,7 @@ export interface Node {
     uid: string;
     resourceVersion: string;
     creationTimestamp: string;
-    labels?: Record<string, string>;
+    labels?: Record<string, string> | undefined;
   };
 }
 

@@ -1,14 +1,19 @@
 // A TypeScript project's use of every entry point of the package, type-checked by
 // scripts/pack_check.sh against the installed tarball under the module resolutions
-// projects use (node10 with CommonJS, nodenext, bundler), with strict and
-// exactOptionalPropertyTypes: every optional field of the options a user writes
-// accepts a value that may be undefined (forwardMaybeUndefined() forwards some, and
-// UserInputs lists every input type, new fields included). It is never run.
+// projects use (node10 with CommonJS, nodenext, bundler), and by
+// tests/declarations_test.ts against fresh declarations, with strict,
+// exactOptionalPropertyTypes and noUncheckedIndexedAccess: every optional field of the
+// options a user writes, and of what the package hands back and a user's tests build
+// (snapshots, endpoints, the fake server's objects), accepts a value that may be
+// undefined (forwardMaybeUndefined() forwards some, buildMaybeUndefined() builds some,
+// and UserInputs lists every such type, new fields included). It is never run.
 import * as grpc from "@grpc/grpc-js";
 import {
   type BackoffOptions,
+  type BalancedEndpoint,
   type ClusterOptions,
   ConfigError,
+  type EndpointAddress,
   type EndpointSnapshot,
   formatTarget,
   KubeApiError,
@@ -25,6 +30,7 @@ import {
   ResolverError,
   type Target,
   TargetError,
+  type TopologyHints,
   watchEndpoints,
   type WatchEndpointsOptions,
 } from "@kgr/resolver";
@@ -36,6 +42,7 @@ import {
   type EndpointConditions,
   type EndpointParams,
   type EndpointPort,
+  type EndpointSlice,
   endpointSlice,
   type EndpointSliceInput,
   type EndpointSliceParams,
@@ -44,13 +51,20 @@ import {
   type FakeApiServerOptions,
   type InjectedFailure,
   type KubeconfigOptions,
+  type Node,
   type NodeInput,
   type ObjectReference,
+  type RecordedRequest,
+  type Service,
   type ServiceInput,
+  type ServicePort,
   startFakeApiServer,
 } from "@kgr/resolver/testing";
 
-/** Every type a user writes as input (the nested object types too), by name. */
+/**
+ * Every type a user writes as input (the nested object types too), and every one the package hands back that a
+ * user's tests and fakes build (a snapshot for a consumer of watchEndpoints(), the fake server's objects), by name.
+ */
 interface UserInputs {
   RegisterOptions: RegisterOptions;
   WatchEndpointsOptions: WatchEndpointsOptions;
@@ -85,6 +99,17 @@ interface UserInputs {
   "ServiceInput.spec": ServiceInput["spec"];
   "ServiceInput.spec.ports[]": ServiceInput["spec"]["ports"][number];
   "NodeInput.metadata": NodeInput["metadata"];
+  EndpointSnapshot: EndpointSnapshot;
+  ResolvedEndpoint: ResolvedEndpoint;
+  EndpointAddress: EndpointAddress;
+  TopologyHints: TopologyHints;
+  "EndpointSlice.metadata": EndpointSlice["metadata"];
+  "Service.metadata": Service["metadata"];
+  "Service.spec": Service["spec"];
+  ServicePort: ServicePort;
+  "Node.metadata": Node["metadata"];
+  RecordedRequest: RecordedRequest;
+  BalancedEndpoint: BalancedEndpoint;
 }
 
 /** The named fields of T, without an index signature's `string`. */
@@ -126,7 +151,7 @@ export async function useEveryEntryPoint(): Promise<string[]> {
   try {
     for await (const snapshot of watchEndpoints(target, watchOptions)) {
       const first: EndpointSnapshot = snapshot;
-      seen.push(...first.endpoints.map((endpoint: ResolvedEndpoint) => endpoint.addresses[0].host));
+      seen.push(...first.endpoints.map((endpoint: ResolvedEndpoint) => endpoint.addresses[0]?.host ?? "?"));
       if (seen.length > 0) controller.abort();
     }
   } catch (error) {
@@ -318,4 +343,41 @@ export async function forwardMaybeUndefined(maybe: MaybeSettings): Promise<void>
     }),
   ];
   console.log(errors.map((error) => error.message));
+}
+
+/** Builds what the package hands back from values that may be undefined, as a fake for a user's own tests does. */
+export function buildMaybeUndefined(maybe: MaybeSettings): EndpointSnapshot {
+  const { text, labels } = maybe;
+  const endpoint: ResolvedEndpoint = {
+    addresses: [{ host: "10.0.0.1", port: 50051 }],
+    ready: true,
+    serving: true,
+    terminating: false,
+    zone: text,
+    nodeName: text,
+    podName: text,
+    hints: text === undefined ? undefined : { forZones: [text], forNodes: [] },
+    preferred: true,
+  };
+  const port: ServicePort = { name: text, protocol: "TCP", appProtocol: text, port: 80, targetPort: 50051 };
+  const service: Service["metadata"] = {
+    name: "cart",
+    namespace: "shop",
+    uid: "1",
+    resourceVersion: "1",
+    creationTimestamp: "",
+    labels,
+  };
+  console.log(port, service);
+  const snapshot: EndpointSnapshot = {
+    endpoints: [endpoint],
+    resourceVersion: "1",
+    namespace: "shop",
+    service: "cart",
+    topology: "none",
+    emptyReason: text,
+    portNote: text,
+  };
+  // A copy with one field changed, as a fake's next snapshot.
+  return { ...snapshot, endpoints: [], emptyReason: snapshot.emptyReason ?? "no pod" };
 }
