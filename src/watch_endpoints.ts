@@ -22,6 +22,7 @@ const WATCH_ENDPOINTS_OPTIONS: readonly string[] = Object.keys(
   {
     signal: true,
     onError: true,
+    onRecovered: true,
     cluster: true,
     stallTimeoutMs: true,
     backoff: true,
@@ -56,7 +57,8 @@ const KEEP_ALIVE_MS = 2 ** 30;
  * const shutdown = new AbortController();
  * const options: WatchEndpointsOptions = {
  *   signal: shutdown.signal,
- *   onError: (error) => console.warn(error.message),
+ *   onError: (error) => console.warn(`degraded: ${error.message}`),
+ *   onRecovered: () => console.warn("healthy again"),
  *   cluster: { kubeconfig: "/etc/kgr/kubeconfig" },
  * };
  * ```
@@ -71,6 +73,12 @@ export interface WatchEndpointsOptions extends WatchSettings {
    * then right after the loop has that snapshot.
    */
   onError?: ((error: ResolverError) => void) | undefined;
+  /**
+   * Called once the failures given to `onError` are over (the API server serves the watch again, the Service's port
+   * could be read): the last snapshot is current again, though no new one comes unless the endpoints changed meanwhile.
+   * Called only after `onError`, once per run of failures; what it throws is only traced.
+   */
+  onRecovered?: (() => void) | undefined;
 }
 
 /**
@@ -84,7 +92,7 @@ export interface WatchEndpointsOptions extends WatchSettings {
  *
  * @param target A target such as `kubernetes:///echo.prod:grpc`, or a {@linkcode Target}, checked as the parser
  * checks a string.
- * @param options Cluster access, `signal`, `onError`, watch timings.
+ * @param options Cluster access, `signal`, `onError` and `onRecovered`, watch timings.
  * @returns The snapshots; a slow consumer gets the latest one. Each caller gets its own `endpoints` list, but
  * the endpoint objects in it are shared with the Service's other callers: treat them as read-only.
  * @throws {TargetError} When the target cannot be parsed (or, as an object, has a field the parser refuses).
@@ -149,7 +157,7 @@ async function* followEndpoints(
   // A copy: the watch reads some settings later (the locality once the cluster is known), and they must be the ones
   // checked, whatever becomes of the caller's objects meanwhile.
   const settings = copyPlainData(options);
-  const { signal, onError } = settings;
+  const { signal, onError, onRecovered } = settings;
   if (signal?.aborted) return;
   let latest: EndpointSnapshot | undefined;
   /** The last snapshot the consumer was given (the shared one it was copied from). */
@@ -158,17 +166,18 @@ async function* followEndpoints(
   // Failures that came while the loop waited for a snapshot that had come too: they go to `onError` once the loop
   // has that snapshot. Reported at once, they reached a caller that joins a failing watch before the endpoints did,
   // and one that marks itself unhealthy on an error and healthy on a snapshot ended up healthy while the watch
-  // failed. A consumer busy with a snapshot gets each failure at once.
-  const heldErrors: ResolverError[] = [];
+  // failed. A consumer busy with a snapshot gets each failure at once. A recovery after a held failure is held
+  // behind it, so that the caller's last word is the right one.
+  const heldReports: (() => void)[] = [];
   let parked = false;
   let released = false;
   const reportHeldErrors = () => {
-    for (const error of heldErrors.splice(0)) {
+    for (const report of heldReports.splice(0)) {
       if (released) continue;
       // As for an error reported at once (see `notify` in endpoint_subscription.ts): one that throws here, in a
       // turn of its own, would be an uncaught exception, which ends a Node process.
       try {
-        onError?.(error);
+        report();
       } catch (thrown) {
         trace(`an endpoint listener threw: ${thrown}`);
       }
@@ -189,9 +198,13 @@ async function* followEndpoints(
     },
     onError(error, isFatal) {
       if (isFatal) fatal = error;
-      else if (parked && latest) heldErrors.push(error);
+      else if (parked && latest) heldReports.push(() => onError?.(error));
       else onError?.(error);
       notify();
+    },
+    onRecovered() {
+      if (heldReports.length > 0) heldReports.push(() => onRecovered?.());
+      else onRecovered?.();
     },
   });
   // An abort ends the watch at once, also while the consumer holds a snapshot and asks for no other one:
@@ -223,14 +236,14 @@ async function* followEndpoints(
         // A consumer busy while the pods changed and changed back (a pod not ready for a moment) has this already:
         // one that reloads a proxy on each snapshot reloaded it for nothing. Failures held back for it go all the same.
         if (lastYielded && sameSnapshot(lastYielded, snapshot)) {
-          if (heldErrors.length > 0) nextTurn(reportHeldErrors);
+          if (heldReports.length > 0) nextTurn(reportHeldErrors);
           continue;
         }
         lastYielded = snapshot;
         const yielded = performance.now();
         // The loop's body gets the snapshot in this turn of the event loop; failures held back for it follow in
         // the next one, without waiting for the body to end.
-        if (heldErrors.length > 0) nextTurn(reportHeldErrors);
+        if (heldReports.length > 0) nextTurn(reportHeldErrors);
         // The list is shared with the Service's other callers and channels: a caller that sorts or shortens it
         // changes its own copy only. The copy has the shape of every snapshot (see `snapshotOf`).
         yield snapshotOf(snapshot.endpoints.slice(), snapshot);
@@ -283,7 +296,7 @@ function checkArguments(target: unknown, options: unknown): void {
     );
   }
   checkOptionsObject(options);
-  const { signal, onError } = options as WatchEndpointsOptions;
+  const { signal, onError, onRecovered } = options as WatchEndpointsOptions;
   if (signal !== undefined && !isAbortSignal(signal)) {
     throw new TypeError(
       "Cannot use option 'signal': it must be an AbortSignal (an AbortController's signal, or " +
@@ -295,6 +308,12 @@ function checkArguments(target: unknown, options: unknown): void {
     throw new TypeError(
       `Cannot use option 'onError': it must be a function such as (error) => console.error(error.message): ` +
         optionKind(onError),
+    );
+  }
+  if (onRecovered !== undefined && typeof onRecovered !== "function") {
+    throw new TypeError(
+      `Cannot use option 'onRecovered': it must be a function such as () => console.log("watching again"): ` +
+        optionKind(onRecovered),
     );
   }
 }

@@ -869,6 +869,11 @@ Deno.test("register() refuses bad options at once, naming them", () => {
         "failures in their errors, and GRPC_TRACE=kubernetes_resolver traces each",
       ],
       [
+        { onRecovered: () => {} },
+        "Cannot use option 'onRecovered': it is unknown: it is watchEndpoints()'s: a channel's calls succeed again " +
+        "once the watch works, and the metric grpc.resolver.kubernetes.watch.failing goes back to 0",
+      ],
+      [
         { lb: "round_robin" },
         "Cannot use option 'lb': it is unknown: use one of scheme, grpc, loadBalancing, subsetSize, subsetSeed, cluster, stallTimeoutMs, backoff, watchList, protobuf, locality",
       ],

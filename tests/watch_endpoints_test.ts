@@ -589,6 +589,12 @@ Deno.test("watchEndpoints() refuses a target, options or signal of the wrong kin
     ],
     [
       target,
+      { onRecovered: true },
+      "Cannot use option 'onRecovered': it must be a function such as () => console.log(\"watching again\"): " +
+      "current value is of type boolean",
+    ],
+    [
+      target,
       { signal: null },
       /current value is null \(leave the option out, or pass undefined, for its default\)$/.source,
     ],
@@ -734,6 +740,78 @@ Deno.test("watchEndpoints() hands a caller that joins a failing watch its endpoi
   } finally {
     controller.abort();
     errorSeen();
+    await joiner;
+    await first.stop();
+    await api.close();
+  }
+});
+
+Deno.test("watchEndpoints() calls onRecovered once the watch works again after the failures it reported, no snapshot coming", async () => {
+  // A resumed watch has worked once it brings an event: on a quiet Service, a bookmark.
+  const api = await startFakeApiServer({ token: "t", bookmarkIntervalMs: 100 });
+  apply(api, ["a"]);
+  const controller = new AbortController();
+  // What a caller that shows itself degraded on an error sees, in order; repeated failures count once.
+  const seen: string[] = [];
+  const see = (what: string) => seen.at(-1) !== what && seen.push(what);
+  const loop = (async () => {
+    const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
+      cluster: { kubeconfig: api.kubeconfig() },
+      signal: controller.signal,
+      backoff: { initialMs: 20, maxMs: 40 },
+      onError: () => see("error"),
+      onRecovered: () => see("recovered"),
+    });
+    for await (const snapshot of iterable) see(snapshot.endpoints.map((endpoint) => endpoint.podName).join());
+  })();
+  try {
+    await eventually(() => seen.length === 1, "the first snapshot");
+    api.setToken("other");
+    api.dropWatches();
+    await eventually(() => seen.includes("error"), "the failure");
+    api.setToken("t");
+    // Was: nothing, the endpoints unchanged: a caller degraded on the error stayed so for good.
+    await eventually(() => seen.includes("recovered"), `the recovery: ${JSON.stringify(seen)}`);
+    apply(api, ["a", "b"]);
+    await eventually(() => seen.length === 4, "the next snapshot");
+    assert.deepEqual(seen, ["a", "error", "recovered", "a,b"]);
+  } finally {
+    controller.abort();
+    await loop;
+    await api.close();
+  }
+});
+
+Deno.test("watchEndpoints() calls onRecovered of a caller that joined a failing watch after its snapshot and error", async () => {
+  const api = await startFakeApiServer({ token: "t", bookmarkIntervalMs: 100 });
+  apply(api, ["a"]);
+  const cluster = { kubeconfig: api.kubeconfig() };
+  const first = follow(cluster);
+  const controller = new AbortController();
+  const seen: string[] = [];
+  const see = (what: string) => seen.at(-1) !== what && seen.push(what);
+  let joiner: Promise<void> | undefined;
+  try {
+    await eventually(() => first.pods() === "a", "the first caller's snapshot");
+    api.setToken("other");
+    api.dropWatches();
+    await eventually(() => first.errors.length > 0, "the first caller's error");
+    joiner = (async () => {
+      const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
+        cluster,
+        signal: controller.signal,
+        backoff: { initialMs: 20, maxMs: 100 },
+        onError: () => see("error"),
+        onRecovered: () => see("recovered"),
+      });
+      for await (const snapshot of iterable) see(snapshot.endpoints.map((endpoint) => endpoint.podName).join());
+    })();
+    await eventually(() => seen.length === 2, "the second caller's snapshot and error");
+    api.setToken("t");
+    await eventually(() => seen.length === 3, "the second caller's recovery");
+    assert.deepEqual(seen, ["a", "error", "recovered"]);
+  } finally {
+    controller.abort();
     await joiner;
     await first.stop();
     await api.close();
@@ -1113,7 +1191,7 @@ Deno.test("watchEndpoints() refuses an option it does not have, naming the one m
   await assert.rejects(first({ onerror: () => {} }), { message: /option 'onerror': it is unknown: use onError$/ });
   // Close to no option: every one.
   await assert.rejects(first({ abort: AbortSignal.timeout(1) }), {
-    message: /^Cannot use option 'abort': it is unknown: use one of signal, onError, cluster, /,
+    message: /^Cannot use option 'abort': it is unknown: use one of signal, onError, onRecovered, cluster, /,
   });
   // Misspelt, a channel's option and a cluster option still get where they go.
   await assert.rejects(first({ subsetsise: 10 }), {

@@ -109,6 +109,8 @@ export const WATCH_ONLY_OPTION_ADVICE: Readonly<Record<string, string>> = {
     "channel.close()) to stop",
   onError: "it is watchEndpoints()'s: a channel's calls carry the watch's failures in their errors, and " +
     "GRPC_TRACE=kubernetes_resolver traces each",
+  onRecovered: "it is watchEndpoints()'s: a channel's calls succeed again once the watch works, and the metric " +
+    "grpc.resolver.kubernetes.watch.failing goes back to 0",
 };
 
 /** The schemes grpc-js resolves itself: a resolver registered under one would replace grpc-js's for every channel. */

@@ -244,7 +244,8 @@ export async function forwardMaybeUndefined(maybe: MaybeSettings): Promise<void>
     .close();
   const target = formatTarget({ scheme: "kubernetes", service: "cart", namespace: text, port: text ?? count });
   const onError = flag ? (error: ResolverError) => console.error(error.message) : undefined;
-  for await (const _ of watchEndpoints(target, { ...settings, signal, onError })) break;
+  const onRecovered = flag ? () => console.error("watching again") : undefined;
+  for await (const _ of watchEndpoints(target, { ...settings, signal, onError, onRecovered })) break;
 
   const api = await startFakeApiServer({
     token: text,
