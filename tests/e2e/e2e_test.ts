@@ -561,6 +561,10 @@ Deno.test({
           await applyEndpointSlice(fetch, namespace, "echo", { name: "echo-a", endpoints: endpoints("p", 4, "10.17") });
           const converged = await recorder.waitFor("4 endpoints after the restart", (s) => s.endpoints.length === 4);
           assertNeverBelow(recorder, 3, 0, "restart");
+          // A caller degraded by the outage's errors hears that it is over, after the last of them.
+          const lastError = recorder.errors.at(-1)!.at;
+          const recovered = recorder.recoveries.find((at) => at >= lastError);
+          assert.ok(recovered !== undefined, "onRecovered after the restart");
           // The restarted server answers 403 until its RBAC caches are filled: no grant is missing, none advised.
           assert.deepEqual(
             recorder.errors.filter((e) => e.at >= killed && /\(403\)/.test(e.error.message)).map((e) =>
@@ -582,7 +586,8 @@ Deno.test({
           assert.equal(lists.length, 1, `exactly one successful relist: ${describeRequests(all)}`);
           const outcome = `WATCH from rv=${firstOfAll.resourceVersion} got 410 (the new watch cache starts later), ` +
             `then one ${lists[0].verb.toUpperCase()} (rv=${lists[0].resourceVersion})`;
-          return `down ${downMs} ms; ${outcome}; converged ${converged.at - restartStart} ms after restart start; ` +
+          return `down ${downMs} ms; ${outcome}; recovered ${recovered - restartStart} ms and converged ` +
+            `${converged.at - restartStart} ms after restart start; ` +
             `requests: ${describeRequests(all)}`;
         },
         true,

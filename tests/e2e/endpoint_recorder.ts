@@ -22,6 +22,8 @@ export interface EndpointRecorder {
   snapshots: RecordedSnapshot[];
   /** Every error passed to `onError`, with its time. */
   errors: { at: number; error: ResolverError }[];
+  /** When `onRecovered` was called, oldest first. */
+  recoveries: number[];
   /** The latest snapshot's endpoints as `pod=host,host` strings, sorted. */
   current(): string[];
   /** Waits until the latest snapshot satisfies `check`; returns it. */
@@ -36,16 +38,17 @@ export interface EndpointRecorder {
  * Starts recording the snapshots of one target.
  *
  * @param target The target, e.g. `kubernetes:///echo.ns:grpc`.
- * @param options Options of `watchEndpoints()` (not `signal`/`onError`, which the recorder sets).
+ * @param options Options of `watchEndpoints()` (not `signal`, `onError` or `onRecovered`, which the recorder sets).
  * @returns The recorder.
  */
 export function recordEndpoints(
   target: string,
-  options: Omit<WatchEndpointsOptions, "signal" | "onError"> = {},
+  options: Omit<WatchEndpointsOptions, "signal" | "onError" | "onRecovered"> = {},
 ): EndpointRecorder {
   const controller = new AbortController();
   const snapshots: RecordedSnapshot[] = [];
   const errors: { at: number; error: ResolverError }[] = [];
+  const recoveries: number[] = [];
   let failure: unknown;
   let wake: (() => void) | undefined;
   const notify = () => {
@@ -61,6 +64,7 @@ export function recordEndpoints(
           errors.push({ at: Date.now(), error });
           notify();
         },
+        onRecovered: () => recoveries.push(Date.now()),
       });
       for await (const snapshot of iterable) {
         snapshots.push({ at: Date.now(), snapshot });
@@ -105,6 +109,7 @@ export function recordEndpoints(
   return {
     snapshots,
     errors,
+    recoveries,
     current,
     waitFor(what, check, timeoutMs = 15_000) {
       return until(what, () => {
