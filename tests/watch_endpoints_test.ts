@@ -782,6 +782,42 @@ Deno.test("watchEndpoints() calls onRecovered once the watch works again after t
   }
 });
 
+Deno.test("watchEndpoints() only traces what onRecovered throws, and the loop goes on", async () => {
+  const api = await startFakeApiServer({ token: "t", bookmarkIntervalMs: 100 });
+  apply(api, ["a"]);
+  const controller = new AbortController();
+  const seen: string[] = [];
+  const see = (what: string) => seen.at(-1) !== what && seen.push(what);
+  const loop = (async () => {
+    const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
+      cluster: { kubeconfig: api.kubeconfig() },
+      signal: controller.signal,
+      backoff: { initialMs: 20, maxMs: 40 },
+      onError: () => see("error"),
+      onRecovered: () => {
+        see("recovered");
+        throw new Error("a bug in the caller's handler");
+      },
+    });
+    for await (const snapshot of iterable) see(snapshot.endpoints.map((endpoint) => endpoint.podName).join());
+  })();
+  try {
+    await eventually(() => seen.length === 1, "the first snapshot");
+    api.setToken("other");
+    api.dropWatches();
+    await eventually(() => seen.includes("error"), "the failure");
+    api.setToken("t");
+    await eventually(() => seen.includes("recovered"), "the recovery");
+    apply(api, ["b"]);
+    await eventually(() => seen.length === 4, "the next snapshot");
+    assert.deepEqual(seen, ["a", "error", "recovered", "b"]);
+  } finally {
+    controller.abort();
+    await loop;
+    await api.close();
+  }
+});
+
 Deno.test("watchEndpoints() calls onRecovered of a caller that joined a failing watch after its snapshot and error", async () => {
   const api = await startFakeApiServer({ token: "t", bookmarkIntervalMs: 100 });
   apply(api, ["a"]);
