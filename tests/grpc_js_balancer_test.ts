@@ -251,3 +251,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "kubernetes_round_robin follows updates after a second copy of the package registers it with the same grpc-js",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { port, hosts, servers } = await backends(["c-1", "c-2"]);
+    resolution.set([{ addresses: [{ host: hosts[0], port }] }]);
+    const client = new EchoClient(`${SCHEME}:///echo`, grpc.credentials.createInsecure());
+    const call = echoCaller(client, 1000);
+    try {
+      assert.equal((await call("hi")).split(":")[0], "c-1");
+      // Another copy of the package in the process, beside one grpc-js (Next.js's instrumentation bundle and a route's
+      // with only grpc-js external, a module loaded anew by a hot reload, two versions installed): its register()
+      // puts its own policy classes in grpc-js's registry, and the config of every later resolution is one of theirs.
+      const second = await import("../src/adapters/grpc_js_balancer.ts?second-copy");
+      second.registerBalancer(grpc as never);
+      resolution.set([{ addresses: [{ host: hosts[1], port }] }]);
+      const until = Date.now() + 3000;
+      let answer = "";
+      while (Date.now() < until && (answer = (await call("hi")).split(":")[0]) !== "c-2") await sleep(50);
+      assert.equal(answer, "c-2", "the channel's policy took the new endpoints");
+    } finally {
+      client.close();
+      await Promise.all(servers.map((server) => server.stop()));
+    }
+  },
+});

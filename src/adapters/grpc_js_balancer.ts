@@ -265,8 +265,10 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       options: Record<string, unknown> | undefined,
       resolutionNote = "",
     ): boolean {
-      if (!(config instanceof Config)) return false;
-      this.#failoverTimeoutMs = config.failoverTimeoutMs;
+      // Any copy's config: another copy of the package beside this grpc-js (a second bundle, a hot reload) registers
+      // its classes again, and grpc-js hands their configs to the policies that channels already have.
+      if ((config as Partial<Config> | null)?.getLoadBalancerName?.() !== BALANCER_NAME) return false;
+      this.#failoverTimeoutMs = (config as Config).failoverTimeoutMs ?? DEFAULT_FAILOVER_TIMEOUT_MS;
       // Before 1.14 grpc-js hands the endpoints themselves, no note, and options with the resolver's attributes
       // (before 1.13, the attributes alone).
       const list: EndpointList = Array.isArray(update) ? { ok: true, value: update } : update;
