@@ -93,21 +93,40 @@ interface Instruments {
 }
 
 const GLOBAL_API = Symbol.for("opentelemetry.js.api.1");
-const liveWatches = new Set<WatchRecord>();
-/** The series of each Service in a cluster; a Service keeps its entry once its last watch stopped, so that `watches` shows 0. */
-const services = new Map<string, ServiceSeries>();
-/** Orders the snapshots of all watches. */
-let updateOrder = 0;
-/** The instruments made with each provider; `null` for one that failed to make them (then none are recorded). */
-const instrumentsByProvider = new WeakMap<object, Instruments | null>();
-/** Every series the endpoints gauge reported, by {@linkcode seriesKey}: those gone since are reported at 0. */
-const endpointSeries = new Map<string, Attributes>();
+
+/**
+ * What the gauges read, shared by every copy of the package in the process (a Next.js bundle of its own, a module
+ * loaded anew by a hot reload), as the provider is: with a store each, every copy reported the same series, and one
+ * whose watch had stopped reported it at 0 beside another's live one. Its key names the shape: change both together.
+ */
+interface MetricsStore {
+  liveWatches: Set<WatchRecord>;
+  /** The series of each Service in a cluster; a Service keeps its entry once its last watch stopped (`watches` 0). */
+  services: Map<string, ServiceSeries>;
+  /** Orders the snapshots of all watches. */
+  updateOrder: number;
+  /** The instruments made with each provider; `null` for one that failed to make them (then none are recorded). */
+  instrumentsByProvider: WeakMap<object, Instruments | null>;
+  /** Every series the endpoints gauge reported, by {@linkcode seriesKey}: those gone since are reported at 0. */
+  endpointSeries: Map<string, Attributes>;
+}
+const STORE = Symbol.for("@kgr/resolver.metrics.1");
+const store: MetricsStore = (globalThis as Record<symbol, MetricsStore | undefined>)[STORE] ??= {
+  liveWatches: new Set(),
+  services: new Map(),
+  updateOrder: 0,
+  instrumentsByProvider: new WeakMap(),
+  endpointSeries: new Map(),
+};
+const { liveWatches, services, instrumentsByProvider, endpointSeries } = store;
+/** This copy's watches in {@linkcode liveWatches}: its timer runs while it has any. */
+let ownWatches = 0;
 /**
  * How often the registry is read while a watch runs: the gauges exist only once the instruments were created, and a
  * quiet Service records nothing that would create them for a provider registered after its last change.
  */
 const PROVIDER_LOOKUP_MS = 1000;
-/** The timer that reads the registry while {@linkcode liveWatches} has any; it never holds the process. */
+/** The timer that reads the registry while this copy has watches; it never holds the process. */
 let providerLookup: ReturnType<typeof setInterval> | undefined;
 
 function seriesKey(attributes: Attributes): string {
@@ -284,10 +303,11 @@ export function watchMetrics<S>(
   series.watches++;
   const record: WatchRecord = { series, failing: false, endpoints: new Map() };
   liveWatches.add(record);
+  ownWatches++;
   providerLookup ??= unrefTimer(setInterval(instruments, PROVIDER_LOOKUP_MS));
   return {
     updated(port, endpoints, set) {
-      record.endpoints.set(port, { count: endpoints, order: ++updateOrder });
+      record.endpoints.set(port, { count: endpoints, order: ++store.updateOrder });
       const { counted } = record.series;
       if (counted.has(port) && sameSet(counted.get(port) as S, set)) return;
       counted.set(port, set);
@@ -317,7 +337,7 @@ export function watchMetrics<S>(
       if (!liveWatches.delete(record)) return;
       record.series.watches--;
       forgetUnusedPorts(record.series);
-      if (liveWatches.size === 0) {
+      if (--ownWatches === 0) {
         clearInterval(providerLookup);
         providerLookup = undefined;
       }

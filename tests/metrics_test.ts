@@ -87,22 +87,31 @@ const sameSet = (a: string, b: string) => a === b;
 function installFakeMeter() {
   const registry = Symbol.for("opentelemetry.js.api.1");
   const global = globalThis as Record<symbol, unknown>;
-  const callbacks = new Map<string, (result: { observe(value: number, attributes?: Attributes): void }) => void>();
+  type Callback = (result: { observe(value: number, attributes?: Attributes): void }) => void;
+  // Every callback of a name, as the SDK keeps them: two copies of the package may each add one.
+  const callbacks = new Map<string, Callback[]>();
   const added: { name: string; attributes?: Attributes }[] = [];
   const meter = {
     createCounter: (name: string) => ({
       add: (_: number, attributes?: Attributes) => added.push({ name, attributes }),
     }),
-    createObservableGauge: (name: string) => ({ addCallback: (callback: never) => callbacks.set(name, callback) }),
+    createObservableGauge: (name: string) => ({
+      addCallback: (callback: Callback) => callbacks.set(name, [...callbacks.get(name) ?? [], callback]),
+    }),
   };
   global[registry] = { version: "1.9.0", metrics: { getMeter: () => meter } };
   return {
     added,
-    /** The values a gauge reports now, with their attributes. */
+    /** The values a gauge reports now, with their attributes: of a series observed twice, the last value. */
     observe(name: string) {
-      const observed: { value: number; attributes?: Attributes }[] = [];
-      callbacks.get(name)!({ observe: (value, attributes) => observed.push({ value, attributes }) });
-      return observed;
+      const observed = new Map<string, { value: number; attributes?: Attributes }>();
+      const result = {
+        observe: (value: number, attributes?: Attributes) => {
+          observed.set(JSON.stringify(attributes), { value, attributes });
+        },
+      };
+      for (const callback of callbacks.get(name)!) callback(result);
+      return [...observed.values()];
     },
     remove: () => void delete global[registry],
   };
@@ -128,6 +137,31 @@ Deno.test("the endpoints gauge and updates counter report each port that targets
     assert.deepEqual(byPort(), { grpc: 3, http: 0 }, "a port no target names any more is reported at 0");
   } finally {
     metrics.stop();
+    meter.remove();
+  }
+});
+
+Deno.test("two copies of the package in one process report a Service's gauges as one, whichever copy's watch stopped", async () => {
+  const first = await import("../src/metrics.ts");
+  // Another copy (a Next.js bundle of its own, a module loaded anew by a hot reload), with the same MeterProvider.
+  const second = await import("../src/metrics.ts?second-copy");
+  const meter = installFakeMeter();
+  const a = first.watchMetrics("prod", "copies", "https://10.0.0.1:6443", sameSet);
+  const b = second.watchMetrics("prod", "copies", "https://10.0.0.1:6443", sameSet);
+  // The Service's series (another test of this file may have left one of its own at 0: a series is never dropped).
+  const gauge = (name: string) =>
+    meter.observe(`grpc.resolver.kubernetes.${name}`).filter(({ attributes }) =>
+      attributes?.["k8s.service.name"] === "copies" && (attributes.port ?? "grpc") === "grpc"
+    ).map(({ value }) => value);
+  try {
+    a.updated("grpc", { total: 3 }, "grpc 3");
+    b.updated("grpc", { total: 3 }, "grpc 3");
+    b.stop();
+    assert.deepEqual(gauge("watches"), [1], "the first copy's watch still runs");
+    assert.deepEqual(gauge("endpoints"), [3], "its endpoints");
+  } finally {
+    a.stop();
+    b.stop();
     meter.remove();
   }
 });
