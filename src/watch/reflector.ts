@@ -14,7 +14,7 @@ import { type BackoffOptions, createBackoff, DEFAULT_BACKOFF_MAX_MS } from "../b
 import { type Clock, sleep, systemClock } from "../runtime/clock.ts";
 import type { EndpointSlice, Status, WatchEvent } from "../base/endpoint_slice.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
-import { NOT_THE_API_SERVER, quote, statusFields } from "../api/api_errors.ts";
+import { NOT_THE_API_SERVER, quote } from "../api/api_errors.ts";
 import type { EndpointSliceApi } from "../api/kube_api.ts";
 import { trace as traceLine, type TraceSink } from "../runtime/trace.ts";
 import { type ListedSlices, listPages } from "./_list_pages.ts";
@@ -27,6 +27,7 @@ import {
   type WatchEndReason,
   watchEndReason,
 } from "./_retry.ts";
+import { errorEventFailure } from "./_error_event.ts";
 import { checkWatchCache, rewoundHistory } from "./_quiet_checks.ts";
 import { checkMetadata, checkSlice } from "./_slice_check.ts";
 import { BOOKMARKS_DUE_MS, stallDeadline } from "./_stall_deadline.ts";
@@ -295,21 +296,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
 
   /** Throws for an ERROR event, and for an object without the shape selection relies on (`WatchCodec.shaped`). */
   function check(event: WatchEvent, shaped: boolean): void {
-    if (event.type === "ERROR") {
-      const status = event.object as Status;
-      // kube-apiserver sends one when its own watch of etcd fails (500), or when the resume point is gone (410,
-      // relisted without a word: see `_retry.ts`).
-      const said = typeof status.message === "string" && status.message
-        ? ` (server said: ${quote(api.redact(status.message))})`
-        : "";
-      const code = typeof status.code === "number" ? ` (${status.code})` : "";
-      throw new KubeApiError(
-        `Watch of EndpointSlices failed: the API server${api.server ? ` at ${api.server}` : ""} sent an ERROR ` +
-          `event${code}: the watch restarts; if this repeats, check the API server's health and load (kubectl get ` +
-          `--raw='/readyz?verbose')${said}`,
-        statusFields(status, (text) => api.redact(text)),
-      );
-    }
+    if (event.type === "ERROR") throw errorEventFailure(event.object as Status, api);
     const slice = event.type === "ADDED" || event.type === "MODIFIED";
     if (slice && !shaped) checkSlice(event.object, `${event.type === "ADDED" ? "an" : "a"} ${event.type} event`);
     else checkMetadata(event.object, `a ${quote(event.type)} event`);
