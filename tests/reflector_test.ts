@@ -1177,6 +1177,32 @@ Deno.test("runReflector() counts a watch that stayed open, then was cut, as a re
   assert.deepEqual(log, ["state", "error", "recovered"]);
 });
 
+Deno.test("runReflector() counts a resumed watch open for minWatchMs without an event as a recovery: a quiet Service", async () => {
+  const failed = () => new KubeApiError("unavailable", { status: 503 });
+  // An API server restarted on an idle etcd serves the resumed watch of a quiet Service, and sends its first bookmark
+  // about 2 minutes later: the watch's first minWatchMs, open without an error, show that it serves.
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [failed(), () => {}]);
+  const resumedAt = () => scripted.times("watch")[1];
+  const { log } = await run(
+    scripted,
+    () => resumedAt() !== undefined && scripted.clock.now() >= resumedAt()! + 10,
+    { minWatchMs: 10 },
+  );
+  assert.deepEqual(log, ["state", "error", "recovered"]);
+  assert.equal(scripted.clock.now(), resumedAt()! + 10, "recovered minWatchMs after the watch opened");
+});
+
+Deno.test("runReflector() does not count a resumed watch that breaks before minWatchMs as a recovery, later either", async () => {
+  const failed = () => new KubeApiError("unavailable", { status: 503 });
+  const breakSoon = (watch: ScriptedWatch, clock: FakeClock) =>
+    clock.setTimeout(() => watch.controller.error(new TypeError("connection reset")), 5);
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [failed(), breakSoon, () => {}]);
+  // Stopped as the third watch opens, after the second one's minWatchMs were over.
+  const { log } = await run(scripted, () => scripted.times("watch").length === 3, { minWatchMs: 10 });
+  assert.deepEqual(log, ["state", "error", "error"]);
+  assert.ok(scripted.clock.now() > scripted.times("watch")[1] + 10);
+});
+
 Deno.test("runReflector() does not count a malformed event as a recovery, even one it would parse later", async () => {
   const failed = () => new KubeApiError("unavailable", { status: 503 });
   // Starts as an API server writes an EndpointSlice event (read without parsing), but is no slice.
@@ -1515,6 +1541,26 @@ Deno.test("runReflector() counts no watch restart for a streaming list refused o
   });
   assert.deepEqual(broken.calls.map((call) => call.kind), ["watch", "list", "watch"]);
   assert.deepEqual(ends, [], "a streaming list that broke once answered, then a LIST: no watch ended");
+});
+
+Deno.test("runReflector() does not count a streaming list open for minWatchMs as a recovery before its initial events end", async () => {
+  const scripted = scriptedApi([], [
+    (watch, clock) => {
+      watch.send(initialEventsEnd("20"));
+      clock.setTimeout(() => watch.controller.error(new KubeApiError("unavailable", { status: 503 })), 1);
+    },
+    new KubeApiError("gone", { status: 410, reason: "Expired" }),
+    // Its state is not complete until the initial-events-end bookmark.
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "21") }),
+  ]);
+  const streamedAt = () => scripted.times("watch")[2];
+  const { log } = await run(
+    scripted,
+    () => streamedAt() !== undefined && scripted.clock.now() >= streamedAt()! + 10,
+    { minWatchMs: 10, watchList: { refused: false } },
+  );
+  assert.ok(streamed(scripted.calls[2]));
+  assert.deepEqual(log, ["state", "error"]);
 });
 
 Deno.test("runReflector() streams again from the latest state when a streaming list's resourceVersion expired", async () => {

@@ -84,9 +84,9 @@ export interface ReflectorOptions {
   onError(error: ResolverError): void;
   /**
    * Called once the API server serves the watch again after failures reported to `onError`: a LIST completed, a
-   * streaming list's initial events ended, or a watch delivered an event or ended after `minWatchMs` or more,
-   * cleanly or not (a watch that merely opens may still break at once; one that a proxy cuts for idleness after
-   * a while was served, and on a quiet Service no event may ever come before the cut).
+   * streaming list's initial events ended, or a watch delivered an event or stayed open for `minWatchMs` without an
+   * error (a watch that merely opens may still break at once; on a quiet Service no event may come for minutes:
+   * kube-apiserver v1.36.3 restarted on an idle etcd sent its first bookmark 2 minutes later).
    */
   onRecovered?(): void;
   /** Called as each LIST (all of its pages count once) or streaming list starts, for metrics. */
@@ -117,7 +117,8 @@ export interface ReflectorOptions {
    */
   stallTimeoutMs?: number;
   /**
-   * A watch that ends sooner than this after opening counts as a failure, in ms.
+   * A watch that ends sooner than this after opening, with no event, counts as a failure; after failures, one open this
+   * long without an error counts as served again (`onRecovered`), in ms.
    * @default {1000}
    */
   minWatchMs?: number;
@@ -354,6 +355,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     // Whether a complete event came since the resume point (see `quiet` below), and the bytes of one still incomplete.
     let eventful = false;
     let incompleteBytes = 0;
+    // Cancels the timer that counts this watch as served once it has been open for minWatchMs after failures.
+    let cancelServed: (() => void) | undefined;
     try {
       // A streaming list starts from the latest state ("", as client-go) rather than from the watch cache's ("0").
       const params = streaming
@@ -364,6 +367,9 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const codec = openWatchCodec(body.encoding);
       deadline.answered();
       watchOpenedAt = clock.now();
+      // On a quiet Service no event may come for minutes (kube-apiserver restarted on an idle etcd: its first bookmark
+      // 2 minutes later); a streaming list serves once its initial events ended, in `collect`.
+      if (failing && !streaming) cancelServed = clock.setTimeout(recovered, minWatchMs);
       failWatch = (error) => deadline.fail(error);
       changes = 0;
       // Progress is a complete event, not a byte: see `stallTimeoutMs`.
@@ -423,6 +429,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       if (broken) return { broken: error };
       throw error;
     } finally {
+      cancelServed?.();
       failWatch = undefined;
       // Lines before a stall or a broken connection are complete events all the same, and apply when they
       // can; else the watch that follows brings them again, as it resumes from the state's resourceVersion.
