@@ -699,6 +699,18 @@ Deno.test("runReflector() reports the second quiet watch in a row that missed a 
   ]);
 });
 
+Deno.test("runReflector() does not count a watch open for minWatchMs as a recovery after quiet watches missed a change", async () => {
+  // A proxy that buffers watch streams while LISTs pass: its watches stay open without an error, and bring nothing. Each
+  // second quiet watch in a row is reported; the watches in between prove nothing, and must not clear the failure.
+  const changed = () => list("12", [slice("a", "12", "10.0.0.2")]);
+  const scripted = scriptedApi(
+    [list("10", [slice("a", "8")]), changed(), changed(), changed(), changed(), changed()],
+    [() => {}, () => {}, () => {}, () => {}],
+  );
+  const { log } = await run(scripted, (_, errors) => errors.length === 2, { stallTimeoutMs: 100, minWatchMs: 10 });
+  assert.deepEqual(log, ["state", "error", "error"]);
+});
+
 Deno.test("runReflector() does not report a quiet watch whose missed change the resumed watch brings", async () => {
   // The Service changed while the watch was quiet (its event was on the way, or the server's bookmark tick came after
   // the stall): the watch resumed from the state's resourceVersion brings the change.
