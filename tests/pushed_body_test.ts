@@ -15,7 +15,7 @@ Deno.test("bodyOfPushSource() pushes a Node body's chunks straight to one reader
   await assert.rejects(pushed.push(() => {}), { message: /already read/ });
 });
 
-Deno.test("push() hands over at once the chunks that came in one turn, as one", async () => {
+Deno.test("push() hands over at once the chunks that came in one turn, as one (Node, Deno)", async () => {
   // An HTTP body brings one chunk per chunk of its transfer encoding: a socket read of a watch burst holds dozens.
   const source = new PassThrough();
   const chunks: string[] = [];

@@ -5,10 +5,10 @@
  * (Node and Bun) are Node readables; reading them directly rather than
  * through a web stream built over them halved the p99 latency of a watch
  * event on Node 20 in `deno task bench`. They are read in paused mode, all
- * that came since the last turn as one chunk: their `data` events hand over
- * each chunk of the HTTP transfer encoding, one per watch event as
- * kube-apiserver writes them, and a burst's 300 events of a 5,000-endpoint
- * Service came as 328 chunks instead of 29 (the socket's reads). The bodies
+ * that came since the last turn as one chunk (on Node and Deno): their
+ * `data` events hand over each chunk of the HTTP transfer encoding, one per
+ * watch event as kube-apiserver writes them, and a burst's 300 events of a
+ * 5,000-endpoint Service came as 328 chunks instead of 29. The bodies
  * of Bun's `fetch` (a cluster behind a proxy) are native web streams and are
  * read as such.
  *
@@ -17,6 +17,8 @@
  *
  * @module
  */
+
+import { runtimeKey } from "./runtime.ts";
 
 /** The part of a Node readable used here. */
 export interface PushSource {
@@ -133,6 +135,12 @@ export function bodyOfPushSource(source: PushSource): PushSourceBody {
   return { stream, pushed };
 }
 
+/**
+ * Whether a pushed body is read in paused mode, all that came since the last turn as one chunk (see the module's
+ * doc): on Node and Deno; Bun's `node:http` body lagged 0.6-1.5 ms more in a burst that way (medians of 30-40 bursts).
+ */
+const READ_PAUSED = runtimeKey() !== "bun";
+
 function pushChunks(
   source: PushSource,
   onChunk: (chunk: Uint8Array) => void,
@@ -150,17 +158,20 @@ function pushChunks(
     };
     // Attached for good: a later error (undici's abort error after a destroy) is expected, not uncaught.
     source.on("error", fail);
-    // Paused mode: everything that came since the last turn as one chunk (see the module's doc).
-    source.on("readable", () => {
-      const chunks: Uint8Array[] = [];
-      for (let chunk = source.read(); chunk !== null; chunk = source.read()) chunks.push(chunk);
-      if (settled || chunks.length === 0) return;
+    const take = (chunk: Uint8Array) => {
       try {
-        onChunk(chunks.length === 1 ? chunks[0] : joined(chunks));
+        onChunk(chunk);
       } catch (error) {
         fail(error);
       }
-    });
+    };
+    if (READ_PAUSED) {
+      source.on("readable", () => {
+        const chunks: Uint8Array[] = [];
+        for (let chunk = source.read(); chunk !== null; chunk = source.read()) chunks.push(chunk);
+        if (!settled && chunks.length > 0) take(chunks.length === 1 ? chunks[0] : joined(chunks));
+      });
+    } else source.on("data", (chunk) => settled || take(chunk));
     source.on("end", () => {
       if (settled) return;
       settled = true;
