@@ -1215,6 +1215,20 @@ Deno.test("runReflector() does not count a resumed watch that breaks before minW
   assert.ok(scripted.clock.now() > scripted.times("watch")[1] + 10);
 });
 
+Deno.test("runReflector() counts watches open for minWatchMs as a recovery only once while each ends in an ERROR event", async () => {
+  const failed = () => new KubeApiError("unavailable", { status: 503 });
+  // An API server whose watches each serve for a while, then fail (500): after the first such failure, a watch open
+  // for minWatchMs proves nothing, as that one did too; else onRecovered and onError alternated for as long as it lasted.
+  const failLater = (watch: ScriptedWatch, clock: FakeClock) =>
+    clock.setTimeout(() => watch.send(internalErrorEvent), 15);
+  const scripted = scriptedApi(
+    [list("10", [slice("a", "3")])],
+    [failed(), failLater, failLater, failLater, failLater, () => {}],
+  );
+  const { log } = await run(scripted, () => scripted.times("watch").length === 6, { minWatchMs: 10 });
+  assert.deepEqual(log, ["state", "error", "recovered", "error", "error", "error", "error"]);
+});
+
 Deno.test("runReflector() does not count a malformed event as a recovery, even one it would parse later", async () => {
   const failed = () => new KubeApiError("unavailable", { status: 503 });
   // Starts as an API server writes an EndpointSlice event (read without parsing), but is no slice.

@@ -198,9 +198,9 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   // Whether the API server's watch cache had the Service's EndpointSlices otherwise than the state after the last quiet
   // watch of the run: that watch may have missed a change of the Service.
   let missedBefore = false;
-  // The last failure when it is of quiet watches that missed a change (a proxy that buffers watches): watches that stay
-  // open prove nothing then, as those did too.
-  let missedFailure: unknown;
+  // Whether the last failure came from a watch open for minWatchMs or more (an ERROR event, a bad event, quiet watches
+  // that missed a change as behind a proxy that buffers watches): watches that stay open prove nothing then, as it did.
+  let servedThenFailed = false;
 
   // Watch events (JSON lines or protobuf frames) of slices not parsed yet, by slice name, in order of arrival: a later
   // event of the same slice replaces its own. They follow the state in `slices` and are applied when someone reads it.
@@ -372,7 +372,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       watchOpenedAt = clock.now();
       // On a quiet Service no event may come for minutes (kube-apiserver restarted on an idle etcd: its first bookmark
       // 2 minutes later); a streaming list serves once its initial events ended, in `collect`.
-      if (failing && !streaming && !missedFailure) cancelServed = clock.setTimeout(recovered, minWatchMs);
+      if (failing && !streaming && !servedThenFailed) cancelServed = clock.setTimeout(recovered, minWatchMs);
       failWatch = (error) => deadline.fail(error);
       changes = 0;
       // Progress is a complete event, not a byte: see `stallTimeoutMs`.
@@ -501,7 +501,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
             continue;
           }
           if (signal.aborted) break;
-          throw (missedFailure = quietAgain(ended.quietAgain, checked));
+          throw quietAgain(ended.quietAgain, checked);
         }
         missedBefore = same === false;
         options.onWatchEnd?.("stall");
@@ -548,7 +548,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       );
     } catch (caught) {
       if (signal.aborted) break;
-      if (caught !== missedFailure) missedFailure = undefined;
+      servedThenFailed = watchOpenedAt !== undefined && clock.now() - watchOpenedAt >= minWatchMs;
       const error = asResolverError(caught, api);
       // A streaming list that failed before its initial events ended is a failed list, as a LIST's failure is: no
       // watch ended (a server that refuses streaming lists answers the request with a 422, and is listed instead).
