@@ -85,8 +85,9 @@ export interface ReflectorOptions {
   /**
    * Called once the API server serves the watch again after failures reported to `onError`: a LIST completed, a
    * streaming list's initial events ended, or a watch delivered an event or stayed open for `minWatchMs` without an
-   * error (a watch that merely opens may still break at once; on a quiet Service no event may come for minutes:
-   * kube-apiserver v1.36.3 restarted on an idle etcd sent its first bookmark 2 minutes later).
+   * error, unless the last failure came from a watch open that long (a watch that merely opens may still break at
+   * once; on a quiet Service no event may come for minutes: kube-apiserver v1.36.3 restarted on an idle etcd sent its
+   * first bookmark 2 minutes later).
    */
   onRecovered?(): void;
   /** Called as each LIST (all of its pages count once) or streaming list starts, for metrics. */
@@ -118,7 +119,7 @@ export interface ReflectorOptions {
   stallTimeoutMs?: number;
   /**
    * A watch that ends sooner than this after opening, with no event, counts as a failure; after failures, one open this
-   * long without an error counts as served again (`onRecovered`), in ms.
+   * long without an error counts as served again (`onRecovered`) unless the last failure came from one as long, in ms.
    * @default {1000}
    */
   minWatchMs?: number;
