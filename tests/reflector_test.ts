@@ -1229,6 +1229,22 @@ Deno.test("runReflector() counts watches open for minWatchMs as a recovery only 
   assert.deepEqual(log, ["state", "error", "recovered", "error", "error", "error", "error"]);
 });
 
+Deno.test("runReflector() counts a watch open for minWatchMs as a recovery after a watch that served, then failed", async () => {
+  // One ERROR event on a watch that had served for a while: the next watch, of a quiet Service, recovers as after any
+  // other failure, not at its first bookmark minutes later.
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [
+    (watch, clock) => clock.setTimeout(() => watch.send(internalErrorEvent), 50),
+    () => {},
+  ]);
+  const resumedAt = () => scripted.times("watch")[1];
+  const { log } = await run(
+    scripted,
+    () => resumedAt() !== undefined && scripted.clock.now() >= resumedAt()! + 10,
+    { minWatchMs: 10 },
+  );
+  assert.deepEqual(log, ["state", "error", "recovered"]);
+});
+
 Deno.test("runReflector() does not count a malformed event as a recovery, even one it would parse later", async () => {
   const failed = () => new KubeApiError("unavailable", { status: 503 });
   // Starts as an API server writes an EndpointSlice event (read without parsing), but is no slice.

@@ -85,9 +85,8 @@ export interface ReflectorOptions {
   /**
    * Called once the API server serves the watch again after failures reported to `onError`: a LIST completed, a
    * streaming list's initial events ended, or a watch delivered an event or stayed open for `minWatchMs` without an
-   * error, unless the last failure came from a watch open that long (a watch that merely opens may still break at
-   * once; on a quiet Service no event may come for minutes: kube-apiserver v1.36.3 restarted on an idle etcd sent its
-   * first bookmark 2 minutes later).
+   * error, unless one opened during the failures did so too, then failed (on a quiet Service no event may come for
+   * minutes: kube-apiserver v1.36.3 restarted on an idle etcd sent its first bookmark 2 minutes later).
    */
   onRecovered?(): void;
   /** Called as each LIST (all of its pages count once) or streaming list starts, for metrics. */
@@ -119,7 +118,7 @@ export interface ReflectorOptions {
   stallTimeoutMs?: number;
   /**
    * A watch that ends sooner than this after opening, with no event, counts as a failure; after failures, one open this
-   * long without an error counts as served again (`onRecovered`) unless the last failure came from one as long, in ms.
+   * long without an error counts as served again (see `onRecovered`), in ms.
    * @default {1000}
    */
   minWatchMs?: number;
@@ -199,8 +198,10 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   // Whether the API server's watch cache had the Service's EndpointSlices otherwise than the state after the last quiet
   // watch of the run: that watch may have missed a change of the Service.
   let missedBefore = false;
-  // Whether the last failure came from a watch open for minWatchMs or more (an ERROR event, a bad event, quiet watches
-  // that missed a change as behind a proxy that buffers watches): watches that stay open prove nothing then, as it did.
+  // Whether the current watch opened during failures, or missed a change while quiet (a proxy that buffers watches):
+  // when it fails after minWatchMs open, later watches that stay open that long prove nothing, as it did not.
+  let provesNothing = false;
+  // Set when the last failure came from such a watch (each watch ends in an ERROR event after a while).
   let servedThenFailed = false;
 
   // Watch events (JSON lines or protobuf frames) of slices not parsed yet, by slice name, in order of arrival: a later
@@ -371,8 +372,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const codec = openWatchCodec(body.encoding);
       deadline.answered();
       watchOpenedAt = clock.now();
-      // On a quiet Service no event may come for minutes (kube-apiserver restarted on an idle etcd: its first bookmark
-      // 2 minutes later); a streaming list serves once its initial events ended, in `collect`.
+      provesNothing = failing;
+      // A quiet Service may bring no event for minutes; a streaming list serves once its initial events end (`collect`).
       if (failing && !streaming && !servedThenFailed) cancelServed = clock.setTimeout(recovered, minWatchMs);
       failWatch = (error) => deadline.fail(error);
       changes = 0;
@@ -502,6 +503,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
             continue;
           }
           if (signal.aborted) break;
+          provesNothing = true;
           throw quietAgain(ended.quietAgain, checked);
         }
         missedBefore = same === false;
@@ -549,7 +551,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       );
     } catch (caught) {
       if (signal.aborted) break;
-      servedThenFailed = watchOpenedAt !== undefined && clock.now() - watchOpenedAt >= minWatchMs;
+      servedThenFailed = provesNothing && watchOpenedAt !== undefined && clock.now() - watchOpenedAt >= minWatchMs;
       const error = asResolverError(caught, api);
       // A streaming list that failed before its initial events ended is a failed list, as a LIST's failure is: no
       // watch ended (a server that refuses streaming lists answers the request with a 422, and is listed instead).
