@@ -148,27 +148,33 @@ export function quote(text: string): string {
  *
  * @param status A Status from an error response or an ERROR watch event.
  * @param redact Takes the request's credentials out of a text the server wrote (see {@linkcode withoutCredentials}).
- * @returns `status`, `reason` and `causes` for the error's options.
+ * @returns `status`, `reason`, `causes` and `details` for the error's options.
  *
  * @example
  * ```ts
  * import { statusFields } from "./api_errors.ts";
- * console.log(statusFields({ code: 410, reason: "Expired" }, (text) => text)); // { status: 410, reason: "Expired", causes: undefined }
+ * console.log(statusFields({ code: 410, reason: "Expired" }, (text) => text)); // { status: 410, reason: "Expired", causes: undefined, details: undefined }
  * ```
  */
 export function statusFields(
   status: Status,
   redact: (text: string) => string,
-): { status?: number; reason?: string; causes?: string[] } {
+): { status?: number; reason?: string; causes?: string[]; details?: { kind?: string; name?: string } } {
   const causes = Array.isArray(status.details?.causes)
     ? status.details.causes.slice(0, 10).flatMap((cause) =>
       isRecord(cause) && typeof cause.reason === "string" ? [redact(cause.reason).slice(0, 100)] : []
     )
     : [];
+  const details: { kind?: string; name?: string } = {};
+  for (const field of ["kind", "name"] as const) {
+    const value = isRecord(status.details) ? status.details[field] : undefined;
+    if (typeof value === "string" && value !== "") details[field] = redact(value).slice(0, 300);
+  }
   return {
     status: typeof status.code === "number" ? status.code : undefined,
     reason: typeof status.reason === "string" ? redact(status.reason).slice(0, 100) : undefined,
     causes: causes.length > 0 ? causes : undefined,
+    details: Object.keys(details).length > 0 ? details : undefined,
   };
 }
 

@@ -114,8 +114,11 @@ export interface Status {
   reason?: string;
   /** HTTP status code. */
   code?: number;
-  /** Details; `causes[].reason` says more than `reason` (e.g. `ResourceVersionTooLarge` under `Timeout`). */
-  details?: { causes?: { reason?: string; message?: string }[] };
+  /**
+   * Details: the `kind` and `name` of the object it is about (`namespaces` and `nosuch` for a Namespace that does not
+   * exist); `causes[].reason` says more than `reason` (e.g. `ResourceVersionTooLarge` under `Timeout`).
+   */
+  details?: { kind?: string; name?: string; causes?: { reason?: string; message?: string }[] };
 }
 
 /** One event of a watch stream. */

@@ -115,6 +115,11 @@ export class KubeApiError extends ResolverError {
   /** The reasons of the Status's `details.causes`, e.g. `ResourceVersionTooLarge`, when the server gave any. */
   readonly causes?: readonly string[];
   /**
+   * The resource and name of the object the Status is about (its `details.kind` and `details.name`, e.g. `namespaces`
+   * and `prod` for a Namespace that does not exist), when the server gave them.
+   */
+  readonly details?: { readonly kind?: string; readonly name?: string };
+  /**
    * The content type of an answer that cannot be the API server's (an HTML page of a web server, a login page or a
    * proxy in its place); absent for the API server's own answers and for network errors.
    */
@@ -124,7 +129,7 @@ export class KubeApiError extends ResolverError {
    * Creates the error for a failed request to the Kubernetes API.
    *
    * @param message What went wrong and what to do next.
-   * @param options The HTTP status, the Kubernetes reason and causes, `Retry-After`, the content type of an answer
+   * @param options The HTTP status, the Kubernetes reason, causes and details, `Retry-After`, the content type of an answer
    * that is not the API server's, the underlying error.
    */
   constructor(
@@ -133,6 +138,7 @@ export class KubeApiError extends ResolverError {
       status?: number | undefined;
       reason?: string | undefined;
       causes?: readonly string[] | undefined;
+      details?: { kind?: string; name?: string } | undefined;
       retryAfterSeconds?: number | undefined;
       contentType?: string | undefined;
       cause?: unknown;
@@ -144,6 +150,7 @@ export class KubeApiError extends ResolverError {
     if (options.reason !== undefined) this.reason = options.reason;
     if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
     if (options.causes !== undefined) this.causes = options.causes;
+    if (options.details !== undefined) this.details = options.details;
     if (options.contentType !== undefined) this.contentType = options.contentType;
   }
 }

@@ -28,6 +28,7 @@ import { reachableAdvice } from "./reachable_advice.ts";
 import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
 import { colorsWanted, painter, printable, type Style, takesEscapes, wordWrap } from "./terminal.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
+import { namespaceExists } from "./namespace_presence.ts";
 
 /** The verdict of one step. */
 type Verdict = "ok" | "MISSING" | "FAILED" | "unknown";
@@ -224,7 +225,22 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     }
 
     const noPod = !(resolved instanceof ResolverError) && resolved.snapshot!.endpoints.length === 0;
-    if (resolved instanceof ResolverError) say("FAILED", "resolve", resolved.message);
+    // A namespace that does not exist has no slices (or, for a user granted per namespace, gets a 403): the server
+    // says so only when asked for the Namespace, which few users may read; one who may not is told nothing more.
+    const forbidden = resolved instanceof KubeApiError && resolved.status === 403;
+    const absent = (noPod || forbidden) && !signal.aborted &&
+      await namespaceExists(access, client, namespace, signal) === false;
+    if (interrupted !== undefined) return interrupted;
+    if (absent) {
+      const fix = command.target.namespace === undefined
+        ? `the target names none, so ${access.source} gave it: name the namespace in the target`
+        : "fix the target's namespace";
+      say(
+        "FAILED",
+        "resolve",
+        `namespace ${namespace} does not exist (kubectl get namespaces lists those there are): ${fix}`,
+      );
+    } else if (resolved instanceof ResolverError) say("FAILED", "resolve", resolved.message);
     else if (noPod) {
       // Each pod's own reason, unless they all have the same one (a port name the slices lack).
       const reasons = new Set(resolved.pods!.map((pod) => pod.message));
@@ -255,6 +271,8 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
           doubts.length > 0 ? `; see the ${doubts.join(" and ")} step${doubts.length > 1 ? "s" : ""} above` : ""
         }`,
       );
+    } else if (absent) {
+      conclude("FAILED", `${command.input}: namespace ${namespace} does not exist; see the resolve step above`);
     } else if (noPod && missingRequired === 0) {
       conclude("FAILED", `${command.input} resolves to no usable pod; see the resolve step above`);
     } else if (!(resolved instanceof ResolverError) && !noPod) {

@@ -114,3 +114,69 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "kgr-resolver check says a target's namespace does not exist when the user may read Namespaces, else as before",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const cluster = await openTestCluster(log);
+    const folder = await mkdtemp(join(tmpdir(), "kgr-cli-e2e-"));
+    let namespace: string | undefined;
+    try {
+      // `kubectl get endpointslices -n <missing>` only says "No resources found in <missing> namespace.".
+      const missing = `nosuch-${crypto.randomUUID().slice(0, 8)}`;
+      const admin = await runCli([
+        "check",
+        "--kubeconfig",
+        cluster.adminKubeconfigPath,
+        `kubernetes:///echo.${missing}:grpc`,
+      ]);
+      log(`check of a missing namespace as the admin:\n${admin.stdout}`);
+      assert.equal(admin.code, 1, admin.stdout + admin.stderr);
+      assert.match(
+        admin.stdout,
+        new RegExp(
+          `^FAILED +resolve +namespace ${missing} does not exist \\(kubectl get namespaces lists those ` +
+            "there are\\): fix the target's namespace$",
+          "m",
+        ),
+      );
+      assert.match(
+        admin.stdout,
+        new RegExp(`^FAILED: \\S+: namespace ${missing} does not exist; see the resolve`, "m"),
+      );
+
+      // A user granted per namespace may not read Namespaces (403): its check says what it said before.
+      namespace = await createNamespace(cluster.adminFetch, "e2e-cli-ns");
+      await createServiceAccount(cluster.adminFetch, namespace, "reader");
+      const token = await requestToken(cluster.adminFetch, namespace, "reader");
+      const kubeconfig = join(folder, "reader.json");
+      await writeFile(
+        kubeconfig,
+        JSON.stringify({
+          apiVersion: "v1",
+          kind: "Config",
+          clusters: [{
+            name: "e2e",
+            cluster: { server: cluster.server, ...(cluster.ca && { "certificate-authority-data": btoa(cluster.ca) }) },
+          }],
+          users: [{ name: "reader", user: { token } }],
+          contexts: [{ name: "reader", context: { cluster: "e2e", user: "reader" } }],
+          "current-context": "reader",
+        }),
+      );
+      const reader = await runCli(["check", "--kubeconfig", kubeconfig, `kubernetes:///echo.${missing}:grpc`]);
+      assert.equal(reader.code, 1, reader.stdout + reader.stderr);
+      assert.match(
+        reader.stdout,
+        /^FAILED +resolve +Cannot list endpointslices of service "echo" .*forbidden \(403\)/m,
+      );
+      assert.doesNotMatch(reader.stdout, /does not exist/);
+    } finally {
+      if (namespace) await deleteNamespace(cluster.adminFetch, namespace).catch(() => {});
+      await rm(folder, { recursive: true, force: true });
+      await cluster.stop();
+    }
+  },
+});

@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { startFakeApiServer } from "@kgr/resolver/testing";
+import { namespaceExists } from "../../src/cli/namespace_presence.ts";
+import { resolveClusterAccess } from "../../src/cluster/resolve_cluster_access.ts";
+import { createHttpClient } from "../../src/runtime/http_client.ts";
+
+/** Asks a server that answers every request with `status` and `body` whether namespace "nosuch" exists. */
+async function askServer(status: number, body: unknown): Promise<boolean | undefined> {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => Response.json(body, { status }));
+  const access = await resolveClusterAccess({ server: `http://127.0.0.1:${server.addr.port}`, token: "t" });
+  const client = await createHttpClient({ tls: access.tls });
+  try {
+    return await namespaceExists(access, client, "nosuch", AbortSignal.timeout(5000));
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+}
+
+Deno.test("namespaceExists() is false only for the 404 that names the Namespace, as kube-apiserver answers it", async () => {
+  // kube-apiserver v1.36.3 on GET /api/v1/namespaces/nosuch.
+  const notFound = {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message: 'namespaces "nosuch" not found',
+    reason: "NotFound",
+    details: { name: "nosuch", kind: "namespaces" },
+    code: 404,
+  };
+  assert.equal(await askServer(404, notFound), false);
+  assert.equal(await askServer(200, { kind: "Namespace", apiVersion: "v1", metadata: { name: "nosuch" } }), true);
+  // Another Namespace's, or a path the server does not serve: not this one's absence.
+  assert.equal(await askServer(404, { ...notFound, details: { name: "other", kind: "namespaces" } }), undefined);
+  assert.equal(
+    await askServer(404, { ...notFound, message: "the server could not find the requested resource", details: {} }),
+    undefined,
+  );
+  // A user granted per namespace may not read Namespaces.
+  const forbidden = {
+    kind: "Status",
+    apiVersion: "v1",
+    status: "Failure",
+    message: 'namespaces "nosuch" is forbidden: User "u" cannot get resource "namespaces" in API group "" at the ' +
+      "cluster scope",
+    reason: "Forbidden",
+    details: { name: "nosuch", kind: "namespaces" },
+    code: 403,
+  };
+  assert.equal(await askServer(403, forbidden), undefined);
+});
+
+Deno.test("namespaceExists() cannot tell on the fake API server, which serves no Namespaces", async () => {
+  const api = await startFakeApiServer();
+  const access = await resolveClusterAccess({ kubeconfig: api.kubeconfig() });
+  const client = await createHttpClient({ tls: access.tls });
+  try {
+    assert.equal(await namespaceExists(access, client, "default", AbortSignal.timeout(5000)), undefined);
+  } finally {
+    client.close();
+    await api.close();
+  }
+});
