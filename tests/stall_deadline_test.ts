@@ -110,3 +110,20 @@ Deno.test("stallDeadline() stalls at the shorter limit of expectEvery(), as earl
   assert.equal(kept.early(), false);
   kept.dispose();
 });
+
+// A consumer that spends 400 ms on each snapshot held the process past a 300 ms deadline while the server sent an event
+// every 100 ms: the timer, 100 ms late, judged before the waiting events were read, and each watch stalled after its
+// first event (measured: 3 snapshots and 2 stall errors in 5 s; after the fix, 10 snapshots and none).
+Deno.test("stallDeadline() with a short stallTimeoutMs waits for what came while the process was held, each time", () => {
+  const { clock, runAt } = manualClock();
+  const deadline = stallDeadline(new AbortController().signal, { clock, stallTimeoutMs: 300 });
+  runAt(400); // 100 ms late: a third of the limit.
+  assert.equal(deadline.signal.aborted, false, "a timer late by a third of a short limit judged at once");
+  deadline.touch(); // The events that waited are read.
+  runAt(1_100); // Held again, after that progress: not a starved process.
+  assert.equal(deadline.signal.aborted, false, "a timer late again after progress judged at once");
+  deadline.touch();
+  runAt(1_400); // On time, nothing for 300 ms: a stall.
+  assert.match(String(deadline.stalled()?.message), /no answer for 300 ms/);
+  deadline.dispose();
+});

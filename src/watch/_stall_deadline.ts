@@ -111,7 +111,8 @@ export function stallDeadline(
   // When the last bytes came, while they left an answer sent in one go unfinished; `undefined` otherwise.
   let midAnswerSince: number | undefined;
   let dueAt = 0;
-  // Whether the last firing was late and only waited: the next one judges, so that a starved process still does.
+  // Whether the last firing was late and only waited: the next one judges, unless progress came meanwhile, so that a
+  // starved process still does.
   let waitedForLateBytes = false;
   let answered = false;
   let pauses = 0;
@@ -124,8 +125,9 @@ export function stallDeadline(
     cancel = clock.setTimeout(() => {
       if (pauses > 0) return arm(stallTimeoutMs);
       const now = clock.now();
-      waitedForLateBytes = !waitedForLateBytes && now - dueAt > LATE_MS;
-      if (waitedForLateBytes) return arm(LATE_MS);
+      // Late by a tenth of a short limit is late too: the caller's own work (a snapshot's) may hold the process so long.
+      waitedForLateBytes = !waitedForLateBytes && now - dueAt > Math.min(LATE_MS, limitMs / 10);
+      if (waitedForLateBytes) return arm(Math.min(LATE_MS, limitMs));
       const silent = midAnswerSince === undefined ? 0 : now - midAnswerSince;
       if (silent >= brokenAfterMs) {
         // Not a stall, nor one of our errors: the reflector handles it as the runtime's report of a broken connection.
@@ -163,7 +165,11 @@ export function stallDeadline(
   arm(stallTimeoutMs);
   return {
     signal: controller.signal,
-    touch: () => void (lastProgressAt = clock.now()),
+    touch() {
+      lastProgressAt = clock.now();
+      // The wait for late bytes brought some: a process late again is busy, not starved of them.
+      waitedForLateBytes = false;
+    },
     expectEvery(limit) {
       if (limit >= stallTimeoutMs) return false;
       limitMs = limit;
