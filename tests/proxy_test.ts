@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../src/base/errors.ts";
 import {
+  bunNoProxyVariable,
   environmentProxy,
   proxyForDisplay,
   proxyFromEnvironment,
@@ -442,4 +443,17 @@ Deno.test("an HTTP proxy that never answers the CONNECT fails the request within
     for (const socket of sockets) socket.destroy();
     await new Promise((resolve) => proxy.close(resolve));
   }
+});
+
+Deno.test("bunNoProxyVariable() names the variable by which Bun's fetch skips a proxy: no_proxy first, as Bun 1.4.5 reads it", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.equal(bunNoProxyVariable("https://10.0.0.1:6443", env({ NO_PROXY: "10.0.0.0/8" })), "NO_PROXY");
+  assert.equal(bunNoProxyVariable("https://10.0.0.1:6443", env({ no_proxy: "10.0.0.1" })), "no_proxy");
+  // Bun measured: no_proxy=x.org beside NO_PROXY=<the server> went through the proxy (Go would skip it).
+  assert.equal(
+    bunNoProxyVariable("https://10.0.0.1:6443", env({ no_proxy: "x.org", NO_PROXY: "10.0.0.1" })),
+    undefined,
+  );
+  assert.equal(bunNoProxyVariable("https://10.0.0.1:6443", env({ NO_PROXY: "10.0.0.1:1" })), undefined);
+  assert.equal(bunNoProxyVariable("https://10.0.0.1:6443", env({})), undefined);
 });

@@ -92,6 +92,34 @@ export function proxyFromEnvironment(
 }
 
 /**
+ * The variable by which Bun's `fetch` skips any proxy for this server, a `proxy-url` too (Bun 1.3.9 and later), and
+ * connects directly: `no_proxy`, else `NO_PROXY` (Bun reads the lower-case one first, Go the upper-case one), when it
+ * names the server as {@linkcode proxyFromEnvironment} reads it. Bun 1.4.5 reads `[fd00::1]` alone as naming the server
+ * at `fd00::1` too, which this does not.
+ *
+ * @param server The API server URL, `https://host:port`.
+ * @param env Looks up an environment variable.
+ * @returns `no_proxy` or `NO_PROXY`, or `undefined` when Bun's `fetch` takes the proxy.
+ *
+ * @example A proxy-url that Bun's fetch does not use
+ * ```ts
+ * import { bunNoProxyVariable } from "./proxy.ts";
+ * const env = (name: string) => ({ NO_PROXY: "10.0.0.0/8" })[name];
+ * console.log(bunNoProxyVariable("https://10.0.0.1:6443", env)); // NO_PROXY
+ * ```
+ */
+export function bunNoProxyVariable(
+  server: string,
+  env: (name: string) => string | undefined,
+): string | undefined {
+  const url = new URL(server);
+  const host = unbracketedHost(url.hostname);
+  const noProxy = firstSet(env, ["no_proxy", "NO_PROXY"]);
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  return noProxy && excluded(noProxy.value, host, port, ipAddressBytes(host)) ? noProxy.name : undefined;
+}
+
+/**
  * Chooses the environment's proxy for an API server with
  * {@linkcode proxyFromEnvironment}, and checks it as {@linkcode proxyUrlProblem} does.
  *

@@ -31,7 +31,8 @@ import {
 } from "./cluster_options.ts";
 import { inClusterAccess, inClusterNamespace, SERVICE_ACCOUNT_DIRECTORY } from "./in_cluster.ts";
 import { homeKubeconfigAccess, kubeconfigListAccess, kubeconfigOptionAccess } from "./kubeconfig_sources.ts";
-import { environmentProxy, warnOfUnreadProxyVariables } from "./proxy.ts";
+import { bunNoProxyVariable, environmentProxy, proxyForDisplay, warnOfUnreadProxyVariables } from "./proxy.ts";
+import { runtimeKey } from "../runtime/runtime.ts";
 import { isLoopbackHost } from "../base/ip_address.ts";
 import { withCertificateFiles } from "./certificate_files.ts";
 import { caFileReader } from "./ca_file.ts";
@@ -92,9 +93,13 @@ export async function resolveClusterAccess(
   if (applied.tls.ca !== undefined) checkCa(applied.tls.ca, applied.tls.caSource, applied.source);
   const namespace = await defaultNamespace(options, found, env);
   const server = withDefaultScheme(applied);
-  const proxy = found.proxyUrl !== undefined
-    ? { url: found.proxyUrl, source: `proxy-url of ${applied.source}` }
-    : environmentProxy(server, env.env);
+  const proxy = skippedOnBun(
+    server,
+    env.env,
+    found.proxyUrl !== undefined
+      ? { url: found.proxyUrl, source: `proxy-url of ${applied.source}` }
+      : environmentProxy(server, env.env),
+  );
   if (found.proxyUrl === undefined) warnOfUnreadProxyVariables(server, env.env, env.refused);
   const access: ClusterAccess = {
     server,
@@ -118,6 +123,25 @@ export async function resolveClusterAccess(
   if (found.disableCompression) access.disableCompression = true;
   if (found.impersonate !== undefined) access.impersonate = found.impersonate;
   return access;
+}
+
+/**
+ * The proxy, unless Bun's `fetch`, which goes through it on Bun, would skip it for this server (see
+ * {@linkcode bunNoProxyVariable}): then the connection is direct, as its messages say, and traced.
+ */
+function skippedOnBun<Proxy extends { url: string; source: string }>(
+  server: string,
+  env: (name: string) => string | undefined,
+  proxy: Proxy | undefined,
+): Proxy | undefined {
+  if (proxy === undefined || runtimeKey() !== "bun") return proxy;
+  const variable = bunNoProxyVariable(server, env);
+  if (variable === undefined) return proxy;
+  trace(
+    `not using the proxy ${proxyForDisplay(proxy.url)} from ${proxy.source} for ${server}: ${variable} names it, ` +
+      "and Bun's fetch connects directly to a server that it names",
+  );
+  return undefined;
 }
 
 /**

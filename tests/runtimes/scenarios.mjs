@@ -90,6 +90,18 @@ async function childResults(env, cases) {
   return JSON.parse(stdout);
 }
 
+/** A kubeconfig object for a cluster entry, with a token and no CA: for a server that refuses connections. */
+function minimalKubeconfig(cluster) {
+  return {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: "c", cluster }],
+    users: [{ name: "u", user: { token: "t" } }],
+    contexts: [{ name: "c", context: { cluster: "c", user: "u", namespace: NAMESPACE } }],
+    "current-context": "c",
+  };
+}
+
 /** A fake API server on https://127.0.0.1 (tests/fixtures/server.pem) with one pod "a" behind Service echo. */
 /**
  * A CA, and a server certificate for 127.0.0.1 signed by it that expired in 2021 (`expired`) and another valid from
@@ -932,6 +944,30 @@ export const scenarios = {
       assert.deepEqual(targets(fromEnvironment), [`0.0.0.0:${port}`]);
     } finally {
       await Promise.all([api.close(), fromEnvironment.close(), fromKubeconfig.close()]);
+    }
+  },
+
+  async "proxy-url with NO_PROXY naming the server: the error of a server that refuses names the proxy only where it is used"() {
+    // Bun's fetch skips any proxy, a proxy-url too, for a server that NO_PROXY names, and connected directly while its
+    // error said "through the proxy ...: check that the proxy is up"; Node and Deno use proxy-url for every request,
+    // as kubectl.
+    const proxy = await startConnectProxy();
+    const refused = await freePort(["127.0.0.1"]);
+    const server = `https://127.0.0.1:${refused}`;
+    try {
+      const results = await childResults({ NO_PROXY: "127.0.0.1" }, {
+        "proxy-url, NO_PROXY": { kubeconfig: minimalKubeconfig({ server, "proxy-url": proxy.url }) },
+      });
+      const message = results["proxy-url, NO_PROXY"];
+      if (onBun) {
+        assert.match(message, new RegExp(`cannot reach the API server at ${server} `));
+        assert.doesNotMatch(message, /proxy/);
+        assert.deepEqual(proxy.tunnels, []);
+      } else {
+        assert.deepEqual([...new Set(proxy.tunnels)], [`127.0.0.1:${refused}`]);
+      }
+    } finally {
+      await proxy.close();
     }
   },
 
