@@ -433,3 +433,37 @@ Deno.test("networkError() says an API server certificate has expired or is not v
     /at https:\/\/10\.0\.0\.1:6443 \(or the proxy "https:\/\/proxy\.example:3128" from HTTPS_PROXY, whose certificate it may be\) has expired/,
   );
 });
+
+// A load balancer in front of the API server (no proxy configured) whose backends are down answers 502, 503 or 504
+// with no Status, or plain text ("no healthy upstream"): the error said "the API server at ... answered 502: if this
+// repeats, check the API server's health and load", as if kube-apiserver had answered, which writes its own as a Status.
+Deno.test("statusError() for a bare 502, 503 or 504 without a proxy says something in front of the API server answered", () => {
+  const access = accessTo("https://10.0.0.1:6443");
+  for (const code of [502, 503, 504]) {
+    for (const type of [null, "text/plain; charset=utf-8"]) {
+      const headers: Record<string, string> = type === null ? {} : { "content-type": type };
+      const body = type === null ? {} : { message: "no healthy upstream" };
+      const { message } = statusError(
+        listIn("default"),
+        access,
+        new Response(null, { status: code, headers }),
+        body,
+        false,
+      );
+      assert.equal(
+        message,
+        `Cannot list endpointslices: something in front of the API server at https://10.0.0.1:6443 (a load balancer, ` +
+          `a gateway) answered ${code} with no Kubernetes Status, so not the API server's own answer: if this repeats, ` +
+          "check that it is up and reaches a healthy API server" +
+          (type === null ? "" : ' (server said: "no healthy upstream")'),
+      );
+    }
+  }
+  // The API server's own: its Status says so.
+  const status = { kind: "Status", message: "etcdserver: leader changed", code: 503 };
+  const { message } = statusError(listIn("default"), access, answer(503), status, false);
+  assert.match(
+    message,
+    /the API server at https:\/\/10\.0\.0\.1:6443 answered 503: if this repeats, check the API server's health/,
+  );
+});

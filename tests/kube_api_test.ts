@@ -317,7 +317,11 @@ Deno.test("createEndpointSliceApi() quotes the plain text of an error answer wit
   // text is cut, and the request's token never shows.
   const token = "kgrtok3c1f80d2e5a94b7";
   const bodies: [number, string, RegExp][] = [
-    [503, "no healthy upstream", /answered 503: if this repeats, .* \(server said: "no healthy upstream"\)$/],
+    [
+      503,
+      "no healthy upstream",
+      /in front of the API server .* answered 503 with no Kubernetes Status, .* \(server said: "no healthy upstream"\)$/,
+    ],
     [
       429,
       "Too many requests, please try again later.\n",

@@ -306,6 +306,11 @@ export function statusError(
     advice = `the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource}, or something on the way, ` +
       `answered ${code}${page} for the API server at ${access.server}, with no Kubernetes Status, so not the API ` +
       `server's own answer: if this repeats, check that the proxy is up and reaches the API server${said}`;
+  } else if (code >= 502 && code <= 504 && status.kind !== "Status" && apiServerErrorType(type)) {
+    // Without a proxy too: a load balancer in front of the API server whose backends are down (a page is below).
+    advice = `something in front of the API server at ${access.server} (a load balancer, a gateway) answered ${code} ` +
+      "with no Kubernetes Status, so not the API server's own answer: if this repeats, check that it is up and " +
+      `reaches a healthy API server${said}`;
   } else if (code === 429 || code >= 500) {
     const own = apiServerErrorType(type);
     const page = own ? "" : ` with content type ${quote(type!)}, not the API server's own answer`;
