@@ -209,6 +209,36 @@ Deno.test("createHttpClient() sends an http:// server's requests to an HTTP prox
   }
 });
 
+// A proxy that closes the connection instead of answering a CONNECT it refuses: undici 7.30 tunnelled again at once,
+// over 11,000 times in 3 s, and the request never ended, not even at its signal's abort (nodejs/undici#3897).
+Deno.test("createHttpClient() fails a request whose proxy closes the connection before it answers the CONNECT", async () => {
+  const proxy = createServer();
+  const tunnels: string[] = [];
+  proxy.on("connect", (request, socket) => {
+    tunnels.push(request.url!);
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const { port } = proxy.address() as { port: number };
+  const secure = await tlsServer();
+  const client = await createHttpClient({
+    tls: { ca: secure.ca, caSource: "ca.pem" },
+    proxyUrl: `http://127.0.0.1:${port}`,
+  });
+  try {
+    const failure = await client.fetch(`https://127.0.0.1:${secure.port}/version`, {
+      signal: AbortSignal.timeout(2000),
+    })
+      .then(() => undefined, (error: Error) => error);
+    assert.match(String(failure?.message), /the proxy closed the connection before it answered the CONNECT/);
+    assert.deepEqual(tunnels, [`127.0.0.1:${secure.port}`]);
+  } finally {
+    client.close();
+    await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    await secure.close();
+  }
+});
+
 /** A TLS server on 127.0.0.1 with the fixtures' certificate (SAN 127.0.0.1, ::1, localhost), answering `{}`. */
 async function tlsServer() {
   const read = (name: string) => Deno.readTextFile(new URL(`./fixtures/${name}`, import.meta.url));

@@ -194,7 +194,7 @@ async function undiciClient(
       proxyTunnel: false,
       proxyTls: connect,
       requestTls: connect,
-      factory,
+      factory: failingTunnels(factory),
       clientFactory: (origin, options) =>
         factory(origin, {
           ...options,
@@ -285,6 +285,27 @@ function withoutIpServername(options: { connect?: unknown }): Connector {
     const { servername } = connectOptions as ConnectOptions & { servername?: string | null };
     const ip = servername ? isIP(unbracketedHost(servername)) !== 0 : false;
     return connect(ip ? { ...connectOptions, servername: null } as ConnectOptions : connectOptions, callback);
+  };
+}
+
+/**
+ * A `ProxyAgent`'s pool factory whose requests fail when the proxy closes a connection before it answers the CONNECT
+ * (a proxy that drops tunnels it refuses): undici 7.30 takes that (`UND_ERR_SOCKET`) for an established connection
+ * that broke, keeps the request and tunnels again at once, thousands of times a second, and the request never ends
+ * (nodejs/undici#3897). It fails as a reset connection, which the watch backs off from and reports.
+ */
+function failingTunnels(factory: ReturnType<typeof releasingPool>): ReturnType<typeof releasingPool> {
+  return (origin, options) => {
+    if (typeof options.connect !== "function") return factory(origin, options);
+    const connect = options.connect as Connector;
+    const final: Connector = (connectOptions, callback) =>
+      connect(connectOptions, (...result: Parameters<Parameters<Connector>[1]>) => {
+        const [error] = result;
+        if ((error as { code?: unknown } | null)?.code !== "UND_ERR_SOCKET") return callback(...result);
+        const closed = new Error("the proxy closed the connection before it answered the CONNECT", { cause: error });
+        callback(Object.assign(closed, { code: "ECONNRESET" }), null);
+      });
+    return factory(origin, { ...options, connect: final });
   };
 }
 
