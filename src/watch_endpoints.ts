@@ -7,13 +7,12 @@
 
 import { subscribeEndpoints, type WatchSettings } from "./endpoint_subscription.ts";
 import { MAX_HOLD_MS } from "./_coalesced_delivery.ts";
+import { createHeldReports } from "./_held_reports.ts";
 import { type EndpointSnapshot, sameSnapshot, snapshotOf } from "./endpoint_snapshot.ts";
 import type { ResolverError } from "./base/errors.ts";
 import { formatTarget, parseTarget, type Target } from "./base/target.ts";
 import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "./check_watch_settings.ts";
 import { whenAborted } from "./runtime/abortable.ts";
-import { nextTurn } from "./runtime/next_turn.ts";
-import { trace } from "./runtime/trace.ts";
 import { realClearTimeout, realSetTimeout } from "./runtime/real_timers.ts";
 import { copyPlainData, currentValue, isRecord, kindOf } from "./base/_util.ts";
 
@@ -163,26 +162,10 @@ async function* followEndpoints(
   /** The last snapshot the consumer was given (the shared one it was copied from). */
   let lastYielded: EndpointSnapshot | undefined;
   let fatal: ResolverError | undefined;
-  // Failures that came while the loop waited for a snapshot that had come too: they go to `onError` once the loop
-  // has that snapshot. Reported at once, they reached a caller that joins a failing watch before the endpoints did,
-  // and one that marks itself unhealthy on an error and healthy on a snapshot ended up healthy while the watch
-  // failed. A consumer busy with a snapshot gets each failure at once. A recovery after a held failure is held
-  // behind it, so that the caller's last word is the right one.
-  const heldReports: (() => void)[] = [];
+  // Failures that come while the loop waits for a snapshot that has come too wait for it (see `_held_reports.ts`);
+  // a consumer busy with a snapshot gets each failure at once.
+  const reports = createHeldReports();
   let parked = false;
-  let released = false;
-  const reportHeldErrors = () => {
-    for (const report of heldReports.splice(0)) {
-      if (released) continue;
-      // As for an error reported at once (see `notify` in endpoint_subscription.ts): one that throws here, in a
-      // turn of its own, would be an uncaught exception, which ends a Node process.
-      try {
-        report();
-      } catch (thrown) {
-        trace(`an endpoint listener threw: ${thrown}`);
-      }
-    }
-  };
   let wake: (() => void) | undefined;
   const notify = () => {
     wake?.();
@@ -198,21 +181,21 @@ async function* followEndpoints(
     },
     onError(error, isFatal) {
       if (isFatal) fatal = error;
-      else if (parked && latest) heldReports.push(() => onError?.(error));
-      else onError?.(error);
+      else reports.error(() => onError?.(error), parked && latest !== undefined);
       notify();
     },
     onRecovered() {
-      if (heldReports.length > 0) heldReports.push(() => onRecovered?.());
-      else onRecovered?.();
+      reports.recovered(() => onRecovered?.());
     },
   });
   // An abort ends the watch at once, also while the consumer holds a snapshot and asks for no other one:
   // the generator may never resume to reach its `finally`.
   let endHold: (() => void) | undefined;
+  let released = false;
   const release = () => {
     if (released) return;
     released = true;
+    reports.drop();
     clearInterval(keepAlive);
     stopWaiting?.();
     unsubscribe();
@@ -236,14 +219,14 @@ async function* followEndpoints(
         // A consumer busy while the pods changed and changed back (a pod not ready for a moment) has this already:
         // one that reloads a proxy on each snapshot reloaded it for nothing. Failures held back for it go all the same.
         if (lastYielded && sameSnapshot(lastYielded, snapshot)) {
-          if (heldReports.length > 0) nextTurn(reportHeldErrors);
+          reports.sendNextTurn();
           continue;
         }
         lastYielded = snapshot;
         const yielded = performance.now();
         // The loop's body gets the snapshot in this turn of the event loop; failures held back for it follow in
         // the next one, without waiting for the body to end.
-        if (heldReports.length > 0) nextTurn(reportHeldErrors);
+        reports.sendNextTurn();
         // The list is shared with the Service's other callers and channels: a caller that sorts or shortens it
         // changes its own copy only. The copy has the shape of every snapshot (see `snapshotOf`).
         yield snapshotOf(snapshot.endpoints.slice(), snapshot);
