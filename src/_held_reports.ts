@@ -3,7 +3,8 @@
  * that comes while the loop waits for a snapshot that has come too goes to `onError` once the loop has that
  * snapshot: reported at once, it reached a caller that joins a failing watch before the endpoints did, and one
  * that marks itself unhealthy on an error and healthy on a snapshot ended up healthy while the watch failed. A
- * recovery after a held failure is held behind it, so that the caller's last word is the right one.
+ * recovery after a held failure is held behind it, and so is a failure that comes while reports are held (the loop
+ * has its snapshot, the held ones go in the next turn), so that the caller's last word is the right one.
  *
  * The loop stays with `watch_endpoints.ts`; this module only keeps the reports in order.
  *
@@ -15,7 +16,7 @@ import { trace } from "./runtime/trace.ts";
 
 /** The reports of one loop, held or sent at once (see {@linkcode createHeldReports}). */
 export interface HeldReports {
-  /** Calls `report` at once, or holds it when `forSnapshot` (a snapshot waits for the loop). */
+  /** Calls `report` at once, or holds it when `forSnapshot` (a snapshot waits for the loop) or reports are held. */
   error(report: () => void, forSnapshot: boolean): void;
   /** Calls `report` at once, or holds it behind the failures held. */
   recovered(report: () => void): void;
@@ -54,7 +55,8 @@ export function createHeldReports(): HeldReports {
   };
   return {
     error(report, forSnapshot) {
-      if (forSnapshot) held.push(report);
+      // Sent at once while a held [failure, recovery] waited, it came before them: the last word was "recovered".
+      if (forSnapshot || held.length > 0) held.push(report);
       else report();
     },
     recovered(report) {

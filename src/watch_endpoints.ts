@@ -69,7 +69,7 @@ export interface WatchEndpointsOptions extends WatchSettings {
    * Receives API failures (401, 403, unreachable server, ...). The watch
    * retries by itself and keeps the last snapshot; without this callback
    * failures are only traced. Each is reported at once, except while the loop waits and a snapshot has just come:
-   * then right after the loop has that snapshot.
+   * then right after the loop has that snapshot, and so are the failures that come before those went.
    */
   onError?: ((error: ResolverError) => void) | undefined;
   /**
