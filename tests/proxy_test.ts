@@ -457,3 +457,18 @@ Deno.test("bunNoProxyVariable() names the variable by which Bun's fetch skips a 
   assert.equal(bunNoProxyVariable("https://10.0.0.1:6443", env({ NO_PROXY: "10.0.0.1:1" })), undefined);
   assert.equal(bunNoProxyVariable("https://10.0.0.1:6443", env({})), undefined);
 });
+
+Deno.test("bunNoProxyVariable() reads a domain entry with a leading dot as naming that domain too, as Bun 1.4.5 does", () => {
+  // Measured on Bun 1.4.5 (fetch with a proxy to https://localhost:<port>): ".localhost", "*.localhost" and
+  // ".localhost:<port>" connected directly, ".localhost:1" and "*localhost" through the proxy. Go's httpproxy reads
+  // ".localhost" as the subdomains only; before, the proxy was kept, and a Bun user's errors named a proxy not used.
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  const server = "https://localhost:6443";
+  assert.equal(bunNoProxyVariable(server, env({ NO_PROXY: ".localhost" })), "NO_PROXY");
+  assert.equal(bunNoProxyVariable(server, env({ NO_PROXY: "x.org, *.LOCALHOST" })), "NO_PROXY");
+  assert.equal(bunNoProxyVariable(server, env({ no_proxy: ".localhost:6443" })), "no_proxy");
+  assert.equal(bunNoProxyVariable(server, env({ NO_PROXY: ".localhost:1" })), undefined);
+  assert.equal(bunNoProxyVariable(server, env({ NO_PROXY: "*localhost" })), undefined);
+  assert.equal(bunNoProxyVariable(server, env({ NO_PROXY: "..localhost" })), undefined);
+  assert.equal(bunNoProxyVariable("https://api.localhost:6443", env({ NO_PROXY: ".localhost" })), "NO_PROXY");
+});

@@ -94,8 +94,9 @@ export function proxyFromEnvironment(
 /**
  * The variable by which Bun's `fetch` skips any proxy for this server, a `proxy-url` too (Bun 1.3.9 and later), and
  * connects directly: `no_proxy`, else `NO_PROXY` (Bun reads the lower-case one first, Go the upper-case one), when it
- * names the server as {@linkcode proxyFromEnvironment} reads it. Bun 1.4.5 reads `[fd00::1]` alone as naming the server
- * at `fd00::1` too, which this does not.
+ * names the server as {@linkcode proxyFromEnvironment} reads it, except that an entry with a leading dot (`.example.com`,
+ * `*.example.com`, with or without a port) names that domain too, as on Bun 1.4.5. Bun 1.4.5 reads `[fd00::1]` alone
+ * as naming the server at `fd00::1` too, which this does not.
  *
  * @param server The API server URL, `https://host:port`.
  * @param env Looks up an environment variable.
@@ -116,7 +117,14 @@ export function bunNoProxyVariable(
   const host = unbracketedHost(url.hostname);
   const noProxy = firstSet(env, ["no_proxy", "NO_PROXY"]);
   const port = url.port || (url.protocol === "https:" ? "443" : "80");
-  return noProxy && excluded(noProxy.value, host, port, ipAddressBytes(host)) ? noProxy.name : undefined;
+  if (!noProxy) return undefined;
+  // Bun measured: ".localhost" and "*.localhost:<port>" skipped the proxy for localhost, where Go's reads name only
+  // its subdomains; "..localhost" and "*localhost" did not.
+  const withDomains = noProxy.value.split(",").flatMap((entry) => {
+    const domain = /^\*?\.([^.].*)$/.exec(entry.trim());
+    return domain ? [entry, domain[1]] : [entry];
+  });
+  return excluded(withDomains.join(","), host, port, ipAddressBytes(host)) ? noProxy.name : undefined;
 }
 
 /**
