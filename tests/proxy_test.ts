@@ -472,3 +472,13 @@ Deno.test("bunNoProxyVariable() reads a domain entry with a leading dot as namin
   assert.equal(bunNoProxyVariable(server, env({ NO_PROXY: "..localhost" })), undefined);
   assert.equal(bunNoProxyVariable("https://api.localhost:6443", env({ NO_PROXY: ".localhost" })), "NO_PROXY");
 });
+
+Deno.test("bunNoProxyVariable() reads an IPv6 address in brackets without a port as naming that address, as Bun 1.4.5 does", () => {
+  // Measured on Bun 1.4.5 (fetch with a proxy to https://[::1]:<port>): "[::1]" connected directly, "[::1]:1"
+  // through the proxy. In Go's httpproxy "[::1]" is a name that matches no server.
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.equal(bunNoProxyVariable("https://[::1]:6443", env({ NO_PROXY: "[::1]" })), "NO_PROXY");
+  assert.equal(bunNoProxyVariable("https://[fd00::1]:6443", env({ NO_PROXY: "x.org, [FD00::1]" })), "NO_PROXY");
+  assert.equal(bunNoProxyVariable("https://[::1]:6443", env({ NO_PROXY: "[::1]:1" })), undefined);
+  assert.equal(bunNoProxyVariable("https://[::1]:6443", env({ NO_PROXY: "[::2]" })), undefined);
+});

@@ -95,8 +95,8 @@ export function proxyFromEnvironment(
  * The variable by which Bun's `fetch` skips any proxy for this server, a `proxy-url` too (Bun 1.3.9 and later), and
  * connects directly: `no_proxy`, else `NO_PROXY` (Bun reads the lower-case one first, Go the upper-case one), when it
  * names the server as {@linkcode proxyFromEnvironment} reads it, except that an entry with a leading dot (`.example.com`,
- * `*.example.com`, with or without a port) names that domain too, as on Bun 1.4.5. Bun 1.4.5 reads `[fd00::1]` alone
- * as naming the server at `fd00::1` too, which this does not.
+ * `*.example.com`, with or without a port) names that domain too, and an IPv6 address in brackets without a port
+ * (`[fd00::1]`) names that address, as on Bun 1.4.5.
  *
  * @param server The API server URL, `https://host:port`.
  * @param env Looks up an environment variable.
@@ -119,12 +119,12 @@ export function bunNoProxyVariable(
   const port = url.port || (url.protocol === "https:" ? "443" : "80");
   if (!noProxy) return undefined;
   // Bun measured: ".localhost" and "*.localhost:<port>" skipped the proxy for localhost, where Go's reads name only
-  // its subdomains; "..localhost" and "*localhost" did not.
-  const withDomains = noProxy.value.split(",").flatMap((entry) => {
-    const domain = /^\*?\.([^.].*)$/.exec(entry.trim());
-    return domain ? [entry, domain[1]] : [entry];
+  // its subdomains ("..localhost" and "*localhost" did not), and "[::1]" for [::1], which Go's reads as no address.
+  const asBunReads = noProxy.value.split(",").flatMap((entry) => {
+    const also = /^\*?\.([^.].*)$/.exec(entry.trim()) ?? /^\[([^\]]*)\]$/.exec(entry.trim());
+    return also ? [entry, also[1]] : [entry];
   });
-  return excluded(withDomains.join(","), host, port, ipAddressBytes(host)) ? noProxy.name : undefined;
+  return excluded(asBunReads.join(","), host, port, ipAddressBytes(host)) ? noProxy.name : undefined;
 }
 
 /**
