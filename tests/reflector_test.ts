@@ -1245,6 +1245,24 @@ Deno.test("runReflector() counts a watch open for minWatchMs as a recovery after
   assert.deepEqual(log, ["state", "error", "recovered"]);
 });
 
+Deno.test("runReflector() counts a watch open for minWatchMs as a recovery after one that opened during failures, served events, then failed", async () => {
+  // The first watch after an outage brings a change (the recovery), serves for a minute, then ends in one ERROR
+  // event: the next watch, of a quiet Service, recovers as after any other failure, not at its first bookmark.
+  const failed = () => new KubeApiError("unavailable", { status: 503 });
+  const servesThenFails = (watch: ScriptedWatch, clock: FakeClock) => {
+    clock.setTimeout(() => watch.send({ type: "ADDED", object: slice("b", "11") }), 1);
+    clock.setTimeout(() => watch.send(internalErrorEvent), 60_000);
+  };
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [failed(), servesThenFails, () => {}]);
+  const resumedAt = () => scripted.times("watch")[2];
+  const { log } = await run(
+    scripted,
+    () => resumedAt() !== undefined && scripted.clock.now() >= resumedAt()! + 10,
+    { minWatchMs: 10 },
+  );
+  assert.deepEqual(log.slice(-2), ["error", "recovered"], JSON.stringify(log));
+});
+
 Deno.test("runReflector() does not count a malformed event as a recovery, even one it would parse later", async () => {
   const failed = () => new KubeApiError("unavailable", { status: 503 });
   // Starts as an API server writes an EndpointSlice event (read without parsing), but is no slice.

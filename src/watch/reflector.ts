@@ -85,8 +85,8 @@ export interface ReflectorOptions {
   /**
    * Called once the API server serves the watch again after failures reported to `onError`: a LIST completed, a
    * streaming list's initial events ended, or a watch delivered an event or stayed open for `minWatchMs` without an
-   * error, unless one opened during the failures did so too, then failed (on a quiet Service no event may come for
-   * minutes: kube-apiserver v1.36.3 restarted on an idle etcd sent its first bookmark 2 minutes later).
+   * error, unless one opened during the failures did so too with no event, then failed (on a quiet Service none may
+   * come for minutes: kube-apiserver v1.36.3 restarted on an idle etcd sent its first bookmark 2 minutes later).
    */
   onRecovered?(): void;
   /** Called as each LIST (all of its pages count once) or streaming list starts, for metrics. */
@@ -198,11 +198,9 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   // Whether the API server's watch cache had the Service's EndpointSlices otherwise than the state after the last quiet
   // watch of the run: that watch may have missed a change of the Service.
   let missedBefore = false;
-  // Whether the current watch opened during failures, or missed a change while quiet (a proxy that buffers watches):
-  // when it fails after minWatchMs open, later watches that stay open that long prove nothing, as it did not.
+  // Whether the current watch opened during failures and brought no event, or missed a change while quiet (a proxy).
   let provesNothing = false;
-  // Set when the last failure came from such a watch (each watch ends in an ERROR event after a while).
-  let servedThenFailed = false;
+  let servedThenFailed = false; // The last failure was of such a watch, open minWatchMs: open that long proves nothing.
 
   // Watch events (JSON lines or protobuf frames) of slices not parsed yet, by slice name, in order of arrival: a later
   // event of the same slice replaces its own. They follow the state in `slices` and are applied when someone reads it.
@@ -391,6 +389,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
           unparsed.delete(head.name);
           unparsed.set(head.name, { line, type: head.type, codec });
           changes++;
+          provesNothing = false;
           recovered();
           publish();
           return;
@@ -404,6 +403,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         if (streamed) eventful = false;
         if (streamed || event.type !== "BOOKMARK") changes++;
         else deadline.expectEvery(BOOKMARKS_DUE_MS);
+        provesNothing = false;
         recovered();
       }, {
         signal: deadline.signal,
