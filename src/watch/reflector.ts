@@ -28,6 +28,7 @@ import {
   watchEndReason,
 } from "./_retry.ts";
 import { errorEventFailure } from "./_error_event.ts";
+import { recoveryByTime } from "./_recovery_by_time.ts";
 import { checkWatchCache, rewoundHistory } from "./_quiet_checks.ts";
 import { checkMetadata, checkSlice } from "./_slice_check.ts";
 import { BOOKMARKS_DUE_MS, stallDeadline } from "./_stall_deadline.ts";
@@ -198,9 +199,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   // Whether the API server's watch cache had the Service's EndpointSlices otherwise than the state after the last quiet
   // watch of the run: that watch may have missed a change of the Service.
   let missedBefore = false;
-  // Whether the current watch opened during failures and brought no event, or missed a change while quiet (a proxy).
-  let provesNothing = false;
-  let servedThenFailed = false; // The last failure was of such a watch, open minWatchMs: open that long proves nothing.
+  // When a resumed watch open for minWatchMs without an event counts as served again.
+  const byTime = recoveryByTime(clock, minWatchMs);
 
   // Watch events (JSON lines or protobuf frames) of slices not parsed yet, by slice name, in order of arrival: a later
   // event of the same slice replaces its own. They follow the state in `slices` and are applied when someone reads it.
@@ -370,9 +370,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const codec = openWatchCodec(body.encoding);
       deadline.answered();
       watchOpenedAt = clock.now();
-      provesNothing = failing;
-      // A quiet Service may bring no event for minutes; a streaming list serves once its initial events end (`collect`).
-      if (failing && !streaming && !servedThenFailed) cancelServed = clock.setTimeout(recovered, minWatchMs);
+      cancelServed = byTime.opened(failing, streaming, recovered);
       failWatch = (error) => deadline.fail(error);
       changes = 0;
       // Progress is a complete event, not a byte: see `stallTimeoutMs`.
@@ -389,7 +387,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
           unparsed.delete(head.name);
           unparsed.set(head.name, { line, type: head.type, codec });
           changes++;
-          provesNothing = false;
+          byTime.proved();
           recovered();
           publish();
           return;
@@ -403,7 +401,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         if (streamed) eventful = false;
         if (streamed || event.type !== "BOOKMARK") changes++;
         else deadline.expectEvery(BOOKMARKS_DUE_MS);
-        provesNothing = false;
+        byTime.proved();
         recovered();
       }, {
         signal: deadline.signal,
@@ -503,7 +501,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
             continue;
           }
           if (signal.aborted) break;
-          provesNothing = true;
+          byTime.missedChange();
           throw quietAgain(ended.quietAgain, checked);
         }
         missedBefore = same === false;
@@ -551,7 +549,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       );
     } catch (caught) {
       if (signal.aborted) break;
-      servedThenFailed = provesNothing && watchOpenedAt !== undefined && clock.now() - watchOpenedAt >= minWatchMs;
+      byTime.failed(watchOpenedAt);
       const error = asResolverError(caught, api);
       // A streaming list that failed before its initial events ended is a failed list, as a LIST's failure is: no
       // watch ended (a server that refuses streaming lists answers the request with a 422, and is listed instead).
