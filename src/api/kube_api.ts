@@ -12,7 +12,7 @@ import { ConfigError, KubeApiError, ResolverError } from "../base/errors.ts";
 import type { HttpClient, HttpResponse } from "../runtime/http_client.ts";
 import type { ChunkSource } from "../runtime/pushed_body.ts";
 import { cancelOnAbort, settledOnAbort, withTimeout } from "../runtime/abortable.ts";
-import { isRecord } from "../base/_util.ts";
+import { concatBytes, isRecord } from "../base/_util.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
 import {
   brokenAnswerError,
@@ -535,14 +535,7 @@ async function readBytes(
     release();
     reader.cancel().catch(() => {});
   }
-  if (chunks.length === 1) return chunks[0];
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return bytes;
+  return chunks.length === 1 ? chunks[0] : concatBytes(chunks);
 }
 
 /** A body as UTF-8 text (`undefined` stays so). */

@@ -1,7 +1,7 @@
 /**
  * Small helpers shared by several modules: checking untyped values (parsed
- * JSON or YAML, options) and naming them in messages, and base64. Private to
- * the package.
+ * JSON or YAML, options) and naming them in messages, base64, and joining
+ * byte chunks. Private to the package.
  *
  * @module
  */
@@ -137,4 +137,18 @@ export function encodeBase64(text: string): string {
   let binary = "";
   for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
   return btoa(binary);
+}
+
+/** The chunks, then `last` (the start of a chunk not yet taken whole), as one new array. */
+export function concatBytes(chunks: readonly Uint8Array[], last?: Uint8Array): Uint8Array {
+  let length = last?.length ?? 0;
+  for (const chunk of chunks) length += chunk.length;
+  const all = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.length;
+  }
+  if (last) all.set(last, at);
+  return all;
 }

@@ -19,6 +19,7 @@
  */
 
 import { runtimeKey } from "./runtime.ts";
+import { concatBytes } from "../base/_util.ts";
 
 /** The part of a Node readable used here. */
 export interface PushSource {
@@ -169,7 +170,7 @@ function pushChunks(
       source.on("readable", () => {
         const chunks: Uint8Array[] = [];
         for (let chunk = source.read(); chunk !== null; chunk = source.read()) chunks.push(chunk);
-        if (!settled && chunks.length > 0) take(chunks.length === 1 ? chunks[0] : joined(chunks));
+        if (!settled && chunks.length > 0) take(chunks.length === 1 ? chunks[0] : concatBytes(chunks));
       });
     } else source.on("data", (chunk) => settled || take(chunk));
     source.on("end", () => {
@@ -182,17 +183,4 @@ function pushChunks(
     if (signal?.aborted) onAbort();
     else signal?.addEventListener("abort", onAbort, { once: true });
   });
-}
-
-/** The chunks as one array (Node's `read()` joins them itself; Deno's gives one at a time). */
-function joined(chunks: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const chunk of chunks) length += chunk.length;
-  const all = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.length;
-  }
-  return all;
 }

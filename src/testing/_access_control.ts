@@ -14,7 +14,7 @@
  */
 
 import type { IncomingMessage } from "node:http";
-import { describeValue, isRecord, unknownField } from "../base/_util.ts";
+import { concatBytes, describeValue, isRecord, unknownField } from "../base/_util.ts";
 import { goJson } from "./_go_json.ts";
 import { SERIALIZED } from "./_media_types.ts";
 import { wrongKind } from "./_review_kind.ts";
@@ -440,17 +440,7 @@ function readBody(req: IncomingMessage): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = [];
     req.on("data", (chunk: Uint8Array) => chunks.push(chunk));
-    req.on("end", () => resolve(concat(chunks)));
+    req.on("end", () => resolve(concatBytes(chunks)));
     req.on("error", reject);
   });
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return bytes;
 }

@@ -11,6 +11,7 @@ import type { WatchEvent } from "../base/endpoint_slice.ts";
 import type { ChunkSource } from "../runtime/pushed_body.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
 import { cancelOnAbort } from "../runtime/abortable.ts";
+import { concatBytes } from "../base/_util.ts";
 
 /** Longest line accepted, in bytes (16 MiB). */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -103,7 +104,7 @@ export async function readWatchLines(
         pendingBytes += value.length - start;
         break;
       }
-      const line = pendingBytes === 0 ? value.subarray(start, end) : joined(pieces, value.subarray(start, end));
+      const line = pendingBytes === 0 ? value.subarray(start, end) : concatBytes(pieces, value.subarray(start, end));
       pieces = [];
       pendingBytes = 0;
       start = newline + 1;
@@ -116,25 +117,11 @@ export async function readWatchLines(
   };
   await readChunkSource(body, split, options.signal);
   if (pendingBytes > 0) {
-    const tail = joined(pieces, new Uint8Array(0));
+    const tail = concatBytes(pieces);
     if (isBlank(tail)) return;
     if (isWholeEvent(tail)) onLine(tail);
     else options.onTruncated?.(tail.length);
   }
-}
-
-/** The pieces and the last part of a line, as one array. */
-function joined(pieces: Uint8Array[], last: Uint8Array): Uint8Array {
-  let length = last.length;
-  for (const piece of pieces) length += piece.length;
-  const line = new Uint8Array(length);
-  let at = 0;
-  for (const piece of pieces) {
-    line.set(piece, at);
-    at += piece.length;
-  }
-  line.set(last, at);
-  return line;
 }
 
 /** Whether a line holds only JSON whitespace (lines start with "{": the first byte decides almost always). */
