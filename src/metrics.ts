@@ -100,6 +100,7 @@ const GLOBAL_API = Symbol.for("opentelemetry.js.api.1");
  * whose watch had stopped reported it at 0 beside another's live one. Its key names the shape: change both together.
  */
 interface MetricsStore {
+  /** The running watches of every copy. */
   liveWatches: Set<WatchRecord>;
   /** The series of each Service in a cluster; a Service keeps its entry once its last watch stopped (`watches` 0). */
   services: Map<string, ServiceSeries>;

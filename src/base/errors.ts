@@ -129,8 +129,8 @@ export class KubeApiError extends ResolverError {
    * Creates the error for a failed request to the Kubernetes API.
    *
    * @param message What went wrong and what to do next.
-   * @param options The HTTP status, the Kubernetes reason, causes and details, `Retry-After`, the content type of an answer
-   * that is not the API server's, the underlying error.
+   * @param options The HTTP status, the Kubernetes reason, causes and details, `Retry-After`, the content type of an
+   * answer that is not the API server's, the underlying error.
    */
   constructor(
     message: string,

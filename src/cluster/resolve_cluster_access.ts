@@ -93,7 +93,7 @@ export async function resolveClusterAccess(
   if (applied.tls.ca !== undefined) checkCa(applied.tls.ca, applied.tls.caSource, applied.source);
   const namespace = await defaultNamespace(options, found, env);
   const server = withDefaultScheme(applied);
-  const proxy = skippedOnBun(
+  const proxy = unlessSkippedOnBun(
     server,
     env.env,
     found.proxyUrl !== undefined
@@ -129,7 +129,7 @@ export async function resolveClusterAccess(
  * The proxy, unless Bun's `fetch`, which goes through it on Bun, would skip it for this server (see
  * {@linkcode bunNoProxyVariable}): then the connection is direct, as its messages say, and traced.
  */
-function skippedOnBun<Proxy extends { url: string; source: string }>(
+function unlessSkippedOnBun<Proxy extends { url: string; source: string }>(
   server: string,
   env: (name: string) => string | undefined,
   proxy: Proxy | undefined,

@@ -125,7 +125,7 @@ export function stallDeadline(
     cancel = clock.setTimeout(() => {
       if (pauses > 0) return arm(stallTimeoutMs);
       const now = clock.now();
-      // Late by a tenth of a short limit is late too: the caller's own work (a snapshot's) may hold the process so long.
+      // Late by a tenth of a short limit is late too: the caller's work on a snapshot may hold the process that long.
       waitedForLateBytes = !waitedForLateBytes && now - dueAt > Math.min(LATE_MS, limitMs / 10);
       if (waitedForLateBytes) return arm(Math.min(LATE_MS, limitMs));
       const silent = midAnswerSince === undefined ? 0 : now - midAnswerSince;

@@ -86,8 +86,9 @@ export interface ReflectorOptions {
   /**
    * Called once the API server serves the watch again after failures reported to `onError`: a LIST completed, a
    * streaming list's initial events ended, or a watch delivered an event or stayed open for `minWatchMs` without an
-   * error, unless one opened during the failures did so too with no event, then failed (on a quiet Service none may
-   * come for minutes: kube-apiserver v1.36.3 restarted on an idle etcd sent its first bookmark 2 minutes later).
+   * error, unless the last failure ended one that had been open that long too, with no event since the failures before
+   * it, or after it missed a change while quiet (on a quiet Service no event may come for minutes: kube-apiserver
+   * v1.36.3 restarted on an idle etcd sent its first bookmark 2 minutes later). See `_recovery_by_time.ts`.
    */
   onRecovered?(): void;
   /** Called as each LIST (all of its pages count once) or streaming list starts, for metrics. */
