@@ -51,7 +51,12 @@ function scriptedApi(lists: ListAnswer[], watches: WatchAnswer[]) {
     },
   };
   const times = (kind: "list" | "watch") => calls.filter((call) => call.kind === kind).map((call) => call.at);
-  return { api, clock, calls, openWatches, times };
+  /** A stop condition: the watch of this index (0 is the first) has been open for `ms`. */
+  const watchOpenFor = (index: number, ms: number) => () => {
+    const openedAt = times("watch")[index];
+    return openedAt !== undefined && clock.now() >= openedAt + ms;
+  };
+  return { api, clock, calls, openWatches, times, watchOpenFor };
 }
 
 function slice(name: string, rv: string, ip = "10.0.0.1"): EndpointSlice {
@@ -65,6 +70,9 @@ function slice(name: string, rv: string, ip = "10.0.0.1"): EndpointSlice {
 function list(rv: string, items: EndpointSlice[], continueToken?: string): EndpointSliceList {
   return { metadata: { resourceVersion: rv, continue: continueToken }, items };
 }
+
+/** A failure of a LIST or a watch request, retried with backoff. */
+const unavailable = () => new KubeApiError("unavailable", { status: 503 });
 
 /** A watch's ERROR event that is not about its resume point: a failure, retried with backoff. */
 const internalErrorEvent: WatchEvent = {
@@ -1153,10 +1161,9 @@ Deno.test("runReflector() still reports an unreachable API server that alternate
 });
 
 Deno.test("runReflector() tells once the API server serves again after reported failures: a LIST done, a watch's event", async () => {
-  const failed = () => new KubeApiError("unavailable", { status: 503 });
   const scripted = scriptedApi(
-    [failed(), failed(), list("10", [slice("a", "3")])],
-    [failed(), (watch) => watch.send({ type: "MODIFIED", object: slice("a", "11", "10.0.0.2") })],
+    [unavailable(), unavailable(), list("10", [slice("a", "3")])],
+    [unavailable(), (watch) => watch.send({ type: "MODIFIED", object: slice("a", "11", "10.0.0.2") })],
   );
   const { log } = await run(scripted, (states) => states.length === 2);
   // A LIST's state comes after the recovery; a watch's event, before: it is applied, then counts.
@@ -1164,9 +1171,8 @@ Deno.test("runReflector() tells once the API server serves again after reported 
 });
 
 Deno.test("runReflector() does not count a watch that opens and breaks before any event as a recovery", async () => {
-  const failed = () => new KubeApiError("unavailable", { status: 503 });
   const scripted = scriptedApi([list("10", [slice("a", "3")])], [
-    failed(),
+    unavailable(),
     (watch) => watch.controller.error(new Error("connection reset")),
     (watch) => watch.send({ type: "MODIFIED", object: slice("a", "11", "10.0.0.2") }),
   ]);
@@ -1175,12 +1181,11 @@ Deno.test("runReflector() does not count a watch that opens and breaks before an
 });
 
 Deno.test("runReflector() counts a watch that stayed open, then was cut, as a recovery: a quiet Service behind a proxy", async () => {
-  const failed = () => new KubeApiError("unavailable", { status: 503 });
   // After failures, a quiet Service's watches are cut by an idle-timing proxy before any event (bookmarks come
   // about a minute apart): each was served from the resume point, so the endpoints are current.
   const cutWhenIdle = (watch: ScriptedWatch, clock: FakeClock) =>
     clock.setTimeout(() => watch.controller.error(new TypeError("other side closed")), 50);
-  const scripted = scriptedApi([list("10", [slice("a", "3")])], [failed(), cutWhenIdle, cutWhenIdle, () => {}]);
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [unavailable(), cutWhenIdle, cutWhenIdle, () => {}]);
   const { log } = await run(
     scripted,
     () => scripted.times("watch").length === 4,
@@ -1190,25 +1195,18 @@ Deno.test("runReflector() counts a watch that stayed open, then was cut, as a re
 });
 
 Deno.test("runReflector() counts a resumed watch open for minWatchMs without an event as a recovery: a quiet Service", async () => {
-  const failed = () => new KubeApiError("unavailable", { status: 503 });
   // An API server restarted on an idle etcd serves the resumed watch of a quiet Service, and sends its first bookmark
   // about 2 minutes later: the watch's first minWatchMs, open without an error, show that it serves.
-  const scripted = scriptedApi([list("10", [slice("a", "3")])], [failed(), () => {}]);
-  const resumedAt = () => scripted.times("watch")[1];
-  const { log } = await run(
-    scripted,
-    () => resumedAt() !== undefined && scripted.clock.now() >= resumedAt()! + 10,
-    { minWatchMs: 10 },
-  );
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [unavailable(), () => {}]);
+  const { log } = await run(scripted, scripted.watchOpenFor(1, 10), { minWatchMs: 10 });
   assert.deepEqual(log, ["state", "error", "recovered"]);
-  assert.equal(scripted.clock.now(), resumedAt()! + 10, "recovered minWatchMs after the watch opened");
+  assert.equal(scripted.clock.now(), scripted.times("watch")[1] + 10, "recovered minWatchMs after the watch opened");
 });
 
 Deno.test("runReflector() does not count a resumed watch that breaks before minWatchMs as a recovery, later either", async () => {
-  const failed = () => new KubeApiError("unavailable", { status: 503 });
   const breakSoon = (watch: ScriptedWatch, clock: FakeClock) =>
     clock.setTimeout(() => watch.controller.error(new TypeError("connection reset")), 5);
-  const scripted = scriptedApi([list("10", [slice("a", "3")])], [failed(), breakSoon, () => {}]);
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [unavailable(), breakSoon, () => {}]);
   // Stopped as the third watch opens, after the second one's minWatchMs were over.
   const { log } = await run(scripted, () => scripted.times("watch").length === 3, { minWatchMs: 10 });
   assert.deepEqual(log, ["state", "error", "error"]);
@@ -1216,14 +1214,13 @@ Deno.test("runReflector() does not count a resumed watch that breaks before minW
 });
 
 Deno.test("runReflector() counts watches open for minWatchMs as a recovery only once while each ends in an ERROR event", async () => {
-  const failed = () => new KubeApiError("unavailable", { status: 503 });
   // An API server whose watches each serve for a while, then fail (500): after the first such failure, a watch open
   // for minWatchMs proves nothing, as that one did too; else onRecovered and onError alternated for as long as it lasted.
   const failLater = (watch: ScriptedWatch, clock: FakeClock) =>
     clock.setTimeout(() => watch.send(internalErrorEvent), 15);
   const scripted = scriptedApi(
     [list("10", [slice("a", "3")])],
-    [failed(), failLater, failLater, failLater, failLater, () => {}],
+    [unavailable(), failLater, failLater, failLater, failLater, () => {}],
   );
   const { log } = await run(scripted, () => scripted.times("watch").length === 6, { minWatchMs: 10 });
   assert.deepEqual(log, ["state", "error", "recovered", "error", "error", "error", "error"]);
@@ -1236,35 +1233,23 @@ Deno.test("runReflector() counts a watch open for minWatchMs as a recovery after
     (watch, clock) => clock.setTimeout(() => watch.send(internalErrorEvent), 50),
     () => {},
   ]);
-  const resumedAt = () => scripted.times("watch")[1];
-  const { log } = await run(
-    scripted,
-    () => resumedAt() !== undefined && scripted.clock.now() >= resumedAt()! + 10,
-    { minWatchMs: 10 },
-  );
+  const { log } = await run(scripted, scripted.watchOpenFor(1, 10), { minWatchMs: 10 });
   assert.deepEqual(log, ["state", "error", "recovered"]);
 });
 
 Deno.test("runReflector() counts a watch open for minWatchMs as a recovery after one that opened during failures, served events, then failed", async () => {
   // The first watch after an outage brings a change (the recovery), serves for a minute, then ends in one ERROR
   // event: the next watch, of a quiet Service, recovers as after any other failure, not at its first bookmark.
-  const failed = () => new KubeApiError("unavailable", { status: 503 });
   const servesThenFails = (watch: ScriptedWatch, clock: FakeClock) => {
     clock.setTimeout(() => watch.send({ type: "ADDED", object: slice("b", "11") }), 1);
     clock.setTimeout(() => watch.send(internalErrorEvent), 60_000);
   };
-  const scripted = scriptedApi([list("10", [slice("a", "3")])], [failed(), servesThenFails, () => {}]);
-  const resumedAt = () => scripted.times("watch")[2];
-  const { log } = await run(
-    scripted,
-    () => resumedAt() !== undefined && scripted.clock.now() >= resumedAt()! + 10,
-    { minWatchMs: 10 },
-  );
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [unavailable(), servesThenFails, () => {}]);
+  const { log } = await run(scripted, scripted.watchOpenFor(2, 10), { minWatchMs: 10 });
   assert.deepEqual(log.slice(-2), ["error", "recovered"], JSON.stringify(log));
 });
 
 Deno.test("runReflector() does not count a malformed event as a recovery, even one it would parse later", async () => {
-  const failed = () => new KubeApiError("unavailable", { status: 503 });
   // Starts as an API server writes an EndpointSlice event (read without parsing), but is no slice.
   const malformed = {
     type: "MODIFIED",
@@ -1277,7 +1262,7 @@ Deno.test("runReflector() does not count a malformed event as a recovery, even o
     },
   } as unknown as WatchEvent;
   const scripted = scriptedApi([list("10", [slice("a", "3")])], [
-    failed(),
+    unavailable(),
     (watch) => watch.send(malformed),
     (watch) => watch.send({ type: "MODIFIED", object: slice("a", "12", "10.0.0.2") }),
   ]);
@@ -1613,12 +1598,7 @@ Deno.test("runReflector() does not count a streaming list open for minWatchMs as
     // Its state is not complete until the initial-events-end bookmark.
     (watch) => watch.send({ type: "ADDED", object: slice("a", "21") }),
   ]);
-  const streamedAt = () => scripted.times("watch")[2];
-  const { log } = await run(
-    scripted,
-    () => streamedAt() !== undefined && scripted.clock.now() >= streamedAt()! + 10,
-    { minWatchMs: 10, watchList: { refused: false } },
-  );
+  const { log } = await run(scripted, scripted.watchOpenFor(2, 10), { minWatchMs: 10, watchList: { refused: false } });
   assert.ok(streamed(scripted.calls[2]));
   assert.deepEqual(log, ["state", "error"]);
 });
