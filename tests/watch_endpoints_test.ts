@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runInNewContext } from "node:vm";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
-import { type Target, watchEndpoints } from "@kgr/resolver";
+import { type ClusterOptions, type Target, watchEndpoints } from "@kgr/resolver";
 import { eventually, follow, sleep } from "./_watch_helpers.ts";
 
 const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
@@ -746,24 +746,40 @@ Deno.test("watchEndpoints() hands a caller that joins a failing watch its endpoi
   }
 });
 
+/**
+ * A caller of watchEndpoints() that shows itself degraded on an error and healthy again on a recovery: `seen` is what it
+ * sees, in order (a snapshot's pods joined by commas, "error", "recovered"), a run of the same once. `onRecovered` runs
+ * after the recovery is seen.
+ */
+function degradedCaller(
+  cluster: ClusterOptions,
+  signal: AbortSignal,
+  options: { backoffMaxMs: number; onRecovered?: () => void },
+) {
+  const seen: string[] = [];
+  const see = (what: string) => seen.at(-1) !== what && seen.push(what);
+  const loop = (async () => {
+    const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
+      cluster,
+      signal,
+      backoff: { initialMs: 20, maxMs: options.backoffMaxMs },
+      onError: () => see("error"),
+      onRecovered: () => {
+        see("recovered");
+        options.onRecovered?.();
+      },
+    });
+    for await (const snapshot of iterable) see(snapshot.endpoints.map((endpoint) => endpoint.podName).join());
+  })();
+  return { seen, loop };
+}
+
 Deno.test("watchEndpoints() calls onRecovered once the watch works again after the failures it reported, no snapshot coming", async () => {
   // A resumed watch has worked once it brings an event: on a quiet Service, a bookmark.
   const api = await startFakeApiServer({ token: "t", bookmarkIntervalMs: 100 });
   apply(api, ["a"]);
   const controller = new AbortController();
-  // What a caller that shows itself degraded on an error sees, in order; repeated failures count once.
-  const seen: string[] = [];
-  const see = (what: string) => seen.at(-1) !== what && seen.push(what);
-  const loop = (async () => {
-    const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
-      cluster: { kubeconfig: api.kubeconfig() },
-      signal: controller.signal,
-      backoff: { initialMs: 20, maxMs: 40 },
-      onError: () => see("error"),
-      onRecovered: () => see("recovered"),
-    });
-    for await (const snapshot of iterable) see(snapshot.endpoints.map((endpoint) => endpoint.podName).join());
-  })();
+  const { seen, loop } = degradedCaller({ kubeconfig: api.kubeconfig() }, controller.signal, { backoffMaxMs: 40 });
   try {
     await eventually(() => seen.length === 1, "the first snapshot");
     api.setToken("other");
@@ -786,21 +802,12 @@ Deno.test("watchEndpoints() only traces what onRecovered throws, and the loop go
   const api = await startFakeApiServer({ token: "t", bookmarkIntervalMs: 100 });
   apply(api, ["a"]);
   const controller = new AbortController();
-  const seen: string[] = [];
-  const see = (what: string) => seen.at(-1) !== what && seen.push(what);
-  const loop = (async () => {
-    const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
-      cluster: { kubeconfig: api.kubeconfig() },
-      signal: controller.signal,
-      backoff: { initialMs: 20, maxMs: 40 },
-      onError: () => see("error"),
-      onRecovered: () => {
-        see("recovered");
-        throw new Error("a bug in the caller's handler");
-      },
-    });
-    for await (const snapshot of iterable) see(snapshot.endpoints.map((endpoint) => endpoint.podName).join());
-  })();
+  const { seen, loop } = degradedCaller({ kubeconfig: api.kubeconfig() }, controller.signal, {
+    backoffMaxMs: 40,
+    onRecovered: () => {
+      throw new Error("a bug in the caller's handler");
+    },
+  });
   try {
     await eventually(() => seen.length === 1, "the first snapshot");
     api.setToken("other");
@@ -824,31 +831,21 @@ Deno.test("watchEndpoints() calls onRecovered of a caller that joined a failing 
   const cluster = { kubeconfig: api.kubeconfig() };
   const first = follow(cluster);
   const controller = new AbortController();
-  const seen: string[] = [];
-  const see = (what: string) => seen.at(-1) !== what && seen.push(what);
-  let joiner: Promise<void> | undefined;
+  let joiner: ReturnType<typeof degradedCaller> | undefined;
   try {
     await eventually(() => first.pods() === "a", "the first caller's snapshot");
     api.setToken("other");
     api.dropWatches();
     await eventually(() => first.errors.length > 0, "the first caller's error");
-    joiner = (async () => {
-      const iterable = watchEndpoints("kubernetes:///echo.prod:grpc", {
-        cluster,
-        signal: controller.signal,
-        backoff: { initialMs: 20, maxMs: 100 },
-        onError: () => see("error"),
-        onRecovered: () => see("recovered"),
-      });
-      for await (const snapshot of iterable) see(snapshot.endpoints.map((endpoint) => endpoint.podName).join());
-    })();
+    joiner = degradedCaller(cluster, controller.signal, { backoffMaxMs: 100 });
+    const { seen } = joiner;
     await eventually(() => seen.length === 2, "the second caller's snapshot and error");
     api.setToken("t");
     await eventually(() => seen.length === 3, "the second caller's recovery");
     assert.deepEqual(seen, ["a", "error", "recovered"]);
   } finally {
     controller.abort();
-    await joiner;
+    await joiner?.loop;
     await first.stop();
     await api.close();
   }
