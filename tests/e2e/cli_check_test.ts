@@ -16,6 +16,7 @@ import {
   kubeRequest,
   requestToken,
 } from "./kube_objects.ts";
+import { clientKubeconfig } from "./echo_clients.ts";
 import { openTestCluster } from "./test_cluster.ts";
 import { runCli } from "./run_cli.ts";
 
@@ -152,20 +153,7 @@ Deno.test({
       await createServiceAccount(cluster.adminFetch, namespace, "reader");
       const token = await requestToken(cluster.adminFetch, namespace, "reader");
       const kubeconfig = join(folder, "reader.json");
-      await writeFile(
-        kubeconfig,
-        JSON.stringify({
-          apiVersion: "v1",
-          kind: "Config",
-          clusters: [{
-            name: "e2e",
-            cluster: { server: cluster.server, ...(cluster.ca && { "certificate-authority-data": btoa(cluster.ca) }) },
-          }],
-          users: [{ name: "reader", user: { token } }],
-          contexts: [{ name: "reader", context: { cluster: "e2e", user: "reader" } }],
-          "current-context": "reader",
-        }),
-      );
+      await writeFile(kubeconfig, JSON.stringify(clientKubeconfig(cluster.server, cluster.ca, token, namespace)));
       const reader = await runCli(["check", "--kubeconfig", kubeconfig, `kubernetes:///echo.${missing}:grpc`]);
       assert.equal(reader.code, 1, reader.stdout + reader.stderr);
       assert.match(
