@@ -3,23 +3,13 @@
 // later. watchEndpoints() must say that the outage is over once the resumed watch has been open for minWatchMs,
 // not at that bookmark. Local control plane only. Only watches: no address is dialed.
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { type ResolverError, watchEndpoints } from "@kgr/resolver";
 import { localControlPlaneSkipped, startControlPlane } from "./control_plane.ts";
 import { applyEndpointSlice, createService, kubeRequest } from "./kube_objects.ts";
+import { eventually, sleep } from "../_watch_helpers.ts";
 
 const log = (line: string) => console.log(`    [quiet-restart] ${line}`);
 const skipped = (await localControlPlaneSkipped(log)) !== undefined;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits until `check` holds, polling; fails after `timeoutMs`. */
-async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    assert.ok(Date.now() < end, `${what} within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
 
 Deno.test({
   name: "a quiet Service's watch, resumed after the API server was killed and started again, recovers at once",
@@ -40,12 +30,7 @@ Deno.test({
       let snapshots = 0;
       const loop = (async () => {
         const iterable = watchEndpoints(`kubernetes:///echo.${namespace}:grpc`, {
-          cluster: {
-            server: controlPlane.server,
-            caFile: controlPlane.caFile,
-            certFile: join(controlPlane.dir, "admin.crt"),
-            keyFile: join(controlPlane.dir, "admin.key"),
-          },
+          cluster: { kubeconfig: controlPlane.adminKubeconfigPath },
           signal: controller.signal,
           backoff: { initialMs: 200, maxMs: 1000 },
           onError: (error) => errors.push({ at: Date.now(), error }),
@@ -53,15 +38,19 @@ Deno.test({
         });
         for await (const _ of iterable) snapshots++;
       })();
-      await until("the first snapshot", () => snapshots > 0, 20_000);
+      await eventually(() => snapshots > 0, "the first snapshot", 20_000);
       // The watch is open from the list's resourceVersion before the server goes.
       await sleep(2000);
       await controlPlane.killApiServer();
-      await until("an error while the API server is down", () => errors.length > 0, 20_000);
+      await eventually(() => errors.length > 0, "an error while the API server is down", 20_000);
       const restarted = Date.now();
       await controlPlane.startApiServer();
       const ready = Date.now();
-      await until("onRecovered after the restart", () => recoveries.some((at) => at >= errors.at(-1)!.at), 150_000);
+      await eventually(
+        () => recoveries.some((at) => at >= errors.at(-1)!.at),
+        "onRecovered after the restart",
+        150_000,
+      );
       const recovered = recoveries.at(-1)! - ready;
       // The server answers watches a little before its /readyz does: the recovery may come before `ready`.
       log(
