@@ -116,13 +116,13 @@ export function bunNoProxyVariable(
   const url = new URL(server);
   const host = unbracketedHost(url.hostname);
   const noProxy = firstSet(env, ["no_proxy", "NO_PROXY"]);
-  const port = url.port || (url.protocol === "https:" ? "443" : "80");
   if (!noProxy) return undefined;
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
   // Bun measured: ".localhost" and "*.localhost:<port>" skipped the proxy for localhost, where Go's reads name only
   // its subdomains ("..localhost" and "*localhost" did not), and "[::1]" for [::1], which Go's reads as no address.
   const asBunReads = noProxy.value.split(",").flatMap((entry) => {
-    const also = /^\*?\.([^.].*)$/.exec(entry.trim()) ?? /^\[([^\]]*)\]$/.exec(entry.trim());
-    return also ? [entry, also[1]] : [entry];
+    const alsoNamed = /^\*?\.([^.].*)$/.exec(entry.trim()) ?? /^\[([^\]]*)\]$/.exec(entry.trim());
+    return alsoNamed ? [entry, alsoNamed[1]] : [entry];
   });
   return excluded(asBunReads.join(","), host, port, ipAddressBytes(host)) ? noProxy.name : undefined;
 }
