@@ -201,7 +201,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   // watch of the run: that watch may have missed a change of the Service.
   let missedBefore = false;
   // When a resumed watch open for minWatchMs without an event counts as served again.
-  const byTime = recoveryByTime(clock, minWatchMs);
+  const timedRecovery = recoveryByTime(clock, minWatchMs);
 
   // Watch events (JSON lines or protobuf frames) of slices not parsed yet, by slice name, in order of arrival: a later
   // event of the same slice replaces its own. They follow the state in `slices` and are applied when someone reads it.
@@ -371,7 +371,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const codec = openWatchCodec(body.encoding);
       deadline.answered();
       watchOpenedAt = clock.now();
-      cancelServed = byTime.opened(failing, streaming, recovered);
+      cancelServed = timedRecovery.opened(failing, streaming, recovered);
       failWatch = (error) => deadline.fail(error);
       changes = 0;
       // Progress is a complete event, not a byte: see `stallTimeoutMs`.
@@ -388,7 +388,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
           unparsed.delete(head.name);
           unparsed.set(head.name, { line, type: head.type, codec });
           changes++;
-          byTime.proved();
+          timedRecovery.proved();
           recovered();
           publish();
           return;
@@ -402,7 +402,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         if (streamed) eventful = false;
         if (streamed || event.type !== "BOOKMARK") changes++;
         else deadline.expectEvery(BOOKMARKS_DUE_MS);
-        byTime.proved();
+        timedRecovery.proved();
         recovered();
       }, {
         signal: deadline.signal,
@@ -502,7 +502,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
             continue;
           }
           if (signal.aborted) break;
-          byTime.missedChange();
+          timedRecovery.missedChange();
           throw quietAgain(ended.quietAgain, checked);
         }
         missedBefore = same === false;
@@ -550,7 +550,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       );
     } catch (caught) {
       if (signal.aborted) break;
-      byTime.failed(watchOpenedAt);
+      timedRecovery.failed(watchOpenedAt);
       const error = asResolverError(caught, api);
       // A streaming list that failed before its initial events ended is a failed list, as a LIST's failure is: no
       // watch ended (a server that refuses streaming lists answers the request with a 422, and is listed instead).
