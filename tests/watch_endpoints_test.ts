@@ -774,6 +774,18 @@ function degradedCaller(
   return { seen, loop };
 }
 
+/**
+ * Fails the fake's watch (a token it refuses) until the caller saw the error, then lets it work until it saw the
+ * recovery.
+ */
+async function failThenRecover(api: FakeApiServer, seen: string[]) {
+  api.setToken("other");
+  api.dropWatches();
+  await eventually(() => seen.includes("error"), "the failure");
+  api.setToken("t");
+  await eventually(() => seen.includes("recovered"), `the recovery: ${JSON.stringify(seen)}`);
+}
+
 Deno.test("watchEndpoints() calls onRecovered once the watch works again after the failures it reported, no snapshot coming", async () => {
   // A resumed watch has worked once it brings an event: on a quiet Service, a bookmark.
   const api = await startFakeApiServer({ token: "t", bookmarkIntervalMs: 100 });
@@ -782,12 +794,8 @@ Deno.test("watchEndpoints() calls onRecovered once the watch works again after t
   const { seen, loop } = degradedCaller({ kubeconfig: api.kubeconfig() }, controller.signal, { backoffMaxMs: 40 });
   try {
     await eventually(() => seen.length === 1, "the first snapshot");
-    api.setToken("other");
-    api.dropWatches();
-    await eventually(() => seen.includes("error"), "the failure");
-    api.setToken("t");
-    // Was: nothing, the endpoints unchanged: a caller degraded on the error stayed so for good.
-    await eventually(() => seen.includes("recovered"), `the recovery: ${JSON.stringify(seen)}`);
+    // Was: nothing after the error, the endpoints unchanged: a caller degraded on it stayed so for good.
+    await failThenRecover(api, seen);
     apply(api, ["a", "b"]);
     await eventually(() => seen.length === 4, "the next snapshot");
     assert.deepEqual(seen, ["a", "error", "recovered", "a,b"]);
@@ -810,11 +818,7 @@ Deno.test("watchEndpoints() only traces what onRecovered throws, and the loop go
   });
   try {
     await eventually(() => seen.length === 1, "the first snapshot");
-    api.setToken("other");
-    api.dropWatches();
-    await eventually(() => seen.includes("error"), "the failure");
-    api.setToken("t");
-    await eventually(() => seen.includes("recovered"), "the recovery");
+    await failThenRecover(api, seen);
     apply(api, ["b"]);
     await eventually(() => seen.length === 4, "the next snapshot");
     assert.deepEqual(seen, ["a", "error", "recovered", "b"]);
