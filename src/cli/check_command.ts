@@ -28,7 +28,7 @@ import { reachableAdvice } from "./reachable_advice.ts";
 import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
 import { colorsWanted, painter, printable, type Style, takesEscapes, wordWrap } from "./terminal.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
-import { namespaceExists } from "./namespace_presence.ts";
+import { namespacePresence } from "./namespace_presence.ts";
 
 /** The verdict of one step. */
 type Verdict = "ok" | "MISSING" | "FAILED" | "unknown";
@@ -225,13 +225,27 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     }
 
     const noPod = !(resolved instanceof ResolverError) && resolved.snapshot!.endpoints.length === 0;
-    // A namespace that does not exist has no slices (or, for a user granted per namespace, gets a 403): the server
-    // says so only when asked for the Namespace, which few users may read; one who may not is told nothing more.
+    // A namespace that does not exist has no slices (or, for a user granted per namespace, gets a 403), nor has one
+    // being deleted once its objects went: the server says so only when asked for the Namespace, which few users
+    // may read; one who may not is told nothing more.
     const forbidden = resolved instanceof KubeApiError && resolved.status === 403;
-    const absent = (noPod || forbidden) && !signal.aborted &&
-      await namespaceExists(access, client, namespace, signal) === false;
+    const presence = (noPod || forbidden) && !signal.aborted
+      ? await namespacePresence(access, client, namespace, signal)
+      : undefined;
+    const absent = presence?.state === "missing";
+    const deleted = presence?.state === "terminating" ? presence : undefined;
     if (interrupted !== undefined) return interrupted;
-    if (absent) {
+    if (deleted) {
+      const since = deleted.since ? ` since ${deleted.since}` : "";
+      const waiting = deleted.waitingOn.length > 0 ? `; it waits on: ${deleted.waitingOn.join("; ")}` : "";
+      say(
+        "FAILED",
+        "resolve",
+        `namespace ${namespace} is being deleted (Terminating${since}${waiting}): its Services, pods and ` +
+          "RoleBindings go with it, and nothing can be created in it until it is gone (kubectl get namespace " +
+          `${namespace} -o yaml shows what it waits on); calls resume once it is created again with them`,
+      );
+    } else if (absent) {
       const fix = command.target.namespace === undefined
         ? `the target names none, so ${access.source} gave it: name the namespace in the target`
         : "fix the target's namespace";
@@ -273,6 +287,8 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       );
     } else if (absent) {
       conclude("FAILED", `${command.input}: namespace ${namespace} does not exist; see the resolve step above`);
+    } else if (deleted) {
+      conclude("FAILED", `${command.input}: namespace ${namespace} is being deleted; see the resolve step above`);
     } else if (noPod && missingRequired === 0) {
       conclude("FAILED", `${command.input} resolves to no usable pod; see the resolve step above`);
     } else if (!(resolved instanceof ResolverError) && !noPod) {

@@ -1,7 +1,9 @@
 /**
  * Whether the target's namespace exists, for `kgr-resolver check`: a list of
  * EndpointSlices in a namespace that does not exist is simply empty, as
- * `kubectl get endpointslices -n nosuch` says "No resources found".
+ * `kubectl get endpointslices -n nosuch` says "No resources found"; and one
+ * being deleted loses its Services, pods and RoleBindings while `kubectl get
+ * service` says only that the Service is not found.
  *
  * @module
  */
@@ -10,47 +12,67 @@ import type { ClusterAccess } from "../cluster/types.ts";
 import { KubeApiError } from "../base/errors.ts";
 import { requestObject } from "../api/kube_api.ts";
 import type { HttpClient } from "../runtime/http_client.ts";
+import { isRecord } from "../base/_util.ts";
+
+/**
+ * What the API server says of a namespace: not found, there, or being
+ * deleted (`Terminating`), with since when and the messages of the
+ * conditions the namespace controller set true (what the deletion waits on).
+ */
+export type NamespacePresence =
+  | { state: "missing" }
+  | { state: "active" }
+  | { state: "terminating"; since: string | undefined; waitingOn: string[] };
 
 /**
  * GETs the Namespace (which needs `get` on `namespaces`, a ClusterRole that
- * few clients have): `false` only when the API server says that Namespace is
- * not found (a 404 whose Status names it, as kube-apiserver's does), `true`
- * when it is there, `undefined` when that cannot be told (forbidden, no
- * answer, a server that serves no Namespaces, as the fake API server).
+ * few clients have): `missing` only when the API server says that Namespace
+ * is not found (a 404 whose Status names it, as kube-apiserver's does),
+ * `terminating` when its phase says it is being deleted, `active` otherwise,
+ * `undefined` when that cannot be told (forbidden, no answer, a server that
+ * serves no Namespaces, as the fake API server).
  *
  * @param access Where the cluster is and how to authenticate.
  * @param client The runtime's HTTP client for that cluster.
  * @param namespace The namespace.
  * @param signal Aborts the request.
- * @returns Whether the namespace exists, when the server says.
+ * @returns What the server says of the namespace, when it says.
  *
  * @example
  * ```ts ignore
- * import { namespaceExists } from "./namespace_presence.ts";
- * if (await namespaceExists(access, client, "nosuch", AbortSignal.timeout(10_000)) === false) {
- *   console.log("namespace nosuch does not exist");
- * }
+ * import { namespacePresence } from "./namespace_presence.ts";
+ * const presence = await namespacePresence(access, client, "nosuch", AbortSignal.timeout(10_000));
+ * if (presence?.state === "missing") console.log("namespace nosuch does not exist");
  * ```
  */
-export async function namespaceExists(
+export async function namespacePresence(
   access: ClusterAccess,
   client: HttpClient,
   namespace: string,
   signal: AbortSignal,
-): Promise<boolean | undefined> {
+): Promise<NamespacePresence | undefined> {
   const subject = {
     verb: "get",
     where: `namespace "${namespace}"`,
     grant: `"get" on "namespaces" in the core API group ("")`,
     missing: `namespace "${namespace}" does not exist (404)`,
   };
+  let object: Record<string, unknown>;
   try {
     const url = `${access.server}/api/v1/namespaces/${encodeURIComponent(namespace)}`;
-    await requestObject(access, client, subject, url, signal);
-    return true;
+    object = await requestObject(access, client, subject, url, signal);
   } catch (error) {
     if (!(error instanceof KubeApiError)) throw error;
     const named = error.details?.kind === "namespaces" && error.details.name === namespace;
-    return error.status === 404 && error.reason === "NotFound" && named ? false : undefined;
+    return error.status === 404 && error.reason === "NotFound" && named ? { state: "missing" } : undefined;
   }
+  const status = isRecord(object.status) ? object.status : {};
+  if (status.phase !== "Terminating") return { state: "active" };
+  const metadata = isRecord(object.metadata) ? object.metadata : {};
+  const since = typeof metadata.deletionTimestamp === "string" ? metadata.deletionTimestamp : undefined;
+  const conditions = Array.isArray(status.conditions) ? status.conditions.filter(isRecord) : [];
+  const waitingOn = conditions
+    .filter((condition) => condition.status === "True" && typeof condition.message === "string")
+    .map((condition) => condition.message as string);
+  return { state: "terminating", since, waitingOn };
 }

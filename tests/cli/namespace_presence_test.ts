@@ -1,23 +1,23 @@
 import assert from "node:assert/strict";
 import { startFakeApiServer } from "@kgr/resolver/testing";
-import { namespaceExists } from "../../src/cli/namespace_presence.ts";
+import { type NamespacePresence, namespacePresence } from "../../src/cli/namespace_presence.ts";
 import { resolveClusterAccess } from "../../src/cluster/resolve_cluster_access.ts";
 import { createHttpClient } from "../../src/runtime/http_client.ts";
 
 /** Asks a server that answers every request with `status` and `body` whether namespace "nosuch" exists. */
-async function askServer(status: number, body: unknown): Promise<boolean | undefined> {
+async function askServer(status: number, body: unknown): Promise<NamespacePresence | undefined> {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => Response.json(body, { status }));
   const access = await resolveClusterAccess({ server: `http://127.0.0.1:${server.addr.port}`, token: "t" });
   const client = await createHttpClient({ tls: access.tls });
   try {
-    return await namespaceExists(access, client, "nosuch", AbortSignal.timeout(5000));
+    return await namespacePresence(access, client, "nosuch", AbortSignal.timeout(5000));
   } finally {
     client.close();
     await server.shutdown();
   }
 }
 
-Deno.test("namespaceExists() is false only for the 404 that names the Namespace, as kube-apiserver answers it", async () => {
+Deno.test("namespacePresence() is missing only for the 404 that names the Namespace, as kube-apiserver answers it", async () => {
   // kube-apiserver v1.36.3 on GET /api/v1/namespaces/nosuch.
   const notFound = {
     kind: "Status",
@@ -29,8 +29,9 @@ Deno.test("namespaceExists() is false only for the 404 that names the Namespace,
     details: { name: "nosuch", kind: "namespaces" },
     code: 404,
   };
-  assert.equal(await askServer(404, notFound), false);
-  assert.equal(await askServer(200, { kind: "Namespace", apiVersion: "v1", metadata: { name: "nosuch" } }), true);
+  assert.deepEqual(await askServer(404, notFound), { state: "missing" });
+  const active = { kind: "Namespace", apiVersion: "v1", metadata: { name: "nosuch" }, status: { phase: "Active" } };
+  assert.deepEqual(await askServer(200, active), { state: "active" });
   // Another Namespace's, or a path the server does not serve: not this one's absence.
   assert.equal(await askServer(404, { ...notFound, details: { name: "other", kind: "namespaces" } }), undefined);
   assert.equal(
@@ -51,14 +52,52 @@ Deno.test("namespaceExists() is false only for the 404 that names the Namespace,
   assert.equal(await askServer(403, forbidden), undefined);
 });
 
-Deno.test("namespaceExists() cannot tell on the fake API server, which serves no Namespaces", async () => {
+Deno.test("namespacePresence() cannot tell on the fake API server, which serves no Namespaces", async () => {
   const api = await startFakeApiServer();
   const access = await resolveClusterAccess({ kubeconfig: api.kubeconfig() });
   const client = await createHttpClient({ tls: access.tls });
   try {
-    assert.equal(await namespaceExists(access, client, "default", AbortSignal.timeout(5000)), undefined);
+    assert.equal(await namespacePresence(access, client, "default", AbortSignal.timeout(5000)), undefined);
   } finally {
     client.close();
     await api.close();
   }
+});
+
+Deno.test("namespacePresence() says a namespace is being deleted, since when, and what its deletion waits on", async () => {
+  // kube-apiserver v1.36.3 on GET /api/v1/namespaces/nosuch, deleted while a ConfigMap in it has a finalizer.
+  const condition = (type: string, status: string, message: string) => ({ type, status, message, reason: "R" });
+  const terminating = {
+    kind: "Namespace",
+    apiVersion: "v1",
+    metadata: { name: "nosuch", deletionTimestamp: "2026-12-05T02:08:38Z" },
+    spec: { finalizers: ["kubernetes"] },
+    status: {
+      phase: "Terminating",
+      conditions: [
+        condition("NamespaceDeletionDiscoveryFailure", "False", "All resources successfully discovered"),
+        condition(
+          "NamespaceContentRemaining",
+          "True",
+          "Some resources are remaining: configmaps. has 1 resource instances",
+        ),
+        condition(
+          "NamespaceFinalizersRemaining",
+          "True",
+          "Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances",
+        ),
+      ],
+    },
+  };
+  assert.deepEqual(await askServer(200, terminating), {
+    state: "terminating",
+    since: "2026-12-05T02:08:38Z",
+    waitingOn: [
+      "Some resources are remaining: configmaps. has 1 resource instances",
+      "Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances",
+    ],
+  });
+  // Before the namespace controller has looked at it: no conditions yet.
+  const fresh = { ...terminating, status: { phase: "Terminating" } };
+  assert.deepEqual(await askServer(200, fresh), { state: "terminating", since: "2026-12-05T02:08:38Z", waitingOn: [] });
 });

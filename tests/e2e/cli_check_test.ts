@@ -168,3 +168,64 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "kgr-resolver check says a target's namespace is being deleted, and what its deletion waits on",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const cluster = await openTestCluster(log);
+    const fetch = cluster.adminFetch;
+    let namespace: string | undefined;
+    const hold = () => `/api/v1/namespaces/${namespace}/configmaps/hold`;
+    try {
+      // Any other cluster runs its own namespace controller.
+      await cluster.controlPlane?.startControllerManager();
+      namespace = await createNamespace(fetch, "e2e-cli-gone");
+      await createService(fetch, namespace, "echo");
+      // A finalizer nobody removes keeps the namespace Terminating, as a stuck one in users' clusters is.
+      await kubeRequest(fetch, "POST", `/api/v1/namespaces/${namespace}/configmaps`, {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "hold", finalizers: ["e2e.kgr-resolver/hold"] },
+      });
+      await deleteNamespace(fetch, namespace);
+      type Namespace = { status?: { phase?: string; conditions?: { type: string; status: string }[] } };
+      const waiting = async () => {
+        const { status } = await kubeRequest<Namespace>(fetch, "GET", `/api/v1/namespaces/${namespace}`);
+        return status?.conditions?.some((c) => c.type === "NamespaceFinalizersRemaining" && c.status === "True");
+      };
+      // The namespace controller deletes the Service, then waits on the ConfigMap's finalizer.
+      for (let attempt = 0; !(await waiting()); attempt++) {
+        assert.ok(attempt < 100, "the namespace controller reports the finalizer it waits on within 20 s");
+        await sleep(200);
+      }
+
+      const target = `kubernetes:///echo.${namespace}:grpc`;
+      const check = await runCli(["check", "--kubeconfig", cluster.adminKubeconfigPath, target]);
+      log(`check of a namespace being deleted:\n${check.stdout}`);
+      assert.equal(check.code, 1, check.stdout + check.stderr);
+      assert.match(
+        check.stdout,
+        new RegExp(
+          `^FAILED +resolve +namespace ${namespace} is being deleted \\(Terminating since \\S+Z; it waits on: Some ` +
+            "resources are remaining: configmaps\\. has 1 resource instances; Some content in the namespace has " +
+            "finalizers remaining: e2e\\.kgr-resolver/hold in 1 resource instances\\): its Services, pods and " +
+            `RoleBindings go with it, .* \\(kubectl get namespace ${namespace} -o yaml shows what it waits on\\)`,
+          "m",
+        ),
+      );
+      assert.match(
+        check.stdout,
+        new RegExp(`^FAILED: \\S+: namespace ${namespace} is being deleted; see the resolve`, "m"),
+      );
+    } finally {
+      if (namespace) {
+        await kubeRequest(fetch, "PATCH", hold(), { metadata: { finalizers: null } }, "application/merge-patch+json")
+          .catch(() => {});
+        await deleteNamespace(fetch, namespace).catch(() => {});
+      }
+      await cluster.stop();
+    }
+  },
+});

@@ -174,8 +174,9 @@ export interface ControlPlane {
    */
   startEtcd(): Promise<string>;
   /**
-   * Starts kube-controller-manager with the EndpointSlice controller and the garbage collector (as the admin
-   * user), so that slices come from Pods, and go with their Service, as in users' clusters; stopped by `stop()`.
+   * Starts kube-controller-manager with the EndpointSlice controller, the garbage collector and the namespace
+   * controller (as the admin user), so that slices come from Pods, and go with their Service, and a deleted
+   * namespace's objects go with it, as in users' clusters; stopped by `stop()`.
    * `kubeconfigPath` (default: the admin kubeconfig) may point it at a load balancer in front of several servers.
    */
   startControllerManager(kubeconfigPath?: string): Promise<void>;
@@ -679,9 +680,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           `--kubeconfig=${kubeconfigPath}`,
           // The service account controller creates each namespace's "default" account, which Pods need; the
           // garbage collector deletes a deleted Service's slices (their owner), as in users' clusters; the
-          // mirroring controller turns the Endpoints object of a Service without a selector into slices.
+          // mirroring controller turns the Endpoints object of a Service without a selector into slices; the
+          // namespace controller empties a deleted namespace (Terminating until then) and then removes it.
           "--controllers=endpointslice-controller,endpointslice-mirroring-controller,serviceaccount-controller," +
-          "garbage-collector-controller",
+          "garbage-collector-controller,namespace-controller",
           "--leader-elect=false",
           "--bind-address=127.0.0.1",
           "--secure-port=0",
