@@ -109,7 +109,8 @@ Deno.test("noEndpointsReason() tells a Service without pods from one whose pods 
   const list = "kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo";
   assert.equal(
     noEndpointsReason([slice([{ name: "grpc", port: 1 }], [])], "grpc", "echo", "prod"),
-    `its EndpointSlices list no pod: the Service selects none, or it is scaled to zero (${list})`,
+    "its EndpointSlices list no pod: the Service selects none, it is scaled to zero, or namespace prod is being " +
+      `deleted, which kubectl get namespace prod says (${list})`,
   );
   assert.equal(
     noEndpointsReason([slice([{ name: "grpc", port: 1 }], [false, false])], "grpc", "echo", "prod"),
@@ -137,7 +138,8 @@ Deno.test("noEndpointsReason() tells pods that are all terminating, none serving
     assert.equal(
       noEndpointsReason([stopping], port, "echo", "prod"),
       "every pod it lists is terminating, none still serving: calls resume once new pods are ready (it was " +
-        `scaled to zero, or a rollout stops old pods before new ones are ready, as strategy Recreate does) (${list})`,
+        "scaled to zero, a rollout stops old pods before new ones are ready, as strategy Recreate does, or namespace " +
+        `prod is being deleted, which kubectl get namespace prod says) (${list})`,
     );
   }
   // A new pod that is not ready yet among them: the pods are not ready.

@@ -68,7 +68,9 @@ export function noEndpointsReason(
   const listsPod = (slice: EndpointSlice) => (slice.endpoints ?? []).some((endpoint) => endpoint.addresses?.length);
   if (!used.some(listsPod)) {
     if (source) return `its EndpointSlices list no address, as ${source.as("lists", "them")} (${listSlices})`;
-    return `its EndpointSlices list no pod: the Service selects none, or it is scaled to zero (${listSlices})`;
+    // A namespace being deleted takes its pods first (v1.36.3: its Service stayed until they were gone).
+    return "its EndpointSlices list no pod: the Service selects none, it is scaled to zero, or namespace " +
+      `${namespace} is being deleted, which kubectl get namespace ${namespace} says (${listSlices})`;
   }
   let withPort = used;
   if (typeof port === "string") {
@@ -138,7 +140,8 @@ export function noEndpointsReason(
       }: check the pods' container ports (${listSlices})`;
     }
   }
-  // Only pods on their way out, none serving any more: a scale to zero, or old pods stopped before new ones.
+  // Only pods on their way out, none serving any more: a scale to zero, old pods stopped before new ones, or the
+  // namespace's deletion, which terminates every pod at once.
   const terminating = withPort.every((slice) =>
     (slice.endpoints ?? []).every((endpoint) =>
       !endpoint.addresses?.length || endpoint.conditions?.terminating === true
@@ -146,8 +149,8 @@ export function noEndpointsReason(
   );
   if (terminating) {
     return "every pod it lists is terminating, none still serving: calls resume once new pods are ready (it was " +
-      "scaled to zero, or a rollout stops old pods before new ones are ready, as strategy Recreate does) " +
-      `(${listSlices})`;
+      "scaled to zero, a rollout stops old pods before new ones are ready, as strategy Recreate does, or namespace " +
+      `${namespace} is being deleted, which kubectl get namespace ${namespace} says) (${listSlices})`;
   }
   // No count of the endpoints: a reason changes only when the cause does (a pod that crash-loops is no news).
   if (source?.mirrored) return `none of its endpoints is ready: ${source.as("lists", "them under notReadyAddresses")}`;
