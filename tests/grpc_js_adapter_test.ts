@@ -781,6 +781,26 @@ Deno.test("register() refuses a grpc option that is no grpc-js module, and the m
   );
 });
 
+// A function's own text went into the message: `register({ grpc: grpc.Client })` printed the 300 lines of grpc-js's
+// Client class after "current value is".
+Deno.test("register() names a function or class given as an option, without its source", () => {
+  function whereAmI() {
+    return { zone: "zone-a" };
+  }
+  for (
+    const [options, shown] of [
+      [{ grpc: grpc.Client }, "current value is the class Client"],
+      [{ locality: whereAmI }, "current value is the function whereAmI"],
+      [{ stallTimeoutMs: [() => 1000][0] }, "current value is a function"],
+    ] as const
+  ) {
+    assert.throws(
+      () => register({ ...options, scheme: "kubernetes-function-option" } as never),
+      (error) => error instanceof TypeError && error.message.endsWith(shown),
+    );
+  }
+});
+
 // grpc-js 1.9 (which nice-grpc 2.1.8 pins) has none of the policy API of 1.10: register() went through, and every
 // call then waited until its deadline (4 DEADLINE_EXCEEDED) without a word of why.
 Deno.test("register() refuses a grpc-js older than 1.10, naming the range it needs", () => {

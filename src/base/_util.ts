@@ -30,9 +30,11 @@ export function unknownField(value: object, known: readonly string[]): string | 
 
 /**
  * A value as an option error shows it: as JSON where it can be (strings quoted, objects whole), numbers as written,
- * bigints with their `n`, a class's instance by its class (`a Map`: JSON showed a Map as `{}`, a URL as a string).
+ * bigints with their `n`, a class's instance by its class (`a Map`: JSON showed a Map as `{}`, a URL as a string), a
+ * function or class by its name (`the class Client`: its source text went into the message).
  */
 export function describeValue(value: unknown): string {
+  if (typeof value === "function") return describeFunction(value);
   if (typeof value === "object" && value !== null && !Array.isArray(value) && !isPlainObject(value)) {
     return `a ${typeName(value)}`;
   }
@@ -45,6 +47,12 @@ export function describeValue(value: unknown): string {
   } catch {
     return String(value);
   }
+}
+
+/** A function as a message names it: `the class Client`, `the function whereAmI`, or `a function` without a name. */
+function describeFunction(value: { readonly name: string }): string {
+  const kind = Function.prototype.toString.call(value).startsWith("class") ? "class" : "function";
+  return value.name === "" ? `a ${kind}` : `the ${kind} ${value.name}`;
 }
 
 /**
