@@ -87,7 +87,8 @@ export interface WatchEndpointsOptions extends WatchSettings {
  * process stays alive while the loop waits for the next snapshot, and the
  * watch ends once it is left (`break`, or the iterator's `return()`, also
  * while a `next()` waits: that one then ends the iteration) or
- * `options.signal` aborts.
+ * `options.signal` aborts. The errors below come from the first `next()`
+ * (the `for await` loop), not from the call itself.
  *
  * @param target A target such as `kubernetes:///echo.prod:grpc`, or a {@linkcode Target}, checked as the parser
  * checks a string.
@@ -96,9 +97,10 @@ export interface WatchEndpointsOptions extends WatchSettings {
  * the endpoint objects in it are shared with the Service's other callers: treat them as read-only.
  * @throws {TargetError} When the target cannot be parsed (or, as an object, has a field the parser refuses).
  * @throws {ConfigError} When no cluster access can be set up (no kubeconfig, a malformed one).
- * @throws {TypeError} When a watch setting cannot work (`stallTimeoutMs`, `backoff`, `locality`), an option is
- * unknown (misspelt, a cluster option beside `cluster`, or a channel's such as `subsetSize`), naming it, or the
+ * @throws {TypeError} When a watch setting is of the wrong kind (`stallTimeoutMs`, `backoff`, `locality`), an option
+ * is unknown (misspelt, a cluster option beside `cluster`, or a channel's such as `subsetSize`), naming it, or the
  * target, the options or `signal` are of another kind (a URL, a signal in the place of the options).
+ * @throws {RangeError} When `stallTimeoutMs` or a `backoff` delay is a number out of range (`stallTimeoutMs: 0`).
  *
  * @example Printing the pods of a Service
  * ```ts ignore

@@ -4,7 +4,21 @@
  * @module
  */
 
-/** An endpoint as the resolver hands it over: `preferred: false` marks a failover-only endpoint. */
+/**
+ * An endpoint as the resolver hands it to the channel's load-balancing policy: grpc-js's `Endpoint` with fields of
+ * ours added. A policy of your own, registered with grpc-js and named in `loadBalancing`, gets these; `preferred:
+ * false` marks a failover-only endpoint, as `kubernetes_round_robin` uses it.
+ *
+ * @example The endpoints a policy of your own should call first
+ * ```ts
+ * import type { BalancedEndpoint } from "@kgr/resolver";
+ * function preferredFirst(endpoints: BalancedEndpoint[]): BalancedEndpoint[] {
+ *   const preferred = endpoints.filter((endpoint) => endpoint.preferred !== false);
+ *   return preferred.length > 0 ? preferred : endpoints;
+ * }
+ * console.log(preferredFirst([{ addresses: [{ host: "10.0.0.1", port: 50051 }], preferred: false }]).length); // 1
+ * ```
+ */
 export interface BalancedEndpoint {
   /** The endpoint's addresses. */
   addresses: { host: string; port: number }[];

@@ -76,10 +76,11 @@ interface ObjectListener {
  *
  * @param options Scheme, grpc-js module, cluster access, load balancing.
  * @throws {TypeError} When an option cannot work, naming it: a `scheme` that is no URI scheme or one grpc-js
- * resolves itself (`dns`, ...), a `loadBalancing` policy this grpc-js does not accept, a bad `locality`,
- * `stallTimeoutMs` or `backoff`, a `grpc` that is no grpc-js module or one older than 1.10, or the grpc-js module
- * passed as the options.
- * @throws {RangeError} When `subsetSize` or `subsetSeed` is out of range.
+ * resolves itself (`dns`, ...), a `loadBalancing` policy this grpc-js does not accept, a bad `locality`, a
+ * `stallTimeoutMs` that is no number or a `backoff` that is no object of numbers, a `grpc` that is no grpc-js module
+ * or one older than 1.10, or the grpc-js module passed as the options.
+ * @throws {RangeError} When `subsetSize`, `subsetSeed`, `stallTimeoutMs` or a `backoff` delay is a number out of
+ * range (`stallTimeoutMs: 0`, `backoff.initialMs` above `backoff.maxMs`).
  * @throws {TypeError} When `subsetSeed` comes without `subsetSize`, or an option is unknown (misspelt, or a cluster
  * option given beside `cluster` rather than in it).
  * @throws {ConfigError} When a `cluster` option is unknown, of the wrong type, or excludes another.

@@ -66,7 +66,7 @@ interface Leaf {
   destroy(): void;
 }
 
-/** The parts of a grpc-js module (1.10 or newer) that the policy uses. */
+/** The parts of a grpc-js module (1.10+) that the default policy uses; {@linkcode GrpcModule} adds the rest. */
 export interface BalancerGrpc {
   /** `grpc.connectivityState`. */
   connectivityState: { IDLE: number; CONNECTING: number; READY: number; TRANSIENT_FAILURE: number };

@@ -75,7 +75,8 @@ export type CreateChannelOptions =
  * option is given beside the channel options instead of under `resolver`, `resolver` is misspelt (`Resolver`,
  * `resolvers`), the options come second, where the credentials go, or `resolver.grpc` is another copy of grpc-js than
  * nice-grpc's.
- * @throws {RangeError} When `options.resolver.subsetSize` or `subsetSeed` is out of range.
+ * @throws {RangeError} When `subsetSize`, `subsetSeed`, `stallTimeoutMs` or a `backoff` delay in `options.resolver`
+ * is a number out of range.
  * @throws {ConfigError} When an `options.resolver.cluster` option is unknown, of the wrong type, or excludes another.
  *
  * @example A nice-grpc client over every pod

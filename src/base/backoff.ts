@@ -5,7 +5,10 @@
  */
 
 /**
- * Options of {@linkcode createBackoff}.
+ * Delays between failed attempts to reach the API server, the `backoff` option of {@linkcode WatchSettings}
+ * (`register()`, `watchEndpoints()`, nice-grpc's `createChannel()` under `resolver`). The n-th delay after failures
+ * in a row is random in [d, 2d) with d = `initialMs`·2ⁿ, d at most `maxMs`/2, so that no delay exceeds `maxMs` and
+ * clients that failed together do not retry in step.
  *
  * @example Retrying sooner, up to every 10 s
  * ```ts
@@ -15,7 +18,7 @@
  */
 export interface BackoffOptions {
   /**
-   * First delay, in milliseconds.
+   * The least first delay, in milliseconds: the first delay is random between this and twice this.
    * @default {1000}
    */
   initialMs?: number | undefined;

@@ -11,7 +11,7 @@
  *
  * @example A kubeconfig as an object
  * ```ts
- * import type { KubeconfigObject } from "./kubeconfig_schema.ts";
+ * import type { KubeconfigObject } from "@kgr/resolver";
  * const config: KubeconfigObject = {
  *   "current-context": "kind",
  *   clusters: [{ name: "kind", cluster: { server: "https://127.0.0.1:6443" } }],
@@ -42,7 +42,7 @@ export interface KubeconfigObject {
  *
  * @example A cluster entry
  * ```ts
- * import type { NamedKubeconfigCluster } from "./kubeconfig_schema.ts";
+ * import type { NamedKubeconfigCluster } from "@kgr/resolver";
  * const entry: NamedKubeconfigCluster = { name: "kind", cluster: { server: "https://127.0.0.1:6443" } };
  * ```
  */
@@ -58,12 +58,16 @@ export interface NamedKubeconfigCluster {
  *
  * @example A cluster with a private CA file
  * ```ts
- * import type { KubeconfigCluster } from "./kubeconfig_schema.ts";
+ * import type { KubeconfigCluster } from "@kgr/resolver";
  * const cluster: KubeconfigCluster = { server: "https://10.0.0.1:6443", "certificate-authority": "ca.crt" };
  * ```
  */
 export interface KubeconfigCluster {
-  /** API server URL, `https://host:port`; without a scheme, see {@linkcode hasScheme}. */
+  /**
+   * API server URL, `https://host:port`. Written without a scheme, it is `https://` when a CA, a client certificate
+   * or `insecure-skip-tls-verify` applies, else `http://`, as client-go's `rest.Config` has it (kubectl always takes
+   * `http://` there: write the scheme).
+   */
   server?: string | undefined;
   /** Path of a PEM CA file; relative to the kubeconfig's folder. */
   "certificate-authority"?: string | undefined;
@@ -86,7 +90,7 @@ export interface KubeconfigCluster {
  *
  * @example A user entry
  * ```ts
- * import type { NamedKubeconfigUser } from "./kubeconfig_schema.ts";
+ * import type { NamedKubeconfigUser } from "@kgr/resolver";
  * const entry: NamedKubeconfigUser = { name: "ci", user: { tokenFile: "/run/secrets/token" } };
  * ```
  */
@@ -102,7 +106,7 @@ export interface NamedKubeconfigUser {
  *
  * @example A user with a client certificate
  * ```ts
- * import type { KubeconfigUser } from "./kubeconfig_schema.ts";
+ * import type { KubeconfigUser } from "@kgr/resolver";
  * const user: KubeconfigUser = { "client-certificate": "client.crt", "client-key": "client.key" };
  * ```
  */
@@ -136,7 +140,7 @@ export interface KubeconfigUser {
  *
  * @example An EKS exec plugin
  * ```ts
- * import type { KubeconfigExec } from "./kubeconfig_schema.ts";
+ * import type { KubeconfigExec } from "@kgr/resolver";
  * const exec: KubeconfigExec = {
  *   apiVersion: "client.authentication.k8s.io/v1beta1",
  *   command: "aws",
@@ -169,7 +173,7 @@ export interface KubeconfigExec {
  *
  * @example A context with a namespace
  * ```ts
- * import type { KubeconfigContext } from "./kubeconfig_schema.ts";
+ * import type { KubeconfigContext } from "@kgr/resolver";
  * const context: KubeconfigContext = { cluster: "kind", user: "kind", namespace: "shop" };
  * ```
  */
@@ -189,7 +193,7 @@ export interface KubeconfigContext {
  *
  * @example A context entry
  * ```ts
- * import type { NamedKubeconfigContext } from "./kubeconfig_schema.ts";
+ * import type { NamedKubeconfigContext } from "@kgr/resolver";
  * const entry: NamedKubeconfigContext = { name: "dev", context: { cluster: "kind", user: "kind" } };
  * ```
  */

@@ -160,7 +160,7 @@ export interface ClusterAccess {
  *
  * @example Explicit settings
  * ```ts
- * import type { ClusterOptions } from "./types.ts";
+ * import type { ClusterOptions } from "@kgr/resolver";
  * const options: ClusterOptions = { server: "https://127.0.0.1:6443", tokenFile: "/run/token", caFile: "/run/ca.crt" };
  * ```
  */
