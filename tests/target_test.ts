@@ -717,6 +717,37 @@ Deno.test("formatTarget() refuses fields of the wrong type (from JavaScript or J
   }
 });
 
+Deno.test("formatTarget() refuses what is not a Target, and a field a Target does not have", () => {
+  // The target string gave 'Cannot parse target "undefined:///undefined"', null "Cannot destructure property
+  // 'scheme'", and a misspelt or misnamed namespace was dropped without a word: { service: "echo", ns: "prod" } wrote
+  // "kubernetes:///echo", which a watch then looked up in the default namespace.
+  for (const [target, kind] of [["kubernetes:///echo.prod:grpc", "of type string"], [null, "of type null"]]) {
+    assert.throws(
+      () => formatTarget(target as unknown as Target),
+      new TypeError(
+        "Cannot format the target: it must be a Target such as parseTarget() returns, as in " +
+          `formatTarget({ scheme: "kubernetes", service: "echo", namespace: "prod", port: "grpc" }): current value is ${kind}`,
+      ),
+    );
+  }
+  const cases: [Record<string, unknown>, string, string][] = [
+    [
+      { scheme: "kubernetes", service: "echo", ns: "prod" },
+      "kubernetes:///echo",
+      'the Target has no field "ns" (its fields are scheme, service, namespace and port)',
+    ],
+    [
+      { scheme: "kubernetes", service: "echo", namespce: "prod", port: 8080 },
+      "kubernetes:///echo:8080",
+      'the Target has no field "namespce" (its fields are scheme, service, namespace and port): use namespace',
+    ],
+  ];
+  for (const [target, text, problem] of cases) {
+    assert.throws(() => formatTarget(target as unknown as Target), new TargetError(text, problem));
+  }
+  assert.equal(formatTarget({ scheme: "k8s", service: "echo", namespace: undefined, port: undefined }), "k8s:///echo");
+});
+
 Deno.test("parseTarget() refuses a target that is not a string with a TypeError that says what to pass", () => {
   // From JavaScript, a URL, a number or a missing target threw "TypeError: target.search is not a function" (or
   // "Cannot read properties of undefined (reading 'search')"), from parseTarget() and nice-grpc's createChannel().

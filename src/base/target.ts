@@ -35,7 +35,8 @@
 
 import { DNS_1123_LABEL_RULE, isDns1123Label } from "./dns_label.ts";
 import { TargetError } from "./errors.ts";
-import { isRecord, kindOf } from "./_util.ts";
+import { isRecord, kindOf, unknownField } from "./_util.ts";
+import { nearestName } from "./_nearest_name.ts";
 import { ipAddressBytes } from "./ip_address.ts";
 
 /**
@@ -257,6 +258,9 @@ export function defaultAuthority(target: Target): string {
   return target.namespace === undefined ? target.service : `${target.service}.${target.namespace}`;
 }
 
+/** The fields of a {@linkcode Target}. */
+const TARGET_FIELDS: readonly string[] = ["scheme", "service", "namespace", "port"];
+
 /**
  * Formats a target in the canonical form `scheme:///svc[.ns][:port]`, which
  * {@linkcode parseTarget} parses back to an equal target.
@@ -265,7 +269,8 @@ export function defaultAuthority(target: Target): string {
  * @returns The canonical target string.
  * @throws {TargetError} When a field is not valid (for example port 0, or a
  * numeric port given as a string), so that the result would not parse back
- * to the same target.
+ * to the same target, or is none of a Target's (`ns` for `namespace`).
+ * @throws {TypeError} When `target` is not an object (the target string, say).
  *
  * @example Canonical forms
  * ```ts
@@ -275,12 +280,31 @@ export function defaultAuthority(target: Target): string {
  * ```
  */
 export function formatTarget(target: Target): string {
+  if (!isRecord(target)) {
+    // From JavaScript, the target string read as "undefined:///undefined", and null threw a destructuring error.
+    throw new TypeError(
+      "Cannot format the target: it must be a Target such as parseTarget() returns, as in " +
+        `formatTarget({ scheme: "kubernetes", service: "echo", namespace: "prod", port: "grpc" }): current value is ${
+          kindOf(target)
+        }`,
+    );
+  }
   const { scheme, service, namespace, port } = target;
   const host = namespace === undefined ? service : `${service}.${namespace}`;
   const text = `${scheme}:///${host}${port === undefined ? "" : `:${port}`}`;
   const fail: Fail = (problem) => {
     throw new TargetError(text, problem);
   };
+  // A field of another name was dropped without a word: { service, ns } was a target in the default namespace.
+  const unknown = unknownField(target, TARGET_FIELDS);
+  if (unknown !== undefined) {
+    const meant = nearestName(unknown, TARGET_FIELDS);
+    fail(
+      `the Target has no field ${JSON.stringify(unknown)} (its fields are scheme, service, namespace and port)${
+        meant === undefined ? "" : `: use ${meant}`
+      }`,
+    );
+  }
   // Fields of another type (from JavaScript or JSON) get the messages of bad values, not a TypeError.
   if (!isUriScheme(scheme)) {
     fail(

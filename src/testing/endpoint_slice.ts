@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isOptionsObject, typeName, unknownField } from "../base/_util.ts";
+import { describeValue, isOptionsObject, typeName, unknownField } from "../base/_util.ts";
 import type { AddressType, EndpointConditions, EndpointSliceInput } from "./types.ts";
 
 /**
@@ -219,7 +219,7 @@ function checkShapes(params: EndpointSliceParams): void {
   const fail = (what: string, must: string, value: unknown) => {
     throw new TypeError(
       `Cannot build an EndpointSlice: endpointSlice() ${what} must be ${must}: current value is ${
-        JSON.stringify(value)
+        describeValue(value)
       }`,
     );
   };

@@ -144,6 +144,16 @@ Deno.test("endpointSlice() refuses values of the wrong kind, which built another
       { ...base, endpoints: [{ ip: "10.0.0.1", ready: "false" }] },
       'endpoints[0].ready must be true or false: current value is "false"',
     ],
+    // A function (a readiness check passed in place of its result) was "current value is undefined", as JSON has
+    // no function; a bigint made JSON throw its own error instead of this one.
+    [
+      { ...base, endpoints: [{ ip: "10.0.0.1", ready: function isReady() {} }] },
+      "endpoints[0].ready must be true or false: current value is the function isReady",
+    ],
+    [
+      { ...base, endpoints: [{ ip: 167772161n }] },
+      'endpoints[0].ip must be an address or a list of them, such as "10.0.0.1": current value is 167772161n',
+    ],
     // Was: endpoints[0] has no field "0".
     [
       { ...base, endpoints: ["10.0.0.1"] },
