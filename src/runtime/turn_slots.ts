@@ -29,8 +29,8 @@ export interface TurnSlots {
  * @example Three requests, two a turn
  * ```ts
  * import { createTurnSlots } from "./turn_slots.ts";
- * import { nextTurn } from "./next_turn.ts";
- * const slots = createTurnSlots(2, nextTurn);
+ * // nextTurn() itself does not keep the process alive on Deno, where it is an unref'd timer.
+ * const slots = createTurnSlots(2, (callback) => setTimeout(callback, 0));
  * await Promise.all([1, 2, 3].map(async (i) => {
  *   await slots.take();
  *   console.log(`request ${i} starts`); // The third in a later turn.
