@@ -80,6 +80,7 @@ import { createServiceStore } from "./_service_store.ts";
 import { createSliceHistory } from "./_slice_history.ts";
 import { byKey, keyOf, prepareSlice } from "./_slice_input.ts";
 import { listenOnFreshPort } from "./_fresh_port.ts";
+import { checkTlsPair } from "./_tls_pair.ts";
 import { createWatchHub } from "./_watch.ts";
 import type { FakeApiServer, FakeApiServerOptions, KubeconfigOptions, RecordedRequest } from "./server_types.ts";
 import type { EndpointSlice, EndpointSliceInput, Node, NodeInput, Service, ServiceInput } from "./types.ts";
@@ -192,6 +193,7 @@ function validateOptions(options: FakeApiServerOptions): void {
         (tls === null ? currentValue(null) : `current type is ${typeName(tls)}`),
     );
   }
+  if (tls !== undefined) checkTlsPair(tls.cert, tls.key);
   // Was: "hostname.includes is not a function"; an empty one listened on every interface.
   if (hostname !== undefined && (typeof hostname !== "string" || hostname === "")) {
     throw new TypeError(
@@ -250,7 +252,7 @@ function kubeconfigFor(url: string, token: string | undefined, options: Kubeconf
  *
  * @param options Authentication, TLS, address, bookmark cadence and chunking.
  * @returns The running server.
- * @throws {RangeError} When an option is out of range.
+ * @throws {RangeError} When an option is out of range, or `tls` is no certificate and its private key.
  * @throws {TypeError} When the options are no object, or an option is unknown (misspelt) or of the wrong type, `null`
  * included (an option left out, or `undefined`, takes its default).
  *

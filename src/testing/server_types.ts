@@ -37,7 +37,11 @@ export interface FakeApiServerOptions {
    * @default {undefined} (no authentication)
    */
   token?: string | undefined;
-  /** A PEM certificate chain and key: serve HTTPS. Without it, plain HTTP. */
+  /**
+   * A PEM certificate chain (the server's certificate first) and its private key: serve HTTPS. Without it, plain
+   * HTTP. A `cert` that holds no certificate, or a `key` that is not its private key, makes `startFakeApiServer()`
+   * throw a `RangeError`.
+   */
   tls?: { cert: string; key: string } | undefined;
   /**
    * The address to listen on; an IPv6 one without brackets (`"::1"`).

@@ -1768,6 +1768,37 @@ Deno.test("startFakeApiServer() rejects bad options", async () => {
   });
 });
 
+// Deno started an HTTPS server on a tls it cannot use, whose every request then failed ("fetch failed", nothing said
+// why); Node and Bun threw OpenSSL's words ("error:0480006C:PEM routines::no start line"). Neither message quotes
+// the PEM, which holds a private key.
+Deno.test("startFakeApiServer() refuses a tls that is no certificate and its key, on every runtime, saying which", async () => {
+  const [cert, key, ca] = await Promise.all([fixture("server.pem"), fixture("server-key.pem"), fixture("ca.pem")]);
+  const start = "Cannot start the fake API server as";
+  const cases: [{ cert: string; key: string }, string][] = [
+    [
+      { cert: "server.pem", key },
+      `${start} 'tls.cert' must be a PEM certificate (-----BEGIN CERTIFICATE-----): it is none`,
+    ],
+    [
+      { cert: key, key: cert },
+      `${start} 'tls.cert' must be a PEM certificate (-----BEGIN CERTIFICATE-----): it holds a private key: ` +
+      "cert and key are swapped",
+    ],
+    [
+      { cert, key: "server-key.pem" },
+      `${start} 'tls.key' must be a PEM private key (-----BEGIN PRIVATE KEY-----): it is none`,
+    ],
+    [
+      { cert: ca, key },
+      `${start} 'tls.key' is not the private key of 'tls.cert': give the key the certificate was made for`,
+    ],
+  ];
+  for (const [tls, message] of cases) {
+    await assert.rejects(startFakeApiServer({ tls }), { name: "RangeError", message });
+  }
+  await withServer({ tls: { cert, key } }, (server) => assert.match(server.url, /^https:/));
+});
+
 Deno.test("startFakeApiServer() listens on an IPv6 hostname written bare, and says so for one in brackets", async () => {
   await withServer({ hostname: "::1" }, (server) => {
     assert.match(server.url, /^http:\/\/\[::1\]:\d+$/);
