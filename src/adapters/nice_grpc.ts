@@ -78,6 +78,8 @@ export type CreateChannelOptions =
  * @throws {RangeError} When `subsetSize`, `subsetSeed`, `stallTimeoutMs` or a `backoff` delay in `options.resolver`
  * is a number out of range.
  * @throws {ConfigError} When an `options.resolver.cluster` option is unknown, of the wrong type, or excludes another.
+ * @throws {ResolverError} When nice-grpc uses another copy of `@grpc/grpc-js` than this package and that copy cannot
+ * be found (a bundle that holds nice-grpc without it): the message says how to leave one copy.
  *
  * @example A nice-grpc client over every pod
  * ```ts ignore
