@@ -68,8 +68,9 @@ export interface WatchEndpointsOptions extends WatchSettings {
   /**
    * Receives API failures (401, 403, unreachable server, ...). The watch
    * retries by itself and keeps the last snapshot; without this callback
-   * failures are only traced. Each is reported at once, except while the loop waits and a snapshot has just come:
-   * then right after the loop has that snapshot, and so are the failures that come before those went.
+   * failures are only traced. Each is reported at once, except while a new snapshot waits for the loop to take it:
+   * then it comes right after the loop has taken that snapshot (and so does any failure or recovery after it), so
+   * that the reports and the snapshots come in the order they happened.
    */
   onError?: ((error: ResolverError) => void) | undefined;
   /**

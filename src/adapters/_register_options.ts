@@ -13,7 +13,7 @@ import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "../che
 import { copyPlainData, currentValue, describeValue, isRecord } from "../base/_util.ts";
 
 /**
- * The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that the adapter uses.
+ * The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that `register()` uses.
  *
  * @example Your own copy of grpc-js, whole
  * ```ts
