@@ -70,7 +70,8 @@ interface ObjectListener {
 /**
  * Registers the Kubernetes resolver with `@grpc/grpc-js`, so that channels
  * created afterwards can dial `kubernetes:///service.namespace:port`.
- * Calling it again replaces the options of that scheme. On Deno it also
+ * Calling it again replaces the options of that scheme for the channels
+ * created afterwards; channels that exist keep theirs. On Deno it also
  * installs a workaround for a `node:http2` crash when a backend sends
  * GOAWAY (see the README's known issues).
  *
