@@ -260,14 +260,14 @@ function kubeconfigFor(url: string, token: string | undefined, options: Kubeconf
  * ```ts ignore
  * import { startFakeApiServer } from "@kgr/resolver/testing";
  *
+ * // Your test certificate for 127.0.0.1 (its subjectAltName), its key, and the CA that issued it: for example
+ * // openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=fake -addext subjectAltName=IP:127.0.0.1
+ * //   -keyout server-key.pem -out server.pem (a self-signed certificate is its own CA)
  * const server = await startFakeApiServer({
  *   token: "secret",
- *   tls: {
- *     cert: await Deno.readTextFile("tests/fixtures/server.pem"),
- *     key: await Deno.readTextFile("tests/fixtures/server-key.pem"),
- *   },
+ *   tls: { cert: await Deno.readTextFile("server.pem"), key: await Deno.readTextFile("server-key.pem") },
  * });
- * const kubeconfig = server.kubeconfig({ ca: await Deno.readTextFile("tests/fixtures/ca.pem") });
+ * const kubeconfig = server.kubeconfig({ ca: await Deno.readTextFile("server.pem") });
  * await Deno.writeTextFile("kubeconfig.json", JSON.stringify(kubeconfig));
  * await server.close();
  * ```
