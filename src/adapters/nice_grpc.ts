@@ -85,6 +85,8 @@ export type CreateChannelOptions =
  * ```ts ignore
  * import { createClient } from "nice-grpc";
  * import { createChannel } from "@kgr/resolver/nice-grpc";
+ * import { EchoDefinition } from "./gen/echo.ts"; // your generated service definition
+ *
  * const channel = createChannel("kubernetes:///echo.prod:grpc");
  * const client = createClient(EchoDefinition, channel);
  * ```
