@@ -19,7 +19,7 @@ import { copyPlainData, currentValue, describeValue, isRecord } from "../base/_u
  * ```ts
  * import * as grpc from "@grpc/grpc-js";
  * import type { GrpcModule } from "@kgr/resolver";
- * const module: GrpcModule = grpc; // the module itself (import grpc from "@grpc/grpc-js" gives it too), not grpc.Client
+ * const module: GrpcModule = grpc; // the module itself (a default import gives it too), not grpc.Client
  * ```
  */
 export interface GrpcModule extends BalancerGrpc {
