@@ -73,13 +73,13 @@ export interface RegisterOptions extends WatchSettings {
   loadBalancing?: string | Record<string, unknown>[] | undefined;
   /**
    * Subsetting (gRFC A68): each channel connects to a stable pseudo-random
-   * subset of this many endpoints (and as many failover endpoints when
+   * subset of this many endpoints, a positive integer (and as many failover endpoints when
    * topology applies) instead of every pod. For thousands of pods and many
    * clients, where clients × pods connections hurt. Off by default.
    */
   subsetSize?: number | undefined;
   /**
-   * The seed of the subset: channels with the same seed and size use the
+   * The seed of the subset, a 32-bit integer, signed or not: channels with the same seed and size use the
    * same subset, which `kgr-resolver --subset-size K --subset-seed S` shows.
    * Default: random per channel, which spreads clients evenly.
    */
