@@ -52,7 +52,8 @@ export interface WatchSettings {
    * sooner, as is one whose connection died without a reset, once TCP keepalive gives up on it (about 40 s after its
    * last byte on Node and Bun, 70 s through a proxy on Bun; README, "A connection that dies without a word"). One that
    * had a bookmark and then none for 75 s (when shorter: kube-apiserver sends one every minute once it sent one) is
-   * resumed at once, unreported, without a LIST: a hung API server, or a dead connection.
+   * resumed at once, unreported, without a LIST: a hung API server, or a dead connection. Above 0, at most
+   * 2147483647.
    * @default {150000}
    */
   stallTimeoutMs?: number | undefined;

@@ -8,7 +8,8 @@
  * Delays between failed attempts to reach the API server, the `backoff` option of {@linkcode WatchSettings}
  * (`register()`, `watchEndpoints()`, nice-grpc's `createChannel()` under `resolver`). The n-th delay after failures
  * in a row is random in [d, 2d) with d = `initialMs`·2ⁿ, d at most `maxMs`/2, so that no delay exceeds `maxMs` and
- * clients that failed together do not retry in step.
+ * clients that failed together do not retry in step. Both delays are above 0 and at most 2147483647, and
+ * `initialMs` is at most `maxMs`.
  *
  * @example Retrying sooner, up to every 10 s
  * ```ts
