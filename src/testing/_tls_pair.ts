@@ -33,7 +33,7 @@ export function checkTlsPair(cert: string, key: string): void {
     certificate = new X509Certificate(cert);
   } catch {
     const swapped = /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(cert)
-      ? "holds a private key: cert and key are swapped"
+      ? "holds a private key: give the certificate here, and its key as 'tls.key'"
       : "is none";
     throw new RangeError(`${start} 'tls.cert' must be a PEM certificate (-----BEGIN CERTIFICATE-----): it ${swapped}`);
   }

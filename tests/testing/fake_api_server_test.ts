@@ -1782,7 +1782,7 @@ Deno.test("startFakeApiServer() refuses a tls that is no certificate and its key
     [
       { cert: key, key: cert },
       `${start} 'tls.cert' must be a PEM certificate (-----BEGIN CERTIFICATE-----): it holds a private key: ` +
-      "cert and key are swapped",
+      "give the certificate here, and its key as 'tls.key'",
     ],
     [
       { cert, key: "server-key.pem" },
