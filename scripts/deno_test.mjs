@@ -1,8 +1,10 @@
 // Runs the Deno suite (`deno test -A`) for `deno task test` as two `deno test` processes at once: the end-to-end
 // files (tests/e2e/, which mostly wait on a real control plane) and the rest (which mostly wait on timers, sockets
-// and child processes), each running its files one after another, as the one run did. The rest prints as it runs;
-// the end-to-end run's output follows it whole. With arguments (`node scripts/deno_test.mjs [flags] [files]`) it runs one
-// `deno test -A` with them instead.
+// and child processes), each running its files one after another, as the one run did. The rest also runs the
+// examples in the doc comments of mod.ts, nice_grpc.ts, testing.ts and src/ (`--doc`; `deno task check` only
+// type-checks them, and cli.ts exits when loaded), so that an example a user would copy cannot stop working
+// unnoticed. The rest prints as it runs; the end-to-end run's output follows it whole. With arguments
+// (`node scripts/deno_test.mjs [flags] [files]`) it runs one `deno test -A` with them instead.
 // A part is run once more, saying so, only when Deno itself crashes (SIGSEGV, SIGABRT or SIGBUS): Deno 2.9.6's
 // node:http2 can crash inside nghttp2 on a GOAWAY (denoland/deno#36788; README, Known issues), which the
 // resolver's workaround makes rare but cannot rule out. A failing test is never run again: Deno then exits with
@@ -48,7 +50,15 @@ if (args.length > 0) {
 } else {
   const e2eOutput = [];
   const [rest, e2e] = await Promise.all([
-    runPart("the Deno suite but tests/e2e/", ["--ignore=tests/e2e/", "tests/"]),
+    runPart("the Deno suite but tests/e2e/", [
+      "--ignore=tests/e2e/",
+      "--doc",
+      "tests/",
+      "mod.ts",
+      "nice_grpc.ts",
+      "testing.ts",
+      "src/",
+    ]),
     runPart("the end-to-end suite (tests/e2e/)", ["tests/e2e/"], e2eOutput),
   ]);
   process.stdout.write("\n=== the end-to-end suite (tests/e2e/), which ran at the same time as the rest ===\n\n");
