@@ -122,6 +122,8 @@ export interface AuditEvent {
   verb: string;
   requestURI: string;
   user: { username: string };
+  /** The request's User-Agent header, as the server logged it; absent when the request had none. */
+  userAgent?: string;
   responseStatus?: { code?: number };
   requestReceivedTimestamp: string;
 }

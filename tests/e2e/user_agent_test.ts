@@ -1,0 +1,111 @@
+// What the API server's audit log says about who sent our requests: kubectl and client-go name themselves in each
+// request's User-Agent (`kubectl-v1.36.3/v1.36.3 (linux/amd64) kubernetes/$Format`), which is how whoever runs a
+// cluster finds the program behind a flood of watches. A resolver on Node, Bun and Deno (the build's
+// cluster_access_client.mjs, one LIST each) must do the same, with its runtime; kubectl runs with the same
+// kubeconfig for comparison. Only LIST: no address is dialed.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { VERSION } from "../../src/base/version.ts";
+import { binaryCacheDirectory } from "./control_plane.ts";
+import { clientKubeconfig, RUNTIMES } from "./echo_clients.ts";
+import { applyEndpointSlice, deleteNamespace, requestToken } from "./kube_objects.ts";
+import { openTestCluster, readerSetup } from "./test_cluster.ts";
+
+const log = (line: string) => console.log(`    [user-agent] ${line}`);
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** Runs a program with this environment and no input; resolves to its exit code and output, never rejects. */
+function run(command: string, args: string[], env: Record<string, string>) {
+  const child = spawn(command, args, { env, cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk) => output += chunk);
+  child.stderr.setEncoding("utf8").on("data", (chunk) => output += chunk);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  return new Promise<{ code: number; output: string }>((resolve) => {
+    child.on("error", (error) => resolve({ code: -1, output: error.message }));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, output });
+    });
+  });
+}
+
+async function kubectlBinary(): Promise<string> {
+  const versions = await readFile(join(ROOT, "scripts/control_plane/versions.env"), "utf8");
+  const path = join(binaryCacheDirectory(), `kubectl-${versions.match(/^KUBERNETES_VERSION=(\S+)/m)?.[1]}`);
+  if (!existsSync(path)) {
+    throw new Error(`Cannot compare with kubectl: ${path} not built: run scripts/control_plane/build.sh`);
+  }
+  return path;
+}
+
+Deno.test({
+  name: "the audit log names the resolver, its version and its runtime as User-Agent of each request, as kubectl's",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const cluster = await openTestCluster(log);
+    const dir = await mkdtemp(join(tmpdir(), "kgr-user-agent-"));
+    let namespace: string | undefined;
+    try {
+      if (!cluster.controlPlane) {
+        log("skipped: the audit log is read only on the local control plane");
+        return;
+      }
+      const setup = await readerSetup(cluster, "e2e-agent");
+      namespace = setup.namespace;
+      await applyEndpointSlice(cluster.adminFetch, namespace, "echo", {
+        name: "echo-a",
+        endpoints: [{ addresses: ["10.41.0.1"], pod: "echo-0" }],
+      });
+      const token = await requestToken(cluster.adminFetch, namespace, "reader");
+      const kubeconfig = join(dir, "kubeconfig.json");
+      await writeFile(kubeconfig, JSON.stringify(clientKubeconfig(cluster.server, cluster.ca, token, namespace)));
+      const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: dir, KUBECONFIG: kubeconfig };
+      const client = join(ROOT, "tests/e2e/cluster_access_client.mjs");
+      // One runtime at a time, each with the audit events it added.
+      const agents: Record<string, (string | undefined)[]> = {};
+      let seen = 0;
+      const newAgents = async () => {
+        const events = (await cluster.controlPlane!.auditEvents()).filter((event) =>
+          event.user?.username === setup.username && event.requestURI.includes(`/namespaces/${namespace}/`)
+        );
+        const added = events.slice(seen).map((event) => event.userAgent);
+        seen = events.length;
+        return added;
+      };
+      for (const [runtime, command] of Object.entries(RUNTIMES)) {
+        const { code, output } = await run(command[0], [...command.slice(1), client, "kubernetes:///echo:50051"], env);
+        assert.equal(code, 0, `${runtime}: ${output}`);
+        assert.match(output, /"endpoints":1/, `${runtime}: ${output}`);
+        agents[runtime] = await newAgents();
+      }
+      const kubectl = await run(await kubectlBinary(), ["get", "endpointslices"], env);
+      assert.equal(kubectl.code, 0, kubectl.output);
+      agents.kubectl = await newAgents();
+      log(JSON.stringify(agents));
+
+      assert.match(agents.kubectl.join(" "), /^kubectl\S*\/v\d+\.\d+\.\d+ \(linux\/\w+\) kubernetes\//);
+      for (const runtime of Object.keys(RUNTIMES)) {
+        assert.ok(agents[runtime].length > 0, `${runtime}: no request in the audit log`);
+        for (const agent of agents[runtime]) {
+          assert.match(
+            agent ?? "(none)",
+            new RegExp(
+              `^kgr-resolver/${VERSION.replaceAll(".", "\\.")} \\(linux/(amd64|arm64)\\) ${runtime}/\\d+\\.\\d+`,
+            ),
+            `${runtime}'s request had the User-Agent ${agent ?? "(none)"}`,
+          );
+        }
+      }
+    } finally {
+      if (namespace) await deleteNamespace(cluster.adminFetch, namespace);
+      await rm(dir, { recursive: true, force: true });
+      await cluster.stop();
+    }
+  },
+});
