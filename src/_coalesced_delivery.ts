@@ -11,6 +11,7 @@
  * @module
  */
 
+import { cpuTimeMs } from "./runtime/cpu_time.ts";
 import { afterTimer, nextTurn, SHARED_TURN_MS } from "./runtime/next_turn.ts";
 import { realClearTimeout, realSetTimeout } from "./runtime/real_timers.ts";
 import { unrefTimer } from "./runtime/unref_timer.ts";
@@ -22,6 +23,14 @@ import { trace } from "./runtime/trace.ts";
  * and the longest `watchEndpoints()` holds a change for a consumer that took long over its last snapshot.
  */
 export const MAX_HOLD_MS = 50;
+
+/**
+ * How much of a delivery's time may pass without the process using CPU before it counts as a pause rather than
+ * work, in ms: a process stopped in the middle of one (a debugger, `docker pause`, a frozen cgroup, SIGSTOP) would
+ * otherwise hold the next state for as long as it was stopped (5 minutes, for a 5-minute pause). A process that only
+ * waits for a busy machine's CPU loses milliseconds at a time.
+ */
+const PAUSED_MS = 1000;
 
 /** The work of a delivery, which the watch does when {@linkcode createCoalescedDelivery} says so. */
 export interface DeliveryWork {
@@ -123,10 +132,14 @@ function stateArrived(schedule: Schedule): void {
  */
 function flush(schedule: Schedule, emptyUntil: number): void {
   const started = performance.now();
+  const cpuStarted = cpuTimeMs();
   const emptyHeld = schedule.work.deliverAll(started < emptyUntil);
   const now = performance.now();
+  const cpuMs = cpuTimeMs() - cpuStarted;
+  // As long as the delivery's work took: its CPU time instead when the process was paused during it (see PAUSED_MS).
+  const tookMs = now - started - cpuMs > PAUSED_MS ? cpuMs : now - started;
   // No timer until a state arrives: a Service that changes now and then costs one wake-up per change.
-  const hold: Hold = { until: now + (now - started), pending: false, arrivals: 0, since: 0, prepared: 0 };
+  const hold: Hold = { until: now + tookMs, pending: false, arrivals: 0, since: 0, prepared: 0 };
   schedule.hold = hold;
   if (emptyHeld) {
     hold.pending = true;

@@ -66,6 +66,39 @@ for (const [runtime, program, args] of bufferedCommands) {
   });
 }
 
+const paused = `${root}tests/coalesced_delivery/paused_delivery.mjs`;
+const pausedCommands: [string, string, string[]][] = [
+  ["Deno", Deno.execPath(), ["run", "--allow-read", paused]],
+  ["Node", "node", [paused]],
+  ["Bun", `${root}node_modules/.bin/bun`, [paused]],
+];
+
+for (const [runtime, program, args] of pausedCommands) {
+  Deno.test({
+    name: `a process stopped in the middle of a delivery on ${runtime} does not hold the next state for as long`,
+    // SIGSTOP, and /proc to see that it took.
+    ignore: Deno.build.os !== "linux",
+    async fn() {
+      const child = new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).spawn();
+      const output = child.output();
+      // Stopped (state T) in its first delivery; then 2 s of it.
+      const stopped = async () => / T /.test(await Deno.readTextFile(`/proc/${child.pid}/stat`).catch(() => ""));
+      for (let tries = 0; !(await stopped()); tries++) {
+        assert.ok(tries < 500, "the script did not stop itself within 10 s");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      Deno.kill(child.pid, "SIGCONT");
+      const { code, stdout, stderr } = await output;
+      const decoder = new TextDecoder();
+      assert.equal(code, 0, decoder.decode(stderr));
+      // Held for as long as the first delivery's work took, not for the 2 s it was stopped.
+      const waited = Number(decoder.decode(stdout).trim());
+      assert.ok(waited < 1000, `the held state was delivered ${waited} ms after the process went on`);
+    },
+  });
+}
+
 Deno.test({
   name: "a delivery schedule stopped while it holds states delivers none of them, and leaves no timer",
   sanitizeOps: true,
