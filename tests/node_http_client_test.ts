@@ -191,13 +191,26 @@ Deno.test("the cluster HTTP clients of one cluster on Node share a TLS context a
   assert.equal(await runOnNode("cluster_sessions.mjs"), "answers: 3, TLS contexts: 1, resumed: 2");
 });
 
-/** Runs a script of `node_http_client/` on Node, against the built package; gives its output, trimmed. */
-async function runOnNode(script: string): Promise<string> {
+for (
+  const [runtime, program] of [["Node", "node"], ["Bun", new URL("../node_modules/.bin/bun", import.meta.url).pathname]]
+) {
+  Deno.test(`nodeHttpClient() on ${runtime} sends a GET again when its pooled connection was closed while stopped`, async () => {
+    // A process resumed after a pause reads the end of a watch and the server's close of the idle connection at
+    // once; the watch resumed on the socket given back failed (EPIPE, ECONNRESET) and waited for a backoff.
+    assert.equal(
+      await runOnNode("paused_reuse.mjs", program),
+      'answers: {"connection":1} {"connection":2}, connections: 2',
+    );
+  });
+}
+
+/** Runs a script of `node_http_client/` on Node (or `program`: Bun), against the built package; gives its output, trimmed. */
+async function runOnNode(script: string, program = "node"): Promise<string> {
   if (!existsSync(new URL("../dist/src/runtime/node_http_client.js", import.meta.url))) {
     throw new Error("Cannot run the Node script: the package is not built: run `npm run build` first");
   }
   const path = new URL(`./node_http_client/${script}`, import.meta.url).pathname;
-  const { code, stdout, stderr } = await new Deno.Command("node", { args: [path] }).output();
+  const { code, stdout, stderr } = await new Deno.Command(program, { args: [path] }).output();
   const decoder = new TextDecoder();
   assert.equal(code, 0, decoder.decode(stderr));
   return decoder.decode(stdout).trim();

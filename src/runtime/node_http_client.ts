@@ -81,17 +81,20 @@ export function nodeHttpClient(
   const plain = new http.Agent({ keepAlive: true, timeout: idleTimeoutMs });
   const secure = new https.Agent({ keepAlive: true, timeout: idleTimeoutMs, ...options });
   return {
-    fetch: (url, init) => {
+    async fetch(url, init) {
       const target = new URL(url);
-      return target.protocol === "https:"
-        ? send(https.request(target, { ...options, agent: secure, ...requestOptions(init) }), init, {
-          ready: "secureConnect",
-          ms: connectTimeoutMs,
-        })
-        : send(http.request(target, { agent: plain, ...requestOptions(init) }), init, {
-          ready: "connect",
-          ms: connectTimeoutMs,
-        });
+      const secured = target.protocol === "https:";
+      const connect = { ready: secured ? "secureConnect" : "connect", ms: connectTimeoutMs } as const;
+      for (;;) {
+        const request = secured
+          ? https.request(target, { ...options, agent: secure, ...requestOptions(init) })
+          : http.request(target, { agent: plain, ...requestOptions(init) });
+        try {
+          return await send(request, init, connect);
+        } catch (error) {
+          if (!closedWhilePooled(request, error, init)) throw error;
+        }
+      }
     },
     close() {
       plain.destroy();
@@ -149,6 +152,22 @@ function send(request: http.ClientRequest, init: RequestInit, connect: ConnectLi
     signal?.addEventListener("abort", onAbort, { once: true });
     request.end(typeof init.body === "string" ? init.body : undefined);
   });
+}
+
+/**
+ * Whether a request failed only because the pooled connection it was sent on had been closed by the server, so that
+ * it may be sent again, as Go's HTTP client (client-go's) sends it again: a GET or HEAD, not aborted, that met a reset
+ * or a closed pipe on a reused socket before any answer. The pool's idle timeout drops a connection before a server's
+ * own does, but not one that a process resumes with (SIGSTOP, a frozen container): a watch that the server ended, and
+ * whose connection it closed after its idle timeout (kube-apiserver: 90 s) while the process was stopped, gave its
+ * socket back as it was read, and the watch resumed on it failed at once (ECONNRESET on Bun, EPIPE on Node), and
+ * waited for a backoff. Each such socket is destroyed: the next attempt takes another one, or a new connection.
+ */
+function closedWhilePooled(request: http.ClientRequest, error: unknown, init: RequestInit): boolean {
+  const code = (error as { code?: unknown }).code;
+  const method = init.method ?? "GET";
+  return request.reusedSocket && (code === "ECONNRESET" || code === "EPIPE") && !init.signal?.aborted &&
+    (method === "GET" || method === "HEAD");
 }
 
 /** The event of a socket that is set up (`secureConnect` for TLS), and how long to wait for it. */
