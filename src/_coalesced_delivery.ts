@@ -27,8 +27,8 @@ export const MAX_HOLD_MS = 50;
 /**
  * How much of a delivery's time may pass without the process using CPU before it counts as a pause rather than
  * work, in ms: a process stopped in the middle of one (a debugger, `docker pause`, a frozen cgroup, SIGSTOP) would
- * otherwise hold the next state for as long as it was stopped (5 minutes, for a 5-minute pause). A process that only
- * waits for a busy machine's CPU loses milliseconds at a time.
+ * otherwise hold the next state for as long as it was stopped (5 minutes, for a 5-minute pause). A delivery that
+ * waited for a busy machine's CPU for more than that in all is held for its CPU time too: what its work took.
  */
 const PAUSED_MS = 1000;
 
