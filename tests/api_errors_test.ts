@@ -369,6 +369,26 @@ Deno.test("statusError() quotes an answer that repeats the token percent-encoded
   assert.match(error.message, /upstream refused \/login\?auth=\[redacted\]/);
 });
 
+Deno.test("statusError() quotes an answer that repeats the token JSON-escaped, as Go writes it too, without it", () => {
+  // A token with a backslash, a quote or `&`: a server or proxy that echoes the request's headers as JSON writes it
+  // escaped (`\\`, `\"`; Go's encoding/json also `\u0026`, `\u003c`, `\u003e`), which the token as sent does not match.
+  const token = 'kgr8#\\.Z"x&<y>';
+  const headers = { authorization: `Bearer ${token}` };
+  const goJson = JSON.stringify(headers).replace(/&/g, "\\u0026").replace(/</g, "\\u003c").replace(/>/g, "\\u003e");
+  for (const echoed of [JSON.stringify(headers), goJson]) {
+    const error = statusError(
+      listIn("prod"),
+      accessTo("http://127.0.0.1:8080"),
+      answer(500),
+      { message: `denied: GET /apis ${echoed}` },
+      false,
+      `Bearer ${token}`,
+    );
+    assert.ok(!error.message.includes("kgr8#"), error.message);
+    assert.match(error.message, /denied: GET \/apis \{\\"authorization\\":\\"\[redacted\]\\"\}/);
+  }
+});
+
 Deno.test("networkError() says a CA file is read again every 5 minutes, and an inline CA once", () => {
   const cause = new Error("unable to verify the first certificate");
   const inline = { ...accessTo("https://10.0.0.1:6443"), tls: { caSource: "cluster.ca" } } as ClusterAccess;

@@ -21,10 +21,21 @@ function basicAuthParts(authorization: string | undefined): string[] {
 }
 
 /**
+ * The ways a server may write a credential it echoes: as sent; percent-encoded, as in a URL or a form it quotes (a
+ * token's `+`, `/` and `=`); and inside a JSON string, as a dump of the request's headers writes it (a `\\` or `"` escaped;
+ * Go's `encoding/json` also escapes `&`, `<` and `>`).
+ */
+function echoedForms(secret: string): Set<string> {
+  const json = JSON.stringify(secret).slice(1, -1);
+  const goJson = json.replace(/[&<>\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return new Set([secret, encodeURIComponent(secret), json, goJson]);
+}
+
+/**
  * `text` without the credentials a request carried: the Authorization header's value, its secret alone (for basic
  * auth, also the user name and password it encodes) when it is long enough to be told apart from ordinary text, and
  * the proxy's user name and password, as written, decoded and as the `Proxy-Authorization: Basic` header sends them;
- * each also percent-encoded.
+ * each also percent-encoded and JSON-escaped.
  *
  * @param text What a server or proxy said.
  * @param authorization The Authorization header the request carried, if any.
@@ -64,8 +75,7 @@ export function withoutCredentials(
   let redacted = text;
   for (const secret of secrets) {
     if (!secret || secret.length < 8) continue;
-    // Percent-encoded too, as a server that quotes a URL or a form writes it (a token's "+", "/" and "=").
-    for (const form of [secret, encodeURIComponent(secret)]) redacted = redacted.replaceAll(form, "[redacted]");
+    for (const form of echoedForms(secret)) redacted = redacted.replaceAll(form, "[redacted]");
   }
   return redacted;
 }
