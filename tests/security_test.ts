@@ -395,6 +395,49 @@ Deno.test("a key, token or kubeconfig given where a file's path belongs never sh
   }
 });
 
+Deno.test("a token given as the token file's path never shows when no file has that name", async () => {
+  // Tokens that nothing above tells from a path: a static one with signs, base64 with a "/", GKE's and OpenShift's.
+  const tokens = [
+    `${CANARY}+(a|b)*$^[x]`,
+    "kgr9Xj2Lq/Wm4vRt8Ys0Np3K+Zb7Hc5Df1Gh6Jk=",
+    "ya29.kgrA0AfB_byC7dQx2mLp9Rs4TvWz8Yk3Nh6Jf1Gc",
+    "sha256~kgrQ1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXcVbNm",
+  ];
+  for (const token of tokens) {
+    const cases: [ClusterOptions, RegExp][] = [
+      [
+        { server: "http://127.0.0.1:6443", tokenFile: token },
+        /^Cannot read the token of cluster\.tokenFile: no file has the name given there \(\d+ characters, not shown: it may be a token\): pass the token as cluster\.token instead, or the path of its file here$/,
+      ],
+      [
+        { kubeconfig: { ...kubeconfigWith({}), users: [{ name: "u", user: { tokenFile: token } }] } },
+        /^Cannot read the token of user "u": no file has the name given in users\[0\]\.user\.tokenFile \(\d+ characters, not shown: it may be a token\): put the token in token instead, or its file's path here$/,
+      ],
+    ];
+    for (const [options, expected] of cases) {
+      const access = await resolveClusterAccess(options, {
+        env: () => undefined,
+        readFile: () => Promise.resolve(undefined),
+      });
+      const error = await access.credentials.authorization().then(
+        () => assert.fail(`no error for ${Object.keys(options)}`),
+        (error) => error,
+      );
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.match(error.message, expected);
+      assertNoSecret(renderings(error), [token, token.slice(8, 24)], "the error");
+    }
+  }
+  // A file's path stays in the message.
+  for (const path of ["/var/run/secrets/token", "token", "secrets/dev-token.txt"]) {
+    const access = await resolveClusterAccess(
+      { server: "http://127.0.0.1:6443", tokenFile: path },
+      { env: () => undefined, readFile: () => Promise.resolve(undefined) },
+    );
+    await assert.rejects(access.credentials.authorization(), new RegExp(`: ${path} does not exist: create it or fix`));
+  }
+});
+
 // --- Exec plugins: the documented environment ---------------------------------
 
 Deno.test("an exec plugin gets the process environment, its own env and KUBERNETES_EXEC_INFO, nothing else", async () => {

@@ -38,6 +38,27 @@ export function contentsInsteadOfPath(value: string): string | undefined {
 }
 
 /**
+ * Whether the path of a token file that does not exist may be the token itself, pasted in its place, which a message
+ * about the missing file must then not quote: it does not start as a path does (`/`, `~/`, `./`, `../`, `C:\\`), nor
+ * ends in a file's extension, and one of its parts between `/` (base64 has them) has 12 characters or more with a
+ * letter and a digit, as tokens have (a static token, GKE's `ya29.…`, OpenShift's `sha256~…`), and paths rarely.
+ *
+ * @param value The path as given.
+ * @returns Whether not to quote it.
+ *
+ * @example
+ * ```ts
+ * import { mayBeToken } from "./_contents_instead_of_path.ts";
+ * console.log(mayBeToken("sha256~Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXcVbNm")); // true
+ * console.log(mayBeToken("secrets/token-2")); // false
+ * ```
+ */
+export function mayBeToken(value: string): boolean {
+  return !/^(?:~?\/|\.\.?[\\/]|[A-Za-z]:[\\/])/.test(value) && !/\.[A-Za-z][A-Za-z0-9]{0,4}$/.test(value) &&
+    value.split(/[\\/]/).some((part) => part.length >= 12 && /[A-Za-z]/.test(part) && /\d/.test(part));
+}
+
+/**
  * The problem of a path option that holds a file's contents, for a message
  * that never quotes the value (see {@linkcode contentsInsteadOfPath}).
  *

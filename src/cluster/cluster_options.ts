@@ -378,6 +378,7 @@ export async function applyClusterOptions(
       now: env.now,
       label: "cluster.tokenFile",
       field: "cluster.tokenFile",
+      pastedTokenAdvice: "pass the token as cluster.token instead, or the path of its file here",
     });
     userParts[0] = `token file ${options.tokenFile}`;
     overridden.push("tokenFile");

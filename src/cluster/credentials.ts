@@ -10,6 +10,7 @@
 import { encodeBase64 } from "../base/_util.ts";
 import { ConfigError } from "../base/errors.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
+import { mayBeToken } from "./_contents_instead_of_path.ts";
 import { trace } from "../runtime/trace.ts";
 import { readConfigFile } from "./_read_config_file.ts";
 import type { Credentials, ReadFile } from "./types.ts";
@@ -141,6 +142,14 @@ export interface TokenFileOptions {
   /** The kubeconfig field that names the file, for {@linkcode ConfigError.field}. */
   field?: string;
   /**
+   * The path as written, when it is not `path` (a kubeconfig's relative one): a missing file whose name may be a
+   * token pasted in its place is not named in messages (see {@linkcode mayBeToken}).
+   * @default {path}
+   */
+  written?: string;
+  /** What to do when no file has a name that may be a token, e.g. `put the token in token instead, or ...`. */
+  pastedTokenAdvice?: string;
+  /**
    * A token to send while the file has never been read (kubeconfig `token`
    * beside `tokenFile`): client-go sends it when the file cannot be read, and
    * the file's token once it can. Not sent for a file that this Deno process
@@ -183,9 +192,11 @@ export function tokenFileCredentials(
   let stale = true;
   let reading: Promise<string> | undefined;
 
+  // A token pasted where its file's path belongs is named in no message, nor in the error's file.
+  const pasted = options.pastedTokenAdvice !== undefined && mayBeToken(options.written ?? path);
   const fail = (problem: string, cause?: unknown) =>
     new ConfigError(`Cannot read the token of ${label}: ${problem}`, {
-      file: options.file ?? path,
+      file: options.file ?? (pasted ? undefined : path),
       ...(options.field !== undefined ? { field: options.field } : {}),
       ...(cause !== undefined ? { cause } : {}),
     });
@@ -196,6 +207,13 @@ export function tokenFileCredentials(
       path,
       (problem, fix, _code, cause) => fail(`${path} ${problem}: ${fix}`, cause),
     );
+    if (text === undefined && pasted) {
+      const where = options.field === undefined || options.field === label ? "there" : `in ${options.field}`;
+      throw fail(
+        `no file has the name given ${where} (${(options.written ?? path).length} characters, not shown: it may be a ` +
+          `token): ${options.pastedTokenAdvice}`,
+      );
+    }
     if (text === undefined) {
       throw fail(`${path} does not exist: create it or fix the path`);
     }

@@ -236,6 +236,8 @@ export async function readKubeconfigUser(
       label,
       ...(file !== undefined ? { file } : {}),
       field: `${field}.tokenFile`,
+      written: tokenFile,
+      pastedTokenAdvice: "put the token in token instead, or its file's path here",
       ...(token ? { fallbackToken: token } : {}),
     });
   } else if (token) {
