@@ -483,6 +483,22 @@ Deno.test("maskCredentials() keeps a path that a key-named field holds, and mask
   for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
 });
 
+Deno.test("maskCredentials() masks the variables that hold a database's password, as a plugin's env dump shows them", () => {
+  // A plugin that prints its environment to standard error (`env >&2` while debugging) shows the process's, whose
+  // password variables were quoted: PostgreSQL's PGPASSWORD, MySQL's MYSQL_PWD, and the DB_PASS kind.
+  const cases: [string, string][] = [
+    ["PGPASSWORD=pg-9f3e2c1", "PGPASSWORD=[redacted]"],
+    ["MYSQL_PWD=my-9f3e2c1", "MYSQL_PWD=[redacted]"],
+    ["DB_PASS=db-9f3e2c1", "DB_PASS=[redacted]"],
+    ["REDIS_PASS: rd-9f3e2c1", "REDIS_PASS: [redacted]"],
+    ["--db-pass pw-9f3e2c1", "--db-pass [redacted]"],
+    // The shell's working directories, and words that hold "pass", stay.
+    ["PWD=/home/alice OLDPWD=/tmp", "PWD=/home/alice OLDPWD=/tmp"],
+    ["bypass=true passed: 3 compass=n", "bypass=true passed: 3 compass=n"],
+  ];
+  for (const [text, masked] of cases) assert.equal(maskCredentials(text), masked);
+});
+
 Deno.test("execCredentials() quotes no value whose name the 64 KiB it masks cut off", async () => {
   const dir = await Deno.makeTempDir();
   // 65,555 characters: the last 65,536 start in "password", and the long line after it is masked to a word.

@@ -250,7 +250,7 @@ export function secretArguments(args: string[]): string[] {
 
 /**
  * Whether a name's value is where a secret is kept, not the secret: the name ends in a word that says so
- * (`token-cache-dir`, `tokenFile`), or in `key` and the value is a path (`--client-key /etc/tls/client.key`,
+ * (`token-cache-dir`, `tokenFile`), in `pwd` and the value is a path (the shell's `PWD`), or in `key` and the value is a path (`--client-key /etc/tls/client.key`,
  * `ssh_key: ~/.ssh/id_ed25519`). "Key" names both a secret and the file that holds it: kubectl's `--client-key` takes
  * a path, and `kubectl config view` prints a `client-key` path where it redacts `client-key-data`. A key's value that
  * is not a path stays masked (`--api-key k9`, `--key=k9`), as does a base64 one that starts with `/`.
@@ -258,7 +258,9 @@ export function secretArguments(args: string[]): string[] {
 function namesPlace(name: string, value: string): boolean {
   const last = nameWords(name).at(-1)!;
   return /^(dir|directory|file|path)$/i.test(last) ||
-    (/^key$/i.test(last) && FILE_PATH.test(value) && !BASE64_SECRET.test(value));
+    (/^key$/i.test(last) && FILE_PATH.test(value) && !BASE64_SECRET.test(value)) ||
+    // The shell's working directory (`PWD=/home/alice`), not MySQL's password.
+    (/^pwd$/i.test(last) && FILE_PATH.test(value));
 }
 
 /**
@@ -277,10 +279,14 @@ const FILE_PATH = /^(?:~?\/|\.\.?\/|[A-Za-z]:[\\/])/;
  */
 const BASE64_SECRET = /^(?=.*[A-Z])(?=.*[a-z])(?=.*[\d+])[A-Za-z0-9+/]{20,}={0,2}$/;
 
-/** Whether a name (`access_token`, `AWS_SECRET_ACCESS_KEY`, `clientSecret`, `X-Api-Key`) holds a word that names a secret. */
+/**
+ * Whether a name (`access_token`, `AWS_SECRET_ACCESS_KEY`, `clientSecret`, `X-Api-Key`) holds a word that names a
+ * secret, a password run into another word (`PGPASSWORD`), or is a password's short word (`DB_PASS`, `MYSQL_PWD`).
+ */
 function isSecretName(name: string): boolean {
   return nameWords(name).some((word) =>
-    /^(token|password|passwd|passphrase|secret|key|apikey|credential|auth|bearer|private|cookie)/i.test(word) &&
+    (/^(token|password|passwd|passphrase|secret|key|apikey|credential|auth|bearer|private|cookie)/i.test(word) ||
+      /pass(word|wd)/i.test(word) || /^(pass|pwd)$/i.test(word)) &&
     !/^author(ity)?$/i.test(word)
   );
 }
