@@ -395,7 +395,7 @@ Deno.test("a key, token or kubeconfig given where a file's path belongs never sh
   }
 });
 
-Deno.test("a token given as the token file's path never shows when no file has that name", async () => {
+Deno.test("a token given as the token file's path never shows when no file has that name or Deno may not read it", async () => {
   // Tokens that nothing above tells from a path: a static one with signs, base64 with a "/", GKE's and OpenShift's.
   const tokens = [
     `${CANARY}+(a|b)*$^[x]`,
@@ -407,11 +407,11 @@ Deno.test("a token given as the token file's path never shows when no file has t
     const cases: [ClusterOptions, RegExp][] = [
       [
         { server: "http://127.0.0.1:6443", tokenFile: token },
-        /^Cannot read the token of cluster\.tokenFile: no file has the name given there \(\d+ characters, not shown: it may be a token\): pass the token as cluster\.token instead, or the path of its file here$/,
+        /^Cannot read the token of cluster\.tokenFile: the file named there \(\d+ characters, not shown: it may be a token\) does not exist: pass the token as cluster\.token instead, or the path of its file here$/,
       ],
       [
         { kubeconfig: { ...kubeconfigWith({}), users: [{ name: "u", user: { tokenFile: token } }] } },
-        /^Cannot read the token of user "u": no file has the name given in users\[0\]\.user\.tokenFile \(\d+ characters, not shown: it may be a token\): put the token in token instead, or its file's path here$/,
+        /^Cannot read the token of user "u": the file named in users\[0\]\.user\.tokenFile \(\d+ characters, not shown: it may be a token\) does not exist: put the token in token instead, or its file's path here$/,
       ],
     ];
     for (const [options, expected] of cases) {
@@ -427,6 +427,24 @@ Deno.test("a token given as the token file's path never shows when no file has t
       assert.match(error.message, expected);
       assertNoSecret(renderings(error), [token, token.slice(8, 24)], "the error");
     }
+  }
+  // Nor when this Deno process may not read it: Deno's error, kept as the cause, names the path too.
+  const token = `${CANARY}+(a|b)*$^[x]`;
+  const refused = () =>
+    Promise.reject(Object.assign(new Error(`Requires read access to "${token}"`), { name: "NotCapable" }));
+  for (
+    const [options, fallback] of [[{ server: "http://127.0.0.1:6443", tokenFile: token }, false], [
+      { kubeconfig: { ...kubeconfigWith({}), users: [{ name: "u", user: { tokenFile: token, token: "inline-t" } }] } },
+      true,
+    ]] as [ClusterOptions, boolean][]
+  ) {
+    const access = await resolveClusterAccess(options, { env: () => undefined, readFile: refused });
+    const error = await access.credentials.authorization().then(
+      () => assert.fail(`no error${fallback ? ": the inline token was sent for a file Deno may not read" : ""}`),
+      (error) => error,
+    );
+    assert.match(error.message, /\(\d+ characters, not shown: it may be a token\) cannot be read by this Deno process/);
+    assertNoSecret(renderings(error), [token, CANARY], "the error");
   }
   // A file's path stays in the message.
   for (const path of ["/var/run/secrets/token", "token", "secrets/dev-token.txt"]) {

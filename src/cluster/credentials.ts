@@ -192,30 +192,30 @@ export function tokenFileCredentials(
   let stale = true;
   let reading: Promise<string> | undefined;
 
-  // A token pasted where its file's path belongs is named in no message, nor in the error's file.
+  // A token pasted where its file's path belongs is named in no message, nor in the error's file or cause.
   const pasted = options.pastedTokenAdvice !== undefined && mayBeToken(options.written ?? path);
+  const where = options.field === undefined || options.field === label ? "there" : `in ${options.field}`;
+  const named = pasted
+    ? `the file named ${where} (${(options.written ?? path).length} characters, not shown: it may be a token)`
+    : path;
   const fail = (problem: string, cause?: unknown) =>
     new ConfigError(`Cannot read the token of ${label}: ${problem}`, {
       file: options.file ?? (pasted ? undefined : path),
       ...(options.field !== undefined ? { field: options.field } : {}),
-      ...(cause !== undefined ? { cause } : {}),
+      ...(cause !== undefined && !pasted ? { cause } : {}),
     });
 
+  // Whether the last read failed as this Deno process may not read the file (its cause says so, and is dropped above).
+  let refusedRead = false;
+
   async function read(): Promise<string> {
-    const text = await readConfigFile(
-      options.readFile,
-      path,
-      (problem, fix, _code, cause) => fail(`${path} ${problem}: ${fix}`, cause),
-    );
-    if (text === undefined && pasted) {
-      const where = options.field === undefined || options.field === label ? "there" : `in ${options.field}`;
-      throw fail(
-        `no file has the name given ${where} (${(options.written ?? path).length} characters, not shown: it may be a ` +
-          `token): ${options.pastedTokenAdvice}`,
-      );
-    }
+    refusedRead = false;
+    const text = await readConfigFile(options.readFile, path, (problem, fix, _code, cause) => {
+      refusedRead = refusedByRuntime(cause);
+      return fail(`${named} ${problem}: ${fix}`, cause);
+    });
     if (text === undefined) {
-      throw fail(`${path} does not exist: create it or fix the path`);
+      throw fail(`${named} does not exist: ${pasted ? options.pastedTokenAdvice : "create it or fix the path"}`);
     }
     const token = text.trim();
     if (token === "") throw fail(`${path} is empty: write the token into it`);
@@ -234,8 +234,12 @@ export function tokenFileCredentials(
       return next;
     } catch (error) {
       // A file that Deno may not read is no missing file: the inline token would fail with advice about the file.
-      if (header === undefined && fallback !== undefined && !refusedByRuntime((error as Error).cause)) {
-        trace(`token file ${path} could not be read, using the inline token: ${(error as Error).message}`);
+      if (header === undefined && fallback !== undefined && !refusedRead) {
+        trace(
+          `${pasted ? named : `token file ${path}`} could not be read, using the inline token: ${
+            (error as Error).message
+          }`,
+        );
         return fallback;
       }
       if (header === undefined) throw error;
