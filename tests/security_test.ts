@@ -447,7 +447,7 @@ Deno.test("a token given as the token file's path never shows when no file has t
     assertNoSecret(renderings(error), [token, CANARY], "the error");
   }
   // A file's path stays in the message.
-  for (const path of ["/var/run/secrets/token", "token", "secrets/dev-token.txt"]) {
+  for (const path of ["/var/run/secrets/token", "token", "secrets/dev-token.txt", "tokens/sa-token-20240101"]) {
     const access = await resolveClusterAccess(
       { server: "http://127.0.0.1:6443", tokenFile: path },
       { env: () => undefined, readFile: () => Promise.resolve(undefined) },

@@ -40,8 +40,9 @@ export function contentsInsteadOfPath(value: string): string | undefined {
 /**
  * Whether the path of a token file that does not exist may be the token itself, pasted in its place, which a message
  * about the missing file must then not quote: it does not start as a path does (`/`, `~/`, `./`, `../`, `C:\\`), nor
- * ends in a file's extension, and one of its parts between `/` (base64 has them) has 12 characters or more with a
- * letter and a digit, as tokens have (a static token, GKE's `ya29.…`, OpenShift's `sha256~…`), and paths rarely.
+ * ends in a file's extension, and one of its parts between `-`, `_`, `.` and `/` (base64 has them) has 12 characters
+ * or more with a letter and a digit, as tokens have (a static token, GKE's `ya29.…`, OpenShift's `sha256~…`), and a
+ * file's name of words and numbers (`tokens/sa-token-20240101`) has not.
  *
  * @param value The path as given.
  * @returns Whether not to quote it.
@@ -50,12 +51,12 @@ export function contentsInsteadOfPath(value: string): string | undefined {
  * ```ts
  * import { mayBeToken } from "./_contents_instead_of_path.ts";
  * console.log(mayBeToken("sha256~Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXcVbNm")); // true
- * console.log(mayBeToken("secrets/token-2")); // false
+ * console.log(mayBeToken("tokens/sa-token-20240101")); // false
  * ```
  */
 export function mayBeToken(value: string): boolean {
   return !/^(?:~?\/|\.\.?[\\/]|[A-Za-z]:[\\/])/.test(value) && !/\.[A-Za-z][A-Za-z0-9]{0,4}$/.test(value) &&
-    value.split(/[\\/]/).some((part) => part.length >= 12 && /[A-Za-z]/.test(part) && /\d/.test(part));
+    value.split(/[-_.\\/]/).some((part) => part.length >= 12 && /[A-Za-z]/.test(part) && /\d/.test(part));
 }
 
 /**
