@@ -29,6 +29,7 @@ import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
 import { colorsWanted, painter, printable, type Style, takesEscapes, wordWrap } from "./terminal.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { namespacePresence } from "./namespace_presence.ts";
+import { servicePresence, serviceReason } from "./service_presence.ts";
 
 /** The verdict of one step. */
 type Verdict = "ok" | "MISSING" | "FAILED" | "unknown";
@@ -234,7 +235,17 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       : undefined;
     const absent = presence?.state === "missing";
     const deleted = presence?.state === "terminating" ? presence : undefined;
+    // The slices cannot tell a Service that does not exist from an ExternalName one or one without a selector, nor
+    // name the selector that matches no pod: the Service can, for a user who may read it (one who may not is told
+    // what the slices tell).
+    const service = noPod && !absent && !deleted && !signal.aborted
+      ? await servicePresence(access, client, namespace, command.target.service, signal)
+      : undefined;
     if (interrupted !== undefined) return interrupted;
+    const target = { service: command.target.service, namespace, port: command.target.port };
+    const known = service && !(resolved instanceof ResolverError)
+      ? serviceReason(service, target, (resolved.slices ?? 0) > 0)
+      : undefined;
     if (deleted) {
       const since = deleted.since ? ` since ${deleted.since}` : "";
       const waiting = deleted.waitingOn.length > 0 ? `; it waits on: ${deleted.waitingOn.join("; ")}` : "";
@@ -262,7 +273,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       say(
         "FAILED",
         "resolve",
-        `no usable pod, so calls fail with UNAVAILABLE: ${resolved.snapshot!.emptyReason}${pods}`,
+        `no usable pod, so calls fail with UNAVAILABLE: ${known ?? `${resolved.snapshot!.emptyReason}${pods}`}`,
       );
     } else say("ok", "resolve", podList(resolved));
     // Pods may listen on a port the Service does not list: a doubt, not a failure.

@@ -148,6 +148,8 @@ export interface ServiceView {
   snapshot?: EndpointSnapshot;
   /** Every pod of the Service and why it is used or not; present with `snapshot`. */
   pods?: PodExplanation[];
+  /** How many EndpointSlices the Service has, FQDN ones too; present with `snapshot`. */
+  slices?: number;
   /**
    * When `snapshot` or `pods` last changed, on `displayClock` (ms since the epoch). For the first ones, the newest
    * `endpoints.kubernetes.io/last-change-trigger-time` of the slices (the EndpointSlice controller writes it):
@@ -339,7 +341,7 @@ export async function observeService(
     const changedAt = !changed ? view.changedAt : changes === 1 ? lastChangeTrigger(slices) : displayClock.now();
     shown = text;
     const portFromService = target.port === undefined && defaultPortCandidates(slices).length > 1;
-    publish({ port, portError, portFromService, snapshot, pods, changedAt, changes });
+    publish({ port, portError, portFromService, snapshot, pods, slices: slices.length, changedAt, changes });
     return false;
   }
   // As the resolver's channels get them: a burst of events is a few views of the latest state, not one view (and

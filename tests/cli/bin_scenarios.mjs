@@ -689,7 +689,8 @@ export const scenarios = {
       assert.match(absent.stdout, /^ok +target +service nosuch in namespace e2e$/m);
       assert.match(
         absent.stdout,
-        /^FAILED +resolve +no usable pod, so calls fail with UNAVAILABLE: it has no EndpointSlice: check that the Service exists in namespace e2e/m,
+        // The Service's 404, which the fake API server answers as kube-apiserver does.
+        /^FAILED +resolve +no usable pod, so calls fail with UNAVAILABLE: service nosuch does not exist in namespace e2e \(kubectl get services -n e2e lists those there are\)$/m,
       );
       assert.match(
         absent.stdout,
