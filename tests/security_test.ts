@@ -447,12 +447,24 @@ Deno.test("a token given as the token file's path never shows when no file has t
     assertNoSecret(renderings(error), [token, CANARY], "the error");
   }
   // A file's path stays in the message.
-  for (const path of ["/var/run/secrets/token", "token", "secrets/dev-token.txt", "tokens/sa-token-20240101"]) {
+  // Also a projected volume's timestamped folder, and a Windows share's (UNC) path, whose server's name (fileserver01)
+  // is a part of 12 characters.
+  for (
+    const path of [
+      "/var/run/secrets/token",
+      "token",
+      "secrets/dev-token.txt",
+      "tokens/sa-token-20240101",
+      "..2026_12_05_01_02_03.123456789/token",
+      "\\\\fileserver01\\k8s\\token",
+    ]
+  ) {
     const access = await resolveClusterAccess(
       { server: "http://127.0.0.1:6443", tokenFile: path },
       { env: () => undefined, readFile: () => Promise.resolve(undefined) },
     );
-    await assert.rejects(access.credentials.authorization(), new RegExp(`: ${path} does not exist: create it or fix`));
+    const named = path.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
+    await assert.rejects(access.credentials.authorization(), new RegExp(`: ${named} does not exist: create it or fix`));
   }
 });
 

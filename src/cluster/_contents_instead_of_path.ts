@@ -39,10 +39,10 @@ export function contentsInsteadOfPath(value: string): string | undefined {
 
 /**
  * Whether the path of a token file that does not exist may be the token itself, pasted in its place, which a message
- * about the missing file must then not quote: it does not start as a path does (`/`, `~/`, `./`, `../`, `C:\\`), nor
- * ends in a file's extension, and one of its parts between `-`, `_`, `.` and `/` (base64 has them) has 12 characters
- * or more with a letter and a digit, as tokens have (a static token, GKE's `ya29.…`, OpenShift's `sha256~…`), and a
- * file's name of words and numbers (`tokens/sa-token-20240101`) has not.
+ * about the missing file must then not quote: it does not start as a path does (`/`, `~/`, `./`, `../`, `C:\\`, a
+ * Windows share's `\\`), nor ends in a file's extension, and one of its parts between `-`, `_`, `.` and `/` (base64
+ * has them) has 12 characters or more with a letter and a digit, as tokens have (a static token, GKE's `ya29.…`,
+ * OpenShift's `sha256~…`), and a file's name of words and numbers (`tokens/sa-token-20240101`) has not.
  *
  * @param value The path as given.
  * @returns Whether not to quote it.
@@ -55,7 +55,7 @@ export function contentsInsteadOfPath(value: string): string | undefined {
  * ```
  */
 export function mayBeToken(value: string): boolean {
-  return !/^(?:~?\/|\.\.?[\\/]|[A-Za-z]:[\\/])/.test(value) && !/\.[A-Za-z][A-Za-z0-9]{0,4}$/.test(value) &&
+  return !/^(?:~?\/|\.\.?[\\/]|[A-Za-z]:[\\/]|\\\\)/.test(value) && !/\.[A-Za-z][A-Za-z0-9]{0,4}$/.test(value) &&
     value.split(/[-_.\\/]/).some((part) => part.length >= 12 && /[A-Za-z]/.test(part) && /\d/.test(part));
 }
 
