@@ -389,6 +389,34 @@ Deno.test("statusError() quotes an answer that repeats the token JSON-escaped, a
   }
 });
 
+Deno.test("statusError() quotes an answer that repeats a base64 token JSON-escaped by other encoders, without it", () => {
+  // PHP's json_encode writes `/` as `\/`; .NET's System.Text.Json writes `+` as `\u002B`, Java's Gson `=` as
+  // `\u003d`, Python's json.dumps a non-ASCII character as `\u00e9`: each leaves the rest of the token readable.
+  const token = "kgr8+Q9/Zx7w+Lm0/Tq=é";
+  const escaped = (pattern: RegExp, escape: (c: string) => string) =>
+    `{"authorization":"Bearer ${token.replace(pattern, escape)}"}`;
+  const hex = (c: string) => c.charCodeAt(0).toString(16).padStart(4, "0");
+  for (
+    const echoed of [
+      escaped(/\//g, () => "\\/"),
+      escaped(/\+/g, (c) => `\\u${hex(c).toUpperCase()}`),
+      escaped(/=/g, (c) => `\\u${hex(c)}`),
+      escaped(/é/g, (c) => `\\u${hex(c)}`),
+    ]
+  ) {
+    const error = statusError(
+      listIn("prod"),
+      accessTo("http://127.0.0.1:8080"),
+      answer(500),
+      { message: `denied: GET /apis ${echoed}` },
+      false,
+      `Bearer ${token}`,
+    );
+    assert.ok(!error.message.includes("Zx7w"), error.message);
+    assert.match(error.message, /denied: GET \/apis \{\\"authorization\\":\\"\[redacted\]\\"\}/);
+  }
+});
+
 Deno.test("networkError() says a CA file is read again every 5 minutes, and an inline CA once", () => {
   const cause = new Error("unable to verify the first certificate");
   const inline = { ...accessTo("https://10.0.0.1:6443"), tls: { caSource: "cluster.ca" } } as ClusterAccess;

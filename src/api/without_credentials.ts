@@ -21,14 +21,21 @@ function basicAuthParts(authorization: string | undefined): string[] {
 }
 
 /**
- * The ways a server may write a credential it echoes: as sent; percent-encoded, as in a URL or a form it quotes (a
- * token's `+`, `/` and `=`); and inside a JSON string, as a dump of the request's headers writes it (a `\\` or `"` escaped;
- * Go's `encoding/json` also escapes `&`, `<` and `>`).
+ * A pattern of `secret` inside a JSON string, as a dump of the request's headers writes it: any character may be
+ * escaped by its code (`\u002B`, hex digits in either case), some also by a letter (`\"`, `\\`, `\/`, `\n`).
+ * JavaScript escapes only `"`, `\` and control characters; Go's `encoding/json` also `&`, `<` and `>`; PHP `/`; .NET
+ * `+`; Java's Gson `=`; Python any character beyond ASCII.
  */
-function echoedForms(secret: string): Set<string> {
-  const json = JSON.stringify(secret).slice(1, -1);
-  const goJson = json.replace(/[&<>\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  return new Set([secret, encodeURIComponent(secret), json, goJson]);
+function jsonStringPattern(secret: string): RegExp {
+  const characters = Array.from(secret, (character) => {
+    const forms = new Set([character, JSON.stringify(character).slice(1, -1), ...(character === "/" ? ["\\/"] : [])]);
+    const byCode = Array.from(character, (unit) => {
+      const hex = unit.charCodeAt(0).toString(16).padStart(4, "0");
+      return `\\\\u${hex.replace(/[a-f]/g, (digit) => `[${digit}${digit.toUpperCase()}]`)}`;
+    }).join("");
+    return `(?:${[...[...forms].map((form) => form.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&")), byCode].join("|")})`;
+  });
+  return new RegExp(characters.join(""), "g");
 }
 
 /**
@@ -75,7 +82,10 @@ export function withoutCredentials(
   let redacted = text;
   for (const secret of secrets) {
     if (!secret || secret.length < 8) continue;
-    for (const form of echoedForms(secret)) redacted = redacted.replaceAll(form, "[redacted]");
+    // Percent-encoded too, as a server that quotes a URL or a form writes it (a token's "+", "/" and "=").
+    for (const form of [secret, encodeURIComponent(secret)]) redacted = redacted.replaceAll(form, "[redacted]");
+    // Escaped in a JSON string: only where a backslash is, as the pattern costs milliseconds for a long token.
+    if (redacted.includes("\\")) redacted = redacted.replace(jsonStringPattern(secret), "[redacted]");
   }
   return redacted;
 }
