@@ -155,6 +155,25 @@ Deno.test("nodeHttpClient() rejects an aborted request at once while TLS is stil
   }
 });
 
+Deno.test("nodeHttpClient() rejects with the signal's reason, whatever it is, when aborted before an answer", async () => {
+  // Accepts and never answers. A reason that is no object (abort(null)) was read for an error code, and the request
+  // rejected with "Cannot read properties of null (reading 'code')" instead.
+  const server = await listening(createNetServer());
+  const client = nodeHttpClient({ caSource: "none" });
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(null), 100);
+  try {
+    let rejected: unknown = "not rejected";
+    await client.fetch(`http://127.0.0.1:${server.port}/version`, { signal: controller.signal }).catch((error) => {
+      rejected = error;
+    });
+    assert.equal(rejected, null);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
 Deno.test("nodeHttpClient() fails a request whose new connection does not complete TLS in time", async () => {
   // Accepts and never answers, as a stopped API server does: without a limit, the request waited for ever.
   const server = await listening(createNetServer());

@@ -164,10 +164,10 @@ function send(request: http.ClientRequest, init: RequestInit, connect: ConnectLi
  * waited for a backoff. Each such socket is destroyed: the next attempt takes another one, or a new connection.
  */
 function closedWhilePooled(request: http.ClientRequest, error: unknown, init: RequestInit): boolean {
-  const code = (error as { code?: unknown }).code;
+  if (init.signal?.aborted || !request.reusedSocket) return false;
+  const code = (error as { code?: unknown } | null)?.code;
   const method = init.method ?? "GET";
-  return request.reusedSocket && (code === "ECONNRESET" || code === "EPIPE") && !init.signal?.aborted &&
-    (method === "GET" || method === "HEAD");
+  return (code === "ECONNRESET" || code === "EPIPE") && (method === "GET" || method === "HEAD");
 }
 
 /** The event of a socket that is set up (`secureConnect` for TLS), and how long to wait for it. */
