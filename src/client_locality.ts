@@ -150,7 +150,7 @@ async function readLocality(
       failure = error;
       throw error;
     }));
-  if (current.zone === undefined && failure !== undefined) warnZoneUnread(current.node!, failure, explicit);
+  if (current.zone === undefined && failure !== undefined) warnZoneUnread(access, current.node!, failure, explicit);
   const users = new Set<() => void>();
   // Every caller left during the first read: nobody uses this locality, and it reads no more.
   let waiting = !controller.signal.aborted && current.node !== undefined && current.zone === undefined &&
@@ -191,7 +191,7 @@ async function readLocality(
           if (nodeReadMayPass(error)) return schedule();
           waiting = false;
           trace(`cannot read the zone of node ${node}, so it stays unknown: ${(error as Error).message}`);
-          warnZoneUnread(node, error, explicit);
+          warnZoneUnread(access, node, error, explicit);
         },
       );
     };
@@ -206,11 +206,14 @@ async function readLocality(
 }
 
 /**
- * Says on standard error, once per node, that the API server refused the Node's zone for good (403, 404): topology
- * would otherwise go without a zone silently, as it does where `NODE_NAME` is set and `get` on `nodes` is not granted.
- * Other failures are only traced, and retried (a 401 with the credentials read afresh).
+ * Says on standard error, once per node and cluster identity, that the API server refused the Node's zone for good
+ * (403, 404): topology would otherwise go without a zone silently, as it does where `NODE_NAME` is set and `get` on
+ * `nodes` is not granted. The message names the API server and the credentials' source: a process that watches two
+ * clusters (or one as two identities) gets one warning for each, and the one to fix (a missing grant in the cluster
+ * that has the Node) is not hidden by the other's (no such Node in a cluster the process only watches). Other
+ * failures are only traced, and retried (a 401 with the credentials read afresh).
  */
-function warnZoneUnread(node: string, error: unknown, explicit: Locality | undefined): void {
+function warnZoneUnread(access: ClusterAccess, node: string, error: unknown, explicit: Locality | undefined): void {
   const status = error instanceof KubeApiError ? error.status : undefined;
   if (status !== 403 && status !== 404) return;
   const nodeFrom = explicit === undefined ? "NODE_NAME" : "locality.node";
@@ -219,8 +222,9 @@ function warnZoneUnread(node: string, error: unknown, explicit: Locality | undef
     ? `"get" on "nodes" is not granted: grant it (README: Topology-aware routing), or set ${zoneFrom} too`
     : `there is no such Node: check ${nodeFrom}, or set ${zoneFrom} too`;
   warnOnce(
-    [`node ${node}`],
-    `cannot read the zone of node ${node} (from ${nodeFrom}), so topology-aware routing goes without a zone: ${what}`,
+    [`node ${node} ${access.identity}`],
+    `cannot read the zone of node ${node} (from ${nodeFrom}) at ${access.server} with the credentials from ` +
+      `${access.source}, so topology-aware routing goes without a zone there: ${what}`,
   );
 }
 

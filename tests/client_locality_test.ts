@@ -155,13 +155,38 @@ Deno.test("a Node the client may not read, or that does not exist, is said once 
     server.failNext(1, { status: 503, path: "get" });
     await snapshotsUntil(server, "node-busy", () => true);
     assert.deepEqual(nodeReads(server).map((request) => request.status), [403, 404, 503]);
+    const where =
+      `${server.url} with the credentials from kubeconfig object from cluster.kubeconfig (context "fake-api-server")`;
     assert.deepEqual(warnings, [
-      '@kgr/resolver: cannot read the zone of node node-forbidden (from locality.node), so topology-aware routing goes without a zone: "get" on "nodes" is not granted: grant it (README: Topology-aware routing), or set locality.zone too',
-      "@kgr/resolver: cannot read the zone of node node-gone (from locality.node), so topology-aware routing goes without a zone: there is no such Node: check locality.node, or set locality.zone too",
+      `@kgr/resolver: cannot read the zone of node node-forbidden (from locality.node) at ${where}, so topology-aware routing goes without a zone there: "get" on "nodes" is not granted: grant it (README: Topology-aware routing), or set locality.zone too`,
+      `@kgr/resolver: cannot read the zone of node node-gone (from locality.node) at ${where}, so topology-aware routing goes without a zone there: there is no such Node: check locality.node, or set locality.zone too`,
     ]);
   } finally {
     console.warn = warn;
     await server.close();
+  }
+});
+
+Deno.test("a Node refused by two clusters is said for each, naming its API server and credentials", async () => {
+  // A gateway runs where NODE_NAME names its Node in one cluster, and watches another too: the other cluster has no
+  // such Node (404), and the first does not grant "get" on nodes (403). Said once per node, only the first refusal
+  // was shown, naming neither cluster: the missing grant, the one to fix, went unsaid.
+  const [missing, forbidding] = [await zonedService(), await zonedService()];
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => warnings.push(args.join(" "));
+  try {
+    forbidding.failNext(1, { status: 403, path: "get" });
+    await snapshotsUntil(missing, "node-shared", () => true);
+    await snapshotsUntil(forbidding, "node-shared", () => true);
+    assert.deepEqual(nodeReads(missing).map((request) => request.status), [404]);
+    assert.deepEqual(nodeReads(forbidding).map((request) => request.status), [403]);
+    assert.equal(warnings.length, 2, warnings.join("\n"));
+    assert.match(warnings[0], new RegExp(`at ${missing.url} .*there is no such Node`));
+    assert.match(warnings[1], new RegExp(`at ${forbidding.url} .*"get" on "nodes" is not granted`));
+  } finally {
+    console.warn = warn;
+    await Promise.all([missing.close(), forbidding.close()]);
   }
 });
 
