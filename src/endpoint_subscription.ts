@@ -337,7 +337,10 @@ function startWatch(
     },
   };
   watches.set(key, watch);
-  trace(`watching endpointslices of service ${service} in namespace ${namespace} at ${access.server}`);
+  // Which identity too: two of one API server watch the same Service apart, and their event lines name only the server.
+  const watched =
+    `service ${service} in namespace ${namespace} at ${access.server} with the credentials from ${access.source}`;
+  trace(`watching endpointslices of ${watched}`);
   const ask = settings.protobuf === false ? "json" : "protobuf";
   runReflector(createEndpointSliceApi(access, client, namespace, service, ask), {
     signal: controller.signal,
@@ -369,7 +372,7 @@ function startWatch(
     },
   }).finally(() => {
     client.close();
-    trace(`stopped watching service ${service} in namespace ${namespace}`);
+    trace(`stopped watching ${watched}`);
   });
   return watch;
 }

@@ -42,3 +42,30 @@ Deno.test("watchEndpoints() of many Services started together with equal cluster
     await api.close();
   }
 });
+
+Deno.test("the trace lines that start and stop a watch name its API server and its credentials' source", async () => {
+  // Two identities on one API server get a watch each: their lines read the same ("watching ... at <server>"), and
+  // "stopped watching" named neither the server nor the identity, in a process that watches two clusters too.
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, "echo", "echo-pod");
+  const lines: string[] = [];
+  const previous = setTraceSink((line) => lines.push(line));
+  const kubeconfig = api.kubeconfig();
+  const watches = [follow({ kubeconfig }), follow({ kubeconfig, token: "t" })];
+  try {
+    for (const watch of watches) await eventually(() => watch.pods() === "echo-pod", "the endpoints");
+    await Promise.all(watches.map((watch) => watch.stop()));
+    await eventually(() => lines.filter((line) => line.startsWith("stopped watching")).length === 2, "both stopped");
+    const source = 'kubeconfig object from cluster.kubeconfig (context "fake-api-server")';
+    for (const start of ["watching endpointslices of", "stopped watching"]) {
+      assert.deepEqual(lines.filter((line) => line.startsWith(start)).sort(), [
+        `${start} service echo in namespace prod at ${api.url} with the credentials from ${source}`,
+        `${start} service echo in namespace prod at ${api.url} with the credentials from ${source} with cluster.token`,
+      ]);
+    }
+  } finally {
+    setTraceSink(previous);
+    await Promise.all(watches.map((watch) => watch.stop()));
+    await api.close();
+  }
+});
