@@ -254,7 +254,7 @@ function timedOut(
   }
   const waiting = latest?.port === undefined && latest?.watch.state === "watching"
     ? "the Service's first port"
-    : "the first LIST";
+    : "the first list of its EndpointSlices";
   // The server answered, with a failure the watch waits out before it reports one (a 429 asking to wait, say).
   const failure = latest?.lastFailure;
   stderr.write(

@@ -1103,8 +1103,8 @@ export const scenarios = {
     // it out: --once said "no answer within 2 s: check that the API server ... is reachable", of a server that had
     // answered, and check said it of the resolve step.
     const cases = [
-      [["--once"], TARGET, "any", "the first LIST"],
-      [["check"], TARGET, "any", "the first LIST"],
+      [["--once"], TARGET, "any", "the first list of its EndpointSlices"],
+      [["check"], TARGET, "any", "the first list of its EndpointSlices"],
       // A target without a port whose slices have two: the Service read that picks one waits out its 429 too.
       [["--once"], `kubernetes:///two.${NAMESPACE}`, "get", "the Service's first port"],
       [["check"], `kubernetes:///two.${NAMESPACE}`, "get", "the Service's first port"],
