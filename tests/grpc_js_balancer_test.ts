@@ -2,6 +2,7 @@
 // preferred endpoints only while one is READY, failover to the others, and back.
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
 import { createServer, type Socket } from "node:net";
 import { type BalancedEndpoint, BALANCER_NAME, registerBalancer } from "../src/adapters/grpc_js_balancer.ts";
 import { installDenoGoawayWorkaround } from "../src/runtime/deno_goaway_workaround.ts";
@@ -276,6 +277,87 @@ Deno.test({
     } finally {
       client.close();
       await Promise.all(servers.map((server) => server.stop()));
+    }
+  },
+});
+
+/** Backends of one unary method that answers `<name>` after the `ms` it is sent. */
+async function slowBackends(names: string[]) {
+  const json = {
+    serialize: (value: unknown) => Buffer.from(JSON.stringify(value)),
+    deserialize: (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString()),
+  };
+  const service = {
+    wait: {
+      path: "/kgr.test.Slow/Wait",
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: json.serialize,
+      requestDeserialize: json.deserialize,
+      responseSerialize: json.serialize,
+      responseDeserialize: json.deserialize,
+    },
+  };
+  const hosts = names.map((_, i) => `127.0.0.${80 + i}`);
+  const port = await freePort(hosts);
+  const servers = await Promise.all(names.map(async (name, i) => {
+    const server = new grpc.Server();
+    server.addService(service as never, {
+      wait(call: { request: { ms: number } }, callback: (error: null, answer: string) => void) {
+        setTimeout(() => callback(null, name), call.request.ms);
+      },
+    });
+    await new Promise((resolve, reject) =>
+      server.bindAsync(
+        `${hosts[i]}:${port}`,
+        grpc.ServerCredentials.createInsecure(),
+        (error, bound) => error ? reject(error) : resolve(bound),
+      )
+    );
+    return server;
+  }));
+  const Client = grpc.makeGenericClientConstructor(service as never, "Slow");
+  return { port, hosts, servers, Client };
+}
+
+Deno.test({
+  name: "kubernetes_round_robin lets the calls in flight on a pod that left the list end, with keepalive",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { port, hosts, servers, Client } = await slowBackends(["a", "b"]);
+    const [a, b] = hosts.map((host) => ({ addresses: [{ host, port }] }));
+    resolution.set([a, b]);
+    // grpc-js's subchannel pool drops the subchannels no policy holds every 10 s (a pool of the channel's own: 10 s
+    // after its first one): the connection of one dropped then closes, and a keepalive ping fails the calls on it.
+    const client = new Client(`${SCHEME}:///slow`, grpc.credentials.createInsecure(), {
+      "grpc.keepalive_time_ms": 300,
+      "grpc.use_local_subchannel_pool": 1,
+    }) as unknown as grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+    const wait = (ms: number) =>
+      new Promise<string>((resolve, reject) =>
+        client.wait(
+          { ms },
+          { deadline: Date.now() + ms + 5000 },
+          (error: Error | null, name: string) => error ? reject(error) : resolve(name),
+        )
+      );
+    try {
+      await wait(0);
+      await sleep(200);
+      const calls = [wait(10_500), wait(10_500), wait(10_500), wait(10_500)].map((call) =>
+        call.catch((error) => error)
+      );
+      await sleep(100);
+      // Pod a leaves the EndpointSlice (not Ready, or scaled down) while it still runs its calls.
+      resolution.set([b]);
+      await sleep(50);
+      assert.equal(await wait(0), "b");
+      const answers = await Promise.all(calls);
+      assert.deepEqual(answers.map(String).sort(), ["a", "a", "b", "b"]);
+    } finally {
+      client.close();
+      for (const server of servers) server.forceShutdown();
     }
   },
 });

@@ -21,6 +21,8 @@ import { tlsConnectionAdvice } from "./_tls_connection_advice.ts";
 import { tlsNameAdvice } from "./_tls_name_advice.ts";
 import type { BalancedEndpoint } from "./_balanced_endpoint.ts";
 import { endpointKey } from "./_endpoint_key.ts";
+import { countedPick } from "./_counted_pick.ts";
+import { leafError, pickerError } from "./_leaf_error.ts";
 
 export type { BalancedEndpoint };
 
@@ -95,6 +97,10 @@ interface Child {
    * waits for that change: it stops waiting, on every such subchannel of the endpoint (it may have several).
    */
   stopRetrying?: () => void;
+  /** Calls in flight on its picks (see `_counted_pick.ts`). */
+  calls: number;
+  /** It left the list while calls ran on it: its leaf is retired when they end. */
+  leaving?: boolean;
 }
 
 /** The preferred endpoints, or the others: their READY children and a count per state. */
@@ -311,7 +317,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         child.tier.size--;
         child.tier.counts[child.state]--;
         child.stopRetrying?.();
-        this.#retired.push(child.leaf);
+        if (child.calls > 0) child.leaving = true;
+        else this.#retired.push(child.leaf);
       }
       this.#paused = false;
       if (seen.size === 0) {
@@ -389,20 +396,21 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       // Like round_robin, clients start at a random place, so that they do not all hit the same endpoint first.
       let next = Math.floor(Math.random() * 1024);
       const queue = () => this.#queuePicker;
+      const callsEnded = (child: Child) => this.#callsEnded(child);
       tier.picker = {
         pick(args: unknown) {
           const ready = tier.ready;
           if (ready.length === 0) return queue().pick(args);
           // The remainder, not a wrap to 0: a start beyond the list would make every client's first pick the first.
           next = (next + 1) % ready.length;
-          return ready[next].leaf.getPicker().pick(args);
+          return countedPick(ready[next].leaf.getPicker().pick(args), ready[next], callsEnded);
         },
       };
       return tier;
     }
 
     #addChild(key: string, endpoint: BalancedEndpoint, tier: Tier, options: object | undefined, note: string): void {
-      const child: Child = { leaf: undefined as unknown as Leaf, tier, state: IDLE, readyIndex: -1 };
+      const child: Child = { leaf: undefined as unknown as Leaf, tier, state: IDLE, readyIndex: -1, calls: 0 };
       const departed = this.#departed.delete(key);
       const helper = experimental.createChildChannelControlHelper(this.#helper as never, {
         updateState: (state: number, picker: Picker, errorMessage?: string | null) => {
@@ -476,6 +484,14 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       // Keep every endpoint connected, as round_robin does.
       if (state === IDLE) child.leaf.exitIdle();
       if (!this.#paused) this.#update();
+    }
+
+    /** Retires the leaf of a child that left the list once its last call ended. */
+    #callsEnded(child: Child): void {
+      if (!child.leaving) return;
+      child.leaving = false;
+      this.#retired.push(child.leaf);
+      this.#drain();
     }
 
     /** Holds picks for {@linkcode SETTLE_MS} (see `#settling`); a child that leaves meanwhile does not extend it. */
@@ -577,23 +593,4 @@ function createBalancerClasses(grpc: BalancerGrpc) {
   }
 
   return { Balancer, Config };
-}
-
-/**
- * The error of a leaf's TRANSIENT_FAILURE picker (an `UnavailablePicker`'s status), for grpc-js 1.10, whose leaves
- * report no error message, or null.
- */
-function pickerError(picker: Picker): string | null {
-  const details = (picker as { status?: { details?: unknown } }).status?.details;
-  return typeof details === "string" ? details : null;
-}
-
-/**
- * A leaf's error without the wrapping of grpc-js's pick_first ("No connection established. Last error: X", and from
- * 1.14 ". Resolution note: N"): the policy's own message adds the latest note, where the leaf has the note of its
- * creation.
- */
-function leafError(message: string): string {
-  return /^No connection established\. Last error: ([\s\S]*?)(?:\. Resolution note: [\s\S]*)?$/.exec(message)?.[1] ??
-    message;
 }
