@@ -62,7 +62,9 @@ export function copyGroups(
   entries: SliceEntry[],
   output: ResolvedEndpoint[] | undefined,
 ): ResolvedEndpoint[] | undefined {
-  const copies: ResolvedEndpoint[] | undefined = output === undefined ? undefined : new Array(entries.length);
+  // Filled by push, not `new Array(length)`: that array, and each later selection sliced from it, would be HOLEY to
+  // V8 where the first list's is PACKED, and a consumer's loop over the snapshots would see two array maps.
+  const copies: ResolvedEndpoint[] | undefined = output === undefined ? undefined : [];
   for (let i = 0; i < entries.length; i++) {
     const group = entries[i].group;
     const shown = group.endpoint;
@@ -73,7 +75,7 @@ export function copyGroups(
     const { ready, serving, terminating, podName, zone, nodeName, hints } = shown;
     const endpoint = endpointOf(addresses, ready, serving, terminating, podName, zone, nodeName, hints);
     entries[i].group = { endpoint, ready: group.ready, serving: group.serving, terminating: group.terminating };
-    if (copies !== undefined) copies[i] = endpoint;
+    copies?.push(endpoint);
   }
   return copies;
 }

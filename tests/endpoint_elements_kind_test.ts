@@ -1,0 +1,14 @@
+// The arrays of endpoints that selection hands on keep one elements kind from the first list on: a consumer's loop
+// over every snapshot's `endpoints` then sees one array map (see copyGroups in src/selection/_pod_group.ts).
+import assert from "node:assert/strict";
+
+const script = new URL("./endpoint_elements_kind/selections.ts", import.meta.url).pathname;
+
+Deno.test("selections of a large Service, the first list's copy and the updates after it, are all PACKED arrays", async () => {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--v8-flags=--allow-natives-syntax", "--allow-read", script],
+  }).output();
+  const decoder = new TextDecoder();
+  assert.equal(code, 0, decoder.decode(stderr));
+  assert.equal(decoder.decode(stdout).trim(), "packed packed packed");
+});
