@@ -515,3 +515,26 @@ Deno.test("statusError() for a bare 502, 503 or 504 without a proxy says somethi
     /the API server at https:\/\/10\.0\.0\.1:6443 answered 503: if this repeats, check the API server's health/,
   );
 });
+
+// Priority and fairness throttles by user: a 429 said "the API server at https://10.0.0.1:6443 answered 429: if this
+// repeats, check the API server's health and load", naming the server but not whose requests were turned away, where
+// the 401 and 403 messages name the credentials' source. Two identities on one server read alike.
+Deno.test("statusError() for a 429 or 5xx of the API server names the credentials' source", () => {
+  const access = accessTo("https://10.0.0.1:6443");
+  const throttled = {
+    kind: "Status",
+    message: "Too many requests, please try again later.",
+    reason: "TooManyRequests",
+    code: 429,
+  };
+  const { message } = statusError(listIn("default"), access, answer(429), throttled, false);
+  assert.match(
+    message,
+    /^Cannot list endpointslices: the API server at https:\/\/10\.0\.0\.1:6443 answered 429: if this repeats, .*priority and fairness.* the credentials from kubeconfig \/k/,
+  );
+  const down = { kind: "Status", message: "etcdserver: leader changed", code: 503 };
+  assert.match(
+    statusError(listIn("default"), access, answer(503), down, false).message,
+    /answered 503: if this repeats, check the API server's health and load .*; the request had the credentials from kubeconfig \/k \(server said: "etcdserver: leader changed"\)$/,
+  );
+});

@@ -374,7 +374,7 @@ for (
     assert.match(
       error.message,
       new RegExp(
-        `answered ${status}: if this repeats, check the API server's health and load \\(kubectl get --raw='/readyz\\?verbose'\\) \\(server said: "busy"\\)`,
+        `answered ${status}: if this repeats, check the API server's (health and )?load \\(kubectl get --raw='/readyz\\?verbose'\\).*; the request had the credentials from cluster options \\(server said: "busy"\\)`,
       ),
     );
     if (retryAfter === "1") assert.equal(error.retryAfterSeconds, 1);

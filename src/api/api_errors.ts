@@ -314,10 +314,15 @@ export function statusError(
   } else if (code === 429 || code >= 500) {
     const own = apiServerErrorType(type);
     const page = own ? "" : ` with content type ${quote(type!)}, not the API server's own answer`;
-    const check = own
-      ? "check the API server's health and load (kubectl get --raw='/readyz?verbose')"
-      : NOT_THE_API_SERVER;
-    advice = `the API server at ${access.server} answered ${code}${page}: if this repeats, ${check}${said}`;
+    // Priority and fairness turns requests away by their user's flow: whose they were tells two identities apart.
+    const check = !own
+      ? NOT_THE_API_SERVER
+      : code === 429
+      ? "check the API server's load (kubectl get --raw='/readyz?verbose') and the priority and fairness limits " +
+        "for the request's user (kubectl get flowschemas,prioritylevelconfigurations)"
+      : "check the API server's health and load (kubectl get --raw='/readyz?verbose')";
+    const whose = own ? `; the request had the credentials from ${access.source}` : "";
+    advice = `the API server at ${access.server} answered ${code}${page}: if this repeats, ${check}${whose}${said}`;
   } else if (code >= 300 && code < 400) {
     const location = response.headers.get("location");
     const to = location ? ` to ${quoteLocation(location, redact)}` : "";
