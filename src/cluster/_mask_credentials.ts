@@ -251,9 +251,10 @@ export function secretArguments(args: string[]): string[] {
 /**
  * Whether a name's value is where a secret is kept, not the secret: the name ends in a word that says so
  * (`token-cache-dir`, `tokenFile`), in `pwd` and the value is a path (the shell's `PWD`), or in `key` and the value
- * is a path (`--client-key /etc/tls/client.key`, `ssh_key: ~/.ssh/id_ed25519`). "Key" names both a secret and the file that holds it: kubectl's `--client-key` takes
- * a path, and `kubectl config view` prints a `client-key` path where it redacts `client-key-data`. A key's value that
- * is not a path stays masked (`--api-key k9`, `--key=k9`), as does a base64 one that starts with `/`.
+ * is a path (`--client-key /etc/tls/client.key`, `ssh_key: ~/.ssh/id_ed25519`). "Key" names both a secret and the
+ * file that holds it: kubectl's `--client-key` takes a path, and `kubectl config view` prints a `client-key` path
+ * where it redacts `client-key-data`. A key's value that is not a path stays masked (`--api-key k9`, `--key=k9`), as
+ * does a base64 one that starts with `/`.
  */
 function namesPlace(name: string, value: string): boolean {
   const last = nameWords(name).at(-1)!;
