@@ -79,22 +79,43 @@ for (const [runtime, program, args] of pausedCommands) {
     // SIGSTOP, and /proc to see that it took.
     ignore: Deno.build.os !== "linux",
     async fn() {
+      if (!existsSync(`${root}dist/src/_coalesced_delivery.js`)) {
+        throw new Error("Cannot run the script: the package is not built: run `npm run build` first");
+      }
       const child = new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).spawn();
       const output = child.output();
-      // Stopped (state T) in its first delivery; then 2 s of it.
-      const stopped = async () => / T /.test(await Deno.readTextFile(`/proc/${child.pid}/stat`).catch(() => ""));
-      for (let tries = 0; !(await stopped()); tries++) {
-        assert.ok(tries < 500, "the script did not stop itself within 10 s");
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      Deno.kill(child.pid, "SIGCONT");
-      const { code, stdout, stderr } = await output;
       const decoder = new TextDecoder();
-      assert.equal(code, 0, decoder.decode(stderr));
-      // Held for as long as the first delivery's work took, not for the 2 s it was stopped.
-      const waited = Number(decoder.decode(stdout).trim());
-      assert.ok(waited < 1000, `the held state was delivered ${waited} ms after the process went on`);
+      let exited = false;
+      child.status.then(() => exited = true);
+      try {
+        // Stopped (state T) in its first delivery; then 2 s of it. A script that ended first says why at once.
+        const stopped = async () => / T /.test(await Deno.readTextFile(`/proc/${child.pid}/stat`).catch(() => ""));
+        for (let tries = 0; !(await stopped()); tries++) {
+          if (exited) {
+            const { code, stderr } = await output;
+            assert.fail(`the script ended (code ${code}) before it stopped itself: ${decoder.decode(stderr)}`);
+          }
+          assert.ok(tries < 500, "the script did not stop itself within 10 s");
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        Deno.kill(child.pid, "SIGCONT");
+        const { code, stdout, stderr } = await output;
+        assert.equal(code, 0, decoder.decode(stderr));
+        // Held for as long as the first delivery's work took, not for the 2 s it was stopped.
+        const waited = Number(decoder.decode(stdout).trim());
+        assert.ok(waited < 1000, `the held state was delivered ${waited} ms after the process went on`);
+      } finally {
+        // Not left stopped when an assertion above failed (SIGKILL ends a stopped process too).
+        if (!exited) {
+          try {
+            child.kill("SIGKILL");
+          } catch {
+            // It ended meanwhile.
+          }
+        }
+        await output;
+      }
     },
   });
 }
