@@ -22,21 +22,25 @@ interface PickResult {
 }
 
 /**
- * A pick result that counts its call on `counter` from its start to its end, then calls `onIdle` if it was the last.
- * A pick without a subchannel (the call waits or fails) is returned as it is.
+ * A pick result that counts its call on `counter` from its start to its end, then calls `onLastCallEnded` if no
+ * other call is left on it. A pick without a subchannel (the call waits or fails) is returned as it is.
  *
  * @param pick A pick result of an endpoint's leaf balancer.
  * @param counter Where the call is counted.
- * @param onIdle Called with `counter` when its count drops to 0.
+ * @param onLastCallEnded Called with `counter` when its count drops to 0.
  * @returns The pick result, with its call counted.
  *
  * @example Counting a call
  * ```ts ignore
  * const child = { calls: 0 };
- * const pick = countedPick(leaf.getPicker().pick(args), child, () => console.log("no call left"));
+ * const pick = countedPick(leaf.getPicker().pick(args), child, () => console.log("no call left on it"));
  * ```
  */
-export function countedPick<T extends CallCounter>(pick: unknown, counter: T, onIdle: (counter: T) => void): unknown {
+export function countedPick<T extends CallCounter>(
+  pick: unknown,
+  counter: T,
+  onLastCallEnded: (counter: T) => void,
+): unknown {
   const result = pick as PickResult | undefined;
   if (!result?.subchannel) return pick;
   return {
@@ -47,7 +51,7 @@ export function countedPick<T extends CallCounter>(pick: unknown, counter: T, on
     },
     onCallEnded(...args: unknown[]) {
       result.onCallEnded?.(...args);
-      if (--counter.calls === 0) onIdle(counter);
+      if (--counter.calls === 0) onLastCallEnded(counter);
     },
   };
 }

@@ -97,9 +97,9 @@ interface Child {
    * waits for that change: it stops waiting, on every such subchannel of the endpoint (it may have several).
    */
   stopRetrying?: () => void;
-  /** Calls in flight on its picks (see `_counted_pick.ts`). */
+  /** Calls in flight on its picks (see `_counted_pick.ts`): while any runs, its leaf outlives its endpoint. */
   calls: number;
-  /** It left the list while calls ran on it: its leaf is retired when they end. */
+  /** Its endpoint left the list while calls ran on it: `#lastCallEnded` retires its leaf. */
   leaving?: boolean;
 }
 
@@ -396,14 +396,14 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       // Like round_robin, clients start at a random place, so that they do not all hit the same endpoint first.
       let next = Math.floor(Math.random() * 1024);
       const queue = () => this.#queuePicker;
-      const callsEnded = (child: Child) => this.#callsEnded(child);
+      const lastCallEnded = (child: Child) => this.#lastCallEnded(child);
       tier.picker = {
         pick(args: unknown) {
           const ready = tier.ready;
           if (ready.length === 0) return queue().pick(args);
           // The remainder, not a wrap to 0: a start beyond the list would make every client's first pick the first.
           next = (next + 1) % ready.length;
-          return countedPick(ready[next].leaf.getPicker().pick(args), ready[next], callsEnded);
+          return countedPick(ready[next].leaf.getPicker().pick(args), ready[next], lastCallEnded);
         },
       };
       return tier;
@@ -486,8 +486,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       if (!this.#paused) this.#update();
     }
 
-    /** Retires the leaf of a child that left the list once its last call ended. */
-    #callsEnded(child: Child): void {
+    /** The last call on a child's picks ended: if its endpoint left the list meanwhile, its leaf is retired now. */
+    #lastCallEnded(child: Child): void {
       if (!child.leaving) return;
       child.leaving = false;
       this.#retired.push(child.leaf);
