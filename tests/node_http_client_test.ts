@@ -223,7 +223,10 @@ for (
   });
 }
 
-/** Runs a script of `node_http_client/` on Node (or `program`: Bun), against the built package; gives its output, trimmed. */
+/**
+ * Runs a script of `node_http_client/` on Node (or `program`: Bun), against the built package; gives its output,
+ * trimmed.
+ */
 async function runOnNode(script: string, program = "node"): Promise<string> {
   if (!existsSync(new URL("../dist/src/runtime/node_http_client.js", import.meta.url))) {
     throw new Error("Cannot run the Node script: the package is not built: run `npm run build` first");

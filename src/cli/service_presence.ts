@@ -129,7 +129,8 @@ export async function servicePresence(
  * @example An ExternalName Service
  * ```ts
  * import { serviceReason } from "./service_presence.ts";
- * const presence = { state: "externalName" as const, externalName: "echo.example.com", ports: [{ name: "grpc", port: 50051 }] };
+ * const ports = [{ name: "grpc", port: 50051 }];
+ * const presence = { state: "externalName" as const, externalName: "echo.example.com", ports };
  * console.log(serviceReason(presence, { service: "echo", namespace: "prod", port: "grpc" }, false));
  * // service echo is of type ExternalName (External Name: echo.example.com) ... dial dns:///echo.example.com:50051
  * ```

@@ -13,10 +13,10 @@ import { slicePortNumber } from "./endpoint_selection.ts";
  * Why the slices of a Service give no usable endpoint for a port: no EndpointSlice at all (no such Service in
  * the namespace, or one without a selector and without an Endpoints object that lists addresses), only FQDN ones
  * (not used), no pod (it selects none, is scaled to zero, or its namespace is being deleted), no port of that
- * name, only pods that are terminating and no longer serving, or no ready pod. Slices that every one carry another manager's
- * `endpointslice.kubernetes.io/managed-by` (mirrored from an Endpoints object, or written by hand) have their
- * writer's port names, not necessarily the Service's: their reasons say so, and that kube-proxy matches them to the
- * Service's by name.
+ * name, only pods that are terminating and no longer serving, or no ready pod. Slices that every one carry another
+ * manager's `endpointslice.kubernetes.io/managed-by` (mirrored from an Endpoints object, or written by hand) have
+ * their writer's port names, not necessarily the Service's: their reasons say so, and that kube-proxy matches them
+ * to the Service's by name.
  *
  * @param slices Every slice of the Service.
  * @param port The port the endpoints were selected for (a name, or a number used as given).
