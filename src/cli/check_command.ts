@@ -230,25 +230,25 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     // being deleted once its objects went: the server says so only when asked for the Namespace, which few users
     // may read; one who may not is told nothing more.
     const forbidden = resolved instanceof KubeApiError && resolved.status === 403;
-    const presence = (noPod || forbidden) && !signal.aborted
+    const namespaceState = (noPod || forbidden) && !signal.aborted
       ? await namespacePresence(access, client, namespace, signal)
       : undefined;
-    const absent = presence?.state === "missing";
-    const deleted = presence?.state === "terminating" ? presence : undefined;
+    const absent = namespaceState?.state === "missing";
+    const terminating = namespaceState?.state === "terminating" ? namespaceState : undefined;
     // The slices cannot tell a Service that does not exist from an ExternalName one or one without a selector, nor
     // name the selector that matches no pod: the Service can, for a user who may read it (one who may not is told
     // what the slices tell).
-    const service = noPod && !absent && !deleted && !signal.aborted
+    const serviceState = noPod && !absent && !terminating && !signal.aborted
       ? await servicePresence(access, client, namespace, command.target.service, signal)
       : undefined;
     if (interrupted !== undefined) return interrupted;
     const target = { service: command.target.service, namespace, port: command.target.port };
-    const known = service && !(resolved instanceof ResolverError)
-      ? serviceReason(service, target, (resolved.slices ?? 0) > 0)
+    const serviceSays = serviceState && !(resolved instanceof ResolverError)
+      ? serviceReason(serviceState, target, (resolved.slices ?? 0) > 0)
       : undefined;
-    if (deleted) {
-      const since = deleted.since ? ` since ${deleted.since}` : "";
-      const waiting = deleted.waitingOn.length > 0 ? `; it waits on: ${deleted.waitingOn.join("; ")}` : "";
+    if (terminating) {
+      const since = terminating.since ? ` since ${terminating.since}` : "";
+      const waiting = terminating.waitingOn.length > 0 ? `; it waits on: ${terminating.waitingOn.join("; ")}` : "";
       say(
         "FAILED",
         "resolve",
@@ -273,7 +273,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       say(
         "FAILED",
         "resolve",
-        `no usable pod, so calls fail with UNAVAILABLE: ${known ?? `${resolved.snapshot!.emptyReason}${pods}`}`,
+        `no usable pod, so calls fail with UNAVAILABLE: ${serviceSays ?? `${resolved.snapshot!.emptyReason}${pods}`}`,
       );
     } else say("ok", "resolve", podList(resolved));
     // Pods may listen on a port the Service does not list: a doubt, not a failure.
@@ -298,7 +298,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       );
     } else if (absent) {
       conclude("FAILED", `${command.input}: namespace ${namespace} does not exist; see the resolve step above`);
-    } else if (deleted) {
+    } else if (terminating) {
       conclude("FAILED", `${command.input}: namespace ${namespace} is being deleted; see the resolve step above`);
     } else if (noPod && missingRequired === 0) {
       conclude("FAILED", `${command.input} resolves to no usable pod; see the resolve step above`);

@@ -20,6 +20,12 @@ import { nearestName } from "../base/_nearest_name.ts";
 const SKIP_MIRROR = "endpointslice.kubernetes.io/skip-mirror";
 
 /**
+ * What the Endpoints object of a Service without a selector holds: none of its name, no address, the label that
+ * keeps it from being mirrored, or addresses; `undefined` when it cannot be read.
+ */
+export type EndpointsObjectState = "missing" | "empty" | "skipMirror" | "addresses" | undefined;
+
+/**
  * What the API server says of a Service: not found (with the name of one in its namespace that the target's is
  * close to), of type ExternalName (its DNS name and ports), without a selector (and what its Endpoints object
  * holds, when it can be read), or with a selector (and whether any pod matches it, when pods can be listed).
@@ -27,7 +33,7 @@ const SKIP_MIRROR = "endpointslice.kubernetes.io/skip-mirror";
 export type ServicePresence =
   | { state: "missing"; nearest: string | undefined }
   | { state: "externalName"; externalName: string; ports: { name: string; port: number }[] }
-  | { state: "withoutSelector"; endpoints: "missing" | "empty" | "skipMirror" | "addresses" | undefined }
+  | { state: "withoutSelector"; endpoints: EndpointsObjectState }
   | { state: "withSelector"; selector: string; podsMatch: boolean | undefined };
 
 /**
@@ -92,7 +98,7 @@ export async function servicePresence(
   }
   const labels = isRecord(spec.selector) ? Object.entries(spec.selector) : [];
   if (labels.length === 0) {
-    let endpoints: "missing" | "empty" | "skipMirror" | "addresses" | undefined;
+    let endpoints: EndpointsObjectState;
     try {
       const found = await get("endpoints", `endpoints/${encodeURIComponent(service)}`);
       const metadata = isRecord(found.metadata) ? found.metadata : {};
