@@ -147,7 +147,10 @@ export interface TokenFileOptions {
    * @default {path}
    */
   written?: string;
-  /** What to do when no file has a name that may be a token, e.g. `put the token in token instead, or ...`. */
+  /**
+   * What to do when no file has the name and the name may be a token pasted in its place (`put the token in token
+   * instead, or ...`). Given, such a name is shown in no message (see `written`); without it, the path always is.
+   */
   pastedTokenAdvice?: string;
   /**
    * A token to send while the file has never been read (kubeconfig `token`
@@ -193,10 +196,11 @@ export function tokenFileCredentials(
   let reading: Promise<string> | undefined;
 
   // A token pasted where its file's path belongs is named in no message, nor in the error's file or cause.
-  const pasted = options.pastedTokenAdvice !== undefined && mayBeToken(options.written ?? path);
+  const written = options.written ?? path;
+  const pasted = options.pastedTokenAdvice !== undefined && mayBeToken(written);
   const where = options.field === undefined || options.field === label ? "there" : `in ${options.field}`;
-  const named = pasted
-    ? `the file named ${where} (${(options.written ?? path).length} characters, not shown: it may be a token)`
+  const pathShown = pasted
+    ? `the file named ${where} (${written.length} characters, not shown: it may be a token)`
     : path;
   const fail = (problem: string, cause?: unknown) =>
     new ConfigError(`Cannot read the token of ${label}: ${problem}`, {
@@ -212,10 +216,10 @@ export function tokenFileCredentials(
     refusedRead = false;
     const text = await readConfigFile(options.readFile, path, (problem, fix, _code, cause) => {
       refusedRead = refusedByRuntime(cause);
-      return fail(`${named} ${problem}: ${fix}`, cause);
+      return fail(`${pathShown} ${problem}: ${fix}`, cause);
     });
     if (text === undefined) {
-      throw fail(`${named} does not exist: ${pasted ? options.pastedTokenAdvice : "create it or fix the path"}`);
+      throw fail(`${pathShown} does not exist: ${pasted ? options.pastedTokenAdvice : "create it or fix the path"}`);
     }
     const token = text.trim();
     if (token === "") throw fail(`${path} is empty: write the token into it`);
@@ -236,7 +240,7 @@ export function tokenFileCredentials(
       // A file that Deno may not read is no missing file: the inline token would fail with advice about the file.
       if (header === undefined && fallback !== undefined && !refusedRead) {
         trace(
-          `${pasted ? named : `token file ${path}`} could not be read, using the inline token: ${
+          `${pasted ? pathShown : `token file ${path}`} could not be read, using the inline token: ${
             (error as Error).message
           }`,
         );
