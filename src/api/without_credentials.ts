@@ -20,6 +20,17 @@ function basicAuthParts(authorization: string | undefined): string[] {
   }
 }
 
+/** `text` as a pattern that matches it to the letter. */
+function literal(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+}
+
+/** The pattern of `\uXXXX`, a character escaped by its code (its first UTF-16 unit), hex digits in either case. */
+function codeEscapePattern(character: string): string {
+  const hex = character.charCodeAt(0).toString(16).padStart(4, "0");
+  return `\\\\u${hex.replace(/[a-f]/g, (digit) => `[${digit}${digit.toUpperCase()}]`)}`;
+}
+
 /**
  * A pattern of `secret` inside a JSON string, as a dump of the request's headers writes it: any character may be
  * escaped by its code (`\u002B`, hex digits in either case), some also by a letter (`\"`, `\\`, `\/`, `\n`).
@@ -28,12 +39,9 @@ function basicAuthParts(authorization: string | undefined): string[] {
  */
 function jsonStringPattern(secret: string): RegExp {
   const characters = Array.from(secret, (character) => {
+    // As it is, as JSON.stringify writes it (`\"`, `\n`), as PHP writes a slash, and by its code.
     const forms = new Set([character, JSON.stringify(character).slice(1, -1), ...(character === "/" ? ["\\/"] : [])]);
-    const byCode = Array.from(character, (unit) => {
-      const hex = unit.charCodeAt(0).toString(16).padStart(4, "0");
-      return `\\\\u${hex.replace(/[a-f]/g, (digit) => `[${digit}${digit.toUpperCase()}]`)}`;
-    }).join("");
-    return `(?:${[...[...forms].map((form) => form.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&")), byCode].join("|")})`;
+    return `(?:${[...[...forms].map(literal), codeEscapePattern(character)].join("|")})`;
   });
   return new RegExp(characters.join(""), "g");
 }
