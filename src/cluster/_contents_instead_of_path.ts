@@ -55,8 +55,10 @@ export function contentsInsteadOfPath(value: string): string | undefined {
  * ```
  */
 export function mayBeToken(value: string): boolean {
-  return !/^(?:~?\/|\.\.?[\\/]|[A-Za-z]:[\\/]|\\\\)/.test(value) && !/\.[A-Za-z][A-Za-z0-9]{0,4}$/.test(value) &&
-    value.split(/[-_.\\/]/).some((part) => part.length >= 12 && /[A-Za-z]/.test(part) && /\d/.test(part));
+  const startsAsPath = /^(?:~?\/|\.\.?[\\/]|[A-Za-z]:[\\/]|\\\\)/.test(value);
+  const endsInExtension = /\.[A-Za-z][A-Za-z0-9]{0,4}$/.test(value);
+  const tokenLike = (part: string) => part.length >= 12 && /[A-Za-z]/.test(part) && /\d/.test(part);
+  return !startsAsPath && !endsInExtension && value.split(/[-_.\\/]/).some(tokenLike);
 }
 
 /**
