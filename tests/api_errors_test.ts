@@ -369,6 +369,21 @@ Deno.test("statusError() quotes an answer that repeats the token percent-encoded
   assert.match(error.message, /upstream refused \/login\?auth=\[redacted\]/);
 });
 
+/** The message of a 500 whose Status message echoes `echoed`, the headers of a request sent with `Bearer <token>`. */
+function messageEchoing(echoed: string, token: string): string {
+  return statusError(
+    listIn("prod"),
+    accessTo("http://127.0.0.1:8080"),
+    answer(500),
+    { message: `denied: GET /apis ${echoed}` },
+    false,
+    `Bearer ${token}`,
+  ).message;
+}
+
+/** The echoed headers of {@linkcode messageEchoing}, as they read once the token is redacted. */
+const ECHOED_HEADERS_REDACTED = /denied: GET \/apis \{\\"authorization\\":\\"\[redacted\]\\"\}/;
+
 Deno.test("statusError() quotes an answer that repeats the token JSON-escaped, as Go writes it too, without it", () => {
   // A token with a backslash, a quote or `&`: a server or proxy that echoes the request's headers as JSON writes it
   // escaped (`\\`, `\"`; Go's encoding/json also `\u0026`, `\u003c`, `\u003e`), which the token as sent does not match.
@@ -376,16 +391,9 @@ Deno.test("statusError() quotes an answer that repeats the token JSON-escaped, a
   const headers = { authorization: `Bearer ${token}` };
   const goJson = JSON.stringify(headers).replace(/&/g, "\\u0026").replace(/</g, "\\u003c").replace(/>/g, "\\u003e");
   for (const echoed of [JSON.stringify(headers), goJson]) {
-    const error = statusError(
-      listIn("prod"),
-      accessTo("http://127.0.0.1:8080"),
-      answer(500),
-      { message: `denied: GET /apis ${echoed}` },
-      false,
-      `Bearer ${token}`,
-    );
-    assert.ok(!error.message.includes("kgr8#"), error.message);
-    assert.match(error.message, /denied: GET \/apis \{\\"authorization\\":\\"\[redacted\]\\"\}/);
+    const message = messageEchoing(echoed, token);
+    assert.ok(!message.includes("kgr8#"), message);
+    assert.match(message, ECHOED_HEADERS_REDACTED);
   }
 });
 
@@ -404,16 +412,9 @@ Deno.test("statusError() quotes an answer that repeats a base64 token JSON-escap
       escaped(/é/g, (c) => `\\u${hex(c)}`),
     ]
   ) {
-    const error = statusError(
-      listIn("prod"),
-      accessTo("http://127.0.0.1:8080"),
-      answer(500),
-      { message: `denied: GET /apis ${echoed}` },
-      false,
-      `Bearer ${token}`,
-    );
-    assert.ok(!error.message.includes("Zx7w"), error.message);
-    assert.match(error.message, /denied: GET \/apis \{\\"authorization\\":\\"\[redacted\]\\"\}/);
+    const message = messageEchoing(echoed, token);
+    assert.ok(!message.includes("Zx7w"), message);
+    assert.match(message, ECHOED_HEADERS_REDACTED);
   }
 });
 
