@@ -4,6 +4,7 @@ import { createSelectionMemo, sameEndpoints, selectEndpoints } from "../src/sele
 import type { ResolvedEndpoint } from "../src/selection/resolved_endpoint.ts";
 import type { EndpointSlice, SliceEndpoint } from "../src/base/endpoint_slice.ts";
 import { seededRandom } from "./_seeded_random.ts";
+import { largeServiceSlice } from "./_large_service_slice.ts";
 
 const ipv4 = fc.constantFrom("10.0.0.1", "10.0.0.2", "10.0.0.3");
 const ipv6 = fc.constantFrom("fd00::1", "fd00::2");
@@ -377,26 +378,16 @@ function endpointsFingerprint(endpoints: readonly ResolvedEndpoint[]): string {
 
 Deno.test("selectEndpoints() gives the endpoints of a large first list copies once, in the next call, then reuses them", () => {
   // The copies are what V8 then keeps together in memory (see copyGroups in _pod_group.ts); they must show the same.
-  const slice = (s: number, first?: string): EndpointSlice => ({
-    metadata: { name: `s${s}`, namespace: "prod" },
-    addressType: "IPv4",
-    ports: [{ name: "grpc", port: 1 }],
-    endpoints: Array.from({ length: 100 }, (_, e) => ({
-      addresses: [e === 0 && first ? first : `10.${s}.0.${e + 1}`],
-      conditions: { ready: true },
-      targetRef: { kind: "Pod", name: `p${s}-${e}`, namespace: "prod" },
-    })),
-  });
-  const slices = Array.from({ length: 12 }, (_, s) => slice(s));
+  const slices = Array.from({ length: 12 }, (_, s) => largeServiceSlice(s));
   const memo = createSelectionMemo();
   const first = selectEndpoints(slices, "grpc", { memo });
-  slices[3] = slice(3, "10.99.0.1");
+  slices[3] = largeServiceSlice(3, "10.99.0.1");
   const second = selectEndpoints(slices, "grpc", { memo });
   assert.deepEqual(second, selectEndpoints(slices, "grpc"));
   assert.notEqual(second[150], first[150]);
   assert.notEqual(second[150].addresses, first[150].addresses);
   assert.deepEqual(Object.keys(second[150]), Object.keys(first[150]));
-  slices[3] = slice(3, "10.99.0.2");
+  slices[3] = largeServiceSlice(3, "10.99.0.2");
   const third = selectEndpoints(slices, "grpc", { memo });
   assert.deepEqual(third, selectEndpoints(slices, "grpc"));
   assert.equal(third[150], second[150]);
