@@ -30,7 +30,7 @@ export function pickerError(picker: unknown): string | null {
  * @param message The leaf's error message.
  * @returns The error inside it, or the message itself.
  *
- * @example
+ * @example pick_first's wrapping taken off
  * ```ts
  * console.log(leafError("No connection established. Last error: ECONNREFUSED. Resolution note: n")); // ECONNREFUSED
  * ```

@@ -38,7 +38,7 @@ export type NamespacePresence =
  * @param signal Aborts the request.
  * @returns What the server says of the namespace, when it says.
  *
- * @example
+ * @example Telling a namespace that does not exist
  * ```ts ignore
  * import { namespacePresence } from "./namespace_presence.ts";
  * const presence = await namespacePresence(access, client, "nosuch", AbortSignal.timeout(10_000));

@@ -48,7 +48,7 @@ export type ServicePresence =
  * @param signal Aborts the requests.
  * @returns What the server says of the Service, when it says.
  *
- * @example
+ * @example Reading a Service that resolves to no pod
  * ```ts ignore
  * import { servicePresence } from "./service_presence.ts";
  * const presence = await servicePresence(access, client, "prod", "echo", AbortSignal.timeout(10_000));

@@ -47,7 +47,7 @@ export function contentsInsteadOfPath(value: string): string | undefined {
  * @param value The path as given.
  * @returns Whether not to quote it.
  *
- * @example
+ * @example A token where its file belongs, and a file of words and numbers
  * ```ts
  * import { mayBeToken } from "./_contents_instead_of_path.ts";
  * console.log(mayBeToken("sha256~Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXcVbNm")); // true
