@@ -1,9 +1,9 @@
 /**
- * The calls in flight on each endpoint of `kubernetes_round_robin`, counted through the picks made for them: a
- * pod that leaves the list while it still runs keeps its connection until they end, as an established connection
- * through kube-proxy goes on. Without that, grpc-js closes the connection at its subchannel pool's next sweep (every
- * 10 s), and with `grpc.keepalive_time_ms`, its next keepalive ping on the closing connection fails every call still
- * on it with `UNAVAILABLE` "Connection dropped".
+ * The calls in flight on each endpoint of `kubernetes_round_robin`, counted through the picks made for them: a pod that
+ * leaves the list while calls still run on it keeps its connection until they end (the policy's `#lastCallEnded`), as
+ * an established connection through kube-proxy goes on. Without that, grpc-js closes the connection at its subchannel
+ * pool's next sweep (every 10 s), and with `grpc.keepalive_time_ms`, its next keepalive ping on the closing connection
+ * fails every call still on it with `UNAVAILABLE` "Connection dropped".
  *
  * @module
  */
