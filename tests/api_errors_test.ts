@@ -416,6 +416,12 @@ Deno.test("statusError() quotes an answer that repeats a base64 token JSON-escap
     assert.ok(!message.includes("Zx7w"), message);
     assert.match(message, ECHOED_HEADERS_REDACTED);
   }
+  // Python escapes a character beyond the BMP (a password with an emoji, say) as its two UTF-16 halves.
+  const emoji = "kgr8+Q9/Zx7w\u{1F600}Lm0";
+  const python = `{"authorization":"Bearer ${emoji.replace("\u{1F600}", "\\ud83d\\ude00")}"}`;
+  const message = messageEchoing(python, emoji);
+  assert.ok(!message.includes("Zx7w"), message);
+  assert.match(message, ECHOED_HEADERS_REDACTED);
 });
 
 Deno.test("networkError() says a CA file is read again every 5 minutes, and an inline CA once", () => {

@@ -25,10 +25,17 @@ function literal(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
 }
 
-/** The pattern of `\uXXXX`, a character escaped by its code (its first UTF-16 unit), hex digits in either case. */
+/**
+ * The pattern of a character escaped by its code: `\uXXXX` for each of its UTF-16 units (two for one beyond the BMP,
+ * as Python writes an emoji: `\ud83d\ude00`), hex digits in either case.
+ */
 function codeEscapePattern(character: string): string {
-  const hex = character.charCodeAt(0).toString(16).padStart(4, "0");
-  return `\\\\u${hex.replace(/[a-f]/g, (digit) => `[${digit}${digit.toUpperCase()}]`)}`;
+  let pattern = "";
+  for (let unit = 0; unit < character.length; unit++) {
+    const hex = character.charCodeAt(unit).toString(16).padStart(4, "0");
+    pattern += `\\\\u${hex.replace(/[a-f]/g, (digit) => `[${digit}${digit.toUpperCase()}]`)}`;
+  }
+  return pattern;
 }
 
 /**
