@@ -10,6 +10,7 @@ import type { TestCluster } from "./test_cluster.ts";
 
 /** The resolver's EndpointSlice requests in a namespace, one per request, from the audit log. */
 export interface AuditedRequest {
+  /** When the server received it, in ms since the epoch, to the microsecond the audit log gives. */
   at: number;
   /** The audit verb, except `watchlist` for a streaming list (a watch with `sendInitialEvents=true`). */
   verb: string;
@@ -21,7 +22,10 @@ export interface AuditedRequest {
 }
 
 /**
- * The requests of one user to the EndpointSlices of one namespace, oldest first.
+ * The requests of one user to the EndpointSlices of one namespace, oldest first: in the order the server received
+ * them, not the log's. The log writes a LIST when its answer is complete and a WATCH when its answer starts, so a
+ * busy server may log the WATCH a client sent after reading the LIST before that LIST (a CI run saw
+ * `watch(rv=224), list(rv=0)` for one client's LIST and WATCH).
  *
  * @param events The audit log.
  * @param namespace The namespace.
@@ -42,7 +46,7 @@ export function auditedRequests(
     if (!event.requestURI.includes(`/namespaces/${namespace}/endpointslices`)) continue;
     if (seen.has(event.auditID)) continue;
     seen.add(event.auditID);
-    const at = Date.parse(event.requestReceivedTimestamp);
+    const at = receivedAt(event.requestReceivedTimestamp);
     if (at < since) continue;
     const url = new URL(event.requestURI, "https://audit.invalid");
     const extra = (event.user as { extra?: Record<string, string[]> }).extra;
@@ -55,7 +59,13 @@ export function auditedRequests(
       params: url.searchParams,
     });
   }
-  return requests;
+  return requests.sort((a, b) => a.at - b.at);
+}
+
+/** An audit timestamp (`2026-12-05T03:40:00.123456Z`) in ms since the epoch, keeping its microseconds. */
+function receivedAt(timestamp: string): number {
+  const micros = /\.\d{3}(\d+)Z$/.exec(timestamp)?.[1] ?? "";
+  return Date.parse(timestamp) + (micros === "" ? 0 : Number(`0.${micros}`));
 }
 
 /** A request that fetched the whole state: a LIST, or a streaming list. */
