@@ -347,12 +347,23 @@ export async function startProcess(
   return child;
 }
 
-/** A free TCP port on 127.0.0.1 (the OS picks it; tiny race until the server binds it). */
+/**
+ * A free TCP port on 127.0.0.1, for a server started right after. It is picked at random below Linux's ephemeral
+ * range (32768-60999 by default), where the kernel never hands out a port on its own: an outgoing connection or a
+ * `port: 0` listener of a test running beside this one cannot take it between this check and the server's bind, as
+ * they could take a port the kernel picked.
+ */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    }
+  }
+  throw new Error("Cannot find a free port on 127.0.0.1 between 20000 and 32000");
 }
 
 function run(command: string, args: string[], cwd: string): Promise<string> {
