@@ -8,6 +8,7 @@ const DENO = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
 const CHILD = new URL("./deno_permissions/find_cluster_child.ts", import.meta.url).pathname;
 const WATCH_CHILD = new URL("./deno_permissions/watch_child.ts", import.meta.url).pathname;
 const EXEC_CHILD = new URL("./deno_permissions/exec_plugin_child.ts", import.meta.url).pathname;
+const WORKER_CHILD = new URL("./deno_permissions/worker_child.ts", import.meta.url).pathname;
 const REPO = new URL("..", import.meta.url).pathname;
 const TARGET = "kubernetes:///echo.prod:grpc";
 
@@ -209,6 +210,51 @@ Deno.test("Deno without a permission the HTTP client needs: the watch's error na
     assert.ok(listed?.includes("JEST_WORKER_ID"), "the README lists the variables --allow-env needs");
     assert.equal(await watch(["--allow-net", listed!]), "resolved 1");
   } finally {
+    await api.close();
+  }
+});
+
+Deno.test("Deno Web Worker without a permission: the error names its Worker's deno.permissions, not a flag the process has", async () => {
+  const api = await echoApi();
+  const dir = await mkdtemp(join(tmpdir(), "kgr-worker-permissions-"));
+  try {
+    const file = join(dir, "config");
+    await writeFile(file, JSON.stringify(api.kubeconfig()));
+    // The process has every permission (-A); the worker only those given to it: "run it with --allow-net" was
+    // advice that a process run with -A cannot follow.
+    const inWorker = (kubeconfig: string, permissions: Record<string, unknown>) =>
+      runDeno(["run", "--unstable-worker-options", "-A", WORKER_CHILD, kubeconfig, JSON.stringify(permissions)]);
+    const noNet = await inWorker(JSON.stringify(api.kubeconfig()), { net: false, env: true, read: true });
+    assert.match(noNet, /^failed Cannot watch endpointslices of service "echo" in namespace "prod": this Deno worker /);
+    assert.match(noNet, /Requires net access to "127\.0\.0\.1:\d+"/);
+    assert.match(
+      noNet,
+      /: give it net in its Worker's deno\.permissions \(and run the process with --allow-net\), or add the API server to its list$/,
+    );
+    const noRead = await inWorker(file, { net: true, env: true, read: false });
+    assert.match(
+      noRead,
+      /this Deno worker: give it read in its Worker's deno\.permissions \(and run the process with /,
+    );
+    const withPlugin = api.kubeconfig();
+    withPlugin.users = [{
+      name: "plugin",
+      user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: "true" } },
+    }];
+    withPlugin.contexts![0].context!.user = "plugin";
+    const noRun = await inWorker(JSON.stringify(withPlugin), { net: true, env: true, read: true, run: false });
+    assert.match(
+      noRun,
+      /this Deno worker may not start it \(it needs --allow-run\): give it run \(or the plugin in its run /,
+    );
+    assert.match(
+      noRun,
+      /and env without a list in its Worker's deno\.permissions, and run the process with --allow-run/,
+    );
+    assert.doesNotMatch(noNet + noRead + noRun, /Deno process|run it with/);
+    assert.equal(await inWorker(file, { net: true, env: true, read: [dir] }), "resolved 1");
+  } finally {
+    await rm(dir, { recursive: true });
     await api.close();
   }
 });

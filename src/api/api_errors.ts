@@ -20,6 +20,7 @@ import { proxyForDisplay } from "../cluster/proxy.ts";
 import { type ErrorBody, foreignAnswerAdvice } from "./_foreign_answer.ts";
 import { impersonationGrant, refusesImpersonation } from "./_impersonation_advice.ts";
 import { withoutCredentials } from "./without_credentials.ts";
+import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
 
 /** Longest server-provided text (a Status message, a content type) quoted in our messages. */
 const MAX_QUOTED_CHARS = 300;
@@ -426,8 +427,8 @@ export function networkError(
       : ["net", `the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource}`];
     const via = flag === "net" && access.proxyUrl !== undefined ? " (the API server is reached through it)" : "";
     return new KubeApiError(
-      `Cannot ${verb} ${where}: this Deno process may not reach ${access.server} (${detail}): run it with ` +
-        `--allow-${flag}, or add ${what} to its list${via}`,
+      `Cannot ${verb} ${where}: ${denoHolder()} may not reach ${access.server} (${detail}): ${grantAdvice(flag)}, ` +
+        `or add ${what} to its list${via}`,
       options,
     );
   }

@@ -9,6 +9,7 @@
 import { ConfigError } from "../base/errors.ts";
 import { MAX_CONFIG_FILE_BYTES, refusedByRuntime } from "../runtime/files.ts";
 import type { ReadFile } from "./types.ts";
+import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
 
 /**
  * Reads a file named in the configuration. A file that exists but cannot be
@@ -46,8 +47,8 @@ export async function readConfigFile(
     const code = errorCode(error);
     const failure = refusedByRuntime(error)
       ? unreadable(
-        "cannot be read by this Deno process",
-        "run it with --allow-read, or add the file to its list",
+        `cannot be read by ${denoHolder()}`,
+        `${grantAdvice("read")}, or add the file to its list`,
         code,
         error,
       )

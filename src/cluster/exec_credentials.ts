@@ -19,6 +19,7 @@ import { parseFirstYamlDocument, yamlErrorPlace } from "./_kubectl_yaml.ts";
 import { parseRfc3339 } from "./_rfc3339.ts";
 import { createClientCertificate } from "./tls_settings.ts";
 import type { ClientCertificate, Credentials } from "./types.ts";
+import { denoHolder, inDenoWorker } from "../runtime/deno_permission_advice.ts";
 
 /**
  * One `env` entry of an exec plugin.
@@ -334,8 +335,12 @@ function describeFailure(
         result.exitCode !== undefined ? `exit status ${result.exitCode}` : `killed by ${result.detail}`
       })${stderr}: run the command by hand to see why, and log in again if needed`;
     case "not-permitted":
-      return `this Deno process may not start it (it needs ${result.detail}): run it with --allow-run (or add the ` +
-        "plugin to its list), and with --allow-env without a list (the plugin gets this process's whole environment, as kubectl gives it)";
+      return `${denoHolder()} may not start it (it needs ${result.detail}): ${
+        inDenoWorker()
+          ? "give it run (or the plugin in its run list) and env without a list in its Worker's deno.permissions, " +
+            "and run the process with --allow-run and --allow-env"
+          : "run it with --allow-run (or add the plugin to its list), and with --allow-env without a list"
+      } (the plugin gets this process's whole environment, as kubectl gives it)`;
     case "too-much-output":
       return `it printed more than ${MAX_PLUGIN_OUTPUT / 1024 / 1024} MiB on ${
         result.detail === "stderr" ? "standard error" : "standard output"

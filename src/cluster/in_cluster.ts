@@ -19,6 +19,7 @@ import { tokenFileCredentials } from "./credentials.ts";
 import { normalizeServer } from "./server_url.ts";
 import { createTlsSettings } from "./tls_settings.ts";
 import type { Environment, SourceAccess } from "./types.ts";
+import { denoHolder, grantAdvice, listedGrant } from "../runtime/deno_permission_advice.ts";
 
 /**
  * Where the in-cluster service account is mounted.
@@ -82,9 +83,9 @@ export async function inClusterAccess(
         ? [refused.join(" and "), "decide", "them"]
         : [refused[0], "decides", "it"];
       throw new ConfigError(
-        `Cannot tell whether this process runs in a pod: this Deno process may not read ${names}, which ${decide} ` +
-          `whether the in-cluster service account is used (${unknown.instead}): run it with --allow-env, or ` +
-          `add ${them} to its list (--allow-env=${refused.join(",")},...), or pass ${unknown.options}`,
+        `Cannot tell whether this process runs in a pod: ${denoHolder()} may not read ${names}, which ${decide} ` +
+          `whether the in-cluster service account is used (${unknown.instead}): ${grantAdvice("env")}, or ` +
+          `add ${them} to its list (${listedGrant("env", refused)}), or pass ${unknown.options}`,
         { field: refused[0] },
       );
     }
@@ -92,7 +93,7 @@ export async function inClusterAccess(
       ...(notSet.length > 0 ? [`${notSet.join(" and ")} ${notSet.length > 1 ? "are" : "is"} not set`] : []),
       ...(refused.length > 0
         ? [
-          `this Deno process may not read ${refused.join(" and ")}: run it with --allow-env, ` +
+          `${denoHolder()} may not read ${refused.join(" and ")}: ${grantAdvice("env")}, ` +
           `or add ${refused.length > 1 ? "them" : "it"} to its list`,
         ]
         : []),

@@ -22,6 +22,7 @@ import { kubeconfigError } from "./_kubeconfig_fields.ts";
 import { parseFirstYamlDocument, yamlErrorPlace } from "./_kubectl_yaml.ts";
 import type { KubeconfigEntry, KubeconfigObject, KubeconfigSource, MergedKubeconfig } from "./kubeconfig_schema.ts";
 import type { ReadFile } from "./types.ts";
+import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
 
 /** The yaml package's message for a `<<` merge key whose value is not a mapping. */
 const MERGE_OF_NON_MAP = "Merge sources must be maps or map aliases";
@@ -53,7 +54,7 @@ export function parseKubeconfig(text: string, file: string): KubeconfigObject {
     if (refusedByRuntime(error)) {
       throw new ConfigError(
         `Cannot load kubeconfig ${file}: the YAML parser reads LOG_TOKENS and LOG_STREAM from the environment, ` +
-          "which this Deno process may not: run it with --allow-env, or add them to its list",
+          `which ${denoHolder()} may not: ${grantAdvice("env")}, or add them to its list`,
         { file },
       );
     }

@@ -15,6 +15,7 @@ import { accessFromKubeconfig, type KubeconfigAccess, type KubeconfigAccessOptio
 import { loadKubeconfigFiles, mergeKubeconfigs } from "./kubeconfig_load.ts";
 import type { KubeconfigObject } from "./kubeconfig_schema.ts";
 import type { Environment, SourceAccess } from "./types.ts";
+import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
 
 /**
  * What every kubeconfig source needs of the environment.
@@ -189,9 +190,9 @@ export async function homeKubeconfigAccess(
       !env.refused("homedir")
         ? "~/.kube/config (no home directory)"
         : env.refused("HOME")
-        ? "~/.kube/config (this Deno process may not read HOME: run it with --allow-env, or add HOME to its list)"
-        : "~/.kube/config (this Deno process may not look the home directory up, and HOME gives none: set HOME, " +
-          "or run it with --allow-sys=homedir)",
+        ? `~/.kube/config (${denoHolder()} may not read HOME: ${grantAdvice("env")}, or add HOME to its list)`
+        : `~/.kube/config (${denoHolder()} may not look the home directory up, and HOME gives none: set HOME, ` +
+          `or ${grantAdvice("sys", "homedir")})`,
     );
     return undefined;
   }

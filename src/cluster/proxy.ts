@@ -31,6 +31,7 @@ import { ipAddressBytes, isIpv4, isLoopbackHost, samePrefix, unbracketedHost } f
 import { type ProxySupport, proxySupport } from "../runtime/proxy_support.ts";
 import { trace, warnOnce } from "../runtime/trace.ts";
 import { quoteUrl } from "./server_url.ts";
+import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
 
 /**
  * A proxy chosen from the environment, and the variable that named it.
@@ -329,8 +330,8 @@ function unreadProxyVariables(
     : `directly, though ${names.length > 1 ? "they" : "it"} may name a proxy`;
   return {
     names,
-    text: `this Deno process may not read ${names.join(" or ")}, so the API server at ${server} is reached ${how}: ` +
-      `run it with --allow-env, or add ${names.join(" and ")} to its list`,
+    text: `${denoHolder()} may not read ${names.join(" or ")}, so the API server at ${server} is reached ${how}: ` +
+      `${grantAdvice("env")}, or add ${names.join(" and ")} to its list`,
   };
 }
 

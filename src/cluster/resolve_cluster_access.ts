@@ -38,6 +38,7 @@ import { withCertificateFiles } from "./certificate_files.ts";
 import { caFileReader } from "./ca_file.ts";
 import { createClientCertificate } from "./tls_settings.ts";
 import type { ClusterAccess, ClusterOptions, Credentials, Environment, SourceAccess } from "./types.ts";
+import { denoHolder, grantAdvice, listedGrant } from "../runtime/deno_permission_advice.ts";
 
 /**
  * Finds how to reach the Kubernetes API. Order: `options.kubeconfig` (or
@@ -253,9 +254,9 @@ async function findSource(
   } else if (env.refused("KUBECONFIG")) {
     // Whether it is set cannot be told, and kubectl uses it whenever it is: any other source may be the wrong cluster.
     throw new ConfigError(
-      "Cannot tell which cluster to use: this Deno process may not read KUBECONFIG, and kubectl uses the " +
-        "kubeconfig it names whenever it is set: run it with --allow-env, or add KUBECONFIG to its list " +
-        "(--allow-env=KUBECONFIG,...), or pass cluster.kubeconfig or cluster.server",
+      `Cannot tell which cluster to use: ${denoHolder()} may not read KUBECONFIG, and kubectl uses the ` +
+        `kubeconfig it names whenever it is set: ${grantAdvice("env")}, or add KUBECONFIG to its list ` +
+        `(${listedGrant("env", ["KUBECONFIG"])}), or pass cluster.kubeconfig or cluster.server`,
       { field: "KUBECONFIG" },
     );
   } else {

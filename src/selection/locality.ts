@@ -12,6 +12,7 @@ import { currentValue, isOptionsObject } from "../base/_util.ts";
 import { environmentVariable, refusedToRead } from "../runtime/files.ts";
 import type { Locality } from "./topology.ts";
 import { trace, warnOnce } from "../runtime/trace.ts";
+import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
 
 /**
  * The locality that options and environment declare, without asking the API
@@ -125,8 +126,8 @@ const LOCALITY_VARIABLES = ["NODE_NAME", "ZONE"];
  */
 function warnUnreadable(names: string[]): void {
   if (names.length === 0) return;
-  const message = `this Deno process may not read ${names.join(" or ")}, so topology-aware routing cannot use ` +
-    `${names.length > 1 ? "them" : "it"}: run it with --allow-env, or add ${names.join(" and ")} to its list ` +
+  const message = `${denoHolder()} may not read ${names.join(" or ")}, so topology-aware routing cannot use ` +
+    `${names.length > 1 ? "them" : "it"}: ${grantAdvice("env")}, or add ${names.join(" and ")} to its list ` +
     "(or set the locality option: {} turns topology-aware routing off)";
   warnOnce(names, message);
 }

@@ -1,0 +1,83 @@
+/**
+ * What messages say a Deno permission is missing from and how to grant it. A process has the permissions of its
+ * `--allow-*` flags; a Web Worker only those its creator gave in `deno.permissions` (never more than the
+ * process's), so a worker made with `net: false` in a process run with `-A` is refused: telling it to "run with
+ * --allow-net" names a flag the process already has.
+ *
+ * @module
+ */
+
+import { runtimeKey } from "./runtime.ts";
+
+/**
+ * Whether this code runs in a Deno Web Worker, whose permissions may be fewer than the process's.
+ *
+ * @returns `true` in a Deno Web Worker; `false` in Deno's main thread, on Bun and on Node (whose workers have the
+ * process's permissions).
+ *
+ * @example
+ * ```ts
+ * import { inDenoWorker } from "./deno_permission_advice.ts";
+ * console.log(inDenoWorker()); // false, in a main thread
+ * ```
+ */
+export function inDenoWorker(): boolean {
+  const scope = (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope;
+  return runtimeKey() === "deno" && typeof scope === "function" && globalThis instanceof scope;
+}
+
+/**
+ * What holds the permission, as a message names it.
+ *
+ * @returns `this Deno process`, or `this Deno worker` in a Web Worker.
+ *
+ * @example
+ * ```ts
+ * import { denoHolder } from "./deno_permission_advice.ts";
+ * console.log(`${denoHolder()} may not read HOME`); // this Deno process may not read HOME
+ * ```
+ */
+export function denoHolder(): string {
+  return inDenoWorker() ? "this Deno worker" : "this Deno process";
+}
+
+/**
+ * How to grant a permission: the flag for a process, the `deno.permissions` entry for a Web Worker (and the flag,
+ * as a worker gets nothing its process lacks).
+ *
+ * @param permission The permission's name, as in its flag: `net`, `read`, `env`, `run`, `sys`.
+ * @param value One value to grant it for, or none for all.
+ * @returns Advice such as `run it with --allow-net`.
+ *
+ * @example
+ * ```ts
+ * import { grantAdvice } from "./deno_permission_advice.ts";
+ * console.log(grantAdvice("sys", "homedir")); // run it with --allow-sys=homedir
+ * ```
+ */
+export function grantAdvice(permission: string, value?: string): string {
+  const flag = `--allow-${permission}${value === undefined ? "" : `=${value}`}`;
+  if (!inDenoWorker()) return `run it with ${flag}`;
+  const entry = value === undefined ? permission : `${permission}: ["${value}"]`;
+  return `give it ${entry} in its Worker's deno.permissions (and run the process with ${flag})`;
+}
+
+/**
+ * A permission with a list of values, as an example: the flag for a process, the `deno.permissions` entry for a
+ * Web Worker.
+ *
+ * @param permission The permission's name, as in its flag.
+ * @param values The values the list holds, among others.
+ * @returns Such as `--allow-env=KUBECONFIG,...`, or `env: ["KUBECONFIG", ...]` in a Web Worker.
+ *
+ * @example
+ * ```ts
+ * import { listedGrant } from "./deno_permission_advice.ts";
+ * console.log(listedGrant("env", ["KUBECONFIG"])); // --allow-env=KUBECONFIG,...
+ * ```
+ */
+export function listedGrant(permission: string, values: string[]): string {
+  return inDenoWorker()
+    ? `${permission}: [${values.map((value) => `"${value}"`).join(", ")}, ...]`
+    : `--allow-${permission}=${values.join(",")},...`;
+}
