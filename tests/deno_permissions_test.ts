@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
+import { freePort, startEchoServer } from "../scripts/echo_service.mjs";
 
 const DENO = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
 const CHILD = new URL("./deno_permissions/find_cluster_child.ts", import.meta.url).pathname;
@@ -256,6 +258,42 @@ Deno.test("Deno Web Worker without a permission: the error names its Worker's de
   } finally {
     await rm(dir, { recursive: true });
     await api.close();
+  }
+});
+
+Deno.test("Deno Web Worker that may reach the API server but not the pods: the call's error names its deno.permissions", async () => {
+  const port = await freePort(["127.0.0.1"]);
+  const pod = await startEchoServer(grpc, { name: "pod-0", host: "127.0.0.1", port });
+  const api = await startFakeApiServer();
+  try {
+    api.applySlice(endpointSlice({
+      namespace: "prod",
+      service: "echo",
+      port: { name: "grpc", port },
+      endpoints: [{ ip: "127.0.0.1", pod: "pod-0" }],
+    }));
+    const call = (net: string[]) =>
+      runDeno([
+        "run",
+        "--unstable-worker-options",
+        "-A",
+        WORKER_CHILD,
+        JSON.stringify(api.kubeconfig()),
+        JSON.stringify({ net, env: true, read: true }),
+        "call_worker.ts",
+      ]);
+    const apiServer = new URL(api.url).host;
+    // Was only Deno's own words, "run again with the --allow-net flag", to a process that had it.
+    const refused = await call([apiServer]);
+    assert.match(refused, /^failed 14 UNAVAILABLE: No connection to any endpoint of service echo in namespace prod: /);
+    assert.match(
+      refused,
+      /: this Deno worker may not connect to the pods: give it net in its Worker's deno\.permissions \(and run the process with --allow-net\), or add the pods to its list/,
+    );
+    assert.equal(await call([apiServer, `127.0.0.1:${port}`]), "answered pod-0:hi");
+  } finally {
+    await api.close();
+    await pod.stop();
   }
 });
 

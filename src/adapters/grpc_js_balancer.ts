@@ -17,6 +17,7 @@
 
 import { MAX_TIMER_DELAY_MS, unrefTimer } from "../runtime/unref_timer.ts";
 import { trace } from "../runtime/trace.ts";
+import { podNetAdvice } from "../runtime/deno_permission_advice.ts";
 import { tlsConnectionAdvice } from "./_tls_connection_advice.ts";
 import { tlsNameAdvice } from "./_tls_name_advice.ts";
 import type { BalancedEndpoint } from "./_balanced_endpoint.ts";
@@ -570,7 +571,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       const note = this.#resolutionNote ? `. Resolution note: ${this.#resolutionNote}` : "";
       const of = this.#service ? ` of ${this.#service}` : "";
       const lastError = this.#lastError || "none";
-      const advice = tlsNameAdvice(lastError, this.#authority) || tlsConnectionAdvice(lastError);
+      const advice = tlsNameAdvice(lastError, this.#authority) || tlsConnectionAdvice(lastError) ||
+        podNetAdvice(lastError);
       const details = `No connection to any endpoint${of}: last error: ${lastError}${advice}${note}`;
       if (this.#state === TRANSIENT_FAILURE && this.#errorMessage === details) return;
       this.#reportUnlessSettling(TRANSIENT_FAILURE, new experimental.UnavailablePicker({ details } as never), details);

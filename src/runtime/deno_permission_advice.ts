@@ -81,3 +81,22 @@ export function listedGrant(permission: string, values: string[]): string {
     ? `${permission}: [${values.map((value) => `"${value}"`).join(", ")}, ...]`
     : `--allow-${permission}=${values.join(",")},...`;
 }
+
+/**
+ * What to do about a connection to a pod that Deno refused: its own words ("Requires net access to ...") say to run
+ * the process again with `--allow-net`, which does not help a Web Worker.
+ *
+ * @param error The last connection error, as grpc-js reports it.
+ * @returns Advice that starts with `: `, or an empty string for any other error.
+ *
+ * @example
+ * ```ts
+ * import { podNetAdvice } from "./deno_permission_advice.ts";
+ * console.log(podNetAdvice('NotCapable: Requires net access to "10.0.0.1:50051"'));
+ * // : this Deno process may not connect to the pods: run it with --allow-net, or add the pods to its list
+ * ```
+ */
+export function podNetAdvice(error: string): string {
+  if (!/\bRequires net access to\b/.test(error)) return "";
+  return `: ${denoHolder()} may not connect to the pods: ${grantAdvice("net")}, or add the pods to its list`;
+}

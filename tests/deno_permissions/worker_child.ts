@@ -1,7 +1,8 @@
-// Runs watch_worker.ts in a Web Worker with the permissions given as JSON in the second argument (the process has
-// them all) and prints the first line it posts; the first argument is the kubeconfig (JSON) or its file's path.
-const [kubeconfig, permissions] = Deno.args;
-const worker = new Worker(new URL("./watch_worker.ts", import.meta.url), {
+// Runs watch_worker.ts (or the worker the third argument names) in a Web Worker with the permissions given as JSON
+// in the second argument (the process has them all) and prints the first line it posts; the first argument is the
+// kubeconfig (JSON) or its file's path.
+const [kubeconfig, permissions, module = "watch_worker.ts"] = Deno.args;
+const worker = new Worker(new URL(`./${module}`, import.meta.url), {
   type: "module",
   deno: { permissions: JSON.parse(permissions) },
 } as WorkerOptions);
