@@ -309,7 +309,8 @@ function concern(pod: PodExplanation): number {
  * that kind there are for each reason, the most common first (`not used: 280 not ready; 97 terminating while others
  * are ready`), wrapped to `columns`, at most two lines a kind, and `maxLines` in all (one a kind, cut with `…`, when
  * two each do not fit; none when there is no room). A Service of thousands of pods shows a few dozen rows: this says
- * why the others are not used, and (failover) in which zones they are.
+ * why the others are not used, and (failover) in which zones they are. Reasons of the same count go by their text,
+ * so that redraws do not swap them.
  */
 function reasonCounts(
   pods: readonly PodExplanation[],
@@ -327,7 +328,9 @@ function reasonCounts(
       const why = pod.message.replace(/^(not used|failover): /, "");
       counts.set(why, (counts.get(why) ?? 0) + 1);
     }
-    const text = [...counts].sort(([, a], [, b]) => b - a).map(([why, n]) => `${n} ${why}`).join("; ");
+    // Ties by text: in pod order, a redraw during a rollout could swap two reasons of the same count.
+    const text = [...counts].sort(([whyA, a], [whyB, b]) => b - a || (whyA < whyB ? -1 : whyA > whyB ? 1 : 0))
+      .map(([why, n]) => `${n} ${why}`).join("; ");
     texts.push(`${label}: ${text}`);
   }
   const lines = texts.flatMap((text) => wrap(text, columns, 2));

@@ -775,3 +775,24 @@ Deno.test("createLiveFrame() writes again after a clear only the printed lines a
   frame.draw(["b"]);
   assert.equal(writes.at(-1), "\x1b[H\x1b[2J\x1b[J2\n3\n4\n\x1b[Kb\n\x1b[J");
 });
+
+Deno.test("renderTable() orders reasons of equal count by their text, whichever pod comes first", () => {
+  // In a 1,000-pod rollout on kube-apiserver the count line alternated between "333 hinted for zone zone-b; 333 hinted
+  // for zone zone-c" and the reverse from one redraw to the next, as the first failover pod changed zone.
+  const failoverLine = (firstZone: string, secondZone: string) => {
+    const zone = (i: number) => i < 10 ? "a" : i % 2 === 0 ? firstZone : secondZone;
+    const slice: EndpointSlice = {
+      ...SLICE,
+      endpoints: Array.from({ length: 30 }, (_, i) => ({
+        addresses: [`10.0.2.${i + 1}`],
+        targetRef: { name: `p-${String(i).padStart(2, "0")}` },
+        zone: zone(i),
+        hints: { forZones: [{ name: zone(i) }] },
+      })),
+    };
+    const lines = renderTable(viewOf([slice], "a"), { ...context, rows: 16 });
+    return lines.find((line) => line.startsWith("failover: "));
+  };
+  assert.equal(failoverLine("b", "c"), "failover: 10 hinted for zone b; 10 hinted for zone c");
+  assert.equal(failoverLine("c", "b"), "failover: 10 hinted for zone b; 10 hinted for zone c");
+});
