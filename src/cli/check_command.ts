@@ -445,11 +445,12 @@ function podList(view: ServiceView): string {
 }
 
 /**
- * Pods of one use, grouped by reason, the most common first, each reason with its count and the names of its pods
- * among the first {@linkcode NAMED_PODS}: `410 not ready: web-0, web-1, web-101, web-102, web-104, web-105, web-106,
- * web-107 and 402 more; 97 terminating while others are ready: web-10, web-100 and 95 more; 3 terminating, no longer
- * serving` (the ten named are the first of all the pods, whatever their reason). Thousands of pods not used are
- * counted by why, not only the first ten, and a reason shared by many is said once.
+ * Pods of one use, grouped by reason, the most common first (of the same count, by the reason's text), each reason
+ * with its count and the names of its pods among the first {@linkcode NAMED_PODS}: `410 not ready: web-0, web-1,
+ * web-101, web-102, web-104, web-105, web-106, web-107 and 402 more; 97 terminating while others are ready: web-10,
+ * web-100 and 95 more; 3 terminating, no longer serving` (the ten named are the first of all the pods, whatever their
+ * reason). Thousands of pods not used are counted by why, not only the first ten, and a reason shared by many is said
+ * once.
  */
 function byReason(pods: readonly PodExplanation[], name: (pod: PodExplanation) => string): string {
   const named = new Set(pods.slice(0, NAMED_PODS));
@@ -460,7 +461,10 @@ function byReason(pods: readonly PodExplanation[], name: (pod: PodExplanation) =
     if (members) members.push(pod);
     else groups.set(why, [pod]);
   }
-  return [...groups].sort(([, a], [, b]) => b.length - a.length).map(([why, members]) => {
+  // Ties by text, as the live table orders its counts.
+  const order = ([whyA, a]: [string, unknown[]], [whyB, b]: [string, unknown[]]) =>
+    b.length - a.length || (whyA < whyB ? -1 : whyA > whyB ? 1 : 0);
+  return [...groups].sort(order).map(([why, members]) => {
     const names = members.filter((pod) => named.has(pod)).map(name);
     const more = members.length - names.length;
     const list = names.length === 0 ? "" : `: ${names.join(", ")}${more > 0 ? ` and ${more} more` : ""}`;

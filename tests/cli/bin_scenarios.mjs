@@ -770,6 +770,33 @@ export const scenarios = {
     }
   },
 
+  async "check orders reasons of equal count by their text, as the live table does"(cli) {
+    // 5,000 pods, half not ready and half terminating: check said "2500 terminating, no longer serving: web-0, ...;
+    // 2500 not ready: web-1, ..." (its first pod's reason first), the live table "2500 not ready; 2500 terminating,
+    // no longer serving".
+    const cluster = await startCluster();
+    try {
+      cluster.api.applySlice(endpointSlice({
+        namespace: NAMESPACE,
+        service: "echo",
+        port: { name: "grpc", port: 8080 },
+        endpoints: [
+          { ip: "10.5.0.1", pod: "echo-0" },
+          { ip: "10.5.0.2", pod: "echo-1", ready: false, serving: true, terminating: true },
+          { ip: "10.5.0.3", pod: "echo-2", ready: false },
+        ],
+      }));
+      const checked = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, TARGET]);
+      assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+      assert.match(
+        checked.stdout,
+        /^ok +resolve +1 pod used \(echo-0\), 2 not used \(1 not ready: echo-2; 1 terminating while others are ready: echo-1\)$/m,
+      );
+    } finally {
+      await cluster.close();
+    }
+  },
+
   async "check says that the pods it uses are terminating, when no pod is ready and they are the fallback, and only then"(
     cli,
   ) {
