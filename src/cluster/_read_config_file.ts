@@ -7,16 +7,15 @@
  */
 
 import { ConfigError } from "../base/errors.ts";
-import { MAX_CONFIG_FILE_BYTES, refusedByRuntime } from "../runtime/files.ts";
+import { MAX_CONFIG_FILE_BYTES, readRefusal } from "../runtime/files.ts";
 import type { ReadFile } from "./types.ts";
-import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
 
 /**
  * Reads a file named in the configuration. A file that exists but cannot be
  * read (permissions, a folder, one larger than 16 MiB) is handed to
  * `unreadable` as the problem `cannot be read (CODE)` and what to do about it
- * (`check its permissions`, or on Deno without `--allow-read` for it, that
- * flag; for the others, what they are), with the error caught:
+ * (`check its permissions`, or, when Deno or Node's permission model refused
+ * it, the flag that grants it; for the others, what they are), with the error caught:
  * it returns the error to throw, or `undefined` to go on as if the file did
  * not exist.
  *
@@ -45,13 +44,9 @@ export async function readConfigFile(
     return await readFile(path);
   } catch (error) {
     const code = errorCode(error);
-    const failure = refusedByRuntime(error)
-      ? unreadable(
-        `cannot be read by ${denoHolder()}`,
-        `${grantAdvice("read")}, or add the file to its list`,
-        code,
-        error,
-      )
+    const refusal = readRefusal(error);
+    const failure = refusal
+      ? unreadable(refusal.problem, refusal.fix, code, error)
       : code === "EISDIR"
       ? unreadable("is a folder (EISDIR)", "give the path of a file in it", code, error)
       : code === "EFBIG"
@@ -71,7 +66,7 @@ export async function readConfigFile(
 /**
  * Reads a file named in the configuration; a file that cannot be read is a
  * {@linkcode ConfigError} `Cannot read WHAT: PATH cannot be read (CODE): check
- * its permissions` (or, on Deno without `--allow-read`, says to add it).
+ * its permissions` (or, when the runtime refused it, names the flag to add).
  *
  * @param readFile Reads the file; `undefined` when it does not exist.
  * @param path The file.

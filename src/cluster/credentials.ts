@@ -9,7 +9,7 @@
 
 import { encodeBase64 } from "../base/_util.ts";
 import { ConfigError } from "../base/errors.ts";
-import { refusedByRuntime } from "../runtime/files.ts";
+import { readRefusal } from "../runtime/files.ts";
 import { mayBeToken } from "./_contents_instead_of_path.ts";
 import { trace } from "../runtime/trace.ts";
 import { readConfigFile } from "./_read_config_file.ts";
@@ -209,13 +209,13 @@ export function tokenFileCredentials(
       ...(cause !== undefined && !pasted ? { cause } : {}),
     });
 
-  // Whether the last read failed as this Deno process may not read the file (its cause says so, and is dropped above).
+  // Whether the last read failed as the runtime (Deno, Node's permission model) may not read the file (its cause says so, and is dropped above).
   let refusedRead = false;
 
   async function read(): Promise<string> {
     refusedRead = false;
     const text = await readConfigFile(options.readFile, path, (problem, fix, _code, cause) => {
-      refusedRead = refusedByRuntime(cause);
+      refusedRead = readRefusal(cause) !== undefined;
       return fail(`${pathShown} ${problem}: ${fix}`, cause);
     });
     if (text === undefined) {
@@ -237,7 +237,7 @@ export function tokenFileCredentials(
       stale = false;
       return next;
     } catch (error) {
-      // A file that Deno may not read is no missing file: the inline token would fail with advice about the file.
+      // A file that the runtime may not read is no missing file: the inline token would fail with advice about the file.
       if (header === undefined && fallback !== undefined && !refusedRead) {
         trace(
           `${pasted ? pathShown : `token file ${path}`} could not be read, using the inline token: ${

@@ -335,6 +335,9 @@ function describeFailure(
         result.exitCode !== undefined ? `exit status ${result.exitCode}` : `killed by ${result.detail}`
       })${stderr}: run the command by hand to see why, and log in again if needed`;
     case "not-permitted":
+      if (result.detail === "--allow-child-process") {
+        return "this Node process may not start it (its permission model is on): run it with --allow-child-process";
+      }
       return `${denoHolder()} may not start it (it needs ${result.detail}): ${
         inDenoWorker()
           ? "give it run (or the plugin in its run list) and env without a list in its Worker's deno.permissions, " +

@@ -9,7 +9,7 @@
  */
 
 import { ConfigError } from "../base/errors.ts";
-import { refusedByRuntime } from "../runtime/files.ts";
+import { readRefusal } from "../runtime/files.ts";
 import { trace } from "../runtime/trace.ts";
 import { readConfigFile, readOrFail } from "./_read_config_file.ts";
 import { joinPath } from "./_paths.ts";
@@ -200,7 +200,7 @@ export async function inClusterNamespace(
   const text = await readConfigFile(env.readFile, path, (problem, fix, _code, cause) => {
     // In a pod the file exists: "default" would watch another namespace's Service of that name (kubectl takes the
     // pod's namespace, with a kubeconfig too), and send the user to grant access in the wrong namespace.
-    if (refusedByRuntime(cause)) {
+    if (readRefusal(cause)) {
       // Outside a pod, or in one that mounts no service account, the variables alone make it look like one: kubectl
       // then takes "default", which a process refused the file cannot tell apart.
       return new ConfigError(

@@ -11,7 +11,7 @@ import process from "node:process";
 import type { Socket } from "node:net";
 import { isatty } from "node:tty";
 import { commandInPath } from "./_command_in_path.ts";
-import { refusedByRuntime } from "./files.ts";
+import { refusedByNode, refusedByRuntime } from "./files.ts";
 import { holdTerminalModes } from "./_terminal_modes.ts";
 import { unrefTimer } from "./unref_timer.ts";
 
@@ -67,13 +67,14 @@ export type ExecPluginResult =
     /**
      * `not-found`: no such program; `timeout`: killed after `timeoutMs`; `exit`: non-zero status or a signal;
      * `not-permitted`: the runtime refused to start it (Deno without `--allow-run`, or with an `--allow-env` list,
-     * since the plugin gets the whole environment); `too-much-output`: it printed more than {@link MAX_PLUGIN_OUTPUT}
+     * since the plugin gets the whole environment; Node's permission model without `--allow-child-process`);
+     * `too-much-output`: it printed more than {@link MAX_PLUGIN_OUTPUT}
      * bytes on the stream that `detail` names (`stdout` or `stderr`) and was killed; `error`: could not start.
      */
     reason: "not-found" | "timeout" | "exit" | "not-permitted" | "too-much-output" | "error";
     /** Exit status, when it exited. */
     exitCode?: number;
-    /** Short description of a start failure or signal (e.g. `EACCES`, `SIGKILL`), or the Deno flag it needs. */
+    /** Short description of a start failure or signal (e.g. `EACCES`, `SIGKILL`), or the flag it needs. */
     detail?: string;
     /** What the plugin wrote to standard error. */
     stderr: string;
@@ -183,7 +184,7 @@ export function runExecPlugin(
         windowsHide: true,
       });
     } catch (error) {
-      if (refusedByRuntime(error)) return resolve(refusal(error));
+      if (refusedByRuntime(error) || refusedByNode(error)) return resolve(refusal(error));
       const code = (error as { code?: unknown }).code;
       return resolve({
         ok: false,
@@ -193,7 +194,7 @@ export function runExecPlugin(
       });
     }
     child.on("error", (error: Error & { code?: unknown }) => {
-      if (refusedByRuntime(error)) return resolve(refusal(error));
+      if (refusedByRuntime(error) || refusedByNode(error)) return resolve(refusal(error));
       if (error.code === "ENOENT") return resolve({ ok: false, reason: "not-found", stderr: output.stderr });
       // Not `error.message`: it may repeat the command line, whose arguments may hold secrets.
       const detail = typeof error.code === "string" ? error.code : error.name;
@@ -262,8 +263,9 @@ export function stdinIsTerminal(): boolean {
   return isatty(0);
 }
 
-/** Deno's refusal to start a plugin, with the flag that it names ("Requires run access to ..."). */
+/** The runtime's refusal to start a plugin, with the flag to add: Node's, or the one Deno names ("Requires run access"). */
 function refusal(error: unknown): ExecPluginResult {
+  if (refusedByNode(error)) return { ok: false, reason: "not-permitted", detail: "--allow-child-process", stderr: "" };
   const access = /^Requires (\w+) access/.exec((error as Error).message)?.[1] ?? "run";
   return { ok: false, reason: "not-permitted", detail: `--allow-${access}`, stderr: "" };
 }

@@ -12,6 +12,7 @@ import { open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import process from "node:process";
+import { denoHolder, grantAdvice } from "./deno_permission_advice.ts";
 
 /**
  * The most that a configuration file (a kubeconfig, a token, a certificate, a
@@ -128,6 +129,54 @@ export function homeDirectory(): string | undefined {
  */
 export function refusedByRuntime(error: unknown): boolean {
   return (error as Error | undefined)?.name === "NotCapable";
+}
+
+/**
+ * Whether an error is Node's permission model refusing what the process was
+ * not granted (`node --permission`, `--experimental-permission` on Node 20:
+ * a file outside its `--allow-fs-read`, a child process without
+ * `--allow-child-process`), rather than the operating system failing it.
+ *
+ * @param error A caught error.
+ * @returns `true` for a refused permission.
+ *
+ * @example A Node permission error
+ * ```ts
+ * import { refusedByNode } from "./files.ts";
+ * console.log(refusedByNode(Object.assign(new Error("no"), { code: "ERR_ACCESS_DENIED" }))); // true
+ * ```
+ */
+export function refusedByNode(error: unknown): boolean {
+  return (error as { code?: unknown } | undefined)?.code === "ERR_ACCESS_DENIED";
+}
+
+/**
+ * What to say of a file that the runtime refused to read: the problem and
+ * the flag that grants it (Deno's `--allow-read`, Node's `--allow-fs-read`).
+ * Neither repeats the path, which the caller may hide (a token pasted as one).
+ *
+ * @param error A caught error.
+ * @returns The problem and what to do, or `undefined` when the runtime did
+ * not refuse it.
+ *
+ * @example Deno without --allow-read for the file
+ * ```ts
+ * import { readRefusal } from "./files.ts";
+ * const refusal = readRefusal(Object.assign(new Error("no"), { name: "NotCapable" }));
+ * console.log(refusal?.fix); // run it with --allow-read, or add the file to its list
+ * ```
+ */
+export function readRefusal(error: unknown): { problem: string; fix: string } | undefined {
+  if (refusedByRuntime(error)) {
+    return { problem: `cannot be read by ${denoHolder()}`, fix: `${grantAdvice("read")}, or add the file to its list` };
+  }
+  if (refusedByNode(error)) {
+    return {
+      problem: "cannot be read by this Node process (its permission model is on)",
+      fix: "run it with --allow-fs-read for the file, or for a folder that holds it",
+    };
+  }
+  return undefined;
 }
 
 /**
