@@ -126,14 +126,23 @@ export function watchEndpoints(
     exit.left = true;
     exit.stop?.();
   };
-  snapshots.return = (value) => {
-    leave();
-    return finish.call(snapshots, value);
-  };
-  snapshots.throw = (error) => {
-    leave();
-    return fail.call(snapshots, error);
-  };
+  // Own properties defined, not assigned: with frozen prototypes (`node --frozen-intrinsics`, SES's lockdown()),
+  // assigning over the inherited methods throws.
+  const own = { writable: true, configurable: true };
+  Object.defineProperty(snapshots, "return", {
+    ...own,
+    value: (value?: void) => {
+      leave();
+      return finish.call(snapshots, value);
+    },
+  });
+  Object.defineProperty(snapshots, "throw", {
+    ...own,
+    value: (error: unknown) => {
+      leave();
+      return fail.call(snapshots, error);
+    },
+  });
   return snapshots;
 }
 

@@ -6,6 +6,7 @@
  */
 
 import { parseAllDocuments, type ScalarTag, type Tags } from "yaml";
+import { withoutEnvironmentVariables } from "../runtime/files.ts";
 
 /**
  * The value of the first YAML document of `text`, as kubectl reads it: a second document, or a `---` at the end, is
@@ -44,11 +45,19 @@ export function parseFirstYamlDocument(text: string): unknown {
  * Runs `parse` with `console.log` and `console.dir` silenced: the yaml package prints each token it reads with
  * `console.log` when `LOG_TOKENS` is set, and each node with `console.dir` when `LOG_STREAM` is, which would put a
  * kubeconfig's or a plugin's tokens, keys and passwords on standard output. The parse is synchronous: nothing else
- * prints meanwhile.
+ * prints meanwhile. A console that cannot be silenced (frozen) gets the parse with those two variables unset.
  */
 function withoutYamlDebugOutput<T>(parse: () => T): T {
   const { log, dir } = console;
-  console.log = console.dir = () => {};
+  const quiet = () => {};
+  try {
+    console.log = quiet;
+    console.dir = quiet;
+  } catch {
+    // A frozen console (node --frozen-intrinsics, SES's lockdown()) keeps its methods: the switches go instead.
+    if (console.log === quiet) console.log = log;
+    return withoutEnvironmentVariables(["LOG_TOKENS", "LOG_STREAM"], parse);
+  }
   try {
     return parse();
   } finally {

@@ -1,5 +1,5 @@
 // Finds the cluster as watchEndpoints() would and asks its credentials for a header; prints the access's source
-// and the header's scheme, or the error's message. Run by node_permission_test.ts under Node's permission model
+// and the header's scheme, or the error's message. Run by node_lockdown_test.ts under Node's permission model
 // (`node --permission`; `--experimental-permission` on Node 20): `find_cluster_child.mjs [SERVICE_ACCOUNT_DIR]`.
 import { resolveClusterAccess } from "../../dist/src/cluster/resolve_cluster_access.js";
 

@@ -1,6 +1,7 @@
-// Node's permission model (`node --permission`, `--experimental-permission` on Node 20), as locked-down platforms
-// turn it on: a file or a program it refuses gets a message that names the flag to add, not "check its permissions"
-// or "check that the command is an executable program", and a refused token file is no missing one.
+// Node locked down as some platforms run it. Its permission model (`node --permission`, `--experimental-permission`
+// on Node 20): a file or a program it refuses gets a message that names the flag to add, not "check its
+// permissions" or "check that the command is an executable program", and a refused token file is no missing one.
+// `--frozen-intrinsics` (as SES's lockdown() freezes the prototypes): the watch works.
 // Node imports the built package: run `npm run build` first.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -9,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const REPO = new URL("..", import.meta.url).pathname;
-const CHILD = new URL("./node_permission/find_cluster_child.mjs", import.meta.url).pathname;
+const CHILD = new URL("./node_lockdown/find_cluster_child.mjs", import.meta.url).pathname;
+const FROZEN_CHILD = new URL("./node_lockdown/frozen_intrinsics_child.mjs", import.meta.url).pathname;
 
 /** The flag that turns the permission model on: `--permission` from Node 22.13 and 23.5, before that its old name. */
 async function permissionFlag(): Promise<string> {
@@ -97,6 +99,38 @@ Deno.test({
           'mounted, the namespace is then "default"); fix it, or name the namespace in the target ' +
           "(kubernetes:///SERVICE.NAMESPACE:PORT) or pass cluster.namespace",
       );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "under node --frozen-intrinsics, a watch starts and ends, and a kubeconfig loads without printing its token",
+  ignore: !existsSync(join(REPO, "dist/mod.js")),
+  async fn() {
+    const dir = await mkdtemp(join(tmpdir(), "kgr-frozen-"));
+    try {
+      const config = join(dir, "config");
+      await writeFile(config, kubeconfig({ token: "secret-token-123" }));
+      // The yaml package prints every token it reads when LOG_TOKENS is set: a frozen console cannot be silenced.
+      for (const env of [{}, { LOG_TOKENS: "1", LOG_STREAM: "1" }] as Record<string, string>[]) {
+        const output = await new Deno.Command("node", {
+          args: ["--frozen-intrinsics", FROZEN_CHILD, config],
+          clearEnv: true,
+          env: { PATH: Deno.env.get("PATH") ?? "", ...env },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.ok(output.success, new TextDecoder().decode(output.stderr));
+        // It threw "Cannot assign to read only property 'return' of object '[object AsyncGenerator]'", and the
+        // kubeconfig was "malformed" (silencing the console threw).
+        assert.equal(
+          new TextDecoder().decode(output.stdout).trim(),
+          `left\nfound kubeconfig ${config} (context "c")`,
+          JSON.stringify(env),
+        );
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
