@@ -1,7 +1,7 @@
 // Node locked down as some platforms run it. Its permission model (`node --permission`, `--experimental-permission`
 // on Node 20): a file or a program it refuses gets a message that names the flag to add, not "check its
 // permissions" or "check that the command is an executable program", and a refused token file is no missing one.
-// `--frozen-intrinsics` (as SES's lockdown() freezes the prototypes): the watch works.
+// `--frozen-intrinsics` (prototypes and `console` frozen): the watch works and a kubeconfig loads.
 // Node imports the built package: run `npm run build` first.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";

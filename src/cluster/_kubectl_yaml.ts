@@ -54,7 +54,7 @@ function withoutYamlDebugOutput<T>(parse: () => T): T {
     console.log = quiet;
     console.dir = quiet;
   } catch {
-    // A frozen console (node --frozen-intrinsics, SES's lockdown()) keeps its methods: the switches go instead.
+    // A frozen console (node --frozen-intrinsics) keeps its methods: the switches go instead.
     if (console.log === quiet) console.log = log;
     return withoutEnvironmentVariables(["LOG_TOKENS", "LOG_STREAM"], parse);
   }

@@ -1,5 +1,5 @@
-// Run by node_lockdown_test.ts under `node --frozen-intrinsics`, which freezes the prototypes and `console` as
-// SES's lockdown() does: `frozen_intrinsics_child.mjs KUBECONFIG`. Starts a watch and leaves it at once, then finds
+// Run by node_lockdown_test.ts under `node --frozen-intrinsics`, which freezes the prototypes and `console`:
+// `frozen_intrinsics_child.mjs KUBECONFIG`. Starts a watch and leaves it at once, then finds
 // the cluster in KUBECONFIG; prints "left", then the access's source, or the errors.
 import { watchEndpoints } from "../../dist/mod.js";
 import { resolveClusterAccess } from "../../dist/src/cluster/resolve_cluster_access.js";
