@@ -155,8 +155,9 @@ export interface TokenFileOptions {
   /**
    * A token to send while the file has never been read (kubeconfig `token`
    * beside `tokenFile`): client-go sends it when the file cannot be read, and
-   * the file's token once it can. Not sent for a file that this Deno process
-   * may not read: `authorization()` then throws, naming `--allow-read`.
+   * the file's token once it can. Not sent for a file that the runtime may not
+   * read (Deno, Node's permission model): `authorization()` then throws, naming
+   * the flag (`--allow-read`, `--allow-fs-read`).
    */
   fallbackToken?: string;
 }
@@ -173,7 +174,7 @@ export interface TokenFileOptions {
  * @returns The credentials.
  * @throws {ConfigError} From `authorization()`, when the file is missing,
  * empty or unreadable, no earlier read succeeded and there is no `fallbackToken`
- * (or this Deno process may not read the file).
+ * (or the runtime may not read the file: Deno, Node's permission model).
  *
  * @example The in-cluster token
  * ```ts ignore
@@ -209,7 +210,8 @@ export function tokenFileCredentials(
       ...(cause !== undefined && !pasted ? { cause } : {}),
     });
 
-  // Whether the last read failed as the runtime (Deno, Node's permission model) may not read the file (its cause says so, and is dropped above).
+  // Whether the last read failed as the runtime (Deno, Node's permission model) may not read the file (its cause
+  // says so, and is dropped above).
   let refusedRead = false;
 
   async function read(): Promise<string> {

@@ -173,13 +173,14 @@ export async function inClusterAccess(
  * the service account's `namespace` file, which is read only in a pod
  * (`KUBERNETES_SERVICE_HOST` and `KUBERNETES_SERVICE_PORT` set), as client-go
  * reads it: elsewhere Deno would ask for it. A file that cannot be read is
- * traced and skipped, as client-go does, except one that this Deno process may
- * not read: in a pod it exists, and what it holds cannot be told.
+ * traced and skipped, as client-go does, except one that the runtime may not
+ * read (Deno, Node's permission model): in a pod it exists, and what it holds
+ * cannot be told.
  *
  * @param env The environment and files.
  * @returns The namespace, or `undefined` when neither is set.
  * @throws {ConfigError} When the namespace found is not an RFC 1123 label, or
- * when this Deno process may not read the file.
+ * when the runtime (Deno, Node's permission model) may not read the file.
  *
  * @example The namespace from the downward API
  * ```ts
