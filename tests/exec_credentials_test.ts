@@ -6,6 +6,7 @@ import { rejectsConfig } from "./_assert_config_error.ts";
 import { heldExecPlugin as runExecPlugin } from "./_held_exec_plugin.ts";
 import { readTextFile } from "../src/runtime/files.ts";
 import type { ExecPluginRequest } from "../src/runtime/exec_plugin.ts";
+import { setTraceSink } from "../src/runtime/trace.ts";
 
 const V1 = "client.authentication.k8s.io/v1";
 const fixture = (name: string) => Deno.readTextFile(new URL(`./fixtures/${name}`, import.meta.url));
@@ -81,6 +82,28 @@ Deno.test("execCredentials() runs a v1 plugin once and caches its token until sh
   time.advance(55_000); // 23:59:55, within 10 s of expiry
   assert.equal(await credentials.authorization(), "Bearer tok-2");
   assert.equal(await runs(dir), 2);
+});
+
+Deno.test("execCredentials() traces how long the plugin ran on a monotonic clock, whatever the wall clock does", async () => {
+  // NTP steps the wall clock back an hour while the plugin runs.
+  const time = clock(Date.parse("2029-12-31T23:00:00Z"));
+  const answer = { apiVersion: V1, kind: "ExecCredential", status: { token: "t" } };
+  const traces: string[] = [];
+  const previous = setTraceSink((text) => traces.push(text));
+  try {
+    const credentials = execCredentials(execConfig("plugin", V1), {
+      run: () => {
+        time.advance(-3_600_000);
+        return Promise.resolve({ ok: true, stdout: JSON.stringify(answer), stderr: "" });
+      },
+      now: time.now,
+    });
+    assert.equal(await credentials.authorization(), "Bearer t");
+  } finally {
+    setTraceSink(previous);
+  }
+  // It said "(ran -3600000 ms)".
+  assert.match(traces.find((text) => text.includes("(ran ")) ?? "", /\(ran \d+ ms\)$/);
 });
 
 Deno.test("execCredentials() runs the plugin again after invalidate()", async () => {

@@ -11,6 +11,7 @@
 import { ConfigError } from "../base/errors.ts";
 import { isRecord, typeName } from "../base/_util.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
+import { systemClock } from "../runtime/clock.ts";
 import { type ExecPluginResult, MAX_PLUGIN_OUTPUT, type RunExecPlugin } from "../runtime/exec_plugin.ts";
 import { pluginOutput, trace } from "../runtime/trace.ts";
 import { maskCredentials, secretArguments } from "./_mask_credentials.ts";
@@ -238,7 +239,8 @@ export function execCredentials(
     const env: Record<string, string> = {};
     for (const { name, value } of config.env) env[name] = value;
     env.KUBERNETES_EXEC_INFO = JSON.stringify(info);
-    const started = now();
+    // How long it ran, for the trace, on the monotonic clock: a wall-clock step (NTP) meanwhile would make it negative.
+    const started = systemClock.now();
     const stderr = options.stderr ?? pluginOutput;
     const mask = lineMasker(givenSecrets(config));
     const result = await options.run({
@@ -269,7 +271,9 @@ export function execCredentials(
       ? (answer.certificate ? "a token and a client certificate" : "a token")
       : "a client certificate";
     trace(
-      `exec plugin "${config.command}" for ${label} gave ${kind} ${until} (ran ${obtained - started} ms)`,
+      `exec plugin "${config.command}" for ${label} gave ${kind} ${until} (ran ${
+        Math.round(systemClock.now() - started)
+      } ms)`,
     );
     return { ...answer, refreshAt };
   }
