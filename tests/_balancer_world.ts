@@ -55,7 +55,7 @@ export class FakeLoop {
         at: this.now + Math.max(0, delay),
         delay,
         callback,
-        policy: caller.includes("grpc_js_balancer.ts"),
+        policy: /grpc_js_balancer\.ts|_failover_timer\.ts/.test(caller),
       };
       this.#timers.push(timer);
       return timer.id;
@@ -105,11 +105,17 @@ export class FakeLoop {
       const due = this.#timers.filter((timer) => timer.at <= end).sort((a, b) => a.at - b.at || a.id - b.id)[0];
       if (due === undefined) break;
       this.#timers = this.#timers.filter((timer) => timer !== due);
-      this.now = due.at;
+      // After a pause, overdue timers run late, at the time of the resume.
+      this.now = Math.max(this.now, due.at);
       this.onTimer(due, due.callback);
       this.flushTicks();
     }
     this.now = end;
+  }
+
+  /** Moves time forward by `ms` without running a timer: the process was stopped (SIGSTOP, a frozen container). */
+  pause(ms: number): void {
+    this.now += ms;
   }
 
   /** The policy's pending timers longer than a turn: its failover timer. */

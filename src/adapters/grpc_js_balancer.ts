@@ -24,6 +24,7 @@ import type { BalancedEndpoint } from "./_balanced_endpoint.ts";
 import { endpointKey } from "./_endpoint_key.ts";
 import { countedPick } from "./_counted_pick.ts";
 import { leafError, pickerError } from "./_leaf_error.ts";
+import { startFailoverTimer } from "./_failover_timer.ts";
 
 export type { BalancedEndpoint };
 
@@ -221,10 +222,10 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     #failedOver = false;
     #failoverTimeoutMs = DEFAULT_FAILOVER_TIMEOUT_MS;
     /**
-     * Runs while no preferred endpoint is READY and calls have not failed over, whether or not there are others yet
-     * (as gRFC A56 times a priority): others that come after the timeout get calls at once.
+     * Stops the failover timer, which runs while no preferred endpoint is READY and calls have not failed over, whether
+     * or not there are others yet (as gRFC A56 times a priority): others that come after the timeout get calls at once.
      */
-    #failoverTimer?: ReturnType<typeof setTimeout>;
+    #stopFailoverTimer?: () => void;
     #paused = false;
     #state = IDLE;
     #picker?: Picker;
@@ -324,7 +325,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       this.#paused = false;
       if (seen.size === 0) {
         // No endpoint to fail over to either: the resolver's error stands (`#update` leaves it).
-        this.#stopFailoverTimer();
+        this.#cancelFailoverTimer();
         const details = typeof emptyListError === "string"
           ? emptyListError
           : `No addresses resolved. Resolution note: ${resolutionNote}`;
@@ -375,7 +376,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
      */
     destroy(): void {
       this.#destroyed = true;
-      this.#stopFailoverTimer();
+      this.#cancelFailoverTimer();
       this.#pending.clear();
       this.#departed.clear();
       for (const child of this.#children.values()) {
@@ -522,21 +523,21 @@ function createBalancerClasses(grpc: BalancerGrpc) {
 
     /** Fails over once the timeout passes without a preferred endpoint READY (see `#failedOver`). */
     #startFailoverTimer(): void {
-      if (this.#failoverTimer !== undefined) return;
-      this.#failoverTimer = unrefTimer(setTimeout(() => {
-        this.#failoverTimer = undefined;
+      if (this.#stopFailoverTimer !== undefined) return;
+      this.#stopFailoverTimer = startFailoverTimer(() => this.#failoverTimeoutMs, () => {
+        this.#stopFailoverTimer = undefined;
         if (this.#destroyed || this.#failedOver || this.#preferred.ready.length > 0) return;
         const others = this.#others.size + this.#others.pending > 0;
         const then = others ? "failing over to the others" : "others that come get calls at once";
         trace(`no preferred endpoint became READY within ${this.#failoverTimeoutMs} ms: ${then}`);
         this.#failedOver = true;
         this.#update();
-      }, this.#failoverTimeoutMs));
+      });
     }
 
-    #stopFailoverTimer(): void {
-      clearTimeout(this.#failoverTimer);
-      this.#failoverTimer = undefined;
+    #cancelFailoverTimer(): void {
+      this.#stopFailoverTimer?.();
+      this.#stopFailoverTimer = undefined;
     }
 
     /** Takes a child out of its tier's READY list in O(1) (the last one takes its place). */
@@ -559,7 +560,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       const others = this.#others;
       if (preferred.ready.length > 0) {
         this.#failedOver = false;
-        this.#stopFailoverTimer();
+        this.#cancelFailoverTimer();
         return this.#reportUnlessSettling(READY, preferred.picker, null);
       }
       if (preferred.counts[TRANSIENT_FAILURE] === preferred.size && preferred.pending === 0) this.#failedOver = true;
