@@ -362,6 +362,43 @@ Deno.test("runReflector() lists again when a LIST's body pauses halfway for 10 s
   assert.deepEqual(names(states[0]), ["a"]);
 });
 
+Deno.test("runReflector() lets a LIST page take longer than stallTimeoutMs while its bytes keep coming", async () => {
+  // A large Service over a slow link (a VPN, a satellite office): the page arrives in full, just slowly. Timed as a
+  // whole, it was given up at stallTimeoutMs and listed again from the start, as slowly, forever.
+  const clock = new FakeClock();
+  const listTimes: number[] = [];
+  const api: EndpointSliceApi = {
+    redact: (text) => text,
+    list: ({ signal, onBytes }) => {
+      listTimes.push(clock.now());
+      return new Promise((resolve, reject) => {
+        signal.addEventListener("abort", () => reject(signal.reason));
+        // 4 kB every 5 s, 40 times: 200 s for the page.
+        const trickle = (left: number) =>
+          clock.setTimeout(() => {
+            if (signal.aborted) return;
+            onBytes?.();
+            if (left === 0) resolve(list("10", [slice("a", "3")]));
+            else trickle(left - 1);
+          }, 5_000);
+        trickle(40);
+      });
+    },
+    watch: ({ signal }) =>
+      Promise.resolve({
+        chunks: new ScriptedWatch({ resourceVersion: "10", timeoutSeconds: 300, signal }).body,
+        encoding: "json",
+      }),
+  };
+  const { states, errors } = await run({ api, clock }, (states, errors) => states.length === 1 || errors.length > 0, {
+    stallTimeoutMs: 150_000,
+  });
+  assert.deepEqual(errors.map((error) => error.message), []);
+  assert.deepEqual(listTimes, [0]);
+  assert.equal(clock.now(), 205_000);
+  assert.deepEqual(names(states[0]), ["a"]);
+});
+
 Deno.test("runReflector() resets the backoff after a long healthy watch, however it ends", async () => {
   const failure = () => new KubeApiError("unavailable", { status: 503 });
   const scripted = scriptedApi([list("10", [])], [

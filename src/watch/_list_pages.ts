@@ -1,6 +1,6 @@
 /**
- * The reflector's LIST: every page of it, each page within the stall
- * timeout. Private to `watch/`.
+ * The reflector's LIST: every page of it, each page answered within the stall
+ * timeout and its body never silent for long. Private to `watch/`.
  *
  * @module
  */
@@ -23,7 +23,7 @@ export interface ListPagesOptions {
   signal: AbortSignal;
   /** Runs the stall timer. */
   clock: Clock;
-  /** How long one page may take, in ms. */
+  /** How long one page may go without an answer, or its body without a byte, in ms. */
   stallTimeoutMs: number;
 }
 
@@ -70,8 +70,14 @@ export async function listPages(api: EndpointSliceApi, options: ListPagesOptions
         continueToken,
         signal: deadline.signal,
         pauseTiming: deadline.pause,
-        // A LIST page comes in one go: a pause in its body is a broken connection, which Deno may never report.
-        onBytes: () => deadline.heard(true),
+        // A LIST page comes in one go: a pause in its body is a broken connection, which Deno may never report. Its
+        // bytes are progress: a large page over a slow link takes longer than stallTimeoutMs, and timed as a whole
+        // it was listed again from the start, as slowly, for ever.
+        onBytes: () => {
+          deadline.answered();
+          deadline.touch();
+          deadline.heard(true);
+        },
       });
       // A loop, not push(...items): a huge page must not overflow the stack.
       for (const item of result.items) items.push(item);
