@@ -24,7 +24,7 @@ import {
   slowCredentialsAdvice,
 } from "./service_observer.ts";
 import type { CheckCommand } from "./args.ts";
-import { reachableAdvice } from "./reachable_advice.ts";
+import { reachableAdvice, slowListAdvice } from "./reachable_advice.ts";
 import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
 import { colorsWanted, painter, printable, type Style, takesEscapes, wordWrap } from "./terminal.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
@@ -187,7 +187,8 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     const late = outcome?.late
       ? new ResolverError(`not within ${command.timeoutSeconds} s: ${lateAnswerAdvice(outcome.late)}`)
       : undefined;
-    const resolved = late ?? outcome?.failure ?? outcome?.view ?? new ResolverError(noAnswer);
+    const slow = outcome?.arriving ? new ResolverError(slowListAdvice(access, command.timeoutSeconds)) : undefined;
+    const resolved = late ?? outcome?.failure ?? outcome?.view ?? slow ?? new ResolverError(noAnswer);
     const serviceRead = outcome?.view?.portError !== undefined || outcome?.view?.portFromService === true;
     const grants = neededGrants(command, namespace, declaredLocality(command.locality, cli.env), serviceRead);
     let missingRequired = 0;
@@ -197,7 +198,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       say(
         "unknown",
         "access",
-        `not asked: ${late ? `resolving used up --timeout (${command.timeoutSeconds} s)` : noAnswer}`,
+        `not asked: ${late || slow ? `resolving used up --timeout (${command.timeoutSeconds} s)` : noAnswer}`,
       );
     }
     for (const grant of signal.aborted ? [] : grants) {
@@ -368,18 +369,22 @@ function neededGrants(
 /**
  * Follows the target until its first snapshot, its first failure or the signal: the last view, and the failure if
  * one ended it; when the signal came first (at once if it already had), the failure of the last request, which the
- * watch was waiting out (`late`), else `undefined`.
+ * watch was waiting out (`late`), else whether a LIST's answer was still arriving (`arriving`), else `undefined`.
  */
 async function resolveOnce(
   connection: ClusterConnection,
   command: CheckCommand,
   signal: AbortSignal,
 ): Promise<
-  { view: ServiceView; failure?: ResolverError; late?: undefined } | {
+  | { view: ServiceView; failure?: ResolverError; late?: undefined; arriving?: undefined }
+  | {
     late: ResolverError;
     view?: undefined;
     failure?: undefined;
-  } | undefined
+    arriving?: undefined;
+  }
+  | { arriving: true; view?: undefined; failure?: undefined; late?: undefined }
+  | undefined
 > {
   const controller = new AbortController();
   const stop = () => controller.abort();
@@ -387,6 +392,7 @@ async function resolveOnce(
   if (signal.aborted) stop();
   let result: { view: ServiceView; failure?: ResolverError } | undefined;
   let lastFailure: ResolverError | undefined;
+  let arriving = false;
   try {
     await observeService(connection, command.target, {
       signal: controller.signal,
@@ -395,6 +401,8 @@ async function resolveOnce(
       protobuf: command.protobuf,
       onView(view) {
         lastFailure = view.lastFailure;
+        // The LIST that the timeout ends publishes that it no longer arrives: what the timeout cut is kept.
+        if (!controller.signal.aborted) arriving = view.listArriving === true;
         const failure = view.watch.state === "retrying" ? view.watch.error : view.portError;
         if (failure || view.snapshot) {
           result = failure ? { view, failure } : { view };
@@ -405,7 +413,7 @@ async function resolveOnce(
   } finally {
     signal.removeEventListener("abort", stop);
   }
-  return result ?? (lastFailure && { late: lastFailure });
+  return result ?? (lastFailure && { late: lastFailure }) ?? (arriving ? { arriving } : undefined);
 }
 
 /**

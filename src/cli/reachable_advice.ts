@@ -1,7 +1,7 @@
 /**
  * What `--once` and `check` say to check when the API server gave no answer within `--timeout`: the server, and the
  * proxy on the way when there is one (a proxy that takes the connection and never answers holds a request as a hung
- * server does).
+ * server does), or that the link is slow when the answer of a LIST was still coming in.
  *
  * @module
  */
@@ -27,4 +27,24 @@ export function reachableAdvice(access: Pick<ClusterAccess, "server" | "proxyUrl
     ? ""
     : ` through the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource}, and that the proxy answers`;
   return `check that the API server at ${access.server} is reachable${via}, or raise --timeout`;
+}
+
+/**
+ * The advice for a LIST whose answer was still arriving when `--timeout` came: a slow link (a large Service over a
+ * VPN, say), not a server that does not answer.
+ *
+ * @param access The cluster's server.
+ * @param timeoutSeconds The `--timeout` that came.
+ * @returns The advice, e.g. `the list of its EndpointSlices was still coming in from the API server at ... after 30 s:
+ *   a slow link (a large Service over a VPN, say); raise --timeout`.
+ *
+ * @example A list cut short
+ * ```ts
+ * import { slowListAdvice } from "./reachable_advice.ts";
+ * console.log(slowListAdvice({ server: "https://10.0.0.1:6443" }, 30)); // the list of its EndpointSlices was still ...
+ * ```
+ */
+export function slowListAdvice(access: Pick<ClusterAccess, "server">, timeoutSeconds: number): string {
+  return `the list of its EndpointSlices was still coming in from the API server at ${access.server} after ` +
+    `${timeoutSeconds} s: a slow link (a large Service over a VPN, say); raise --timeout`;
 }

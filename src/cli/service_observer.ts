@@ -140,6 +140,11 @@ export interface ServiceView {
    */
   lastFailure?: ResolverError;
   /**
+   * Whether a LIST of the slices has begun its answer and not ended it: what a timeout that comes then says (a slow
+   * link to the API server, not one that does not answer).
+   */
+  listArriving?: boolean;
+  /**
    * Whether `port` is the Service's first port, read from the Service (`get` on `services`): a target without a port
    * whose slices have several TCP port names; absent until the port is known.
    */
@@ -365,12 +370,18 @@ export async function observeService(
     server: api.server,
     list(params) {
       if (view.watch.state === "watching") publish({ watch: { state: "listing", since: displayClock.now() } });
+      const onBytes = () => {
+        if (!view.listArriving) publish({ listArriving: true });
+        params.onBytes?.();
+      };
       return answered(
-        (pauseTiming) => api.list({ ...params, pauseTiming }),
+        (pauseTiming) => api.list({ ...params, pauseTiming, onBytes }),
         params.pauseTiming,
         params.signal,
         "slices",
-      );
+      ).finally(() => {
+        if (view.listArriving) publish({ listArriving: undefined });
+      });
     },
     async watch(params) {
       const body = await answered(

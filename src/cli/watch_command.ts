@@ -18,7 +18,7 @@ import {
 import { KubeApiError } from "../base/errors.ts";
 import type { ClusterAccess } from "../cluster/types.ts";
 import type { WatchCommand } from "./args.ts";
-import { reachableAdvice } from "./reachable_advice.ts";
+import { reachableAdvice, slowListAdvice } from "./reachable_advice.ts";
 import { changeLine, changeSummary, snapshotReport } from "./report.ts";
 import { renderTable, withShownChanges } from "./table.ts";
 import { displayClock } from "./display_clock.ts";
@@ -249,6 +249,13 @@ function timedOut(
     stderr.write(
       `kgr-resolver: Cannot resolve ${JSON.stringify(command.input)}: no credentials within ` +
         `${command.timeoutSeconds} s from ${access.source}: ${slowCredentialsAdvice(access.credentials)}\n`,
+    );
+    return finish(1);
+  }
+  if (latest?.listArriving) {
+    stderr.write(
+      `kgr-resolver: Cannot resolve ${JSON.stringify(command.input)}: ` +
+        `${slowListAdvice(access, command.timeoutSeconds)}\n`,
     );
     return finish(1);
   }

@@ -1123,6 +1123,46 @@ export const scenarios = {
     }
   },
 
+  async "--once and check say the list was still coming in when --timeout comes in the middle of its answer"(cli) {
+    // A large Service over a slow link (a VPN, a satellite office): 5,000 endpoints through 16 kbit/s took over 30 s
+    // to list, and --once said "no answer within 30 s: check that the API server ... is reachable", of a server
+    // whose answer was arriving. In front of the fake, a LIST answers its first bytes and holds the rest.
+    const cluster = await startCluster();
+    const held = new Set();
+    const proxy = createHttpServer(async (req, res) => {
+      let body = "";
+      for await (const chunk of req) body += chunk;
+      const answer = await fetch(`${cluster.api.url}${req.url}`, {
+        method: req.method,
+        headers: { authorization: req.headers.authorization, "content-type": "application/json" },
+        body: req.method === "POST" ? body : undefined,
+      });
+      const text = await answer.text();
+      res.writeHead(answer.status, { "content-type": "application/json" });
+      if (!new URL(req.url, "http://proxy").pathname.includes("/endpointslices")) return res.end(text);
+      res.write(text.slice(0, 20));
+      held.add(res);
+    });
+    await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const kubeconfig = await kubeconfigFor(cluster, `http://127.0.0.1:${proxy.address().port}`, "slow-list");
+      const slow = "the list of its EndpointSlices was still coming in from the API server at " +
+        "http://127\\.0\\.0\\.1:\\d+ after 2 s: a slow link \\(a large Service over a VPN, say\\); raise --timeout";
+      const once = await runCli(cli, ["--once", "--timeout", "2", "--kubeconfig", kubeconfig, TARGET]);
+      assert.equal(once.code, 1, once.stderr);
+      assert.match(once.stderr, new RegExp(`^kgr-resolver: Cannot resolve "${TARGET}": ${slow}\\n$`));
+      const checked = await runCli(cli, ["check", "--timeout", "2", "--kubeconfig", kubeconfig, TARGET]);
+      assert.equal(checked.code, 1, checked.stdout);
+      assert.match(checked.stdout, new RegExp(`^FAILED +resolve +${slow}$`, "m"));
+      assert.match(checked.stdout, /^unknown +access +not asked: resolving used up --timeout \(2 s\)$/m);
+    } finally {
+      for (const res of held) res.destroy();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+      await cluster.close();
+    }
+  },
+
   async "--once and check name the answer they were waiting out when --timeout comes first, not an unreachable server"(
     cli,
   ) {
