@@ -152,6 +152,8 @@ class Model implements WorldHooks {
   /** When the settling ends. */
   settleUntil = 0;
   deadline: number | undefined;
+  /** The time that late firings of the failover timer gave since it started: at most the timeout in all. */
+  granted = 0;
   timeout = 0;
   policy!: PolicyInstance;
   reports: Report[] = [];
@@ -173,9 +175,11 @@ class Model implements WorldHooks {
           "the failover timer fired when the model expected none",
         );
         const late = this.loop.now - this.deadline;
-        if (late > FAILOVER_LATE_MS) {
-          // A pause: the preferred endpoints get the time they missed, up to the timeout, to be seen READY.
-          this.deadline = this.loop.now + Math.min(late, this.timeout);
+        const more = Math.min(late, this.timeout - this.granted);
+        if (late > FAILOVER_LATE_MS && more > 0) {
+          // A pause: the preferred endpoints get the time they missed, up to the timeout in all, to be seen READY.
+          this.granted += more;
+          this.deadline = this.loop.now + more;
           run();
           return this.update();
         }
@@ -314,7 +318,10 @@ class Model implements WorldHooks {
       return;
     }
     if (preferred.counts[TRANSIENT_FAILURE] === preferred.created && preferred.pending === 0) this.failedOver = true;
-    else if (!this.failedOver && this.deadline === undefined) this.deadline = this.loop.now + this.timeout;
+    else if (!this.failedOver && this.deadline === undefined) {
+      this.deadline = this.loop.now + this.timeout;
+      this.granted = 0;
+    }
   }
 
   expected(): Expected | undefined {
