@@ -1173,6 +1173,25 @@ Deno.test("runReflector() reports a 403 and retries until it is granted", async 
   assert.deepEqual(scripted.times("list"), [0, 5, 15]);
 });
 
+Deno.test("runReflector() follows the Service by a LIST after a reported 403 of its watch: a Role with list, no watch", async () => {
+  // A Role that grants list without watch: the first LIST resolves, every watch is refused. client-go's reflector
+  // lists again after each watch failure it does not retry, so its state follows the Service one LIST per backoff;
+  // resuming the watch alone kept the first LIST's pods for good (on kube-apiserver v1.36.3, a pod that went unready
+  // kept every call).
+  const forbidden = () => new KubeApiError("forbidden", { status: 403 });
+  const scripted = scriptedApi(
+    [list("10", [slice("a", "3")]), list("12", [slice("a", "11", "10.0.0.2")])],
+    Array.from({ length: 8 }, forbidden),
+  );
+  const { states, errors } = await run(scripted, (states) => states.length === 2);
+  assert.equal(states[1].slices.get("a")?.endpoints?.[0].addresses[0], "10.0.0.2");
+  assert.equal((errors[0] as KubeApiError).status, 403);
+  // The first 403 is resumed unreported (a restarting API server's); the second is reported, then listed from the
+  // last resourceVersion.
+  assert.deepEqual(scripted.calls.map((call) => call.kind), ["list", "watch", "watch", "list", "watch"]);
+  assert.equal((scripted.calls[3].params as ListParams).resourceVersion, "10");
+});
+
 Deno.test("runReflector() still reports an unreachable API server that alternates with another routine failure", async () => {
   // An HA control plane behind a round-robin load balancer, one API server down and still in the rotation, the other
   // answering 403 (the grant was taken away) or 429 with Retry-After (overloaded): once the backoff outlasts the idle

@@ -63,8 +63,20 @@ const cases: [string, ResolverError, string | undefined, ResolverError | undefin
     report: false,
     delayMs: 1000,
   }],
-  ["a second 403 in a row is reported", forbidden(), WATCHING, forbidden(), {
-    listFrom: WATCHING,
+  // As client-go lists after a watch failure it does not retry: credentials that may list but not watch still follow.
+  [
+    "a second 403 in a row to a watch is reported and relists from the last resourceVersion",
+    forbidden(),
+    WATCHING,
+    forbidden(),
+    {
+      listFrom: "42",
+      report: true,
+      delayMs: 1000,
+    },
+  ],
+  ["a second 403 in a row to a LIST is reported and lists again", forbidden(), "42", forbidden(), {
+    listFrom: "42",
     report: true,
     delayMs: 1000,
   }],

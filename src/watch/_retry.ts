@@ -255,7 +255,8 @@ export interface Retry {
  * unless it asked to wait, a first time (then it streams again after the wait); a
  * resume point the server has not reached relists with a consistent read
  * (`""`); an expired one relists from the last resourceVersion after a watch,
- * and with a consistent read after a LIST or a streaming list; anything else
+ * and with a consistent read after a LIST or a streaming list; a watch refused
+ * with a reported 403 relists from the last resourceVersion; anything else
  * retries what failed. See `retryDelay()` below for the wait.
  *
  * @param error The failure.
@@ -321,6 +322,14 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
     context.previous === undefined;
   const routine = quick || waitAsked || unreachable ||
     (status === 401 || (status === 403 && restarting)) && firstInARow(error, context.previous);
+  // A watch refused with a 403 that is reported lists again from the last resourceVersion before it watches again, as
+  // client-go's reflector lists after a watch failure it does not retry: credentials that may list but not watch (a
+  // Role without the verb) then still follow the Service, one LIST per backoff, where resuming the watch alone kept
+  // the first LIST's pods for good.
+  if (status === 403 && !routine && context.listFrom === undefined && !context.streaming) {
+    const listFrom = context.resourceVersion;
+    return { listFrom, relist: `${error.message}; relisting from "${listFrom}"`, report: true, delayMs };
+  }
   return { listFrom: context.listFrom, report: !routine, delayMs };
 }
 
