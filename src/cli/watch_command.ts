@@ -149,14 +149,15 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   };
   /**
    * A snapshot from a LIST is not all a resolver needs: it then watches, and credentials that may list but not
-   * watch would leave it on that first state forever. --once waits for the watch to start, or fails with why not.
+   * watch leave it to list again after each refused watch, one backoff late. --once waits for the watch to start, or
+   * fails with why not.
    */
   const onWatchAfterSnapshot = (view: ServiceView) => {
     if (view.watch.state === "watching") return finish(snapshotCode!);
     if (view.watch.state !== "retrying") return;
     const { error } = view.watch;
     const what = error instanceof KubeApiError && error.status === 403
-      ? "a resolver with these credentials would never see a change"
+      ? "a resolver with these credentials would see a change only when it lists again, up to 30 s late"
       : "the WATCH after it failed";
     stderr.write(`kgr-resolver: the snapshot above is from a LIST, but ${what}: ${error.message}\n`);
     finish(1);
