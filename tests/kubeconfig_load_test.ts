@@ -7,14 +7,14 @@ import { MAX_CONFIG_FILE_BYTES, readTextFile } from "../src/runtime/files.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
 import { config, noExec } from "./_kubeconfig_object.ts";
 
-Deno.test("parseKubeconfig() reads YAML and treats an empty file as an empty kubeconfig", () => {
-  const parsed = parseKubeconfig(stringify(config({})), "/x/config");
+Deno.test("parseKubeconfig() reads YAML and treats an empty file as an empty kubeconfig", async () => {
+  const parsed = await parseKubeconfig(stringify(config({})), "/x/config");
   assert.equal(parsed["current-context"], "ctx");
-  assert.deepEqual(parseKubeconfig("", "/x/config"), {});
-  assert.deepEqual(parseKubeconfig("# only a comment\n", "/x/config"), {});
+  assert.deepEqual(await parseKubeconfig("", "/x/config"), {});
+  assert.deepEqual(await parseKubeconfig("# only a comment\n", "/x/config"), {});
 });
 
-Deno.test("parseKubeconfig() reads YAML as kubectl does: a repeated key's last value wins, YAML 1.1 booleans", () => {
+Deno.test("parseKubeconfig() reads YAML as kubectl does: a repeated key's last value wins, YAML 1.1 booleans", async () => {
   // kubectl parses with sigs.k8s.io/yaml over go-yaml v2: duplicates overwrite, yes/no/on/off/y/n are booleans.
   const text = [
     "current-context: first",
@@ -29,7 +29,7 @@ Deno.test("parseKubeconfig() reads YAML as kubectl does: a repeated key's last v
     "    extensions: [{name: a, extension: {y: 1, when: 2001-12-14, at: 10:20}}]",
     "current-context: last",
   ].join("\n");
-  const parsed = parseKubeconfig(text, "/x/config");
+  const parsed = await parseKubeconfig(text, "/x/config");
   assert.equal(parsed["current-context"], "last");
   const cluster = parsed.clusters?.[0].cluster;
   assert.equal(cluster?.server, "https://last.example");
@@ -39,11 +39,11 @@ Deno.test("parseKubeconfig() reads YAML as kubectl does: a repeated key's last v
   // Timestamps and sexagesimal numbers stay strings, as go-yaml v2 leaves them.
   assert.deepEqual(cluster?.extensions?.[0].extension, { true: 1, when: "2001-12-14", at: "10:20" });
   for (const [word, value] of [["on", true], ["Y", true], ["NO", false], ["n", false], ["True", true]] as const) {
-    assert.equal(parseKubeconfig(`preferences: ${word}\n`, "/x/config").preferences, value, word);
+    assert.equal((await parseKubeconfig(`preferences: ${word}\n`, "/x/config")).preferences, value, word);
   }
 });
 
-Deno.test("parseKubeconfig() applies YAML merge keys, as kubectl does", () => {
+Deno.test("parseKubeconfig() applies YAML merge keys, as kubectl does", async () => {
   // Hand-written kubeconfigs share settings through an anchor and `<<:`; go-yaml v2 (kubectl's) merges them.
   const text = [
     "clusters:",
@@ -56,7 +56,7 @@ Deno.test("parseKubeconfig() applies YAML merge keys, as kubectl does", () => {
     "    <<: *base",
     "    tls-server-name: api.internal",
   ].join("\n");
-  assert.deepEqual(parseKubeconfig(text, "/x/config").clusters?.[1].cluster, {
+  assert.deepEqual((await parseKubeconfig(text, "/x/config")).clusters?.[1].cluster, {
     server: "https://10.0.0.1:6443",
     "insecure-skip-tls-verify": true,
     "tls-server-name": "api.internal",
@@ -148,13 +148,13 @@ Deno.test("mergeKubeconfigs() rejects entries without a name and lists that are 
     },
   );
   // An unquoted yes is a name to the writer, a boolean to YAML 1.1 (and to kubectl).
-  const yes = parseKubeconfig("clusters:\n- name: yes\n  cluster: {server: https://a.example}\n", "/x/config");
+  const yes = await parseKubeconfig("clusters:\n- name: yes\n  cluster: {server: https://a.example}\n", "/x/config");
   await rejectsConfig(() => mergeKubeconfigs([{ file: "/x/config", config: yes }]), {
     message: /clusters\[0\]\.name must be a non-empty string; it was read as the boolean true: quote it/,
     field: "clusters[0].name",
   });
   // A mapping indented under name: is named by its type only: it may hold a credential.
-  const indented = parseKubeconfig("users:\n- name:\n    user:\n      token: s3cr3t-TOKEN-value\n", "/x/config");
+  const indented = await parseKubeconfig("users:\n- name:\n    user:\n      token: s3cr3t-TOKEN-value\n", "/x/config");
   const error = await rejectsConfig(() => mergeKubeconfigs([{ file: "/x/config", config: indented }]), {
     message: /users\[0\]\.name must be a non-empty string: current type is object$/,
     field: "users[0].name",
@@ -275,11 +275,11 @@ Deno.test("readTextFile() takes memory for what the file holds, not 1 MiB a read
   }
 });
 
-Deno.test("parseKubeconfig() reads the first YAML document only, as kubectl does", () => {
+Deno.test("parseKubeconfig() reads the first YAML document only, as kubectl does", async () => {
   const first = "current-context: dev\ncontexts: []\n";
-  assert.deepEqual(parseKubeconfig(`${first}---\n`, "/tmp/config"), { "current-context": "dev", contexts: [] });
+  assert.deepEqual(await parseKubeconfig(`${first}---\n`, "/tmp/config"), { "current-context": "dev", contexts: [] });
   assert.deepEqual(
-    parseKubeconfig(`${first}---\ncurrent-context: other\n`, "/tmp/config"),
+    await parseKubeconfig(`${first}---\ncurrent-context: other\n`, "/tmp/config"),
     { "current-context": "dev", contexts: [] },
   );
 });
@@ -309,7 +309,7 @@ Deno.test("mergeKubeconfigs() refuses a kubeconfig whose apiVersion is not v1 or
 // The yaml package prints every token it reads with console.log when LOG_TOKENS is set, and every node with
 // console.dir when LOG_STREAM is: a process whose environment had either (a generic name another tool may set)
 // printed the kubeconfig's token, client key and proxy password on standard output, into the CLI's --json stream too.
-Deno.test("parseKubeconfig() prints nothing of the kubeconfig with the yaml package's LOG_TOKENS or LOG_STREAM set", () => {
+Deno.test("parseKubeconfig() prints nothing of the kubeconfig with the yaml package's LOG_TOKENS or LOG_STREAM set", async () => {
   const text = 'users:\n- name: u\n  user: {token: "secret-token-123"}\nclusters:\n- name: c\n  cluster:\n' +
     "    server: https://10.0.0.1:6443\n    proxy-url: http://u:proxy-pass-456@10.0.0.2:3128\n";
   const printed: unknown[] = [];
@@ -320,7 +320,7 @@ Deno.test("parseKubeconfig() prints nothing of the kubeconfig with the yaml pack
     for (const name of ["LOG_TOKENS", "LOG_STREAM"]) {
       Deno.env.set(name, "1");
       try {
-        const parsed = parseKubeconfig(text, "/k");
+        const parsed = await parseKubeconfig(text, "/k");
         assert.equal(parsed.users?.[0]?.user?.token, "secret-token-123");
       } finally {
         Deno.env.delete(name);

@@ -5,14 +5,20 @@
  * @module
  */
 
-import { parseAllDocuments, type ScalarTag, type Tags } from "yaml";
+import type { ScalarTag, Tags } from "yaml";
 import { withoutEnvironmentVariables } from "../runtime/files.ts";
+
+/** The yaml package once a first parse has asked for it (about 20 ms to import on Node, 30 on Deno). */
+let yamlPackage: Promise<typeof import("yaml")> | undefined;
 
 /**
  * The value of the first YAML document of `text`, as kubectl reads it: a second document, or a `---` at the end, is
  * ignored; a repeated key's last value wins; `<<: *anchor` merge keys apply; plain `yes`/`no`/`on`/`off`/`y`/`n` are
  * booleans as in YAML 1.1; timestamps and `10:20` stay strings. No warning or debug output is printed (it may quote
  * the text).
+ *
+ * The yaml package is imported on the first call: a process that reads no kubeconfig (in a pod, or given
+ * `cluster.server`) never loads it.
  *
  * @param text The YAML.
  * @returns Its first document's value; `undefined` when it has none.
@@ -22,10 +28,11 @@ import { withoutEnvironmentVariables } from "../runtime/files.ts";
  * @example A kubeconfig's field
  * ```ts
  * import { parseFirstYamlDocument } from "./_kubectl_yaml.ts";
- * console.log(parseFirstYamlDocument("insecure: yes\n---\nother: 1")); // { insecure: true }
+ * console.log(await parseFirstYamlDocument("insecure: yes\n---\nother: 1")); // { insecure: true }
  * ```
  */
-export function parseFirstYamlDocument(text: string): unknown {
+export async function parseFirstYamlDocument(text: string): Promise<unknown> {
+  const { parseAllDocuments } = await (yamlPackage ??= import("yaml"));
   // logLevel "error": warnings would go to the console (process.emitWarning) and may quote the text.
   // merge: `<<: *anchor` merge keys, which go-yaml v2 (kubectl's) applies and YAML 1.2 does not have.
   const [first] = withoutYamlDebugOutput(() =>
@@ -78,7 +85,7 @@ function withoutYamlDebugOutput<T>(parse: () => T): T {
  * ```ts
  * import { parseFirstYamlDocument, yamlErrorPlace } from "./_kubectl_yaml.ts";
  * try {
- *   parseFirstYamlDocument("a: [");
+ *   await parseFirstYamlDocument("a: [");
  * } catch (error) {
  *   console.log(yamlErrorPlace("a: [", error)); //  at line 1, column 5
  * }

@@ -255,7 +255,7 @@ export function execCredentials(
       ...(interactive ? { terminal: true } : {}),
     });
     if (!result.ok) throw fail(describeFailure(result, config, timeoutMs));
-    const answer = parseExecCredential(result.stdout, config.apiVersion, fail);
+    const answer = await parseExecCredential(result.stdout, config.apiVersion, fail);
     const obtained = now();
     let refreshAt = Number.POSITIVE_INFINITY;
     let until = "with no expiry";
@@ -369,12 +369,12 @@ interface ExecAnswer {
   expiresAt?: number;
 }
 
-function parseExecCredential(
+async function parseExecCredential(
   stdout: string,
   apiVersion: string,
   fail: (problem: string) => ConfigError,
-): ExecAnswer {
-  const { value, yaml } = decodeOutput(stdout, fail);
+): Promise<ExecAnswer> {
+  const { value, yaml } = await decodeOutput(stdout, fail);
   const kind = typeField(value, "kind", yaml);
   // kubectl takes a missing kind for the one it expects, as its decoder defaults it.
   if (kind !== undefined && kind !== "" && kind !== "ExecCredential") {
@@ -460,10 +460,10 @@ function parseExecCredential(
  * A plugin's output decoded as kubectl decodes it: JSON when it starts with `{` (after Go's white space), else YAML
  * (`yaml`), its first document (a BOM, `---`, anchors). Messages never quote the output, where the token goes.
  */
-function decodeOutput(
+async function decodeOutput(
   stdout: string,
   fail: (problem: string) => ConfigError,
-): { value: Record<string, unknown>; yaml: boolean } {
+): Promise<{ value: Record<string, unknown>; yaml: boolean }> {
   let value: unknown;
   const yaml = !JSON_START.test(stdout);
   if (!yaml) {
@@ -480,7 +480,7 @@ function decodeOutput(
       );
     }
     try {
-      value = parseFirstYamlDocument(stdout);
+      value = await parseFirstYamlDocument(stdout);
     } catch (error) {
       throw fail(
         `its output is neither JSON nor YAML (malformed${yamlErrorPlace(stdout, error)}): ` +

@@ -41,15 +41,15 @@ const MERGE_OF_NON_MAP = "Merge sources must be maps or map aliases";
  * @example Parsing a small kubeconfig
  * ```ts
  * import { parseKubeconfig } from "./kubeconfig_load.ts";
- * const config = parseKubeconfig("current-context: dev\ncontexts: []\n", "/tmp/config");
+ * const config = await parseKubeconfig("current-context: dev\ncontexts: []\n", "/tmp/config");
  * console.log(config["current-context"]); // dev
  * ```
  */
-export function parseKubeconfig(text: string, file: string): KubeconfigObject {
+export async function parseKubeconfig(text: string, file: string): Promise<KubeconfigObject> {
   let value: unknown;
   try {
     // The first document only, as kubectl reads it: a second one, or a `---` at the end, is ignored.
-    value = parseFirstYamlDocument(text);
+    value = await parseFirstYamlDocument(text);
   } catch (error) {
     if (refusedByRuntime(error)) {
       throw new ConfigError(
@@ -263,7 +263,7 @@ export async function loadKubeconfigFiles(
       missing.push(file);
       continue;
     }
-    sources.push({ config: parseKubeconfig(text, file), file });
+    sources.push({ config: await parseKubeconfig(text, file), file });
   }
   return { merged: mergeKubeconfigs(sources), missing };
 }
