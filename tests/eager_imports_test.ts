@@ -40,3 +40,7 @@ Deno.test("importing @kgr/resolver loads grpc-js only: the YAML parser waits for
 Deno.test("importing @kgr/resolver/nice-grpc loads grpc-js and nice-grpc only: the YAML parser waits for a kubeconfig", async () => {
   assert.deepEqual(await eagerPackages("nice_grpc.ts"), ["@grpc/grpc-js", "nice-grpc"]);
 });
+
+Deno.test("importing @kgr/resolver/testing loads no package: the YAML parser waits for a review sent as YAML", async () => {
+  assert.deepEqual(await eagerPackages("testing.ts"), []);
+});

@@ -245,7 +245,7 @@ export function createAccessControl(): AccessControl {
           `the body of the request was in an unknown format - accepted media types include: ${SERIALIZED.join(", ")}`,
         );
       }
-      const input = readReviewBody(body, mediaType!, REVIEW_KINDS[review]);
+      const input = await readReviewBody(body, mediaType!, REVIEW_KINDS[review]);
       if (typeof input === "string") return failure(400, "BadRequest", input);
       const refused = wrongKind(input, REVIEW_KINDS[review]);
       if (refused !== undefined) return failure(400, "BadRequest", refused);

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { parse } from "yaml";
+import type * as Yaml from "yaml";
 import { LENGTH_DELIMITED, ProtobufError, WireReader } from "../api/protobuf/wire_reader.ts";
 
 /** The magic bytes before every protobuf object of kube-apiserver: `k8s` and a zero byte. */
@@ -41,23 +41,28 @@ export const NON_RESOURCE_ATTRIBUTES = ["path", "verb"];
  * @param expected The endpoint's apiVersion and kind, which a protobuf envelope that names none stands for.
  * @returns The review as a JSON object; a string is the message of the 400 for a body that is not one.
  */
-export function readReviewBody(
+export async function readReviewBody(
   body: Uint8Array,
   mediaType: string,
   expected: { readonly apiVersion: string; readonly kind: string },
-): Record<string, unknown> | string {
+): Promise<Record<string, unknown> | string> {
   // The real server's words for a body it cannot read: the cause, then the body's first 30 bytes.
   const unrecognized = (cause: string) =>
     `the object provided is unrecognized (must be of type ${expected.kind}): ${cause} (${summary(body)})`;
   if (mediaType === "application/vnd.kubernetes.protobuf") return readProtobuf(body, expected, unrecognized);
   const text = new TextDecoder().decode(body);
-  const value = mediaType === "application/yaml" ? parseYaml(text) : parseJson(text);
+  const value = mediaType === "application/yaml"
+    ? parseYaml(await (yamlPackage ??= import("yaml")), text)
+    : parseJson(text);
   const format = mediaType === "application/yaml" ? "YAML" : "JSON";
   if (value === MALFORMED) return unrecognized(`the body is not valid ${format}`);
   return asObject(value) ?? unrecognized(`the body is not a ${format} object`);
 }
 
 const MALFORMED = Symbol("malformed");
+
+/** The yaml package, imported for the first YAML body: a test that sends none never loads it. */
+let yamlPackage: Promise<typeof Yaml> | undefined;
 
 function parseJson(text: string): unknown {
   try {
@@ -72,9 +77,9 @@ function parseJson(text: string): unknown {
  * malformed YAML (Deno refusing the parser's reads of LOG_TOKENS and LOG_STREAM) are thrown: they become a 500
  * that names the permission.
  */
-function parseYaml(text: string): unknown {
+function parseYaml(yaml: typeof Yaml, text: string): unknown {
   try {
-    return parse(text, { prettyErrors: false, logLevel: "error", uniqueKeys: false });
+    return yaml.parse(text, { prettyErrors: false, logLevel: "error", uniqueKeys: false });
   } catch (error) {
     if ((error as Error | undefined)?.name === "NotCapable") throw error;
     return MALFORMED;
