@@ -20,10 +20,20 @@ api.applySlice(endpointSlice({
 const kubeconfig = api.kubeconfig({ namespace: "workers" });
 const start = () => {
   const worker = new Worker(new URL("./echo_thread.mjs", import.meta.url), { workerData: { kubeconfig } });
-  const answer = new Promise((resolve) =>
-    worker.on("message", (message) => message.unhandled ? unhandled.push(message.unhandled) : resolve(message.answer))
-  );
-  worker.on("error", (error) => unhandled.push(`worker error ${error.message}`));
+  const answer = new Promise((resolve) => {
+    // A thread that died or hangs posts no answer (on Deno, an error it throws comes as an unhandled rejection):
+    // without a bound, the test would wait for one forever.
+    const bound = setTimeout(() => resolve("no answer within 30 s"), 30_000);
+    const settle = (text) => {
+      clearTimeout(bound);
+      resolve(text);
+    };
+    worker.on("message", (message) => message.unhandled ? unhandled.push(message.unhandled) : settle(message.answer));
+    worker.on("error", (error) => {
+      unhandled.push(`worker error ${error.message}`);
+      settle(`worker error ${error.message}`);
+    });
+  });
   return { worker, answer };
 };
 /** The open watches, once they are `count` or 2 s have passed. */
