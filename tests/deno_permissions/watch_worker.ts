@@ -5,7 +5,11 @@ import { watchEndpoints } from "../../src/watch_endpoints.ts";
 const scope = self as unknown as { onmessage: (event: MessageEvent) => void; postMessage(line: string): void };
 scope.onmessage = async (event: MessageEvent) => {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 10_000);
+  // worker_child.ts waits for a line: without one, it and the test would wait forever.
+  const timer = setTimeout(() => {
+    scope.postMessage("failed no snapshot and no error within 10 s");
+    controller.abort();
+  }, 10_000);
   const snapshots = watchEndpoints("kubernetes:///echo.prod:grpc", {
     cluster: { kubeconfig: event.data },
     signal: controller.signal,
