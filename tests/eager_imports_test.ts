@@ -1,6 +1,7 @@
 // What importing an entry point loads before any of it runs: the packages reached by static imports. A package
-// needed only on some paths (the YAML parser for a kubeconfig, undici for a proxy) is imported when first used, so
-// that a process in a pod, a test against the fake server and each restart of a watch mode do not pay for it.
+// needed only on some paths (the YAML parser for a kubeconfig, undici on Deno or behind a proxy) is imported when
+// first used, so that a process in a pod, a test against the fake server and each restart of a watch mode do not pay
+// for it.
 import assert from "node:assert/strict";
 
 const DENO = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
