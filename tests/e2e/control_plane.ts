@@ -347,6 +347,9 @@ export async function startProcess(
   return child;
 }
 
+/** The ports that `freePort()` handed out: never twice, since their servers may not have bound them yet. */
+const portsGiven = new Set<number>();
+
 /**
  * A free TCP port on 127.0.0.1, for a server started right after. It is picked at random below Linux's ephemeral
  * range (32768-60999 by default), where the kernel never hands out a port on its own: an outgoing connection or a
@@ -356,8 +359,11 @@ export async function startProcess(
 export function freePort(): number {
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = 20000 + Math.floor(Math.random() * 12000);
+    // Not bound yet, maybe: etcd's client and peer ports are picked back to back.
+    if (portsGiven.has(port)) continue;
     try {
       Deno.listen({ hostname: "127.0.0.1", port }).close();
+      portsGiven.add(port);
       return port;
     } catch (error) {
       if (!(error instanceof Deno.errors.AddrInUse)) throw error;
