@@ -13,8 +13,8 @@
 import { unrefTimer } from "../runtime/unref_timer.ts";
 import { trace } from "../runtime/trace.ts";
 
-/** How late a timer may fire before the process is taken to have been stopped or blocked. */
-export const FAILOVER_LATE_MS = 1000;
+// How late a timer may fire before the process is taken to have been stopped or blocked.
+const FAILOVER_LATE_MS = 1000;
 
 /**
  * Starts the failover timer: `onTimeout` runs once the process ran `timeoutMs()` with the timer pending; the waits

@@ -29,6 +29,7 @@ import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
 import { colorsWanted, painter, printable, type Style, takesEscapes, wordWrap } from "./terminal.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { namespacePresence } from "./namespace_presence.ts";
+import { byCountThenText } from "./table.ts";
 import { servicePresence, serviceReason } from "./service_presence.ts";
 
 /** The verdict of one step. */
@@ -469,9 +470,9 @@ function byReason(pods: readonly PodExplanation[], name: (pod: PodExplanation) =
     if (members) members.push(pod);
     else groups.set(why, [pod]);
   }
-  // Ties by text, as the live table orders its counts.
+  // Ordered as the live table orders its counts.
   const order = ([whyA, a]: [string, unknown[]], [whyB, b]: [string, unknown[]]) =>
-    b.length - a.length || (whyA < whyB ? -1 : whyA > whyB ? 1 : 0);
+    byCountThenText([whyA, a.length], [whyB, b.length]);
   return [...groups].sort(order).map(([why, members]) => {
     const names = members.filter((pod) => named.has(pod)).map(name);
     const more = members.length - names.length;

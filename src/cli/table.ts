@@ -328,9 +328,7 @@ function reasonCounts(
       const why = pod.message.replace(/^(not used|failover): /, "");
       counts.set(why, (counts.get(why) ?? 0) + 1);
     }
-    // Ties by text: in pod order, a redraw during a rollout could swap two reasons of the same count.
-    const text = [...counts].sort(([whyA, a], [whyB, b]) => b - a || (whyA < whyB ? -1 : whyA > whyB ? 1 : 0))
-      .map(([why, n]) => `${n} ${why}`).join("; ");
+    const text = [...counts].sort(byCountThenText).map(([why, n]) => `${n} ${why}`).join("; ");
     texts.push(`${label}: ${text}`);
   }
   const lines = texts.flatMap((text) => wrap(text, columns, 2));
@@ -426,4 +424,23 @@ function wrap(text: string, width: number, max: number): string[] {
   const kept = lines.slice(0, max).map((each) => cellWidth(each) > width ? cut(each) : each);
   if (lines.length > max) kept[max - 1] = cut(kept[max - 1]);
   return kept;
+}
+
+/**
+ * Orders reasons with their counts: the most frequent first, and those of equal count by their text. In the order of
+ * the pods, a redraw during a rollout could swap two reasons of the same count from one frame to the next.
+ *
+ * @param a A reason and how many pods have it.
+ * @param b Another.
+ * @returns Below 0 when `a` comes first, above 0 when `b` does.
+ *
+ * @example
+ * ```ts
+ * import { byCountThenText } from "./table.ts";
+ * const reasons: [string, number][] = [["not ready", 2], ["terminating", 5], ["hinted for zone b", 2]];
+ * console.log(reasons.sort(byCountThenText).map(([why]) => why)); // [ "terminating", "hinted for zone b", "not ready" ]
+ * ```
+ */
+export function byCountThenText([whyA, a]: readonly [string, number], [whyB, b]: readonly [string, number]): number {
+  return b - a || (whyA < whyB ? -1 : whyA > whyB ? 1 : 0);
 }
