@@ -341,7 +341,7 @@ Deno.test("runReflector() lists again when a LIST's body pauses halfway for 10 s
     list: ({ signal, onBytes }) => {
       listTimes.push(clock.now());
       if (listTimes.length > 1) return Promise.resolve(list("10", [slice("a", "3")]));
-      onBytes?.();
+      onBytes?.(4_000);
       return new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
     },
     watch: ({ signal }) =>
@@ -377,7 +377,7 @@ Deno.test("runReflector() lets a LIST page take longer than stallTimeoutMs while
         const trickle = (left: number) =>
           clock.setTimeout(() => {
             if (signal.aborted) return;
-            onBytes?.();
+            onBytes?.(4_000);
             if (left === 0) resolve(list("10", [slice("a", "3")]));
             else trickle(left - 1);
           }, 5_000);
@@ -396,6 +396,45 @@ Deno.test("runReflector() lets a LIST page take longer than stallTimeoutMs while
   assert.deepEqual(errors.map((error) => error.message), []);
   assert.deepEqual(listTimes, [0]);
   assert.equal(clock.now(), 205_000);
+  assert.deepEqual(names(states[0]), ["a"]);
+});
+
+Deno.test("runReflector() gives up a LIST page whose body only trickles a byte now and then", async () => {
+  // A broken proxy (or server) that keeps the connection alive with a space every 5 s, and never sends the list: a
+  // trickle is not a slow link's progress, and must not hold the LIST forever.
+  const clock = new FakeClock();
+  const listTimes: number[] = [];
+  const api: EndpointSliceApi = {
+    redact: (text) => text,
+    server: "https://10.0.0.1:6443",
+    list: ({ signal, onBytes }) => {
+      listTimes.push(clock.now());
+      if (listTimes.length > 1) return Promise.resolve(list("10", [slice("a", "3")]));
+      return new Promise<never>((_, reject) => {
+        signal.addEventListener("abort", () => reject(signal.reason));
+        const trickle = () =>
+          clock.setTimeout(() => {
+            if (signal.aborted) return;
+            onBytes?.(1);
+            trickle();
+          }, 5_000);
+        trickle();
+      });
+    },
+    watch: ({ signal }) =>
+      Promise.resolve({
+        chunks: new ScriptedWatch({ resourceVersion: "10", timeoutSeconds: 300, signal }).body,
+        encoding: "json",
+      }),
+  };
+  const { states, errors } = await run(
+    { api, clock },
+    (states) => states.length === 1,
+    { stallTimeoutMs: 150_000 },
+  );
+  assert.equal(listTimes.length, 2);
+  assert.ok(listTimes[1] <= 150_010, `listed again at ${listTimes[1]} ms`);
+  assert.match(errors[0].message, /stalled: no complete answer or event for 150000 ms \(stallTimeoutMs\)/);
   assert.deepEqual(names(states[0]), ["a"]);
 });
 

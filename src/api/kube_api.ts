@@ -76,8 +76,8 @@ export interface ListParams {
   continueToken?: string;
   /** Aborts the request. */
   signal: AbortSignal;
-  /** Called as each chunk of the body comes: the caller times the pauses between them. */
-  onBytes?: () => void;
+  /** Called as each chunk of the body comes, with its size: the caller times the pauses between them. */
+  onBytes?: (count: number) => void;
   /**
    * Pauses the caller's timing of the request while it waits for an exec plugin's credentials, which may take up to
    * the plugin's own 60 s limit (one waiting for a login); returns what resumes it.
@@ -514,7 +514,7 @@ async function readBytes(
   response: Response,
   maxBytes: number,
   signal: AbortSignal,
-  onChunk?: () => void,
+  onChunk?: (count: number) => void,
 ): Promise<Uint8Array | undefined> {
   if (!response.body) return new Uint8Array(0);
   const reader = response.body.getReader();
@@ -528,7 +528,7 @@ async function readBytes(
         signal.throwIfAborted();
         break;
       }
-      onChunk?.();
+      onChunk?.(value.length);
       total += value.length;
       if (total > maxBytes) return undefined;
       chunks.push(value);

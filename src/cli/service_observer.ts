@@ -370,9 +370,9 @@ export async function observeService(
     server: api.server,
     list(params) {
       if (view.watch.state === "watching") publish({ watch: { state: "listing", since: displayClock.now() } });
-      const onBytes = () => {
+      const onBytes = (count: number) => {
         if (!view.listArriving) publish({ listArriving: true });
-        params.onBytes?.();
+        params.onBytes?.(count);
       };
       return answered(
         (pauseTiming) => api.list({ ...params, pauseTiming, onBytes }),

@@ -13,6 +13,12 @@ import { trace } from "../runtime/trace.ts";
 import { isExpired } from "./_retry.ts";
 import { stallDeadline } from "./_stall_deadline.ts";
 
+/**
+ * How many bytes of a page's body count as progress, which moves its stall deadline: a slow link brings that in well
+ * under a second (8 kB/s at 64 kbit/s), a byte sent now and then to keep a connection alive takes a long time to.
+ */
+const PAGE_PROGRESS_BYTES = 1024;
+
 /** Options of {@linkcode listPages}. */
 export interface ListPagesOptions {
   /** The resourceVersion to list at: `"0"` (watch cache), `""` (consistent read) or a version. */
@@ -23,7 +29,7 @@ export interface ListPagesOptions {
   signal: AbortSignal;
   /** Runs the stall timer. */
   clock: Clock;
-  /** How long one page may go without an answer, or its body without a byte, in ms. */
+  /** How long one page may go without an answer, or its body without a KiB, in ms. */
   stallTimeoutMs: number;
 }
 
@@ -63,6 +69,8 @@ export async function listPages(api: EndpointSliceApi, options: ListPagesOptions
   let limit: number | undefined = from === "0" || from === "" ? pageSize : undefined;
   while (true) {
     const deadline = stallDeadline(signal, { ...options, server: api.server, via: api.via });
+    // The bytes of the page that came since its last progress.
+    let unprogressedBytes = 0;
     try {
       const result = await api.list({
         resourceVersion: from,
@@ -72,11 +80,15 @@ export async function listPages(api: EndpointSliceApi, options: ListPagesOptions
         pauseTiming: deadline.pause,
         // A LIST page comes in one go: a pause in its body is a broken connection, which Deno may never report. Its
         // bytes are progress: a large page over a slow link takes longer than stallTimeoutMs, and timed as a whole
-        // it was listed again from the start, as slowly, for ever.
-        onBytes: () => {
+        // it was listed again from the start, as slowly, for ever. Only a KiB is, though: a byte now and then (a
+        // proxy's keepalive) would hold the LIST for ever.
+        onBytes: (count) => {
           deadline.answered();
-          deadline.touch();
           deadline.heard(true);
+          unprogressedBytes += count;
+          if (unprogressedBytes < PAGE_PROGRESS_BYTES) return;
+          unprogressedBytes = 0;
+          deadline.touch();
         },
       });
       // A loop, not push(...items): a huge page must not overflow the stack.
