@@ -2,7 +2,8 @@
 // `bun build --target=node` into one ES module and into one CommonJS file, with grpc-js and nice-grpc inside, and
 // each runs on Node from a folder without node_modules (and as CommonJS that leaves nice-grpc external, run beside a
 // node_modules other than the one it was built with, as deployed); `bun build --compile` makes single executables of
-// it and of the CLI, which run there too; a program of the core alone bundles without grpc-js.
+// it and of the CLI, which run there too; a program of the core alone bundles without grpc-js; one that leaves the
+// yaml package external says so at a kubeconfig file.
 // Bundles the built package: run `npm run build` first.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -119,6 +120,34 @@ Deno.test("a bundle of a program that uses only watchEndpoints leaves grpc-js ou
     assert.doesNotMatch(await readFile(bundle, "utf8"), /grpc-node-js/, "the bundle holds grpc-js");
     const { stdout } = await run("node", [bundle], { cwd: folder, timeout: 20_000 });
     assert.equal(stdout.trim(), "pods echo-0");
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+});
+
+Deno.test("a bundle that leaves the yaml package out says so at a kubeconfig file, not that the file is malformed", async () => {
+  // The yaml package is imported at the first kubeconfig file: a bundle that left it external and runs without it
+  // said "the YAML is malformed (ERR_MODULE_NOT_FOUND): fix the file" of a good file.
+  const folder = await mkdtemp(join(tmpdir(), "kgr-bundle-"));
+  try {
+    const bundle = join(folder, "kubeconfig_file_client.mjs");
+    const args = ["build", "tests/bundle/kubeconfig_file_client.mjs", "--target=node", "--external=yaml"];
+    await run(bun, [...args, `--outfile=${bundle}`], { cwd: root, timeout: 30_000 });
+    const kubeconfig = join(folder, "config");
+    await writeFile(
+      kubeconfig,
+      "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:9'}}]\nusers: [{name: u, user: {token: t}}]\n" +
+        "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
+    );
+    const { stdout } = await run("node", [bundle, kubeconfig], { cwd: folder, timeout: 20_000 });
+    assert.match(
+      stdout.trim(),
+      new RegExp(
+        `^ConfigError: Cannot load kubeconfig ${kubeconfig}: the yaml package, which reads YAML, cannot be imported ` +
+          "\\(Cannot find package 'yaml' .*\\): install it beside @kgr/resolver \\(it is a dependency: `npm ls yaml`\\), " +
+          "or keep it inside the bundle$",
+      ),
+    );
   } finally {
     await rm(folder, { recursive: true, force: true });
   }

@@ -12,6 +12,27 @@ import { withoutEnvironmentVariables } from "../runtime/files.ts";
 let yamlPackage: Promise<typeof import("yaml")> | undefined;
 
 /**
+ * The yaml package could not be imported (a bundle that left it external, a node_modules without it), so no YAML
+ * could be read: the text is not at fault. Its message says what to do.
+ */
+export class YamlPackageMissingError extends Error {
+  override name = "YamlPackageMissingError";
+}
+
+/** The yaml package, imported at the first call; a failed import is a {@linkcode YamlPackageMissingError}. */
+async function yamlParser(): Promise<typeof import("yaml")> {
+  try {
+    return await (yamlPackage ??= import("yaml"));
+  } catch (cause) {
+    throw new YamlPackageMissingError(
+      `the yaml package, which reads YAML, cannot be imported (${(cause as Error | undefined)?.message ?? cause}): ` +
+        "install it beside @kgr/resolver (it is a dependency: `npm ls yaml`), or keep it inside the bundle",
+      { cause },
+    );
+  }
+}
+
+/**
  * The value of the first YAML document of `text`, as kubectl reads it: a second document, or a `---` at the end, is
  * ignored; a repeated key's last value wins; `<<: *anchor` merge keys apply; plain `yes`/`no`/`on`/`off`/`y`/`n` are
  * booleans as in YAML 1.1; timestamps and `10:20` stay strings. No warning or debug output is printed (it may quote
@@ -22,6 +43,7 @@ let yamlPackage: Promise<typeof import("yaml")> | undefined;
  *
  * @param text The YAML.
  * @returns Its first document's value; `undefined` when it has none.
+ * @throws {YamlPackageMissingError} When the yaml package cannot be imported.
  * @throws The yaml package's error, whose `code` and `pos` (offsets in `text`) say what and where; its message may
  * quote the text, which may hold a secret.
  *
@@ -32,7 +54,7 @@ let yamlPackage: Promise<typeof import("yaml")> | undefined;
  * ```
  */
 export async function parseFirstYamlDocument(text: string): Promise<unknown> {
-  const { parseAllDocuments } = await (yamlPackage ??= import("yaml"));
+  const { parseAllDocuments } = await yamlParser();
   // logLevel "error": warnings would go to the console (process.emitWarning) and may quote the text.
   // merge: `<<: *anchor` merge keys, which go-yaml v2 (kubectl's) applies and YAML 1.2 does not have.
   const [first] = withoutYamlDebugOutput(() =>

@@ -16,7 +16,7 @@ import { type ExecPluginResult, MAX_PLUGIN_OUTPUT, type RunExecPlugin } from "..
 import { pluginOutput, trace } from "../runtime/trace.ts";
 import { maskCredentials, secretArguments } from "./_mask_credentials.ts";
 import { lineMasker, stderrExcerpt } from "./_plugin_stderr.ts";
-import { parseFirstYamlDocument, yamlErrorPlace } from "./_kubectl_yaml.ts";
+import { parseFirstYamlDocument, yamlErrorPlace, YamlPackageMissingError } from "./_kubectl_yaml.ts";
 import { parseRfc3339 } from "./_rfc3339.ts";
 import { createClientCertificate } from "./tls_settings.ts";
 import type { ClientCertificate, Credentials } from "./types.ts";
@@ -482,6 +482,7 @@ async function decodeOutput(
     try {
       value = await parseFirstYamlDocument(stdout);
     } catch (error) {
+      if (error instanceof YamlPackageMissingError) throw fail(`its output is not JSON, and ${error.message}`);
       throw fail(
         `its output is neither JSON nor YAML (malformed${yamlErrorPlace(stdout, error)}): ` +
           "it must print an ExecCredential object",

@@ -19,7 +19,7 @@ import { trace } from "../runtime/trace.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
 import { readConfigFile } from "./_read_config_file.ts";
 import { kubeconfigError } from "./_kubeconfig_fields.ts";
-import { parseFirstYamlDocument, yamlErrorPlace } from "./_kubectl_yaml.ts";
+import { parseFirstYamlDocument, yamlErrorPlace, YamlPackageMissingError } from "./_kubectl_yaml.ts";
 import type { KubeconfigEntry, KubeconfigObject, KubeconfigSource, MergedKubeconfig } from "./kubeconfig_schema.ts";
 import type { ReadFile } from "./types.ts";
 import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
@@ -51,6 +51,9 @@ export async function parseKubeconfig(text: string, file: string): Promise<Kubec
     // The first document only, as kubectl reads it: a second one, or a `---` at the end, is ignored.
     value = await parseFirstYamlDocument(text);
   } catch (error) {
+    if (error instanceof YamlPackageMissingError) {
+      throw new ConfigError(`Cannot load kubeconfig ${file}: ${error.message}`, { file });
+    }
     if (refusedByRuntime(error)) {
       throw new ConfigError(
         `Cannot load kubeconfig ${file}: the YAML parser reads LOG_TOKENS and LOG_STREAM from the environment, ` +
