@@ -401,7 +401,10 @@ Deno.test("API failures before any success are UNAVAILABLE with advice; after a 
     await eventually(() => reports.length === 2, "an error, then the endpoints");
     assert.equal(reports[0].endpoints.ok, false);
     assert.equal(reports[0].endpoints.error!.code, grpc.status.UNAVAILABLE);
-    assert.match(reports[0].endpoints.error!.details, /grant "list" and "watch" on "endpointslices"/);
+    assert.match(
+      reports[0].endpoints.error!.details,
+      /grant "(list|watch)" on "endpointslices" in API group "discovery\.k8s\.io" \(a resolver needs "list" and "watch"\)/,
+    );
     assert.equal(reports[1].endpoints.ok, true);
     api.failNext(5, { status: 500 });
     api.dropWatches();

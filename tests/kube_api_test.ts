@@ -42,6 +42,38 @@ Deno.test("createEndpointSliceApi() tells a LIST's caller of each chunk of its b
   }
 });
 
+Deno.test("createEndpointSliceApi() asks a 403 for the verb the server refused, as its message names it", async () => {
+  // A Role with "list" but not "watch" (or the reverse): the advice asked for both, whichever was missing.
+  const api = await startFakeApiServer({ token: "t" });
+  const access = await resolveClusterAccess({ kubeconfig: api.kubeconfig() });
+  const client = await createHttpClient({ tls: access.tls });
+  try {
+    const calls = createEndpointSliceApi(access, client, "prod", "echo");
+    const signal = AbortSignal.timeout(5000);
+    const slices = { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], namespace: "prod" };
+    api.setAccess({ username: "u", rules: [{ ...slices, verbs: ["list"] }] });
+    const resourceVersion = (await calls.list({ signal })).metadata.resourceVersion!;
+    const watch = await calls.watch({ resourceVersion, timeoutSeconds: 5, signal }).catch((e) => e);
+    assert.ok(watch instanceof KubeApiError, String(watch));
+    assert.match(watch.message, /cannot watch resource/);
+    assert.match(
+      watch.message,
+      /: grant "watch" on "endpointslices" in API group "discovery\.k8s\.io" \(a resolver needs "list" and "watch"\) in namespace "prod"/,
+    );
+    api.setAccess({ username: "u", rules: [{ ...slices, verbs: ["watch"] }] });
+    const list = await calls.list({ signal }).catch((e) => e);
+    assert.ok(list instanceof KubeApiError, String(list));
+    assert.match(list.message, /cannot list resource/);
+    assert.match(
+      list.message,
+      /: grant "list" on "endpointslices" in API group "discovery\.k8s\.io" \(a resolver needs "list" and "watch"\)/,
+    );
+  } finally {
+    client.close();
+    await api.close();
+  }
+});
+
 Deno.test("createEndpointSliceApi() says that a kubeconfig user without credentials sent none, where a server refuses it", async () => {
   const api = await startFakeApiServer({ token: "t" });
   // The fake server's kubeconfig, with the token taken out of its user: requests go as system:anonymous.

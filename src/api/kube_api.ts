@@ -142,6 +142,14 @@ export interface EndpointSliceApi {
 }
 
 /**
+ * What a 403 on EndpointSlices asks a Role for: the verb the server refused (its message names it, as kubectl
+ * shows), with the two a resolver needs.
+ */
+function sliceGrant(verb: "list" | "watch"): string {
+  return `"${verb}" on "endpointslices" in API group "discovery.k8s.io" (a resolver needs "list" and "watch")`;
+}
+
+/**
  * Creates the LIST/WATCH calls for the EndpointSlices of one Service.
  *
  * @param access Where the cluster is and how to authenticate.
@@ -169,16 +177,15 @@ export function createEndpointSliceApi(
   const base = `${access.server}/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/endpointslices` +
     `?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${service}`)}`;
   const where = `endpointslices of service "${service}" in namespace "${namespace}"`;
-  const subject: Omit<Subject, "verb"> = {
+  const subject: Omit<Subject, "verb" | "grant"> = {
     where,
     namespace,
-    grant: `"list" and "watch" on "endpointslices" in API group "discovery.k8s.io"`,
     missing: `the API server at ${access.server} has no EndpointSlice API discovery.k8s.io/v1 (404): ` +
       "Kubernetes 1.21 or newer is required",
   };
   const accept = ask === "protobuf" ? PROTOBUF_OR_JSON : JSON_ONLY;
   const request = (verb: "list" | "watch", url: string, signal: AbortSignal, pauseTiming?: () => () => void) =>
-    send(access, client, { ...subject, verb }, url, signal, undefined, pauseTiming, accept);
+    send(access, client, { ...subject, verb, grant: sliceGrant(verb) }, url, signal, undefined, pauseTiming, accept);
   // The Authorization header of the last watch: its ERROR events are quoted without it.
   let watchAuthorization: string | undefined;
 

@@ -249,7 +249,7 @@ export const scenarios = {
         assert.ok(json ? JSON.parse(stdout).endpoints.length === 3 : stdout.includes(" 3 used: "), stdout);
         assert.match(
           stderr,
-          /^kgr-resolver: the snapshot above is from a LIST, but a resolver with these credentials would see a change only when it lists again, up to 30 s late: Cannot watch endpointslices of service "echo" in namespace "e2e": forbidden \(403\) .*grant "list" and "watch"/,
+          /^kgr-resolver: the snapshot above is from a LIST, but a resolver with these credentials would see a change only when it lists again, up to 30 s late: Cannot watch endpointslices of service "echo" in namespace "e2e": forbidden \(403\) .*grant "watch" on "endpointslices" in API group "discovery\.k8s\.io" \(a resolver needs "list" and "watch"\)/,
         );
         assert.equal(stderr.split("\n").length, 2, stderr);
       }
@@ -370,7 +370,7 @@ export const scenarios = {
       assert.equal(forbidden.stdout, "");
       assert.match(
         forbidden.stderr,
-        /^kgr-resolver: Cannot list endpointslices of service "echo" in namespace "e2e": forbidden \(403\) .*grant "list" and "watch" on "endpointslices"/,
+        /^kgr-resolver: Cannot list endpointslices of service "echo" in namespace "e2e": forbidden \(403\) .*grant "list" on "endpointslices" in API group "discovery\.k8s\.io" \(a resolver needs "list" and "watch"\)/,
       );
       // The credentials' source names the flag that changed it, not the library's option (cluster.namespace).
       assert.match(

@@ -382,7 +382,10 @@ Deno.test({
           backoff: { maxMs },
         });
         const forbidden = await denied.waitForError("the 403 error", (e) => e.message.includes("(403"));
-        assert.match(forbidden.message, /grant "list" and "watch" on "endpointslices"/);
+        assert.match(
+          forbidden.message,
+          /grant "(list|watch)" on "endpointslices" in API group "discovery\.k8s\.io" \(a resolver needs "list" and "watch"\)/,
+        );
         assert.match(forbidden.message, new RegExp(`in namespace "${namespace}"`));
         // Let the backoff grow to its cap before granting.
         await denied.waitForError("a third 403", () => denied.errors.length >= 3, 20_000);
