@@ -21,7 +21,8 @@ const FAILOVER_LATE_MS = 1000;
  * for the time missed by a late timer add up to at most `timeoutMs()`.
  *
  * @param timeoutMs The failover timeout, read again when a late timer waits on (the policy's config may change).
- * @param onTimeout What failing over does.
+ * @param onTimeout What failing over does; given how long the wait was, for a trace ("within <it>"): the timeout,
+ *   and the time by the clock when a late timer waited on.
  * @returns A function that stops the timer.
  *
  * @example A timer stopped before it fires
@@ -30,16 +31,19 @@ const FAILOVER_LATE_MS = 1000;
  * stop();
  * ```
  */
-export function startFailoverTimer(timeoutMs: () => number, onTimeout: () => void): () => void {
+export function startFailoverTimer(timeoutMs: () => number, onTimeout: (waited: string) => void): () => void {
   let timer: ReturnType<typeof setTimeout>;
   // The time given so far for the time missed.
   let granted = 0;
+  const start = performance.now();
   const wait = (delay: number) => {
     const due = performance.now() + delay;
     timer = unrefTimer(setTimeout(() => {
-      const late = performance.now() - due;
+      const now = performance.now();
+      const late = now - due;
       const more = Math.min(late, timeoutMs() - granted);
-      if (late <= FAILOVER_LATE_MS || more <= 0) return onTimeout();
+      if (late <= FAILOVER_LATE_MS) return onTimeout(waitedFor(timeoutMs(), now - start, granted, false));
+      if (more <= 0) return onTimeout(waitedFor(timeoutMs(), now - start, granted, true));
       granted += more;
       trace(
         `the failover timer fired ${Math.round(late)} ms late (the process was stopped or its event loop blocked): ` +
@@ -50,4 +54,16 @@ export function startFailoverTimer(timeoutMs: () => number, onTimeout: () => voi
   };
   wait(timeoutMs());
   return () => clearTimeout(timer);
+}
+
+/** How long a failover timer waited, in words: the timeout alone unless a late timer waited on. */
+function waitedFor(timeoutMs: number, clockMs: number, grantedMs: number, capped: boolean): string {
+  const clock = Math.round(clockMs);
+  if (capped) {
+    return `${clock} ms by the clock, ${Math.round(grantedMs)} ms of them given for the time the process was ` +
+      "stopped or its event loop blocked (at most the timeout)";
+  }
+  if (grantedMs === 0) return `${timeoutMs} ms`;
+  return `${timeoutMs} ms of the time the process ran (${clock} ms by the clock: it was stopped or its event loop ` +
+    "blocked)";
 }

@@ -524,12 +524,12 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     /** Fails over once the timeout passes without a preferred endpoint READY (see `#failedOver`). */
     #startFailoverTimer(): void {
       if (this.#stopFailoverTimer !== undefined) return;
-      this.#stopFailoverTimer = startFailoverTimer(() => this.#failoverTimeoutMs, () => {
+      this.#stopFailoverTimer = startFailoverTimer(() => this.#failoverTimeoutMs, (waited) => {
         this.#stopFailoverTimer = undefined;
         if (this.#destroyed || this.#failedOver || this.#preferred.ready.length > 0) return;
         const others = this.#others.size + this.#others.pending > 0;
         const then = others ? "failing over to the others" : "others that come get calls at once";
-        trace(`no preferred endpoint became READY within ${this.#failoverTimeoutMs} ms: ${then}`);
+        trace(`no preferred endpoint became READY within ${waited}: ${then}`);
         this.#failedOver = true;
         this.#update();
       });
