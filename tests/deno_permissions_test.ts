@@ -247,12 +247,13 @@ Deno.test("Deno Web Worker without a permission: the error names its Worker's de
     const noRun = await inWorker(JSON.stringify(withPlugin), { net: true, env: true, read: true, run: false });
     assert.match(
       noRun,
-      /this Deno worker may not start it \(it needs --allow-run\): give it run \(or the plugin in its run /,
+      /this Deno worker may not start it \(it needs run in its Worker's deno\.permissions\): give it run \(or the plugin in /,
     );
     assert.match(
       noRun,
-      /and env without a list in its Worker's deno\.permissions, and run the process with --allow-run/,
+      /its run list\) and env without a list there, and run the process with --allow-run and --allow-env/,
     );
+    assert.doesNotMatch(noRun, /it needs --allow/, "a flag the process has");
     assert.doesNotMatch(noNet + noRead + noRun, /Deno process|run it with/);
     assert.equal(await inWorker(file, { net: true, env: true, read: [dir] }), "resolved 1");
   } finally {

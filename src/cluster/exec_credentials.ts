@@ -342,11 +342,14 @@ function describeFailure(
       if (result.detail === "--allow-child-process") {
         return "this Node process may not start it (its permission model is on): run it with --allow-child-process";
       }
-      return `${denoHolder()} may not start it (it needs ${result.detail}): ${
+      return `${denoHolder()} may not start it (it needs ${
         inDenoWorker()
-          ? "give it run (or the plugin in its run list) and env without a list in its Worker's deno.permissions, " +
-            "and run the process with --allow-run and --allow-env"
-          : "run it with --allow-run (or add the plugin to its list), and with --allow-env without a list"
+          ? `${
+            result.detail?.replace("--allow-", "") ?? "run"
+          } in its Worker's deno.permissions): give it run (or the plugin ` +
+            "in its run list) and env without a list there, and run the process with --allow-run and --allow-env"
+          : `${result.detail}): run it with --allow-run (or add the plugin to its list), and with --allow-env ` +
+            "without a list"
       } (the plugin gets this process's whole environment, as kubectl gives it)`;
     case "too-much-output":
       return `it printed more than ${MAX_PLUGIN_OUTPUT / 1024 / 1024} MiB on ${
