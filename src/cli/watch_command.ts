@@ -143,8 +143,15 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     if (command.json) stdout.write(`${JSON.stringify(snapshotReport(view, Date.now()))}\n`);
     else if (stdout.isTTY) stdout.write(table(view, false).map((line) => `${line}\n`).join(""));
     else stdout.write(`${changeLine(view, Date.now())}\n`);
-    // A script's `kgr-resolver --once TARGET && deploy` must not go on when calls would fail.
+    // A script's `kgr-resolver --once TARGET && deploy` must not go on when calls would fail; why, on standard
+    // error as kubectl's "No resources found", not only at the end of a line that thousands of pods make long (a
+    // table on a terminal says it in full).
     snapshotCode = view.snapshot.endpoints.length > 0 ? 0 : 1;
+    if (snapshotCode === 1 && (command.json || !stdout.isTTY)) {
+      stderr.write(
+        `kgr-resolver: no usable pod, so calls fail with UNAVAILABLE: ${view.snapshot.emptyReason ?? "no pods"}\n`,
+      );
+    }
     onWatchAfterSnapshot(view);
   };
   /**

@@ -230,6 +230,18 @@ export const scenarios = {
         wrongPort.stdout,
         /; no usable pod: its EndpointSlices have no port named "grcp" \(they have "grpc"\)/,
       );
+      // Why, first and on standard error (as kubectl's "No resources found"), not only at the end of a line that
+      // 5,000 pods make 134 KB long; the JSON on standard output keeps its shape.
+      for (const json of [false, true]) {
+        const args = ["--once", ...(json ? ["--json"] : []), "--kubeconfig", cluster.kubeconfig];
+        const why = await runCli(cli, [...args, `kubernetes:///echo.${NAMESPACE}:grcp`]);
+        assert.equal(why.code, 1, why.stderr);
+        assert.match(
+          why.stderr,
+          /^kgr-resolver: no usable pod, so calls fail with UNAVAILABLE: its EndpointSlices have no port named "grcp" \(they have "grpc"\)[^\n]*\n$/,
+        );
+        if (json) assert.equal(JSON.parse(why.stdout).endpoints.length, 0, why.stdout);
+      }
     } finally {
       await cluster.close();
     }
