@@ -1,7 +1,8 @@
 /**
  * A pod's group, as endpoint selection builds it from a slice's endpoint and combines it when several slices (or
  * one slice twice) list the pod, and copies of the groups for the call after one that built most of them
- * (`copyGroups`). Private to `endpoint_selection.ts`.
+ * (`copyGroups`); and whether a slice's endpoint shows what a group shows (`showsGroup`). Private to
+ * `endpoint_selection.ts`.
  *
  * @module
  */
@@ -144,4 +145,44 @@ function countIpv4(addresses: EndpointAddress[]): number {
   let count = 0;
   while (count < addresses.length && !addresses[count].host.includes(":")) count++;
   return count;
+}
+
+/**
+ * Whether a slice's endpoint, with its addresses on `port`, shows what `group` shows in every field a snapshot
+ * has: what `sameGroup` (in `endpoint_selection.ts`) says of the group it would build, read from the JSON without
+ * building it. Hints that are not plain lists of names never match (they are read, and traced, the slow way).
+ */
+export function showsGroup(endpoint: SliceEndpoint, port: number, group: PodGroup): boolean {
+  const conditions = endpoint.conditions;
+  const shown = group.endpoint;
+  if (
+    (conditions?.ready !== false) !== group.ready || (conditions?.serving !== false) !== group.serving ||
+    (conditions?.terminating === true) !== group.terminating ||
+    (endpoint.targetRef?.name || undefined) !== shown.podName || (endpoint.zone || undefined) !== shown.zone ||
+    (endpoint.nodeName || undefined) !== shown.nodeName
+  ) return false;
+  const hosts = endpoint.addresses;
+  const addresses = shown.addresses;
+  if (hosts.length !== addresses.length) return false;
+  for (let i = 0; i < hosts.length; i++) {
+    if (addresses[i].host !== hosts[i] || addresses[i].port !== port) return false;
+  }
+  const hints = endpoint.hints;
+  if (hints === undefined || hints === null) return shown.hints === undefined;
+  if (typeof hints !== "object" || Array.isArray(hints)) return false;
+  const { forZones, forNodes } = hints as Record<string, unknown>;
+  const zones = shown.hints?.forZones ?? [];
+  const nodes = shown.hints?.forNodes ?? [];
+  return showsNames(forZones, zones) && showsNames(forNodes, nodes);
+}
+
+/** Whether `value` (a hints list as received: absent, or `{ name }` objects) names exactly `names`. */
+function showsNames(value: unknown, names: string[]): boolean {
+  if (value === undefined || value === null) return names.length === 0;
+  if (!Array.isArray(value) || value.length !== names.length) return false;
+  for (let i = 0; i < value.length; i++) {
+    const entry = value[i];
+    if (typeof entry !== "object" || entry === null || (entry as { name?: unknown }).name !== names[i]) return false;
+  }
+  return true;
 }

@@ -17,7 +17,7 @@ import {
   type SliceRecord,
   takenOverInPlace,
 } from "./_merged_entries.ts";
-import { combine, COPY_AFTER, copyGroups, groupOf, mergeGroup } from "./_pod_group.ts";
+import { combine, COPY_AFTER, copyGroups, groupOf, mergeGroup, showsGroup } from "./_pod_group.ts";
 import type { EndpointAddress, ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { readHints } from "./topology.ts";
 import { trace } from "../runtime/trace.ts";
@@ -407,46 +407,6 @@ function placedOrder(
     }
   }
   return ordered;
-}
-
-/**
- * Whether a slice's endpoint, with its addresses on `port`, shows what `group` shows in every field a snapshot
- * has: what {@linkcode sameGroup} says of the group it would build, read from the JSON without building it.
- * Hints that are not plain lists of names never match (they are read, and traced, the slow way).
- */
-function showsGroup(endpoint: SliceEndpoint, port: number, group: PodGroup): boolean {
-  const conditions = endpoint.conditions;
-  const shown = group.endpoint;
-  if (
-    (conditions?.ready !== false) !== group.ready || (conditions?.serving !== false) !== group.serving ||
-    (conditions?.terminating === true) !== group.terminating ||
-    (endpoint.targetRef?.name || undefined) !== shown.podName || (endpoint.zone || undefined) !== shown.zone ||
-    (endpoint.nodeName || undefined) !== shown.nodeName
-  ) return false;
-  const hosts = endpoint.addresses;
-  const addresses = shown.addresses;
-  if (hosts.length !== addresses.length) return false;
-  for (let i = 0; i < hosts.length; i++) {
-    if (addresses[i].host !== hosts[i] || addresses[i].port !== port) return false;
-  }
-  const hints = endpoint.hints;
-  if (hints === undefined || hints === null) return shown.hints === undefined;
-  if (typeof hints !== "object" || Array.isArray(hints)) return false;
-  const { forZones, forNodes } = hints as Record<string, unknown>;
-  const zones = shown.hints?.forZones ?? [];
-  const nodes = shown.hints?.forNodes ?? [];
-  return showsNames(forZones, zones) && showsNames(forNodes, nodes);
-}
-
-/** Whether `value` (a hints list as received: absent, or `{ name }` objects) names exactly `names`. */
-function showsNames(value: unknown, names: string[]): boolean {
-  if (value === undefined || value === null) return names.length === 0;
-  if (!Array.isArray(value) || value.length !== names.length) return false;
-  for (let i = 0; i < value.length; i++) {
-    const entry = value[i];
-    if (typeof entry !== "object" || entry === null || (entry as { name?: unknown }).name !== names[i]) return false;
-  }
-  return true;
 }
 
 /** Whether two groups show the same endpoint in every field a snapshot has. */
