@@ -129,6 +129,18 @@ export function patchOneToOne(
 }
 
 /**
+ * A new empty list of entries that V8 already holds as a list of objects, as it holds every merged list once an
+ * entry is in it (`[]` is a list of small integers to it). A memo that started with `[]` had the first list, the
+ * only call before a burst that builds most entries anew, leave feedback for that map in the rebuild path, and the
+ * first such rebuild after selection was optimized deoptimized it ("wrong map" at `memo.merged.length`).
+ */
+export function emptyEntries(): SliceEntry[] {
+  const entries: (SliceEntry | null)[] = [null];
+  entries.pop();
+  return entries as SliceEntry[];
+}
+
+/**
  * {@linkcode patchOneToOne} when each fresh entry takes the place of a gone one of the same pod and slice (an
  * endpoint of a slice that changed, as most updates are): the entries change in place (they are the memo's
  * own), and the endpoints are copied once. `undefined` otherwise.

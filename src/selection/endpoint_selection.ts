@@ -8,6 +8,7 @@
 import type { EndpointSlice, SliceEndpoint } from "../base/endpoint_slice.ts";
 import {
   byKey,
+  emptyEntries,
   mergeEntries,
   NO_POSITIONS,
   patchOneToOne,
@@ -168,7 +169,18 @@ export interface SelectionMemo {
  * ```
  */
 export function createSelectionMemo(): SelectionMemo {
-  return { records: new Map(), byName: new Map(), merged: [], counts: new Map(), repeated: 0, call: 0 };
+  // Every field from the start, in one order: a field that a call adds later gives the memo a second map to V8, and
+  // the code of the rebuild path, which only the first list ran before a burst, deoptimized ("wrong map").
+  return {
+    records: new Map(),
+    byName: new Map(),
+    merged: emptyEntries(),
+    counts: new Map(),
+    repeated: 0,
+    output: undefined,
+    call: 0,
+    copyNext: false,
+  };
 }
 
 /** The entries of a record being computed: shared, never modified. */
