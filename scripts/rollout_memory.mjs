@@ -15,12 +15,13 @@
 import process from "node:process";
 import { Buffer } from "node:buffer";
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { getHeapSpaceStatistics } from "node:v8";
 import * as grpc from "@grpc/grpc-js";
 import { register } from "@kgr/resolver";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
+import { openSockets } from "./open_sockets.mjs";
 
 const METHOD = "/echo.Echo/Echo";
 const same = (bytes) => bytes;
@@ -149,16 +150,6 @@ function rollOnce() {
   cursor = (cursor + step) % pods;
 }
 
-function sockets() {
-  let count = 0;
-  for (const fd of readdirSync("/proc/self/fd")) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith("socket:")) count++;
-    } catch { /* closed meanwhile */ }
-  }
-  return count;
-}
-
 const mib = (bytes) => Math.round(bytes / 2 ** 20 * 10) / 10;
 const began = performance.now();
 const calls = { ok: 0, failed: 0, kinds: {} };
@@ -186,7 +177,7 @@ function sample(label) {
     largeObjects: mib(spaces.large_object_space ?? 0),
     external: mib(memory.external),
     arrayBuffers: mib(memory.arrayBuffers ?? 0),
-    sockets: sockets(),
+    sockets: openSockets(),
     ok: calls.ok,
     failed: calls.failed,
   }));

@@ -7,10 +7,10 @@
 //   ./node_modules/.bin/deno run -A scripts/soak.ts [restarts] [events]
 //
 // Exits 1 when something did not return to its baseline.
-import { readdirSync, readlinkSync } from "node:fs";
 import process from "node:process";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { watchEndpoints } from "@kgr/resolver";
+import { openSockets } from "./open_sockets.mjs";
 
 const RESTARTS = Number(Deno.args[0] ?? 10_000);
 const EVENTS = Number(Deno.args[1] ?? 100_000);
@@ -21,16 +21,6 @@ interface Sample {
   heapMiB: number;
   sockets: number;
   handles: string;
-}
-
-function sockets(): number {
-  let count = 0;
-  for (const fd of readdirSync("/proc/self/fd")) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith("socket:")) count++;
-    } catch { /* closed meanwhile */ }
-  }
-  return count;
 }
 
 function handles(): string {
@@ -47,7 +37,7 @@ async function sample(): Promise<Sample> {
   return {
     rssMiB: Math.round(memory.rss / 2 ** 20 * 10) / 10,
     heapMiB: Math.round(memory.heapUsed / 2 ** 20 * 10) / 10,
-    sockets: sockets(),
+    sockets: openSockets(),
     handles: handles(),
   };
 }
