@@ -17,7 +17,13 @@
  * (the Mozilla store, `DENO_CERT`, `DENO_TLS_CA_STORE`): a server signed by
  * any CA the process trusts would pass. Deno's `node:tls` takes `ca` as the
  * only roots, as Node does, and also honours `servername` and
- * `rejectUnauthorized`.
+ * `rejectUnauthorized`. Checked on Deno 2.9.6, with `DENO_CERT` naming
+ * another CA: `fetch` with `caCerts` of the cluster's CA accepted a server
+ * signed by that other CA, where undici refused it. Deno's `fetch` has no
+ * per-client server name or skipped verification either, sends loopback
+ * servers through `HTTP_PROXY`, and a read pending on its body keeps the
+ * process alive; and a burst's watch through it lagged more (BENCHMARKS.md,
+ * Bursts: its body came as one chunk per event).
  *
  * @module
  */
