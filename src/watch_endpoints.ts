@@ -88,7 +88,8 @@ export interface WatchEndpointsOptions extends WatchSettings {
  * process stays alive while the loop waits for the next snapshot, and the
  * watch ends once it is left (`break`, or the iterator's `return()`, also
  * while a `next()` waits: that one then ends the iteration) or
- * `options.signal` aborts. The errors below come from the first `next()`
+ * `options.signal` aborts; `await using snapshots = watchEndpoints(...)` leaves it when the block ends, on Node 20
+ * and 22 too, whose async generators have no `[Symbol.asyncDispose]`. The errors below come from the first `next()`
  * (the `for await` loop), not from the call itself.
  *
  * @param target A target such as `kubernetes:///echo.prod:grpc`, or a {@linkcode Target}, checked as the parser
@@ -143,6 +144,17 @@ export function watchEndpoints(
       return fail.call(snapshots, error);
     },
   });
+  // `await using snapshots = watchEndpoints(...)`: async generators have [Symbol.asyncDispose] on Deno, Bun and Node
+  // 24, not on Node 20 and 22, where TypeScript's compiled `await using` threw "Object not disposable.". Looked up at
+  // each call, so a polyfill installed after this module loaded counts.
+  if (typeof Symbol.asyncDispose === "symbol") {
+    Object.defineProperty(snapshots, Symbol.asyncDispose, {
+      ...own,
+      value: async () => {
+        await snapshots.return();
+      },
+    });
+  }
   return snapshots;
 }
 

@@ -449,6 +449,32 @@ export const scenarios = {
     }
   },
 
+  async "await using ends a watchEndpoints loop: its [Symbol.asyncDispose]() ends the watch, a waiting next() too"() {
+    // What TypeScript compiles `await using snapshots = watchEndpoints(...)` to on Node 20 and 22, whose async
+    // generators have no [Symbol.asyncDispose] of their own (it threw "Object not disposable." there).
+    const api = await startFakeApiServer();
+    api.applySlice(endpointSlice({
+      namespace: NAMESPACE,
+      service: "echo",
+      port: { name: "grpc", port: 8080 },
+      endpoints: [{ ip: "10.1.0.1", pod: "a" }],
+    }));
+    try {
+      const snapshots = watchEndpoints("kubernetes:///echo:grpc", {
+        cluster: { kubeconfig: api.kubeconfig({ namespace: NAMESPACE }) },
+      });
+      assert.equal(typeof snapshots[Symbol.asyncDispose], "function");
+      assert.deepEqual((await snapshots.next()).value.endpoints.map((endpoint) => endpoint.podName), ["a"]);
+      await eventually(() => api.openWatches === 1, 5000, "the watch");
+      const waiting = snapshots.next(); // nothing changes: it would wait for good
+      assert.equal(await snapshots[Symbol.asyncDispose](), undefined);
+      assert.deepEqual(await waiting, { value: undefined, done: true });
+      await eventually(() => api.openWatches === 0, 5000, "the watch to end");
+    } finally {
+      await api.close();
+    }
+  },
+
   async "one shutdown signal shared by 12 watchEndpoints loops draws no listener-leak warning, and ends them all"() {
     const api = await startFakeApiServer();
     api.applySlice(endpointSlice({
