@@ -1,7 +1,9 @@
 /**
  * The errors this library throws. Every class sets `name`, so checks such as
  * `error.name === "TargetError"` work across duplicate copies of the package.
- * No message ever contains a token, a password or a private key.
+ * No message ever contains a token, a password or a private key. A field
+ * (or `cause`) an error was not given is absent, not set to undefined: its
+ * class fields are `declare`d.
  *
  * @module
  */
@@ -73,9 +75,9 @@ export class TargetError extends ResolverError {
  */
 export class ConfigError extends ResolverError {
   /** The file at fault, when there is one. */
-  readonly file?: string;
+  declare readonly file?: string;
   /** The field at fault, when there is one (e.g. `users[0].user.token`). */
-  readonly field?: string;
+  declare readonly field?: string;
 
   /**
    * Creates the error for cluster access that cannot be set up.
@@ -87,7 +89,7 @@ export class ConfigError extends ResolverError {
     message: string,
     options: { file?: string | undefined; field?: string | undefined; cause?: unknown } = {},
   ) {
-    super(message, { cause: options.cause });
+    super(message, withCause(options.cause));
     this.name = "ConfigError";
     if (options.file !== undefined) this.file = options.file;
     if (options.field !== undefined) this.field = options.field;
@@ -107,23 +109,23 @@ export class ConfigError extends ResolverError {
  */
 export class KubeApiError extends ResolverError {
   /** The HTTP status, or the `code` of an ERROR watch event; absent for network errors. */
-  readonly status?: number;
+  declare readonly status?: number;
   /** The Kubernetes `Status.reason` (e.g. `Expired`, `Forbidden`), when the server gave one. */
-  readonly reason?: string;
+  declare readonly reason?: string;
   /** The server's `Retry-After`, in seconds, when it sent one. */
-  readonly retryAfterSeconds?: number;
+  declare readonly retryAfterSeconds?: number;
   /** The reasons of the Status's `details.causes`, e.g. `ResourceVersionTooLarge`, when the server gave any. */
-  readonly causes?: readonly string[];
+  declare readonly causes?: readonly string[];
   /**
    * The resource and name of the object the Status is about (its `details.kind` and `details.name`, e.g. `namespaces`
    * and `prod` for a Namespace that does not exist), when the server gave them.
    */
-  readonly details?: { readonly kind?: string; readonly name?: string };
+  declare readonly details?: { readonly kind?: string; readonly name?: string };
   /**
    * The content type of an answer that cannot be the API server's (an HTML page of a web server, a login page or a
    * proxy in its place); absent for the API server's own answers and for network errors.
    */
-  readonly contentType?: string;
+  declare readonly contentType?: string;
 
   /**
    * Creates the error for a failed request to the Kubernetes API.
@@ -144,7 +146,7 @@ export class KubeApiError extends ResolverError {
       cause?: unknown;
     } = {},
   ) {
-    super(message, { cause: options.cause });
+    super(message, withCause(options.cause));
     this.name = "KubeApiError";
     if (options.status !== undefined) this.status = options.status;
     if (options.reason !== undefined) this.reason = options.reason;
@@ -153,4 +155,12 @@ export class KubeApiError extends ResolverError {
     if (options.details !== undefined) this.details = options.details;
     if (options.contentType !== undefined) this.contentType = options.contentType;
   }
+}
+
+/**
+ * The options of `Error` for `cause`: none when there is no cause, so that an error without one has no `cause`
+ * property at all (as the fields its class leaves out: `declare`d, not initialized to undefined).
+ */
+function withCause(cause: unknown): { cause: unknown } | undefined {
+  return cause === undefined ? undefined : { cause };
 }

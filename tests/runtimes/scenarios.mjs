@@ -15,7 +15,7 @@ import process from "node:process";
 import { inspect } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { createClient } from "nice-grpc";
-import { register, watchEndpoints } from "@kgr/resolver";
+import { ConfigError, KubeApiError, register, watchEndpoints } from "@kgr/resolver";
 import { createChannel } from "@kgr/resolver/nice-grpc";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { echoCaller, EchoService, freePort, startEchoServer, startLoad } from "../../scripts/echo_service.mjs";
@@ -473,6 +473,15 @@ export const scenarios = {
     } finally {
       await api.close();
     }
+  },
+
+  "the error classes as built for npm have only the fields they were given (no status, no cause: absent)"() {
+    const network = new KubeApiError("Cannot watch endpointslices: unreachable", { cause: new Error("ECONNREFUSED") });
+    assert.deepEqual(Object.keys(network), ["name"]);
+    assert.equal("status" in network, false);
+    const missing = new ConfigError("Cannot load kubeconfig: no current-context");
+    assert.equal(Object.hasOwn(missing, "cause"), false);
+    assert.doesNotMatch(inspect(missing), /undefined/);
   },
 
   async "one shutdown signal shared by 12 watchEndpoints loops draws no listener-leak warning, and ends them all"() {

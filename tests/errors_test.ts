@@ -1,0 +1,29 @@
+// The exported error classes as a user logs and checks them: fields they were not given are absent.
+import assert from "node:assert/strict";
+import { inspect } from "node:util";
+import { ConfigError, KubeApiError, ResolverError, TargetError } from "@kgr/resolver";
+
+Deno.test('KubeApiError has only the fields it was given: `"status" in error` tells an answer from a network failure', () => {
+  const network = new KubeApiError("Cannot watch endpointslices: cannot reach the API server", {
+    cause: new Error("connect ECONNREFUSED 127.0.0.1:6443"),
+  });
+  assert.deepEqual(Object.keys(network), ["name"]);
+  assert.equal("status" in network, false);
+  assert.equal(Object.hasOwn(network, "cause"), true);
+  const refused = new KubeApiError("Cannot list endpointslices: forbidden", { status: 403, reason: "Forbidden" });
+  assert.deepEqual(Object.keys(refused), ["name", "status", "reason"]);
+  assert.equal(Object.hasOwn(refused, "cause"), false);
+  assert.doesNotMatch(inspect(refused), /undefined/);
+});
+
+Deno.test("ConfigError has only the fields it was given, and a cause only when given one", () => {
+  const missing = new ConfigError("Cannot load kubeconfig: no current-context");
+  assert.deepEqual(Object.keys(missing), ["name"]);
+  assert.equal(Object.hasOwn(missing, "cause"), false);
+  assert.doesNotMatch(inspect(missing), /undefined/);
+  const unreadable = new ConfigError("Cannot read kubeconfig", { file: "/k", cause: new Error("EACCES") });
+  assert.deepEqual(Object.keys(unreadable), ["name", "file"]);
+  assert.equal((unreadable.cause as Error).message, "EACCES");
+  assert.ok(unreadable instanceof ResolverError);
+  assert.deepEqual(Object.keys(new TargetError("x", "no port")), ["name", "target"]);
+});
