@@ -96,7 +96,8 @@ export interface WatchEndpointsOptions extends WatchSettings {
  * checks a string.
  * @param options Cluster access, `signal`, `onError` and `onRecovered`, watch timings.
  * @returns The snapshots; a slow consumer gets the latest one. Each caller gets its own `endpoints` list, but
- * the endpoint objects in it are shared with the Service's other callers: treat them as read-only.
+ * the endpoint objects in it are shared with the Service's other callers and channels: they are read-only (their
+ * types say so).
  * @throws {TargetError} When the target cannot be parsed (or, as an object, has a field the parser refuses).
  * @throws {ConfigError} When no cluster access can be set up (no kubeconfig, a malformed one).
  * @throws {TypeError} When a watch setting is of the wrong kind (`stallTimeoutMs`, `backoff`, `locality`), an option

@@ -42,7 +42,7 @@ export type { GrpcModule, RegisterOptions } from "./_register_options.ts";
 const WAKE_GRACE_MS = 1000;
 
 /** Endpoints as the resolver hands them to grpc-js: a pod's addresses, whether topology prefers it, its Service. */
-type BalancedList = { addresses: EndpointAddress[]; preferred: boolean; service: string; authority: string }[];
+type BalancedList = { addresses: readonly EndpointAddress[]; preferred: boolean; service: string; authority: string }[];
 
 interface GrpcUri {
   scheme?: string;

@@ -12,6 +12,9 @@ import type { PodGroup, SliceEntry } from "./_merged_entries.ts";
 import type { EndpointAddress, ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { hintsOfIpv4Copy, type TopologyHints } from "./topology.ts";
 
+/** An endpoint while it is built: once handed out it is shared, and read-only to its consumers. */
+type Building = { -readonly [Field in keyof ResolvedEndpoint]: ResolvedEndpoint[Field] };
+
 /**
  * The group of a slice's endpoint: its conditions, and the endpoint as the resolver hands it on.
  *
@@ -105,7 +108,7 @@ function endpointOf(
       ? { addresses, ready, serving, terminating, preferred: true, podName, zone, nodeName }
       : { addresses, ready, serving, terminating, preferred: true, podName, zone, nodeName, hints };
   }
-  const result: ResolvedEndpoint = { addresses, ready, serving, terminating, preferred: true };
+  const result: Building = { addresses, ready, serving, terminating, preferred: true };
   if (podName !== undefined) result.podName = podName;
   if (zone !== undefined) result.zone = zone;
   if (nodeName !== undefined) result.nodeName = nodeName;
@@ -126,7 +129,7 @@ export function combine(first: PodGroup, second: PodGroup): PodGroup {
     if (address.host.includes(":")) addresses.push(address);
     else addresses.splice(countIpv4(addresses), 0, address);
   }
-  const endpoint: ResolvedEndpoint = { ...first.endpoint, addresses, ready, serving, terminating };
+  const endpoint: Building = { ...first.endpoint, addresses, ready, serving, terminating };
   if (hintsOfIpv4Copy(first.endpoint.addresses, second.endpoint.addresses)) {
     if (second.endpoint.hints) endpoint.hints = second.endpoint.hints;
     else delete endpoint.hints;
@@ -177,7 +180,7 @@ export function showsGroup(endpoint: SliceEndpoint, port: number, group: PodGrou
 }
 
 /** Whether `value` (a hints list as received: absent, or `{ name }` objects) names exactly `names`. */
-function showsNames(value: unknown, names: string[]): boolean {
+function showsNames(value: unknown, names: readonly string[]): boolean {
   if (value === undefined || value === null) return names.length === 0;
   if (!Array.isArray(value) || value.length !== names.length) return false;
   for (let i = 0; i < value.length; i++) {

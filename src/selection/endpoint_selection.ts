@@ -434,13 +434,13 @@ function addressId(address: EndpointAddress): string {
   return `${address.host}|${address.port}`;
 }
 
-function sameAddresses(a: EndpointAddress[], b: EndpointAddress[]): boolean {
+function sameAddresses(a: readonly EndpointAddress[], b: readonly EndpointAddress[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i].host !== b[i].host || a[i].port !== b[i].port) return false;
   return true;
 }
 
-function sameNames(a: string[] | undefined, b: string[] | undefined): boolean {
+function sameNames(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

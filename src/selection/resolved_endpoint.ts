@@ -21,13 +21,14 @@ import type { TopologyHints } from "./topology.ts";
  */
 export interface EndpointAddress {
   /** IPv4 or IPv6 address, without brackets. */
-  host: string;
+  readonly host: string;
   /** TCP port. */
-  port: number;
+  readonly port: number;
 }
 
 /**
- * One endpoint (normally one pod) with all of its addresses.
+ * One endpoint (normally one pod) with all of its addresses. Shared with the Service's other callers and its
+ * channels (a channel dials its addresses in their order), so read-only, as are its addresses and hints.
  *
  * @example The pods to call first
  * ```ts
@@ -39,24 +40,24 @@ export interface EndpointAddress {
  */
 export interface ResolvedEndpoint {
   /** Addresses of the pod, IPv4 before IPv6; never empty. */
-  addresses: EndpointAddress[];
+  readonly addresses: readonly EndpointAddress[];
   /** `conditions.ready` (unset means true). */
-  ready: boolean;
+  readonly ready: boolean;
   /** `conditions.serving` (unset means true). */
-  serving: boolean;
+  readonly serving: boolean;
   /** `conditions.terminating` (unset means false). */
-  terminating: boolean;
+  readonly terminating: boolean;
   /** Zone of the endpoint, when known. */
-  zone?: string | undefined;
+  readonly zone?: string | undefined;
   /** Node of the endpoint, when known. */
-  nodeName?: string | undefined;
+  readonly nodeName?: string | undefined;
   /** Pod of the endpoint, when the slice names it. */
-  podName?: string | undefined;
+  readonly podName?: string | undefined;
   /** The EndpointSlice controller's topology hints, when the endpoint has any. */
-  hints?: TopologyHints | undefined;
+  readonly hints?: TopologyHints | undefined;
   /**
    * Whether calls should go here while any preferred endpoint is up: hinted for the client's node or
    * zone under topology-aware routing, else true for every endpoint.
    */
-  preferred: boolean;
+  readonly preferred: boolean;
 }

@@ -17,7 +17,7 @@ import { currentValue } from "../base/_util.ts";
 /** What subsetting needs of an endpoint. */
 export interface SubsetCandidate {
   /** Addresses; the first one identifies the endpoint when it has no pod name. */
-  addresses: { host: string; port: number }[];
+  addresses: readonly { host: string; port: number }[];
   /** The pod, the endpoint's identity across changes of its conditions. */
   podName?: string;
   /** Preferred and other endpoints are subset apart. */

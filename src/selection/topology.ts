@@ -41,9 +41,9 @@ export interface Locality {
  */
 export interface TopologyHints {
   /** `hints.forZones[].name`. */
-  forZones: string[];
+  readonly forZones: readonly string[];
   /** `hints.forNodes[].name`. */
-  forNodes: string[];
+  readonly forNodes: readonly string[];
 }
 
 /**

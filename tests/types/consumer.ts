@@ -152,6 +152,15 @@ export async function useEveryEntryPoint(): Promise<string[]> {
     for await (const snapshot of watchEndpoints(target, watchOptions)) {
       const first: EndpointSnapshot = snapshot;
       seen.push(...first.endpoints.map((endpoint: ResolvedEndpoint) => endpoint.addresses[0]?.host ?? "?"));
+      // The list is the caller's own; the endpoints in it are shared with the Service's other callers and channels.
+      first.endpoints.sort((a, b) => (a.podName ?? "").localeCompare(b.podName ?? ""));
+      const endpoint = first.endpoints[0];
+      // @ts-expect-error: an endpoint's addresses are shared (a channel dials them in their order)
+      endpoint?.addresses.sort((a, b) => a.host.localeCompare(b.host));
+      // @ts-expect-error: and so are its fields
+      if (endpoint) endpoint.ready = false;
+      // @ts-expect-error: and its hints
+      endpoint?.hints?.forZones.push("eu-west-1a");
       if (seen.length > 0) controller.abort();
     }
   } catch (error) {
