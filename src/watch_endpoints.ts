@@ -117,7 +117,7 @@ export interface WatchEndpointsOptions extends WatchSettings {
 export function watchEndpoints(
   target: string | Target,
   options: WatchEndpointsOptions = {},
-): AsyncGenerator<EndpointSnapshot, void, undefined> {
+): AsyncGenerator<EndpointSnapshot, void, undefined> & AsyncDisposable {
   const exit: LoopExit = { left: false };
   const snapshots = followEndpoints(target, options, exit);
   // A generator queues return() and throw() behind a next() that waits, and a quiet Service may never answer that
@@ -156,7 +156,8 @@ export function watchEndpoints(
       },
     });
   }
-  return snapshots;
+  // Typed as disposable for libs whose AsyncGenerator is not (TypeScript's before esnext.disposable, as Node 20's).
+  return snapshots as AsyncGenerator<EndpointSnapshot, void, undefined> & AsyncDisposable;
 }
 
 /** How the iterator's return() and throw() end a loop that waits for a snapshot. */

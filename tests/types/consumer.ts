@@ -149,7 +149,9 @@ export async function useEveryEntryPoint(): Promise<string[]> {
   const watchOptions: WatchEndpointsOptions = { cluster, signal: controller.signal };
   const seen: string[] = [];
   try {
-    for await (const snapshot of watchEndpoints(target, watchOptions)) {
+    // Under the default lib of target es2022 (no esnext.disposable), with Node's types, as on Node 20.
+    await using snapshots = watchEndpoints(target, watchOptions);
+    for await (const snapshot of snapshots) {
       const first: EndpointSnapshot = snapshot;
       seen.push(...first.endpoints.map((endpoint: ResolvedEndpoint) => endpoint.addresses[0]?.host ?? "?"));
       // The list is the caller's own; the endpoints in it are shared with the Service's other callers and channels.
