@@ -63,7 +63,10 @@ const KEEP_ALIVE_MS = 2 ** 30;
  * ```
  */
 export interface WatchEndpointsOptions extends WatchSettings {
-  /** Ends the iteration quietly. */
+  /**
+   * Ends the iteration quietly, before the first snapshot too: where `fetch()` rejects with `signal.reason`, the loop
+   * just ends (`signal.reason` then says whether it was, say, `AbortSignal.timeout()`'s `TimeoutError`).
+   */
   signal?: AbortSignal | undefined;
   /**
    * Receives API failures (401, 403, unreachable server, ...). The watch
