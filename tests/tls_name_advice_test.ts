@@ -78,9 +78,9 @@ Deno.test("tlsNameAdvice() says, for a certificate without a DNS name, that no n
 
 Deno.test("tlsNameAdvice() lists a name with a comma as the certificate holds it, and as no host name", () => {
   // Node and Bun quote such a name (JSON), Deno does not; Bun refuses it as the TLS name.
-  for (const list of ['DNS:"a\\u002cb.prod.svc", DNS:other.prod.svc', "DNS:a,b.prod.svc, DNS:other.prod.svc"]) {
+  for (const list of ['DNS:"a\\u002cb.prod.svc", DNS:echo.prod.svc', "DNS:a,b.prod.svc, DNS:echo.prod.svc"]) {
     const advice = tlsNameAdvice(`${MISMATCH}Host: echo.prod. is not in the cert's altnames: ${list}`);
-    assert.match(advice, /\(it holds "a,b\.prod\.svc", which is no host name, "other\.prod\.svc"\)/, list);
+    assert.match(advice, /\(it holds "a,b\.prod\.svc", which is no host name, "echo\.prod\.svc"\)/, list);
   }
 });
 
@@ -101,4 +101,45 @@ Deno.test("tlsNameAdvice() gives no name under a wildcard that node:tls's check 
   assert.match(advice, /"\*\.svc", which matches no name: a wildcard needs two labels after its own/);
   assert.match(advice, /"e\*\*\.prod\.svc", which matches no name: a label takes one "\*" at most/);
   assert.match(advice, /"xn--\*\.prod\.svc", which matches no name: "\*" in an "xn--" label is no wildcard/);
+});
+
+Deno.test("tlsNameAdvice() says of another Service's certificate that the address may be that Service's pod now", () => {
+  // kube-apiserver v1.36.3, Node 20: the only pod of "alpha" lost its IP to a pod of "beta" (TLS, a certificate per
+  // Service) before alpha's EndpointSlice dropped it. Setting the override to a "beta" name would send alpha's calls to
+  // beta's pods.
+  const error = `${MISMATCH}Host: alpha.prod. is not in the cert's altnames: DNS:beta.prod, DNS:beta.prod.svc, ` +
+    "DNS:beta.prod.svc.cluster.local";
+  const advice = tlsNameAdvice(error, "alpha.prod");
+  assert.doesNotMatch(advice, /set that option to a name the certificate holds/);
+  assert.match(advice, /^; the certificate is Service "beta"'s, of the same namespace \(it holds "beta\.prod", /);
+  assert.match(
+    advice,
+    /this address is now a pod of "beta" \(pod IPs are reused\) that the EndpointSlices of "alpha" /,
+  );
+  assert.match(advice, /the option would send calls meant for "alpha" to it/);
+  // The option is the fix when the pods serve that certificate on purpose (one issued for a headless Service).
+  assert.match(advice, /either the pods of "alpha" serve that certificate, and "grpc\.ssl_target_name_override" set /);
+  assert.match(advice, /kubectl get endpointslices -n prod -l kubernetes\.io\/service-name=alpha; kubectl get pods /);
+});
+
+Deno.test("tlsNameAdvice() keeps its advice when the certificate also names the channel's Service", () => {
+  // "alpha.prod.svc" is this Service's: the override to it is the fix.
+  const advice = tlsNameAdvice(
+    `${MISMATCH}Host: alpha.prod. is not in the cert's altnames: DNS:beta.prod, DNS:alpha.prod.svc`,
+    "alpha.prod",
+  );
+  assert.match(advice, /set that option to a name the certificate holds \(it holds "beta\.prod", "alpha\.prod\.svc"\)/);
+  const wildcard = tlsNameAdvice(
+    `${MISMATCH}Host: alpha.prod. is not in the cert's altnames: DNS:*.prod.svc`,
+    "alpha.prod",
+  );
+  assert.match(wildcard, /set that option to a name the certificate holds/);
+});
+
+Deno.test("tlsNameAdvice() names another Service under an override of the fully qualified name too", () => {
+  const advice = tlsNameAdvice(
+    `${MISMATCH}Host: alpha.prod.svc.cluster.local. is not in the cert's altnames: DNS:beta.prod.svc.cluster.local`,
+    "alpha.prod",
+  );
+  assert.match(advice, /^; the certificate is Service "beta"'s, of the same namespace/);
 });

@@ -20,7 +20,9 @@ const NO_DNS_NAME = "Cert does not contain a DNS name";
  * @returns `"; ..."` naming the channel option to set and, when the error lists them, the certificate's DNS names,
  * each wildcard with the name of the checked name's first label under it, and when the name checked is the
  * target's own and of one label, to name the namespace in the target; for a certificate without a DNS name, which
- * no TLS name verifies, to check its names in createSsl()'s checkServerIdentity; `""` for any other error.
+ * no TLS name verifies, to check its names in createSsl()'s checkServerIdentity; for one that names other Services of
+ * the namespace and not this one, whose it is, and when the option fits and when it would call another Service's pod;
+ * `""` for any other error.
  *
  * @example A certificate for the fully qualified name
  * ```ts ignore
@@ -40,6 +42,8 @@ export function tlsNameAdvice(error: string, authority?: string): string {
       `with a DNS name`;
   }
   const checked = /Host: (\S+?)\.? is/.exec(error)?.[1];
+  const otherService = checked === undefined ? "" : otherServiceAdvice(checked, heldNames(error));
+  if (otherService) return otherService;
   // A wildcard is no name to set: "*.prod.svc" as the TLS name fails on Bun and sends no SNI on Deno, while a name
   // it matches (the checked name's first label in place of "*", "echo.prod.svc") verifies on all three.
   const first = checked?.split(".")[0]?.toLowerCase();
@@ -60,6 +64,53 @@ export function tlsNameAdvice(error: string, authority?: string): string {
   return `; the pods' certificate does not hold the channel's TLS name, which is the target's "service.namespace"` +
     `${oneLabel} unless the channel option "grpc.ssl_target_name_override" sets another: set that option to a name the ` +
     `certificate holds${held}, or issue the certificate for the TLS name`;
+}
+
+/**
+ * Advice for a certificate that names other Services of the checked name's namespace and not its own: the pods may
+ * serve another Service's certificate (one issued for a headless Service, say), or the address may be a pod of that
+ * Service now (pod IPs are reused, and the channel's EndpointSlice may not have dropped it yet), where the option the
+ * generic advice names would let the channel call that Service's pod.
+ *
+ * @param checked The name checked: `service.namespace`, optionally `.svc` and the cluster domain after it.
+ * @param held The certificate's DNS names.
+ * @returns The advice, or `""` when the checked name has no namespace, or the certificate names no other Service of
+ * it, or may name this Service (its name as first label, or a wildcard).
+ */
+function otherServiceAdvice(checked: string, held: string[]): string {
+  const [service, namespace] = serviceAndNamespace(checked);
+  if (namespace === undefined) return "";
+  const others = new Set<string>();
+  for (const name of held) {
+    const [first, itsNamespace] = serviceAndNamespace(name);
+    if (first === service || first.includes("*")) return "";
+    // A Service's name is a DNS label: a name that is no host name names none.
+    if (itsNamespace === namespace && /^[a-z0-9-]+$/.test(first)) others.add(first);
+  }
+  if (others.size === 0) return "";
+  const names = [...others].map((other) => JSON.stringify(other));
+  const whose = names.length === 1 ? `Service ${names[0]}'s` : `of other Services (${names.join(", ")})`;
+  const owner = names.length === 1 ? `a pod of ${names[0]}` : "a pod of one of them";
+  const listed = held.map((name) => JSON.stringify(name)).join(", ");
+  const ours = JSON.stringify(service);
+  return `; the certificate is ${whose}, of the same namespace (it holds ${listed}): either the pods of ${ours} ` +
+    `serve that certificate, and "grpc.ssl_target_name_override" set to a name it holds makes calls verify, or ` +
+    `this address is now ${owner} (pod IPs are reused) that the EndpointSlices of ${ours} still list, and the ` +
+    `option would send calls meant for ${ours} to it: check which pod has the address (kubectl get endpointslices ` +
+    `-n ${namespace} -l kubernetes.io/service-name=${service}; kubectl get pods -n ${namespace} -o wide)`;
+}
+
+/**
+ * A cluster DNS name's Service and namespace: `service.namespace`, optionally followed by `svc` and the cluster
+ * domain; lowercase.
+ *
+ * @param name A DNS name.
+ * @returns Its first label, and the namespace when the name has that form, else `undefined`.
+ */
+function serviceAndNamespace(name: string): [string, string | undefined] {
+  const [first = "", namespace, svc, ...rest] = name.toLowerCase().split(".");
+  const clusterForm = namespace !== undefined && (svc === undefined || (svc === "svc" && !rest.includes("")));
+  return [first, clusterForm && namespace !== "" ? namespace : undefined];
 }
 
 /**
