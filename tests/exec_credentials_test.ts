@@ -466,6 +466,18 @@ Deno.test("execCredentials() keeps the path that a failing plugin's key flag tak
   assert.ok(!echoed.message.includes("K7MDENG"), echoed.message);
 });
 
+Deno.test("maskCredentials() masks a secret said in words before 64 KiB of punctuation without stalling", () => {
+  // The punctuation after the word was split off by a lazy pattern tried at each of its characters: 5.1 s for this.
+  const dots = ".".repeat(64 * 1024);
+  const start = performance.now();
+  assert.equal(maskCredentials(`the token is x${dots}y`), "the token is [redacted]");
+  assert.equal(maskCredentials(`the token is ${dots}`), `the token is [redacted]${dots}`);
+  const elapsed = performance.now() - start;
+  assert.ok(elapsed < 150, `${Math.round(elapsed)} ms`);
+  assert.equal(maskCredentials("the password is hunter2x!)."), "the password is [redacted]!).");
+  assert.equal(maskCredentials("the token is expired."), "the token is expired.");
+});
+
 Deno.test("maskCredentials() keeps the name of a flag or a pair whose value is a long run", () => {
   // The run with its `=` was masked whole: `+ kubelogin get-token [redacted] [redacted]` said not which flag.
   assert.equal(
