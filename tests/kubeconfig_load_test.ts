@@ -135,18 +135,44 @@ Deno.test("mergeKubeconfigs() rejects a name defined twice in one file", async (
   );
 });
 
-Deno.test("mergeKubeconfigs() rejects entries without a name and lists that are not lists", async () => {
+Deno.test("mergeKubeconfigs() passes over one entry without a name, as kubectl, and refuses a second in a list", async () => {
+  // kubectl v1.36.3 loads such a kubeconfig and uses its current context (an entry left half-written by hand, or a
+  // misspelt `NAME:`); two entries without a name in one list are a duplicate name "" to it, and it refuses the file.
+  for (const name of [undefined, null, ""]) {
+    const merged = mergeKubeconfigs([{
+      file: "/x/config",
+      config: {
+        ...config({}),
+        clusters: [{ name: "c", cluster: { server: "https://a.example" } }, { name, cluster: {} }] as never,
+        contexts: [{ name: "ctx", context: { cluster: "c" } }, { name, context: { cluster: "c" } }] as never,
+        users: [{ name, user: { token: "t" } }] as never,
+      },
+    }]);
+    assert.deepEqual([...merged.clusters.keys()], ["c"]);
+    assert.deepEqual([...merged.contexts.keys()], ["ctx"]);
+    assert.deepEqual([...merged.users.keys()], []);
+    assert.equal(merged.currentContext?.name, "ctx");
+  }
   await rejectsConfig(
     () =>
       mergeKubeconfigs([{
         file: "/x/config",
-        config: { clusters: [{ cluster: {} }] as never },
+        config: { clusters: [{ cluster: {} }, { name: "c", cluster: {} }, { name: "", cluster: {} }] as never },
       }]),
     {
-      message: /clusters\[0\]\.name must be a non-empty string: give the entry a name/,
-      field: "clusters[0].name",
+      message:
+        /clusters\[2\]\.name is not set, nor is clusters\[0\]\.name: give each entry a name \(kubectl refuses two entries without one too\)$/,
+      field: "clusters[2].name",
     },
   );
+  // Its inner mapping is read all the same, as kubectl reads it.
+  await rejectsConfig(
+    () => mergeKubeconfigs([{ file: "/x/config", config: { users: [{ user: 5 }] as never } }]),
+    { message: /users\[0\]\.user must be a mapping: current type is number/, field: "users[0].user" },
+  );
+});
+
+Deno.test("mergeKubeconfigs() rejects names that are not strings and lists that are not lists", async () => {
   // An unquoted yes is a name to the writer, a boolean to YAML 1.1 (and to kubectl).
   const yes = await parseKubeconfig("clusters:\n- name: yes\n  cluster: {server: https://a.example}\n", "/x/config");
   await rejectsConfig(() => mergeKubeconfigs([{ file: "/x/config", config: yes }]), {

@@ -182,6 +182,7 @@ function mergeList(
     );
   }
   const seen = new Set<string>();
+  let unnamed: string | undefined;
   list.forEach((item, index) => {
     const at = `${listName}[${index}]`;
     if (!isRecord(item)) {
@@ -192,30 +193,34 @@ function mergeList(
       );
     }
     const name = item.name;
-    if (typeof name !== "string" || name === "") {
+    // kubectl files an entry without a name under the name "", which no context names (one without a cluster or
+    // user is refused here): it loads the kubeconfig, and refuses a second such entry as a duplicate name.
+    if (name === undefined || name === null || name === "") {
+      if (unnamed !== undefined) {
+        throw kubeconfigError(
+          file,
+          `${at}.name`,
+          `${at}.name is not set, nor is ${unnamed}.name: give each entry a name (kubectl refuses two entries ` +
+            "without one too)",
+        );
+      }
+      unnamed = at;
+    } else if (typeof name !== "string") {
       // YAML 1.1 (kubectl's too) reads an unquoted yes, no, on, off, y or n as a boolean, and 123 as a number:
       // those are shown, to be quoted. Anything else (a mapping indented under name:) is named by its type only,
       // as it may hold a credential.
       const scalar = typeof name === "boolean" || (typeof name === "number" && Number.isFinite(name));
       const read = scalar
         ? `; it was read as the ${typeName(name)} ${String(name)}: quote it`
-        : name === undefined || name === null || name === ""
-        ? ""
         : `: current type is ${typeName(name)}`;
-      throw kubeconfigError(
-        file,
-        `${at}.name`,
-        `${at}.name must be a non-empty string${read || ": give the entry a name"}`,
-      );
-    }
-    if (seen.has(name)) {
+      throw kubeconfigError(file, `${at}.name`, `${at}.name must be a non-empty string${read}`);
+    } else if (seen.has(name)) {
       throw kubeconfigError(
         file,
         `${at}.name`,
         `${at}.name ${JSON.stringify(name)} is defined twice in ${listName}: names must be unique`,
       );
-    }
-    seen.add(name);
+    } else seen.add(name);
     const value = item[inner] ?? {};
     if (!isRecord(value)) {
       throw kubeconfigError(
@@ -224,7 +229,7 @@ function mergeList(
         `${at}.${inner} must be a mapping: current type is ${typeName(value)}`,
       );
     }
-    if (!into.has(name)) {
+    if (typeof name === "string" && name !== "" && !into.has(name)) {
       const entry: KubeconfigEntry = { value, field: `${at}.${inner}` };
       if (file !== undefined) entry.file = file;
       into.set(name, entry);

@@ -439,6 +439,30 @@ printf -- '---\\napiVersion: client.authentication.k8s.io/v1\\nstatus:\\n  token
     expect: { fails: { kubectl: /duplicate name "c"/, ours: /"c" is defined twice in clusters/ } },
   },
   {
+    name: "an unused context and cluster without a name (a misspelt NAME:) are passed over",
+    files: {
+      "config": kubeconfig(CLUSTER, TOKEN_USER).replace(
+        "users:",
+        '  - NAME: other\n    cluster: { server: "{{closedServer}}" }\nusers:',
+      ).replace("current-context:", "  - context: { cluster: c, user: u, namespace: other }\ncurrent-context:"),
+    },
+    kubeconfig: ["config"],
+    expect: { slices: 1 },
+  },
+  {
+    name: "two clusters without a name in one file",
+    files: {
+      "config": kubeconfig(CLUSTER, TOKEN_USER).replace(
+        "users:",
+        '  - cluster: { server: "{{closedServer}}" }\n  - name: ""\n    cluster: {}\nusers:',
+      ),
+    },
+    kubeconfig: ["config"],
+    expect: {
+      fails: { kubectl: /duplicate name ""/, ours: /clusters\[2\]\.name is not set, nor is clusters\[1\]\.name/ },
+    },
+  },
+  {
     name: "no CA: the system roots do not trust the cluster's",
     runtimes: true,
     files: { "config": kubeconfig("server: {{server}}", TOKEN_USER) },
