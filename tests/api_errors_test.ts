@@ -545,3 +545,25 @@ Deno.test("statusError() for a 429 or 5xx of the API server names the credential
     /answered 503: if this repeats, check the API server's health and load .*; the request had the credentials from kubeconfig \/k \(server said: "etcdserver: leader changed"\)$/,
   );
 });
+
+Deno.test("statusError() reads Retry-After as client-go does: whole seconds, else none", () => {
+  // client-go waits only for what strconv.Atoi reads (rest/request.go retryAfterSeconds); a malformed header made us
+  // wait 60 s ("1e3"), 16 s ("0x10") or 1.5 s where it backs off as without one.
+  const cases: [string, number | undefined][] = [
+    ["5", 5],
+    ["032", 32],
+    ["+7", 7],
+    ["1.5", undefined],
+    ["0x10", undefined],
+    ["1e3", undefined],
+    ["Infinity", undefined],
+    ["Wed, 21 Oct 2015 07:28:00 GMT", undefined],
+    ["0", undefined],
+    ["-5", undefined],
+  ];
+  for (const [header, seconds] of cases) {
+    const response = new Response(null, { status: 503, headers: { "retry-after": header } });
+    const error = statusError(listIn("default"), accessTo("https://10.0.0.1:6443"), response, {}, false);
+    assert.equal(error.retryAfterSeconds, seconds, header);
+  }
+});

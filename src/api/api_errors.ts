@@ -221,13 +221,15 @@ export function statusError(
   const said = typeof status.message === "string" && status.message
     ? ` (server said: ${quote(redact(status.message))})`
     : "";
-  const retryAfter = Number(response.headers.get("retry-after"));
+  // Whole seconds, as client-go reads the header (strconv.Atoi): another value (`1e3`, `0x10`, a date) is none.
+  const header = response.headers.get("retry-after") ?? "";
+  const retryAfter = /^\+?\d{1,15}$/.test(header) ? Number(header) : 0;
   const raw = response.headers.get("content-type");
   const type = raw === null ? null : redact(raw);
   const options = {
     ...statusFields(status, redact),
     status: code,
-    retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    retryAfterSeconds: retryAfter > 0 ? retryAfter : undefined,
     contentType: apiServerErrorType(type) ? undefined : type!,
   };
   let advice: string;
