@@ -63,6 +63,37 @@ Deno.test("parseKubeconfig() applies YAML merge keys, as kubectl does", async ()
   });
 });
 
+Deno.test("parseKubeconfig() takes an anchor shared by hundreds of entries, as kubectl does, and refuses a billion laughs", async () => {
+  // The yaml package refuses more than 100 uses of an anchor by default: 300 contexts that merge one `<<: *defaults`
+  // were "malformed" here, and kubectl v1.36.3 loads them.
+  const contexts = Array.from(
+    { length: 300 },
+    (_, i) => `- name: ctx${i}\n  context:\n    <<: *d\n    namespace: ns${i}`,
+  );
+  const text = ["x-defaults: &d {cluster: c}", "contexts:", ...contexts].join("\n");
+  const parsed = await parseKubeconfig(text, "/x/config");
+  assert.equal(parsed.contexts?.length, 300);
+  assert.deepEqual(parsed.contexts?.[299], { name: "ctx299", context: { cluster: "c", namespace: "ns299" } });
+  // A map of 2,000 keys merged into 2,000 entries (70 KB), which kubectl refuses: the yaml package would copy 4 million
+  // keys (8 s) with its own limit lifted.
+  const keys = Array.from({ length: 2000 }, (_, i) => `k${i}: 1`).join(", ");
+  const merged = [`x: &m {${keys}}`, "l:", ...Array.from({ length: 2000 }, (_, i) => `- {<<: *m, n: ${i}}`)];
+  const start = performance.now();
+  await rejectsConfig(() => parseKubeconfig(merged.join("\n"), "/x/config"), { message: /excessive aliasing/ });
+  assert.ok(performance.now() - start < 3000, `${Math.round(performance.now() - start)} ms`);
+  // Nine levels of nine aliases (387,420,489 strings from 400 bytes): refused, as kubectl refuses it ("document
+  // contains excessive aliasing"), saying why.
+  const levels = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"];
+  for (const [from, to] of [..."abcdefgh"].map((name, i) => [name, "bcdefghi"[i]])) {
+    levels.push(`${to}: &${to} [${Array(9).fill(`*${from}`).join(", ")}]`);
+  }
+  await rejectsConfig(() => parseKubeconfig(levels.join("\n"), "/x/config"), {
+    message:
+      /^Cannot load kubeconfig \/x\/config: the YAML is malformed: its aliases \(\*name\) expand to many times what it holds, as a resource exhaustion attack's do \(kubectl refuses it too: "document contains excessive aliasing"\): fix the file/,
+    file: "/x/config",
+  });
+});
+
 Deno.test("parseKubeconfig() reports malformed YAML by line and column without quoting the text", async () => {
   const text = "users:\n- name: u\n  user:\n    token: canary-yaml-secret\n   bad: [\n";
   const error = await rejectsConfig(() => parseKubeconfig(text, "/x/config"), {

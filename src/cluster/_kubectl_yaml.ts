@@ -54,11 +54,11 @@ async function yamlParser(): Promise<typeof import("yaml")> {
  * ```
  */
 export async function parseFirstYamlDocument(text: string): Promise<unknown> {
-  const { parseAllDocuments } = await yamlParser();
+  const yaml = await yamlParser();
   // logLevel "error": warnings would go to the console (process.emitWarning) and may quote the text.
   // merge: `<<: *anchor` merge keys, which go-yaml v2 (kubectl's) applies and YAML 1.2 does not have.
   const [first] = withoutYamlDebugOutput(() =>
-    parseAllDocuments(text, {
+    yaml.parseAllDocuments(text, {
       prettyErrors: false,
       logLevel: "error",
       uniqueKeys: false,
@@ -66,8 +66,63 @@ export async function parseFirstYamlDocument(text: string): Promise<unknown> {
       customTags: withYaml11Booleans,
     })
   );
-  if (first?.errors.length) throw first.errors[0];
-  return first?.toJS();
+  if (first === undefined) return undefined;
+  if (first.errors.length) throw first.errors[0];
+  checkAliasExpansion(yaml, first);
+  // The yaml package's own limit (100 uses of an anchor) refused kubeconfigs that kubectl loads, such as 300 contexts
+  // that merge one `<<: *defaults`; the check above is kubectl's.
+  return first.toJS({ maxAliasCount: -1 });
+}
+
+/** The message of the error that {@linkcode parseFirstYamlDocument} throws for aliases that expand too much. */
+export const EXCESSIVE_ALIASES = "the document contains excessive aliasing";
+
+/**
+ * Refuses aliases that expand as go-yaml v2 (kubectl's) refuses them: it counts the nodes it reads, those read
+ * through an alias again each time, and gives up once more than 100 came through aliases, of more than 1,000 read,
+ * and they make more than 99% of them (down to 10% from 400,000 nodes read to 4,000,000). Nodes are read in the
+ * same order, so the walk stops where go-yaml stops: a billion laughs (9^9 strings from 400 bytes) after a few
+ * thousand nodes, a map of 1,000 keys merged 1,000 times (which took the yaml package 2 s) at once.
+ */
+function checkAliasExpansion(yaml: typeof import("yaml"), document: import("yaml").Document): void {
+  let read = 1; // The document node.
+  let throughAliases = 0;
+  const pending: [unknown, boolean][] = [[document.contents, false]];
+  while (pending.length > 0) {
+    const [node, inAlias] = pending.pop()!;
+    read++;
+    if (inAlias) throughAliases++;
+    if (throughAliases > 100 && read > 1000 && throughAliases / read > allowedAliasRatio(read)) {
+      throw new Error(EXCESSIVE_ALIASES);
+    }
+    if (yaml.isAlias(node)) {
+      const target = node.resolve(document);
+      if (target !== undefined) pending.push([target, true]);
+    } else if (yaml.isMap(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--) {
+        const { key, value } = node.items[i];
+        pending.push([value, inAlias]);
+        // go-yaml reads a merge key's value, not the key.
+        if (!isMergeKey(yaml, key)) pending.push([key, inAlias]);
+      }
+    } else if (yaml.isSeq(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--) pending.push([node.items[i], inAlias]);
+    }
+  }
+}
+
+/** Whether a key is `<<`, as the yaml package tells a merge key: plain, its value the text or a symbol named so. */
+function isMergeKey(yaml: typeof import("yaml"), key: unknown): boolean {
+  if (!yaml.isScalar(key) || (key.type !== undefined && key.type !== "PLAIN")) return false;
+  const value = key.value;
+  return value === "<<" || (typeof value === "symbol" && value.description === "<<");
+}
+
+/** go-yaml v2's share of nodes that may come through aliases, after `read` nodes. */
+function allowedAliasRatio(read: number): number {
+  if (read <= 400_000) return 0.99;
+  if (read >= 4_000_000) return 0.1;
+  return 0.99 - 0.89 * (read - 400_000) / 3_600_000;
 }
 
 /**

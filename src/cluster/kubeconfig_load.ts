@@ -19,7 +19,7 @@ import { trace } from "../runtime/trace.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
 import { readConfigFile } from "./_read_config_file.ts";
 import { kubeconfigError } from "./_kubeconfig_fields.ts";
-import { parseFirstYamlDocument, yamlErrorPlace, YamlPackageMissingError } from "./_kubectl_yaml.ts";
+import { EXCESSIVE_ALIASES, parseFirstYamlDocument, yamlErrorPlace, YamlPackageMissingError } from "./_kubectl_yaml.ts";
 import type { KubeconfigEntry, KubeconfigObject, KubeconfigSource, MergedKubeconfig } from "./kubeconfig_schema.ts";
 import type { ReadFile } from "./types.ts";
 import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
@@ -64,9 +64,12 @@ export async function parseKubeconfig(text: string, file: string): Promise<Kubec
     // The yaml package's message quotes the offending line: it may hold a token.
     const { code } = error as { code?: string };
     const at = yamlErrorPlace(text, error);
-    // Its merge-key message is fixed text, and its error has no position: name the key instead.
+    // Its merge-key message and ours of aliases are fixed text without a position: say what is wrong instead.
     const what = (error as Error).message === MERGE_OF_NON_MAP
       ? ": a `<<` merge key's value is not a mapping or a list of mappings (kubectl refuses it too)"
+      : (error as Error).message === EXCESSIVE_ALIASES
+      ? ": its aliases (*name) expand to many times what it holds, as a resource exhaustion attack's do (kubectl " +
+        'refuses it too: "document contains excessive aliasing")'
       : "";
     throw new ConfigError(
       `Cannot load kubeconfig ${file}: the YAML is malformed${at}${code ? ` (${code})` : ""}${what}: ` +
