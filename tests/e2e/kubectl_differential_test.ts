@@ -450,6 +450,30 @@ printf -- '---\\napiVersion: client.authentication.k8s.io/v1\\nstatus:\\n  token
     expect: { slices: 1 },
   },
   {
+    name: "300 contexts that merge one anchor (<<: *defaults)",
+    files: {
+      "config": kubeconfig(CLUSTER, TOKEN_USER).replace(
+        "current-context:",
+        Array.from({ length: 300 }, (_, i) => `  - name: more-${i}\n    context: { <<: *defaults, namespace: n${i} }\n`)
+          .join("") + "current-context:",
+      ).replace("contexts:", "x-defaults: &defaults { cluster: c, user: u }\ncontexts:"),
+    },
+    kubeconfig: ["config"],
+    expect: { slices: 1 },
+  },
+  {
+    name: "aliases that expand a billion times (a billion laughs)",
+    files: {
+      "config": kubeconfig(CLUSTER, TOKEN_USER) +
+        [..."abcdefgh"].map((name, i) =>
+          `${"bcdefghi"[i]}: &${"bcdefghi"[i]} [${Array(9).fill(`*${name}`).join(", ")}]`
+        )
+          .reduce((text, line) => `${text}${line}\n`, "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"),
+    },
+    kubeconfig: ["config"],
+    expect: { fails: { kubectl: /document contains excessive aliasing/, ours: /excessive aliasing/ } },
+  },
+  {
     name: "two clusters without a name in one file",
     files: {
       "config": kubeconfig(CLUSTER, TOKEN_USER).replace(
