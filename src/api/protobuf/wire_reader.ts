@@ -32,7 +32,8 @@ export const VARINT = 0;
 /** Wire type of a length-delimited field (string, bytes, message, packed repeated). */
 export const LENGTH_DELIMITED = 2;
 
-const decoder = new TextDecoder();
+/** Keeps a leading U+FEFF, as Go, `JSON.parse` and Node's `utf8Slice` do (TextDecoder drops it by default). */
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 /** Strings up to this many bytes are decoded by {@linkcode shortAscii} when they are ASCII. */
 const SHORT_STRING = 48;
 /** One reused array of char codes per short-string length. */
