@@ -88,8 +88,9 @@ function mutate(input: Uint8Array): Uint8Array {
       case 5: // an unknown field of any wire type
         bytes.splice(at, 0, ...varint((pick(40) + 1) * 8 + pick(8)), ...varint(pick(5)), 0, 0, 0, 0, 0, 0, 0, 0);
         break;
-      case 6: // invalid UTF-8
-        bytes.splice(at, 1, [0x80, 0xc0, 0xff, 0xed, 0xf4][pick(5)]);
+      case 6: // invalid UTF-8, or a byte order mark (which TextDecoder drops at the start of a string by default)
+        if (random() < 0.2) bytes.splice(at, 3, 0xef, 0xbb, 0xbf);
+        else bytes.splice(at, 1, [0x80, 0xc0, 0xff, 0xed, 0xf4][pick(5)]);
         break;
       case 7: // truncation
         if (random() < 0.3) bytes.length = at;
