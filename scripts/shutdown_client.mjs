@@ -1,10 +1,11 @@
 // A client for scripts/shutdown_rollout.ts on Node, Bun or Deno: `shutdown_client.mjs TARGET KUBECONFIG LIBRARY`.
 // LIBRARY is grpc-js (register()), nice-grpc (@kgr/resolver/nice-grpc's createChannel()) or static (grpc-js,
 // TARGET an `ipv4:` list, round_robin, no resolver of ours). Calls unary Echo every INTERVAL_MS (10) with a 2 s
-// deadline, at most MAX_CALLS (9,000) calls, and keeps one server stream open (Watch, 600 messages, opened again when it ends
-// or fails). KEEPALIVE_MS sets grpc.keepalive_time_ms
-// (PERMIT_WITHOUT_CALLS=1: grpc.keepalive_permit_without_calls). Prints "ready" after its first answer; on "stop" from
-// stdin, one JSON line: calls, answers per pod, failed calls (code and details, counted), stream ends.
+// deadline, at most MAX_CALLS (9,000) calls, and keeps one server stream open (Watch, 600 messages, opened again
+// when it ends or fails). KEEPALIVE_MS sets grpc.keepalive_time_ms (PERMIT_WITHOUT_CALLS=1:
+// grpc.keepalive_permit_without_calls). Prints "ready" after its first answer; on "stop" from stdin, one JSON line:
+// calls, failed calls (code and details, counted), the answered calls' latency (p50, p99, max), answers per pod,
+// stream ends.
 import process from "node:process";
 import { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
@@ -67,6 +68,7 @@ if (library === "nice-grpc") {
 const byPod = {};
 const failures = {};
 const streamEnds = [];
+const latencies = [];
 let calls = 0;
 const maxCalls = Number(env.MAX_CALLS ?? 9000);
 let inFlight = 0;
@@ -83,7 +85,11 @@ const timer = setInterval(() => {
   if (calls >= maxCalls) return;
   calls++;
   inFlight++;
-  echo(calls).then((v) => byPod[v.pod] = (byPod[v.pod] ?? 0) + 1, (e) => {
+  const sent = performance.now();
+  echo(calls).then((v) => {
+    byPod[v.pod] = (byPod[v.pod] ?? 0) + 1;
+    latencies.push(performance.now() - sent);
+  }, (e) => {
     const key = describe(e);
     failures[key] = (failures[key] ?? 0) + 1;
   }).finally(() => inFlight--);
@@ -108,8 +114,12 @@ process.stdin.on("data", async (text) => {
   clearInterval(timer);
   while (inFlight > 0) await new Promise((r) => setTimeout(r, 20));
   const failed = Object.values(failures).reduce((a, b) => a + b, 0);
+  latencies.sort((a, b) => a - b);
+  const percentile = (p) => Math.round(latencies[Math.floor((latencies.length - 1) * p)] * 10) / 10;
+  const latencyMs = { p50: percentile(0.5), p99: percentile(0.99), max: percentile(1) };
   process.stdout.write(
-    JSON.stringify({ calls, failed, failures, byPod, streamEnds, seconds: (Date.now() - started) / 1000 }) + "\n",
+    JSON.stringify({ calls, failed, failures, latencyMs, byPod, streamEnds, seconds: (Date.now() - started) / 1000 }) +
+      "\n",
   );
   close();
   process.exit(0);
