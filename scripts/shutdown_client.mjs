@@ -11,6 +11,8 @@ import { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
 
 const [target, kubeconfig, library = "grpc-js"] = process.argv.slice(2);
+/** Names the client in the pods' counts of calls after SIGTERM. */
+const label = `${"Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node"}:${library}`;
 const env = process.env;
 const json = { serialize: (v) => Buffer.from(JSON.stringify(v)), deserialize: (b) => JSON.parse(b.toString()) };
 const method = (path, responseStream) => ({
@@ -36,7 +38,7 @@ if (library === "nice-grpc") {
   const { createClient } = await import("nice-grpc");
   const channel = createChannel(target, undefined, { ...channelOptions, resolver: { cluster: { kubeconfig } } });
   const client = createClient(Service, channel);
-  echo = (n) => client.echo({ n }, { deadline: new Date(Date.now() + 2000) });
+  echo = (n) => client.echo({ n, client: label }, { deadline: new Date(Date.now() + 2000) });
   watch = async (onMessage) => {
     for await (const message of client.watch({ count: 600 })) onMessage(message);
   };
@@ -53,7 +55,7 @@ if (library === "nice-grpc") {
   const client = new Client(target, grpc.credentials.createInsecure(), options);
   echo = (n) =>
     new Promise((resolve, reject) =>
-      client.echo({ n }, { deadline: Date.now() + 2000 }, (e, v) => e ? reject(e) : resolve(v))
+      client.echo({ n, client: label }, { deadline: Date.now() + 2000 }, (e, v) => e ? reject(e) : resolve(v))
     );
   watch = (onMessage) =>
     new Promise((resolve, reject) => {

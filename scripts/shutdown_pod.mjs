@@ -8,7 +8,8 @@
 //              grpc.max_connection_age_grace_ms (AGE_GRACE_MS, 5000)
 //   drain      server.drain(port, DRAIN_GRACE_MS (5000)): a GOAWAY to every connection, still listening; then
 //              tryShutdown() after PRESTOP_MS
-// It exits by itself 30 s after SIGTERM and 300 s after start.
+// It exits by itself 30 s after SIGTERM and 300 s after start. On exit after SIGTERM it prints to stderr one JSON
+// line: the unary calls begun since SIGTERM, per client and 100 ms step.
 import process from "node:process";
 import { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
@@ -23,9 +24,16 @@ const options = mode === "age"
   }
   : {};
 const server = new grpc.Server(options);
+let terminatedAt;
+/** Unary calls begun since SIGTERM, per client (the request's `client`) and 100 ms step after SIGTERM. */
+const callsAfterSigterm = {};
 server.register(
   "/s.S/Echo",
   (call, callback) => {
+    if (terminatedAt !== undefined) {
+      const key = `${call.request.client} +${Math.floor((performance.now() - terminatedAt) / 100) * 100}ms`;
+      callsAfterSigterm[key] = (callsAfterSigterm[key] ?? 0) + 1;
+    }
     setTimeout(() => callback(null, { pod: name, n: call.request.n }), 5);
   },
   json.serialize,
@@ -56,7 +64,11 @@ await new Promise((resolve, reject) =>
 );
 const stop = () => server.tryShutdown(() => process.exit(0));
 const preStopMs = Number(env.PRESTOP_MS ?? 3000);
+process.on("exit", () => {
+  if (terminatedAt !== undefined) process.stderr.write(`${JSON.stringify({ pod: name, callsAfterSigterm })}\n`);
+});
 process.on("SIGTERM", () => {
+  terminatedAt = performance.now();
   setTimeout(() => process.exit(0), 30_000);
   if (mode === "exit") process.exit(0);
   else if (mode === "prestop") setTimeout(stop, preStopMs);

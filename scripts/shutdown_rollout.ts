@@ -9,8 +9,8 @@
  * Needs root: the pods are addresses of one network namespace (`shutdown-pods`, 10.215.1.0/24) that it creates and
  * deletes. Each rollout replaces PODS (4) pods one at a time, as a Deployment with maxSurge 1 and maxUnavailable 0
  * does: the new pod is created and made Ready, then the old pod is deleted (its endpoint turns terminating) and its
- * server gets SIGTERM at the same moment, as a kubelet sends it without a preStop hook; once the server exits
- * (30 s at most) the pod is removed. CLIENTS (node:grpc-js,node:static,node:nice-grpc,bun:grpc-js,deno:grpc-js) run
+ * server gets SIGTERM at the same moment, as a kubelet sends it without a preStop hook (SIGTERM_FIRST_MS: that long
+ * before the delete instead); once the server exits (30 s at most) the pod is removed. CLIENTS (node:grpc-js,node:static,node:nice-grpc,bun:grpc-js,deno:grpc-js) run
  * through the rollout (scripts/shutdown_client.mjs); `static` dials an `ipv4:` list of every old and new pod with
  * round_robin. Prints one JSON line per mode and client. The clients take INTERVAL_MS (20 here), MAX_CALLS,
  * KEEPALIVE_MS and PERMIT_WITHOUT_CALLS from the environment. MODES=keepalive runs grpc-go pods instead
@@ -34,6 +34,8 @@ const PORT = 50051;
 const NETNS = "shutdown-pods";
 const podCount = Number(env.PODS ?? 4);
 const modes = (env.MODES ?? "exit,try,prestop,age,drain").split(",");
+/** SIGTERM_FIRST_MS: SIGTERM that long before the delete, as when clients learn of it late (default: after). */
+const sigtermFirstMs = Number(env.SIGTERM_FIRST_MS ?? -1);
 const clientSpecs = (env.CLIENTS ?? "node:grpc-js,node:static,node:nice-grpc,bun:grpc-js,deno:grpc-js").split(",");
 
 async function createNetns() {
@@ -152,8 +154,12 @@ try {
     for (let i = 0; i < podCount; i++) {
       await createReadyPod(controlPlane.adminFetch, namespace, spec(fresh[i]));
       await sleep(1500);
+      if (sigtermFirstMs >= 0) {
+        old[i].child.kill("SIGTERM");
+        await sleep(sigtermFirstMs);
+      }
       await deletePod(controlPlane.adminFetch, namespace, old[i].name);
-      old[i].child.kill("SIGTERM");
+      if (sigtermFirstMs < 0) old[i].child.kill("SIGTERM");
       await Promise.race([old[i].exited, sleep(30_000)]);
       await forgetPod(controlPlane.adminFetch, namespace, old[i].name);
       await sleep(1000);
