@@ -4,9 +4,13 @@
  * `@opentelemetry/api` (any 1.x copy). We never import the API: we read the
  * global registry that every copy of it shares (`Symbol.for("opentelemetry.js.api.1")`),
  * so without OpenTelemetry nothing is loaded and recording is one property
- * read. The registry is read at every record, and every second while a watch
- * runs, so that a provider registered after the first watch gets the gauges
- * of every running watch within a second, on a quiet Service too.
+ * read. The registry is read at every record, and while a watch runs 1, 3,
+ * 7, 15, ... seconds after the last watch started (each wait twice the one
+ * before), then every minute, so that a provider registered after the first
+ * watch gets the gauges of every running watch, on a quiet Service too: one
+ * registered x seconds after the last watch started, within x + 1 seconds,
+ * and within a minute at most. A process whose Services stay quiet wakes up
+ * for it once a minute, not every second.
  *
  * @module
  */
@@ -16,7 +20,7 @@ import { KubeApiError } from "./base/errors.ts";
 import { unbracketedHost } from "./base/ip_address.ts";
 import { VERSION } from "./base/version.ts";
 import type { WatchEndReason } from "./watch/reflector.ts";
-import { unrefTimer } from "./runtime/unref_timer.ts";
+import { systemClock } from "./runtime/clock.ts";
 import { trace } from "./runtime/trace.ts";
 
 /** The instrument names, as documented in the README. */
@@ -123,12 +127,25 @@ const { liveWatches, services, instrumentsByProvider, endpointSeries } = store;
 /** This copy's watches in {@linkcode liveWatches}: its timer runs while it has any. */
 let ownWatches = 0;
 /**
- * How often the registry is read while a watch runs: the gauges exist only once the instruments were created, and a
- * quiet Service records nothing that would create them for a provider registered after its last change.
+ * The first wait before the registry is read after a watch starts: the gauges exist only once the instruments were
+ * created, and a quiet Service records nothing that would create them for a provider registered after its last change.
+ * Providers are registered at startup, next to the first channels: each later read waits twice as long as the one
+ * before, up to {@linkcode PROVIDER_LOOKUP_MAX_MS}.
  */
-const PROVIDER_LOOKUP_MS = 1000;
-/** The timer that reads the registry while this copy has watches; it never holds the process. */
-let providerLookup: ReturnType<typeof setInterval> | undefined;
+const PROVIDER_LOOKUP_FIRST_MS = 1000;
+/** The longest wait between two reads of the registry while a watch runs: a quiet process wakes up once a minute. */
+const PROVIDER_LOOKUP_MAX_MS = 60_000;
+/** Cancels the timer that reads the registry while this copy has watches; it never holds the process. */
+let cancelProviderLookup: (() => void) | undefined;
+
+/** Reads the registry after `delayMs`, then again after twice as long, up to {@linkcode PROVIDER_LOOKUP_MAX_MS}. */
+function lookUpProviderAfter(delayMs: number): void {
+  cancelProviderLookup?.();
+  cancelProviderLookup = systemClock.setTimeout(() => {
+    instruments();
+    lookUpProviderAfter(Math.min(delayMs * 2, PROVIDER_LOOKUP_MAX_MS));
+  }, delayMs);
+}
 
 function seriesKey(attributes: Attributes): string {
   return JSON.stringify(Object.entries(attributes).sort(([a], [b]) => a < b ? -1 : 1));
@@ -305,7 +322,7 @@ export function watchMetrics<S>(
   const record: WatchRecord = { series, failing: false, endpoints: new Map() };
   liveWatches.add(record);
   ownWatches++;
-  providerLookup ??= unrefTimer(setInterval(instruments, PROVIDER_LOOKUP_MS));
+  lookUpProviderAfter(PROVIDER_LOOKUP_FIRST_MS);
   return {
     updated(port, endpoints, set) {
       record.endpoints.set(port, { count: endpoints, order: ++store.updateOrder });
@@ -339,8 +356,8 @@ export function watchMetrics<S>(
       record.series.watches--;
       forgetUnusedPorts(record.series);
       if (--ownWatches === 0) {
-        clearInterval(providerLookup);
-        providerLookup = undefined;
+        cancelProviderLookup?.();
+        cancelProviderLookup = undefined;
       }
     },
   };

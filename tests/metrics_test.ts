@@ -517,3 +517,79 @@ Deno.test("two watches of one Service with other backoff settings count its init
     meter.remove();
   }
 });
+
+/**
+ * Replaces the global timers with ones that run only when `advance()` moves a fake time on; `calls` counts the
+ * callbacks run. `restore()` puts the real timers back.
+ */
+function installFakeTimers() {
+  const real = {
+    setTimeout: globalThis.setTimeout,
+    setInterval: globalThis.setInterval,
+    clearTimeout: globalThis.clearTimeout,
+    clearInterval: globalThis.clearInterval,
+  };
+  const timers = new Map<number, { at: number; every?: number; callback: () => void }>();
+  let now = 0;
+  let nextId = 1_000_000;
+  const fake = {
+    calls: 0,
+    /** Runs every timer due in the next `ms`, in order of their time. */
+    advance(ms: number) {
+      const end = now + ms;
+      for (;;) {
+        const [id, timer] = [...timers].sort(([, a], [, b]) => a.at - b.at)[0] ?? [];
+        if (timer === undefined || timer.at > end) break;
+        now = timer.at;
+        if (timer.every === undefined) timers.delete(id!);
+        else timer.at += timer.every;
+        fake.calls++;
+        timer.callback();
+      }
+      now = end;
+    },
+    restore: () => Object.assign(globalThis, real),
+  };
+  const add = (callback: () => void, ms = 0, every?: number) => {
+    timers.set(++nextId, { at: now + ms, every, callback });
+    return nextId;
+  };
+  Object.assign(globalThis, {
+    setTimeout: (callback: () => void, ms?: number) => add(callback, ms),
+    setInterval: (callback: () => void, ms?: number) => add(callback, ms, Math.max(1, ms ?? 0)),
+    clearTimeout: (id: number) => timers.delete(id),
+    clearInterval: (id: number) => timers.delete(id),
+  });
+  return fake;
+}
+
+Deno.test("a quiet watch without OpenTelemetry wakes up to read the registry at most once a minute after its first minute", async () => {
+  const { watchMetrics } = await import("../src/metrics.ts");
+  const registry = Symbol.for("opentelemetry.js.api.1");
+  const global = globalThis as Record<symbol, unknown>;
+  const timers = installFakeTimers();
+  let metrics: { stop(): void } | undefined;
+  try {
+    metrics = watchMetrics("prod", "idle", "https://10.0.0.1:6443", sameSet);
+    timers.advance(60_000);
+    const inFirstMinute = timers.calls;
+    timers.advance(3_600_000);
+    // It read the registry every second before: 3,600 wake-ups in an hour of a Service that never changed.
+    assert.ok(inFirstMinute <= 6, `${inFirstMinute} reads in the first minute`);
+    assert.ok(timers.calls - inFirstMinute <= 61, `${timers.calls - inFirstMinute} reads in the hour after it`);
+    // A provider registered late still gets the gauges of the quiet watch, within a minute.
+    const meter = installFakeMeter();
+    try {
+      timers.advance(60_000);
+      const watches = meter.observe("grpc.resolver.kubernetes.watches")
+        .filter(({ attributes }) => attributes?.["k8s.service.name"] === "idle");
+      assert.deepEqual(watches.map(({ value }) => value), [1]);
+    } finally {
+      meter.remove();
+    }
+  } finally {
+    metrics?.stop();
+    timers.restore();
+    delete global[registry];
+  }
+});
