@@ -476,6 +476,44 @@ Deno.test("accessFromKubeconfig() rejects a kubeconfig without current-context",
   });
 });
 
+Deno.test("accessFromKubeconfig() uses an entry without a name where a name is not set, as kubectl does", async () => {
+  // kubectl v1.36.3 files such an entry under the name "": a context without a user sent that user's token, one
+  // without a cluster, or no current-context at all, reached that cluster (checked with -v=9 on each shape below).
+  const token = async (access: { credentials: { authorization(): Promise<string | undefined> } }) =>
+    await access.credentials.authorization();
+  const cluster = (server: string) => ({ server, "insecure-skip-tls-verify": true });
+  const noUser = await fromObject({
+    "current-context": "dev",
+    clusters: [{ name: "c", cluster: cluster("https://one.example") }],
+    contexts: [{ name: "dev", context: { cluster: "c" } }],
+    users: [{ user: { token: "unnamed" } } as never],
+  });
+  assert.equal(await token(noUser), "Bearer unnamed");
+  const noCluster = await fromObject({
+    "current-context": "dev",
+    clusters: [{ cluster: cluster("https://two.example") } as never],
+    contexts: [{ name: "dev", context: { user: "u" } }],
+    users: [{ name: "u", user: { token: "named" } }],
+  });
+  assert.equal(noCluster.server, "https://two.example");
+  assert.equal(await token(noCluster), "Bearer named");
+  const noCurrent = await fromObject({
+    clusters: [{ name: "c", cluster: cluster("https://three.example") }],
+    contexts: [{ context: { cluster: "c", user: "u" } } as never],
+    users: [{ name: "u", user: { token: "named" } }],
+  });
+  assert.equal(noCurrent.server, "https://three.example");
+  const noContext = await fromObject({
+    clusters: [{ cluster: cluster("https://four.example") } as never],
+    users: [{ user: { token: "unnamed" } } as never],
+  });
+  assert.equal(noContext.server, "https://four.example");
+  assert.equal(await token(noContext), "Bearer unnamed");
+  // Without an entry to use, a context without a user is anonymous, as before.
+  const anonymous = await fromObject(config({}));
+  assert.equal(anonymous.user, "anonymous");
+});
+
 Deno.test("accessFromKubeconfig() rejects an unknown options.context", async () => {
   await rejectsConfig(fromObject(config({}), "nope"), {
     message: /context "nope" from cluster.context is not defined: use one of "ctx"/,

@@ -166,9 +166,10 @@ Deno.test("mergeKubeconfigs() rejects a name defined twice in one file", async (
   );
 });
 
-Deno.test("mergeKubeconfigs() passes over one entry without a name, as kubectl, and refuses a second in a list", async () => {
-  // kubectl v1.36.3 loads such a kubeconfig and uses its current context (an entry left half-written by hand, or a
-  // misspelt `NAME:`); two entries without a name in one list are a duplicate name "" to it, and it refuses the file.
+Deno.test('mergeKubeconfigs() files one entry without a name under "", as kubectl, and refuses a second in a list', async () => {
+  // kubectl v1.36.3 loads such a kubeconfig (an entry left half-written by hand, or a misspelt `NAME:`) and uses the
+  // entry where a name is not set; two entries without a name in one list are a duplicate name "" to it, and it
+  // refuses the file.
   for (const name of [undefined, null, ""]) {
     const merged = mergeKubeconfigs([{
       file: "/x/config",
@@ -179,9 +180,10 @@ Deno.test("mergeKubeconfigs() passes over one entry without a name, as kubectl, 
         users: [{ name, user: { token: "t" } }] as never,
       },
     }]);
-    assert.deepEqual([...merged.clusters.keys()], ["c"]);
-    assert.deepEqual([...merged.contexts.keys()], ["ctx"]);
-    assert.deepEqual([...merged.users.keys()], []);
+    assert.deepEqual([...merged.clusters.keys()], ["c", ""]);
+    assert.deepEqual([...merged.contexts.keys()], ["ctx", ""]);
+    assert.deepEqual([...merged.users.keys()], [""]);
+    assert.equal(merged.users.get("")?.field, "users[0].user");
     assert.equal(merged.currentContext?.name, "ctx");
   }
   await rejectsConfig(

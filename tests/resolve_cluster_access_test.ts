@@ -229,6 +229,16 @@ Deno.test("resolveClusterAccess() in a pod takes the service account when KUBECO
     fakeEnvironment({ ...IN_CLUSTER_VARS, KUBECONFIG: "/k/config" }, files),
   );
   assert.equal(chosen.source, 'kubeconfig /k/config (context "dev")');
+  // A context or cluster without a name is what kubectl uses without current-context: not the default config.
+  for (const entry of ["name: dev\n", "name: dev-cluster\n"]) {
+    const unnamed = { ...SA_FILES, "/k/config": noContext.replace(entry, 'name: ""\n') };
+    const access = await resolveClusterAccess(
+      {},
+      fakeEnvironment({ ...IN_CLUSTER_VARS, KUBECONFIG: "/k/config" }, unnamed),
+    );
+    assert.equal(access.source, 'kubeconfig /k/config (context "")');
+    assert.equal(access.server, "https://kc.example:6443");
+  }
 });
 
 Deno.test("resolveClusterAccess() in a pod whose service account cannot be used, with a KUBECONFIG that chooses no context, says why", async () => {

@@ -83,9 +83,16 @@ export async function accessFromKubeconfig(
   options: KubeconfigAccessOptions,
 ): Promise<KubeconfigAccess> {
   const where = merged.files.length > 0 ? merged.files.join(", ") : undefined;
-  const contextName = options.context ?? merged.currentContext?.name;
-  if (contextName === undefined) {
-    const defined = [...merged.contexts.keys()];
+  // kubectl reads a name left unset as "", under which kubeconfig_load.ts files an entry without a name: no
+  // current-context uses the context without a name, or none when there is none but a cluster without a name; a
+  // context without a cluster or user uses the one without a name, if any.
+  const contextName = options.context ?? (merged.currentContext?.name || "");
+  const contextEntry = merged.contexts.get(contextName) ??
+    (options.context === undefined && contextName === "" && merged.clusters.has("")
+      ? { value: {}, field: "current-context" }
+      : undefined);
+  if (contextEntry === undefined && options.context === undefined && contextName === "") {
+    const defined = [...merged.contexts.keys()].filter((name) => name !== "");
     throw kubeconfigError(
       merged.files[0],
       "current-context",
@@ -96,9 +103,8 @@ export async function accessFromKubeconfig(
       where,
     );
   }
-  const contextEntry = merged.contexts.get(contextName);
   if (!contextEntry) {
-    const defined = [...merged.contexts.keys()];
+    const defined = [...merged.contexts.keys()].filter((name) => name !== "");
     const choose = defined.length > 0 ? `use one of ${quoteList(defined)}` : "the kubeconfig defines no contexts";
     if (options.context !== undefined) {
       throw kubeconfigError(
@@ -119,10 +125,10 @@ export async function accessFromKubeconfig(
   }
   const context = contextEntry.value;
   const contextField = contextEntry.field;
-  const clusterName = optionalString(context, "cluster", contextEntry);
-  const userName = optionalString(context, "user", contextEntry);
+  const clusterName = optionalString(context, "cluster", contextEntry) || "";
+  const userName = optionalString(context, "user", contextEntry) || "";
   const namespace = optionalString(context, "namespace", contextEntry);
-  if (!clusterName) {
+  if (clusterName === "" && !merged.clusters.has("")) {
     throw kubeconfigError(
       contextEntry.file,
       `${contextField}.cluster`,
@@ -152,7 +158,7 @@ export async function accessFromKubeconfig(
   let certFiles: KubeconfigAccess["certFiles"];
   let execCluster: KubeconfigAccess["execCluster"];
   let impersonate: KubeconfigAccess["impersonate"];
-  if (userName) {
+  if (userName !== "" || merged.users.has("")) {
     const userEntry = merged.users.get(userName);
     if (!userEntry) {
       throw kubeconfigError(

@@ -196,8 +196,8 @@ function mergeList(
       );
     }
     const name = item.name;
-    // kubectl files an entry without a name under the name "", which no context names (one without a cluster or
-    // user is refused here): it loads the kubeconfig, and refuses a second such entry as a duplicate name.
+    // kubectl files an entry without a name under the name "", which it uses where a name is left unset (no
+    // current-context, a context without a cluster or user), and refuses a second such entry as a duplicate name.
     if (name === undefined || name === null || name === "") {
       if (unnamed !== undefined) {
         throw kubeconfigError(
@@ -232,10 +232,11 @@ function mergeList(
         `${at}.${inner} must be a mapping: current type is ${typeName(value)}`,
       );
     }
-    if (typeof name === "string" && name !== "" && !into.has(name)) {
+    const key = typeof name === "string" ? name : "";
+    if (!into.has(key)) {
       const entry: KubeconfigEntry = { value, field: `${at}.${inner}` };
       if (file !== undefined) entry.file = file;
-      into.set(name, entry);
+      into.set(key, entry);
     }
   });
 }

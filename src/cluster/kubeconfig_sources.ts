@@ -135,7 +135,9 @@ export async function kubeconfigListAccess(
       `KUBECONFIG lists files that do not exist, skipped: ${missing.join(", ")}`,
     );
   }
-  if (context === undefined && merged.currentContext === undefined && withoutContext) {
+  // An unnamed context or cluster is what kubectl uses then (see accessFromKubeconfig).
+  const unnamed = merged.contexts.has("") || merged.clusters.has("");
+  if (context === undefined && merged.currentContext === undefined && !unnamed && withoutContext) {
     const instead = await withoutContext();
     if (instead) {
       trace(`KUBECONFIG=${list} sets no current-context: using the ${instead.source}, as kubectl does`);

@@ -118,6 +118,12 @@ interface Situation {
    * loopback down), so that it dials nothing; skipped where unshare is not allowed.
    */
   isolated?: boolean;
+  /**
+   * No current-context, yet kubectl uses a context (the one without a name): `config view --minify` refuses that
+   * ("current-context must exist in order to minify"), so kubectl's server and namespace are read from its LIST's
+   * log, as in a pod.
+   */
+  noCurrentContext?: boolean;
 }
 
 /** A kubeconfig with one cluster, one user and one context. */
@@ -474,6 +480,27 @@ printf -- '---\\napiVersion: client.authentication.k8s.io/v1\\nstatus:\\n  token
     expect: { fails: { kubectl: /document contains excessive aliasing/, ours: /excessive aliasing/ } },
   },
   {
+    name: "a context without a user, and a user without a name: its token is sent",
+    files: {
+      "config": kubeconfig(CLUSTER, TOKEN_USER).replace("  - name: u\n    user:", "  - user:")
+        .replace("user: u, ", ""),
+    },
+    kubeconfig: ["config"],
+    expect: { slices: 1 },
+  },
+  {
+    name: "no current-context, and a context without a name: it is used",
+    noCurrentContext: true,
+    files: {
+      "config": kubeconfig(CLUSTER, TOKEN_USER, { current: '""' }).replace(
+        "  - name: main\n    context:",
+        "  - context:",
+      ),
+    },
+    kubeconfig: ["config"],
+    expect: { slices: 1 },
+  },
+  {
     name: "two clusters without a name in one file",
     files: {
       "config": kubeconfig(CLUSTER, TOKEN_USER).replace(
@@ -806,11 +833,11 @@ function slicesPath(namespace: string): string {
 }
 
 /** What kubectl does: the server and namespace of `config view --minify`, then `get --raw` of the LIST. */
-async function kubectlOutcome(kubectl: string[], env: Record<string, string>, inPod: boolean): Promise<Outcome> {
+async function kubectlOutcome(kubectl: string[], env: Record<string, string>, fromLog: boolean): Promise<Outcome> {
   const outcome: Outcome = { listed: { error: "" } };
   const [command, ...prefix] = kubectl;
   const run = (args: string[]) => runProgram(command, [...prefix, ...args], env);
-  if (inPod) return await inPodOutcome(run);
+  if (fromLog) return await inPodOutcome(run);
   const view = await run(["config", "view", "--minify", "-o", "json"]);
   let namespace = "default";
   if (view.code === 0) {
@@ -832,8 +859,8 @@ async function kubectlOutcome(kubectl: string[], env: Record<string, string>, in
 }
 
 /**
- * kubectl in a pod without a kubeconfig: `config view` shows nothing then, so the namespace and server are those
- * of the LIST that `kubectl get` (no -n) sends, read from its log (-v=6).
+ * kubectl in a pod without a kubeconfig, or without a current-context: `config view --minify` shows nothing then,
+ * so the namespace and server are those of the LIST that `kubectl get` (no -n) sends, read from its log (-v=6).
  */
 async function inPodOutcome(
   run: (args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>,
@@ -1159,7 +1186,11 @@ Deno.test({
           }),
         );
         const [theirs, ours] = await Promise.all([
-          kubectlOutcome(command, env, !!situation.serviceAccount && !situation.kubeconfig),
+          kubectlOutcome(
+            command,
+            env,
+            (!!situation.serviceAccount && !situation.kubeconfig) || !!situation.noCurrentContext,
+          ),
           ourOutcome(env, serviceAccount),
         ]);
         const others = await onRuntimes;
