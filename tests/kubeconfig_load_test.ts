@@ -75,12 +75,11 @@ Deno.test("parseKubeconfig() takes an anchor shared by hundreds of entries, as k
   assert.equal(parsed.contexts?.length, 300);
   assert.deepEqual(parsed.contexts?.[299], { name: "ctx299", context: { cluster: "c", namespace: "ns299" } });
   // A map of 2,000 keys merged into 2,000 entries (70 KB), which kubectl refuses: the yaml package would copy 4 million
-  // keys (8 s) with its own limit lifted.
+  // keys (8 s) with its own limit lifted, and accept them. No bound on wall time: a loaded machine took 8 to 12 s
+  // for what takes 1 s.
   const keys = Array.from({ length: 2000 }, (_, i) => `k${i}: 1`).join(", ");
   const merged = [`x: &m {${keys}}`, "l:", ...Array.from({ length: 2000 }, (_, i) => `- {<<: *m, n: ${i}}`)];
-  const start = performance.now();
   await rejectsConfig(() => parseKubeconfig(merged.join("\n"), "/x/config"), { message: /excessive aliasing/ });
-  assert.ok(performance.now() - start < 3000, `${Math.round(performance.now() - start)} ms`);
   // Nine levels of nine aliases (387,420,489 strings from 400 bytes): refused, as kubectl refuses it ("document
   // contains excessive aliasing"), saying why.
   const levels = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"];
