@@ -165,6 +165,23 @@ Deno.test("mergeKubeconfigs() rejects a name defined twice in one file", async (
   );
 });
 
+Deno.test("parseKubeconfig() refuses an anchor whose value holds an alias to itself, saying so, as kubectl does", async () => {
+  // kubectl v1.36.3: "yaml: anchor 'a' value contains itself". We said its aliases expand as a billion laughs do,
+  // and that kubectl says "document contains excessive aliasing".
+  for (const text of ["a: &a [*a]\n", "a: &a {b: *a}\n", "contexts:\n- &c\n  name: x\n  context: {cluster: *c}\n"]) {
+    await rejectsConfig(() => parseKubeconfig(text, "/x/config"), {
+      message:
+        /^Cannot load kubeconfig \/x\/config: the YAML is malformed: an anchor's value \(&name\) holds an alias to that anchor \(\*name\), so it would never end \(kubectl refuses it too: "anchor 'name' value contains itself"\): fix the file/,
+      file: "/x/config",
+    });
+  }
+  // An alias after its anchor's value, or beside it, is fine.
+  assert.deepEqual(await parseKubeconfig("a: &a [1]\nb: [*a, {c: *a}]\n", "/x/config"), {
+    a: [1],
+    b: [[1], { c: [1] }],
+  });
+});
+
 Deno.test('mergeKubeconfigs() files one entry without a name under "", as kubectl, and refuses a second in a list', async () => {
   // kubectl v1.36.3 loads such a kubeconfig (an entry left half-written by hand, or a misspelt `NAME:`) and uses the
   // entry where a name is not set; two entries without a name in one list are a duplicate name "" to it, and it

@@ -68,10 +68,27 @@ export async function parseFirstYamlDocument(text: string): Promise<unknown> {
   );
   if (first === undefined) return undefined;
   if (first.errors.length) throw first.errors[0];
+  checkNoAliasInsideItsAnchor(yaml, first);
   checkAliasExpansion(yaml, first);
   // The yaml package's own limit (100 uses of an anchor) refused kubeconfigs that kubectl loads, such as 300 contexts
   // that merge one `<<: *defaults`; the check above is kubectl's.
   return first.toJS({ maxAliasCount: -1 });
+}
+
+/** The message of the error that {@linkcode parseFirstYamlDocument} throws for an anchor whose value holds itself. */
+export const ALIAS_INSIDE_ITS_ANCHOR = "an anchor's value contains an alias to that anchor";
+
+/**
+ * Refuses an alias inside the value of its own anchor (`a: &a [*a]`), as go-yaml v2 does ("anchor 'a' value
+ * contains itself"): the value would never end. The yaml package reads it as an object that holds itself.
+ */
+function checkNoAliasInsideItsAnchor(yaml: typeof import("yaml"), document: import("yaml").Document): void {
+  yaml.visit(document, {
+    Alias(_key, alias, path) {
+      const target = alias.resolve(document);
+      if (target !== undefined && path.includes(target)) throw new Error(ALIAS_INSIDE_ITS_ANCHOR);
+    },
+  });
 }
 
 /** The message of the error that {@linkcode parseFirstYamlDocument} throws for aliases that expand too much. */

@@ -19,7 +19,13 @@ import { trace } from "../runtime/trace.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
 import { readConfigFile } from "./_read_config_file.ts";
 import { kubeconfigError } from "./_kubeconfig_fields.ts";
-import { EXCESSIVE_ALIASES, parseFirstYamlDocument, yamlErrorPlace, YamlPackageMissingError } from "./_kubectl_yaml.ts";
+import {
+  ALIAS_INSIDE_ITS_ANCHOR,
+  EXCESSIVE_ALIASES,
+  parseFirstYamlDocument,
+  yamlErrorPlace,
+  YamlPackageMissingError,
+} from "./_kubectl_yaml.ts";
 import type { KubeconfigEntry, KubeconfigObject, KubeconfigSource, MergedKubeconfig } from "./kubeconfig_schema.ts";
 import type { ReadFile } from "./types.ts";
 import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
@@ -67,6 +73,9 @@ export async function parseKubeconfig(text: string, file: string): Promise<Kubec
     // Its merge-key message and ours of aliases are fixed text without a position: say what is wrong instead.
     const what = (error as Error).message === MERGE_OF_NON_MAP
       ? ": a `<<` merge key's value is not a mapping or a list of mappings (kubectl refuses it too)"
+      : (error as Error).message === ALIAS_INSIDE_ITS_ANCHOR
+      ? ": an anchor's value (&name) holds an alias to that anchor (*name), so it would never end (kubectl refuses " +
+        `it too: "anchor 'name' value contains itself")`
       : (error as Error).message === EXCESSIVE_ALIASES
       ? ": its aliases (*name) expand to many times what it holds, as a resource exhaustion attack's do (kubectl " +
         'refuses it too: "document contains excessive aliasing")'
