@@ -501,6 +501,17 @@ printf -- '---\\napiVersion: client.authentication.k8s.io/v1\\nstatus:\\n  token
     expect: { slices: 1 },
   },
   {
+    name: "an anchor whose value holds an alias to itself",
+    files: { "config": kubeconfig(CLUSTER, TOKEN_USER) + "x-loop: &loop { again: *loop }\n" },
+    kubeconfig: ["config"],
+    expect: {
+      fails: {
+        kubectl: /anchor 'loop' value contains itself/,
+        ours: /holds an alias to that anchor .*contains itself/,
+      },
+    },
+  },
+  {
     name: "two clusters without a name in one file",
     files: {
       "config": kubeconfig(CLUSTER, TOKEN_USER).replace(
