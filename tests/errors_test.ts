@@ -1,7 +1,10 @@
-// The exported error classes as a user logs and checks them: fields they were not given are absent.
+// The exported error classes as a user logs and checks them: fields they were not given are absent, and the
+// internal kinds of an error show as the documented class.
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import { ConfigError, KubeApiError, ResolverError, TargetError } from "@kgr/resolver";
+import { UnreachableError } from "../src/api/api_errors.ts";
+import { quickClose, StallError } from "../src/watch/_retry.ts";
 
 Deno.test('KubeApiError has only the fields it was given: `"status" in error` tells an answer from a network failure', () => {
   const network = new KubeApiError("Cannot watch endpointslices: cannot reach the API server", {
@@ -26,4 +29,21 @@ Deno.test("ConfigError has only the fields it was given, and a cause only when g
   assert.equal((unreadable.cause as Error).message, "EACCES");
   assert.ok(unreadable instanceof ResolverError);
   assert.deepEqual(Object.keys(new TargetError("x", "no port")), ["name", "target"]);
+});
+
+Deno.test("the internal kinds of KubeApiError log as KubeApiError, with no field that repeats the message", () => {
+  const internal = [
+    new UnreachableError("Cannot watch endpointslices: cannot reach the API server"),
+    new StallError("Request to the API server stalled", ": check that it is up"),
+    quickClose(10, 1000)!,
+  ];
+  for (const error of internal) {
+    assert.ok(error instanceof KubeApiError);
+    assert.equal(error.name, "KubeApiError");
+    assert.deepEqual(Object.keys(error), ["name"]);
+    for (const shown of [inspect(error), Deno.inspect(error)]) {
+      assert.match(shown, /^KubeApiError: /, shown);
+      assert.doesNotMatch(shown, /Unreachable|Stall|QuickClose|what/, shown);
+    }
+  }
 });

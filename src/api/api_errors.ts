@@ -384,9 +384,14 @@ export function plainHttpToTlsError(
 
 /**
  * A request that could not reach the API server, directly or through a proxy (refused, reset or timed out before an
- * answer): the reflector retries a first one once the slices were read before reporting it (see `planRetry()`).
+ * answer): the reflector retries a first one once the slices were read before reporting it (see `planRetry()`). Logged
+ * as the documented `KubeApiError` it is.
  */
-export class UnreachableError extends KubeApiError {}
+export class UnreachableError extends KubeApiError {
+  static {
+    Object.defineProperty(this, "name", { value: KubeApiError.name });
+  }
+}
 
 /**
  * The error for a request that got no answer: a permission Deno refused, a server that does not speak TLS, a

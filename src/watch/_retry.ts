@@ -22,19 +22,40 @@ import type { CacheDifference } from "./_cache_check.ts";
  */
 export type WatchEndReason = "closed" | "timeout" | "stall" | "error" | "expired";
 
-/** A request ended by the stall deadline: no complete answer or event came for too long. */
+/**
+ * A request ended by the stall deadline: no complete answer or event came for too long. Logged as the documented
+ * `KubeApiError` it is, with no field beside its message.
+ */
 export class StallError extends KubeApiError {
+  static {
+    Object.defineProperty(this, "name", { value: KubeApiError.name });
+  }
+  readonly #what: string;
+
   /**
    * @param what What stalled and for how long, without advice.
    * @param advice What to check, appended to the message.
    */
-  constructor(readonly what: string, advice = "") {
+  constructor(what: string, advice = "") {
     super(what + advice);
+    this.#what = what;
+  }
+
+  /** What stalled and for how long, without advice. */
+  get what(): string {
+    return this.#what;
   }
 }
 
-/** A watch that ended too soon after opening: retried with backoff; traced, and reported when the one before did so too. */
-export class QuickCloseError extends KubeApiError {}
+/**
+ * A watch that ended too soon after opening: retried with backoff; traced, and reported when the one before did so
+ * too. Logged as the documented `KubeApiError` it is.
+ */
+export class QuickCloseError extends KubeApiError {
+  static {
+    Object.defineProperty(this, "name", { value: KubeApiError.name });
+  }
+}
 
 /**
  * An answer that the API server sends in one go (an event, a LIST page, a streaming list's initial events) that went
