@@ -548,7 +548,8 @@ Deno.test("statusError() for a 429 or 5xx of the API server names the credential
 
 Deno.test("statusError() reads Retry-After as client-go does: whole seconds, else none", () => {
   // client-go waits only for what strconv.Atoi reads (rest/request.go retryAfterSeconds); a malformed header made us
-  // wait 60 s ("1e3"), 16 s ("0x10") or 1.5 s where it backs off as without one.
+  // wait 60 s ("1e3"), 16 s ("0x10") or 1.5 s where it backs off as without one. "0" is an answer that asks to wait, for
+  // no time: client-go retries it at once.
   const cases: [string, number | undefined][] = [
     ["5", 5],
     ["032", 32],
@@ -558,7 +559,8 @@ Deno.test("statusError() reads Retry-After as client-go does: whole seconds, els
     ["1e3", undefined],
     ["Infinity", undefined],
     ["Wed, 21 Oct 2015 07:28:00 GMT", undefined],
-    ["0", undefined],
+    ["0", 0],
+    ["+0", 0],
     ["-5", undefined],
   ];
   for (const [header, seconds] of cases) {

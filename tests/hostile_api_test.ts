@@ -340,6 +340,8 @@ for (
     [500, "1", 950, 3000],
     [429, undefined, 0, 600],
     [429, "1", 950, 3000],
+    // Asks to retry at once (client-go retries so, up to 10 times): unreported, after the backoff all the same.
+    [429, "0", 0, 600],
     [503, "1", 950, 3000],
     [503, "Wed, 21 Oct 2099 07:28:00 GMT", 0, 600],
     [429, "3", 2950, 4500],

@@ -196,6 +196,18 @@ Deno.test("createServicePortLookup() waits out a first 429 with Retry-After unre
   assert.match(String((lookup.portFor(twoPorts, 1) as KubeApiError).message), /429|too many requests/);
 });
 
+Deno.test("createServicePortLookup() reads again at once after a first Retry-After: 0, then backs off", async () => {
+  const { lookup, reads } = lookupWith();
+  const now = () => new KubeApiError("too many requests", { status: 429, retryAfterSeconds: 0 });
+  lookup.portFor(twoPorts, 1);
+  reads[0].reject(now());
+  await until(() => reads.length === 2, "the read again at once, as client-go's");
+  reads[1].reject(now());
+  await until(() => lookup.portFor(twoPorts, 1) instanceof KubeApiError, "the second 429 to be reported");
+  // A server that always answers so gets no third read before the backoff is over: no loop.
+  assert.equal(reads.length, 2);
+});
+
 Deno.test("createServicePortLookup() waits out a second 429's Retry-After too, not only its backoff", async () => {
   const { lookup, reads, changes } = lookupWith();
   const busy = () => new KubeApiError("too many requests", { status: 429, retryAfterSeconds: 0.3 });

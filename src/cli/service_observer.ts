@@ -476,7 +476,7 @@ function lastChangeTrigger(slices: readonly EndpointSlice[]): number | undefined
  */
 export function lateAnswerAdvice(failure: ResolverError): string {
   const wait = failure instanceof KubeApiError ? failure.retryAfterSeconds : undefined;
-  return wait === undefined
+  return wait === undefined || wait === 0
     ? `${failure.message}; raise --timeout to see whether it passes`
     : `${failure.message}; it asked to wait ${wait} s (Retry-After): raise --timeout above that, or check the API ` +
       "server's load";

@@ -4,12 +4,14 @@ import type { AddressInfo } from "node:net";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
 import {
   connectCluster,
+  lateAnswerAdvice,
   observeService,
   type ServiceView,
   slowCredentialsAdvice,
 } from "../../src/cli/service_observer.ts";
 import type { Locality } from "../../src/selection/topology.ts";
 import { eventually } from "../_watch_helpers.ts";
+import { KubeApiError } from "../../src/base/errors.ts";
 
 /** Observes the Service echo.prod:grpc (or another port, or none) of `api` while `run` runs, with every view it published. */
 async function observing(
@@ -327,4 +329,13 @@ Deno.test("observeService() keeps a 401 as the failure while the exec plugin run
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("lateAnswerAdvice() names the wait a 429 asked for, and no wait of 0 s", () => {
+  const busy = (retryAfterSeconds: number) => new KubeApiError("answered 429", { status: 429, retryAfterSeconds });
+  assert.equal(
+    lateAnswerAdvice(busy(32)),
+    "answered 429; it asked to wait 32 s (Retry-After): raise --timeout above that, or check the API server's load",
+  );
+  assert.equal(lateAnswerAdvice(busy(0)), "answered 429; raise --timeout to see whether it passes");
 });
