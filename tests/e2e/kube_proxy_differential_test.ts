@@ -14,8 +14,8 @@ import assert from "node:assert/strict";
 import type { Locality } from "@kgr/resolver";
 import { recordEndpoints } from "./endpoint_recorder.ts";
 import { createNamespace, deleteNamespace, kubeRequest, listEndpointSlices } from "./kube_objects.ts";
-import { type KubeProxies, kubeProxyUnavailable, startKubeProxies } from "./kube_proxy.ts";
-import { openTestCluster } from "./test_cluster.ts";
+import { type KubeProxies, startKubeProxies } from "./kube_proxy.ts";
+import { kubeProxyTest } from "./kube_proxy_case.ts";
 import {
   applyNode,
   applySelectorService,
@@ -31,7 +31,6 @@ import {
 const PORT = 50051;
 const SERVICE_PORT = 80;
 const log = (line: string) => console.log(`    [kube-proxy] ${line}`);
-const unavailable = await kubeProxyUnavailable();
 
 /** Nodes by short name; the addresses are never dialed (kube-proxy waits 30 s for a Node without one). */
 const NODES: Record<string, { zone: string; address: string }> = {
@@ -78,25 +77,16 @@ function follow(target: string, kubeconfig: string, locality: Locality) {
   };
 }
 
-Deno.test({
-  name: "kube-proxy differential: a client prefers exactly the pods kube-proxy on its node sends a ClusterIP to",
-  ignore: unavailable !== undefined,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn(t) {
+await kubeProxyTest(
+  "kube-proxy differential: a client prefers exactly the pods kube-proxy on its node sends a ClusterIP to",
+  log,
+  async (t, cluster, controlPlane) => {
     const started = Date.now();
-    const cluster = await openTestCluster(log);
     const fetch = cluster.adminFetch;
     const followers: ReturnType<typeof follow>[] = [];
     let proxies: KubeProxies | undefined;
     let namespace: string | undefined;
     try {
-      const controlPlane = cluster.controlPlane;
-      if (!controlPlane) {
-        log(`skipped: kube-proxy runs only against the local control plane, not ${cluster.description}`);
-        return;
-      }
-      await controlPlane.startControllerManager();
       for (const [short, { zone, address }] of Object.entries(NODES)) {
         await applyNode(fetch, nodeName(short), zone);
         await setNodeStatus(fetch, nodeName(short), { address });
@@ -375,13 +365,10 @@ Deno.test({
       await Promise.all(followers.map((follower) => follower.stop()));
       await proxies?.stop();
       if (namespace) await deleteNamespace(fetch, namespace).catch(() => {});
-      if (cluster.controlPlane) {
-        for (const short of [...Object.keys(NODES), "e1"]) await deleteNode(fetch, nodeName(short)).catch(() => {});
-      }
-      await cluster.stop();
+      for (const short of [...Object.keys(NODES), "e1"]) await deleteNode(fetch, nodeName(short)).catch(() => {});
     }
   },
-});
+);
 
 /** Waits until the controller hints one pod of zone `from` for zone `to` (and only for it); returns its name. */
 async function hintedElsewhere(
@@ -406,5 +393,3 @@ async function hintedElsewhere(
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
-
-if (unavailable) console.log(`    [kube-proxy] ignored: ${unavailable}`);

@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { recordEndpoints } from "./endpoint_recorder.ts";
 import { deleteNamespace, kubeRequest } from "./kube_objects.ts";
-import { type KubeProxies, kubeProxyUnavailable, startKubeProxies } from "./kube_proxy.ts";
-import { openTestCluster } from "./test_cluster.ts";
+import { type KubeProxies, startKubeProxies } from "./kube_proxy.ts";
+import { kubeProxyTest } from "./kube_proxy_case.ts";
 import {
   applyNode,
   createReadyPod,
@@ -21,7 +21,6 @@ import {
 } from "./workloads.ts";
 
 const log = (line: string) => console.log(`    [lifecycle kube-proxy] ${line}`);
-const unavailable = await kubeProxyUnavailable();
 const NODE = "kgr-lifecycle-kp";
 const SERVICE_PORT = 80;
 /** Pods by name: app and address (never dialed). */
@@ -32,24 +31,15 @@ const PODS: Record<string, { app: string; ip: string }> = {
 };
 const podOf = new Map(Object.entries(PODS).map(([name, { ip }]): [string, string] => [ip, name]));
 
-Deno.test({
-  name: "service lifecycle: after each change of a Service or its Namespace, a client uses the pods kube-proxy uses",
-  ignore: unavailable !== undefined,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn(t) {
-    const cluster = await openTestCluster(log);
+await kubeProxyTest(
+  "service lifecycle: after each change of a Service or its Namespace, a client uses the pods kube-proxy uses",
+  log,
+  async (t, cluster, controlPlane) => {
     const fetch = cluster.adminFetch;
     const namespace = `e2e-lifecycle-kp-${crypto.randomUUID().slice(0, 6)}`;
     const recorders: ReturnType<typeof recordEndpoints>[] = [];
     let proxies: KubeProxies | undefined;
     try {
-      const controlPlane = cluster.controlPlane;
-      if (!controlPlane) {
-        log(`skipped: kube-proxy runs only against the local control plane, not ${cluster.description}`);
-        return;
-      }
-      await controlPlane.startControllerManager();
       await applyNode(fetch, NODE, "zone-a");
       await setNodeStatus(fetch, NODE, { address: "10.213.239.1" });
       const services = `/api/v1/namespaces/${namespace}/services`;
@@ -181,7 +171,6 @@ Deno.test({
       await proxies?.stop();
       await deleteNamespace(fetch, namespace).catch(() => {});
       await deleteNode(fetch, NODE).catch(() => {});
-      await cluster.stop();
     }
   },
-});
+);
