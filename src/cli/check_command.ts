@@ -29,7 +29,7 @@ import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
 import { colorsWanted, painter, printable, type Style, takesEscapes, wordWrap } from "./terminal.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { namespacePresence } from "./namespace_presence.ts";
-import { byCountThenText } from "./table.ts";
+import { byCountThenText, unusedByZone } from "./table.ts";
 import { servicePresence, serviceReason } from "./service_presence.ts";
 
 /** The verdict of one step. */
@@ -427,7 +427,12 @@ function topologyStep(view: ServiceView): { verdict: Verdict; detail: string } |
   const mode = view.snapshot!.topology;
   if (mode !== "none") {
     const detail = `${mode}: calls go to the pods hinted for the client's ${mode}, the others only on failover`;
-    return { verdict: "ok", detail: `${detail} (${client})` };
+    // Which zone is short of ready pods, the client's or the one it fails over to.
+    const unused = unusedByZone(view);
+    return {
+      verdict: "ok",
+      detail: `${detail} (${client})${unused.length > 0 ? `; not used: ${unused.join(", ")}` : ""}`,
+    };
   }
   const reason = topologyReason(view);
   return {

@@ -729,15 +729,24 @@ export const scenarios = {
         service: "zoned",
         port: { name: "grpc", port: 8080 },
         trafficDistribution: "PreferSameZone",
-        endpoints: ["a", "b", "a"].map((zone, i) => ({ ip: `10.2.0.${i + 1}`, pod: `zoned-${i}`, zone })),
+        endpoints: ["a", "b", "a", "b"].map((zone, i) => ({
+          ip: `10.2.0.${i + 1}`,
+          pod: `zoned-${i}`,
+          zone,
+          ready: i !== 3,
+        })),
       }));
       const target = `kubernetes:///zoned.${NAMESPACE}:grpc`;
       const checked = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, "--zone", "a", target]);
       assert.equal(checked.code, 0, checked.stdout + checked.stderr);
-      assert.match(checked.stdout, /^ok +resolve +2 pods used \(zoned-0, zoned-2\), 1 failover \(zoned-1\)$/m);
       assert.match(
         checked.stdout,
-        /^ok +topology +zone: calls go to the pods hinted for the client's zone, the others only on failover \(client in zone a\)$/m,
+        /^ok +resolve +2 pods used \(zoned-0, zoned-2\), 1 failover \(zoned-1\), 1 not used \(1 not ready: zoned-3\)$/m,
+      );
+      // The pods not used, by zone: whether the client's zone, or the one it fails over to, is short of ready pods.
+      assert.match(
+        checked.stdout,
+        /^ok +topology +zone: calls go to the pods hinted for the client's zone, the others only on failover \(client in zone a\); not used: 1 in zone b$/m,
       );
       // Slices without hints: topology is off, and the check says why, without failing.
       const unhinted = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, "--zone", "a", TARGET]);

@@ -58,7 +58,7 @@ Deno.test("renderTable() shows the header and one row per pod with why it is use
     "echo-1  10.0.0.2:8080  b     n2    yes    yes      no           failover: hinted for zone b",
     "echo-2  10.0.0.3:8080  a     -     no     yes      no           not used: not ready",
     "",
-    "1 used, 1 failover, 1 not used  Ctrl-C to quit",
+    "1 used, 1 failover, 1 not used (1 in zone a)  Ctrl-C to quit",
   ]);
 });
 
@@ -224,7 +224,7 @@ Deno.test("renderTable() on a short terminal shows a pod that gets no calls befo
   assert.equal(lines.at(-4), "... and 10 more pods: 1 used, 9 failover");
   // The failover pods not shown, counted by zone (a row gives way to the count).
   assert.equal(lines.at(-3), "failover: 10 hinted for zone b");
-  assert.equal(lines.at(-1), "1 used, 10 failover, 1 not used  Ctrl-C to quit");
+  assert.equal(lines.at(-1), "1 used, 10 failover, 1 not used (1 in zone b)  Ctrl-C to quit");
 });
 
 Deno.test("renderTable() counts by reason the pods that get no calls, or calls on failover, when not all their rows fit", () => {
@@ -251,7 +251,7 @@ Deno.test("renderTable() counts by reason the pods that get no calls, or calls o
     "failover: 80 hinted for zone b; 80 hinted for zone c",
     "not used: 30 not ready; 30 terminating while others are ready",
     "",
-    "80 used, 160 failover, 60 not used  Ctrl-C to quit",
+    "80 used, 160 failover, 60 not used (20 in zone a, 20 in zone b, 20 in zone c)  Ctrl-C to quit",
   ]);
   assert.match(lines.at(-6)!, /^p-\d+ .* not used: /);
   // Every pod that gets no calls shown, its count is left out.

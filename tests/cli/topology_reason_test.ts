@@ -120,6 +120,25 @@ Deno.test("the table's header says the client is in its zone and on its node", (
   assert.ok(header({ zone: "a", node: "n1" }).endsWith("topology zone (client in zone a, on node n1)"));
 });
 
+Deno.test("the table counts the pods not used per zone where topology applies, at 80 columns too", () => {
+  const zoned = (i: number, zone: string, ready = true): SliceEndpoint => ({ ...pod(i, [zone], ready), zone });
+  const endpoints = [zoned(1, "a"), zoned(2, "b"), zoned(3, "b", false), zoned(4, "b", false), zoned(5, "c", false)];
+  const lines = renderTable(viewOf(endpoints, { zone: "b" }), { ...context(), columns: 80 });
+  assert.equal(lines.at(-1), "1 used, 1 failover, 3 not used (2 in zone b, 1 in zone c)  Ctrl-C to quit");
+  // Without topology, the zones do not decide which pods get calls: the summary does not count by zone.
+  const unhinted = endpoints.map(({ hints: _, ...endpoint }) => endpoint);
+  assert.equal(renderTable(viewOf(unhinted, { zone: "b" }), context()).at(-1), "2 used, 3 not used  Ctrl-C to quit");
+  // A pod whose slice gives no zone is counted as such.
+  const { zone: _, ...zoneless } = zoned(5, "c", false);
+  const withZoneless = renderTable(viewOf([...endpoints.slice(0, 4), zoneless], { zone: "b" }), context());
+  assert.equal(withZoneless.at(-1), "1 used, 1 failover, 3 not used (2 in zone b, 1 without a zone)  Ctrl-C to quit");
+  // Too narrow for every zone, the most first, and how to quit stays.
+  const narrow = renderTable(viewOf(endpoints, { zone: "b" }), { ...context(), columns: 64 });
+  assert.equal(narrow.at(-1), "1 used, 1 failover, 3 not used (2 in zone b, …)  Ctrl-C to quit");
+  const narrower = renderTable(viewOf(endpoints, { zone: "b" }), { ...context(), columns: 50 });
+  assert.equal(narrower.at(-1), "1 used, 1 failover, 3 not used  Ctrl-C to quit");
+});
+
 /** What the table shows besides the view. */
 function context() {
   return {
