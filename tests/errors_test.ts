@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import { ConfigError, KubeApiError, ResolverError, TargetError } from "@kgr/resolver";
 import { UnreachableError } from "../src/api/api_errors.ts";
-import { quickClose, StallError } from "../src/watch/_retry.ts";
+import { quickClose, SilentAnswerError, StallError } from "../src/watch/_retry.ts";
 
 Deno.test('KubeApiError has only the fields it was given: `"status" in error` tells an answer from a network failure', () => {
   const network = new KubeApiError("Cannot watch endpointslices: cannot reach the API server", {
@@ -45,5 +45,15 @@ Deno.test("the internal kinds of KubeApiError log as KubeApiError, with no field
       assert.match(shown, /^KubeApiError: /, shown);
       assert.doesNotMatch(shown, /Unreachable|Stall|QuickClose|what/, shown);
     }
+  }
+});
+
+Deno.test("a connection gone silent mid-answer, the cause of a KubeApiError, logs as a plain Error", () => {
+  const error = new KubeApiError("Cannot list EndpointSlices: the connection went silent", {
+    cause: new SilentAnswerError("the connection went silent for 10000 ms"),
+  });
+  for (const shown of [inspect(error), Deno.inspect(error)]) {
+    assert.match(shown, /\[cause\]: Error: the connection went silent for 10000 ms/, shown);
+    assert.doesNotMatch(shown, /SilentAnswer/, shown);
   }
 });

@@ -59,9 +59,14 @@ export class QuickCloseError extends KubeApiError {
 
 /**
  * An answer that the API server sends in one go (an event, a LIST page, a streaming list's initial events) that went
- * silent halfway: taken as a broken connection (see `stallDeadline()`), the runtime's own error as it were.
+ * silent halfway: taken as a broken connection (see `stallDeadline()`), the runtime's own error as it were, and
+ * logged as a plain `Error` (the `cause` of the KubeApiError a user gets).
  */
-export class SilentAnswerError extends Error {}
+export class SilentAnswerError extends Error {
+  static {
+    Object.defineProperty(this, "name", { value: Error.name });
+  }
+}
 
 /**
  * Whether an error means the resume point fell out of the server's history
