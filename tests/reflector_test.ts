@@ -298,6 +298,22 @@ Deno.test("runReflector() keeps its state and reports nothing while the relist a
   assert.deepEqual(errors, []);
 });
 
+Deno.test("runReflector() waits before the relist after a 410 that ends a served watch, whatever failed before it", async () => {
+  const scripted = scriptedApi([list("10", [slice("a", "3")]), list("20", [slice("b", "18")])], [
+    new KubeApiError("Internal error", { status: 500 }),
+    (watch, clock) => {
+      watch.send({ type: "ADDED", object: slice("c", "12") });
+      clock.setTimeout(() => watch.send(expiredEvent), 60_000);
+    },
+    () => {},
+  ]);
+  await run(scripted, (states) => states.length === 3, { initialMs: 1000 });
+  const at = scripted.calls.map((call) => `${call.kind}@${call.at}`);
+  // The 500 waits one backoff delay (capped at maxMs / 2 here); the watch after it was served for a minute and
+  // brought a change, so its 410 is met by every client of that server at once, and waits one too.
+  assert.deepEqual(at, ["list@0", "watch@0", "watch@500", "list@61000", "watch@61000"]);
+});
+
 Deno.test("runReflector() relists at once after a 410 that follows an unreachable server: its backoff spread the clients", async () => {
   const refused = new UnreachableError("cannot reach the API server (ECONNREFUSED)");
   const scripted = scriptedApi([list("10", [slice("a", "3")]), list("20", [slice("b", "18")])], [
@@ -306,7 +322,8 @@ Deno.test("runReflector() relists at once after a 410 that follows an unreachabl
     (watch) => watch.send(expiredEvent),
     () => {},
   ]);
-  await run(scripted, (states) => states.length === 2, { initialMs: 1000 });
+  // The 410 ends the watch as it opens, under minWatchMs: that watch was not served.
+  await run(scripted, (states) => states.length === 2, { initialMs: 1000, minWatchMs: 1000 });
   const at = scripted.calls.map((call) => `${call.kind}@${call.at}`);
   // One backoff delay (capped at maxMs / 2 here) after the refusal, and no second one before the relist.
   assert.deepEqual(at, ["list@0", "watch@0", "watch@60000", "watch@60500", "list@60500", "watch@60500"]);

@@ -255,6 +255,11 @@ export interface RetryContext {
   streaming?: boolean;
   /** Whether the API server had answered that streaming list (its headers came) before it failed. */
   answered?: boolean;
+  /**
+   * Whether the failure ended a watch that the API server had served (it brought a change, or stayed open `minWatchMs`):
+   * the failures before it are over, as far as the wait before a relist goes.
+   */
+  served?: boolean;
 }
 
 /** What the loop does after a failure. */
@@ -282,7 +287,7 @@ export interface Retry {
  * resume point the server has not reached relists with a consistent read
  * (`""`); an expired one relists from the last resourceVersion after a watch,
  * and with a consistent read after a LIST or a streaming list (either after a
- * backoff delay when a served watch just ended in it); a watch refused
+ * backoff delay when it ended a served watch); a watch refused
  * with a reported 403 relists from the last resourceVersion; anything else
  * retries what failed. See `retryDelay()` below for the wait.
  *
@@ -363,11 +368,11 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
 /**
  * The wait before the next attempt: none for the first 401 in a row (the
  * credentials were just invalidated and are read afresh), nor for the first
- * expired or too-large resourceVersion (a relist) that follows other failures,
- * else the next backoff delay, or the server's Retry-After when longer (see
+ * expired or too-large resourceVersion (a relist) that follows other failures
+ * without a served watch between, else the next backoff delay, or the server's Retry-After when longer (see
  * `retryAfterMs()`), in ms.
  *
- * An expired or too-large resourceVersion right after a served watch waits: every client of that API server meets it
+ * An expired or too-large resourceVersion that ends a served watch, or comes right after one, waits: every client of that API server meets it
  * at the same moment (an HA member replaced, whose watches resume on another server with a newer watch cache, or
  * a watch cache rebuilt). Relisting at once, 50 clients (one a process) sent kube-apiserver v1.36.3 up to 18 and 28
  * streaming lists in 100 ms; waiting, 8 and 13, as client-go's 10 and 14: it waits its backoff there too (0.8 to 1.6 s
@@ -376,11 +381,11 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
  */
 function retryDelay(
   error: ResolverError,
-  { previous, backoff, maxDelayMs }: Pick<RetryContext, "previous" | "backoff" | "maxDelayMs">,
+  { previous, backoff, maxDelayMs, served }: Pick<RetryContext, "previous" | "backoff" | "maxDelayMs" | "served">,
 ): number {
   const status = statusOf(error);
-  const relist = isExpired(error) || isResourceVersionTooLarge(error);
-  if (firstInARow(error, previous) && (status === 401 || (relist && previous !== undefined))) return 0;
+  const relistAtOnce = (isExpired(error) || isResourceVersionTooLarge(error)) && previous !== undefined && !served;
+  if (firstInARow(error, previous) && (status === 401 || relistAtOnce)) return 0;
   return Math.max(backoff.next(), retryAfterMs(error, maxDelayMs));
 }
 

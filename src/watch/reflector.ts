@@ -560,7 +560,9 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const maxDelayMs = options.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS;
       initial = undefined;
       const context = { listFrom, resourceVersion, previous: previousFailure, backoff, maxDelayMs, streaming };
-      const retry = planRetry(error, { ...context, answered: watchOpenedAt !== undefined });
+      const served = !streaming && watchOpenedAt !== undefined &&
+        (changes > 0 || clock.now() - watchOpenedAt >= minWatchMs);
+      const retry = planRetry(error, { ...context, answered: watchOpenedAt !== undefined, served });
       watchOpenedAt = undefined;
       listFrom = retry.listFrom;
       const wait = `${Math.round(retry.delayMs)} ms`;
@@ -578,8 +580,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         report(options.onError, error);
       }
       if (!retry.relist) trace(`${error.message}; retrying in ${wait}`);
-      // A streaming list that a LIST replaces at once is no failure before the LIST's: a restarting server's 403
-      // (or a 401) to both would otherwise count as a second in a row.
+      // A streaming list that a LIST replaces at once is no failure: a restarting server's 403 to both counts once.
       if (!retry.listInstead) previousFailure = error;
       await sleep(retry.delayMs, { clock, signal });
     }
