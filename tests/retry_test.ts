@@ -273,6 +273,15 @@ Deno.test("listInsteadOfStreaming(): a failure without an HTTP status lists once
   assert.equal(listInsteadOfStreaming(expiredWithoutCode, "", true), undefined, "so does an Expired one without code");
 });
 
+Deno.test("planRetry() relists at once after a 410 before the state was first read: no watch was served", () => {
+  // Real servers answer no 410 to a first read (a LIST from the watch cache, a streaming list from the latest state);
+  // a fake API server's injected one does, and the first resolution must not wait for it.
+  const backoff = createBackoff({ initialMs: 1000, maxMs: 30_000 }, () => 0);
+  const context = { listFrom: "0", resourceVersion: "", previous: undefined, backoff, maxDelayMs: 30_000 };
+  assert.equal(planRetry(gone(), { ...context, streaming: true }).delayMs, 0);
+  assert.equal(planRetry(gone(), context).delayMs, 0);
+});
+
 Deno.test("planRetry() lists at once, without backoff, after a refused streaming list", () => {
   const backoff = createBackoff({ initialMs: 1000, maxMs: 30_000 }, () => 0);
   const refused = new KubeApiError("refused", { status: 422 });

@@ -256,8 +256,8 @@ export interface RetryContext {
   /** Whether the API server had answered that streaming list (its headers came) before it failed. */
   answered?: boolean;
   /**
-   * Whether the failure ended a watch that the API server had served (it brought a change, or stayed open `minWatchMs`):
-   * the failures before it are over, as far as the wait before a relist goes.
+   * Whether the failure ended a watch that the API server had served (it brought a change, or stayed open
+   * `minWatchMs`): the failures before it are over, as far as the wait before a relist goes.
    */
   served?: boolean;
 }
@@ -368,23 +368,27 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
 /**
  * The wait before the next attempt: none for the first 401 in a row (the
  * credentials were just invalidated and are read afresh), nor for the first
- * expired or too-large resourceVersion (a relist) that follows other failures
- * without a served watch between, else the next backoff delay, or the server's Retry-After when longer (see
+ * expired or too-large resourceVersion (a relist) before the state was first
+ * read or after other failures without a served watch between, else the next
+ * backoff delay, or the server's Retry-After when longer (see
  * `retryAfterMs()`), in ms.
  *
- * An expired or too-large resourceVersion that ends a served watch, or comes right after one, waits: every client of that API server meets it
- * at the same moment (an HA member replaced, whose watches resume on another server with a newer watch cache, or
- * a watch cache rebuilt). Relisting at once, 50 clients (one a process) sent kube-apiserver v1.36.3 up to 18 and 28
- * streaming lists in 100 ms; waiting, 8 and 13, as client-go's 10 and 14: it waits its backoff there too (0.8 to 1.6 s
- * at first). After other failures (a restarting server refused connections) the backoff before this attempt has
- * spread the clients already.
+ * An expired or too-large resourceVersion that ends a served watch, or comes right after one, waits: every client of
+ * that API server meets it at the same moment (an HA member replaced, whose watches resume on another server with a
+ * newer watch cache, or a watch cache rebuilt). Relisting at once, 50 clients (one a process) sent kube-apiserver
+ * v1.36.3 up to 18 and 28 streaming lists in 100 ms; waiting, 8 and 13, as client-go's 10 and 14: it waits its backoff
+ * there too (0.8 to 1.6 s at first). After other failures (a restarting server refused connections) the backoff
+ * before this attempt has spread the clients already; before the first read, no watch was served (only a fake API
+ * server answers a first read with a 410).
  */
 function retryDelay(
   error: ResolverError,
-  { previous, backoff, maxDelayMs, served }: Pick<RetryContext, "previous" | "backoff" | "maxDelayMs" | "served">,
+  context: Pick<RetryContext, "resourceVersion" | "previous" | "backoff" | "maxDelayMs" | "served">,
 ): number {
+  const { resourceVersion, previous, backoff, maxDelayMs, served } = context;
   const status = statusOf(error);
-  const relistAtOnce = (isExpired(error) || isResourceVersionTooLarge(error)) && previous !== undefined && !served;
+  const relistAtOnce = (isExpired(error) || isResourceVersionTooLarge(error)) &&
+    (resourceVersion === "" || (previous !== undefined && !served));
   if (firstInARow(error, previous) && (status === 401 || relistAtOnce)) return 0;
   return Math.max(backoff.next(), retryAfterMs(error, maxDelayMs));
 }
