@@ -313,12 +313,24 @@ function isTarget(value: string): boolean {
   }
 }
 
+/** What a cluster flag left out means, as the help says: an empty one is refused, saying so. */
+const UNSET_CLUSTER_FLAG = {
+  kubeconfig: "KUBECONFIG, in-cluster, ~/.kube/config",
+  context: "the kubeconfig's current-context",
+  namespace: "the context's, else the pod's, else default",
+};
+
 function clusterFlags(values: Map<string, string>): ClusterFlags {
   const flags: ClusterFlags = {};
   for (const name of ["kubeconfig", "context", "namespace"] as const) {
     const value = values.get(`--${name}`);
     if (value === undefined) continue;
-    if (value === "") throw new UsageError(`Cannot use --${name}: it must not be empty`);
+    if (value === "") {
+      throw new UsageError(
+        `Cannot use --${name}: it must not be empty (kubectl reads an empty one as none given): leave it out to use ` +
+          UNSET_CLUSTER_FLAG[name],
+      );
+    }
     if (name === "namespace" && !isDns1123Label(value)) {
       throw new UsageError(
         `Cannot use --namespace: it must be a namespace name (${DNS_1123_LABEL_RULE}): current value is ${

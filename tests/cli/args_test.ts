@@ -182,7 +182,18 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       ["-n", "k8s:///echo.prod:grpc"],
       'Cannot use -n: it needs a value, and took the target "k8s:///echo.prod:grpc" for it: give the value right after -n',
     ],
-    [["--kubeconfig=", TARGET], "Cannot use --kubeconfig: it must not be empty"],
+    // kubectl reads an empty one as none given (a script's `--context "$CONTEXT"` with the variable unset): we refuse
+    // it, saying how to get what kubectl does.
+    [
+      ["--kubeconfig=", TARGET],
+      "Cannot use --kubeconfig: it must not be empty (kubectl reads an empty one as none given): leave it out to use " +
+      "KUBECONFIG, in-cluster, ~/.kube/config",
+    ],
+    [
+      ["--context", "", TARGET],
+      "Cannot use --context: it must not be empty (kubectl reads an empty one as none given): leave it out to use the " +
+      "kubeconfig's current-context",
+    ],
     [
       ["--kubeconfig=~/.kube/prod", TARGET],
       'Cannot use "--kubeconfig=~/.kube/prod": the shell leaves ~ after "=" as it is: write --kubeconfig ~/.kube/prod',
@@ -236,7 +247,11 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       ["--timeout", "abc", TARGET],
       'Cannot use --timeout: it must be a positive number of seconds, at most 2147483: current value is "abc"',
     ],
-    [["-n=", TARGET], "Cannot use --namespace: it must not be empty"],
+    [
+      ["-n=", TARGET],
+      "Cannot use --namespace: it must not be empty (kubectl reads an empty one as none given): leave it out to use " +
+      "the context's, else the pod's, else default",
+    ],
     // A bad command line (exit 2), as a bad namespace in the target is, not a cluster failure (exit 1).
     [
       ["-n", "Shop", TARGET],
