@@ -514,6 +514,27 @@ Deno.test("accessFromKubeconfig() uses an entry without a name where a name is n
   assert.equal(anonymous.user, "anonymous");
 });
 
+Deno.test("accessFromKubeconfig() says that the only context has no name when current-context names another", async () => {
+  // kubectl v1.36.3: "context was not found for specified context: x"; it uses the context without a name only
+  // when no current-context is set. Ours said "the kubeconfig defines no contexts".
+  const object = {
+    "current-context": "x",
+    clusters: [{ name: "c", cluster: { server: "https://one.example" } }],
+    contexts: [{ context: { cluster: "c" } } as never],
+  };
+  await rejectsConfig(fromObject(object), {
+    message: new RegExp(
+      'current-context "x" names no context: the kubeconfig\'s only context has no name, which kubectl uses only ' +
+        "when no current-context is set: run `kubectl config unset current-context`, or name that context",
+    ),
+    field: "current-context",
+  });
+  await rejectsConfig(fromObject(object, "other"), {
+    message: /context "other" from cluster.context is not defined: the kubeconfig's only context has no name/,
+    field: "cluster.context",
+  });
+});
+
 Deno.test("accessFromKubeconfig() rejects an unknown options.context", async () => {
   await rejectsConfig(fromObject(config({}), "nope"), {
     message: /context "nope" from cluster.context is not defined: use one of "ctx"/,

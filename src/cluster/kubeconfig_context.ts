@@ -105,21 +105,28 @@ export async function accessFromKubeconfig(
   }
   if (!contextEntry) {
     const defined = [...merged.contexts.keys()].filter((name) => name !== "");
+    // No name selects the context without one: only no current-context (and no cluster.context) does.
+    const unnamedOnly = defined.length === 0 && merged.contexts.has("")
+      ? "the kubeconfig's only context has no name, which kubectl uses only when no current-context is set: run " +
+        `\`kubectl config unset current-context\`${
+          options.context === undefined ? "" : " and leave cluster.context out"
+        }` +
+        ", or name that context"
+      : undefined;
     const choose = defined.length > 0 ? `use one of ${quoteList(defined)}` : "the kubeconfig defines no contexts";
     if (options.context !== undefined) {
       throw kubeconfigError(
         undefined,
         "cluster.context",
-        `context ${JSON.stringify(contextName)} from cluster.context is not defined: ${choose}`,
+        `context ${JSON.stringify(contextName)} from cluster.context is not defined: ${unnamedOnly ?? choose}`,
         where,
       );
     }
     throw kubeconfigError(
       merged.currentContext?.file,
       "current-context",
-      `current-context ${
-        JSON.stringify(contextName)
-      } names no context: ${choose}, or run \`kubectl config use-context NAME\``,
+      `current-context ${JSON.stringify(contextName)} names no context: ` +
+        (unnamedOnly ?? `${choose}, or run \`kubectl config use-context NAME\``),
       where,
     );
   }
