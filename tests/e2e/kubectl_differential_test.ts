@@ -501,6 +501,22 @@ printf -- '---\\napiVersion: client.authentication.k8s.io/v1\\nstatus:\\n  token
     expect: { slices: 1 },
   },
   {
+    name: "current-context names another, and the only context has no name: both refuse it",
+    files: {
+      "config": kubeconfig(CLUSTER, TOKEN_USER, { current: "other" }).replace(
+        "  - name: main\n    context:",
+        "  - context:",
+      ),
+    },
+    kubeconfig: ["config"],
+    expect: {
+      fails: {
+        kubectl: /context was not found for specified context: other/,
+        ours: /current-context "other" names no context: the kubeconfig's only context has no name/,
+      },
+    },
+  },
+  {
     name: "an anchor whose value holds an alias to itself",
     files: { "config": kubeconfig(CLUSTER, TOKEN_USER) + "x-loop: &loop { again: *loop }\n" },
     kubeconfig: ["config"],
