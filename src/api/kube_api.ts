@@ -11,9 +11,9 @@ import type { EndpointSliceList, Status } from "../base/endpoint_slice.ts";
 import { ConfigError, KubeApiError, ResolverError } from "../base/errors.ts";
 import type { HttpClient, HttpResponse } from "../runtime/http_client.ts";
 import type { ChunkSource } from "../runtime/pushed_body.ts";
-import { cancelOnAbort, settledOnAbort, withTimeout } from "../runtime/abortable.ts";
+import { settledOnAbort, withTimeout } from "../runtime/abortable.ts";
 import { userAgent } from "../runtime/user_agent.ts";
-import { concatBytes, isRecord } from "../base/_util.ts";
+import { isRecord } from "../base/_util.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
 import {
   brokenAnswerError,
@@ -31,6 +31,7 @@ import { impersonationHeaders } from "./impersonation_headers.ts";
 import { pageText } from "./_page_text.ts";
 import { type ErrorBody, foreignJsonMessage } from "./_foreign_answer.ts";
 import { decodeEndpointSliceList, decodeStatusBody } from "./protobuf/messages.ts";
+import { readBytes, utf8 } from "./_read_body.ts";
 import { ProtobufError } from "./protobuf/wire_reader.ts";
 
 /** Largest LIST response body accepted, in bytes (128 MiB); a larger one is an error, not an out-of-memory crash. */
@@ -509,47 +510,6 @@ function readStatusBytes(response: Response, signal: AbortSignal): Promise<Uint8
   return withTimeout(signal, STATUS_READ_MS, (read) => readBytes(response, MAX_STATUS_BYTES, read)).catch(() =>
     undefined
   );
-}
-
-/**
- * Reads a body, at most `maxBytes` of it: resolves to
- * `undefined` (and cancels the rest) when the body is longer, so that a
- * hostile or broken server cannot make us buffer without bound. Rejects
- * once `signal` aborted (see `cancelOnAbort()`). `onChunk` is called as each chunk comes.
- */
-async function readBytes(
-  response: Response,
-  maxBytes: number,
-  signal: AbortSignal,
-  onChunk?: (count: number) => void,
-): Promise<Uint8Array | undefined> {
-  if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const release = cancelOnAbort(reader, signal);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) {
-        signal.throwIfAborted();
-        break;
-      }
-      onChunk?.(value.length);
-      total += value.length;
-      if (total > maxBytes) return undefined;
-      chunks.push(value);
-    }
-  } finally {
-    release();
-    reader.cancel().catch(() => {});
-  }
-  return chunks.length === 1 ? chunks[0] : concatBytes(chunks);
-}
-
-/** A body as UTF-8 text (`undefined` stays so). */
-function utf8(bytes: Uint8Array | undefined): string | undefined {
-  return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
 }
 
 /**
