@@ -7,11 +7,11 @@
  */
 
 import type { ClientCertificate, ClusterAccess } from "../cluster/types.ts";
-import type { EndpointSliceList, Status } from "../base/endpoint_slice.ts";
+import type { EndpointSliceList } from "../base/endpoint_slice.ts";
 import { ConfigError, KubeApiError, ResolverError } from "../base/errors.ts";
 import type { HttpClient, HttpResponse } from "../runtime/http_client.ts";
 import type { ChunkSource } from "../runtime/pushed_body.ts";
-import { settledOnAbort, withTimeout } from "../runtime/abortable.ts";
+import { settledOnAbort } from "../runtime/abortable.ts";
 import { userAgent } from "../runtime/user_agent.ts";
 import { isRecord } from "../base/_util.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
@@ -29,19 +29,15 @@ import {
 import { withoutCredentials } from "./without_credentials.ts";
 import { impersonationHeaders } from "./impersonation_headers.ts";
 import { pageText } from "./_page_text.ts";
-import { type ErrorBody, foreignJsonMessage } from "./_foreign_answer.ts";
-import { decodeEndpointSliceList, decodeStatusBody } from "./protobuf/messages.ts";
+import { decodeEndpointSliceList } from "./protobuf/messages.ts";
 import { readBytes, utf8 } from "./_read_body.ts";
+import { parseStatus, protobufBody, readStatusBytes } from "./_status_body.ts";
 import { ProtobufError } from "./protobuf/wire_reader.ts";
 
 /** Largest LIST response body accepted, in bytes (128 MiB); a larger one is an error, not an out-of-memory crash. */
 const MAX_LIST_BYTES = 128 * 1024 * 1024;
 /** Largest single object (a Service) accepted, in bytes. */
 const MAX_OBJECT_BYTES = 1024 * 1024;
-/** Largest error response body read for its Kubernetes Status, in bytes; the rest is discarded. */
-const MAX_STATUS_BYTES = 64 * 1024;
-/** How long an error body, or a web page answering 200, is read for its words: one may never end. */
-const STATUS_READ_MS = 2000;
 /** What fetch refuses in a header value: control characters (tab aside) and anything beyond Latin-1. */
 // deno-lint-ignore no-control-regex
 const INVALID_HEADER_VALUE = /[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]/;
@@ -500,57 +496,4 @@ async function send(
   const anonymous = !authorization && access.tls.cert === undefined &&
     access.credentials.clientCertificate === undefined;
   throw statusError({ verb, where, namespace, grant, missing }, access, response, status, anonymous, authorization);
-}
-
-/**
- * An error body (or a web page answering 200), read for its words: at most `MAX_STATUS_BYTES` for at most
- * `STATUS_READ_MS`, else `undefined`, so that one that never ends is still an error.
- */
-function readStatusBytes(response: Response, signal: AbortSignal): Promise<Uint8Array | undefined> {
-  return withTimeout(signal, STATUS_READ_MS, (read) => readBytes(response, MAX_STATUS_BYTES, read)).catch(() =>
-    undefined
-  );
-}
-
-/**
- * The Status of a protobuf error body, as `parseStatus` gives a JSON one; `{}` for one that is none (cut at
- * `MAX_STATUS_BYTES`, say), as for JSON that is not a Status.
- */
-function protobufBody(bytes: Uint8Array | undefined): ErrorBody {
-  if (bytes === undefined) return {};
-  try {
-    return decodeStatusBody(bytes);
-  } catch (error) {
-    if (error instanceof ProtobufError) return {};
-    throw error;
-  }
-}
-
-/**
- * The Kubernetes Status in an error answer's text; JSON that is none (a gateway's) as its message, marked
- * `foreign`. Plain text (a proxy's `no healthy upstream`, kube-apiserver's priority and fairness 429) and the words
- * of an HTML page (a gateway's `403 Forbidden`) become its message on one line, without the credentials (`redact`),
- * which the error quotes, as kubectl shows them; else `{}`.
- */
-function parseStatus(
-  text: string | undefined,
-  contentType: string | null,
-  redact: (text: string) => string,
-): ErrorBody {
-  if (text === undefined) return {};
-  try {
-    const value = JSON.parse(text);
-    if (isRecord(value)) {
-      const foreign = foreignJsonMessage(value);
-      return foreign === undefined ? value as Status : { message: redact(foreign), foreign: true };
-    }
-  } catch {
-    // Not JSON: plain text, or a page that the error names by its content type.
-  }
-  const plain = /^\s*text\/plain/i.test(contentType ?? "")
-    ? redact(text).trim().replace(/\s+/g, " ")
-    : /^\s*text\/html/i.test(contentType ?? "")
-    ? pageText(redact(text))
-    : "";
-  return plain ? { message: plain } : {};
 }
