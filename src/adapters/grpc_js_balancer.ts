@@ -25,8 +25,9 @@ import { endpointKey } from "./_endpoint_key.ts";
 import { countedPick } from "./_counted_pick.ts";
 import { leafError, pickerError } from "./_leaf_error.ts";
 import { startFailoverTimer } from "./_failover_timer.ts";
+import type { BalancerGrpc, ChannelControlHelper, EndpointList, Leaf, Picker, Subchannel } from "./_balancer_grpc.ts";
 
-export type { BalancedEndpoint };
+export type { BalancedEndpoint, BalancerGrpc };
 
 /** The name under which the policy is registered. */
 export const BALANCER_NAME = "kubernetes_round_robin";
@@ -45,45 +46,6 @@ export const EMPTY_LIST_ERROR_ATTRIBUTE = "kgr.empty_list_error";
  * (`{ "kubernetes_round_robin": { "failoverTimeoutMs": 3000 } }`).
  */
 const DEFAULT_FAILOVER_TIMEOUT_MS = 10_000;
-
-interface Picker {
-  pick(args: unknown): unknown;
-}
-interface ChannelControlHelper {
-  updateState(state: number, picker: Picker, errorMessage: string | null): void;
-  requestReresolution(): void;
-  createSubchannel(address: unknown, options: unknown): Subchannel;
-}
-interface Subchannel {
-  ref(): void;
-  unref(): void;
-  getConnectivityState(): number;
-  addConnectivityStateListener(listener: SubchannelStateListener): void;
-  removeConnectivityStateListener(listener: SubchannelStateListener): void;
-  getRealSubchannel?(): { resetBackoff?(): void };
-}
-type SubchannelStateListener = (subchannel: Subchannel, previous: number, state: number) => void;
-interface Leaf {
-  startConnecting(): void;
-  getPicker(): Picker;
-  exitIdle(): void;
-  destroy(): void;
-}
-
-/** The parts of a grpc-js module (1.10+) that the default policy uses; {@linkcode GrpcModule} adds the rest. */
-export interface BalancerGrpc {
-  /** `grpc.connectivityState`. */
-  connectivityState: { IDLE: number; CONNECTING: number; READY: number; TRANSIENT_FAILURE: number };
-  /** `grpc.experimental`: the load-balancing building blocks. */
-  experimental: {
-    registerLoadBalancerType(name: string, balancer: never, config: never): void;
-    createChildChannelControlHelper(parent: never, overrides: never): unknown;
-    /** Its arguments after the helper differ by version: see `#leafArgs`. */
-    LeafLoadBalancer: new (endpoint: never, helper: never, ...rest: never[]) => unknown;
-    QueuePicker: new (balancer: never) => unknown;
-    UnavailablePicker: new (status?: never) => unknown;
-  };
-}
 
 /** One endpoint's child balancer and where it stands. */
 interface Child {
@@ -114,9 +76,6 @@ interface Tier {
   counts: number[];
   picker: Picker;
 }
-
-/** A `StatusOr<Endpoint[]>` as grpc-js 1.14 hands it to a policy; earlier versions hand the endpoints themselves. */
-type EndpointList = { ok: true; value: BalancedEndpoint[] } | { ok: false; error: { details: string } };
 
 const registered = new WeakSet<object>();
 
