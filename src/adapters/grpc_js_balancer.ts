@@ -15,7 +15,7 @@
  * @module
  */
 
-import { MAX_TIMER_DELAY_MS, unrefTimer } from "../runtime/unref_timer.ts";
+import { unrefTimer } from "../runtime/unref_timer.ts";
 import { trace } from "../runtime/trace.ts";
 import { podNetAdvice } from "../runtime/deno_permission_advice.ts";
 import { tlsConnectionAdvice } from "./_tls_connection_advice.ts";
@@ -27,10 +27,15 @@ import { leafError, pickerError } from "./_leaf_error.ts";
 import { startFailoverTimer } from "./_failover_timer.ts";
 import type { BalancerGrpc, ChannelControlHelper, EndpointList, Leaf, Picker, Subchannel } from "./_balancer_grpc.ts";
 
-export type { BalancedEndpoint, BalancerGrpc };
+import {
+  BALANCER_NAME,
+  type BalancerConfig,
+  createConfigClass,
+  DEFAULT_FAILOVER_TIMEOUT_MS,
+} from "./_balancer_config.ts";
 
-/** The name under which the policy is registered. */
-export const BALANCER_NAME = "kubernetes_round_robin";
+export type { BalancedEndpoint, BalancerGrpc };
+export { BALANCER_NAME };
 
 /**
  * The resolver attribute that carries, with an empty endpoint list, the error calls must fail with: the calls queued
@@ -39,13 +44,6 @@ export const BALANCER_NAME = "kubernetes_round_robin";
  * reaches a subchannel's options.
  */
 export const EMPTY_LIST_ERROR_ATTRIBUTE = "kgr.empty_list_error";
-
-/**
- * How long calls wait for a preferred endpoint to become READY, while none has failed for good, before they go
- * to the others: the failover timer of gRFC A56's priority policy. The policy's config may set another
- * (`{ "kubernetes_round_robin": { "failoverTimeoutMs": 3000 } }`).
- */
-const DEFAULT_FAILOVER_TIMEOUT_MS = 10_000;
 
 /** One endpoint's child balancer and where it stands. */
 interface Child {
@@ -138,35 +136,13 @@ export function registerBalancer(grpc: BalancerGrpc): void {
 
 function createBalancerClasses(grpc: BalancerGrpc) {
   const { IDLE, CONNECTING, READY, TRANSIENT_FAILURE } = grpc.connectivityState;
+  const Config = createConfigClass();
   const experimental = grpc.experimental as unknown as {
     createChildChannelControlHelper(parent: never, overrides: never): unknown;
     LeafLoadBalancer: new (endpoint: never, helper: never, ...rest: unknown[]) => Leaf;
     QueuePicker: new (balancer: never) => Picker;
     UnavailablePicker: new (status?: never) => Picker;
   };
-
-  class Config {
-    constructor(readonly failoverTimeoutMs = DEFAULT_FAILOVER_TIMEOUT_MS) {}
-    static createFromJson(json: unknown): Config {
-      const value = (json as { failoverTimeoutMs?: unknown } | null | undefined)?.failoverTimeoutMs;
-      if (value === undefined) return new Config();
-      if (typeof value !== "number" || !(value > 0) || value > MAX_TIMER_DELAY_MS) {
-        throw new Error(
-          // grpc-js puts the policy's name in front.
-          `'failoverTimeoutMs' must be a number of milliseconds above 0 and at most ${MAX_TIMER_DELAY_MS}: ` +
-            `current value is ${JSON.stringify(value)}`,
-        );
-      }
-      return new Config(value);
-    }
-    getLoadBalancerName(): string {
-      return BALANCER_NAME;
-    }
-    toJsonObject(): object {
-      const timeout = this.failoverTimeoutMs;
-      return { [BALANCER_NAME]: timeout === DEFAULT_FAILOVER_TIMEOUT_MS ? {} : { failoverTimeoutMs: timeout } };
-    }
-  }
 
   class Balancer {
     #helper: ChannelControlHelper;
@@ -234,8 +210,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     ): boolean {
       // Any copy's config: another copy of the package beside this grpc-js (a second bundle, a hot reload) registers
       // its classes again, and grpc-js hands their configs to the policies that channels already have.
-      if ((config as Partial<Config> | null)?.getLoadBalancerName?.() !== BALANCER_NAME) return false;
-      this.#failoverTimeoutMs = (config as Config).failoverTimeoutMs ?? DEFAULT_FAILOVER_TIMEOUT_MS;
+      if ((config as Partial<BalancerConfig> | null)?.getLoadBalancerName?.() !== BALANCER_NAME) return false;
+      this.#failoverTimeoutMs = (config as BalancerConfig).failoverTimeoutMs ?? DEFAULT_FAILOVER_TIMEOUT_MS;
       // Before 1.14 grpc-js hands the endpoints themselves, no note, and options with the resolver's attributes
       // (before 1.13, the attributes alone).
       const list: EndpointList = Array.isArray(update) ? { ok: true, value: update } : update;

@@ -1,0 +1,61 @@
+/**
+ * The name and the config of `kubernetes_round_robin`: the config grpc-js parses from a service config's
+ * `loadBalancingConfig` entry (`{ "kubernetes_round_robin": { "failoverTimeoutMs": 3000 } }`) and hands the policy
+ * with each update.
+ *
+ * @module
+ */
+
+import { MAX_TIMER_DELAY_MS } from "../runtime/unref_timer.ts";
+
+/** The name under which the policy is registered. */
+export const BALANCER_NAME = "kubernetes_round_robin";
+
+/**
+ * How long calls wait for a preferred endpoint to become READY, while none has failed for good, before they go
+ * to the others: the failover timer of gRFC A56's priority policy. The policy's config may set another
+ * (`{ "kubernetes_round_robin": { "failoverTimeoutMs": 3000 } }`).
+ */
+export const DEFAULT_FAILOVER_TIMEOUT_MS = 10_000;
+
+/** The policy's config, as grpc-js hands it with each update: an instance of a class from `createConfigClass()`. */
+export type BalancerConfig = InstanceType<ReturnType<typeof createConfigClass>>;
+
+/**
+ * Creates the policy's config class, a new one for each copy of grpc-js the policy is registered with, as its
+ * balancer class is: grpc-js parses configs with its static `createFromJson()`, which rejects a `failoverTimeoutMs`
+ * that is not a number of milliseconds a timer can wait.
+ *
+ * @returns The config class, to register with the balancer class.
+ *
+ * @example Parsing a config
+ * ```ts ignore
+ * const Config = createConfigClass();
+ * console.log(Config.createFromJson({ failoverTimeoutMs: 3000 }).toJsonObject());
+ * // { kubernetes_round_robin: { failoverTimeoutMs: 3000 } }
+ * ```
+ */
+export function createConfigClass() {
+  return class Config {
+    constructor(readonly failoverTimeoutMs = DEFAULT_FAILOVER_TIMEOUT_MS) {}
+    static createFromJson(json: unknown): Config {
+      const value = (json as { failoverTimeoutMs?: unknown } | null | undefined)?.failoverTimeoutMs;
+      if (value === undefined) return new Config();
+      if (typeof value !== "number" || !(value > 0) || value > MAX_TIMER_DELAY_MS) {
+        throw new Error(
+          // grpc-js puts the policy's name in front.
+          `'failoverTimeoutMs' must be a number of milliseconds above 0 and at most ${MAX_TIMER_DELAY_MS}: ` +
+            `current value is ${JSON.stringify(value)}`,
+        );
+      }
+      return new Config(value);
+    }
+    getLoadBalancerName(): string {
+      return BALANCER_NAME;
+    }
+    toJsonObject(): object {
+      const timeout = this.failoverTimeoutMs;
+      return { [BALANCER_NAME]: timeout === DEFAULT_FAILOVER_TIMEOUT_MS ? {} : { failoverTimeoutMs: timeout } };
+    }
+  };
+}
