@@ -22,11 +22,10 @@ import { tlsConnectionAdvice } from "./_tls_connection_advice.ts";
 import { tlsNameAdvice } from "./_tls_name_advice.ts";
 import type { BalancedEndpoint } from "./_balanced_endpoint.ts";
 import { endpointKey } from "./_endpoint_key.ts";
-import { countedPick } from "./_counted_pick.ts";
 import { leafError, pickerError } from "./_leaf_error.ts";
 import { startFailoverTimer } from "./_failover_timer.ts";
 import type { BalancerGrpc, ChannelControlHelper, EndpointList, Leaf, Picker, Subchannel } from "./_balancer_grpc.ts";
-
+import { type Child, leaveReady, moveToTier, newTier, type Tier } from "./_balancer_tiers.ts";
 import {
   BALANCER_NAME,
   type BalancerConfig,
@@ -44,36 +43,6 @@ export { BALANCER_NAME };
  * reaches a subchannel's options.
  */
 export const EMPTY_LIST_ERROR_ATTRIBUTE = "kgr.empty_list_error";
-
-/** One endpoint's child balancer and where it stands. */
-interface Child {
-  leaf: Leaf;
-  tier: Tier;
-  state: number;
-  /** Position in `tier.ready` while READY, else -1. */
-  readyIndex: number;
-  /**
-   * Its subchannel was still backing off from an earlier endpoint at the same address (a pod that came back with
-   * its IP) and was told to retry at once: until the subchannel leaves TRANSIENT_FAILURE, the child counts as
-   * CONNECTING, so that calls wait for the new pod instead of failing on the old one's error. Present while it
-   * waits for that change: it stops waiting, on every such subchannel of the endpoint (it may have several).
-   */
-  stopRetrying?: () => void;
-  /** Calls in flight on its picks (see `_counted_pick.ts`): while any runs, its leaf outlives its endpoint. */
-  calls: number;
-  /** Its endpoint left the list while calls ran on it: `#lastCallEnded` retires its leaf. */
-  leaving?: boolean;
-}
-
-/** The preferred endpoints, or the others: their READY children and a count per state. */
-interface Tier {
-  size: number;
-  /** Endpoints of this tier still waiting for a child (see `#drain`). */
-  pending: number;
-  ready: Child[];
-  counts: number[];
-  picker: Picker;
-}
 
 const registered = new WeakSet<object>();
 
@@ -235,7 +204,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         if (child === undefined) {
           pending.set(key, { endpoint, tier, options, note: resolutionNote });
           tier.pending++;
-        } else if (child.tier !== tier) this.#move(child, tier);
+        } else if (child.tier !== tier) moveToTier(child, tier);
       }
       this.#pending = pending;
       this.#resolutionNote = resolutionNote;
@@ -250,7 +219,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         if (seen.has(key)) continue;
         this.#children.delete(key);
         this.#departed.set(key, now);
-        this.#leave(child);
+        leaveReady(child);
         child.tier.size--;
         child.tier.counts[child.state]--;
         child.stopRetrying?.();
@@ -329,21 +298,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     }
 
     #newTier(): Tier {
-      const tier: Tier = { size: 0, pending: 0, ready: [], counts: [0, 0, 0, 0, 0], picker: this.#queuePicker };
-      // Like round_robin, clients start at a random place, so that they do not all hit the same endpoint first.
-      let next = Math.floor(Math.random() * 1024);
-      const queue = () => this.#queuePicker;
-      const lastCallEnded = (child: Child) => this.#lastCallEnded(child);
-      tier.picker = {
-        pick(args: unknown) {
-          const ready = tier.ready;
-          if (ready.length === 0) return queue().pick(args);
-          // The remainder, not a wrap to 0: a start beyond the list would make every client's first pick the first.
-          next = (next + 1) % ready.length;
-          return countedPick(ready[next].leaf.getPicker().pick(args), ready[next], lastCallEnded);
-        },
-      };
-      return tier;
+      return newTier(this.#queuePicker, (child) => this.#lastCallEnded(child));
     }
 
     #addChild(key: string, endpoint: BalancedEndpoint, tier: Tier, options: object | undefined, note: string): void {
@@ -410,7 +365,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         this.#helper.requestReresolution();
         this.#settle();
       }
-      if (child.state === READY) this.#leave(child);
+      if (child.state === READY) leaveReady(child);
       tier.counts[child.state]--;
       tier.counts[state]++;
       child.state = state;
@@ -441,21 +396,6 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       }, SETTLE_MS));
     }
 
-    #move(child: Child, to: Tier): void {
-      const from = child.tier;
-      const wasReady = child.readyIndex >= 0;
-      this.#leave(child);
-      from.size--;
-      from.counts[child.state]--;
-      child.tier = to;
-      to.size++;
-      to.counts[child.state]++;
-      if (wasReady) {
-        child.readyIndex = to.ready.length;
-        to.ready.push(child);
-      }
-    }
-
     /** Fails over once the timeout passes without a preferred endpoint READY (see `#failedOver`). */
     #startFailoverTimer(): void {
       if (this.#stopFailoverTimer !== undefined) return;
@@ -473,18 +413,6 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     #cancelFailoverTimer(): void {
       this.#stopFailoverTimer?.();
       this.#stopFailoverTimer = undefined;
-    }
-
-    /** Takes a child out of its tier's READY list in O(1) (the last one takes its place). */
-    #leave(child: Child): void {
-      if (child.readyIndex < 0) return;
-      const ready = child.tier.ready;
-      const last = ready.pop()!;
-      if (last !== child) {
-        ready[child.readyIndex] = last;
-        last.readyIndex = child.readyIndex;
-      }
-      child.readyIndex = -1;
     }
 
     /** Picks the tier calls go to and reports the channel's state; O(1). */
