@@ -24,8 +24,9 @@ import type { BalancedEndpoint } from "./_balanced_endpoint.ts";
 import { endpointKey } from "./_endpoint_key.ts";
 import { leafError, pickerError } from "./_leaf_error.ts";
 import { startFailoverTimer } from "./_failover_timer.ts";
-import type { BalancerGrpc, ChannelControlHelper, EndpointList, Leaf, Picker, Subchannel } from "./_balancer_grpc.ts";
+import type { BalancerGrpc, ChannelControlHelper, EndpointList, Leaf, Picker } from "./_balancer_grpc.ts";
 import { type Child, leaveReady, moveToTier, newTier, type Tier } from "./_balancer_tiers.ts";
+import { childSubchannels } from "./_child_subchannel.ts";
 import {
   BALANCER_NAME,
   type BalancerConfig,
@@ -59,14 +60,6 @@ const WORK_BUDGET_MS = 5;
  * channel uses within 10 s (its cleanup interval); an endpoint that comes back later gets a new subchannel anyway.
  */
 const DEPARTED_MEMORY_MS = 20_000;
-
-/**
- * A subchannel option that no other subchannel has, so that grpc-js's pool creates a new subchannel instead of
- * handing out the one it keeps for the address. The count makes each value unique in the process, whose channels
- * share one pool.
- */
-const FRESH_SUBCHANNEL_OPTION = "kgr.fresh_subchannel";
-let freshSubchannels = 0;
 
 /**
  * How long picks wait after a READY child leaves READY (see `#settling`). Pods stopped together do not send their
@@ -310,24 +303,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
           if (child.stopRetrying && state === TRANSIENT_FAILURE) return this.#setState(child, CONNECTING, null);
           this.#setState(child, state, errorMessage ?? (state === TRANSIENT_FAILURE ? pickerError(picker) : null));
         },
-        createSubchannel: (address: unknown, options: unknown) => {
-          const subchannel = this.#helper.createSubchannel(address, options);
-          const inherited = subchannel.getConnectivityState();
-          if (inherited === TRANSIENT_FAILURE) this.#retryAtOnce(child, subchannel);
-          // grpc-js goes on connecting to a departed pod's address after its last user left; where that pod's
-          // packets are now dropped, the attempt hangs until the kernel gives up (grpc-js has no connect timeout;
-          // Linux's default SYN retries take about 2 min), and the new pod with its address would wait as long: it
-          // gets a subchannel of its own, which connects now.
-          if (inherited !== CONNECTING || !departed) return subchannel;
-          // grpc-js 1.10 to 1.12.5 add the channel's listener to a subchannel they hand out, and take it off only
-          // when its refs drop to 0: one that is never ref'd keeps it, and the channel, for the subchannel's life.
-          subchannel.ref();
-          subchannel.unref();
-          return this.#helper.createSubchannel(address, {
-            ...options as object,
-            [FRESH_SUBCHANNEL_OPTION]: ++freshSubchannels,
-          });
-        },
+        createSubchannel: childSubchannels(this.#helper, { child, departed, states: grpc.connectivityState }),
       } as never);
       child.leaf = this.#leafArgs.length > 0
         ? new experimental.LeafLoadBalancer(endpoint as never, helper as never, ...this.#leafArgs)
@@ -336,26 +312,6 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       tier.size++;
       tier.counts[IDLE]++;
       child.leaf.startConnecting();
-    }
-
-    /**
-     * Ends the connection backoff a new child's subchannel inherited from an earlier endpoint at its address (grpc-js
-     * keeps a channel's subchannels for a while after their last user): kube-proxy would send the new pod's first
-     * connection at once too.
-     */
-    #retryAtOnce(child: Child, subchannel: Subchannel): void {
-      const real = subchannel.getRealSubchannel?.();
-      if (typeof real?.resetBackoff !== "function") return;
-      // The first change of any of them ends the wait, and takes every listener off.
-      const stopEarlier = child.stopRetrying;
-      const changed = () => child.stopRetrying?.();
-      child.stopRetrying = () => {
-        subchannel.removeConnectivityStateListener(changed);
-        child.stopRetrying = undefined;
-        stopEarlier?.();
-      };
-      subchannel.addConnectivityStateListener(changed);
-      real.resetBackoff();
     }
 
     #setState(child: Child, state: number, errorMessage: string | null): void {
