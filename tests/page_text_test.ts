@@ -21,8 +21,8 @@ Deno.test("pageText() keeps text after a < or <!-- that nothing closes", () => {
 });
 
 Deno.test("pageText() reads the largest error body it is given in linear time, whatever its < and <!-- and <script", () => {
-  // An error body is read up to 64 KiB (kube_api.ts). Each unclosed "<" used to rescan the rest of the page: 64 KiB of
-  // "<" blocked the event loop for 1.4 s (every gRPC call with it), 64 KiB of "<script" 0.26 s.
+  // An error body is read up to 64 KiB (_status_body.ts). Each unclosed "<" used to rescan the rest of the page: 64 KiB
+  // of "<" blocked the event loop for 1.4 s (every gRPC call with it), 64 KiB of "<script" 0.26 s.
   for (const unit of ["<", "<!--", "<script", "<style ", "</script", "<a<!--<script>"]) {
     const page = unit.repeat(Math.floor(64 * 1024 / unit.length));
     // CPU time, not wall time: a loaded machine (load 69 here) made 8 of 10 runs take 228 ms of wall time.

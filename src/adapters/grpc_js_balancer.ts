@@ -10,7 +10,10 @@
  * state and a list of READY children per tier, no scan of the children on a
  * state change, and children created and destroyed a few milliseconds' worth
  * per turn. A new endpoint at an address still in connection backoff, or still
- * connecting, for an earlier pod is connected at once.
+ * connecting, for an earlier pod is connected at once. This module makes the
+ * policy's decisions; its tiers' counts and READY lists are kept by
+ * `_balancer_tiers.ts`, a new child's subchannels come from
+ * `_child_subchannel.ts`, and its config is parsed by `_balancer_config.ts`.
  *
  * @module
  */
