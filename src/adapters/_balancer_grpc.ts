@@ -40,7 +40,7 @@ export interface Subchannel {
 }
 
 /** A subchannel's state listener. */
-export type SubchannelStateListener = (subchannel: Subchannel, previous: number, state: number) => void;
+type SubchannelStateListener = (subchannel: Subchannel, previous: number, state: number) => void;
 
 /** A grpc-js `LeafLoadBalancer`: one endpoint's child policy. */
 export interface Leaf {
