@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { accessFromKubeconfig } from "../src/cluster/kubeconfig_context.ts";
+import { inFlagTerms } from "../src/cli/flag_terms.ts";
 import { loadKubeconfigFiles, mergeKubeconfigs } from "../src/cluster/kubeconfig_load.ts";
 import type { KubeconfigObject, MergedKubeconfig } from "../src/cluster/kubeconfig_schema.ts";
 import { type ExecPluginRequest, stdinIsTerminal } from "../src/runtime/exec_plugin.ts";
@@ -533,6 +534,24 @@ Deno.test("accessFromKubeconfig() says that the only context has no name when cu
     message: /context "other" from cluster.context is not defined: the kubeconfig's only context has no name/,
     field: "cluster.context",
   });
+});
+
+Deno.test("a cluster.context where the only context has no name says, in the CLI's terms too, to leave it out", async () => {
+  // kgr-resolver --context x printed "... and leave cluster.context out" (a name its flags do not have), and told to
+  // unset a current-context that the kubeconfig did not set.
+  const unnamedOnly = {
+    clusters: [{ name: "c", cluster: { server: "https://one.example" } }],
+    contexts: [{ context: { cluster: "c" } } as never],
+  };
+  const messageOf = (promise: Promise<unknown>) => promise.then(() => "", (error: Error) => inFlagTerms(error.message));
+  assert.match(
+    await messageOf(fromObject(unnamedOnly, "x")),
+    /context "x" from --context is not defined: the kubeconfig's only context has no name, which is used only without --context: leave it out, or name that context$/,
+  );
+  assert.match(
+    await messageOf(fromObject({ ...unnamedOnly, "current-context": "y" }, "x")),
+    /: the kubeconfig's only context has no name, which is used only without --context and with no current-context \(run `kubectl config unset current-context`\): leave it out, or name that context$/,
+  );
 });
 
 Deno.test("accessFromKubeconfig() rejects an unknown options.context", async () => {

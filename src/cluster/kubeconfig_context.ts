@@ -106,12 +106,14 @@ export async function accessFromKubeconfig(
   if (!contextEntry) {
     const defined = [...merged.contexts.keys()].filter((name) => name !== "");
     // No name selects the context without one: only no current-context (and no cluster.context) does.
+    const unnamed = "the kubeconfig's only context has no name, which";
+    const unsetCurrent = "`kubectl config unset current-context`";
     const unnamedOnly = defined.length === 0 && merged.contexts.has("")
-      ? "the kubeconfig's only context has no name, which kubectl uses only when no current-context is set: run " +
-        `\`kubectl config unset current-context\`${
-          options.context === undefined ? "" : " and leave cluster.context out"
-        }` +
-        ", or name that context"
+      ? options.context === undefined
+        ? `${unnamed} kubectl uses only when no current-context is set: run ${unsetCurrent}, or name that context`
+        : `${unnamed} is used only without cluster.context${
+          merged.currentContext?.name ? ` and with no current-context (run ${unsetCurrent})` : ""
+        }: leave it out, or name that context`
       : undefined;
     const choose = defined.length > 0 ? `use one of ${quoteList(defined)}` : "the kubeconfig defines no contexts";
     if (options.context !== undefined) {
