@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import { createServer, type Socket } from "node:net";
-import { type BalancedEndpoint, BALANCER_NAME, registerBalancer } from "../src/adapters/grpc_js_balancer.ts";
+import { type BalancedEndpoint, registerBalancer } from "../src/adapters/grpc_js_balancer.ts";
+import { BALANCER_NAME } from "../src/adapters/_balancer_config.ts";
 import { installDenoGoawayWorkaround } from "../src/runtime/deno_goaway_workaround.ts";
 import { echoCaller, EchoService, freePort, startEchoServer, startLoad } from "../scripts/echo_service.mjs";
 

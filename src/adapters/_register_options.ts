@@ -7,7 +7,8 @@
 
 import type { WatchSettings } from "../endpoint_subscription.ts";
 import { isUriScheme } from "../base/target.ts";
-import { BALANCER_NAME, type BalancerGrpc } from "./grpc_js_balancer.ts";
+import { BALANCER_NAME } from "./_balancer_config.ts";
+import type { BalancerGrpc } from "./_balancer_grpc.ts";
 import { createSubsetter } from "../selection/subset.ts";
 import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "../check_watch_settings.ts";
 import { copyPlainData, currentValue, describeValue, isRecord } from "../base/_util.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { BALANCER_NAME } from "./grpc_js_balancer.ts";
+import { BALANCER_NAME } from "./_balancer_config.ts";
 import { type GrpcModule, loadBalancingConfig, parseErrors, type RegisterOptions } from "./_register_options.ts";
 
 /**

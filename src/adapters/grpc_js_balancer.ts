@@ -37,8 +37,7 @@ import {
   DEFAULT_FAILOVER_TIMEOUT_MS,
 } from "./_balancer_config.ts";
 
-export type { BalancedEndpoint, BalancerGrpc };
-export { BALANCER_NAME };
+export type { BalancedEndpoint };
 
 /**
  * The resolver attribute that carries, with an empty endpoint list, the error calls must fail with: the calls queued
