@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import {
   type BalancedEndpoint,
-  BALANCER_NAME,
   EMPTY_LIST_ERROR_ATTRIBUTE,
   registerBalancer,
 } from "../src/adapters/grpc_js_balancer.ts";
+import { BALANCER_NAME } from "../src/adapters/_balancer_config.ts";
 import type { GrpcModule } from "../mod.ts";
 
 interface PolicyClass {
