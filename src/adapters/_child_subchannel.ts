@@ -38,10 +38,10 @@ export interface ChildSubchannelOptions {
  *
  * @example A child helper's override
  * ```ts ignore
- * const createSubchannel = childSubchannels(helper, { child, departed: false, states: grpc.connectivityState });
+ * const createSubchannel = childSubchannelFactory(helper, { child, departed: false, states: grpc.connectivityState });
  * ```
  */
-export function childSubchannels(
+export function childSubchannelFactory(
   helper: ChannelControlHelper,
   { child, departed, states: { CONNECTING, TRANSIENT_FAILURE } }: ChildSubchannelOptions,
 ): (address: unknown, options: unknown) => Subchannel {

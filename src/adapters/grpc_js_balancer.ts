@@ -29,7 +29,7 @@ import { leafError, pickerError } from "./_leaf_error.ts";
 import { startFailoverTimer } from "./_failover_timer.ts";
 import type { BalancerGrpc, ChannelControlHelper, EndpointList, Leaf, Picker } from "./_balancer_grpc.ts";
 import { type Child, leaveReady, moveToTier, newTier, type Tier } from "./_balancer_tiers.ts";
-import { childSubchannels } from "./_child_subchannel.ts";
+import { childSubchannelFactory } from "./_child_subchannel.ts";
 import {
   BALANCER_NAME,
   type BalancerConfig,
@@ -305,7 +305,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
           if (child.stopRetrying && state === TRANSIENT_FAILURE) return this.#setState(child, CONNECTING, null);
           this.#setState(child, state, errorMessage ?? (state === TRANSIENT_FAILURE ? pickerError(picker) : null));
         },
-        createSubchannel: childSubchannels(this.#helper, { child, departed, states: grpc.connectivityState }),
+        createSubchannel: childSubchannelFactory(this.#helper, { child, departed, states: grpc.connectivityState }),
       } as never);
       child.leaf = this.#leafArgs.length > 0
         ? new experimental.LeafLoadBalancer(endpoint as never, helper as never, ...this.#leafArgs)
