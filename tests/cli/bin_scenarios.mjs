@@ -110,6 +110,17 @@ async function silentServer(cluster) {
 }
 
 /** The access rules a Role of the printed YAML grants, as the fake server takes them. */
+/** Sends a request that a test's proxy received on to the fake API server, body and token included. */
+async function forwardToFake(cluster, req) {
+  let body = "";
+  for await (const chunk of req) body += chunk;
+  return await fetch(`${cluster.api.url}${req.url}`, {
+    method: req.method,
+    headers: { authorization: req.headers.authorization, "content-type": "application/json" },
+    body: req.method === "POST" ? body : undefined,
+  });
+}
+
 function rulesOf(yaml) {
   return parseAllDocuments(yaml).map((document) => document.toJS()).filter((object) => object.kind === "Role")
     .flatMap((role) => role.rules.map((rule) => ({ ...rule, namespace: role.metadata.namespace })));
@@ -1064,13 +1075,7 @@ export const scenarios = {
       const url = new URL(req.url, "http://proxy");
       if (holdSlices && url.pathname.includes("/endpointslices")) held.add(res);
       else if (url.searchParams.get("watch") !== "true" || req.method !== "GET") {
-        let body = "";
-        for await (const chunk of req) body += chunk;
-        const answer = await fetch(`${cluster.api.url}${req.url}`, {
-          method: req.method,
-          headers: { authorization: req.headers.authorization, "content-type": "application/json" },
-          body: req.method === "POST" ? body : undefined,
-        });
+        const answer = await forwardToFake(cluster, req);
         res.writeHead(answer.status, { "content-type": "application/json" }).end(await answer.text());
       } else if (url.searchParams.has("sendInitialEvents")) {
         res.writeHead(422, { "content-type": "application/json" }).end(JSON.stringify({
@@ -1151,13 +1156,7 @@ export const scenarios = {
     const cluster = await startCluster();
     const held = new Set();
     const proxy = createHttpServer(async (req, res) => {
-      let body = "";
-      for await (const chunk of req) body += chunk;
-      const answer = await fetch(`${cluster.api.url}${req.url}`, {
-        method: req.method,
-        headers: { authorization: req.headers.authorization, "content-type": "application/json" },
-        body: req.method === "POST" ? body : undefined,
-      });
+      const answer = await forwardToFake(cluster, req);
       const text = await answer.text();
       res.writeHead(answer.status, { "content-type": "application/json" });
       if (!new URL(req.url, "http://proxy").pathname.includes("/endpointslices")) return res.end(text);
