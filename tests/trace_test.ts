@@ -24,3 +24,20 @@ Deno.test("without register(), GRPC_TRACE=kubernetes_resolver traces to standard
   assert.equal(await run({ GRPC_TRACE: "kubernetes_resolver" }), "", "GRPC_VERBOSITY=DEBUG is needed, as in grpc-js");
   assert.equal(await run({}), "");
 });
+
+Deno.test("without register(), GRPC_NODE_TRACE and GRPC_NODE_VERBOSITY win, and -kubernetes_resolver turns it off, as in grpc-js", async () => {
+  const line = /kubernetes_resolver \| watching endpointslices of service echo in namespace prod/;
+  assert.match(await run({ GRPC_NODE_TRACE: "kubernetes_resolver", GRPC_NODE_VERBOSITY: "DEBUG" }), line);
+  assert.match(await run({ GRPC_TRACE: "kubernetes_resolver", GRPC_NODE_VERBOSITY: "debug" }), line);
+  assert.equal(
+    await run({ GRPC_NODE_TRACE: "channel", GRPC_TRACE: "kubernetes_resolver", GRPC_VERBOSITY: "DEBUG" }),
+    "",
+  );
+  assert.equal(
+    await run({ GRPC_TRACE: "kubernetes_resolver", GRPC_VERBOSITY: "DEBUG", GRPC_NODE_VERBOSITY: "ERROR" }),
+    "",
+  );
+  assert.equal(await run({ GRPC_TRACE: "all,-kubernetes_resolver", GRPC_VERBOSITY: "DEBUG" }), "");
+  assert.equal(await run({ GRPC_TRACE: "-kubernetes_resolver,all", GRPC_VERBOSITY: "DEBUG" }), "");
+  assert.match(await run({ GRPC_TRACE: "all,-channel", GRPC_VERBOSITY: "DEBUG" }), line);
+});

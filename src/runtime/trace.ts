@@ -2,9 +2,11 @@
  * Diagnostics of the resolver. The core only calls {@linkcode trace}; the
  * grpc-js adapter routes it to grpc-js tracing under the tracer name
  * `kubernetes_resolver` (`GRPC_TRACE=kubernetes_resolver GRPC_VERBOSITY=DEBUG`).
- * Until then (a program that only calls `watchEndpoints()`), the same two
- * variables send it to standard error in grpc-js's format; without them
- * nothing is written. Never pass a secret.
+ * Until then (a program that only calls `watchEndpoints()`), the same
+ * variables, read as grpc-js reads them (`GRPC_NODE_TRACE` and
+ * `GRPC_NODE_VERBOSITY` first, `-kubernetes_resolver` leaves it out), send it
+ * to standard error in grpc-js's format; without them nothing is written.
+ * Never pass a secret.
  *
  * @module
  */
@@ -138,10 +140,16 @@ export function setTraceSink(next: TraceSink | undefined | null): TraceSink | un
   return previous;
 }
 
-/** Standard error, when `GRPC_TRACE` names `kubernetes_resolver` (or `all`) and `GRPC_VERBOSITY` is `DEBUG`. */
+/**
+ * Standard error, when the tracers turn `kubernetes_resolver` on and the verbosity is `DEBUG`, read as grpc-js reads
+ * them: `GRPC_NODE_TRACE` (else `GRPC_TRACE`) lists tracers, `all` for every one, `-name` to leave one out;
+ * `GRPC_NODE_VERBOSITY` (else `GRPC_VERBOSITY`) is the verbosity.
+ */
 function environmentSink(): TraceSink | undefined {
-  const tracers = (environmentVariable("GRPC_TRACE") ?? "").split(",").map((name) => name.trim());
-  const wanted = tracers.includes("kubernetes_resolver") || tracers.includes("all");
-  if (!wanted || environmentVariable("GRPC_VERBOSITY")?.toUpperCase() !== "DEBUG") return undefined;
+  const tracers = (environmentVariable("GRPC_NODE_TRACE") ?? environmentVariable("GRPC_TRACE") ?? "").split(",");
+  const wanted = !tracers.includes("-kubernetes_resolver") &&
+    (tracers.includes("kubernetes_resolver") || tracers.includes("all"));
+  const verbosity = environmentVariable("GRPC_NODE_VERBOSITY") ?? environmentVariable("GRPC_VERBOSITY");
+  if (!wanted || verbosity?.toUpperCase() !== "DEBUG") return undefined;
   return (text) => console.error(`D ${new Date().toISOString()} | kubernetes_resolver | ${text}`);
 }
