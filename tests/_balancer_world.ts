@@ -346,6 +346,7 @@ export function policyClasses(hooks: () => WorldHooks) {
   let Config: unknown;
   registerBalancer({
     connectivityState: grpc.connectivityState,
+    logVerbosity: grpc.logVerbosity,
     experimental: {
       ...experimental,
       LeafLoadBalancer: RecordingLeaf,

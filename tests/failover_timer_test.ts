@@ -14,7 +14,7 @@ function withLoop(timeoutMs: number, body: (loop: FakeLoop, fired: number[], wai
     startFailoverTimer(() => timeoutMs, (wait) => {
       fired.push(loop.now);
       waited.push(wait);
-    });
+    }, { trace: () => {} });
     body(loop, fired, waited);
   } finally {
     loop.uninstall();

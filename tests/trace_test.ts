@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 
 const DENO = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
 const CHILD = new URL("./trace/trace_child.ts", import.meta.url).pathname;
+const BALANCER_CHILD = new URL("./trace/balancer_trace_child.ts", import.meta.url).pathname;
 
-async function run(env: Record<string, string>): Promise<string> {
+async function run(env: Record<string, string>, child = CHILD): Promise<string> {
   const output = await new Deno.Command(DENO, {
-    args: ["run", "-A", CHILD],
+    args: ["run", "-A", child],
     env: { NODE_NAME: "", ZONE: "", ...env },
     stdout: "piped",
     stderr: "piped",
@@ -40,4 +41,22 @@ Deno.test("without register(), GRPC_NODE_TRACE and GRPC_NODE_VERBOSITY win, and 
   assert.equal(await run({ GRPC_TRACE: "all,-kubernetes_resolver", GRPC_VERBOSITY: "DEBUG" }), "");
   assert.equal(await run({ GRPC_TRACE: "-kubernetes_resolver,all", GRPC_VERBOSITY: "DEBUG" }), "");
   assert.match(await run({ GRPC_TRACE: "all,-channel", GRPC_VERBOSITY: "DEBUG" }), line);
+});
+
+Deno.test("GRPC_TRACE=kubernetes_round_robin traces the policy's states and lists under its own name, a line each", async () => {
+  const traced = await run({ GRPC_TRACE: "kubernetes_round_robin", GRPC_VERBOSITY: "DEBUG" }, BALANCER_CHILD);
+  const lines = traced.split("\n").filter((line) => line.includes(" | kubernetes_round_robin | "));
+  const text = lines.map((line) => line.split(" | ").slice(3).join(" | ")).join("\n");
+  const service = "service echo in namespace prod";
+  assert.match(text, new RegExp(`^${service}: 2 endpoints \\(1 preferred\\): 2 new, 0 gone$`, "m"));
+  assert.match(
+    text,
+    new RegExp(`^${service}: READY: 0 of 1 preferred endpoints READY, calls go to the others: 1 of 1 READY$`, "m"),
+  );
+  assert.match(text, new RegExp(`^${service}: 0 endpoints: 0 new, [12] gone$`, "m"));
+  assert.match(text, new RegExp(`^${service}: TRANSIENT_FAILURE: no endpoints$`, "m"));
+  assert.ok(lines.length <= 10, text);
+  assert.doesNotMatch(traced, / \| kubernetes_resolver \| /, "only the tracers named");
+  const resolverOnly = await run({ GRPC_TRACE: "kubernetes_resolver", GRPC_VERBOSITY: "DEBUG" }, BALANCER_CHILD);
+  assert.doesNotMatch(resolverOnly, / \| kubernetes_round_robin \| /);
 });

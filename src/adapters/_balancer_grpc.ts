@@ -58,8 +58,11 @@ export interface Leaf {
 export interface BalancerGrpc {
   /** `grpc.connectivityState`. */
   connectivityState: { IDLE: number; CONNECTING: number; READY: number; TRANSIENT_FAILURE: number };
-  /** `grpc.experimental`: the load-balancing building blocks. */
+  /** `grpc.logVerbosity`. */
+  logVerbosity: { DEBUG: number };
+  /** `grpc.experimental`: the load-balancing building blocks, and tracing. */
   experimental: {
+    trace(severity: never, tracer: string, text: string): void;
     registerLoadBalancerType(name: string, balancer: never, config: never): void;
     createChildChannelControlHelper(parent: never, overrides: never): unknown;
     /** Its arguments after the helper differ by version: see the policy's `#leafArgs`. */

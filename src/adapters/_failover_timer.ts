@@ -11,7 +11,6 @@
  */
 
 import { unrefTimer } from "../runtime/unref_timer.ts";
-import { trace } from "../runtime/trace.ts";
 
 // How late a timer may fire before the process is taken to have been stopped or blocked.
 const FAILOVER_LATE_MS = 1000;
@@ -23,15 +22,20 @@ const FAILOVER_LATE_MS = 1000;
  * @param timeoutMs The failover timeout, read again when a late timer waits on (the policy's config may change).
  * @param onTimeout What failing over does; given how long the wait was, for a trace ("within <it>"): the timeout,
  *   and the time by the clock when a late timer waited on.
+ * @param options `trace`: where to say that a late timer waits on (the policy's tracer).
  * @returns A function that stops the timer.
  *
  * @example A timer stopped before it fires
  * ```ts ignore
- * const stop = startFailoverTimer(() => 10_000, () => console.log("failing over"));
+ * const stop = startFailoverTimer(() => 10_000, () => console.log("failing over"), { trace: console.debug });
  * stop();
  * ```
  */
-export function startFailoverTimer(timeoutMs: () => number, onTimeout: (waited: string) => void): () => void {
+export function startFailoverTimer(
+  timeoutMs: () => number,
+  onTimeout: (waited: string) => void,
+  { trace }: { trace: (text: string) => void },
+): () => void {
   let timer: ReturnType<typeof setTimeout>;
   // The time given so far for the time missed.
   let granted = 0;

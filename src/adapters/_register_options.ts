@@ -27,7 +27,6 @@ export interface GrpcModule extends BalancerGrpc {
   /** `grpc.experimental`: resolver and load-balancer registries, tracing. */
   experimental: BalancerGrpc["experimental"] & {
     registerResolver(scheme: string, resolver: never): void;
-    trace(severity: never, tracer: string, text: string): void;
     log(severity: never, ...args: unknown[]): void;
     selectLbConfigFromList(configs: Record<string, unknown>[]): unknown;
     parseLoadBalancingConfig?(config: unknown): unknown;

@@ -14,12 +14,14 @@
  * policy's decisions; its tiers' counts and READY lists are kept by
  * `_balancer_tiers.ts`, a new child's subchannels come from
  * `_child_subchannel.ts`, and its config is parsed by `_balancer_config.ts`.
+ * Under the grpc-js tracer of its name (`GRPC_TRACE=kubernetes_round_robin
+ * GRPC_VERBOSITY=DEBUG`), it traces a line per list and per change of state or
+ * of the tier calls go to, never one per endpoint.
  *
  * @module
  */
 
 import { unrefTimer } from "../runtime/unref_timer.ts";
-import { trace } from "../runtime/trace.ts";
 import { podNetAdvice } from "../runtime/deno_permission_advice.ts";
 import { tlsConnectionAdvice } from "./_tls_connection_advice.ts";
 import { tlsNameAdvice } from "./_tls_name_advice.ts";
@@ -71,6 +73,9 @@ const DEPARTED_MEMORY_MS = 20_000;
  */
 const SETTLE_MS = 5;
 
+/** grpc-js's names of the connectivity states, by number. */
+const STATE_NAMES = ["IDLE", "CONNECTING", "READY", "TRANSIENT_FAILURE", "SHUTDOWN"];
+
 /** A new endpoint waiting for its child. */
 interface PendingChild {
   endpoint: BalancedEndpoint;
@@ -101,6 +106,7 @@ export function registerBalancer(grpc: BalancerGrpc): void {
 function createBalancerClasses(grpc: BalancerGrpc) {
   const { IDLE, CONNECTING, READY, TRANSIENT_FAILURE } = grpc.connectivityState;
   const Config = createConfigClass();
+  const traceLine = (text: string) => grpc.experimental.trace(grpc.logVerbosity.DEBUG as never, BALANCER_NAME, text);
   const experimental = grpc.experimental as unknown as {
     createChildChannelControlHelper(parent: never, overrides: never): unknown;
     LeafLoadBalancer: new (endpoint: never, helper: never, ...rest: unknown[]) => Leaf;
@@ -153,6 +159,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
      * by server".
      */
     #settling = false;
+    /** The state and tier last traced (see `#traceState`). */
+    #tracedState = "";
 
     /**
      * What grpc-js before 1.13 gives a policy besides its helper, and its leaf balancers take after theirs, in
@@ -190,10 +198,12 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       const seen = new Set<string>();
       const pending = new Map<string, PendingChild>();
       this.#preferred.pending = this.#others.pending = 0;
+      let others = 0;
       for (const endpoint of list.value) {
         const key = endpointKey(endpoint);
         if (seen.has(key)) continue;
         seen.add(key);
+        if (endpoint.preferred === false) others++;
         const tier = endpoint.preferred === false ? this.#others : this.#preferred;
         const child = this.#children.get(key);
         if (child === undefined) {
@@ -203,15 +213,18 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       }
       this.#pending = pending;
       this.#resolutionNote = resolutionNote;
-      this.#service = list.value[0]?.service ?? "";
+      // An empty list keeps the Service of the one before, for the trace.
+      this.#service = list.value[0]?.service ?? (list.value.length === 0 ? this.#service : "");
       this.#authority = list.value[0]?.authority ?? "";
       const now = performance.now();
       for (const [key, at] of this.#departed) {
         if (now - at < DEPARTED_MEMORY_MS) break;
         this.#departed.delete(key);
       }
+      let gone = 0;
       for (const [key, child] of this.#children) {
         if (seen.has(key)) continue;
+        gone++;
         this.#children.delete(key);
         this.#departed.set(key, now);
         leaveReady(child);
@@ -222,6 +235,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         else this.#retired.push(child.leaf);
       }
       this.#paused = false;
+      const preferred = others > 0 ? ` (${seen.size - others} preferred)` : "";
+      this.#trace(`${countOf(seen.size, "endpoint")}${preferred}: ${pending.size} new, ${gone} gone`);
       if (seen.size === 0) {
         // No endpoint to fail over to either: the resolver's error stands (`#update` leaves it).
         this.#cancelFailoverTimer();
@@ -362,10 +377,10 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         if (this.#destroyed || this.#failedOver || this.#preferred.ready.length > 0) return;
         const others = this.#others.size + this.#others.pending > 0;
         const then = others ? "failing over to the others" : "others that come get calls at once";
-        trace(`no preferred endpoint became READY within ${waited}: ${then}`);
+        this.#trace(`no preferred endpoint became READY within ${waited}: ${then}`);
         this.#failedOver = true;
         this.#update();
-      });
+      }, { trace: (text) => this.#trace(text) });
     }
 
     #cancelFailoverTimer(): void {
@@ -409,12 +424,45 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     /** Tells the channel, unless nothing changed: a storm of child state changes must not become a storm of updates. */
     #report(state: number, picker: Picker, errorMessage: string | null): void {
       if (state === this.#state && picker === this.#picker) return;
+      this.#traceState(state);
       this.#state = state;
       this.#picker = picker;
       this.#errorMessage = errorMessage;
       this.#helper.updateState(state, picker, errorMessage);
     }
+
+    /** Traces a state the channel is told, when it or the tier calls go to changed: not each new error of a child. */
+    #traceState(state: number): void {
+      const key = `${state} ${this.#failedOver}`;
+      if (key === this.#tracedState) return;
+      this.#tracedState = key;
+      const preferred = this.#preferred;
+      const others = this.#others;
+      const size = (tier: Tier) => tier.size + tier.pending;
+      let counts;
+      const none = size(preferred) + size(others) === 0;
+      if (none) counts = "no endpoints";
+      else if (size(others) === 0) {
+        counts = `${preferred.ready.length} of ${countOf(size(preferred), "endpoint")} READY`;
+      } else {
+        const where = this.#failedOver ? "calls go to the others" : "the others wait";
+        counts = `${preferred.ready.length} of ${size(preferred)} preferred endpoints READY, ${where}: ` +
+          `${others.ready.length} of ${size(others)} READY`;
+      }
+      const error = state === TRANSIENT_FAILURE && !none && this.#lastError ? `: last error: ${this.#lastError}` : "";
+      this.#trace(`${STATE_NAMES[state]}: ${counts}${error}`);
+    }
+
+    /** Traces a line under the policy's name, after the Service of its endpoints when the resolver gave one. */
+    #trace(text: string): void {
+      traceLine(this.#service ? `${this.#service}: ${text}` : text);
+    }
   }
 
   return { Balancer, Config };
+}
+
+/** `1 endpoint`, `2 endpoints`. */
+function countOf(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
