@@ -16,7 +16,7 @@
 import { copyCheckedOptions, type RegisterOptions } from "./_register_options.ts";
 
 /** The private grpc-js channel option that names the channel's own resolver options. */
-export const CHANNEL_RESOLVER_OPTIONS = "kgr_resolver.channel_options";
+const CHANNEL_RESOLVER_OPTIONS = "kgr_resolver.channel_options";
 
 interface Entry {
   id: string;

@@ -20,7 +20,7 @@ const BUN_DEFAULT_MAX_REQUESTS = 256;
 const BUN_LARGEST_MAX_REQUESTS = 65_535;
 
 /** The code of the error {@linkcode takeBunRequestSlot} throws. */
-export const BUN_REQUEST_LIMIT_CODE = "KGR_BUN_REQUEST_LIMIT";
+const BUN_REQUEST_LIMIT_CODE = "KGR_BUN_REQUEST_LIMIT";
 
 let inFlight = 0;
 

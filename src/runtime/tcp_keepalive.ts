@@ -19,7 +19,7 @@
 import type { Socket } from "node:net";
 
 /** How long a connection may be silent before the kernel probes it, in ms: client-go's HTTP/2 `ReadIdleTimeout`. */
-export const KEEPALIVE_IDLE_MS = 30_000;
+const KEEPALIVE_IDLE_MS = 30_000;
 
 /**
  * The keepalive options of undici's `buildConnector()` (and of a `ProxyAgent`'s `proxyTls`), whose own delay is

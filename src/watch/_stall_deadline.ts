@@ -51,7 +51,7 @@ export interface StallDeadline {
  * How long an answer that the API server sends in one go may pause before its end, in ms: kube-apiserver writes an
  * event whole, and a streaming list's initial events back to back from its watch cache.
  */
-export const BROKEN_AFTER_MS = 10_000;
+const BROKEN_AFTER_MS = 10_000;
 
 /**
  * How long a watch that had a bookmark may go without another, in ms: kube-apiserver's watch cache sends one every

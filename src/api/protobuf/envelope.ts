@@ -9,7 +9,7 @@
 import { LENGTH_DELIMITED, ProtobufError, WireReader } from "./wire_reader.ts";
 
 /** The first bytes of every enveloped object: `k8s` and a zero byte. */
-export const MAGIC: readonly number[] = [0x6b, 0x38, 0x73, 0x00];
+const MAGIC: readonly number[] = [0x6b, 0x38, 0x73, 0x00];
 
 /** The contents of a `runtime.Unknown`. */
 export interface Envelope {

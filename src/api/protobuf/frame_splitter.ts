@@ -8,7 +8,7 @@
 import { ProtobufError } from "./wire_reader.ts";
 
 /** Largest frame accepted, in bytes (16 MiB, as the JSON watch's longest line). */
-export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 /**
  * Cuts frames out of chunks as they arrive. A frame within one chunk is handed over as a view of that chunk (no

@@ -244,7 +244,7 @@ function decodeCause(reader: WireReader): Record<string, unknown> {
  * @param reader Positioned on the entry's first field, `end` at its end.
  * @param map The map being filled.
  */
-export function addEntry(reader: WireReader, map: Record<string, string>): void {
+function addEntry(reader: WireReader, map: Record<string, string>): void {
   let key = "";
   let value = "";
   while (reader.more()) {
