@@ -2,7 +2,7 @@
 // as they tie layers together all the same), no file over 600 lines, and, when the checkout has
 // scripts/src_layers.json, imports that point down its layers: a file imports files of its own layer
 // or lower ones, the folders of a layer marked `apart` never import each other, and only the files
-// `grpc.only` names import the gRPC packages.
+// `grpc.only` names import the gRPC packages; every file is in a layer, and every entry names a file.
 // Usage: node scripts/check_shape.mjs [CHECKOUT]   (default: this checkout). Exit 1 on any problem.
 //
 // Imports are read from statements that start a line (`import ... from`, `export ... from`,
@@ -61,6 +61,17 @@ function layerProblems({ layers, grpc }) {
     return undefined;
   };
   const found = [];
+  const entries = [
+    ...layers.flatMap((layer) => layer.files.map((entry) => ({ entry, owner: `layer ${layer.name}` }))),
+    ...(grpc?.only ?? []).map((entry) => ({ entry, owner: "grpc.only" })),
+  ];
+  for (const { entry, owner } of entries) {
+    if (!files.some((file) => inEntry(file, entry))) {
+      found.push(
+        `no file: "${entry}" (${owner}) in scripts/src_layers.json matches no file in src/ (remove or rename it)`,
+      );
+    }
+  }
   for (const file of files) {
     const from = place(file);
     if (from === undefined) {

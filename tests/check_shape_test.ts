@@ -89,3 +89,34 @@ Deno.test("check_shape.mjs holds imports to the layers of scripts/src_layers.jso
   assert.match(output, /no layer: src\/stray\.ts is in none of scripts\/src_layers\.json/);
   assert.match(output, /check_shape: 4 problems/);
 });
+
+Deno.test("check_shape.mjs names an entry of scripts/src_layers.json that matches no file in src/", async () => {
+  const layers = {
+    layers: [
+      { name: "bottom", files: ["errors.ts", "gone.ts", "base/"] },
+      { name: "surfaces", files: ["adapters/", "empty/"], apart: true },
+    ],
+    grpc: { packages: ["@grpc/grpc-js"], only: ["adapters/", "old_adapters/"] },
+  };
+  const { status, output } = await checkShape({
+    "scripts/src_layers.json": JSON.stringify(layers),
+    "src/errors.ts": "export const e = 1;\n",
+    "src/base/util.ts": "export const u = 1;\n",
+    "src/adapters/grpc_js.ts": 'import "../errors.ts";\n',
+    "src/empty/README.md": "no source here\n",
+  });
+  assert.equal(status, 1, output);
+  assert.match(
+    output,
+    /no file: "gone\.ts" \(layer bottom\) in scripts\/src_layers\.json matches no file in src\/ \(remove or rename it\)\n/,
+  );
+  assert.match(
+    output,
+    /no file: "empty\/" \(layer surfaces\) in scripts\/src_layers\.json matches no file in src\/ \(remove or rename it\)\n/,
+  );
+  assert.match(
+    output,
+    /no file: "old_adapters\/" \(grpc\.only\) in scripts\/src_layers\.json matches no file in src\/ \(remove or rename it\)\n/,
+  );
+  assert.match(output, /check_shape: 3 problems/);
+});
