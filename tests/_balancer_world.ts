@@ -4,7 +4,9 @@
 import * as grpc from "@grpc/grpc-js";
 import { type BalancedEndpoint, registerBalancer } from "../src/adapters/grpc_js_balancer.ts";
 
+/** grpc-js's connectivity states, by name. */
 export const { IDLE, CONNECTING, READY, TRANSIENT_FAILURE } = grpc.connectivityState;
+/** The names of grpc-js's connectivity states, indexed by their number, for messages. */
 export const STATE_NAMES = ["IDLE", "CONNECTING", "READY", "TRANSIENT_FAILURE", "SHUTDOWN"];
 
 type Listener = (subchannel: unknown, previous: number, state: number, keepalive: number, error?: string) => void;

@@ -5,6 +5,7 @@ import type { Environment } from "../src/cluster/types.ts";
 
 /** A CA certificate that parses: cluster access refuses a CA of which none does. */
 export const CA = readFileSync(new URL("./fixtures/ca.pem", import.meta.url), "utf8");
+/** The folder in which a pod finds its service account's token, CA and namespace. */
 export const SA = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /** An environment with only the given variables and files; no home directory. */
@@ -21,10 +22,12 @@ export function fakeEnvironment(
   };
 }
 
+/** The variables that the kubelet sets in every pod for the `kubernetes` Service. */
 export const IN_CLUSTER_VARS = {
   KUBERNETES_SERVICE_HOST: "10.96.0.1",
   KUBERNETES_SERVICE_PORT: "443",
 };
+/** The service account files of a pod in namespace shop, for {@linkcode fakeEnvironment}. */
 export const SA_FILES = {
   [`${SA}/token`]: "sa-token\n",
   [`${SA}/ca.crt`]: CA,

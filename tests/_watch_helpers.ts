@@ -31,6 +31,7 @@ export function follow(
   };
 }
 
+/** Resolves after `ms`. */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits until `condition()` holds, polling every 10 ms, for at most `ms`. */

@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 
+/** The namespace of the Service that the CLI tests follow. */
 export const NAMESPACE = "e2e";
+/** The target the CLI tests give: port grpc of Service echo in {@linkcode NAMESPACE}. */
 export const TARGET = `kubernetes:///echo.${NAMESPACE}:grpc`;
 
 /**

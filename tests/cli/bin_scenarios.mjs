@@ -138,6 +138,7 @@ function applyTwoPortService(cluster) {
   });
 }
 
+/** The CLI's scenarios, by what each checks: cli_test.ts runs them on Deno, {@linkcode runAll} on the installed bin. */
 export const scenarios = {
   async "--once --json prints the first snapshot with the unused pods and why, and exits 0"(cli) {
     const cluster = await startCluster();

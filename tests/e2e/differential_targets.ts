@@ -368,6 +368,11 @@ function checkEventHead(line: string, event: Json): void {
   assert.deepEqual(head, { type, name: object.metadata?.name }, `an unrecognized event line: ${line}`);
 }
 
+/**
+ * Watches `path` on `target` and collects its events until `quietMs` after `done` first holds, the watch ends, or
+ * `maxMs` passed, while `during` runs; returns the events normalized for comparison and whether the watch ended, or
+ * the answer to a watch refused.
+ */
 export async function watchEvents(
   target: Target,
   path: string,

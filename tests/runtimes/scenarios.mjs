@@ -304,6 +304,7 @@ async function startSocks5Proxy() {
   };
 }
 
+/** The cross-runtime scenarios, by what each checks: runtimes_test.ts runs them on Deno, run.mjs on Node and Bun. */
 export const scenarios = {
   async "the default policy spreads calls over every pod and follows a scale-up"() {
     const k8s = await cluster("k8s-spread", 10);

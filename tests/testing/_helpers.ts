@@ -8,17 +8,21 @@
 import assert from "node:assert/strict";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
 
+/** The path of the EndpointSlice API group's version, under which the fake serves slices. */
 export const BASE = "/apis/discovery.k8s.io/v1";
+/** The text of `tests/fixtures/<name>`. */
 export const fixture = (name: string) => Deno.readTextFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 
 /** `fetch` options, plus Deno's custom HTTP client for TLS. */
 export type Init = RequestInit & { client?: Deno.HttpClient };
 
+/** One line of a JSON watch: the event's type and its object. */
 export interface Event {
   type: string;
   object: Record<string, unknown> & { metadata: Record<string, unknown> };
 }
 
+/** The URL of `server`'s EndpointSlice collection, in `namespace` or across all, with `params` as its query. */
 export function slicesUrl(
   server: FakeApiServer,
   namespace: string | undefined,
@@ -33,6 +37,7 @@ export function slicesUrl(
 // deno-lint-ignore no-explicit-any
 export type Json = any;
 
+/** Fetches `url` and reads its body as JSON, with the status and headers. */
 export async function getJson(
   url: string,
   init?: Init,
@@ -109,15 +114,18 @@ export function events(response: Response) {
   };
 }
 
+/** Starts a watch at `url` and reads it one event at a time (see {@linkcode events}). */
 export async function watch(url: string, init?: Init) {
   return events(await fetch(url, init));
 }
 
+/** An event as `TYPE name@resourceVersion`, or `end` when the watch ended; for comparing event sequences. */
 export function summary(event: Event | undefined): string {
   if (event === undefined) return "end";
   return `${event.type} ${event.object.metadata.name}@${event.object.metadata.resourceVersion}`;
 }
 
+/** A slice of Service `service` with one pod per address of `ips` (`<service>-<index>`) on port grpc, 50051. */
 export function svc(
   service: string,
   ips: string[],
@@ -133,6 +141,7 @@ export function svc(
   });
 }
 
+/** Runs `run` with a fake API server started with `options`, and closes the server after it, whatever happens. */
 export async function withServer(
   options: Parameters<typeof startFakeApiServer>[0],
   run: (server: FakeApiServer) => void | Promise<void>,
@@ -145,6 +154,7 @@ export async function withServer(
   }
 }
 
+/** Waits until `condition()` holds, polling every 10 ms for at most 2 s, and fails the test when it never does. */
 export async function waitFor(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) {
     await new Promise((resolve) => setTimeout(resolve, 10));

@@ -129,6 +129,7 @@ type Refusals = {
 // A type named in an error here ("Property 'X' is missing") has an optional field without `| undefined`.
 export const refusals: Refusals = {};
 
+/** Uses every entry point with options typed as a user would type them; returns what it saw. */
 export async function useEveryEntryPoint(): Promise<string[]> {
   const serverOptions: FakeApiServerOptions = { token: "test", bookmarkIntervalMs: 100 };
   const api: FakeApiServer = await startFakeApiServer(serverOptions);
