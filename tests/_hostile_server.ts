@@ -52,7 +52,7 @@ export const quietWatch: Handler = (_req, res) => {
 };
 
 /** What a server with the WatchList gate off answers a streaming list. */
-export const refuseStreaming: Handler = (_req, res) => {
+const refuseStreaming: Handler = (_req, res) => {
   res.writeHead(422, { "content-type": "application/json" });
   res.end(JSON.stringify({
     kind: "Status",

@@ -33,6 +33,7 @@ import {
   kubeRequest,
   requestToken,
 } from "./kube_objects.ts";
+import { ZONE_LABEL } from "./workloads.ts";
 import { sliceEventHead } from "../../src/watch/watch_decoder.ts";
 import { decodeEndpointSlice } from "../../src/api/protobuf/endpoint_slice.ts";
 import { openEnvelope } from "../../src/api/protobuf/envelope.ts";
@@ -268,8 +269,6 @@ export async function realTarget(controlPlane: ControlPlane): Promise<Target & {
   };
 }
 
-const ZONE_LABEL = "topology.kubernetes.io/zone";
-
 function sliceLabels(spec: SliceSpec): Record<string, string> {
   return { "kubernetes.io/service-name": spec.service, ...spec.labels };
 }
@@ -349,7 +348,7 @@ export async function answer(target: Target, response: Response): Promise<Json> 
 }
 
 /** A protobuf body, decoded by the resolver's decoder (the fields it reads). */
-export function decodeProtobuf(bytes: Uint8Array): Json {
+function decodeProtobuf(bytes: Uint8Array): Json {
   const { apiVersion, kind, raw } = openEnvelope(bytes);
   if (kind === "EndpointSliceList") return decodeEndpointSliceList(bytes);
   if (kind === "Status") return decodeStatusBody(bytes);

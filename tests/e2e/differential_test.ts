@@ -37,12 +37,12 @@ import {
   type Target,
   watchEvents,
 } from "./differential_targets.ts";
+import { ZONE_LABEL } from "./workloads.ts";
 
 const log = (line: string) => console.log(`    [differential] ${line}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SLICES = `/apis/discovery.k8s.io/v1/namespaces/${NAMESPACE}/endpointslices`;
 const ALL_SLICES = "/apis/discovery.k8s.io/v1/endpointslices";
-const ZONE_LABEL = "topology.kubernetes.io/zone";
 const service = (name: string) => `kubernetes.io/service-name=${name}`;
 
 /** A JSON value of any shape. */

@@ -14,7 +14,7 @@
 export type AdminFetch = (path: string, init?: RequestInit) => Promise<Response>;
 
 /** The `managed-by` value of every EndpointSlice the tests create. */
-export const MANAGED_BY = "e2e.kgr-resolver";
+const MANAGED_BY = "e2e.kgr-resolver";
 
 /** A failed API request, with the status code and the server's message. */
 export class ApiRequestError extends Error {

@@ -54,7 +54,7 @@ export interface ServerVersion {
  * @param answer The JSON of `GET /version`.
  * @returns The version.
  */
-export function parseServerVersion(answer: { gitVersion?: string; major?: string; minor?: string }): ServerVersion {
+function parseServerVersion(answer: { gitVersion?: string; major?: string; minor?: string }): ServerVersion {
   const gitVersion = answer.gitVersion || "(unknown version)";
   const fromGit = gitVersion.match(/^v?(\d+)\.(\d+)\./);
   const major = answer.major ? parseInt(answer.major, 10) : Number(fromGit?.[1]);
