@@ -197,14 +197,14 @@ function unservedServerPath(server: string, code: number, status: Status): strin
 }
 
 /**
- * The error for an answer with an error status: what to grant on a 403, what to renew on a 401, what a 404
- * means, and the server's message quoted.
+ * The error for an error status: what to grant on a 403, to renew on a 401, what a 404 means; quotes the server.
  *
  * @param subject What the request was about.
  * @param access The cluster it went to.
  * @param response The answer.
  * @param status The Kubernetes Status in its body (`{}` when there was none), or the message of JSON that is none.
  * @param anonymous Whether the request carried no credentials.
+ * @param authorization The Authorization header sent, to keep out of the message.
  * @returns The error.
  */
 export function statusError(

@@ -41,6 +41,9 @@ export interface WatchHub {
    * Answers a watch request: validates it, sends the head and the first
    * events, and keeps it open until it times out or ends.
    *
+   * @param res The response to stream the watch into.
+   * @param namespace The namespace watched, or `undefined` for all.
+   * @param query The request's query parameters.
    * @param format The stream's format; or the answer to give instead of it, once the request is found valid
    * (an `Accept` header whose format the fake cannot write).
    * @param expiry An injected `410`: once the request is found valid, the stream sends only its ERROR event.

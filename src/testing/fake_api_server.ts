@@ -95,6 +95,7 @@ const BEARER_TOKEN = /^[!-~]+$/;
  * Why a token cannot be sent as one bearer token, and what to do, without quoting it (a token is a secret), or
  * `undefined` when it can.
  *
+ * @param token The token given, of any type.
  * @param otherwise The other way out, e.g. "leave 'token' out for no authentication".
  */
 function tokenProblem(token: unknown, otherwise: string): string | undefined {
