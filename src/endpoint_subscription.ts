@@ -486,7 +486,8 @@ function deliver(
     const { endpoints, topology, emptyReason, portNote } = selection;
     const preferred = topology === "none" ? undefined : endpoints.filter((endpoint) => endpoint.preferred).length;
     // What the subscribers see, without the selection's memo: the metrics keep it while the Service is watched.
-    watch.metrics.updated(port, { total: endpoints.length, preferred }, { endpoints, topology, emptyReason, portNote });
+    const set = { endpoints, topology, emptyReason, portNote };
+    watch.metrics.updated(port, { total: endpoints.length, preferred }, set, selection.version);
   }
   if (previous && previous.port !== port) dropPortIfUnused(watch, previous.port);
   // A port renamed in place, for a target without a port: the new name selects what the old one did.

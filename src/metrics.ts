@@ -78,7 +78,7 @@ interface WatchRecord {
    * The endpoints of the last new snapshot of each port that targets named (all, and the preferred ones when topology
    * applies), and when it came, from {@linkcode updateOrder}: the gauge shows the watch of the Service that updated last.
    */
-  endpoints: Map<number | string, { count: EndpointCount; order: number }>;
+  endpoints: Map<number | string, { count: EndpointCount; order: number; version?: number }>;
 }
 
 /** How many endpoints a snapshot of one port holds. */
@@ -265,9 +265,11 @@ export interface WatchMetrics<S> {
   /**
    * A new snapshot of the usable set of a port (as the target named it, or the Service's first), with how many of its
    * endpoints are preferred under topology. It counts in `updates` unless it is the set of this port last counted for
-   * the Service, by this watch or another one of it.
+   * the Service, by this watch or another one of it. `version` names the watch's state the set was selected from:
+   * subscribers at other localities (a channel with `locality: {}` beside a topology-aware one) each get a set of
+   * one state, which counts once, and the gauge keeps the split under topology of that state.
    */
-  updated(port: number | string, endpoints: EndpointCount, set: S): void;
+  updated(port: number | string, endpoints: EndpointCount, set: S, version?: number): void;
   /** No target names `port` any more: its endpoints series goes to 0. */
   portDropped(port: number | string): void;
   /** A LIST (all its pages), or a streaming list. */
@@ -324,8 +326,12 @@ export function watchMetrics<S>(
   ownWatches++;
   lookUpProviderAfter(PROVIDER_LOOKUP_FIRST_MS);
   return {
-    updated(port, endpoints, set) {
-      record.endpoints.set(port, { count: endpoints, order: ++store.updateOrder });
+    updated(port, endpoints, set, version) {
+      const sameState = version !== undefined && record.endpoints.get(port)?.version === version;
+      if (!sameState || endpoints.preferred !== undefined) {
+        record.endpoints.set(port, { count: endpoints, order: ++store.updateOrder, version });
+      }
+      if (sameState) return;
       const { counted } = record.series;
       if (counted.has(port) && sameSet(counted.get(port) as S, set)) return;
       counted.set(port, set);

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { MAX_HOLD_MS } from "../src/_coalesced_delivery.ts";
+import { type Attributes, installFakeMeter } from "./_fake_meter.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const script = `${root}tests/metrics/metrics_scenario.mjs`;
@@ -75,47 +76,8 @@ Deno.test("a MeterProvider that throws neither fails a watch's recording nor end
   }
 });
 
-type Attributes = Record<string, unknown>;
-
 /** Usable sets as the unit tests give them: a string. */
 const sameSet = (a: string, b: string) => a === b;
-
-/**
- * Registers a MeterProvider in OpenTelemetry's global registry, as `@opentelemetry/api` 1.x does, that records
- * what the resolver adds to counters and lets a test read its gauges; `remove()` unregisters it.
- */
-function installFakeMeter() {
-  const registry = Symbol.for("opentelemetry.js.api.1");
-  const global = globalThis as Record<symbol, unknown>;
-  type Callback = (result: { observe(value: number, attributes?: Attributes): void }) => void;
-  // Every callback of a name, as the SDK keeps them: two copies of the package may each add one.
-  const callbacks = new Map<string, Callback[]>();
-  const added: { name: string; attributes?: Attributes }[] = [];
-  const meter = {
-    createCounter: (name: string) => ({
-      add: (_: number, attributes?: Attributes) => added.push({ name, attributes }),
-    }),
-    createObservableGauge: (name: string) => ({
-      addCallback: (callback: Callback) => callbacks.set(name, [...callbacks.get(name) ?? [], callback]),
-    }),
-  };
-  global[registry] = { version: "1.9.0", metrics: { getMeter: () => meter } };
-  return {
-    added,
-    /** The values a gauge reports now, with their attributes: of a series observed twice, the last value. */
-    observe(name: string) {
-      const observed = new Map<string, { value: number; attributes?: Attributes }>();
-      const result = {
-        observe: (value: number, attributes?: Attributes) => {
-          observed.set(JSON.stringify(attributes), { value, attributes });
-        },
-      };
-      for (const callback of callbacks.get(name)!) callback(result);
-      return [...observed.values()];
-    },
-    remove: () => void delete global[registry],
-  };
-}
 
 Deno.test("the endpoints gauge and updates counter report each port that targets of one Service name apart, the gauge at 0 once none does", async () => {
   const { watchMetrics } = await import("../src/metrics.ts");
