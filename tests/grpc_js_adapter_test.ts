@@ -725,6 +725,48 @@ Deno.test("subsetSize hands the channel a stable subset of the pods", async () =
   }
 });
 
+Deno.test("subsetSize with topology keeps failover pods only for a policy that fails over: round_robin gets subsetSize pods of all", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  // Eight pods, four in each zone, each hinted for its own zone: a client in zone a prefers four.
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    trafficDistribution: "PreferSameZone",
+    endpoints: Array.from({ length: 8 }, (_, i) => ({ ip: `10.5.0.${i + 1}`, pod: `p${i}`, zone: i % 2 ? "b" : "a" })),
+  }));
+  const handed = async (options: Parameters<typeof register>[0], channelOptions: Record<string, unknown> = {}) => {
+    const Resolver = registeredClass({
+      cluster: { kubeconfig: api.kubeconfig() },
+      locality: { zone: "a" },
+      subsetSize: 2,
+      subsetSeed: 7,
+      ...options,
+    });
+    const { reports, listener, call } = recorder();
+    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, channelOptions);
+    call(() => resolver.updateResolution());
+    await eventually(() => reports.length === 1, "a report");
+    call(() => resolver.destroy());
+    return reports[0].endpoints.value!.length;
+  };
+  const roundRobin = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
+  const ours = JSON.stringify({
+    loadBalancingConfig: [{ outlier_detection: { child_policy: [{ kubernetes_round_robin: {} }] } }],
+    methodConfig: [],
+  });
+  try {
+    assert.equal(await handed({}), 4, "kubernetes_round_robin: 2 preferred and 2 to fail over to");
+    assert.equal(await handed({}, { "grpc.service_config": ours }), 4, "ours under outlier_detection");
+    // round_robin spreads calls over every pod it gets: half of them in other zones, twice the connections asked for.
+    assert.equal(await handed({ loadBalancing: "round_robin" }), 2, "register()'s round_robin");
+    assert.equal(await handed({}, { "grpc.service_config": roundRobin }), 2, "the channel's own round_robin");
+    assert.equal(await handed({ loadBalancing: "pick_first" }), 2, "pick_first");
+  } finally {
+    await api.close();
+  }
+});
+
 Deno.test("the trace says a channel uses a subset only when subsetSize left pods out", async () => {
   const api = await startFakeApiServer({ token: "t" });
   const apply = (count: number) =>

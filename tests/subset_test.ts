@@ -99,6 +99,20 @@ Deno.test("createSubsetter() subsets preferred and failover endpoints apart", ()
   assert.equal(chosen.filter((e) => !e.preferred).length, 5);
 });
 
+Deno.test("createSubsetter() without tiers keeps k of all endpoints, as if every one were preferred", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 20 }), seed, fc.array(fc.boolean(), { maxLength: 60 }), (k, seed, flags) => {
+      const all = flags.map((preferred, i) => endpoint(i, preferred));
+      const chosen = createSubsetter(k, seed, { tiers: false }).select(all);
+      assert.equal(chosen.length, Math.min(k, all.length));
+      assert.deepEqual(
+        names(chosen),
+        names(createSubsetter(k, seed).select(all.map((e) => endpoint(Number(e.podName.slice(4)))))),
+      );
+    }),
+  );
+});
+
 Deno.test("createSubsetter() spreads clients evenly over the endpoints", () => {
   const all = Array.from({ length: 50 }, (_, i) => endpoint(i));
   const picked = new Map<string, number>();

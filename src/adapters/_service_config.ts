@@ -49,6 +49,48 @@ export function emptyListConfig(grpc: GrpcModule, options: RegisterOptions): unk
   return serviceConfigOf(BALANCER_NAME);
 }
 
+/**
+ * Whether a channel's policy fails over from the preferred endpoints to the others: ours, alone or as the child of a
+ * policy that wraps one (outlier_detection). Another one (round_robin, pick_first) spreads calls over every endpoint
+ * it gets, or picks one of them, whatever topology prefers: its subset needs no endpoints to fail over to.
+ *
+ * @param grpc The grpc-js module, with the policies registered.
+ * @param channelConfig The channel's own `grpc.service_config` option, a JSON string, if any: it wins.
+ * @param loadBalancing The `loadBalancing` option of the channel's resolver options.
+ * @returns Whether the channel's policy is ours.
+ *
+ * @example round_robin does not fail over
+ * ```ts ignore
+ * import * as grpc from "@grpc/grpc-js";
+ * failsOver(grpc, undefined, "round_robin"); // false
+ * ```
+ */
+export function failsOver(
+  grpc: GrpcModule,
+  channelConfig: unknown,
+  loadBalancing: RegisterOptions["loadBalancing"],
+): boolean {
+  let policies: unknown = loadBalancingConfig(loadBalancing);
+  if (channelConfig) {
+    try {
+      policies = (JSON.parse(String(channelConfig)) as { loadBalancingConfig?: unknown } | null)?.loadBalancingConfig;
+    } catch {
+      return false; // grpc-js refuses the channel.
+    }
+  }
+  // Without a policy, grpc-js uses pick_first.
+  if (!Array.isArray(policies) || policies.length === 0) return false;
+  const selected = grpc.experimental.selectLbConfigFromList(policies) as { toJsonObject(): object } | null;
+  // The selected config as JSON: a wrapping policy lists its own selected child first in `child_policy`.
+  let config: object | undefined = selected?.toJsonObject();
+  while (config !== undefined) {
+    const [name, options] = Object.entries(config)[0] ?? [];
+    if (name === BALANCER_NAME) return true;
+    config = (options as { child_policy?: object[] } | undefined)?.child_policy?.[0];
+  }
+  return false;
+}
+
 /** The copies of grpc-js whose log got the warning about a channel config without load balancing (once each). */
 const warnedWithoutLoadBalancing = new WeakSet<object>();
 /** The copies of grpc-js whose log got the warning about a channel config with no policy it accepts (once each). */

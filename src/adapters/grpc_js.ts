@@ -28,7 +28,7 @@ import {
   type GrpcModule,
   type RegisterOptions,
 } from "./_register_options.ts";
-import { emptyListConfig, serviceConfigOf, warnOfPickFirstFallback } from "./_service_config.ts";
+import { emptyListConfig, failsOver, serviceConfigOf, warnOfPickFirstFallback } from "./_service_config.ts";
 import { createStaleNote } from "./_stale_note.ts";
 import { channelResolverOptions } from "./_channel_resolver_options.ts";
 
@@ -239,10 +239,13 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
       this.#listener = listener;
       const own = channelResolverOptions(channelOptions);
       const options = this.#options = own ?? registeredOptions;
-      if (options.subsetSize !== undefined) {
-        this.#subsetter = createSubsetter(options.subsetSize, options.subsetSeed ?? (Math.random() * 2 ** 32) >>> 0);
-      }
       const channelConfig = channelOptions["grpc.service_config"];
+      if (options.subsetSize !== undefined) {
+        const seed = options.subsetSeed ?? (Math.random() * 2 ** 32) >>> 0;
+        // Failover pods only for a policy that fails over to them: round_robin would spread calls over them too.
+        const tiers = failsOver(grpc, channelConfig, options.loadBalancing);
+        this.#subsetter = createSubsetter(options.subsetSize, seed, { tiers });
+      }
       const emptyConfig = own ? emptyListConfig(grpc, own) : registeredEmptyConfig;
       this.#serviceConfig = channelConfig ? null : serviceConfigOf(options.loadBalancing);
       this.#emptyConfig = channelConfig ? null : emptyConfig ?? this.#serviceConfig;

@@ -24,9 +24,19 @@ export interface SubsetCandidate {
   preferred: boolean;
 }
 
+/** How a client subsets. */
+export interface SubsetOptions {
+  /**
+   * Whether preferred endpoints and the others are subset apart (`size` of each), for a policy that fails over
+   * from the first to the others; else `size` of them all, whatever topology prefers.
+   * @default {true}
+   */
+  tiers?: boolean | undefined;
+}
+
 /** A client's subsetting: call `select` with every update of the endpoints. */
 export interface Subsetter {
-  /** The subset: at most `size` preferred endpoints and at most `size` others, in their given order. */
+  /** The subset, in the endpoints' given order: at most `size` preferred ones and at most `size` others (see `tiers`). */
   select<T extends SubsetCandidate>(endpoints: readonly T[]): T[];
 }
 
@@ -35,6 +45,7 @@ export interface Subsetter {
  *
  * @param size How many endpoints to keep of each kind (preferred, others); a positive integer.
  * @param seed The client's seed; the same seed gives the same subset of the same endpoints.
+ * @param options Whether preferred endpoints and the others are subset apart.
  * @returns The subsetter.
  * @throws {RangeError} When `size` is not a positive integer or `seed` not a 32-bit integer, naming them as
  * `register()`'s options `subsetSize` and `subsetSeed` (the CLI checks its flags before).
@@ -52,7 +63,8 @@ export interface Subsetter {
  * console.log(subsetter.select(endpoints).length); // 2
  * ```
  */
-export function createSubsetter(size: number, seed: number): Subsetter {
+export function createSubsetter(size: number, seed: number, options: SubsetOptions = {}): Subsetter {
+  const tiers = options.tiers ?? true;
   if (!Number.isInteger(size) || size < 1) {
     throw new (typeof size === "number" ? RangeError : TypeError)(
       `Cannot use option 'subsetSize': it must be a positive integer (how many pods each channel connects to): ` +
@@ -73,7 +85,7 @@ export function createSubsetter(size: number, seed: number): Subsetter {
       for (let i = 0; i < endpoints.length; i++) {
         const endpoint = endpoints[i];
         const key = endpoint.podName ?? `${endpoint.addresses[0].host}|${endpoint.addresses[0].port}`;
-        (endpoint.preferred ? preferred : others).offer(rendezvousScore(seed, key), key, i);
+        (endpoint.preferred || !tiers ? preferred : others).offer(rendezvousScore(seed, key), key, i);
       }
       const kept = [...preferred.indexes(), ...others.indexes()].sort((a, b) => a - b);
       return kept.map((index) => endpoints[index]);
