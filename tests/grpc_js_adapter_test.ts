@@ -983,6 +983,16 @@ Deno.test("register() refuses bad options at once, naming them", () => {
       ),
     );
   }
+  // An option it does not have did nothing: a resolver option put there, or one spelt as grpc-js's own policies spell
+  // theirs (snake_case), left subsetting off or the failover timeout at 10 s, without a word.
+  assert.throws(
+    () => registeredClass({ loadBalancing: [{ kubernetes_round_robin: { subsetSize: 2 } }] }),
+    /\(kubernetes_round_robin: it has no option 'subsetSize': its one option is 'failoverTimeoutMs'; pass subsetSize to register\(\) or in nice-grpc's resolver options\)/,
+  );
+  assert.throws(
+    () => registeredClass({ loadBalancing: [{ kubernetes_round_robin: { failover_timeout_ms: 3000 } }] }),
+    /\(kubernetes_round_robin: it has no option 'failover_timeout_ms': its one option is 'failoverTimeoutMs'\)/,
+  );
   assert.doesNotThrow(() =>
     registeredClass({ loadBalancing: [{ kubernetes_round_robin: { failoverTimeoutMs: 3000 } }] })
   );

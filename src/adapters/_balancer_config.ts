@@ -39,6 +39,9 @@ export function createConfigClass() {
   return class Config {
     constructor(readonly failoverTimeoutMs = DEFAULT_FAILOVER_TIMEOUT_MS) {}
     static createFromJson(json: unknown): Config {
+      for (const key of typeof json === "object" && json !== null ? Object.keys(json) : []) {
+        if (key !== "failoverTimeoutMs") throw new Error(unknownOption(key));
+      }
       const value = (json as { failoverTimeoutMs?: unknown } | null | undefined)?.failoverTimeoutMs;
       if (value === undefined) return new Config();
       if (typeof value !== "number" || !(value > 0) || value > MAX_TIMER_DELAY_MS) {
@@ -58,4 +61,21 @@ export function createConfigClass() {
       return { [BALANCER_NAME]: timeout === DEFAULT_FAILOVER_TIMEOUT_MS ? {} : { failoverTimeoutMs: timeout } };
     }
   };
+}
+
+/** The resolver's options, which a channel takes from `register()` or nice-grpc's `resolver`, not from its policy. */
+const RESOLVER_OPTIONS = new Set(["subsetSize", "subsetSeed", "locality"]);
+
+/**
+ * Why a policy config with `key` is refused: an option the policy does not have did nothing at all, and one of the
+ * resolver's, or `failoverTimeoutMs` spelt as grpc-js spells its own policies' options (`failover_timeout_ms`), is
+ * easy to put there.
+ */
+function unknownOption(key: string): string {
+  // grpc-js puts the policy's name in front.
+  const message = `it has no option '${JSON.stringify(key).slice(1, -1).slice(0, 100)}': its one option is ` +
+    "'failoverTimeoutMs'";
+  return RESOLVER_OPTIONS.has(key)
+    ? `${message}; pass ${key} to register() or in nice-grpc's resolver options`
+    : message;
 }
