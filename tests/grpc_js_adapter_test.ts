@@ -44,7 +44,7 @@ const uri = (text: string) => parseUri(text);
 interface Report {
   endpoints: {
     ok: boolean;
-    value?: { addresses: { host: string; port: number }[]; authority?: string }[];
+    value?: { addresses: { host: string; port: number }[]; authority?: string; service?: string }[];
     error?: { code: number; details: string };
   };
   serviceConfig: unknown;
@@ -715,6 +715,12 @@ Deno.test("subsetSize hands the channel a stable subset of the pods", async () =
     }));
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.deepEqual(reports.at(-1)!.endpoints.value!.map((endpoint) => endpoint.addresses[0].host), first);
+    // Calls that fail on every pod of the subset say so ("No connection to any endpoint of ..."): the Service's
+    // other pods may all be ready, and kubectl and the CLI (without the channel's random seed) show them usable.
+    assert.equal(
+      reports.at(-1)!.endpoints.value![0].service,
+      "service echo in namespace prod (this channel's subset of 3 of its 19 usable pods: subsetSize)",
+    );
     call(() => resolver.destroy());
     assert.throws(
       () => registeredClass({ subsetSize: 0 }),

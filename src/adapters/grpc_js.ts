@@ -414,7 +414,11 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
       if (this.#hasEndpoints) {
         this.#staleNote.resolved(this.#session);
         const start = this.#rotation % used.length;
-        const serviceName = `service ${service} in namespace ${namespace}`;
+        // Calls that fail on every endpoint name them: ready pods outside the subset get none of its calls.
+        const subset = used.length === endpoints.length
+          ? ""
+          : ` (this channel's subset of ${used.length} of its ${endpoints.length} usable pods: subsetSize)`;
+        const serviceName = `service ${service} in namespace ${namespace}${subset}`;
         const authority = defaultAuthority(this.#target!);
         this.#lastList = used.map((_, i) => {
           const { addresses, preferred } = used[(start + i) % used.length];
