@@ -217,6 +217,26 @@ Deno.test("a channel service config without loadBalancingConfig (pick_first: one
   assert.equal(emptyList.length, 1);
 });
 
+Deno.test("a channel service config with an option kubernetes_round_robin does not have keeps the policy, with one warning", () => {
+  const logged: unknown[][] = [];
+  const Resolver = registeredClass({}, (...args) => void logged.push(args));
+  const listener = () => true;
+  // Refused, it would leave grpc-js no policy it accepts: pick_first, every call to one pod. grpc-js's own policies
+  // ignore options they do not have; ours does too, and says so once per option.
+  const config = JSON.stringify({ loadBalancingConfig: [{ kubernetes_round_robin: { subsetSize: 2 } }] });
+  new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, { "grpc.service_config": config });
+  new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, { "grpc.service_config": config });
+  const selected = grpc.experimental.selectLbConfigFromList([{ kubernetes_round_robin: { subsetSize: 2 } }]);
+  assert.equal(selected?.getLoadBalancerName(), "kubernetes_round_robin");
+  assert.equal(logged.length, 1, JSON.stringify(logged.map(String)));
+  assert.equal(logged[0][0], grpc.logVerbosity.ERROR);
+  assert.equal(
+    logged[0][1],
+    "kubernetes_round_robin ignores an option of its config: it has no option 'subsetSize': its one option is " +
+      "'failoverTimeoutMs'; pass subsetSize to register() or in nice-grpc's resolver options",
+  );
+});
+
 Deno.test("a channel service config whose loadBalancingConfig grpc-js accepts none of gets one warning with why", () => {
   const logged: unknown[][] = [];
   const Resolver = registeredClass({}, (...args) => void logged.push(args));
@@ -993,11 +1013,11 @@ Deno.test("register() refuses bad options at once, naming them", () => {
   // theirs (snake_case), left subsetting off or the failover timeout at 10 s, without a word.
   assert.throws(
     () => registeredClass({ loadBalancing: [{ kubernetes_round_robin: { subsetSize: 2 } }] }),
-    /\(kubernetes_round_robin: it has no option 'subsetSize': its one option is 'failoverTimeoutMs'; pass subsetSize to register\(\) or in nice-grpc's resolver options\)/,
+    /Cannot use option 'loadBalancing': kubernetes_round_robin's config is refused \(it has no option 'subsetSize': its one option is 'failoverTimeoutMs'; pass subsetSize to register\(\) or in nice-grpc's resolver options\)$/,
   );
   assert.throws(
     () => registeredClass({ loadBalancing: [{ kubernetes_round_robin: { failover_timeout_ms: 3000 } }] }),
-    /\(kubernetes_round_robin: it has no option 'failover_timeout_ms': its one option is 'failoverTimeoutMs'\)/,
+    /kubernetes_round_robin's config is refused \(it has no option 'failover_timeout_ms': its one option is 'failoverTimeoutMs'\)$/,
   );
   assert.doesNotThrow(() =>
     registeredClass({ loadBalancing: [{ kubernetes_round_robin: { failoverTimeoutMs: 3000 } }] })

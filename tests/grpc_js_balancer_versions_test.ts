@@ -35,8 +35,9 @@ function standIn({ connect = false, fail = "" } = {}) {
   const picker = { pick: () => ({}) };
   const grpc = {
     connectivityState: { IDLE: 0, CONNECTING: 1, READY: 2, TRANSIENT_FAILURE: 3 },
-    logVerbosity: { DEBUG: 0 },
+    logVerbosity: { DEBUG: 0, ERROR: 2 },
     experimental: {
+      log() {},
       trace() {},
       registerLoadBalancerType(name: string, policy: PolicyClass, config: typeof Config) {
         assert.equal(name, BALANCER_NAME);

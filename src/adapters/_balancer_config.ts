@@ -7,6 +7,7 @@
  */
 
 import { MAX_TIMER_DELAY_MS } from "../runtime/unref_timer.ts";
+import { isRecord } from "../base/_util.ts";
 
 /** The name under which the policy is registered. */
 export const BALANCER_NAME = "kubernetes_round_robin";
@@ -24,23 +25,29 @@ export type BalancerConfig = InstanceType<ReturnType<typeof createConfigClass>>;
 /**
  * Creates the policy's config class, a new one for each copy of grpc-js the policy is registered with, as its
  * balancer class is: grpc-js parses configs with its static `createFromJson()`, which rejects a `failoverTimeoutMs`
- * that is not a number of milliseconds a timer can wait.
+ * that is not a number of milliseconds a timer can wait. An option the policy does not have is ignored, as grpc-js's
+ * own policies ignore theirs (refusing it would put the channel on pick_first, every call to one pod), with a
+ * warning, once per option name: `register()` refuses it (see {@linkcode unknownBalancerOption}).
  *
+ * @param warn Where the warning goes (grpc-js's log).
  * @returns The config class, to register with the balancer class.
  *
  * @example Parsing a config
  * ```ts ignore
- * const Config = createConfigClass();
+ * const Config = createConfigClass(console.error);
  * console.log(Config.createFromJson({ failoverTimeoutMs: 3000 }).toJsonObject());
  * // { kubernetes_round_robin: { failoverTimeoutMs: 3000 } }
  * ```
  */
-export function createConfigClass() {
+export function createConfigClass(warn: (text: string) => void) {
+  const warned = new Set<string>();
   return class Config {
     constructor(readonly failoverTimeoutMs = DEFAULT_FAILOVER_TIMEOUT_MS) {}
     static createFromJson(json: unknown): Config {
-      for (const key of typeof json === "object" && json !== null ? Object.keys(json) : []) {
-        if (key !== "failoverTimeoutMs") throw new Error(unknownOption(key));
+      const unknown = unknownBalancerOption(json);
+      if (unknown !== undefined && !warned.has(unknown.key)) {
+        warned.add(unknown.key);
+        warn(`${BALANCER_NAME} ignores an option of its config: ${unknown.reason}`);
       }
       const value = (json as { failoverTimeoutMs?: unknown } | null | undefined)?.failoverTimeoutMs;
       if (value === undefined) return new Config();
@@ -67,15 +74,28 @@ export function createConfigClass() {
 const RESOLVER_OPTIONS = new Set(["subsetSize", "subsetSeed", "locality"]);
 
 /**
- * Why a policy config with `key` is refused: an option the policy does not have did nothing at all, and one of the
- * resolver's, or `failoverTimeoutMs` spelt as grpc-js spells its own policies' options (`failover_timeout_ms`), is
- * easy to put there.
+ * The first option of a policy config that the policy does not have, and what to do about it: such an option does
+ * nothing, and one of the resolver's, or `failoverTimeoutMs` spelt as grpc-js spells its own policies' options
+ * (`failover_timeout_ms`), is easy to put there.
+ *
+ * @param json The policy's config, the value of a `kubernetes_round_robin` entry.
+ * @returns The option's name and the reason (naming it, at most 100 characters of it), or `undefined`.
+ *
+ * @example A resolver option in the policy's config
+ * ```ts ignore
+ * unknownBalancerOption({ subsetSize: 2 })?.reason;
+ * // "it has no option 'subsetSize': its one option is 'failoverTimeoutMs'; pass subsetSize to register() or ..."
+ * ```
  */
-function unknownOption(key: string): string {
-  // grpc-js puts the policy's name in front.
-  const message = `it has no option '${JSON.stringify(key).slice(1, -1).slice(0, 100)}': its one option is ` +
+export function unknownBalancerOption(json: unknown): { key: string; reason: string } | undefined {
+  const key = isRecord(json) ? Object.keys(json).find((name) => name !== "failoverTimeoutMs") : undefined;
+  if (key === undefined) return undefined;
+  const reason = `it has no option '${JSON.stringify(key).slice(1, -1).slice(0, 100)}': its one option is ` +
     "'failoverTimeoutMs'";
-  return RESOLVER_OPTIONS.has(key)
-    ? `${message}; pass ${key} to register() or in nice-grpc's resolver options`
-    : message;
+  return {
+    key,
+    reason: RESOLVER_OPTIONS.has(key)
+      ? `${reason}; pass ${key} to register() or in nice-grpc's resolver options`
+      : reason,
+  };
 }

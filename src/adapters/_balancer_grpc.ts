@@ -59,9 +59,10 @@ export interface BalancerGrpc {
   /** `grpc.connectivityState`. */
   connectivityState: { IDLE: number; CONNECTING: number; READY: number; TRANSIENT_FAILURE: number };
   /** `grpc.logVerbosity`. */
-  logVerbosity: { DEBUG: number };
-  /** `grpc.experimental`: the load-balancing building blocks, and tracing. */
+  logVerbosity: { DEBUG: number; ERROR: number };
+  /** `grpc.experimental`: the load-balancing building blocks, logging and tracing. */
   experimental: {
+    log(severity: never, ...args: unknown[]): void;
     trace(severity: never, tracer: string, text: string): void;
     registerLoadBalancerType(name: string, balancer: never, config: never): void;
     createChildChannelControlHelper(parent: never, overrides: never): unknown;

@@ -7,7 +7,7 @@
 
 import type { WatchSettings } from "../endpoint_subscription.ts";
 import { isUriScheme } from "../base/target.ts";
-import { BALANCER_NAME } from "./_balancer_config.ts";
+import { BALANCER_NAME, unknownBalancerOption } from "./_balancer_config.ts";
 import type { BalancerGrpc } from "./_balancer_grpc.ts";
 import { createSubsetter } from "../selection/subset.ts";
 import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "../check_watch_settings.ts";
@@ -27,7 +27,6 @@ export interface GrpcModule extends BalancerGrpc {
   /** `grpc.experimental`: resolver and load-balancer registries, tracing. */
   experimental: BalancerGrpc["experimental"] & {
     registerResolver(scheme: string, resolver: never): void;
-    log(severity: never, ...args: unknown[]): void;
     selectLbConfigFromList(configs: Record<string, unknown>[]): unknown;
     parseLoadBalancingConfig?(config: unknown): unknown;
   };
@@ -316,6 +315,16 @@ export function checkLoadBalancing(grpc: GrpcModule, loadBalancing: unknown): vo
     : Array.isArray(loadBalancing) && loadBalancing.length > 0
     ? loadBalancing
     : undefined;
+  // Our policy ignores an option it does not have (a channel's own config would otherwise go to pick_first); here,
+  // where nothing else would show it, it is refused.
+  for (const entry of config ?? []) {
+    const unknown = isRecord(entry) ? unknownBalancerOption(entry[BALANCER_NAME]) : undefined;
+    if (unknown !== undefined) {
+      throw new TypeError(
+        `Cannot use option 'loadBalancing': ${BALANCER_NAME}'s config is refused (${unknown.reason})`,
+      );
+    }
+  }
   try {
     if (config !== undefined && grpc.experimental.selectLbConfigFromList(config) !== null) return;
   } catch {

@@ -105,7 +105,7 @@ export function registerBalancer(grpc: BalancerGrpc): void {
 
 function createBalancerClasses(grpc: BalancerGrpc) {
   const { IDLE, CONNECTING, READY, TRANSIENT_FAILURE } = grpc.connectivityState;
-  const Config = createConfigClass();
+  const Config = createConfigClass((text) => grpc.experimental.log(grpc.logVerbosity.ERROR as never, text));
   const traceLine = (text: string) => grpc.experimental.trace(grpc.logVerbosity.DEBUG as never, BALANCER_NAME, text);
   const experimental = grpc.experimental as unknown as {
     createChildChannelControlHelper(parent: never, overrides: never): unknown;
