@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import { networkError, notJsonError, statusError } from "../src/api/api_errors.ts";
 import { KubeApiError } from "../src/base/errors.ts";
+import { takeBunRequestSlot } from "../src/runtime/bun_request_slots.ts";
 import type { ClusterAccess } from "../src/cluster/types.ts";
 
 /** The cluster access a status error reads: its server, source and credentials. */
@@ -568,4 +569,22 @@ Deno.test("statusError() reads Retry-After as client-go does: whole seconds, els
     const error = statusError(listIn("default"), accessTo("https://10.0.0.1:6443"), response, {}, false);
     assert.equal(error.retryAfterSeconds, seconds, header);
   }
+});
+
+Deno.test("networkError() gives Bun's request cap its advice alone, not the refusal's code after it", () => {
+  const release = takeBunRequestSlot(1);
+  let refusal: unknown;
+  try {
+    takeBunRequestSlot(1);
+  } catch (error) {
+    refusal = error;
+  } finally {
+    release();
+  }
+  const { message } = networkError("watch", "endpointslices", accessTo("https://10.0.0.1:6443"), refusal);
+  // Was: "... plus its own requests in flight (at most 65535): KGR_BUN_REQUEST_LIMIT".
+  assert.match(
+    message,
+    /^Cannot watch endpointslices: Bun sends at most 1 HTTP requests at a time .*\(at most 65535\)$/,
+  );
 });

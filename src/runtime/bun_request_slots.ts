@@ -19,8 +19,11 @@ const BUN_DEFAULT_MAX_REQUESTS = 256;
 /** The largest cap Bun takes (it refuses 65536 and above, keeping the default). */
 const BUN_LARGEST_MAX_REQUESTS = 65_535;
 
-/** The code of the error {@linkcode takeBunRequestSlot} throws. */
-const BUN_REQUEST_LIMIT_CODE = "KGR_BUN_REQUEST_LIMIT";
+/**
+ * The name of the error {@linkcode takeBunRequestSlot} throws: a name, not a `code`, which a message would quote
+ * after the advice as it quotes a runtime's `ECONNREFUSED`.
+ */
+const BUN_REQUEST_LIMIT_NAME = "BunRequestLimitError";
 
 let inFlight = 0;
 
@@ -48,7 +51,7 @@ export function bunMaxRequests(value: string | undefined): number {
  *
  * @param cap The cap, by default Bun's for this process.
  * @returns The release of the slot, to call once the request has ended (more calls do nothing).
- * @throws {Error} With code {@linkcode BUN_REQUEST_LIMIT_CODE}, saying what to set, when no slot is free.
+ * @throws {Error} Named {@linkcode BUN_REQUEST_LIMIT_NAME}, saying what to set, when no slot is free.
  *
  * @example One request's slot
  * ```ts
@@ -65,7 +68,7 @@ export function takeBunRequestSlot(cap = bunMaxRequests(process.env.BUN_CONFIG_M
         "which a watch never does; start Bun with BUN_CONFIG_MAX_HTTP_REQUESTS above the number of Services " +
         `this process watches, plus its own requests in flight (at most ${BUN_LARGEST_MAX_REQUESTS})`,
     );
-    throw Object.assign(error, { code: BUN_REQUEST_LIMIT_CODE });
+    throw Object.assign(error, { name: BUN_REQUEST_LIMIT_NAME });
   }
   inFlight++;
   let held = true;
@@ -88,5 +91,5 @@ export function takeBunRequestSlot(cap = bunMaxRequests(process.env.BUN_CONFIG_M
  * ```
  */
 export function isBunRequestLimit(error: unknown): boolean {
-  return (error as { code?: unknown } | undefined)?.code === BUN_REQUEST_LIMIT_CODE;
+  return (error as { name?: unknown } | undefined)?.name === BUN_REQUEST_LIMIT_NAME;
 }
