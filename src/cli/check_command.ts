@@ -30,7 +30,7 @@ import { colorsWanted, painter, printable, type Style, takesEscapes, wordWrap } 
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { namespacePresence } from "./namespace_presence.ts";
 import { byCountThenText, unusedByZone } from "./table.ts";
-import { servicePresence, serviceReason } from "./service_presence.ts";
+import { externalNameDoubt, servicePresence, serviceReason } from "./service_presence.ts";
 
 /** The verdict of one step. */
 type Verdict = "ok" | "MISSING" | "FAILED" | "unknown";
@@ -281,10 +281,21 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     // Pods may listen on a port the Service does not list: a doubt, not a failure.
     const portNote = resolved instanceof ResolverError ? undefined : resolved.snapshot!.portNote;
     if (portNote) say("unknown", "port", portNote);
+    // Slices that outlived their Service's change to ExternalName resolve, where DNS and kube-proxy do not: a doubt.
+    const presence = resolved instanceof ResolverError || noPod || signal.aborted
+      ? undefined
+      : await servicePresence(access, client, namespace, command.target.service, signal).catch(() => undefined);
+    if (interrupted !== undefined) return interrupted;
+    const external = presence && externalNameDoubt(presence, target);
+    if (external) say("unknown", "service", external);
     // A client that says where it is asks whether calls stay near it: topology off is a doubt, not a failure.
     const topology = resolved instanceof ResolverError || noPod ? undefined : topologyStep(resolved);
     if (topology) say(topology.verdict, "topology", topology.detail);
-    const doubts = [...(portNote ? ["port"] : []), ...(topology?.verdict === "unknown" ? ["topology"] : [])];
+    const doubts = [
+      ...(portNote ? ["port"] : []),
+      ...(external ? ["service"] : []),
+      ...(topology?.verdict === "unknown" ? ["topology"] : []),
+    ];
 
     if (missing > 0) {
       const intro = `To grant what is missing, apply this (kubectl apply -f -) as ${rbacApplier(grants)}:`;

@@ -158,14 +158,9 @@ export function serviceReason(
         `lists those there are)${meant}`;
     }
     case "externalName": {
-      // A target without a port takes the Service's first, as the resolver does; a name it lacks gives none.
-      const number = typeof port === "number"
-        ? port
-        : presence.ports.find(({ name }, index) => port === undefined ? index === 0 : name === port)?.port;
-      const dial = `dns:///${presence.externalName}${number === undefined ? "" : `:${number}`}`;
       return `service ${service} is of type ExternalName (External Name: ${presence.externalName}): it is only a ` +
         "DNS alias, with no pods and no EndpointSlices, and the resolver does not follow ExternalName: dial " +
-        `${dial} instead`;
+        `${externalTarget(presence, port)} instead`;
     }
     case "withoutSelector": {
       if (presence.endpoints === "addresses") return undefined;
@@ -197,4 +192,43 @@ export function serviceReason(
         `-l ${presence.selector} says "No resources found"): check the pods' labels, or scale its workload up`;
     }
   }
+}
+
+/**
+ * The doubt about a Service of type ExternalName whose EndpointSlices still list pods: the EndpointSlice controller
+ * leaves the slices of a Service turned ExternalName as they were (and the mirroring controller mirrors an Endpoints
+ * object of its name), so the resolver follows them where DNS and kube-proxy do not.
+ *
+ * @param presence What the server says of the Service.
+ * @param target The target's Service and port.
+ * @returns The doubt and what to do, or `undefined` for a Service of another type.
+ *
+ * @example Slices left behind
+ * ```ts
+ * import { externalNameDoubt } from "./service_presence.ts";
+ * const presence = { state: "externalName" as const, externalName: "echo.example.com", ports: [] };
+ * console.log(externalNameDoubt(presence, { service: "echo", port: 50051 }));
+ * // service echo is of type ExternalName (...): ... dial dns:///echo.example.com:50051 instead, or delete those slices
+ * ```
+ */
+export function externalNameDoubt(
+  presence: ServicePresence,
+  target: { service: string; port: number | string | undefined },
+): string | undefined {
+  if (presence.state !== "externalName") return undefined;
+  return `service ${target.service} is of type ExternalName (External Name: ${presence.externalName}): DNS answers ` +
+    "with that name and kube-proxy ignores the Service, but EndpointSlices labeled with its name still list pods, " +
+    `which the resolver follows: dial ${externalTarget(presence, target.port)} instead, or delete those slices`;
+}
+
+/** The `dns:///` target of an ExternalName Service on the port a target means (the Service's first without one). */
+function externalTarget(
+  presence: Extract<ServicePresence, { state: "externalName" }>,
+  port: number | string | undefined,
+): string {
+  // A name the Service lacks gives no port.
+  const number = typeof port === "number"
+    ? port
+    : presence.ports.find(({ name }, index) => port === undefined ? index === 0 : name === port)?.port;
+  return `dns:///${presence.externalName}${number === undefined ? "" : `:${number}`}`;
 }

@@ -155,6 +155,44 @@ Deno.test({
         );
       });
 
+      // The EndpointSlice controller leaves the slices of a Service turned ExternalName as they were, and the resolver
+      // follows them where DNS and kube-proxy do not: check passes, with the doubt and the name to dial.
+      await t.step("an ExternalName Service whose EndpointSlices still list pods", async () => {
+        await create("services", {
+          kind: "Service",
+          metadata: { name: "renamed" },
+          spec: { type: "ExternalName", externalName: "echo.example.com", ports: [{ name: "grpc", port: 50051 }] },
+        });
+        await kubeRequest(fetch, "POST", `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, {
+          apiVersion: "discovery.k8s.io/v1",
+          kind: "EndpointSlice",
+          metadata: { name: "renamed-left", labels: { "kubernetes.io/service-name": "renamed" } },
+          addressType: "IPv4",
+          ports: [{ name: "grpc", port: 50051, protocol: "TCP" }],
+          endpoints: [{ addresses: ["10.32.0.9"], conditions: { ready: true } }],
+        });
+        const run = await runCli([
+          "check",
+          "--kubeconfig",
+          cluster.adminKubeconfigPath,
+          `kubernetes:///renamed.${ns}:grpc`,
+        ]);
+        log(`check renamed.${ns}:grpc:\n${run.stdout}`);
+        assert.equal(run.code, 0, run.stdout + run.stderr);
+        assert.match(
+          run.stdout,
+          new RegExp(
+            "^unknown +service +" + escape(
+              "service renamed is of type ExternalName (External Name: echo.example.com): DNS answers with that " +
+                "name and kube-proxy ignores the Service, but EndpointSlices labeled with its name still list pods, " +
+                "which the resolver follows: dial dns:///echo.example.com:50051 instead, or delete those slices",
+            ) + "$",
+            "m",
+          ),
+        );
+        assert.match(run.stdout, /^ok: \S+ resolves with these credentials; see the service step above$/m);
+      });
+
       // A user who may list slices but not read Services is told what the slices tell, as before.
       await t.step("a user who may not read Services", async () => {
         await createEndpointSliceReaderRole(fetch, ns, { services: false });
