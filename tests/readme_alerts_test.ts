@@ -61,11 +61,12 @@ const ALERT_LABELS = {
   server_address: "10.96.0.1",
   server_port: "443",
 };
+/** One input series of promtool: our metric `name` with `labels`, its values one a minute (`3x10`, `_` for none). */
 function series(name: string, labels: Record<string, string>, values: string) {
   const text = Object.entries(labels).map(([key, value]) => `${key}=${JSON.stringify(value)}`).join(",");
   return { series: `grpc_resolver_kubernetes_${name}{${text}}`, values };
 }
-/** A client process that watches echo for `ports`, each with `endpoints` (promtool's expanding notation). */
+/** A client process's watches gauge of echo, and its endpoints gauge of each of `ports` (values as in `series`). */
 function watching(instance: string, ports: Record<string, string>, watches: string, version?: string) {
   return [
     series("watches", service(instance, version), watches),
