@@ -263,3 +263,50 @@ Deno.test("noEndpointsReason() for a target without a port on an unnamed port sa
       "notReadyAddresses (kubectl get endpoints echo -n prod -o yaml)",
   );
 });
+
+Deno.test("noEndpointsReason() says that ready pods lack the targetPort's container port, not that they are terminating or not ready", () => {
+  // Seen on v1.36.3, new pods whose container port is renamed ("grpc2") while the Service's targetPort still names
+  // "grpc": the controller lists them in a slice with `ports: null`, the old pods in one with the port. Once the
+  // old pods stopped serving, the reason said every pod was terminating and calls would resume once new pods are
+  // ready (they were ready, and calls never resumed; kube-proxy rejected the ClusterIP too).
+  const noPort: EndpointSlice = {
+    metadata: { name: "echo-a", namespace: "prod" },
+    addressType: "IPv4",
+    ports: null,
+    endpoints: [{ addresses: ["10.0.0.2"], conditions: { ready: true, serving: true, terminating: false } }],
+  };
+  const old = (conditions: { ready: boolean; serving: boolean; terminating: boolean }): EndpointSlice => ({
+    metadata: { name: "echo-b", namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 50051 }],
+    endpoints: [{ addresses: ["10.0.0.1"], conditions }],
+  });
+  const fix = "the ready pods lack the container port the Service's targetPort names (renamed or removed in a new " +
+    "version?): give them that container port, or change the targetPort (kubectl get service echo -n prod -o yaml)";
+  assert.equal(
+    noEndpointsReason([noPort, old({ ready: false, serving: false, terminating: true })], "grpc", "echo", "prod"),
+    `its ready pods are listed without a port named "grpc", and every pod with it is terminating, none still serving: ${fix}`,
+  );
+  assert.equal(
+    noEndpointsReason([noPort, old({ ready: false, serving: false, terminating: false })], "grpc", "echo", "prod"),
+    `its ready pods are listed without a port named "grpc", and no pod with it is ready: ${fix}`,
+  );
+  // Ready pods with another port only (a Service of two ports, one targetPort renamed): the same.
+  const metricsOnly: EndpointSlice = { ...noPort, ports: [{ name: "metrics", port: 9090 }] };
+  assert.match(
+    noEndpointsReason([metricsOnly, old({ ready: false, serving: false, terminating: true })], "grpc", "echo", "prod"),
+    /^its ready pods are listed without a port named "grpc", and every pod with it is terminating/,
+  );
+  // Pods without the port that are not ready either: the usual reasons.
+  const notReady: EndpointSlice = { ...noPort, endpoints: [{ addresses: ["10.0.0.2"], conditions: { ready: false } }] };
+  assert.match(
+    noEndpointsReason([notReady, old({ ready: false, serving: false, terminating: true })], "grpc", "echo", "prod"),
+    /^every pod it lists is terminating, none still serving/,
+  );
+  // A pod listed in both for a moment (the controller moving it) is no pod without the port.
+  const moving: EndpointSlice = { ...noPort, endpoints: [{ addresses: ["10.0.0.1"], conditions: { ready: true } }] };
+  assert.match(
+    noEndpointsReason([moving, old({ ready: false, serving: false, terminating: false })], "grpc", "echo", "prod"),
+    /^none of its endpoints is ready: check that the pods are ready/,
+  );
+});

@@ -13,7 +13,8 @@ import { slicePortNumber } from "./endpoint_selection.ts";
  * Why the slices of a Service give no usable endpoint for a port: no EndpointSlice at all (no such Service in
  * the namespace, or one without a selector and without an Endpoints object that lists addresses), only FQDN ones
  * (not used), no pod (it selects none, is scaled to zero, or its namespace is being deleted), no port of that
- * name, only pods that are terminating and no longer serving, or no ready pod. Slices that every one carry another
+ * name, ready pods only in slices without that port (a targetPort naming a container port the pods of a new version
+ * lack), only pods that are terminating and no longer serving, or no ready pod. Slices that every one carry another
  * manager's `endpointslice.kubernetes.io/managed-by` (mirrored from an Endpoints object, or written by hand) have
  * their writer's port names, not necessarily the Service's: their reasons say so, and that kube-proxy matches them
  * to the Service's by name.
@@ -147,6 +148,15 @@ export function noEndpointsReason(
       !endpoint.addresses?.length || endpoint.conditions?.terminating === true
     )
   );
+  if (typeof port === "string" && !source && readyWithoutPort(used, withPort)) {
+    // A new version whose container port lost the name the Service's targetPort gives: the controller lists its
+    // pods without the port, and waiting for them to be ready, or checking that they are, would not help.
+    const named = port === "" ? "the Service's port" : `a port named ${quote(port)}`;
+    const others = terminating ? "every pod with it is terminating, none still serving" : "no pod with it is ready";
+    return `its ready pods are listed without ${named}, and ${others}: the ready pods lack the container port the ` +
+      "Service's targetPort names (renamed or removed in a new version?): give them that container port, or change " +
+      `the targetPort (kubectl get service ${service} -n ${namespace} -o yaml)`;
+  }
   if (terminating) {
     return "every pod it lists is terminating, none still serving: calls resume once new pods are ready (it was " +
       "scaled to zero, a rollout stops old pods before new ones are ready, as strategy Recreate does, or namespace " +
@@ -156,6 +166,21 @@ export function noEndpointsReason(
   if (source?.mirrored) return `none of its endpoints is ready: ${source.as("lists", "them under notReadyAddresses")}`;
   if (source) return `none of its endpoints is ready, as ${source.as("writes", "them")} (${listSlices})`;
   return `none of its endpoints is ready: check that the pods are ready (${listSlices})`;
+}
+
+/**
+ * Whether the slices without the target's port list a ready pod that those with it do not list (the controller may
+ * list a pod in two slices for a moment while it moves it).
+ */
+function readyWithoutPort(used: EndpointSlice[], withPort: EndpointSlice[]): boolean {
+  const listed = new Set(withPort.flatMap((slice) => (slice.endpoints ?? []).flatMap((e) => e.addresses ?? [])));
+  return used.some((slice) =>
+    !withPort.includes(slice) &&
+    (slice.endpoints ?? []).some((endpoint) =>
+      endpoint.addresses?.length > 0 && endpoint.conditions?.ready !== false &&
+      !endpoint.addresses.some((address) => listed.has(address))
+    )
+  );
 }
 
 /** What wrote slices that are not the EndpointSlice controller's, in the words of {@linkcode noEndpointsReason}. */
