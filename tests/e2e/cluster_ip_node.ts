@@ -16,7 +16,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import process from "node:process";
 import { promisify } from "node:util";
 import type { ControlPlane } from "./control_plane.ts";
-import { type KubeProxy, startKubeProxies } from "./kube_proxy.ts";
+import { addNamespace, type KubeProxy, startKubeProxies } from "./kube_proxy.ts";
 
 const run = promisify(execFile);
 const root = new URL("../../", import.meta.url).pathname;
@@ -115,8 +115,7 @@ export async function startClusterIpNode(
       const index = ++count;
       const podNamespace = `kgr-pod-${process.pid}-${index}`;
       const address = `10.251.${index}.2`;
-      await ip("netns", "add", podNamespace);
-      const remove = () => ip("netns", "delete", podNamespace).then(() => {}, () => {});
+      const { remove } = await addNamespace(podNamespace);
       let backend: ChildProcess | undefined;
       try {
         await ip(
@@ -196,12 +195,17 @@ export async function startClusterIpNode(
         }
       });
       const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.stdin!.on("error", () => {}); // A loop that ended by itself: nothing to tell it.
+      let stopping: Promise<unknown> | undefined;
       return {
         label,
         buckets,
-        async stop() {
-          child.stdin!.write("stop\n");
-          await Promise.race([exited, sleep(10_000)]);
+        stop() {
+          if (!stopping) {
+            child.stdin!.end("stop\n");
+            stopping = Promise.race([exited, sleep(10_000)]);
+          }
+          return stopping.then(() => {});
         },
       };
     },

@@ -192,8 +192,11 @@ export async function startKubeProxies(
 /**
  * Creates a network namespace that goes with this process: a watchdog shell holding a pipe from us deletes it
  * when the pipe closes (`deno test`'s Ctrl-C, SIGKILL, a crash), as control_plane.ts's watchdogs kill processes.
+ *
+ * @param name The namespace's name, unique on the machine (put the process's ID in it).
+ * @returns How to delete it now.
  */
-async function addNamespace(name: string): Promise<{ remove(): Promise<void> }> {
+export async function addNamespace(name: string): Promise<{ remove(): Promise<void> }> {
   await run("ip", ["netns", "add", name]);
   const watchdog = spawn("sh", ["-c", 'read -r _; ip netns delete "$1"', "sh", name], {
     detached: true,
