@@ -237,6 +237,25 @@ Deno.test("a channel service config with an option kubernetes_round_robin does n
   );
 });
 
+Deno.test("a channel service config whose kubernetes_round_robin config is no object keeps the policy, with one warning", () => {
+  const logged: unknown[][] = [];
+  const Resolver = registeredClass({}, (...args) => void logged.push(args));
+  const listener = () => true;
+  // A list of options, where an object of them belongs, left the failover timeout at 10 s without a word.
+  const config = JSON.stringify({ loadBalancingConfig: [{ kubernetes_round_robin: [{ failoverTimeoutMs: 3000 }] }] });
+  new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, { "grpc.service_config": config });
+  new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, { "grpc.service_config": config });
+  // null, as YAML reads `kubernetes_round_robin:` with nothing after it, is an empty config: no warning.
+  const selected = grpc.experimental.selectLbConfigFromList([{ kubernetes_round_robin: null as never }]);
+  assert.equal(selected?.getLoadBalancerName(), "kubernetes_round_robin");
+  assert.equal(logged.length, 1, JSON.stringify(logged.map(String)));
+  assert.equal(
+    logged[0][1],
+    "kubernetes_round_robin ignores its config: it must be an object of options, such as " +
+      '{"failoverTimeoutMs":3000}: current value is of type list',
+  );
+});
+
 Deno.test("a channel service config whose loadBalancingConfig grpc-js accepts none of gets one warning with why", () => {
   const logged: unknown[][] = [];
   const Resolver = registeredClass({}, (...args) => void logged.push(args));
@@ -1022,6 +1041,25 @@ Deno.test("register() refuses bad options at once, naming them", () => {
   assert.doesNotThrow(() =>
     registeredClass({ loadBalancing: [{ kubernetes_round_robin: { failoverTimeoutMs: 3000 } }] })
   );
+  // As the child of outlier_detection, or as a config that is no object, it was accepted, did nothing, and the log told
+  // the caller of register() to pass subsetSize to register().
+  assert.throws(
+    () =>
+      registeredClass({
+        loadBalancing: [{ outlier_detection: { child_policy: [{ kubernetes_round_robin: { subsetSize: 2 } }] } }],
+      }),
+    /kubernetes_round_robin's config is refused \(it has no option 'subsetSize': its one option is 'failoverTimeoutMs'; pass subsetSize to register\(\) or in nice-grpc's resolver options\)$/,
+  );
+  for (const [config, kind] of [[[{ failoverTimeoutMs: 3000 }], "list"], [3000, "number"], ["3000", "string"]]) {
+    assert.throws(
+      () => registeredClass({ loadBalancing: [{ kubernetes_round_robin: config }] }),
+      new RegExp(
+        `kubernetes_round_robin's config is refused \\(it must be an object of options, such as ` +
+          `\\{"failoverTimeoutMs":3000\\}: current value is of type ${kind}\\)$`,
+      ),
+    );
+  }
+  assert.doesNotThrow(() => registeredClass({ loadBalancing: [{ kubernetes_round_robin: null }] }));
   for (
     const loadBalancing of ["round_robin", "pick_first", "kubernetes_round_robin", [{ nope: {} }, { round_robin: {} }]]
   ) {

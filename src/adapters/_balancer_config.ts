@@ -7,7 +7,7 @@
  */
 
 import { MAX_TIMER_DELAY_MS } from "../runtime/unref_timer.ts";
-import { isRecord } from "../base/_util.ts";
+import { isRecord, kindOf } from "../base/_util.ts";
 
 /** The name under which the policy is registered. */
 export const BALANCER_NAME = "kubernetes_round_robin";
@@ -27,7 +27,8 @@ export type BalancerConfig = InstanceType<ReturnType<typeof createConfigClass>>;
  * balancer class is: grpc-js parses configs with its static `createFromJson()`, which rejects a `failoverTimeoutMs`
  * that is not a number of milliseconds a timer can wait. An option the policy does not have is ignored, as grpc-js's
  * own policies ignore theirs (refusing it would put the channel on pick_first, every call to one pod), with a
- * warning, once per option name: `register()` refuses it (see {@linkcode unknownBalancerOption}).
+ * warning, once per option name; so is a config that is no object (a list of options, say). `register()` refuses
+ * both (see {@linkcode unknownBalancerOption}).
  *
  * @param warn Where the warning goes (grpc-js's log).
  * @returns The config class, to register with the balancer class.
@@ -45,9 +46,9 @@ export function createConfigClass(warn: (text: string) => void) {
     constructor(readonly failoverTimeoutMs = DEFAULT_FAILOVER_TIMEOUT_MS) {}
     static createFromJson(json: unknown): Config {
       const unknown = unknownBalancerOption(json);
-      if (unknown !== undefined && !warned.has(unknown.key)) {
-        warned.add(unknown.key);
-        warn(`${BALANCER_NAME} ignores an option of its config: ${unknown.reason}`);
+      if (unknown !== undefined && !warned.has(unknown.reason)) {
+        warned.add(unknown.reason);
+        warn(`${BALANCER_NAME} ignores ${unknown.ignored}: ${unknown.reason}`);
       }
       const value = (json as { failoverTimeoutMs?: unknown } | null | undefined)?.failoverTimeoutMs;
       if (value === undefined) return new Config();
@@ -74,12 +75,15 @@ export function createConfigClass(warn: (text: string) => void) {
 const RESOLVER_OPTIONS = new Set(["subsetSize", "subsetSeed", "locality"]);
 
 /**
- * The first option of a policy config that the policy does not have, and what to do about it: such an option does
- * nothing, and one of the resolver's, or `failoverTimeoutMs` spelt as grpc-js spells its own policies' options
- * (`failover_timeout_ms`), is easy to put there.
+ * What of a policy config the policy ignores, and why: an option it does not have (the first), or the whole config when
+ * it is no object. Such an option does nothing, and one of the resolver's, or `failoverTimeoutMs` spelt as grpc-js
+ * spells its own policies' options (`failover_timeout_ms`), is easy to put there; a list of options where their object
+ * belongs left the failover timeout at 10 s. `null` (YAML's `kubernetes_round_robin:` with nothing after it) is an
+ * empty config.
  *
  * @param json The policy's config, the value of a `kubernetes_round_robin` entry.
- * @returns The option's name and the reason (naming it, at most 100 characters of it), or `undefined`.
+ * @returns What is ignored (`its config`, `an option of its config`) and the reason (naming the option, at most 100
+ * characters of it, or the config's type), or `undefined`.
  *
  * @example A resolver option in the policy's config
  * ```ts ignore
@@ -87,13 +91,20 @@ const RESOLVER_OPTIONS = new Set(["subsetSize", "subsetSeed", "locality"]);
  * // "it has no option 'subsetSize': its one option is 'failoverTimeoutMs'; pass subsetSize to register() or ..."
  * ```
  */
-export function unknownBalancerOption(json: unknown): { key: string; reason: string } | undefined {
-  const key = isRecord(json) ? Object.keys(json).find((name) => name !== "failoverTimeoutMs") : undefined;
+export function unknownBalancerOption(json: unknown): { ignored: string; reason: string } | undefined {
+  if (json === null || json === undefined) return undefined;
+  if (!isRecord(json)) {
+    return {
+      ignored: "its config",
+      reason: `it must be an object of options, such as {"failoverTimeoutMs":3000}: current value is ${kindOf(json)}`,
+    };
+  }
+  const key = Object.keys(json).find((name) => name !== "failoverTimeoutMs");
   if (key === undefined) return undefined;
   const reason = `it has no option '${JSON.stringify(key).slice(1, -1).slice(0, 100)}': its one option is ` +
     "'failoverTimeoutMs'";
   return {
-    key,
+    ignored: "an option of its config",
     reason: RESOLVER_OPTIONS.has(key)
       ? `${reason}; pass ${key} to register() or in nice-grpc's resolver options`
       : reason,

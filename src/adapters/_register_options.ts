@@ -315,10 +315,10 @@ export function checkLoadBalancing(grpc: GrpcModule, loadBalancing: unknown): vo
     : Array.isArray(loadBalancing) && loadBalancing.length > 0
     ? loadBalancing
     : undefined;
-  // Our policy ignores an option it does not have (a channel's own config would otherwise go to pick_first); here,
-  // where nothing else would show it, it is refused.
-  for (const entry of config ?? []) {
-    const unknown = isRecord(entry) ? unknownBalancerOption(entry[BALANCER_NAME]) : undefined;
+  // Our policy ignores an option it does not have, and a config that is no object (a channel's own config would
+  // otherwise go to pick_first); here, where nothing else would show it, they are refused.
+  for (const ours of balancerConfigs(config ?? [])) {
+    const unknown = unknownBalancerOption(ours);
     if (unknown !== undefined) {
       throw new TypeError(
         `Cannot use option 'loadBalancing': ${BALANCER_NAME}'s config is refused (${unknown.reason})`,
@@ -336,6 +336,24 @@ export function checkLoadBalancing(grpc: GrpcModule, loadBalancing: unknown): vo
         `use "${BALANCER_NAME}" (the default), "round_robin" or "pick_first", or register your own policy with ` +
           "grpc-js first"),
   );
+}
+
+/**
+ * The configs of our policy in a `loadBalancingConfig` list: its entries', and those of the `child_policy` lists of
+ * policies that wrap another (outlier_detection), all the way down.
+ */
+function balancerConfigs(list: readonly unknown[]): unknown[] {
+  const found: unknown[] = [];
+  for (const entry of list) {
+    if (!isRecord(entry)) continue;
+    for (const [name, config] of Object.entries(entry)) {
+      if (name === BALANCER_NAME) found.push(config);
+      else if (isRecord(config) && Array.isArray(config.child_policy)) {
+        found.push(...balancerConfigs(config.child_policy));
+      }
+    }
+  }
+  return found;
 }
 
 /** What to pass for a config entry or a whole service config given where its list belongs, if grpc-js takes that. */
