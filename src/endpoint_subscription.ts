@@ -19,7 +19,7 @@ import { createEndpointSliceApi, createServiceApi } from "./api/kube_api.ts";
 import { type ClientLocality, clientLocality } from "./client_locality.ts";
 import { runReflector, type SliceState, type WatchListSupport } from "./watch/reflector.ts";
 import { createServicePortLookup, portToKeep, type ServicePortLookup } from "./selection/service_port.ts";
-import { type WatchMetrics, watchMetrics } from "./metrics.ts";
+import { type EndpointCount, type WatchMetrics, watchMetrics } from "./metrics.ts";
 import type { Target } from "./base/target.ts";
 import type { Locality, TopologyMode } from "./selection/topology.ts";
 import { trace } from "./runtime/trace.ts";
@@ -243,7 +243,10 @@ export function subscribeEndpoints(
     if (watch.subscribers.size === 0) watch.stop();
     else {
       const port = subscriber.port ?? subscriber.chosenPort;
-      if (port !== undefined) dropPortIfUnused(watch, port);
+      if (port !== undefined) {
+        dropPortIfUnused(watch, port);
+        showRemaining(watch, port);
+      }
       pruneSelections(watch);
       if (subscriber.portError) showFailing(watch);
     }
@@ -263,6 +266,26 @@ function dropPortIfUnused(watch: SharedWatch, port: number | string): void {
   // back to them (a port renamed back, pods again after a scale to 0), though they select what they did.
   const prefix = portKey(port);
   for (const [key, selection] of watch.selections) if (key.startsWith(prefix)) selection.sent = false;
+}
+
+/**
+ * Shows on the endpoints gauge of `port` what the subscribers that stay have: the split under topology of one that
+ * uses it, else the whole set (the one that left may have been the only one at a locality that prefers some pods).
+ */
+function showRemaining(watch: SharedWatch, port: number | string): void {
+  let shown: Selection | undefined;
+  for (const { delivered } of watch.subscribers) {
+    if (delivered?.port !== port) continue;
+    shown = delivered.selection;
+    if (shown.topology !== "none") break;
+  }
+  if (shown) watch.metrics.shown(port, endpointCount(shown));
+}
+
+/** How many endpoints a selection holds, and how many of them are preferred when topology applies. */
+function endpointCount({ endpoints, topology }: Selection): EndpointCount {
+  const preferred = topology === "none" ? undefined : endpoints.filter((endpoint) => endpoint.preferred).length;
+  return { total: endpoints.length, preferred };
 }
 
 /**
@@ -484,10 +507,9 @@ function deliver(
   if (!selection.sent) {
     selection.sent = true;
     const { endpoints, topology, emptyReason, portNote } = selection;
-    const preferred = topology === "none" ? undefined : endpoints.filter((endpoint) => endpoint.preferred).length;
     // What the subscribers see, without the selection's memo: the metrics keep it while the Service is watched.
     const set = { endpoints, topology, emptyReason, portNote };
-    watch.metrics.updated(port, { total: endpoints.length, preferred }, set, selection.version);
+    watch.metrics.updated(port, endpointCount(selection), set, selection.version);
   }
   if (previous && previous.port !== port) dropPortIfUnused(watch, previous.port);
   // A port renamed in place, for a target without a port: the new name selects what the old one did.

@@ -270,6 +270,11 @@ export interface WatchMetrics<S> {
    * one state, which counts once, and the gauge keeps the split under topology of that state.
    */
   updated(port: number | string, endpoints: EndpointCount, set: S, version?: number): void;
+  /**
+   * The subscribers of `port` that stay after one left see `endpoints` (no longer the split of the one that left, say):
+   * the gauge shows them, and no update counts.
+   */
+  shown(port: number | string, endpoints: EndpointCount): void;
   /** No target names `port` any more: its endpoints series goes to 0. */
   portDropped(port: number | string): void;
   /** A LIST (all its pages), or a streaming list. */
@@ -337,6 +342,10 @@ export function watchMetrics<S>(
       counted.set(port, set);
       record.series.lastUpdate = Date.now() / 1000;
       instruments()?.updates.add(1, { ...attributes, port });
+    },
+    shown(port, endpoints) {
+      const shown = record.endpoints.get(port);
+      if (shown) shown.count = endpoints;
     },
     portDropped(port) {
       record.endpoints.delete(port);

@@ -8,7 +8,7 @@ import { type Attributes, installFakeMeter } from "./_fake_meter.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-Deno.test("subscribers of one watch at two localities count a change once, and the endpoints gauge keeps the topology-aware split", async () => {
+Deno.test("subscribers of one watch at two localities count a change once, and the endpoints gauge keeps the topology-aware split while its subscriber stays", async () => {
   const meter = installFakeMeter();
   await using api = await startFakeApiServer();
   // Pods alternate between zones a and b; the controller hints each for its own zone.
@@ -23,13 +23,14 @@ Deno.test("subscribers of one watch at two localities count a change once, and t
     });
   api.applySlice(slice(3));
   const controller = new AbortController();
+  const closing = new AbortController();
   const seen: Record<string, number> = {};
-  const follow = (name: string, locality: Locality) =>
+  const follow = (name: string, locality: Locality, signal = controller.signal) =>
     (async () => {
       const snapshots = watchEndpoints("kubernetes:///echo.zoned:grpc", {
         cluster: { kubeconfig: api.kubeconfig() },
         locality,
-        signal: controller.signal,
+        signal: AbortSignal.any([signal, controller.signal]),
       });
       for await (const snapshot of snapshots) seen[name] = snapshot.endpoints.length;
     })();
@@ -48,7 +49,7 @@ Deno.test("subscribers of one watch at two localities count a change once, and t
     }
     assert.fail(`snapshots of ${pods} pods: ${JSON.stringify(seen)}`);
   };
-  const watching = [follow("zone a", { zone: "a" })];
+  const watching = [follow("zone a", { zone: "a" }, closing.signal)];
   try {
     for (const end = Date.now() + 5_000; seen["zone a"] !== 3 && Date.now() < end;) await sleep(10);
     assert.deepEqual(gauge(), { true: 2, false: 1 });
@@ -62,6 +63,11 @@ Deno.test("subscribers of one watch at two localities count a change once, and t
     await until(5);
     assert.equal(updates(), 2, "one scale-up, one update, whichever subscribers see it");
     assert.deepEqual(gauge(), { true: 3, false: 2 }, "no series without the split");
+    // The topology-aware subscriber leaves: no channel prefers any pod now (its split stayed until the next change).
+    closing.abort();
+    await watching[0];
+    assert.deepEqual(gauge(), { all: 5, true: 0, false: 0 }, "no split once no subscriber uses topology");
+    assert.equal(updates(), 2, "a subscriber leaving is no change of the Service");
   } finally {
     controller.abort();
     await Promise.allSettled(watching);
