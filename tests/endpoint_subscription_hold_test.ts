@@ -32,17 +32,26 @@ Deno.test("a subscriber never gets an empty set while the only slice is deleted 
   const subscription = subscribe(api);
   try {
     await eventually(() => subscription.pods() === "a", "the first snapshot");
+    // The hold is 50 ms from when the client reads the deletion; fake server and client share this process, so a
+    // busy machine (CI beside other work) can stall it past that, and an empty set is then what should come. A round
+    // whose deletion-to-new-pod time stayed under the hold cannot have had that excuse: those are judged.
+    const judged: number[] = [];
     for (let round = 0; round < 20; round++) {
       // As a hand-written slice manager replaces a slice: the deletion first, then the creation, in the same turn
       // (a test) or two API calls apart.
       const [from, to] = round % 2 === 0 ? ["echo-a", "echo-bb"] : ["echo-bb", "echo-a"];
+      const before = subscription.snapshots.length;
+      const start = performance.now();
       api.deleteSlice("prod", from);
       if (round % 4 > 0) await sleep([0, 3, 15][round % 4 - 1]);
       apply(api, to, [`p${round}`]);
       await eventually(() => subscription.pods() === `p${round}`, `round ${round}'s pod`);
+      if (performance.now() - start >= 45) continue;
+      judged.push(round);
+      const empty = subscription.snapshots.slice(before).filter((snapshot) => snapshot.endpoints.length === 0);
+      assert.equal(empty.length, 0, `round ${round}: ${empty.length} empty snapshots within the hold`);
     }
-    const empty = subscription.snapshots.filter((snapshot) => snapshot.endpoints.length === 0);
-    assert.equal(empty.length, 0, `${empty.length} empty snapshots in ${subscription.snapshots.length}`);
+    assert.ok(judged.length >= 5, `only rounds ${judged} ended within the hold: the machine is too busy to tell`);
   } finally {
     subscription.unsubscribe();
     await api.close();
