@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds the real control plane used by tests/e2e: kube-apiserver, kube-controller-manager, kube-proxy,
-# kubectl (k8s.io/kubernetes) and etcd (go.etcd.io/etcd/server/v3), at the versions pinned in versions.env, into
+# kubectl (k8s.io/kubernetes) and etcd (go.etcd.io/etcd/server/v3), and promtool
+# (github.com/prometheus/prometheus, for tests/readme_alerts_test.ts), at the versions pinned in versions.env, into
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/kgr-resolver/<name>-<version>
 # A binary that is already there is not rebuilt (the cache is keyed by version).
 #
 # Needs Go (the version in kube-apiserver/go.mod or newer; with GOTOOLCHAIN=auto an older
-# go downloads it) and the Go module proxy. A cold build takes about 10 minutes on 2 cores (kube-proxy
-# adds about 20 s and kubectl about 75 s to the control plane's 8 minutes).
+# go downloads it) and the Go module proxy. A cold build takes about 10 minutes on 2 cores for the control plane
+# (kube-proxy adds about 20 s and kubectl about 75 s to its 8 minutes); promtool took 7 minutes more (7m03s alone, from
+# empty module and build caches, 2 cores shared with other work: load average 10 falling to 3).
 #
 # Usage: bash scripts/control_plane/build.sh [--print-dir]
 #   --print-dir  print the cache directory and exit
@@ -103,5 +105,10 @@ build kube-controller-manager "$KUBERNETES_VERSION" "$here/kube-apiserver" k8s.i
 	"$version_ldflags"
 # kube-proxy, to compare the endpoints it programs with ours (tests/e2e/kube_proxy_differential_test.ts).
 build kube-proxy "$KUBERNETES_VERSION" "$here/kube-apiserver" k8s.io/kubernetes/cmd/kube-proxy "$version_ldflags"
+# promtool, for tests/readme_alerts_test.ts (the README's alerts through Prometheus's own rule evaluator).
+prometheus_release="${PROMETHEUS_VERSION#v0.}"
+prometheus_release="${prometheus_release:0:1}.$((10#${prometheus_release:1:2})).${prometheus_release#*.}"
+build promtool "$PROMETHEUS_VERSION" "$here/promtool" github.com/prometheus/prometheus/cmd/promtool \
+	"-X github.com/prometheus/common/version.Version=$prometheus_release"
 printf '==> control plane ready in %s (total %dm%02ds)\n' "$cache_dir" $(((SECONDS - total_start) / 60)) \
 	$(((SECONDS - total_start) % 60))
