@@ -30,7 +30,7 @@ import { colorsWanted, painter, printable, type Style, takesEscapes, wordWrap } 
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { namespacePresence } from "./namespace_presence.ts";
 import { byCountThenText, unusedByZone } from "./table.ts";
-import { externalNameDoubt, servicePresence, serviceReason } from "./service_presence.ts";
+import { externalNameDoubt, externalNamePresence, servicePresence, serviceReason } from "./service_presence.ts";
 
 /** The verdict of one step. */
 type Verdict = "ok" | "MISSING" | "FAILED" | "unknown";
@@ -284,7 +284,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     // Slices that outlived their Service's change to ExternalName resolve, where DNS and kube-proxy do not: a doubt.
     const presence = resolved instanceof ResolverError || noPod || signal.aborted
       ? undefined
-      : await servicePresence(access, client, namespace, command.target.service, signal).catch(() => undefined);
+      : await externalNamePresence(access, client, namespace, command.target.service, signal);
     if (interrupted !== undefined) return interrupted;
     const external = presence && externalNameDoubt(presence, target);
     if (external) say("unknown", "service", external);

@@ -62,21 +62,7 @@ export async function servicePresence(
   service: string,
   signal: AbortSignal,
 ): Promise<ServicePresence | undefined> {
-  const base = `${access.server}/api/v1/namespaces/${encodeURIComponent(namespace)}`;
-  const get = (resource: string, query: string) =>
-    requestObject(
-      access,
-      client,
-      {
-        verb: "get",
-        where: `${resource} in namespace "${namespace}"`,
-        namespace,
-        grant: `"get" on "${resource}" in the core API group ("")`,
-        missing: `${resource} not found (404)`,
-      },
-      `${base}/${query}`,
-      signal,
-    );
+  const get = reader(access, client, namespace, signal);
   const notFound = (error: unknown) => error instanceof KubeApiError && error.status === 404;
   let object: Record<string, unknown>;
   try {
@@ -91,11 +77,8 @@ export async function servicePresence(
     return { state: "missing", nearest: nearestName(service, names) };
   }
   const spec = isRecord(object.spec) ? object.spec : {};
-  if (spec.type === "ExternalName") {
-    const ports = (Array.isArray(spec.ports) ? spec.ports : []).filter(isRecord)
-      .map(({ name, port }) => ({ name: typeof name === "string" ? name : "", port: Number(port) }));
-    return { state: "externalName", externalName: String(spec.externalName ?? ""), ports };
-  }
+  const external = externalNameOf(spec);
+  if (external) return external;
   const labels = isRecord(spec.selector) ? Object.entries(spec.selector) : [];
   if (labels.length === 0) {
     let endpoints: EndpointsObjectState;
@@ -119,6 +102,66 @@ export async function servicePresence(
   const pods = await get("pods", `pods?limit=1&labelSelector=${encodeURIComponent(selector)}`).catch(() => undefined);
   const podsMatch = Array.isArray(pods?.items) ? pods.items.length > 0 : undefined;
   return { state: "withSelector", selector, podsMatch };
+}
+
+/**
+ * GETs the Service alone (`get` on `services`), for a target that resolves: whether it is of type ExternalName, which
+ * is all {@linkcode externalNameDoubt} needs, without {@linkcode servicePresence}'s further requests (pods, the
+ * Endpoints object, the namespace's Services).
+ *
+ * @param access Where the cluster is and how to authenticate.
+ * @param client The runtime's HTTP client for that cluster.
+ * @param namespace The Service's namespace.
+ * @param service The Service's name.
+ * @param signal Aborts the request.
+ * @returns The Service's ExternalName state; `undefined` for another type, or when it cannot be read.
+ *
+ * @example Reading whether a Service that resolves is an ExternalName one
+ * ```ts ignore
+ * import { externalNamePresence } from "./service_presence.ts";
+ * const presence = await externalNamePresence(access, client, "prod", "echo", AbortSignal.timeout(10_000));
+ * if (presence) console.log(`dial dns:///${presence.externalName}`);
+ * ```
+ */
+export async function externalNamePresence(
+  access: ClusterAccess,
+  client: HttpClient,
+  namespace: string,
+  service: string,
+  signal: AbortSignal,
+): Promise<Extract<ServicePresence, { state: "externalName" }> | undefined> {
+  const get = reader(access, client, namespace, signal);
+  const object = await get("services", `services/${encodeURIComponent(service)}`).catch(() => undefined);
+  return object && externalNameOf(isRecord(object.spec) ? object.spec : {});
+}
+
+/** A GET of `query` under the namespace, refused with what the `resource` needs. */
+function reader(access: ClusterAccess, client: HttpClient, namespace: string, signal: AbortSignal) {
+  const base = `${access.server}/api/v1/namespaces/${encodeURIComponent(namespace)}`;
+  return (resource: string, query: string) =>
+    requestObject(
+      access,
+      client,
+      {
+        verb: "get",
+        where: `${resource} in namespace "${namespace}"`,
+        namespace,
+        grant: `"get" on "${resource}" in the core API group ("")`,
+        missing: `${resource} not found (404)`,
+      },
+      `${base}/${query}`,
+      signal,
+    );
+}
+
+/** The ExternalName state of a Service's spec, or `undefined` for a Service of another type. */
+function externalNameOf(
+  spec: Record<string, unknown>,
+): Extract<ServicePresence, { state: "externalName" }> | undefined {
+  if (spec.type !== "ExternalName") return undefined;
+  const ports = (Array.isArray(spec.ports) ? spec.ports : []).filter(isRecord)
+    .map(({ name, port }) => ({ name: typeof name === "string" ? name : "", port: Number(port) }));
+  return { state: "externalName", externalName: String(spec.externalName ?? ""), ports };
 }
 
 /**

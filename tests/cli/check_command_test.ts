@@ -1,0 +1,55 @@
+// `kgr-resolver check` run in this process against the fake API server, for what it asks the server.
+import assert from "node:assert/strict";
+import { runCli } from "../../src/cli/main.ts";
+import type { CliOutput, CliProcess } from "../../src/runtime/cli_process.ts";
+import { endpointSlice, startFakeApiServer } from "../../testing.ts";
+
+/** `kgr-resolver check` on `target` in this process, with what it wrote on standard output. */
+async function check(kubeconfig: string, target: string): Promise<{ code: number; stdout: string }> {
+  let stdout = "";
+  const output = (write: (text: string) => void): CliOutput => ({ write, isTTY: false, size: () => undefined });
+  const cli: CliProcess = {
+    args: ["check", "--kubeconfig", kubeconfig, target],
+    env: () => undefined,
+    stdout: output((text) => stdout += text),
+    stderr: output(() => {}),
+    onInterrupt: () => () => {},
+    exit: () => Promise.reject(new Error("not in tests")),
+  };
+  return { code: await runCli(cli), stdout };
+}
+
+Deno.test("check on a target that resolves reads only the Service beyond its slices, whatever the Service is", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const dir = await Deno.makeTempDir();
+  try {
+    const kubeconfig = `${dir}/kubeconfig.json`;
+    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    for (const service of ["selected", "unselected", "absent"]) {
+      api.applySlice(endpointSlice({
+        namespace: "shop",
+        service,
+        port: { name: "grpc", port: 8080 },
+        endpoints: [{ ip: "10.1.0.1", pod: `${service}-0` }],
+      }));
+    }
+    const ports = [{ name: "grpc", port: 80 }];
+    api.applyService({ metadata: { namespace: "shop", name: "selected" }, spec: { ports, selector: { app: "a" } } });
+    api.applyService({ metadata: { namespace: "shop", name: "unselected" }, spec: { ports } });
+    for (const service of ["selected", "unselected", "absent"]) {
+      const before = api.requests.length;
+      const { code, stdout } = await check(kubeconfig, `kubernetes:///${service}.shop:grpc`);
+      assert.equal(code, 0, stdout);
+      assert.match(stdout, /\nok: \S+ resolves with these credentials\n$/);
+      // The ExternalName doubt needs the Service's type: no pods, Endpoints object or list of Services.
+      const read = api.requests.slice(before).filter(({ path }) => path.startsWith("/api/v1/"));
+      // Was: GET .../pods?limit=1&labelSelector=app=a, GET .../endpoints/unselected, GET .../services?limit=500.
+      assert.deepEqual(read.map(({ method, path }) => `${method} ${path}`), [
+        `GET /api/v1/namespaces/shop/services/${service}`,
+      ]);
+    }
+  } finally {
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
