@@ -168,7 +168,8 @@ function externalNameOf(
  * Why a Service resolves to no pod, from what the API server says of it; `undefined` when that says no more than
  * its slices did: a Service without a selector's Endpoints object lists addresses, its selector matches pods (that
  * the slices list as not ready, or not yet), or slices exist for a Service without pods of its own (not found,
- * ExternalName, without a selector: slices written by hand, whose own reason is more to the point).
+ * without a selector: slices written by hand, whose own reason is more to the point). Slices of an ExternalName
+ * Service get its reason, the slices' being no clue: the controller stopped updating them.
  *
  * @param presence What the server says of the Service.
  * @param target The target's Service, namespace and port.
@@ -190,8 +191,9 @@ export function serviceReason(
   sliced: boolean,
 ): string | undefined {
   const { service, namespace, port } = target;
-  // Slices of its name beside a Service that has no pods of its own (written by hand, or left behind) say more.
-  if (sliced && presence.state !== "withSelector") return undefined;
+  // Slices of its name beside a Service that has no pods of its own (written by hand, or left behind) say more, but
+  // for an ExternalName one: the controller no longer updates them, so their reason ("scaled to zero") misleads.
+  if (sliced && presence.state !== "withSelector" && presence.state !== "externalName") return undefined;
   const describe = `kubectl describe service ${service} -n ${namespace}`;
   const ownSlices = `EndpointSlices of its own labeled kubernetes.io/service-name=${service}`;
   switch (presence.state) {
@@ -201,6 +203,12 @@ export function serviceReason(
         `lists those there are)${meant}`;
     }
     case "externalName": {
+      if (sliced) {
+        return `service ${service} is of type ExternalName (External Name: ${presence.externalName}): DNS answers ` +
+          "with that name and kube-proxy ignores the Service; the EndpointSlices labeled with its name, which the " +
+          "resolver follows and the EndpointSlice controller no longer updates, list no usable pod: dial " +
+          `${externalTarget(presence, port)} instead, or delete those slices`;
+      }
       return `service ${service} is of type ExternalName (External Name: ${presence.externalName}): it is only a ` +
         "DNS alias, with no pods and no EndpointSlices, and the resolver does not follow ExternalName: dial " +
         `${externalTarget(presence, port)} instead`;

@@ -7,7 +7,6 @@ Deno.test("serviceReason() leaves the slices' reason to slices written beside a 
   for (
     const presence of [
       { state: "missing" as const, nearest: undefined },
-      { state: "externalName" as const, externalName: "echo.example.com", ports: [] },
       { state: "withoutSelector" as const, endpoints: "missing" as const },
     ]
   ) {
@@ -41,4 +40,22 @@ Deno.test("serviceReason() dials an ExternalName Service's name on the port the 
   assert.equal(dial(undefined), "dns:///echo.example.com:50051 instead");
   assert.equal(dial(9000), "dns:///echo.example.com:9000 instead");
   assert.equal(dial("admin"), "dns:///echo.example.com instead");
+});
+
+Deno.test("serviceReason() names an ExternalName Service whose slices, left from before, list no usable pod", () => {
+  // A Service scaled to zero, then turned ExternalName (v1.36.3): the EndpointSlice controller leaves its slice
+  // without endpoints and no longer updates it, so the slices' own reason ("scaled to zero") would have the user scale
+  // up to no effect.
+  const presence = {
+    state: "externalName" as const,
+    externalName: "echo.example.com",
+    ports: [{ name: "grpc", port: 50051 }],
+  };
+  assert.equal(
+    serviceReason(presence, target, true),
+    "service echo is of type ExternalName (External Name: echo.example.com): DNS answers with that name and " +
+      "kube-proxy ignores the Service; the EndpointSlices labeled with its name, which the resolver follows and the " +
+      "EndpointSlice controller no longer updates, list no usable pod: dial dns:///echo.example.com:50051 instead, or " +
+      "delete those slices",
+  );
 });

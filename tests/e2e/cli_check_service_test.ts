@@ -193,6 +193,40 @@ Deno.test({
         assert.match(run.stdout, /^ok: \S+ resolves with these credentials; see the service step above$/m);
       });
 
+      // A Service scaled to zero, then turned ExternalName: the controller leaves its slice without endpoints, and the
+      // slices' reason alone ("scaled to zero") would have the user scale up, which the controller no longer follows.
+      await t.step("an ExternalName Service whose EndpointSlices list no pod", async () => {
+        await applySelectorService(fetch, ns, {
+          name: "zeroed",
+          ports: [{ name: "grpc", port: 50051, targetPort: 50051 }],
+        });
+        for (let attempt = 0; (await listEndpointSlices(fetch, ns, "zeroed")).items.length === 0; attempt++) {
+          assert.ok(attempt < 100, "the EndpointSlice controller writes zeroed's slice within 20 s");
+          await sleep(200);
+        }
+        await kubeRequest(
+          fetch,
+          "PATCH",
+          `/api/v1/namespaces/${ns}/services/zeroed`,
+          { spec: { type: "ExternalName", externalName: "echo.example.com" } },
+          "application/merge-patch+json",
+        );
+        await sleep(2000);
+        assert.equal((await listEndpointSlices(fetch, ns, "zeroed")).items.length, 1, "the slice stays");
+        // Was: "its EndpointSlices list no pod: the Service selects none, it is scaled to zero, or namespace ...".
+        assert.match(
+          await check(`zeroed.${ns}:grpc`),
+          resolve(
+            escape(
+              "service zeroed is of type ExternalName (External Name: echo.example.com): DNS answers with that name " +
+                "and kube-proxy ignores the Service; the EndpointSlices labeled with its name, which the resolver " +
+                "follows and the EndpointSlice controller no longer updates, list no usable pod: dial " +
+                "dns:///echo.example.com:50051 instead, or delete those slices",
+            ),
+          ),
+        );
+      });
+
       // A user who may list slices but not read Services is told what the slices tell, as before.
       await t.step("a user who may not read Services", async () => {
         await createEndpointSliceReaderRole(fetch, ns, { services: false });
