@@ -577,7 +577,8 @@ export const scenarios = {
       );
       assert.match(several.stdout, /^FAILED +resolve +Cannot choose a port for service "two"/m);
 
-      // One port name in the slices: the Service is not read, and the check passes without the grant.
+      // One port name in the slices: the port needs no Service, and the check passes without the grant (its read for
+      // the ExternalName doubt is refused, which says nothing).
       const one = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, `kubernetes:///echo.${NAMESPACE}`]);
       assert.equal(one.code, 0, one.stdout + one.stderr);
       assert.match(one.stdout, /^MISSING +get +services in namespace e2e \(optional: /m);
