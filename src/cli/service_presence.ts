@@ -207,7 +207,7 @@ export function serviceReason(
         return `service ${service} is of type ExternalName (External Name: ${presence.externalName}): DNS answers ` +
           "with that name and kube-proxy ignores the Service; the EndpointSlices labeled with its name, which the " +
           "resolver follows and the EndpointSlice controller no longer updates, list no usable pod: dial " +
-          `${externalTarget(presence, port)} instead, or delete those slices`;
+          `${externalTarget(presence, port)} instead, ${deleteSlices(service, namespace)}`;
       }
       return `service ${service} is of type ExternalName (External Name: ${presence.externalName}): it is only a ` +
         "DNS alias, with no pods and no EndpointSlices, and the resolver does not follow ExternalName: dial " +
@@ -258,18 +258,29 @@ export function serviceReason(
  * ```ts
  * import { externalNameDoubt } from "./service_presence.ts";
  * const presence = { state: "externalName" as const, externalName: "echo.example.com", ports: [] };
- * console.log(externalNameDoubt(presence, { service: "echo", port: 50051 }));
+ * console.log(externalNameDoubt(presence, { service: "echo", namespace: "prod", port: 50051 }));
  * // service echo is of type ExternalName (...): ... dial dns:///echo.example.com:50051 instead, or delete those slices
+ * // and, if they are mirrored from an Endpoints object of its name, that object, ...
  * ```
  */
 export function externalNameDoubt(
   presence: ServicePresence,
-  target: { service: string; port: number | string | undefined },
+  target: { service: string; namespace: string; port: number | string | undefined },
 ): string | undefined {
   if (presence.state !== "externalName") return undefined;
   return `service ${target.service} is of type ExternalName (External Name: ${presence.externalName}): DNS answers ` +
     "with that name and kube-proxy ignores the Service, but EndpointSlices labeled with its name still list pods, " +
-    `which the resolver follows: dial ${externalTarget(presence, target.port)} instead, or delete those slices`;
+    `which the resolver follows: dial ${externalTarget(presence, target.port)} instead, ` +
+    deleteSlices(target.service, target.namespace);
+}
+
+/**
+ * How to be rid of the EndpointSlices of an ExternalName Service: the EndpointSliceMirroring controller mirrors an
+ * Endpoints object of its name again into a slice deleted (v1.36.3), so that object goes too.
+ */
+function deleteSlices(service: string, namespace: string): string {
+  return "or delete those slices and, if they are mirrored from an Endpoints object of its name, that object, which " +
+    `the EndpointSliceMirroring controller would mirror again (kubectl get endpoints ${service} -n ${namespace})`;
 }
 
 /** The `dns:///` target of an ExternalName Service on the port a target means (the Service's first without one). */

@@ -56,6 +56,7 @@ Deno.test("serviceReason() names an ExternalName Service whose slices, left from
     "service echo is of type ExternalName (External Name: echo.example.com): DNS answers with that name and " +
       "kube-proxy ignores the Service; the EndpointSlices labeled with its name, which the resolver follows and the " +
       "EndpointSlice controller no longer updates, list no usable pod: dial dns:///echo.example.com:50051 instead, or " +
-      "delete those slices",
+      "delete those slices and, if they are mirrored from an Endpoints object of its name, that object, which the " +
+      "EndpointSliceMirroring controller would mirror again (kubectl get endpoints echo -n prod)",
   );
 });

@@ -185,12 +185,60 @@ Deno.test({
             "^unknown +service +" + escape(
               "service renamed is of type ExternalName (External Name: echo.example.com): DNS answers with that " +
                 "name and kube-proxy ignores the Service, but EndpointSlices labeled with its name still list pods, " +
-                "which the resolver follows: dial dns:///echo.example.com:50051 instead, or delete those slices",
+                "which the resolver follows: dial dns:///echo.example.com:50051 instead, or delete those slices and, " +
+                "if they are mirrored from an Endpoints object of its name, that object, which the " +
+                `EndpointSliceMirroring controller would mirror again (kubectl get endpoints renamed -n ${ns})`,
             ) + "$",
             "m",
           ),
         );
         assert.match(run.stdout, /^ok: \S+ resolves with these credentials; see the service step above$/m);
+      });
+
+      // An ExternalName Service without a selector and an Endpoints object of its name: the EndpointSliceMirroring
+      // controller mirrors that object, and writes again a mirrored slice deleted, so deleting the slices is no fix.
+      await t.step("an ExternalName Service whose EndpointSlices are mirrored from an Endpoints object", async () => {
+        await create("services", {
+          kind: "Service",
+          metadata: { name: "aliased" },
+          spec: { type: "ExternalName", externalName: "echo.example.com", ports: [{ name: "grpc", port: 50051 }] },
+        });
+        await create("endpoints", {
+          kind: "Endpoints",
+          metadata: { name: "aliased" },
+          subsets: [{ addresses: [{ ip: "10.32.0.11" }], ports: [{ name: "grpc", port: 50051 }] }],
+        });
+        const mirrored = async () => {
+          for (let attempt = 0;; attempt++) {
+            const { items } = await listEndpointSlices(fetch, ns, "aliased");
+            if (items.length > 0) return items[0].metadata.name!;
+            assert.ok(attempt < 100, "the EndpointSliceMirroring controller writes aliased's slice within 20 s");
+            await sleep(200);
+          }
+        };
+        const slice = await mirrored();
+        await kubeRequest(fetch, "DELETE", `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices/${slice}`);
+        log(`mirrored slice ${slice} deleted; written again as ${await mirrored()}`);
+        const run = await runCli([
+          "check",
+          "--kubeconfig",
+          cluster.adminKubeconfigPath,
+          `kubernetes:///aliased.${ns}:grpc`,
+        ]);
+        log(`check aliased.${ns}:grpc:\n${run.stdout}`);
+        assert.equal(run.code, 0, run.stdout + run.stderr);
+        // Was: "... instead, or delete those slices", which the controller writes again.
+        assert.match(
+          run.stdout,
+          new RegExp(
+            "^unknown +service +.*: dial dns:///echo\\.example\\.com:50051 instead, " + escape(
+              "or delete those slices and, if they are mirrored from an Endpoints object of its name, that object, " +
+                "which the EndpointSliceMirroring controller would mirror again " +
+                `(kubectl get endpoints aliased -n ${ns})`,
+            ) + "$",
+            "m",
+          ),
+        );
       });
 
       // A Service scaled to zero, then turned ExternalName: the controller leaves its slice without endpoints, and the
@@ -221,7 +269,9 @@ Deno.test({
               "service zeroed is of type ExternalName (External Name: echo.example.com): DNS answers with that name " +
                 "and kube-proxy ignores the Service; the EndpointSlices labeled with its name, which the resolver " +
                 "follows and the EndpointSlice controller no longer updates, list no usable pod: dial " +
-                "dns:///echo.example.com:50051 instead, or delete those slices",
+                "dns:///echo.example.com:50051 instead, or delete those slices and, if they are mirrored from an " +
+                "Endpoints object of its name, that object, which the EndpointSliceMirroring controller would mirror " +
+                `again (kubectl get endpoints zeroed -n ${ns})`,
             ),
           ),
         );
