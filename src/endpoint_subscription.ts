@@ -23,6 +23,7 @@ import { type EndpointCount, type WatchMetrics, watchMetrics } from "./metrics.t
 import type { Target } from "./base/target.ts";
 import type { Locality, TopologyMode } from "./selection/topology.ts";
 import { trace } from "./runtime/trace.ts";
+import { outsideCallerContext } from "./runtime/outside_caller_context.ts";
 
 export type { EndpointSnapshot } from "./endpoint_snapshot.ts";
 
@@ -196,8 +197,9 @@ export function subscribeEndpoints(
   const fail = (error: unknown) => {
     if (active) notify(() => listener.onError(asResolverError(error), true));
   };
-  sharedClusterAccess(settings.cluster).then(
-    async (access) => {
+  // Shared and long-lived: no span or request of the caller's (an AsyncLocalStorage) may follow the watch.
+  outsideCallerContext(() =>
+    sharedClusterAccess(settings.cluster).then(async (access) => {
       if (!active) return;
       let namespace: string;
       let locality: ClientLocality;
@@ -231,8 +233,7 @@ export function subscribeEndpoints(
         const { failure, failingSince } = watch;
         queueMicrotask(() => active && notify(() => listener.onError(failure, false, failingSince)));
       }
-    },
-    fail,
+    }, fail)
   );
   return () => {
     active = false;
