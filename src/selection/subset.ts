@@ -6,8 +6,8 @@
  * the subset is the `k` best. One endpoint added or removed changes at most
  * one member of a subset: an endpoint that leaves takes its clients to the
  * next best one each, and one that arrives takes only the clients it now
- * outranks (a rollout, which does both, changes a subset about twice over). Topology is kept: the
- * preferred endpoints and the others (failover) are subset apart.
+ * outranks (a rollout, which does both, changes a subset about twice over). Topology is kept for a policy
+ * that fails over: the preferred endpoints and the others (failover) are subset apart (`tiers`).
  *
  * @module
  */
@@ -20,7 +20,7 @@ export interface SubsetCandidate {
   addresses: readonly { host: string; port: number }[];
   /** The pod, the endpoint's identity across changes of its conditions. */
   podName?: string;
-  /** Preferred and other endpoints are subset apart. */
+  /** Preferred and other endpoints are subset apart (with `tiers`). */
   preferred: boolean;
 }
 
@@ -43,7 +43,7 @@ export interface Subsetter {
 /**
  * Creates a client's subsetting.
  *
- * @param size How many endpoints to keep of each kind (preferred, others); a positive integer.
+ * @param size How many endpoints to keep (of each kind, preferred and others, with `tiers`); a positive integer.
  * @param seed The client's seed; the same seed gives the same subset of the same endpoints.
  * @param options Whether preferred endpoints and the others are subset apart.
  * @returns The subsetter.
