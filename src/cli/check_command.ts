@@ -303,11 +303,12 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     }
     const failed = missingRequired > 0 || resolved instanceof ResolverError || noPod;
     if (!failed) {
+      const steps = doubts.length > 1
+        ? `${doubts.slice(0, -1).join(", ")} and ${doubts.at(-1)} steps`
+        : `${doubts[0]} step`;
       conclude(
         "ok",
-        `${command.input} resolves with these credentials${
-          doubts.length > 0 ? `; see the ${doubts.join(" and ")} step${doubts.length > 1 ? "s" : ""} above` : ""
-        }`,
+        `${command.input} resolves with these credentials${doubts.length > 0 ? `; see the ${steps} above` : ""}`,
       );
     } else if (absent) {
       conclude("FAILED", `${command.input}: namespace ${namespace} does not exist; see the resolve step above`);

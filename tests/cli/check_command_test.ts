@@ -4,12 +4,16 @@ import { runCli } from "../../src/cli/main.ts";
 import type { CliOutput, CliProcess } from "../../src/runtime/cli_process.ts";
 import { endpointSlice, startFakeApiServer } from "../../testing.ts";
 
-/** `kgr-resolver check` on `target` in this process, with what it wrote on standard output. */
-async function check(kubeconfig: string, target: string): Promise<{ code: number; stdout: string }> {
+/** `kgr-resolver check` on `target` (after `flags`) in this process, with what it wrote on standard output. */
+async function check(
+  kubeconfig: string,
+  target: string,
+  flags: string[] = [],
+): Promise<{ code: number; stdout: string }> {
   let stdout = "";
   const output = (write: (text: string) => void): CliOutput => ({ write, isTTY: false, size: () => undefined });
   const cli: CliProcess = {
-    args: ["check", "--kubeconfig", kubeconfig, target],
+    args: ["check", "--kubeconfig", kubeconfig, ...flags, target],
     env: () => undefined,
     stdout: output((text) => stdout += text),
     stderr: output(() => {}),
@@ -49,6 +53,51 @@ Deno.test("check on a target that resolves reads only the Service beyond its sli
       ]);
     }
   } finally {
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("check lists three doubts as a list, not joined by 'and' twice", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  // The fake's Services are ClusterIP ones: in front of it, the Service reads as one turned ExternalName.
+  const external = { type: "ExternalName", externalName: "moved.example.com", ports: [{ name: "grpc", port: 80 }] };
+  const front = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const url = new URL(request.url);
+    const answer = await fetch(`${api.url}${url.pathname}${url.search}`, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      signal: request.signal,
+    });
+    if (url.pathname !== "/api/v1/namespaces/shop/services/moved") return answer;
+    const service = await answer.json();
+    return Response.json({ ...service, spec: { ...service.spec, ...external } });
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    const kubeconfig = `${dir}/kubeconfig.json`;
+    const config = JSON.stringify(api.kubeconfig()).replace(api.url, `http://127.0.0.1:${front.addr.port}`);
+    await Deno.writeTextFile(kubeconfig, config);
+    // Slices left from before the Service turned ExternalName (service), a port number they lack (port), and a client
+    // that says its zone while the Service asks for no topology (topology).
+    api.applySlice(endpointSlice({
+      namespace: "shop",
+      service: "moved",
+      port: { name: "grpc", port: 8080 },
+      endpoints: [{ ip: "10.1.0.1", pod: "moved-0", zone: "a" }],
+    }));
+    api.applyService({ metadata: { namespace: "shop", name: "moved" }, spec: { ports: external.ports } });
+    const { code, stdout } = await check(kubeconfig, "kubernetes:///moved.shop:9090", ["--zone", "a"]);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /\nunknown +service +service moved is of type ExternalName /);
+    // Was: "see the port and service and topology steps above".
+    assert.match(
+      stdout,
+      /\nok: \S+ resolves with these credentials; see the port, service and topology steps above\n$/,
+    );
+  } finally {
+    await front.shutdown();
     await api.close();
     await Deno.remove(dir, { recursive: true });
   }
