@@ -1,7 +1,7 @@
 /**
  * The service configs the grpc-js resolver hands a channel with its endpoints (its load balancing, when the channel
- * has no `grpc.service_config` of its own) and with an empty list, and the warning for a channel config that leaves
- * load balancing out.
+ * has no `grpc.service_config` of its own) and with an empty list, whether a channel's policy fails over (which
+ * decides how it subsets), and the warning for a channel config that leaves load balancing out.
  *
  * @module
  */
