@@ -26,7 +26,9 @@ try {
   console.log(await call("hi"));
   api.deleteSlice("prod", "echo-a");
   api.deleteSlice("prod", "echo-b");
+  const deadline = Date.now() + 10_000;
   while (client.getChannel().getConnectivityState(false) !== grpc.connectivityState.TRANSIENT_FAILURE) {
+    if (Date.now() > deadline) throw new Error("the channel did not reach TRANSIENT_FAILURE within 10 s");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 } finally {
