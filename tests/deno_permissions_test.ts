@@ -19,7 +19,7 @@ async function findCluster(permissions: string[], env: Record<string, string>): 
   const output = await new Deno.Command(DENO, {
     args: ["run", "--no-prompt", ...permissions, CHILD],
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "", ...env },
+    env: { PATH: Deno.env.get("PATH") ?? "", DENO_NO_UPDATE_CHECK: "1", ...env },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -27,12 +27,15 @@ async function findCluster(permissions: string[], env: Record<string, string>): 
   return new TextDecoder().decode(output.stdout).trim();
 }
 
-/** Runs Deno with `args` and only PATH in its environment: its output, trimmed; a failure shows its stderr. */
+/**
+ * Runs Deno with `args` and only PATH and DENO_NO_UPDATE_CHECK in its environment: its output, trimmed; a failure
+ * shows its stderr.
+ */
 async function runDeno(args: string[]): Promise<string> {
   const output = await new Deno.Command(DENO, {
     args,
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "" },
+    env: { PATH: Deno.env.get("PATH") ?? "", DENO_NO_UPDATE_CHECK: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -140,7 +143,12 @@ Deno.test("Deno without the proxy variables in its --allow-env list: a warning n
       const output = await new Deno.Command(DENO, {
         args: ["run", "--no-prompt", "--allow-read", `--allow-env=KUBECONFIG,LOG_TOKENS,LOG_STREAM${allowEnv}`, CHILD],
         clearEnv: true,
-        env: { PATH: Deno.env.get("PATH") ?? "", KUBECONFIG: config, HTTPS_PROXY: "http://u:s3cret@proxy.corp:3128" },
+        env: {
+          PATH: Deno.env.get("PATH") ?? "",
+          DENO_NO_UPDATE_CHECK: "1",
+          KUBECONFIG: config,
+          HTTPS_PROXY: "http://u:s3cret@proxy.corp:3128",
+        },
         stdout: "piped",
         stderr: "piped",
       }).output();
@@ -309,7 +317,7 @@ Deno.test("Deno without NODE_NAME and ZONE in its --allow-env list: a warning na
       const output = await new Deno.Command(DENO, {
         args: ["run", "--no-prompt", "--allow-net", allowEnv, WATCH_CHILD, JSON.stringify(api.kubeconfig())],
         clearEnv: true,
-        env: { PATH: Deno.env.get("PATH") ?? "", NODE_NAME: "node-a", ZONE: "zone-a" },
+        env: { PATH: Deno.env.get("PATH") ?? "", DENO_NO_UPDATE_CHECK: "1", NODE_NAME: "node-a", ZONE: "zone-a" },
         stdout: "piped",
         stderr: "piped",
       }).output();
@@ -408,7 +416,7 @@ Deno.test("kgr-resolver on Deno without NODE_NAME and ZONE in its --allow-env li
     const output = await new Deno.Command(DENO, {
       args: ["run", "--no-prompt", "--allow-net", withoutLocality, `--allow-read=${kubeconfig}`, ...cli, TARGET],
       clearEnv: true,
-      env: { PATH: Deno.env.get("PATH") ?? "" },
+      env: { PATH: Deno.env.get("PATH") ?? "", DENO_NO_UPDATE_CHECK: "1" },
       stdout: "piped",
       stderr: "piped",
     }).output();
