@@ -159,8 +159,9 @@ function stallTable(stall: StallResults): string[] {
     ...(rows.some((row) => row.includes(OFF_CPU))
       ? [
         "",
-        `${OFF_CPU} The process was on CPU for less than half of this stall: the machine, busy with other work, ` +
-        "did not run it, so the figure overstates the client's own stall.",
+        `${OFF_CPU} The process was on CPU for less than half of this stall: most of it was not the client's own ` +
+        "work (the machine running something else, or for a stall of a few ms the timer's own lateness), so the " +
+        "figure overstates the client's stall.",
       ]
       : []),
     "",
