@@ -100,21 +100,25 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
     lines.push(fit([{ text: `cluster ${context.server}` }]));
     for (const line of sourceLines(context.source, columns)) lines.push(fit([{ text: line }]));
   }
-  const state: Segment[] = [
+  const progress: Segment[] = [
     { text: `resourceVersion ${view.snapshot?.resourceVersion ?? "-"}  ` },
-    { text: `${changeText(view, context.now)}  ` },
-    watchSegment(view, context),
+    { text: changeText(view, context.now) },
   ];
+  const watch = watchSegment(view, context);
+  const width = (segments: Segment[]) => segments.reduce((sum, { text }) => sum + cellWidth(printable(text)), 0);
+  // The watch's state goes on a line of its own when it does not fit after the resourceVersion (a real cluster's has
+  // 8 digits or more) and the time: cut, "retrying" or "listing for 7s" is what would be lost.
+  const state = width(progress) + 2 + width([watch]) <= columns
+    ? [[...progress, { text: "  " }, watch]]
+    : [progress, [watch]];
   // The topology mode and why it is none go on their own lines when they do not fit after the state: cut, the
   // reason is what would be lost.
   const topology = topologyText(view);
-  const stateLength = state.reduce((sum, { text }) => sum + cellWidth(text), 0);
-  if (stateLength + 2 + cellWidth(printable(topology)) <= columns) {
-    lines.push(fit([...state, { text: `  ${topology}`, style: "dim" }]));
-  } else {
-    lines.push(fit(state));
-    for (const line of wrap(topology, columns, maxLines(3))) lines.push(paint(line, "dim"));
-  }
+  const last = state[state.length - 1];
+  const topologyFits = width(last) + 2 + cellWidth(printable(topology)) <= columns;
+  if (topologyFits) last.push({ text: `  ${topology}`, style: "dim" });
+  for (const segments of state) lines.push(fit(segments));
+  if (!topologyFits) { for (const line of wrap(topology, columns, maxLines(3))) lines.push(paint(line, "dim")); }
   const problem = view.watch.state === "retrying" ? view.watch.error : view.portError;
   if (problem) { for (const line of wrap(problem.message, columns, maxLines(4))) lines.push(paint(line, "red")); }
   const portNote = view.snapshot?.portNote;

@@ -114,7 +114,7 @@ Deno.test("renderTable() fits the terminal: lines cut at its width, rows beyond 
   assert.equal(lines.length, 11);
   assert.ok(lines.every((line) => [...line].length <= 40), lines.join("\n"));
   assert.equal(lines[0], "kubernetes:///echo.prod:grpc  service p…");
-  assert.equal(lines.at(-3), "... and 29 more pods: all used");
+  assert.equal(lines.at(-3), "... and 30 more pods: all used"); // the header takes 9 of the 11 lines
   assert.equal(lines.at(-1), "30 used  Ctrl-C to quit");
 });
 
@@ -261,9 +261,9 @@ Deno.test("renderTable() counts by reason the pods that get no calls, or calls o
 });
 
 Deno.test("renderTable() on a short terminal counts by reason on the lines left, cut with '…', never mid-sentence", () => {
-  // At 40 columns the header takes 8 lines. The count of the pods that get no calls wrapped to two lines, and on 13
-  // rows the frame, one line too tall, lost its second: 'not used: 2 terminating while others are' said nothing of
-  // the pod not ready.
+  // At 40 columns the header takes 9 lines (the watch's state on a line of its own). The count of the pods that get
+  // no calls wrapped to two lines, and on 14 rows the frame, one line too tall, lost its second: 'not used: 2
+  // terminating while others are' said nothing of the pod not ready.
   const unused = (i: number, conditions: { ready: boolean; serving?: boolean; terminating?: boolean }) => ({
     addresses: [`10.0.4.${i}`],
     targetRef: { name: `cart-${i}` },
@@ -282,9 +282,9 @@ Deno.test("renderTable() on a short terminal counts by reason on the lines left,
   const more = "... and 6 more pods: 3 used, 3 not used";
   const summary = ["", "3 used, 3 not used  Ctrl-C to quit"];
   const tails: [number, string[]][] = [
-    [12, [more, ...summary]],
-    [13, [more, "not used: 2 terminating while others ar…", ...summary]],
-    [14, [more, "not used: 2 terminating while others are", "ready; 1 not ready", ...summary]],
+    [13, [more, ...summary]],
+    [14, [more, "not used: 2 terminating while others ar…", ...summary]],
+    [15, [more, "not used: 2 terminating while others are", "ready; 1 not ready", ...summary]],
   ];
   for (const [rows, tail] of tails) {
     const lines = renderTable(viewOf([slice]), { ...narrow, rows });

@@ -1,0 +1,54 @@
+// The watch's state (watching, listing, retrying) is never cut off the header: too wide for the line of the
+// resourceVersion and the time since the last change, it goes on a line of its own.
+import assert from "node:assert/strict";
+import { renderTable } from "../../src/cli/table.ts";
+import { cellWidth, painter } from "../../src/cli/terminal.ts";
+import { KubeApiError } from "../../src/base/errors.ts";
+import type { ServiceView } from "../../src/cli/service_observer.ts";
+import { serviceViewOf } from "./_service_view.ts";
+
+/** The header's lines from the resourceVersion on, up to the blank line before the pods. */
+function stateLines(view: ServiceView, columns: number): string[] {
+  const lines = renderTable(view, {
+    input: "kubernetes:///echo.prod:grpc",
+    server: "https://10.0.0.1",
+    source: "in-cluster service account",
+    now: 0,
+    columns,
+    rows: 40,
+    paint: painter(false),
+    live: true,
+  });
+  for (const line of lines) assert.ok(cellWidth(line) <= columns, `${line} is wider than ${columns}`);
+  const start = lines.findIndex((line) => line.startsWith("resourceVersion"));
+  return lines.slice(start, lines.indexOf("", start));
+}
+
+/** A view of a real cluster's resourceVersion, unchanged since the table started, whose watch is retrying. */
+function retryingView(): ServiceView {
+  const view = serviceViewOf([], {}, "123456789");
+  const error = new KubeApiError("Cannot watch endpointslices: cannot reach the API server", { status: 0 });
+  return { ...view, changes: 1, watch: { state: "retrying", error } };
+}
+
+Deno.test("renderTable() puts the watch's state on a line of its own rather than cut it", () => {
+  assert.deepEqual(stateLines(retryingView(), 64), [
+    "resourceVersion 123456789  unchanged since start",
+    "retrying (see below)  topology none (client locality unknown)",
+    "Cannot watch endpointslices: cannot reach the API server",
+  ]);
+  const listing = { ...retryingView(), watch: { state: "listing" as const, since: -7_000 } };
+  assert.deepEqual(stateLines(listing, 50), [
+    "resourceVersion 123456789  unchanged since start",
+    "listing for 7s",
+    "topology none (client locality unknown)",
+  ]);
+});
+
+Deno.test("renderTable() keeps the watch's state after the resourceVersion where it fits", () => {
+  assert.deepEqual(stateLines(retryingView(), 71), [
+    "resourceVersion 123456789  unchanged since start  retrying (see below)",
+    "topology none (client locality unknown)",
+    "Cannot watch endpointslices: cannot reach the API server",
+  ]);
+});
