@@ -29,6 +29,7 @@ import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
 import { colorsWanted, painter, printable, type Style, takesEscapes, wordWrap } from "./terminal.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { namespacePresence } from "./namespace_presence.ts";
+import { inFlagTerms } from "./flag_terms.ts";
 import { byCountThenText, unusedByZone } from "./table.ts";
 import { externalNameDoubt, externalNamePresence, servicePresence, serviceReason } from "./service_presence.ts";
 
@@ -65,10 +66,11 @@ const VERDICT_STYLE: Record<Verdict, Style> = {
 export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<number> {
   const paint = painter(colorsWanted(takesEscapes(cli.stdout.isTTY, cli.env("TERM")), cli.env("NO_COLOR")));
   // On a terminal, text wraps at spaces (a step's detail under its column), which the terminal would break
-  // mid-word; elsewhere each step and sentence stays one line, for grep.
+  // mid-word; elsewhere each step and sentence stays one line, for grep. In the CLI's terms before it wraps: a line
+  // that breaks before an option's name ("with" at its end) would keep `cluster.namespace` where --namespace belongs.
   const columns = cli.stdout.size()?.columns;
   const wrapped = (text: string, indent = 0) =>
-    columns === undefined ? [text] : wordWrap(text, Math.max(columns - indent, 20));
+    columns === undefined ? [text] : wordWrap(inFlagTerms(text), Math.max(columns - indent, 20));
   // Details and the closing line printable: pod, zone, node and hint names from EndpointSlices may hold control
   // characters.
   const say = (verdict: Verdict, step: string, detail: string) => {

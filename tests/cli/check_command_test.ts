@@ -4,14 +4,22 @@ import { runCli } from "../../src/cli/main.ts";
 import type { CliOutput, CliProcess } from "../../src/runtime/cli_process.ts";
 import { endpointSlice, startFakeApiServer } from "../../testing.ts";
 
-/** `kgr-resolver check` on `target` (after `flags`) in this process, with what it wrote on standard output. */
+/**
+ * `kgr-resolver check` on `target` (after `flags`) in this process, with what it wrote on standard output: a pipe, or
+ * a terminal `columns` wide.
+ */
 async function check(
   kubeconfig: string,
   target: string,
   flags: string[] = [],
+  columns?: number,
 ): Promise<{ code: number; stdout: string }> {
   let stdout = "";
-  const output = (write: (text: string) => void): CliOutput => ({ write, isTTY: false, size: () => undefined });
+  const output = (write: (text: string) => void): CliOutput => ({
+    write,
+    isTTY: columns !== undefined,
+    size: () => columns === undefined ? undefined : { columns, rows: 50 },
+  });
   const cli: CliProcess = {
     args: ["check", "--kubeconfig", kubeconfig, ...flags, target],
     env: () => undefined,
@@ -98,6 +106,36 @@ Deno.test("check lists three doubts as a list, not joined by 'and' twice", async
     );
   } finally {
     await front.shutdown();
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("check on a terminal names the flags where a wrapped line breaks before the option's name", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const dir = await Deno.makeTempDir();
+  try {
+    const kubeconfig = `${dir}/kubeconfig.json`;
+    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    api.applySlice(endpointSlice({
+      namespace: "shop",
+      service: "cart",
+      port: { name: "grpc", port: 8080 },
+      endpoints: [{ ip: "10.1.0.1", pod: "cart-0" }],
+    }));
+    // The cluster step says where the access came from, "... (context "fake-api-server") with --namespace": at some
+    // of these widths its line breaks after "with". Was, at 94 columns: "with\n   cluster.namespace".
+    for (let columns = 60; columns <= 130; columns++) {
+      const { code, stdout } = await check(kubeconfig, "kubernetes:///cart:grpc", ["-n", "shop"], columns);
+      assert.equal(code, 0, stdout);
+      assert.doesNotMatch(stdout, /cluster\.namespace/, `${columns} columns:\n${stdout}`);
+      assert.match(
+        stdout.replace(/\n */g, " "),
+        /\(context "fake-api-server"\) with --namespace/,
+        `${columns} columns`,
+      );
+    }
+  } finally {
     await api.close();
     await Deno.remove(dir, { recursive: true });
   }
