@@ -108,7 +108,8 @@ Deno.test("a 403 for impersonation says what to grant the kubeconfig user", asyn
     await assert.rejects(
       requestObject(access, http, SUBJECT, `${server.url}/x`, AbortSignal.timeout(5000)),
       new RegExp(
-        'may not impersonate "jane" \\(403\\): grant that user "impersonate" on "users" named "jane" and on "groups" ' +
+        // Three grants, joined as "a, b and c" (was "a and b and c").
+        'may not impersonate "jane" \\(403\\): grant that user "impersonate" on "users" named "jane", on "groups" ' +
           'named "dev", "a, b" and on "userextras/example.com/team" in API group "authentication.k8s.io" with a ' +
           "ClusterRole and ClusterRoleBinding, or remove as",
       ),

@@ -103,6 +103,12 @@ Deno.test("noEndpointsReason() says how to reach a Service's only port when it h
       "number (50051)",
   );
   assert.match(noEndpointsReason([slice([{ port: null }], [true])], "grpc", "echo", "prod"), /out of the target$/);
+  // Pods that number it differently (a rollout that changed the container port): "a, b or c", not "a or b or c".
+  const numbers = [50051, 50052, 50053].map((port) => slice([{ name: "", port }], [true]));
+  assert.match(
+    noEndpointsReason(numbers, "grpc", "echo", "prod"),
+    /, or give the pods' port number \(50051, 50052 or 50053\)$/,
+  );
 });
 
 Deno.test("noEndpointsReason() tells a Service without pods from one whose pods are not ready", () => {

@@ -293,6 +293,24 @@ Deno.test("warnOfUnreadProxyVariables() names REQUEST_METHOD when Deno may not r
   }
 });
 
+// Three unread variables and three things they may do read "a, b and c"; they read "a or b or c" and "a and b and c".
+Deno.test("warnOfUnreadProxyVariables() lists three variables and what they may do as a sentence does", () => {
+  const warnings: string[] = [];
+  const previous = setWarningSink((text) => warnings.push(text));
+  try {
+    const refused = (name: string) => ["HTTP_PROXY", "NO_PROXY", "REQUEST_METHOD"].includes(name);
+    warnOfUnreadProxyVariables("http://10.0.0.2:8001", envOf({ http_proxy: PROXY }), refused);
+    assert.deepEqual(warnings, [
+      "this Deno process may not read HTTP_PROXY, NO_PROXY or REQUEST_METHOD, so the API server at " +
+      "http://10.0.0.2:8001 is reached through the proxy from http_proxy, though they may name another proxy, " +
+      "exempt it or say that this is a CGI program, where a client's Proxy header sets HTTP_PROXY and it is not " +
+      "used: run it with --allow-env, or add HTTP_PROXY, NO_PROXY and REQUEST_METHOD to its list",
+    ]);
+  } finally {
+    setWarningSink(previous);
+  }
+});
+
 Deno.test("socks5h:// from HTTPS_PROXY is used as socks5://, as kubectl (Go's net/http) uses it", async () => {
   const node = { runtime: "Node", schemes: ["http", "https", "socks5"] };
   const bun = { runtime: "Bun", schemes: ["http", "https"] };

@@ -274,6 +274,11 @@ Deno.test("portNoteFor() flags a port number no slice has, and suggests the port
       "(:grpc or :metrics)",
   );
   assert.match(portNoteFor(80, [slice("u", [{ port: 50051 }])])!, /, give the pods' port instead \(:50051\)$/);
+  // Three names read "a, b or c" (they read "a or b or c").
+  const three = [
+    slice("t", [{ name: "grpc", port: 8080 }, { name: "admin", port: 8081 }, { name: "metrics", port: 9090 }]),
+  ];
+  assert.match(portNoteFor(80, three)!, /name the port in the target instead \(:admin, :grpc or :metrics\)$/);
   // No numbered port to compare with (a Service scaled to zero, or no slice yet).
   assert.equal(portNoteFor(80, []), undefined);
   assert.equal(portNoteFor(80, [slice("v", [{ name: "grpc", port: null }])]), undefined);

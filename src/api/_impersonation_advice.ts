@@ -8,6 +8,7 @@
  */
 
 import type { Impersonation } from "../cluster/types.ts";
+import { wordList } from "../base/_word_list.ts";
 
 /**
  * Whether a 403's message is the impersonation filter's: `cannot impersonate resource "users"`, or with constrained
@@ -56,5 +57,5 @@ export function impersonationGrant(impersonation: Impersonation): string {
     parts.push(`on ${JSON.stringify(`userextras/${key}`)} in API group "authentication.k8s.io"`);
   }
   // A Role in the account's namespace would do for the account alone; one ClusterRole covers every part.
-  return `"impersonate" ${parts.join(" and ")} with a ClusterRole and ClusterRoleBinding`;
+  return `"impersonate" ${wordList(parts)} with a ClusterRole and ClusterRoleBinding`;
 }

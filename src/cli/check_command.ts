@@ -32,6 +32,7 @@ import { namespacePresence } from "./namespace_presence.ts";
 import { inFlagTerms } from "./flag_terms.ts";
 import { byCountThenText, unusedByZone } from "./table.ts";
 import { externalNameDoubt, externalNamePresence, servicePresence, serviceReason } from "./service_presence.ts";
+import { wordList } from "../base/_word_list.ts";
 
 /** The verdict of one step. */
 type Verdict = "ok" | "MISSING" | "FAILED" | "unknown";
@@ -305,9 +306,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     }
     const failed = missingRequired > 0 || resolved instanceof ResolverError || noPod;
     if (!failed) {
-      const steps = doubts.length > 1
-        ? `${doubts.slice(0, -1).join(", ")} and ${doubts.at(-1)} steps`
-        : `${doubts[0]} step`;
+      const steps = `${wordList(doubts)} ${doubts.length > 1 ? "steps" : "step"}`;
       conclude(
         "ok",
         `${command.input} resolves with these credentials${doubts.length > 0 ? `; see the ${steps} above` : ""}`,
@@ -503,8 +502,8 @@ function byReason(pods: readonly PodExplanation[], name: (pod: PodExplanation) =
 /** The most pods a step names of each kind: a Service of hundreds would make its line a page. */
 const NAMED_PODS = 10;
 
-/** The first {@linkcode NAMED_PODS} of `names`, joined with commas, and how many more there are. */
+/** The first {@linkcode NAMED_PODS} of `names`, joined with commas, and how many more there are, as `byReason` does. */
 function first(names: readonly string[]): string {
   const shown = names.slice(0, NAMED_PODS).join(", ");
-  return names.length > NAMED_PODS ? `${shown}, and ${names.length - NAMED_PODS} more` : shown;
+  return names.length > NAMED_PODS ? `${shown} and ${names.length - NAMED_PODS} more` : shown;
 }

@@ -32,6 +32,7 @@ import { type ProxySupport, proxySupport } from "../runtime/proxy_support.ts";
 import { trace, warnOnce } from "../runtime/trace.ts";
 import { quoteUrl } from "./server_url.ts";
 import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
+import { wordList } from "../base/_word_list.ts";
 
 /**
  * A proxy chosen from the environment, and the variable that named it.
@@ -210,7 +211,7 @@ export function proxyUrlProblem(
 ): string | undefined {
   const environment = from.environment === true;
   const shown = proxyForDisplay(text);
-  const usable = support.schemes.map((scheme) => `${scheme}://`).join(", ").replace(/, ([^,]*)$/, " or $1");
+  const usable = wordList(support.schemes.map((scheme) => `${scheme}://`), "or");
   let url: URL;
   try {
     url = new URL(text);
@@ -320,18 +321,23 @@ function unreadProxyVariables(
     proxyFromEnvironment(server, env) !== undefined;
   const names = [...unreadProxy, ...unreadNoProxy, ...(cgiUnread ? ["REQUEST_METHOD"] : [])];
   if (names.length === 0) return undefined;
-  const though = [
-    unreadProxy.length > 0 ? "name another proxy" : "",
-    unreadNoProxy.length > 0 ? "exempt it" : "",
-    cgiUnread ? "say that this is a CGI program, where a client's Proxy header sets HTTP_PROXY and it is not used" : "",
-  ].filter(Boolean).join(" or ");
+  const though = wordList(
+    [
+      unreadProxy.length > 0 ? "name another proxy" : "",
+      unreadNoProxy.length > 0 ? "exempt it" : "",
+      cgiUnread
+        ? "say that this is a CGI program, where a client's Proxy header sets HTTP_PROXY and it is not used"
+        : "",
+    ].filter(Boolean),
+    "or",
+  );
   const how = chosen
     ? `through the proxy from ${chosen.name}, though ${names.length > 1 ? "they" : "it"} may ${though}`
     : `directly, though ${names.length > 1 ? "they" : "it"} may name a proxy`;
   return {
     names,
-    text: `${denoHolder()} may not read ${names.join(" or ")}, so the API server at ${server} is reached ${how}: ` +
-      `${grantAdvice("env")}, or add ${names.join(" and ")} to its list`,
+    text: `${denoHolder()} may not read ${wordList(names, "or")}, so the API server at ${server} is reached ${how}: ` +
+      `${grantAdvice("env")}, or add ${wordList(names)} to its list`,
   };
 }
 

@@ -8,6 +8,7 @@
 import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import { quote } from "../api/api_errors.ts";
 import { slicePortNumber } from "./endpoint_selection.ts";
+import { wordList } from "../base/_word_list.ts";
 
 /**
  * Why the slices of a Service give no usable endpoint for a port: no EndpointSlice at all (no such Service in
@@ -237,5 +238,5 @@ function portNumbers(slices: EndpointSlice[]): string {
   const numbers = new Set(slices.flatMap((slice) => (slice.ports ?? []).map(({ port }) => port)));
   numbers.delete(null);
   numbers.delete(undefined);
-  return numbers.size === 0 ? "" : `, or give the pods' port number (${[...numbers].join(" or ")})`;
+  return numbers.size === 0 ? "" : `, or give the pods' port number (${wordList([...numbers].map(String), "or")})`;
 }

@@ -22,6 +22,7 @@ import type { ServiceApi } from "../api/kube_api.ts";
 import { trace } from "../runtime/trace.ts";
 import { isRecord } from "../base/_util.ts";
 import { unrefTimer } from "../runtime/unref_timer.ts";
+import { wordList } from "../base/_word_list.ts";
 
 /** One port name found in a Service's EndpointSlices, with every number it has there. */
 export interface SlicePortName {
@@ -143,7 +144,7 @@ function unlistedPortNote(port: number, ports: readonly SlicePortName[], tcp: Se
   const offered = tcp.size > 0 ? ports.filter(({ name }) => tcp.has(name)) : ports;
   const named = offered.filter(({ name }) => name !== "").map(({ name }) => `:${name}`);
   const instead = named.length > 0
-    ? `name the port in the target instead (${named.join(" or ")})`
+    ? `name the port in the target instead (${wordList(named, "or")})`
     : `give the pods' port instead (:${offered[0].numbers[0]})`;
   return `port ${port} is none of the ports the Service's EndpointSlices give its pods (${list(ports)}): ` +
     `the pods are dialed on ${port} as given; if ${port} is the Service's port, ${instead}`;
@@ -196,7 +197,7 @@ function nonTcpPortNote(
   }
   const named = ports.filter(({ name }) => name !== "" && tcp.has(name)).map(({ name }) => `:${name}`);
   const instead = named.length > 0
-    ? `name a TCP port in the target instead (${named.join(" or ")})`
+    ? `name a TCP port in the target instead (${wordList(named, "or")})`
     : "its EndpointSlices have no TCP port: put the number of the pods' gRPC port in the target";
   const shown = typeof port === "number" ? port : quote(port);
   return `port ${shown} is ${[...protocols].sort().join(" and ")} in the Service's EndpointSlices (${list(found)}), ` +

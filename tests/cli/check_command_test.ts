@@ -140,3 +140,22 @@ Deno.test("check on a terminal names the flags where a wrapped line breaks befor
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("check names the first ten used pods and counts the rest as its other lists do, without a comma before 'and'", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const dir = await Deno.makeTempDir();
+  try {
+    const kubeconfig = `${dir}/kubeconfig.json`;
+    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    const endpoints = Array.from({ length: 12 }, (_, i) => ({ ip: `10.1.0.${i + 1}`, pod: `web-${i}` }));
+    api.applySlice(endpointSlice({ namespace: "shop", service: "web", port: { name: "grpc", port: 8080 }, endpoints }));
+    api.applyService({ metadata: { namespace: "shop", name: "web" }, spec: { ports: [{ name: "grpc", port: 80 }] } });
+    const { code, stdout } = await check(kubeconfig, "kubernetes:///web.shop:grpc");
+    assert.equal(code, 0, stdout);
+    // Was "web-6, web-7, and 2 more", where a zone's and a reason's lists read "a, b and 2 more".
+    assert.match(stdout, /12 pods used \((web-\d+, ){9}web-\d+ and 2 more\)/);
+  } finally {
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
