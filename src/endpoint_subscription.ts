@@ -297,10 +297,10 @@ function showFailing(watch: SharedWatch): void {
   watch.metrics.failing(watch.failure !== undefined || [...watch.subscribers].some((other) => other.portError));
 }
 
-/** Everything that makes two connections to a cluster differ; no secret (the client key is not part of it). */
+/** What makes two connections to a cluster differ, with the name they send; no secret (not the client key). */
 function connectionKey(access: ClusterAccess): string {
   const { ca, cert, serverName, insecureSkipVerify } = access.tls;
-  return JSON.stringify([access.identity, access.proxyUrl, ca, cert, serverName, insecureSkipVerify]);
+  return JSON.stringify([access.identity, access.proxyUrl, ca, cert, serverName, insecureSkipVerify, access.userAgent]);
 }
 
 /** The watch timings, whether it streams lists and reads protobuf: subscribers that ask for other ones must not share a watch. */

@@ -65,8 +65,9 @@ export async function sendApiRequest(
   pauseTiming?: () => () => void,
   accept: string = JSON_ONLY,
 ): Promise<HttpResponse & { authorization?: string }> {
-  // Names us in the API server's audit log, as kubectl and client-go name themselves.
-  const headers: Record<string, string> = { accept, "user-agent": userAgent() };
+  // Names us (after the application, when it names itself) in the API server's audit log, as kubectl and client-go
+  // name themselves.
+  const headers: Record<string, string> = { accept, "user-agent": userAgent(access.userAgent) };
   if (body !== undefined) headers["content-type"] = "application/json";
   // As client-go (Go's transport) asks: kube-apiserver compresses a large LIST (0.69 MiB of 5,000 endpoints comes as
   // 38 KiB). Never a watch, which it does not compress, and whose events a gzip stream would hold back. A

@@ -12,6 +12,7 @@ import { ConfigError } from "../base/errors.ts";
 import { nearestName } from "../base/_nearest_name.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import { trace } from "../runtime/trace.ts";
+import { userAgentProblem } from "../runtime/user_agent.ts";
 import { fingerprint } from "./_fingerprint.ts";
 import { readOrFail } from "./_read_config_file.ts";
 import { checkPemFile, isPem } from "./_pem.ts";
@@ -34,6 +35,7 @@ const STRING_OPTIONS = [
   "keyFile",
   "tlsServerName",
   "namespace",
+  "userAgent",
 ] as const;
 
 /** Every field of {@linkcode ClusterOptions}, in the README's order; the type makes the list whole. */
@@ -53,6 +55,7 @@ export const CLUSTER_OPTIONS: readonly string[] = Object.keys(
     tlsServerName: true,
     insecureSkipTlsVerify: true,
     namespace: true,
+    userAgent: true,
   } satisfies Record<keyof ClusterOptions, true>,
 );
 
@@ -62,8 +65,9 @@ export const CLUSTER_OPTIONS: readonly string[] = Object.keys(
  * @param options The options.
  * @throws {ConfigError} When the options are no object of options (a list, a `Map`), an option is unknown (a misspelt one would leave access to the next source, another
  * cluster maybe), has the wrong type (`null` included: one left out, or `undefined`, keeps the source's), or two
- * exclude each other, a certificate comes without its key, `server` is no API server URL or `ca`, `cert` or `key`
- * no PEM text; `field` names it (`cluster.caFile`). Values are never quoted: they may be secrets.
+ * exclude each other, a certificate comes without its key, `server` is no API server URL, `ca`, `cert` or `key`
+ * no PEM text, or `userAgent` no printable ASCII line; `field` names it (`cluster.caFile`). Values are never
+ * quoted, they may be secrets, except `userAgent`'s.
  *
  * @example A token and a token file
  * ```ts
@@ -181,6 +185,15 @@ export function checkClusterOptions(options: ClusterOptions): void {
   const hasKey = options.key !== undefined || options.keyFile !== undefined;
   if (hasCert !== hasKey) throw halfClientCertificate(hasCert);
   if (options.server !== undefined) normalizeServer(options.server, serverProblem);
+  const userAgentUnfit = options.userAgent === undefined ? undefined : userAgentProblem(options.userAgent);
+  if (userAgentUnfit !== undefined) {
+    // Quoted as JSON: a name, never a secret, and its line break shows as \n.
+    throw new ConfigError(
+      `Cannot resolve cluster access: cluster.userAgent ${userAgentUnfit}: name the application in printable ASCII ` +
+        `on one line, such as "orders/1.4.0": current value is ${JSON.stringify(options.userAgent)}`,
+      { field: "cluster.userAgent" },
+    );
+  }
   for (const name of ["ca", "cert", "key"] as const) {
     const value = options[name];
     if (value !== undefined) checkPem(value, `cluster.${name}`);

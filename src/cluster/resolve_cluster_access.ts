@@ -123,6 +123,7 @@ export async function resolveClusterAccess(
   }
   if (found.disableCompression) access.disableCompression = true;
   if (found.impersonate !== undefined) access.impersonate = found.impersonate;
+  if (options.userAgent !== undefined) access.userAgent = options.userAgent;
   return access;
 }
 

@@ -149,6 +149,8 @@ export interface ClusterAccess {
   disableCompression?: true;
   /** The kubeconfig user's impersonation, sent with every request. */
   impersonate?: Impersonation;
+  /** `cluster.userAgent`: the application's name, sent before the library's in every request's User-Agent. */
+  userAgent?: string;
 }
 
 /**
@@ -193,6 +195,12 @@ export interface ClusterOptions {
   insecureSkipTlsVerify?: boolean | undefined;
   /** Default namespace. */
   namespace?: string | undefined;
+  /**
+   * The application's name and version, such as `orders/1.4.0`, sent before the library's own in the User-Agent of
+   * every request to the API server, whose audit log records it (`orders/1.4.0 kgr-resolver/0.1.0 (linux/amd64)
+   * node/20.20.2`): printable ASCII on one line, at most 256 characters.
+   */
+  userAgent?: string | undefined;
 }
 
 /**

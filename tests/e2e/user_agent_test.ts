@@ -78,11 +78,17 @@ Deno.test({
         seen = events.length;
         return added;
       };
+      // Each runtime without cluster.userAgent, then with it (and no other cluster option: the kubeconfig still
+      // comes from KUBECONFIG), as an application names itself.
+      const named = "orders/1.4.0 (team-shop)";
       for (const [runtime, command] of Object.entries(RUNTIMES)) {
-        const { code, output } = await run(command[0], [...command.slice(1), client, "kubernetes:///echo:50051"], env);
-        assert.equal(code, 0, `${runtime}: ${output}`);
-        assert.match(output, /"endpoints":1/, `${runtime}: ${output}`);
-        agents[runtime] = await newAgents();
+        for (const [key, extra] of [[runtime, {}], [`${runtime} named`, { USER_AGENT: named }]] as const) {
+          const args = [...command.slice(1), client, "kubernetes:///echo:50051"];
+          const { code, output } = await run(command[0], args, { ...env, ...extra });
+          assert.equal(code, 0, `${key}: ${output}`);
+          assert.match(output, /"endpoints":1/, `${key}: ${output}`);
+          agents[key] = await newAgents();
+        }
       }
       const kubectl = await run(await kubectlBinary(), ["get", "endpointslices"], env);
       assert.equal(kubectl.code, 0, kubectl.output);
@@ -101,6 +107,9 @@ Deno.test({
             `${runtime}'s request had the User-Agent ${agent ?? "(none)"}`,
           );
         }
+        // The application first, then the library's own, whole.
+        assert.ok(agents[`${runtime} named`].length > 0, `${runtime} named: no request in the audit log`);
+        for (const agent of agents[`${runtime} named`]) assert.equal(agent, `${named} ${agents[runtime][0]}`);
       }
     } finally {
       if (namespace) await deleteNamespace(cluster.adminFetch, namespace);
