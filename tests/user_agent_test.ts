@@ -11,6 +11,7 @@ import { nodeHttpClient } from "../src/runtime/node_http_client.ts";
 import type { HttpClient } from "../src/runtime/http_response.ts";
 import * as grpc from "@grpc/grpc-js";
 import { register, watchEndpoints } from "../mod.ts";
+import { createChannel } from "../nice_grpc.ts";
 import { ConfigError } from "../src/base/errors.ts";
 
 /** Answers a LIST with an empty list and a watch with one bookmark; records each request's User-Agent. */
@@ -81,7 +82,7 @@ Deno.test("cluster.userAgent names the application before the library in a LIST 
   }
 });
 
-Deno.test("cluster.userAgent that a header cannot carry is refused by register(), watchEndpoints() and the access", async () => {
+Deno.test("cluster.userAgent that a header cannot carry is refused by register(), nice-grpc, watchEndpoints() and the access", async () => {
   const cases: [string, string][] = [
     [
       "orders\nX-Injected: 1",
@@ -102,6 +103,8 @@ Deno.test("cluster.userAgent that a header cannot carry is refused by register()
     const refused = (error: unknown) =>
       error instanceof ConfigError && error.message.startsWith(message) && error.field === "cluster.userAgent";
     assert.throws(() => register({ grpc, scheme: "kubernetes-user-agent", cluster: { userAgent: value } }), refused);
+    const resolver = { cluster: { userAgent: value } };
+    assert.throws(() => createChannel("kubernetes:///echo.prod:grpc", undefined, { resolver }), refused);
     await assert.rejects(
       watchEndpoints("kubernetes:///echo.prod:grpc", { cluster: { userAgent: value } }).next(),
       refused,
