@@ -198,6 +198,17 @@ Deno.test("nodeHttpClient() on Node closes a pooled connection once idle, not on
   assert.equal(await runOnNode("idle_connection.mjs"), "answers: {} {}, connections: 2");
 });
 
+Deno.test("nodeHttpClient() on Node ends a watch answer its reader stops without an error on the request or answer", async () => {
+  // OpenTelemetry's http instrumentation marks a span ERROR when either emits one: every watch the resolver stopped
+  // itself (its last channel closed) showed as a failed request, "This operation was aborted". A watch failed with a
+  // reason (a stall) still errors with it, and a body read as a stream fails with the signal's reason, as with fetch.
+  assert.equal(
+    await runOnNode("stopped_watch.mjs"),
+    "stopped: This operation was aborted, errors: none; stalled: stalled, errors: request: stalled; response: stalled; " +
+      "stream: timed out, errors: request: timed out; response: timed out",
+  );
+});
+
 Deno.test("nodeHttpClient() on Node builds one TLS context for all its connections, not one a connection", async () => {
   // Built from the CA, certificate and key again for every connection, 500 watches reconnecting after an API-server
   // restart took seconds of CPU on Node's loop; client-go keeps one tls.Config per transport.

@@ -109,6 +109,11 @@ function requestOptions(init: RequestInit): http.RequestOptions {
   return { method: init.method ?? "GET", headers };
 }
 
+/** Whether an abort's reason is `abort()`'s own, a stop without a failure: a stall or a timeout gives its own. */
+function isStop(reason: unknown): boolean {
+  return reason instanceof DOMException && reason.name === "AbortError";
+}
+
 /**
  * Sends `request` and answers with its response; the signal aborts it until the response's body ends. A socket
  * is released as soon as the request has one, so that a server that accepts and never answers (or never
@@ -120,10 +125,21 @@ function send(request: http.ClientRequest, init: RequestInit, connect: ConnectLi
   return new Promise((resolve, reject) => {
     let received: http.IncomingMessage | undefined;
     const onAbort = () => {
-      reject(signal!.reason);
-      // The body's readers get the signal's reason, as with `fetch`.
-      received?.destroy(signal!.reason);
-      request.destroy(signal!.reason);
+      const reason = signal!.reason;
+      reject(reason);
+      if (received === undefined || !isStop(reason)) {
+        // The body's readers get the signal's reason, as with `fetch`.
+        received?.destroy(reason);
+        request.destroy(reason);
+        return;
+      }
+      // A stop of an answer under way is no failure: a body pushed to a reader of the same signal (a watch's) has
+      // ended quietly by the next microtask, and neither the request nor the answer may emit an error (OpenTelemetry's
+      // http instrumentation marks the span ERROR). A body read otherwise still gets the reason.
+      queueMicrotask(() => {
+        received!.destroy(reason);
+        request.destroy();
+      });
     };
     const done = () => signal?.removeEventListener("abort", onAbort);
     // Attached for good: the errors that follow an abort are expected, not uncaught.
