@@ -631,6 +631,11 @@ Deno.test("accessFromKubeconfig() reads impersonation as kubectl does", async ()
     message: /users\[0\]\.user sets as-uid and as-groups but not as: name the user to impersonate in as/,
     field: "users[0].user.as-uid",
   });
+  // Three read "a, b and c" (they read "as-uid and as-groups and as-user-extra").
+  const three = { token: "t", "as-uid": "1", "as-groups": ["dev"], "as-user-extra": { team: ["x"] } };
+  await rejectsConfig(fromObject(config({}, three)), {
+    message: /users\[0\]\.user sets as-uid, as-groups and as-user-extra but not as: name the user to impersonate in as/,
+  });
   await rejectsConfig(fromObject(config({}, { token: "t", as: "jane", "as-groups": "dev" })), {
     message: /users\[0\]\.user\.as-groups must be a list of strings: current type is string/,
   });

@@ -11,6 +11,7 @@ import { isRecord, typeName } from "../base/_util.ts";
 import { kubeconfigError, optionalString } from "./_kubeconfig_fields.ts";
 import type { KubeconfigEntry } from "./kubeconfig_schema.ts";
 import type { Impersonation } from "./types.ts";
+import { wordList } from "../base/_word_list.ts";
 
 /** What no header value may hold: NUL, a line break or another control character but tab (Go refuses them too). */
 // deno-lint-ignore no-control-regex
@@ -50,7 +51,7 @@ export function readImpersonation(entry: KubeconfigEntry): Impersonation | undef
     throw kubeconfigError(
       file,
       `${field}.${set[0]}`,
-      `${field} sets ${set.join(" and ")} but not as: name the user to impersonate in as, or remove ${
+      `${field} sets ${wordList(set)} but not as: name the user to impersonate in as, or remove ${
         set.length > 1 ? "them" : "it"
       } (kubectl refuses this too)`,
     );
