@@ -96,7 +96,10 @@ Deno.test("cluster.userAgent that a header cannot carry is refused by register()
     ],
     ["commandes/1.0 (équipe)", "holds a character beyond ASCII: "],
     [" orders/1.4.0", "begins or ends with a space: "],
-    ["o".repeat(257), "is longer than 256 characters: "],
+    [
+      "o".repeat(257),
+      'is longer than 256 characters: name the application in printable ASCII on one line, such as "orders/1.4.0": current length is 257',
+    ],
   ];
   for (const [value, problem] of cases) {
     const message = `Cannot resolve cluster access: cluster.userAgent ${problem}`;

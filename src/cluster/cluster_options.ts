@@ -12,7 +12,7 @@ import { ConfigError } from "../base/errors.ts";
 import { nearestName } from "../base/_nearest_name.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import { trace } from "../runtime/trace.ts";
-import { userAgentProblem } from "../runtime/user_agent.ts";
+import { USER_AGENT_MAX_LENGTH, userAgentProblem } from "../runtime/user_agent.ts";
 import { fingerprint } from "./_fingerprint.ts";
 import { readOrFail } from "./_read_config_file.ts";
 import { checkPemFile, isPem } from "./_pem.ts";
@@ -187,10 +187,14 @@ export function checkClusterOptions(options: ClusterOptions): void {
   if (options.server !== undefined) normalizeServer(options.server, serverProblem);
   const userAgentUnfit = options.userAgent === undefined ? undefined : userAgentProblem(options.userAgent);
   if (userAgentUnfit !== undefined) {
-    // Quoted as JSON: a name, never a secret, and its line break shows as \n.
+    // Quoted as JSON: a name, never a secret, and its line break shows as \n; one too long, by its length.
+    const value = options.userAgent!;
     throw new ConfigError(
       `Cannot resolve cluster access: cluster.userAgent ${userAgentUnfit}: name the application in printable ASCII ` +
-        `on one line, such as "orders/1.4.0": current value is ${JSON.stringify(options.userAgent)}`,
+        `on one line, such as "orders/1.4.0": ` +
+        (value.length > USER_AGENT_MAX_LENGTH
+          ? `current length is ${value.length}`
+          : `current value is ${JSON.stringify(value)}`),
       { field: "cluster.userAgent" },
     );
   }

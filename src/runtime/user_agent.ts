@@ -41,7 +41,7 @@ export function userAgent(application?: string): string {
 }
 
 /** The most characters `cluster.userAgent` may have: kube-apiserver's audit log cuts a User-Agent at 1,024. */
-const MAX_LENGTH = 256;
+export const USER_AGENT_MAX_LENGTH = 256;
 
 /**
  * What makes a string unfit for an application's name in the User-Agent header, or `undefined` when it fits: it
@@ -64,6 +64,6 @@ export function userAgentProblem(value: string): string | undefined {
   if (unfit !== undefined && unfit.charCodeAt(0) < 0x80) return "holds a control character";
   if (unfit !== undefined) return "holds a character beyond ASCII";
   if (value.trim() !== value) return "begins or ends with a space";
-  if (value.length > MAX_LENGTH) return `is longer than ${MAX_LENGTH} characters`;
+  if (value.length > USER_AGENT_MAX_LENGTH) return `is longer than ${USER_AGENT_MAX_LENGTH} characters`;
   return undefined;
 }
