@@ -1,8 +1,11 @@
 /**
- * The fake API server's storage: the current EndpointSlices, every change
+ * The fake API server's storage: the current EndpointSlices, the changes
  * since the last compaction (like etcd's revision history), and the state at
- * the compaction point, so any state since then can be rebuilt. Private to
- * the fake API server.
+ * the compaction point, so any state since then can be rebuilt. A write that
+ * takes the changes beyond their limit compacts the oldest away at once,
+ * keeping the newest half of the limit, as kube-apiserver's compactor steps
+ * etcd's history every few minutes (it keeps one to two intervals of it), so
+ * memory stays bounded. Private to the fake API server.
  *
  * @module
  */
@@ -61,14 +64,23 @@ export interface SliceHistory {
 /** The first resourceVersion; "0" stays free for its special meaning. */
 const INITIAL_RV = 1;
 
+/** How {@linkcode createSliceHistory} bounds what it keeps. */
+export interface SliceHistoryLimits {
+  /** How many of the latest changes a watch can resume from; all since the compaction when undefined. */
+  watchCacheSize?: number | undefined;
+  /** The most changes kept; a write beyond it compacts all but the newest half of it. `Infinity` keeps all. */
+  historyLimit: number;
+}
+
 /**
  * Creates empty storage at resourceVersion 1.
  *
- * @param watchCacheSize How many of the latest changes a watch can resume
- * from; all since the compaction when undefined.
+ * @param limits How far back watches and reads can go.
  * @returns The storage.
  */
-export function createSliceHistory(watchCacheSize?: number): SliceHistory {
+export function createSliceHistory(limits: SliceHistoryLimits): SliceHistory {
+  const { watchCacheSize, historyLimit } = limits;
+  const keptAfterCompaction = Math.ceil(historyLimit / 2);
   let rv = INITIAL_RV;
   let compactedRv = INITIAL_RV;
   let base = new Map<string, EndpointSlice>();
@@ -99,6 +111,7 @@ export function createSliceHistory(watchCacheSize?: number): SliceHistory {
       changes.push(change);
       if (type === "DELETED") current.delete(key);
       else current.set(key, object);
+      if (changes.length > historyLimit) compactOldest(changes.length - keptAfterCompaction);
       return change;
     },
     changesAfter(after) {
@@ -118,8 +131,7 @@ export function createSliceHistory(watchCacheSize?: number): SliceHistory {
       const state = new Map(base);
       for (const change of changes) {
         if (change.rv > at) break;
-        if (change.type === "DELETED") state.delete(change.key);
-        else state.set(change.key, change.object);
+        apply(state, change);
       }
       return state;
     },
@@ -129,4 +141,17 @@ export function createSliceHistory(watchCacheSize?: number): SliceHistory {
       changes = [];
     },
   };
+
+  /** Folds the oldest `count` changes into the state at the compaction point. */
+  function compactOldest(count: number): void {
+    const forgotten = changes.splice(0, count);
+    for (const change of forgotten) apply(base, change);
+    compactedRv = forgotten[forgotten.length - 1].rv;
+  }
+}
+
+/** Applies one change to a state by `namespace/name`. */
+function apply(state: Map<string, EndpointSlice>, change: Change): void {
+  if (change.type === "DELETED") state.delete(change.key);
+  else state.set(change.key, change.object);
 }

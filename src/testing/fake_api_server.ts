@@ -88,6 +88,9 @@ import type { EndpointSlice, EndpointSliceInput, Node, NodeInput, Service, Servi
 /** How long a request for a future resourceVersion waits (the real cacher: 3 s). */
 const TOO_LARGE_WAIT_MS = 1000;
 
+/** How many EndpointSlice changes the fake keeps by default (see `historyLimit`). */
+const DEFAULT_HISTORY_LIMIT = 10_000;
+
 /** What one bearer token is: visible ASCII, no space (kube-apiserver reads `Bearer a b` as the token `a`). */
 const BEARER_TOKEN = /^[!-~]+$/;
 
@@ -121,6 +124,7 @@ const SERVER_OPTIONS: readonly string[] = Object.keys(
     port: true,
     bookmarkIntervalMs: true,
     watchCacheSize: true,
+    historyLimit: true,
     maxChunkBytes: true,
     watchList: true,
   } satisfies Record<keyof FakeApiServerOptions, true>,
@@ -182,6 +186,12 @@ function validateOptions(options: FakeApiServerOptions): void {
   );
   checkNumber("maxChunkBytes", maxChunkBytes, (value) => Number.isInteger(value) && value >= 1, "a positive integer");
   checkNumber("watchCacheSize", watchCacheSize, (value) => Number.isInteger(value) && value >= 1, "a positive integer");
+  checkNumber(
+    "historyLimit",
+    options.historyLimit,
+    (value) => (Number.isInteger(value) && value >= 1) || value === Infinity,
+    "a positive integer or Infinity",
+  );
   if (options.watchList !== undefined && typeof options.watchList !== "boolean") {
     throw new TypeError(
       `Cannot start the fake API server as 'watchList' must be true or false: ${currentValue(options.watchList)}`,
@@ -302,7 +312,10 @@ function kubeconfigFor(url: string, token: string | undefined, options: Kubeconf
 export async function startFakeApiServer(options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
   validateOptions(options);
   const hostname = options.hostname ?? "127.0.0.1";
-  const history = createSliceHistory(options.watchCacheSize);
+  const history = createSliceHistory({
+    watchCacheSize: options.watchCacheSize,
+    historyLimit: options.historyLimit ?? DEFAULT_HISTORY_LIMIT,
+  });
   const services = createServiceStore();
   const nodes = createNodeStore();
   const waiters = createRvWaiters(() => history.rv, TOO_LARGE_WAIT_MS);

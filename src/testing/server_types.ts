@@ -83,6 +83,21 @@ export interface FakeApiServerOptions {
    */
   watchCacheSize?: number | undefined;
   /**
+   * How many EndpointSlice changes the fake keeps at most, so that a long
+   * demo, benchmark or soak stays within bounded memory (100-endpoint slices
+   * take about 31 KiB a change: 10,000 changes about 300 MiB). A write that
+   * goes beyond it compacts all but the newest half of it, as
+   * kube-apiserver's compactor compacts etcd every 5 minutes, keeping 5 to 10
+   * minutes of history: a watch from an older resourceVersion then gets `200`
+   * and a `410 Expired` ERROR event ("too old resource version"), exact lists
+   * of an older state and older continue tokens a `410`, as after
+   * `compact()`. `Infinity` keeps every change until `compact()`.
+   *
+   * @default {10000} (a real watch cache holds at least 75 s of changes, up
+   * to 102,400)
+   */
+  historyLimit?: number | undefined;
+  /**
    * Whether the server's `WatchList` feature gate is on, as it is by default
    * from Kubernetes 1.34 (1.33 ships it off). With `false`, the fake answers
    * as kube-apiserver v1.36.3 with `--feature-gates=WatchList=false` does: a

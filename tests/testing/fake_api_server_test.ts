@@ -1637,7 +1637,7 @@ Deno.test("startFakeApiServer() and kubeconfig() refuse a misspelt option, which
   await assert.rejects(startFakeApiServer({ bearer: "s3cret" } as never), {
     name: "TypeError",
     message: 'Cannot start the fake API server as it has no option "bearer": use token, tls, hostname, port, ' +
-      "bookmarkIntervalMs, watchCacheSize, maxChunkBytes, watchList",
+      "bookmarkIntervalMs, watchCacheSize, historyLimit, maxChunkBytes, watchList",
   });
   await withServer({}, (server) => {
     // Targets without a namespace went to "default", which has no slice.
@@ -1661,7 +1661,7 @@ Deno.test("startFakeApiServer() and kubeconfig() refuse options that are no obje
     await assert.rejects(startFakeApiServer(options as never), {
       name: "TypeError",
       message: "Cannot start the fake API server as its options must be an object of token, tls, hostname, port, " +
-        `bookmarkIntervalMs, watchCacheSize, maxChunkBytes, watchList, or left out for the defaults: ${current}`,
+        `bookmarkIntervalMs, watchCacheSize, historyLimit, maxChunkBytes, watchList, or left out for the defaults: ${current}`,
     });
   }
   await withServer({}, (server) => {

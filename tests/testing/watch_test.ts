@@ -712,6 +712,58 @@ Deno.test("with watchCacheSize, a resume point older than the window gets a 410 
   await assert.rejects(startFakeApiServer({ watchCacheSize: 0 }), { name: "RangeError", message: /watchCacheSize/ });
 });
 
+Deno.test("with historyLimit, a write beyond it compacts the oldest changes: older watches and exact lists get 410", async () => {
+  await withServer({ historyLimit: 4 }, async (server) => {
+    const written = [1, 2, 3, 4, 5].map((i) =>
+      server.applySlice(svc("echo", [`10.0.0.${i}`])).metadata.resourceVersion
+    );
+    // The fifth write went beyond 4 changes: the newest half of the limit (the fourth and fifth) is kept.
+    const kept = await watch(slicesUrl(server, "default", { watch: "true", resourceVersion: written[2] }));
+    assert.equal(summary(await kept.next()), `MODIFIED echo-ipv4@${written[3]}`);
+    await kept.cancel();
+    const expired = await watch(slicesUrl(server, "default", { watch: "true", resourceVersion: written[1] }));
+    assert.deepEqual((await expired.next())?.object, {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: `too old resource version: ${written[1]} (${written[2]})`,
+      reason: "Expired",
+      code: 410,
+    });
+    assert.equal(await expired.next(), undefined);
+    const exact = (resourceVersion: string) =>
+      getJson(slicesUrl(server, "default", { resourceVersion, resourceVersionMatch: "Exact" }));
+    assert.equal((await exact(written[1])).status, 410);
+    assert.equal((await exact(written[2])).body.items[0].endpoints[0].addresses[0], "10.0.0.3");
+  });
+  await assert.rejects(startFakeApiServer({ historyLimit: 0 }), {
+    name: "RangeError",
+    message: "Cannot start the fake API server as 'historyLimit' must be a positive integer or Infinity: " +
+      "current value is 0",
+  });
+});
+
+Deno.test("by default the fake keeps 10,000 changes, so a long run's memory stays bounded", async () => {
+  await withServer({}, async (server) => {
+    const write = (i: number) => server.applySlice(svc("echo", [`10.0.${i >> 8}.${i & 255}`]));
+    for (let i = 0; i < 10_000; i++) write(i);
+    const whole = await watch(slicesUrl(server, "default", { watch: "true", resourceVersion: "1" }));
+    assert.equal((await whole.next())?.type, "ADDED", "10,000 changes are all kept");
+    await whole.cancel();
+    write(10_000);
+    const expired = await watch(slicesUrl(server, "default", { watch: "true", resourceVersion: "1" }));
+    assert.equal((await expired.next())?.object.reason, "Expired");
+    await expired.cancel();
+  });
+  await withServer({ historyLimit: Infinity }, async (server) => {
+    for (let i = 0; i < 10_001; i++) server.applySlice(svc("echo", [`10.0.${i >> 8}.${i & 255}`]));
+    const whole = await watch(slicesUrl(server, "default", { watch: "true", resourceVersion: "1" }));
+    assert.equal((await whole.next())?.type, "ADDED", "historyLimit: Infinity keeps every change until compact()");
+    await whole.cancel();
+  });
+});
+
 Deno.test("a timeoutSeconds beyond a timer's range (24.8 days) keeps the watch open, as on a real server", async () => {
   await withServer({}, async (server) => {
     server.applySlice(svc("echo", ["10.0.0.1"]));

@@ -266,6 +266,7 @@ export async function forwardMaybeUndefined(maybe: MaybeSettings): Promise<void>
     port: count,
     bookmarkIntervalMs: count,
     watchCacheSize: count,
+    historyLimit: count,
     maxChunkBytes: count,
     watchList: flag,
   });

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { type ChangeType, createSliceHistory, type SliceHistory } from "../../src/testing/_slice_history.ts";
+import type { EndpointSlice } from "../../src/testing/types.ts";
+import { seededRandom } from "../_seeded_random.ts";
+
+/** A slice reduced to what the history reads: its key's name and its resourceVersion. */
+function slice(name: string, rv: number): EndpointSlice {
+  return { metadata: { namespace: "default", name, resourceVersion: String(rv) } } as unknown as EndpointSlice;
+}
+
+/** Makes the same random writes (and quiet advances) on every history. */
+function writeRandomly(histories: SliceHistory[], count: number, seed: number): void {
+  const random = seededRandom(seed);
+  for (let i = 0; i < count; i++) {
+    const name = `s-${Math.floor(random() * 5)}`;
+    if (random() < 0.1) {
+      for (const history of histories) history.advance();
+      continue;
+    }
+    const key = `default/${name}`;
+    const type: ChangeType = !histories[0].current.has(key) ? "ADDED" : random() < 0.3 ? "DELETED" : "MODIFIED";
+    for (const history of histories) {
+      history.record(type, key, slice(name, history.nextRv()), history.current.get(key));
+    }
+  }
+}
+
+Deno.test("a bounded history keeps at most historyLimit changes and rebuilds every state it still holds", () => {
+  for (const limit of [1, 2, 3, 7, 64]) {
+    const whole = createSliceHistory({ historyLimit: Infinity });
+    const bounded = createSliceHistory({ historyLimit: limit });
+    writeRandomly([whole, bounded], 500, limit);
+    assert.equal(bounded.rv, whole.rv);
+    assert.ok(bounded.changesAfter(0).length <= limit, `limit ${limit}: at most ${limit} changes kept`);
+    assert.ok(bounded.changesAfter(0).length >= Math.ceil(limit / 2), `limit ${limit}: the newest half kept`);
+    assert.deepEqual(bounded.changesAfter(bounded.compactedRv), whole.changesAfter(bounded.compactedRv));
+    for (let rv = bounded.compactedRv; rv <= bounded.rv; rv++) {
+      assert.deepEqual(bounded.stateAt(rv), whole.stateAt(rv), `limit ${limit}: the state at ${rv}`);
+    }
+  }
+});
+
+Deno.test("a history without a limit keeps every change until compact()", () => {
+  const history = createSliceHistory({ historyLimit: Infinity });
+  writeRandomly([history], 300, 1);
+  assert.equal(history.compactedRv, 1);
+  history.compact();
+  assert.equal(history.compactedRv, history.rv);
+  assert.deepEqual(history.changesAfter(0), []);
+});
