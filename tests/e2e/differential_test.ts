@@ -924,6 +924,34 @@ const cases: Case[] = [
       };
     },
   },
+  {
+    name: "a slice moved to another Service, deleted and created again: the watches of both Services and of its name",
+    async run(target) {
+      const other = `/apis/discovery.k8s.io/v1/namespaces/${OTHER_NAMESPACE}/endpointslices`;
+      const moving = (service: string) => slice("m-1", service, "10.0.4.1", { namespace: OTHER_NAMESPACE });
+      const before = await target.applySlice("m1", moving("m"));
+      const from = rvOf(target, "m1");
+      const watchOf = (selector: string) => `${other}?watch=1&resourceVersion=${from}&${selector}`;
+      const live = await watchEvents(target, watchOf(`labelSelector=${service("n")}`), {
+        done: (events) => events.length === 2,
+        async during() {
+          await sleep(200);
+          await target.applySlice("m2", moving("n"));
+          await target.deleteSlice(OTHER_NAMESPACE, "m-1");
+          await target.applySlice("m3", moving("m"));
+        },
+      });
+      const after = await target.applySlice("m3", moving("m"));
+      const replay = (selector: string, count: number) =>
+        watchEvents(target, watchOf(selector), { done: (events) => events.length === count });
+      return {
+        serviceNLive: live,
+        serviceMReplayed: await replay(`labelSelector=${service("m")}`, 2),
+        nameReplayed: await replay("fieldSelector=metadata.name%3Dm-1", 3),
+        newUid: (before.metadata as Json).uid !== (after.metadata as Json).uid,
+      };
+    },
+  },
 ];
 
 /** The resourceVersions of each target's labelled writes. */
