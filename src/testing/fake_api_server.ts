@@ -29,7 +29,8 @@
  * write of a whole cluster); writes only
  * through `applySlice()` and the other methods (the HTTP API is read-only, so
  * objects carry no `managedFields`); `compact()` is an etcd compaction and a
- * watch cache that rolled past every resume point at once; a read of a
+ * watch cache that rolled past every resume point at once, and a write beyond
+ * `historyLimit` changes (10,000) compacts all but the newest half; a read of a
  * future resourceVersion waits 1 s (not 3 s); watches without
  * `timeoutSeconds` never time out; loopback and other addresses the real
  * validation rejects are accepted (tests point slices at local servers);

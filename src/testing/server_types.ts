@@ -76,10 +76,11 @@ export interface FakeApiServerOptions {
    * How many of the latest EndpointSlice changes a watch can resume from, like
    * a real server's watch cache: a watch from an older resourceVersion gets
    * `200` and a `410 Expired` ERROR event. Lists still read older states
-   * until `compact()`, as a real server reads them from etcd.
+   * the fake holds (see `historyLimit` and `compact()`), as a real server
+   * reads them from etcd.
    *
-   * @default {undefined} (every change since the last `compact()`, as a real
-   * server's watch cache holds under a burst of writes)
+   * @default {undefined} (every change the fake holds, as a real server's
+   * watch cache holds under a burst of writes)
    */
   watchCacheSize?: number | undefined;
   /**
