@@ -143,7 +143,8 @@ function rollOnce() {
   }
   if (fake) {
     fake.applySlice(sliceOf(Math.floor(cursor / 100)));
-    // The fake server keeps every change since its last compaction: keep its share of this process small.
+    // The fake server keeps up to 10,000 changes (historyLimit) since its last compaction: keep its share of this
+    // process small.
     if (replaced % (step * 50) === 0) fake.compact();
   } else for (const listener of listeners) publish(listener);
   replaced += step;
