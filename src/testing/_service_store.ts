@@ -201,12 +201,21 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"]
   }
   const problem = selector === undefined ? undefined : labelsProblem("spec.selector", selector);
   if (problem !== undefined) throw invalid(key, problem);
+  // As kube-apiserver v1.36.3 defaults it (null too) and refuses another value (422 "Unsupported value").
+  const policy = spec.internalTrafficPolicy ?? "Cluster";
+  if (policy !== "Cluster" && policy !== "Local") {
+    throw invalid(
+      key,
+      `spec.internalTrafficPolicy: Unsupported value: ${JSON.stringify(policy)}: supported values: "Cluster", "Local"`,
+    );
+  }
   return {
     ports,
     // As kube-apiserver stores it: an empty selector is left out (Go's `omitempty`).
     ...(selector === undefined || Object.keys(selector).length === 0 ? {} : { selector: sortedMap(selector) }),
     type: "ClusterIP",
     sessionAffinity: "None",
+    internalTrafficPolicy: policy,
   };
 }
 

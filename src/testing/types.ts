@@ -254,12 +254,14 @@ export interface Service {
     creationTimestamp: string;
     labels?: Record<string, string> | undefined;
   };
-  /** The ports, in the order given, and the pod selector when there is one. */
+  /** The ports, in the order given, the pod selector when there is one, and the internal traffic policy. */
   spec: {
     ports: ServicePort[];
     selector?: Record<string, string> | undefined;
     type: "ClusterIP";
     sessionAffinity: "None";
+    /** `Local`: kube-proxy sends a client only to the pods on its own node; `Cluster` (the default): to every pod. */
+    internalTrafficPolicy: "Cluster" | "Local";
   };
   /** Always empty: no load balancer. */
   status: { loadBalancer: Record<string, never> };
@@ -284,7 +286,7 @@ export interface ServiceInput {
   metadata: { namespace: string; name: string; labels?: Record<string, string> | undefined };
   /**
    * The ports, at least one (the fake's Services are ClusterIP ones, which kube-apiserver refuses without a port),
-   * and the pod selector.
+   * the pod selector, and the internal traffic policy (default `Cluster`, as kube-apiserver sets it).
    */
   spec: {
     ports: {
@@ -295,6 +297,7 @@ export interface ServiceInput {
       targetPort?: number | string | undefined;
     }[];
     selector?: Record<string, string> | undefined;
+    internalTrafficPolicy?: "Cluster" | "Local" | undefined;
   };
 }
 

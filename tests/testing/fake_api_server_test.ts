@@ -1438,6 +1438,25 @@ Deno.test('applySlice(), applyService() and applyNode() read a null map value as
   });
 });
 
+Deno.test("applyService() defaults internalTrafficPolicy to Cluster, keeps Local and refuses another value, as kube-apiserver does", async () => {
+  await withServer({}, (server) => {
+    const service = (internalTrafficPolicy?: string | null) =>
+      server.applyService({
+        metadata: { namespace: "shop", name: "agent" },
+        spec: { ports: [{ port: 4317 }], internalTrafficPolicy: internalTrafficPolicy as "Local" | undefined },
+      });
+    // kube-apiserver v1.36.3 (measured): "Cluster" when left out or null, "Local" kept, and a 422 otherwise.
+    assert.equal(service().spec.internalTrafficPolicy, "Cluster");
+    assert.equal(service(null).spec.internalTrafficPolicy, "Cluster");
+    assert.equal(service("Local").spec.internalTrafficPolicy, "Local");
+    assert.throws(() => service("Nearby"), {
+      name: "TypeError",
+      message: 'Cannot apply Service "shop/agent": spec.internalTrafficPolicy: Unsupported value: "Nearby": ' +
+        'supported values: "Cluster", "Local"',
+    });
+  });
+});
+
 Deno.test("applyService() rejects invalid Services", async () => {
   await withServer({}, (server) => {
     const ports = (ports: { name?: string; port: number; targetPort?: number | string }[]) => ({
