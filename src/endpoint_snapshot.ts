@@ -7,7 +7,7 @@
  */
 
 import type { ResolvedEndpoint } from "./selection/resolved_endpoint.ts";
-import { sameEndpoints } from "./selection/endpoint_selection.ts";
+import { sameEndpoints } from "./selection/same_endpoints.ts";
 import type { TopologyMode } from "./selection/topology.ts";
 
 /**
@@ -52,6 +52,14 @@ export interface EndpointSnapshot {
    * their resolution note.
    */
   portNote?: string | undefined;
+  /**
+   * `Local` when the Service's `internalTrafficPolicy` is and the client's node is known: `endpoints` holds only
+   * the pods on that node (ready ones, else those serving while terminating), as kube-proxy gives them, and is
+   * empty when the node has none (`emptyReason` says so); no topology hint applies (`topology` is `none`).
+   * Absent under `Cluster`, for a headless Service, while the Service cannot be read, and for a client whose node is
+   * unknown (every pod is given then, with a warning).
+   */
+  internalTrafficPolicy?: "Local" | undefined;
 }
 
 /**
@@ -85,11 +93,15 @@ export function snapshotOf(
   };
   if (fields.emptyReason !== undefined) snapshot.emptyReason = fields.emptyReason;
   if (fields.portNote !== undefined) snapshot.portNote = fields.portNote;
+  if (fields.internalTrafficPolicy !== undefined) snapshot.internalTrafficPolicy = fields.internalTrafficPolicy;
   return snapshot;
 }
 
 /** What a snapshot tells its reader, but for its resourceVersion and Service. */
-export type SnapshotContent = Pick<EndpointSnapshot, "endpoints" | "topology" | "emptyReason" | "portNote">;
+export type SnapshotContent = Pick<
+  EndpointSnapshot,
+  "endpoints" | "topology" | "emptyReason" | "portNote" | "internalTrafficPolicy"
+>;
 
 /**
  * Whether two snapshots tell the same (but for their resourceVersion): the same endpoints with the same fields, the
@@ -108,5 +120,5 @@ export type SnapshotContent = Pick<EndpointSnapshot, "endpoints" | "topology" | 
  */
 export function sameSnapshot(a: SnapshotContent, b: SnapshotContent): boolean {
   return a.topology === b.topology && sameEndpoints(a.endpoints, b.endpoints) && a.emptyReason === b.emptyReason &&
-    a.portNote === b.portNote;
+    a.portNote === b.portNote && a.internalTrafficPolicy === b.internalTrafficPolicy;
 }

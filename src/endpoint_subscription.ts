@@ -14,11 +14,13 @@ import type { BackoffOptions } from "./base/backoff.ts";
 import { type ClientSelectionMemo, createClientSelectionMemo, selectForClient } from "./selection/client_selection.ts";
 import type { ResolvedEndpoint } from "./selection/resolved_endpoint.ts";
 import { type EndpointSnapshot, sameSnapshot, type SnapshotContent, snapshotOf } from "./endpoint_snapshot.ts";
-import { KubeApiError, ResolverError } from "./base/errors.ts";
+import { ResolverError } from "./base/errors.ts";
 import { createEndpointSliceApi, createServiceApi } from "./api/kube_api.ts";
 import { type ClientLocality, clientLocality } from "./client_locality.ts";
-import { runReflector, type SliceState, type WatchListSupport } from "./watch/reflector.ts";
+import { runReflector, type SliceState } from "./watch/reflector.ts";
+import { asResolverError, connectionKey, notify, settingsKey, watchListFor } from "./_watch_sharing.ts";
 import { createServicePortLookup, portToKeep, type ServicePortLookup } from "./selection/service_port.ts";
+import { createTrafficPolicyReader, sharedServiceReads, type TrafficPolicyReader } from "./selection/traffic_policy.ts";
 import { type EndpointCount, type WatchMetrics, watchMetrics } from "./metrics.ts";
 import type { Target } from "./base/target.ts";
 import type { Locality, TopologyMode } from "./selection/topology.ts";
@@ -129,6 +131,8 @@ interface Selection {
   emptyReason?: string;
   /** See {@linkcode EndpointSnapshot.portNote}. */
   portNote?: string;
+  /** See {@linkcode EndpointSnapshot.internalTrafficPolicy}. */
+  internalTrafficPolicy?: "Local";
 }
 
 /** Source of selection generations, unique in the process. */
@@ -151,6 +155,10 @@ interface SharedWatch {
   selections: Map<string, Selection>;
   /** The port of subscribers without one. */
   servicePort: ServicePortLookup;
+  /** The Service's `internalTrafficPolicy`: nothing is delivered before its first read ends. */
+  trafficPolicy: TrafficPolicyReader;
+  /** How many slices the last delivery saw. */
+  sliceCount?: number;
   /** When its states go to the subscribers: at once, or held and delivered together as the latest. */
   delivery: CoalescedDelivery;
   /** Its OpenTelemetry metrics. */
@@ -159,11 +167,6 @@ interface SharedWatch {
 }
 
 const watches = new Map<string, SharedWatch>();
-/**
- * Whether each API server serves streaming lists: one that refused them is listed from then on. An API server is its
- * URL and the way there (proxy, TLS server name): private clusters behind different proxies can share an address.
- */
-const watchListSupport = new Map<string, WatchListSupport>();
 
 /**
  * Subscribes to the usable endpoints of a Service.
@@ -297,29 +300,6 @@ function showFailing(watch: SharedWatch): void {
   watch.metrics.failing(watch.failure !== undefined || [...watch.subscribers].some((other) => other.portError));
 }
 
-/** What makes two connections to a cluster differ, with the name they send; no secret (not the client key). */
-function connectionKey(access: ClusterAccess): string {
-  const { ca, cert, serverName, insecureSkipVerify } = access.tls;
-  return JSON.stringify([access.identity, access.proxyUrl, ca, cert, serverName, insecureSkipVerify, access.userAgent]);
-}
-
-/** The watch timings, whether it streams lists and reads protobuf: subscribers that ask for other ones must not share a watch. */
-function settingsKey({ stallTimeoutMs, backoff, watchList, protobuf }: WatchSettings): string {
-  return JSON.stringify([stallTimeoutMs, backoff?.initialMs, backoff?.maxMs, watchList !== false, protobuf !== false]);
-}
-
-/** The streaming-list support of the cluster behind `access`, shared by its watches; `undefined` when turned off. */
-function watchListFor(access: ClusterAccess, enabled: boolean | undefined): WatchListSupport | undefined {
-  if (enabled === false) return undefined;
-  const server = JSON.stringify([access.server, access.proxyUrl, access.tls.serverName]);
-  let support = watchListSupport.get(server);
-  if (!support) {
-    support = { refused: false };
-    watchListSupport.set(server, support);
-  }
-  return support;
-}
-
 function startWatch(
   key: string,
   access: ClusterAccess,
@@ -329,6 +309,7 @@ function startWatch(
 ): SharedWatch {
   const controller = new AbortController();
   const client = createClusterHttpClient(access);
+  const serviceApi = sharedServiceReads(createServiceApi(access, client, namespace, service));
   const watch: SharedWatch = {
     namespace,
     service,
@@ -342,7 +323,7 @@ function startWatch(
     servicePort: createServicePortLookup({
       service,
       namespace,
-      api: createServiceApi(access, client, namespace, service),
+      api: serviceApi,
       signal: controller.signal,
       timeoutMs: settings.stallTimeoutMs,
       backoff: settings.backoff,
@@ -351,6 +332,15 @@ function startWatch(
           if (subscriber.port === undefined) deliver(watch, subscriber, { synchronous: true });
         }
       },
+    }),
+    trafficPolicy: createTrafficPolicyReader({
+      service,
+      namespace,
+      api: serviceApi,
+      signal: controller.signal,
+      timeoutMs: settings.stallTimeoutMs,
+      backoff: settings.backoff,
+      onChange: () => watch.state && deliverAll(watch, false),
     }),
     metrics: watchMetrics(namespace, service, access.server, sameSnapshot),
     stop() {
@@ -377,8 +367,14 @@ function startWatch(
       watch.delivery.stateArrived();
     },
     trace: (text) => trace(`service ${service} in namespace ${namespace} at ${access.server}: ${text}`),
-    onList: () => watch.metrics.listed(),
-    onWatchEnd: (reason) => watch.metrics.watchEnded(reason),
+    onList() {
+      watch.metrics.listed();
+      if (watch.state) watch.trafficPolicy.refresh("the watch lists again", true);
+    },
+    onWatchEnd(reason) {
+      watch.metrics.watchEnded(reason);
+      watch.trafficPolicy.refresh(`the watch resumes (${reason})`, false);
+    },
     onError(error) {
       watch.metrics.failed(error);
       watch.failure = error;
@@ -406,6 +402,10 @@ function startWatch(
  * endpoints. Returns whether one was held back that way (see `_coalesced_delivery.ts`).
  */
 function deliverAll(watch: SharedWatch, holdEmpty: boolean): boolean {
+  // Slices where there were none: the Service was created (its policy read before may have been a 404), or again.
+  const sliceCount = watch.state!.slices.size;
+  if (watch.sliceCount === 0 && sliceCount > 0) watch.trafficPolicy.refresh("its first slices", true);
+  watch.sliceCount = sliceCount;
   let emptyHeld = false;
   for (const subscriber of watch.subscribers) {
     emptyHeld = deliver(watch, subscriber, { synchronous: true, holdEmpty }) || emptyHeld;
@@ -420,6 +420,7 @@ function prepare(watch: SharedWatch, step: 0 | 1): void {
     void state.slices; // Reading the slices applies the events that wait.
     return;
   }
+  if (watch.trafficPolicy.current() === undefined) return;
   for (const subscriber of watch.subscribers) {
     const port = subscriber.port ?? watch.servicePort.portFor(state.slices.values(), watch.version);
     if (port !== undefined && !(port instanceof ResolverError)) selectionFor(watch, port, subscriber.locality);
@@ -456,7 +457,10 @@ function deliver(
 ): boolean {
   const state = watch.state!;
   let port = subscriber.port ?? watch.servicePort.portFor(state.slices.values(), watch.version);
-  if (port === undefined) return false;
+  // Read in the same turn as the port (one GET for both), and nothing delivered before: not every pod first.
+  const policyUnknown = watch.trafficPolicy.current() === undefined;
+  if (policyUnknown) watch.trafficPolicy.refresh("the first state", true);
+  if (port === undefined || policyUnknown) return false;
   if (port instanceof ResolverError) {
     const error = port;
     if (watch.portFailure !== error) {
@@ -507,9 +511,9 @@ function deliver(
   subscriber.delivered = { port, selection };
   if (!selection.sent) {
     selection.sent = true;
-    const { endpoints, topology, emptyReason, portNote } = selection;
+    const { endpoints, topology, emptyReason, portNote, internalTrafficPolicy } = selection;
     // What the subscribers see, without the selection's memo: the metrics keep it while the Service is watched.
-    const set = { endpoints, topology, emptyReason, portNote };
+    const set = { endpoints, topology, emptyReason, portNote, internalTrafficPolicy };
     watch.metrics.updated(port, endpointCount(selection), set, selection.version);
   }
   if (previous && previous.port !== port) dropPortIfUnused(watch, previous.port);
@@ -522,6 +526,7 @@ function deliver(
     topology: selection.topology,
     emptyReason: selection.emptyReason,
     portNote: selection.portNote,
+    internalTrafficPolicy: selection.internalTrafficPolicy,
   });
   if (synchronous) send(watch, subscriber, snapshot);
   else queueMicrotask(() => send(watch, subscriber, snapshot));
@@ -536,22 +541,21 @@ function deliver(
 function selectionFor(watch: SharedWatch, port: number | string, locality: Locality): Selection {
   const key = selectionKey(port, locality);
   const last = watch.selections.get(key);
-  if (last?.version === watch.version) return last;
+  const policy = watch.trafficPolicy.policyFor(locality.node);
+  if (last?.version === watch.version && last.internalTrafficPolicy === policy) return last;
   const memo = last?.memo ?? createClientSelectionMemo();
   const { service, namespace } = watch;
-  const { endpoints, topology, emptyReason, portNote } = selectForClient(watch.state!.slices, port, {
-    locality,
-    memo,
-    service,
-    namespace,
-  });
+  const options = { locality, memo, service, namespace, internalTrafficPolicy: policy };
+  const chosen = selectForClient(watch.state!.slices, port, options);
+  const { endpoints, topology, emptyReason, portNote, internalTrafficPolicy } = chosen;
   // A new reason for an empty set is news too: the Service appeared, but without the target's port, say.
-  const same = last !== undefined && sameSnapshot(last, { endpoints, topology, emptyReason, portNote });
+  const same = last !== undefined && sameSnapshot(last, chosen);
   const generation = same ? last!.generation : ++generations;
   const sent = same && last!.sent;
   const selection: Selection = { version: watch.version, endpoints, topology, generation, memo, sent };
   if (emptyReason !== undefined) selection.emptyReason = emptyReason;
   if (portNote !== undefined) selection.portNote = portNote;
+  if (internalTrafficPolicy !== undefined) selection.internalTrafficPolicy = internalTrafficPolicy;
   watch.selections.set(key, selection);
   return selection;
 }
@@ -582,18 +586,4 @@ function send(watch: SharedWatch, subscriber: Subscriber, snapshot: EndpointSnap
   } catch (error) {
     trace(`an endpoint listener threw: ${error}`);
   }
-}
-
-/** Runs a listener callback; one that throws must not break the watch shared with others. */
-function notify(callback: () => void): void {
-  try {
-    callback();
-  } catch (error) {
-    trace(`an endpoint listener threw: ${error}`);
-  }
-}
-
-function asResolverError(error: unknown): ResolverError {
-  if (error instanceof ResolverError) return error;
-  return new KubeApiError(`Cannot watch endpoints: ${String(error)}`, { cause: error });
 }

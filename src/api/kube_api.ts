@@ -101,8 +101,13 @@ export interface ServicePort {
 
 /** A `v1` Service, as far as we read it. */
 export interface Service {
-  /** The spec; only the ports are read. */
-  spec?: { ports?: ServicePort[] | null } | null;
+  /** The spec; only the ports, the cluster IP (`None`: headless) and the internal traffic policy are read. */
+  spec?: {
+    ports?: ServicePort[] | null;
+    clusterIP?: string | null;
+    /** `Cluster` (the API server's default for a Service with a cluster IP) or `Local`. */
+    internalTrafficPolicy?: string | null;
+  } | null;
 }
 
 /** The two calls the reflector makes for one Service. */

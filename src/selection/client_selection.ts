@@ -8,7 +8,12 @@
  */
 
 import type { EndpointSlice } from "../base/endpoint_slice.ts";
-import { createSelectionMemo, selectEndpoints, type SelectionMemo } from "./endpoint_selection.ts";
+import {
+  createSelectionMemo,
+  selectEndpoints,
+  type SelectionMemo,
+  selectLocalEndpoints,
+} from "./endpoint_selection.ts";
 import { noEndpointsReason } from "./no_endpoints_reason.ts";
 import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { createPortNoteMemo, memoizedPortNote, type PortNoteMemo } from "./_port_note_memo.ts";
@@ -24,6 +29,11 @@ export interface ClientSelectionOptions {
   service: string;
   /** The Service's namespace, for `emptyReason`. */
   namespace: string;
+  /**
+   * `Local` when the Service's `internalTrafficPolicy` is (see `traffic_policy.ts`): a client whose node is known
+   * gets only that node's pods, as kube-proxy gives them, and none when it has none.
+   */
+  internalTrafficPolicy?: "Local" | undefined;
 }
 
 /** State kept between {@linkcode selectForClient} calls for one Service and port (see {@linkcode createClientSelectionMemo}). */
@@ -60,6 +70,8 @@ export interface ClientSelection {
   emptyReason: string | undefined;
   /** Set when the port may not reach the pods: a number none of the slices has, say (see `EndpointSnapshot.portNote`). */
   portNote: string | undefined;
+  /** `Local` when only the pods on the client's node were selected (the Service's `internalTrafficPolicy`). */
+  internalTrafficPolicy: "Local" | undefined;
 }
 
 /**
@@ -86,8 +98,34 @@ export function selectForClient(
 ): ClientSelection {
   const { locality, memo, service, namespace } = options;
   const usable = selectEndpoints(slices.values(), port, { memo: memo.endpoints });
+  const portNote = memoizedPortNote(port, slices.values(), memo.portNote);
+  const { node } = locality;
+  if (options.internalTrafficPolicy === "Local" && node !== undefined) {
+    // kube-proxy ignores topology hints under Local: every pod of the node is as good as another.
+    const endpoints = selectLocalEndpoints(memo.endpoints, node);
+    const emptyReason = endpoints.length > 0
+      ? undefined
+      : usable.length > 0
+      ? noLocalPodReason(usable, node, service, namespace)
+      : `${noEndpointsReason(slices.values(), port, service, namespace)} (internalTrafficPolicy: Local: only ` +
+        `pods on node ${node} are used)`;
+    return { endpoints, topology: "none", emptyReason, portNote, internalTrafficPolicy: "Local" };
+  }
   const { endpoints, mode: topology } = preferEndpoints(usable, locality);
   const emptyReason = endpoints.length > 0 ? undefined : noEndpointsReason(slices.values(), port, service, namespace);
-  const portNote = memoizedPortNote(port, slices.values(), memo.portNote);
-  return { endpoints, topology, emptyReason, portNote };
+  return { endpoints, topology, emptyReason, portNote, internalTrafficPolicy: undefined };
+}
+
+/**
+ * Why a client under `internalTrafficPolicy: Local` gets no endpoint while other nodes have usable pods: what
+ * kube-proxy does then (drops the node's traffic), where the pods are, and what to change.
+ */
+function noLocalPodReason(usable: readonly ResolvedEndpoint[], node: string, service: string, namespace: string) {
+  const nodes = [...new Set(usable.map((endpoint) => endpoint.nodeName ?? "(no node)"))].sort();
+  const shown = nodes.length > 3 ? `${nodes.slice(0, 3).join(", ")} and ${nodes.length - 3} more` : nodes.join(", ");
+  const pods = usable.length === 1 ? "1 pod runs" : `${usable.length} pods run`;
+  return `no ready pod of Service ${service} on node ${node} (internalTrafficPolicy: Local), where kube-proxy ` +
+    `drops the calls too; ${pods} on other nodes (${shown}): check that a pod of it runs and is ready on this node ` +
+    `(kubectl get pods -n ${namespace} -o wide --field-selector spec.nodeName=${node}), or set the Service's ` +
+    "internalTrafficPolicy to Cluster";
 }

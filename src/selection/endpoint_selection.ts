@@ -21,6 +21,9 @@ import {
 import { combine, COPY_AFTER, copyGroups, groupOf, mergeGroup, showsGroup } from "./_pod_group.ts";
 import type { EndpointAddress, ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { readHints } from "./topology.ts";
+import { sameAddresses, sameNames } from "./_endpoint_fields.ts";
+
+export { sameEndpoints } from "./same_endpoints.ts";
 import { trace } from "../runtime/trace.ts";
 
 /**
@@ -181,6 +184,38 @@ export function createSelectionMemo(): SelectionMemo {
     call: 0,
     copyNext: false,
   };
+}
+
+/**
+ * The endpoints on one node, as kube-proxy's `CategorizeEndpoints` gives them under `internalTrafficPolicy: Local`:
+ * the ready ones there, else those serving while terminating there (even if other nodes have ready ones); no hints.
+ * Reads the memo that {@linkcode selectEndpoints} has just brought up to date for the same slices and port.
+ *
+ * @param memo The memo of the call to {@linkcode selectEndpoints} just made.
+ * @param node The client's node.
+ * @returns The endpoints whose `nodeName` is `node`, sorted by pod; empty when the node has no usable one.
+ *
+ * @example Two pods, one on node-a
+ * ```ts
+ * import { createSelectionMemo, selectEndpoints, selectLocalEndpoints } from "./endpoint_selection.ts";
+ * const memo = createSelectionMemo();
+ * selectEndpoints([{
+ *   metadata: { name: "agent-abc" },
+ *   addressType: "IPv4",
+ *   ports: [{ name: "grpc", port: 4317 }],
+ *   endpoints: [{ addresses: ["10.1.0.7"], nodeName: "node-a" }, { addresses: ["10.1.1.7"], nodeName: "node-b" }],
+ * }], "grpc", { memo });
+ * console.log(selectLocalEndpoints(memo, "node-a").map((endpoint) => endpoint.addresses[0].host)); // ["10.1.0.7"]
+ * ```
+ */
+export function selectLocalEndpoints(memo: SelectionMemo, node: string): ResolvedEndpoint[] {
+  const { merged, repeated } = memo;
+  const ready = usableEndpoints(merged, (group) => group.ready && group.endpoint.nodeName === node, repeated === 0);
+  return ready.length > 0 ? ready : usableEndpoints(
+    merged,
+    (group) => isServingTerminating(group) && group.endpoint.nodeName === node,
+    repeated === 0,
+  );
 }
 
 /** The entries of a record being computed: shared, never modified. */
@@ -434,19 +469,6 @@ function addressId(address: EndpointAddress): string {
   return `${address.host}|${address.port}`;
 }
 
-function sameAddresses(a: readonly EndpointAddress[], b: readonly EndpointAddress[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i].host !== b[i].host || a[i].port !== b[i].port) return false;
-  return true;
-}
-
-function sameNames(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * The key a slice's endpoint is grouped and sorted by: one per pod. A pod of the slice's own namespace
  * (every pod, for the EndpointSlice controller's slices), or named without one, or in a slice without
@@ -534,37 +556,4 @@ function withoutRepeatedAddresses(groups: PodGroup[], held: Set<string>): Resolv
     else if (keep.length > 0) result.push({ ...endpoint, addresses: keep });
   }
   return result;
-}
-
-/**
- * Whether two endpoint lists show the same endpoints in every field a snapshot
- * has (same pods in the same order, same conditions, preference, addresses,
- * zone, node and hints): a `watchEndpoints()` caller sees a zone or hints
- * that changed even when a gRPC client would route the same. The same test
- * as comparing the lists field by field, without building strings.
- *
- * @param a One list, as returned by {@linkcode selectEndpoints}.
- * @param b The other list.
- * @returns Whether they are equivalent.
- *
- * @example Comparing two selections
- * ```ts
- * import { sameEndpoints } from "./endpoint_selection.ts";
- * console.log(sameEndpoints([], [])); // true
- * ```
- */
-export function sameEndpoints(a: readonly ResolvedEndpoint[], b: readonly ResolvedEndpoint[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i], y = b[i];
-    if (x === y) continue;
-    if (
-      (x.podName ?? "") !== (y.podName ?? "") || x.ready !== y.ready || x.serving !== y.serving ||
-      x.terminating !== y.terminating || x.preferred !== y.preferred || !sameAddresses(x.addresses, y.addresses) ||
-      x.zone !== y.zone || x.nodeName !== y.nodeName || !sameNames(x.hints?.forZones, y.hints?.forZones) ||
-      !sameNames(x.hints?.forNodes, y.hints?.forNodes)
-    ) return false;
-  }
-  return true;
 }

@@ -1,0 +1,216 @@
+/**
+ * A Service's `internalTrafficPolicy`, which only the Service says (its EndpointSlices do not), read with a GET of
+ * the Service as its watch lists and resumes. Under `Local`, kube-proxy sends a client's traffic only to the pods on
+ * the client's own node, and nowhere when there is none (`CategorizeEndpoints` in `pkg/proxy/topology.go`); it
+ * leaves headless Services alone, so `Local` on one changes nothing here either.
+ *
+ * Credentials without `get` on `services` cannot read it: the Service is then used as `Cluster` (every pod, as
+ * before the policy was read), which a trace line says once; a Service that cannot be read for another reason
+ * keeps the policy read last, and is read again with backoff.
+ *
+ * @module
+ */
+
+import { createBackoff } from "../base/backoff.ts";
+import type { BackoffOptions } from "../base/backoff.ts";
+import { KubeApiError, ResolverError } from "../base/errors.ts";
+import type { Service, ServiceApi } from "../api/kube_api.ts";
+import { trace, warnOnce } from "../runtime/trace.ts";
+import { unrefTimer } from "../runtime/unref_timer.ts";
+
+/** What is known of a Service's `internalTrafficPolicy`. */
+export interface TrafficPolicyState {
+  /** `Local` when the Service says so and has a cluster IP; else `Cluster`, also while the policy is unknown. */
+  policy: "Local" | "Cluster";
+  /** Why the policy is not known (the Service could not be read yet), when it is not. */
+  unknown?: string | undefined;
+}
+
+/** Options of {@linkcode createTrafficPolicyReader}. */
+export interface TrafficPolicyReaderOptions {
+  /** The Service's name, for messages. */
+  service: string;
+  /** The Service's namespace, for messages. */
+  namespace: string;
+  /** Reads the Service. */
+  api: ServiceApi;
+  /** Ends the reader: no read starts or reports after it aborts. */
+  signal: AbortSignal;
+  /**
+   * A read that takes longer fails (and is retried), in ms.
+   * @default {150000}
+   */
+  timeoutMs?: number | undefined;
+  /** Delays between failed reads (default 1 s doubling up to 30 s, with jitter). */
+  backoff?: BackoffOptions | undefined;
+  /** Called when {@linkcode TrafficPolicyReader.current} changed, the first answer included. */
+  onChange(): void;
+}
+
+/** The `internalTrafficPolicy` of one Service; see {@linkcode createTrafficPolicyReader}. */
+export interface TrafficPolicyReader {
+  /** What is known; `undefined` until the first read ended (`onChange` follows). */
+  current(): TrafficPolicyState | undefined;
+  /**
+   * Reads the Service (the first call starts the first read), unless a read is under way or waits to be retried;
+   * after a 403 only when `relist` (the watch listed again: no GET that is refused anyway every few minutes).
+   *
+   * @param why For the trace line.
+   * @param relist Whether the watch is listing again (rather than resuming its watch).
+   */
+  refresh(why: string, relist: boolean): void;
+  /**
+   * The policy a client at `node` gets: `Local` when the Service has it and the node is known; else `undefined`
+   * (every pod), with a warning, once per Service, when it has it and the node is unknown.
+   *
+   * @param node The client's node, when known.
+   * @returns `Local`, or `undefined`.
+   */
+  policyFor(node: string | undefined): "Local" | undefined;
+}
+
+/**
+ * Creates the reader of one Service's `internalTrafficPolicy`; the first {@linkcode TrafficPolicyReader.refresh}
+ * reads it. Its timers do not keep the process alive.
+ *
+ * @param options The Service, how to read it, and what to call when the policy changes.
+ * @returns The reader.
+ *
+ * @example A Service that the credentials may not read
+ * ```ts
+ * import { KubeApiError } from "../base/errors.ts";
+ * import { createTrafficPolicyReader } from "./traffic_policy.ts";
+ * const reader = createTrafficPolicyReader({
+ *   service: "agent",
+ *   namespace: "prod",
+ *   api: { get: () => Promise.reject(new KubeApiError("Forbidden", { status: 403 })) },
+ *   signal: new AbortController().signal,
+ *   onChange: () => console.log(reader.current()?.policy), // "Cluster"
+ * });
+ * reader.refresh("the first state", true);
+ * ```
+ */
+export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): TrafficPolicyReader {
+  const { service, namespace, api, signal } = options;
+  const timeoutMs = options.timeoutMs ?? 150_000;
+  const backoff = createBackoff(options.backoff);
+  const name = `service ${service} in namespace ${namespace}`;
+  let state: TrafficPolicyState | undefined;
+  let reading = false;
+  let forbidden = false;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  signal.addEventListener("abort", () => clearTimeout(retryTimer), { once: true });
+
+  function settle(next: TrafficPolicyState): void {
+    const changed = next.policy !== state?.policy || next.unknown !== state?.unknown;
+    state = next;
+    if (changed && !signal.aborted) options.onChange();
+  }
+
+  async function read(why: string): Promise<void> {
+    reading = true;
+    trace(`reading ${name} for its internalTrafficPolicy (${why})`);
+    const deadline = new AbortController();
+    const abort = () => deadline.abort();
+    signal.addEventListener("abort", abort, { once: true });
+    const timer = unrefTimer(setTimeout(abort, timeoutMs));
+    try {
+      const policy = policyOf(await api.get(deadline.signal));
+      if (policy !== state?.policy || state.unknown !== undefined) {
+        trace(
+          `${name}: internalTrafficPolicy ${policy}${policy === "Local" ? ": only pods on the client's node" : ""}`,
+        );
+      }
+      forbidden = false;
+      backoff.reset();
+      settle({ policy });
+    } catch (cause) {
+      if (signal.aborted) return;
+      const reason = deadline.signal.aborted ? `no answer within ${timeoutMs} ms (stallTimeoutMs)` : describe(cause);
+      const refused = cause instanceof KubeApiError && (cause.status === 403 || cause.status === 404);
+      if (refused && !forbidden) {
+        trace(
+          `${name}: cannot read its internalTrafficPolicy (${reason}); every pod is used, as under Cluster` +
+            (cause.status === 403 ? `: grant "get" on "services" to honour Local as kube-proxy does` : ""),
+        );
+      }
+      forbidden = refused && cause.status === 403;
+      if (!refused) {
+        const delay = backoff.next();
+        trace(`${name}: cannot read its internalTrafficPolicy (${reason}); reading again in ${Math.round(delay)} ms`);
+        retryTimer = unrefTimer(setTimeout(() => {
+          retryTimer = undefined;
+          void read("retry");
+        }, delay));
+      }
+      // The policy read last stays: a failed read must not move clients off their node's pods, nor onto them.
+      settle(state?.unknown === undefined && state !== undefined ? state : { policy: "Cluster", unknown: reason });
+    } finally {
+      reading = false;
+      clearTimeout(timer);
+      signal.removeEventListener("abort", abort);
+    }
+  }
+
+  return {
+    current: () => state,
+    refresh(why, relist) {
+      if (reading || retryTimer !== undefined || signal.aborted || (forbidden && !relist)) return;
+      void read(why);
+    },
+    policyFor(node) {
+      if (state?.policy !== "Local") return undefined;
+      if (node !== undefined) return "Local";
+      warnOnce(
+        ["internalTrafficPolicy", namespace, service],
+        `${name} has internalTrafficPolicy: Local, but this client's node is unknown, so its calls go to every pod ` +
+          "of it, not only to those on its node as kube-proxy would send them: set NODE_NAME from the Downward API " +
+          "(env: [{ name: NODE_NAME, valueFrom: { fieldRef: { fieldPath: spec.nodeName } } }]) or locality.node",
+      );
+      return undefined;
+    },
+  };
+}
+
+/** The policy a Service gives its ClusterIP clients: `Local` only with a cluster IP (kube-proxy skips headless ones). */
+function policyOf(found: Service): "Local" | "Cluster" {
+  const spec = found.spec;
+  return spec?.internalTrafficPolicy === "Local" && spec.clusterIP !== "None" ? "Local" : "Cluster";
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof ResolverError ? cause.message.replace(/^Cannot get [^:]*: /, "") : String(cause);
+}
+
+/**
+ * Shares one GET of a Service between the callers that ask while it is under way (the port of a target without
+ * one, and the traffic policy, both read as the first slices arrive): one request where each would send its own.
+ * A joined caller gets the answer of the request under way, and its abort when the first caller's signal aborts.
+ *
+ * @param api Reads the Service.
+ * @returns The same call, shared while under way.
+ *
+ * @example Two reads at once, one request
+ * ```ts
+ * import { sharedServiceReads } from "./traffic_policy.ts";
+ * let requests = 0;
+ * const api = sharedServiceReads({ get: () => Promise.resolve({ spec: { ports: [{ name: `r${++requests}` }] } }) });
+ * const signal = new AbortController().signal;
+ * await Promise.all([api.get(signal), api.get(signal)]);
+ * console.log(requests); // 1
+ * ```
+ */
+export function sharedServiceReads(api: ServiceApi): ServiceApi {
+  let pending: Promise<Service> | undefined;
+  return {
+    get(signal, pauseTiming) {
+      if (pending) return pending;
+      const request = pending = api.get(signal, pauseTiming);
+      const done = () => {
+        if (pending === request) pending = undefined;
+      };
+      request.then(done, done);
+      return request;
+    },
+  };
+}

@@ -1,0 +1,253 @@
+// internalTrafficPolicy: Local, as kube-proxy's CategorizeEndpoints (pkg/proxy/topology.go, v1.36.3) applies it:
+// the selection on a node, the reading of the policy from the Service, and what watchEndpoints() gives a client on
+// a node, against the fake API server.
+import assert from "node:assert/strict";
+import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
+import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";
+import type { EndpointSlice } from "../src/base/endpoint_slice.ts";
+import { KubeApiError } from "../src/base/errors.ts";
+import { createClientSelectionMemo, selectForClient } from "../src/selection/client_selection.ts";
+import { createTrafficPolicyReader } from "../src/selection/traffic_policy.ts";
+import { eventually } from "./_watch_helpers.ts";
+
+/** A DaemonSet-like Service: one pod per node, `conditions` per pod. */
+function agentSlice(pods: { node: string; ready?: boolean; serving?: boolean; terminating?: boolean }[]) {
+  return {
+    metadata: { name: "agent-x", namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 4317 }],
+    endpoints: pods.map(({ node, ready = true, serving = true, terminating = false }, i) => ({
+      addresses: [`10.4.0.${i + 1}`],
+      nodeName: node,
+      zone: "z1",
+      conditions: { ready, serving, terminating },
+      // Hints that topology would follow, and that Local ignores as kube-proxy does.
+      hints: { forZones: [{ name: "z1" }] },
+      targetRef: { kind: "Pod", name: `agent-${node}-${i}` },
+    })),
+  } as EndpointSlice;
+}
+
+function select(slice: EndpointSlice, node: string | undefined, policy: "Local" | undefined) {
+  const slices = new Map([[slice.metadata.name!, slice]]);
+  const memo = createClientSelectionMemo();
+  const locality = { node, zone: "z1" };
+  return selectForClient(slices, "grpc", {
+    locality,
+    memo,
+    service: "agent",
+    namespace: "prod",
+    internalTrafficPolicy: policy,
+  });
+}
+
+const pods = (selection: { endpoints: { podName?: string | undefined }[] }) =>
+  selection.endpoints.map((endpoint) => endpoint.podName).join(",");
+
+Deno.test("selectForClient() under Local gives only the ready pods on the client's node, and no topology", () => {
+  const slice = agentSlice([{ node: "n1" }, { node: "n2" }, { node: "n1", ready: false, serving: false }]);
+  const local = select(slice, "n1", "Local");
+  assert.equal(pods(local), "agent-n1-0");
+  assert.equal(local.topology, "none", "zone hints play no part under Local");
+  assert.equal(local.internalTrafficPolicy, "Local");
+  assert.equal(local.endpoints[0].preferred, true);
+  assert.equal(pods(select(slice, "n1", undefined)), "agent-n1-0,agent-n2-1", "Cluster: every ready pod");
+});
+
+Deno.test("selectForClient() under Local falls back to the node's serving-terminating pods though other nodes have ready ones", () => {
+  const slice = agentSlice([{ node: "n1", ready: false, terminating: true }, { node: "n2" }]);
+  assert.equal(pods(select(slice, "n1", "Local")), "agent-n1-0", "kube-proxy's local fallback");
+  assert.equal(pods(select(slice, "n1", undefined)), "agent-n2-1", "Cluster: the ready one");
+});
+
+Deno.test("selectForClient() under Local gives no endpoint on a node without a pod, and says where the pods are", () => {
+  const slice = agentSlice([{ node: "n2" }, { node: "n3" }]);
+  const local = select(slice, "n1", "Local");
+  assert.deepEqual(local.endpoints, []);
+  assert.equal(
+    local.emptyReason,
+    "no ready pod of Service agent on node n1 (internalTrafficPolicy: Local), where kube-proxy drops the calls too; " +
+      "2 pods run on other nodes (n2, n3): check that a pod of it runs and is ready on this node (kubectl get pods " +
+      "-n prod -o wide --field-selector spec.nodeName=n1), or set the Service's internalTrafficPolicy to Cluster",
+  );
+});
+
+Deno.test("selectForClient() under Local with no usable pod anywhere gives the Service's own reason", () => {
+  const local = select(agentSlice([{ node: "n1", ready: false, serving: false }]), "n1", "Local");
+  assert.deepEqual(local.endpoints, []);
+  assert.match(local.emptyReason!, /\(internalTrafficPolicy: Local: only pods on node n1 are used\)$/);
+});
+
+/** A reader of a Service whose GET answers from `answers` in turn. */
+function reader(answers: (() => Promise<unknown>)[], onChange = () => {}) {
+  const controller = new AbortController();
+  let reads = 0;
+  const policy = createTrafficPolicyReader({
+    service: "agent",
+    namespace: "prod",
+    api: { get: () => answers[Math.min(reads++, answers.length - 1)]() as never },
+    signal: controller.signal,
+    backoff: { initialMs: 5, maxMs: 10 },
+    onChange,
+  });
+  policy.refresh("the first state", true);
+  return { policy, stop: () => controller.abort(), reads: () => reads };
+}
+
+const service = (spec: Record<string, unknown>) => () => Promise.resolve({ spec });
+const refuse = (status: number) => () => Promise.reject(new KubeApiError(`Cannot get service: ${status}`, { status }));
+
+Deno.test("createTrafficPolicyReader() reads Local, and not for a headless Service, which kube-proxy leaves alone", async () => {
+  const local = reader([service({ clusterIP: "10.96.0.9", internalTrafficPolicy: "Local" })]);
+  const headless = reader([service({ clusterIP: "None", internalTrafficPolicy: "Local" })]);
+  try {
+    assert.equal(local.policy.current(), undefined, "nothing known before the first answer");
+    await eventually(() => local.policy.current() !== undefined && headless.policy.current() !== undefined, "answers");
+    assert.deepEqual(local.policy.current(), { policy: "Local" });
+    assert.equal(local.policy.policyFor("n1"), "Local");
+    assert.deepEqual(headless.policy.current(), { policy: "Cluster" });
+  } finally {
+    local.stop();
+    headless.stop();
+  }
+});
+
+Deno.test("createTrafficPolicyReader() without get on services uses every pod, and reads again only on a relist", async () => {
+  let changes = 0;
+  const forbidden = reader([refuse(403)], () => changes++);
+  try {
+    await eventually(() => forbidden.policy.current() !== undefined, "the refusal");
+    assert.equal(forbidden.policy.current()!.policy, "Cluster");
+    assert.match(forbidden.policy.current()!.unknown!, /403/);
+    assert.equal(changes, 1);
+    forbidden.policy.refresh("the watch resumes (timeout)", false);
+    assert.equal(forbidden.reads(), 1, "no GET refused anyway every few minutes");
+    forbidden.policy.refresh("the watch lists again", true);
+    assert.equal(forbidden.reads(), 2);
+  } finally {
+    forbidden.stop();
+  }
+});
+
+Deno.test("createTrafficPolicyReader() keeps Local through a failed read, and retries it", async () => {
+  const flaky = reader([
+    service({ internalTrafficPolicy: "Local" }),
+    refuse(503),
+    service({ internalTrafficPolicy: "Local" }),
+  ]);
+  try {
+    await eventually(() => flaky.policy.current() !== undefined, "the first answer");
+    flaky.policy.refresh("the watch resumes (timeout)", false);
+    await eventually(() => flaky.reads() === 3, "the retry after the 503");
+    assert.deepEqual(flaky.policy.current(), { policy: "Local" }, "the last good answer stays");
+  } finally {
+    flaky.stop();
+  }
+});
+
+Deno.test("createTrafficPolicyReader() under Local with the client's node unknown gives every pod", async () => {
+  const local = reader([service({ internalTrafficPolicy: "Local" })]);
+  try {
+    await eventually(() => local.policy.current() !== undefined, "the answer");
+    assert.equal(local.policy.policyFor(undefined), undefined);
+  } finally {
+    local.stop();
+  }
+});
+
+/** Follows `agent.prod:grpc` from a client on `node`. */
+function followAgent(api: FakeApiServer, node: string | undefined) {
+  const controller = new AbortController();
+  const snapshots: EndpointSnapshot[] = [];
+  const errors: string[] = [];
+  const done = (async () => {
+    const iterable = watchEndpoints("kubernetes:///agent.prod:grpc", {
+      cluster: { kubeconfig: api.kubeconfig() },
+      signal: controller.signal,
+      locality: { node, zone: "z1" },
+      backoff: { initialMs: 20, maxMs: 100 },
+      onError: (error) => errors.push(error.message),
+    });
+    for await (const snapshot of iterable) snapshots.push(snapshot);
+  })();
+  return {
+    snapshots,
+    errors,
+    last: () => snapshots.at(-1),
+    hosts: () => snapshots.at(-1)?.endpoints.map((endpoint) => endpoint.addresses[0].host).join(",") ?? "(none)",
+    async stop() {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+function applyAgent(api: FakeApiServer, nodes: string[], policy: "Cluster" | "Local") {
+  api.applyService({
+    metadata: { namespace: "prod", name: "agent" },
+    spec: { ports: [{ name: "grpc", port: 4317 }], internalTrafficPolicy: policy },
+  });
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "agent",
+    port: { name: "grpc", port: 4317 },
+    endpoints: nodes.map((node, i) => ({ ip: `10.4.0.${i + 1}`, pod: `agent-${node}`, nodeName: node })),
+  }));
+}
+
+Deno.test("watchEndpoints() on a Service with internalTrafficPolicy: Local gives each node's client only its own pod", async () => {
+  const api = await startFakeApiServer();
+  applyAgent(api, ["n1", "n2"], "Local");
+  const one = followAgent(api, "n1");
+  const two = followAgent(api, "n2");
+  const three = followAgent(api, "n3");
+  try {
+    await eventually(() => one.hosts() === "10.4.0.1" && two.hosts() === "10.4.0.2", "each node's own pod");
+    assert.equal(one.snapshots.length, 1, "never every pod first");
+    assert.equal(one.last()!.internalTrafficPolicy, "Local");
+    await eventually(() => three.snapshots.length > 0, "the client on a node without a pod");
+    assert.equal(three.hosts(), "");
+    assert.match(
+      three.last()!.emptyReason!,
+      /^no ready pod of Service agent on node n3 \(internalTrafficPolicy: Local\)/,
+    );
+  } finally {
+    await Promise.all([one.stop(), two.stop(), three.stop()]);
+    await api.close();
+  }
+});
+
+Deno.test("watchEndpoints() follows a Service switched to Local when its watch resumes", async () => {
+  const api = await startFakeApiServer();
+  applyAgent(api, ["n1", "n2"], "Cluster");
+  const one = followAgent(api, "n1");
+  try {
+    await eventually(() => one.hosts() === "10.4.0.1,10.4.0.2", "every pod under Cluster");
+    assert.equal(one.last()!.internalTrafficPolicy, undefined);
+    applyAgent(api, ["n1", "n2"], "Local");
+    api.endWatches();
+    await eventually(() => one.hosts() === "10.4.0.1", "the node's own pod once the Service is read again");
+    assert.equal(one.last()!.internalTrafficPolicy, "Local");
+  } finally {
+    await one.stop();
+    await api.close();
+  }
+});
+
+Deno.test("watchEndpoints() without get on services gives every pod of a Local Service, without an error", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  applyAgent(api, ["n1", "n2"], "Local");
+  api.setAccess({
+    username: "client",
+    rules: [{ verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] }],
+  });
+  const one = followAgent(api, "n1");
+  try {
+    await eventually(() => one.hosts() === "10.4.0.1,10.4.0.2", "every pod, as before the policy was read");
+    assert.ok(api.requests.some((request) => request.kind === "get" && request.status === 403));
+    assert.deepEqual(one.errors, [], "no error: the policy is optional, as the Role may lack it");
+  } finally {
+    await one.stop();
+    await api.close();
+  }
+});
