@@ -251,3 +251,21 @@ Deno.test("watchEndpoints() without get on services gives every pod of a Local S
     await api.close();
   }
 });
+
+Deno.test("watchEndpoints() reads the policy again for a client that joins a running watch, and moves every client", async () => {
+  const api = await startFakeApiServer();
+  applyAgent(api, ["n1", "n2"], "Cluster");
+  const first = followAgent(api, "n1");
+  let second: ReturnType<typeof followAgent> | undefined;
+  try {
+    await eventually(() => first.hosts() === "10.4.0.1,10.4.0.2", "every pod under Cluster");
+    applyAgent(api, ["n1", "n2"], "Local");
+    second = followAgent(api, "n2");
+    await eventually(() => second!.hosts() === "10.4.0.2", "the new client's node's pod");
+    await eventually(() => first.hosts() === "10.4.0.1", "the running client moved too");
+  } finally {
+    await first.stop();
+    await second?.stop();
+    await api.close();
+  }
+});
