@@ -6,8 +6,8 @@
 // without a ready pod, pods not ready, no trafficDistribution, topology-mode Auto
 // hinting a pod for another zone, pods terminating, every pod terminating, none
 // left), the pods a client prefers must be exactly the pods kube-proxy on its Node
-// DNATs a new ClusterIP connection to. The differences are the documented ones: we
-// keep the other usable pods for failover, and ignore internalTrafficPolicy: Local.
+// DNATs a new ClusterIP connection to, internalTrafficPolicy: Local too. The differences are the documented ones:
+// we keep the other usable pods for failover, and keep the zone a client started with.
 // kube-proxy's rules only get read: nothing is sent through them, and no pod
 // address is dialed.
 import assert from "node:assert/strict";
@@ -113,17 +113,21 @@ await kubeProxyTest(
       const running = await startKubeProxies(controlPlane, PROXIED.map(nodeName), log);
       proxies = running;
       const target = `kubernetes:///kp.${ns}:grpc`;
-      const clients = Object.fromEntries(PROXIED.map((short) => [
-        short,
-        follow(target, cluster.adminKubeconfigPath, { node: nodeName(short), zone: NODES[short].zone }),
-      ]));
-      // Clients that know only their node, and read its zone label as kube-proxy does (README "Where the client
-      // runs"; the admin may read Nodes).
-      const nodeOnlyClients = Object.fromEntries(PROXIED.map((short) => [
-        short,
-        follow(target, cluster.adminKubeconfigPath, { node: nodeName(short) }),
-      ]));
-      followers.push(...Object.values(clients), ...Object.values(nodeOnlyClients));
+      const startClients = () => {
+        const clients = Object.fromEntries(PROXIED.map((short) => [
+          short,
+          follow(target, cluster.adminKubeconfigPath, { node: nodeName(short), zone: NODES[short].zone }),
+        ]));
+        // Clients that know only their node, and read its zone label as kube-proxy does (README "Where the client
+        // runs"; the admin may read Nodes).
+        const nodeOnlyClients = Object.fromEntries(PROXIED.map((short) => [
+          short,
+          follow(target, cluster.adminKubeconfigPath, { node: nodeName(short) }),
+        ]));
+        followers.push(...Object.values(clients), ...Object.values(nodeOnlyClients));
+        return { clients, nodeOnlyClients };
+      };
+      let { clients, nodeOnlyClients } = startClients();
 
       /** Per node: where kube-proxy sends a new connection, and what our client prefers and keeps in reserve. */
       const read = async () =>
@@ -240,25 +244,7 @@ await kubeProxyTest(
         d1: "a-1,b-1,c-1",
       });
 
-      await applySelectorService(fetch, ns, {
-        ...service,
-        trafficDistribution: "PreferSameZone",
-        internalTrafficPolicy: "Local",
-      });
       await setPodReady(fetch, ns, "a-2", true);
-      // A documented difference (README, "Not honoured: internalTrafficPolicy: Local"): kube-proxy sends only to
-      // its own node's pods and drops the connection without one; we do not read the policy, and prefer by zone.
-      await compare("internalTrafficPolicy Local: kube-proxy only its node's pods, we by zone", ALL, {
-        a1: "a-1",
-        a3: "",
-        b1: "b-1",
-        d1: "",
-      }, {
-        a1: "a-1,a-2",
-        a3: "a-1,a-2",
-        b1: "b-1",
-        d1: ALL,
-      });
 
       // topology-mode Auto hints zones in proportion to their Ready Nodes' CPU: with zone b holding half of it
       // (a1: 1, b1: 2, c1: 1; the other Nodes not Ready), one of zone a's two pods is hinted for zone b.
@@ -351,6 +337,24 @@ await kubeProxyTest(
         a3: "a-2,b-1,c-1",
         b1: "a-2,b-1,c-1",
         d1: "a-2,b-1,c-1",
+      });
+
+      // kube-proxy sends only to its own node's pods (hints play no part), the serving-terminating ones when its node
+      // has no ready one (though other nodes do), and drops the connection without one; so do we, and keep no other
+      // pod in reserve (`usable` is empty: nothing to fail over to). A watch reads the policy as it starts, again as it
+      // resumes (every 5 to 10 minutes), and when a client joins it: clients started after the change, which move
+      // the running ones too (README, internalTrafficPolicy).
+      await applySelectorService(fetch, ns, {
+        ...service,
+        trafficDistribution: "PreferSameZone",
+        internalTrafficPolicy: "Local",
+      });
+      ({ clients, nodeOnlyClients } = startClients());
+      await compare("internalTrafficPolicy Local, every pod terminating: only its node's serving ones", "", {
+        a1: "",
+        a3: "",
+        b1: "b-1",
+        d1: "",
       });
 
       for (const pod of PODS) await forgetPod(fetch, ns, pod.name);
