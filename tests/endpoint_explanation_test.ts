@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { EndpointSlice, SliceEndpoint } from "../src/base/endpoint_slice.ts";
 import { explainEndpoints, type PodExplanation } from "../src/selection/endpoint_explanation.ts";
-import { selectEndpoints } from "../src/selection/endpoint_selection.ts";
+import { createSelectionMemo, selectEndpoints, selectLocalEndpoints } from "../src/selection/endpoint_selection.ts";
 import { type Locality, preferEndpoints } from "../src/selection/topology.ts";
 import { createSubsetter } from "../src/selection/subset.ts";
 
@@ -182,7 +182,7 @@ Deno.test("explainEndpoints() calls another slice's copy of a pod-less address a
     "x: used: hinted for this zone",
   ]);
   // Seed 7 leaves 10.0.0.2 outside a subset of 1.
-  const { pods } = explainEndpoints(slices, "grpc", {}, { size: 1, seed: 7 });
+  const { pods } = explainEndpoints(slices, "grpc", {}, { subset: { size: 1, seed: 7 } });
   assert.deepEqual(pods.filter((row) => row.addresses[0].host === "10.0.0.2").map((row) => row.message), [
     "not used: outside this client's subset of 1",
     "not used: duplicate of an address in another slice, outside this client's subset",
@@ -328,6 +328,52 @@ Deno.test("explainEndpoints() marks used exactly the endpoints selectEndpoints()
   );
 });
 
+Deno.test("explainEndpoints() under internalTrafficPolicy Local marks used exactly the pods selectLocalEndpoints() chooses", () => {
+  fc.assert(
+    fc.property(slicesArbitrary, fc.constantFrom<number | string>("grpc", "", 8080), fc.constantFrom(...NODES), (
+      slices,
+      port,
+      node,
+    ) => {
+      const memo = createSelectionMemo();
+      selectEndpoints(slices, port, { memo });
+      const endpoints = selectLocalEndpoints(memo, node);
+      const { pods, topology } = explainEndpoints(slices, port, { node, zone: "z1" }, { localNode: node });
+      assert.equal(topology, "none", "no hints under Local");
+      const usedRows = pods.filter((row) => row.use !== "unused");
+      assert.ok(usedRows.every((row) => row.use === "used" && row.nodeName === node));
+      assert.deepEqual(
+        usedRows.map((row) => ({ podName: row.pod, addresses: row.addresses, terminating: row.terminating })),
+        endpoints.map((endpoint) => ({
+          podName: endpoint.podName,
+          addresses: endpoint.addresses,
+          terminating: endpoint.terminating,
+        })),
+      );
+      for (const row of pods.filter((row) => row.reason === "other-node-local")) assert.notEqual(row.nodeName, node);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+Deno.test("explainEndpoints() under internalTrafficPolicy Local says which pods are on other nodes", () => {
+  const { pods } = explainEndpoints(
+    [slice("agent-a", [
+      pod("a", "10.0.0.1", { nodeName: "n1", hints: zoneHint("z2") }),
+      pod("b", "10.0.0.2", { nodeName: "n2" }),
+      pod("c", "10.0.0.3"),
+    ])],
+    "grpc",
+    { node: "n1", zone: "z1" },
+    { localNode: "n1" },
+  );
+  assert.deepEqual(summary(pods), [
+    "a: used: on this node (internalTrafficPolicy: Local)",
+    "b: not used: on node n2, not this client's (internalTrafficPolicy: Local)",
+    "c: not used: on no node, not this client's (internalTrafficPolicy: Local)",
+  ]);
+});
+
 Deno.test("explainEndpoints() with a subset keeps exactly the pods a channel with that size and seed uses", () => {
   fc.assert(
     fc.property(
@@ -338,7 +384,7 @@ Deno.test("explainEndpoints() with a subset keeps exactly the pods a channel wit
       (slices, locality, size, seed) => {
         const { endpoints } = preferEndpoints(selectEndpoints(slices, "grpc"), locality);
         const chosen = createSubsetter(size, seed).select(endpoints);
-        const { pods } = explainEndpoints(slices, "grpc", locality, { size, seed });
+        const { pods } = explainEndpoints(slices, "grpc", locality, { subset: { size, seed } });
         const inSubset = pods.filter((row) => row.use !== "unused").map((row) => row.addresses);
         assert.deepEqual(inSubset, chosen.map((endpoint) => endpoint.addresses));
         for (const row of pods.filter((row) => row.reason === "outside-subset")) {

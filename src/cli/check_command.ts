@@ -342,8 +342,9 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
 }
 
 /**
- * What the resolver needs for this target: list and watch on slices; get on services and nodes when they apply,
- * services required when resolving the target read the Service (`serviceRead`).
+ * What the resolver needs for this target: list and watch on slices; get on services (its internalTrafficPolicy, and
+ * the port of a target without one) and on nodes when it applies, services required when resolving the target read
+ * the Service for its port (`serviceRead`).
  */
 function neededGrants(
   command: CheckCommand,
@@ -357,17 +358,21 @@ function neededGrants(
     resource: "endpointslices",
     namespace,
   }];
-  if (command.target.port === undefined) {
-    grants.push({
-      verbs: ["get"],
-      group: "",
-      resource: "services",
-      namespace,
-      ...(serviceRead
-        ? { required: "its slices have several ports, and a target without a port uses the Service's first TCP port" }
-        : { optional: "a target without a port reads the Service when its slices have several ports" }),
-    });
-  }
+  const policy = "without it, a Service with internalTrafficPolicy: Local is used as Cluster (every pod)";
+  grants.push({
+    verbs: ["get"],
+    group: "",
+    resource: "services",
+    namespace,
+    ...(command.target.port !== undefined
+      ? { optional: `reads the Service's internalTrafficPolicy; ${policy}` }
+      : serviceRead
+      ? { required: "its slices have several ports, and a target without a port uses the Service's first TCP port" }
+      : {
+        optional: "a target without a port reads the Service when its slices have several ports, and its " +
+          `internalTrafficPolicy; ${policy}`,
+      }),
+  });
   if (locality.node !== undefined && locality.zone === undefined) {
     grants.push({
       verbs: ["get"],

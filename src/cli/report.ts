@@ -57,7 +57,16 @@ export interface SnapshotReport extends EndpointSnapshot {
  * ```
  */
 export function snapshotReport(view: ServiceView, now: number): SnapshotReport {
-  const { endpoints: all, resourceVersion, namespace, service, topology, emptyReason, portNote } = view.snapshot!;
+  const {
+    endpoints: all,
+    resourceVersion,
+    namespace,
+    service,
+    topology,
+    emptyReason,
+    portNote,
+    internalTrafficPolicy,
+  } = view.snapshot!;
   // With --subset-size, the endpoints are the subset's: those the client would call, as the table shows.
   const key = (pod: string | undefined, { host, port }: { host: string; port?: number }) => pod ?? `${host}|${port}`;
   const outside = new Set(
@@ -88,6 +97,7 @@ export function snapshotReport(view: ServiceView, now: number): SnapshotReport {
     ...(why ? { topologyReason: why } : {}),
     ...(emptyReason ? { emptyReason } : {}),
     ...(portNote ? { portNote } : {}),
+    ...(internalTrafficPolicy ? { internalTrafficPolicy } : {}),
     unused,
   };
 }

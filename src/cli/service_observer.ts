@@ -34,6 +34,7 @@ import { resolveLocality } from "../selection/locality.ts";
 import { runReflector, type SliceState } from "../watch/reflector.ts";
 import type { HttpClient } from "../runtime/http_client.ts";
 import { createServicePortLookup, defaultPortCandidates, portToKeep } from "../selection/service_port.ts";
+import { createTrafficPolicyReader, sharedServiceReads } from "../selection/traffic_policy.ts";
 import type { Target } from "../base/target.ts";
 import type { Locality } from "../selection/topology.ts";
 import { displayClock } from "./display_clock.ts";
@@ -296,14 +297,24 @@ export async function observeService(
     }
   };
   const serviceApi = createServiceApi(access, client, namespace, service);
+  // One GET for the port and the internalTrafficPolicy, as the resolver's channels read them.
+  const serviceReads = sharedServiceReads({
+    get: (readSignal, pauseTiming) =>
+      answered((pause) => serviceApi.get(readSignal, pause), pauseTiming, readSignal, "service"),
+  });
   const portLookup = target.port !== undefined ? undefined : createServicePortLookup({
     service,
     namespace,
-    api: {
-      get: (readSignal, pauseTiming) =>
-        answered((pause) => serviceApi.get(readSignal, pause), pauseTiming, readSignal, "service"),
-    },
+    api: serviceReads,
     signal,
+    onChange: () => update(),
+  });
+  const trafficPolicy = createTrafficPolicyReader({
+    service,
+    namespace,
+    api: serviceReads,
+    signal,
+    timeoutMs: options.stallTimeoutMs,
     onChange: () => update(),
   });
 
@@ -315,7 +326,10 @@ export async function observeService(
   function update(holdEmpty = false): boolean {
     if (state === undefined) return false;
     let port = target.port ?? portLookup!.portFor(state.slices.values(), version);
-    if (port === undefined) return false;
+    // As the resolver's channels: nothing shown before the policy is known (never every pod first).
+    const policyUnknown = trafficPolicy.current() === undefined;
+    if (policyUnknown) trafficPolicy.refresh("the first state", true);
+    if (port === undefined || policyUnknown) return false;
     let portError: ResolverError | undefined;
     if (port instanceof ResolverError) {
       // As the resolver: the port in use goes on while the slices still have it.
@@ -330,17 +344,21 @@ export async function observeService(
     if (memo?.port !== port) memo = { port, memo: createClientSelectionMemo() };
     const slices = [...state.slices.values()];
     // As the shared subscription selects, so that the CLI shows what channels get.
-    const { endpoints, topology, emptyReason, portNote } = selectForClient(state.slices, port, {
+    const policy = trafficPolicy.policyFor(locality.node);
+    const { endpoints, topology, emptyReason, portNote, internalTrafficPolicy } = selectForClient(state.slices, port, {
       locality,
       memo: memo.memo,
       service,
       namespace,
+      internalTrafficPolicy: policy,
     });
     if (holdEmpty && endpoints.length === 0 && view.snapshot?.endpoints.length) return true;
-    const { pods } = explainEndpoints(slices, port, locality, options.subset);
+    const localNode = policy === "Local" ? locality.node : undefined;
+    const { pods } = explainEndpoints(slices, port, locality, { subset: options.subset, localNode });
     const { resourceVersion } = state;
-    const snapshot = snapshotOf(endpoints, { resourceVersion, namespace, service, topology, emptyReason, portNote });
-    const text = JSON.stringify([endpoints, topology, pods, emptyReason, portNote]);
+    const fields = { resourceVersion, namespace, service, topology, emptyReason, portNote, internalTrafficPolicy };
+    const snapshot = snapshotOf(endpoints, fields);
+    const text = JSON.stringify([endpoints, topology, pods, emptyReason, portNote, internalTrafficPolicy]);
     const changed = text !== shown;
     const changes = (view.changes ?? 0) + (changed ? 1 : 0);
     const changedAt = !changed ? view.changedAt : changes === 1 ? lastChangeTrigger(slices) : displayClock.now();
@@ -404,6 +422,9 @@ export async function observeService(
       version++;
       delivery.stateArrived();
     },
+    // As the resolver's channels read the internalTrafficPolicy again.
+    onList: () => state && trafficPolicy.refresh("the watch lists again", true),
+    onWatchEnd: (reason) => trafficPolicy.refresh(`the watch resumes (${reason})`, false),
     onError: (error) => publish({ watch: { state: "retrying", error } }),
   });
 }

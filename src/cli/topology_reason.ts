@@ -31,6 +31,9 @@ import type { Locality } from "../selection/topology.ts";
  */
 export function topologyReason({ snapshot, pods, locality, zoneNote }: ServiceView): string | undefined {
   if (snapshot?.topology !== "none" || !pods) return undefined;
+  if (snapshot.internalTrafficPolicy === "Local") {
+    return "internalTrafficPolicy: Local: only this node's pods, no hints";
+  }
   const { zone, node } = locality;
   if (zone === undefined && node === undefined) return "client locality unknown";
   // The pods the mode was decided on: the usable ones (a subset draws from them too), of which only ready ones count.

@@ -39,9 +39,27 @@ export type FailoverReason = "other-node" | "other-zone";
  * name in its slice; only in an FQDN slice; every address already another
  * pod's (for a terminating pod, also one that a pod not terminating has: its
  * IP was reused), or, for an endpoint without a pod, another slice's copy of it is the one used; outside the
- * client's subset (`subsetSize`).
+ * client's subset (`subsetSize`); on another node than the client's, under `internalTrafficPolicy: Local`.
  */
-export type UnusedReason = "not-ready" | "terminating" | "no-port" | "fqdn" | "duplicate" | "outside-subset";
+export type UnusedReason =
+  | "not-ready"
+  | "terminating"
+  | "no-port"
+  | "fqdn"
+  | "duplicate"
+  | "outside-subset"
+  | "other-node-local";
+
+/** Options of {@linkcode explainEndpoints}. */
+export interface ExplainOptions {
+  /** The client's subsetting (`subsetSize` and `subsetSeed`), when it subsets. */
+  subset?: { size: number; seed: number } | undefined;
+  /**
+   * The client's node when the Service's `internalTrafficPolicy` is `Local` and applies (see `traffic_policy.ts`):
+   * only that node's pods are used, ready ones, else serving-terminating ones, without topology.
+   */
+  localNode?: string | undefined;
+}
 
 /** One address of a pod; `port` is absent when its slice has no port of the target's name (or is FQDN). */
 export interface PodAddress {
@@ -103,7 +121,7 @@ interface Group {
  * @param slices Every slice of the Service.
  * @param port The target's port: a number, or a name looked up in each slice.
  * @param locality The client's node and zone (`{}` when unknown).
- * @param subset The client's subsetting (`subsetSize` and `subsetSeed`), when it subsets.
+ * @param options The client's subsetting, and its node under `internalTrafficPolicy: Local`.
  * @returns One row per pod, and the topology mode.
  *
  * @example A ready pod and a terminating one
@@ -126,8 +144,11 @@ export function explainEndpoints(
   slices: Iterable<EndpointSlice>,
   port: number | string,
   locality: Locality,
-  subset?: { size: number; seed: number },
+  options: ExplainOptions = {},
 ): EndpointExplanation {
+  const { subset, localNode } = options;
+  // Under Local, only the client's node's pods count, for the fallback too; elsewhere every pod.
+  const eligible = (row: PodExplanation) => localNode === undefined || row.nodeName === localNode;
   const groups = new Map<string, Group>();
   const ordered = [...slices].sort((a, b) => compare(a.metadata.name ?? "", b.metadata.name ?? ""));
   for (const slice of ordered) {
@@ -157,8 +178,9 @@ export function explainEndpoints(
   }
   // A ready pod counts when it keeps an address: one that lost all of them to such holders is no fallback's reason.
   const anyReady = usable.some(({ row }) =>
-    row.ready && (!row.terminating || row.addresses.some((address) => !holders.has(idOf(address))))
+    eligible(row) && row.ready && (!row.terminating || row.addresses.some((address) => !holders.has(idOf(address))))
   );
+  const others = localNode === undefined ? "others" : "others on this node";
   const owners = new Map<string, string>();
   const wanted: PodExplanation[] = [];
   for (const { kind, row, portless, undialable } of sorted) {
@@ -171,9 +193,13 @@ export function explainEndpoints(
         ? `its EndpointSlice gives port "${port}" no number a client can dial (1-65535)`
         : `its EndpointSlice has no port named "${port}"`;
       unused(row, kind, why);
+    } else if (!eligible(row)) {
+      const where = row.nodeName === undefined ? "on no node" : `on node ${row.nodeName}`;
+      unused(row, "other-node-local", `${where}, not this client's (internalTrafficPolicy: Local)`);
     } else if (anyReady ? !row.ready : !(row.serving && row.terminating)) {
-      if (anyReady && row.serving && row.terminating) unused(row, "terminating", "terminating while others are ready");
-      else if (row.terminating && !row.serving) unused(row, "not-ready", "terminating, no longer serving");
+      if (anyReady && row.serving && row.terminating) {
+        unused(row, "terminating", `terminating while ${others} are ready`);
+      } else if (row.terminating && !row.serving) unused(row, "not-ready", "terminating, no longer serving");
       else unused(row, "not-ready", "not ready");
     } else {
       const first = idOf(row.addresses[0]);
@@ -196,7 +222,7 @@ export function explainEndpoints(
       wanted.push(row);
     }
   }
-  const topology = topologyMode(wanted, locality);
+  const topology = localNode === undefined ? topologyMode(wanted, locality) : "none";
   const candidates = wanted.map((row) => ({
     row,
     podName: row.pod,
@@ -207,7 +233,7 @@ export function explainEndpoints(
   for (const candidate of candidates) {
     const { row, preferred } = candidate;
     if (!kept.has(candidate)) unused(row, "outside-subset", `outside this client's subset of ${subset!.size}`);
-    else if (preferred) used(row, topology, anyReady);
+    else if (preferred) used(row, topology, anyReady, localNode !== undefined);
     else failover(row, topology);
   }
   markCopies(sorted.map((group) => group.row), wanted);
@@ -311,11 +337,15 @@ function unused(row: PodExplanation, reason: UnusedReason, why: string): void {
   Object.assign(row, { use: "unused", reason, message: `not used: ${why}` });
 }
 
-function used(row: PodExplanation, topology: TopologyMode, anyReady: boolean): void {
+function used(row: PodExplanation, topology: TopologyMode, anyReady: boolean, local: boolean): void {
   row.use = "used";
   if (topology === "node") row.message = "used: hinted for this node";
   else if (topology === "zone") row.message = "used: hinted for this zone";
-  else row.message = anyReady ? "used" : "used: serving while terminating, as no pod is ready";
+  else if (local) {
+    row.message = anyReady
+      ? "used: on this node (internalTrafficPolicy: Local)"
+      : "used: serving while terminating, as no pod on this node is ready (internalTrafficPolicy: Local)";
+  } else row.message = anyReady ? "used" : "used: serving while terminating, as no pod is ready";
 }
 
 function failover(row: PodExplanation, topology: TopologyMode): void {

@@ -302,7 +302,7 @@ Deno.test("renderTable() on a short terminal shows the pods outside the client's
     })),
   };
   const view = viewOf([slice]);
-  view.pods = explainEndpoints([slice], "grpc", {}, { size: 3, seed: 7 }).pods;
+  view.pods = explainEndpoints([slice], "grpc", {}, { subset: { size: 3, seed: 7 } }).pods;
   const lines = renderTable(view, { ...context, rows: 13 });
   const shown = lines.filter((line) => line.startsWith("p-"));
   assert.equal(shown.length, 3, lines.join("\n"));
@@ -633,7 +633,7 @@ Deno.test("snapshotReport() with a subset lists only the subset's endpoints, the
     })),
   };
   const view = viewOf([slice]);
-  view.pods = explainEndpoints([slice], "grpc", {}, { size: 2, seed: 7 }).pods;
+  view.pods = explainEndpoints([slice], "grpc", {}, { subset: { size: 2, seed: 7 } }).pods;
   const report = snapshotReport(view, 0);
   const used = view.pods.filter((pod) => pod.use === "used").map((pod) => pod.pod);
   assert.equal(used.length, 2);

@@ -339,3 +339,29 @@ Deno.test("lateAnswerAdvice() names the wait a 429 asked for, and no wait of 0 s
   );
   assert.equal(lateAnswerAdvice(busy(0)), "answered 429; raise --timeout to see whether it passes");
 });
+
+Deno.test("observeService() shows what a channel gets under internalTrafficPolicy Local: the node's pod, the others on other nodes", async () => {
+  const api = await startFakeApiServer();
+  api.applyService({
+    metadata: { namespace: "prod", name: "echo" },
+    spec: { ports: [{ name: "grpc", port: 80 }], internalTrafficPolicy: "Local" },
+  });
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.1.0.1", pod: "echo-1", nodeName: "n1" }, { ip: "10.1.0.2", pod: "echo-2", nodeName: "n2" }],
+  }));
+  await observing(api, (views) => {
+    const shown = views.filter((view) => view.snapshot);
+    assert.equal(shown.length, 1, "never every pod first");
+    const { snapshot, pods } = shown[0];
+    assert.equal(snapshot!.internalTrafficPolicy, "Local");
+    assert.deepEqual(snapshot!.endpoints.map((endpoint) => endpoint.podName), ["echo-1"]);
+    assert.deepEqual(pods!.map((pod) => `${pod.pod}: ${pod.message}`), [
+      "echo-1: used: on this node (internalTrafficPolicy: Local)",
+      "echo-2: not used: on node n2, not this client's (internalTrafficPolicy: Local)",
+    ]);
+    return Promise.resolve();
+  }, { node: "n1", zone: "z1" });
+});
