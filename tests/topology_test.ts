@@ -2,7 +2,13 @@
 // (tests/topology_cases.mjs), and a property test of the mode.
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { isPreferred, readHints, type TopologyHints, topologyMode } from "../src/selection/topology.ts";
+import {
+  isPreferred,
+  preferEndpoints,
+  readHints,
+  type TopologyHints,
+  topologyMode,
+} from "../src/selection/topology.ts";
 import { TOPOLOGY_CASES } from "./topology_cases.mjs";
 
 type Case = (typeof TOPOLOGY_CASES)[number];
@@ -68,4 +74,28 @@ Deno.test("readHints() reads forZones and forNodes, and calls anything malformed
   ) {
     assert.equal(readHints(bad), "malformed", JSON.stringify(bad));
   }
+});
+
+Deno.test("preferEndpoints() marks the client's zone as the first failover under node preference", () => {
+  // As the EndpointSlice controller hints PreferSameNode: each endpoint for its own node and its own zone.
+  type Marked = { ready: boolean; preferred: boolean; sameZone?: boolean; hints?: TopologyHints };
+  const at = (node: string, zone: string): Marked => ({ ready: true, preferred: true, hints: hints([zone], [node]) });
+  const endpoints = [at("n1", "a"), at("n2", "a"), at("n3", "b")];
+  const tiers = (locality: { node?: string; zone?: string }) => {
+    const { endpoints: marked, mode } = preferEndpoints(endpoints, locality);
+    return [mode, ...marked.map((e) => e.preferred ? "first" : e.sameZone ? "zone" : "rest")].join(" ");
+  };
+  assert.equal(tiers({ node: "n1", zone: "a" }), "node first zone rest");
+  // Without the client's zone, or a zone none is hinted for, there are two tiers.
+  assert.equal(tiers({ node: "n1" }), "node first rest rest");
+  assert.equal(tiers({ node: "n1", zone: "c" }), "node first rest rest");
+  // Zone mode itself has two: the zone, then the rest.
+  assert.equal(tiers({ node: "n9", zone: "a" }), "zone first first rest");
+  // A ready endpoint without a zone hint: kube-proxy would not use zone mode either.
+  const unhinted: Marked = { ready: true, preferred: true, hints: hints(undefined, ["n4"]) };
+  const marked = preferEndpoints([...endpoints, unhinted], { node: "n1", zone: "a" }).endpoints;
+  assert.deepEqual(marked.map((e) => e.sameZone ?? false), [false, false, false, false]);
+  // Unchanged input gives the same objects.
+  const again = () => preferEndpoints(endpoints, { node: "n1", zone: "a" }).endpoints[1];
+  assert.equal(again(), again());
 });

@@ -60,4 +60,11 @@ export interface ResolvedEndpoint {
    * zone under topology-aware routing, else true for every endpoint.
    */
   readonly preferred: boolean;
+  /**
+   * Set on an endpoint that is not preferred under node preference (`topology: "node"`) but is hinted for the
+   * client's zone, as kube-proxy would pick it for a client on another node of that zone: calls fail over to these
+   * before the rest (only when every ready endpoint has a zone hint, as kube-proxy's zone mode needs). Absent
+   * otherwise.
+   */
+  readonly sameZone?: true | undefined;
 }

@@ -32,7 +32,8 @@ export function sameEndpoints(a: readonly ResolvedEndpoint[], b: readonly Resolv
     if (x === y) continue;
     if (
       (x.podName ?? "") !== (y.podName ?? "") || x.ready !== y.ready || x.serving !== y.serving ||
-      x.terminating !== y.terminating || x.preferred !== y.preferred || !sameAddresses(x.addresses, y.addresses) ||
+      x.terminating !== y.terminating || x.preferred !== y.preferred || x.sameZone !== y.sameZone ||
+      !sameAddresses(x.addresses, y.addresses) ||
       x.zone !== y.zone || x.nodeName !== y.nodeName || !sameNames(x.hints?.forZones, y.hints?.forZones) ||
       !sameNames(x.hints?.forNodes, y.hints?.forNodes)
     ) return false;

@@ -6,7 +6,11 @@
  * endpoints hinted for its own node or zone, but only when every ready
  * endpoint carries such a hint and at least one names the client's node or
  * zone. Unlike kube-proxy, preference is not exclusion: the others stay in
- * the set, for failover. A dual-stack pod takes the hints of its IPv4 slice.
+ * the set, for failover. Under node preference (`PreferSameNode`, whose
+ * endpoints the controller hints for their node and their zone), the
+ * endpoints kube-proxy would pick in zone mode are marked `sameZone`: calls
+ * fail over to them before the rest. A dual-stack pod takes the hints of its
+ * IPv4 slice.
  *
  * @module
  */
@@ -94,8 +98,17 @@ export interface HintedEndpoint {
  * ```
  */
 export function topologyMode(endpoints: readonly HintedEndpoint[], locality: Locality): TopologyMode {
+  const { node, zone } = hintCoverage(endpoints, locality);
+  return node ? "node" : zone ? "zone" : "none";
+}
+
+/**
+ * Which of kube-proxy's two modes the ready endpoints' hints allow: node (every ready endpoint has a node hint and
+ * one names our node) and zone (the same with zone hints and our zone). Neither without a ready endpoint.
+ */
+function hintCoverage(endpoints: readonly HintedEndpoint[], locality: Locality): { node: boolean; zone: boolean } {
   // Without a node or a zone no hint can name ours: skip the scan of every endpoint.
-  if (locality.node === undefined && locality.zone === undefined) return "none";
+  if (locality.node === undefined && locality.zone === undefined) return { node: false, zone: false };
   let anyReady = false;
   let allNodeHints = true;
   let forOurNode = false;
@@ -110,10 +123,7 @@ export function topologyMode(endpoints: readonly HintedEndpoint[], locality: Loc
     if (!hints || hints.forZones.length === 0) allZoneHints = false;
     else if (locality.zone !== undefined && hints.forZones.includes(locality.zone)) forOurZone = true;
   }
-  if (!anyReady) return "none";
-  if (allNodeHints && forOurNode) return "node";
-  if (allZoneHints && forOurZone) return "zone";
-  return "none";
+  return { node: anyReady && allNodeHints && forOurNode, zone: anyReady && allZoneHints && forOurZone };
 }
 
 /**
@@ -204,17 +214,22 @@ function readNames(value: unknown): string[] | undefined {
 
 /** The not-preferred twin of each shared endpoint object, so that repeated selections reuse it. */
 const notPreferredTwins = new WeakMap<object, object>();
+/** The not-preferred, same-zone twin of each shared endpoint object (see `ResolvedEndpoint.sameZone`). */
+const sameZoneTwins = new WeakMap<object, object>();
 
 /**
  * Marks which usable endpoints are preferred for a client at `locality`, and
  * says under which mode. Endpoints are returned as given (all preferred) when
  * the mode is `none`; otherwise the endpoints that are not preferred are
  * replaced by a copy with `preferred: false`, kept per endpoint object so that
- * an unchanged selection yields the same objects.
+ * an unchanged selection yields the same objects. Under `node`, when zone mode
+ * would apply too (kube-proxy's choice for a client on another node of the
+ * zone), the endpoints hinted for the client's zone among those copies also get
+ * `sameZone: true`: calls fail over to them first.
  *
  * @param endpoints The usable endpoints (every one `preferred: true`).
  * @param locality The client's node and zone.
- * @returns The endpoints with `preferred` set, and the mode.
+ * @returns The endpoints with `preferred` (and `sameZone`) set, and the mode.
  *
  * @example A client in zone a
  * ```ts
@@ -226,12 +241,14 @@ const notPreferredTwins = new WeakMap<object, object>();
  * console.log(mode, endpoints.map((endpoint) => endpoint.preferred)); // "zone" [true, false]
  * ```
  */
-export function preferEndpoints<T extends HintedEndpoint & { preferred: boolean }>(
+export function preferEndpoints<T extends HintedEndpoint & { preferred: boolean; sameZone?: boolean | undefined }>(
   endpoints: T[],
   locality: Locality,
 ): { endpoints: T[]; mode: TopologyMode } {
-  const mode = topologyMode(endpoints, locality);
+  const coverage = hintCoverage(endpoints, locality);
+  const mode = coverage.node ? "node" : coverage.zone ? "zone" : "none";
   if (mode === "none") return { endpoints, mode };
+  const zoneTier = mode === "node" && coverage.zone;
   const marked: T[] = [];
   for (let i = 0; i < endpoints.length; i++) {
     const endpoint = endpoints[i];
@@ -239,8 +256,13 @@ export function preferEndpoints<T extends HintedEndpoint & { preferred: boolean 
       marked.push(endpoint);
       continue;
     }
-    let twin = notPreferredTwins.get(endpoint) as T | undefined;
-    if (twin === undefined) notPreferredTwins.set(endpoint, twin = { ...endpoint, preferred: false });
+    const sameZone = zoneTier && isPreferred(endpoint, "zone", locality);
+    const twins = sameZone ? sameZoneTwins : notPreferredTwins;
+    let twin = twins.get(endpoint) as T | undefined;
+    if (twin === undefined) {
+      twin = sameZone ? { ...endpoint, preferred: false, sameZone: true } : { ...endpoint, preferred: false };
+      twins.set(endpoint, twin);
+    }
     marked.push(twin);
   }
   return { endpoints: marked, mode };
