@@ -4,19 +4,21 @@
 // No network at all; fast-check shrinks a failure to a short sequence, and the seed makes it reproducible.
 //
 // The model, from the policy's module comment, gRFC A56 (priority) and A61 (a pick_first child per endpoint):
-// - tiers: an endpoint is preferred unless `preferred: false`; a duplicate endpoint (same addresses) counts once,
-//   as listed first. A child per endpoint, kept (with its subchannels) while the endpoint stays listed.
-// - READY when a preferred child is READY (picks: round-robin over the READY preferred children); else, once failed
-//   over, READY when another is (picks over those); else CONNECTING while a child of a tier in use (the preferred
-//   one, and the others once failed over) is IDLE, CONNECTING or not created yet; else TRANSIENT_FAILURE.
-// - failed over: from the moment every preferred child is in TRANSIENT_FAILURE (none left to create; no preferred
-//   endpoint at all counts), or the failover timer fires, until a preferred child is READY. The timer starts when no
-//   preferred child is READY and calls have not failed over, others or not (gRFC A56 times a priority alone: others
-//   that come later are used at once); it stops when a preferred child is READY, and with an empty list.
+// - tiers, in order: the preferred endpoints (unless `preferred: false`), the client's zone (`preferred: false,
+//   sameZone: true`), the rest; a duplicate endpoint (same addresses) counts once, as listed first. A child per
+//   endpoint, kept (with its subchannels) while the endpoint stays listed.
+// - the reach: the last tier calls may go to. READY when a child of a tier up to the reach is READY (picks:
+//   round-robin over the READY children of the first such tier); else CONNECTING while a child of a tier up to the
+//   reach is IDLE, CONNECTING or not created yet; else TRANSIENT_FAILURE.
+// - the reach moves to the next tier (gRFC A56's priorities) from the moment every child of the reach is in
+//   TRANSIENT_FAILURE (none left to create; no endpoint in it at all counts), or its failover timer fires; it comes
+//   back to a tier as soon as one of its children is READY. The timer runs while the reach is not the last tier and
+//   no child of it is READY, whether the next tiers have endpoints or not (A56 times a priority alone: endpoints that
+//   come later are used at once); each tier gets its own; it stops when the reach moves, and with an empty list.
 //   Decisions where the comment leaves it open: an empty list restarts the wait (the next list is a new start);
-//   a failover stays across updates until a preferred child is READY; a new preferred endpoint does not restart it;
-//   a new failoverTimeoutMs applies from the next wait; failed over by the timer with every other endpoint failing,
-//   calls wait for a preferred one still CONNECTING (CONNECTING: A56 then takes the first priority CONNECTING).
+//   a failover stays across updates until a child of an earlier tier is READY; a new endpoint does not restart it;
+//   a new failoverTimeoutMs applies from the next wait; failed over by the timer with every later endpoint failing,
+//   calls wait for an earlier one still CONNECTING (CONNECTING: A56 then takes the first priority CONNECTING).
 // - a child whose subchannel was in TRANSIENT_FAILURE when it was created (an earlier pod's backoff, reset at once)
 //   counts as CONNECTING on TRANSIENT_FAILURE until one of those subchannels changes state (grpc-js calls a listener
 //   added during a change for that change too).
@@ -65,7 +67,7 @@ function failoverTimers(loop: FakeLoop) {
 type Step =
   | {
     kind: "update";
-    endpoints: { shape: number; preferred: boolean }[];
+    endpoints: { shape: number; preferred: boolean; sameZone?: boolean }[];
     timeout: number;
     emptyError: boolean;
     /** The next step comes before the ticks this one queued (grpc-js's resolver results are microtasks). */
@@ -138,15 +140,16 @@ class Model implements WorldHooks {
    * slow machine.
    */
   retired: RecordingLeafInfo[] = [];
-  /** The current list, deduplicated: key → preferred. */
-  list = new Map<string, boolean>();
+  /** The current list, deduplicated: key → tier (0 preferred, 1 the client's zone, 2 the rest). */
+  list = new Map<string, number>();
   /** TRANSIENT_FAILURE with this error stands: an empty list, or a resolver error while there was no child. */
   standingError: string | undefined;
   hasResult = false;
   /** The last connection error a child failed with, and the note of the last list: what calls that fail carry. */
   lastError = "";
   note = "";
-  failedOver = false;
+  /** The last tier calls may go to (see the module comment). */
+  reach = 0;
   /** A READY child left READY less than {@linkcode SETTLE_MS} ago: picks queue (see the module comment). */
   settling = false;
   /** When the settling ends. */
@@ -184,7 +187,7 @@ class Model implements WorldHooks {
           return this.update();
         }
         this.deadline = undefined;
-        if (!this.failedOver && this.#tier(true).ready.length === 0) this.failedOver = true;
+        if (this.#tier(this.reach).ready.length === 0) this.reach++;
       }
       run();
       this.update();
@@ -291,12 +294,12 @@ class Model implements WorldHooks {
 
   // --- The model ---
 
-  #tier(preferred: boolean) {
+  #tier(index: number) {
     const ready: string[] = [];
     const counts = [0, 0, 0, 0];
     let pending = 0;
-    for (const [key, isPreferred] of this.list) {
-      if (isPreferred !== preferred) continue;
+    for (const [key, tier] of this.list) {
+      if (tier !== index) continue;
       const child = this.children.get(key);
       if (child === undefined) pending++;
       else {
@@ -311,28 +314,32 @@ class Model implements WorldHooks {
   /** Follows a change, as the policy does after each (its failover state and timer). */
   update(): void {
     if (this.list.size === 0) return;
-    const preferred = this.#tier(true);
-    if (preferred.ready.length > 0) {
-      this.failedOver = false;
-      this.deadline = undefined;
-      return;
-    }
-    if (preferred.counts[TRANSIENT_FAILURE] === preferred.created && preferred.pending === 0) this.failedOver = true;
-    else if (!this.failedOver && this.deadline === undefined) {
-      this.deadline = this.loop.now + this.timeout;
-      this.granted = 0;
+    for (let i = 0; i <= this.reach; i++) {
+      const tier = this.#tier(i);
+      if (tier.ready.length > 0) {
+        this.reach = i;
+        this.deadline = undefined;
+        return;
+      }
+      if (i < this.reach || i === 2) continue;
+      if (tier.counts[TRANSIENT_FAILURE] === tier.created && tier.pending === 0) {
+        this.reach++;
+        this.deadline = undefined;
+      } else if (this.deadline === undefined) {
+        this.deadline = this.loop.now + this.timeout;
+        this.granted = 0;
+      }
     }
   }
 
   expected(): Expected | undefined {
     if (this.standingError !== undefined) return { state: TRANSIENT_FAILURE, message: this.standingError };
     if (!this.hasResult) return undefined;
-    const preferred = this.#tier(true);
-    const others = this.#tier(false);
-    if (preferred.ready.length > 0) return { state: READY, ready: preferred.ready };
-    if (this.failedOver && others.ready.length > 0) return { state: READY, ready: others.ready };
-    const waiting = (tier: typeof preferred) => tier.counts[IDLE] + tier.counts[CONNECTING] + tier.pending > 0;
-    if (waiting(preferred) || (this.failedOver && waiting(others))) return { state: CONNECTING };
+    const tiers = [0, 1, 2].slice(0, this.reach + 1).map((i) => this.#tier(i));
+    const ready = tiers.find((tier) => tier.ready.length > 0);
+    if (ready) return { state: READY, ready: ready.ready };
+    const waiting = (tier: typeof tiers[number]) => tier.counts[IDLE] + tier.counts[CONNECTING] + tier.pending > 0;
+    if (tiers.some(waiting)) return { state: CONNECTING };
     return { state: TRANSIENT_FAILURE };
   }
 
@@ -392,7 +399,7 @@ class Model implements WorldHooks {
         this.list.clear();
         this.standingError = undefined;
         this.hasResult = false;
-        this.failedOver = false;
+        this.reach = 0;
         this.settling = false;
         this.deadline = undefined;
         if (failoverTimers(this.loop).length > 0) this.violations.push("destroy() left the failover timer running");
@@ -403,15 +410,17 @@ class Model implements WorldHooks {
   }
 
   #update(step: Extract<Step, { kind: "update" }>): void {
-    const endpoints: BalancedEndpoint[] = step.endpoints.map(({ shape, preferred }) => ({
+    const endpoints: BalancedEndpoint[] = step.endpoints.map(({ shape, preferred, sameZone }) => ({
       addresses: SHAPES[shape].map((host) => ({ host: HOSTS[host], port: PORT })),
       preferred,
+      ...(sameZone === undefined ? {} : { sameZone }),
       service: "service echo in namespace prod",
     }));
     this.list = new Map();
     for (const endpoint of endpoints) {
       const key = endpointToString(endpoint);
-      if (!this.list.has(key)) this.list.set(key, endpoint.preferred !== false);
+      const tier = endpoint.preferred !== false ? 0 : endpoint.sameZone ? 1 : 2;
+      if (!this.list.has(key)) this.list.set(key, tier);
     }
     const kept = new Map<string, RecordingLeafInfo>();
     const removed: RecordingLeafInfo[] = [];
@@ -556,7 +565,12 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
     weight: 3,
     arbitrary: fc.record({
       kind: fc.constant("update" as const),
-      endpoints: fc.array(fc.record({ shape: fc.nat(SHAPES.length - 1), preferred: fc.boolean() }), { maxLength: 6 }),
+      endpoints: fc.array(
+        fc.record({ shape: fc.nat(SHAPES.length - 1), preferred: fc.boolean(), sameZone: fc.boolean() }, {
+          requiredKeys: ["shape", "preferred"],
+        }),
+        { maxLength: 6 },
+      ),
       timeout: fc.constantFrom(50, 200),
       emptyError: fc.boolean(),
       sameTick: fc.boolean(),
@@ -822,4 +836,44 @@ Deno.test("a call refused by a pod that leaves also waits for a sibling whose GO
   const picker = model.reports.at(-1)!.picker;
   const picked = [0, 1].map(() => (picker.pick({}).subchannel as FakeSubchannel).real.address);
   assert.deepEqual(picked, ["10.0.0.3:8080", "10.0.0.3:8080"]);
+});
+
+Deno.test("under PreferSameNode calls fail over to the client's zone, then the rest, each after its timeout, and come back", () => {
+  // A client whose node's pod (10.0.0.1) stops: kube-proxy would take the zone's pods (10.0.0.2) for a client on
+  // another node of the zone, and so does gRFC A56's priority policy with three priorities. Calls went to every
+  // other pod, other zones' (10.0.0.3) too.
+  const update = (endpoints: StepEndpoint[]) => updateStep(endpoints, false);
+  const pods = [
+    { shape: 0, preferred: true },
+    { shape: 1, preferred: false, sameZone: true },
+    { shape: 2, preferred: false },
+  ];
+  const picks = (model: Model) => {
+    const picker = model.reports.at(-1)!.picker;
+    return [0, 1].map(() => (picker.pick({}).subchannel as FakeSubchannel | undefined)?.real.address ?? "none");
+  };
+  const steps: Step[] = [update(pods), { kind: "advance", ms: 0 }];
+  const scenario = (more: Step[]): Scenario => ({
+    initial: [READY, READY, READY, IDLE, IDLE],
+    perfStep: 0,
+    legacyWrappers: false,
+    poolRefs: false,
+    steps: [...steps, ...more],
+  });
+  assert.deepEqual(picks(runScenario(scenario([]))), ["10.0.0.1:8080", "10.0.0.1:8080"]);
+  const nodeFailed: Step[] = [
+    { kind: "subchannel", host: 0, state: TRANSIENT_FAILURE },
+    { kind: "advance", ms: SETTLE_MS },
+  ];
+  assert.deepEqual(picks(runScenario(scenario(nodeFailed))), ["10.0.0.2:8080", "10.0.0.2:8080"]);
+  // The zone's pod hangs (CONNECTING): the rest only after the zone's own timeout.
+  const zoneHangs: Step[] = [...nodeFailed, { kind: "subchannel", host: 1, state: CONNECTING }];
+  assert.equal(runScenario(scenario([...zoneHangs, { kind: "advance", ms: 49 }])).reports.at(-1)!.state, CONNECTING);
+  const rest: Step[] = [...zoneHangs, { kind: "advance", ms: 50 }];
+  assert.deepEqual(picks(runScenario(scenario(rest))), ["10.0.0.3:8080", "10.0.0.3:8080"]);
+  // Back to the zone as soon as its pod is READY, then to the node.
+  const zoneBack: Step[] = [...rest, { kind: "subchannel", host: 1, state: READY }];
+  assert.deepEqual(picks(runScenario(scenario(zoneBack))), ["10.0.0.2:8080", "10.0.0.2:8080"]);
+  const nodeBack: Step[] = [...zoneBack, { kind: "subchannel", host: 0, state: READY }];
+  assert.deepEqual(picks(runScenario(scenario(nodeBack))), ["10.0.0.1:8080", "10.0.0.1:8080"]);
 });

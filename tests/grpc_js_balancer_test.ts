@@ -108,6 +108,45 @@ Deno.test({
 });
 
 Deno.test({
+  name: "kubernetes_round_robin fails over to the client's zone before the others, and comes back tier by tier",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    // PreferSameNode: the client's node's pod, another pod of its zone, a pod of another zone.
+    const { port, hosts, servers } = await backends(["node-1", "zone-1", "other-1"]);
+    const tiers = [{ preferred: true }, { preferred: false, sameZone: true }, { preferred: false }];
+    resolution.set(hosts.map((host, i) => ({ addresses: [{ host, port }], ...tiers[i] })));
+    const client = new EchoClient(`${SCHEME}:///echo`, grpc.credentials.createInsecure());
+    const call = echoCaller(client, 1000);
+    const load = startLoad(call, { intervalMs: 5, maxCalls: 4000 });
+    /** The pods that answered the calls of the last 300 ms, once `name` answered. */
+    const settleOn = async (name: string) => {
+      const until = Date.now() + 5000;
+      while (load.take()[name] === undefined && Date.now() < until) await sleep(100);
+      await sleep(300);
+      return Object.keys(load.take()).sort().join(",");
+    };
+    try {
+      assert.equal(await settleOn("node-1"), "node-1");
+      await servers[0].stop();
+      assert.equal(await settleOn("zone-1"), "zone-1", "the node's pod stopped: calls go to its zone only");
+      await servers[1].stop();
+      assert.equal(await settleOn("other-1"), "other-1");
+      servers[1] = await startEchoServer(grpc, { name: "zone-1", host: hosts[1], port });
+      assert.equal(await settleOn("zone-1"), "zone-1", "the zone's pod is back: calls go there again");
+      servers[0] = await startEchoServer(grpc, { name: "node-1", host: hosts[0], port });
+      assert.equal(await settleOn("node-1"), "node-1");
+      await load.stop();
+      assert.deepEqual(load.failures.map(String), []);
+    } finally {
+      await load.stop();
+      client.close();
+      await Promise.all(servers.map((server) => server.stop()));
+    }
+  },
+});
+
+Deno.test({
   name: "kubernetes_round_robin spreads over every endpoint when all are preferred, and follows updates",
   sanitizeOps: false,
   sanitizeResources: false,

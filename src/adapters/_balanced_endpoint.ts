@@ -24,6 +24,11 @@ export interface BalancedEndpoint {
   addresses: { host: string; port: number }[];
   /** Whether calls should go here while a preferred endpoint is READY; absent means preferred. */
   preferred?: boolean | undefined;
+  /**
+   * On a failover-only endpoint: it is in the client's zone (node preference, `PreferSameNode`), so calls fail over
+   * to it before the other failover-only endpoints; absent means not.
+   */
+  sameZone?: boolean | undefined;
   /** The Service, as calls that fail on every endpoint name it (`service echo in namespace prod`). */
   service?: string | undefined;
   /** The target's default authority (`echo.prod`): the channel's TLS name unless a channel option sets another. */

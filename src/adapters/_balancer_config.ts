@@ -14,7 +14,8 @@ export const BALANCER_NAME = "kubernetes_round_robin";
 
 /**
  * How long calls wait for a preferred endpoint to become READY, while none has failed for good, before they go
- * to the others: the failover timer of gRFC A56's priority policy. The policy's config may set another
+ * to the others: the failover timer of gRFC A56's priority policy; under `PreferSameNode`, the client's zone gets
+ * as long again before calls go to the rest. The policy's config may set another
  * (`{ "kubernetes_round_robin": { "failoverTimeoutMs": 3000 } }`).
  */
 export const DEFAULT_FAILOVER_TIMEOUT_MS = 10_000;

@@ -1,6 +1,6 @@
 /**
- * The two tiers of `kubernetes_round_robin`, the preferred endpoints and the others, and each endpoint's child in
- * one: a count per connectivity state and a list of READY children per tier, kept up to date in O(1) per change, so
+ * The tiers of `kubernetes_round_robin` (the preferred endpoints, the client's zone under `PreferSameNode`, the
+ * others), and each endpoint's child in one: a count per connectivity state and a list of READY children per tier, kept up to date in O(1) per change, so
  * that the policy never scans its children, and each tier's round-robin picker over its READY list.
  *
  * @module
@@ -32,7 +32,7 @@ export interface Child {
   leaving?: boolean;
 }
 
-/** The preferred endpoints, or the others: their READY children and a count per state. */
+/** The endpoints of one tier (the preferred ones, say): their READY children and a count per state. */
 export interface Tier {
   /** Its children. */
   size: number;

@@ -64,7 +64,8 @@ export interface RegisterOptions extends WatchSettings {
    * Load balancing when the channel has no `grpc.service_config`: a policy
    * name or a full `loadBalancingConfig` list. The default,
    * `kubernetes_round_robin`, is round_robin over the preferred endpoints
-   * (all of them without topology) with failover to the others, and keeps
+   * (all of them without topology) with failover to the others (under
+   * `PreferSameNode`, to the client's zone first), and keeps
    * the event loop responsive with thousands of endpoints; `"round_robin"`
    * selects grpc-js's own.
    * @default {"kubernetes_round_robin"}
@@ -72,7 +73,7 @@ export interface RegisterOptions extends WatchSettings {
   loadBalancing?: string | Record<string, unknown>[] | undefined;
   /**
    * Subsetting (gRFC A68): each channel connects to a stable pseudo-random
-   * subset of this many endpoints, a positive integer (and as many failover endpoints when
+   * subset of this many endpoints, a positive integer (and as many failover endpoints of each tier when
    * topology applies) instead of every pod. For thousands of pods and many
    * clients, where clients × pods connections hurt. Off by default.
    */

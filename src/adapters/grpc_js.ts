@@ -42,7 +42,13 @@ export type { GrpcModule, RegisterOptions } from "./_register_options.ts";
 const WAKE_GRACE_MS = 1000;
 
 /** Endpoints as the resolver hands them to grpc-js: a pod's addresses, whether topology prefers it, its Service. */
-type BalancedList = { addresses: readonly EndpointAddress[]; preferred: boolean; service: string; authority: string }[];
+type BalancedList = {
+  addresses: readonly EndpointAddress[];
+  preferred: boolean;
+  sameZone?: boolean;
+  service: string;
+  authority: string;
+}[];
 
 interface GrpcUri {
   scheme?: string;
@@ -421,8 +427,10 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
         const serviceName = `service ${service} in namespace ${namespace}${subset}`;
         const authority = defaultAuthority(this.#target!);
         this.#lastList = used.map((_, i) => {
-          const { addresses, preferred } = used[(start + i) % used.length];
-          return { addresses, preferred, service: serviceName, authority };
+          const { addresses, preferred, sameZone } = used[(start + i) % used.length];
+          return sameZone
+            ? { addresses, preferred, sameZone, service: serviceName, authority }
+            : { addresses, preferred, service: serviceName, authority };
         });
         // Calls that fail on every pod say why they may: the port may be the Service's, not the pods'.
         this.#note = portNote ?? "";

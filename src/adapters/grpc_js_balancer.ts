@@ -4,8 +4,11 @@
  * every preferred one is in TRANSIENT_FAILURE, or none has been READY for
  * the failover timeout (10 s, as gRFC A56's priority policy: pods that hang
  * or drop packets keep their connections CONNECTING), and back as soon as
- * one is READY. Its state is kept incrementally, so that thousands of endpoints do
- * not stall the event loop: a child per endpoint kept across updates (its
+ * one is READY. Under node preference the others are two tiers, as A56's
+ * priorities: the client's zone (`sameZone`), then the rest, which calls
+ * reach the same way from the zone, with a timeout of the zone's own. Its
+ * state is kept incrementally, so that thousands of endpoints do not stall
+ * the event loop: a child per endpoint kept across updates (its
  * subchannel is reused, only new endpoints connect), counts per connectivity
  * state and a list of READY children per tier, no scan of the children on a
  * state change, and children created and destroyed a few milliseconds' worth
@@ -76,6 +79,17 @@ const SETTLE_MS = 5;
 /** grpc-js's names of the connectivity states, by number. */
 const STATE_NAMES = ["IDLE", "CONNECTING", "READY", "TRANSIENT_FAILURE", "SHUTDOWN"];
 
+/** The tiers' names in a trace line: `no preferred endpoint became READY`. */
+const TIER_NAMES = ["preferred", "same-zone"];
+
+/**
+ * The tier of an endpoint: 0 preferred, 1 failover-only in the client's zone (`sameZone`), 2 any other.
+ */
+function tierOf(endpoint: BalancedEndpoint): number {
+  if (endpoint.preferred !== false) return 0;
+  return endpoint.sameZone === true ? 1 : 2;
+}
+
 /** A new endpoint waiting for its child. */
 interface PendingChild {
   endpoint: BalancedEndpoint;
@@ -118,17 +132,19 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     #helper: ChannelControlHelper;
     #children = new Map<string, Child>();
     #queuePicker: Picker = new experimental.QueuePicker(this as never);
-    #preferred = this.#newTier();
-    #others = this.#newTier();
+    /** The tiers in the order calls try them: the preferred endpoints, the client's zone (see `tierOf`), the rest. */
+    #tiers: Tier[] = this.#newTiers();
     /**
-     * Calls go to the others: every preferred endpoint failed, or none became READY within the failover timeout;
-     * kept until one is READY again.
+     * The last tier calls may go to (0: the preferred only): each tier before it failed (every endpoint of it in
+     * TRANSIENT_FAILURE, none, or none READY within the failover timeout). Calls go to the first tier up to it with
+     * a READY endpoint; a tier that has one becomes the reach again.
      */
-    #failedOver = false;
+    #reach = 0;
     #failoverTimeoutMs = DEFAULT_FAILOVER_TIMEOUT_MS;
     /**
-     * Stops the failover timer, which runs while no preferred endpoint is READY and calls have not failed over, whether
-     * or not there are others yet (as gRFC A56 times a priority): others that come after the timeout get calls at once.
+     * Stops the failover timer, which runs while the reach is not the last tier and none of its endpoints is READY,
+     * whether or not the tiers after it have endpoints yet (as gRFC A56 times each priority): endpoints that come
+     * after the timeout get calls at once. Each tier gets its own timeout.
      */
     #stopFailoverTimer?: () => void;
     #paused = false;
@@ -197,14 +213,17 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       this.#paused = true;
       const seen = new Set<string>();
       const pending = new Map<string, PendingChild>();
-      this.#preferred.pending = this.#others.pending = 0;
+      for (const tier of this.#tiers) tier.pending = 0;
       let others = 0;
+      let sameZone = 0;
       for (const endpoint of list.value) {
         const key = endpointKey(endpoint);
         if (seen.has(key)) continue;
         seen.add(key);
-        if (endpoint.preferred === false) others++;
-        const tier = endpoint.preferred === false ? this.#others : this.#preferred;
+        const index = tierOf(endpoint);
+        if (index > 0) others++;
+        if (index === 1) sameZone++;
+        const tier = this.#tiers[index];
         const child = this.#children.get(key);
         if (child === undefined) {
           pending.set(key, { endpoint, tier, options, note: resolutionNote });
@@ -235,7 +254,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         else this.#retired.push(child.leaf);
       }
       this.#paused = false;
-      const preferred = others > 0 ? ` (${seen.size - others} preferred)` : "";
+      const zone = sameZone > 0 ? `, ${sameZone} in the client's zone` : "";
+      const preferred = others > 0 ? ` (${seen.size - others} preferred${zone})` : "";
       this.#trace(`${countOf(seen.size, "endpoint")}${preferred}: ${pending.size} new, ${gone} gone`);
       if (seen.size === 0) {
         // No endpoint to fail over to either: the resolver's error stands (`#update` leaves it).
@@ -275,7 +295,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
 
     /** grpc-js calls it for every call: a scan only when a child is IDLE, which `#setState` makes rare. */
     exitIdle(): void {
-      if (this.#preferred.counts[IDLE] + this.#others.counts[IDLE] === 0) return;
+      if (this.#tiers.every((tier) => tier.counts[IDLE] === 0)) return;
       for (const child of this.#children.values()) if (child.state === IDLE) child.leaf.exitIdle();
     }
 
@@ -298,8 +318,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         this.#retired.push(child.leaf);
       }
       this.#children.clear();
-      this.#preferred = this.#newTier();
-      this.#others = this.#newTier();
+      this.#tiers = this.#newTiers();
       this.#drain();
     }
 
@@ -307,8 +326,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       return BALANCER_NAME;
     }
 
-    #newTier(): Tier {
-      return newTier(this.#queuePicker, (child) => this.#lastCallEnded(child));
+    #newTiers(): Tier[] {
+      return [0, 1, 2].map(() => newTier(this.#queuePicker, (child) => this.#lastCallEnded(child)));
     }
 
     #addChild(key: string, endpoint: BalancedEndpoint, tier: Tier, options: object | undefined, note: string): void {
@@ -369,18 +388,25 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       }, SETTLE_MS));
     }
 
-    /** Fails over once the timeout passes without a preferred endpoint READY (see `#failedOver`). */
+    /** Fails over to the next tier once the timeout passes without an endpoint of the reach READY (see `#reach`). */
     #startFailoverTimer(): void {
       if (this.#stopFailoverTimer !== undefined) return;
+      const reach = this.#reach;
       this.#stopFailoverTimer = startFailoverTimer(() => this.#failoverTimeoutMs, (waited) => {
         this.#stopFailoverTimer = undefined;
-        if (this.#destroyed || this.#failedOver || this.#preferred.ready.length > 0) return;
-        const others = this.#others.size + this.#others.pending > 0;
-        const then = others ? "failing over to the others" : "others that come get calls at once";
-        this.#trace(`no preferred endpoint became READY within ${waited}: ${then}`);
-        this.#failedOver = true;
+        if (this.#destroyed || this.#reach !== reach || this.#tiers[reach].ready.length > 0) return;
+        this.#trace(`no ${TIER_NAMES[reach]} endpoint became READY within ${waited}: ${this.#failingOver(reach)}`);
+        this.#reach = reach + 1;
         this.#update();
       }, { trace: (text) => this.#trace(text) });
+    }
+
+    /** What failing over from a tier does, in words: the next tier with endpoints gets calls. */
+    #failingOver(from: number): string {
+      const size = (tier: Tier) => tier.size + tier.pending;
+      if (from === 0 && size(this.#tiers[1]) > 0) return "failing over to the client's zone";
+      if (size(this.#tiers[2]) > 0) return "failing over to the others";
+      return "others that come get calls at once";
     }
 
     #cancelFailoverTimer(): void {
@@ -388,22 +414,28 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       this.#stopFailoverTimer = undefined;
     }
 
-    /** Picks the tier calls go to and reports the channel's state; O(1). */
+    /** Picks the tier calls go to and reports the channel's state; O(1) (three tiers). */
     #update(): void {
       // An empty list: its failure, with the resolver's reason, was reported with it and stands.
       if (this.#children.size === 0 && this.#pending.size === 0) return;
-      const preferred = this.#preferred;
-      const others = this.#others;
-      if (preferred.ready.length > 0) {
-        this.#failedOver = false;
-        this.#cancelFailoverTimer();
-        return this.#reportUnlessSettling(READY, preferred.picker, null);
+      const tiers = this.#tiers;
+      const last = tiers.length - 1;
+      let anyConnecting = false;
+      for (let i = 0; i <= this.#reach; i++) {
+        const tier = tiers[i];
+        if (tier.ready.length > 0) {
+          this.#reach = i;
+          this.#cancelFailoverTimer();
+          return this.#reportUnlessSettling(READY, tier.picker, null);
+        }
+        if (tier.counts[CONNECTING] + tier.counts[IDLE] + tier.pending > 0) anyConnecting = true;
+        if (i < this.#reach) continue;
+        if (i < last && tier.counts[TRANSIENT_FAILURE] === tier.size && tier.pending === 0) {
+          // Every endpoint of the reach failed, or it has none: the next tier is the reach, with a timer of its own.
+          this.#cancelFailoverTimer();
+          this.#reach = i + 1;
+        } else if (i < last) this.#startFailoverTimer();
       }
-      if (preferred.counts[TRANSIENT_FAILURE] === preferred.size && preferred.pending === 0) this.#failedOver = true;
-      else if (!this.#failedOver) this.#startFailoverTimer();
-      if (this.#failedOver && others.ready.length > 0) return this.#reportUnlessSettling(READY, others.picker, null);
-      const anyConnecting = preferred.counts[CONNECTING] + preferred.counts[IDLE] + preferred.pending > 0 ||
-        (this.#failedOver && others.counts[CONNECTING] + others.counts[IDLE] + others.pending > 0);
       if (anyConnecting) return this.#report(CONNECTING, this.#queuePicker, null);
       const note = this.#resolutionNote ? `. Resolution note: ${this.#resolutionNote}` : "";
       const of = this.#service ? ` of ${this.#service}` : "";
@@ -433,21 +465,26 @@ function createBalancerClasses(grpc: BalancerGrpc) {
 
     /** Traces a state the channel is told, when it or the tier calls go to changed: not each new error of a child. */
     #traceState(state: number): void {
-      const key = `${state} ${this.#failedOver}`;
+      const key = `${state} ${this.#reach}`;
       if (key === this.#tracedState) return;
       this.#tracedState = key;
-      const preferred = this.#preferred;
-      const others = this.#others;
+      const [preferred, zone, others] = this.#tiers;
       const size = (tier: Tier) => tier.size + tier.pending;
+      const ready = (tier: Tier) => `${tier.ready.length} of ${size(tier)} READY`;
       let counts;
-      const none = size(preferred) + size(others) === 0;
+      const none = size(preferred) + size(zone) + size(others) === 0;
       if (none) counts = "no endpoints";
-      else if (size(others) === 0) {
+      else if (size(zone) + size(others) === 0) {
         counts = `${preferred.ready.length} of ${countOf(size(preferred), "endpoint")} READY`;
       } else {
-        const where = this.#failedOver ? "calls go to the others" : "the others wait";
-        counts = `${preferred.ready.length} of ${size(preferred)} preferred endpoints READY, ${where}: ` +
-          `${others.ready.length} of ${size(others)} READY`;
+        const where = this.#reach > 0 ? "calls go to the others" : "the others wait";
+        counts = `${preferred.ready.length} of ${size(preferred)} preferred endpoints READY`;
+        if (size(zone) === 0) counts += `, ${where}: ${ready(others)}`;
+        else {
+          const zoneWhere = ["the client's zone waits", "calls go to the client's zone", "the client's zone failed"];
+          const othersWhere = this.#reach === 2 ? "calls go to the others" : "the others wait";
+          counts += `, ${zoneWhere[this.#reach]}: ${ready(zone)}, ${othersWhere}: ${ready(others)}`;
+        }
       }
       const error = state === TRANSIENT_FAILURE && !none && this.#lastError ? `: last error: ${this.#lastError}` : "";
       this.#trace(`${STATE_NAMES[state]}: ${counts}${error}`);
