@@ -99,6 +99,20 @@ Deno.test("createSubsetter() subsets preferred and failover endpoints apart", ()
   assert.equal(chosen.filter((e) => !e.preferred).length, 5);
 });
 
+Deno.test("createSubsetter() subsets the client's zone apart from the other failover endpoints (PreferSameNode)", () => {
+  const zone = (i: number) => ({ ...endpoint(i, false), sameZone: true });
+  const all = [
+    ...Array.from({ length: 30 }, (_, i) => endpoint(i)),
+    ...Array.from({ length: 30 }, (_, i) => zone(100 + i)),
+    ...Array.from({ length: 30 }, (_, i) => endpoint(200 + i, false)),
+  ];
+  for (let seed = 0; seed < 20; seed++) {
+    const chosen = createSubsetter(5, seed).select(all);
+    const tiers = [chosen.filter((e) => e.preferred), chosen.filter((e) => "sameZone" in e), chosen];
+    assert.deepEqual(tiers.map((tier) => tier.length), [5, 5, 15], `seed ${seed}`);
+  }
+});
+
 Deno.test("createSubsetter() without tiers keeps k of all endpoints, as if every one were preferred", () => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 20 }), seed, fc.array(fc.boolean(), { maxLength: 60 }), (k, seed, flags) => {

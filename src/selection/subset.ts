@@ -7,7 +7,8 @@
  * one member of a subset: an endpoint that leaves takes its clients to the
  * next best one each, and one that arrives takes only the clients it now
  * outranks (a rollout, which does both, changes a subset about twice over). Topology is kept for a policy
- * that fails over: the preferred endpoints and the others (failover) are subset apart (`tiers`).
+ * that fails over: the preferred endpoints, those of the client's zone under node preference (`sameZone`), and the
+ * others are subset apart (`tiers`), `k` of each, so that each failover tier has endpoints.
  *
  * @module
  */
@@ -22,13 +23,16 @@ export interface SubsetCandidate {
   podName?: string;
   /** Preferred and other endpoints are subset apart (with `tiers`). */
   preferred: boolean;
+  /** A failover endpoint in the client's zone (see `ResolvedEndpoint.sameZone`): subset apart too (with `tiers`). */
+  sameZone?: boolean | undefined;
 }
 
 /** How a client subsets. */
 export interface SubsetOptions {
   /**
-   * Whether preferred endpoints and the others are subset apart (`size` of each), for a policy that fails over
-   * from the first to the others; else `size` of them all, whatever topology prefers.
+   * Whether preferred endpoints, failover ones in the client's zone and the others are subset apart (`size` of
+   * each), for a policy that fails over from the first to the next; else `size` of them all, whatever topology
+   * prefers.
    * @default {true}
    */
   tiers?: boolean | undefined;
@@ -36,16 +40,16 @@ export interface SubsetOptions {
 
 /** A client's subsetting: call `select` with every update of the endpoints. */
 export interface Subsetter {
-  /** The subset, in the endpoints' given order: at most `size` preferred ones and at most `size` others (see `tiers`). */
+  /** The subset, in the endpoints' given order: at most `size` of each tier (see `tiers`). */
   select<T extends SubsetCandidate>(endpoints: readonly T[]): T[];
 }
 
 /**
  * Creates a client's subsetting.
  *
- * @param size How many endpoints to keep (of each kind, preferred and others, with `tiers`); a positive integer.
+ * @param size How many endpoints to keep (of each tier with `tiers`); a positive integer.
  * @param seed The client's seed; the same seed gives the same subset of the same endpoints.
- * @param options Whether preferred endpoints and the others are subset apart.
+ * @param options Whether the tiers are subset apart.
  * @returns The subsetter.
  * @throws {RangeError} When `size` is not a positive integer or `seed` not a 32-bit integer, naming them as
  * `register()`'s options `subsetSize` and `subsetSeed` (the CLI checks its flags before).
@@ -81,13 +85,15 @@ export function createSubsetter(size: number, seed: number, options: SubsetOptio
       if (endpoints.length <= size) return [...endpoints];
       // Scores are computed afresh each time: hashing a pod name costs less than looking it up in a cache would.
       const preferred = new BestScores(size);
+      const sameZone = new BestScores(size);
       const others = new BestScores(size);
       for (let i = 0; i < endpoints.length; i++) {
         const endpoint = endpoints[i];
         const key = endpoint.podName ?? `${endpoint.addresses[0].host}|${endpoint.addresses[0].port}`;
-        (endpoint.preferred || !tiers ? preferred : others).offer(rendezvousScore(seed, key), key, i);
+        const best = endpoint.preferred || !tiers ? preferred : endpoint.sameZone ? sameZone : others;
+        best.offer(rendezvousScore(seed, key), key, i);
       }
-      const kept = [...preferred.indexes(), ...others.indexes()].sort((a, b) => a - b);
+      const kept = [...preferred.indexes(), ...sameZone.indexes(), ...others.indexes()].sort((a, b) => a - b);
       return kept.map((index) => endpoints[index]);
     },
   };
