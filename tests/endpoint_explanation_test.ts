@@ -298,6 +298,7 @@ Deno.test("explainEndpoints() marks used exactly the endpoints selectEndpoints()
             zone: row.zone,
             nodeName: row.nodeName,
             preferred: row.use === "used",
+            sameZone: row.sameZone,
           })),
           endpoints.map((endpoint) => ({
             podName: endpoint.podName,
@@ -308,6 +309,7 @@ Deno.test("explainEndpoints() marks used exactly the endpoints selectEndpoints()
             zone: endpoint.zone,
             nodeName: endpoint.nodeName,
             preferred: endpoint.preferred,
+            sameZone: endpoint.sameZone,
           })),
         );
         // Every pod with an address has exactly one row, and every row not used says why.

@@ -91,6 +91,11 @@ export interface PodExplanation {
   use: PodUse;
   /** Why it is `failover` or `unused`. */
   reason?: FailoverReason | UnusedReason;
+  /**
+   * A `failover` pod in the client's zone under node preference: calls fail over to these first (see
+   * `ResolvedEndpoint.sameZone`).
+   */
+  sameZone?: true;
   /** The same in words, e.g. `terminating while others are ready`. */
   message: string;
 }
@@ -223,18 +228,19 @@ export function explainEndpoints(
     }
   }
   const topology = localNode === undefined ? topologyMode(wanted, locality) : "none";
-  const candidates = wanted.map((row) => ({
-    row,
-    podName: row.pod,
-    preferred: isPreferred(row, topology, locality),
-    addresses: row.addresses as { host: string; port: number }[],
-  }));
+  // Under node preference, the pods kube-proxy would pick in zone mode are the first failover (`sameZone`).
+  const zoneTier = topology === "node" && topologyMode(wanted, { zone: locality.zone }) === "zone";
+  const candidates = wanted.map((row) => {
+    const preferred = isPreferred(row, topology, locality);
+    const sameZone = zoneTier && !preferred && isPreferred(row, "zone", locality);
+    return { row, podName: row.pod, preferred, sameZone, addresses: row.addresses as { host: string; port: number }[] };
+  });
   const kept = new Set(subset ? createSubsetter(subset.size, subset.seed).select(candidates) : candidates);
   for (const candidate of candidates) {
-    const { row, preferred } = candidate;
+    const { row, preferred, sameZone } = candidate;
     if (!kept.has(candidate)) unused(row, "outside-subset", `outside this client's subset of ${subset!.size}`);
     else if (preferred) used(row, topology, anyReady, localNode !== undefined);
-    else failover(row, topology);
+    else failover(row, topology, sameZone ? locality.zone : undefined);
   }
   markCopies(sorted.map((group) => group.row), wanted);
   return { pods: sorted.map((group) => group.row), topology };
@@ -348,12 +354,15 @@ function used(row: PodExplanation, topology: TopologyMode, anyReady: boolean, lo
   } else row.message = anyReady ? "used" : "used: serving while terminating, as no pod is ready";
 }
 
-function failover(row: PodExplanation, topology: TopologyMode): void {
+/** A pod that gets calls only on failover; `sameZone`, the client's zone when it is among the first to get them. */
+function failover(row: PodExplanation, topology: TopologyMode, sameZone: string | undefined): void {
   const node = topology === "node";
   // An empty name (valid for a zone) is quoted, so that it shows.
   const names = (node ? row.hints?.forNodes : row.hints?.forZones)?.map((name) => name === "" ? '""' : name);
   const hinted = names?.join(", ") ?? "none";
   row.use = "failover";
   row.reason = node ? "other-node" : "other-zone";
-  row.message = `failover: hinted for ${node ? "node" : "zone"} ${hinted}`;
+  if (sameZone !== undefined) row.sameZone = true;
+  const first = sameZone === undefined ? "" : ` (first: the client's zone ${sameZone})`;
+  row.message = `failover${first}: hinted for ${node ? "node" : "zone"} ${hinted}`;
 }
