@@ -347,3 +347,113 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "PreferSameNode data path: a client fails over to its zone's other pod, then to the other zones, and comes back",
+  ignore: !(await canCreateTestHosts()),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    assert.ok(existsSync(join(root, "dist/mod.js")), "Node and Bun clients need the build: run `npm run build`");
+    const cluster = await openTestCluster(log);
+    const fetch = cluster.adminFetch;
+    const hosts = new Map<string, TestHost>();
+    const clients: EchoClient[] = [];
+    const directory = await mkdtemp(join(tmpdir(), "kgr-topology-node-"));
+    let namespace: string | undefined;
+    try {
+      const skip = (await setUpNodes(cluster)) ??
+        (olderThan(cluster.version, 34)
+          ? `PreferSameNode needs 1.34+, the server is ${cluster.version.gitVersion}`
+          : "");
+      if (skip) {
+        log(`skipped: ${skip}`);
+        return;
+      }
+      namespace = await createNamespace(fetch, "e2e-topo-node");
+      const ns = namespace;
+      await applySelectorService(fetch, ns, {
+        name: "echo",
+        ports: [{ name: "grpc", port: 80, targetPort: PORT }],
+        trafficDistribution: "PreferSameNode",
+      });
+      for (const pod of PODS) {
+        const host = await createTestHost(pod.name, PORT);
+        hosts.set(pod.name, host);
+        await createReadyPod(fetch, ns, {
+          name: pod.name,
+          app: "echo",
+          node: pod.node,
+          ip: host.address,
+          ports: [{ name: "grpc", containerPort: PORT }],
+        });
+      }
+      const kubeconfig = await writeReaderKubeconfig(cluster, ns, directory);
+      const target = `kubernetes:///echo.${ns}:grpc`;
+      const locality = { node: "kgr-topo-a1", zone: "zone-a" };
+
+      // The controller hints each endpoint for its node and its zone: a-2 is the zone's, the first failover.
+      const recorder = recordEndpoints(target, { cluster: { kubeconfig: cluster.adminKubeconfigPath }, locality });
+      const tiers = () => {
+        const endpoints = recorder.snapshots.at(-1)?.snapshot.endpoints ?? [];
+        const of = (tier: (e: (typeof endpoints)[number]) => boolean) =>
+          endpoints.filter(tier).map((e) => e.podName).sort().join(",");
+        return `${of((e) => e.preferred)} | ${of((e) => e.sameZone === true)} | ${
+          of((e) => !e.preferred && !e.sameZone)
+        }`;
+      };
+      await eventually("node and zone hints on every endpoint", () => tiers() === "a-1 | a-2 | b-1,c-1")
+        .finally(() => recorder.stop())
+        .catch(() => assert.equal(tiers(), "a-1 | a-2 | b-1,c-1"));
+
+      for (const runtime of Object.keys(RUNTIMES)) {
+        const env = { NODE_NAME: locality.node, ZONE: locality.zone };
+        clients.push(startClient(runtime, target, kubeconfig, { env, deadlineMs: 1000 }));
+      }
+      await Promise.all(clients.map((client) => client.ready));
+      const takeAll = async (): Promise<Record<string, Record<string, number>>> =>
+        Object.fromEntries(await Promise.all(clients.map(async (client) => [client.runtime, await client.take()])));
+      /** The pods each client called in 1.5 s, once 1.5 s passed for the change. */
+      const settled = async (what: string) => {
+        await sleep(1500);
+        await takeAll();
+        await sleep(1500);
+        const counts = await takeAll();
+        log(`${what}: ${JSON.stringify(counts)}`);
+        return Object.fromEntries(
+          Object.entries(counts).map(([runtime, byPod]) => [runtime, Object.keys(byPod).sort().join(",")]),
+        );
+      };
+      const everyClient = (pods: string) => Object.fromEntries(clients.map(({ runtime }) => [runtime, pods]));
+      /** Waits until every client called `pod`: a backend that restarts is dialed again after its backoff. */
+      const backOn = (pod: string) =>
+        eventually(
+          `calls back on ${pod}`,
+          async () => Object.values(await takeAll()).every((c) => (c[pod] ?? 0) > 0),
+          20_000,
+        );
+
+      assert.deepEqual(await settled("the node's pod"), everyClient("a-1"));
+      // Gracefully (GOAWAY); the pods stay Ready, as kube-proxy sees them.
+      hosts.get("a-1")!.terminate();
+      assert.deepEqual(await settled("a-1 down: the zone's pod"), everyClient("a-2"));
+      hosts.get("a-2")!.terminate();
+      assert.deepEqual(await settled("a-1 and a-2 down: the other zones"), everyClient("b-1,c-1"));
+      await hosts.get("a-2")!.restart();
+      await backOn("a-2");
+      assert.deepEqual(await settled("a-2 back: the zone's pod again"), everyClient("a-2"));
+      await hosts.get("a-1")!.restart();
+      await backOn("a-1");
+      assert.deepEqual(await settled("a-1 back: the node's pod again"), everyClient("a-1"));
+      await stopClients(clients, log);
+    } finally {
+      for (const client of clients) client.kill();
+      await Promise.all([...hosts.values()].map((host) => host.remove()));
+      if (namespace) await deleteNamespace(fetch, namespace).catch(() => {});
+      await tearDownNodes(cluster);
+      await cluster.stop();
+      await rm(directory, { recursive: true, force: true });
+    }
+  },
+});
