@@ -42,6 +42,7 @@ import { stallSection } from "./bench/stall.ts";
 import { watchListSection } from "./bench/watchlist.ts";
 import { ALL_SECTIONS, type BenchFlags, parseBenchFlags, USAGE } from "./bench/flags.ts";
 import { preflightProblem, sectionsNeedingGo } from "./bench/preflight.ts";
+import { childEnv } from "../tests/_child_env.mjs";
 
 let flags: BenchFlags;
 try {
@@ -94,7 +95,13 @@ const results: BenchResults = {
 };
 
 async function run(command: string, args: string[]): Promise<string> {
-  const output = await new Deno.Command(command, { args, cwd: ROOT, stdout: "piped", stderr: "inherit" }).output();
+  const output = await new Deno.Command(command, {
+    env: childEnv(),
+    args,
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
   if (!output.success) throw new Error(`Cannot run ${command} ${args.join(" ")}: exit ${output.code}`);
   return new TextDecoder().decode(output.stdout);
 }

@@ -11,6 +11,7 @@
 // code 1, and so does this script.
 import { spawn } from "node:child_process";
 import process from "node:process";
+import { childEnv } from "../tests/_child_env.mjs";
 
 const CRASHES = ["SIGSEGV", "SIGABRT", "SIGBUS"];
 const deno = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
@@ -24,6 +25,7 @@ async function runPart(label, args, collected) {
   for (let attempt = 1;; attempt++) {
     const { status, signal } = await new Promise((resolve, reject) => {
       const child = spawn(deno, ["test", "-A", ...args], {
+        env: childEnv(),
         stdio: collected ? ["inherit", "pipe", "pipe"] : "inherit",
       });
       child.stdout?.on("data", (chunk) => collected.push(chunk));

@@ -8,13 +8,14 @@
 // it. Any other diagnostic fails the check.
 import { spawnSync } from "node:child_process";
 import process from "node:process";
+import { childEnv } from "../tests/_child_env.mjs";
 
 const ENTRY_POINTS = ["mod.ts", "nice_grpc.ts", "testing.ts", "cli.ts"];
 const NICE_GRPC_TYPES = new Set(["ChannelCredentials", "ChannelImplementation", "ChannelOptions"]);
 
 const result = spawnSync("./node_modules/.bin/deno", ["doc", "--lint", ...ENTRY_POINTS], {
   encoding: "utf8",
-  env: { ...process.env, NO_COLOR: "1" },
+  env: childEnv({ ...process.env, NO_COLOR: "1" }),
 });
 const output = `${result.stdout}\n${result.stderr}`;
 const diagnostics = output.split(/\n(?=error\[)/).filter((block) => block.startsWith("error["));

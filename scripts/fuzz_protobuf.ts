@@ -17,6 +17,7 @@ import { EndpointMemory } from "../src/api/protobuf/endpoint_memory.ts";
 import { decodeEndpointSliceList, decodeStatusBody, decodeWatchEvent } from "../src/api/protobuf/messages.ts";
 import { ProtobufError } from "../src/api/protobuf/wire_reader.ts";
 import { seededRandom } from "../tests/_seeded_random.ts";
+import { childEnv } from "../tests/_child_env.mjs";
 
 const [countText = "20000", seedText = "1"] = Deno.args;
 const oracle = await Deno.makeTempFile({ prefix: "protobuf-oracle-" });
@@ -185,7 +186,7 @@ while (inputs.length < count) {
   inputs.push([as, mutate(bytes)]);
 }
 
-const child = new Deno.Command(oracle, { stdin: "piped", stdout: "piped" }).spawn();
+const child = new Deno.Command(oracle, { env: childEnv(), stdin: "piped", stdout: "piped" }).spawn();
 const writer = child.stdin.getWriter();
 const encoded = inputs.map(([kind, bytes]) => `${kind} ${btoa(String.fromCharCode(...bytes))}\n`).join("");
 const written = writer.write(new TextEncoder().encode(encoded)).then(() => writer.close());

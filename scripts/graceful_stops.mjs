@@ -20,6 +20,7 @@ import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { retryServiceConfig } from "./retry_service_config.mjs";
+import { childEnv } from "../tests/_child_env.mjs";
 
 const METHOD = "/echo.Echo/Echo";
 const id = (b) => b;
@@ -89,6 +90,7 @@ const nextIpAddress = () => {
 async function startPodProcess(zone) {
   const ip = nextIpAddress();
   const child = spawn("node", [fileURLToPath(import.meta.url), "--pod", `${ip}:${PORT}`], {
+    env: childEnv(),
     stdio: ["ignore", "pipe", "inherit"],
   });
   await new Promise((res, rej) => {

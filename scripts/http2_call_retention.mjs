@@ -10,6 +10,7 @@ import http2 from "node:http2";
 import process from "node:process";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { childEnv } from "../tests/_child_env.mjs";
 
 if (process.argv[2] === "--server") {
   const server = http2.createServer();
@@ -22,7 +23,10 @@ if (process.argv[2] === "--server") {
 } else {
   const collect = globalThis.gc ?? (globalThis.Bun ? () => Bun.gc(true) : undefined);
   if (!collect) throw new Error("run with --expose-gc (Deno: --v8-flags=--expose-gc)");
-  const child = spawn("node", [fileURLToPath(import.meta.url), "--server"], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn("node", [fileURLToPath(import.meta.url), "--server"], {
+    env: childEnv(),
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   const port = Number(await new Promise((resolve) => child.stdout.once("data", resolve)));
   const runtime = typeof Deno !== "undefined"
     ? `deno ${Deno.version.deno}`

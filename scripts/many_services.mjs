@@ -25,6 +25,7 @@ import { pathToFileURL } from "node:url";
 import process from "node:process";
 import { setImmediate } from "node:timers";
 import tls from "node:tls";
+import { childEnv } from "../tests/_child_env.mjs";
 
 const args = Object.fromEntries(
   process.argv.slice(2).join(" ").split("--").filter(Boolean).map((pair) => pair.trim().split(/\s+/)),
@@ -139,6 +140,7 @@ function createServices() {
   }
   const input = JSON.stringify({ apiVersion: "v1", kind: "List", items });
   execFileSync(kubectl, ["--kubeconfig", args.kubeconfig, "apply", "-f", "-"], {
+    env: childEnv(),
     input,
     stdio: ["pipe", "ignore", "inherit"],
   });

@@ -17,6 +17,7 @@ import * as grpc from "@grpc/grpc-js";
 import { register } from "@kgr/resolver";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { retryServiceConfig } from "./retry_service_config.mjs";
+import { childEnv } from "../tests/_child_env.mjs";
 
 const METHOD = "/echo.Echo/Echo";
 const id = (b) => b;
@@ -55,6 +56,7 @@ const pods = await Promise.all(ips.map(async (ip) => {
     return { kill: () => server.forceShutdown() };
   }
   const child = spawn("node", [fileURLToPath(import.meta.url), "--pod", `${ip}:${PORT}`, String(age)], {
+    env: childEnv(),
     stdio: ["pipe", "pipe", "inherit"],
   });
   await new Promise((res, rej) => {

@@ -22,6 +22,7 @@ import * as grpc from "@grpc/grpc-js";
 import { register } from "@kgr/resolver";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { openSockets } from "./open_sockets.mjs";
+import { childEnv } from "../tests/_child_env.mjs";
 
 const METHOD = "/echo.Echo/Echo";
 const same = (bytes) => bytes;
@@ -74,9 +75,7 @@ const server = spawn("node", [
   String(pods + spareCount),
   String(port),
   String(maxAgeMs),
-], {
-  stdio: ["pipe", "pipe", "inherit"],
-});
+], { env: childEnv(), stdio: ["pipe", "pipe", "inherit"] });
 await new Promise((resolve, reject) => {
   server.stdout.once("data", resolve);
   server.once("exit", (code) => reject(new Error(`the pods' server exited with code ${code}`)));

@@ -25,6 +25,7 @@ import { startControlPlane } from "../tests/e2e/control_plane.ts";
 import { createNamespace } from "../tests/e2e/kube_objects.ts";
 import { RUNTIMES } from "../tests/e2e/echo_clients.ts";
 import { applyNode, applySelectorService, createReadyPod, deletePod, forgetPod } from "../tests/e2e/workloads.ts";
+import { childEnv } from "../tests/_child_env.mjs";
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -46,10 +47,12 @@ async function createNetns() {
   await run("ip", ["link", "set", "shutdownp", "netns", NETNS]);
   await run("ip", ["addr", "add", "10.215.1.1/24", "dev", "shutdownh"]);
   await run("ip", ["link", "set", "shutdownh", "up"]);
-  await run("ip", ["netns", "exec", NETNS, "ip", "link", "set", "shutdownp", "up"]);
-  await run("ip", ["netns", "exec", NETNS, "ip", "link", "set", "lo", "up"]);
+  await run("ip", ["netns", "exec", NETNS, "ip", "link", "set", "shutdownp", "up"], { env: childEnv() });
+  await run("ip", ["netns", "exec", NETNS, "ip", "link", "set", "lo", "up"], { env: childEnv() });
   for (let host = 10; host < 10 + 2 * podCount * modes.length + 2; host++) {
-    await run("ip", ["netns", "exec", NETNS, "ip", "addr", "add", `10.215.1.${host}/24`, "dev", "shutdownp"]);
+    await run("ip", ["netns", "exec", NETNS, "ip", "addr", "add", `10.215.1.${host}/24`, "dev", "shutdownp"], {
+      env: childEnv(),
+    });
   }
 }
 
@@ -71,7 +74,10 @@ async function startPod(name: string, ip: string, mode: string): Promise<Pod> {
   const command = mode === "keepalive"
     ? [env.GO_POD, name, `${ip}:${PORT}`, env.MIN_PING_MS ?? "10000"]
     : ["node", `${root}scripts/shutdown_pod.mjs`, name, ip, `${PORT}`, mode];
-  const child = spawn("ip", ["netns", "exec", NETNS, ...command], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn("ip", ["netns", "exec", NETNS, ...command], {
+    env: childEnv(),
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   await new Promise<void>((resolve, reject) => {
     child.stdout!.once("data", () => resolve());
@@ -89,7 +95,11 @@ function startClient(spec: string, target: string, staticTarget: string, kubecon
     library === "static" ? staticTarget : target,
     kubeconfig,
     library,
-  ], { stdio: ["pipe", "pipe", "inherit"], cwd: root, env: { ...env, INTERVAL_MS: env.INTERVAL_MS ?? "20" } });
+  ], {
+    stdio: ["pipe", "pipe", "inherit"],
+    cwd: root,
+    env: childEnv({ ...env, INTERVAL_MS: env.INTERVAL_MS ?? "20" }),
+  });
   let output = "";
   child.stdout!.setEncoding("utf8");
   child.stdout!.on("data", (text: string) => output += text);

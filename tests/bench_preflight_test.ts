@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { delimiter, join } from "node:path";
 import { sectionsNeedingControlPlane, sectionsNeedingGo } from "../scripts/bench/preflight.ts";
+import { childEnv } from "./_child_env.mjs";
 
 const BENCH = new URL("../scripts/bench.ts", import.meta.url).pathname;
 
@@ -8,7 +9,7 @@ const BENCH = new URL("../scripts/bench.ts", import.meta.url).pathname;
 async function bench(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
   const run = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", BENCH, ...args],
-    env: { NO_COLOR: "1", ...env },
+    env: childEnv({ NO_COLOR: "1", ...env }),
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
+import { childEnv } from "./_child_env.mjs";
 
 const run = promisify(execFile);
 const root = new URL("../", import.meta.url).pathname;
@@ -25,12 +26,9 @@ for (const [format, extension] of [["cjs", "cjs"], ["esm", "mjs"]]) {
       await run(
         bun,
         ["build", "tests/bundle/client.mjs", "--target=node", `--format=${format}`, `--outfile=${bundle}`],
-        {
-          cwd: root,
-          timeout: 30_000,
-        },
+        { env: childEnv(), cwd: root, timeout: 30_000 },
       );
-      const { stdout } = await run("node", [bundle], { cwd: folder, timeout: 20_000 });
+      const { stdout } = await run("node", [bundle], { env: childEnv(), cwd: folder, timeout: 20_000 });
       assert.deepEqual(stdout.trim().split("\n"), ["grpc-js echo-0:hi", "nice-grpc echo-0:hi"]);
     } finally {
       await rm(folder, { recursive: true, force: true });
@@ -68,10 +66,11 @@ for (const [output, define] of [["bun's", []], ["esbuild's", ["--define", "impor
       const bundle = join(folder, "client.cjs");
       const flags = ["--format=cjs", "--external", "nice-grpc", ...define];
       await run(bun, ["build", "tests/bundle/client.mjs", "--target=node", ...flags, `--outfile=${bundle}`], {
+        env: childEnv(),
         cwd: root,
         timeout: 30_000,
       });
-      const { stdout } = await run("node", [bundle], { cwd: folder, timeout: 20_000 });
+      const { stdout } = await run("node", [bundle], { env: childEnv(), cwd: folder, timeout: 20_000 });
       assert.deepEqual(stdout.trim().split("\n"), ["grpc-js echo-0:hi", "nice-grpc echo-0:hi"]);
     } finally {
       await rm(folder, { recursive: true, force: true });
@@ -84,9 +83,13 @@ Deno.test("bun build --compile makes single executables of a client and of the C
   const api = await startFakeApiServer({ token: "compiled" });
   try {
     const compile = (entry: string, name: string) =>
-      run(bun, ["build", "--compile", entry, `--outfile=${join(folder, name)}`], { cwd: root, timeout: 30_000 });
+      run(bun, ["build", "--compile", entry, `--outfile=${join(folder, name)}`], {
+        env: childEnv(),
+        cwd: root,
+        timeout: 30_000,
+      });
     await Promise.all([compile("tests/bundle/client.mjs", "client"), compile("dist/cli.js", "kgr-resolver")]);
-    const { stdout } = await run(join(folder, "client"), [], { cwd: folder, timeout: 20_000 });
+    const { stdout } = await run(join(folder, "client"), [], { env: childEnv(), cwd: folder, timeout: 20_000 });
     assert.deepEqual(stdout.trim().split("\n"), ["grpc-js echo-0:hi", "nice-grpc echo-0:hi"]);
     api.applySlice(endpointSlice({
       namespace: "prod",
@@ -99,7 +102,7 @@ Deno.test("bun build --compile makes single executables of a client and of the C
     const cli = await run(
       join(folder, "kgr-resolver"),
       ["--once", "--kubeconfig", kubeconfig, "kubernetes:///echo.prod:grpc"],
-      { cwd: folder, timeout: 20_000 },
+      { env: childEnv(), cwd: folder, timeout: 20_000 },
     );
     assert.match(cli.stdout, / prod\/echo rv \d+ topology none .*: 1 used: echo-0 10\.0\.0\.1:50051\n$/);
   } finally {
@@ -113,12 +116,13 @@ Deno.test("a bundle of a program that uses only watchEndpoints leaves grpc-js ou
   try {
     const bundle = join(folder, "core_client.mjs");
     await run(bun, ["build", "tests/bundle/core_client.mjs", "--target=node", `--outfile=${bundle}`], {
+      env: childEnv(),
       cwd: root,
       timeout: 30_000,
     });
     // grpc-js's user agent: only its channel code writes it. The package's "sideEffects" lets bundlers leave it out.
     assert.doesNotMatch(await readFile(bundle, "utf8"), /grpc-node-js/, "the bundle holds grpc-js");
-    const { stdout } = await run("node", [bundle], { cwd: folder, timeout: 20_000 });
+    const { stdout } = await run("node", [bundle], { env: childEnv(), cwd: folder, timeout: 20_000 });
     assert.equal(stdout.trim(), "pods echo-0");
   } finally {
     await rm(folder, { recursive: true, force: true });
@@ -132,14 +136,14 @@ Deno.test("a bundle that leaves the yaml package out says so at a kubeconfig fil
   try {
     const bundle = join(folder, "kubeconfig_file_client.mjs");
     const args = ["build", "tests/bundle/kubeconfig_file_client.mjs", "--target=node", "--external=yaml"];
-    await run(bun, [...args, `--outfile=${bundle}`], { cwd: root, timeout: 30_000 });
+    await run(bun, [...args, `--outfile=${bundle}`], { env: childEnv(), cwd: root, timeout: 30_000 });
     const kubeconfig = join(folder, "config");
     await writeFile(
       kubeconfig,
       "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:9'}}]\nusers: [{name: u, user: {token: t}}]\n" +
         "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
     );
-    const { stdout } = await run("node", [bundle, kubeconfig], { cwd: folder, timeout: 20_000 });
+    const { stdout } = await run("node", [bundle, kubeconfig], { env: childEnv(), cwd: folder, timeout: 20_000 });
     assert.match(
       stdout.trim(),
       new RegExp(

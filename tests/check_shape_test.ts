@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { childEnv } from "./_child_env.mjs";
 
 const SCRIPT = new URL("../scripts/check_shape.mjs", import.meta.url).pathname;
 
@@ -14,7 +15,7 @@ async function checkShape(files: Record<string, string>): Promise<{ status: numb
       await mkdir(dirname(join(checkout, path)), { recursive: true });
       await writeFile(join(checkout, path), text);
     }
-    const result = spawnSync("node", [SCRIPT, checkout], { encoding: "utf8" });
+    const result = spawnSync("node", [SCRIPT, checkout], { env: childEnv(), encoding: "utf8" });
     return { status: result.status, output: `${result.stdout}${result.stderr}` };
   } finally {
     await rm(checkout, { recursive: true, force: true });

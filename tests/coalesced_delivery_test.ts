@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { createCoalescedDelivery } from "../src/_coalesced_delivery.ts";
+import { childEnv } from "./_child_env.mjs";
 
 const root = new URL("../", import.meta.url).pathname;
 const script = `${root}tests/coalesced_delivery/timers_between_steps.mjs`;
@@ -18,7 +19,7 @@ for (const [runtime, program, args] of commands) {
     if (!existsSync(`${root}dist/src/_coalesced_delivery.js`)) {
       throw new Error("Cannot run the script: the package is not built: run `npm run build` first");
     }
-    const { code, stdout, stderr } = await new Deno.Command(program, { args }).output();
+    const { code, stdout, stderr } = await new Deno.Command(program, { env: childEnv(), args }).output();
     const decoder = new TextDecoder();
     assert.equal(code, 0, decoder.decode(stderr));
     const order = decoder.decode(stdout).trim();
@@ -54,7 +55,10 @@ for (const [runtime, program, args] of bufferedCommands) {
         }),
       ));
     try {
-      const { code, stdout, stderr } = await new Deno.Command(program, { args: [...args, String(server.addr.port)] })
+      const { code, stdout, stderr } = await new Deno.Command(program, {
+        env: childEnv(),
+        args: [...args, String(server.addr.port)],
+      })
         .output();
       const decoder = new TextDecoder();
       assert.equal(code, 0, decoder.decode(stderr));
@@ -82,7 +86,7 @@ for (const [runtime, program, args] of pausedCommands) {
       if (!existsSync(`${root}dist/src/_coalesced_delivery.js`)) {
         throw new Error("Cannot run the script: the package is not built: run `npm run build` first");
       }
-      const child = new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).spawn();
+      const child = new Deno.Command(program, { env: childEnv(), args, stdout: "piped", stderr: "piped" }).spawn();
       const output = child.output();
       const decoder = new TextDecoder();
       let exited = false;

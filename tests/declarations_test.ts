@@ -4,13 +4,20 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { childEnv } from "./_child_env.mjs";
 
 const root = new URL("../", import.meta.url).pathname;
 const TSC = `${root}node_modules/.bin/tsc`;
 
 /** Runs tsc with `args` in the repository; resolves to its exit code and output. */
 async function tsc(args: string[]): Promise<{ code: number; output: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(TSC, { args, cwd: root, stdout: "piped", stderr: "piped" })
+  const { code, stdout, stderr } = await new Deno.Command(TSC, {
+    env: childEnv(),
+    args,
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  })
     .output();
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code, output: decode(stdout) + decode(stderr) };

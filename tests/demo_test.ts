@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import process from "node:process";
 import { promisify } from "node:util";
+import { childEnv } from "./_child_env.mjs";
 
 const run = promisify(execFile);
 const root = new URL("../", import.meta.url).pathname;
@@ -29,7 +30,7 @@ Deno.test({
       const { stdout } = await run(
         "ip",
         ["netns", "exec", namespace, process.execPath, "run", "-A", "scripts/demo.ts"],
-        { cwd: root, timeout: 120_000 },
+        { env: childEnv(), cwd: root, timeout: 120_000 },
       ).catch((error) => assert.fail(`the demo failed: ${error.message}\n${error.stdout ?? ""}${error.stderr ?? ""}`));
       assert.deepEqual(stdout.match(/^\d+ calls, \d+ failed$/gm)?.map((line) => line.endsWith(" 0 failed")), [
         true,

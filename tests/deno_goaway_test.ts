@@ -1,10 +1,12 @@
 // Regression tests for the Deno node:http2 GOAWAY crash (README, known issues):
 // each scenario runs in a child process, since a crash would end this one.
 import assert from "node:assert/strict";
+import { childEnv } from "./_child_env.mjs";
 
 /** Runs a scenario of `deno_goaway/` in a Deno child process; fails if it crashed or failed, else gives its output. */
 async function survives(scenario: string, run = ""): Promise<string> {
   const { code, signal, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    env: childEnv(),
     args: ["run", "-A", new URL(`./deno_goaway/${scenario}`, import.meta.url).pathname],
     stdout: "piped",
     stderr: "piped",

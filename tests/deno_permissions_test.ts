@@ -5,6 +5,7 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { freePort, startEchoServer } from "../scripts/echo_service.mjs";
+import { childEnv } from "./_child_env.mjs";
 
 const DENO = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
 const CHILD = new URL("./deno_permissions/find_cluster_child.ts", import.meta.url).pathname;
@@ -19,7 +20,7 @@ async function findCluster(permissions: string[], env: Record<string, string>): 
   const output = await new Deno.Command(DENO, {
     args: ["run", "--no-prompt", ...permissions, CHILD],
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "", DENO_NO_UPDATE_CHECK: "1", ...env },
+    env: childEnv({ PATH: Deno.env.get("PATH") ?? "", ...env }),
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -35,7 +36,7 @@ async function runDeno(args: string[]): Promise<string> {
   const output = await new Deno.Command(DENO, {
     args,
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "", DENO_NO_UPDATE_CHECK: "1" },
+    env: childEnv({ PATH: Deno.env.get("PATH") ?? "" }),
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -143,12 +144,11 @@ Deno.test("Deno without the proxy variables in its --allow-env list: a warning n
       const output = await new Deno.Command(DENO, {
         args: ["run", "--no-prompt", "--allow-read", `--allow-env=KUBECONFIG,LOG_TOKENS,LOG_STREAM${allowEnv}`, CHILD],
         clearEnv: true,
-        env: {
+        env: childEnv({
           PATH: Deno.env.get("PATH") ?? "",
-          DENO_NO_UPDATE_CHECK: "1",
           KUBECONFIG: config,
           HTTPS_PROXY: "http://u:s3cret@proxy.corp:3128",
-        },
+        }),
         stdout: "piped",
         stderr: "piped",
       }).output();
@@ -317,7 +317,11 @@ Deno.test("Deno without NODE_NAME and ZONE in its --allow-env list: a warning na
       const output = await new Deno.Command(DENO, {
         args: ["run", "--no-prompt", "--allow-net", allowEnv, WATCH_CHILD, JSON.stringify(api.kubeconfig())],
         clearEnv: true,
-        env: { PATH: Deno.env.get("PATH") ?? "", DENO_NO_UPDATE_CHECK: "1", NODE_NAME: "node-a", ZONE: "zone-a" },
+        env: childEnv({
+          PATH: Deno.env.get("PATH") ?? "",
+          NODE_NAME: "node-a",
+          ZONE: "zone-a",
+        }),
         stdout: "piped",
         stderr: "piped",
       }).output();
@@ -416,7 +420,7 @@ Deno.test("kgr-resolver on Deno without NODE_NAME and ZONE in its --allow-env li
     const output = await new Deno.Command(DENO, {
       args: ["run", "--no-prompt", "--allow-net", withoutLocality, `--allow-read=${kubeconfig}`, ...cli, TARGET],
       clearEnv: true,
-      env: { PATH: Deno.env.get("PATH") ?? "", DENO_NO_UPDATE_CHECK: "1" },
+      env: childEnv({ PATH: Deno.env.get("PATH") ?? "" }),
       stdout: "piped",
       stderr: "piped",
     }).output();

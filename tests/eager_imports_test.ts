@@ -3,6 +3,7 @@
 // first used, so that a process in a pod, a test against the fake server and each restart of a watch mode do not pay
 // for it.
 import assert from "node:assert/strict";
+import { childEnv } from "./_child_env.mjs";
 
 const DENO = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
 
@@ -12,6 +13,7 @@ type ModuleGraph = { roots: string[]; modules: { specifier: string; dependencies
 /** The npm packages that `entry` loads at once: reached from it by static imports of code, not types. */
 async function eagerPackages(entry: string): Promise<string[]> {
   const output = await new Deno.Command(DENO, {
+    env: childEnv(),
     args: ["info", "--json", new URL(`../${entry}`, import.meta.url).pathname],
     stdout: "piped",
     stderr: "inherit",

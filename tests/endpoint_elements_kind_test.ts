@@ -1,11 +1,13 @@
 // The arrays of endpoints that selection hands on keep one elements kind from the first list on: a consumer's loop
 // over every snapshot's `endpoints` then sees one array map (see copyGroups in src/selection/_pod_group.ts).
 import assert from "node:assert/strict";
+import { childEnv } from "./_child_env.mjs";
 
 const script = new URL("./endpoint_elements_kind/selections.ts", import.meta.url).pathname;
 
 Deno.test("selections of a large Service, the first list's copy and the updates after it, are all PACKED arrays", async () => {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    env: childEnv(),
     args: ["run", "--v8-flags=--allow-natives-syntax", "--allow-read", script],
   }).output();
   const decoder = new TextDecoder();
@@ -19,6 +21,7 @@ Deno.test("selections of a large Service, the first list's copy and the updates 
 Deno.test("a new selection memo and its merged entries have the maps of every later call's", async () => {
   const merged = new URL("./endpoint_elements_kind/merged.ts", import.meta.url).pathname;
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    env: childEnv(),
     args: ["run", "--v8-flags=--allow-natives-syntax", "--allow-read", merged],
   }).output();
   const decoder = new TextDecoder();

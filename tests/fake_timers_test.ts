@@ -3,6 +3,7 @@
 // advancing the fake clock, on each runtime.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { childEnv } from "./_child_env.mjs";
 
 const root = new URL("../", import.meta.url).pathname;
 const script = `${root}tests/fake_timers/burst.mjs`;
@@ -17,7 +18,7 @@ for (const [runtime, program, args] of commands) {
     if (!existsSync(`${root}dist/testing.js`)) {
       throw new Error("Cannot run the script: the package is not built: run `npm run build` first");
     }
-    const { code, stdout, stderr } = await new Deno.Command(program, { args }).output();
+    const { code, stdout, stderr } = await new Deno.Command(program, { env: childEnv(), args }).output();
     const decoder = new TextDecoder();
     assert.equal(code, 0, decoder.decode(stderr));
     assert.equal(decoder.decode(stdout).trim(), "b,c", "the pods of the last snapshot");
@@ -27,7 +28,10 @@ for (const [runtime, program, args] of commands) {
 Deno.test("on Node, a burst of changes is delivered under a fake setTimeout installed before the package loaded", async () => {
   // Jest's `fakeTimers: { enableGlobally: true }` installs its fake timers before a test file's imports: Jest 30 with
   // it (nextTick and setImmediate real) got "a,b" as the last snapshot of this burst.
-  const { code, stdout, stderr } = await new Deno.Command("node", { args: [script, "--fake-before-load"] }).output();
+  const { code, stdout, stderr } = await new Deno.Command("node", {
+    env: childEnv(),
+    args: [script, "--fake-before-load"],
+  }).output();
   const decoder = new TextDecoder();
   assert.equal(code, 0, decoder.decode(stderr));
   assert.equal(decoder.decode(stdout).trim(), "b,c", "the pods of the last snapshot");

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { MAX_HOLD_MS } from "../src/_coalesced_delivery.ts";
 import { type Attributes, installFakeMeter } from "./_fake_meter.ts";
+import { childEnv } from "./_child_env.mjs";
 
 const root = new URL("../", import.meta.url).pathname;
 const script = `${root}tests/metrics/metrics_scenario.mjs`;
@@ -19,7 +20,7 @@ function runChild(command: string, args: string[], timeoutMs: number) {
     execFile(
       command,
       args,
-      { cwd: root, timeout: timeoutMs },
+      { env: childEnv(), cwd: root, timeout: timeoutMs },
       (error, stdout, stderr) => resolve({ code: error ? (error as { code?: number }).code ?? 1 : 0, stdout, stderr }),
     );
   });

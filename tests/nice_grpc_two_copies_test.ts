@@ -7,6 +7,7 @@ import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/pro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { childEnv } from "./_child_env.mjs";
 
 const run = promisify(execFile);
 const root = new URL("../", import.meta.url).pathname;
@@ -77,7 +78,7 @@ Deno.test("nice-grpc's createChannel() with its own grpc-js copy uses the option
     // Without register()'s options the channel went to these defaults: "Cannot find a Kubernetes cluster to talk to".
     const env: Record<string, string> = { ...Deno.env.toObject(), KUBECONFIG: join(folder, "missing"), HOME: folder };
     delete env.KUBERNETES_SERVICE_HOST;
-    const { stdout } = await run("node", ["client.mjs"], { cwd: folder, env, timeout: 30_000 });
+    const { stdout } = await run("node", ["client.mjs"], { cwd: folder, env: childEnv(env), timeout: 30_000 });
     assert.equal(stdout, "two copies: true\necho-0:hi\n");
   } finally {
     await rm(folder, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import type { TLSSocket } from "node:tls";
 import { nodeHttpClient } from "../src/runtime/node_http_client.ts";
 import type { PushedBody } from "../src/runtime/pushed_body.ts";
 import { listening } from "./_listening.ts";
+import { childEnv } from "./_child_env.mjs";
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 
@@ -243,7 +244,7 @@ async function runOnNode(script: string, program = "node"): Promise<string> {
     throw new Error("Cannot run the Node script: the package is not built: run `npm run build` first");
   }
   const path = new URL(`./node_http_client/${script}`, import.meta.url).pathname;
-  const { code, stdout, stderr } = await new Deno.Command(program, { args: [path] }).output();
+  const { code, stdout, stderr } = await new Deno.Command(program, { env: childEnv(), args: [path] }).output();
   const decoder = new TextDecoder();
   assert.equal(code, 0, decoder.decode(stderr));
   return decoder.decode(stdout).trim();

@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { childEnv } from "./_child_env.mjs";
 
 const REPO = new URL("..", import.meta.url).pathname;
 const CHILD = new URL("./node_lockdown/find_cluster_child.mjs", import.meta.url).pathname;
@@ -15,7 +16,11 @@ const FROZEN_CHILD = new URL("./node_lockdown/frozen_intrinsics_child.mjs", impo
 
 /** The flag that turns the permission model on: `--permission` from Node 22.13 and 23.5, before that its old name. */
 async function permissionFlag(): Promise<string> {
-  const { success } = await new Deno.Command("node", { args: ["--permission", "-e", "0"], stderr: "null" }).output();
+  const { success } = await new Deno.Command("node", {
+    env: childEnv(),
+    args: ["--permission", "-e", "0"],
+    stderr: "null",
+  }).output();
   return success ? "--permission" : "--experimental-permission";
 }
 
@@ -26,7 +31,7 @@ async function findCluster(env: Record<string, string>, readable: string[] = [],
   const output = await new Deno.Command("node", {
     args: [await permissionFlag(), ...allowed.map((path) => `--allow-fs-read=${path}`), CHILD, ...args],
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "", ...env },
+    env: childEnv({ PATH: Deno.env.get("PATH") ?? "", ...env }),
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -118,7 +123,7 @@ Deno.test({
         const output = await new Deno.Command("node", {
           args: ["--frozen-intrinsics", FROZEN_CHILD, config],
           clearEnv: true,
-          env: { PATH: Deno.env.get("PATH") ?? "", ...env },
+          env: childEnv({ PATH: Deno.env.get("PATH") ?? "", ...env }),
           stdout: "piped",
           stderr: "piped",
         }).output();

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
 import { createInterface } from "node:readline";
 import { listening } from "./_listening.ts";
+import { childEnv } from "./_child_env.mjs";
 
 const root = new URL("../", import.meta.url).pathname;
 const script = (name: string) => new URL(`./process_exit/${name}`, import.meta.url).pathname;
@@ -27,7 +28,7 @@ interface Exit {
 function run(command: string[], env: Record<string, string> = {}) {
   const child: ChildProcess = spawn(command[0], command.slice(1), {
     cwd: root,
-    env: { ...Deno.env.toObject(), ...env },
+    env: childEnv({ ...Deno.env.toObject(), ...env }),
     stdio: ["pipe", "pipe", "pipe"],
   });
   const lines: string[] = [];

@@ -9,6 +9,7 @@ import { sliceEventHead } from "../src/watch/watch_decoder.ts";
 import { checkSlice } from "../src/watch/_slice_check.ts";
 import { decodeFixtures } from "./protobuf_fixtures.mjs";
 import { seededRandom } from "./_seeded_random.ts";
+import { childEnv } from "./_child_env.mjs";
 
 // Fixtures: real answers of kube-apiserver v1.36.3 to the same requests with `Accept: application/vnd.kubernetes.protobuf`
 // (.pb) and with JSON (.json, .ndjson); PROTO_NOTES.md says how they were made.
@@ -219,7 +220,7 @@ Deno.test("a compressed or foreign envelope is refused by name", () => {
 
 Deno.test("Bun, which reads short strings another way, decodes every fixture as Deno does", async () => {
   const bun = new URL("../node_modules/.bin/bun", import.meta.url).pathname;
-  const { code, stdout, stderr } = await new Deno.Command(bun, { args: [child, "src"] }).output();
+  const { code, stdout, stderr } = await new Deno.Command(bun, { env: childEnv(), args: [child, "src"] }).output();
   assert.equal(code, 0, new TextDecoder().decode(stderr));
   const decoded = decodeFixtures(decoder);
   assert.equal(Object.keys(decoded).length, 7);
@@ -238,7 +239,10 @@ Deno.test("Node, which reads strings with Buffer#utf8Slice, decodes every fixtur
     [...new Array(60).fill(0x7a), 0xc3, 0xa4],
     [0xef, 0xbb, 0xbf, 0x61, ...new Array(60).fill(0x7a)],
   ];
-  const { code, stdout, stderr } = await new Deno.Command("node", { args: [child, "dist", JSON.stringify(utf8)] })
+  const { code, stdout, stderr } = await new Deno.Command("node", {
+    env: childEnv(),
+    args: [child, "dist", JSON.stringify(utf8)],
+  })
     .output();
   assert.equal(code, 0, new TextDecoder().decode(stderr));
   const strings = utf8.map((bytes) => new WireReader(new Uint8Array([bytes.length, ...bytes])).string());

@@ -12,6 +12,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { binaryCacheDirectory } from "./e2e/control_plane.ts";
+import { childEnv } from "./_child_env.mjs";
 
 /** Where `scripts/control_plane/build.sh` puts promtool: `<cache>/promtool-<PROMETHEUS_VERSION>`. */
 async function cachedPromtool(): Promise<string> {
@@ -26,7 +27,7 @@ const PROMTOOL = Deno.env.get("PROMTOOL") || (existsSync(CACHED_PROMTOOL) ? CACH
 /** promtool's output, or undefined when it cannot be run. */
 function run(args: string[], cwd?: string): Promise<{ code: number; output: string } | undefined> {
   return new Promise((resolve) => {
-    execFile(PROMTOOL, args, { cwd, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(PROMTOOL, args, { env: childEnv(), cwd, timeout: 60_000 }, (error, stdout, stderr) => {
       if ((error as { code?: unknown } | null)?.code === "ENOENT") resolve(undefined);
       else resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr });
     });

@@ -25,6 +25,7 @@ import { heldExecPlugin as runExecPlugin } from "./_held_exec_plugin.ts";
 import { setTraceSink } from "../src/runtime/trace.ts";
 import { boundedTest } from "./_hostile_server.ts";
 import { eventually } from "./_watch_helpers.ts";
+import { childEnv } from "./_child_env.mjs";
 
 const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 const CANARY = "kgr-canary-7d41f09a";
@@ -548,7 +549,7 @@ boundedTest(
       "--allow-net=127.0.0.1",
       new URL("./no_write_child.ts", import.meta.url).pathname,
       kubeconfigFile,
-    ], { cwd: new URL("..", import.meta.url).pathname, stdio: ["ignore", "pipe", "pipe"] });
+    ], { env: childEnv(), cwd: new URL("..", import.meta.url).pathname, stdio: ["ignore", "pipe", "pipe"] });
     defer(() => void child.kill("SIGKILL"));
     let output = "";
     child.stdout.on("data", (data) => {

@@ -5,6 +5,7 @@
 // after 60 s.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { childEnv } from "./_child_env.mjs";
 
 const script = new URL("./tcp_keepalive/keepalive_timers.mjs", import.meta.url).pathname;
 const config = new URL("../deno.json", import.meta.url).pathname;
@@ -15,7 +16,8 @@ async function timersOn(command: string, ...args: string[]): Promise<string> {
   if (!existsSync(new URL("../dist/src/runtime/tcp_keepalive.js", import.meta.url))) {
     throw new Error("Cannot run the script: the package is not built: run `npm run build` first");
   }
-  const { code, stdout, stderr } = await new Deno.Command(command, { args: [...args, script] }).output();
+  const { code, stdout, stderr } = await new Deno.Command(command, { env: childEnv(), args: [...args, script] })
+    .output();
   const decoder = new TextDecoder();
   assert.equal(code, 0, decoder.decode(stderr));
   return decoder.decode(stdout).trim();

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { childEnv } from "./_child_env.mjs";
 
 const DENO = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
 const CHILD = new URL("./trace/trace_child.ts", import.meta.url).pathname;
@@ -7,7 +8,7 @@ const BALANCER_CHILD = new URL("./trace/balancer_trace_child.ts", import.meta.ur
 async function run(env: Record<string, string>, child = CHILD): Promise<string> {
   const output = await new Deno.Command(DENO, {
     args: ["run", "-A", child],
-    env: { NODE_NAME: "", ZONE: "", ...env },
+    env: childEnv({ NODE_NAME: "", ZONE: "", ...env }),
     stdout: "piped",
     stderr: "piped",
   }).output();

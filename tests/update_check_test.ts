@@ -67,3 +67,62 @@ Deno.test("DENO_NO_UPDATE_CHECK keeps a deno run child from asking dl.deno.land 
   assert.deepEqual(await proxiedRequests({}), ["CONNECT dl.deno.land:443 HTTP/1.1"]);
   assert.deepEqual(await proxiedRequests({ DENO_NO_UPDATE_CHECK: "1" }), []);
 });
+
+/** Programs that never start Deno: a call that runs one of them (and not `ip netns exec`) needs no childEnv(). */
+const NOT_DENO = /^\s*"(?:ip|nft|openssl|ss|ps|kill|mkfifo|cat|go)"\s*,/;
+/** Folders whose files start no processes of ours. */
+const SKIPPED = ["scripts/control_plane/", "scripts/protobuf_oracle/", "scripts/shutdown_pod_go/", "tests/fixtures/"];
+
+/** The text between the parenthesis at `open` and its match (parentheses in strings are assumed balanced). */
+function argumentsAt(source: string, open: number): string {
+  let depth = 0;
+  for (let i = open; i < source.length; i++) {
+    if (source[i] === "(") depth++;
+    else if (source[i] === ")" && --depth === 0) return source.slice(open + 1, i);
+  }
+  return source.slice(open + 1);
+}
+
+/** `path:line` of every call in `source` that starts a process without passing childEnv(). */
+function spawnsWithoutChildEnv(path: string, source: string): string[] {
+  const starters = ["new Deno\\.Command"];
+  const imported = /import\s*\{([^}]*)\}\s*from\s*"node:child_process"/.exec(source)?.[1] ?? "";
+  for (const name of imported.split(",").map((part) => part.trim().replace(/^type\s+.*/, ""))) {
+    if (/^(?:spawn|spawnSync|execFile|execFileSync|fork)$/.test(name)) starters.push(name);
+  }
+  for (const [, alias] of source.matchAll(/\b(\w+)\s*=\s*promisify\(execFile\)/g)) starters.push(alias);
+  const missing: string[] = [];
+  for (const call of source.matchAll(new RegExp(`(?<![\\w.]|function )(?:${starters.join("|")})\\s*\\(`, "g"))) {
+    const args = argumentsAt(source, call.index + call[0].length - 1);
+    if (args.includes("childEnv(") || (NOT_DENO.test(args) && !args.includes('"exec"'))) continue;
+    missing.push(`${path}:${source.slice(0, call.index).split("\n").length}`);
+  }
+  return missing;
+}
+
+Deno.test("every place in tests/ and scripts/ that starts a process turns Deno's update check off with childEnv()", async () => {
+  const root = new URL("../", import.meta.url);
+  const missing: string[] = [];
+  const folders = ["tests/", "scripts/"];
+  for (let folder; (folder = folders.pop()) !== undefined;) {
+    for await (const entry of Deno.readDir(new URL(folder, root))) {
+      const path = `${folder}${entry.name}${entry.isDirectory ? "/" : ""}`;
+      if (SKIPPED.includes(path) || entry.name === "node_modules") continue;
+      if (entry.isDirectory) folders.push(path);
+      else if (/\.(?:ts|mjs|js)$/.test(entry.name) && path !== "tests/update_check_test.ts") {
+        missing.push(...spawnsWithoutChildEnv(path, await Deno.readTextFile(new URL(path, root))));
+      }
+    }
+  }
+  assert.deepEqual(missing.sort(), [], "pass env: childEnv(...) from tests/_child_env.mjs at each of these");
+});
+
+Deno.test("the childEnv() check finds a process started without it and accepts one started with it", () => {
+  const found = (source: string) => spawnsWithoutChildEnv("x.ts", source);
+  assert.deepEqual(found('await new Deno.Command(Deno.execPath(), { args: ["run", "a.ts"] }).output();'), ["x.ts:1"]);
+  assert.deepEqual(found('await new Deno.Command(Deno.execPath(), { env: childEnv({ A: "1" }) }).output();'), []);
+  const node = 'import { type ChildProcess, spawn } from "node:child_process";\nconst run = promisify(execFile);\n';
+  assert.deepEqual(found(`${node}spawn("node", [f(a)], { stdio: "pipe" });`), ["x.ts:3"]);
+  assert.deepEqual(found(`${node}spawn("openssl", [f(a)]);\nspawn("ip", ["netns", "exec", n, deno]);`), ["x.ts:4"]);
+  assert.deepEqual(found(`${node}function spawn(a) {}\nrun("ip", ["link"]);\nrun(deno, []);`), ["x.ts:5"]);
+});

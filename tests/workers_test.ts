@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { freePort, startEchoServer } from "../scripts/echo_service.mjs";
+import { childEnv } from "./_child_env.mjs";
 
 const root = new URL("../", import.meta.url).pathname;
 const threads = new URL("./workers/threads.mjs", import.meta.url).pathname;
@@ -16,6 +17,7 @@ const runtimes = {
 for (const [runtime, command] of Object.entries(runtimes)) {
   Deno.test(`${runtime} worker threads: one watch each, ended with the worker, and a new one resolves`, async () => {
     const output = await new Deno.Command(command[0], {
+      env: childEnv(),
       args: [...command.slice(1), threads],
       cwd: root,
       stdout: "piped",

@@ -8,6 +8,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { childEnv } from "../../tests/_child_env.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DENO = `${ROOT}node_modules/.bin/deno`;
@@ -207,7 +208,7 @@ export function startClient(peer: PeerName, config: ClientConfig): RunningClient
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { GRPC_GO_LOG_SEVERITY_LEVEL: "error", NODE_NO_WARNINGS: "1" },
+    env: childEnv({ GRPC_GO_LOG_SEVERITY_LEVEL: "error", NODE_NO_WARNINGS: "1" }),
   }).spawn();
   const markers = new Map<string, number>();
   const updates: ObservedUpdate[] = [];

@@ -13,6 +13,7 @@ import { largeServiceTables } from "./large_tables.ts";
 import { renderStallSvg } from "./stall_chart.ts";
 import type { StallResults } from "./stall.ts";
 import type { WatchListResults } from "./watchlist.ts";
+import { childEnv } from "../../tests/_child_env.mjs";
 
 const ROOT = new URL("../../", import.meta.url);
 const README = new URL("README.md", ROOT);
@@ -151,7 +152,7 @@ export function mergeSaved(
 
 async function version(command: string, args: string[]): Promise<string> {
   try {
-    const output = await new Deno.Command(command, { args, stdout: "piped", stderr: "null" }).output();
+    const output = await new Deno.Command(command, { env: childEnv(), args, stdout: "piped", stderr: "null" }).output();
     return new TextDecoder().decode(output.stdout).trim().split("\n")[0];
   } catch {
     return "?";
@@ -296,6 +297,7 @@ export async function writeOutputs(results: BenchResults, options: { readme: boo
   written.push("scripts/bench/results.json");
   // `deno fmt --check` covers scripts/: leave the generated files formatted.
   await new Deno.Command(new URL("node_modules/.bin/deno", ROOT).pathname, {
+    env: childEnv(),
     args: ["fmt", "--quiet", ...written],
     cwd: ROOT,
     stdout: "null",

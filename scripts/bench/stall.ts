@@ -16,6 +16,7 @@
 
 import { endpointSlice, type FakeApiServer } from "../../testing.ts";
 import { type Runtime, RUNTIMES, scriptCommand } from "./clients.ts";
+import { childEnv } from "../../tests/_child_env.mjs";
 
 /** The port of every endpoint: privileged, so no test of ours listens there; checked anyway. */
 const STALL_PORT = 1;
@@ -178,7 +179,7 @@ async function measureStall(fake: FakeApiServer, namespace: string, service: str
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { NODE_NO_WARNINGS: "1" },
+    env: childEnv({ NODE_NO_WARNINGS: "1" }),
   }).spawn();
   const killer = setTimeout(() => child.kill("SIGKILL"), FIRST_WINDOW_MS + BURST_WINDOW_MS + 60_000);
   const stderr = new Response(child.stderr).text();

@@ -19,6 +19,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { childEnv } from "../../tests/_child_env.mjs";
 
 const PORT = 1;
 const HEARTBEAT_MS = 20;
@@ -78,6 +79,7 @@ async function serve(endpoints) {
 function runChild(args) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], {
+      env: childEnv(),
       stdio: ["pipe", "pipe", "inherit"],
     });
     let out = "";
@@ -96,6 +98,7 @@ function runChild(args) {
 async function main(runs, endpoints) {
   checkPortIsClosed();
   const server = spawn(process.execPath, [fileURLToPath(import.meta.url), "server", String(endpoints)], {
+    env: childEnv(),
     stdio: ["pipe", "pipe", "inherit"],
   });
   const url = await new Promise((resolve) => server.stdout.once("data", (chunk) => resolve(String(chunk).trim())));

@@ -13,6 +13,7 @@ import { parseAllDocuments } from "yaml";
 import { endpointSlice } from "@kgr/resolver/testing";
 import { echoSlice, NAMESPACE, startCluster, TARGET } from "./_cluster.mjs";
 import { runScenarios } from "../runtimes/run_scenarios.mjs";
+import { childEnv } from "../_child_env.mjs";
 
 const READER = `system:serviceaccount:${NAMESPACE}:reader`;
 /** A grant to list the Service's EndpointSlices but not to watch them. */
@@ -30,7 +31,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 function startCli(cli, args, timeoutMs = 30_000) {
   const child = spawn(cli[0], [...cli.slice(1), ...args], {
-    env: { ...process.env, NO_COLOR: "", KUBECONFIG: "" },
+    env: childEnv({ ...process.env, NO_COLOR: "", KUBECONFIG: "" }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -184,7 +185,7 @@ export const scenarios = {
         }));
       }
       const child = spawn(cli[0], [...cli.slice(1), "--once", "--json", "--kubeconfig", cluster.kubeconfig, TARGET], {
-        env: { ...process.env, NO_COLOR: "", KUBECONFIG: "" },
+        env: childEnv({ ...process.env, NO_COLOR: "", KUBECONFIG: "" }),
         stdio: ["ignore", "pipe", "inherit"],
       });
       const exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));

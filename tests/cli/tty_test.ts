@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { echoSlice, startCluster, TARGET } from "./_cluster.mjs";
+import { childEnv } from "../_child_env.mjs";
 
 const root = new URL("../../", import.meta.url).pathname;
 const RUNTIMES: Record<string, string> = {
@@ -27,7 +28,7 @@ function startPane(name: string, command: string, rows = 30, columns = 120) {
   // environment, so leaving the variable out would not remove it).
   const env = { ...Deno.env.toObject(), NO_COLOR: "" };
   const tmux = (...args: string[]) =>
-    execFileSync("tmux", ["-S", socket, "-f", "/dev/null", ...args], { encoding: "utf8", env });
+    execFileSync("tmux", ["-S", socket, "-f", "/dev/null", ...args], { encoding: "utf8", env: childEnv(env) });
   try {
     tmux("new-session", "-d", "-x", String(columns), "-y", String(rows), "-s", "cli", command);
   } catch (error) {
@@ -682,9 +683,7 @@ Deno.test({
     const child = spawn("bash", [
       "-c",
       `trap '' HUP; exec ${RUNTIMES.Bun} --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}`,
-    ], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    ], { env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (chunk) => output += chunk);
     const exited = new Promise<string>((resolve) => child.on("exit", () => resolve("ended")));

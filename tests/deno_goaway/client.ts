@@ -8,6 +8,7 @@ import * as grpc from "@grpc/grpc-js";
 import { register } from "@kgr/resolver";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { echoCaller, EchoService, freePort, startLoad } from "../../scripts/echo_service.mjs";
+import { childEnv } from "../_child_env.mjs";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const hosts = ["127.0.0.61", "127.0.0.62", "127.0.0.63"];
@@ -16,6 +17,7 @@ const backendScript = new URL("../../scripts/echo_backend.mjs", import.meta.url)
 const backends = await Promise.all(hosts.map((host, i) =>
   new Promise<ReturnType<typeof spawn>>((resolve, reject) => {
     const child = spawn("node", [backendScript, `pod-${i}`, host, String(port)], {
+      env: childEnv(),
       stdio: ["ignore", "pipe", "inherit"],
     });
     child.stdout!.once("data", () => resolve(child));

@@ -17,6 +17,7 @@ import process from "node:process";
 import { promisify } from "node:util";
 import type { ControlPlane } from "./control_plane.ts";
 import { addNamespace, type KubeProxy, startKubeProxies } from "./kube_proxy.ts";
+import { childEnv } from "../_child_env.mjs";
 
 const run = promisify(execFile);
 const root = new URL("../../", import.meta.url).pathname;
@@ -141,7 +142,7 @@ export async function startClusterIpNode(
         const started = spawn(
           "ip",
           ["netns", "exec", podNamespace, "node", `${root}scripts/echo_backend.mjs`, name, address, String(port)],
-          { stdio: ["ignore", "pipe", "inherit"] },
+          { env: childEnv(), stdio: ["ignore", "pipe", "inherit"] },
         );
         backend = started;
         await new Promise<void>((resolve, reject) => {
@@ -181,7 +182,7 @@ export async function startClusterIpNode(
           String(deadlineMs),
           String(channels),
         ],
-        { cwd: root, stdio: ["pipe", "pipe", "inherit"] },
+        { env: childEnv(), cwd: root, stdio: ["pipe", "pipe", "inherit"] },
       );
       loops.push(child);
       const buckets: CallBucket[] = [];

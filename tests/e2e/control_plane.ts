@@ -17,6 +17,7 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { childEnv } from "../_child_env.mjs";
 
 /** Versions of the binaries; kept in step with `scripts/control_plane/versions.env`. */
 const VERSIONS_FILE = new URL("../../scripts/control_plane/versions.env", import.meta.url);
@@ -309,7 +310,7 @@ export async function startProcess(
   installExitHooks();
   await appendFile(logFile, `\n===== ${new Date().toISOString()} ${path} ${args.join(" ")}\n`);
   const log = await Deno.open(logFile, { append: true, create: true });
-  const child = spawn(path, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(path, args, { env: childEnv(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
   try {
     await new Promise<void>((resolve, reject) => {
       child.once("spawn", resolve);
@@ -323,6 +324,7 @@ export async function startProcess(
   // `read` returns at end of input, when our end of the pipe closes (dash's kill takes no "--").
   const script = 'read -r _; kill -KILL "-$1" 2>/dev/null; if [ -n "$2" ]; then sleep 1; rm -rf -- "$2"; fi';
   const watchdog = spawn("sh", ["-c", script, "sh", String(child.pid), removeOnOrphan], {
+    env: childEnv(),
     detached: true,
     stdio: ["pipe", "ignore", "ignore"],
   });
@@ -374,7 +376,7 @@ export function freePort(): number {
 
 function run(command: string, args: string[], cwd: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd }, (error, stdout, stderr) => {
+    execFile(command, args, { env: childEnv(), cwd }, (error, stdout, stderr) => {
       if (error) reject(new Error(`Cannot run ${command} ${args.join(" ")}: ${stderr || error.message}`));
       else resolve(stdout);
     });

@@ -38,6 +38,7 @@ import {
   watchEvents,
 } from "./differential_targets.ts";
 import { ZONE_LABEL } from "./workloads.ts";
+import { childEnv } from "../_child_env.mjs";
 
 const log = (line: string) => console.log(`    [differential] ${line}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -1000,7 +1001,7 @@ async function kubectlReviews(kubectl: string, user: string, kubeconfig: string,
     const output = await new Deno.Command(kubectl, {
       args: [`--kubeconfig=${kubeconfig}`, ...args],
       clearEnv: true,
-      env: { HOME: home, PATH: "/usr/bin:/bin" },
+      env: childEnv({ HOME: home, PATH: "/usr/bin:/bin" }),
       signal: AbortSignal.timeout(20_000),
     }).output();
     const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes).trim();

@@ -17,6 +17,7 @@ import {
   requestToken,
 } from "./kube_objects.ts";
 import type { TestCluster } from "./test_cluster.ts";
+import { childEnv } from "../_child_env.mjs";
 
 const root = new URL("../../", import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -82,7 +83,7 @@ export function startClient(
     {
       cwd: root,
       stdio: ["pipe", "pipe", "inherit"],
-      env: { ...Deno.env.toObject(), ...options.env },
+      env: childEnv({ ...Deno.env.toObject(), ...options.env }),
     },
   );
   let output = "";

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { promisify } from "node:util";
 import { type ControlPlane, findBinaries, isRunning, startProcess, stopProcess } from "./control_plane.ts";
+import { childEnv } from "../_child_env.mjs";
 
 const run = promisify(execFile);
 const BRIDGE = new URL("./socket_bridge.mjs", import.meta.url).pathname;
@@ -199,6 +200,7 @@ export async function startKubeProxies(
 export async function addNamespace(name: string): Promise<{ remove(): Promise<void> }> {
   await run("ip", ["netns", "add", name]);
   const watchdog = spawn("sh", ["-c", 'read -r _; ip netns delete "$1"', "sh", name], {
+    env: childEnv(),
     detached: true,
     stdio: ["pipe", "ignore", "ignore"],
   });

@@ -40,6 +40,7 @@ import {
   createServiceAccount,
   requestToken,
 } from "./kube_objects.ts";
+import { childEnv } from "../_child_env.mjs";
 
 const log = (line: string) => console.log(`    [kubectl] ${line}`);
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -839,7 +840,7 @@ function runProgram(
   args: string[],
   env: Record<string, string>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, { env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (chunk) => stdout += chunk);

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { resolveClusterAccess } from "../../src/cluster/resolve_cluster_access.ts";
 import { createHttpClient } from "../../src/runtime/http_client.ts";
 import { localControlPlaneSkipped } from "./control_plane.ts";
+import { childEnv } from "../_child_env.mjs";
 
 const log = (line: string) => console.log(`    [outside] ${line}`);
 
@@ -15,6 +16,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const server = new Deno.Command(Deno.execPath(), {
+      env: childEnv(),
       args: ["run", "-A", new URL("./serve_control_plane.ts", import.meta.url).pathname],
       stdin: "piped",
       stdout: "piped",
@@ -39,7 +41,7 @@ Deno.test({
           "/^(controller slices|streaming lists|watchEndpoints|topology:)/",
           ...files,
         ],
-        env: { E2E_KUBECONFIG: kubeconfig, NO_COLOR: "1" },
+        env: childEnv({ E2E_KUBECONFIG: kubeconfig, NO_COLOR: "1" }),
         stdout: "piped",
         stderr: "piped",
       }).output();
@@ -61,7 +63,7 @@ Deno.test({
         );
         const bare = await new Deno.Command(Deno.execPath(), {
           args: ["test", "-A", "--no-check", ...files],
-          env: { E2E_KUBECONFIG: kubeconfig, XDG_CACHE_HOME: home, NO_COLOR: "1" },
+          env: childEnv({ E2E_KUBECONFIG: kubeconfig, XDG_CACHE_HOME: home, NO_COLOR: "1" }),
           stdout: "piped",
           stderr: "piped",
         }).output();

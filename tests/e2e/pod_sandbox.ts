@@ -11,13 +11,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, rename, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { childEnv } from "../_child_env.mjs";
 
 /** Whether this machine lets us run a process in a mount namespace of its own (root and util-linux). */
 export async function canUnshareMounts(): Promise<boolean> {
   if (Deno.uid() !== 0) return false;
-  const { success } = await new Deno.Command("unshare", { args: ["--mount", "true"] }).output().catch(() => ({
-    success: false,
-  }));
+  const unshare = new Deno.Command("unshare", { args: ["--mount", "true"], env: childEnv() });
+  const { success } = await unshare.output().catch(() => ({ success: false }));
   return success;
 }
 
@@ -69,7 +69,7 @@ export async function runInPod(volume: string, command: string[], env: Record<st
   const { args, env: fullEnv } = podCommand(volume, command, env);
   const output = await new Deno.Command("unshare", {
     args,
-    env: fullEnv,
+    env: childEnv(fullEnv),
     clearEnv: true,
     stdout: "piped",
     stderr: "piped",
@@ -90,5 +90,5 @@ export async function runInPod(volume: string, command: string[], env: Record<st
  */
 export function startInPod(volume: string, command: string[], env: Record<string, string>): ChildProcess {
   const { args, env: fullEnv } = podCommand(volume, command, env);
-  return spawn("unshare", args, { env: fullEnv, stdio: ["pipe", "pipe", "pipe"] });
+  return spawn("unshare", args, { env: childEnv(fullEnv), stdio: ["pipe", "pipe", "pipe"] });
 }

@@ -10,6 +10,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import process from "node:process";
 import { promisify } from "node:util";
+import { childEnv } from "../_child_env.mjs";
 
 const run = promisify(execFile);
 
@@ -86,7 +87,8 @@ export async function createTestHost(pod: string, port: number): Promise<TestHos
     await run("ip", ["link", "set", inside, "netns", namespace]);
     await run("ip", ["addr", "add", `${subnet}.1/24`, "dev", outside]);
     await run("ip", ["link", "set", outside, "up"]);
-    const inNamespace = (...args: string[]) => run("ip", ["netns", "exec", namespace, "ip", ...args]);
+    const inNamespace = (...args: string[]) =>
+      run("ip", ["netns", "exec", namespace, "ip", ...args], { env: childEnv() });
     await inNamespace("addr", "add", `${address}/24`, "dev", inside);
     await inNamespace("link", "set", inside, "up");
     await inNamespace("link", "set", "lo", "up");
@@ -99,7 +101,7 @@ export async function createTestHost(pod: string, port: number): Promise<TestHos
     const child: ChildProcess = spawn(
       "ip",
       ["netns", "exec", namespace, "node", backendScript, pod, address, String(port)],
-      { stdio: ["ignore", "pipe", "inherit"] },
+      { env: childEnv(), stdio: ["ignore", "pipe", "inherit"] },
     );
     try {
       await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,7 @@ import { createChannel } from "@kgr/resolver/nice-grpc";
 import { endpointSlice } from "@kgr/resolver/testing";
 import { echoCaller, EchoService, startEchoServer } from "../../scripts/echo_service.mjs";
 import { cluster, EchoClient, eventually, NAMESPACE, sleep } from "./_cluster.mjs";
+import { childEnv } from "../_child_env.mjs";
 
 /** Whether the grpc-js these scenarios use is this version or newer. */
 function grpcJsAtLeast(major, minor) {
@@ -384,9 +385,7 @@ export const balancingScenarios = {
       "tls-0",
       k8s.hosts[0],
       String(k8s.port),
-    ], {
-      stdio: ["pipe", "pipe", "inherit"],
-    });
+    ], { env: childEnv(), stdio: ["pipe", "pipe", "inherit"] });
     const target = `k8s-tls-name:///echo.${NAMESPACE}:grpc`;
     const credentials = grpc.credentials.createSsl(readFileSync(new URL("../fixtures/ca.pem", import.meta.url)));
     const plain = new EchoClient(target, credentials);

@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { delimiter } from "node:path";
 import process from "node:process";
+import { childEnv } from "../_child_env.mjs";
 
 const run = new URL("./run.mjs", import.meta.url).pathname;
 const bun = new URL("../../node_modules/.bin/bun", import.meta.url).pathname;
@@ -16,7 +17,7 @@ const extraNodes = (process.env.KGR_EXTRA_NODES ?? "").split(delimiter).filter((
 /** Runs `run.mjs` with `executable`; resolves to its exit code and everything it printed. */
 function runScenarios(executable) {
   return new Promise((resolve) => {
-    const child = spawn(executable, [run, ...filter], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(executable, [run, ...filter], { env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (chunk) => output += chunk);
     child.stderr.on("data", (chunk) => output += chunk);

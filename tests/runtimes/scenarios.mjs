@@ -23,6 +23,7 @@ import { TOPOLOGY_CASES } from "../topology_cases.mjs";
 import { runScenarios } from "./run_scenarios.mjs";
 import { cluster, EchoClient, eventually, grpcClient, NAMESPACE, sleep } from "./_cluster.mjs";
 import { balancingScenarios } from "./balancing_scenarios.mjs";
+import { childEnv } from "../_child_env.mjs";
 
 const fixture = (name) => readFile(new URL(`../fixtures/${name}`, import.meta.url), "utf8");
 const onDeno = typeof globalThis.Deno === "object";
@@ -59,10 +60,8 @@ function runChild(script, args, env) {
   const path = new URL(script, import.meta.url).pathname;
   const command = onDeno ? [globalThis.Deno.execPath(), "run", "-A", path] : [process.execPath, path];
   return new Promise((resolve, reject) => {
-    // Deno's own update check would go through a proxy the child is given (CONNECT dl.deno.land:443).
-    const quiet = onDeno ? { DENO_NO_UPDATE_CHECK: "1" } : {};
     const child = spawn(command[0], [...command.slice(1), ...args], {
-      env: { ...process.env, ...quiet, ...env },
+      env: childEnv({ ...process.env, ...env }),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
