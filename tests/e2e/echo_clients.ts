@@ -18,6 +18,7 @@ import {
 } from "./kube_objects.ts";
 import type { TestCluster } from "./test_cluster.ts";
 import { childEnv } from "../_child_env.mjs";
+import { tieProcess } from "./lifeline.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -77,7 +78,7 @@ export function startClient(
 ): EchoClient {
   const [command, ...args] = RUNTIMES[runtime];
   const script = join(root, "tests/e2e/echo_client.mjs");
-  const child: ChildProcess = spawn(
+  const child: ChildProcess = tieProcess(spawn(
     command,
     [...args, script, target, kubeconfig, String(options.deadlineMs ?? 5000), options.library ?? "grpc-js"],
     {
@@ -85,7 +86,7 @@ export function startClient(
       stdio: ["pipe", "pipe", "inherit"],
       env: childEnv({ ...Deno.env.toObject(), ...options.env }),
     },
-  );
+  ));
   let output = "";
   const waiters: ((line: string) => void)[] = [];
   child.stdout!.setEncoding("utf8");

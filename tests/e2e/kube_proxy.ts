@@ -12,7 +12,7 @@
  * @module
  */
 
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { isIPv4 } from "node:net";
@@ -20,7 +20,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { promisify } from "node:util";
 import { type ControlPlane, findBinaries, isRunning, startProcess, stopProcess } from "./control_plane.ts";
-import { childEnv } from "../_child_env.mjs";
+import { addNamespace } from "./lifeline.ts";
 
 const run = promisify(execFile);
 const BRIDGE = new URL("./socket_bridge.mjs", import.meta.url).pathname;
@@ -188,29 +188,6 @@ export async function startKubeProxies(
     await stop();
     throw error;
   }
-}
-
-/**
- * Creates a network namespace that goes with this process: a watchdog shell holding a pipe from us deletes it
- * when the pipe closes (`deno test`'s Ctrl-C, SIGKILL, a crash), as control_plane.ts's watchdogs kill processes.
- *
- * @param name The namespace's name, unique on the machine (put the process's ID in it).
- * @returns How to delete it now.
- */
-export async function addNamespace(name: string): Promise<{ remove(): Promise<void> }> {
-  await run("ip", ["netns", "add", name]);
-  const watchdog = spawn("sh", ["-c", 'read -r _; ip netns delete "$1"', "sh", name], {
-    env: childEnv(),
-    detached: true,
-    stdio: ["pipe", "ignore", "ignore"],
-  });
-  watchdog.on("error", () => {});
-  return {
-    async remove() {
-      watchdog.kill("SIGKILL");
-      await run("ip", ["netns", "delete", name]).catch(() => {});
-    },
-  };
 }
 
 /** Waits until `file` (a process's log) has a line containing `text`, or the process exits. */

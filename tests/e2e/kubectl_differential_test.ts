@@ -41,6 +41,7 @@ import {
   requestToken,
 } from "./kube_objects.ts";
 import { childEnv } from "../_child_env.mjs";
+import { tieProcess } from "./lifeline.ts";
 
 const log = (line: string) => console.log(`    [kubectl] ${line}`);
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -840,7 +841,7 @@ function runProgram(
   args: string[],
   env: Record<string, string>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(command, args, { env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+  const child = tieProcess(spawn(command, args, { env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] }));
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (chunk) => stdout += chunk);

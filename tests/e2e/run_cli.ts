@@ -1,6 +1,7 @@
 // The CLI as the e2e tests run it: `deno run -A cli.ts` from the checkout, without colours or the caller's KUBECONFIG.
 import { spawn } from "node:child_process";
 import { childEnv } from "../_child_env.mjs";
+import { tieProcess } from "./lifeline.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
@@ -13,10 +14,10 @@ export interface CliRun {
 
 /** Runs `deno run -A cli.ts ...args` with `NO_COLOR=1` and `KUBECONFIG` empty; killed after 60 s. */
 export function runCli(args: string[]): Promise<CliRun> {
-  const child = spawn(`${root}node_modules/.bin/deno`, ["run", "-A", `${root}cli.ts`, ...args], {
+  const child = tieProcess(spawn(`${root}node_modules/.bin/deno`, ["run", "-A", `${root}cli.ts`, ...args], {
     env: childEnv({ ...Deno.env.toObject(), NO_COLOR: "1", KUBECONFIG: "" }),
     stdio: ["ignore", "pipe", "pipe"],
-  });
+  }));
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (chunk) => stdout += chunk);

@@ -11,6 +11,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import process from "node:process";
 import { promisify } from "node:util";
 import { childEnv } from "../_child_env.mjs";
+import { addNamespace, tieProcess } from "./lifeline.ts";
 
 const run = promisify(execFile);
 
@@ -51,20 +52,21 @@ const SUBNETS = 199;
  * Claims a /24 for a new host, free across every process on this machine: none of its addresses is on an
  * interface (another run's host, of this code or older), and the network namespace named after it, which
  * `ip netns add` creates only once, is ours. Two runs at the same time (two checkouts, parallel CI jobs) that
- * shared a subnet sent one run's calls to the other's backends.
+ * shared a subnet sent one run's calls to the other's backends. The namespace and the host's veth go when this
+ * process ends, however it ends (lifeline.ts).
  */
-async function claimSubnet(): Promise<{ namespace: string; index: number }> {
+async function claimSubnet(): Promise<{ namespace: string; index: number; remove(): Promise<void> }> {
   const { stdout } = await run("ip", ["-4", "-o", "addr", "show"]);
   const taken = new Set([...stdout.matchAll(/ inet 10\.213\.(\d+)\./g)].map((match) => Number(match[1])));
   for (let index = 1; index <= SUBNETS; index++) {
     if (taken.has(index)) continue;
     const namespace = `kgr-net-${index}`;
     try {
-      await run("ip", ["netns", "add", namespace]);
+      const { remove } = await addNamespace(namespace, [`kgrnet${index}h`]);
+      return { namespace, index, remove };
     } catch {
       continue; // Another run's host, or one a killed run left behind.
     }
-    return { namespace, index };
   }
   throw new Error(`Cannot create a test host: all ${SUBNETS} subnets of 10.213.0.0/16 are taken (ip netns list)`);
 }
@@ -77,7 +79,7 @@ async function claimSubnet(): Promise<{ namespace: string; index: number }> {
  * @returns The host, once its backend is listening.
  */
 export async function createTestHost(pod: string, port: number): Promise<TestHost> {
-  const { namespace, index } = await claimSubnet();
+  const { namespace, index, remove: removeNamespace } = await claimSubnet();
   const outside = `kgrnet${index}h`;
   const inside = `kgrnet${index}p`;
   const subnet = `10.213.${index}`;
@@ -93,16 +95,16 @@ export async function createTestHost(pod: string, port: number): Promise<TestHos
     await inNamespace("link", "set", inside, "up");
     await inNamespace("link", "set", "lo", "up");
   } catch (error) {
-    await run("ip", ["netns", "delete", namespace]).catch(() => {});
+    await removeNamespace();
     throw error;
   }
   const backendScript = new URL("../../scripts/echo_backend.mjs", import.meta.url).pathname;
   const startBackend = async (): Promise<ChildProcess> => {
-    const child: ChildProcess = spawn(
+    const child: ChildProcess = tieProcess(spawn(
       "ip",
       ["netns", "exec", namespace, "node", backendScript, pod, address, String(port)],
       { env: childEnv(), stdio: ["ignore", "pipe", "inherit"] },
-    );
+    ));
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`Backend ${pod} did not start within 10 s`)), 10_000);
@@ -123,8 +125,7 @@ export async function createTestHost(pod: string, port: number): Promise<TestHos
     backend = await startBackend();
   } catch (error) {
     // A host whose backend never started is nobody's to remove: its namespace and link go now.
-    await run("ip", ["netns", "delete", namespace]).catch(() => {});
-    await run("ip", ["link", "delete", outside]).catch(() => {});
+    await removeNamespace();
     throw error;
   }
   let removed = false;
@@ -142,8 +143,7 @@ export async function createTestHost(pod: string, port: number): Promise<TestHos
       removed = true;
       await killAndWait(backend.pid!);
       // Deleting the namespace deletes the veth end inside it, and with it the pair.
-      await run("ip", ["netns", "delete", namespace]).catch(() => {});
-      await run("ip", ["link", "delete", outside]).catch(() => {});
+      await removeNamespace();
     },
   };
 }

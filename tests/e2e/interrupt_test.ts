@@ -1,0 +1,74 @@
+// Ctrl-C, `kill -INT` or `kill -9` of a `deno test` run must not leave anything behind: deno test exits at once on
+// SIGINT without running the tests' cleanup, so what a test starts is tied to the run's life (lifeline.ts). Here a
+// `deno test` of interrupted_run.ts starts a test host and clients, gets the signal, and after a few seconds none of
+// its children runs and its network namespace and veth are gone.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { childEnv } from "../_child_env.mjs";
+import { canCreateTestHosts } from "./test_hosts.ts";
+
+const run = promisify(execFile);
+const FIXTURE = new URL("./interrupted_run.ts", import.meta.url).pathname;
+
+/** Whether process `pid` still runs (a zombie does not: it only waits for its parent to read its status). */
+async function running(pid: number): Promise<boolean> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`).catch(() => "");
+  return status !== "" && !/^State:\s+Z/m.test(status);
+}
+
+/** What of the interrupted run is still there after `ms`: running pids, the namespace, the link. */
+async function leftAfter(report: { pids: number[]; namespace: string; link: string }, ms: number) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const pids = (await Promise.all(report.pids.map(async (pid) => (await running(pid)) ? [pid] : []))).flat();
+    const namespaces = (await run("ip", ["netns", "list"])).stdout;
+    const links = (await run("ip", ["-o", "link", "show"])).stdout;
+    const left = [
+      ...pids.map((pid) => `process ${pid}`),
+      ...(namespaces.split("\n").some((line) => line.split(" ")[0] === report.namespace) ? [report.namespace] : []),
+      ...(links.includes(` ${report.link}@`) || links.includes(` ${report.link}:`) ? [report.link] : []),
+    ];
+    if (left.length === 0 || Date.now() > end) return left;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+for (const signal of ["SIGINT", "SIGKILL"] as const) {
+  Deno.test({
+    name: `a deno test run that gets ${signal} leaves no child process, network namespace or veth behind`,
+    ignore: !(await canCreateTestHosts()),
+    async fn() {
+      const folder = await Deno.makeTempDir({ prefix: "kgr-interrupt-" });
+      try {
+        // `env --default-signal`: a run started in the background by a shell ignores SIGINT, and so would its child.
+        const child = new Deno.Command("env", {
+          args: ["--default-signal=INT", Deno.execPath(), "test", "-A", "--no-check", FIXTURE],
+          env: childEnv({ KGR_INTERRUPT_FOLDER: folder, NO_COLOR: "1" }),
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const output = Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
+        const reportFile = `${folder}/report.json`;
+        const end = Date.now() + 60_000;
+        let text = "";
+        while (!(text = await Deno.readTextFile(reportFile).catch(() => "")) && Date.now() < end) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        if (!text) {
+          child.kill("SIGKILL");
+          assert.fail(`the run did not start its host and clients within 60 s:\n${(await output).join("\n")}`);
+        }
+        const report = JSON.parse(text);
+        assert.ok(report.pids.length >= 3, `a backend and two clients at least: ${text}`);
+        child.kill(signal);
+        const status = await child.status;
+        await output;
+        assert.ok(!status.success, `deno test ended with ${status.code}`);
+        assert.deepEqual(await leftAfter(report, 5000), [], `left behind 5 s after ${signal}`);
+      } finally {
+        await Deno.remove(folder, { recursive: true });
+      }
+    },
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Ties what a test starts on the machine (child processes, network namespaces, veths) to the life of this process,
+ * however it ends: a test's own cleanup, Ctrl-C (`deno test` exits at once, without running `finally`), SIGKILL or a
+ * crash. Each tie is a watchdog shell in a process group of its own that holds a pipe from us: the kernel closes
+ * our end when we exit, `read` returns, and the shell kills or deletes what it watches. Untying kills the watchdog.
+ * A Ctrl-C in a terminal also reaches our children directly (the terminal signals its whole foreground group), but
+ * a SIGINT sent to `deno test` alone, as `kill -INT` or an editor's stop button sends it, does not.
+ *
+ * @module
+ */
+
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
+import { childEnv } from "../_child_env.mjs";
+
+const run = promisify(execFile);
+
+/** A watchdog; `untie()` stops it without running its script. */
+export interface Tie {
+  untie(): void;
+}
+
+/**
+ * Runs `script` (sh, with `args` as `$1`...) once this process is gone, unless untied first.
+ *
+ * @param script What to run then, e.g. `kill -KILL "$1"`.
+ * @param args Its arguments.
+ * @returns The tie.
+ */
+export function onExit(script: string, args: string[]): Tie {
+  const watchdog = spawn("sh", ["-c", `read -r _; ${script}`, "sh", ...args], {
+    env: childEnv(),
+    detached: true,
+    stdio: ["pipe", "ignore", "ignore"],
+  });
+  watchdog.on("error", () => {});
+  watchdog.stdin!.on("error", () => {});
+  return { untie: () => void watchdog.kill("SIGKILL") };
+}
+
+/**
+ * SIGKILLs `child` once this process is gone; untied when the child exits.
+ *
+ * @param child A child that is running (it has a pid).
+ * @returns The child.
+ */
+export function tieProcess<T extends ChildProcess>(child: T): T {
+  if (child.pid === undefined) return child;
+  const tie = onExit('kill -KILL "$1" 2>/dev/null', [String(child.pid)]);
+  child.once("exit", () => tie.untie());
+  return child;
+}
+
+/**
+ * Creates a network namespace that this process's end deletes, with `links` of the root namespace (the outer end
+ * of a veth pair goes with its inner end, but only once nothing holds the namespace).
+ *
+ * @param name The namespace's name, unique on the machine.
+ * @param links Links in the root namespace to delete with it.
+ * @returns How to delete it now.
+ */
+export async function addNamespace(name: string, links: string[] = []): Promise<{ remove(): Promise<void> }> {
+  await run("ip", ["netns", "add", name]);
+  const deleteLinks = 'shift; for link in "$@"; do ip link delete "$link" 2>/dev/null; done';
+  const tie = onExit(`ip netns delete "$1"; ${deleteLinks}`, [name, ...links]);
+  return {
+    async remove() {
+      tie.untie();
+      await run("ip", ["netns", "delete", name]).catch(() => {});
+      for (const link of links) await run("ip", ["link", "delete", link]).catch(() => {});
+    },
+  };
+}
