@@ -7,8 +7,9 @@
  * the clauses in goautoneg's order and their `as`, `g`, `v` and `stream`
  * options. The first match decides, as on the real server, where the fake
  * writes that format: JSON anywhere, protobuf for an EndpointSlice list,
- * watch or GET, and for every Status error. Where a real server would answer
- * YAML, a Table, PartialObjectMetadata or aggregated discovery, or protobuf
+ * watch or GET, and for every Status error, and a Table in JSON for an
+ * EndpointSlice list, watch or GET. Where a real server would answer
+ * YAML, another Table, PartialObjectMetadata or aggregated discovery, or protobuf
  * for another object (a Service, a Node, a review, a discovery document),
  * the fake answers plain JSON when the header accepts it too, else plain
  * protobuf for an EndpointSlice when the header accepts that (a 200 the
@@ -23,6 +24,7 @@
 
 import { HttpError, status } from "./_api_status.ts";
 import { SERIALIZED } from "./_media_types.ts";
+import type { TableVersion } from "./_table.ts";
 
 /** A conversion the real server offers on an endpoint, named by the `as` option that asks for it. */
 type Conversion = "Table" | "PartialObjectMetadata" | "APIGroupDiscoveryList";
@@ -39,10 +41,15 @@ interface Negotiation {
   readonly conversions: readonly Conversion[];
   /** Whether the fake writes its answer in protobuf (an EndpointSlice's, a list's or a watch's). */
   readonly protobuf?: boolean;
+  /** Whether the fake writes a Table there, in JSON, as the real server does (EndpointSlices only). */
+  readonly tables?: boolean;
 }
 
-/** The formats the fake writes: JSON, and for EndpointSlices and Status errors, protobuf. */
-export type Format = "json" | "protobuf";
+/**
+ * The formats the fake writes: JSON, and for EndpointSlices and Status errors, protobuf; for EndpointSlices, a
+ * `meta.k8s.io` Table in JSON of the version asked for.
+ */
+export type Format = "json" | "protobuf" | { readonly table: TableVersion };
 
 /** The media types a real server streams a watch in, in its order. */
 const STREAMED = ["application/json;stream=watch", "application/vnd.kubernetes.protobuf;stream=watch"];
@@ -57,6 +64,7 @@ const ENDPOINTS = {
     negotiates: true,
     conversions: ["Table", "PartialObjectMetadata"],
     protobuf: true,
+    tables: true,
   },
   /** An EndpointSlice watch: the same route as a list, then the stream's own negotiation. */
   watch: {
@@ -65,9 +73,16 @@ const ENDPOINTS = {
     streams: true,
     conversions: ["Table", "PartialObjectMetadata"],
     protobuf: true,
+    tables: true,
   },
   /** A GET of one EndpointSlice. */
-  slice: { produces: SERIALIZED, negotiates: true, conversions: ["Table", "PartialObjectMetadata"], protobuf: true },
+  slice: {
+    produces: SERIALIZED,
+    negotiates: true,
+    conversions: ["Table", "PartialObjectMetadata"],
+    protobuf: true,
+    tables: true,
+  },
   /** A GET of another object (a Service, a Node). */
   object: { produces: SERIALIZED, negotiates: true, conversions: ["Table", "PartialObjectMetadata"] },
   /** An access review's POST (no Table: reviews have no table convertor). */
@@ -136,18 +151,18 @@ interface Clause {
  */
 export function negotiate(accept: string | undefined, endpoint: NegotiatingEndpoint): Format | HttpError {
   const header = accept ?? "";
-  const { produces, negotiates, streams, conversions, protobuf }: Negotiation = ENDPOINTS[endpoint];
+  const { produces, negotiates, streams, conversions, protobuf, tables }: Negotiation = ENDPOINTS[endpoint];
   if (produces !== undefined && !routeAccepts(header, produces)) {
     throw notAcceptable(`406: Not Acceptable\n\nAvailable representations: ${produces.join(", ")}`, {});
   }
   if (!negotiates || header === "") return "json";
   // What the real server could answer, its choice first.
-  const matches: { answer: Format | "other"; subType: string }[] = [];
+  const matches: { answer: Format | "other"; subType: string; table?: TableVersion }[] = [];
   for (const clause of parseAccept(header)) {
     for (const serializer of SERIALIZERS) {
       if (!fits(clause, serializer)) continue;
       const answer = answerFor(clause.params, serializer, conversions);
-      if (answer !== "refused") matches.push({ answer, subType: serializer.subType });
+      if (answer !== "refused") matches.push({ answer, subType: serializer.subType, table: tableAsked(clause) });
     }
   }
   if (matches.length === 0) {
@@ -156,6 +171,8 @@ export function negotiate(accept: string | undefined, endpoint: NegotiatingEndpo
   if (streams === true && matches[0].subType === "yaml") {
     return notAcceptable(`only the following media types are accepted: ${STREAMED.join(", ")}`);
   }
+  const { table, subType } = matches[0];
+  if (tables === true && table !== undefined && subType === "json") return { table };
   const written = (answer: Format | "other") => answer === "json" || (answer === "protobuf" && protobuf === true);
   if (written(matches[0].answer)) return matches[0].answer as Format;
   if (matches.some(({ answer }) => answer === "json")) return "json";
@@ -185,6 +202,13 @@ export function errorFormat(accept: string | undefined): Format {
     }
   }
   return "json";
+}
+
+/** The Table version a clause asks for, if it asks for one (`as=Table;g=meta.k8s.io;v=v1`). */
+function tableAsked(clause: Clause): TableVersion | undefined {
+  const version = clause.params.get("v");
+  if (clause.params.get("as") !== "Table" || clause.params.get("g") !== "meta.k8s.io") return undefined;
+  return version === "v1" || version === "v1beta1" ? version : undefined;
 }
 
 /** Whether a clause's type fits a serializer's. */

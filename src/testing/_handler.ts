@@ -40,8 +40,10 @@ import type { NodeStore } from "./_node_store.ts";
 import type { ServiceStore } from "./_service_store.ts";
 import type { SliceHistory } from "./_slice_history.ts";
 import { keyOf } from "./_slice_input.ts";
+import { includeObjectOf, sliceTable } from "./_table.ts";
 import type { WatchHub } from "./_watch.ts";
 import type { InjectedFailure, RecordedRequest } from "./server_types.ts";
+import type { EndpointSlice } from "./types.ts";
 
 /** What the handler reads and changes. */
 export interface HandlerContext {
@@ -72,9 +74,25 @@ const ANONYMOUS = "system:anonymous";
 /** An answer's body: a document, or an object in protobuf (an EndpointSlice, a list of them, a Status). */
 type Body = InfoDocument | { readonly protobuf: Record<string, unknown> };
 
-/** The body of an object in the negotiated format. */
+/** The body of an object in the negotiated format (not a Table: see {@linkcode tableBody}). */
 function objectBody(value: Record<string, unknown>, format: Format): Body {
   return format === "protobuf" ? { protobuf: value } : { json: value };
+}
+
+/**
+ * The body of EndpointSlices in the negotiated format: a Table when one was asked for, with the given metadata
+ * (a list's, or the one object's resourceVersion), else `value` as it is.
+ */
+function tableBody(
+  value: Record<string, unknown>,
+  slices: readonly EndpointSlice[],
+  metadata: Record<string, unknown>,
+  format: Format,
+  query: Record<string, string>,
+): Body {
+  if (typeof format === "string") return objectBody(value, format);
+  const options = { version: format.table, include: includeObjectOf(query), columns: true, now: Date.now() };
+  return { json: sliceTable(slices, metadata, options) };
 }
 
 /** The Content-Type of each kind of body. */
@@ -227,7 +245,8 @@ export function createRequestHandler(
     } else if (verb === "list") {
       const list = await listSlices(history, waiters, namespace, query);
       if (format instanceof HttpError) throw format;
-      send(res, record, 200, objectBody(list, format));
+      const items = list.items as EndpointSlice[];
+      send(res, record, 200, tableBody(list, items, list.metadata as Record<string, unknown>, format, query));
     } else {
       // A GET reads a state not older than its resourceVersion: a future one is waited for, as by a list.
       const rv = query.resourceVersion ?? "";
@@ -240,7 +259,10 @@ export function createRequestHandler(
         : history.current.get(keyOf(namespace!, name!));
       if (found === undefined) throw objectNotFound({ ...request, name: name! });
       if (format instanceof HttpError) throw format;
-      send(res, record, 200, objectBody(found as unknown as Record<string, unknown>, format));
+      // Only an EndpointSlice is negotiated to a Table.
+      const slice = found as EndpointSlice;
+      const metadata = { resourceVersion: slice.metadata.resourceVersion };
+      send(res, record, 200, tableBody(found as unknown as Record<string, unknown>, [slice], metadata, format, query));
     }
   }
 

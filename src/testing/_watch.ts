@@ -23,6 +23,7 @@ import { type ObjectSelector, queryBool, readListOptions, watchResourceVersion }
 import type { RvWaiters } from "./_rv_waiters.ts";
 import type { Change, SliceHistory } from "./_slice_history.ts";
 import { byKey } from "./_slice_input.ts";
+import { bookmarkTable, includeObjectOf, sliceTable, type TableOptions } from "./_table.ts";
 import { openWatchStream, type WatchStream } from "./_watch_stream.ts";
 import type { InjectedFailure } from "./server_types.ts";
 import type { EndpointSlice } from "./types.ts";
@@ -194,6 +195,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     const reached = expired || sendInitialEvents !== true || requested === undefined || await waiters.wait(requested);
     if (res.destroyed) return false;
     if (format instanceof HttpError) throw format;
+    const convert = typeof format === "string" ? undefined : tableEvents(format.table, includeObjectOf(query));
 
     // "state" sends the current state as ADDED events, "replay" the changes since `startRv`.
     const initial = sendInitialEvents === true || (requested === undefined && sendInitialEvents === undefined)
@@ -203,7 +205,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
       : "replay";
     const startRv = initial === "replay" ? requested! : history.rv;
     const watch: OpenWatch = {
-      stream: openWatchStream(res, { format, maxChunkBytes, onDone: () => watches.delete(watch) }),
+      stream: openWatchStream(res, { format, convert, maxChunkBytes, onDone: () => watches.delete(watch) }),
       namespace,
       selector,
       startRv,
@@ -264,5 +266,20 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     get size() {
       return watches.size;
     },
+  };
+}
+
+/**
+ * Converts a watch's events to Tables, as the real server does: only the first lists the columns, and a BOOKMARK
+ * becomes a row of empty cells.
+ */
+function tableEvents(version: TableOptions["version"], include: TableOptions["include"]) {
+  let columns = true;
+  return (type: string, object: unknown): unknown => {
+    const slice = object as EndpointSlice;
+    const options = { version, include, columns, now: Date.now() };
+    columns = false;
+    if (type === "BOOKMARK") return bookmarkTable(slice, options);
+    return sliceTable([slice], { resourceVersion: slice.metadata.resourceVersion }, options);
   };
 }

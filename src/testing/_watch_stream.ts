@@ -34,8 +34,10 @@ export interface WatchStream {
 
 /** Options of {@linkcode openWatchStream}. */
 export interface WatchStreamOptions {
-  /** The events' format. */
+  /** The events' format: a Table is written in JSON. */
   format: Format;
+  /** What an event's object becomes before it is written (a Table); ERROR events are written as they are. */
+  convert?: (type: string, object: unknown) => unknown;
   /** Cut every write into pieces of at most this many bytes, one event-loop turn apart. */
   maxChunkBytes?: number;
   /** Called once when the stream ends, for whatever reason. */
@@ -52,7 +54,7 @@ const encoder = new TextEncoder();
  * @returns The open stream.
  */
 export function openWatchStream(res: ServerResponse, options: WatchStreamOptions): WatchStream {
-  const { format, maxChunkBytes, onDone } = options;
+  const { format, maxChunkBytes, onDone, convert } = options;
   const cancels = new Set<() => void>();
   let pending: Uint8Array[] = [];
   let pumping = false;
@@ -116,9 +118,10 @@ export function openWatchStream(res: ServerResponse, options: WatchStreamOptions
         finish();
         return;
       }
+      const written = convert === undefined || type === "ERROR" ? object : convert(type, object);
       const bytes = format === "protobuf"
-        ? protobufWatchFrame(type, object as Record<string, unknown>)
-        : encoder.encode(goJson({ type, object }) + "\n");
+        ? protobufWatchFrame(type, written as Record<string, unknown>)
+        : encoder.encode(goJson({ type, object: written }) + "\n");
       if (maxChunkBytes === undefined) {
         res.write(bytes);
         return;

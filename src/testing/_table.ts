@@ -1,0 +1,161 @@
+/**
+ * EndpointSlices as a `meta.k8s.io` Table, what `kubectl get endpointslices`
+ * asks for (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io,...`): the
+ * columns kube-apiserver v1.36.3 prints (NAME, ADDRESSTYPE, PORTS, ENDPOINTS,
+ * AGE), each cell written by the same rules (measured, and read from
+ * kubernetes' printers and apimachinery's duration formatting), and the row's
+ * object as `includeObject` asks (`Metadata` by default, `Object`, `None`).
+ * The column descriptions are our own words, where a real server quotes the
+ * API's field documentation. Private to the fake API server.
+ *
+ * @module
+ */
+
+import { badRequest } from "./_api_status.ts";
+import type { EndpointSlice } from "./types.ts";
+
+/** The Table versions a client may ask for (`v=v1` or `v=v1beta1` with `g=meta.k8s.io`). */
+export type TableVersion = "v1" | "v1beta1";
+
+/** What each row carries besides its cells, as the `includeObject` option picks it. */
+export type IncludeObject = "Metadata" | "Object" | "None";
+
+/** Shown for an empty list of ports or addresses, as kubectl's server-side printer shows it. */
+const UNSET = "<unset>";
+/** How many ports or addresses a cell lists before it counts the rest. */
+const LISTED = 3;
+
+/** The columns of an EndpointSlice Table, in order. */
+const COLUMNS = [
+  { name: "Name", format: "name", description: "The EndpointSlice's name, unique in its namespace." },
+  { name: "AddressType", format: "", description: "The kind of every address in the slice: IPv4, IPv6 or FQDN." },
+  {
+    name: "Ports",
+    format: "",
+    description: "The slice's ports: each port's number, else its name, else * (the first three, then a count).",
+  },
+  {
+    name: "Endpoints",
+    format: "",
+    description: "The addresses of the slice's endpoints, ready or not (the first three, then a count).",
+  },
+  { name: "Age", format: "", description: "How long ago the server created the slice." },
+].map(({ name, format, description }) => ({ name, type: "string", format, description, priority: 0 }));
+
+/**
+ * Reads the `includeObject` option as the real server does when it converts to a Table.
+ *
+ * @param query The request's query parameters.
+ * @returns What each row carries.
+ * @throws {HttpError} `400 BadRequest` for a value the real server refuses, in its words.
+ */
+export function includeObjectOf(query: Record<string, string>): IncludeObject {
+  const value = query.includeObject ?? "";
+  if (value === "") return "Metadata";
+  if (value === "Metadata" || value === "Object" || value === "None") return value;
+  throw badRequest(
+    `Unable to convert to Table as requested: includeObject: Invalid value: ${JSON.stringify(value)}: ` +
+      "must be 'Metadata', 'Object', 'None', or empty",
+  );
+}
+
+/** What a Table is converted from and how. */
+export interface TableOptions {
+  /** The Table's version. */
+  readonly version: TableVersion;
+  /** What each row carries. */
+  readonly include: IncludeObject;
+  /** Whether the Table lists its columns (a watch's first event only, and every list or GET). */
+  readonly columns: boolean;
+  /** The time the ages are counted to, in milliseconds since the epoch. */
+  readonly now: number;
+}
+
+/**
+ * Converts EndpointSlices to one Table.
+ *
+ * @param slices The slices, one row each.
+ * @param metadata The Table's metadata: the list's (resourceVersion, continue, remainingItemCount), or the object's
+ * resourceVersion.
+ * @param options The version, the rows' objects, the columns and the time.
+ * @returns The Table.
+ */
+export function sliceTable(
+  slices: readonly EndpointSlice[],
+  metadata: Record<string, unknown>,
+  options: TableOptions,
+): Record<string, unknown> {
+  return {
+    kind: "Table",
+    apiVersion: `meta.k8s.io/${options.version}`,
+    metadata,
+    columnDefinitions: options.columns ? COLUMNS : null,
+    rows: slices.map((slice) => ({
+      cells: [
+        slice.metadata.name ?? "",
+        slice.addressType,
+        listed((slice.ports ?? []).map((port) => port.port != null ? String(port.port) : port.name ?? "*")),
+        listed((slice.endpoints ?? []).flatMap((endpoint) => endpoint.addresses)),
+        age(slice.metadata.creationTimestamp, options.now),
+      ],
+      object: rowObject(slice, options.include),
+    })),
+  };
+}
+
+/**
+ * The row of a watch's BOOKMARK, as the real server writes it: empty cells, and the bookmark's metadata whatever
+ * `includeObject` says.
+ *
+ * @param bookmark The bookmark's object.
+ * @param options The version, the columns and the time.
+ * @returns The Table.
+ */
+export function bookmarkTable(bookmark: EndpointSlice, options: TableOptions): Record<string, unknown> {
+  const include = options.include === "Object" ? "Object" : "Metadata";
+  return sliceTable([bookmark], { resourceVersion: bookmark.metadata.resourceVersion }, { ...options, include });
+}
+
+function rowObject(slice: EndpointSlice, include: IncludeObject): Record<string, unknown> | null {
+  if (include === "None") return null;
+  if (include === "Object") return { ...slice, kind: "EndpointSlice", apiVersion: "discovery.k8s.io/v1" };
+  return { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: slice.metadata };
+}
+
+/** The first few entries joined by commas, then how many more there are; {@linkcode UNSET} for none. */
+function listed(entries: readonly string[]): string {
+  if (entries.length === 0) return UNSET;
+  const shown = entries.slice(0, LISTED).join(",");
+  return entries.length > LISTED ? `${shown} + ${entries.length - LISTED} more...` : shown;
+}
+
+/**
+ * The AGE cell: the time since `created` as kubectl shows it (`45s` up to two minutes, then `3m20s`, `25m`,
+ * `4h10m`, `30h`, `3d4h`, `200d`, `3y20d`, `9y`); `<unknown>` without a timestamp, `<invalid>` for one more
+ * than a second ahead.
+ *
+ * @param created The creation timestamp (RFC 3339), if any.
+ * @param now The time to count to, in milliseconds since the epoch.
+ * @returns The cell.
+ */
+export function age(created: string | undefined, now: number): string {
+  if (created === undefined || created === "") return "<unknown>";
+  const seconds = Math.trunc((now - Date.parse(created)) / 1000);
+  if (seconds < -1) return "<invalid>";
+  if (seconds < 0) return "0s";
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  const withRest = (big: number, bigUnit: string, rest: number, restUnit: string) =>
+    rest === 0 ? `${big}${bigUnit}` : `${big}${bigUnit}${rest}${restUnit}`;
+  if (minutes < 10) return withRest(minutes, "m", seconds % 60, "s");
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) return withRest(hours, "h", minutes % 60, "m");
+  if (hours < 48) return `${hours}h`;
+  const days = Math.floor(hours / 24);
+  if (hours < 24 * 8) return withRest(days, "d", hours % 24, "h");
+  if (hours < 24 * 365 * 2) return `${days}d`;
+  const years = Math.floor(days / 365);
+  if (hours < 24 * 365 * 8) return withRest(years, "y", days % 365, "d");
+  return `${years}y`;
+}
