@@ -72,7 +72,9 @@ const KNOWN: Record<string, string> = {
   "named health checks and verbose ones":
     "the fake has no named checks: /readyz/etcd is a 404 and ?verbose says ok, where a real server lists its checks",
   "Accept headers only a real server can answer":
-    "the fake writes no Table: a 406 saying so, where a real server writes one",
+    "the fake writes Tables of EndpointSlices only: for a Service, a 406 saying so, where a real server writes one",
+  "the descriptions of a Table's columns":
+    "the fake describes the columns in its own words, where a real server quotes the API's field documentation",
 };
 
 /** A continue token of our own making: base64url JSON, as the real server encodes its tokens. */
@@ -767,7 +769,8 @@ const cases: Case[] = [
       const answers: Json[] = [];
       const accepts = ["application/json;as=Table;v=v1;g=meta.k8s.io"];
       for (const accept of accepts) {
-        const response = await target.get(SLICES, { accept, signal: AbortSignal.timeout(10_000) });
+        const path = `/api/v1/namespaces/${NAMESPACE}/services/two`;
+        const response = await target.get(path, { accept, signal: AbortSignal.timeout(10_000) });
         await response.body?.cancel();
         answers.push({ accept, status: response.status, type: response.headers.get("content-type") });
       }
@@ -953,7 +956,74 @@ const cases: Case[] = [
       };
     },
   },
+  {
+    name: "Tables of EndpointSlices, as kubectl asks for them: lists, a GET, versions, includeObject, a watch",
+    async run(target) {
+      const other = `/apis/discovery.k8s.io/v1/namespaces/${OTHER_NAMESPACE}/endpointslices`;
+      const read = async (path: string, accept = KUBECTL_TABLE, kind: "object" | "state" = "state") => {
+        const response = await target.get(path, { accept, signal: AbortSignal.timeout(10_000) });
+        return {
+          status: response.status,
+          type: response.headers.get("content-type"),
+          body: table(target, await response.json(), kind),
+        };
+      };
+      const watched = async (path: string) => {
+        const response = await target.get(path, { accept: KUBECTL_TABLE, signal: AbortSignal.timeout(10_000) });
+        const lines = (await response.text()).split("\n").filter((line) => line !== "");
+        return lines.map((line) => {
+          const { type, object } = JSON.parse(line);
+          return { type, object: table(target, object, "object") };
+        });
+      };
+      const initial = "watch=1&timeoutSeconds=1&allowWatchBookmarks=true&sendInitialEvents=true&" +
+        "resourceVersionMatch=NotOlderThan";
+      return {
+        namespace: await read(SLICES),
+        selected: await read(`${other}?${query({ labelSelector: service("big") })}`),
+        allNamespaces: await read(`${ALL_SLICES}?${query({ labelSelector: service("g") })}`),
+        page: await read(`${SLICES}?limit=1`),
+        one: await read(`${SLICES}/a-2`, KUBECTL_TABLE, "object"),
+        v1beta1: await read(`${SLICES}/a-2?includeObject=None`, TABLE_V1BETA1, "object"),
+        whole: await read(`${SLICES}/a-2?includeObject=Object`, KUBECTL_TABLE, "object"),
+        badInclude: await read(`${SLICES}?includeObject=Foo`),
+        protobuf: (await read(SLICES, "application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io")).status,
+        watch: await watched(`${other}?${initial}&${query({ labelSelector: service("big") })}`),
+        watchWithoutObjects: await watched(
+          `${other}?${initial}&includeObject=None&${query({ labelSelector: service("g") })}`,
+        ),
+      };
+    },
+  },
+  {
+    name: "the descriptions of a Table's columns",
+    async run(target) {
+      const response = await target.get(SLICES, { accept: KUBECTL_TABLE, signal: AbortSignal.timeout(10_000) });
+      return (await response.json()).columnDefinitions.map((column: Json) => column.description);
+    },
+  },
 ];
+
+/** The Accept header of `kubectl get` v1.36.3. */
+const KUBECTL_TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;" +
+  "g=meta.k8s.io,application/json";
+const TABLE_V1BETA1 = "application/json;as=Table;v=v1beta1;g=meta.k8s.io";
+
+/**
+ * A Table as comparable data: normalized as any answer, without the columns' descriptions (a known difference) and
+ * with each AGE cell that counts time as `<age>` (the servers' objects are not created at the same moment).
+ */
+function table(target: Target, body: Json, kind: "object" | "state"): Json {
+  if (body?.kind !== "Table") return normalize(target, body);
+  return {
+    ...normalize(target, { ...body, rows: undefined, columnDefinitions: undefined }, kind),
+    columnDefinitions: body.columnDefinitions?.map(({ description: _, ...column }: Json) => column) ?? null,
+    rows: body.rows.map(({ cells, object }: Json) => ({
+      cells: cells.map((cell: string, index: number) => index === 4 && /^\d/.test(cell) ? "<age>" : cell),
+      object: normalize(target, object),
+    })),
+  };
+}
 
 /** The resourceVersions of each target's labelled writes. */
 const resourceVersions = new WeakMap<Target, Map<string, string>>();
@@ -979,6 +1049,15 @@ function recording(target: Target): Target {
   resourceVersions.set(wrapped, mine);
   return wrapped;
 }
+
+/** The `kubectl get` commands whose output must be the same against both servers, ages apart. */
+const KUBECTL_GETS = [
+  ["get", "endpointslices", "-n", OTHER_NAMESPACE, "-l", "kubernetes.io/service-name=k"],
+  ["get", "endpointslices", "-n", OTHER_NAMESPACE, "-l", "kubernetes.io/service-name=k", "-o", "wide"],
+  ["get", "endpointslices", "-A", "-l", "kubernetes.io/service-name=k"],
+  ["get", "endpointslice", "k-1", "-n", OTHER_NAMESPACE],
+  ["get", "endpointslices", "-n", OTHER_NAMESPACE, "-l", "kubernetes.io/service-name=k", "-w"],
+];
 
 /** The kubectl commands whose exit codes and output must be the same against both servers. */
 const KUBECTL_REVIEWS = [
@@ -1096,6 +1175,57 @@ Deno.test({
               }),
             };
             assert.deepEqual(fakeAnswers, realAnswers);
+          } finally {
+            await tlsFake.server.close();
+            await Deno.remove(home, { recursive: true });
+          }
+        },
+      });
+      await t.step({
+        name: "kubectl get endpointslices (a namespace, -l, -A, -o wide, a name, -w): the same output but for AGE",
+        sanitizeOps: false,
+        sanitizeResources: false,
+        async fn() {
+          const kubectl = join(binaryCacheDirectory(), `kubectl-${(await findBinaries()).kubernetesVersion}`);
+          if (!existsSync(kubectl)) return log(`no ${kubectl}: kubectl's tables are not compared`);
+          const fixture = (name: string) => Deno.readTextFile(new URL(`../fixtures/${name}`, import.meta.url));
+          const tlsFake = await fakeTarget({
+            tls: { cert: await fixture("server.pem"), key: await fixture("server-key.pem") },
+          });
+          const home = await Deno.makeTempDir({ prefix: "kgr-differential-kubectl-" });
+          try {
+            const fakeConfig = join(home, "fake.kubeconfig");
+            await Deno.writeTextFile(
+              fakeConfig,
+              JSON.stringify(tlsFake.server.kubeconfig({ ca: await fixture("ca.pem") })),
+            );
+            const addresses = ["10.0.5.1", "10.0.5.2", "10.0.5.3", "10.0.5.4"];
+            for (const target of [tlsFake, real]) {
+              await target.applySlice("k1", slice("k-1", "k", "", { namespace: OTHER_NAMESPACE, addresses }));
+              await target.applySlice("k2", slice("k-2", "k", "10.0.5.9", { namespace: OTHER_NAMESPACE }));
+            }
+            const printed = async (kubeconfig: string) => {
+              const outcomes: Record<string, Json> = {};
+              for (const args of KUBECTL_GETS) {
+                const watching = args.includes("-w");
+                const output = await new Deno.Command(kubectl, {
+                  args: [`--kubeconfig=${kubeconfig}`, ...args],
+                  clearEnv: true,
+                  env: childEnv({ HOME: home, PATH: "/usr/bin:/bin" }),
+                  // A watch prints the current rows, then waits: it is stopped after 3 s.
+                  signal: AbortSignal.timeout(watching ? 3_000 : 20_000),
+                }).output();
+                const text = (bytes: Uint8Array) =>
+                  new TextDecoder().decode(bytes).trim().replace(/ +\d[\dsmhdy]*$/gm, " <age>");
+                outcomes[`kubectl ${args.join(" ")}`] = {
+                  code: watching ? "stopped" : output.code,
+                  stdout: text(output.stdout),
+                  stderr: text(output.stderr),
+                };
+              }
+              return outcomes;
+            };
+            assert.deepEqual(await printed(fakeConfig), await printed(controlPlane.adminKubeconfigPath));
           } finally {
             await tlsFake.server.close();
             await Deno.remove(home, { recursive: true });
