@@ -53,10 +53,19 @@ interface Answer {
   body: Uint8Array;
 }
 
-/** A server answering LISTs and watches as `answer` says; records the Accept header of each request. */
+/**
+ * A server answering LISTs and watches as `answer` says; records the Accept header of each. The Service's GET (its
+ * internalTrafficPolicy) gets a 404, as from a server without the Service, unrecorded.
+ */
 async function startServer(answer: (kind: "list" | "watch" | "streaming") => Answer) {
   const accepted: Record<string, string> = {};
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.url!.includes("/services/")) {
+      res.writeHead(404, { "content-type": "application/json" });
+      return res.end(
+        JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404 }),
+      );
+    }
     const query = new URL(req.url!, "http://x").searchParams;
     const kind = query.get("sendInitialEvents") === "true" ? "streaming" : query.get("watch") ? "watch" : "list";
     accepted[kind] = req.headers.accept ?? "";

@@ -152,7 +152,8 @@ Deno.test({
       await waitFor(2);
       balancer.drain(1, false);
       balancer.drain(0, true);
-      assert.equal(balancer.cut(0), 1);
+      // The watch's connection, and the Service read's idle keep-alive one if it is still open.
+      assert.ok(balancer.cut(0) >= 1);
       await write(3);
       // Two quiet watches of 3 s and their checks: about 6 s.
       for (const end = Date.now() + 20_000; errors.length === 0 && Date.now() < end;) {
