@@ -4,6 +4,7 @@ import { childEnv } from "./_child_env.mjs";
 const DENO = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
 const CHILD = new URL("./trace/trace_child.ts", import.meta.url).pathname;
 const BALANCER_CHILD = new URL("./trace/balancer_trace_child.ts", import.meta.url).pathname;
+const TIERS_CHILD = new URL("./trace/balancer_tiers_trace_child.ts", import.meta.url).pathname;
 
 async function run(env: Record<string, string>, child = CHILD): Promise<string> {
   const output = await new Deno.Command(DENO, {
@@ -60,4 +61,24 @@ Deno.test("GRPC_TRACE=kubernetes_round_robin traces the policy's states and list
   assert.doesNotMatch(traced, / \| kubernetes_resolver \| /, "only the tracers named");
   const resolverOnly = await run({ GRPC_TRACE: "kubernetes_resolver", GRPC_VERBOSITY: "DEBUG" }, BALANCER_CHILD);
   assert.doesNotMatch(resolverOnly, / \| kubernetes_round_robin \| /);
+});
+
+Deno.test("under PreferSameNode, kubernetes_round_robin traces each tier calls go to, and no line shows the token", async () => {
+  const traced = await run({ GRPC_TRACE: "kubernetes_round_robin", GRPC_VERBOSITY: "DEBUG" }, TIERS_CHILD);
+  const lines = traced.split("\n").filter((line) => line.includes(" | kubernetes_round_robin | "));
+  const text = lines.map((line) => line.split(" | ").slice(3).join(" | ")).join("\n");
+  const service = "service echo in namespace prod";
+  // The slices come one by one: the first lists may have fewer endpoints.
+  assert.match(
+    text,
+    new RegExp(`^${service}: 3 endpoints \\(1 preferred, 1 in the client's zone\\): [0-3] new, 0 gone$`, "m"),
+  );
+  const zone = "calls go to the client's zone: 1 of 1 READY, the others wait: 1 of 1 READY";
+  assert.match(text, new RegExp(`^${service}: READY: 0 of 1 preferred endpoints READY, ${zone}$`, "m"));
+  const others = "the client's zone failed: 0 of 1 READY, calls go to the others: 1 of 1 READY";
+  assert.match(text, new RegExp(`^${service}: READY: 0 of 1 preferred endpoints READY, ${others}$`, "m"));
+  const back = text.slice(text.search(new RegExp(others)));
+  assert.match(back, new RegExp(`^${service}: READY: 0 of 1 preferred endpoints READY, ${zone}$`, "m"), "back");
+  assert.ok(lines.length <= 16, text);
+  assert.doesNotMatch(traced, /tiers-trace-secret-token/);
 });
