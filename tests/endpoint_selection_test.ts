@@ -133,13 +133,18 @@ Deno.test("selectEndpoints() gives an endpoint only the fields it has, always in
   }
 });
 
-Deno.test("sameEndpoints() tells apart a moved address and a changed condition", () => {
+Deno.test("sameEndpoints() tells apart a moved address, a changed condition and a changed failover tier", () => {
   const base = selectEndpoints([slice("s", [pod("a", "10.0.0.1")])], "grpc");
   const moved = selectEndpoints([slice("s", [pod("a", "10.0.0.2")])], "grpc");
   const fallback = selectEndpoints([slice("s", [pod("a", "10.0.0.1", { ready: false, terminating: true })])], "grpc");
   assert.equal(sameEndpoints(base, selectEndpoints([slice("s", [pod("a", "10.0.0.1")])], "grpc")), true);
   assert.equal(sameEndpoints(base, moved), false);
   assert.equal(sameEndpoints(base, fallback), false);
+  // Under PreferSameNode, a failover pod that becomes the first failover (the client's zone's) alone.
+  const failover = base.map((endpoint) => ({ ...endpoint, preferred: false }));
+  const zone = failover.map((endpoint) => ({ ...endpoint, sameZone: true as const }));
+  assert.equal(sameEndpoints(failover, zone), false);
+  assert.equal(sameEndpoints(zone, zone.map((endpoint) => ({ ...endpoint }))), true);
 });
 
 Deno.test("selectEndpoints() merges a pod named with its namespace in a slice without one and in its own", () => {

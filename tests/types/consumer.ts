@@ -155,6 +155,9 @@ export async function useEveryEntryPoint(): Promise<string[]> {
     for await (const snapshot of snapshots) {
       const first: EndpointSnapshot = snapshot;
       seen.push(...first.endpoints.map((endpoint: ResolvedEndpoint) => endpoint.addresses[0]?.host ?? "?"));
+      // The tier under PreferSameNode: the node's pods, then the client's zone's (`sameZone`), then the rest.
+      const tiers = first.endpoints.map(({ preferred, sameZone }) => preferred ? "node" : sameZone ? "zone" : "rest");
+      seen.push(...tiers);
       // The list is the caller's own; the endpoints in it are shared with the Service's other callers and channels.
       first.endpoints.sort((a, b) => (a.podName ?? "").localeCompare(b.podName ?? ""));
       const endpoint = first.endpoints[0];
@@ -372,6 +375,7 @@ export function buildMaybeUndefined(maybe: MaybeSettings): EndpointSnapshot {
     podName: text,
     hints: text === undefined ? undefined : { forZones: [text], forNodes: [] },
     preferred: true,
+    sameZone: text === undefined ? undefined : true,
   };
   const port: ServicePort = { name: text, protocol: "TCP", appProtocol: text, port: 80, targetPort: 50051 };
   const service: Service["metadata"] = {
