@@ -9,7 +9,7 @@
 import type { PodExplanation } from "../selection/endpoint_explanation.ts";
 import type { EndpointSnapshot } from "../endpoint_subscription.ts";
 import type { ServiceView } from "./service_observer.ts";
-import { formatAddress } from "./table.ts";
+import { formatAddress, reasonOf } from "./table.ts";
 import { topologyReason } from "./topology_reason.ts";
 import { printable } from "./terminal.ts";
 
@@ -175,7 +175,7 @@ function groups(pods: readonly PodExplanation[], use: PodExplanation["use"], lab
   for (const pod of pods) {
     if (pod.use !== use) continue;
     // A ready pod that is terminating (publishNotReadyAddresses) is used as any other: only the fallback says why.
-    const why = use === "used" && pod.ready ? "" : pod.message.replace(/^(not used|failover|used): /, "");
+    const why = use === "used" && pod.ready ? "" : reasonOf(pod);
     const members = byReason.get(why);
     if (members) members.push(pod);
     else byReason.set(why, [pod]);

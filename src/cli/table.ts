@@ -353,6 +353,28 @@ function concern(pod: PodExplanation): number {
 }
 
 /**
+ * Why a pod is used as it is, without the use its row starts with, for the lines that group pods by reason: `not used:
+ * not ready` is `not ready`; a first failover pod's `failover (first: the client's zone a): hinted for node n2` is
+ * `first: the client's zone a, hinted for node n2`.
+ *
+ * @param pod The pod's explanation.
+ * @returns The reason; the message as it is when it starts with no use.
+ *
+ * @example
+ * ```ts
+ * import { reasonOf } from "./table.ts";
+ * const pod = { addresses: [], ready: true, serving: true, terminating: false, use: "unused" as const, message: "not used: not ready" };
+ * console.log(reasonOf(pod)); // "not ready"
+ * ```
+ */
+export function reasonOf(pod: PodExplanation): string {
+  return pod.message.replace(
+    /^(?:not used|failover|used)(?: \(([^)]*)\))?: /,
+    (_, first) => first ? `${first}, ` : "",
+  );
+}
+
+/**
  * For each kind of pod that gets no calls, or calls only on failover, some of whose rows are not shown: how many of
  * that kind there are for each reason, the most common first (`not used: 280 not ready; 97 terminating while others
  * are ready`), wrapped to `columns`, at most two lines a kind, and `maxLines` in all (one a kind, cut with `…`, when
@@ -373,7 +395,7 @@ function reasonCounts(
     const counts = new Map<string, number>();
     for (const pod of pods) {
       if (pod.use !== use) continue;
-      const why = pod.message.replace(/^(not used|failover): /, "");
+      const why = reasonOf(pod);
       counts.set(why, (counts.get(why) ?? 0) + 1);
     }
     const text = [...counts].sort(byCountThenText).map(([why, n]) => `${n} ${why}`).join("; ");

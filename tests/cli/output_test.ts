@@ -796,3 +796,41 @@ Deno.test("renderTable() orders reasons of equal count by their text, whichever 
   assert.equal(failoverLine("b", "c"), "failover: 10 hinted for zone b; 10 hinted for zone c");
   assert.equal(failoverLine("c", "b"), "failover: 10 hinted for zone b; 10 hinted for zone c");
 });
+
+Deno.test("under PreferSameNode, the line and the table's counts say once that the zone's pods are the first failover", () => {
+  // The client runs on node n1 in zone a: echo-1 (node n2, zone a) gets calls before echo-2 (zone b). Its reason
+  // printed "failover (failover (first: the client's zone a): hinted for node n2)".
+  const pod = (name: string, ip: string, node: string, zone: string) => ({
+    addresses: [ip],
+    targetRef: { name },
+    zone,
+    nodeName: node,
+    hints: { forZones: [{ name: zone }], forNodes: [{ name: node }] },
+  });
+  const slice: EndpointSlice = {
+    ...SLICE,
+    endpoints: [
+      pod("echo-0", "10.0.0.1", "n1", "a"),
+      pod("echo-1", "10.0.0.2", "n2", "a"),
+      pod("echo-2", "10.0.0.3", "n3", "b"),
+    ],
+  };
+  const view = serviceViewOf([slice], { node: "n1", zone: "a" });
+  assert.equal(
+    changeSummary(view),
+    "topology node: 1 used: echo-0 10.0.0.1:8080; 1 failover (first: the client's zone a, hinted for node n2): " +
+      "echo-1 10.0.0.2:8080; 1 failover (hinted for node n3): echo-2 10.0.0.3:8080",
+  );
+  const row = renderTable(view, context).find((line) => line.startsWith("echo-1 "));
+  assert.match(row!, / failover \(first: the client's zone a\): hinted for node n2$/, "the row says it as before");
+  // Too short a terminal for every row: the failover pods not shown are counted by reason.
+  const many: EndpointSlice = {
+    ...SLICE,
+    endpoints: Array.from({ length: 40 }, (_, i) => pod(`p-${i}`, `10.0.1.${i}`, `n${i}`, i % 2 === 0 ? "a" : "b")),
+  };
+  const lines = renderTable(serviceViewOf([many], { node: "n0", zone: "a" }), { ...context, rows: 20 });
+  const counts = lines.find((line) => line.startsWith("failover: "));
+  assert.ok(counts !== undefined, lines.join("\n"));
+  assert.doesNotMatch(counts, /failover \(first|first: [^,]*\):/, counts);
+  assert.match(counts, /1 first: the client's zone a, hinted for node n\d+/, counts);
+});
