@@ -156,13 +156,13 @@ Deno.test("createTrafficPolicyReader() under Local with the client's node unknow
 });
 
 /** Follows `agent.prod:grpc` from a client on `node`. */
-function followAgent(api: FakeApiServer, node: string | undefined) {
+function followAgent(api: FakeApiServer, node: string | undefined, server = api.url) {
   const controller = new AbortController();
   const snapshots: EndpointSnapshot[] = [];
   const errors: string[] = [];
   const done = (async () => {
     const iterable = watchEndpoints("kubernetes:///agent.prod:grpc", {
-      cluster: { kubeconfig: api.kubeconfig() },
+      cluster: server === api.url ? { kubeconfig: api.kubeconfig() } : { server },
       signal: controller.signal,
       locality: { node, zone: "z1" },
       backoff: { initialMs: 20, maxMs: 100 },
@@ -266,6 +266,48 @@ Deno.test("watchEndpoints() reads the policy again for a client that joins a run
   } finally {
     await first.stop();
     await second?.stop();
+    await api.close();
+  }
+});
+
+/** A loopback proxy to the fake API server that holds every GET of a Service until `release()`. */
+function holdServiceReads(api: FakeApiServer) {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => release = resolve);
+  const held = { count: 0 };
+  const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const url = new URL(request.url);
+    if (/\/services\/[^/]+$/.test(url.pathname)) {
+      held.count++;
+      await released;
+    }
+    return fetch(`${api.url}${url.pathname}${url.search}`, { method: request.method, headers: request.headers });
+  });
+  return { url: `http://127.0.0.1:${proxy.addr.port}`, held, release, close: () => proxy.shutdown() };
+}
+
+Deno.test("watchEndpoints() does not wait for a Service read that hangs: every pod within 2 s, then the node's own", async () => {
+  const api = await startFakeApiServer();
+  applyAgent(api, ["n1", "n2"], "Local");
+  const proxy = holdServiceReads(api);
+  const one = followAgent(api, "n1", proxy.url);
+  try {
+    const start = Date.now();
+    // The slices came (a list answered) but the Service's GET hangs (a stalled API server, APF queueing): the
+    // first endpoints must not wait for its 150 s timeout.
+    await eventually(() => one.snapshots.length > 0, "the first endpoints while the Service read hangs", 4000);
+    assert.ok(Date.now() - start < 3000, `first endpoints after ${Date.now() - start} ms`);
+    assert.equal(proxy.held.count, 1);
+    assert.equal(one.hosts(), "10.4.0.1,10.4.0.2", "every pod, as while the policy is unknown");
+    assert.equal(one.last()!.internalTrafficPolicy, undefined);
+    proxy.release();
+    await eventually(() => one.hosts() === "10.4.0.1", "the node's own pod once the Service answers");
+    assert.equal(one.last()!.internalTrafficPolicy, "Local");
+    assert.deepEqual(one.errors, []);
+  } finally {
+    proxy.release();
+    await one.stop();
+    await proxy.close();
     await api.close();
   }
 });

@@ -43,13 +43,19 @@ export interface TrafficPolicyReaderOptions {
   timeoutMs?: number | undefined;
   /** Delays between failed reads (default 1 s doubling up to 30 s, with jitter). */
   backoff?: BackoffOptions | undefined;
+  /**
+   * How long the first read may go unanswered before the policy is taken as unknown (every pod, as under `Cluster`)
+   * until it answers, in ms: a hung read must not hold a client's first endpoints for `timeoutMs`.
+   * @default {2000}
+   */
+  firstAnswerMs?: number | undefined;
   /** Called when {@linkcode TrafficPolicyReader.current} changed, the first answer included. */
   onChange(): void;
 }
 
 /** The `internalTrafficPolicy` of one Service; see {@linkcode createTrafficPolicyReader}. */
 export interface TrafficPolicyReader {
-  /** What is known; `undefined` until the first read ended (`onChange` follows). */
+  /** What is known; `undefined` until the first read ended or went `firstAnswerMs` unanswered (`onChange` follows). */
   current(): TrafficPolicyState | undefined;
   /**
    * Reads the Service (the first call starts the first read), unless a read is under way or waits to be retried;
@@ -93,6 +99,7 @@ export interface TrafficPolicyReader {
 export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): TrafficPolicyReader {
   const { service, namespace, api, signal } = options;
   const timeoutMs = options.timeoutMs ?? 150_000;
+  const firstAnswerMs = options.firstAnswerMs ?? 2_000;
   const backoff = createBackoff(options.backoff);
   const name = `service ${service} in namespace ${namespace}`;
   let state: TrafficPolicyState | undefined;
@@ -114,6 +121,12 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
     const abort = () => deadline.abort();
     signal.addEventListener("abort", abort, { once: true });
     const timer = unrefTimer(setTimeout(abort, timeoutMs));
+    // The slices are there, the Service's answer is not (a stalled API server, APF queueing): every pod meanwhile.
+    const unanswered = state !== undefined ? undefined : unrefTimer(setTimeout(() => {
+      const reason = `no answer within ${firstAnswerMs} ms yet`;
+      trace(`${name}: ${reason} to the read of its internalTrafficPolicy; every pod is used until it answers`);
+      settle({ policy: "Cluster", unknown: reason });
+    }, firstAnswerMs));
     try {
       const policy = policyOf(await api.get(deadline.signal));
       if (policy !== state?.policy || state.unknown !== undefined) {
@@ -148,6 +161,7 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
     } finally {
       reading = false;
       clearTimeout(timer);
+      clearTimeout(unanswered);
       signal.removeEventListener("abort", abort);
     }
   }
