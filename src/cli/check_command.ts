@@ -287,7 +287,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     // Slices that outlived their Service's change to ExternalName resolve, where DNS and kube-proxy do not: a doubt.
     const presence = resolved instanceof ResolverError || noPod || signal.aborted
       ? undefined
-      : await externalNamePresence(access, client, namespace, command.target.service, signal);
+      : await externalNamePresence(access, client, namespace, command.target.service, signal, resolved.serviceSpec);
     if (interrupted !== undefined) return interrupted;
     const external = presence && externalNameDoubt(presence, target);
     if (external) say("unknown", "service", external);

@@ -150,6 +150,11 @@ export interface ServiceView {
    * whose slices have several TCP port names; absent until the port is known.
    */
   portFromService?: boolean;
+  /**
+   * The Service's spec as its last read answered (the read of its port and internalTrafficPolicy), for what else it
+   * says (ExternalName); `null` when that read was refused (403) or found no Service (404); absent before an answer.
+   */
+  serviceSpec?: Record<string, unknown> | null;
   /** The usable endpoints, as `watchEndpoints()` yields them; absent until the first LIST (and the port). */
   snapshot?: EndpointSnapshot;
   /** Every pod of the Service and why it is used or not; present with `snapshot`. */
@@ -300,7 +305,18 @@ export async function observeService(
   // One GET for the port and the internalTrafficPolicy, as the resolver's channels read them.
   const serviceReads = sharedServiceReads({
     get: (readSignal, pauseTiming) =>
-      answered((pause) => serviceApi.get(readSignal, pause), pauseTiming, readSignal, "service"),
+      answered((pause) => serviceApi.get(readSignal, pause), pauseTiming, readSignal, "service").then(
+        (found) => {
+          // Kept for the view's next publication, which the answer brings (the port or the policy is known then).
+          view = { ...view, serviceSpec: { ...found.spec } };
+          return found;
+        },
+        (error) => {
+          const refused = error instanceof KubeApiError && (error.status === 403 || error.status === 404);
+          if (refused) view = { ...view, serviceSpec: null };
+          throw error;
+        },
+      ),
   });
   const portLookup = target.port !== undefined ? undefined : createServicePortLookup({
     service,

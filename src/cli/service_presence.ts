@@ -114,6 +114,8 @@ export async function servicePresence(
  * @param namespace The Service's namespace.
  * @param service The Service's name.
  * @param signal Aborts the request.
+ * @param known The Service's spec as the resolver's own read of it answered (`null`: refused or not found): no
+ * request then.
  * @returns The Service's ExternalName state; `undefined` for another type, or when it cannot be read.
  *
  * @example Reading whether a Service that resolves is an ExternalName one
@@ -129,7 +131,9 @@ export async function externalNamePresence(
   namespace: string,
   service: string,
   signal: AbortSignal,
+  known?: Record<string, unknown> | null,
 ): Promise<Extract<ServicePresence, { state: "externalName" }> | undefined> {
+  if (known !== undefined) return known === null ? undefined : externalNameOf(known);
   const get = reader(access, client, namespace, signal);
   const object = await get("services", `services/${encodeURIComponent(service)}`).catch(() => undefined);
   return object && externalNameOf(isRecord(object.spec) ? object.spec : {});
