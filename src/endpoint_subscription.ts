@@ -231,8 +231,9 @@ export function subscribeEndpoints(
       const key = [connectionKey(access), settingsKey(settings), namespace, target.service].join("\u0000");
       watch = watches.get(key) ?? startWatch(key, access, namespace, target.service, settings);
       watch.subscribers.add(subscriber);
-      // A channel created later may be one that expects a policy changed since: read it again (not after a 403).
-      if (watch.state) watch.trafficPolicy.refresh("a new subscriber", false);
+      // A channel created later may be one that expects a policy changed since: read it again (not after a 403),
+      // at most once a second for channels that join one after another.
+      if (watch.state) watch.trafficPolicy.refresh("a new subscriber", false, true);
       if (watch.state) deliver(watch, subscriber);
       if (watch.failure) {
         const { failure, failingSince } = watch;

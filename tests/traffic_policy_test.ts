@@ -311,3 +311,26 @@ Deno.test("watchEndpoints() does not wait for a Service read that hangs: every p
     await api.close();
   }
 });
+
+Deno.test("watchEndpoints() reads the Service at most once a second for channels that join one after another", async () => {
+  const api = await startFakeApiServer();
+  applyAgent(api, ["n1", "n2"], "Cluster");
+  const clients = [followAgent(api, "n1")];
+  const serviceReads = () => api.requests.filter(({ path }) => path.endsWith("/services/agent")).length;
+  try {
+    await eventually(() => clients[0].snapshots.length > 0, "the first client's endpoints");
+    const before = serviceReads();
+    const start = Date.now();
+    for (let i = 0; i < 10; i++) {
+      const client = followAgent(api, "n1");
+      clients.push(client);
+      await eventually(() => client.snapshots.length > 0, `joining client ${i}'s endpoints`);
+    }
+    // Was one GET per channel (10): a process that makes channels steadily sent as many Service reads.
+    const seconds = Math.ceil((Date.now() - start) / 1000);
+    assert.ok(serviceReads() - before <= seconds + 1, `${serviceReads() - before} reads in ${seconds} s`);
+  } finally {
+    await Promise.all(clients.map((client) => client.stop()));
+    await api.close();
+  }
+});

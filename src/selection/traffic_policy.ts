@@ -63,8 +63,10 @@ export interface TrafficPolicyReader {
    *
    * @param why For the trace line.
    * @param relist Whether the watch is listing again (rather than resuming its watch).
+   * @param spaced Whether the read may wait: one asked for by a channel that joins waits until a second after the
+   * last read ended, and serves every channel that joins meanwhile (no GET per channel).
    */
-  refresh(why: string, relist: boolean): void;
+  refresh(why: string, relist: boolean, spaced?: boolean): void;
   /**
    * The policy a client at `node` gets: `Local` when the Service has it and the node is known; else `undefined`
    * (every pod), with a warning, once per Service, when it has it and the node is unknown.
@@ -106,7 +108,13 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
   let reading = false;
   let forbidden = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  signal.addEventListener("abort", () => clearTimeout(retryTimer), { once: true });
+  /** When the last read ended (performance.now()), and the read that waits to be spaced from it. */
+  let endedAt = -Infinity;
+  let spacedTimer: ReturnType<typeof setTimeout> | undefined;
+  signal.addEventListener("abort", () => {
+    clearTimeout(retryTimer);
+    clearTimeout(spacedTimer);
+  }, { once: true });
 
   function settle(next: TrafficPolicyState): void {
     const changed = next.policy !== state?.policy || next.unknown !== state?.unknown;
@@ -159,6 +167,7 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       // The policy read last stays: a failed read must not move clients off their node's pods, nor onto them.
       settle(state?.unknown === undefined && state !== undefined ? state : { policy: "Cluster", unknown: reason });
     } finally {
+      endedAt = performance.now();
       reading = false;
       clearTimeout(timer);
       clearTimeout(unanswered);
@@ -168,9 +177,15 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
 
   return {
     current: () => state,
-    refresh(why, relist) {
-      if (reading || retryTimer !== undefined || signal.aborted || (forbidden && !relist)) return;
-      void read(why);
+    refresh(why, relist, spaced = false) {
+      const busy = reading || retryTimer !== undefined || spacedTimer !== undefined;
+      if (busy || signal.aborted || (forbidden && !relist)) return;
+      const wait = spaced ? endedAt + JOIN_SPACING_MS - performance.now() : 0;
+      if (wait <= 0) return void read(why);
+      spacedTimer = unrefTimer(setTimeout(() => {
+        spacedTimer = undefined;
+        if (!reading && retryTimer === undefined) void read(why);
+      }, wait));
     },
     policyFor(node) {
       if (state?.policy !== "Local") return undefined;
@@ -185,6 +200,9 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
     },
   };
 }
+
+/** The least time between the end of a read and one asked for by a joining channel, in ms. */
+const JOIN_SPACING_MS = 1_000;
 
 /** The policy a Service gives its ClusterIP clients: `Local` only with a cluster IP (kube-proxy skips headless ones). */
 function policyOf(found: Service): "Local" | "Cluster" {
