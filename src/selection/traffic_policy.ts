@@ -16,6 +16,7 @@ import type { BackoffOptions } from "../base/backoff.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
 import type { Service, ServiceApi } from "../api/kube_api.ts";
 import { trace, warnOnce } from "../runtime/trace.ts";
+import { realClearTimeout, realSetTimeout } from "../runtime/real_timers.ts";
 import { unrefTimer } from "../runtime/unref_timer.ts";
 
 /** What is known of a Service's `internalTrafficPolicy`. */
@@ -107,13 +108,13 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
   let state: TrafficPolicyState | undefined;
   let reading = false;
   let forbidden = false;
-  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let retryTimer: ReturnType<typeof realSetTimeout> | undefined;
   /** When the last read ended (performance.now()), and the read that waits to be spaced from it. */
   let endedAt = -Infinity;
-  let spacedTimer: ReturnType<typeof setTimeout> | undefined;
+  let spacedTimer: ReturnType<typeof realSetTimeout> | undefined;
   signal.addEventListener("abort", () => {
-    clearTimeout(retryTimer);
-    clearTimeout(spacedTimer);
+    realClearTimeout(retryTimer);
+    realClearTimeout(spacedTimer);
   }, { once: true });
 
   function settle(next: TrafficPolicyState): void {
@@ -128,9 +129,9 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
     const deadline = new AbortController();
     const abort = () => deadline.abort();
     signal.addEventListener("abort", abort, { once: true });
-    const timer = unrefTimer(setTimeout(abort, timeoutMs));
+    const timer = unrefTimer(realSetTimeout(abort, timeoutMs));
     // The slices are there, the Service's answer is not (a stalled API server, APF queueing): every pod meanwhile.
-    const unanswered = state !== undefined ? undefined : unrefTimer(setTimeout(() => {
+    const unanswered = state !== undefined ? undefined : unrefTimer(realSetTimeout(() => {
       const reason = `no answer within ${firstAnswerMs} ms yet`;
       trace(`${name}: ${reason} to the read of its internalTrafficPolicy; every pod is used until it answers`);
       settle({ policy: "Cluster", unknown: reason });
@@ -159,7 +160,7 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       if (!refused) {
         const delay = backoff.next();
         trace(`${name}: cannot read its internalTrafficPolicy (${reason}); reading again in ${Math.round(delay)} ms`);
-        retryTimer = unrefTimer(setTimeout(() => {
+        retryTimer = unrefTimer(realSetTimeout(() => {
           retryTimer = undefined;
           void read("retry");
         }, delay));
@@ -169,8 +170,8 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
     } finally {
       endedAt = performance.now();
       reading = false;
-      clearTimeout(timer);
-      clearTimeout(unanswered);
+      realClearTimeout(timer);
+      realClearTimeout(unanswered);
       signal.removeEventListener("abort", abort);
     }
   }
@@ -182,7 +183,7 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       if (busy || signal.aborted || (forbidden && !relist)) return;
       const wait = spaced ? endedAt + JOIN_SPACING_MS - performance.now() : 0;
       if (wait <= 0) return void read(why);
-      spacedTimer = unrefTimer(setTimeout(() => {
+      spacedTimer = unrefTimer(realSetTimeout(() => {
         spacedTimer = undefined;
         if (!reading && retryTimer === undefined) void read(why);
       }, wait));

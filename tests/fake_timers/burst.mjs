@@ -45,6 +45,9 @@ const settled = (want) =>
     changed();
   });
 await settled("a");
+// The Service's GET (its internalTrafficPolicy) ends as the first snapshot comes: Deno's HTTP client here (undici)
+// arms its keep-alive timer with the global setTimeout in the turn after, and calls unref() on what it returns.
+await new Promise((resolve) => real.setTimeout(resolve, 100));
 fake();
 try {
   apply(["a", "b"]);
