@@ -18,6 +18,7 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { childEnv } from "../_child_env.mjs";
+import { onExit } from "./lifeline.ts";
 
 /** Versions of the binaries; kept in step with `scripts/control_plane/versions.env`. */
 const VERSIONS_FILE = new URL("../../scripts/control_plane/versions.env", import.meta.url);
@@ -299,14 +300,9 @@ export async function stopProcess(child: ChildProcess | undefined, graceMs: numb
  * Starts a binary in its own process group, stdout and stderr appended to `logFile`.
  * A watchdog shell holds a pipe from us: should this process die without cleaning up
  * (SIGKILL, a crash, `deno test`'s own Ctrl-C handling), the pipe closes and the watchdog
- * kills the group and removes `removeOnOrphan`, if given.
+ * kills the group.
  */
-export async function startProcess(
-  path: string,
-  args: string[],
-  logFile: string,
-  removeOnOrphan = "",
-): Promise<ChildProcess> {
+export async function startProcess(path: string, args: string[], logFile: string): Promise<ChildProcess> {
   installExitHooks();
   await appendFile(logFile, `\n===== ${new Date().toISOString()} ${path} ${args.join(" ")}\n`);
   const log = await Deno.open(logFile, { append: true, create: true });
@@ -322,8 +318,8 @@ export async function startProcess(
     throw error;
   }
   // `read` returns at end of input, when our end of the pipe closes (dash's kill takes no "--").
-  const script = 'read -r _; kill -KILL "-$1" 2>/dev/null; if [ -n "$2" ]; then sleep 1; rm -rf -- "$2"; fi';
-  const watchdog = spawn("sh", ["-c", script, "sh", String(child.pid), removeOnOrphan], {
+  const script = 'read -r _; kill -KILL "-$1" 2>/dev/null';
+  const watchdog = spawn("sh", ["-c", script, "sh", String(child.pid)], {
     env: childEnv(),
     detached: true,
     stdio: ["pipe", "ignore", "ignore"],
@@ -483,6 +479,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const log = options.log ?? (() => {});
   const dir = await mkdtemp(join(tmpdir(), "kgr-e2e-"));
   liveDirectories.add(dir);
+  // Removed once this process is gone, however it ends, until stop() removed it: it holds the CA's and the admin's
+  // keys from the start. The signal handler's removal alone lost the race with deno test's own exit on SIGINT, and
+  // etcd's watchdog removed it only while etcd ran. A second's wait lets the watchdogs' SIGKILLs land first.
+  const folderTie = Deno.env.get("KGR_E2E_KEEP") ? undefined : onExit('sleep 1; rm -rf -- "$1"', [dir]);
   const etcdLog = join(dir, "etcd.log");
   const apiServerLog = join(dir, "kube-apiserver.log");
   const controllerManagerLog = join(dir, "kube-controller-manager.log");
@@ -519,6 +519,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     liveDirectories.delete(dir);
     if (!Deno.env.get("KGR_E2E_KEEP")) await rm(dir, { recursive: true, force: true });
     else log(`kept ${dir}`);
+    folderTie?.untie();
   };
 
   try {
@@ -547,7 +548,6 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           "--log-level=warn",
         ],
         logFile,
-        Deno.env.get("KGR_E2E_KEEP") ? "" : dir,
       );
       spawned(child);
       await waitFor("etcd", async () => (await fetch(`${url}/health`)).ok, 30_000, () => isRunning(child));
