@@ -460,10 +460,11 @@ function deliver(
 ): boolean {
   const state = watch.state!;
   let port = subscriber.port ?? watch.servicePort.portFor(state.slices.values(), watch.version);
-  // Read in the same turn as the port (one GET for both), and nothing delivered before: not every pod first.
+  // Read in the same turn as the port (one GET for both), and nothing delivered before to a client on a known node:
+  // not every pod first. Without the node, Local changes nothing (every pod, and a warning once it is known).
   const policyUnknown = watch.trafficPolicy.current() === undefined;
   if (policyUnknown) watch.trafficPolicy.refresh("the first state", true);
-  if (port === undefined || policyUnknown) return false;
+  if (port === undefined || (policyUnknown && subscriber.locality.node !== undefined)) return false;
   if (port instanceof ResolverError) {
     const error = port;
     if (watch.portFailure !== error) {

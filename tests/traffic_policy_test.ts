@@ -334,3 +334,25 @@ Deno.test("watchEndpoints() reads the Service at most once a second for channels
     await api.close();
   }
 });
+
+Deno.test("watchEndpoints() on a client whose node is unknown does not wait for the Service read: Local changes nothing there", async () => {
+  const api = await startFakeApiServer();
+  applyAgent(api, ["n1", "n2"], "Local");
+  const proxy = holdServiceReads(api);
+  const unplaced = followAgent(api, undefined, proxy.url);
+  try {
+    const start = Date.now();
+    // Was 2 s (the bound on the first read): every client paid the Service's round trip before its first endpoints.
+    await eventually(() => unplaced.snapshots.length > 0, "the first endpoints of a client without a node", 4000);
+    assert.ok(Date.now() - start < 1000, `first endpoints after ${Date.now() - start} ms`);
+    assert.equal(unplaced.hosts(), "10.4.0.1,10.4.0.2");
+    proxy.release();
+    await eventually(() => proxy.held.count === 1, "the Service read");
+    assert.equal(unplaced.hosts(), "10.4.0.1,10.4.0.2", "every pod still: its node is unknown");
+  } finally {
+    proxy.release();
+    await unplaced.stop();
+    await proxy.close();
+    await api.close();
+  }
+});
