@@ -279,8 +279,9 @@ function apiLoadTable(results: CoreResults): string[] {
   return [
     "",
     `**API load.** The clients watch one Service side by side for ${fmt(first.minutes, 1)} min while a slice ` +
-    `changes every second and kube-apiserver restarts ${first.restarts} times: requests per minute by the audit ` +
-    "log (in brackets the ratio to the best of the Go original and client-node), and the full-state reads among " +
+    `changes every second and kube-apiserver restarts ${first.restarts} times: EndpointSlice requests per minute by ` +
+    "the audit log (in brackets the ratio to the best of the Go original and client-node; ours also GET the Service " +
+    "at each start, relist and resume, for its internalTrafficPolicy), and the full-state reads among " +
     "them (LISTs, watches without a resourceVersion, and streaming lists, i.e. watches with " +
     "`sendInitialEvents=true`: each replays every slice).",
     "",

@@ -213,7 +213,8 @@ function watchListTable(watchlist: WatchListResults, wire: string): string[] {
     "",
     `**Streaming lists (WatchList).** A Service of ${thousands(watchlist.endpoints)} endpoints in 50 slices on ` +
     "kube-apiserver, with its `WatchList` gate on (the default) and off (`--feature-gates=WatchList=false`, " +
-    "where a streaming list is refused with 422): requests per client by the audit log, bytes the server sent " +
+    "where a streaming list is refused with 422): EndpointSlice requests per client by the audit log (ours also GET " +
+    "the Service once, for its internalTrafficPolicy), bytes the server sent " +
     "until 1 s after the first resolution (TLS included), time to first resolution once the client's " +
     "library is loaded (the raw watch's: the runtime's HTTP client). " +
     "The raw watch asks for a streaming list first and falls back to LIST+WATCH: the limit" +
