@@ -155,7 +155,7 @@ interface SharedWatch {
   selections: Map<string, Selection>;
   /** The port of subscribers without one. */
   servicePort: ServicePortLookup;
-  /** The Service's `internalTrafficPolicy`: nothing is delivered before its first read ends. */
+  /** The Service's `internalTrafficPolicy`: nothing goes to a client on a known node before its first read ends. */
   trafficPolicy: TrafficPolicyReader;
   /** How many slices the last delivery saw. */
   sliceCount?: number;
