@@ -1,7 +1,8 @@
 /**
  * The tiers of `kubernetes_round_robin` (the preferred endpoints, the client's zone under `PreferSameNode`, the
- * others), and each endpoint's child in one: a count per connectivity state and a list of READY children per tier, kept up to date in O(1) per change, so
- * that the policy never scans its children, and each tier's round-robin picker over its READY list.
+ * others), and each endpoint's child in one: a count per connectivity state and a list of READY children per tier,
+ * kept up to date in O(1) per change, so that the policy never scans its children, and each tier's round-robin
+ * picker over its READY list.
  *
  * @module
  */
