@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { createSelectionMemo, sameEndpoints, selectEndpoints } from "../src/selection/endpoint_selection.ts";
+import { createSelectionMemo, selectEndpoints } from "../src/selection/endpoint_selection.ts";
+import { sameEndpoints } from "../src/selection/same_endpoints.ts";
 import type { ResolvedEndpoint } from "../src/selection/resolved_endpoint.ts";
 import type { EndpointSlice, SliceEndpoint } from "../src/base/endpoint_slice.ts";
 import { seededRandom } from "./_seeded_random.ts";

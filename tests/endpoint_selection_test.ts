@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { sameEndpoints, selectEndpoints } from "../src/selection/endpoint_selection.ts";
+import { selectEndpoints } from "../src/selection/endpoint_selection.ts";
+import { sameEndpoints } from "../src/selection/same_endpoints.ts";
 import type { EndpointSlice, SliceEndpoint } from "../src/base/endpoint_slice.ts";
 
 function slice(name: string, endpoints: SliceEndpoint[], options: Partial<EndpointSlice> = {}): EndpointSlice {

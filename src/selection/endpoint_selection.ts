@@ -22,8 +22,6 @@ import { combine, COPY_AFTER, copyGroups, groupOf, mergeGroup, showsGroup } from
 import type { EndpointAddress, ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { readHints } from "./topology.ts";
 import { sameAddresses, sameNames } from "./_endpoint_fields.ts";
-
-export { sameEndpoints } from "./same_endpoints.ts";
 import { trace } from "../runtime/trace.ts";
 
 /**
