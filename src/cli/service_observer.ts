@@ -342,7 +342,8 @@ export async function observeService(
   function update(holdEmpty = false): boolean {
     if (state === undefined) return false;
     let port = target.port ?? portLookup!.portFor(state.slices.values(), version);
-    // As the resolver's channels: nothing shown before the policy is known (never every pod first).
+    // As the resolver's channels on a known node: nothing shown before the policy is known (never every pod first).
+    // A view without a node waits too (at most `firstAnswerMs`), where the resolver's channels do not.
     const policyUnknown = trafficPolicy.current() === undefined;
     if (policyUnknown) trafficPolicy.refresh("the first state", true);
     if (port === undefined || policyUnknown) return false;

@@ -363,7 +363,14 @@ function concern(pod: PodExplanation): number {
  * @example
  * ```ts
  * import { reasonOf } from "./table.ts";
- * const pod = { addresses: [], ready: true, serving: true, terminating: false, use: "unused" as const, message: "not used: not ready" };
+ * const pod = {
+ *   addresses: [],
+ *   ready: true,
+ *   serving: true,
+ *   terminating: false,
+ *   use: "unused" as const,
+ *   message: "not used: not ready",
+ * };
  * console.log(reasonOf(pod)); // "not ready"
  * ```
  */
