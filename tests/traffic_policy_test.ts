@@ -9,6 +9,7 @@ import { KubeApiError } from "../src/base/errors.ts";
 import { createClientSelectionMemo, selectForClient } from "../src/selection/client_selection.ts";
 import { createTrafficPolicyReader } from "../src/selection/traffic_policy.ts";
 import { eventually } from "./_watch_helpers.ts";
+import { setTraceSink } from "../src/runtime/trace.ts";
 
 /** A DaemonSet-like Service: one pod per node, `conditions` per pod. */
 function agentSlice(pods: { node: string; ready?: boolean; serving?: boolean; terminating?: boolean }[]) {
@@ -126,6 +127,25 @@ Deno.test("createTrafficPolicyReader() without get on services uses every pod, a
     assert.equal(forbidden.reads(), 2);
   } finally {
     forbidden.stop();
+  }
+});
+
+Deno.test("createTrafficPolicyReader() traces a Service not found once, not at each resume of its watch", async () => {
+  const traces: string[] = [];
+  setTraceSink((text) => traces.push(text));
+  const missing = reader([refuse(404)]);
+  try {
+    await eventually(() => missing.policy.current() !== undefined, "the 404");
+    for (let i = 2; i <= 3; i++) {
+      missing.policy.refresh("the watch resumes (timeout)", false);
+      await eventually(() => missing.reads() === i, `read ${i}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const said = traces.filter((text) => text.includes("cannot read its internalTrafficPolicy"));
+    assert.equal(said.length, 1, said.join("\n"));
+  } finally {
+    setTraceSink(undefined);
+    missing.stop();
   }
 });
 

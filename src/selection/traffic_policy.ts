@@ -108,6 +108,8 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
   let state: TrafficPolicyState | undefined;
   let reading = false;
   let forbidden = false;
+  /** The status of the refusal (403, 404) traced last, so that one that repeats at each resume is traced once. */
+  let refusalTraced: number | undefined;
   let retryTimer: ReturnType<typeof realSetTimeout> | undefined;
   /** When the last read ended (performance.now()), and the read that waits to be spaced from it. */
   let endedAt = -Infinity;
@@ -144,13 +146,15 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
         );
       }
       forbidden = false;
+      refusalTraced = undefined;
       backoff.reset();
       settle({ policy });
     } catch (cause) {
       if (signal.aborted) return;
       const reason = deadline.signal.aborted ? `no answer within ${timeoutMs} ms (stallTimeoutMs)` : describe(cause);
       const refused = cause instanceof KubeApiError && (cause.status === 403 || cause.status === 404);
-      if (refused && !forbidden) {
+      if (refused && refusalTraced !== cause.status) {
+        refusalTraced = cause.status;
         trace(
           `${name}: cannot read its internalTrafficPolicy (${reason}); every pod is used, as under Cluster` +
             (cause.status === 403 ? `: grant "get" on "services" to honour Local as kube-proxy does` : ""),
