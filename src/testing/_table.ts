@@ -104,8 +104,8 @@ export function sliceTable(
 }
 
 /**
- * The row of a watch's BOOKMARK, as the real server writes it: empty cells, and the bookmark's metadata whatever
- * `includeObject` says.
+ * The row of a watch's BOOKMARK, as the real server writes it: an empty slice's cells (`""`, `""`, `<unset>`,
+ * `<unset>`, `<unknown>`), and the bookmark's metadata whatever `includeObject` says.
  *
  * @param bookmark The bookmark's object.
  * @param options The version, the columns and the time.

@@ -271,7 +271,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
 
 /**
  * Converts a watch's events to Tables, as the real server does: only the first lists the columns, and a BOOKMARK
- * becomes a row of empty cells.
+ * becomes the row of an empty slice (see `bookmarkTable`).
  */
 function tableEvents(version: TableOptions["version"], include: TableOptions["include"]) {
   let columns = true;
