@@ -343,7 +343,8 @@ function startWatch(
       signal: controller.signal,
       timeoutMs: settings.stallTimeoutMs,
       backoff: settings.backoff,
-      onChange: () => watch.state && deliverAll(watch, false),
+      // Through the schedule, as a new state: an empty set that a slice's deletion left is held as for any other.
+      onChange: () => watch.state && watch.delivery.stateArrived(),
     }),
     metrics: watchMetrics(namespace, service, access.server, sameSnapshot),
     stop() {

@@ -70,7 +70,7 @@ Deno.test("DENO_NO_UPDATE_CHECK keeps a deno run child from asking dl.deno.land 
 });
 
 /** Programs that never start Deno: a call that runs one of them (and not `ip netns exec`) needs no childEnv(). */
-const NOT_DENO = /^\s*"(?:ip|nft|openssl|ss|ps|kill|mkfifo|cat|go)"\s*,/;
+const NOT_DENO = /^\s*"(?:ip|nft|openssl|ss|ps|pgrep|kill|mkfifo|cat|go)"\s*,/;
 /** Folders whose files start no processes of ours. */
 const SKIPPED = ["scripts/control_plane/", "scripts/protobuf_oracle/", "scripts/shutdown_pod_go/", "tests/fixtures/"];
 
