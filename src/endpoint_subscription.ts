@@ -312,7 +312,15 @@ function startWatch(
 ): SharedWatch {
   const controller = new AbortController();
   const client = createClusterHttpClient(access);
-  const serviceApi = sharedServiceReads(createServiceApi(access, client, namespace, service));
+  // The Service's one GET, shared by its port lookup and its traffic policy, with the watch's timings.
+  const serviceRead = {
+    service,
+    namespace,
+    api: sharedServiceReads(createServiceApi(access, client, namespace, service)),
+    signal: controller.signal,
+    timeoutMs: settings.stallTimeoutMs,
+    backoff: settings.backoff,
+  };
   const watch: SharedWatch = {
     namespace,
     service,
@@ -324,12 +332,7 @@ function startWatch(
       prepare: (step) => prepare(watch, step),
     }),
     servicePort: createServicePortLookup({
-      service,
-      namespace,
-      api: serviceApi,
-      signal: controller.signal,
-      timeoutMs: settings.stallTimeoutMs,
-      backoff: settings.backoff,
+      ...serviceRead,
       onChange() {
         for (const subscriber of watch.subscribers) {
           if (subscriber.port === undefined) deliver(watch, subscriber, { synchronous: true });
@@ -337,12 +340,7 @@ function startWatch(
       },
     }),
     trafficPolicy: createTrafficPolicyReader({
-      service,
-      namespace,
-      api: serviceApi,
-      signal: controller.signal,
-      timeoutMs: settings.stallTimeoutMs,
-      backoff: settings.backoff,
+      ...serviceRead,
       // Through the schedule, as a new state: an empty set that a slice's deletion left is held as for any other.
       onChange: () => watch.state && watch.delivery.stateArrived(),
     }),
