@@ -47,7 +47,7 @@ grpc_112_version=1.12.7
 mkdir -p "$work/app/tests/runtimes" "$work/app/tests/cli" "$work/app/scripts"
 cp -r tests/fixtures "$work/app/tests/"
 cp tests/runtimes/*.mjs "$work/app/tests/runtimes/"
-cp tests/topology_cases.mjs "$work/app/tests/"
+cp tests/topology_cases.mjs tests/_child_env.mjs "$work/app/tests/"
 cp tests/cli/bin_scenarios.mjs tests/cli/_cluster.mjs tests/cli/run_bin.mjs "$work/app/tests/cli/"
 cp scripts/echo_service.mjs "$work/app/scripts/"
 mkdir -p "$work/app/tests/bundle" "$work/bundle"
