@@ -376,3 +376,17 @@ Deno.test("watchEndpoints() on a client whose node is unknown does not wait for 
     await api.close();
   }
 });
+
+Deno.test("createTrafficPolicyReader() waits out a 429's Retry-After before reading again, as the port lookup does", async () => {
+  const throttled = () => Promise.reject(new KubeApiError("Too many requests", { status: 429, retryAfterSeconds: 60 }));
+  const asked = reader([throttled, service({ internalTrafficPolicy: "Local" })]);
+  try {
+    await eventually(() => asked.policy.current() !== undefined, "the 429");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Was 2 or more: its own backoff (5 to 10 ms here) read again at once, and under priority and fairness a read
+    // every second or so whatever the server asked (and, in the CLI, cleared the 429 it had to name meanwhile).
+    assert.equal(asked.reads(), 1);
+  } finally {
+    asked.stop();
+  }
+});

@@ -11,10 +11,11 @@
  * @module
  */
 
-import { createBackoff } from "../base/backoff.ts";
+import { createBackoff, DEFAULT_BACKOFF_MAX_MS } from "../base/backoff.ts";
 import type { BackoffOptions } from "../base/backoff.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
 import type { Service, ServiceApi } from "../api/kube_api.ts";
+import { retryAfterMs } from "../api/retry_after.ts";
 import { trace, warnOnce } from "../runtime/trace.ts";
 import { realClearTimeout, realSetTimeout } from "../runtime/real_timers.ts";
 import { unrefTimer } from "../runtime/unref_timer.ts";
@@ -162,7 +163,8 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       }
       forbidden = refused && cause.status === 403;
       if (!refused) {
-        const delay = backoff.next();
+        // A 429 or 5xx with Retry-After (priority and fairness) waits as asked, as the port lookup's read does.
+        const delay = Math.max(backoff.next(), retryAfterMs(cause, options.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS));
         trace(`${name}: cannot read its internalTrafficPolicy (${reason}); reading again in ${Math.round(delay)} ms`);
         retryTimer = unrefTimer(realSetTimeout(() => {
           retryTimer = undefined;
