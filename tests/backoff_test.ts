@@ -23,3 +23,28 @@ Deno.test("createBackoff() starts over after reset()", () => {
   backoff.reset();
   assert.equal(backoff.next(), 1000);
 });
+
+Deno.test("createBackoff() waits the first delay's range after each of the first 10 unanswered requests, then grows", () => {
+  const backoff = createBackoff({}, () => 0);
+  const delays = Array.from({ length: 13 }, () => backoff.nextUnanswered());
+  assert.deepEqual(delays, [...Array(10).fill(1000), 1000, 2000, 4000]);
+  const jittered = createBackoff({}, () => 0.999);
+  assert.ok(jittered.nextUnanswered() >= 1998 && jittered.nextUnanswered() < 2000);
+});
+
+Deno.test("createBackoff() keeps next()'s growth apart from unanswered requests, and reset() gives 10 again", () => {
+  const backoff = createBackoff({}, () => 0);
+  backoff.next();
+  backoff.next();
+  assert.equal(backoff.nextUnanswered(), 1000);
+  assert.equal(backoff.next(), 4000);
+  for (let i = 1; i < 10; i++) backoff.nextUnanswered();
+  assert.equal(backoff.nextUnanswered(), 8000);
+  backoff.reset();
+  assert.deepEqual(Array.from({ length: 10 }, () => backoff.nextUnanswered()), Array(10).fill(1000));
+});
+
+Deno.test("createBackoff() caps an unanswered request's delay at maxMs as next() does", () => {
+  const backoff = createBackoff({ initialMs: 1000, maxMs: 1000 }, () => 0.5);
+  assert.equal(backoff.nextUnanswered(), 750);
+});

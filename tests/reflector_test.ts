@@ -113,6 +113,7 @@ async function run(
     stallTimeoutMs?: number;
     minWatchMs?: number;
     initialMs?: number;
+    maxMs?: number;
     healthyWatchMs?: number;
     watchList?: WatchListSupport;
     trace?: (text: string) => void;
@@ -134,7 +135,7 @@ async function run(
     trace: options.trace,
     onWatchEnd: options.onWatchEnd,
     onList: options.onList,
-    backoff: { initialMs: options.initialMs ?? 5, maxMs: 1000 },
+    backoff: { initialMs: options.initialMs ?? 5, maxMs: options.maxMs ?? 1000 },
     random: () => 0,
     clock,
     onState(state) {
@@ -327,6 +328,23 @@ Deno.test("runReflector() relists at once after a 410 that follows an unreachabl
   const at = scripted.calls.map((call) => `${call.kind}@${call.at}`);
   // One backoff delay (capped at maxMs / 2 here) after the refusal, and no second one before the relist.
   assert.deepEqual(at, ["list@0", "watch@0", "watch@60000", "watch@60500", "list@60500", "watch@60500"]);
+});
+
+Deno.test("runReflector() resumes within the backoff's first delay of a restarted API server's return, not its grown one", async () => {
+  // kube-apiserver killed and started again, 12 s until it serves, behind a load balancer that accepts and closes
+  // meanwhile: the backoff as it doubled put the next attempt up to 15 s after its return; client-go's rest client
+  // retries such a watch a second apart (10 times), and its informers were current 0.3 to 0.7 s after readiness.
+  const refused = () => new UnreachableError("cannot reach the API server (ECONNRESET)");
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [
+    (watch, clock) => clock.setTimeout(() => watch.controller.error(new TypeError("other side closed")), 60_000),
+    ...Array.from({ length: 8 }, refused),
+    (watch) => watch.send({ type: "MODIFIED", object: slice("a", "11", "10.0.0.2") }),
+  ]);
+  await run(scripted, (states) => states.length === 2, { initialMs: 1000, maxMs: 30_000, minWatchMs: 1000 });
+  const at = scripted.calls.map((call) => `${call.kind}@${call.at}`);
+  // The cut watch was served: resumed at once, into the outage; then one attempt a second (random 0: the least delay).
+  const resumes = Array.from({ length: 8 }, (_, i) => `watch@${61_000 + i * 1000}`);
+  assert.deepEqual(at, ["list@0", "watch@0", "watch@60000", ...resumes]);
 });
 
 Deno.test("runReflector() relists after a watch answered with HTTP 410", async () => {

@@ -373,3 +373,14 @@ Deno.test("planRetry() retries before reporting a first unreachable server once 
   // Before the slices were ever read, the address may be wrong: the user hears of it at once.
   assert.equal(planRetry(unreachable(), { ...context, listFrom: "0", resourceVersion: "" }).report, true);
 });
+
+Deno.test("planRetry() retries an unreachable API server after the backoff's first delay, not a grown one", () => {
+  const backoff = createBackoff({}, () => 0);
+  for (let i = 0; i < 3; i++) backoff.next();
+  const context = { listFrom: WATCHING, resourceVersion: "42", previous: unreachable(), backoff, maxDelayMs: 30_000 };
+  // A restarting API server (or a load balancer without a ready one) refuses or closes each connection: that costs it
+  // nothing, and the next attempt should not come seconds after it is back.
+  assert.equal(planRetry(unreachable(), context).delayMs, 1000);
+  assert.equal(planRetry(unavailable(), context).delayMs, 8000);
+  assert.equal(planRetry(busy(20), context).delayMs, 20_000);
+});

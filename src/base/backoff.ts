@@ -8,8 +8,10 @@
  * Delays between failed attempts to reach the API server, the `backoff` option of {@linkcode WatchSettings}
  * (`register()`, `watchEndpoints()`, nice-grpc's `createChannel()` under `resolver`). The n-th delay after failures
  * in a row is random in [d, 2d) with d = `initialMs`·2ⁿ, d at most `maxMs`/2, so that no delay exceeds `maxMs` and
- * clients that failed together do not retry in step. Both delays are above 0 and at most 2147483647, and
- * `initialMs` is at most `maxMs`.
+ * clients that failed together do not retry in step. A request that got no answer (a connection refused, or closed
+ * before the API server answered, as while it restarts) waits the first delay, in [`initialMs`, 2·`initialMs`), the
+ * first 10 times until a watch is served again, then the growing ones. Both delays are above 0 and at most
+ * 2147483647, and `initialMs` is at most `maxMs`.
  *
  * @example Retrying sooner, up to every 10 s
  * ```ts
@@ -33,10 +35,27 @@ export interface BackoffOptions {
 /** The longest delay when `maxMs` is not given, in milliseconds. */
 export const DEFAULT_BACKOFF_MAX_MS = 30_000;
 
-/** A backoff sequence: `next()` gives the next delay, `reset()` starts over. */
+/**
+ * How many requests that got no answer are retried after the first delay's range since the last `reset()`, before
+ * `nextUnanswered()` grows as `next()` does: about 15 s with the default `initialMs`, as long as an API server takes to
+ * restart.
+ */
+export const UNANSWERED_QUICK_RETRIES = 10;
+
+/**
+ * A backoff sequence: `next()` gives the next delay, `nextUnanswered()` the delay after a request that got no answer,
+ * `reset()` starts over.
+ */
 export interface Backoff {
   /** The delay before the next retry, in milliseconds. */
   next(): number;
+  /**
+   * The delay after a request that got no answer (a connection refused, reset or closed before the API server
+   * answered, which costs the server nothing): in the first delay's range for the first
+   * {@linkcode UNANSWERED_QUICK_RETRIES} since `reset()`, without growing `next()`'s; then `next()`'s. So a client
+   * is back within about 2 s of a restarted API server's return, where doubling delays put it up to 15 s after.
+   */
+  nextUnanswered(): number;
   /** Starts over from the first delay, after a healthy period. */
   reset(): void;
 }
@@ -56,6 +75,7 @@ export interface Backoff {
  * const backoff = createBackoff({ initialMs: 1000, maxMs: 30000 });
  * backoff.next(); // 1000-2000
  * backoff.next(); // 2000-4000
+ * backoff.nextUnanswered(); // 1000-2000: a connection refused, the first 10 times
  * backoff.reset();
  * ```
  */
@@ -63,14 +83,22 @@ export function createBackoff(options: BackoffOptions = {}, random: () => number
   const initialMs = options.initialMs ?? 1000;
   const maxMs = options.maxMs ?? DEFAULT_BACKOFF_MAX_MS;
   let failures = 0;
+  let unanswered = 0;
+  const next = () => {
+    const base = Math.min(maxMs / 2, initialMs * 2 ** Math.min(failures, 30));
+    failures++;
+    return base * (1 + random());
+  };
   return {
-    next() {
-      const base = Math.min(maxMs / 2, initialMs * 2 ** Math.min(failures, 30));
-      failures++;
-      return base * (1 + random());
+    next,
+    nextUnanswered() {
+      if (unanswered >= UNANSWERED_QUICK_RETRIES) return next();
+      unanswered++;
+      return Math.min(maxMs / 2, initialMs) * (1 + random());
     },
     reset() {
       failures = 0;
+      unanswered = 0;
     },
   };
 }

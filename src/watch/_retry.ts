@@ -371,7 +371,9 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
  * expired or too-large resourceVersion (a relist) before the state was first
  * read or after other failures without a served watch between, else the next
  * backoff delay, or the server's Retry-After when longer (see
- * `retryAfterMs()`), in ms.
+ * `retryAfterMs()`), in ms. A server out of reach (refused or closed before an answer) waits the backoff's
+ * `nextUnanswered()`: a restarting API server, or a load balancer in front of one, is back within about 2 s of
+ * its return (client-go's rest client retries such a request a second apart, 10 times).
  *
  * An expired or too-large resourceVersion that ends a served watch, or comes right after one, waits: every client of
  * that API server meets it at the same moment (an HA member replaced, whose watches resume on another server with a
@@ -390,7 +392,8 @@ function retryDelay(
   const relistAtOnce = (isExpired(error) || isResourceVersionTooLarge(error)) &&
     (resourceVersion === "" || (previous !== undefined && !served));
   if (firstInARow(error, previous) && (status === 401 || relistAtOnce)) return 0;
-  return Math.max(backoff.next(), retryAfterMs(error, maxDelayMs));
+  const delayMs = error instanceof UnreachableError ? backoff.nextUnanswered() : backoff.next();
+  return Math.max(delayMs, retryAfterMs(error, maxDelayMs));
 }
 
 /** Whether a failure is the first of its status since the last clean watch (the previous one had another). */
