@@ -8,7 +8,7 @@
  * options. The first match decides, as on the real server, where the fake
  * writes that format: JSON anywhere, protobuf for an EndpointSlice list,
  * watch or GET, and for every Status error, and a Table in JSON for an
- * EndpointSlice list, watch or GET. Where a real server would answer
+ * EndpointSlice list, watch or GET and for a Service or a Node. Where a real server would answer
  * YAML, another Table, PartialObjectMetadata or aggregated discovery, or protobuf
  * for another object (a Service, a Node, a review, a discovery document),
  * the fake answers plain JSON when the header accepts it too, else plain
@@ -41,13 +41,13 @@ interface Negotiation {
   readonly conversions: readonly Conversion[];
   /** Whether the fake writes its answer in protobuf (an EndpointSlice's, a list's or a watch's). */
   readonly protobuf?: boolean;
-  /** Whether the fake writes a Table there, in JSON, as the real server does (EndpointSlices only). */
+  /** Whether the fake writes a Table there, in JSON, as the real server does (EndpointSlices, a Service, a Node). */
   readonly tables?: boolean;
 }
 
 /**
  * The formats the fake writes: JSON, and for EndpointSlices and Status errors, protobuf; for EndpointSlices, a
- * `meta.k8s.io` Table in JSON of the version asked for.
+ * Service or a Node, a `meta.k8s.io` Table in JSON of the version asked for.
  */
 export type Format = "json" | "protobuf" | { readonly table: TableVersion };
 
@@ -84,7 +84,7 @@ const ENDPOINTS = {
     tables: true,
   },
   /** A GET of another object (a Service, a Node). */
-  object: { produces: SERIALIZED, negotiates: true, conversions: ["Table", "PartialObjectMetadata"] },
+  object: { produces: SERIALIZED, negotiates: true, conversions: ["Table", "PartialObjectMetadata"], tables: true },
   /** An access review's POST (no Table: reviews have no table convertor). */
   review: { produces: SERIALIZED, negotiates: true, conversions: ["PartialObjectMetadata"] },
   /** `/api`: a go-restful route that also serves aggregated discovery. */

@@ -40,7 +40,8 @@ import type { NodeStore } from "./_node_store.ts";
 import type { ServiceStore } from "./_service_store.ts";
 import type { SliceHistory } from "./_slice_history.ts";
 import { keyOf } from "./_slice_input.ts";
-import { includeObjectOf, sliceTable } from "./_table.ts";
+import { includeObjectOf, SLICE_PRINTER, type TablePrinter, toTable } from "./_table.ts";
+import { NODE_PRINTER, SERVICE_PRINTER } from "./_core_tables.ts";
 import type { WatchHub } from "./_watch.ts";
 import type { InjectedFailure, RecordedRequest } from "./server_types.ts";
 import type { EndpointSlice } from "./types.ts";
@@ -80,19 +81,20 @@ function objectBody(value: Record<string, unknown>, format: Format): Body {
 }
 
 /**
- * The body of EndpointSlices in the negotiated format: a Table when one was asked for, with the given metadata
+ * The body of objects in the negotiated format: a Table of `objects` when one was asked for, with the given metadata
  * (a list's, or the one object's resourceVersion), else `value` as it is.
  */
-function tableBody(
+function tableBody<T extends { metadata: object }>(
   value: Record<string, unknown>,
-  slices: readonly EndpointSlice[],
+  objects: readonly T[],
+  printer: TablePrinter<T>,
   metadata: Record<string, unknown>,
   format: Format,
   query: Record<string, string>,
 ): Body {
   if (typeof format === "string") return objectBody(value, format);
   const options = { version: format.table, include: includeObjectOf(query), columns: true, now: Date.now() };
-  return { json: sliceTable(slices, metadata, options) };
+  return { json: toTable(objects, printer, metadata, options) };
 }
 
 /** The Content-Type of each kind of body. */
@@ -246,23 +248,32 @@ export function createRequestHandler(
       const list = await listSlices(history, waiters, namespace, query);
       if (format instanceof HttpError) throw format;
       const items = list.items as EndpointSlice[];
-      send(res, record, 200, tableBody(list, items, list.metadata as Record<string, unknown>, format, query));
+      send(
+        res,
+        record,
+        200,
+        tableBody(list, items, SLICE_PRINTER, list.metadata as Record<string, unknown>, format, query),
+      );
     } else {
       // A GET reads a state not older than its resourceVersion: a future one is waited for, as by a list.
       const rv = query.resourceVersion ?? "";
       const wanted = rv === "" || rv === "0" ? 0 : watchResourceVersion(rv);
       if (wanted > history.rv && !(await waiters.wait(wanted))) throw tooLarge(wanted, history.rv);
-      const found = request.resource === "services"
-        ? services.get(namespace!, name!)
+      const objectAnswer = <T extends { metadata: { resourceVersion?: string } }>(
+        found: T | undefined,
+        printer: TablePrinter<T>,
+      ): Body => {
+        if (found === undefined) throw objectNotFound({ ...request, name: name! });
+        if (format instanceof HttpError) throw format;
+        const metadata = { resourceVersion: found.metadata.resourceVersion };
+        return tableBody(found as unknown as Record<string, unknown>, [found], printer, metadata, format, query);
+      };
+      const body = request.resource === "services"
+        ? objectAnswer(services.get(namespace!, name!), SERVICE_PRINTER)
         : request.resource === "nodes"
-        ? nodes.get(name!)
-        : history.current.get(keyOf(namespace!, name!));
-      if (found === undefined) throw objectNotFound({ ...request, name: name! });
-      if (format instanceof HttpError) throw format;
-      // Only an EndpointSlice is negotiated to a Table.
-      const slice = found as EndpointSlice;
-      const metadata = { resourceVersion: slice.metadata.resourceVersion };
-      send(res, record, 200, tableBody(found as unknown as Record<string, unknown>, [slice], metadata, format, query));
+        ? objectAnswer(nodes.get(name!), NODE_PRINTER)
+        : objectAnswer(history.current.get(keyOf(namespace!, name!)), SLICE_PRINTER);
+      send(res, record, 200, body);
     }
   }
 

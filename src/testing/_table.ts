@@ -1,12 +1,14 @@
 /**
- * EndpointSlices as a `meta.k8s.io` Table, what `kubectl get endpointslices`
- * asks for (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io,...`): the
- * columns kube-apiserver v1.36.3 prints (NAME, ADDRESSTYPE, PORTS, ENDPOINTS,
- * AGE), each cell written by the same rules (measured, and read from
- * kubernetes' printers and apimachinery's duration formatting), and the row's
- * object as `includeObject` asks (`Metadata` by default, `Object`, `None`).
- * The column descriptions are our own words, where a real server quotes the
- * API's field documentation. Private to the fake API server.
+ * Objects as a `meta.k8s.io` Table, what `kubectl get` asks for (`Accept:
+ * application/json;as=Table;v=v1;g=meta.k8s.io,...`): the Table itself, the
+ * row's object as `includeObject` asks (`Metadata` by default, `Object`,
+ * `None`) and the AGE cell, for any printer; and the EndpointSlice printer:
+ * the columns kube-apiserver v1.36.3 prints (NAME, ADDRESSTYPE, PORTS,
+ * ENDPOINTS, AGE), each cell written by the same rules (measured, and read
+ * from kubernetes' printers and apimachinery's duration formatting). Services
+ * and Nodes have theirs in `_core_tables.ts`. The column descriptions are our
+ * own words, where a real server quotes the API's field documentation.
+ * Private to the fake API server.
  *
  * @module
  */
@@ -25,22 +27,93 @@ const UNSET = "<unset>";
 /** How many ports or addresses a cell lists before it counts the rest. */
 const LISTED = 3;
 
+/** One column of a Table, as `columnDefinitions` lists it. */
+export interface TableColumn {
+  /** The name kubectl prints upper-cased. */
+  readonly name: string;
+  /** Always `string` here. */
+  readonly type: string;
+  /** `name` for the NAME column, else empty. */
+  readonly format: string;
+  /** What the column shows, in our words. */
+  readonly description: string;
+  /** 0 for the columns kubectl always prints, 1 for those only `-o wide` prints. */
+  readonly priority: number;
+}
+
+/**
+ * Column definitions from names, descriptions and the `-o wide` flag.
+ *
+ * @param specs Each column's name, description and whether only `-o wide` prints it; the first is the NAME column.
+ * @returns The definitions.
+ */
+export function tableColumns(
+  specs: readonly { name: string; description: string; wide?: boolean }[],
+): readonly TableColumn[] {
+  return specs.map(({ name, description, wide }, index) => ({
+    name,
+    type: "string",
+    format: index === 0 ? "name" : "",
+    description,
+    priority: wide ? 1 : 0,
+  }));
+}
+
+/** How one kind of object is printed: its columns and each object's cells. */
+export interface TablePrinter<T> {
+  /** The columns, in order. */
+  readonly columns: readonly TableColumn[];
+  /** An object's cells, one per column, its age counted to `now`. */
+  cells(object: T, now: number): string[];
+  /** The object as a row carries it with `includeObject=Object`. */
+  whole(object: T): Record<string, unknown>;
+}
+
+/**
+ * Converts objects to one Table.
+ *
+ * @param objects The objects, one row each.
+ * @param printer Their columns and cells.
+ * @param metadata The Table's metadata: a list's, or the object's resourceVersion.
+ * @param options The version, the rows' objects, the columns and the time.
+ * @returns The Table.
+ */
+export function toTable<T extends { metadata: object }>(
+  objects: readonly T[],
+  printer: TablePrinter<T>,
+  metadata: Record<string, unknown>,
+  options: TableOptions,
+): Record<string, unknown> {
+  return {
+    kind: "Table",
+    apiVersion: `meta.k8s.io/${options.version}`,
+    metadata,
+    columnDefinitions: options.columns ? printer.columns : null,
+    rows: objects.map((object) => ({
+      cells: printer.cells(object, options.now),
+      object: options.include === "None"
+        ? null
+        : options.include === "Object"
+        ? printer.whole(object)
+        : { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: object.metadata },
+    })),
+  };
+}
+
 /** The columns of an EndpointSlice Table, in order. */
-const COLUMNS = [
-  { name: "Name", format: "name", description: "The EndpointSlice's name, unique in its namespace." },
-  { name: "AddressType", format: "", description: "The kind of every address in the slice: IPv4, IPv6 or FQDN." },
+const COLUMNS = tableColumns([
+  { name: "Name", description: "The EndpointSlice's name, unique in its namespace." },
+  { name: "AddressType", description: "The kind of every address in the slice: IPv4, IPv6 or FQDN." },
   {
     name: "Ports",
-    format: "",
     description: "The slice's ports: each port's number, else its name, else * (the first three, then a count).",
   },
   {
     name: "Endpoints",
-    format: "",
     description: "The addresses of the slice's endpoints, ready or not (the first three, then a count).",
   },
-  { name: "Age", format: "", description: "How long ago the server created the slice." },
-].map(({ name, format, description }) => ({ name, type: "string", format, description, priority: 0 }));
+  { name: "Age", description: "How long ago the server created the slice." },
+]);
 
 /**
  * Reads the `includeObject` option as the real server does when it converts to a Table.
@@ -85,23 +158,21 @@ export function sliceTable(
   metadata: Record<string, unknown>,
   options: TableOptions,
 ): Record<string, unknown> {
-  return {
-    kind: "Table",
-    apiVersion: `meta.k8s.io/${options.version}`,
-    metadata,
-    columnDefinitions: options.columns ? COLUMNS : null,
-    rows: slices.map((slice) => ({
-      cells: [
-        slice.metadata.name ?? "",
-        slice.addressType,
-        listed((slice.ports ?? []).map((port) => port.port != null ? String(port.port) : port.name ?? "*")),
-        listed((slice.endpoints ?? []).flatMap((endpoint) => endpoint.addresses)),
-        age(slice.metadata.creationTimestamp, options.now),
-      ],
-      object: rowObject(slice, options.include),
-    })),
-  };
+  return toTable(slices, SLICE_PRINTER, metadata, options);
 }
+
+/** How an EndpointSlice is printed. */
+export const SLICE_PRINTER: TablePrinter<EndpointSlice> = {
+  columns: COLUMNS,
+  cells: (slice, now) => [
+    slice.metadata.name ?? "",
+    slice.addressType,
+    listed((slice.ports ?? []).map((port) => port.port != null ? String(port.port) : port.name ?? "*")),
+    listed((slice.endpoints ?? []).flatMap((endpoint) => endpoint.addresses)),
+    age(slice.metadata.creationTimestamp, now),
+  ],
+  whole: (slice) => ({ ...slice, kind: "EndpointSlice", apiVersion: "discovery.k8s.io/v1" }),
+};
 
 /**
  * The row of a watch's BOOKMARK, as the real server writes it: an empty slice's cells (`""`, `""`, `<unset>`,
@@ -114,12 +185,6 @@ export function sliceTable(
 export function bookmarkTable(bookmark: EndpointSlice, options: TableOptions): Record<string, unknown> {
   const include = options.include === "Object" ? "Object" : "Metadata";
   return sliceTable([bookmark], { resourceVersion: bookmark.metadata.resourceVersion }, { ...options, include });
-}
-
-function rowObject(slice: EndpointSlice, include: IncludeObject): Record<string, unknown> | null {
-  if (include === "None") return null;
-  if (include === "Object") return { ...slice, kind: "EndpointSlice", apiVersion: "discovery.k8s.io/v1" };
-  return { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: slice.metadata };
 }
 
 /** The first few entries joined by commas, then how many more there are; {@linkcode UNSET} for none. */

@@ -72,7 +72,8 @@ const KNOWN: Record<string, string> = {
   "named health checks and verbose ones":
     "the fake has no named checks: /readyz/etcd is a 404 and ?verbose says ok, where a real server lists its checks",
   "Accept headers only a real server can answer":
-    "the fake writes Tables of EndpointSlices only: for a Service, a 406 saying so, where a real server writes one",
+    "the fake writes no YAML and no PartialObjectMetadata: for a Service, a 406 saying so, where a real server " +
+    "writes them",
   "the descriptions of a Table's columns":
     "the fake describes the columns in its own words, where a real server quotes the API's field documentation",
 };
@@ -767,7 +768,7 @@ const cases: Case[] = [
     name: "Accept headers only a real server can answer",
     async run(target) {
       const answers: Json[] = [];
-      const accepts = ["application/json;as=Table;v=v1;g=meta.k8s.io"];
+      const accepts = ["application/yaml", "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"];
       for (const accept of accepts) {
         const path = `/api/v1/namespaces/${NAMESPACE}/services/two`;
         const response = await target.get(path, { accept, signal: AbortSignal.timeout(10_000) });
@@ -996,6 +997,38 @@ const cases: Case[] = [
     },
   },
   {
+    name: "Tables of a Service and a Node, as kubectl asks for them (a real cluster IP read as the fake's <none>)",
+    async run(target) {
+      const read = async (path: string, accept = KUBECTL_TABLE) => {
+        const response = await target.get(path, { accept, signal: AbortSignal.timeout(10_000) });
+        const body = await response.json();
+        if (body.kind !== "Table") return { status: response.status, body: normalize(target, body) };
+        const columns = body.columnDefinitions.map(({ description: _, ...column }: Json) => column);
+        const age = columns.findIndex((column: Json) => column.name === "Age");
+        const clusterIp = columns.findIndex((column: Json) => column.name === "Cluster-IP");
+        return {
+          status: response.status,
+          type: response.headers.get("content-type"),
+          apiVersion: body.apiVersion,
+          columns,
+          // The fake allocates no cluster IP (a known difference of its Services): its cell says <none>.
+          rows: body.rows.map(({ cells, object }: Json) => ({
+            cells: cells.map((cell: string, index: number) =>
+              index === age && /^\d/.test(cell) ? "<age>" : index === clusterIp ? "<none>" : cell
+            ),
+            object,
+          })),
+        };
+      };
+      return {
+        service: await read(`/api/v1/namespaces/${NAMESPACE}/services/two?includeObject=None`),
+        serviceV1beta1: await read(`/api/v1/namespaces/${NAMESPACE}/services/two?includeObject=None`, TABLE_V1BETA1),
+        node: await read("/api/v1/nodes/differential-node?includeObject=None"),
+        missing: await read(`/api/v1/namespaces/${NAMESPACE}/services/missing`),
+      };
+    },
+  },
+  {
     name: "the descriptions of a Table's columns",
     async run(target) {
       const response = await target.get(SLICES, { accept: KUBECTL_TABLE, signal: AbortSignal.timeout(10_000) });
@@ -1050,14 +1083,33 @@ function recording(target: Target): Target {
   return wrapped;
 }
 
-/** The `kubectl get` commands whose output must be the same against both servers, ages apart. */
+/**
+ * The `kubectl get` commands whose output must be the same against both servers, ages apart (and for a Service,
+ * the real server's cluster IP, where the fake allocates none: compared cell by cell).
+ */
 const KUBECTL_GETS = [
   ["get", "endpointslices", "-n", OTHER_NAMESPACE, "-l", "kubernetes.io/service-name=k"],
   ["get", "endpointslices", "-n", OTHER_NAMESPACE, "-l", "kubernetes.io/service-name=k", "-o", "wide"],
   ["get", "endpointslices", "-A", "-l", "kubernetes.io/service-name=k"],
   ["get", "endpointslice", "k-1", "-n", OTHER_NAMESPACE],
   ["get", "endpointslices", "-n", OTHER_NAMESPACE, "-l", "kubernetes.io/service-name=k", "-w"],
+  ["get", "service", "two", "-n", NAMESPACE],
+  ["get", "service", "two", "-n", NAMESPACE, "-o", "wide"],
+  ["get", "node", "differential-node"],
+  ["get", "node", "differential-node", "-o", "wide"],
 ];
+
+/**
+ * kubectl's table as cells, lines joined by newlines and cells by ` | `, each age as `<age>` and each IPv4 address
+ * as `<none>` (the widths of those cells move the columns).
+ */
+function cellsOf(printed: string): string {
+  return printed.trim().split("\n").map((line) =>
+    line.trim().split(/ {2,}/).map((cell) =>
+      /^\d+[smhdy][\dsmhdy]*$/.test(cell) ? "<age>" : /^\d+\.\d+\.\d+\.\d+$/.test(cell) ? "<none>" : cell
+    ).join(" | ")
+  ).join("\n");
+}
 
 /** The kubectl commands whose exit codes and output must be the same against both servers. */
 const KUBECTL_REVIEWS = [
@@ -1182,7 +1234,8 @@ Deno.test({
         },
       });
       await t.step({
-        name: "kubectl get endpointslices (a namespace, -l, -A, -o wide, a name, -w): the same output but for AGE",
+        name: "kubectl get endpointslices (a namespace, -l, -A, -o wide, a name, -w), a service, a node: the same " +
+          "output but for AGE (and a cluster IP)",
         sanitizeOps: false,
         sanitizeResources: false,
         async fn() {
@@ -1204,6 +1257,9 @@ Deno.test({
               await target.applySlice("k1", slice("k-1", "k", "", { namespace: OTHER_NAMESPACE, addresses }));
               await target.applySlice("k2", slice("k-2", "k", "10.0.5.9", { namespace: OTHER_NAMESPACE }));
             }
+            // The real server has them since the first case.
+            await tlsFake.createService("two");
+            await tlsFake.createNode("differential-node", "zone-d");
             const printed = async (kubeconfig: string) => {
               const outcomes: Record<string, Json> = {};
               for (const args of KUBECTL_GETS) {
@@ -1215,8 +1271,11 @@ Deno.test({
                   // A watch prints the current rows, then waits: it is stopped after 3 s.
                   signal: AbortSignal.timeout(watching ? 3_000 : 20_000),
                 }).output();
+                const core = args[1] === "service" || args[1] === "node";
                 const text = (bytes: Uint8Array) =>
-                  new TextDecoder().decode(bytes).trim().replace(/ +\d[\dsmhdy]*$/gm, " <age>");
+                  core
+                    ? cellsOf(new TextDecoder().decode(bytes))
+                    : new TextDecoder().decode(bytes).trim().replace(/ +\d[\dsmhdy]*$/gm, " <age>");
                 outcomes[`kubectl ${args.join(" ")}`] = {
                   code: watching ? "stopped" : output.code,
                   stdout: text(output.stdout),

@@ -1,0 +1,89 @@
+/**
+ * Services and Nodes as `meta.k8s.io` Tables, what `kubectl get service NAME`
+ * and `kubectl get node NAME` ask for: the columns kube-apiserver v1.36.3
+ * prints for them (measured), and the cells it would write for the objects the
+ * fake stores. A fake Service is a ClusterIP one without a cluster IP,
+ * external IPs or node ports, so its CLUSTER-IP and EXTERNAL-IP cells say
+ * `<none>` (as a real server writes them for a Service without one); a fake
+ * Node has only a name and labels, no status (no kubelet), so it is
+ * `Unknown`, with an empty VERSION and `<none>`/`<unknown>` in the `-o wide`
+ * columns, as a real server prints such a Node. Private to the fake API
+ * server.
+ *
+ * @module
+ */
+
+import { age, tableColumns, type TablePrinter } from "./_table.ts";
+import type { Node, Service } from "./types.ts";
+
+/** Shown for a missing address or selector, as kubectl's server-side printers show it. */
+const NONE = "<none>";
+/** Shown for what only a kubelet reports (the OS image, kernel and container runtime). */
+const UNKNOWN = "<unknown>";
+/** The label prefix that gives a Node a role (`node-role.kubernetes.io/control-plane`). */
+const ROLE_PREFIX = "node-role.kubernetes.io/";
+/** The older label whose value is a Node's role. */
+const ROLE_LABEL = "kubernetes.io/role";
+
+/** How a Service is printed. */
+export const SERVICE_PRINTER: TablePrinter<Service> = {
+  columns: tableColumns([
+    { name: "Name", description: "The Service's name, unique in its namespace." },
+    { name: "Type", description: "How the Service is exposed: ClusterIP for every Service of the fake." },
+    { name: "Cluster-IP", description: "The Service's virtual IP; the fake allocates none." },
+    { name: "External-IP", description: "The addresses outside the cluster that reach the Service." },
+    { name: "Port(s)", description: "Each port of the Service with its protocol." },
+    { name: "Age", description: "How long ago the server created the Service." },
+    { name: "Selector", description: "The labels of the pods the Service selects.", wide: true },
+  ]),
+  cells: (service, now) => [
+    service.metadata.name,
+    service.spec.type,
+    NONE,
+    NONE,
+    service.spec.ports.map((port) => `${port.port}/${port.protocol}`).join(",") || NONE,
+    age(service.metadata.creationTimestamp, now),
+    Object.entries(service.spec.selector ?? {}).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+      .map(([key, value]) => `${key}=${value}`).join(",") || NONE,
+  ],
+  whole: (service) => service as unknown as Record<string, unknown>,
+};
+
+/** How a Node is printed. */
+export const NODE_PRINTER: TablePrinter<Node> = {
+  columns: tableColumns([
+    { name: "Name", description: "The Node's name, unique in the cluster." },
+    { name: "Status", description: "Whether the Node is Ready, as its kubelet reports it: Unknown without one." },
+    { name: "Roles", description: "The Node's roles, from its node-role.kubernetes.io/<role> labels." },
+    { name: "Age", description: "How long ago the server created the Node." },
+    { name: "Version", description: "The version of the Node's kubelet, which the fake has none of." },
+    { name: "Internal-IP", description: "The Node's address inside the cluster.", wide: true },
+    { name: "External-IP", description: "The Node's address outside the cluster.", wide: true },
+    { name: "OS-Image", description: "The operating system the kubelet reports.", wide: true },
+    { name: "Kernel-Version", description: "The kernel the kubelet reports.", wide: true },
+    { name: "Container-Runtime", description: "The container runtime the kubelet reports.", wide: true },
+  ]),
+  cells: (node, now) => [
+    node.metadata.name,
+    "Unknown",
+    roles(node.metadata.labels ?? {}).join(",") || NONE,
+    age(node.metadata.creationTimestamp, now),
+    "",
+    NONE,
+    NONE,
+    UNKNOWN,
+    UNKNOWN,
+    UNKNOWN,
+  ],
+  whole: (node) => node as unknown as Record<string, unknown>,
+};
+
+/** A Node's roles, sorted and each once, as kubectl's printer reads them from its labels. */
+function roles(labels: Record<string, string>): string[] {
+  const found = new Set<string>();
+  for (const [key, value] of Object.entries(labels)) {
+    if (key.startsWith(ROLE_PREFIX) && key.length > ROLE_PREFIX.length) found.add(key.slice(ROLE_PREFIX.length));
+    else if (key === ROLE_LABEL && value !== "") found.add(value);
+  }
+  return [...found].sort();
+}
