@@ -132,6 +132,20 @@ export function notFound(): HttpError {
   );
 }
 
+/**
+ * `404` for the OpenAPI documents (`/openapi/v2`, `/openapi/v3/...`), which the fake does not serve: their schemas
+ * quote kube-apiserver's field documentation, which a fake would have to copy and follow release by release, and
+ * no client of EndpointSlices reads them. Plain text, as a real server writes a 404 outside the API, but saying why
+ * and what to do: kubectl explain still prints only "the server could not find the requested resource" (client-go
+ * keeps no server message for a 404), and shows this text as the cause with `-v=6`; curl and other clients show it.
+ */
+export function noOpenApi(): HttpError {
+  const message = "the fake API server of @kgr/resolver/testing serves no OpenAPI documents, so kubectl explain " +
+    "cannot read a schema here: run kubectl explain against a real cluster (kube-apiserver v1.36 has the same " +
+    "EndpointSlice, Service and Node schemas)";
+  return new HttpError(404, status(404, "NotFound", message), {}, `404 page not found: ${message}\n`);
+}
+
 /** `404 NotFound` for an object that does not exist, as the real server words it. */
 export function objectNotFound(request: ResourceRequest & { name: string }): HttpError {
   const { qualified, details } = describe(request);

@@ -18,6 +18,7 @@ import {
   injectedFailure,
   internalError,
   methodNotAllowed,
+  noOpenApi,
   notFound,
   objectNotFound,
   type ResourceRequest,
@@ -315,6 +316,7 @@ export function createRequestHandler(
       return send(res, record, code, code < 300 ? { json: body } : objectBody(body, errorFormat(req.headers.accept)));
     }
     if (route.kind === "unknown" && !route.known && !route.inApi) {
+      if (/^\/openapi\/v[23](\/|$)/.test(path)) throw noOpenApi();
       return send(res, record, 404, { text: "404 page not found\n" });
     }
     if (route.kind === "unknown") throw route.known ? methodNotAllowed() : notFound();

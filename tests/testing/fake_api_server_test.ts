@@ -2344,3 +2344,23 @@ Deno.test("changes after close() throw: no client could see them", async () => {
   }
   await server.close();
 });
+
+Deno.test("the fake API server says it serves no OpenAPI documents, which kubectl explain reads, in its 404", async () => {
+  await withServer({}, async (server) => {
+    // kubectl explain reads /openapi/v3, then /openapi/v2: a real server without them, and the fake before, wrote a
+    // bare "404 page not found", which kubectl -v=6 shows as the cause of "the server could not find the requested
+    // resource". A JSON Status would be lost ("unknown"): client-go reads only plain text there.
+    for (const path of ["/openapi/v3", "/openapi/v2", "/openapi/v3/apis/discovery.k8s.io/v1"]) {
+      const response = await fetch(server.url + path);
+      assert.equal(response.status, 404, path);
+      assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8", path);
+      assert.match(
+        await response.text(),
+        /^404 page not found: .*serves no OpenAPI documents.*kubectl explain against a real cluster.*\n$/,
+        path,
+      );
+    }
+    const other = await fetch(`${server.url}/openapi/v4`);
+    assert.equal(await other.text(), "404 page not found\n");
+  });
+});
