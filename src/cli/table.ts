@@ -85,12 +85,19 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   // A message's lines, at most `max` in a table that must fit the screen's height; all of them in one printed once,
   // which scrolls like any output (--once): there, what is cut is lost, and it is what says what to do.
   const maxLines = (max: number) => Number.isFinite(context.rows) ? max : Infinity;
-  const lines = [
-    fit([
-      { text: context.input, style: "bold" },
-      { text: `  service ${view.namespace}/${view.service}  port ${portText(view.port)}` },
-    ]),
-  ];
+  // Too wide for one line, the Service and the port go on a line of their own, then on one each: cut, the port the
+  // target names would be what is lost.
+  const service = `service ${view.namespace}/${view.service}`;
+  const port = `port ${portText(view.port)}`;
+  const lines: string[] = [];
+  const width = (text: string) => cellWidth(printable(inFlagTerms(text)));
+  if (width(`${context.input}  ${service}  ${port}`) <= columns) {
+    lines.push(fit([{ text: context.input, style: "bold" }, { text: `  ${service}  ${port}` }]));
+  } else {
+    lines.push(fit([{ text: context.input, style: "bold" }]));
+    if (width(`${service}  ${port}`) <= columns) lines.push(fit([{ text: `${service}  ${port}` }]));
+    else lines.push(fit([{ text: service }]), fit([{ text: port }]));
+  }
   // Too wide for one line, the source goes on a line of its own: cut, the context's name, which tells a wrong
   // cluster, would be what is lost. Too wide for a line of its own, its kubeconfig's path is shortened to its file
   // name, then the context goes on a line of its own.
@@ -100,22 +107,27 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
     lines.push(fit([{ text: `cluster ${context.server}` }]));
     for (const line of sourceLines(context.source, columns)) lines.push(fit([{ text: line }]));
   }
-  const progress: Segment[] = [
-    { text: `resourceVersion ${view.snapshot?.resourceVersion ?? "-"}  ` },
-    { text: changeText(view, context.now) },
-  ];
-  const watch = watchSegment(view, context);
-  const width = (segments: Segment[]) => segments.reduce((sum, { text }) => sum + cellWidth(printable(text)), 0);
-  // The watch's state goes on a line of its own when it does not fit after the resourceVersion (a real cluster's has
-  // 8 digits or more) and the time: cut, "retrying" or "listing for 7s" is what would be lost.
-  const state = width(progress) + 2 + width([watch]) <= columns
-    ? [[...progress, { text: "  " }, watch]]
-    : [progress, [watch]];
+  const widthOf = (segments: Segment[]) => segments.reduce((sum, { text }) => sum + cellWidth(printable(text)), 0);
+  // The resourceVersion, the time since the last change and the watch's state, each after the one before where it
+  // fits, else on a line of its own: cut, "unchanged since start", "retrying" or "listing for 7s" would be what is
+  // lost (a real cluster's resourceVersion has 8 digits or more).
+  const state: Segment[][] = [];
+  for (
+    const piece of [
+      { text: `resourceVersion ${view.snapshot?.resourceVersion ?? "-"}` },
+      { text: changeText(view, context.now) },
+      watchSegment(view, context),
+    ]
+  ) {
+    const line = state.at(-1);
+    if (line && widthOf(line) + 2 + widthOf([piece]) <= columns) line.push({ text: "  " }, piece);
+    else state.push([piece]);
+  }
   // The topology mode and why it is none go on their own lines when they do not fit after the state: cut, the
   // reason is what would be lost.
   const topology = topologyText(view);
   const last = state[state.length - 1];
-  const topologyFits = width(last) + 2 + cellWidth(printable(topology)) <= columns;
+  const topologyFits = widthOf(last) + 2 + cellWidth(printable(topology)) <= columns;
   if (topologyFits) last.push({ text: `  ${topology}`, style: "dim" });
   for (const segments of state) lines.push(fit(segments));
   if (!topologyFits) { for (const line of wrap(topology, columns, maxLines(3))) lines.push(paint(line, "dim")); }

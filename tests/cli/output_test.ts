@@ -102,7 +102,7 @@ Deno.test("renderTable() on a narrow terminal puts the topology, and why it is n
 
 Deno.test("renderTable() puts where the cluster access came from on a line of its own when it does not fit", () => {
   const lines = renderTable(viewOf([SLICE]), { ...context, columns: 50 });
-  assert.deepEqual(lines.slice(1, 3), ["cluster https://10.0.0.1:6443", '  from kubeconfig /k (context "kind")']);
+  assert.deepEqual(lines.slice(2, 4), ["cluster https://10.0.0.1:6443", '  from kubeconfig /k (context "kind")']);
   assert.equal(
     renderTable(viewOf([SLICE]), context)[1],
     'cluster https://10.0.0.1:6443 from kubeconfig /k (context "kind")',
@@ -113,8 +113,9 @@ Deno.test("renderTable() fits the terminal: lines cut at its width, rows beyond 
   const lines = renderTable(viewOf([thirtyPods()]), { ...context, columns: 40, rows: 12 });
   assert.equal(lines.length, 11);
   assert.ok(lines.every((line) => [...line].length <= 40), lines.join("\n"));
-  assert.equal(lines[0], "kubernetes:///echo.prod:grpc  service p…");
-  assert.equal(lines.at(-3), "... and 30 more pods: all used"); // the header takes 9 of the 11 lines
+  assert.deepEqual(lines.slice(0, 2), ["kubernetes:///echo.prod:grpc", "service prod/echo  port grpc"]);
+  // The header and the headings take 9 of the 11 lines; the blank line before the counts is left out.
+  assert.equal(lines.at(-2), "... and 30 more pods: all used");
   assert.equal(lines.at(-1), "30 used  Ctrl-C to quit");
 });
 
@@ -261,7 +262,7 @@ Deno.test("renderTable() counts by reason the pods that get no calls, or calls o
 });
 
 Deno.test("renderTable() on a short terminal counts by reason on the lines left, cut with '…', never mid-sentence", () => {
-  // At 40 columns the header takes 9 lines (the watch's state on a line of its own). The count of the pods that get
+  // At 40 columns the header takes 10 lines (the Service and port, and the watch's state, on lines of their own). The count of the pods that get
   // no calls wrapped to two lines, and on 14 rows the frame, one line too tall, lost its second: 'not used: 2
   // terminating while others are' said nothing of the pod not ready.
   const unused = (i: number, conditions: { ready: boolean; serving?: boolean; terminating?: boolean }) => ({
@@ -282,9 +283,9 @@ Deno.test("renderTable() on a short terminal counts by reason on the lines left,
   const more = "... and 6 more pods: 3 used, 3 not used";
   const summary = ["", "3 used, 3 not used  Ctrl-C to quit"];
   const tails: [number, string[]][] = [
-    [13, [more, ...summary]],
-    [14, [more, "not used: 2 terminating while others ar…", ...summary]],
-    [15, [more, "not used: 2 terminating while others are", "ready; 1 not ready", ...summary]],
+    [14, [more, ...summary]],
+    [15, [more, "not used: 2 terminating while others ar…", ...summary]],
+    [16, [more, "not used: 2 terminating while others are", "ready; 1 not ready", ...summary]],
   ];
   for (const [rows, tail] of tails) {
     const lines = renderTable(viewOf([slice]), { ...narrow, rows });
@@ -317,7 +318,12 @@ Deno.test("renderTable() shows a failing watch's message, and what it waits for"
     { namespace: "prod", service: "echo", locality: {}, watch: { state: "retrying", error } },
     { ...context, columns: 60 },
   );
-  assert.deepEqual(lines.slice(3), [
+  // The port is not known yet: the first line would be too wide with it.
+  assert.deepEqual(lines.slice(0, 2), [
+    "kubernetes:///echo.prod:grpc",
+    "service prod/echo  port (the Service's first)",
+  ]);
+  assert.deepEqual(lines.slice(4), [
     "resourceVersion -  no change yet  retrying (see below)",
     "topology - (client locality unknown)",
     'Cannot list endpointslices of service "echo" in namespace',
@@ -396,7 +402,7 @@ Deno.test("renderTable() names the CLI's flags where the library names its optio
     '(context "kind") with --namespace: grant "list"',
   ]);
   assert.equal(
-    renderTable(view, { ...context, source, columns: 48 })[2],
+    renderTable(view, { ...context, source, columns: 48 })[3],
     '  from kubeconfig /k (context "kind") with --na…',
   );
 });

@@ -52,3 +52,21 @@ Deno.test("renderTable() keeps the watch's state after the resourceVersion where
     "Cannot watch endpointslices: cannot reach the API server",
   ]);
 });
+
+Deno.test("renderTable() puts the time since the last change on a line of its own rather than cut it", () => {
+  // At 40 columns the line read "resourceVersion 26  unchanged since sta…".
+  const view = { ...serviceViewOf([], {}, "26"), changes: 0 };
+  assert.deepEqual(stateLines(view, 40), [
+    "resourceVersion 26",
+    "unchanged since start  watching",
+    "topology none (client locality unknown)",
+  ]);
+  assert.deepEqual(stateLines(retryingView(), 40), [
+    "resourceVersion 123456789",
+    "unchanged since start",
+    "retrying (see below)",
+    "topology none (client locality unknown)",
+    "Cannot watch endpointslices: cannot",
+    "reach the API server",
+  ]);
+});
