@@ -367,7 +367,8 @@ function concern(pod: PodExplanation): number {
 /**
  * Why a pod is used as it is, without the use its row starts with, for the lines that group pods by reason: `not used:
  * not ready` is `not ready`; a first failover pod's `failover (first: the client's zone a): hinted for node n2` is
- * `first: the client's zone a, hinted for node n2`.
+ * `first: the client's zone a, hinted for its own node` when n2 is its node (as the controller hints every pod under
+ * PreferSameNode: the pods then share one reason), else `first: the client's zone a, hinted for node n2`.
  *
  * @param pod The pod's explanation.
  * @returns The reason; the message as it is when it starts with no use.
@@ -387,10 +388,14 @@ function concern(pod: PodExplanation): number {
  * ```
  */
 export function reasonOf(pod: PodExplanation): string {
-  return pod.message.replace(
+  const why = pod.message.replace(
     /^(?:not used|failover|used)(?: \(([^)]*)\))?: /,
     (_, first) => first ? `${first}, ` : "",
   );
+  // Under PreferSameNode the controller hints every pod for its own node: named, each pod had a reason of its own.
+  const hints = pod.hints?.forNodes;
+  const own = pod.reason === "other-node" && hints?.length === 1 && hints[0] === pod.nodeName;
+  return own ? why.replace(/hinted for node [^,;]*$/, "hinted for its own node") : why;
 }
 
 /**

@@ -824,8 +824,8 @@ Deno.test("under PreferSameNode, the line and the table's counts say once that t
   const view = serviceViewOf([slice], { node: "n1", zone: "a" });
   assert.equal(
     changeSummary(view),
-    "topology node: 1 used: echo-0 10.0.0.1:8080; 1 failover (first: the client's zone a, hinted for node n2): " +
-      "echo-1 10.0.0.2:8080; 1 failover (hinted for node n3): echo-2 10.0.0.3:8080",
+    "topology node: 1 used: echo-0 10.0.0.1:8080; 1 failover (first: the client's zone a, hinted for its own node): " +
+      "echo-1 10.0.0.2:8080; 1 failover (hinted for its own node): echo-2 10.0.0.3:8080",
   );
   const row = renderTable(view, context).find((line) => line.startsWith("echo-1 "));
   assert.match(row!, / failover \(first: the client's zone a\): hinted for node n2$/, "the row says it as before");
@@ -838,5 +838,36 @@ Deno.test("under PreferSameNode, the line and the table's counts say once that t
   const counts = lines.find((line) => line.startsWith("failover: "));
   assert.ok(counts !== undefined, lines.join("\n"));
   assert.doesNotMatch(counts, /failover \(first|first: [^,]*\):/, counts);
-  assert.match(counts, /1 first: the client's zone a, hinted for node n\d+/, counts);
+  assert.match(counts, /19 first: the client's zone a, hinted for its own node/, counts);
+});
+
+Deno.test("under PreferSameNode, pods hinted for their own nodes share one reason on the line and in the counts", () => {
+  // Twenty pods on twenty nodes: the line per change named one reason per failover pod ("1 failover (hinted for node
+  // n1): p-1 ...; 1 failover (hinted for node n3): ..."), nineteen groups of one; the counts, nineteen "1 hinted for
+  // node nN". The controller hints every pod for its own node: that is one reason.
+  const endpoints = Array.from({ length: 20 }, (_, i) => ({
+    addresses: [`10.0.1.${i}`],
+    targetRef: { name: `p-${i}` },
+    zone: i % 2 === 0 ? "a" : "b",
+    nodeName: `n${i}`,
+    hints: { forZones: [{ name: i % 2 === 0 ? "a" : "b" }], forNodes: [{ name: `n${i}` }] },
+  }));
+  const view = serviceViewOf([{ ...SLICE, endpoints }], { node: "n0", zone: "a" });
+  const groups = changeSummary(view).split("; ").map((group) => group.replace(/: p-.*/, ""));
+  assert.deepEqual(groups, [
+    "topology node: 1 used",
+    "10 failover (hinted for its own node)",
+    "9 failover (first: the client's zone a, hinted for its own node)",
+  ]);
+  const lines = renderTable(view, { ...context, rows: 16 });
+  assert.ok(
+    lines.includes("failover: 10 hinted for its own node; 9 first: the client's zone a, hinted for its own node"),
+    lines.join("\n"),
+  );
+  // A pod hinted for another node than its own (not what the controller writes) keeps the node's name.
+  const odd = serviceViewOf([{ ...SLICE, endpoints: [endpoints[0], { ...endpoints[1], nodeName: "n7" }] }], {
+    node: "n0",
+    zone: "a",
+  });
+  assert.match(changeSummary(odd), /1 failover \(hinted for node n1\): p-1 /);
 });
