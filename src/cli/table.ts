@@ -42,6 +42,11 @@ export interface TableContext {
   paint: Paint;
   /** Whether the table redraws until Ctrl-C (it then says so), or is printed once. */
   live: boolean;
+  /**
+   * Whether this is the last frame of a live table, drawn once Ctrl-C stops it (`live` false): the watch's state is
+   * then the one it was in (`listing for 7s`), where a table printed once (`--once`) shows its first list as done.
+   */
+  stopped?: boolean;
 }
 
 const HEADINGS = ["POD", "ADDRESS", "ZONE", "NODE", "READY", "SERVING", "TERMINATING", "USED"];
@@ -437,13 +442,14 @@ function rowsShown(pods: readonly PodExplanation[], room: number): number[] {
   return byConcern.slice(0, Math.max(0, room)).sort((a, b) => a - b);
 }
 
-function watchSegment({ watch, snapshot }: ServiceView, { live, now }: TableContext): Segment {
+function watchSegment({ watch, snapshot }: ServiceView, { live, stopped, now }: TableContext): Segment {
   if (watch.state === "watching") return { text: "watching", style: "green" };
+  const once = !live && !stopped;
   // A table printed once (--once) shows the first state, read from a LIST that is done.
-  if (watch.state === "listing" && snapshot && !live) return { text: "listed", style: "green" };
+  if (watch.state === "listing" && snapshot && once) return { text: "listed", style: "green" };
   // A server that accepts the request and never answers leaves it listing until stallTimeoutMs (150 s): the time
-  // shows that the CLI is waiting, not stuck.
-  if (watch.state === "listing" && live && now - watch.since >= LISTING_SHOWN_AFTER_MS) {
+  // shows that the CLI is waiting, not stuck (and, in the last frame, how long it waited).
+  if (watch.state === "listing" && !once && now - watch.since >= LISTING_SHOWN_AFTER_MS) {
     return { text: `listing for ${ago(now - watch.since)}`, style: "yellow" };
   }
   if (watch.state === "listing") return { text: "listing", style: "yellow" };

@@ -63,7 +63,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   const terminal = takesEscapes(stdout.isTTY, cli.env("TERM"));
   const live = terminal && !command.json && !command.once;
   const paint = painter(colorsWanted(terminal, cli.env("NO_COLOR")));
-  const table = (view: ServiceView, isLive: boolean) => {
+  const table = (view: ServiceView, isLive: boolean, stopped = false) => {
     const size = stdout.size() ?? { columns: Infinity, rows: Infinity };
     // A table printed once scrolls like any output: only a live one must fit the screen's height.
     if (!isLive && !frame) size.rows = Infinity;
@@ -76,6 +76,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
       ...size,
       paint,
       live: isLive,
+      stopped,
     });
   };
   let frame: LiveFrame | undefined;
@@ -228,7 +229,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     clearTimeout(timer);
     stopInterrupt();
     stopSuspend?.();
-    if (frame && latest) frame.draw(table(latest, false));
+    if (frame && latest) frame.draw(table(latest, false, true));
     frame?.finish();
     connection.client.close();
   }

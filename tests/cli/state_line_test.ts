@@ -70,3 +70,38 @@ Deno.test("renderTable() puts the time since the last change on a line of its ow
     "reach the API server",
   ]);
 });
+
+Deno.test("renderTable() keeps the time spent listing in the last frame, drawn once Ctrl-C stops the table", () => {
+  // The frame left on the screen after Ctrl-C said "listing" where the frame before said "listing for 7s"; after an
+  // outage, a re-list stopped so (a snapshot from before it) said "listed", as a --once table does.
+  const listing = { ...retryingView(), watch: { state: "listing" as const, since: -7_000 } };
+  const last = (view: ServiceView) =>
+    renderTable(view, {
+      input: "kubernetes:///echo.prod:grpc",
+      server: "https://10.0.0.1",
+      source: "in-cluster service account",
+      now: 0,
+      columns: 100,
+      rows: 40,
+      paint: painter(false),
+      live: false,
+      stopped: true,
+    })[2];
+  assert.equal(last(listing), "resourceVersion 123456789  unchanged since start  listing for 7s");
+  assert.equal(
+    last({ ...listing, snapshot: undefined, changes: undefined }),
+    "resourceVersion -  no change yet  listing for 7s  topology - (client locality unknown)",
+  );
+  // A table printed once (--once) shows the list it read as done.
+  const once = renderTable(listing, {
+    input: "kubernetes:///echo.prod:grpc",
+    server: "https://10.0.0.1",
+    source: "in-cluster service account",
+    now: 0,
+    columns: 100,
+    rows: Infinity,
+    paint: painter(false),
+    live: false,
+  });
+  assert.match(once[2], /unchanged since start {2}listed {2}topology/);
+});
