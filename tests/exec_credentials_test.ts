@@ -5,6 +5,7 @@ import { maskCredentials } from "../src/cluster/_mask_credentials.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
 import { cpuMilliseconds } from "./_cpu_time.ts";
 import { heldExecPlugin as runExecPlugin } from "./_held_exec_plugin.ts";
+import { tempDir } from "./_temp_dir.ts";
 import { readTextFile } from "../src/runtime/files.ts";
 import type { ExecPluginRequest } from "../src/runtime/exec_plugin.ts";
 import { setTraceSink } from "../src/runtime/trace.ts";
@@ -65,9 +66,9 @@ function execConfig(
 }
 
 Deno.test("execCredentials() runs a v1 plugin once and caches its token until shortly before expiry", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-exec-credentials-");
   const command = await writePlugin(
-    dir,
+    dir.path,
     "plugin",
     countingPlugin(V1, "2030-01-01T00:00:00Z"),
   );
@@ -79,10 +80,10 @@ Deno.test("execCredentials() runs a v1 plugin once and caches its token until sh
   assert.equal(await credentials.authorization(), "Bearer tok-1");
   time.advance(59 * 60_000); // 23:59:00
   assert.equal(await credentials.authorization(), "Bearer tok-1");
-  assert.equal(await runs(dir), 1);
+  assert.equal(await runs(dir.path), 1);
   time.advance(55_000); // 23:59:55, within 10 s of expiry
   assert.equal(await credentials.authorization(), "Bearer tok-2");
-  assert.equal(await runs(dir), 2);
+  assert.equal(await runs(dir.path), 2);
 });
 
 Deno.test("execCredentials() traces how long the plugin ran on a monotonic clock, whatever the wall clock does", async () => {
@@ -108,8 +109,8 @@ Deno.test("execCredentials() traces how long the plugin ran on a monotonic clock
 });
 
 Deno.test("execCredentials() runs the plugin again after invalidate()", async () => {
-  const dir = await Deno.makeTempDir();
-  const command = await writePlugin(dir, "plugin", countingPlugin(V1));
+  await using dir = await tempDir("kgr-exec-credentials-");
+  const command = await writePlugin(dir.path, "plugin", countingPlugin(V1));
   const credentials = execCredentials(execConfig(command, V1), {
     run: runExecPlugin,
   });
@@ -117,7 +118,7 @@ Deno.test("execCredentials() runs the plugin again after invalidate()", async ()
   assert.equal(await credentials.authorization(), "Bearer tok-1");
   credentials.invalidate();
   assert.equal(await credentials.authorization(), "Bearer tok-2");
-  assert.equal(await runs(dir), 2);
+  assert.equal(await runs(dir.path), 2);
   // What a 401 that persists then says to do: the plugin already ran again.
   assert.match(
     credentials.renewal!,
@@ -126,9 +127,9 @@ Deno.test("execCredentials() runs the plugin again after invalidate()", async ()
 });
 
 Deno.test("execCredentials() passes KUBERNETES_EXEC_INFO, the plugin's env and its arguments", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-exec-credentials-");
   const command = await writePlugin(
-    dir,
+    dir.path,
     "plugin",
     `printf "%s" "$*" > "$(dirname "$0")/args"\n${countingPlugin(V1BETA1)}`,
   );
@@ -146,22 +147,22 @@ Deno.test("execCredentials() passes KUBERNETES_EXEC_INFO, the plugin's env and i
     { run: runExecPlugin },
   );
   assert.equal(await credentials.authorization(), "Bearer tok-1");
-  const info = JSON.parse((await readTextFile(`${dir}/exec-info.json`))!);
+  const info = JSON.parse((await readTextFile(`${dir.path}/exec-info.json`))!);
   assert.deepEqual(info, {
     apiVersion: V1BETA1,
     kind: "ExecCredential",
     spec: { interactive: false, cluster },
   });
-  assert.equal(await readTextFile(`${dir}/my-var`), "hello");
-  assert.equal(await readTextFile(`${dir}/args`), "get-token --x");
+  assert.equal(await readTextFile(`${dir.path}/my-var`), "hello");
+  assert.equal(await readTextFile(`${dir.path}/args`), "get-token --x");
 });
 
 Deno.test("execCredentials() sends no cluster in KUBERNETES_EXEC_INFO without provideClusterInfo", async () => {
-  const dir = await Deno.makeTempDir();
-  const command = await writePlugin(dir, "plugin", countingPlugin(V1));
+  await using dir = await tempDir("kgr-exec-credentials-");
+  const command = await writePlugin(dir.path, "plugin", countingPlugin(V1));
   await execCredentials(execConfig(command, V1), { run: runExecPlugin })
     .authorization();
-  const info = JSON.parse((await readTextFile(`${dir}/exec-info.json`))!);
+  const info = JSON.parse((await readTextFile(`${dir.path}/exec-info.json`))!);
   assert.deepEqual(info, {
     apiVersion: V1,
     kind: "ExecCredential",
@@ -170,9 +171,9 @@ Deno.test("execCredentials() sends no cluster in KUBERNETES_EXEC_INFO without pr
 });
 
 Deno.test("execCredentials() shares one plugin run between concurrent calls", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-exec-credentials-");
   const command = await writePlugin(
-    dir,
+    dir.path,
     "plugin",
     `sleep 0.2\n${countingPlugin(V1)}`,
   );
@@ -188,19 +189,19 @@ Deno.test("execCredentials() shares one plugin run between concurrent calls", as
     "Bearer tok-1",
     "Bearer tok-1",
   ]);
-  assert.equal(await runs(dir), 1);
+  assert.equal(await runs(dir.path), 1);
 });
 
 Deno.test("execCredentials() of equal configurations share the plugin's answer process-wide, as client-go does", async () => {
   // Each new watch or channel of an equal inline { cluster: { kubeconfig } } resolved its own credentials and ran the
   // plugin again: 10 watchEndpoints() loops ran a 0.3 s plugin 10 times.
-  const dir = await Deno.makeTempDir();
-  const command = await writePlugin(dir, "plugin", countingPlugin(V1));
+  await using dir = await tempDir("kgr-exec-credentials-");
+  const command = await writePlugin(dir.path, "plugin", countingPlugin(V1));
   const first = execCredentials(execConfig(command, V1, { args: ["--cluster", "a"] }), { run: runExecPlugin });
   const second = execCredentials(execConfig(command, V1, { args: ["--cluster", "a"] }), { run: runExecPlugin });
   assert.equal(await first.authorization(), "Bearer tok-1");
   assert.equal(await second.authorization(), "Bearer tok-1");
-  assert.equal(await runs(dir), 1);
+  assert.equal(await runs(dir.path), 1);
   // Another stanza (or another cluster told to the plugin) is another identity.
   const other = execCredentials(execConfig(command, V1, { args: ["--cluster", "b"] }), { run: runExecPlugin });
   assert.equal(await other.authorization(), "Bearer tok-2");
@@ -212,12 +213,12 @@ Deno.test("execCredentials() of equal configurations share the plugin's answer p
   );
   assert.equal(await told.authorization(), "Bearer tok-3");
   assert.equal(await first.authorization(), "Bearer tok-1");
-  assert.equal(await runs(dir), 3);
+  assert.equal(await runs(dir.path), 3);
 });
 
 Deno.test("execCredentials() sharing an answer run the plugin once again after a 401 of each, and at expiry", async () => {
-  const dir = await Deno.makeTempDir();
-  const command = await writePlugin(dir, "plugin", countingPlugin(V1, "2030-01-01T00:00:00Z"));
+  await using dir = await tempDir("kgr-exec-credentials-");
+  const command = await writePlugin(dir.path, "plugin", countingPlugin(V1, "2030-01-01T00:00:00Z"));
   const time = clock(Date.parse("2029-12-31T23:00:00Z"));
   const config = () => execConfig(command, V1, { args: ["--shared"] });
   const first = execCredentials(config(), { run: runExecPlugin, now: time.now });
@@ -229,7 +230,7 @@ Deno.test("execCredentials() sharing an answer run the plugin once again after a
   assert.equal(await first.authorization(), "Bearer tok-2");
   second.invalidate();
   assert.equal(await second.authorization(), "Bearer tok-2");
-  assert.equal(await runs(dir), 2);
+  assert.equal(await runs(dir.path), 2);
   // A 401 for the answer that stands drops it for both.
   second.invalidate();
   assert.equal(await first.authorization(), "Bearer tok-3");
@@ -237,7 +238,7 @@ Deno.test("execCredentials() sharing an answer run the plugin once again after a
   time.advance(59 * 60_000 + 55_000); // within 10 s of expiry
   assert.equal(await second.authorization(), "Bearer tok-4");
   assert.equal(await first.authorization(), "Bearer tok-4");
-  assert.equal(await runs(dir), 4);
+  assert.equal(await runs(dir.path), 4);
 });
 
 Deno.test("execCredentials() drops nothing newer for a late 401 of a request that its own answer made", async () => {
@@ -301,10 +302,10 @@ Deno.test("execCredentials() drops nothing newer for a late 401 of a request tha
 });
 
 Deno.test("execCredentials() runs the plugin with standard input closed", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-exec-credentials-");
   // `cat` would wait forever on an open standard input.
   const command = await writePlugin(
-    dir,
+    dir.path,
     "plugin",
     `cat > /dev/null\n${countingPlugin(V1)}`,
   );
@@ -316,18 +317,18 @@ Deno.test("execCredentials() runs the plugin with standard input closed", async 
 });
 
 Deno.test("execCredentials() returns a client certificate from the plugin and hides its key", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-exec-credentials-");
   const [cert, key] = await Promise.all([fixture("client.pem"), fixture("client-key.pem")]);
   const keyLine = key.split("\n")[5];
   await Deno.writeTextFile(
-    `${dir}/answer.json`,
+    `${dir.path}/answer.json`,
     JSON.stringify({
       apiVersion: V1,
       kind: "ExecCredential",
       status: { clientCertificateData: cert, clientKeyData: key },
     }),
   );
-  const command = await writePlugin(dir, "plugin", 'cat "$(dirname "$0")/answer.json"');
+  const command = await writePlugin(dir.path, "plugin", 'cat "$(dirname "$0")/answer.json"');
   const credentials = execCredentials(execConfig(command, V1), {
     run: runExecPlugin,
   });
@@ -379,9 +380,9 @@ Deno.test("execCredentials() refuses a client certificate and key from the plugi
 });
 
 Deno.test("execCredentials() reports a failing plugin with its exit status and standard error", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-exec-credentials-");
   const command = await writePlugin(
-    dir,
+    dir.path,
     "plugin",
     'echo "error: you must be logged in" >&2\nexit 3',
   );
@@ -400,10 +401,10 @@ Deno.test("execCredentials() reports a failing plugin with its exit status and s
 });
 
 Deno.test("execCredentials() masks the values of a failing plugin's secret-named flags where it echoes them", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-exec-credentials-");
   // As kubelogin's or a cloud CLI's `--client-secret VALUE`: echoed in prose, where no pattern tells it from a word.
   const command = await writePlugin(
-    dir,
+    dir.path,
     "plugin",
     'echo "refresh failed for client $3 with $4 and $5" >&2\nexit 1',
   );
@@ -417,10 +418,10 @@ Deno.test("execCredentials() masks the values of a failing plugin's secret-named
 });
 
 Deno.test("execCredentials() keeps the path of a failing plugin's flag that names where a secret is kept", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-exec-credentials-");
   // kubelogin's --token-cache-dir: its error names the folder it could not write, which was quoted as [redacted].
   const command = await writePlugin(
-    dir,
+    dir.path,
     "plugin",
     'echo "open $3/abc.json: permission denied (client $5)" >&2\nexit 1',
   );
@@ -438,10 +439,10 @@ Deno.test("execCredentials() keeps the path of a failing plugin's flag that name
 });
 
 Deno.test("execCredentials() keeps the path that a failing plugin's key flag takes, and masks a key that is not one", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-exec-credentials-");
   // Its error names the key file it could not read, which was quoted as [redacted], as if it were the key.
   const command = await writePlugin(
-    dir,
+    dir.path,
     "plugin",
     'echo "open $2: no such file (api key $4, ssh key $5)" >&2\nexit 1',
   );
@@ -458,7 +459,7 @@ Deno.test("execCredentials() keeps the path that a failing plugin's key flag tak
   );
   assert.ok(!error.message.includes("k9f3e"), error.message);
   // A secret key flag's base64 value that starts with `/` is no path: the plugin's echo of it stays masked.
-  const echo = await writePlugin(dir, "echo", 'echo "rejected: $2" >&2\nexit 1');
+  const echo = await writePlugin(dir.path, "echo", 'echo "rejected: $2" >&2\nexit 1');
   const secret = "/Jalr7XUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
   const echoed = await rejectsConfig(
     execCredentials(execConfig(echo, V1, { args: ["--secret-key", secret] }), { run: runExecPlugin }).authorization(),
@@ -536,10 +537,10 @@ Deno.test("maskCredentials() masks the variables that hold a database's password
 });
 
 Deno.test("execCredentials() quotes no value whose name the 64 KiB it masks cut off", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-exec-credentials-");
   // 65,555 characters: the last 65,536 start in "password", and the long line after it is masked to a word.
   const command = await writePlugin(
-    dir,
+    dir.path,
     "plugin",
     "printf 'loaded config: password: hunter2x9\\n' >&2\nhead -c 65519 /dev/zero | tr '\\0' a >&2\necho >&2\nexit 1",
   );
@@ -551,11 +552,11 @@ Deno.test("execCredentials() quotes no value whose name the 64 KiB it masks cut 
 });
 
 Deno.test("execCredentials() keeps a YAML block's name when the 64 KiB it masks start in its line's indentation", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-exec-credentials-");
   // The last 65,536 characters start after the first space of "  token: |": the line, but that space, is whole, and
   // its block's line is masked with it (dropped, the block's line was quoted without its name).
   const command = await writePlugin(
-    dir,
+    dir.path,
     "plugin",
     "printf 'x\\n  token: |\\n    s3cr3t-line9\\n' >&2\nhead -c 65508 /dev/zero | tr '\\0' a >&2\necho >&2\nexit 1",
   );
@@ -567,10 +568,10 @@ Deno.test("execCredentials() keeps a YAML block's name when the 64 KiB it masks 
 });
 
 Deno.test("execCredentials() masks what looks like a credential in a failing plugin's standard error", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-exec-credentials-");
   const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl";
   const command = await writePlugin(
-    dir,
+    dir.path,
     "plugin",
     `echo "refresh failed for token=EXECSECRET123, Authorization: Bearer b3ar3r-s3cret, id token ${jwt}" >&2\n` +
       'echo "password: hunter2-hunter2 key AKIAIOSFODNN7EXAMPLEAKIAIOSFODNN7EXAMPLE" >&2\nexit 1',
@@ -871,8 +872,8 @@ Deno.test("execCredentials() reports a missing plugin with its install hint", as
 });
 
 Deno.test("execCredentials() kills a plugin that does not finish in time", async () => {
-  const dir = await Deno.makeTempDir();
-  const command = await writePlugin(dir, "plugin", "exec sleep 10");
+  await using dir = await tempDir("kgr-exec-credentials-");
+  const command = await writePlugin(dir.path, "plugin", "exec sleep 10");
   await rejectsConfig(
     execCredentials(execConfig(command, V1), {
       run: runExecPlugin,
@@ -883,7 +884,7 @@ Deno.test("execCredentials() kills a plugin that does not finish in time", async
 });
 
 Deno.test("execCredentials() never quotes the plugin's output when it is malformed", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-exec-credentials-");
   const cases: [string, RegExp][] = [
     // Output that starts with `{` is JSON to kubectl, and never YAML (a YAML flow mapping fails there too).
     ['{"status": {"token": canary-output-secret}}', /its output is not JSON: it must print an ExecCredential object/],
@@ -897,7 +898,7 @@ Deno.test("execCredentials() never quotes the plugin's output when it is malform
     ["canary-output-secret", /its output is a string, not an ExecCredential object: it must print one/],
   ];
   for (const [output, message] of cases) {
-    const command = await writePlugin(dir, "plugin", `printf '%s' '${output}'`);
+    const command = await writePlugin(dir.path, "plugin", `printf '%s' '${output}'`);
     const error = await rejectsConfig(
       execCredentials(execConfig(command, V1), { run: runExecPlugin }).authorization(),
       message,
@@ -1183,16 +1184,16 @@ Deno.test("execCredentials() keeps its sentences whole when it does not show a v
 });
 
 Deno.test("execCredentials() passes the plugin's standard error on as it comes, masked, as kubectl does", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-exec-credentials-");
   // As kubelogin's devicecode login: it prints where to sign in, then waits; here until the test saw the words.
   const command = await writePlugin(
-    dir,
+    dir.path,
     "plugin",
     [
       'echo "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code ' +
       'ABCD1234 to authenticate." >&2',
       'printf "refreshing with --client-secret %s" "$2" >&2',
-      `while [ ! -e "${dir}/seen" ]; do sleep 0.05; done`,
+      `while [ ! -e "${dir.path}/seen" ]; do sleep 0.05; done`,
       `printf '{"apiVersion":"${V1}","kind":"ExecCredential","status":{"token":"tok"}}'`,
     ].join("\n"),
   );
@@ -1205,7 +1206,7 @@ Deno.test("execCredentials() passes the plugin's standard error on as it comes, 
       timeoutMs: 5_000,
       stderr: (line) => {
         lines.push(line);
-        if (line.startsWith("To sign in") && !answered) Deno.writeTextFileSync(`${dir}/seen`, "");
+        if (line.startsWith("To sign in") && !answered) Deno.writeTextFileSync(`${dir.path}/seen`, "");
       },
     },
   );
@@ -1215,12 +1216,11 @@ Deno.test("execCredentials() passes the plugin's standard error on as it comes, 
     "to authenticate.",
     "refreshing with --client-secret [redacted]",
   ]);
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("execCredentials() passes on nothing when the plugin prints nothing on standard error", async () => {
-  const dir = await Deno.makeTempDir();
-  const command = await writePlugin(dir, "plugin", countingPlugin(V1));
+  await using dir = await tempDir("kgr-exec-credentials-");
+  const command = await writePlugin(dir.path, "plugin", countingPlugin(V1));
   const lines: string[] = [];
   const credentials = execCredentials(execConfig(command, V1), {
     run: runExecPlugin,
@@ -1228,7 +1228,6 @@ Deno.test("execCredentials() passes on nothing when the plugin prints nothing on
   });
   assert.equal(await credentials.authorization(), "Bearer tok-1");
   assert.deepEqual(lines, []);
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("execCredentials() passes on a line of standard error too long to mask as a note of its length", async () => {

@@ -8,6 +8,7 @@ import { type ExecPluginRequest, stdinIsTerminal } from "../src/runtime/exec_plu
 import { readTextFile } from "../src/runtime/files.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
 import { config, noExec } from "./_kubeconfig_object.ts";
+import { tempDir } from "./_temp_dir.ts";
 
 const CA = "-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n";
 const OTHER_CA = "-----BEGIN CERTIFICATE-----\nb3RoZXI=\n-----END CERTIFICATE-----\n";
@@ -37,15 +38,15 @@ async function fromFiles(paths: string[], context?: string) {
 }
 
 Deno.test("accessFromKubeconfig() resolves relative paths against the folder of the file that holds them", async () => {
-  const dir = await Deno.makeTempDir();
-  await Deno.mkdir(`${dir}/one/certs`, { recursive: true });
-  await Deno.mkdir(`${dir}/two/secrets`, { recursive: true });
-  await Deno.writeTextFile(`${dir}/one/certs/ca.crt`, CA);
-  await Deno.writeTextFile(`${dir}/two/secrets/client.crt`, CERT);
-  await Deno.writeTextFile(`${dir}/two/secrets/client.key`, KEY);
-  await Deno.writeTextFile(`${dir}/two/secrets/token`, "file-token\n");
+  await using dir = await tempDir("kgr-kubeconfig-context-");
+  await Deno.mkdir(`${dir.path}/one/certs`, { recursive: true });
+  await Deno.mkdir(`${dir.path}/two/secrets`, { recursive: true });
+  await Deno.writeTextFile(`${dir.path}/one/certs/ca.crt`, CA);
+  await Deno.writeTextFile(`${dir.path}/two/secrets/client.crt`, CERT);
+  await Deno.writeTextFile(`${dir.path}/two/secrets/client.key`, KEY);
+  await Deno.writeTextFile(`${dir.path}/two/secrets/token`, "file-token\n");
   await Deno.writeTextFile(
-    `${dir}/one/config`,
+    `${dir.path}/one/config`,
     stringify({
       "current-context": "ctx",
       clusters: [{
@@ -59,7 +60,7 @@ Deno.test("accessFromKubeconfig() resolves relative paths against the folder of 
     }),
   );
   await Deno.writeTextFile(
-    `${dir}/two/config`,
+    `${dir.path}/two/config`,
     stringify({
       users: [{
         name: "u",
@@ -71,18 +72,18 @@ Deno.test("accessFromKubeconfig() resolves relative paths against the folder of 
       }],
     }),
   );
-  const access = await fromFiles([`${dir}/one/config`, `${dir}/two/config`]);
+  const access = await fromFiles([`${dir.path}/one/config`, `${dir.path}/two/config`]);
   assert.equal(access.tls.ca, CA);
   assert.equal(
     access.tls.caSource,
-    `certificate-authority ${dir}/one/certs/ca.crt`,
+    `certificate-authority ${dir.path}/one/certs/ca.crt`,
   );
   assert.equal(access.tls.cert, CERT);
   assert.equal(access.tls.key, KEY);
   assert.equal(await access.credentials.authorization(), "Bearer file-token");
   assert.equal(
     access.user,
-    `user "u" of ${dir}/two/config (token file ${dir}/two/secrets/token + client certificate file ${dir}/two/secrets/client.crt)`,
+    `user "u" of ${dir.path}/two/config (token file ${dir.path}/two/secrets/token + client certificate file ${dir.path}/two/secrets/client.crt)`,
   );
 });
 
@@ -103,9 +104,9 @@ async function accessWithTokenPlugin(merged: MergedKubeconfig) {
 }
 
 Deno.test("accessFromKubeconfig() resolves an exec command with a slash against the kubeconfig's folder", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-kubeconfig-context-");
   await Deno.writeTextFile(
-    `${dir}/config`,
+    `${dir.path}/config`,
     stringify(config({}, {
       exec: {
         apiVersion: "client.authentication.k8s.io/v1",
@@ -114,9 +115,9 @@ Deno.test("accessFromKubeconfig() resolves an exec command with a slash against 
       },
     })),
   );
-  const { merged } = await loadKubeconfigFiles([`${dir}/config`], readTextFile);
+  const { merged } = await loadKubeconfigFiles([`${dir.path}/config`], readTextFile);
   const requests = await accessWithTokenPlugin(merged);
-  assert.equal(requests[0].command, `${dir}/bin/plugin`);
+  assert.equal(requests[0].command, `${dir.path}/bin/plugin`);
 });
 
 Deno.test("accessFromKubeconfig() sends the server as written and a null config to a plugin, as kubectl", async () => {
@@ -181,20 +182,20 @@ Deno.test("accessFromKubeconfig() takes a key after its EC PARAMETERS, and one P
 
 Deno.test("accessFromKubeconfig() refuses a client key that is not the certificate's, naming both fields", async () => {
   const [ecCert, otherKey] = await Promise.all([fixture("client-ec.pem"), fixture("server-key.pem")]);
-  const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${dir}/client.crt`, CERT);
-  await Deno.writeTextFile(`${dir}/client.key`, otherKey);
+  await using dir = await tempDir("kgr-kubeconfig-context-");
+  await Deno.writeTextFile(`${dir.path}/client.crt`, CERT);
+  await Deno.writeTextFile(`${dir.path}/client.key`, otherKey);
   await Deno.writeTextFile(
-    `${dir}/config`,
+    `${dir.path}/config`,
     stringify(config({}, { "client-certificate": "client.crt", "client-key": "client.key" })),
   );
-  const error = await rejectsConfig(fromFiles([`${dir}/config`]), {
+  const error = await rejectsConfig(fromFiles([`${dir.path}/config`]), {
     message: new RegExp(
-      `^Cannot load kubeconfig ${dir}/config: users\\[0\\]\\.user\\.client-key ${dir}/client\\.key does not match ` +
-        `users\\[0\\]\\.user\\.client-certificate ${dir}/client\\.crt: both are RSA 2048-bit keys, but not the same key: ` +
+      `^Cannot load kubeconfig ${dir.path}/config: users\\[0\\]\\.user\\.client-key ${dir.path}/client\\.key does not match ` +
+        `users\\[0\\]\\.user\\.client-certificate ${dir.path}/client\\.crt: both are RSA 2048-bit keys, but not the same key: ` +
         "use the key the certificate was issued for$",
     ),
-    file: `${dir}/config`,
+    file: `${dir.path}/config`,
     field: "users[0].user.client-key",
   });
   assert.ok(!error.message.includes(otherKey.split("\n")[5]));
@@ -209,14 +210,14 @@ Deno.test("accessFromKubeconfig() refuses a client key that is not the certifica
 });
 
 Deno.test("accessFromKubeconfig() takes an X.509 v1 client certificate, as kubectl does", async () => {
-  const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${dir}/client.crt`, await fixture("client-v1.pem"));
-  await Deno.writeTextFile(`${dir}/client.key`, KEY);
+  await using dir = await tempDir("kgr-kubeconfig-context-");
+  await Deno.writeTextFile(`${dir.path}/client.crt`, await fixture("client-v1.pem"));
+  await Deno.writeTextFile(`${dir.path}/client.key`, KEY);
   await Deno.writeTextFile(
-    `${dir}/config`,
+    `${dir.path}/config`,
     stringify(config({}, { "client-certificate": "client.crt", "client-key": "client.key" })),
   );
-  const access = await fromFiles([`${dir}/config`]);
+  const access = await fromFiles([`${dir.path}/config`]);
   assert.match(access.tls.cert ?? "", /BEGIN CERTIFICATE/);
 });
 
@@ -334,21 +335,21 @@ Deno.test("accessFromKubeconfig() uses options.context over current-context", as
 });
 
 Deno.test("accessFromKubeconfig() reads tokenFile in preference to token", async () => {
-  const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${dir}/token`, "from-file");
+  await using dir = await tempDir("kgr-kubeconfig-context-");
+  await Deno.writeTextFile(`${dir.path}/token`, "from-file");
   const access = await fromObject(
-    config({}, { token: "inline", tokenFile: `${dir}/token` }),
+    config({}, { token: "inline", tokenFile: `${dir.path}/token` }),
   );
   assert.equal(await access.credentials.authorization(), "Bearer from-file");
 });
 
 Deno.test("accessFromKubeconfig() falls back to token while tokenFile cannot be read, as kubectl does", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-kubeconfig-context-");
   const access = await fromObject(
-    config({}, { token: "inline", tokenFile: `${dir}/token` }),
+    config({}, { token: "inline", tokenFile: `${dir.path}/token` }),
   );
   assert.equal(await access.credentials.authorization(), "Bearer inline");
-  await Deno.writeTextFile(`${dir}/token`, "from-file");
+  await Deno.writeTextFile(`${dir.path}/token`, "from-file");
   assert.equal(await access.credentials.authorization(), "Bearer from-file");
 });
 
@@ -396,9 +397,9 @@ Deno.test("accessFromKubeconfig() ignores unknown fields", async () => {
 });
 
 Deno.test("accessFromKubeconfig() rejects bad base64 in client-key-data, naming the file and field", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-kubeconfig-context-");
   await Deno.writeTextFile(
-    `${dir}/config`,
+    `${dir.path}/config`,
     stringify(
       config({}, {
         "client-certificate-data": base64(CERT),
@@ -406,11 +407,11 @@ Deno.test("accessFromKubeconfig() rejects bad base64 in client-key-data, naming 
       }),
     ),
   );
-  const error = await rejectsConfig(fromFiles([`${dir}/config`]), {
+  const error = await rejectsConfig(fromFiles([`${dir.path}/config`]), {
     message: new RegExp(
-      `^Cannot load kubeconfig ${dir}/config: users\\[0\\]\\.user\\.client-key-data is not valid base64`,
+      `^Cannot load kubeconfig ${dir.path}/config: users\\[0\\]\\.user\\.client-key-data is not valid base64`,
     ),
-    file: `${dir}/config`,
+    file: `${dir.path}/config`,
     field: "users[0].user.client-key-data",
   });
   assert.ok(!error.message.includes("not*base64!"));
@@ -436,16 +437,16 @@ Deno.test("accessFromKubeconfig() rejects base64 that does not decode to PEM", a
 });
 
 Deno.test("accessFromKubeconfig() rejects a missing certificate-authority file", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-kubeconfig-context-");
   await Deno.writeTextFile(
-    `${dir}/config`,
+    `${dir.path}/config`,
     stringify(config({ "certificate-authority": "ca.crt" })),
   );
-  await rejectsConfig(fromFiles([`${dir}/config`]), {
+  await rejectsConfig(fromFiles([`${dir.path}/config`]), {
     message: new RegExp(
-      `certificate-authority names ${dir}/ca.crt, which does not exist`,
+      `certificate-authority names ${dir.path}/ca.crt, which does not exist`,
     ),
-    file: `${dir}/config`,
+    file: `${dir.path}/config`,
     field: "clusters[0].cluster.certificate-authority",
   });
 });

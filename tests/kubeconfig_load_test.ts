@@ -7,6 +7,7 @@ import { cpuTimeMs } from "../src/runtime/cpu_time.ts";
 import { MAX_CONFIG_FILE_BYTES, readTextFile } from "../src/runtime/files.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
 import { config, noExec } from "./_kubeconfig_object.ts";
+import { tempDir } from "./_temp_dir.ts";
 
 Deno.test("parseKubeconfig() reads YAML and treats an empty file as an empty kubeconfig", async () => {
   const parsed = await parseKubeconfig(stringify(config({})), "/x/config");
@@ -253,9 +254,9 @@ Deno.test("mergeKubeconfigs() rejects names that are not strings and lists that 
 });
 
 Deno.test("loadKubeconfigFiles() merges two files and skips missing ones", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-kubeconfig-load-");
   await Deno.writeTextFile(
-    `${dir}/a`,
+    `${dir.path}/a`,
     stringify({
       clusters: [{ name: "c", cluster: { server: "https://a.example" } }],
       contexts: [{
@@ -265,7 +266,7 @@ Deno.test("loadKubeconfigFiles() merges two files and skips missing ones", async
     }),
   );
   await Deno.writeTextFile(
-    `${dir}/b`,
+    `${dir.path}/b`,
     stringify({
       "current-context": "ctx-b",
       clusters: [{ name: "c", cluster: { server: "https://b.example" } }],
@@ -276,12 +277,12 @@ Deno.test("loadKubeconfigFiles() merges two files and skips missing ones", async
     }),
   );
   const { merged, missing } = await loadKubeconfigFiles([
-    `${dir}/a`,
-    `${dir}/missing`,
-    `${dir}/b`,
+    `${dir.path}/a`,
+    `${dir.path}/missing`,
+    `${dir.path}/b`,
   ], readTextFile);
-  assert.deepEqual(missing, [`${dir}/missing`]);
-  assert.deepEqual(merged.files, [`${dir}/a`, `${dir}/b`]);
+  assert.deepEqual(missing, [`${dir.path}/missing`]);
+  assert.deepEqual(merged.files, [`${dir.path}/a`, `${dir.path}/b`]);
   const access = await accessFromKubeconfig(merged, {
     readFile: readTextFile,
     runExecPlugin: noExec,
@@ -291,7 +292,7 @@ Deno.test("loadKubeconfigFiles() merges two files and skips missing ones", async
   assert.equal(access.namespace, "from-b");
   assert.equal(
     access.source,
-    `kubeconfig ${dir}/a, ${dir}/b (context "ctx-b")`,
+    `kubeconfig ${dir.path}/a, ${dir.path}/b (context "ctx-b")`,
   );
 });
 

@@ -5,6 +5,7 @@ import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { ConfigError } from "../src/base/errors.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
 import { CA, fakeEnvironment, IN_CLUSTER_VARS, kubeconfigText, SA, SA_FILES } from "./_cluster_environment.ts";
+import { tempDir } from "./_temp_dir.ts";
 import { readTextFile } from "../src/runtime/files.ts";
 import { setTraceSink } from "../src/runtime/trace.ts";
 
@@ -135,15 +136,15 @@ Deno.test("resolveClusterAccess() names a kubeconfig user's client certificate i
 });
 
 Deno.test("resolveClusterAccess() merges a KUBECONFIG list, first file winning", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-cluster-access-");
   await Deno.writeTextFile(
-    `${dir}/first`,
+    `${dir.path}/first`,
     stringify({
       users: [{ name: "dev-user", user: { token: "first-token" } }],
     }),
   );
   await Deno.writeTextFile(
-    `${dir}/second`,
+    `${dir.path}/second`,
     kubeconfigText("https://second.example", { token: "second-token" }),
   );
   const access = await resolveClusterAccess(
@@ -151,14 +152,14 @@ Deno.test("resolveClusterAccess() merges a KUBECONFIG list, first file winning",
     {
       env: (
         name,
-      ) => (name === "KUBECONFIG" ? `${dir}/first::${dir}/missing:${dir}/second` : undefined),
+      ) => (name === "KUBECONFIG" ? `${dir.path}/first::${dir.path}/missing:${dir.path}/second` : undefined),
     },
   );
   assert.equal(access.server, "https://second.example");
   assert.equal(await access.credentials.authorization(), "Bearer first-token");
   assert.equal(
     access.source,
-    `kubeconfig ${dir}/first, ${dir}/second (context "dev")`,
+    `kubeconfig ${dir.path}/first, ${dir.path}/second (context "dev")`,
   );
 });
 
@@ -637,14 +638,14 @@ async function held<T>(promise: Promise<T>): Promise<T> {
 }
 
 Deno.test("resolveClusterAccess() works with the real file system and an exec plugin from KUBECONFIG", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-cluster-access-");
   await Deno.writeTextFile(
-    `${dir}/plugin`,
+    `${dir.path}/plugin`,
     '#!/bin/sh\nprintf \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"exec-%s"}}\' "$EXTRA"\n',
   );
-  await Deno.chmod(`${dir}/plugin`, 0o755);
+  await Deno.chmod(`${dir.path}/plugin`, 0o755);
   await Deno.writeTextFile(
-    `${dir}/config`,
+    `${dir.path}/config`,
     stringify({
       "current-context": "eks",
       clusters: [{ name: "c", cluster: { server: "https://eks.example" } }],
@@ -663,7 +664,7 @@ Deno.test("resolveClusterAccess() works with the real file system and an exec pl
     }),
   );
   const access = await resolveClusterAccess({}, {
-    env: (name) => (name === "KUBECONFIG" ? `${dir}/config` : undefined),
+    env: (name) => (name === "KUBECONFIG" ? `${dir.path}/config` : undefined),
     readFile: readTextFile,
   });
   assert.equal(await held(access.credentials.authorization()), "Bearer exec-ok");
@@ -671,7 +672,8 @@ Deno.test("resolveClusterAccess() works with the real file system and an exec pl
 });
 
 Deno.test("resolveClusterAccess() fixes relative paths of a relative KUBECONFIG at load, as client-go does", async () => {
-  const dir = await Deno.realPath(await Deno.makeTempDir());
+  await using temp = await tempDir("kgr-cluster-access-");
+  const dir = await Deno.realPath(temp.path);
   await Deno.writeTextFile(`${dir}/token`, "file-token\n");
   await Deno.writeTextFile(
     `${dir}/config`,
@@ -718,7 +720,8 @@ Deno.test("resolveClusterAccess() fixes relative paths of a relative KUBECONFIG 
 Deno.test("resolveClusterAccess() with equal inline options runs their exec plugin once", async () => {
   // The access was cached by the options object alone: an equal inline { kubeconfig } ran the plugin again for each
   // watchEndpoints() loop or nice-grpc channel.
-  const dir = await Deno.realPath(await Deno.makeTempDir());
+  await using temp = await tempDir("kgr-cluster-access-");
+  const dir = await Deno.realPath(temp.path);
   await Deno.writeTextFile(
     `${dir}/config`,
     stringify({
@@ -751,13 +754,13 @@ Deno.test("resolveClusterAccess() never shows a token, password or key in output
   const canary = "CANARY-7f3a9b";
   const canaryKey = `-----BEGIN PRIVATE KEY-----\n${canary}-key\n-----END PRIVATE KEY-----\n`;
   const [cert, key, otherKey] = await Promise.all(["client.pem", "client-key.pem", "server-key.pem"].map(fixture));
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir("kgr-cluster-access-");
   await Deno.writeTextFile(
-    `${dir}/plugin`,
+    `${dir.path}/plugin`,
     `#!/bin/sh\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${canary}-exec","expirationTimestamp":"2099-01-01T00:00:00Z"}}'\n`,
   );
-  await Deno.chmod(`${dir}/plugin`, 0o755);
-  await Deno.writeTextFile(`${dir}/token`, `${canary}-file`);
+  await Deno.chmod(`${dir.path}/plugin`, 0o755);
+  await Deno.writeTextFile(`${dir.path}/token`, `${canary}-file`);
   const users = [
     {
       name: "static",
@@ -769,7 +772,7 @@ Deno.test("resolveClusterAccess() never shows a token, password or key in output
     },
     {
       name: "file",
-      user: { tokenFile: `${dir}/token`, token: `${canary}-ignored` },
+      user: { tokenFile: `${dir.path}/token`, token: `${canary}-ignored` },
     },
     {
       name: "basic",
@@ -780,7 +783,7 @@ Deno.test("resolveClusterAccess() never shows a token, password or key in output
       user: {
         exec: {
           apiVersion: "client.authentication.k8s.io/v1",
-          command: `${dir}/plugin`,
+          command: `${dir.path}/plugin`,
         },
       },
     },
