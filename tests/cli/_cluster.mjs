@@ -41,19 +41,25 @@ export function echoSlice(ready, trafficDistribution) {
   });
 }
 
-/** A fake API server with the echo Service, and a kubeconfig file for it. */
+/**
+ * A fake API server with the echo Service, and a kubeconfig file for it in a folder of its own. `close()` stops
+ * the server and removes the folder; `await using` does so however the test ends.
+ */
 export async function startCluster() {
   const api = await startFakeApiServer({ token: "cli-test-token" });
   api.applySlice(echoSlice(3));
   const folder = await mkdtemp(join(tmpdir(), "kgr-cli-"));
-  const kubeconfig = join(folder, "kubeconfig.json");
-  await writeFile(kubeconfig, JSON.stringify(api.kubeconfig()));
-  return {
-    api,
-    kubeconfig,
-    async close() {
+  const close = async () => {
+    try {
       await api.close();
+    } finally {
       await rm(folder, { recursive: true, force: true });
-    },
+    }
   };
+  const kubeconfig = join(folder, "kubeconfig.json");
+  await writeFile(kubeconfig, JSON.stringify(api.kubeconfig())).catch(async (error) => {
+    await close();
+    throw error;
+  });
+  return { api, kubeconfig, close, [Symbol.asyncDispose]: close };
 }

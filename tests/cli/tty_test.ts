@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { echoSlice, startCluster, TARGET } from "./_cluster.mjs";
 import { childEnv } from "../_child_env.mjs";
+import { tempDir } from "../_temp_dir.ts";
+import { onExit } from "../e2e/lifeline.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const RUNTIMES: Record<string, string> = {
@@ -18,8 +20,8 @@ const RUNTIMES: Record<string, string> = {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * A tmux server of our own (its socket in a folder of its own, removed on close), with one pane of `columns`
- * columns and `rows` lines running `command`.
+ * A tmux server of our own (its socket in a folder of its own; `using`, or the end of this process, removes both),
+ * with one pane of `columns` columns and `rows` lines running `command`.
  */
 function startPane(name: string, command: string, rows = 30, columns = 120) {
   const folder = mkdtempSync(join(tmpdir(), `kgr-tty-${name}-`));
@@ -32,8 +34,13 @@ function startPane(name: string, command: string, rows = 30, columns = 120) {
   try {
     tmux("new-session", "-d", "-x", String(columns), "-y", String(rows), "-s", "cli", command);
   } catch (error) {
+    rmSync(folder, { recursive: true, force: true });
     throw new Error(`Cannot start tmux, which this test needs (apt-get install tmux): ${error}`);
   }
+  // A killed `deno test` (Ctrl-C, a time limit) runs no `finally`: the server would go on running the command. The
+  // server is killed by its pid, as its socket may be gone by then (scripts/deno_test.mjs removes the TMPDIR).
+  const server = tmux("display-message", "-p", "#{pid}").trim();
+  const tie = onExit('kill "$1" 2>/dev/null; rm -rf -- "$2"', [server, folder]);
   return {
     /** The screen as text, without trailing blank lines. */
     screen: () => tmux("capture-pane", "-p", "-t", "cli").trimEnd(),
@@ -47,9 +54,14 @@ function startPane(name: string, command: string, rows = 30, columns = 120) {
     keys: (...keys: string[]) => tmux("send-keys", "-t", "cli", ...keys),
     resize: (columns: number, rows: number) =>
       tmux("resize-window", "-t", "cli", "-x", String(columns), "-y", String(rows)),
-    close() {
-      tmux("kill-server");
-      rmSync(folder, { recursive: true, force: true });
+    /** Stops the tmux server and removes its folder, also when tmux has already gone. */
+    [Symbol.dispose]() {
+      tie.untie();
+      try {
+        tmux("kill-server");
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
     },
   };
 }
@@ -76,52 +88,47 @@ for (const [runtime, cli] of Object.entries(RUNTIMES)) {
     sanitizeResources: false,
     async fn() {
       if (runtime !== "Deno") assert.ok(existsSync(`${root}dist/cli.js`), "dist/cli.js is missing: run npm run build");
-      const cluster = await startCluster();
-      const pane = startPane(
+      await using cluster = await startCluster();
+      using pane = startPane(
         runtime,
         `${cli} --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}; echo kgr-exit=$?; sleep 600`,
       );
-      try {
-        const first = await screenShowing(pane, "3 used, 2 not used");
-        assert.ok(!pane.cursorVisible(), "the cursor is hidden while the table is live");
-        assert.ok(pane.colours().includes("\x1b[32mused"), "used rows are green on a terminal");
-        // The header names the flag that changed the cluster access, not the library's option; too wide for the
-        // pane, where it came from goes on a line of its own, whole.
-        assert.match(
-          first,
-          /^cluster http:\/\/127\.0\.0\.1:\d+\n {2}from kubeconfig .* \(context "fake-api-server"\) with --namespace$/m,
-        );
-        assert.doesNotMatch(first, /cluster\./);
-        assert.match(
-          first,
-          /^echo-old +10\.1\.0\.50:8080 +a +node-0 +no +yes +yes +not used: terminating while others are ready$/m,
-        );
+      const first = await screenShowing(pane, "3 used, 2 not used");
+      assert.ok(!pane.cursorVisible(), "the cursor is hidden while the table is live");
+      assert.ok(pane.colours().includes("\x1b[32mused"), "used rows are green on a terminal");
+      // The header names the flag that changed the cluster access, not the library's option; too wide for the
+      // pane, where it came from goes on a line of its own, whole.
+      assert.match(
+        first,
+        /^cluster http:\/\/127\.0\.0\.1:\d+\n {2}from kubeconfig .* \(context "fake-api-server"\) with --namespace$/m,
+      );
+      assert.doesNotMatch(first, /cluster\./);
+      assert.match(
+        first,
+        /^echo-old +10\.1\.0\.50:8080 +a +node-0 +no +yes +yes +not used: terminating while others are ready$/m,
+      );
 
-        cluster.api.applySlice(echoSlice(4));
-        const scaled = await screenShowing(pane, "4 used, 2 not used");
-        console.log(`--- ${runtime}, after a scale-up:\n${scaled}`);
-        assert.match(scaled, /^echo-3 +10\.1\.0\.4:8080 +b +node-1 +yes +yes +no +used$/m);
-        assert.equal(count(scaled, "POD "), 1, "one table, redrawn in place");
-        assert.equal(count(scaled, TARGET), 1);
-        assert.match(scaled, new RegExp(`resourceVersion ${cluster.api.resourceVersion} +changed \\d+s ago +watching`));
-        // The table redraws every second ("changed 5s ago"): tmux keeps a copy of the screen in the scrollback
-        // each time it is cleared from its top-left corner, so a redraw that does so fills the scrollback.
-        await sleep(2_500);
-        assert.equal(pane.history(), 0, "redraws leave nothing in the scrollback");
+      cluster.api.applySlice(echoSlice(4));
+      const scaled = await screenShowing(pane, "4 used, 2 not used");
+      console.log(`--- ${runtime}, after a scale-up:\n${scaled}`);
+      assert.match(scaled, /^echo-3 +10\.1\.0\.4:8080 +b +node-1 +yes +yes +no +used$/m);
+      assert.equal(count(scaled, "POD "), 1, "one table, redrawn in place");
+      assert.equal(count(scaled, TARGET), 1);
+      assert.match(scaled, new RegExp(`resourceVersion ${cluster.api.resourceVersion} +changed \\d+s ago +watching`));
+      // The table redraws every second ("changed 5s ago"): tmux keeps a copy of the screen in the scrollback
+      // each time it is cleared from its top-left corner, so a redraw that does so fills the scrollback.
+      await sleep(2_500);
+      assert.equal(pane.history(), 0, "redraws leave nothing in the scrollback");
 
-        pane.keys("C-c");
-        const after = await screenShowing(pane, "kgr-exit=");
-        console.log(`--- ${runtime}, after Ctrl-C:\n${after}`);
-        const lines = after.split("\n");
-        assert.equal(lines.at(-1), "kgr-exit=0");
-        assert.equal(lines.at(-2), "4 used, 2 not used", "the last frame stays, without the Ctrl-C hint");
-        assert.equal(count(after, "POD "), 1);
-        assert.ok(!after.includes("^C"), "the echoed ^C is cleared");
-        assert.ok(pane.cursorVisible(), "the cursor is shown again");
-      } finally {
-        pane.close();
-        await cluster.close();
-      }
+      pane.keys("C-c");
+      const after = await screenShowing(pane, "kgr-exit=");
+      console.log(`--- ${runtime}, after Ctrl-C:\n${after}`);
+      const lines = after.split("\n");
+      assert.equal(lines.at(-1), "kgr-exit=0");
+      assert.equal(lines.at(-2), "4 used, 2 not used", "the last frame stays, without the Ctrl-C hint");
+      assert.equal(count(after, "POD "), 1);
+      assert.ok(!after.includes("^C"), "the echoed ^C is cleared");
+      assert.ok(pane.cursorVisible(), "the cursor is shown again");
     },
   });
 }
@@ -133,35 +140,30 @@ for (const [runtime, cli] of Object.entries(RUNTIMES)) {
     sanitizeResources: false,
     async fn() {
       if (runtime !== "Deno") assert.ok(existsSync(`${root}dist/cli.js`), "dist/cli.js is missing: run npm run build");
-      const cluster = await startCluster();
+      await using cluster = await startCluster();
       // An interactive shell, for its job control (Ctrl-Z, fg), tall enough to keep both tables on screen.
-      const pane = startPane(`suspend-${runtime}`, "bash --norc --noprofile -i", 60);
-      try {
-        pane.keys(`${cli} --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}`, "Enter");
-        await screenShowing(pane, "3 used, 2 not used");
-        assert.ok(!pane.cursorVisible(), "the cursor is hidden while the table is live");
-        pane.keys("C-z");
-        await screenShowing(pane, "Stopped");
-        // The shell has the terminal again: its cursor was left hidden, and what one typed did not show where.
-        assert.ok(pane.cursorVisible(), "the cursor shows at the shell's prompt");
-        pane.keys("fg", "Enter");
-        cluster.api.applySlice(echoSlice(4));
-        const screen = await screenShowing(pane, "4 used, 2 not used");
-        console.log(`--- ${runtime}, after Ctrl-Z and fg:\n${screen}`);
-        // The table goes on below what the shell wrote, whole: not moved up over the shell's lines, where it
-        // overwrote some and left parts of the old table above.
-        const resumed = screen.slice(screen.lastIndexOf("# fg\n"));
-        assert.ok(screen.indexOf("Stopped") < screen.lastIndexOf("# fg\n"), screen);
-        assert.equal(count(resumed, "service e2e/echo"), 1, screen);
-        assert.equal(count(resumed, "POD "), 1, screen);
-        await sleep(1_500);
-        const later = pane.screen();
-        assert.equal(count(later.slice(later.lastIndexOf("# fg\n")), "POD "), 1, `redrawn in place:\n${later}`);
-        assert.ok(!pane.cursorVisible(), "the cursor is hidden again while the table is live");
-      } finally {
-        pane.close();
-        await cluster.close();
-      }
+      using pane = startPane(`suspend-${runtime}`, "bash --norc --noprofile -i", 60);
+      pane.keys(`${cli} --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}`, "Enter");
+      await screenShowing(pane, "3 used, 2 not used");
+      assert.ok(!pane.cursorVisible(), "the cursor is hidden while the table is live");
+      pane.keys("C-z");
+      await screenShowing(pane, "Stopped");
+      // The shell has the terminal again: its cursor was left hidden, and what one typed did not show where.
+      assert.ok(pane.cursorVisible(), "the cursor shows at the shell's prompt");
+      pane.keys("fg", "Enter");
+      cluster.api.applySlice(echoSlice(4));
+      const screen = await screenShowing(pane, "4 used, 2 not used");
+      console.log(`--- ${runtime}, after Ctrl-Z and fg:\n${screen}`);
+      // The table goes on below what the shell wrote, whole: not moved up over the shell's lines, where it
+      // overwrote some and left parts of the old table above.
+      const resumed = screen.slice(screen.lastIndexOf("# fg\n"));
+      assert.ok(screen.indexOf("Stopped") < screen.lastIndexOf("# fg\n"), screen);
+      assert.equal(count(resumed, "service e2e/echo"), 1, screen);
+      assert.equal(count(resumed, "POD "), 1, screen);
+      await sleep(1_500);
+      const later = pane.screen();
+      assert.equal(count(later.slice(later.lastIndexOf("# fg\n")), "POD "), 1, `redrawn in place:\n${later}`);
+      assert.ok(!pane.cursorVisible(), "the cursor is hidden again while the table is live");
     },
   });
 }
@@ -177,33 +179,28 @@ for (const [runtime, cli] of Object.entries(RUNTIMES)) {
         if (runtime !== "Deno") {
           assert.ok(existsSync(`${root}dist/cli.js`), "dist/cli.js is missing: run npm run build");
         }
-        const cluster = await startCluster();
+        await using cluster = await startCluster();
         // An interactive shell, which ignores the SIGQUIT of Ctrl-\ that its foreground job gets.
-        const pane = startPane(`${signal}-${runtime}`, "bash --norc --noprofile -i");
-        try {
-          // The line typed does not show the words the shell prints after.
-          pane.keys(
-            `${cli} --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}; printf 'kgr-%s=%s\\n' exit $?`,
-            "Enter",
-          );
-          await screenShowing(pane, "3 used, 2 not used");
-          assert.ok(!pane.cursorVisible(), "the cursor is hidden while the table is live");
-          if (signal === "SIGQUIT") pane.keys("C-\\");
-          else {
-            // What a closed terminal window sends the job; the CLI is the shell's only child.
-            const shell = pane.pid();
-            const job = execFileSync("ps", ["-o", "pid=", "--ppid", shell], { encoding: "utf8" }).trim();
-            execFileSync("kill", ["-HUP", job]);
-          }
-          const screen = await screenShowing(pane, "kgr-exit=");
-          console.log(`--- ${runtime}, after ${signal}:\n${screen}`);
-          assert.match(screen, new RegExp(`^kgr-exit=${exitCode}$`, "m"), screen);
-          assert.ok(!screen.includes("core dumped"), screen);
-          assert.ok(pane.cursorVisible(), "the cursor shows at the shell's prompt");
-        } finally {
-          pane.close();
-          await cluster.close();
+        using pane = startPane(`${signal}-${runtime}`, "bash --norc --noprofile -i");
+        // The line typed does not show the words the shell prints after.
+        pane.keys(
+          `${cli} --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}; printf 'kgr-%s=%s\\n' exit $?`,
+          "Enter",
+        );
+        await screenShowing(pane, "3 used, 2 not used");
+        assert.ok(!pane.cursorVisible(), "the cursor is hidden while the table is live");
+        if (signal === "SIGQUIT") pane.keys("C-\\");
+        else {
+          // What a closed terminal window sends the job; the CLI is the shell's only child.
+          const shell = pane.pid();
+          const job = execFileSync("ps", ["-o", "pid=", "--ppid", shell], { encoding: "utf8" }).trim();
+          execFileSync("kill", ["-HUP", job]);
         }
+        const screen = await screenShowing(pane, "kgr-exit=");
+        console.log(`--- ${runtime}, after ${signal}:\n${screen}`);
+        assert.match(screen, new RegExp(`^kgr-exit=${exitCode}$`, "m"), screen);
+        assert.ok(!screen.includes("core dumped"), screen);
+        assert.ok(pane.cursorVisible(), "the cursor shows at the shell's prompt");
       },
     });
   }
@@ -214,23 +211,18 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const cluster = await startCluster();
-    const pane = startPane(
+    await using cluster = await startCluster();
+    using pane = startPane(
       "once",
       `NO_COLOR=1 ${RUNTIMES.Deno} --once --kubeconfig ${cluster.kubeconfig} ${TARGET}; echo kgr-exit=$?; sleep 600`,
       8,
     );
-    try {
-      const screen = await screenShowing(pane, "kgr-exit=");
-      // A table printed once scrolls like any output: every pod is there, even in a pane of 8 lines.
-      assert.match(screen, /^echo-old .*\n\n3 used, 2 not used\nkgr-exit=0$/m);
-      assert.ok(!screen.includes("more pods"), screen);
-      assert.ok(!pane.colours().includes("\x1b[3"), "no colour under NO_COLOR");
-      assert.ok(pane.cursorVisible());
-    } finally {
-      pane.close();
-      await cluster.close();
-    }
+    const screen = await screenShowing(pane, "kgr-exit=");
+    // A table printed once scrolls like any output: every pod is there, even in a pane of 8 lines.
+    assert.match(screen, /^echo-old .*\n\n3 used, 2 not used\nkgr-exit=0$/m);
+    assert.ok(!screen.includes("more pods"), screen);
+    assert.ok(!pane.colours().includes("\x1b[3"), "no colour under NO_COLOR");
+    assert.ok(pane.cursorVisible());
   },
 });
 
@@ -240,21 +232,16 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     assert.ok(existsSync(`${root}dist/cli.js`), "dist/cli.js is missing: run npm run build");
-    const cluster = await startCluster();
+    await using cluster = await startCluster();
     // Emacs's shell sets TERM=dumb: cursor moves and colours would show there as text.
-    const pane = startPane("dumb", `TERM=dumb ${RUNTIMES.Node} --kubeconfig ${cluster.kubeconfig} ${TARGET}`);
-    try {
-      await screenShowing(pane, "3 used:");
-      cluster.api.applySlice(echoSlice(4));
-      const screen = await screenShowing(pane, "4 used:");
-      assert.equal(screen.split("\n").filter((line) => / rv \d+ /.test(line)).length, 2, screen);
-      assert.ok(!pane.colours().includes("\x1b[3"), "no colour");
-      assert.ok(pane.cursorVisible(), "the cursor is left alone");
-      assert.ok(!screen.includes("POD "), "no table");
-    } finally {
-      pane.close();
-      await cluster.close();
-    }
+    using pane = startPane("dumb", `TERM=dumb ${RUNTIMES.Node} --kubeconfig ${cluster.kubeconfig} ${TARGET}`);
+    await screenShowing(pane, "3 used:");
+    cluster.api.applySlice(echoSlice(4));
+    const screen = await screenShowing(pane, "4 used:");
+    assert.equal(screen.split("\n").filter((line) => / rv \d+ /.test(line)).length, 2, screen);
+    assert.ok(!pane.colours().includes("\x1b[3"), "no colour");
+    assert.ok(pane.cursorVisible(), "the cursor is left alone");
+    assert.ok(!screen.includes("POD "), "no table");
   },
 });
 
@@ -263,29 +250,24 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const cluster = await startCluster();
+    await using cluster = await startCluster();
     // Without a port, the target gets a long "get services" step; a missing Service, a long closing line.
     const check = `${RUNTIMES.Deno} check --kubeconfig ${cluster.kubeconfig}`;
-    const pane = startPane(
+    using pane = startPane(
       "check",
       `${check} kubernetes:///echo.e2e; ${check} kubernetes:///missing-service.e2e:grpc; echo kgr-exit=$?; sleep 600`,
       60,
       80,
     );
-    try {
-      const screen = await screenShowing(pane, "kgr-exit=1");
-      assert.match(
-        screen,
-        /^ok {7}get {7}services in namespace e2e \(optional: a target without a port\n {19}reads the Service when/m,
-      );
-      assert.match(
-        screen,
-        /^FAILED: kubernetes:\/\/\/missing-service\.e2e:grpc resolves to no usable pod; see\nthe resolve step above$/m,
-      );
-    } finally {
-      pane.close();
-      await cluster.close();
-    }
+    const screen = await screenShowing(pane, "kgr-exit=1");
+    assert.match(
+      screen,
+      /^ok {7}get {7}services in namespace e2e \(optional: a target without a port\n {19}reads the Service when/m,
+    );
+    assert.match(
+      screen,
+      /^FAILED: kubernetes:\/\/\/missing-service\.e2e:grpc resolves to no usable pod; see\nthe resolve step above$/m,
+    );
   },
 });
 
@@ -296,28 +278,23 @@ for (const [runtime, cli] of Object.entries(RUNTIMES)) {
     sanitizeResources: false,
     async fn() {
       if (runtime !== "Deno") assert.ok(existsSync(`${root}dist/cli.js`), "dist/cli.js is missing: run npm run build");
-      const cluster = await startCluster();
-      const pane = startPane(`resize-${runtime}`, `${cli} --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}`);
-      try {
-        await screenShowing(pane, "3 used, 2 not used");
-        cluster.api.applySlice(echoSlice(4)); // "changed 0s ago", which the ticks then count up
-        await screenShowing(pane, "changed 1s ago");
-        // Right after a tick, the next one is a second away.
-        await screenShowing(pane, "changed 2s ago");
-        pane.resize(60, 30);
-        const resized = Date.now();
-        // At 60 columns, NODE, ZONE, TERMINATING, SERVING and READY give way to USED.
-        let screen = pane.screen();
-        while (!/^POD +ADDRESS +USED$/m.test(screen) && Date.now() - resized < 5_000) {
-          await sleep(20);
-          screen = pane.screen();
-        }
-        const ms = Date.now() - resized;
-        assert.ok(ms < 500, `the table for 60 columns came ${ms} ms after the resize:\n${screen}`);
-      } finally {
-        pane.close();
-        await cluster.close();
+      await using cluster = await startCluster();
+      using pane = startPane(`resize-${runtime}`, `${cli} --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}`);
+      await screenShowing(pane, "3 used, 2 not used");
+      cluster.api.applySlice(echoSlice(4)); // "changed 0s ago", which the ticks then count up
+      await screenShowing(pane, "changed 1s ago");
+      // Right after a tick, the next one is a second away.
+      await screenShowing(pane, "changed 2s ago");
+      pane.resize(60, 30);
+      const resized = Date.now();
+      // At 60 columns, NODE, ZONE, TERMINATING, SERVING and READY give way to USED.
+      let screen = pane.screen();
+      while (!/^POD +ADDRESS +USED$/m.test(screen) && Date.now() - resized < 5_000) {
+        await sleep(20);
+        screen = pane.screen();
       }
+      const ms = Date.now() - resized;
+      assert.ok(ms < 500, `the table for 60 columns came ${ms} ms after the resize:\n${screen}`);
     },
   });
 }
@@ -327,23 +304,18 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const cluster = await startCluster();
+    await using cluster = await startCluster();
     const readme = await Deno.readTextFile(`${root}README.md`);
     const listed = /`(--allow-env=[^`]+)`/.exec(readme)![1];
     const deno = `${root}node_modules/.bin/deno run --allow-net ${listed} --allow-read=${cluster.kubeconfig}`;
-    const pane = startPane(
+    using pane = startPane(
       "permissions",
       `${deno} ${root}cli.ts --once --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}; echo kgr-exit=$?; sleep 600`,
     );
-    try {
-      // Deno asked on the terminal ("Deno requests env access to "TERM"") and the table waited for an answer.
-      const screen = await screenShowing(pane, "kgr-exit=", 15_000);
-      assert.doesNotMatch(screen, /Deno requests/);
-      assert.match(screen, /^3 used, 2 not used\nkgr-exit=0$/m);
-    } finally {
-      pane.close();
-      await cluster.close();
-    }
+    // Deno asked on the terminal ("Deno requests env access to "TERM"") and the table waited for an answer.
+    const screen = await screenShowing(pane, "kgr-exit=", 15_000);
+    assert.doesNotMatch(screen, /Deno requests/);
+    assert.match(screen, /^3 used, 2 not used\nkgr-exit=0$/m);
   },
 });
 
@@ -391,26 +363,20 @@ for (const [runtime, cli] of Object.entries(RUNTIMES)) {
     sanitizeResources: false,
     async fn() {
       if (runtime !== "Deno") assert.ok(existsSync(`${root}dist/cli.js`), "dist/cli.js is missing: run npm run build");
-      const cluster = await startCluster();
-      const folder = mkdtempSync(join(tmpdir(), "kgr-tty-plugin-"));
-      const kubeconfig = askingKubeconfig(cluster, folder);
-      const pane = startPane(
+      await using cluster = await startCluster();
+      await using folder = await tempDir("kgr-tty-plugin-");
+      const kubeconfig = askingKubeconfig(cluster, folder.path);
+      using pane = startPane(
         `plugin-${runtime}`,
         `${cli} --once --kubeconfig ${kubeconfig} -n e2e ${TARGET}; echo kgr-exit=$?; sleep 600`,
       );
-      try {
-        // The prompt shows while the plugin waits for the answer, though it has no line break.
-        await screenShowing(pane, "Password:");
-        pane.keys("hunter2", "Enter");
-        const screen = await screenShowing(pane, "kgr-exit=");
-        console.log(`--- ${runtime}, after the password:\n${screen}`);
-        assert.match(screen, /^3 used, 2 not used\nkgr-exit=0$/m);
-        assert.ok(!screen.includes("hunter2"), "the plugin turned the echo off");
-      } finally {
-        pane.close();
-        await cluster.close();
-        rmSync(folder, { recursive: true, force: true });
-      }
+      // The prompt shows while the plugin waits for the answer, though it has no line break.
+      await screenShowing(pane, "Password:");
+      pane.keys("hunter2", "Enter");
+      const screen = await screenShowing(pane, "kgr-exit=");
+      console.log(`--- ${runtime}, after the password:\n${screen}`);
+      assert.match(screen, /^3 used, 2 not used\nkgr-exit=0$/m);
+      assert.ok(!screen.includes("hunter2"), "the plugin turned the echo off");
     },
   });
 }
@@ -420,29 +386,23 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const cluster = await startCluster();
-    const folder = mkdtempSync(join(tmpdir(), "kgr-tty-plugin-"));
-    const kubeconfig = askingKubeconfig(cluster, folder);
-    const pane = startPane("plugin-live", `${RUNTIMES.Node} --kubeconfig ${kubeconfig} -n e2e ${TARGET}`);
-    try {
-      await screenShowing(pane, "Password:");
-      // The table's clock ticks every second: the prompt stays through two ticks, with the cursor after it.
-      await sleep(2_500);
-      assert.match(pane.screen(), /^Password: ?$/m);
-      assert.ok(pane.cursorVisible(), "the cursor shows while the plugin asks");
-      pane.keys("hunter2", "Enter");
-      const screen = await screenShowing(pane, "3 used, 2 not used");
-      console.log(`--- after the password:\n${screen}`);
-      // The live table goes on below the prompt, which stays.
-      assert.ok(screen.indexOf("Password:") < screen.indexOf("POD "), screen);
-      await sleep(1_500);
-      assert.equal(count(pane.screen(), "POD "), 1, "one table, redrawn in place");
-      assert.ok(!pane.cursorVisible(), "the cursor is hidden again while the table is live");
-    } finally {
-      pane.close();
-      await cluster.close();
-      rmSync(folder, { recursive: true, force: true });
-    }
+    await using cluster = await startCluster();
+    await using folder = await tempDir("kgr-tty-plugin-");
+    const kubeconfig = askingKubeconfig(cluster, folder.path);
+    using pane = startPane("plugin-live", `${RUNTIMES.Node} --kubeconfig ${kubeconfig} -n e2e ${TARGET}`);
+    await screenShowing(pane, "Password:");
+    // The table's clock ticks every second: the prompt stays through two ticks, with the cursor after it.
+    await sleep(2_500);
+    assert.match(pane.screen(), /^Password: ?$/m);
+    assert.ok(pane.cursorVisible(), "the cursor shows while the plugin asks");
+    pane.keys("hunter2", "Enter");
+    const screen = await screenShowing(pane, "3 used, 2 not used");
+    console.log(`--- after the password:\n${screen}`);
+    // The live table goes on below the prompt, which stays.
+    assert.ok(screen.indexOf("Password:") < screen.indexOf("POD "), screen);
+    await sleep(1_500);
+    assert.equal(count(pane.screen(), "POD "), 1, "one table, redrawn in place");
+    assert.ok(!pane.cursorVisible(), "the cursor is hidden again while the table is live");
   },
 });
 
@@ -452,27 +412,21 @@ for (const args of ["--once", "check"]) {
     sanitizeOps: false,
     sanitizeResources: false,
     async fn() {
-      const cluster = await startCluster();
-      const folder = mkdtempSync(join(tmpdir(), "kgr-tty-plugin-"));
-      const kubeconfig = askingKubeconfig(cluster, folder);
-      const pane = startPane(
+      await using cluster = await startCluster();
+      await using folder = await tempDir("kgr-tty-plugin-");
+      const kubeconfig = askingKubeconfig(cluster, folder.path);
+      using pane = startPane(
         `plugin-timeout-${args}`,
         `${RUNTIMES.Node} ${args} --timeout 1 --kubeconfig ${kubeconfig} -n e2e ${TARGET}; echo kgr-exit=$?; sleep 600`,
       );
-      try {
-        await screenShowing(pane, "Password:");
-        // kubectl waits for the person who answers; cut short, the plugin was left reading the terminal, echo off.
-        await sleep(2_000);
-        assert.ok(!pane.screen().includes("kgr-exit="), pane.screen());
-        pane.keys("hunter2", "Enter");
-        const screen = await screenShowing(pane, "kgr-exit=");
-        console.log(`--- ${args}, after the password:\n${screen}`);
-        assert.match(screen, args === "check" ? /^ok +user +/m : /^3 used, 2 not used$/m);
-      } finally {
-        pane.close();
-        await cluster.close();
-        rmSync(folder, { recursive: true, force: true });
-      }
+      await screenShowing(pane, "Password:");
+      // kubectl waits for the person who answers; cut short, the plugin was left reading the terminal, echo off.
+      await sleep(2_000);
+      assert.ok(!pane.screen().includes("kgr-exit="), pane.screen());
+      pane.keys("hunter2", "Enter");
+      const screen = await screenShowing(pane, "kgr-exit=");
+      console.log(`--- ${args}, after the password:\n${screen}`);
+      assert.match(screen, args === "check" ? /^ok +user +/m : /^3 used, 2 not used$/m);
     },
   });
 }
@@ -484,7 +438,7 @@ for (const [runtime, cli] of Object.entries(RUNTIMES)) {
     sanitizeResources: false,
     async fn() {
       if (runtime !== "Deno") assert.ok(existsSync(`${root}dist/cli.js`), "dist/cli.js is missing: run npm run build");
-      const cluster = await startCluster();
+      await using cluster = await startCluster();
       // kubelogin's devicecode login: says where to sign in (a line wider than the pane), waits, then answers.
       const signIn = "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the " +
         "code ABCD1234 to authenticate.";
@@ -502,38 +456,33 @@ for (const [runtime, cli] of Object.entries(RUNTIMES)) {
         },
       };
       await Deno.writeTextFile(cluster.kubeconfig, JSON.stringify(config));
-      const pane = startPane(
+      using pane = startPane(
         `plugin-${runtime}`,
         `${cli} --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}`,
         30,
         100,
       );
-      try {
-        // The table redraws every second while the plugin waits: it must not draw over the instructions.
-        await screenShowing(pane, "listing");
-        await sleep(1_500);
-        const waiting = pane.screen();
-        assert.ok(squeezed(waiting).includes(squeezed(signIn)), `the instructions are gone:\n${waiting}`);
-        // A window made narrower while the plugin waits: the table clears the screen for its new width.
-        pane.resize(90, 30);
-        await sleep(500);
-        const resized = pane.screen();
-        assert.ok(
-          squeezed(resized).includes(squeezed(signIn)),
-          `the instructions are gone after a resize:\n${resized}`,
-        );
-        const screen = await screenShowing(pane, "3 used, 2 not used");
-        await sleep(1_200); // a tick's redraw after it
-        const after = pane.screen();
-        console.log(`--- ${runtime}, after the login:\n${after}`);
-        assert.ok(squeezed(after).includes(squeezed(signIn)), `the instructions are gone:\n${after}`);
-        assert.match(after, /^Signed in\.$/m);
-        assert.equal(count(after, TARGET), 1, `one table, redrawn in place:\n${screen}\n---\n${after}`);
-        assert.ok(after.indexOf("Signed in.") < after.indexOf(TARGET), "the plugin's lines stay above the table");
-      } finally {
-        pane.close();
-        await cluster.close();
-      }
+      // The table redraws every second while the plugin waits: it must not draw over the instructions.
+      await screenShowing(pane, "listing");
+      await sleep(1_500);
+      const waiting = pane.screen();
+      assert.ok(squeezed(waiting).includes(squeezed(signIn)), `the instructions are gone:\n${waiting}`);
+      // A window made narrower while the plugin waits: the table clears the screen for its new width.
+      pane.resize(90, 30);
+      await sleep(500);
+      const resized = pane.screen();
+      assert.ok(
+        squeezed(resized).includes(squeezed(signIn)),
+        `the instructions are gone after a resize:\n${resized}`,
+      );
+      const screen = await screenShowing(pane, "3 used, 2 not used");
+      await sleep(1_200); // a tick's redraw after it
+      const after = pane.screen();
+      console.log(`--- ${runtime}, after the login:\n${after}`);
+      assert.ok(squeezed(after).includes(squeezed(signIn)), `the instructions are gone:\n${after}`);
+      assert.match(after, /^Signed in\.$/m);
+      assert.equal(count(after, TARGET), 1, `one table, redrawn in place:\n${screen}\n---\n${after}`);
+      assert.ok(after.indexOf("Signed in.") < after.indexOf(TARGET), "the plugin's lines stay above the table");
     },
   });
 }
@@ -543,37 +492,31 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const cluster = await startCluster();
-    const folder = mkdtempSync(join(tmpdir(), "kgr-tty-plugin-"));
+    await using cluster = await startCluster();
+    await using folder = await tempDir("kgr-tty-plugin-");
     // A cached login, as kubelogin's or aws's: a token for 11 s, so renewed at once (10 s before), and not a word.
-    const path = terminalPluginKubeconfig(cluster, folder, "cached-login", [
-      `echo run >> ${join(folder, "runs")}`,
+    const path = terminalPluginKubeconfig(cluster, folder.path, "cached-login", [
+      `echo run >> ${join(folder.path, "runs")}`,
       `expires=$(date -u -d '+11 seconds' +%Y-%m-%dT%H:%M:%SZ)`,
       `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"cli-test-token","expirationTimestamp":"%s"}}' "$expires"`,
     ]);
-    const runs = () => Deno.readTextFileSync(join(folder, "runs")).split("\n").length - 1;
-    const pane = startPane("plugin-again", `${RUNTIMES.Node} --kubeconfig ${path} -n e2e ${TARGET}`);
-    try {
-      await screenShowing(pane, "3 used, 2 not used");
-      const before = runs();
-      // The watch ends, as a server's does after its timeout: the next one runs the plugin for a new token, once the
-      // last one is due for renewal (within a second).
-      const end = Date.now() + 10_000;
-      while (runs() === before && Date.now() < end) {
-        cluster.api.endWatches();
-        await sleep(300);
-      }
-      assert.ok(runs() > before, "the plugin ran again");
-      await sleep(1_500);
-      const screen = pane.screen();
-      assert.equal(count(screen, "POD "), 1, `one table, redrawn in place:\n${screen}`);
-      assert.equal(pane.history(), 0, "nothing scrolled off");
-      assert.ok(!pane.cursorVisible(), "the cursor is hidden again while the table is live");
-    } finally {
-      pane.close();
-      await cluster.close();
-      rmSync(folder, { recursive: true, force: true });
+    const runs = () => Deno.readTextFileSync(join(folder.path, "runs")).split("\n").length - 1;
+    using pane = startPane("plugin-again", `${RUNTIMES.Node} --kubeconfig ${path} -n e2e ${TARGET}`);
+    await screenShowing(pane, "3 used, 2 not used");
+    const before = runs();
+    // The watch ends, as a server's does after its timeout: the next one runs the plugin for a new token, once the
+    // last one is due for renewal (within a second).
+    const end = Date.now() + 10_000;
+    while (runs() === before && Date.now() < end) {
+      cluster.api.endWatches();
+      await sleep(300);
     }
+    assert.ok(runs() > before, "the plugin ran again");
+    await sleep(1_500);
+    const screen = pane.screen();
+    assert.equal(count(screen, "POD "), 1, `one table, redrawn in place:\n${screen}`);
+    assert.equal(pane.history(), 0, "nothing scrolled off");
+    assert.ok(!pane.cursorVisible(), "the cursor is hidden again while the table is live");
   },
 });
 
@@ -619,28 +562,23 @@ async function ctrlCAtPrompt(
   lines = PASSWORD_LOGIN,
   keys = true,
 ): Promise<{ screen: string; modes: string }> {
-  const folder = mkdtempSync(join(tmpdir(), "kgr-tty-ctrl-c-"));
-  const modes = join(folder, "modes");
+  await using folder = await tempDir("kgr-tty-ctrl-c-");
+  const modes = join(folder.path, "modes");
   // An interactive shell runs the command and reads the terminal's modes once it ended, as a person's does.
-  const pane = startPane(name, "bash --norc --noprofile -i");
-  pane.keys(`${command} --kubeconfig ${pluginConfig(folder, lines)}; stty -a > ${modes}`, "Enter");
-  try {
-    if (keys) {
-      await screenShowing(pane, "Password:");
-      await sleep(300);
-      pane.keys("C-c");
-    }
-    const end = Date.now() + 10_000;
-    while (!existsSync(modes) || Deno.readTextFileSync(modes) === "") {
-      assert.ok(Date.now() < end, `the command did not end on Ctrl-C:\n${pane.screen()}`);
-      await sleep(100);
-    }
-    await sleep(100);
-    return { screen: pane.screen(), modes: Deno.readTextFileSync(modes) };
-  } finally {
-    pane.close();
-    rmSync(folder, { recursive: true, force: true });
+  using pane = startPane(name, "bash --norc --noprofile -i");
+  pane.keys(`${command} --kubeconfig ${pluginConfig(folder.path, lines)}; stty -a > ${modes}`, "Enter");
+  if (keys) {
+    await screenShowing(pane, "Password:");
+    await sleep(300);
+    pane.keys("C-c");
   }
+  const end = Date.now() + 10_000;
+  while (!existsSync(modes) || Deno.readTextFileSync(modes) === "") {
+    assert.ok(Date.now() < end, `the command did not end on Ctrl-C:\n${pane.screen()}`);
+    await sleep(100);
+  }
+  await sleep(100);
+  return { screen: pane.screen(), modes: Deno.readTextFileSync(modes) };
 }
 
 for (const [runtime, cli] of Object.entries(RUNTIMES)) {
@@ -679,7 +617,7 @@ Deno.test({
     // Bun keeps the SIGHUP that nohup ignores ignored (Node and Deno reset it): a SIGHUP listener, which only a live
     // table needs (to show the cursor again), ended a `nohup kgr-resolver ... &` when its terminal closed.
     assert.ok(existsSync(`${root}dist/cli.js`), "dist/cli.js is missing: run npm run build");
-    const cluster = await startCluster();
+    await using cluster = await startCluster();
     const child = spawn("bash", [
       "-c",
       `trap '' HUP; exec ${RUNTIMES.Bun} --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}`,
@@ -696,7 +634,6 @@ Deno.test({
     } finally {
       if (child.exitCode === null) process.kill(child.pid!, "SIGTERM");
       await exited;
-      await cluster.close();
     }
   },
 });
