@@ -26,6 +26,7 @@ const build = await new Deno.Command("go", {
   cwd: new URL("./protobuf_oracle/", import.meta.url),
 }).output();
 if (!build.success) {
+  await Deno.remove(oracle);
   throw new Error(`go build of scripts/protobuf_oracle failed: ${new TextDecoder().decode(build.stderr)}`);
 }
 const random = seededRandom(Number(seedText) || 1);
@@ -191,6 +192,7 @@ const writer = child.stdin.getWriter();
 const encoded = inputs.map(([kind, bytes]) => `${kind} ${btoa(String.fromCharCode(...bytes))}\n`).join("");
 const written = writer.write(new TextEncoder().encode(encoded)).then(() => writer.close());
 const output = await child.output();
+await Deno.remove(oracle);
 await written;
 const answers = new TextDecoder().decode(output.stdout).trimEnd().split("\n").map((line) => JSON.parse(line));
 
@@ -243,7 +245,6 @@ for (let run = 0; run < count / 20; run++) {
   }
 }
 
-await Deno.remove(oracle);
 console.log(`${inputs.length} inputs against the Go oracle, ${memoryChecked} events with and without memory`);
 for (const [verdict, n] of Object.entries(tally).sort((a, b) => b[1] - a[1])) {
   console.log(`${String(n).padStart(7)}  ${verdict}`);
