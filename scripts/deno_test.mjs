@@ -9,29 +9,67 @@
 // node:http2 can crash inside nghttp2 on a GOAWAY (denoland/deno#36788; README, Known issues), which the
 // resolver's workaround makes rare but cannot rule out. A failing test is never run again: Deno then exits with
 // code 1, and so does this script.
+// Each part runs with a TMPDIR of its own (tests/_own_tmpdir.mjs): a part that leaves anything there fails, naming
+// what it left, and the folder is removed however the run ends, on Ctrl-C too.
 import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import process from "node:process";
 import { childEnv } from "../tests/_child_env.mjs";
+import { ownTmpdir } from "../tests/_own_tmpdir.mjs";
 
 const CRASHES = ["SIGSEGV", "SIGABRT", "SIGBUS"];
 const deno = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
 
+/** The `deno test` processes running (with a promise of their end) and their TMPDIRs. */
+const running = new Map();
+const folders = new Set();
+// A signal that ends this script goes on to the parts, and their TMPDIRs are removed once they have ended (at most
+// 5 s later), so that no test writes there after.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.once(signal, async () => {
+    for (const child of running.keys()) child.kill(signal);
+    await Promise.race([Promise.all(running.values()), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+    process.kill(process.pid, signal);
+  });
+}
+
 /**
- * Runs `deno test -A ...args` until it exits, or once more after a crash of Deno; resolves to whether it passed.
- * Its output goes to this process's, or into `collected` when given, as does what this script says about it.
+ * Runs `deno test -A ...args` until it exits, or once more after a crash of Deno, with a TMPDIR of its own; resolves
+ * to whether it passed and left nothing there. Its output goes to this process's, or into `collected` when given,
+ * as does what this script says about it.
  */
 async function runPart(label, args, collected) {
   const say = (text) => collected ? collected.push(text) : process.stderr.write(text);
+  const tmp = await ownTmpdir(label);
+  folders.add(tmp.path);
+  try {
+    const passed = await runDeno(label, args, collected, say, tmp.path);
+    const leftovers = await tmp.leftovers();
+    if (leftovers !== undefined) say(`\n=== ${leftovers}`);
+    return passed && leftovers === undefined;
+  } finally {
+    await tmp.remove();
+    folders.delete(tmp.path);
+  }
+}
+
+/** Runs `deno test -A ...args` with `TMPDIR` until it exits, or once more after a crash of Deno. */
+async function runDeno(label, args, collected, say, tmpdir) {
   for (let attempt = 1;; attempt++) {
     const { status, signal } = await new Promise((resolve, reject) => {
       const child = spawn(deno, ["test", "-A", ...args], {
-        env: childEnv(),
+        env: childEnv({ ...process.env, TMPDIR: tmpdir }),
         stdio: collected ? ["inherit", "pipe", "pipe"] : "inherit",
       });
+      running.set(child, new Promise((ended) => child.on("close", ended)));
       child.stdout?.on("data", (chunk) => collected.push(chunk));
       child.stderr?.on("data", (chunk) => collected.push(chunk));
       child.on("error", reject);
-      child.on("close", (status, signal) => resolve({ status, signal }));
+      child.on("close", (status, signal) => {
+        running.delete(child);
+        resolve({ status, signal });
+      });
     });
     if (signal === null) return status === 0;
     const crash = `Deno itself died by ${signal} before ${label} ended`;
