@@ -157,6 +157,7 @@ Deno.test("createTrafficPolicyReader() keeps Local through a failed read, and re
   ]);
   try {
     await eventually(() => flaky.policy.current() !== undefined, "the first answer");
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // An answer less than a second old serves a refresh.
     flaky.policy.refresh("the watch resumes (timeout)", false);
     await eventually(() => flaky.reads() === 3, "the retry after the 503");
     assert.deepEqual(flaky.policy.current(), { policy: "Local" }, "the last good answer stays");
@@ -245,6 +246,7 @@ Deno.test("watchEndpoints() follows a Service switched to Local when its watch r
     await eventually(() => one.hosts() === "10.4.0.1,10.4.0.2", "every pod under Cluster");
     assert.equal(one.last()!.internalTrafficPolicy, undefined);
     applyAgent(api, ["n1", "n2"], "Local");
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // An answer less than a second old serves a resume.
     api.endWatches();
     await eventually(() => one.hosts() === "10.4.0.1", "the node's own pod once the Service is read again");
     assert.equal(one.last()!.internalTrafficPolicy, "Local");
@@ -388,5 +390,23 @@ Deno.test("createTrafficPolicyReader() waits out a 429's Retry-After before read
     assert.equal(asked.reads(), 1);
   } finally {
     asked.stop();
+  }
+});
+
+Deno.test("createTrafficPolicyReader() does not read again for a relist a second after the Service answered", async () => {
+  const local = reader([service({ internalTrafficPolicy: "Local" })]);
+  try {
+    await eventually(() => local.policy.current() !== undefined, "the first answer");
+    // After an API server's restart: the read retried through the outage answered, and the 410's relist came 100 ms
+    // later; it read the Service again (11 of 20 clients sent two GETs).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    local.policy.refresh("the watch lists again", true);
+    local.policy.refresh("the watch resumes (expired)", false);
+    assert.equal(local.reads(), 1);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    local.policy.refresh("the watch lists again", true);
+    assert.equal(local.reads(), 2, "a second later it reads again");
+  } finally {
+    local.stop();
   }
 });

@@ -60,8 +60,9 @@ export interface TrafficPolicyReader {
   /** What is known; `undefined` until the first read ended or went `firstAnswerMs` unanswered (`onChange` follows). */
   current(): TrafficPolicyState | undefined;
   /**
-   * Reads the Service (the first call starts the first read), unless a read is under way or waits to be retried;
-   * after a 403 only when `relist` (the watch listed again: no GET that is refused anyway every few minutes).
+   * Reads the Service (the first call starts the first read), unless a read is under way or waits to be retried, or
+   * (unless `spaced`) the Service answered less than a second ago; after a 403 only when `relist` (the watch listed
+   * again: no GET that is refused anyway every few minutes).
    *
    * @param why For the trace line.
    * @param relist Whether the watch is listing again (rather than resuming its watch).
@@ -112,8 +113,10 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
   /** The status of the refusal (403, 404) traced last, so that one that repeats at each resume is traced once. */
   let refusalTraced: number | undefined;
   let retryTimer: ReturnType<typeof realSetTimeout> | undefined;
-  /** When the last read ended (performance.now()), and the read that waits to be spaced from it. */
+  /** When the last read ended, and when the last that the Service answered did (performance.now()). */
   let endedAt = -Infinity;
+  let answeredAt = -Infinity;
+  /** The read that waits to be spaced from the last. */
   let spacedTimer: ReturnType<typeof realSetTimeout> | undefined;
   signal.addEventListener("abort", () => {
     realClearTimeout(retryTimer);
@@ -149,6 +152,7 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       forbidden = false;
       refusalTraced = undefined;
       backoff.reset();
+      answeredAt = performance.now();
       settle({ policy });
     } catch (cause) {
       if (signal.aborted) return;
@@ -187,6 +191,11 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
     refresh(why, relist, spaced = false) {
       const busy = reading || retryTimer !== undefined || spacedTimer !== undefined;
       if (busy || signal.aborted || (forbidden && !relist)) return;
+      // The Service answered less than a second ago: as fresh as another read now (after an API server's restart,
+      // the retried read answered, then the 410's relist read again 100 ms later).
+      if (!spaced && performance.now() - answeredAt < JOIN_SPACING_MS) {
+        return trace(`${name}: not read again for ${why}: it answered less than a second ago`);
+      }
       const wait = spaced ? endedAt + JOIN_SPACING_MS - performance.now() : 0;
       if (wait <= 0) return void read(why);
       spacedTimer = unrefTimer(realSetTimeout(() => {
