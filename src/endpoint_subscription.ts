@@ -20,7 +20,12 @@ import { type ClientLocality, clientLocality } from "./client_locality.ts";
 import { runReflector, type SliceState } from "./watch/reflector.ts";
 import { asResolverError, connectionKey, notify, settingsKey, watchListFor } from "./_watch_sharing.ts";
 import { createServicePortLookup, portToKeep, type ServicePortLookup } from "./selection/service_port.ts";
-import { createTrafficPolicyReader, sharedServiceReads, type TrafficPolicyReader } from "./selection/traffic_policy.ts";
+import {
+  createTrafficPolicyReader,
+  readPolicyOnAnswer,
+  sharedServiceReads,
+  type TrafficPolicyReader,
+} from "./selection/traffic_policy.ts";
 import { type EndpointCount, type WatchMetrics, watchMetrics } from "./metrics.ts";
 import type { Target } from "./base/target.ts";
 import type { Locality, TopologyMode } from "./selection/topology.ts";
@@ -358,7 +363,9 @@ function startWatch(
     `service ${service} in namespace ${namespace} at ${access.server} with the credentials from ${access.source}`;
   trace(`watching endpointslices of ${watched}`);
   const ask = settings.protobuf === false ? "json" : "protobuf";
-  runReflector(createEndpointSliceApi(access, client, namespace, service, ask), {
+  const slices = createEndpointSliceApi(access, client, namespace, service, ask);
+  const reads = readPolicyOnAnswer(watch.trafficPolicy, slices);
+  runReflector(reads.api, {
     signal: controller.signal,
     stallTimeoutMs: settings.stallTimeoutMs,
     backoff: settings.backoff,
@@ -371,11 +378,11 @@ function startWatch(
     trace: (text) => trace(`service ${service} in namespace ${namespace} at ${access.server}: ${text}`),
     onList() {
       watch.metrics.listed();
-      if (watch.state) watch.trafficPolicy.refresh("the watch lists again", true);
+      if (watch.state) reads.relisted();
     },
     onWatchEnd(reason) {
       watch.metrics.watchEnded(reason);
-      watch.trafficPolicy.refresh(`the watch resumes (${reason})`, false);
+      reads.watchEnded(reason);
     },
     onError(error) {
       watch.metrics.failed(error);

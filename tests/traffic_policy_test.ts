@@ -410,3 +410,50 @@ Deno.test("createTrafficPolicyReader() does not read again for a relist a second
     local.stop();
   }
 });
+
+Deno.test("watchEndpoints() reads the Service for a resume once the API server answers again: one read, none in the outage", async () => {
+  const api = await startFakeApiServer();
+  applyAgent(api, ["n1", "n2"], "Local");
+  const one = followAgent(api, "n1");
+  const serviceReads = () => api.requests.filter(({ path }) => path.endsWith("/services/agent"));
+  try {
+    await eventually(() => one.hosts() === "10.4.0.1", "the node's own pod");
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // An answer less than a second old serves a resume.
+    const before = serviceReads().length;
+    // An API server's restart: its requests fail for a while, and then its watch cache no longer has the watch's
+    // resourceVersion (410, relist).
+    api.applySlice(endpointSlice({ namespace: "prod", service: "other", endpoints: [{ ip: "10.5.0.1" }] }));
+    api.compact();
+    api.failNext(6, { status: 503, path: "any" });
+    api.dropWatches();
+    await eventually(() => api.pendingFailures === 0, "the outage's failures");
+    await eventually(() => serviceReads().length > before, "the read after the outage");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Was a read at the end of the watch, failed and retried through the outage, and often one more for the relist.
+    const statuses = serviceReads().slice(before).map(({ status }) => status);
+    assert.deepEqual(statuses, [200], "one read, once the API server answered");
+    assert.equal(one.hosts(), "10.4.0.1");
+    const relisted = api.requests.some(({ query }) => query.sendInitialEvents === "true" && query.resourceVersion);
+    assert.ok(relisted, "the 410's relist (a streaming list from the watch's resourceVersion) came too");
+  } finally {
+    await one.stop();
+    await api.close();
+  }
+});
+
+Deno.test("createTrafficPolicyReader() holds the retry of a failed read while the watch resumes, and reads once it is answered", async () => {
+  const flaky = reader([refuse(503), service({ internalTrafficPolicy: "Local" })]);
+  // The watch resumes as the first read is under way. Behind a balancer that hands out connections in turn, a retry
+  // sent meanwhile took the live server's turn, and the watch met the dead one twice in a row (reported).
+  flaky.policy.hold(true);
+  try {
+    await eventually(() => flaky.policy.current() !== undefined, "the failed read");
+    await new Promise((resolve) => setTimeout(resolve, 100)); // Its retry was due 5 to 10 ms after it failed.
+    assert.equal(flaky.reads(), 1, "no retry while held");
+    flaky.policy.hold(false);
+    await eventually(() => flaky.policy.current()?.policy === "Local", "the retry once released");
+    assert.equal(flaky.reads(), 2);
+  } finally {
+    flaky.stop();
+  }
+});

@@ -34,7 +34,7 @@ import { resolveLocality } from "../selection/locality.ts";
 import { runReflector, type SliceState } from "../watch/reflector.ts";
 import type { HttpClient } from "../runtime/http_client.ts";
 import { createServicePortLookup, defaultPortCandidates, portToKeep } from "../selection/service_port.ts";
-import { createTrafficPolicyReader, sharedServiceReads } from "../selection/traffic_policy.ts";
+import { createTrafficPolicyReader, readPolicyOnAnswer, sharedServiceReads } from "../selection/traffic_policy.ts";
 import type { Target } from "../base/target.ts";
 import type { Locality } from "../selection/topology.ts";
 import { displayClock } from "./display_clock.ts";
@@ -431,7 +431,9 @@ export async function observeService(
     redact: (text) => api.redact(text),
   };
   publish({});
-  await runReflector(observed, {
+  // As the resolver's channels read the internalTrafficPolicy again: once the API server answers the watch again.
+  const reads = readPolicyOnAnswer(trafficPolicy, observed);
+  await runReflector(reads.api, {
     signal,
     ...(options.stallTimeoutMs !== undefined ? { stallTimeoutMs: options.stallTimeoutMs } : {}),
     onState(next) {
@@ -439,9 +441,8 @@ export async function observeService(
       version++;
       delivery.stateArrived();
     },
-    // As the resolver's channels read the internalTrafficPolicy again.
-    onList: () => state && trafficPolicy.refresh("the watch lists again", true),
-    onWatchEnd: (reason) => trafficPolicy.refresh(`the watch resumes (${reason})`, false),
+    onList: () => state && reads.relisted(),
+    onWatchEnd: (reason) => reads.watchEnded(reason),
     onError: (error) => publish({ watch: { state: "retrying", error } }),
   });
 }

@@ -14,11 +14,12 @@
 import { createBackoff, DEFAULT_BACKOFF_MAX_MS } from "../base/backoff.ts";
 import type { BackoffOptions } from "../base/backoff.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
-import type { Service, ServiceApi } from "../api/kube_api.ts";
+import type { EndpointSliceApi, Service, ServiceApi } from "../api/kube_api.ts";
 import { retryAfterMs } from "../api/retry_after.ts";
 import { trace, warnOnce } from "../runtime/trace.ts";
 import { realClearTimeout, realSetTimeout } from "../runtime/real_timers.ts";
 import { unrefTimer } from "../runtime/unref_timer.ts";
+import type { WatchEndReason } from "../watch/reflector.ts";
 
 /** What is known of a Service's `internalTrafficPolicy`. */
 export interface TrafficPolicyState {
@@ -78,6 +79,14 @@ export interface TrafficPolicyReader {
    * @returns `Local`, or `undefined`.
    */
   policyFor(node: string | undefined): "Local" | undefined;
+  /**
+   * Holds the reads due (a retry, a refresh) while `held`, until it is called with `false`, which starts the one
+   * held: while the watch resumes, behind a balancer that hands out connections in turn, a read would take the turn
+   * that the watch needs.
+   *
+   * @param held Whether reads wait.
+   */
+  hold(held: boolean): void;
 }
 
 /**
@@ -118,6 +127,9 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
   let answeredAt = -Infinity;
   /** The read that waits to be spaced from the last. */
   let spacedTimer: ReturnType<typeof realSetTimeout> | undefined;
+  /** Whether reads wait (see `hold`), and why the one that waits is due. */
+  let held = false;
+  let heldRead: string | undefined;
   signal.addEventListener("abort", () => {
     realClearTimeout(retryTimer);
     realClearTimeout(spacedTimer);
@@ -172,7 +184,7 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
         trace(`${name}: cannot read its internalTrafficPolicy (${reason}); reading again in ${Math.round(delay)} ms`);
         retryTimer = unrefTimer(realSetTimeout(() => {
           retryTimer = undefined;
-          void read("retry");
+          start("retry");
         }, delay));
       }
       // The policy read last stays: a failed read must not move clients off their node's pods, nor onto them.
@@ -186,10 +198,16 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
     }
   }
 
+  /** Reads now, unless reads are held: then once they are not. */
+  function start(why: string): void {
+    if (held) heldRead ??= why;
+    else void read(why);
+  }
+
   return {
     current: () => state,
     refresh(why, relist, spaced = false) {
-      const busy = reading || retryTimer !== undefined || spacedTimer !== undefined;
+      const busy = reading || retryTimer !== undefined || spacedTimer !== undefined || heldRead !== undefined;
       if (busy || signal.aborted || (forbidden && !relist)) return;
       // The Service answered less than a second ago: as fresh as another read now (after an API server's restart,
       // the retried read answered, then the 410's relist read again 100 ms later).
@@ -197,10 +215,10 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
         return trace(`${name}: not read again for ${why}: it answered less than a second ago`);
       }
       const wait = spaced ? endedAt + JOIN_SPACING_MS - performance.now() : 0;
-      if (wait <= 0) return void read(why);
+      if (wait <= 0) return start(why);
       spacedTimer = unrefTimer(realSetTimeout(() => {
         spacedTimer = undefined;
-        if (!reading && retryTimer === undefined) void read(why);
+        if (!reading && retryTimer === undefined) start(why);
       }, wait));
     },
     policyFor(node) {
@@ -213,6 +231,13 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
           "(env: [{ name: NODE_NAME, valueFrom: { fieldRef: { fieldPath: spec.nodeName } } }]) or locality.node",
       );
       return undefined;
+    },
+    hold(next) {
+      held = next;
+      const why = heldRead;
+      if (held || why === undefined || signal.aborted) return;
+      heldRead = undefined;
+      if (!reading) void read(why);
     },
   };
 }
@@ -259,6 +284,64 @@ export function sharedServiceReads(api: ServiceApi): ServiceApi {
       };
       request.then(done, done);
       return request;
+    },
+  };
+}
+
+/** What {@linkcode readPolicyOnAnswer} gives the reflector. */
+export interface PolicyReadsOnAnswer {
+  /** The watch's calls: the first that the API server answers after `relisted` or `watchEnded` reads the Service. */
+  api: EndpointSliceApi;
+  /** For `onList`, when the watch lists again (not for its first list: the first state reads the Service). */
+  relisted(): void;
+  /** For `onWatchEnd`: the watch ended and will be resumed. */
+  watchEnded(reason: WatchEndReason): void;
+}
+
+/**
+ * Reads a Service's policy for a relist or a resume of its watch once the API server answers the watch's next
+ * request (a LIST page, or the watch's `200`), not as the old watch ends, and holds the retry of a failed read until
+ * then too: no read fails through an outage and is retried beside the watch, and behind a balancer that hands out
+ * connections in turn over a dead and a live API server, none takes the live one's turn that the resumed watch
+ * needed (it then met the dead one twice in a row, and reported that).
+ *
+ * @param reader The Service's policy reader.
+ * @param api The watch's calls.
+ * @returns The calls and hooks to give the reflector.
+ *
+ * @example Read once the watch is answered again
+ * ```ts
+ * import { createTrafficPolicyReader, readPolicyOnAnswer } from "./traffic_policy.ts";
+ * import type { EndpointSliceApi } from "../api/kube_api.ts";
+ * const signal = new AbortController().signal;
+ * const api = { get: () => Promise.resolve({ spec: { internalTrafficPolicy: "Local" } }) };
+ * const reader = createTrafficPolicyReader({ service: "agent", namespace: "prod", api, signal, onChange() {} });
+ * const slices = { redact: (text: string) => text } as EndpointSliceApi;
+ * const reads = readPolicyOnAnswer(reader, slices);
+ * reads.watchEnded("timeout"); // Nothing read yet: the Service is read once reads.api.watch() is answered.
+ * ```
+ */
+export function readPolicyOnAnswer(reader: TrafficPolicyReader, api: EndpointSliceApi): PolicyReadsOnAnswer {
+  let due: { why: string; relist: boolean } | undefined;
+  const answered = <T>(answer: T): T => {
+    reader.hold(false);
+    if (due) reader.refresh(due.why, due.relist);
+    due = undefined;
+    return answer;
+  };
+  return {
+    api: {
+      ...api,
+      list: (params) => api.list(params).then(answered),
+      watch: (params) => api.watch(params).then(answered),
+    },
+    relisted() {
+      reader.hold(true);
+      due = { why: "the watch lists again", relist: true };
+    },
+    watchEnded(reason) {
+      reader.hold(true);
+      due = { why: `the watch resumes (${reason})`, relist: due?.relist ?? false };
     },
   };
 }

@@ -101,7 +101,7 @@ async function withHaPair(scenario: (pair: HaPair) => Promise<void>): Promise<vo
 }
 
 Deno.test({
-  name: "behind a load balancer of two API servers, one down: resumes reach the other without relisting",
+  name: "behind a load balancer of two API servers, one down: resumes reach the other, unreported, without relisting",
   ignore: skipped,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -111,7 +111,7 @@ Deno.test({
       watch();
       await waitFor(1);
       // The watch's connection is cut again and again, so resumes meet the dead server before reaching the live one:
-      // the endpoints follow every change, from resumes.
+      // the endpoints follow every change, from resumes, and no such transient failure reaches onError.
       await second.kill();
       const cuts = 4;
       for (let generation = 2; generation < 2 + cuts; generation++) {
@@ -121,17 +121,16 @@ Deno.test({
       }
       log(`connections per server ${balancer.connections()}, refused ${balancer.refused()}`);
       // Each resume's Service read (internalTrafficPolicy) goes through the balancer too, which hands connections to
-      // the two servers in turn: the read takes the dead server's turn some of the time (a resume then reaches the
-      // live one at once), and the live one's at others (the resume then meets the dead server twice in a row, and
-      // the second failure is reported, as any failure that repeats after a backoff). Never a relist (below).
+      // the two servers in turn. It waits until the resumed watch is answered, as the retry of a failed read does: read
+      // at the end of the old watch (or retried meanwhile), it took the live server's turn now and then, and the resume
+      // met the dead server twice in a row and reported that (4 runs in 12 here). Never a relist (below).
       const [refusedByLive, refusedByDead] = balancer.refused();
       assert.equal(refusedByLive, 0);
       assert.ok(
         refusedByDead >= 1 && refusedByDead <= 2 * cuts,
         `the dead server refused ${refusedByDead} connections`,
       );
-      assert.ok(errors.length < cuts, `${errors.length} of ${cuts} resumes reported`);
-      for (const error of errors) assert.match(error, /cannot reach the API server/);
+      assert.deepEqual(errors, []);
       // A watch has two audit events (ResponseStarted, ResponseComplete): one request is one auditID.
       const lists = new Set(
         (await controlPlane.auditEvents()).filter((event) =>
