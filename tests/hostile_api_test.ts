@@ -785,7 +785,7 @@ boundedTest(
     );
     const reads = server.seen.filter((entry) => entry.kind === "other").map((entry) => entry.url);
     assert.ok(reads.length >= 4, "every answer was read");
-    assert.ok(reads.every((url) => url === "/api/v1/namespaces/prod/services/echo"));
+    assert.ok(reads.every((url) => url === "/api/v1/namespaces/prod/services/echo?resourceVersion=0"));
     observed("bad Service answers", text);
   },
 );

@@ -457,3 +457,19 @@ Deno.test("createTrafficPolicyReader() holds the retry of a failed read while th
     flaky.stop();
   }
 });
+
+Deno.test("watchEndpoints() reads the Service from the API server's watch cache (resourceVersion=0), not from etcd", async () => {
+  const api = await startFakeApiServer();
+  applyAgent(api, ["n1", "n2"], "Local");
+  const one = followAgent(api, "n1");
+  try {
+    await eventually(() => one.hosts() === "10.4.0.1", "the node's own pod");
+    const reads = api.requests.filter(({ path }) => path.endsWith("/services/agent"));
+    // Was no resourceVersion: kube-apiserver v1.36.3 sends such a GET to etcd (a quorum read) every time, where
+    // resourceVersion=0 is answered from its watch cache, as kube-proxy's informer reads Services.
+    assert.deepEqual(reads.map(({ query }) => query.resourceVersion), ["0"]);
+  } finally {
+    await one.stop();
+    await api.close();
+  }
+});

@@ -271,8 +271,11 @@ export interface ServiceApi {
 }
 
 /**
- * Creates the GET of one Service (`/api/v1/namespaces/NS/services/NAME`),
- * which needs `get` on `services` in the core API group.
+ * Creates the GET of one Service (`/api/v1/namespaces/NS/services/NAME?resourceVersion=0`),
+ * which needs `get` on `services` in the core API group. `resourceVersion=0` lets the API server answer from its
+ * watch cache, as kube-proxy's informer sees Services, where a GET without one is a quorum read of etcd each time
+ * (kube-apiserver v1.36.3: `CacheDelegator.Get`); the cache may lag etcd by a moment, which a read made as a watch
+ * lists or resumes can afford.
  *
  * @param access Where the cluster is and how to authenticate.
  * @param client The runtime's HTTP client for that cluster.
@@ -294,7 +297,7 @@ export function createServiceApi(
   service: string,
 ): ServiceApi {
   const url = `${access.server}/api/v1/namespaces/${encodeURIComponent(namespace)}/services/` +
-    encodeURIComponent(service);
+    `${encodeURIComponent(service)}?resourceVersion=0`;
   const subject: Subject = {
     verb: "get",
     where: `service "${service}" in namespace "${namespace}"`,
