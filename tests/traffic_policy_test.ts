@@ -473,3 +473,24 @@ Deno.test("watchEndpoints() reads the Service from the API server's watch cache 
     await api.close();
   }
 });
+
+Deno.test("createTrafficPolicyReader() does not hold the first read: deliveries wait for it", async () => {
+  const controller = new AbortController();
+  let reads = 0;
+  const policy = createTrafficPolicyReader({
+    service: "agent",
+    namespace: "prod",
+    api: { get: () => (reads++, Promise.resolve({ spec: { internalTrafficPolicy: "Local" } })) },
+    signal: controller.signal,
+    onChange() {},
+  });
+  try {
+    // A watch that failed between its first LIST and the first delivery (credentials that may list but not watch).
+    policy.hold(true);
+    policy.refresh("the first state", true);
+    await eventually(() => policy.current() !== undefined, "the first answer");
+    assert.equal(reads, 1);
+  } finally {
+    controller.abort();
+  }
+});

@@ -82,7 +82,7 @@ export interface TrafficPolicyReader {
   /**
    * Holds the reads due (a retry, a refresh) while `held`, until it is called with `false`, which starts the one
    * held: while the watch resumes, behind a balancer that hands out connections in turn, a read would take the turn
-   * that the watch needs.
+   * that the watch needs. The first read is not held: nothing is delivered to a client on a known node before it.
    *
    * @param held Whether reads wait.
    */
@@ -198,9 +198,9 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
     }
   }
 
-  /** Reads now, unless reads are held: then once they are not. */
+  /** Reads now, unless reads are held: then once they are not. The first read is never held: deliveries wait for it. */
   function start(why: string): void {
-    if (held) heldRead ??= why;
+    if (held && state !== undefined) heldRead ??= why;
     else void read(why);
   }
 
