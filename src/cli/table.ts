@@ -76,9 +76,12 @@ const LISTING_SHOWN_AFTER_MS = 5_000;
 export function renderTable(view: ServiceView, context: TableContext): string[] {
   const lines = tableLines(view, context);
   // A frame taller than the terminal scrolls its top into the scrollback on every redraw: keep the top and the
-  // last line (the counts, or what the table waits for).
+  // last line (the counts, or what the table waits for). The blank lines that part it go first: cut from below, the
+  // `... and N more pods` line would be lost.
   const room = Math.max(1, context.rows - 1);
-  return lines.length > room ? [...lines.slice(0, room - 1), lines[lines.length - 1]] : lines;
+  if (lines.length <= room) return lines;
+  const packed = lines.filter((line) => line !== "");
+  return packed.length > room ? [...packed.slice(0, room - 1), packed[packed.length - 1]] : packed;
 }
 
 function tableLines(view: ServiceView, context: TableContext): string[] {
@@ -171,7 +174,11 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   // Padded to cells, not characters: a wide character takes two.
   const pad = (row: string[]) =>
     row.map((cell, i) => i === row.length - 1 ? cell : cell + " ".repeat(Math.max(0, widths[i] + 2 - cellWidth(cell))));
-  lines.push(fit([{ text: pad(columnsShown.map((i) => HEADINGS[i])).join(""), style: "bold" }]));
+  // The headings only with a line under them (and the blank line and the counts): a terminal too short for that
+  // gets the count of the pods alone, not headings over nothing.
+  if (context.rows - 1 - lines.length - 3 >= 1) {
+    lines.push(fit([{ text: pad(columnsShown.map((i) => HEADINGS[i])).join(""), style: "bold" }]));
+  }
   const room = Math.max(1, context.rows - 1 - lines.length - 2);
   let shown = rowsShown(view.pods, view.pods.length > room ? room - 1 : view.pods.length);
   // Room for the counts, taken from the rows, within the lines that the `... and N more pods` line leaves: a kind of

@@ -114,9 +114,8 @@ Deno.test("renderTable() fits the terminal: lines cut at its width, rows beyond 
   assert.equal(lines.length, 11);
   assert.ok(lines.every((line) => [...line].length <= 40), lines.join("\n"));
   assert.deepEqual(lines.slice(0, 2), ["kubernetes:///echo.prod:grpc", "service prod/echo  port grpc"]);
-  // The header and the headings take 9 of the 11 lines; the blank line before the counts is left out.
-  assert.equal(lines.at(-2), "... and 30 more pods: all used");
-  assert.equal(lines.at(-1), "30 used  Ctrl-C to quit");
+  // The header takes 7 of the 11 lines: no room for the headings and a row under them, so the pods are counted alone.
+  assert.deepEqual(lines.slice(-3), ["... and 30 more pods: all used", "", "30 used  Ctrl-C to quit"]);
 });
 
 Deno.test("renderTable() live on a terminal too short for its header keeps within its height, summary last", () => {
@@ -192,6 +191,20 @@ Deno.test("renderTable() shortens a long pod name in its middle, so that pods st
     "checkout-pay…e-euwest-7f9c8d6b5-x2k90  10.0.3.0:8080  yes    used",
     "checkout-pay…e-euwest-7f9c8d6b5-x2k91  10.0.3.1:8080  no     not used: not ready",
   ]);
+});
+
+Deno.test("renderTable() on a terminal too short for a row still counts the pods it hides, under no bare heading", () => {
+  // 30 pods, 3 not ready, under a three-line header: at 6 and 7 rows the heading was shown with nothing under it and
+  // the `... and 30 more pods` line was cut (at 40 columns a two-line target and state put a 12-row terminal there).
+  for (let rows = 6; rows <= 12; rows++) {
+    const lines = renderTable(viewOf([thirtyPods([3, 12, 21])]), { ...context, rows });
+    const frame = `${rows} rows:\n${lines.join("\n")}`;
+    assert.ok(lines.length <= rows - 1, frame);
+    assert.ok(lines.some((line) => line.startsWith("... and ")), frame);
+    const heading = lines.findIndex((line) => line.startsWith("POD "));
+    if (heading >= 0) assert.ok(lines[heading + 1] !== "" && heading + 1 < lines.length - 1, frame);
+    assert.equal(lines.at(-1), "27 used, 3 not used  Ctrl-C to quit");
+  }
 });
 
 Deno.test("renderTable() on a short terminal keeps the pods that get no calls, in the table's order", () => {
