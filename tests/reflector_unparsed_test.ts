@@ -99,12 +99,48 @@ Deno.test("runReflector() parses only the last event of each slice that arrived 
   ];
   const reflector = start([burst]);
   try {
-    await until(() => reflector.announced() === 1 + burst.length);
+    // One chunk: told once, at its end.
+    await until(() => reflector.announced() === 2);
     const state = reflector.state();
     assert.deepEqual([...state.slices.keys()].sort(), ["a", "c"]);
     assert.deepEqual(state.slices.get("a")!.endpoints![0].addresses, ["10.0.0.4"]);
     assert.equal(state.resourceVersion, "16", "the resourceVersion of the last line");
     assert.deepEqual(reflector.errors, []);
+  } finally {
+    await reflector.stop();
+  }
+});
+
+Deno.test("runReflector() tells of a chunk's events once the event begun after them is whole, not before", async () => {
+  // A chunk that ends inside an event is a burst's: a state told there would be handled (decoded, selected, walked by
+  // the consumer) before the rest of the burst, already on its way, is read.
+  const reflector = start([[]]);
+  try {
+    await until(() => reflector.watches.length === 1 && reflector.streams.length === 1);
+    const [a, b] = [line("ADDED", "a", "11", "10.0.0.1"), line("ADDED", "b", "12", "10.0.0.2")];
+    const encode = (text: string) => new TextEncoder().encode(text);
+    reflector.streams[0].enqueue(encode(`${a}\n${b.slice(0, 40)}`));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(reflector.announced(), 1, "told after the LIST only: event b is begun");
+    reflector.streams[0].enqueue(encode(`${b.slice(40)}\n`));
+    await until(() => reflector.announced() === 2);
+    assert.deepEqual([...reflector.state().slices.keys()].sort(), ["a", "b"]);
+  } finally {
+    await reflector.stop();
+  }
+});
+
+Deno.test("runReflector() tells of a chunk's events within 50 ms when the event begun after them stalls", async () => {
+  const reflector = start([[]]);
+  try {
+    await until(() => reflector.watches.length === 1 && reflector.streams.length === 1);
+    const [a, b] = [line("ADDED", "a", "11", "10.0.0.1"), line("ADDED", "b", "12", "10.0.0.2")];
+    const started = performance.now();
+    reflector.streams[0].enqueue(new TextEncoder().encode(`${a}\n${b.slice(0, 40)}`));
+    await until(() => reflector.announced() === 2);
+    const waitedMs = performance.now() - started;
+    assert.ok(waitedMs >= 45, `told after ${waitedMs.toFixed(1)} ms, before the wait for event b was over`);
+    assert.deepEqual([...reflector.state().slices.keys()], ["a"]);
   } finally {
     await reflector.stop();
   }
@@ -145,10 +181,13 @@ Deno.test("runReflector() applies nothing after a bad line read late, and resume
   const bad = line("MODIFIED", "b", "12", "10.0.0.2", "z"); // its start names "b", its object is "z"
   const after = line("ADDED", "c", "13", "10.0.0.3");
   for (const readEvery of [true, false]) {
-    // One chunk: the bad line in the middle. A reader that reads every state (as a delivery does when
-    // nothing is held) finds the bad line at once; the other reads only after the last line.
-    const reflector = start([[good, bad, after]], (count) => readEvery || count === 3);
+    // The bad line in the middle, the good one in a chunk of its own: a reader that reads every state (as a
+    // delivery does when nothing is held) applies the good line before the bad one comes; the other reads only
+    // after the last line, and finds the bad line with the good one (the events of a chunk are told together).
+    const reflector = start([[good]], (count) => readEvery || count === 3);
     try {
+      await until(() => reflector.announced() === 2);
+      reflector.streams[0].enqueue(new TextEncoder().encode(`${bad}\n${after}\n`));
       await until(() => reflector.watches.length === 2);
       assert.equal(reflector.watches[1].resourceVersion, readEvery ? "11" : "10", `readEvery ${readEvery}`);
       assert.ok(!reflector.state().slices.has("c"), "nothing after the bad line");

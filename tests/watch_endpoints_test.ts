@@ -955,12 +955,10 @@ async function snapshotsOfBurst(busyMs: number): Promise<string[]> {
   }
 }
 
-Deno.test("watchEndpoints() gives a burst to a consumer that keeps up as its first change, then the latest state", async () => {
+Deno.test("watchEndpoints() gives a burst to a consumer that keeps up as a few snapshots, the latest state last", async () => {
   const seen = await snapshotsOfBurst(0);
-  // At once: the latest change of the burst's first read, not held for the rest. Each change is about 10 KB;
-  // on a loaded machine the first read can hold a few of them.
-  const first = Number(seen[1].slice(1));
-  assert.ok(first <= 10, `the first change at once: the first snapshot after the burst shows change ${first}`);
+  // The changes of a read that ends inside a change (each is about 10 KB: the burst comes in many reads) wait for
+  // the read that ends on a change's end, at most 50 ms: often the burst's last (see `_chunk_end_publish.ts`).
   assert.equal(seen.at(-1), "p200");
   // A few snapshots, not 200: how many depends on how the events and the consumer share a busy machine's CPU.
   assert.ok(seen.length <= 20, `got ${seen.length} snapshots for 200 changes: ${seen.join(" ")}`);

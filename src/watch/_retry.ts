@@ -15,6 +15,7 @@ import { withoutFetchAdvice } from "../base/_describe_cause.ts";
 import { UnreachableError } from "../api/api_errors.ts";
 import { asksToWait, retryAfterMs } from "../api/retry_after.ts";
 import type { CacheDifference } from "./_cache_check.ts";
+import { trace } from "../runtime/trace.ts";
 
 /**
  * Why a watch ended: the server closed it early (`closed`) or at its timeout (`timeout`), it stalled,
@@ -403,4 +404,18 @@ function firstInARow(error: ResolverError, previous: ResolverError | undefined):
 
 function statusOf(error: ResolverError): number | undefined {
   return error instanceof KubeApiError ? error.status : undefined;
+}
+
+/**
+ * Hands a failure to the reflector's `onError`; a callback that throws is traced, and the reflector goes on.
+ *
+ * @param onError The caller's callback.
+ * @param error The failure.
+ */
+export function reportFailure(onError: (error: ResolverError) => void, error: ResolverError): void {
+  try {
+    onError(error);
+  } catch (failure) {
+    trace(`an onError callback threw: ${failure}`);
+  }
 }

@@ -23,6 +23,7 @@ import {
   planRetry,
   quickClose,
   quietAgain,
+  reportFailure,
   type StallError,
   type WatchEndReason,
   watchEndReason,
@@ -33,6 +34,7 @@ import { checkWatchCache, rewoundHistory } from "./_quiet_checks.ts";
 import { checkMetadata, checkSlice } from "./_slice_check.ts";
 import { BOOKMARKS_DUE_MS, stallDeadline } from "./_stall_deadline.ts";
 import { openWatchCodec, type WatchCodec } from "./watch_codec.ts";
+import { chunkEndPublish } from "./_chunk_end_publish.ts";
 
 export type { WatchEndReason } from "./_retry.ts";
 
@@ -74,8 +76,9 @@ export interface ReflectorOptions {
   /** Ends the reflector; it then returns quietly. */
   signal: AbortSignal;
   /**
-   * Called after every LIST, at the end of a streaming list's initial events, and after every event that changed a
-   * slice. A streaming list's state is never published before its initial events ended.
+   * Called after every LIST, at the end of a streaming list's initial events, and after the events that changed a
+   * slice, once the chunk of the watch's body that brought them was read up to an event's end (see
+   * `_chunk_end_publish.ts`). A streaming list's state is never published before its initial events ended.
    */
   onState(state: SliceState): void;
   /**
@@ -350,6 +353,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     streaming: boolean,
   ): Promise<"timeout" | "closed" | "quiet" | "unbookmarked" | { broken: unknown } | { quietAgain: StallError }> {
     const deadline = stallDeadline(signal, { clock, stallTimeoutMs, server: api.server, via: api.via });
+    // Its changes are told at the end of a chunk that ends on an event's end (see `_chunk_end_publish.ts`).
+    const told = chunkEndPublish(publish, clock, (error) => deadline.fail(error));
     watchOpenedAt = undefined;
     if (streaming) {
       initial = new Map();
@@ -390,7 +395,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
           changes++;
           timedRecovery.proved();
           recovered();
-          publish();
+          told.changed();
           return;
         }
         applyUnparsed();
@@ -408,6 +413,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         signal: deadline.signal,
         onChunkRead: (bytes) => {
           incompleteBytes = bytes;
+          told.chunkRead(bytes);
           // An event begun, or a streaming list's initial events, come whole and back to back: a pause in them is a
           // broken connection, which Deno may never report (see `heard()`).
           deadline.heard(bytes > 0 || initial !== undefined);
@@ -445,6 +451,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
           trace(`dropping the last events of the failed watch: ${(error as Error).message}`);
         }
       }
+      told.end();
       deadline.dispose();
     }
     if (initial) {
@@ -577,7 +584,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       }
       if (retry.report) {
         failing = true;
-        report(options.onError, error);
+        reportFailure(options.onError, error);
       }
       if (!retry.relist) trace(`${error.message}; retrying in ${wait}`);
       // A streaming list that a LIST replaces at once is no failure: a restarting server's 403 to both counts once.
@@ -589,11 +596,3 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
 
 /** The annotation of the BOOKMARK that ends a streaming list's initial events. */
 const INITIAL_EVENTS_END = "k8s.io/initial-events-end";
-
-function report(onError: (error: ResolverError) => void, error: ResolverError): void {
-  try {
-    onError(error);
-  } catch (failure) {
-    traceLine(`an onError callback threw: ${failure}`);
-  }
-}
