@@ -146,6 +146,25 @@ Deno.test("runReflector() tells of a chunk's events within 50 ms when the event 
   }
 });
 
+Deno.test("runReflector() tells of a chunk's events at once when the watch ends inside the event after them", async () => {
+  const reflector = start([[]]);
+  try {
+    await until(() => reflector.watches.length === 1 && reflector.streams.length === 1);
+    const [a, b] = [line("ADDED", "a", "11", "10.0.0.1"), line("ADDED", "b", "12", "10.0.0.2")];
+    const started = performance.now();
+    reflector.streams[0].enqueue(new TextEncoder().encode(`${a}\n${b.slice(0, 40)}`));
+    reflector.streams[0].close();
+    await until(() => reflector.announced() === 2);
+    const waitedMs = performance.now() - started;
+    assert.ok(waitedMs < 45, `told after ${waitedMs.toFixed(1)} ms: the end of the watch did not end the wait`);
+    assert.deepEqual([...reflector.state().slices.keys()], ["a"]);
+    await until(() => reflector.watches.length === 2);
+    assert.equal(reflector.watches[1].resourceVersion, "11", "resumes after event a");
+  } finally {
+    await reflector.stop();
+  }
+});
+
 Deno.test("runReflector() fails the watch when a line read late is bad, keeps the state, and resumes before it", async () => {
   const reflector = start([
     [line("ADDED", "a", "11", "10.0.0.1")],
