@@ -48,3 +48,14 @@ Deno.test("createBackoff() caps an unanswered request's delay at maxMs as next()
   const backoff = createBackoff({ initialMs: 1000, maxMs: 1000 }, () => 0.5);
   assert.equal(backoff.nextUnanswered(), 750);
 });
+
+Deno.test("createBackoff() reset(false) starts next() over but keeps the quick retries used", () => {
+  const backoff = createBackoff({}, () => 0);
+  for (let i = 0; i < 10; i++) backoff.nextUnanswered();
+  backoff.next();
+  backoff.reset(false);
+  assert.deepEqual([backoff.nextUnanswered(), backoff.nextUnanswered(), backoff.next()], [1000, 2000, 4000]);
+  backoff.reset();
+  assert.equal(backoff.nextUnanswered(), 1000);
+  assert.equal(backoff.nextUnanswered(), 1000);
+});

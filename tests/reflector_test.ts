@@ -347,6 +347,38 @@ Deno.test("runReflector() resumes within the backoff's first delay of a restarte
   assert.deepEqual(at, ["list@0", "watch@0", "watch@60000", ...resumes]);
 });
 
+Deno.test("runReflector() gives the quick retries of an unanswered watch back only after a watch served for healthyWatchMs", async () => {
+  // An API server that crashloops (serves a watch a moment, dies, is refused for seconds): were each brief watch to
+  // give the 10 quick retries back, every client would try it every 1-2 s for as long as it flaps (modelled with
+  // 1,000 clients, 3 s down and 0.5 s up: 4 times the connections of doubling delays, 5 times the watches served).
+  const refused = () => new UnreachableError("cannot reach the API server (ECONNREFUSED)");
+  const cut = (after: number) => (watch: ScriptedWatch, clock: FakeClock) => {
+    watch.send({ type: "MODIFIED", object: slice("a", "11", "10.0.0.2") });
+    clock.setTimeout(() => watch.controller.error(new TypeError("other side closed")), after);
+  };
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [
+    (watch, clock) => clock.setTimeout(() => watch.controller.error(new TypeError("other side closed")), 60_000),
+    ...Array.from({ length: 10 }, refused),
+    cut(100),
+    ...Array.from({ length: 3 }, refused),
+    (watch) => watch.send({ type: "MODIFIED", object: slice("a", "12", "10.0.0.3") }),
+  ]);
+  await run(scripted, (states) => states.length === 3, { initialMs: 1000, maxMs: 30_000, minWatchMs: 1000 });
+  const at = scripted.calls.map((call) => `${call.kind}@${call.at}`);
+  const quick = Array.from({ length: 10 }, (_, i) => `watch@${61_000 + i * 1000}`);
+  // The brief watch at 70 s starts the doubling over (it was served), not the quick retries: 1, 2, then 4 s apart.
+  assert.deepEqual(at, [
+    "list@0",
+    "watch@0",
+    "watch@60000",
+    ...quick,
+    "watch@70100",
+    "watch@71100",
+    "watch@73100",
+    "watch@77100",
+  ]);
+});
+
 Deno.test("runReflector() relists after a watch answered with HTTP 410", async () => {
   const scripted = scriptedApi([list("10", []), list("30", [slice("c", "29")])], [
     new KubeApiError("gone", { status: 410 }),

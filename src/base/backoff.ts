@@ -10,7 +10,7 @@
  * in a row is random in [d, 2d) with d = `initialMs`·2ⁿ, d at most `maxMs`/2, so that no delay exceeds `maxMs` and
  * clients that failed together do not retry in step. A request that got no answer (a connection refused, or closed
  * before the API server answered, as while it restarts) waits the first delay, in [`initialMs`, 2·`initialMs`), the
- * first 10 times until a watch is served again, then the growing ones. Both delays are above 0 and at most
+ * first 10 times until a watch has been served for 30 s, then the growing ones. Both delays are above 0 and at most
  * 2147483647, and `initialMs` is at most `maxMs`.
  *
  * @example Retrying sooner, up to every 10 s
@@ -36,7 +36,7 @@ export interface BackoffOptions {
 export const DEFAULT_BACKOFF_MAX_MS = 30_000;
 
 /**
- * How many requests that got no answer are retried after the first delay's range since the last `reset()`, before
+ * How many requests that got no answer are retried after the first delay's range since the last full `reset()`, before
  * `nextUnanswered()` grows as `next()` does: about 15 s with the default `initialMs`, as long as an API server takes to
  * restart.
  */
@@ -56,8 +56,12 @@ export interface Backoff {
    * is back within about 2 s of a restarted API server's return, where doubling delays put it up to 15 s after.
    */
   nextUnanswered(): number;
-  /** Starts over from the first delay, after a healthy period. */
-  reset(): void;
+  /**
+   * Starts over from the first delay, after a healthy period.
+   * @param quickRetries Whether `nextUnanswered()`'s quick retries come back too (default: yes); not after a watch
+   * served only briefly, or an API server that crashloops would be tried every 1-2 s by every client for as long.
+   */
+  reset(quickRetries?: boolean): void;
 }
 
 /**
@@ -96,9 +100,9 @@ export function createBackoff(options: BackoffOptions = {}, random: () => number
       unanswered++;
       return Math.min(maxMs / 2, initialMs) * (1 + random());
     },
-    reset() {
+    reset(quickRetries = true) {
       failures = 0;
-      unanswered = 0;
+      if (quickRetries) unanswered = 0;
     },
   };
 }

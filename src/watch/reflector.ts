@@ -547,7 +547,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       // Open for minWatchMs or more from the resume point, or it delivered a change, without an error: it was served.
       recovered();
       options.onWatchEnd?.(typeof ended === "string" ? ended : "error");
-      backoff.reset();
+      backoff.reset(clock.now() - (watchOpenedAt ?? 0) >= healthyWatchMs); // The quick retries: after a healthy one.
       previousFailure = undefined;
       trace(
         typeof ended === "string"
