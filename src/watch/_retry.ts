@@ -374,7 +374,9 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
  * backoff delay, or the server's Retry-After when longer (see
  * `retryAfterMs()`), in ms. A server out of reach (refused or closed before an answer) waits the backoff's
  * `nextUnanswered()`: a restarting API server, or a load balancer in front of one, is back within about 2 s of
- * its return (client-go's rest client retries such a request a second apart, 10 times).
+ * its return (client-go's rest client retries a watch closed or reset before an answer a second apart, 10 times; a
+ * refused one it leaves to its reflector's doubling backoff, which is slower: a refused connection costs the server
+ * nothing). A DNS failure or a proxy that refuses the tunnel is out of reach too: 10 quick tries, then doubling.
  *
  * An expired or too-large resourceVersion that ends a served watch, or comes right after one, waits: every client of
  * that API server meets it at the same moment (an HA member replaced, whose watches resume on another server with a
