@@ -9,7 +9,7 @@
  * (`register()`, `watchEndpoints()`, nice-grpc's `createChannel()` under `resolver`). The n-th delay after failures
  * in a row is random in [d, 2d) with d = `initialMs`·2ⁿ, d at most `maxMs`/2, so that no delay exceeds `maxMs` and
  * clients that failed together do not retry in step. A request that got no answer (a connection refused, or closed
- * before the API server answered, as while it restarts) waits the first delay, in [`initialMs`, 2·`initialMs`), the
+ * before the API server answered, as while it restarts) waits the first delay (d = `initialMs`, at most `maxMs`/2) the
  * first 10 times until a watch has been served for 30 s, then the growing ones. Both delays are above 0 and at most
  * 2147483647, and `initialMs` is at most `maxMs`.
  *

@@ -1,7 +1,8 @@
 /**
  * A Service's `internalTrafficPolicy`, which only the Service says (its EndpointSlices do not), read with a GET of
- * the Service as its watch lists and resumes. Under `Local`, kube-proxy sends a client's traffic only to the pods on
- * the client's own node, and nowhere when there is none (`CategorizeEndpoints` in `pkg/proxy/topology.go`); it
+ * the Service from the API server's watch cache with the first slices, and once its watch, listing again or resuming,
+ * is answered (see {@linkcode readPolicyOnAnswer}). Under `Local`, kube-proxy sends a client's traffic only to the
+ * pods on the client's own node, and nowhere when there is none (`CategorizeEndpoints` in `pkg/proxy/topology.go`); it
  * leaves headless Services alone, so `Local` on one changes nothing here either.
  *
  * Credentials without `get` on `services` cannot read it: the Service is then used as `Cluster` (every pod, as

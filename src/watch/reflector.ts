@@ -128,7 +128,7 @@ export interface ReflectorOptions {
    */
   minWatchMs?: number;
   /**
-   * A watch open this long resets the backoff however it ends, in ms.
+   * A watch open this long resets the backoff however it ends, `nextUnanswered()`'s quick retries included, in ms.
    * @default {30000}
    */
   healthyWatchMs?: number;
