@@ -1,23 +1,12 @@
 // The context's name, which tells a wrong cluster, is never cut while it fits on a line: the kubeconfig's path is.
 import assert from "node:assert/strict";
-import { renderTable } from "../../src/cli/table.ts";
-import { cellWidth, painter } from "../../src/cli/terminal.ts";
-import { serviceViewOf } from "./_service_view.ts";
+import { serviceViewOf, tableAt } from "./_service_view.ts";
 
 const ARN = "arn:aws:eks:eu-west-1:123456789012:cluster/prod-eu-west-1";
 
 function header(source: string, columns: number): string[] {
-  const lines = renderTable(serviceViewOf([], { zone: "a" }), {
-    input: "kubernetes:///echo.prod:grpc",
-    server: "https://ABCDEF0123456789.gr7.eu-west-1.eks.amazonaws.com",
-    source,
-    now: 0,
-    columns,
-    rows: 40,
-    paint: painter(false),
-    live: true,
-  });
-  for (const line of lines) assert.ok(cellWidth(line) <= columns, `${line} is wider than ${columns}`);
+  const server = "https://ABCDEF0123456789.gr7.eu-west-1.eks.amazonaws.com";
+  const lines = tableAt(serviceViewOf([], { zone: "a" }), columns, { server, source });
   return lines.slice(1, lines.findIndex((line) => line.startsWith("resourceVersion")));
 }
 

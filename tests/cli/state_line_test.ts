@@ -1,25 +1,13 @@
 // The watch's state (watching, listing, retrying) is never cut off the header: too wide for the line of the
 // resourceVersion and the time since the last change, it goes on a line of its own.
 import assert from "node:assert/strict";
-import { renderTable } from "../../src/cli/table.ts";
-import { cellWidth, painter } from "../../src/cli/terminal.ts";
 import { KubeApiError } from "../../src/base/errors.ts";
 import type { ServiceView } from "../../src/cli/service_observer.ts";
-import { serviceViewOf } from "./_service_view.ts";
+import { serviceViewOf, tableAt } from "./_service_view.ts";
 
 /** The header's lines from the resourceVersion on, up to the blank line before the pods. */
 function stateLines(view: ServiceView, columns: number): string[] {
-  const lines = renderTable(view, {
-    input: "kubernetes:///echo.prod:grpc",
-    server: "https://10.0.0.1",
-    source: "in-cluster service account",
-    now: 0,
-    columns,
-    rows: 40,
-    paint: painter(false),
-    live: true,
-  });
-  for (const line of lines) assert.ok(cellWidth(line) <= columns, `${line} is wider than ${columns}`);
+  const lines = tableAt(view, columns);
   const start = lines.findIndex((line) => line.startsWith("resourceVersion"));
   return lines.slice(start, lines.indexOf("", start));
 }
@@ -75,33 +63,13 @@ Deno.test("renderTable() keeps the time spent listing in the last frame, drawn o
   // The frame left on the screen after Ctrl-C said "listing" where the frame before said "listing for 7s"; after an
   // outage, a re-list stopped so (a snapshot from before it) said "listed", as a --once table does.
   const listing = { ...retryingView(), watch: { state: "listing" as const, since: -7_000 } };
-  const last = (view: ServiceView) =>
-    renderTable(view, {
-      input: "kubernetes:///echo.prod:grpc",
-      server: "https://10.0.0.1",
-      source: "in-cluster service account",
-      now: 0,
-      columns: 100,
-      rows: 40,
-      paint: painter(false),
-      live: false,
-      stopped: true,
-    })[2];
+  const last = (view: ServiceView) => tableAt(view, 100, { live: false, stopped: true })[2];
   assert.equal(last(listing), "resourceVersion 123456789  unchanged since start  listing for 7s");
   assert.equal(
     last({ ...listing, snapshot: undefined, changes: undefined }),
     "resourceVersion -  no change yet  listing for 7s  topology - (client locality unknown)",
   );
   // A table printed once (--once) shows the list it read as done.
-  const once = renderTable(listing, {
-    input: "kubernetes:///echo.prod:grpc",
-    server: "https://10.0.0.1",
-    source: "in-cluster service account",
-    now: 0,
-    columns: 100,
-    rows: Infinity,
-    paint: painter(false),
-    live: false,
-  });
+  const once = tableAt(listing, 100, { live: false, rows: Infinity });
   assert.match(once[2], /unchanged since start {2}listed {2}topology/);
 });

@@ -1,23 +1,11 @@
 // The header's first line (the target, the Service and the port) is never cut: too wide for the terminal, the
 // Service and the port go on a line of their own, then on one each, as the watch's state does (state_line_test.ts).
 import assert from "node:assert/strict";
-import { renderTable } from "../../src/cli/table.ts";
-import { cellWidth, painter } from "../../src/cli/terminal.ts";
-import { serviceViewOf } from "./_service_view.ts";
+import { serviceViewOf, tableAt } from "./_service_view.ts";
 
 /** The header's lines before the cluster's. */
 function targetLines(columns: number, input = "kubernetes:///echo.prod:grpc"): string[] {
-  const lines = renderTable(serviceViewOf([], {}), {
-    input,
-    server: "https://10.0.0.1",
-    source: "in-cluster service account",
-    now: 0,
-    columns,
-    rows: 40,
-    paint: painter(false),
-    live: true,
-  });
-  for (const line of lines) assert.ok(cellWidth(line) <= columns, `${line} is wider than ${columns}`);
+  const lines = tableAt(serviceViewOf([], {}), columns, { input });
   return lines.slice(0, lines.findIndex((line) => line.startsWith("cluster")));
 }
 
