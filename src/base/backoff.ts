@@ -52,8 +52,9 @@ export interface Backoff {
   /**
    * The delay after a request that got no answer (a connection refused, reset or closed before the API server
    * answered, which costs the server nothing): in the first delay's range for the first
-   * {@linkcode UNANSWERED_QUICK_RETRIES} since `reset()`, without growing `next()`'s; then `next()`'s. So a client
-   * is back within about 2 s of a restarted API server's return, where doubling delays put it up to 15 s after.
+   * {@linkcode UNANSWERED_QUICK_RETRIES} since a `reset()` that gave them back, without growing `next()`'s; then
+   * `next()`'s. So a client is back within about 2 s of a restarted API server's return, where doubling delays put it
+   * up to 15 s after.
    */
   nextUnanswered(): number;
   /**
