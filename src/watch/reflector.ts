@@ -196,6 +196,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   // Set when a failure was reported to onError, until the API server serves the watch again.
   let failing = false;
   let watchOpenedAt: number | undefined;
+  const openedHealthyLong = () => watchOpenedAt !== undefined && clock.now() - watchOpenedAt >= healthyWatchMs;
   // Changes the current watch delivered (its events other than bookmarks; the end of a streaming list's initial events).
   let changes = 0;
   // Watches in a row that the API server answered and that then stalled without a byte since their resume point.
@@ -547,7 +548,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       // Open for minWatchMs or more from the resume point, or it delivered a change, without an error: it was served.
       recovered();
       options.onWatchEnd?.(typeof ended === "string" ? ended : "error");
-      backoff.reset(clock.now() - (watchOpenedAt ?? 0) >= healthyWatchMs); // The quick retries: after a healthy one.
+      backoff.reset(openedHealthyLong()); // The quick retries come back only after a healthy watch.
       previousFailure = undefined;
       trace(
         typeof ended === "string"
@@ -563,7 +564,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       // watch ended (a server that refuses streaming lists answers the request with a 422, and is listed instead).
       const streaming = initial !== undefined;
       if (watching && !streaming) options.onWatchEnd?.(watchEndReason(error));
-      if (watchOpenedAt !== undefined && clock.now() - watchOpenedAt >= healthyWatchMs) backoff.reset();
+      if (openedHealthyLong()) backoff.reset();
       const maxDelayMs = options.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS;
       initial = undefined;
       const context = { listFrom, resourceVersion, previous: previousFailure, backoff, maxDelayMs, streaming };
