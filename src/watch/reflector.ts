@@ -94,11 +94,11 @@ export interface ReflectorOptions {
    * v1.36.3 restarted on an idle etcd sent its first bookmark 2 minutes later). See `_recovery_by_time.ts`.
    */
   onRecovered?(): void;
-  /** Called as each LIST (all of its pages count once) or streaming list starts, for metrics. */
+  /** Called as each LIST (its pages count once) or streaming list starts: for metrics, and to read the Service anew. */
   onList?(): void;
   /**
-   * Called when a watch ends and will be resumed, with why, for metrics; not for a streaming list that fails before
-   * its initial events ended (refused, say): that is a failed list, which `onList` counted.
+   * Called when a watch ends and will be resumed, with why (as `onList`: metrics, the Service); not for a streaming
+   * list that fails before its initial events ended (refused, say): that is a failed list, which `onList` counted.
    */
   onWatchEnd?(reason: WatchEndReason): void;
   /**
