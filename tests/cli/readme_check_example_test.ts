@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { runCli } from "../../src/cli/main.ts";
 import type { CliOutput, CliProcess } from "../../src/runtime/cli_process.ts";
 import { endpointSlice, startFakeApiServer } from "../../testing.ts";
+import { tempDir } from "../_temp_dir.ts";
 
 /** The README's example of `check`'s output: the `text` block that starts with "Checking". */
 async function readmeExample(): Promise<string> {
@@ -32,23 +33,19 @@ async function check(kubeconfig: string, target: string): Promise<string> {
 
 Deno.test("the README's example of check is what check prints for a ServiceAccount without grants", async () => {
   await using api = await startFakeApiServer({ token: "t" });
-  const dir = await Deno.makeTempDir();
-  try {
-    const kubeconfig = `${dir}/kgr-kubeconfig.json`;
-    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
-    api.applySlice(endpointSlice({
-      namespace: "shop",
-      service: "cart",
-      port: { name: "grpc", port: 50051 },
-      endpoints: [{ ip: "10.4.1.0", pod: "cart-0" }],
-    }));
-    api.setAccess({ username: "system:serviceaccount:shop:checkout", rules: [] });
-    const printed = (await check(kubeconfig, "kubernetes:///cart.shop:grpc"))
-      .replaceAll(api.url, "http://127.0.0.1:PORT")
-      .replaceAll(kubeconfig, "/tmp/kgr-kubeconfig.json");
-    const example = (await readmeExample()).replace(/http:\/\/127\.0\.0\.1:\d+/g, "http://127.0.0.1:PORT");
-    assert.equal(example, printed);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using dir = await tempDir("kgr-readme-check-");
+  const kubeconfig = `${dir.path}/kgr-kubeconfig.json`;
+  await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+  api.applySlice(endpointSlice({
+    namespace: "shop",
+    service: "cart",
+    port: { name: "grpc", port: 50051 },
+    endpoints: [{ ip: "10.4.1.0", pod: "cart-0" }],
+  }));
+  api.setAccess({ username: "system:serviceaccount:shop:checkout", rules: [] });
+  const printed = (await check(kubeconfig, "kubernetes:///cart.shop:grpc"))
+    .replaceAll(api.url, "http://127.0.0.1:PORT")
+    .replaceAll(kubeconfig, "/tmp/kgr-kubeconfig.json");
+  const example = (await readmeExample()).replace(/http:\/\/127\.0\.0\.1:\d+/g, "http://127.0.0.1:PORT");
+  assert.equal(example, printed);
 });
