@@ -40,7 +40,7 @@ export const DEFAULT_BACKOFF_MAX_MS = 30_000;
  * `nextUnanswered()` grows as `next()` does: about 15 s with the default `initialMs`, as long as an API server takes to
  * restart.
  */
-export const UNANSWERED_QUICK_RETRIES = 10;
+const UNANSWERED_QUICK_RETRIES = 10;
 
 /**
  * A backoff sequence: `next()` gives the next delay, `nextUnanswered()` the delay after a request that got no answer,
@@ -52,7 +52,7 @@ export interface Backoff {
   /**
    * The delay after a request that got no answer (a connection refused, reset or closed before the API server
    * answered, which costs the server nothing): in the first delay's range for the first
-   * {@linkcode UNANSWERED_QUICK_RETRIES} since a `reset()` that gave them back, without growing `next()`'s; then
+   * 10 (`UNANSWERED_QUICK_RETRIES`) since a `reset()` that gave them back, without growing `next()`'s; then
    * `next()`'s. So a client is back within about 2 s of a restarted API server's return, where doubling delays put it
    * up to 15 s after.
    */
