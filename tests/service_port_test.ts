@@ -3,6 +3,8 @@ import type { EndpointSlice } from "../src/base/endpoint_slice.ts";
 import { KubeApiError } from "../src/base/errors.ts";
 import type { Service } from "../src/api/kube_api.ts";
 import { createServicePortLookup, portNoteFor, slicePortNames } from "../src/selection/service_port.ts";
+import { startFakeApiServer } from "@kgr/resolver/testing";
+import { watchEndpoints } from "@kgr/resolver";
 
 function slice(name: string, ports: EndpointSlice["ports"], addressType = "IPv4"): EndpointSlice {
   return { metadata: { name }, addressType, ports, endpoints: [] };
@@ -368,4 +370,47 @@ Deno.test("portNoteFor() flags a number that the slices give one port name for s
   );
   assert.equal(portNoteFor("grpc", slices), undefined);
   assert.equal(portNoteFor(9100, [slices[0]]), undefined);
+});
+
+Deno.test("watchEndpoints() without a port reads the Service's ports from etcd, its policy at resumes from the watch cache", async () => {
+  const api = await startFakeApiServer();
+  api.applyService({
+    metadata: { namespace: "prod", name: "two" },
+    spec: {
+      ports: [
+        { name: "grpc", protocol: "TCP", port: 80, targetPort: 8080 },
+        { name: "http", protocol: "TCP", port: 81, targetPort: 8081 },
+      ],
+    },
+  });
+  api.applySlice({
+    metadata: { namespace: "prod", name: "two-a", labels: { "kubernetes.io/service-name": "two" } },
+    addressType: "IPv4",
+    ports: [{ name: "http", port: 8081, protocol: "TCP" }, { name: "grpc", port: 8080, protocol: "TCP" }],
+    endpoints: [{ addresses: ["10.6.0.1"] }],
+  });
+  const controller = new AbortController();
+  const hosts: string[] = [];
+  const done = (async () => {
+    const snapshots = watchEndpoints("kubernetes:///two.prod", {
+      cluster: { kubeconfig: api.kubeconfig() },
+      signal: controller.signal,
+    });
+    for await (const { endpoints } of snapshots) hosts.push(endpoints.map(({ addresses }) => addresses[0].port).join());
+  })();
+  const reads = () => api.requests.filter(({ path }) => path.endsWith("/services/two"));
+  try {
+    await until(() => hosts.at(-1) === "8080", "the first TCP port's endpoints");
+    // An API server whose watch cache is behind (HA, its etcd link slow) answered a port renamed a moment before
+    // with its old name, which no slice has: every endpoint went, for good (the slices' names no longer change).
+    assert.deepEqual(reads().map(({ query }) => query.resourceVersion), [undefined], "one GET, port and policy");
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // An answer less than a second old serves a resume.
+    api.endWatches();
+    await until(() => reads().length === 2, "the resume's policy read");
+    assert.equal(reads()[1].query.resourceVersion, "0");
+  } finally {
+    controller.abort();
+    await done;
+    await api.close();
+  }
 });

@@ -264,10 +264,10 @@ export function createEndpointSliceApi(
 /** The GET of one Service, for its ports. */
 export interface ServiceApi {
   /**
-   * Reads the Service; `pauseTiming` pauses the caller's timing while the request waits for its credentials (see
-   * {@linkcode ListParams}).
+   * Reads the Service, from the API server's watch cache unless `latest`; `pauseTiming` pauses the caller's timing
+   * while the request waits for its credentials (see {@linkcode ListParams}).
    */
-  get(signal: AbortSignal, pauseTiming?: () => () => void): Promise<Service>;
+  get(signal: AbortSignal, pauseTiming?: () => () => void, latest?: boolean): Promise<Service>;
 }
 
 /**
@@ -275,7 +275,9 @@ export interface ServiceApi {
  * which needs `get` on `services` in the core API group. `resourceVersion=0` lets the API server answer from its
  * watch cache, as kube-proxy's informer sees Services, where a GET without one is a quorum read of etcd each time
  * (kube-apiserver v1.36.3: `CacheDelegator.Get`); the cache may lag etcd by a moment, which a read made as a watch
- * lists or resumes can afford.
+ * lists or resumes can afford. A read asked with `latest` goes to etcd: one that follows the slices must not get an
+ * older Service than they are (an API server of an HA pair whose watch cache is behind answered a port renamed a
+ * moment before with its old name).
  *
  * @param access Where the cluster is and how to authenticate.
  * @param client The runtime's HTTP client for that cluster.
@@ -297,7 +299,7 @@ export function createServiceApi(
   service: string,
 ): ServiceApi {
   const url = `${access.server}/api/v1/namespaces/${encodeURIComponent(namespace)}/services/` +
-    `${encodeURIComponent(service)}?resourceVersion=0`;
+    encodeURIComponent(service);
   const subject: Subject = {
     verb: "get",
     where: `service "${service}" in namespace "${namespace}"`,
@@ -306,8 +308,10 @@ export function createServiceApi(
     missing: `service "${service}" does not exist in namespace "${namespace}" (404)`,
   };
   return {
-    get: (signal, pauseTiming) =>
-      requestObject(access, client, subject, url, signal, undefined, pauseTiming) as Promise<Service>,
+    get(signal, pauseTiming, latest = false) {
+      const read = latest ? url : `${url}?resourceVersion=0`;
+      return requestObject(access, client, subject, read, signal, undefined, pauseTiming) as Promise<Service>;
+    },
   };
 }
 

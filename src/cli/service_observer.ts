@@ -304,8 +304,8 @@ export async function observeService(
   const serviceApi = createServiceApi(access, client, namespace, service);
   // One GET for the port and the internalTrafficPolicy, as the resolver's channels read them.
   const serviceReads = sharedServiceReads({
-    get: (readSignal, pauseTiming) =>
-      answered((pause) => serviceApi.get(readSignal, pause), pauseTiming, readSignal, "service").then(
+    get: (readSignal, pauseTiming, latest) =>
+      answered((pause) => serviceApi.get(readSignal, pause, latest), pauseTiming, readSignal, "service").then(
         (found) => {
           // Kept for the view's next publication, which the answer brings (the port or the policy is known then).
           view = { ...view, serviceSpec: { ...found.spec } };

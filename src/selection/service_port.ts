@@ -340,7 +340,8 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
       return () => void (timer = unrefTimer(setTimeout(abort, timeoutMs)));
     };
     try {
-      const found = await api.get(deadline.signal, pauseTiming);
+      // From etcd: the answer stands until the slices' port names change again, so it must be as new as they are.
+      const found = await api.get(deadline.signal, pauseTiming, true);
       const servicePorts = found.spec?.ports ?? [];
       const first = (servicePorts.find((port) => isTcp(port?.protocol)) ?? servicePorts[0])?.name;
       known = { names: key, name: typeof first === "string" ? first : "" };

@@ -259,7 +259,8 @@ function describe(cause: unknown): string {
 /**
  * Shares one GET of a Service between the callers that ask while it is under way (the port of a target without
  * one, and the traffic policy, both read as the first slices arrive): one request where each would send its own.
- * A joined caller gets the answer of the request under way, and its abort when the first caller's signal aborts.
+ * A joined caller gets the answer of the request under way, and its abort when the first caller's signal aborts;
+ * one that asks for the latest Service (the port lookup) joins only a read of the latest, not one of the watch cache.
  *
  * @param api Reads the Service.
  * @returns The same call, shared while under way.
@@ -275,16 +276,16 @@ function describe(cause: unknown): string {
  * ```
  */
 export function sharedServiceReads(api: ServiceApi): ServiceApi {
-  let pending: Promise<Service> | undefined;
+  let pending: { request: Promise<Service>; latest: boolean } | undefined;
   return {
-    get(signal, pauseTiming) {
-      if (pending) return pending;
-      const request = pending = api.get(signal, pauseTiming);
+    get(signal, pauseTiming, latest = false) {
+      if (pending && (pending.latest || !latest)) return pending.request;
+      const read = pending = { request: api.get(signal, pauseTiming, latest), latest };
       const done = () => {
-        if (pending === request) pending = undefined;
+        if (pending === read) pending = undefined;
       };
-      request.then(done, done);
-      return request;
+      read.request.then(done, done);
+      return read.request;
     },
   };
 }
