@@ -411,9 +411,9 @@ function startWatch(
  * endpoints. Returns whether one was held back that way (see `_coalesced_delivery.ts`).
  */
 function deliverAll(watch: SharedWatch, holdEmpty: boolean): boolean {
-  // Slices where there were none: the Service was created (its policy read before may have been a 404), or again.
+  // Slices where there were none: a new Service, read even if the last read (a 404, or the old one's) is a moment old.
   const sliceCount = watch.state!.slices.size;
-  if (watch.sliceCount === 0 && sliceCount > 0) watch.trafficPolicy.refresh("its first slices", true);
+  if (watch.sliceCount === 0 && sliceCount > 0) watch.trafficPolicy.refresh("its first slices", true, true);
   watch.sliceCount = sliceCount;
   let emptyHeld = false;
   for (const subscriber of watch.subscribers) {

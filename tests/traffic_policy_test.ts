@@ -494,3 +494,27 @@ Deno.test("createTrafficPolicyReader() does not hold the first read: deliveries 
     controller.abort();
   }
 });
+
+Deno.test("watchEndpoints() reads a Service deleted and created again as Local a moment after a resume's read", async () => {
+  const api = await startFakeApiServer();
+  applyAgent(api, ["n1", "n2"], "Cluster");
+  const one = followAgent(api, "n1");
+  try {
+    await eventually(() => one.hosts() === "10.4.0.1,10.4.0.2", "every pod under Cluster");
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // An answer less than a second old serves a resume.
+    api.endWatches();
+    const reads = () => api.requests.filter(({ path }) => path.endsWith("/services/agent")).length;
+    await eventually(() => reads() === 2, "the resume's read");
+    // `kubectl replace --force`: the Service and its slices go, and come back with Local. Its slices where there
+    // were none read it again; that read was skipped as the old Service had answered less than a second before, and
+    // the client kept every pod until the next resume (5 to 10 minutes).
+    api.deleteService("prod", "agent");
+    for (const slice of api.slices("prod")) api.deleteSlice("prod", slice.metadata.name!);
+    await eventually(() => one.hosts() === "", "no pod while the Service is gone");
+    applyAgent(api, ["n1", "n2"], "Local");
+    await eventually(() => one.hosts() === "10.4.0.1", "the node's own pod under the new Service's Local");
+  } finally {
+    await one.stop();
+    await api.close();
+  }
+});

@@ -68,8 +68,9 @@ export interface TrafficPolicyReader {
    *
    * @param why For the trace line.
    * @param relist Whether the watch is listing again (rather than resuming its watch).
-   * @param spaced Whether the read may wait: one asked for by a channel that joins waits until a second after the
-   * last read ended, and serves every channel that joins meanwhile (no GET per channel).
+   * @param spaced Whether the read may wait: one asked for by a channel that joins (or for a Service's first slices)
+   * waits until a second after the last read ended, and serves every channel that joins meanwhile (no GET per
+   * channel).
    */
   refresh(why: string, relist: boolean, spaced?: boolean): void;
   /**
