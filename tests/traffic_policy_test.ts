@@ -445,15 +445,20 @@ Deno.test("createTrafficPolicyReader() holds the retry of a failed read while th
   const flaky = reader([refuse(503), service({ internalTrafficPolicy: "Local" })]);
   // The watch resumes as the first read is under way. Behind a balancer that hands out connections in turn, a retry
   // sent meanwhile took the live server's turn, and the watch met the dead one twice in a row (reported).
+  const traces: string[] = [];
+  setTraceSink((text) => traces.push(text));
   flaky.policy.hold(true);
   try {
     await eventually(() => flaky.policy.current() !== undefined, "the failed read");
     await new Promise((resolve) => setTimeout(resolve, 100)); // Its retry was due 5 to 10 ms after it failed.
     assert.equal(flaky.reads(), 1, "no retry while held");
+    // The trace said only "reading again in 7 ms", and nothing came then.
+    assert.equal(traces.filter((text) => text.includes("waits until the watch's API server answers again")).length, 1);
     flaky.policy.hold(false);
     await eventually(() => flaky.policy.current()?.policy === "Local", "the retry once released");
     assert.equal(flaky.reads(), 2);
   } finally {
+    setTraceSink(undefined);
     flaky.stop();
   }
 });

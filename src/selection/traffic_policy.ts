@@ -202,8 +202,10 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
 
   /** Reads now, unless reads are held: then once they are not. The first read is never held: deliveries wait for it. */
   function start(why: string): void {
-    if (held && state !== undefined) heldRead ??= why;
-    else void read(why);
+    if (held && state !== undefined) {
+      if (heldRead === undefined) trace(`${name}: its read (${why}) waits until the watch's API server answers again`);
+      heldRead ??= why;
+    } else void read(why);
   }
 
   return {
