@@ -452,8 +452,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
           trace(`dropping the last events of the failed watch: ${(error as Error).message}`);
         }
       }
-      told.end();
       deadline.dispose();
+      told.end();
     }
     if (initial) {
       throw new KubeApiError(
