@@ -137,17 +137,18 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
 
     let username: string | undefined;
     let credentialsObtained = false;
+    // The server names the user acted as; the grants below are that user's.
+    const sayUser = (name: string) =>
+      say("ok", "user", access.impersonate === undefined ? name : `${name} (impersonated: as in ${access.source})`);
+    // A 403 to the review, asked once more after resolving: a restarting API server refuses every request until its
+    // RBAC caches are filled, and resolving waits that out.
+    let refusedReview: KubeApiError | undefined;
     try {
       // The credentials first: an exec plugin that hangs fails the user step, not the server's.
       await settledOnAbort(access.credentials.authorization(), signal);
       credentialsObtained = true;
       username = (await reviewSelf(access, client, signal)).username;
-      // The server names the user acted as; the grants below are that user's.
-      say(
-        "ok",
-        "user",
-        access.impersonate === undefined ? username : `${username} (impersonated: as in ${access.source})`,
-      );
+      sayUser(username);
     } catch (error) {
       // Ctrl-C stops at once, as it stops any Unix tool.
       if (interrupted !== undefined) return interrupted;
@@ -181,12 +182,23 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       if (error instanceof KubeApiError && error.status === 403 && error.message.includes(" may not impersonate ")) {
         return stop("user", error.message, "the API server refuses the impersonation");
       }
-      say("unknown", "user", describe(error));
+      if (error instanceof KubeApiError && error.status === 403) refusedReview = error;
+      else say("unknown", "user", describe(error));
     }
 
     // Resolved before the grants are asked for: whether this target needs the Service depends on its slices.
     const outcome = await resolveOnce(connection, command, signal);
     if (interrupted !== undefined) return interrupted;
+    if (refusedReview !== undefined) {
+      try {
+        if (signal.aborted) throw refusedReview;
+        username = (await reviewSelf(access, client, signal)).username;
+        sayUser(username);
+      } catch (error) {
+        if (interrupted !== undefined) return interrupted;
+        say("unknown", "user", describe(error));
+      }
+    }
     // A failure that resolving was waiting out when --timeout came (a 429 asking to wait): the server did answer.
     const late = outcome?.late
       ? new ResolverError(`not within ${command.timeoutSeconds} s: ${lateAnswerAdvice(outcome.late)}`)

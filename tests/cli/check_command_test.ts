@@ -161,3 +161,52 @@ Deno.test("check names the first ten used pods and counts the rest as its other 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("check asks who the user is once more after resolving when the first answer was a 403, as a restarting server gives", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const dir = await Deno.makeTempDir();
+  try {
+    const kubeconfig = `${dir}/kubeconfig.json`;
+    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    api.applySlice(endpointSlice({
+      namespace: "shop",
+      service: "cart",
+      port: { name: "grpc", port: 8080 },
+      endpoints: [{ ip: "10.1.0.1", pod: "cart-0" }],
+    }));
+    // kube-apiserver v1.36.3 answers a SelfSubjectReview 403 for a few seconds after it starts listening, until its
+    // RBAC caches are filled. Was: "unknown  user  Cannot create a SelfSubjectReview: forbidden (403) ...: grant
+    // "create" on "selfsubjectreviews" ... with a ClusterRole and ClusterRoleBinding", a grant every user has.
+    api.failNext(1, { status: 403, reason: "Forbidden", message: "selfsubjectreviews is forbidden" });
+    const before = api.requests.length;
+    const { code, stdout } = await check(kubeconfig, "kubernetes:///cart.shop:grpc");
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /\nok {7}user {6}\S+\n/, stdout);
+    assert.doesNotMatch(stdout, /selfsubjectreviews/);
+    const reviews = api.requests.slice(before).filter(({ path }) => path.endsWith("/selfsubjectreviews"));
+    assert.deepEqual(reviews.map(({ status }) => status), [403, 201]);
+  } finally {
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("check says a SelfSubjectReview is refused when it is refused again after resolving", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const dir = await Deno.makeTempDir();
+  try {
+    const kubeconfig = `${dir}/kubeconfig.json`;
+    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    // Every request refused: the resolver reports its repeated 403 after one backoff.
+    api.failNext(1000, { status: 403, reason: "Forbidden", message: "refused" });
+    const before = api.requests.length;
+    const { code, stdout } = await check(kubeconfig, "kubernetes:///cart.shop:grpc");
+    assert.equal(code, 1, stdout);
+    assert.match(stdout, /\nunknown +user +Cannot create a SelfSubjectReview: forbidden \(403\)/);
+    const reviews = api.requests.slice(before).filter(({ path }) => path.endsWith("/selfsubjectreviews"));
+    assert.deepEqual(reviews.map(({ status }) => status), [403, 403]);
+  } finally {
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
