@@ -181,6 +181,35 @@ Deno.test("a held delivery's short steps on Deno share one turn, whose next one 
   await done;
   clearTimeout(alive);
   delivery.stop();
-  // Each in a turn of its own, as before: "FP|S|D".
-  assert.equal(order.join(""), "FPSD||");
+  // Each in a turn of its own, as before: "FP|S|D". The first delivery parses its events first ("P"), in its turn.
+  assert.equal(order.join(""), "PF|PSD||");
+});
+
+Deno.test("a state whose events take long to parse goes in steps: selected and delivered in turns of their own", async () => {
+  const order: string[] = [];
+  let delivered!: () => void;
+  const done = new Promise<void>((resolve) => delivered = resolve);
+  const delivery = createCoalescedDelivery({
+    deliverAll() {
+      order.push("D");
+      delivered();
+      return false;
+    },
+    prepare(step) {
+      order.push(step === 0 ? "P" : "S");
+      // A burst read in one chunk: every slice to parse (36 ms stalls on Node when the rest followed in this turn).
+      if (step === 0) {
+        const end = performance.now() + 3;
+        while (performance.now() < end) { /* busy */ }
+      }
+      queueMicrotask(() => order.push("|"));
+    },
+  });
+  const alive = setTimeout(() => {}, 5000);
+  delivery.stateArrived();
+  await done;
+  clearTimeout(alive);
+  delivery.stop();
+  assert.equal(order.join("").replaceAll("|", ""), "PSD");
+  assert.ok(order.join("").startsWith("P|"), `the selection waited for a turn of its own: ${order.join("")}`);
 });
