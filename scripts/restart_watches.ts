@@ -25,6 +25,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type ControlPlane, startControlPlane } from "../tests/e2e/control_plane.ts";
+import { childEnv } from "../tests/_child_env.mjs";
 
 const args = Object.fromEntries(
   Deno.args.join(" ").split("--").filter(Boolean).map((pair) => pair.trim().split(/\s+/)),
@@ -192,7 +193,7 @@ async function restartRound(controlPlane: ControlPlane, module: string, round: n
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
-      env: { DENO_NO_UPDATE_CHECK: "1" },
+      env: childEnv(),
     }).spawn();
     return { child, writer: child.stdin.getWriter(), ready: readEvents(child.stdout, events) };
   });

@@ -23,9 +23,10 @@ for (const [runtime, program, args] of commands) {
     const decoder = new TextDecoder();
     assert.equal(code, 0, decoder.decode(stderr));
     const order = decoder.decode(stdout).trim();
-    // F: the first delivery; P and S: the steps ahead of the held one (skipped when the machine is slow enough
-    // for the hold to run out first); D: the held delivery; t: the timer's ticks.
-    assert.match(order, /^Ft.*D/, order);
+    // F: the first delivery; P and S: the steps ahead of a delivery (skipped when the machine is slow enough for the
+    // hold to run out first); D: the held delivery; t: the timer's ticks. The first state's events take 15 ms to
+    // parse, so it goes in steps too ("PtPtStFt": the second state, come meanwhile, is delivered with it).
+    assert.match(order, /^[FP]t.*[FD]t*$/, order);
     assert.doesNotMatch(order, /[FPSD]{2}/, `two steps without a timer's tick between them: ${order}`);
   });
 }

@@ -21,8 +21,8 @@ const delivery = createCoalescedDelivery({
   prepare: (step) => busy(step === 0 ? "P" : "S"),
 });
 const ticker = setInterval(() => order.at(-1) !== "t" && order.push("t"), 5);
-delivery.stateArrived(); // Delivered at once.
-delivery.stateArrived(); // Held: it came within the first delivery's 15 ms hold. Then prepared in steps.
+delivery.stateArrived(); // Parsed at once; its parse took 15 ms, so selected and delivered in turns of their own.
+delivery.stateArrived(); // Came meanwhile: prepared again in steps, and delivered with the first.
 await new Promise((resolve) => setTimeout(resolve, 300));
 clearInterval(ticker);
 console.log(order.join(""));
