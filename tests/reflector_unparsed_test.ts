@@ -202,14 +202,57 @@ Deno.test("runReflector() applies nothing after a bad line read late, and resume
   for (const readEvery of [true, false]) {
     // The bad line in the middle, the good one in a chunk of its own: a reader that reads every state (as a
     // delivery does when nothing is held) applies the good line before the bad one comes; the other reads only
-    // after the last line, and finds the bad line with the good one (the events of a chunk are told together).
+    // after the last line, and finds the bad line with the good one, which applies all the same.
     const reflector = start([[good]], (count) => readEvery || count === 3);
     try {
       await until(() => reflector.announced() === 2);
       reflector.streams[0].enqueue(new TextEncoder().encode(`${bad}\n${after}\n`));
       await until(() => reflector.watches.length === 2);
-      assert.equal(reflector.watches[1].resourceVersion, readEvery ? "11" : "10", `readEvery ${readEvery}`);
-      assert.ok(!reflector.state().slices.has("c"), "nothing after the bad line");
+      assert.equal(reflector.watches[1].resourceVersion, "11", `readEvery ${readEvery}`);
+      assert.deepEqual([...reflector.state().slices.keys()], ["a"], "nothing after the bad line");
+    } finally {
+      await reflector.stop();
+    }
+  }
+});
+
+Deno.test("runReflector() applies the events read with a bad one before it, as client-go's store has them", async () => {
+  const lines = {
+    a11: line("ADDED", "a", "11", "10.0.0.1"),
+    b12: line("ADDED", "b", "12", "10.0.0.2"),
+    a13: line("MODIFIED", "a", "13", "10.0.0.3"),
+    badC: line("ADDED", "c", "14", "10.0.0.4", "z"), // its start names "c", its object is "z"
+    brokenC: line("ADDED", "c", "14", "10.0.0.4").slice(0, -3) + "oops",
+    badA: line("MODIFIED", "a", "14", "10.0.0.4", "z"),
+    d15: line("ADDED", "d", "15", "10.0.0.5"),
+  };
+  const cases: { burst: (keyof typeof lines)[]; slices: Record<string, string>; resumeFrom: string }[] = [
+    { burst: ["a11", "b12", "badC", "d15"], slices: { a: "10.0.0.1", b: "10.0.0.2" }, resumeFrom: "12" },
+    { burst: ["a11", "b12", "brokenC", "d15"], slices: { a: "10.0.0.1", b: "10.0.0.2" }, resumeFrom: "12" },
+    { burst: ["a11", "b12", "a13", "badC"], slices: { a: "10.0.0.3", b: "10.0.0.2" }, resumeFrom: "13" },
+    // Event a11, replaced by the bad one, is lost: b12 alone would skip it, the next watch resuming after it.
+    { burst: ["a11", "b12", "badA", "d15"], slices: {}, resumeFrom: "10" },
+    // Event a11, replaced by a13, is lost: the state after b12 cannot be had, nor can that after a13 (the bad line).
+    { burst: ["b12", "a11", "badC", "a13"], slices: { b: "10.0.0.2" }, resumeFrom: "12" },
+  ];
+  for (const { burst, slices, resumeFrom } of cases) {
+    // One chunk, and the state read as it is told (a delivery with nothing held reads every state).
+    const reflector = start([[]], () => true);
+    try {
+      await until(() => reflector.streams.length === 1);
+      reflector.streams[0].enqueue(new TextEncoder().encode(burst.map((name) => lines[name] + "\n").join("")));
+      await until(() => reflector.errors.length === 1 && reflector.watches.length === 2);
+      const told = Object.fromEntries(
+        [...reflector.state().slices].map(([name, slice]) => [name, slice.endpoints![0].addresses[0]]),
+      );
+      assert.deepEqual(told, slices, burst.join(" "));
+      assert.equal(reflector.watches[1].resourceVersion, resumeFrom, burst.join(" "));
+      assert.ok(reflector.errors[0] instanceof KubeApiError);
+      assert.match(
+        reflector.errors[0].message,
+        /^Cannot (use a watch event from the API server: its line starts with another type or name|decode watch stream: a line is not JSON)/,
+        reflector.errors[0].message,
+      );
     } finally {
       await reflector.stop();
     }

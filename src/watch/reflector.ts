@@ -33,8 +33,9 @@ import { recoveryByTime } from "./_recovery_by_time.ts";
 import { checkWatchCache, rewoundHistory } from "./_quiet_checks.ts";
 import { checkMetadata, checkSlice } from "./_slice_check.ts";
 import { BOOKMARKS_DUE_MS, stallDeadline } from "./_stall_deadline.ts";
-import { openWatchCodec, type WatchCodec } from "./watch_codec.ts";
+import { openWatchCodec } from "./watch_codec.ts";
 import { chunkEndPublish } from "./_chunk_end_publish.ts";
+import { type UnparsedEvent, unparsedEvents } from "./_unparsed_events.ts";
 
 export type { WatchEndReason } from "./_retry.ts";
 
@@ -207,9 +208,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   // When a resumed watch open for minWatchMs without an event counts as served again.
   const timedRecovery = recoveryByTime(clock, minWatchMs);
 
-  // Watch events (JSON lines or protobuf frames) of slices not parsed yet, by slice name, in order of arrival: a later
-  // event of the same slice replaces its own. They follow the state in `slices` and are applied when someone reads it.
-  const unparsed = new Map<string, { line: Uint8Array; type: string; codec: WatchCodec }>();
+  // Watch events of slices not parsed yet: they follow the state in `slices` and apply when someone reads it.
+  const unparsed = unparsedEvents();
   // Ends the current watch with a failure found while applying its unparsed lines for a reader.
   let failWatch: ((error: Error) => void) | undefined;
   const state: SliceState = {
@@ -230,26 +230,22 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     options.onRecovered?.();
   };
 
-  /** Applies the unparsed lines, all or none: a line that fails its checks throws, and the state stays. */
+  /** Applies the unparsed lines; a bad one throws, after those before it applied (see `_unparsed_events.ts`). */
   function applyUnparsed(): void {
-    if (unparsed.size === 0) return;
-    const events: WatchEvent[] = [];
-    try {
-      for (const [name, { line, type, codec }] of unparsed) {
-        const event = codec.parse(line, api.redact);
-        check(event, codec.shaped);
-        if (event.type !== type || (event.object as EndpointSlice).metadata.name !== name) {
-          throw new KubeApiError(
-            "Cannot use a watch event from the API server: its line starts with another type or name than " +
-              `its object has: if this repeats, ${NOT_THE_API_SERVER}`,
-          );
-        }
-        events.push(event);
-      }
-    } finally {
-      unparsed.clear();
+    if (unparsed.size > 0) unparsed.applyAll(parseUnparsed, change);
+  }
+
+  /** Parses and checks an unparsed line; throws when it is bad. */
+  function parseUnparsed({ name, type, line, codec }: UnparsedEvent): WatchEvent {
+    const event = codec.parse(line, api.redact);
+    check(event, codec.shaped);
+    if (event.type !== type || (event.object as EndpointSlice).metadata.name !== name) {
+      throw new KubeApiError(
+        "Cannot use a watch event from the API server: its line starts with another type or name than " +
+          `its object has: if this repeats, ${NOT_THE_API_SERVER}`,
+      );
     }
-    for (const event of events) change(event);
+    return event;
   }
 
   /** {@linkcode applyUnparsed} for a reader of the state: a failure ends the watch instead, which is retried. */
@@ -391,8 +387,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         if (head) {
           // After failures, the event that says the watch works again must be a good one: checked now.
           if (failing) check(codec.parse(line, api.redact), codec.shaped);
-          unparsed.delete(head.name);
-          unparsed.set(head.name, { line, type: head.type, codec });
+          unparsed.add({ name: head.name, type: head.type, line, codec });
           changes++;
           timedRecovery.proved();
           recovered();
@@ -444,12 +439,12 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       failWatch = undefined;
       // Lines before a stall or a broken connection are complete events all the same, and apply when they
       // can; else the watch that follows brings them again, as it resumes from the state's resourceVersion.
-      // None waits after a bad line read late: applying its lines dropped them all.
+      // None waits after a bad line read late: applying its lines took them all (those before it applied).
       if (!deadline.failure()) {
         try {
           applyUnparsed();
         } catch (error) {
-          trace(`dropping the last events of the failed watch: ${(error as Error).message}`);
+          trace(`dropping the last events of the failed watch from a bad one on: ${(error as Error).message}`);
         }
       }
       deadline.dispose();
