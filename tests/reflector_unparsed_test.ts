@@ -258,3 +258,16 @@ Deno.test("runReflector() applies the events read with a bad one before it, as c
     }
   }
 });
+
+Deno.test("runReflector() tells nothing after it was stopped, not even a change that waited for its chunk's end", async () => {
+  const reflector = start([[]]);
+  await until(() => reflector.watches.length === 1 && reflector.streams.length === 1);
+  const [a, b] = [line("ADDED", "a", "11", "10.0.0.1"), line("ADDED", "b", "12", "10.0.0.2")];
+  // Event a waits for the end of event b, begun in the same chunk: it is told at most 50 ms later, unless stopped.
+  reflector.streams[0].enqueue(new TextEncoder().encode(`${a}\n${b.slice(0, 40)}`));
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(reflector.announced(), 1, "told after the LIST only");
+  await reflector.stop();
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  assert.equal(reflector.announced(), 1, "a change told after the stop");
+});

@@ -79,7 +79,8 @@ export interface ReflectorOptions {
   /**
    * Called after every LIST, at the end of a streaming list's initial events, and after the events that changed a
    * slice, once the chunk of the watch's body that brought them was read up to an event's end (see
-   * `_chunk_end_publish.ts`). A streaming list's state is never published before its initial events ended.
+   * `_chunk_end_publish.ts`). A streaming list's state is never published before its initial events ended, nor any
+   * once `signal` aborted.
    */
   onState(state: SliceState): void;
   /**
@@ -222,7 +223,10 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       return resourceVersion;
     },
   };
-  const publish = () => options.onState(state);
+  // Nothing is told once stopped: a change that waited for the end of its chunk would reach a consumer that left.
+  const publish = () => {
+    if (!signal.aborted) options.onState(state);
+  };
   const checks = { api, signal, clock, stallTimeoutMs, pageSize: PAGE_SIZE, trace, onList: options.onList };
   const recovered = () => {
     if (!failing) return;
