@@ -25,6 +25,13 @@ export class FakeClock implements Clock {
     };
   }
 
+  /** Moves the time `ms` on, running the timers due by then in order. */
+  advance(ms: number): void {
+    const until = this.#now + ms;
+    while (this.#timers.some((timer) => timer.at <= until)) this.fireNext();
+    this.#now = until;
+  }
+
   /** Moves the time to the earliest pending timer and runs it; false when no timer is pending. */
   fireNext(): boolean {
     let next: Timer | undefined;

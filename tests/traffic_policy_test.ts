@@ -9,6 +9,7 @@ import { KubeApiError } from "../src/base/errors.ts";
 import { createClientSelectionMemo, selectForClient } from "../src/selection/client_selection.ts";
 import { createTrafficPolicyReader } from "../src/selection/traffic_policy.ts";
 import { eventually } from "./_watch_helpers.ts";
+import { driveUntil, FakeClock } from "./_fake_clock.ts";
 import { setTraceSink } from "../src/runtime/trace.ts";
 
 /** A DaemonSet-like Service: one pod per node, `conditions` per pod. */
@@ -79,8 +80,8 @@ Deno.test("selectForClient() under Local with no usable pod anywhere gives the S
   assert.match(local.emptyReason!, /\(internalTrafficPolicy: Local: only pods on node n1 are used\)$/);
 });
 
-/** A reader of a Service whose GET answers from `answers` in turn. */
-function reader(answers: (() => Promise<unknown>)[], onChange = () => {}) {
+/** A reader of a Service whose GET answers from `answers` in turn, on `clock` when given. */
+function reader(answers: (() => Promise<unknown>)[], onChange = () => {}, clock?: FakeClock) {
   const controller = new AbortController();
   let reads = 0;
   const policy = createTrafficPolicyReader({
@@ -90,6 +91,7 @@ function reader(answers: (() => Promise<unknown>)[], onChange = () => {}) {
     signal: controller.signal,
     backoff: { initialMs: 5, maxMs: 10 },
     onChange,
+    clock,
   });
   policy.refresh("the first state", true);
   return { policy, stop: () => controller.abort(), reads: () => reads };
@@ -150,16 +152,22 @@ Deno.test("createTrafficPolicyReader() traces a Service not found once, not at e
 });
 
 Deno.test("createTrafficPolicyReader() keeps Local through a failed read, and retries it", async () => {
-  const flaky = reader([
-    service({ internalTrafficPolicy: "Local" }),
-    refuse(503),
-    service({ internalTrafficPolicy: "Local" }),
-  ]);
+  const clock = new FakeClock();
+  const flaky = reader(
+    [
+      service({ internalTrafficPolicy: "Local" }),
+      refuse(503),
+      service({ internalTrafficPolicy: "Local" }),
+    ],
+    undefined,
+    clock,
+  );
   try {
     await eventually(() => flaky.policy.current() !== undefined, "the first answer");
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // An answer less than a second old serves a refresh.
+    clock.advance(1000); // An answer less than a second old serves a refresh.
     flaky.policy.refresh("the watch resumes (timeout)", false);
-    await eventually(() => flaky.reads() === 3, "the retry after the 503");
+    await driveUntil(clock, () => flaky.reads() === 3); // The retry after the 503, due 5 to 10 ms after it.
+    assert.ok(clock.now() >= 1005 && clock.now() <= 1010, `the retry at ${clock.now()} ms`);
     assert.deepEqual(flaky.policy.current(), { policy: "Local" }, "the last good answer stays");
   } finally {
     flaky.stop();
@@ -394,16 +402,20 @@ Deno.test("createTrafficPolicyReader() waits out a 429's Retry-After before read
 });
 
 Deno.test("createTrafficPolicyReader() does not read again for a relist a second after the Service answered", async () => {
-  const local = reader([service({ internalTrafficPolicy: "Local" })]);
+  const clock = new FakeClock();
+  const local = reader([service({ internalTrafficPolicy: "Local" })], undefined, clock);
   try {
     await eventually(() => local.policy.current() !== undefined, "the first answer");
     // After an API server's restart: the read retried through the outage answered, and the 410's relist came 100 ms
     // later; it read the Service again (11 of 20 clients sent two GETs).
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    clock.advance(100);
     local.policy.refresh("the watch lists again", true);
     local.policy.refresh("the watch resumes (expired)", false);
     assert.equal(local.reads(), 1);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    clock.advance(899);
+    local.policy.refresh("the watch lists again", true);
+    assert.equal(local.reads(), 1, "999 ms after the answer");
+    clock.advance(1);
     local.policy.refresh("the watch lists again", true);
     assert.equal(local.reads(), 2, "a second later it reads again");
   } finally {

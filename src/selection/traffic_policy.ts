@@ -18,6 +18,7 @@ import { KubeApiError, ResolverError } from "../base/errors.ts";
 import type { EndpointSliceApi, Service, ServiceApi } from "../api/kube_api.ts";
 import { retryAfterMs } from "../api/retry_after.ts";
 import { trace, warnOnce } from "../runtime/trace.ts";
+import type { Clock } from "../runtime/clock.ts";
 import { realClearTimeout, realSetTimeout } from "../runtime/real_timers.ts";
 import { unrefTimer } from "../runtime/unref_timer.ts";
 import type { WatchEndReason } from "../watch/reflector.ts";
@@ -55,6 +56,12 @@ export interface TrafficPolicyReaderOptions {
   firstAnswerMs?: number | undefined;
   /** Called when {@linkcode TrafficPolicyReader.current} changed, the first answer included. */
   onChange(): void;
+  /**
+   * Reads the time and runs the timers: the read's time limits, the retries, the spacing of reads (tests drive a
+   * fake one).
+   * @default {`performance.now()` and the runtime's own timers, which do not keep the process alive}
+   */
+  clock?: Clock | undefined;
 }
 
 /** The `internalTrafficPolicy` of one Service; see {@linkcode createTrafficPolicyReader}. */
@@ -117,24 +124,26 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
   const timeoutMs = options.timeoutMs ?? 150_000;
   const firstAnswerMs = options.firstAnswerMs ?? 2_000;
   const backoff = createBackoff(options.backoff);
+  const clock = options.clock ?? REAL_CLOCK;
   const name = `service ${service} in namespace ${namespace}`;
   let state: TrafficPolicyState | undefined;
   let reading = false;
   let forbidden = false;
   /** The status of the refusal (403, 404) traced last, so that one that repeats at each resume is traced once. */
   let refusalTraced: number | undefined;
-  let retryTimer: ReturnType<typeof realSetTimeout> | undefined;
-  /** When the last read ended, and when the last that the Service answered did (performance.now()). */
+  /** Cancels the retry of a failed read. */
+  let retryTimer: (() => void) | undefined;
+  /** When the last read ended, and when the last that the Service answered did (`clock.now()`). */
   let endedAt = -Infinity;
   let answeredAt = -Infinity;
-  /** The read that waits to be spaced from the last. */
-  let spacedTimer: ReturnType<typeof realSetTimeout> | undefined;
+  /** Cancels the read that waits to be spaced from the last. */
+  let spacedTimer: (() => void) | undefined;
   /** Whether reads wait (see `hold`), and why the one that waits is due. */
   let held = false;
   let heldRead: string | undefined;
   signal.addEventListener("abort", () => {
-    realClearTimeout(retryTimer);
-    realClearTimeout(spacedTimer);
+    retryTimer?.();
+    spacedTimer?.();
   }, { once: true });
 
   function settle(next: TrafficPolicyState): void {
@@ -149,13 +158,13 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
     const deadline = new AbortController();
     const abort = () => deadline.abort();
     signal.addEventListener("abort", abort, { once: true });
-    const timer = unrefTimer(realSetTimeout(abort, timeoutMs));
+    const cancelTimeout = clock.setTimeout(abort, timeoutMs);
     // The slices are there, the Service's answer is not (a stalled API server, APF queueing): every pod meanwhile.
-    const unanswered = state !== undefined ? undefined : unrefTimer(realSetTimeout(() => {
+    const cancelUnanswered = state !== undefined ? undefined : clock.setTimeout(() => {
       const reason = `no answer within ${firstAnswerMs} ms yet`;
       trace(`${name}: ${reason} to the read of its internalTrafficPolicy; every pod is used until it answers`);
       settle({ policy: "Cluster", unknown: reason });
-    }, firstAnswerMs));
+    }, firstAnswerMs);
     try {
       const policy = policyOf(await api.get(deadline.signal));
       if (policy !== state?.policy || state.unknown !== undefined) {
@@ -166,7 +175,7 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       forbidden = false;
       refusalTraced = undefined;
       backoff.reset();
-      answeredAt = performance.now();
+      answeredAt = clock.now();
       settle({ policy });
     } catch (cause) {
       if (signal.aborted) return;
@@ -184,18 +193,18 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
         // A 429 or 5xx with Retry-After (priority and fairness) waits as asked, as the port lookup's read does.
         const delay = Math.max(backoff.next(), retryAfterMs(cause, options.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS));
         trace(`${name}: cannot read its internalTrafficPolicy (${reason}); reading again in ${Math.round(delay)} ms`);
-        retryTimer = unrefTimer(realSetTimeout(() => {
+        retryTimer = clock.setTimeout(() => {
           retryTimer = undefined;
           start("retry");
-        }, delay));
+        }, delay);
       }
       // The policy read last stays: a failed read must not move clients off their node's pods, nor onto them.
       settle(state?.unknown === undefined && state !== undefined ? state : { policy: "Cluster", unknown: reason });
     } finally {
-      endedAt = performance.now();
+      endedAt = clock.now();
       reading = false;
-      realClearTimeout(timer);
-      realClearTimeout(unanswered);
+      cancelTimeout();
+      cancelUnanswered?.();
       signal.removeEventListener("abort", abort);
     }
   }
@@ -215,15 +224,15 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       if (busy || signal.aborted || (forbidden && !relist)) return;
       // The Service answered less than a second ago: as fresh as another read now (after an API server's restart,
       // the retried read answered, then the 410's relist read again 100 ms later).
-      if (!spaced && performance.now() - answeredAt < JOIN_SPACING_MS) {
+      if (!spaced && clock.now() - answeredAt < JOIN_SPACING_MS) {
         return trace(`${name}: not read again for ${why}: it answered less than a second ago`);
       }
-      const wait = spaced ? endedAt + JOIN_SPACING_MS - performance.now() : 0;
+      const wait = spaced ? endedAt + JOIN_SPACING_MS - clock.now() : 0;
       if (wait <= 0) return start(why);
-      spacedTimer = unrefTimer(realSetTimeout(() => {
+      spacedTimer = clock.setTimeout(() => {
         spacedTimer = undefined;
         if (!reading && retryTimer === undefined) start(why);
-      }, wait));
+      }, wait);
     },
     policyFor(node) {
       if (state?.policy !== "Local") return undefined;
@@ -248,6 +257,18 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
 
 /** The least time between the end of a read and one asked for by a joining channel, in ms. */
 const JOIN_SPACING_MS = 1_000;
+
+/**
+ * The reader's clock unless told otherwise: `performance.now()`, and the runtime's own timers (which a test's fake
+ * timers do not replace: see `real_timers.ts`), which do not keep the process alive.
+ */
+const REAL_CLOCK: Clock = {
+  now: () => performance.now(),
+  setTimeout(callback, ms) {
+    const timer = unrefTimer(realSetTimeout(callback, ms));
+    return () => realClearTimeout(timer);
+  },
+};
 
 /** The policy a Service gives its ClusterIP clients: `Local` only with a cluster IP (kube-proxy skips headless ones). */
 function policyOf(found: Service): "Local" | "Cluster" {
