@@ -389,13 +389,16 @@ Deno.test("watchEndpoints() on a client whose node is unknown does not wait for 
 
 Deno.test("createTrafficPolicyReader() waits out a 429's Retry-After before reading again, as the port lookup does", async () => {
   const throttled = () => Promise.reject(new KubeApiError("Too many requests", { status: 429, retryAfterSeconds: 60 }));
-  const asked = reader([throttled, service({ internalTrafficPolicy: "Local" })]);
+  const clock = new FakeClock();
+  const asked = reader([throttled, service({ internalTrafficPolicy: "Local" })], undefined, clock);
   try {
     await eventually(() => asked.policy.current() !== undefined, "the 429");
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    clock.advance(59_999);
     // Was 2 or more: its own backoff (5 to 10 ms here) read again at once, and under priority and fairness a read
     // every second or so whatever the server asked (and, in the CLI, cleared the 429 it had to name meanwhile).
     assert.equal(asked.reads(), 1);
+    clock.advance(1);
+    assert.equal(asked.reads(), 2, "read again once the minute asked for is over");
   } finally {
     asked.stop();
   }
@@ -454,7 +457,8 @@ Deno.test("watchEndpoints() reads the Service for a resume once the API server a
 });
 
 Deno.test("createTrafficPolicyReader() holds the retry of a failed read while the watch resumes, and reads once it is answered", async () => {
-  const flaky = reader([refuse(503), service({ internalTrafficPolicy: "Local" })]);
+  const clock = new FakeClock();
+  const flaky = reader([refuse(503), service({ internalTrafficPolicy: "Local" })], undefined, clock);
   // The watch resumes as the first read is under way. Behind a balancer that hands out connections in turn, a retry
   // sent meanwhile took the live server's turn, and the watch met the dead one twice in a row (reported).
   const traces: string[] = [];
@@ -462,7 +466,7 @@ Deno.test("createTrafficPolicyReader() holds the retry of a failed read while th
   flaky.policy.hold(true);
   try {
     await eventually(() => flaky.policy.current() !== undefined, "the failed read");
-    await new Promise((resolve) => setTimeout(resolve, 100)); // Its retry was due 5 to 10 ms after it failed.
+    clock.advance(100); // Its retry was due 5 to 10 ms after it failed.
     assert.equal(flaky.reads(), 1, "no retry while held");
     // The trace said only "reading again in 7 ms", and nothing came then.
     assert.equal(traces.filter((text) => text.includes("waits until the watch's API server answers again")).length, 1);
