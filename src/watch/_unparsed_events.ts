@@ -87,8 +87,9 @@ export function unparsedEvents(): UnparsedEvents {
         try {
           parsed.push(parse(event));
         } catch (error) {
-          // Arrivals before `end` are applied: none after an event of the bad one's slice (those before it are lost),
-          // nor after an event whose slice's later one, after `end`, replaced it.
+          // Arrivals before `end` apply, where `end` is no later than the first event of the bad one's slice (the bad
+          // one replaced those: they are lost), nor than that of any slice whose event kept came at or after `end`
+          // (its events before `end` are lost too).
           let end = firstOfSlice;
           for (let moved = true; moved;) {
             moved = false;
