@@ -234,6 +234,8 @@ Deno.test("runReflector() applies the events read with a bad one before it, as c
     { burst: ["a11", "b12", "badA", "d15"], slices: {}, resumeFrom: "10" },
     // Event a11, replaced by a13, is lost: the state after b12 cannot be had, nor can that after a13 (the bad line).
     { burst: ["b12", "a11", "badC", "a13"], slices: { b: "10.0.0.2" }, resumeFrom: "12" },
+    // Event a11, replaced by a13 after the bad line, is lost: b12 alone would skip it, so nothing applies.
+    { burst: ["a11", "b12", "badC", "a13"], slices: {}, resumeFrom: "10" },
   ];
   for (const { burst, slices, resumeFrom } of cases) {
     // One chunk, and the state read as it is told (a delivery with nothing held reads every state).

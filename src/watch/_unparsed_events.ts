@@ -88,13 +88,13 @@ export function unparsedEvents(): UnparsedEvents {
           parsed.push(parse(event));
         } catch (error) {
           // Arrivals before `end` apply, where `end` is no later than the first event of the bad one's slice (the bad
-          // one replaced those: they are lost), nor than that of any slice whose event kept came at or after `end`
-          // (its events before `end` are lost too).
+          // one replaced those: they are lost), nor than that of any slice whose event kept came at or after `end`,
+          // parsed or kept after the bad one (its events before `end` are lost too).
           let end = firstOfSlice;
           for (let moved = true; moved;) {
             moved = false;
-            for (const earlier of all.slice(0, parsed.length)) {
-              if (earlier.firstOfSlice < end && end <= earlier.arrived) [end, moved] = [earlier.firstOfSlice, true];
+            for (const other of all) {
+              if (other.firstOfSlice < end && end <= other.arrived) [end, moved] = [other.firstOfSlice, true];
             }
           }
           for (let index = 0; index < parsed.length && all[index].arrived < end; index++) change(parsed[index]);
