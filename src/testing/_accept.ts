@@ -83,6 +83,21 @@ const ENDPOINTS = {
     protobuf: true,
     tables: true,
   },
+  /** A list of other objects (Services, Nodes): written in JSON only. */
+  "object collection": {
+    produces: WATCHABLE,
+    negotiates: true,
+    conversions: ["Table", "PartialObjectMetadata"],
+    tables: true,
+  },
+  /** A watch of other objects (Services, Nodes): written in JSON only. */
+  "object watch": {
+    produces: WATCHABLE,
+    negotiates: true,
+    streams: true,
+    conversions: ["Table", "PartialObjectMetadata"],
+    tables: true,
+  },
   /** A GET of another object (a Service, a Node). */
   object: { produces: SERIALIZED, negotiates: true, conversions: ["Table", "PartialObjectMetadata"], tables: true },
   /** An access review's POST (no Table: reviews have no table convertor). */

@@ -37,16 +37,18 @@ export const SERVICE_PRINTER: TablePrinter<Service> = {
     { name: "Selector", description: "The labels of the pods the Service selects.", wide: true },
   ]),
   cells: (service, now) => [
-    service.metadata.name,
-    service.spec.type,
+    service.metadata.name ?? "",
+    service.spec.type ?? "",
     NONE,
-    NONE,
-    service.spec.ports.map((port) => `${port.port}/${port.protocol}`).join(",") || NONE,
+    // As the real printer: a ClusterIP Service has no external address; a BOOKMARK's empty one has no type to tell.
+    service.spec.type === undefined ? UNKNOWN : NONE,
+    (service.spec.ports ?? []).map((port) => `${port.port}/${port.protocol}`).join(",") || NONE,
     age(service.metadata.creationTimestamp, now),
     Object.entries(service.spec.selector ?? {}).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
       .map(([key, value]) => `${key}=${value}`).join(",") || NONE,
   ],
-  whole: (service) => service as unknown as Record<string, unknown>,
+  // A list's items carry no kind or apiVersion; a row's object does, as on the real server.
+  whole: (service) => ({ ...service, kind: "Service", apiVersion: "v1" }),
 };
 
 /** How a Node is printed. */
@@ -64,7 +66,7 @@ export const NODE_PRINTER: TablePrinter<Node> = {
     { name: "Container-Runtime", description: "The container runtime the kubelet reports.", wide: true },
   ]),
   cells: (node, now) => [
-    node.metadata.name,
+    node.metadata.name ?? "",
     "Unknown",
     roles(node.metadata.labels ?? {}).join(",") || NONE,
     age(node.metadata.creationTimestamp, now),
@@ -75,7 +77,7 @@ export const NODE_PRINTER: TablePrinter<Node> = {
     UNKNOWN,
     UNKNOWN,
   ],
-  whole: (node) => node as unknown as Record<string, unknown>,
+  whole: (node) => ({ ...node, kind: "Node", apiVersion: "v1" }),
 };
 
 /** A Node's roles, sorted and each once, as kubectl's printer reads them from its labels. */

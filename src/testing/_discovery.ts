@@ -76,14 +76,14 @@ export function infoDocument(path: string, serverAddress: string): InfoDocument 
           singularName: "node",
           namespaced: false,
           kind: "Node",
-          verbs: ["get"],
+          verbs: ["get", "list", "watch"],
           shortNames: ["no"],
         }, {
           name: "services",
           singularName: "service",
           namespaced: true,
           kind: "Service",
-          verbs: ["get"],
+          verbs: ["get", "list", "watch"],
           shortNames: ["svc"],
         }),
       };

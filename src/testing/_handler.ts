@@ -31,30 +31,22 @@ import { goJson } from "./_go_json.ts";
 import { type InfoDocument, infoDocument } from "./_discovery.ts";
 import type { AccessControl } from "./_access_control.ts";
 import type { FailureQueue } from "./_failures.ts";
-import { listSlices } from "./_list.ts";
+import { listObjects } from "./_list.ts";
 import { protobufObject } from "./_protobuf_writer.ts";
 import { firstValues, watchResourceVersion } from "./_request_options.ts";
 import { isLongRunning, type RequestAttributes, requestAttributes } from "./_request_info.ts";
 import { canonicalPath, isPublicInfo, recordedKind, type Route, routeOf } from "./_routes.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
-import type { NodeStore } from "./_node_store.ts";
-import type { ServiceStore } from "./_service_store.ts";
-import type { SliceHistory } from "./_slice_history.ts";
-import { keyOf } from "./_slice_input.ts";
-import { includeObjectOf, SLICE_PRINTER, type TablePrinter, toTable } from "./_table.ts";
-import { NODE_PRINTER, SERVICE_PRINTER } from "./_core_tables.ts";
+import type { StoredObject } from "./_slice_history.ts";
+import { type ServedResources, storedKey } from "./_served_resources.ts";
+import { includeObjectOf, type TablePrinter, toTable } from "./_table.ts";
 import type { WatchHub } from "./_watch.ts";
 import type { InjectedFailure, RecordedRequest } from "./server_types.ts";
-import type { EndpointSlice } from "./types.ts";
 
 /** What the handler reads and changes. */
 export interface HandlerContext {
-  /** The EndpointSlices. */
-  readonly history: SliceHistory;
-  /** The Services. */
-  readonly services: ServiceStore;
-  /** The Nodes. */
-  readonly nodes: NodeStore;
+  /** The EndpointSlices, Services and Nodes. */
+  readonly resources: ServedResources;
   /** Waits for a future resourceVersion. */
   readonly waiters: RvWaiters;
   /** The open watches. */
@@ -216,7 +208,7 @@ function hasExtraSpace(req: IncomingMessage): boolean {
 export function createRequestHandler(
   context: HandlerContext,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { history, services, nodes, waiters, watches, failures, requests } = context;
+  const { resources, waiters, watches, failures, requests } = context;
 
   async function serveResource(
     res: ServerResponse,
@@ -227,54 +219,49 @@ export function createRequestHandler(
     expiry?: InjectedFailure,
   ): Promise<void> {
     const { verb, namespace, name } = request;
+    const resource = resources[request.resource];
+    const { history } = resource;
     const deniedUser = context.access.deniedUser(request);
     if (deniedUser !== undefined) throw forbiddenRequest(deniedUser, attributes());
     // A namespaced object read without its namespace (`namespaces//services/x`).
     if (verb === "get" && namespace === undefined && request.resource !== "nodes") {
       throw badRequest("Namespace parameter required.");
     }
+    const slices = request.resource === "endpointslices";
     const format = negotiate(
       res.req.headers.accept,
       verb === "watch"
-        ? "watch"
+        ? (slices ? "watch" : "object watch")
         : verb === "list"
-        ? "collection"
-        : request.resource === "endpointslices"
+        ? (slices ? "collection" : "object collection")
+        : slices
         ? "slice"
         : "object",
     );
     if (verb === "watch") {
-      if (await watches.serve(res, namespace, query, format, expiry)) record.status = 200;
+      if (await watches.serve(res, resource, namespace, query, format, expiry)) record.status = 200;
     } else if (verb === "list") {
-      const list = await listSlices(history, waiters, namespace, query);
+      const list = await listObjects(resource, waiters, namespace, query);
       if (format instanceof HttpError) throw format;
-      const items = list.items as EndpointSlice[];
-      send(
-        res,
-        record,
-        200,
-        tableBody(list, items, SLICE_PRINTER, list.metadata as Record<string, unknown>, format, query),
-      );
+      const items = list.items as StoredObject[];
+      const metadata = list.metadata as Record<string, unknown>;
+      send(res, record, 200, tableBody(list, items, resource.printer, metadata, format, query));
     } else {
       // A GET reads a state not older than its resourceVersion: a future one is waited for, as by a list.
       const rv = query.resourceVersion ?? "";
       const wanted = rv === "" || rv === "0" ? 0 : watchResourceVersion(rv);
       if (wanted > history.rv && !(await waiters.wait(wanted))) throw tooLarge(wanted, history.rv);
-      const objectAnswer = <T extends { metadata: { resourceVersion?: string } }>(
-        found: T | undefined,
-        printer: TablePrinter<T>,
-      ): Body => {
-        if (found === undefined) throw objectNotFound({ ...request, name: name! });
-        if (format instanceof HttpError) throw format;
-        const metadata = { resourceVersion: found.metadata.resourceVersion };
-        return tableBody(found as unknown as Record<string, unknown>, [found], printer, metadata, format, query);
-      };
-      const body = request.resource === "services"
-        ? objectAnswer(services.get(namespace!, name!), SERVICE_PRINTER)
-        : request.resource === "nodes"
-        ? objectAnswer(nodes.get(name!), NODE_PRINTER)
-        : objectAnswer(history.current.get(keyOf(namespace!, name!)), SLICE_PRINTER);
-      send(res, record, 200, body);
+      const found = (history.current as ReadonlyMap<string, StoredObject>).get(storedKey({ namespace, name: name! }));
+      if (found === undefined) throw objectNotFound({ ...request, name: name! });
+      if (format instanceof HttpError) throw format;
+      const metadata = { resourceVersion: found.metadata.resourceVersion };
+      const printer = resource.printer as TablePrinter<StoredObject>;
+      send(
+        res,
+        record,
+        200,
+        tableBody(found as unknown as Record<string, unknown>, [found], printer, metadata, format, query),
+      );
     }
   }
 

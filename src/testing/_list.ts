@@ -1,5 +1,5 @@
 /**
- * EndpointSlice lists of the fake API server: which state a list shows
+ * Lists of the fake API server (of EndpointSlices, Services or Nodes): which state a list shows
  * (`resourceVersion`, `resourceVersionMatch`, `continue`) and how it is cut
  * into pages (`limit`). Private to the fake API server.
  *
@@ -25,9 +25,15 @@ import {
   readListOptions,
 } from "./_request_options.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
-import type { SliceHistory } from "./_slice_history.ts";
-import { byKey, keyOf } from "./_slice_input.ts";
-import type { EndpointSlice } from "./types.ts";
+import type { SliceHistory, StoredObject } from "./_slice_history.ts";
+import { byStoredKey, type ServedResource, storedKey } from "./_served_resources.ts";
+
+/** A stored object as a selector reads it. */
+type Listed = StoredObject & {
+  readonly kind?: string;
+  readonly apiVersion?: string;
+  readonly metadata: { readonly labels?: Record<string, string> };
+};
 
 /** Which state a list shows, from where, and whether `limit` cuts it into pages. */
 interface ReadPoint {
@@ -40,41 +46,41 @@ interface ReadPoint {
 }
 
 /**
- * Answers a list request with an `EndpointSliceList`.
+ * Answers a list request with a list of the resource (an `EndpointSliceList`, a `ServiceList`, a `NodeList`).
  *
- * @param history The storage.
+ * @param resource What is listed.
  * @param waiters Waits for a future resourceVersion.
  * @param namespace The namespace, or undefined for all of them.
  * @param query The request's query parameters.
  * @returns The list body.
  * @throws {HttpError} For a request the real server refuses.
  */
-export async function listSlices(
-  history: SliceHistory,
+export async function listObjects(
+  resource: ServedResource,
   waiters: RvWaiters,
   namespace: string | undefined,
   query: Record<string, string>,
 ): Promise<Record<string, unknown>> {
+  const { history } = resource;
   const { limit, selector } = readListOptions(query);
-  const point = await readPoint(history, waiters, query, Math.max(limit, 0));
+  const point = await readPoint(history as SliceHistory<StoredObject>, waiters, query, Math.max(limit, 0));
   // As the real store reads: a field selector's one namespace scopes a list of all namespaces, and its one name in
   // a namespace is the only key read, so no continue token points past keys that cannot match.
   const scope = namespace ?? selector.namespace;
-  const only = scope !== undefined && selector.name !== undefined ? keyOf(scope, selector.name) : undefined;
+  const only = scope !== undefined && selector.name !== undefined ? `${scope}/${selector.name}` : undefined;
   // The key below the list's prefix (a namespace's, or all namespaces'), which continue tokens carry.
-  const relativeKey = ({ metadata }: EndpointSlice) =>
-    scope === undefined ? keyOf(metadata.namespace, metadata.name) : metadata.name;
-  const keys = [...history.stateAt(point.rv).values()]
-    .filter((slice) => {
-      const key = keyOf(slice.metadata.namespace, slice.metadata.name);
-      return (scope === undefined || slice.metadata.namespace === scope) && (only === undefined || key === only) &&
-        relativeKey(slice) >= point.from;
+  const relativeKey = ({ metadata }: StoredObject) => scope === undefined ? storedKey(metadata) : metadata.name;
+  const keys = [...(history as SliceHistory<StoredObject>).stateAt(point.rv).values()]
+    .filter((object) => {
+      const { metadata } = object;
+      return (scope === undefined || metadata.namespace === scope) &&
+        (only === undefined || storedKey(metadata) === only) && relativeKey(object) >= point.from;
     })
-    .sort(byKey);
+    .sort(byStoredKey);
   const { items, metadata } = page(keys, selector, point, relativeKey);
   return {
-    kind: "EndpointSliceList",
-    apiVersion: "discovery.k8s.io/v1",
+    kind: resource.listKind,
+    apiVersion: resource.apiVersion,
     metadata,
     // Like the real server's, list items carry no kind or apiVersion.
     items: items.map(({ kind: _kind, apiVersion: _apiVersion, ...item }) => item),
@@ -87,19 +93,20 @@ export async function listSlices(
  * matching or not, so a selected list can end with an empty page.
  */
 function page(
-  keys: EndpointSlice[],
+  keys: Listed[],
   selector: ObjectSelector,
   point: ReadPoint,
-  relativeKey: (slice: EndpointSlice) => string,
+  relativeKey: (object: StoredObject) => string,
 ) {
-  const items: EndpointSlice[] = [];
+  const items: Listed[] = [];
   let next: number | undefined;
   for (let index = 0; index < keys.length; index++) {
     if (point.limit > 0 && items.length === point.limit) {
       next = index;
       break;
     }
-    if (selector.matches(keys[index].metadata)) items.push(keys[index]);
+    const { metadata } = keys[index];
+    if (selector.matches({ ...metadata, namespace: metadata.namespace ?? "" })) items.push(keys[index]);
   }
   const metadata: Record<string, unknown> = { resourceVersion: String(point.rv) };
   if (next !== undefined) {
@@ -119,7 +126,7 @@ function page(
  * with `limit`.
  */
 async function readPoint(
-  history: SliceHistory,
+  history: SliceHistory<StoredObject>,
   waiters: RvWaiters,
   query: Record<string, string>,
   limit: number,

@@ -11,7 +11,7 @@ import type { RecordedRequest } from "./server_types.ts";
 
 /** What a request asks for. */
 export type Route =
-  /** EndpointSlices, a Service or a Node. */
+  /** EndpointSlices, Services or Nodes: a list, a watch or one object. */
   | { readonly kind: "resource"; readonly request: ResourceRequest }
   /** A discovery document, the version or a health check. */
   | { readonly kind: "info" }
@@ -84,8 +84,14 @@ export function canonicalPath(encodedPath: string): string {
 const ALL_SLICES = "/apis/discovery.k8s.io/v1/endpointslices";
 // An empty namespace (`namespaces//endpointslices`) is every namespace to a list or watch, as on the real server.
 const NAMESPACED_SLICES = /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]*)\/endpointslices(?:\/([^/]+))?$/;
-const SERVICE = /^\/api\/v1\/namespaces\/([^/]*)\/services\/([^/]+)$/;
-const NODE = /^\/api\/v1\/nodes\/([^/]+)$/;
+const ALL_SERVICES = "/api/v1/services";
+const SERVICES = /^\/api\/v1\/namespaces\/([^/]*)\/services(?:\/([^/]+))?$/;
+const NODES = /^\/api\/v1\/nodes(?:\/([^/]+))?$/;
+
+/** The verb of a request on a collection or on one object: `watch` means nothing on an object's path, as on the real server. */
+function verbOf(name: string | undefined, query: Record<string, string>): ResourceRequest["verb"] {
+  return name !== undefined ? "get" : queryBool(query.watch) === true ? "watch" : "list";
+}
 
 /**
  * Reads what a request asks for.
@@ -97,26 +103,22 @@ const NODE = /^\/api\/v1\/nodes\/([^/]+)$/;
  */
 export function routeOf(method: string, path: string, query: Record<string, string>): Route {
   const slices = path === ALL_SLICES ? [] : NAMESPACED_SLICES.exec(path);
-  const service = SERVICE.exec(path);
-  const node = NODE.exec(path);
-  const known = INFO.has(path) || slices !== null || service !== null || node !== null;
+  const services = path === ALL_SERVICES ? [] : SERVICES.exec(path);
+  const nodes = NODES.exec(path);
+  const known = INFO.has(path) || slices !== null || services !== null || nodes !== null;
   if (!known || (method !== "GET" && !ANY_METHOD.has(path))) return { kind: "unknown", known, inApi: inApi(path) };
   if (INFO.has(path)) return { kind: "info" };
   try {
-    if (node !== null) {
-      return { kind: "resource", request: { verb: "get", resource: "nodes", name: decodeURIComponent(node[1]) } };
+    if (nodes !== null) {
+      const name = nodes[1] === undefined ? undefined : decodeURIComponent(nodes[1]);
+      return { kind: "resource", request: { verb: verbOf(name, query), resource: "nodes", name } };
     }
-    if (service !== null) {
-      const [namespace, name] = [service[1], service[2]].map(decodeURIComponent);
-      return {
-        kind: "resource",
-        request: { verb: "get", resource: "services", namespace: namespace || undefined, name },
-      };
-    }
-    const [namespace, name] = [slices![1] || undefined, slices![2]].map((part) => part && decodeURIComponent(part));
-    // As on the real server, `watch` means nothing on an object's path: that is always a GET.
-    const verb = name !== undefined ? "get" : queryBool(query.watch) === true ? "watch" : "list";
-    return { kind: "resource", request: { verb, resource: "endpointslices", namespace, name } };
+    // An empty namespace (`namespaces//services`) is every namespace to a list or watch, as for slices.
+    const [resource, match] = services !== null
+      ? ["services", services] as const
+      : ["endpointslices", slices!] as const;
+    const [namespace, name] = [match[1] || undefined, match[2]].map((part) => part && decodeURIComponent(part));
+    return { kind: "resource", request: { verb: verbOf(name, query), resource, namespace, name } };
   } catch {
     // A malformed percent-encoding names nothing we serve.
     return { kind: "unknown", known: false, inApi: inApi(path) };

@@ -1,22 +1,36 @@
 /**
- * The fake API server's storage: the current EndpointSlices, the changes
+ * The fake API server's storage of one resource (EndpointSlices, Services or
+ * Nodes): the current objects, the changes
  * since the last compaction (like etcd's revision history), and the state at
  * the compaction point, so any state since then can be rebuilt. A write that
  * takes the changes beyond their limit compacts the oldest away at once,
  * keeping the newest half of the limit, as kube-apiserver's compactor steps
  * etcd's history every few minutes (it keeps one to two intervals of it), so
- * memory stays bounded. Private to the fake API server.
+ * memory stays bounded. The resources share one resourceVersion clock, as
+ * they share etcd's revision. Private to the fake API server.
  *
  * @module
  */
 
 import type { EndpointSlice } from "./types.ts";
 
+/** What a history stores: an object with a name, and a namespace unless it is cluster-scoped. */
+export interface StoredObject {
+  /** The object's identity and resourceVersion. */
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly resourceVersion?: string };
+}
+
+/** The resourceVersion that the histories of one server share, as etcd's revision is shared by every resource. */
+export interface RvClock {
+  /** The current resourceVersion. */
+  rv: number;
+}
+
 /** The type of a stored change, as watch events name it. */
 export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
 
 /** One stored change; `object` carries the change's resourceVersion. */
-export interface Change {
+export interface Change<T extends StoredObject = EndpointSlice> {
   /** What happened. */
   readonly type: ChangeType;
   /** The global resourceVersion this change created. */
@@ -24,13 +38,13 @@ export interface Change {
   /** `namespace/name`. */
   readonly key: string;
   /** The new state; for DELETED the last state with the deletion's resourceVersion. */
-  readonly object: EndpointSlice;
+  readonly object: T;
   /** The state before the change, absent for ADDED. */
-  readonly prev?: EndpointSlice;
+  readonly prev?: T;
 }
 
 /** The storage of the fake API server. */
-export interface SliceHistory {
+export interface SliceHistory<T extends StoredObject = EndpointSlice> {
   /** The current global resourceVersion. */
   readonly rv: number;
   /** Changes at or below this resourceVersion are forgotten. */
@@ -41,22 +55,22 @@ export interface SliceHistory {
    */
   readonly watchableFrom: number;
   /** The current state by `namespace/name`; do not mutate. */
-  readonly current: ReadonlyMap<string, EndpointSlice>;
+  readonly current: ReadonlyMap<string, T>;
   /** The next resourceVersion, not yet used. */
   nextRv(): number;
-  /** Uses the next resourceVersion for a change of another kind of object (a Service). */
+  /** Uses the next resourceVersion with no change (the resourceVersion moving on by itself). */
   advance(): void;
   /** Stores a change whose object already carries `nextRv()`. */
   record(
     type: ChangeType,
     key: string,
-    object: EndpointSlice,
-    prev?: EndpointSlice,
-  ): Change;
+    object: T,
+    prev?: T,
+  ): Change<T>;
   /** Changes with a resourceVersion above `rv`, oldest first. */
-  changesAfter(rv: number): readonly Change[];
+  changesAfter(rv: number): readonly Change<T>[];
   /** The state at `rv`, which must be in [compactedRv, rv]. */
-  stateAt(rv: number): ReadonlyMap<string, EndpointSlice>;
+  stateAt(rv: number): ReadonlyMap<string, T>;
   /** Forgets every change up to the current resourceVersion. */
   compact(): void;
 }
@@ -70,6 +84,8 @@ export interface SliceHistoryLimits {
   watchCacheSize?: number | undefined;
   /** The most changes kept; a write beyond it compacts all but the newest half of it. `Infinity` keeps all. */
   historyLimit: number;
+  /** The resourceVersion shared with the server's other histories; a clock of its own when undefined. */
+  clock?: RvClock | undefined;
 }
 
 /**
@@ -78,18 +94,20 @@ export interface SliceHistoryLimits {
  * @param limits How far back watches and reads can go.
  * @returns The storage.
  */
-export function createSliceHistory(limits: SliceHistoryLimits): SliceHistory {
+export function createSliceHistory<T extends StoredObject = EndpointSlice>(
+  limits: SliceHistoryLimits,
+): SliceHistory<T> {
   const { watchCacheSize, historyLimit } = limits;
   const keptAfterCompaction = Math.ceil(historyLimit / 2);
-  let rv = INITIAL_RV;
-  let compactedRv = INITIAL_RV;
-  let base = new Map<string, EndpointSlice>();
-  let changes: Change[] = [];
-  const current = new Map<string, EndpointSlice>();
+  const clock = limits.clock ?? { rv: INITIAL_RV };
+  let compactedRv = clock.rv;
+  let base = new Map<string, T>();
+  let changes: Change<T>[] = [];
+  const current = new Map<string, T>();
 
   return {
     get rv() {
-      return rv;
+      return clock.rv;
     },
     get compactedRv() {
       return compactedRv;
@@ -100,14 +118,14 @@ export function createSliceHistory(limits: SliceHistoryLimits): SliceHistory {
     },
     current,
     nextRv() {
-      return rv + 1;
+      return clock.rv + 1;
     },
     advance() {
-      rv += 1;
+      clock.rv += 1;
     },
     record(type, key, object, prev) {
-      rv += 1;
-      const change: Change = prev === undefined ? { type, rv, key, object } : { type, rv, key, object, prev };
+      const rv = ++clock.rv;
+      const change: Change<T> = prev === undefined ? { type, rv, key, object } : { type, rv, key, object, prev };
       changes.push(change);
       if (type === "DELETED") current.delete(key);
       else current.set(key, object);
@@ -115,7 +133,7 @@ export function createSliceHistory(limits: SliceHistoryLimits): SliceHistory {
       return change;
     },
     changesAfter(after) {
-      if (after >= rv) return [];
+      if (after >= clock.rv) return [];
       // Changes are sorted by rv; find the first one above `after`.
       let low = 0;
       let high = changes.length;
@@ -127,7 +145,7 @@ export function createSliceHistory(limits: SliceHistoryLimits): SliceHistory {
       return changes.slice(low);
     },
     stateAt(at) {
-      if (at >= rv) return current;
+      if (at >= clock.rv) return current;
       const state = new Map(base);
       for (const change of changes) {
         if (change.rv > at) break;
@@ -136,7 +154,7 @@ export function createSliceHistory(limits: SliceHistoryLimits): SliceHistory {
       return state;
     },
     compact() {
-      compactedRv = rv;
+      compactedRv = clock.rv;
       base = new Map(current);
       changes = [];
     },
@@ -151,7 +169,7 @@ export function createSliceHistory(limits: SliceHistoryLimits): SliceHistory {
 }
 
 /** Applies one change to a state by `namespace/name`. */
-function apply(state: Map<string, EndpointSlice>, change: Change): void {
+function apply<T extends StoredObject>(state: Map<string, T>, change: Change<T>): void {
   if (change.type === "DELETED") state.delete(change.key);
   else state.set(change.key, change.object);
 }

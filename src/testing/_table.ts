@@ -144,23 +144,6 @@ export interface TableOptions {
   readonly now: number;
 }
 
-/**
- * Converts EndpointSlices to one Table.
- *
- * @param slices The slices, one row each.
- * @param metadata The Table's metadata: the list's (resourceVersion, continue, remainingItemCount), or the object's
- * resourceVersion.
- * @param options The version, the rows' objects, the columns and the time.
- * @returns The Table.
- */
-export function sliceTable(
-  slices: readonly EndpointSlice[],
-  metadata: Record<string, unknown>,
-  options: TableOptions,
-): Record<string, unknown> {
-  return toTable(slices, SLICE_PRINTER, metadata, options);
-}
-
 /** How an EndpointSlice is printed. */
 export const SLICE_PRINTER: TablePrinter<EndpointSlice> = {
   columns: COLUMNS,
@@ -173,19 +156,6 @@ export const SLICE_PRINTER: TablePrinter<EndpointSlice> = {
   ],
   whole: (slice) => ({ ...slice, kind: "EndpointSlice", apiVersion: "discovery.k8s.io/v1" }),
 };
-
-/**
- * The row of a watch's BOOKMARK, as the real server writes it: an empty slice's cells (`""`, `""`, `<unset>`,
- * `<unset>`, `<unknown>`), and the bookmark's metadata whatever `includeObject` says.
- *
- * @param bookmark The bookmark's object.
- * @param options The version, the columns and the time.
- * @returns The Table.
- */
-export function bookmarkTable(bookmark: EndpointSlice, options: TableOptions): Record<string, unknown> {
-  const include = options.include === "Object" ? "Object" : "Metadata";
-  return sliceTable([bookmark], { resourceVersion: bookmark.metadata.resourceVersion }, { ...options, include });
-}
 
 /** The first few entries joined by commas, then how many more there are; {@linkcode UNSET} for none. */
 function listed(entries: readonly string[]): string {

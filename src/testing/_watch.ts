@@ -1,5 +1,5 @@
 /**
- * Watches of the fake API server: the request's options, what a watch sends
+ * Watches of the fake API server (of EndpointSlices, Services or Nodes): the request's options, what a watch sends
  * first (the current state, or the history since a resourceVersion), what
  * each later change looks like to it, and its bookmarks. Private to the fake
  * API server.
@@ -21,12 +21,11 @@ import {
 } from "./_api_status.ts";
 import { type ObjectSelector, queryBool, readListOptions, watchResourceVersion } from "./_request_options.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
-import type { Change, SliceHistory } from "./_slice_history.ts";
-import { byKey } from "./_slice_input.ts";
-import { bookmarkTable, includeObjectOf, sliceTable, type TableOptions } from "./_table.ts";
+import type { Change, StoredObject } from "./_slice_history.ts";
+import { byStoredKey, type ServedResource } from "./_served_resources.ts";
+import { includeObjectOf, type TableOptions, type TablePrinter, toTable } from "./_table.ts";
 import { openWatchStream, type WatchStream } from "./_watch_stream.ts";
 import type { InjectedFailure } from "./server_types.ts";
-import type { EndpointSlice } from "./types.ts";
 
 /** The pre-timeout BOOKMARK goes this long before a watch's deadline. */
 const PRE_TIMEOUT_BOOKMARK_MS = 2000;
@@ -43,6 +42,7 @@ export interface WatchHub {
    * events, and keeps it open until it times out or ends.
    *
    * @param res The response to stream the watch into.
+   * @param resource What is watched.
    * @param namespace The namespace watched, or `undefined` for all.
    * @param query The request's query parameters.
    * @param format The stream's format; or the answer to give instead of it, once the request is found valid
@@ -52,13 +52,14 @@ export interface WatchHub {
    */
   serve(
     res: ServerResponse,
+    resource: ServedResource,
     namespace: string | undefined,
     query: Record<string, string>,
     format: Format | HttpError,
     expiry?: InjectedFailure,
   ): Promise<boolean>;
-  /** Sends a stored change to every open watch that sees it. */
-  publish(change: Change): void;
+  /** Sends a stored change of a resource to every open watch of it that sees it. */
+  publish<T extends StoredObject>(resource: ServedResource<T>, change: Change<T>): void;
   /** Breaks every open watch. */
   dropAll(): void;
   /** Ends every open watch cleanly. */
@@ -71,8 +72,8 @@ export interface WatchHub {
 
 /** What {@linkcode createWatchHub} needs. */
 export interface WatchHubOptions {
-  /** The storage. */
-  history: SliceHistory;
+  /** The resourceVersion every resource shares. */
+  clock: { readonly rv: number };
   /** Waits for a future resourceVersion. */
   waiters: RvWaiters;
   /** How often a watch that allows bookmarks gets one. */
@@ -85,6 +86,7 @@ export interface WatchHubOptions {
 
 interface OpenWatch {
   readonly stream: WatchStream;
+  readonly resource: ServedResource;
   readonly namespace: string | undefined;
   readonly selector: ObjectSelector;
   /** Only changes above this resourceVersion are sent; bookmarks only once the server is past it. */
@@ -133,12 +135,13 @@ function checkWatchOptions(
  * @returns The registry.
  */
 export function createWatchHub(options: WatchHubOptions): WatchHub {
-  const { history, waiters, bookmarkIntervalMs, maxChunkBytes, watchList } = options;
+  const { clock, waiters, bookmarkIntervalMs, maxChunkBytes, watchList } = options;
   const watches = new Set<OpenWatch>();
 
-  function inScope(watch: OpenWatch, slice: EndpointSlice): boolean {
-    return (watch.namespace === undefined || slice.metadata.namespace === watch.namespace) &&
-      watch.selector.matches(slice.metadata);
+  function inScope(watch: OpenWatch, object: StoredObject): boolean {
+    const { metadata } = object as StoredObject & { metadata: { labels?: Record<string, string> } };
+    return (watch.namespace === undefined || metadata.namespace === watch.namespace) &&
+      watch.selector.matches({ ...metadata, namespace: metadata.namespace ?? "" });
   }
 
   /**
@@ -147,21 +150,12 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
    * watch cache decides; the one that ends the initial events always does.
    */
   function sendBookmark(watch: OpenWatch, annotations?: Record<string, string>): void {
-    if (annotations === undefined && history.rv <= watch.startRv) return;
-    watch.stream.send("BOOKMARK", {
-      kind: "EndpointSlice",
-      apiVersion: "discovery.k8s.io/v1",
-      metadata: annotations === undefined
-        ? { resourceVersion: String(history.rv) }
-        : { resourceVersion: String(history.rv), annotations },
-      addressType: "",
-      endpoints: null,
-      ports: null,
-    });
+    if (annotations === undefined && clock.rv <= watch.startRv) return;
+    watch.stream.send("BOOKMARK", watch.resource.bookmark(String(clock.rv), annotations));
   }
 
   /** What a watcher sees of a change, as the watch cache decides it. */
-  function deliver(watch: OpenWatch, change: Change): void {
+  function deliver(watch: OpenWatch, change: Change<StoredObject>): void {
     if (change.rv <= watch.startRv) return;
     const now = change.type !== "DELETED" && inScope(watch, change.object);
     const before = change.prev !== undefined && inScope(watch, change.prev);
@@ -178,6 +172,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
 
   async function serve(
     res: ServerResponse,
+    resource: ServedResource,
     namespace: string | undefined,
     query: Record<string, string>,
     format: Format | HttpError,
@@ -195,7 +190,10 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     const reached = expired || sendInitialEvents !== true || requested === undefined || await waiters.wait(requested);
     if (res.destroyed) return false;
     if (format instanceof HttpError) throw format;
-    const convert = typeof format === "string" ? undefined : tableEvents(format.table, includeObjectOf(query));
+    const convert = typeof format === "string"
+      ? undefined
+      : tableEvents(resource.printer, format.table, includeObjectOf(query));
+    const { history } = resource;
 
     // "state" sends the current state as ADDED events, "replay" the changes since `startRv`.
     const initial = sendInitialEvents === true || (requested === undefined && sendInitialEvents === undefined)
@@ -206,6 +204,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     const startRv = initial === "replay" ? requested! : history.rv;
     const watch: OpenWatch = {
       stream: openWatchStream(res, { format, convert, maxChunkBytes, onDone: () => watches.delete(watch) }),
+      resource,
       namespace,
       selector,
       startRv,
@@ -231,8 +230,8 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
       return true;
     }
     if (initial === "state") {
-      const current = [...history.current.values()].filter((slice) => inScope(watch, slice)).sort(byKey);
-      for (const slice of current) watch.stream.send("ADDED", slice);
+      const current = [...history.current.values()].filter((object) => inScope(watch, object)).sort(byStoredKey);
+      for (const object of current) watch.stream.send("ADDED", object);
       // With the gate off, kube-apiserver v1.36.3 marks no end of the initial events (measured).
       if (bookmarks && watchList) sendBookmark(watch, { "k8s.io/initial-events-end": "true" });
     } else if (initial === "replay") {
@@ -251,8 +250,8 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
 
   return {
     serve,
-    publish(change) {
-      for (const watch of watches) deliver(watch, change);
+    publish(resource, change) {
+      for (const watch of watches) if (watch.resource === resource) deliver(watch, change);
     },
     dropAll() {
       for (const watch of [...watches]) watch.stream.drop();
@@ -271,15 +270,20 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
 
 /**
  * Converts a watch's events to Tables, as the real server does: only the first lists the columns, and a BOOKMARK
- * becomes the row of an empty slice (see `bookmarkTable`).
+ * becomes the row of its empty object, which carries at least its metadata (`includeObject=None` too).
  */
-function tableEvents(version: TableOptions["version"], include: TableOptions["include"]) {
+function tableEvents(
+  printer: TablePrinter<StoredObject>,
+  version: TableOptions["version"],
+  include: TableOptions["include"],
+) {
   let columns = true;
   return (type: string, object: unknown): unknown => {
-    const slice = object as EndpointSlice;
+    const stored = object as StoredObject;
     const options = { version, include, columns, now: Date.now() };
     columns = false;
-    if (type === "BOOKMARK") return bookmarkTable(slice, options);
-    return sliceTable([slice], { resourceVersion: slice.metadata.resourceVersion }, options);
+    const metadata = { resourceVersion: stored.metadata.resourceVersion };
+    if (type !== "BOOKMARK") return toTable([stored], printer, metadata, options);
+    return toTable([stored], printer, metadata, { ...options, include: include === "Object" ? "Object" : "Metadata" });
   };
 }

@@ -1,7 +1,7 @@
 /**
  * An embedded, in-process fake of the part of the Kubernetes API that the
  * resolver uses: listing and watching `discovery.k8s.io/v1` EndpointSlices,
- * and reading one `v1` Service (for its first port).
+ * `v1` Services (the resolver reads one for its first port) and `v1` Nodes.
  * Test a service that resolves through `@kgr/resolver` without a cluster.
  *
  * It answers like kube-apiserver v1.36.3 wherever a client can tell, and
@@ -34,8 +34,8 @@
  * future resourceVersion waits 1 s (not 3 s); watches without
  * `timeoutSeconds` never time out; loopback and other addresses the real
  * validation rejects are accepted (tests point slices at local servers);
- * Services are only read one at a time (a GET by name), get no cluster IP and
- * derive no slices; discovery lists only what the fake serves.
+ * Services get no cluster IP and derive no slices, and are written in JSON
+ * only, as Nodes are; discovery lists only what the fake serves.
  *
  * @example Listing a slice with fetch
  * ```ts
@@ -78,7 +78,8 @@ import { createRvWaiters } from "./_rv_waiters.ts";
 import { copyJson } from "./_json_data.ts";
 import { createNodeStore } from "./_node_store.ts";
 import { createServiceStore } from "./_service_store.ts";
-import { createSliceHistory } from "./_slice_history.ts";
+import { createSliceHistory, type StoredObject } from "./_slice_history.ts";
+import { type ServedResource, servedResources } from "./_served_resources.ts";
 import { byKey, keyOf, prepareSlice } from "./_slice_input.ts";
 import { listenOnFreshPort } from "./_fresh_port.ts";
 import { checkTlsPair } from "./_tls_pair.ts";
@@ -313,16 +314,24 @@ function kubeconfigFor(url: string, token: string | undefined, options: Kubeconf
 export async function startFakeApiServer(options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
   validateOptions(options);
   const hostname = options.hostname ?? "127.0.0.1";
-  const history = createSliceHistory({
+  // One resourceVersion for every resource, as etcd has one revision.
+  const limits = {
     watchCacheSize: options.watchCacheSize,
     historyLimit: options.historyLimit ?? DEFAULT_HISTORY_LIMIT,
+    clock: { rv: 1 },
+  };
+  const history = createSliceHistory<EndpointSlice>(limits);
+  const resources = servedResources({
+    endpointslices: history,
+    services: createSliceHistory<Service>(limits),
+    nodes: createSliceHistory<Node>(limits),
   });
   const services = createServiceStore();
   const nodes = createNodeStore();
   const waiters = createRvWaiters(() => history.rv, TOO_LARGE_WAIT_MS);
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
   const watches = createWatchHub({
-    history,
+    clock: limits.clock,
     waiters,
     bookmarkIntervalMs,
     maxChunkBytes: options.maxChunkBytes,
@@ -337,9 +346,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
 
   let address = "";
   const handle = createRequestHandler({
-    history,
-    services,
-    nodes,
+    resources,
     waiters,
     watches,
     failures,
@@ -378,7 +385,10 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     const prepared = prepareSlice(input, history.current, history.nextRv());
     if ("unchanged" in prepared) return copyJson(prepared.unchanged);
     const { key, existing, stored } = prepared;
-    watches.publish(history.record(existing === undefined ? "ADDED" : "MODIFIED", key, stored, existing));
+    watches.publish(
+      resources.endpointslices,
+      history.record(existing === undefined ? "ADDED" : "MODIFIED", key, stored, existing),
+    );
     waiters.wake();
     return copyJson(stored);
   }
@@ -393,31 +403,40 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       ...existing,
       metadata: { ...existing.metadata, resourceVersion: String(history.nextRv()) },
     };
-    watches.publish(history.record("DELETED", key, gone, existing));
+    watches.publish(resources.endpointslices, history.record("DELETED", key, gone, existing));
     waiters.wake();
     return true;
   }
 
   /**
-   * A write of a Service or Node (`what` names it for errors after `close()`): `change` makes it at the next
-   * resourceVersion, which advances only when something changed.
+   * Stores a change of a Service or Node made at the next resourceVersion (`now`, or undefined for a deletion) and
+   * sends it to the watches.
    */
-  function write<T extends { changed: boolean }>(what: string, change: (rv: number) => T): T {
-    checkOpen(what);
-    const result = change(history.nextRv());
-    if (result.changed) {
-      history.advance();
-      waiters.wake();
-    }
-    return result;
+  function record<T extends StoredObject>(resource: ServedResource<T>, key: string, now: T | undefined): void {
+    const { history: stored } = resource;
+    const existing = stored.current.get(key);
+    const change = now !== undefined
+      ? stored.record(existing === undefined ? "ADDED" : "MODIFIED", key, now, existing)
+      : stored.record("DELETED", key, {
+        ...existing!,
+        metadata: { ...existing!.metadata, resourceVersion: String(stored.nextRv()) },
+      }, existing);
+    watches.publish(resource, change);
+    waiters.wake();
   }
 
   function applyService(input: ServiceInput): Service {
-    return structuredClone(write("apply the Service", (rv) => services.apply(input, rv)).service);
+    checkOpen("apply the Service");
+    const { service, changed } = services.apply(input, history.nextRv());
+    if (changed) record(resources.services, `${service.metadata.namespace}/${service.metadata.name}`, service);
+    return structuredClone(service);
   }
 
   function applyNode(input: NodeInput): Node {
-    return structuredClone(write("apply the Node", (rv) => nodes.apply(input, rv)).node);
+    checkOpen("apply the Node");
+    const { node, changed } = nodes.apply(input, history.nextRv());
+    if (changed) record(resources.nodes, node.metadata.name, node);
+    return structuredClone(node);
   }
 
   function close(): Promise<void> {
@@ -446,11 +465,17 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     applyNode,
     deleteNode(name) {
       checkNames("delete the Node", { name });
-      return write("delete the Node", () => ({ changed: nodes.delete(name) })).changed;
+      checkOpen("delete the Node");
+      if (!nodes.delete(name)) return false;
+      record(resources.nodes, name, undefined);
+      return true;
     },
     deleteService(namespace, name) {
       checkNames("delete the Service", { namespace, name });
-      return write("delete the Service", () => ({ changed: services.delete(namespace, name) })).changed;
+      checkOpen("delete the Service");
+      if (!services.delete(namespace, name)) return false;
+      record(resources.services, `${namespace}/${name}`, undefined);
+      return true;
     },
     slices(namespace) {
       return [...history.current.values()]
@@ -460,7 +485,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     },
     compact() {
       checkOpen("compact the history");
-      history.compact();
+      for (const resource of Object.values(resources)) resource.history.compact();
     },
     dropWatches: () => watches.dropAll(),
     endWatches: () => watches.endAll(),

@@ -884,6 +884,38 @@ const cases: Case[] = [
     },
   },
   {
+    name: "lists and watches of Services and Nodes (kubectl get svc -w, get nodes -w): kinds, names, events",
+    async run(target) {
+      // Kinds and names only: a real Service's spec has its cluster IP (see "a Service's spec").
+      const read = async (path: string) => {
+        const response = await target.get(path, { signal: AbortSignal.timeout(10_000) });
+        const body = await response.json();
+        const names = body.items?.map((item: Json) => [item.kind ?? null, item.metadata.namespace, item.metadata.name]);
+        return { status: response.status, kind: body.kind, apiVersion: body.apiVersion, names };
+      };
+      const follow = async (path: string, rv: string, write: () => Promise<void>) => {
+        const watched = await watchEvents(target, `${path}?watch=1&resourceVersion=${rv}&timeoutSeconds=3`, {
+          during: write,
+          done: (events) => events.length > 0,
+        });
+        return watched.events.map(({ type, object }: Json) => [type, object.kind, object.metadata.name]);
+      };
+      const services = `/api/v1/namespaces/${NAMESPACE}/services`;
+      const listed = await target.get(services, { signal: AbortSignal.timeout(10_000) });
+      const servicesRv = (await listed.json()).metadata.resourceVersion;
+      const nodesRv = (await (await target.get("/api/v1/nodes", { signal: AbortSignal.timeout(10_000) })).json())
+        .metadata.resourceVersion;
+      return {
+        services: await read(services),
+        allNamespaces: await read(`/api/v1/services?fieldSelector=metadata.namespace%3D${NAMESPACE}`),
+        byName: await read(`/api/v1/namespaces/${NAMESPACE}/services?fieldSelector=metadata.name%3Dtwo`),
+        nodes: await read(`/api/v1/nodes?labelSelector=${encodeURIComponent(`${ZONE_LABEL}=zone-d`)}`),
+        serviceEvents: await follow(services, servicesRv, () => target.createService("three")),
+        nodeEvents: await follow("/api/v1/nodes", nodesRv, () => target.createNode("differential-node-2", "zone-d")),
+      };
+    },
+  },
+  {
     name: "a Service's spec",
     run: async (target) =>
       Object.keys((await get(target, `/api/v1/namespaces/${NAMESPACE}/services/two`)).body.spec).sort(),
@@ -1097,6 +1129,10 @@ const KUBECTL_GETS = [
   ["get", "service", "two", "-n", NAMESPACE, "-o", "wide"],
   ["get", "node", "differential-node"],
   ["get", "node", "differential-node", "-o", "wide"],
+  ["get", "services", "-n", NAMESPACE, "-w"],
+  ["get", "services", "-A", "--field-selector", `metadata.namespace=${NAMESPACE}`],
+  ["get", "nodes", "-w"],
+  ["get", "nodes", "-l", `${ZONE_LABEL}=zone-d`, "--watch-only"],
 ];
 
 /**
@@ -1234,8 +1270,8 @@ Deno.test({
         },
       });
       await t.step({
-        name: "kubectl get endpointslices (a namespace, -l, -A, -o wide, a name, -w), a service, a node: the same " +
-          "output but for AGE (and a cluster IP)",
+        name: "kubectl get endpointslices (a namespace, -l, -A, -o wide, a name, -w), services and nodes (a name, " +
+          "-w, --watch-only, selectors): the same output but for AGE (and a cluster IP)",
         sanitizeOps: false,
         sanitizeResources: false,
         async fn() {
@@ -1259,7 +1295,9 @@ Deno.test({
             }
             // The real server has them since the first case.
             await tlsFake.createService("two");
+            await tlsFake.createService("three");
             await tlsFake.createNode("differential-node", "zone-d");
+            await tlsFake.createNode("differential-node-2", "zone-d");
             const printed = async (kubeconfig: string) => {
               const outcomes: Record<string, Json> = {};
               for (const args of KUBECTL_GETS) {
@@ -1271,7 +1309,7 @@ Deno.test({
                   // A watch prints the current rows, then waits: it is stopped after 3 s.
                   signal: AbortSignal.timeout(watching ? 3_000 : 20_000),
                 }).output();
-                const core = args[1] === "service" || args[1] === "node";
+                const core = ["service", "services", "node", "nodes"].includes(args[1]);
                 const text = (bytes: Uint8Array) =>
                   core
                     ? cellsOf(new TextDecoder().decode(bytes))
@@ -1324,6 +1362,7 @@ Deno.test({
             list: await get(target, `${SLICES}?resourceVersion=${rvOf(target, "w1")}&limit=10`),
             exact: await get(target, `${SLICES}?resourceVersion=${rvOf(target, "w1")}&resourceVersionMatch=Exact`),
             watch: await watchEvents(target, `${SLICES}?watch=1&resourceVersion=${rvOf(target, "w1")}`),
+            services: await watchEvents(target, `/api/v1/services?watch=1&resourceVersion=${rvOf(target, "w1")}`),
             continued: await get(target, `${SLICES}?limit=1&continue=${memo.get("continue")}`),
           });
           assert.deepEqual(await observe(fake, memos.fake), await observe(real, memos.real));

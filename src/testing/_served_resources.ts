@@ -1,0 +1,136 @@
+/**
+ * The kinds of objects the fake API server lists and watches (EndpointSlices,
+ * Services, Nodes): where each is stored, what its lists are called, how it
+ * is printed as a Table, and what its BOOKMARK events carry (measured on
+ * kube-apiserver v1.36.3: an empty object of the kind with only a
+ * resourceVersion, with the fields its Go type always writes). Private to the
+ * fake API server.
+ *
+ * @module
+ */
+
+import type { SliceHistory, StoredObject } from "./_slice_history.ts";
+import { SLICE_PRINTER, type TablePrinter } from "./_table.ts";
+import { NODE_PRINTER, SERVICE_PRINTER } from "./_core_tables.ts";
+import type { EndpointSlice, Node, Service } from "./types.ts";
+
+/** One kind of object that the fake lists and watches. */
+export interface ServedResource<T extends StoredObject = StoredObject> {
+  /** Its storage. */
+  readonly history: SliceHistory<T>;
+  /** The `kind` of its lists (`ServiceList`). */
+  readonly listKind: string;
+  /** Its `apiVersion`. */
+  readonly apiVersion: string;
+  /** How it is printed as a Table. */
+  readonly printer: TablePrinter<T>;
+  /** The object a BOOKMARK event carries at `resourceVersion`, with `annotations` if given. */
+  bookmark(resourceVersion: string, annotations?: Record<string, string>): T;
+}
+
+/** The served resources of one server, by their plural name. */
+export interface ServedResources {
+  /** `discovery.k8s.io/v1` EndpointSlices. */
+  readonly endpointslices: ServedResource<EndpointSlice>;
+  /** `v1` Services. */
+  readonly services: ServedResource<Service>;
+  /** `v1` Nodes. */
+  readonly nodes: ServedResource<Node>;
+}
+
+/**
+ * The key an object is stored under: `namespace/name`, or the name of a cluster-scoped object.
+ *
+ * @param metadata The object's metadata.
+ * @returns The key.
+ */
+export function storedKey(metadata: StoredObject["metadata"]): string {
+  return metadata.namespace === undefined ? metadata.name : `${metadata.namespace}/${metadata.name}`;
+}
+
+/**
+ * Orders objects by their stored key, as etcd reads them.
+ *
+ * @param a One object.
+ * @param b Another.
+ * @returns A negative number, zero or a positive number.
+ */
+export function byStoredKey(a: StoredObject, b: StoredObject): number {
+  const left = storedKey(a.metadata);
+  const right = storedKey(b.metadata);
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/** The metadata of a bookmark: its resourceVersion, and its annotations if any. */
+function bookmarkMetadata(resourceVersion: string, annotations?: Record<string, string>) {
+  return annotations === undefined ? { resourceVersion } : { resourceVersion, annotations };
+}
+
+/**
+ * Describes the served resources over their histories.
+ *
+ * @param histories Each resource's storage, sharing one resourceVersion clock.
+ * @returns The resources.
+ */
+export function servedResources(histories: {
+  endpointslices: SliceHistory<EndpointSlice>;
+  services: SliceHistory<Service>;
+  nodes: SliceHistory<Node>;
+}): ServedResources {
+  return {
+    endpointslices: {
+      history: histories.endpointslices,
+      listKind: "EndpointSliceList",
+      apiVersion: "discovery.k8s.io/v1",
+      printer: SLICE_PRINTER,
+      bookmark: (resourceVersion, annotations) => ({
+        kind: "EndpointSlice",
+        apiVersion: "discovery.k8s.io/v1",
+        metadata: bookmarkMetadata(resourceVersion, annotations),
+        addressType: "",
+        endpoints: null,
+        ports: null,
+      } as unknown as EndpointSlice),
+    },
+    services: {
+      history: histories.services,
+      listKind: "ServiceList",
+      apiVersion: "v1",
+      printer: SERVICE_PRINTER,
+      bookmark: (resourceVersion, annotations) => ({
+        kind: "Service",
+        apiVersion: "v1",
+        metadata: bookmarkMetadata(resourceVersion, annotations),
+        spec: {},
+        status: { loadBalancer: {} },
+      } as unknown as Service),
+    },
+    nodes: {
+      history: histories.nodes,
+      listKind: "NodeList",
+      apiVersion: "v1",
+      printer: NODE_PRINTER,
+      bookmark: (resourceVersion, annotations) => ({
+        kind: "Node",
+        apiVersion: "v1",
+        metadata: bookmarkMetadata(resourceVersion, annotations),
+        spec: {},
+        status: {
+          daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+          nodeInfo: {
+            machineID: "",
+            systemUUID: "",
+            bootID: "",
+            kernelVersion: "",
+            osImage: "",
+            containerRuntimeVersion: "",
+            kubeletVersion: "",
+            kubeProxyVersion: "",
+            operatingSystem: "",
+            architecture: "",
+          },
+        },
+      } as unknown as Node),
+    },
+  };
+}
