@@ -1,10 +1,10 @@
 /**
- * Field selectors as the Kubernetes API server reads them for EndpointSlices
+ * Field selectors as the Kubernetes API server reads them
  * (`k8s.io/apimachinery/pkg/fields`): comma-separated `field=value`,
  * `field==value` and `field!=value` terms, where a backslash escapes `\`,
- * `,` and `=` in values, over the two fields the server indexes for this
- * resource: `metadata.name` and `metadata.namespace`. Private to the fake API
- * server.
+ * `,` and `=` in values, over the fields the server selects a resource by
+ * (for EndpointSlices `metadata.name` and `metadata.namespace`; each resource
+ * gives its own). Private to the fake API server.
  *
  * @module
  */
@@ -30,17 +30,29 @@ export interface FieldSelector {
   readonly exactName: string | undefined;
   /** The same for `metadata.namespace`. */
   readonly exactNamespace: string | undefined;
-  /** Whether an object with this namespace and name satisfies every term. */
-  matches(namespace: string, name: string): boolean;
+  /** Whether an object with these field values (by field name) satisfies every term. */
+  matches(values: Readonly<Record<string, string>>): boolean;
 }
 
+/** The fields a resource's field selectors may name, and how the real server refuses another. */
+export interface SelectableFields {
+  /** The fields. */
+  readonly names: ReadonlySet<string>;
+  /** The real server's message for a field not among them. */
+  unsupported(field: string): string;
+}
+
+/** The fields of EndpointSlices, and the real server's words for another (measured on v1.36.3). */
+export const SLICE_FIELDS: SelectableFields = {
+  names: new Set(["metadata.name", "metadata.namespace"]),
+  unsupported: (field) => `"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"`,
+};
+
 interface Term {
-  field: "metadata.name" | "metadata.namespace";
+  field: string;
   equal: boolean;
   value: string;
 }
-
-const FIELDS = new Set(["metadata.name", "metadata.namespace"]);
 
 /** Splits at each unescaped comma, keeping the escapes. */
 function splitTerms(input: string): string[] {
@@ -106,29 +118,24 @@ function parseTerm(term: string, selector: string): { field: string; equal: bool
  * Parses a field selector.
  *
  * @param input The `fieldSelector` query parameter.
+ * @param fields The fields the resource may be selected by.
  * @returns The selector.
  * @throws {FieldSelectorError} When the server would refuse it.
  */
-export function parseFieldSelector(input: string): FieldSelector {
+export function parseFieldSelector(input: string, fields: SelectableFields = SLICE_FIELDS): FieldSelector {
   // As the real parser: every term is read in sorted order (a bad one fails first), a term with neither field
   // nor value (`=`, `!=`) selects everything and is dropped, then each field is checked.
   const read = splitTerms(input).sort().filter((term) => term !== "").map((term) => parseTerm(term, input))
     .filter(({ field, value }) => field !== "" || value !== "");
-  const unknown = read.find(({ field }) => !FIELDS.has(field));
-  if (unknown !== undefined) {
-    throw new FieldSelectorError(
-      `"${unknown.field}" is not a known field selector: only "metadata.name", "metadata.namespace"`,
-    );
-  }
-  const terms = read as Term[];
+  const unknown = read.find(({ field }) => !fields.names.has(field));
+  if (unknown !== undefined) throw new FieldSelectorError(fields.unsupported(unknown.field));
+  const terms: Term[] = read;
   return {
     empty: terms.length === 0,
     exactName: terms.find(({ field, equal }) => field === "metadata.name" && equal)?.value,
     exactNamespace: terms.find(({ field, equal }) => field === "metadata.namespace" && equal)?.value,
-    matches(namespace, name) {
-      return terms.every(({ field, equal, value }) =>
-        ((field === "metadata.name" ? name : namespace) === value) === equal
-      );
+    matches(values) {
+      return terms.every(({ field, equal, value }) => (values[field] === value) === equal);
     },
   };
 }

@@ -16,14 +16,7 @@ import {
   tooLarge,
   unsupportedValue,
 } from "./_api_status.ts";
-import {
-  decodeContinue,
-  encodeContinue,
-  listResourceVersion,
-  type ObjectSelector,
-  queryBool,
-  readListOptions,
-} from "./_request_options.ts";
+import { decodeContinue, encodeContinue, listResourceVersion, queryBool, readListOptions } from "./_request_options.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
 import type { SliceHistory, StoredObject } from "./_slice_history.ts";
 import { byStoredKey, type ServedResource, storedKey } from "./_served_resources.ts";
@@ -62,7 +55,7 @@ export async function listObjects(
   query: Record<string, string>,
 ): Promise<Record<string, unknown>> {
   const { history } = resource;
-  const { limit, selector } = readListOptions(query);
+  const { limit, selector } = readListOptions(query, resource.fields);
   const point = await readPoint(history as SliceHistory<StoredObject>, waiters, query, Math.max(limit, 0));
   // As the real store reads: a field selector's one namespace scopes a list of all namespaces, and its one name in
   // a namespace is the only key read, so no continue token points past keys that cannot match.
@@ -77,7 +70,8 @@ export async function listObjects(
         (only === undefined || storedKey(metadata) === only) && relativeKey(object) >= point.from;
     })
     .sort(byStoredKey);
-  const { items, metadata } = page(keys, selector, point, relativeKey);
+  const selected = (object: Listed) => selector.matches(object.metadata.labels, resource.fieldValues(object));
+  const { items, metadata } = page(keys, selected, selector.empty, point, relativeKey);
   return {
     kind: resource.listKind,
     apiVersion: resource.apiVersion,
@@ -94,7 +88,8 @@ export async function listObjects(
  */
 function page(
   keys: Listed[],
-  selector: ObjectSelector,
+  selected: (object: Listed) => boolean,
+  unselected: boolean,
   point: ReadPoint,
   relativeKey: (object: StoredObject) => string,
 ) {
@@ -105,15 +100,14 @@ function page(
       next = index;
       break;
     }
-    const { metadata } = keys[index];
-    if (selector.matches({ ...metadata, namespace: metadata.namespace ?? "" })) items.push(keys[index]);
+    if (selected(keys[index])) items.push(keys[index]);
   }
   const metadata: Record<string, unknown> = { resourceVersion: String(point.rv) };
   if (next !== undefined) {
     // As the real server's: the next key after the last one sent, below the list's prefix.
     metadata.continue = encodeContinue({ rv: point.rv, start: `/${relativeKey(items[items.length - 1])}\0` });
     // Like the real server, only an unselected list knows how many items remain.
-    if (selector.empty) metadata.remainingItemCount = keys.length - next;
+    if (unselected) metadata.remainingItemCount = keys.length - next;
   }
   return { items, metadata };
 }

@@ -8,7 +8,13 @@
 
 import { Buffer } from "node:buffer";
 import { badRequest, watchResourceVersionInvalid } from "./_api_status.ts";
-import { type FieldSelector, FieldSelectorError, parseFieldSelector } from "./_field_selector.ts";
+import {
+  type FieldSelector,
+  FieldSelectorError,
+  parseFieldSelector,
+  type SelectableFields,
+  SLICE_FIELDS,
+} from "./_field_selector.ts";
 import { type LabelSelector, LabelSelectorError, parseLabelSelector } from "./_label_selector.ts";
 
 /** Where a paginated list goes on: its snapshot and the last key sent. */
@@ -87,13 +93,14 @@ export interface ListOptions {
  * is the one its 400 names: `timeoutSeconds` and `limit` (numbers), then the label and field selectors.
  *
  * @param query The request's query parameters.
+ * @param fields The fields the listed resource may be selected by (EndpointSlices' by default).
  * @returns The options.
  * @throws {HttpError} `400 BadRequest` for the first option the real server cannot read.
  */
-export function readListOptions(query: Record<string, string>): ListOptions {
+export function readListOptions(query: Record<string, string>, fields: SelectableFields = SLICE_FIELDS): ListOptions {
   const timeoutNs = BigInt.asIntN(64, queryInt64(query.timeoutSeconds) * 1_000_000_000n);
   const limit = Number(queryInt64(query.limit));
-  return { timeoutMs: Number(timeoutNs / 1_000_000n), limit, selector: parseSelector(query) };
+  return { timeoutMs: Number(timeoutNs / 1_000_000n), limit, selector: parseSelector(query, fields) };
 }
 
 const INT64_MAX = 2n ** 63n - 1n;
@@ -139,17 +146,17 @@ export interface ObjectSelector {
   readonly name: string | undefined;
   /** The namespace a `metadata.namespace=` term of the field selector requires, if it has one. */
   readonly namespace: string | undefined;
-  /** Whether an object with this metadata is selected. */
-  matches(metadata: { namespace: string; name: string; labels?: Record<string, string> }): boolean;
+  /** Whether an object with these labels and field values (by field name) is selected. */
+  matches(labels: Record<string, string> | undefined, values: Readonly<Record<string, string>>): boolean;
 }
 
 /** The label and field selectors of a request; a bad one is a `400 BadRequest`. */
-function parseSelector(query: Record<string, string>): ObjectSelector {
+function parseSelector(query: Record<string, string>, selectable: SelectableFields): ObjectSelector {
   let labels: LabelSelector;
   let fields: FieldSelector;
   try {
     labels = parseLabelSelector(query.labelSelector ?? "");
-    fields = parseFieldSelector(query.fieldSelector ?? "");
+    fields = parseFieldSelector(query.fieldSelector ?? "", selectable);
   } catch (error) {
     if (error instanceof LabelSelectorError || error instanceof FieldSelectorError) throw badRequest(error.message);
     throw error;
@@ -158,7 +165,7 @@ function parseSelector(query: Record<string, string>): ObjectSelector {
     empty: labels.empty && fields.empty,
     name: fields.exactName,
     namespace: fields.exactNamespace,
-    matches: (metadata) => fields.matches(metadata.namespace, metadata.name) && labels.matches(metadata.labels),
+    matches: (objectLabels, values) => fields.matches(values) && labels.matches(objectLabels),
   };
 }
 

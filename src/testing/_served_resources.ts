@@ -1,14 +1,15 @@
 /**
  * The kinds of objects the fake API server lists and watches (EndpointSlices,
  * Services, Nodes): where each is stored, what its lists are called, how it
- * is printed as a Table, and what its BOOKMARK events carry (measured on
- * kube-apiserver v1.36.3: an empty object of the kind with only a
- * resourceVersion, with the fields its Go type always writes). Private to the
- * fake API server.
+ * is printed as a Table, which fields select it, and what its BOOKMARK events
+ * carry (measured on kube-apiserver v1.36.3: an empty object of the kind with
+ * only a resourceVersion, with the fields its Go type always writes). Private
+ * to the fake API server.
  *
  * @module
  */
 
+import { type SelectableFields, SLICE_FIELDS } from "./_field_selector.ts";
 import type { SliceHistory, StoredObject } from "./_slice_history.ts";
 import { SLICE_PRINTER, type TablePrinter } from "./_table.ts";
 import { NODE_PRINTER, SERVICE_PRINTER } from "./_core_tables.ts";
@@ -26,7 +27,26 @@ export interface ServedResource<T extends StoredObject = StoredObject> {
   readonly printer: TablePrinter<T>;
   /** The object a BOOKMARK event carries at `resourceVersion`, with `annotations` if given. */
   bookmark(resourceVersion: string, annotations?: Record<string, string>): T;
+  /** The fields its field selectors may name. */
+  readonly fields: SelectableFields;
+  /** An object's value of each of those fields, as the real server reads them. */
+  fieldValues(object: T): Record<string, string>;
 }
+
+/** How kube-apiserver v1.36.3 refuses a field that Services and Nodes are not selected by (measured). */
+const notSupported = (field: string) => `field label not supported: ${field}`;
+
+/** A Service's fields, as kube-apiserver selects it by them. */
+const SERVICE_FIELDS: SelectableFields = {
+  names: new Set(["metadata.name", "metadata.namespace", "spec.clusterIP", "spec.type"]),
+  unsupported: notSupported,
+};
+
+/** A Node's fields: a cluster-scoped object has no `metadata.namespace` to select by. */
+const NODE_FIELDS: SelectableFields = {
+  names: new Set(["metadata.name", "spec.unschedulable"]),
+  unsupported: notSupported,
+};
 
 /** The served resources of one server, by their plural name. */
 export interface ServedResources {
@@ -83,6 +103,8 @@ export function servedResources(histories: {
       listKind: "EndpointSliceList",
       apiVersion: "discovery.k8s.io/v1",
       printer: SLICE_PRINTER,
+      fields: SLICE_FIELDS,
+      fieldValues: ({ metadata }) => ({ "metadata.name": metadata.name, "metadata.namespace": metadata.namespace }),
       bookmark: (resourceVersion, annotations) => ({
         kind: "EndpointSlice",
         apiVersion: "discovery.k8s.io/v1",
@@ -97,6 +119,14 @@ export function servedResources(histories: {
       listKind: "ServiceList",
       apiVersion: "v1",
       printer: SERVICE_PRINTER,
+      fields: SERVICE_FIELDS,
+      // The fake allocates no cluster IP: its Services have an empty one.
+      fieldValues: ({ metadata, spec }) => ({
+        "metadata.name": metadata.name,
+        "metadata.namespace": metadata.namespace,
+        "spec.clusterIP": "",
+        "spec.type": spec.type,
+      }),
       bookmark: (resourceVersion, annotations) => ({
         kind: "Service",
         apiVersion: "v1",
@@ -110,6 +140,9 @@ export function servedResources(histories: {
       listKind: "NodeList",
       apiVersion: "v1",
       printer: NODE_PRINTER,
+      fields: NODE_FIELDS,
+      // No fake Node is cordoned: as Go prints the false of a Node without `spec.unschedulable`.
+      fieldValues: ({ metadata }) => ({ "metadata.name": metadata.name, "spec.unschedulable": "false" }),
       bookmark: (resourceVersion, annotations) => ({
         kind: "Node",
         apiVersion: "v1",

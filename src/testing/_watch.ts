@@ -141,7 +141,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
   function inScope(watch: OpenWatch, object: StoredObject): boolean {
     const { metadata } = object as StoredObject & { metadata: { labels?: Record<string, string> } };
     return (watch.namespace === undefined || metadata.namespace === watch.namespace) &&
-      watch.selector.matches({ ...metadata, namespace: metadata.namespace ?? "" });
+      watch.selector.matches(metadata.labels, watch.resource.fieldValues(object));
   }
 
   /**
@@ -178,7 +178,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
     format: Format | HttpError,
     expiry?: InjectedFailure,
   ): Promise<boolean> {
-    const { selector, timeoutMs } = readListOptions(query);
+    const { selector, timeoutMs } = readListOptions(query, resource.fields);
     const bookmarks = queryBool(query.allowWatchBookmarks) ?? false;
     const sendInitialEvents = queryBool(query.sendInitialEvents);
     checkWatchOptions(query, sendInitialEvents, watchList);

@@ -910,6 +910,14 @@ const cases: Case[] = [
         allNamespaces: await read(`/api/v1/services?fieldSelector=metadata.namespace%3D${NAMESPACE}`),
         byName: await read(`/api/v1/namespaces/${NAMESPACE}/services?fieldSelector=metadata.name%3Dtwo`),
         nodes: await read(`/api/v1/nodes?labelSelector=${encodeURIComponent(`${ZONE_LABEL}=zone-d`)}`),
+        byType: await read(`/api/v1/namespaces/${NAMESPACE}/services?fieldSelector=spec.type%3DClusterIP`),
+        schedulable: await read(
+          `/api/v1/nodes?fieldSelector=spec.unschedulable%3Dfalse&labelSelector=${
+            encodeURIComponent(`${ZONE_LABEL}=zone-d`)
+          }`,
+        ),
+        unknownField: await get(target, "/api/v1/services?watch=1&fieldSelector=spec.foo%3Dx"),
+        nodeNamespace: await get(target, "/api/v1/nodes?fieldSelector=metadata.namespace%3Dx"),
         serviceEvents: await follow(services, servicesRv, () => target.createService("three")),
         nodeEvents: await follow("/api/v1/nodes", nodesRv, () => target.createNode("differential-node-2", "zone-d")),
       };

@@ -48,6 +48,34 @@ Deno.test("the fake lists Nodes with a label selector", async () => {
   });
 });
 
+Deno.test("Services and Nodes are selected by the fields kube-apiserver selects them by, and refuse others in its words", async () => {
+  await withServer({}, async (server) => {
+    addService(server, "shop", "echo");
+    server.applyNode({ metadata: { name: "a" } });
+    const read = async (path: string) => {
+      const { status, body } = await getJson(`${server.url}${path}`);
+      return status === 200 ? body.items.map((item: Json) => item.metadata.name) : `${status} ${body.message}`;
+    };
+    // As kube-apiserver v1.36.3 answers them (measured), for a fake Service without a cluster IP.
+    assert.deepEqual(await read("/api/v1/services?fieldSelector=spec.type%3DClusterIP"), ["echo"]);
+    assert.deepEqual(await read("/api/v1/services?fieldSelector=spec.type%3DNodePort"), []);
+    assert.deepEqual(await read("/api/v1/services?fieldSelector=spec.clusterIP%3D10.96.0.1"), []);
+    assert.equal(await read("/api/v1/services?fieldSelector=spec.foo%3Dx"), "400 field label not supported: spec.foo");
+    assert.equal(
+      await read("/api/v1/services?watch=1&fieldSelector=spec.foo%3Dx"),
+      "400 field label not supported: spec.foo",
+    );
+    assert.deepEqual(await read("/api/v1/nodes?fieldSelector=spec.unschedulable%3Dfalse"), ["a"]);
+    assert.deepEqual(await read("/api/v1/nodes?fieldSelector=spec.unschedulable%3Dtrue"), []);
+    assert.deepEqual(await read("/api/v1/nodes?fieldSelector=metadata.name%3Da"), ["a"]);
+    // A cluster-scoped Node has no namespace to select by.
+    assert.equal(
+      await read("/api/v1/nodes?fieldSelector=metadata.namespace%3Dx"),
+      "400 field label not supported: metadata.namespace",
+    );
+  });
+});
+
 Deno.test("a watch of Services from a list's resourceVersion sees later changes of its namespace only", async () => {
   await withServer({}, async (server) => {
     addService(server, "shop", "echo");
