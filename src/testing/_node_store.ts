@@ -1,6 +1,7 @@
 /**
- * The fake API server's Nodes (`v1`, cluster-scoped): validation and storage
- * by name. Only the metadata is modelled, which is what a client reads (the
+ * The fake API server's Nodes (`v1`, cluster-scoped): validation; they are
+ * stored in their history (by name), which this reads to keep a replaced
+ * Node's uid and creation time. Only the metadata is modelled, which is what a client reads (the
  * zone label, for topology). Private to the fake API server.
  *
  * @module
@@ -14,23 +15,19 @@ import type { Node, NodeInput } from "./types.ts";
 /** The Nodes of the fake API server. */
 export interface NodeStore {
   /**
-   * Validates `input` and stores it with resourceVersion `rv`, keeping the uid and creation time of the Node
-   * it replaces; `changed` is false for a replacement that changes nothing (which keeps the stored object).
+   * Validates `input` and makes the Node to store with resourceVersion `rv`, keeping the uid and creation time of
+   * the Node it replaces; `changed` is false for a replacement that changes nothing (which returns the stored one).
    */
   apply(input: NodeInput, rv: number): { node: Node; changed: boolean };
-  /** Removes a Node; whether it existed. */
-  delete(name: string): boolean;
-  /** The stored Node, or undefined. */
-  get(name: string): Node | undefined;
 }
 
 /**
- * Creates an empty store.
+ * Creates the store over the stored Nodes.
  *
+ * @param nodes The current Nodes by name, which the caller stores each result in.
  * @returns The store.
  */
-export function createNodeStore(): NodeStore {
-  const nodes = new Map<string, Node>();
+export function createNodeStore(nodes: ReadonlyMap<string, Node>): NodeStore {
   return {
     apply(input, rv) {
       const name = input?.metadata?.name;
@@ -61,14 +58,7 @@ export function createNodeStore(): NodeStore {
       };
       if (kept) metadata.labels = kept;
       const node: Node = { kind: "Node", apiVersion: "v1", metadata };
-      nodes.set(name, node);
       return { node, changed: true };
-    },
-    delete(name) {
-      return nodes.delete(name);
-    },
-    get(name) {
-      return nodes.get(name);
     },
   };
 }

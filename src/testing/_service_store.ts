@@ -1,6 +1,8 @@
 /**
  * The fake API server's Services (`v1`): validation, the real server's
- * defaults and serialization, and storage by namespace and name. Only what a
+ * defaults and serialization; they are stored in their history (by
+ * `namespace/name`), which this reads to keep a replaced Service's uid and
+ * creation time. Only what a
  * client reads of a Service is modelled: no cluster IP is allocated, and no
  * EndpointSlice is derived from a Service. Private to the fake API server.
  *
@@ -16,26 +18,22 @@ import type { Service, ServiceInput, ServicePort } from "./types.ts";
 /** The Services of the fake API server. */
 export interface ServiceStore {
   /**
-   * Validates `input` and stores it with resourceVersion `rv`, keeping the uid
+   * Validates `input` and makes the Service to store with resourceVersion `rv`, keeping the uid
    * and creation time of the Service it replaces; `changed` is false for a
-   * replacement that changes nothing (which keeps the stored object).
+   * replacement that changes nothing (which returns the stored object).
    */
   apply(input: ServiceInput, rv: number): { service: Service; changed: boolean };
-  /** Removes a Service; whether it existed. */
-  delete(namespace: string, name: string): boolean;
-  /** The stored Service, or undefined. */
-  get(namespace: string, name: string): Service | undefined;
 }
 
 const PROTOCOLS = new Set(["TCP", "UDP", "SCTP"]);
 
 /**
- * Creates an empty store.
+ * Creates the store over the stored Services.
  *
+ * @param services The current Services by `namespace/name`, which the caller stores each result in.
  * @returns The store.
  */
-export function createServiceStore(): ServiceStore {
-  const services = new Map<string, Service>();
+export function createServiceStore(services: ReadonlyMap<string, Service>): ServiceStore {
   return {
     apply(input, rv) {
       const { namespace, name, labels } = checkMetadata(input);
@@ -55,14 +53,7 @@ export function createServiceStore(): ServiceStore {
       };
       if (labels) metadata.labels = labels;
       const service: Service = { kind: "Service", apiVersion: "v1", metadata, spec, status: { loadBalancer: {} } };
-      services.set(key, service);
       return { service, changed: true };
-    },
-    delete(namespace, name) {
-      return services.delete(`${namespace}/${name}`);
-    },
-    get(namespace, name) {
-      return services.get(`${namespace}/${name}`);
     },
   };
 }

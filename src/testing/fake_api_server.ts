@@ -326,8 +326,8 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     services: createSliceHistory<Service>(limits),
     nodes: createSliceHistory<Node>(limits),
   });
-  const services = createServiceStore();
-  const nodes = createNodeStore();
+  const services = createServiceStore(resources.services.history.current);
+  const nodes = createNodeStore(resources.nodes.history.current);
   const waiters = createRvWaiters(() => history.rv, TOO_LARGE_WAIT_MS);
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
   const watches = createWatchHub({
@@ -410,11 +410,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
 
   /**
    * Stores a change of a Service or Node made at the next resourceVersion (`now`, or undefined for a deletion) and
-   * sends it to the watches.
+   * sends it to the watches; whether there was a change (a deletion of nothing is none).
    */
-  function record<T extends StoredObject>(resource: ServedResource<T>, key: string, now: T | undefined): void {
+  function record<T extends StoredObject>(resource: ServedResource<T>, key: string, now: T | undefined): boolean {
     const { history: stored } = resource;
     const existing = stored.current.get(key);
+    if (now === undefined && existing === undefined) return false;
     const change = now !== undefined
       ? stored.record(existing === undefined ? "ADDED" : "MODIFIED", key, now, existing)
       : stored.record("DELETED", key, {
@@ -423,6 +424,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       }, existing);
     watches.publish(resource, change);
     waiters.wake();
+    return true;
   }
 
   function applyService(input: ServiceInput): Service {
@@ -466,16 +468,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     deleteNode(name) {
       checkNames("delete the Node", { name });
       checkOpen("delete the Node");
-      if (!nodes.delete(name)) return false;
-      record(resources.nodes, name, undefined);
-      return true;
+      return record(resources.nodes, name, undefined);
     },
     deleteService(namespace, name) {
       checkNames("delete the Service", { namespace, name });
       checkOpen("delete the Service");
-      if (!services.delete(namespace, name)) return false;
-      record(resources.services, `${namespace}/${name}`, undefined);
-      return true;
+      return record(resources.services, `${namespace}/${name}`, undefined);
     },
     slices(namespace) {
       return [...history.current.values()]
