@@ -26,7 +26,7 @@ import {
 import type { CheckCommand } from "./args.ts";
 import { reachableAdvice, slowListAdvice } from "./reachable_advice.ts";
 import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
-import { colorsWanted, painter, printable, type Style, takesEscapes, wordWrap } from "./terminal.ts";
+import { cellWidth, colorsWanted, painter, printable, type Style, takesEscapes, wordWrap } from "./terminal.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { namespacePresence } from "./namespace_presence.ts";
 import { inFlagTerms } from "./flag_terms.ts";
@@ -39,6 +39,10 @@ type Verdict = "ok" | "MISSING" | "FAILED" | "unknown";
 
 /** Where a step's detail starts: after the verdict (8) and the step (9), each with a space. */
 const DETAIL_COLUMN = 19;
+/** Where a detail too wide for its column starts, on the lines below its step. */
+const BELOW_INDENT = 2;
+/** The narrowest the detail's column is used: narrower, a detail of a few words would take a line for each. */
+const MIN_DETAIL_WIDTH = 20;
 
 const VERDICT_STYLE: Record<Verdict, Style> = {
   ok: "green",
@@ -69,15 +73,23 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   // On a terminal, text wraps at spaces (a step's detail under its column), which the terminal would break
   // mid-word; elsewhere each step and sentence stays one line, for grep. In the CLI's terms before it wraps: a line
   // that breaks before an option's name ("with" at its end) would keep `cluster.namespace` where --namespace belongs.
+  // A kubectl command stays on one line, to be copied whole.
   const columns = cli.stdout.size()?.columns;
   const wrapped = (text: string, indent = 0) =>
-    columns === undefined ? [text] : wordWrap(inFlagTerms(text), Math.max(columns - indent, 20));
+    columns === undefined ? [text] : wordWrap(inFlagTerms(text), columns - indent, { keepCommands: true });
   // Details and the closing line printable: pod, zone, node and hint names from EndpointSlices may hold control
-  // characters.
+  // characters. A detail with a word (a URL, a path, a pod's name, a command) too wide for its column goes below the
+  // step, indented less: only a word wider than that is left for the terminal to break.
   const say = (verdict: Verdict, step: string, detail: string) => {
+    const head = `${paint(verdict.padEnd(8), VERDICT_STYLE[verdict])} ${step.padEnd(9)} `;
+    const beside = wrapped(printable(detail), DETAIL_COLUMN);
+    const room = columns === undefined ? Infinity : columns - DETAIL_COLUMN;
+    const fits = room >= MIN_DETAIL_WIDTH && beside.every((line) => cellWidth(line) <= room);
+    const below = fits ? [] : wrapped(printable(detail), BELOW_INDENT);
     cli.stdout.write(
-      `${paint(verdict.padEnd(8), VERDICT_STYLE[verdict])} ${step.padEnd(9)} ` +
-        `${wrapped(printable(detail), DETAIL_COLUMN).join(`\n${" ".repeat(DETAIL_COLUMN)}`)}\n`,
+      fits
+        ? `${head}${beside.join(`\n${" ".repeat(DETAIL_COLUMN)}`)}\n`
+        : `${head.trimEnd()}\n${below.map((line) => `${" ".repeat(BELOW_INDENT)}${line}\n`).join("")}`,
     );
   };
   // The closing line, after a blank one; its first word coloured.
@@ -97,7 +109,9 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   // timeout's signal, which then never fires.
   const startDeadline = () => setTimeout(() => controller.abort(), command.timeoutSeconds * 1000);
   let deadline = startDeadline();
-  cli.stdout.write(`Checking ${paint(command.input, "bold")}\n\n`);
+  // The target on a line of its own when both do not fit: the terminal would break it.
+  const [, targetLine] = wrapped(`Checking ${printable(command.input)}`);
+  cli.stdout.write(`Checking${targetLine === undefined ? " " : "\n"}${paint(command.input, "bold")}\n\n`);
   let connection: ClusterConnection;
   try {
     // --timeout does not count the time an exec plugin asks on the terminal: kubectl waits for the person who

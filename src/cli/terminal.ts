@@ -257,24 +257,38 @@ export function fitLine(segments: readonly Segment[], width: number, paint: Pain
   return line;
 }
 
+/** Options of {@linkcode wordWrap}. */
+export interface WordWrapOptions {
+  /**
+   * Whether a kubectl command (from `kubectl` to the word that ends in `)`, or up to `lists`, `shows` or `says`)
+   * stays on one line, as one word, so that it can be copied whole.
+   *
+   * @default {false}
+   */
+  keepCommands?: boolean;
+}
+
 /**
  * Splits text into lines of at most `width` terminal cells at spaces, so that a terminal never breaks a word; a word
  * longer than `width` keeps a line of its own.
  *
  * @param text The text, without line breaks.
  * @param width The most cells per line.
+ * @param options Whether kubectl commands stay whole.
  * @returns The lines, at least one.
  *
  * @example
  * ```ts
  * import { wordWrap } from "./terminal.ts";
  * console.log(wordWrap("no ready endpoints for service echo", 16)); // ["no ready", "endpoints for", "service echo"]
+ * console.log(wordWrap("no Service (kubectl get services -n shop lists them)", 30, { keepCommands: true }));
+ * // ["no Service", "(kubectl get services -n shop", "lists them)"]
  * ```
  */
-export function wordWrap(text: string, width: number): string[] {
+export function wordWrap(text: string, width: number, options: WordWrapOptions = {}): string[] {
   const lines: string[] = [];
   let line = "";
-  for (const word of text.split(" ")) {
+  for (const word of options.keepCommands ? commandsAsWords(text.split(" ")) : text.split(" ")) {
     if (line !== "" && cellWidth(line) + 1 + cellWidth(word) > width) {
       lines.push(line);
       line = word;
@@ -282,6 +296,26 @@ export function wordWrap(text: string, width: number): string[] {
   }
   lines.push(line);
   return lines;
+}
+
+/** The prose words after a kubectl command in the CLI's messages: `(kubectl get pods -n shop -l app=a says ...)`. */
+const AFTER_COMMAND = new Set(["lists", "shows", "says"]);
+
+/** The words, with each kubectl command's words joined into one. */
+function commandsAsWords(words: readonly string[]): string[] {
+  const joined: string[] = [];
+  let inCommand = false;
+  for (const word of words) {
+    inCommand &&= !AFTER_COMMAND.has(word);
+    if (inCommand) joined[joined.length - 1] += ` ${word}`;
+    else {
+      joined.push(word);
+      inCommand = word === "kubectl" || word === "(kubectl";
+    }
+    // A word that ends a clause ends the command: `(kubectl get endpoints cart -n shop)`.
+    inCommand &&= !/[),;]$/.test(word);
+  }
+  return joined;
 }
 
 /** What a live frame writes to. */

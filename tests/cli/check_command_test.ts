@@ -1,6 +1,7 @@
 // `kgr-resolver check` run in this process against the fake API server, for what it asks the server.
 import assert from "node:assert/strict";
 import { runCli } from "../../src/cli/main.ts";
+import { wordWrap } from "../../src/cli/terminal.ts";
 import type { CliOutput, CliProcess } from "../../src/runtime/cli_process.ts";
 import { endpointSlice, startFakeApiServer } from "../../testing.ts";
 
@@ -205,6 +206,45 @@ Deno.test("check says a SelfSubjectReview is refused when it is refused again af
     assert.match(stdout, /\nunknown +user +Cannot create a SelfSubjectReview: forbidden \(403\)/);
     const reviews = api.requests.slice(before).filter(({ path }) => path.endsWith("/selfsubjectreviews"));
     assert.deepEqual(reviews.map(({ status }) => status), [403, 403]);
+  } finally {
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("check on a narrow terminal breaks no word and keeps a kubectl command on one line", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const dir = await Deno.makeTempDir();
+  try {
+    const folder = `${dir}/configs/staging-eu-west-1`;
+    await Deno.mkdir(folder, { recursive: true });
+    const kubeconfig = `${folder}/platform-team-admin.kubeconfig`;
+    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    api.applySlice(endpointSlice({
+      namespace: "shop",
+      service: "cart",
+      port: { name: "grpc", port: 8080 },
+      endpoints: [{ ip: "10.1.0.1", pod: "cart-checkout-api-7d9f8b6c5d-ax2z4" }],
+    }));
+    const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+    const words = (text: string) => text.split(/\s+/).filter(Boolean).sort();
+    for (const target of ["kubernetes:///cart.shop:grpc", "kubernetes:///nosuch.shop:grpc"]) {
+      const piped = await check(kubeconfig, target);
+      for (const columns of [30, 40, 50, 60, 80]) {
+        // Without colours: their escapes take no cells.
+        const stdout = (await check(kubeconfig, target, [], columns)).stdout.replace(COLOUR, "");
+        const where = `${target} at ${columns} columns:\n${stdout}`;
+        // Was, at 40: "ok       list      endpointslices.discovery.k8s.io", which the terminal broke after "discov".
+        // Only a word or a kubectl command wider than the terminal itself (the kubeconfig's path at 30) is left for it
+        // to wrap.
+        for (const line of stdout.split("\n")) {
+          if (line.length > columns) assert.equal(wordWrap(line.trim(), 1, { keepCommands: true }).length, 1, where);
+        }
+        assert.deepEqual(words(stdout), words(piped.stdout), where);
+        // Was, at 40: "(kubectl get services\n                   -n shop lists those there are)".
+        if (target.includes("nosuch")) assert.match(stdout, /\(kubectl get services -n shop\s/, where);
+      }
+    }
   } finally {
     await api.close();
     await Deno.remove(dir, { recursive: true });
