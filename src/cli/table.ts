@@ -265,8 +265,9 @@ function portText(port: number | string | undefined): string | number {
 /**
  * `  from SOURCE` in lines of at most `columns` cells when it can be: on one line, a kubeconfig's path shortened to its
  * file name (`…/eks.kubeconfig`) if need be; else the context on a line of its own (`  context "NAME"`), so that its
- * name (which tells a wrong cluster) is whole. Only a name that alone is wider than the terminal is cut, at its end,
- * by the line's fit.
+ * name (which tells a wrong cluster) is whole, and the path after `  from kubeconfig` or on a line of its own, where
+ * a file name still too wide keeps its start, which tells one kubeconfig from another. Only a context's name that
+ * alone is wider than the terminal is cut, at its end, by the line's fit.
  */
 function sourceLines(source: string, columns: number): string[] {
   const text = printable(inFlagTerms(`  from ${source}`));
@@ -276,13 +277,11 @@ function sourceLines(source: string, columns: number): string[] {
   const file = path.includes("/") ? `…/${path.slice(path.lastIndexOf("/") + 1)}` : path;
   const short = `${head}${file} (${context})`;
   if (cellWidth(short) <= columns) return [short];
-  const room = columns - cellWidth(head);
-  const shown = cellWidth(path) <= room
-    ? path
-    : cellWidth(file) <= room
-    ? file
-    : `…${cutToCells(path, Math.max(0, room - 1), true)}`;
-  return [`${head}${shown}`, `  ${context}`];
+  const beside = [path, file].find((shown) => cellWidth(head) + cellWidth(shown) <= columns);
+  if (beside !== undefined) return [`${head}${beside}`, `  ${context}`];
+  const room = columns - 2;
+  const shown = [path, file].find((each) => cellWidth(each) <= room) ?? `${cutToCells(file, Math.max(0, room - 1))}…`;
+  return [head.trimEnd(), `  ${shown}`, `  ${context}`];
 }
 
 /**

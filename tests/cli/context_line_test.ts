@@ -37,3 +37,18 @@ Deno.test("renderTable() cuts a context's name only when it alone is wider than 
   assert.equal(lines.at(-1), `  context "${ARN.slice(0, 40 - 12)}…`);
   assert.ok(lines.includes("  from kubeconfig /k/eks.kubeconfig"), lines.join("\n"));
 });
+
+Deno.test("renderTable() on a narrow terminal shows the start of the kubeconfig's file name, on a line of its own", () => {
+  const source = 'kubeconfig /tmp/configs/staging-eu-west-1/platform-team-admin.kubeconfig (context "admin")';
+  // Was, at 30: "  from kubeconfig ….kubeconfig" (its end), and at 40 "  from kubeconfig …team-admin.kubeconfig".
+  assert.deepEqual(header(source, 40).slice(-3), [
+    "  from kubeconfig",
+    "  …/platform-team-admin.kubeconfig",
+    '  context "admin"',
+  ]);
+  assert.deepEqual(header(source, 30).slice(-3), [
+    "  from kubeconfig",
+    "  …/platform-team-admin.kubec…",
+    '  context "admin"',
+  ]);
+});
