@@ -10,6 +10,7 @@ import type { PodAddress, PodExplanation } from "../selection/endpoint_explanati
 import type { ServiceView } from "./service_observer.ts";
 import { inFlagTerms } from "./flag_terms.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
+import { HEADINGS, tableLayout } from "./table_layout.ts";
 import {
   cellWidth,
   cutToCells,
@@ -49,8 +50,6 @@ export interface TableContext {
   stopped?: boolean;
 }
 
-const HEADINGS = ["POD", "ADDRESS", "ZONE", "NODE", "READY", "SERVING", "TERMINATING", "USED"];
-const READY = HEADINGS.indexOf("READY");
 const USE_STYLE: Record<PodExplanation["use"], Style> = { used: "green", failover: "yellow", unused: "red" };
 /** How long a live table says only "listing" before it says for how long. */
 const LISTING_SHOWN_AFTER_MS = 5_000;
@@ -167,20 +166,24 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   }
   const allCells = view.pods.map(cellsOf);
   const allWidths = HEADINGS.map((heading, i) => Math.max(heading.length, ...allCells.map((row) => cellWidth(row[i]))));
-  const columnsShown = columnsThatFit(allWidths, columns);
-  const widths = columnsShown.map((i) => allWidths[i]);
-  widths[0] = podWidthThatFits(widths, columns);
-  const cells = allCells.map((row) => columnsShown.map((i) => i === 0 ? cutMiddle(row[i], widths[0]) : row[i]));
+  const { shown: columnsShown, podWidth, usedBelow } = tableLayout(allWidths, columns);
+  const widths = columnsShown.map((i) => i === 0 ? podWidth : allWidths[i]);
+  const cells = allCells.map((row) => columnsShown.map((i) => i === 0 ? cutMiddle(row[i], podWidth) : row[i]));
   // Padded to cells, not characters: a wide character takes two.
   const pad = (row: string[]) =>
     row.map((cell, i) => i === row.length - 1 ? cell : cell + " ".repeat(Math.max(0, widths[i] + 2 - cellWidth(cell))));
-  // The headings only with a line under them (and the blank line and the counts): a terminal too short for that
+  // USED whole: wrapped in its column, or where that is too narrow on lines of its own under the row.
+  const usedStart = usedBelow ? 2 : widths.slice(0, -1).reduce((sum, width) => sum + width + 2, 0);
+  const used = (i: number) => wrap(allCells[i].at(-1)!, columns - usedStart, 3);
+  const below = (i: number) => usedBelow ? used(i) : used(i).slice(1);
+  const height = (i: number) => 1 + below(i).length;
+  // The headings only with a row under them (and the blank line and the counts): a terminal too short for that
   // gets the count of the pods alone, not headings over nothing.
-  if (context.rows - 1 - lines.length - 3 >= 1) {
-    lines.push(fit([{ text: pad(columnsShown.map((i) => HEADINGS[i])).join(""), style: "bold" }]));
-  }
-  const room = Math.max(1, context.rows - 1 - lines.length - 2);
-  let shown = rowsShown(view.pods, view.pods.length > room ? room - 1 : view.pods.length);
+  const headed = context.rows - 1 - lines.length - 3 >= 1;
+  if (headed) lines.push(fit([{ text: pad(columnsShown.map((i) => HEADINGS[i])).join(""), style: "bold" }]));
+  let room = Math.max(1, context.rows - 1 - lines.length - 2);
+  const all = view.pods.reduce((sum, _, i) => sum + height(i), 0);
+  let shown = rowsShown(view.pods, all > room ? room - 1 : all, height);
   // Room for the counts, taken from the rows, within the lines that the `... and N more pods` line leaves: a kind of
   // pod that fewer rows then hide is counted as well, which may take a line more.
   let counts: string[] = [];
@@ -191,12 +194,20 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
       break;
     }
     counts = next;
-    shown = rowsShown(view.pods, room - 1 - counts.length);
+    shown = rowsShown(view.pods, room - 1 - counts.length, height);
+  }
+  // Pods of two lines each (USED below) may leave the headings with no row: their line goes to the counts.
+  if (headed && shown.length === 0) {
+    lines.pop();
+    counts = reasonCounts(view.pods, shown, columns, ++room - 1);
   }
   for (const i of shown) {
+    const style = USE_STYLE[view.pods[i].use];
     const padded = pad(cells[i]);
-    const last = padded.pop()!;
-    lines.push(fit([{ text: padded.join("") }, { text: last, style: USE_STYLE[view.pods[i].use] }]));
+    if (!usedBelow) padded[padded.length - 1] = used(i)[0];
+    const last = usedBelow ? "" : padded.pop()!;
+    lines.push(fit([{ text: padded.join("") }, { text: last, style }]));
+    for (const line of below(i)) lines.push(paint(`${" ".repeat(usedStart)}${line}`, style));
   }
   const visible = new Set(shown);
   const hidden = view.pods.filter((_, i) => !visible.has(i));
@@ -323,42 +334,6 @@ function changeText({ changedAt, changes }: ServiceView, now: number): string {
   return changes === undefined ? "no change yet" : "unchanged since start";
 }
 
-/** The columns left out first when a row is wider than the terminal, so that USED (why) stays whole. */
-const ZONE = HEADINGS.indexOf("ZONE");
-const DROPPED_FIRST = [HEADINGS.indexOf("NODE"), ZONE, HEADINGS.indexOf("TERMINATING"), HEADINGS.indexOf("SERVING")];
-
-/**
- * The indices of the columns shown: all of them when the widest row fits in `columns`, else fewer: those of
- * {@linkcode DROPPED_FIRST}, but ZONE only when even pod names cut to {@linkcode MIN_POD_WIDTH} leave no room for it
- * (it tells where topology sends calls, which USED does not say), then READY when such names leave USED too little
- * room (USED says it too: "not used: not ready").
- */
-function columnsThatFit(widths: readonly number[], columns: number): number[] {
-  const shown = widths.map((_, i) => i);
-  const width = (pod = widths[0]) =>
-    shown.reduce((sum, i, at) => sum + (i === 0 ? pod : widths[i]) + (at === shown.length - 1 ? 0 : 2), 0);
-  const shortened = Math.min(widths[0], MIN_POD_WIDTH);
-  for (const column of DROPPED_FIRST) {
-    if (width(column === ZONE ? shortened : widths[0]) <= columns) break;
-    shown.splice(shown.indexOf(column), 1);
-  }
-  if (width(shortened) > columns) shown.splice(shown.indexOf(READY), 1);
-  return shown;
-}
-
-/** The narrowest a long pod name is shortened to: a Deployment's ReplicaSet hash and random suffix take 16. */
-const MIN_POD_WIDTH = 24;
-
-/**
- * The width of the POD column (the first of `widths`): as wide as its longest name when the row fits in `columns`,
- * else narrower, down to {@linkcode MIN_POD_WIDTH}, so that long names (63 characters are common) leave room for USED.
- */
-function podWidthThatFits(widths: readonly number[], columns: number): number {
-  const total = widths.reduce((sum, width) => sum + width + 2, -2);
-  if (total <= columns) return widths[0];
-  return Math.min(widths[0], Math.max(MIN_POD_WIDTH, widths[0] - (total - columns)));
-}
-
 /** Text of at most `width` cells: a third from its start and the rest from its end, where pod names differ. */
 function cutMiddle(text: string, width: number): string {
   if (cellWidth(text) <= width) return text;
@@ -441,11 +416,17 @@ function reasonCounts(
   return texts.flatMap((text) => wrap(text, columns, 1)).slice(0, Math.max(0, maxLines));
 }
 
-/** Which rows fit in `room`, in the table's order, by {@linkcode concern}. */
-function rowsShown(pods: readonly PodExplanation[], room: number): number[] {
-  if (room >= pods.length) return pods.map((_, i) => i);
+/** Which rows fit in `room` lines, each `height(i)` lines high, in the table's order, by {@linkcode concern}. */
+function rowsShown(pods: readonly PodExplanation[], room: number, height: (i: number) => number): number[] {
   const byConcern = pods.map((_, i) => i).sort((a, b) => concern(pods[a]) - concern(pods[b]) || a - b);
-  return byConcern.slice(0, Math.max(0, room)).sort((a, b) => a - b);
+  const shown: number[] = [];
+  let taken = 0;
+  for (const i of byConcern) {
+    taken += height(i);
+    if (taken > room) break;
+    shown.push(i);
+  }
+  return shown.sort((a, b) => a - b);
 }
 
 function watchSegment({ watch, snapshot }: ServiceView, { live, stopped, now }: TableContext): Segment {

@@ -295,15 +295,17 @@ Deno.test("renderTable() on a short terminal counts by reason on the lines left,
   const narrow = { ...context, columns: 40, source: 'kubeconfig /tmp/i13/kubeconfig.json (context "fake-api-server")' };
   const more = "... and 6 more pods: 3 used, 3 not used";
   const summary = ["", "3 used, 3 not used  Ctrl-C to quit"];
+  // At 40 columns USED goes under each row (two lines a pod): no row fits, and the headings give their line to the
+  // counts.
   const tails: [number, string[]][] = [
-    [14, [more, ...summary]],
-    [15, [more, "not used: 2 terminating while others ar…", ...summary]],
-    [16, [more, "not used: 2 terminating while others are", "ready; 1 not ready", ...summary]],
+    [13, [more, ...summary]],
+    [14, [more, "not used: 2 terminating while others ar…", ...summary]],
+    [15, [more, "not used: 2 terminating while others are", "ready; 1 not ready", ...summary]],
   ];
   for (const [rows, tail] of tails) {
     const lines = renderTable(viewOf([slice]), { ...narrow, rows });
     assert.ok(lines.length <= rows - 1, `${rows} rows:\n${lines.join("\n")}`);
-    assert.deepEqual(lines.slice(lines.indexOf("POD     ADDRESS        USED") + 1), tail, `${rows} rows`);
+    assert.deepEqual(lines.slice(lines.findIndex((line) => line.startsWith("... and"))), tail, `${rows} rows`);
   }
 });
 

@@ -1,0 +1,109 @@
+/**
+ * Which columns of the live table fit a terminal's width, how wide the POD column is, and whether each pod's USED
+ * (why it gets calls or not) goes on lines of its own under its row, where as a column it would be cut.
+ *
+ * @module
+ */
+
+/** The table's columns, in order; USED, last, says whether a pod gets calls and why. */
+export const HEADINGS = ["POD", "ADDRESS", "ZONE", "NODE", "READY", "SERVING", "TERMINATING", "USED"] as const;
+
+const POD = 0;
+const ADDRESS = HEADINGS.indexOf("ADDRESS");
+const ZONE = HEADINGS.indexOf("ZONE");
+const READY = HEADINGS.indexOf("READY");
+const USED = HEADINGS.indexOf("USED");
+/**
+ * The columns left out first when a row is wider than the terminal, so that USED (why) stays whole. NODE first, as
+ * kubectl shows a pod's node only with `-o wide`: a pod's USED names the node that topology prefers, when it does.
+ */
+const DROPPED_FIRST = [HEADINGS.indexOf("NODE"), ZONE, HEADINGS.indexOf("TERMINATING"), HEADINGS.indexOf("SERVING")];
+/** The narrowest a long pod name is shortened to: a Deployment's ReplicaSet hash and random suffix take 16. */
+const MIN_POD_WIDTH = 24;
+
+/** The narrowest the USED column is before it goes under each row: "not used: not ready" and a word. */
+const MIN_USED_WIDTH = 24;
+
+/** How the table's rows are laid out. */
+export interface TableLayout {
+  /** The indices in {@linkcode HEADINGS} of the columns shown, in order. */
+  shown: number[];
+  /** The width of the POD column; longer names are shortened in their middle. */
+  podWidth: number;
+  /**
+   * Whether USED is not a column but each pod's lines of its own, under its row, indented by two; as a column, a
+   * reason wider than it wraps in it.
+   */
+  usedBelow: boolean;
+}
+
+/**
+ * Lays the table out for a terminal: every column when the widest row fits, else fewer (NODE, then ZONE,
+ * TERMINATING and SERVING, then READY, see {@linkcode columnsThatFit}) and long pod names shortened; USED, where its
+ * longest reason does not fit, wraps in its column; when that column would be too narrow for a few words a line, USED
+ * goes under each row instead, where it has the terminal's width, and the row keeps the columns that then fit (POD
+ * alone when the address does not fit beside a shortened name).
+ *
+ * @param widths The widest cell (or heading) of each column of {@linkcode HEADINGS}.
+ * @param columns The terminal's width.
+ * @returns The layout.
+ *
+ * @example
+ * ```ts
+ * import { tableLayout } from "./table_layout.ts";
+ * // POD, ADDRESS, ZONE, NODE, READY, SERVING, TERMINATING, USED
+ * const widths = [34, 15, 10, 39, 5, 7, 11, 44];
+ * console.log(tableLayout(widths, 160)); // { shown: [0, 1, 2, 4, 5, 6, 7], podWidth: 34, usedBelow: false }
+ * console.log(tableLayout(widths, 50)); // { shown: [0, 1, 4], podWidth: 26, usedBelow: true }
+ * console.log(tableLayout(widths, 30)); // { shown: [0], podWidth: 30, usedBelow: true }
+ * ```
+ */
+export function tableLayout(widths: readonly number[], columns: number): TableLayout {
+  const shown = columnsThatFit(widths, columns);
+  const podWidth = podWidthThatFits(shown.map((i) => widths[i]), columns);
+  // USED stays a column, its longer reasons wrapped in it, while it has room for a few words a line.
+  const usedRoom = columns - rowWidth(shown.filter((i) => i !== USED), widths, podWidth) - 2;
+  if (usedRoom >= Math.min(widths[USED], MIN_USED_WIDTH)) return { shown, podWidth, usedBelow: false };
+  // Without USED: a column of width 0 that its gap of two more columns pays for.
+  const above = columnsThatFit(widths.map((width, i) => i === USED ? 0 : width), columns + 2).filter((i) => i !== USED);
+  const shortened = Math.min(widths[POD], MIN_POD_WIDTH);
+  if (above.length === 2 && above[1] === ADDRESS && shortened + 2 + widths[ADDRESS] > columns) above.pop();
+  const pod = above.length === 1
+    ? Math.min(widths[POD], columns)
+    : podWidthThatFits(above.map((i) => widths[i]), columns);
+  return { shown: above, podWidth: pod, usedBelow: true };
+}
+
+/** The width of a row of the `shown` columns, POD `podWidth` wide, two spaces between columns. */
+function rowWidth(shown: readonly number[], widths: readonly number[], podWidth: number): number {
+  return shown.reduce((sum, i) => sum + (i === POD ? podWidth : widths[i]) + 2, -2);
+}
+
+/**
+ * The indices of the columns shown: all of them when the widest row fits in `columns`, else fewer: those of
+ * {@linkcode DROPPED_FIRST}, but ZONE only when even pod names cut to {@linkcode MIN_POD_WIDTH} leave no room for it
+ * (it tells where topology sends calls, which USED does not say), then READY when such names leave USED too little
+ * room (USED says it too: "not used: not ready").
+ */
+function columnsThatFit(widths: readonly number[], columns: number): number[] {
+  const shown = widths.map((_, i) => i);
+  const width = (pod = widths[0]) =>
+    shown.reduce((sum, i, at) => sum + (i === 0 ? pod : widths[i]) + (at === shown.length - 1 ? 0 : 2), 0);
+  const shortened = Math.min(widths[0], MIN_POD_WIDTH);
+  for (const column of DROPPED_FIRST) {
+    if (width(column === ZONE ? shortened : widths[0]) <= columns) break;
+    shown.splice(shown.indexOf(column), 1);
+  }
+  if (width(shortened) > columns) shown.splice(shown.indexOf(READY), 1);
+  return shown;
+}
+
+/**
+ * The width of the POD column (the first of `widths`): as wide as its longest name when the row fits in `columns`,
+ * else narrower, down to {@linkcode MIN_POD_WIDTH}, so that long names (63 characters are common) leave room for USED.
+ */
+function podWidthThatFits(widths: readonly number[], columns: number): number {
+  const total = widths.reduce((sum, width) => sum + width + 2, -2);
+  if (total <= columns) return widths[0];
+  return Math.min(widths[0], Math.max(MIN_POD_WIDTH, widths[0] - (total - columns)));
+}

@@ -1,0 +1,63 @@
+// Which columns the live table keeps on a narrow terminal, and where USED goes when it would be cut.
+import assert from "node:assert/strict";
+import type { EndpointSlice } from "../../src/base/endpoint_slice.ts";
+import { serviceViewOf, tableAt } from "./_service_view.ts";
+
+/** A Deployment's pods as a cluster on AWS names them: two in each zone, one terminating and one not ready. */
+const SLICE: EndpointSlice = {
+  metadata: { name: "cart-x", namespace: "prod" },
+  addressType: "IPv4",
+  ports: [{ name: "grpc", port: 50051 }],
+  endpoints: [
+    ...[0, 1, 2, 3].map((i) => ({
+      addresses: [`10.4.${i % 2}.${10 + i}`],
+      targetRef: { name: `cart-checkout-api-7d9f8b6c5d-${"abcd"[i]}x2z4` },
+      zone: `eu-west-1${"ab"[i % 2]}`,
+      nodeName: `ip-10-4-${i % 2}-${20 + i}.eu-west-1.compute.internal`,
+      hints: { forZones: [{ name: `eu-west-1${"ab"[i % 2]}` }] },
+    })),
+    {
+      addresses: ["10.4.0.50"],
+      targetRef: { name: "cart-checkout-api-7d9f8b6c5d-oldpod" },
+      zone: "eu-west-1a",
+      conditions: { ready: false, serving: true, terminating: true },
+    },
+    {
+      addresses: ["10.4.1.51"],
+      targetRef: { name: "cart-checkout-api-7d9f8b6c5d-newpod" },
+      conditions: { ready: false },
+    },
+  ],
+};
+
+Deno.test("renderTable() on a narrow terminal puts each pod's USED under its row, whole, rather than cut it", () => {
+  const view = serviceViewOf([SLICE], { zone: "eu-west-1a" });
+  const reasons = view.pods!.map((pod) => pod.message);
+  assert.ok(reasons.includes("not used: terminating while others are ready"));
+  for (const columns of [30, 40, 50, 60]) {
+    const lines = tableAt(view, columns);
+    const table = lines.slice(lines.findIndex((line) => /^POD\b/.test(line)));
+    // Was, at 50: "cart-ch…7d9f8b6c5d-ax2z4  10.4.0.10:50051  used: …", and at 40 no USED at all.
+    for (const reason of reasons) {
+      assert.ok(
+        table.join(" ").replace(/\s+/g, " ").includes(reason),
+        `${columns} columns: ${reason}\n${lines.join("\n")}`,
+      );
+    }
+  }
+  // Where it fits, USED stays a column.
+  const wide = tableAt(view, 100);
+  assert.match(wide.find((line) => line.startsWith("POD "))!, / USED$/);
+});
+
+Deno.test("renderTable() at 50 columns keeps the address and READY beside the pod and puts why under it", () => {
+  const lines = tableAt(serviceViewOf([SLICE], { zone: "eu-west-1a" }), 50);
+  const table = lines.slice(lines.findIndex((line) => /^POD\b/.test(line)));
+  assert.deepEqual(table.slice(0, 5), [
+    "POD                         ADDRESS          READY",
+    "cart-che…-7d9f8b6c5d-ax2z4  10.4.0.10:50051  yes",
+    "  used: hinted for this zone",
+    "cart-che…-7d9f8b6c5d-bx2z4  10.4.1.11:50051  yes",
+    "  failover: hinted for zone eu-west-1b",
+  ]);
+});
