@@ -274,16 +274,18 @@ function portText(port: number | string | undefined): string | number {
 }
 
 /**
- * `  from SOURCE` in lines of at most `columns` cells when it can be: on one line, a kubeconfig's path shortened to its
- * file name (`…/eks.kubeconfig`) if need be; else the context on a line of its own (`  context "NAME"`), so that its
- * name (which tells a wrong cluster) is whole, and the path after `  from kubeconfig` or on a line of its own, where
- * a file name still too wide keeps its start, which tells one kubeconfig from another. Only a context's name that
- * alone is wider than the terminal is cut, at its end, by the line's fit.
+ * `  from SOURCE` in lines of at most `columns` cells when it can be: on one line; a kubeconfig's (`kubeconfig PATH
+ * (context "NAME")`) with its path shortened to its file name (`…/eks.kubeconfig`) if need be, else with the context
+ * on a line of its own (`  context "NAME"`), so that its name (which tells a wrong cluster) is whole, and the path
+ * after `  from kubeconfig` or on a line of its own, where a file name still too wide keeps its start, which tells
+ * one kubeconfig from another; any other wrapped at spaces. Only a name or path that alone is wider than the
+ * terminal is cut, at its end, by the line's fit.
  */
 function sourceLines(source: string, columns: number): string[] {
   const text = printable(inFlagTerms(`  from ${source}`));
   const parts = /^( {2}from kubeconfig )(.+) \((context ".*")\)$/s.exec(text);
-  if (cellWidth(text) <= columns || !parts) return [text];
+  if (cellWidth(text) <= columns) return [text];
+  if (!parts) return wordWrap(text.slice(2), columns - 2).map((line) => `  ${line}`);
   const [, head, path, context] = parts;
   const file = path.includes("/") ? `…/${path.slice(path.lastIndexOf("/") + 1)}` : path;
   const short = `${head}${file} (${context})`;

@@ -52,3 +52,8 @@ Deno.test("renderTable() on a narrow terminal shows the start of the kubeconfig'
     '  context "admin"',
   ]);
 });
+
+Deno.test("renderTable() wraps a source other than a kubeconfig's path and context at spaces, rather than cut it", () => {
+  // Was, at 30: "  from in-cluster service acc…".
+  assert.deepEqual(header("in-cluster service account", 30).slice(-2), ["  from in-cluster service", "  account"]);
+});
