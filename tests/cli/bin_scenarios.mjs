@@ -278,6 +278,19 @@ export const scenarios = {
         );
         assert.equal(stderr.split("\n").length, 2, stderr);
       }
+      // No usable pod as well: two lines, one for each problem, as each needs its own fix.
+      cluster.api.applySlice(endpointSlice({
+        namespace: NAMESPACE,
+        service: "echo",
+        port: { name: "grpc", port: 8080 },
+        endpoints: [{ ip: "10.1.0.51", pod: "echo-new", ready: false, serving: false }],
+      }));
+      const { code, stderr } = await runCli(cli, ["--once", "--kubeconfig", cluster.kubeconfig, TARGET]);
+      assert.equal(code, 1, stderr);
+      const [empty, watch, end] = stderr.split("\n");
+      assert.match(empty, /^kgr-resolver: no usable pod, so calls fail with UNAVAILABLE: /);
+      assert.match(watch, /^kgr-resolver: the snapshot above is from a LIST, but a resolver with these credentials /);
+      assert.equal(end, "", stderr);
     } finally {
       await cluster.close();
     }
