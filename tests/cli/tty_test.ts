@@ -272,6 +272,21 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "kgr-resolver in a 40-column terminal shows each pod's USED whole, on lines of its own under its row",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using cluster = await startCluster();
+    using pane = startPane("narrow", `${RUNTIMES.Deno} --kubeconfig ${cluster.kubeconfig} -n e2e ${TARGET}`, 30, 40);
+    const screen = await screenShowing(pane, "3 used, 2 not used");
+    // Was: "echo-old  10.1.0.50:8080  not used: ter…" and "echo-new  10.1.0.51:8080  not used: not…".
+    assert.match(screen, /^echo-old +10\.1\.0\.50:8080 .*\n {2}not used: terminating while others are\n {2}ready$/m);
+    assert.match(screen, /^echo-new +10\.1\.0\.51:8080 .*\n {2}not used: not ready$/m);
+    assert.ok(!screen.includes("…"), screen);
+  },
+});
+
 for (const [runtime, cli] of Object.entries(RUNTIMES)) {
   Deno.test({
     name: `kgr-resolver on ${runtime} redraws its live table for a terminal's new size at once, not at the next tick`,
