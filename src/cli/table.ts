@@ -174,7 +174,15 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
     row.map((cell, i) => i === row.length - 1 ? cell : cell + " ".repeat(Math.max(0, widths[i] + 2 - cellWidth(cell))));
   // USED whole: wrapped in its column, or where that is too narrow on lines of its own under the row.
   const usedStart = usedBelow ? 2 : widths.slice(0, -1).reduce((sum, width) => sum + width + 2, 0);
-  const used = (i: number) => wrap(allCells[i].at(-1)!, columns - usedStart, 3);
+  // Wrapped once per reason: thousands of pods share a few.
+  const wrapped = new Map<string, string[]>();
+  const usedLines = allCells.map((row) => {
+    const cell = row[row.length - 1];
+    if (!usedBelow && cellWidth(cell) <= columns - usedStart) return [cell];
+    if (!wrapped.has(cell)) wrapped.set(cell, wrap(cell, columns - usedStart, 3));
+    return wrapped.get(cell)!;
+  });
+  const used = (i: number) => usedLines[i];
   const below = (i: number) => usedBelow ? used(i) : used(i).slice(1);
   const height = (i: number) => 1 + below(i).length;
   // The headings only with a row under them (and the blank line and the counts): a terminal too short for that
