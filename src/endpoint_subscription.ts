@@ -236,9 +236,9 @@ export function subscribeEndpoints(
       const key = [connectionKey(access), settingsKey(settings), namespace, target.service].join("\u0000");
       watch = watches.get(key) ?? startWatch(key, access, namespace, target.service, settings);
       watch.subscribers.add(subscriber);
-      // A channel created later may be one that expects a policy changed since: read it again (not after a 403),
-      // at most once a second for channels that join one after another.
-      if (watch.state) watch.trafficPolicy.refresh("a new subscriber", false, true);
+      // A channel created later may be one that expects a policy changed since, or a grant given since a 403: read
+      // it again, at most once a second for channels that join one after another.
+      if (watch.state) watch.trafficPolicy.refresh("a new subscriber", true);
       if (watch.state) deliver(watch, subscriber);
       if (watch.failure) {
         const { failure, failingSince } = watch;
@@ -413,7 +413,7 @@ function startWatch(
 function deliverAll(watch: SharedWatch, holdEmpty: boolean): boolean {
   // Slices where there were none: a new Service, read even if the last read (a 404, or the old one's) is a moment old.
   const sliceCount = watch.state!.slices.size;
-  if (watch.sliceCount === 0 && sliceCount > 0) watch.trafficPolicy.refresh("its first slices", true, true);
+  if (watch.sliceCount === 0 && sliceCount > 0) watch.trafficPolicy.refresh("its first slices", true);
   watch.sliceCount = sliceCount;
   let emptyHeld = false;
   for (const subscriber of watch.subscribers) {
@@ -469,7 +469,7 @@ function deliver(
   // Read in the same turn as the port (one GET for both), and nothing delivered before to a client on a known node:
   // not every pod first. Without the node, Local changes nothing (every pod, and a warning once it is known).
   const policyUnknown = watch.trafficPolicy.current() === undefined;
-  if (policyUnknown) watch.trafficPolicy.refresh("the first state", true);
+  if (policyUnknown) watch.trafficPolicy.refresh("the first state");
   if (port === undefined || (policyUnknown && subscriber.locality.node !== undefined)) return false;
   if (port instanceof ResolverError) {
     const error = port;

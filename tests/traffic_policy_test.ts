@@ -93,7 +93,7 @@ function reader(answers: (() => Promise<unknown>)[], onChange = () => {}, clock?
     onChange,
     clock,
   });
-  policy.refresh("the first state", true);
+  policy.refresh("the first state");
   return { policy, stop: () => controller.abort(), reads: () => reads };
 }
 
@@ -115,18 +115,20 @@ Deno.test("createTrafficPolicyReader() reads Local, and not for a headless Servi
   }
 });
 
-Deno.test("createTrafficPolicyReader() without get on services uses every pod, and reads again only on a relist", async () => {
+Deno.test("createTrafficPolicyReader() without get on services uses every pod, and reads again when the watch resumes", async () => {
   let changes = 0;
-  const forbidden = reader([refuse(403)], () => changes++);
+  const forbidden = reader([refuse(403), service({ internalTrafficPolicy: "Local" })], () => changes++);
   try {
     await eventually(() => forbidden.policy.current() !== undefined, "the refusal");
     assert.equal(forbidden.policy.current()!.policy, "Cluster");
     assert.match(forbidden.policy.current()!.unknown!, /403/);
     assert.equal(changes, 1);
-    forbidden.policy.refresh("the watch resumes (timeout)", false);
-    assert.equal(forbidden.reads(), 1, "no GET refused anyway every few minutes");
-    forbidden.policy.refresh("the watch lists again", true);
+    // The grant came while the client ran: the next resume reads the Service (a relist, every 5 to 10 minutes at
+    // most, may never come).
+    forbidden.policy.refresh("the watch resumes (timeout)");
+    await eventually(() => forbidden.policy.current()!.policy === "Local", "Local once the read is granted");
     assert.equal(forbidden.reads(), 2);
+    assert.equal(changes, 2);
   } finally {
     forbidden.stop();
   }
@@ -139,7 +141,7 @@ Deno.test("createTrafficPolicyReader() traces a Service not found once, not at e
   try {
     await eventually(() => missing.policy.current() !== undefined, "the 404");
     for (let i = 2; i <= 3; i++) {
-      missing.policy.refresh("the watch resumes (timeout)", false);
+      missing.policy.refresh("the watch resumes (timeout)");
       await eventually(() => missing.reads() === i, `read ${i}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -165,7 +167,7 @@ Deno.test("createTrafficPolicyReader() keeps Local through a failed read, and re
   try {
     await eventually(() => flaky.policy.current() !== undefined, "the first answer");
     clock.advance(1000); // An answer less than a second old serves a refresh.
-    flaky.policy.refresh("the watch resumes (timeout)", false);
+    flaky.policy.refresh("the watch resumes (timeout)");
     await driveUntil(clock, () => flaky.reads() === 3); // The retry after the 503, due 5 to 10 ms after it.
     assert.ok(clock.now() >= 1005 && clock.now() <= 1010, `the retry at ${clock.now()} ms`);
     assert.deepEqual(flaky.policy.current(), { policy: "Local" }, "the last good answer stays");
@@ -276,6 +278,28 @@ Deno.test("watchEndpoints() without get on services gives every pod of a Local S
     await eventually(() => one.hosts() === "10.4.0.1,10.4.0.2", "every pod, as before the policy was read");
     assert.ok(api.requests.some((request) => request.kind === "get" && request.status === 403));
     assert.deepEqual(one.errors, [], "no error: the policy is optional, as the Role may lack it");
+  } finally {
+    await one.stop();
+    await api.close();
+  }
+});
+
+Deno.test("watchEndpoints() honours Local once get on services is granted, when its watch resumes", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  applyAgent(api, ["n1", "n2"], "Local");
+  const slicesOnly = { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] };
+  api.setAccess({ username: "client", rules: [slicesOnly] });
+  const one = followAgent(api, "n1");
+  try {
+    await eventually(() => one.hosts() === "10.4.0.1,10.4.0.2", "every pod while the Service cannot be read");
+    // The Role that `kgr-resolver check` prints, applied while the client runs.
+    api.setAccess({
+      username: "client",
+      rules: [slicesOnly, { verbs: ["get"], apiGroups: [""], resources: ["services"] }],
+    });
+    api.endWatches(); // The watch's timeout (5 to 10 minutes): it resumes without listing again.
+    await eventually(() => one.hosts() === "10.4.0.1", "the node's own pod once the Service is read again");
+    assert.equal(one.last()!.internalTrafficPolicy, "Local");
   } finally {
     await one.stop();
     await api.close();
@@ -412,14 +436,14 @@ Deno.test("createTrafficPolicyReader() does not read again for a relist a second
     // After an API server's restart: the read retried through the outage answered, and the 410's relist came 100 ms
     // later; it read the Service again (11 of 20 clients sent two GETs).
     clock.advance(100);
-    local.policy.refresh("the watch lists again", true);
-    local.policy.refresh("the watch resumes (expired)", false);
+    local.policy.refresh("the watch lists again");
+    local.policy.refresh("the watch resumes (expired)");
     assert.equal(local.reads(), 1);
     clock.advance(899);
-    local.policy.refresh("the watch lists again", true);
+    local.policy.refresh("the watch lists again");
     assert.equal(local.reads(), 1, "999 ms after the answer");
     clock.advance(1);
-    local.policy.refresh("the watch lists again", true);
+    local.policy.refresh("the watch lists again");
     assert.equal(local.reads(), 2, "a second later it reads again");
   } finally {
     local.stop();
@@ -508,7 +532,7 @@ Deno.test("createTrafficPolicyReader() does not hold the first read: deliveries 
   try {
     // A watch that failed between its first LIST and the first delivery (credentials that may list but not watch).
     policy.hold(true);
-    policy.refresh("the first state", true);
+    policy.refresh("the first state");
     await eventually(() => policy.current() !== undefined, "the first answer");
     assert.equal(reads, 1);
   } finally {

@@ -345,7 +345,7 @@ export async function observeService(
     // As the resolver's channels on a known node: nothing shown before the policy is known (never every pod first).
     // A view without a node waits too (at most `firstAnswerMs`), where the resolver's channels do not.
     const policyUnknown = trafficPolicy.current() === undefined;
-    if (policyUnknown) trafficPolicy.refresh("the first state", true);
+    if (policyUnknown) trafficPolicy.refresh("the first state");
     if (port === undefined || policyUnknown) return false;
     let portError: ResolverError | undefined;
     if (port instanceof ResolverError) {

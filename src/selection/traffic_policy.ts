@@ -70,16 +70,16 @@ export interface TrafficPolicyReader {
   current(): TrafficPolicyState | undefined;
   /**
    * Reads the Service (the first call starts the first read), unless a read is under way or waits to be retried, or
-   * (unless `spaced`) the Service answered less than a second ago; after a 403 only when `relist` (the watch listed
-   * again: no GET that is refused anyway every few minutes).
+   * (unless `spaced`) the Service answered less than a second ago; after a 403 too, so that a grant of `get` on
+   * `services` made while the client runs is honoured at the next relist or resume of the watch (every 5 to 10
+   * minutes), or when a channel joins.
    *
    * @param why For the trace line.
-   * @param relist Whether the watch is listing again (rather than resuming its watch).
    * @param spaced Whether the read may wait: one asked for by a channel that joins (or for a Service's first slices)
    * waits until a second after the last read ended, and serves every channel that joins meanwhile (no GET per
    * channel).
    */
-  refresh(why: string, relist: boolean, spaced?: boolean): void;
+  refresh(why: string, spaced?: boolean): void;
   /**
    * The policy a client at `node` gets: `Local` when the Service has it and the node is known; else `undefined`
    * (every pod), with a warning, once per Service, when it has it and the node is unknown.
@@ -116,7 +116,7 @@ export interface TrafficPolicyReader {
  *   signal: new AbortController().signal,
  *   onChange: () => console.log(reader.current()?.policy), // "Cluster"
  * });
- * reader.refresh("the first state", true);
+ * reader.refresh("the first state");
  * ```
  */
 export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): TrafficPolicyReader {
@@ -128,7 +128,6 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
   const name = `service ${service} in namespace ${namespace}`;
   let state: TrafficPolicyState | undefined;
   let reading = false;
-  let forbidden = false;
   /** The status of the refusal (403, 404) traced last, so that one that repeats at each resume is traced once. */
   let refusalTraced: number | undefined;
   /** Cancels the retry of a failed read. */
@@ -172,7 +171,6 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
           `${name}: internalTrafficPolicy ${policy}${policy === "Local" ? ": only pods on the client's node" : ""}`,
         );
       }
-      forbidden = false;
       refusalTraced = undefined;
       backoff.reset();
       answeredAt = clock.now();
@@ -188,7 +186,6 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
             (cause.status === 403 ? `: grant "get" on "services" to honour Local as kube-proxy does` : ""),
         );
       }
-      forbidden = refused && cause.status === 403;
       if (!refused) {
         // A 429 or 5xx with Retry-After (priority and fairness) waits as asked, as the port lookup's read does.
         const delay = Math.max(backoff.next(), retryAfterMs(cause, options.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS));
@@ -219,9 +216,9 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
 
   return {
     current: () => state,
-    refresh(why, relist, spaced = false) {
+    refresh(why, spaced = false) {
       const busy = reading || retryTimer !== undefined || spacedTimer !== undefined || heldRead !== undefined;
-      if (busy || signal.aborted || (forbidden && !relist)) return;
+      if (busy || signal.aborted) return;
       // The Service answered less than a second ago: as fresh as another read now (after an API server's restart,
       // the retried read answered, then the 410's relist read again 100 ms later).
       if (!spaced && clock.now() - answeredAt < JOIN_SPACING_MS) {
@@ -348,10 +345,10 @@ export interface PolicyReadsOnAnswer {
  * ```
  */
 export function readPolicyOnAnswer(reader: TrafficPolicyReader, api: EndpointSliceApi): PolicyReadsOnAnswer {
-  let due: { why: string; relist: boolean } | undefined;
+  let due: string | undefined;
   const answered = <T>(answer: T): T => {
     reader.hold(false);
-    if (due) reader.refresh(due.why, due.relist);
+    if (due) reader.refresh(due);
     due = undefined;
     return answer;
   };
@@ -363,11 +360,11 @@ export function readPolicyOnAnswer(reader: TrafficPolicyReader, api: EndpointSli
     },
     relisted() {
       reader.hold(true);
-      due = { why: "the watch lists again", relist: true };
+      due = "the watch lists again";
     },
     watchEnded(reason) {
       reader.hold(true);
-      due = { why: `the watch resumes (${reason})`, relist: due?.relist ?? false };
+      due = `the watch resumes (${reason})`;
     },
   };
 }
