@@ -219,7 +219,8 @@ function warnZoneUnread(access: ClusterAccess, node: string, error: unknown, exp
   const nodeFrom = explicit === undefined ? "NODE_NAME" : "locality.node";
   const zoneFrom = explicit === undefined ? "ZONE" : "locality.zone";
   const what = status === 403
-    ? `"get" on "nodes" is not granted: grant it (README: Topology-aware routing), or set ${zoneFrom} too`
+    ? `"get" on "nodes" is not granted: grant it (README: Topology-aware routing) and restart the process (the ` +
+      `Node is read once per process), or set ${zoneFrom} too`
     : `there is no such Node: check ${nodeFrom}, or set ${zoneFrom} too`;
   warnOnce(
     [`node ${node} ${access.identity}`],

@@ -150,6 +150,10 @@ Deno.test("a Node the client may not read, or that does not exist, is said once 
     server.failNext(1, { status: 403, path: "get" });
     const [forbidden] = await snapshotsUntil(server, "node-forbidden", () => true);
     assert.equal(forbidden.topology, "none");
+    // The grant given since (the fake refused one read only) is not seen: the refusal is kept for the process, so the
+    // warning says to restart it.
+    const [later] = await snapshotsUntil(server, "node-forbidden", () => true);
+    assert.equal(later.topology, "none");
     await snapshotsUntil(server, "node-gone", () => true);
     await snapshotsUntil(server, "node-gone", () => true);
     server.failNext(1, { status: 503, path: "get" });
@@ -158,7 +162,7 @@ Deno.test("a Node the client may not read, or that does not exist, is said once 
     const where =
       `${server.url} with the credentials from kubeconfig object from cluster.kubeconfig (context "fake-api-server")`;
     assert.deepEqual(warnings, [
-      `@kgr/resolver: cannot read the zone of node node-forbidden (from locality.node) at ${where}, so topology-aware routing goes without a zone there: "get" on "nodes" is not granted: grant it (README: Topology-aware routing), or set locality.zone too`,
+      `@kgr/resolver: cannot read the zone of node node-forbidden (from locality.node) at ${where}, so topology-aware routing goes without a zone there: "get" on "nodes" is not granted: grant it (README: Topology-aware routing) and restart the process (the Node is read once per process), or set locality.zone too`,
       `@kgr/resolver: cannot read the zone of node node-gone (from locality.node) at ${where}, so topology-aware routing goes without a zone there: there is no such Node: check locality.node, or set locality.zone too`,
     ]);
   } finally {
