@@ -283,7 +283,9 @@ Deno.test({
     // Was: "echo-old  10.1.0.50:8080  not used: ter…" and "echo-new  10.1.0.51:8080  not used: not…".
     assert.match(screen, /^echo-old +10\.1\.0\.50:8080 .*\n {2}not used: terminating while others are\n {2}ready$/m);
     assert.match(screen, /^echo-new +10\.1\.0\.51:8080 .*\n {2}not used: not ready$/m);
-    assert.ok(!screen.includes("…"), screen);
+    // The table only: the header cuts a kubeconfig path wider than the pane (the suite's TMPDIR is long).
+    const table = screen.slice(screen.indexOf("\nPOD "));
+    assert.ok(!table.includes("…"), screen);
   },
 });
 
