@@ -233,6 +233,12 @@ for (
       'answers: {"connection":1} {"connection":2}, connections: 2',
     );
   });
+
+  Deno.test(`nodeHttpClient() on ${runtime} pushes a socket read's chunks of a body as one chunk`, async () => {
+    // A watch burst comes as one chunk of the transfer encoding per event, dozens in one socket read: read one by
+    // one, every event ended a read, and the watch told of the burst's first state on its own (Bun).
+    assert.equal(await runOnNode("burst_chunks.mjs", program), "chunks: 2, first: the whole burst");
+  });
 }
 
 /**

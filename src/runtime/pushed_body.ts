@@ -4,13 +4,16 @@
  * arrive. undici's bodies (Deno, and Node through a proxy) and `node:http`'s
  * (Node and Bun) are Node readables; reading them directly rather than
  * through a web stream built over them halved the p99 latency of a watch
- * event on Node 20 in `deno task bench`. They are read in paused mode, all
- * that came since the last turn as one chunk (on Node and Deno): their
- * `data` events hand over each chunk of the HTTP transfer encoding, one per
- * watch event as kube-apiserver writes them, and a burst's 300 events of a
- * 5,000-endpoint Service came as 328 chunks instead of 29. The bodies
- * of Bun's `fetch` (a cluster behind a proxy) are native web streams and are
- * read as such.
+ * event on Node 20 in `deno task bench`. Their `data` events hand over each
+ * chunk of the HTTP transfer encoding, one per watch event as kube-apiserver
+ * writes them: a burst's 300 events of a 5,000-endpoint Service came as 328
+ * chunks instead of 29. So all that a socket read brought is handed over as
+ * one chunk: on Node and Deno, read in paused mode; on Bun, whose `data`
+ * events of one read come back to back, gathered until the next microtask
+ * (one by one, the watch told of a burst's first state on its own, and the
+ * consumer got 2 snapshots per burst). The bodies of Bun's `fetch` (a
+ * cluster behind a proxy) are native web streams, whose reads are socket
+ * reads already, and are read as such.
  *
  * The HTTP client says which one a response has (`HttpResponse.chunks`), and
  * every layer up to the decoder passes it on as a value.
@@ -138,7 +141,8 @@ export function bodyOfPushSource(source: PushSource): PushSourceBody {
 
 /**
  * Whether a pushed body is read in paused mode, all that came since the last turn as one chunk (see the module's
- * doc): on Node and Deno; Bun's `node:http` body lagged 0.6-1.5 ms more in a burst that way (medians of 30-40 bursts).
+ * doc): on Node and Deno; Bun's `node:http` body lagged 0.6-1.5 ms more in a burst that way (medians of 30-40 bursts),
+ * and its `data` events are gathered instead.
  */
 const READ_PAUSED = runtimeKey() !== "bun";
 
@@ -157,8 +161,6 @@ function pushChunks(
       source.destroy();
       reject(error);
     };
-    // Attached for good: a later error (undici's abort error after a destroy) is expected, not uncaught.
-    source.on("error", fail);
     const take = (chunk: Uint8Array) => {
       try {
         onChunk(chunk);
@@ -166,20 +168,48 @@ function pushChunks(
         fail(error);
       }
     };
+    const takeAll = (chunks: Uint8Array[]) => {
+      if (!settled && chunks.length > 0) take(chunks.length === 1 ? chunks[0] : concatBytes(chunks));
+    };
+    // Bun's chunks of one socket read, not handed over yet: they are, before the body ends or fails, as they would
+    // have been one by one.
+    let gathered: Uint8Array[] = [];
+    const takeGathered = () => {
+      const chunks = gathered;
+      gathered = [];
+      takeAll(chunks);
+    };
+    // Attached for good: a later error (undici's abort error after a destroy) is expected, not uncaught.
+    source.on("error", (error) => {
+      takeGathered();
+      fail(error);
+    });
     if (READ_PAUSED) {
       source.on("readable", () => {
         const chunks: Uint8Array[] = [];
         for (let chunk = source.read(); chunk !== null; chunk = source.read()) chunks.push(chunk);
-        if (!settled && chunks.length > 0) take(chunks.length === 1 ? chunks[0] : concatBytes(chunks));
+        takeAll(chunks);
       });
-    } else source.on("data", (chunk) => settled || take(chunk));
+    } else {
+      // Bun emits a socket read's chunks back to back, with no microtask between them: they go together once the
+      // last one came.
+      source.on("data", (chunk) => {
+        if (settled) return;
+        gathered.push(chunk);
+        if (gathered.length === 1) queueMicrotask(takeGathered);
+      });
+    }
     source.on("end", () => {
+      takeGathered();
       if (settled) return;
       settled = true;
       signal?.removeEventListener("abort", onAbort);
       resolve();
     });
-    source.on("close", () => fail(new Error("the connection closed before the body ended")));
+    source.on("close", () => {
+      takeGathered();
+      fail(new Error("the connection closed before the body ended"));
+    });
     if (signal?.aborted) onAbort();
     else signal?.addEventListener("abort", onAbort, { once: true });
   });

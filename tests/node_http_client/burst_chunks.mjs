@@ -1,0 +1,30 @@
+// Run by tests/node_http_client_test.ts on Node and Bun, against the built package: a watch burst as kube-apiserver
+// sends one, each event a chunk of the transfer encoding, 40 of them in one socket write; a second write after a
+// pause. Prints how many chunks the pushed body handed over for each write, and the bytes of the first.
+import { createServer } from "node:net";
+import { nodeHttpClient } from "../../dist/src/runtime/node_http_client.js";
+
+const EVENTS = 40;
+const event = (i) => `{"type":"MODIFIED","object":{"metadata":{"name":"s${i}"}}}\n`;
+const chunked = (text) => `${text.length.toString(16)}\r\n${text}\r\n`;
+const server = createServer((socket) => {
+  socket.on("error", () => {});
+  socket.once("data", () => {
+    const head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+    socket.write(head);
+    setTimeout(() => socket.write(Array.from({ length: EVENTS }, (_, i) => chunked(event(i))).join("")), 50);
+    setTimeout(() => socket.end(`${chunked(event(EVENTS))}0\r\n\r\n`), 150);
+  });
+});
+await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+const client = nodeHttpClient({ caSource: "none" });
+try {
+  const { chunks } = await client.fetch(`http://127.0.0.1:${server.address().port}/`, {});
+  const sizes = [];
+  await chunks.push((chunk) => sizes.push(chunk.byteLength));
+  const burst = Array.from({ length: EVENTS }, (_, i) => event(i).length).reduce((sum, n) => sum + n, 0);
+  console.log(`chunks: ${sizes.length}, first: ${sizes[0] === burst ? "the whole burst" : `${sizes[0]} bytes`}`);
+} finally {
+  client.close();
+  server.close();
+}
