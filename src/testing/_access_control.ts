@@ -1,8 +1,8 @@
 /**
  * RBAC for the fake API server: who the client is and what it may do. By
  * default everything is allowed, as for a cluster admin. With
- * `setAccess()`, requests that no rule allows (EndpointSlice lists and
- * watches, Service and Node reads, and requests for what the fake does not
+ * `setAccess()`, requests that no rule allows (EndpointSlice, Service and
+ * Node lists, watches and reads, and requests for what the fake does not
  * serve) get the real server's `403 Forbidden` Status, and access
  * reviews (`SelfSubjectAccessReview`, `SelfSubjectReview`), which every
  * user may create, answer from the same rules, in JSON, YAML or protobuf

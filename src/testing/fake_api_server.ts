@@ -260,8 +260,8 @@ function kubeconfigFor(url: string, token: string | undefined, options: Kubeconf
 }
 
 /**
- * Starts a fake Kubernetes API server that serves EndpointSlice lists and
- * watches on loopback. Stop it with `close()`.
+ * Starts a fake Kubernetes API server that serves EndpointSlice, Service and
+ * Node lists and watches on loopback. Stop it with `close()`.
  *
  * @param options Authentication, TLS, address, bookmark cadence and chunking.
  * @returns The running server.

@@ -155,10 +155,12 @@ export interface InjectedFailure {
   /** Sets a `Retry-After` header, and a Status's `details.retryAfterSeconds` (not on a watch's `410` event). */
   retryAfterSeconds?: number | undefined;
   /**
-   * Which requests fail: EndpointSlice lists, watches, reads of one object
-   * (`get`: a Service, a Node or an EndpointSlice), or any request. A
-   * streaming list (WatchList, `sendInitialEvents=true`), which the resolver
-   * makes by default in place of a LIST, is a watch.
+   * Which requests fail: lists, watches (of EndpointSlices, Services or
+   * Nodes: a `kubectl get svc -w` takes a `watch` failure as the resolver's
+   * slice watch does), reads of one object (`get`: a Service, a Node or an
+   * EndpointSlice), or any request. A streaming list (WatchList,
+   * `sendInitialEvents=true`), which the resolver makes by default in place
+   * of a LIST, is a watch.
    *
    * @default {"any"}
    */
@@ -206,8 +208,8 @@ export interface RecordedRequest {
    */
   query: Record<string, string>;
   /**
-   * `list` or `watch` for the EndpointSlice routes (a streaming list, with
-   * `sendInitialEvents=true` in `query`, is a `watch`), `get` for a read of one
+   * `list` or `watch` for the EndpointSlice, Service and Node collections (a
+   * streaming list, with `sendInitialEvents=true` in `query`, is a `watch`), `get` for a read of one
    * object (a Service, a Node or an EndpointSlice), `other` for anything
    * else (discovery, `/version`, health checks, access reviews, paths the
    * server does not serve).
