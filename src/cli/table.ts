@@ -283,26 +283,34 @@ function portText(port: number | string | undefined): string | number {
 
 /**
  * `  from SOURCE` in lines of at most `columns` cells when it can be: on one line; a kubeconfig's (`kubeconfig PATH
- * (context "NAME")`) with its path shortened to its file name (`…/eks.kubeconfig`) if need be, else with the context
- * on a line of its own (`  context "NAME"`), so that its name (which tells a wrong cluster) is whole, and the path
- * after `  from kubeconfig` or on a line of its own, where a file name still too wide keeps its start, which tells
- * one kubeconfig from another; any other wrapped at spaces. Only a name or path that alone is wider than the
- * terminal is cut, at its end, by the line's fit.
+ * (context "NAME")`, then `with --namespace` when a flag overrode it) with its path shortened to its file name
+ * (`…/eks.kubeconfig`) if need be, else with the context on a line of its own (`  context "NAME"`), so that its name
+ * (which tells a wrong cluster) is whole, and the path after `  from kubeconfig` or on a line of its own, where a file
+ * name still too wide keeps its start, which tells one kubeconfig from another; the flags after the context, or on a
+ * line of their own; any other source, and a kubeconfig's with flags whose words all fit, wrapped at spaces. Only a
+ * name or path that alone is wider than the terminal is cut, at its end, by the line's fit.
  */
 function sourceLines(source: string, columns: number): string[] {
   const text = printable(inFlagTerms(`  from ${source}`));
-  const parts = /^( {2}from kubeconfig )(.+) \((context ".*")\)$/s.exec(text);
   if (cellWidth(text) <= columns) return [text];
-  if (!parts) return wordWrap(text.slice(2), columns - 2).map((line) => `  ${line}`);
-  const [, head, path, context] = parts;
+  const atSpaces = wordWrap(text.slice(2), columns - 2).map((line) => `  ${line}`);
+  const parts = /^( {2}from kubeconfig )(.+) \((context ".*")\)((?: with .+)?)$/s.exec(text);
+  if (!parts) return atSpaces;
+  const [, head, path, context, flags] = parts;
+  // Flags whose every word fits wrap as other sources do; a path too wide would lose its file name there.
+  if (flags !== "" && atSpaces.every((line) => cellWidth(line) <= columns)) return atSpaces;
   const file = path.includes("/") ? `…/${path.slice(path.lastIndexOf("/") + 1)}` : path;
-  const short = `${head}${file} (${context})`;
+  const short = `${head}${file} (${context})${flags}`;
   if (cellWidth(short) <= columns) return [short];
   const beside = [path, file].find((shown) => cellWidth(head) + cellWidth(shown) <= columns);
-  if (beside !== undefined) return [`${head}${beside}`, `  ${context}`];
   const room = columns - 2;
   const shown = [path, file].find((each) => cellWidth(each) <= room) ?? `${cutToCells(file, Math.max(0, room - 1))}…`;
-  return [head.trimEnd(), `  ${shown}`, `  ${context}`];
+  const lines = beside !== undefined
+    ? [`${head}${beside}`, `  ${context}`]
+    : [head.trimEnd(), `  ${shown}`, `  ${context}`];
+  if (flags === "") return lines;
+  if (cellWidth(`  ${context}${flags}`) <= columns) return [...lines.slice(0, -1), `  ${context}${flags}`];
+  return [...lines, ...wordWrap(flags.trimStart(), room).map((line) => `  ${line}`)];
 }
 
 /**

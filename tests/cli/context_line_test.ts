@@ -57,3 +57,25 @@ Deno.test("renderTable() wraps a source other than a kubeconfig's path and conte
   // Was, at 30: "  from in-cluster service acc…".
   assert.deepEqual(header("in-cluster service account", 30).slice(-2), ["  from in-cluster service", "  account"]);
 });
+
+Deno.test("renderTable() shows the kubeconfig's file name with --namespace too, and says 'with --namespace' after the context", () => {
+  const source =
+    'kubeconfig /tmp/configs/staging-eu-west-1/platform-team-admin.kubeconfig (context "admin") with cluster.namespace';
+  // Was, at 40: "  /tmp/configs/staging-eu-west-1/platf…" and at 60 "  /tmp/configs/staging-eu-west-1/platform-team-admin.ku…":
+  // the path went through the wrapping of other sources, whose fit keeps its start and cuts the file name.
+  assert.deepEqual(header(source, 40).slice(-3), [
+    "  from kubeconfig",
+    "  …/platform-team-admin.kubeconfig",
+    '  context "admin" with --namespace',
+  ]);
+  assert.deepEqual(header(source, 60).slice(-2), [
+    "  from kubeconfig …/platform-team-admin.kubeconfig",
+    '  context "admin" with --namespace',
+  ]);
+  assert.deepEqual(header(source, 30).slice(-4), [
+    "  from kubeconfig",
+    "  …/platform-team-admin.kubec…",
+    '  context "admin"',
+    "  with --namespace",
+  ]);
+});
