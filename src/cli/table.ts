@@ -166,7 +166,7 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   }
   const allCells = view.pods.map(cellsOf);
   const allWidths = HEADINGS.map((heading, i) => Math.max(heading.length, ...allCells.map((row) => cellWidth(row[i]))));
-  const { shown: columnsShown, podWidth, usedBelow } = tableLayout(allWidths, columns);
+  const { shown: columnsShown, podWidth, usedBelow } = tableLayout(allWidths, columns, usedLinesAt(allCells));
   const widths = columnsShown.map((i) => i === 0 ? podWidth : allWidths[i]);
   const cells = allCells.map((row) => columnsShown.map((i) => i === 0 ? cutMiddle(row[i], podWidth) : row[i]));
   // Padded to cells, not characters: a wide character takes two.
@@ -529,6 +529,24 @@ function wrap(text: string, width: number, max: number): string[] {
   const kept = lines.slice(0, max).map((each) => cellWidth(each) > width ? cut(each) : each);
   if (lines.length > max) kept[max - 1] = cut(kept[max - 1]);
   return kept;
+}
+
+/**
+ * How many lines the pods' USED (the last of each row's cells) takes, wrapped in a column of a given width: counted
+ * once per distinct reason, which thousands of pods share; `undefined` where a word of one is wider than the column.
+ */
+function usedLinesAt(rows: readonly string[][]): (width: number) => number | undefined {
+  const reasons = new Map<string, number>();
+  for (const row of rows) reasons.set(row[row.length - 1], (reasons.get(row[row.length - 1]) ?? 0) + 1);
+  return (width) => {
+    let lines = 0;
+    for (const [reason, pods] of reasons) {
+      const wrapped = wordWrap(printable(inFlagTerms(reason)), width);
+      if (wrapped.some((line) => cellWidth(line) > width)) return undefined;
+      lines += wrapped.length * pods;
+    }
+    return lines;
+  };
 }
 
 /**

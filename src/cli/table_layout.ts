@@ -46,6 +46,9 @@ export interface TableLayout {
  *
  * @param widths The widest cell (or heading) of each column of {@linkcode HEADINGS}.
  * @param columns The terminal's width.
+ * @param usedLinesAt How many lines the pods' USED takes in a column that many cells wide (`undefined` where a word
+ * would be cut): where given, a pod name is cut no further than needed for that to be as few as it can be, so that no
+ * name is cut for a USED column that wraps all the same.
  * @returns The layout.
  *
  * @example
@@ -58,12 +61,19 @@ export interface TableLayout {
  * console.log(tableLayout(widths, 30)); // { shown: [0], podWidth: 30, usedBelow: true }
  * ```
  */
-export function tableLayout(widths: readonly number[], columns: number): TableLayout {
+export function tableLayout(
+  widths: readonly number[],
+  columns: number,
+  usedLinesAt?: (width: number) => number | undefined,
+): TableLayout {
   const shown = columnsThatFit(widths, columns);
   const podWidth = podWidthThatFits(shown.map((i) => widths[i]), columns);
   // USED stays a column, its longer reasons wrapped in it, while it has room for a few words a line.
   const usedRoom = columns - rowWidth(shown.filter((i) => i !== USED), widths, podWidth) - 2;
-  if (usedRoom >= Math.min(widths[USED], MIN_USED_WIDTH)) return { shown, podWidth, usedBelow: false };
+  if (usedRoom >= Math.min(widths[USED], MIN_USED_WIDTH)) {
+    const pod = usedLinesAt === undefined ? podWidth : podWidthForUsed(podWidth, widths[POD], usedRoom, usedLinesAt);
+    return { shown, podWidth: pod, usedBelow: false };
+  }
   // Without USED: a column of width 0 that its gap of two more columns pays for.
   const above = columnsThatFit(widths.map((width, i) => i === USED ? 0 : width), columns + 2).filter((i) => i !== USED);
   const shortened = Math.min(widths[POD], MIN_POD_WIDTH);
@@ -72,6 +82,33 @@ export function tableLayout(widths: readonly number[], columns: number): TableLa
     ? Math.min(widths[POD], columns)
     : podWidthThatFits(above.map((i) => widths[i]), columns);
   return { shown: above, podWidth: pod, usedBelow: true };
+}
+
+/**
+ * The widest POD column, from `podWidth` up to `longest`, that leaves the USED column (`usedRoom` cells beside
+ * `podWidth`) on as few lines as `podWidth` does, and at least {@linkcode MIN_USED_WIDTH} wide: the lines only grow as
+ * the column narrows, so it is searched by halves.
+ */
+function podWidthForUsed(
+  podWidth: number,
+  longest: number,
+  usedRoom: number,
+  usedLinesAt: (width: number) => number | undefined,
+): number {
+  const fewest = usedLinesAt(usedRoom);
+  if (fewest === undefined) return podWidth;
+  const sameLines = (pod: number) => {
+    const room = usedRoom - (pod - podWidth);
+    return room >= MIN_USED_WIDTH && usedLinesAt(room) === fewest;
+  };
+  let low = podWidth;
+  let high = longest;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (sameLines(middle)) low = middle;
+    else high = middle - 1;
+  }
+  return low;
 }
 
 /** The width of a row of the `shown` columns, POD `podWidth` wide, two spaces between columns. */

@@ -61,3 +61,28 @@ Deno.test("renderTable() at 50 columns keeps the address and READY beside the po
     "  failover: hinted for zone eu-west-1b",
   ]);
 });
+
+Deno.test("renderTable() cuts no pod name for a USED column that wraps all the same", () => {
+  // A GKE Deployment's pods, hinted for their zones: "failover: hinted for zone europe-west1-d" is 40 cells.
+  const slice: EndpointSlice = {
+    metadata: { name: "echo-x", namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 50051 }],
+    endpoints: [0, 1, 2, 3, 4, 5].map((i) => ({
+      addresses: [`10.1.0.${16 + i}`],
+      targetRef: { name: `echo-deployment-7d9f8c6b0-x${i}prk` },
+      zone: `europe-west1-${"bcd"[i % 3]}`,
+      nodeName: `gke-prod-pool-${i}-a1b2c3d4-x9z`,
+      hints: { forZones: [{ name: `europe-west1-${"bcd"[i % 3]}` }] },
+      ...(i === 5 ? { conditions: { ready: false, serving: true, terminating: true } } : {}),
+    })),
+  };
+  const view = serviceViewOf([slice], { zone: "europe-west1-b" });
+  const lines = tableAt(view, 80);
+  const table = lines.slice(lines.findIndex((line) => /^POD\b/.test(line)));
+  assert.match(table[0], / USED$/);
+  // Was 'echo-de…-7d9f8c6b0-x1prk', each failover on two lines all the same (a 38-cell USED column).
+  for (const pod of view.pods!) assert.ok(table.some((line) => line.startsWith(`${pod.pod!}  `)), table.join("\n"));
+  // As many USED lines under the rows as with the names cut: three failovers and the terminating pod's.
+  assert.equal(table.filter((line) => line.startsWith(" ")).length, 4, table.join("\n"));
+});
