@@ -521,10 +521,14 @@ function ago(ms: number): string {
 
 /**
  * Splits text, in the CLI's terms and printable, into lines of at most `width` cells at spaces, at most `max` lines (the last
- * one cut).
+ * one cut). A kubectl command stays on one line, to be copied whole, where that cuts no more words than wrapping it.
  */
 function wrap(text: string, width: number, max: number): string[] {
-  const lines = wordWrap(printable(inFlagTerms(text)), width);
+  const shown = printable(inFlagTerms(text));
+  const tooWide = (each: string[]) => each.filter((line) => cellWidth(line) > width).length;
+  const commands = wordWrap(shown, width, { keepCommands: true });
+  const words = wordWrap(shown, width);
+  const lines = tooWide(commands) <= tooWide(words) ? commands : words;
   const cut = (each: string) => `${cutToCells(each, width - 1)}…`;
   const kept = lines.slice(0, max).map((each) => cellWidth(each) > width ? cut(each) : each);
   if (lines.length > max) kept[max - 1] = cut(kept[max - 1]);

@@ -887,3 +887,21 @@ Deno.test("under PreferSameNode, pods hinted for their own nodes share one reaso
   });
   assert.match(changeSummary(odd), /1 failover \(hinted for node n1\): p-1 /);
 });
+
+Deno.test("renderTable() keeps a kubectl command of why there are no pods on one line, to be copied whole", () => {
+  const emptyReason = "it has no EndpointSlice: check that the Service exists in namespace shop, and that namespace " +
+    "shop does (kubectl get service nothere -n shop says which is missing)";
+  const base = viewOf([{ ...SLICE, endpoints: [] }]);
+  const view = { ...base, snapshot: { ...base.snapshot!, emptyReason } };
+  // Was, at 44 to 50 columns: '... shop does (kubectl get' over 'service nothere -n shop says which is missing)'.
+  for (let columns = 40; columns <= 80; columns++) {
+    const lines = renderTable(view, { ...context, columns });
+    assert.ok(
+      lines.some((line) => line.includes("kubectl get service nothere -n shop")),
+      `${columns} columns:\n${lines.join("\n")}`,
+    );
+  }
+  // One wider than the terminal is wrapped as other words are, not cut.
+  const narrow = renderTable(view, { ...context, columns: 30, live: false });
+  assert.ok(narrow.join(" ").replace(/\s+/g, " ").includes(emptyReason), narrow.join("\n"));
+});
