@@ -218,6 +218,36 @@ Deno.test("a compressed or foreign envelope is refused by name", () => {
   assert.throws(() => decodeStatusBody(new TextEncoder().encode('{"kind":"Status"}')), /k8s\\0 magic/);
 });
 
+/**
+ * Byte strings that repeat and collide in the shared strings' table: zones, node names and kinds of a few bytes,
+ * lengths up to past the longest one kept, UTF-8 and malformed bytes, and byte strings that differ in one byte only.
+ */
+function repeatedStrings(seed: number): number[][] {
+  const random = seededRandom(seed);
+  const pool: number[][] = [];
+  for (let i = 0; i < 3000; i++) {
+    const length = 1 + Math.floor(random() * 52);
+    const bytes = Array.from({ length }, () => 0x61 + Math.floor(random() * 4));
+    if (i % 7 === 0) bytes[Math.floor(random() * length)] = [0xc3, 0xa4, 0xff, 0xe2][i % 4];
+    pool.push(bytes);
+    // The same bytes but one, anywhere: the same length, often the same hash, never the same string.
+    const changed = Math.floor(random() * length);
+    pool.push(bytes.map((byte, at) => at === changed ? byte ^ 1 : byte));
+  }
+  return Array.from({ length: 20_000 }, () => pool[Math.floor(random() * pool.length)]);
+}
+
+Deno.test("sharedStringField() gives what string() gives for the same bytes, however often they repeat or collide", () => {
+  const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+  for (const bytes of repeatedStrings(0x5eed)) {
+    const field = new Uint8Array([0x0a, bytes.length, ...bytes]);
+    const reader = new WireReader(field);
+    const value = reader.sharedStringField(reader.tag(), "Test.field");
+    assert.equal(value, utf8.decode(new Uint8Array(bytes)));
+    assert.equal(reader.pos, field.length);
+  }
+});
+
 Deno.test("Bun, which reads short strings another way, decodes every fixture as Deno does", async () => {
   const bun = new URL("../node_modules/.bin/bun", import.meta.url).pathname;
   const { code, stdout, stderr } = await new Deno.Command(bun, { env: childEnv(), args: [child, "src"] }).output();

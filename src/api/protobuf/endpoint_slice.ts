@@ -112,10 +112,10 @@ function decodeEndpoint(reader: WireReader): SliceEndpoint {
         }
         break;
       case 6:
-        endpoint.nodeName = reader.stringField(tag, "Endpoint.nodeName");
+        endpoint.nodeName = reader.sharedStringField(tag, "Endpoint.nodeName");
         break;
       case 7:
-        endpoint.zone = reader.stringField(tag, "Endpoint.zone");
+        endpoint.zone = reader.sharedStringField(tag, "Endpoint.zone");
         break;
       case 8:
         {
@@ -183,28 +183,28 @@ function decodeObjectReference(reader: WireReader): Record<string, string> {
       reader.skip(tag);
       continue;
     }
-    const value = reader.stringField(tag, REFERENCE[number]);
+    // The kind, namespace and apiVersion repeat from endpoint to endpoint: read from the shared strings.
     switch (number) {
       case 1:
-        kind = value;
+        kind = reader.sharedStringField(tag, REFERENCE[number]);
         break;
       case 2:
-        namespace = value;
+        namespace = reader.sharedStringField(tag, REFERENCE[number]);
         break;
       case 3:
-        name = value;
+        name = reader.stringField(tag, REFERENCE[number]);
         break;
       case 4:
-        uid = value;
+        uid = reader.stringField(tag, REFERENCE[number]);
         break;
       case 5:
-        apiVersion = value;
+        apiVersion = reader.sharedStringField(tag, REFERENCE[number]);
         break;
       case 6:
-        resourceVersion = value;
+        resourceVersion = reader.stringField(tag, REFERENCE[number]);
         break;
       default:
-        fieldPath = value;
+        fieldPath = reader.stringField(tag, REFERENCE[number]);
     }
   }
   const reference: Record<string, string> = {};
@@ -256,7 +256,7 @@ function decodeName(reader: WireReader): { name: string } {
       reader.skip(tag);
       continue;
     }
-    name = reader.stringField(tag, "ForZone.name");
+    name = reader.sharedStringField(tag, "ForZone.name");
   }
   return { name };
 }
