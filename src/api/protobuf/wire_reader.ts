@@ -75,54 +75,14 @@ const shortAscii: (bytes: Uint8Array, start: number, stop: number) => string | u
       return String.fromCharCode.apply(null, codes);
     };
 
-/** Decodes `bytes[start..stop)` as UTF-8 by the fastest way this runtime has for it. */
-function text(bytes: Uint8Array, start: number, stop: number): string {
-  if (utf8Slice !== undefined) return utf8Slice.call(bytes, start, stop);
-  if (stop - start <= SHORT_STRING) {
-    const ascii = shortAscii(bytes, start, stop);
-    if (ascii !== undefined) return ascii;
-  }
-  return decoder.decode(bytes.subarray(start, stop));
-}
-
 /** Slots of the table of shared strings (a power of two): a string per slot, the last one read whose bytes hash to it. */
 const SHARED_SLOTS = 1024;
 /** The string in each slot. */
 const sharedStrings: string[] = new Array<string>(SHARED_SLOTS).fill("");
 /** The byte length of each slot's string (0: none yet). */
 const sharedLengths = new Uint8Array(SHARED_SLOTS);
-/** The bytes each slot's string was decoded from, {@linkcode SHORT_STRING} per slot: compared without a call per byte. */
+/** The bytes each slot's string was decoded from, {@linkcode SHORT_STRING} per slot (strings over that are not kept). */
 const sharedBytes = new Uint8Array(SHARED_SLOTS * SHORT_STRING);
-
-/**
- * `bytes[start..stop)` as a string: the one decoded before from the same bytes when the table still has it, so
- * decoding again would give an equal string. Strings over {@linkcode SHORT_STRING} bytes are not kept. A hit makes
- * no string and, in Node, no native `utf8Slice` call: a warm decode of 100-endpoint slices whose every endpoint is
- * new (a burst) went from 540 to 480 ns per endpoint in Deno, 790 to 510 in Bun, 990 to 760 in Node (endpoints with
- * kind, namespace, nodeName, zone and a zone hint). The bytes are compared in a typed array, not with `charCodeAt`,
- * a call per byte in the interpreter that runs a fresh process's first decodes. Node's first LIST still costs more
- * CPU (about 1.2x: 31 -> 38 ms for 5,000 such endpoints), and the slices decoded right after it less (0.7x).
- */
-function sharedText(bytes: Uint8Array, start: number, stop: number): string {
-  const length = stop - start;
-  if (length === 0 || length > SHORT_STRING) return text(bytes, start, stop);
-  // Hashed from the length and five of the bytes, without a loop.
-  const last = stop - 1;
-  const hash = length * 0x9e5 + bytes[start] * 0x3b + bytes[start + (length >> 2)] * 0x1f3 +
-    bytes[start + (length >> 1)] * 0x65 + bytes[last - (length >> 2)] * 0xb + bytes[last] * 0x1d7;
-  const slot = hash & (SHARED_SLOTS - 1);
-  const base = slot * SHORT_STRING - start;
-  if (sharedLengths[slot] === length) {
-    let at = start;
-    while (at < stop && sharedBytes[base + at] === bytes[at]) at++;
-    if (at === stop) return sharedStrings[slot];
-  }
-  const value = text(bytes, start, stop);
-  sharedStrings[slot] = value;
-  sharedLengths[slot] = length;
-  for (let at = start; at < stop; at++) sharedBytes[base + at] = bytes[at];
-  return value;
-}
 
 /**
  * A cursor over one message: `pos` moves forward as fields are read, and never past `end`.
@@ -262,7 +222,6 @@ export class WireReader {
       start = this.pos;
     }
     this.pos = stop;
-    // text(), inlined: in a fresh process the decoders run in the interpreter, where every call counts.
     if (utf8Slice !== undefined) return utf8Slice.call(bytes, start, stop);
     if (stop - start <= SHORT_STRING) {
       const ascii = shortAscii(bytes, start, stop);
@@ -273,7 +232,13 @@ export class WireReader {
 
   /**
    * Reads a string field whose values repeat from endpoint to endpoint (a kind, a namespace, a node name, a zone):
-   * the same bytes give the string read before, from a small table shared by all readers, instead of a new one.
+   * the same bytes give the string read before, from a small table shared by all readers, instead of a new one
+   * (decoding them again would give an equal string). A hit makes no string and, in Node, no native `utf8Slice` call:
+   * a warm decode of 100-endpoint slices whose every endpoint is new (a burst) went from 440-510 to 400-470 ns per
+   * endpoint in Deno, 550-790 to 400-520 in Bun, 900-1,150 to 680-860 in Node (endpoints with kind, namespace,
+   * nodeName, zone and a zone hint). All in this one method, bytes compared in a typed array: a fresh process runs
+   * its first decodes in the interpreter, where each call costs. Node's first LIST still takes more CPU (5,000 such
+   * endpoints: 30 -> 36 ms), the slices decoded right after it less (32 -> 22 ms).
    *
    * @param tag The field's tag.
    * @param field The field's name (`Message.field`), for the error of a mis-tagged field.
@@ -284,16 +249,44 @@ export class WireReader {
     const { bytes } = this;
     let start = this.pos;
     let stop: number;
-    const length = start < this.end ? bytes[start] : 0x80;
-    if (length < 0x80 && length < this.end - start) {
+    const prefix = start < this.end ? bytes[start] : 0x80;
+    if (prefix < 0x80 && prefix < this.end - start) {
       start++;
-      stop = start + length;
+      stop = start + prefix;
     } else {
       stop = this.delimited();
       start = this.pos;
     }
     this.pos = stop;
-    return sharedText(bytes, start, stop);
+    const length = stop - start;
+    if (length === 0 || length > SHORT_STRING) return this.decode(start, stop);
+    // Hashed from the length and five of the bytes, without a loop.
+    const last = stop - 1;
+    const hash = length * 0x9e5 + bytes[start] * 0x3b + bytes[start + (length >> 2)] * 0x1f3 +
+      bytes[start + (length >> 1)] * 0x65 + bytes[last - (length >> 2)] * 0xb + bytes[last] * 0x1d7;
+    const slot = hash & (SHARED_SLOTS - 1);
+    const base = slot * SHORT_STRING - start;
+    if (sharedLengths[slot] === length) {
+      let at = start;
+      while (at < stop && sharedBytes[base + at] === bytes[at]) at++;
+      if (at === stop) return sharedStrings[slot];
+    }
+    const value = this.decode(start, stop);
+    sharedStrings[slot] = value;
+    sharedLengths[slot] = length;
+    for (let at = start; at < stop; at++) sharedBytes[base + at] = bytes[at];
+    return value;
+  }
+
+  /** Decodes `bytes[start..stop)` as UTF-8, as {@linkcode string} does, for a string not in the shared table. */
+  private decode(start: number, stop: number): string {
+    const { bytes } = this;
+    if (utf8Slice !== undefined) return utf8Slice.call(bytes, start, stop);
+    if (stop - start <= SHORT_STRING) {
+      const ascii = shortAscii(bytes, start, stop);
+      if (ascii !== undefined) return ascii;
+    }
+    return decoder.decode(bytes.subarray(start, stop));
   }
 
   /**
