@@ -174,12 +174,12 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
     row.map((cell, i) => i === row.length - 1 ? cell : cell + " ".repeat(Math.max(0, widths[i] + 2 - cellWidth(cell))));
   // USED whole: wrapped in its column, or where that is too narrow on lines of its own under the row.
   const usedStart = usedBelow ? 2 : widths.slice(0, -1).reduce((sum, width) => sum + width + 2, 0);
-  // Wrapped once per reason: thousands of pods share a few.
+  // Wrapped once per reason: thousands of pods share a few. As many lines as it takes (the layout counted them).
   const wrapped = new Map<string, string[]>();
   const usedLines = allCells.map((row) => {
     const cell = row[row.length - 1];
     if (!usedBelow && cellWidth(cell) <= columns - usedStart) return [cell];
-    if (!wrapped.has(cell)) wrapped.set(cell, wrap(cell, columns - usedStart, 3));
+    if (!wrapped.has(cell)) wrapped.set(cell, wrap(cell, columns - usedStart, Infinity));
     return wrapped.get(cell)!;
   });
   const used = (i: number) => usedLines[i];

@@ -86,3 +86,23 @@ Deno.test("renderTable() cuts no pod name for a USED column that wraps all the s
   // As many USED lines under the rows as with the names cut: three failovers and the terminating pod's.
   assert.equal(table.filter((line) => line.startsWith(" ")).length, 4, table.join("\n"));
 });
+
+Deno.test("renderTable() wraps a reason of more than three lines in the USED column whole, rather than cut it", () => {
+  // A slice whose port "grpc" has no number: its pod's reason takes five lines of a 24-cell USED column.
+  const name = (i: number) => `checkout-payments-7f9c8d6b5-x2k9${i}`;
+  const slice = (i: number, port: number | null): EndpointSlice => ({
+    metadata: { name: `echo-${i}`, namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: port as number }],
+    endpoints: [{ addresses: [`10.0.0.${i + 1}`], targetRef: { name: name(i) } }],
+  });
+  const view = serviceViewOf([slice(0, 8080), slice(1, null)], {});
+  const reason = 'not used: its EndpointSlice gives port "grpc" no number a client can dial (1-65535)';
+  assert.ok(view.pods!.some((pod) => pod.message === reason));
+  for (const columns of [65, 66, 67]) {
+    const lines = tableAt(view, columns);
+    const table = lines.slice(lines.findIndex((line) => /^POD\b/.test(line)));
+    // Was, at 65: 'not used: its', 'EndpointSlice gives port', '"grpc" no number a…'.
+    assert.ok(table.join(" ").replace(/\s+/g, " ").includes(reason), `${columns} columns:\n${lines.join("\n")}`);
+  }
+});
