@@ -116,7 +116,9 @@ export function requestAttributes(
 function nameSelected(query: Record<string, string>): string | undefined {
   let name: string | undefined;
   try {
-    name = readListOptions(query).selector.name;
+    // Any field: kube-apiserver v1.36.3 names `services "echo"` for `spec.type=ClusterIP,metadata.name=echo`, and
+    // for a field the resource is not selected by (measured).
+    name = readListOptions(query, undefined).selector.name;
   } catch {
     return undefined;
   }

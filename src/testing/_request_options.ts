@@ -13,7 +13,6 @@ import {
   FieldSelectorError,
   parseFieldSelector,
   type SelectableFields,
-  SLICE_FIELDS,
 } from "./_field_selector.ts";
 import { type LabelSelector, LabelSelectorError, parseLabelSelector } from "./_label_selector.ts";
 
@@ -93,11 +92,11 @@ export interface ListOptions {
  * is the one its 400 names: `timeoutSeconds` and `limit` (numbers), then the label and field selectors.
  *
  * @param query The request's query parameters.
- * @param fields The fields the listed resource may be selected by (EndpointSlices' by default).
+ * @param fields The fields the listed resource may be selected by; `undefined` takes any (see `parseFieldSelector`).
  * @returns The options.
  * @throws {HttpError} `400 BadRequest` for the first option the real server cannot read.
  */
-export function readListOptions(query: Record<string, string>, fields: SelectableFields = SLICE_FIELDS): ListOptions {
+export function readListOptions(query: Record<string, string>, fields: SelectableFields | undefined): ListOptions {
   const timeoutNs = BigInt.asIntN(64, queryInt64(query.timeoutSeconds) * 1_000_000_000n);
   const limit = Number(queryInt64(query.limit));
   return { timeoutMs: Number(timeoutNs / 1_000_000n), limit, selector: parseSelector(query, fields) };
@@ -151,7 +150,7 @@ export interface ObjectSelector {
 }
 
 /** The label and field selectors of a request; a bad one is a `400 BadRequest`. */
-function parseSelector(query: Record<string, string>, selectable: SelectableFields): ObjectSelector {
+function parseSelector(query: Record<string, string>, selectable: SelectableFields | undefined): ObjectSelector {
   let labels: LabelSelector;
   let fields: FieldSelector;
   try {

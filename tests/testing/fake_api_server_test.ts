@@ -2154,6 +2154,25 @@ Deno.test("a 403 names what RBAC sees of any request: its verb, resource, subres
         'endpointslices.discovery.k8s.io "x" is forbidden: USER cannot list resource "endpointslices" in API group "discovery.k8s.io" in the namespace "shop"',
         { name: "x", group: "discovery.k8s.io", kind: "endpointslices" },
       ],
+      // Whatever other fields the selector names, ones the resource is selected by or not (the list then fails).
+      [
+        "GET",
+        `${slices}?fieldSelector=foo%3Dbar,metadata.name%3Dx&watch=1`,
+        'endpointslices.discovery.k8s.io "x" is forbidden: USER cannot watch resource "endpointslices" in API group "discovery.k8s.io" in the namespace "shop"',
+        { name: "x", group: "discovery.k8s.io", kind: "endpointslices" },
+      ],
+      [
+        "GET",
+        "/api/v1/namespaces/shop/services?fieldSelector=spec.type%3DClusterIP,metadata.name%3Decho",
+        'services "echo" is forbidden: USER cannot list resource "services" in API group "" in the namespace "shop"',
+        { name: "echo", kind: "services" },
+      ],
+      [
+        "GET",
+        "/api/v1/nodes?fieldSelector=spec.unschedulable%3Dfalse,metadata.name%3Dn1",
+        'nodes "n1" is forbidden: USER cannot list resource "nodes" in API group "" at the cluster scope',
+        { name: "n1", kind: "nodes" },
+      ],
       // A list option the server cannot read: RBAC sees no name.
       [
         "GET",
