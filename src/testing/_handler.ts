@@ -37,7 +37,7 @@ import { firstValues, watchResourceVersion } from "./_request_options.ts";
 import { isLongRunning, type RequestAttributes, requestAttributes } from "./_request_info.ts";
 import { canonicalPath, isPublicInfo, recordedKind, type Route, routeOf } from "./_routes.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
-import type { StoredObject } from "./_slice_history.ts";
+import type { StoredObject } from "./_object_history.ts";
 import { type ServedResources, storedKey } from "./_served_resources.ts";
 import { includeObjectOf, type TablePrinter, toTable } from "./_table.ts";
 import type { WatchHub } from "./_watch.ts";

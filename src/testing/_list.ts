@@ -18,7 +18,7 @@ import {
 } from "./_api_status.ts";
 import { decodeContinue, encodeContinue, listResourceVersion, queryBool, readListOptions } from "./_request_options.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
-import type { SliceHistory, StoredObject } from "./_slice_history.ts";
+import type { ObjectHistory, StoredObject } from "./_object_history.ts";
 import { byStoredKey, type ServedResource, storedKey } from "./_served_resources.ts";
 
 /** A stored object as a selector reads it. */
@@ -56,14 +56,14 @@ export async function listObjects(
 ): Promise<Record<string, unknown>> {
   const { history } = resource;
   const { limit, selector } = readListOptions(query, resource.fields);
-  const point = await readPoint(history as SliceHistory<StoredObject>, waiters, query, Math.max(limit, 0));
+  const point = await readPoint(history as ObjectHistory<StoredObject>, waiters, query, Math.max(limit, 0));
   // As the real store reads: a field selector's one namespace scopes a list of all namespaces, and its one name in
   // a namespace is the only key read, so no continue token points past keys that cannot match.
   const scope = namespace ?? selector.namespace;
   const only = scope !== undefined && selector.name !== undefined ? `${scope}/${selector.name}` : undefined;
   // The key below the list's prefix (a namespace's, or all namespaces'), which continue tokens carry.
   const relativeKey = ({ metadata }: StoredObject) => scope === undefined ? storedKey(metadata) : metadata.name;
-  const keys = [...(history as SliceHistory<StoredObject>).stateAt(point.rv).values()]
+  const keys = [...(history as ObjectHistory<StoredObject>).stateAt(point.rv).values()]
     .filter((object) => {
       const { metadata } = object;
       return (scope === undefined || metadata.namespace === scope) &&
@@ -120,7 +120,7 @@ function page(
  * with `limit`.
  */
 async function readPoint(
-  history: SliceHistory<StoredObject>,
+  history: ObjectHistory<StoredObject>,
   waiters: RvWaiters,
   query: Record<string, string>,
   limit: number,

@@ -17,12 +17,12 @@
  */
 
 import type { RvWaiters } from "./_rv_waiters.ts";
-import type { SliceHistory } from "./_slice_history.ts";
+import type { ObjectHistory } from "./_object_history.ts";
 
 /** What {@linkcode startRvProgress} needs. */
 export interface RvProgressOptions {
   /** The storage whose resourceVersion advances. */
-  history: SliceHistory;
+  history: ObjectHistory;
   /** Woken after each advance. */
   waiters: RvWaiters;
   /** How often the resourceVersion is checked, and advanced when it stood still. */

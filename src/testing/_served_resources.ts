@@ -10,7 +10,7 @@
  */
 
 import type { SelectableFields } from "./_field_selector.ts";
-import type { SliceHistory, StoredObject } from "./_slice_history.ts";
+import type { ObjectHistory, StoredObject } from "./_object_history.ts";
 import { SLICE_PRINTER, type TablePrinter } from "./_table.ts";
 import { NODE_PRINTER, SERVICE_PRINTER } from "./_core_tables.ts";
 import type { EndpointSlice, Node, Service } from "./types.ts";
@@ -18,7 +18,7 @@ import type { EndpointSlice, Node, Service } from "./types.ts";
 /** One kind of object that the fake lists and watches. */
 export interface ServedResource<T extends StoredObject = StoredObject> {
   /** Its storage. */
-  readonly history: SliceHistory<T>;
+  readonly history: ObjectHistory<T>;
   /** The `kind` of its lists (`ServiceList`). */
   readonly listKind: string;
   /** Its `apiVersion`. */
@@ -99,9 +99,9 @@ function bookmarkMetadata(resourceVersion: string, annotations?: Record<string, 
  * @returns The resources.
  */
 export function servedResources(histories: {
-  endpointslices: SliceHistory<EndpointSlice>;
-  services: SliceHistory<Service>;
-  nodes: SliceHistory<Node>;
+  endpointslices: ObjectHistory<EndpointSlice>;
+  services: ObjectHistory<Service>;
+  nodes: ObjectHistory<Node>;
 }): ServedResources {
   return {
     endpointslices: {

@@ -21,7 +21,7 @@ import {
 } from "./_api_status.ts";
 import { type ObjectSelector, queryBool, readListOptions, watchResourceVersion } from "./_request_options.ts";
 import type { RvWaiters } from "./_rv_waiters.ts";
-import type { Change, StoredObject } from "./_slice_history.ts";
+import type { Change, StoredObject } from "./_object_history.ts";
 import { byStoredKey, type ServedResource } from "./_served_resources.ts";
 import { includeObjectOf, type TableOptions, type TablePrinter, toTable } from "./_table.ts";
 import { openWatchStream, type WatchStream } from "./_watch_stream.ts";

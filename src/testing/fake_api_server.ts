@@ -78,7 +78,7 @@ import { createRvWaiters } from "./_rv_waiters.ts";
 import { copyJson } from "./_json_data.ts";
 import { createNodeStore } from "./_node_store.ts";
 import { createServiceStore } from "./_service_store.ts";
-import { createSliceHistory, type StoredObject } from "./_slice_history.ts";
+import { createObjectHistory, type StoredObject } from "./_object_history.ts";
 import { type ServedResource, servedResources } from "./_served_resources.ts";
 import { byKey, keyOf, prepareSlice } from "./_slice_input.ts";
 import { listenOnFreshPort } from "./_fresh_port.ts";
@@ -320,11 +320,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     historyLimit: options.historyLimit ?? DEFAULT_HISTORY_LIMIT,
     clock: { rv: 1 },
   };
-  const history = createSliceHistory<EndpointSlice>(limits);
+  const history = createObjectHistory<EndpointSlice>(limits);
   const resources = servedResources({
     endpointslices: history,
-    services: createSliceHistory<Service>(limits),
-    nodes: createSliceHistory<Node>(limits),
+    services: createObjectHistory<Service>(limits),
+    nodes: createObjectHistory<Node>(limits),
   });
   const services = createServiceStore(resources.services.history.current);
   const nodes = createNodeStore(resources.nodes.history.current);

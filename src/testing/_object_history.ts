@@ -35,7 +35,7 @@ export interface Change<T extends StoredObject = EndpointSlice> {
   readonly type: ChangeType;
   /** The global resourceVersion this change created. */
   readonly rv: number;
-  /** `namespace/name`. */
+  /** `namespace/name`, or the name of a cluster-scoped object (see `storedKey`). */
   readonly key: string;
   /** The new state; for DELETED the last state with the deletion's resourceVersion. */
   readonly object: T;
@@ -43,8 +43,8 @@ export interface Change<T extends StoredObject = EndpointSlice> {
   readonly prev?: T;
 }
 
-/** The storage of the fake API server. */
-export interface SliceHistory<T extends StoredObject = EndpointSlice> {
+/** The storage of one resource of the fake API server (EndpointSlices unless `T` says otherwise). */
+export interface ObjectHistory<T extends StoredObject = EndpointSlice> {
   /** The current global resourceVersion. */
   readonly rv: number;
   /** Changes at or below this resourceVersion are forgotten. */
@@ -54,7 +54,7 @@ export interface SliceHistory<T extends StoredObject = EndpointSlice> {
    * or the one just before the oldest change the watch cache still holds.
    */
   readonly watchableFrom: number;
-  /** The current state by `namespace/name`; do not mutate. */
+  /** The current state by key (see `Change.key`); do not mutate. */
   readonly current: ReadonlyMap<string, T>;
   /** The next resourceVersion, not yet used. */
   nextRv(): number;
@@ -78,8 +78,8 @@ export interface SliceHistory<T extends StoredObject = EndpointSlice> {
 /** The first resourceVersion; "0" stays free for its special meaning. */
 const INITIAL_RV = 1;
 
-/** How {@linkcode createSliceHistory} bounds what it keeps. */
-export interface SliceHistoryLimits {
+/** How {@linkcode createObjectHistory} bounds what it keeps. */
+export interface ObjectHistoryLimits {
   /** How many of the latest changes a watch can resume from; all since the compaction when undefined. */
   watchCacheSize?: number | undefined;
   /** The most changes kept; a write beyond it compacts all but the newest half of it. `Infinity` keeps all. */
@@ -89,14 +89,14 @@ export interface SliceHistoryLimits {
 }
 
 /**
- * Creates empty storage at resourceVersion 1.
+ * Creates empty storage, at resourceVersion 1 or at that of the clock it shares.
  *
  * @param limits How far back watches and reads can go.
  * @returns The storage.
  */
-export function createSliceHistory<T extends StoredObject = EndpointSlice>(
-  limits: SliceHistoryLimits,
-): SliceHistory<T> {
+export function createObjectHistory<T extends StoredObject = EndpointSlice>(
+  limits: ObjectHistoryLimits,
+): ObjectHistory<T> {
   const { watchCacheSize, historyLimit } = limits;
   const keptAfterCompaction = Math.ceil(historyLimit / 2);
   const clock = limits.clock ?? { rv: INITIAL_RV };
@@ -168,7 +168,7 @@ export function createSliceHistory<T extends StoredObject = EndpointSlice>(
   }
 }
 
-/** Applies one change to a state by `namespace/name`. */
+/** Applies one change to a state by key. */
 function apply<T extends StoredObject>(state: Map<string, T>, change: Change<T>): void {
   if (change.type === "DELETED") state.delete(change.key);
   else state.set(change.key, change.object);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ChangeType, createSliceHistory, type SliceHistory } from "../../src/testing/_slice_history.ts";
+import { type ChangeType, createObjectHistory, type ObjectHistory } from "../../src/testing/_object_history.ts";
 import type { EndpointSlice } from "../../src/testing/types.ts";
 import { seededRandom } from "../_seeded_random.ts";
 
@@ -9,7 +9,7 @@ function slice(name: string, rv: number): EndpointSlice {
 }
 
 /** Makes the same random writes (and quiet advances) on every history. */
-function writeRandomly(histories: SliceHistory[], count: number, seed: number): void {
+function writeRandomly(histories: ObjectHistory[], count: number, seed: number): void {
   const random = seededRandom(seed);
   for (let i = 0; i < count; i++) {
     const name = `s-${Math.floor(random() * 5)}`;
@@ -27,8 +27,8 @@ function writeRandomly(histories: SliceHistory[], count: number, seed: number): 
 
 Deno.test("a bounded history keeps at most historyLimit changes and rebuilds every state it still holds", () => {
   for (const limit of [1, 2, 3, 7, 64]) {
-    const whole = createSliceHistory({ historyLimit: Infinity });
-    const bounded = createSliceHistory({ historyLimit: limit });
+    const whole = createObjectHistory({ historyLimit: Infinity });
+    const bounded = createObjectHistory({ historyLimit: limit });
     writeRandomly([whole, bounded], 500, limit);
     assert.equal(bounded.rv, whole.rv);
     assert.ok(bounded.changesAfter(0).length <= limit, `limit ${limit}: at most ${limit} changes kept`);
@@ -41,7 +41,7 @@ Deno.test("a bounded history keeps at most historyLimit changes and rebuilds eve
 });
 
 Deno.test("a history without a limit keeps every change until compact()", () => {
-  const history = createSliceHistory({ historyLimit: Infinity });
+  const history = createObjectHistory({ historyLimit: Infinity });
   writeRandomly([history], 300, 1);
   assert.equal(history.compactedRv, 1);
   history.compact();
