@@ -34,13 +34,6 @@ export function keyOf(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
-/** Orders slices by namespace, then name. */
-export function byKey(a: EndpointSlice, b: EndpointSlice): number {
-  const left = keyOf(a.metadata.namespace, a.metadata.name);
-  const right = keyOf(b.metadata.namespace, b.metadata.name);
-  return left < right ? -1 : left > right ? 1 : 0;
-}
-
 function randomSuffix(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(5));
   return Array.from(

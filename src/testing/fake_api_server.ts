@@ -79,8 +79,8 @@ import { copyJson } from "./_json_data.ts";
 import { createNodeStore } from "./_node_store.ts";
 import { createServiceStore } from "./_service_store.ts";
 import { createObjectHistory, type StoredObject } from "./_object_history.ts";
-import { type ServedResource, servedResources } from "./_served_resources.ts";
-import { byKey, keyOf, prepareSlice } from "./_slice_input.ts";
+import { byStoredKey, type ServedResource, servedResources } from "./_served_resources.ts";
+import { keyOf, prepareSlice } from "./_slice_input.ts";
 import { listenOnFreshPort } from "./_fresh_port.ts";
 import { checkTlsPair } from "./_tls_pair.ts";
 import { createWatchHub } from "./_watch.ts";
@@ -384,33 +384,19 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     checkOpen("apply the EndpointSlice");
     const prepared = prepareSlice(input, history.current, history.nextRv());
     if ("unchanged" in prepared) return copyJson(prepared.unchanged);
-    const { key, existing, stored } = prepared;
-    watches.publish(
-      resources.endpointslices,
-      history.record(existing === undefined ? "ADDED" : "MODIFIED", key, stored, existing),
-    );
-    waiters.wake();
-    return copyJson(stored);
+    record(resources.endpointslices, prepared.key, prepared.stored);
+    return copyJson(prepared.stored);
   }
 
   function deleteSlice(namespace: string, name: string): boolean {
     checkOpen("delete the EndpointSlice");
     checkNames("delete the EndpointSlice", { namespace, name });
-    const key = keyOf(namespace, name);
-    const existing = history.current.get(key);
-    if (existing === undefined) return false;
-    const gone: EndpointSlice = {
-      ...existing,
-      metadata: { ...existing.metadata, resourceVersion: String(history.nextRv()) },
-    };
-    watches.publish(resources.endpointslices, history.record("DELETED", key, gone, existing));
-    waiters.wake();
-    return true;
+    return record(resources.endpointslices, keyOf(namespace, name), undefined);
   }
 
   /**
-   * Stores a change of a Service or Node made at the next resourceVersion (`now`, or undefined for a deletion) and
-   * sends it to the watches; whether there was a change (a deletion of nothing is none).
+   * Stores a change of an EndpointSlice, Service or Node made at the next resourceVersion (`now`, or undefined for a
+   * deletion) and sends it to the watches; whether there was a change (a deletion of nothing is none).
    */
   function record<T extends StoredObject>(resource: ServedResource<T>, key: string, now: T | undefined): boolean {
     const { history: stored } = resource;
@@ -478,7 +464,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     slices(namespace) {
       return [...history.current.values()]
         .filter((slice) => namespace === undefined || slice.metadata.namespace === namespace)
-        .sort(byKey)
+        .sort(byStoredKey)
         .map((slice) => copyJson(slice));
     },
     compact() {
