@@ -21,13 +21,6 @@ import type { RvWaiters } from "./_rv_waiters.ts";
 import type { ObjectHistory, StoredObject } from "./_object_history.ts";
 import { byStoredKey, type ServedResource, storedKey } from "./_served_resources.ts";
 
-/** A stored object as a selector reads it. */
-type Listed = StoredObject & {
-  readonly kind?: string;
-  readonly apiVersion?: string;
-  readonly metadata: { readonly labels?: Record<string, string> };
-};
-
 /** Which state a list shows, from where, and whether `limit` cuts it into pages. */
 interface ReadPoint {
   /** The resourceVersion of the state. */
@@ -56,21 +49,21 @@ export async function listObjects(
 ): Promise<Record<string, unknown>> {
   const { history } = resource;
   const { limit, selector } = readListOptions(query, resource.fields);
-  const point = await readPoint(history as ObjectHistory<StoredObject>, waiters, query, Math.max(limit, 0));
+  const point = await readPoint(history, waiters, query, Math.max(limit, 0));
   // As the real store reads: a field selector's one namespace scopes a list of all namespaces, and its one name in
   // a namespace is the only key read, so no continue token points past keys that cannot match.
   const scope = namespace ?? selector.namespace;
   const only = scope !== undefined && selector.name !== undefined ? `${scope}/${selector.name}` : undefined;
   // The key below the list's prefix (a namespace's, or all namespaces'), which continue tokens carry.
   const relativeKey = ({ metadata }: StoredObject) => scope === undefined ? storedKey(metadata) : metadata.name;
-  const keys = [...(history as ObjectHistory<StoredObject>).stateAt(point.rv).values()]
+  const keys = [...history.stateAt(point.rv).values()]
     .filter((object) => {
       const { metadata } = object;
       return (scope === undefined || metadata.namespace === scope) &&
         (only === undefined || storedKey(metadata) === only) && relativeKey(object) >= point.from;
     })
     .sort(byStoredKey);
-  const selected = (object: Listed) => selector.matches(object.metadata.labels, resource.fieldValues(object));
+  const selected = (object: StoredObject) => selector.matches(object.metadata.labels, resource.fieldValues(object));
   const { items, metadata } = page(keys, selected, selector.empty, point, relativeKey);
   return {
     kind: resource.listKind,
@@ -87,13 +80,13 @@ export async function listObjects(
  * matching or not, so a selected list can end with an empty page.
  */
 function page(
-  keys: Listed[],
-  selected: (object: Listed) => boolean,
+  keys: StoredObject[],
+  selected: (object: StoredObject) => boolean,
   unselected: boolean,
   point: ReadPoint,
   relativeKey: (object: StoredObject) => string,
 ) {
-  const items: Listed[] = [];
+  const items: StoredObject[] = [];
   let next: number | undefined;
   for (let index = 0; index < keys.length; index++) {
     if (point.limit > 0 && items.length === point.limit) {

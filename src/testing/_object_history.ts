@@ -16,8 +16,17 @@ import type { EndpointSlice } from "./types.ts";
 
 /** What a history stores: an object with a name, and a namespace unless it is cluster-scoped. */
 export interface StoredObject {
-  /** The object's identity and resourceVersion. */
-  readonly metadata: { readonly name: string; readonly namespace?: string; readonly resourceVersion?: string };
+  /** The object's kind, which list items leave out. */
+  readonly kind?: string;
+  /** The object's apiVersion, which list items leave out. */
+  readonly apiVersion?: string;
+  /** The object's identity, labels (for label selectors) and resourceVersion. */
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly labels?: Record<string, string>;
+    readonly resourceVersion?: string;
+  };
 }
 
 /** The resourceVersion that the histories of one server share, as etcd's revision is shared by every resource. */

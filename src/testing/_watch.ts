@@ -139,7 +139,7 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
   const watches = new Set<OpenWatch>();
 
   function inScope(watch: OpenWatch, object: StoredObject): boolean {
-    const { metadata } = object as StoredObject & { metadata: { labels?: Record<string, string> } };
+    const { metadata } = object;
     return (watch.namespace === undefined || metadata.namespace === watch.namespace) &&
       watch.selector.matches(metadata.labels, watch.resource.fieldValues(object));
   }
