@@ -123,8 +123,8 @@ Deno.test("createTrafficPolicyReader() without get on services uses every pod, a
     assert.equal(forbidden.policy.current()!.policy, "Cluster");
     assert.match(forbidden.policy.current()!.unknown!, /403/);
     assert.equal(changes, 1);
-    // The grant came while the client ran: the next resume reads the Service (a relist, every 5 to 10 minutes at
-    // most, may never come).
+    // The grant came while the client ran: the next resume, every 5 to 10 minutes at most, reads the Service (a
+    // relist may never come).
     forbidden.policy.refresh("the watch resumes (timeout)");
     await eventually(() => forbidden.policy.current()!.policy === "Local", "Local once the read is granted");
     assert.equal(forbidden.reads(), 2);

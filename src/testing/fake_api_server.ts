@@ -79,7 +79,7 @@ import { copyJson } from "./_json_data.ts";
 import { createNodeStore } from "./_node_store.ts";
 import { createServiceStore } from "./_service_store.ts";
 import { createObjectHistory, type StoredObject } from "./_object_history.ts";
-import { byStoredKey, type ServedResource, servedResources } from "./_served_resources.ts";
+import { byStoredKey, type ServedResource, servedResources, storedKey } from "./_served_resources.ts";
 import { keyOf, prepareSlice } from "./_slice_input.ts";
 import { listenOnFreshPort } from "./_fresh_port.ts";
 import { checkTlsPair } from "./_tls_pair.ts";
@@ -415,15 +415,15 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
 
   function applyService(input: ServiceInput): Service {
     checkOpen("apply the Service");
-    const { service, changed } = services.apply(input, history.nextRv());
-    if (changed) record(resources.services, `${service.metadata.namespace}/${service.metadata.name}`, service);
+    const { service, changed } = services.apply(input, resources.services.history.nextRv());
+    if (changed) record(resources.services, storedKey(service.metadata), service);
     return structuredClone(service);
   }
 
   function applyNode(input: NodeInput): Node {
     checkOpen("apply the Node");
-    const { node, changed } = nodes.apply(input, history.nextRv());
-    if (changed) record(resources.nodes, node.metadata.name, node);
+    const { node, changed } = nodes.apply(input, resources.nodes.history.nextRv());
+    if (changed) record(resources.nodes, storedKey(node.metadata), node);
     return structuredClone(node);
   }
 
