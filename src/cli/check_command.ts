@@ -328,7 +328,10 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
 
     if (missing > 0) {
       const intro = `To grant what is missing, apply this (kubectl apply -f -) as ${rbacApplier(grants)}:`;
-      cli.stdout.write(`\n${wrapped(intro).join("\n")}\n\n${rbacYaml(grants, subjectOf(username))}`);
+      // Its comments within 80 cells, or the terminal's width when narrower: a wrapped comment is copied, from some
+      // terminals, as a line without its '#'.
+      const yaml = rbacYaml(grants, subjectOf(username), { width: Math.min(80, columns ?? 80) });
+      cli.stdout.write(`\n${wrapped(intro).join("\n")}\n\n${yaml}`);
     }
     const failed = missingRequired > 0 || resolved instanceof ResolverError || noPod;
     if (!failed) {

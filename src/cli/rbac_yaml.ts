@@ -11,6 +11,7 @@
  */
 
 import { Document, type YAMLMap, type YAMLSeq } from "yaml";
+import { wordWrap } from "./terminal.ts";
 
 /** Verbs on one resource that a target needs. */
 export interface Grant {
@@ -26,6 +27,17 @@ export interface Grant {
   optional?: string;
   /** Why a grant that only some targets need is required for this one, when it is. */
   required?: string;
+}
+
+/** Options of {@linkcode rbacYaml}. */
+export interface RbacYamlOptions {
+  /**
+   * The most cells a comment line takes, its indent and `#` included: a comment a terminal wraps is copied, from
+   * some terminals, as a second line without its `#`, which is no longer YAML.
+   *
+   * @default {80}
+   */
+  width?: number;
 }
 
 /** Who the binding is for. */
@@ -69,6 +81,7 @@ export function subjectOf(username: string | undefined): RbacSubject {
  *
  * @param grants What is missing.
  * @param subject Who needs it.
+ * @param options The width comments wrap at.
  * @returns The YAML, documents separated by `---`.
  *
  * @example
@@ -81,20 +94,24 @@ export function subjectOf(username: string | undefined): RbacSubject {
  * console.log(yaml.includes("kind: RoleBinding")); // true
  * ```
  */
-export function rbacYaml(grants: readonly Grant[], subject: RbacSubject): string {
+export function rbacYaml(grants: readonly Grant[], subject: RbacSubject, options: RbacYamlOptions = {}): string {
+  const width = options.width ?? 80;
   const documents: Document[] = [];
   const namespaces = [...new Set(grants.flatMap((grant) => grant.namespace === undefined ? [] : [grant.namespace]))];
   for (const namespace of namespaces) {
     const mine = grants.filter((grant) => grant.namespace === namespace);
     const name = roleName(ROLE, mine);
-    documents.push(role("Role", name, mine, namespace), binding("RoleBinding", "Role", name, subject, namespace));
+    documents.push(
+      role("Role", name, mine, width, namespace),
+      binding("RoleBinding", "Role", name, subject, width, namespace),
+    );
   }
   const clusterWide = grants.filter((grant) => grant.namespace === undefined);
   if (clusterWide.length > 0) {
     const name = roleName(CLUSTER_ROLE, clusterWide);
     documents.push(
-      role("ClusterRole", name, clusterWide),
-      binding("ClusterRoleBinding", "ClusterRole", name, subject),
+      role("ClusterRole", name, clusterWide, width),
+      binding("ClusterRoleBinding", "ClusterRole", name, subject, width),
     );
   }
   return documents.map((document) => document.toString({ lineWidth: 0 })).join("---\n");
@@ -139,7 +156,21 @@ function roleName(base: { name: string; resource: string }, grants: readonly Gra
   return [base.name, ...[...others].sort()].join("-");
 }
 
-function role(kind: "Role" | "ClusterRole", name: string, grants: readonly Grant[], namespace?: string): Document {
+/**
+ * A comment's text for the `yaml` package, which puts `#` and the indent before each of its lines: wrapped at
+ * spaces so that no line takes more than `width` cells once they are there.
+ */
+function comment(text: string, indent: number, width: number): string {
+  return wordWrap(text, width - indent - "# ".length).map((line) => ` ${line}`).join("\n");
+}
+
+function role(
+  kind: "Role" | "ClusterRole",
+  name: string,
+  grants: readonly Grant[],
+  width: number,
+  namespace?: string,
+): Document {
   const document = new Document({
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind,
@@ -149,8 +180,9 @@ function role(kind: "Role" | "ClusterRole", name: string, grants: readonly Grant
   const rules = document.get("rules") as YAMLSeq<YAMLMap<string, YAMLSeq>>;
   grants.forEach((grant, i) => {
     const rule = rules.items[i];
-    if (grant.optional) rule.commentBefore = ` optional: ${grant.optional}`;
-    else if (grant.required) rule.commentBefore = ` required: ${grant.required}`;
+    // The rules' items are indented by two.
+    if (grant.optional) rule.commentBefore = comment(`optional: ${grant.optional}`, 2, width);
+    else if (grant.required) rule.commentBefore = comment(`required: ${grant.required}`, 2, width);
     for (const field of ["apiGroups", "resources", "verbs"]) rule.get(field)!.flow = true;
   });
   return document;
@@ -161,6 +193,7 @@ function binding(
   roleKind: "Role" | "ClusterRole",
   roleName: string,
   subject: RbacSubject,
+  width: number,
   namespace?: string,
 ): Document {
   // "." between the parts, which neither a Role's name nor a namespace holds: two bindings never share a name.
@@ -177,8 +210,12 @@ function binding(
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: roleKind, name: roleName },
   });
   if (subject.kind === "User" && subject.placeholder) {
-    document.commentBefore = ` The API server did not say who you are: replace ${PLACEHOLDER} with your user name,\n` +
-      " or the subject with your ServiceAccount (kind: ServiceAccount, name, namespace).";
+    document.commentBefore = comment(
+      `The API server did not say who you are: replace ${PLACEHOLDER} with your user name, or the subject ` +
+        "with your ServiceAccount (kind: ServiceAccount, name, namespace).",
+      0,
+      width,
+    );
   }
   return document;
 }

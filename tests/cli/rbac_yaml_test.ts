@@ -76,9 +76,32 @@ Deno.test("rbacYaml() says what to replace when the user is unknown", () => {
   const yaml = rbacYaml([SLICES], subjectOf(undefined));
   assert.match(
     yaml,
-    /^# The API server did not say who you are: replace REPLACE-WITH-YOUR-USER with your user name,$/m,
+    /^# The API server did not say who you are: replace REPLACE-WITH-YOUR-USER with\b/m,
   );
   assert.equal(parseAllDocuments(yaml)[1].toJS().subjects[0].name, "REPLACE-WITH-YOUR-USER");
+});
+
+Deno.test("rbacYaml() keeps every comment line within 80 cells, or the width asked, each line a comment", () => {
+  // check's longest reason: on one line it took 209 cells, which a terminal wraps; copied from tmux's copy mode, the
+  // wrapped part is a line without its '#', and the YAML no longer parses.
+  const services = {
+    ...SERVICES,
+    optional: "a target without a port reads the Service when its slices have several ports, and its " +
+      "internalTrafficPolicy; without it, a Service with internalTrafficPolicy: Local is used as Cluster (every pod)",
+  };
+  const nodes = { verbs: ["get"], group: "", resource: "nodes", optional: services.optional };
+  for (const width of [undefined, 60, 40]) {
+    const yaml = rbacYaml([SLICES, services, nodes], subjectOf(undefined), width === undefined ? {} : { width });
+    const comments = yaml.split("\n").filter((line) => line.trimStart().startsWith("#"));
+    assert.deepEqual(comments.filter((line) => line.length > (width ?? 80)), [], `width ${width}`);
+    // The same words as before, in the same order, once the lines are joined.
+    assert.ok(comments.map((line) => line.trim().slice(2)).join(" ").includes(`optional: ${services.optional}`), yaml);
+    assert.deepEqual(parseAllDocuments(yaml)[0].toJS().rules[1], {
+      apiGroups: [""],
+      resources: ["services"],
+      verbs: ["get"],
+    });
+  }
 });
 
 /** What `kubectl apply` leaves after each YAML in turn (an object replaces the one of the same kind, namespace and name), as the verbs the subject then holds: `verb resource namespace`. */
