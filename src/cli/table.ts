@@ -139,7 +139,10 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   for (const segments of state) lines.push(fit(segments));
   if (!topologyFits) { for (const line of wrap(topology, columns, maxLines(3))) lines.push(paint(line, "dim")); }
   const problem = view.watch.state === "retrying" ? view.watch.error : view.portError;
-  if (problem) { for (const line of wrap(problem.message, columns, maxLines(4))) lines.push(paint(line, "red")); }
+  if (problem) {
+    const message = withFileName(problem.message, context.source, columns, maxLines(4));
+    for (const line of wrap(message, columns, maxLines(4))) lines.push(paint(line, "red"));
+  }
   const portNote = view.snapshot?.portNote;
   if (portNote) { for (const line of wrap(portNote, columns, maxLines(4))) lines.push(paint(line, "yellow")); }
   lines.push("");
@@ -311,6 +314,20 @@ function sourceLines(source: string, columns: number): string[] {
   if (flags === "") return lines;
   if (cellWidth(`  ${context}${flags}`) <= columns) return [...lines.slice(0, -1), `  ${context}${flags}`];
   return [...lines, ...wordWrap(flags.trimStart(), room).map((line) => `  ${line}`)];
+}
+
+/**
+ * A message with the kubeconfig's path of `source` as its file name (`…/eks.kubeconfig`), as the header shows it when
+ * it must, where the message would not fit whole in `max` lines of `columns` cells: cut at its end, the path would
+ * lose the file name, or push the cause and what to do off the lines. The header names the path.
+ */
+function withFileName(message: string, source: string, columns: number, max: number): string {
+  const path = /^kubeconfig (.+?) \(context "/s.exec(source)?.[1];
+  if (path === undefined || !path.includes("/")) return message;
+  const whole = wordWrap(printable(inFlagTerms(message)), columns);
+  if (whole.length <= max && whole.every((line) => cellWidth(line) <= columns)) return message;
+  const file = `…/${path.slice(path.lastIndexOf("/") + 1)}`;
+  return message.replaceAll(`kubeconfig ${path} (context "`, `kubeconfig ${file} (context "`);
 }
 
 /**

@@ -1,5 +1,6 @@
 // The context's name, which tells a wrong cluster, is never cut while it fits on a line: the kubeconfig's path is.
 import assert from "node:assert/strict";
+import { KubeApiError } from "../../src/base/errors.ts";
 import { serviceViewOf, tableAt } from "./_service_view.ts";
 
 const ARN = "arn:aws:eks:eu-west-1:123456789012:cluster/prod-eu-west-1";
@@ -78,4 +79,27 @@ Deno.test("renderTable() shows the kubeconfig's file name with --namespace too, 
     '  context "admin"',
     "  with --namespace",
   ]);
+});
+
+Deno.test("renderTable() shows a failing watch's kubeconfig by its file name when the path would be cut, as the header does", () => {
+  // Seen in tmux at 60 columns: the message's four lines ended in '/tmp/.../team-platform/platf…', and the context and
+  // why the API server could not be reached (ECONNREFUSED) were cut off.
+  const path = "/tmp/configs/staging-eu-west-1/team-platform/platform-team-admin.kubeconfig";
+  const source = `kubeconfig ${path} (context "sa")`;
+  const error = new KubeApiError(
+    `Cannot list endpointslices of service "echo" in namespace "prod": cannot reach the API server at ` +
+      `https://127.0.0.1:1 from ${source} (connect ECONNREFUSED 127.0.0.1:1); check that the address is right and ` +
+      "the server is up",
+  );
+  const view = { ...serviceViewOf([], {}), watch: { state: "retrying" as const, error } };
+  const message = (columns: number) => {
+    const lines = tableAt(view, columns, { source });
+    return lines.slice(lines.findIndex((line) => line.startsWith("Cannot")), lines.indexOf("")).join(" ");
+  };
+  assert.match(
+    message(60),
+    /from kubeconfig …\/platform-team-admin\.kubeconfig \(context "sa"\) \(connect ECONNREFUSED/,
+  );
+  // Wide enough for the whole path on a line, the message keeps it.
+  assert.ok(message(120).includes(`from kubeconfig ${path} (context "sa")`), message(120));
 });
