@@ -11,6 +11,7 @@ import type { ServiceView } from "./service_observer.ts";
 import { inFlagTerms } from "./flag_terms.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { HEADINGS, tableLayout } from "./table_layout.ts";
+import { sourceLines, withFileName } from "./source_lines.ts";
 import {
   cellWidth,
   cutToCells,
@@ -147,10 +148,17 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   if (portNote) { for (const line of wrap(portNote, columns, maxLines(4))) lines.push(paint(line, "yellow")); }
   lines.push("");
   // How to stop ends every live frame, also one with no pod to show: the cursor is hidden and nothing else moves.
-  const quit: Segment = { text: context.live ? "  Ctrl-C to quit" : "", style: "dim" };
+  // After what the line says, whole or not at all: cut, it would take the place of the counts and say nothing.
+  const quit = (text: string): Segment[] =>
+    context.live && cellWidth(printable(`${text}  Ctrl-C to quit`)) <= columns
+      ? [{ text: "  Ctrl-C to quit", style: "dim" }]
+      : [];
+  // The counts, and what the table waits for, wrapped where they do not fit: they come before how to quit.
+  const bottom = (text: string) =>
+    cellWidth(printable(text)) <= columns ? [fit([{ text }, ...quit(text)])] : wrap(text, columns, 2);
   if (!view.pods) {
     const waiting = view.port === undefined ? "reading the Service for its first port..." : "listing EndpointSlices...";
-    lines.push(fit([{ text: waiting }, quit]));
+    lines.push(...bottom(waiting));
     return lines;
   }
   if (view.pods.length === 0) {
@@ -158,7 +166,7 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
     const left = context.rows - 1 - lines.length - (context.live ? 2 : 0);
     const why = `no pods: ${view.snapshot?.emptyReason ?? "no EndpointSlice lists any"}`;
     lines.push(...wrap(why, columns, maxLines(Math.max(4, left))));
-    if (context.live) lines.push("", fit([{ text: "0 pods" }, quit]));
+    if (context.live) lines.push("", ...bottom("0 pods"));
     return lines;
   }
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
@@ -190,9 +198,11 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   const height = (i: number) => 1 + below(i).length;
   // The headings only with a row under them (and the blank line and the counts): a terminal too short for that
   // gets the count of the pods alone, not headings over nothing.
-  const headed = context.rows - 1 - lines.length - 3 >= 1;
+  const total = summary(view.pods);
+  const totalHeight = bottom(total).length;
+  const headed = context.rows - 1 - lines.length - 2 - totalHeight >= 1;
   if (headed) lines.push(fit([{ text: pad(columnsShown.map((i) => HEADINGS[i])).join(""), style: "bold" }]));
-  let room = Math.max(1, context.rows - 1 - lines.length - 2);
+  let room = Math.max(1, context.rows - 1 - lines.length - 1 - totalHeight);
   const all = view.pods.reduce((sum, _, i) => sum + height(i), 0);
   let shown = rowsShown(view.pods, all > room ? room - 1 : all, height);
   // Room for the counts, taken from the rows, within the lines that the `... and N more pods` line leaves: a kind of
@@ -224,13 +234,17 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   const hidden = view.pods.filter((_, i) => !visible.has(i));
   if (hidden.length > 0) {
     // Which kinds the rows left out are, so that the used pods, shown last, are not lost from sight.
+    // Whole or not at all: cut, a count would read as another ('172' as '17…').
     const kinds = hidden.every((pod) => pod.use === "used") ? "all used" : summary(hidden);
-    lines.push(fit([{ text: `... and ${hidden.length} more pods: ${kinds}`, style: "dim" }]));
+    const more = `... and ${hidden.length} more pods: ${kinds}`;
+    lines.push(fit([{ text: cellWidth(more) <= columns ? more : more.slice(0, more.indexOf(":")), style: "dim" }]));
     for (const line of counts) lines.push(paint(line, "dim"));
   }
-  const total = summary(view.pods);
-  const zones = zonesThatFit(unusedByZone(view), columns - cellWidth(printable(total)) - cellWidth(quit.text));
-  lines.push("", fit([{ text: total + zones }, quit]));
+  const zones = zonesThatFit(
+    unusedByZone(view),
+    columns - cellWidth(printable(total)) - cellWidth(quit(total)[0]?.text ?? ""),
+  );
+  lines.push("", ...bottom(total + zones));
   return lines;
 }
 
@@ -282,52 +296,6 @@ export function unusedByZone({ snapshot, pods }: ServiceView): string[] {
  */
 function portText(port: number | string | undefined): string | number {
   return port === undefined ? "(the Service's first)" : port === "" ? "<unset>" : port;
-}
-
-/**
- * `  from SOURCE` in lines of at most `columns` cells when it can be: on one line; a kubeconfig's (`kubeconfig PATH
- * (context "NAME")`, then `with --namespace` when a flag overrode it) with its path shortened to its file name
- * (`…/eks.kubeconfig`) if need be, else with the context on a line of its own (`  context "NAME"`), so that its name
- * (which tells a wrong cluster) is whole, and the path after `  from kubeconfig` or on a line of its own, where a file
- * name still too wide keeps its start, which tells one kubeconfig from another; the flags after the context, or on a
- * line of their own; any other source, and a kubeconfig's with flags whose words all fit, wrapped at spaces. Only a
- * name or path that alone is wider than the terminal is cut, at its end, by the line's fit.
- */
-function sourceLines(source: string, columns: number): string[] {
-  const text = printable(inFlagTerms(`  from ${source}`));
-  if (cellWidth(text) <= columns) return [text];
-  const atSpaces = wordWrap(text.slice(2), columns - 2).map((line) => `  ${line}`);
-  const parts = /^( {2}from kubeconfig )(.+) \((context ".*")\)((?: with .+)?)$/s.exec(text);
-  if (!parts) return atSpaces;
-  const [, head, path, context, flags] = parts;
-  // Flags whose every word fits wrap as other sources do; a path too wide would lose its file name there.
-  if (flags !== "" && atSpaces.every((line) => cellWidth(line) <= columns)) return atSpaces;
-  const file = path.includes("/") ? `…/${path.slice(path.lastIndexOf("/") + 1)}` : path;
-  const short = `${head}${file} (${context})${flags}`;
-  if (cellWidth(short) <= columns) return [short];
-  const beside = [path, file].find((shown) => cellWidth(head) + cellWidth(shown) <= columns);
-  const room = columns - 2;
-  const shown = [path, file].find((each) => cellWidth(each) <= room) ?? `${cutToCells(file, Math.max(0, room - 1))}…`;
-  const lines = beside !== undefined
-    ? [`${head}${beside}`, `  ${context}`]
-    : [head.trimEnd(), `  ${shown}`, `  ${context}`];
-  if (flags === "") return lines;
-  if (cellWidth(`  ${context}${flags}`) <= columns) return [...lines.slice(0, -1), `  ${context}${flags}`];
-  return [...lines, ...wordWrap(flags.trimStart(), room).map((line) => `  ${line}`)];
-}
-
-/**
- * A message with the kubeconfig's path of `source` as its file name (`…/eks.kubeconfig`), as the header shows it when
- * it must, where the message would not fit whole in `max` lines of `columns` cells: cut at its end, the path would
- * lose the file name, or push the cause and what to do off the lines. The header names the path.
- */
-function withFileName(message: string, source: string, columns: number, max: number): string {
-  const path = /^kubeconfig (.+?) \(context "/s.exec(source)?.[1];
-  if (path === undefined || !path.includes("/")) return message;
-  const whole = wordWrap(printable(inFlagTerms(message)), columns);
-  if (whole.length <= max && whole.every((line) => cellWidth(line) <= columns)) return message;
-  const file = `…/${path.slice(path.lastIndexOf("/") + 1)}`;
-  return message.replaceAll(`kubeconfig ${path} (context "`, `kubeconfig ${file} (context "`);
 }
 
 /**

@@ -905,3 +905,34 @@ Deno.test("renderTable() keeps a kubectl command of why there are no pods on one
   const narrow = renderTable(view, { ...context, columns: 30, live: false });
   assert.ok(narrow.join(" ").replace(/\s+/g, " ").includes(emptyReason), narrow.join("\n"));
 });
+
+Deno.test("renderTable() on a narrow terminal shows the counts and what it waits for whole, and how to quit whole or not at all", () => {
+  // At 30 to 45 columns the bottom line ended in 'Ctrl-C …' or 'Ctr…', and at 30 the counts in '43 not…'.
+  const view = viewOf([thirtyPods([3, 12, 21])]);
+  for (const columns of [24, 30, 35, 40, 45]) {
+    const lines = renderTable(view, { ...context, columns });
+    const frame = `${columns} columns:\n${lines.join("\n")}`;
+    assert.ok(lines.every((line) => [...line].length <= columns), frame);
+    assert.ok(!lines.some((line) => /Ct?r?l?-?C?…$|Ctrl-C t?o? ?q?u?i?…$/.test(line)), frame);
+    // A count cut reads as another ('172' as '17…'): the kinds of the pods not shown go whole or not at all.
+    assert.ok(lines.some((line) => /^\.\.\. and \d+ more pods(: all used)?$/.test(line)), frame);
+    const bottom = lines.slice(lines.lastIndexOf("") + 1).join(" ");
+    assert.ok(bottom.startsWith("27 used, 3 not used"), frame);
+    assert.equal(bottom.endsWith("  Ctrl-C to quit"), columns >= "27 used, 3 not used  Ctrl-C to quit".length, frame);
+    for (const port of [undefined, "grpc"]) {
+      const waiting = renderTable({ ...view, port, pods: undefined, snapshot: undefined }, { ...context, columns });
+      const text = waiting.slice(waiting.lastIndexOf("") + 1).join(" ");
+      assert.ok(
+        /^(reading the Service for its first port|listing EndpointSlices)\.\.\.( {2}Ctrl-C to quit)?$/.test(text),
+        text,
+      );
+    }
+  }
+  const endpoints = Array.from({ length: 300 }, (_, i) => ({
+    addresses: [`10.0.${i >> 8}.${i & 255}`],
+    conditions: { ready: i % 7 !== 0 },
+  }));
+  const wide = { ...thirtyPods(), endpoints };
+  const counts = renderTable(viewOf([wide]), { ...context, columns: 20 });
+  assert.deepEqual(counts.slice(counts.lastIndexOf("") + 1), ["257 used, 43 not", "used"]);
+});
