@@ -347,6 +347,14 @@ function localityOf(values: Map<string, string>): { locality?: { zone?: string; 
   const zone = values.get("--zone");
   const node = values.get("--node");
   if (zone === undefined && node === undefined) return {};
+  // Empty, either would make the locality the library's {}, which ignores ZONE and NODE_NAME: topology off, unasked.
+  for (const [name, value] of [["zone", zone], ["node", node]]) {
+    if (value !== "") continue;
+    throw new UsageError(
+      `Cannot use --${name}: it must not be empty: leave it out to use ZONE and NODE_NAME, or, for a client whose ` +
+        "locality is unknown, leave out --zone and --node and unset those (env -u ZONE -u NODE_NAME)",
+    );
+  }
   return { locality: { ...(zone ? { zone } : {}), ...(node ? { node } : {}) } };
 }
 

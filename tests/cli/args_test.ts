@@ -247,6 +247,18 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       ["--timeout", "abc", TARGET],
       'Cannot use --timeout: it must be a positive number of seconds, at most 2147483: current value is "abc"',
     ],
+    // An empty --zone or --node turned topology off silently, ZONE and NODE_NAME ignored (the library's locality {}):
+    // `--zone="$ZONE"` with the variable unset read as that.
+    [
+      ["--zone=", TARGET],
+      "Cannot use --zone: it must not be empty: leave it out to use ZONE and NODE_NAME, or, for a client whose " +
+      "locality is unknown, leave out --zone and --node and unset those (env -u ZONE -u NODE_NAME)",
+    ],
+    [
+      ["--zone", "a", "--node", "", TARGET],
+      "Cannot use --node: it must not be empty: leave it out to use ZONE and NODE_NAME, or, for a client whose " +
+      "locality is unknown, leave out --zone and --node and unset those (env -u ZONE -u NODE_NAME)",
+    ],
     [
       ["-n=", TARGET],
       "Cannot use --namespace: it must not be empty (kubectl reads an empty one as none given): leave it out to use " +
