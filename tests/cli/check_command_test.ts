@@ -250,3 +250,36 @@ Deno.test("check on a narrow terminal breaks no word and keeps a kubectl command
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("check says that running clients see a grant of get on nodes only once restarted", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const dir = await Deno.makeTempDir();
+  try {
+    const kubeconfig = `${dir}/kubeconfig.json`;
+    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    api.applySlice(endpointSlice({
+      namespace: "shop",
+      service: "cart",
+      port: { name: "grpc", port: 8080 },
+      endpoints: [{ ip: "10.1.0.1", pod: "cart-0", nodeName: "n1" }],
+    }));
+    const slices = { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] };
+    const services = { verbs: ["get"], apiGroups: [""], resources: ["services"] };
+    api.setAccess({ username: "client", rules: [slices, services] });
+    const { code, stdout } = await check(kubeconfig, "kubernetes:///cart.shop:grpc", ["--node", "n1"]);
+    assert.equal(code, 0, stdout);
+    // A client reads its Node once and keeps a 403 (as its warning says): the ClusterRole alone changed nothing for
+    // the clients that ran when it was applied.
+    assert.match(
+      stdout,
+      /\nMISSING +get +nodes \(cluster-wide\) \(optional: .*; running clients read the Node once: restart them after the grant\)\n/,
+    );
+    assert.match(
+      stdout,
+      /\n {2}# optional: .*; running clients read the Node once: restart them after the grant\n {2}- apiGroups: \[ "" \]\n {4}resources: \[ nodes \]/,
+    );
+  } finally {
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
