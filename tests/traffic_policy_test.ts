@@ -117,7 +117,8 @@ Deno.test("createTrafficPolicyReader() reads Local, and not for a headless Servi
 
 Deno.test("createTrafficPolicyReader() without get on services uses every pod, and reads again when the watch resumes", async () => {
   let changes = 0;
-  const forbidden = reader([refuse(403), service({ internalTrafficPolicy: "Local" })], () => changes++);
+  const clock = new FakeClock();
+  const forbidden = reader([refuse(403), service({ internalTrafficPolicy: "Local" })], () => changes++, clock);
   try {
     await eventually(() => forbidden.policy.current() !== undefined, "the refusal");
     assert.equal(forbidden.policy.current()!.policy, "Cluster");
@@ -125,6 +126,7 @@ Deno.test("createTrafficPolicyReader() without get on services uses every pod, a
     assert.equal(changes, 1);
     // The grant came while the client ran: the next resume, every 5 to 10 minutes at most, reads the Service (a
     // relist may never come).
+    clock.advance(300_000);
     forbidden.policy.refresh("the watch resumes (timeout)");
     await eventually(() => forbidden.policy.current()!.policy === "Local", "Local once the read is granted");
     assert.equal(forbidden.reads(), 2);
@@ -137,10 +139,12 @@ Deno.test("createTrafficPolicyReader() without get on services uses every pod, a
 Deno.test("createTrafficPolicyReader() traces a Service not found once, not at each resume of its watch", async () => {
   const traces: string[] = [];
   setTraceSink((text) => traces.push(text));
-  const missing = reader([refuse(404)]);
+  const clock = new FakeClock();
+  const missing = reader([refuse(404)], undefined, clock);
   try {
     await eventually(() => missing.policy.current() !== undefined, "the 404");
     for (let i = 2; i <= 3; i++) {
+      clock.advance(300_000); // The watch's timeout: 5 to 10 minutes.
       missing.policy.refresh("the watch resumes (timeout)");
       await eventually(() => missing.reads() === i, `read ${i}`);
     }
@@ -297,6 +301,8 @@ Deno.test("watchEndpoints() honours Local once get on services is granted, when 
       username: "client",
       rules: [slicesOnly, { verbs: ["get"], apiGroups: [""], resources: ["services"] }],
     });
+    // A refusal less than a second old serves a resume (as an answer does); the watch's timeout is minutes away.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     api.endWatches(); // The watch's timeout (5 to 10 minutes): it resumes without listing again.
     await eventually(() => one.hosts() === "10.4.0.1", "the node's own pod once the Service is read again");
     assert.equal(one.last()!.internalTrafficPolicy, "Local");
@@ -447,6 +453,27 @@ Deno.test("createTrafficPolicyReader() does not read again for a relist a second
     assert.equal(local.reads(), 2, "a second later it reads again");
   } finally {
     local.stop();
+  }
+});
+
+Deno.test("createTrafficPolicyReader() does not read again for a relist a second after the Service was refused", async () => {
+  for (const status of [403, 404]) {
+    const clock = new FakeClock();
+    const refused = reader([refuse(status)], undefined, clock);
+    try {
+      await eventually(() => refused.policy.current() !== undefined, `the ${status}`);
+      // A resume from a point the watch cache lost: the watch's 200 read the Service, then its 410 Expired made the
+      // watch list again 100 ms later; a refusal is as fresh an answer as a Service (it read twice, where a grant read
+      // once: fake API server with watchCacheSize 1).
+      clock.advance(100);
+      refused.policy.refresh("the watch lists again");
+      assert.equal(refused.reads(), 1, `${status}: 100 ms after the refusal`);
+      clock.advance(900);
+      refused.policy.refresh("the watch resumes (timeout)");
+      await eventually(() => refused.reads() === 2, `${status}: a second later it reads again`);
+    } finally {
+      refused.stop();
+    }
   }
 });
 

@@ -70,7 +70,7 @@ export interface TrafficPolicyReader {
   current(): TrafficPolicyState | undefined;
   /**
    * Reads the Service (the first call starts the first read), unless a read is under way or waits to be retried, or
-   * (unless `spaced`) the Service answered less than a second ago; after a 403 too, so that a grant of `get` on
+   * (unless `spaced`) the Service answered, or refused the read, less than a second ago; after a 403 too, so that a grant of `get` on
    * `services` made while the client runs is honoured at the next relist or resume of the watch (every 5 to 10
    * minutes), or when a channel joins.
    *
@@ -132,7 +132,7 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
   let refusalTraced: number | undefined;
   /** Cancels the retry of a failed read. */
   let retryTimer: (() => void) | undefined;
-  /** When the last read ended, and when the last that the Service answered did (`clock.now()`). */
+  /** When the last read ended, and when the last that the Service answered (or refused: 403, 404) did (`clock.now()`). */
   let endedAt = -Infinity;
   let answeredAt = -Infinity;
   /** Cancels the read that waits to be spaced from the last. */
@@ -186,7 +186,9 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
             (cause.status === 403 ? `: grant "get" on "services" to honour Local as kube-proxy does` : ""),
         );
       }
-      if (!refused) {
+      // A refusal is as definite an answer as the Service: a relist 100 ms after it (a resume's 410) reads no more.
+      if (refused) answeredAt = clock.now();
+      else {
         // A 429 or 5xx with Retry-After (priority and fairness) waits as asked, as the port lookup's read does.
         const delay = Math.max(backoff.next(), retryAfterMs(cause, options.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS));
         trace(`${name}: cannot read its internalTrafficPolicy (${reason}); reading again in ${Math.round(delay)} ms`);
