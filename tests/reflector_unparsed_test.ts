@@ -273,3 +273,32 @@ Deno.test("runReflector() tells nothing after it was stopped, not even a change 
   await new Promise((resolve) => setTimeout(resolve, 80));
   assert.equal(reflector.announced(), 1, "a change told after the stop");
 });
+
+Deno.test("runReflector() goes on watching when onState throws, and the events told apply all the same", async () => {
+  const [a, b] = [line("ADDED", "a", "11", "10.0.0.1"), line("ADDED", "b", "12", "10.0.0.2")];
+  const encode = (text: string) => new TextEncoder().encode(text);
+  // The consumer's bug, thrown before it read the state: after the LIST, and for a change told at its chunk's end or
+  // by the 50 ms wait for an event begun in the same chunk.
+  for (const [throwAt, begun] of [[1, false], [2, false], [2, true]] as const) {
+    const name = `thrown at state ${throwAt}${begun ? ", event b begun" : ""}`;
+    const reflector = start([[]], (count) => {
+      if (count === throwAt) throw new Error("consumer bug");
+      return false;
+    });
+    try {
+      await until(() => reflector.streams.length === 1);
+      reflector.streams[0].enqueue(encode(`${a}\n${begun ? b.slice(0, 40) : ""}`));
+      await until(() => reflector.announced() === 2);
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      assert.deepEqual(reflector.errors.map((error) => error.message), [], `${name}: not the API server's failure`);
+      assert.deepEqual(reflector.watches.map((watch) => watch.resourceVersion), ["10"], `${name}: one watch`);
+      assert.deepEqual([...reflector.state().slices.keys()], ["a"], name);
+      reflector.streams[0].enqueue(encode(begun ? `${b.slice(40)}\n` : `${b}\n`));
+      await until(() => reflector.announced() === 3);
+      assert.deepEqual([...reflector.state().slices.keys()].sort(), ["a", "b"], name);
+      assert.equal(reflector.state().resourceVersion, "12", name);
+    } finally {
+      await reflector.stop();
+    }
+  }
+});

@@ -36,6 +36,7 @@ import { BOOKMARKS_DUE_MS, stallDeadline } from "./_stall_deadline.ts";
 import { openWatchCodec } from "./watch_codec.ts";
 import { chunkEndPublish } from "./_chunk_end_publish.ts";
 import { type UnparsedEvent, unparsedEvents } from "./_unparsed_events.ts";
+import { tellState } from "./_tell_state.ts";
 
 export type { WatchEndReason } from "./_retry.ts";
 
@@ -80,7 +81,7 @@ export interface ReflectorOptions {
    * Called after every LIST, at the end of a streaming list's initial events, and after the events that changed a
    * slice, once the chunk of the watch's body that brought them was read up to an event's end (see
    * `_chunk_end_publish.ts`). A streaming list's state is never published before its initial events ended, nor any
-   * once `signal` aborted.
+   * once `signal` aborted. What it throws is traced, and the watch goes on (see `_tell_state.ts`).
    */
   onState(state: SliceState): void;
   /**
@@ -223,10 +224,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       return resourceVersion;
     },
   };
-  // Nothing is told once stopped: a change that waited for the end of its chunk would reach a consumer that left.
-  const publish = () => {
-    if (!signal.aborted) options.onState(state);
-  };
+  const publish = tellState(() => options.onState(state), { signal, trace, read: applyUnparsedForReader });
   const checks = { api, signal, clock, stallTimeoutMs, pageSize: PAGE_SIZE, trace, onList: options.onList };
   const recovered = () => {
     if (!failing) return;
