@@ -1,4 +1,6 @@
 import type { Clock } from "../src/runtime/clock.ts";
+import { realClearTimeout, realSetTimeout } from "../src/runtime/real_timers.ts";
+import { unrefTimer } from "../src/runtime/unref_timer.ts";
 
 interface Timer {
   at: number;
@@ -60,4 +62,41 @@ export async function driveUntil(clock: FakeClock, done: () => boolean, maxSteps
     if (!clock.fireNext()) throw new Error(`Nothing left to run at ${clock.now()} ms, and the scenario is not done`);
   }
   throw new Error(`The scenario did not finish within ${maxSteps} timers (at ${clock.now()} ms)`);
+}
+
+/**
+ * The real clock, whose time a test can also move on: `advance(ms)` stands for `ms` waited (the timers due by then run
+ * at once); its timers otherwise run in real time, unref'd as the library's own.
+ */
+export class JumpingClock implements Clock {
+  #ahead = 0;
+  #timers = new Set<{ at: number; callback: () => void; cancel: () => void }>();
+
+  now(): number {
+    return performance.now() + this.#ahead;
+  }
+
+  setTimeout(callback: () => void, ms: number): () => void {
+    const timer = unrefTimer(realSetTimeout(() => {
+      this.#timers.delete(entry);
+      callback();
+    }, ms));
+    const entry = { at: this.now() + ms, callback, cancel: () => realClearTimeout(timer) };
+    this.#timers.add(entry);
+    return () => {
+      entry.cancel();
+      this.#timers.delete(entry);
+    };
+  }
+
+  /** Moves the time `ms` on, running the timers due by then in order. */
+  advance(ms: number): void {
+    this.#ahead += ms;
+    const due = [...this.#timers].filter((entry) => entry.at <= this.now()).sort((a, b) => a.at - b.at);
+    for (const entry of due) {
+      entry.cancel();
+      this.#timers.delete(entry);
+      entry.callback();
+    }
+  }
 }

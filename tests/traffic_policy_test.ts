@@ -7,9 +7,9 @@ import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";
 import type { EndpointSlice } from "../src/base/endpoint_slice.ts";
 import { KubeApiError } from "../src/base/errors.ts";
 import { createClientSelectionMemo, selectForClient } from "../src/selection/client_selection.ts";
-import { createTrafficPolicyReader } from "../src/selection/traffic_policy.ts";
+import { createTrafficPolicyReader, setDefaultPolicyClock } from "../src/selection/traffic_policy.ts";
 import { eventually } from "./_watch_helpers.ts";
-import { driveUntil, FakeClock } from "./_fake_clock.ts";
+import { driveUntil, FakeClock, JumpingClock } from "./_fake_clock.ts";
 import { setTraceSink } from "../src/runtime/trace.ts";
 
 /** A DaemonSet-like Service: one pod per node, `conditions` per pod. */
@@ -217,6 +217,16 @@ function followAgent(api: FakeApiServer, node: string | undefined, server = api.
   };
 }
 
+/**
+ * The clock of the policy readers of the watches started from now on (until `setDefaultPolicyClock(undefined)`): a
+ * second between reads is then `clock.advance(1000)`, not a second waited.
+ */
+function policyClock(): JumpingClock {
+  const clock = new JumpingClock();
+  setDefaultPolicyClock(clock);
+  return clock;
+}
+
 function applyAgent(api: FakeApiServer, nodes: string[], policy: "Cluster" | "Local") {
   api.applyService({
     metadata: { namespace: "prod", name: "agent" },
@@ -253,6 +263,7 @@ Deno.test("watchEndpoints() on a Service with internalTrafficPolicy: Local gives
 });
 
 Deno.test("watchEndpoints() follows a Service switched to Local when its watch resumes", async () => {
+  const clock = policyClock();
   const api = await startFakeApiServer();
   applyAgent(api, ["n1", "n2"], "Cluster");
   const one = followAgent(api, "n1");
@@ -260,11 +271,12 @@ Deno.test("watchEndpoints() follows a Service switched to Local when its watch r
     await eventually(() => one.hosts() === "10.4.0.1,10.4.0.2", "every pod under Cluster");
     assert.equal(one.last()!.internalTrafficPolicy, undefined);
     applyAgent(api, ["n1", "n2"], "Local");
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // An answer less than a second old serves a resume.
+    clock.advance(1000); // An answer less than a second old serves a resume.
     api.endWatches();
     await eventually(() => one.hosts() === "10.4.0.1", "the node's own pod once the Service is read again");
     assert.equal(one.last()!.internalTrafficPolicy, "Local");
   } finally {
+    setDefaultPolicyClock(undefined);
     await one.stop();
     await api.close();
   }
@@ -289,6 +301,7 @@ Deno.test("watchEndpoints() without get on services gives every pod of a Local S
 });
 
 Deno.test("watchEndpoints() honours Local once get on services is granted, when its watch resumes", async () => {
+  const clock = policyClock();
   const api = await startFakeApiServer({ token: "t" });
   applyAgent(api, ["n1", "n2"], "Local");
   const slicesOnly = { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] };
@@ -302,17 +315,19 @@ Deno.test("watchEndpoints() honours Local once get on services is granted, when 
       rules: [slicesOnly, { verbs: ["get"], apiGroups: [""], resources: ["services"] }],
     });
     // A refusal less than a second old serves a resume (as an answer does); the watch's timeout is minutes away.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    clock.advance(1000);
     api.endWatches(); // The watch's timeout (5 to 10 minutes): it resumes without listing again.
     await eventually(() => one.hosts() === "10.4.0.1", "the node's own pod once the Service is read again");
     assert.equal(one.last()!.internalTrafficPolicy, "Local");
   } finally {
+    setDefaultPolicyClock(undefined);
     await one.stop();
     await api.close();
   }
 });
 
 Deno.test("watchEndpoints() reads the policy again for a client that joins a running watch, and moves every client", async () => {
+  const clock = policyClock();
   const api = await startFakeApiServer();
   applyAgent(api, ["n1", "n2"], "Cluster");
   const first = followAgent(api, "n1");
@@ -320,10 +335,12 @@ Deno.test("watchEndpoints() reads the policy again for a client that joins a run
   try {
     await eventually(() => first.hosts() === "10.4.0.1,10.4.0.2", "every pod under Cluster");
     applyAgent(api, ["n1", "n2"], "Local");
+    clock.advance(1000); // A channel that joins within a second of the last read waits for the second's end.
     second = followAgent(api, "n2");
     await eventually(() => second!.hosts() === "10.4.0.2", "the new client's node's pod");
     await eventually(() => first.hosts() === "10.4.0.1", "the running client moved too");
   } finally {
+    setDefaultPolicyClock(undefined);
     await first.stop();
     await second?.stop();
     await api.close();
@@ -478,13 +495,14 @@ Deno.test("createTrafficPolicyReader() does not read again for a relist a second
 });
 
 Deno.test("watchEndpoints() reads the Service for a resume once the API server answers again: one read, none in the outage", async () => {
+  const clock = policyClock();
   const api = await startFakeApiServer();
   applyAgent(api, ["n1", "n2"], "Local");
   const one = followAgent(api, "n1");
   const serviceReads = () => api.requests.filter(({ path }) => path.endsWith("/services/agent"));
   try {
     await eventually(() => one.hosts() === "10.4.0.1", "the node's own pod");
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // An answer less than a second old serves a resume.
+    clock.advance(1000); // An answer less than a second old serves a resume.
     const before = serviceReads().length;
     // An API server's restart: its requests fail for a while, and then its watch cache no longer has the watch's
     // resourceVersion (410, relist).
@@ -502,6 +520,7 @@ Deno.test("watchEndpoints() reads the Service for a resume once the API server a
     const relisted = api.requests.some(({ query }) => query.sendInitialEvents === "true" && query.resourceVersion);
     assert.ok(relisted, "the 410's relist (a streaming list from the watch's resourceVersion) came too");
   } finally {
+    setDefaultPolicyClock(undefined);
     await one.stop();
     await api.close();
   }
@@ -568,12 +587,13 @@ Deno.test("createTrafficPolicyReader() does not hold the first read: deliveries 
 });
 
 Deno.test("watchEndpoints() reads a Service deleted and created again as Local a moment after a resume's read", async () => {
+  const clock = policyClock();
   const api = await startFakeApiServer();
   applyAgent(api, ["n1", "n2"], "Cluster");
   const one = followAgent(api, "n1");
   try {
     await eventually(() => one.hosts() === "10.4.0.1,10.4.0.2", "every pod under Cluster");
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // An answer less than a second old serves a resume.
+    clock.advance(1000); // An answer less than a second old serves a resume.
     api.endWatches();
     const reads = () => api.requests.filter(({ path }) => path.endsWith("/services/agent")).length;
     await eventually(() => reads() === 2, "the resume's read");
@@ -583,9 +603,11 @@ Deno.test("watchEndpoints() reads a Service deleted and created again as Local a
     api.deleteService("prod", "agent");
     for (const slice of api.slices("prod")) api.deleteSlice("prod", slice.metadata.name!);
     await eventually(() => one.hosts() === "", "no pod while the Service is gone");
+    clock.advance(900); // Less than a second after the resume's read still: the new slices' read waits 0.1 s.
     applyAgent(api, ["n1", "n2"], "Local");
     await eventually(() => one.hosts() === "10.4.0.1", "the node's own pod under the new Service's Local");
   } finally {
+    setDefaultPolicyClock(undefined);
     await one.stop();
     await api.close();
   }

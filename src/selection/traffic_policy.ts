@@ -59,7 +59,8 @@ export interface TrafficPolicyReaderOptions {
   /**
    * Reads the time and runs the timers: the read's time limits, the retries, the spacing of reads (tests drive a
    * fake one).
-   * @default {`performance.now()` and the runtime's own timers, which do not keep the process alive}
+   * @default {`performance.now()` and the runtime's own timers, which do not keep the process alive; see
+   * {@linkcode setDefaultPolicyClock}}
    */
   clock?: Clock | undefined;
 }
@@ -124,7 +125,7 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
   const timeoutMs = options.timeoutMs ?? 150_000;
   const firstAnswerMs = options.firstAnswerMs ?? 2_000;
   const backoff = createBackoff(options.backoff);
-  const clock = options.clock ?? REAL_CLOCK;
+  const clock = options.clock ?? defaultClock;
   const name = `service ${service} in namespace ${namespace}`;
   let state: TrafficPolicyState | undefined;
   let reading = false;
@@ -268,6 +269,29 @@ const REAL_CLOCK: Clock = {
     return () => realClearTimeout(timer);
   },
 };
+
+/** The clock of the readers created without one of their own (see {@linkcode setDefaultPolicyClock}). */
+let defaultClock = REAL_CLOCK;
+
+/**
+ * Sets the clock of the readers created from now on without one of their own, those of the shared watches behind
+ * `watchEndpoints()` and `register()` included, or puts the real one back. Internal, for tests: they move its time on
+ * rather than wait out the second between reads; not part of the package's API.
+ *
+ * @param clock The clock, or `undefined` for the real one.
+ *
+ * @example A test's clock, then the real one again
+ * ```ts
+ * import { setDefaultPolicyClock } from "./traffic_policy.ts";
+ * let ahead = 0;
+ * setDefaultPolicyClock({ now: () => performance.now() + ahead, setTimeout: () => () => {} });
+ * ahead += 1000; // A second passes for the readers created now.
+ * setDefaultPolicyClock(undefined);
+ * ```
+ */
+export function setDefaultPolicyClock(clock: Clock | undefined): void {
+  defaultClock = clock ?? REAL_CLOCK;
+}
 
 /** The policy a Service gives its ClusterIP clients: `Local` only with a cluster IP (kube-proxy skips headless ones). */
 function policyOf(found: Service): "Local" | "Cluster" {
