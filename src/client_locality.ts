@@ -6,10 +6,14 @@
  * token webhook fails), the zone is unknown for now and the Node is read again
  * in the background, after the delays of `options.backoff` as the watch's own
  * retries, until it answers; the subscriptions then
- * select with the zone. A definite answer (403, 404, a Node without a zone
- * label) is kept. Once its last user is gone, a locality still waiting for
- * its zone (its first read under way too) stops reading and is forgotten, so
- * nothing runs after the last subscription and the next one starts afresh.
+ * select with the zone. After a refusal (403, 404) it is read again every
+ * {@linkcode REFUSED_NODE_READ_AGAIN_MS}, as the Service's traffic policy is at
+ * each resume of its watch: kube-proxy's informer of its Node retries a refused
+ * list until it is granted, so a grant of `get` on `nodes` (or a Node made
+ * since) needs no restart. A Node without a zone label is kept. Once its last
+ * user is gone, a locality still waiting for its zone (its first read under way
+ * too) stops reading and is forgotten, so nothing runs after the last
+ * subscription and the next one starts afresh.
  *
  * @module
  */
@@ -21,7 +25,7 @@ import { KubeApiError } from "./base/errors.ts";
 import { readNodeZone } from "./api/kube_api.ts";
 import { resolveLocality } from "./selection/locality.ts";
 import { withTimeout } from "./runtime/abortable.ts";
-import { unrefTimer } from "./runtime/unref_timer.ts";
+import { type Clock, systemClock } from "./runtime/clock.ts";
 import type { Locality } from "./selection/topology.ts";
 import { trace, warnOnce } from "./runtime/trace.ts";
 
@@ -39,6 +43,32 @@ export interface ClientLocality {
 
 /** How long one read of the Node may take, in ms. */
 const NODE_READ_TIMEOUT_MS = 10_000;
+
+/**
+ * How long after a refusal (403, 404) the Node is read again, in ms: 5 minutes, the shortest time between the resumes
+ * of a watch, at which the Service's policy is read again after a 403. A refused GET costs the API server little, but
+ * every client of the cluster sends it: kube-proxy's one per node retries within 30 s.
+ */
+export const REFUSED_NODE_READ_AGAIN_MS = 300_000;
+
+/** The timers of the reads made again (see {@linkcode setLocalityClock}). */
+let clock: Clock = systemClock;
+
+/**
+ * Sets the clock of the Node reads made again from now on, or puts the real one back. Internal, for tests: they move
+ * its time on rather than wait 5 minutes; not part of the package's API.
+ *
+ * @param next The clock, or `undefined` for the real one.
+ *
+ * @example The real clock again
+ * ```ts
+ * import { setLocalityClock } from "./client_locality.ts";
+ * setLocalityClock(undefined);
+ * ```
+ */
+export function setLocalityClock(next: Clock | undefined): void {
+  clock = next ?? systemClock;
+}
 
 /** A locality shared by subscriptions, while its first read is under way and after. */
 interface SharedLocality {
@@ -154,8 +184,8 @@ async function readLocality(
   const users = new Set<() => void>();
   // Every caller left during the first read: nobody uses this locality, and it reads no more.
   let waiting = !controller.signal.aborted && current.node !== undefined && current.zone === undefined &&
-    failure !== undefined && nodeReadMayPass(failure);
-  let timer: ReturnType<typeof setTimeout> | undefined;
+    failure !== undefined;
+  let cancelTimer: (() => void) | undefined;
   const locality: ClientLocality = {
     get current() {
       return current;
@@ -166,7 +196,7 @@ async function readLocality(
         users.delete(onZone);
         if (users.size > 0 || !waiting) return;
         waiting = false;
-        clearTimeout(timer);
+        cancelTimer?.();
         controller.abort();
         forget();
       };
@@ -188,27 +218,27 @@ async function readLocality(
         },
         (error) => {
           if (!waiting) return;
-          if (nodeReadMayPass(error)) return schedule();
-          waiting = false;
-          trace(`cannot read the zone of node ${node}, so it stays unknown: ${(error as Error).message}`);
-          warnZoneUnread(access, node, error, explicit);
+          if (!nodeReadMayPass(error)) warnZoneUnread(access, node, error, explicit);
+          schedule(error);
         },
       );
     };
-    const schedule = () => {
-      const delayMs = backoff.next();
-      trace(`reading node ${node} again in ${Math.round(delayMs)} ms, for its zone`);
-      timer = unrefTimer(setTimeout(retry, delayMs));
+    const schedule = (error: unknown) => {
+      const refused = !nodeReadMayPass(error);
+      const delayMs = refused ? REFUSED_NODE_READ_AGAIN_MS : backoff.next();
+      const why = refused ? ` (refused: ${(error as Error).message})` : "";
+      trace(`reading node ${node} again in ${Math.round(delayMs)} ms, for its zone${why}`);
+      cancelTimer = clock.setTimeout(retry, delayMs);
     };
-    schedule();
+    schedule(failure);
   }
   return locality;
 }
 
 /**
- * Says on standard error, once per node and cluster identity, that the API server refused the Node's zone for good
- * (403, 404): topology would otherwise go without a zone silently, as it does where `NODE_NAME` is set and `get` on
- * `nodes` is not granted. The message names the API server and the credentials' source: a process that watches two
+ * Says on standard error, once per node and cluster identity, that the API server refused the Node's zone (403,
+ * 404; it is read again every 5 minutes): topology would otherwise go without a zone silently, as it does where
+ * `NODE_NAME` is set and `get` on `nodes` is not granted. The message names the API server and the credentials' source: a process that watches two
  * clusters (or one as two identities) gets one warning for each, and the one to fix (a missing grant in the cluster
  * that has the Node) is not hidden by the other's (no such Node in a cluster the process only watches). Other
  * failures are only traced, and retried (a 401 with the credentials read afresh).
@@ -219,9 +249,9 @@ function warnZoneUnread(access: ClusterAccess, node: string, error: unknown, exp
   const nodeFrom = explicit === undefined ? "NODE_NAME" : "locality.node";
   const zoneFrom = explicit === undefined ? "ZONE" : "locality.zone";
   const what = status === 403
-    ? `"get" on "nodes" is not granted: grant it (README: Topology-aware routing) and restart the process (the ` +
-      `Node is read once per process), or set ${zoneFrom} too`
-    : `there is no such Node: check ${nodeFrom}, or set ${zoneFrom} too`;
+    ? `"get" on "nodes" is not granted: grant it (README: Topology-aware routing; the Node is read again every 5 ` +
+      `minutes, so no restart is needed), or set ${zoneFrom} too`
+    : `there is no such Node: check ${nodeFrom}, or set ${zoneFrom} too (it is read again every 5 minutes)`;
   warnOnce(
     [`node ${node} ${access.identity}`],
     `cannot read the zone of node ${node} (from ${nodeFrom}) at ${access.server} with the credentials from ` +
@@ -230,7 +260,8 @@ function warnZoneUnread(access: ClusterAccess, node: string, error: unknown, exp
 }
 
 /**
- * Whether a failed read of the Node may succeed later: anything but the API server's 403 or 404. A 401 may pass, as
+ * Whether a failed read of the Node may succeed soon, and is made again with backoff: anything but the API server's
+ * 403 or 404 (a grant or a Node made since: read again every {@linkcode REFUSED_NODE_READ_AGAIN_MS}). A 401 may pass, as
  * the watch takes it: the credentials are read afresh after it (a rotated token), and a token webhook that failed
  * once answers the next time.
  *

@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { type EndpointSnapshot, watchEndpoints } from "../mod.ts";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "../testing.ts";
 import { setTraceSink } from "../src/runtime/trace.ts";
+import { setLocalityClock } from "../src/client_locality.ts";
+import { JumpingClock } from "./_fake_clock.ts";
 import type { BackoffOptions } from "../src/base/backoff.ts";
 import { goodList, quietWatch, startHostileServer } from "./_hostile_server.ts";
 
@@ -110,7 +112,7 @@ Deno.test("a Node read refused once with a 401 is made again with the credential
 });
 
 Deno.test({
-  name: "a Node read that failed is not made again once the last subscription ended, nor for a 404",
+  name: "a Node read that failed is not made again once the last subscription ended, not even a 404's",
   // Off by default since Deno 2.9: on, they check that nothing is left behind.
   sanitizeOps: true,
   sanitizeResources: true,
@@ -133,10 +135,42 @@ Deno.test({
     setTraceSink((text) => traces.push(text));
     await follow("node-missing");
     assert.deepEqual(nodeReads(server).map((request) => request.status), [503, 503, 404]);
-    assert.ok(traces.some((text) => /cannot read the zone of node node-missing/.test(text)), traces.join("\n"));
-    assert.ok(!traces.some((text) => /reading node node-missing again/.test(text)), traces.join("\n"));
+    // Read again 5 minutes later (a Node made since), unless the subscription ends first, as it did.
+    assert.ok(traces.some((text) => /reading node node-missing again in 300000 ms/.test(text)), traces.join("\n"));
   } finally {
     setTraceSink(undefined);
+    await server.close();
+  }
+});
+
+Deno.test("a Node read refused with a 403 is made again 5 minutes later: a grant given since needs no restart", async () => {
+  // kube-proxy's informer of its Node retries a refused list until it is granted. The refusal was kept for the life
+  // of the process: the grant that `kgr-resolver check` asks for reached running clients only once they restarted.
+  const server = await zonedService();
+  const clock = new JumpingClock();
+  setLocalityClock(clock);
+  const traces: string[] = [];
+  setTraceSink((text) => traces.push(text));
+  const warn = console.warn;
+  console.warn = () => {};
+  try {
+    server.failNext(1, { status: 403, path: "get" }); // The grant comes right after the first read.
+    const following = snapshotsUntil(server, "node-1", (snapshot) => snapshot.topology === "zone");
+    const due = /reading node node-1 again in 300000 ms, for its zone \(refused: .*403/;
+    for (let i = 0; i < 200 && !traces.some((text) => due.test(text)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.ok(traces.some((text) => due.test(text)), traces.join("\n"));
+    assert.deepEqual(nodeReads(server).map((request) => request.status), [403]);
+    clock.advance(300_000);
+    const snapshots = await following;
+    assert.deepEqual(snapshots.map((snapshot) => snapshot.topology), ["none", "zone"]);
+    assert.deepEqual(snapshots[1].endpoints.filter((endpoint) => endpoint.preferred).map((e) => e.podName), ["b"]);
+    assert.deepEqual(nodeReads(server).map((request) => request.status), [403, 200]);
+  } finally {
+    console.warn = warn;
+    setTraceSink(undefined);
+    setLocalityClock(undefined);
     await server.close();
   }
 });
@@ -150,20 +184,19 @@ Deno.test("a Node the client may not read, or that does not exist, is said once 
     server.failNext(1, { status: 403, path: "get" });
     const [forbidden] = await snapshotsUntil(server, "node-forbidden", () => true);
     assert.equal(forbidden.topology, "none");
-    // The grant given since (the fake refused one read only) is not seen: the refusal is kept for the process, so the
-    // warning says to restart it.
-    const [later] = await snapshotsUntil(server, "node-forbidden", () => true);
-    assert.equal(later.topology, "none");
+    // Read afresh by a later subscription (nothing reads after the last one left): now a 404, as the fake has no such
+    // Node, and said once per node all the same.
+    await snapshotsUntil(server, "node-forbidden", () => true);
     await snapshotsUntil(server, "node-gone", () => true);
     await snapshotsUntil(server, "node-gone", () => true);
     server.failNext(1, { status: 503, path: "get" });
     await snapshotsUntil(server, "node-busy", () => true);
-    assert.deepEqual(nodeReads(server).map((request) => request.status), [403, 404, 503]);
+    assert.deepEqual(nodeReads(server).map((request) => request.status), [403, 404, 404, 404, 503]);
     const where =
       `${server.url} with the credentials from kubeconfig object from cluster.kubeconfig (context "fake-api-server")`;
     assert.deepEqual(warnings, [
-      `@kgr/resolver: cannot read the zone of node node-forbidden (from locality.node) at ${where}, so topology-aware routing goes without a zone there: "get" on "nodes" is not granted: grant it (README: Topology-aware routing) and restart the process (the Node is read once per process), or set locality.zone too`,
-      `@kgr/resolver: cannot read the zone of node node-gone (from locality.node) at ${where}, so topology-aware routing goes without a zone there: there is no such Node: check locality.node, or set locality.zone too`,
+      `@kgr/resolver: cannot read the zone of node node-forbidden (from locality.node) at ${where}, so topology-aware routing goes without a zone there: "get" on "nodes" is not granted: grant it (README: Topology-aware routing; the Node is read again every 5 minutes, so no restart is needed), or set locality.zone too`,
+      `@kgr/resolver: cannot read the zone of node node-gone (from locality.node) at ${where}, so topology-aware routing goes without a zone there: there is no such Node: check locality.node, or set locality.zone too (it is read again every 5 minutes)`,
     ]);
   } finally {
     console.warn = warn;

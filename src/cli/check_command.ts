@@ -408,7 +408,7 @@ function neededGrants(
       group: "",
       resource: "nodes",
       optional: `reads the zone label of node ${locality.node} (the node is known, the zone is not); ` +
-        "without it, topology-aware routing is off; running clients read the Node once: restart them after the grant",
+        "without it, topology-aware routing is off; running clients read the Node again within 5 minutes of the grant",
     });
   }
   return grants;
