@@ -241,9 +241,25 @@ async function readLocality(
  * `NODE_NAME` is set and `get` on `nodes` is not granted. The message names the API server and the credentials' source: a process that watches two
  * clusters (or one as two identities) gets one warning for each, and the one to fix (a missing grant in the cluster
  * that has the Node) is not hidden by the other's (no such Node in a cluster the process only watches). Other
- * failures are only traced, and retried (a 401 with the credentials read afresh).
+ * failures are only traced, and retried (a 401 with the credentials read afresh). The CLI says it too, for `--node`.
+ *
+ * @param access The cluster the Node was read from.
+ * @param node The Node's name.
+ * @param error Why its read failed: only a 403 or a 404 is said.
+ * @param explicit `options.locality`, when the caller set it (the message then names it, else `NODE_NAME`).
+ *
+ * @example
+ * ```ts ignore
+ * import { warnZoneUnread } from "./client_locality.ts";
+ * warnZoneUnread(access, "node-1", new KubeApiError("Forbidden", { status: 403 }), { node: "node-1" });
+ * ```
  */
-function warnZoneUnread(access: ClusterAccess, node: string, error: unknown, explicit: Locality | undefined): void {
+export function warnZoneUnread(
+  access: ClusterAccess,
+  node: string,
+  error: unknown,
+  explicit: Locality | undefined,
+): void {
   const status = error instanceof KubeApiError ? error.status : undefined;
   if (status !== 403 && status !== 404) return;
   const nodeFrom = explicit === undefined ? "NODE_NAME" : "locality.node";

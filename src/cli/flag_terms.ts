@@ -41,6 +41,12 @@ const TERMS: [RegExp, string][] = [
   ],
   // An option the CLI has no flag for: its name would send the user looking for one.
   [/ \(stallTimeoutMs\)/g, ""],
+  // A Node that cannot be read: the CLI reads it once, where a library's client reads it again every 5 minutes.
+  [option("locality.node"), "--node"],
+  [/check locality\.node, or set locality\.zone too/g, "check --node, or pass --zone too"],
+  [/or set locality\.zone too/g, "or pass --zone too"],
+  [/ \(it is read again every 5 minutes\)/g, ""],
+  [/; the Node is read again every 5 minutes, so no restart is needed\)/g, ") and run kgr-resolver again"],
   // The CLI's locality comes from its flags: with them, no variable is read.
   [/\(or set the locality option: \{\} turns topology-aware routing off\)/g, "(or pass --zone and --node)"],
   // Advice for a long-running process that read its credentials or CA once; the CLI's user runs it again.

@@ -22,7 +22,7 @@ import { whenAborted, withTimeout } from "../runtime/abortable.ts";
 import { unrefTimer } from "../runtime/unref_timer.ts";
 import { type RunExecPlugin, runExecPlugin } from "../runtime/exec_plugin.ts";
 import { createBackoff } from "../base/backoff.ts";
-import { nodeReadMayPass } from "../client_locality.ts";
+import { nodeReadMayPass, warnZoneUnread } from "../client_locality.ts";
 import {
   createEndpointSliceApi,
   createServiceApi,
@@ -224,6 +224,7 @@ export async function observeService(
       return zone;
     } catch (error) {
       zoneFailure = error;
+      warnZoneUnread(access, node, error, options.locality); // On standard error, once, with what to do (403, 404).
       const status = error instanceof KubeApiError ? error.status : undefined;
       zoneNote = status === 404
         ? `node ${node} does not exist`

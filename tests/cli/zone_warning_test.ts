@@ -1,0 +1,54 @@
+// `--node` names a Node whose zone the CLI reads: when it cannot (403, or no such Node), standard error says so once,
+// in the CLI's terms, with what to do, as the library says it to a process whose NODE_NAME names it.
+import assert from "node:assert/strict";
+import { endpointSlice, startFakeApiServer } from "../../testing.ts";
+import { runCli } from "../../src/cli/main.ts";
+import type { CliOutput } from "../../src/runtime/cli_process.ts";
+
+async function watchOnce(kubeconfig: string, node: string): Promise<{ code: number; stderr: string }> {
+  let stderr = "";
+  const output = (write: (text: string) => void): CliOutput => ({ write, isTTY: false, size: () => undefined });
+  const code = await runCli({
+    args: ["--kubeconfig", kubeconfig, "--once", "--node", node, "kubernetes:///echo.prod:grpc"],
+    env: () => undefined,
+    stdout: output(() => {}),
+    stderr: output((text) => stderr += text),
+    onInterrupt: () => () => {},
+    exit: () => Promise.reject(new Error("not in tests")),
+  });
+  return { code, stderr };
+}
+
+Deno.test("kgr-resolver --node says once on standard error that its Node cannot be read, and what to do", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const dir = await Deno.makeTempDir();
+  try {
+    const kubeconfig = `${dir}/kubeconfig.json`;
+    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    api.applySlice(endpointSlice({
+      namespace: "prod",
+      service: "echo",
+      port: { name: "grpc", port: 50051 },
+      endpoints: [{ ip: "10.0.0.1", pod: "echo-0", zone: "zone-a" }],
+    }));
+    // Was nothing: the zone went unknown, said only in the topology column of a table, and not at all for a
+    // Service without hints.
+    const missing = await watchOnce(kubeconfig, "ghost");
+    assert.equal(missing.code, 0, missing.stderr);
+    assert.match(
+      missing.stderr,
+      /^kgr-resolver: cannot read the zone of node ghost \(from --node\) at http:\/\/127\.0\.0\.1:\d+ with the credentials from .*: there is no such Node: check --node, or pass --zone too\n$/,
+    );
+    const slicesOnly = { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] };
+    api.setAccess({ username: "client", rules: [slicesOnly] });
+    const forbidden = await watchOnce(kubeconfig, "n1");
+    assert.equal(forbidden.code, 0, forbidden.stderr);
+    assert.match(
+      forbidden.stderr,
+      /^kgr-resolver: cannot read the zone of node n1 \(from --node\) at .*: "get" on "nodes" is not granted: grant it \(README: Topology-aware routing\) and run kgr-resolver again, or pass --zone too\n$/,
+    );
+  } finally {
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
