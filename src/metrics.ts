@@ -183,6 +183,19 @@ function instruments(): Instruments | undefined {
   return created ?? undefined;
 }
 
+/**
+ * Adds one to a counter of the registered MeterProvider, if any. What its counter throws is traced: metrics must never
+ * fail a watch (a throw there lost the snapshot being delivered, and the next ones while it threw, or ended the watch
+ * from its error path).
+ */
+function count(counter: keyof Instruments, attributes: Attributes): void {
+  try {
+    instruments()?.[counter].add(1, attributes);
+  } catch (error) {
+    trace(`OpenTelemetry: a counter of the registered MeterProvider threw (${error}): that count is lost`);
+  }
+}
+
 function createInstruments(meter: Meter): Instruments {
   // Units of counted things in braces (OpenTelemetry's annotations): exporters such as Prometheus's leave them out
   // of the metric's name.
@@ -341,7 +354,7 @@ export function watchMetrics<S>(
       if (counted.has(port) && sameSet(counted.get(port) as S, set)) return;
       counted.set(port, set);
       record.series.lastUpdate = Date.now() / 1000;
-      instruments()?.updates.add(1, { ...attributes, port });
+      count("updates", { ...attributes, port });
     },
     shown(port, endpoints) {
       const shown = record.endpoints.get(port);
@@ -351,13 +364,11 @@ export function watchMetrics<S>(
       record.endpoints.delete(port);
       forgetUnusedPorts(record.series);
     },
-    listed: () => instruments()?.lists.add(1, attributes),
-    watchEnded: (reason) => instruments()?.restarts.add(1, { ...attributes, reason }),
+    listed: () => count("lists", attributes),
+    watchEnded: (reason) => count("restarts", { ...attributes, reason }),
     failed(error) {
-      const recorder = instruments();
-      if (!recorder) return;
       const status = error instanceof KubeApiError ? error.status : undefined;
-      recorder.errors.add(1, {
+      count("errors", {
         ...attributes,
         "error.type": error.name,
         ...(status === undefined ? {} : { "http.response.status_code": status }),

@@ -556,3 +556,50 @@ Deno.test("a quiet watch without OpenTelemetry wakes up to read the registry at 
     delete global[registry];
   }
 });
+
+Deno.test("a MeterProvider whose counters throw costs its counts only: every subscriber gets every snapshot", async () => {
+  // Was: the throw left the delivery half done (the first subscriber marked as given a snapshot it never got, the
+  // others skipped), so both clients of the Service missed its second set, and one never had a first.
+  const registry = Symbol.for("opentelemetry.js.api.1");
+  const global = globalThis as Record<symbol, unknown>;
+  const meter = {
+    createCounter: (name: string) => ({
+      add: () => {
+        throw new Error(`a broken SDK's ${name}`);
+      },
+    }),
+    createObservableGauge: () => ({ addCallback: () => {} }),
+  };
+  global[registry] = { version: "1.9.0", metrics: { getMeter: () => meter } };
+  const { watchEndpoints } = await import("../mod.ts");
+  const { endpointSlice, startFakeApiServer } = await import("../testing.ts");
+  const { eventually } = await import("./_watch_helpers.ts");
+  const api = await startFakeApiServer();
+  const controller = new AbortController();
+  const slice = (ips: string[]) =>
+    endpointSlice({
+      namespace: "prod",
+      service: "echo",
+      port: { name: "grpc", port: 80 },
+      endpoints: ips.map((ip) => ({ ip })),
+    });
+  const sets: string[][] = [[], []];
+  const loops = sets.map(async (got) => {
+    const options = { cluster: { kubeconfig: api.kubeconfig() }, signal: controller.signal, locality: {} };
+    for await (const snapshot of watchEndpoints("kubernetes:///echo.prod:grpc", options)) {
+      got.push(snapshot.endpoints.map((endpoint) => endpoint.addresses[0].host).join(","));
+    }
+  });
+  try {
+    api.applySlice(slice(["10.0.0.1"]));
+    await eventually(() => sets.every((got) => got.length === 1), "the first set, for both");
+    api.applySlice(slice(["10.0.0.1", "10.0.0.2"]));
+    await eventually(() => sets.every((got) => got.length === 2), "the second set, for both");
+    assert.deepEqual(sets, [["10.0.0.1", "10.0.0.1,10.0.0.2"], ["10.0.0.1", "10.0.0.1,10.0.0.2"]]);
+  } finally {
+    controller.abort();
+    await Promise.all(loops);
+    await api.close();
+    delete global[registry];
+  }
+});
