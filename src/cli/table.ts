@@ -52,6 +52,13 @@ export interface TableContext {
 }
 
 const USE_STYLE: Record<PodExplanation["use"], Style> = { used: "green", failover: "yellow", unused: "red" };
+/**
+ * The lines a watch's failure leaves below it when there are pods: a blank line, the headings, a row and its USED,
+ * the `... and N more pods` line, a blank line and the counts.
+ */
+const PODS_BELOW_PROBLEM = 7;
+/** The lines a watch's failure leaves below it without pods: a blank line and what the table waits for (two). */
+const WAITING_BELOW_PROBLEM = 3;
 /** How long a live table says only "listing" before it says for how long. */
 const LISTING_SHOWN_AFTER_MS = 5_000;
 
@@ -140,11 +147,15 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   for (const segments of state) lines.push(fit(segments));
   if (!topologyFits) { for (const line of wrap(topology, columns, maxLines(3))) lines.push(paint(line, "dim")); }
   const problem = view.watch.state === "retrying" ? view.watch.error : view.portError;
-  if (problem) {
-    const message = withFileName(problem.message, context.source, columns, maxLines(4));
-    for (const line of wrap(message, columns, maxLines(4))) lines.push(paint(line, "red"));
-  }
   const portNote = view.snapshot?.portNote;
+  if (problem) {
+    // Its cause and what to do come last: it takes the lines the screen leaves beyond those below it (the note, the
+    // counts, and a pod's row with its headings when there are pods), where four lines cut them off at 40 columns.
+    const below = (portNote ? 4 : 0) + (view.pods?.length ? PODS_BELOW_PROBLEM : WAITING_BELOW_PROBLEM);
+    const max = maxLines(Math.max(4, context.rows - 1 - lines.length - below));
+    const message = withFileName(problem.message, context.source, columns, max);
+    for (const line of wrap(message, columns, max)) lines.push(paint(line, "red"));
+  }
   if (portNote) { for (const line of wrap(portNote, columns, maxLines(4))) lines.push(paint(line, "yellow")); }
   lines.push("");
   // How to stop ends every live frame, also one with no pod to show: the cursor is hidden and nothing else moves.

@@ -1,6 +1,7 @@
 // The context's name, which tells a wrong cluster, is never cut while it fits on a line: the kubeconfig's path is.
 import assert from "node:assert/strict";
 import { KubeApiError } from "../../src/base/errors.ts";
+import type { EndpointSlice } from "../../src/base/endpoint_slice.ts";
 import { serviceViewOf, tableAt } from "./_service_view.ts";
 
 const ARN = "arn:aws:eks:eu-west-1:123456789012:cluster/prod-eu-west-1";
@@ -102,4 +103,37 @@ Deno.test("renderTable() shows a failing watch's kubeconfig by its file name whe
   );
   // Wide enough for the whole path on a line, the message keeps it.
   assert.ok(message(120).includes(`from kubeconfig ${path} (context "sa")`), message(120));
+});
+
+Deno.test("renderTable() shows a failing watch's cause and what to do on a narrow terminal, in the lines the screen has", () => {
+  // Seen in tmux at 40 columns, 30 rows: four lines ending '... from kubeconfig …/kc-dead.json (context…', with the
+  // screen half empty below; the cause (ECONNREFUSED) and what to do were cut off, at 60 what to do.
+  const source = 'kubeconfig /home/me/.kube/kc-dead.json (context "fake-api-server")';
+  const error = new KubeApiError(
+    `Cannot list endpointslices of service "echo" in namespace "e2e": cannot reach the API server at ` +
+      `http://127.0.0.1:1 from ${source} (connect ECONNREFUSED 127.0.0.1:1); check that the address is right and ` +
+      "the server is up",
+  );
+  const slice: EndpointSlice = {
+    metadata: { name: "echo-x", namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 8080 }],
+    endpoints: [0, 1, 2].map((i) => ({ addresses: [`10.1.0.${i + 1}`], targetRef: { name: `echo-${i}` } })),
+  };
+  // Before the first list (no pods yet), and after one (a watch that failed later).
+  for (const slices of [[], [slice]]) {
+    const view = { ...serviceViewOf(slices, {}), watch: { state: "retrying" as const, error } };
+    if (slices.length === 0) delete view.pods;
+    for (const columns of [30, 40, 60]) {
+      const lines = tableAt(view, columns, { source, rows: 30 });
+      const text = lines.join(" ").replace(/\s+/g, " ");
+      const where = `${columns} columns:\n${lines.join("\n")}`;
+      assert.ok(
+        text.includes("(connect ECONNREFUSED 127.0.0.1:1); check that the address is right and the server is up"),
+        where,
+      );
+      if (slices.length > 0) assert.ok(lines.some((line) => line.startsWith("echo-")), `a pod's row too at ${where}`);
+      assert.ok(!lines.some((line) => line.endsWith("…")), where);
+    }
+  }
 });
