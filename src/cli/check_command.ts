@@ -26,7 +26,7 @@ import {
 import type { CheckCommand } from "./args.ts";
 import { reachableAdvice, slowListAdvice } from "./reachable_advice.ts";
 import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
-import { cellWidth, colorsWanted, painter, printable, type Style, takesEscapes, wordWrap } from "./terminal.ts";
+import { colorsWanted, painter, printable, type Style, takesEscapes, widestWord, wordWrap } from "./terminal.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { namespacePresence } from "./namespace_presence.ts";
 import { inFlagTerms } from "./flag_terms.ts";
@@ -73,18 +73,18 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   // On a terminal, text wraps at spaces (a step's detail under its column), which the terminal would break
   // mid-word; elsewhere each step and sentence stays one line, for grep. In the CLI's terms before it wraps: a line
   // that breaks before an option's name ("with" at its end) would keep `cluster.namespace` where --namespace belongs.
-  // A kubectl command stays on one line, to be copied whole.
+  // A kubectl command stays on one line, to be copied whole, where it fits in one (wider, it wraps, as in the table).
   const columns = cli.stdout.size()?.columns;
   const wrapped = (text: string, indent = 0) =>
     columns === undefined ? [text] : wordWrap(inFlagTerms(text), columns - indent, { keepCommands: true });
   // Details and the closing line printable: pod, zone, node and hint names from EndpointSlices may hold control
   // characters. A detail with a word (a URL, a path, a pod's name, a command) too wide for its column goes below the
-  // step, indented less: only a word wider than that is left for the terminal to break.
+  // step, indented less: only a word wider than that is left for the terminal to break, and a command wider wraps.
   const say = (verdict: Verdict, step: string, detail: string) => {
     const head = `${paint(verdict.padEnd(8), VERDICT_STYLE[verdict])} ${step.padEnd(9)} `;
     const beside = wrapped(printable(detail), DETAIL_COLUMN);
     const room = columns === undefined ? Infinity : columns - DETAIL_COLUMN;
-    const fits = room >= MIN_DETAIL_WIDTH && beside.every((line) => cellWidth(line) <= room);
+    const fits = room >= MIN_DETAIL_WIDTH && widestWord(inFlagTerms(printable(detail)), { keepCommands: true }) <= room;
     const below = fits ? [] : wrapped(printable(detail), BELOW_INDENT);
     cli.stdout.write(
       fits

@@ -521,10 +521,7 @@ function ago(ms: number): string {
  */
 function wrap(text: string, width: number, max: number): string[] {
   const shown = printable(inFlagTerms(text));
-  const tooWide = (each: string[]) => each.filter((line) => cellWidth(line) > width).length;
-  const commands = wordWrap(shown, width, { keepCommands: true });
-  const words = wordWrap(shown, width);
-  const lines = tooWide(commands) <= tooWide(words) ? commands : words;
+  const lines = wordWrap(shown, width, { keepCommands: true });
   const cut = (each: string) => `${cutToCells(each, width - 1)}…`;
   const kept = lines.slice(0, max).map((each) => cellWidth(each) > width ? cut(each) : each);
   if (lines.length > max) kept[max - 1] = cut(kept[max - 1]);

@@ -261,7 +261,9 @@ export function fitLine(segments: readonly Segment[], width: number, paint: Pain
 export interface WordWrapOptions {
   /**
    * Whether a kubectl command (from `kubectl` to the word that ends in `)`, or up to `lists`, `shows` or `says`)
-   * stays on one line, as one word, so that it can be copied whole.
+   * stays on one line, as one word, so that it can be copied whole: where that leaves no more lines wider than
+   * `width` than wrapping it does (a command wider than the terminal is wrapped, which the terminal would break
+   * anywhere).
    *
    * @default {false}
    */
@@ -283,12 +285,42 @@ export interface WordWrapOptions {
  * console.log(wordWrap("no ready endpoints for service echo", 16)); // ["no ready", "endpoints for", "service echo"]
  * console.log(wordWrap("no Service (kubectl get services -n shop lists them)", 30, { keepCommands: true }));
  * // ["no Service", "(kubectl get services -n shop", "lists them)"]
+ * console.log(wordWrap("no Service (kubectl get services -n shop lists them)", 20, { keepCommands: true }));
+ * // ["no Service (kubectl", "get services -n shop", "lists them)"]
  * ```
  */
 export function wordWrap(text: string, width: number, options: WordWrapOptions = {}): string[] {
+  const words = wrapWords(text.split(" "), width);
+  if (!options.keepCommands) return words;
+  const commands = wrapWords(commandsAsWords(text.split(" ")), width);
+  const tooWide = (lines: readonly string[]) => lines.filter((line) => cellWidth(line) > width).length;
+  return tooWide(commands) <= tooWide(words) ? commands : words;
+}
+
+/**
+ * How many cells the widest word of text takes (see {@linkcode cellWidth}): the narrowest width at which
+ * {@linkcode wordWrap} breaks no word, nor, with `keepCommands`, a kubectl command.
+ *
+ * @param text The text, without line breaks.
+ * @param options Whether a kubectl command counts as one word.
+ * @returns The cells.
+ *
+ * @example
+ * ```ts
+ * import { widestWord } from "./terminal.ts";
+ * console.log(widestWord("none (kubectl get services -n shop lists them)", { keepCommands: true })); // 29
+ * ```
+ */
+export function widestWord(text: string, options: WordWrapOptions = {}): number {
+  const words = options.keepCommands ? commandsAsWords(text.split(" ")) : text.split(" ");
+  return Math.max(...words.map(cellWidth));
+}
+
+/** Joins words into lines of at most `width` cells; a word wider keeps a line of its own. */
+function wrapWords(words: readonly string[], width: number): string[] {
   const lines: string[] = [];
   let line = "";
-  for (const word of options.keepCommands ? commandsAsWords(text.split(" ")) : text.split(" ")) {
+  for (const word of words) {
     if (line !== "" && cellWidth(line) + 1 + cellWidth(word) > width) {
       lines.push(line);
       line = word;

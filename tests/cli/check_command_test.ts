@@ -5,6 +5,9 @@ import { wordWrap } from "../../src/cli/terminal.ts";
 import type { CliOutput, CliProcess } from "../../src/runtime/cli_process.ts";
 import { endpointSlice, startFakeApiServer } from "../../testing.ts";
 
+/** A colour's escape sequence. */
+const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+
 /**
  * `kgr-resolver check` on `target` (after `flags`) in this process, with what it wrote on standard output: a pipe, or
  * a terminal `columns` wide.
@@ -226,7 +229,6 @@ Deno.test("check on a narrow terminal breaks no word and keeps a kubectl command
       port: { name: "grpc", port: 8080 },
       endpoints: [{ ip: "10.1.0.1", pod: "cart-checkout-api-7d9f8b6c5d-ax2z4" }],
     }));
-    const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
     const words = (text: string) => text.split(/\s+/).filter(Boolean).sort();
     for (const target of ["kubernetes:///cart.shop:grpc", "kubernetes:///nosuch.shop:grpc"]) {
       const piped = await check(kubeconfig, target);
@@ -235,14 +237,14 @@ Deno.test("check on a narrow terminal breaks no word and keeps a kubectl command
         const stdout = (await check(kubeconfig, target, [], columns)).stdout.replace(COLOUR, "");
         const where = `${target} at ${columns} columns:\n${stdout}`;
         // Was, at 40: "ok       list      endpointslices.discovery.k8s.io", which the terminal broke after "discov".
-        // Only a word or a kubectl command wider than the terminal itself (the kubeconfig's path at 30) is left for it
-        // to wrap.
+        // Only a word wider than the terminal itself (the kubeconfig's path at 30) is left for it to wrap: a kubectl
+        // command wider than it wraps too.
         for (const line of stdout.split("\n")) {
-          if (line.length > columns) assert.equal(wordWrap(line.trim(), 1, { keepCommands: true }).length, 1, where);
+          if (line.length > columns) assert.equal(wordWrap(line.trim(), 1).length, 1, where);
         }
         assert.deepEqual(words(stdout), words(piped.stdout), where);
         // Was, at 40: "(kubectl get services\n                   -n shop lists those there are)".
-        if (target.includes("nosuch")) assert.match(stdout, /\(kubectl get services -n shop\s/, where);
+        if (target.includes("nosuch") && columns > 30) assert.match(stdout, /\(kubectl get services -n shop\s/, where);
       }
     }
   } finally {
@@ -278,6 +280,34 @@ Deno.test("check says that running clients see a grant of get on nodes within 5 
       stdout,
       /\n {2}# optional: [^]*?running clients read the\s+# Node again within 5 minutes of the grant\n {2}- apiGroups: \[ "" \]\n {4}resources: \[ nodes \]/,
     );
+  } finally {
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("check on a narrow terminal wraps a kubectl command wider than it, as the live table does", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const dir = await Deno.makeTempDir();
+  try {
+    const kubeconfig = `${dir}/kubeconfig.json`;
+    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    const port = { name: "grpc", port: 8080 };
+    api.applySlice(endpointSlice({ namespace: "shop", service: "cart", port, endpoints: [] }));
+    const command = "(kubectl get endpointslices -n shop -l kubernetes.io/service-name=cart)";
+    assert.ok((await check(kubeconfig, "kubernetes:///cart.shop:grpc")).stdout.includes(command));
+    for (const columns of [40, 50, 60]) {
+      // Without colours: their escapes take no cells.
+      const stdout = (await check(kubeconfig, "kubernetes:///cart.shop:grpc", [], columns)).stdout.replace(COLOUR, "");
+      // Was, at 60: '  shop says (kubectl get endpointslices -n shop -l kubernetes.io/service-name=cart)', 82 cells, which
+      // the terminal broke where it fell.
+      assert.deepEqual(
+        stdout.split("\n").filter((line) => line.length > columns),
+        [],
+        `${columns} columns:\n${stdout}`,
+      );
+      assert.ok(stdout.replace(/\s+/g, " ").includes(command), `${columns} columns:\n${stdout}`);
+    }
   } finally {
     await api.close();
     await Deno.remove(dir, { recursive: true });
