@@ -42,7 +42,8 @@ export interface TableLayout {
  * TERMINATING and SERVING, then READY, see {@linkcode columnsThatFit}) and long pod names shortened; USED, where its
  * longest reason does not fit, wraps in its column; when that column would be too narrow for a few words a line, USED
  * goes under each row instead, where it has the terminal's width, and the row keeps the columns that then fit (POD
- * alone when the address does not fit beside a shortened name).
+ * alone when the address does not fit beside a shortened name). A USED column that leaves out a column of that row
+ * cuts no name further than that row does: else a wider terminal would cut the names that a narrower one shows whole.
  *
  * @param widths The widest cell (or heading) of each column of {@linkcode HEADINGS}.
  * @param columns The terminal's width.
@@ -67,13 +68,23 @@ export function tableLayout(
   usedLinesAt?: (width: number) => number | undefined,
 ): TableLayout {
   const shown = columnsThatFit(widths, columns);
-  const podWidth = podWidthThatFits(shown.map((i) => widths[i]), columns);
+  const below = usedBelowLayout(widths, columns);
+  // A USED column that leaves out a column the row shows with USED below costs the name nothing either: at 67 to 75
+  // columns a Deployment's names were cut to make room for it, where 60 to 66 showed them whole with USED below.
+  const fewer = below.shown.some((i) => !shown.includes(i));
+  const fitting = podWidthThatFits(shown.map((i) => widths[i]), columns);
+  const podWidth = fewer ? Math.max(fitting, below.podWidth) : fitting;
   // USED stays a column, its longer reasons wrapped in it, while it has room for a few words a line.
   const usedRoom = columns - rowWidth(shown.filter((i) => i !== USED), widths, podWidth) - 2;
   if (usedRoom >= Math.min(widths[USED], MIN_USED_WIDTH)) {
     const pod = usedLinesAt === undefined ? podWidth : podWidthForUsed(podWidth, widths[POD], usedRoom, usedLinesAt);
     return { shown, podWidth: pod, usedBelow: false };
   }
+  return below;
+}
+
+/** The layout with USED under each row: the columns that then fit, POD alone when the address does not. */
+function usedBelowLayout(widths: readonly number[], columns: number): TableLayout {
   // Without USED: a column of width 0 that its gap of two more columns pays for.
   const above = columnsThatFit(widths.map((width, i) => i === USED ? 0 : width), columns + 2).filter((i) => i !== USED);
   const shortened = Math.min(widths[POD], MIN_POD_WIDTH);

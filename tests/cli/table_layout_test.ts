@@ -106,3 +106,38 @@ Deno.test("renderTable() wraps a reason of more than three lines in the USED col
     assert.ok(table.join(" ").replace(/\s+/g, " ").includes(reason), `${columns} columns:\n${lines.join("\n")}`);
   }
 });
+
+Deno.test("renderTable() cuts no pod name for a USED column where a narrower terminal shows the names whole", () => {
+  // A GKE Deployment's pods, as above, and the AWS ones of SLICE: with USED under the rows, 55 to 66 columns (59 to 66
+  // for SLICE) showed the names whole; then USED became a column and cut them ('echo-de…-7d9f8c6b0-x0prk' at 67 to
+  // 75, 'cart-ch…-7d9f8b6c5d-ax2z4' at 67 to 78), though that column left out READY and SERVING all the same.
+  const gke: EndpointSlice = {
+    metadata: { name: "echo-x", namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 50051 }],
+    endpoints: [0, 1, 2, 3, 4, 5].map((i) => ({
+      addresses: [`10.1.0.${16 + i}`],
+      targetRef: { name: `echo-deployment-7d9f8c6b0-x${i}prk` },
+      zone: `europe-west1-${"bcd"[i % 3]}`,
+      nodeName: `gke-prod-pool-${i}-a1b2c3d4-x9z`,
+      hints: { forZones: [{ name: `europe-west1-${"bcd"[i % 3]}` }] },
+      ...(i === 5 ? { conditions: { ready: false, serving: true, terminating: true } } : {}),
+    })),
+  };
+  const cases = [
+    { view: serviceViewOf([gke], { zone: "europe-west1-b" }), from: 55, to: 85 },
+    { view: serviceViewOf([SLICE], { zone: "eu-west-1a" }), from: 59, to: 81 },
+  ];
+  for (const { view, from, to } of cases) {
+    for (let columns = from; columns <= to; columns++) {
+      const lines = tableAt(view, columns);
+      const table = lines.slice(lines.findIndex((line) => /^POD\b/.test(line)));
+      for (const pod of view.pods!) {
+        assert.ok(
+          table.some((line) => line.startsWith(`${pod.pod!}  `) || line === pod.pod),
+          `${columns}:\n${table.join("\n")}`,
+        );
+      }
+    }
+  }
+});
