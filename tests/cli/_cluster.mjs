@@ -1,8 +1,8 @@
 // The Service the CLI tests follow: echo in namespace e2e on the embedded fake API server, and a kubeconfig
 // file for it.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 
 /** The namespace of the Service that the CLI tests follow. */
@@ -46,9 +46,21 @@ export function echoSlice(ready, trafficDistribution) {
  * the server and removes the folder; `await using` does so however the test ends.
  */
 export async function startCluster() {
+  const cluster = await startFakeCluster();
+  cluster.api.applySlice(echoSlice(3));
+  return cluster;
+}
+
+/**
+ * A fake API server with nothing in it, and a kubeconfig file for it at `file` (a path, its folders made) in a
+ * folder of its own. `close()` stops the server and removes the folder; `await using` does so however the test ends.
+ */
+export async function startFakeCluster({ file = "kubeconfig.json" } = {}) {
   const api = await startFakeApiServer({ token: "cli-test-token" });
-  api.applySlice(echoSlice(3));
-  const folder = await mkdtemp(join(tmpdir(), "kgr-cli-"));
+  const folder = await mkdtemp(join(tmpdir(), "kgr-cli-")).catch(async (error) => {
+    await api.close();
+    throw error;
+  });
   const close = async () => {
     try {
       await api.close();
@@ -56,10 +68,13 @@ export async function startCluster() {
       await rm(folder, { recursive: true, force: true });
     }
   };
-  const kubeconfig = join(folder, "kubeconfig.json");
-  await writeFile(kubeconfig, JSON.stringify(api.kubeconfig())).catch(async (error) => {
+  const kubeconfig = join(folder, file);
+  try {
+    await mkdir(dirname(kubeconfig), { recursive: true });
+    await writeFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+  } catch (error) {
     await close();
     throw error;
-  });
+  }
   return { api, kubeconfig, close, [Symbol.asyncDispose]: close };
 }

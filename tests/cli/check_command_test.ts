@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { runCli } from "../../src/cli/main.ts";
 import { wordWrap } from "../../src/cli/terminal.ts";
 import type { CliOutput, CliProcess } from "../../src/runtime/cli_process.ts";
-import { endpointSlice, startFakeApiServer } from "../../testing.ts";
+import { endpointSlice } from "../../testing.ts";
+import { startFakeCluster } from "./_cluster.mjs";
 
 /** A colour's escape sequence. */
 const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
@@ -36,44 +37,38 @@ async function check(
 }
 
 Deno.test("check on a target that resolves reads only the Service beyond its slices, whatever the Service is", async () => {
-  const api = await startFakeApiServer({ token: "t" });
-  const dir = await Deno.makeTempDir();
-  try {
-    const kubeconfig = `${dir}/kubeconfig.json`;
-    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
-    for (const service of ["selected", "unselected", "absent"]) {
-      api.applySlice(endpointSlice({
-        namespace: "shop",
-        service,
-        port: { name: "grpc", port: 8080 },
-        endpoints: [{ ip: "10.1.0.1", pod: `${service}-0` }],
-      }));
-    }
-    const ports = [{ name: "grpc", port: 80 }];
-    api.applyService({ metadata: { namespace: "shop", name: "selected" }, spec: { ports, selector: { app: "a" } } });
-    api.applyService({ metadata: { namespace: "shop", name: "unselected" }, spec: { ports } });
-    for (const service of ["selected", "unselected", "absent"]) {
-      const before = api.requests.length;
-      const { code, stdout } = await check(kubeconfig, `kubernetes:///${service}.shop:grpc`);
-      assert.equal(code, 0, stdout);
-      assert.match(stdout, /\nok: \S+ resolves with these credentials\n$/);
-      // The ExternalName doubt needs the Service's type: no pods, Endpoints object or list of Services.
-      const read = api.requests.slice(before).filter(({ path }) => path.startsWith("/api/v1/"));
-      // Was: GET .../pods?limit=1&labelSelector=app=a, GET .../endpoints/unselected, GET .../services?limit=500.
-      // Once: the resolver's read of its internalTrafficPolicy answers the ExternalName question too (it was read
-      // twice, again by the check itself).
-      assert.deepEqual(read.map(({ method, path }) => `${method} ${path}`), [
-        `GET /api/v1/namespaces/shop/services/${service}`,
-      ]);
-    }
-  } finally {
-    await api.close();
-    await Deno.remove(dir, { recursive: true });
+  await using cluster = await startFakeCluster();
+  const { api, kubeconfig } = cluster;
+  for (const service of ["selected", "unselected", "absent"]) {
+    api.applySlice(endpointSlice({
+      namespace: "shop",
+      service,
+      port: { name: "grpc", port: 8080 },
+      endpoints: [{ ip: "10.1.0.1", pod: `${service}-0` }],
+    }));
+  }
+  const ports = [{ name: "grpc", port: 80 }];
+  api.applyService({ metadata: { namespace: "shop", name: "selected" }, spec: { ports, selector: { app: "a" } } });
+  api.applyService({ metadata: { namespace: "shop", name: "unselected" }, spec: { ports } });
+  for (const service of ["selected", "unselected", "absent"]) {
+    const before = api.requests.length;
+    const { code, stdout } = await check(kubeconfig, `kubernetes:///${service}.shop:grpc`);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /\nok: \S+ resolves with these credentials\n$/);
+    // The ExternalName doubt needs the Service's type: no pods, Endpoints object or list of Services.
+    const read = api.requests.slice(before).filter(({ path }) => path.startsWith("/api/v1/"));
+    // Was: GET .../pods?limit=1&labelSelector=app=a, GET .../endpoints/unselected, GET .../services?limit=500.
+    // Once: the resolver's read of its internalTrafficPolicy answers the ExternalName question too (it was read
+    // twice, again by the check itself).
+    assert.deepEqual(read.map(({ method, path }) => `${method} ${path}`), [
+      `GET /api/v1/namespaces/shop/services/${service}`,
+    ]);
   }
 });
 
 Deno.test("check lists three doubts as a list, not joined by 'and' twice", async () => {
-  const api = await startFakeApiServer({ token: "t" });
+  await using cluster = await startFakeCluster();
+  const { api, kubeconfig } = cluster;
   // The fake's Services are ClusterIP ones: in front of it, the Service reads as one turned ExternalName.
   const external = { type: "ExternalName", externalName: "moved.example.com", ports: [{ name: "grpc", port: 80 }] };
   const front = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
@@ -88,9 +83,7 @@ Deno.test("check lists three doubts as a list, not joined by 'and' twice", async
     const service = await answer.json();
     return Response.json({ ...service, spec: { ...service.spec, ...external } });
   });
-  const dir = await Deno.makeTempDir();
   try {
-    const kubeconfig = `${dir}/kubeconfig.json`;
     const config = JSON.stringify(api.kubeconfig()).replace(api.url, `http://127.0.0.1:${front.addr.port}`);
     await Deno.writeTextFile(kubeconfig, config);
     // Slices left from before the Service turned ExternalName (service), a port number they lack (port), and a client
@@ -112,204 +105,151 @@ Deno.test("check lists three doubts as a list, not joined by 'and' twice", async
     );
   } finally {
     await front.shutdown();
-    await api.close();
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("check on a terminal names the flags where a wrapped line breaks before the option's name", async () => {
-  const api = await startFakeApiServer({ token: "t" });
-  const dir = await Deno.makeTempDir();
-  try {
-    const kubeconfig = `${dir}/kubeconfig.json`;
-    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
-    api.applySlice(endpointSlice({
-      namespace: "shop",
-      service: "cart",
-      port: { name: "grpc", port: 8080 },
-      endpoints: [{ ip: "10.1.0.1", pod: "cart-0" }],
-    }));
-    // The cluster step says where the access came from, "... (context "fake-api-server") with --namespace": at some
-    // of these widths its line breaks after "with". Was, at 94 columns: "with\n   cluster.namespace".
-    for (let columns = 60; columns <= 130; columns++) {
-      const { code, stdout } = await check(kubeconfig, "kubernetes:///cart:grpc", ["-n", "shop"], columns);
-      assert.equal(code, 0, stdout);
-      assert.doesNotMatch(stdout, /cluster\.namespace/, `${columns} columns:\n${stdout}`);
-      assert.match(
-        stdout.replace(/\n */g, " "),
-        /\(context "fake-api-server"\) with --namespace/,
-        `${columns} columns`,
-      );
-    }
-  } finally {
-    await api.close();
-    await Deno.remove(dir, { recursive: true });
+  await using cluster = await startFakeCluster();
+  const { api, kubeconfig } = cluster;
+  api.applySlice(endpointSlice({
+    namespace: "shop",
+    service: "cart",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.1.0.1", pod: "cart-0" }],
+  }));
+  // The cluster step says where the access came from, "... (context "fake-api-server") with --namespace": at some
+  // of these widths its line breaks after "with". Was, at 94 columns: "with\n   cluster.namespace".
+  for (let columns = 60; columns <= 130; columns++) {
+    const { code, stdout } = await check(kubeconfig, "kubernetes:///cart:grpc", ["-n", "shop"], columns);
+    assert.equal(code, 0, stdout);
+    assert.doesNotMatch(stdout, /cluster\.namespace/, `${columns} columns:\n${stdout}`);
+    assert.match(
+      stdout.replace(/\n */g, " "),
+      /\(context "fake-api-server"\) with --namespace/,
+      `${columns} columns`,
+    );
   }
 });
 
 Deno.test("check names the first ten used pods and counts the rest as its other lists do, without a comma before 'and'", async () => {
-  const api = await startFakeApiServer({ token: "t" });
-  const dir = await Deno.makeTempDir();
-  try {
-    const kubeconfig = `${dir}/kubeconfig.json`;
-    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
-    const endpoints = Array.from({ length: 12 }, (_, i) => ({ ip: `10.1.0.${i + 1}`, pod: `web-${i}` }));
-    api.applySlice(endpointSlice({ namespace: "shop", service: "web", port: { name: "grpc", port: 8080 }, endpoints }));
-    api.applyService({ metadata: { namespace: "shop", name: "web" }, spec: { ports: [{ name: "grpc", port: 80 }] } });
-    const { code, stdout } = await check(kubeconfig, "kubernetes:///web.shop:grpc");
-    assert.equal(code, 0, stdout);
-    // Was "web-6, web-7, and 2 more", where a zone's and a reason's lists read "a, b and 2 more".
-    assert.match(stdout, /12 pods used \((web-\d+, ){9}web-\d+ and 2 more\)/);
-  } finally {
-    await api.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using cluster = await startFakeCluster();
+  const { api, kubeconfig } = cluster;
+  const endpoints = Array.from({ length: 12 }, (_, i) => ({ ip: `10.1.0.${i + 1}`, pod: `web-${i}` }));
+  api.applySlice(endpointSlice({ namespace: "shop", service: "web", port: { name: "grpc", port: 8080 }, endpoints }));
+  api.applyService({ metadata: { namespace: "shop", name: "web" }, spec: { ports: [{ name: "grpc", port: 80 }] } });
+  const { code, stdout } = await check(kubeconfig, "kubernetes:///web.shop:grpc");
+  assert.equal(code, 0, stdout);
+  // Was "web-6, web-7, and 2 more", where a zone's and a reason's lists read "a, b and 2 more".
+  assert.match(stdout, /12 pods used \((web-\d+, ){9}web-\d+ and 2 more\)/);
 });
 
 Deno.test("check asks who the user is once more after resolving when the first answer was a 403, as a restarting server gives", async () => {
-  const api = await startFakeApiServer({ token: "t" });
-  const dir = await Deno.makeTempDir();
-  try {
-    const kubeconfig = `${dir}/kubeconfig.json`;
-    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
-    api.applySlice(endpointSlice({
-      namespace: "shop",
-      service: "cart",
-      port: { name: "grpc", port: 8080 },
-      endpoints: [{ ip: "10.1.0.1", pod: "cart-0" }],
-    }));
-    // kube-apiserver v1.36.3 answers a SelfSubjectReview 403 for a few seconds after it starts listening, until its
-    // RBAC caches are filled. Was: "unknown  user  Cannot create a SelfSubjectReview: forbidden (403) ...: grant
-    // "create" on "selfsubjectreviews" ... with a ClusterRole and ClusterRoleBinding", a grant every user has.
-    api.failNext(1, { status: 403, reason: "Forbidden", message: "selfsubjectreviews is forbidden" });
-    const before = api.requests.length;
-    const { code, stdout } = await check(kubeconfig, "kubernetes:///cart.shop:grpc");
-    assert.equal(code, 0, stdout);
-    assert.match(stdout, /\nok {7}user {6}\S+\n/, stdout);
-    assert.doesNotMatch(stdout, /selfsubjectreviews/);
-    const reviews = api.requests.slice(before).filter(({ path }) => path.endsWith("/selfsubjectreviews"));
-    assert.deepEqual(reviews.map(({ status }) => status), [403, 201]);
-  } finally {
-    await api.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using cluster = await startFakeCluster();
+  const { api, kubeconfig } = cluster;
+  api.applySlice(endpointSlice({
+    namespace: "shop",
+    service: "cart",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.1.0.1", pod: "cart-0" }],
+  }));
+  // kube-apiserver v1.36.3 answers a SelfSubjectReview 403 for a few seconds after it starts listening, until its
+  // RBAC caches are filled. Was: "unknown  user  Cannot create a SelfSubjectReview: forbidden (403) ...: grant
+  // "create" on "selfsubjectreviews" ... with a ClusterRole and ClusterRoleBinding", a grant every user has.
+  api.failNext(1, { status: 403, reason: "Forbidden", message: "selfsubjectreviews is forbidden" });
+  const before = api.requests.length;
+  const { code, stdout } = await check(kubeconfig, "kubernetes:///cart.shop:grpc");
+  assert.equal(code, 0, stdout);
+  assert.match(stdout, /\nok {7}user {6}\S+\n/, stdout);
+  assert.doesNotMatch(stdout, /selfsubjectreviews/);
+  const reviews = api.requests.slice(before).filter(({ path }) => path.endsWith("/selfsubjectreviews"));
+  assert.deepEqual(reviews.map(({ status }) => status), [403, 201]);
 });
 
 Deno.test("check says a SelfSubjectReview is refused when it is refused again after resolving", async () => {
-  const api = await startFakeApiServer({ token: "t" });
-  const dir = await Deno.makeTempDir();
-  try {
-    const kubeconfig = `${dir}/kubeconfig.json`;
-    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
-    // Every request refused: the resolver reports its repeated 403 after one backoff.
-    api.failNext(1000, { status: 403, reason: "Forbidden", message: "refused" });
-    const before = api.requests.length;
-    const { code, stdout } = await check(kubeconfig, "kubernetes:///cart.shop:grpc");
-    assert.equal(code, 1, stdout);
-    assert.match(stdout, /\nunknown +user +Cannot create a SelfSubjectReview: forbidden \(403\)/);
-    const reviews = api.requests.slice(before).filter(({ path }) => path.endsWith("/selfsubjectreviews"));
-    assert.deepEqual(reviews.map(({ status }) => status), [403, 403]);
-  } finally {
-    await api.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using cluster = await startFakeCluster();
+  const { api, kubeconfig } = cluster;
+  // Every request refused: the resolver reports its repeated 403 after one backoff.
+  api.failNext(1000, { status: 403, reason: "Forbidden", message: "refused" });
+  const before = api.requests.length;
+  const { code, stdout } = await check(kubeconfig, "kubernetes:///cart.shop:grpc");
+  assert.equal(code, 1, stdout);
+  assert.match(stdout, /\nunknown +user +Cannot create a SelfSubjectReview: forbidden \(403\)/);
+  const reviews = api.requests.slice(before).filter(({ path }) => path.endsWith("/selfsubjectreviews"));
+  assert.deepEqual(reviews.map(({ status }) => status), [403, 403]);
 });
 
 Deno.test("check on a narrow terminal breaks no word and keeps a kubectl command on one line", async () => {
-  const api = await startFakeApiServer({ token: "t" });
-  const dir = await Deno.makeTempDir();
-  try {
-    const folder = `${dir}/configs/staging-eu-west-1`;
-    await Deno.mkdir(folder, { recursive: true });
-    const kubeconfig = `${folder}/platform-team-admin.kubeconfig`;
-    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
-    api.applySlice(endpointSlice({
-      namespace: "shop",
-      service: "cart",
-      port: { name: "grpc", port: 8080 },
-      endpoints: [{ ip: "10.1.0.1", pod: "cart-checkout-api-7d9f8b6c5d-ax2z4" }],
-    }));
-    const words = (text: string) => text.split(/\s+/).filter(Boolean).sort();
-    for (const target of ["kubernetes:///cart.shop:grpc", "kubernetes:///nosuch.shop:grpc"]) {
-      const piped = await check(kubeconfig, target);
-      for (const columns of [30, 40, 50, 60, 80]) {
-        // Without colours: their escapes take no cells.
-        const stdout = (await check(kubeconfig, target, [], columns)).stdout.replace(COLOUR, "");
-        const where = `${target} at ${columns} columns:\n${stdout}`;
-        // Was, at 40: "ok       list      endpointslices.discovery.k8s.io", which the terminal broke after "discov".
-        // Only a word wider than the terminal itself (the kubeconfig's path at 30) is left for it to wrap: a kubectl
-        // command wider than it wraps too.
-        for (const line of stdout.split("\n")) {
-          if (line.length > columns) assert.equal(wordWrap(line.trim(), 1).length, 1, where);
-        }
-        assert.deepEqual(words(stdout), words(piped.stdout), where);
-        // Was, at 40: "(kubectl get services\n                   -n shop lists those there are)".
-        if (target.includes("nosuch") && columns > 30) assert.match(stdout, /\(kubectl get services -n shop\s/, where);
+  await using cluster = await startFakeCluster({ file: "configs/staging-eu-west-1/platform-team-admin.kubeconfig" });
+  const { api, kubeconfig } = cluster;
+  api.applySlice(endpointSlice({
+    namespace: "shop",
+    service: "cart",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.1.0.1", pod: "cart-checkout-api-7d9f8b6c5d-ax2z4" }],
+  }));
+  const words = (text: string) => text.split(/\s+/).filter(Boolean).sort();
+  for (const target of ["kubernetes:///cart.shop:grpc", "kubernetes:///nosuch.shop:grpc"]) {
+    const piped = await check(kubeconfig, target);
+    for (const columns of [30, 40, 50, 60, 80]) {
+      // Without colours: their escapes take no cells.
+      const stdout = (await check(kubeconfig, target, [], columns)).stdout.replace(COLOUR, "");
+      const where = `${target} at ${columns} columns:\n${stdout}`;
+      // Was, at 40: "ok       list      endpointslices.discovery.k8s.io", which the terminal broke after "discov".
+      // Only a word wider than the terminal itself (the kubeconfig's path at 30) is left for it to wrap: a kubectl
+      // command wider than it wraps too.
+      for (const line of stdout.split("\n")) {
+        if (line.length > columns) assert.equal(wordWrap(line.trim(), 1).length, 1, where);
       }
+      assert.deepEqual(words(stdout), words(piped.stdout), where);
+      // Was, at 40: "(kubectl get services\n                   -n shop lists those there are)".
+      if (target.includes("nosuch") && columns > 30) assert.match(stdout, /\(kubectl get services -n shop\s/, where);
     }
-  } finally {
-    await api.close();
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("check says that running clients see a grant of get on nodes within 5 minutes, without a restart", async () => {
-  const api = await startFakeApiServer({ token: "t" });
-  const dir = await Deno.makeTempDir();
-  try {
-    const kubeconfig = `${dir}/kubeconfig.json`;
-    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
-    api.applySlice(endpointSlice({
-      namespace: "shop",
-      service: "cart",
-      port: { name: "grpc", port: 8080 },
-      endpoints: [{ ip: "10.1.0.1", pod: "cart-0", nodeName: "n1" }],
-    }));
-    const slices = { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] };
-    const services = { verbs: ["get"], apiGroups: [""], resources: ["services"] };
-    api.setAccess({ username: "client", rules: [slices, services] });
-    const { code, stdout } = await check(kubeconfig, "kubernetes:///cart.shop:grpc", ["--node", "n1"]);
-    assert.equal(code, 0, stdout);
-    // A client reads its Node again every 5 minutes after a 403 (as its warning says): the ClusterRole reaches the
-    // clients that ran when it was applied without a restart.
-    assert.match(
-      stdout,
-      /\nMISSING +get +nodes \(cluster-wide\) \(optional: .*; running clients read the Node again within 5 minutes of the grant\)\n/,
-    );
-    assert.match(
-      stdout,
-      /\n {2}# optional: [^]*?running clients read the\s+# Node again within 5 minutes of the grant\n {2}- apiGroups: \[ "" \]\n {4}resources: \[ nodes \]/,
-    );
-  } finally {
-    await api.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using cluster = await startFakeCluster();
+  const { api, kubeconfig } = cluster;
+  api.applySlice(endpointSlice({
+    namespace: "shop",
+    service: "cart",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.1.0.1", pod: "cart-0", nodeName: "n1" }],
+  }));
+  const slices = { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] };
+  const services = { verbs: ["get"], apiGroups: [""], resources: ["services"] };
+  api.setAccess({ username: "client", rules: [slices, services] });
+  const { code, stdout } = await check(kubeconfig, "kubernetes:///cart.shop:grpc", ["--node", "n1"]);
+  assert.equal(code, 0, stdout);
+  // A client reads its Node again every 5 minutes after a 403 (as its warning says): the ClusterRole reaches the
+  // clients that ran when it was applied without a restart.
+  assert.match(
+    stdout,
+    /\nMISSING +get +nodes \(cluster-wide\) \(optional: .*; running clients read the Node again within 5 minutes of the grant\)\n/,
+  );
+  assert.match(
+    stdout,
+    /\n {2}# optional: [^]*?running clients read the\s+# Node again within 5 minutes of the grant\n {2}- apiGroups: \[ "" \]\n {4}resources: \[ nodes \]/,
+  );
 });
 
 Deno.test("check on a narrow terminal wraps a kubectl command wider than it, as the live table does", async () => {
-  const api = await startFakeApiServer({ token: "t" });
-  const dir = await Deno.makeTempDir();
-  try {
-    const kubeconfig = `${dir}/kubeconfig.json`;
-    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
-    const port = { name: "grpc", port: 8080 };
-    api.applySlice(endpointSlice({ namespace: "shop", service: "cart", port, endpoints: [] }));
-    const command = "(kubectl get endpointslices -n shop -l kubernetes.io/service-name=cart)";
-    assert.ok((await check(kubeconfig, "kubernetes:///cart.shop:grpc")).stdout.includes(command));
-    for (const columns of [40, 50, 60]) {
-      // Without colours: their escapes take no cells.
-      const stdout = (await check(kubeconfig, "kubernetes:///cart.shop:grpc", [], columns)).stdout.replace(COLOUR, "");
-      // Was, at 60: '  shop says (kubectl get endpointslices -n shop -l kubernetes.io/service-name=cart)', 82 cells, which
-      // the terminal broke where it fell.
-      assert.deepEqual(
-        stdout.split("\n").filter((line) => line.length > columns),
-        [],
-        `${columns} columns:\n${stdout}`,
-      );
-      assert.ok(stdout.replace(/\s+/g, " ").includes(command), `${columns} columns:\n${stdout}`);
-    }
-  } finally {
-    await api.close();
-    await Deno.remove(dir, { recursive: true });
+  await using cluster = await startFakeCluster();
+  const { api, kubeconfig } = cluster;
+  const port = { name: "grpc", port: 8080 };
+  api.applySlice(endpointSlice({ namespace: "shop", service: "cart", port, endpoints: [] }));
+  const command = "(kubectl get endpointslices -n shop -l kubernetes.io/service-name=cart)";
+  assert.ok((await check(kubeconfig, "kubernetes:///cart.shop:grpc")).stdout.includes(command));
+  for (const columns of [40, 50, 60]) {
+    // Without colours: their escapes take no cells.
+    const stdout = (await check(kubeconfig, "kubernetes:///cart.shop:grpc", [], columns)).stdout.replace(COLOUR, "");
+    // Was, at 60: '  shop says (kubectl get endpointslices -n shop -l kubernetes.io/service-name=cart)', 82 cells, which
+    // the terminal broke where it fell.
+    assert.deepEqual(
+      stdout.split("\n").filter((line) => line.length > columns),
+      [],
+      `${columns} columns:\n${stdout}`,
+    );
+    assert.ok(stdout.replace(/\s+/g, " ").includes(command), `${columns} columns:\n${stdout}`);
   }
 });
