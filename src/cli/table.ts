@@ -53,12 +53,12 @@ export interface TableContext {
 
 const USE_STYLE: Record<PodExplanation["use"], Style> = { used: "green", failover: "yellow", unused: "red" };
 /**
- * The lines a watch's failure leaves below it when there are pods: a blank line, the headings, a row and its USED,
- * the `... and N more pods` line, a blank line and the counts.
+ * The lines the header's messages (why topology is none, a watch's failure) leave below them when there are pods: a
+ * blank line, the headings, a row and its USED, the `... and N more pods` line, a blank line and the counts.
  */
-const PODS_BELOW_PROBLEM = 7;
-/** The lines a watch's failure leaves below it without pods: a blank line and what the table waits for (two). */
-const WAITING_BELOW_PROBLEM = 3;
+const LINES_FOR_PODS = 7;
+/** The lines the header's messages leave below them without pods: a blank line and what the table waits for (two). */
+const LINES_FOR_WAITING = 3;
 /** How long a live table says only "listing" before it says for how long. */
 const LISTING_SHOWN_AFTER_MS = 5_000;
 
@@ -145,14 +145,22 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   const topologyFits = widthOf(last) + 2 + cellWidth(printable(topology)) <= columns;
   if (topologyFits) last.push({ text: `  ${topology}`, style: "dim" });
   for (const segments of state) lines.push(fit(segments));
-  if (!topologyFits) { for (const line of wrap(topology, columns, maxLines(3))) lines.push(paint(line, "dim")); }
   const problem = view.watch.state === "retrying" ? view.watch.error : view.portError;
   const portNote = view.snapshot?.portNote;
+  // The messages of the header take the lines the screen leaves beyond those below them (the note, the counts, and a
+  // pod's row with its headings when there are pods), at least `least`: what to do comes last in them, where three
+  // or four lines cut it off on a narrow terminal.
+  const leftFor = (least: number, below: number) =>
+    maxLines(Math.max(
+      least,
+      context.rows - 1 - lines.length - below -
+        (portNote ? 4 : 0) - (view.pods?.length ? LINES_FOR_PODS : LINES_FOR_WAITING),
+    ));
+  if (!topologyFits) {
+    for (const line of wrap(topology, columns, leftFor(3, problem ? 4 : 0))) lines.push(paint(line, "dim"));
+  }
   if (problem) {
-    // Its cause and what to do come last: it takes the lines the screen leaves beyond those below it (the note, the
-    // counts, and a pod's row with its headings when there are pods), where four lines cut them off at 40 columns.
-    const below = (portNote ? 4 : 0) + (view.pods?.length ? PODS_BELOW_PROBLEM : WAITING_BELOW_PROBLEM);
-    const max = maxLines(Math.max(4, context.rows - 1 - lines.length - below));
+    const max = leftFor(4, 0);
     const message = withFileName(problem.message, context.source, columns, max);
     for (const line of wrap(message, columns, max)) lines.push(paint(line, "red"));
   }

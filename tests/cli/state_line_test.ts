@@ -2,6 +2,7 @@
 // resourceVersion and the time since the last change, it goes on a line of its own.
 import assert from "node:assert/strict";
 import { KubeApiError } from "../../src/base/errors.ts";
+import type { EndpointSlice } from "../../src/base/endpoint_slice.ts";
 import type { ServiceView } from "../../src/cli/service_observer.ts";
 import { serviceViewOf, tableAt } from "./_service_view.ts";
 
@@ -72,4 +73,28 @@ Deno.test("renderTable() keeps the time spent listing in the last frame, drawn o
   // A table printed once (--once) shows the list it read as done.
   const once = tableAt(listing, 100, { live: false, rows: Infinity });
   assert.match(once[2], /unchanged since start {2}listed {2}topology/);
+});
+
+Deno.test("renderTable() shows why topology is none whole, and where the client is, on a narrow terminal", () => {
+  // Pods without hints, for a client that says its zone. Seen in tmux at 30 to 60 columns, 24 rows: three lines
+  // ending 'sets them…' (30), 'its…' (40), 'can balance the…' (60), which lost how to get hints and the client's zone.
+  const slice: EndpointSlice = {
+    metadata: { name: "echo-x", namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 8080 }],
+    endpoints: [0, 1, 2].map((i) => ({ addresses: [`10.1.0.${i + 1}`], targetRef: { name: `echo-${i}` }, zone: "a" })),
+  };
+  const view = serviceViewOf([slice], { zone: "us-east-1a" });
+  for (const columns of [30, 40, 60]) {
+    const lines = tableAt(view, columns, { rows: 24 });
+    const where = `${columns} columns:\n${lines.join("\n")}`;
+    assert.ok(
+      lines.join(" ").replace(/\s+/g, " ").includes(
+        "trafficDistribution sets them, on Kubernetes 1.31+; its topology-mode Auto annotation only while it can " +
+          "balance the zones) (client in zone us-east-1a)",
+      ),
+      where,
+    );
+    assert.ok(lines.some((line) => line.startsWith("echo-0")), `a pod's row too at ${where}`);
+  }
 });
