@@ -409,8 +409,8 @@ export function reasonOf(pod: PodExplanation): string {
 /**
  * For each kind of pod that gets no calls, or calls only on failover, some of whose rows are not shown: how many of
  * that kind there are for each reason, the most common first (`not used: 280 not ready; 97 terminating while others
- * are ready`), wrapped to `columns`, at most two lines a kind, and `maxLines` in all (one a kind, cut with `…`, when
- * two each do not fit; none when there is no room). A Service of thousands of pods shows a few dozen rows: this says
+ * are ready`), wrapped to `columns`, whole when that fits in `maxLines`, else at most two lines a kind (one a kind,
+ * cut with `…`, when two each do not fit; none when there is no room). A Service of thousands of pods shows a few dozen rows: this says
  * why the others are not used, and (failover) in which zones they are. Reasons of the same count go by their text,
  * so that redraws do not swap them.
  */
@@ -433,8 +433,11 @@ function reasonCounts(
     const text = [...counts].sort(byCountThenText).map(([why, n]) => `${n} ${why}`).join("; ");
     texts.push(`${label}: ${text}`);
   }
-  const lines = texts.flatMap((text) => wrap(text, columns, 2));
-  if (lines.length <= maxLines) return lines;
+  // Whole where the lines are there (a narrow terminal takes three for a kind of two reasons), else two a kind.
+  for (const most of [Infinity, 2]) {
+    const lines = texts.flatMap((text) => wrap(text, columns, most));
+    if (lines.length <= maxLines) return lines;
+  }
   return texts.flatMap((text) => wrap(text, columns, 1)).slice(0, Math.max(0, maxLines));
 }
 

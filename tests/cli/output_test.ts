@@ -309,6 +309,34 @@ Deno.test("renderTable() on a short terminal counts by reason on the lines left,
   }
 });
 
+Deno.test("renderTable() at 30 columns counts the pods it hides whole where the screen has the lines", () => {
+  // Seen in tmux at 30 columns, 24 rows: 'not used: 1 not ready; 1' / 'terminating while others are…', two lines a
+  // kind, which cut the last word of the summary of the pods not shown while the frame had lines to spare.
+  const slice: EndpointSlice = {
+    ...SLICE,
+    endpoints: Array.from({ length: 6 }, (_, i) => ({
+      addresses: [`10.0.4.${i}`],
+      targetRef: { name: `checkout-payments-7d9f8c6b0-x${i}prk` },
+      ...(i === 4 ? { conditions: { ready: false, serving: true, terminating: true } } : {}),
+      ...(i === 5 ? { conditions: { ready: false } } : {}),
+    })),
+  };
+  const narrow = { ...context, columns: 30, source: "in-cluster service account" };
+  for (const rows of [18, 20, 24]) {
+    const lines = renderTable(viewOf([slice]), { ...narrow, rows });
+    const where = `${rows} rows:\n${lines.join("\n")}`;
+    assert.ok(lines.length <= rows - 1, where);
+    assert.ok(!lines.some((line) => line.endsWith("…")), where);
+    // Counted where their rows are not shown (at 18 rows), whole.
+    if (rows === 18 || lines.some((line) => line.startsWith("not used:"))) {
+      assert.ok(
+        lines.join(" ").replace(/\s+/g, " ").includes("not used: 1 not ready; 1 terminating while others are ready"),
+        where,
+      );
+    }
+  }
+});
+
 Deno.test("renderTable() on a short terminal shows the pods outside the client's subset last", () => {
   const slice: EndpointSlice = {
     ...SLICE,
