@@ -5,20 +5,87 @@
  */
 
 import { DEFAULT_TIMEOUT_SECONDS } from "./args.ts";
+import { wordWrap } from "./terminal.ts";
+
+/** The width the help is written for. */
+const WRITTEN_WIDTH = 80;
+/** Where an option's description starts. */
+const OPTION_COLUMN = 23;
+/** Where the description of a usage, or an option's too narrow beside it, starts. */
+const BELOW_INDENT = 6;
+/** The narrowest an option's description is kept beside it. */
+const MIN_DESCRIPTION_WIDTH = 20;
 
 /**
- * The help text, with examples.
+ * The help text, with examples, wrapped at spaces for a terminal narrower than 80 columns, which would break its lines
+ * mid-word: an example then goes on after a backslash, so that it still pastes as one command.
  *
+ * @param columns The terminal's width (`Infinity` off a terminal).
  * @returns The text, ending in a newline.
  *
  * @example
  * ```ts
  * import { helpText } from "./help.ts";
  * console.log(helpText().split("\n")[0]);
+ * console.log(helpText(40).split("\n")[0]); // "kgr-resolver: see which pods a"
  * ```
  */
-export function helpText(): string {
-  return `kgr-resolver: see which pods a kubernetes: gRPC target resolves to, and
+export function helpText(columns = Infinity): string {
+  return columns >= WRITTEN_WIDTH ? HELP : narrowed(HELP, columns);
+}
+
+/**
+ * The help rewrapped within `columns`: a paragraph at its full width, an option's description beside it (or below it,
+ * indented, where that is too narrow), a usage's under it, a usage indented after its first line, and an example's
+ * words after a backslash.
+ */
+function narrowed(text: string, columns: number): string {
+  const out: string[] = [];
+  const lines = text.split("\n");
+  const indented = (words: string, indent: number) =>
+    wordWrap(words, Math.max(1, columns - indent)).map((line) => `${" ".repeat(indent)}${line}`);
+  for (let at = 0; at < lines.length; at++) {
+    const line = lines[at];
+    // The lines that go on what this one starts, joined into its words.
+    const more = (indent: number) => {
+      const joined: string[] = [];
+      while (at + 1 < lines.length && /^ +\S/.test(lines[at + 1]) && lines[at + 1].search(/\S/) === indent) {
+        joined.push(lines[++at].trim());
+      }
+      return joined;
+    };
+    if (line === "") out.push(line);
+    else if (!line.startsWith(" ")) {
+      // A paragraph, or a heading (Usage:) that lines indented follow.
+      const words = [line];
+      while (at + 1 < lines.length && lines[at + 1] !== "" && !lines[at + 1].startsWith(" ")) words.push(lines[++at]);
+      out.push(...wordWrap(words.join(" "), columns));
+    } else if (line.startsWith("  -")) {
+      const head = line.slice(0, OPTION_COLUMN);
+      const words = [line.slice(OPTION_COLUMN), ...more(OPTION_COLUMN)].join(" ");
+      const beside = columns - OPTION_COLUMN >= MIN_DESCRIPTION_WIDTH;
+      const description = indented(words, beside ? OPTION_COLUMN : BELOW_INDENT);
+      if (beside) out.push(`${head}${description[0].slice(OPTION_COLUMN)}`, ...description.slice(1));
+      else out.push(head.trimEnd(), ...description);
+    } else if (line.startsWith("      ")) {
+      out.push(...indented([line.trim(), ...more(BELOW_INDENT)].join(" "), BELOW_INDENT));
+    } else if (out.includes("Examples:")) out.push(...command([line.trim(), ...more(4)].join(" "), columns));
+    else out.push(...indented(line.trim(), 4).map((each, i) => i === 0 ? `  ${each.trimStart()}` : each));
+  }
+  return out.join("\n");
+}
+
+/** A shell command in lines of at most `columns`, each but the last ending in `\\` (or its `|`), indented after the first. */
+function command(text: string, columns: number): string[] {
+  // A quoted argument is one word: a backslash in quotes would be part of it.
+  const quoted = text.replace(/'[^']*'/g, (argument) => argument.replaceAll(" ", "\u00a0"));
+  const lines = wordWrap(quoted, Math.max(1, columns - 6)).map((line) => line.replaceAll("\u00a0", " "));
+  return lines.map((line, i) =>
+    `${i === 0 ? "  " : "    "}${line}${i === lines.length - 1 || line.endsWith("|") ? "" : " \\"}`
+  );
+}
+
+const HELP = `kgr-resolver: see which pods a kubernetes: gRPC target resolves to, and
 why the others are not used
 
 Usage:
@@ -72,4 +139,3 @@ goes away, as with | head); 131 on Ctrl-\\ (SIGQUIT), 129 on SIGHUP.
 Colours and the live table only on a terminal (not one whose TERM is dumb); no
 colours with NO_COLOR set.
 `;
-}

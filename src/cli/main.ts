@@ -62,7 +62,7 @@ export async function runCli(cli: CliProcess): Promise<number> {
     }
     switch (command.kind) {
       case "help":
-        cli.stdout.write(helpText());
+        cli.stdout.write(helpText(cli.stdout.size()?.columns));
         return 0;
       case "version":
         cli.stdout.write(`kgr-resolver ${VERSION}\n`);
