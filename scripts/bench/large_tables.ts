@@ -113,13 +113,15 @@ function burstTables(burst: BurstResults, big: LargeServiceResults["big"], bigWi
 }
 
 /**
- * A stall in ms, marked when the client process was on CPU for less than half of it: then much of it
- * is the machine not running the process, not the client's own work. The CPU time covers the whole
- * heartbeat gap, the stall and the heartbeat period, so it is compared with the stall, not the gap: a
- * 6 ms stall with 7 ms of CPU in its 26 ms gap is the client's own work.
+ * A stall in ms, marked when the client's JavaScript thread was on CPU for less than half of it: then much of it
+ * is the machine not running the loop, not the client's own work. The CPU time covers the whole heartbeat gap, the
+ * stall and the heartbeat period, so it is compared with the stall, not the gap: a 6 ms stall with 7 ms of CPU in
+ * its 26 ms gap is the client's own work. Older results have only the process's CPU time, which also counts the
+ * runtime's helper threads: Node's 74 ms stall with 48 ms of it had 19 ms on the loop's thread, 66 ms waiting for a core.
  */
 function stallValue(window: StallWindow): string {
-  const offCpu = window.maxStallCpuMs !== undefined && window.maxStallCpuMs < window.maxStallMs / 2;
+  const loopCpuMs = window.maxStallRunMs ?? window.maxStallCpuMs;
+  const offCpu = loopCpuMs !== undefined && loopCpuMs < window.maxStallMs / 2;
   return `${window.maxStallMs.toFixed(0)}${offCpu ? OFF_CPU : ""}`;
 }
 
@@ -159,7 +161,11 @@ function stallTable(stall: StallResults): string[] {
     ...(rows.some((row) => row.includes(OFF_CPU))
       ? [
         "",
-        `${OFF_CPU} The process was on CPU for less than half of this stall: most of it was not the client's own ` +
+        `${OFF_CPU} ${
+          stall.runs.some((run) => run.burst?.maxStallRunMs !== undefined)
+            ? "The client's JavaScript thread was"
+            : "The process was"
+        } on CPU for less than half of this stall: most of it was not the client's own ` +
         "work (the machine running something else, or for a stall of a few ms the timer's own lateness), so the " +
         "figure overstates the client's stall.",
       ]

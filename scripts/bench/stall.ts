@@ -54,6 +54,15 @@ export interface StallWindow {
    * did not run it (absent in older results).
    */
   maxStallCpuMs?: number;
+  /**
+   * How long the client's JavaScript thread ran during that heartbeat gap, in ms (Linux's
+   * `/proc/thread-self/schedstat`; absent elsewhere and in older results): the loop's own work. The process's CPU
+   * time above also counts the runtime's helper threads (the JIT compiler, the garbage collector's), which ran
+   * beside the loop on another core.
+   */
+  maxStallRunMs?: number;
+  /** How long that thread waited for a core during the gap, ready to run, in ms (as `maxStallRunMs`). */
+  maxStallWaitMs?: number;
   /** Heartbeats more than 50 ms late. */
   stallsOver50: number;
   /** The lateness of those, summed, in ms. */
@@ -131,7 +140,7 @@ export async function stallSection(
           await measureStall(fake, namespace, `stall-${index++}`, run);
           log(
             `stall ${runtime} ${endpoints} endpoints ${policyLabel(policy)}: first resolution ` +
-              `${run.first!.maxStallMs.toFixed(0)} ms, burst ${run.burst!.maxStallMs.toFixed(0)} ms`,
+              `${stallLine(run.first!)}, burst ${stallLine(run.burst!)}`,
           );
         } catch (error) {
           run.error = String((error as Error).message).split("\n")[0];
@@ -147,6 +156,13 @@ export async function stallSection(
     burstWindowMs: BURST_WINDOW_MS,
     runs,
   };
+}
+
+/** A window's longest stall for the progress log, with what its JavaScript thread did meanwhile when known. */
+function stallLine({ maxStallMs, maxStallRunMs, maxStallWaitMs }: StallWindow): string {
+  if (maxStallRunMs === undefined || maxStallWaitMs === undefined) return `${maxStallMs.toFixed(0)} ms`;
+  return `${maxStallMs.toFixed(0)} ms (its thread ran ${maxStallRunMs.toFixed(0)} ms, ` +
+    `waited ${maxStallWaitMs.toFixed(0)} ms for a core)`;
 }
 
 async function measureStall(fake: FakeApiServer, namespace: string, service: string, run: StallRun): Promise<void> {

@@ -15,6 +15,7 @@
 //   window <name> <json>                what one window measured (see `measure`)
 // It exits after the burst window, or when its stdin closes.
 import process from "node:process";
+import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import { register } from "@kgr/resolver";
 
@@ -30,14 +31,18 @@ register({ grpc, cluster: { server }, loadBalancing: policy, ...(subsetSize ? { 
 let current = newWindow();
 let last = performance.now();
 let lastCpu = cpuMs();
+let lastThread = threadMs();
 const heartbeat = setInterval(() => {
   const now = performance.now();
   const cpu = cpuMs();
+  const thread = threadMs();
   current.gaps.push(now - last);
   current.gapCpu.push(cpu - lastCpu);
+  if (thread && lastThread) current.gapThread.push([thread[0] - lastThread[0], thread[1] - lastThread[1]]);
   current.ends.push(now - current.startedAt);
   last = now;
   lastCpu = cpu;
+  lastThread = thread;
 }, HEARTBEAT_MS);
 
 /** CPU time of the whole process so far (every thread), in ms. */
@@ -46,14 +51,37 @@ function cpuMs() {
   return (user + system) / 1000;
 }
 
+/**
+ * The calling thread's (this JavaScript thread's) time on CPU and time waiting for a core so far, in ms, or
+ * undefined where Linux's `/proc/thread-self/schedstat` cannot be read. A stall is the loop's own work as far as the
+ * thread ran; the process's CPU time also counts the runtime's helper threads (compiler, garbage collector).
+ */
+function threadMs() {
+  try {
+    const [run, wait] = readFileSync("/proc/thread-self/schedstat", "utf8").split(" ").map(Number);
+    return [run / 1e6, wait / 1e6];
+  } catch {
+    return undefined;
+  }
+}
+
 function newWindow() {
-  return { startedAt: performance.now(), cpu: cpuMs(), gaps: [], gapCpu: [], ends: [], failedAt: undefined };
+  return {
+    startedAt: performance.now(),
+    cpu: cpuMs(),
+    gaps: [],
+    gapCpu: [],
+    gapThread: [],
+    ends: [],
+    failedAt: undefined,
+  };
 }
 
 /**
  * Ends a window: the longest stall and the CPU time the process used meanwhile (about the stall or
- * more when the loop was busy; much less when the machine did not run the process), how many
- * heartbeats came more than 50 ms late and their lateness in all, and CPU time against wall time.
+ * more when the loop was busy; much less when the machine did not run the process), how long this
+ * thread ran and waited for a core meanwhile (on Linux), how many heartbeats came more than 50 ms
+ * late and their lateness in all, and CPU time against wall time.
  */
 function measure(name) {
   const wallMs = performance.now() - current.startedAt;
@@ -65,6 +93,10 @@ function measure(name) {
     // When the longest stall ended, in ms from the window's start.
     maxStallEndMs: worst === -1 ? 0 : current.ends[worst],
     maxStallCpuMs: worst === -1 ? 0 : current.gapCpu[worst],
+    // What this thread did in that gap: ran (the loop's own work) and waited for a core (Linux only).
+    ...(current.gapThread.length === current.gaps.length && worst !== -1
+      ? { maxStallRunMs: current.gapThread[worst][0], maxStallWaitMs: current.gapThread[worst][1] }
+      : {}),
     stallsOver50: late.length,
     stalledMs: late.reduce((sum, stall) => sum + stall, 0),
     cpuMs: cpuMs() - current.cpu,
