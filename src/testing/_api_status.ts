@@ -14,6 +14,7 @@ const GROUPS = {
   endpointslices: "discovery.k8s.io",
   services: "",
   nodes: "",
+  events: "",
   selfsubjectaccessreviews: "authorization.k8s.io",
   selfsubjectreviews: "authentication.k8s.io",
 } as const;
@@ -35,7 +36,7 @@ export interface ResourceRequest extends Authorized {
   /** The RBAC verb. */
   readonly verb: "list" | "watch" | "get";
   /** The resource. */
-  readonly resource: "endpointslices" | "services" | "nodes";
+  readonly resource: "endpointslices" | "services" | "nodes" | "events";
 }
 
 /** An error answer: the HTTP status, a Status body and extra headers. */

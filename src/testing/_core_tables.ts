@@ -1,8 +1,8 @@
 /**
- * Services and Nodes as `meta.k8s.io` Tables, what `kubectl get service NAME`
- * and `kubectl get node NAME` ask for: the columns kube-apiserver v1.36.3
+ * Services, Nodes and Events as `meta.k8s.io` Tables, what `kubectl get service NAME`,
+ * `kubectl get node NAME` and `kubectl get events` ask for: the columns kube-apiserver v1.36.3
  * prints for them (measured), and the cells it would write for the objects the
- * fake stores. A fake Service is a ClusterIP one without a cluster IP,
+ * fake stores (it stores no Events: their Table has the real columns and no rows). A fake Service is a ClusterIP one without a cluster IP,
  * external IPs or node ports, so its CLUSTER-IP and EXTERNAL-IP cells say
  * `<none>` (as a real server writes them for a Service without one); a fake
  * Node has only a name and labels, no status (no kubelet), so it is
@@ -13,8 +13,22 @@
  * @module
  */
 
-import { age, tableColumns, type TablePrinter } from "./_table.ts";
+import { age, type TableColumn, tableColumns, type TablePrinter } from "./_table.ts";
+import type { StoredObject } from "./_object_history.ts";
 import type { Node, Service } from "./types.ts";
+
+/** A `v1` Event, as far as its Table reads it; the fake never stores one (nothing writes them). */
+export interface Event extends StoredObject {
+  readonly metadata: StoredObject["metadata"] & { readonly namespace: string; readonly creationTimestamp?: string };
+  readonly involvedObject?: { readonly kind?: string; readonly name?: string; readonly fieldPath?: string };
+  readonly reason?: string;
+  readonly message?: string;
+  readonly type?: string;
+  readonly count?: number;
+  readonly firstTimestamp?: string;
+  readonly lastTimestamp?: string;
+  readonly source?: { readonly component?: string; readonly host?: string };
+}
 
 /** Shown for a missing address or selector, as kubectl's server-side printers show it. */
 const NONE = "<none>";
@@ -78,6 +92,40 @@ export const NODE_PRINTER: TablePrinter<Node> = {
     UNKNOWN,
   ],
   whole: (node) => ({ ...node, kind: "Node", apiVersion: "v1" }),
+};
+
+/** An Event's column: the NAME column comes last, and only `-o wide` prints it, as on the real server. */
+function eventColumn(name: string, description: string, wide = false): TableColumn {
+  return { name, type: "string", format: name === "Name" ? "name" : "", description, priority: wide ? 1 : 0 };
+}
+
+/** How an Event is printed: kube-apiserver v1.36.3's columns (measured); cells from its fields (a BOOKMARK's empty ones). */
+export const EVENT_PRINTER: TablePrinter<Event> = {
+  columns: [
+    eventColumn("Last Seen", "How long ago the event last happened."),
+    eventColumn("Type", "Normal or Warning."),
+    eventColumn("Reason", "Why the event happened, in one word."),
+    eventColumn("Object", "The object the event is about, as kind/name."),
+    eventColumn("Subobject", "The part of the object the event is about.", true),
+    eventColumn("Source", "The component that reported the event.", true),
+    eventColumn("Message", "What happened, for people."),
+    eventColumn("First Seen", "How long ago the event first happened.", true),
+    eventColumn("Count", "How many times the event happened.", true),
+    eventColumn("Name", "The Event's name, unique in its namespace.", true),
+  ],
+  cells: (event, now) => [
+    age(event.lastTimestamp ?? event.metadata.creationTimestamp, now),
+    event.type ?? "",
+    event.reason ?? "",
+    `${(event.involvedObject?.kind ?? "").toLowerCase()}/${event.involvedObject?.name ?? ""}`,
+    event.involvedObject?.fieldPath ?? "",
+    [event.source?.component, event.source?.host].filter((part) => part).join(", "),
+    event.message ?? "",
+    age(event.firstTimestamp ?? event.metadata.creationTimestamp, now),
+    String(event.count ?? 0),
+    event.metadata.name,
+  ],
+  whole: (event) => ({ ...event, kind: "Event", apiVersion: "v1" }),
 };
 
 /** A Node's roles, sorted and each once, as kubectl's printer reads them from its labels. */

@@ -72,6 +72,13 @@ export function infoDocument(path: string, serverAddress: string): InfoDocument 
     case "/api/v1":
       return {
         json: resourceList("v1", {
+          name: "events",
+          singularName: "event",
+          namespaced: true,
+          kind: "Event",
+          verbs: ["get", "list", "watch"],
+          shortNames: ["ev"],
+        }, {
           name: "nodes",
           singularName: "node",
           namespaced: false,
@@ -85,6 +92,8 @@ export function infoDocument(path: string, serverAddress: string): InfoDocument 
           kind: "Service",
           verbs: ["get", "list", "watch"],
           shortNames: ["svc"],
+          // `kubectl get all` lists the resources of this category: here Services alone.
+          categories: ["all"],
         }),
       };
     case "/apis":

@@ -11,7 +11,7 @@ import type { RecordedRequest } from "./server_types.ts";
 
 /** What a request asks for. */
 export type Route =
-  /** EndpointSlices, Services or Nodes: a list, a watch or one object. */
+  /** EndpointSlices, Services, Nodes or Events: a list, a watch or one object. */
   | { readonly kind: "resource"; readonly request: ResourceRequest }
   /** A discovery document, the version or a health check. */
   | { readonly kind: "info" }
@@ -87,6 +87,8 @@ const NAMESPACED_SLICES = /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]*)\
 const ALL_SERVICES = "/api/v1/services";
 const SERVICES = /^\/api\/v1\/namespaces\/([^/]*)\/services(?:\/([^/]+))?$/;
 const NODES = /^\/api\/v1\/nodes(?:\/([^/]+))?$/;
+const ALL_EVENTS = "/api/v1/events";
+const EVENTS = /^\/api\/v1\/namespaces\/([^/]*)\/events(?:\/([^/]+))?$/;
 
 /** The verb of a request on a collection or on one object: `watch` means nothing on an object's path, as on the real server. */
 function verbOf(name: string | undefined, query: Record<string, string>): ResourceRequest["verb"] {
@@ -105,7 +107,8 @@ export function routeOf(method: string, path: string, query: Record<string, stri
   const slices = path === ALL_SLICES ? [] : NAMESPACED_SLICES.exec(path);
   const services = path === ALL_SERVICES ? [] : SERVICES.exec(path);
   const nodes = NODES.exec(path);
-  const known = INFO.has(path) || slices !== null || services !== null || nodes !== null;
+  const events = path === ALL_EVENTS ? [] : EVENTS.exec(path);
+  const known = INFO.has(path) || slices !== null || services !== null || nodes !== null || events !== null;
   if (!known || (method !== "GET" && !ANY_METHOD.has(path))) return { kind: "unknown", known, inApi: inApi(path) };
   if (INFO.has(path)) return { kind: "info" };
   try {
@@ -116,6 +119,8 @@ export function routeOf(method: string, path: string, query: Record<string, stri
     // An empty namespace (`namespaces//services`) is every namespace to a list or watch, as for slices.
     const [resource, match] = services !== null
       ? ["services", services] as const
+      : events !== null
+      ? ["events", events] as const
       : ["endpointslices", slices!] as const;
     const [namespace, name] = [match[1] || undefined, match[2]].map((part) => part && decodeURIComponent(part));
     return { kind: "resource", request: { verb: verbOf(name, query), resource, namespace, name } };

@@ -1,6 +1,6 @@
 /**
  * The kinds of objects the fake API server lists and watches (EndpointSlices,
- * Services, Nodes): where each is stored, what its lists are called, how it
+ * Services, Nodes, and Events, of which it stores none): where each is stored, what its lists are called, how it
  * is printed as a Table, which fields select it, and what its BOOKMARK events
  * carry (measured on kube-apiserver v1.36.3: an empty object of the kind with
  * only a resourceVersion, with the fields its Go type always writes). Private
@@ -12,7 +12,7 @@
 import type { SelectableFields } from "./_field_selector.ts";
 import type { ObjectHistory, StoredObject } from "./_object_history.ts";
 import { SLICE_PRINTER, type TablePrinter } from "./_table.ts";
-import { NODE_PRINTER, SERVICE_PRINTER } from "./_core_tables.ts";
+import { type Event, EVENT_PRINTER, NODE_PRINTER, SERVICE_PRINTER } from "./_core_tables.ts";
 import type { EndpointSlice, Node, Service } from "./types.ts";
 
 /** One kind of object that the fake lists and watches. */
@@ -54,6 +54,26 @@ const NODE_FIELDS: SelectableFields = {
   unsupported: notSupported,
 };
 
+/** An Event's fields, as kube-apiserver v1.36.3 selects it by them (measured: `kubectl describe` names four). */
+const EVENT_FIELDS: SelectableFields = {
+  names: new Set([
+    "metadata.name",
+    "metadata.namespace",
+    "involvedObject.kind",
+    "involvedObject.namespace",
+    "involvedObject.name",
+    "involvedObject.uid",
+    "involvedObject.apiVersion",
+    "involvedObject.resourceVersion",
+    "involvedObject.fieldPath",
+    "reason",
+    "reportingComponent",
+    "source",
+    "type",
+  ]),
+  unsupported: notSupported,
+};
+
 /** The served resources of one server, by their plural name. */
 export interface ServedResources {
   /** `discovery.k8s.io/v1` EndpointSlices. */
@@ -62,6 +82,8 @@ export interface ServedResources {
   readonly services: ServedResource<Service>;
   /** `v1` Nodes. */
   readonly nodes: ServedResource<Node>;
+  /** `v1` Events: always none, so that `kubectl get events` and `kubectl describe` read an empty list. */
+  readonly events: ServedResource<Event>;
 }
 
 /**
@@ -102,6 +124,7 @@ export function servedResources(histories: {
   endpointslices: ObjectHistory<EndpointSlice>;
   services: ObjectHistory<Service>;
   nodes: ObjectHistory<Node>;
+  events: ObjectHistory<Event>;
 }): ServedResources {
   return {
     endpointslices: {
@@ -170,6 +193,20 @@ export function servedResources(histories: {
           },
         },
       } as unknown as Node),
+    },
+    events: {
+      history: histories.events,
+      listKind: "EventList",
+      apiVersion: "v1",
+      printer: EVENT_PRINTER,
+      fields: EVENT_FIELDS,
+      // Only selectors are checked against EVENT_FIELDS: there is no stored Event to read the other fields of.
+      fieldValues: ({ metadata }) => ({ "metadata.name": metadata.name, "metadata.namespace": metadata.namespace }),
+      bookmark: (resourceVersion, annotations) => ({
+        kind: "Event",
+        apiVersion: "v1",
+        metadata: bookmarkMetadata(resourceVersion, annotations),
+      } as unknown as Event),
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * An embedded, in-process fake of the part of the Kubernetes API that the
  * resolver uses: listing and watching `discovery.k8s.io/v1` EndpointSlices,
- * `v1` Services (the resolver reads one for its first port) and `v1` Nodes.
+ * `v1` Services (the resolver reads one for its first port) and `v1` Nodes,
+ * and `v1` Events, always none, for `kubectl get events` and `kubectl describe`.
  * Test a service that resolves through `@kgr/resolver` without a cluster.
  *
  * It answers like kube-apiserver v1.36.3 wherever a client can tell, and
@@ -86,6 +87,7 @@ import { checkTlsPair } from "./_tls_pair.ts";
 import { createWatchHub } from "./_watch.ts";
 import type { FakeApiServer, FakeApiServerOptions, KubeconfigOptions, RecordedRequest } from "./server_types.ts";
 import type { EndpointSlice, EndpointSliceInput, Node, NodeInput, Service, ServiceInput } from "./types.ts";
+import type { Event } from "./_core_tables.ts";
 
 /** How long a request for a future resourceVersion waits (the real cacher: 3 s). */
 const TOO_LARGE_WAIT_MS = 1000;
@@ -325,6 +327,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     endpointslices: history,
     services: createObjectHistory<Service>(limits),
     nodes: createObjectHistory<Node>(limits),
+    events: createObjectHistory<Event>(limits),
   });
   const services = createServiceStore(resources.services.history.current);
   const nodes = createNodeStore(resources.nodes.history.current);

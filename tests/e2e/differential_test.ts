@@ -862,6 +862,44 @@ const cases: Case[] = [
   { name: "/apis", run: async (target) => (await get(target, "/apis")).body.groups.map((group: Json) => group.name) },
   { name: "/apis/discovery.k8s.io/v1", run: (target) => get(target, "/apis/discovery.k8s.io/v1") },
   {
+    // kubectl reads these: `get all` asks for the "all" category, `get ev` the short name, `get events` the name.
+    name: "/api/v1's Services, Nodes and Events: names, kinds, short names and categories",
+    async run(target) {
+      const { body } = await get(target, "/api/v1");
+      return body.resources.filter((resource: Json) => ["events", "nodes", "services"].includes(resource.name))
+        .map(({ name, singularName, namespaced, kind, shortNames, categories }: Json) => ({
+          name,
+          singularName,
+          namespaced,
+          kind,
+          shortNames,
+          categories,
+        }));
+    },
+  },
+  {
+    // `kubectl describe service` reads a Service's events by these fields (and `get events` lists them all).
+    name: "Events: an empty list in a namespace, in all of them, by kubectl describe's fields, and a bad field",
+    run: async (target) => ({
+      namespace: await get(target, `/api/v1/namespaces/${NAMESPACE}/events?limit=500`),
+      all: await get(target, "/api/v1/events"),
+      describe: await get(
+        target,
+        `/api/v1/namespaces/${NAMESPACE}/events?limit=500&fieldSelector=` + encodeURIComponent(
+          `involvedObject.name=two,involvedObject.namespace=${NAMESPACE},involvedObject.kind=Service,` +
+            "involvedObject.uid=0f0e0d0c-0b0a-0908-0706-050403020100",
+        ),
+      ),
+      others: await get(
+        target,
+        `/api/v1/namespaces/${NAMESPACE}/events?fieldSelector=` +
+          encodeURIComponent("type=Warning,reason=Failed,source=kubelet,reportingComponent=x,metadata.name=y"),
+      ),
+      badField: await get(target, `/api/v1/namespaces/${NAMESPACE}/events?fieldSelector=spec.foo%3Dx`),
+      one: await get(target, `/api/v1/namespaces/${NAMESPACE}/events/missing`),
+    }),
+  },
+  {
     name: "a Service by name: its ports, and a missing one",
     async run(target) {
       const found = await get(target, `/api/v1/namespaces/${NAMESPACE}/services/two`);
@@ -1141,6 +1179,9 @@ const KUBECTL_GETS = [
   ["get", "services", "-A", "--field-selector", `metadata.namespace=${NAMESPACE}`],
   ["get", "nodes", "-w"],
   ["get", "nodes", "-l", `${ZONE_LABEL}=zone-d`, "--watch-only"],
+  ["get", "all", "-n", NAMESPACE],
+  ["get", "events", "-n", NAMESPACE],
+  ["get", "events", "-A"],
 ];
 
 /**
@@ -1279,7 +1320,7 @@ Deno.test({
       });
       await t.step({
         name: "kubectl get endpointslices (a namespace, -l, -A, -o wide, a name, -w), services and nodes (a name, " +
-          "-w, --watch-only, selectors): the same output but for AGE (and a cluster IP)",
+          "-w, --watch-only, selectors), get all, get events: the same output but for AGE (and a cluster IP)",
         sanitizeOps: false,
         sanitizeResources: false,
         async fn() {
@@ -1317,10 +1358,13 @@ Deno.test({
                   // A watch prints the current rows, then waits: it is stopped after 3 s.
                   signal: AbortSignal.timeout(watching ? 3_000 : 20_000),
                 }).output();
-                const core = ["service", "services", "node", "nodes"].includes(args[1]);
+                const core = ["service", "services", "node", "nodes", "all"].includes(args[1]);
+                // kubectl names each row's kind when `all` spans several resources: ten on a real server
+                // (pods, deployments, ...), only Services on the fake, which serves no other of them.
+                const kinds = (printed: string) => args[1] === "all" ? printed.replace(/^service\//gm, "") : printed;
                 const text = (bytes: Uint8Array) =>
                   core
-                    ? cellsOf(new TextDecoder().decode(bytes))
+                    ? kinds(cellsOf(new TextDecoder().decode(bytes)))
                     : new TextDecoder().decode(bytes).trim().replace(/ +\d[\dsmhdy]*$/gm, " <age>");
                 outcomes[`kubectl ${args.join(" ")}`] = {
                   code: watching ? "stopped" : output.code,

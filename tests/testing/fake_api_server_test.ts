@@ -2259,7 +2259,11 @@ Deno.test("discovery, version and health paths answer as the real server's, list
     const core = await json("/api/v1");
     assert.deepEqual(Object.keys(core), ["kind", "groupVersion", "resources"]);
     assert.deepEqual([core.kind, core.groupVersion], ["APIResourceList", "v1"]);
-    assert.deepEqual(core.resources.map((resource: { name: string }) => resource.name), ["nodes", "services"]);
+    assert.deepEqual(core.resources.map((resource: { name: string }) => resource.name), [
+      "events",
+      "nodes",
+      "services",
+    ]);
     assert.ok((await json("/")).paths.includes("/apis/discovery.k8s.io/v1"));
     for (const path of ["/healthz", "/livez", "/readyz"]) {
       assert.deepEqual(await get(path), { status: 200, type: "text/plain; charset=utf-8", text: "ok" });
