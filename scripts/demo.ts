@@ -6,6 +6,11 @@
 // (PreferSameZone): its calls stay in zone a, fail over to the other zones
 // while zone a is down, and come back. Prints how the calls spread over the
 // pods in each phase; exits 1 if any call failed.
+//
+// It writes a kubeconfig for the fake API server and prints how to point kubectl and kgr-resolver at it. With
+// `--serve` (`npm run demo -- --serve`) it waits for Enter before the phases, so that a watch started in another
+// terminal sees them, and keeps serving after them until Ctrl-C (or SIGTERM).
+import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { register } from "@kgr/resolver";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
@@ -22,8 +27,38 @@ interface Pod {
   conditions: { ready?: boolean; serving?: boolean; terminating?: boolean };
 }
 
-const api = await startFakeApiServer({ token: "demo-token" });
+const SERVE = Deno.args.includes("--serve");
+const unknownArgs = Deno.args.filter((arg) => arg !== "--serve");
+if (unknownArgs.length > 0) {
+  console.error(`Cannot run the demo with ${JSON.stringify(unknownArgs[0])}: its only option is --serve`);
+  Deno.exit(2);
+}
+
+// No token: kubectl sends no credentials to an http:// server, and the fake refuses anonymous
+// requests when it has a token (kubectl said only "Error from server (Forbidden): unknown").
+const api = await startFakeApiServer();
 const pods = new Map<string, Pod>();
+const kubeconfigDir = await Deno.makeTempDir({ prefix: "kgr-demo-" });
+const kubeconfigFile = join(kubeconfigDir, "kubeconfig");
+await Deno.writeTextFile(kubeconfigFile, JSON.stringify(api.kubeconfig({ namespace: NAMESPACE }), null, 2));
+/** The demo's exit code once its phases are done; until then Ctrl-C exits 130 (SIGTERM 143). */
+const outcome: { exitCode?: number } = {};
+// At once, synchronously: on Ctrl-C, `deno task` (under `npm run`) ends this process soon after the signal.
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  Deno.addSignalListener(signal, () => {
+    Deno.removeSync(kubeconfigDir, { recursive: true });
+    Deno.exit(outcome.exitCode ?? code);
+  });
+}
+
+/** Creates a Service, as `kubectl get svc` and `kgr-resolver check` expect to find one; returns its uid. */
+function createService(name: string, selector: string): string {
+  return api.applyService({
+    metadata: { namespace: NAMESPACE, name },
+    spec: { ports: [{ name: "grpc", port: 50051 }], selector: { app: selector } },
+  }).metadata.uid;
+}
+const echoUid = createService("echo", "echo");
 
 /** Writes a pod's slice: the resolver merges a Service's slices, as in a cluster. */
 function publish(name: string): void {
@@ -31,6 +66,7 @@ function publish(name: string): void {
   api.applySlice(endpointSlice({
     namespace: NAMESPACE,
     service: "echo",
+    serviceUid: echoUid,
     name,
     port: { name: "grpc", port: pod.backend.port },
     endpoints: [{ ip: HOST, pod: name, ...pod.conditions }],
@@ -55,9 +91,17 @@ async function deletePod(name: string): Promise<void> {
 
 register({ grpc, cluster: { kubeconfig: api.kubeconfig({ namespace: NAMESPACE }) } });
 console.log(`fake API server at ${api.url}; echo pods listen on ${HOST}, each on a port of its own`);
-console.log(`dialing kubernetes:///echo.${NAMESPACE}:grpc (kubernetes_round_robin, the default)\n`);
-
+console.log(
+  `watch it from another terminal in this folder${
+    SERVE ? "" : " (it runs about 20 s: npm run demo -- --serve waits)"
+  }:\n` +
+    `  export KUBECONFIG=${kubeconfigFile}\n` +
+    `  kubectl get endpointslices -w                  # namespace ${NAMESPACE}, the kubeconfig's\n` +
+    `  npx deno task cli kubernetes:///echo.${NAMESPACE}:grpc  # kgr-resolver, the pods the resolver uses\n`,
+);
 for (let i = 0; i < 3; i++) await startPod(`echo-${i}`);
+if (SERVE) await waitForEnter();
+console.log(`dialing kubernetes:///echo.${NAMESPACE}:grpc (kubernetes_round_robin, the default)\n`);
 const Echo = grpc.makeGenericClientConstructor(EchoService, "Echo");
 const client = new Echo(`kubernetes:///echo.${NAMESPACE}:grpc`, grpc.credentials.createInsecure());
 const load = startLoad(echoCaller(client), { intervalMs: 10, maxCalls: 2000 });
@@ -91,11 +135,13 @@ const startZonePod = async (letter: string, port = 0) => {
   zoned.set(name, backend);
   return backend;
 };
+const zonedUid = createService("zoned", "zoned");
 for (const letter of "abc") {
   const { port } = await startZonePod(letter);
   api.applySlice(endpointSlice({
     namespace: NAMESPACE,
     service: "zoned",
+    serviceUid: zonedUid,
     name: `zone-${letter}-0`,
     port: { name: "grpc", port },
     trafficDistribution: "PreferSameZone", // hinted for its zone, as the EndpointSlice controller does
@@ -127,10 +173,27 @@ await zoneLoad.stop();
 zoneClient.close();
 printPhases(zonePhases, zoneLoad);
 
-await Promise.all([...pods.values()].map((pod) => pod.backend.stop()));
-await Promise.all([...zoned.values()].map((backend) => backend.stop()));
-await api.close();
-Deno.exit(load.failures.length + zoneLoad.failures.length === 0 ? 0 : 1);
+outcome.exitCode = load.failures.length + zoneLoad.failures.length === 0 ? 0 : 1;
+if (SERVE) {
+  // The fake API server and the pods keep the process alive until a signal ends it (above).
+  console.log(`\nstill serving ${api.url} (KUBECONFIG=${kubeconfigFile}): Ctrl-C to stop`);
+} else {
+  await Promise.all([...pods.values()].map((pod) => pod.backend.stop()));
+  await Promise.all([...zoned.values()].map((backend) => backend.stop()));
+  await api.close();
+  await Deno.remove(kubeconfigDir, { recursive: true });
+  Deno.exit(outcome.exitCode);
+}
+
+/** Waits for a line on standard input (Enter), or for its end. */
+async function waitForEnter(): Promise<void> {
+  console.log("press Enter to run the phases");
+  const buffer = new Uint8Array(1024);
+  for (;;) {
+    const read = await Deno.stdin.read(buffer);
+    if (read === null || buffer.subarray(0, read).includes(10)) return;
+  }
+}
 
 /** Prints calls per pod per phase, and the failures. */
 function printPhases(phases: [string, Record<string, number>][], load: ReturnType<typeof startLoad>): void {

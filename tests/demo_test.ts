@@ -1,11 +1,15 @@
 // `npm run demo`, the README's first command from a checkout, on a machine where only 127.0.0.1
 // answers (macOS, unless more addresses are aliased to lo0): a network namespace of its own whose
-// loopback holds 127.0.0.1/32 alone. Needs root and `ip`; about 20 s.
+// loopback holds 127.0.0.1/32 alone. Needs root and `ip`; about 20 s. And `npm run demo -- --serve` as a
+// newcomer uses it from a second terminal: its kubeconfig read by the CLI and, where it is built, kubectl.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import process from "node:process";
 import { promisify } from "node:util";
 import { childEnv } from "./_child_env.mjs";
+import { binaryCacheDirectory } from "./e2e/control_plane.ts";
 
 const run = promisify(execFile);
 const root = new URL("../", import.meta.url).pathname;
@@ -38,6 +42,95 @@ Deno.test({
       ], stdout);
     } finally {
       await run("ip", ["netns", "delete", namespace]);
+    }
+  },
+});
+
+/** Reads a child's output until `pattern` matches all of it so far; fails when the output ends first. */
+async function readUntil(
+  reader: ReadableStreamDefaultReader<string>,
+  seen: { text: string },
+  pattern: RegExp,
+): Promise<RegExpMatchArray> {
+  for (;;) {
+    const match = seen.text.match(pattern);
+    if (match !== null) return match;
+    const { value, done } = await reader.read();
+    if (done) assert.fail(`the demo's output ended before ${pattern}:\n${seen.text}`);
+    seen.text += value;
+  }
+}
+
+Deno.test({
+  name: "npm run demo -- --serve prints a kubeconfig that kubectl and the CLI read, and removes it on Ctrl-C",
+  sanitizeResources: false,
+  async fn() {
+    const demo = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--v8-flags=--max-old-space-size=1024", "scripts/demo.ts", "--serve"],
+      cwd: root,
+      env: childEnv(),
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+      signal: AbortSignal.timeout(120_000),
+    }).spawn();
+    const reader = demo.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const writer = demo.stdin.getWriter();
+    const seen = { text: "" };
+    try {
+      const [, kubeconfig] = await readUntil(reader, seen, /export KUBECONFIG=(\S+)[^]*press Enter/);
+      const env = { ...process.env, KUBECONFIG: kubeconfig };
+      // The pods of the first phase, as the CLI's watch sees them before the phases run.
+      const cli = await run(process.execPath, [
+        "run",
+        "-A",
+        "cli.ts",
+        "--once",
+        "--json",
+        "kubernetes:///echo.demo:grpc",
+      ], {
+        cwd: root,
+        env: childEnv(env),
+        timeout: 60_000,
+      });
+      const snapshot = JSON.parse(cli.stdout);
+      assert.deepEqual(snapshot.endpoints.map((endpoint: { podName: string }) => endpoint.podName).sort(), [
+        "echo-0",
+        "echo-1",
+        "echo-2",
+      ], cli.stdout);
+      const kubectl = join(binaryCacheDirectory(), "kubectl-v1.36.3");
+      if (existsSync(kubectl)) {
+        // kubectl sends no token to an http:// server: the demo's fake API server must want none.
+        const slices = await run(kubectl, ["get", "endpointslices", "-o", "name"], {
+          env: childEnv(env),
+          timeout: 20_000,
+        });
+        assert.equal(
+          slices.stdout.trim(),
+          ["echo-0", "echo-1", "echo-2"].map((name) => `endpointslice.discovery.k8s.io/${name}`).join("\n"),
+        );
+        const services = await run(kubectl, ["get", "services", "-o", "name"], { env: childEnv(env), timeout: 20_000 });
+        assert.equal(services.stdout.trim(), "service/echo");
+      }
+      await writer.write(new TextEncoder().encode("\n"));
+      await readUntil(reader, seen, /still serving/);
+      assert.deepEqual(seen.text.match(/^\d+ calls, \d+ failed$/gm)?.map((line) => line.endsWith(" 0 failed")), [
+        true,
+        true,
+      ], seen.text);
+      demo.kill("SIGINT");
+      assert.equal((await demo.status).code, 0);
+      assert.equal(existsSync(kubeconfig), false, `the demo left ${kubeconfig}`);
+    } finally {
+      await writer.close().catch(() => {});
+      await reader.cancel().catch(() => {});
+      try {
+        demo.kill("SIGTERM"); // which removes its kubeconfig too
+      } catch {
+        // It has ended.
+      }
+      await demo.status;
     }
   },
 });
