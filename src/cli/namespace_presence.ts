@@ -30,7 +30,7 @@ export type NamespacePresence =
  * is not found (a 404 whose Status names it, as kube-apiserver's does),
  * `terminating` when its phase says it is being deleted, `active` otherwise,
  * `undefined` when that cannot be told (forbidden, no answer, a server that
- * serves no Namespaces, as the fake API server).
+ * serves no Namespaces).
  *
  * @param access Where the cluster is and how to authenticate.
  * @param client The runtime's HTTP client for that cluster.

@@ -32,6 +32,7 @@ import { type InfoDocument, infoDocument } from "./_discovery.ts";
 import type { AccessControl } from "./_access_control.ts";
 import type { FailureQueue } from "./_failures.ts";
 import { listObjects } from "./_list.ts";
+import { createNamespaces } from "./_namespaces.ts";
 import { protobufObject } from "./_protobuf_writer.ts";
 import { firstValues, watchResourceVersion } from "./_request_options.ts";
 import { isLongRunning, type RequestAttributes, requestAttributes } from "./_request_info.ts";
@@ -209,6 +210,7 @@ export function createRequestHandler(
   context: HandlerContext,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { resources, waiters, watches, failures, requests } = context;
+  const namespaceNamed = createNamespaces(new Date().toISOString().replace(/\.\d+Z$/, "Z"));
 
   async function serveResource(
     res: ServerResponse,
@@ -307,7 +309,11 @@ export function createRequestHandler(
       return send(res, record, 404, { text: "404 page not found\n" });
     }
     if (route.kind === "unknown") throw route.known ? methodNotAllowed() : notFound();
-    if (route.kind === "info") {
+    if (route.kind === "namespace") {
+      const format = negotiate(req.headers.accept, "object");
+      if (format instanceof HttpError) throw format;
+      send(res, record, 200, { json: namespaceNamed(route.name) });
+    } else if (route.kind === "info") {
       const endpoint = documentEndpoint(path);
       const format = endpoint === undefined ? "json" : negotiate(req.headers.accept, endpoint);
       if (format instanceof HttpError) throw format;

@@ -2,7 +2,8 @@
  * An embedded, in-process fake of the part of the Kubernetes API that the
  * resolver uses: listing and watching `discovery.k8s.io/v1` EndpointSlices,
  * `v1` Services (the resolver reads one for its first port) and `v1` Nodes,
- * and `v1` Events, always none, for `kubectl get events` and `kubectl describe`.
+ * and `v1` Events, always none, for `kubectl get events` and `kubectl describe`;
+ * a GET of any Namespace answers an active one, as kubectl reads it after a 404.
  * Test a service that resolves through `@kgr/resolver` without a cluster.
  *
  * It answers like kube-apiserver v1.36.3 wherever a client can tell, and

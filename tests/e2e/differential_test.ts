@@ -661,6 +661,7 @@ const cases: Case[] = [
           ["GET", `/api/v1/namespaces/${NAMESPACE}/services/two`],
           ["GET", `/api/v1/namespaces/${OTHER_NAMESPACE}/services/two`],
           ["GET", "/api/v1/nodes/n-1"],
+          ["GET", `/api/v1/namespaces/${NAMESPACE}`],
           ["POST", SLICES],
           ["DELETE", `${SLICES}/a-2`],
           ["GET", `/api/v1/namespaces/${NAMESPACE}/pods`],
@@ -875,6 +876,21 @@ const cases: Case[] = [
           shortNames,
           categories,
         }));
+    },
+  },
+  {
+    // kubectl reads the namespace after a 404 for an object in it, and prints the namespace's 404 if there is one.
+    name: "a Namespace, as kubectl reads it after a missing object: its kind, labels, spec and phase",
+    async run(target) {
+      const { status, body } = await get(target, `/api/v1/namespaces/${NAMESPACE}`);
+      return {
+        status,
+        kind: body.kind,
+        name: body.metadata.name,
+        labels: body.metadata.labels,
+        spec: body.spec,
+        phase: body.status.phase,
+      };
     },
   },
   {
@@ -1182,6 +1198,8 @@ const KUBECTL_GETS = [
   ["get", "all", "-n", NAMESPACE],
   ["get", "events", "-n", NAMESPACE],
   ["get", "events", "-A"],
+  ["get", "service", "nope", "-n", NAMESPACE],
+  ["get", "endpointslice", "nope", "-n", NAMESPACE],
 ];
 
 /**

@@ -2391,3 +2391,30 @@ Deno.test("the fake API server says it serves no OpenAPI documents, which kubect
     assert.equal(await other.text(), "404 page not found\n");
   });
 });
+
+Deno.test("a Namespace reads as active, as kubectl reads one after a missing object; other methods are 405", async () => {
+  await withServer({}, async (server) => {
+    const { status, body } = await getJson(`${server.url}/api/v1/namespaces/shop`);
+    assert.equal(status, 200);
+    assert.deepEqual(
+      { ...body, metadata: { ...body.metadata, uid: typeof body.metadata.uid } },
+      {
+        kind: "Namespace",
+        apiVersion: "v1",
+        metadata: {
+          name: "shop",
+          uid: "string",
+          resourceVersion: "1",
+          creationTimestamp: body.metadata.creationTimestamp,
+          labels: { "kubernetes.io/metadata.name": "shop" },
+        },
+        spec: { finalizers: ["kubernetes"] },
+        status: { phase: "Active" },
+      },
+    );
+    assert.equal((await getJson(`${server.url}/api/v1/namespaces/shop`)).body.metadata.uid, body.metadata.uid);
+    const deleted = await fetch(`${server.url}/api/v1/namespaces/shop`, { method: "DELETE" });
+    await deleted.body?.cancel();
+    assert.equal(deleted.status, 405);
+  });
+});
