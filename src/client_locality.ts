@@ -236,8 +236,8 @@ async function readLocality(
 }
 
 /**
- * Says on standard error, once per node and cluster identity, that the API server refused the Node's zone (403,
- * 404; it is read again every 5 minutes): topology would otherwise go without a zone silently, as it does where
+ * Says on standard error, once per node, cluster identity and reason, that the API server refused the Node's zone
+ * (403, 404; it is read again every 5 minutes): topology would otherwise go without a zone silently, as it does where
  * `NODE_NAME` is set and `get` on `nodes` is not granted. The message names the API server and the credentials' source: a process that watches two
  * clusters (or one as two identities) gets one warning for each, and the one to fix (a missing grant in the cluster
  * that has the Node) is not hidden by the other's (no such Node in a cluster the process only watches). Other
@@ -269,7 +269,8 @@ export function warnZoneUnread(
       `minutes, so no restart is needed), or set ${zoneFrom} too`
     : `there is no such Node: check ${nodeFrom}, or set ${zoneFrom} too (it is read again every 5 minutes)`;
   warnOnce(
-    [`node ${node} ${access.identity}`],
+    // The reason too: a 404 after a 403's grant (a wrong node name) is news, which the 403's warning did not say.
+    [`node ${node} ${access.identity} ${status}`],
     `cannot read the zone of node ${node} (from ${nodeFrom}) at ${access.server} with the credentials from ` +
       `${access.source}, so topology-aware routing goes without a zone there: ${what}`,
   );

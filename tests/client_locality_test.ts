@@ -175,6 +175,57 @@ Deno.test("a Node read refused with a 403 is made again 5 minutes later: a grant
   }
 });
 
+Deno.test("a Node read again after a 403 that now answers 404 says so: the grant was given, the node name is wrong", async () => {
+  // The 403's warning says no restart is needed: the user grants get on nodes and waits. The 404 that the read made
+  // again then got was said nowhere (the warning was once per node, whatever the reason), so topology stayed off
+  // without a word.
+  const server = await zonedService();
+  const clock = new JumpingClock();
+  setLocalityClock(clock);
+  const traces: string[] = [];
+  setTraceSink((text) => traces.push(text));
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => warnings.push(args.join(" "));
+  try {
+    server.failNext(1, { status: 403, path: "get" });
+    const controller = new AbortController();
+    const timeout = setTimeout(() => controller.abort(), 5000);
+    const watching = (async () => {
+      for await (
+        const _ of watchEndpoints("kubernetes:///echo.shop:grpc", {
+          cluster: { kubeconfig: server.kubeconfig() },
+          locality: { node: "node-typo" },
+          signal: controller.signal,
+        })
+      ) {
+        // Only the Node's reads matter here.
+      }
+    })();
+    const readAgain = async (count: number) => {
+      const due = /reading node node-typo again in 300000 ms/;
+      for (let i = 0; i < 200 && traces.filter((text) => due.test(text)).length < count; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    await readAgain(1);
+    clock.advance(300_000);
+    await readAgain(2);
+    controller.abort();
+    clearTimeout(timeout);
+    await watching;
+    assert.deepEqual(nodeReads(server).map((request) => request.status), [403, 404]);
+    assert.equal(warnings.length, 2, warnings.join("\n"));
+    assert.match(warnings[0], /node node-typo .*: "get" on "nodes" is not granted/);
+    assert.match(warnings[1], /node node-typo .*: there is no such Node: check locality.node/);
+  } finally {
+    console.warn = warn;
+    setTraceSink(undefined);
+    setLocalityClock(undefined);
+    await server.close();
+  }
+});
+
 Deno.test("a Node the client may not read, or that does not exist, is said once on standard error with what to do", async () => {
   const server = await zonedService();
   const warnings: string[] = [];
@@ -185,7 +236,7 @@ Deno.test("a Node the client may not read, or that does not exist, is said once 
     const [forbidden] = await snapshotsUntil(server, "node-forbidden", () => true);
     assert.equal(forbidden.topology, "none");
     // Read afresh by a later subscription (nothing reads after the last one left): now a 404, as the fake has no such
-    // Node, and said once per node all the same.
+    // Node, which is said too (another reason), and once per node and reason.
     await snapshotsUntil(server, "node-forbidden", () => true);
     await snapshotsUntil(server, "node-gone", () => true);
     await snapshotsUntil(server, "node-gone", () => true);
@@ -196,6 +247,7 @@ Deno.test("a Node the client may not read, or that does not exist, is said once 
       `${server.url} with the credentials from kubeconfig object from cluster.kubeconfig (context "fake-api-server")`;
     assert.deepEqual(warnings, [
       `@kgr/resolver: cannot read the zone of node node-forbidden (from locality.node) at ${where}, so topology-aware routing goes without a zone there: "get" on "nodes" is not granted: grant it (README: Topology-aware routing; the Node is read again every 5 minutes, so no restart is needed), or set locality.zone too`,
+      `@kgr/resolver: cannot read the zone of node node-forbidden (from locality.node) at ${where}, so topology-aware routing goes without a zone there: there is no such Node: check locality.node, or set locality.zone too (it is read again every 5 minutes)`,
       `@kgr/resolver: cannot read the zone of node node-gone (from locality.node) at ${where}, so topology-aware routing goes without a zone there: there is no such Node: check locality.node, or set locality.zone too (it is read again every 5 minutes)`,
     ]);
   } finally {
