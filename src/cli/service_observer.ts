@@ -185,6 +185,11 @@ export interface ObserveOptions {
   stallTimeoutMs?: number;
   /** `false` reads EndpointSlices as JSON only, as the resolver's `protobuf: false` does; default: protobuf. */
   protobuf?: false;
+  /**
+   * `false` leaves out the warning on standard error that the Node's zone cannot be read (403, 404): `check` says it
+   * in its report (the grant it lists, its topology step).
+   */
+  zoneWarning?: false;
 }
 
 /**
@@ -224,7 +229,8 @@ export async function observeService(
       return zone;
     } catch (error) {
       zoneFailure = error;
-      warnZoneUnread(access, node, error, options.locality); // On standard error, once, with what to do (403, 404).
+      // On standard error, once, with what to do (403, 404).
+      if (options.zoneWarning !== false) warnZoneUnread(access, node, error, options.locality);
       const status = error instanceof KubeApiError ? error.status : undefined;
       zoneNote = status === 404
         ? `node ${node} does not exist`

@@ -6,17 +6,24 @@ import { runCli } from "../../src/cli/main.ts";
 import type { CliOutput } from "../../src/runtime/cli_process.ts";
 
 async function watchOnce(kubeconfig: string, node: string): Promise<{ code: number; stderr: string }> {
+  const { code, stderr } = await run(["--kubeconfig", kubeconfig, "--once", "--node", node]);
+  return { code, stderr };
+}
+
+/** The CLI with `args` on the Service echo.prod, in this process: its exit code, and what it wrote. */
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
   let stderr = "";
   const output = (write: (text: string) => void): CliOutput => ({ write, isTTY: false, size: () => undefined });
   const code = await runCli({
-    args: ["--kubeconfig", kubeconfig, "--once", "--node", node, "kubernetes:///echo.prod:grpc"],
+    args: [...args, "kubernetes:///echo.prod:grpc"],
     env: () => undefined,
-    stdout: output(() => {}),
+    stdout: output((text) => stdout += text),
     stderr: output((text) => stderr += text),
     onInterrupt: () => () => {},
     exit: () => Promise.reject(new Error("not in tests")),
   });
-  return { code, stderr };
+  return { code, stdout, stderr };
 }
 
 Deno.test("kgr-resolver --node says once on standard error that its Node cannot be read, and what to do", async () => {
@@ -47,6 +54,35 @@ Deno.test("kgr-resolver --node says once on standard error that its Node cannot 
       forbidden.stderr,
       /^kgr-resolver: cannot read the zone of node n1 \(from --node\) at .*: "get" on "nodes" is not granted: grant it \(README: Topology-aware routing\) and run kgr-resolver again, or pass --zone too\n$/,
     );
+  } finally {
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("kgr-resolver check --node says an unreadable Node in its report only, not in a warning too", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const dir = await Deno.makeTempDir();
+  try {
+    const kubeconfig = `${dir}/kubeconfig.json`;
+    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    api.applySlice(endpointSlice({
+      namespace: "prod",
+      service: "echo",
+      trafficDistribution: "PreferSameZone",
+      port: { name: "grpc", port: 50051 },
+      endpoints: [{ ip: "10.0.0.1", pod: "echo-0", zone: "zone-a" }],
+    }));
+    // Was the library's warning on standard error as well, in the middle of the report and with other advice ("run
+    // kgr-resolver again" where the report gives the ClusterRole, and says running clients need no restart).
+    const missing = await run(["check", "--kubeconfig", kubeconfig, "--node", "ghost"]);
+    assert.match(missing.stdout, /\nunknown +topology .*\(node ghost does not exist\)/);
+    assert.equal(missing.stderr, "");
+    const slicesOnly = { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] };
+    api.setAccess({ username: "client", rules: [slicesOnly] });
+    const forbidden = await run(["check", "--kubeconfig", kubeconfig, "--node", "n1"]);
+    assert.match(forbidden.stdout, /\nMISSING +get +nodes \(cluster-wide\)/);
+    assert.equal(forbidden.stderr, "");
   } finally {
     await api.close();
     await Deno.remove(dir, { recursive: true });
