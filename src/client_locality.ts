@@ -11,9 +11,11 @@
  * each resume of its watch: kube-proxy's informer of its Node retries a refused
  * list until it is granted, so a grant of `get` on `nodes` (or a Node made
  * since) needs no restart. A Node without a zone label is kept. Once its last
- * user is gone, a locality still waiting for its zone (its first read under way
- * too) stops reading and is forgotten, so nothing runs after the last
- * subscription and the next one starts afresh.
+ * user is gone, a locality still waiting for its zone stops reading: after a
+ * refusal it is kept, and the next user reads the Node again when the 5 minutes
+ * are over (subscriptions one after another read it once per 5 minutes, not
+ * once each); else (its first read under way too) it is forgotten, and the next
+ * one starts afresh. Nothing runs after the last subscription.
  *
  * @module
  */
@@ -186,17 +188,28 @@ async function readLocality(
   let waiting = !controller.signal.aborted && current.node !== undefined && current.zone === undefined &&
     failure !== undefined;
   let cancelTimer: (() => void) | undefined;
+  // When the last read was refused (403, 404), until the next one starts: that one is due 5 minutes later.
+  let refusedAt: number | undefined;
+  // Nobody uses the refused locality now: its timer is stopped until a user comes, who reads it again when due.
+  let paused = false;
+  let readWhenDue = () => {};
   const locality: ClientLocality = {
     get current() {
       return current;
     },
     use(onZone) {
       users.add(onZone);
+      if (paused) {
+        paused = false;
+        readWhenDue();
+      }
       return () => {
         users.delete(onZone);
         if (users.size > 0 || !waiting) return;
-        waiting = false;
         cancelTimer?.();
+        // Kept: subscriptions one after another (channels that go idle and come back) read it once per 5 minutes.
+        if (refusedAt !== undefined) return void (paused = true);
+        waiting = false;
         controller.abort();
         forget();
       };
@@ -207,6 +220,7 @@ async function readLocality(
     const backoff = createBackoff(backoffOptions);
     const retry = () => {
       if (!waiting) return;
+      refusedAt = undefined;
       readZone(node).then(
         (zone) => {
           if (!waiting) return;
@@ -228,6 +242,12 @@ async function readLocality(
       const delayMs = refused ? REFUSED_NODE_READ_AGAIN_MS : backoff.next();
       const why = refused ? ` (refused: ${(error as Error).message})` : "";
       trace(`reading node ${node} again in ${Math.round(delayMs)} ms, for its zone${why}`);
+      refusedAt = refused ? clock.now() : undefined;
+      cancelTimer = clock.setTimeout(retry, delayMs);
+    };
+    readWhenDue = () => {
+      const delayMs = Math.max(0, refusedAt! + REFUSED_NODE_READ_AGAIN_MS - clock.now());
+      trace(`reading node ${node} again in ${Math.round(delayMs)} ms, for its zone (refused before, used again)`);
       cancelTimer = clock.setTimeout(retry, delayMs);
     };
     schedule(failure);
