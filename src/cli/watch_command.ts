@@ -7,7 +7,8 @@
  */
 
 import type { CliOutput, CliProcess } from "../runtime/cli_process.ts";
-import { setPluginOutputSink } from "../runtime/trace.ts";
+import { setPluginOutputSink, setWarningSink } from "../runtime/trace.ts";
+import { inFlagTerms } from "./flag_terms.ts";
 import {
   connectCluster,
   lateAnswerAdvice,
@@ -187,6 +188,15 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
       frame && pluginsOnTerminal === 0 ? frame.print([printable(line)]) : stderr.write(`${line}\n`)
     )
     : undefined;
+  // The library's warnings too (a Node refused after a read that failed for a reason that may pass, when the table is
+  // up): beside it, the next redraw drew over the warning and drew the table again below the lines it pushed down.
+  const warningSink = live && stderr.isTTY
+    ? setWarningSink((text) => {
+      const line = `kgr-resolver: ${text}`;
+      if (frame && pluginsOnTerminal === 0) frame.print([printable(inFlagTerms(line))]);
+      else stderr.write(`${line}\n`);
+    })
+    : undefined;
   // Ctrl-C (or SIGTERM) is how one stops following a target, so 0; it cuts --once short, so 130 as for any Unix
   // tool. Ctrl-\ (SIGQUIT) and a closed terminal (SIGHUP) end either with their own code, 131 and 129.
   const stopInterrupt = cli.onInterrupt((exitCode) =>
@@ -224,6 +234,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     });
   } finally {
     if (pluginSink) setPluginOutputSink(pluginSink);
+    if (warningSink) setWarningSink(warningSink);
     clearInterval(ticker);
     stopResize?.();
     clearTimeout(timer);

@@ -88,3 +88,58 @@ Deno.test("kgr-resolver check --node says an unreadable Node in its report only,
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("kgr-resolver --node says a Node refused after the live table is up above the table, as a plugin's lines", async () => {
+  // The Node's first read fails for a reason that may pass (a 503), the next one, after the table is drawn, is refused.
+  // Its warning was written to standard error beside the live table: the next redraw drew over it (not on screen any
+  // more) and drew the table again below the lines the warning pushed down (the header twice, seen in tmux).
+  const api = await startFakeApiServer({ token: "t" });
+  const dir = await Deno.makeTempDir();
+  try {
+    const kubeconfig = `${dir}/kubeconfig.json`;
+    await Deno.writeTextFile(kubeconfig, JSON.stringify(api.kubeconfig()));
+    api.applySlice(endpointSlice({
+      namespace: "prod",
+      service: "echo",
+      trafficDistribution: "PreferSameZone",
+      port: { name: "grpc", port: 50051 },
+      endpoints: [{ ip: "10.0.0.1", pod: "echo-0", zone: "zone-a" }],
+    }));
+    const slicesOnly = { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] };
+    api.setAccess({ username: "client", rules: [slicesOnly] });
+    api.failNext(1, { status: 503, path: "get" });
+    let stdout = "";
+    let stderr = "";
+    const terminal = (write: (text: string) => void): CliOutput => ({
+      write,
+      isTTY: true,
+      size: () => ({ columns: 160, rows: 40 }),
+    });
+    let interrupt: ((code: number) => void) | undefined;
+    const running = runCli({
+      args: ["--kubeconfig", kubeconfig, "--node", "n1", "kubernetes:///echo.prod:grpc"],
+      env: (name) => (name === "TERM" ? "xterm" : name === "NO_COLOR" ? "1" : undefined),
+      stdout: terminal((text) => stdout += text),
+      stderr: terminal((text) => stderr += text),
+      onInterrupt(handler) {
+        interrupt = handler;
+        return () => {};
+      },
+      exit: () => Promise.reject(new Error("not in tests")),
+    });
+    const refused = () => api.requests.some((request) => request.path.includes("/nodes/") && request.status === 403);
+    for (let i = 0; i < 500 && !(refused() && /not granted/.test(stdout + stderr)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    interrupt?.(130);
+    assert.equal(await running, 0);
+    assert.equal(stderr, "");
+    assert.match(
+      stdout,
+      /kgr-resolver: cannot read the zone of node n1 \(from --node\) .*"get" on "nodes" is not granted/,
+    );
+  } finally {
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
