@@ -347,6 +347,31 @@ Deno.test("runReflector() resumes within the backoff's first delay of a restarte
   assert.deepEqual(at, ["list@0", "watch@0", "watch@60000", ...resumes]);
 });
 
+Deno.test("runReflector() reports an API server that stays out of reach once during the quick retries, then at each growing delay", async () => {
+  // kube-apiserver down for about 30 s: each refused watch was reported, 9 of them while the quick retries went on
+  // 1-2 s apart (one a try, where the doubling backoff they replaced had reported 2 or 3); a fleet that logs onError
+  // logged an API-server restart ten times over. The quick retries are for coming back soon, not for saying it again.
+  const refused = () => new UnreachableError("cannot reach the API server (ECONNREFUSED)");
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [
+    (watch, clock) => clock.setTimeout(() => watch.controller.error(new TypeError("other side closed")), 60_000),
+    ...Array.from({ length: 14 }, refused),
+    (watch) => watch.send({ type: "MODIFIED", object: slice("a", "11", "10.0.0.2") }),
+  ]);
+  const reported: number[] = [];
+  const { errors, log } = await run(scripted, (states) => states.length === 2, {
+    initialMs: 1000,
+    maxMs: 30_000,
+    minWatchMs: 1000,
+    trace: (text) => text.includes("cannot reach") && reported.push(scripted.calls.length),
+  });
+  // The first is retried unreported (an HA peer may answer), the second reported; the 8 more quick retries only
+  // traced; the 4 after them, 1, 2, 4 and 8 s apart, reported each, as the doubling backoff reported before.
+  assert.equal(errors.length, 5, errors.map((error) => error.message).join("; "));
+  assert.ok(errors.every((error) => error instanceof UnreachableError));
+  assert.equal(reported.length, 14, "every failure is traced");
+  assert.equal(log.filter((entry) => entry === "recovered").length, 1);
+});
+
 Deno.test("runReflector() gives the quick retries of an unanswered watch back only after a watch served for healthyWatchMs", async () => {
   // An API server that crashloops (serves a watch a moment, dies, is refused for seconds): were each brief watch to
   // give the 10 quick retries back, every client would try it every 1-2 s for as long as it flaps (modelled with

@@ -374,6 +374,19 @@ Deno.test("planRetry() retries before reporting a first unreachable server once 
   assert.equal(planRetry(unreachable(), { ...context, listFrom: "0", resourceVersion: "" }).report, true);
 });
 
+Deno.test("planRetry() says again that the API server is out of reach only once its quick retries are over", () => {
+  const backoff = createBackoff({ initialMs: 1000, maxMs: 30_000 }, () => 0);
+  const context = { listFrom: WATCHING, resourceVersion: "42", previous: unreachable(), backoff, maxDelayMs: 30_000 };
+  // Reported once: the next ones, 1-2 s apart, only traced; after the 10 quick retries, each one (1, 2, 4... s apart).
+  const reports = Array.from({ length: 12 }, () => planRetry(unreachable(), { ...context, reported: true }).report);
+  assert.deepEqual(reports, [...Array(10).fill(false), true, true]);
+  // Not reported yet (the first of the outage was retried unreported): this one is.
+  assert.equal(planRetry(unreachable(), { ...context, backoff: createBackoff(), reported: false }).report, true);
+  // Another failure before (a 503 reported): the server out of reach is news.
+  const after503 = { ...context, backoff: createBackoff(), previous: unavailable(), reported: true };
+  assert.equal(planRetry(unreachable(), after503).report, true);
+});
+
 Deno.test("planRetry() retries an unreachable API server after the backoff's first delay, not a grown one", () => {
   const backoff = createBackoff({}, () => 0);
   for (let i = 0; i < 3; i++) backoff.next();

@@ -57,6 +57,8 @@ export interface Backoff {
    * up to 15 s after.
    */
   nextUnanswered(): number;
+  /** Whether the next `nextUnanswered()` is still one of its quick retries (in the first delay's range). */
+  quickRetryLeft(): boolean;
   /**
    * Starts over from the first delay, after a healthy period.
    * @param quickRetries Whether `nextUnanswered()`'s quick retries come back too (default: yes); not after a watch
@@ -101,6 +103,7 @@ export function createBackoff(options: BackoffOptions = {}, random: () => number
       unanswered++;
       return Math.min(maxMs / 2, initialMs) * (1 + random());
     },
+    quickRetryLeft: () => unanswered < UNANSWERED_QUICK_RETRIES,
     reset(quickRetries = true) {
       failures = 0;
       if (quickRetries) unanswered = 0;

@@ -261,6 +261,8 @@ export interface RetryContext {
    * `minWatchMs`): the failures before it are over, as far as the wait before a relist goes.
    */
   served?: boolean;
+  /** Whether a failure was reported to the caller since the API server last served the watch. */
+  reported?: boolean;
 }
 
 /** What the loop does after a failure. */
@@ -273,8 +275,8 @@ export interface Retry {
   listInstead?: "refused" | "once";
   /**
    * Whether the caller hears of the failure; routine ones (a resume point to relist, a first quick close, a first 401
-   * retried at once with fresh credentials, a first 403 or unreachable server once the slices were read, a first 429
-   * or 5xx with Retry-After) are only traced.
+   * retried at once with fresh credentials, a first 403 or unreachable server once the slices were read, a server
+   * still out of reach during the quick retries once reported, a first 429 or 5xx with Retry-After) are only traced.
    */
   report: boolean;
   /** How long to wait first, in ms. */
@@ -325,6 +327,11 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
     const report = error instanceof StallError && !context.answered;
     return { listFrom: context.listFrom, listInstead, report, delayMs: 0 };
   }
+  // A server out of reach that was reported, again, while its quick retries go on (1-2 s apart, about 15 s, see
+  // `retryDelay()`): they are there to come back soon after a restarted API server does, not to say it again every
+  // second; after them each failure is reported, as the delays grow.
+  const stillOutOfReach = error instanceof UnreachableError && context.previous instanceof UnreachableError &&
+    context.reported === true && context.backoff.quickRetryLeft();
   const delayMs = retryDelay(error, context);
   if (isResourceVersionTooLarge(error)) {
     const relist = `resourceVersion ${context.resourceVersion} is ahead of the API server: relisting from ""`;
@@ -353,7 +360,8 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
   // turn, would never be reported. Before the first read, the address may be wrong: reported.
   const unreachable = error instanceof UnreachableError && context.resourceVersion !== "" &&
     context.previous === undefined;
-  const routine = quick || waitAsked || unreachable ||
+  // And so is one that repeats the last while the quick retries of a server out of reach go on (see above).
+  const routine = quick || waitAsked || unreachable || stillOutOfReach ||
     (status === 401 || (status === 403 && restarting)) && firstInARow(error, context.previous);
   // A watch refused with a 403 that is reported lists again from the last resourceVersion before it watches again, as
   // client-go's reflector lists after a watch failure it does not retry: credentials that may list but not watch (a

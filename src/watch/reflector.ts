@@ -567,7 +567,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const context = { listFrom, resourceVersion, previous: previousFailure, backoff, maxDelayMs, streaming };
       const served = !streaming && watchOpenedAt !== undefined &&
         (changes > 0 || clock.now() - watchOpenedAt >= minWatchMs);
-      const retry = planRetry(error, { ...context, answered: watchOpenedAt !== undefined, served });
+      const retry = planRetry(error, { ...context, answered: watchOpenedAt !== undefined, served, reported: failing });
       watchOpenedAt = undefined;
       listFrom = retry.listFrom;
       const wait = `${Math.round(retry.delayMs)} ms`;
