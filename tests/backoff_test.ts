@@ -59,3 +59,17 @@ Deno.test("createBackoff() reset(false) starts next() over but keeps the quick r
   assert.equal(backoff.nextUnanswered(), 1000);
   assert.equal(backoff.nextUnanswered(), 1000);
 });
+
+Deno.test("createBackoff() quickRetryLeft() says whether the next unanswered request still gets a quick retry", () => {
+  const backoff = createBackoff({}, () => 0);
+  const left = Array.from({ length: 11 }, () => {
+    const quick = backoff.quickRetryLeft();
+    backoff.nextUnanswered();
+    return quick;
+  });
+  assert.deepEqual(left, [...Array(10).fill(true), false]);
+  backoff.reset(false);
+  assert.equal(backoff.quickRetryLeft(), false);
+  backoff.reset();
+  assert.equal(backoff.quickRetryLeft(), true);
+});
