@@ -148,7 +148,9 @@ boundedTest(
       messages(watcher.errors),
       /stalled: no complete answer or event for \d+ ms \(stallTimeoutMs\): it restarts; if this repeats, check /,
     );
-    assert.ok(gap >= 400 && gap < 3000, `restarted after ${gap} ms`);
+    // Timed by the server, from the first watch's arrival (which came after the client armed its deadline, and
+    // later still on a busy machine: it opened the connection) to the second's: a little under 400 ms at most.
+    assert.ok(gap >= 300 && gap < 3000, `restarted after ${gap} ms`);
     // At one byte per 5 ms, 400 ms hold about 80 bytes: the buffered line is bounded by rate x timeout.
     assert.ok(sentPerWatch[0].bytes < 400, `the first watch got ${sentPerWatch[0].bytes} bytes`);
     observed(

@@ -245,8 +245,9 @@ Deno.test("check on a narrow terminal wraps a kubectl command wider than it, as 
     const stdout = (await check(kubeconfig, "kubernetes:///cart.shop:grpc", [], columns)).stdout.replace(COLOUR, "");
     // Was, at 60: '  shop says (kubectl get endpointslices -n shop -l kubernetes.io/service-name=cart)', 82 cells, which
     // the terminal broke where it fell.
+    // Only a single word wider than the terminal may stay too wide: the kubeconfig's path under a long TMPDIR.
     assert.deepEqual(
-      stdout.split("\n").filter((line) => line.length > columns),
+      stdout.split("\n").filter((line) => line.length > columns && wordWrap(line.trim(), 1).length > 1),
       [],
       `${columns} columns:\n${stdout}`,
     );
