@@ -97,6 +97,40 @@ Deno.test("versions that bring every endpoint back unchanged decode as without a
   assert.equal(endpointsOf(other)[1], endpointsOf(shorter)[1]);
 });
 
+Deno.test("a version whose endpoints all came back unchanged has the previous version's list itself; others a list of their own", () => {
+  const slice = fixtureSlices().find((object) => (object.endpoints as unknown[]).length >= 3)!;
+  const endpoints = slice.endpoints as Record<string, unknown>[];
+  const metadata = (resourceVersion: string) => ({ ...slice.metadata as object, resourceVersion });
+  const memory = new EndpointMemory();
+  const changed = { ...endpoints[1], addresses: ["10.99.0.1"] };
+  const [first, same, prefix, update, again] = decodeAll([
+    frame("ADDED", slice),
+    frame("MODIFIED", { ...slice, metadata: metadata("901") }),
+    frame("MODIFIED", { ...slice, metadata: metadata("902"), endpoints: endpoints.slice(0, 2) }),
+    frame("MODIFIED", {
+      ...slice,
+      metadata: metadata("903"),
+      endpoints: [endpoints[0], changed, ...endpoints.slice(2)],
+    }),
+    frame("MODIFIED", {
+      ...slice,
+      metadata: metadata("904"),
+      endpoints: [endpoints[0], changed, ...endpoints.slice(2)],
+    }),
+  ], memory);
+  // No list is built for a version none of whose endpoints changed: it is the one decoded before, never modified.
+  assert.equal(endpointsOf(same), endpointsOf(first));
+  assert.notEqual(endpointsOf(prefix), endpointsOf(first));
+  assert.deepEqual(endpointsOf(prefix), endpointsOf(first).slice(0, 2));
+  assert.equal(endpointsOf(prefix)[1], endpointsOf(first)[1]);
+  assert.notEqual(endpointsOf(update), endpointsOf(prefix));
+  assert.equal(endpointsOf(update)[0], endpointsOf(first)[0]);
+  // The version before had two endpoints: the third is decoded again.
+  assert.notEqual(endpointsOf(update)[2], endpointsOf(first)[2]);
+  assert.equal(endpointsOf(again), endpointsOf(update));
+  assert.equal(endpointsOf(first).length, endpoints.length);
+});
+
 Deno.test("frames that are Node Buffers inside a larger chunk are reused from as plain ones", () => {
   // Node's sockets hand Buffers cut from a shared pool, whose `slice()` is a view, not a copy.
   const slice = fixtureSlices().find((object) => (object.endpoints as unknown[]).length >= 2)!;

@@ -33,6 +33,7 @@ import { VARINT, type WireReader } from "./wire_reader.ts";
 export function decodeEndpointSlice(reader: WireReader, memory?: EndpointMemory): EndpointSlice {
   const slice: EndpointSlice = { metadata: {}, addressType: "", endpoints: null, ports: null };
   // Opened at the first endpoint, once the name is known (kube-apiserver writes `metadata` first); none without one.
+  // It holds the endpoints until the end, where they become the slice's.
   let recall: SliceRecall | undefined;
   while (reader.more()) {
     const tag = reader.tag();
@@ -47,20 +48,18 @@ export function decodeEndpointSlice(reader: WireReader, memory?: EndpointMemory)
       case 2:
         {
           const outer = reader.enter(tag, "EndpointSlice.endpoints");
-          const endpoints = slice.endpoints ??= [];
           const name = slice.metadata.name;
-          if (memory !== undefined && endpoints.length === 0 && name !== undefined) {
+          if (memory !== undefined && slice.endpoints === null && recall === undefined && name !== undefined) {
             recall = memory.recall(reader.bytes, name);
           }
-          if (recall === undefined) endpoints.push(decodeEndpoint(reader));
+          if (recall === undefined) (slice.endpoints ??= []).push(decodeEndpoint(reader));
           else {
             const start = reader.pos;
             const stop = reader.end;
             let endpoint = recall.reused(start, stop);
             if (endpoint === undefined) endpoint = decodeEndpoint(reader);
             else reader.pos = stop;
-            recall.note(start, stop);
-            endpoints.push(endpoint);
+            recall.note(start, stop, endpoint);
           }
           reader.end = outer;
         }
@@ -79,7 +78,7 @@ export function decodeEndpointSlice(reader: WireReader, memory?: EndpointMemory)
         reader.skip(tag);
     }
   }
-  recall?.done(slice.metadata.name, slice.endpoints!);
+  if (recall !== undefined) slice.endpoints = recall.done(slice.metadata.name);
   return slice;
 }
 
