@@ -44,7 +44,8 @@ export function openEnvelope(bytes: Uint8Array, start = 0, end = bytes.length): 
   }
   const reader = new WireReader(bytes, start + MAGIC.length, end);
   let raw: Uint8Array | undefined;
-  const envelope = { apiVersion: "", kind: "" };
+  let apiVersion = "";
+  let kind = "";
   while (reader.more()) {
     const tag = reader.tag();
     switch (tag >>> 3) {
@@ -56,10 +57,10 @@ export function openEnvelope(bytes: Uint8Array, start = 0, end = bytes.length): 
         while (typeMeta.more()) {
           const field = typeMeta.tag();
           const number = field >>> 3;
-          if (number === 1 || number === 2) {
-            typeMeta.expect(field, LENGTH_DELIMITED, "TypeMeta");
-            envelope[number === 1 ? "apiVersion" : "kind"] = typeMeta.string();
-          } else typeMeta.skip(field);
+          // Every object of a watch has the same two: read from the shared strings, they make no new string.
+          if (number === 1) apiVersion = typeMeta.sharedStringField(field, "TypeMeta");
+          else if (number === 2) kind = typeMeta.sharedStringField(field, "TypeMeta");
+          else typeMeta.skip(field);
         }
         break;
       }
@@ -84,5 +85,5 @@ export function openEnvelope(bytes: Uint8Array, start = 0, end = bytes.length): 
     }
   }
   if (raw === undefined) throw new ProtobufError("an enveloped object without its raw bytes");
-  return { ...envelope, raw };
+  return { apiVersion, kind, raw };
 }

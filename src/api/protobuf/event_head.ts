@@ -56,7 +56,7 @@ function readHead(frame: Uint8Array): FrameHead | undefined {
     if ((tag & 7) !== LENGTH_DELIMITED || (tag >>> 3 !== 1 && tag >>> 3 !== 2)) {
       event.skip(tag);
     } else if (tag >>> 3 === 1) {
-      type = event.string();
+      type = event.sharedStringField(tag, "WatchEvent.type");
       if (!HEAD_TYPES.has(type)) return undefined;
     } else {
       const stop = event.delimited();
@@ -98,7 +98,7 @@ function sliceName(slice: WireReader): string | undefined {
     let name: string | undefined;
     while (slice.more()) {
       const field = slice.tag();
-      if (field === ((1 << 3) | LENGTH_DELIMITED)) name = slice.string();
+      if (field === ((1 << 3) | LENGTH_DELIMITED)) name = slice.sharedStringField(field, "ObjectMeta.name");
       else slice.skip(field);
     }
     return name !== undefined && name.length <= MAX_NAME && NAME.test(name) ? name : undefined;

@@ -38,8 +38,7 @@ export function decodeWatchEvent(frame: Uint8Array, memory?: EndpointMemory): Wa
     const tag = reader.tag();
     const number = tag >>> 3;
     if (number === 1) {
-      reader.expect(tag, LENGTH_DELIMITED, "WatchEvent.type");
-      type = reader.string();
+      type = reader.sharedStringField(tag, "WatchEvent.type");
     } else if (number === 2) {
       const outer = reader.enter(tag, "WatchEvent.object");
       object = decodeRawExtension(reader, memory);
