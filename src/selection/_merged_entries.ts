@@ -258,10 +258,16 @@ export function takenOverInPlace(
   if (endpoints.length === 0 || known.length !== endpoints.length || replaced.places?.length !== endpoints.length) {
     return undefined;
   }
-  for (let i = 0; i < endpoints.length; i++) if (endpoints[i] !== known[i]) return undefined;
+  // The same list when the decoder kept the previous object's (none of its endpoints changed).
+  if (endpoints !== known) {
+    for (let i = 0; i < endpoints.length; i++) {
+      if (endpoints[i] !== known[i]) return undefined;
+    }
+  }
   const entries = replaced.entries;
   for (let i = 0; i < entries.length; i++) entries[i].owner = owner;
   owner.places = replaced.places;
   owner.port = replaced.port;
-  return entries.slice();
+  // The list itself, not a copy: a record's entries are never modified once computed, and `replaced` is dropped.
+  return entries;
 }
