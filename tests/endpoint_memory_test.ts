@@ -131,6 +131,44 @@ Deno.test("a version whose endpoints all came back unchanged has the previous ve
   assert.equal(endpointsOf(first).length, endpoints.length);
 });
 
+Deno.test("a version that appends endpoints after unchanged ones reuses those and decodes the new ones", () => {
+  const slice = fixtureSlices().find((object) => (object.endpoints as unknown[]).length >= 3)!;
+  const endpoints = slice.endpoints as Record<string, unknown>[];
+  const added = { ...endpoints[0], addresses: ["10.99.0.9"] };
+  const memory = new EndpointMemory();
+  const [first, longer, same] = decodeAll([
+    frame("ADDED", slice),
+    frame("MODIFIED", { ...slice, endpoints: [...endpoints, added] }),
+    frame("MODIFIED", { ...slice, endpoints: [...endpoints, added] }),
+  ], memory);
+  for (let i = 0; i < endpoints.length; i++) assert.equal(endpointsOf(longer)[i], endpointsOf(first)[i]);
+  assert.equal(endpointsOf(longer).length, endpoints.length + 1);
+  assert.equal(endpointsOf(same), endpointsOf(longer));
+});
+
+/** A protobuf length-delimited field (lengths under 128 bytes). */
+function field(number: number, ...parts: (Uint8Array | string)[]): Uint8Array {
+  const body = parts.map((part) => typeof part === "string" ? new TextEncoder().encode(part) : part);
+  const length = body.reduce((sum, part) => sum + part.length, 0);
+  return Uint8Array.from([(number << 3) | 2, length, ...body.flatMap((part) => [...part])]);
+}
+
+Deno.test("a slice whose port comes between its endpoints is read whole when those come back unchanged", () => {
+  // kube-apiserver writes the endpoints together; another writer may not: the port between them is still read.
+  const endpoint = (address: string) => field(2, field(1, address));
+  const frameOf = (resourceVersion: string) => {
+    const slice = [field(1, field(1, "echo-abc"), field(6, resourceVersion)), endpoint("10.0.0.1")];
+    slice.push(field(3, field(1, "grpc")), endpoint("10.0.0.2"), field(4, "IPv4"));
+    const typeMeta = field(1, field(1, "discovery.k8s.io/v1"), field(2, "EndpointSlice"));
+    const object = field(2, field(1, Uint8Array.from([0x6b, 0x38, 0x73, 0]), typeMeta, field(2, ...slice)));
+    return Uint8Array.from([...field(1, "MODIFIED"), ...object]);
+  };
+  const memory = new EndpointMemory();
+  const [first, second] = decodeAll([frameOf("1"), frameOf("2")], memory);
+  assert.deepEqual((second.object as EndpointSlice).ports, [{ name: "grpc" }]);
+  assert.equal(endpointsOf(second)[1], endpointsOf(first)[1]);
+});
+
 Deno.test("frames that are Node Buffers inside a larger chunk are reused from as plain ones", () => {
   // Node's sockets hand Buffers cut from a shared pool, whose `slice()` is a view, not a copy.
   const slice = fixtureSlices().find((object) => (object.endpoints as unknown[]).length >= 2)!;

@@ -51,6 +51,13 @@ export function decodeEndpointSlice(reader: WireReader, memory?: EndpointMemory)
           const name = slice.metadata.name;
           if (memory !== undefined && slice.endpoints === null && recall === undefined && name !== undefined) {
             recall = memory.recall(reader.bytes, name);
+            // The previous version's endpoints all again, unchanged: read past them at once.
+            const past = recall.whole(reader.pos, reader.end, outer);
+            if (past >= 0) {
+              reader.pos = past;
+              reader.end = outer;
+              break;
+            }
           }
           if (recall === undefined) (slice.endpoints ??= []).push(decodeEndpoint(reader));
           else {
