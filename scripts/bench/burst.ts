@@ -24,6 +24,12 @@ const BURSTS = 7;
 const SLICES = 50;
 const PER_SLICE = 100;
 const UPDATES = 300;
+/**
+ * Address sets a slice goes through, one per update: a burst writes each slice UPDATES / SLICES = 6 times, so with 7
+ * sets it ends every slice on addresses it did not start the burst with, as a rollout does (with 2, as before
+ * 2026-12-05 20:00 UTC, 49 of 50 slices ended as they started and a client could reuse what it had decoded).
+ */
+const ADDRESS_SETS = 7;
 /** Busy time per snapshot of the slow consumer, in ms: several times what an event costs to decode and select. */
 const SLOW_CONSUMER_MS = 5;
 
@@ -72,13 +78,17 @@ const CLIENTS: { peer: PeerName; consumer?: Consumer; encoding: Encoding }[] = [
   { peer: "client-node informer", encoding: "json" },
 ];
 
-/** The 100 endpoints of slice `s` in one of two address sets (`generation` parity); a marker replaces the first. */
+/**
+ * The 100 endpoints of slice `s` in one of {@linkcode ADDRESS_SETS} address sets (by `generation`); a marker replaces
+ * the first.
+ */
 function sliceEndpoints(s: number, generation: number, marker?: string): BenchEndpoint[] {
+  const set = generation % ADDRESS_SETS;
   return Array.from({ length: PER_SLICE }, (_, e) => ({
     ip: e === 0 && marker
       ? marker
-      : `10.${40 + (generation % 2) * 100 + Math.floor(s / 10)}.${(s % 10) * 25 + Math.floor(e / 4)}.${(e % 4) + 1}`,
-    pod: `burst-${s}-${e}-${generation % 2}`,
+      : `10.${40 + set * 25 + Math.floor(s / 10)}.${(s % 10) * 25 + Math.floor(e / 4)}.${(e % 4) + 1}`,
+    pod: `burst-${s}-${e}-${set}`,
   }));
 }
 
