@@ -49,7 +49,7 @@ try {
  * A project whose nice-grpc has its own copy of grpc-js: copies of the package, nice-grpc and that grpc-js (a module's
  * identity is its real path), and links to the rest of node_modules.
  */
-async function twoCopiesProject(folder: string): Promise<void> {
+async function twoCopiesProject(folder: string, client = CLIENT): Promise<void> {
   const own = join(folder, "node_modules");
   await mkdir(join(own, "@grpc"), { recursive: true });
   await mkdir(join(own, "@kgr", "resolver"), { recursive: true });
@@ -68,7 +68,7 @@ async function twoCopiesProject(folder: string): Promise<void> {
     dereference: true,
   });
   await writeFile(join(folder, "package.json"), '{ "type": "module" }\n');
-  await writeFile(join(folder, "client.mjs"), CLIENT);
+  await writeFile(join(folder, "client.mjs"), client);
 }
 
 Deno.test("nice-grpc's createChannel() with its own grpc-js copy uses the options of the app's register()", async () => {
@@ -117,5 +117,39 @@ Deno.test("createChannel() keeps the options register() gave the app's grpc-js c
     }
   } finally {
     await backend.stop();
+  }
+});
+
+/** A client that gives createChannel() credentials made by the app's grpc-js, not by nice-grpc's copy. */
+const APPS_CREDENTIALS_CLIENT = `
+import * as grpc from "@grpc/grpc-js";
+import * as nice from "nice-grpc";
+import { createChannel } from "@kgr/resolver/nice-grpc";
+console.log("two copies:", nice.Channel !== grpc.Channel);
+try {
+  createChannel("kubernetes:///echo.ns:grpc", grpc.credentials.createInsecure()).close();
+  console.log("created");
+} catch (error) {
+  console.log(\`\${error.name}: \${error.message}\`);
+}
+`;
+
+Deno.test("createChannel() says which copy of grpc-js the credentials must come from when nice-grpc has its own", async () => {
+  // Was grpc-js's "Channel credentials must be a ChannelCredentials object", which names neither copy.
+  const folder = await mkdtemp(join(tmpdir(), "kgr-two-copies-"));
+  try {
+    await twoCopiesProject(folder, APPS_CREDENTIALS_CLIENT);
+    const env = { ...Deno.env.toObject(), HOME: folder };
+    const { stdout } = await run("node", ["client.mjs"], { cwd: folder, env: childEnv(env), timeout: 30_000 });
+    assert.equal(
+      stdout,
+      "two copies: true\nTypeError: Cannot create the channel: its credentials were made by another copy of " +
+        "@grpc/grpc-js than the one nice-grpc uses, and grpc-js takes only its own copy's: make them with " +
+        'nice-grpc\'s ChannelCredentials (import { ChannelCredentials } from "nice-grpc"; ' +
+        "ChannelCredentials.createInsecure(), createSsl(...)), or install a version of @grpc/grpc-js that nice-grpc " +
+        "accepts and run npm dedupe, until npm ls @grpc/grpc-js shows one copy\n",
+    );
+  } finally {
+    await rm(folder, { recursive: true, force: true });
   }
 });

@@ -71,7 +71,8 @@ export type CreateChannelOptions =
  * @returns The channel (grpc-js's `Channel`), for nice-grpc's `createClient`.
  * @throws {TargetError} When the target cannot be parsed, or is no Kubernetes target (`dns:`, `unix:`, `http://`,
  * ..., which nice-grpc's own `createChannel` dials).
- * @throws {TypeError} When an option in `options.resolver` cannot work, naming it (see `register()`), a resolver
+ * @throws {TypeError} When the credentials were made by another copy of grpc-js than nice-grpc's, an option in
+ * `options.resolver` cannot work, naming it (see `register()`), a resolver
  * option is given beside the channel options instead of under `resolver`, `resolver` is misspelt (`Resolver`,
  * `resolvers`), the options come second, where the credentials go, or `resolver.grpc` is another copy of grpc-js than
  * nice-grpc's.
@@ -170,16 +171,34 @@ const RESOLVER_OPTIONS = REGISTER_OPTIONS.filter((name) => name !== "scheme");
 
 /**
  * Refuses the options given in the place of the credentials, which grpc-js reports as `credentials?._isSecure is not
- * a function`. Credentials are class instances, never plain objects.
+ * a function`, and credentials of another copy of grpc-js than nice-grpc's (the app's `grpc.credentials`, when npm
+ * gave nice-grpc a copy of its own), which grpc-js reports as `Channel credentials must be a ChannelCredentials
+ * object`, naming neither copy. Credentials are class instances, never plain objects.
  */
 function checkCredentials(credentials: unknown): void {
   if (typeof credentials !== "object" || credentials === null) return;
   const prototype = Object.getPrototypeOf(credentials);
-  if (prototype !== Object.prototype && prototype !== null) return;
+  if (prototype !== Object.prototype && prototype !== null) {
+    if (isOtherCopysCredentials(credentials)) {
+      throw new TypeError(
+        "Cannot create the channel: its credentials were made by another copy of @grpc/grpc-js than the one " +
+          "nice-grpc uses, and grpc-js takes only its own copy's: make them with nice-grpc's ChannelCredentials " +
+          '(import { ChannelCredentials } from "nice-grpc"; ChannelCredentials.createInsecure(), createSsl(...)), ' +
+          `or install a version of @grpc/grpc-js that nice-grpc accepts and ${ONE_COPY[runtimeKey()]}`,
+      );
+    }
+    return;
+  }
   throw new TypeError(
     "Cannot create the channel: its second argument must be channel credentials (or undefined for insecure), " +
       "and options come third: createChannel(target, undefined, { resolver: { ... } })",
   );
+}
+
+/** Whether credentials are grpc-js channel credentials (they have `_isSecure()`), but not of nice-grpc's copy. */
+function isOtherCopysCredentials(credentials: object): boolean {
+  if (credentials instanceof niceGrpc.ChannelCredentials) return false;
+  return typeof (credentials as { _isSecure?: unknown })._isSecure === "function";
 }
 
 /**
