@@ -47,12 +47,18 @@ try {
 
 /**
  * A project whose nice-grpc has its own copy of grpc-js: copies of the package, nice-grpc and that grpc-js (a module's
- * identity is its real path), and links to the rest of node_modules.
+ * identity is its real path), and links to the rest of node_modules. With `pnpm`, the package lies in
+ * `node_modules/.pnpm/`, linked from `node_modules/@kgr/resolver`, as pnpm installs it.
  */
-async function twoCopiesProject(folder: string, client = CLIENT): Promise<void> {
+async function twoCopiesProject(folder: string, client = CLIENT, { pnpm = false } = {}): Promise<void> {
   const own = join(folder, "node_modules");
+  const ours = pnpm ? join(own, ".pnpm", "@kgr+resolver@0.1.0", "node_modules", "@kgr", "resolver") : undefined;
   await mkdir(join(own, "@grpc"), { recursive: true });
-  await mkdir(join(own, "@kgr", "resolver"), { recursive: true });
+  await mkdir(ours ?? join(own, "@kgr", "resolver"), { recursive: true });
+  if (ours !== undefined) {
+    await mkdir(join(own, "@kgr"));
+    await symlink(ours, join(own, "@kgr", "resolver"));
+  }
   for (const name of await readdir(modules)) {
     if (!["@grpc", "@kgr", "nice-grpc"].includes(name)) await symlink(join(modules, name), join(own, name));
   }
@@ -60,7 +66,7 @@ async function twoCopiesProject(folder: string, client = CLIENT): Promise<void> 
     await symlink(join(modules, "@grpc", name), join(own, "@grpc", name));
   }
   for (const name of ["package.json", "dist"]) {
-    await cp(join(root, name), join(own, "@kgr", "resolver", name), { recursive: true });
+    await cp(join(root, name), join(ours ?? join(own, "@kgr", "resolver"), name), { recursive: true });
   }
   await cp(join(modules, "nice-grpc"), join(own, "nice-grpc"), { recursive: true, dereference: true });
   await cp(join(modules, "@grpc", "grpc-js"), join(own, "nice-grpc", "node_modules", "@grpc", "grpc-js"), {
@@ -148,6 +154,22 @@ Deno.test("createChannel() says which copy of grpc-js the credentials must come 
         'nice-grpc\'s ChannelCredentials (import { ChannelCredentials } from "nice-grpc"; ' +
         "ChannelCredentials.createInsecure(), createSsl(...)), or install a version of @grpc/grpc-js that nice-grpc " +
         "accepts and run npm dedupe, until npm ls @grpc/grpc-js shows one copy\n",
+    );
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+});
+
+Deno.test("createChannel() names pnpm's commands to leave one copy of grpc-js where pnpm installed the package", async () => {
+  // Was npm's: npm dedupe in a project that pnpm installed walks node_modules/.pnpm and writes a package-lock.json.
+  const folder = await mkdtemp(join(tmpdir(), "kgr-two-copies-"));
+  try {
+    await twoCopiesProject(folder, APPS_CREDENTIALS_CLIENT, { pnpm: true });
+    const env = { ...Deno.env.toObject(), HOME: folder };
+    const { stdout } = await run("node", ["client.mjs"], { cwd: folder, env: childEnv(env), timeout: 30_000 });
+    assert.match(
+      stdout,
+      /nice-grpc accepts and run pnpm dedupe, until pnpm why @grpc\/grpc-js shows one version\n$/,
     );
   } finally {
     await rm(folder, { recursive: true, force: true });

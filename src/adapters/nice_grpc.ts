@@ -39,6 +39,18 @@ const ONE_COPY: Record<RuntimeKey, string> = {
     "@grpc/grpc-js) shows one copy",
 };
 
+/**
+ * How to leave one copy of grpc-js: pnpm's commands where pnpm installed this package (its real path lies in
+ * `node_modules/.pnpm/`, whichever runtime runs it: npm's dedupe there walks pnpm's store and writes a
+ * package-lock.json), else those of {@linkcode ONE_COPY}.
+ */
+function oneCopyAdvice(): string {
+  if (import.meta.url.includes("/node_modules/.pnpm/")) {
+    return "run pnpm dedupe, until pnpm why @grpc/grpc-js shows one version";
+  }
+  return ONE_COPY[runtimeKey()];
+}
+
 /** The protocols nice-grpc's own `createChannel` strips before dialing the rest by DNS. */
 const NICE_GRPC_PROTOCOLS: ReadonlySet<string> = new Set(["http", "https"]);
 
@@ -184,7 +196,7 @@ function checkCredentials(credentials: unknown): void {
         "Cannot create the channel: its credentials were made by another copy of @grpc/grpc-js than the one " +
           "nice-grpc uses, and grpc-js takes only its own copy's: make them with nice-grpc's ChannelCredentials " +
           '(import { ChannelCredentials } from "nice-grpc"; ChannelCredentials.createInsecure(), createSsl(...)), ' +
-          `or install a version of @grpc/grpc-js that nice-grpc accepts and ${ONE_COPY[runtimeKey()]}`,
+          `or install a version of @grpc/grpc-js that nice-grpc accepts and ${oneCopyAdvice()}`,
       );
     }
     return;
@@ -277,7 +289,7 @@ function niceGrpcsOwnGrpc(): GrpcModule {
   }
   throw new ResolverError(
     "Cannot register the resolver with nice-grpc: it uses another copy of @grpc/grpc-js than @kgr/resolver; " +
-      `install a version of @grpc/grpc-js that nice-grpc accepts and ${ONE_COPY[runtimeKey()]} (a bundle must ` +
+      `install a version of @grpc/grpc-js that nice-grpc accepts and ${oneCopyAdvice()} (a bundle must ` +
       "hold one: bundle nice-grpc and @grpc/grpc-js together, or leave both external), or pass nice-grpc's copy in " +
       "createChannel()'s options as resolver.grpc",
   );
