@@ -418,6 +418,44 @@ Deno.test({
   },
 });
 
+Deno.test("createHttpClient() says a connection that was set up got no answer to its TLS hello, not that none was", async () => {
+  // Was "no connection set up within 300 ms", which the API errors report as a server out of reach.
+  const server = await silentServer();
+  const client = await createHttpClient({ tls: { caSource: "none", insecureSkipVerify: true }, connectTimeoutMs: 300 });
+  try {
+    await assert.rejects(
+      client.fetch(`https://127.0.0.1:${server.port}/version`, { signal: AbortSignal.timeout(5_000) }),
+      (error: Error & { code?: string; cause?: Error }) =>
+        /Connect Timeout Error \(connected, but no answer to the TLS hello within 300 ms\)/.test(
+          `${error.message} ${error.cause?.message}`,
+        ),
+    );
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+Deno.test("createHttpClient() says no connection was set up through a SOCKS5 proxy that never answers", async () => {
+  // The proxy took the connection: that is no answer of the API server to a TLS hello, and no TLS advice may follow.
+  const server = await silentServer();
+  const client = await createHttpClient({
+    tls: { caSource: "none", insecureSkipVerify: true },
+    proxyUrl: `socks5://127.0.0.1:${server.port}`,
+    connectTimeoutMs: 300,
+  });
+  try {
+    await assert.rejects(
+      client.fetch("https://127.0.0.1:6443/version", { signal: AbortSignal.timeout(5_000) }),
+      (error: Error & { cause?: Error }) =>
+        /no connection set up within 300 ms/.test(`${error.message} ${error.cause?.message}`),
+    );
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
 // Our own connect timeout, in undici's words, which the API errors report as an unreachable server.
 Deno.test("createHttpClient() fails a connection that is not set up within its connect timeout", async () => {
   // Accepts and never answers: the TLS handshake never ends.

@@ -175,6 +175,24 @@ Deno.test("nodeHttpClient() rejects with the signal's reason, whatever it is, wh
   }
 });
 
+Deno.test("nodeHttpClient() says a connection that was set up got no answer to its TLS hello, not that none was", async () => {
+  // Was "no connection set up within 300 ms", which the API errors report as a server out of reach: kubectl says
+  // "TLS handshake timeout" for a server that takes the connection and never answers (a stopped API server).
+  const server = await listening(createNetServer());
+  const client = nodeHttpClient({ caSource: "none", insecureSkipVerify: true }, 300);
+  try {
+    await assert.rejects(
+      client.fetch(`https://127.0.0.1:${server.port}/version`, {}),
+      (error: Error & { code?: string }) =>
+        error.code === "UND_ERR_CONNECT_TIMEOUT" &&
+        error.message === "Connect Timeout Error (connected, but no answer to the TLS hello within 300 ms)",
+    );
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
 Deno.test("nodeHttpClient() fails a request whose new connection does not complete TLS in time", async () => {
   // Accepts and never answers, as a stopped API server does: without a limit, the request waited for ever.
   const server = await listening(createNetServer());

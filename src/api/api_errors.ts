@@ -19,6 +19,7 @@ import { runtimeKey } from "../runtime/runtime.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
 import { type ErrorBody, foreignAnswerAdvice } from "./_foreign_answer.ts";
 import { impersonationGrant, refusesImpersonation } from "./_impersonation_advice.ts";
+import { proxyLoginAdvice } from "./_proxy_login_advice.ts";
 import { withoutCredentials } from "./without_credentials.ts";
 import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
 
@@ -465,6 +466,16 @@ export function networkError(
       options,
     );
   }
+  // Our connect timeout's words for a server that took the connection and never answered the TLS hello: it was reached.
+  if (access.proxyUrl === undefined && /no answer to the TLS hello within/.test(withoutUrls)) {
+    return new UnreachableError(
+      `Cannot ${verb} ${where}: the server at ${access.server} from ${access.source} took the connection but did not ` +
+        `answer its TLS hello (${detail}), as kubectl's "TLS handshake timeout": the API server there is stopped, ` +
+        "hung or overloaded, or the port serves something else that waits for the client to speak: check the " +
+        "server's health and the port",
+      options,
+    );
+  }
   // OpenSSL's verdict (Node, Bun) on a serving certificate outside its validity period: a CA check would not help.
   // Neither the error nor the socket (freed by then) gives the certificate's dates: the local time says the rest.
   // Deno's node:tls says UNABLE_TO_VERIFY_LEAF_SIGNATURE for it: the CA advice below, which then names the dates too.
@@ -579,21 +590,4 @@ function shownText(value: unknown, depth = 0): string {
     parts.push(shownText(field, depth + 1));
   }
   return parts.join("\n");
-}
-
-/** What to do about a proxy's 407 or a SOCKS5 proxy's login refusal: give it a login in its URL, or fix the one there. */
-function proxyLoginAdvice(proxyUrl: string, why: "407" | "SOCKS5"): string {
-  let login = false;
-  let scheme = "http:";
-  try {
-    const url = new URL(proxyUrl);
-    login = url.username !== "" || url.password !== "";
-    scheme = url.protocol;
-  } catch {
-    // Checked when the cluster was loaded.
-  }
-  return login
-    ? `the proxy refused the user name and password in its URL (${why}): fix them there`
-    : `the proxy asks for a login (${why}): put the user name and password in its URL ` +
-      `(${scheme}//user:password@host:port)`;
 }

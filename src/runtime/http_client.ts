@@ -42,6 +42,7 @@ import { tlsOptions } from "./tls_options.ts";
 import type { TlsSettings } from "./types.ts";
 import { unrefTimer } from "./unref_timer.ts";
 import { headerLines } from "./_header_lines.ts";
+import { connectTimeoutText } from "./_connect_timeout_text.ts";
 
 export type { HttpClient, HttpResponse } from "./http_response.ts";
 
@@ -186,7 +187,7 @@ async function undiciClient(
   const secure = caughtPeerCertificate(undici.buildConnector({ ...connect, timeout: 0 }) as Connector);
   const connecting: Connecting = new Map();
   const agent = !proxyUrl
-    ? new undici.Agent({ ...untimed, connect: limitConnectTime(undici, secure, connectTimeoutMs, connecting) })
+    ? new undici.Agent({ ...untimed, connect: limitConnectTime(undici, secure, connectTimeoutMs, connecting, true) })
     : ["socks5:", "socks5h:"].includes(new URL(proxyUrl).protocol)
     ? new undici.Agent({
       ...untimed,
@@ -245,13 +246,21 @@ function tracked(connector: Connector, connecting: Connecting): Connector {
 
 /**
  * `connector`, failing a connection that is not set up within `ms` as undici's connect timeout does ("Connect Timeout
- * Error", which the API errors report as an unreachable server), on a timer of the runtime's that is cleared when the
- * connection is set up or fails. undici's own timers share one tick, which goes on for up to a second after the last
- * of them was cleared: a test that closed its channel or left its `watchEndpoints()` loop found it still pending
- * (Deno's op sanitizer), where a grpc-js channel with a `dns:` target leaves nothing. A connection being set up is
- * in `connecting` with its timer, for the client's `close()` to end.
+ * Error", which the API errors report as an unreachable server, or as a reached one that never answered the TLS
+ * hello), on a timer of the runtime's that is cleared when the connection is set up or fails. undici's own timers
+ * share one tick, which goes on for up to a second after the last of them was cleared: a test that closed its channel
+ * or left its `watchEndpoints()` loop found it still pending (Deno's op sanitizer), where a grpc-js channel with a
+ * `dns:` target leaves nothing. A connection being set up is in `connecting` with its timer, for the client's `close()`
+ * to end. Only a `direct` one is said to have been set up without a TLS answer: through a SOCKS5 proxy, the socket
+ * set up may be the proxy's.
  */
-function limitConnectTime(undici: Undici, connector: Connector, ms: number, connecting: Connecting): Connector {
+function limitConnectTime(
+  undici: Undici,
+  connector: Connector,
+  ms: number,
+  connecting: Connecting,
+  direct = false,
+): Connector {
   const connect = tracked(connector, connecting);
   return (options, callback) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -262,10 +271,9 @@ function limitConnectTime(undici: Undici, connector: Connector, ms: number, conn
       callback(...result);
     });
     if (!settled && isSocket(socket)) {
+      const tls = direct && options.protocol === "https:";
       timer = unrefTimer(setTimeout(() => {
-        socket.destroy(
-          new undici.errors.ConnectTimeoutError(`Connect Timeout Error (no connection set up within ${ms} ms)`),
-        );
+        socket.destroy(new undici.errors.ConnectTimeoutError(connectTimeoutText(tls && !socket.connecting, ms)));
       }, ms));
       connecting.set(socket, timer);
     }

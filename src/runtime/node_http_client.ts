@@ -25,6 +25,7 @@ import { unrefTimer } from "./unref_timer.ts";
 import { type TlsOptions, tlsOptions } from "./tls_options.ts";
 import type { TlsSettings } from "./types.ts";
 import { headerLines } from "./_header_lines.ts";
+import { connectTimeoutText } from "./_connect_timeout_text.ts";
 
 /** How long a new connection may take, TLS included, as undici's connect timeout (10 s). */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -194,11 +195,12 @@ interface ConnectLimit {
 
 /**
  * Fails `request` when its new `socket` is not set up within `ms`, in undici's words ("Connect Timeout Error"),
- * which the API errors report as an unreachable server.
+ * which the API errors report as an unreachable server, or, when the server took the connection and never answered
+ * the TLS hello (a stopped or hung API server), as a reached one.
  */
 function limitConnectTime(request: http.ClientRequest, socket: Socket, { ready, ms }: ConnectLimit): void {
   const timer = unrefTimer(setTimeout(() => {
-    const error = new Error(`Connect Timeout Error (no connection set up within ${ms} ms)`);
+    const error = new Error(connectTimeoutText(ready === "secureConnect" && !socket.connecting, ms));
     request.destroy(Object.assign(error, { code: "UND_ERR_CONNECT_TIMEOUT" }));
   }, ms));
   const stop = () => clearTimeout(timer);
