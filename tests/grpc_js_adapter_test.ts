@@ -645,6 +645,18 @@ Deno.test("a bad target is reported as an error naming the target", async () => 
   assert.match(reports[0].endpoints.error!.details, /Cannot parse target "kubernetes:\/\/\/Bad_Name:grpc"/);
 });
 
+Deno.test("a target with a password is reported without it, saying where credentials go", async () => {
+  const Resolver = registeredClass({});
+  const { reports, listener, call } = recorder();
+  // grpc-js's split of "kubernetes://admin:s3cret@host/echo.prod:grpc".
+  const resolver = new Resolver(uri("kubernetes://admin:s3cret@host/echo.prod:grpc"), listener, {});
+  call(() => resolver.updateResolution());
+  await eventually(() => reports.length === 1, "a report");
+  const { details } = reports[0].endpoints.error!;
+  assert.ok(details.startsWith('Cannot parse target "kubernetes://***@host/echo.prod:grpc": '), details);
+  assert.ok(details.includes("credentials belong in the kubeconfig") && !details.includes("s3cret"), details);
+});
+
 Deno.test("the pre-1.14 object listener is supported", async () => {
   await withService(async (_api, Resolver) => {
     const results: unknown[][] = [];

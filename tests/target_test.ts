@@ -29,16 +29,21 @@ function k8s(
 }
 
 /** Runs `parse` and returns the TargetError it throws, checking its shape. */
-function targetError(input: string, parse: () => unknown): TargetError {
+/** The TargetError `parse` throws, which quotes `shown` (the input, its user information masked). */
+function targetError(
+  input: string,
+  parse: () => unknown,
+  shown = input.replace(/(?<=:\/\/)[^/].*@/, "***@"),
+): TargetError {
   try {
     parse();
   } catch (error) {
     assert.ok(error instanceof TargetError);
     assert.equal(error.name, "TargetError");
-    assert.equal(error.target, input);
+    assert.equal(error.target, shown);
     assert.ok(
       error.message.startsWith(
-        `Cannot parse target ${JSON.stringify(input)}: `,
+        `Cannot parse target ${JSON.stringify(shown)}: `,
       ),
       error.message,
     );
@@ -492,7 +497,7 @@ const ERRORS: [string, string, string][] = [
   [
     "kubernetes://u@ns/svc",
     "user information",
-    "namespace must be a DNS-1123 label",
+    "the cluster's credentials belong in the kubeconfig",
   ],
 ];
 
@@ -502,6 +507,33 @@ for (const [input, what, problem] of ERRORS) {
     assert.ok(error.message.includes(problem), error.message);
   });
 }
+
+Deno.test("parseTarget() never quotes a user name, password or token written in the target", () => {
+  const cases: [string, string][] = [
+    ["kubernetes://admin:s3cret@host/echo.prod:grpc", "kubernetes://***@host/echo.prod:grpc"],
+    ["kubernetes://admin:s3cret@echo.prod:grpc", "kubernetes://***@echo.prod:grpc"],
+    ["kubernetes:///admin:s3cret@echo.prod", "kubernetes:///***@echo.prod"],
+    ["kubernetes://s3cret@prod/echo:80", "kubernetes://***@prod/echo:80"],
+    // A password with an "@", a "/", a "?" or a "#" written as it is: all of it up to the last "@".
+    ["kubernetes://admin:s3c@r/et?#@echo.prod:grpc", "kubernetes://***@echo.prod:grpc"],
+    // Before the checks that quote a part: a space, no "//".
+    ["kubernetes://admin:s3cret@echo.prod:grpc x", "kubernetes://***@echo.prod:grpc x"],
+    ["kubernetes:admin:s3cret@echo.prod", "***@echo.prod"],
+  ];
+  for (const [input, shown] of cases) {
+    for (const parse of [() => parseTarget(input), () => parseGrpcUri(parseUri(input)!)]) {
+      const error = targetError(input, parse, shown);
+      assert.ok(!`${error.message} ${error.target} ${error.stack}`.includes("s3"), error.message);
+      assert.ok(
+        error.message.endsWith(
+          "the cluster's credentials belong in the kubeconfig (its user's token, " +
+            "client certificate or exec plugin)",
+        ),
+        error.message,
+      );
+    }
+  }
+});
 
 Deno.test("parseTarget() names the current value and the fix for port 0", () => {
   const error = targetError(

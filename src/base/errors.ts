@@ -8,6 +8,8 @@
  * @module
  */
 
+import { withoutUserinfo } from "./_target_userinfo.ts";
+
 /**
  * Base class of every error thrown by `@kgr/resolver`.
  *
@@ -46,19 +48,21 @@ export class ResolverError extends Error {
  * ```
  */
 export class TargetError extends ResolverError {
-  /** The target as given. */
+  /** The target as given, with any user name and password in it (up to an `@`) shown as `***`. */
   readonly target: string;
 
   /**
-   * Creates the error for a target that cannot be parsed; the message quotes it.
+   * Creates the error for a target that cannot be parsed; the message quotes it, any user name and password in it
+   * (up to an `@`) shown as `***`.
    *
    * @param target The target as given.
    * @param problem What is wrong with it.
    */
   constructor(target: string, problem: string) {
-    super(`Cannot parse target ${JSON.stringify(target)}: ${problem}`);
+    const shown = withoutUserinfo(target);
+    super(`Cannot parse target ${JSON.stringify(shown)}: ${problem}`);
     this.name = "TargetError";
-    this.target = target;
+    this.target = shown;
   }
 }
 

@@ -28,7 +28,9 @@
  * - parts Go silently drops are errors: a path after `host:port`
  *   (`kubernetes://ns:80/svc`), a namespace given twice (`kubernetes://ns/svc.other`),
  *   a query or fragment, a `/` inside the service;
- * - IP addresses, whitespace and control characters are rejected.
+ * - IP addresses, whitespace and control characters are rejected;
+ * - so is user information (`user:password@`, which Go drops), first, and
+ *   {@linkcode TargetError} quotes the target with it masked (`***@`).
  *
  * @module
  */
@@ -38,6 +40,7 @@ import { TargetError } from "./errors.ts";
 import { isRecord, kindOf, unknownField } from "./_util.ts";
 import { nearestName } from "./_nearest_name.ts";
 import { ipAddressBytes } from "./ip_address.ts";
+import { USERINFO_PROBLEM } from "./_target_userinfo.ts";
 
 /**
  * A parsed target: the Kubernetes service to resolve, and which of its ports.
@@ -160,6 +163,8 @@ export function parseTarget(target: string): Target {
     throw new TargetError(target, problem);
   };
   if (target === "") fail(`target must not be empty: use the form ${FORM}`);
+  // First: the messages below quote parts of the target, which would show the password.
+  if (target.includes("@")) fail(USERINFO_PROBLEM);
   const bad = target.search(SPACE_OR_CONTROL);
   if (bad !== -1) {
     fail(

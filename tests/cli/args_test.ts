@@ -113,6 +113,23 @@ Deno.test("ignoredNamespaceWarning() warns when -n names another namespace than 
   assert.equal(warning(TARGET), undefined);
 });
 
+Deno.test("parseArgs() never quotes a user name, password or token written in a target", () => {
+  const secret = "kubernetes://admin:s3cret@echo.prod:grpc";
+  const cases: [string[], string][] = [
+    [[secret], 'Cannot parse target "kubernetes://***@echo.prod:grpc": target must not hold a user name'],
+    [["check", secret], 'Cannot parse target "kubernetes://***@echo.prod:grpc": target must not hold a user name'],
+    [[TARGET, secret], `Cannot follow several targets: give one: current value is "${TARGET}" "kubernetes://***@`],
+    [["--zone", secret], 'Cannot use --zone: it needs a value, and took the target "kubernetes://***@echo.prod:grpc"'],
+    [["dns://admin:s3cret@8.8.8.8/echo.prod:50051"], 'Cannot follow "dns://***@8.8.8.8/echo.prod:50051": grpc-js'],
+  ];
+  for (const [args, start] of cases) {
+    assert.throws(() => parseArgs(args), (error: Error) => {
+      assert.ok(error.message.startsWith(start), error.message);
+      return !error.message.includes("s3cret");
+    });
+  }
+});
+
 Deno.test("parseArgs() gives help and the version before anything else", () => {
   assert.deepEqual(parseArgs(["--once", "-h"]), { kind: "help" });
   assert.deepEqual(parseArgs(["--help", "kubernetes:///svc:0"]), { kind: "help" });

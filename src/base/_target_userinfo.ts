@@ -1,0 +1,34 @@
+/**
+ * A target's user information (`user:password@`, a token before an `@`) kept out of what we print: no target has
+ * one, so a target that does is refused, and every message, trace and field that quotes it shows `***` in its place.
+ *
+ * @module
+ */
+
+/** The scheme and the slashes after it (`kubernetes:///`), which stay readable; none when no slash follows. */
+const SCHEME_AND_SLASHES = /^[A-Za-z][A-Za-z0-9+.-]*:(?=\/)\/*/;
+
+/**
+ * `text` with everything between its scheme's slashes and its last `@` shown as `***`: where a URL has its user name
+ * and password. The last `@`, as a password may hold one, or a `/` written unencoded.
+ *
+ * @param text A target as given, or any text that may be one.
+ * @returns The text as it may be printed; the same text when it has no `@`.
+ *
+ * @example A password in a target
+ * ```ts
+ * import { withoutUserinfo } from "./_target_userinfo.ts";
+ * withoutUserinfo("kubernetes://user:pw@host/echo.prod:grpc"); // "kubernetes://***@host/echo.prod:grpc"
+ * ```
+ */
+export function withoutUserinfo(text: string): string {
+  const at = text.lastIndexOf("@");
+  if (at === -1) return text;
+  const start = SCHEME_AND_SLASHES.exec(text)?.[0].length ?? 0;
+  return `${text.slice(0, start)}***${text.slice(at)}`;
+}
+
+/** What is wrong with a target that has user information, and where credentials go instead. */
+export const USERINFO_PROBLEM = 'target must not hold a user name, password or token (the part up to "@", shown ' +
+  "as ***): remove it: a target names a Service, and the cluster's credentials belong in the kubeconfig " +
+  "(its user's token, client certificate or exec plugin)";
