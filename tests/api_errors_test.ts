@@ -373,6 +373,28 @@ Deno.test("statusError() quotes an answer that repeats basic auth's password as 
   assert.match(error.message, /basic auth failed for \[redacted\] \(password \[redacted\]\)/);
 });
 
+Deno.test("statusError() quotes an answer that repeats a short token or password without it, where it is a word", () => {
+  const quote = (message: string, authorization: string, proxyUrl?: string) =>
+    statusError(
+      listIn("prod"),
+      { ...accessTo("http://127.0.0.1:8080"), ...(proxyUrl === undefined ? {} : { proxyUrl }) } as ClusterAccess,
+      answer(502),
+      { message },
+      false,
+      authorization,
+    ).message;
+  // A static token of 6 characters, basic auth's password of 7 (its user name is no secret), a proxy's of 5.
+  let message = quote("token s3cr3t is not valid (s3cr3t)", "Bearer s3cr3t");
+  assert.match(message, /\(server said: "token \[redacted\] is not valid \(\[redacted\]\)"\)/);
+  message = quote('user admin: password "hunter2" refused', `Basic ${btoa("admin:hunter2")}`);
+  assert.match(message, /"user admin: password \\"\[redacted\]\\" refused"/);
+  message = quote("proxy login ops/p4ss%21 refused", "Bearer other-token-123", "http://ops:p4ss%21@127.0.0.1:3128");
+  assert.match(message, /"proxy login ops\/\[redacted\] refused"/);
+  // Inside a longer word it is not masked: a token "prod" leaves "prod-east" and "products" as they are.
+  message = quote("prod-east has no products for prod", "Bearer prod");
+  assert.match(message, /"prod-east has no products for \[redacted\]"/);
+});
+
 Deno.test("statusError() quotes an answer that repeats the token percent-encoded without it", () => {
   const token = "kgrCanaryStatic+Token/8e1f==";
   const error = statusError(

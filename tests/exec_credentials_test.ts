@@ -417,6 +417,27 @@ Deno.test("execCredentials() masks the values of a failing plugin's secret-named
   for (const secret of ["S3cr3tArgValue99", "Pa55wordArgValue"]) assert.ok(!error.message.includes(secret));
 });
 
+Deno.test("execCredentials() masks a short secret the kubeconfig gave a failing plugin where it echoes it as a word", async () => {
+  await using dir = await tempDir("kgr-exec-credentials-");
+  const command = await writePlugin(
+    dir.path,
+    "plugin",
+    'echo "refresh failed for client $3 (key $API_TOKEN) in $REGION for $USER_NAME, not secrets" >&2\nexit 1',
+  );
+  // A secret flag's value and a secret-named variable's of 6 and 5 characters; short values of other names are words.
+  const env = [{ name: "API_TOKEN", value: "t0k3n" }, { name: "REGION", value: "east" }, {
+    name: "USER_NAME",
+    value: "secrets",
+  }];
+  const error = await rejectsConfig(
+    execCredentials(execConfig(command, V1, { args: ["get-token", "--client-secret", "s3cr3t"], env }), {
+      run: runExecPlugin,
+    }).authorization(),
+    /it said: refresh failed for client \[redacted\] \(key \[redacted\]\) in east for secrets, not secrets: run/,
+  );
+  for (const secret of ["s3cr3t", "t0k3n"]) assert.ok(!error.message.includes(secret), error.message);
+});
+
 Deno.test("execCredentials() keeps the path of a failing plugin's flag that names where a secret is kept", async () => {
   await using dir = await tempDir("kgr-exec-credentials-");
   // kubelogin's --token-cache-dir: its error names the folder it could not write, which was quoted as [redacted].

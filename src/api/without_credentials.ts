@@ -5,7 +5,7 @@
  * @module
  */
 
-import { encodeBase64 } from "../base/_util.ts";
+import { encodeBase64, MASKED_ANYWHERE, SHORTEST_MASKED, withoutWord } from "../base/_util.ts";
 
 /** Basic auth's `user:password`, user name and password, as the kubeconfig holds them; none for other headers. */
 function basicAuthParts(authorization: string | undefined): string[] {
@@ -57,7 +57,8 @@ function jsonStringPattern(secret: string): RegExp {
  * `text` without the credentials a request carried: the Authorization header's value, its secret alone (for basic
  * auth, also the user name and password it encodes) when it is long enough to be told apart from ordinary text, and
  * the proxy's user name and password, as written, decoded and as the `Proxy-Authorization: Basic` header sends them;
- * each also percent-encoded and JSON-escaped.
+ * each also percent-encoded and JSON-escaped. A token or password of 4 to 7 characters is masked where it stands as a
+ * word (`token s3cr3t is invalid`), not inside one (a token `prod` leaves `products`).
  *
  * @param text What a server or proxy said.
  * @param authorization The Authorization header the request carried, if any.
@@ -79,16 +80,21 @@ export function withoutCredentials(
   // (a quoted kubeconfig value, an exec plugin's output) reaches the server, and comes back, without it.
   const sent = authorization?.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
   const secrets = [authorization, authorization?.replace(/^\S+\s+/, ""), sent, sent?.replace(/^\S+\s+/, "")];
-  secrets.push(...basicAuthParts(authorization));
+  const basic = basicAuthParts(authorization);
+  secrets.push(...basic);
+  // The secrets alone, masked as words when short: a user name is no secret (RBAC's 403 names it), a password is.
+  const alone = [secrets[1], secrets[3], basic[2]];
   if (proxyUrl !== undefined) {
     const { username, password } = new URL(proxyUrl);
     // A user name alone can be the secret: some proxies take an API key as the user name, with no password.
     if (username || password) {
       // As written too: a proxy URL that does not decode is refused before any request, and may still be quoted.
       secrets.push(password, username);
+      alone.push(password || username);
       try {
         const [user, secret] = [username, password].map(decodeURIComponent);
         secrets.push(secret, user, encodeBase64(`${user}:${secret}`));
+        alone.push(secret || user);
       } catch {
         // Not percent-encoding: only the password as written can have been sent.
       }
@@ -96,11 +102,16 @@ export function withoutCredentials(
   }
   let redacted = text;
   for (const secret of secrets) {
-    if (!secret || secret.length < 8) continue;
+    if (!secret || secret.length < MASKED_ANYWHERE) continue;
     // Percent-encoded too, as a server that quotes a URL or a form writes it (a token's "+", "/" and "=").
     for (const form of [secret, encodeURIComponent(secret)]) redacted = redacted.replaceAll(form, "[redacted]");
     // Escaped in a JSON string: only where a backslash is, as the pattern costs milliseconds for a long token.
     if (redacted.includes("\\")) redacted = redacted.replace(jsonStringPattern(secret), "[redacted]");
+  }
+  // After the long ones: a header or pair that holds the short one is masked whole.
+  for (const secret of alone) {
+    if (secret === undefined || secret.length < SHORTEST_MASKED || secret.length >= MASKED_ANYWHERE) continue;
+    redacted = withoutWord(redacted, secret);
   }
   return redacted;
 }

@@ -160,3 +160,21 @@ export function concatBytes(chunks: readonly Uint8Array[], last?: Uint8Array): U
   if (last) all.set(last, at);
   return all;
 }
+
+/**
+ * The length from which a secret is masked wherever it appears in text we quote; a shorter one (a static token
+ * `s3cr3t`, a password `hunter2`) could be part of any word (`prod` of `products`), and is masked only where it
+ * stands as a word ({@linkcode withoutWord}).
+ */
+export const MASKED_ANYWHERE = 8;
+/** Shorter secrets are left: masking `a` or `is` wherever it stands alone would leave nothing readable. */
+export const SHORTEST_MASKED = 4;
+
+/**
+ * `text` with `secret` shown as `[redacted]` where it stands as a word (no letter, digit, `_` or `-` next to it): how a
+ * secret too short to mask anywhere (`s3cr3t`, which `products` could hold as `prod`) is kept out of quoted text.
+ */
+export function withoutWord(text: string, secret: string): string {
+  const literal = secret.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+  return text.replace(new RegExp(`(?<![\\w-])${literal}(?![\\w-])`, "g"), "[redacted]");
+}

@@ -287,7 +287,7 @@ const BASE64_SECRET = /^(?=.*[A-Z])(?=.*[a-z])(?=.*[\d+])[A-Za-z0-9+/]{20,}={0,2
  * Whether a name (`access_token`, `AWS_SECRET_ACCESS_KEY`, `clientSecret`, `X-Api-Key`) holds a word that names a
  * secret, a password run into another word (`PGPASSWORD`), or is a password's short word (`DB_PASS`, `MYSQL_PWD`).
  */
-function isSecretName(name: string): boolean {
+export function isSecretName(name: string): boolean {
   return nameWords(name).some((word) =>
     (/^(token|password|passwd|passphrase|secret|key|apikey|credential|auth|bearer|private|cookie)/i.test(word) ||
       /pass(word|wd)/i.test(word) || /^(pass|pwd)$/i.test(word)) &&

@@ -6,6 +6,7 @@
  */
 
 import { maskCredentials } from "./_mask_credentials.ts";
+import { MASKED_ANYWHERE, SHORTEST_MASKED, withoutWord } from "../base/_util.ts";
 
 /** How much of the end of a plugin's standard error is masked, to quote its last 500 characters. */
 const STDERR_WINDOW = 64 * 1024;
@@ -23,10 +24,11 @@ export function stderrExcerpt(stderr: string, given: string[]): string {
 
 /** A plugin's words with what looks like a credential masked, and the `given` values. */
 function maskPluginWords(text: string, given: string[]): string {
-  // Longest first, so that a value that holds another is masked whole; short ones (`1`, `prod`) would mask words.
+  // Longest first, so that a value that holds another is masked whole; short ones (`prod`) only as words.
   // Trimmed: a value that the kubeconfig wrote with a space or a line break around it is printed without them.
   for (const value of given.map((value) => value.trim()).sort((a, b) => b.length - a.length)) {
-    if (value.length >= 8) text = text.replaceAll(value, "[redacted]");
+    if (value.length >= MASKED_ANYWHERE) text = text.replaceAll(value, "[redacted]");
+    else if (value.length >= SHORTEST_MASKED) text = withoutWord(text, value);
   }
   return maskCredentials(text);
 }

@@ -9,12 +9,12 @@
  */
 
 import { ConfigError } from "../base/errors.ts";
-import { isRecord, typeName } from "../base/_util.ts";
+import { isRecord, MASKED_ANYWHERE, typeName } from "../base/_util.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import { systemClock } from "../runtime/clock.ts";
 import { type ExecPluginResult, MAX_PLUGIN_OUTPUT, type RunExecPlugin } from "../runtime/exec_plugin.ts";
 import { pluginOutput, trace } from "../runtime/trace.ts";
-import { maskCredentials, secretArguments } from "./_mask_credentials.ts";
+import { isSecretName, maskCredentials, secretArguments } from "./_mask_credentials.ts";
 import { lineMasker, stderrExcerpt } from "./_plugin_stderr.ts";
 import { parseFirstYamlDocument, yamlErrorPlace, YamlPackageMissingError } from "./_kubectl_yaml.ts";
 import { parseRfc3339 } from "./_rfc3339.ts";
@@ -361,9 +361,13 @@ function describeFailure(
   }
 }
 
-/** The values that the kubeconfig gave the plugin that may be secrets: its `exec.env` values and secret arguments. */
+/**
+ * The values that the kubeconfig gave the plugin that may be secrets: its secret arguments and `exec.env` values, short
+ * ones only of a secret's name (`API_TOKEN`, not `REGION: east`), as a short one is masked wherever it is a word.
+ */
 function givenSecrets(config: ExecConfig): string[] {
-  return [...config.env.map(({ value }) => value), ...secretArguments(config.args)];
+  const env = config.env.filter(({ name, value }) => value.trim().length >= MASKED_ANYWHERE || isSecretName(name));
+  return [...env.map(({ value }) => value), ...secretArguments(config.args)];
 }
 
 interface ExecAnswer {
