@@ -484,7 +484,8 @@ Deno.test("a Service without ready pods fails calls with why again once the watc
     await eventually(() => reports.length === 1, "the empty Service's error");
     const emptyError = reports[0].endpoints.error!.details;
     assert.match(emptyError, /no ready endpoints for service echo in namespace prod/);
-    api.failNext(1, { status: 500 });
+    // The watch's, not the Service read the policy makes at the same resume, which may come first.
+    api.failNext(1, { status: 500, path: "watch" });
     api.dropWatches();
     await eventually(() => /answered 500/.test(reports.at(-1)!.endpoints.error?.details ?? ""), "the outage");
     await eventually(() => api.openWatches === 1, "the watch again");
