@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { PassThrough, Readable } from "node:stream";
 import { bodyOfPushSource } from "../src/runtime/pushed_body.ts";
 import { readWatchEvents } from "./_decode_events.ts";
+import { readWatchFrames } from "../src/watch/watch_codec.ts";
 import type { WatchEvent } from "../src/base/endpoint_slice.ts";
 
 const encoder = new TextEncoder();
@@ -10,21 +11,81 @@ const bytes = (text: string) => encoder.encode(text);
 Deno.test("bodyOfPushSource() pushes a Node body's chunks straight to one reader", async () => {
   const { pushed } = bodyOfPushSource(Readable.from([bytes("a"), bytes("bc")]));
   const chunks: string[] = [];
-  await pushed.push((chunk) => chunks.push(new TextDecoder().decode(chunk)));
+  await pushed.push((read) => chunks.push(...read.map((chunk) => new TextDecoder().decode(chunk))));
   assert.equal(chunks.join(""), "abc");
   await assert.rejects(pushed.push(() => {}), { message: /already read/ });
 });
 
-Deno.test("push() hands over at once the chunks that came in one turn, as one (Node, Deno)", async () => {
+Deno.test("push() hands over at once the chunks that came in one turn, in one call (Node, Deno)", async () => {
   // An HTTP body brings one chunk per chunk of its transfer encoding: a socket read of a watch burst holds dozens.
   const source = new PassThrough();
   const chunks: string[] = [];
-  const pushing = bodyOfPushSource(source).pushed.push((chunk) => chunks.push(new TextDecoder().decode(chunk)));
+  const pushing = bodyOfPushSource(source).pushed.push((read) =>
+    chunks.push(read.map((chunk) => new TextDecoder().decode(chunk)).join(""))
+  );
   for (const part of ["a", "bc", "def"]) source.write(bytes(part));
   await new Promise((resolve) => setTimeout(resolve, 0));
   source.end(bytes("g"));
   await pushing;
   assert.deepEqual(chunks, ["abcdef", "g"]);
+});
+
+/** A body as undici's is on Deno: `read()` gives one chunk of its transfer encoding at a time. */
+function chunkAtATimeSource() {
+  const listeners: Record<string, (() => void)[]> = {};
+  const buffered: Uint8Array[] = [];
+  const emit = (event: string) => listeners[event]?.forEach((listener) => listener());
+  const source = {
+    // Only "readable" and "end" are emitted, with no argument.
+    on(event: string, listener: (value: never) => void) {
+      (listeners[event] ??= []).push(listener as () => void);
+      return source;
+    },
+    read: () => buffered.shift() ?? null,
+    pause: () => source,
+    resume: () => source,
+    destroy: () => source,
+    /** One socket read that brought `chunks`. */
+    arrive(...chunks: Uint8Array[]) {
+      buffered.push(...chunks);
+      emit("readable");
+    },
+    end: () => emit("end"),
+  };
+  return source;
+}
+
+Deno.test("push() hands over the chunks of one read as they came, without copying them into one (Deno)", async () => {
+  // Copying a burst's 64 KB reads into one array each took 26 of the 44 µs their handling took on Deno.
+  const source = chunkAtATimeSource();
+  const calls: Uint8Array[][] = [];
+  const pushing = bodyOfPushSource(source).pushed.push((read) => calls.push([read].flat()));
+  const [a, b, c] = [bytes("a"), bytes("bc"), bytes("def")];
+  source.arrive(a, b);
+  source.arrive(c);
+  source.end();
+  await pushing;
+  assert.equal(calls.length, 2);
+  assert.ok(calls[0].length === 2 && calls[0][0] === a && calls[0][1] === b, "the first read's chunks, not a copy");
+  assert.ok(calls[1].length === 1 && calls[1][0] === c);
+});
+
+Deno.test("readWatchFrames() tells of a read's incomplete frame once, after all of its chunks", async () => {
+  const frame = (text: string) => [0, 0, 0, text.length, ...bytes(text)];
+  const wire = new Uint8Array([...frame("one"), ...frame("two"), ...frame("three")]);
+  const source = chunkAtATimeSource();
+  const frames: string[] = [];
+  const incomplete: number[] = [];
+  const reading = readWatchFrames(bodyOfPushSource(source).pushed, (f) => frames.push(new TextDecoder().decode(f)), {
+    onChunkRead: (bytes) => incomplete.push(bytes),
+  });
+  // One read: the first frame, the second one split across two chunks, the start of the third; then the rest.
+  source.arrive(wire.subarray(0, 7), wire.subarray(7, 10), wire.subarray(10, 16));
+  source.arrive(wire.subarray(16));
+  source.end();
+  await reading;
+  assert.deepEqual(frames, ["one", "two", "three"]);
+  assert.deepEqual(incomplete, [2, 0]);
 });
 
 Deno.test("bodyOfPushSource() gives the body to the view read first", async () => {

@@ -98,11 +98,15 @@ export async function readWatchFrames(
   options: DecodeOptions = {},
 ): Promise<void> {
   const splitter = new FrameSplitter(options.maxLineBytes ?? MAX_LINE_BYTES);
-  await readChunkSource(body, (chunk) => {
-    const frames = decoded(() => splitter.push(chunk));
-    for (const frame of frames) onFrame(frame);
+  await readChunkSource(body, (chunks) => {
+    let delivered = false;
+    for (const chunk of chunks) {
+      const frames = decoded(() => splitter.push(chunk));
+      for (const frame of frames) onFrame(frame);
+      delivered ||= frames.length > 0;
+    }
     options.onChunkRead?.(splitter.pendingBytes);
-    return frames.length > 0;
+    return delivered;
   }, options.signal);
   if (splitter.pendingBytes > 0) options.onTruncated?.(splitter.pendingBytes);
 }

@@ -86,9 +86,15 @@ export async function readWatchLines(
   // someone parses them: most events of a burst are replaced before that, and are never turned into text.
   let pieces: Uint8Array[] = [];
   let pendingBytes = 0;
-  // One chunk's lines, handed over as views of it (a chunk belongs to its reader once read: web streams hand
+  // One read's lines, handed over as views of its chunks (a chunk belongs to its reader once read: web streams hand
   // it over, and Node's readables allocate each one); true when there was one.
-  const split = (value: Uint8Array): boolean => {
+  const split = (chunks: readonly Uint8Array[]): boolean => {
+    let delivered = false;
+    for (const chunk of chunks) delivered = splitChunk(chunk) || delivered;
+    options.onChunkRead?.(pendingBytes);
+    return delivered;
+  };
+  const splitChunk = (value: Uint8Array): boolean => {
     let delivered = false;
     let start = 0;
     while (start < value.length) {
@@ -112,7 +118,6 @@ export async function readWatchLines(
       delivered = true;
       onLine(line);
     }
-    options.onChunkRead?.(pendingBytes);
     return delivered;
   };
   await readChunkSource(body, split, options.signal);
@@ -134,24 +139,25 @@ function isBlank(line: Uint8Array): boolean {
 }
 
 /**
- * Hands each chunk of a watch body to `split` as it arrives: a pushed body's chunks synchronously, a web stream's
- * one read at a time, leaving consumers a few microtask turns after a chunk that `split` says delivered events. The
- * body is cancelled when reading stops early (`split` throwing, or `signal` aborting).
+ * Hands the chunks of a watch body to `split` as they arrive, those of one read together: a pushed body's
+ * synchronously (as many as the socket read brought, not joined), a web stream's one read at a time, leaving
+ * consumers a few microtask turns after a read that `split` says delivered events. The body is cancelled when
+ * reading stops early (`split` throwing, or `signal` aborting).
  *
  * @param body The response body.
- * @param split Takes one chunk; returns whether it delivered an event.
+ * @param split Takes one read's chunks (never none); returns whether they delivered an event.
  * @param signal Ends the read; the promise then rejects.
  * @returns A promise that settles once the body ended.
  *
  * @example
  * ```ts
  * import { readChunkSource } from "./watch_decoder.ts";
- * await readChunkSource(new Response("abc").body!, (chunk) => chunk.length > 0, undefined);
+ * await readChunkSource(new Response("abc").body!, (chunks) => chunks[0].length > 0, undefined);
  * ```
  */
 export async function readChunkSource(
   body: ChunkSource,
-  split: (chunk: Uint8Array) => boolean,
+  split: (chunks: readonly Uint8Array[]) => boolean,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   if ("push" in body) await body.push(split, signal);
@@ -161,7 +167,7 @@ export async function readChunkSource(
 /** Reads a web stream to its end, chunk by chunk; the stream is cancelled when reading stops early. */
 async function readChunks(
   body: ReadableStream<Uint8Array>,
-  split: (chunk: Uint8Array) => boolean,
+  split: (chunks: readonly Uint8Array[]) => boolean,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   const reader = body.getReader();
@@ -179,7 +185,7 @@ async function readChunks(
         signal?.throwIfAborted();
         return;
       }
-      delivered = split(value);
+      delivered = split([value]);
     }
   } finally {
     release();

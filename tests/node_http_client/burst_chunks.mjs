@@ -1,7 +1,7 @@
 // Run by tests/node_http_client_test.ts on Node and Bun, against the built package: a watch burst as kube-apiserver
 // sends one, each event a chunk of the transfer encoding, 40 of them in one socket write; a second write after a
 // pause. With the argument `tls`, over TLS, as every real API server serves, the burst (48 KB) in several TLS
-// records. Prints how many chunks the pushed body handed over for each write, and the bytes of the first.
+// records. Prints how many times the pushed body handed chunks over for the two writes, and the bytes of the first.
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
@@ -32,7 +32,8 @@ const client = tls
 try {
   const { chunks } = await client.fetch(`${tls ? "https" : "http"}://127.0.0.1:${server.address().port}/`, {});
   const sizes = [];
-  await chunks.push((chunk) => sizes.push(chunk.byteLength));
+  // The bytes of each hand-over (one read's chunks, or a turn's).
+  await chunks.push((read) => sizes.push(read.reduce((sum, chunk) => sum + chunk.byteLength, 0)));
   const burst = Array.from({ length: EVENTS }, (_, i) => event(i).length).reduce((sum, n) => sum + n, 0);
   console.log(`chunks: ${sizes.length}, first: ${sizes[0] === burst ? "the whole burst" : `${sizes[0]} bytes`}`);
 } finally {
