@@ -261,9 +261,9 @@ export function fitLine(segments: readonly Segment[], width: number, paint: Pain
 export interface WordWrapOptions {
   /**
    * Whether a kubectl command (from `kubectl` to the word that ends in `)`, or up to `lists`, `shows` or `says`)
-   * stays on one line, as one word, so that it can be copied whole: where that leaves no more lines wider than
-   * `width` than wrapping it does (a command wider than the terminal is wrapped, which the terminal would break
-   * anywhere).
+   * stays on one line, as one word, so that it can be copied whole. A command wider than `width`, which the terminal
+   * would break anywhere, is wrapped at its spaces instead, each of its lines but the last ending in ` \`, so that
+   * its lines, copied, still run as one command (unless one of its words is too wide for a line even so).
    *
    * @default {false}
    */
@@ -286,15 +286,12 @@ export interface WordWrapOptions {
  * console.log(wordWrap("no Service (kubectl get services -n shop lists them)", 30, { keepCommands: true }));
  * // ["no Service", "(kubectl get services -n shop", "lists them)"]
  * console.log(wordWrap("no Service (kubectl get services -n shop lists them)", 20, { keepCommands: true }));
- * // ["no Service (kubectl", "get services -n shop", "lists them)"]
+ * // ["no Service", "(kubectl get \\", "services -n shop", "lists them)"]
  * ```
  */
 export function wordWrap(text: string, width: number, options: WordWrapOptions = {}): string[] {
-  const words = wrapWords(text.split(" "), width);
-  if (!options.keepCommands) return words;
-  const commands = wrapWords(commandsAsWords(text.split(" ")), width);
-  const tooWide = (lines: readonly string[]) => lines.filter((line) => cellWidth(line) > width).length;
-  return tooWide(commands) <= tooWide(words) ? commands : words;
+  const words = text.split(" ");
+  return wrapWords(options.keepCommands ? commandsAsWords(words, width) : words.map((word) => ({ word })), width);
 }
 
 /**
@@ -312,19 +309,32 @@ export function wordWrap(text: string, width: number, options: WordWrapOptions =
  * ```
  */
 export function widestWord(text: string, options: WordWrapOptions = {}): number {
-  const words = options.keepCommands ? commandsAsWords(text.split(" ")) : text.split(" ");
-  return Math.max(...words.map(cellWidth));
+  const words = text.split(" ");
+  return Math.max(
+    ...(options.keepCommands ? commandsAsWords(words, Infinity).map(({ word }) => word) : words).map(cellWidth),
+  );
 }
 
-/** Joins words into lines of at most `width` cells; a word wider keeps a line of its own. */
-function wrapWords(words: readonly string[], width: number): string[] {
+/** A word to wrap; `continued` when a line that ends with it ends in ` \` (a word of a command wrapped). */
+interface WrappedWord {
+  word: string;
+  continued?: boolean;
+}
+
+/**
+ * Joins words into lines of at most `width` cells, a line that ends with a continued word in ` \` (room kept for it);
+ * a word wider keeps a line of its own.
+ */
+function wrapWords(words: readonly WrappedWord[], width: number): string[] {
   const lines: string[] = [];
   let line = "";
-  for (const word of words) {
-    if (line !== "" && cellWidth(line) + 1 + cellWidth(word) > width) {
-      lines.push(line);
+  let endsContinued = false;
+  for (const { word, continued = false } of words) {
+    if (line !== "" && cellWidth(line) + 1 + cellWidth(word) + (continued ? 2 : 0) > width) {
+      lines.push(endsContinued ? `${line} \\` : line);
       line = word;
     } else line = line === "" ? word : `${line} ${word}`;
+    endsContinued = continued;
   }
   lines.push(line);
   return lines;
@@ -333,21 +343,28 @@ function wrapWords(words: readonly string[], width: number): string[] {
 /** The prose words after a kubectl command in the CLI's messages: `(kubectl get pods -n shop -l app=a says ...)`. */
 const AFTER_COMMAND = new Set(["lists", "shows", "says"]);
 
-/** The words, with each kubectl command's words joined into one. */
-function commandsAsWords(words: readonly string[]): string[] {
-  const joined: string[] = [];
+/**
+ * The words, with each kubectl command's words joined into one where it fits in `width`; a command wider, its words
+ * but the last continued (kept joined where one of them is too wide for a line even so).
+ */
+function commandsAsWords(words: readonly string[], width: number): WrappedWord[] {
+  const groups: string[][] = [];
   let inCommand = false;
   for (const word of words) {
     inCommand &&= !AFTER_COMMAND.has(word);
-    if (inCommand) joined[joined.length - 1] += ` ${word}`;
+    if (inCommand) groups[groups.length - 1].push(word);
     else {
-      joined.push(word);
+      groups.push([word]);
       inCommand = word === "kubectl" || word === "(kubectl";
     }
     // A word that ends a clause ends the command: `(kubectl get endpoints cart -n shop)`.
     inCommand &&= !/[),;]$/.test(word);
   }
-  return joined;
+  return groups.flatMap((command) => {
+    const whole = command.join(" ");
+    if (cellWidth(whole) <= width || command.some((word) => cellWidth(word) + 2 > width)) return [{ word: whole }];
+    return command.map((word, i) => ({ word, continued: i < command.length - 1 }));
+  });
 }
 
 /** What a live frame writes to. */

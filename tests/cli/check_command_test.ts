@@ -196,11 +196,12 @@ Deno.test("check on a narrow terminal breaks no word and keeps a kubectl command
       const where = `${target} at ${columns} columns:\n${stdout}`;
       // Was, at 40: "ok       list      endpointslices.discovery.k8s.io", which the terminal broke after "discov".
       // Only a word wider than the terminal itself (the kubeconfig's path at 30) is left for it to wrap: a kubectl
-      // command wider than it wraps too.
+      // command wider than it wraps too, after a backslash.
       for (const line of stdout.split("\n")) {
         if (line.length > columns) assert.equal(wordWrap(line.trim(), 1).length, 1, where);
       }
-      assert.deepEqual(words(stdout), words(piped.stdout), where);
+      // Read as a shell reads it pasted: a line that ends in a backslash goes on the next.
+      assert.deepEqual(words(stdout.replace(/ \\\n */g, " ")), words(piped.stdout), where);
       // Was, at 40: "(kubectl get services\n                   -n shop lists those there are)".
       if (target.includes("nosuch") && columns > 30) assert.match(stdout, /\(kubectl get services -n shop\s/, where);
     }
@@ -233,24 +234,33 @@ Deno.test("check says that running clients see a grant of get on nodes within 5 
   );
 });
 
-Deno.test("check on a narrow terminal wraps a kubectl command wider than it, as the live table does", async () => {
+Deno.test("check on a narrow terminal wraps a kubectl command wider than it so that its lines, copied, run as one command", async () => {
   await using cluster = await startFakeCluster();
   const { api, kubeconfig } = cluster;
-  const port = { name: "grpc", port: 8080 };
-  api.applySlice(endpointSlice({ namespace: "shop", service: "cart", port, endpoints: [] }));
-  const command = "(kubectl get endpointslices -n shop -l kubernetes.io/service-name=cart)";
-  assert.ok((await check(kubeconfig, "kubernetes:///cart.shop:grpc")).stdout.includes(command));
+  api.applySlice(
+    endpointSlice({ namespace: "shop", service: "cart", port: { name: "grpc", port: 8080 }, endpoints: [] }),
+  );
+  const target = "kubernetes:///cart.shop:grpc";
+  const commands = (await check(kubeconfig, target)).stdout.match(/kubectl .+?(?= says| lists| shows|\))/g) ?? [];
+  assert.deepEqual(commands, [
+    "kubectl get namespace shop",
+    "kubectl get endpointslices -n shop -l kubernetes.io/service-name=cart",
+  ]);
   for (const columns of [40, 50, 60]) {
     // Without colours: their escapes take no cells.
-    const stdout = (await check(kubeconfig, "kubernetes:///cart.shop:grpc", [], columns)).stdout.replace(COLOUR, "");
-    // Was, at 60: '  shop says (kubectl get endpointslices -n shop -l kubernetes.io/service-name=cart)', 82 cells, which
-    // the terminal broke where it fell.
+    const stdout = (await check(kubeconfig, target, [], columns)).stdout.replace(COLOUR, "");
+    // The lines as a shell reads them when pasted: a line that ends in a backslash goes on the next.
+    const pasted = stdout.replace(/ \\\n */g, " ");
+    // Was, before 0abfa82, at 60: '  shop says (kubectl get endpointslices -n shop -l kubernetes.io/service-name=cart)',
+    // 82 cells, which the terminal broke where it fell; then '(kubectl get' / 'endpointslices -n shop -l
+    // kubernetes.io/service-name=cart)', two commands when pasted, and at 40 'deleted, which kubectl get' / 'namespace
+    // shop says (kubectl get', though that command fits in 38 cells: as the other did not, all were wrapped as words.
+    for (const command of commands) assert.ok(pasted.includes(command), `${command} at ${columns} columns:\n${stdout}`);
     // Only a single word wider than the terminal may stay too wide: the kubeconfig's path under a long TMPDIR.
     assert.deepEqual(
       stdout.split("\n").filter((line) => line.length > columns && wordWrap(line.trim(), 1).length > 1),
       [],
       `${columns} columns:\n${stdout}`,
     );
-    assert.ok(stdout.replace(/\s+/g, " ").includes(command), `${columns} columns:\n${stdout}`);
   }
 });

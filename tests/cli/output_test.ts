@@ -929,9 +929,11 @@ Deno.test("renderTable() keeps a kubectl command of why there are no pods on one
       `${columns} columns:\n${lines.join("\n")}`,
     );
   }
-  // One wider than the terminal is wrapped as other words are, not cut.
+  // One wider than the terminal is wrapped, not cut, each of its lines but the last ending in a backslash: pasted, it
+  // runs as one command.
   const narrow = renderTable(view, { ...context, columns: 30, live: false });
-  assert.ok(narrow.join(" ").replace(/\s+/g, " ").includes(emptyReason), narrow.join("\n"));
+  const pasted = narrow.join("\n").replace(/ \\\n */g, " ");
+  assert.ok(pasted.replace(/\s+/g, " ").includes(emptyReason), narrow.join("\n"));
 });
 
 Deno.test("renderTable() on a narrow terminal shows the counts and what it waits for whole, and how to quit whole or not at all", () => {
