@@ -148,14 +148,12 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   const problem = view.watch.state === "retrying" ? view.watch.error : view.portError;
   const portNote = view.snapshot?.portNote;
   // The messages of the header take the lines the screen leaves beyond those below them (the note, the counts, and a
-  // pod's row with its headings when there are pods), at least `least`: what to do comes last in them, where three
-  // or four lines cut it off on a narrow terminal.
+  // pod's row with its headings when there are pods, and the counts of the others by reason), at least `least`: what
+  // to do comes last in them, where three or four lines cut it off on a narrow terminal.
+  const forPods = () =>
+    view.pods?.length ? LINES_FOR_PODS + reasonCounts(view.pods, [], columns, Infinity).length : LINES_FOR_WAITING;
   const leftFor = (least: number, below: number) =>
-    maxLines(Math.max(
-      least,
-      context.rows - 1 - lines.length - below -
-        (portNote ? 4 : 0) - (view.pods?.length ? LINES_FOR_PODS : LINES_FOR_WAITING),
-    ));
+    maxLines(Math.max(least, context.rows - 1 - lines.length - below - (portNote ? 4 : 0) - forPods()));
   if (!topologyFits) {
     for (const line of wrap(topology, columns, leftFor(3, problem ? 4 : 0))) lines.push(paint(line, "dim"));
   }

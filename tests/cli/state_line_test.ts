@@ -98,3 +98,30 @@ Deno.test("renderTable() shows why topology is none whole, and where the client 
     assert.ok(lines.some((line) => line.startsWith("echo-0")), `a pod's row too at ${where}`);
   }
 });
+
+Deno.test("renderTable() leaves a pod's row below why topology is none when pods not shown are counted by reason", () => {
+  // Pods without hints, some not ready and some terminating, for a client that says its zone. At 40 columns, 20 rows
+  // (30 columns, 22 to 25 rows), the reason took the lines kept for a pod's row, as the counts of the pods not shown
+  // ('not used: 3 not ready; 3 terminating' / 'while others are ready') took two it did not count: the table showed
+  // '... and 12 more pods' with no row, and the reason still cut ('... (client in…').
+  const slice: EndpointSlice = {
+    metadata: { name: "echo-x", namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 8080 }],
+    endpoints: Array.from({ length: 12 }, (_, i) => ({
+      addresses: [`10.1.0.${i + 1}`],
+      targetRef: { name: `echo-${i}` },
+      zone: "a",
+      conditions: i < 6
+        ? { ready: true }
+        : i < 9
+        ? { ready: false, serving: true, terminating: true }
+        : { ready: false },
+    })),
+  };
+  const view = serviceViewOf([slice], { zone: "us-east-1a" });
+  for (const [columns, rows] of [[30, 22], [30, 25], [40, 20], [40, 24], [60, 16]]) {
+    const lines = tableAt(view, columns, { rows });
+    assert.ok(lines.some((line) => /^echo-\d/.test(line)), `a pod's row at ${columns}x${rows}:\n${lines.join("\n")}`);
+  }
+});
