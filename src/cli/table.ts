@@ -81,17 +81,28 @@ const LISTING_SHOWN_AFTER_MS = 5_000;
  * ```
  */
 export function renderTable(view: ServiceView, context: TableContext): string[] {
-  const lines = tableLines(view, context);
+  const room = Math.max(1, context.rows - 1);
+  const first = tableLines(view, context, 0);
+  let lines = first.lines;
+  // A pod's row taller than the lines kept for it (its USED on two lines under it) leaves them empty when it does not
+  // fit: a message of the header cut for want of them gets them.
+  if (first.cut && lines.length < room) {
+    const more = tableLines(view, context, room - lines.length).lines;
+    if (more.length <= room) lines = more;
+  }
   // A frame taller than the terminal scrolls its top into the scrollback on every redraw: keep the top and the
   // last line (the counts, or what the table waits for). The blank lines that part it go first: cut from below, the
   // `... and N more pods` line would be lost.
-  const room = Math.max(1, context.rows - 1);
   if (lines.length <= room) return lines;
   const packed = lines.filter((line) => line !== "");
   return packed.length > room ? [...packed.slice(0, room - 1), packed[packed.length - 1]] : packed;
 }
 
-function tableLines(view: ServiceView, context: TableContext): string[] {
+/**
+ * The table's lines, with `spare` more lines for the messages of the header than it keeps for them, and whether one of
+ * those was cut for want of lines.
+ */
+function tableLines(view: ServiceView, context: TableContext, spare: number): { lines: string[]; cut: boolean } {
   const { paint, columns } = context;
   // In the terms the CLI prints in (see withFlagTerms) before a line is measured, so that no cut falls in an option's
   // name (`... with cluster.na…`), and printable: names from EndpointSlices may hold control characters.
@@ -153,14 +164,16 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   const forPods = () =>
     view.pods?.length ? LINES_FOR_PODS + reasonCounts(view.pods, [], columns, Infinity).length : LINES_FOR_WAITING;
   const leftFor = (least: number, below: number) =>
-    maxLines(Math.max(least, context.rows - 1 - lines.length - below - (portNote ? 4 : 0) - forPods()));
-  if (!topologyFits) {
-    for (const line of wrap(topology, columns, leftFor(3, problem ? 4 : 0))) lines.push(paint(line, "dim"));
-  }
+    maxLines(Math.max(least, context.rows - 1 - lines.length - below - (portNote ? 4 : 0) - forPods() + spare));
+  let cut = false;
+  const message = (text: string, max: number, style: Style) => {
+    cut ||= wrap(text, columns, Infinity).length > max;
+    for (const line of wrap(text, columns, max)) lines.push(paint(line, style));
+  };
+  if (!topologyFits) message(topology, leftFor(3, problem ? 4 : 0), "dim");
   if (problem) {
     const max = leftFor(4, 0);
-    const message = withFileName(problem.message, context.source, columns, max);
-    for (const line of wrap(message, columns, max)) lines.push(paint(line, "red"));
+    message(withFileName(problem.message, context.source, columns, max), max, "red");
   }
   if (portNote) { for (const line of wrap(portNote, columns, maxLines(4))) lines.push(paint(line, "yellow")); }
   lines.push("");
@@ -176,7 +189,7 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
   if (!view.pods) {
     const waiting = view.port === undefined ? "reading the Service for its first port..." : "listing EndpointSlices...";
     lines.push(...bottom(waiting));
-    return lines;
+    return { lines, cut };
   }
   if (view.pods.length === 0) {
     // Last, it may take what the screen has left, as rows of pods would: it says what to do.
@@ -184,7 +197,7 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
     const why = `no pods: ${view.snapshot?.emptyReason ?? "no EndpointSlice lists any"}`;
     lines.push(...wrap(why, columns, maxLines(Math.max(4, left))));
     if (context.live) lines.push("", ...bottom("0 pods"));
-    return lines;
+    return { lines, cut };
   }
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
   const emptyReason = view.snapshot?.emptyReason;
@@ -262,7 +275,7 @@ function tableLines(view: ServiceView, context: TableContext): string[] {
     columns - cellWidth(printable(total)) - cellWidth(quit(total)[0]?.text ?? ""),
   );
   lines.push("", ...bottom(total + zones));
-  return lines;
+  return { lines, cut };
 }
 
 /**

@@ -137,3 +137,37 @@ Deno.test("renderTable() shows a failing watch's cause and what to do on a narro
     }
   }
 });
+
+Deno.test("renderTable() gives a failing watch's message the lines a pod's row too tall for the screen leaves empty", () => {
+  // Seen in tmux at 40x24 with --zone, after the API server went away: the message cut at '... (context…', why
+  // topology is none at '... its…', and four rows of the screen empty below the counts, as the row kept for a pod
+  // took three lines there ('  not used: terminating while others are' / '  ready' under it), not the two kept.
+  const source = 'kubeconfig /tmp/regrcli/kc.json (context "fake-api-server")';
+  const error = new KubeApiError(
+    `Cannot watch endpointslices of service "echo" in namespace "e2e": cannot reach the API server at ` +
+      `http://127.0.0.1:41999 from ${source} (connect ECONNREFUSED 127.0.0.1:41999); check that the address is right ` +
+      "and the server is up",
+  );
+  const slice: EndpointSlice = {
+    metadata: { name: "echo-x", namespace: "e2e" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 8080 }],
+    endpoints: Array.from({ length: 7 }, (_, i) => ({
+      addresses: [`10.1.4.${i + 1}`],
+      targetRef: { name: `echo-4-${i}` },
+      zone: i % 2 ? "b" : "a",
+      conditions: i < 4
+        ? { ready: true }
+        : i < 6
+        ? { ready: false, serving: true, terminating: true }
+        : { ready: false },
+    })),
+  };
+  const view = { ...serviceViewOf([slice], { zone: "a" }), watch: { state: "retrying" as const, error } };
+  for (const [columns, rows] of [[40, 24], [40, 26], [50, 20]]) {
+    const lines = tableAt(view, columns, { source, rows });
+    const where = `${columns}x${rows}:\n${lines.join("\n")}`;
+    const cut = lines.filter((line) => line.endsWith("…"));
+    if (cut.length > 0) assert.equal(lines.length, rows - 1, `${cut.join(", ")} cut with rows to spare at ${where}`);
+  }
+});
