@@ -539,12 +539,13 @@ function ago(ms: number): string {
 
 /**
  * Splits text, in the CLI's terms and printable, into lines of at most `width` cells at spaces, at most `max` lines (the last
- * one cut). A kubectl command stays on one line, to be copied whole, where that cuts no more words than wrapping it.
+ * one cut). A kubectl command stays on one line, to be copied whole, where it fits in one, else goes on after ` \`.
  */
 function wrap(text: string, width: number, max: number): string[] {
   const shown = printable(inFlagTerms(text));
   const lines = wordWrap(shown, width, { keepCommands: true });
-  const cut = (each: string) => `${cutToCells(each, width - 1)}…`;
+  // Cut, a command's line does not go on: its backslash would be read as part of the text.
+  const cut = (each: string) => `${cutToCells(each.replace(/ \\$/, ""), width - 1)}…`;
   const kept = lines.slice(0, max).map((each) => cellWidth(each) > width ? cut(each) : each);
   if (lines.length > max) kept[max - 1] = cut(kept[max - 1]);
   return kept;

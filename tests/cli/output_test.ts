@@ -936,6 +936,19 @@ Deno.test("renderTable() keeps a kubectl command of why there are no pods on one
   assert.ok(pasted.replace(/\s+/g, " ").includes(emptyReason), narrow.join("\n"));
 });
 
+Deno.test("renderTable() cuts a message in a kubectl command wrapped after a backslash without the backslash", () => {
+  const emptyReason = "its EndpointSlices list no address, as the EndpointSliceMirroring controller lists them " +
+    "(kubectl get endpointslices -n shop -l kubernetes.io/service-name=cart)";
+  // Pods, none usable: the reason gets four lines.
+  const base = viewOf([SLICE]);
+  const view = { ...base, snapshot: { ...base.snapshot!, emptyReason } };
+  for (let columns = 30; columns <= 50; columns++) {
+    // Was, at 34 to 38 columns: 'lists them (kubectl get \\…', the backslash that says the command goes on, cut.
+    const lines = renderTable(view, { ...context, columns });
+    assert.ok(lines.every((line) => !line.endsWith("\\…")), `${columns} columns:\n${lines.join("\n")}`);
+  }
+});
+
 Deno.test("renderTable() on a narrow terminal shows the counts and what it waits for whole, and how to quit whole or not at all", () => {
   // At 30 to 45 columns the bottom line ended in 'Ctrl-C …' or 'Ctr…', and at 30 the counts in '43 not…'.
   const view = viewOf([thirtyPods([3, 12, 21])]);
