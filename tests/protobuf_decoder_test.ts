@@ -68,7 +68,7 @@ Deno.test("a LIST of EndpointSlices decodes to what JSON.parse gives for its JSO
   assert.equal(list.items.length, 3);
 });
 
-for (const name of ["watch", "streaming_list", "watch_error_410"]) {
+for (const name of ["watch", "streaming_list", "watch_error_410", "slice_changes"]) {
   Deno.test(`${name}: every event decodes as JSON.parse gives it, frames split across chunks anywhere`, () => {
     const expected = lines(`${name}.ndjson`).map((event) => ({
       type: event.type,
@@ -253,7 +253,7 @@ Deno.test("Bun, which reads short strings another way, decodes every fixture as 
   const { code, stdout, stderr } = await new Deno.Command(bun, { env: childEnv(), args: [child, "src"] }).output();
   assert.equal(code, 0, new TextDecoder().decode(stderr));
   const decoded = decodeFixtures(decoder);
-  assert.equal(Object.keys(decoded).length, 7);
+  assert.equal(Object.keys(decoded).length, 8);
   assert.deepEqual(JSON.parse(new TextDecoder().decode(stdout)).decoded, JSON.parse(JSON.stringify(decoded)));
 });
 

@@ -34,8 +34,9 @@ Deno.test("the fake's protobuf encoding of each captured object is kube-apiserve
   for (const name of ["list", "status404", "status422", "status504"]) {
     assert.deepEqual(protobufObject(fixture(`${name}.json`)), captured(`${name}.pb`), name);
   }
-  // MODIFIED, DELETED, ADDED with null endpoints and ports, BOOKMARKs, the initial-events-end BOOKMARK, ERROR 410.
-  for (const name of ["watch", "streaming_list", "watch_error_410"]) {
+  // MODIFIED, DELETED, ADDED with null endpoints and ports, BOOKMARKs, the initial-events-end BOOKMARK, ERROR 410,
+  // and the EndpointSlice controller's versions of one slice.
+  for (const name of ["watch", "streaming_list", "watch_error_410", "slice_changes"]) {
     const frames = fixtureLines(`${name}.ndjson`).map(({ type, object }) => protobufWatchFrame(type, object));
     assert.deepEqual(concat(frames), captured(`${name}.pb`), name);
   }
