@@ -387,6 +387,25 @@ Deno.test("planRetry() says again that the API server is out of reach only once 
   assert.equal(planRetry(unreachable(), after503).report, true);
 });
 
+Deno.test("planRetry() says at once that the API server is out of reach another way during the quick retries", () => {
+  // Seen on Deno: a proxy that refused connections (reported) came back answering its CONNECT with a 403 (its rules
+  // leave the API server out): that was only traced until the quick retries ended, 11 s later.
+  const viaProxy = (why: string) =>
+    new UnreachableError(`cannot reach the API server through the proxy "http://127.0.0.1:3128" (${why})`);
+  const refused = viaProxy("connect ECONNREFUSED 127.0.0.1:3128");
+  const backoff = createBackoff({ initialMs: 1000, maxMs: 30_000 }, () => 0);
+  const context = { listFrom: WATCHING, resourceVersion: "42", previous: refused, backoff, maxDelayMs: 30_000 };
+  assert.equal(
+    planRetry(viaProxy("connect ECONNREFUSED 127.0.0.1:3128"), { ...context, reported: true }).report,
+    false,
+  );
+  const denied = viaProxy("Proxy response (403) !== 200 when HTTP Tunneling: UND_ERR_ABORTED");
+  assert.equal(planRetry(denied, { ...context, reported: true }).report, true);
+  // So is a server that was refused and now lets connections time out (its machine is gone, not restarting).
+  const timedOut = new UnreachableError("cannot reach the API server (Connect Timeout Error)");
+  assert.equal(planRetry(timedOut, { ...context, previous: unreachable(), reported: true }).report, true);
+});
+
 Deno.test("planRetry() retries an unreachable API server after the backoff's first delay, not a grown one", () => {
   const backoff = createBackoff({}, () => 0);
   for (let i = 0; i < 3; i++) backoff.next();

@@ -276,7 +276,8 @@ export interface Retry {
   /**
    * Whether the caller hears of the failure; routine ones (a resume point to relist, a first quick close, a first 401
    * retried at once with fresh credentials, a first 403 or unreachable server once the slices were read, a server
-   * still out of reach during the quick retries once reported, a first 429 or 5xx with Retry-After) are only traced.
+   * still out of reach the same way during the quick retries once reported, a first 429 or 5xx with Retry-After) are
+   * only traced.
    */
   report: boolean;
   /** How long to wait first, in ms. */
@@ -327,11 +328,12 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
     const report = error instanceof StallError && !context.answered;
     return { listFrom: context.listFrom, listInstead, report, delayMs: 0 };
   }
-  // A server out of reach that was reported, again, while its quick retries go on (1-2 s apart, about 15 s, see
-  // `retryDelay()`): they are there to come back soon after a restarted API server does, not to say it again every
-  // second; after them each failure is reported, as the delays grow.
+  // A server out of reach that was reported, again and the same way, while its quick retries go on (1-2 s apart,
+  // about 15 s, see `retryDelay()`): they are there to come back soon after a restarted API server does, not to say it
+  // again every second; after them each failure is reported, as the delays grow. Out of reach another way is news (a
+  // proxy that refused connections and now answers the CONNECT with a 403; a refused server that now times out).
   const stillOutOfReach = error instanceof UnreachableError && context.previous instanceof UnreachableError &&
-    context.reported === true && context.backoff.quickRetryLeft();
+    error.message === context.previous.message && context.reported === true && context.backoff.quickRetryLeft();
   const delayMs = retryDelay(error, context);
   if (isResourceVersionTooLarge(error)) {
     const relist = `resourceVersion ${context.resourceVersion} is ahead of the API server: relisting from ""`;
