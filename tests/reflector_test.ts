@@ -372,6 +372,31 @@ Deno.test("runReflector() reports an API server that stays out of reach once dur
   assert.equal(log.filter((entry) => entry === "recovered").length, 1);
 });
 
+Deno.test("runReflector() reports at once an API server out of reach another way during the quick retries", async () => {
+  // Seen on Deno: a proxy that refused connections, then answered the CONNECT with a 403, was reported refusing, and
+  // the 403 only after the quick retries, 11 s later.
+  const viaProxy = (why: string) => () =>
+    new UnreachableError(`cannot reach the API server through the proxy (${why})`);
+  const refused = viaProxy("connect ECONNREFUSED 127.0.0.1:3128");
+  const denied = viaProxy("Proxy response (403) !== 200 when HTTP Tunneling");
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [
+    (watch, clock) => clock.setTimeout(() => watch.controller.error(new TypeError("other side closed")), 60_000),
+    refused(),
+    refused(),
+    refused(),
+    denied(),
+    denied(),
+    (watch) => watch.send({ type: "MODIFIED", object: slice("a", "11", "10.0.0.2") }),
+  ]);
+  const { errors } = await run(scripted, (states) => states.length === 2, {
+    initialMs: 1000,
+    maxMs: 30_000,
+    minWatchMs: 1000,
+  });
+  // The first refusal retried unreported, the second reported, the third only traced; the first 403 reported.
+  assert.deepEqual(errors.map((error) => error.message), [refused().message, denied().message]);
+});
+
 Deno.test("runReflector() gives the quick retries of an unanswered watch back only after a watch served for healthyWatchMs", async () => {
   // An API server that crashloops (serves a watch a moment, dies, is refused for seconds): were each brief watch to
   // give the 10 quick retries back, every client would try it every 1-2 s for as long as it flaps (modelled with
