@@ -73,7 +73,7 @@ export interface WatchEndpointsOptions extends WatchSettings {
    * retries by itself and keeps the last snapshot; without this callback
    * failures are only traced. An API server out of reach is reported once, then, while its quick retries go on (1 to
    * 2 s apart, about 15 s), only traced while it fails the same way (out of reach another way is reported at once),
-   * and again at each retry after them, as the delays grow (up to `backoff.maxMs`).
+   * for at most 15 s after each report, and again at each retry after them, as the delays grow (up to `backoff.maxMs`).
    * Each is reported at once, except while a new snapshot waits for the loop to take it:
    * then it comes right after the loop has taken that snapshot (and so does any failure or recovery after it), so
    * that the reports and the snapshots come in the order they happened.

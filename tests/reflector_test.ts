@@ -397,6 +397,37 @@ Deno.test("runReflector() reports at once an API server out of reach another way
   assert.deepEqual(errors.map((error) => error.message), [refused().message, denied().message]);
 });
 
+Deno.test("runReflector() says again that the API server is out of reach after 15 s, however long each try takes", async () => {
+  // Seen on Deno: an API server address that drops every packet (a machine gone) fails each try after the 10 s connect
+  // timeout; the 10 quick retries then took 114 s, with one report at 10 s and the next at 124 s (each 11.5 s before).
+  const timedOut = new UnreachableError(
+    "cannot reach the API server (Connect Timeout Error (no connection set up within 10000 ms))",
+  );
+  const scripted = scriptedApi([list("10", [slice("a", "3")])], [
+    (watch, clock) => clock.setTimeout(() => watch.controller.error(new TypeError("other side closed")), 60_000),
+    (watch) => watch.send({ type: "MODIFIED", object: slice("a", "11", "10.0.0.2") }),
+  ]);
+  const { watch } = scripted.api;
+  // The 8 watches after the first each fail 10 s after they were sent, as a connection that gets no answer.
+  scripted.api.watch = (params) => {
+    if (scripted.calls.length < 2 || scripted.calls.length > 9) return watch(params);
+    scripted.calls.push({ kind: "watch", params, at: scripted.clock.now() });
+    return new Promise((_, reject) => scripted.clock.setTimeout(() => reject(timedOut), 10_000));
+  };
+  const reportedAt: number[] = [];
+  const noted = (errors: ResolverError[]) => {
+    while (reportedAt.length < errors.length) reportedAt.push(scripted.clock.now());
+  };
+  await run(scripted, (states, errors) => (noted(errors), states.length === 2), {
+    initialMs: 1000,
+    maxMs: 30_000,
+    minWatchMs: 1000,
+  });
+  // Tries fail at 70, 81, 92... s: the first retried unreported, the second reported, then the first 15 s or more
+  // after the last report (was: none until the quick retries ended).
+  assert.deepEqual(reportedAt, [81_000, 103_000, 125_000, 147_000]);
+});
+
 Deno.test("runReflector() gives the quick retries of an unanswered watch back only after a watch served for healthyWatchMs", async () => {
   // An API server that crashloops (serves a watch a moment, dies, is refused for seconds): were each brief watch to
   // give the 10 quick retries back, every client would try it every 1-2 s for as long as it flaps (modelled with

@@ -263,7 +263,12 @@ export interface RetryContext {
   served?: boolean;
   /** Whether a failure was reported to the caller since the API server last served the watch. */
   reported?: boolean;
+  /** How long ago the last failure was reported to the caller, in ms (with `reported`; unset: just now). */
+  reportedMsAgo?: number;
 }
+
+/** How long a server out of reach the same way, once reported, is only traced during its quick retries, in ms. */
+const REPORTED_QUIET_MS = 15_000;
 
 /** What the loop does after a failure. */
 export interface Retry {
@@ -331,9 +336,12 @@ export function planRetry(error: ResolverError, context: RetryContext): Retry {
   // A server out of reach that was reported, again and the same way, while its quick retries go on (1-2 s apart,
   // about 15 s, see `retryDelay()`): they are there to come back soon after a restarted API server does, not to say it
   // again every second; after them each failure is reported, as the delays grow. Out of reach another way is news (a
-  // proxy that refused connections and now answers the CONNECT with a 403; a refused server that now times out).
+  // proxy that refused connections and now answers the CONNECT with a 403; a refused server that now times out). And
+  // so is a repeat 15 s or more after the last report: a server that drops packets fails each try only after the 10 s
+  // connect timeout, and its quick retries took 114 s, where each one is no longer every second.
   const stillOutOfReach = error instanceof UnreachableError && context.previous instanceof UnreachableError &&
-    error.message === context.previous.message && context.reported === true && context.backoff.quickRetryLeft();
+    error.message === context.previous.message && context.reported === true && context.backoff.quickRetryLeft() &&
+    (context.reportedMsAgo ?? 0) < REPORTED_QUIET_MS;
   const delayMs = retryDelay(error, context);
   if (isResourceVersionTooLarge(error)) {
     const relist = `resourceVersion ${context.resourceVersion} is ahead of the API server: relisting from ""`;

@@ -198,6 +198,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   let previousFailure: ResolverError | undefined;
   // Set when a failure was reported to onError, until the API server serves the watch again.
   let failing = false;
+  let reportedAt = 0; // When the last failure was reported to onError.
   let watchOpenedAt: number | undefined;
   const openedHealthyLong = () => watchOpenedAt !== undefined && clock.now() - watchOpenedAt >= healthyWatchMs;
   // Changes the current watch delivered (its events other than bookmarks; the end of a streaming list's initial events).
@@ -567,7 +568,8 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const context = { listFrom, resourceVersion, previous: previousFailure, backoff, maxDelayMs, streaming };
       const served = !streaming && watchOpenedAt !== undefined &&
         (changes > 0 || clock.now() - watchOpenedAt >= minWatchMs);
-      const retry = planRetry(error, { ...context, answered: watchOpenedAt !== undefined, served, reported: failing });
+      const reported = { reported: failing, reportedMsAgo: clock.now() - reportedAt };
+      const retry = planRetry(error, { ...context, answered: watchOpenedAt !== undefined, served, ...reported });
       watchOpenedAt = undefined;
       listFrom = retry.listFrom;
       const wait = `${Math.round(retry.delayMs)} ms`;
@@ -582,6 +584,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       }
       if (retry.report) {
         failing = true;
+        reportedAt = clock.now();
         reportFailure(options.onError, error);
       }
       if (!retry.relist) trace(`${error.message}; retrying in ${wait}`);
