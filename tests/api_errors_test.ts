@@ -5,6 +5,8 @@ import { networkError, notJsonError, statusError } from "../src/api/api_errors.t
 import { KubeApiError } from "../src/base/errors.ts";
 import { takeBunRequestSlot } from "../src/runtime/bun_request_slots.ts";
 import type { ClusterAccess } from "../src/cluster/types.ts";
+import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
+import { fakeEnvironment, IN_CLUSTER_VARS, SA_FILES } from "./_cluster_environment.ts";
 
 /** The cluster access a status error reads: its server, source and credentials. */
 const accessTo = (server: string, credentials: object = {}) =>
@@ -628,4 +630,19 @@ Deno.test("networkError() gives Bun's request cap its advice alone, not the refu
     message,
     /^Cannot watch endpointslices: Bun sends at most 1 HTTP requests at a time .*\(at most 65535\)$/,
   );
+});
+
+Deno.test("statusError() and networkError() name the in-cluster service account as a sentence reads it", async () => {
+  // Was "the credentials from in-cluster service account" and "... from in-cluster service account (...)".
+  const access = await resolveClusterAccess({}, fakeEnvironment(IN_CLUSTER_VARS, SA_FILES));
+  const messages = [
+    statusError(listIn("shop"), access, answer(401), { message: "Unauthorized" }, false).message,
+    statusError(listIn("shop"), access, answer(403), { message: "forbidden" }, false).message,
+    networkError("list", "endpointslices", access, Object.assign(new Error("refused"), { code: "ECONNREFUSED" }))
+      .message,
+  ];
+  for (const message of messages) {
+    assert.match(message, /from the in-cluster service account/);
+    assert.doesNotMatch(message, /(in|from|of) in-cluster/);
+  }
 });

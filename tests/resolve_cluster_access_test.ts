@@ -22,7 +22,7 @@ Deno.test("resolveClusterAccess() uses the in-cluster service account from an in
   assert.equal(access.tls.caSource, `${SA}/ca.crt`);
   // What a TLS failure says to check: a pod has no kubeconfig with certificate-authority and tls-server-name.
   assert.equal(access.tls.caSettings, "KUBERNETES_SERVICE_HOST and the service account's ca.crt");
-  assert.equal(access.source, "in-cluster service account");
+  assert.equal(access.source, "the in-cluster service account");
   assert.equal(
     access.identity,
     `https://10.96.0.1:443 service account token ${SA}/token`,
@@ -174,7 +174,7 @@ Deno.test("resolveClusterAccess() prefers the in-cluster service account over ~/
       homeDirectory: () => "/home/me",
     }),
   );
-  assert.equal(access.source, "in-cluster service account");
+  assert.equal(access.source, "the in-cluster service account");
 });
 
 Deno.test("resolveClusterAccess() falls back to ~/.kube/config outside a cluster", async () => {
@@ -215,7 +215,7 @@ Deno.test("resolveClusterAccess() in a pod takes the service account when KUBECO
       {},
       fakeEnvironment({ ...IN_CLUSTER_VARS, KUBECONFIG: "/k/config" }, files),
     );
-    assert.equal(inPod.source, "in-cluster service account");
+    assert.equal(inPod.source, "the in-cluster service account");
     assert.equal(inPod.server, "https://10.96.0.1:443");
     assert.equal(inPod.namespace, "shop");
     // Outside a pod, or with a context chosen, the kubeconfig is used as before.
@@ -291,7 +291,7 @@ Deno.test("resolveClusterAccess() goes from a KUBECONFIG of missing files to in-
       { homeDirectory: () => "/home/me" },
     ),
   );
-  assert.equal(access.source, "in-cluster service account");
+  assert.equal(access.source, "the in-cluster service account");
   await rejectsConfig(
     resolveClusterAccess(
       {},

@@ -75,7 +75,7 @@ const LISTING_SHOWN_AFTER_MS = 5_000;
  * import { painter } from "./terminal.ts";
  * const lines = renderTable(
  *   { namespace: "prod", service: "echo", port: "grpc", locality: {}, watch: { state: "listing", since: 0 } },
- *   { input: "kubernetes:///echo.prod:grpc", server: "https://10.0.0.1", source: "in-cluster service account", now: 0, columns: 100, rows: 30, paint: painter(false), live: true },
+ *   { input: "kubernetes:///echo.prod:grpc", server: "https://10.0.0.1", source: "the in-cluster service account", now: 0, columns: 100, rows: 30, paint: painter(false), live: true },
  * );
  * console.log(lines[0]); // "kubernetes:///echo.prod:grpc  service prod/echo  port grpc"
  * ```

@@ -164,7 +164,7 @@ export async function inClusterAccess(
         "since the pod started (kubectl get serviceaccount -n <namespace>); a restarted pod gets a new token",
     }),
     user: `service account token ${tokenPath}`,
-    source: "in-cluster service account",
+    source: "the in-cluster service account",
   };
 }
 

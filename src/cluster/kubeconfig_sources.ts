@@ -140,7 +140,7 @@ export async function kubeconfigListAccess(
   if (context === undefined && merged.currentContext === undefined && !unnamed && withoutContext) {
     const instead = await withoutContext();
     if (instead) {
-      trace(`KUBECONFIG=${list} sets no current-context: using the ${instead.source}, as kubectl does`);
+      trace(`KUBECONFIG=${list} sets no current-context: using ${instead.source}, as kubectl does`);
       return instead;
     }
   }

@@ -133,7 +133,7 @@ export interface ClusterAccess {
   credentials: Credentials;
   /** Stable, secret-free key of (server, user), e.g. `https://10.0.0.1:443 user "dev" of /root/.kube/config`. */
   identity: string;
-  /** Where this came from, e.g. `kubeconfig /root/.kube/config (context "kind-kind")`, `in-cluster service account`, `cluster options`. */
+  /** Where this came from, e.g. `kubeconfig /root/.kube/config (context "kind-kind")`, `the in-cluster service account`, `cluster options`. */
   source: string;
   /**
    * The CA as its file holds it now, when `tls.ca` was read from a file (the in-cluster `ca.crt`, a kubeconfig's

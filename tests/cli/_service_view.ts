@@ -30,7 +30,7 @@ export function tableAt(view: ServiceView, columns: number, context: Partial<Tab
   const lines = renderTable(view, {
     input: "kubernetes:///echo.prod:grpc",
     server: "https://10.0.0.1",
-    source: "in-cluster service account",
+    source: "the in-cluster service account",
     now: 0,
     columns,
     rows: 40,

@@ -57,7 +57,10 @@ Deno.test("renderTable() on a narrow terminal shows the start of the kubeconfig'
 
 Deno.test("renderTable() wraps a source other than a kubeconfig's path and context at spaces, rather than cut it", () => {
   // Was, at 30: "  from in-cluster service acc…".
-  assert.deepEqual(header("in-cluster service account", 30).slice(-2), ["  from in-cluster service", "  account"]);
+  assert.deepEqual(header("the in-cluster service account", 30).slice(-2), [
+    "  from the in-cluster service",
+    "  account",
+  ]);
 });
 
 Deno.test("renderTable() shows the kubeconfig's file name with --namespace too, and says 'with --namespace' after the context", () => {

@@ -321,7 +321,7 @@ Deno.test("renderTable() at 30 columns counts the pods it hides whole where the 
       ...(i === 5 ? { conditions: { ready: false } } : {}),
     })),
   };
-  const narrow = { ...context, columns: 30, source: "in-cluster service account" };
+  const narrow = { ...context, columns: 30, source: "the in-cluster service account" };
   for (const rows of [18, 20, 24]) {
     const lines = renderTable(viewOf([slice]), { ...narrow, rows });
     const where = `${rows} rows:\n${lines.join("\n")}`;
