@@ -31,6 +31,11 @@ export interface EndpointSnapshot {
   resourceVersion: string;
   /** The Service's namespace (the default one when the target had none). */
   namespace: string;
+  /**
+   * Set when the target named no namespace: where `namespace` came from, e.g. `the target names no namespace, so it
+   * comes from POD_NAMESPACE`.
+   */
+  namespaceNote?: string | undefined;
   /** The Service's name. */
   service: string;
   /**
@@ -91,6 +96,7 @@ export function snapshotOf(
     service: fields.service,
     topology: fields.topology,
   };
+  if (fields.namespaceNote !== undefined) snapshot.namespaceNote = fields.namespaceNote;
   if (fields.emptyReason !== undefined) snapshot.emptyReason = fields.emptyReason;
   if (fields.portNote !== undefined) snapshot.portNote = fields.portNote;
   if (fields.internalTrafficPolicy !== undefined) snapshot.internalTrafficPolicy = fields.internalTrafficPolicy;

@@ -19,6 +19,8 @@ import { createEndpointSliceApi, createServiceApi } from "./api/kube_api.ts";
 import { type ClientLocality, clientLocality } from "./client_locality.ts";
 import { runReflector, type SliceState } from "./watch/reflector.ts";
 import { asResolverError, connectionKey, notify, settingsKey, watchListFor } from "./_watch_sharing.ts";
+import { portKey, selectionKey } from "./_selection_key.ts";
+import { withNamespaceNote } from "./_namespace_note.ts";
 import { createServicePortLookup, portToKeep, type ServicePortLookup } from "./selection/service_port.ts";
 import {
   createTrafficPolicyReader,
@@ -214,6 +216,7 @@ export function subscribeEndpoints(
       try {
         // Reading the default namespace throws for one that cannot be used (see ClusterAccess.namespace).
         namespace = target.namespace ?? access.namespace;
+        if (target.namespace === undefined) subscriber.listener = withNamespaceNote(listener, access);
         locality = await clientLocality(
           access,
           settings.locality,
@@ -568,15 +571,6 @@ function selectionFor(watch: SharedWatch, port: number | string, locality: Local
   if (internalTrafficPolicy !== undefined) selection.internalTrafficPolicy = internalTrafficPolicy;
   watch.selections.set(key, selection);
   return selection;
-}
-
-function selectionKey(port: number | string, { zone, node }: Locality): string {
-  return `${portKey(port)}${zone ?? ""}\u0000${node ?? ""}`;
-}
-
-/** The start of the {@linkcode selectionKey} of every selection for `port`. */
-function portKey(port: number | string): string {
-  return `${typeof port === "number" ? `#${port}` : port}\u0000`;
 }
 
 /** Forgets the selections (and their memos) that no subscriber was last given, after one left or moved. */

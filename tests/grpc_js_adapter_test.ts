@@ -337,6 +337,32 @@ Deno.test("an empty Service is reported as UNAVAILABLE with the note alone while
   });
 });
 
+Deno.test("a target without a namespace fails calls saying where the namespace they looked in came from", async () => {
+  // Was "no ready endpoints for service nothing in namespace default: it has no EndpointSlice: check that the
+  // Service exists in namespace default ...", which never said that the target named no namespace.
+  await withService(async (api) => {
+    const cases = [
+      [
+        {},
+        / in namespace default \(the target names no namespace, and none is set in kubeconfig object from cluster\.kubeconfig \(context "fake-api-server"\)\): it has no EndpointSlice/,
+      ],
+      [
+        { namespace: "prod" },
+        / in namespace prod \(the target names no namespace, so it comes from kubeconfig object from cluster\.kubeconfig \(context "fake-api-server"\)\): it has no EndpointSlice/,
+      ],
+    ] as const;
+    for (const [kubeconfigOptions, expected] of cases) {
+      const Resolver = registeredClass({ cluster: { kubeconfig: api.kubeconfig(kubeconfigOptions) } });
+      const { reports, listener, call } = recorder();
+      const resolver = new Resolver(uri("kubernetes:///nothing:grpc"), listener, {});
+      call(() => resolver.updateResolution());
+      await eventually(() => reports.length === 1, "a report");
+      assert.match(reports[0].endpoints.error!.details, expected);
+      call(() => resolver.destroy());
+    }
+  });
+});
+
 Deno.test("a target naming a port the Service lacks fails calls with that port and the ones it has", async () => {
   await withService(async (_api, Resolver) => {
     const { reports, listener, call } = recorder();

@@ -552,6 +552,30 @@ Deno.test("resolveClusterAccess() picks the namespace: options, context, POD_NAM
   assert.equal(await ns({}, {}, { ...kubeconfig(), ...saNamespace }), "default");
 });
 
+Deno.test("resolveClusterAccess() says what set the namespace, for a target that names none", async () => {
+  const kubeconfig = (namespace?: string) => ({
+    "/k": kubeconfigText("https://kc.example", namespace ? { namespace } : {}),
+  });
+  const saNamespace = { [`${SA}/namespace`]: "from-file" };
+  const origin = async (
+    options: { namespace?: string },
+    vars: Record<string, string>,
+    files: Record<string, string>,
+  ) => {
+    const access = await resolveClusterAccess(options, fakeEnvironment({ KUBECONFIG: "/k", ...vars }, files));
+    return [access.namespace, access.namespaceSource];
+  };
+  assert.deepEqual(await origin({ namespace: "opt" }, {}, kubeconfig("ctx")), ["opt", "cluster.namespace"]);
+  assert.deepEqual(await origin({}, {}, kubeconfig("ctx")), ["ctx", 'kubeconfig /k (context "dev")']);
+  assert.deepEqual(await origin({}, { POD_NAMESPACE: "pod" }, kubeconfig()), ["pod", "POD_NAMESPACE"]);
+  assert.deepEqual(
+    await origin({}, IN_CLUSTER_VARS, { ...kubeconfig(), ...saNamespace }),
+    ["from-file", `${SA}/namespace`],
+  );
+  // Nothing set it: messages say that the source sets none.
+  assert.deepEqual(await origin({}, {}, kubeconfig()), ["default", undefined]);
+});
+
 Deno.test('resolveClusterAccess() in a pod whose namespace file Deno may not read says so, not "default"', async () => {
   const refused = Object.assign(new Error(`Requires read access to "${SA}/namespace"`), { name: "NotCapable" });
   const files: Record<string, string> = SA_FILES;

@@ -406,7 +406,7 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
       this.#reportList(this.#lastList, this.#note ? `${note}; ${this.#note}` : note);
     }
 
-    #reportEndpoints({ endpoints, namespace, service, emptyReason, portNote }: EndpointSnapshot): void {
+    #reportEndpoints({ endpoints, namespace, namespaceNote, service, emptyReason, portNote }: EndpointSnapshot): void {
       const used = this.#subsetter?.select(endpoints) ?? endpoints;
       trace(
         `${formatTarget(this.#target!)}: ${used.length} ${used.length === 1 ? "endpoint" : "endpoints"}${
@@ -445,7 +445,8 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
       // the error alone: calls queued for a pick would fail on the empty list's poorer message
       // before it came (pick_first's "Last error: null"). Earlier versions need the list, whose
       // attribute our policy fails calls with: they ignore the error after an idle period.
-      const note = `no ready endpoints for service ${service} in namespace ${namespace}`;
+      const note = `no ready endpoints for service ${service} in namespace ${namespace}` +
+        (namespaceNote === undefined ? "" : ` (${namespaceNote})`);
       const error = new ResolverError(
         `Cannot route the call: ${note}: ${
           emptyReason ??

@@ -11,6 +11,7 @@
 
 import { type ResourceAttributes, reviewAccess, reviewSelf } from "./access_review.ts";
 import { ConfigError, KubeApiError, ResolverError } from "../base/errors.ts";
+import { defaultNamespaceNote } from "../cluster/namespace_note.ts";
 import { declaredLocality } from "../selection/locality.ts";
 import type { PodExplanation } from "../selection/endpoint_explanation.ts";
 import { settledOnAbort } from "../runtime/abortable.ts";
@@ -147,7 +148,8 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       conclude("FAILED", "the target has no namespace to use; fix the step marked above");
       return 1;
     }
-    say("ok", "target", `service ${command.target.service} in namespace ${namespace}`);
+    const origin = command.target.namespace === undefined ? ` (${defaultNamespaceNote(access)})` : "";
+    say("ok", "target", `service ${command.target.service} in namespace ${namespace}${origin}`);
 
     let username: string | undefined;
     let credentialsObtained = false;
@@ -289,7 +291,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       );
     } else if (absent) {
       const fix = command.target.namespace === undefined
-        ? `the target names none, so ${access.source} gave it: name the namespace in the target`
+        ? `${defaultNamespaceNote(access)}: name the namespace in the target`
         : "fix the target's namespace";
       say(
         "FAILED",

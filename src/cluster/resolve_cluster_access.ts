@@ -105,7 +105,7 @@ export async function resolveClusterAccess(
   const access: ClusterAccess = {
     server,
     get namespace() {
-      return namespace();
+      return namespace.read();
     },
     tls: applied.tls,
     credentials: withheldOverPlainHttp(server, proxy?.url, applied.source, withRotation(applied, env)),
@@ -114,6 +114,7 @@ export async function resolveClusterAccess(
       (found.impersonate === undefined ? "" : ` impersonating ${JSON.stringify(found.impersonate)}`),
     source: applied.source,
   };
+  if (namespace.source !== undefined) access.namespaceSource = namespace.source;
   if (applied.caFile !== undefined && applied.tls.ca !== undefined) {
     access.currentCa = caFileReader(applied.caFile, applied.tls.ca, env);
   }
@@ -292,22 +293,28 @@ async function findSource(
 /**
  * The default namespace, read when a target names none. `cluster.namespace` is checked at once; a context's or the
  * pod's namespace that cannot be used fails only the targets that rely on it, as kubectl minds an invalid context
- * namespace only where `-n` does not replace it.
+ * namespace only where `-n` does not replace it. With what set it, when something did.
  */
 async function defaultNamespace(
   options: ClusterOptions,
   found: SourceAccess,
   env: Required<Environment>,
-): Promise<() => string> {
+): Promise<{ read: () => string; source?: string }> {
   if (options.namespace !== undefined) {
     const namespace = checkNamespace(options.namespace, "cluster.namespace");
-    return () => namespace;
+    return { read: () => namespace, source: "cluster.namespace" };
   }
   try {
-    const namespace = found.namespace !== undefined
-      ? checkNamespace(found.namespace, `the context namespace of ${found.source}`)
-      : await inClusterNamespace(env) ?? "default";
-    return () => namespace;
+    if (found.namespace !== undefined) {
+      const namespace = checkNamespace(found.namespace, `the context namespace of ${found.source}`);
+      return { read: () => namespace, source: found.source };
+    }
+    const namespace = await inClusterNamespace(env);
+    if (namespace === undefined) return { read: () => "default" };
+    const source = env.env("POD_NAMESPACE")?.trim()
+      ? "POD_NAMESPACE"
+      : joinPath(env.serviceAccountDirectory, "namespace");
+    return { read: () => namespace, source };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const unusable = new ConfigError(
@@ -315,8 +322,10 @@ async function defaultNamespace(
         "cluster.namespace",
       { file: error.file, field: error.field, cause: error.cause },
     );
-    return () => {
-      throw unusable;
+    return {
+      read: () => {
+        throw unusable;
+      },
     };
   }
 }

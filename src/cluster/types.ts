@@ -127,6 +127,11 @@ export interface ClusterAccess {
    * context namespace that is not a DNS label, say): targets that name their namespace never read it.
    */
   readonly namespace: string;
+  /**
+   * What set `namespace`: `cluster.namespace`, the kubeconfig context (its `source`), `POD_NAMESPACE` or the service
+   * account's namespace file. Absent when none did and it is `default`, or when it cannot be used.
+   */
+  namespaceSource?: string;
   /** TLS settings. */
   tls: TlsSettings;
   /** Credentials. */

@@ -264,3 +264,25 @@ Deno.test("check on a narrow terminal wraps a kubectl command wider than it so t
     );
   }
 });
+
+Deno.test("check on a target without a namespace says where the namespace it reads came from", async () => {
+  // Was "target    service echo in namespace default", whatever gave it: the target, or the kubeconfig's lack of one.
+  await using cluster = await startFakeCluster();
+  const { stdout } = await check(cluster.kubeconfig, "kubernetes:///echo:grpc");
+  const flat = stdout.replace(/\s+/g, " ");
+  assert.match(
+    flat,
+    /target service echo in namespace default \(the target names no namespace, and none is set in kubeconfig \S+kubeconfig\.json \(context "fake-api-server"\)\)/,
+  );
+  const named = await check(cluster.kubeconfig, "kubernetes:///echo.default:grpc");
+  assert.match(named.stdout.replace(/\s+/g, " "), /target service echo in namespace default ok /);
+});
+
+Deno.test("check with --namespace and a target without one says the namespace comes from --namespace", async () => {
+  await using cluster = await startFakeCluster();
+  const { stdout } = await check(cluster.kubeconfig, "kubernetes:///cart:grpc", ["-n", "shop"]);
+  assert.match(
+    stdout.replace(/\s+/g, " "),
+    /target service cart in namespace shop \(the target names no namespace, so it comes from --namespace\)/,
+  );
+});
