@@ -143,15 +143,15 @@ Deno.test("networkError() says a server that took the connection and never answe
   // Was "cannot reach the API server ...; check that the address is right and the server is up", where kubectl says
   // "TLS handshake timeout": the address is right, and the server is hung.
   const timeout = Object.assign(
-    new Error("Connect Timeout Error (connected, but no answer to the TLS hello within 10000 ms)"),
+    new Error("Connect Timeout Error (connected, but the TLS handshake did not finish within 10000 ms)"),
     { code: "UND_ERR_CONNECT_TIMEOUT" },
   );
   const error = networkError("watch", "endpointslices", accessTo("https://10.0.0.1:6443"), timeout);
   assert.equal(
     error.message,
     "Cannot watch endpointslices: the server at https://10.0.0.1:6443 from kubeconfig /k took the connection but " +
-      "did not answer its TLS hello (Connect Timeout Error (connected, but no answer to the TLS hello within 10000 " +
-      'ms): UND_ERR_CONNECT_TIMEOUT), as kubectl\'s "TLS handshake timeout": the API server there is stopped, hung ' +
+      "did not finish the TLS handshake (Connect Timeout Error (connected, but the TLS handshake did not finish " +
+      'within 10000 ms): UND_ERR_CONNECT_TIMEOUT), as kubectl\'s "TLS handshake timeout": the API server there is stopped, hung ' +
       "or overloaded, or the port serves something else that waits for the client to speak: check the server's " +
       "health and the port",
   );

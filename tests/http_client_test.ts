@@ -426,7 +426,27 @@ Deno.test("createHttpClient() says a connection that was set up got no answer to
     await assert.rejects(
       client.fetch(`https://127.0.0.1:${server.port}/version`, { signal: AbortSignal.timeout(5_000) }),
       (error: Error & { code?: string; cause?: Error }) =>
-        /Connect Timeout Error \(connected, but no answer to the TLS hello within 300 ms\)/.test(
+        /Connect Timeout Error \(connected, but the TLS handshake did not finish within 300 ms\)/.test(
+          `${error.message} ${error.cause?.message}`,
+        ),
+    );
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+Deno.test("createHttpClient() says a server that began its TLS answer and stalled did not finish the handshake", async () => {
+  // Was "connected, but no answer to the TLS hello": it answered, with the first bytes of a handshake record.
+  const server = await silentServer((socket) =>
+    socket.once("data", () => socket.write(new Uint8Array([0x16, 3, 3, 0, 0x40])))
+  );
+  const client = await createHttpClient({ tls: { caSource: "none", insecureSkipVerify: true }, connectTimeoutMs: 300 });
+  try {
+    await assert.rejects(
+      client.fetch(`https://127.0.0.1:${server.port}/version`, { signal: AbortSignal.timeout(5_000) }),
+      (error: Error & { cause?: Error }) =>
+        /Connect Timeout Error \(connected, but the TLS handshake did not finish within 300 ms\)/.test(
           `${error.message} ${error.cause?.message}`,
         ),
     );

@@ -185,7 +185,25 @@ Deno.test("nodeHttpClient() says a connection that was set up got no answer to i
       client.fetch(`https://127.0.0.1:${server.port}/version`, {}),
       (error: Error & { code?: string }) =>
         error.code === "UND_ERR_CONNECT_TIMEOUT" &&
-        error.message === "Connect Timeout Error (connected, but no answer to the TLS hello within 300 ms)",
+        error.message === "Connect Timeout Error (connected, but the TLS handshake did not finish within 300 ms)",
+    );
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+Deno.test("nodeHttpClient() says a server that began its TLS answer and stalled did not finish the handshake", async () => {
+  // Was "connected, but no answer to the TLS hello": it answered, with the first bytes of a handshake record.
+  const server = await listening(
+    createNetServer((socket) => socket.once("data", () => socket.write(new Uint8Array([0x16, 3, 3, 0, 0x40])))),
+  );
+  const client = nodeHttpClient({ caSource: "none", insecureSkipVerify: true }, 300);
+  try {
+    await assert.rejects(
+      client.fetch(`https://127.0.0.1:${server.port}/version`, {}),
+      (error: Error) =>
+        error.message === "Connect Timeout Error (connected, but the TLS handshake did not finish within 300 ms)",
     );
   } finally {
     client.close();

@@ -466,13 +466,13 @@ export function networkError(
       options,
     );
   }
-  // Our connect timeout's words for a server that took the connection and never answered the TLS hello: it was reached.
-  if (access.proxyUrl === undefined && /no answer to the TLS hello within/.test(withoutUrls)) {
+  // Our connect timeout's words for a server that took the connection and did not finish TLS: it was reached.
+  if (access.proxyUrl === undefined && /the TLS handshake did not finish within/.test(withoutUrls)) {
     return new UnreachableError(
       `Cannot ${verb} ${where}: the server at ${access.server} from ${access.source} took the connection but did not ` +
-        `answer its TLS hello (${detail}), as kubectl's "TLS handshake timeout": the API server there is stopped, ` +
-        "hung or overloaded, or the port serves something else that waits for the client to speak: check the " +
-        "server's health and the port",
+        `finish the TLS handshake (${detail}), as kubectl's "TLS handshake timeout": the API server there is ` +
+        "stopped, hung or overloaded, or the port serves something else that waits for the client to speak: check " +
+        "the server's health and the port",
       options,
     );
   }

@@ -196,7 +196,7 @@ interface ConnectLimit {
 /**
  * Fails `request` when its new `socket` is not set up within `ms`, in undici's words ("Connect Timeout Error"),
  * which the API errors report as an unreachable server, or, when the server took the connection and never answered
- * the TLS hello (a stopped or hung API server), as a reached one.
+ * the TLS hello or stalled in the handshake (a stopped or hung API server), as a reached one.
  */
 function limitConnectTime(request: http.ClientRequest, socket: Socket, { ready, ms }: ConnectLimit): void {
   const timer = unrefTimer(setTimeout(() => {
