@@ -646,3 +646,35 @@ Deno.test("statusError() and networkError() name the in-cluster service account 
     assert.doesNotMatch(message, /(in|from|of) in-cluster/);
   }
 });
+
+Deno.test("networkError() for in-cluster access names the variables and files the server and CA come from", async () => {
+  // Was "check the port in the in-cluster service account", "its URL in the in-cluster service account must start
+  // with http://" (an in-cluster URL is https:// always) and "check KUBERNETES_SERVICE_HOST and the service
+  // account's ca.crt in the in-cluster service account": a service account holds no port, URL or TLS setting.
+  const access = await resolveClusterAccess({}, fakeEnvironment(IN_CLUSTER_VARS, SA_FILES));
+  const failure = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
+  const http2 = networkError(
+    "list",
+    "endpointslices",
+    access,
+    failure("Expected HTTP/, RTSP/ or ICE/", "HPE_INVALID_CONSTANT"),
+  );
+  assert.match(http2.message, /: check KUBERNETES_SERVICE_PORT$/);
+  const plain = networkError(
+    "list",
+    "endpointslices",
+    access,
+    failure("wrong version number", "ERR_SSL_WRONG_VERSION_NUMBER"),
+  );
+  assert.match(plain.message, /does not answer in TLS \(.*\): check KUBERNETES_SERVICE_PORT$/);
+  const untrusted = networkError(
+    "list",
+    "endpointslices",
+    access,
+    failure("self-signed certificate", "DEPTH_ZERO_SELF_SIGNED_CERT"),
+  );
+  assert.match(untrusted.message, /; check KUBERNETES_SERVICE_HOST and the service account's ca\.crt; /);
+  for (const { message } of [http2, plain, untrusted]) {
+    assert.doesNotMatch(message, /in the in-cluster service account/);
+  }
+});

@@ -20,6 +20,8 @@ import { proxyForDisplay } from "../cluster/proxy.ts";
 import { type ErrorBody, foreignAnswerAdvice } from "./_foreign_answer.ts";
 import { impersonationGrant, refusesImpersonation } from "./_impersonation_advice.ts";
 import { proxyLoginAdvice } from "./_proxy_login_advice.ts";
+import { settingPlace } from "./_setting_place.ts";
+import { IN_CLUSTER_SOURCE } from "../cluster/in_cluster.ts";
 import { withoutCredentials } from "./without_credentials.ts";
 import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
 
@@ -450,8 +452,8 @@ export function networkError(
   ) {
     return new KubeApiError(
       `Cannot ${verb} ${where}: the server at ${access.server} does not answer in HTTP/1.1 (${detail}): it is not a ` +
-        `Kubernetes API server (an HTTP/2-only server, such as a gRPC server, answers so): check the port in ` +
-        access.source,
+        `Kubernetes API server (an HTTP/2-only server, such as a gRPC server, answers so): check ` +
+        settingPlace(access, "the port", "KUBERNETES_SERVICE_PORT"),
       options,
     );
   }
@@ -461,8 +463,11 @@ export function networkError(
     const via = access.proxyUrl === undefined ? "" : `, or the proxy ${proxyForDisplay(access.proxyUrl)} from ` +
       `${access.proxySource},`;
     return new KubeApiError(
-      `Cannot ${verb} ${where}: the server at ${access.server}${via} does not answer in TLS (${detail}): if it ` +
-        `serves plain HTTP on this port, its URL in ${access.source} must start with http://; else check the port`,
+      `Cannot ${verb} ${where}: the server at ${access.server}${via} does not answer in TLS (${detail}): ` +
+        (access.source === IN_CLUSTER_SOURCE // In a pod, the URL is https:// always.
+          ? "check KUBERNETES_SERVICE_PORT"
+          : `if it serves plain HTTP on this port, its URL in ${access.source} must start with http://; else check ` +
+            "the port"),
       options,
     );
   }
@@ -504,9 +509,10 @@ export function networkError(
   // connection was established"; a restarting API server, a load balancer without a backend) verified nothing.
   const cutShort = /\b(ECONNRESET|EPIPE|ECONNREFUSED)\b/.test(withoutUrls);
   if (!cutShort && /cert|tls|ssl|UnknownIssuer|self.signed|altname|handshake/i.test(withoutUrls)) {
+    const settings = access.tls.caSettings ?? "certificate-authority and tls-server-name";
     return new KubeApiError(
       `Cannot ${verb} ${where}: TLS verification of ${access.server} failed with ${access.tls.caSource} (${detail}); ` +
-        `check ${access.tls.caSettings ?? "certificate-authority and tls-server-name"} in ${access.source}; ` +
+        `check ${settingPlace(access, settings, settings)}; ` +
         // A CA rotated under a running process is the other cause: only a CA file is read again.
         (access.currentCa !== undefined
           ? "the CA file is read again every 5 minutes, so a rotated cluster CA written there is trusted within 5 " +

@@ -33,6 +33,17 @@ import { denoHolder, grantAdvice, listedGrant } from "../runtime/deno_permission
 export const SERVICE_ACCOUNT_DIRECTORY = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /**
+ * The `source` of in-cluster access, worded to follow "from" or "in" in a message.
+ *
+ * @example
+ * ```ts
+ * import { IN_CLUSTER_SOURCE } from "./in_cluster.ts";
+ * console.log(`the credentials from ${IN_CLUSTER_SOURCE}`); // the credentials from the in-cluster service account
+ * ```
+ */
+export const IN_CLUSTER_SOURCE = "the in-cluster service account";
+
+/**
  * What the in-cluster service account gives, when this runs in a pod: both
  * variables set and the token file present. Otherwise, says why not in
  * `tried`.
@@ -164,7 +175,7 @@ export async function inClusterAccess(
         "since the pod started (kubectl get serviceaccount -n <namespace>); a restarted pod gets a new token",
     }),
     user: `service account token ${tokenPath}`,
-    source: "the in-cluster service account",
+    source: IN_CLUSTER_SOURCE,
   };
 }
 
