@@ -9,7 +9,7 @@
 //
 // It writes a kubeconfig for the fake API server and prints how to point kubectl and kgr-resolver at it. With
 // `--serve` (`npm run demo -- --serve`) it waits for Enter before the phases, so that a watch started in another
-// terminal sees them, and keeps serving after them until Ctrl-C (or SIGTERM).
+// terminal sees them, and keeps serving after them until Ctrl-C (or SIGTERM, or its terminal closing).
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { register } from "@kgr/resolver";
@@ -41,14 +41,18 @@ const pods = new Map<string, Pod>();
 const kubeconfigDir = await Deno.makeTempDir({ prefix: "kgr-demo-" });
 const kubeconfigFile = join(kubeconfigDir, "kubeconfig");
 await Deno.writeTextFile(kubeconfigFile, JSON.stringify(api.kubeconfig({ namespace: NAMESPACE }), null, 2));
-/** The demo's exit code once its phases are done; until then Ctrl-C exits 130 (SIGTERM 143). */
+/** The demo's exit code once its phases are done; until then Ctrl-C exits 130 (SIGHUP 129, SIGTERM 143). */
 const outcome: { exitCode?: number } = {};
 // At once, synchronously: on Ctrl-C, `deno task` (under `npm run`) ends this process soon after the signal.
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
-  Deno.addSignalListener(signal, () => {
-    Deno.removeSync(kubeconfigDir, { recursive: true });
-    Deno.exit(outcome.exitCode ?? code);
-  });
+// SIGHUP when its terminal closes, as a demo that serves until Ctrl-C may well be left to end.
+for (const [signal, code] of [["SIGINT", 130], ["SIGHUP", 129], ["SIGTERM", 143]] as const) {
+  Deno.addSignalListener(signal, () => endDemo(code));
+}
+
+/** Removes the kubeconfig and ends the demo: with its outcome once the phases are done, else with `code`. */
+function endDemo(code: number): never {
+  Deno.removeSync(kubeconfigDir, { recursive: true });
+  Deno.exit(outcome.exitCode ?? code);
 }
 
 /** Creates a Service, as `kubectl get svc` and `kgr-resolver check` expect to find one; returns its uid. */
@@ -185,12 +189,13 @@ if (SERVE) {
   Deno.exit(outcome.exitCode);
 }
 
-/** Waits for a line on standard input (Enter), or for its end. */
+/** Waits for a line on standard input (Enter), or for its end; a terminal that closed ends the demo. */
 async function waitForEnter(): Promise<void> {
   console.log("press Enter to run the phases");
   const buffer = new Uint8Array(1024);
   for (;;) {
-    const read = await Deno.stdin.read(buffer);
+    // A closed terminal fails the read (EIO) before the SIGHUP it sends reaches the listener above.
+    const read = await Deno.stdin.read(buffer).catch(() => endDemo(129));
     if (read === null || buffer.subarray(0, read).includes(10)) return;
   }
 }

@@ -134,3 +134,74 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "npm run demo -- --serve removes its kubeconfig when its terminal closes (SIGHUP), as on Ctrl-C",
+  sanitizeResources: false,
+  async fn() {
+    const demo = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--v8-flags=--max-old-space-size=1024", "scripts/demo.ts", "--serve"],
+      cwd: root,
+      env: childEnv(),
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+      signal: AbortSignal.timeout(60_000),
+    }).spawn();
+    const reader = demo.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      const [, kubeconfig] = await readUntil(reader, { text: "" }, /export KUBECONFIG=(\S+)[^]*press Enter/);
+      demo.kill("SIGHUP");
+      // A shell's code for a process that SIGHUP ended.
+      assert.equal((await demo.status).code, 129);
+      assert.equal(existsSync(kubeconfig), false, `the demo left ${kubeconfig}`);
+    } finally {
+      await demo.stdin.close().catch(() => {});
+      await reader.cancel().catch(() => {});
+      try {
+        demo.kill("SIGKILL");
+      } catch {
+        // It has ended.
+      }
+      await demo.status;
+    }
+  },
+});
+
+Deno.test({
+  name: "npm run demo -- --serve in a terminal that closes while it waits for Enter removes its kubeconfig",
+  async fn() {
+    // A tmux pane is the terminal; killing its server closes it, as closing a terminal window does.
+    const folder = await Deno.makeTempDir({ prefix: "kgr-demo-tty-" });
+    const tmux = (...args: string[]) =>
+      run("tmux", ["-S", join(folder, "tmux.sock"), "-f", "/dev/null", ...args], { env: childEnv() });
+    let pid: number | undefined;
+    const alive = () => {
+      try {
+        return pid !== undefined && process.kill(pid, 0);
+      } catch {
+        return false;
+      }
+    };
+    try {
+      const demo = `exec ${Deno.execPath()} run -A --v8-flags=--max-old-space-size=1024 scripts/demo.ts --serve`;
+      await tmux("new-session", "-d", "-x", "250", "-y", "20", "-c", root, "-s", "demo", demo);
+      pid = Number((await tmux("display-message", "-p", "-t", "demo", "#{pane_pid}")).stdout.trim());
+      let kubeconfig: string | undefined;
+      for (const end = Date.now() + 60_000; kubeconfig === undefined; await new Promise((r) => setTimeout(r, 200))) {
+        const { stdout } = await tmux("capture-pane", "-p", "-J", "-t", "demo");
+        kubeconfig = stdout.match(/export KUBECONFIG=(\S+)[^]*press Enter/)?.[1];
+        if (Date.now() > end) assert.fail(`the demo did not wait for Enter:\n${stdout}`);
+      }
+      assert.equal(existsSync(kubeconfig), true);
+      await tmux("kill-server");
+      for (const end = Date.now() + 10_000; alive() && Date.now() < end;) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(alive(), false, "the demo still runs after its terminal closed");
+      assert.equal(existsSync(kubeconfig), false, `the demo left ${kubeconfig}`);
+    } finally {
+      await tmux("kill-server").catch(() => {});
+      if (alive()) process.kill(pid!, "SIGKILL");
+      await Deno.remove(folder, { recursive: true });
+    }
+  },
+});
