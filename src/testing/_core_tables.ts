@@ -19,14 +19,14 @@ import type { Node, Service } from "./types.ts";
 
 /** A `v1` Event, as far as its Table reads it; the fake never stores one (nothing writes them). */
 export interface Event extends StoredObject {
-  readonly metadata: StoredObject["metadata"] & { readonly namespace: string; readonly creationTimestamp?: string };
+  readonly metadata: StoredObject["metadata"] & { readonly namespace: string };
   readonly involvedObject?: { readonly kind?: string; readonly name?: string; readonly fieldPath?: string };
   readonly reason?: string;
   readonly message?: string;
   readonly type?: string;
   readonly count?: number;
-  readonly firstTimestamp?: string;
-  readonly lastTimestamp?: string;
+  readonly firstTimestamp?: string | null;
+  readonly lastTimestamp?: string | null;
   readonly source?: { readonly component?: string; readonly host?: string };
 }
 
@@ -114,19 +114,26 @@ export const EVENT_PRINTER: TablePrinter<Event> = {
     eventColumn("Name", "The Event's name, unique in its namespace.", true),
   ],
   cells: (event, now) => [
-    age(event.lastTimestamp ?? event.metadata.creationTimestamp, now),
+    // Not its creation time: <unknown> without these (null in a BOOKMARK), as kube-apiserver v1.36.3 writes it.
+    age(event.lastTimestamp ?? event.firstTimestamp ?? undefined, now),
     event.type ?? "",
     event.reason ?? "",
-    `${(event.involvedObject?.kind ?? "").toLowerCase()}/${event.involvedObject?.name ?? ""}`,
+    eventObject(event.involvedObject ?? {}),
     event.involvedObject?.fieldPath ?? "",
     [event.source?.component, event.source?.host].filter((part) => part).join(", "),
     event.message ?? "",
-    age(event.firstTimestamp ?? event.metadata.creationTimestamp, now),
-    String(event.count ?? 0),
-    event.metadata.name,
+    age(event.firstTimestamp ?? undefined, now),
+    // A number, though its column says string; an event without a count happened once.
+    event.count || 1,
+    event.metadata.name ?? "",
   ],
   whole: (event) => ({ ...event, kind: "Event", apiVersion: "v1" }),
 };
+
+/** An Event's OBJECT cell: `kind/name`, or only the kind when the event names no object. */
+function eventObject({ kind = "", name = "" }: NonNullable<Event["involvedObject"]>): string {
+  return name === "" ? kind.toLowerCase() : `${kind.toLowerCase()}/${name}`;
+}
 
 /** A Node's roles, sorted and each once, as kubectl's printer reads them from its labels. */
 function roles(labels: Record<string, string>): string[] {

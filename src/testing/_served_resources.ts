@@ -206,6 +206,13 @@ export function servedResources(histories: {
         kind: "Event",
         apiVersion: "v1",
         metadata: bookmarkMetadata(resourceVersion, annotations),
+        involvedObject: {},
+        source: {},
+        firstTimestamp: null,
+        lastTimestamp: null,
+        eventTime: null,
+        reportingComponent: "",
+        reportingInstance: "",
       } as unknown as Event),
     },
   };

@@ -64,7 +64,7 @@ export interface TablePrinter<T> {
   /** The columns, in order. */
   readonly columns: readonly TableColumn[];
   /** An object's cells, one per column, its age counted to `now`. */
-  cells(object: T, now: number): string[];
+  cells(object: T, now: number): (string | number)[];
   /** The object as a row carries it with `includeObject=Object`. */
   whole(object: T): Record<string, unknown>;
 }

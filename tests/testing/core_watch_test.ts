@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { FakeApiServer } from "@kgr/resolver/testing";
 import { childEnv } from "../_child_env.mjs";
 import { getJson, type Json, watch, withServer } from "./_helpers.ts";
+import { type Event, EVENT_PRINTER } from "../../src/testing/_core_tables.ts";
 
 const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io";
 
@@ -242,4 +243,65 @@ Deno.test({
       }
     });
   },
+});
+
+Deno.test("a watch of Events sends kube-apiserver's Event BOOKMARK, as JSON and as a Table row", async () => {
+  await withServer({}, async (server) => {
+    const path = `${server.url}/api/v1/namespaces/shop/events?watch=1&allowWatchBookmarks=true`;
+    const end = { "k8s.io/initial-events-end": "true" };
+    const json = await watch(path);
+    try {
+      const bookmark = await json.next();
+      // As kube-apiserver v1.36.3 writes an Event bookmark (measured): the fields its Go type always writes.
+      assert.deepEqual(bookmark, {
+        type: "BOOKMARK",
+        object: {
+          kind: "Event",
+          apiVersion: "v1",
+          metadata: { resourceVersion: server.resourceVersion, annotations: end },
+          involvedObject: {},
+          source: {},
+          firstTimestamp: null,
+          lastTimestamp: null,
+          eventTime: null,
+          reportingComponent: "",
+          reportingInstance: "",
+        },
+      });
+    } finally {
+      await json.cancel();
+    }
+    const table = await watch(path, { headers: { accept: TABLE } });
+    try {
+      const row = ((await table.next())?.object.rows as Json)[0];
+      // The cells kube-apiserver v1.36.3 writes for it (measured): no object, a count of 1, an empty name.
+      assert.deepEqual(row.cells, ["<unknown>", "", "", "", "", "", "", "<unknown>", 1, ""]);
+      assert.deepEqual(row.object.metadata.annotations, end);
+    } finally {
+      await table.cancel();
+    }
+  });
+});
+
+Deno.test("an Event's Table cells are kube-apiserver's for one without times or count (measured on v1.36.3)", () => {
+  const event: Event = {
+    metadata: { namespace: "default", name: "ev", creationTimestamp: "2026-12-05T20:00:00Z" } as Event["metadata"],
+    involvedObject: { kind: "Service", name: "kubernetes" },
+    reason: "Tested",
+    message: "hello",
+    type: "Normal",
+    source: { component: "me" },
+  };
+  assert.deepEqual(EVENT_PRINTER.cells(event, Date.parse("2026-12-05T20:05:00Z")), [
+    "<unknown>",
+    "Normal",
+    "Tested",
+    "service/kubernetes",
+    "",
+    "me",
+    "hello",
+    "<unknown>",
+    1,
+    "ev",
+  ]);
 });
