@@ -238,9 +238,10 @@ export function createWatchHub(options: WatchHubOptions): WatchHub {
       for (const change of history.changesAfter(startRv)) deliver(watch, change);
     }
 
-    if (bookmarks) watch.stream.every(bookmarkIntervalMs, () => sendBookmark(watch));
+    const heartbeats = bookmarks && resource.watchCached;
+    if (heartbeats) watch.stream.every(bookmarkIntervalMs, () => sendBookmark(watch));
     if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) {
-      if (bookmarks && timeoutMs > PRE_TIMEOUT_BOOKMARK_MS) {
+      if (heartbeats && timeoutMs > PRE_TIMEOUT_BOOKMARK_MS) {
         watch.stream.later(timeoutMs - PRE_TIMEOUT_BOOKMARK_MS, () => sendBookmark(watch));
       }
       watch.stream.later(timeoutMs, () => watch.stream.end());

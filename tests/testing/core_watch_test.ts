@@ -305,3 +305,21 @@ Deno.test("an Event's Table cells are kube-apiserver's for one without times or 
     "ev",
   ]);
 });
+
+Deno.test("a watch of Events gets no periodic or pre-timeout BOOKMARK: kube-apiserver serves it without its cache", async () => {
+  // Measured on v1.36.3: a 75 s Events watch with bookmarks got only the initial-events-end one, where a Services
+  // watch beside it got three (Events are not in the watch cache that sends them).
+  await withServer({ bookmarkIntervalMs: 100 }, async (server) => {
+    const events = await watch(
+      `${server.url}/api/v1/namespaces/shop/events?watch=1&allowWatchBookmarks=true&timeoutSeconds=3`,
+    );
+    try {
+      const end = await events.next();
+      assert.deepEqual(end?.object.metadata.annotations, { "k8s.io/initial-events-end": "true" });
+      addService(server, "shop", "echo"); // the server moves past the watch's start
+      await events.quiet(1500); // past the pre-timeout one, 2 s before the end
+    } finally {
+      await events.cancel();
+    }
+  });
+});
