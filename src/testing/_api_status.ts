@@ -156,6 +156,19 @@ export function objectNotFound(request: ResourceRequest & { name: string }): Htt
   );
 }
 
+/**
+ * The 404 for a Namespace that does not exist, as kube-apiserver v1.36.3 writes it (measured).
+ *
+ * @param name The namespace.
+ * @returns The error to answer with.
+ */
+export function namespaceNotFound(name: string): HttpError {
+  return new HttpError(
+    404,
+    status(404, "NotFound", `namespaces ${JSON.stringify(name)} not found`, { details: { name, kind: "namespaces" } }),
+  );
+}
+
 /** How the real server names a resource in its messages, and the Status `details` for it. */
 function describe(request: Authorized) {
   const group = GROUPS[request.resource];

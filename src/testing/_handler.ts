@@ -18,6 +18,7 @@ import {
   injectedFailure,
   internalError,
   methodNotAllowed,
+  namespaceNotFound,
   noOpenApi,
   notFound,
   objectNotFound,
@@ -33,6 +34,7 @@ import type { AccessControl } from "./_access_control.ts";
 import type { FailureQueue } from "./_failures.ts";
 import { listObjects } from "./_list.ts";
 import { createNamespaces } from "./_namespaces.ts";
+import { isDns1123Label } from "../base/dns_label.ts";
 import { protobufObject } from "./_protobuf_writer.ts";
 import { firstValues, watchResourceVersion } from "./_request_options.ts";
 import { isLongRunning, type RequestAttributes, requestAttributes } from "./_request_info.ts";
@@ -310,6 +312,8 @@ export function createRequestHandler(
     }
     if (route.kind === "unknown") throw route.known ? methodNotAllowed() : notFound();
     if (route.kind === "namespace") {
+      // Only a name the fake could store objects under (see checkMetadata of _service_store.ts) is a namespace.
+      if (!isDns1123Label(route.name)) throw namespaceNotFound(route.name);
       const format = negotiate(req.headers.accept, "object");
       if (format instanceof HttpError) throw format;
       send(res, record, 200, { json: namespaceNamed(route.name) });

@@ -1,6 +1,7 @@
 /**
  * The Namespaces of the fake API server, as `GET /api/v1/namespaces/<name>` reads them: every namespace exists, since
- * the fake stores objects in any namespace without creating one first. kubectl reads a namespace after a 404 for
+ * the fake stores objects in any namespace without creating one first (any DNS-1123 label: the server answers 404
+ * for another name). kubectl reads a namespace after a 404 for
  * an object in it (`kubectl get service nope`), to say which is missing; without this, it printed the fake's
  * 404 for an unknown path, "the server could not find the requested resource", where a real server's answer makes
  * it print `services "nope" not found`. The fake neither lists nor watches Namespaces. Private to the fake API

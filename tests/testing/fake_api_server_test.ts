@@ -2418,3 +2418,24 @@ Deno.test("a Namespace reads as active, as kubectl reads one after a missing obj
     assert.equal(deleted.status, 405);
   });
 });
+
+Deno.test("a Namespace no namespace can be named (not a DNS-1123 label) is not found, as on kube-apiserver", async () => {
+  // The fake stores nothing there (applyService() and applySlice() refuse such a namespace); kubectl get service
+  // echo -n Shop then says 'namespaces "Shop" not found', as against kube-apiserver v1.36.3 (measured).
+  await withServer({}, async (server) => {
+    for (const name of ["Shop", "a.b", "-a", "x".repeat(64)]) {
+      const { status, body } = await getJson(`${server.url}/api/v1/namespaces/${name}`);
+      assert.equal(status, 404, name);
+      assert.deepEqual(body, {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: `namespaces ${JSON.stringify(name)} not found`,
+        reason: "NotFound",
+        details: { name, kind: "namespaces" },
+        code: 404,
+      });
+    }
+  });
+});
