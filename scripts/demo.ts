@@ -95,13 +95,14 @@ async function deletePod(name: string): Promise<void> {
 
 register({ grpc, cluster: { kubeconfig: api.kubeconfig({ namespace: NAMESPACE }) } });
 console.log(`fake API server at ${api.url}; echo pods listen on ${HOST}, each on a port of its own`);
+// Bare commands, no comments after them: zsh (macOS's shell) reads `#` as a word unless interactive_comments is set.
 console.log(
   `watch it from another terminal in this folder${
     SERVE ? "" : " (it runs about 20 s: npm run demo -- --serve waits)"
-  }:\n` +
+  }: kubectl (in namespace ${NAMESPACE}, the kubeconfig's) and kgr-resolver (the pods the resolver uses)\n` +
     `  export KUBECONFIG=${kubeconfigFile}\n` +
-    `  kubectl get endpointslices -w                  # namespace ${NAMESPACE}, the kubeconfig's\n` +
-    `  npx deno task cli kubernetes:///echo.${NAMESPACE}:grpc  # kgr-resolver, the pods the resolver uses\n`,
+    `  kubectl get endpointslices -w\n` +
+    `  npx deno task cli kubernetes:///echo.${NAMESPACE}:grpc\n`,
 );
 for (let i = 0; i < 3; i++) await startPod(`echo-${i}`);
 if (SERVE) await waitForEnter();

@@ -79,6 +79,11 @@ Deno.test({
     const seen = { text: "" };
     try {
       const [, kubeconfig] = await readUntil(reader, seen, /export KUBECONFIG=(\S+)[^]*press Enter/);
+      // The lines to paste are bare commands: zsh (macOS's shell) takes `#` as a word, not a comment, unless
+      // interactive_comments is set, and an apostrophe after it left the paste waiting at `quote>`.
+      const pasted = seen.text.match(/^ {2}\S.*$/gm) ?? [];
+      assert.deepEqual(pasted.map((line) => line.trim().split(/\s+/)[0]), ["export", "kubectl", "npx"], seen.text);
+      for (const line of pasted) assert.match(line, /^[\w ./:=-]+$/, `not a bare command: ${line}`);
       const env = { ...process.env, KUBECONFIG: kubeconfig };
       // The pods of the first phase, as the CLI's watch sees them before the phases run.
       const cli = await run(process.execPath, [
