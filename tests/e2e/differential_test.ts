@@ -582,6 +582,28 @@ const cases: Case[] = [
       ),
   },
   {
+    // Events are served without the watch cache: no pre-timeout (or periodic) BOOKMARK, unlike a slice watch above.
+    // The BOOKMARK's resourceVersion is left out: a real one is etcd's latest, which other writes (leases) move.
+    name: "a watch of Events with timeoutSeconds=3 and a write elsewhere: the initial events' BOOKMARK, then the end",
+    async run(target) {
+      const path = `/api/v1/namespaces/${NAMESPACE}/events?watch=1&allowWatchBookmarks=true&timeoutSeconds=3`;
+      const { events, ...rest } = await watchEvents(target, path, {
+        during: async () => {
+          await sleep(200);
+          await target.applySlice("ev1", slice("ev-1", "ev", "10.0.2.9", { namespace: OTHER_NAMESPACE }));
+          await target.deleteSlice(OTHER_NAMESPACE, "ev-1");
+        },
+      });
+      return {
+        ...rest,
+        events: events?.map(({ type, object: { metadata: { resourceVersion: _, ...metadata }, ...object } }: Json) => ({
+          type,
+          object: { ...object, metadata },
+        })),
+      };
+    },
+  },
+  {
     name: "anonymous requests and a bad token",
     run: async (target) => ({
       list: await get(target, SLICES, "anonymous"),
