@@ -99,7 +99,7 @@ console.log(`fake API server at ${api.url}; echo pods listen on ${HOST}, each on
 console.log(
   `watch it from another terminal in this folder${
     SERVE ? "" : " (it runs about 20 s: npm run demo -- --serve waits)"
-  }: kubectl (in namespace ${NAMESPACE}, the kubeconfig's) and kgr-resolver (the pods the resolver uses)\n` +
+  }:\nkubectl (in namespace ${NAMESPACE}, the kubeconfig's) and kgr-resolver (the pods the resolver uses)\n` +
     `  export KUBECONFIG=${kubeconfigFile}\n` +
     `  kubectl get endpointslices -w\n` +
     `  npx deno task cli kubernetes:///echo.${NAMESPACE}:grpc\n`,
