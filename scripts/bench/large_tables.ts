@@ -87,7 +87,8 @@ function burstTables(burst: BurstResults, big: LargeServiceResults["big"], bigWi
   return [
     "",
     `**Watch-only burst.** ${thousands(burst.endpoints)} endpoints in ${burst.slices} slices, ${burst.updates} ` +
-    "updates written back to back (each replaces one slice's 100 addresses), fake server: time from the last " +
+    "updates written back to back (each replaces one slice's 100 addresses, and each burst leaves every slice on " +
+    "addresses it did not start with, as a rollout does), fake server: time from the last " +
     `write to the client showing it, median of ${burst.bursts} bursts after a warm-up one, and how many ` +
     "snapshots (or informer handler calls) the consumer got per burst. Ours reads protobuf by default and JSON " +
     "with `protobuf: false`; client-node's informer reads JSON. In brackets the ratio to the raw watch on the same " +
