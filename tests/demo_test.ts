@@ -46,6 +46,19 @@ Deno.test({
   },
 });
 
+/** `npm run demo -- --serve`, as a child with piped standard input and output, stopped after `timeoutMs`. */
+function serveDemo(timeoutMs: number): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--v8-flags=--max-old-space-size=1024", "scripts/demo.ts", "--serve"],
+    cwd: root,
+    env: childEnv(),
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+    signal: AbortSignal.timeout(timeoutMs),
+  }).spawn();
+}
+
 /** Reads a child's output until `pattern` matches all of it so far; fails when the output ends first. */
 async function readUntil(
   reader: ReadableStreamDefaultReader<string>,
@@ -65,15 +78,7 @@ Deno.test({
   name: "npm run demo -- --serve prints a kubeconfig that kubectl and the CLI read, and removes it on Ctrl-C",
   sanitizeResources: false,
   async fn() {
-    const demo = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--v8-flags=--max-old-space-size=1024", "scripts/demo.ts", "--serve"],
-      cwd: root,
-      env: childEnv(),
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-      signal: AbortSignal.timeout(120_000),
-    }).spawn();
+    const demo = serveDemo(120_000);
     const reader = demo.stdout.pipeThrough(new TextDecoderStream()).getReader();
     const writer = demo.stdin.getWriter();
     const seen = { text: "" };
@@ -144,15 +149,7 @@ Deno.test({
   name: "npm run demo -- --serve removes its kubeconfig when its terminal closes (SIGHUP), as on Ctrl-C",
   sanitizeResources: false,
   async fn() {
-    const demo = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--v8-flags=--max-old-space-size=1024", "scripts/demo.ts", "--serve"],
-      cwd: root,
-      env: childEnv(),
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-      signal: AbortSignal.timeout(60_000),
-    }).spawn();
+    const demo = serveDemo(60_000);
     const reader = demo.stdout.pipeThrough(new TextDecoderStream()).getReader();
     try {
       const [, kubeconfig] = await readUntil(reader, { text: "" }, /export KUBECONFIG=(\S+)[^]*press Enter/);
