@@ -6,6 +6,15 @@ import { startFakeCluster } from "./_cluster.mjs";
 import { runCli } from "../../src/cli/main.ts";
 import type { CliOutput } from "../../src/runtime/cli_process.ts";
 
+/** Service echo.prod's one slice: a pod in zone-a, hinted for it (PreferSameZone), so that the zone matters. */
+const preferSameZoneEcho = endpointSlice({
+  namespace: "prod",
+  service: "echo",
+  trafficDistribution: "PreferSameZone",
+  port: { name: "grpc", port: 50051 },
+  endpoints: [{ ip: "10.0.0.1", pod: "echo-0", zone: "zone-a" }],
+});
+
 async function watchOnce(kubeconfig: string, node: string): Promise<{ code: number; stderr: string }> {
   const { code, stderr } = await run(["--kubeconfig", kubeconfig, "--once", "--node", node]);
   return { code, stderr };
@@ -57,13 +66,7 @@ Deno.test("kgr-resolver --node says once on standard error that its Node cannot 
 Deno.test("kgr-resolver check --node says an unreadable Node in its report only, not in a warning too", async () => {
   await using cluster = await startFakeCluster();
   const { api, kubeconfig } = cluster;
-  api.applySlice(endpointSlice({
-    namespace: "prod",
-    service: "echo",
-    trafficDistribution: "PreferSameZone",
-    port: { name: "grpc", port: 50051 },
-    endpoints: [{ ip: "10.0.0.1", pod: "echo-0", zone: "zone-a" }],
-  }));
+  api.applySlice(preferSameZoneEcho);
   // Was the library's warning on standard error as well, in the middle of the report and with other advice ("run
   // kgr-resolver again" where the report gives the ClusterRole, and says running clients need no restart).
   const missing = await run(["check", "--kubeconfig", kubeconfig, "--node", "ghost"]);
@@ -82,13 +85,7 @@ Deno.test("kgr-resolver --node says a Node refused after the live table is up ab
   // more) and drew the table again below the lines the warning pushed down (the header twice, seen in tmux).
   await using cluster = await startFakeCluster();
   const { api, kubeconfig } = cluster;
-  api.applySlice(endpointSlice({
-    namespace: "prod",
-    service: "echo",
-    trafficDistribution: "PreferSameZone",
-    port: { name: "grpc", port: 50051 },
-    endpoints: [{ ip: "10.0.0.1", pod: "echo-0", zone: "zone-a" }],
-  }));
+  api.applySlice(preferSameZoneEcho);
   const slicesOnly = { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] };
   api.setAccess({ username: "client", rules: [slicesOnly] });
   api.failNext(1, { status: 503, path: "get" });
