@@ -62,22 +62,26 @@ Deno.test("renderTable() at 50 columns keeps the address and READY beside the po
   ]);
 });
 
+/**
+ * A GKE Deployment's six pods, hinted for their zones in europe-west1 (the last one terminating): names of 31 cells,
+ * and "failover: hinted for zone europe-west1-d", 40.
+ */
+const GKE_SLICE: EndpointSlice = {
+  metadata: { name: "echo-x", namespace: "prod" },
+  addressType: "IPv4",
+  ports: [{ name: "grpc", port: 50051 }],
+  endpoints: [0, 1, 2, 3, 4, 5].map((i) => ({
+    addresses: [`10.1.0.${16 + i}`],
+    targetRef: { name: `echo-deployment-7d9f8c6b0-x${i}prk` },
+    zone: `europe-west1-${"bcd"[i % 3]}`,
+    nodeName: `gke-prod-pool-${i}-a1b2c3d4-x9z`,
+    hints: { forZones: [{ name: `europe-west1-${"bcd"[i % 3]}` }] },
+    ...(i === 5 ? { conditions: { ready: false, serving: true, terminating: true } } : {}),
+  })),
+};
+
 Deno.test("renderTable() cuts no pod name for a USED column that wraps all the same", () => {
-  // A GKE Deployment's pods, hinted for their zones: "failover: hinted for zone europe-west1-d" is 40 cells.
-  const slice: EndpointSlice = {
-    metadata: { name: "echo-x", namespace: "prod" },
-    addressType: "IPv4",
-    ports: [{ name: "grpc", port: 50051 }],
-    endpoints: [0, 1, 2, 3, 4, 5].map((i) => ({
-      addresses: [`10.1.0.${16 + i}`],
-      targetRef: { name: `echo-deployment-7d9f8c6b0-x${i}prk` },
-      zone: `europe-west1-${"bcd"[i % 3]}`,
-      nodeName: `gke-prod-pool-${i}-a1b2c3d4-x9z`,
-      hints: { forZones: [{ name: `europe-west1-${"bcd"[i % 3]}` }] },
-      ...(i === 5 ? { conditions: { ready: false, serving: true, terminating: true } } : {}),
-    })),
-  };
-  const view = serviceViewOf([slice], { zone: "europe-west1-b" });
+  const view = serviceViewOf([GKE_SLICE], { zone: "europe-west1-b" });
   const lines = tableAt(view, 80);
   const table = lines.slice(lines.findIndex((line) => /^POD\b/.test(line)));
   assert.match(table[0], / USED$/);
@@ -108,24 +112,11 @@ Deno.test("renderTable() wraps a reason of more than three lines in the USED col
 });
 
 Deno.test("renderTable() cuts no pod name for a USED column where a narrower terminal shows the names whole", () => {
-  // A GKE Deployment's pods, as above, and the AWS ones of SLICE: with USED under the rows, 55 to 66 columns (59 to 66
+  // GKE_SLICE's pods and the AWS ones of SLICE: with USED under the rows, 55 to 66 columns (59 to 66
   // for SLICE) showed the names whole; then USED became a column and cut them ('echo-de…-7d9f8c6b0-x0prk' at 67 to
   // 75, 'cart-ch…-7d9f8b6c5d-ax2z4' at 67 to 78), though that column left out READY and SERVING all the same.
-  const gke: EndpointSlice = {
-    metadata: { name: "echo-x", namespace: "prod" },
-    addressType: "IPv4",
-    ports: [{ name: "grpc", port: 50051 }],
-    endpoints: [0, 1, 2, 3, 4, 5].map((i) => ({
-      addresses: [`10.1.0.${16 + i}`],
-      targetRef: { name: `echo-deployment-7d9f8c6b0-x${i}prk` },
-      zone: `europe-west1-${"bcd"[i % 3]}`,
-      nodeName: `gke-prod-pool-${i}-a1b2c3d4-x9z`,
-      hints: { forZones: [{ name: `europe-west1-${"bcd"[i % 3]}` }] },
-      ...(i === 5 ? { conditions: { ready: false, serving: true, terminating: true } } : {}),
-    })),
-  };
   const cases = [
-    { view: serviceViewOf([gke], { zone: "europe-west1-b" }), from: 55, to: 85 },
+    { view: serviceViewOf([GKE_SLICE], { zone: "europe-west1-b" }), from: 55, to: 85 },
     { view: serviceViewOf([SLICE], { zone: "eu-west-1a" }), from: 59, to: 81 },
   ];
   for (const { view, from, to } of cases) {
