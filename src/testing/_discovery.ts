@@ -79,6 +79,13 @@ export function infoDocument(path: string, serverAddress: string): InfoDocument 
           verbs: ["get", "list", "watch"],
           shortNames: ["ev"],
         }, {
+          name: "namespaces",
+          singularName: "namespace",
+          namespaced: false,
+          kind: "Namespace",
+          verbs: ["get", "list"],
+          shortNames: ["ns"],
+        }, {
           name: "nodes",
           singularName: "node",
           namespaced: false,

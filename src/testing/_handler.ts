@@ -33,8 +33,7 @@ import { type InfoDocument, infoDocument } from "./_discovery.ts";
 import type { AccessControl } from "./_access_control.ts";
 import type { FailureQueue } from "./_failures.ts";
 import { listObjects } from "./_list.ts";
-import { createNamespaces } from "./_namespaces.ts";
-import { isDns1123Label } from "../base/dns_label.ts";
+import { NAMESPACE_PRINTER, type Namespaces } from "./_namespaces.ts";
 import { protobufObject } from "./_protobuf_writer.ts";
 import { firstValues, watchResourceVersion } from "./_request_options.ts";
 import { isLongRunning, type RequestAttributes, requestAttributes } from "./_request_info.ts";
@@ -56,6 +55,8 @@ export interface HandlerContext {
   readonly watches: WatchHub;
   /** Failures injected by `failNext()`. */
   readonly failures: FailureQueue;
+  /** The Namespaces: the system ones and those that held an object. */
+  readonly namespaces: Namespaces;
   /** Who the client is and what it may do (`setAccess()`), and the access reviews it creates. */
   readonly access: AccessControl;
   /** Every request received; the handler appends to it. */
@@ -212,7 +213,6 @@ export function createRequestHandler(
   context: HandlerContext,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { resources, waiters, watches, failures, requests } = context;
-  const namespaceNamed = createNamespaces(new Date().toISOString().replace(/\.\d+Z$/, "Z"));
 
   async function serveResource(
     res: ServerResponse,
@@ -269,6 +269,31 @@ export function createRequestHandler(
     }
   }
 
+  /** One Namespace, or the list of them (as a Table for kubectl). */
+  function serveNamespaces(
+    res: ServerResponse,
+    record: RecordedRequest,
+    name: string | undefined,
+    query: Record<string, string>,
+  ): void {
+    const found = name === undefined ? undefined : context.namespaces.get(name);
+    if (name !== undefined && found === undefined) throw namespaceNotFound(name);
+    const format = negotiate(res.req.headers.accept, name === undefined ? "object collection" : "object");
+    if (format instanceof HttpError) throw format;
+    const objects = found === undefined ? context.namespaces.list() : [found];
+    const metadata = {
+      resourceVersion: found?.metadata.resourceVersion ?? String(resources.endpointslices.history.rv),
+    };
+    // A list's items carry no kind or apiVersion, as on the real server.
+    const value: Record<string, unknown> = found !== undefined ? { ...found } : {
+      kind: "NamespaceList",
+      apiVersion: "v1",
+      metadata,
+      items: objects.map(({ kind: _kind, apiVersion: _apiVersion, ...item }) => item),
+    };
+    send(res, record, 200, tableBody(value, objects, NAMESPACE_PRINTER, metadata, format, query));
+  }
+
   async function serve(
     req: IncomingMessage,
     res: ServerResponse,
@@ -311,13 +336,8 @@ export function createRequestHandler(
       return send(res, record, 404, { text: "404 page not found\n" });
     }
     if (route.kind === "unknown") throw route.known ? methodNotAllowed() : notFound();
-    if (route.kind === "namespace") {
-      // Only a name the fake could store objects under (see checkMetadata of _service_store.ts) is a namespace.
-      if (!isDns1123Label(route.name)) throw namespaceNotFound(route.name);
-      const format = negotiate(req.headers.accept, "object");
-      if (format instanceof HttpError) throw format;
-      send(res, record, 200, { json: namespaceNamed(route.name) });
-    } else if (route.kind === "info") {
+    if (route.kind === "namespace") serveNamespaces(res, record, route.name, query);
+    else if (route.kind === "info") {
       const endpoint = documentEndpoint(path);
       const format = endpoint === undefined ? "json" : negotiate(req.headers.accept, endpoint);
       if (format instanceof HttpError) throw format;

@@ -1,14 +1,17 @@
 /**
- * The Namespaces of the fake API server, as `GET /api/v1/namespaces/<name>` reads them: every namespace exists, since
- * the fake stores objects in any namespace without creating one first (any DNS-1123 label: the server answers 404
- * for another name). kubectl reads a namespace after a 404 for
- * an object in it (`kubectl get service nope`), to say which is missing; without this, it printed the fake's
- * 404 for an unknown path, "the server could not find the requested resource", where a real server's answer makes
- * it print `services "nope" not found`. The fake neither lists nor watches Namespaces. Private to the fake API
+ * The Namespaces of the fake API server, as `GET /api/v1/namespaces[/<name>]` reads them. The fake stores objects
+ * in any namespace without creating it first, so a namespace exists once it held an object, as a namespace must
+ * exist on a real server before anything is written in it, and stays when emptied (nothing deletes it); besides the
+ * four a kube-apiserver creates at its start (`default`, `kube-node-lease`, `kube-public`, `kube-system`). Any other
+ * name is a 404: kubectl reads a namespace after a 404 for an object in it, and then says
+ * `namespaces "nope" not found`, as against kube-apiserver v1.36.3 (measured), where `services "x" not found` would
+ * send a user looking for the Service. The fake neither watches nor writes Namespaces. Private to the fake API
  * server.
  *
  * @module
  */
+
+import { age, tableColumns, type TablePrinter } from "./_table.ts";
 
 /** A `v1` Namespace, shaped as kube-apiserver v1.36.3 writes an active one (measured), without `managedFields`. */
 export interface Namespace {
@@ -25,40 +28,72 @@ export interface Namespace {
   readonly status: { readonly phase: "Active" };
 }
 
+/** The Namespaces kube-apiserver creates at its start (its system namespaces controller), in etcd's order. */
+export const SYSTEM_NAMESPACES: readonly string[] = ["default", "kube-node-lease", "kube-public", "kube-system"];
+
+/** The Namespaces of one server. */
+export interface Namespaces {
+  /** Records that an object was stored in `name`: the namespace exists from now on. */
+  hold(name: string): void;
+  /** The Namespace `name`; undefined when it does not exist. */
+  get(name: string): Namespace | undefined;
+  /** Every Namespace, by name. */
+  list(): Namespace[];
+}
+
+/** How a Namespace is printed: kube-apiserver v1.36.3's columns (NAME, STATUS, AGE). */
+export const NAMESPACE_PRINTER: TablePrinter<Namespace> = {
+  columns: tableColumns([
+    { name: "Name", description: "The Namespace's name, unique in the cluster." },
+    { name: "Status", description: "Active, or Terminating while it is deleted." },
+    { name: "Age", description: "How long ago the server created the Namespace." },
+  ]),
+  cells: (namespace, now) => [
+    namespace.metadata.name,
+    namespace.status.phase,
+    age(namespace.metadata.creationTimestamp, now),
+  ],
+  whole: (namespace) => namespace as unknown as Record<string, unknown>,
+};
+
 /**
- * The Namespaces of one server: each made when first read, with the server's start as its creation time.
+ * The Namespaces of one server: the system ones, made at its start, and each other one made when an object is
+ * first stored in it.
  *
  * @param started The server's start, as an RFC 3339 time in seconds.
- * @returns The reader of a Namespace by name.
+ * @param now The resourceVersion a Namespace made now gets (the server's current one).
+ * @returns The Namespaces.
  *
  * @example Reading a namespace
  * ```ts
  * import { createNamespaces } from "./_namespaces.ts";
- * const namespaces = createNamespaces("2026-12-05T19:17:34Z");
- * console.log(namespaces("demo").status.phase); // Active
+ * const namespaces = createNamespaces("2026-12-05T19:17:34Z", () => 1);
+ * console.log(namespaces.get("default")?.status.phase); // Active
+ * console.log(namespaces.get("demo")); // undefined
  * ```
  */
-export function createNamespaces(started: string): (name: string) => Namespace {
+export function createNamespaces(started: string, now: () => number): Namespaces {
   const made = new Map<string, Namespace>();
-  return (name) => {
-    let namespace = made.get(name);
-    if (namespace === undefined) {
-      namespace = {
-        kind: "Namespace",
-        apiVersion: "v1",
-        metadata: {
-          name,
-          uid: crypto.randomUUID(),
-          // Made before any write of the server's own, as a cluster's namespaces are made before what is in them.
-          resourceVersion: "1",
-          creationTimestamp: started,
-          labels: { "kubernetes.io/metadata.name": name },
-        },
-        spec: { finalizers: ["kubernetes"] },
-        status: { phase: "Active" },
-      };
-      made.set(name, namespace);
-    }
-    return namespace;
+  const make = (name: string, created: string) => {
+    if (made.has(name)) return;
+    made.set(name, {
+      kind: "Namespace",
+      apiVersion: "v1",
+      metadata: {
+        name,
+        uid: crypto.randomUUID(),
+        resourceVersion: String(now()),
+        creationTimestamp: created,
+        labels: { "kubernetes.io/metadata.name": name },
+      },
+      spec: { finalizers: ["kubernetes"] },
+      status: { phase: "Active" },
+    });
+  };
+  for (const name of SYSTEM_NAMESPACES) make(name, started);
+  return {
+    hold: (name) => make(name, new Date().toISOString().replace(/\.\d+Z$/, "Z")),
+    get: (name) => made.get(name),
+    list: () => [...made.values()].sort((a, b) => a.metadata.name < b.metadata.name ? -1 : 1),
   };
 }

@@ -15,8 +15,11 @@ export type Route =
   | { readonly kind: "resource"; readonly request: ResourceRequest }
   /** A discovery document, the version or a health check. */
   | { readonly kind: "info" }
-  /** One Namespace, which kubectl reads after a 404 for an object in it (see `_namespaces.ts`). */
-  | { readonly kind: "namespace"; readonly name: string }
+  /**
+   * One Namespace, which kubectl reads after a 404 for an object in it, or all of them (`name` undefined; see
+   * `_namespaces.ts`).
+   */
+  | { readonly kind: "namespace"; readonly name: string | undefined }
   /**
    * A path the server does not serve (404: a Status inside the API, Go's plain text outside it), or a method
    * it does not allow there (405).
@@ -90,7 +93,7 @@ const ALL_SERVICES = "/api/v1/services";
 const SERVICES = /^\/api\/v1\/namespaces\/([^/]*)\/services(?:\/([^/]+))?$/;
 const NODES = /^\/api\/v1\/nodes(?:\/([^/]+))?$/;
 const ALL_EVENTS = "/api/v1/events";
-const NAMESPACE = /^\/api\/v1\/namespaces\/([^/]+)$/;
+const NAMESPACE = /^\/api\/v1\/namespaces(?:\/([^/]+))?$/;
 const EVENTS = /^\/api\/v1\/namespaces\/([^/]*)\/events(?:\/([^/]+))?$/;
 
 /** The verb of a request on a collection or on one object: `watch` means nothing on an object's path, as on the real server. */
@@ -117,7 +120,13 @@ export function routeOf(method: string, path: string, query: Record<string, stri
   if (!known || (method !== "GET" && !ANY_METHOD.has(path))) return { kind: "unknown", known, inApi: inApi(path) };
   if (INFO.has(path)) return { kind: "info" };
   try {
-    if (namespaceObject !== null) return { kind: "namespace", name: decodeURIComponent(namespaceObject[1]) };
+    if (namespaceObject !== null) {
+      // A watch of Namespaces is not served: kubectl get namespaces -w gets a 405, as for a method not allowed.
+      if (namespaceObject[1] === undefined && verbOf(undefined, query) === "watch") {
+        return { kind: "unknown", known: true, inApi: true };
+      }
+      return { kind: "namespace", name: namespaceObject[1] && decodeURIComponent(namespaceObject[1]) };
+    }
     if (nodes !== null) {
       const name = nodes[1] === undefined ? undefined : decodeURIComponent(nodes[1]);
       return { kind: "resource", request: { verb: verbOf(name, query), resource: "nodes", name } };

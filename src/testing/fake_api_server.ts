@@ -3,7 +3,7 @@
  * resolver uses: listing and watching `discovery.k8s.io/v1` EndpointSlices,
  * `v1` Services (the resolver reads one for its first port) and `v1` Nodes,
  * and `v1` Events, always none, for `kubectl get events` and `kubectl describe`;
- * a GET of any Namespace answers an active one, as kubectl reads it after a 404.
+ * `v1` Namespaces (the four a real server creates, and each that held an object), which kubectl reads after a 404.
  * Test a service that resolves through `@kgr/resolver` without a cluster.
  *
  * It answers like kube-apiserver v1.36.3 wherever a client can tell, and
@@ -75,6 +75,7 @@ import { nearestName } from "../base/_nearest_name.ts";
 import { createFailureQueue } from "./_failures.ts";
 import { createAccessControl } from "./_access_control.ts";
 import { createRequestHandler } from "./_handler.ts";
+import { createNamespaces } from "./_namespaces.ts";
 import { startRvProgress } from "./_rv_progress.ts";
 import { createRvWaiters } from "./_rv_waiters.ts";
 import { copyJson } from "./_json_data.ts";
@@ -343,6 +344,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   });
   const failures = createFailureQueue();
   const access = createAccessControl();
+  const namespaces = createNamespaces(new Date().toISOString().replace(/\.\d+Z$/, "Z"), () => history.rv);
   const sockets = new Set<Socket>();
   const requests: RecordedRequest[] = [];
   let token = options.token;
@@ -355,6 +357,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     watches,
     failures,
     access,
+    namespaces,
     requests,
     token: () => token,
     serverAddress: () => address,
@@ -406,6 +409,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     const { history: stored } = resource;
     const existing = stored.current.get(key);
     if (now === undefined && existing === undefined) return false;
+    if (now?.metadata.namespace !== undefined) namespaces.hold(now.metadata.namespace);
     const change = now !== undefined
       ? stored.record(existing === undefined ? "ADDED" : "MODIFIED", key, now, existing)
       : stored.record("DELETED", key, {

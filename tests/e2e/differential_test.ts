@@ -1228,6 +1228,9 @@ const KUBECTL_GETS = [
   ["get", "events", "-n", NAMESPACE],
   ["get", "events", "-A"],
   ["get", "service", "nope", "-n", NAMESPACE],
+  // A namespace nothing was ever written in: kubectl names it, not the Service.
+  ["get", "service", "nope", "-n", "diff-nosuch"],
+  ["get", "namespaces"],
   ["get", "endpointslice", "nope", "-n", NAMESPACE],
 ];
 

@@ -9,7 +9,19 @@ import type {
   ObjectReference,
   ServiceInput,
 } from "@kgr/resolver/testing";
-import { BASE, events, fixture, getJson, slicesUrl, svc, waitFor, watch, within, withServer } from "./_helpers.ts";
+import {
+  BASE,
+  events,
+  fixture,
+  getJson,
+  type Json,
+  slicesUrl,
+  svc,
+  waitFor,
+  watch,
+  within,
+  withServer,
+} from "./_helpers.ts";
 
 /** The 403 Status kube-apiserver v1.36.3 writes for a denied request. */
 function forbidden(message: string, details: Record<string, string>) {
@@ -2261,6 +2273,7 @@ Deno.test("discovery, version and health paths answer as the real server's, list
     assert.deepEqual([core.kind, core.groupVersion], ["APIResourceList", "v1"]);
     assert.deepEqual(core.resources.map((resource: { name: string }) => resource.name), [
       "events",
+      "namespaces",
       "nodes",
       "services",
     ]);
@@ -2392,8 +2405,11 @@ Deno.test("the fake API server says it serves no OpenAPI documents, which kubect
   });
 });
 
-Deno.test("a Namespace reads as active, as kubectl reads one after a missing object; other methods are 405", async () => {
+Deno.test("a Namespace that held an object reads as active, as kubectl reads one after a missing object; other methods are 405", async () => {
   await withServer({}, async (server) => {
+    server.applySlice(endpointSlice({ namespace: "shop", service: "echo", endpoints: [] }));
+    server.deleteSlice("shop", server.slices("shop")[0].metadata.name);
+    // Emptied, it stays: nothing deletes a namespace.
     const { status, body } = await getJson(`${server.url}/api/v1/namespaces/shop`);
     assert.equal(status, 200);
     assert.deepEqual(
@@ -2404,6 +2420,7 @@ Deno.test("a Namespace reads as active, as kubectl reads one after a missing obj
         metadata: {
           name: "shop",
           uid: "string",
+          // Made at the write of the first object in it, before that write.
           resourceVersion: "1",
           creationTimestamp: body.metadata.creationTimestamp,
           labels: { "kubernetes.io/metadata.name": "shop" },
@@ -2419,11 +2436,13 @@ Deno.test("a Namespace reads as active, as kubectl reads one after a missing obj
   });
 });
 
-Deno.test("a Namespace no namespace can be named (not a DNS-1123 label) is not found, as on kube-apiserver", async () => {
-  // The fake stores nothing there (applyService() and applySlice() refuse such a namespace); kubectl get service
-  // echo -n Shop then says 'namespaces "Shop" not found', as against kube-apiserver v1.36.3 (measured).
+Deno.test("a Namespace that never held an object is not found, as one never created on kube-apiserver", async () => {
+  // kubectl get service echo -n nope then says 'namespaces "nope" not found', as against kube-apiserver v1.36.3
+  // (measured), where it said 'services "echo" not found' and sent the user looking for the Service. Names no
+  // namespace can have (not a DNS-1123 label) are never stored in (applyService() and applySlice() refuse them).
   await withServer({}, async (server) => {
-    for (const name of ["Shop", "a.b", "-a", "x".repeat(64)]) {
+    server.applyService({ metadata: { namespace: "shop", name: "echo" }, spec: { ports: [{ port: 80 }] } });
+    for (const name of ["nope", "Shop", "a.b", "-a", "x".repeat(64)]) {
       const { status, body } = await getJson(`${server.url}/api/v1/namespaces/${name}`);
       assert.equal(status, 404, name);
       assert.deepEqual(body, {
@@ -2437,5 +2456,29 @@ Deno.test("a Namespace no namespace can be named (not a DNS-1123 label) is not f
         code: 404,
       });
     }
+  });
+});
+
+Deno.test("Namespaces list the four a kube-apiserver creates and those that held an object, also as a Table", async () => {
+  // kubectl get namespaces said 'the server doesn't have a resource type "namespaces"'.
+  await withServer({}, async (server) => {
+    server.applySlice(endpointSlice({ namespace: "shop", service: "echo", endpoints: [] }));
+    const { status, body } = await getJson(`${server.url}/api/v1/namespaces`);
+    assert.equal(status, 200);
+    assert.equal(body.kind, "NamespaceList");
+    assert.deepEqual(
+      body.items.map((item: Json) => [item.metadata.name, item.status.phase, item.kind]),
+      ["default", "kube-node-lease", "kube-public", "kube-system", "shop"].map((name) => [name, "Active", undefined]),
+    );
+    const table = await getJson(`${server.url}/api/v1/namespaces`, {
+      headers: { accept: "application/json;as=Table;v=v1;g=meta.k8s.io" },
+    });
+    assert.deepEqual(table.body.columnDefinitions.map((column: Json) => column.name), ["Name", "Status", "Age"]);
+    assert.deepEqual(table.body.rows[4].cells.slice(0, 2), ["shop", "Active"]);
+    const discovery = await getJson(`${server.url}/api/v1`);
+    assert.deepEqual(
+      discovery.body.resources.find((resource: Json) => resource.name === "namespaces")?.shortNames,
+      ["ns"],
+    );
   });
 });
