@@ -76,6 +76,11 @@ export interface ObjectHistory<T extends StoredObject = EndpointSlice> {
     object: T,
     prev?: T,
   ): Change<T>;
+  /**
+   * Stores an object that was there from the start (the `kubernetes` Service): in the current state and the state at
+   * the compaction point, with no change to replay and without moving the resourceVersion.
+   */
+  seed(key: string, object: T): void;
   /** Changes with a resourceVersion above `rv`, oldest first. */
   changesAfter(rv: number): readonly Change<T>[];
   /** The state at `rv`, which must be in [compactedRv, rv]. */
@@ -140,6 +145,10 @@ export function createObjectHistory<T extends StoredObject = EndpointSlice>(
       else current.set(key, object);
       if (changes.length > historyLimit) compactOldest(changes.length - keptAfterCompaction);
       return change;
+    },
+    seed(key, object) {
+      current.set(key, object);
+      base.set(key, object);
     },
     changesAfter(after) {
       if (after >= clock.rv) return [];

@@ -36,7 +36,8 @@
  * future resourceVersion waits 1 s (not 3 s); watches without
  * `timeoutSeconds` never time out; loopback and other addresses the real
  * validation rejects are accepted (tests point slices at local servers);
- * Services get no cluster IP and derive no slices, and are written in JSON
+ * Services get no cluster IP and derive no slices (the `kubernetes` Service in `default`, there from the start,
+ * has none either), and are written in JSON
  * only, as Nodes are; discovery lists only what the fake serves.
  *
  * @example Listing a slice with fetch
@@ -378,6 +379,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   });
   const port = await listenOnFreshPort(server, options.port ?? 0, hostname);
   address = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+  seedKubernetesService(port);
   // At the bookmark cadence: a quiet watch's first periodic bookmark comes one or two intervals after its start.
   const progress = startRvProgress({ history, waiters, intervalMs: bookmarkIntervalMs });
   const url = `${options.tls === undefined ? "http" : "https"}://${address}`;
@@ -385,6 +387,23 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   /** Refuses a change after `close()`: no client could see it, and a test that makes one has a bug. */
   function checkOpen(what: string): void {
     if (closing !== undefined) throw new Error(`Cannot ${what}: the fake API server was closed`);
+  }
+
+  /**
+   * The `kubernetes` Service in `default`, which every real cluster has from its API server's start (`kubectl get
+   * services -A` lists it), stored as a real server writes it (measured on v1.36.3: its labels, its one port `https`
+   * 443 to the server's own port), without a cluster IP, as every Service of the fake; no EndpointSlice goes with it.
+   */
+  function seedKubernetesService(listening: number): void {
+    const { service } = services.apply({
+      metadata: {
+        namespace: "default",
+        name: "kubernetes",
+        labels: { component: "apiserver", provider: "kubernetes" },
+      },
+      spec: { ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: listening }] },
+    }, resources.services.history.rv);
+    resources.services.history.seed(storedKey(service.metadata), service);
   }
 
   function applySlice(input: EndpointSliceInput): EndpointSlice {

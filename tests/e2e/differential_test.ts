@@ -1231,6 +1231,8 @@ const KUBECTL_GETS = [
   // A namespace nothing was ever written in: kubectl names it, not the Service.
   ["get", "service", "nope", "-n", "diff-nosuch"],
   ["get", "namespaces"],
+  // The kubernetes Service, which every cluster has from its start.
+  ["get", "services", "-n", "default"],
   ["get", "endpointslice", "nope", "-n", NAMESPACE],
 ];
 

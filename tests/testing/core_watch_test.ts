@@ -58,7 +58,8 @@ Deno.test("Services and Nodes are selected by the fields kube-apiserver selects 
       return status === 200 ? body.items.map((item: Json) => item.metadata.name) : `${status} ${body.message}`;
     };
     // As kube-apiserver v1.36.3 answers them (measured), for a fake Service without a cluster IP.
-    assert.deepEqual(await read("/api/v1/services?fieldSelector=spec.type%3DClusterIP"), ["echo"]);
+    // The `kubernetes` Service in `default`, there from the start as on every cluster, is one too.
+    assert.deepEqual(await read("/api/v1/services?fieldSelector=spec.type%3DClusterIP"), ["kubernetes", "echo"]);
     assert.deepEqual(await read("/api/v1/services?fieldSelector=spec.type%3DNodePort"), []);
     assert.deepEqual(await read("/api/v1/services?fieldSelector=spec.clusterIP%3D10.96.0.1"), []);
     assert.equal(await read("/api/v1/services?fieldSelector=spec.foo%3Dx"), "400 field label not supported: spec.foo");
@@ -231,6 +232,7 @@ Deno.test({
         assert.deepEqual(text(services.stdout).trim().split("\n").map((line) => line.split(/ +/)[0]), [
           "NAME",
           "echo",
+          "kubernetes",
           "late",
         ]);
         assert.deepEqual(text(nodes.stdout).trim().split("\n").map((line) => line.split(/ +/)[0]), [

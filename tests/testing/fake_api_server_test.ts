@@ -2482,3 +2482,21 @@ Deno.test("Namespaces list the four a kube-apiserver creates and those that held
     );
   });
 });
+
+Deno.test("the kubernetes Service is in default from the start, as on every cluster, without moving the resourceVersion", async () => {
+  // kubectl get services -A listed none on a fresh fake, where every kube-apiserver v1.36.3 lists this one
+  // (measured: these labels, one port https 443 to the server's own port).
+  await withServer({}, async (server) => {
+    const { status, body } = await getJson(`${server.url}/api/v1/namespaces/default/services/kubernetes`);
+    assert.equal(status, 200);
+    assert.deepEqual(body.metadata.labels, { component: "apiserver", provider: "kubernetes" });
+    assert.deepEqual(body.spec.ports, [
+      { name: "https", protocol: "TCP", port: 443, targetPort: Number(new URL(server.url).port) },
+    ]);
+    assert.equal(body.metadata.resourceVersion, "1");
+    assert.equal(server.resourceVersion, "1");
+    // Listed, though no write made it.
+    const all = await getJson(`${server.url}/api/v1/services`);
+    assert.deepEqual(all.body.items.map((item: Json) => item.metadata.name), ["kubernetes"]);
+  });
+});
