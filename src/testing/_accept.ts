@@ -124,6 +124,8 @@ const DOCUMENTS: Record<string, NegotiatingEndpoint> = {
   "/apis": "group list",
   "/apis/discovery.k8s.io": "group",
   "/apis/discovery.k8s.io/v1": "resources",
+  "/apis/events.k8s.io": "group",
+  "/apis/events.k8s.io/v1": "resources",
   "/version": "version",
 };
 

@@ -117,7 +117,7 @@ export type AccessControl = {
   reviewOf(method: string, path: string): ReviewResource | undefined;
   answer(req: IncomingMessage, review: ReviewResource): Promise<Answer>;
   deniedOutsideServedResources(request: RefusedRequest): string | undefined;
-  deniedUser(request: { verb: string; resource: string; namespace?: string }): string | undefined;
+  deniedUser(request: { verb: string; resource: string; namespace?: string; group: string }): string | undefined;
 };
 
 /**
@@ -300,11 +300,10 @@ export function createAccessControl(): AccessControl {
     /**
      * The user a 403 names when no rule allows a request the server routes, else `undefined`.
      *
-     * @param request The verb, resource and namespace of an EndpointSlice, Service or Node request.
+     * @param request The verb, resource, namespace and API group of a request for what the server serves.
      */
-    deniedUser(request: { verb: string; resource: string; namespace?: string }): string | undefined {
-      const group = request.resource === "endpointslices" ? "discovery.k8s.io" : "";
-      return allowingRule({ ...request, group }) === -1 ? current.username : undefined;
+    deniedUser(request: { verb: string; resource: string; namespace?: string; group: string }): string | undefined {
+      return allowingRule(request) === -1 ? current.username : undefined;
     },
   };
 }

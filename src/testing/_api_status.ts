@@ -29,6 +29,18 @@ export interface Authorized {
   readonly namespace?: string;
   /** The object's name, for a request of one object. */
   readonly name?: string;
+  /** The API group, where the resource's own is not meant: `events.k8s.io` for its Events. */
+  readonly group?: "events.k8s.io";
+}
+
+/**
+ * The API group of what a request names.
+ *
+ * @param request The resource, and its group where it is not the resource's own.
+ * @returns The group; `""` is the core group.
+ */
+export function groupOf(request: Pick<Authorized, "resource" | "group">): string {
+  return request.group ?? GROUPS[request.resource];
 }
 
 /** A request for a resource the fake serves. */
@@ -171,7 +183,7 @@ export function namespaceNotFound(name: string): HttpError {
 
 /** How the real server names a resource in its messages, and the Status `details` for it. */
 function describe(request: Authorized) {
-  const group = GROUPS[request.resource];
+  const group = groupOf(request);
   const qualified = group === "" ? request.resource : `${request.resource}.${group}`;
   const details: Record<string, string> = request.name === undefined ? {} : { name: request.name };
   if (group !== "") details.group = group;
@@ -192,7 +204,7 @@ function forbidden(
   request: Authorized,
   extraDetails: Record<string, unknown> = {},
 ): HttpError {
-  return forbiddenRequest(user, { kind: "resource", ...request, group: GROUPS[request.resource] }, extraDetails);
+  return forbiddenRequest(user, { kind: "resource", ...request, group: groupOf(request) }, extraDetails);
 }
 
 /** Go's replacer in the API server's 403: its message is HTML-safe. */

@@ -130,6 +130,40 @@ export const EVENT_PRINTER: TablePrinter<Event> = {
   whole: (event) => ({ ...event, kind: "Event", apiVersion: "v1" }),
 };
 
+/** An `events.k8s.io/v1` Event, as far as its Table reads it; the fake never stores one either. */
+export interface GroupEvent extends StoredObject {
+  readonly metadata: StoredObject["metadata"] & { readonly namespace: string };
+  readonly regarding?: Event["involvedObject"];
+  readonly reason?: string;
+  readonly note?: string;
+  readonly type?: string;
+  readonly deprecatedCount?: number;
+  readonly deprecatedFirstTimestamp?: string | null;
+  readonly deprecatedLastTimestamp?: string | null;
+  readonly deprecatedSource?: Event["source"];
+}
+
+/**
+ * How an `events.k8s.io/v1` Event is printed: as kube-apiserver v1.36.3 prints it (measured: the `v1` Event's
+ * columns), from the fields the `v1` ones are converted from.
+ */
+export const GROUP_EVENT_PRINTER: TablePrinter<GroupEvent> = {
+  columns: EVENT_PRINTER.columns,
+  cells: (event, now) =>
+    EVENT_PRINTER.cells({
+      metadata: event.metadata,
+      involvedObject: event.regarding,
+      reason: event.reason,
+      message: event.note,
+      type: event.type,
+      count: event.deprecatedCount,
+      firstTimestamp: event.deprecatedFirstTimestamp,
+      lastTimestamp: event.deprecatedLastTimestamp,
+      source: event.deprecatedSource,
+    }, now),
+  whole: (event) => ({ ...event, kind: "Event", apiVersion: "events.k8s.io/v1" }),
+};
+
 /** An Event's OBJECT cell: `kind/name`, or only the kind when the event names no object. */
 function eventObject({ kind = "", name = "" }: NonNullable<Event["involvedObject"]>): string {
   return name === "" ? kind.toLowerCase() : `${kind.toLowerCase()}/${name}`;

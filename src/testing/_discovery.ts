@@ -18,6 +18,8 @@ export type InfoDocument =
 
 const SLICES_VERSION = { groupVersion: "discovery.k8s.io/v1", version: "v1" };
 const SLICES_GROUP = { name: "discovery.k8s.io", versions: [SLICES_VERSION], preferredVersion: SLICES_VERSION };
+const EVENTS_VERSION = { groupVersion: "events.k8s.io/v1", version: "v1" };
+const EVENTS_GROUP = { name: "events.k8s.io", versions: [EVENTS_VERSION], preferredVersion: EVENTS_VERSION };
 
 /** The Kubernetes version whose behaviour the fake follows. */
 const VERSION = {
@@ -42,6 +44,8 @@ const PATHS = [
   "/apis",
   "/apis/discovery.k8s.io",
   "/apis/discovery.k8s.io/v1",
+  "/apis/events.k8s.io",
+  "/apis/events.k8s.io/v1",
   "/healthz",
   "/livez",
   "/readyz",
@@ -104,9 +108,23 @@ export function infoDocument(path: string, serverAddress: string): InfoDocument 
         }),
       };
     case "/apis":
-      return { json: { kind: "APIGroupList", apiVersion: "v1", groups: [SLICES_GROUP] } };
+      // In the real server's order: events.k8s.io comes before discovery.k8s.io (measured on v1.36.3).
+      return { json: { kind: "APIGroupList", apiVersion: "v1", groups: [EVENTS_GROUP, SLICES_GROUP] } };
     case "/apis/discovery.k8s.io":
       return { json: { kind: "APIGroup", apiVersion: "v1", ...SLICES_GROUP } };
+    case "/apis/events.k8s.io":
+      return { json: { kind: "APIGroup", apiVersion: "v1", ...EVENTS_GROUP } };
+    case "/apis/events.k8s.io/v1":
+      return {
+        json: resourceList("events.k8s.io/v1", {
+          name: "events",
+          singularName: "event",
+          namespaced: true,
+          kind: "Event",
+          verbs: ["get", "list", "watch"],
+          shortNames: ["ev"],
+        }),
+      };
     case "/apis/discovery.k8s.io/v1":
       return {
         json: resourceList("discovery.k8s.io/v1", {

@@ -14,6 +14,7 @@ import { gzipSync } from "node:zlib";
 import {
   badRequest,
   forbiddenRequest,
+  groupOf,
   HttpError,
   injectedFailure,
   internalError,
@@ -223,9 +224,9 @@ export function createRequestHandler(
     expiry?: InjectedFailure,
   ): Promise<void> {
     const { verb, namespace, name } = request;
-    const resource = resources[request.resource];
+    const resource = request.group === "events.k8s.io" ? resources.groupEvents : resources[request.resource];
     const { history } = resource;
-    const deniedUser = context.access.deniedUser(request);
+    const deniedUser = context.access.deniedUser({ ...request, group: groupOf(request) });
     if (deniedUser !== undefined) throw forbiddenRequest(deniedUser, attributes());
     // A namespaced object read without its namespace (`namespaces//services/x`).
     if (verb === "get" && namespace === undefined && request.resource !== "nodes") {

@@ -11,7 +11,7 @@ import type { RecordedRequest } from "./server_types.ts";
 
 /** What a request asks for. */
 export type Route =
-  /** EndpointSlices, Services, Nodes or Events: a list, a watch or one object. */
+  /** EndpointSlices, Services, Nodes or Events (`v1` or `events.k8s.io/v1`): a list, a watch or one object. */
   | { readonly kind: "resource"; readonly request: ResourceRequest }
   /** A discovery document, the version or a health check. */
   | { readonly kind: "info" }
@@ -32,7 +32,15 @@ const PUBLIC_INFO = new Set(["/healthz", "/livez", "/readyz", "/version"]);
  * Documents that kube-apiserver writes from plain handlers, which answer any method (a HEAD or POST of `/healthz`
  * too); its go-restful routes (`/version`, `/api`, `/api/v1`, `/apis/<group>/<version>`) answer only GET.
  */
-const ANY_METHOD = new Set(["/", "/apis", "/apis/discovery.k8s.io", "/healthz", "/livez", "/readyz"]);
+const ANY_METHOD = new Set([
+  "/",
+  "/apis",
+  "/apis/discovery.k8s.io",
+  "/apis/events.k8s.io",
+  "/healthz",
+  "/livez",
+  "/readyz",
+]);
 const INFO = new Set([
   ...PUBLIC_INFO,
   "/",
@@ -41,6 +49,8 @@ const INFO = new Set([
   "/apis",
   "/apis/discovery.k8s.io",
   "/apis/discovery.k8s.io/v1",
+  "/apis/events.k8s.io",
+  "/apis/events.k8s.io/v1",
 ]);
 /** The API groups of kube-apiserver v1.36.3 (its `/apis`, measured): under them, a 404 is a Status. */
 const GROUPS = new Set([
@@ -93,6 +103,8 @@ const ALL_SERVICES = "/api/v1/services";
 const SERVICES = /^\/api\/v1\/namespaces\/([^/]*)\/services(?:\/([^/]+))?$/;
 const NODES = /^\/api\/v1\/nodes(?:\/([^/]+))?$/;
 const ALL_EVENTS = "/api/v1/events";
+const ALL_GROUP_EVENTS = "/apis/events.k8s.io/v1/events";
+const GROUP_EVENTS = /^\/apis\/events\.k8s\.io\/v1\/namespaces\/([^/]*)\/events(?:\/([^/]+))?$/;
 const NAMESPACE = /^\/api\/v1\/namespaces(?:\/([^/]+))?$/;
 const EVENTS = /^\/api\/v1\/namespaces\/([^/]*)\/events(?:\/([^/]+))?$/;
 
@@ -114,9 +126,10 @@ export function routeOf(method: string, path: string, query: Record<string, stri
   const services = path === ALL_SERVICES ? [] : SERVICES.exec(path);
   const nodes = NODES.exec(path);
   const events = path === ALL_EVENTS ? [] : EVENTS.exec(path);
+  const groupEvents = path === ALL_GROUP_EVENTS ? [] : GROUP_EVENTS.exec(path);
   const namespaceObject = NAMESPACE.exec(path);
   const known = INFO.has(path) || slices !== null || services !== null || nodes !== null || events !== null ||
-    namespaceObject !== null;
+    groupEvents !== null || namespaceObject !== null;
   if (!known || (method !== "GET" && !ANY_METHOD.has(path))) return { kind: "unknown", known, inApi: inApi(path) };
   if (INFO.has(path)) return { kind: "info" };
   try {
@@ -136,9 +149,15 @@ export function routeOf(method: string, path: string, query: Record<string, stri
       ? ["services", services] as const
       : events !== null
       ? ["events", events] as const
+      : groupEvents !== null
+      ? ["events", groupEvents] as const
       : ["endpointslices", slices!] as const;
     const [namespace, name] = [match[1] || undefined, match[2]].map((part) => part && decodeURIComponent(part));
-    return { kind: "resource", request: { verb: verbOf(name, query), resource, namespace, name } };
+    const request = { verb: verbOf(name, query), resource, namespace, name };
+    return {
+      kind: "resource",
+      request: groupEvents === null ? request : { ...request, group: "events.k8s.io" },
+    };
   } catch {
     // A malformed percent-encoding names nothing we serve.
     return { kind: "unknown", known: false, inApi: inApi(path) };

@@ -1,6 +1,6 @@
 /**
  * The kinds of objects the fake API server lists and watches (EndpointSlices,
- * Services, Nodes, and Events, of which it stores none): where each is stored, what its lists are called, how it
+ * Services, Nodes, and Events of `v1` and of `events.k8s.io/v1`, of which it stores none): where each is stored, what its lists are called, how it
  * is printed as a Table, which fields select it, and what its BOOKMARK events
  * carry (measured on kube-apiserver v1.36.3: an empty object of the kind with
  * only a resourceVersion, with the fields its Go type always writes). Private
@@ -12,7 +12,14 @@
 import type { SelectableFields } from "./_field_selector.ts";
 import type { ObjectHistory, StoredObject } from "./_object_history.ts";
 import { SLICE_PRINTER, type TablePrinter } from "./_table.ts";
-import { type Event, EVENT_PRINTER, NODE_PRINTER, SERVICE_PRINTER } from "./_core_tables.ts";
+import {
+  type Event,
+  EVENT_PRINTER,
+  GROUP_EVENT_PRINTER,
+  type GroupEvent,
+  NODE_PRINTER,
+  SERVICE_PRINTER,
+} from "./_core_tables.ts";
 import type { EndpointSlice, Node, Service } from "./types.ts";
 
 /** One kind of object that the fake lists and watches. */
@@ -79,6 +86,25 @@ const EVENT_FIELDS: SelectableFields = {
   unsupported: notSupported,
 };
 
+/** An `events.k8s.io/v1` Event's fields, as kube-apiserver v1.36.3 selects it by them (measured). */
+const GROUP_EVENT_FIELDS: SelectableFields = {
+  names: new Set([
+    "metadata.name",
+    "metadata.namespace",
+    "reason",
+    "regarding.kind",
+    "regarding.namespace",
+    "regarding.name",
+    "regarding.uid",
+    "regarding.apiVersion",
+    "regarding.resourceVersion",
+    "regarding.fieldPath",
+    "reportingController",
+    "type",
+  ]),
+  unsupported: notSupported,
+};
+
 /** The served resources of one server, by their plural name. */
 export interface ServedResources {
   /** `discovery.k8s.io/v1` EndpointSlices. */
@@ -89,6 +115,8 @@ export interface ServedResources {
   readonly nodes: ServedResource<Node>;
   /** `v1` Events: always none, so that `kubectl get events` and `kubectl describe` read an empty list. */
   readonly events: ServedResource<Event>;
+  /** `events.k8s.io/v1` Events: always none, for `kubectl get events.events.k8s.io`. */
+  readonly groupEvents: ServedResource<GroupEvent>;
 }
 
 /**
@@ -130,6 +158,7 @@ export function servedResources(histories: {
   services: ObjectHistory<Service>;
   nodes: ObjectHistory<Node>;
   events: ObjectHistory<Event>;
+  groupEvents: ObjectHistory<GroupEvent>;
 }): ServedResources {
   return {
     endpointslices: {
@@ -223,6 +252,25 @@ export function servedResources(histories: {
         reportingComponent: "",
         reportingInstance: "",
       } as unknown as Event),
+    },
+    groupEvents: {
+      history: histories.groupEvents,
+      listKind: "EventList",
+      apiVersion: "events.k8s.io/v1",
+      watchCached: false,
+      printer: GROUP_EVENT_PRINTER,
+      fields: GROUP_EVENT_FIELDS,
+      fieldValues: ({ metadata }) => ({ "metadata.name": metadata.name, "metadata.namespace": metadata.namespace }),
+      bookmark: (resourceVersion, annotations) => ({
+        kind: "Event",
+        apiVersion: "events.k8s.io/v1",
+        metadata: bookmarkMetadata(resourceVersion, annotations),
+        eventTime: null,
+        regarding: {},
+        deprecatedSource: {},
+        deprecatedFirstTimestamp: null,
+        deprecatedLastTimestamp: null,
+      } as unknown as GroupEvent),
     },
   };
 }

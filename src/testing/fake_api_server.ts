@@ -2,7 +2,7 @@
  * An embedded, in-process fake of the part of the Kubernetes API that the
  * resolver uses: listing and watching `discovery.k8s.io/v1` EndpointSlices,
  * `v1` Services (the resolver reads one for its first port) and `v1` Nodes,
- * and `v1` Events, always none, for `kubectl get events` and `kubectl describe`;
+ * and `v1` and `events.k8s.io/v1` Events, always none, for `kubectl get events` and `kubectl describe`;
  * `v1` Namespaces (the four a real server creates, and each that held an object), which kubectl reads after a 404.
  * Test a service that resolves through `@kgr/resolver` without a cluster.
  *
@@ -90,7 +90,7 @@ import { checkTlsPair } from "./_tls_pair.ts";
 import { createWatchHub } from "./_watch.ts";
 import type { FakeApiServer, FakeApiServerOptions, KubeconfigOptions, RecordedRequest } from "./server_types.ts";
 import type { EndpointSlice, EndpointSliceInput, Node, NodeInput, Service, ServiceInput } from "./types.ts";
-import type { Event } from "./_core_tables.ts";
+import type { Event, GroupEvent } from "./_core_tables.ts";
 
 /** How long a request for a future resourceVersion waits (the real cacher: 3 s). */
 const TOO_LARGE_WAIT_MS = 1000;
@@ -331,6 +331,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     services: createObjectHistory<Service>(limits),
     nodes: createObjectHistory<Node>(limits),
     events: createObjectHistory<Event>(limits),
+    groupEvents: createObjectHistory<GroupEvent>(limits),
   });
   const services = createServiceStore(resources.services.history.current);
   const nodes = createNodeStore(resources.nodes.history.current);

@@ -63,7 +63,7 @@ interface Case {
 const KNOWN: Record<string, string> = {
   "managedFields of a stored slice": "the fake records no field managers: nothing writes through its HTTP API",
   "a Service's spec": "the fake allocates no cluster IP and fills in none of the defaults a real Service gets",
-  "/apis": "the fake lists only the group it serves, discovery.k8s.io",
+  "/apis": "the fake lists only the groups it serves, events.k8s.io and discovery.k8s.io",
   "/apis/discovery.k8s.io/v1": "the fake lists only the verbs it serves (get, list, watch) and no storageVersionHash",
   "/version build fields": "the fake is not a Go build: gitCommit, goVersion, compiler and platform say so",
   "continue tokens that are not base64url JSON":
@@ -1233,6 +1233,8 @@ const KUBECTL_GETS = [
   ["get", "namespaces"],
   // The kubernetes Service, which every cluster has from its start.
   ["get", "services", "-n", "default"],
+  ["get", "events.events.k8s.io", "-A"],
+  ["get", "events.events.k8s.io", "nope", "-n", NAMESPACE],
   ["get", "endpointslice", "nope", "-n", NAMESPACE],
 ];
 

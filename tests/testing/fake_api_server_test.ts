@@ -2253,8 +2253,11 @@ Deno.test("discovery, version and health paths answer as the real server's, list
     });
     const groupVersion = { groupVersion: "discovery.k8s.io/v1", version: "v1" };
     const group = { name: "discovery.k8s.io", versions: [groupVersion], preferredVersion: groupVersion };
-    assert.deepEqual(await json("/apis"), { kind: "APIGroupList", apiVersion: "v1", groups: [group] });
+    const eventsVersion = { groupVersion: "events.k8s.io/v1", version: "v1" };
+    const events = { name: "events.k8s.io", versions: [eventsVersion], preferredVersion: eventsVersion };
+    assert.deepEqual(await json("/apis"), { kind: "APIGroupList", apiVersion: "v1", groups: [events, group] });
     assert.deepEqual(await json("/apis/discovery.k8s.io"), { kind: "APIGroup", apiVersion: "v1", ...group });
+    assert.deepEqual(await json("/apis/events.k8s.io"), { kind: "APIGroup", apiVersion: "v1", ...events });
     assert.deepEqual(await json("/apis/discovery.k8s.io/v1"), {
       kind: "APIResourceList",
       apiVersion: "v1",
@@ -2498,5 +2501,35 @@ Deno.test("the kubernetes Service is in default from the start, as on every clus
     // Listed, though no write made it.
     const all = await getJson(`${server.url}/api/v1/services`);
     assert.deepEqual(all.body.items.map((item: Json) => item.metadata.name), ["kubernetes"]);
+  });
+});
+
+Deno.test("events.k8s.io/v1 Events are served, always none, with the real server's discovery, fields and 404", async () => {
+  // kubectl get events.events.k8s.io said 'the server doesn't have a resource type "events"'; kube-apiserver
+  // v1.36.3 answers these (measured).
+  await withServer({}, async (server) => {
+    const group = "/apis/events.k8s.io/v1";
+    const list = await getJson(`${server.url}${group}/namespaces/default/events`);
+    assert.deepEqual(list.body, {
+      kind: "EventList",
+      apiVersion: "events.k8s.io/v1",
+      metadata: { resourceVersion: server.resourceVersion },
+      items: [],
+    });
+    const one = await getJson(`${server.url}${group}/namespaces/default/events/x`);
+    assert.deepEqual([one.status, one.body.message, one.body.details], [
+      404,
+      'events.events.k8s.io "x" not found',
+      { name: "x", group: "events.k8s.io", kind: "events" },
+    ]);
+    assert.equal((await getJson(`${server.url}${group}/events?fieldSelector=regarding.name%3Dx`)).status, 200);
+    const note = await getJson(`${server.url}${group}/events?fieldSelector=note%3Dx`);
+    assert.deepEqual([note.status, note.body.message], [400, "field label not supported: note"]);
+    const resources = await getJson(`${server.url}${group}`);
+    assert.deepEqual(resources.body.resources.map((resource: Json) => [resource.name, resource.kind]), [
+      ["events", "Event"],
+    ]);
+    const groups = await getJson(`${server.url}/apis`);
+    assert.deepEqual(groups.body.groups.map((entry: Json) => entry.name), ["events.k8s.io", "discovery.k8s.io"]);
   });
 });
