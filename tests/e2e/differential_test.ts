@@ -945,6 +945,55 @@ const cases: Case[] = [
     },
   },
   {
+    // kubectl get events.events.k8s.io reads these; kubectl events reads v1's.
+    name: "events.k8s.io Events: an empty list, in all namespaces, by its fields, a bad field, a missing one, a watch",
+    async run(target) {
+      const events = `/apis/events.k8s.io/v1/namespaces/${NAMESPACE}/events`;
+      return {
+        group: await get(target, "/apis/events.k8s.io"),
+        namespace: await get(target, `${events}?limit=500`),
+        all: await get(target, "/apis/events.k8s.io/v1/events"),
+        fields: await get(
+          target,
+          `${events}?fieldSelector=` + encodeURIComponent(
+            "regarding.name=two,regarding.kind=Service,reportingController=x,type=Warning,reason=Failed,metadata.name=y",
+          ),
+        ),
+        badField: await get(target, `${events}?fieldSelector=note%3Dx`),
+        one: await get(target, `${events}/missing`),
+        watch: await watchEvents(
+          target,
+          `${events}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`,
+          { done: (seen) => seen.some((event) => event.type === "BOOKMARK") },
+        ),
+      };
+    },
+  },
+  {
+    name: "Namespaces: those of the test and the system ones listed, and one nothing was written in is a 404",
+    async run(target) {
+      const { status, body } = await get(target, "/api/v1/namespaces");
+      return {
+        status,
+        kind: body.kind,
+        listed: body.items.map((item: Json) => [item.metadata.name, item.status.phase]),
+        missing: await get(target, "/api/v1/namespaces/diff-nosuch"),
+        serviceThere: await get(target, "/api/v1/namespaces/diff-nosuch/services/two"),
+      };
+    },
+  },
+  {
+    name: "the kubernetes Service in default: its labels and its port to the server's own",
+    async run(target) {
+      const { status, body } = await get(target, "/api/v1/namespaces/default/services/kubernetes");
+      const [port] = body.spec.ports;
+      // The server's own port, as /api names it to clients.
+      const api = await get(target, "/api");
+      const own = Number(api.body.serverAddressByClientCIDRs[0].serverAddress.split(":").pop());
+      return { status, labels: body.metadata.labels, port: { ...port, targetPort: port.targetPort === own } };
+    },
+  },
+  {
     name: "a Service by name: its ports, and a missing one",
     async run(target) {
       const found = await get(target, `/api/v1/namespaces/${NAMESPACE}/services/two`);
