@@ -53,8 +53,17 @@ export interface CoreResults {
     error?: string;
     firstMs?: number;
     rssBytes?: number;
+    /** CPU per update, all threads: the median window of all the peer's processes (older results: of one process). */
     cpuMsPerUpdate?: number;
-    /** CPU per update of every process of the peer (null: it failed); the figures above are the median one's. */
+    /** The quartiles of the windows' CPU per update (absent in results saved before windows). */
+    cpuMsPerUpdateSpread?: [number, number];
+    /** How many windows the figures above come from. */
+    cpuWindows?: number;
+    /** Updates per window. */
+    cpuWindowUpdates?: number;
+    /** The main thread's CPU per update, median window: the JavaScript thread (for Go, only one of its threads). */
+    mainThreadMsPerUpdate?: number;
+    /** The median window of each process of the peer (null: it failed); older results: each process's figure. */
     cpuMsPerUpdateRuns?: (number | null)[];
     p50?: number;
     observed?: number;
@@ -245,18 +254,27 @@ function subscribersTable(results: CoreResults): string[] {
 function bigServiceTable(results: CoreResults): string[] {
   if (results.big.length === 0) return [];
   const informer = results.big.find((s) => s.peer === "client-node informer" && s.error === undefined);
+  const windowed = results.big.find((s) => s.cpuWindows !== undefined);
   const rows = results.big.map((s) => {
     if (s.error !== undefined) return `| ${s.peer} | failed: ${s.error} | | | |`;
     return `| ${s.peer} | ${ms(s.firstMs)} (${ratio(s.firstMs, informer?.firstMs)}) | ` +
       `${mib(s.rssBytes)} (${ratio(s.rssBytes, informer?.rssBytes)}) | ` +
-      `${ms(s.cpuMsPerUpdate, 2)} (${ratio(s.cpuMsPerUpdate, informer?.cpuMsPerUpdate)}) | ` +
+      `${ms(s.cpuMsPerUpdate, 2)} (${ratio(s.cpuMsPerUpdate, informer?.cpuMsPerUpdate)})${
+        s.cpuMsPerUpdateSpread ? `, ${s.cpuMsPerUpdateSpread.map((q) => fmt(q, 2)).join("–")}` : ""
+      } | ` +
       `${s.endpointsSeen?.toLocaleString("en-US") ?? "–"} |`;
   });
   return [
     "",
     "**A Service of 5,000 endpoints in 50 slices,** fake server, one client process at a time: time to the " +
     "first resolution (once its library is loaded, as above), RSS, and CPU time per update as one slice changes " +
-    "at a time (the median of the peer's processes), with the endpoints each update hands on; in brackets the ratio to client-node's informer. The " +
+    (windowed
+      ? "at a time (every thread of the process; the median window of all the peer's processes, " +
+        `${windowed.cpuWindows! / (windowed.cpuMsPerUpdateRuns?.length ?? 1)} windows of ` +
+        `${windowed.cpuWindowUpdates} updates each, the processes' windows taken in turn; after the ratio, the ` +
+        "windows' quartiles)"
+      : "at a time (the median of the peer's processes)") +
+    ", with the endpoints each update hands on; in brackets the ratio to client-node's informer. The " +
     "Go original does not merge slices: its first resolution is its first slice, and each update hands gRPC " +
     "that slice's 100 endpoints only. " + wireSentence([["", oursWire(results, "scale")]], "the others read"),
     "",
