@@ -382,7 +382,7 @@ async function bigServiceSection(backend: Backend): Promise<void> {
   const order: PeerName[] = [];
   for (let round = 0; round < BIG_ROUNDS; round++) {
     for (const peer of round % 2 === 0 ? SCALE_PEERS : SCALE_PEERS.toReversed()) {
-      // The Go original is measured once: compiled ahead of time, it varies by no more than the clock's tick, and
+      // The Go original is measured once: compiled ahead of time, its windows vary least of all, and
       // its time keeps the full run under 10 minutes.
       if (peer === "kuberesolver (Go)" && round > 0) continue;
       order.push(peer);
