@@ -48,9 +48,14 @@ try {
 /**
  * A project whose nice-grpc has its own copy of grpc-js: copies of the package, nice-grpc and that grpc-js (a module's
  * identity is its real path), and links to the rest of node_modules. With `pnpm`, the package lies in
- * `node_modules/.pnpm/`, linked from `node_modules/@kgr/resolver`, as pnpm installs it.
+ * `node_modules/.pnpm/`, linked from `node_modules/@kgr/resolver`, as pnpm installs it. With `mark`, that file is
+ * written into node_modules, as the package manager that writes it leaves it there.
  */
-async function twoCopiesProject(folder: string, client = CLIENT, { pnpm = false } = {}): Promise<void> {
+async function twoCopiesProject(
+  folder: string,
+  client = CLIENT,
+  { pnpm = false, mark }: { pnpm?: boolean; mark?: string } = {},
+): Promise<void> {
   const own = join(folder, "node_modules");
   const ours = pnpm ? join(own, ".pnpm", "@kgr+resolver@0.1.0", "node_modules", "@kgr", "resolver") : undefined;
   await mkdir(join(own, "@grpc"), { recursive: true });
@@ -75,6 +80,7 @@ async function twoCopiesProject(folder: string, client = CLIENT, { pnpm = false 
   });
   await writeFile(join(folder, "package.json"), '{ "type": "module" }\n');
   await writeFile(join(folder, "client.mjs"), client);
+  if (mark !== undefined) await writeFile(join(own, mark), "");
 }
 
 Deno.test("nice-grpc's createChannel() with its own grpc-js copy uses the options of the app's register()", async () => {
@@ -175,3 +181,29 @@ Deno.test("createChannel() names pnpm's commands to leave one copy of grpc-js wh
     await rm(folder, { recursive: true, force: true });
   }
 });
+
+for (
+  const [manager, mark, advice] of [
+    [
+      "pnpm with node-linker=hoisted",
+      ".modules.yaml",
+      "run pnpm dedupe, until pnpm why @grpc/grpc-js shows one version",
+    ],
+    ["Yarn 1", ".yarn-integrity", "run yarn upgrade @grpc/grpc-js, until yarn why @grpc/grpc-js finds one copy"],
+    ["Yarn 2+", ".yarn-state.yml", "run yarn dedupe @grpc/grpc-js, until yarn why @grpc/grpc-js shows one version"],
+  ]
+) {
+  Deno.test(`createChannel() names the commands of ${manager} to leave one copy of grpc-js where it installed the package`, async () => {
+    // Were npm's: these lay node_modules out as npm does, and npm dedupe there writes a package-lock.json beside their
+    // lockfile, which they keep following.
+    const folder = await mkdtemp(join(tmpdir(), "kgr-two-copies-"));
+    try {
+      await twoCopiesProject(folder, APPS_CREDENTIALS_CLIENT, { mark });
+      const env = { ...Deno.env.toObject(), HOME: folder };
+      const { stdout } = await run("node", ["client.mjs"], { cwd: folder, env: childEnv(env), timeout: 30_000 });
+      assert.ok(stdout.endsWith(`nice-grpc accepts and ${advice}\n`), stdout);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+}

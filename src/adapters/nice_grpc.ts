@@ -22,34 +22,10 @@ import { CLUSTER_OPTIONS } from "../cluster/cluster_options.ts";
 import { checkOptionNames, checkOptionsObject } from "../check_watch_settings.ts";
 import { currentValue, isOptionsObject, typeName } from "../base/_util.ts";
 import { nearestName } from "../base/_nearest_name.ts";
-import { type RuntimeKey, runtimeKey } from "../runtime/runtime.ts";
+import { oneCopyAdvice } from "./_one_copy_advice.ts";
 // Not a named import: ESM bundles often begin with their own `createRequire` import, and the two would clash.
 import * as nodeModule from "node:module";
 import process from "node:process";
-
-/**
- * How to leave one copy of grpc-js once a version nice-grpc accepts is asked for, with the package manager that goes
- * with the runtime (each checked with two copies installed). Deno's install shares one copy among the ranges that
- * allow it; node_modules that npm wrote need npm's dedupe.
- */
-const ONE_COPY: Record<RuntimeKey, string> = {
-  node: "run npm dedupe, until npm ls @grpc/grpc-js shows one copy",
-  bun: "run bun dedupe, until bun pm ls @grpc/grpc-js shows one copy",
-  deno: "run deno install (npm dedupe if npm wrote node_modules), until deno why @grpc/grpc-js (npm ls " +
-    "@grpc/grpc-js) shows one copy",
-};
-
-/**
- * How to leave one copy of grpc-js: pnpm's commands where pnpm installed this package (its real path lies in
- * `node_modules/.pnpm/`, whichever runtime runs it: npm's dedupe there walks pnpm's store and writes a
- * package-lock.json), else those of {@linkcode ONE_COPY}.
- */
-function oneCopyAdvice(): string {
-  if (import.meta.url.includes("/node_modules/.pnpm/")) {
-    return "run pnpm dedupe, until pnpm why @grpc/grpc-js shows one version";
-  }
-  return ONE_COPY[runtimeKey()];
-}
 
 /** The protocols nice-grpc's own `createChannel` strips before dialing the rest by DNS. */
 const NICE_GRPC_PROTOCOLS: ReadonlySet<string> = new Set(["http", "https"]);
@@ -196,7 +172,7 @@ function checkCredentials(credentials: unknown): void {
         "Cannot create the channel: its credentials were made by another copy of @grpc/grpc-js than the one " +
           "nice-grpc uses, and grpc-js takes only its own copy's: make them with nice-grpc's ChannelCredentials " +
           '(import { ChannelCredentials } from "nice-grpc"; ChannelCredentials.createInsecure(), createSsl(...)), ' +
-          `or install a version of @grpc/grpc-js that nice-grpc accepts and ${oneCopyAdvice()}`,
+          `or install a version of @grpc/grpc-js that nice-grpc accepts and ${oneCopyAdvice(import.meta.url)}`,
       );
     }
     return;
@@ -289,8 +265,9 @@ function niceGrpcsOwnGrpc(): GrpcModule {
   }
   throw new ResolverError(
     "Cannot register the resolver with nice-grpc: it uses another copy of @grpc/grpc-js than @kgr/resolver; " +
-      `install a version of @grpc/grpc-js that nice-grpc accepts and ${oneCopyAdvice()} (a bundle must ` +
-      "hold one: bundle nice-grpc and @grpc/grpc-js together, or leave both external), or pass nice-grpc's copy in " +
+      "install a version of @grpc/grpc-js that nice-grpc accepts and " +
+      `${oneCopyAdvice(import.meta.url)} (a bundle must hold one: bundle nice-grpc and @grpc/grpc-js together, ` +
+      "or leave both external), or pass nice-grpc's copy in " +
       "createChannel()'s options as resolver.grpc",
   );
 }
