@@ -12,7 +12,7 @@ import type { ClusterAccess } from "./types.ts";
  *
  * @param access The cluster access whose default namespace the target was given.
  * @returns A clause, e.g. `the target names no namespace, and none is set in kubeconfig /root/.kube/config (context
- * "dev")`.
+ * "dev")`, or `..., and cluster.namespace is not set` for access from the cluster options alone.
  *
  * @example A kubeconfig context without a namespace
  * ```ts
@@ -22,7 +22,11 @@ import type { ClusterAccess } from "./types.ts";
  * ```
  */
 export function defaultNamespaceNote(access: Pick<ClusterAccess, "source" | "namespaceSource">): string {
-  return access.namespaceSource === undefined
-    ? `the target names no namespace, and none is set in ${access.source}`
-    : `the target names no namespace, so it comes from ${access.namespaceSource}`;
+  if (access.namespaceSource !== undefined) {
+    return `the target names no namespace, so it comes from ${access.namespaceSource}`;
+  }
+  // Options alone (cluster.server): the one place to set it is named, as "in cluster options" named none.
+  return access.source === "cluster options"
+    ? "the target names no namespace, and cluster.namespace is not set"
+    : `the target names no namespace, and none is set in ${access.source}`;
 }
