@@ -1063,8 +1063,14 @@ export const scenarios = {
           // undici's connect timeout (10 s) and stall timeout (150 s) must not be what ends it. The bound leaves room
           // for the process's start on a loaded machine (2.5 s was passed by 43-264 ms at a load average of 8-10).
           assert.ok(elapsed < 5000, `${what} took ${elapsed} ms with --timeout 1`);
-          const advice =
-            `no answer within 1 s.*: check that the API server at ${server} is reachable, or raise --timeout`;
+          // An http:// server is a proxy (kubectl proxy) that holds the request as long as the API server behind it:
+          // "check that the API server at http://127.0.0.1:8001 is reachable" sent the user to the proxy, which answers.
+          const advice = scheme === "https"
+            ? `no answer within 1 s.*: check that the API server at ${server} is reachable, or raise --timeout`
+            : `no answer within 1 s.*: the server at ${server} serves plain HTTP, as kubectl proxy does \\(an API ` +
+              "server serves HTTPS only\\): check that the API server behind it answers \\(kubectl get --raw " +
+              "/readyz with the kubeconfig the proxy was started with\\) and that the proxy is running, or raise " +
+              "--timeout";
           if (args[0] === "--once") {
             assert.match(stderr, new RegExp(`^kgr-resolver: Cannot resolve "${TARGET}": ${advice}\\n$`));
           } else {
