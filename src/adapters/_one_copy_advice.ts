@@ -5,8 +5,8 @@
  * @module
  */
 
-import { existsSync } from "node:fs";
 import { type RuntimeKey, runtimeKey } from "../runtime/runtime.ts";
+import { existsWithoutAsking } from "../runtime/_exists_without_asking.ts";
 
 /** The package managers whose `node_modules` {@linkcode installedBy} tells apart. */
 export type PackageManager = "pnpm" | "yarn-classic" | "yarn-berry";
@@ -63,14 +63,8 @@ export function installedBy(moduleUrl: string): PackageManager | undefined {
   if (moduleUrl.includes("/node_modules/.pnpm/")) return "pnpm";
   // The outermost node_modules: the project's (or its workspace's), where the package manager leaves its mark.
   const modules = moduleUrl.slice(0, at + "/node_modules/".length);
-  for (const [file, manager] of MARKS) {
-    try {
-      if (existsSync(new URL(file, modules))) return manager;
-    } catch {
-      // Not readable (Deno without --allow-read): no mark.
-    }
-  }
-  return undefined;
+  // Deno without read access there is not asked for it: the runtime's advice stands in.
+  return MARKS.find(([file]) => existsWithoutAsking(new URL(file, modules)))?.[1];
 }
 
 /**

@@ -1,0 +1,70 @@
+// Which package manager filled the node_modules a module lies in, from the mark it left there.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { installedBy, oneCopyAdvice } from "../src/adapters/_one_copy_advice.ts";
+import { childEnv } from "./_child_env.mjs";
+
+const run = promisify(execFile);
+const deno = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
+
+/** A project whose node_modules holds `mark`, and the URL of a module of the package inside it. */
+async function project(mark: string | undefined): Promise<{ folder: string; moduleUrl: string }> {
+  const folder = await mkdtemp(join(tmpdir(), "kgr-one-copy-"));
+  const dist = join(folder, "node_modules", "@kgr", "resolver", "dist");
+  await mkdir(dist, { recursive: true });
+  if (mark !== undefined) await writeFile(join(folder, "node_modules", mark), "");
+  return { folder, moduleUrl: pathToFileURL(join(dist, "nice_grpc.js")).href };
+}
+
+Deno.test("installedBy() tells pnpm, Yarn 1 and Yarn 2+ apart by their marks in node_modules", async () => {
+  for (
+    const [mark, manager] of [
+      [".modules.yaml", "pnpm"],
+      [".yarn-integrity", "yarn-classic"],
+      [".yarn-state.yml", "yarn-berry"],
+      [".package-lock.json", undefined],
+      [undefined, undefined],
+    ] as const
+  ) {
+    const { folder, moduleUrl } = await project(mark);
+    try {
+      assert.equal(installedBy(moduleUrl), manager, String(mark));
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
+});
+
+Deno.test("installedBy() takes pnpm's isolated layout by its path, and a module outside node_modules by none", () => {
+  assert.equal(
+    installedBy("file:///app/node_modules/.pnpm/@kgr+resolver@0.1.0/node_modules/@kgr/resolver/x.js"),
+    "pnpm",
+  );
+  assert.equal(installedBy("file:///root/.cache/deno/npm/registry.npmjs.org/@kgr/resolver/0.1.0/x.js"), undefined);
+  assert.equal(installedBy("https://jsr.io/@kgr/resolver/0.1.0/src/adapters/nice_grpc.ts"), undefined);
+});
+
+Deno.test("oneCopyAdvice() on Deno without read access to node_modules gives Deno's advice", async () => {
+  // The permission is queried, not asked for (Deno would ask on a terminal); --no-prompt stands in for a pipe.
+  const { folder, moduleUrl } = await project(".yarn-integrity");
+  try {
+    const module = new URL("../src/adapters/_one_copy_advice.ts", import.meta.url).href;
+    const script = join(folder, "advice.ts");
+    await writeFile(
+      script,
+      `import { oneCopyAdvice } from ${JSON.stringify(module)};\n` +
+        `console.log(oneCopyAdvice(${JSON.stringify(moduleUrl)}));\n`,
+    );
+    const { stdout } = await run(deno, ["run", "--no-prompt", "--no-config", script], {
+      env: childEnv(Deno.env.toObject()),
+    });
+    assert.equal(stdout, `${oneCopyAdvice("file:///nowhere.js")}\n`);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+});
