@@ -70,10 +70,14 @@ export function tableLayout(
   const shown = columnsThatFit(widths, columns);
   const below = usedBelowLayout(widths, columns);
   // A USED column that leaves out a column the row shows with USED below costs the name nothing either: at 67 to 75
-  // columns a Deployment's names were cut to make room for it, where 60 to 66 showed them whole with USED below.
+  // columns a Deployment's names were cut to make room for it, where 60 to 66 showed them whole with USED below. Nor
+  // does it cut a name that row shows whole, but for ZONE: 63-cell names were cut at 94 and 95 columns beside the
+  // columns that 93 and 96 showed with whole names and USED under them.
   const fewer = below.shown.some((i) => !shown.includes(i));
   const fitting = podWidthThatFits(shown.map((i) => widths[i]), columns);
-  const podWidth = fewer ? Math.max(fitting, below.podWidth) : fitting;
+  const podWidth = fewer || (below.podWidth === widths[POD] && !shown.includes(ZONE))
+    ? Math.max(fitting, below.podWidth)
+    : fitting;
   // USED stays a column, its longer reasons wrapped in it, while it has room for a few words a line.
   const usedRoom = columns - rowWidth(shown.filter((i) => i !== USED), widths, podWidth) - 2;
   if (usedRoom >= Math.min(widths[USED], MIN_USED_WIDTH)) {
@@ -85,8 +89,11 @@ export function tableLayout(
 
 /** The layout with USED under each row: the columns that then fit, POD alone when the address does not. */
 function usedBelowLayout(widths: readonly number[], columns: number): TableLayout {
-  // Without USED: a column of width 0 that its gap of two more columns pays for.
-  const above = columnsThatFit(widths.map((width, i) => i === USED ? 0 : width), columns + 2).filter((i) => i !== USED);
+  // Without USED: a column of width 0 that its gap of two more columns pays for. ZONE only beside whole names: this row
+  // is what a USED column is held to, and it cut a GKE Deployment's names for a ZONE that no row showed at 86 to 89
+  // columns, where 85 showed them whole.
+  const above = columnsThatFit(widths.map((width, i) => i === USED ? 0 : width), columns + 2, true)
+    .filter((i) => i !== USED);
   const shortened = Math.min(widths[POD], MIN_POD_WIDTH);
   if (above.length === 2 && above[1] === ADDRESS && shortened + 2 + widths[ADDRESS] > columns) above.pop();
   const pod = above.length === 1
@@ -131,15 +138,15 @@ function rowWidth(shown: readonly number[], widths: readonly number[], podWidth:
  * The indices of the columns shown: all of them when the widest row fits in `columns`, else fewer: those of
  * {@linkcode DROPPED_FIRST}, but ZONE only when even pod names cut to {@linkcode MIN_POD_WIDTH} leave no room for it
  * (it tells where topology sends calls, which USED does not say), then READY when such names leave USED too little
- * room (USED says it too: "not used: not ready").
+ * room (USED says it too: "not used: not ready"). With `keepWhole`, ZONE stays only beside whole names.
  */
-function columnsThatFit(widths: readonly number[], columns: number): number[] {
+function columnsThatFit(widths: readonly number[], columns: number, keepWhole = false): number[] {
   const shown = widths.map((_, i) => i);
   const width = (pod = widths[0]) =>
     shown.reduce((sum, i, at) => sum + (i === 0 ? pod : widths[i]) + (at === shown.length - 1 ? 0 : 2), 0);
   const shortened = Math.min(widths[0], MIN_POD_WIDTH);
   for (const column of DROPPED_FIRST) {
-    if (width(column === ZONE ? shortened : widths[0]) <= columns) break;
+    if (width(column === ZONE && !keepWhole ? shortened : widths[0]) <= columns) break;
     shown.splice(shown.indexOf(column), 1);
   }
   if (width(shortened) > columns) shown.splice(shown.indexOf(READY), 1);
