@@ -12,16 +12,8 @@ import { inFlagTerms } from "./flag_terms.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { HEADINGS, tableLayout } from "./table_layout.ts";
 import { sourceLines, withFileName } from "./source_lines.ts";
-import {
-  cellWidth,
-  cutToCells,
-  fitLine,
-  type Paint,
-  printable,
-  type Segment,
-  type Style,
-  wordWrap,
-} from "./terminal.ts";
+import { usedLinesAt, wrap } from "./_table_text.ts";
+import { cellWidth, cutToCells, fitLine, type Paint, printable, type Segment, type Style } from "./terminal.ts";
 
 /** What the table shows besides the view. */
 export interface TableContext {
@@ -82,27 +74,36 @@ const LISTING_SHOWN_AFTER_MS = 5_000;
  */
 export function renderTable(view: ServiceView, context: TableContext): string[] {
   const room = Math.max(1, context.rows - 1);
-  const first = tableLines(view, context, 0);
-  let lines = first.lines;
+  let frame = tableLines(view, context, 0);
   // A pod's row taller than the lines kept for it (its USED on two lines under it) leaves them empty when it does not
   // fit: a message of the header cut for want of them gets them.
-  if (first.cut && lines.length < room) {
-    const more = tableLines(view, context, room - lines.length).lines;
-    if (more.length <= room) lines = more;
+  if (frame.cut && frame.lines.length < room) {
+    const more = tableLines(view, context, room - frame.lines.length);
+    if (more.lines.length <= room) frame = more;
   }
+  const { lines, cutAt } = frame;
   // A frame taller than the terminal scrolls its top into the scrollback on every redraw: keep the top and the
   // last line (the counts, or what the table waits for). The blank lines that part it go first: cut from below, the
   // `... and N more pods` line would be lost.
   if (lines.length <= room) return lines;
-  const packed = lines.filter((line) => line !== "");
-  return packed.length > room ? [...packed.slice(0, room - 1), packed[packed.length - 1]] : packed;
+  const packed = lines.flatMap((line, i) => line === "" ? [] : [i]);
+  if (packed.length <= room) return packed.map((i) => lines[i]);
+  // A message cut there says so: its last line shown ends in '…', as where it is cut for want of the lines it keeps.
+  const kept = packed.slice(0, room - 1).map((i, at) => at === room - 2 ? cutAt.get(i)?.() ?? lines[i] : lines[i]);
+  return [...kept, lines[packed[packed.length - 1]]];
 }
 
-/**
- * The table's lines, with `spare` more lines for the messages of the header than it keeps for them, and whether one of
- * those was cut for want of lines.
- */
-function tableLines(view: ServiceView, context: TableContext, spare: number): { lines: string[]; cut: boolean } {
+/** The lines of a frame, before they are fitted to the terminal's height. */
+interface FrameLines {
+  lines: string[];
+  /** Whether a message of the header was cut for want of lines. */
+  cut: boolean;
+  /** For a message's line that another follows, the line cut with `…` there: what the frame shows if it ends there. */
+  cutAt: Map<number, () => string>;
+}
+
+/** The table's lines, with `spare` more lines for the messages of the header than it keeps for them. */
+function tableLines(view: ServiceView, context: TableContext, spare: number): FrameLines {
   const { paint, columns } = context;
   // In the terms the CLI prints in (see withFlagTerms) before a line is measured, so that no cut falls in an option's
   // name (`... with cluster.na…`), and printable: names from EndpointSlices may hold control characters.
@@ -166,16 +167,26 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): { 
   const leftFor = (least: number, below: number) =>
     maxLines(Math.max(least, context.rows - 1 - lines.length - below - (portNote ? 4 : 0) - forPods() + spare));
   let cut = false;
+  const cutAt = new Map<number, () => string>();
+  // A message's lines, at most `max`, each but the last with its version cut with '…' should the frame end there.
+  const pushWrapped = (text: string, max: number, style?: Style) => {
+    const painted = (line: string) => style ? paint(line, style) : line;
+    const shown = wrap(text, columns, max);
+    shown.forEach((line, i) => {
+      if (i < shown.length - 1) cutAt.set(lines.length, () => painted(wrap(text, columns, i + 1)[i]));
+      lines.push(painted(line));
+    });
+  };
   const message = (text: string, max: number, style: Style) => {
     cut ||= wrap(text, columns, Infinity).length > max;
-    for (const line of wrap(text, columns, max)) lines.push(paint(line, style));
+    pushWrapped(text, max, style);
   };
   if (!topologyFits) message(topology, leftFor(3, problem ? 4 : 0), "dim");
   if (problem) {
     const max = leftFor(4, 0);
     message(withFileName(problem.message, context.source, columns, max), max, "red");
   }
-  if (portNote) { for (const line of wrap(portNote, columns, maxLines(4))) lines.push(paint(line, "yellow")); }
+  if (portNote) pushWrapped(portNote, maxLines(4), "yellow");
   lines.push("");
   // How to stop ends every live frame, also one with no pod to show: the cursor is hidden and nothing else moves.
   // After what the line says, whole or not at all: cut, it would take the place of the counts and say nothing.
@@ -189,20 +200,20 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): { 
   if (!view.pods) {
     const waiting = view.port === undefined ? "reading the Service for its first port..." : "listing EndpointSlices...";
     lines.push(...bottom(waiting));
-    return { lines, cut };
+    return { lines, cut, cutAt };
   }
   if (view.pods.length === 0) {
     // Last, it may take what the screen has left, as rows of pods would: it says what to do.
     const left = context.rows - 1 - lines.length - (context.live ? 2 : 0);
     const why = `no pods: ${view.snapshot?.emptyReason ?? "no EndpointSlice lists any"}`;
-    lines.push(...wrap(why, columns, maxLines(Math.max(4, left))));
+    pushWrapped(why, maxLines(Math.max(4, left)));
     if (context.live) lines.push("", ...bottom("0 pods"));
-    return { lines, cut };
+    return { lines, cut, cutAt };
   }
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
   const emptyReason = view.snapshot?.emptyReason;
   if (emptyReason) {
-    for (const line of wrap(`no usable pod: ${emptyReason}`, columns, maxLines(4))) lines.push(paint(line, "red"));
+    pushWrapped(`no usable pod: ${emptyReason}`, maxLines(4), "red");
     lines.push("");
   }
   const allCells = view.pods.map(cellsOf);
@@ -275,7 +286,7 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): { 
     columns - cellWidth(printable(total)) - cellWidth(quit(total)[0]?.text ?? ""),
   );
   lines.push("", ...bottom(total + zones));
-  return { lines, cut };
+  return { lines, cut, cutAt };
 }
 
 /**
@@ -535,38 +546,6 @@ function ago(ms: number): string {
   if (seconds < 60) return `${seconds}s`;
   if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${seconds % 60}s`;
   return `${Math.floor(seconds / 3600)}h ${Math.floor(seconds / 60) % 60}m`;
-}
-
-/**
- * Splits text, in the CLI's terms and printable, into lines of at most `width` cells at spaces, at most `max` lines (the last
- * one cut). A kubectl command stays on one line, to be copied whole, where it fits in one, else goes on after ` \`.
- */
-function wrap(text: string, width: number, max: number): string[] {
-  const shown = printable(inFlagTerms(text));
-  const lines = wordWrap(shown, width, { keepCommands: true });
-  // Cut, a command's line does not go on: its backslash would be read as part of the text.
-  const cut = (each: string) => `${cutToCells(each.replace(/ \\$/, ""), width - 1)}…`;
-  const kept = lines.slice(0, max).map((each) => cellWidth(each) > width ? cut(each) : each);
-  if (lines.length > max) kept[max - 1] = cut(kept[max - 1]);
-  return kept;
-}
-
-/**
- * How many lines the pods' USED (the last of each row's cells) takes, wrapped in a column of a given width: counted
- * once per distinct reason, which thousands of pods share; `undefined` where a word of one is wider than the column.
- */
-function usedLinesAt(rows: readonly string[][]): (width: number) => number | undefined {
-  const reasons = new Map<string, number>();
-  for (const row of rows) reasons.set(row[row.length - 1], (reasons.get(row[row.length - 1]) ?? 0) + 1);
-  return (width) => {
-    let lines = 0;
-    for (const [reason, pods] of reasons) {
-      const wrapped = wordWrap(printable(inFlagTerms(reason)), width);
-      if (wrapped.some((line) => cellWidth(line) > width)) return undefined;
-      lines += wrapped.length * pods;
-    }
-    return lines;
-  };
 }
 
 /**

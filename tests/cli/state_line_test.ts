@@ -125,3 +125,55 @@ Deno.test("renderTable() leaves a pod's row below why topology is none when pods
     assert.ok(lines.some((line) => /^echo-\d/.test(line)), `a pod's row at ${columns}x${rows}:\n${lines.join("\n")}`);
   }
 });
+
+/** A view of three pods without hints for a client in zone us-east-1a, whose watch fails with `message` when given. */
+function topologyNoneView(message?: string): ServiceView {
+  const slice: EndpointSlice = {
+    metadata: { name: "echo-x", namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 8080 }],
+    endpoints: [0, 1, 2].map((i) => ({ addresses: [`10.1.0.${i + 1}`], targetRef: { name: `echo-${i}` }, zone: "a" })),
+  };
+  const view = serviceViewOf([slice], { zone: "us-east-1a" });
+  if (message === undefined) return view;
+  return { ...view, watch: { state: "retrying", error: new KubeApiError(message, { status: 0 }) } };
+}
+
+const REFUSED = 'Cannot watch endpointslices of service "echo" in namespace "prod": cannot reach the API server at ' +
+  "https://10.0.0.1: connection refused: check that it runs and that the kubeconfig's server is right";
+
+/**
+ * The lines of a message in `lines`, from the line that starts with `first` on: as many as match the whole message's
+ * lines in a frame with room for all of it (`whole`), then the line that ends it cut, if any.
+ */
+function messageLines(lines: string[], whole: string[]): string[] {
+  const start = lines.indexOf(whole[0]);
+  if (start < 0) return [];
+  let shown = 0;
+  while (shown < whole.length && lines[start + shown] === whole[shown]) shown++;
+  return shown === whole.length ? whole : [...whole.slice(0, shown), lines[start + shown]];
+}
+
+Deno.test("renderTable() on a short terminal ends a message it cuts with '…', whatever cuts it", () => {
+  // At 20 to 22 columns and 12 to 14 rows, a frame too tall for the terminal lost its lines from below, the reason's
+  // too: 'topology none: no pod' then '3 used', no '…'; a failing watch's message lost its end the same way.
+  for (
+    const [view, end] of [[topologyNoneView(), "us-east-1a)"], [topologyNoneView(REFUSED), "server is right"]] as const
+  ) {
+    for (let columns = 20; columns <= 80; columns += 2) {
+      const tall = tableAt(view, columns, { rows: 200 });
+      const from = tall.findIndex((line) => line.startsWith(end === "us-east-1a)" ? "topology none" : "Cannot"));
+      const whole = tall.slice(from, tall.findIndex((line, i) => i >= from && line.endsWith(end)) + 1);
+      for (let rows = 8; rows <= 30; rows++) {
+        const lines = tableAt(view, columns, { rows });
+        const shown = messageLines(lines, whole);
+        if (shown.length === 0 || shown.length === whole.length && shown.at(-1) === whole.at(-1)) continue;
+        const last = shown.at(-1);
+        assert.ok(
+          last?.endsWith("…"),
+          `${columns}x${rows}: cut without '…' after '${shown.at(-2)}':\n${lines.join("\n")}`,
+        );
+      }
+    }
+  }
+});
