@@ -181,11 +181,13 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): Fr
     cut ||= wrap(text, columns, Infinity).length > max;
     pushWrapped(text, max, style);
   };
-  if (!topologyFits) message(topology, leftFor(3, problem ? 4 : 0), "dim");
-  if (problem) {
-    const max = leftFor(4, 0);
-    message(withFileName(problem.message, context.source, columns, max), max, "red");
-  }
+  // The watch's failure says what to do now: it takes the lines first, and why topology is none keeps its three.
+  const topologyLines = topologyFits ? 0 : Math.min(3, wrap(topology, columns, Infinity).length);
+  const problemMax = leftFor(4, topologyLines);
+  const problemText = problem && withFileName(problem.message, context.source, columns, problemMax);
+  const problemLines = problemText ? Math.min(problemMax, wrap(problemText, columns, Infinity).length) : 0;
+  if (!topologyFits) message(topology, leftFor(3, problemLines), "dim");
+  if (problemText) message(problemText, problemMax, "red");
   if (portNote) pushWrapped(portNote, maxLines(4), "yellow");
   lines.push("");
   // How to stop ends every live frame, also one with no pod to show: the cursor is hidden and nothing else moves.

@@ -177,3 +177,18 @@ Deno.test("renderTable() on a short terminal ends a message it cuts with '…', 
     }
   }
 });
+
+Deno.test("renderTable() gives a failing watch's message the rows before why topology is none", () => {
+  // What to do now comes first: at 40 columns and 22 rows the reason took a fourth line while the watch's message
+  // stayed cut to four ('connection refused: check that it runs…').
+  const view = topologyNoneView(REFUSED);
+  for (const columns of [30, 40, 60]) {
+    for (let rows = 8; rows <= 40; rows++) {
+      const lines = tableAt(view, columns, { rows });
+      const reason = lines.slice(lines.findIndex((line) => line.startsWith("topology none")));
+      const reasonLines = reason.findIndex((line) => line.startsWith("Cannot"));
+      const whole = lines.join(" ").replace(/\s+/g, " ").includes("kubeconfig's server is right");
+      assert.ok(whole || reasonLines <= 3, `${columns}x${rows}:\n${lines.join("\n")}`);
+    }
+  }
+});
