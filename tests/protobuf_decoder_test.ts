@@ -10,6 +10,7 @@ import { checkSlice } from "../src/watch/_slice_check.ts";
 import { decodeFixtures } from "./protobuf_fixtures.mjs";
 import { seededRandom } from "./_seeded_random.ts";
 import { childEnv } from "./_child_env.mjs";
+import { protobufWatchFrame } from "../src/testing/_protobuf_writer.ts";
 
 // Fixtures: real answers of kube-apiserver v1.36.3 to the same requests with `Accept: application/vnd.kubernetes.protobuf`
 // (.pb) and with JSON (.json, .ndjson); PROTO_NOTES.md says how they were made.
@@ -246,6 +247,49 @@ Deno.test("sharedStringField() gives what string() gives for the same bytes, how
     assert.equal(value, utf8.decode(new Uint8Array(bytes)));
     assert.equal(reader.pos, field.length);
   }
+});
+
+Deno.test("endpoints with the same conditions or hints share one frozen object, and hundreds of different hints decode as JSON has them", () => {
+  // 27 sets of conditions (each field unset, false or true) and 300 sets of hints, more than the table has slots.
+  const values = [undefined, false, true];
+  const endpoints = Array.from({ length: 600 }, (_, i) => {
+    const [ready, serving, terminating] = [values[i % 3], values[Math.floor(i / 3) % 3], values[Math.floor(i / 9) % 3]];
+    const conditions = Object.fromEntries(
+      Object.entries({ ready, serving, terminating }).filter(([, value]) => value !== undefined),
+    );
+    const zone = `zone-${i % 300}`;
+    const hints = i % 4 === 3
+      ? { forZones: [{ name: zone }], forNodes: [{ name: `node-${i % 7}` }] }
+      : i % 4 === 2
+      ? {}
+      : { forZones: [{ name: zone }] };
+    return { addresses: [`10.0.${i >> 8}.${i & 255}`], conditions, zone, hints };
+  });
+  const object = {
+    kind: "EndpointSlice",
+    apiVersion: "discovery.k8s.io/v1",
+    metadata: { name: "a" },
+    addressType: "IPv4",
+  };
+  const slice = { ...object, endpoints, ports: null };
+  // Twice, so that the second decode reads every set from the table.
+  for (let round = 0; round < 2; round++) {
+    const event = decodeWatchEvent(protobufWatchFrame("MODIFIED", slice).slice(4));
+    assert.deepEqual(event.object, slice);
+    const decoded = (event.object as EndpointSlice).endpoints!;
+    for (const endpoint of decoded) {
+      assert.ok(Object.isFrozen(endpoint.conditions));
+      const hints = endpoint.hints as Record<string, { name: string }[]>;
+      assert.ok(Object.isFrozen(hints) && Object.values(hints).every((names) => Object.isFrozen(names)));
+      assert.ok(Object.values(hints).every((names) => names.every((name) => Object.isFrozen(name))));
+    }
+    assert.equal(decoded[0].conditions, decoded[27].conditions);
+    assert.equal(decoded[2].hints, decoded[6].hints);
+  }
+  const zoneA = { addresses: ["10.1.0.1"], conditions: { ready: true }, hints: { forZones: [{ name: "a" }] } };
+  const same = decodeWatchEvent(protobufWatchFrame("ADDED", { ...slice, endpoints: [zoneA, zoneA] }).slice(4));
+  const [first, second] = (same.object as EndpointSlice).endpoints!;
+  assert.equal(first.hints, second.hints);
 });
 
 Deno.test("Bun, which reads short strings another way, decodes every fixture as Deno does", async () => {

@@ -222,6 +222,8 @@ export class WireReader {
       start = this.pos;
     }
     this.pos = stop;
+    // Empty strings are common (an ObjectReference's unset fields, which Go writes all the same): no call for them.
+    if (stop === start) return "";
     if (utf8Slice !== undefined) return utf8Slice.call(bytes, start, stop);
     if (stop - start <= SHORT_STRING) {
       const ascii = shortAscii(bytes, start, stop);
@@ -259,7 +261,8 @@ export class WireReader {
     }
     this.pos = stop;
     const length = stop - start;
-    if (length === 0 || length > SHORT_STRING) return this.decode(start, stop);
+    if (length === 0) return "";
+    if (length > SHORT_STRING) return this.decode(start, stop);
     // Hashed from the length and five of the bytes, without a loop.
     const last = stop - 1;
     const hash = length * 0x9e5 + bytes[start] * 0x3b + bytes[start + (length >> 2)] * 0x1f3 +
