@@ -3,7 +3,9 @@
  * generated.proto, v0.36.3), producing the object `JSON.parse` gives for the JSON form of the same slice, for
  * the fields the resolver reads: pointers (`hostname`, `zone`, a port's `name`...) are set when present, even
  * empty; `endpoints`, `ports` and `addresses` are `null` when absent, as Go writes a nil list; `conditions` is
- * always an object.
+ * always an object. Equal `conditions` and equal `hints` are one frozen object shared by every endpoint (of every
+ * slice) that has them: a slice's 100 new endpoints then allocate their own addresses, pod reference and strings only
+ * (a burst of 5,000 new endpoints as the bench writes them: 548 -> 267 bytes per endpoint on Deno).
  *
  * @module
  */
