@@ -60,7 +60,6 @@ export function selectEndpoints(
 ): ResolvedEndpoint[] {
   const memo = options.memo ?? createSelectionMemo();
   const call = ++memo.call;
-  if (memo.copyNext) memo.output = copyGroups(memo.merged, memo.output);
   // Entries are computed once per slice object (the reflector replaces a slice's object when it changes) and kept
   // merged in key order across calls, so that an update costs the changed endpoints' own work plus, at most, one pass
   // over the set (none when the last list can be patched). Loops here index arrays: until the JIT optimizes a
@@ -96,6 +95,8 @@ export function selectEndpoints(
     const { entries } = record;
     for (let i = 0; i < entries.length; i++) if (entries[i].owner === record) dropped.push(entries[i]);
   }
+  // Once the slices that changed are known: a burst that replaced every endpoint the last call built copies none.
+  if (memo.copyNext) memo.output = copyGroups(memo.merged, memo.output, call);
   memo.copyNext = created.length >= COPY_AFTER && created.length * 2 > memo.merged.length;
   // Counting anew beats a removal and an addition per host once most of the Service changed (a burst).
   if (created.length + dropped.length > memo.merged.length) recountHosts(memo);
