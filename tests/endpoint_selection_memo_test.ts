@@ -424,3 +424,27 @@ Deno.test("selectEndpoints() with a memo selects what it selects without one aft
     assert.deepEqual(selected.map((endpoint) => Object.keys(endpoint)), expected.map((e) => Object.keys(e)));
   }
 });
+
+Deno.test("selectEndpoints() with a memo counts a host used three times in a burst, and again as its pods leave", () => {
+  // A burst (every slice replaced) counts the hosts anew; later updates count them one by one from those counts.
+  const slice = (name: string, pods: [string, string][]): EndpointSlice => ({
+    metadata: { name, namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 1 }],
+    endpoints: pods.map(([pod, ip]) => ({ addresses: [ip], targetRef: { kind: "Pod", name: pod } })),
+  });
+  const memo = createSelectionMemo();
+  const steps = [
+    [slice("a", [["p1", "10.0.0.1"], ["p2", "10.0.0.2"]]), slice("b", [["p3", "10.0.0.3"]])],
+    [slice("a", [["q1", "10.0.0.9"], ["q2", "10.0.0.9"]]), slice("b", [["q3", "10.0.0.9"], ["q4", "10.0.0.4"]])],
+    [slice("a", [["q1", "10.0.0.9"], ["q2", "10.0.0.9"]]), slice("b", [["q4", "10.0.0.4"]])],
+    [slice("a", [["q1", "10.0.0.9"]]), slice("b", [["q4", "10.0.0.4"]])],
+    [slice("a", [["q1", "10.0.0.9"]]), slice("b", [["q4", "10.0.0.4"], ["q5", "10.0.0.5"]])],
+  ];
+  for (const [step, slices] of steps.entries()) {
+    assert.deepEqual(selectEndpoints(slices, "grpc", { memo }), selectEndpoints(slices, "grpc"));
+    if (step === 1) assert.deepEqual([memo.counts.get("10.0.0.9"), memo.repeated], [3, 1]);
+  }
+  assert.equal(memo.repeated, 0);
+  assert.equal(memo.counts.get("10.0.0.9"), 1);
+});
