@@ -87,7 +87,7 @@ export function infoDocument(path: string, serverAddress: string): InfoDocument 
           singularName: "namespace",
           namespaced: false,
           kind: "Namespace",
-          verbs: ["get", "list"],
+          verbs: ["get", "list", "watch"],
           shortNames: ["ns"],
         }, {
           name: "nodes",

@@ -34,7 +34,7 @@ import { type InfoDocument, infoDocument } from "./_discovery.ts";
 import type { AccessControl } from "./_access_control.ts";
 import type { FailureQueue } from "./_failures.ts";
 import { listObjects } from "./_list.ts";
-import { NAMESPACE_PRINTER, type Namespaces } from "./_namespaces.ts";
+import { type Namespace, NAMESPACE_PRINTER, type Namespaces } from "./_namespaces.ts";
 import { protobufObject } from "./_protobuf_writer.ts";
 import { firstValues, watchResourceVersion } from "./_request_options.ts";
 import { isLongRunning, type RequestAttributes, requestAttributes } from "./_request_info.ts";
@@ -270,29 +270,33 @@ export function createRequestHandler(
     }
   }
 
-  /** One Namespace, or the list of them (as a Table for kubectl). */
-  function serveNamespaces(
+  /** One Namespace, the list of them, or a watch of them (as a Table for kubectl). */
+  async function serveNamespaces(
     res: ServerResponse,
     record: RecordedRequest,
-    name: string | undefined,
+    { verb, name }: { verb: string; name: string | undefined },
     query: Record<string, string>,
-  ): void {
+  ): Promise<void> {
+    const resource = resources.namespaces;
     const found = name === undefined ? undefined : context.namespaces.get(name);
     if (name !== undefined && found === undefined) throw namespaceNotFound(name);
-    const format = negotiate(res.req.headers.accept, name === undefined ? "object collection" : "object");
+    const watch = verb === "watch";
+    const format = negotiate(
+      res.req.headers.accept,
+      watch ? "object watch" : name === undefined ? "object collection" : "object",
+    );
+    if (watch) {
+      if (await watches.serve(res, resource, undefined, query, format)) record.status = 200;
+      return;
+    }
     if (format instanceof HttpError) throw format;
-    const objects = found === undefined ? context.namespaces.list() : [found];
-    const metadata = {
-      resourceVersion: found?.metadata.resourceVersion ?? String(resources.endpointslices.history.rv),
-    };
-    // A list's items carry no kind or apiVersion, as on the real server.
-    const value: Record<string, unknown> = found !== undefined ? { ...found } : {
-      kind: "NamespaceList",
-      apiVersion: "v1",
-      metadata,
-      items: objects.map(({ kind: _kind, apiVersion: _apiVersion, ...item }) => item),
-    };
-    send(res, record, 200, tableBody(value, objects, NAMESPACE_PRINTER, metadata, format, query));
+    if (found !== undefined) {
+      const metadata = { resourceVersion: found.metadata.resourceVersion };
+      return send(res, record, 200, tableBody({ ...found }, [found], NAMESPACE_PRINTER, metadata, format, query));
+    }
+    const list = await listObjects(resource, waiters, undefined, query);
+    const metadata = list.metadata as Record<string, unknown>;
+    send(res, record, 200, tableBody(list, list.items as Namespace[], NAMESPACE_PRINTER, metadata, format, query));
   }
 
   async function serve(
@@ -337,7 +341,7 @@ export function createRequestHandler(
       return send(res, record, 404, { text: "404 page not found\n" });
     }
     if (route.kind === "unknown") throw route.known ? methodNotAllowed() : notFound();
-    if (route.kind === "namespace") serveNamespaces(res, record, route.name, query);
+    if (route.kind === "namespace") await serveNamespaces(res, record, route, query);
     else if (route.kind === "info") {
       const endpoint = documentEndpoint(path);
       const format = endpoint === undefined ? "json" : negotiate(req.headers.accept, endpoint);

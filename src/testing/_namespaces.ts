@@ -5,12 +5,16 @@
  * four a kube-apiserver creates at its start (`default`, `kube-node-lease`, `kube-public`, `kube-system`). Any other
  * name is a 404: kubectl reads a namespace after a 404 for an object in it, and then says
  * `namespaces "nope" not found`, as against kube-apiserver v1.36.3 (measured), where `services "x" not found` would
- * send a user looking for the Service. The fake neither watches nor writes Namespaces. Private to the fake API
- * server.
+ * send a user looking for the Service. They are listed and watched as the other resources are (`kubectl get ns -w`),
+ * but a namespace takes no resourceVersion of its own: it is made at that of the write of the first object in it, so
+ * that no write's resourceVersion moves, and a watch sees it as it is made, not when it resumes from an older
+ * resourceVersion. The
+ * fake writes no Namespace itself. Private to the fake API server.
  *
  * @module
  */
 
+import type { Change, ObjectHistory } from "./_object_history.ts";
 import { age, tableColumns, type TablePrinter } from "./_table.ts";
 
 /** A `v1` Namespace, shaped as kube-apiserver v1.36.3 writes an active one (measured), without `managedFields`. */
@@ -33,12 +37,15 @@ export const SYSTEM_NAMESPACES: readonly string[] = ["default", "kube-node-lease
 
 /** The Namespaces of one server. */
 export interface Namespaces {
-  /** Records that an object was stored in `name`: the namespace exists from now on. */
-  hold(name: string): void;
+  /**
+   * Records that an object is about to be stored in `name` (at the next resourceVersion): the namespace exists from
+   * now on.
+   *
+   * @returns The ADDED change to send to the watches of Namespaces, when the namespace was made now.
+   */
+  hold(name: string): Change<Namespace> | undefined;
   /** The Namespace `name`; undefined when it does not exist. */
   get(name: string): Namespace | undefined;
-  /** Every Namespace, by name. */
-  list(): Namespace[];
 }
 
 /** How a Namespace is printed: kube-apiserver v1.36.3's columns (NAME, STATUS, AGE). */
@@ -58,42 +65,44 @@ export const NAMESPACE_PRINTER: TablePrinter<Namespace> = {
 
 /**
  * The Namespaces of one server: the system ones, made at its start, and each other one made when an object is
- * first stored in it.
+ * first stored in it, kept in `history` without moving the resourceVersion.
  *
  * @param started The server's start, as an RFC 3339 time in seconds.
- * @param now The resourceVersion a Namespace made now gets (the server's current one).
+ * @param history Where the Namespaces are stored: the server's history of them, on its shared clock.
  * @returns The Namespaces.
  *
  * @example Reading a namespace
  * ```ts
  * import { createNamespaces } from "./_namespaces.ts";
- * const namespaces = createNamespaces("2026-12-05T19:17:34Z", () => 1);
+ * import { createObjectHistory } from "./_object_history.ts";
+ * const namespaces = createNamespaces("2026-12-05T19:17:34Z", createObjectHistory({ historyLimit: 100 }));
  * console.log(namespaces.get("default")?.status.phase); // Active
  * console.log(namespaces.get("demo")); // undefined
  * ```
  */
-export function createNamespaces(started: string, now: () => number): Namespaces {
-  const made = new Map<string, Namespace>();
-  const make = (name: string, created: string) => {
-    if (made.has(name)) return;
-    made.set(name, {
+export function createNamespaces(started: string, history: ObjectHistory<Namespace>): Namespaces {
+  const make = (name: string, created: string, rv: number): Change<Namespace> | undefined => {
+    if (history.current.has(name)) return undefined;
+    const namespace: Namespace = {
       kind: "Namespace",
       apiVersion: "v1",
       metadata: {
         name,
         uid: crypto.randomUUID(),
-        resourceVersion: String(now()),
+        resourceVersion: String(rv),
         creationTimestamp: created,
         labels: { "kubernetes.io/metadata.name": name },
       },
       spec: { finalizers: ["kubernetes"] },
       status: { phase: "Active" },
-    });
+    };
+    history.seed(name, namespace);
+    return { type: "ADDED", rv, key: name, object: namespace };
   };
-  for (const name of SYSTEM_NAMESPACES) make(name, started);
+  for (const name of SYSTEM_NAMESPACES) make(name, started, history.rv);
   return {
-    hold: (name) => make(name, new Date().toISOString().replace(/\.\d+Z$/, "Z")),
-    get: (name) => made.get(name),
-    list: () => [...made.values()].sort((a, b) => a.metadata.name < b.metadata.name ? -1 : 1),
+    // At the resourceVersion of the write that stores the first object in it, which a watch from before sees.
+    hold: (name) => make(name, new Date().toISOString().replace(/\.\d+Z$/, "Z"), history.nextRv()),
+    get: (name) => history.current.get(name),
   };
 }

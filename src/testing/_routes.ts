@@ -16,10 +16,10 @@ export type Route =
   /** A discovery document, the version or a health check. */
   | { readonly kind: "info" }
   /**
-   * One Namespace, which kubectl reads after a 404 for an object in it, or all of them (`name` undefined; see
-   * `_namespaces.ts`).
+   * One Namespace, which kubectl reads after a 404 for an object in it, or a list or watch of all of them (`name`
+   * undefined; see `_namespaces.ts`).
    */
-  | { readonly kind: "namespace"; readonly name: string | undefined }
+  | { readonly kind: "namespace"; readonly verb: ResourceRequest["verb"]; readonly name: string | undefined }
   /**
    * A path the server does not serve (404: a Status inside the API, Go's plain text outside it), or a method
    * it does not allow there (405).
@@ -134,11 +134,8 @@ export function routeOf(method: string, path: string, query: Record<string, stri
   if (INFO.has(path)) return { kind: "info" };
   try {
     if (namespaceObject !== null) {
-      // A watch of Namespaces is not served: kubectl get namespaces -w gets a 405, as for a method not allowed.
-      if (namespaceObject[1] === undefined && verbOf(undefined, query) === "watch") {
-        return { kind: "unknown", known: true, inApi: true };
-      }
-      return { kind: "namespace", name: namespaceObject[1] && decodeURIComponent(namespaceObject[1]) };
+      const name = namespaceObject[1] && decodeURIComponent(namespaceObject[1]);
+      return { kind: "namespace", verb: verbOf(name, query), name };
     }
     if (nodes !== null) {
       const name = nodes[1] === undefined ? undefined : decodeURIComponent(nodes[1]);

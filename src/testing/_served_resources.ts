@@ -21,6 +21,7 @@ import {
   SERVICE_PRINTER,
 } from "./_core_tables.ts";
 import type { EndpointSlice, Node, Service } from "./types.ts";
+import { type Namespace, NAMESPACE_PRINTER } from "./_namespaces.ts";
 
 /** One kind of object that the fake lists and watches. */
 export interface ServedResource<T extends StoredObject = StoredObject> {
@@ -105,6 +106,12 @@ const GROUP_EVENT_FIELDS: SelectableFields = {
   unsupported: notSupported,
 };
 
+/** A Namespace's fields, as kube-apiserver selects it by them (its field label conversion for Namespaces). */
+const NAMESPACE_FIELDS: SelectableFields = {
+  names: new Set(["metadata.name", "status.phase"]),
+  unsupported: notSupported,
+};
+
 /** The served resources of one server, by their plural name. */
 export interface ServedResources {
   /** `discovery.k8s.io/v1` EndpointSlices. */
@@ -117,6 +124,8 @@ export interface ServedResources {
   readonly events: ServedResource<Event>;
   /** `events.k8s.io/v1` Events: always none, for `kubectl get events.events.k8s.io`. */
   readonly groupEvents: ServedResource<GroupEvent>;
+  /** `v1` Namespaces: the system ones and each that held an object (see `_namespaces.ts`). */
+  readonly namespaces: ServedResource<Namespace>;
 }
 
 /**
@@ -159,6 +168,7 @@ export function servedResources(histories: {
   nodes: ObjectHistory<Node>;
   events: ObjectHistory<Event>;
   groupEvents: ObjectHistory<GroupEvent>;
+  namespaces: ObjectHistory<Namespace>;
 }): ServedResources {
   return {
     endpointslices: {
@@ -271,6 +281,22 @@ export function servedResources(histories: {
         deprecatedFirstTimestamp: null,
         deprecatedLastTimestamp: null,
       } as unknown as GroupEvent),
+    },
+    namespaces: {
+      history: histories.namespaces,
+      listKind: "NamespaceList",
+      apiVersion: "v1",
+      watchCached: true,
+      printer: NAMESPACE_PRINTER,
+      fields: NAMESPACE_FIELDS,
+      fieldValues: ({ metadata, status }) => ({ "metadata.name": metadata.name, "status.phase": status.phase }),
+      bookmark: (resourceVersion, annotations) => ({
+        kind: "Namespace",
+        apiVersion: "v1",
+        metadata: bookmarkMetadata(resourceVersion, annotations),
+        spec: {},
+        status: {},
+      } as unknown as Namespace),
     },
   };
 }

@@ -76,7 +76,7 @@ import { nearestName } from "../base/_nearest_name.ts";
 import { createFailureQueue } from "./_failures.ts";
 import { createAccessControl } from "./_access_control.ts";
 import { createRequestHandler } from "./_handler.ts";
-import { createNamespaces } from "./_namespaces.ts";
+import { createNamespaces, type Namespace } from "./_namespaces.ts";
 import { startRvProgress } from "./_rv_progress.ts";
 import { createRvWaiters } from "./_rv_waiters.ts";
 import { copyJson } from "./_json_data.ts";
@@ -332,6 +332,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     nodes: createObjectHistory<Node>(limits),
     events: createObjectHistory<Event>(limits),
     groupEvents: createObjectHistory<GroupEvent>(limits),
+    namespaces: createObjectHistory<Namespace>(limits),
   });
   const services = createServiceStore(resources.services.history.current);
   const nodes = createNodeStore(resources.nodes.history.current);
@@ -346,7 +347,10 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   });
   const failures = createFailureQueue();
   const access = createAccessControl();
-  const namespaces = createNamespaces(new Date().toISOString().replace(/\.\d+Z$/, "Z"), () => history.rv);
+  const namespaces = createNamespaces(
+    new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    resources.namespaces.history,
+  );
   const sockets = new Set<Socket>();
   const requests: RecordedRequest[] = [];
   let token = options.token;
@@ -429,7 +433,8 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     const { history: stored } = resource;
     const existing = stored.current.get(key);
     if (now === undefined && existing === undefined) return false;
-    if (now?.metadata.namespace !== undefined) namespaces.hold(now.metadata.namespace);
+    const madeNamespace = now?.metadata.namespace === undefined ? undefined : namespaces.hold(now.metadata.namespace);
+    if (madeNamespace !== undefined) watches.publish(resources.namespaces, madeNamespace);
     const change = now !== undefined
       ? stored.record(existing === undefined ? "ADDED" : "MODIFIED", key, now, existing)
       : stored.record("DELETED", key, {

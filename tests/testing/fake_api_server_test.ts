@@ -2423,8 +2423,8 @@ Deno.test("a Namespace that held an object reads as active, as kubectl reads one
         metadata: {
           name: "shop",
           uid: "string",
-          // Made at the write of the first object in it, before that write.
-          resourceVersion: "1",
+          // Made with the write of the first object in it, at that write's resourceVersion.
+          resourceVersion: "2",
           creationTimestamp: body.metadata.creationTimestamp,
           labels: { "kubernetes.io/metadata.name": "shop" },
         },
@@ -2531,5 +2531,56 @@ Deno.test("events.k8s.io/v1 Events are served, always none, with the real server
     ]);
     const groups = await getJson(`${server.url}/apis`);
     assert.deepEqual(groups.body.groups.map((entry: Json) => entry.name), ["events.k8s.io", "discovery.k8s.io"]);
+  });
+});
+
+Deno.test("Namespaces are watched as kubectl get namespaces -w watches them, and selected by name and phase", async () => {
+  // kubectl get namespaces -w listed them, then said only "Error from server (MethodNotAllowed): the server does
+  // not allow this method on the requested resource".
+  await withServer({}, async (server) => {
+    const list = await getJson(`${server.url}/api/v1/namespaces?fieldSelector=metadata.name%3Dkube-public`);
+    assert.deepEqual(list.body.items.map((item: Json) => item.metadata.name), ["kube-public"]);
+    const rv = list.body.metadata.resourceVersion;
+    const stream = await watch(
+      `${server.url}/api/v1/namespaces?watch=1&resourceVersion=${rv}&allowWatchBookmarks=true`,
+    );
+    try {
+      // A namespace made by the first write in it comes at once, at that write's resourceVersion.
+      const slice = server.applySlice(endpointSlice({ namespace: "shop", service: "echo", endpoints: [] }));
+      const added = await stream.next();
+      assert.deepEqual([added?.type, added?.object.metadata.name, (added?.object as Json)?.status.phase], [
+        "ADDED",
+        "shop",
+        "Active",
+      ]);
+      assert.equal(Number(added?.object.metadata.resourceVersion), Number(slice.metadata.resourceVersion));
+      // A second write there makes nothing.
+      server.applySlice(endpointSlice({ namespace: "shop", service: "other", endpoints: [] }));
+      await stream.quiet(300);
+    } finally {
+      await stream.cancel();
+    }
+    const initial = await watch(`${server.url}/api/v1/namespaces?watch=1&fieldSelector=status.phase%3DActive`);
+    try {
+      const names = [];
+      for (let i = 0; i < 5; i++) names.push((await initial.next())?.object.metadata.name);
+      assert.deepEqual(names, ["default", "kube-node-lease", "kube-public", "kube-system", "shop"]);
+    } finally {
+      await initial.cancel();
+    }
+    const one = await getJson(`${server.url}/api/v1/namespaces/shop`, {
+      headers: { accept: "application/json;as=Table;v=v1;g=meta.k8s.io" },
+    });
+    assert.deepEqual([one.body.metadata, one.body.rows[0].cells.slice(0, 2)], [{ resourceVersion: "2" }, [
+      "shop",
+      "Active",
+    ]]);
+    const refused = await getJson(`${server.url}/api/v1/namespaces?fieldSelector=spec.finalizers%3Dx`);
+    assert.deepEqual([refused.status, refused.body.message], [400, "field label not supported: spec.finalizers"]);
+    const discovery = await getJson(`${server.url}/api/v1`);
+    assert.deepEqual(
+      discovery.body.resources.find((resource: Json) => resource.name === "namespaces")?.verbs,
+      ["get", "list", "watch"],
+    );
   });
 });
