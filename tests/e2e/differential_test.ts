@@ -983,6 +983,30 @@ const cases: Case[] = [
     },
   },
   {
+    // kubectl get namespaces -w, --field-selector and -l read these.
+    name: "Namespaces by their fields, a field they are not selected by, and a WatchList of them",
+    async run(target) {
+      const names = async (selector: string) => {
+        const { status, body } = await get(target, `/api/v1/namespaces?fieldSelector=${encodeURIComponent(selector)}`);
+        return status === 200 ? body.items.map((item: Json) => item.metadata.name) : { status, body };
+      };
+      const watched = await watchEvents(
+        target,
+        "/api/v1/namespaces?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
+        { done: (seen) => seen.some((event) => event.type === "BOOKMARK") },
+      );
+      return {
+        byName: await names("metadata.name=kube-public"),
+        byPhase: await names("status.phase=Active,metadata.name!=default"),
+        badField: await get(target, "/api/v1/namespaces?fieldSelector=spec.finalizers%3Dx"),
+        added: watched.events.filter((event: Json) => event.type === "ADDED").map((event: Json) =>
+          event.object.metadata.name
+        ),
+        bookmark: watched.events.find((event: Json) => event.type === "BOOKMARK"),
+      };
+    },
+  },
+  {
     name: "the kubernetes Service in default: its labels and its port to the server's own",
     async run(target) {
       const { status, body } = await get(target, "/api/v1/namespaces/default/services/kubernetes");
