@@ -21,7 +21,7 @@ import { unbracketedHost } from "./base/ip_address.ts";
 import { VERSION } from "./base/version.ts";
 import type { WatchEndReason } from "./watch/reflector.ts";
 import { systemClock } from "./runtime/clock.ts";
-import { trace } from "./runtime/trace.ts";
+import { warnOnce } from "./runtime/trace.ts";
 
 /** The instrument names, as documented in the README. */
 const METRIC_NAMES = {
@@ -94,7 +94,10 @@ interface Instruments {
   restarts: Counter;
   lists: Counter;
   errors: Counter;
+  /** Names the warning that one of its counters threw, once one did: said once per provider. */
+  warned?: number;
 }
+type CounterName = Exclude<keyof Instruments, "warned">;
 
 const GLOBAL_API = Symbol.for("opentelemetry.js.api.1");
 
@@ -135,6 +138,8 @@ let ownWatches = 0;
 const PROVIDER_LOOKUP_FIRST_MS = 1000;
 /** The longest wait between two reads of the registry while a watch runs: a quiet process wakes up once a minute. */
 const PROVIDER_LOOKUP_MAX_MS = 60_000;
+/** Providers warned about so far: each gets a warning of its own. */
+let brokenProviders = 0;
 /** Cancels the timer that reads the registry while this copy has watches; it never holds the process. */
 let cancelProviderLookup: (() => void) | undefined;
 
@@ -174,8 +179,13 @@ function instruments(): Instruments | undefined {
     try {
       created = createInstruments(provider.getMeter("@kgr/resolver", VERSION));
     } catch (error) {
-      // Metrics must never fail a watch, nor end the process from the registry's timer.
-      trace(`OpenTelemetry: the registered MeterProvider failed (${error}): no metrics are recorded with it`);
+      // Metrics must never fail a watch, nor end the process from the registry's timer. OpenTelemetry's own API lets
+      // a provider's throw reach its caller, and its SDK only logs to `diag`, which is silent unless set up: say it.
+      warnOnce(
+        [`OpenTelemetry MeterProvider ${++brokenProviders}`],
+        `OpenTelemetry: the registered MeterProvider failed to make the resolver's instruments: ${error}; no resolver ` +
+          "metrics are recorded with it: check its setup (register a working one, or none)",
+      );
       created = null;
     }
     instrumentsByProvider.set(provider, created);
@@ -184,15 +194,22 @@ function instruments(): Instruments | undefined {
 }
 
 /**
- * Adds one to a counter of the registered MeterProvider, if any. What its counter throws is traced: metrics must never
+ * Adds one to a counter of the registered MeterProvider, if any. What its counter throws is warned about once, then
+ * traced: metrics must never
  * fail a watch (a throw there lost the snapshot being delivered, and the next ones while it threw, or ended the watch
  * from its error path).
  */
-function count(counter: keyof Instruments, attributes: Attributes): void {
+function count(counter: CounterName, attributes: Attributes): void {
+  const made = instruments();
   try {
-    instruments()?.[counter].add(1, attributes);
+    made?.[counter].add(1, attributes);
   } catch (error) {
-    trace(`OpenTelemetry: a counter of the registered MeterProvider threw (${error}): that count is lost`);
+    if (made && made.warned === undefined) made.warned = ++brokenProviders;
+    warnOnce(
+      [`OpenTelemetry counters ${made?.warned}`],
+      `OpenTelemetry: a counter of the registered MeterProvider threw: ${error}; that count is lost, and each such ` +
+        "count from now on (traced only): check the provider's exporter and readers",
+    );
   }
 }
 

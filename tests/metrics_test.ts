@@ -77,6 +77,41 @@ Deno.test("a MeterProvider that throws neither fails a watch's recording nor end
   }
 });
 
+Deno.test("a MeterProvider that cannot make the instruments, or whose counters throw, is warned about once each", async () => {
+  const { watchMetrics } = await import("../src/metrics.ts");
+  const { setWarningSink } = await import("../src/runtime/trace.ts");
+  const registry = Symbol.for("opentelemetry.js.api.1");
+  const global = globalThis as Record<symbol, unknown>;
+  const warnings: string[] = [];
+  const previous = setWarningSink((text) => warnings.push(text));
+  const throwing = (what: string) => () => {
+    throw new Error(what);
+  };
+  global[registry] = { version: "1.9.0", metrics: { getMeter: throwing("no exporter configured") } };
+  const metrics = watchMetrics("prod", "echo", "https://10.0.0.1:6443", sameSet);
+  try {
+    metrics.updated("grpc", { total: 3 }, "grpc 3");
+    metrics.listed();
+    // Was: only traced, so a user without GRPC_TRACE saw no metrics and no word of why.
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0], /MeterProvider failed to make the resolver's instruments: Error: no exporter configured/);
+    assert.match(warnings[0], /no resolver metrics are recorded with it/);
+    const meter = {
+      createCounter: () => ({ add: throwing("exporter shut down") }),
+      createObservableGauge: () => ({ addCallback: () => {} }),
+    };
+    global[registry] = { version: "1.9.0", metrics: { getMeter: () => meter } };
+    metrics.updated("grpc", { total: 2 }, "grpc 2");
+    metrics.listed();
+    assert.equal(warnings.length, 2, warnings.join("\n"));
+    assert.match(warnings[1], /a counter of the registered MeterProvider threw: Error: exporter shut down/);
+  } finally {
+    metrics.stop();
+    setWarningSink(previous);
+    delete global[registry];
+  }
+});
+
 /** Usable sets as the unit tests give them: a string. */
 const sameSet = (a: string, b: string) => a === b;
 
