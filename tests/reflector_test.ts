@@ -1998,3 +1998,24 @@ Deno.test("runReflector() stopped while it checks a quiet watch ends quietly, co
   assert.deepEqual(ends, []);
   assert.deepEqual(traced.filter((line) => line.includes("watch cache")), []);
 });
+Deno.test("runReflector() after reported failures counts a watch's bookmark as served, so its bookmarks stopping leaves no failure", async () => {
+  // Read as a risk: the resume of a watch whose minutely bookmarks stopped clears the failure before it (backoff,
+  // previous failure) without onRecovered. It cannot outlive it: the bookmark that armed the 75 s limit was served.
+  const bookmark = { type: "BOOKMARK", object: { metadata: { resourceVersion: "12" }, addressType: "" } } as const;
+  const scripted = scriptedApi([list("10", [])], [
+    unavailable(),
+    unavailable(),
+    (watch, clock) => void clock.setTimeout(() => watch.send(bookmark), 60_000),
+    () => {},
+  ]);
+  const ends: WatchEndReason[] = [];
+  // minWatchMs above the whole scenario: no watch counts as served by time alone.
+  const { errors, log } = await run(scripted, () => scripted.times("watch").length === 4, {
+    minWatchMs: 1_000_000,
+    onWatchEnd: (end) => ends.push(end),
+  });
+  assert.deepEqual(scripted.times("watch"), [0, 5, 15, 135_015]);
+  assert.deepEqual(ends, ["error", "error", "stall"]);
+  assert.deepEqual(errors.map((error) => error.message), ["unavailable", "unavailable"]);
+  assert.deepEqual(log, ["state", "error", "error", "recovered"], "served at the bookmark, before the resume");
+});
