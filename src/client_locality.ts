@@ -1,11 +1,13 @@
 /**
  * Where this client runs, shared by the subscriptions of one cluster
- * connection, `options.locality` and `options.backoff`: the Node is read once
- * per process. When that read fails for a reason that may pass (a restarting
+ * connection (its identity) and `options.locality`, whatever their
+ * `options.backoff`: the Node is read once per process, not once per backoff
+ * setting. When that read fails for a reason that may pass (a restarting
  * or throttling API server, a timeout, a 401 while credentials rotate or a
  * token webhook fails), the zone is unknown for now and the Node is read again
- * in the background, after the delays of `options.backoff` as the watch's own
- * retries, until it answers; the subscriptions then
+ * in the background, after the delays of the `options.backoff` of the
+ * subscription that read it first, as the watch's own retries, until it
+ * answers; the subscriptions then
  * select with the zone. After a refusal (403, 404) it is read again every
  * {@linkcode REFUSED_NODE_READ_AGAIN_MS}, as the Service's traffic policy is at
  * each resume of its watch: kube-proxy's informer of its Node retries a refused
@@ -86,13 +88,14 @@ interface SharedLocality {
 const localities = new Map<string, SharedLocality>();
 
 /**
- * The locality of this client on a cluster, shared by every subscription with the same connection,
- * `options.locality` and `options.backoff`.
+ * The locality of this client on a cluster, shared by every subscription with the same connection and
+ * `options.locality`: channels with other `options.backoff` read the Node once between them.
  *
  * @param access The cluster connection (the Node is read through it).
  * @param explicit `options.locality`, when the caller set it.
  * @param connectionKey What tells this connection from others (no secret in it).
- * @param backoff `options.backoff`: the delays between reads of the Node that failed, as the watch's own retries.
+ * @param backoff `options.backoff`: the delays between reads of the Node that failed, as the watch's own retries;
+ *   those of the first caller, when others share its locality.
  * @param signal Ends the caller's wait: the first read of the Node stops once every caller that waits for it left.
  * @returns The shared locality; rejects only with the reason of `signal`, once it aborted.
  *
@@ -112,8 +115,8 @@ export function clientLocality(
   backoff: BackoffOptions | undefined,
   signal: AbortSignal,
 ): Promise<ClientLocality> {
-  const delays = [backoff?.initialMs, backoff?.maxMs];
-  const key = `${connectionKey}\u0000${JSON.stringify([explicit ?? null, delays])}`;
+  // Not by `backoff`: each setting kept a locality of its own, and N of them read a refused Node N times per 5 minutes.
+  const key = `${connectionKey}\u0000${JSON.stringify(explicit ?? null)}`;
   let shared = localities.get(key);
   if (!shared) {
     const forget = () => {

@@ -197,6 +197,45 @@ Deno.test("subscriptions one after another read a refused Node once per 5 minute
   }
 });
 
+Deno.test("channels with other backoff settings read a refused Node once, and once per 5 minutes, together", async () => {
+  // Was: each backoff setting kept a locality of its own, so N channels with N settings read the Node N times at first
+  // and N times every 5 minutes after a refusal.
+  const server = await zonedService();
+  const clock = new JumpingClock();
+  setLocalityClock(clock);
+  const warn = console.warn;
+  console.warn = () => {};
+  const controller = new AbortController();
+  const backoffs: (BackoffOptions | undefined)[] = [undefined, { initialMs: 100 }, { initialMs: 200, maxMs: 5_000 }];
+  const firsts = backoffs.map((backoff) =>
+    new Promise<void>((resolve) => {
+      (async () => {
+        for await (
+          const _ of watchEndpoints("kubernetes:///echo.shop:grpc", {
+            cluster: { kubeconfig: server.kubeconfig() },
+            locality: { node: "node-gone" },
+            backoff,
+            signal: controller.signal,
+          })
+        ) resolve();
+      })();
+    })
+  );
+  try {
+    await Promise.all(firsts);
+    assert.deepEqual(nodeReads(server).map((request) => request.status), [404]);
+    clock.advance(300_000);
+    for (let i = 0; i < 100 && nodeReads(server).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // Any other read would come now.
+    assert.deepEqual(nodeReads(server).map((request) => request.status), [404, 404]);
+  } finally {
+    controller.abort();
+    console.warn = warn;
+    setLocalityClock(undefined);
+    await server.close();
+  }
+});
+
 Deno.test("a Node read again after a 403 that now answers 404 says so: the grant was given, the node name is wrong", async () => {
   // The 403's warning says no restart is needed: the user grants get on nodes and waits. The 404 that the read made
   // again then got was said nowhere (the warning was once per node, whatever the reason), so topology stayed off
