@@ -68,3 +68,46 @@ Deno.test("oneCopyAdvice() on Deno without read access to node_modules gives Den
     await rm(folder, { recursive: true, force: true });
   }
 });
+
+Deno.test("installedBy() takes Yarn 2+'s Plug'n'Play by its zip archives and unplugged folders", () => {
+  // Yarn 4's default linker serves the package from its cache, where node_modules lies inside a zip archive.
+  for (
+    const url of [
+      "file:///app/.yarn/cache/@kgr-resolver-npm-0.1.0-0123456789-10c0.zip/node_modules/@kgr/resolver/dist/x.js",
+      "file:///app/.yarn/__virtual__/@kgr-resolver-virtual-abcdef/4/home/u/.yarn/berry/cache/" +
+      "@kgr-resolver-npm-0.1.0-0123456789-10c0.zip/node_modules/@kgr/resolver/dist/x.js",
+      "file:///app/.yarn/unplugged/@kgr-resolver-npm-0.1.0-0123456789/node_modules/@kgr/resolver/dist/x.js",
+    ]
+  ) assert.equal(installedBy(url), "yarn-berry", url);
+});
+
+Deno.test("installedBy() finds the mark at a workspace's root, and stops at a project's lockfile", async () => {
+  // A workspace member's own node_modules (a version the root could not share) has no mark: the root's has.
+  const root = await mkdtemp(join(tmpdir(), "kgr-one-copy-"));
+  try {
+    const member = join(root, "packages", "app");
+    const dist = join(member, "node_modules", "@kgr", "resolver", "dist");
+    await mkdir(dist, { recursive: true });
+    const moduleUrl = pathToFileURL(join(dist, "nice_grpc.js")).href;
+    for (
+      const [mark, manager] of [
+        [".yarn-integrity", "yarn-classic"],
+        [".yarn-state.yml", "yarn-berry"],
+        [".modules.yaml", "pnpm"],
+      ] as const
+    ) {
+      await mkdir(join(root, "node_modules"), { recursive: true });
+      await writeFile(join(root, "node_modules", mark), "");
+      assert.equal(installedBy(moduleUrl), manager, mark);
+      // A project of its own (its lockfile beside it) is not told by a folder above it.
+      for (const lockfile of ["package-lock.json", "bun.lock", "deno.lock"]) {
+        await writeFile(join(member, lockfile), "");
+        assert.equal(installedBy(moduleUrl), undefined, `${mark} above ${lockfile}`);
+        await rm(join(member, lockfile));
+      }
+      await rm(join(root, "node_modules"), { recursive: true });
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -44,9 +44,25 @@ const MARKS: ReadonlyArray<readonly [string, PackageManager]> = [
 ];
 
 /**
- * The package manager that filled the node_modules a module lies in, from the mark it left there: pnpm's isolated
- * layout by its path too (`node_modules/.pnpm/`). A module outside node_modules (a bundle, Deno's cache) or one that
- * npm or Bun installed has none.
+ * The files a project's root holds beside its node_modules: the walk up from a workspace member's own node_modules
+ * to the folder whose node_modules bears the mark stops at the first, a project of its own.
+ */
+const LOCKFILES: readonly string[] = [
+  "package-lock.json",
+  "npm-shrinkwrap.json",
+  "yarn.lock",
+  "pnpm-lock.yaml",
+  "bun.lock",
+  "bun.lockb",
+  "deno.lock",
+];
+
+/**
+ * The package manager that filled the node_modules a module lies in, from the mark it left there: in the
+ * node_modules the module's path names first, or, for a workspace member's own node_modules, in that of a folder
+ * above it, up to the first folder with a lockfile. pnpm's isolated layout is told by its path too
+ * (`node_modules/.pnpm/`), and Yarn 2+'s Plug'n'Play by its zip archives and unplugged folders. A module outside
+ * node_modules (a bundle, Deno's cache) or one that npm or Bun installed has none.
  *
  * @param moduleUrl The module's URL, e.g. `import.meta.url`.
  * @returns The package manager, or `undefined` when no mark is found.
@@ -61,10 +77,20 @@ export function installedBy(moduleUrl: string): PackageManager | undefined {
   const at = moduleUrl.indexOf("/node_modules/");
   if (at === -1) return undefined;
   if (moduleUrl.includes("/node_modules/.pnpm/")) return "pnpm";
-  // The outermost node_modules: the project's (or its workspace's), where the package manager leaves its mark.
-  const modules = moduleUrl.slice(0, at + "/node_modules/".length);
+  const before = moduleUrl.slice(0, at);
+  if (before.endsWith(".zip") || before.includes("/.yarn/unplugged/")) return "yarn-berry";
   // Deno without read access there is not asked for it: the runtime's advice stands in.
-  return MARKS.find(([file]) => existsWithoutAsking(new URL(file, modules)))?.[1];
+  let folder = new URL(moduleUrl.slice(0, at + 1));
+  for (;;) {
+    const mark = MARKS.find(([file]) => existsWithoutAsking(new URL(`node_modules/${file}`, folder)));
+    if (mark !== undefined) return mark[1];
+    const above = new URL("../", folder);
+    // The file system's root is its own parent.
+    if (above.href === folder.href || LOCKFILES.some((file) => existsWithoutAsking(new URL(file, folder)))) {
+      return undefined;
+    }
+    folder = above;
+  }
 }
 
 /**
