@@ -81,13 +81,21 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
     const more = tableLines(view, context, room - frame.lines.length);
     if (more.lines.length <= room) frame = more;
   }
-  const { lines, cutAt } = frame;
+  const { lines, cutAt, yielding } = frame;
   // A frame taller than the terminal scrolls its top into the scrollback on every redraw: keep the top and the
   // last line (the counts, or what the table waits for). The blank lines that part it go first: cut from below, the
   // `... and N more pods` line would be lost.
   if (lines.length <= room) return lines;
-  const packed = lines.flatMap((line, i) => line === "" ? [] : [i]);
+  let packed = lines.flatMap((line, i) => line === "" ? [] : [i]);
   if (packed.length <= room) return packed.map((i) => lines[i]);
+  // Why topology is none gives its lines, from its end, to a failing watch's message that would lose lines below it.
+  const over = packed.indexOf(yielding.before) - (room - 2);
+  if (over > 0) {
+    const dropped = new Set(yielding.lines.slice(Math.max(0, yielding.lines.length - over)));
+    const last = yielding.lines[yielding.lines.length - dropped.size - 1];
+    packed = packed.filter((i) => !dropped.has(i));
+    if (last !== undefined) lines[last] = cutAt.get(last)?.() ?? lines[last];
+  }
   // A message cut there says so: its last line shown ends in '…', as where it is cut for want of the lines it keeps.
   const kept = packed.slice(0, room - 1).map((i, at) => at === room - 2 ? cutAt.get(i)?.() ?? lines[i] : lines[i]);
   return [...kept, lines[packed[packed.length - 1]]];
@@ -100,6 +108,8 @@ interface FrameLines {
   cut: boolean;
   /** For a message's line that another follows, the line cut with `…` there: what the frame shows if it ends there. */
   cutAt: Map<number, () => string>;
+  /** Why topology is none's lines, given up on a short terminal for a failing watch's message that ends `before`. */
+  yielding: { lines: number[]; before: number };
 }
 
 /** The table's lines, with `spare` more lines for the messages of the header than it keeps for them. */
@@ -186,8 +196,11 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): Fr
   const problemMax = leftFor(4, topologyLines);
   const problemText = problem && withFileName(problem.message, context.source, columns, problemMax);
   const problemLines = problemText ? Math.min(problemMax, wrap(problemText, columns, Infinity).length) : 0;
+  const reasonFrom = lines.length;
   if (!topologyFits) message(topology, leftFor(3, problemLines), "dim");
+  const reasonLines = Array.from({ length: lines.length - reasonFrom }, (_, i) => reasonFrom + i);
   if (problemText) message(problemText, problemMax, "red");
+  const yielding = { lines: problemText ? reasonLines : [], before: lines.length - 1 };
   if (portNote) pushWrapped(portNote, maxLines(4), "yellow");
   lines.push("");
   // How to stop ends every live frame, also one with no pod to show: the cursor is hidden and nothing else moves.
@@ -202,7 +215,7 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): Fr
   if (!view.pods) {
     const waiting = view.port === undefined ? "reading the Service for its first port..." : "listing EndpointSlices...";
     lines.push(...bottom(waiting));
-    return { lines, cut, cutAt };
+    return { lines, cut, cutAt, yielding };
   }
   if (view.pods.length === 0) {
     // Last, it may take what the screen has left, as rows of pods would: it says what to do.
@@ -210,7 +223,7 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): Fr
     const why = `no pods: ${view.snapshot?.emptyReason ?? "no EndpointSlice lists any"}`;
     pushWrapped(why, maxLines(Math.max(4, left)));
     if (context.live) lines.push("", ...bottom("0 pods"));
-    return { lines, cut, cutAt };
+    return { lines, cut, cutAt, yielding };
   }
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
   const emptyReason = view.snapshot?.emptyReason;
@@ -288,7 +301,7 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): Fr
     columns - cellWidth(printable(total)) - cellWidth(quit(total)[0]?.text ?? ""),
   );
   lines.push("", ...bottom(total + zones));
-  return { lines, cut, cutAt };
+  return { lines, cut, cutAt, yielding };
 }
 
 /**

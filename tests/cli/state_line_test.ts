@@ -192,3 +192,28 @@ Deno.test("renderTable() gives a failing watch's message the rows before why top
     }
   }
 });
+
+Deno.test("renderTable() on a short terminal cuts why topology is none before a failing watch's message", () => {
+  // At 22 columns and 13 rows the frame kept 'topology none (client…' and lost the whole message below it: the state
+  // said 'retrying (see below)' over nothing; at 30 columns and 16 rows the reason stayed whole, the message cut.
+  const view = topologyNoneView(REFUSED);
+  for (let columns = 20; columns <= 60; columns += 2) {
+    const tall = tableAt(view, columns, { rows: 200 });
+    const from = tall.findIndex((line) => line.startsWith("Cannot"));
+    const wholeLines = tall.findIndex((line, i) => i >= from && line.endsWith("server is right")) + 1 - from;
+    for (let rows = 8; rows <= 40; rows++) {
+      const lines = tableAt(view, columns, { rows });
+      const reasonShown = lines.some((line) => line.startsWith("topology none"));
+      const start = lines.findIndex((line) => line.startsWith("Cannot"));
+      let messageShown = 0;
+      while (
+        start >= 0 && start + messageShown < lines.length && lines[start + messageShown] !== "" &&
+        !/^\d+ used/.test(lines[start + messageShown])
+      ) messageShown++;
+      assert.ok(
+        !reasonShown || messageShown >= Math.min(4, wholeLines),
+        `${columns}x${rows}: the reason shown, the message on ${messageShown} lines:\n${lines.join("\n")}`,
+      );
+    }
+  }
+});
