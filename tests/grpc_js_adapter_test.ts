@@ -931,7 +931,8 @@ Deno.test("register() names a function or class given as an option, without its 
 });
 
 // grpc-js 1.9 (which nice-grpc 2.1.8 pins) has none of the policy API of 1.10: register() went through, and every
-// call then waited until its deadline (4 DEADLINE_EXCEEDED) without a word of why.
+// call then waited until its deadline (4 DEADLINE_EXCEEDED) without a word of why. Outside node_modules, on Deno,
+// Deno's commands: npm's gave a Deno project without package.json `npm i`.
 Deno.test("register() refuses a grpc-js older than 1.10, naming the range it needs", () => {
   const { LeafLoadBalancer: _leaf, selectLbConfigFromList: _select, ...experimental19 } = grpc.experimental;
   const grpc19 = { ...grpc, experimental: { ...experimental19, registerResolver: () => {} } };
@@ -940,8 +941,8 @@ Deno.test("register() refuses a grpc-js older than 1.10, naming the range it nee
     new TypeError(
       "Cannot register the resolver: this @grpc/grpc-js is older than 1.10 (its experimental API has no " +
         "LeafLoadBalancer, selectLbConfigFromList), and @kgr/resolver needs @grpc/grpc-js ^1.10.0: install a newer " +
-        "one (npm i @grpc/grpc-js@latest), and run npm ls @grpc/grpc-js to find an older copy that another package " +
-        "brings (nice-grpc 2.1.8 pins 1.9: update nice-grpc)",
+        "one (deno add npm:@grpc/grpc-js@latest), and run deno why @grpc/grpc-js to find an older copy that another " +
+        "package brings (nice-grpc 2.1.8 pins 1.9: update nice-grpc)",
     ),
   );
 });

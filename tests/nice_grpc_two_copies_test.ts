@@ -207,3 +207,21 @@ for (
     }
   });
 }
+
+Deno.test("createChannel() names Bun's commands to leave one copy of grpc-js on Node where Bun installed the package", async () => {
+  // Were npm's: Bun leaves no mark in the node_modules it hoists, and npm dedupe there writes a package-lock.json
+  // beside bun.lock. bun dedupe left one copy of nice-grpc 2.1.12's and an app's ^1.10.11 locked at 1.10.11.
+  const folder = await mkdtemp(join(tmpdir(), "kgr-two-copies-"));
+  try {
+    await twoCopiesProject(folder, APPS_CREDENTIALS_CLIENT);
+    await writeFile(join(folder, "bun.lock"), "");
+    const env = { ...Deno.env.toObject(), HOME: folder };
+    const { stdout } = await run("node", ["client.mjs"], { cwd: folder, env: childEnv(env), timeout: 30_000 });
+    assert.ok(
+      stdout.endsWith("nice-grpc accepts and run bun dedupe, until bun pm ls @grpc/grpc-js shows one copy\n"),
+      stdout,
+    );
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+});

@@ -6,7 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import * as grpc from "@grpc/grpc-js";
 import { installedBy, oneCopyAdvice } from "../src/adapters/_one_copy_advice.ts";
+import { checkGrpcVersion } from "../src/adapters/_register_options.ts";
 import { childEnv } from "./_child_env.mjs";
 
 const run = promisify(execFile);
@@ -99,15 +101,72 @@ Deno.test("installedBy() finds the mark at a workspace's root, and stops at a pr
       await mkdir(join(root, "node_modules"), { recursive: true });
       await writeFile(join(root, "node_modules", mark), "");
       assert.equal(installedBy(moduleUrl), manager, mark);
-      // A project of its own (its lockfile beside it) is not told by a folder above it.
-      for (const lockfile of ["package-lock.json", "bun.lock", "deno.lock"]) {
+      // A project of its own (its lockfile beside it) is not told by a folder above it; Bun's lockfile tells Bun.
+      for (
+        const [lockfile, own] of [["package-lock.json", undefined], ["bun.lock", "bun"], [
+          "deno.lock",
+          undefined,
+        ]] as const
+      ) {
         await writeFile(join(member, lockfile), "");
-        assert.equal(installedBy(moduleUrl), undefined, `${mark} above ${lockfile}`);
+        assert.equal(installedBy(moduleUrl), own, `${mark} above ${lockfile}`);
         await rm(join(member, lockfile));
       }
       await rm(join(root, "node_modules"), { recursive: true });
     }
   } finally {
     await rm(root, { recursive: true, force: true });
+  }
+});
+
+// Bun leaves no mark in the node_modules it hoists: a Bun project got npm's advice on Node (npm dedupe, which
+// writes a package-lock.json beside bun.lock) and Deno's on Deno. Bun 1.4's dedupe left one copy, tried on
+// nice-grpc 2.1.12 beside an app's ^1.10.11 locked at 1.10.11, hoisted and isolated.
+Deno.test("installedBy() takes Bun by its lockfile beside node_modules, and its isolated layout by its path", async () => {
+  for (
+    const [lockfiles, manager] of [
+      [["bun.lock"], "bun"],
+      [["bun.lockb"], "bun"],
+      [["bun.lock", "package-lock.json"], undefined],
+    ] as const
+  ) {
+    const { folder, moduleUrl } = await project(undefined);
+    try {
+      for (const lockfile of lockfiles) await writeFile(join(folder, lockfile), "");
+      assert.equal(installedBy(moduleUrl), manager, lockfiles.join(" "));
+      if (manager === "bun") {
+        assert.equal(oneCopyAdvice(moduleUrl), "run bun dedupe, until bun pm ls @grpc/grpc-js shows one copy");
+      }
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
+  assert.equal(installedBy("file:///app/node_modules/.bun/@kgr+resolver@0.1.0/node_modules/@kgr/resolver/x.js"), "bun");
+});
+
+// register()'s message for a grpc-js older than 1.10 named npm's commands whoever installed the package.
+Deno.test("register()'s too-old-grpc-js message names the commands of the package manager that installed it", async () => {
+  const { LeafLoadBalancer: _leaf, ...experimental19 } = grpc.experimental;
+  const grpc19 = { ...grpc, experimental: experimental19 } as never;
+  for (
+    const [mark, install, list] of [
+      [".modules.yaml", "pnpm add @grpc/grpc-js@latest", "pnpm why @grpc/grpc-js"],
+      [".yarn-integrity", "yarn add @grpc/grpc-js@latest", "yarn why @grpc/grpc-js"],
+      [".yarn-state.yml", "yarn add @grpc/grpc-js@latest", "yarn why @grpc/grpc-js"],
+      ["../bun.lock", "bun add @grpc/grpc-js@latest", "bun why @grpc/grpc-js"],
+    ] as const
+  ) {
+    const { folder, moduleUrl } = await project(mark);
+    try {
+      assert.throws(
+        () => checkGrpcVersion(grpc19, moduleUrl),
+        (error) =>
+          error instanceof TypeError &&
+          error.message.includes(`install a newer one (${install}), and run ${list} to find an older copy`),
+        mark,
+      );
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   }
 });

@@ -8,32 +8,39 @@
 import { type RuntimeKey, runtimeKey } from "../runtime/runtime.ts";
 import { existsWithoutAsking } from "../runtime/_exists_without_asking.ts";
 
-/** The package managers whose `node_modules` {@linkcode installedBy} tells apart. */
-export type PackageManager = "pnpm" | "yarn-classic" | "yarn-berry";
+/** The package managers whose installs {@linkcode installedBy} tells apart. */
+export type PackageManager = "pnpm" | "yarn-classic" | "yarn-berry" | "bun";
+
+/** Whose commands a message gives: the package manager's that installed the package, else the runtime's own. */
+type Installer = PackageManager | RuntimeKey;
 
 /**
  * Each package manager's commands, each tried here on a project whose app and nice-grpc had two copies: pnpm's
  * dedupe works on its lockfile, whether node_modules is isolated or hoisted (`node-linker=hoisted`); Yarn 1 has no
  * dedupe (`yarn dedupe` says `yarn install` does it, which keeps the two lockfile entries), but upgrading the package
- * resolves every range of it anew; Yarn 2+ dedupes one package by name. npm's dedupe would walk their trees and
- * write a package-lock.json beside their lockfile.
+ * resolves every range of it anew; Yarn 2+ dedupes one package by name; Bun 1.4's dedupe rewrites bun.lock, hoisted
+ * or isolated (`bun pm ls` lists both copies before). npm's dedupe would walk their trees and write a
+ * package-lock.json beside their lockfile. For node_modules no package manager marked, the runtime's: Deno's
+ * install shares one copy among the ranges that allow it; node_modules that npm wrote need npm's dedupe.
  */
-const MANAGER_ADVICE: Record<PackageManager, string> = {
+const ONE_COPY_ADVICE: Record<Installer, string> = {
   "pnpm": "run pnpm dedupe, until pnpm why @grpc/grpc-js shows one version",
   "yarn-classic": "run yarn upgrade @grpc/grpc-js, until yarn why @grpc/grpc-js finds one copy",
   "yarn-berry": "run yarn dedupe @grpc/grpc-js, until yarn why @grpc/grpc-js shows one version",
-};
-
-/**
- * The commands of the package manager that goes with the runtime, for node_modules no other one marked (each
- * checked with two copies installed). Deno's install shares one copy among the ranges that allow it; node_modules
- * that npm wrote need npm's dedupe.
- */
-const RUNTIME_ADVICE: Record<RuntimeKey, string> = {
-  node: "run npm dedupe, until npm ls @grpc/grpc-js shows one copy",
   bun: "run bun dedupe, until bun pm ls @grpc/grpc-js shows one copy",
+  node: "run npm dedupe, until npm ls @grpc/grpc-js shows one copy",
   deno: "run deno install (npm dedupe if npm wrote node_modules), until deno why @grpc/grpc-js (npm ls " +
     "@grpc/grpc-js) shows one copy",
+};
+
+/** Each one's commands that install the newest grpc-js and list every copy, with the packages that bring each. */
+const NEWER_ADVICE: Record<Installer, readonly [install: string, list: string]> = {
+  "pnpm": ["pnpm add @grpc/grpc-js@latest", "pnpm why @grpc/grpc-js"],
+  "yarn-classic": ["yarn add @grpc/grpc-js@latest", "yarn why @grpc/grpc-js"],
+  "yarn-berry": ["yarn add @grpc/grpc-js@latest", "yarn why @grpc/grpc-js"],
+  bun: ["bun add @grpc/grpc-js@latest", "bun why @grpc/grpc-js"],
+  node: ["npm i @grpc/grpc-js@latest", "npm ls @grpc/grpc-js"],
+  deno: ["deno add npm:@grpc/grpc-js@latest", "deno why @grpc/grpc-js"],
 };
 
 /** The file each package manager writes into the node_modules it fills, checked with pnpm 9, Yarn 1.22 and 4.5. */
@@ -45,24 +52,25 @@ const MARKS: ReadonlyArray<readonly [string, PackageManager]> = [
 
 /**
  * The files a project's root holds beside its node_modules: the walk up from a workspace member's own node_modules
- * to the folder whose node_modules bears the mark stops at the first, a project of its own.
+ * to the folder whose node_modules bears the mark stops at the first, a project of its own. Bun leaves no mark in
+ * the node_modules it hoists (checked with Bun 1.4): its lockfile tells it, unless npm's lies beside it.
  */
-const LOCKFILES: readonly string[] = [
-  "package-lock.json",
-  "npm-shrinkwrap.json",
-  "yarn.lock",
-  "pnpm-lock.yaml",
-  "bun.lock",
-  "bun.lockb",
-  "deno.lock",
+const LOCKFILES: ReadonlyArray<readonly [string, PackageManager | undefined]> = [
+  ["package-lock.json", undefined],
+  ["npm-shrinkwrap.json", undefined],
+  ["yarn.lock", undefined],
+  ["pnpm-lock.yaml", undefined],
+  ["bun.lock", "bun"],
+  ["bun.lockb", "bun"],
+  ["deno.lock", undefined],
 ];
 
 /**
  * The package manager that filled the node_modules a module lies in, from the mark it left there: in the
  * node_modules the module's path names first, or, for a workspace member's own node_modules, in that of a folder
- * above it, up to the first folder with a lockfile. pnpm's isolated layout is told by its path too
- * (`node_modules/.pnpm/`), and Yarn 2+'s Plug'n'Play by its zip archives and unplugged folders. A module outside
- * node_modules (a bundle, Deno's cache) or one that npm or Bun installed has none.
+ * above it, up to the first folder with a lockfile, which tells Bun's. pnpm's and Bun's isolated layouts are told by
+ * their paths too (`node_modules/.pnpm/`, `node_modules/.bun/`), and Yarn 2+'s Plug'n'Play by its zip archives and
+ * unplugged folders. A module outside node_modules (a bundle, Deno's cache) or one that npm installed has none.
  *
  * @param moduleUrl The module's URL, e.g. `import.meta.url`.
  * @returns The package manager, or `undefined` when no mark is found.
@@ -77,6 +85,7 @@ export function installedBy(moduleUrl: string): PackageManager | undefined {
   const at = moduleUrl.indexOf("/node_modules/");
   if (at === -1) return undefined;
   if (moduleUrl.includes("/node_modules/.pnpm/")) return "pnpm";
+  if (moduleUrl.includes("/node_modules/.bun/")) return "bun";
   const before = moduleUrl.slice(0, at);
   if (before.endsWith(".zip") || before.includes("/.yarn/unplugged/")) return "yarn-berry";
   // Deno without read access there is not asked for it: the runtime's advice stands in.
@@ -84,11 +93,11 @@ export function installedBy(moduleUrl: string): PackageManager | undefined {
   for (;;) {
     const mark = MARKS.find(([file]) => existsWithoutAsking(new URL(`node_modules/${file}`, folder)));
     if (mark !== undefined) return mark[1];
+    const lockfile = LOCKFILES.find(([file]) => existsWithoutAsking(new URL(file, folder)));
+    if (lockfile !== undefined) return lockfile[1];
     const above = new URL("../", folder);
     // The file system's root is its own parent.
-    if (above.href === folder.href || LOCKFILES.some((file) => existsWithoutAsking(new URL(file, folder)))) {
-      return undefined;
-    }
+    if (above.href === folder.href) return undefined;
     folder = above;
   }
 }
@@ -106,6 +115,28 @@ export function installedBy(moduleUrl: string): PackageManager | undefined {
  * ```
  */
 export function oneCopyAdvice(moduleUrl: string): string {
-  const manager = installedBy(moduleUrl);
-  return manager === undefined ? RUNTIME_ADVICE[runtimeKey()] : MANAGER_ADVICE[manager];
+  return ONE_COPY_ADVICE[installer(moduleUrl)];
+}
+
+/**
+ * How to install a grpc-js new enough and find the package that brings an older copy, in the commands of the
+ * package manager that installed the module at `moduleUrl`, else those of the runtime's own (npm's for Node).
+ *
+ * @param moduleUrl The module's URL, e.g. `import.meta.url`.
+ * @returns A clause such as `install a newer one (npm i @grpc/grpc-js@latest), and run npm ls @grpc/grpc-js to find
+ *   an older copy that another package brings`.
+ *
+ * @example In a message
+ * ```ts ignore
+ * console.log(`this @grpc/grpc-js is too old: ${newerGrpcAdvice(import.meta.url)}`);
+ * ```
+ */
+export function newerGrpcAdvice(moduleUrl: string): string {
+  const [install, list] = NEWER_ADVICE[installer(moduleUrl)];
+  return `install a newer one (${install}), and run ${list} to find an older copy that another package brings`;
+}
+
+/** The package manager that installed the module at `moduleUrl`, else the runtime, whose own one stands in. */
+function installer(moduleUrl: string): Installer {
+  return installedBy(moduleUrl) ?? runtimeKey();
 }

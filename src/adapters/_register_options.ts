@@ -12,6 +12,7 @@ import type { BalancerGrpc } from "./_balancer_grpc.ts";
 import { createSubsetter } from "../selection/subset.ts";
 import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "../check_watch_settings.ts";
 import { copyPlainData, currentValue, describeValue, isRecord } from "../base/_util.ts";
+import { newerGrpcAdvice } from "./_one_copy_advice.ts";
 
 /**
  * The parts of a `@grpc/grpc-js` module (any copy, 1.10 or newer) that `register()` uses.
@@ -225,6 +226,7 @@ const SINCE_1_10 = ["LeafLoadBalancer", "selectLbConfigFromList"] as const;
  * grpc-js exports no version, so the API the adapter needs is what is checked.
  *
  * @param grpc The grpc-js module to register with.
+ * @param moduleUrl Where this package lies: the commands given are those of the package manager that installed it.
  * @throws {TypeError} Naming what is missing, the range needed, and where an older copy may come from.
  *
  * @example
@@ -233,14 +235,13 @@ const SINCE_1_10 = ["LeafLoadBalancer", "selectLbConfigFromList"] as const;
  * checkGrpcVersion(grpc); // throws on grpc-js 1.9
  * ```
  */
-export function checkGrpcVersion(grpc: GrpcModule): void {
+export function checkGrpcVersion(grpc: GrpcModule, moduleUrl: string = import.meta.url): void {
   const experimental = grpc.experimental as unknown as Record<string, unknown>;
   const missing = SINCE_1_10.filter((name) => typeof experimental[name] !== "function");
   if (missing.length === 0) return;
   throw new TypeError(
     `Cannot register the resolver: this @grpc/grpc-js is older than 1.10 (its experimental API has no ` +
-      `${missing.join(", ")}), and @kgr/resolver needs @grpc/grpc-js ^1.10.0: install a newer one (npm i ` +
-      "@grpc/grpc-js@latest), and run npm ls @grpc/grpc-js to find an older copy that another package brings " +
+      `${missing.join(", ")}), and @kgr/resolver needs @grpc/grpc-js ^1.10.0: ${newerGrpcAdvice(moduleUrl)} ` +
       "(nice-grpc 2.1.8 pins 1.9: update nice-grpc)",
   );
 }
