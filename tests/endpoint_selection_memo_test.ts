@@ -448,3 +448,72 @@ Deno.test("selectEndpoints() with a memo counts a host used three times in a bur
   assert.equal(memo.repeated, 0);
   assert.equal(memo.counts.get("10.0.0.9"), 1);
 });
+
+Deno.test("selectEndpoints() with a memo selects and counts hosts as without one through bursts that copy, drop and re-add", () => {
+  // Bursts of at least COPY_AFTER new pods have the next call copy the entries it keeps: here that next call also
+  // replaces every pod, some, none, deletes a slice and adds it back, or copies pods and hosts into another slice.
+  for (let seed = 1; seed <= 6; seed++) {
+    const next = seededRandom(0x9e37 * seed);
+    const pick = <T>(values: T[]) => values[Math.floor(next() * values.length)];
+    const sharedHosts = seed % 2 === 0;
+    let serial = 0;
+    const endpoint = (): SliceEndpoint => {
+      const n = serial++;
+      const host = sharedHosts && next() < 0.05 ? `10.9.0.${n % 7}` : `10.${n >> 16}.${(n >> 8) & 255}.${n & 255}`;
+      return {
+        addresses: [host],
+        // Odd seeds: every pod ready on a host of its own, so that the selection is one endpoint per entry.
+        conditions: sharedHosts ? { ready: next() < 0.97, serving: true, terminating: next() < 0.01 } : {},
+        targetRef: { kind: "Pod", name: `p${n}`, namespace: "prod" },
+        ...(next() < 0.5 ? { zone: pick(["z1", "z2"]), nodeName: pick(["n1", "n2", "n3"]) } : {}),
+      };
+    };
+    const slice = (name: string, endpoints: SliceEndpoint[]): EndpointSlice => ({
+      metadata: { name, namespace: "prod" },
+      addressType: "IPv4",
+      ports: [{ name: "grpc", port: 1 }],
+      endpoints,
+    });
+    const names = ["a", "b", "c"];
+    const fill = () => Array.from({ length: 400 }, endpoint);
+    const slices = new Map(names.map((name) => [name, slice(name, fill())]));
+    const memo = createSelectionMemo();
+    for (let step = 0; step < 12; step++) {
+      const name = pick(names);
+      const change = step === 0
+        ? "none"
+        : pick(["burst", "burst", "some", "few", "few", "re-add", "delete", "copy", "none"]);
+      if (change === "burst") { for (const each of names) if (slices.has(each)) slices.set(each, slice(each, fill())); }
+      // Few: the last selection is patched (the pods that leave at their positions in it, whose copies line up).
+      if ((change === "some" || change === "few") && slices.has(name)) {
+        const share = change === "some" ? 0.3 : 0.02;
+        slices.set(name, slice(name, slices.get(name)!.endpoints!.map((e) => (next() < share ? endpoint() : e))));
+      }
+      if (change === "re-add") {
+        slices.delete(name);
+        slices.set(name, slice(name, fill()));
+      }
+      if (change === "delete") {
+        if (slices.size > 1) slices.delete(name);
+        else slices.set(name, slice(name, fill()));
+      }
+      const other = slices.get(pick(names));
+      if (change === "copy" && slices.has(name) && other) {
+        // The same pods, with their hosts, in two slices.
+        slices.set(name, slice(name, [...slices.get(name)!.endpoints!, ...other.endpoints!.slice(0, 50)]));
+      }
+      const selected = selectEndpoints(slices.values(), "grpc", { memo });
+      const expected = selectEndpoints(slices.values(), "grpc");
+      const where = `seed ${seed} step ${step} (${change})`;
+      assert.deepEqual(selected, expected, where);
+      assert.deepEqual(selected.map((e) => Object.keys(e)), expected.map((e) => Object.keys(e)), where);
+      // Every merged entry's hosts, counted one by one.
+      const counts = new Map<string, number>();
+      for (const entry of memo.merged) {
+        for (const { host } of entry.group.endpoint.addresses) counts.set(host, (counts.get(host) ?? 0) + 1);
+      }
+      assert.deepEqual(memo.counts, counts, where);
+      assert.equal(memo.repeated, [...counts.values()].filter((count) => count > 1).length, where);
+    }
+  }
+});
