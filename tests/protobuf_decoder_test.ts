@@ -365,3 +365,37 @@ Deno.test("frameHead gives undefined, never an error, for cut or garbage frames"
     frameHead(copy);
   }
 });
+
+Deno.test("an endpoint decodes with JSON's field order whichever of its fields are set, as its targetRef does", () => {
+  // The usual field sets are built by one literal each, the others field by field: both in the JSON order.
+  const next = seededRandom(0x0e4d);
+  const maybe = (share: number, value: string) => (next() < share ? value : undefined);
+  const endpoints = Array.from({ length: 400 }, (_, i) => {
+    const reference = {
+      kind: maybe(0.9, "Pod"),
+      namespace: maybe(0.9, "prod"),
+      name: maybe(0.9, `echo-${i}`),
+      uid: maybe(0.5, `uid-${i}`),
+      apiVersion: maybe(0.1, "v1"),
+      resourceVersion: maybe(0.1, "42"),
+      fieldPath: maybe(0.1, "spec"),
+    };
+    const zone = maybe(0.6, `zone-${i % 3}`);
+    const endpoint = {
+      addresses: Array.from({ length: [1, 1, 1, 2, 3][i % 5] }, (_, a) => `10.${a}.${i >> 8}.${i & 255}`),
+      conditions: next() < 0.5 ? { ready: true, serving: true, terminating: false } : { serving: false },
+      hostname: maybe(0.2, `host-${i}`),
+      targetRef: next() < 0.9 ? JSON.parse(JSON.stringify(reference)) : undefined,
+      nodeName: maybe(0.6, `node-${i % 4}`),
+      zone,
+      hints: zone !== undefined && next() < 0.5 ? { forZones: [{ name: zone }] } : undefined,
+    };
+    return JSON.parse(JSON.stringify(endpoint));
+  });
+  const slice = { kind: "EndpointSlice", apiVersion: "discovery.k8s.io/v1", metadata: { name: "a" }, endpoints };
+  const event = decodeWatchEvent(protobufWatchFrame("ADDED", { ...slice, addressType: "IPv4" }).slice(4));
+  const decoded = (event.object as EndpointSlice).endpoints!;
+  for (let i = 0; i < endpoints.length; i++) {
+    assert.equal(JSON.stringify(decoded[i]), JSON.stringify(endpoints[i]), `endpoint ${i}`);
+  }
+});
