@@ -52,8 +52,8 @@ export interface EndpointConditions {
 export interface SliceEndpoint {
   /** 1-100 addresses of the slice's `addressType`. */
   addresses: string[];
-  /** Readiness conditions. */
-  conditions?: EndpointConditions;
+  /** Readiness conditions: read-only, as the protobuf decoder shares one frozen object among equal ones. */
+  conditions?: Readonly<EndpointConditions>;
   /** Host name of the endpoint. */
   hostname?: string;
   /** The object behind the endpoint. */
@@ -62,7 +62,10 @@ export interface SliceEndpoint {
   nodeName?: string;
   /** Zone of the endpoint. */
   zone?: string;
-  /** Topology hints as the server sent them (`forZones`/`forNodes`: lists of `{ name }`); read with `readHints()`. */
+  /**
+   * Topology hints as the server sent them (`forZones`/`forNodes`: lists of `{ name }`); read with `readHints()`.
+   * Frozen and shared among equal ones when decoded from protobuf.
+   */
   hints?: unknown;
 }
 
