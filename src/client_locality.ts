@@ -5,8 +5,8 @@
  * setting. When that read fails for a reason that may pass (a restarting
  * or throttling API server, a timeout, a 401 while credentials rotate or a
  * token webhook fails), the zone is unknown for now and the Node is read again
- * in the background, after the delays of the `options.backoff` of the
- * subscription that read it first, as the watch's own retries, until it
+ * in the background, after the delays of the shortest `options.backoff` of
+ * the subscriptions that share it, as the watch's own retries, until it
  * answers; the subscriptions then
  * select with the zone. After a refusal (403, 404) it is read again every
  * {@linkcode REFUSED_NODE_READ_AGAIN_MS}, as the Service's traffic policy is at
@@ -22,7 +22,12 @@
  * @module
  */
 
-import { type BackoffOptions, createBackoff } from "./base/backoff.ts";
+import {
+  type BackoffOptions,
+  createBackoff,
+  DEFAULT_BACKOFF_INITIAL_MS,
+  DEFAULT_BACKOFF_MAX_MS,
+} from "./base/backoff.ts";
 import type { ClusterAccess } from "./cluster/types.ts";
 import { createClusterHttpClient } from "./api/cluster_http_client.ts";
 import { KubeApiError } from "./base/errors.ts";
@@ -83,6 +88,10 @@ interface SharedLocality {
   controller: AbortController;
   /** Drops it from the shared ones, if it is still there: the next caller reads afresh. */
   forget(): void;
+  /** The shortest `options.backoff` of its callers: the delays between reads of the Node that failed. */
+  backoff: Required<BackoffOptions>;
+  /** Brings a pending read forward after a caller with a shorter backoff came; set once the first read is over. */
+  hasten(): void;
 }
 
 const localities = new Map<string, SharedLocality>();
@@ -95,7 +104,7 @@ const localities = new Map<string, SharedLocality>();
  * @param explicit `options.locality`, when the caller set it.
  * @param connectionKey What tells this connection from others (no secret in it).
  * @param backoff `options.backoff`: the delays between reads of the Node that failed, as the watch's own retries;
- *   those of the first caller, when others share its locality.
+ *   the shortest of the callers', when they share the locality.
  * @param signal Ends the caller's wait: the first read of the Node stops once every caller that waits for it left.
  * @returns The shared locality; rejects only with the reason of `signal`, once it aborted.
  *
@@ -122,15 +131,27 @@ export function clientLocality(
     const forget = () => {
       if (localities.get(key) === created) localities.delete(key);
     };
-    const controller = new AbortController();
     const created: SharedLocality = {
-      locality: readLocality(access, explicit, backoff, controller, forget),
+      locality: undefined!,
       waiting: 0,
-      controller,
+      controller: new AbortController(),
       forget,
+      backoff: withDefaults(backoff),
+      hasten: () => {},
     };
+    created.locality = readLocality(access, explicit, created);
     created.locality.then(() => created.waiting = -1);
     localities.set(key, shared = created);
+  } else {
+    // A channel with a shorter backoff learns the zone after its own delays, as it did with a locality of its own.
+    const { initialMs, maxMs } = withDefaults(backoff);
+    if (initialMs < shared.backoff.initialMs || maxMs < shared.backoff.maxMs) {
+      shared.backoff = {
+        initialMs: Math.min(initialMs, shared.backoff.initialMs),
+        maxMs: Math.min(maxMs, shared.backoff.maxMs),
+      };
+      shared.hasten();
+    }
   }
   return waitFor(shared, signal);
 }
@@ -159,13 +180,20 @@ function waitFor(shared: SharedLocality, signal: AbortSignal): Promise<ClientLoc
   });
 }
 
+/** `options.backoff` with its defaults filled in. */
+function withDefaults(backoff: BackoffOptions | undefined): Required<BackoffOptions> {
+  return {
+    initialMs: backoff?.initialMs ?? DEFAULT_BACKOFF_INITIAL_MS,
+    maxMs: backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS,
+  };
+}
+
 async function readLocality(
   access: ClusterAccess,
   explicit: Locality | undefined,
-  backoffOptions: BackoffOptions | undefined,
-  controller: AbortController,
-  forget: () => void,
+  shared: SharedLocality,
 ): Promise<ClientLocality> {
+  const { controller, forget } = shared;
   const readZone = async (node: string) => {
     const client = createClusterHttpClient(access);
     try {
@@ -220,10 +248,14 @@ async function readLocality(
   };
   if (waiting) {
     const node = current.node!;
-    const backoff = createBackoff(backoffOptions);
+    let backoffOptions = shared.backoff;
+    let backoff = createBackoff(backoffOptions);
+    // Why the read due next failed, while it may pass (a backoff delay away).
+    let passing: unknown;
     const retry = () => {
       if (!waiting) return;
       refusedAt = undefined;
+      passing = undefined;
       readZone(node).then(
         (zone) => {
           if (!waiting) return;
@@ -242,7 +274,9 @@ async function readLocality(
     };
     const schedule = (error: unknown) => {
       const refused = !nodeReadMayPass(error);
+      if (backoffOptions !== shared.backoff) backoff = createBackoff(backoffOptions = shared.backoff);
       const delayMs = refused ? REFUSED_NODE_READ_AGAIN_MS : backoff.next();
+      passing = refused ? undefined : error;
       const why = refused ? ` (refused: ${(error as Error).message})` : "";
       trace(`reading node ${node} again in ${Math.round(delayMs)} ms, for its zone${why}`);
       refusedAt = refused ? clock.now() : undefined;
@@ -252,6 +286,11 @@ async function readLocality(
       const delayMs = Math.max(0, refusedAt! + REFUSED_NODE_READ_AGAIN_MS - clock.now());
       trace(`reading node ${node} again in ${Math.round(delayMs)} ms, for its zone (refused before, used again)`);
       cancelTimer = clock.setTimeout(retry, delayMs);
+    };
+    shared.hasten = () => {
+      if (!waiting || passing === undefined) return;
+      cancelTimer?.();
+      schedule(passing);
     };
     schedule(failure);
   }

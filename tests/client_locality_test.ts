@@ -236,6 +236,33 @@ Deno.test("channels with other backoff settings read a refused Node once, and on
   }
 });
 
+Deno.test("a channel that shares the locality of one with a longer backoff reads a failed Node after its own", async () => {
+  // Was: the locality kept the backoff of the channel that read the Node first, so a channel with 20 ms had no zone
+  // until the first one's 60 s had passed (its own locality read it within 40 ms before they were shared).
+  const server = await zonedService();
+  const controller = new AbortController();
+  try {
+    server.failNext(1, { status: 503, path: "get" });
+    const first = watchEndpoints("kubernetes:///echo.shop:grpc", {
+      cluster: { kubeconfig: server.kubeconfig() },
+      locality: { node: "node-1" },
+      backoff: { initialMs: 60_000, maxMs: 120_000 },
+      signal: controller.signal,
+    })[Symbol.asyncIterator]();
+    assert.equal((await first.next()).value?.topology, "none");
+    const snapshots = await snapshotsUntil(server, "node-1", (s) => s.topology === "zone", {
+      initialMs: 20,
+      maxMs: 40,
+    });
+    assert.deepEqual(snapshots.map((snapshot) => snapshot.topology), ["none", "zone"]);
+    assert.equal((await first.next()).value?.topology, "zone", "the first channel gets the zone too");
+    assert.deepEqual(nodeReads(server).map((request) => request.status), [503, 200]);
+  } finally {
+    controller.abort();
+    await server.close();
+  }
+});
+
 Deno.test("a Node read again after a 403 that now answers 404 says so: the grant was given, the node name is wrong", async () => {
   // The 403's warning says no restart is needed: the user grants get on nodes and waits. The 404 that the read made
   // again then got was said nowhere (the warning was once per node, whatever the reason), so topology stayed off

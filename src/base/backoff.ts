@@ -35,6 +35,9 @@ export interface BackoffOptions {
 /** The longest delay when `maxMs` is not given, in milliseconds. */
 export const DEFAULT_BACKOFF_MAX_MS = 30_000;
 
+/** The least first delay when `initialMs` is unset, in milliseconds. */
+export const DEFAULT_BACKOFF_INITIAL_MS = 1000;
+
 /**
  * How many requests that got no answer are retried after the first delay's range since the last full `reset()`, before
  * `nextUnanswered()` grows as `next()` does: about 15 s with the default `initialMs`, as long as an API server takes to
@@ -87,7 +90,7 @@ export interface Backoff {
  * ```
  */
 export function createBackoff(options: BackoffOptions = {}, random: () => number = Math.random): Backoff {
-  const initialMs = options.initialMs ?? 1000;
+  const initialMs = options.initialMs ?? DEFAULT_BACKOFF_INITIAL_MS;
   const maxMs = options.maxMs ?? DEFAULT_BACKOFF_MAX_MS;
   let failures = 0;
   let unanswered = 0;
