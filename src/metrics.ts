@@ -21,7 +21,7 @@ import { unbracketedHost } from "./base/ip_address.ts";
 import { VERSION } from "./base/version.ts";
 import type { WatchEndReason } from "./watch/reflector.ts";
 import { systemClock } from "./runtime/clock.ts";
-import { warnOnce } from "./runtime/trace.ts";
+import { trace, warn } from "./runtime/trace.ts";
 
 /** The instrument names, as documented in the README. */
 const METRIC_NAMES = {
@@ -94,8 +94,8 @@ interface Instruments {
   restarts: Counter;
   lists: Counter;
   errors: Counter;
-  /** Names the warning that one of its counters threw, once one did: said once per provider. */
-  warned?: number;
+  /** Whether a throw of one of its counters was said on standard error: once per provider, whichever copy saw it. */
+  warned?: boolean;
 }
 type CounterName = Exclude<keyof Instruments, "warned">;
 
@@ -138,8 +138,6 @@ let ownWatches = 0;
 const PROVIDER_LOOKUP_FIRST_MS = 1000;
 /** The longest wait between two reads of the registry while a watch runs: a quiet process wakes up once a minute. */
 const PROVIDER_LOOKUP_MAX_MS = 60_000;
-/** Providers warned about so far: each gets a warning of its own. */
-let brokenProviders = 0;
 /** Cancels the timer that reads the registry while this copy has watches; it never holds the process. */
 let cancelProviderLookup: (() => void) | undefined;
 
@@ -180,9 +178,9 @@ function instruments(): Instruments | undefined {
       created = createInstruments(provider.getMeter("@kgr/resolver", VERSION));
     } catch (error) {
       // Metrics must never fail a watch, nor end the process from the registry's timer. OpenTelemetry's own API lets
-      // a provider's throw reach its caller, and its SDK only logs to `diag`, which is silent unless set up: say it.
-      warnOnce(
-        [`OpenTelemetry MeterProvider ${++brokenProviders}`],
+      // a provider's throw reach its caller, and its SDK only logs to `diag`, which is silent unless set up: say it,
+      // once per provider, as its `null` below (shared by every copy) keeps it from being made again.
+      warn(
         `OpenTelemetry: the registered MeterProvider failed to make the resolver's instruments: ${error}; no resolver ` +
           "metrics are recorded with it: check its setup (register a working one, or none)",
       );
@@ -204,12 +202,11 @@ function count(counter: CounterName, attributes: Attributes): void {
   try {
     made?.[counter].add(1, attributes);
   } catch (error) {
-    if (made && made.warned === undefined) made.warned = ++brokenProviders;
-    warnOnce(
-      [`OpenTelemetry counters ${made?.warned}`],
-      `OpenTelemetry: a counter of the registered MeterProvider threw: ${error}; that count is lost, and each such ` +
-        "count from now on (traced only): check the provider's exporter and readers",
-    );
+    const message = `OpenTelemetry: a counter of the registered MeterProvider threw: ${error}; that count is lost, ` +
+      "and each such count from now on (traced only): check the provider's exporter and readers";
+    if (!made || made.warned) return trace(message);
+    made.warned = true;
+    warn(message);
   }
 }
 

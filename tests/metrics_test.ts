@@ -73,21 +73,16 @@ Deno.test("a MeterProvider that throws neither fails a watch's recording nor end
     assert.equal(asked, 1, "a provider that failed is not asked again");
   } finally {
     metrics.stop();
-    delete global[registry];
+    registerProvider(undefined);
   }
 });
 
 Deno.test("a MeterProvider that cannot make the instruments, or whose counters throw, is warned about once each", async () => {
   const { watchMetrics } = await import("../src/metrics.ts");
   const { setWarningSink } = await import("../src/runtime/trace.ts");
-  const registry = Symbol.for("opentelemetry.js.api.1");
-  const global = globalThis as Record<symbol, unknown>;
   const warnings: string[] = [];
   const previous = setWarningSink((text) => warnings.push(text));
-  const throwing = (what: string) => () => {
-    throw new Error(what);
-  };
-  global[registry] = { version: "1.9.0", metrics: { getMeter: throwing("no exporter configured") } };
+  registerProvider({ getMeter: throwing("no exporter configured") });
   const metrics = watchMetrics("prod", "echo", "https://10.0.0.1:6443", sameSet);
   try {
     metrics.updated("grpc", { total: 3 }, "grpc 3");
@@ -100,7 +95,7 @@ Deno.test("a MeterProvider that cannot make the instruments, or whose counters t
       createCounter: () => ({ add: throwing("exporter shut down") }),
       createObservableGauge: () => ({ addCallback: () => {} }),
     };
-    global[registry] = { version: "1.9.0", metrics: { getMeter: () => meter } };
+    registerProvider({ getMeter: () => meter });
     metrics.updated("grpc", { total: 2 }, "grpc 2");
     metrics.listed();
     assert.equal(warnings.length, 2, warnings.join("\n"));
@@ -108,9 +103,60 @@ Deno.test("a MeterProvider that cannot make the instruments, or whose counters t
   } finally {
     metrics.stop();
     setWarningSink(previous);
-    delete global[registry];
+    registerProvider(undefined);
   }
 });
+
+Deno.test("a broken MeterProvider met by a second copy of the package (a hot reload) is warned about once, and a new one too", async () => {
+  const first = await import("../src/metrics.ts");
+  // Another copy of metrics.ts beside the same trace.ts: a hot reload that loads the changed module anew.
+  const second = await import("../src/metrics.ts?broken-copy");
+  const { setWarningSink } = await import("../src/runtime/trace.ts");
+  const warnings: string[] = [];
+  const previous = setWarningSink((text) => warnings.push(text));
+  const brokenCounters = (what: string) => ({
+    getMeter: () => ({
+      createCounter: () => ({ add: throwing(what) }),
+      createObservableGauge: () => ({ addCallback: () => {} }),
+    }),
+  });
+  const a = first.watchMetrics("prod", "echo", "https://10.0.0.1:6443", sameSet);
+  const b = second.watchMetrics("prod", "echo", "https://10.0.0.1:6443", sameSet);
+  try {
+    registerProvider({ getMeter: throwing("provider one") });
+    a.listed();
+    registerProvider({ getMeter: throwing("provider two") });
+    b.listed();
+    // Was: each copy numbered its providers from 1 in keys of the one trace.ts, so the second copy's was never said.
+    assert.equal(warnings.length, 2, warnings.join("\n"));
+    assert.match(warnings[1], /provider two/);
+    registerProvider(brokenCounters("counters one"));
+    a.listed();
+    b.listed();
+    registerProvider(brokenCounters("counters two"));
+    b.listed();
+    a.listed();
+    assert.deepEqual(warnings.slice(2).map((text) => /counters \w+/.exec(text)?.[0]), ["counters one", "counters two"]);
+  } finally {
+    a.stop();
+    b.stop();
+    setWarningSink(previous);
+    registerProvider(undefined);
+  }
+});
+
+/** A function that throws `what`, as a broken provider's do. */
+const throwing = (what: string) => () => {
+  throw new Error(what);
+};
+
+/** Registers `provider` in OpenTelemetry's global registry as its API does; `undefined` removes it. */
+function registerProvider(provider: unknown): void {
+  const global = globalThis as Record<symbol, unknown>;
+  const registry = Symbol.for("opentelemetry.js.api.1");
+  if (provider === undefined) delete global[registry];
+  else global[registry] = { version: "1.9.0", metrics: provider };
+}
 
 /** Usable sets as the unit tests give them: a string. */
 const sameSet = (a: string, b: string) => a === b;
@@ -563,8 +609,6 @@ function installFakeTimers() {
 
 Deno.test("a quiet watch without OpenTelemetry wakes up to read the registry at most once a minute after its first minute", async () => {
   const { watchMetrics } = await import("../src/metrics.ts");
-  const registry = Symbol.for("opentelemetry.js.api.1");
-  const global = globalThis as Record<symbol, unknown>;
   const timers = installFakeTimers();
   let metrics: { stop(): void } | undefined;
   try {
@@ -588,15 +632,13 @@ Deno.test("a quiet watch without OpenTelemetry wakes up to read the registry at 
   } finally {
     metrics?.stop();
     timers.restore();
-    delete global[registry];
+    registerProvider(undefined);
   }
 });
 
 Deno.test("a MeterProvider whose counters throw costs its counts only: every subscriber gets every snapshot", async () => {
   // Was: the throw left the delivery half done (the first subscriber marked as given a snapshot it never got, the
   // others skipped), so both clients of the Service missed its second set, and one never had a first.
-  const registry = Symbol.for("opentelemetry.js.api.1");
-  const global = globalThis as Record<symbol, unknown>;
   const meter = {
     createCounter: (name: string) => ({
       add: () => {
@@ -605,7 +647,7 @@ Deno.test("a MeterProvider whose counters throw costs its counts only: every sub
     }),
     createObservableGauge: () => ({ addCallback: () => {} }),
   };
-  global[registry] = { version: "1.9.0", metrics: { getMeter: () => meter } };
+  registerProvider({ getMeter: () => meter });
   const { watchEndpoints } = await import("../mod.ts");
   const { endpointSlice, startFakeApiServer } = await import("../testing.ts");
   const { eventually } = await import("./_watch_helpers.ts");
@@ -635,6 +677,6 @@ Deno.test("a MeterProvider whose counters throw costs its counts only: every sub
     controller.abort();
     await Promise.all(loops);
     await api.close();
-    delete global[registry];
+    registerProvider(undefined);
   }
 });

@@ -50,9 +50,26 @@ let warningSink: TraceSink = (text) => console.warn(`@kgr/resolver: ${text}`);
  * ```
  */
 export function warnOnce(keys: readonly string[], message: string): void {
-  trace(message);
-  if (keys.every((key) => warned.has(key))) return;
+  if (keys.every((key) => warned.has(key))) return trace(message);
   for (const key of keys) warned.add(key);
+  warn(message);
+}
+
+/**
+ * Traces `message` and says it on standard error too, each time: for a caller that keeps its own "once" (on an object
+ * that every copy of the package shares, where a key of this copy's would be said again by another). Never pass a
+ * secret.
+ *
+ * @param message The line, without the package's name, which the warning starts with.
+ *
+ * @example
+ * ```ts
+ * import { warn } from "./trace.ts";
+ * warn("OpenTelemetry: the registered MeterProvider failed"); // @kgr/resolver: OpenTelemetry: the registered ...
+ * ```
+ */
+export function warn(message: string): void {
+  trace(message);
   warningSink(message);
 }
 
