@@ -103,7 +103,7 @@ Deno.test("installedBy() finds the mark at a workspace's root, and stops at a pr
       assert.equal(installedBy(moduleUrl), manager, mark);
       // A project of its own (its lockfile beside it) is not told by a folder above it; Bun's lockfile tells Bun.
       for (
-        const [lockfile, own] of [["package-lock.json", undefined], ["bun.lock", "bun"], [
+        const [lockfile, own] of [["package-lock.json", "npm"], ["bun.lock", "bun"], [
           "deno.lock",
           undefined,
         ]] as const
@@ -127,16 +127,21 @@ Deno.test("installedBy() takes Bun by its lockfile beside node_modules, and its 
     const [lockfiles, manager] of [
       [["bun.lock"], "bun"],
       [["bun.lockb"], "bun"],
-      [["bun.lock", "package-lock.json"], undefined],
+      [["bun.lock", "package-lock.json"], "npm"],
+      [["package-lock.json"], "npm"],
     ] as const
   ) {
     const { folder, moduleUrl } = await project(undefined);
     try {
       for (const lockfile of lockfiles) await writeFile(join(folder, lockfile), "");
       assert.equal(installedBy(moduleUrl), manager, lockfiles.join(" "));
-      if (manager === "bun") {
-        assert.equal(oneCopyAdvice(moduleUrl), "run bun dedupe, until bun pm ls @grpc/grpc-js shows one copy");
-      }
+      // Whichever runtime runs it: npm's commands for a project npm installed and Bun runs.
+      assert.equal(
+        oneCopyAdvice(moduleUrl),
+        manager === "bun"
+          ? "run bun dedupe, until bun pm ls @grpc/grpc-js shows one copy"
+          : "run npm dedupe, until npm ls @grpc/grpc-js shows one copy",
+      );
     } finally {
       await rm(folder, { recursive: true, force: true });
     }

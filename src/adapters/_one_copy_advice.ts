@@ -9,7 +9,7 @@ import { type RuntimeKey, runtimeKey } from "../runtime/runtime.ts";
 import { existsWithoutAsking } from "../runtime/_exists_without_asking.ts";
 
 /** The package managers whose installs {@linkcode installedBy} tells apart. */
-export type PackageManager = "pnpm" | "yarn-classic" | "yarn-berry" | "bun";
+export type PackageManager = "npm" | "pnpm" | "yarn-classic" | "yarn-berry" | "bun";
 
 /** Whose commands a message gives: the package manager's that installed the package, else the runtime's own. */
 type Installer = PackageManager | RuntimeKey;
@@ -24,6 +24,7 @@ type Installer = PackageManager | RuntimeKey;
  * install shares one copy among the ranges that allow it; node_modules that npm wrote need npm's dedupe.
  */
 const ONE_COPY_ADVICE: Record<Installer, string> = {
+  npm: "run npm dedupe, until npm ls @grpc/grpc-js shows one copy",
   "pnpm": "run pnpm dedupe, until pnpm why @grpc/grpc-js shows one version",
   "yarn-classic": "run yarn upgrade @grpc/grpc-js, until yarn why @grpc/grpc-js finds one copy",
   "yarn-berry": "run yarn dedupe @grpc/grpc-js, until yarn why @grpc/grpc-js shows one version",
@@ -35,6 +36,7 @@ const ONE_COPY_ADVICE: Record<Installer, string> = {
 
 /** Each one's commands that install the newest grpc-js and list every copy, with the packages that bring each. */
 const NEWER_ADVICE: Record<Installer, readonly [install: string, list: string]> = {
+  npm: ["npm i @grpc/grpc-js@latest", "npm ls @grpc/grpc-js"],
   "pnpm": ["pnpm add @grpc/grpc-js@latest", "pnpm why @grpc/grpc-js"],
   "yarn-classic": ["yarn add @grpc/grpc-js@latest", "yarn why @grpc/grpc-js"],
   "yarn-berry": ["yarn add @grpc/grpc-js@latest", "yarn why @grpc/grpc-js"],
@@ -53,11 +55,12 @@ const MARKS: ReadonlyArray<readonly [string, PackageManager]> = [
 /**
  * The files a project's root holds beside its node_modules: the walk up from a workspace member's own node_modules
  * to the folder whose node_modules bears the mark stops at the first, a project of its own. Bun leaves no mark in
- * the node_modules it hoists (checked with Bun 1.4): its lockfile tells it, unless npm's lies beside it.
+ * the node_modules it hoists (checked with Bun 1.4), nor does npm: their lockfiles tell them (npm's first, so a
+ * project npm installed and Bun runs is given npm's commands, not `bun dedupe` on a bun.lock it has not).
  */
 const LOCKFILES: ReadonlyArray<readonly [string, PackageManager | undefined]> = [
-  ["package-lock.json", undefined],
-  ["npm-shrinkwrap.json", undefined],
+  ["package-lock.json", "npm"],
+  ["npm-shrinkwrap.json", "npm"],
   ["yarn.lock", undefined],
   ["pnpm-lock.yaml", undefined],
   ["bun.lock", "bun"],
@@ -68,9 +71,9 @@ const LOCKFILES: ReadonlyArray<readonly [string, PackageManager | undefined]> = 
 /**
  * The package manager that filled the node_modules a module lies in, from the mark it left there: in the
  * node_modules the module's path names first, or, for a workspace member's own node_modules, in that of a folder
- * above it, up to the first folder with a lockfile, which tells Bun's. pnpm's and Bun's isolated layouts are told by
- * their paths too (`node_modules/.pnpm/`, `node_modules/.bun/`), and Yarn 2+'s Plug'n'Play by its zip archives and
- * unplugged folders. A module outside node_modules (a bundle, Deno's cache) or one that npm installed has none.
+ * above it, up to the first folder with a lockfile, which tells npm's and Bun's. pnpm's and Bun's isolated layouts
+ * are told by their paths too (`node_modules/.pnpm/`, `node_modules/.bun/`), and Yarn 2+'s Plug'n'Play by its zip
+ * archives and unplugged folders. A module outside node_modules (a bundle, Deno's cache) has none.
  *
  * @param moduleUrl The module's URL, e.g. `import.meta.url`.
  * @returns The package manager, or `undefined` when no mark is found.
