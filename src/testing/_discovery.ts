@@ -20,6 +20,15 @@ const SLICES_VERSION = { groupVersion: "discovery.k8s.io/v1", version: "v1" };
 const SLICES_GROUP = { name: "discovery.k8s.io", versions: [SLICES_VERSION], preferredVersion: SLICES_VERSION };
 const EVENTS_VERSION = { groupVersion: "events.k8s.io/v1", version: "v1" };
 const EVENTS_GROUP = { name: "events.k8s.io", versions: [EVENTS_VERSION], preferredVersion: EVENTS_VERSION };
+/** Events as both `v1` and `events.k8s.io/v1` list them (the same entry in each, as on kube-apiserver v1.36.3). */
+const EVENTS_RESOURCE = {
+  name: "events",
+  singularName: "event",
+  namespaced: true,
+  kind: "Event",
+  verbs: ["get", "list", "watch"],
+  shortNames: ["ev"],
+};
 
 /** The Kubernetes version whose behaviour the fake follows. */
 const VERSION = {
@@ -75,14 +84,7 @@ export function infoDocument(path: string, serverAddress: string): InfoDocument 
       };
     case "/api/v1":
       return {
-        json: resourceList("v1", {
-          name: "events",
-          singularName: "event",
-          namespaced: true,
-          kind: "Event",
-          verbs: ["get", "list", "watch"],
-          shortNames: ["ev"],
-        }, {
+        json: resourceList("v1", EVENTS_RESOURCE, {
           name: "namespaces",
           singularName: "namespace",
           namespaced: false,
@@ -116,14 +118,7 @@ export function infoDocument(path: string, serverAddress: string): InfoDocument 
       return { json: { kind: "APIGroup", apiVersion: "v1", ...EVENTS_GROUP } };
     case "/apis/events.k8s.io/v1":
       return {
-        json: resourceList("events.k8s.io/v1", {
-          name: "events",
-          singularName: "event",
-          namespaced: true,
-          kind: "Event",
-          verbs: ["get", "list", "watch"],
-          shortNames: ["ev"],
-        }),
+        json: resourceList("events.k8s.io/v1", EVENTS_RESOURCE),
       };
     case "/apis/discovery.k8s.io/v1":
       return {

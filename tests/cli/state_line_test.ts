@@ -78,13 +78,7 @@ Deno.test("renderTable() keeps the time spent listing in the last frame, drawn o
 Deno.test("renderTable() shows why topology is none whole, and where the client is, on a narrow terminal", () => {
   // Pods without hints, for a client that says its zone. Seen in tmux at 30 to 60 columns, 24 rows: three lines
   // ending 'sets them…' (30), 'its…' (40), 'can balance the…' (60), which lost how to get hints and the client's zone.
-  const slice: EndpointSlice = {
-    metadata: { name: "echo-x", namespace: "prod" },
-    addressType: "IPv4",
-    ports: [{ name: "grpc", port: 8080 }],
-    endpoints: [0, 1, 2].map((i) => ({ addresses: [`10.1.0.${i + 1}`], targetRef: { name: `echo-${i}` }, zone: "a" })),
-  };
-  const view = serviceViewOf([slice], { zone: "us-east-1a" });
+  const view = topologyNoneView();
   for (const columns of [30, 40, 60]) {
     const lines = tableAt(view, columns, { rows: 24 });
     const where = `${columns} columns:\n${lines.join("\n")}`;
