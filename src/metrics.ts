@@ -202,8 +202,8 @@ function count(counter: CounterName, attributes: Attributes): void {
   try {
     made?.[counter].add(1, attributes);
   } catch (error) {
-    const message = `OpenTelemetry: a counter of the registered MeterProvider threw: ${error}; that count is lost, ` +
-      "and each such count from now on (traced only): check the provider's exporter and readers";
+    const message = `OpenTelemetry: a counter of the registered MeterProvider threw: ${error}; that count is lost ` +
+      "(later ones are only traced, with GRPC_TRACE=kubernetes_resolver): check the provider's exporter and readers";
     if (!made || made.warned) return trace(message);
     made.warned = true;
     warn(message);
