@@ -129,6 +129,10 @@ Deno.test("installedBy() takes Bun by its lockfile beside node_modules, and its 
       [["bun.lockb"], "bun"],
       [["bun.lock", "package-lock.json"], "npm"],
       [["package-lock.json"], "npm"],
+      // Bun installs a Yarn or pnpm project from its lockfile, leaves it, and writes bun.lock beside it (Bun 1.4.5 on
+      // a Yarn 1 project): their lockfile without their mark in node_modules does not tell who installed it.
+      [["yarn.lock", "bun.lock"], "bun"],
+      [["pnpm-lock.yaml", "bun.lock"], "bun"],
     ] as const
   ) {
     const { folder, moduleUrl } = await project(undefined);

@@ -56,7 +56,10 @@ const MARKS: ReadonlyArray<readonly [string, PackageManager]> = [
  * The files a project's root holds beside its node_modules: the walk up from a workspace member's own node_modules
  * to the folder whose node_modules bears the mark stops at the first, a project of its own. Bun leaves no mark in
  * the node_modules it hoists (checked with Bun 1.4), nor does npm: their lockfiles tell them (npm's first, so a
- * project npm installed and Bun runs is given npm's commands, not `bun dedupe` on a bun.lock it has not).
+ * project npm installed and Bun runs is given npm's commands, not `bun dedupe` on a bun.lock it has not). The others
+ * only end the walk: Yarn and pnpm always leave their mark (pnpm 9.15 isolated and hoisted, Yarn 1.22 and 4.18), so
+ * their lockfile without it means another tool filled node_modules: Bun, which installs a Yarn or pnpm project from
+ * its lockfile and writes bun.lock beside it, or one that leaves no sign, for which the runtime's advice stands in.
  */
 const LOCKFILES: ReadonlyArray<readonly [string, PackageManager | undefined]> = [
   ["package-lock.json", "npm"],
@@ -96,8 +99,8 @@ export function installedBy(moduleUrl: string): PackageManager | undefined {
   for (;;) {
     const mark = MARKS.find(([file]) => existsWithoutAsking(new URL(`node_modules/${file}`, folder)));
     if (mark !== undefined) return mark[1];
-    const lockfile = LOCKFILES.find(([file]) => existsWithoutAsking(new URL(file, folder)));
-    if (lockfile !== undefined) return lockfile[1];
+    const lockfiles = LOCKFILES.filter(([file]) => existsWithoutAsking(new URL(file, folder)));
+    if (lockfiles.length > 0) return lockfiles.find(([, manager]) => manager !== undefined)?.[1];
     const above = new URL("../", folder);
     // The file system's root is its own parent.
     if (above.href === folder.href) return undefined;
