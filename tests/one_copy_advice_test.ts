@@ -42,10 +42,15 @@ Deno.test("installedBy() tells pnpm, Yarn 1 and Yarn 2+ apart by their marks in 
   }
 });
 
-Deno.test("installedBy() takes pnpm's isolated layout by its path, and a module outside node_modules by none", () => {
+Deno.test("installedBy() takes pnpm's and Deno's layouts by their paths, and a module outside node_modules by none", () => {
   assert.equal(
     installedBy("file:///app/node_modules/.pnpm/@kgr+resolver@0.1.0/node_modules/@kgr/resolver/x.js"),
     "pnpm",
+  );
+  // Deno's install into node_modules (`deno install` with a package.json) lays packages out so, run on Node or Bun too.
+  assert.equal(
+    installedBy("file:///app/node_modules/.deno/@kgr+resolver@0.1.0/node_modules/@kgr/resolver/x.js"),
+    "deno",
   );
   assert.equal(installedBy("file:///root/.cache/deno/npm/registry.npmjs.org/@kgr/resolver/0.1.0/x.js"), undefined);
   assert.equal(installedBy("https://jsr.io/@kgr/resolver/0.1.0/src/adapters/nice_grpc.ts"), undefined);

@@ -8,8 +8,8 @@
 import { type RuntimeKey, runtimeKey } from "../runtime/runtime.ts";
 import { existsWithoutAsking } from "../runtime/_exists_without_asking.ts";
 
-/** The package managers whose installs {@linkcode installedBy} tells apart. */
-export type PackageManager = "npm" | "pnpm" | "yarn-classic" | "yarn-berry" | "bun";
+/** The package managers whose installs {@linkcode installedBy} tells apart (Deno's `deno install` among them). */
+export type PackageManager = "npm" | "pnpm" | "yarn-classic" | "yarn-berry" | "bun" | "deno";
 
 /** Whose commands a message gives: the package manager's that installed the package, else the runtime's own. */
 type Installer = PackageManager | RuntimeKey;
@@ -75,7 +75,8 @@ const LOCKFILES: ReadonlyArray<readonly [string, PackageManager | undefined]> = 
  * The package manager that filled the node_modules a module lies in, from the mark it left there: in the
  * node_modules the module's path names first, or, for a workspace member's own node_modules, in that of a folder
  * above it, up to the first folder with a lockfile, which tells npm's and Bun's. pnpm's and Bun's isolated layouts
- * are told by their paths too (`node_modules/.pnpm/`, `node_modules/.bun/`), and Yarn 2+'s Plug'n'Play by its zip
+ * are told by their paths too (`node_modules/.pnpm/`, `node_modules/.bun/`), as is Deno's (`node_modules/.deno/`,
+ * where `deno install` puts each package and links it from node_modules), and Yarn 2+'s Plug'n'Play by its zip
  * archives and unplugged folders. A module outside node_modules (a bundle, Deno's cache) has none.
  *
  * @param moduleUrl The module's URL, e.g. `import.meta.url`.
@@ -92,6 +93,8 @@ export function installedBy(moduleUrl: string): PackageManager | undefined {
   if (at === -1) return undefined;
   if (moduleUrl.includes("/node_modules/.pnpm/")) return "pnpm";
   if (moduleUrl.includes("/node_modules/.bun/")) return "bun";
+  // Node and Bun running what `deno install` laid out got npm's or Bun's advice, which would lay it out anew.
+  if (moduleUrl.includes("/node_modules/.deno/")) return "deno";
   const before = moduleUrl.slice(0, at);
   if (before.endsWith(".zip") || before.includes("/.yarn/unplugged/")) return "yarn-berry";
   // Deno without read access there is not asked for it: the runtime's advice stands in.
