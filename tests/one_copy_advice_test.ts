@@ -76,7 +76,7 @@ Deno.test("oneCopyAdvice() on Deno without read access to node_modules gives Den
   }
 });
 
-Deno.test("installedBy() takes Yarn 2+'s Plug'n'Play by its zip archives and unplugged folders", () => {
+Deno.test("installedBy() takes Yarn 2+'s Plug'n'Play by its zip archives and unplugged folders, its pnpm linker by its store", () => {
   // Yarn 4's default linker serves the package from its cache, where node_modules lies inside a zip archive.
   for (
     const url of [
@@ -86,6 +86,14 @@ Deno.test("installedBy() takes Yarn 2+'s Plug'n'Play by its zip archives and unp
       "file:///app/.yarn/unplugged/@kgr-resolver-npm-0.1.0-0123456789/node_modules/@kgr/resolver/dist/x.js",
     ]
   ) assert.equal(installedBy(url), "yarn-berry", url);
+  // Its pnpm linker (nodeLinker: pnpm) leaves no .yarn-state.yml: a package lies in the store's `package` folder
+  // (Yarn 4.18), where npm's linked install strategy nests node_modules (and writes package-lock.json).
+  assert.equal(
+    installedBy("file:///app/node_modules/.store/@kgr-resolver-virtual-e4cf111167/package/x.js"),
+    "yarn-berry",
+  );
+  const npmLinked = "file:///app/node_modules/.store/@kgr/resolver@0.1.0-8bQrqsK2E3Lq/node_modules/@kgr/resolver/x.js";
+  assert.notEqual(installedBy(npmLinked), "yarn-berry");
 });
 
 Deno.test("installedBy() finds the mark at a workspace's root, and stops at a project's lockfile", async () => {

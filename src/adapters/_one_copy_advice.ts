@@ -76,8 +76,9 @@ const LOCKFILES: ReadonlyArray<readonly [string, PackageManager | undefined]> = 
  * node_modules the module's path names first, or, for a workspace member's own node_modules, in that of a folder
  * above it, up to the first folder with a lockfile, which tells npm's and Bun's. pnpm's and Bun's isolated layouts
  * are told by their paths too (`node_modules/.pnpm/`, `node_modules/.bun/`), as is Deno's (`node_modules/.deno/`,
- * where `deno install` puts each package and links it from node_modules), and Yarn 2+'s Plug'n'Play by its zip
- * archives and unplugged folders. A module outside node_modules (a bundle, Deno's cache) has none.
+ * where `deno install` puts each package and links it from node_modules), Yarn 2+'s Plug'n'Play by its zip
+ * archives and unplugged folders, and its pnpm linker by its store (`node_modules/.store/<package>/package/`). A
+ * module outside node_modules (a bundle, Deno's cache) has none.
  *
  * @param moduleUrl The module's URL, e.g. `import.meta.url`.
  * @returns The package manager, or `undefined` when no mark is found.
@@ -97,6 +98,9 @@ export function installedBy(moduleUrl: string): PackageManager | undefined {
   if (moduleUrl.includes("/node_modules/.deno/")) return "deno";
   const before = moduleUrl.slice(0, at);
   if (before.endsWith(".zip") || before.includes("/.yarn/unplugged/")) return "yarn-berry";
+  // Yarn 2+'s pnpm linker leaves no .yarn-state.yml; its store holds each package in a `package` folder, where npm's
+  // linked install strategy nests node_modules.
+  if (/\/node_modules\/\.store\/[^/]+\/package\//.test(moduleUrl)) return "yarn-berry";
   // Deno without read access there is not asked for it: the runtime's advice stands in.
   let folder = new URL(moduleUrl.slice(0, at + 1));
   for (;;) {
