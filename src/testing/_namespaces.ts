@@ -7,9 +7,9 @@
  * `namespaces "nope" not found`, as against kube-apiserver v1.36.3 (measured), where `services "x" not found` would
  * send a user looking for the Service. They are listed and watched as the other resources are (`kubectl get ns -w`),
  * but a namespace takes no resourceVersion of its own: it is made at that of the write of the first object in it, so
- * that no write's resourceVersion moves, and a watch sees it as it is made, not when it resumes from an older
- * resourceVersion. The
- * fake writes no Namespace itself. Private to the fake API server.
+ * that no write's resourceVersion moves; a watch sees it as it is made, and one resumed from an older
+ * resourceVersion replays its ADDED, as kube-apiserver v1.36.3's does (measured). The fake writes no Namespace
+ * itself. Private to the fake API server.
  *
  * @module
  */
@@ -65,7 +65,7 @@ export const NAMESPACE_PRINTER: TablePrinter<Namespace> = {
 
 /**
  * The Namespaces of one server: the system ones, made at its start, and each other one made when an object is
- * first stored in it, kept in `history` without moving the resourceVersion.
+ * first stored in it, recorded in `history` at the resourceVersion of that write, without moving it.
  *
  * @param started The server's start, as an RFC 3339 time in seconds.
  * @param history Where the Namespaces are stored: the server's history of them, on its shared clock.
@@ -81,7 +81,7 @@ export const NAMESPACE_PRINTER: TablePrinter<Namespace> = {
  * ```
  */
 export function createNamespaces(started: string, history: ObjectHistory<Namespace>): Namespaces {
-  const make = (name: string, created: string, rv: number): Change<Namespace> | undefined => {
+  const make = (name: string, created: string, rv: number, system: boolean): Change<Namespace> | undefined => {
     if (history.current.has(name)) return undefined;
     const namespace: Namespace = {
       kind: "Namespace",
@@ -96,13 +96,17 @@ export function createNamespaces(started: string, history: ObjectHistory<Namespa
       spec: { finalizers: ["kubernetes"] },
       status: { phase: "Active" },
     };
-    history.seed(name, namespace);
-    return { type: "ADDED", rv, key: name, object: namespace };
+    // The system ones were there before any resourceVersion a client can hold; others are replayed to watches.
+    if (system) {
+      history.seed(name, namespace);
+      return undefined;
+    }
+    return history.recordBeside(name, namespace);
   };
-  for (const name of SYSTEM_NAMESPACES) make(name, started, history.rv);
+  for (const name of SYSTEM_NAMESPACES) make(name, started, history.rv, true);
   return {
     // At the resourceVersion of the write that stores the first object in it, which a watch from before sees.
-    hold: (name) => make(name, new Date().toISOString().replace(/\.\d+Z$/, "Z"), history.nextRv()),
+    hold: (name) => make(name, new Date().toISOString().replace(/\.\d+Z$/, "Z"), history.nextRv(), false),
     get: (name) => history.current.get(name),
   };
 }

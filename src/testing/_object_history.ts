@@ -77,6 +77,11 @@ export interface ObjectHistory<T extends StoredObject = EndpointSlice> {
     prev?: T,
   ): Change<T>;
   /**
+   * Stores the ADDED change of an object made by the write that will take the next resourceVersion (a namespace made
+   * by the first object stored in it), at that resourceVersion, without using it: the write does.
+   */
+  recordBeside(key: string, object: T): Change<T>;
+  /**
    * Stores an object that was there from the start (the `kubernetes` Service): in the current state and the state at
    * the compaction point, with no change to replay and without moving the resourceVersion.
    */
@@ -143,6 +148,13 @@ export function createObjectHistory<T extends StoredObject = EndpointSlice>(
       changes.push(change);
       if (type === "DELETED") current.delete(key);
       else current.set(key, object);
+      if (changes.length > historyLimit) compactOldest(changes.length - keptAfterCompaction);
+      return change;
+    },
+    recordBeside(key, object) {
+      const change: Change<T> = { type: "ADDED", rv: clock.rv + 1, key, object };
+      changes.push(change);
+      current.set(key, object);
       if (changes.length > historyLimit) compactOldest(changes.length - keptAfterCompaction);
       return change;
     },

@@ -95,6 +95,11 @@ export interface Target {
   createService(name: string): Promise<void>;
   /** Creates a Node with a zone label. */
   createNode(name: string, zone: string): Promise<void>;
+  /**
+   * Makes a namespace as a client must before it writes there: a POST on the real server; nothing on the fake, which
+   * makes one with the first object stored in it.
+   */
+  createNamespace(name: string): Promise<void>;
   /** Names a resourceVersion: the label of the write that made it, or `current`. */
   label(rv: string, kind: "object" | "state"): string;
   /** Remembers a resourceVersion seen in an event under a label. */
@@ -150,6 +155,7 @@ export async function fakeTarget(options: FakeApiServerOptions = {}): Promise<Ta
       server.applyNode({ metadata: { name, labels: { [ZONE_LABEL]: zone } } });
       return Promise.resolve();
     },
+    createNamespace: () => Promise.resolve(),
     label: (rv, kind) => versions.label(rv, kind),
     remember: (label, rv) => versions.remember(label, rv),
     async asReader(body) {
@@ -252,6 +258,13 @@ export async function realTarget(controlPlane: ControlPlane): Promise<Target & {
         apiVersion: "v1",
         kind: "Node",
         metadata: { name, labels: { [ZONE_LABEL]: zone } },
+      });
+    },
+    async createNamespace(name) {
+      await kubeRequest(controlPlane.adminFetch, "POST", "/api/v1/namespaces", {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name },
       });
     },
     label: (rv, kind) => versions.label(rv, kind),

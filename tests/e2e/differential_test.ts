@@ -45,6 +45,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SLICES = `/apis/discovery.k8s.io/v1/namespaces/${NAMESPACE}/endpointslices`;
 const ALL_SLICES = "/apis/discovery.k8s.io/v1/endpointslices";
 const service = (name: string) => `kubernetes.io/service-name=${name}`;
+/** A namespace made during the test, after the resourceVersion a watch of Namespaces resumes from. */
+const MADE_NAMESPACE = "diff-made";
 
 /** A JSON value of any shape. */
 // deno-lint-ignore no-explicit-any
@@ -1007,6 +1009,29 @@ const cases: Case[] = [
     },
   },
   {
+    // kubectl get namespaces -w resumes from the last resourceVersion it saw when its watch ends.
+    name: "a watch of Namespaces resumed from before one was made: its ADDED, with or without bookmarks; " +
+      "sendInitialEvents=false without resourceVersionMatch is refused",
+    async run(target) {
+      const listed = await target.get("/api/v1/namespaces", { signal: AbortSignal.timeout(10_000) });
+      const from = (await listed.json()).metadata.resourceVersion;
+      await target.createNamespace(MADE_NAMESPACE);
+      await target.applySlice("n1", slice("made-1", "made", "10.0.6.1", { namespace: MADE_NAMESPACE }));
+      const resumed = async (options: string) => {
+        const watched = await watchEvents(target, `/api/v1/namespaces?watch=1&resourceVersion=${from}${options}`, {
+          done: (events) => events.length > 0,
+        });
+        // The real server's namespace has a resourceVersion of its own, the fake's that of the write in it.
+        return watched.events?.map(({ type, object }: Json) => [type, object.kind, object.metadata.name]) ?? watched;
+      };
+      return {
+        plain: await resumed(""),
+        bookmarks: await resumed("&allowWatchBookmarks=true"),
+        noInitialEvents: await resumed("&sendInitialEvents=false&allowWatchBookmarks=true"),
+      };
+    },
+  },
+  {
     name: "the kubernetes Service in default: its labels and its port to the server's own",
     async run(target) {
       const { status, body } = await get(target, "/api/v1/namespaces/default/services/kubernetes");
@@ -1474,7 +1499,8 @@ Deno.test({
               await target.applySlice("k1", slice("k-1", "k", "", { namespace: OTHER_NAMESPACE, addresses }));
               await target.applySlice("k2", slice("k-2", "k", "10.0.5.9", { namespace: OTHER_NAMESPACE }));
             }
-            // The real server has them since the first case.
+            // The real server has them since the first cases.
+            await tlsFake.applySlice("n1", slice("made-1", "made", "10.0.6.1", { namespace: MADE_NAMESPACE }));
             await tlsFake.createService("two");
             await tlsFake.createService("three");
             await tlsFake.createNode("differential-node", "zone-d");
@@ -1547,6 +1573,7 @@ Deno.test({
             exact: await get(target, `${SLICES}?resourceVersion=${rvOf(target, "w1")}&resourceVersionMatch=Exact`),
             watch: await watchEvents(target, `${SLICES}?watch=1&resourceVersion=${rvOf(target, "w1")}`),
             services: await watchEvents(target, `/api/v1/services?watch=1&resourceVersion=${rvOf(target, "w1")}`),
+            namespaces: await watchEvents(target, `/api/v1/namespaces?watch=1&resourceVersion=${rvOf(target, "w1")}`),
             continued: await get(target, `${SLICES}?limit=1&continue=${memo.get("continue")}`),
           });
           assert.deepEqual(await observe(fake, memos.fake), await observe(real, memos.real));
