@@ -15,6 +15,8 @@ const GROUPS = {
   services: "",
   nodes: "",
   events: "",
+  resourcequotas: "",
+  limitranges: "",
   selfsubjectaccessreviews: "authorization.k8s.io",
   selfsubjectreviews: "authentication.k8s.io",
 } as const;
@@ -48,7 +50,7 @@ export interface ResourceRequest extends Authorized {
   /** The RBAC verb. */
   readonly verb: "list" | "watch" | "get";
   /** The resource. */
-  readonly resource: "endpointslices" | "services" | "nodes" | "events";
+  readonly resource: "endpointslices" | "services" | "nodes" | "events" | "resourcequotas" | "limitranges";
 }
 
 /** An error answer: the HTTP status, a Status body and extra headers. */

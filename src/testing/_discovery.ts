@@ -85,6 +85,13 @@ export function infoDocument(path: string, serverAddress: string): InfoDocument 
     case "/api/v1":
       return {
         json: resourceList("v1", EVENTS_RESOURCE, {
+          name: "limitranges",
+          singularName: "limitrange",
+          namespaced: true,
+          kind: "LimitRange",
+          verbs: ["get", "list", "watch"],
+          shortNames: ["limits"],
+        }, {
           name: "namespaces",
           singularName: "namespace",
           namespaced: false,
@@ -98,6 +105,13 @@ export function infoDocument(path: string, serverAddress: string): InfoDocument 
           kind: "Node",
           verbs: ["get", "list", "watch"],
           shortNames: ["no"],
+        }, {
+          name: "resourcequotas",
+          singularName: "resourcequota",
+          namespaced: true,
+          kind: "ResourceQuota",
+          verbs: ["get", "list", "watch"],
+          shortNames: ["quota"],
         }, {
           name: "services",
           singularName: "service",

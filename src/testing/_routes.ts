@@ -11,7 +11,10 @@ import type { RecordedRequest } from "./server_types.ts";
 
 /** What a request asks for. */
 export type Route =
-  /** EndpointSlices, Services, Nodes or Events (`v1` or `events.k8s.io/v1`): a list, a watch or one object. */
+  /**
+   * EndpointSlices, Services, Nodes, Events (`v1` or `events.k8s.io/v1`), ResourceQuotas or LimitRanges: a list, a
+   * watch or one object.
+   */
   | { readonly kind: "resource"; readonly request: ResourceRequest }
   /** A discovery document, the version or a health check. */
   | { readonly kind: "info" }
@@ -107,6 +110,8 @@ const ALL_GROUP_EVENTS = "/apis/events.k8s.io/v1/events";
 const GROUP_EVENTS = /^\/apis\/events\.k8s\.io\/v1\/namespaces\/([^/]*)\/events(?:\/([^/]+))?$/;
 const NAMESPACE = /^\/api\/v1\/namespaces(?:\/([^/]+))?$/;
 const EVENTS = /^\/api\/v1\/namespaces\/([^/]*)\/events(?:\/([^/]+))?$/;
+const ALL_POLICIES = /^\/api\/v1\/(resourcequotas|limitranges)$/;
+const POLICIES = /^\/api\/v1\/namespaces\/([^/]*)\/(resourcequotas|limitranges)(?:\/([^/]+))?$/;
 
 /** The verb of a request on a collection or on one object: `watch` means nothing on an object's path, as on the real server. */
 function verbOf(name: string | undefined, query: Record<string, string>): ResourceRequest["verb"] {
@@ -128,14 +133,21 @@ export function routeOf(method: string, path: string, query: Record<string, stri
   const events = path === ALL_EVENTS ? [] : EVENTS.exec(path);
   const groupEvents = path === ALL_GROUP_EVENTS ? [] : GROUP_EVENTS.exec(path);
   const namespaceObject = NAMESPACE.exec(path);
+  const allPolicies = ALL_POLICIES.exec(path);
+  const policies = allPolicies !== null ? ["", "", allPolicies[1]] : POLICIES.exec(path);
   const known = INFO.has(path) || slices !== null || services !== null || nodes !== null || events !== null ||
-    groupEvents !== null || namespaceObject !== null;
+    groupEvents !== null || namespaceObject !== null || policies !== null;
   if (!known || (method !== "GET" && !ANY_METHOD.has(path))) return { kind: "unknown", known, inApi: inApi(path) };
   if (INFO.has(path)) return { kind: "info" };
   try {
     if (namespaceObject !== null) {
       const name = namespaceObject[1] && decodeURIComponent(namespaceObject[1]);
       return { kind: "namespace", verb: verbOf(name, query), name };
+    }
+    if (policies !== null) {
+      const [namespace, name] = [policies[1] || undefined, policies[3]].map((part) => part && decodeURIComponent(part));
+      const resource = policies[2] as "resourcequotas" | "limitranges";
+      return { kind: "resource", request: { verb: verbOf(name, query), resource, namespace, name } };
     }
     if (nodes !== null) {
       const name = nodes[1] === undefined ? undefined : decodeURIComponent(nodes[1]);

@@ -1,6 +1,7 @@
 /**
  * The kinds of objects the fake API server lists and watches (EndpointSlices,
- * Services, Nodes, and Events of `v1` and of `events.k8s.io/v1`, of which it stores none): where each is stored, what its lists are called, how it
+ * Services, Nodes, Namespaces, and Events of `v1` and of `events.k8s.io/v1`, ResourceQuotas and LimitRanges, of
+ * which it stores none): where each is stored, what its lists are called, how it
  * is printed as a Table, which fields select it, and what its BOOKMARK events
  * carry (measured on kube-apiserver v1.36.3: an empty object of the kind with
  * only a resourceVersion, with the fields its Go type always writes). Private
@@ -22,6 +23,12 @@ import {
 } from "./_core_tables.ts";
 import type { EndpointSlice, Node, Service } from "./types.ts";
 import { type Namespace, NAMESPACE_PRINTER } from "./_namespaces.ts";
+import {
+  LIMIT_RANGE_PRINTER,
+  type LimitRange,
+  RESOURCE_QUOTA_PRINTER,
+  type ResourceQuota,
+} from "./_namespace_policies.ts";
 
 /** One kind of object that the fake lists and watches. */
 export interface ServedResource<T extends StoredObject = StoredObject> {
@@ -46,8 +53,11 @@ export interface ServedResource<T extends StoredObject = StoredObject> {
   fieldValues(object: T): Record<string, string>;
 }
 
-/** The fields of EndpointSlices, and the real server's words for another (measured on v1.36.3). */
-const SLICE_FIELDS: SelectableFields = {
+/**
+ * The fields of EndpointSlices, ResourceQuotas and LimitRanges, and the real server's words for another (measured on
+ * v1.36.3).
+ */
+const NAME_FIELDS: SelectableFields = {
   names: new Set(["metadata.name", "metadata.namespace"]),
   unsupported: (field) => `"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"`,
 };
@@ -126,6 +136,10 @@ export interface ServedResources {
   readonly groupEvents: ServedResource<GroupEvent>;
   /** `v1` Namespaces: the system ones and each that held an object (see `_namespaces.ts`). */
   readonly namespaces: ServedResource<Namespace>;
+  /** `v1` ResourceQuotas: always none, so that `kubectl describe namespace` says so. */
+  readonly resourcequotas: ServedResource<ResourceQuota>;
+  /** `v1` LimitRanges: always none, so that `kubectl describe namespace` says so. */
+  readonly limitranges: ServedResource<LimitRange>;
 }
 
 /**
@@ -169,6 +183,8 @@ export function servedResources(histories: {
   events: ObjectHistory<Event>;
   groupEvents: ObjectHistory<GroupEvent>;
   namespaces: ObjectHistory<Namespace>;
+  resourcequotas: ObjectHistory<ResourceQuota>;
+  limitranges: ObjectHistory<LimitRange>;
 }): ServedResources {
   return {
     endpointslices: {
@@ -177,7 +193,7 @@ export function servedResources(histories: {
       apiVersion: "discovery.k8s.io/v1",
       watchCached: true,
       printer: SLICE_PRINTER,
-      fields: SLICE_FIELDS,
+      fields: NAME_FIELDS,
       fieldValues: ({ metadata }) => ({ "metadata.name": metadata.name, "metadata.namespace": metadata.namespace }),
       bookmark: (resourceVersion, annotations) => ({
         kind: "EndpointSlice",
@@ -297,6 +313,37 @@ export function servedResources(histories: {
         spec: {},
         status: {},
       } as unknown as Namespace),
+    },
+    resourcequotas: {
+      history: histories.resourcequotas,
+      listKind: "ResourceQuotaList",
+      apiVersion: "v1",
+      watchCached: true,
+      printer: RESOURCE_QUOTA_PRINTER,
+      fields: NAME_FIELDS,
+      fieldValues: ({ metadata }) => ({ "metadata.name": metadata.name, "metadata.namespace": metadata.namespace }),
+      bookmark: (resourceVersion, annotations) => ({
+        kind: "ResourceQuota",
+        apiVersion: "v1",
+        metadata: bookmarkMetadata(resourceVersion, annotations),
+        spec: {},
+        status: {},
+      } as unknown as ResourceQuota),
+    },
+    limitranges: {
+      history: histories.limitranges,
+      listKind: "LimitRangeList",
+      apiVersion: "v1",
+      watchCached: true,
+      printer: LIMIT_RANGE_PRINTER,
+      fields: NAME_FIELDS,
+      fieldValues: ({ metadata }) => ({ "metadata.name": metadata.name, "metadata.namespace": metadata.namespace }),
+      bookmark: (resourceVersion, annotations) => ({
+        kind: "LimitRange",
+        apiVersion: "v1",
+        metadata: bookmarkMetadata(resourceVersion, annotations),
+        spec: { limits: null },
+      } as unknown as LimitRange),
     },
   };
 }

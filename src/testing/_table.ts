@@ -31,7 +31,7 @@ const LISTED = 3;
 export interface TableColumn {
   /** The name kubectl prints upper-cased. */
   readonly name: string;
-  /** Always `string` here. */
+  /** `string`, or `date` for a creation time that the client prints as an age. */
   readonly type: string;
   /** `name` for the NAME column, else empty. */
   readonly format: string;
@@ -67,6 +67,8 @@ export interface TablePrinter<T> {
   cells(object: T, now: number): (string | number)[];
   /** The object as a row carries it with `includeObject=Object`. */
   whole(object: T): Record<string, unknown>;
+  /** A Table without rows writes `rows: null` when this is null, as the default Table convertor does; else `[]`. */
+  readonly noRows?: null;
 }
 
 /**
@@ -89,7 +91,7 @@ export function toTable<T extends { metadata: object }>(
     apiVersion: `meta.k8s.io/${options.version}`,
     metadata,
     columnDefinitions: options.columns ? printer.columns : null,
-    rows: objects.map((object) => ({
+    rows: objects.length === 0 && printer.noRows === null ? null : objects.map((object) => ({
       cells: printer.cells(object, options.now),
       object: options.include === "None"
         ? null

@@ -3,6 +3,7 @@
  * resolver uses: listing and watching `discovery.k8s.io/v1` EndpointSlices,
  * `v1` Services (the resolver reads one for its first port) and `v1` Nodes,
  * and `v1` and `events.k8s.io/v1` Events, always none, for `kubectl get events` and `kubectl describe`;
+ * `v1` ResourceQuotas and LimitRanges, always none, for `kubectl describe namespace`;
  * `v1` Namespaces (the four a real server creates, and each that held an object), which kubectl reads after a 404.
  * Test a service that resolves through `@kgr/resolver` without a cluster.
  *
@@ -77,6 +78,7 @@ import { createFailureQueue } from "./_failures.ts";
 import { createAccessControl } from "./_access_control.ts";
 import { createRequestHandler } from "./_handler.ts";
 import { createNamespaces, type Namespace } from "./_namespaces.ts";
+import type { LimitRange, ResourceQuota } from "./_namespace_policies.ts";
 import { startRvProgress } from "./_rv_progress.ts";
 import { createRvWaiters } from "./_rv_waiters.ts";
 import { copyJson } from "./_json_data.ts";
@@ -333,6 +335,8 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     events: createObjectHistory<Event>(limits),
     groupEvents: createObjectHistory<GroupEvent>(limits),
     namespaces: createObjectHistory<Namespace>(limits),
+    resourcequotas: createObjectHistory<ResourceQuota>(limits),
+    limitranges: createObjectHistory<LimitRange>(limits),
   });
   const services = createServiceStore(resources.services.history.current);
   const nodes = createNodeStore(resources.nodes.history.current);

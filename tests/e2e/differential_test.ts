@@ -972,6 +972,37 @@ const cases: Case[] = [
     },
   },
   {
+    // kubectl describe namespace lists both, and says there are none.
+    name:
+      "ResourceQuotas and LimitRanges: empty lists, in all namespaces, as Tables, a missing one, a bad field, a watch",
+    async run(target) {
+      const policies: Record<string, Json> = {};
+      for (const resource of ["resourcequotas", "limitranges"]) {
+        const path = `/api/v1/namespaces/${NAMESPACE}/${resource}`;
+        const table = await target.get(`${path}?limit=500`, { accept: KUBECTL_TABLE });
+        const { columnDefinitions, ...rest } = await table.json();
+        policies[resource] = {
+          list: await get(target, `${path}?limit=500`),
+          all: await get(target, `/api/v1/${resource}`),
+          table: {
+            status: table.status,
+            ...normalize(target, rest, "state"),
+            columns: columnDefinitions.map(({ name, type, format, priority }: Json) => [name, type, format, priority]),
+          },
+          one: await get(target, `${path}/missing`),
+          badField: await get(target, `${path}?fieldSelector=spec.x%3D1`),
+          byName: await get(target, `${path}?fieldSelector=metadata.name%3Dx`),
+          watch: await watchEvents(
+            target,
+            `${path}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`,
+            { done: (seen) => seen.some((event) => event.type === "BOOKMARK") },
+          ),
+        };
+      }
+      return policies;
+    },
+  },
+  {
     name: "Namespaces: those of the test and the system ones listed, and one nothing was written in is a 404",
     async run(target) {
       const { status, body } = await get(target, "/api/v1/namespaces");
@@ -1339,6 +1370,9 @@ const KUBECTL_GETS = [
   ["get", "events.events.k8s.io", "-A"],
   ["get", "events.events.k8s.io", "nope", "-n", NAMESPACE],
   ["get", "endpointslice", "nope", "-n", NAMESPACE],
+  ["describe", "namespace", NAMESPACE],
+  ["get", "resourcequotas", "-n", NAMESPACE],
+  ["get", "limitranges", "-A"],
 ];
 
 /**
@@ -1477,7 +1511,8 @@ Deno.test({
       });
       await t.step({
         name: "kubectl get endpointslices (a namespace, -l, -A, -o wide, a name, -w), services and nodes (a name, " +
-          "-w, --watch-only, selectors), get all, get events: the same output but for AGE (and a cluster IP)",
+          "-w, --watch-only, selectors), get all, get events, describe namespace, get resourcequotas and limitranges: " +
+          "the same output but for AGE (and a cluster IP)",
         sanitizeOps: false,
         sanitizeResources: false,
         async fn() {

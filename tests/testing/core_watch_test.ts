@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { FakeApiServer } from "@kgr/resolver/testing";
+import { endpointSlice, type FakeApiServer } from "@kgr/resolver/testing";
 import { childEnv } from "../_child_env.mjs";
 import { getJson, type Json, watch, withServer } from "./_helpers.ts";
 import { type Event, EVENT_PRINTER } from "../../src/testing/_core_tables.ts";
@@ -324,4 +324,93 @@ Deno.test("a watch of Events gets no periodic or pre-timeout BOOKMARK: kube-apis
       await events.cancel();
     }
   });
+});
+
+Deno.test("ResourceQuotas and LimitRanges are served empty, as on a cluster where nobody set one", async () => {
+  // kubectl describe namespace lists both; against the fake's 404s it left out kube-apiserver's "No resource quota."
+  // and "No LimitRange resource." lines. Shapes measured on v1.36.3.
+  await withServer({}, async (server) => {
+    server.applySlice(endpointSlice({ namespace: "shop", service: "echo", endpoints: [] }));
+    for (
+      const [resource, kind, columns, rows] of [
+        ["resourcequotas", "ResourceQuota", ["Name", "Request", "Limit", "Age"], []],
+        ["limitranges", "LimitRange", ["Name", "Created At"], null],
+      ] as const
+    ) {
+      const list = await getJson(`${server.url}/api/v1/namespaces/shop/${resource}?limit=500`);
+      assert.deepEqual([list.status, list.body], [200, {
+        kind: `${kind}List`,
+        apiVersion: "v1",
+        metadata: { resourceVersion: server.resourceVersion },
+        items: [],
+      }]);
+      assert.equal((await getJson(`${server.url}/api/v1/${resource}`)).body.kind, `${kind}List`);
+      const table = await getJson(`${server.url}/api/v1/namespaces/shop/${resource}`, { headers: { accept: TABLE } });
+      assert.deepEqual(
+        [table.body.columnDefinitions.map((column: Json) => column.name), table.body.rows],
+        [columns, rows],
+      );
+      const missing = await getJson(`${server.url}/api/v1/namespaces/shop/${resource}/x`);
+      assert.deepEqual([missing.status, missing.body.message], [404, `${resource} "x" not found`]);
+      const refused = await getJson(`${server.url}/api/v1/namespaces/shop/${resource}?fieldSelector=spec.x%3D1`);
+      assert.deepEqual([refused.status, refused.body.message], [
+        400,
+        '"spec.x" is not a known field selector: only "metadata.name", "metadata.namespace"',
+      ]);
+      const events = await watch(
+        `${server.url}/api/v1/namespaces/shop/${resource}?watch=1&sendInitialEvents=true&` +
+          "resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
+      );
+      try {
+        const bookmark = await events.next();
+        assert.equal(bookmark?.type, "BOOKMARK");
+        assert.deepEqual(
+          { ...bookmark?.object, metadata: {} },
+          kind === "ResourceQuota"
+            ? { kind, apiVersion: "v1", metadata: {}, spec: {}, status: {} }
+            : { kind, apiVersion: "v1", metadata: {}, spec: { limits: null } },
+        );
+      } finally {
+        await events.cancel();
+      }
+    }
+    const discovery = await getJson(`${server.url}/api/v1`);
+    assert.deepEqual(
+      discovery.body.resources.filter((resource: Json) => ["limitranges", "resourcequotas"].includes(resource.name))
+        .map((resource: Json) => [resource.name, resource.kind, resource.shortNames]),
+      [["limitranges", "LimitRange", ["limits"]], ["resourcequotas", "ResourceQuota", ["quota"]]],
+    );
+  });
+});
+
+Deno.test({
+  name: "kubectl describe namespace prints kube-apiserver's lines for no resource quota and no LimitRange",
+  ignore: !existsSync(KUBECTL),
+  async fn() {
+    await withServer({}, async (server) => {
+      const home = await Deno.makeTempDir({ prefix: "kgr-core-watch-" });
+      try {
+        const kubeconfig = join(home, "kubeconfig");
+        await Deno.writeTextFile(kubeconfig, JSON.stringify(server.kubeconfig()));
+        const output = await new Deno.Command(KUBECTL, {
+          args: [`--kubeconfig=${kubeconfig}`, "describe", "namespace", "default"],
+          clearEnv: true,
+          env: childEnv({ HOME: home, PATH: "/usr/bin:/bin" }),
+          signal: AbortSignal.timeout(20_000),
+        }).output();
+        const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+        assert.deepEqual([output.code, text(output.stderr)], [0, ""]);
+        assert.deepEqual(text(output.stdout).split("\n").slice(3), [
+          "Status:       Active",
+          "",
+          "No resource quota.",
+          "",
+          "No LimitRange resource.",
+          "",
+        ]);
+      } finally {
+        await Deno.remove(home, { recursive: true });
+      }
+    });
+  },
 });

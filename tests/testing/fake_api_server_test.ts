@@ -2276,8 +2276,10 @@ Deno.test("discovery, version and health paths answer as the real server's, list
     assert.deepEqual([core.kind, core.groupVersion], ["APIResourceList", "v1"]);
     assert.deepEqual(core.resources.map((resource: { name: string }) => resource.name), [
       "events",
+      "limitranges",
       "namespaces",
       "nodes",
+      "resourcequotas",
       "services",
     ]);
     assert.ok((await json("/")).paths.includes("/apis/discovery.k8s.io/v1"));
