@@ -206,6 +206,9 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"]
     ...(selector === undefined || Object.keys(selector).length === 0 ? {} : { selector: sortedMap(selector) }),
     type: "ClusterIP",
     sessionAffinity: "None",
+    // As kube-apiserver v1.36.3 defaults them on an IPv4 cluster (measured; kubectl describe service prints them).
+    ipFamilies: ["IPv4"],
+    ipFamilyPolicy: "SingleStack",
     internalTrafficPolicy: policy,
   };
 }

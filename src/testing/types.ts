@@ -254,12 +254,17 @@ export interface Service {
     creationTimestamp: string;
     labels?: Record<string, string> | undefined;
   };
-  /** The ports, in the order given, the pod selector when there is one, and the internal traffic policy. */
+  /**
+   * The ports, in the order given, the pod selector when there is one, the IP family defaults of an IPv4 cluster
+   * (though no cluster IP is allocated), and the internal traffic policy.
+   */
   spec: {
     ports: ServicePort[];
     selector?: Record<string, string> | undefined;
     type: "ClusterIP";
     sessionAffinity: "None";
+    ipFamilies: ["IPv4"];
+    ipFamilyPolicy: "SingleStack";
     /** `Local`: kube-proxy sends a client only to the pods on its own node; `Cluster` (the default): to every pod. */
     internalTrafficPolicy: "Cluster" | "Local";
   };

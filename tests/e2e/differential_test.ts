@@ -64,7 +64,7 @@ interface Case {
 /** Differences we keep, by case name, with the reason (also in the README). */
 const KNOWN: Record<string, string> = {
   "managedFields of a stored slice": "the fake records no field managers: nothing writes through its HTTP API",
-  "a Service's spec": "the fake allocates no cluster IP and fills in none of the defaults a real Service gets",
+  "a Service's spec": "the fake allocates no cluster IP: its Services have no clusterIP or clusterIPs",
   "/apis": "the fake lists only the groups it serves, events.k8s.io and discovery.k8s.io",
   "/apis/discovery.k8s.io/v1": "the fake lists only the verbs it serves (get, list, watch) and no storageVersionHash",
   "/version build fields": "the fake is not a Go build: gitCommit, goVersion, compiler and platform say so",
@@ -1371,6 +1371,7 @@ const KUBECTL_GETS = [
   ["get", "events.events.k8s.io", "nope", "-n", NAMESPACE],
   ["get", "endpointslice", "nope", "-n", NAMESPACE],
   ["describe", "namespace", NAMESPACE],
+  ["describe", "service", "two", "-n", NAMESPACE],
   ["get", "resourcequotas", "-n", NAMESPACE],
   ["get", "limitranges", "-A"],
 ];
@@ -1511,8 +1512,8 @@ Deno.test({
       });
       await t.step({
         name: "kubectl get endpointslices (a namespace, -l, -A, -o wide, a name, -w), services and nodes (a name, " +
-          "-w, --watch-only, selectors), get all, get events, describe namespace, get resourcequotas and limitranges: " +
-          "the same output but for AGE (and a cluster IP)",
+          "-w, --watch-only, selectors), get all, get events, describe namespace and service, get resourcequotas and " +
+          "limitranges: the same output but for AGE (and a cluster IP)",
         sanitizeOps: false,
         sanitizeResources: false,
         async fn() {
@@ -1555,9 +1556,12 @@ Deno.test({
                 // kubectl names each row's kind when `all` spans several resources: ten on a real server
                 // (pods, deployments, ...), only Services on the fake, which serves no other of them.
                 const kinds = (printed: string) => args[1] === "all" ? printed.replace(/^service\//gm, "") : printed;
+                // kubectl describe service prints the cluster IP, which the fake does not allocate, as `IP:`.
+                const clusterIp = (printed: string) =>
+                  args[0] === "describe" ? printed.replace(/^IP:( \| <none>)?$/m, "IP: <cluster IP>") : printed;
                 const text = (bytes: Uint8Array) =>
                   core
-                    ? kinds(cellsOf(new TextDecoder().decode(bytes)))
+                    ? clusterIp(kinds(cellsOf(new TextDecoder().decode(bytes))))
                     : new TextDecoder().decode(bytes).trim().replace(/ +\d[\dsmhdy]*$/gm, " <age>");
                 outcomes[`kubectl ${args.join(" ")}`] = {
                   code: watching ? "stopped" : output.code,

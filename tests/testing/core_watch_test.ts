@@ -414,3 +414,23 @@ Deno.test({
     });
   },
 });
+
+Deno.test("a Service has the IP family defaults of an IPv4 cluster, which kubectl describe service prints", async () => {
+  // kube-apiserver v1.36.3 stores them on every ClusterIP Service of an IPv4 cluster (measured); without them,
+  // kubectl describe service printed `IP Families: <none>` and no `IP Family Policy` line.
+  await withServer({}, async (server) => {
+    const stored = addService(server, "shop", "echo");
+    const read = await getJson(`${server.url}/api/v1/namespaces/shop/services/echo`);
+    for (const spec of [stored.spec, read.body.spec]) {
+      assert.deepEqual(Object.keys(spec), [
+        "ports",
+        "type",
+        "sessionAffinity",
+        "ipFamilies",
+        "ipFamilyPolicy",
+        "internalTrafficPolicy",
+      ]);
+      assert.deepEqual([spec.ipFamilies, spec.ipFamilyPolicy], [["IPv4"], "SingleStack"]);
+    }
+  });
+});
