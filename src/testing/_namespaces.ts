@@ -8,8 +8,8 @@
  * send a user looking for the Service. They are listed and watched as the other resources are (`kubectl get ns -w`),
  * but a namespace takes no resourceVersion of its own: it is made at that of the write of the first object in it, so
  * that no write's resourceVersion moves; a watch sees it as it is made, and one resumed from an older
- * resourceVersion replays its ADDED, as kube-apiserver v1.36.3's does (measured). The fake writes no Namespace
- * itself. Private to the fake API server.
+ * resourceVersion replays its ADDED, as a watch of kube-apiserver v1.36.3 does (measured). The fake writes no
+ * Namespace itself. Private to the fake API server.
  *
  * @module
  */

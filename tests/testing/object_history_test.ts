@@ -48,3 +48,17 @@ Deno.test("a history without a limit keeps every change until compact()", () => 
   assert.equal(history.compactedRv, history.rv);
   assert.deepEqual(history.changesAfter(0), []);
 });
+
+Deno.test("recordBeside() stores an ADDED change at the next resourceVersion, which the write after it uses", () => {
+  const clock = { rv: 1 };
+  const namespaces = createObjectHistory({ historyLimit: Infinity, clock });
+  const slices = createObjectHistory({ historyLimit: Infinity, clock });
+  const made = namespaces.recordBeside("shop", slice("shop", 2));
+  assert.deepEqual([made.type, made.rv, clock.rv], ["ADDED", 2, 1], "the resourceVersion does not move");
+  slices.record("ADDED", "shop/a", slice("a", slices.nextRv()));
+  assert.equal(clock.rv, 2);
+  assert.deepEqual(namespaces.changesAfter(1).map((change) => change.key), ["shop"]);
+  assert.deepEqual(namespaces.changesAfter(2), []);
+  assert.deepEqual([...namespaces.stateAt(1).keys()], []);
+  assert.deepEqual([...namespaces.stateAt(2).keys()], ["shop"]);
+});
