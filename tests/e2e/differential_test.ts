@@ -1601,7 +1601,8 @@ Deno.test({
         },
       });
       await t.step({
-        name: "after compaction: an exact list, a watch and an old continue token get 410",
+        name: "after compaction: an exact list, watches (of Namespaces too) and an old continue token get 410; a " +
+          "WatchList of Namespaces from there gets the current state",
         sanitizeOps: false,
         sanitizeResources: false,
         async fn() {
@@ -1613,6 +1614,18 @@ Deno.test({
             watch: await watchEvents(target, `${SLICES}?watch=1&resourceVersion=${rvOf(target, "w1")}`),
             services: await watchEvents(target, `/api/v1/services?watch=1&resourceVersion=${rvOf(target, "w1")}`),
             namespaces: await watchEvents(target, `/api/v1/namespaces?watch=1&resourceVersion=${rvOf(target, "w1")}`),
+            namespacesWithBookmarks: await watchEvents(
+              target,
+              `/api/v1/namespaces?watch=1&allowWatchBookmarks=true&resourceVersion=${rvOf(target, "w1")}`,
+            ),
+            // Not older than a compacted resourceVersion: the current state, no 410 (each namespace's own
+            // resourceVersion differs: the real server gives it one, the fake that of the write that made it).
+            namespacesWatchList: (await watchEvents(
+              target,
+              "/api/v1/namespaces?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&" +
+                `allowWatchBookmarks=true&resourceVersion=${rvOf(target, "w1")}`,
+              { done: (seen) => seen.some((event) => event.type === "BOOKMARK") },
+            )).events.map(({ type, object }: Json) => [type, object.metadata.name ?? object.metadata.resourceVersion]),
             continued: await get(target, `${SLICES}?limit=1&continue=${memo.get("continue")}`),
           });
           assert.deepEqual(await observe(fake, memos.fake), await observe(real, memos.real));
