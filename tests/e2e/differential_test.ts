@@ -1374,6 +1374,11 @@ const KUBECTL_GETS = [
   ["describe", "service", "two", "-n", NAMESPACE],
   ["get", "resourcequotas", "-n", NAMESPACE],
   ["get", "limitranges", "-A"],
+  ["describe", "endpointslice", "k-1", "-n", OTHER_NAMESPACE],
+  ["get", "endpointslices", "-n", OTHER_NAMESPACE, "-l", "kubernetes.io/service-name=k", "-o", "name"],
+  ["get", "namespaces", "-l", `kubernetes.io/metadata.name=${NAMESPACE}`, "-o", "jsonpath={.items[*].metadata.labels}"],
+  ["events", "-n", NAMESPACE],
+  ["api-resources", "--api-group=discovery.k8s.io"],
 ];
 
 /**
