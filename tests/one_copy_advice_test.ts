@@ -132,6 +132,34 @@ Deno.test("installedBy() finds the mark at a workspace's root, and stops at a pr
   }
 });
 
+// npm and Bun leave another package manager's mark in the node_modules they install into: a Yarn 1 project moved
+// to npm (yarn.lock removed, npm i) kept node_modules/.yarn-integrity and was told to run yarn upgrade, which would
+// write a yarn.lock again (npm 11.19, Yarn 1.22).
+Deno.test("installedBy() passes over a mark whose lockfile is gone where another package manager's lies", async () => {
+  for (
+    const [mark, lockfiles, manager] of [
+      [".yarn-integrity", ["package-lock.json"], "npm"],
+      [".yarn-state.yml", ["package-lock.json"], "npm"],
+      [".yarn-integrity", ["bun.lock"], "bun"],
+      [".modules.yaml", ["bun.lock"], "bun"],
+      [".yarn-integrity", ["deno.lock"], undefined],
+      // Its own lockfile beside it, or none at all, keeps the mark.
+      [".yarn-integrity", ["yarn.lock", "package-lock.json"], "yarn-classic"],
+      [".yarn-state.yml", ["yarn.lock", "bun.lock"], "yarn-berry"],
+      [".modules.yaml", ["pnpm-lock.yaml", "package-lock.json"], "pnpm"],
+      [".modules.yaml", [], "pnpm"],
+    ] as const
+  ) {
+    const { folder, moduleUrl } = await project(mark);
+    try {
+      for (const lockfile of lockfiles) await writeFile(join(folder, lockfile), "");
+      assert.equal(installedBy(moduleUrl), manager, `${mark} beside ${lockfiles.join(" ")}`);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
+});
+
 // Bun leaves no mark in the node_modules it hoists: a Bun project got npm's advice on Node (npm dedupe, which
 // writes a package-lock.json beside bun.lock) and Deno's on Deno. Bun 1.4's dedupe left one copy, tried on
 // nice-grpc 2.1.12 beside an app's ^1.10.11 locked at 1.10.11, hoisted and isolated.

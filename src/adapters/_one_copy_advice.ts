@@ -45,11 +45,15 @@ const NEWER_ADVICE: Record<Installer, readonly [install: string, list: string]> 
   deno: ["deno add npm:@grpc/grpc-js@latest", "deno why @grpc/grpc-js"],
 };
 
-/** The file each package manager writes into the node_modules it fills, checked with pnpm 9, Yarn 1.22 and 4.5. */
-const MARKS: ReadonlyArray<readonly [string, PackageManager]> = [
-  [".modules.yaml", "pnpm"],
-  [".yarn-state.yml", "yarn-berry"],
-  [".yarn-integrity", "yarn-classic"],
+/**
+ * The file each package manager writes into the node_modules it fills (checked with pnpm 9, Yarn 1.22 and 4.5), and
+ * the lockfile it writes beside: npm and Bun installing into that node_modules leave the mark (npm 11.19 and Bun
+ * 1.4.5 after Yarn 1.22), so a mark whose lockfile is gone where another's lies tells no more.
+ */
+const MARKS: ReadonlyArray<readonly [mark: string, PackageManager, lockfile: string]> = [
+  [".modules.yaml", "pnpm", "pnpm-lock.yaml"],
+  [".yarn-state.yml", "yarn-berry", "yarn.lock"],
+  [".yarn-integrity", "yarn-classic", "yarn.lock"],
 ];
 
 /**
@@ -104,9 +108,12 @@ export function installedBy(moduleUrl: string): PackageManager | undefined {
   // Deno without read access there is not asked for it: the runtime's advice stands in.
   let folder = new URL(moduleUrl.slice(0, at + 1));
   for (;;) {
-    const mark = MARKS.find(([file]) => existsWithoutAsking(new URL(`node_modules/${file}`, folder)));
-    if (mark !== undefined) return mark[1];
     const lockfiles = LOCKFILES.filter(([file]) => existsWithoutAsking(new URL(file, folder)));
+    const mark = MARKS.find(([file, , lockfile]) =>
+      existsWithoutAsking(new URL(`node_modules/${file}`, folder)) &&
+      (lockfiles.length === 0 || lockfiles.some(([found]) => found === lockfile))
+    );
+    if (mark !== undefined) return mark[1];
     if (lockfiles.length > 0) return lockfiles.find(([, manager]) => manager !== undefined)?.[1];
     const above = new URL("../", folder);
     // The file system's root is its own parent.
