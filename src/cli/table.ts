@@ -233,7 +233,9 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): Fr
   }
   const allCells = view.pods.map(cellsOf);
   const allWidths = HEADINGS.map((heading, i) => Math.max(heading.length, ...allCells.map((row) => cellWidth(row[i]))));
-  const { shown: columnsShown, podWidth, usedBelow } = tableLayout(allWidths, columns, usedLinesAt(allCells));
+  const topologyApplies = view.snapshot !== undefined && view.snapshot.topology !== "none";
+  const layout = tableLayout(allWidths, columns, { usedLinesAt: usedLinesAt(allCells), topology: topologyApplies });
+  const { shown: columnsShown, podWidth, usedBelow } = layout;
   const widths = columnsShown.map((i) => i === 0 ? podWidth : allWidths[i]);
   const cells = allCells.map((row) => columnsShown.map((i) => i === 0 ? cutMiddle(row[i], podWidth) : row[i]));
   // Padded to cells, not characters: a wide character takes two.

@@ -13,16 +13,40 @@ const ADDRESS = HEADINGS.indexOf("ADDRESS");
 const ZONE = HEADINGS.indexOf("ZONE");
 const READY = HEADINGS.indexOf("READY");
 const USED = HEADINGS.indexOf("USED");
+const NODE = HEADINGS.indexOf("NODE");
+const TERMINATING = HEADINGS.indexOf("TERMINATING");
+const SERVING = HEADINGS.indexOf("SERVING");
 /**
- * The columns left out first when a row is wider than the terminal, so that USED (why) stays whole. NODE first, as
- * kubectl shows a pod's node only with `-o wide`: a pod's USED names the node that topology prefers, when it does.
+ * The columns left out first when a row with whole pod names is wider than the terminal, so that USED (why) stays
+ * whole. NODE first, as kubectl shows a pod's node only with `-o wide`: a pod's USED names the node that topology
+ * prefers, when it does. Then ZONE, which tells nothing of where calls go without topology; TERMINATING and SERVING,
+ * which USED says too ("not used: terminating while others are ready").
  */
-const DROPPED_FIRST = [HEADINGS.indexOf("NODE"), ZONE, HEADINGS.indexOf("TERMINATING"), HEADINGS.indexOf("SERVING")];
+const DROPPED_FIRST = [NODE, ZONE, TERMINATING, SERVING];
+/** {@linkcode DROPPED_FIRST} where topology applies: ZONE, where topology sends calls, outlasts TERMINATING and SERVING. */
+const DROPPED_FIRST_WITH_TOPOLOGY = [NODE, TERMINATING, SERVING, ZONE];
 /** The narrowest a long pod name is shortened to: a Deployment's ReplicaSet hash and random suffix take 16. */
 const MIN_POD_WIDTH = 24;
 
 /** The narrowest the USED column is before it goes under each row: "not used: not ready" and a word. */
 const MIN_USED_WIDTH = 24;
+
+/** What {@linkcode tableLayout} needs besides the widths and the terminal's width. */
+export interface TableLayoutOptions {
+  /**
+   * How many lines the pods' USED takes in a column that many cells wide (`undefined` where a word would be cut):
+   * where given, a pod name is cut no further than needed for that to be as few as it can be, so that no name is cut
+   * for a USED column that wraps all the same.
+   */
+  usedLinesAt?: (width: number) => number | undefined;
+  /**
+   * Whether topology applies (its mode is not `none`): ZONE, which then tells where calls go, is kept over TERMINATING
+   * and SERVING.
+   *
+   * @default {false}
+   */
+  topology?: boolean;
+}
 
 /** How the table's rows are laid out. */
 export interface TableLayout {
@@ -39,7 +63,9 @@ export interface TableLayout {
 
 /**
  * Lays the table out for a terminal: every column when the widest row fits, else fewer (NODE, then ZONE,
- * TERMINATING and SERVING, then READY, see {@linkcode columnsThatFit}) and long pod names shortened; USED, where its
+ * TERMINATING and SERVING, ZONE last of them where topology applies, then READY, see {@linkcode columnsThatFit}) and
+ * long pod names shortened, never for any of those columns: whole names tell the pods apart, to `kubectl describe` or
+ * `logs` one (a wider terminal would else cut names that a narrower one shows whole); USED, where its
  * longest reason does not fit, wraps in its column; when that column would be too narrow for a few words a line, USED
  * goes under each row instead, where it has the terminal's width, and the row keeps the columns that then fit (POD
  * alone when the address does not fit beside a shortened name). A USED column that leaves out a column of that row
@@ -47,9 +73,7 @@ export interface TableLayout {
  *
  * @param widths The widest cell (or heading) of each column of {@linkcode HEADINGS}.
  * @param columns The terminal's width.
- * @param usedLinesAt How many lines the pods' USED takes in a column that many cells wide (`undefined` where a word
- * would be cut): where given, a pod name is cut no further than needed for that to be as few as it can be, so that no
- * name is cut for a USED column that wraps all the same.
+ * @param options How USED wraps, and whether topology applies.
  * @returns The layout.
  *
  * @example
@@ -65,19 +89,18 @@ export interface TableLayout {
 export function tableLayout(
   widths: readonly number[],
   columns: number,
-  usedLinesAt?: (width: number) => number | undefined,
+  options: TableLayoutOptions = {},
 ): TableLayout {
-  const shown = columnsThatFit(widths, columns);
-  const below = usedBelowLayout(widths, columns);
+  const { usedLinesAt, topology = false } = options;
+  const shown = columnsThatFit(widths, columns, topology);
+  const below = usedBelowLayout(widths, columns, topology);
   // A USED column that leaves out a column the row shows with USED below costs the name nothing either: at 67 to 75
   // columns a Deployment's names were cut to make room for it, where 60 to 66 showed them whole with USED below. Nor
-  // does it cut a name that row shows whole, but for ZONE: 63-cell names were cut at 94 and 95 columns beside the
-  // columns that 93 and 96 showed with whole names and USED under them.
+  // does it cut a name that row shows whole: 63-cell names were cut at 94 and 95 columns beside the columns that 93
+  // and 96 showed with whole names and USED under them.
   const fewer = below.shown.some((i) => !shown.includes(i));
   const fitting = podWidthThatFits(shown.map((i) => widths[i]), columns);
-  const podWidth = fewer || (below.podWidth === widths[POD] && !shown.includes(ZONE))
-    ? Math.max(fitting, below.podWidth)
-    : fitting;
+  const podWidth = fewer || below.podWidth === widths[POD] ? Math.max(fitting, below.podWidth) : fitting;
   // USED stays a column, its longer reasons wrapped in it, while it has room for a few words a line.
   const usedRoom = columns - rowWidth(shown.filter((i) => i !== USED), widths, podWidth) - 2;
   if (usedRoom >= Math.min(widths[USED], MIN_USED_WIDTH)) {
@@ -88,11 +111,9 @@ export function tableLayout(
 }
 
 /** The layout with USED under each row: the columns that then fit, POD alone when the address does not. */
-function usedBelowLayout(widths: readonly number[], columns: number): TableLayout {
-  // Without USED: a column of width 0 that its gap of two more columns pays for. ZONE only beside whole names: this row
-  // is what a USED column is held to, and it cut a GKE Deployment's names for a ZONE that no row showed at 86 to 89
-  // columns, where 85 showed them whole.
-  const above = columnsThatFit(widths.map((width, i) => i === USED ? 0 : width), columns + 2, true)
+function usedBelowLayout(widths: readonly number[], columns: number, topology: boolean): TableLayout {
+  // Without USED: a column of width 0 that its gap of two more columns pays for.
+  const above = columnsThatFit(widths.map((width, i) => i === USED ? 0 : width), columns + 2, topology)
     .filter((i) => i !== USED);
   const shortened = Math.min(widths[POD], MIN_POD_WIDTH);
   if (above.length === 2 && above[1] === ADDRESS && shortened + 2 + widths[ADDRESS] > columns) above.pop();
@@ -136,17 +157,17 @@ function rowWidth(shown: readonly number[], widths: readonly number[], podWidth:
 
 /**
  * The indices of the columns shown: all of them when the widest row fits in `columns`, else fewer: those of
- * {@linkcode DROPPED_FIRST}, but ZONE only when even pod names cut to {@linkcode MIN_POD_WIDTH} leave no room for it
- * (it tells where topology sends calls, which USED does not say), then READY when such names leave USED too little
- * room (USED says it too: "not used: not ready"). With `keepWhole`, ZONE stays only beside whole names.
+ * {@linkcode DROPPED_FIRST} (or {@linkcode DROPPED_FIRST_WITH_TOPOLOGY}) until the row fits with whole pod names, then
+ * READY when even names cut to {@linkcode MIN_POD_WIDTH} leave USED too little room (USED says it too: "not used: not
+ * ready").
  */
-function columnsThatFit(widths: readonly number[], columns: number, keepWhole = false): number[] {
+function columnsThatFit(widths: readonly number[], columns: number, topology: boolean): number[] {
   const shown = widths.map((_, i) => i);
   const width = (pod = widths[0]) =>
     shown.reduce((sum, i, at) => sum + (i === 0 ? pod : widths[i]) + (at === shown.length - 1 ? 0 : 2), 0);
   const shortened = Math.min(widths[0], MIN_POD_WIDTH);
-  for (const column of DROPPED_FIRST) {
-    if (width(column === ZONE && !keepWhole ? shortened : widths[0]) <= columns) break;
+  for (const column of topology ? DROPPED_FIRST_WITH_TOPOLOGY : DROPPED_FIRST) {
+    if (width() <= columns) break;
     shown.splice(shown.indexOf(column), 1);
   }
   if (width(shortened) > columns) shown.splice(shown.indexOf(READY), 1);

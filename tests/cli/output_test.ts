@@ -152,7 +152,7 @@ Deno.test("renderTable() on a narrow terminal leaves out NODE, ZONE, TERMINATING
   ]);
 });
 
-Deno.test("renderTable() at 120 columns shortens long pod names to keep ZONE, once NODE is gone", () => {
+Deno.test("renderTable() keeps long pod names whole over ZONE, and ZONE over SERVING and TERMINATING with topology", () => {
   const slice: EndpointSlice = {
     ...SLICE,
     endpoints: [0, 1].map((i) => ({
@@ -163,15 +163,25 @@ Deno.test("renderTable() at 120 columns shortens long pod names to keep ZONE, on
       hints: { forZones: [{ name: i ? "eu-west-1b" : "eu-west-1a" }] },
     })),
   };
-  const rows = tableRows(renderTable(viewOf([slice], "eu-west-1a"), { ...context, columns: 120 }));
-  assert.deepEqual(rows, [
-    "POD                         ADDRESS        ZONE        READY  SERVING  TERMINATING  USED",
-    "payments…-7f9c8d6b5c-x2k90  10.4.1.0:8080  eu-west-1a  yes    yes      no           used: hinted for this zone",
-    "payments…-7f9c8d6b5c-x2k91  10.4.2.1:8080  eu-west-1b  yes    yes      no           failover: hinted for zone eu-west-1b",
+  // Was, from 118 to 144 columns: 'payments…-7f9c8d6b5c-x2k90' beside ZONE, SERVING and TERMINATING, where 99 to 117
+  // showed the names whole without them. Where topology applies, USED says what SERVING and TERMINATING say, and ZONE
+  // where the calls go: it comes back before them, beside whole names.
+  const zoned = tableRows(renderTable(viewOf([slice], "eu-west-1a"), { ...context, columns: 123 }));
+  assert.deepEqual(zoned, [
+    "POD                                                  ADDRESS        ZONE        READY  USED",
+    "payments-gateway-canary-deployment-7f9c8d6b5c-x2k90  10.4.1.0:8080  eu-west-1a  yes    used: hinted for this zone",
+    "payments-gateway-canary-deployment-7f9c8d6b5c-x2k91  10.4.2.1:8080  eu-west-1b  yes    failover: hinted for zone eu-west-1b",
   ]);
-  assert.ok(rows.every((row) => row.length <= 120));
-  // Where even names cut to 24 characters leave no room for it, ZONE goes, as before.
-  assert.ok(!tableRows(renderTable(viewOf([slice], "eu-west-1a"), { ...context, columns: 100 }))[0].includes("ZONE"));
+  // One column less, and ZONE goes rather than a name is cut.
+  const narrower = tableRows(renderTable(viewOf([slice], "eu-west-1a"), { ...context, columns: 122 }));
+  assert.equal(narrower[0], "POD                                                  ADDRESS        READY  USED");
+  assert.ok(narrower[1].startsWith("payments-gateway-canary-deployment-7f9c8d6b5c-x2k90  "), narrower.join("\n"));
+  // Without topology, ZONE tells nothing of where calls go: it goes first.
+  assert.deepEqual(tableRows(renderTable(viewOf([slice]), { ...context, columns: 105 })), [
+    "POD                                                  ADDRESS        READY  SERVING  TERMINATING  USED",
+    "payments-gateway-canary-deployment-7f9c8d6b5c-x2k90  10.4.1.0:8080  yes    yes      no           used",
+    "payments-gateway-canary-deployment-7f9c8d6b5c-x2k91  10.4.2.1:8080  yes    yes      no           used",
+  ]);
 });
 
 Deno.test("renderTable() shortens a long pod name in its middle, so that pods stay apart and USED shows", () => {
