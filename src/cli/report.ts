@@ -9,7 +9,8 @@
 import type { PodExplanation } from "../selection/endpoint_explanation.ts";
 import type { EndpointSnapshot } from "../endpoint_subscription.ts";
 import type { ServiceView } from "./service_observer.ts";
-import { formatAddress, reasonOf } from "./table.ts";
+import { reasonOf } from "./pod_reasons.ts";
+import { formatAddress } from "./table.ts";
 import { topologyReason } from "./topology_reason.ts";
 import { printable } from "./terminal.ts";
 

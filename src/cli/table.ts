@@ -13,6 +13,7 @@ import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { HEADINGS, tableLayout } from "./table_layout.ts";
 import { sourceLines, withFileName } from "./source_lines.ts";
 import { usedLinesAt, wrap } from "./_table_text.ts";
+import { byCountThenText, reasonCounts } from "./pod_reasons.ts";
 import { cellWidth, cutToCells, fitLine, type Paint, printable, type Segment, type Style } from "./terminal.ts";
 
 /** What the table shows besides the view. */
@@ -51,6 +52,15 @@ const USE_STYLE: Record<PodExplanation["use"], Style> = { used: "green", failove
 const LINES_FOR_PODS = 7;
 /** The lines the header's messages leave below them without pods: a blank line and what the table waits for (two). */
 const LINES_FOR_WAITING = 3;
+/**
+ * The parts of a frame that a tiny terminal gives up, in turn, for rows of pods, each where it gives them a line: the
+ * cluster, then the resourceVersion and the time since the last change, then the target as typed (the Service and
+ * the port say it), then the topology (each row's USED says what it does to that pod), then the blank lines around
+ * the rows. The watch's state, and why it fails, are never given up.
+ */
+const PARTS_GIVEN_UP_FOR_ROWS = ["cluster", "version", "target", "topology", "gaps"] as const;
+/** One of {@linkcode PARTS_GIVEN_UP_FOR_ROWS}. */
+type FramePart = typeof PARTS_GIVEN_UP_FOR_ROWS[number];
 /** How long a live table says only "listing" before it says for how long. */
 const LISTING_SHOWN_AFTER_MS = 5_000;
 
@@ -74,12 +84,14 @@ const LISTING_SHOWN_AFTER_MS = 5_000;
  */
 export function renderTable(view: ServiceView, context: TableContext): string[] {
   const room = Math.max(1, context.rows - 1);
-  let frame = tableLines(view, context, 0);
-  // A pod's row taller than the lines kept for it (its USED on two lines under it) leaves them empty when it does not
-  // fit: a message of the header cut for want of them gets them.
-  if (frame.cut && frame.lines.length < room) {
-    const more = tableLines(view, context, room - frame.lines.length);
-    if (more.lines.length <= room) frame = more;
+  // Rows of pods win over the header where it takes more than half of a terminal that hides pods, or leaves no row: at
+  // 20 columns and 12 rows, its ten lines left none. The watch's state, and why it fails, stay.
+  let frame = framed(view, context, new Set());
+  const crowded = ({ header, hidden }: FrameLines) => hidden > 0 && (header > room / 2 || hidden === view.pods?.length);
+  for (const part of PARTS_GIVEN_UP_FOR_ROWS) {
+    if (!crowded(frame)) break;
+    const without = framed(view, context, new Set([...frame.dropped, part]));
+    if (without.header < frame.header || without.hidden < frame.hidden) frame = without;
   }
   const { lines, cutAt, yielding } = frame;
   // A frame taller than the terminal scrolls its top into the scrollback on every redraw: keep the top and the
@@ -101,9 +113,28 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
   return [...kept, lines[packed[packed.length - 1]]];
 }
 
+/** The lines of a frame without the `dropped` parts, a message of the header uncut where the screen has the lines. */
+function framed(view: ServiceView, context: TableContext, dropped: ReadonlySet<FramePart>): FrameLines {
+  const room = Math.max(1, context.rows - 1);
+  const frame = tableLines(view, context, { spare: 0, dropped });
+  // A pod's row taller than the lines kept for it (its USED on two lines under it) leaves them empty when it does not
+  // fit: a message of the header cut for want of them gets them.
+  if (frame.cut && frame.lines.length < room) {
+    const more = tableLines(view, context, { spare: room - frame.lines.length, dropped });
+    if (more.lines.length <= room) return more;
+  }
+  return frame;
+}
+
 /** The lines of a frame, before they are fitted to the terminal's height. */
 interface FrameLines {
   lines: string[];
+  /** How many lines the header takes, up to the blank line under it. */
+  header: number;
+  /** How many pods have no row. */
+  hidden: number;
+  /** The parts given up for rows of pods. */
+  dropped: ReadonlySet<FramePart>;
   /** Whether a message of the header was cut for want of lines. */
   cut: boolean;
   /** For a message's line that another follows, the line cut with `…` there: what the frame shows if it ends there. */
@@ -112,8 +143,15 @@ interface FrameLines {
   yielding: { lines: number[]; before: number };
 }
 
-/** The table's lines, with `spare` more lines for the messages of the header than it keeps for them. */
-function tableLines(view: ServiceView, context: TableContext, spare: number): FrameLines {
+/**
+ * The table's lines, with `spare` more lines for the messages of the header than it keeps for them, without the
+ * `dropped` parts (see {@linkcode PARTS_GIVEN_UP_FOR_ROWS}).
+ */
+function tableLines(
+  view: ServiceView,
+  context: TableContext,
+  { spare, dropped }: { spare: number; dropped: ReadonlySet<FramePart> },
+): FrameLines {
   const { paint, columns } = context;
   // In the terms the CLI prints in (see withFlagTerms) before a line is measured, so that no cut falls in an option's
   // name (`... with cluster.na…`), and printable: names from EndpointSlices may hold control characters.
@@ -128,10 +166,11 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): Fr
   const port = `port ${portText(view.port)}`;
   const lines: string[] = [];
   const width = (text: string) => cellWidth(printable(inFlagTerms(text)));
-  if (width(`${context.input}  ${service}  ${port}`) <= columns) {
+  const typed = !dropped.has("target");
+  if (typed && width(`${context.input}  ${service}  ${port}`) <= columns) {
     lines.push(fit([{ text: context.input, style: "bold" }, { text: `  ${service}  ${port}` }]));
   } else {
-    lines.push(fit([{ text: context.input, style: "bold" }]));
+    if (typed) lines.push(fit([{ text: context.input, style: "bold" }]));
     if (width(`${service}  ${port}`) <= columns) lines.push(fit([{ text: `${service}  ${port}` }]));
     else lines.push(fit([{ text: service }]), fit([{ text: port }]));
   }
@@ -139,23 +178,22 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): Fr
   // cluster, would be what is lost. Too wide for a line of its own, its kubeconfig's path is shortened to its file
   // name, then the context goes on a line of its own.
   const cluster = `cluster ${context.server} from ${context.source}`;
-  if (cellWidth(printable(inFlagTerms(cluster))) <= columns) lines.push(fit([{ text: cluster }]));
-  else {
-    lines.push(fit([{ text: `cluster ${context.server}` }]));
-    for (const line of sourceLines(context.source, columns)) lines.push(fit([{ text: line }]));
-  }
+  const clusterLines = dropped.has("cluster")
+    ? []
+    : cellWidth(printable(inFlagTerms(cluster))) <= columns
+    ? [cluster]
+    : [`cluster ${context.server}`, ...sourceLines(context.source, columns)];
+  for (const line of clusterLines) lines.push(fit([{ text: line }]));
   const widthOf = (segments: Segment[]) => segments.reduce((sum, { text }) => sum + cellWidth(printable(text)), 0);
   // The resourceVersion, the time since the last change and the watch's state, each after the one before where it
   // fits, else on a line of its own: cut, "unchanged since start", "retrying" or "listing for 7s" would be what is
   // lost (a real cluster's resourceVersion has 8 digits or more).
   const state: Segment[][] = [];
-  for (
-    const piece of [
-      { text: `resourceVersion ${view.snapshot?.resourceVersion ?? "-"}` },
-      { text: changeText(view, context.now) },
-      watchSegment(view, context),
-    ]
-  ) {
+  const versionAndChange = [
+    { text: `resourceVersion ${view.snapshot?.resourceVersion ?? "-"}` },
+    { text: changeText(view, context.now) },
+  ];
+  for (const piece of [...dropped.has("version") ? [] : versionAndChange, watchSegment(view, context)]) {
     const line = state.at(-1);
     if (line && widthOf(line) + 2 + widthOf([piece]) <= columns) line.push({ text: "  " }, piece);
     else state.push([piece]);
@@ -164,7 +202,8 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): Fr
   // reason is what would be lost.
   const topology = topologyText(view);
   const last = state[state.length - 1];
-  const topologyFits = widthOf(last) + 2 + cellWidth(printable(topology)) <= columns;
+  const topologyShown = !dropped.has("topology");
+  const topologyFits = topologyShown && widthOf(last) + 2 + cellWidth(printable(topology)) <= columns;
   if (topologyFits) last.push({ text: `  ${topology}`, style: "dim" });
   for (const segments of state) lines.push(fit(segments));
   const problem = view.watch.state === "retrying" ? view.watch.error : view.portError;
@@ -192,17 +231,19 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): Fr
     pushWrapped(text, max, style);
   };
   // The watch's failure says what to do now: it takes the lines first, and why topology is none keeps its three.
-  const topologyLines = topologyFits ? 0 : Math.min(3, wrap(topology, columns, Infinity).length);
+  const topologyLines = topologyFits || !topologyShown ? 0 : Math.min(3, wrap(topology, columns, Infinity).length);
   const problemMax = leftFor(4, topologyLines);
   const problemText = problem && withFileName(problem.message, context.source, columns, problemMax);
   const problemLines = problemText ? Math.min(problemMax, wrap(problemText, columns, Infinity).length) : 0;
   const reasonFrom = lines.length;
-  if (!topologyFits) message(topology, leftFor(3, problemLines), "dim");
+  if (!topologyFits && topologyShown) message(topology, leftFor(3, problemLines), "dim");
   const reasonLines = Array.from({ length: lines.length - reasonFrom }, (_, i) => reasonFrom + i);
   if (problemText) message(problemText, problemMax, "red");
   const yielding = { lines: problemText ? reasonLines : [], before: lines.length - 1 };
   if (portNote) pushWrapped(portNote, maxLines(4), "yellow");
-  lines.push("");
+  const header = lines.length;
+  const gap = dropped.has("gaps") ? [] : [""];
+  lines.push(...gap);
   // How to stop ends every live frame, also one with no pod to show: the cursor is hidden and nothing else moves.
   // After what the line says, whole or not at all: cut, it would take the place of the counts and say nothing.
   const quit = (text: string): Segment[] =>
@@ -215,7 +256,7 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): Fr
   if (!view.pods) {
     const waiting = view.port === undefined ? "reading the Service for its first port..." : "listing EndpointSlices...";
     lines.push(...bottom(waiting));
-    return { lines, cut, cutAt, yielding };
+    return { lines, header, hidden: 0, dropped, cut, cutAt, yielding };
   }
   if (view.pods.length === 0) {
     // Last, it may take what the screen has left, as rows of pods would: it says what to do.
@@ -223,7 +264,7 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): Fr
     const why = `no pods: ${view.snapshot?.emptyReason ?? "no EndpointSlice lists any"}`;
     pushWrapped(why, maxLines(Math.max(4, left)));
     if (context.live) lines.push("", ...bottom("0 pods"));
-    return { lines, cut, cutAt, yielding };
+    return { lines, header, hidden: 0, dropped, cut, cutAt, yielding };
   }
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
   const emptyReason = view.snapshot?.emptyReason;
@@ -258,9 +299,9 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): Fr
   // gets the count of the pods alone, not headings over nothing.
   const total = summary(view.pods);
   const totalHeight = bottom(total).length;
-  const headed = context.rows - 1 - lines.length - 2 - totalHeight >= 1;
+  const headed = context.rows - 1 - lines.length - 1 - gap.length - totalHeight >= 1;
   if (headed) lines.push(fit([{ text: pad(columnsShown.map((i) => HEADINGS[i])).join(""), style: "bold" }]));
-  let room = Math.max(1, context.rows - 1 - lines.length - 1 - totalHeight);
+  let room = Math.max(1, context.rows - 1 - lines.length - gap.length - totalHeight);
   const all = view.pods.reduce((sum, _, i) => sum + height(i), 0);
   let shown = rowsShown(view.pods, all > room ? room - 1 : all, height);
   // Room for the counts, taken from the rows, within the lines that the `... and N more pods` line leaves: a kind of
@@ -274,6 +315,12 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): Fr
     }
     counts = next;
     shown = rowsShown(view.pods, room - 1 - counts.length, height);
+  }
+  // A row wins over the counts of the pods not shown where these left none: a row says more, the pod by its name.
+  const rowsAlone = shown.length === 0 ? rowsShown(view.pods, room - 1, height) : [];
+  if (rowsAlone.length > 0) {
+    shown = rowsAlone;
+    counts = reasonCounts(view.pods, shown, columns, room - 1 - shown.reduce((sum, i) => sum + height(i), 0));
   }
   // Pods of two lines each (USED below) may leave the headings with no row: their line goes to the counts.
   if (headed && shown.length === 0) {
@@ -302,8 +349,8 @@ function tableLines(view: ServiceView, context: TableContext, spare: number): Fr
     unusedByZone(view),
     columns - cellWidth(printable(total)) - cellWidth(quit(total)[0]?.text ?? ""),
   );
-  lines.push("", ...bottom(total + zones));
-  return { lines, cut, cutAt, yielding };
+  lines.push(...gap, ...bottom(total + zones));
+  return { lines, header, hidden: hidden.length, dropped, cut, cutAt, yielding };
 }
 
 /**
@@ -411,75 +458,6 @@ function concern(pod: PodExplanation): number {
   return pod.use === "unused" ? 0 : pod.use === "failover" ? 1 : 2;
 }
 
-/**
- * Why a pod is used as it is, without the use its row starts with, for the lines that group pods by reason: `not used:
- * not ready` is `not ready`; a first failover pod's `failover (first: the client's zone a): hinted for node n2` is
- * `first: the client's zone a, hinted for its own node` when n2 is its node (as the controller hints every pod under
- * PreferSameNode: the pods then share one reason), else `first: the client's zone a, hinted for node n2`.
- *
- * @param pod The pod's explanation.
- * @returns The reason; the message as it is when it starts with no use.
- *
- * @example
- * ```ts
- * import { reasonOf } from "./table.ts";
- * const pod = {
- *   addresses: [],
- *   ready: true,
- *   serving: true,
- *   terminating: false,
- *   use: "unused" as const,
- *   message: "not used: not ready",
- * };
- * console.log(reasonOf(pod)); // "not ready"
- * ```
- */
-export function reasonOf(pod: PodExplanation): string {
-  const why = pod.message.replace(
-    /^(?:not used|failover|used)(?: \(([^)]*)\))?: /,
-    (_, first) => first ? `${first}, ` : "",
-  );
-  // Under PreferSameNode the controller hints every pod for its own node: named, each pod had a reason of its own.
-  const hints = pod.hints?.forNodes;
-  const own = pod.reason === "other-node" && hints?.length === 1 && hints[0] === pod.nodeName;
-  return own ? why.replace(/hinted for node [^,;]*$/, "hinted for its own node") : why;
-}
-
-/**
- * For each kind of pod that gets no calls, or calls only on failover, some of whose rows are not shown: how many of
- * that kind there are for each reason, the most common first (`not used: 280 not ready; 97 terminating while others
- * are ready`), wrapped to `columns`, whole when that fits in `maxLines`, else at most two lines a kind (one a kind,
- * cut with `…`, when two each do not fit; none when there is no room). A Service of thousands of pods shows a few dozen rows: this says
- * why the others are not used, and (failover) in which zones they are. Reasons of the same count go by their text,
- * so that redraws do not swap them.
- */
-function reasonCounts(
-  pods: readonly PodExplanation[],
-  shown: readonly number[],
-  columns: number,
-  maxLines: number,
-): string[] {
-  const visible = new Set(shown);
-  const texts: string[] = [];
-  for (const [use, label] of [["failover", "failover"], ["unused", "not used"]] as const) {
-    if (pods.every((pod, i) => pod.use !== use || visible.has(i))) continue;
-    const counts = new Map<string, number>();
-    for (const pod of pods) {
-      if (pod.use !== use) continue;
-      const why = reasonOf(pod);
-      counts.set(why, (counts.get(why) ?? 0) + 1);
-    }
-    const text = [...counts].sort(byCountThenText).map(([why, n]) => `${n} ${why}`).join("; ");
-    texts.push(`${label}: ${text}`);
-  }
-  // Whole where the lines are there (a narrow terminal takes three for a kind of two reasons), else two a kind.
-  for (const most of [Infinity, 2]) {
-    const lines = texts.flatMap((text) => wrap(text, columns, most));
-    if (lines.length <= maxLines) return lines;
-  }
-  return texts.flatMap((text) => wrap(text, columns, 1)).slice(0, Math.max(0, maxLines));
-}
-
 /** Which rows fit in `room` lines, each `height(i)` lines high, in the table's order, by {@linkcode concern}. */
 function rowsShown(pods: readonly PodExplanation[], room: number, height: (i: number) => number): number[] {
   const byConcern = pods.map((_, i) => i).sort((a, b) => concern(pods[a]) - concern(pods[b]) || a - b);
@@ -563,23 +541,4 @@ function ago(ms: number): string {
   if (seconds < 60) return `${seconds}s`;
   if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${seconds % 60}s`;
   return `${Math.floor(seconds / 3600)}h ${Math.floor(seconds / 60) % 60}m`;
-}
-
-/**
- * Orders reasons with their counts: the most frequent first, and those of equal count by their text. In the order of
- * the pods, a redraw during a rollout could swap two reasons of the same count from one frame to the next.
- *
- * @param a A reason and how many pods have it.
- * @param b Another.
- * @returns Below 0 when `a` comes first, above 0 when `b` does.
- *
- * @example
- * ```ts
- * import { byCountThenText } from "./table.ts";
- * const reasons: [string, number][] = [["not ready", 2], ["terminating", 5], ["hinted for zone b", 2]];
- * console.log(reasons.sort(byCountThenText).map(([why]) => why)); // [ "terminating", "hinted for zone b", "not ready" ]
- * ```
- */
-export function byCountThenText([whyA, a]: readonly [string, number], [whyB, b]: readonly [string, number]): number {
-  return b - a || (whyA < whyB ? -1 : whyA > whyB ? 1 : 0);
 }

@@ -114,8 +114,15 @@ Deno.test("renderTable() fits the terminal: lines cut at its width, rows beyond 
   assert.equal(lines.length, 11);
   assert.ok(lines.every((line) => [...line].length <= 40), lines.join("\n"));
   assert.deepEqual(lines.slice(0, 2), ["kubernetes:///echo.prod:grpc", "service prod/echo  port grpc"]);
-  // The header takes 7 of the 11 lines: no room for the headings and a row under them, so the pods are counted alone.
-  assert.deepEqual(lines.slice(-3), ["... and 30 more pods: all used", "", "30 used  Ctrl-C to quit"]);
+  // The header took 7 of the 11 lines, which left no room for the headings and a row under them: it gives up the
+  // cluster for a row.
+  assert.ok(!lines.some((line) => line.startsWith("cluster ")), lines.join("\n"));
+  assert.deepEqual(lines.slice(-4), [
+    "p-00  10.0.1.0:8080   yes    used",
+    "... and 29 more pods: all used",
+    "",
+    "30 used  Ctrl-C to quit",
+  ]);
 });
 
 Deno.test("renderTable() live on a terminal too short for its header keeps within its height, summary last", () => {
@@ -225,8 +232,12 @@ Deno.test("renderTable() on a short terminal keeps the pods that get no calls, i
   assert.equal(lines.at(-3), "... and 27 more pods: all used");
   const tiny = renderTable(viewOf([many]), { ...context, rows: 11 });
   assert.deepEqual(tiny.filter((line) => line.startsWith("p-")).map((line) => line.split(" ")[0]), ["p-07", "p-25"]);
-  // No room for a row: the count does not say "all used" when some are not.
-  const none = renderTable(viewOf([many]), { ...context, rows: 8 });
+  // No room for a row, but for the header's cluster and blank lines, which it gives up: the count then says "all
+  // used" of the pods that are. On 6 rows, none: it does not say "all used" when some are not.
+  const short = renderTable(viewOf([many]), { ...context, rows: 8 });
+  assert.deepEqual(short.filter((line) => line.startsWith("p-")).map((line) => line.split(" ")[0]), ["p-07", "p-25"]);
+  assert.ok(short.includes("... and 28 more pods: all used"), short.join("\n"));
+  const none = renderTable(viewOf([many]), { ...context, rows: 6 });
   assert.ok(none.includes("... and 30 more pods: 28 used, 2 not used"), none.join("\n"));
 });
 
@@ -303,14 +314,15 @@ Deno.test("renderTable() on a short terminal counts by reason on the lines left,
     ],
   };
   const narrow = { ...context, columns: 40, source: 'kubeconfig /tmp/i13/kubeconfig.json (context "fake-api-server")' };
-  const more = "... and 6 more pods: 3 used, 3 not used";
+  const more = "... and 5 more pods: 3 used, 2 not used";
   const summary = ["", "3 used, 3 not used  Ctrl-C to quit"];
-  // At 40 columns USED goes under each row (two lines a pod): no row fits, and the headings give their line to the
-  // counts.
+  // At 40 columns USED goes under each row (three lines for a terminating pod): no row fitted, and the headings gave
+  // their line to the counts. The header gives up its cluster (and at 13 rows its resourceVersion) for a row.
   const tails: [number, string[]][] = [
     [13, [more, ...summary]],
-    [14, [more, "not used: 2 terminating while others ar…", ...summary]],
-    [15, [more, "not used: 2 terminating while others are", "ready; 1 not ready", ...summary]],
+    [14, [more, ...summary]],
+    [15, [more, "not used: 2 terminating while others ar…", ...summary]],
+    [16, [more, "not used: 2 terminating while others are", "ready; 1 not ready", ...summary]],
   ];
   for (const [rows, tail] of tails) {
     const lines = renderTable(viewOf([slice]), { ...narrow, rows });
@@ -337,8 +349,8 @@ Deno.test("renderTable() at 30 columns counts the pods it hides whole where the 
     const where = `${rows} rows:\n${lines.join("\n")}`;
     assert.ok(lines.length <= rows - 1, where);
     assert.ok(!lines.some((line) => line.endsWith("…")), where);
-    // Counted where their rows are not shown (at 18 rows), whole.
-    if (rows === 18 || lines.some((line) => line.startsWith("not used:"))) {
+    // Counted where their rows are not shown, whole (at 18 rows the header now gives up its cluster for their rows).
+    if (lines.some((line) => line.startsWith("not used:"))) {
       assert.ok(
         lines.join(" ").replace(/\s+/g, " ").includes("not used: 1 not ready; 1 terminating while others are ready"),
         where,

@@ -1,0 +1,97 @@
+/**
+ * Why pods are used as they are, in words: a pod's reason without its use, and the pods whose rows a short terminal
+ * leaves out, counted by reason.
+ *
+ * @module
+ */
+
+import type { PodExplanation } from "../selection/endpoint_explanation.ts";
+import { wrap } from "./_table_text.ts";
+
+/**
+ * Why a pod is used as it is, without the use its row starts with, for the lines that group pods by reason: `not used:
+ * not ready` is `not ready`; a first failover pod's `failover (first: the client's zone a): hinted for node n2` is
+ * `first: the client's zone a, hinted for its own node` when n2 is its node (as the controller hints every pod under
+ * PreferSameNode: the pods then share one reason), else `first: the client's zone a, hinted for node n2`.
+ *
+ * @param pod The pod's explanation.
+ * @returns The reason; the message as it is when it starts with no use.
+ *
+ * @example
+ * ```ts
+ * import { reasonOf } from "./pod_reasons.ts";
+ * const pod = {
+ *   addresses: [],
+ *   ready: true,
+ *   serving: true,
+ *   terminating: false,
+ *   use: "unused" as const,
+ *   message: "not used: not ready",
+ * };
+ * console.log(reasonOf(pod)); // "not ready"
+ * ```
+ */
+export function reasonOf(pod: PodExplanation): string {
+  const why = pod.message.replace(
+    /^(?:not used|failover|used)(?: \(([^)]*)\))?: /,
+    (_, first) => first ? `${first}, ` : "",
+  );
+  // Under PreferSameNode the controller hints every pod for its own node: named, each pod had a reason of its own.
+  const hints = pod.hints?.forNodes;
+  const own = pod.reason === "other-node" && hints?.length === 1 && hints[0] === pod.nodeName;
+  return own ? why.replace(/hinted for node [^,;]*$/, "hinted for its own node") : why;
+}
+
+/**
+ * For each kind of pod that gets no calls, or calls only on failover, some of whose rows are not shown: how many of
+ * that kind there are for each reason, the most common first (`not used: 280 not ready; 97 terminating while others
+ * are ready`), wrapped to `columns`, whole when that fits in `maxLines`, else at most two lines a kind (one a kind,
+ * cut with `…`, when two each do not fit; none when there is no room). A Service of thousands of pods shows a few dozen rows: this says
+ * why the others are not used, and (failover) in which zones they are. Reasons of the same count go by their text,
+ * so that redraws do not swap them.
+ */
+export function reasonCounts(
+  pods: readonly PodExplanation[],
+  shown: readonly number[],
+  columns: number,
+  maxLines: number,
+): string[] {
+  const visible = new Set(shown);
+  const texts: string[] = [];
+  for (const [use, label] of [["failover", "failover"], ["unused", "not used"]] as const) {
+    if (pods.every((pod, i) => pod.use !== use || visible.has(i))) continue;
+    const counts = new Map<string, number>();
+    for (const pod of pods) {
+      if (pod.use !== use) continue;
+      const why = reasonOf(pod);
+      counts.set(why, (counts.get(why) ?? 0) + 1);
+    }
+    const text = [...counts].sort(byCountThenText).map(([why, n]) => `${n} ${why}`).join("; ");
+    texts.push(`${label}: ${text}`);
+  }
+  // Whole where the lines are there (a narrow terminal takes three for a kind of two reasons), else two a kind.
+  for (const most of [Infinity, 2]) {
+    const lines = texts.flatMap((text) => wrap(text, columns, most));
+    if (lines.length <= maxLines) return lines;
+  }
+  return texts.flatMap((text) => wrap(text, columns, 1)).slice(0, Math.max(0, maxLines));
+}
+
+/**
+ * Orders reasons with their counts: the most frequent first, and those of equal count by their text. In the order of
+ * the pods, a redraw during a rollout could swap two reasons of the same count from one frame to the next.
+ *
+ * @param a A reason and how many pods have it.
+ * @param b Another.
+ * @returns Below 0 when `a` comes first, above 0 when `b` does.
+ *
+ * @example
+ * ```ts
+ * import { byCountThenText } from "./pod_reasons.ts";
+ * const reasons: [string, number][] = [["not ready", 2], ["terminating", 5], ["hinted for zone b", 2]];
+ * console.log(reasons.sort(byCountThenText).map(([why]) => why)); // [ "terminating", "hinted for zone b", "not ready" ]
+ * ```
+ */
+export function byCountThenText([whyA, a]: readonly [string, number], [whyB, b]: readonly [string, number]): number {
+  return b - a || (whyA < whyB ? -1 : whyA > whyB ? 1 : 0);
+}

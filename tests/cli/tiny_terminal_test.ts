@@ -1,0 +1,69 @@
+// The live table on a tiny terminal: rows of pods win over the header's lines, but for a failing watch's.
+import assert from "node:assert/strict";
+import type { EndpointSlice } from "../../src/base/endpoint_slice.ts";
+import { KubeApiError } from "../../src/base/errors.ts";
+import { serviceViewOf, tableAt } from "./_service_view.ts";
+
+/** Service echo as the CLI tests' fake serves it: three ready pods hinted for their zones, one terminating, one not ready. */
+const SLICE: EndpointSlice = {
+  metadata: { name: "echo-x", namespace: "prod" },
+  addressType: "IPv4",
+  ports: [{ name: "grpc", port: 8080 }],
+  endpoints: [
+    ...[0, 1, 2].map((i) => ({
+      addresses: [`10.1.0.${i + 1}`],
+      targetRef: { name: `echo-${i}` },
+      zone: "ab"[i % 2],
+      nodeName: `node-${i % 2}`,
+      hints: { forZones: [{ name: "ab"[i % 2] }] },
+    })),
+    {
+      addresses: ["10.1.0.50"],
+      targetRef: { name: "echo-old" },
+      zone: "a",
+      conditions: { ready: false, serving: true, terminating: true },
+    },
+    {
+      addresses: ["10.1.0.51"],
+      targetRef: { name: "echo-new" },
+      zone: "b",
+      conditions: { ready: false, serving: false },
+    },
+  ],
+};
+
+Deno.test("renderTable() at 20 columns and 12 rows gives the header's lines to a row of pods", () => {
+  // Was: the target, the Service, the port, the cluster on three lines, the resourceVersion, the time and the state on
+  // three, and the counts: ten lines of eleven, no row, nor the topology.
+  const lines = tableAt(serviceViewOf([SLICE], { zone: "a" }), 20, { rows: 12 });
+  const frame = lines.join("\n");
+  assert.ok(lines.length <= 11, frame);
+  assert.deepEqual(lines.slice(0, 3), ["service prod/echo", "port grpc", "watching"], frame);
+  assert.ok(lines.includes("echo-new"), frame);
+  assert.ok(lines.includes("  not used: not"), frame);
+});
+
+Deno.test("renderTable() on a tiny terminal keeps a failing watch's message over rows of pods", () => {
+  // Was, at 20 columns and 12 rows: 'retrying (see below)' with nothing below it but the counts.
+  const error = new KubeApiError(
+    'Cannot watch endpointslices of service "echo" in namespace "prod": connection refused',
+  );
+  const view = { ...serviceViewOf([SLICE], { zone: "a" }), watch: { state: "retrying" as const, error } };
+  for (const [columns, rows] of [[20, 12], [30, 10], [40, 8]]) {
+    const lines = tableAt(view, columns, { rows });
+    const frame = `${columns}x${rows}:\n${lines.join("\n")}`;
+    assert.ok(lines.length <= rows - 1, frame);
+    assert.ok(lines.some((line) => line.startsWith("retrying (see below)")), frame);
+    assert.ok(lines.some((line) => line.startsWith("Cannot watch")), frame);
+  }
+});
+
+Deno.test("renderTable() keeps the whole header where it leaves the rows of pods room", () => {
+  for (const [columns, rows] of [[80, 24], [20, 40], [40, 20]]) {
+    const lines = tableAt(serviceViewOf([SLICE], { zone: "a" }), columns, { rows });
+    const frame = `${columns}x${rows}:\n${lines.join("\n")}`;
+    assert.ok(lines[0].startsWith("kubernetes:///echo."), frame);
+    assert.ok(lines.some((line) => line.startsWith("cluster ")), frame);
+    assert.ok(lines.some((line) => line.startsWith("resourceVersion 7")), frame);
+  }
+});
