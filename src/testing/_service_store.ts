@@ -206,11 +206,64 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"]
     ...(selector === undefined || Object.keys(selector).length === 0 ? {} : { selector: sortedMap(selector) }),
     type: "ClusterIP",
     sessionAffinity: "None",
-    // As kube-apiserver v1.36.3 defaults them on an IPv4 cluster (measured; kubectl describe service prints them).
     ipFamilies: ["IPv4"],
-    ipFamilyPolicy: "SingleStack",
+    ipFamilyPolicy: ipFamilyPolicyOf(key, spec),
     internalTrafficPolicy: policy,
   };
+}
+
+const IP_FAMILY_POLICIES = ["PreferDualStack", "RequireDualStack", "SingleStack"];
+
+/**
+ * The IP family policy a Service gets from kube-apiserver v1.36.3 on an IPv4 cluster, which the fake's is (measured):
+ * `SingleStack` when left out, `PreferDualStack` kept; `ipFamilies` is always `["IPv4"]`, and IPv6 or
+ * `RequireDualStack` are its 422s.
+ */
+function ipFamilyPolicyOf(key: string, spec: ServiceInput["spec"]): "SingleStack" | "PreferDualStack" {
+  const ipv4Only = ' (the fake API server is an IPv4 cluster: leave ipFamilies out or give ["IPv4"])';
+  const policy: unknown = spec.ipFamilyPolicy ?? "SingleStack";
+  if (typeof policy !== "string" || !IP_FAMILY_POLICIES.includes(policy)) {
+    const supported = IP_FAMILY_POLICIES.map((name) => JSON.stringify(name)).join(", ");
+    throw invalid(
+      key,
+      `spec.ipFamilyPolicy: Unsupported value: ${JSON.stringify(policy)}: supported values: ${supported}`,
+    );
+  }
+  // Read as given: a JavaScript caller can pass any value.
+  const families: unknown = spec.ipFamilies ?? [];
+  if (!Array.isArray(families)) {
+    throw invalid(key, `spec.ipFamilies must be a list such as ["IPv4"]: current value is ${describeValue(families)}`);
+  }
+  families.forEach((family, index) => {
+    if (family !== "IPv4" && family !== "IPv6") {
+      throw invalid(
+        key,
+        `spec.ipFamilies[${index}]: Unsupported value: ${JSON.stringify(family)}: supported values: "IPv4", "IPv6"`,
+      );
+    }
+    if (families.indexOf(family) !== index) {
+      throw invalid(key, `spec.ipFamilies[${index}]: Duplicate value: ${JSON.stringify(family)}`);
+    }
+  });
+  if (families.length > 1 && policy === "SingleStack") {
+    throw invalid(
+      key,
+      `spec.ipFamilyPolicy: Invalid value: "SingleStack": must be 'RequireDualStack' or 'PreferDualStack' when ` +
+        "multiple IP families are specified",
+    );
+  }
+  const ipv6 = families.indexOf("IPv6");
+  if (ipv6 !== -1) {
+    throw invalid(key, `spec.ipFamilies[${ipv6}]: Invalid value: "IPv6": not configured on this cluster${ipv4Only}`);
+  }
+  if (policy === "RequireDualStack") {
+    throw invalid(
+      key,
+      'spec.ipFamilyPolicy: Invalid value: "RequireDualStack": this cluster is not configured for dual-stack ' +
+        'services (the fake API server is an IPv4 cluster: give "SingleStack" or "PreferDualStack")',
+    );
+  }
+  return policy as "SingleStack" | "PreferDualStack";
 }
 
 /** What makes a text no IANA service name (a container port's name), as kube-apiserver's `IsValidPortName` lists it. */

@@ -255,8 +255,8 @@ export interface Service {
     labels?: Record<string, string> | undefined;
   };
   /**
-   * The ports, in the order given, the pod selector when there is one, the IP family defaults of an IPv4 cluster
-   * (though no cluster IP is allocated), and the internal traffic policy.
+   * The ports, in the order given, the pod selector when there is one, the IP families of an IPv4 cluster and the
+   * IP family policy (though no cluster IP is allocated), and the internal traffic policy.
    */
   spec: {
     ports: ServicePort[];
@@ -264,7 +264,7 @@ export interface Service {
     type: "ClusterIP";
     sessionAffinity: "None";
     ipFamilies: ["IPv4"];
-    ipFamilyPolicy: "SingleStack";
+    ipFamilyPolicy: "SingleStack" | "PreferDualStack";
     /** `Local`: kube-proxy sends a client only to the pods on its own node; `Cluster` (the default): to every pod. */
     internalTrafficPolicy: "Cluster" | "Local";
   };
@@ -291,7 +291,8 @@ export interface ServiceInput {
   metadata: { namespace: string; name: string; labels?: Record<string, string> | undefined };
   /**
    * The ports, at least one (the fake's Services are ClusterIP ones, which kube-apiserver refuses without a port),
-   * the pod selector, and the internal traffic policy (default `Cluster`, as kube-apiserver sets it).
+   * the pod selector, the IP families and policy, and the internal traffic policy (default `Cluster`, as
+   * kube-apiserver sets it).
    */
   spec: {
     ports: {
@@ -302,6 +303,10 @@ export interface ServiceInput {
       targetPort?: number | string | undefined;
     }[];
     selector?: Record<string, string> | undefined;
+    /** The fake's is an IPv4 cluster: `["IPv4"]` (the default), as kube-apiserver refuses IPv6 there. */
+    ipFamilies?: "IPv4"[] | undefined;
+    /** `SingleStack` (the default) or `PreferDualStack`, as an IPv4 cluster refuses `RequireDualStack`. */
+    ipFamilyPolicy?: "SingleStack" | "PreferDualStack" | undefined;
     internalTrafficPolicy?: "Cluster" | "Local" | undefined;
   };
 }

@@ -1473,6 +1473,74 @@ Deno.test("applyService() defaults internalTrafficPolicy to Cluster, keeps Local
   });
 });
 
+Deno.test("applyService() takes ipFamilies and ipFamilyPolicy as kube-apiserver v1.36.3 on an IPv4 cluster does", async () => {
+  await withServer({}, (server) => {
+    const service = (spec: Record<string, unknown>) =>
+      server.applyService({
+        metadata: { namespace: "shop", name: "agent" },
+        spec: { ports: [{ port: 4317 }], ...spec },
+      } as unknown as ServiceInput).spec;
+    const families = (spec: Record<string, unknown>) => {
+      const { ipFamilies, ipFamilyPolicy } = service(spec);
+      return [ipFamilies, ipFamilyPolicy];
+    };
+    // Measured with kubectl create against v1.36.3: what it stores, and the 422 it answers otherwise.
+    assert.deepEqual(families({}), [["IPv4"], "SingleStack"]);
+    assert.deepEqual(families({ ipFamilies: null, ipFamilyPolicy: null }), [["IPv4"], "SingleStack"]);
+    assert.deepEqual(families({ ipFamilies: [] }), [["IPv4"], "SingleStack"]);
+    assert.deepEqual(families({ ipFamilies: ["IPv4"], ipFamilyPolicy: "SingleStack" }), [["IPv4"], "SingleStack"]);
+    assert.deepEqual(families({ ipFamilyPolicy: "PreferDualStack" }), [["IPv4"], "PreferDualStack"]);
+    assert.deepEqual(families({ ipFamilies: ["IPv4"], ipFamilyPolicy: "PreferDualStack" }), [
+      ["IPv4"],
+      "PreferDualStack",
+    ]);
+    const refused: [Record<string, unknown>, string][] = [
+      [
+        { ipFamilies: ["IPv6"] },
+        'spec.ipFamilies[0]: Invalid value: "IPv6": not configured on this cluster',
+      ],
+      [
+        { ipFamilies: ["IPv6", "IPv4"], ipFamilyPolicy: "PreferDualStack" },
+        'spec.ipFamilies[0]: Invalid value: "IPv6": not configured on this cluster',
+      ],
+      [
+        { ipFamilies: ["IPv4", "IPv6"], ipFamilyPolicy: "PreferDualStack" },
+        'spec.ipFamilies[1]: Invalid value: "IPv6": not configured on this cluster',
+      ],
+      [
+        { ipFamilies: ["IPv4", "IPv6"] },
+        "spec.ipFamilyPolicy: Invalid value: \"SingleStack\": must be 'RequireDualStack' or 'PreferDualStack' when " +
+        "multiple IP families are specified",
+      ],
+      [
+        { ipFamilyPolicy: "RequireDualStack" },
+        'spec.ipFamilyPolicy: Invalid value: "RequireDualStack": this cluster is not configured for dual-stack services',
+      ],
+      [
+        { ipFamilyPolicy: "Bogus" },
+        'spec.ipFamilyPolicy: Unsupported value: "Bogus": supported values: "PreferDualStack", "RequireDualStack", ' +
+        '"SingleStack"',
+      ],
+      [
+        { ipFamilies: ["IPv5"] },
+        'spec.ipFamilies[0]: Unsupported value: "IPv5": supported values: "IPv4", "IPv6"',
+      ],
+      [
+        { ipFamilies: ["IPv4", "IPv4"], ipFamilyPolicy: "PreferDualStack" },
+        'spec.ipFamilies[1]: Duplicate value: "IPv4"',
+      ],
+    ];
+    for (const [spec, problem] of refused) {
+      assert.throws(() => service(spec), {
+        name: "TypeError",
+        message: new RegExp(`^Cannot apply Service "shop/agent": ${RegExp.escape(problem)}`),
+      });
+    }
+    // The fake's is an IPv4 cluster: the message says so, and what to give instead.
+    assert.throws(() => service({ ipFamilies: ["IPv6"] }), /IPv4 cluster.*"IPv4"/);
+  });
+});
+
 Deno.test("applyService() rejects invalid Services", async () => {
   await withServer({}, (server) => {
     const ports = (ports: { name?: string; port: number; targetPort?: number | string }[]) => ({
