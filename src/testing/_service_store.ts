@@ -38,8 +38,8 @@ export function createServiceStore(services: ReadonlyMap<string, Service>): Serv
     apply(input, rv) {
       const { namespace, name, labels } = checkMetadata(input);
       const key = `${namespace}/${name}`;
-      const spec = normalizeSpec(key, input.spec);
       const existing = services.get(key);
+      const spec = normalizeSpec(key, input.spec, existing);
       // Key order aside, as the real server stores maps (labels, a selector) sorted: the same Service is no change.
       if (existing && sameJson([existing.metadata.labels, existing.spec], [labels, spec])) {
         return { service: existing, changed: false };
@@ -99,7 +99,7 @@ function checkMetadata(input: ServiceInput) {
   };
 }
 
-function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"] {
+function normalizeSpec(key: string, spec: ServiceInput["spec"], existing: Service | undefined): Service["spec"] {
   if (!Array.isArray(spec?.ports)) throw invalid(key, "spec.ports must be a list");
   // The fake's Services are ClusterIP ones, which kube-apiserver v1.36.3 refuses without a port (measured: 422
   // Invalid, "Service \"x\" is invalid: spec.ports: Required value"); only headless and ExternalName ones may have none.
@@ -207,7 +207,7 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"]): Service["spec"]
     type: "ClusterIP",
     sessionAffinity: "None",
     ipFamilies: ["IPv4"],
-    ipFamilyPolicy: ipFamilyPolicyOf(key, spec),
+    ipFamilyPolicy: ipFamilyPolicyOf(key, spec, existing),
     internalTrafficPolicy: policy,
   };
 }
@@ -216,12 +216,16 @@ const IP_FAMILY_POLICIES = ["PreferDualStack", "RequireDualStack", "SingleStack"
 
 /**
  * The IP family policy a Service gets from kube-apiserver v1.36.3 on an IPv4 cluster, which the fake's is (measured):
- * `SingleStack` when left out, `PreferDualStack` kept; `ipFamilies` is always `["IPv4"]`, and IPv6 or
- * `RequireDualStack` are its 422s.
+ * `SingleStack` when left out (the replaced Service's policy when there is one: measured with kubectl replace),
+ * `PreferDualStack` kept; `ipFamilies` is always `["IPv4"]`, and IPv6 or `RequireDualStack` are its 422s.
  */
-function ipFamilyPolicyOf(key: string, spec: ServiceInput["spec"]): "SingleStack" | "PreferDualStack" {
+function ipFamilyPolicyOf(
+  key: string,
+  spec: ServiceInput["spec"],
+  existing: Service | undefined,
+): "SingleStack" | "PreferDualStack" {
   const ipv4Only = ' (the fake API server is an IPv4 cluster: leave ipFamilies out or give ["IPv4"])';
-  const policy: unknown = spec.ipFamilyPolicy ?? "SingleStack";
+  const policy: unknown = spec.ipFamilyPolicy ?? existing?.spec.ipFamilyPolicy ?? "SingleStack";
   if (typeof policy !== "string" || !IP_FAMILY_POLICIES.includes(policy)) {
     const supported = IP_FAMILY_POLICIES.map((name) => JSON.stringify(name)).join(", ");
     throw invalid(

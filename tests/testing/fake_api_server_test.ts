@@ -1475,9 +1475,9 @@ Deno.test("applyService() defaults internalTrafficPolicy to Cluster, keeps Local
 
 Deno.test("applyService() takes ipFamilies and ipFamilyPolicy as kube-apiserver v1.36.3 on an IPv4 cluster does", async () => {
   await withServer({}, (server) => {
-    const service = (spec: Record<string, unknown>) =>
+    const service = (spec: Record<string, unknown>, name = "agent") =>
       server.applyService({
-        metadata: { namespace: "shop", name: "agent" },
+        metadata: { namespace: "shop", name },
         spec: { ports: [{ port: 4317 }], ...spec },
       } as unknown as ServiceInput).spec;
     const families = (spec: Record<string, unknown>) => {
@@ -1530,14 +1530,19 @@ Deno.test("applyService() takes ipFamilies and ipFamilyPolicy as kube-apiserver 
         'spec.ipFamilies[1]: Duplicate value: "IPv4"',
       ],
     ];
+    // Each as a new Service, as measured.
     for (const [spec, problem] of refused) {
-      assert.throws(() => service(spec), {
+      assert.throws(() => service(spec, "new"), {
         name: "TypeError",
-        message: new RegExp(`^Cannot apply Service "shop/agent": ${RegExp.escape(problem)}`),
+        message: new RegExp(`^Cannot apply Service "shop/new": ${RegExp.escape(problem)}`),
       });
     }
     // The fake's is an IPv4 cluster: the message says so, and what to give instead.
     assert.throws(() => service({ ipFamilies: ["IPv6"] }), /IPv4 cluster.*"IPv4"/);
+    // A replacement that leaves the policy out keeps the stored one (measured: kubectl replace); one given wins.
+    assert.deepEqual(families({}), [["IPv4"], "PreferDualStack"]);
+    assert.deepEqual(families({ ipFamilyPolicy: "SingleStack" }), [["IPv4"], "SingleStack"]);
+    assert.deepEqual(families({}), [["IPv4"], "SingleStack"]);
   });
 });
 
