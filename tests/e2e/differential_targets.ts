@@ -23,6 +23,7 @@ import {
   type EndpointSliceInput,
   type FakeApiServer,
   type FakeApiServerOptions,
+  type ServiceInput,
   startFakeApiServer,
 } from "@kgr/resolver/testing";
 import type { ControlPlane } from "./control_plane.ts";
@@ -89,6 +90,8 @@ export interface Target {
    * of its own): the object that would be stored, or the refusal's message.
    */
   checkSlice(input: EndpointSliceInput): Promise<{ stored: Record<string, unknown> } | { refused: string }>;
+  /** Validates a Service without storing it, as {@linkcode Target.checkSlice} does a slice. */
+  checkService(input: ServiceInput): Promise<{ stored: Record<string, unknown> } | { refused: string }>;
   /** Deletes a slice. */
   deleteSlice(namespace: string, name: string): Promise<void>;
   /** Creates a Service with two named ports. */
@@ -136,6 +139,14 @@ export async function fakeTarget(options: FakeApiServerOptions = {}): Promise<Ta
       await using scratch = await startFakeApiServer();
       try {
         return { stored: scratch.applySlice(input) as unknown as Record<string, unknown> };
+      } catch (error) {
+        return { refused: (error as Error).message };
+      }
+    },
+    async checkService(input) {
+      await using scratch = await startFakeApiServer();
+      try {
+        return { stored: scratch.applyService(input) as unknown as Record<string, unknown> };
       } catch (error) {
         return { refused: (error as Error).message };
       }
@@ -230,6 +241,18 @@ export async function realTarget(controlPlane: ControlPlane): Promise<Target & {
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", ...input }),
       });
+      const body = await response.json();
+      return response.status === 201 ? { stored: body } : { refused: `${response.status} ${body.message}` };
+    },
+    async checkService(input) {
+      const response = await controlPlane.adminFetch(
+        `/api/v1/namespaces/${input.metadata.namespace}/services?dryRun=All`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ apiVersion: "v1", kind: "Service", ...input }),
+        },
+      );
       const body = await response.json();
       return response.status === 201 ? { stored: body } : { refused: `${response.status} ${body.message}` };
     },

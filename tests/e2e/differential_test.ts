@@ -16,7 +16,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { EndpointSliceInput } from "@kgr/resolver/testing";
+import type { EndpointSliceInput, ServiceInput } from "@kgr/resolver/testing";
 import {
   binaryCacheDirectory,
   type ControlPlane,
@@ -778,6 +778,52 @@ const cases: Case[] = [
         } else {answers[name] = {
             refused: reason !== undefined && result.refused.includes(reason) ? reason : result.refused,
           };}
+      }
+      return answers;
+    },
+  },
+  {
+    name:
+      "a Service's ipFamilies and ipFamilyPolicy on an IPv4 cluster: the defaults, PreferDualStack, and the refusals",
+    async run(target) {
+      const service = (name: string, spec: Record<string, unknown>) =>
+        ({
+          metadata: { namespace: NAMESPACE, name },
+          spec: { ports: [{ port: 80 }], ...spec },
+        }) as unknown as ServiceInput;
+      // Each spec with the reason both must quote when they refuse it.
+      const inputs: [Record<string, unknown>, string?][] = [
+        [{}],
+        [{ ipFamilies: [] }],
+        [{ ipFamilies: ["IPv4"], ipFamilyPolicy: "SingleStack" }],
+        [{ ipFamilyPolicy: "PreferDualStack" }],
+        [{ ipFamilies: ["IPv6"] }, 'spec.ipFamilies[0]: Invalid value: "IPv6": not configured on this cluster'],
+        [
+          { ipFamilies: ["IPv4", "IPv6"], ipFamilyPolicy: "PreferDualStack" },
+          'spec.ipFamilies[1]: Invalid value: "IPv6": not configured on this cluster',
+        ],
+        [
+          { ipFamilies: ["IPv4", "IPv6"] },
+          "must be 'RequireDualStack' or 'PreferDualStack' when multiple IP families are specified",
+        ],
+        [
+          { ipFamilyPolicy: "RequireDualStack" },
+          'spec.ipFamilyPolicy: Invalid value: "RequireDualStack": this cluster is not configured for dual-stack ' +
+          "services",
+        ],
+        [{ ipFamilyPolicy: "Bogus" }, 'spec.ipFamilyPolicy: Unsupported value: "Bogus"'],
+        [{ ipFamilies: ["IPv5"] }, 'spec.ipFamilies[0]: Unsupported value: "IPv5"'],
+        [{ ipFamilies: ["IPv4", "IPv4"], ipFamilyPolicy: "PreferDualStack" }, "spec.ipFamilies[1]: Duplicate value"],
+      ];
+      const answers: Record<string, Json> = {};
+      for (const [index, [spec, reason]] of inputs.entries()) {
+        const result = await target.checkService(service(`families-${index}`, spec));
+        answers[JSON.stringify(spec)] = "stored" in result
+          ? {
+            ipFamilies: (result.stored as Json).spec.ipFamilies,
+            ipFamilyPolicy: (result.stored as Json).spec.ipFamilyPolicy,
+          }
+          : { refused: reason !== undefined && result.refused.includes(reason) ? reason : result.refused };
       }
       return answers;
     },
