@@ -101,6 +101,16 @@ function checkMetadata(input: ServiceInput) {
 
 function normalizeSpec(key: string, spec: ServiceInput["spec"], existing: Service | undefined): Service["spec"] {
   if (!Array.isArray(spec?.ports)) throw invalid(key, "spec.ports must be a list");
+  // Read as given: a JavaScript caller can pass one. The resolver reads it (no Local policy for a headless Service),
+  // so a Service made ClusterIP in spite of it would answer unlike a cluster.
+  const clusterIP: unknown = (spec as { clusterIP?: unknown }).clusterIP;
+  if (clusterIP !== undefined && clusterIP !== null && clusterIP !== "") {
+    throw invalid(
+      key,
+      `spec.clusterIP ${JSON.stringify(clusterIP)} is not modelled: the fake API server allocates no cluster IP and ` +
+        "has no headless Services; leave spec.clusterIP out",
+    );
+  }
   // The fake's Services are ClusterIP ones, which kube-apiserver v1.36.3 refuses without a port (measured: 422
   // Invalid, "Service \"x\" is invalid: spec.ports: Required value"); only headless and ExternalName ones may have none.
   if (spec.ports.length === 0) {

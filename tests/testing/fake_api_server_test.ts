@@ -1546,6 +1546,30 @@ Deno.test("applyService() takes ipFamilies and ipFamilyPolicy as kube-apiserver 
   });
 });
 
+Deno.test("applyService() refuses a clusterIP, which the fake does not model, where it made a ClusterIP Service", async () => {
+  await withServer({}, (server) => {
+    const service = (clusterIP: unknown) =>
+      server.applyService({
+        metadata: { namespace: "shop", name: "agent" },
+        spec: { ports: [{ port: 4317 }], clusterIP },
+      } as unknown as ServiceInput);
+    // kube-apiserver v1.36.3 stores a headless one as such (clusterIP and clusterIPs "None", and without a selector
+    // ipFamilyPolicy RequireDualStack, measured), and the resolver reads clusterIP ("Local" is not for a headless
+    // Service): a fake that made it a ClusterIP Service would answer a test unlike a cluster.
+    for (const clusterIP of ["None", "10.96.0.10"]) {
+      assert.throws(() => service(clusterIP), {
+        name: "TypeError",
+        message:
+          `Cannot apply Service "shop/agent": spec.clusterIP ${JSON.stringify(clusterIP)} is not modelled: the ` +
+          "fake API server allocates no cluster IP and has no headless Services; leave spec.clusterIP out",
+      });
+    }
+    // Left out, as kube-apiserver reads "" and null.
+    assert.equal(service("").spec.type, "ClusterIP");
+    assert.equal(service(null).spec.type, "ClusterIP");
+  });
+});
+
 Deno.test("applyService() rejects invalid Services", async () => {
   await withServer({}, (server) => {
     const ports = (ports: { name?: string; port: number; targetPort?: number | string }[]) => ({
