@@ -89,9 +89,9 @@ export interface Target {
    * Validates a slice without storing it (a real server's `dryRun=All`; on the fake, `applySlice()` on a server
    * of its own): the object that would be stored, or the refusal's message.
    */
-  checkSlice(input: EndpointSliceInput): Promise<{ stored: Record<string, unknown> } | { refused: string }>;
+  checkSlice(input: EndpointSliceInput): Promise<Checked>;
   /** Validates a Service without storing it, as {@linkcode Target.checkSlice} does a slice. */
-  checkService(input: ServiceInput): Promise<{ stored: Record<string, unknown> } | { refused: string }>;
+  checkService(input: ServiceInput): Promise<Checked>;
   /** Deletes a slice. */
   deleteSlice(namespace: string, name: string): Promise<void>;
   /** Creates a Service with two named ports. */
@@ -118,6 +118,30 @@ export interface Target {
 /** The reader's service account, in {@linkcode NAMESPACE}. */
 const READER = "reader";
 
+/** What a check of an object answers: the object that would be stored, or the refusal's message. */
+type Checked = { stored: Record<string, unknown> } | { refused: string };
+
+/** Applies an object on a fake API server of its own, which is closed after. */
+async function checkOnScratch(apply: (scratch: FakeApiServer) => unknown): Promise<Checked> {
+  await using scratch = await startFakeApiServer();
+  try {
+    return { stored: apply(scratch) as Record<string, unknown> };
+  } catch (error) {
+    return { refused: (error as Error).message };
+  }
+}
+
+/** POSTs an object to a collection of the real server with `dryRun=All`, as the admin. */
+async function checkByDryRun(controlPlane: ControlPlane, collection: string, object: unknown): Promise<Checked> {
+  const response = await controlPlane.adminFetch(`${collection}?dryRun=All`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(object),
+  });
+  const body = await response.json();
+  return response.status === 201 ? { stored: body } : { refused: `${response.status} ${body.message}` };
+}
+
 /** The fake API server as a target; it wants a token, so that anonymous requests are possible. */
 export async function fakeTarget(options: FakeApiServerOptions = {}): Promise<Target & { server: FakeApiServer }> {
   const token = "differential";
@@ -135,22 +159,8 @@ export async function fakeTarget(options: FakeApiServerOptions = {}): Promise<Ta
       versions.remember(label, stored.metadata.resourceVersion);
       return Promise.resolve(stored as unknown as Record<string, unknown>);
     },
-    async checkSlice(input) {
-      await using scratch = await startFakeApiServer();
-      try {
-        return { stored: scratch.applySlice(input) as unknown as Record<string, unknown> };
-      } catch (error) {
-        return { refused: (error as Error).message };
-      }
-    },
-    async checkService(input) {
-      await using scratch = await startFakeApiServer();
-      try {
-        return { stored: scratch.applyService(input) as unknown as Record<string, unknown> };
-      } catch (error) {
-        return { refused: (error as Error).message };
-      }
-    },
+    checkSlice: (input) => checkOnScratch((scratch) => scratch.applySlice(input)),
+    checkService: (input) => checkOnScratch((scratch) => scratch.applyService(input)),
     deleteSlice(namespace, name) {
       server.deleteSlice(namespace, name);
       return Promise.resolve();
@@ -234,28 +244,18 @@ export async function realTarget(controlPlane: ControlPlane): Promise<Target & {
       versions.remember(label, stored.metadata.resourceVersion);
       return stored;
     },
-    async checkSlice(input) {
-      const path = `/apis/discovery.k8s.io/v1/namespaces/${input.metadata.namespace}/endpointslices?dryRun=All`;
-      const response = await controlPlane.adminFetch(path, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", ...input }),
-      });
-      const body = await response.json();
-      return response.status === 201 ? { stored: body } : { refused: `${response.status} ${body.message}` };
-    },
-    async checkService(input) {
-      const response = await controlPlane.adminFetch(
-        `/api/v1/namespaces/${input.metadata.namespace}/services?dryRun=All`,
-        {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ apiVersion: "v1", kind: "Service", ...input }),
-        },
-      );
-      const body = await response.json();
-      return response.status === 201 ? { stored: body } : { refused: `${response.status} ${body.message}` };
-    },
+    checkSlice: (input) =>
+      checkByDryRun(
+        controlPlane,
+        `/apis/discovery.k8s.io/v1/namespaces/${input.metadata.namespace}/endpointslices`,
+        { apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", ...input },
+      ),
+    checkService: (input) =>
+      checkByDryRun(
+        controlPlane,
+        `/api/v1/namespaces/${input.metadata.namespace}/services`,
+        { apiVersion: "v1", kind: "Service", ...input },
+      ),
     async deleteSlice(namespace, name) {
       await kubeRequest(
         controlPlane.adminFetch,
