@@ -48,8 +48,25 @@ async function get(server: FakeApiServer, path: string, accept: string): Promise
 
 const cells = (table: Json) => table.rows.map((row: Json) => row.cells);
 
+/**
+ * Checks that the Age cell (column `column`) of each of `table`'s rows is the age, in kubectl's seconds, of an object
+ * created at `since` (`Date.now()`) or later, and writes "0s" there, the age of the rows the tests expect. The cell is
+ * "1s" once the second of the object's creationTimestamp (whole seconds) has passed, which a read 50 ms after the
+ * write meets one time in twenty, and later still on a loaded machine, as on a real server. Returns `table`.
+ */
+function freshAges(table: Json, column: number, since: number): Json {
+  const oldest = Math.ceil((Date.now() - Math.floor(since / 1000) * 1000) / 1000);
+  for (const row of table.rows) {
+    const seconds = /^(\d+)s$/.exec(row.cells[column])?.[1];
+    assert.ok(seconds !== undefined && Number(seconds) <= oldest, `Age ${row.cells[column]}, at most ${oldest}s due`);
+    row.cells[column] = "0s";
+  }
+  return table;
+}
+
 Deno.test("the fake API server answers kubectl's Accept with a Table of EndpointSlices, as kube-apiserver does", async () => {
   await withServer({}, async (server) => {
+    const since = Date.now();
     applySlices(server);
     const { status, body } = await get(server, SLICES, KUBECTL);
     assert.equal(status, 200);
@@ -66,7 +83,7 @@ Deno.test("the fake API server answers kubectl's Accept with a Table of Endpoint
         { name: "Age", type: "string", format: "", priority: 0 },
       ],
     );
-    assert.deepEqual(cells(body), [
+    assert.deepEqual(cells(freshAges(body, 4, since)), [
       ["a-1", "IPv4", "50051,8080", "10.0.0.1,10.0.0.2,10.0.0.9 + 3 more...", "0s"],
       ["b-1", "IPv6", "<unset>", "<unset>", "0s"],
       ["c-1", "FQDN", "80,x", "example.com", "0s"],
@@ -83,13 +100,17 @@ Deno.test("the fake API server answers kubectl's Accept with a Table of Endpoint
 
 Deno.test("the fake API server's Tables follow the version, includeObject, paging and a GET, as a real server's", async () => {
   await withServer({}, async (server) => {
+    const since = Date.now();
     applySlices(server);
     const beta = await get(server, `${SLICES}/b-1?includeObject=None`, V1BETA1);
     assert.equal(beta.body.apiVersion, "meta.k8s.io/v1beta1");
     const stored = await (await fetch(`${server.url}${SLICES}/b-1`)).json();
     // A GET's Table carries the object's resourceVersion.
     assert.deepEqual(beta.body.metadata, { resourceVersion: stored.metadata.resourceVersion });
-    assert.deepEqual(beta.body.rows, [{ cells: ["b-1", "IPv6", "<unset>", "<unset>", "0s"], object: null }]);
+    assert.deepEqual(freshAges(beta.body, 4, since).rows, [{
+      cells: ["b-1", "IPv6", "<unset>", "<unset>", "0s"],
+      object: null,
+    }]);
     const whole = await get(server, `${SLICES}/b-1?includeObject=Object`, KUBECTL);
     assert.deepEqual(whole.body.rows[0].object, stored);
     for (const value of ["Foo", "metadata"]) {
@@ -116,6 +137,7 @@ Deno.test("the fake API server's Tables follow the version, includeObject, pagin
 
 Deno.test("the fake API server's watch Tables list the columns in the first event only; a bookmark's row is empty", async () => {
   await withServer({}, async (server) => {
+    const since = Date.now();
     applySlices(server);
     const query = "watch=1&includeObject=None&allowWatchBookmarks=true&sendInitialEvents=true&" +
       "resourceVersionMatch=NotOlderThan&resourceVersion=0";
@@ -125,7 +147,7 @@ Deno.test("the fake API server's watch Tables list the columns in the first even
       assert.equal(first.type, "ADDED");
       assert.equal(first.object.kind, "Table");
       assert.equal((first.object.columnDefinitions as Json[]).length, 5);
-      assert.deepEqual((first.object.rows as Json[])[0], {
+      assert.deepEqual(freshAges(first.object, 4, since).rows[0], {
         cells: ["a-1", "IPv4", "50051,8080", "10.0.0.1,10.0.0.2,10.0.0.9 + 3 more...", "0s"],
         object: null,
       });
@@ -195,6 +217,7 @@ Deno.test("the fake API server answers kubectl's Accept for a Service with the c
     // Measured on kube-apiserver v1.36.3 for the same Services: `cart` prints ClusterIP, its cluster IP, <none>,
     // 50051/TCP,8080/TCP, its age and (wide) app=cart,tier=be; `plain` 53/UDP and (wide) <none>. The fake allocates
     // no cluster IP: its cell says <none>, as the real server writes it for a Service without one (ExternalName).
+    const since = Date.now();
     server.applyService({
       metadata: { namespace: "shop", name: "cart" },
       spec: {
@@ -221,7 +244,7 @@ Deno.test("the fake API server answers kubectl's Accept for a Service with the c
         { name: "Selector", type: "string", format: "", priority: 1 },
       ],
     );
-    assert.deepEqual(cells(body), [[
+    assert.deepEqual(cells(freshAges(body, 5, since)), [[
       "cart",
       "ClusterIP",
       "<none>",
@@ -233,7 +256,15 @@ Deno.test("the fake API server answers kubectl's Accept for a Service with the c
     assert.equal(body.rows[0].object.kind, "PartialObjectMetadata");
     const plain = await get(server, "/api/v1/namespaces/shop/services/plain?includeObject=Object", V1BETA1);
     assert.equal(plain.body.apiVersion, "meta.k8s.io/v1beta1");
-    assert.deepEqual(cells(plain.body), [["plain", "ClusterIP", "<none>", "<none>", "53/UDP", "0s", "<none>"]]);
+    assert.deepEqual(cells(freshAges(plain.body, 5, since)), [[
+      "plain",
+      "ClusterIP",
+      "<none>",
+      "<none>",
+      "53/UDP",
+      "0s",
+      "<none>",
+    ]]);
     assert.equal(plain.body.rows[0].object.kind, "Service");
   });
 });
@@ -243,6 +274,7 @@ Deno.test("the fake API server answers kubectl's Accept for a Node with the colu
     // Measured on kube-apiserver v1.36.3 for Nodes with only a name and labels (no status: no kubelet): Unknown,
     // the roles from node-role.kubernetes.io/<role> and kubernetes.io/role labels, sorted, an empty VERSION, and
     // (wide) <none>, <none>, <unknown> three times.
+    const since = Date.now();
     server.applyNode({
       metadata: {
         name: "node-1",
@@ -273,9 +305,9 @@ Deno.test("the fake API server answers kubectl's Accept for a Node with the colu
       ],
     );
     const row = ["Unknown", "0s", "", "<none>", "<none>", "<unknown>", "<unknown>", "<unknown>"];
-    assert.deepEqual(cells(body), [["node-1", row[0], "alpha,worker,zeta", ...row.slice(1)]]);
+    assert.deepEqual(cells(freshAges(body, 3, since)), [["node-1", row[0], "alpha,worker,zeta", ...row.slice(1)]]);
     assert.equal(body.rows[0].object, null);
     const bare = await get(server, "/api/v1/nodes/node-2", KUBECTL);
-    assert.deepEqual(cells(bare.body), [["node-2", row[0], "<none>", ...row.slice(1)]]);
+    assert.deepEqual(cells(freshAges(bare.body, 3, since)), [["node-2", row[0], "<none>", ...row.slice(1)]]);
   });
 });
