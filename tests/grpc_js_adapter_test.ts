@@ -596,7 +596,8 @@ Deno.test("after the channel went idle, an API server that does not answer leave
     call(() => resolver.updateResolution());
     await eventually(() => reports.length === 2, "a report after the wake-up");
     const waited = Date.now() - woken;
-    assert.ok(waited >= 900 && waited < 2000, `the endpoints came back after ${waited} ms`);
+    // The 1 s grace, not the stall timeout (150 s): 3 s more leaves a loaded machine room for the timer's turn.
+    assert.ok(waited >= 900 && waited < 4000, `the endpoints came back after ${waited} ms`);
     assert.deepEqual(reports[1].endpoints, reports[0].endpoints, "calls go on to the pods it had");
     assert.match(
       reports[1].note,
