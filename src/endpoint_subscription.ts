@@ -140,6 +140,8 @@ interface Selection {
   portNote?: string;
   /** See {@linkcode EndpointSnapshot.internalTrafficPolicy}. */
   internalTrafficPolicy?: "Local";
+  /** What the Service's read found missing when it was computed (its `emptyReason` says so). */
+  missing: "service" | "namespace" | undefined;
 }
 
 /** Source of selection generations, unique in the process. */
@@ -351,6 +353,7 @@ function startWatch(
       ...serviceRead,
       // Through the schedule, as a new state: an empty set that a slice's deletion left is held as for any other.
       onChange: () => watch.state && watch.delivery.stateArrived(),
+      sliced: () => (watch.state?.slices.size ?? 0) > 0,
     }),
     metrics: watchMetrics(namespace, service, access.server, sameSnapshot),
     stop() {
@@ -473,7 +476,9 @@ function deliver(
   // not every pod first. Without the node, Local changes nothing (every pod, and a warning once it is known).
   const policyUnknown = watch.trafficPolicy.current() === undefined;
   if (policyUnknown) watch.trafficPolicy.refresh("the first state");
-  if (port === undefined || (policyUnknown && subscriber.locality.node !== undefined)) return false;
+  // Nor an empty first set before its answer (at most `firstAnswerMs`): its 404 says what is missing, not a guess.
+  const waits = policyUnknown && (subscriber.locality.node !== undefined || state.slices.size === 0);
+  if (port === undefined || waits) return false;
   if (port instanceof ResolverError) {
     const error = port;
     if (watch.portFailure !== error) {
@@ -555,17 +560,18 @@ function selectionFor(watch: SharedWatch, port: number | string, locality: Local
   const key = selectionKey(port, locality);
   const last = watch.selections.get(key);
   const policy = watch.trafficPolicy.policyFor(locality.node);
-  if (last?.version === watch.version && last.internalTrafficPolicy === policy) return last;
+  const missing = watch.trafficPolicy.current()?.missing;
+  if (last?.version === watch.version && last.internalTrafficPolicy === policy && last.missing === missing) return last;
   const memo = last?.memo ?? createClientSelectionMemo();
   const { service, namespace } = watch;
-  const options = { locality, memo, service, namespace, internalTrafficPolicy: policy };
+  const options = { locality, memo, service, namespace, internalTrafficPolicy: policy, missing };
   const chosen = selectForClient(watch.state!.slices, port, options);
   const { endpoints, topology, emptyReason, portNote, internalTrafficPolicy } = chosen;
   // A new reason for an empty set is news too: the Service appeared, but without the target's port, say.
   const same = last !== undefined && sameSnapshot(last, chosen);
   const generation = same ? last!.generation : ++generations;
   const sent = same && last!.sent;
-  const selection: Selection = { version: watch.version, endpoints, topology, generation, memo, sent };
+  const selection: Selection = { version: watch.version, endpoints, topology, generation, memo, sent, missing };
   if (emptyReason !== undefined) selection.emptyReason = emptyReason;
   if (portNote !== undefined) selection.portNote = portNote;
   if (internalTrafficPolicy !== undefined) selection.internalTrafficPolicy = internalTrafficPolicy;

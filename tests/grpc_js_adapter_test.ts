@@ -331,7 +331,7 @@ Deno.test("an empty Service is reported as UNAVAILABLE with the note alone while
     assert.equal(reports[0].endpoints.error!.code, grpc.status.UNAVAILABLE);
     assert.match(
       reports[0].endpoints.error!.details,
-      /no ready endpoints for service nothing in namespace prod: it has no EndpointSlice: check that the Service exists in namespace prod/,
+      /no ready endpoints for service nothing in namespace prod: service nothing does not exist in namespace prod \(kubectl get services -n prod lists those there are\)$/,
     );
     call(() => resolver.destroy());
   });
@@ -344,11 +344,11 @@ Deno.test("a target without a namespace fails calls saying where the namespace t
     const cases = [
       [
         {},
-        / in namespace default \(the target names no namespace, and none is set in kubeconfig object from cluster\.kubeconfig \(context "fake-api-server"\)\): it has no EndpointSlice/,
+        / in namespace default \(the target names no namespace, and none is set in kubeconfig object from cluster\.kubeconfig \(context "fake-api-server"\)\): service nothing does not exist in namespace default/,
       ],
       [
         { namespace: "prod" },
-        / in namespace prod \(the target names no namespace, so it comes from kubeconfig object from cluster\.kubeconfig \(context "fake-api-server"\)\): it has no EndpointSlice/,
+        / in namespace prod \(the target names no namespace, so it comes from kubeconfig object from cluster\.kubeconfig \(context "fake-api-server"\)\): service nothing does not exist in namespace prod/,
       ],
     ] as const;
     for (const [kubeconfigOptions, expected] of cases) {
@@ -436,7 +436,8 @@ Deno.test("a Service scaled to zero drops its endpoints and then fails calls wit
     assert.deepEqual(reports.at(-2)!.endpoints, { ok: true, value: [] });
     assert.match(
       reports.at(-1)!.endpoints.error!.details,
-      /no ready endpoints for service echo in namespace prod: it has no EndpointSlice/,
+      // The fake has slices of echo, but no Service: its read answered 404.
+      /no ready endpoints for service echo in namespace prod: service echo does not exist in namespace prod/,
     );
     call(() => resolver.destroy());
   });
@@ -715,7 +716,7 @@ Deno.test("an empty Service reaches a pre-1.14 channel as an error even when its
     await eventually(() => errors.length === 1, "the error");
     assert.match(
       errors[0].details,
-      /no ready endpoints for service nothing in namespace prod: it has no EndpointSlice/,
+      /no ready endpoints for service nothing in namespace prod: service nothing does not exist in namespace prod/,
     );
     resolver.destroy();
   });

@@ -1040,7 +1040,8 @@ Deno.test("watchEndpoints() says why a snapshot is empty, and a snapshot with en
   const watch = follow({ kubeconfig: api.kubeconfig() }, { target: "kubernetes:///echo.prod:http" });
   try {
     await eventually(() => watch.snapshots.length === 1, "the first snapshot");
-    assert.match(watch.snapshots[0].emptyReason!, /^it has no EndpointSlice: check that the Service exists/);
+    // The fake holds nothing in prod: the Service's 404, then the Namespace's.
+    assert.match(watch.snapshots[0].emptyReason!, /^namespace prod does not exist/);
     apply(api, ["a"]);
     await eventually(() => watch.snapshots.at(-1)!.emptyReason?.includes("no port named") === true, "the new reason");
     assert.match(watch.snapshots.at(-1)!.emptyReason!, /no port named "http" \(they have "grpc"\)/);
@@ -1290,6 +1291,49 @@ Deno.test("watchEndpoints() takes options of another realm (a node:vm context of
       }
     }
   } finally {
+    await api.close();
+  }
+});
+
+Deno.test("watchEndpoints() says that a Service the API server does not find does not exist, until it is created", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  // Namespace prod exists, with another Service.
+  api.applyService({ metadata: { namespace: "prod", name: "other" }, spec: { ports: [{ name: "grpc", port: 80 }] } });
+  const watch = follow({ kubeconfig: api.kubeconfig() }, { target: "kubernetes:///echo.prod:grpc" });
+  const last = () => watch.snapshots.at(-1)?.emptyReason ?? "";
+  try {
+    // Was only the generic guess: "it has no EndpointSlice: check that the Service exists in namespace prod, ...".
+    await eventually(() => last().startsWith("service echo does not exist"), "the Service's 404 in the reason");
+    assert.equal(
+      last(),
+      "service echo does not exist in namespace prod (kubectl get services -n prod lists those there are)",
+    );
+    // Created without pods: the controller writes a slice without endpoints, and the reason must follow it.
+    api.applyService({
+      metadata: { namespace: "prod", name: "echo" },
+      spec: { ports: [{ name: "grpc", port: 8080 }] },
+    });
+    api.applySlice(endpointSlice({ namespace: "prod", service: "echo", name: "echo-a", endpoints: [] }));
+    await eventually(() => last().startsWith("its EndpointSlices list no pod"), "the reason of a Service without pods");
+  } finally {
+    await watch.stop();
+    await api.close();
+  }
+});
+
+Deno.test("watchEndpoints() says that a namespace the API server does not find does not exist", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const watch = follow({ kubeconfig: api.kubeconfig() }, { target: "kubernetes:///echo.nosuch:grpc" });
+  const last = () => watch.snapshots.at(-1)?.emptyReason ?? "";
+  try {
+    // The Service's 404 reads the same there; the Namespace's GET tells (as kubectl get service echo -n nosuch).
+    await eventually(() => last().startsWith("namespace nosuch"), "the Namespace's 404 in the reason");
+    assert.equal(
+      last(),
+      "namespace nosuch does not exist (kubectl get namespaces lists those there are): fix the target's namespace",
+    );
+  } finally {
+    await watch.stop();
     await api.close();
   }
 });

@@ -268,6 +268,13 @@ export interface ServiceApi {
    * while the request waits for its credentials (see {@linkcode ListParams}).
    */
   get(signal: AbortSignal, pauseTiming?: () => () => void, latest?: boolean): Promise<Service>;
+  /**
+   * Whether the Service's namespace does not exist, asked after a 404 of the Service (which the API server answers
+   * alike in a namespace that does not exist): `true` only when a GET of the Namespace answers 404 naming it, `false`
+   * when it answers otherwise or fails (credentials without `get` on `namespaces`, which the resolver does not ask
+   * for). Never throws.
+   */
+  namespaceMissing?(signal: AbortSignal): Promise<boolean>;
 }
 
 /**
@@ -307,10 +314,27 @@ export function createServiceApi(
     grant: `"get" on "services" in the core API group ("")`,
     missing: `service "${service}" does not exist in namespace "${namespace}" (404)`,
   };
+  const namespaceSubject: Subject = {
+    verb: "get",
+    where: `namespace "${namespace}"`,
+    grant: `"get" on "namespaces" in the core API group ("")`,
+    missing: `namespace "${namespace}" does not exist (404)`,
+  };
   return {
     get(signal, pauseTiming, latest = false) {
       const read = latest ? url : `${url}?resourceVersion=0`;
       return requestObject(access, client, subject, read, signal, undefined, pauseTiming) as Promise<Service>;
+    },
+    async namespaceMissing(signal) {
+      const read = `${access.server}/api/v1/namespaces/${encodeURIComponent(namespace)}`;
+      try {
+        await requestObject(access, client, namespaceSubject, read, signal);
+        return false;
+      } catch (error) {
+        // As kubectl tells it: the API server's own 404, naming the Namespace (a proxy's names nothing).
+        return error instanceof KubeApiError && error.status === 404 && error.details?.kind === "namespaces" &&
+          error.details.name === namespace;
+      }
     },
   };
 }

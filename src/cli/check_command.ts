@@ -9,6 +9,7 @@
  * @module
  */
 
+import { missingNamespaceReason } from "../selection/no_endpoints_reason.ts";
 import { type ResourceAttributes, reviewAccess, reviewSelf } from "./access_review.ts";
 import { ConfigError, KubeApiError, ResolverError } from "../base/errors.ts";
 import { defaultNamespaceNote } from "../cluster/namespace_note.ts";
@@ -297,7 +298,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       say(
         "FAILED",
         "resolve",
-        `namespace ${namespace} does not exist (kubectl get namespaces lists those there are): ${fix}`,
+        missingNamespaceReason(namespace, fix),
       );
     } else if (resolved instanceof ResolverError) say("FAILED", "resolve", resolved.message);
     else if (noPod) {

@@ -38,6 +38,7 @@ import { createTrafficPolicyReader, readPolicyOnAnswer, sharedServiceReads } fro
 import type { Target } from "../base/target.ts";
 import type { Locality } from "../selection/topology.ts";
 import { displayClock } from "./display_clock.ts";
+import { type ServicePresence, servicePresence, serviceReason } from "./service_presence.ts";
 
 /**
  * How long a plugin that SIGINT ended waits to report it: this process's own Ctrl-C handler runs within milliseconds
@@ -254,6 +255,13 @@ export async function observeService(
   let version = 0;
   let memo: { port: number | string; memo: ClientSelectionMemo } | undefined;
   let shown = "";
+  /**
+   * What the Service's namespace holds, read once the Service's GET answered 404 and no slice is there: the Service
+   * name meant, for `check`'s words ("did you mean echo?"); `"reading"` while the list is under way.
+   */
+  let presence: ServicePresence | "reading" | undefined;
+  /** How many slices the last view had: the Service is read again when its first slices arrive, as channels read it. */
+  let sliceCount = 0;
 
   const publish = (change: Partial<ServiceView>) => {
     view = { ...view, ...change };
@@ -324,6 +332,7 @@ export async function observeService(
           throw error;
         },
       ),
+    namespaceMissing: (readSignal) => serviceApi.namespaceMissing!(readSignal),
   });
   const portLookup = target.port !== undefined ? undefined : createServicePortLookup({
     service,
@@ -339,6 +348,7 @@ export async function observeService(
     signal,
     timeoutMs: options.stallTimeoutMs,
     onChange: () => update(),
+    sliced: () => (state?.slices.size ?? 0) > 0,
   });
 
   /**
@@ -353,7 +363,24 @@ export async function observeService(
     // A view without a node waits too (at most `firstAnswerMs`), where the resolver's channels do not.
     const policyUnknown = trafficPolicy.current() === undefined;
     if (policyUnknown) trafficPolicy.refresh("the first state");
+    // A Service created after a 404 (or since the last read): read again, as the resolver's channels read it.
+    if (sliceCount === 0 && state.slices.size > 0) trafficPolicy.refresh("its first slices", true);
+    sliceCount = state.slices.size;
     if (port === undefined || policyUnknown) return false;
+    const missing = trafficPolicy.current()?.missing === "service" && state.slices.size === 0;
+    if (!missing) presence = undefined;
+    else if (presence === undefined) {
+      // The Services there, for the name meant: the view waits for them (at most 2 s), so --once prints it.
+      presence = "reading";
+      const read = withTimeout(signal, 2_000, (each) => servicePresence(access, client, namespace, service, each));
+      read.catch(() => undefined).then((found) => {
+        // Not for a Service that came meanwhile: its slices say more.
+        if (presence !== "reading") return;
+        presence = found ?? { state: "missing", nearest: undefined };
+        if (!signal.aborted) update();
+      });
+    }
+    if (presence === "reading") return false;
     let portError: ResolverError | undefined;
     if (port instanceof ResolverError) {
       // As the resolver: the port in use goes on while the slices still have it.
@@ -369,14 +396,19 @@ export async function observeService(
     const slices = [...state.slices.values()];
     // As the shared subscription selects, so that the CLI shows what channels get.
     const policy = trafficPolicy.policyFor(locality.node);
-    const { endpoints, topology, emptyReason, portNote, internalTrafficPolicy } = selectForClient(state.slices, port, {
+    const selection = selectForClient(state.slices, port, {
       locality,
       memo: memo.memo,
       service,
       namespace,
       internalTrafficPolicy: policy,
+      missing: trafficPolicy.current()?.missing,
     });
+    const { endpoints, topology, portNote, internalTrafficPolicy } = selection;
+    let { emptyReason } = selection;
     if (holdEmpty && endpoints.length === 0 && view.snapshot?.endpoints.length) return true;
+    const named = { service, namespace, port };
+    if (missing && presence !== undefined) emptyReason = serviceReason(presence, named, false) ?? emptyReason;
     const localNode = policy === "Local" ? locality.node : undefined;
     const { pods } = explainEndpoints(slices, port, locality, { subset: options.subset, localNode });
     const { resourceVersion } = state;

@@ -15,6 +15,7 @@ import { requestObject } from "../api/kube_api.ts";
 import type { HttpClient } from "../runtime/http_client.ts";
 import { isRecord } from "../base/_util.ts";
 import { nearestName } from "../base/_nearest_name.ts";
+import { missingServiceReason } from "../selection/no_endpoints_reason.ts";
 
 /** The label that keeps the EndpointSliceMirroring controller from mirroring an Endpoints object. */
 const SKIP_MIRROR = "endpointslice.kubernetes.io/skip-mirror";
@@ -201,11 +202,8 @@ export function serviceReason(
   const describe = `kubectl describe service ${service} -n ${namespace}`;
   const ownSlices = `EndpointSlices of its own labeled kubernetes.io/service-name=${service}`;
   switch (presence.state) {
-    case "missing": {
-      const meant = presence.nearest === undefined ? "" : `: did you mean ${presence.nearest}?`;
-      return `service ${service} does not exist in namespace ${namespace} (kubectl get services -n ${namespace} ` +
-        `lists those there are)${meant}`;
-    }
+    case "missing":
+      return missingServiceReason(service, namespace, presence.nearest);
     case "externalName": {
       if (sliced) {
         return `service ${service} is of type ExternalName (External Name: ${presence.externalName}): DNS answers ` +

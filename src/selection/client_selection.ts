@@ -34,6 +34,11 @@ export interface ClientSelectionOptions {
    * gets only that node's pods, as kube-proxy gives them, and none when it has none.
    */
   internalTrafficPolicy?: "Local" | undefined;
+  /**
+   * What a GET of the Service found missing, the Service or its namespace (see `traffic_policy.ts`): without slices,
+   * `emptyReason` then says which does not exist.
+   */
+  missing?: "service" | "namespace" | undefined;
 }
 
 /** State kept between {@linkcode selectForClient} calls for one Service and port (see {@linkcode createClientSelectionMemo}). */
@@ -97,6 +102,7 @@ export function selectForClient(
   options: ClientSelectionOptions,
 ): ClientSelection {
   const { locality, memo, service, namespace } = options;
+  const known = { missing: options.missing };
   const usable = selectEndpoints(slices.values(), port, { memo: memo.endpoints });
   const portNote = memoizedPortNote(port, slices.values(), memo.portNote);
   const { node } = locality;
@@ -107,12 +113,14 @@ export function selectForClient(
       ? undefined
       : usable.length > 0
       ? noLocalPodReason(usable, node, service, namespace)
-      : `${noEndpointsReason(slices.values(), port, service, namespace)} (internalTrafficPolicy: Local: only ` +
+      : `${noEndpointsReason(slices.values(), port, service, namespace, known)} (internalTrafficPolicy: Local: only ` +
         `pods on node ${node} are used)`;
     return { endpoints, topology: "none", emptyReason, portNote, internalTrafficPolicy: "Local" };
   }
   const { endpoints, mode: topology } = preferEndpoints(usable, locality);
-  const emptyReason = endpoints.length > 0 ? undefined : noEndpointsReason(slices.values(), port, service, namespace);
+  const emptyReason = endpoints.length > 0
+    ? undefined
+    : noEndpointsReason(slices.values(), port, service, namespace, known);
   return { endpoints, topology, emptyReason, portNote, internalTrafficPolicy: undefined };
 }
 

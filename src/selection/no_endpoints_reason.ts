@@ -10,6 +10,16 @@ import { quote } from "../api/api_errors.ts";
 import { slicePortNumber } from "./endpoint_selection.ts";
 import { wordList } from "../base/_word_list.ts";
 
+/** What else {@linkcode noEndpointsReason} may know of the Service than its slices. */
+export interface NoEndpointsReasonOptions {
+  /**
+   * What a GET of the Service found missing (see `traffic_policy.ts`): the Service (a 404), or its namespace (a 404
+   * of the Namespace too). Without a slice either, the reason then says which does not exist, rather than list what
+   * could be missing.
+   */
+  missing?: "service" | "namespace" | undefined;
+}
+
 /**
  * Why the slices of a Service give no usable endpoint for a port: no EndpointSlice at all (no such Service in
  * the namespace, or one without a selector and without an Endpoints object that lists addresses), only FQDN ones
@@ -24,6 +34,7 @@ import { wordList } from "../base/_word_list.ts";
  * @param port The port the endpoints were selected for (a name, or a number used as given).
  * @param service The Service's name, for the commands the reason suggests.
  * @param namespace Its namespace.
+ * @param options What else is known of the Service: that a GET of it answered 404.
  * @returns The reason, and what to check.
  *
  * @example A port name that no slice has
@@ -40,6 +51,7 @@ export function noEndpointsReason(
   port: number | string,
   service: string,
   namespace: string,
+  options: NoEndpointsReasonOptions = {},
 ): string {
   const all = [...slices];
   const used = all.filter((slice) => slice.addressType !== "FQDN");
@@ -51,6 +63,8 @@ export function noEndpointsReason(
       "kube-proxy does not: give the Service IPv4 or IPv6 EndpointSlices, or dial the names they list with dns:/// " +
       `(${listSlices})`;
   }
+  if (all.length === 0 && options.missing === "namespace") return missingNamespaceReason(namespace);
+  if (all.length === 0 && options.missing === "service") return missingServiceReason(service, namespace);
   if (used.length === 0) {
     // A selector that matches no pod still gets a slice; a Service without a selector gets the slices the
     // EndpointSliceMirroring controller mirrors from its Endpoints object, if it has one with addresses (it
@@ -239,4 +253,46 @@ function portNumbers(slices: EndpointSlice[]): string {
   numbers.delete(null);
   numbers.delete(undefined);
   return numbers.size === 0 ? "" : `, or give the pods' port number (${wordList([...numbers].map(String), "or")})`;
+}
+
+/**
+ * Why a Service that the API server does not find has no endpoint, and where to look for the right name: the
+ * resolver's words and `kgr-resolver check`'s, which also names the closest Service there is.
+ *
+ * @param service The Service's name.
+ * @param namespace Its namespace.
+ * @param nearest The name of a Service in that namespace that `service` is close to, when one is known.
+ * @returns The reason.
+ *
+ * @example A misspelled Service
+ * ```ts
+ * import { missingServiceReason } from "./no_endpoints_reason.ts";
+ * console.log(missingServiceReason("ech", "prod", "echo"));
+ * // service ech does not exist in namespace prod (kubectl get services -n prod lists those there are): did you
+ * // mean echo?
+ * ```
+ */
+export function missingServiceReason(service: string, namespace: string, nearest?: string): string {
+  const meant = nearest === undefined ? "" : `: did you mean ${nearest}?`;
+  return `service ${service} does not exist in namespace ${namespace} (kubectl get services -n ${namespace} lists ` +
+    `those there are)${meant}`;
+}
+
+/**
+ * Why a target in a namespace that the API server does not find has no endpoint: the resolver's words and
+ * `kgr-resolver check`'s.
+ *
+ * @param namespace The namespace.
+ * @param fix What to do.
+ * @returns The reason.
+ *
+ * @example A misspelled namespace
+ * ```ts
+ * import { missingNamespaceReason } from "./no_endpoints_reason.ts";
+ * console.log(missingNamespaceReason("prd"));
+ * // namespace prd does not exist (kubectl get namespaces lists those there are): fix the target's namespace
+ * ```
+ */
+export function missingNamespaceReason(namespace: string, fix = "fix the target's namespace"): string {
+  return `namespace ${namespace} does not exist (kubectl get namespaces lists those there are): ${fix}`;
 }

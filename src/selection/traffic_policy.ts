@@ -29,6 +29,12 @@ export interface TrafficPolicyState {
   policy: "Local" | "Cluster";
   /** Why the policy is not known (the Service could not be read yet), when it is not. */
   unknown?: string | undefined;
+  /**
+   * What the last read found missing: the API server answered 404 naming the Service (`service`), and a GET of its
+   * namespace, when the credentials may make it, 404 naming that (`namespace`). An empty set's reason then says so. A
+   * Service created later is read again when its first slices arrive.
+   */
+  missing?: "service" | "namespace" | undefined;
 }
 
 /** Options of {@linkcode createTrafficPolicyReader}. */
@@ -54,6 +60,12 @@ export interface TrafficPolicyReaderOptions {
    * @default {2000}
    */
   firstAnswerMs?: number | undefined;
+  /**
+   * Whether the Service has slices now: their namespace exists, so a 404 of the Service asks no more (see
+   * {@linkcode TrafficPolicyState.missing}).
+   * @default {() => false}
+   */
+  sliced?: (() => boolean) | undefined;
   /** Called when {@linkcode TrafficPolicyReader.current} changed, the first answer included. */
   onChange(): void;
   /**
@@ -147,7 +159,8 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
   }, { once: true });
 
   function settle(next: TrafficPolicyState): void {
-    const changed = next.policy !== state?.policy || next.unknown !== state?.unknown;
+    const changed = next.policy !== state?.policy || next.unknown !== state?.unknown ||
+      next.missing !== state?.missing;
     state = next;
     if (changed && !signal.aborted) options.onChange();
   }
@@ -199,7 +212,21 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
         }, delay);
       }
       // The policy read last stays: a failed read must not move clients off their node's pods, nor onto them.
-      settle(state?.unknown === undefined && state !== undefined ? state : { policy: "Cluster", unknown: reason });
+      const kept = state?.unknown === undefined && state !== undefined
+        ? state
+        : { policy: "Cluster" as const, unknown: reason };
+      // Only the API server's own 404 names the Service: a proxy's or a path's says nothing of whether it exists.
+      const notFound = cause instanceof KubeApiError && cause.status === 404 && cause.details?.kind === "services" &&
+        cause.details.name === service;
+      // A Service's 404 reads the same in a namespace that does not exist: kubectl then reads the Namespace too.
+      const askNamespace = notFound && !options.sliced?.();
+      const missing = !notFound
+        ? undefined
+        : askNamespace && await api.namespaceMissing?.(deadline.signal)
+        ? "namespace"
+        : "service";
+      if (signal.aborted) return;
+      settle(missing ? { ...kept, missing } : kept.missing ? { policy: kept.policy, unknown: kept.unknown } : kept);
     } finally {
       endedAt = clock.now();
       reading = false;
@@ -334,6 +361,7 @@ export function sharedServiceReads(api: ServiceApi): ServiceApi {
       read.request.then(done, done);
       return read.request;
     },
+    ...(api.namespaceMissing ? { namespaceMissing: (signal) => api.namespaceMissing!(signal) } : {}),
   };
 }
 

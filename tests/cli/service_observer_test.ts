@@ -40,11 +40,27 @@ async function observing(
   }
 }
 
+Deno.test("observeService() says that a Service the API server does not find does not exist, and the name meant", async () => {
+  // Was the generic guess ("it has no EndpointSlice: check that the Service exists in namespace prod, ..."), where
+  // `kgr-resolver check` named the Service meant.
+  const api = await startFakeApiServer();
+  api.applyService({ metadata: { namespace: "prod", name: "echos" }, spec: { ports: [{ name: "grpc", port: 80 }] } });
+  await observing(api, (views) => {
+    const first = views.find((view) => view.snapshot)!;
+    assert.equal(
+      first.snapshot!.emptyReason,
+      "service echo does not exist in namespace prod (kubectl get services -n prod lists those there are): did " +
+        "you mean echos?",
+    );
+    return Promise.resolve();
+  });
+});
+
 Deno.test("observeService() counts a new reason for no pods as a change (the CLI prints a line for it)", async () => {
   const api = await startFakeApiServer();
   await observing(api, async (views) => {
     const first = views.findLast((view) => view.snapshot)!;
-    assert.match(first.snapshot!.emptyReason!, /^it has no EndpointSlice/);
+    assert.match(first.snapshot!.emptyReason!, /^namespace prod does not exist/, "the fake holds nothing in prod yet");
     assert.equal(first.changes, 1);
     assert.equal(first.changedAt, undefined, "no slice says when the Service last changed");
     const before = Date.now();
