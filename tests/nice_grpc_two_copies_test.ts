@@ -3,7 +3,7 @@
 // `npm run build` first.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -147,7 +147,10 @@ try {
 `;
 
 Deno.test("createChannel() says which copy of grpc-js the credentials must come from when nice-grpc has its own", async () => {
-  // Was grpc-js's "Channel credentials must be a ChannelCredentials object", which names neither copy.
+  // Was grpc-js's "Channel credentials must be a ChannelCredentials object", which names neither copy; then "install a
+  // version of @grpc/grpc-js that nice-grpc accepts", which named no version.
+  const manifest = JSON.parse(await readFile("node_modules/nice-grpc/package.json", "utf8"));
+  const asked = { version: manifest.version, range: manifest.dependencies["@grpc/grpc-js"] };
   const folder = await mkdtemp(join(tmpdir(), "kgr-two-copies-"));
   try {
     await twoCopiesProject(folder, APPS_CREDENTIALS_CLIENT);
@@ -158,8 +161,9 @@ Deno.test("createChannel() says which copy of grpc-js the credentials must come 
       "two copies: true\nTypeError: Cannot create the channel: its credentials were made by another copy of " +
         "@grpc/grpc-js than the one nice-grpc uses, and grpc-js takes only its own copy's: make them with " +
         'nice-grpc\'s ChannelCredentials (import { ChannelCredentials } from "nice-grpc"; ' +
-        "ChannelCredentials.createInsecure(), createSsl(...)), or install a version of @grpc/grpc-js that nice-grpc " +
-        "accepts and run npm dedupe, until npm ls @grpc/grpc-js shows one copy\n",
+        `ChannelCredentials.createInsecure(), createSsl(...)), or install @grpc/grpc-js ${asked.range}, the range ` +
+        `nice-grpc ${asked.version} asks for in its package.json (npm ls @grpc/grpc-js shows each copy and what ` +
+        "brings it), and run npm dedupe, until npm ls @grpc/grpc-js shows one copy\n",
     );
   } finally {
     await rm(folder, { recursive: true, force: true });
@@ -175,7 +179,7 @@ Deno.test("createChannel() names pnpm's commands to leave one copy of grpc-js wh
     const { stdout } = await run("node", ["client.mjs"], { cwd: folder, env: childEnv(env), timeout: 30_000 });
     assert.match(
       stdout,
-      /nice-grpc accepts and run pnpm dedupe, until pnpm why @grpc\/grpc-js shows one version\n$/,
+      /\(pnpm why @grpc\/grpc-js shows each copy and what brings it\), and run pnpm dedupe, until pnpm why @grpc\/grpc-js shows one version\n$/,
     );
   } finally {
     await rm(folder, { recursive: true, force: true });
@@ -201,7 +205,7 @@ for (
       await twoCopiesProject(folder, APPS_CREDENTIALS_CLIENT, { mark });
       const env = { ...Deno.env.toObject(), HOME: folder };
       const { stdout } = await run("node", ["client.mjs"], { cwd: folder, env: childEnv(env), timeout: 30_000 });
-      assert.ok(stdout.endsWith(`nice-grpc accepts and ${advice}\n`), stdout);
+      assert.ok(stdout.endsWith(`, and ${advice}\n`), stdout);
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
@@ -218,7 +222,9 @@ Deno.test("createChannel() names Bun's commands to leave one copy of grpc-js on 
     const env = { ...Deno.env.toObject(), HOME: folder };
     const { stdout } = await run("node", ["client.mjs"], { cwd: folder, env: childEnv(env), timeout: 30_000 });
     assert.ok(
-      stdout.endsWith("nice-grpc accepts and run bun dedupe, until bun pm ls @grpc/grpc-js shows one copy\n"),
+      stdout.endsWith(
+        "(bun why @grpc/grpc-js shows each copy and what brings it), and run bun dedupe, until bun pm ls @grpc/grpc-js shows one copy\n",
+      ),
       stdout,
     );
   } finally {

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
-import { installedBy, oneCopyAdvice } from "../src/adapters/_one_copy_advice.ts";
+import { copiesCommand, installedBy, oneCopyAdvice } from "../src/adapters/_one_copy_advice.ts";
+import { niceGrpcRange } from "../src/adapters/_nice_grpc_range.ts";
 import { checkGrpcVersion } from "../src/adapters/_register_options.ts";
 import { childEnv } from "./_child_env.mjs";
 
@@ -219,4 +220,26 @@ Deno.test("register()'s too-old-grpc-js message names the commands of the packag
       await rm(folder, { recursive: true, force: true });
     }
   }
+});
+
+Deno.test("copiesCommand() names the package manager's command that lists every copy of grpc-js", () => {
+  assert.equal(
+    copiesCommand("file:///app/node_modules/.pnpm/@kgr+resolver@0.1.0/node_modules/@kgr/resolver/x.js"),
+    "pnpm why @grpc/grpc-js",
+  );
+  assert.equal(
+    copiesCommand("file:///app/node_modules/.deno/@kgr+resolver@0.1.0/node_modules/@kgr/resolver/x.js"),
+    "deno why @grpc/grpc-js",
+  );
+});
+
+Deno.test("niceGrpcRange() reads the grpc-js range from the installed nice-grpc's package.json", async () => {
+  const manifest = JSON.parse(
+    await Deno.readTextFile(new URL("../node_modules/nice-grpc/package.json", import.meta.url)),
+  );
+  assert.deepEqual(niceGrpcRange(["/nowhere/x.js", import.meta.url]), {
+    version: manifest.version,
+    range: manifest.dependencies["@grpc/grpc-js"],
+  });
+  assert.equal(niceGrpcRange(["/nowhere/x.js"]), undefined);
 });

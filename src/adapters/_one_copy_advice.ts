@@ -156,6 +156,22 @@ export function newerGrpcAdvice(moduleUrl: string): string {
   return `install a newer one (${install}), and run ${list} to find an older copy that another package brings`;
 }
 
+/**
+ * The command that lists every copy of grpc-js with the packages that bring each, in the words of the package
+ * manager that installed the module at `moduleUrl`, else those of the runtime's own (npm's for Node).
+ *
+ * @param moduleUrl The module's URL, e.g. `import.meta.url`.
+ * @returns A command such as `npm ls @grpc/grpc-js`.
+ *
+ * @example In a message
+ * ```ts ignore
+ * console.log(`${copiesCommand(import.meta.url)} shows the copies`);
+ * ```
+ */
+export function copiesCommand(moduleUrl: string): string {
+  return NEWER_ADVICE[installer(moduleUrl)][1];
+}
+
 /** The package manager that installed the module at `moduleUrl`, else the runtime, whose own one stands in. */
 function installer(moduleUrl: string): Installer {
   return installedBy(moduleUrl) ?? runtimeKey();

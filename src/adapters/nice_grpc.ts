@@ -22,7 +22,8 @@ import { CLUSTER_OPTIONS } from "../cluster/cluster_options.ts";
 import { checkOptionNames, checkOptionsObject } from "../check_watch_settings.ts";
 import { currentValue, isOptionsObject, typeName } from "../base/_util.ts";
 import { nearestName } from "../base/_nearest_name.ts";
-import { oneCopyAdvice } from "./_one_copy_advice.ts";
+import { copiesCommand, oneCopyAdvice } from "./_one_copy_advice.ts";
+import { niceGrpcRange } from "./_nice_grpc_range.ts";
 // Not a named import: ESM bundles often begin with their own `createRequire` import, and the two would clash.
 import * as nodeModule from "node:module";
 import process from "node:process";
@@ -172,7 +173,7 @@ function checkCredentials(credentials: unknown): void {
         "Cannot create the channel: its credentials were made by another copy of @grpc/grpc-js than the one " +
           "nice-grpc uses, and grpc-js takes only its own copy's: make them with nice-grpc's ChannelCredentials " +
           '(import { ChannelCredentials } from "nice-grpc"; ChannelCredentials.createInsecure(), createSsl(...)), ' +
-          `or install a version of @grpc/grpc-js that nice-grpc accepts and ${oneCopyAdvice(import.meta.url)}`,
+          `or ${acceptedGrpcAdvice()}`,
       );
     }
     return;
@@ -251,6 +252,19 @@ function niceGrpcLookupBases(): string[] {
   return [import.meta.url, process.argv[1]].filter((base) => typeof base === "string" && base !== "");
 }
 
+/**
+ * How to leave one copy of grpc-js that nice-grpc accepts: the range its package.json asks for, when it can be read,
+ * the command that shows the copies, and the package manager's commands that leave one.
+ */
+function acceptedGrpcAdvice(): string {
+  const asked = niceGrpcRange(niceGrpcLookupBases());
+  const which = asked === undefined
+    ? "a version of @grpc/grpc-js that nice-grpc accepts"
+    : `@grpc/grpc-js ${asked.range}, the range nice-grpc ${asked.version} asks for in its package.json`;
+  return `install ${which} (${copiesCommand(import.meta.url)} shows each copy and what brings it), and ` +
+    oneCopyAdvice(import.meta.url);
+}
+
 /** The copy of grpc-js that nice-grpc imports: ours when deduplicated, else the one beside nice-grpc. */
 function niceGrpcsOwnGrpc(): GrpcModule {
   if ((niceGrpc.Channel as unknown) === peerGrpc.Channel) return peerGrpc as unknown as GrpcModule;
@@ -265,8 +279,7 @@ function niceGrpcsOwnGrpc(): GrpcModule {
   }
   throw new ResolverError(
     "Cannot register the resolver with nice-grpc: it uses another copy of @grpc/grpc-js than @kgr/resolver; " +
-      "install a version of @grpc/grpc-js that nice-grpc accepts and " +
-      `${oneCopyAdvice(import.meta.url)} (a bundle must hold one: bundle nice-grpc and @grpc/grpc-js together, ` +
+      `${acceptedGrpcAdvice()} (a bundle must hold one: bundle nice-grpc and @grpc/grpc-js together, ` +
       "or leave both external), or pass nice-grpc's copy in " +
       "createChannel()'s options as resolver.grpc",
   );
