@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createSelectionMemo, selectEndpoints } from "../src/selection/endpoint_selection.ts";
+import { hostKey } from "../src/selection/_host_key.ts";
 import { sameEndpoints } from "../src/selection/same_endpoints.ts";
 import type { ResolvedEndpoint } from "../src/selection/resolved_endpoint.ts";
 import type { EndpointSlice, SliceEndpoint } from "../src/base/endpoint_slice.ts";
@@ -443,10 +444,10 @@ Deno.test("selectEndpoints() with a memo counts a host used three times in a bur
   ];
   for (const [step, slices] of steps.entries()) {
     assert.deepEqual(selectEndpoints(slices, "grpc", { memo }), selectEndpoints(slices, "grpc"));
-    if (step === 1) assert.deepEqual([memo.counts.get("10.0.0.9"), memo.repeated], [3, 1]);
+    if (step === 1) assert.deepEqual([memo.counts.get(hostKey("10.0.0.9")), memo.repeated], [3, 1]);
   }
   assert.equal(memo.repeated, 0);
-  assert.equal(memo.counts.get("10.0.0.9"), 1);
+  assert.equal(memo.counts.get(hostKey("10.0.0.9")), 1);
 });
 
 Deno.test("selectEndpoints() with a memo selects and counts hosts as without one through bursts that copy, drop and re-add", () => {
@@ -508,9 +509,11 @@ Deno.test("selectEndpoints() with a memo selects and counts hosts as without one
       assert.deepEqual(selected, expected, where);
       assert.deepEqual(selected.map((e) => Object.keys(e)), expected.map((e) => Object.keys(e)), where);
       // Every merged entry's hosts, counted one by one.
-      const counts = new Map<string, number>();
+      const counts = new Map<string | number, number>();
       for (const entry of memo.merged) {
-        for (const { host } of entry.group.endpoint.addresses) counts.set(host, (counts.get(host) ?? 0) + 1);
+        for (const { host } of entry.group.endpoint.addresses) {
+          counts.set(hostKey(host), (counts.get(hostKey(host)) ?? 0) + 1);
+        }
       }
       assert.deepEqual(memo.counts, counts, where);
       assert.equal(memo.repeated, [...counts.values()].filter((count) => count > 1).length, where);

@@ -23,6 +23,7 @@ import type { EndpointAddress, ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { readHints } from "./topology.ts";
 import { sameAddresses, sameNames } from "./_endpoint_fields.ts";
 import { trace } from "../runtime/trace.ts";
+import { hostKey } from "./_host_key.ts";
 
 /**
  * Selects the usable endpoints of a Service from all of its slices: those
@@ -142,8 +143,8 @@ export interface SelectionMemo {
   byName: Map<string, SliceRecord>;
   /** Every record's entries, sorted by pod key then slice name. */
   merged: SliceEntry[];
-  /** How many entries use each host. */
-  counts: Map<string, number>;
+  /** How many entries use each host, by its `hostKey()`. */
+  counts: Map<string | number, number>;
   /** How many hosts are used more than once: then repeated `host|port` pairs are dropped. */
   repeated: number;
   /**
@@ -225,7 +226,7 @@ function countHosts(memo: SelectionMemo, entries: SliceEntry[], delta: 1 | -1): 
   for (let i = 0; i < entries.length; i++) {
     const { addresses } = entries[i].group.endpoint;
     for (let j = 0; j < addresses.length; j++) {
-      const host = addresses[j].host;
+      const host = hostKey(addresses[j].host);
       const before = memo.counts.get(host) ?? 0;
       const after = before + delta;
       if (after === 0) memo.counts.delete(host);
@@ -241,16 +242,17 @@ function recountHosts(memo: SelectionMemo): void {
   // One look-up per host: `set` adds it with 1, and a host that was there already (the size did not grow) is noted
   // and counted afterwards, once per repeat (the overwrite reset it to 1, and repeats are few). A `get` and a `set`
   // per host took 1.6-1.7 ms of CPU on Node and 3.0 on Deno for a burst's 5,000 new hosts, this 1.3-1.5 and 2.5.
-  const counts = new Map<string, number>();
-  const again: string[] = [];
+  const counts = new Map<string | number, number>();
+  const again: (string | number)[] = [];
   for (const record of memo.records.values()) {
     const { entries } = record;
     for (let i = 0; i < entries.length; i++) {
       const { addresses } = entries[i].group.endpoint;
       for (let j = 0; j < addresses.length; j++) {
+        const host = hostKey(addresses[j].host);
         const size = counts.size;
-        counts.set(addresses[j].host, 1);
-        if (counts.size === size) again.push(addresses[j].host);
+        counts.set(host, 1);
+        if (counts.size === size) again.push(host);
       }
     }
   }
