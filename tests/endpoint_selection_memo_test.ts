@@ -258,6 +258,37 @@ Deno.test("selectEndpoints() with a memo orders a slice's pods as without one wh
   }
 });
 
+Deno.test("selectEndpoints() with a memo keeps the unchanged pods of a slice whose probed pods are all new, as without one", () => {
+  // Eight endpoints spread over a slice are looked up first: when all are new pods (a burst), no other is looked
+  // up, and the pods that did not change are found by comparing the sorted entries with the previous ones instead.
+  const endpoint = (pod: string, ip: string) => ({
+    addresses: [ip],
+    conditions: { ready: true },
+    targetRef: { kind: "Pod", name: pod, namespace: "prod" },
+  });
+  const slice = (endpoints: SliceEndpoint[]): EndpointSlice => ({
+    metadata: { name: "s", namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 1 }],
+    endpoints,
+  });
+  const old = Array.from({ length: 64 }, (_, i) => endpoint(`p${i}`, `10.0.0.${i}`));
+  const memo = createSelectionMemo();
+  const first = selectEndpoints([slice(old)], "grpc", { memo });
+  // Fresh objects (as a JSON watch gives), new pods at every fourth index (each probe's among them), the rest kept.
+  const mixed = old.map((e, i) => i % 4 === 0 ? endpoint(`q${i}`, `10.0.1.${i}`) : structuredClone(e));
+  const second = selectEndpoints([slice(mixed)], "grpc", { memo });
+  assert.deepEqual(second, selectEndpoints([slice(mixed)], "grpc"));
+  const before = new Map(first.map((e) => [e.podName, e]));
+  const kept = second.filter((e) => e.podName!.startsWith("p"));
+  assert.equal(kept.length, 48);
+  for (const e of kept) assert.equal(e, before.get(e.podName), e.podName);
+  // Then every pod new, with one of them twice: the second copy combines with the first, as without a memo.
+  const fresh = Array.from({ length: 64 }, (_, i) => endpoint(`r${i}`, `10.0.2.${i}`));
+  fresh.push(endpoint("r5", "10.0.3.5"));
+  assert.deepEqual(selectEndpoints([slice(fresh)], "grpc", { memo }), selectEndpoints([slice(fresh)], "grpc"));
+});
+
 Deno.test("selectEndpoints() with a memo selects what it selects without one when new slice objects keep endpoint objects", () => {
   // A protobuf watch hands a slice's new object the endpoint objects whose bytes did not change (see
   // endpoint_memory.ts): selection takes their entries over by index. Here new objects keep, move, repeat, drop and

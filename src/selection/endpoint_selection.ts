@@ -328,6 +328,9 @@ function computeSliceEntries(
     : undefined;
   const inPlace = known !== undefined ? takenOverInPlace(endpoints, known, replaced!, owner) : undefined;
   if (inPlace !== undefined) return inPlace;
+  // A slice whose pods are all new (a burst) has every look-up miss: when probes say so, none is made, and the
+  // entries are sorted and compared with the previous ones in one pass below.
+  const search = previous.length > 0 && !probesAllMiss(slice, endpoints, known, previous);
   let malformedHints = false;
   for (let i = 0; i < endpoints.length; i++) {
     const endpoint = endpoints[i];
@@ -340,7 +343,7 @@ function computeSliceEntries(
       continue;
     }
     const key = podKey(slice, endpoint);
-    const place = keyIndex(previous, key);
+    const place = search ? keyIndex(previous, key) : -1;
     places.push(place);
     // An endpoint that shows what the previous object's entry of its pod showed (most of them, in an update) takes
     // that entry over before anything is built: an update allocates only for the endpoints that changed.
@@ -367,7 +370,7 @@ function computeSliceEntries(
   // has an entry of its own: an address, and no malformed hints, which are read and traced anew). Else a stable sort,
   // skipped when already in order (sorting allocates even then): the same pod twice in one slice combines in the
   // slice's order.
-  const reordered = previous.length > 0 ? placedOrder(entries, places, previous, owner, created) : undefined;
+  const reordered = search ? placedOrder(entries, places, previous, owner, created) : undefined;
   if (reordered) {
     if (places.length === endpoints.length && !malformedHints) {
       owner.places = places;
@@ -411,6 +414,32 @@ function keyIndex(entries: SliceEntry[], key: string): number {
     else high = middle;
   }
   return low < entries.length && entries[low].key === key ? low : -low - 1;
+}
+
+/** How many endpoints {@linkcode probesAllMiss} looks up. */
+const PROBES = 8;
+
+/**
+ * Whether the pods of {@linkcode PROBES} endpoints spread over the slice, none the previous object's own endpoint at
+ * its index (`known`), are all missing from the `previous` entries: most of the slice's pods are then new, and looking
+ * each one up would cost more than it saves. `false` when there are not that many such endpoints.
+ */
+function probesAllMiss(
+  slice: EndpointSlice,
+  endpoints: readonly SliceEndpoint[],
+  known: readonly SliceEndpoint[] | undefined,
+  previous: SliceEntry[],
+): boolean {
+  if (endpoints.length < PROBES * 2) return false;
+  const step = Math.floor(endpoints.length / PROBES);
+  let probed = 0;
+  for (let i = step >> 1; i < endpoints.length && probed < PROBES; i += step) {
+    const endpoint = endpoints[i];
+    if ((known !== undefined && known[i] === endpoint) || !endpoint.addresses?.length) continue;
+    if (keyIndex(previous, podKey(slice, endpoint)) >= 0) return false;
+    probed++;
+  }
+  return probed === PROBES;
 }
 
 /**
