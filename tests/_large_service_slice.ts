@@ -1,6 +1,6 @@
 /**
- * One of the twelve slices of 100 ready pods each that the tests of a large first list (see copyGroups in
- * `src/selection/_pod_group.ts`) select from.
+ * One of the twelve slices of 100 ready pods each that the tests of a large first list (see copyEndpoints in
+ * `src/selection/_pod_endpoint.ts`) select from.
  *
  * @module
  */

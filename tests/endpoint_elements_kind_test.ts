@@ -1,5 +1,5 @@
 // The arrays of endpoints that selection hands on keep one elements kind from the first list on: a consumer's loop
-// over every snapshot's `endpoints` then sees one array map (see copyGroups in src/selection/_pod_group.ts).
+// over every snapshot's `endpoints` then sees one array map (see copyEndpoints in src/selection/_pod_endpoint.ts).
 import assert from "node:assert/strict";
 import { childEnv } from "./_child_env.mjs";
 

@@ -410,7 +410,7 @@ function endpointsFingerprint(endpoints: readonly ResolvedEndpoint[]): string {
 }
 
 Deno.test("selectEndpoints() gives the endpoints of a large first list copies once, in the next call, then reuses them", () => {
-  // The copies are what V8 then keeps together in memory (see copyGroups in _pod_group.ts); they must show the same.
+  // The copies are what V8 then keeps together in memory (see copyEndpoints in _pod_endpoint.ts); they must show the same.
   const slices = Array.from({ length: 12 }, (_, s) => largeServiceSlice(s));
   const memo = createSelectionMemo();
   const first = selectEndpoints(slices, "grpc", { memo });
@@ -542,7 +542,7 @@ Deno.test("selectEndpoints() with a memo selects and counts hosts as without one
       // Every merged entry's hosts, counted one by one.
       const counts = new Map<string | number, number>();
       for (const entry of memo.merged) {
-        for (const { host } of entry.group.endpoint.addresses) {
+        for (const { host } of entry.endpoint.addresses) {
           counts.set(hostKey(host), (counts.get(hostKey(host)) ?? 0) + 1);
         }
       }

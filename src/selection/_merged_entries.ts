@@ -36,22 +36,13 @@ export interface SliceEntry {
   key: string;
   /** The slice's name: a pod's addresses from several slices merge in slice-name order, whatever the arrival order. */
   slice: string;
-  /** The pod's endpoint and conditions, as this slice has them. */
-  group: PodGroup;
+  /**
+   * The pod's endpoint as this slice shows it (its `ready`, `serving` and `terminating` are the slice's conditions),
+   * shared by every selection that uses it unchanged: never mutated.
+   */
+  endpoint: ResolvedEndpoint;
   /** The record whose slice holds the entry now: a new object of the slice takes over unchanged entries. */
   owner: SliceRecord;
-}
-
-/** A pod's endpoint (shared by every selection that uses it unchanged: never mutated) and its conditions. */
-export interface PodGroup {
-  /** The endpoint as the resolver hands it on. */
-  endpoint: ResolvedEndpoint;
-  /** The slice's `conditions.ready` (unset counts as true). */
-  ready: boolean;
-  /** The slice's `conditions.serving` (unset counts as true). */
-  serving: boolean;
-  /** The slice's `conditions.terminating` (unset counts as false). */
-  terminating: boolean;
 }
 
 /** Where `entry` goes in the sorted `entries`, from `from` on: after every entry that sorts before or with it. */
@@ -109,11 +100,11 @@ export function patchOneToOne(
   };
   for (let f = 0; f < fresh.length; f++) {
     const entry = fresh[f];
-    if (!entry.group.ready) return undefined;
+    if (!entry.endpoint.ready) return undefined;
     copy(insertionPoint(previous, entry, from));
     inserted.push(length++);
     entryRuns.push([entry]);
-    endpointRuns.push([entry.group.endpoint]);
+    endpointRuns.push([entry.endpoint]);
   }
   copy(previous.length);
   const merged = ([] as SliceEntry[]).concat(...entryRuns);
@@ -154,12 +145,12 @@ function replaceInPlace(
   if (fresh.length !== gone.length) return undefined;
   // Both are in key order: the pairs line up. Keys are unique in a one-to-one list, so no neighbour can share one.
   for (let i = 0; i < fresh.length; i++) {
-    if (!fresh[i].group.ready || byKey(previous[gone[i]], fresh[i]) !== 0) return undefined;
+    if (!fresh[i].endpoint.ready || byKey(previous[gone[i]], fresh[i]) !== 0) return undefined;
   }
   const endpoints = output.slice();
   for (let i = 0; i < fresh.length; i++) {
     previous[gone[i]] = fresh[i];
-    endpoints[gone[i]] = fresh[i].group.endpoint;
+    endpoints[gone[i]] = fresh[i].endpoint;
   }
   return { merged: previous, endpoints };
 }

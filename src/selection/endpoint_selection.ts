@@ -12,13 +12,12 @@ import {
   mergeEntries,
   NO_POSITIONS,
   patchOneToOne,
-  type PodGroup,
   removedPositions,
   type SliceEntry,
   type SliceRecord,
   takenOverInPlace,
 } from "./_merged_entries.ts";
-import { combine, COPY_AFTER, copyGroups, groupOf, mergeGroup, showsGroup } from "./_pod_group.ts";
+import { combine, COPY_AFTER, copyEndpoints, mergedEndpoint, podEndpoint, showsEndpoint } from "./_pod_endpoint.ts";
 import type { EndpointAddress, ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { readHints } from "./topology.ts";
 import { sameAddresses, sameNames } from "./_endpoint_fields.ts";
@@ -97,7 +96,7 @@ export function selectEndpoints(
     for (let i = 0; i < entries.length; i++) if (entries[i].owner === record) dropped.push(entries[i]);
   }
   // Once the slices that changed are known: a burst that replaced every endpoint the last call built copies none.
-  if (memo.copyNext) memo.output = copyGroups(memo.merged, memo.output, call);
+  if (memo.copyNext) memo.output = copyEndpoints(memo.merged, memo.output, call);
   memo.copyNext = created.length >= COPY_AFTER && created.length * 2 > memo.merged.length;
   // Counting anew beats a removal and an addition per host once most of the Service changed (a burst).
   if (created.length + dropped.length > memo.merged.length) recountHosts(memo);
@@ -210,10 +209,10 @@ export function createSelectionMemo(): SelectionMemo {
  */
 export function selectLocalEndpoints(memo: SelectionMemo, node: string): ResolvedEndpoint[] {
   const { merged, repeated } = memo;
-  const ready = usableEndpoints(merged, (group) => group.ready && group.endpoint.nodeName === node, repeated === 0);
+  const ready = usableEndpoints(merged, (endpoint) => endpoint.ready && endpoint.nodeName === node, repeated === 0);
   return ready.length > 0 ? ready : usableEndpoints(
     merged,
-    (group) => isServingTerminating(group) && group.endpoint.nodeName === node,
+    (endpoint) => isServingTerminating(endpoint) && endpoint.nodeName === node,
     repeated === 0,
   );
 }
@@ -224,7 +223,7 @@ const NO_ENTRIES: SliceEntry[] = [];
 /** Adds (1) or removes (-1) the hosts of entries to the memo's counts. */
 function countHosts(memo: SelectionMemo, entries: SliceEntry[], delta: 1 | -1): void {
   for (let i = 0; i < entries.length; i++) {
-    const { addresses } = entries[i].group.endpoint;
+    const { addresses } = entries[i].endpoint;
     for (let j = 0; j < addresses.length; j++) {
       const host = hostKey(addresses[j].host);
       const before = memo.counts.get(host) ?? 0;
@@ -247,7 +246,7 @@ function recountHosts(memo: SelectionMemo): void {
   for (const record of memo.records.values()) {
     const { entries } = record;
     for (let i = 0; i < entries.length; i++) {
-      const { addresses } = entries[i].group.endpoint;
+      const { addresses } = entries[i].endpoint;
       for (let j = 0; j < addresses.length; j++) {
         const host = hostKey(addresses[j].host);
         const size = counts.size;
@@ -266,29 +265,26 @@ function recountHosts(memo: SelectionMemo): void {
   memo.repeated = repeated;
 }
 
-const isReady = (group: PodGroup) => group.ready;
-const isServingTerminating = (group: PodGroup) => group.serving && group.terminating;
+const isReady = (endpoint: ResolvedEndpoint) => endpoint.ready;
+const isServingTerminating = (endpoint: ResolvedEndpoint) => endpoint.serving && endpoint.terminating;
 
 /**
  * One endpoint per pod (a run of equal keys in `entries`) that `wanted` accepts;
  * `unique` says no `host|port` is used twice, else repeats are dropped, and a
  * terminating pod does not use an address that a pod not terminating has.
  */
-function usableEndpoints(entries: SliceEntry[], wanted: (group: PodGroup) => boolean, unique: boolean) {
+function usableEndpoints(entries: SliceEntry[], wanted: (endpoint: ResolvedEndpoint) => boolean, unique: boolean) {
   const endpoints: ResolvedEndpoint[] = [];
-  const groups: PodGroup[] | undefined = unique ? undefined : [];
   const held = unique ? undefined : new Set<string>();
   for (let i = 0; i < entries.length;) {
     let j = i + 1;
     while (j < entries.length && entries[j].key === entries[i].key) j++;
-    const group = j === i + 1 ? entries[i].group : mergeGroup(entries, i, j);
+    const endpoint = j === i + 1 ? entries[i].endpoint : mergedEndpoint(entries, i, j);
     i = j;
-    if (held && !group.terminating) { for (const address of group.endpoint.addresses) held.add(addressId(address)); }
-    if (!wanted(group)) continue;
-    if (groups) groups.push(group);
-    else endpoints.push(group.endpoint);
+    if (held && !endpoint.terminating) { for (const address of endpoint.addresses) held.add(addressId(address)); }
+    if (wanted(endpoint)) endpoints.push(endpoint);
   }
-  return groups ? withoutRepeatedAddresses(groups, held!) : endpoints;
+  return held ? withoutRepeatedAddresses(endpoints, held) : endpoints;
 }
 
 /**
@@ -348,7 +344,7 @@ function computeSliceEntries(
     // An endpoint that shows what the previous object's entry of its pod showed (most of them, in an update) takes
     // that entry over before anything is built: an update allocates only for the endpoints that changed.
     const before = place >= 0 ? previous[place] : undefined;
-    if (before !== undefined && showsGroup(endpoint, slicePort, before.group)) {
+    if (before !== undefined && showsEndpoint(endpoint, slicePort, before.endpoint)) {
       entries.push(before);
       continue;
     }
@@ -362,7 +358,7 @@ function computeSliceEntries(
     const addresses: EndpointAddress[] = hosts.length === 1
       ? [{ host: hosts[0], port: slicePort }]
       : hosts.map((host) => ({ host, port: slicePort }));
-    entries.push({ key, slice: name, group: groupOf(endpoint, addresses, hints), owner });
+    entries.push({ key, slice: name, endpoint: podEndpoint(endpoint, addresses, hints), owner });
   }
   if (malformedHints) trace(`EndpointSlice ${name} has malformed topology hints: those endpoints count as unhinted`);
   // Each pod once, most of them the previous object's (a rollout replaces a few): their order is known, new pods go
@@ -384,7 +380,7 @@ function computeSliceEntries(
     if (kept > 0 && entries[kept - 1].key === entries[i].key) {
       // An entry taken over belongs to the previous object too: the combined one is a copy.
       const first = entries[kept - 1].owner === owner ? entries[kept - 1] : { ...entries[kept - 1], owner };
-      first.group = combine(first.group, entries[i].group);
+      first.endpoint = combine(first.endpoint, entries[i].endpoint);
       entries[kept - 1] = first;
     } else entries[kept++] = entries[i];
   }
@@ -393,7 +389,7 @@ function computeSliceEntries(
     const entry = entries[i];
     while (p < previous.length && previous[p].key < entry.key) p++;
     const same = p < previous.length ? previous[p] : undefined;
-    if (same === entry || (same?.key === entry.key && sameGroup(same.group, entry.group))) {
+    if (same === entry || (same?.key === entry.key && sameEndpoint(same.endpoint, entry.endpoint))) {
       same.owner = owner;
       entries[i] = same;
     } else created.push(entry);
@@ -483,7 +479,7 @@ function placedOrder(
     if (i < 0) continue;
     const entry = entries[i], same = previous[p];
     places[i] = at;
-    if (same === entry || sameGroup(same.group, entry.group)) {
+    if (same === entry || sameEndpoint(same.endpoint, entry.endpoint)) {
       same.owner = owner;
       ordered[at++] = same;
     } else {
@@ -494,10 +490,9 @@ function placedOrder(
   return ordered;
 }
 
-/** Whether two groups show the same endpoint in every field a snapshot has. */
-function sameGroup(a: PodGroup, b: PodGroup): boolean {
-  const x = a.endpoint, y = b.endpoint;
-  return a.ready === b.ready && a.serving === b.serving && a.terminating === b.terminating &&
+/** Whether two endpoints are the same in every field a snapshot has. */
+function sameEndpoint(x: ResolvedEndpoint, y: ResolvedEndpoint): boolean {
+  return x.ready === y.ready && x.serving === y.serving && x.terminating === y.terminating &&
     x.podName === y.podName && x.zone === y.zone && x.nodeName === y.nodeName &&
     sameAddresses(x.addresses, y.addresses) && sameNames(x.hints?.forZones, y.hints?.forZones) &&
     sameNames(x.hints?.forNodes, y.hints?.forNodes);
@@ -575,15 +570,15 @@ export function slicePortNumber(slice: EndpointSlice, port: number | string): nu
  * by a pod not terminating: the terminating pod's Pod object outlived its network, and its IP went to a new pod
  * (kube-proxy does the same). Shares the endpoint objects that lose none.
  */
-function withoutRepeatedAddresses(groups: PodGroup[], held: Set<string>): ResolvedEndpoint[] {
+function withoutRepeatedAddresses(endpoints: ResolvedEndpoint[], held: Set<string>): ResolvedEndpoint[] {
   const seen = new Set<string>();
   const result: ResolvedEndpoint[] = [];
-  for (const { endpoint, terminating } of groups) {
+  for (const endpoint of endpoints) {
     let keep: EndpointAddress[] | undefined;
     const { addresses } = endpoint;
     for (let i = 0; i < addresses.length; i++) {
       const id = addressId(addresses[i]);
-      if (seen.has(id) || (terminating && held.has(id))) {
+      if (seen.has(id) || (endpoint.terminating && held.has(id))) {
         keep ??= addresses.slice(0, i);
         continue;
       }

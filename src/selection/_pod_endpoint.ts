@@ -1,14 +1,14 @@
 /**
- * A pod's group, as endpoint selection builds it from a slice's endpoint and combines it when several slices (or
- * one slice twice) list the pod, and copies of the groups for the call after one that built most of them
- * (`copyGroups`); and whether a slice's endpoint shows what a group shows (`showsGroup`). Private to
+ * A pod's endpoint, as endpoint selection builds it from a slice's endpoint and combines it when several slices (or
+ * one slice twice) list the pod, and copies of them for the call after one that built most of them
+ * (`copyEndpoints`); and whether a slice's endpoint shows what a built one shows (`showsEndpoint`). Private to
  * `endpoint_selection.ts`.
  *
  * @module
  */
 
 import type { SliceEndpoint } from "../base/endpoint_slice.ts";
-import type { PodGroup, SliceEntry } from "./_merged_entries.ts";
+import type { SliceEntry } from "./_merged_entries.ts";
 import type { EndpointAddress, ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { hintsOfIpv4Copy, type TopologyHints } from "./topology.ts";
 
@@ -16,41 +16,37 @@ import { hintsOfIpv4Copy, type TopologyHints } from "./topology.ts";
 type Building = { -readonly [Field in keyof ResolvedEndpoint]: ResolvedEndpoint[Field] };
 
 /**
- * The group of a slice's endpoint: its conditions, and the endpoint as the resolver hands it on.
+ * The endpoint the resolver hands on for a slice's endpoint, with its conditions.
  *
  * @param endpoint The slice's endpoint.
  * @param addresses Its addresses on the slice's port.
  * @param hints Its topology hints, read.
- * @returns The group.
+ * @returns The endpoint.
  */
-export function groupOf(
+export function podEndpoint(
   endpoint: SliceEndpoint,
   addresses: EndpointAddress[],
   hints: TopologyHints | undefined,
-): PodGroup {
+): ResolvedEndpoint {
   const conditions = endpoint.conditions;
-  const ready = conditions?.ready !== false;
-  const serving = conditions?.serving !== false;
-  const terminating = conditions?.terminating === true;
-  const result = endpointOf(
+  return endpointOf(
     addresses,
-    ready,
-    serving,
-    terminating,
+    conditions?.ready !== false,
+    conditions?.serving !== false,
+    conditions?.terminating === true,
     endpoint.targetRef?.name || undefined,
     endpoint.zone || undefined,
     endpoint.nodeName || undefined,
     hints,
   );
-  return { endpoint: result, ready, serving, terminating };
 }
 
 /** A selection call that builds at least this many entries, and more than half of all, has the next one copy them. */
 export const COPY_AFTER = 1000;
 
 /**
- * Gives each entry still in use (its slice object was seen in `call`) a group of its own with a copy of its endpoint
- * and addresses (the same fields, built as {@linkcode groupOf} builds them), and returns the selection of a
+ * Gives each entry still in use (its slice object was seen in `call`) a copy of its endpoint and addresses (the same
+ * fields, built as {@linkcode podEndpoint} builds them), and returns the selection of a
  * one-to-one list made of the copies (an entry no longer in use keeps its endpoint: it is about to leave).
  *
  * Why: the objects built by a call that builds thousands of entries (a first list) are made among that call's and the
@@ -65,7 +61,7 @@ export const COPY_AFTER = 1000;
  * @param call The current selection call: the entries whose owner it did not see are not copied.
  * @returns That selection made of the copies, or `undefined` without one.
  */
-export function copyGroups(
+export function copyEndpoints(
   entries: SliceEntry[],
   output: ResolvedEndpoint[] | undefined,
   call: number,
@@ -74,8 +70,7 @@ export function copyGroups(
   // V8 where the first list's is PACKED, and a consumer's loop over the snapshots would see two array maps.
   const copies: ResolvedEndpoint[] | undefined = output === undefined ? undefined : [];
   for (let i = 0; i < entries.length; i++) {
-    const group = entries[i].group;
-    const shown = group.endpoint;
+    const shown = entries[i].endpoint;
     if (entries[i].owner.seen !== call) {
       copies?.push(shown);
       continue;
@@ -86,7 +81,7 @@ export function copyGroups(
       : hosts.map(({ host, port }) => ({ host, port }));
     const { ready, serving, terminating, podName, zone, nodeName, hints } = shown;
     const endpoint = endpointOf(addresses, ready, serving, terminating, podName, zone, nodeName, hints);
-    entries[i].group = { endpoint, ready: group.ready, serving: group.serving, terminating: group.terminating };
+    entries[i].endpoint = endpoint;
     copies?.push(endpoint);
   }
   return copies;
@@ -128,28 +123,28 @@ function endpointOf(
  * The same pod seen twice: the first one's pod, zone and node; conditions combined; IPv4 addresses before IPv6; the
  * hints of the first copy with an IPv4 address (see {@linkcode hintsOfIpv4Copy}).
  */
-export function combine(first: PodGroup, second: PodGroup): PodGroup {
+export function combine(first: ResolvedEndpoint, second: ResolvedEndpoint): ResolvedEndpoint {
   const ready = first.ready && second.ready;
   const serving = first.serving && second.serving;
   const terminating = first.terminating || second.terminating;
-  const addresses = [...first.endpoint.addresses];
-  for (const address of second.endpoint.addresses) {
+  const addresses = [...first.addresses];
+  for (const address of second.addresses) {
     if (address.host.includes(":")) addresses.push(address);
     else addresses.splice(countIpv4(addresses), 0, address);
   }
-  const endpoint: Building = { ...first.endpoint, addresses, ready, serving, terminating };
-  if (hintsOfIpv4Copy(first.endpoint.addresses, second.endpoint.addresses)) {
-    if (second.endpoint.hints) endpoint.hints = second.endpoint.hints;
+  const endpoint: Building = { ...first, addresses, ready, serving, terminating };
+  if (hintsOfIpv4Copy(first.addresses, second.addresses)) {
+    if (second.hints) endpoint.hints = second.hints;
     else delete endpoint.hints;
   }
-  return { endpoint, ready, serving, terminating };
+  return endpoint;
 }
 
-/** The group of a pod whose entries from several slices are `entries[from..to)`, combined in order. */
-export function mergeGroup(entries: SliceEntry[], from: number, to: number): PodGroup {
-  let group = entries[from].group;
-  for (let i = from + 1; i < to; i++) group = combine(group, entries[i].group);
-  return group;
+/** The endpoint of a pod whose entries from several slices are `entries[from..to)`, combined in order. */
+export function mergedEndpoint(entries: SliceEntry[], from: number, to: number): ResolvedEndpoint {
+  let endpoint = entries[from].endpoint;
+  for (let i = from + 1; i < to; i++) endpoint = combine(endpoint, entries[i].endpoint);
+  return endpoint;
 }
 
 function countIpv4(addresses: EndpointAddress[]): number {
@@ -159,16 +154,15 @@ function countIpv4(addresses: EndpointAddress[]): number {
 }
 
 /**
- * Whether a slice's endpoint, with its addresses on `port`, shows what `group` shows in every field a snapshot
- * has: what `sameGroup` (in `endpoint_selection.ts`) says of the group it would build, read from the JSON without
- * building it. Hints that are not plain lists of names never match (they are read, and traced, the slow way).
+ * Whether a slice's endpoint, with its addresses on `port`, shows what `shown` shows in every field a snapshot
+ * has: what `sameEndpoint` (in `endpoint_selection.ts`) says of the endpoint it would build, read from the JSON
+ * without building it. Hints that are not plain lists of names never match (they are read, and traced, the slow way).
  */
-export function showsGroup(endpoint: SliceEndpoint, port: number, group: PodGroup): boolean {
+export function showsEndpoint(endpoint: SliceEndpoint, port: number, shown: ResolvedEndpoint): boolean {
   const conditions = endpoint.conditions;
-  const shown = group.endpoint;
   if (
-    (conditions?.ready !== false) !== group.ready || (conditions?.serving !== false) !== group.serving ||
-    (conditions?.terminating === true) !== group.terminating ||
+    (conditions?.ready !== false) !== shown.ready || (conditions?.serving !== false) !== shown.serving ||
+    (conditions?.terminating === true) !== shown.terminating ||
     (endpoint.targetRef?.name || undefined) !== shown.podName || (endpoint.zone || undefined) !== shown.zone ||
     (endpoint.nodeName || undefined) !== shown.nodeName
   ) return false;
