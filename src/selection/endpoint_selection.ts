@@ -116,7 +116,9 @@ export function selectEndpoints(
       return patched.endpoints;
     }
   }
-  memo.merged = mergeEntries(memo.merged, fresh, gone, call);
+  // When every entry leaves (a burst replaced every pod), the fresh ones are the list.
+  const replacedAll = fresh.length > 0 && dropped.length === memo.merged.length;
+  memo.merged = replacedAll ? fresh : mergeEntries(memo.merged, fresh, gone, call);
   const ready = usableEndpoints(memo.merged, isReady, unique);
   // One endpoint per entry, as in most Services: the next update can patch this list.
   memo.output = unique && ready.length === memo.merged.length ? ready : undefined;
@@ -313,8 +315,6 @@ function computeSliceEntries(
   const entries: SliceEntry[] = [];
   const endpoints = slice.endpoints ?? [];
   const previous = replaced?.entries ?? NO_ENTRIES;
-  // Where each entry's pod sits among the previous object's entries (-1: not there).
-  const places: number[] = [];
   // The previous object's endpoints, when where their entries are is known: an endpoint that is the same object at
   // the same index (a protobuf watch reuses the unchanged ones: see `endpoint_memory.ts`) is its entry, taken over
   // without a key built or looked up, and without reading the entry (thousands of them, scattered in memory).
@@ -324,9 +324,10 @@ function computeSliceEntries(
     : undefined;
   const inPlace = known !== undefined ? takenOverInPlace(endpoints, known, replaced!, owner) : undefined;
   if (inPlace !== undefined) return inPlace;
-  // A slice whose pods are all new (a burst) has every look-up miss: when probes say so, none is made, and the
+  // Where each entry's pod sits among the previous object's entries (-1: not there), when they are looked up: a
+  // slice whose pods are all new (a burst) has every look-up miss, so when probes say so none is made, and the
   // entries are sorted and compared with the previous ones in one pass below.
-  const search = previous.length > 0 && !probesAllMiss(slice, endpoints, known, previous);
+  const places = previous.length > 0 && !probesAllMiss(slice, endpoints, known, previous) ? [] as number[] : undefined;
   let malformedHints = false;
   for (let i = 0; i < endpoints.length; i++) {
     const endpoint = endpoints[i];
@@ -334,13 +335,13 @@ function computeSliceEntries(
     if (!hosts?.length) continue;
     if (known !== undefined && known[i] === endpoint) {
       const same = replaced!.places![i];
-      places.push(same);
+      places?.push(same);
       entries.push(previous[same]);
       continue;
     }
     const key = podKey(slice, endpoint);
-    const place = search ? keyIndex(previous, key) : -1;
-    places.push(place);
+    const place = places !== undefined ? keyIndex(previous, key) : -1;
+    places?.push(place);
     // An endpoint that shows what the previous object's entry of its pod showed (most of them, in an update) takes
     // that entry over before anything is built: an update allocates only for the endpoints that changed.
     const before = place >= 0 ? previous[place] : undefined;
@@ -366,9 +367,9 @@ function computeSliceEntries(
   // has an entry of its own: an address, and no malformed hints, which are read and traced anew). Else a stable sort,
   // skipped when already in order (sorting allocates even then): the same pod twice in one slice combines in the
   // slice's order.
-  const reordered = search ? placedOrder(entries, places, previous, owner, created) : undefined;
+  const reordered = places !== undefined ? placedOrder(entries, places, previous, owner, created) : undefined;
   if (reordered) {
-    if (places.length === endpoints.length && !malformedHints) {
+    if (places!.length === endpoints.length && !malformedHints) {
       owner.places = places;
       owner.port = slicePort;
     }
