@@ -42,33 +42,52 @@ export function reasonOf(pod: PodExplanation): string {
   return own ? why.replace(/hinted for node [^,;]*$/, "hinted for its own node") : why;
 }
 
+/** The pods of one kind that get no calls, or calls only on failover, counted by reason (see {@linkcode reasonKinds}). */
+export interface ReasonKind {
+  /** The kind. */
+  readonly use: "failover" | "unused";
+  /** `not used: 280 not ready; 97 terminating while others are ready`. */
+  readonly text: string;
+}
+
 /**
- * For each kind of pod that gets no calls, or calls only on failover, some of whose rows are not shown: how many of
- * that kind there are for each reason, the most common first (`not used: 280 not ready; 97 terminating while others
- * are ready`), wrapped to `columns`, whole when that fits in `maxLines`, else at most two lines a kind (one a kind,
- * cut with `…`, when two each do not fit; none when there is no room). A Service of thousands of pods shows a few dozen rows: this says
- * why the others are not used, and (failover) in which zones they are. Reasons of the same count go by their text,
- * so that redraws do not swap them.
+ * For each kind of pod that gets no calls, or calls only on failover: how many of that kind there are for each reason,
+ * the most common first (`not used: 280 not ready; 97 terminating while others are ready`). A Service of thousands
+ * of pods shows a few dozen rows: this says why the others are not used, and (failover) in which zones they are.
+ * Reasons of the same count go by their text, so that redraws do not swap them. Counted once a redraw: a frame tries
+ * several heights of rows against them.
  */
-export function reasonCounts(
-  pods: readonly PodExplanation[],
-  shown: readonly number[],
-  columns: number,
-  maxLines: number,
-): string[] {
-  const visible = new Set(shown);
-  const texts: string[] = [];
+export function reasonKinds(pods: readonly PodExplanation[]): ReasonKind[] {
+  const kinds: ReasonKind[] = [];
   for (const [use, label] of [["failover", "failover"], ["unused", "not used"]] as const) {
-    if (pods.every((pod, i) => pod.use !== use || visible.has(i))) continue;
     const counts = new Map<string, number>();
     for (const pod of pods) {
       if (pod.use !== use) continue;
       const why = reasonOf(pod);
       counts.set(why, (counts.get(why) ?? 0) + 1);
     }
+    if (counts.size === 0) continue;
     const text = [...counts].sort(byCountThenText).map(([why, n]) => `${n} ${why}`).join("; ");
-    texts.push(`${label}: ${text}`);
+    kinds.push({ use, text: `${label}: ${text}` });
   }
+  return kinds;
+}
+
+/**
+ * The lines of the {@linkcode reasonKinds} some of whose pods' rows are not shown, wrapped to `columns`, whole when
+ * that fits in `maxLines`, else at most two lines a kind (one a kind, cut with `…`, when two each do not fit; none
+ * when there is no room).
+ */
+export function reasonCounts(
+  kinds: readonly ReasonKind[],
+  pods: readonly PodExplanation[],
+  shown: readonly number[],
+  columns: number,
+  maxLines: number,
+): string[] {
+  const visible = new Set(shown);
+  const texts = kinds.filter(({ use }) => pods.some((pod, i) => pod.use === use && !visible.has(i)))
+    .map(({ text }) => text);
   // Whole where the lines are there (a narrow terminal takes three for a kind of two reasons), else two a kind.
   for (const most of [Infinity, 2]) {
     const lines = texts.flatMap((text) => wrap(text, columns, most));

@@ -13,7 +13,7 @@ import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { HEADINGS, tableLayout } from "./table_layout.ts";
 import { sourceLines, withFileName } from "./source_lines.ts";
 import { usedLinesAt, wrap } from "./_table_text.ts";
-import { byCountThenText, reasonCounts } from "./pod_reasons.ts";
+import { byCountThenText, reasonCounts, type ReasonKind, reasonKinds } from "./pod_reasons.ts";
 import { cellWidth, cutToCells, fitLine, type Paint, printable, type Segment, type Style } from "./terminal.ts";
 
 /** What the table shows besides the view. */
@@ -86,11 +86,13 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
   const room = Math.max(1, context.rows - 1);
   // Rows of pods win over the header where it takes more than half of a terminal that hides pods, or leaves no row: at
   // 20 columns and 12 rows, its ten lines left none. The watch's state, and why it fails, stay.
-  let frame = framed(view, context, new Set());
+  // Worked out once: a crowded frame is tried up to six times, and a Service of 5,000 pods took 0.8 s a redraw.
+  const rows = view.pods?.length ? podRows(view, context.columns) : undefined;
+  let frame = framed(view, context, rows, new Set());
   const crowded = ({ header, hidden }: FrameLines) => hidden > 0 && (header > room / 2 || hidden === view.pods?.length);
   for (const part of PARTS_GIVEN_UP_FOR_ROWS) {
     if (!crowded(frame)) break;
-    const without = framed(view, context, new Set([...frame.dropped, part]));
+    const without = framed(view, context, rows, new Set([...frame.dropped, part]));
     if (without.header < frame.header || without.hidden < frame.hidden) frame = without;
   }
   const { lines, cutAt, yielding } = frame;
@@ -114,13 +116,18 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
 }
 
 /** The lines of a frame without the `dropped` parts, a message of the header uncut where the screen has the lines. */
-function framed(view: ServiceView, context: TableContext, dropped: ReadonlySet<FramePart>): FrameLines {
+function framed(
+  view: ServiceView,
+  context: TableContext,
+  rows: PodRows | undefined,
+  dropped: ReadonlySet<FramePart>,
+): FrameLines {
   const room = Math.max(1, context.rows - 1);
-  const frame = tableLines(view, context, { spare: 0, dropped });
+  const frame = tableLines(view, context, { spare: 0, dropped, rows });
   // A pod's row taller than the lines kept for it (its USED on two lines under it) leaves them empty when it does not
   // fit: a message of the header cut for want of them gets them.
   if (frame.cut && frame.lines.length < room) {
-    const more = tableLines(view, context, { spare: room - frame.lines.length, dropped });
+    const more = tableLines(view, context, { spare: room - frame.lines.length, dropped, rows });
     if (more.lines.length <= room) return more;
   }
   return frame;
@@ -145,12 +152,12 @@ interface FrameLines {
 
 /**
  * The table's lines, with `spare` more lines for the messages of the header than it keeps for them, without the
- * `dropped` parts (see {@linkcode PARTS_GIVEN_UP_FOR_ROWS}).
+ * `dropped` parts (see {@linkcode PARTS_GIVEN_UP_FOR_ROWS}), the pods' rows from `rows` (see {@linkcode podRows}).
  */
 function tableLines(
   view: ServiceView,
   context: TableContext,
-  { spare, dropped }: { spare: number; dropped: ReadonlySet<FramePart> },
+  { spare, dropped, rows }: { spare: number; dropped: ReadonlySet<FramePart>; rows: PodRows | undefined },
 ): FrameLines {
   const { paint, columns } = context;
   // In the terms the CLI prints in (see withFlagTerms) before a line is measured, so that no cut falls in an option's
@@ -212,7 +219,7 @@ function tableLines(
   // pod's row with its headings when there are pods, and the counts of the others by reason), at least `least`: what
   // to do comes last in them, where three or four lines cut it off on a narrow terminal.
   const forPods = () =>
-    view.pods?.length ? LINES_FOR_PODS + reasonCounts(view.pods, [], columns, Infinity).length : LINES_FOR_WAITING;
+    rows ? LINES_FOR_PODS + reasonCounts(rows.kinds, rows.pods, [], columns, Infinity).length : LINES_FOR_WAITING;
   const leftFor = (least: number, below: number) =>
     maxLines(Math.max(least, context.rows - 1 - lines.length - below - (portNote ? 4 : 0) - forPods() + spare));
   let cut = false;
@@ -272,63 +279,46 @@ function tableLines(
     pushWrapped(`no usable pod: ${emptyReason}`, maxLines(4), "red");
     lines.push("");
   }
-  const allCells = view.pods.map(cellsOf);
-  const allWidths = HEADINGS.map((heading, i) => Math.max(heading.length, ...allCells.map((row) => cellWidth(row[i]))));
-  const topologyApplies = view.snapshot !== undefined && view.snapshot.topology !== "none";
-  const layout = tableLayout(allWidths, columns, { usedLinesAt: usedLinesAt(allCells), topology: topologyApplies });
-  const { shown: columnsShown, podWidth, usedBelow } = layout;
-  const widths = columnsShown.map((i) => i === 0 ? podWidth : allWidths[i]);
-  const cells = allCells.map((row) => columnsShown.map((i) => i === 0 ? cutMiddle(row[i], podWidth) : row[i]));
+  const { pods, columnsShown, widths, cells, usedBelow, usedStart, used, kinds, byConcern } = rows!;
   // Padded to cells, not characters: a wide character takes two.
   const pad = (row: string[]) =>
     row.map((cell, i) => i === row.length - 1 ? cell : cell + " ".repeat(Math.max(0, widths[i] + 2 - cellWidth(cell))));
-  // USED whole: wrapped in its column, or where that is too narrow on lines of its own under the row.
-  const usedStart = usedBelow ? 2 : widths.slice(0, -1).reduce((sum, width) => sum + width + 2, 0);
-  // Wrapped once per reason: thousands of pods share a few. As many lines as it takes (the layout counted them).
-  const wrapped = new Map<string, string[]>();
-  const usedLines = allCells.map((row) => {
-    const cell = row[row.length - 1];
-    if (!usedBelow && cellWidth(cell) <= columns - usedStart) return [cell];
-    if (!wrapped.has(cell)) wrapped.set(cell, wrap(cell, columns - usedStart, Infinity));
-    return wrapped.get(cell)!;
-  });
-  const used = (i: number) => usedLines[i];
   const below = (i: number) => usedBelow ? used(i) : used(i).slice(1);
   const height = (i: number) => 1 + below(i).length;
   // The headings only with a row under them (and the blank line and the counts): a terminal too short for that
   // gets the count of the pods alone, not headings over nothing.
-  const total = summary(view.pods);
+  const total = summary(pods);
   const totalHeight = bottom(total).length;
   const headed = context.rows - 1 - lines.length - 1 - gap.length - totalHeight >= 1;
   if (headed) lines.push(fit([{ text: pad(columnsShown.map((i) => HEADINGS[i])).join(""), style: "bold" }]));
   let room = Math.max(1, context.rows - 1 - lines.length - gap.length - totalHeight);
-  const all = view.pods.reduce((sum, _, i) => sum + height(i), 0);
-  let shown = rowsShown(view.pods, all > room ? room - 1 : all, height);
+  const all = pods.reduce((sum, _, i) => sum + height(i), 0);
+  let shown = rowsShown(byConcern, all > room ? room - 1 : all, height);
   // Room for the counts, taken from the rows, within the lines that the `... and N more pods` line leaves: a kind of
   // pod that fewer rows then hide is counted as well, which may take a line more.
   let counts: string[] = [];
   for (;;) {
-    const next = reasonCounts(view.pods, shown, columns, room - 1);
+    const next = reasonCounts(kinds, pods, shown, columns, room - 1);
     if (next.length <= counts.length) {
       counts = next;
       break;
     }
     counts = next;
-    shown = rowsShown(view.pods, room - 1 - counts.length, height);
+    shown = rowsShown(byConcern, room - 1 - counts.length, height);
   }
   // A row wins over the counts of the pods not shown where these left none: a row says more, the pod by its name.
-  const rowsAlone = shown.length === 0 ? rowsShown(view.pods, room - 1, height) : [];
+  const rowsAlone = shown.length === 0 ? rowsShown(byConcern, room - 1, height) : [];
   if (rowsAlone.length > 0) {
     shown = rowsAlone;
-    counts = reasonCounts(view.pods, shown, columns, room - 1 - shown.reduce((sum, i) => sum + height(i), 0));
+    counts = reasonCounts(kinds, pods, shown, columns, room - 1 - shown.reduce((sum, i) => sum + height(i), 0));
   }
   // Pods of two lines each (USED below) may leave the headings with no row: their line goes to the counts.
   if (headed && shown.length === 0) {
     lines.pop();
-    counts = reasonCounts(view.pods, shown, columns, ++room - 1);
+    counts = reasonCounts(kinds, pods, shown, columns, ++room - 1);
   }
   for (const i of shown) {
-    const style = USE_STYLE[view.pods[i].use];
+    const style = USE_STYLE[pods[i].use];
     const padded = pad(cells[i]);
     if (!usedBelow) padded[padded.length - 1] = used(i)[0];
     const last = usedBelow ? "" : padded.pop()!;
@@ -336,7 +326,7 @@ function tableLines(
     for (const line of below(i)) lines.push(paint(`${" ".repeat(usedStart)}${line}`, style));
   }
   const visible = new Set(shown);
-  const hidden = view.pods.filter((_, i) => !visible.has(i));
+  const hidden = pods.filter((_, i) => !visible.has(i));
   if (hidden.length > 0) {
     // Which kinds the rows left out are, so that the used pods, shown last, are not lost from sight.
     // Whole or not at all: cut, a count would read as another ('172' as '17…').
@@ -458,9 +448,54 @@ function concern(pod: PodExplanation): number {
   return pod.use === "unused" ? 0 : pod.use === "failover" ? 1 : 2;
 }
 
-/** Which rows fit in `room` lines, each `height(i)` lines high, in the table's order, by {@linkcode concern}. */
-function rowsShown(pods: readonly PodExplanation[], room: number, height: (i: number) => number): number[] {
+/**
+ * The rows of pods as the terminal's width lays them out, and the pods' reasons counted: the same in every frame a
+ * redraw tries (see {@linkcode PARTS_GIVEN_UP_FOR_ROWS}), worked out once for them.
+ */
+interface PodRows {
+  pods: readonly PodExplanation[];
+  /** The indices in {@linkcode HEADINGS} of the columns shown, and their widths. */
+  columnsShown: number[];
+  widths: number[];
+  /** Each pod's cells of those columns, its name cut where it must be. */
+  cells: string[][];
+  /** Whether USED goes under each row, and at which cell it starts. */
+  usedBelow: boolean;
+  usedStart: number;
+  /** A pod's USED on the lines it takes. */
+  used: (i: number) => string[];
+  kinds: ReasonKind[];
+  /** The pods' indices in the order rows get room, by {@linkcode concern}. */
+  byConcern: number[];
+}
+
+/** The {@linkcode PodRows} of a view with pods on a terminal `columns` wide. */
+function podRows(view: ServiceView, columns: number): PodRows {
+  const pods = view.pods ?? [];
+  const allCells = pods.map(cellsOf);
+  const allWidths = HEADINGS.map((heading, i) => Math.max(heading.length, ...allCells.map((row) => cellWidth(row[i]))));
+  const topologyApplies = view.snapshot !== undefined && view.snapshot.topology !== "none";
+  const layout = tableLayout(allWidths, columns, { usedLinesAt: usedLinesAt(allCells), topology: topologyApplies });
+  const { shown: columnsShown, podWidth, usedBelow } = layout;
+  const widths = columnsShown.map((i) => i === 0 ? podWidth : allWidths[i]);
+  const cells = allCells.map((row) => columnsShown.map((i) => i === 0 ? cutMiddle(row[i], podWidth) : row[i]));
+  // USED whole: wrapped in its column, or where that is too narrow on lines of its own under the row.
+  const usedStart = usedBelow ? 2 : widths.slice(0, -1).reduce((sum, width) => sum + width + 2, 0);
+  // Wrapped once per reason: thousands of pods share a few. As many lines as it takes (the layout counted them).
+  const wrapped = new Map<string, string[]>();
+  const usedLines = allCells.map((row) => {
+    const cell = row[row.length - 1];
+    if (!usedBelow && cellWidth(cell) <= columns - usedStart) return [cell];
+    if (!wrapped.has(cell)) wrapped.set(cell, wrap(cell, columns - usedStart, Infinity));
+    return wrapped.get(cell)!;
+  });
   const byConcern = pods.map((_, i) => i).sort((a, b) => concern(pods[a]) - concern(pods[b]) || a - b);
+  const used = (i: number) => usedLines[i];
+  return { pods, columnsShown, widths, cells, usedBelow, usedStart, used, kinds: reasonKinds(pods), byConcern };
+}
+
+/** Which rows fit in `room` lines, each `height(i)` lines high, taken in the order `byConcern`, in the table's order. */
+function rowsShown(byConcern: readonly number[], room: number, height: (i: number) => number): number[] {
   const shown: number[] = [];
   let taken = 0;
   for (const i of byConcern) {

@@ -67,3 +67,20 @@ Deno.test("renderTable() keeps the whole header where it leaves the rows of pods
     assert.ok(lines.some((line) => line.startsWith("resourceVersion 7")), frame);
   }
 });
+
+Deno.test("renderTable() works a crowded tiny terminal's rows of pods out once a redraw, not once a frame it tries", () => {
+  // Was: up to six frames tried, each laying out and counting every pod anew: 0.8 s a redraw for 5,000 pods at 20x12
+  // on Node, where 80x24 took 0.1 s.
+  const view = serviceViewOf([SLICE], { zone: "a" });
+  let reads = 0;
+  const pods = view.pods!.map((pod) => {
+    const { message, ...rest } = pod;
+    return Object.defineProperty({ ...rest }, "message", { get: () => (reads++, message), enumerable: true });
+  }) as typeof view.pods;
+  for (const [columns, rows] of [[20, 12], [80, 24]]) {
+    reads = 0;
+    tableAt({ ...view, pods }, columns, { rows });
+    // Once for its cells, once for the counts of the reasons of the pods not shown.
+    assert.ok(reads <= 2 * pods!.length, `${columns}x${rows}: ${reads} reads of ${pods!.length} pods' messages`);
+  }
+});
