@@ -93,7 +93,8 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
   for (const part of PARTS_GIVEN_UP_FOR_ROWS) {
     if (!crowded(frame)) break;
     const without = framed(view, context, rows, new Set([...frame.dropped, part]));
-    if (without.header < frame.header || without.hidden < frame.hidden) frame = without;
+    const better = without.header < frame.header || without.hidden < frame.hidden || without.problem > frame.problem;
+    if (better) frame = without;
   }
   const { lines, cutAt, yielding } = frame;
   // A frame taller than the terminal scrolls its top into the scrollback on every redraw: keep the top and the
@@ -140,6 +141,8 @@ interface FrameLines {
   header: number;
   /** How many pods have no row. */
   hidden: number;
+  /** How many lines a failing watch's message, or the port's error, takes. */
+  problem: number;
   /** The parts given up for rows of pods. */
   dropped: ReadonlySet<FramePart>;
   /** Whether a message of the header was cut for want of lines. */
@@ -239,7 +242,11 @@ function tableLines(
   };
   // The watch's failure says what to do now: it takes the lines first, and why topology is none keeps its three.
   const topologyLines = topologyFits || !topologyShown ? 0 : Math.min(3, wrap(topology, columns, Infinity).length);
-  const problemMax = leftFor(4, topologyLines);
+  // A failing watch's message, where it says what to do, takes all but the last line of a tiny terminal (the counts of
+  // the pods, which its stale rows give up), and why topology is none keeps its three: at 20x12 it was cut at its
+  // fourth line over '... and 5 more pods' and blank lines.
+  const failing = view.watch.state === "retrying" ? context.rows - 2 - lines.length - topologyLines : 0;
+  const problemMax = Math.max(leftFor(4, topologyLines), maxLines(failing));
   const problemText = problem && withFileName(problem.message, context.source, columns, problemMax);
   const problemLines = problemText ? Math.min(problemMax, wrap(problemText, columns, Infinity).length) : 0;
   const reasonFrom = lines.length;
@@ -263,7 +270,7 @@ function tableLines(
   if (!view.pods) {
     const waiting = view.port === undefined ? "reading the Service for its first port..." : "listing EndpointSlices...";
     lines.push(...bottom(waiting));
-    return { lines, header, hidden: 0, dropped, cut, cutAt, yielding };
+    return { lines, header, hidden: 0, problem: problemLines, dropped, cut, cutAt, yielding };
   }
   if (view.pods.length === 0) {
     // Last, it may take what the screen has left, as rows of pods would: it says what to do.
@@ -271,7 +278,7 @@ function tableLines(
     const why = `no pods: ${view.snapshot?.emptyReason ?? "no EndpointSlice lists any"}`;
     pushWrapped(why, maxLines(Math.max(4, left)));
     if (context.live) lines.push("", ...bottom("0 pods"));
-    return { lines, header, hidden: 0, dropped, cut, cutAt, yielding };
+    return { lines, header, hidden: 0, problem: problemLines, dropped, cut, cutAt, yielding };
   }
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
   const emptyReason = view.snapshot?.emptyReason;
@@ -340,7 +347,7 @@ function tableLines(
     columns - cellWidth(printable(total)) - cellWidth(quit(total)[0]?.text ?? ""),
   );
   lines.push(...gap, ...bottom(total + zones));
-  return { lines, header, hidden: hidden.length, dropped, cut, cutAt, yielding };
+  return { lines, header, hidden: hidden.length, problem: problemLines, dropped, cut, cutAt, yielding };
 }
 
 /**

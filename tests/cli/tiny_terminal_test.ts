@@ -84,3 +84,19 @@ Deno.test("renderTable() works a crowded tiny terminal's rows of pods out once a
     assert.ok(reads <= 2 * pods!.length, `${columns}x${rows}: ${reads} reads of ${pods!.length} pods' messages`);
   }
 });
+
+Deno.test("renderTable() on a tiny terminal gives a failing watch's message, to its end, the lines of the counts", () => {
+  // Was, at 20x12: the message cut at its fourth line ('namespace "prod":…') over '... and 5 more pods' and two blank
+  // lines; what to do, at its end, was lost.
+  const error = new KubeApiError(
+    'Cannot watch endpointslices of service "echo" in namespace "prod": connection refused. Start the API server.',
+  );
+  const view = { ...serviceViewOf([SLICE], { zone: "a" }), watch: { state: "retrying" as const, error } };
+  for (const [columns, rows] of [[20, 12], [30, 10], [40, 8]]) {
+    const lines = tableAt(view, columns, { rows });
+    const frame = `${columns}x${rows}:\n${lines.join("\n")}`;
+    assert.ok(lines.length <= rows - 1, frame);
+    assert.ok(lines.some((line) => line.endsWith("server.")), frame);
+    assert.ok(lines.at(-1)!.endsWith("not used"), frame);
+  }
+});
