@@ -43,10 +43,11 @@ Deno.test("renderTable() at 20 columns and 12 rows gives the header's lines to a
   assert.ok(lines.includes("  not used: not"), frame);
 });
 
-Deno.test("renderTable() on a tiny terminal keeps a failing watch's message over rows of pods", () => {
-  // Was, at 20 columns and 12 rows: 'retrying (see below)' with nothing below it but the counts.
+Deno.test("renderTable() on a tiny terminal keeps a failing watch's message, to its end, over the counts", () => {
+  // Was, at 20 columns and 12 rows: 'retrying (see below)' with nothing below it but the counts; then the message cut
+  // at its fourth line ('namespace "prod":…') over '... and 5 more pods' and two blank lines, what to do lost.
   const error = new KubeApiError(
-    'Cannot watch endpointslices of service "echo" in namespace "prod": connection refused',
+    'Cannot watch endpointslices of service "echo" in namespace "prod": connection refused. Start the API server.',
   );
   const view = { ...serviceViewOf([SLICE], { zone: "a" }), watch: { state: "retrying" as const, error } };
   for (const [columns, rows] of [[20, 12], [30, 10], [40, 8]]) {
@@ -55,6 +56,8 @@ Deno.test("renderTable() on a tiny terminal keeps a failing watch's message over
     assert.ok(lines.length <= rows - 1, frame);
     assert.ok(lines.some((line) => line.startsWith("retrying (see below)")), frame);
     assert.ok(lines.some((line) => line.startsWith("Cannot watch")), frame);
+    assert.ok(lines.some((line) => line.endsWith("server.")), frame);
+    assert.ok(lines.at(-1)!.endsWith("not used"), frame);
   }
 });
 
@@ -82,21 +85,5 @@ Deno.test("renderTable() works a crowded tiny terminal's rows of pods out once a
     tableAt({ ...view, pods }, columns, { rows });
     // Once for its cells, once for the counts of the reasons of the pods not shown.
     assert.ok(reads <= 2 * pods!.length, `${columns}x${rows}: ${reads} reads of ${pods!.length} pods' messages`);
-  }
-});
-
-Deno.test("renderTable() on a tiny terminal gives a failing watch's message, to its end, the lines of the counts", () => {
-  // Was, at 20x12: the message cut at its fourth line ('namespace "prod":…') over '... and 5 more pods' and two blank
-  // lines; what to do, at its end, was lost.
-  const error = new KubeApiError(
-    'Cannot watch endpointslices of service "echo" in namespace "prod": connection refused. Start the API server.',
-  );
-  const view = { ...serviceViewOf([SLICE], { zone: "a" }), watch: { state: "retrying" as const, error } };
-  for (const [columns, rows] of [[20, 12], [30, 10], [40, 8]]) {
-    const lines = tableAt(view, columns, { rows });
-    const frame = `${columns}x${rows}:\n${lines.join("\n")}`;
-    assert.ok(lines.length <= rows - 1, frame);
-    assert.ok(lines.some((line) => line.endsWith("server.")), frame);
-    assert.ok(lines.at(-1)!.endsWith("not used"), frame);
   }
 });
