@@ -84,12 +84,15 @@ const LISTING_SHOWN_AFTER_MS = 5_000;
  */
 export function renderTable(view: ServiceView, context: TableContext): string[] {
   const room = Math.max(1, context.rows - 1);
-  // Rows of pods win over the header where it takes more than half of a terminal that hides pods, or leaves no row: at
-  // 20 columns and 12 rows, its ten lines left none. The watch's state, and why it fails, stay.
   // Worked out once: a crowded frame is tried up to six times, and a Service of 5,000 pods took 0.8 s a redraw.
   const rows = view.pods?.length ? podRows(view, context.columns) : undefined;
   let frame = framed(view, context, rows, new Set());
-  const crowded = ({ header, hidden }: FrameLines) => hidden > 0 && (header > room / 2 || hidden === view.pods?.length);
+  // Rows of pods win over the header where it takes more than half of a terminal that hides pods, or leaves no row: at
+  // 20 columns and 12 rows, its ten lines left none. The watch's state, and why it fails, stay: the header gives up
+  // its parts too where the frame is taller than the terminal, which, kept from the top, lost them below the header.
+  const crowded = ({ header, hidden, lines }: FrameLines) =>
+    (hidden > 0 && (header > room / 2 || hidden === view.pods?.length)) ||
+    lines.filter((line) => line !== "").length > room;
   for (const part of PARTS_GIVEN_UP_FOR_ROWS) {
     if (!crowded(frame)) break;
     const without = framed(view, context, rows, new Set([...frame.dropped, part]));

@@ -87,3 +87,19 @@ Deno.test("renderTable() works a crowded tiny terminal's rows of pods out once a
     assert.ok(reads <= 2 * pods!.length, `${columns}x${rows}: ${reads} reads of ${pods!.length} pods' messages`);
   }
 });
+
+Deno.test("renderTable() on a tiny terminal gives up the header's parts where they would push the watch's state off", () => {
+  // Was, at 29 to 35 columns and 8 rows, a pod's row fitting: the target, the Service, the cluster on three lines and
+  // the resourceVersion, then the counts; 'retrying' and why were cut away below the header.
+  const error = new KubeApiError(
+    'Cannot watch endpointslices of service "echo" in namespace "prod": connection refused',
+  );
+  const [one] = serviceViewOf([SLICE], {}).pods!;
+  const view = { ...serviceViewOf([SLICE], {}), pods: [one], watch: { state: "retrying" as const, error } };
+  for (const columns of [29, 32, 35]) {
+    const lines = tableAt(view, columns, { rows: 8 });
+    const frame = `${columns}x8:\n${lines.join("\n")}`;
+    assert.ok(lines.some((line) => line.includes("retrying (see below)")), frame);
+    assert.ok(lines.some((line) => line.startsWith("Cannot watch")), frame);
+  }
+});
