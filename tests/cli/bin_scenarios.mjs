@@ -462,10 +462,13 @@ export const scenarios = {
       // One that hangs: --timeout ends the wait, on the user step, not the plugin's 8 s. The plugin notes when it
       // starts, and the wait is timed from there: with the CLI's start, check took 7.3 s in all at load 15.
       const pluginStarts = `${cluster.kubeconfig}.plugin-starts`;
+      // Date.now() from node, not `date +%s%3N`: BSD and macOS date print "...3N" for it.
+      const noteStartThenHang = `require("fs").appendFileSync(${JSON.stringify(pluginStarts)}, Date.now() + "\\n");` +
+        "setTimeout(() => {}, 8000);";
       failingPlugin.users[0].user.exec = {
         ...failingPlugin.users[0].user.exec,
-        command: "sh",
-        args: ["-c", `date +%s%3N >> '${pluginStarts}'; exec sleep 8`],
+        command: "node",
+        args: ["-e", noteStartThenHang],
       };
       await writeFile(failingPluginConfig, JSON.stringify(failingPlugin));
       const hungPlugin = async (command) => {
