@@ -7,7 +7,23 @@ Deno.test("hostKey() keys a canonical IPv4 address by its number, and any other 
   assert.equal(hostKey("255.255.255.255"), 0xffffffff);
   assert.equal(hostKey("0.0.0.0"), 0);
   for (
-    const host of ["010.0.0.1", "10.0.0.01", "10.0.0.256", "10.0.0", "10.0.0.1.", ".10.0.0.1", "10..0.1", "fd00::1", ""]
+    const host of [
+      "010.0.0.1",
+      "10.0.0.01",
+      "10.0.0.256",
+      "10.0.0",
+      "10.0.0.1.",
+      ".10.0.0.1",
+      "10..0.1",
+      "10.0.0.1.5",
+      "10.0.0.1 ",
+      " 10.0.0.1",
+      "10.0.0.1%eth0",
+      "::ffff:10.0.0.1",
+      "+10.0.0.1",
+      "fd00::1",
+      "",
+    ]
   ) {
     assert.equal(hostKey(host), host, host);
   }
