@@ -612,3 +612,63 @@ Deno.test("watchEndpoints() reads a Service deleted and created again as Local a
     await api.close();
   }
 });
+
+const notFound = () => () =>
+  Promise.reject(
+    new KubeApiError(`Cannot get service "agent": 404`, { status: 404, details: { kind: "services", name: "agent" } }),
+  );
+
+Deno.test("createTrafficPolicyReader() reads a Service not found again within 30 s, so a Service created without a selector is no longer said missing", async () => {
+  let changes = 0;
+  const clock = new FakeClock();
+  // No slice will come: a Service without a selector (or ExternalName) has none, and the watch relists every 5 to 10
+  // minutes at most.
+  const missing = reader([notFound(), notFound(), service({})], () => changes++, clock);
+  try {
+    await eventually(() => missing.policy.current()?.missing === "service", "the 404");
+    const found = clock.now();
+    await driveUntil(clock, () => missing.reads() === 2);
+    const first = clock.now() - found;
+    assert.ok(first >= 10_000 && first <= 30_000, `read again ${first} ms after the 404`);
+    assert.equal(missing.policy.current()?.missing, "service", "still missing");
+    await driveUntil(clock, () => missing.policy.current()?.missing === undefined);
+    assert.ok(clock.now() - found <= 60_000, `created, said so ${clock.now() - found} ms after the first 404`);
+    assert.equal(missing.reads(), 3);
+    assert.deepEqual(missing.policy.current(), { policy: "Cluster" });
+    // Found: no more reads of its own (the watch's resumes read it).
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(clock.fireNext(), false, "no timer left");
+  } finally {
+    missing.stop();
+  }
+});
+
+Deno.test("createTrafficPolicyReader() stops reading a Service not found again once its slices are there, or it stops", async () => {
+  const clock = new FakeClock();
+  let sliced = false;
+  const controller = new AbortController();
+  let reads = 0;
+  const policy = createTrafficPolicyReader({
+    service: "agent",
+    namespace: "prod",
+    api: { get: () => (reads++, notFound()()) },
+    signal: controller.signal,
+    onChange() {},
+    sliced: () => sliced,
+    clock,
+  });
+  policy.refresh("the first state");
+  await eventually(() => policy.current()?.missing === "service", "the 404");
+  await driveUntil(clock, () => reads === 2);
+  sliced = true; // Their arrival reads the Service (refresh for its first slices): no timer of its own.
+  await eventually(() => policy.current()?.missing === "service", "the second 404");
+  for (let i = 0; i < 5 && clock.fireNext(); i++) await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(reads, 2, "not read again with slices there");
+  sliced = false;
+  policy.refresh("the watch resumes (timeout)", true);
+  await driveUntil(clock, () => reads === 3);
+  controller.abort();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(clock.fireNext(), false, "no timer left once stopped");
+  assert.equal(reads, 3);
+});

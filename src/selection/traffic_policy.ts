@@ -32,7 +32,8 @@ export interface TrafficPolicyState {
   /**
    * What the last read found missing: the API server answered 404 naming the Service (`service`), and a GET of its
    * namespace, when the credentials may make it, 404 naming that (`namespace`). An empty set's reason then says so. A
-   * Service created later is read again when its first slices arrive.
+   * Service created later is read again when its first slices arrive; while none is there (a Service without a
+   * selector never gets one), it is read again every 10 to 30 s (see {@linkcode MISSING_RECHECK}).
    */
   missing?: "service" | "namespace" | undefined;
 }
@@ -150,12 +151,16 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
   let answeredAt = -Infinity;
   /** Cancels the read that waits to be spaced from the last. */
   let spacedTimer: (() => void) | undefined;
+  /** Cancels the next read of a Service not found (see {@linkcode MISSING_RECHECK}); any read replaces it. */
+  let recheckTimer: (() => void) | undefined;
+  const recheckBackoff = createBackoff(MISSING_RECHECK);
   /** Whether reads wait (see `hold`), and why the one that waits is due. */
   let held = false;
   let heldRead: string | undefined;
   signal.addEventListener("abort", () => {
     retryTimer?.();
     spacedTimer?.();
+    recheckTimer?.();
   }, { once: true });
 
   function settle(next: TrafficPolicyState): void {
@@ -167,6 +172,8 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
 
   async function read(why: string): Promise<void> {
     reading = true;
+    recheckTimer?.();
+    recheckTimer = undefined;
     trace(`reading ${name} for its internalTrafficPolicy (${why})`);
     const deadline = new AbortController();
     const abort = () => deadline.abort();
@@ -187,6 +194,7 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       }
       refusalTraced = undefined;
       backoff.reset();
+      recheckBackoff.reset();
       answeredAt = clock.now();
       settle({ policy });
     } catch (cause) {
@@ -226,6 +234,8 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
         ? "namespace"
         : "service";
       if (signal.aborted) return;
+      if (missing) recheck();
+      else recheckBackoff.reset();
       settle(missing ? { ...kept, missing } : kept.missing ? { policy: kept.policy, unknown: kept.unknown } : kept);
     } finally {
       endedAt = clock.now();
@@ -234,6 +244,18 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       cancelUnanswered?.();
       signal.removeEventListener("abort", abort);
     }
+  }
+
+  /**
+   * Reads a Service not found again later: one created since gets no slice if it has no selector, and its watch may
+   * not list again for 10 minutes, while its empty reason says it does not exist. Slices there read it themselves.
+   */
+  function recheck(): void {
+    if (options.sliced?.() || retryTimer !== undefined) return;
+    recheckTimer = clock.setTimeout(() => {
+      recheckTimer = undefined;
+      if (!reading && !options.sliced?.()) start("it was not found");
+    }, recheckBackoff.next());
   }
 
   /** Reads now, unless reads are held: then once they are not. The first read is never held: deliveries wait for it. */
@@ -281,6 +303,12 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
     },
   };
 }
+
+/**
+ * The delays between reads of a Service not found while it has no slice: 10 to 20 s, then 15 to 30 s (with jitter),
+ * as long as it is not found; one GET of the Service, and one of its Namespace, each time.
+ */
+const MISSING_RECHECK: BackoffOptions = { initialMs: 10_000, maxMs: 30_000 };
 
 /** The least time between the end of a read and one asked for by a joining channel, in ms. */
 const JOIN_SPACING_MS = 1_000;
