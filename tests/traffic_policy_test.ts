@@ -672,3 +672,26 @@ Deno.test("createTrafficPolicyReader() stops reading a Service not found again o
   assert.equal(clock.fireNext(), false, "no timer left once stopped");
   assert.equal(reads, 3);
 });
+
+Deno.test("watchEndpoints() stops saying a Service does not exist within 30 s of its creation without a selector", async () => {
+  const clock = policyClock();
+  const api = await startFakeApiServer();
+  api.applyService({ metadata: { namespace: "prod", name: "other" }, spec: { ports: [{ name: "grpc", port: 80 }] } });
+  const one = followAgent(api, undefined);
+  const reason = () => one.last()?.emptyReason ?? "";
+  try {
+    await eventually(() => reason().startsWith("service agent does not exist in namespace prod"), "the 404");
+    // No selector: no slice will come, and the watch does not list again for 5 to 10 minutes.
+    api.applyService({
+      metadata: { namespace: "prod", name: "agent" },
+      spec: { ports: [{ name: "grpc", port: 4317 }] },
+    });
+    clock.advance(30_000);
+    await eventually(() => reason() !== "" && !reason().includes("does not exist"), "the reason of a Service found");
+    assert.match(reason(), /^it has no EndpointSlice/);
+  } finally {
+    setDefaultPolicyClock(undefined);
+    await one.stop();
+    await api.close();
+  }
+});
