@@ -4,7 +4,7 @@
 // Namespace), and the reason follows a Service created later without pods. Nothing is dialed.
 import assert from "node:assert/strict";
 import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";
-import { createNamespace, deleteNamespace } from "./kube_objects.ts";
+import { createNamespace, createService, deleteNamespace } from "./kube_objects.ts";
 import { applySelectorService } from "./workloads.ts";
 import { openTestCluster } from "./test_cluster.ts";
 import { runCli } from "./run_cli.ts";
@@ -91,6 +91,28 @@ Deno.test({
           if (snapshot.emptyReason?.startsWith(`namespace ${none} does not exist`)) break;
         }
       });
+
+      // No selector: the controller writes no slice, and the watch does not list again for 5 to 10 minutes.
+      await t.step(
+        "watchEndpoints() stops saying a Service created later without a selector does not exist",
+        async () => {
+          const options = { cluster: { kubeconfig }, signal: controller.signal };
+          let created = 0;
+          for await (const snapshot of watchEndpoints(`kubernetes:///bare.${ns}:grpc`, options)) {
+            const reason = snapshot.emptyReason ?? "";
+            if (created === 0 && reason.startsWith("service bare does not exist")) {
+              await createService(fetch, ns, "bare");
+              created = Date.now();
+            } else if (created !== 0 && !reason.includes("does not exist")) {
+              log(`bare.${ns}: ${Date.now() - created} ms after its creation: ${reason}`);
+              assert.match(reason, /^it has no EndpointSlice/);
+              assert.ok(Date.now() - created <= 31_000, `${Date.now() - created} ms after its creation`);
+              break;
+            }
+          }
+          assert.notEqual(created, 0, "the 404 came");
+        },
+      );
     } finally {
       controller.abort();
       await following;
