@@ -1337,3 +1337,25 @@ Deno.test("watchEndpoints() says that a namespace the API server does not find d
     await api.close();
   }
 });
+
+Deno.test("watchEndpoints() keeps the Service's words for a namespace it may not read (403 on namespaces)", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const slices = { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] };
+  api.setAccess({ username: "u", rules: [slices, { verbs: ["get"], apiGroups: [""], resources: ["services"] }] });
+  const watch = follow({ kubeconfig: api.kubeconfig() }, { target: "kubernetes:///echo.nosuch:grpc" });
+  const last = () => watch.snapshots.at(-1)?.emptyReason ?? "";
+  try {
+    // The namespace may not exist, but only its GET could say so: the Service's 404 is all that is known.
+    await eventually(() => last().startsWith("service echo"), "the Service's 404 in the reason");
+    assert.equal(
+      last(),
+      "service echo does not exist in namespace nosuch (kubectl get services -n nosuch lists those there are)",
+    );
+    const asked = api.requests.filter((request) => request.path === "/api/v1/namespaces/nosuch");
+    assert.equal(asked.length, 1, "the Namespace was asked for once");
+    assert.deepEqual(watch.errors, [], "no error: the 403 never fails the watch");
+  } finally {
+    await watch.stop();
+    await api.close();
+  }
+});
