@@ -8,16 +8,9 @@ import { createNamespace, createService, deleteNamespace } from "./kube_objects.
 import { applySelectorService } from "./workloads.ts";
 import { openTestCluster } from "./test_cluster.ts";
 import { runCli } from "./run_cli.ts";
+import { eventually } from "../_watch_helpers.ts";
 
 const log = (line: string) => console.log(`    [e2e] ${line}`);
-
-async function eventually(what: string, condition: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 Deno.test({
   name: "a Service or a namespace that does not exist is named so by watchEndpoints() and the CLI's --once",
@@ -50,7 +43,11 @@ Deno.test({
           })();
           const reason = () => last?.emptyReason ?? "";
           // Was "it has no EndpointSlice: check that the Service exists in namespace ..., and that namespace ... does".
-          await eventually("the Service's 404 in the reason", () => reason().startsWith("service later does not"));
+          await eventually(
+            () => reason().startsWith("service later does not"),
+            "the Service's 404 in the reason",
+            20_000,
+          );
           assert.equal(
             reason(),
             `service later does not exist in namespace ${ns} (kubectl get services -n ${ns} lists those there are)`,
@@ -61,8 +58,9 @@ Deno.test({
             ports: [{ name: "grpc", port: 50051, targetPort: 50051 }],
           });
           await eventually(
-            "the reason of a Service without pods",
             () => reason().startsWith("its EndpointSlices list"),
+            "the reason of a Service without pods",
+            20_000,
           );
           assert.match(reason(), /^its EndpointSlices list no pod: the Service selects none/);
         },
