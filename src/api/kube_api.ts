@@ -314,29 +314,60 @@ export function createServiceApi(
     grant: `"get" on "services" in the core API group ("")`,
     missing: `service "${service}" does not exist in namespace "${namespace}" (404)`,
   };
-  const namespaceSubject: Subject = {
-    verb: "get",
-    where: `namespace "${namespace}"`,
-    grant: `"get" on "namespaces" in the core API group ("")`,
-    missing: `namespace "${namespace}" does not exist (404)`,
-  };
   return {
     get(signal, pauseTiming, latest = false) {
       const read = latest ? url : `${url}?resourceVersion=0`;
       return requestObject(access, client, subject, read, signal, undefined, pauseTiming) as Promise<Service>;
     },
     async namespaceMissing(signal) {
-      const read = `${access.server}/api/v1/namespaces/${encodeURIComponent(namespace)}`;
       try {
-        await requestObject(access, client, namespaceSubject, read, signal);
+        await readNamespace(access, client, namespace, signal);
         return false;
       } catch (error) {
         // As kubectl tells it: the API server's own 404, naming the Namespace (a proxy's names nothing).
-        return error instanceof KubeApiError && error.status === 404 && error.details?.kind === "namespaces" &&
-          error.details.name === namespace;
+        return notFoundByServer(error, "namespaces", namespace);
       }
     },
   };
+}
+
+/**
+ * GETs a Namespace (`get` on `namespaces`, which the resolver does not ask for: a caller must take a 403).
+ *
+ * @param access Where the cluster is and how to authenticate.
+ * @param client The runtime's HTTP client for that cluster.
+ * @param namespace The Namespace's name.
+ * @param signal Aborts the request.
+ * @returns The Namespace object; rejects with a `KubeApiError` as any read does (see `notFoundByServer()`).
+ */
+export function readNamespace(
+  access: ClusterAccess,
+  client: HttpClient,
+  namespace: string,
+  signal: AbortSignal,
+): Promise<Record<string, unknown>> {
+  const subject: Subject = {
+    verb: "get",
+    where: `namespace "${namespace}"`,
+    grant: `"get" on "namespaces" in the core API group ("")`,
+    missing: `namespace "${namespace}" does not exist (404)`,
+  };
+  const url = `${access.server}/api/v1/namespaces/${encodeURIComponent(namespace)}`;
+  return requestObject(access, client, subject, url, signal);
+}
+
+/**
+ * Whether a read failed with the API server's own 404 for the object asked for: its Status names that resource and
+ * name (a proxy's or a wrong path's 404 names nothing), as kubectl tells a missing object.
+ *
+ * @param error What the read threw.
+ * @param kind The resource, e.g. `"services"`.
+ * @param name The object's name.
+ * @returns `true` for that 404.
+ */
+export function notFoundByServer(error: unknown, kind: string, name: string): boolean {
+  return error instanceof KubeApiError && error.status === 404 && error.details?.kind === kind &&
+    error.details.name === name;
 }
 
 /** The label that holds a Node's zone. */

@@ -10,7 +10,7 @@
 
 import type { ClusterAccess } from "../cluster/types.ts";
 import { KubeApiError } from "../base/errors.ts";
-import { requestObject } from "../api/kube_api.ts";
+import { notFoundByServer, readNamespace } from "../api/kube_api.ts";
 import type { HttpClient } from "../runtime/http_client.ts";
 import { isRecord } from "../base/_util.ts";
 
@@ -51,20 +51,14 @@ export async function namespacePresence(
   namespace: string,
   signal: AbortSignal,
 ): Promise<NamespacePresence | undefined> {
-  const subject = {
-    verb: "get",
-    where: `namespace "${namespace}"`,
-    grant: `"get" on "namespaces" in the core API group ("")`,
-    missing: `namespace "${namespace}" does not exist (404)`,
-  };
   let object: Record<string, unknown>;
   try {
-    const url = `${access.server}/api/v1/namespaces/${encodeURIComponent(namespace)}`;
-    object = await requestObject(access, client, subject, url, signal);
+    object = await readNamespace(access, client, namespace, signal);
   } catch (error) {
     if (!(error instanceof KubeApiError)) throw error;
-    const named = error.details?.kind === "namespaces" && error.details.name === namespace;
-    return error.status === 404 && error.reason === "NotFound" && named ? { state: "missing" } : undefined;
+    return notFoundByServer(error, "namespaces", namespace) && error.reason === "NotFound"
+      ? { state: "missing" }
+      : undefined;
   }
   const status = isRecord(object.status) ? object.status : {};
   if (status.phase !== "Terminating") return { state: "active" };

@@ -15,7 +15,7 @@
 import { createBackoff, DEFAULT_BACKOFF_MAX_MS } from "../base/backoff.ts";
 import type { BackoffOptions } from "../base/backoff.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
-import type { EndpointSliceApi, Service, ServiceApi } from "../api/kube_api.ts";
+import { type EndpointSliceApi, notFoundByServer, type Service, type ServiceApi } from "../api/kube_api.ts";
 import { retryAfterMs } from "../api/retry_after.ts";
 import { trace, warnOnce } from "../runtime/trace.ts";
 import type { Clock } from "../runtime/clock.ts";
@@ -224,8 +224,7 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
         ? state
         : { policy: "Cluster" as const, unknown: reason };
       // Only the API server's own 404 names the Service: a proxy's or a path's says nothing of whether it exists.
-      const notFound = cause instanceof KubeApiError && cause.status === 404 && cause.details?.kind === "services" &&
-        cause.details.name === service;
+      const notFound = notFoundByServer(cause, "services", service);
       // A Service's 404 reads the same in a namespace that does not exist: kubectl then reads the Namespace too.
       const askNamespace = notFound && !options.sliced?.();
       const missing = !notFound
