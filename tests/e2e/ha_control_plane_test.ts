@@ -114,12 +114,17 @@ Deno.test({
       // the endpoints follow every change, from resumes, and no such transient failure reaches onError.
       await second.kill();
       const cuts = 4;
+      const cutCounts: number[] = [];
       for (let generation = 2; generation < 2 + cuts; generation++) {
-        assert.equal(balancer.cut(0) + balancer.cut(1), 1, "the watch has one connection, cut here");
+        // The watch's connection, and the idle keep-alive one of a resume's Service read if it is still open: a read
+        // is skipped within a second of the last answer, and its connection idles for undici's 4 s, so either count.
+        const cut = balancer.cut(0) + balancer.cut(1);
+        assert.ok(cut === 1 || cut === 2, `the watch's connection (and at most a read's idle one) cut here: ${cut}`);
+        cutCounts.push(cut);
         await write(generation);
         await waitFor(generation);
       }
-      log(`connections per server ${balancer.connections()}, refused ${balancer.refused()}`);
+      log(`connections per server ${balancer.connections()}, refused ${balancer.refused()}, cut ${cutCounts}`);
       // Each resume's Service read (internalTrafficPolicy) goes through the balancer too, which hands connections to
       // the two servers in turn. It waits until the resumed watch is answered, as the retry of a failed read does: read
       // at the end of the old watch (or retried meanwhile), it took the live server's turn now and then, and the resume
