@@ -1,10 +1,14 @@
 // The reflector leaves unparsed the events that later ones of the same slice replace before anyone reads the
-// state: lines as an API server writes them (kind and apiVersion first), read through the state's getters.
+// state: lines as an API server writes them (kind and apiVersion first), and protobuf frames, read through the
+// state's getters.
 import assert from "node:assert/strict";
 import { KubeApiError, type ResolverError } from "../src/base/errors.ts";
 import type { EndpointSliceApi, WatchParams } from "../src/api/kube_api.ts";
 import { runReflector, type SliceState } from "../src/watch/reflector.ts";
 import { sliceEventHead } from "../src/watch/watch_decoder.ts";
+import { frameHead } from "../src/api/protobuf/event_head.ts";
+import { decodeWatchEvent } from "../src/api/protobuf/messages.ts";
+import { protobufWatchFrame } from "../src/testing/_protobuf_writer.ts";
 
 /** An event line in the API server's field order. */
 function line(type: string, name: string, rv: string, ip: string, objectName = name): string {
@@ -20,8 +24,11 @@ function line(type: string, name: string, rv: string, ip: string, objectName = n
   return objectName === name ? text : text.replace(`"name":"${objectName}"`, `"name":"${name}","name":"${objectName}"`);
 }
 
-/** Runs the reflector on an empty LIST and scripted watch bodies; `onState` counts, and reads when `reads` says. */
-function start(watchBodies: string[][], reads: (count: number) => boolean = () => false) {
+/**
+ * Runs the reflector on an empty LIST and scripted watch bodies (JSON lines, or a protobuf body); `onState` counts, and
+ * reads when `reads` says.
+ */
+function start(watchBodies: (string[] | Uint8Array)[], reads: (count: number) => boolean = () => false) {
   const controller = new AbortController();
   const watches: WatchParams[] = [];
   const errors: ResolverError[] = [];
@@ -37,11 +44,12 @@ function start(watchBodies: string[][], reads: (count: number) => boolean = () =
       const body = new ReadableStream<Uint8Array>({
         start(stream) {
           streams.push(stream);
-          if (lines) stream.enqueue(new TextEncoder().encode(lines.map((text) => text + "\n").join("")));
+          if (lines instanceof Uint8Array) stream.enqueue(lines);
+          else if (lines) stream.enqueue(new TextEncoder().encode(lines.map((text) => text + "\n").join("")));
           params.signal.addEventListener("abort", () => stream.error(params.signal.reason));
         },
       });
-      return Promise.resolve({ chunks: body, encoding: "json" });
+      return Promise.resolve({ chunks: body, encoding: lines instanceof Uint8Array ? "protobuf" : "json" });
     },
   };
   const running = runReflector(api, {
@@ -105,6 +113,47 @@ Deno.test("runReflector() parses only the last event of each slice that arrived 
     assert.deepEqual([...state.slices.keys()].sort(), ["a", "c"]);
     assert.deepEqual(state.slices.get("a")!.endpoints![0].addresses, ["10.0.0.4"]);
     assert.equal(state.resourceVersion, "16", "the resourceVersion of the last line");
+    assert.deepEqual(reflector.errors, []);
+  } finally {
+    await reflector.stop();
+  }
+});
+
+/** A protobuf watch frame of a slice with one endpoint, as kube-apiserver writes it. */
+function frame(type: string, name: string, rv: string, ip: string): Uint8Array {
+  return protobufWatchFrame(type, {
+    kind: "EndpointSlice",
+    apiVersion: "discovery.k8s.io/v1",
+    metadata: { name, namespace: "prod", resourceVersion: rv },
+    addressType: "IPv4",
+    endpoints: [{ addresses: [ip] }],
+  });
+}
+
+Deno.test("runReflector() decodes only the last protobuf event of each slice that arrived before the state was read", async () => {
+  // A frame whose head reads but whose endpoint does not decode: its address's tag says wire type 3 (a group).
+  const broken = frame("MODIFIED", "a", "12", "10.0.0.2");
+  const address = broken.findIndex((_, at) => broken[at] === 0x0a && broken[at + 1] === 8 && broken[at + 2] === 0x31);
+  broken[address] = 0x0b;
+  assert.deepEqual(frameHead(broken.subarray(4)), { type: "MODIFIED", name: "a" });
+  assert.throws(() => decodeWatchEvent(broken.subarray(4)));
+  const body = [
+    frame("ADDED", "a", "11", "10.0.0.1"),
+    // Replaced before anyone reads the state: never decoded, so even a broken frame is never noticed.
+    broken,
+    frame("ADDED", "b", "13", "10.0.0.3"),
+    frame("MODIFIED", "a", "14", "10.0.0.4"),
+    frame("DELETED", "b", "15", "10.0.0.3"),
+    frame("ADDED", "c", "16", "10.0.0.5"),
+  ];
+  const reflector = start([new Uint8Array(body.flatMap((bytes) => [...bytes]))]);
+  try {
+    // One chunk: told once, at its end.
+    await until(() => reflector.announced() === 2);
+    const state = reflector.state();
+    assert.deepEqual([...state.slices.keys()].sort(), ["a", "c"]);
+    assert.deepEqual(state.slices.get("a")!.endpoints![0].addresses, ["10.0.0.4"]);
+    assert.equal(state.resourceVersion, "16", "the resourceVersion of the last frame");
     assert.deepEqual(reflector.errors, []);
   } finally {
     await reflector.stop();
