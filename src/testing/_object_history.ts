@@ -13,6 +13,7 @@
  */
 
 import type { EndpointSlice } from "./types.ts";
+import type { WatchWindow } from "./_watch_window.ts";
 
 /** What a history stores: an object with a name, and a namespace unless it is cluster-scoped. */
 export interface StoredObject {
@@ -60,7 +61,8 @@ export interface ObjectHistory<T extends StoredObject = EndpointSlice> {
   readonly compactedRv: number;
   /**
    * The oldest resourceVersion a watch can start from: the compaction point,
-   * or the one just before the oldest change the watch cache still holds.
+   * or the one just before the oldest change the watch cache window still
+   * holds, when that is later.
    */
   readonly watchableFrom: number;
   /** The current state by key (see `Change.key`); do not mutate. */
@@ -99,8 +101,11 @@ const INITIAL_RV = 1;
 
 /** How {@linkcode createObjectHistory} bounds what it keeps. */
 export interface ObjectHistoryLimits {
-  /** How many of the latest changes a watch can resume from; all since the compaction when undefined. */
-  watchCacheSize?: number | undefined;
+  /**
+   * The watch cache window this resource's changes go into and its watches resume within (shared by the resources
+   * a real server caches); every change since the compaction when undefined.
+   */
+  window?: WatchWindow | undefined;
   /** The most changes kept; a write beyond it compacts all but the newest half of it. `Infinity` keeps all. */
   historyLimit: number;
   /** The resourceVersion shared with the server's other histories; a clock of its own when undefined. */
@@ -116,7 +121,7 @@ export interface ObjectHistoryLimits {
 export function createObjectHistory<T extends StoredObject = EndpointSlice>(
   limits: ObjectHistoryLimits,
 ): ObjectHistory<T> {
-  const { watchCacheSize, historyLimit } = limits;
+  const { window, historyLimit } = limits;
   const keptAfterCompaction = Math.ceil(historyLimit / 2);
   const clock = limits.clock ?? { rv: INITIAL_RV };
   let compactedRv = clock.rv;
@@ -132,8 +137,7 @@ export function createObjectHistory<T extends StoredObject = EndpointSlice>(
       return compactedRv;
     },
     get watchableFrom() {
-      if (watchCacheSize === undefined || changes.length <= watchCacheSize) return compactedRv;
-      return changes[changes.length - watchCacheSize].rv - 1;
+      return Math.max(compactedRv, window?.floor ?? 0);
     },
     current,
     nextRv() {
@@ -146,6 +150,7 @@ export function createObjectHistory<T extends StoredObject = EndpointSlice>(
       const rv = ++clock.rv;
       const change: Change<T> = prev === undefined ? { type, rv, key, object } : { type, rv, key, object, prev };
       changes.push(change);
+      window?.note(rv);
       if (type === "DELETED") current.delete(key);
       else current.set(key, object);
       if (changes.length > historyLimit) compactOldest(changes.length - keptAfterCompaction);
@@ -154,6 +159,7 @@ export function createObjectHistory<T extends StoredObject = EndpointSlice>(
     recordBeside(key, object) {
       const change: Change<T> = { type: "ADDED", rv: clock.rv + 1, key, object };
       changes.push(change);
+      window?.note(change.rv);
       current.set(key, object);
       if (changes.length > historyLimit) compactOldest(changes.length - keptAfterCompaction);
       return change;

@@ -85,6 +85,7 @@ import { copyJson } from "./_json_data.ts";
 import { createNodeStore } from "./_node_store.ts";
 import { createServiceStore } from "./_service_store.ts";
 import { createObjectHistory, type StoredObject } from "./_object_history.ts";
+import { createWatchWindow } from "./_watch_window.ts";
 import { byStoredKey, type ServedResource, servedResources, storedKey } from "./_served_resources.ts";
 import { keyOf, prepareSlice } from "./_slice_input.ts";
 import { listenOnFreshPort } from "./_fresh_port.ts";
@@ -322,18 +323,18 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   validateOptions(options);
   const hostname = options.hostname ?? "127.0.0.1";
   // One resourceVersion for every resource, as etcd has one revision.
-  const limits = {
-    watchCacheSize: options.watchCacheSize,
-    historyLimit: options.historyLimit ?? DEFAULT_HISTORY_LIMIT,
-    clock: { rv: 1 },
-  };
+  const uncached = { historyLimit: options.historyLimit ?? DEFAULT_HISTORY_LIMIT, clock: { rv: 1 } };
+  // One window for every resource a real server caches: its watch caches all start where it (re)started.
+  const window = options.watchCacheSize === undefined ? undefined : createWatchWindow(options.watchCacheSize);
+  const limits = { ...uncached, window };
   const history = createObjectHistory<EndpointSlice>(limits);
   const resources = servedResources({
     endpointslices: history,
     services: createObjectHistory<Service>(limits),
     nodes: createObjectHistory<Node>(limits),
-    events: createObjectHistory<Event>(limits),
-    groupEvents: createObjectHistory<GroupEvent>(limits),
+    // kube-apiserver v1.36.3 keeps no watch cache of Events: a watch of them resumes from etcd's history (measured).
+    events: createObjectHistory<Event>(uncached),
+    groupEvents: createObjectHistory<GroupEvent>(uncached),
     namespaces: createObjectHistory<Namespace>(limits),
     resourcequotas: createObjectHistory<ResourceQuota>(limits),
     limitranges: createObjectHistory<LimitRange>(limits),

@@ -73,11 +73,16 @@ export interface FakeApiServerOptions {
    */
   bookmarkIntervalMs?: number | undefined;
   /**
-   * How many of the latest EndpointSlice changes a watch can resume from, like
-   * a real server's watch cache: a watch from an older resourceVersion gets
-   * `200` and a `410 Expired` ERROR event. Lists still read older states
-   * the fake holds (see `historyLimit` and `compact()`), as a real server
-   * reads them from etcd.
+   * How many of the latest changes a watch can resume from, like a real
+   * server's watch caches: a watch from an older resourceVersion gets `200`
+   * and a `410 Expired` ERROR event. The changes are counted over every
+   * resource a real server caches (EndpointSlices, Services, Nodes,
+   * Namespaces), which share one resourceVersion: a Service watch from before
+   * the window expires though no Service changed since, as after a restart of
+   * kube-apiserver, whose watch caches all start where it started (Events,
+   * which it does not cache, still resume). Lists still read older states the
+   * fake holds (see `historyLimit` and `compact()`), as a real server reads
+   * them from etcd.
    *
    * @default {undefined} (every change the fake holds, as a real server's
    * watch cache holds under a burst of writes)

@@ -1630,7 +1630,8 @@ Deno.test({
         },
       });
       await t.step({
-        name: "a watch cache that no longer holds the resume point: a 410 ERROR event; a list there still works",
+        name: "a watch cache that no longer holds the resume point: a 410 ERROR event, for Services, Namespaces and " +
+          "Nodes too; a list there still works",
         sanitizeOps: false,
         sanitizeResources: false,
         async fn() {
@@ -1645,6 +1646,15 @@ Deno.test({
           const observe = async (target: Target) => ({
             watch: await watchEvents(target, `${SLICES}?watch=1&resourceVersion=${rvOf(target, "w1")}`),
             list: await get(target, `${SLICES}?resourceVersion=${rvOf(target, "w1")}&resourceVersionMatch=Exact`),
+            // Every watch cache restarted, those of resources that did not change since too.
+            ...Object.fromEntries(
+              await Promise.all(
+                ["services", `namespaces/${NAMESPACE}/services`, "namespaces", "nodes"].map(async (path) => [
+                  path,
+                  await watchEvents(target, `/api/v1/${path}?watch=1&resourceVersion=${rvOf(target, "w1")}`),
+                ]),
+              ),
+            ),
           });
           const [fakeAnswer, realAnswer] = await Promise.all([observe(windowed), observe(real)]);
           await windowedServer.server.close();

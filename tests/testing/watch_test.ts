@@ -712,6 +712,42 @@ Deno.test("with watchCacheSize, a resume point older than the window gets a 410 
   await assert.rejects(startFakeApiServer({ watchCacheSize: 0 }), { name: "RangeError", message: /watchCacheSize/ });
 });
 
+Deno.test("with watchCacheSize, Namespace, Service and Node watches from before the window get a 410 ERROR event too", async () => {
+  // As after a restart of kube-apiserver v1.36.3 (measured): every watch cache starts at the current resourceVersion,
+  // so a watch of Services, Namespaces, Nodes (or EndpointSlices) from before it gets 200 and an ERROR event
+  // "too old resource version", though none of them changed since; Events, which it does not cache, replay from etcd.
+  await withServer({ watchCacheSize: 2 }, async (server) => {
+    const first = server.applySlice(svc("echo", ["10.0.0.1"], "shop")).metadata.resourceVersion;
+    server.applyService({ metadata: { namespace: "shop", name: "echo" }, spec: { ports: [{ port: 80 }] } });
+    server.applyNode({ metadata: { name: "node-a" } });
+    const kept = server.applySlice(svc("echo", ["10.0.0.2"], "shop")).metadata.resourceVersion;
+    server.applySlice(svc("echo", ["10.0.0.3"], "shop"));
+    const floor = String(Number(kept) - 1);
+    for (
+      const path of ["/api/v1/services", "/api/v1/namespaces/shop/services", "/api/v1/namespaces", "/api/v1/nodes"]
+    ) {
+      const expired = await watch(`${server.url}${path}?watch=true&resourceVersion=${first}`);
+      assert.deepEqual((await expired.next())?.object, {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: `too old resource version: ${first} (${floor})`,
+        reason: "Expired",
+        code: 410,
+      }, path);
+      assert.equal(await expired.next(), undefined, path);
+      // From inside the window: nothing changed since, so nothing comes, and the watch stays open.
+      const resumed = await watch(`${server.url}${path}?watch=true&resourceVersion=${floor}`);
+      await resumed.quiet(200);
+      await resumed.cancel();
+    }
+    const events = await watch(`${server.url}/api/v1/events?watch=true&resourceVersion=${first}`);
+    await events.quiet(200);
+    await events.cancel();
+  });
+});
+
 Deno.test("with historyLimit, a write beyond it compacts the oldest changes: older watches and exact lists get 410", async () => {
   await withServer({ historyLimit: 4 }, async (server) => {
     const written = [1, 2, 3, 4, 5].map((i) =>
