@@ -4,7 +4,7 @@
  * prints for them (measured), and the cells it would write for the objects the
  * fake stores (it stores no Events: their Table has the real columns and no rows). A fake Service is a ClusterIP one without a cluster IP,
  * external IPs or node ports, so its CLUSTER-IP and EXTERNAL-IP cells say
- * `<none>` (as a real server writes them for a Service without one); a fake
+ * `<none>` (as a real server writes them for a Service without one), or `None` for a headless one's CLUSTER-IP; a fake
  * Node has only a name and labels, no status (no kubelet), so it is
  * `Unknown`, with an empty VERSION and `<none>`/`<unknown>` in the `-o wide`
  * columns, as a real server prints such a Node. Private to the fake API
@@ -44,7 +44,7 @@ export const SERVICE_PRINTER: TablePrinter<Service> = {
   columns: tableColumns([
     { name: "Name", description: "The Service's name, unique in its namespace." },
     { name: "Type", description: "How the Service is exposed: ClusterIP for every Service of the fake." },
-    { name: "Cluster-IP", description: "The Service's virtual IP; the fake allocates none." },
+    { name: "Cluster-IP", description: "The Service's virtual IP, None for a headless one; the fake allocates none." },
     { name: "External-IP", description: "The addresses outside the cluster that reach the Service." },
     { name: "Port(s)", description: "Each port of the Service with its protocol." },
     { name: "Age", description: "How long ago the server created the Service." },
@@ -53,7 +53,8 @@ export const SERVICE_PRINTER: TablePrinter<Service> = {
   cells: (service, now) => [
     service.metadata.name ?? "",
     service.spec.type ?? "",
-    NONE,
+    // As the real printer: a headless Service's "None"; the fake allocates no address for the others.
+    service.spec.clusterIP ?? NONE,
     // As the real printer: a ClusterIP Service has no external address; a BOOKMARK's empty one has no type to tell.
     service.spec.type === undefined ? UNKNOWN : NONE,
     (service.spec.ports ?? []).map((port) => `${port.port}/${port.protocol}`).join(",") || NONE,

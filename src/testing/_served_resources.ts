@@ -211,11 +211,11 @@ export function servedResources(histories: {
       watchCached: true,
       printer: SERVICE_PRINTER,
       fields: SERVICE_FIELDS,
-      // The fake allocates no cluster IP: its Services have an empty one.
+      // The fake allocates no cluster IP: its Services have an empty one, or "None" for a headless one.
       fieldValues: ({ metadata, spec }) => ({
         "metadata.name": metadata.name,
         "metadata.namespace": metadata.namespace,
-        "spec.clusterIP": "",
+        "spec.clusterIP": spec.clusterIP ?? "",
         "spec.type": spec.type,
       }),
       bookmark: (resourceVersion, annotations) => ({

@@ -2,9 +2,10 @@
  * The fake API server's Services (`v1`): validation, the real server's
  * defaults and serialization; they are stored in their history (by
  * `namespace/name`), which this reads to keep a replaced Service's uid and
- * creation time. Only what a
- * client reads of a Service is modelled: no cluster IP is allocated, and no
- * EndpointSlice is derived from a Service. Private to the fake API server.
+ * creation time. Only what a client reads of a Service is modelled: no
+ * cluster IP is allocated (a headless Service's `"None"` is stored, see
+ * `_service_ip.ts`), and no EndpointSlice is derived from a Service. Private
+ * to the fake API server.
  *
  * @module
  */
@@ -13,6 +14,7 @@ import { describeValue, isRecord } from "../base/_util.ts";
 import { decodedStringMap, sameJson, sortedMap } from "./_json_data.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label } from "../base/dns_label.ts";
 import { labelsProblem, qualifiedNameProblem } from "./_labels.ts";
+import { clusterIpOf, ipFamiliesOf } from "./_service_ip.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
 
 /** The Services of the fake API server. */
@@ -100,30 +102,63 @@ function checkMetadata(input: ServiceInput) {
 }
 
 function normalizeSpec(key: string, spec: ServiceInput["spec"], existing: Service | undefined): Service["spec"] {
-  if (!Array.isArray(spec?.ports)) throw invalid(key, "spec.ports must be a list");
-  // Read as given: a JavaScript caller can pass one. The resolver reads it (no Local policy for a headless Service),
-  // so a Service made ClusterIP in spite of it would answer unlike a cluster.
-  const clusterIP: unknown = (spec as { clusterIP?: unknown }).clusterIP;
-  if (clusterIP !== undefined && clusterIP !== null && clusterIP !== "") {
+  const refuse = (problem: string): never => {
+    throw invalid(key, problem);
+  };
+  if (!isRecord(spec)) {
+    refuse(`spec must be an object such as { ports: [{ port: 80 }] }: current value is ${describeValue(spec)}`);
+  }
+  const addresses = clusterIpOf(spec, existing, refuse);
+  const headless = addresses.clusterIP === "None";
+  // Read as given: a JavaScript caller can pass anything; null is a list left out, as kube-apiserver decodes it.
+  const given: unknown = spec.ports ?? (headless ? [] : undefined);
+  if (!Array.isArray(given)) refuse("spec.ports must be a list");
+  const ports = portsOf(key, given as ServiceInput["spec"]["ports"], headless);
+  const selector = decodedStringMap(spec.selector);
+  if (selector === false) {
+    throw invalid(key, "spec.selector must map strings to strings");
+  }
+  const problem = selector === undefined ? undefined : labelsProblem("spec.selector", selector);
+  if (problem !== undefined) throw invalid(key, problem);
+  // As kube-apiserver v1.36.3 defaults it (null too) and refuses another value (422 "Unsupported value").
+  const policy = spec.internalTrafficPolicy ?? "Cluster";
+  if (policy !== "Cluster" && policy !== "Local") {
     throw invalid(
       key,
-      `spec.clusterIP ${JSON.stringify(clusterIP)} is not modelled: the fake API server allocates no cluster IP and ` +
-        "has no headless Services; leave spec.clusterIP out",
+      `spec.internalTrafficPolicy: Unsupported value: ${JSON.stringify(policy)}: supported values: "Cluster", "Local"`,
     );
   }
-  // The fake's Services are ClusterIP ones, which kube-apiserver v1.36.3 refuses without a port (measured: 422
-  // Invalid, "Service \"x\" is invalid: spec.ports: Required value"); only headless and ExternalName ones may have none.
-  if (spec.ports.length === 0) {
+  const selected = selector !== undefined && Object.keys(selector).length > 0;
+  return {
+    // As kube-apiserver stores them: no ports and an empty selector are left out (Go's `omitempty`).
+    ...(ports.length === 0 ? {} : { ports }),
+    ...(selected ? { selector: sortedMap(selector) } : {}),
+    ...addresses,
+    type: "ClusterIP",
+    sessionAffinity: "None",
+    ...ipFamiliesOf(spec, existing, headless && !selected, refuse),
+    internalTrafficPolicy: policy,
+  };
+}
+
+/**
+ * The ports of a Service as kube-apiserver v1.36.3 validates and stores them, in the order given; a headless Service
+ * may have none.
+ */
+function portsOf(key: string, ports: ServiceInput["spec"]["ports"], headless: boolean): ServicePort[] {
+  // kube-apiserver v1.36.3 refuses a ClusterIP Service without a port (measured: 422 Invalid, "Service \"x\" is
+  // invalid: spec.ports: Required value"); only headless and ExternalName ones may have none.
+  if (ports.length === 0 && !headless) {
     throw invalid(
       key,
       "spec.ports is required: a ClusterIP Service needs at least one port, as kube-apiserver requires " +
-        "(it answers 422 Invalid: spec.ports: Required value)",
+        '(it answers 422 Invalid: spec.ports: Required value); a headless one (clusterIP: "None") may have none',
     );
   }
   const names = new Set<string>();
   /** `port/protocol` pairs already taken. */
   const served = new Set<string>();
-  const ports = spec.ports.map((given, index): ServicePort => {
+  return ports.map((given, index): ServicePort => {
     const field = `spec.ports[${index}]`;
     if (!isRecord(given)) {
       throw invalid(
@@ -136,7 +171,7 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"], existing: Servic
       Object.entries(given).filter(([, value]) => value !== null),
     ) as ServiceInput["spec"]["ports"][number];
     const name = port.name ?? "";
-    if (spec.ports.length > 1 && name === "") {
+    if (ports.length > 1 && name === "") {
       throw invalid(key, `${field}.name is required when a Service has more than one port`);
     }
     if (name !== "" && !isDns1123Label(name)) {
@@ -196,88 +231,6 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"], existing: Servic
       targetPort,
     };
   });
-  const selector = decodedStringMap(spec.selector);
-  if (selector === false) {
-    throw invalid(key, "spec.selector must map strings to strings");
-  }
-  const problem = selector === undefined ? undefined : labelsProblem("spec.selector", selector);
-  if (problem !== undefined) throw invalid(key, problem);
-  // As kube-apiserver v1.36.3 defaults it (null too) and refuses another value (422 "Unsupported value").
-  const policy = spec.internalTrafficPolicy ?? "Cluster";
-  if (policy !== "Cluster" && policy !== "Local") {
-    throw invalid(
-      key,
-      `spec.internalTrafficPolicy: Unsupported value: ${JSON.stringify(policy)}: supported values: "Cluster", "Local"`,
-    );
-  }
-  return {
-    ports,
-    // As kube-apiserver stores it: an empty selector is left out (Go's `omitempty`).
-    ...(selector === undefined || Object.keys(selector).length === 0 ? {} : { selector: sortedMap(selector) }),
-    type: "ClusterIP",
-    sessionAffinity: "None",
-    ipFamilies: ["IPv4"],
-    ipFamilyPolicy: ipFamilyPolicyOf(key, spec, existing),
-    internalTrafficPolicy: policy,
-  };
-}
-
-const IP_FAMILY_POLICIES = ["PreferDualStack", "RequireDualStack", "SingleStack"];
-
-/**
- * The IP family policy a Service gets from kube-apiserver v1.36.3 on an IPv4 cluster, which the fake's is (measured):
- * `SingleStack` when left out (the replaced Service's policy when there is one: measured with kubectl replace),
- * `PreferDualStack` kept; `ipFamilies` is always `["IPv4"]`, and IPv6 or `RequireDualStack` are its 422s.
- */
-function ipFamilyPolicyOf(
-  key: string,
-  spec: ServiceInput["spec"],
-  existing: Service | undefined,
-): "SingleStack" | "PreferDualStack" {
-  const ipv4Only = ' (the fake API server is an IPv4 cluster: leave ipFamilies out or give ["IPv4"])';
-  const policy: unknown = spec.ipFamilyPolicy ?? existing?.spec.ipFamilyPolicy ?? "SingleStack";
-  if (typeof policy !== "string" || !IP_FAMILY_POLICIES.includes(policy)) {
-    const supported = IP_FAMILY_POLICIES.map((name) => JSON.stringify(name)).join(", ");
-    throw invalid(
-      key,
-      `spec.ipFamilyPolicy: Unsupported value: ${JSON.stringify(policy)}: supported values: ${supported}`,
-    );
-  }
-  // Read as given: a JavaScript caller can pass any value.
-  const families: unknown = spec.ipFamilies ?? [];
-  if (!Array.isArray(families)) {
-    throw invalid(key, `spec.ipFamilies must be a list such as ["IPv4"]: current value is ${describeValue(families)}`);
-  }
-  families.forEach((family, index) => {
-    if (family !== "IPv4" && family !== "IPv6") {
-      throw invalid(
-        key,
-        `spec.ipFamilies[${index}]: Unsupported value: ${JSON.stringify(family)}: supported values: "IPv4", "IPv6"`,
-      );
-    }
-    if (families.indexOf(family) !== index) {
-      throw invalid(key, `spec.ipFamilies[${index}]: Duplicate value: ${JSON.stringify(family)}`);
-    }
-  });
-  if (families.length > 1 && policy === "SingleStack") {
-    throw invalid(
-      key,
-      `spec.ipFamilyPolicy: Invalid value: "SingleStack": must be 'RequireDualStack' or 'PreferDualStack' when ` +
-        "multiple IP families are specified",
-    );
-  }
-  const ipv6 = families.indexOf("IPv6");
-  if (ipv6 !== -1) {
-    throw invalid(key, `spec.ipFamilies[${ipv6}]: Invalid value: "IPv6": not configured on this cluster${ipv4Only}`);
-  }
-  if (policy === "RequireDualStack") {
-    throw invalid(
-      key,
-      'spec.ipFamilyPolicy: Invalid value: "RequireDualStack": this cluster is not configured for dual-stack ' +
-        'services (the fake API server is an IPv4 cluster: give "SingleStack" or "PreferDualStack")',
-    );
-  }
-  return policy as "SingleStack" | "PreferDualStack";
 }
 
 /** What makes a text no IANA service name (a container port's name), as kube-apiserver's `IsValidPortName` lists it. */

@@ -236,7 +236,7 @@ export interface ServicePort {
  * @example Reading the first port of a Service
  * ```ts
  * import type { Service } from "@kgr/resolver/testing";
- * const firstPortName = (service: Service) => service.spec.ports[0]?.name ?? "";
+ * const firstPortName = (service: Service) => service.spec.ports?.[0]?.name ?? "";
  * console.log(firstPortName);
  * ```
  */
@@ -255,16 +255,27 @@ export interface Service {
     labels?: Record<string, string> | undefined;
   };
   /**
-   * The ports, in the order given, the pod selector when there is one, the IP families of an IPv4 cluster and the
-   * IP family policy (though no cluster IP is allocated), and the internal traffic policy.
+   * The ports, in the order given, the pod selector when there is one, `clusterIP` and `clusterIPs` for a headless
+   * Service, the IP families of an IPv4 cluster and the IP family policy (though no cluster IP is allocated), and the
+   * internal traffic policy.
    */
   spec: {
-    ports: ServicePort[];
+    /** Absent only for a headless Service given none, as kube-apiserver stores it. */
+    ports?: ServicePort[] | undefined;
     selector?: Record<string, string> | undefined;
+    /** `"None"` for a headless Service; absent for the others, as the fake allocates no cluster IP. */
+    clusterIP?: "None" | undefined;
+    /** `["None"]` for a headless Service; absent for the others. */
+    clusterIPs?: ["None"] | undefined;
     type: "ClusterIP";
     sessionAffinity: "None";
-    ipFamilies: ["IPv4"];
-    ipFamilyPolicy: "SingleStack" | "PreferDualStack";
+    /**
+     * `["IPv4"]`, except for a headless Service without a selector, which kube-apiserver v1.36.3 gives both families
+     * (the given one first) unless its policy is `SingleStack`, even on an IPv4 cluster.
+     */
+    ipFamilies: ("IPv4" | "IPv6")[];
+    /** `RequireDualStack` only for a headless Service without a selector (its default there). */
+    ipFamilyPolicy: "SingleStack" | "PreferDualStack" | "RequireDualStack";
     /** `Local`: kube-proxy sends a client only to the pods on its own node; `Cluster` (the default): to every pod. */
     internalTrafficPolicy: "Cluster" | "Local";
   };
@@ -290,11 +301,12 @@ export interface ServiceInput {
   /** The metadata a client may set. */
   metadata: { namespace: string; name: string; labels?: Record<string, string> | undefined };
   /**
-   * The ports, at least one (the fake's Services are ClusterIP ones, which kube-apiserver refuses without a port),
-   * the pod selector, the IP families and policy, and the internal traffic policy (default `Cluster`, as
-   * kube-apiserver sets it).
+   * The ports, at least one unless the Service is headless (kube-apiserver refuses a ClusterIP Service without a
+   * port), the pod selector, the cluster IP (`"None"` or left out), the IP families and policy, and the internal
+   * traffic policy (default `Cluster`, as kube-apiserver sets it).
    */
   spec: {
+    /** `[]` for a headless Service without ports (left out or `null` are taken too, for a JavaScript caller). */
     ports: {
       name?: string | undefined;
       protocol?: string | undefined;
@@ -303,10 +315,23 @@ export interface ServiceInput {
       targetPort?: number | string | undefined;
     }[];
     selector?: Record<string, string> | undefined;
-    /** The fake's is an IPv4 cluster: `["IPv4"]` (the default), as kube-apiserver refuses IPv6 there. */
-    ipFamilies?: "IPv4"[] | undefined;
-    /** `SingleStack` (the default) or `PreferDualStack`, as an IPv4 cluster refuses `RequireDualStack`. */
-    ipFamilyPolicy?: "SingleStack" | "PreferDualStack" | undefined;
+    /**
+     * `"None"` for a headless Service, which cannot change afterwards, as kube-apiserver requires; left out (or `""`)
+     * for the others. The fake allocates no cluster IP: it refuses an address, which a real server would allocate.
+     */
+    clusterIP?: string | undefined;
+    /** Left out, or `["None"]` with `clusterIP: "None"`, as kube-apiserver requires. */
+    clusterIPs?: string[] | undefined;
+    /**
+     * The fake's is an IPv4 cluster: `["IPv4"]` (the default), as kube-apiserver refuses IPv6 there, except for a
+     * headless Service without a selector, which may have `"IPv6"` or both.
+     */
+    ipFamilies?: ("IPv4" | "IPv6")[] | undefined;
+    /**
+     * `SingleStack` (the default) or `PreferDualStack`, as an IPv4 cluster refuses `RequireDualStack`, except for a
+     * headless Service without a selector (its default there).
+     */
+    ipFamilyPolicy?: "SingleStack" | "PreferDualStack" | "RequireDualStack" | undefined;
     internalTrafficPolicy?: "Cluster" | "Local" | undefined;
   };
 }

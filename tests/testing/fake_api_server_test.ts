@@ -1546,27 +1546,179 @@ Deno.test("applyService() takes ipFamilies and ipFamilyPolicy as kube-apiserver 
   });
 });
 
-Deno.test("applyService() refuses a clusterIP, which the fake does not model, where it made a ClusterIP Service", async () => {
-  await withServer({}, (server) => {
-    const service = (clusterIP: unknown) =>
-      server.applyService({
-        metadata: { namespace: "shop", name: "agent" },
-        spec: { ports: [{ port: 4317 }], clusterIP },
-      } as unknown as ServiceInput);
-    // kube-apiserver v1.36.3 stores a headless one as such (clusterIP and clusterIPs "None", and without a selector
-    // ipFamilyPolicy RequireDualStack, measured), and the resolver reads clusterIP ("Local" is not for a headless
-    // Service): a fake that made it a ClusterIP Service would answer a test unlike a cluster.
-    for (const clusterIP of ["None", "10.96.0.10"]) {
-      assert.throws(() => service(clusterIP), {
-        name: "TypeError",
-        message:
-          `Cannot apply Service "shop/agent": spec.clusterIP ${JSON.stringify(clusterIP)} is not modelled: the ` +
-          "fake API server allocates no cluster IP and has no headless Services; leave spec.clusterIP out",
-      });
+/** A Service `shop/<name>` with the given spec, read as given (a manifest a test applies). */
+function headlessInput(name: string, spec: Record<string, unknown>): ServiceInput {
+  return { metadata: { namespace: "shop", name }, spec } as unknown as ServiceInput;
+}
+
+Deno.test("applyService() stores a headless Service as kube-apiserver v1.36.3 does, with or without a selector and ports", async () => {
+  await withServer({}, async (server) => {
+    const stored = (name: string, spec: Record<string, unknown>) => server.applyService(headlessInput(name, spec)).spec;
+    const grpc = [{ name: "grpc", port: 80 }];
+    // Measured on kube-apiserver v1.36.3 (an IPv4 cluster), key order too.
+    assert.equal(
+      JSON.stringify(stored("selected", { clusterIP: "None", selector: { app: "a" }, ports: grpc })),
+      JSON.stringify({
+        ports: [{ name: "grpc", protocol: "TCP", port: 80, targetPort: 80 }],
+        selector: { app: "a" },
+        clusterIP: "None",
+        clusterIPs: ["None"],
+        type: "ClusterIP",
+        sessionAffinity: "None",
+        ipFamilies: ["IPv4"],
+        ipFamilyPolicy: "SingleStack",
+        internalTrafficPolicy: "Cluster",
+      }),
+    );
+    // Without a selector, both families and RequireDualStack, even on an IPv4 cluster.
+    assert.deepEqual(stored("manual", { clusterIP: "None", ports: grpc }), {
+      ports: [{ name: "grpc", protocol: "TCP", port: 80, targetPort: 80 }],
+      clusterIP: "None",
+      clusterIPs: ["None"],
+      type: "ClusterIP",
+      sessionAffinity: "None",
+      ipFamilies: ["IPv4", "IPv6"],
+      ipFamilyPolicy: "RequireDualStack",
+      internalTrafficPolicy: "Cluster",
+    });
+    // No ports: none stored.
+    for (const ports of [undefined, null, []]) {
+      assert.equal("ports" in stored("portless", { clusterIP: "None", selector: { app: "a" }, ports }), false);
+      assert.equal("ports" in stored("bare", { clusterIP: "None", ports }), false);
     }
-    // Left out, as kube-apiserver reads "" and null.
-    assert.equal(service("").spec.type, "ClusterIP");
-    assert.equal(service(null).spec.type, "ClusterIP");
+    const families = (spec: Record<string, unknown>) => {
+      const { ipFamilies, ipFamilyPolicy } = stored("families", { clusterIP: "None", ports: grpc, ...spec });
+      return [ipFamilies, ipFamilyPolicy];
+    };
+    assert.deepEqual(families({ ipFamilyPolicy: "SingleStack" }), [["IPv4"], "SingleStack"]);
+    server.deleteService("shop", "families");
+    assert.deepEqual(families({ ipFamilyPolicy: "PreferDualStack" }), [["IPv4", "IPv6"], "PreferDualStack"]);
+    server.deleteService("shop", "families");
+    assert.deepEqual(families({ ipFamilies: ["IPv4"] }), [["IPv4", "IPv6"], "RequireDualStack"]);
+    server.deleteService("shop", "families");
+    assert.deepEqual(families({ ipFamilies: ["IPv6"] }), [["IPv6", "IPv4"], "RequireDualStack"]);
+    server.deleteService("shop", "families");
+    assert.deepEqual(families({ ipFamilies: ["IPv6"], ipFamilyPolicy: "SingleStack" }), [["IPv6"], "SingleStack"]);
+    // With a selector, as a ClusterIP Service of an IPv4 cluster.
+    assert.throws(() => stored("v6", { clusterIP: "None", selector: { a: "b" }, ipFamilies: ["IPv6"] }), {
+      message: /spec\.ipFamilies\[0\]: Invalid value: "IPv6": not configured on this cluster/,
+    });
+    assert.throws(
+      () => stored("dual", { clusterIP: "None", selector: { a: "b" }, ipFamilyPolicy: "RequireDualStack" }),
+      {
+        message:
+          /spec\.ipFamilyPolicy: Invalid value: "RequireDualStack": this cluster is not configured for dual-stack/,
+      },
+    );
+    assert.equal(
+      stored("local", { clusterIP: "None", selector: { a: "b" }, internalTrafficPolicy: "Local" })
+        .internalTrafficPolicy,
+      "Local",
+    );
+    // Served as stored: kubectl's CLUSTER-IP column says None, and a field selector finds it.
+    const table = await fetch(`${server.url}/api/v1/namespaces/shop/services/manual`, {
+      headers: { accept: "application/json;as=Table;v=v1;g=meta.k8s.io" },
+    }).then((response) => response.json());
+    assert.deepEqual(table.rows[0].cells.slice(0, 5), ["manual", "ClusterIP", "None", "<none>", "80/TCP"]);
+    const found = await fetch(`${server.url}/api/v1/services?fieldSelector=spec.clusterIP%3DNone`)
+      .then((response) => response.json());
+    assert.deepEqual(found.items.map((item: { metadata: { name: string } }) => item.metadata.name), [
+      "bare",
+      "families",
+      "local",
+      "manual",
+      "portless",
+      "selected",
+    ]);
+  });
+});
+
+Deno.test("applyService() refuses a cluster IP as kube-apiserver v1.36.3 does, and an address, which the fake does not allocate", async () => {
+  await withServer({}, (server) => {
+    const refusal = (spec: Record<string, unknown>) => {
+      try {
+        server.applyService(headlessInput("agent", { ports: [{ port: 4317 }], ...spec }));
+      } catch (error) {
+        return (error as Error).message.replace('Cannot apply Service "shop/agent": ', "");
+      }
+      return "stored";
+    };
+    // The real server's words (measured), each with what to do where the fake adds it.
+    assert.equal(
+      refusal({ clusterIPs: ["None"] }),
+      'spec.clusterIPs: Invalid value: ["None"]: must be empty when `clusterIP` is not specified',
+    );
+    assert.equal(
+      refusal({ clusterIP: "None", clusterIPs: ["10.0.0.5"] }),
+      'spec.clusterIPs: Invalid value: ["10.0.0.5"]: first value must match `clusterIP`',
+    );
+    assert.equal(
+      refusal({ clusterIP: "None", clusterIPs: ["None", "None"] }),
+      `spec.clusterIPs: Invalid value: ["None","None"]: 'None' must be the first and only value`,
+    );
+    assert.equal(
+      refusal({ clusterIP: "none" }),
+      'spec.clusterIPs[0]: Invalid value: "none": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff) ' +
+        '(give "None" for a headless Service, with a capital N)',
+    );
+    assert.equal(
+      refusal({ clusterIP: "fd00::1" }),
+      'spec.clusterIPs[0]: Invalid value: ["fd00::1"]: IPv6 is not configured on this cluster',
+    );
+    // A real server allocates it from its service range, or refuses it ("failed to allocate IP ...": the fake cannot
+    // tell which).
+    for (const clusterIP of ["10.96.0.10", "192.168.1.1"]) {
+      assert.equal(
+        refusal({ clusterIP }),
+        `spec.clusterIP "${clusterIP}" is not modelled: the fake API server allocates no cluster IP (a real one ` +
+          'allocates the address from its service range, or refuses it); leave spec.clusterIP out, or give "None" ' +
+          "for a headless Service",
+      );
+    }
+    assert.match(refusal({ clusterIP: 7 }), /^spec\.clusterIP must be a string such as "None": current value is 7/);
+    // Left out, as kube-apiserver reads "" and null: a ClusterIP Service (without an address on the fake).
+    assert.equal(refusal({ clusterIP: "" }), "stored");
+    assert.equal(
+      server.applyService(headlessInput("agent", { ports: [{ port: 4317 }], clusterIP: null })).spec.clusterIP,
+      undefined,
+    );
+    // A ClusterIP Service without a port is refused; a headless one may have none.
+    assert.match(refusal({ ports: [] }), /^spec\.ports is required: a ClusterIP Service needs at least one port/);
+  });
+});
+
+Deno.test("applyService() keeps a Service headless or not, as kube-apiserver v1.36.3 refuses a change of its clusterIP", async () => {
+  await withServer({}, (server) => {
+    const apply = (name: string, spec: Record<string, unknown>) =>
+      server.applyService(headlessInput(name, { ports: [{ name: "grpc", port: 80 }], ...spec })).spec;
+    const mayNotChange = (value: string) => ({
+      name: "TypeError",
+      message:
+        `Cannot apply Service "shop/${
+          value === "None" ? "plain" : "headless"
+        }": spec.clusterIPs[0]: Invalid value: ["${value}"]: may not change once set (a Service cannot become ` +
+        "headless or stop being one: delete it, then apply it again)",
+    });
+    apply("plain", {});
+    assert.throws(() => apply("plain", { clusterIP: "None" }), mayNotChange("None"));
+    assert.throws(() => apply("plain", { clusterIP: "None", clusterIPs: ["None"] }), mayNotChange("None"));
+    apply("headless", { clusterIP: "None", selector: { app: "a" } });
+    assert.throws(() => apply("headless", { clusterIP: "10.96.0.50" }), mayNotChange("10.96.0.50"));
+    // Left out (or ""), the replaced Service's is kept, as a real update keeps it.
+    assert.equal(apply("headless", { selector: { app: "a" } }).clusterIP, "None");
+    assert.deepEqual(apply("headless", { clusterIP: "", clusterIPs: [], selector: { app: "a" } }).clusterIPs, ["None"]);
+    // The selector removed, with RequireDualStack: both families (measured).
+    const unselected = apply("headless", { ipFamilyPolicy: "RequireDualStack" });
+    assert.deepEqual([unselected.ipFamilies, unselected.ipFamilyPolicy], [["IPv4", "IPv6"], "RequireDualStack"]);
+    // The policy and families left out keep the replaced Service's; SingleStack keeps the first family.
+    assert.deepEqual(apply("headless", {}).ipFamilies, ["IPv4", "IPv6"]);
+    const single = apply("headless", { ipFamilyPolicy: "SingleStack" });
+    assert.deepEqual([single.ipFamilies, single.ipFamilyPolicy], [["IPv4"], "SingleStack"]);
+    // A selector again, the dual-stack policy kept: refused, as on an IPv4 cluster.
+    apply("manual", { clusterIP: "None" });
+    assert.throws(() => apply("manual", { selector: { app: "a" } }), {
+      message: /spec\.ipFamilyPolicy: Invalid value: "RequireDualStack": this cluster is not configured for dual-stack/,
+    });
   });
 });
 
@@ -1620,7 +1772,7 @@ Deno.test("applyService() rejects invalid Services", async () => {
       });
     }
     for (const targetPort of [0, ""]) {
-      assert.equal(server.applyService(ports([{ name: "a", port: 80, targetPort }])).spec.ports[0].targetPort, 80);
+      assert.equal(server.applyService(ports([{ name: "a", port: 80, targetPort }])).spec.ports![0].targetPort, 80);
     }
     assert.throws(
       () => server.applyService({ metadata: { namespace: "", name: "x" }, spec: { ports: [] } }),

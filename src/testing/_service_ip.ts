@@ -1,0 +1,156 @@
+/**
+ * The addresses of a fake Service as kube-apiserver v1.36.3 on an IPv4 cluster
+ * stores them (measured): its cluster IP, which the fake models only as
+ * `"None"` (a headless Service: no address is allocated), and its IP families
+ * and family policy. Private to the fake API server.
+ *
+ * @module
+ */
+
+import { describeValue } from "../base/_util.ts";
+import type { Service, ServiceInput } from "./types.ts";
+
+/** Throws the refusal of the Service being applied, with `problem` as its detail. */
+export type Refuse = (problem: string) => never;
+
+/** A Service's cluster IP fields as they are stored: both `"None"` for a headless one, absent otherwise. */
+export type ClusterIpFields = Pick<Service["spec"], "clusterIP" | "clusterIPs">;
+
+const IPV4_ONLY = ' (the fake API server is an IPv4 cluster: leave ipFamilies out or give ["IPv4"])';
+const IP_FAMILY_POLICIES = ["PreferDualStack", "RequireDualStack", "SingleStack"];
+
+/**
+ * The cluster IP of a Service: `"None"` given, or kept from the Service it replaces when left out (`""` too), as a
+ * real update keeps an allocated one; refuses a change of it in kube-apiserver's words, and an address, which a real
+ * server would allocate from its service range (or refuse) and the fake does not model.
+ *
+ * @param spec The given spec, read as given (a JavaScript caller can pass any value).
+ * @param existing The Service it replaces.
+ * @param refuse Throws the refusal.
+ * @returns `{ clusterIP: "None", clusterIPs: ["None"] }` for a headless Service, `{}` for another.
+ */
+export function clusterIpOf(
+  spec: ServiceInput["spec"],
+  existing: Service | undefined,
+  refuse: Refuse,
+): ClusterIpFields {
+  const given: unknown = spec.clusterIP ?? "";
+  const list: unknown = spec.clusterIPs ?? [];
+  if (typeof given !== "string") {
+    refuse(`spec.clusterIP must be a string such as "None": current value is ${describeValue(given)}`);
+  }
+  if (!Array.isArray(list) || list.some((ip) => typeof ip !== "string")) {
+    refuse(`spec.clusterIPs must be a list of strings such as ["None"]: current value is ${describeValue(list)}`);
+  }
+  const ips = list as string[];
+  const quoted = JSON.stringify(ips);
+  // In the order and words kube-apiserver v1.36.3 checks them (measured).
+  if (given === "" && ips.length > 0) {
+    refuse(`spec.clusterIPs: Invalid value: ${quoted}: must be empty when \`clusterIP\` is not specified`);
+  }
+  if (ips.length > 0 && ips[0] !== given) {
+    refuse(`spec.clusterIPs: Invalid value: ${quoted}: first value must match \`clusterIP\``);
+  }
+  if (given === "None" && ips.length > 1) {
+    refuse(`spec.clusterIPs: Invalid value: ${quoted}: 'None' must be the first and only value`);
+  }
+  if (given !== "" && given !== "None" && !isIp(given)) {
+    refuse(
+      `spec.clusterIPs[0]: Invalid value: ${JSON.stringify(given)}: must be a valid IP address, (e.g. 10.9.8.7 or ` +
+        `2001:db8::ffff) (give "None" for a headless Service, with a capital N)`,
+    );
+  }
+  const was = existing?.spec.clusterIP === "None";
+  if (existing !== undefined && given !== "" && (given === "None") !== was) {
+    refuse(
+      `spec.clusterIPs[0]: Invalid value: ${JSON.stringify([given])}: may not change once set (a Service cannot ` +
+        `become headless or stop being one: delete it, then apply it again)`,
+    );
+  }
+  if (given.includes(":")) {
+    refuse(`spec.clusterIPs[0]: Invalid value: ${JSON.stringify([given])}: IPv6 is not configured on this cluster`);
+  }
+  if (given !== "" && given !== "None") {
+    refuse(
+      `spec.clusterIP ${JSON.stringify(given)} is not modelled: the fake API server allocates no cluster IP (a real ` +
+        `one allocates the address from its service range, or refuses it); leave spec.clusterIP out, or give "None" ` +
+        "for a headless Service",
+    );
+  }
+  return given === "None" || (given === "" && was) ? { clusterIP: "None", clusterIPs: ["None"] } : {};
+}
+
+/**
+ * The IP families and family policy a Service gets from kube-apiserver v1.36.3 on an IPv4 cluster, which the fake's
+ * is (measured): the policy given, else the replaced Service's (measured with kubectl replace), else `SingleStack`,
+ * or `RequireDualStack` for a headless Service without a selector; the families given, else the replaced Service's,
+ * else `["IPv4"]`, cut to the first for `SingleStack`. A headless Service without a selector may have IPv6 and gets
+ * the other family added unless `SingleStack`; any other refuses IPv6 and `RequireDualStack` (422s there).
+ *
+ * @param spec The given spec, read as given.
+ * @param existing The Service it replaces.
+ * @param selectorless Whether the Service is headless without a selector.
+ * @param refuse Throws the refusal.
+ * @returns The stored families and policy.
+ */
+export function ipFamiliesOf(
+  spec: ServiceInput["spec"],
+  existing: Service | undefined,
+  selectorless: boolean,
+  refuse: Refuse,
+): Pick<Service["spec"], "ipFamilies" | "ipFamilyPolicy"> {
+  const policy: unknown = spec.ipFamilyPolicy ?? existing?.spec.ipFamilyPolicy ??
+    (selectorless ? "RequireDualStack" : "SingleStack");
+  if (typeof policy !== "string" || !IP_FAMILY_POLICIES.includes(policy)) {
+    const supported = IP_FAMILY_POLICIES.map((name) => JSON.stringify(name)).join(", ");
+    refuse(`spec.ipFamilyPolicy: Unsupported value: ${JSON.stringify(policy)}: supported values: ${supported}`);
+  }
+  const given: unknown = spec.ipFamilies ?? [];
+  if (!Array.isArray(given)) {
+    refuse(`spec.ipFamilies must be a list such as ["IPv4"]: current value is ${describeValue(given)}`);
+  }
+  given.forEach((family, index) => {
+    if (family !== "IPv4" && family !== "IPv6") {
+      refuse(
+        `spec.ipFamilies[${index}]: Unsupported value: ${JSON.stringify(family)}: supported values: "IPv4", "IPv6"`,
+      );
+    }
+    if (given.indexOf(family) !== index) {
+      refuse(`spec.ipFamilies[${index}]: Duplicate value: ${JSON.stringify(family)}`);
+    }
+  });
+  if (given.length > 1 && policy === "SingleStack") {
+    refuse(
+      `spec.ipFamilyPolicy: Invalid value: "SingleStack": must be 'RequireDualStack' or 'PreferDualStack' when ` +
+        "multiple IP families are specified",
+    );
+  }
+  let families = (given.length > 0 ? given : existing?.spec.ipFamilies ?? ["IPv4"]) as ("IPv4" | "IPv6")[];
+  if (policy === "SingleStack") families = families.slice(0, 1);
+  else if (selectorless && families.length < 2) families = [families[0], families[0] === "IPv4" ? "IPv6" : "IPv4"];
+  // The policy's refusal first, as kube-apiserver v1.36.3 lists both (measured).
+  if (!selectorless && policy === "RequireDualStack") {
+    refuse(
+      'spec.ipFamilyPolicy: Invalid value: "RequireDualStack": this cluster is not configured for dual-stack ' +
+        'services (the fake API server is an IPv4 cluster: give "SingleStack" or "PreferDualStack")',
+    );
+  }
+  const ipv6 = selectorless ? -1 : families.indexOf("IPv6");
+  if (ipv6 !== -1) {
+    refuse(`spec.ipFamilies[${ipv6}]: Invalid value: "IPv6": not configured on this cluster${IPV4_ONLY}`);
+  }
+  return { ipFamilies: families, ipFamilyPolicy: policy as Service["spec"]["ipFamilyPolicy"] };
+}
+
+/** Whether `text` is an IPv4 or IPv6 address as Go's `netip.ParseAddr` reads one (no zone). */
+function isIp(text: string): boolean {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
+    return text.split(".").every((part) => Number(part) <= 255 && (part === "0" || !part.startsWith("0")));
+  }
+  if (!/^[0-9a-fA-F:.]+$/.test(text) || !text.includes(":")) return false;
+  try {
+    return new URL(`http://[${text}]/`).hostname !== "";
+  } catch {
+    return false;
+  }
+}
