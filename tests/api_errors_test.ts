@@ -158,6 +158,38 @@ Deno.test("networkError() says a server that took the connection and never answe
   assert.equal(error.name, "KubeApiError");
 });
 
+Deno.test("networkError() tells an http:// URL of a TLS server that answered with a TLS alert to use https://", () => {
+  // What a rustls server (Deno's TLS servers among them) writes to a plain HTTP request: a fatal decode_error alert.
+  // It was "does not answer in HTTP/1.1 (...): it is not a Kubernetes API server (an HTTP/2-only server, such as a
+  // gRPC server, answers so): check the port", where the URL's scheme is what is wrong.
+  const alert = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x32];
+  const nodeHttp = Object.assign(new Error("Parse Error: Expected HTTP/, RTSP/ or ICE/"), {
+    code: "HPE_INVALID_CONSTANT",
+    rawPacket: Uint8Array.from(alert),
+  });
+  const undici = Object.assign(
+    new Error("Response does not match the HTTP/1.1 protocol (Expected HTTP/, RTSP/ or ICE/)"),
+    { name: "HTTPParserError", data: String.fromCharCode(...alert) },
+  );
+  for (const cause of [nodeHttp, new TypeError("fetch failed", { cause: undici })]) {
+    const error = networkError("watch", "endpointslices", accessTo("http://10.0.0.1:6443"), cause);
+    assert.match(
+      error.message,
+      /^Cannot watch endpointslices: the server at http:\/\/10\.0\.0\.1:6443 serves HTTPS on this port and answered plain HTTP with a TLS alert \(.*Expected HTTP\/.*\): make the URL in kubeconfig \/k start with https:\/\/$/,
+    );
+    assert.equal(error.name, "KubeApiError");
+  }
+  // An HTTP/2-only server's SETTINGS frame is still named as such.
+  const settings = Object.assign(new Error("Parse Error: Expected HTTP/, RTSP/ or ICE/"), {
+    code: "HPE_INVALID_CONSTANT",
+    rawPacket: Uint8Array.from([0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00]),
+  });
+  assert.match(
+    networkError("watch", "endpointslices", accessTo("http://10.0.0.1:6443"), settings).message,
+    /does not answer in HTTP\/1\.1 .*an HTTP\/2-only server/,
+  );
+});
+
 Deno.test("networkError() quotes a refused connection once, not its code again after Node's message", () => {
   const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
   const error = networkError(

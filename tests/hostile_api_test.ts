@@ -691,6 +691,34 @@ boundedTest(
 );
 
 boundedTest(
+  "an http:// URL of a TLS server that answers plain HTTP with a TLS alert (rustls, Deno's) is told to use https://",
+  15_000,
+  async (defer) => {
+    // What a rustls server, such as a fake API server on Deno started with `tls`, writes to a plain HTTP request.
+    const sockets = new Set<Socket>();
+    const server = createTcpServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.on("close", () => sockets.delete(socket));
+      socket.once("data", () => socket.end(Buffer.from("15030300020232", "hex")));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    defer(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const watcher = follow({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    defer(() => watcher.stop());
+    await eventually(() => watcher.errors.length > 0, "the error");
+    assert.match(
+      watcher.errors[0].message,
+      /^Cannot .*: the server at http:\/\/127\.0\.0\.1:\d+ serves HTTPS on this port and answered plain HTTP with a TLS alert \(.+\): make the URL in cluster options start with https:\/\/$/,
+    );
+    observed("http:// to a server that answers with a TLS alert", watcher.errors[0].message);
+  },
+);
+
+boundedTest(
   "a server that does not answer in HTTP/1.1 (a gRPC server's port) is named as such, not as unreachable",
   15_000,
   async (defer) => {

@@ -12,15 +12,8 @@ import type { HttpClient, HttpResponse } from "../runtime/http_client.ts";
 import { settledOnAbort } from "../runtime/abortable.ts";
 import { userAgent } from "../runtime/user_agent.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
-import {
-  isApiContentType,
-  isProtobuf,
-  networkError,
-  notJsonError,
-  plainHttpToTlsError,
-  statusError,
-  type Subject,
-} from "./api_errors.ts";
+import { isApiContentType, isProtobuf, networkError, notJsonError, statusError, type Subject } from "./api_errors.ts";
+import { plainHttpToTlsError } from "./_plain_http_to_tls.ts";
 import { withoutCredentials } from "./without_credentials.ts";
 import { impersonationHeaders } from "./impersonation_headers.ts";
 import { pageText } from "./_page_text.ts";

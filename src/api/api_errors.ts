@@ -21,6 +21,7 @@ import { type ErrorBody, foreignAnswerAdvice } from "./_foreign_answer.ts";
 import { impersonationGrant, refusesImpersonation } from "./_impersonation_advice.ts";
 import { proxyLoginAdvice } from "./_proxy_login_advice.ts";
 import { settingPlace } from "./_setting_place.ts";
+import { tlsAnswerToPlainHttpError } from "./_plain_http_to_tls.ts";
 import { IN_CLUSTER_SOURCE } from "../cluster/in_cluster.ts";
 import { withoutCredentials } from "./without_credentials.ts";
 import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
@@ -361,33 +362,6 @@ function quoteLocation(location: string, redact: (text: string) => string): stri
 }
 
 /**
- * The error for what Go's HTTPS servers, kube-apiserver among them, answer a plain HTTP request: a `400` with the
- * text "Client sent an HTTP request to an HTTPS server.". Undefined for any other answer.
- *
- * @param verb `list`, `watch` or `get`.
- * @param where The objects, for the message.
- * @param access The cluster.
- * @param code The answer's status.
- * @param body The answer's text, when it was read.
- * @returns The error that says to use `https://`, or undefined.
- */
-export function plainHttpToTlsError(
-  verb: string,
-  where: string,
-  access: ClusterAccess,
-  code: number,
-  body: string | undefined,
-): KubeApiError | undefined {
-  if (code !== 400 || !body?.startsWith("Client sent an HTTP request to an HTTPS server")) return undefined;
-  const via = access.proxyUrl === undefined ? "" : ` (through the proxy ${proxyForDisplay(access.proxyUrl)})`;
-  return new KubeApiError(
-    `Cannot ${verb} ${where}: the server at ${access.server}${via} serves HTTPS on this port and answered 400 to ` +
-      `plain HTTP: make the URL in ${access.source} start with https://`,
-    { status: code },
-  );
-}
-
-/**
  * A request that could not reach the API server, directly or through a proxy (refused, reset or timed out before an
  * answer): the reflector retries a first one once the slices were read before reporting it (see `planRetry()`). Logged
  * as the documented `KubeApiError` it is.
@@ -444,6 +418,9 @@ export function networkError(
       options,
     );
   }
+  // A TLS record for an answer (a rustls server's alert to plain HTTP), which the HTTP/1.1 parsers refuse below too.
+  const tlsAnswer = tlsAnswerToPlainHttpError(verb, where, access, cause, detail, options);
+  if (tlsAnswer) return tlsAnswer;
   // What undici and node:http (Node, Bun) say when the answer is not HTTP/1.1: an HTTP/2-only server, such
   // as the gRPC server the kubeconfig points at by mistake, is up and reachable. Over TLS, the server refuses the
   // HTTP/1.1 of the hello with a "no application protocol" alert (OpenSSL's words, and rustls' NoApplicationProtocol).
