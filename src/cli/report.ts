@@ -10,7 +10,7 @@ import type { PodExplanation } from "../selection/endpoint_explanation.ts";
 import type { EndpointSnapshot } from "../endpoint_subscription.ts";
 import type { ServiceView } from "./service_observer.ts";
 import { reasonOf } from "./pod_reasons.ts";
-import { formatAddress } from "./table.ts";
+import { formatAddress } from "./table_rows.ts";
 import { topologyReason } from "./topology_reason.ts";
 import { printable } from "./terminal.ts";
 

@@ -6,15 +6,16 @@
  * @module
  */
 
-import type { PodAddress, PodExplanation } from "../selection/endpoint_explanation.ts";
+import type { PodExplanation } from "../selection/endpoint_explanation.ts";
 import type { ServiceView } from "./service_observer.ts";
 import { inFlagTerms } from "./flag_terms.ts";
 import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
-import { HEADINGS, tableLayout } from "./table_layout.ts";
+import { HEADINGS } from "./table_layout.ts";
+import { cellsOf, type PodRows, podRows, rowsShown, type UseCounts, useCounts } from "./table_rows.ts";
 import { sourceLines, withFileName } from "./source_lines.ts";
-import { usedLinesAt, wrap } from "./_table_text.ts";
-import { byCountThenText, reasonCounts, type ReasonKind, reasonKinds } from "./pod_reasons.ts";
-import { cellWidth, cutToCells, fitLine, type Paint, printable, type Segment, type Style } from "./terminal.ts";
+import { wrap } from "./_table_text.ts";
+import { byCountThenText, reasonCounts } from "./pod_reasons.ts";
+import { cellWidth, fitLine, type Paint, printable, type Segment, type Style } from "./terminal.ts";
 
 /** What the table shows besides the view. */
 export interface TableContext {
@@ -84,9 +85,15 @@ const LISTING_SHOWN_AFTER_MS = 5_000;
  */
 export function renderTable(view: ServiceView, context: TableContext): string[] {
   const room = Math.max(1, context.rows - 1);
-  // Worked out once: a crowded frame is tried up to six times, and a Service of 5,000 pods took 0.8 s a redraw.
-  const rows = view.pods?.length ? podRows(view, context.columns) : undefined;
-  let frame = framed(view, context, rows, new Set());
+  // Worked out once for the pods and the width: a crowded frame is tried up to six times, and a Service of 5,000 pods
+  // took 0.8 s a redraw; then 100 ms and more on each tick of the clock, which changes none of them.
+  const redraw = {
+    rows: view.pods?.length ? podRows(view, context.columns) : undefined,
+    // As many passes over the pods, made once a redraw rather than once a frame tried.
+    topology: topologyText(view),
+    unusedZones: unusedByZone(view),
+  };
+  let frame = framed(view, context, redraw, new Set());
   // Rows of pods win over the header where it takes more than half of a terminal that hides pods, or leaves no row: at
   // 20 columns and 12 rows, its ten lines left none. The watch's state, and why it fails, stay: the header gives up
   // its parts too where the frame is taller than the terminal, which, kept from the top, lost them below the header.
@@ -95,7 +102,7 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
     lines.filter((line) => line !== "").length > room;
   for (const part of PARTS_GIVEN_UP_FOR_ROWS) {
     if (!crowded(frame)) break;
-    const without = framed(view, context, rows, new Set([...frame.dropped, part]));
+    const without = framed(view, context, redraw, new Set([...frame.dropped, part]));
     const better = without.header < frame.header || without.hidden < frame.hidden || without.problem > frame.problem;
     if (better) frame = without;
   }
@@ -123,18 +130,27 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
 function framed(
   view: ServiceView,
   context: TableContext,
-  rows: PodRows | undefined,
+  redraw: Redraw,
   dropped: ReadonlySet<FramePart>,
 ): FrameLines {
   const room = Math.max(1, context.rows - 1);
-  const frame = tableLines(view, context, { spare: 0, dropped, rows });
+  const frame = tableLines(view, context, { ...redraw, spare: 0, dropped });
   // A pod's row taller than the lines kept for it (its USED on two lines under it) leaves them empty when it does not
   // fit: a message of the header cut for want of them gets them.
   if (frame.cut && frame.lines.length < room) {
-    const more = tableLines(view, context, { spare: room - frame.lines.length, dropped, rows });
+    const more = tableLines(view, context, { ...redraw, spare: room - frame.lines.length, dropped });
     if (more.lines.length <= room) return more;
   }
   return frame;
+}
+
+/** What every frame a redraw tries shares: the rows of pods, if any, and the texts worked out from all the pods. */
+interface Redraw {
+  rows: PodRows | undefined;
+  /** The topology mode and why it is none (see {@linkcode topologyText}). */
+  topology: string;
+  /** See {@linkcode unusedByZone}. */
+  unusedZones: string[];
 }
 
 /** The lines of a frame, before they are fitted to the terminal's height. */
@@ -158,12 +174,12 @@ interface FrameLines {
 
 /**
  * The table's lines, with `spare` more lines for the messages of the header than it keeps for them, without the
- * `dropped` parts (see {@linkcode PARTS_GIVEN_UP_FOR_ROWS}), the pods' rows from `rows` (see {@linkcode podRows}).
+ * `dropped` parts (see {@linkcode PARTS_GIVEN_UP_FOR_ROWS}), the pods' rows and what all pods say from `redraw`.
  */
 function tableLines(
   view: ServiceView,
   context: TableContext,
-  { spare, dropped, rows }: { spare: number; dropped: ReadonlySet<FramePart>; rows: PodRows | undefined },
+  { spare, dropped, rows, topology, unusedZones }: Redraw & { spare: number; dropped: ReadonlySet<FramePart> },
 ): FrameLines {
   const { paint, columns } = context;
   // In the terms the CLI prints in (see withFlagTerms) before a line is measured, so that no cut falls in an option's
@@ -213,7 +229,6 @@ function tableLines(
   }
   // The topology mode and why it is none go on their own lines when they do not fit after the state: cut, the
   // reason is what would be lost.
-  const topology = topologyText(view);
   const last = state[state.length - 1];
   const topologyShown = !dropped.has("topology");
   const topologyFits = topologyShown && widthOf(last) + 2 + cellWidth(printable(topology)) <= columns;
@@ -289,7 +304,7 @@ function tableLines(
     pushWrapped(`no usable pod: ${emptyReason}`, maxLines(4), "red");
     lines.push("");
   }
-  const { pods, columnsShown, widths, cells, usedBelow, usedStart, used, kinds, byConcern } = rows!;
+  const { pods, columnsShown, widths, cells, usedBelow, usedStart, used, kinds, byConcern, uses } = rows!;
   // Padded to cells, not characters: a wide character takes two.
   const pad = (row: string[]) =>
     row.map((cell, i) => i === row.length - 1 ? cell : cell + " ".repeat(Math.max(0, widths[i] + 2 - cellWidth(cell))));
@@ -297,12 +312,12 @@ function tableLines(
   const height = (i: number) => 1 + below(i).length;
   // The headings only with a row under them (and the blank line and the counts): a terminal too short for that
   // gets the count of the pods alone, not headings over nothing.
-  const total = summary(pods);
+  const total = summary(uses);
   const totalHeight = bottom(total).length;
   const headed = context.rows - 1 - lines.length - 1 - gap.length - totalHeight >= 1;
   if (headed) lines.push(fit([{ text: pad(columnsShown.map((i) => HEADINGS[i])).join(""), style: "bold" }]));
   let room = Math.max(1, context.rows - 1 - lines.length - gap.length - totalHeight);
-  const all = pods.reduce((sum, _, i) => sum + height(i), 0);
+  const all = rows!.height;
   let shown = rowsShown(byConcern, all > room ? room - 1 : all, height);
   // Room for the counts, taken from the rows, within the lines that the `... and N more pods` line leaves: a kind of
   // pod that fewer rows then hide is counted as well, which may take a line more.
@@ -335,22 +350,27 @@ function tableLines(
     lines.push(fit([{ text: padded.join("") }, { text: last, style }]));
     for (const line of below(i)) lines.push(paint(`${" ".repeat(usedStart)}${line}`, style));
   }
-  const visible = new Set(shown);
-  const hidden = pods.filter((_, i) => !visible.has(i));
-  if (hidden.length > 0) {
+  const hidden = pods.length - shown.length;
+  if (hidden > 0) {
     // Which kinds the rows left out are, so that the used pods, shown last, are not lost from sight.
     // Whole or not at all: cut, a count would read as another ('172' as '17…').
-    const kinds = hidden.every((pod) => pod.use === "used") ? "all used" : summary(hidden);
-    const more = `... and ${hidden.length} more pods: ${kinds}`;
+    const inRows = useCounts(shown.map((i) => pods[i]));
+    const left = {
+      used: uses.used - inRows.used,
+      failover: uses.failover - inRows.failover,
+      unused: uses.unused - inRows.unused,
+    };
+    const kinds = left.used === hidden ? "all used" : summary(left);
+    const more = `... and ${hidden} more pods: ${kinds}`;
     lines.push(fit([{ text: cellWidth(more) <= columns ? more : more.slice(0, more.indexOf(":")), style: "dim" }]));
     for (const line of counts) lines.push(paint(line, "dim"));
   }
   const zones = zonesThatFit(
-    unusedByZone(view),
+    unusedZones,
     columns - cellWidth(printable(total)) - cellWidth(quit(total)[0]?.text ?? ""),
   );
   lines.push(...gap, ...bottom(total + zones));
-  return { lines, header, hidden: hidden.length, problem: problemLines, dropped, cut, cutAt, yielding };
+  return { lines, header, hidden, problem: problemLines, dropped, cut, cutAt, yielding };
 }
 
 /**
@@ -442,80 +462,6 @@ function changeText({ changedAt, changes }: ServiceView, now: number): string {
   return changes === undefined ? "no change yet" : "unchanged since start";
 }
 
-/** Text of at most `width` cells: a third from its start and the rest from its end, where pod names differ. */
-function cutMiddle(text: string, width: number): string {
-  if (cellWidth(text) <= width) return text;
-  const start = cutToCells(text, Math.floor((width - 1) / 3));
-  return `${start}…${cutToCells(text, width - 1 - cellWidth(start), true)}`;
-}
-
-/**
- * The order in which rows get room on a short terminal: a pod that gets no calls and says why (not ready,
- * terminating), then failover, used, and last the pods outside this client's subset, which are fine.
- */
-function concern(pod: PodExplanation): number {
-  if (pod.reason === "outside-subset") return 3;
-  return pod.use === "unused" ? 0 : pod.use === "failover" ? 1 : 2;
-}
-
-/**
- * The rows of pods as the terminal's width lays them out, and the pods' reasons counted: the same in every frame a
- * redraw tries (see {@linkcode PARTS_GIVEN_UP_FOR_ROWS}), worked out once for them.
- */
-interface PodRows {
-  pods: readonly PodExplanation[];
-  /** The indices in {@linkcode HEADINGS} of the columns shown, and their widths. */
-  columnsShown: number[];
-  widths: number[];
-  /** Each pod's cells of those columns, its name cut where it must be. */
-  cells: string[][];
-  /** Whether USED goes under each row, and at which cell it starts. */
-  usedBelow: boolean;
-  usedStart: number;
-  /** A pod's USED on the lines it takes. */
-  used: (i: number) => string[];
-  kinds: ReasonKind[];
-  /** The pods' indices in the order rows get room, by {@linkcode concern}. */
-  byConcern: number[];
-}
-
-/** The {@linkcode PodRows} of a view with pods on a terminal `columns` wide. */
-function podRows(view: ServiceView, columns: number): PodRows {
-  const pods = view.pods ?? [];
-  const allCells = pods.map(cellsOf);
-  const allWidths = HEADINGS.map((heading, i) => Math.max(heading.length, ...allCells.map((row) => cellWidth(row[i]))));
-  const topologyApplies = view.snapshot !== undefined && view.snapshot.topology !== "none";
-  const layout = tableLayout(allWidths, columns, { usedLinesAt: usedLinesAt(allCells), topology: topologyApplies });
-  const { shown: columnsShown, podWidth, usedBelow } = layout;
-  const widths = columnsShown.map((i) => i === 0 ? podWidth : allWidths[i]);
-  const cells = allCells.map((row) => columnsShown.map((i) => i === 0 ? cutMiddle(row[i], podWidth) : row[i]));
-  // USED whole: wrapped in its column, or where that is too narrow on lines of its own under the row.
-  const usedStart = usedBelow ? 2 : widths.slice(0, -1).reduce((sum, width) => sum + width + 2, 0);
-  // Wrapped once per reason: thousands of pods share a few. As many lines as it takes (the layout counted them).
-  const wrapped = new Map<string, string[]>();
-  const usedLines = allCells.map((row) => {
-    const cell = row[row.length - 1];
-    if (!usedBelow && cellWidth(cell) <= columns - usedStart) return [cell];
-    if (!wrapped.has(cell)) wrapped.set(cell, wrap(cell, columns - usedStart, Infinity));
-    return wrapped.get(cell)!;
-  });
-  const byConcern = pods.map((_, i) => i).sort((a, b) => concern(pods[a]) - concern(pods[b]) || a - b);
-  const used = (i: number) => usedLines[i];
-  return { pods, columnsShown, widths, cells, usedBelow, usedStart, used, kinds: reasonKinds(pods), byConcern };
-}
-
-/** Which rows fit in `room` lines, each `height(i)` lines high, taken in the order `byConcern`, in the table's order. */
-function rowsShown(byConcern: readonly number[], room: number, height: (i: number) => number): number[] {
-  const shown: number[] = [];
-  let taken = 0;
-  for (const i of byConcern) {
-    taken += height(i);
-    if (taken > room) break;
-    shown.push(i);
-  }
-  return shown.sort((a, b) => a - b);
-}
-
 function watchSegment({ watch, snapshot }: ServiceView, { live, stopped, now }: TableContext): Segment {
   if (watch.state === "watching") return { text: "watching", style: "green" };
   const once = !live && !stopped;
@@ -538,45 +484,9 @@ function topologyText(view: ServiceView): string {
   return `topology ${snapshot?.topology ?? "-"}${reason ? `: ${reason}` : ""} (${client ?? "client locality unknown"})`;
 }
 
-/** A row's cells, printable (names from EndpointSlices may hold control characters) so that widths are those shown. */
-function cellsOf(pod: PodExplanation): string[] {
-  return [
-    pod.pod ?? "-",
-    pod.addresses.map(formatAddress).join(" "),
-    pod.zone ?? "-",
-    pod.nodeName ?? "-",
-    yesNo(pod.ready),
-    yesNo(pod.serving),
-    yesNo(pod.terminating),
-    pod.message,
-  ].map(printable);
-}
-
-/**
- * An address as `host:port`, IPv6 in brackets; the host alone when there is no port.
- *
- * @param address The address.
- * @returns The text.
- *
- * @example
- * ```ts
- * import { formatAddress } from "./table.ts";
- * console.log(formatAddress({ host: "fd00::1", port: 8080 })); // "[fd00::1]:8080"
- * ```
- */
-export function formatAddress({ host, port }: PodAddress): string {
-  if (port === undefined) return host;
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-function yesNo(value: boolean): string {
-  return value ? "yes" : "no";
-}
-
-/** Counts the pods by use (`3 used, 1 failover, 2 not used`), leaving out the zeros; `0 pods` when there is none. */
-function summary(pods: readonly PodExplanation[]): string {
-  const count = (use: PodExplanation["use"]) => pods.filter((pod) => pod.use === use).length;
-  const parts = [[count("used"), "used"], [count("failover"), "failover"], [count("unused"), "not used"]] as const;
+/** The pods counted by use (`3 used, 1 failover, 2 not used`), leaving out the zeros; `0 pods` when there is none. */
+function summary({ used, failover, unused }: UseCounts): string {
+  const parts = [[used, "used"], [failover, "failover"], [unused, "not used"]] as const;
   const text = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`).join(", ");
   return text || "0 pods";
 }
