@@ -62,6 +62,10 @@ const LINES_FOR_WAITING = 3;
 const PARTS_GIVEN_UP_FOR_ROWS = ["cluster", "version", "target", "topology", "gaps"] as const;
 /** One of {@linkcode PARTS_GIVEN_UP_FOR_ROWS}. */
 type FramePart = typeof PARTS_GIVEN_UP_FOR_ROWS[number];
+/** How to stop a live table, said in every frame. */
+const QUIT = "Ctrl-C to quit";
+/** The last line of a failing watch's message cut for want of lines: `--once` prints it whole, then exits. */
+const WHOLE_MESSAGE = "--once prints it all";
 /** How long a live table says only "listing" before it says for how long. */
 const LISTING_SHOWN_AFTER_MS = 5_000;
 
@@ -97,24 +101,28 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
   // Rows of pods win over the header where it takes more than half of a terminal that hides pods, or leaves no row: at
   // 20 columns and 12 rows, its ten lines left none. The watch's state, and why it fails, stay: the header gives up
   // its parts too where the frame is taller than the terminal, which, kept from the top, lost them below the header.
-  const crowded = ({ header, hidden, lines }: FrameLines) =>
+  // A failing watch's message cut for want of lines gets them too: at 20x12 without pods, the target and the topology
+  // took four of them.
+  const crowded = ({ header, hidden, lines, problemCut }: FrameLines) =>
     (hidden > 0 && (header > room / 2 || hidden === view.pods?.length)) ||
-    lines.filter((line) => line !== "").length > room;
+    lines.filter((line) => line !== "").length > room || problemCut;
   for (const part of PARTS_GIVEN_UP_FOR_ROWS) {
     if (!crowded(frame)) break;
     const without = framed(view, context, redraw, new Set([...frame.dropped, part]));
     const better = without.header < frame.header || without.hidden < frame.hidden || without.problem > frame.problem;
     if (better) frame = without;
   }
-  const { lines, cutAt, yielding } = frame;
+  const { lines, cutAt, yielding, foot } = frame;
   // A frame taller than the terminal scrolls its top into the scrollback on every redraw: keep the top and the
-  // last line (the counts, or what the table waits for). The blank lines that part it go first: cut from below, the
-  // `... and N more pods` line would be lost.
+  // last lines (the counts, or what the table waits for, and how to quit). The blank lines that part it go first: cut
+  // from below, the `... and N more pods` line would be lost.
   if (lines.length <= room) return lines;
   let packed = lines.flatMap((line, i) => line === "" ? [] : [i]);
   if (packed.length <= room) return packed.map((i) => lines[i]);
   // Why topology is none gives its lines, from its end, to a failing watch's message that would lose lines below it.
-  const over = packed.indexOf(yielding.before) - (room - 2);
+  const tail = Math.min(foot, room);
+  const top = room - tail;
+  const over = packed.indexOf(yielding.before) - (top - 1);
   if (over > 0) {
     const dropped = new Set(yielding.lines.slice(Math.max(0, yielding.lines.length - over)));
     const last = yielding.lines[yielding.lines.length - dropped.size - 1];
@@ -122,8 +130,8 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
     if (last !== undefined) lines[last] = cutAt.get(last)?.() ?? lines[last];
   }
   // A message cut there says so: its last line shown ends in '…', as where it is cut for want of the lines it keeps.
-  const kept = packed.slice(0, room - 1).map((i, at) => at === room - 2 ? cutAt.get(i)?.() ?? lines[i] : lines[i]);
-  return [...kept, lines[packed[packed.length - 1]]];
+  const kept = packed.slice(0, top).map((i, at) => at === top - 1 ? cutAt.get(i)?.() ?? lines[i] : lines[i]);
+  return [...kept, ...packed.slice(packed.length - tail).map((i) => lines[i])];
 }
 
 /** The lines of a frame without the `dropped` parts, a message of the header uncut where the screen has the lines. */
@@ -170,6 +178,10 @@ interface FrameLines {
   cutAt: Map<number, () => string>;
   /** Why topology is none's lines, given up on a short terminal for a failing watch's message that ends `before`. */
   yielding: { lines: number[]; before: number };
+  /** How many lines end the frame: the counts, or what the table waits for, and how to quit. */
+  foot: number;
+  /** Whether a failing watch's message, or the port's error, is cut for want of lines. */
+  problemCut: boolean;
 }
 
 /**
@@ -236,11 +248,26 @@ function tableLines(
   for (const segments of state) lines.push(fit(segments));
   const problem = view.watch.state === "retrying" ? view.watch.error : view.portError;
   const portNote = view.snapshot?.portNote;
+  // How to stop ends every live frame, also one with no pod to show: the cursor is hidden and nothing else moves.
+  // After what the line says where it fits there whole: cut, it would take the place of the counts and say nothing.
+  const quit = (text: string): Segment[] =>
+    context.live && cellWidth(printable(`${text}  ${QUIT}`)) <= columns ? [{ text: `  ${QUIT}`, style: "dim" }] : [];
+  const quitAlone = fit([{ text: QUIT, style: "dim" }]);
+  // The counts, and what the table waits for, wrapped where they do not fit: they come before how to quit, which
+  // goes on a line of its own where it does not fit after them (left off, a narrow terminal did not say it).
+  const bottom = (text: string) => {
+    const said = cellWidth(printable(text)) <= columns ? [fit([{ text }, ...quit(text)])] : wrap(text, columns, 2);
+    return context.live && quit(text).length === 0 ? [...said, quitAlone] : said;
+  };
+  const waiting = view.port === undefined ? "reading the Service for its first port..." : "listing EndpointSlices...";
+  // The frame's last lines, kept on a terminal too short for it: the counts, or what the table waits for, and how to quit.
+  let foot = bottom(rows ? summary(rows.uses) : !view.pods ? waiting : "0 pods").length;
   // The messages of the header take the lines the screen leaves beyond those below them (the note, the counts, and a
   // pod's row with its headings when there are pods, and the counts of the others by reason), at least `least`: what
   // to do comes last in them, where three or four lines cut it off on a narrow terminal.
   const forPods = () =>
-    rows ? LINES_FOR_PODS + reasonCounts(rows.kinds, rows.pods, [], columns, Infinity).length : LINES_FOR_WAITING;
+    (rows ? LINES_FOR_PODS + reasonCounts(rows.kinds, rows.pods, [], columns, Infinity).length : LINES_FOR_WAITING) +
+    foot - 1;
   const leftFor = (least: number, below: number) =>
     maxLines(Math.max(least, context.rows - 1 - lines.length - below - (portNote ? 4 : 0) - forPods() + spare));
   let cut = false;
@@ -258,37 +285,40 @@ function tableLines(
     cut ||= wrap(text, columns, Infinity).length > max;
     pushWrapped(text, max, style);
   };
+  const wholeLines = (text: string) => wrap(text, columns, Infinity).length;
   // The watch's failure says what to do now: it takes the lines first, and why topology is none keeps its three.
   const topologyLines = topologyFits || !topologyShown ? 0 : Math.min(3, wrap(topology, columns, Infinity).length);
-  // A failing watch's message, where it says what to do, takes all but the last line of a tiny terminal (the counts of
-  // the pods, which its stale rows give up), and why topology is none keeps its three: at 20x12 it was cut at its
-  // fourth line over '... and 5 more pods' and blank lines.
-  const failing = view.watch.state === "retrying" ? context.rows - 2 - lines.length - topologyLines : 0;
+  // A failing watch's message, where it says what to do, takes all but the last lines of a tiny terminal (the counts of
+  // the pods, which its stale rows give up, and how to quit), and why topology is none keeps its three: at 20x12 it
+  // was cut at its fourth line over '... and 5 more pods' and blank lines.
+  const failingIn = (footLines: number) =>
+    view.watch.state === "retrying" ? context.rows - 1 - footLines - lines.length - topologyLines : 0;
+  // The counts give way to a failing watch's message that they would cut (the rows they count are stale), and so does
+  // what the table waits for (the message says why): at 20x12, on two lines over how to quit, the counts left
+  // "connection refused. Start the API server." three lines.
+  const countsGiveWay = view.pods?.length !== 0 && context.live && view.watch.state === "retrying" &&
+    wholeLines(withFileName(view.watch.error.message, context.source, columns, failingIn(foot))) > failingIn(foot);
+  if (countsGiveWay) foot = 1;
+  const failing = failingIn(foot);
   const problemMax = Math.max(leftFor(4, topologyLines), maxLines(failing));
   const problemText = problem && withFileName(problem.message, context.source, columns, problemMax);
-  const problemLines = problemText ? Math.min(problemMax, wrap(problemText, columns, Infinity).length) : 0;
+  const problemLines = problemText ? Math.min(problemMax, wholeLines(problemText)) : 0;
   const reasonFrom = lines.length;
   if (!topologyFits && topologyShown) message(topology, leftFor(3, problemLines), "dim");
   const reasonLines = Array.from({ length: lines.length - reasonFrom }, (_, i) => reasonFrom + i);
-  if (problemText) message(problemText, problemMax, "red");
+  // Cut, what to do is what is lost, at its end: its last line says where to read it whole (at 20x12, a 403's grant
+  // was cut away after seven of its sixteen lines, with nothing said of it).
+  const problemCut = problemText !== undefined && problemMax >= 2 && problemLines < wholeLines(problemText);
+  if (problemText) message(problemText, problemCut ? problemMax - 1 : problemMax, "red");
+  if (problemCut) lines.push(fit([{ text: WHOLE_MESSAGE, style: "dim" }]));
   const yielding = { lines: problemText ? reasonLines : [], before: lines.length - 1 };
   if (portNote) pushWrapped(portNote, maxLines(4), "yellow");
   const header = lines.length;
   const gap = dropped.has("gaps") ? [] : [""];
   lines.push(...gap);
-  // How to stop ends every live frame, also one with no pod to show: the cursor is hidden and nothing else moves.
-  // After what the line says, whole or not at all: cut, it would take the place of the counts and say nothing.
-  const quit = (text: string): Segment[] =>
-    context.live && cellWidth(printable(`${text}  Ctrl-C to quit`)) <= columns
-      ? [{ text: "  Ctrl-C to quit", style: "dim" }]
-      : [];
-  // The counts, and what the table waits for, wrapped where they do not fit: they come before how to quit.
-  const bottom = (text: string) =>
-    cellWidth(printable(text)) <= columns ? [fit([{ text }, ...quit(text)])] : wrap(text, columns, 2);
   if (!view.pods) {
-    const waiting = view.port === undefined ? "reading the Service for its first port..." : "listing EndpointSlices...";
-    lines.push(...bottom(waiting));
-    return { lines, header, hidden: 0, problem: problemLines, dropped, cut, cutAt, yielding };
+    lines.push(...countsGiveWay ? [quitAlone] : bottom(waiting));
+    return { lines, header, hidden: 0, problem: problemLines, dropped, cut, cutAt, yielding, foot, problemCut };
   }
   if (view.pods.length === 0) {
     // Last, it may take what the screen has left, as rows of pods would: it says what to do.
@@ -296,7 +326,7 @@ function tableLines(
     const why = `no pods: ${view.snapshot?.emptyReason ?? "no EndpointSlice lists any"}`;
     pushWrapped(why, maxLines(Math.max(4, left)));
     if (context.live) lines.push("", ...bottom("0 pods"));
-    return { lines, header, hidden: 0, problem: problemLines, dropped, cut, cutAt, yielding };
+    return { lines, header, hidden: 0, problem: problemLines, dropped, cut, cutAt, yielding, foot, problemCut };
   }
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
   const emptyReason = view.snapshot?.emptyReason;
@@ -313,7 +343,7 @@ function tableLines(
   // The headings only with a row under them (and the blank line and the counts): a terminal too short for that
   // gets the count of the pods alone, not headings over nothing.
   const total = summary(uses);
-  const totalHeight = bottom(total).length;
+  const totalHeight = countsGiveWay ? 1 : bottom(total).length;
   const headed = context.rows - 1 - lines.length - 1 - gap.length - totalHeight >= 1;
   if (headed) lines.push(fit([{ text: pad(columnsShown.map((i) => HEADINGS[i])).join(""), style: "bold" }]));
   let room = Math.max(1, context.rows - 1 - lines.length - gap.length - totalHeight);
@@ -369,8 +399,8 @@ function tableLines(
     unusedZones,
     columns - cellWidth(printable(total)) - cellWidth(quit(total)[0]?.text ?? ""),
   );
-  lines.push(...gap, ...bottom(total + zones));
-  return { lines, header, hidden, problem: problemLines, dropped, cut, cutAt, yielding };
+  lines.push(...gap, ...countsGiveWay ? [quitAlone] : bottom(total + zones));
+  return { lines, header, hidden, problem: problemLines, dropped, cut, cutAt, yielding, foot, problemCut };
 }
 
 /**

@@ -57,7 +57,8 @@ Deno.test("renderTable() on a tiny terminal keeps a failing watch's message, to 
     assert.ok(lines.some((line) => line.startsWith("retrying (see below)")), frame);
     assert.ok(lines.some((line) => line.startsWith("Cannot watch")), frame);
     assert.ok(lines.some((line) => line.endsWith("server.")), frame);
-    assert.ok(lines.at(-1)!.endsWith("not used"), frame);
+    // The counts of its stale rows give way to it, how to quit does not (it was left off, the counts last).
+    assert.equal(lines.at(-1), "Ctrl-C to quit", frame);
   }
 });
 
@@ -102,4 +103,48 @@ Deno.test("renderTable() on a tiny terminal gives up the header's parts where th
     assert.ok(lines.some((line) => line.includes("retrying (see below)")), frame);
     assert.ok(lines.some((line) => line.startsWith("Cannot watch")), frame);
   }
+});
+
+/** A 403 as the CLI words it: what failed, why, what to grant, and what the server said; 16 lines at 20 columns. */
+const FORBIDDEN = new KubeApiError(
+  'Cannot list endpointslices of service "echo" in namespace "prod": forbidden (403) for the credentials from ' +
+    'the in-cluster service account: grant "list" on "endpointslices" in API group "discovery.k8s.io" (a resolver ' +
+    'needs "list" and "watch") in namespace "prod" with a Role and RoleBinding (server said: "endpointslices is ' +
+    'forbidden")',
+);
+
+Deno.test("renderTable() always says how to quit a live table, on a line of its own where the counts leave no room", () => {
+  // Was: "Ctrl-C to quit" left off wherever it did not fit after the counts or what the table waits for: at 40x15
+  // 'listing EndpointSlices...' alone; at 20x12 '4 used, 1 not used' alone.
+  const watching = serviceViewOf([SLICE], { zone: "a" });
+  const { snapshot: _, pods: __, ...listing } = { ...watching, watch: { state: "listing" as const, since: 0 } };
+  const failing = { ...watching, watch: { state: "retrying" as const, error: FORBIDDEN } };
+  for (const view of [watching, listing, failing, { ...listing, watch: failing.watch }]) {
+    for (const [columns, rows] of [[20, 12], [40, 15], [30, 10], [80, 24]]) {
+      const lines = tableAt(view, columns, { rows });
+      const frame = `${view.watch.state} ${columns}x${rows}:\n${lines.join("\n")}`;
+      assert.ok(lines.length <= rows - 1, frame);
+      assert.ok(lines.at(-1)!.endsWith("Ctrl-C to quit"), frame);
+      // What the table waits for, or the counts, are kept with it, unless a failing watch's message takes their lines.
+      const counted = lines.some((line) => /^(\d+ used|listing|EndpointSlices)/.test(line));
+      assert.ok(counted || (view.watch.state === "retrying" && lines.some((line) => line.startsWith("Cannot"))), frame);
+    }
+  }
+});
+
+Deno.test("renderTable() on a tiny terminal cuts a failing watch's long message with where to read it whole", () => {
+  // Was, at 20x12: seven of its sixteen lines, cut at 'kubeconfig…', what to grant lost and nothing said of it.
+  const view = { ...serviceViewOf([SLICE], { zone: "a" }), watch: { state: "retrying" as const, error: FORBIDDEN } };
+  for (const [columns, rows] of [[20, 12], [30, 10], [40, 12]]) {
+    const lines = tableAt(view, columns, { rows });
+    const frame = `${columns}x${rows}:\n${lines.join("\n")}`;
+    assert.ok(lines.length <= rows - 1, frame);
+    assert.ok(lines.some((line) => line.startsWith("Cannot list")), frame);
+    assert.ok(lines.includes("--once prints it all"), frame);
+    assert.ok(lines.indexOf("--once prints it all") > lines.findIndex((line) => line.endsWith("…")), frame);
+  }
+  // Whole where it fits: no such line.
+  const wide = tableAt(view, 200, { rows: 50 });
+  assert.ok(!wide.includes("--once prints it all"), wide.join("\n"));
+  assert.ok(wide.some((line) => line.endsWith('forbidden")')), wide.join("\n"));
 });
