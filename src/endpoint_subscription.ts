@@ -140,8 +140,8 @@ interface Selection {
   portNote?: string;
   /** See {@linkcode EndpointSnapshot.internalTrafficPolicy}. */
   internalTrafficPolicy?: "Local";
-  /** What the Service's read found missing when it was computed (its `emptyReason` says so). */
-  missing: "service" | "namespace" | undefined;
+  /** What the Service's read found when it was computed (its `emptyReason` says what is missing, or names its spec). */
+  read: ReturnType<TrafficPolicyReader["current"]>;
 }
 
 /** Source of selection generations, unique in the process. */
@@ -560,18 +560,18 @@ function selectionFor(watch: SharedWatch, port: number | string, locality: Local
   const key = selectionKey(port, locality);
   const last = watch.selections.get(key);
   const policy = watch.trafficPolicy.policyFor(locality.node);
-  const missing = watch.trafficPolicy.current()?.missing;
-  if (last?.version === watch.version && last.internalTrafficPolicy === policy && last.missing === missing) return last;
+  const read = watch.trafficPolicy.current();
+  if (last?.version === watch.version && last.internalTrafficPolicy === policy && last.read === read) return last;
   const memo = last?.memo ?? createClientSelectionMemo();
   const { service, namespace } = watch;
-  const options = { locality, memo, service, namespace, internalTrafficPolicy: policy, missing };
+  const options = { locality, memo, service, namespace, internalTrafficPolicy: policy, read };
   const chosen = selectForClient(watch.state!.slices, port, options);
   const { endpoints, topology, emptyReason, portNote, internalTrafficPolicy } = chosen;
   // A new reason for an empty set is news too: the Service appeared, but without the target's port, say.
   const same = last !== undefined && sameSnapshot(last, chosen);
   const generation = same ? last!.generation : ++generations;
   const sent = same && last!.sent;
-  const selection: Selection = { version: watch.version, endpoints, topology, generation, memo, sent, missing };
+  const selection: Selection = { version: watch.version, endpoints, topology, generation, memo, sent, read };
   if (emptyReason !== undefined) selection.emptyReason = emptyReason;
   if (portNote !== undefined) selection.portNote = portNote;
   if (internalTrafficPolicy !== undefined) selection.internalTrafficPolicy = internalTrafficPolicy;

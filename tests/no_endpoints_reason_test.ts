@@ -316,3 +316,47 @@ Deno.test("noEndpointsReason() says that ready pods lack the targetPort's contai
     /^none of its endpoints is ready: check that the pods are ready/,
   );
 });
+
+Deno.test("noEndpointsReason() with the Service's spec says what an ExternalName Service, or one whose slices the controller has not written, is", () => {
+  const ext = {
+    type: "ExternalName",
+    externalName: "echo.example.com",
+    selector: undefined,
+    ports: [{ name: "grpc", port: 50051, targetPort: 50051 }],
+  };
+  // kubectl get endpointslices -l kubernetes.io/service-name=ext (v1.36.3): none.
+  assert.equal(
+    noEndpointsReason([], "grpc", "ext", "prod", { shape: ext }),
+    "service ext is of type ExternalName (External Name: echo.example.com): it is only a DNS alias, with no pods " +
+      "and no EndpointSlices, and the resolver does not follow ExternalName: dial dns:///echo.example.com:50051 instead",
+  );
+  assert.match(noEndpointsReason([], 8080, "ext", "prod", { shape: ext }), /dial dns:\/\/\/echo\.example\.com:8080 /);
+  // A selector always gets a slice from the controller, within a second on v1.36.3: none means it has not written it.
+  const selected = { type: "ClusterIP", externalName: "", selector: "app=echo", ports: [] };
+  assert.match(
+    noEndpointsReason([], "grpc", "echo", "prod", { shape: selected }),
+    /^it has no EndpointSlice, though its selector app=echo makes the EndpointSlice controller write one even /,
+  );
+});
+
+Deno.test("noEndpointsReason() with the Service's spec tells a headless Service without ports from pods that lack the targetPort", () => {
+  const pods = slice([], [true]);
+  const headless = { type: "ClusterIP", externalName: "", selector: "app=peers", ports: [] };
+  assert.equal(
+    noEndpointsReason([pods], "", "peers", "prod", { shape: headless }),
+    "its EndpointSlices list pods but no port, as the Service has none (headless): put the pods' port number in the " +
+      "target",
+  );
+  const named = { ...headless, ports: [{ name: "grpc", port: 80, targetPort: "nope" }] };
+  assert.equal(
+    noEndpointsReason([pods], "grpc", "peers", "prod", { shape: named }),
+    'its EndpointSlices list pods but no port: they lack the container port that the Service\'s targetPort "nope" ' +
+      "names (kubectl get pods -n prod -l app=peers -o yaml)",
+  );
+  // A Service's only port without a name: a name in the target is no port of it.
+  const unnamed = { ...headless, ports: [{ name: "", port: 80, targetPort: 8080 }] };
+  assert.equal(
+    noEndpointsReason([slice([{ port: 8080 }], [true])], "grpc", "peers", "prod", { shape: unnamed }),
+    'service peers has no port named "grpc": its only port has no name: leave the port out of the target',
+  );
+});

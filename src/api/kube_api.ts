@@ -97,16 +97,27 @@ export interface ServicePort {
   port?: number | null;
   /** `TCP` (the default when absent), `UDP` or `SCTP`. */
   protocol?: string | null;
+  /** The pods' port: a number, or the name of a container port. */
+  targetPort?: number | string | null;
 }
 
 /** A `v1` Service, as far as we read it. */
 export interface Service {
-  /** The spec; only the ports, the cluster IP (`None`: headless) and the internal traffic policy are read. */
+  /**
+   * The spec; only the ports, the cluster IP (`None`: headless), the internal traffic policy, and what an empty set's
+   * reason tells (the type, the external name, the selector) are read.
+   */
   spec?: {
     ports?: ServicePort[] | null;
     clusterIP?: string | null;
     /** `Cluster` (the API server's default for a Service with a cluster IP) or `Local`. */
     internalTrafficPolicy?: string | null;
+    /** `ClusterIP` (the default), `NodePort`, `LoadBalancer` or `ExternalName`. */
+    type?: string | null;
+    /** The DNS name of an `ExternalName` Service. */
+    externalName?: string | null;
+    /** The labels of the pods the EndpointSlice controller lists; none (or empty): it lists none. */
+    selector?: Record<string, string> | null;
   } | null;
 }
 

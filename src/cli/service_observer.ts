@@ -402,7 +402,7 @@ export async function observeService(
       service,
       namespace,
       internalTrafficPolicy: policy,
-      missing: trafficPolicy.current()?.missing,
+      read: trafficPolicy.current(),
     });
     const { endpoints, topology, portNote, internalTrafficPolicy } = selection;
     let { emptyReason } = selection;

@@ -15,7 +15,7 @@ import { requestObject } from "../api/kube_api.ts";
 import type { HttpClient } from "../runtime/http_client.ts";
 import { isRecord } from "../base/_util.ts";
 import { nearestName } from "../base/_nearest_name.ts";
-import { missingServiceReason } from "../selection/no_endpoints_reason.ts";
+import { externalNameReason, externalNameTarget, missingServiceReason } from "../selection/no_endpoints_reason.ts";
 
 /** The label that keeps the EndpointSliceMirroring controller from mirroring an Endpoints object. */
 const SKIP_MIRROR = "endpointslice.kubernetes.io/skip-mirror";
@@ -209,11 +209,9 @@ export function serviceReason(
         return `service ${service} is of type ExternalName (External Name: ${presence.externalName}): DNS answers ` +
           "with that name and kube-proxy ignores the Service; the EndpointSlices labeled with its name, which the " +
           "resolver follows and the EndpointSlice controller no longer updates, list no usable pod: dial " +
-          `${externalTarget(presence, port)} instead, ${deleteSlices(service, namespace)}`;
+          `${externalNameTarget(presence, port)} instead, ${deleteSlices(service, namespace)}`;
       }
-      return `service ${service} is of type ExternalName (External Name: ${presence.externalName}): it is only a ` +
-        "DNS alias, with no pods and no EndpointSlices, and the resolver does not follow ExternalName: dial " +
-        `${externalTarget(presence, port)} instead`;
+      return externalNameReason(service, presence, port);
     }
     case "withoutSelector": {
       if (presence.endpoints === "addresses") return undefined;
@@ -272,7 +270,7 @@ export function externalNameDoubt(
   if (presence.state !== "externalName") return undefined;
   return `service ${target.service} is of type ExternalName (External Name: ${presence.externalName}): DNS answers ` +
     "with that name and kube-proxy ignores the Service, but EndpointSlices labeled with its name still list pods, " +
-    `which the resolver follows: dial ${externalTarget(presence, target.port)} instead, ` +
+    `which the resolver follows: dial ${externalNameTarget(presence, target.port)} instead, ` +
     deleteSlices(target.service, target.namespace);
 }
 
@@ -283,16 +281,4 @@ export function externalNameDoubt(
 function deleteSlices(service: string, namespace: string): string {
   return "or delete those slices and, if they are mirrored from an Endpoints object of its name, that object, which " +
     `the EndpointSliceMirroring controller would mirror again (kubectl get endpoints ${service} -n ${namespace})`;
-}
-
-/** The `dns:///` target of an ExternalName Service on the port a target means (the Service's first without one). */
-function externalTarget(
-  presence: Extract<ServicePresence, { state: "externalName" }>,
-  port: number | string | undefined,
-): string {
-  // A name the Service lacks gives no port.
-  const number = typeof port === "number"
-    ? port
-    : presence.ports.find(({ name }, index) => port === undefined ? index === 0 : name === port)?.port;
-  return `dns:///${presence.externalName}${number === undefined ? "" : `:${number}`}`;
 }

@@ -15,6 +15,7 @@ import {
   selectLocalEndpoints,
 } from "./endpoint_selection.ts";
 import { noEndpointsReason } from "./no_endpoints_reason.ts";
+import type { TrafficPolicyState } from "./traffic_policy.ts";
 import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { createPortNoteMemo, memoizedPortNote, type PortNoteMemo } from "./_port_note_memo.ts";
 import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
@@ -35,10 +36,11 @@ export interface ClientSelectionOptions {
    */
   internalTrafficPolicy?: "Local" | undefined;
   /**
-   * What a GET of the Service found missing, the Service or its namespace (see `traffic_policy.ts`): without slices,
-   * `emptyReason` then says which does not exist.
+   * What a GET of the Service found (see `traffic_policy.ts`): what is missing, the Service or its namespace (without
+   * slices, `emptyReason` then says which does not exist), or what its spec says (`emptyReason` names its selector,
+   * type or ports where the slices leave the cause open).
    */
-  missing?: "service" | "namespace" | undefined;
+  read?: Pick<TrafficPolicyState, "missing" | "shape"> | undefined;
 }
 
 /** State kept between {@linkcode selectForClient} calls for one Service and port (see {@linkcode createClientSelectionMemo}). */
@@ -102,7 +104,7 @@ export function selectForClient(
   options: ClientSelectionOptions,
 ): ClientSelection {
   const { locality, memo, service, namespace } = options;
-  const known = { missing: options.missing };
+  const known = { missing: options.read?.missing, shape: options.read?.shape };
   const usable = selectEndpoints(slices.values(), port, { memo: memo.endpoints });
   const portNote = memoizedPortNote(port, slices.values(), memo.portNote);
   const { node } = locality;

@@ -9,6 +9,7 @@ import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import { quote } from "../api/api_errors.ts";
 import { slicePortNumber } from "./endpoint_selection.ts";
 import { wordList } from "../base/_word_list.ts";
+import type { ServiceShape } from "./service_shape.ts";
 
 /** What else {@linkcode noEndpointsReason} may know of the Service than its slices. */
 export interface NoEndpointsReasonOptions {
@@ -18,6 +19,12 @@ export interface NoEndpointsReasonOptions {
    * could be missing.
    */
   missing?: "service" | "namespace" | undefined;
+  /**
+   * What the Service's spec says (see `service_shape.ts`), when a GET of it found it: the reason then names its type,
+   * its selector or its ports where the slices alone leave the cause open. As of the last read: the Service is read
+   * again when its first slices come, and when its watch lists again or resumes.
+   */
+  shape?: ServiceShape | undefined;
 }
 
 /**
@@ -34,7 +41,7 @@ export interface NoEndpointsReasonOptions {
  * @param port The port the endpoints were selected for (a name, or a number used as given).
  * @param service The Service's name, for the commands the reason suggests.
  * @param namespace Its namespace.
- * @param options What else is known of the Service: that a GET of it answered 404.
+ * @param options What else is known of the Service: that a GET of it answered 404, or what its spec says.
  * @returns The reason, and what to check.
  *
  * @example A port name that no slice has
@@ -65,6 +72,8 @@ export function noEndpointsReason(
   }
   if (all.length === 0 && options.missing === "namespace") return missingNamespaceReason(namespace);
   if (all.length === 0 && options.missing === "service") return missingServiceReason(service, namespace);
+  const { shape } = options;
+  if (all.length === 0 && shape) return unslicedReason(shape, port, service, namespace);
   if (used.length === 0) {
     // A selector that matches no pod still gets a slice; a Service without a selector gets the slices the
     // EndpointSliceMirroring controller mirrors from its Endpoints object, if it has one with addresses (it
@@ -84,6 +93,12 @@ export function noEndpointsReason(
   const listsPod = (slice: EndpointSlice) => (slice.endpoints ?? []).some((endpoint) => endpoint.addresses?.length);
   if (!used.some(listsPod)) {
     if (source) return `its EndpointSlices list no address, as ${source.as("lists", "them")} (${listSlices})`;
+    // Seen on v1.36.3: a Pending pod (no IP yet) is not listed either; a selector changed keeps the same slice.
+    if (shape?.selector) {
+      return `its selector ${shape.selector} matches no pod that has an IP: none exists (scaled to zero?), none has ` +
+        `started yet, or namespace ${namespace} is being deleted (kubectl get pods -n ${namespace} -l ` +
+        `${shape.selector} lists them)`;
+    }
     // A namespace being deleted takes its pods first (v1.36.3: its Service stayed until they were gone).
     return "its EndpointSlices list no pod: the Service selects none, it is scaled to zero, or namespace " +
       `${namespace} is being deleted, which kubectl get namespace ${namespace} says (${listSlices})`;
@@ -105,6 +120,8 @@ export function noEndpointsReason(
         `${names.size === 0 ? "" : ", or name one of those in the target"} (${listSlices})`;
     }
     // A name they have goes on below: "" too, which a target without a port uses for a Service's one unnamed port.
+    const servicePort = !source && port !== "" && !names.has(port) && shape ? shapePortReason(shape, port) : undefined;
+    if (servicePort) return `service ${service} ${servicePort}`;
     if (!names.has(port) && source) {
       // Their port names are the Endpoints object's, or their writer's: kube-proxy gives a Service port only the
       // slice ports of its name (and protocol), and a name they lack tells nothing of the Service's own.
@@ -124,6 +141,13 @@ export function noEndpointsReason(
       return `its EndpointSlices have no port named ${quote(port)} (they have ${known}), ` +
         `as ${source.as("names", "them")}; ${match}: name ${source.their} ports as the Service names its own ` +
         "(its ClusterIP has no endpoint for a port until then), or name one of those in the target";
+    }
+    if (names.size === 0 && shape && !source) {
+      return shape.ports.length === 0
+        ? "its EndpointSlices list pods but no port, as the Service has none (headless): put the pods' port number " +
+          "in the target"
+        : `its EndpointSlices list pods but no port: they lack the container port that the Service's targetPort ` +
+          `${targetPortOf(shape, port)} names (kubectl get pods -n ${namespace} -l ${shape.selector} -o yaml)`;
     }
     if (names.size === 0) {
       // The controller writes no port for a Service without any (headless), and leaves out a Service port that
@@ -180,7 +204,112 @@ export function noEndpointsReason(
   // No count of the endpoints: a reason changes only when the cause does (a pod that crash-loops is no news).
   if (source?.mirrored) return `none of its endpoints is ready: ${source.as("lists", "them under notReadyAddresses")}`;
   if (source) return `none of its endpoints is ready, as ${source.as("writes", "them")} (${listSlices})`;
+  if (shape?.selector) {
+    return `none of its pods is ready: check why (kubectl get pods -n ${namespace} -l ${shape.selector}; kubectl ` +
+      "describe pod names a failing readiness probe)";
+  }
   return `none of its endpoints is ready: check that the pods are ready (${listSlices})`;
+}
+
+/** Why a Service found has no EndpointSlice at all, from its spec: its type, or whether it has a selector. */
+function unslicedReason(shape: ServiceShape, port: number | string, service: string, namespace: string): string {
+  if (shape.type === "ExternalName") return externalNameReason(service, shape, port);
+  if (shape.selector === undefined) {
+    // v1.36.3: the EndpointSlice controller writes none for it, and leaves its slices when a selector is removed.
+    return `service ${service} has no selector, so no controller writes its EndpointSlices from pods, and it has ` +
+      `none: write EndpointSlices labeled kubernetes.io/service-name=${service}, or an Endpoints object of its name ` +
+      "that lists addresses (not labeled endpointslice.kubernetes.io/skip-mirror), which the " +
+      "EndpointSliceMirroring controller mirrors into EndpointSlices, or give the Service a selector " +
+      `(kubectl get endpoints ${service} -n ${namespace})`;
+  }
+  // v1.36.3: the controller writes a slice within a second, one without endpoints for a selector that matches none;
+  // a Service deleted since it was read takes its slices with it, and nothing reads it again then.
+  return `it has no EndpointSlice, though its selector ${shape.selector} makes the EndpointSlice controller write ` +
+    "one even without pods: the Service was deleted since it was read, or the controller has not written it yet, or " +
+    "does not run (kube-controller-manager's endpointslice-controller) (kubectl get service " +
+    `${service} -n ${namespace}; kubectl get endpointslices -n ${namespace} -l kubernetes.io/service-name=${service})`;
+}
+
+/** `has no port named "grpc" (it has "http"): ...` when the Service lacks the target's port name; else `undefined`. */
+function shapePortReason(shape: ServiceShape, port: string): string | undefined {
+  if (shape.type === "ExternalName" || shape.ports.some(({ name }) => name === port)) return undefined;
+  if (shape.ports.length === 0) {
+    return `has no port, so none named ${quote(port)} (headless): put the pods' port number in the target`;
+  }
+  const names = shape.ports.map(({ name }) => name);
+  if (names.length === 1 && names[0] === "") {
+    return `has no port named ${quote(port)}: its only port has no name: leave the port out of the target`;
+  }
+  return `has no port named ${quote(port)} (it has ${names.map(quote).join(", ")}): name one of those in the target`;
+}
+
+/** `"grpc"` (the Service port's targetPort of the target's port name, or of its only port), or `""` when unknown. */
+function targetPortOf(shape: ServiceShape, port: number | string): string {
+  const own = shape.ports.find(({ name }) => name === port) ?? (shape.ports.length === 1 ? shape.ports[0] : undefined);
+  const target = own?.targetPort;
+  return target === undefined ? "" : typeof target === "string" ? quote(target) : String(target);
+}
+
+/** What {@linkcode externalNameReason} needs of an ExternalName Service: its DNS name and its ports. */
+export interface ExternalNameSpec {
+  /** `spec.externalName`. */
+  externalName: string;
+  /** Its ports' names (`""` for none) and numbers. */
+  ports: readonly { name: string; port: number | undefined }[];
+}
+
+/**
+ * Why an ExternalName Service has no endpoint: it is a DNS alias, which the resolver does not follow, and the
+ * `dns:///` target to dial instead. The resolver's words and `kgr-resolver check`'s.
+ *
+ * @param service The Service's name.
+ * @param shape What its spec says: its external name and ports.
+ * @param port The target's port: a number used as given, a name of the Service's ports, or `undefined` (or `""`)
+ * for its first port.
+ * @returns The reason.
+ *
+ * @example An ExternalName Service
+ * ```ts
+ * import { externalNameReason } from "./no_endpoints_reason.ts";
+ * const shape = { type: "ExternalName", externalName: "echo.example.com", selector: undefined, ports: [] };
+ * console.log(externalNameReason("echo", shape, 50051));
+ * // service echo is of type ExternalName (External Name: echo.example.com): it is only a DNS alias, ... dial
+ * // dns:///echo.example.com:50051 instead
+ * ```
+ */
+export function externalNameReason(
+  service: string,
+  shape: ExternalNameSpec,
+  port: number | string | undefined,
+): string {
+  return `service ${service} is of type ExternalName (External Name: ${shape.externalName}): it is only a DNS ` +
+    "alias, with no pods and no EndpointSlices, and the resolver does not follow ExternalName: dial " +
+    `${externalNameTarget(shape, port)} instead`;
+}
+
+/**
+ * The `dns:///` target of an ExternalName Service on the port a target means: a number as given, a name the Service
+ * has, or its first port for a target without one (`undefined`, or `""`); no port for a name it lacks.
+ *
+ * @param shape Its external name and ports.
+ * @param port The target's port.
+ * @returns The target, such as `dns:///echo.example.com:50051`.
+ *
+ * @example A named port
+ * ```ts
+ * import { externalNameTarget } from "./no_endpoints_reason.ts";
+ * const shape = { externalName: "echo.example.com", ports: [{ name: "grpc", port: 50051 }] };
+ * console.log(externalNameTarget(shape, "grpc")); // dns:///echo.example.com:50051
+ * ```
+ */
+export function externalNameTarget(
+  shape: ExternalNameSpec,
+  port: number | string | undefined,
+): string {
+  const number = typeof port === "number"
+    ? port
+    : shape.ports.find(({ name }, index) => port === undefined || port === "" ? index === 0 : name === port)?.port;
+  return `dns:///${shape.externalName}${number === undefined ? "" : `:${number}`}`;
 }
 
 /**

@@ -22,6 +22,7 @@ import type { Clock } from "../runtime/clock.ts";
 import { realClearTimeout, realSetTimeout } from "../runtime/real_timers.ts";
 import { unrefTimer } from "../runtime/unref_timer.ts";
 import type { WatchEndReason } from "../watch/reflector.ts";
+import { sameShape, type ServiceShape, serviceShape } from "./service_shape.ts";
 
 /** What is known of a Service's `internalTrafficPolicy`. */
 export interface TrafficPolicyState {
@@ -36,6 +37,11 @@ export interface TrafficPolicyState {
    * selector never gets one), it is read again every 10 to 30 s (see {@linkcode MISSING_RECHECK}).
    */
   missing?: "service" | "namespace" | undefined;
+  /**
+   * What the Service's spec says of where its endpoints come from (selector, type, ports), when the last read that
+   * answered found it; kept through a read that fails, dropped by a 403 or 404. An empty set's reason names it.
+   */
+  shape?: ServiceShape | undefined;
 }
 
 /** Options of {@linkcode createTrafficPolicyReader}. */
@@ -80,7 +86,10 @@ export interface TrafficPolicyReaderOptions {
 
 /** The `internalTrafficPolicy` of one Service; see {@linkcode createTrafficPolicyReader}. */
 export interface TrafficPolicyReader {
-  /** What is known; `undefined` until the first read ended or went `firstAnswerMs` unanswered (`onChange` follows). */
+  /**
+   * What is known; `undefined` until the first read ended or went `firstAnswerMs` unanswered (`onChange` follows).
+   * The same object until `onChange` is called.
+   */
   current(): TrafficPolicyState | undefined;
   /**
    * Reads the Service (the first call starts the first read), unless a read is under way or waits to be retried, or
@@ -165,9 +174,11 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
 
   function settle(next: TrafficPolicyState): void {
     const changed = next.policy !== state?.policy || next.unknown !== state?.unknown ||
-      next.missing !== state?.missing;
+      next.missing !== state?.missing || !sameShape(next.shape, state?.shape);
+    // The state stays the same object while it says the same: selections compare it by identity.
+    if (!changed) return;
     state = next;
-    if (changed && !signal.aborted) options.onChange();
+    if (!signal.aborted) options.onChange();
   }
 
   async function read(why: string): Promise<void> {
@@ -186,7 +197,8 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       settle({ policy: "Cluster", unknown: reason });
     }, firstAnswerMs);
     try {
-      const policy = policyOf(await api.get(deadline.signal));
+      const found = await api.get(deadline.signal);
+      const policy = policyOf(found);
       if (policy !== state?.policy || state.unknown !== undefined) {
         trace(
           `${name}: internalTrafficPolicy ${policy}${policy === "Local" ? ": only pods on the client's node" : ""}`,
@@ -196,7 +208,7 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       backoff.reset();
       recheckBackoff.reset();
       answeredAt = clock.now();
-      settle({ policy });
+      settle({ policy, shape: serviceShape(found) });
     } catch (cause) {
       if (signal.aborted) return;
       const reason = deadline.signal.aborted ? `no answer within ${timeoutMs} ms (stallTimeoutMs)` : describe(cause);
@@ -235,7 +247,10 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       if (signal.aborted) return;
       if (missing) recheck();
       else recheckBackoff.reset();
-      settle(missing ? { ...kept, missing } : kept.missing ? { policy: kept.policy, unknown: kept.unknown } : kept);
+      // A refusal (403, 404) no longer says what the Service is; another failure keeps what the last answer said.
+      const shape = refused ? undefined : kept.shape;
+      const { policy, unknown } = kept;
+      settle(missing ? { policy, unknown, missing } : { policy, unknown, ...(shape ? { shape } : {}) });
     } finally {
       endedAt = clock.now();
       reading = false;

@@ -155,8 +155,8 @@ Deno.test({
       // No address at all: the mirroring controller deletes the slices, and the reason says that the Endpoints
       // object needs addresses (it asked only for the object, which exists).
       await putEndpoints(fetch, ns, "unready", { ready: [], ports: [{ name: "grpc", port: 50051 }] });
-      await eventually("the reason for no address", () => unready?.startsWith("it has no EndpointSlice") === true);
-      assert.match(unready!, /one without a selector needs an Endpoints object of its name that lists addresses/);
+      await eventually("the reason for no address", () => unready?.startsWith("service unready has no sel") === true);
+      assert.match(unready!, /or an Endpoints object of its name that lists addresses/);
 
       // The same with one unnamed port, through a target without a port (which selects it by the name ""): the
       // reason said that the slices had no port named "".
@@ -170,7 +170,7 @@ Deno.test({
       follow(`kubernetes:///unnamed-unready.${ns}`, (snapshot) => unnamedUnready = snapshot.emptyReason);
       await eventually(
         "the reason for an unnamed port's notReadyAddresses",
-        () => unnamedUnready !== undefined && !unnamedUnready.startsWith("it has no EndpointSlice"),
+        () => unnamedUnready !== undefined && !unnamedUnready.startsWith("service unnamed-unready has no selector"),
       );
       assert.equal(
         unnamedUnready,
