@@ -372,7 +372,9 @@ export async function observeService(
     else if (presence === undefined) {
       // The Services there, for the name meant: the view waits for them (at most 2 s), so --once prints it.
       presence = "reading";
-      const read = withTimeout(signal, 2_000, (each) => servicePresence(access, client, namespace, service, each));
+      // The read's 404 said the Service is missing: no GET of it again, only the list of those there are.
+      const find = (each: AbortSignal) => servicePresence(access, client, namespace, service, each, "missing");
+      const read = withTimeout(signal, 2_000, find);
       read.catch(() => undefined).then((found) => {
         // Not for a Service that came meanwhile: its slices say more.
         if (presence !== "reading") return;

@@ -47,6 +47,8 @@ export type ServicePresence =
  * @param namespace The Service's namespace.
  * @param service The Service's name.
  * @param signal Aborts the requests.
+ * @param known `"missing"` when the resolver's own GET of the Service just answered the API server's 404: the
+ * namespace's Services are then listed without a GET of it first.
  * @returns What the server says of the Service, when it says.
  *
  * @example Reading a Service that resolves to no pod
@@ -62,20 +64,26 @@ export async function servicePresence(
   namespace: string,
   service: string,
   signal: AbortSignal,
+  known?: "missing",
 ): Promise<ServicePresence | undefined> {
   const get = reader(access, client, namespace, signal);
   const notFound = (error: unknown) => error instanceof KubeApiError && error.status === 404;
+  // The name meant, among the namespace's Services.
+  const missing = async (): Promise<ServicePresence> => {
+    const list = await get("services", "services?limit=500").catch(() => undefined);
+    const names = (Array.isArray(list?.items) ? list.items : [])
+      .map((item) => isRecord(item) && isRecord(item.metadata) ? item.metadata.name : undefined)
+      .filter((name): name is string => typeof name === "string");
+    return { state: "missing", nearest: nearestName(service, names) };
+  };
+  if (known === "missing") return missing();
   let object: Record<string, unknown>;
   try {
     object = await get("services", `services/${encodeURIComponent(service)}`);
   } catch (error) {
     if (!(error instanceof KubeApiError)) throw error;
     if (!(notFound(error) && error.details?.kind === "services" && error.details.name === service)) return undefined;
-    const list = await get("services", "services?limit=500").catch(() => undefined);
-    const names = (Array.isArray(list?.items) ? list.items : [])
-      .map((item) => isRecord(item) && isRecord(item.metadata) ? item.metadata.name : undefined)
-      .filter((name): name is string => typeof name === "string");
-    return { state: "missing", nearest: nearestName(service, names) };
+    return missing();
   }
   const spec = isRecord(object.spec) ? object.spec : {};
   const external = externalNameOf(spec);

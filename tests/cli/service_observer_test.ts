@@ -56,6 +56,21 @@ Deno.test("observeService() says that a Service the API server does not find doe
   });
 });
 
+Deno.test("observeService() names the Service meant without reading again the Service it knows is missing", async () => {
+  const api = await startFakeApiServer();
+  api.applyService({ metadata: { namespace: "prod", name: "echos" }, spec: { ports: [{ name: "grpc", port: 80 }] } });
+  await observing(api, (views) => {
+    assert.match(views.find((view) => view.snapshot)!.snapshot!.emptyReason!, /did you mean echos\?$/);
+    // The resolver's read answered 404 (and its Namespace's GET said that exists): the Services of the namespace are
+    // listed for the name meant, without a second GET of the Service first.
+    const reads = api.requests.filter(({ method, path }) =>
+      method === "GET" && path === "/api/v1/namespaces/prod/services/echo"
+    );
+    assert.equal(reads.length, 1, JSON.stringify(api.requests.map(({ method, path }) => `${method} ${path}`)));
+    return Promise.resolve();
+  });
+});
+
 Deno.test("observeService() counts a new reason for no pods as a change (the CLI prints a line for it)", async () => {
   const api = await startFakeApiServer();
   await observing(api, async (views) => {
