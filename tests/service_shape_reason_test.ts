@@ -144,3 +144,24 @@ Deno.test("watchEndpoints() on a Service given a selector later leaves the no-se
     await api.close();
   }
 });
+
+Deno.test("watchEndpoints() on a Service whose selector was removed says its slice is the controller's, left behind", async () => {
+  const api = await startFakeApiServer();
+  // v1.36.3: the EndpointSlice controller keeps the slice of a Service whose selector is removed, and no longer updates it.
+  api.applyService({ metadata: { namespace: "prod", name: "bare" }, spec: { ports: [{ name: "grpc", port: 80 }] } });
+  api.applySlice(placeholder("bare"));
+  const bare = follow(api, "kubernetes:///bare.prod:grpc");
+  try {
+    await eventually(() => bare.reason().startsWith("service bare"), "the reason of the Service");
+    // Was "its EndpointSlices list no pod: the Service selects none, it is scaled to zero, or ...".
+    assert.equal(
+      bare.reason(),
+      "service bare has no selector, and its EndpointSlices, which list no pod, are the EndpointSlice controller's, " +
+        "left from when it had one (it no longer updates them): give it a selector again, or delete them and write " +
+        "its EndpointSlices by hand (kubectl get endpointslices -n prod -l kubernetes.io/service-name=bare)",
+    );
+  } finally {
+    await bare.stop();
+    await api.close();
+  }
+});

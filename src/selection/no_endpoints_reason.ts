@@ -94,6 +94,12 @@ export function noEndpointsReason(
   if (!used.some(listsPod)) {
     if (source) return `its EndpointSlices list no address, as ${source.as("lists", "them")} (${listSlices})`;
     // Seen on v1.36.3: a Pending pod (no IP yet) is not listed either; a selector changed keeps the same slice.
+    if (shape?.type !== "ExternalName" && shape?.selector === undefined && shape && controllerWrote(used)) {
+      // Seen on v1.36.3: a selector removed leaves the controller's slice as it was, and it no longer updates it.
+      return `service ${service} has no selector, and its EndpointSlices, which list no pod, are the EndpointSlice ` +
+        "controller's, left from when it had one (it no longer updates them): give it a selector again, or delete " +
+        `them and write its EndpointSlices by hand (${listSlices})`;
+    }
     if (shape?.selector) {
       return `its selector ${shape.selector} matches no pod that has an IP: none exists (scaled to zero?), none has ` +
         `started yet, or namespace ${namespace} is being deleted (kubectl get pods -n ${namespace} -l ` +
@@ -324,6 +330,13 @@ function readyWithoutPort(used: EndpointSlice[], withPort: EndpointSlice[]): boo
       endpoint.addresses?.length > 0 && endpoint.conditions?.ready !== false &&
       !endpoint.addresses.some((address) => listed.has(address))
     )
+  );
+}
+
+/** Whether every slice carries the EndpointSlice controller's managed-by label. */
+function controllerWrote(slices: EndpointSlice[]): boolean {
+  return slices.every((slice) =>
+    slice.metadata.labels?.["endpointslice.kubernetes.io/managed-by"] === SELECTOR_CONTROLLER
   );
 }
 
