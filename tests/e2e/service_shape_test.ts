@@ -3,7 +3,8 @@
 // on v1.36.3: a selector that matches no pod (or only a Pending one, without an IP) gets one slice with neither
 // endpoints nor ports; a pod not ready is listed `ready: false, serving: false`; a Service without a selector, or of
 // type ExternalName, gets no slice; a Service without the target's port name gets slices with its own. The reason
-// also follows a pod created later, and a selector given later. Nothing is dialed.
+// also follows a pod created later, and a selector given later; a selector removed leaves the controller's slice,
+// which the reason tells. Nothing is dialed.
 import assert from "node:assert/strict";
 import { watchEndpoints } from "@kgr/resolver";
 import { createNamespace, createService, deleteNamespace, kubeRequest } from "./kube_objects.ts";
@@ -99,6 +100,13 @@ Deno.test({
         );
         log(`bare.${ns}:grpc with a selector: ${reason}`);
         assert.ok(patched, "the reason without a selector came first");
+        // The selector removed: the controller leaves its slice (v1.36.3). A client that joins reads the Service.
+        await kubeRequest(fetch, "PATCH", `/api/v1/namespaces/${ns}/services/bare`, {
+          spec: { selector: null },
+        }, "application/merge-patch+json");
+        const left = await reasonOf(`kubernetes:///bare.${ns}:grpc`, (reason) => reason.startsWith("service bare"));
+        log(`bare.${ns}:grpc without its selector again: ${left}`);
+        assert.match(left, /^service bare has no selector, and its EndpointSlices, which list no pod, are the Endpoi/);
       });
 
       await t.step("an ExternalName Service, in watchEndpoints() and the CLI's --once", async () => {
