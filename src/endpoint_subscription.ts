@@ -476,7 +476,7 @@ function deliver(
   // not every pod first. Without the node, Local changes nothing (every pod, and a warning once it is known).
   const policyUnknown = watch.trafficPolicy.current() === undefined;
   if (policyUnknown) watch.trafficPolicy.refresh("the first state");
-  // Nor an empty first set before its answer (at most `firstAnswerMs`): its 404 says what is missing, not a guess.
+  // Nor an empty first set before its answer (`firstAnswerMs`; with slices, below): it names what is wrong, no guess.
   const waits = policyUnknown && (subscriber.locality.node !== undefined || state.slices.size === 0);
   if (port === undefined || waits) return false;
   if (port instanceof ResolverError) {
@@ -513,7 +513,7 @@ function deliver(
     }
   }
   const selection = selectionFor(watch, port, subscriber.locality);
-  if (selection.generation === subscriber.generation) return false;
+  if (selection.generation === subscriber.generation || (policyUnknown && !selection.endpoints.length)) return false;
   const previous = subscriber.delivered;
   // The last endpoints go only if no later state brings endpoints back soon: a slice deleted and created again (by
   // a hand-written slice manager, or a test) is one change, and the moment between its two events no outage.

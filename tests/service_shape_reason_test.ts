@@ -19,6 +19,7 @@ function follow(api: FakeApiServer, target: string) {
   })();
   return {
     reason: () => snapshots.at(-1)?.emptyReason ?? "",
+    reasons: () => snapshots.map((snapshot) => snapshot.emptyReason ?? ""),
     async stop() {
       controller.abort();
       await done;
@@ -162,6 +163,24 @@ Deno.test("watchEndpoints() on a Service whose selector was removed says its sli
     );
   } finally {
     await bare.stop();
+    await api.close();
+  }
+});
+
+Deno.test("watchEndpoints() gives a client whose node is unknown no empty first set before the Service answers: its first reason names the selector", async () => {
+  const api = await startFakeApiServer();
+  api.applyService(selected("echo", [{ name: "grpc", port: 80, targetPort: 50051 }]));
+  api.applySlice(placeholder("echo"));
+  const echo = follow(api, "kubernetes:///echo.prod:grpc");
+  try {
+    await eventually(() => echo.reason() !== "", "an empty snapshot");
+    // Was "its EndpointSlices list no pod: the Service selects none, ..." first, which grpc-js gave the first calls.
+    assert.deepEqual(echo.reasons(), [
+      "its selector app=echo matches no pod that has an IP: none exists (scaled to zero?), none has started yet, or " +
+      "namespace prod is being deleted (kubectl get pods -n prod -l app=echo lists them)",
+    ]);
+  } finally {
+    await echo.stop();
     await api.close();
   }
 });
