@@ -124,6 +124,36 @@ Deno.test("createTrafficPolicyReader() reads Local, and not for a headless Servi
   }
 });
 
+Deno.test("createTrafficPolicyReader() keeps the Service's shape through a failed read, drops it on a 403 or 404, and calls onChange only when it changes", async () => {
+  let changes = 0;
+  const clock = new FakeClock();
+  const selected = service({ selector: { app: "agent" }, ports: [{ name: "grpc", port: 4317 }] });
+  const read = reader([selected, selected, refuse(503), refuse(403), selected], () => changes++, clock);
+  const next = async (reads: number) => {
+    clock.advance(1_000); // An answer less than a second old serves a refresh.
+    read.policy.refresh("the watch resumes (timeout)");
+    await driveUntil(clock, () => read.reads() === reads);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  };
+  try {
+    await eventually(() => read.policy.current() !== undefined, "the first answer");
+    const first = read.policy.current();
+    assert.equal(first?.shape?.selector, "app=agent");
+    await next(2);
+    assert.equal(read.policy.current(), first, "the same answer: the same state, no change");
+    assert.equal(changes, 1);
+    await next(3); // A 503: what the last answer said stays.
+    assert.equal(read.policy.current(), first);
+    await driveUntil(clock, () => read.reads() === 4); // Its retry's 403.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(read.policy.current()?.shape, undefined, "a refusal says nothing of the spec");
+    await next(5);
+    assert.equal(read.policy.current()?.shape?.selector, "app=agent");
+  } finally {
+    read.stop();
+  }
+});
+
 Deno.test("createTrafficPolicyReader() without get on services uses every pod, and reads again when the watch resumes", async () => {
   let changes = 0;
   const clock = new FakeClock();
