@@ -35,7 +35,10 @@ export interface NoEndpointsReasonOptions {
  * lack), only pods that are terminating and no longer serving, or no ready pod. Slices that every one carry another
  * manager's `endpointslice.kubernetes.io/managed-by` (mirrored from an Endpoints object, or written by hand) have
  * their writer's port names, not necessarily the Service's: their reasons say so, and that kube-proxy matches them
- * to the Service's by name.
+ * to the Service's by name. With the Service's spec (`options.shape`), the reason names what the slices leave open:
+ * a Service without a selector or of type ExternalName (no slice), the selector that matches no pod (and the
+ * `kubectl get pods -l` to run), a port name the Service itself lacks, or a slice the controller left when the
+ * selector was removed.
  *
  * @param slices Every slice of the Service.
  * @param port The port the endpoints were selected for (a name, or a number used as given).
