@@ -214,9 +214,12 @@ Deno.test({
         const recorder = follow(`kubernetes:///big.${namespace}:grpc`, { cluster: { ...admin } });
         const listed = await recorder.waitFor("250 endpoints", (s) => s.endpoints.length === 250);
         const slices = (await listEndpointSlices(fetch, namespace, "big")).items;
-        // Usually 100 + 100 + 50; the controller packs pods as their updates reach it, so 99 + 100 + 51 happens too.
+        // Usually 100 + 100 + 50. The controller packs the pods that each of its syncs finds new: into the slice it is
+        // updating anyway, else into the one unchanged slice where all of them fit, else into new slices (k8s.io/
+        // endpointslice reconciler.go, getSliceToFill). Syncs that find many pods at once on a busy controller can leave
+        // room that none fills, e.g. 70 + 70 + 70 + 40: three slices at least, the resolver must merge them all.
         const sizes = slices.map((slice) => slice.endpoints?.length ?? 0);
-        assert.equal(sizes.length, 3, JSON.stringify(sizes));
+        assert.ok(sizes.length >= 3, JSON.stringify(sizes));
         assert.ok(sizes.every((size) => size <= 100), JSON.stringify(sizes));
         assert.equal(sizes.reduce((sum, size) => sum + size, 0), 250);
         const hosts = new Set(listed.snapshot.endpoints.map((e) => e.addresses[0].host));
@@ -225,7 +228,8 @@ Deno.test({
         await Promise.all(all.slice(240).map((endpoint) => forgetPod(fetch, namespace, endpoint.pod!)));
         const shrunk = await recorder.waitFor("240 endpoints", (s) => s.endpoints.length === 240);
         assert.deepEqual(pods(shrunk.snapshot), all.slice(0, 240).map((e) => e.pod).sort());
-        return `250 pods created in ${created - applied} ms, all 250 resolved ${listed.at - created} ms later`;
+        return `250 pods created in ${created - applied} ms, all 250 resolved ${listed.at - created} ms later ` +
+          `from slices of ${sizes.join(" + ")}`;
       });
 
       await scenario("dual-stack slices are grouped per pod, IPv4 first", async () => {
