@@ -90,6 +90,15 @@ Deno.test({
         [{ op: "remove", path: "/spec/selector" }],
         "application/json-patch+json",
       );
+      // The controller must have seen that change before the pod comes: a pod's event makes it sync the Services
+      // that its copy of them selects the pod with, and that copy could still have the selector (the Services' and
+      // the pods' watches are two streams), adding echo-2 for good. It hears of Services in order: once it wrote the
+      // (empty) slice of a Service created after the change, it has the change.
+      await applySelectorService(fetch, ns, { name: "fence", ports: [{ name: "grpc", port: 80, targetPort: "grpc" }] });
+      for (let attempt = 0; (await listEndpointSlices(fetch, ns, "fence")).items.length === 0; attempt++) {
+        assert.ok(attempt < 100, "the EndpointSlice controller writes the slice of a new Service within 20 s");
+        await sleep(200);
+      }
       await createReadyPod(fetch, ns, {
         name: "echo-2",
         app: "echo",
