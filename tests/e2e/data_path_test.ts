@@ -53,6 +53,21 @@ async function addEchoPod(
   return host;
 }
 
+/**
+ * Waits until every client called `pod`, at most `ms`, and answers how long that took: a pod that became ready is
+ * reached once the controller wrote its slice, the client's watch brought it and the client connected, which takes
+ * more than a fixed wait on a loaded machine. Whether each did is for the clients' final counts to say.
+ */
+async function untilEveryClientReached(clients: EchoClient[], pod: string, ms = 20_000): Promise<number> {
+  const start = Date.now();
+  const reached = new Set<string>();
+  for (const end = start + ms; reached.size < clients.length && Date.now() < end;) {
+    await sleep(250);
+    for (const client of clients) if (((await client.take())[pod] ?? 0) > 0) reached.add(client.label);
+  }
+  return Date.now() - start;
+}
+
 Deno.test({
   name:
     "data path: clients on Node, Bun and Deno spread calls over every pod through a rolling update with zero failures, " +
@@ -121,7 +136,8 @@ Deno.test({
       await sleep(300);
       await setPodReady(fetch, ns, "new-2", true);
       await retiring;
-      await sleep(1000);
+      // The last pod to become ready; it was given a fixed second, too little on a loaded machine.
+      log(`new-2 reached by every client ${await untilEveryClientReached(clients, "new-2")} ms after old-2 left`);
 
       for (const [label, result] of Object.entries(await stopClients(clients, log))) {
         assert.ok(result.calls > 300, `${label} made only ${result.calls} calls`);
@@ -185,13 +201,8 @@ Deno.test({
       controlPlane.freezeApiServer(false);
       const thawed = Date.now();
       await addPod("p-2");
-      // Until every client reached p-2, at most 20 s: the controller, whose own watches hung too, writes its slice
-      // first (3.3-4.6 s after the thaw in earlier runs, more on a loaded machine).
-      const reached = new Set<string>();
-      for (const end = Date.now() + 20_000; reached.size < clients.length && Date.now() < end;) {
-        await sleep(250);
-        for (const client of clients) if (((await client.take())["p-2"] ?? 0) > 0) reached.add(client.label);
-      }
+      // The controller, whose own watches hung too, writes its slice first (3.3-4.6 s after the thaw in earlier runs).
+      await untilEveryClientReached(clients, "p-2");
       const waited = Date.now() - thawed;
       for (const [runtime, result] of Object.entries(await stopClients(clients, log))) {
         assert.ok(result.byBackend["p-2"] > 0, `${runtime} never reached p-2: ${JSON.stringify(result.byBackend)}`);
