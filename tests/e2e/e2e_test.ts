@@ -185,7 +185,7 @@ Deno.test({
         return `${recorder.snapshots.length} snapshots`;
       });
 
-      await scenario("250 pods that the EndpointSlice controller splits over 3 slices arrive as one set", async () => {
+      await scenario("250 pods that the EndpointSlice controller splits over 3+ slices arrive as one set", async () => {
         const fetch = cluster.adminFetch;
         if (!await startControllerWithNode(cluster, LARGE_NODE)) return "skipped: cannot create a Node here";
         const namespace = await createNamespace(fetch, "e2e-large");
@@ -214,10 +214,10 @@ Deno.test({
         const recorder = follow(`kubernetes:///big.${namespace}:grpc`, { cluster: { ...admin } });
         const listed = await recorder.waitFor("250 endpoints", (s) => s.endpoints.length === 250);
         const slices = (await listEndpointSlices(fetch, namespace, "big")).items;
-        // Usually 100 + 100 + 50. The controller packs the pods that each of its syncs finds new: into the slice it is
-        // updating anyway, else into the one unchanged slice where all of them fit, else into new slices (k8s.io/
-        // endpointslice reconciler.go, getSliceToFill). Syncs that find many pods at once on a busy controller can leave
-        // room that none fills, e.g. 70 + 70 + 70 + 40: three slices at least, the resolver must merge them all.
+        // Usually 100 + 100 + 50. The controller packs the pods that each of its syncs finds new: into the slice it
+        // is updating anyway, else into the one unchanged slice where all of them fit, else into new slices
+        // (k8s.io/endpointslice reconciler.go, getSliceToFill). Syncs that find many pods at once on a busy
+        // controller can leave room that none fills, e.g. 70 + 70 + 70 + 40: three slices at least, all merged.
         const sizes = slices.map((slice) => slice.endpoints?.length ?? 0);
         assert.ok(sizes.length >= 3, JSON.stringify(sizes));
         assert.ok(sizes.every((size) => size <= 100), JSON.stringify(sizes));
