@@ -107,7 +107,9 @@ export async function createTestHost(pod: string, port: number): Promise<TestHos
     ));
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`Backend ${pod} did not start within 10 s`)), 10_000);
+        // As long as a client is given to get ready (echo_clients.ts): a Node process that loads grpc-js while three
+        // clients call at 100 a second took more than 10 s on a loaded machine (new-0 of the data path, load 15-22).
+        const timer = setTimeout(() => reject(new Error(`Backend ${pod} did not start within 30 s`)), 30_000);
         child.stdout!.once("data", () => {
           clearTimeout(timer);
           resolve();
