@@ -1,6 +1,7 @@
 // The Deno crash scenario from the core issue, through our resolver: round_robin
-// over three backends in separate Node processes; after 1 s one is removed from
-// the Service, at 1.4 s it gets SIGTERM and shuts down gracefully (GOAWAY).
+// over three backends in separate Node processes; once each has answered calls,
+// one is removed from the Service, 400 ms later it gets SIGTERM and shuts down
+// gracefully (GOAWAY).
 // Without the workaround in register() this process died with SIGSEGV/SIGABRT
 // in 9 of 10 runs. Exits 0 when every call succeeded and the process ended.
 import { spawn } from "node:child_process";
@@ -39,14 +40,25 @@ register({ grpc, cluster: { kubeconfig: api.kubeconfig({ namespace: "crash" }) }
 const Echo = grpc.makeGenericClientConstructor(EchoService, "Echo");
 const client = new Echo("kubernetes:///echo.crash:grpc", grpc.credentials.createInsecure());
 const load = startLoad(echoCaller(client), { intervalMs: 10, maxCalls: 400 });
-await sleep(1000);
+// Once each backend has answered calls (after about 1 s here; over 2 s at load 25-30, where a fixed 1 s removed
+// pod-0 before it had answered any), one is removed.
+for (const end = Date.now() + 20_000; Date.now() < end && hosts.some((_, i) => !load.byBackend.get(`pod-${i}`));) {
+  await sleep(50);
+}
+const before: Record<string, number> = load.take();
 publish([1, 2]);
 await sleep(400);
 backends[0].kill("SIGTERM");
 await sleep(1100);
+// Calls answered after the GOAWAY show that the load went through it: a count of all calls (over 100 of 400) was
+// not reached at load 25-30 (36 and 47 calls), where they went out every 70 ms, not every 10.
+const after = Object.values(load.take() as Record<string, number>).reduce((sum, count) => sum + count, 0);
 await load.stop();
 client.close();
 for (const backend of backends) backend.kill("SIGKILL");
 await api.close();
-console.log(`${load.calls} calls, ${load.failures.length} failed`);
-Deno.exit(load.failures.length === 0 && load.calls > 100 ? 0 : 1);
+console.log(
+  `${load.calls} calls, ${load.failures.length} failed; pod-0 answered ${before["pod-0"] ?? 0} before it was ` +
+    `removed, and ${after} calls were answered in the 1.1 s after its SIGTERM`,
+);
+Deno.exit(load.failures.length === 0 && before["pod-0"] > 0 && after >= 5 ? 0 : 1);
