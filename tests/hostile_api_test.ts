@@ -350,23 +350,33 @@ for (
   ] as const
 ) {
   const what = retryAfter === undefined ? "without Retry-After" : `with Retry-After: ${retryAfter}`;
-  boundedTest(`HTTP ${status} ${what} on the LIST is retried after ${minGap}-${maxGap} ms`, 15_000, async (defer) => {
-    const server = await startHostileServer({
-      list: (req, res, index) =>
-        (index === 0 ? failing(status, retryAfter === undefined ? {} : { "retry-after": retryAfter }) : goodList)(
-          req,
-          res,
-          index,
-        ),
-    });
-    defer(() => server.close());
-    // A Retry-After above maxMs is waited in full (priority and fairness asks for up to 32 s), up to 60 s (retry_test).
-    const watcher = follow({ server: server.url }, { initialMs: 20, maxMs: 1200 });
-    defer(() => watcher.stop());
-    await eventually(() => watcher.pods() === "echo-0", "endpoints after the retry", 5000);
-    const lists = server.seen.filter((entry) => entry.kind === "list");
-    const gap = lists[1].at - lists[0].at;
-    assert.ok(gap >= minGap && gap <= maxGap, `retried after ${gap} ms`);
+  boundedTest(`HTTP ${status} ${what} on the LIST is retried after ${minGap}-${maxGap} ms`, 30_000, async (defer) => {
+    // The gap is timed at the server, from one LIST's arrival to the next: it holds the answer's way back and the
+    // client's turns, which a loaded machine stretches (1,086 ms for a 20-40 ms backoff at load 25, 1 run of 2). A
+    // retry later than maxGap is tried again, up to 3 times: the bug (a wait the server did not ask for, or not the
+    // one it asked for) is late every time. One sooner than minGap fails at once.
+    const attempt = async () => {
+      const server = await startHostileServer({
+        list: (req, res, index) =>
+          (index === 0 ? failing(status, retryAfter === undefined ? {} : { "retry-after": retryAfter }) : goodList)(
+            req,
+            res,
+            index,
+          ),
+      });
+      defer(() => server.close());
+      // A Retry-After above maxMs is waited in full (priority and fairness asks for up to 32 s), up to 60 s
+      // (retry_test).
+      const watcher = follow({ server: server.url }, { initialMs: 20, maxMs: 1200 });
+      defer(() => watcher.stop());
+      await eventually(() => watcher.pods() === "echo-0", "endpoints after the retry", 5000);
+      const lists = server.seen.filter((entry) => entry.kind === "list");
+      return { watcher, gap: lists[1].at - lists[0].at };
+    };
+    const gaps: number[] = [];
+    let { watcher, gap } = await attempt();
+    for (gaps.push(gap); gap > maxGap && gaps.length < 3; gaps.push(gap)) ({ watcher, gap } = await attempt());
+    assert.ok(gap >= minGap && gap <= maxGap, `retried after ${gaps.join(", ")} ms`);
     // A first 429 or 5xx with Retry-After in seconds is the server asking to wait, as client-go waits: not reported.
     if (retryAfter !== undefined && /^\d+$/.test(retryAfter)) {
       assert.deepEqual(watcher.errors, []);
