@@ -293,8 +293,10 @@ Deno.test("updateResolution() storms cause no API requests", async () => {
     const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
     call(() => resolver.updateResolution());
     await eventually(() => reports.length === 1, "a report");
-    // The report comes from the LIST: wait for the watch that follows it.
+    // The report comes from the LIST: wait for the watch that follows it, and for the Service's read, made beside
+    // the LIST (for its internalTrafficPolicy) and answered after the watch opened in 1 CI-style run at load 25.
     await eventually(() => api.openWatches === 1, "the watch");
+    await eventually(() => api.requests.some((request) => request.path.endsWith("/services/echo")), "the Service read");
     const before = api.requests.length;
     for (let i = 0; i < 10_000; i++) call(() => resolver.updateResolution());
     await new Promise((resolve) => setTimeout(resolve, 100));
