@@ -1239,8 +1239,16 @@ export const scenarios = {
       await sleep(500);
       for (const [name, counts] of Object.entries(takeAll())) assert.equal(zonesOf(counts), "zone-a", name);
       await servers[0].stop();
+      // Zones b and c were not used: their connections may come one after the other (only zone b answered within 500
+      // ms of the failover in the CI-style run at load 25).
+      const failedOver = Object.fromEntries(Object.keys(loads).map((name) => [name, new Set()]));
       await eventually(
-        () => Object.values(takeAll()).every((counts) => !counts["zone-a"] && (counts["zone-b"] || counts["zone-c"])),
+        () => {
+          for (const [name, counts] of Object.entries(takeAll())) {
+            for (const zone of Object.keys(counts)) failedOver[name].add(zone);
+          }
+          return Object.values(failedOver).every((zones) => zones.has("zone-b") && zones.has("zone-c"));
+        },
         10_000,
         "the failover",
       );
