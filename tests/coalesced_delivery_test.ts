@@ -23,12 +23,20 @@ for (const [runtime, program, args] of commands) {
     const { code, stdout, stderr } = await new Deno.Command(program, { env: childEnv(), args }).output();
     const decoder = new TextDecoder();
     assert.equal(code, 0, decoder.decode(stderr));
-    const order = decoder.decode(stdout).trim();
+    const [order, deliveredAfterMs] = decoder.decode(stdout).trim().split(" ");
     // F: the first delivery; P and S: the steps ahead of a delivery (skipped when the machine is slow enough for the
     // hold to run out first); D: the held delivery; t: the timer's ticks. The first state's events take 15 ms to
     // parse, so it goes in steps too ("PtPtStFt": the second state, come meanwhile, is delivered with it).
-    assert.match(order, /^[FP]t.*[FD]t*$/, order);
-    assert.doesNotMatch(order, /[FPSD]{2}/, `two steps without a timer's tick between them: ${order}`);
+    // A state held past MAX_HOLD_MS goes in one turn, without its steps, by design: a machine that stopped the process
+    // for long enough gives "PFt" (6 runs of 30 at load 17 with 3 CPU hogs, the delivery 53-130 ms after the first
+    // state, and on Node in the CI-style run). Before that, every step has a tick after it.
+    const steps = Number(deliveredAfterMs) >= MAX_HOLD_MS ? order.replace(/^PF/, "PtF") : order;
+    assert.match(steps, /^[FP]t.*[FD]t*$/, `${order} ${deliveredAfterMs}`);
+    assert.doesNotMatch(
+      steps,
+      /[FPSD]{2}/,
+      `two steps without a timer's tick between them: ${order} ${deliveredAfterMs}`,
+    );
   });
 }
 
