@@ -21,7 +21,7 @@ const IP_FAMILY_POLICIES = ["PreferDualStack", "RequireDualStack", "SingleStack"
 
 /**
  * The cluster IP of a Service: `"None"` given, or kept from the Service it replaces when left out (`""` too), as a
- * real update keeps an allocated one; refuses a change of it in kube-apiserver's words, and an address, which a real
+ * real update keeps an allocated one (before `clusterIPs` is checked against it); refuses a change of it in kube-apiserver's words, and an address, which a real
  * server would allocate from its service range (or refuse) and the fake does not model.
  *
  * @param spec The given spec, read as given (a JavaScript caller can pass any value).
@@ -44,14 +44,25 @@ export function clusterIpOf(
   }
   const ips = list as string[];
   const quoted = JSON.stringify(ips);
+  const was = existing?.spec.clusterIP === "None";
+  // A replacement that leaves clusterIP out gets the stored one before the checks, as kube-apiserver v1.36.3 fills it
+  // in (measured): "None", or the address a real server allocated, which the fake has none of.
+  const kept = given === "" && existing !== undefined;
+  const clusterIP = kept && was ? "None" : given;
   // In the order and words kube-apiserver v1.36.3 checks them (measured).
-  if (given === "" && ips.length > 0) {
-    refuse(`spec.clusterIPs: Invalid value: ${quoted}: must be empty when \`clusterIP\` is not specified`);
+  if (clusterIP === "" && ips.length > 0) {
+    refuse(
+      `spec.clusterIPs: Invalid value: ${quoted}: ` +
+        (kept
+          ? "first value must match `clusterIP` (the fake API server allocated no cluster IP to this Service: leave " +
+            "spec.clusterIPs out)"
+          : "must be empty when `clusterIP` is not specified"),
+    );
   }
-  if (ips.length > 0 && ips[0] !== given) {
+  if (ips.length > 0 && ips[0] !== clusterIP) {
     refuse(`spec.clusterIPs: Invalid value: ${quoted}: first value must match \`clusterIP\``);
   }
-  if (given === "None" && ips.length > 1) {
+  if (clusterIP === "None" && ips.length > 1) {
     refuse(`spec.clusterIPs: Invalid value: ${quoted}: 'None' must be the first and only value`);
   }
   if (given !== "" && given !== "None" && !isIp(given)) {
@@ -60,7 +71,6 @@ export function clusterIpOf(
         `2001:db8::ffff) (give "None" for a headless Service, with a capital N)`,
     );
   }
-  const was = existing?.spec.clusterIP === "None";
   if (existing !== undefined && given !== "" && (given === "None") !== was) {
     refuse(
       `spec.clusterIPs[0]: Invalid value: ${JSON.stringify([given])}: may not change once set (a Service cannot ` +
@@ -77,7 +87,7 @@ export function clusterIpOf(
         "for a headless Service",
     );
   }
-  return given === "None" || (given === "" && was) ? { clusterIP: "None", clusterIPs: ["None"] } : {};
+  return clusterIP === "None" ? { clusterIP: "None", clusterIPs: ["None"] } : {};
 }
 
 /**

@@ -1764,6 +1764,10 @@ Deno.test({
             await step("headless", { ipFamilyPolicy: "SingleStack" });
             await step("manual", { clusterIP: "None" });
             await step("manual", { selector: { app: "a" } });
+            // A replacement that gives clusterIPs without clusterIP: the stored clusterIP is filled in first.
+            await step("headless", { clusterIPs: ["None"], selector: { app: "a" } });
+            await step("headless", { clusterIPs: ["10.0.0.5"], selector: { app: "a" } });
+            await step("plain", { clusterIPs: ["None"] });
             return answers;
           };
           const fakeAnswers = await run(onFake);

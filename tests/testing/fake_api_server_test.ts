@@ -1722,6 +1722,46 @@ Deno.test("applyService() keeps a Service headless or not, as kube-apiserver v1.
   });
 });
 
+Deno.test("applyService() fills a replacement's clusterIP in from the stored Service before it checks clusterIPs", async () => {
+  // As kube-apiserver v1.36.3 (measured with PUT): a replacement that leaves clusterIP out gets the stored one first, so
+  // clusterIPs given alone must match it, where a creation must leave clusterIPs out with clusterIP.
+  await withServer({}, (server) => {
+    const apply = (name: string, spec: Record<string, unknown>) =>
+      server.applyService(headlessInput(name, { ports: [{ name: "grpc", port: 80 }], ...spec })).spec;
+    const refused = (name: string, spec: Record<string, unknown>) => {
+      try {
+        apply(name, spec);
+      } catch (error) {
+        return (error as Error).message.replace(/^Cannot apply Service "[^"]+": /, "");
+      }
+      assert.fail(`${name} ${JSON.stringify(spec)} was stored`);
+    };
+    apply("headless", { clusterIP: "None", selector: { app: "a" } });
+    const kept = apply("headless", { clusterIPs: ["None"], selector: { app: "a" } });
+    assert.deepEqual([kept.clusterIP, kept.clusterIPs], ["None", ["None"]]);
+    assert.equal(
+      refused("headless", { clusterIPs: ["10.0.0.5"], selector: { app: "a" } }),
+      'spec.clusterIPs: Invalid value: ["10.0.0.5"]: first value must match `clusterIP`',
+    );
+    assert.equal(
+      refused("headless", { clusterIPs: ["None", "None"] }),
+      `spec.clusterIPs: Invalid value: ["None","None"]: 'None' must be the first and only value`,
+    );
+    // A Service that is not headless has an address on a real server, which the fake did not allocate.
+    apply("plain", {});
+    assert.equal(
+      refused("plain", { clusterIPs: ["None"] }),
+      'spec.clusterIPs: Invalid value: ["None"]: first value must match `clusterIP` (the fake API server allocated ' +
+        "no cluster IP to this Service: leave spec.clusterIPs out)",
+    );
+    // A creation still refuses clusterIPs without clusterIP.
+    assert.equal(
+      refused("new", { clusterIPs: ["None"] }),
+      'spec.clusterIPs: Invalid value: ["None"]: must be empty when `clusterIP` is not specified',
+    );
+  });
+});
+
 Deno.test("applyService() rejects invalid Services", async () => {
   await withServer({}, (server) => {
     const ports = (ports: { name?: string; port: number; targetPort?: number | string }[]) => ({
