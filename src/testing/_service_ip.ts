@@ -78,7 +78,11 @@ export function clusterIpOf(
     );
   }
   if (given.includes(":")) {
-    refuse(`spec.clusterIPs[0]: Invalid value: ${JSON.stringify([given])}: IPv6 is not configured on this cluster`);
+    refuse(
+      `spec.clusterIPs[0]: Invalid value: ${JSON.stringify([given])}: IPv6 is not configured on this cluster (the ` +
+        'fake API server is an IPv4 cluster that allocates no cluster IP: leave spec.clusterIP out, or give "None" ' +
+        "for a headless Service)",
+    );
   }
   if (given !== "" && given !== "None") {
     refuse(

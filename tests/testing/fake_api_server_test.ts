@@ -1663,7 +1663,8 @@ Deno.test("applyService() refuses a cluster IP as kube-apiserver v1.36.3 does, a
     );
     assert.equal(
       refusal({ clusterIP: "fd00::1" }),
-      'spec.clusterIPs[0]: Invalid value: ["fd00::1"]: IPv6 is not configured on this cluster',
+      'spec.clusterIPs[0]: Invalid value: ["fd00::1"]: IPv6 is not configured on this cluster (the fake API server is ' +
+        'an IPv4 cluster that allocates no cluster IP: leave spec.clusterIP out, or give "None" for a headless Service)',
     );
     // A real server allocates it from its service range, or refuses it ("failed to allocate IP ...": the fake cannot
     // tell which).
