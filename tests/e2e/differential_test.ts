@@ -1768,6 +1768,9 @@ Deno.test({
             await step("headless", { clusterIPs: ["None"], selector: { app: "a" } });
             await step("headless", { clusterIPs: ["10.0.0.5"], selector: { app: "a" } });
             await step("plain", { clusterIPs: ["None"] });
+            // A headless Service without a selector given the other family first, and then none.
+            await step("manual", { ipFamilies: ["IPv6"] });
+            await step("manual", { ipFamilies: ["IPv6"], ipFamilyPolicy: "SingleStack" });
             return answers;
           };
           const fakeAnswers = await run(onFake);
