@@ -50,14 +50,14 @@ export function clusterIpOf(
   const kept = given === "" && existing !== undefined;
   const clusterIP = kept && was ? "None" : given;
   // In the order and words kube-apiserver v1.36.3 checks them (measured).
-  if (clusterIP === "" && ips.length > 0) {
+  if (clusterIP === "" && ips.length > 0 && kept) {
     refuse(
-      `spec.clusterIPs: Invalid value: ${quoted}: ` +
-        (kept
-          ? "first value must match `clusterIP` (the fake API server allocated no cluster IP to this Service: leave " +
-            "spec.clusterIPs out)"
-          : "must be empty when `clusterIP` is not specified"),
+      `spec.clusterIPs: Invalid value: ${quoted}: first value must match \`clusterIP\` (the fake API server ` +
+        "allocated no cluster IP to this Service: leave spec.clusterIPs out)",
     );
+  }
+  if (clusterIP === "" && ips.length > 0) {
+    refuse(`spec.clusterIPs: Invalid value: ${quoted}: must be empty when \`clusterIP\` is not specified`);
   }
   if (ips.length > 0 && ips[0] !== clusterIP) {
     refuse(`spec.clusterIPs: Invalid value: ${quoted}: first value must match \`clusterIP\``);
@@ -98,7 +98,7 @@ export function clusterIpOf(
  * The IP families and family policy a Service gets from kube-apiserver v1.36.3 on an IPv4 cluster, which the fake's
  * is (measured): the policy given, else the replaced Service's (measured with kubectl replace), else `SingleStack`,
  * or `RequireDualStack` for a headless Service without a selector; the families given, else the replaced Service's,
- * else `["IPv4"]`, cut to the first for `SingleStack`. A headless Service without a selector may have IPv6 and gets
+ * else `["IPv4"]`, cut to the first for `SingleStack`, which one family given in place of two takes. A headless Service without a selector may have IPv6 and gets
  * the other family added unless `SingleStack`; any other refuses IPv6 and `RequireDualStack` (422s there).
  *
  * @param spec The given spec, read as given.
@@ -137,6 +137,13 @@ export function ipFamiliesOf(
     refuse(
       `spec.ipFamilyPolicy: Invalid value: "SingleStack": must be 'RequireDualStack' or 'PreferDualStack' when ` +
         "multiple IP families are specified",
+    );
+  }
+  // One family given where the replaced Service has two drops the other, which takes SingleStack (measured).
+  if (given.length === 1 && existing?.spec.ipFamilies.length === 2 && policy !== "SingleStack") {
+    refuse(
+      `spec.ipFamilyPolicy: Invalid value: ${JSON.stringify(policy)}: must be 'SingleStack' to release the secondary ` +
+        'IP family (give ipFamilyPolicy: "SingleStack" with the one family)',
     );
   }
   let families = (given.length > 0 ? given : existing?.spec.ipFamilies ?? ["IPv4"]) as ("IPv4" | "IPv6")[];

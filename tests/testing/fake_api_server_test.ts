@@ -1763,6 +1763,28 @@ Deno.test("applyService() fills a replacement's clusterIP in from the stored Ser
   });
 });
 
+Deno.test("applyService() drops a headless Service's second IP family only under SingleStack, as kube-apiserver v1.36.3", async () => {
+  await withServer({}, (server) => {
+    const apply = (spec: Record<string, unknown>) =>
+      server.applyService(headlessInput("manual", { clusterIP: "None", ports: [{ name: "grpc", port: 80 }], ...spec }))
+        .spec;
+    assert.deepEqual(apply({}).ipFamilies, ["IPv4", "IPv6"]);
+    // Measured with PUT: one family given where two are stored, the dual-stack policy kept, is refused.
+    for (const ipFamilies of [["IPv6"], ["IPv4"]]) {
+      assert.throws(() => apply({ ipFamilies }), {
+        name: "TypeError",
+        message:
+          `Cannot apply Service "shop/manual": spec.ipFamilyPolicy: Invalid value: "RequireDualStack": must be ` +
+          `'SingleStack' to release the secondary IP family (give ipFamilyPolicy: "SingleStack" with the one family)`,
+      });
+    }
+    assert.deepEqual(apply({ ipFamilies: ["IPv4", "IPv6"] }).ipFamilies, ["IPv4", "IPv6"]);
+    // With SingleStack the one family given is kept, the primary one changed too (measured).
+    const single = apply({ ipFamilies: ["IPv6"], ipFamilyPolicy: "SingleStack" });
+    assert.deepEqual([single.ipFamilies, single.ipFamilyPolicy], [["IPv6"], "SingleStack"]);
+  });
+});
+
 Deno.test("applyService() rejects invalid Services", async () => {
   await withServer({}, (server) => {
     const ports = (ports: { name?: string; port: number; targetPort?: number | string }[]) => ({
