@@ -27,6 +27,26 @@ import { eventually, follow, sleep } from "./_watch_helpers.ts";
 const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 const messages = (errors: { message: string }[]) => errors.map((error) => error.message).join("\n");
 
+/**
+ * Starts a TCP server on loopback that answers the first bytes of each connection with `hex` and closes it (what a
+ * server that does not speak HTTP/1.1 writes), stopped by `defer`; its `http://` URL.
+ */
+async function answeringWith(hex: string, defer: (cleanup: () => unknown) => void): Promise<string> {
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.on("close", () => sockets.delete(socket));
+    socket.once("data", () => socket.end(Buffer.from(hex, "hex")));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  defer(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
 /** Writes `total` bytes of one never-ending line, respecting backpressure; stops when the client goes away. */
 function endlessLine(res: ServerResponse, total: number, sent: { bytes: number }, chunkBytes = 1 << 20) {
   res.writeHead(200, { "content-type": "application/json" });
@@ -705,19 +725,7 @@ boundedTest(
   15_000,
   async (defer) => {
     // What a rustls server, such as a fake API server on Deno started with `tls`, writes to a plain HTTP request.
-    const sockets = new Set<Socket>();
-    const server = createTcpServer((socket) => {
-      sockets.add(socket);
-      socket.on("error", () => {});
-      socket.on("close", () => sockets.delete(socket));
-      socket.once("data", () => socket.end(Buffer.from("15030300020232", "hex")));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    defer(() => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    });
-    const watcher = follow({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    const watcher = follow({ server: await answeringWith("15030300020232", defer) });
     defer(() => watcher.stop());
     await eventually(() => watcher.errors.length > 0, "the error");
     assert.match(
@@ -733,19 +741,7 @@ boundedTest(
   15_000,
   async (defer) => {
     // What an HTTP/2-only server (grpc-js's) writes on a connection: a SETTINGS frame, then a GOAWAY.
-    const sockets = new Set<Socket>();
-    const server = createTcpServer((socket) => {
-      sockets.add(socket);
-      socket.on("error", () => {});
-      socket.on("close", () => sockets.delete(socket));
-      socket.once("data", () => socket.end(Buffer.from("000000040000000000000008070000000000000000000001", "hex")));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    defer(() => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    });
-    const watcher = follow({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    const watcher = follow({ server: await answeringWith("000000040000000000000008070000000000000000000001", defer) });
     defer(() => watcher.stop());
     await eventually(() => watcher.errors.length > 0, "the error");
     assert.match(
