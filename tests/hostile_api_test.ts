@@ -724,7 +724,7 @@ boundedTest(
   "an http:// URL of a TLS server that answers plain HTTP with a TLS alert (rustls, Deno's) is told to use https://",
   15_000,
   async (defer) => {
-    // What a rustls server, such as a fake API server on Deno started with `tls`, writes to a plain HTTP request.
+    // What a rustls server, such as a node:https server on Deno, writes to a plain HTTP request.
     const watcher = follow({ server: await answeringWith("15030300020232", defer) });
     defer(() => watcher.stop());
     await eventually(() => watcher.errors.length > 0, "the error");

@@ -90,6 +90,7 @@ import { byStoredKey, type ServedResource, servedResources, storedKey } from "./
 import { keyOf, prepareSlice } from "./_slice_input.ts";
 import { listenOnFreshPort } from "./_fresh_port.ts";
 import { checkTlsPair } from "./_tls_pair.ts";
+import { plainHttpFront } from "./_plain_http_front.ts";
 import { createWatchHub } from "./_watch.ts";
 import type { FakeApiServer, FakeApiServerOptions, KubeconfigOptions, RecordedRequest } from "./server_types.ts";
 import type { EndpointSlice, EndpointSliceInput, Node, NodeInput, Service, ServiceInput } from "./types.ts";
@@ -383,11 +384,16 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     : createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest);
   // Go's API server keeps an idle HTTP/1.1 connection for 90 s (Node's default is 5 s).
   server.keepAliveTimeout = 90_000;
-  server.on("connection", (socket: Socket) => {
+  const track = (socket: Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
-  });
-  const port = await listenOnFreshPort(server, options.port ?? 0, hostname);
+  };
+  server.on("connection", track);
+  // Plain HTTP to the TLS port gets kube-apiserver's 400, from a listener in front of the HTTPS server.
+  const front = options.tls === undefined ? undefined : plainHttpFront(server, track);
+  const port = await listenOnFreshPort(front ?? server, options.port ?? 0, hostname);
+  // The HTTPS server behind it listens on loopback once the port was had: a port refused leaves nothing listening.
+  if (front !== undefined) await listenOnFreshPort(server, 0, hostname.includes(":") ? "::1" : "127.0.0.1");
   address = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
   seedKubernetesService(port);
   // At the bookmark cadence: a quiet watch's first periodic bookmark comes one or two intervals after its start.
@@ -471,7 +477,10 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     waiters.close();
     watches.closeAll();
     closing = new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      let open = front === undefined ? 1 : 2;
+      const closed = () => --open === 0 && resolve();
+      server.close(closed);
+      front?.close(closed);
       (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
       for (const socket of sockets) socket.destroy();
       sockets.clear();
