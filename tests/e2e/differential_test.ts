@@ -1582,6 +1582,28 @@ Deno.test({
         });
       }
       await t.step({
+        name:
+          "plain HTTP to the HTTPS port (an http:// URL): the same answer, Go's 400, to the starts Go takes for HTTP",
+        sanitizeOps: false,
+        sanitizeResources: false,
+        async fn() {
+          const fixture = (name: string) => Deno.readTextFile(new URL(`../fixtures/${name}`, import.meta.url));
+          const tlsFake = await fakeTarget({
+            tls: { cert: await fixture("server.pem"), key: await fixture("server-key.pem") },
+          });
+          try {
+            for (const start of ["GET /version", "HEAD /version", "POST /api", "PUT /api", "OPTIONS *"]) {
+              const [fakeAnswer, realAnswer] = await Promise.all(
+                [tlsFake.server.url, controlPlane.server].map((url) => plainHttpAnswer(url, start)),
+              );
+              assert.equal(fakeAnswer, realAnswer, start);
+            }
+          } finally {
+            await tlsFake.server.close();
+          }
+        },
+      });
+      await t.step({
         name: "kubectl auth can-i and auth whoami, as the admin and as the reader: the same exit codes and output",
         sanitizeOps: false,
         sanitizeResources: false,
@@ -1856,3 +1878,11 @@ Deno.test({
     }
   },
 });
+
+/** What the server at `url` (an https:// one) writes to a plain HTTP request that starts with `start`, until it closes. */
+async function plainHttpAnswer(url: string, start: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  const connection = await Deno.connect({ hostname, port: Number(port) });
+  await connection.write(new TextEncoder().encode(`${start} HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`));
+  return new TextDecoder("latin1").decode(await new Response(connection.readable).arrayBuffer());
+}
