@@ -102,9 +102,10 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
   // 20 columns and 12 rows, its ten lines left none. The watch's state, and why it fails, stay: the header gives up
   // its parts too where the frame is taller than the terminal, which, kept from the top, lost them below the header.
   // A failing watch's message cut for want of lines gets them too: at 20x12 without pods, the target and the topology
-  // took four of them.
-  const crowded = ({ header, hidden, lines, problemCut }: FrameLines) =>
-    (hidden > 0 && (header > room / 2 || hidden === view.pods?.length)) ||
+  // took four of them. So do the counts of the pods without a row, cut: at 30x20 'not used: 1 not ready; 1…', the
+  // cluster's three lines kept.
+  const crowded = ({ header, hidden, lines, problemCut, countsCut }: FrameLines) =>
+    (hidden > 0 && (header > room / 2 || hidden === view.pods?.length || countsCut)) ||
     lines.filter((line) => line !== "").length > room || problemCut;
   for (const part of PARTS_GIVEN_UP_FOR_ROWS) {
     if (!crowded(frame)) break;
@@ -182,6 +183,8 @@ interface FrameLines {
   foot: number;
   /** Whether a failing watch's message, or the port's error, is cut for want of lines. */
   problemCut: boolean;
+  /** Whether the counts by reason of the pods without a row are cut for want of lines. */
+  countsCut?: boolean;
 }
 
 /**
@@ -381,6 +384,7 @@ function tableLines(
     for (const line of below(i)) lines.push(paint(`${" ".repeat(usedStart)}${line}`, style));
   }
   const hidden = pods.length - shown.length;
+  const countsCut = hidden > 0 && counts.length < reasonCounts(kinds, pods, shown, columns, Infinity).length;
   if (hidden > 0) {
     // Which kinds the rows left out are, so that the used pods, shown last, are not lost from sight.
     // Whole or not at all: cut, a count would read as another ('172' as '17…').
@@ -400,7 +404,7 @@ function tableLines(
     columns - cellWidth(printable(total)) - cellWidth(quit(total)[0]?.text ?? ""),
   );
   lines.push(...gap, ...countsGiveWay ? [quitAlone] : bottom(total + zones));
-  return { lines, header, hidden, problem: problemLines, dropped, cut, cutAt, yielding, foot, problemCut };
+  return { lines, header, hidden, problem: problemLines, dropped, cut, cutAt, yielding, foot, problemCut, countsCut };
 }
 
 /**

@@ -318,12 +318,15 @@ Deno.test("renderTable() on a short terminal counts by reason on the lines left,
   const more = "... and 5 more pods: 3 used, 2 not used";
   const summary = ["", "3 used, 3 not used  Ctrl-C to quit"];
   // At 40 columns USED goes under each row (three lines for a terminating pod): no row fitted, and the headings gave
-  // their line to the counts. The header gives up its cluster (and at 13 rows its resourceVersion) for a row.
+  // their line to the counts. The header gives up its cluster (and on fewer rows its resourceVersion, the target and
+  // the topology) for a row, and for the counts whole: at 13 and 14 rows they were left off, at 15 cut.
+  const whole = [more, "not used: 2 terminating while others are", "ready; 1 not ready", ...summary];
   const tails: [number, string[]][] = [
-    [13, [more, ...summary]],
-    [14, [more, ...summary]],
-    [15, [more, "not used: 2 terminating while others ar…", ...summary]],
-    [16, [more, "not used: 2 terminating while others are", "ready; 1 not ready", ...summary]],
+    [12, [more, "not used: 2 terminating while others ar…", ...summary]],
+    [13, whole],
+    [14, whole],
+    [15, whole],
+    [16, whole],
   ];
   for (const [rows, tail] of tails) {
     const lines = renderTable(viewOf([slice]), { ...narrow, rows });
@@ -345,8 +348,9 @@ Deno.test("renderTable() at 30 columns counts the pods it hides whole where the 
     })),
   };
   const narrow = { ...context, columns: 30, source: "the in-cluster service account" };
-  // At 30 columns how to quit takes a line of its own under the counts: at 20 rows the kinds then had a line too few.
-  for (const rows of [18, 21, 24]) {
+  // At 30 columns how to quit takes a line of its own under the counts: at 20 rows the kinds then had a line too few,
+  // and were cut ('not used: 1 not ready; 1…') while the header kept its cluster.
+  for (const rows of [18, 20, 21, 24]) {
     const lines = renderTable(viewOf([slice]), { ...narrow, rows });
     const where = `${rows} rows:\n${lines.join("\n")}`;
     assert.ok(lines.length <= rows - 1, where);
