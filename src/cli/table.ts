@@ -298,10 +298,13 @@ function tableLines(
     view.watch.state === "retrying" ? context.rows - 1 - footLines - lines.length - topologyLines : 0;
   // The counts give way to a failing watch's message that they would cut (the rows they count are stale), and so does
   // what the table waits for (the message says why): at 20x12, on two lines over how to quit, the counts left
-  // "connection refused. Start the API server." three lines.
-  const countsGiveWay = view.pods?.length !== 0 && context.live && view.watch.state === "retrying" &&
+  // "connection refused. Start the API server." three lines. The last frame Ctrl-C leaves too, without how to quit
+  // (it kept 'listing EndpointSlices...' and cut the message the live frame showed whole).
+  const countsGiveWay = view.pods?.length !== 0 && (context.live || context.stopped === true) &&
+    view.watch.state === "retrying" &&
     wholeLines(withFileName(view.watch.error.message, context.source, columns, failingIn(foot))) > failingIn(foot);
-  if (countsGiveWay) foot = 1;
+  const gaveWay = context.live ? [quitAlone] : [];
+  if (countsGiveWay) foot = gaveWay.length;
   const failing = failingIn(foot);
   const problemMax = Math.max(leftFor(4, topologyLines), maxLines(failing));
   const problemText = problem && withFileName(problem.message, context.source, columns, problemMax);
@@ -320,7 +323,7 @@ function tableLines(
   const gap = dropped.has("gaps") ? [] : [""];
   lines.push(...gap);
   if (!view.pods) {
-    lines.push(...countsGiveWay ? [quitAlone] : bottom(waiting));
+    lines.push(...countsGiveWay ? gaveWay : bottom(waiting));
     return { lines, header, hidden: 0, problem: problemLines, dropped, cut, cutAt, yielding, foot, problemCut };
   }
   if (view.pods.length === 0) {
@@ -346,7 +349,7 @@ function tableLines(
   // The headings only with a row under them (and the blank line and the counts): a terminal too short for that
   // gets the count of the pods alone, not headings over nothing.
   const total = summary(uses);
-  const totalHeight = countsGiveWay ? 1 : bottom(total).length;
+  const totalHeight = countsGiveWay ? gaveWay.length : bottom(total).length;
   const headed = context.rows - 1 - lines.length - 1 - gap.length - totalHeight >= 1;
   if (headed) lines.push(fit([{ text: pad(columnsShown.map((i) => HEADINGS[i])).join(""), style: "bold" }]));
   let room = Math.max(1, context.rows - 1 - lines.length - gap.length - totalHeight);
@@ -403,7 +406,7 @@ function tableLines(
     unusedZones,
     columns - cellWidth(printable(total)) - cellWidth(quit(total)[0]?.text ?? ""),
   );
-  lines.push(...gap, ...countsGiveWay ? [quitAlone] : bottom(total + zones));
+  lines.push(...gap, ...countsGiveWay ? gaveWay : bottom(total + zones));
   return { lines, header, hidden, problem: problemLines, dropped, cut, cutAt, yielding, foot, problemCut, countsCut };
 }
 

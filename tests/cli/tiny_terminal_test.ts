@@ -148,3 +148,25 @@ Deno.test("renderTable() on a tiny terminal cuts a failing watch's long message 
   assert.ok(!wide.includes("--once prints it all"), wide.join("\n"));
   assert.ok(wide.some((line) => line.endsWith('forbidden")')), wide.join("\n"));
 });
+
+Deno.test("renderTable() in the last frame Ctrl-C leaves keeps a failing watch's message whole where the live one did", () => {
+  // Was, at 20x12 while listing: the live frame showed 'connection refused. Start the API server.' whole over how to
+  // quit; the frame left in the scrollback kept 'listing EndpointSlices...' on two lines and cut the message at
+  // 'connection refused.…', what to do lost.
+  const error = new KubeApiError(
+    'Cannot watch endpointslices of service "echo" in namespace "prod": connection refused. Start the API server.',
+  );
+  const watching = serviceViewOf([SLICE], { zone: "a" });
+  const { snapshot: _, pods: __, ...listing } = watching;
+  for (const [name, view] of [["pods", watching], ["listing", listing]] as const) {
+    const failing = { ...view, watch: { state: "retrying" as const, error } };
+    for (const [columns, rows] of [[20, 12], [30, 10]]) {
+      const lines = tableAt(failing, columns, { rows, live: false, stopped: true });
+      const frame = `${name} ${columns}x${rows}:\n${lines.join("\n")}`;
+      assert.ok(lines.length <= rows - 1, frame);
+      assert.ok(lines.some((line) => line.endsWith("server.")), frame);
+      assert.ok(!lines.includes("--once prints it all"), frame);
+      assert.ok(!lines.some((line) => line.includes("Ctrl-C")), frame);
+    }
+  }
+});
