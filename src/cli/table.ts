@@ -398,8 +398,10 @@ function tableLines(
       unused: uses.unused - inRows.unused,
     };
     const kinds = left.used === hidden ? "all used" : summary(left);
-    const more = `... and ${hidden} more pods: ${kinds}`;
-    lines.push(fit([{ text: cellWidth(more) <= columns ? more : more.slice(0, more.indexOf(":")), style: "dim" }]));
+    // Without the kinds, then without 'pods', where it does not fit: '... and 4999 more p…' at 20 columns.
+    const more = [`... and ${hidden} more pods: ${kinds}`, `... and ${hidden} more pods`, `... and ${hidden} more`]
+      .find((text) => cellWidth(text) <= columns) ?? `... and ${hidden} more`;
+    lines.push(fit([{ text: more, style: "dim" }]));
     for (const line of counts) lines.push(paint(line, "dim"));
   }
   const zones = zonesThatFit(

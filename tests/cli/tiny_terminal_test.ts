@@ -170,3 +170,21 @@ Deno.test("renderTable() in the last frame Ctrl-C leaves keeps a failing watch's
     }
   }
 });
+
+Deno.test("renderTable() at 20 columns says how many pods have no row whole", () => {
+  // Was, for 100 pods and more: '... and 4999 more p…', the line cut where the kinds did not fit after it.
+  const many: EndpointSlice = {
+    ...SLICE,
+    endpoints: Array.from({ length: 5_000 }, (_, i) => ({
+      addresses: [`10.${i >> 8}.${i & 255}.1`],
+      targetRef: { name: `echo-7c9f-${i}` },
+      conditions: { ready: i % 7 !== 0 },
+    })),
+  };
+  for (const [columns, rows] of [[20, 12], [20, 30], [17, 12]]) {
+    const lines = tableAt(serviceViewOf([many], {}), columns, { rows });
+    const frame = `${columns}x${rows}:\n${lines.join("\n")}`;
+    const more = lines.find((line) => line.startsWith("... and "));
+    assert.ok(more !== undefined && /^\.\.\. and \d+ more( pods)?$/.test(more), frame);
+  }
+});
