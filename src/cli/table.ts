@@ -104,16 +104,16 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
   // A failing watch's message cut for want of lines gets them too: at 20x12 without pods, the target and the topology
   // took four of them. So do the counts of the pods without a row, cut: at 30x20 'not used: 1 not ready; 1…', the
   // cluster's three lines kept.
-  const crowded = ({ header, hidden, lines, problemCut, countsCut }: FrameLines) =>
+  const crowded = ({ header, hidden, lines, pointer, countsCut }: FrameLines) =>
     (hidden > 0 && (header > room / 2 || hidden === view.pods?.length || countsCut)) ||
-    lines.filter((line) => line !== "").length > room || problemCut;
+    lines.filter((line) => line !== "").length > room || pointer !== undefined;
   for (const part of PARTS_GIVEN_UP_FOR_ROWS) {
     if (!crowded(frame)) break;
     const without = framed(view, context, redraw, new Set([...frame.dropped, part]));
     const better = without.header < frame.header || without.hidden < frame.hidden || without.problem > frame.problem;
     if (better) frame = without;
   }
-  const { lines, cutAt, yielding, foot } = frame;
+  const { lines, cutAt, yielding, foot, pointer } = frame;
   // A frame taller than the terminal scrolls its top into the scrollback on every redraw: keep the top and the
   // last lines (the counts, or what the table waits for, and how to quit). The blank lines that part it go first: cut
   // from below, the `... and N more pods` line would be lost.
@@ -131,7 +131,13 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
     if (last !== undefined) lines[last] = cutAt.get(last)?.() ?? lines[last];
   }
   // A message cut there says so: its last line shown ends in '…', as where it is cut for want of the lines it keeps.
-  const kept = packed.slice(0, top).map((i, at) => at === top - 1 ? cutAt.get(i)?.() ?? lines[i] : lines[i]);
+  // A failing watch's message cut there keeps '--once prints it all' under it (at 20x8 it was cut away with the
+  // lines below), where it keeps a line of its own.
+  const inMessage = (i: number | undefined) => pointer && i !== undefined && i >= pointer.from && i < pointer.at;
+  const said = top >= 2 && !packed.slice(0, top).includes(pointer?.at ?? -1) && inMessage(packed[top - 2]);
+  const end = said ? top - 1 : top;
+  const kept = packed.slice(0, end).map((i, at) => at === end - 1 ? cutAt.get(i)?.() ?? lines[i] : lines[i]);
+  if (said) kept.push(lines[pointer!.at]);
   return [...kept, ...packed.slice(packed.length - tail).map((i) => lines[i])];
 }
 
@@ -181,8 +187,11 @@ interface FrameLines {
   yielding: { lines: number[]; before: number };
   /** How many lines end the frame: the counts, or what the table waits for, and how to quit. */
   foot: number;
-  /** Whether a failing watch's message, or the port's error, is cut for want of lines. */
-  problemCut: boolean;
+  /**
+   * Where the line `--once prints it all` under a failing watch's message, or the port's error, cut for want of lines
+   * is, and where that message starts.
+   */
+  pointer?: { at: number; from: number };
   /** Whether the counts by reason of the pods without a row are cut for want of lines. */
   countsCut?: boolean;
 }
@@ -315,7 +324,9 @@ function tableLines(
   // Cut, what to do is what is lost, at its end: its last line says where to read it whole (at 20x12, a 403's grant
   // was cut away after seven of its sixteen lines, with nothing said of it).
   const problemCut = problemText !== undefined && problemMax >= 2 && problemLines < wholeLines(problemText);
+  const problemFrom = lines.length;
   if (problemText) message(problemText, problemCut ? problemMax - 1 : problemMax, "red");
+  const pointer = problemCut ? { at: lines.length, from: problemFrom } : undefined;
   if (problemCut) lines.push(fit([{ text: WHOLE_MESSAGE, style: "dim" }]));
   const yielding = { lines: problemText ? reasonLines : [], before: lines.length - 1 };
   if (portNote) pushWrapped(portNote, maxLines(4), "yellow");
@@ -324,7 +335,7 @@ function tableLines(
   lines.push(...gap);
   if (!view.pods) {
     lines.push(...countsGiveWay ? gaveWay : bottom(waiting));
-    return { lines, header, hidden: 0, problem: problemLines, dropped, cut, cutAt, yielding, foot, problemCut };
+    return { lines, header, hidden: 0, problem: problemLines, dropped, cut, cutAt, yielding, foot, pointer };
   }
   if (view.pods.length === 0) {
     // Last, it may take what the screen has left, as rows of pods would: it says what to do.
@@ -332,7 +343,7 @@ function tableLines(
     const why = `no pods: ${view.snapshot?.emptyReason ?? "no EndpointSlice lists any"}`;
     pushWrapped(why, maxLines(Math.max(4, left)));
     if (context.live) lines.push("", ...bottom("0 pods"));
-    return { lines, header, hidden: 0, problem: problemLines, dropped, cut, cutAt, yielding, foot, problemCut };
+    return { lines, header, hidden: 0, problem: problemLines, dropped, cut, cutAt, yielding, foot, pointer };
   }
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
   const emptyReason = view.snapshot?.emptyReason;
@@ -409,7 +420,7 @@ function tableLines(
     columns - cellWidth(printable(total)) - cellWidth(quit(total)[0]?.text ?? ""),
   );
   lines.push(...gap, ...countsGiveWay ? gaveWay : bottom(total + zones));
-  return { lines, header, hidden, problem: problemLines, dropped, cut, cutAt, yielding, foot, problemCut, countsCut };
+  return { lines, header, hidden, problem: problemLines, dropped, cut, cutAt, yielding, foot, countsCut, pointer };
 }
 
 /**

@@ -188,3 +188,19 @@ Deno.test("renderTable() at 20 columns says how many pods have no row whole", ()
     assert.ok(more !== undefined && /^\.\.\. and \d+ more( pods)?$/.test(more), frame);
   }
 });
+
+Deno.test("renderTable() on a terminal too short for the header and the message keeps where to read it whole", () => {
+  // Was, at 20x8 and 40x7: the message cut with '…' where the frame was fitted to the height, and '--once prints it
+  // all', under it, cut away with the lines below.
+  const view = { ...serviceViewOf([SLICE], { zone: "a" }), watch: { state: "retrying" as const, error: FORBIDDEN } };
+  for (const [columns, rows] of [[20, 8], [26, 8], [40, 7], [60, 7]]) {
+    for (const live of [true, false]) {
+      const lines = tableAt(view, columns, { rows, live, stopped: !live });
+      const frame = `${columns}x${rows} ${live ? "live" : "stopped"}:\n${lines.join("\n")}`;
+      assert.ok(lines.length <= rows - 1, frame);
+      const at = lines.indexOf("--once prints it all");
+      assert.ok(at > 0 && lines[at - 1].endsWith("…"), frame);
+      assert.ok(lines.slice(0, at).some((line) => line.startsWith("Cannot list")), frame);
+    }
+  }
+});
