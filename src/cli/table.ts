@@ -102,10 +102,11 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
   // 20 columns and 12 rows, its ten lines left none. The watch's state, and why it fails, stay: the header gives up
   // its parts too where the frame is taller than the terminal, which, kept from the top, lost them below the header.
   // A failing watch's message cut for want of lines gets them too: at 20x12 without pods, the target and the topology
-  // took four of them. So do the counts of the pods without a row, cut: at 30x20 'not used: 1 not ready; 1…', the
-  // cluster's three lines kept.
+  // took four of them. So do the counts of the pods without a row, cut, where the whole header's lines show them whole:
+  // at 30x20 'not used: 1 not ready; 1…', the cluster's three lines kept (not so for 60 zones at 80x24).
+  const countsFit = frame.countsCut && !framed(view, context, redraw, new Set(PARTS_GIVEN_UP_FOR_ROWS)).countsCut;
   const crowded = ({ header, hidden, lines, pointer, countsCut }: FrameLines) =>
-    (hidden > 0 && (header > room / 2 || hidden === view.pods?.length || countsCut)) ||
+    (hidden > 0 && (header > room / 2 || hidden === view.pods?.length || (countsCut && countsFit))) ||
     lines.filter((line) => line !== "").length > room || pointer !== undefined;
   for (const part of PARTS_GIVEN_UP_FOR_ROWS) {
     if (!crowded(frame)) break;

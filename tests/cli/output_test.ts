@@ -319,15 +319,10 @@ Deno.test("renderTable() on a short terminal counts by reason on the lines left,
   const summary = ["", "3 used, 3 not used  Ctrl-C to quit"];
   // At 40 columns USED goes under each row (three lines for a terminating pod): no row fitted, and the headings gave
   // their line to the counts. The header gives up its cluster (and on fewer rows its resourceVersion, the target and
-  // the topology) for a row, and for the counts whole: at 13 and 14 rows they were left off, at 15 cut.
+  // the topology) for a row, and for the counts whole where that shows them so: at 13 and 14 rows they were left off.
   const whole = [more, "not used: 2 terminating while others are", "ready; 1 not ready", ...summary];
-  const tails: [number, string[]][] = [
-    [12, [more, "not used: 2 terminating while others ar…", ...summary]],
-    [13, whole],
-    [14, whole],
-    [15, whole],
-    [16, whole],
-  ];
+  const cut = [more, "not used: 2 terminating while others ar…", ...summary];
+  const tails: [number, string[]][] = [[12, cut], [13, whole], [14, whole], [15, cut], [16, whole]];
   for (const [rows, tail] of tails) {
     const lines = renderTable(viewOf([slice]), { ...narrow, rows });
     assert.ok(lines.length <= rows - 1, `${rows} rows:\n${lines.join("\n")}`);
@@ -1009,4 +1004,25 @@ Deno.test("renderTable() on a narrow terminal shows the counts and what it waits
   const wide = { ...thirtyPods(), endpoints };
   const counts = renderTable(viewOf([wide]), { ...context, columns: 20 });
   assert.deepEqual(counts.slice(counts.lastIndexOf("") + 1), ["257 used, 43 not", "used", "Ctrl-C to quit"]);
+});
+
+Deno.test("renderTable() keeps the header where no part of it would show the counts by reason whole", () => {
+  // Was, for 5,000 pods hinted for 60 zones at 80x24: the cluster, the resourceVersion and the time given up for the
+  // counts, which stayed cut all the same.
+  const zones = Array.from({ length: 60 }, (_, i) => `eu-west-${i}`);
+  const slice: EndpointSlice = {
+    ...SLICE,
+    endpoints: Array.from({ length: 5_000 }, (_, i) => ({
+      addresses: [`10.${i >> 8}.${i & 255}.1`],
+      targetRef: { name: `cart-7d9c5b6f8-${i}` },
+      zone: zones[i % 60],
+      hints: { forZones: [{ name: zones[i % 60] }] },
+      conditions: { ready: i % 13 !== 0 },
+    })),
+  };
+  const lines = renderTable(viewOf([slice], "eu-west-0"), { ...context, columns: 80, rows: 24 });
+  const frame = lines.join("\n");
+  assert.ok(lines.some((line) => line.startsWith("failover: ") || line.endsWith("…")), frame);
+  assert.ok(lines.some((line) => line.startsWith("cluster ")), frame);
+  assert.ok(lines.some((line) => line.startsWith("resourceVersion ")), frame);
 });
