@@ -23,6 +23,7 @@ import {
   startHostileServer,
 } from "./_hostile_server.ts";
 import { eventually, follow, sleep } from "./_watch_helpers.ts";
+import { setTraceSink } from "../src/runtime/trace.ts";
 
 const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 const messages = (errors: { message: string }[]) => errors.map((error) => error.message).join("\n");
@@ -357,24 +358,27 @@ function failing(
 }
 
 for (
-  const [status, retryAfter, minGap, maxGap] of [
-    [500, undefined, 0, 600],
-    [500, "1", 950, 3000],
-    [429, undefined, 0, 600],
-    [429, "1", 950, 3000],
+  // The wait the client chose (traced; 20-40 ms is the backoff's first delay) and the gap the server saw.
+  const [status, retryAfter, minGap, maxGap, minWait, maxWait] of [
+    [500, undefined, 0, 600, 20, 40],
+    [500, "1", 950, 3000, 1000, 1040],
+    [429, undefined, 0, 600, 20, 40],
+    [429, "1", 950, 3000, 1000, 1040],
     // Asks to retry at once (client-go retries so, up to 10 times): unreported, after the backoff all the same.
-    [429, "0", 0, 600],
-    [503, "1", 950, 3000],
-    [503, "Wed, 21 Oct 2099 07:28:00 GMT", 0, 600],
-    [429, "3", 2950, 4500],
+    [429, "0", 0, 600, 20, 40],
+    [503, "1", 950, 3000, 1000, 1040],
+    [503, "Wed, 21 Oct 2099 07:28:00 GMT", 0, 600, 20, 40],
+    [429, "3", 2950, 4500, 3000, 3040],
   ] as const
 ) {
   const what = retryAfter === undefined ? "without Retry-After" : `with Retry-After: ${retryAfter}`;
   boundedTest(`HTTP ${status} ${what} on the LIST is retried after ${minGap}-${maxGap} ms`, 30_000, async (defer) => {
     // The gap is timed at the server, from one LIST's arrival to the next: it holds the answer's way back and the
     // client's turns, which a loaded machine stretches (1,086 ms for a 20-40 ms backoff at load 25, 1 run of 2). A
-    // retry later than maxGap is tried again, up to 3 times: the bug (a wait the server did not ask for, or not the
-    // one it asked for) is late every time. One sooner than minGap fails at once.
+    // retry later than maxGap is tried again, up to 3 times: a wait the server did not ask for, or not the one it
+    // asked for, is late every time. One sooner than minGap fails at once. The wait each attempt chose (traced, which
+    // no load changes) must be the one asked for every time: a wrong draw (say up to maxMs, not 2 x initialMs) that
+    // is in time once in two would pass the gaps' 3 tries 7 times in 8. (A refused streaming list is retried at once.)
     const attempt = async () => {
       const server = await startHostileServer({
         list: (req, res, index) =>
@@ -387,11 +391,24 @@ for (
       defer(() => server.close());
       // A Retry-After above maxMs is waited in full (priority and fairness asks for up to 32 s), up to 60 s
       // (retry_test).
-      const watcher = follow({ server: server.url }, { initialMs: 20, maxMs: 1200 });
-      defer(() => watcher.stop());
-      await eventually(() => watcher.pods() === "echo-0", "endpoints after the retry", 5000);
-      const lists = server.seen.filter((entry) => entry.kind === "list");
-      return { watcher, gap: lists[1].at - lists[0].at };
+      const waits: number[] = [];
+      const sink = setTraceSink((text) => {
+        const ms = /Cannot list .*; retrying in (\d+) ms$/.exec(text)?.[1];
+        if (ms !== undefined) waits.push(Number(ms));
+      });
+      try {
+        const watcher = follow({ server: server.url }, { initialMs: 20, maxMs: 1200 });
+        defer(() => watcher.stop());
+        await eventually(() => watcher.pods() === "echo-0", "endpoints after the retry", 5000);
+        const lists = server.seen.filter((entry) => entry.kind === "list");
+        assert.ok(
+          waits.length === 1 && waits[0] >= minWait && waits[0] <= maxWait,
+          `chose to wait ${waits.join(", ") || "(no wait traced)"} ms, not ${minWait}-${maxWait} ms`,
+        );
+        return { watcher, gap: lists[1].at - lists[0].at };
+      } finally {
+        setTraceSink(sink);
+      }
     };
     const gaps: number[] = [];
     let { watcher, gap } = await attempt();
