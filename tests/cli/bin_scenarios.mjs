@@ -478,8 +478,11 @@ export const scenarios = {
       // starts, and the wait is timed from there: with the CLI's start, check took 7.3 s in all at load 15; from the
       // plugin's start, --once took 4.5-6 s to end at load 25 (2 runs of 3 failed a 4 s bound), so the bound is 9 s.
       const pluginStarts = `${cluster.kubeconfig}.plugin-starts`;
-      // Date.now() from node, not `date +%s%3N`: BSD and macOS date print "...3N" for it.
-      const noteStartThenHang = `require("fs").appendFileSync(${JSON.stringify(pluginStarts)}, Date.now() + "\\n");` +
+      // Date.now() from node, not `date +%s%3N`: BSD and macOS date print "...3N" for it. Its pid too: the CLI leaves
+      // it running at its exit (and may have started it more than once), and the test ends each rather than leave
+      // them for 15 s.
+      const noteStartThenHang =
+        `require("fs").appendFileSync(${JSON.stringify(pluginStarts)}, Date.now() + " " + process.pid + "\\n");` +
         "setTimeout(() => {}, 15000);";
       failingPlugin.users[0].user.exec = {
         ...failingPlugin.users[0].user.exec,
@@ -493,7 +496,15 @@ export const scenarios = {
         const ended = Date.now();
         assert.equal(run.code, 1, run.stdout + run.stderr);
         // On a machine slow enough, --timeout runs out before the plugin starts (then nothing waits for it).
-        const started = (await readFile(pluginStarts, "utf8")).split("\n")[0];
+        const starts = (await readFile(pluginStarts, "utf8")).split("\n").filter(Boolean).map((line) =>
+          line.split(" ")
+        );
+        for (const [, pid] of starts) {
+          try {
+            process.kill(Number(pid));
+          } catch { /* It ended already. */ }
+        }
+        const started = starts[0]?.[0] ?? "";
         const waited = ended - Number(started);
         assert.ok(
           started === "" || waited < 9000,
