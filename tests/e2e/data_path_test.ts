@@ -69,7 +69,7 @@ async function untilEveryClientReached(clients: EchoClient[], pod: string, ms = 
 }
 
 /**
- * Excuses a call that missed its deadline on a backend whose event loop did not run for at least half of the call's
+ * Excuses a call that missed its deadline on a backend whose event loop was stalled for at least half of the call's
  * time (the backend's own report of its stalls): the machine starved the backend, which no resolver or balancer can
  * see, since the connection stays up and the host's kernel keeps acknowledging. Any other failure is the product's.
  */
@@ -83,7 +83,7 @@ function starvedBackend(hosts: Map<string, TestHost>): (failure: string) => stri
     const stalled = during.reduce((sum, stall) => sum + Math.min(stall.to, failed) - Math.max(stall.from, sent), 0);
     if (stalled * 2 < failed - sent) return undefined;
     const cpu = during.reduce((sum, stall) => sum + stall.cpuMs, 0);
-    return `${host.pod}'s backend did not run for ${stalled} of the call's ${failed - sent} ms (CPU used: ${cpu} ms)`;
+    return `${host.pod}'s backend was stalled ${stalled} of the call's ${failed - sent} ms (CPU used: ${cpu} ms)`;
   };
 }
 
