@@ -73,10 +73,10 @@ async function untilEveryClientReached(clients: EchoClient[], pod: string, ms = 
  * time (the backend's own report of its stalls): the machine starved the backend, which no resolver or balancer can
  * see, since the connection stays up and the host's kernel keeps acknowledging. Any other failure is the product's.
  */
-function starvedBackend(hosts: Map<string, TestHost>): (failure: string) => string | undefined {
+function starvedBackend(hosts: readonly TestHost[]): (failure: string) => string | undefined {
   return (failure) => {
     const match = failure.match(/DEADLINE_EXCEEDED.*remote_addr=([\d.]+):\d+.*\[sent (\S+), failed (\S+)\]/);
-    const host = [...hosts.values()].find((candidate) => candidate.address === match?.[1]);
+    const host = hosts.find((candidate) => candidate.address === match?.[1]);
     if (!match || !host) return undefined;
     const [sent, failed] = [Date.parse(match[2]), Date.parse(match[3])];
     const during = host.stalls.filter((stall) => stall.to > sent && stall.from < failed);
@@ -161,7 +161,8 @@ Deno.test({
       // A backend that a loaded machine does not run for seconds fails the calls on it: the connection is up and the
       // host's kernel acknowledges, so no client can tell (a new pod's first seconds are the worst: at load 30 here,
       // new-0's backend ran 101 ms of CPU in a 4.5 s stall). Those failures are told and excused, and only those.
-      for (const [label, result] of Object.entries(await stopClients(clients, log, starvedBackend(hosts)))) {
+      const results = await stopClients(clients, log, starvedBackend([...hosts.values()]));
+      for (const [label, result] of Object.entries(results)) {
         assert.ok(result.calls > 300, `${label} made only ${result.calls} calls`);
         for (const pod of ["old-0", "old-1", "old-2", "new-0", "new-1", "new-2"]) {
           assert.ok(result.byBackend[pod] > 0, `${label} never reached ${pod}: ${JSON.stringify(result.byBackend)}`);
@@ -226,7 +227,7 @@ Deno.test({
       // The controller, whose own watches hung too, writes its slice first (3.3-4.6 s after the thaw in earlier runs).
       await untilEveryClientReached(clients, "p-2");
       const waited = Date.now() - thawed;
-      for (const [runtime, result] of Object.entries(await stopClients(clients, log))) {
+      for (const [runtime, result] of Object.entries(await stopClients(clients, log, starvedBackend(hosts)))) {
         assert.ok(result.byBackend["p-2"] > 0, `${runtime} never reached p-2: ${JSON.stringify(result.byBackend)}`);
       }
       log(`p-2 reached by every client within ${waited} ms of the thaw`);
