@@ -24,6 +24,7 @@ import { withNamespaceNote } from "./_namespace_note.ts";
 import { createServicePortLookup, portToKeep, type ServicePortLookup } from "./selection/service_port.ts";
 import {
   createTrafficPolicyReader,
+  readOnSlicesComeOrGo,
   readPolicyOnAnswer,
   sharedServiceReads,
   type TrafficPolicyReader,
@@ -417,10 +418,9 @@ function startWatch(
  * endpoints. Returns whether one was held back that way (see `_coalesced_delivery.ts`).
  */
 function deliverAll(watch: SharedWatch, holdEmpty: boolean): boolean {
-  // Slices where there were none: a new Service, read even if the last read (a 404, or the old one's) is a moment old.
-  const sliceCount = watch.state!.slices.size;
-  if (watch.sliceCount === 0 && sliceCount > 0) watch.trafficPolicy.refresh("its first slices", true);
-  watch.sliceCount = sliceCount;
+  // Slices where there were none, or none left: read even if the last read (a 404, or the old one's) is a moment old.
+  readOnSlicesComeOrGo(watch.trafficPolicy, watch.sliceCount, watch.state!.slices.size);
+  watch.sliceCount = watch.state!.slices.size;
   let emptyHeld = false;
   for (const subscriber of watch.subscribers) {
     emptyHeld = deliver(watch, subscriber, { synchronous: true, holdEmpty }) || emptyHeld;

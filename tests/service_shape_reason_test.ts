@@ -75,7 +75,6 @@ Deno.test("watchEndpoints() on a Service whose selector matches no pod names the
   api.applySlice(placeholder("echo"));
   const echo = follow(api, "kubernetes:///echo.prod:grpc");
   try {
-    // A client whose node is unknown may get the slices' own reason first, until the Service answers (no wait).
     await eventually(() => echo.reason().startsWith("its selector"), "the reason of the selector");
     // Was "its EndpointSlices list no pod: the Service selects none, it is scaled to zero, or ...".
     assert.equal(
@@ -180,6 +179,37 @@ Deno.test("watchEndpoints() gives a client whose node is unknown no empty first 
       "namespace prod is being deleted (kubectl get pods -n prod -l app=echo lists them)",
     ]);
   } finally {
+    await echo.stop();
+    await api.close();
+  }
+});
+
+Deno.test("watchEndpoints() on a Service deleted with its slices says it does not exist, not what it selected", async () => {
+  const clock = new JumpingClock();
+  setDefaultPolicyClock(clock);
+  const api = await startFakeApiServer();
+  api.applyService(selected("echo", [{ name: "grpc", port: 80, targetPort: 50051 }]));
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    name: "echo-x1",
+    port: { name: "grpc", port: 50051 },
+    endpoints: [{ ip: "10.1.0.1" }],
+  }));
+  const echo = follow(api, "kubernetes:///echo.prod:grpc");
+  try {
+    await eventually(() => echo.reasons().length > 0 && echo.reason() === "", "the pod");
+    const reads = () => api.requests.filter(({ kind, path }) => kind === "get" && path.endsWith("/services/echo"));
+    await eventually(() => reads().length === 1, "the Service's read");
+    // kube-apiserver deletes the Service; the garbage collector then deletes its slices.
+    api.deleteService("prod", "echo");
+    api.deleteSlice("prod", "echo-x1");
+    clock.advance(1_000); // The read of the last slices' deletion waits a second after the last.
+    // Was "it has no EndpointSlice, though its selector app=echo makes the EndpointSlice controller write one ...",
+    // until the watch resumed minutes later: nothing read the Service again.
+    await eventually(() => echo.reason().startsWith("service echo does not"), "the reason of a Service deleted");
+  } finally {
+    setDefaultPolicyClock(undefined);
     await echo.stop();
     await api.close();
   }

@@ -34,7 +34,12 @@ import { resolveLocality } from "../selection/locality.ts";
 import { runReflector, type SliceState } from "../watch/reflector.ts";
 import type { HttpClient } from "../runtime/http_client.ts";
 import { createServicePortLookup, defaultPortCandidates, portToKeep } from "../selection/service_port.ts";
-import { createTrafficPolicyReader, readPolicyOnAnswer, sharedServiceReads } from "../selection/traffic_policy.ts";
+import {
+  createTrafficPolicyReader,
+  readOnSlicesComeOrGo,
+  readPolicyOnAnswer,
+  sharedServiceReads,
+} from "../selection/traffic_policy.ts";
 import type { Target } from "../base/target.ts";
 import type { Locality } from "../selection/topology.ts";
 import { displayClock } from "./display_clock.ts";
@@ -363,8 +368,8 @@ export async function observeService(
     // A view without a node waits too (at most `firstAnswerMs`), where the resolver's channels do not.
     const policyUnknown = trafficPolicy.current() === undefined;
     if (policyUnknown) trafficPolicy.refresh("the first state");
-    // A Service created after a 404 (or since the last read): read again, as the resolver's channels read it.
-    if (sliceCount === 0 && state.slices.size > 0) trafficPolicy.refresh("its first slices", true);
+    // A Service created after a 404, or deleted since the last read: read again, as the resolver's channels read it.
+    readOnSlicesComeOrGo(trafficPolicy, sliceCount, state.slices.size);
     sliceCount = state.slices.size;
     if (port === undefined || policyUnknown) return false;
     const missing = trafficPolicy.current()?.missing === "service" && state.slices.size === 0;

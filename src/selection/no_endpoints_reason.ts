@@ -232,7 +232,7 @@ function unslicedReason(shape: ServiceShape, port: number | string, service: str
       `(kubectl get endpoints ${service} -n ${namespace})`;
   }
   // v1.36.3: the controller writes a slice within a second, one without endpoints for a selector that matches none;
-  // a Service deleted since it was read takes its slices with it, and nothing reads it again then.
+  // a Service deleted since it was read takes its slices with it, and is read again then (its 404 follows).
   return `it has no EndpointSlice, though its selector ${shape.selector} makes the EndpointSlice controller write ` +
     "one even without pods: the Service was deleted since it was read, or the controller has not written it yet, or " +
     "does not run (kube-controller-manager's endpointslice-controller) (kubectl get service " +

@@ -464,3 +464,31 @@ export function readPolicyOnAnswer(reader: TrafficPolicyReader, api: EndpointSli
     },
   };
 }
+
+/**
+ * Reads the Service again (spaced from the last read, see {@linkcode TrafficPolicyReader.refresh}) when its slices go
+ * from none to some (a Service created after a 404, or given a selector) or from some to none (one deleted, whose
+ * slices the garbage collector takes): what the last answer said of it (a 404, its selector) would be stale. The
+ * resolver's channels and the CLI's view call it with each state.
+ *
+ * @param reader The Service's reader.
+ * @param before How many slices the last state had; `undefined` before the first state, which is read anyway.
+ * @param after How many slices the new state has.
+ *
+ * @example The last slice deleted
+ * ```ts
+ * import { createTrafficPolicyReader, readOnSlicesComeOrGo } from "./traffic_policy.ts";
+ * const signal = AbortSignal.abort(); // A reader that reads nothing: the example only calls it.
+ * const api = { get: () => Promise.resolve({}) };
+ * const reader = createTrafficPolicyReader({ service: "echo", namespace: "prod", api, signal, onChange() {} });
+ * readOnSlicesComeOrGo(reader, 1, 0); // reader.refresh("its last slices deleted", true)
+ * ```
+ */
+export function readOnSlicesComeOrGo(
+  reader: Pick<TrafficPolicyReader, "refresh">,
+  before: number | undefined,
+  after: number,
+): void {
+  if (before === undefined || (before === 0) === (after === 0)) return;
+  reader.refresh(after > 0 ? "its first slices" : "its last slices deleted", true);
+}

@@ -12,6 +12,8 @@ import {
 import type { Locality } from "../../src/selection/topology.ts";
 import { eventually } from "../_watch_helpers.ts";
 import { KubeApiError } from "../../src/base/errors.ts";
+import { setDefaultPolicyClock } from "../../src/selection/traffic_policy.ts";
+import { JumpingClock } from "../_fake_clock.ts";
 
 /** Observes the Service echo.prod:grpc (or another port, or none) of `api` while `run` runs, with every view it published. */
 async function observing(
@@ -395,4 +397,38 @@ Deno.test("observeService() shows what a channel gets under internalTrafficPolic
     ]);
     return Promise.resolve();
   }, { node: "n1", zone: "z1" });
+});
+
+Deno.test("observeService() says that a Service deleted with its slices no longer exists, not what it selected", async () => {
+  const clock = new JumpingClock();
+  setDefaultPolicyClock(clock);
+  const api = await startFakeApiServer();
+  api.applyService({
+    metadata: { namespace: "prod", name: "echo" },
+    spec: { selector: { app: "echo" }, ports: [{ name: "grpc", port: 80 }] },
+  });
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    name: "echo-x1",
+    port: { name: "grpc", port: 50051 },
+    endpoints: [{ ip: "10.1.0.1" }],
+  }));
+  try {
+    await observing(api, async (views) => {
+      const reads = () => api.requests.filter(({ kind, path }) => kind === "get" && path.endsWith("/services/echo"));
+      await eventually(() => reads().length === 1, "the Service's read");
+      api.deleteService("prod", "echo");
+      api.deleteSlice("prod", "echo-x1");
+      clock.advance(1_000); // The read of the last slices' deletion waits a second after the last.
+      // Was "it has no EndpointSlice, though its selector app=echo makes the EndpointSlice controller write one ...":
+      // nothing read the Service again.
+      await eventually(
+        () => views.at(-1)?.snapshot?.emptyReason?.startsWith("service echo does not exist") === true,
+        "the reason of a Service deleted",
+      );
+    });
+  } finally {
+    setDefaultPolicyClock(undefined);
+  }
 });
