@@ -354,7 +354,7 @@ function startWatch(
       ...serviceRead,
       // Through the schedule, as a new state: an empty set that a slice's deletion left is held as for any other.
       onChange: () => watch.state && watch.delivery.stateArrived(),
-      sliced: () => (watch.state?.slices.size ?? 0) > 0,
+      slices: () => watch.state?.slices.values(),
     }),
     metrics: watchMetrics(namespace, service, access.server, sameSnapshot),
     stop() {

@@ -674,11 +674,43 @@ Deno.test("createTrafficPolicyReader() reads a Service not found again within 30
     assert.ok(clock.now() - found <= 60_000, `created, said so ${clock.now() - found} ms after the first 404`);
     assert.equal(missing.reads(), 3);
     assert.deepEqual(policyOnly(missing.policy.current()), { policy: "Cluster" });
-    // Found: no more reads of its own (the watch's resumes read it).
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.equal(clock.fireNext(), false, "no timer left");
+    // Found, with no slice that lists a pod (none here): read again within 30 s all the same (see the next test).
+    await driveUntil(clock, () => missing.reads() === 4);
+    assert.ok(clock.now() - found <= 90_000, `read again ${clock.now() - found} ms after the first 404`);
   } finally {
     missing.stop();
+  }
+});
+
+Deno.test("createTrafficPolicyReader() reads a Service found again within 30 s while its slices list no pod, and not once they do", async () => {
+  // v1.36.3 leaves a slice without endpoints as it was when the selector changes to another that matches no pod,
+  // and an ExternalName Service has no slice to change: only a read tells the empty set's reason of the new spec.
+  const clock = new FakeClock();
+  const slice = { metadata: { name: "agent-x1" }, addressType: "IPv4" as const, endpoints: null as null | object[] };
+  const controller = new AbortController();
+  let reads = 0;
+  const policy = createTrafficPolicyReader({
+    service: "agent",
+    namespace: "prod",
+    api: { get: () => (reads++, Promise.resolve({ spec: { selector: { app: `v${reads}` } } })) },
+    signal: controller.signal,
+    onChange() {},
+    slices: () => [slice as never],
+    clock,
+  });
+  try {
+    policy.refresh("the first state");
+    await eventually(() => policy.current()?.shape?.selector === "app=v1", "the first answer");
+    const answered = clock.now();
+    await driveUntil(clock, () => reads === 2);
+    assert.ok(clock.now() - answered <= 30_000, `read again ${clock.now() - answered} ms after`);
+    await eventually(() => policy.current()?.shape?.selector === "app=v2", "the new selector");
+    // A pod listed: its slices change with the selector, and the watch's events read it (no timer of its own).
+    slice.endpoints = [{ addresses: ["10.1.0.1"] }];
+    while (clock.fireNext()) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(reads, 2, "no read once a slice lists a pod");
+  } finally {
+    controller.abort();
   }
 });
 
@@ -693,7 +725,7 @@ Deno.test("createTrafficPolicyReader() stops reading a Service not found again o
     api: { get: () => (reads++, notFound()()) },
     signal: controller.signal,
     onChange() {},
-    sliced: () => sliced,
+    slices: () => sliced ? [{ metadata: { name: "agent-x1" }, addressType: "IPv4" as const }] : [],
     clock,
   });
   policy.refresh("the first state");

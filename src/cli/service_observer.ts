@@ -353,7 +353,7 @@ export async function observeService(
     signal,
     timeoutMs: options.stallTimeoutMs,
     onChange: () => update(),
-    sliced: () => (state?.slices.size ?? 0) > 0,
+    slices: () => state?.slices.values(),
   });
 
   /**

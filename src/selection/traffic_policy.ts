@@ -22,6 +22,7 @@ import type { Clock } from "../runtime/clock.ts";
 import { realClearTimeout, realSetTimeout } from "../runtime/real_timers.ts";
 import { unrefTimer } from "../runtime/unref_timer.ts";
 import type { WatchEndReason } from "../watch/reflector.ts";
+import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import { sameShape, type ServiceShape, serviceShape } from "./service_shape.ts";
 
 /** What is known of a Service's `internalTrafficPolicy`. */
@@ -39,7 +40,9 @@ export interface TrafficPolicyState {
   missing?: "service" | "namespace" | undefined;
   /**
    * What the Service's spec says of where its endpoints come from (selector, type, ports), when the last read that
-   * answered found it; kept through a read that fails, dropped by a 403 or 404. An empty set's reason names it.
+   * answered found it; kept through a read that fails, dropped by a 403 or 404. An empty set's reason names it. While
+   * its slices list no pod, it is read again every 10 to 30 s too: a selector changed to another that matches no pod
+   * leaves the slice as it was (v1.36.3), and an ExternalName or a Service without a selector has none to change.
    */
   shape?: ServiceShape | undefined;
 }
@@ -68,11 +71,12 @@ export interface TrafficPolicyReaderOptions {
    */
   firstAnswerMs?: number | undefined;
   /**
-   * Whether the Service has slices now: their namespace exists, so a 404 of the Service asks no more (see
-   * {@linkcode TrafficPolicyState.missing}).
-   * @default {() => false}
+   * The Service's slices now: slices there say their namespace exists, so a 404 of the Service asks no more (see
+   * {@linkcode TrafficPolicyState.missing}); slices that list no pod have the Service read again later (see
+   * {@linkcode TrafficPolicyState.shape}).
+   * @default {() => undefined}
    */
-  sliced?: (() => boolean) | undefined;
+  slices?: (() => Iterable<EndpointSlice> | undefined) | undefined;
   /** Called when {@linkcode TrafficPolicyReader.current} changed, the first answer included. */
   onChange(): void;
   /**
@@ -163,6 +167,8 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
   /** Cancels the next read of a Service not found (see {@linkcode MISSING_RECHECK}); any read replaces it. */
   let recheckTimer: (() => void) | undefined;
   const recheckBackoff = createBackoff(MISSING_RECHECK);
+  const sliced = () => !(options.slices?.() ?? [])[Symbol.iterator]().next().done;
+  const listsNoPod = () => !listsPod(options.slices?.() ?? []);
   /** Whether reads wait (see `hold`), and why the one that waits is due. */
   let held = false;
   let heldRead: string | undefined;
@@ -206,8 +212,9 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       }
       refusalTraced = undefined;
       backoff.reset();
-      recheckBackoff.reset();
       answeredAt = clock.now();
+      if (listsNoPod()) recheck(listsNoPod, "its slices list no pod");
+      else recheckBackoff.reset();
       settle({ policy, shape: serviceShape(found) });
     } catch (cause) {
       if (signal.aborted) return;
@@ -238,14 +245,14 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       // Only the API server's own 404 names the Service: a proxy's or a path's says nothing of whether it exists.
       const notFound = notFoundByServer(cause, "services", service);
       // A Service's 404 reads the same in a namespace that does not exist: kubectl then reads the Namespace too.
-      const askNamespace = notFound && !options.sliced?.();
+      const askNamespace = notFound && !sliced();
       const missing = !notFound
         ? undefined
         : askNamespace && await api.namespaceMissing?.(deadline.signal)
         ? "namespace"
         : "service";
       if (signal.aborted) return;
-      if (missing) recheck();
+      if (missing) recheck(() => !sliced(), "it was not found");
       else recheckBackoff.reset();
       // A refusal (403, 404) no longer says what the Service is; another failure keeps what the last answer said.
       const shape = refused ? undefined : kept.shape;
@@ -261,14 +268,15 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
   }
 
   /**
-   * Reads a Service not found again later: one created since gets no slice if it has no selector, and its watch may
-   * not list again for 10 minutes, while its empty reason says it does not exist. Slices there read it themselves.
+   * Reads the Service again later while `due()`: its watch may not list again for 10 minutes, while its empty reason
+   * says what the last read found. A Service not found is due while it has no slice (one created since gets none if
+   * it has no selector; slices there read it themselves), one found while its slices list no pod.
    */
-  function recheck(): void {
-    if (options.sliced?.() || retryTimer !== undefined) return;
+  function recheck(due: () => boolean, why: string): void {
+    if (!due() || retryTimer !== undefined) return;
     recheckTimer = clock.setTimeout(() => {
       recheckTimer = undefined;
-      if (!reading && !options.sliced?.()) start("it was not found");
+      if (!reading && due()) start(why);
     }, recheckBackoff.next());
   }
 
@@ -319,8 +327,8 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
 }
 
 /**
- * The delays between reads of a Service not found while it has no slice: 10 to 20 s, then 15 to 30 s (with jitter),
- * as long as it is not found; one GET of the Service, and one of its Namespace, each time.
+ * The delays between reads of a Service not found while it has no slice, or found while its slices list no pod: 10 to
+ * 20 s, then 15 to 30 s (with jitter); one GET of the Service (and one of its Namespace after a 404) each time.
  */
 const MISSING_RECHECK: BackoffOptions = { initialMs: 10_000, maxMs: 30_000 };
 
@@ -491,4 +499,12 @@ export function readOnSlicesComeOrGo(
 ): void {
   if (before === undefined || (before === 0) === (after === 0)) return;
   reader.refresh(after > 0 ? "its first slices" : "its last slices deleted", true);
+}
+
+/** Whether a slice lists a pod (an endpoint with an address). */
+function listsPod(slices: Iterable<EndpointSlice>): boolean {
+  for (const slice of slices) {
+    if (slice.endpoints?.some((endpoint) => endpoint.addresses?.length)) return true;
+  }
+  return false;
 }

@@ -420,11 +420,13 @@ Deno.test("observeService() says that a Service deleted with its slices no longe
       await eventually(() => reads().length === 1, "the Service's read");
       api.deleteService("prod", "echo");
       api.deleteSlice("prod", "echo-x1");
-      clock.advance(1_000); // The read of the last slices' deletion waits a second after the last.
       // Was "it has no EndpointSlice, though its selector app=echo makes the EndpointSlice controller write one ...":
       // nothing read the Service again.
       await eventually(
-        () => views.at(-1)?.snapshot?.emptyReason?.startsWith("service echo does not exist") === true,
+        () => {
+          clock.advance(1_000); // The read of the last slices' deletion waits a second after the last.
+          return views.at(-1)?.snapshot?.emptyReason?.startsWith("service echo does not exist") === true;
+        },
         "the reason of a Service deleted",
       );
     });

@@ -31,16 +31,21 @@ Deno.test({
       namespace = await createNamespace(fetch, "e2e-shape");
       const ns = namespace;
       const kubeconfig = cluster.adminKubeconfigPath;
-      /** The first empty reason of `target` that `accept` takes, within 20 s; `step()` runs on each one seen. */
-      const reasonOf = async (target: string, accept: (reason: string) => boolean, step?: (reason: string) => void) => {
-        const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(20_000)]);
+      /** The first empty reason of `target` that `accept` takes, within `ms`; `step()` runs on each one seen. */
+      const reasonOf = async (
+        target: string,
+        accept: (reason: string) => boolean,
+        step?: (reason: string) => void,
+        ms = 20_000,
+      ) => {
+        const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(ms)]);
         let last = "";
         for await (const snapshot of watchEndpoints(target, { cluster: { kubeconfig }, signal })) {
           last = snapshot.emptyReason ?? "";
           step?.(last);
           if (accept(last)) return last;
         }
-        throw new Error(`no such reason for ${target} within 20 s; the last: ${last}`);
+        throw new Error(`no such reason for ${target} within ${ms} ms; the last: ${last}`);
       };
 
       await t.step("a selector that matches no pod, then a pod not ready, then a ready one", async () => {
@@ -107,6 +112,39 @@ Deno.test({
         const left = await reasonOf(`kubernetes:///bare.${ns}:grpc`, (reason) => reason.startsWith("service bare"));
         log(`bare.${ns}:grpc without its selector again: ${left}`);
         assert.match(left, /^service bare has no selector, and its EndpointSlices, which list no pod, are the Endpoi/);
+      });
+
+      await t.step("a selector changed to another that matches no pod, then the Service deleted", async () => {
+        // v1.36.3 leaves the slice as it was: the Service is read again every 10 to 30 s while it lists no pod.
+        await applySelectorService(fetch, ns, {
+          name: "moved",
+          ports: [{ name: "grpc", port: 80, targetPort: 50051 }],
+        });
+        const seen: string[] = [];
+        let changedAt = 0;
+        let deleted = false;
+        const last = await reasonOf(
+          `kubernetes:///moved.${ns}:grpc`,
+          (reason) => reason.startsWith("service moved does not exist"),
+          (reason) => {
+            if (seen.at(-1) !== reason) seen.push(reason);
+            if (!changedAt && reason.startsWith("its selector app=moved ")) {
+              changedAt = Date.now();
+              void kubeRequest(fetch, "PATCH", `/api/v1/namespaces/${ns}/services/moved`, {
+                spec: { selector: { app: "elsewhere" } },
+              }, "application/merge-patch+json");
+            }
+            if (!deleted && reason.startsWith("its selector app=elsewhere ")) {
+              log(`moved.${ns}:grpc: the new selector told ${Date.now() - changedAt} ms after the change`);
+              deleted = true;
+              void kubeRequest(fetch, "DELETE", `/api/v1/namespaces/${ns}/services/moved`);
+            }
+          },
+          45_000,
+        );
+        for (const reason of seen) log(`moved.${ns}:grpc: ${reason}`);
+        assert.ok(deleted, seen.join("\n"));
+        assert.match(last, /^service moved does not exist in namespace /);
       });
 
       await t.step("an ExternalName Service, in watchEndpoints() and the CLI's --once", async () => {
