@@ -360,3 +360,29 @@ Deno.test("noEndpointsReason() with the Service's spec tells a headless Service 
     'service peers has no port named "grpc": its only port has no name: leave the port out of the target',
   );
 });
+
+Deno.test("noEndpointsReason() names a port the Service lacks before its selector that matches no pod", () => {
+  // The controller's slice of a selector that matches no pod (v1.36.3): neither endpoints nor ports.
+  const empty = {
+    metadata: {
+      name: "echo-x1",
+      labels: { "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io" },
+    },
+    addressType: "IPv4" as const,
+    ports: null,
+    endpoints: null,
+  };
+  const shape = {
+    type: "ClusterIP",
+    externalName: "",
+    selector: "app=echo",
+    ports: [{ name: "grpc", port: 80, targetPort: 50051 }],
+  };
+  // Was "its selector app=echo matches no pod ...": pods started then would still get no call, for the port.
+  assert.equal(
+    noEndpointsReason([empty], "http", "echo", "prod", { shape }),
+    'service echo has no port named "http" (it has "grpc"): name one of those in the target',
+  );
+  assert.match(noEndpointsReason([empty], "grpc", "echo", "prod", { shape }), /^its selector app=echo matches no pod/);
+  assert.match(noEndpointsReason([empty], 8080, "echo", "prod", { shape }), /^its selector app=echo matches no pod/);
+});

@@ -95,6 +95,9 @@ export function noEndpointsReason(
   // No pod first: a Service scaled to zero keeps one slice with neither endpoints nor ports, and its port
   // names are then no clue.
   const listsPod = (slice: EndpointSlice) => (slice.endpoints ?? []).some((endpoint) => endpoint.addresses?.length);
+  // The Service's own port names are a clue even then: pods started later would still get no call on a name it lacks.
+  const lacked = typeof port === "string" && port !== "" && !source && shape ? shapePortReason(shape, port) : undefined;
+  if (!used.some(listsPod) && lacked) return `service ${service} ${lacked}`;
   if (!used.some(listsPod)) {
     if (source) return `its EndpointSlices list no address, as ${source.as("lists", "them")} (${listSlices})`;
     // Seen on v1.36.3: a Pending pod (no IP yet) is not listed either; a selector changed keeps the same slice.
@@ -130,8 +133,7 @@ export function noEndpointsReason(
         `${names.size === 0 ? "" : ", or name one of those in the target"} (${listSlices})`;
     }
     // A name they have goes on below: "" too, which a target without a port uses for a Service's one unnamed port.
-    const servicePort = !source && port !== "" && !names.has(port) && shape ? shapePortReason(shape, port) : undefined;
-    if (servicePort) return `service ${service} ${servicePort}`;
+    if (lacked && !names.has(port)) return `service ${service} ${lacked}`;
     if (!names.has(port) && source) {
       // Their port names are the Endpoints object's, or their writer's: kube-proxy gives a Service port only the
       // slice ports of its name (and protocol), and a name they lack tells nothing of the Service's own.
