@@ -714,6 +714,34 @@ Deno.test("createTrafficPolicyReader() reads a Service found again within 30 s w
   }
 });
 
+Deno.test("createTrafficPolicyReader() reads a Service found without pods less and less often, down to one GET in 5 minutes", async () => {
+  // A Service scaled to zero for hours, watched by a thousand clients: a read every 15-30 s each is 33-66 GETs a
+  // second at the API server, for a reason that rarely changes.
+  const clock = new FakeClock();
+  const slice = { metadata: { name: "agent-x1" }, addressType: "IPv4" as const, endpoints: null };
+  const controller = new AbortController();
+  const readAt: number[] = [];
+  const policy = createTrafficPolicyReader({
+    service: "agent",
+    namespace: "prod",
+    api: { get: () => (readAt.push(clock.now()), Promise.resolve({ spec: { selector: { app: "agent" } } })) },
+    signal: controller.signal,
+    onChange() {},
+    slices: () => [slice as never],
+    clock,
+  });
+  try {
+    policy.refresh("the first state");
+    await driveUntil(clock, () => readAt.length === 8);
+    const gaps = readAt.slice(1).map((at, i) => at - readAt[i]);
+    assert.ok(gaps[0] >= 10_000 && gaps[0] < 20_000, `the first read again after 10-20 s: ${gaps}`);
+    assert.ok(gaps.every((gap) => gap <= 300_000), `never more than 5 minutes apart: ${gaps}`);
+    assert.ok(gaps.at(-1)! >= 150_000, `then one read in 2.5 to 5 minutes: ${gaps}`);
+  } finally {
+    controller.abort();
+  }
+});
+
 Deno.test("createTrafficPolicyReader() stops reading a Service not found again once its slices are there, or it stops", async () => {
   const clock = new FakeClock();
   let sliced = false;

@@ -13,7 +13,7 @@
  */
 
 import { createBackoff, DEFAULT_BACKOFF_MAX_MS } from "../base/backoff.ts";
-import type { BackoffOptions } from "../base/backoff.ts";
+import type { Backoff, BackoffOptions } from "../base/backoff.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
 import { type EndpointSliceApi, notFoundByServer, type Service, type ServiceApi } from "../api/kube_api.ts";
 import { retryAfterMs } from "../api/retry_after.ts";
@@ -41,8 +41,9 @@ export interface TrafficPolicyState {
   /**
    * What the Service's spec says of where its endpoints come from (selector, type, ports), when the last read that
    * answered found it; kept through a read that fails, dropped by a 403 or 404. An empty set's reason names it. While
-   * its slices list no pod, it is read again every 10 to 30 s too: a selector changed to another that matches no pod
-   * leaves the slice as it was (v1.36.3), and an ExternalName or a Service without a selector has none to change.
+   * its slices list no pod, it is read again after 10 to 20 s, then less often, up to every 2.5 to 5 minutes (see
+   * {@linkcode PODLESS_RECHECK}): a selector changed to another that matches no pod leaves the slice as it was
+   * (v1.36.3), and an ExternalName or a Service without a selector has none to change.
    */
   shape?: ServiceShape | undefined;
 }
@@ -164,9 +165,10 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
   let answeredAt = -Infinity;
   /** Cancels the read that waits to be spaced from the last. */
   let spacedTimer: (() => void) | undefined;
-  /** Cancels the next read of a Service not found (see {@linkcode MISSING_RECHECK}); any read replaces it. */
+  /** Cancels the next read of a Service not found, or without pods (see {@linkcode recheck}); any read replaces it. */
   let recheckTimer: (() => void) | undefined;
-  const recheckBackoff = createBackoff(MISSING_RECHECK);
+  const missingBackoff = createBackoff(MISSING_RECHECK);
+  const podlessBackoff = createBackoff(PODLESS_RECHECK);
   const sliced = () => !(options.slices?.() ?? [])[Symbol.iterator]().next().done;
   const listsNoPod = () => !listsPod(options.slices?.() ?? []);
   /** Whether reads wait (see `hold`), and why the one that waits is due. */
@@ -213,8 +215,9 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       refusalTraced = undefined;
       backoff.reset();
       answeredAt = clock.now();
-      if (listsNoPod()) recheck(listsNoPod, "its slices list no pod");
-      else recheckBackoff.reset();
+      missingBackoff.reset();
+      if (listsNoPod()) recheck(listsNoPod, "its slices list no pod", podlessBackoff);
+      else podlessBackoff.reset();
       settle({ policy, shape: serviceShape(found) });
     } catch (cause) {
       if (signal.aborted) return;
@@ -252,8 +255,8 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
         ? "namespace"
         : "service";
       if (signal.aborted) return;
-      if (missing) recheck(() => !sliced(), "it was not found");
-      else recheckBackoff.reset();
+      if (missing) recheck(() => !sliced(), "it was not found", missingBackoff);
+      else missingBackoff.reset();
       // A refusal (403, 404) no longer says what the Service is; another failure keeps what the last answer said.
       const shape = refused ? undefined : kept.shape;
       const { policy, unknown } = kept;
@@ -272,12 +275,12 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
    * says what the last read found. A Service not found is due while it has no slice (one created since gets none if
    * it has no selector; slices there read it themselves), one found while its slices list no pod.
    */
-  function recheck(due: () => boolean, why: string): void {
+  function recheck(due: () => boolean, why: string, delays: Backoff): void {
     if (!due() || retryTimer !== undefined) return;
     recheckTimer = clock.setTimeout(() => {
       recheckTimer = undefined;
       if (!reading && due()) start(why);
-    }, recheckBackoff.next());
+    }, delays.next());
   }
 
   /** Reads now, unless reads are held: then once they are not. The first read is never held: deliveries wait for it. */
@@ -327,10 +330,17 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
 }
 
 /**
- * The delays between reads of a Service not found while it has no slice, or found while its slices list no pod: 10 to
- * 20 s, then 15 to 30 s (with jitter); one GET of the Service (and one of its Namespace after a 404) each time.
+ * The delays between reads of a Service not found while it has no slice: 10 to 20 s, then 15 to 30 s (with jitter);
+ * one GET of the Service, and one of its Namespace, each time.
  */
 const MISSING_RECHECK: BackoffOptions = { initialMs: 10_000, maxMs: 30_000 };
+
+/**
+ * The delays between reads of a Service found while its slices list no pod: 10 to 20 s at first, so that a selector
+ * just mended is told soon, then twice as long each time up to 2.5 to 5 minutes, so that a Service scaled to zero for
+ * hours costs each client one GET every few minutes, not one every 30 s.
+ */
+const PODLESS_RECHECK: BackoffOptions = { initialMs: 10_000, maxMs: 300_000 };
 
 /** The least time between the end of a read and one asked for by a joining channel, in ms. */
 const JOIN_SPACING_MS = 1_000;
