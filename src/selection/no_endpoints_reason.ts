@@ -154,13 +154,6 @@ export function noEndpointsReason(
         `as ${source.as("names", "them")}; ${match}: name ${source.their} ports as the Service names its own ` +
         "(its ClusterIP has no endpoint for a port until then), or name one of those in the target";
     }
-    if (names.size === 0 && shape && !source) {
-      return shape.ports.length === 0
-        ? "its EndpointSlices list pods but no port, as the Service has none (headless): put the pods' port number " +
-          "in the target"
-        : `its EndpointSlices list pods but no port: they lack the container port that the Service's targetPort ` +
-          `${targetPortOf(shape, port)} names (kubectl get pods -n ${namespace} -l ${shape.selector} -o yaml)`;
-    }
     if (names.size === 0) {
       // The controller writes no port for a Service without any (headless), and leaves out a Service port that
       // a pod's containers do not have (a targetPort name): the slices look the same.
@@ -253,13 +246,6 @@ function shapePortReason(shape: ServiceShape, port: string): string | undefined 
     return `has no port named ${quote(port)}: its only port has no name: leave the port out of the target`;
   }
   return `has no port named ${quote(port)} (it has ${names.map(quote).join(", ")}): name one of those in the target`;
-}
-
-/** `"grpc"` (the Service port's targetPort of the target's port name, or of its only port), or `""` when unknown. */
-function targetPortOf(shape: ServiceShape, port: number | string): string {
-  const own = shape.ports.find(({ name }) => name === port) ?? (shape.ports.length === 1 ? shape.ports[0] : undefined);
-  const target = own?.targetPort;
-  return target === undefined ? "" : typeof target === "string" ? quote(target) : String(target);
 }
 
 /** What {@linkcode externalNameReason} needs of an ExternalName Service: its DNS name and its ports. */
