@@ -15,7 +15,7 @@ import { addNamespace, tieProcess } from "./lifeline.ts";
 
 const run = promisify(execFile);
 
-/** A span of wall time in which a backend's event loop did not run (scripts/echo_backend.mjs reports them). */
+/** A span of wall time in which a backend's event loop stood still, as scripts/echo_backend.mjs reports it. */
 export interface Stall {
   /** When it began and ended, in ms since the epoch. */
   readonly from: number;
