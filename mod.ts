@@ -25,7 +25,8 @@ export { defaultAuthority, formatTarget, parseTarget } from "./src/base/target.t
 export type { Target } from "./src/base/target.ts";
 export { watchEndpoints } from "./src/watch_endpoints.ts";
 export type { WatchEndpointsOptions } from "./src/watch_endpoints.ts";
-export type { EndpointSnapshot, WatchSettings } from "./src/endpoint_subscription.ts";
+export type { EndpointSnapshot } from "./src/endpoint_subscription.ts";
+export type { WatchSettings } from "./src/watch_settings.ts";
 export type { EndpointAddress, ResolvedEndpoint } from "./src/selection/resolved_endpoint.ts";
 export type { ClusterOptions } from "./src/cluster/types.ts";
 export type {

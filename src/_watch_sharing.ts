@@ -11,7 +11,7 @@ import type { WatchListSupport } from "./watch/reflector.ts";
 import { KubeApiError, ResolverError } from "./base/errors.ts";
 import { trace } from "./runtime/trace.ts";
 
-/** The watch settings that keep subscriptions apart (`WatchSettings` of `endpoint_subscription.ts`). */
+/** The watch settings that keep subscriptions apart (of `WatchSettings`). */
 export interface SharingSettings {
   /** See `WatchSettings.stallTimeoutMs`. */
   stallTimeoutMs?: number | undefined;

@@ -10,7 +10,7 @@ import { DEFAULT_BACKOFF_MAX_MS } from "./base/backoff.ts";
 import { currentValue, isOptionsObject, typeName, unknownField } from "./base/_util.ts";
 import { nearestName } from "./base/_nearest_name.ts";
 import { checkClusterOptions, CLUSTER_OPTIONS } from "./cluster/cluster_options.ts";
-import type { WatchSettings } from "./endpoint_subscription.ts";
+import type { WatchSettings } from "./watch_settings.ts";
 import { checkLocality } from "./selection/locality.ts";
 import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
 

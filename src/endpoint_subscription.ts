@@ -7,19 +7,24 @@
  */
 
 import { sharedClusterAccess } from "./cluster/shared_cluster_access.ts";
-import type { ClusterAccess, ClusterOptions } from "./cluster/types.ts";
+import type { ClusterAccess } from "./cluster/types.ts";
+import type { WatchSettings } from "./watch_settings.ts";
 import { createClusterHttpClient } from "./api/cluster_http_client.ts";
 import { type CoalescedDelivery, createCoalescedDelivery } from "./_coalesced_delivery.ts";
-import type { BackoffOptions } from "./base/backoff.ts";
-import { type ClientSelectionMemo, createClientSelectionMemo, selectForClient } from "./selection/client_selection.ts";
-import type { ResolvedEndpoint } from "./selection/resolved_endpoint.ts";
 import { type EndpointSnapshot, sameSnapshot, type SnapshotContent, snapshotOf } from "./endpoint_snapshot.ts";
 import { ResolverError } from "./base/errors.ts";
 import { createEndpointSliceApi, createServiceApi } from "./api/kube_api.ts";
 import { type ClientLocality, clientLocality } from "./client_locality.ts";
-import { runReflector, type SliceState } from "./watch/reflector.ts";
+import { runReflector } from "./watch/reflector.ts";
 import { asResolverError, connectionKey, notify, settingsKey, watchListFor } from "./_watch_sharing.ts";
-import { portKey, selectionKey } from "./_selection_key.ts";
+import {
+  endpointCount,
+  markUnsent,
+  pruneSelections,
+  type Selection,
+  selectionFor,
+  type SelectionSource,
+} from "./_watch_selections.ts";
 import { withNamespaceNote } from "./_namespace_note.ts";
 import { createServicePortLookup, portToKeep, type ServicePortLookup } from "./selection/service_port.ts";
 import {
@@ -27,70 +32,14 @@ import {
   readOnSlicesComeOrGo,
   readPolicyOnAnswer,
   sharedServiceReads,
-  type TrafficPolicyReader,
 } from "./selection/traffic_policy.ts";
-import { type EndpointCount, type WatchMetrics, watchMetrics } from "./metrics.ts";
+import { type WatchMetrics, watchMetrics } from "./metrics.ts";
 import type { Target } from "./base/target.ts";
-import type { Locality, TopologyMode } from "./selection/topology.ts";
+import type { Locality } from "./selection/topology.ts";
 import { trace } from "./runtime/trace.ts";
 import { outsideCallerContext } from "./runtime/outside_caller_context.ts";
 
 export type { EndpointSnapshot } from "./endpoint_snapshot.ts";
-
-/**
- * How to reach the cluster and how to watch; shared by every entry point.
- * Callers of one Service share a watch only when they use the same cluster
- * access (server, credentials, TLS) and the same timings; different ones get
- * a watch of their own.
- *
- * @example One watch for channels and a watchEndpoints() loop
- * ```ts
- * import type { WatchSettings } from "@kgr/resolver";
- * const settings: WatchSettings = { cluster: { context: "prod" }, stallTimeoutMs: 60_000 };
- * // register({ ...settings }) and watchEndpoints(target, { ...settings }) then share the Service's watch.
- * ```
- */
-export interface WatchSettings {
-  /** Cluster access: a kubeconfig (path or object) or `{ server, token, ... }`; default: `KUBECONFIG`, in-cluster, `~/.kube/config`. */
-  cluster?: ClusterOptions | undefined;
-  /**
-   * A LIST page or a read of the Service that takes longer, or a watch that delivers no complete event for this
-   * long, is retried, in ms. A watch that brought not one byte (after a streaming list's initial events, for one) is
-   * resumed at once, checked with one LIST of the Service's EndpointSlices from the API server's watch cache, and
-   * reported only when the next one does so too and both LISTs show a change of the Service they missed, or the
-   * second LIST fails: on a quiet cluster an API server may send its first bookmark after minutes. One silent for
-   * 10 s in the middle of an event, a LIST page or a streaming list's initial events is taken as broken and restarted
-   * sooner, as is one whose connection died without a reset, once TCP keepalive gives up on it (about 40 s after its
-   * last byte on Node and Bun, 70 s through a proxy on Bun; README, "A connection that dies without a word"). One that
-   * had a bookmark and then none for 75 s (when shorter: kube-apiserver sends one every minute once it sent one) is
-   * resumed at once, unreported, without a LIST: a hung API server, or a dead connection. Above 0, at most
-   * 2147483647.
-   * @default {150000}
-   */
-  stallTimeoutMs?: number | undefined;
-  /** Delays between failed attempts (default 1 s doubling up to 30 s, with jitter). */
-  backoff?: BackoffOptions | undefined;
-  /**
-   * Streaming lists (WatchList, KEP-3157): the watch itself brings the current state, then the changes, in one
-   * request instead of a LIST and a WATCH. An API server that refuses them (before 1.27, or with its `WatchList`
-   * gate off) gets LIST+WATCH, from then on for the whole process. `false` always uses LIST+WATCH.
-   * @default {true}
-   */
-  watchList?: boolean | undefined;
-  /**
-   * Read EndpointSlices as protobuf, as kube-proxy and client-go's protobuf clients do (`Accept:
-   * application/vnd.kubernetes.protobuf,application/json`; a server or proxy that answers JSON is read as JSON):
-   * watches and streaming lists come in half the bytes of JSON. `false` asks for JSON only, for debugging or a proxy
-   * that mangles protobuf.
-   * @default {true}
-   */
-  protobuf?: boolean | undefined;
-  /**
-   * Where this client runs, for topology-aware routing; `{}` turns it off. Default: the `NODE_NAME` and
-   * `ZONE` environment variables, and the zone label of that node when only the node is known.
-   */
-  locality?: Locality | undefined;
-}
 
 /** Receives a subscription's updates; called asynchronously, never from `subscribeEndpoints` itself. */
 export interface EndpointListener {
@@ -124,49 +73,16 @@ interface Subscriber {
   delivered?: { port: number | string; selection: Selection };
 }
 
-interface Selection {
-  /** The watch version it was computed for. */
-  version: number;
-  endpoints: ResolvedEndpoint[];
-  topology: TopologyMode;
-  /** Changes only when the usable set or a field of its endpoints changes (a state that selects the same keeps it). */
-  generation: number;
-  /** Makes the next selection for this port cheaper. */
-  memo: ClientSelectionMemo;
-  /** Whether a subscriber was given it: its metrics are recorded then, once (a held empty set is never recorded). */
-  sent: boolean;
-  /** Why `endpoints` is empty, when it is. */
-  emptyReason?: string;
-  /** See {@linkcode EndpointSnapshot.portNote}. */
-  portNote?: string;
-  /** See {@linkcode EndpointSnapshot.internalTrafficPolicy}. */
-  internalTrafficPolicy?: "Local";
-  /** What the Service's read found when it was computed (its `emptyReason` says what is missing, or names its spec). */
-  read: ReturnType<TrafficPolicyReader["current"]>;
-}
-
-/** Source of selection generations, unique in the process. */
-let generations = 0;
-
-interface SharedWatch {
-  /** The Service's namespace. */
-  namespace: string;
-  /** The Service's name. */
-  service: string;
+interface SharedWatch extends SelectionSource {
   subscribers: Set<Subscriber>;
-  state?: SliceState;
   /** The last failure, until the watch recovers: handed to subscribers that join meanwhile. */
   failure?: ResolverError;
   /** When the watch started failing (ms since the epoch), until it recovers. */
   failingSince?: number;
   /** The last failure of the port lookup counted in the metrics: one per failed read, however many it reached. */
   portFailure?: ResolverError;
-  version: number;
-  selections: Map<string, Selection>;
   /** The port of subscribers without one. */
   servicePort: ServicePortLookup;
-  /** The Service's `internalTrafficPolicy`: nothing goes to a client on a known node before its first read ends. */
-  trafficPolicy: TrafficPolicyReader;
   /** How many slices the last delivery saw. */
   sliceCount?: number;
   /** When its states go to the subscribers: at once, or held and delivered together as the latest. */
@@ -236,7 +152,7 @@ export function subscribeEndpoints(
         subscriber.locality = locality.current;
         if (!watch?.state) return;
         deliver(watch, subscriber);
-        pruneSelections(watch);
+        pruneSelections(watch.selections, watch.subscribers);
       });
       if (!active) return releaseLocality();
       const key = [connectionKey(access), settingsKey(settings), namespace, target.service].join("\u0000");
@@ -265,7 +181,7 @@ export function subscribeEndpoints(
         dropPortIfUnused(watch, port);
         showRemaining(watch, port);
       }
-      pruneSelections(watch);
+      pruneSelections(watch.selections, watch.subscribers);
       if (subscriber.portError) showFailing(watch);
     }
     watch = undefined;
@@ -280,10 +196,7 @@ function dropPortIfUnused(watch: SharedWatch, port: number | string): void {
   const portOf = (other: Subscriber) => other.port ?? other.chosenPort;
   if ([...watch.subscribers].some((other) => portOf(other) === port)) return;
   watch.metrics.portDropped(port);
-  // Its gauge is at 0 now: the port's selections, kept for their memo, are recorded again when a subscriber comes
-  // back to them (a port renamed back, pods again after a scale to 0), though they select what they did.
-  const prefix = portKey(port);
-  for (const [key, selection] of watch.selections) if (key.startsWith(prefix)) selection.sent = false;
+  markUnsent(watch.selections, port);
 }
 
 /**
@@ -298,12 +211,6 @@ function showRemaining(watch: SharedWatch, port: number | string): void {
     if (shown.topology !== "none") break;
   }
   if (shown) watch.metrics.shown(port, endpointCount(shown));
-}
-
-/** How many endpoints a selection holds, and how many of them are preferred when topology applies. */
-function endpointCount({ endpoints, topology }: Selection): EndpointCount {
-  const preferred = topology === "none" ? undefined : endpoints.filter((endpoint) => endpoint.preferred).length;
-  return { total: endpoints.length, preferred };
 }
 
 /**
@@ -549,43 +456,6 @@ function deliver(
   if (synchronous) send(watch, subscriber, snapshot);
   else queueMicrotask(() => send(watch, subscriber, snapshot));
   return false;
-}
-
-/**
- * The selection for a port at a locality at the watch's current version: computed once per version, from
- * the last one, and shared by the subscribers that use that port there (a name that the port lookup chose
- * shares it with subscribers that named it).
- */
-function selectionFor(watch: SharedWatch, port: number | string, locality: Locality): Selection {
-  const key = selectionKey(port, locality);
-  const last = watch.selections.get(key);
-  const policy = watch.trafficPolicy.policyFor(locality.node);
-  const read = watch.trafficPolicy.current();
-  if (last?.version === watch.version && last.internalTrafficPolicy === policy && last.read === read) return last;
-  const memo = last?.memo ?? createClientSelectionMemo();
-  const { service, namespace } = watch;
-  const options = { locality, memo, service, namespace, internalTrafficPolicy: policy, read };
-  const chosen = selectForClient(watch.state!.slices, port, options);
-  const { endpoints, topology, emptyReason, portNote, internalTrafficPolicy } = chosen;
-  // A new reason for an empty set is news too: the Service appeared, but without the target's port, say.
-  const same = last !== undefined && sameSnapshot(last, chosen);
-  const generation = same ? last!.generation : ++generations;
-  const sent = same && last!.sent;
-  const selection: Selection = { version: watch.version, endpoints, topology, generation, memo, sent, read };
-  if (emptyReason !== undefined) selection.emptyReason = emptyReason;
-  if (portNote !== undefined) selection.portNote = portNote;
-  if (internalTrafficPolicy !== undefined) selection.internalTrafficPolicy = internalTrafficPolicy;
-  watch.selections.set(key, selection);
-  return selection;
-}
-
-/** Forgets the selections (and their memos) that no subscriber was last given, after one left or moved. */
-function pruneSelections(watch: SharedWatch): void {
-  const used = new Set<string>();
-  for (const { delivered, locality } of watch.subscribers) {
-    if (delivered) used.add(selectionKey(delivered.port, locality));
-  }
-  for (const key of watch.selections.keys()) if (!used.has(key)) watch.selections.delete(key);
 }
 
 /** Hands a snapshot to a subscriber still subscribed; one that throws must not break the shared watch. */

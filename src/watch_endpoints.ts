@@ -5,7 +5,8 @@
  * @module
  */
 
-import { subscribeEndpoints, type WatchSettings } from "./endpoint_subscription.ts";
+import { subscribeEndpoints } from "./endpoint_subscription.ts";
+import type { WatchSettings } from "./watch_settings.ts";
 import { MAX_HOLD_MS } from "./_coalesced_delivery.ts";
 import { createHeldReports } from "./_held_reports.ts";
 import { type EndpointSnapshot, sameSnapshot, snapshotOf } from "./endpoint_snapshot.ts";

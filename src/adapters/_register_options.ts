@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { WatchSettings } from "../endpoint_subscription.ts";
+import type { WatchSettings } from "../watch_settings.ts";
 import { isUriScheme } from "../base/target.ts";
 import { BALANCER_NAME, unknownBalancerOption } from "./_balancer_config.ts";
 import type { BalancerGrpc } from "./_balancer_grpc.ts";
