@@ -1,7 +1,8 @@
 // What the errors of API answers quote, and what they must never quote.
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import { networkError, notJsonError, statusError } from "../src/api/api_errors.ts";
+import { notJsonError, statusError } from "../src/api/api_errors.ts";
+import { networkError } from "../src/api/_network_error.ts";
 import { KubeApiError } from "../src/base/errors.ts";
 import { takeBunRequestSlot } from "../src/runtime/bun_request_slots.ts";
 import type { ClusterAccess } from "../src/cluster/types.ts";

@@ -11,7 +11,7 @@ import {
 import { setWarningSink } from "../src/runtime/trace.ts";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { createServer } from "node:net";
-import { networkError } from "../src/api/api_errors.ts";
+import { networkError } from "../src/api/_network_error.ts";
 import { createHttpClient } from "../src/runtime/http_client.ts";
 
 const PROXY = "http://proxy.corp:3128";

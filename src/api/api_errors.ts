@@ -1,8 +1,9 @@
 /**
  * How a failed request to the Kubernetes API server reads: the
- * {@linkcode KubeApiError} for an error status, a network failure or an
- * answer that is not the API server's, each saying what to do, with the
- * server's own text quoted and cut to size and no credential in it.
+ * {@linkcode KubeApiError} for an error status, an answer that is not the
+ * API server's or one that broke off, each saying what to do, with the
+ * server's own text quoted and cut to size and no credential in it. A
+ * request that got no answer at all is `_network_error.ts`'s.
  *
  * @module
  */
@@ -10,21 +11,13 @@
 import type { ClusterAccess } from "../cluster/types.ts";
 import type { Status } from "../base/endpoint_slice.ts";
 import { KubeApiError } from "../base/errors.ts";
-import { lookupRefusedByDeno } from "../runtime/http_client.ts";
-import { isBunRequestLimit } from "../runtime/bun_request_slots.ts";
 import { describeCause } from "../base/_describe_cause.ts";
 import { isRecord } from "../base/_util.ts";
-import { refusedByRuntime } from "../runtime/files.ts";
-import { runtimeKey } from "../runtime/runtime.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
 import { type ErrorBody, foreignAnswerAdvice } from "./_foreign_answer.ts";
 import { impersonationGrant, refusesImpersonation } from "./_impersonation_advice.ts";
 import { proxyLoginAdvice } from "./_proxy_login_advice.ts";
-import { settingPlace } from "./_setting_place.ts";
-import { tlsAnswerToPlainHttpError } from "./_plain_http_to_tls.ts";
-import { IN_CLUSTER_SOURCE } from "../cluster/in_cluster.ts";
 import { withoutCredentials } from "./without_credentials.ts";
-import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
 
 /** Longest server-provided text (a Status message, a content type) quoted in our messages. */
 const MAX_QUOTED_CHARS = 300;
@@ -240,7 +233,7 @@ export function statusError(
   };
   let advice: string;
   // Only a proxy answers 407: through an http:// proxy, a request for an http:// server goes as it is, and Bun's
-  // fetch gives its answer back (undici turns it into an error, `networkError` below).
+  // fetch gives its answer back (undici turns it into an error, `networkError()` of `_network_error.ts`).
   if (code === 407 && access.proxyUrl !== undefined) {
     return new KubeApiError(
       `Cannot ${verb} ${where}: the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource} answered ` +
@@ -373,171 +366,9 @@ export class UnreachableError extends KubeApiError {
 }
 
 /**
- * The error for a request that got no answer: a permission Deno refused, a server that does not speak TLS, a
- * failed TLS verification, a proxy or a server out of reach. A cause that quotes the credentials is dropped,
- * and they are redacted from its text.
- *
- * @param verb `list`, `watch` or `get`.
- * @param where The objects, for the message.
- * @param access The cluster.
- * @param cause What the runtime threw.
- * @param authorization The Authorization header sent, to keep out of the message.
- * @returns The error.
- */
-export function networkError(
-  verb: string,
-  where: string,
-  access: ClusterAccess,
-  cause: unknown,
-  authorization?: string,
-): KubeApiError {
-  const described = describeCause(cause);
-  // A runtime error that quotes the credentials: neither it nor its message may travel on.
-  const detail = withoutCredentials(described, authorization, access.proxyUrl);
-  // Its other fields too: Bun's error for a proxy that refused the tunnel carries the proxy's answer headers.
-  const shown = shownText(cause);
-  if (detail !== described || withoutCredentials(shown, authorization, access.proxyUrl) !== shown) cause = undefined;
-  const options = cause === undefined ? {} : { cause };
-  const withoutUrls = detail.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "");
-  // Neither the proxy nor the server is at fault: the request was not sent.
-  if (isBunRequestLimit(cause)) return new KubeApiError(`Cannot ${verb} ${where}: ${detail}`, options);
-  const lookupRefused = lookupRefusedByDeno(cause);
-  if (refusedByRuntime(cause) || lookupRefused) {
-    // Deno refused the HTTP client (undici, which reads variables of its own) a permission: the server is not at fault.
-    // Only Deno's own words say which: a host name may hold "env" too.
-    // Behind a proxy, the connection Deno refused is the proxy's: the API server in the list does not help.
-    const [flag, what] = !lookupRefused && /\benv access\b/.test(detail)
-      ? ["env", "the variable"]
-      : access.proxyUrl === undefined
-      ? ["net", "the API server"]
-      : ["net", `the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource}`];
-    const via = flag === "net" && access.proxyUrl !== undefined ? " (the API server is reached through it)" : "";
-    return new KubeApiError(
-      `Cannot ${verb} ${where}: ${denoHolder()} may not reach ${access.server} (${detail}): ${grantAdvice(flag)}, ` +
-        `or add ${what} to its list${via}`,
-      options,
-    );
-  }
-  // A TLS record for an answer (a rustls server's alert to plain HTTP), which the HTTP/1.1 parsers refuse below too.
-  const tlsAnswer = tlsAnswerToPlainHttpError(verb, where, access, cause, detail, options);
-  if (tlsAnswer) return tlsAnswer;
-  // What undici and node:http (Node, Bun) say when the answer is not HTTP/1.1: an HTTP/2-only server, such
-  // as the gRPC server the kubeconfig points at by mistake, is up and reachable. Over TLS, the server refuses the
-  // HTTP/1.1 of the hello with a "no application protocol" alert (OpenSSL's words, and rustls' NoApplicationProtocol).
-  if (
-    access.proxyUrl === undefined && /Expected HTTP\/|HPE_INVALID_CONSTANT|no.?application.?protocol/i.test(withoutUrls)
-  ) {
-    return new KubeApiError(
-      `Cannot ${verb} ${where}: the server at ${access.server} does not answer in HTTP/1.1 (${detail}): it is not a ` +
-        `Kubernetes API server (an HTTP/2-only server, such as a gRPC server, answers so): check ` +
-        settingPlace(access, "the port", "KUBERNETES_SERVICE_PORT"),
-      options,
-    );
-  }
-  // What OpenSSL (Node), rustls (Deno) and Bun say when the answer to a TLS hello is not TLS.
-  if (/wrong.version.number|InvalidContentType|Does the server speak TLS/i.test(withoutUrls)) {
-    // Through a proxy, the proxy may be the one that does not (an https:// proxy URL for a plain HTTP proxy).
-    const via = access.proxyUrl === undefined ? "" : `, or the proxy ${proxyForDisplay(access.proxyUrl)} from ` +
-      `${access.proxySource},`;
-    return new KubeApiError(
-      `Cannot ${verb} ${where}: the server at ${access.server}${via} does not answer in TLS (${detail}): ` +
-        (access.source === IN_CLUSTER_SOURCE // In a pod, the URL is https:// always.
-          ? "check KUBERNETES_SERVICE_PORT"
-          : `if it serves plain HTTP on this port, its URL in ${access.source} must start with http://; else check ` +
-            "the port"),
-      options,
-    );
-  }
-  // Our connect timeout's words for a server that took the connection and did not finish TLS: it was reached.
-  if (access.proxyUrl === undefined && /the TLS handshake did not finish within/.test(withoutUrls)) {
-    return new UnreachableError(
-      `Cannot ${verb} ${where}: the server at ${access.server} from ${access.source} took the connection but did not ` +
-        `finish the TLS handshake (${detail}), as kubectl's "TLS handshake timeout": the API server there is ` +
-        "stopped, hung or overloaded, or the port serves something else that waits for the client to speak: check " +
-        "the server's health and the port",
-      options,
-    );
-  }
-  // OpenSSL's verdict (Node, Bun) on a serving certificate outside its validity period: a CA check would not help.
-  // Neither the error nor the socket (freed by then) gives the certificate's dates: the local time says the rest.
-  // Deno's node:tls says UNABLE_TO_VERIFY_LEAF_SIGNATURE for it: the CA advice below, which then names the dates too.
-  const period = /\bCERT_HAS_EXPIRED\b|certificate has expired/i.test(withoutUrls)
-    ? "has expired"
-    : /\bCERT_NOT_YET_VALID\b|certificate is not yet valid/i.test(withoutUrls)
-    ? "is not valid yet"
-    : undefined;
-  if (period !== undefined) {
-    // Through an https:// proxy, the certificate may be the proxy's.
-    const proxy = access.proxyUrl?.startsWith("https:")
-      ? ` (or the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource}, whose certificate it may be)`
-      : "";
-    const fix = period === "has expired"
-      ? "renew the API server's serving certificate (on kubeadm: kubeadm certs renew apiserver, then restart " +
-        "kube-apiserver), or, if it is still valid there, set this machine's clock right"
-      : "set this machine's clock right if it is behind, or reissue the API server's certificate with a start " +
-        "date that has come";
-    return new KubeApiError(
-      `Cannot ${verb} ${where}: the TLS certificate of the API server at ${access.server}${proxy} ${period} ` +
-        `(local time ${new Date().toISOString()}; ${detail}): ${fix}`,
-      options,
-    );
-  }
-  // A connection closed or reset before TLS was set up (Node: "Client network socket disconnected before secure TLS
-  // connection was established"; a restarting API server, a load balancer without a backend) verified nothing.
-  const cutShort = /\b(ECONNRESET|EPIPE|ECONNREFUSED)\b/.test(withoutUrls);
-  if (!cutShort && /cert|tls|ssl|UnknownIssuer|self.signed|altname|handshake/i.test(withoutUrls)) {
-    const settings = access.tls.caSettings ?? "certificate-authority and tls-server-name";
-    return new KubeApiError(
-      `Cannot ${verb} ${where}: TLS verification of ${access.server} failed with ${access.tls.caSource} (${detail}); ` +
-        `check ${settingPlace(access, settings, settings)}; ` +
-        // A CA rotated under a running process is the other cause: only a CA file is read again.
-        (access.currentCa !== undefined
-          ? "the CA file is read again every 5 minutes, so a rotated cluster CA written there is trusted within 5 " +
-            "minutes (restart the process after changing the server or the TLS server name)"
-          : "they are read once, at start, so restart the process after changing them (a rotated cluster CA, say)") +
-        (runtimeKey() === "deno" && /\bUNABLE_TO_VERIFY_LEAF_SIGNATURE\b/.test(withoutUrls)
-          ? `; on Deno, this error also comes from a certificate that has expired or is not valid yet (local time ` +
-            `${new Date().toISOString()}): check the API server's certificate's dates too`
-          : ""),
-      options,
-    );
-  }
-  if (access.proxyUrl !== undefined) {
-    // 407 Proxy Authentication Required, in undici's words ("Proxy response (407)") and Bun's; a SOCKS5 proxy's
-    // refusal or request of a login, in our connector's words (`socks5_connector.ts`).
-    const login = /\b407\b/.test(withoutUrls)
-      ? proxyLoginAdvice(access.proxyUrl, "407")
-      : /SOCKS5 proxy \S+ (refused the user name and password|asks for a login)/.test(withoutUrls)
-      ? proxyLoginAdvice(access.proxyUrl, "SOCKS5")
-      : /Cannot log in to the SOCKS5 proxy/.test(withoutUrls)
-      ? "the proxy's user name or password is longer than SOCKS5 can send: shorten it in its URL, or use an HTTP proxy"
-      // undici's wait for the answer to the CONNECT, bounded in `http_client.ts` (an API answer's is never reached).
-      : /\bUND_ERR_HEADERS_TIMEOUT\b/.test(withoutUrls)
-      ? "the proxy did not answer the CONNECT within 10 s: check that it is up and can reach the server"
-      : undefined;
-    return new (login ? KubeApiError : UnreachableError)(
-      `Cannot ${verb} ${where}: cannot reach the API server at ${access.server} from ${access.source} through ` +
-        `the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource} (${detail}); ` +
-        (login ?? "check that the proxy is up and lets this server through, and that the server is up"),
-      options,
-    );
-  }
-  // kube-apiserver answers plain HTTP on its TLS port with a 400 and closes at once, which often resets the
-  // connection before the client reads the answer (undici on Deno always saw the reset).
-  const tlsPort = access.server.startsWith("http://") && /\bECONNRESET\b|socket hang up|other side closed/i.test(detail)
-    ? `, and if this port serves HTTPS (kube-apiserver's does), make the URL in ${access.source} start with https://`
-    : "";
-  return new UnreachableError(
-    `Cannot ${verb} ${where}: cannot reach the API server at ${access.server} from ${access.source} (${detail}); ` +
-      `check that the address is right and the server is up${tlsPort}`,
-    options,
-  );
-}
-
-/**
  * The error for an answer whose body broke off after the API server began to send it (status and headers came): the
- * server was reached, so the advice is not {@linkcode networkError}'s. kubectl says "unexpected error when reading
- * response body". A cause that quotes the proxy's credentials is dropped.
+ * server was reached, so the advice is not that of `networkError()` (`_network_error.ts`). kubectl says "unexpected
+ * error when reading response body". A cause that quotes the proxy's credentials is dropped.
  *
  * @param verb `list`, `watch` or `get`.
  * @param where The objects, for the message.
@@ -557,20 +388,4 @@ export function brokenAnswerError(verb: string, where: string, access: ClusterAc
       "that the proxies and load balancers on the way do not cut connections after so many bytes or seconds",
     detail === described ? { cause } : {},
   );
-}
-
-/**
- * The strings that an inspect of `value` would show: an error's message, own fields, header values and causes, a few
- * levels deep (fields behind getters are not read).
- */
-function shownText(value: unknown, depth = 0): string {
-  if (typeof value === "string") return value;
-  if (typeof value !== "object" || value === null || depth > 4) return "";
-  if (value instanceof Headers) return [...value].flat().join("\n");
-  const parts = value instanceof Error ? [value.message] : [];
-  for (const name of Object.getOwnPropertyNames(value)) {
-    const field = Object.getOwnPropertyDescriptor(value, name)?.value;
-    parts.push(shownText(field, depth + 1));
-  }
-  return parts.join("\n");
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { inFlagTerms, withFlagTerms } from "../../src/cli/flag_terms.ts";
 import type { CliOutput, CliProcess } from "../../src/runtime/cli_process.ts";
-import { networkError, statusError } from "../../src/api/api_errors.ts";
+import { statusError } from "../../src/api/api_errors.ts";
+import { networkError } from "../../src/api/_network_error.ts";
 import { basicAuthCredentials, staticTokenCredentials } from "../../src/cluster/credentials.ts";
 import type { ClusterAccess } from "../../src/cluster/types.ts";
 import { checkClusterOptions } from "../../src/cluster/cluster_options.ts";
