@@ -10,6 +10,7 @@ import { createClientSelectionMemo, selectForClient } from "../src/selection/cli
 import {
   createTrafficPolicyReader,
   setDefaultPolicyClock,
+  type TrafficPolicyReaderOptions,
   type TrafficPolicyState,
 } from "../src/selection/traffic_policy.ts";
 import { eventually } from "./_watch_helpers.ts";
@@ -84,21 +85,32 @@ Deno.test("selectForClient() under Local with no usable pod anywhere gives the S
   assert.match(local.emptyReason!, /\(internalTrafficPolicy: Local: only pods on node n1 are used\)$/);
 });
 
-/** A reader of a Service whose GET answers from `answers` in turn, on `clock` when given. */
-function reader(answers: (() => Promise<unknown>)[], onChange = () => {}, clock?: FakeClock) {
+/**
+ * A reader of the Service agent in prod, asked for its first read, whose GET answers with `get(read)` (`read` counts
+ * from 0); `options` adds to or replaces the reader's other options.
+ */
+function startReader(
+  get: (read: number) => Promise<unknown>,
+  options: Partial<Omit<TrafficPolicyReaderOptions, "api" | "signal">> = {},
+) {
   const controller = new AbortController();
   let reads = 0;
   const policy = createTrafficPolicyReader({
     service: "agent",
     namespace: "prod",
-    api: { get: () => answers[Math.min(reads++, answers.length - 1)]() as never },
+    api: { get: () => get(reads++) as never },
     signal: controller.signal,
-    backoff: { initialMs: 5, maxMs: 10 },
-    onChange,
-    clock,
+    onChange() {},
+    ...options,
   });
   policy.refresh("the first state");
   return { policy, stop: () => controller.abort(), reads: () => reads };
+}
+
+/** A reader of a Service whose GET answers from `answers` in turn, on `clock` when given. */
+function reader(answers: (() => Promise<unknown>)[], onChange = () => {}, clock?: FakeClock) {
+  const answer = (read: number) => answers[Math.min(read, answers.length - 1)]();
+  return startReader(answer, { backoff: { initialMs: 5, maxMs: 10 }, onChange, clock });
 }
 
 const service = (spec: Record<string, unknown>) => () => Promise.resolve({ spec });
@@ -688,30 +700,20 @@ Deno.test("createTrafficPolicyReader() reads a Service found again within 30 s w
   // and an ExternalName Service has no slice to change: only a read tells the empty set's reason of the new spec.
   const clock = new FakeClock();
   const slice = { metadata: { name: "agent-x1" }, addressType: "IPv4" as const, endpoints: null as null | object[] };
-  const controller = new AbortController();
-  let reads = 0;
-  const policy = createTrafficPolicyReader({
-    service: "agent",
-    namespace: "prod",
-    api: { get: () => (reads++, Promise.resolve({ spec: { selector: { app: `v${reads}` } } })) },
-    signal: controller.signal,
-    onChange() {},
-    slices: () => [slice as never],
-    clock,
-  });
+  const selectors = (read: number) => Promise.resolve({ spec: { selector: { app: `v${read + 1}` } } });
+  const { policy, stop, reads } = startReader(selectors, { slices: () => [slice as never], clock });
   try {
-    policy.refresh("the first state");
     await eventually(() => policy.current()?.shape?.selector === "app=v1", "the first answer");
     const answered = clock.now();
-    await driveUntil(clock, () => reads === 2);
+    await driveUntil(clock, () => reads() === 2);
     assert.ok(clock.now() - answered <= 30_000, `read again ${clock.now() - answered} ms after`);
     await eventually(() => policy.current()?.shape?.selector === "app=v2", "the new selector");
     // A pod listed: its slices change with the selector, and the watch's events read it (no timer of its own).
     slice.endpoints = [{ addresses: ["10.1.0.1"] }];
     while (clock.fireNext()) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.equal(reads, 2, "no read once a slice lists a pod");
+    assert.equal(reads(), 2, "no read once a slice lists a pod");
   } finally {
-    controller.abort();
+    stop();
   }
 });
 
@@ -720,57 +722,38 @@ Deno.test("createTrafficPolicyReader() reads a Service found without pods less a
   // second at the API server, for a reason that rarely changes.
   const clock = new FakeClock();
   const slice = { metadata: { name: "agent-x1" }, addressType: "IPv4" as const, endpoints: null };
-  const controller = new AbortController();
   const readAt: number[] = [];
-  const policy = createTrafficPolicyReader({
-    service: "agent",
-    namespace: "prod",
-    api: { get: () => (readAt.push(clock.now()), Promise.resolve({ spec: { selector: { app: "agent" } } })) },
-    signal: controller.signal,
-    onChange() {},
-    slices: () => [slice as never],
-    clock,
-  });
+  const selector = () => (readAt.push(clock.now()), Promise.resolve({ spec: { selector: { app: "agent" } } }));
+  const { stop } = startReader(selector, { slices: () => [slice as never], clock });
   try {
-    policy.refresh("the first state");
     await driveUntil(clock, () => readAt.length === 8);
     const gaps = readAt.slice(1).map((at, i) => at - readAt[i]);
     assert.ok(gaps[0] >= 10_000 && gaps[0] < 20_000, `the first read again after 10-20 s: ${gaps}`);
     assert.ok(gaps.every((gap) => gap <= 300_000), `never more than 5 minutes apart: ${gaps}`);
     assert.ok(gaps.at(-1)! >= 150_000, `then one read in 2.5 to 5 minutes: ${gaps}`);
   } finally {
-    controller.abort();
+    stop();
   }
 });
 
 Deno.test("createTrafficPolicyReader() stops reading a Service not found again once its slices are there, or it stops", async () => {
   const clock = new FakeClock();
   let sliced = false;
-  const controller = new AbortController();
-  let reads = 0;
-  const policy = createTrafficPolicyReader({
-    service: "agent",
-    namespace: "prod",
-    api: { get: () => (reads++, notFound()()) },
-    signal: controller.signal,
-    onChange() {},
-    slices: () => sliced ? [{ metadata: { name: "agent-x1" }, addressType: "IPv4" as const }] : [],
-    clock,
-  });
-  policy.refresh("the first state");
+  const slices = () => sliced ? [{ metadata: { name: "agent-x1" }, addressType: "IPv4" as const }] : [];
+  const { policy, stop, reads } = startReader(notFound(), { slices, clock });
   await eventually(() => policy.current()?.missing === "service", "the 404");
-  await driveUntil(clock, () => reads === 2);
+  await driveUntil(clock, () => reads() === 2);
   sliced = true; // Their arrival reads the Service (refresh for its first slices): no timer of its own.
   await eventually(() => policy.current()?.missing === "service", "the second 404");
   for (let i = 0; i < 5 && clock.fireNext(); i++) await new Promise((resolve) => setTimeout(resolve, 0));
-  assert.equal(reads, 2, "not read again with slices there");
+  assert.equal(reads(), 2, "not read again with slices there");
   sliced = false;
   policy.refresh("the watch resumes (timeout)", true);
-  await driveUntil(clock, () => reads === 3);
-  controller.abort();
+  await driveUntil(clock, () => reads() === 3);
+  stop();
   await new Promise((resolve) => setTimeout(resolve, 10));
   assert.equal(clock.fireNext(), false, "no timer left once stopped");
-  assert.equal(reads, 3);
+  assert.equal(reads(), 3);
 });
 
 Deno.test("watchEndpoints() stops saying a Service does not exist within 30 s of its creation without a selector", async () => {
