@@ -1,6 +1,7 @@
 import type { Clock } from "../src/runtime/clock.ts";
 import { realClearTimeout, realSetTimeout } from "../src/runtime/real_timers.ts";
 import { unrefTimer } from "../src/runtime/unref_timer.ts";
+import { setDefaultPolicyClock } from "../src/selection/traffic_policy.ts";
 
 interface Timer {
   at: number;
@@ -99,4 +100,14 @@ export class JumpingClock implements Clock {
       entry.callback();
     }
   }
+}
+
+/**
+ * The clock of the policy readers of the watches started from now on (until `setDefaultPolicyClock(undefined)`): a
+ * second between reads is then `clock.advance(1000)`, not a second waited.
+ */
+export function policyClock(): JumpingClock {
+  const clock = new JumpingClock();
+  setDefaultPolicyClock(clock);
+  return clock;
 }

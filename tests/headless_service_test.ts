@@ -6,7 +6,7 @@ import { endpointSlice, type FakeApiServer, type ServiceInput, startFakeApiServe
 import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";
 import { setDefaultPolicyClock } from "../src/selection/traffic_policy.ts";
 import { eventually } from "./_watch_helpers.ts";
-import { JumpingClock } from "./_fake_clock.ts";
+import { policyClock } from "./_fake_clock.ts";
 
 const PORT = { name: "grpc", port: 4317 };
 const NODES = ["n1", "n2"];
@@ -81,8 +81,7 @@ Deno.test("watchEndpoints() uses internalTrafficPolicy: Local on a headless Serv
 Deno.test("watchEndpoints() gives every pod once a Local Service is created again headless, when its watch resumes", async () => {
   // A Service cannot become headless in place (the fake refuses it as kube-apiserver does): it is deleted and created
   // again with clusterIP None, and a resume reads it again.
-  const clock = new JumpingClock();
-  setDefaultPolicyClock(clock);
+  const clock = policyClock();
   const api = await startFakeApiServer();
   applyAgent(api, { internalTrafficPolicy: "Local" });
   const one = follow(api, "n1");

@@ -7,7 +7,8 @@ import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/reso
 import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";
 import { setDefaultPolicyClock } from "../src/selection/traffic_policy.ts";
 import { eventually } from "./_watch_helpers.ts";
-import { JumpingClock } from "./_fake_clock.ts";
+import { policyClock } from "./_fake_clock.ts";
+import { applyEchoWithOnePod, echoServiceReads } from "./_echo_service.ts";
 
 /** Follows `target` until it is stopped; `reason()` is the last snapshot's empty reason. */
 function follow(api: FakeApiServer, target: string) {
@@ -127,8 +128,7 @@ Deno.test("watchEndpoints() on a target whose port name the Service lacks names 
 });
 
 Deno.test("watchEndpoints() on a Service given a selector later leaves the no-selector reason once its first slice comes", async () => {
-  const clock = new JumpingClock();
-  setDefaultPolicyClock(clock);
+  const clock = policyClock();
   const api = await startFakeApiServer();
   api.applyService({ metadata: { namespace: "prod", name: "bare" }, spec: { ports: [{ name: "grpc", port: 80 }] } });
   const bare = follow(api, "kubernetes:///bare.prod:grpc");
@@ -185,22 +185,13 @@ Deno.test("watchEndpoints() gives a client whose node is unknown no empty first 
 });
 
 Deno.test("watchEndpoints() on a Service deleted with its slices says it does not exist, not what it selected", async () => {
-  const clock = new JumpingClock();
-  setDefaultPolicyClock(clock);
+  const clock = policyClock();
   const api = await startFakeApiServer();
-  api.applyService(selected("echo", [{ name: "grpc", port: 80, targetPort: 50051 }]));
-  api.applySlice(endpointSlice({
-    namespace: "prod",
-    service: "echo",
-    name: "echo-x1",
-    port: { name: "grpc", port: 50051 },
-    endpoints: [{ ip: "10.1.0.1" }],
-  }));
+  applyEchoWithOnePod(api);
   const echo = follow(api, "kubernetes:///echo.prod:grpc");
   try {
     await eventually(() => echo.reasons().length > 0 && echo.reason() === "", "the pod");
-    const reads = () => api.requests.filter(({ kind, path }) => kind === "get" && path.endsWith("/services/echo"));
-    await eventually(() => reads().length === 1, "the Service's read");
+    await eventually(() => echoServiceReads(api).length === 1, "the Service's read");
     // kube-apiserver deletes the Service; the garbage collector then deletes its slices.
     api.deleteService("prod", "echo");
     api.deleteSlice("prod", "echo-x1");
@@ -218,8 +209,7 @@ Deno.test("watchEndpoints() on a Service deleted with its slices says it does no
 });
 
 Deno.test("watchEndpoints() on a Service whose selector changes to another that matches no pod names the new one", async () => {
-  const clock = new JumpingClock();
-  setDefaultPolicyClock(clock);
+  const clock = policyClock();
   const api = await startFakeApiServer();
   api.applyService(selected("echo", [{ name: "grpc", port: 80, targetPort: 50051 }]));
   api.applySlice(placeholder("echo"));

@@ -14,7 +14,7 @@ import {
   type TrafficPolicyState,
 } from "../src/selection/traffic_policy.ts";
 import { eventually } from "./_watch_helpers.ts";
-import { driveUntil, FakeClock, JumpingClock } from "./_fake_clock.ts";
+import { driveUntil, FakeClock, policyClock } from "./_fake_clock.ts";
 import { setTraceSink } from "../src/runtime/trace.ts";
 
 /** A DaemonSet-like Service: one pod per node, `conditions` per pod. */
@@ -267,16 +267,6 @@ function followAgent(api: FakeApiServer, node: string | undefined, server = api.
       await done;
     },
   };
-}
-
-/**
- * The clock of the policy readers of the watches started from now on (until `setDefaultPolicyClock(undefined)`): a
- * second between reads is then `clock.advance(1000)`, not a second waited.
- */
-function policyClock(): JumpingClock {
-  const clock = new JumpingClock();
-  setDefaultPolicyClock(clock);
-  return clock;
 }
 
 function applyAgent(api: FakeApiServer, nodes: string[], policy: "Cluster" | "Local") {

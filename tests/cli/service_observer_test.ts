@@ -13,7 +13,8 @@ import type { Locality } from "../../src/selection/topology.ts";
 import { eventually } from "../_watch_helpers.ts";
 import { KubeApiError } from "../../src/base/errors.ts";
 import { setDefaultPolicyClock } from "../../src/selection/traffic_policy.ts";
-import { JumpingClock } from "../_fake_clock.ts";
+import { policyClock } from "../_fake_clock.ts";
+import { applyEchoWithOnePod, echoServiceReads } from "../_echo_service.ts";
 
 /** Observes the Service echo.prod:grpc (or another port, or none) of `api` while `run` runs, with every view it published. */
 async function observing(
@@ -400,24 +401,12 @@ Deno.test("observeService() shows what a channel gets under internalTrafficPolic
 });
 
 Deno.test("observeService() says that a Service deleted with its slices no longer exists, not what it selected", async () => {
-  const clock = new JumpingClock();
-  setDefaultPolicyClock(clock);
+  const clock = policyClock();
   const api = await startFakeApiServer();
-  api.applyService({
-    metadata: { namespace: "prod", name: "echo" },
-    spec: { selector: { app: "echo" }, ports: [{ name: "grpc", port: 80 }] },
-  });
-  api.applySlice(endpointSlice({
-    namespace: "prod",
-    service: "echo",
-    name: "echo-x1",
-    port: { name: "grpc", port: 50051 },
-    endpoints: [{ ip: "10.1.0.1" }],
-  }));
+  applyEchoWithOnePod(api);
   try {
     await observing(api, async (views) => {
-      const reads = () => api.requests.filter(({ kind, path }) => kind === "get" && path.endsWith("/services/echo"));
-      await eventually(() => reads().length === 1, "the Service's read");
+      await eventually(() => echoServiceReads(api).length === 1, "the Service's read");
       api.deleteService("prod", "echo");
       api.deleteSlice("prod", "echo-x1");
       // Was "it has no EndpointSlice, though its selector app=echo makes the EndpointSlice controller write one ...":
