@@ -14,6 +14,39 @@ import type { WatchSettings } from "./watch_settings.ts";
 import { checkLocality } from "./selection/locality.ts";
 import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
 
+/** Every field of {@linkcode WatchSettings}, in the order a message lists them; the type makes the list whole. */
+const WATCH_SETTINGS_OPTIONS: readonly string[] = Object.keys(
+  {
+    cluster: true,
+    stallTimeoutMs: true,
+    backoff: true,
+    watchList: true,
+    protobuf: true,
+    locality: true,
+  } satisfies Record<keyof WatchSettings, true>,
+);
+
+/**
+ * Every option of an entry point, for {@linkcode checkOptionNames}: its own, then the watch settings it takes too. The
+ * type makes the list whole: `own` must name each option of `Options` that is no watch setting.
+ *
+ * @param own The entry point's own options, each `true`.
+ * @returns Their names, then those of the watch settings.
+ *
+ * @example The options of a watch loop
+ * ```ts
+ * import type { WatchSettings } from "./watch_settings.ts";
+ * import { entryPointOptions } from "./check_watch_settings.ts";
+ * const options = entryPointOptions<WatchSettings & { signal?: AbortSignal }>({ signal: true });
+ * console.log(options[0], options.includes("backoff")); // signal true
+ * ```
+ */
+export function entryPointOptions<Options extends WatchSettings>(
+  own: Record<Exclude<keyof Options, keyof WatchSettings>, true>,
+): readonly string[] {
+  return [...Object.keys(own), ...WATCH_SETTINGS_OPTIONS];
+}
+
 /**
  * Throws naming the option when a watch setting cannot work: a `TypeError`
  * for a value of the wrong type (`null` included: an option left out, or

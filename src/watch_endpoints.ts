@@ -12,25 +12,17 @@ import { createHeldReports } from "./_held_reports.ts";
 import { type EndpointSnapshot, sameSnapshot, snapshotOf } from "./endpoint_snapshot.ts";
 import type { ResolverError } from "./base/errors.ts";
 import { formatTarget, parseTarget, type Target } from "./base/target.ts";
-import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "./check_watch_settings.ts";
+import { checkOptionNames, checkOptionsObject, checkWatchSettings, entryPointOptions } from "./check_watch_settings.ts";
 import { whenAborted } from "./runtime/abortable.ts";
 import { realClearTimeout, realSetTimeout } from "./runtime/real_timers.ts";
 import { copyPlainData, currentValue, isRecord, kindOf } from "./base/_util.ts";
 
 /** Every option of {@linkcode watchEndpoints}; the type makes the list whole. */
-const WATCH_ENDPOINTS_OPTIONS: readonly string[] = Object.keys(
-  {
-    signal: true,
-    onError: true,
-    onRecovered: true,
-    cluster: true,
-    stallTimeoutMs: true,
-    backoff: true,
-    watchList: true,
-    protobuf: true,
-    locality: true,
-  } satisfies Record<keyof WatchEndpointsOptions, true>,
-);
+const WATCH_ENDPOINTS_OPTIONS = entryPointOptions<WatchEndpointsOptions>({
+  signal: true,
+  onError: true,
+  onRecovered: true,
+});
 
 /** Advice for the options of a channel, which a watch does not have: where they go instead. */
 const CHANNEL_OPTION_ADVICE: Readonly<Record<string, string>> = {

@@ -10,7 +10,12 @@ import { isUriScheme } from "../base/target.ts";
 import { BALANCER_NAME, unknownBalancerOption } from "./_balancer_config.ts";
 import type { BalancerGrpc } from "./_balancer_grpc.ts";
 import { createSubsetter } from "../selection/subset.ts";
-import { checkOptionNames, checkOptionsObject, checkWatchSettings } from "../check_watch_settings.ts";
+import {
+  checkOptionNames,
+  checkOptionsObject,
+  checkWatchSettings,
+  entryPointOptions,
+} from "../check_watch_settings.ts";
 import { copyPlainData, currentValue, describeValue, isRecord } from "../base/_util.ts";
 import { newerGrpcAdvice } from "./_one_copy_advice.ts";
 
@@ -88,21 +93,13 @@ export interface RegisterOptions extends WatchSettings {
 }
 
 /** Every option of {@linkcode register}; the type makes the list whole. */
-export const REGISTER_OPTIONS: readonly string[] = Object.keys(
-  {
-    scheme: true,
-    grpc: true,
-    loadBalancing: true,
-    subsetSize: true,
-    subsetSeed: true,
-    cluster: true,
-    stallTimeoutMs: true,
-    backoff: true,
-    watchList: true,
-    protobuf: true,
-    locality: true,
-  } satisfies Record<keyof RegisterOptions, true>,
-);
+export const REGISTER_OPTIONS: readonly string[] = entryPointOptions<RegisterOptions>({
+  scheme: true,
+  grpc: true,
+  loadBalancing: true,
+  subsetSize: true,
+  subsetSeed: true,
+});
 
 /** What the options of `watchEndpoints()` alone are, for a channel given one: it has none of them. */
 export const WATCH_ONLY_OPTION_ADVICE: Readonly<Record<string, string>> = {
