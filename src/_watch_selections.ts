@@ -33,9 +33,9 @@ export interface Selection {
   sent: boolean;
   /** Why `endpoints` is empty, when it is. */
   emptyReason?: string;
-  /** See {@linkcode EndpointSnapshot.portNote}. */
+  /** See `EndpointSnapshot.portNote` (`endpoint_snapshot.ts`). */
   portNote?: string;
-  /** See {@linkcode EndpointSnapshot.internalTrafficPolicy}. */
+  /** See `EndpointSnapshot.internalTrafficPolicy`. */
   internalTrafficPolicy?: "Local";
   /** What the Service's read found when it was computed (its `emptyReason` says what is missing, or names its spec). */
   read: ReturnType<TrafficPolicyReader["current"]>;
