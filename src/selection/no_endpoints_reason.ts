@@ -11,6 +11,23 @@ import { slicePortNumber } from "./endpoint_selection.ts";
 import { wordList } from "../base/_word_list.ts";
 import type { ServiceShape } from "./service_shape.ts";
 
+/**
+ * Whether a slice lists a pod: an endpoint with an address, ready or not. A Service scaled to zero, or whose selector
+ * matches no pod, keeps a slice that lists none.
+ *
+ * @param slice One of the Service's slices.
+ * @returns Whether it lists a pod.
+ *
+ * @example A slice without endpoints
+ * ```ts
+ * import { listsPod } from "./no_endpoints_reason.ts";
+ * console.log(listsPod({ metadata: { name: "echo-x1" }, addressType: "IPv4", endpoints: [] })); // false
+ * ```
+ */
+export function listsPod(slice: EndpointSlice): boolean {
+  return (slice.endpoints ?? []).some((endpoint) => (endpoint.addresses?.length ?? 0) > 0);
+}
+
 /** What else {@linkcode noEndpointsReason} may know of the Service than its slices. */
 export interface NoEndpointsReasonOptions {
   /**
@@ -94,7 +111,6 @@ export function noEndpointsReason(
   const source = sliceSource(used, service, namespace);
   // No pod first: a Service scaled to zero keeps one slice with neither endpoints nor ports, and its port
   // names are then no clue.
-  const listsPod = (slice: EndpointSlice) => (slice.endpoints ?? []).some((endpoint) => endpoint.addresses?.length);
   // The Service's own port names are a clue even then: pods started later would still get no call on a name it lacks.
   const lacked = typeof port === "string" && port !== "" && !source && shape ? shapePortReason(shape, port) : undefined;
   if (!used.some(listsPod) && lacked) return `service ${service} ${lacked}`;

@@ -24,6 +24,7 @@ import { unrefTimer } from "../runtime/unref_timer.ts";
 import type { WatchEndReason } from "../watch/reflector.ts";
 import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import { sameShape, type ServiceShape, serviceShape } from "./service_shape.ts";
+import { listsPod } from "./no_endpoints_reason.ts";
 
 /** What is known of a Service's `internalTrafficPolicy`. */
 export interface TrafficPolicyState {
@@ -170,7 +171,7 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
   const missingBackoff = createBackoff(MISSING_RECHECK);
   const podlessBackoff = createBackoff(PODLESS_RECHECK);
   const sliced = () => !(options.slices?.() ?? [])[Symbol.iterator]().next().done;
-  const listsNoPod = () => !listsPod(options.slices?.() ?? []);
+  const listsNoPod = () => ![...options.slices?.() ?? []].some(listsPod);
   /** Whether reads wait (see `hold`), and why the one that waits is due. */
   let held = false;
   let heldRead: string | undefined;
@@ -509,12 +510,4 @@ export function readOnSlicesComeOrGo(
 ): void {
   if (before === undefined || (before === 0) === (after === 0)) return;
   reader.refresh(after > 0 ? "its first slices" : "its last slices deleted", true);
-}
-
-/** Whether a slice lists a pod (an endpoint with an address). */
-function listsPod(slices: Iterable<EndpointSlice>): boolean {
-  for (const slice of slices) {
-    if (slice.endpoints?.some((endpoint) => endpoint.addresses?.length)) return true;
-  }
-  return false;
 }
