@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { EndpointSlice } from "../src/base/endpoint_slice.ts";
-import { noEndpointsReason } from "../src/selection/no_endpoints_reason.ts";
+import { missingServiceReason, noEndpointsReason } from "../src/selection/no_endpoints_reason.ts";
 
 const MANAGED_BY = "endpointslice.kubernetes.io/managed-by";
 
@@ -382,4 +382,41 @@ Deno.test("noEndpointsReason() names a port the Service lacks before its selecto
   );
   assert.match(noEndpointsReason([empty], "grpc", "echo", "prod", { shape }), /^its selector app=echo matches no pod/);
   assert.match(noEndpointsReason([empty], 8080, "echo", "prod", { shape }), /^its selector app=echo matches no pod/);
+});
+
+Deno.test("noEndpointsReason() escapes DEL, C1 controls and bidi characters in a Service's selector, port names and external name, and in the nearest name", () => {
+  // The API server validates label values and port names, but the fake and other servers may not, and a right-to-left
+  // override (U+202E) or an isolate (U+2066) in a reason reorders or hides the text around it in a terminal or a log.
+  const unprintable = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+  const empty: EndpointSlice = { metadata: { name: "echo-x1" }, addressType: "IPv4", ports: null, endpoints: null };
+  const shape = (selector: string, ports: string[], type = "ClusterIP", externalName = "") => ({
+    type,
+    externalName,
+    selector,
+    ports: ports.map((name, i) => ({ name, port: 80 + i, targetPort: 50051 })),
+  });
+  const selector = noEndpointsReason([empty], 8080, "echo", "prod", { shape: shape("app=\u202eohce", []) });
+  assert.doesNotMatch(selector, unprintable);
+  assert.match(selector, /^its selector app=\\u202eohce matches no pod .* -l app=\\u202eohce lists them\)$/);
+  const ports = noEndpointsReason([empty], "http", "echo", "prod", {
+    shape: shape("app=echo", ["g\x7frpc", "m\x85\u2066x"]),
+  });
+  assert.doesNotMatch(ports, unprintable);
+  assert.equal(
+    ports,
+    'service echo has no port named "http" (it has "g\\x7frpc", "m\\x85\\u2066x"): name one of those in the target',
+  );
+  const slicePorts = noEndpointsReason([slice([{ name: "\u202dgrpc", port: 50051 }], [true])], "http", "echo", "prod");
+  assert.doesNotMatch(slicePorts, unprintable);
+  assert.match(slicePorts, /\(they have "\\u202dgrpc"\)/);
+  const external = shape("", [], "ExternalName", "echo.\u202eexample.com");
+  const alias = noEndpointsReason([], 50051, "echo", "prod", { shape: { ...external, selector: undefined } });
+  assert.doesNotMatch(alias, unprintable);
+  assert.match(alias, /dial dns:\/\/\/echo\.\\u202eexample\.com:50051 instead$/);
+  // The closest name there is comes from the API server's list of Services.
+  assert.equal(
+    missingServiceReason("ech", "prod", "e\u2067cho"),
+    "service ech does not exist in namespace prod (kubectl get services -n prod lists those there are): did you " +
+      "mean e\\u2067cho?",
+  );
 });

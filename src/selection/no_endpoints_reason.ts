@@ -9,6 +9,7 @@ import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import { quote } from "../api/api_errors.ts";
 import { slicePortNumber } from "./endpoint_selection.ts";
 import { wordList } from "../base/_word_list.ts";
+import { printable } from "../base/printable.ts";
 import type { ServiceShape } from "./service_shape.ts";
 
 /**
@@ -80,6 +81,19 @@ export function noEndpointsReason(
   service: string,
   namespace: string,
   options: NoEndpointsReasonOptions = {},
+): string {
+  // The selector, port names, external name and managers come from the API server, the names from the target: a
+  // control or bidi character in one must not move a terminal's cursor or reorder the words of a log line.
+  return printable(unescapedReason(slices, port, service, namespace, options));
+}
+
+/** {@linkcode noEndpointsReason}, its untrusted text not yet made printable. */
+function unescapedReason(
+  slices: Iterable<EndpointSlice>,
+  port: number | string,
+  service: string,
+  namespace: string,
+  options: NoEndpointsReasonOptions,
 ): string {
   const all = [...slices];
   const used = all.filter((slice) => slice.addressType !== "FQDN");
@@ -296,9 +310,11 @@ export function externalNameReason(
   shape: ExternalNameSpec,
   port: number | string | undefined,
 ): string {
-  return `service ${service} is of type ExternalName (External Name: ${shape.externalName}): it is only a DNS ` +
-    "alias, with no pods and no EndpointSlices, and the resolver does not follow ExternalName: dial " +
-    `${externalNameTarget(shape, port)} instead`;
+  return printable(
+    `service ${service} is of type ExternalName (External Name: ${shape.externalName}): it is only a DNS ` +
+      "alias, with no pods and no EndpointSlices, and the resolver does not follow ExternalName: dial " +
+      `${externalNameTarget(shape, port)} instead`,
+  );
 }
 
 /**
@@ -423,7 +439,7 @@ function portNumbers(slices: EndpointSlice[]): string {
  * ```
  */
 export function missingServiceReason(service: string, namespace: string, nearest?: string): string {
-  const meant = nearest === undefined ? "" : `: did you mean ${nearest}?`;
+  const meant = nearest === undefined ? "" : `: did you mean ${printable(nearest)}?`;
   return `service ${service} does not exist in namespace ${namespace} (kubectl get services -n ${namespace} lists ` +
     `those there are)${meant}`;
 }
