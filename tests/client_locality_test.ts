@@ -6,7 +6,7 @@ import { type EndpointSnapshot, watchEndpoints } from "../mod.ts";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "../testing.ts";
 import { setTraceSink } from "../src/runtime/trace.ts";
 import { setLocalityClock } from "../src/client_locality.ts";
-import { JumpingClock } from "./_fake_clock.ts";
+import { FakeClock, JumpingClock } from "./_fake_clock.ts";
 import type { BackoffOptions } from "../src/base/backoff.ts";
 import { goodList, quietWatch, startHostileServer } from "./_hostile_server.ts";
 
@@ -56,6 +56,44 @@ async function snapshotsUntil(
   return snapshots;
 }
 
+/** Polls until `done()`, for 5 s at most. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+/** The delays that the Node's reads made again were traced with, in order. */
+const tracedDelays = (traces: string[]) =>
+  traces.flatMap((text) => /reading node node-1 again in (\d+) ms/.exec(text)?.[1] ?? []).map(Number);
+
+/**
+ * Follows the Service from node-1 (see {@linkcode snapshotsUntil}) until the zone applies, the Node's reads made again
+ * timed by a clock that moves only when told: once the first snapshot came and the read's delay was traced, the clock
+ * moves on by that delay (and the millisecond the trace rounds off), no more. A timer longer than the delay it
+ * traces (by 2 s, or by 10 ms) then never fires: the zone does not come, and the snapshots end without it after 5 s.
+ */
+async function zoneAfterTracedDelay(
+  server: FakeApiServer,
+  backoff?: BackoffOptions,
+): Promise<{ snapshots: EndpointSnapshot[]; delays: number[] }> {
+  const clock = new FakeClock();
+  setLocalityClock(clock);
+  const traces: string[] = [];
+  setTraceSink((text) => traces.push(text));
+  try {
+    const seen: EndpointSnapshot[] = [];
+    const following = snapshotsUntil(server, "node-1", (snapshot) => snapshot.topology === "zone", backoff, seen);
+    await until(() => tracedDelays(traces).length > 0 && seen.length > 0);
+    const delays = tracedDelays(traces);
+    assert.equal(delays.length, 1, traces.join("\n"));
+    assert.equal(nodeReads(server).length, 1, "no read made again before the clock moves");
+    clock.advance(delays[0] + 1);
+    return { snapshots: await following, delays };
+  } finally {
+    setTraceSink(undefined);
+    setLocalityClock(undefined);
+  }
+}
+
 Deno.test("a client that knows only its node takes its zone from the Node's label, with one read", async () => {
   const server = await zonedService();
   try {
@@ -72,10 +110,12 @@ Deno.test("a Node read that failed with a 503 is made again, and the zone then a
   const server = await zonedService();
   try {
     server.failNext(1, { status: 503, path: "get" });
-    const snapshots = await snapshotsUntil(server, "node-1", (snapshot) => snapshot.topology === "zone");
+    const { snapshots, delays } = await zoneAfterTracedDelay(server);
     assert.deepEqual(snapshots.map((snapshot) => snapshot.topology), ["none", "zone"]);
     assert.deepEqual(snapshots[1].endpoints.filter((endpoint) => endpoint.preferred).map((e) => e.podName), ["b"]);
     assert.deepEqual(nodeReads(server).map((request) => request.status), [503, 200]);
+    // The watch's own default backoff: 1 s, with jitter up to 2 s.
+    assert.ok(delays[0] >= 1000 && delays[0] <= 2000, `delay ${delays[0]} ms is not within [1000, 2000] ms`);
   } finally {
     await server.close();
   }
@@ -83,21 +123,13 @@ Deno.test("a Node read that failed with a 503 is made again, and the zone then a
 
 Deno.test("a Node read that failed is made again after the caller's backoff, as the watch's own retries", async () => {
   const server = await zonedService();
-  const traces: string[] = [];
-  setTraceSink((text) => traces.push(text));
   try {
     server.failNext(1, { status: 503, path: "get" });
-    const backoff = { initialMs: 20, maxMs: 40 };
-    const snapshots = await snapshotsUntil(server, "node-1", (snapshot) => snapshot.topology === "zone", backoff);
-    // The Node is read again within 40 ms, which may be before the slices' LIST ends (a loaded machine): the first
-    // snapshot then has the zone already. The Node's reads show the failure.
-    assert.match(snapshots.map((snapshot) => snapshot.topology).join(), /^(none,)?zone$/);
+    const { snapshots, delays } = await zoneAfterTracedDelay(server, { initialMs: 20, maxMs: 40 });
+    assert.deepEqual(snapshots.map((snapshot) => snapshot.topology), ["none", "zone"]);
     assert.deepEqual(nodeReads(server).map((request) => request.status), [503, 200]);
-    const delays = traces.flatMap((text) => /reading node node-1 again in (\d+) ms/.exec(text)?.[1] ?? []).map(Number);
-    assert.equal(delays.length, 1, traces.join("\n"));
     assert.ok(delays[0] >= 20 && delays[0] <= 40, `first delay ${delays[0]} ms is not within backoff [20, 40] ms`);
   } finally {
-    setTraceSink(undefined);
     await server.close();
   }
 });
@@ -108,7 +140,7 @@ Deno.test("a Node read refused once with a 401 is made again with the credential
   const server = await zonedService();
   try {
     server.failNext(1, { status: 401, path: "get" });
-    const snapshots = await snapshotsUntil(server, "node-1", (snapshot) => snapshot.topology === "zone");
+    const { snapshots } = await zoneAfterTracedDelay(server);
     assert.deepEqual(snapshots.map((snapshot) => snapshot.topology), ["none", "zone"]);
     assert.deepEqual(snapshots[1].endpoints.filter((endpoint) => endpoint.preferred).map((e) => e.podName), ["b"]);
     assert.deepEqual(nodeReads(server).map((request) => request.status), [401, 200]);
@@ -259,12 +291,10 @@ Deno.test("a channel that shares the locality of one with a longer backoff reads
       signal: controller.signal,
     })[Symbol.asyncIterator]();
     assert.equal((await first.next()).value?.topology, "none");
-    const snapshots = await snapshotsUntil(server, "node-1", (s) => s.topology === "zone", {
-      initialMs: 20,
-      maxMs: 40,
-    });
-    // Read again within 40 ms of the failure: on a loaded machine, before this channel's first snapshot.
-    assert.match(snapshots.map((snapshot) => snapshot.topology).join(), /^(none,)?zone$/);
+    // The delay traced from now on is the second channel's, which brings the read forward from the first one's 60 s.
+    const { snapshots, delays } = await zoneAfterTracedDelay(server, { initialMs: 20, maxMs: 40 });
+    assert.deepEqual(snapshots.map((snapshot) => snapshot.topology), ["none", "zone"]);
+    assert.ok(delays[0] >= 20 && delays[0] <= 40, `delay ${delays[0]} ms is not within backoff [20, 40] ms`);
     assert.equal((await first.next()).value?.topology, "zone", "the first channel gets the zone too");
     assert.deepEqual(nodeReads(server).map((request) => request.status), [503, 200]);
   } finally {
