@@ -768,3 +768,52 @@ Deno.test("watchEndpoints() stops saying a Service does not exist within 30 s of
     await api.close();
   }
 });
+
+Deno.test("watchEndpoints() reads the Service again when its slices start or stop listing pods: the reason names the selector now", async () => {
+  // Seen on v1.36.3: a selector changed to one that matches a pod not ready yet has the controller list that pod in
+  // the slice it kept without endpoints, and one changed to a selector that matches none empties it. The reason then
+  // named the old selector (kubectl get pods -l <the old one>) until the watch listed again, 5 to 10 minutes later:
+  // the read every 10 to 20 s while the slices list no pod stops once they list one.
+  const clock = policyClock();
+  const api = await startFakeApiServer();
+  const service = (app: string) =>
+    api.applyService({
+      metadata: { namespace: "prod", name: "agent" },
+      spec: { selector: { app }, ports: [{ name: "grpc", port: 4317 }] },
+    });
+  const slice = (endpoints: { ip: string; pod: string; ready: boolean }[]) =>
+    api.applySlice(endpointSlice({
+      namespace: "prod",
+      service: "agent",
+      name: "agent-x1",
+      port: { name: "grpc", port: 4317 },
+      endpoints,
+    }));
+  service("agnet");
+  slice([]);
+  const one = followAgent(api, undefined);
+  const reason = () => one.last()?.emptyReason ?? "";
+  try {
+    await eventually(() => reason().startsWith("its selector app=agnet matches no pod"), "the misspelled selector");
+    // The user mends it with kubectl edit: the pod it selects is not ready yet.
+    service("agent");
+    slice([{ ip: "10.4.0.1", pod: "agent-1", ready: false }]);
+    await eventually(() => reason().startsWith("none of its pods is ready"), "the pod listed");
+    await eventually(() => reason().includes("-l app=agent;"), "the mended selector").catch(() => {
+      assert.fail(`the reason names the old selector: ${reason()}`);
+    });
+    // A second later, the selector is changed to one that matches no pod: the controller empties the slice.
+    clock.advance(1_000);
+    service("tier");
+    slice([]);
+    await eventually(() => reason().startsWith("its selector app=tier matches no pod"), "the new selector").catch(
+      () => {
+        assert.fail(`the reason names the old selector: ${reason()}`);
+      },
+    );
+  } finally {
+    setDefaultPolicyClock(undefined);
+    await one.stop();
+    await api.close();
+  }
+});

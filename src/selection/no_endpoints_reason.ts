@@ -40,8 +40,9 @@ export interface NoEndpointsReasonOptions {
   /**
    * What the Service's spec says (see `service_shape.ts`), when a GET of it found it: the reason then names its type,
    * its selector or its ports where the slices alone leave the cause open. As of the last read: the Service is read
-   * again when its first slices come or its last go, 10 to 20 s after it answered while they list no pod (then less
-   * often, up to every 5 minutes), and when its watch lists again or resumes.
+   * again when its first slices come or its last go, when they start or stop listing pods, 10 to 20 s after it
+   * answered while they list no pod (then less often, up to every 5 minutes), and when its watch lists again or
+   * resumes.
    */
   shape?: ServiceShape | undefined;
 }

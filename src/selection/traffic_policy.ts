@@ -41,10 +41,11 @@ export interface TrafficPolicyState {
   missing?: "service" | "namespace" | undefined;
   /**
    * What the Service's spec says of where its endpoints come from (selector, type, ports), when the last read that
-   * answered found it; kept through a read that fails, dropped by a 403 or 404. An empty set's reason names it. While
-   * its slices list no pod, it is read again after 10 to 20 s, then less often, up to every 2.5 to 5 minutes (see
-   * {@linkcode PODLESS_RECHECK}): a selector changed to another that matches no pod leaves the slice as it was
-   * (v1.36.3), and an ExternalName or a Service without a selector has none to change.
+   * answered found it; kept through a read that fails, dropped by a 403 or 404. An empty set's reason names it. It is
+   * read again when the slices start or stop listing pods (see {@linkcode readOnSlicesComeOrGo}), and while they list
+   * none, after 10 to 20 s, then less often, up to every 2.5 to 5 minutes (see {@linkcode PODLESS_RECHECK}): a
+   * selector changed to another that matches no pod leaves the slice as it was (v1.36.3), and an ExternalName or a
+   * Service without a selector has none to change.
    */
   shape?: ServiceShape | undefined;
 }
@@ -125,6 +126,16 @@ export interface TrafficPolicyReader {
    * @param held Whether reads wait.
    */
   hold(held: boolean): void;
+  /**
+   * Whether the Service's slices (`options.slices`) started (`"come"`) or stopped (`"go"`) listing a pod since the
+   * last call; `undefined` when they did neither, and at the first call. The controller lists the pods of a selector
+   * changed to one that matches a pod not ready yet in the slice it kept without endpoints, and empties it for one that
+   * matches none (v1.36.3): the selector that the last read found would be stale (see
+   * {@linkcode readOnSlicesComeOrGo}).
+   *
+   * @returns `"come"`, `"go"`, or `undefined`.
+   */
+  podsComeOrGo(): "come" | "go" | undefined;
 }
 
 /**
@@ -171,7 +182,12 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
   const missingBackoff = createBackoff(MISSING_RECHECK);
   const podlessBackoff = createBackoff(PODLESS_RECHECK);
   const sliced = () => !(options.slices?.() ?? [])[Symbol.iterator]().next().done;
-  const listsNoPod = () => ![...options.slices?.() ?? []].some(listsPod);
+  const listsNoPod = () => {
+    for (const slice of options.slices?.() ?? []) if (listsPod(slice)) return false;
+    return true;
+  };
+  /** Whether the slices listed a pod at the last {@linkcode TrafficPolicyReader.podsComeOrGo}. */
+  let podsListed: boolean | undefined;
   /** Whether reads wait (see `hold`), and why the one that waits is due. */
   let held = false;
   let heldRead: string | undefined;
@@ -326,6 +342,11 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       if (held || why === undefined || signal.aborted) return;
       heldRead = undefined;
       if (!reading) void read(why);
+    },
+    podsComeOrGo() {
+      const before = podsListed;
+      podsListed = !listsNoPod();
+      return before === undefined || before === podsListed ? undefined : podsListed ? "come" : "go";
     },
   };
 }
@@ -487,8 +508,11 @@ export function readPolicyOnAnswer(reader: TrafficPolicyReader, api: EndpointSli
 /**
  * Reads the Service again (spaced from the last read, see {@linkcode TrafficPolicyReader.refresh}) when its slices go
  * from none to some (a Service created after a 404, or given a selector) or from some to none (one deleted, whose
- * slices the garbage collector takes): what the last answer said of it (a 404, its selector) would be stale. The
- * resolver's channels and the CLI's view call it with each state.
+ * slices the garbage collector takes), or start or stop listing pods (a selector changed to one that matches pods, or
+ * to one that matches none; a Service scaled to zero, or up from it; see {@linkcode TrafficPolicyReader.podsComeOrGo}):
+ * what the last answer said of it (a 404, its selector) would be stale, and the read made every 10 s to 5 minutes
+ * while the slices list no pod stops once they list one. One GET of the Service from the watch cache per change, no
+ * more than one a second. The resolver's channels and the CLI's view call it with each state.
  *
  * @param reader The Service's reader.
  * @param before How many slices the last state had; `undefined` before the first state, which is read anyway.
@@ -504,10 +528,16 @@ export function readPolicyOnAnswer(reader: TrafficPolicyReader, api: EndpointSli
  * ```
  */
 export function readOnSlicesComeOrGo(
-  reader: Pick<TrafficPolicyReader, "refresh">,
+  reader: Pick<TrafficPolicyReader, "refresh" | "podsComeOrGo">,
   before: number | undefined,
   after: number,
 ): void {
-  if (before === undefined || (before === 0) === (after === 0)) return;
-  reader.refresh(after > 0 ? "its first slices" : "its last slices deleted", true);
+  // Asked at each state, the first too, so that the next state compares with this one.
+  const pods = reader.podsComeOrGo();
+  if (before === undefined) return;
+  if ((before === 0) !== (after === 0)) {
+    reader.refresh(after > 0 ? "its first slices" : "its last slices deleted", true);
+  } else if (pods) {
+    reader.refresh(pods === "come" ? "its slices list pods now" : "its slices no longer list a pod", true);
+  }
 }
