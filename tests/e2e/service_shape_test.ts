@@ -114,8 +114,64 @@ Deno.test({
         assert.match(left, /^service bare has no selector, and its EndpointSlices, which list no pod, are the Endpoi/);
       });
 
+      await t.step(
+        "a selector mended to match a pod not ready yet, then changed to one that matches none",
+        async () => {
+          // v1.36.3 lists that pod in the slice it kept without endpoints, then empties it: the Service is read again
+          // at each, and the reason names the selector it has now (it named the old one for 5 to 10 minutes).
+          await applySelectorService(fetch, ns, {
+            name: "mend",
+            ports: [{ name: "grpc", port: 80, targetPort: 50051 }],
+          });
+          await createUnreadyPod(fetch, ns, {
+            name: "mended-1",
+            app: "mended",
+            node: NODE,
+            ip: "10.216.0.3",
+            ports: [{ name: "grpc", containerPort: 50051 }],
+          });
+          const seen: string[] = [];
+          const changes: { selector: string; at: number; toldAfter?: number }[] = [];
+          const change = (selector: string) => {
+            changes.push({ selector, at: Date.now() });
+            void kubeRequest(fetch, "PATCH", `/api/v1/namespaces/${ns}/services/mend`, {
+              spec: { selector: { app: selector } },
+            }, "application/merge-patch+json");
+          };
+          const last = await reasonOf(
+            `kubernetes:///mend.${ns}:grpc`,
+            (reason) => reason.startsWith("its selector app=gone "),
+            (reason) => {
+              if (seen.at(-1) !== reason) seen.push(reason);
+              const told = changes.at(-1);
+              if (told && told.toldAfter === undefined && reason.includes(`-l app=${told.selector}`)) {
+                told.toldAfter = Date.now() - told.at;
+              }
+              if (changes.length === 0 && reason.startsWith("its selector app=mend ")) change("mended");
+              if (changes.length === 1 && reason.includes("-l app=mended;")) change("gone");
+            },
+            30_000,
+          );
+          for (const reason of seen) log(`mend.${ns}:grpc: ${reason}`);
+          for (const { selector, toldAfter } of changes) {
+            log(`mend.${ns}:grpc: app=${selector} told after ${toldAfter} ms`);
+          }
+          assert.match(last, /^its selector app=gone matches no pod/);
+          assert.ok(
+            seen.some((reason) =>
+              reason.startsWith(`none of its pods is ready: check why (kubectl get pods -n ${ns} -l app=mended;`)
+            ),
+            seen.join("\n"),
+          );
+          // Not after the 10 to 20 s of the reads made while the slices list no pod: at once.
+          for (const { selector, toldAfter } of changes) {
+            assert.ok(toldAfter !== undefined && toldAfter < 8_000, `app=${selector} told after ${toldAfter} ms`);
+          }
+        },
+      );
+
       await t.step("a selector changed to another that matches no pod, then the Service deleted", async () => {
-        // v1.36.3 leaves the slice as it was: the Service is read again every 10 to 30 s while it lists no pod.
+        // v1.36.3 leaves the slice as it was: the Service is read again after 10 to 20 s while it lists no pod.
         await applySelectorService(fetch, ns, {
           name: "moved",
           ports: [{ name: "grpc", port: 80, targetPort: 50051 }],
