@@ -76,7 +76,8 @@ export interface TrafficPolicyReaderOptions {
   /**
    * The Service's slices now: slices there say their namespace exists, so a 404 of the Service asks no more (see
    * {@linkcode TrafficPolicyState.missing}); slices that list no pod have the Service read again later (see
-   * {@linkcode TrafficPolicyState.shape}).
+   * {@linkcode TrafficPolicyState.shape}), and {@linkcode TrafficPolicyReader.podsComeOrGo} tells when they start or
+   * stop listing pods.
    * @default {() => undefined}
    */
   slices?: (() => Iterable<EndpointSlice> | undefined) | undefined;
