@@ -1,7 +1,7 @@
 // Which package manager filled the node_modules a module lies in, from the mark it left there.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -145,9 +145,7 @@ Deno.test("installedBy() passes over a mark whose lockfile is gone where another
       [".modules.yaml", ["bun.lock"], "bun"],
       [".yarn-integrity", ["deno.lock"], undefined],
       // Its own lockfile beside it, or none at all, keeps the mark.
-      [".yarn-integrity", ["yarn.lock", "package-lock.json"], "yarn-classic"],
-      [".yarn-state.yml", ["yarn.lock", "bun.lock"], "yarn-berry"],
-      [".modules.yaml", ["pnpm-lock.yaml", "package-lock.json"], "pnpm"],
+      [".yarn-integrity", ["yarn.lock"], "yarn-classic"],
       [".modules.yaml", [], "pnpm"],
     ] as const
   ) {
@@ -155,6 +153,62 @@ Deno.test("installedBy() passes over a mark whose lockfile is gone where another
     try {
       for (const lockfile of lockfiles) await writeFile(join(folder, lockfile), "");
       assert.equal(installedBy(moduleUrl), manager, `${mark} beside ${lockfiles.join(" ")}`);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
+});
+
+// A project that moved to another package manager and kept the old lockfile has both lockfiles, and the old one's mark
+// stays in node_modules (npm 11.19 and Bun 1.4.5 leave Yarn's, Bun leaves npm's): a Yarn 1 project installed with
+// Bun was told to run yarn upgrade, and an npm project installed with Bun npm dedupe. Each install leaves its time:
+// npm rewrites node_modules/.package-lock.json, Yarn and pnpm their marks, Bun (no mark) its bun.lock when it
+// changes anything.
+Deno.test("installedBy() takes the package manager that installed last where two lockfiles lie", async () => {
+  for (
+    const [older, newer, files] of [
+      // [the one that installed first, the one that installed last, the lockfiles and marks each leaves]
+      ["yarn-classic", "bun", { "yarn-classic": ["yarn.lock", "node_modules/.yarn-integrity"], bun: ["bun.lock"] }],
+      ["bun", "yarn-classic", { "yarn-classic": ["yarn.lock", "node_modules/.yarn-integrity"], bun: ["bun.lock"] }],
+      ["npm", "bun", { npm: ["package-lock.json", "node_modules/.package-lock.json"], bun: ["bun.lock"] }],
+      ["bun", "npm", { npm: ["package-lock.json", "node_modules/.package-lock.json"], bun: ["bun.lock"] }],
+      ["yarn-berry", "npm", {
+        "yarn-berry": ["yarn.lock", "node_modules/.yarn-state.yml"],
+        npm: ["package-lock.json", "node_modules/.package-lock.json"],
+      }],
+      ["npm", "yarn-berry", {
+        "yarn-berry": ["yarn.lock", "node_modules/.yarn-state.yml"],
+        npm: ["package-lock.json", "node_modules/.package-lock.json"],
+      }],
+      ["pnpm", "npm", {
+        pnpm: ["pnpm-lock.yaml", "node_modules/.modules.yaml"],
+        npm: ["package-lock.json", "node_modules/.package-lock.json"],
+      }],
+      ["npm", "pnpm", {
+        pnpm: ["pnpm-lock.yaml", "node_modules/.modules.yaml"],
+        npm: ["package-lock.json", "node_modules/.package-lock.json"],
+      }],
+      // npm without its node_modules mark (installed before npm 7): its lockfile's time stands in.
+      ["npm", "yarn-classic", {
+        npm: ["package-lock.json"],
+        "yarn-classic": ["yarn.lock", "node_modules/.yarn-integrity"],
+      }],
+      ["yarn-classic", "npm", {
+        npm: ["package-lock.json"],
+        "yarn-classic": ["yarn.lock", "node_modules/.yarn-integrity"],
+      }],
+    ] as const
+  ) {
+    const { folder, moduleUrl } = await project(undefined);
+    try {
+      const now = Date.now() / 1000;
+      for (const [manager, time] of [[older, now - 3600], [newer, now - 60]] as const) {
+        for (const file of (files as Record<string, readonly string[]>)[manager] ?? []) {
+          await writeFile(join(folder, file), "");
+          await utimes(join(folder, file), time, time);
+        }
+      }
+      assert.equal(installedBy(moduleUrl), newer, `${older}, then ${newer}`);
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
@@ -169,7 +223,6 @@ Deno.test("installedBy() takes Bun by its lockfile beside node_modules, and its 
     const [lockfiles, manager] of [
       [["bun.lock"], "bun"],
       [["bun.lockb"], "bun"],
-      [["bun.lock", "package-lock.json"], "npm"],
       [["package-lock.json"], "npm"],
       // Bun installs a Yarn or pnpm project from its lockfile, leaves it, and writes bun.lock beside it (Bun 1.4.5 on
       // a Yarn 1 project): their lockfile without their mark in node_modules does not tell who installed it.

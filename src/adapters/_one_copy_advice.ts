@@ -6,7 +6,7 @@
  */
 
 import { type RuntimeKey, runtimeKey } from "../runtime/runtime.ts";
-import { existsWithoutAsking } from "../runtime/_exists_without_asking.ts";
+import { modifiedWithoutAsking } from "../runtime/_modified_without_asking.ts";
 
 /** The package managers whose installs {@linkcode installedBy} tells apart (Deno's `deno install` among them). */
 export type PackageManager = "npm" | "pnpm" | "yarn-classic" | "yarn-berry" | "bun" | "deno";
@@ -59,15 +59,17 @@ const MARKS: ReadonlyArray<readonly [mark: string, PackageManager, lockfile: str
 /**
  * The files a project's root holds beside its node_modules: the walk up from a workspace member's own node_modules
  * to the folder whose node_modules bears the mark stops at the first, a project of its own. Bun leaves no mark in
- * the node_modules it hoists (checked with Bun 1.4), nor does npm: their lockfiles tell them (npm's first, so a
- * project npm installed and Bun runs is given npm's commands, not `bun dedupe` on a bun.lock it has not). The others
- * only end the walk: Yarn and pnpm always leave their mark (pnpm 9.15 isolated and hoisted, Yarn 1.22 and 4.18), so
- * their lockfile without it means another tool filled node_modules: Bun, which installs a Yarn or pnpm project from
- * its lockfile and writes bun.lock beside it, or one that leaves no sign, for which the runtime's advice stands in.
+ * the node_modules it hoists (checked with Bun 1.4), and npm's (`.package-lock.json`) tells no more than its
+ * lockfile: their lockfiles tell them. The others only end the walk: Yarn and pnpm always leave their mark (pnpm 9.15
+ * isolated and hoisted, Yarn 1.22 and 4.18), so their lockfile without it means another tool filled node_modules:
+ * Bun, which installs a Yarn or pnpm project from its lockfile and writes bun.lock beside it, or one that leaves no
+ * sign, for which the runtime's advice stands in. The third column is the file whose time tells the manager's last
+ * install, in node_modules: npm 11.19 rewrites its `.package-lock.json` at each install, even one that changes
+ * nothing; Bun 1.4.5 writes bun.lock when an install changes anything, and leaves it when none does.
  */
-const LOCKFILES: ReadonlyArray<readonly [string, PackageManager | undefined]> = [
-  ["package-lock.json", "npm"],
-  ["npm-shrinkwrap.json", "npm"],
+const LOCKFILES: ReadonlyArray<readonly [string, PackageManager | undefined, lastInstall?: string]> = [
+  ["package-lock.json", "npm", "node_modules/.package-lock.json"],
+  ["npm-shrinkwrap.json", "npm", "node_modules/.package-lock.json"],
   ["yarn.lock", undefined],
   ["pnpm-lock.yaml", undefined],
   ["bun.lock", "bun"],
@@ -78,11 +80,12 @@ const LOCKFILES: ReadonlyArray<readonly [string, PackageManager | undefined]> = 
 /**
  * The package manager that filled the node_modules a module lies in, from the mark it left there: in the
  * node_modules the module's path names first, or, for a workspace member's own node_modules, in that of a folder
- * above it, up to the first folder with a lockfile, which tells npm's and Bun's. pnpm's and Bun's isolated layouts
- * are told by their paths too (`node_modules/.pnpm/`, `node_modules/.bun/`), as is Deno's (`node_modules/.deno/`,
- * where `deno install` puts each package and links it from node_modules), Yarn 2+'s Plug'n'Play by its zip
- * archives and unplugged folders, and its pnpm linker by its store (`node_modules/.store/<package>/package/`). A
- * module outside node_modules (a bundle, Deno's cache) has none.
+ * above it, up to the first folder with a lockfile, which tells npm's and Bun's; where the files there tell two
+ * package managers (a project that moved to another and kept the old lockfile), the one that installed last. pnpm's
+ * and Bun's isolated layouts are told by their paths too (`node_modules/.pnpm/`, `node_modules/.bun/`), as is Deno's
+ * (`node_modules/.deno/`, where `deno install` puts each package and links it from node_modules), Yarn 2+'s
+ * Plug'n'Play by its zip archives and unplugged folders, and its pnpm linker by its store
+ * (`node_modules/.store/<package>/package/`). A module outside node_modules (a bundle, Deno's cache) has none.
  *
  * @param moduleUrl The module's URL, e.g. `import.meta.url`.
  * @returns The package manager, or `undefined` when no mark is found.
@@ -108,18 +111,39 @@ export function installedBy(moduleUrl: string): PackageManager | undefined {
   // Deno without read access there is not asked for it: the runtime's advice stands in.
   let folder = new URL(moduleUrl.slice(0, at + 1));
   for (;;) {
-    const lockfiles = LOCKFILES.filter(([file]) => existsWithoutAsking(new URL(file, folder)));
-    const mark = MARKS.find(([file, , lockfile]) =>
-      existsWithoutAsking(new URL(`node_modules/${file}`, folder)) &&
-      (lockfiles.length === 0 || lockfiles.some(([found]) => found === lockfile))
-    );
-    if (mark !== undefined) return mark[1];
-    if (lockfiles.length > 0) return lockfiles.find(([, manager]) => manager !== undefined)?.[1];
+    const lockfiles = LOCKFILES.filter(([file]) => modifiedWithoutAsking(new URL(file, folder)) !== undefined);
+    // A project that moved to another package manager and kept the old lockfile: the one that installed last.
+    let last: readonly [PackageManager, number] | undefined;
+    for (const install of lastInstalls(folder, lockfiles.map(([file]) => file))) {
+      if (last === undefined || install[1] > last[1]) last = install;
+    }
+    if (last !== undefined) return last[0];
+    if (lockfiles.length > 0) return undefined;
     const above = new URL("../", folder);
     // The file system's root is its own parent.
     if (above.href === folder.href) return undefined;
     folder = above;
   }
+}
+
+/**
+ * Each package manager whose install `folder`'s files tell, with the time of its last install there: each mark in its
+ * node_modules beside its own lockfile (or beside none), and each lockfile that tells its manager. Marks come first,
+ * then npm's lockfiles before Bun's, so that of two installs told at the same time the earlier one listed wins.
+ */
+function lastInstalls(folder: URL, lockfiles: readonly string[]): Array<readonly [PackageManager, number]> {
+  const installs: Array<readonly [PackageManager, number]> = [];
+  for (const [mark, manager, lockfile] of MARKS) {
+    const time = modifiedWithoutAsking(new URL(`node_modules/${mark}`, folder));
+    if (time !== undefined && (lockfiles.length === 0 || lockfiles.includes(lockfile))) installs.push([manager, time]);
+  }
+  for (const [file, manager, lastInstall] of LOCKFILES) {
+    if (manager === undefined || !lockfiles.includes(file)) continue;
+    const time = (lastInstall === undefined ? undefined : modifiedWithoutAsking(new URL(lastInstall, folder))) ??
+      modifiedWithoutAsking(new URL(file, folder));
+    if (time !== undefined) installs.push([manager, time]);
+  }
+  return installs;
 }
 
 /**

@@ -1,0 +1,38 @@
+/**
+ * When a file was last written, without Deno asking for read access on a terminal: a look that has a fallback must
+ * not stop the program until someone answers a prompt.
+ *
+ * @module
+ */
+
+import { statSync } from "node:fs";
+import { runtimeKey } from "./runtime.ts";
+
+/** Deno's permission query, as far as it is used here. */
+interface DenoPermissions {
+  permissions: { querySync(descriptor: { name: "read"; path: URL }): { state: string } };
+}
+
+/**
+ * When the file at `url` was last written, in ms since the epoch; `undefined` where it does not exist or may not be
+ * read (Deno without read access to it, which is not asked for).
+ *
+ * @param url The file's URL.
+ * @returns Its modification time, or `undefined` when it is missing or its time could not be told.
+ *
+ * @example
+ * ```ts ignore
+ * modifiedWithoutAsking(new URL("file:///app/node_modules/.yarn-integrity")); // 1765000000000, or undefined
+ * ```
+ */
+export function modifiedWithoutAsking(url: URL): number | undefined {
+  try {
+    if (runtimeKey() === "deno") {
+      const { permissions } = (globalThis as unknown as { Deno: DenoPermissions }).Deno;
+      if (permissions.querySync({ name: "read", path: url }).state !== "granted") return undefined;
+    }
+    return statSync(url, { throwIfNoEntry: false })?.mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
