@@ -49,6 +49,30 @@ Deno.test("createChannel() refuses options given second, where the credentials g
     .close();
 });
 
+// A credentials factory passed uncalled, or a word for the credentials, reached nice-grpc, and grpc-js threw
+// "credentials?._isSecure is not a function" after the resolver was registered.
+Deno.test("createChannel() refuses credentials that are no object, and an uncalled factory, before registering", () => {
+  const recording = recordingGrpc();
+  const resolver = { grpc: recording.grpc };
+  assert.throws(
+    () => createChannel("k8s-nice-creds:///echo.prod:grpc", grpc.credentials.createInsecure as never, { resolver }),
+    {
+      name: "TypeError",
+      message: "Cannot create the channel: its second argument must be channel credentials, not the function that " +
+        "makes them: call it (createInsecure(), not createInsecure), or pass undefined for insecure",
+    },
+  );
+  for (const [credentials, type] of [["insecure", "string"], [true, "boolean"], [0, "number"]] as const) {
+    assert.throws(() => createChannel("k8s-nice-creds:///echo.prod:grpc", credentials as never, { resolver }), {
+      name: "TypeError",
+      message: "Cannot create the channel: its second argument must be channel credentials, such as nice-grpc's " +
+        `ChannelCredentials.createInsecure() or createSsl(), or undefined for insecure: current type is ${type}`,
+    });
+  }
+  assert.deepEqual(recording.schemes, [], "nothing registered");
+  createChannel("k8s-nice-creds:///echo.prod:grpc", null as never, { resolver }).close();
+});
+
 Deno.test("createChannel() refuses a resolver option given beside the channel options, which grpc-js would ignore", () => {
   const recording = recordingGrpc();
   const cases: [Record<string, unknown>, RegExp][] = [

@@ -159,13 +159,28 @@ function checkNiceGrpcsCopy(grpc: GrpcModule, scheme: string): void {
 const RESOLVER_OPTIONS = REGISTER_OPTIONS.filter((name) => name !== "scheme");
 
 /**
- * Refuses the options given in the place of the credentials, which grpc-js reports as `credentials?._isSecure is not
- * a function`, and credentials of another copy of grpc-js than nice-grpc's (the app's `grpc.credentials`, when npm
- * gave nice-grpc a copy of its own), which grpc-js reports as `Channel credentials must be a ChannelCredentials
- * object`, naming neither copy. Credentials are class instances, never plain objects.
+ * Refuses the options given in the place of the credentials, and what is no object (a credentials factory not
+ * called, `"insecure"`), which grpc-js reports as `credentials?._isSecure is not a function`, and credentials of
+ * another copy of grpc-js than nice-grpc's (the app's `grpc.credentials`, when npm gave nice-grpc a copy of its own),
+ * which grpc-js reports as `Channel credentials must be a ChannelCredentials object`, naming neither copy.
+ * Credentials are class instances, never plain objects; nice-grpc takes `null` as none.
  */
 function checkCredentials(credentials: unknown): void {
-  if (typeof credentials !== "object" || credentials === null) return;
+  if (credentials === undefined || credentials === null) return;
+  if (typeof credentials === "function") {
+    const name = credentials.name;
+    throw new TypeError(
+      "Cannot create the channel: its second argument must be channel credentials, not the function that makes " +
+        `them: call it${name === "" ? "" : ` (${name}(), not ${name})`}, or pass undefined for insecure`,
+    );
+  }
+  if (typeof credentials !== "object") {
+    throw new TypeError(
+      "Cannot create the channel: its second argument must be channel credentials, such as nice-grpc's " +
+        "ChannelCredentials.createInsecure() or createSsl(), or undefined for insecure: current type is " +
+        typeof credentials,
+    );
+  }
   const prototype = Object.getPrototypeOf(credentials);
   if (prototype !== Object.prototype && prototype !== null) {
     if (isOtherCopysCredentials(credentials)) {
