@@ -165,50 +165,39 @@ Deno.test("installedBy() passes over a mark whose lockfile is gone where another
 // npm rewrites node_modules/.package-lock.json, Yarn and pnpm their marks, Bun (no mark) its bun.lock when it
 // changes anything.
 Deno.test("installedBy() takes the package manager that installed last where two lockfiles lie", async () => {
+  const npm = ["package-lock.json", "node_modules/.package-lock.json"];
+  const yarn1 = ["yarn.lock", "node_modules/.yarn-integrity"];
+  const yarn4 = ["yarn.lock", "node_modules/.yarn-state.yml"];
+  const pnpm = ["pnpm-lock.yaml", "node_modules/.modules.yaml"];
+  const bun = ["bun.lock"];
   for (
-    const [older, newer, files] of [
-      // [the one that installed first, the one that installed last, the lockfiles and marks each leaves]
-      ["yarn-classic", "bun", { "yarn-classic": ["yarn.lock", "node_modules/.yarn-integrity"], bun: ["bun.lock"] }],
-      ["bun", "yarn-classic", { "yarn-classic": ["yarn.lock", "node_modules/.yarn-integrity"], bun: ["bun.lock"] }],
-      ["npm", "bun", { npm: ["package-lock.json", "node_modules/.package-lock.json"], bun: ["bun.lock"] }],
-      ["bun", "npm", { npm: ["package-lock.json", "node_modules/.package-lock.json"], bun: ["bun.lock"] }],
-      ["yarn-berry", "npm", {
-        "yarn-berry": ["yarn.lock", "node_modules/.yarn-state.yml"],
-        npm: ["package-lock.json", "node_modules/.package-lock.json"],
-      }],
-      ["npm", "yarn-berry", {
-        "yarn-berry": ["yarn.lock", "node_modules/.yarn-state.yml"],
-        npm: ["package-lock.json", "node_modules/.package-lock.json"],
-      }],
-      ["pnpm", "npm", {
-        pnpm: ["pnpm-lock.yaml", "node_modules/.modules.yaml"],
-        npm: ["package-lock.json", "node_modules/.package-lock.json"],
-      }],
-      ["npm", "pnpm", {
-        pnpm: ["pnpm-lock.yaml", "node_modules/.modules.yaml"],
-        npm: ["package-lock.json", "node_modules/.package-lock.json"],
-      }],
-      // npm without its node_modules mark (installed before npm 7): its lockfile's time stands in.
-      ["npm", "yarn-classic", {
-        npm: ["package-lock.json"],
-        "yarn-classic": ["yarn.lock", "node_modules/.yarn-integrity"],
-      }],
-      ["yarn-classic", "npm", {
-        npm: ["package-lock.json"],
-        "yarn-classic": ["yarn.lock", "node_modules/.yarn-integrity"],
-      }],
+    const [first, last, told] of [
+      // [the files the first install wrote, those the last one wrote, whose commands are given]
+      [yarn1, bun, "bun"],
+      [bun, yarn1, "yarn-classic"],
+      [npm, bun, "bun"],
+      [bun, npm, "npm"],
+      [yarn4, npm, "npm"],
+      [npm, yarn4, "yarn-berry"],
+      [pnpm, npm, "npm"],
+      [npm, pnpm, "pnpm"],
+      // npm (7 and later) always leaves its mark: package-lock.json without it means another filled node_modules,
+      // however new the lockfile (a clone, where git wrote package-lock.json after bun.lock, then bun install,
+      // which changed nothing and left bun.lock as it was).
+      [bun, ["package-lock.json"], "bun"],
+      [yarn1, ["package-lock.json"], "yarn-classic"],
     ] as const
   ) {
     const { folder, moduleUrl } = await project(undefined);
     try {
       const now = Date.now() / 1000;
-      for (const [manager, time] of [[older, now - 3600], [newer, now - 60]] as const) {
-        for (const file of (files as Record<string, readonly string[]>)[manager] ?? []) {
+      for (const [files, time] of [[first, now - 3600], [last, now - 60]] as const) {
+        for (const file of files) {
           await writeFile(join(folder, file), "");
           await utimes(join(folder, file), time, time);
         }
       }
-      assert.equal(installedBy(moduleUrl), newer, `${older}, then ${newer}`);
+      assert.equal(installedBy(moduleUrl), told, `${first.join(" ")}, then ${last.join(" ")}`);
     } finally {
       await rm(folder, { recursive: true, force: true });
     }

@@ -59,15 +59,16 @@ const MARKS: ReadonlyArray<readonly [mark: string, PackageManager, lockfile: str
 /**
  * The files a project's root holds beside its node_modules: the walk up from a workspace member's own node_modules
  * to the folder whose node_modules bears the mark stops at the first, a project of its own. Bun leaves no mark in
- * the node_modules it hoists (checked with Bun 1.4), and npm's (`.package-lock.json`) tells no more than its
- * lockfile: their lockfiles tell them. The others only end the walk: Yarn and pnpm always leave their mark (pnpm 9.15
- * isolated and hoisted, Yarn 1.22 and 4.18), so their lockfile without it means another tool filled node_modules:
- * Bun, which installs a Yarn or pnpm project from its lockfile and writes bun.lock beside it, or one that leaves no
- * sign, for which the runtime's advice stands in. The third column is the file whose time tells the manager's last
- * install, in node_modules: npm 11.19 rewrites its `.package-lock.json` at each install, even one that changes
- * nothing; Bun 1.4.5 writes bun.lock when an install changes anything, and leaves it when none does.
+ * the node_modules it hoists (checked with Bun 1.4), and npm's mark counts only beside its lockfile: their lockfiles
+ * tell them. The others only end the walk: Yarn and pnpm always leave their mark (pnpm 9.15 isolated and hoisted,
+ * Yarn 1.22 and 4.18), so their lockfile without it means another tool filled node_modules: Bun, which installs a
+ * Yarn or pnpm project from its lockfile and writes bun.lock beside it, or one that leaves no sign, for which the
+ * runtime's advice stands in. The third column is npm's mark, whose time tells its last install: npm 11.19 rewrites
+ * `node_modules/.package-lock.json` at each install, even one that changes nothing, and npm 7 and later always write
+ * it, so its lockfile without it (a clone that Bun or Yarn installed) tells no install of npm's. Bun 1.4.5 writes
+ * bun.lock when an install changes anything, and leaves it when none does: its time stands in.
  */
-const LOCKFILES: ReadonlyArray<readonly [string, PackageManager | undefined, lastInstall?: string]> = [
+const LOCKFILES: ReadonlyArray<readonly [string, PackageManager | undefined, mark?: string]> = [
   ["package-lock.json", "npm", "node_modules/.package-lock.json"],
   ["npm-shrinkwrap.json", "npm", "node_modules/.package-lock.json"],
   ["yarn.lock", undefined],
@@ -137,10 +138,12 @@ function lastInstalls(folder: URL, lockfiles: readonly string[]): Array<readonly
     const time = modifiedWithoutAsking(new URL(`node_modules/${mark}`, folder));
     if (time !== undefined && (lockfiles.length === 0 || lockfiles.includes(lockfile))) installs.push([manager, time]);
   }
-  for (const [file, manager, lastInstall] of LOCKFILES) {
+  for (const [file, manager, mark] of LOCKFILES) {
     if (manager === undefined || !lockfiles.includes(file)) continue;
-    const time = (lastInstall === undefined ? undefined : modifiedWithoutAsking(new URL(lastInstall, folder))) ??
-      modifiedWithoutAsking(new URL(file, folder));
+    // Without its mark, npm did not fill this node_modules: any other install told was later.
+    const time = mark === undefined
+      ? modifiedWithoutAsking(new URL(file, folder))
+      : modifiedWithoutAsking(new URL(mark, folder)) ?? -Infinity;
     if (time !== undefined) installs.push([manager, time]);
   }
   return installs;
