@@ -1583,7 +1583,8 @@ Deno.test({
       }
       await t.step({
         name:
-          "plain HTTP to the HTTPS port (an http:// URL): the same answer, Go's 400, to the starts Go takes for HTTP",
+          "plain HTTP to the HTTPS port (an http:// URL): the same answer, Go's 400, to the starts Go takes for HTTP, " +
+          "and none (a close) to PATCH and DELETE",
         sanitizeOps: false,
         sanitizeResources: false,
         async fn() {
@@ -1592,7 +1593,8 @@ Deno.test({
             tls: { cert: await fixture("server.pem"), key: await fixture("server-key.pem") },
           });
           try {
-            for (const start of ["GET /version", "HEAD /version", "POST /api", "PUT /api", "OPTIONS *"]) {
+            const starts = ["GET /version", "HEAD /version", "POST /api", "PUT /api", "OPTIONS *"];
+            for (const start of [...starts, "PATCH /api/v1/namespaces/diff/services/two", "DELETE /api"]) {
               const [fakeAnswer, realAnswer] = await Promise.all(
                 [tlsFake.server.url, controlPlane.server].map((url) => plainHttpAnswer(url, start)),
               );
