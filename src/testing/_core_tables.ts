@@ -2,9 +2,9 @@
  * Services, Nodes and Events as `meta.k8s.io` Tables, what `kubectl get service NAME`,
  * `kubectl get node NAME` and `kubectl get events` ask for: the columns kube-apiserver v1.36.3
  * prints for them (measured), and the cells it would write for the objects the
- * fake stores (it stores no Events: their Table has the real columns and no rows). A fake Service is a ClusterIP one without a cluster IP,
- * external IPs or node ports, so its CLUSTER-IP and EXTERNAL-IP cells say
- * `<none>` (as a real server writes them for a Service without one), or `None` for a headless one's CLUSTER-IP; a fake
+ * fake stores (it stores no Events: their Table has the real columns and no rows). A fake Service has no external
+ * IPs and no load balancer, so its EXTERNAL-IP cell says `<none>`, `<pending>` for a LoadBalancer one and the DNS
+ * name for an ExternalName one, as a real server writes them; its CLUSTER-IP is `<none>` for an ExternalName one; a fake
  * Node has only a name and labels, no status (no kubelet), so it is
  * `Unknown`, with an empty VERSION and `<none>`/`<unknown>` in the `-o wide`
  * columns, as a real server prints such a Node. Private to the fake API
@@ -43,8 +43,8 @@ const ROLE_LABEL = "kubernetes.io/role";
 export const SERVICE_PRINTER: TablePrinter<Service> = {
   columns: tableColumns([
     { name: "Name", description: "The Service's name, unique in its namespace." },
-    { name: "Type", description: "How the Service is exposed: ClusterIP for every Service of the fake." },
-    { name: "Cluster-IP", description: "The Service's virtual IP, None for a headless one; the fake allocates none." },
+    { name: "Type", description: "How the Service is exposed: ClusterIP, NodePort, LoadBalancer or ExternalName." },
+    { name: "Cluster-IP", description: "The Service's virtual IP, None for a headless one." },
     { name: "External-IP", description: "The addresses outside the cluster that reach the Service." },
     { name: "Port(s)", description: "Each port of the Service with its protocol." },
     { name: "Age", description: "How long ago the server created the Service." },
@@ -53,11 +53,12 @@ export const SERVICE_PRINTER: TablePrinter<Service> = {
   cells: (service, now) => [
     service.metadata.name ?? "",
     service.spec.type ?? "",
-    // As the real printer: a headless Service's "None"; the fake allocates no address for the others.
+    // As the real printer: a headless Service's "None"; an ExternalName one has no address.
     service.spec.clusterIP ?? NONE,
-    // As the real printer: a ClusterIP Service has no external address; a BOOKMARK's empty one has no type to tell.
-    service.spec.type === undefined ? UNKNOWN : NONE,
-    (service.spec.ports ?? []).map((port) => `${port.port}/${port.protocol}`).join(",") || NONE,
+    externalAddress(service.spec),
+    (service.spec.ports ?? []).map((port) =>
+      port.nodePort === undefined ? `${port.port}/${port.protocol}` : `${port.port}:${port.nodePort}/${port.protocol}`
+    ).join(",") || NONE,
     age(service.metadata.creationTimestamp, now),
     Object.entries(service.spec.selector ?? {}).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
       .map(([key, value]) => `${key}=${value}`).join(",") || NONE,
@@ -65,6 +66,17 @@ export const SERVICE_PRINTER: TablePrinter<Service> = {
   // A list's items carry no kind or apiVersion; a row's object does, as on the real server.
   whole: (service) => ({ ...service, kind: "Service", apiVersion: "v1" }),
 };
+
+/**
+ * A Service's EXTERNAL-IP cell, as the real printer writes it for a Service without external IPs or a provisioned
+ * load balancer: `<pending>` for a LoadBalancer one, the DNS name of an ExternalName one, `<none>` for the others, and
+ * `<unknown>` for a BOOKMARK's empty one, which has no type to tell.
+ */
+function externalAddress(spec: Partial<Service["spec"]>): string {
+  if (spec.type === "LoadBalancer") return "<pending>";
+  if (spec.type === "ExternalName") return spec.externalName ?? "";
+  return spec.type === undefined ? UNKNOWN : NONE;
+}
 
 /** How a Node is printed. */
 export const NODE_PRINTER: TablePrinter<Node> = {

@@ -211,7 +211,7 @@ export function servedResources(histories: {
       watchCached: true,
       printer: SERVICE_PRINTER,
       fields: SERVICE_FIELDS,
-      // The fake allocates no cluster IP: its Services have an empty one, or "None" for a headless one.
+      // An ExternalName Service has no cluster IP: its field is empty, as on a real server.
       fieldValues: ({ metadata, spec }) => ({
         "metadata.name": metadata.name,
         "metadata.namespace": metadata.namespace,

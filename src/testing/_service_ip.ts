@@ -1,61 +1,68 @@
 /**
  * The addresses of a fake Service as kube-apiserver v1.36.3 on an IPv4 cluster
- * stores them (measured): its cluster IP, which the fake models only as
- * `"None"` (a headless Service: no address is allocated), and its IP families
- * and family policy. Private to the fake API server.
+ * stores them (measured): its cluster IP, allocated from the service range
+ * (`_service_ranges.ts`), given, or `"None"` (a headless Service), none for an
+ * ExternalName Service, and its IP families and family policy. Private to the
+ * fake API server.
  *
  * @module
  */
 
 import { describeValue } from "../base/_util.ts";
+import { allocateClusterIp, clusterIpProblem, SERVICE_CIDR } from "./_service_ranges.ts";
 import type { Service, ServiceInput } from "./types.ts";
 
 /** Throws the refusal of the Service being applied, with `problem` as its detail. */
 export type Refuse = (problem: string) => never;
 
-/** A Service's cluster IP fields as they are stored: both `"None"` for a headless one, absent otherwise. */
+/** A Service's cluster IP fields as they are stored: `[clusterIP]` in both, or neither for an ExternalName one. */
 export type ClusterIpFields = Pick<Service["spec"], "clusterIP" | "clusterIPs">;
 
 const IPV4_ONLY = ' (the fake API server is an IPv4 cluster: leave ipFamilies out or give ["IPv4"])';
 const IP_FAMILY_POLICIES = ["PreferDualStack", "RequireDualStack", "SingleStack"];
 
 /**
- * The cluster IP of a Service: `"None"` given, or kept from the Service it replaces when left out (`""` too), as a
- * real update keeps an allocated one (before `clusterIPs` is checked against it); refuses a change of it in kube-apiserver's words, and an address, which a real
- * server would allocate from its service range (or refuse) and the fake does not model.
+ * The cluster IP of a Service of type `type`: `"None"`, an address given (which must be in the service range and
+ * free), kept from the Service it replaces when left out (`""` too), as a real update keeps an allocated one (before
+ * `clusterIPs` is checked against it), or else allocated; none for an ExternalName Service, which refuses one (the
+ * replaced Service's own is dropped, as a real type change drops it). Refuses in kube-apiserver's words.
  *
  * @param spec The given spec, read as given (a JavaScript caller can pass any value).
- * @param existing The Service it replaces.
+ * @param context The Service's type, the Service it replaces and the addresses other Services hold.
  * @param refuse Throws the refusal.
- * @returns `{ clusterIP: "None", clusterIPs: ["None"] }` for a headless Service, `{}` for another.
+ * @returns `{ clusterIP, clusterIPs: [clusterIP] }`, or `{}` for an ExternalName Service.
  */
 export function clusterIpOf(
   spec: ServiceInput["spec"],
-  existing: Service | undefined,
+  context: { type: Service["spec"]["type"]; existing: Service | undefined; used: ReadonlySet<string> },
   refuse: Refuse,
 ): ClusterIpFields {
-  const given: unknown = spec.clusterIP ?? "";
-  const list: unknown = spec.clusterIPs ?? [];
+  const { type, used } = context;
+  // The replaced Service's address, unless it is an ExternalName one (it has none).
+  const had = context.existing?.spec.clusterIP;
+  let given: unknown = spec.clusterIP ?? "";
+  let list: unknown = spec.clusterIPs ?? [];
   if (typeof given !== "string") {
     refuse(`spec.clusterIP must be a string such as "None": current value is ${describeValue(given)}`);
   }
   if (!Array.isArray(list) || list.some((ip) => typeof ip !== "string")) {
     refuse(`spec.clusterIPs must be a list of strings such as ["None"]: current value is ${describeValue(list)}`);
   }
-  const ips = list as string[];
-  const quoted = JSON.stringify(ips);
-  const was = existing?.spec.clusterIP === "None";
-  // A replacement that leaves clusterIP out gets the stored one before the checks, as kube-apiserver v1.36.3 fills it
-  // in (measured): "None", or the address a real server allocated, which the fake has none of.
-  const kept = given === "" && existing !== undefined;
-  const clusterIP = kept && was ? "None" : given;
-  // In the order and words kube-apiserver v1.36.3 checks them (measured).
-  if (clusterIP === "" && ips.length > 0 && kept) {
-    refuse(
-      `spec.clusterIPs: Invalid value: ${quoted}: first value must match \`clusterIP\` (the fake API server ` +
-        "allocated no cluster IP to this Service: leave spec.clusterIPs out)",
-    );
+  if (type === "ExternalName") {
+    // A change to ExternalName drops the address the Service had, given back unchanged (measured).
+    if (had !== undefined && given === had) [given, list] = ["", (list as string[]).filter((ip) => ip !== had)];
+    if (given !== "" || (list as string[]).length > 0) {
+      refuse("spec.clusterIPs: Forbidden: may not be set for ExternalName services");
+    }
+    return {};
   }
+  // A replacement that leaves clusterIP out gets the stored one before the checks, as kube-apiserver v1.36.3 fills it
+  // in (measured), clusterIPs too.
+  const kept = given === "" && had !== undefined;
+  const clusterIP = kept ? had : given;
+  const ips = (list as string[]).length === 0 && kept ? context.existing!.spec.clusterIPs ?? [] : list as string[];
+  const quoted = JSON.stringify(ips);
+  // In the order and words kube-apiserver v1.36.3 checks them (measured).
   if (clusterIP === "" && ips.length > 0) {
     refuse(`spec.clusterIPs: Invalid value: ${quoted}: must be empty when \`clusterIP\` is not specified`);
   }
@@ -65,33 +72,53 @@ export function clusterIpOf(
   if (clusterIP === "None" && ips.length > 1) {
     refuse(`spec.clusterIPs: Invalid value: ${quoted}: 'None' must be the first and only value`);
   }
-  if (given !== "" && given !== "None" && !isIp(given)) {
+  if (clusterIP !== "" && clusterIP !== "None" && !isIp(clusterIP)) {
     refuse(
-      `spec.clusterIPs[0]: Invalid value: ${JSON.stringify(given)}: must be a valid IP address, (e.g. 10.9.8.7 or ` +
-        `2001:db8::ffff) (give "None" for a headless Service, with a capital N)`,
+      `spec.clusterIPs[0]: Invalid value: ${JSON.stringify(clusterIP)}: must be a valid IP address, (e.g. 10.9.8.7 ` +
+        `or 2001:db8::ffff) (give "None" for a headless Service, with a capital N)`,
     );
   }
-  if (existing !== undefined && given !== "" && (given === "None") !== was) {
+  if (clusterIP === "None" && (type === "NodePort" || type === "LoadBalancer")) {
     refuse(
-      `spec.clusterIPs[0]: Invalid value: ${JSON.stringify([given])}: may not change once set (a Service cannot ` +
-        `become headless or stop being one: delete it, then apply it again)`,
+      `spec.clusterIPs[0]: Invalid value: "None": may not be set to 'None' for ${type} services (a headless ` +
+        "Service is of type ClusterIP)",
     );
   }
-  if (given.includes(":")) {
+  if (had !== undefined && clusterIP !== had) {
+    const what = (clusterIP === "None") !== (had === "None")
+      ? "a Service cannot become headless or stop being one"
+      : `it keeps ${had}`;
     refuse(
-      `spec.clusterIPs[0]: Invalid value: ${JSON.stringify([given])}: IPv6 is not configured on this cluster (the ` +
-        'fake API server is an IPv4 cluster that allocates no cluster IP: leave spec.clusterIP out, or give "None" ' +
-        "for a headless Service)",
+      `spec.clusterIPs[0]: Invalid value: ${JSON.stringify([clusterIP])}: may not change once set (${what}: ` +
+        "delete it, then apply it again)",
     );
   }
-  if (given !== "" && given !== "None") {
+  if (clusterIP.includes(":")) {
     refuse(
-      `spec.clusterIP ${JSON.stringify(given)} is not modelled: the fake API server allocates no cluster IP (a real ` +
-        `one allocates the address from its service range, or refuses it); leave spec.clusterIP out, or give "None" ` +
-        "for a headless Service",
+      `spec.clusterIPs[0]: Invalid value: ${JSON.stringify([clusterIP])}: IPv6 is not configured on this cluster ` +
+        `(the fake API server is an IPv4 cluster: give an address of ${SERVICE_CIDR}, leave spec.clusterIP out, ` +
+        'or give "None" for a headless Service)',
     );
   }
-  return clusterIP === "None" ? { clusterIP: "None", clusterIPs: ["None"] } : {};
+  if (clusterIP === "None" || kept) return { clusterIP, clusterIPs: [clusterIP] };
+  if (clusterIP !== "") {
+    const problem = clusterIpProblem(clusterIP, used);
+    if (problem !== undefined) {
+      refuse(
+        `spec.clusterIPs: Invalid value: ${JSON.stringify([clusterIP])}: failed to allocate IP ${clusterIP}: ` +
+          `${problem} (the fake API server's service range is ${SERVICE_CIDR}: give a free address of it, or ` +
+          "leave spec.clusterIP out to have one allocated)",
+      );
+    }
+    return { clusterIP, clusterIPs: [clusterIP] };
+  }
+  const allocated = allocateClusterIp(used);
+  if (allocated === undefined) {
+    refuse(
+      `failed to allocate a serviceIP: range is full (every address of ${SERVICE_CIDR} is held: delete a Service)`,
+    );
+  }
+  return { clusterIP: allocated, clusterIPs: [allocated] };
 }
 
 /**
@@ -140,7 +167,7 @@ export function ipFamiliesOf(
     );
   }
   // One family given where the replaced Service has two drops the other, which takes SingleStack (measured).
-  if (given.length === 1 && existing?.spec.ipFamilies.length === 2 && policy !== "SingleStack") {
+  if (given.length === 1 && existing?.spec.ipFamilies?.length === 2 && policy !== "SingleStack") {
     refuse(
       `spec.ipFamilyPolicy: Invalid value: ${JSON.stringify(policy)}: must be 'SingleStack' to release the secondary ` +
         'IP family (give ipFamilyPolicy: "SingleStack" with the one family)',
@@ -161,6 +188,32 @@ export function ipFamiliesOf(
     refuse(`spec.ipFamilies[${ipv6}]: Invalid value: "IPv6": not configured on this cluster${IPV4_ONLY}`);
   }
   return { ipFamilies: families, ipFamilyPolicy: policy as Service["spec"]["ipFamilyPolicy"] };
+}
+
+/**
+ * Refuses IP families or a family policy given to an ExternalName Service, as kube-apiserver v1.36.3 does (measured),
+ * unless they are the replaced Service's, which a type change drops.
+ *
+ * @param spec The given spec, read as given.
+ * @param existing The Service it replaces.
+ * @param refuse Throws the refusal.
+ */
+export function checkExternalNameFamilies(
+  spec: ServiceInput["spec"],
+  existing: Service | undefined,
+  refuse: Refuse,
+): void {
+  const families: unknown = spec.ipFamilies ?? [];
+  if (Array.isArray(families) && families.length > 0 && !sameList(families, existing?.spec.ipFamilies ?? [])) {
+    refuse("spec.ipFamilies: Forbidden: may not be set for ExternalName services");
+  }
+  if ((spec.ipFamilyPolicy ?? "") !== "" && spec.ipFamilyPolicy !== existing?.spec.ipFamilyPolicy) {
+    refuse("spec.ipFamilyPolicy: Forbidden: may not be set for ExternalName services");
+  }
+}
+
+function sameList(a: unknown[], b: unknown[]): boolean {
+  return a.length === b.length && a.every((item, index) => item === b[index]);
 }
 
 /** Whether `text` is an IPv4 or IPv6 address as Go's `netip.ParseAddr` reads one (no zone). */

@@ -2,10 +2,10 @@
  * The fake API server's Services (`v1`): validation, the real server's
  * defaults and serialization; they are stored in their history (by
  * `namespace/name`), which this reads to keep a replaced Service's uid and
- * creation time. Only what a client reads of a Service is modelled: no
- * cluster IP is allocated (a headless Service's `"None"` is stored, see
- * `_service_ip.ts`), and no EndpointSlice is derived from a Service. Private
- * to the fake API server.
+ * creation time. Only what a client reads of a Service is modelled: its
+ * type, cluster IP (`_service_ip.ts`) and node ports (`_service_type.ts`),
+ * allocated from the test control plane's ranges (`_service_ranges.ts`); no
+ * EndpointSlice is derived from a Service. Private to the fake API server.
  *
  * @module
  */
@@ -14,7 +14,8 @@ import { describeValue, isRecord } from "../base/_util.ts";
 import { decodedStringMap, sameJson, sortedMap } from "./_json_data.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label } from "../base/dns_label.ts";
 import { labelsProblem, qualifiedNameProblem } from "./_labels.ts";
-import { clusterIpOf, ipFamiliesOf } from "./_service_ip.ts";
+import { checkExternalNameFamilies, clusterIpOf, ipFamiliesOf } from "./_service_ip.ts";
+import { hasNodePorts, healthCheckPortOf, serviceTypeOf, typeFieldsOf, withNodePorts } from "./_service_type.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
 
 /** The Services of the fake API server. */
@@ -41,7 +42,7 @@ export function createServiceStore(services: ReadonlyMap<string, Service>): Serv
       const { namespace, name, labels } = checkMetadata(input);
       const key = `${namespace}/${name}`;
       const existing = services.get(key);
-      const spec = normalizeSpec(key, input.spec, existing);
+      const spec = normalizeSpec(key, input.spec, existing, heldBesides(services, key));
       // Key order aside, as the real server stores maps (labels, a selector) sorted: the same Service is no change.
       if (existing && sameJson([existing.metadata.labels, existing.spec], [labels, spec])) {
         return { service: existing, changed: false };
@@ -58,6 +59,24 @@ export function createServiceStore(services: ReadonlyMap<string, Service>): Serv
       return { service, changed: true };
     },
   };
+}
+
+/** The cluster IPs and node ports that the Services other than `key` hold. */
+function heldBesides(services: ReadonlyMap<string, Service>, key: string): Held {
+  const held: Held = { ips: new Set(), ports: new Set() };
+  for (const [other, { spec }] of services) {
+    if (other === key) continue;
+    if (spec.clusterIP !== undefined && spec.clusterIP !== "None") held.ips.add(spec.clusterIP);
+    for (const port of spec.ports ?? []) if (port.nodePort !== undefined) held.ports.add(port.nodePort);
+    if (spec.healthCheckNodePort !== undefined) held.ports.add(spec.healthCheckNodePort);
+  }
+  return held;
+}
+
+/** Addresses and node ports held. */
+interface Held {
+  ips: Set<string>;
+  ports: Set<number>;
 }
 
 function invalid(key: string, problem: string): TypeError {
@@ -101,19 +120,35 @@ function checkMetadata(input: ServiceInput) {
   };
 }
 
-function normalizeSpec(key: string, spec: ServiceInput["spec"], existing: Service | undefined): Service["spec"] {
+function normalizeSpec(
+  key: string,
+  spec: ServiceInput["spec"],
+  existing: Service | undefined,
+  held: Held,
+): Service["spec"] {
   const refuse = (problem: string): never => {
     throw invalid(key, problem);
   };
   if (!isRecord(spec)) {
     refuse(`spec must be an object such as { ports: [{ port: 80 }] }: current value is ${describeValue(spec)}`);
   }
-  const addresses = clusterIpOf(spec, existing, refuse);
+  const type = serviceTypeOf(spec, refuse);
+  const addresses = clusterIpOf(spec, { type, existing, used: held.ips }, refuse);
   const headless = addresses.clusterIP === "None";
+  const portless = headless || type === "ExternalName";
   // Read as given: a JavaScript caller can pass anything; null is a list left out, as kube-apiserver decodes it.
-  const given: unknown = spec.ports ?? (headless ? [] : undefined);
+  const given: unknown = spec.ports ?? [];
   if (!Array.isArray(given)) refuse("spec.ports must be a list");
-  const ports = portsOf(key, given as ServiceInput["spec"]["ports"], headless);
+  const fields = typeFieldsOf(spec, { type, existing }, refuse);
+  const allocate = hasNodePorts(type) && fields.allocateLoadBalancerNodePorts !== false;
+  const ports = withNodePorts(
+    portsOf(key, given as ServiceInput["spec"]["ports"], portless ? undefined : type),
+    (given as { nodePort?: unknown }[]).map((port) => isRecord(port) ? port : {}),
+    { type, allocate, existing, used: held.ports },
+    refuse,
+  );
+  const used = new Set([...held.ports, ...ports.flatMap((port) => port.nodePort ?? [])]);
+  const healthCheck = healthCheckPortOf(spec, fields, { type, existing, used }, refuse);
   const selector = decodedStringMap(spec.selector);
   if (selector === false) {
     throw invalid(key, "spec.selector must map strings to strings");
@@ -129,30 +164,39 @@ function normalizeSpec(key: string, spec: ServiceInput["spec"], existing: Servic
     );
   }
   const selected = selector !== undefined && Object.keys(selector).length > 0;
+  if (type === "ExternalName") checkExternalNameFamilies(spec, existing, refuse);
+  const external = type === "ExternalName";
+  // In kube-apiserver's order (its Go fields'), which its JSON keeps.
+  const { externalName, externalTrafficPolicy, allocateLoadBalancerNodePorts } = fields;
   return {
     // As kube-apiserver stores them: no ports and an empty selector are left out (Go's `omitempty`).
     ...(ports.length === 0 ? {} : { ports }),
     ...(selected ? { selector: sortedMap(selector) } : {}),
     ...addresses,
-    type: "ClusterIP",
+    type,
     sessionAffinity: "None",
-    ...ipFamiliesOf(spec, existing, headless && !selected, refuse),
-    internalTrafficPolicy: policy,
+    ...(externalName === undefined ? {} : { externalName }),
+    ...(externalTrafficPolicy === undefined ? {} : { externalTrafficPolicy }),
+    ...healthCheck,
+    // An ExternalName Service has no address, so no IP families, and drops its internal traffic policy (measured).
+    ...(external ? {} : ipFamiliesOf(spec, existing, headless && !selected, refuse)),
+    ...(allocateLoadBalancerNodePorts === undefined ? {} : { allocateLoadBalancerNodePorts }),
+    ...(external ? {} : { internalTrafficPolicy: policy }),
   };
 }
 
 /**
- * The ports of a Service as kube-apiserver v1.36.3 validates and stores them, in the order given; a headless Service
- * may have none.
+ * The ports of a Service as kube-apiserver v1.36.3 validates and stores them, in the order given, without node ports;
+ * a headless or ExternalName Service (`required` undefined) may have none.
  */
-function portsOf(key: string, ports: ServiceInput["spec"]["ports"], headless: boolean): ServicePort[] {
-  // kube-apiserver v1.36.3 refuses a ClusterIP Service without a port (measured: 422 Invalid, "Service \"x\" is
-  // invalid: spec.ports: Required value"); only headless and ExternalName ones may have none.
-  if (ports.length === 0 && !headless) {
+function portsOf(key: string, ports: ServiceInput["spec"]["ports"], required: string | undefined): ServicePort[] {
+  // kube-apiserver v1.36.3 refuses a Service without a port (measured: 422 Invalid, "Service \"x\" is invalid:
+  // spec.ports: Required value"); only headless and ExternalName ones may have none.
+  if (ports.length === 0 && required !== undefined) {
     throw invalid(
       key,
-      "spec.ports is required: a ClusterIP Service needs at least one port, as kube-apiserver requires " +
-        '(it answers 422 Invalid: spec.ports: Required value); a headless one (clusterIP: "None") may have none',
+      `spec.ports: Required value (a ${required} Service needs at least one port, as kube-apiserver requires; a ` +
+        'headless one (clusterIP: "None") or an ExternalName one may have none)',
     );
   }
   const names = new Set<string>();

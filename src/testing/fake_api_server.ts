@@ -37,9 +37,9 @@
  * future resourceVersion waits 1 s (not 3 s); watches without
  * `timeoutSeconds` never time out; loopback and other addresses the real
  * validation rejects are accepted (tests point slices at local servers);
- * Services get no cluster IP and derive no slices (the `kubernetes` Service in `default`, there from the start,
- * has none either), and are written in JSON
- * only, as Nodes are; discovery lists only what the fake serves.
+ * Services get cluster IPs and node ports from the test control plane's ranges (10.96.0.0/16, 30000-32767) but
+ * derive no slices (the `kubernetes` Service in `default`, there from the start, has none either), and are written
+ * in JSON only, as Nodes are; discovery lists only what the fake serves.
  *
  * @example Listing a slice with fetch
  * ```ts
@@ -408,7 +408,8 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   /**
    * The `kubernetes` Service in `default`, which every real cluster has from its API server's start (`kubectl get
    * services -A` lists it), stored as a real server writes it (measured on v1.36.3: its labels, its one port `https`
-   * 443 to the server's own port), without a cluster IP, as every Service of the fake; no EndpointSlice goes with it.
+   * 443 to the server's own port, the first address of the service range), as every Service of the fake; no
+   * EndpointSlice goes with it.
    */
   function seedKubernetesService(listening: number): void {
     const { service } = services.apply({
@@ -417,7 +418,10 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
         name: "kubernetes",
         labels: { component: "apiserver", provider: "kubernetes" },
       },
-      spec: { ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: listening }] },
+      spec: {
+        clusterIP: "10.96.0.1",
+        ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: listening }],
+      },
     }, resources.services.history.rv);
     resources.services.history.seed(storedKey(service.metadata), service);
   }

@@ -228,6 +228,8 @@ export interface ServicePort {
   port: number;
   /** The pods' port: a number, or the name of a container port. EndpointSlices carry its number. */
   targetPort: number | string;
+  /** The port on every node (30000-32767) of a NodePort or LoadBalancer Service; absent for the others. */
+  nodePort?: number | undefined;
 }
 
 /**
@@ -255,31 +257,44 @@ export interface Service {
     labels?: Record<string, string> | undefined;
   };
   /**
-   * The ports, in the order given, the pod selector when there is one, `clusterIP` and `clusterIPs` for a headless
-   * Service, the IP families of an IPv4 cluster and the IP family policy (though no cluster IP is allocated), and the
-   * internal traffic policy.
+   * The fields in kube-apiserver's order: the ports, in the order given, the pod selector when there is one, the
+   * cluster IP (allocated from 10.96.0.0/16, or `"None"`), the type, the DNS name of an ExternalName Service, the
+   * external traffic policy and health check port of a NodePort or LoadBalancer one, the IP families and policy, and
+   * the internal traffic policy. An ExternalName Service has no cluster IP, IP families or traffic policies.
    */
   spec: {
-    /** Absent only for a headless Service given none, as kube-apiserver stores it. */
+    /** Absent only for a headless or ExternalName Service given none, as kube-apiserver stores it. */
     ports?: ServicePort[] | undefined;
     selector?: Record<string, string> | undefined;
-    /** `"None"` for a headless Service; absent for the others, as the fake allocates no cluster IP. */
-    clusterIP?: "None" | undefined;
-    /** `["None"]` for a headless Service; absent for the others. */
-    clusterIPs?: ["None"] | undefined;
-    type: "ClusterIP";
+    /** The address allocated from 10.96.0.0/16 (or given), `"None"` for a headless Service; absent for ExternalName. */
+    clusterIP?: string | undefined;
+    /** `[clusterIP]`; absent for ExternalName. */
+    clusterIPs?: string[] | undefined;
+    /** `ClusterIP` unless given. */
+    type: "ClusterIP" | "NodePort" | "LoadBalancer" | "ExternalName";
     sessionAffinity: "None";
+    /** The DNS name an ExternalName Service stands for (kept as given on the other types, as kube-apiserver does). */
+    externalName?: string | undefined;
+    /** `Cluster` (the default) or `Local`, for a NodePort or LoadBalancer Service only. */
+    externalTrafficPolicy?: "Cluster" | "Local" | undefined;
+    /** Allocated for a LoadBalancer Service whose external traffic policy is `Local`. */
+    healthCheckNodePort?: number | undefined;
     /**
      * `["IPv4"]`, except for a headless Service without a selector, which kube-apiserver v1.36.3 gives both families
-     * (the given one first) unless its policy is `SingleStack`, even on an IPv4 cluster.
+     * (the given one first) unless its policy is `SingleStack`, even on an IPv4 cluster; absent for ExternalName.
      */
-    ipFamilies: ("IPv4" | "IPv6")[];
-    /** `RequireDualStack` only for a headless Service without a selector (its default there). */
-    ipFamilyPolicy: "SingleStack" | "PreferDualStack" | "RequireDualStack";
-    /** `Local`: kube-proxy sends a client only to the pods on its own node; `Cluster` (the default): to every pod. */
-    internalTrafficPolicy: "Cluster" | "Local";
+    ipFamilies?: ("IPv4" | "IPv6")[] | undefined;
+    /** `RequireDualStack` only for a headless Service without a selector (its default there); absent for ExternalName. */
+    ipFamilyPolicy?: "SingleStack" | "PreferDualStack" | "RequireDualStack" | undefined;
+    /** `true` unless given: whether a LoadBalancer Service gets node ports; absent for the other types. */
+    allocateLoadBalancerNodePorts?: boolean | undefined;
+    /**
+     * `Local`: kube-proxy sends a client only to the pods on its own node; `Cluster` (the default): to every pod.
+     * Absent for ExternalName.
+     */
+    internalTrafficPolicy?: "Cluster" | "Local" | undefined;
   };
-  /** Always empty: no load balancer. */
+  /** Always empty: no load balancer is provisioned (`kubectl get` prints a LoadBalancer's EXTERNAL-IP `<pending>`). */
   status: { loadBalancer: Record<string, never> };
 }
 
@@ -301,27 +316,43 @@ export interface ServiceInput {
   /** The metadata a client may set. */
   metadata: { namespace: string; name: string; labels?: Record<string, string> | undefined };
   /**
-   * The ports, at least one unless the Service is headless (kube-apiserver refuses a ClusterIP Service without a
-   * port), the pod selector, the cluster IP (`"None"` or left out), the IP families and policy, and the internal
-   * traffic policy (default `Cluster`, as kube-apiserver sets it).
+   * The ports, at least one unless the Service is headless or ExternalName (kube-apiserver refuses the others
+   * without a port), the pod selector, the type, the cluster IP (an address of 10.96.0.0/16, `"None"` or left out),
+   * the IP families and policy, and the traffic policies (defaults as kube-apiserver sets them).
    */
   spec: {
-    /** `[]` for a headless Service without ports (left out or `null` are taken too, for a JavaScript caller). */
+    /** `[]` for a headless or ExternalName Service without ports (left out or `null` are taken too). */
     ports: {
       name?: string | undefined;
       protocol?: string | undefined;
       appProtocol?: string | undefined;
       port: number;
       targetPort?: number | string | undefined;
+      /**
+       * For a NodePort or LoadBalancer Service: a free port of 30000-32767, or left out to have one allocated (or the
+       * one the replaced Service's port of the same name has).
+       */
+      nodePort?: number | undefined;
     }[];
     selector?: Record<string, string> | undefined;
+    /** `ClusterIP` (the default), `NodePort`, `LoadBalancer` or `ExternalName`. */
+    type?: "ClusterIP" | "NodePort" | "LoadBalancer" | "ExternalName" | undefined;
+    /** The DNS name (a lower-case RFC 1123 subdomain) an ExternalName Service stands for; required there. */
+    externalName?: string | undefined;
     /**
-     * `"None"` for a headless Service, which cannot change afterwards, as kube-apiserver requires; left out (or `""`)
-     * for the others. The fake allocates no cluster IP: it refuses an address, which a real server would allocate.
+     * A free address of the service range 10.96.0.0/16, as kube-apiserver allocates a given one; `"None"` for a
+     * headless Service; left out (or `""`) to have one allocated, or the replaced Service's kept. It cannot change
+     * afterwards, as kube-apiserver requires.
      */
     clusterIP?: string | undefined;
-    /** Left out, or `["None"]` with `clusterIP: "None"`, as kube-apiserver requires. */
+    /** Left out, or `[clusterIP]`, as kube-apiserver requires. */
     clusterIPs?: string[] | undefined;
+    /** `Cluster` (the default) or `Local`; only for a NodePort or LoadBalancer Service. */
+    externalTrafficPolicy?: "Cluster" | "Local" | undefined;
+    /** Only for a LoadBalancer Service: `false` allocates no node port (given ones are kept). */
+    allocateLoadBalancerNodePorts?: boolean | undefined;
+    /** Only for a LoadBalancer Service whose external traffic policy is `Local`: a free node port, else allocated. */
+    healthCheckNodePort?: number | undefined;
     /**
      * The fake's is an IPv4 cluster: `["IPv4"]` (the default), as kube-apiserver refuses IPv6 there, except for a
      * headless Service without a selector, which may have `"IPv6"` or both.

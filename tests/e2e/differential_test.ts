@@ -16,7 +16,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { EndpointSliceInput, ServiceInput } from "@kgr/resolver/testing";
+import type { EndpointSliceInput, FakeApiServer, ServiceInput } from "@kgr/resolver/testing";
 import {
   binaryCacheDirectory,
   type ControlPlane,
@@ -64,7 +64,6 @@ interface Case {
 /** Differences we keep, by case name, with the reason (also in the README). */
 const KNOWN: Record<string, string> = {
   "managedFields of a stored slice": "the fake records no field managers: nothing writes through its HTTP API",
-  "a Service's spec": "the fake allocates no cluster IP: its Services have no clusterIP or clusterIPs",
   "/apis": "the fake lists only the groups it serves, events.k8s.io and discovery.k8s.io",
   "/apis/discovery.k8s.io/v1": "the fake lists only the verbs it serves (get, list, watch) and no storageVersionHash",
   "/version build fields": "the fake is not a Go build: gitCommit, goVersion, compiler and platform say so",
@@ -880,10 +879,11 @@ const cases: Case[] = [
           { clusterIP: "fd00::1", ports: grpc },
           'spec.clusterIPs[0]: Invalid value: ["fd00::1"]: IPv6 is not configured on this cluster',
         ],
-        // Outside the service range: the real server cannot allocate it, the fake allocates none (each says so in
-        // its words; both quote the address). One inside the range the real server allocates (a known difference,
-        // in the README), so it is not asked here.
-        [{ clusterIP: "192.168.1.1", ports: grpc }, '"192.168.1.1"'],
+        // Outside the service range: refused (a real dry run words it its own way, "not in the valid range", where a
+        // real creation says what the fake says: see "Service types" below); inside it, stored (a dry run checks no
+        // address taken).
+        [{ clusterIP: "192.168.1.1", ports: grpc }, "failed to allocate IP 192.168.1.1: "],
+        [{ clusterIP: "10.96.0.10", ports: grpc }],
       ];
       const answers: Record<string, Json> = {};
       for (const [index, [spec, reason]] of inputs.entries()) {
@@ -1211,7 +1211,7 @@ const cases: Case[] = [
   {
     name: "lists and watches of Services and Nodes (kubectl get svc -w, get nodes -w): kinds, names, events",
     async run(target) {
-      // Kinds and names only: a real Service's spec has its cluster IP (see "a Service's spec").
+      // Kinds and names only: each server allocates its own cluster IPs (see "a Service's spec").
       const read = async (path: string) => {
         const response = await target.get(path, { signal: AbortSignal.timeout(10_000) });
         const body = await response.json();
@@ -1367,7 +1367,7 @@ const cases: Case[] = [
     },
   },
   {
-    name: "Tables of a Service and a Node, as kubectl asks for them (a real cluster IP read as the fake's <none>)",
+    name: "Tables of a Service and a Node, as kubectl asks for them (an allocated cluster IP compared by its shape)",
     async run(target) {
       const read = async (path: string, accept = KUBECTL_TABLE) => {
         const response = await target.get(path, { accept, signal: AbortSignal.timeout(10_000) });
@@ -1381,10 +1381,14 @@ const cases: Case[] = [
           type: response.headers.get("content-type"),
           apiVersion: body.apiVersion,
           columns,
-          // The fake allocates no cluster IP (a known difference of its Services): its cell says <none>.
+          // Each server allocates its own: an address of 10.96.0.0/16 past its first 256.
           rows: body.rows.map(({ cells, object }: Json) => ({
             cells: cells.map((cell: string, index: number) =>
-              index === age && /^\d/.test(cell) ? "<age>" : index === clusterIp ? "<none>" : cell
+              index === age && /^\d/.test(cell)
+                ? "<age>"
+                : index === clusterIp && /^10\.96\.([1-9]\d*)\.\d+$/.test(cell)
+                ? "<allocated>"
+                : cell
             ),
             object,
           })),
@@ -1454,8 +1458,8 @@ function recording(target: Target): Target {
 }
 
 /**
- * The `kubectl get` commands whose output must be the same against both servers, ages apart (and for a Service,
- * the real server's cluster IP, where the fake allocates none: compared cell by cell).
+ * The `kubectl get` commands whose output must be the same against both servers, ages apart (and a cluster IP each
+ * server allocated: compared cell by cell).
  */
 const KUBECTL_GETS = [
   ["get", "endpointslices", "-n", OTHER_NAMESPACE, "-l", "kubernetes.io/service-name=k"],
@@ -1487,6 +1491,11 @@ const KUBECTL_GETS = [
   ["describe", "service", "two", "-n", NAMESPACE],
   ["get", "service", "headless", "-n", NAMESPACE, "-o", "wide"],
   ["describe", "service", "headless", "-n", NAMESPACE],
+  // One Service of each other type, with the cluster IP and node ports given, so that every cell can be compared.
+  ["get", "services", "-n", NAMESPACE, "-l", "differential=types", "-o", "wide"],
+  ["describe", "service", "typed-nodeport", "-n", NAMESPACE],
+  ["describe", "service", "typed-loadbalancer", "-n", NAMESPACE],
+  ["describe", "service", "typed-externalname", "-n", NAMESPACE],
   ["get", "resourcequotas", "-n", NAMESPACE],
   ["get", "limitranges", "-A"],
   ["describe", "endpointslice", "k-1", "-n", OTHER_NAMESPACE],
@@ -1497,13 +1506,13 @@ const KUBECTL_GETS = [
 ];
 
 /**
- * kubectl's table as cells, lines joined by newlines and cells by ` | `, each age as `<age>` and each IPv4 address
- * as `<none>` (the widths of those cells move the columns).
+ * kubectl's table as cells, lines joined by newlines and cells by ` | `, each age as `<age>` and each address the
+ * servers allocated (past the first 256 of 10.96.0.0/16) as `<ip>` (the widths of those cells move the columns).
  */
 function cellsOf(printed: string): string {
   return printed.trim().split("\n").map((line) =>
     line.trim().split(/ {2,}/).map((cell) =>
-      /^\d+[smhdy][\dsmhdy]*$/.test(cell) ? "<age>" : /^\d+\.\d+\.\d+\.\d+$/.test(cell) ? "<none>" : cell
+      /^\d+[smhdy][\dsmhdy]*$/.test(cell) ? "<age>" : /^10\.96\.([1-9]\d*)\.\d+$/.test(cell) ? "<ip>" : cell
     ).join(" | ")
   ).join("\n");
 }
@@ -1657,7 +1666,7 @@ Deno.test({
       await t.step({
         name: "kubectl get endpointslices (a namespace, -l, -A, -o wide, a name, -w), services and nodes (a name, " +
           "-w, --watch-only, selectors), get all, get events, describe namespace and service, get resourcequotas and " +
-          "limitranges: the same output but for AGE (and a cluster IP)",
+          "limitranges, a Service of each type: the same output but for AGE (and an allocated cluster IP)",
         sanitizeOps: false,
         sanitizeResources: false,
         async fn() {
@@ -1690,13 +1699,36 @@ Deno.test({
               metadata: { namespace: NAMESPACE, name: "headless" },
               spec: { clusterIP: "None", ports: [{ name: "grpc", port: 80 }] },
             };
-            tlsFake.server.applyService(headless);
-            const created = await controlPlane.adminFetch(`/api/v1/namespaces/${NAMESPACE}/services`, {
-              method: "POST",
-              headers: { "content-type": "application/json" },
-              body: JSON.stringify(headless),
+            const typed = (type: string, index: number, spec: Record<string, unknown>) => ({
+              metadata: {
+                namespace: NAMESPACE,
+                name: `typed-${type.toLowerCase()}`,
+                labels: { differential: "types" },
+              },
+              spec: type === "ExternalName" ? { type, ports: [{ name: "grpc", port: 80 }], ...spec } : {
+                type,
+                clusterIP: `10.96.0.${60 + index}`,
+                selector: { app: "typed" },
+                ports: [{ name: "grpc", port: 80, targetPort: 8080, nodePort: 30060 + index }],
+                ...spec,
+              },
             });
-            assert.equal(created.status, 201, await created.text());
+            for (
+              const input of [
+                headless,
+                typed("NodePort", 0, {}),
+                typed("LoadBalancer", 1, { externalTrafficPolicy: "Local", healthCheckNodePort: 30063 }),
+                typed("ExternalName", 2, { externalName: "db.example.com" }),
+              ]
+            ) {
+              tlsFake.server.applyService(input as unknown as ServiceInput);
+              const created = await controlPlane.adminFetch(`/api/v1/namespaces/${NAMESPACE}/services`, {
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body: JSON.stringify(input),
+              });
+              assert.equal(created.status, 201, await created.text());
+            }
             const printed = async (kubeconfig: string) => {
               const outcomes: Record<string, Json> = {};
               for (const args of KUBECTL_GETS) {
@@ -1712,12 +1744,9 @@ Deno.test({
                 // kubectl names each row's kind when `all` spans several resources: ten on a real server
                 // (pods, deployments, ...), only Services on the fake, which serves no other of them.
                 const kinds = (printed: string) => args[1] === "all" ? printed.replace(/^service\//gm, "") : printed;
-                // kubectl describe service prints the cluster IP, which the fake does not allocate, as `IP:`.
-                const clusterIp = (printed: string) =>
-                  args[0] === "describe" ? printed.replace(/^IP:( \| <none>)?$/m, "IP: <cluster IP>") : printed;
                 const text = (bytes: Uint8Array) =>
                   core
-                    ? clusterIp(kinds(cellsOf(new TextDecoder().decode(bytes))))
+                    ? kinds(cellsOf(new TextDecoder().decode(bytes)))
                     : new TextDecoder().decode(bytes).trim().replace(/ +\d[\dsmhdy]*$/gm, " <age>");
                 outcomes[`kubectl ${args.join(" ")}`] = {
                   code: watching ? "stopped" : output.code,
@@ -1739,43 +1768,12 @@ Deno.test({
         sanitizeOps: false,
         sanitizeResources: false,
         async fn() {
-          const path = `/api/v1/namespaces/${OTHER_NAMESPACE}/services`;
-          const grpc = [{ name: "grpc", port: 80 }];
-          /** Creates or replaces a Service as `kubectl replace` does: the answer's spec, or the refusal's reason. */
-          type Apply = (name: string, spec: Record<string, unknown>) => Promise<Json>;
-          const onFake: Apply = (name, spec) => {
-            try {
-              const input = { metadata: { namespace: OTHER_NAMESPACE, name }, spec: { ports: grpc, ...spec } };
-              return Promise.resolve(fakeServer.server.applyService(input as unknown as ServiceInput).spec);
-            } catch (error) {
-              return Promise.resolve((error as Error).message.replace(/^Cannot apply Service "[^"]+": /, ""));
-            }
-          };
-          const onReal: Apply = async (name, spec) => {
-            const current = await controlPlane.adminFetch(`${path}/${name}`);
-            const stored = current.status === 200 ? await current.json() : undefined;
-            const response = await controlPlane.adminFetch(stored === undefined ? path : `${path}/${name}`, {
-              method: stored === undefined ? "POST" : "PUT",
-              headers: { "content-type": "application/json" },
-              body: JSON.stringify({
-                metadata: { name, namespace: OTHER_NAMESPACE, resourceVersion: stored?.metadata.resourceVersion },
-                spec: { ports: grpc, ...spec },
-              }),
-            });
-            const body = await response.json();
-            return response.status < 300 ? body.spec : body.message.replace(/^Service "[^"]+" is invalid: /, "");
-          };
-          // The fake's refusals add what to do after the real server's words.
-          const trimmed = (answer: Json) => typeof answer === "string" ? answer.replace(/ \(.*\)$/, "") : answer;
+          const { onFake, onReal } = serviceAppliers(fakeServer.server, controlPlane);
           const run = async (apply: Apply) => {
             const answers: Json[] = [];
+            const labels = allocationLabels();
             const step = async (name: string, spec: Record<string, unknown>) => {
-              const answer = trimmed(await apply(name, spec));
-              // The real server's plain Service has its allocated address, which the fake has none of.
-              if (typeof answer === "object" && name === "plain") {
-                const { clusterIP: _ip, clusterIPs: _ips, ...rest } = answer;
-                answers.push(rest);
-              } else answers.push(answer);
+              answers.push(labels(await apply(name, spec)));
             };
             await step("plain", {});
             await step("plain", { clusterIP: "None" });
@@ -1804,6 +1802,75 @@ Deno.test({
             ? realAnswers[10].replace(/^\[(.*?), spec\.ipFamilies\[1\].*\]$/, "$1")
             : realAnswers[10];
           assert.deepEqual(fakeAnswers, realAnswers);
+        },
+      });
+      await t.step({
+        name: "Service types: ClusterIP, NodePort, LoadBalancer and ExternalName created, changed and refused, with " +
+          "cluster IPs and node ports given or allocated (compared by the order they appear in)",
+        sanitizeOps: false,
+        sanitizeResources: false,
+        async fn() {
+          const { onFake, onReal } = serviceAppliers(fakeServer.server, controlPlane);
+          const selector = { app: "a" };
+          const run = async (apply: Apply) => {
+            const labels = allocationLabels();
+            const answers: Json[] = [];
+            const step = async (name: string, spec: Record<string, unknown>) => {
+              answers.push({ name, spec, answer: labels(await apply(`t-${name}`, spec)) });
+            };
+            // One Service through every type and back, as kubectl replace does.
+            await step("a", { selector });
+            await step("a", { selector, type: "NodePort" });
+            await step("a", { selector, type: "LoadBalancer" });
+            await step("a", { selector, type: "LoadBalancer", externalTrafficPolicy: "Local" });
+            await step("a", { selector, type: "ClusterIP" });
+            await step("a", { selector, type: "ExternalName", externalName: "a.example.com" });
+            await step("a", { selector, type: "ClusterIP" });
+            await step("a", { selector, clusterIP: "10.96.9.9" });
+            // Given cluster IPs (in the lower band, which the allocators leave to given ones).
+            await step("ip", { clusterIP: "10.96.0.55" });
+            await step("ip-taken", { clusterIP: "10.96.0.55" });
+            await step("ip-kubernetes", { clusterIP: "10.96.0.1" });
+            await step("ip-out", { clusterIP: "10.0.0.10" });
+            await step("ip-broadcast", { clusterIP: "10.96.255.255" });
+            await step("ip-v6", { clusterIP: "fd00::1" });
+            // Node ports.
+            await step("np", { type: "NodePort", ports: [{ name: "grpc", port: 80, nodePort: 30070 }] });
+            await step("np-taken", { type: "NodePort", ports: [{ name: "grpc", port: 80, nodePort: 30070 }] });
+            await step("np-out", { type: "NodePort", ports: [{ name: "grpc", port: 80, nodePort: 8080 }] });
+            const twice = [{ name: "a", port: 80, nodePort: 30071 }, { name: "b", port: 81, nodePort: 30071 }];
+            await step("np-twice", { type: "NodePort", ports: twice });
+            const dns = [{ name: "a", port: 53 }, { name: "b", port: 53, protocol: "UDP", nodePort: 30072 }];
+            await step("np-dns", { type: "NodePort", ports: dns });
+            await step("np-headless", { type: "NodePort", clusterIP: "None" });
+            await step("np-plain", { ports: [{ name: "grpc", port: 80, nodePort: 30073 }] });
+            await step("np-policy", { externalTrafficPolicy: "Local" });
+            await step("np-policy", { type: "NodePort", externalTrafficPolicy: "Foo" });
+            await step("np-allocate", { type: "NodePort", allocateLoadBalancerNodePorts: true });
+            // The node port given back unchanged to a ClusterIP Service is dropped.
+            await step("np", { type: "ClusterIP", ports: [{ name: "grpc", port: 80, nodePort: 30070 }] });
+            // LoadBalancer: node ports follow the port names across a replacement.
+            await step("lb", { type: "LoadBalancer", allocateLoadBalancerNodePorts: false });
+            const xy = [{ name: "x", port: 80 }, { name: "y", port: 81 }];
+            await step("lb-named", { type: "LoadBalancer", ports: xy });
+            await step("lb-named", { type: "LoadBalancer", ports: [{ name: "y", port: 81 }, { name: "x", port: 82 }] });
+            await step("lb-headless", { type: "LoadBalancer", clusterIP: "None" });
+            // ExternalName.
+            await step("en", { type: "ExternalName", externalName: "db.example.com", ports: [] });
+            await step("en-ported", { type: "ExternalName", externalName: "db.example.com", selector });
+            await step("en-trailing", { type: "ExternalName", externalName: "db.example.com.", ports: [] });
+            await step("en-local", { type: "ExternalName", externalName: "a.b", internalTrafficPolicy: "Local" });
+            await step("en-nameless", { type: "ExternalName" });
+            await step("en-bad", { type: "ExternalName", externalName: "Bad_Name" });
+            await step("en-ip", { type: "ExternalName", externalName: "a.b", clusterIP: "10.96.0.56" });
+            await step("en-families", { type: "ExternalName", externalName: "a.b", ipFamilies: ["IPv4"] });
+            await step("en-policy", { type: "ExternalName", externalName: "a.b", externalTrafficPolicy: "Cluster" });
+            await step("bad", { type: "Foo" });
+            return answers;
+          };
+          const fakeAnswers = await run(onFake);
+          const realAnswers = await run(onReal);
+          for (const [index, answer] of realAnswers.entries()) assert.deepEqual(fakeAnswers[index], answer);
         },
       });
       await t.step({
@@ -1887,4 +1954,69 @@ async function plainHttpAnswer(url: string, start: string): Promise<string> {
   const connection = await Deno.connect({ hostname, port: Number(port) });
   await connection.write(new TextEncoder().encode(`${start} HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`));
   return new TextDecoder("latin1").decode(await new Response(connection.readable).arrayBuffer());
+}
+
+/** Creates or replaces a Service in {@linkcode OTHER_NAMESPACE} as `kubectl replace` does: its spec, or the refusal. */
+type Apply = (name: string, spec: Record<string, unknown>) => Promise<Json>;
+
+/**
+ * {@linkcode Apply} on each server, a gRPC port unless the spec gives ports: `applyService()` on the fake, a POST or
+ * PUT on the real one. A refusal is its reason without the fake's advice after it (the last parenthesis).
+ */
+function serviceAppliers(fake: FakeApiServer, controlPlane: ControlPlane): { onFake: Apply; onReal: Apply } {
+  const path = `/api/v1/namespaces/${OTHER_NAMESPACE}/services`;
+  const grpc = [{ name: "grpc", port: 80 }];
+  const trimmed = (reason: string) => reason.replace(/ \(.*\)$/, "");
+  const onFake: Apply = (name, spec) => {
+    try {
+      const input = { metadata: { namespace: OTHER_NAMESPACE, name }, spec: { ports: grpc, ...spec } };
+      return Promise.resolve(fake.applyService(input as unknown as ServiceInput).spec);
+    } catch (error) {
+      return Promise.resolve(trimmed((error as Error).message.replace(/^Cannot apply Service "[^"]+": /, "")));
+    }
+  };
+  const onReal: Apply = async (name, spec) => {
+    const current = await controlPlane.adminFetch(`${path}/${name}`);
+    const stored = current.status === 200 ? await current.json() : undefined;
+    const response = await controlPlane.adminFetch(stored === undefined ? path : `${path}/${name}`, {
+      method: stored === undefined ? "POST" : "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        metadata: { name, namespace: OTHER_NAMESPACE, resourceVersion: stored?.metadata.resourceVersion },
+        spec: { ports: grpc, ...spec },
+      }),
+    });
+    const body = await response.json();
+    return response.status < 300 ? body.spec : trimmed(body.message.replace(/^Service "[^"]+" is invalid: /, ""));
+  };
+  return { onFake, onReal };
+}
+
+/**
+ * Replaces the cluster IPs and node ports a server allocated (an address of 10.96.0.0/16 past its first 256, a port
+ * of 30086-32767: the upper bands, which neither server allocates a given one from in these steps) with labels in the
+ * order they first appear, `<ip 1>`, `<port 1>`, so that a value kept reads the same on both servers.
+ */
+function allocationLabels(): (answer: Json) => Json {
+  const seen = new Map<string | number, string>();
+  const label = (value: string | number, kind: string) => {
+    if (!seen.has(value)) {
+      seen.set(
+        value,
+        `<${kind} ${[...seen.values()].filter((v) => v.startsWith(`<${kind}`)).length + 1}>`,
+      );
+    }
+    return seen.get(value)!;
+  };
+  const walk = (value: Json, key = ""): Json => {
+    if (Array.isArray(value)) return value.map((item) => walk(item, key));
+    if (value !== null && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([name, entry]) => [name, walk(entry, name)]));
+    }
+    const ip = typeof value === "string" && /^10\.96\.(\d+)\.\d+$/.exec(value);
+    if (ip && Number(ip[1]) >= 1 && key.startsWith("clusterIP")) return label(value, "ip");
+    if (typeof value === "number" && /nodePort$|NodePort$/.test(key) && value >= 30086) return label(value, "port");
+    return value;
+  };
+  return walk;
 }

@@ -1633,7 +1633,7 @@ Deno.test("applyService() stores a headless Service as kube-apiserver v1.36.3 do
   });
 });
 
-Deno.test("applyService() refuses a cluster IP as kube-apiserver v1.36.3 does, and an address, which the fake does not allocate", async () => {
+Deno.test("applyService() refuses a cluster IP as kube-apiserver v1.36.3 does, and stores an address of its service range", async () => {
   await withServer({}, (server) => {
     const refusal = (spec: Record<string, unknown>) => {
       try {
@@ -1664,27 +1664,28 @@ Deno.test("applyService() refuses a cluster IP as kube-apiserver v1.36.3 does, a
     assert.equal(
       refusal({ clusterIP: "fd00::1" }),
       'spec.clusterIPs[0]: Invalid value: ["fd00::1"]: IPv6 is not configured on this cluster (the fake API server is ' +
-        'an IPv4 cluster that allocates no cluster IP: leave spec.clusterIP out, or give "None" for a headless Service)',
+        'an IPv4 cluster: give an address of 10.96.0.0/16, leave spec.clusterIP out, or give "None" for a headless ' +
+        "Service)",
     );
-    // A real server allocates it from its service range, or refuses it ("failed to allocate IP ...": the fake cannot
-    // tell which).
-    for (const clusterIP of ["10.96.0.10", "192.168.1.1"]) {
-      assert.equal(
-        refusal({ clusterIP }),
-        `spec.clusterIP "${clusterIP}" is not modelled: the fake API server allocates no cluster IP (a real one ` +
-          'allocates the address from its service range, or refuses it); leave spec.clusterIP out, or give "None" ' +
-          "for a headless Service",
-      );
-    }
-    assert.match(refusal({ clusterIP: 7 }), /^spec\.clusterIP must be a string such as "None": current value is 7/);
-    // Left out, as kube-apiserver reads "" and null: a ClusterIP Service (without an address on the fake).
-    assert.equal(refusal({ clusterIP: "" }), "stored");
+    // Outside the service range, the real server's words (measured), then what to do.
     assert.equal(
-      server.applyService(headlessInput("agent", { ports: [{ port: 4317 }], clusterIP: null })).spec.clusterIP,
-      undefined,
+      refusal({ clusterIP: "192.168.1.1" }),
+      'spec.clusterIPs: Invalid value: ["192.168.1.1"]: failed to allocate IP 192.168.1.1: the provided network does ' +
+        "not match the current range (the fake API server's service range is 10.96.0.0/16: give a free address of " +
+        "it, or leave spec.clusterIP out to have one allocated)",
     );
+    assert.match(refusal({ clusterIP: 7 }), /^spec\.clusterIP must be a string such as "None": current value is 7/);
+    // Left out, as kube-apiserver reads "" and null: an address allocated.
+    assert.equal(refusal({ clusterIP: "" }), "stored");
+    assert.match(
+      server.applyService(headlessInput("agent", { ports: [{ port: 4317 }], clusterIP: null })).spec.clusterIP!,
+      /^10\.96\.\d+\.\d+$/,
+    );
+    // Inside it and free, the address given.
+    const given = server.applyService(headlessInput("dns", { ports: [{ port: 53 }], clusterIP: "10.96.0.10" }));
+    assert.deepEqual([given.spec.clusterIP, given.spec.clusterIPs], ["10.96.0.10", ["10.96.0.10"]]);
     // A ClusterIP Service without a port is refused; a headless one may have none.
-    assert.match(refusal({ ports: [] }), /^spec\.ports is required: a ClusterIP Service needs at least one port/);
+    assert.match(refusal({ ports: [] }), /^spec\.ports: Required value \(a ClusterIP Service needs at least one port/);
   });
 });
 
@@ -1748,12 +1749,11 @@ Deno.test("applyService() fills a replacement's clusterIP in from the stored Ser
       refused("headless", { clusterIPs: ["None", "None"] }),
       `spec.clusterIPs: Invalid value: ["None","None"]: 'None' must be the first and only value`,
     );
-    // A Service that is not headless has an address on a real server, which the fake did not allocate.
+    // A Service that is not headless has its allocated address filled in.
     apply("plain", {});
     assert.equal(
       refused("plain", { clusterIPs: ["None"] }),
-      'spec.clusterIPs: Invalid value: ["None"]: first value must match `clusterIP` (the fake API server allocated ' +
-        "no cluster IP to this Service: leave spec.clusterIPs out)",
+      'spec.clusterIPs: Invalid value: ["None"]: first value must match `clusterIP`',
     );
     // A creation still refuses clusterIPs without clusterIP.
     assert.equal(
@@ -1801,7 +1801,7 @@ Deno.test("applyService() rejects invalid Services", async () => {
     assert.throws(() => server.applyService(ports([])), {
       name: "TypeError",
       message:
-        /^Cannot apply Service "shop\/bad": spec\.ports is required: a ClusterIP Service needs at least one port/,
+        /^Cannot apply Service "shop\/bad": spec\.ports: Required value \(a ClusterIP Service needs at least one port/,
     });
     // As kube-apiserver v1.36.3 (measured): one port number and protocol once ("spec.ports[1]: Duplicate value").
     assert.throws(() => server.applyService(ports([{ name: "a", port: 80 }, { name: "b", port: 80 }])), {

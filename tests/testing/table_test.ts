@@ -215,19 +215,20 @@ Deno.test("age() counts as kubectl's AGE column does", () => {
 Deno.test("the fake API server answers kubectl's Accept for a Service with the columns and cells kube-apiserver writes", async () => {
   await withServer({}, async (server) => {
     // Measured on kube-apiserver v1.36.3 for the same Services: `cart` prints ClusterIP, its cluster IP, <none>,
-    // 50051/TCP,8080/TCP, its age and (wide) app=cart,tier=be; `plain` 53/UDP and (wide) <none>. The fake allocates
-    // no cluster IP: its cell says <none>, as the real server writes it for a Service without one (ExternalName).
+    // 50051/TCP,8080/TCP, its age and (wide) app=cart,tier=be; `plain` 53/UDP and (wide) <none>. Both are given an
+    // address of the service range, so that the cells are known.
     const since = Date.now();
     server.applyService({
       metadata: { namespace: "shop", name: "cart" },
       spec: {
         ports: [{ name: "grpc", port: 50051 }, { name: "http", port: 8080, targetPort: "web" }],
         selector: { tier: "be", app: "cart" },
+        clusterIP: "10.96.12.34",
       },
     });
     server.applyService({
       metadata: { namespace: "shop", name: "plain" },
-      spec: { ports: [{ port: 53, protocol: "UDP" }] },
+      spec: { ports: [{ port: 53, protocol: "UDP" }], clusterIP: "10.96.0.10" },
     });
     const { status, body } = await get(server, "/api/v1/namespaces/shop/services/cart", KUBECTL);
     assert.equal(status, 200);
@@ -247,7 +248,7 @@ Deno.test("the fake API server answers kubectl's Accept for a Service with the c
     assert.deepEqual(cells(freshAges(body, 5, since)), [[
       "cart",
       "ClusterIP",
-      "<none>",
+      "10.96.12.34",
       "<none>",
       "50051/TCP,8080/TCP",
       "0s",
@@ -259,7 +260,7 @@ Deno.test("the fake API server answers kubectl's Accept for a Service with the c
     assert.deepEqual(cells(freshAges(plain.body, 5, since)), [[
       "plain",
       "ClusterIP",
-      "<none>",
+      "10.96.0.10",
       "<none>",
       "53/UDP",
       "0s",

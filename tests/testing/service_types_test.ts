@@ -1,0 +1,383 @@
+// The fake API server's Service types and addresses, as kube-apiserver v1.36.3 on the test control plane stores them
+// (measured with kubectl apply, POST and PUT; tests/e2e/differential_test.ts compares the two): a cluster IP
+// allocated from 10.96.0.0/16 (or given), node ports from 30000-32767 for NodePort and LoadBalancer Services, an
+// ExternalName Service without an address, the refusals in the real server's words, and type changes.
+import assert from "node:assert/strict";
+import type { FakeApiServer, Service, ServiceInput } from "@kgr/resolver/testing";
+import { type Json, svc, withServer } from "./_helpers.ts";
+import { eventually, follow } from "../_watch_helpers.ts";
+
+const IP = /^10\.96\.\d{1,3}\.\d{1,3}$/;
+const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io";
+
+/** Applies a Service in `prod`; returns its spec. */
+function apply(server: FakeApiServer, name: string, spec: Record<string, unknown>): Service["spec"] {
+  return server.applyService({ metadata: { namespace: "prod", name }, spec } as unknown as ServiceInput).spec;
+}
+
+/** The refusal of a Service in `prod`, without the "Cannot apply" head. */
+function refusal(server: FakeApiServer, name: string, spec: Record<string, unknown>): string {
+  try {
+    apply(server, name, spec);
+  } catch (error) {
+    return (error as Error).message.replace(/^Cannot apply Service "[^"]+": /, "");
+  }
+  return assert.fail(`${name} was stored`);
+}
+
+/** Whether `port` is a node port the real server allocates at random: the upper band, past the first 86. */
+function isAllocatedNodePort(port: number | undefined): boolean {
+  return port !== undefined && port >= 30086 && port <= 32767;
+}
+
+const grpc = [{ name: "grpc", port: 80 }];
+
+Deno.test("applyService() allocates a cluster IP of 10.96.0.0/16 past its first 256 addresses, as kube-apiserver does", async () => {
+  await withServer({}, (server) => {
+    const addresses = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const spec = apply(server, `s${i}`, { ports: grpc });
+      assert.match(spec.clusterIP!, IP);
+      assert.deepEqual(spec.clusterIPs, [spec.clusterIP]);
+      // The real allocator keeps the lower band (10.96.0.1-10.96.1.0) for given addresses.
+      assert.ok(Number(spec.clusterIP!.split(".")[2]) >= 1, spec.clusterIP);
+      addresses.add(spec.clusterIP!);
+    }
+    assert.equal(addresses.size, 50);
+    // In kube-apiserver's order of fields (measured).
+    assert.deepEqual(Object.keys(apply(server, "keys", { ports: grpc, selector: { app: "a" } })), [
+      "ports",
+      "selector",
+      "clusterIP",
+      "clusterIPs",
+      "type",
+      "sessionAffinity",
+      "ipFamilies",
+      "ipFamilyPolicy",
+      "internalTrafficPolicy",
+    ]);
+    // A replacement keeps it; the `kubernetes` Service has the first address.
+    const kept = apply(server, "s0", { ports: grpc, selector: { app: "b" } });
+    assert.equal(kept.clusterIP, apply(server, "s0", { ports: grpc, selector: { app: "b" } }).clusterIP);
+    assert.equal(
+      refusal(server, "s0", { ports: grpc, clusterIP: "10.96.0.77" }),
+      `spec.clusterIPs[0]: Invalid value: ["10.96.0.77"]: may not change once set (it keeps ${kept.clusterIP}: ` +
+        "delete it, then apply it again)",
+    );
+  });
+});
+
+Deno.test("applyService() stores a given cluster IP of the range when it is free, and refuses it in kube-apiserver's words", async () => {
+  await withServer({}, (server) => {
+    assert.equal(apply(server, "dns", { ports: [{ port: 53 }], clusterIP: "10.96.0.10" }).clusterIP, "10.96.0.10");
+    assert.equal(
+      apply(server, "both", { ports: grpc, clusterIP: "10.96.5.6", clusterIPs: ["10.96.5.6"] }).clusterIP,
+      "10.96.5.6",
+    );
+    const hint = " (the fake API server's service range is 10.96.0.0/16: give a free address of it, or leave " +
+      "spec.clusterIP out to have one allocated)";
+    const cases: [string, string][] = [
+      ["10.96.0.10", "provided IP is already allocated"],
+      // The `kubernetes` Service's.
+      ["10.96.0.1", "provided IP is already allocated"],
+      ["10.0.0.10", "the provided network does not match the current range"],
+      ["10.96.0.0", "the provided network does not match the current range"],
+      ["10.96.255.255", "the provided network does not match the current range"],
+    ];
+    for (const [ip, problem] of cases) {
+      assert.equal(
+        refusal(server, "other", { ports: grpc, clusterIP: ip }),
+        `spec.clusterIPs: Invalid value: ["${ip}"]: failed to allocate IP ${ip}: ${problem}${hint}`,
+      );
+    }
+    // Freed by a deletion.
+    server.deleteService("prod", "dns");
+    assert.equal(apply(server, "other", { ports: grpc, clusterIP: "10.96.0.10" }).clusterIP, "10.96.0.10");
+  });
+});
+
+Deno.test("applyService() gives a NodePort Service node ports of 30000-32767, given or allocated, as kube-apiserver does", async () => {
+  await withServer({}, (server) => {
+    const spec = apply(server, "np", { type: "NodePort", selector: { app: "a" }, ports: [{ port: 80 }] });
+    assert.equal(spec.type, "NodePort");
+    assert.match(spec.clusterIP!, IP);
+    assert.ok(isAllocatedNodePort(spec.ports![0].nodePort), `${spec.ports![0].nodePort}`);
+    assert.deepEqual(Object.keys(spec.ports![0]), ["protocol", "port", "targetPort", "nodePort"]);
+    assert.equal(spec.externalTrafficPolicy, "Cluster");
+    assert.deepEqual(Object.keys(spec), [
+      "ports",
+      "selector",
+      "clusterIP",
+      "clusterIPs",
+      "type",
+      "sessionAffinity",
+      "externalTrafficPolicy",
+      "ipFamilies",
+      "ipFamilyPolicy",
+      "internalTrafficPolicy",
+    ]);
+    assert.equal(
+      apply(server, "given", { type: "NodePort", ports: [{ port: 80, nodePort: 30080 }] }).ports![0].nodePort,
+      30080,
+    );
+    const hint = " (the fake API server's node ports are 30000-32767: give a free one, or leave nodePort out to have " +
+      "one allocated)";
+    assert.equal(
+      refusal(server, "taken", { type: "NodePort", ports: [{ port: 80, nodePort: 30080 }] }),
+      `spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated${hint}`,
+    );
+    for (const port of [8080, 70000, -1]) {
+      assert.equal(
+        refusal(server, "out", { type: "NodePort", ports: [{ port: 80, nodePort: port }] }),
+        `spec.ports[0].nodePort: Invalid value: ${port}: provided port is not in the valid range. The range of valid ` +
+          `ports is 30000-32767${hint}`,
+      );
+    }
+    const twice = [{ name: "a", port: 80, nodePort: 30090 }, { name: "b", port: 81, nodePort: 30090 }];
+    assert.equal(
+      refusal(server, "twice", { type: "NodePort", ports: twice }),
+      `spec.ports[1].nodePort: Invalid value: 30090: provided port is already allocated${hint}`,
+    );
+    // One port number for TCP and UDP shares its node port, given or allocated (measured).
+    const dns = apply(server, "dns", {
+      type: "NodePort",
+      ports: [{ name: "a", port: 53 }, { name: "b", port: 53, protocol: "UDP", nodePort: 30555 }],
+    });
+    assert.deepEqual(dns.ports!.map((port) => port.nodePort), [30555, 30555]);
+    const shared = apply(server, "dns2", {
+      type: "NodePort",
+      ports: [{ name: "a", port: 53 }, { name: "b", port: 53, protocol: "UDP" }],
+    });
+    assert.equal(shared.ports![0].nodePort, shared.ports![1].nodePort);
+    // Other types refuse what only NodePort and LoadBalancer Services have.
+    assert.equal(
+      refusal(server, "plain", { ports: [{ port: 80, nodePort: 30092 }] }),
+      "spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP' (give type NodePort or " +
+        "LoadBalancer, or leave nodePort out)",
+    );
+    assert.match(
+      refusal(server, "plain", { ports: grpc, externalTrafficPolicy: "Local" }),
+      /^spec\.externalTrafficPolicy: Invalid value: "Local": may only be set for externally-accessible services/,
+    );
+    assert.equal(
+      refusal(server, "headless", { type: "NodePort", clusterIP: "None", ports: grpc }),
+      `spec.clusterIPs[0]: Invalid value: "None": may not be set to 'None' for NodePort services (a headless ` +
+        "Service is of type ClusterIP)",
+    );
+    assert.match(refusal(server, "portless", { type: "NodePort" }), /^spec\.ports: Required value \(a NodePort/);
+    assert.equal(
+      refusal(server, "bad", { type: "NodePort", ports: grpc, externalTrafficPolicy: "Foo" }),
+      'spec.externalTrafficPolicy: Unsupported value: "Foo": supported values: "Cluster", "Local"',
+    );
+    assert.equal(
+      refusal(server, "bad", { type: "Foo", ports: grpc }),
+      'spec.type: Unsupported value: "Foo": supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"',
+    );
+  });
+});
+
+Deno.test("applyService() stores a LoadBalancer Service with node ports and an empty status, as kube-apiserver does", async () => {
+  await withServer({}, (server) => {
+    const service = server.applyService({
+      metadata: { namespace: "prod", name: "lb" },
+      spec: { type: "LoadBalancer", selector: { app: "a" }, ports: [{ port: 80 }] },
+    });
+    assert.deepEqual(service.status, { loadBalancer: {} });
+    assert.equal(service.spec.allocateLoadBalancerNodePorts, true);
+    assert.ok(isAllocatedNodePort(service.spec.ports![0].nodePort));
+    assert.equal(service.spec.healthCheckNodePort, undefined);
+    assert.deepEqual(Object.keys(service.spec).slice(4), [
+      "type",
+      "sessionAffinity",
+      "externalTrafficPolicy",
+      "ipFamilies",
+      "ipFamilyPolicy",
+      "allocateLoadBalancerNodePorts",
+      "internalTrafficPolicy",
+    ]);
+    const local = apply(server, "local", { type: "LoadBalancer", externalTrafficPolicy: "Local", ports: grpc });
+    assert.ok(isAllocatedNodePort(local.healthCheckNodePort));
+    assert.notEqual(local.healthCheckNodePort, local.ports![0].nodePort);
+    const given = apply(server, "given", {
+      type: "LoadBalancer",
+      externalTrafficPolicy: "Local",
+      healthCheckNodePort: 30777,
+      ports: grpc,
+    });
+    assert.equal(given.healthCheckNodePort, 30777);
+    assert.match(
+      refusal(server, "taken", {
+        type: "LoadBalancer",
+        externalTrafficPolicy: "Local",
+        healthCheckNodePort: 30777,
+        ports: grpc,
+      }),
+      /^Internal error occurred: failed to allocate requested HealthCheck NodePort 30777: provided port is already allocated/,
+    );
+    assert.equal(
+      refusal(server, "bad", { type: "NodePort", healthCheckNodePort: 30778, ports: grpc }),
+      "spec.healthCheckNodePort: Invalid value: 30778: may only be set when `type` is 'LoadBalancer' and " +
+        "`externalTrafficPolicy` is 'Local'",
+    );
+    const none = apply(server, "none", { type: "LoadBalancer", allocateLoadBalancerNodePorts: false, ports: grpc });
+    assert.equal(none.ports![0].nodePort, undefined);
+    assert.equal(
+      refusal(server, "bad", { type: "NodePort", allocateLoadBalancerNodePorts: true, ports: grpc }),
+      "spec.allocateLoadBalancerNodePorts: Forbidden: may only be used when `type` is 'LoadBalancer'",
+    );
+    assert.match(
+      refusal(server, "bad", { type: "LoadBalancer", clusterIP: "None", ports: grpc }),
+      /^spec\.clusterIPs\[0\]: Invalid value: "None": may not be set to 'None' for LoadBalancer services/,
+    );
+  });
+});
+
+Deno.test("applyService() stores an ExternalName Service without an address, and refuses what it cannot have", async () => {
+  await withServer({}, (server) => {
+    assert.deepEqual(apply(server, "db", { type: "ExternalName", externalName: "db.example.com" }), {
+      type: "ExternalName",
+      sessionAffinity: "None",
+      externalName: "db.example.com",
+    });
+    // Ports and a selector are kept, its internal traffic policy dropped; a trailing dot and an IP address pass.
+    assert.deepEqual(
+      apply(server, "ported", {
+        type: "ExternalName",
+        externalName: "a.b.",
+        selector: { app: "x" },
+        internalTrafficPolicy: "Local",
+        ports: [{ port: 80, targetPort: 8080 }],
+      }),
+      {
+        ports: [{ protocol: "TCP", port: 80, targetPort: 8080 }],
+        selector: { app: "x" },
+        type: "ExternalName",
+        sessionAffinity: "None",
+        externalName: "a.b.",
+      },
+    );
+    assert.equal(apply(server, "ip", { type: "ExternalName", externalName: "10.1.2.3" }).externalName, "10.1.2.3");
+    const refusals: [Record<string, unknown>, string][] = [
+      [{}, "spec.externalName: Required value"],
+      [{ externalName: "Bad_Name" }, 'spec.externalName: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain'],
+      [{ externalName: "a.b", clusterIP: "10.96.7.7" }, "spec.clusterIPs: Forbidden: may not be set for ExternalName"],
+      [{ externalName: "a.b", clusterIP: "None" }, "spec.clusterIPs: Forbidden: may not be set for ExternalName"],
+      [{ externalName: "a.b", ipFamilies: ["IPv4"] }, "spec.ipFamilies: Forbidden: may not be set for ExternalName"],
+      [{ externalName: "a.b", ipFamilyPolicy: "SingleStack" }, "spec.ipFamilyPolicy: Forbidden: may not be set"],
+      [
+        { externalName: "a.b", externalTrafficPolicy: "Cluster" },
+        `spec.externalTrafficPolicy: Invalid value: "Cluster": may only be set`,
+      ],
+      [
+        { externalName: "a.b", internalTrafficPolicy: "Bogus" },
+        'spec.internalTrafficPolicy: Unsupported value: "Bogus"',
+      ],
+    ];
+    for (const [spec, reason] of refusals) {
+      const refused = refusal(server, "en", { type: "ExternalName", ...spec });
+      assert.ok(refused.startsWith(reason), `${JSON.stringify(spec)}: ${refused}`);
+    }
+  });
+});
+
+Deno.test("applyService() changes a Service's type as a real update does: addresses kept, allocated or dropped", async () => {
+  await withServer({}, (server) => {
+    const base = { selector: { app: "a" }, ports: [{ port: 80 }] };
+    const plain = apply(server, "tc", base);
+    const node = apply(server, "tc", { ...base, type: "NodePort" });
+    assert.equal(node.clusterIP, plain.clusterIP);
+    assert.ok(isAllocatedNodePort(node.ports![0].nodePort));
+    const balanced = apply(server, "tc", { ...base, type: "LoadBalancer" });
+    assert.equal(balanced.ports![0].nodePort, node.ports![0].nodePort);
+    assert.equal(balanced.allocateLoadBalancerNodePorts, true);
+    const back = apply(server, "tc", { ...base, type: "ClusterIP" });
+    assert.deepEqual([back.clusterIP, back.ports![0].nodePort, back.externalTrafficPolicy], [
+      plain.clusterIP,
+      undefined,
+      undefined,
+    ]);
+    const external = apply(server, "tc", { ...base, type: "ExternalName", externalName: "a.b" });
+    assert.deepEqual([external.clusterIP, external.ipFamilies, external.internalTrafficPolicy], [
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    // Back from ExternalName, a new address.
+    assert.match(apply(server, "tc", base).clusterIP!, IP);
+    // A stored Service given back with another type: the fields its new type forbids are dropped, not refused.
+    const stored = apply(server, "np", { ...base, type: "NodePort" });
+    const dropped = apply(server, "np", { ...stored, type: "ClusterIP" });
+    assert.deepEqual([dropped.ports![0].nodePort, dropped.externalTrafficPolicy], [undefined, undefined]);
+    const named = apply(server, "lb", {
+      type: "LoadBalancer",
+      ports: [{ name: "x", port: 80 }, { name: "y", port: 81 }],
+    });
+    // Node ports follow the port names, as kube-apiserver patches them in.
+    const swapped = apply(server, "lb", {
+      type: "LoadBalancer",
+      ports: [{ name: "y", port: 81 }, { name: "x", port: 82 }],
+    });
+    assert.deepEqual(swapped.ports!.map((port) => port.nodePort), [named.ports![1].nodePort, named.ports![0].nodePort]);
+    const released = apply(server, "np", { ...dropped, type: "ExternalName", externalName: "db.example.com" });
+    assert.deepEqual([released.clusterIP, released.ipFamilies, released.ipFamilyPolicy], [
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+});
+
+Deno.test("kubectl get services prints each type's cells as kube-apiserver writes them", async () => {
+  await withServer({}, async (server) => {
+    apply(server, "plain", { ports: [{ port: 80 }], clusterIP: "10.96.0.20" });
+    apply(server, "np", { type: "NodePort", ports: [{ port: 80, nodePort: 30080 }], clusterIP: "10.96.0.21" });
+    apply(server, "lb", { type: "LoadBalancer", ports: [{ port: 80, nodePort: 30081 }], clusterIP: "10.96.0.22" });
+    apply(server, "db", { type: "ExternalName", externalName: "db.example.com" });
+    apply(server, "dbp", { type: "ExternalName", externalName: "db.example.com", ports: [{ port: 5432 }] });
+    const response = await fetch(`${server.url}/api/v1/namespaces/prod/services`, { headers: { accept: TABLE } });
+    const rows = (await response.json()).rows.map((row: Json) => row.cells.slice(0, 5));
+    // As kubectl v1.36.3 printed them against kube-apiserver v1.36.3 (measured).
+    assert.deepEqual(rows, [
+      ["db", "ExternalName", "<none>", "db.example.com", "<none>"],
+      ["dbp", "ExternalName", "<none>", "db.example.com", "5432/TCP"],
+      ["lb", "LoadBalancer", "10.96.0.22", "<pending>", "80:30081/TCP"],
+      ["np", "NodePort", "10.96.0.21", "<none>", "80:30080/TCP"],
+      ["plain", "ClusterIP", "10.96.0.20", "<none>", "80/TCP"],
+    ]);
+  });
+});
+
+Deno.test("watchEndpoints() resolves a NodePort or LoadBalancer Service of the fake, and names an ExternalName one", async () => {
+  await withServer({}, async (server) => {
+    const cluster = { kubeconfig: server.kubeconfig() };
+    for (const type of ["NodePort", "LoadBalancer"] as const) {
+      apply(server, "echo", { type, selector: { app: "echo" }, ports: [{ name: "grpc", port: 50051 }] });
+      server.applySlice(svc("echo", ["10.1.0.1"], "prod"));
+      const echo = follow(cluster);
+      try {
+        await eventually(() => echo.pods() === "echo-0", `the ${type} Service's pod`);
+      } finally {
+        await echo.stop();
+      }
+    }
+    for (const slice of server.slices("prod")) server.deleteSlice("prod", slice.metadata.name);
+    apply(server, "echo", {
+      type: "ExternalName",
+      externalName: "echo.example.com",
+      ports: [{ name: "grpc", port: 50051 }],
+    });
+    const external = follow(cluster);
+    try {
+      const reason = () => external.snapshots.at(-1)?.emptyReason ?? "";
+      await eventually(() => reason().includes("ExternalName"), "the ExternalName reason");
+      assert.equal(
+        reason(),
+        "service echo is of type ExternalName (External Name: echo.example.com): it is only a DNS alias, with no " +
+          "pods and no EndpointSlices, and the resolver does not follow ExternalName: dial " +
+          "dns:///echo.example.com:50051 instead",
+      );
+    } finally {
+      await external.stop();
+    }
+  });
+});
