@@ -6,6 +6,12 @@ import assert from "node:assert/strict";
 import type { FakeApiServer, Service, ServiceInput } from "@kgr/resolver/testing";
 import { type Json, svc, withServer } from "./_helpers.ts";
 import { eventually, follow } from "../_watch_helpers.ts";
+import {
+  allocateClusterIp,
+  allocateNodePort,
+  clusterIpProblem,
+  nodePortProblem,
+} from "../../src/testing/_service_ranges.ts";
 
 const IP = /^10\.96\.\d{1,3}\.\d{1,3}$/;
 const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io";
@@ -380,4 +386,26 @@ Deno.test("watchEndpoints() resolves a NodePort or LoadBalancer Service of the f
       await external.stop();
     }
   });
+});
+
+Deno.test("the allocators fall back to the lower band once the upper one is full, and say when all is taken", () => {
+  const upper = new Set(Array.from({ length: 32767 - 30086 + 1 }, (_, index) => 30086 + index));
+  const port = allocateNodePort(upper);
+  assert.ok(port !== undefined && port >= 30000 && port < 30086, `${port}`);
+  const all = new Set([...upper, ...Array.from({ length: 86 }, (_, index) => 30000 + index)]);
+  assert.equal(allocateNodePort(all), undefined);
+  assert.equal(nodePortProblem(30000, new Set()), undefined);
+  assert.equal(
+    nodePortProblem(29999, new Set()),
+    "provided port is not in the valid range. The range of valid ports is 30000-32767",
+  );
+  // Every address past 10.96.1.0 taken: the next comes from 10.96.0.1-10.96.1.0.
+  const taken = new Set<string>();
+  for (let third = 1; third < 256; third++) {
+    for (let fourth = 0; fourth < 256; fourth++) taken.add(`10.96.${third}.${fourth}`);
+  }
+  const ip = allocateClusterIp(taken);
+  assert.match(ip!, /^10\.96\.(0\.\d+|1\.0)$/);
+  assert.equal(clusterIpProblem("10.96.0.1", new Set()), undefined);
+  assert.equal(clusterIpProblem("10.96.255.254", new Set()), undefined);
 });
