@@ -9,7 +9,7 @@
  */
 
 import { describeValue } from "../base/_util.ts";
-import { allocateClusterIp, clusterIpProblem, SERVICE_CIDR } from "./_service_ranges.ts";
+import { allocateClusterIp, clusterIpProblem, type Held, SERVICE_CIDR } from "./_service_ranges.ts";
 import type { Service, ServiceInput } from "./types.ts";
 
 /** Throws the refusal of the Service being applied, with `problem` as its detail. */
@@ -34,7 +34,7 @@ const IP_FAMILY_POLICIES = ["PreferDualStack", "RequireDualStack", "SingleStack"
  */
 export function clusterIpOf(
   spec: ServiceInput["spec"],
-  context: { type: Service["spec"]["type"]; existing: Service | undefined; used: ReadonlySet<string> },
+  context: { type: Service["spec"]["type"]; existing: Service | undefined; used: Held<string> },
   refuse: Refuse,
 ): ClusterIpFields {
   const { type, used } = context;

@@ -9,6 +9,12 @@
  * @module
  */
 
+/** Values held, read one at a time (the fake looks each up in its Services rather than index them). */
+export interface Held<T> {
+  /** Whether `value` is held. */
+  has(value: T): boolean;
+}
+
 /** The service range, as `kubectl get servicecidrs` lists it. */
 export const SERVICE_CIDR = "10.96.0.0/16";
 /** The first node port. */
@@ -32,7 +38,7 @@ const PORT_LOWER_BAND = Math.min(Math.max(16, Math.floor((LAST_NODE_PORT - FIRST
  * @param used The addresses other Services hold.
  * @returns The reason, after "failed to allocate IP <ip>: ".
  */
-export function clusterIpProblem(ip: string, used: ReadonlySet<string>): string | undefined {
+export function clusterIpProblem(ip: string, used: Held<string>): string | undefined {
   const offset = ipv4Number(ip) - NETWORK;
   // The network and broadcast addresses are outside the range too (measured).
   if (offset <= 0 || offset >= SIZE - 1) return "the provided network does not match the current range";
@@ -46,7 +52,7 @@ export function clusterIpProblem(ip: string, used: ReadonlySet<string>): string 
  * @param used The addresses other Services hold.
  * @returns The address, or `undefined` when the range is full.
  */
-export function allocateClusterIp(used: ReadonlySet<string>): string | undefined {
+export function allocateClusterIp(used: Held<string>): string | undefined {
   const offset = pickFree(1 + IP_LOWER_BAND, SIZE - 2, 1, (n) => used.has(ipv4Text(NETWORK + n)));
   return offset === undefined ? undefined : ipv4Text(NETWORK + offset);
 }
@@ -58,7 +64,7 @@ export function allocateClusterIp(used: ReadonlySet<string>): string | undefined
  * @param used The node ports other Services (and this one's ports before) hold.
  * @returns The reason, after "Invalid value: <port>: ".
  */
-export function nodePortProblem(port: number, used: ReadonlySet<number>): string | undefined {
+export function nodePortProblem(port: number, used: Held<number>): string | undefined {
   if (port < FIRST_NODE_PORT || port > LAST_NODE_PORT) {
     return `provided port is not in the valid range. The range of valid ports is ${FIRST_NODE_PORT}-${LAST_NODE_PORT}`;
   }
@@ -72,7 +78,7 @@ export function nodePortProblem(port: number, used: ReadonlySet<number>): string
  * @param used The node ports held.
  * @returns The port, or `undefined` when every one is held.
  */
-export function allocateNodePort(used: ReadonlySet<number>): number | undefined {
+export function allocateNodePort(used: Held<number>): number | undefined {
   return pickFree(FIRST_NODE_PORT + PORT_LOWER_BAND, LAST_NODE_PORT, FIRST_NODE_PORT, (port) => used.has(port));
 }
 

@@ -15,6 +15,7 @@ import { decodedStringMap, sameJson, sortedMap } from "./_json_data.ts";
 import { DNS_1123_LABEL_RULE, isDns1123Label } from "../base/dns_label.ts";
 import { labelsProblem, qualifiedNameProblem } from "./_labels.ts";
 import { checkExternalNameFamilies, clusterIpOf, ipFamiliesOf } from "./_service_ip.ts";
+import type { Held } from "./_service_ranges.ts";
 import { hasNodePorts, healthCheckPortOf, serviceTypeOf, typeFieldsOf, withNodePorts } from "./_service_type.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
 
@@ -37,12 +38,19 @@ const PROTOCOLS = new Set(["TCP", "UDP", "SCTP"]);
  * @returns The store.
  */
 export function createServiceStore(services: ReadonlyMap<string, Service>): ServiceStore {
+  const owners: Owners = { ips: new Map(), ports: new Map() };
   return {
     apply(input, rv) {
       const { namespace, name, labels } = checkMetadata(input);
       const key = `${namespace}/${name}`;
       const existing = services.get(key);
-      const spec = normalizeSpec(key, input.spec, existing, heldBesides(services, key));
+      const spec = normalizeSpec(key, input.spec, existing, heldBesides(services, key, owners));
+      // The caller stores it (or has it already): its values are its own from now on. An ExternalName Service's node
+      // ports are only words: a real server keeps them unchecked (80 too) and lets another Service take them (measured).
+      if (spec.clusterIP !== undefined && spec.clusterIP !== "None") owners.ips.set(spec.clusterIP, key);
+      const ports = hasNodePorts(spec.type) ? spec.ports ?? [] : [];
+      for (const port of ports) if (port.nodePort !== undefined) owners.ports.set(port.nodePort, key);
+      if (spec.healthCheckNodePort !== undefined) owners.ports.set(spec.healthCheckNodePort, key);
       // Key order aside, as the real server stores maps (labels, a selector) sorted: the same Service is no change.
       if (existing && sameJson([existing.metadata.labels, existing.spec], [labels, spec])) {
         return { service: existing, changed: false };
@@ -61,22 +69,35 @@ export function createServiceStore(services: ReadonlyMap<string, Service>): Serv
   };
 }
 
+/**
+ * The Service that last took each cluster IP and node port, by key: it holds the value while the stored Service still
+ * has it, which is read when asked (a Service deleted or changed since leaves its entries, which then hold nothing).
+ * A scan of every Service at each apply made applying n Services cost n² (5,000 took 4 times as long).
+ */
+interface Owners {
+  ips: Map<string, string>;
+  ports: Map<number, string>;
+}
+
 /** The cluster IPs and node ports that the Services other than `key` hold. */
-function heldBesides(services: ReadonlyMap<string, Service>, key: string): Held {
-  const held: Held = { ips: new Set(), ports: new Set() };
-  for (const [other, { spec }] of services) {
-    if (other === key) continue;
-    if (spec.clusterIP !== undefined && spec.clusterIP !== "None") held.ips.add(spec.clusterIP);
-    for (const port of spec.ports ?? []) if (port.nodePort !== undefined) held.ports.add(port.nodePort);
-    if (spec.healthCheckNodePort !== undefined) held.ports.add(spec.healthCheckNodePort);
-  }
-  return held;
+function heldBesides(services: ReadonlyMap<string, Service>, key: string, owners: Owners): HeldBesides {
+  const holder = (owner: string | undefined) => owner === undefined || owner === key ? undefined : services.get(owner);
+  return {
+    ips: { has: (ip) => holder(owners.ips.get(ip))?.spec.clusterIP === ip },
+    ports: {
+      has(port) {
+        const spec = holder(owners.ports.get(port))?.spec;
+        return spec !== undefined && hasNodePorts(spec.type) &&
+          (spec.healthCheckNodePort === port || (spec.ports ?? []).some((held) => held.nodePort === port));
+      },
+    },
+  };
 }
 
 /** Addresses and node ports held. */
-interface Held {
-  ips: Set<string>;
-  ports: Set<number>;
+interface HeldBesides {
+  ips: Held<string>;
+  ports: Held<number>;
 }
 
 function invalid(key: string, problem: string): TypeError {
@@ -124,7 +145,7 @@ function normalizeSpec(
   key: string,
   spec: ServiceInput["spec"],
   existing: Service | undefined,
-  held: Held,
+  held: HeldBesides,
 ): Service["spec"] {
   const refuse = (problem: string): never => {
     throw invalid(key, problem);
@@ -147,7 +168,8 @@ function normalizeSpec(
     { type, allocate, existing, used: held.ports },
     refuse,
   );
-  const used = new Set([...held.ports, ...ports.flatMap((port) => port.nodePort ?? [])]);
+  const own = new Set(ports.flatMap((port) => port.nodePort ?? []));
+  const used: Held<number> = { has: (port) => own.has(port) || held.ports.has(port) };
   const healthCheck = healthCheckPortOf(spec, fields, { type, existing, used }, refuse);
   const selector = decodedStringMap(spec.selector);
   if (selector === false) {

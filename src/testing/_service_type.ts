@@ -12,7 +12,7 @@
  */
 
 import { describeValue } from "../base/_util.ts";
-import { allocateNodePort, FIRST_NODE_PORT, LAST_NODE_PORT, nodePortProblem } from "./_service_ranges.ts";
+import { allocateNodePort, FIRST_NODE_PORT, type Held, LAST_NODE_PORT, nodePortProblem } from "./_service_ranges.ts";
 import type { Refuse } from "./_service_ip.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
 
@@ -135,14 +135,16 @@ export function typeFieldsOf(
 export function healthCheckPortOf(
   spec: ServiceInput["spec"],
   fields: Pick<TypeFields, "externalTrafficPolicy">,
-  context: { type: ServiceType; existing: Service | undefined; used: ReadonlySet<number> },
+  context: { type: ServiceType; existing: Service | undefined; used: Held<number> },
   refuse: Refuse,
 ): Pick<TypeFields, "healthCheckNodePort"> {
-  const given: unknown = spec.healthCheckNodePort ?? 0;
+  let given: unknown = spec.healthCheckNodePort ?? 0;
   if (!Number.isInteger(given)) {
     refuse(`spec.healthCheckNodePort must be an integer: current value is ${describeValue(given)}`);
   }
   const checked = context.type === "LoadBalancer" && fields.externalTrafficPolicy === "Local";
+  // Given back unchanged to a Service that no longer needs it, it is dropped (measured).
+  if (!checked && given === context.existing?.spec.healthCheckNodePort) given = 0;
   if (!checked && given !== 0) {
     refuse(
       `spec.healthCheckNodePort: Invalid value: ${given}: may only be set when \`type\` is 'LoadBalancer' and ` +
@@ -180,7 +182,7 @@ export function healthCheckPortOf(
 export function withNodePorts(
   ports: ServicePort[],
   given: readonly { nodePort?: unknown }[],
-  context: { type: ServiceType; allocate: boolean; existing: Service | undefined; used: ReadonlySet<number> },
+  context: { type: ServiceType; allocate: boolean; existing: Service | undefined; used: Held<number> },
   refuse: Refuse,
 ): ServicePort[] {
   const { type, existing } = context;
@@ -205,11 +207,13 @@ export function withNodePorts(
     }
   }
   if (!hasNodePorts(type)) return ports.map((port, index) => withPort(port, asked[index]));
-  const held = new Set(context.used);
+  /** Node ports this Service took so far. */
+  const mine = new Set<number>();
+  const held: Held<number> = { has: (port) => mine.has(port) || context.used.has(port) };
   /** Node ports taken by this Service, by `nodePort/protocol`. */
   const taken = new Map<number, Set<string>>();
   const take = (port: number, protocol: string) => {
-    held.add(port);
+    mine.add(port);
     taken.set(port, (taken.get(port) ?? new Set()).add(protocol));
   };
   asked.forEach((port, index) => {

@@ -1816,7 +1816,9 @@ Deno.test({
             const labels = allocationLabels();
             const answers: Json[] = [];
             const step = async (name: string, spec: Record<string, unknown>) => {
-              answers.push({ name, spec, answer: labels(await apply(`t-${name}`, spec)) });
+              const answer = await apply(`t-${name}`, spec);
+              answers.push({ name, spec: labels(spec), answer: labels(answer) });
+              return answer;
             };
             // One Service through every type and back, as kubectl replace does.
             await step("a", { selector });
@@ -1855,11 +1857,28 @@ Deno.test({
             await step("lb-named", { type: "LoadBalancer", ports: xy });
             await step("lb-named", { type: "LoadBalancer", ports: [{ name: "y", port: 81 }, { name: "x", port: 82 }] });
             await step("lb-headless", { type: "LoadBalancer", clusterIP: "None" });
+            // Read back and given as ExternalName: all it had as a LoadBalancer one is dropped.
+            const local = await step("lb-local", { type: "LoadBalancer", externalTrafficPolicy: "Local" });
+            await step("lb-local", { ...local, type: "ExternalName", externalName: "a.example.com" });
             // ExternalName.
             await step("en", { type: "ExternalName", externalName: "db.example.com", ports: [] });
             await step("en-ported", { type: "ExternalName", externalName: "db.example.com", selector });
             await step("en-trailing", { type: "ExternalName", externalName: "db.example.com.", ports: [] });
             await step("en-local", { type: "ExternalName", externalName: "a.b", internalTrafficPolicy: "Local" });
+            // An ExternalName Service's node ports are kept unchecked, and hold nothing.
+            const held = [{ name: "grpc", port: 80, nodePort: 30072 }];
+            await step("en-node-port", { type: "ExternalName", externalName: "a.b", ports: held });
+            await step("en-port-80", {
+              type: "ExternalName",
+              externalName: "a.b",
+              ports: [{ port: 80, nodePort: 80 }],
+            });
+            await step("en-free", {
+              type: "ExternalName",
+              externalName: "a.b",
+              ports: [{ port: 80, nodePort: 30074 }],
+            });
+            await step("np-after-en", { type: "NodePort", ports: [{ name: "grpc", port: 80, nodePort: 30074 }] });
             await step("en-nameless", { type: "ExternalName" });
             await step("en-bad", { type: "ExternalName", externalName: "Bad_Name" });
             await step("en-ip", { type: "ExternalName", externalName: "a.b", clusterIP: "10.96.0.56" });

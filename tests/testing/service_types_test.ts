@@ -330,6 +330,18 @@ Deno.test("applyService() changes a Service's type as a real update does: addres
       undefined,
       undefined,
     ]);
+    // A LoadBalancer Service read back and given as ExternalName loses all it had as one (measured with PUT).
+    const local = apply(server, "local", {
+      type: "LoadBalancer",
+      externalTrafficPolicy: "Local",
+      ports: [{ port: 80 }],
+    });
+    assert.deepEqual(apply(server, "local", { ...local, type: "ExternalName", externalName: "a.b" }), {
+      ports: [{ protocol: "TCP", port: 80, targetPort: 80 }],
+      type: "ExternalName",
+      sessionAffinity: "None",
+      externalName: "a.b",
+    });
   });
 });
 
@@ -408,4 +420,27 @@ Deno.test("the allocators fall back to the lower band once the upper one is full
   assert.match(ip!, /^10\.96\.(0\.\d+|1\.0)$/);
   assert.equal(clusterIpProblem("10.96.0.1", new Set()), undefined);
   assert.equal(clusterIpProblem("10.96.255.254", new Set()), undefined);
+});
+
+Deno.test("applyService() frees the node ports and address a Service gave up, and an ExternalName one holds none", async () => {
+  await withServer({}, (server) => {
+    apply(server, "a", { type: "NodePort", clusterIP: "10.96.0.70", ports: [{ port: 80, nodePort: 30070 }] });
+    apply(server, "a", { type: "ClusterIP", clusterIP: "10.96.0.70", ports: [{ port: 80 }] });
+    assert.equal(
+      apply(server, "b", { type: "NodePort", ports: [{ port: 80, nodePort: 30070 }] }).ports![0].nodePort,
+      30070,
+    );
+    apply(server, "a", { type: "ExternalName", externalName: "a.example.com", ports: [{ port: 80, nodePort: 30071 }] });
+    assert.equal(apply(server, "c", { clusterIP: "10.96.0.70", ports: [{ port: 80 }] }).clusterIP, "10.96.0.70");
+    assert.equal(
+      apply(server, "d", { type: "NodePort", ports: [{ port: 80, nodePort: 30071 }] }).ports![0].nodePort,
+      30071,
+    );
+    // Still held by the Services that took them.
+    assert.match(refusal(server, "e", { clusterIP: "10.96.0.70", ports: [{ port: 80 }] }), /already allocated/);
+    assert.match(
+      refusal(server, "e", { type: "NodePort", ports: [{ port: 80, nodePort: 30070 }] }),
+      /already allocated/,
+    );
+  });
 });
