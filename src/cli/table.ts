@@ -13,6 +13,7 @@ import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { HEADINGS } from "./table_layout.ts";
 import { cellsOf, type PodRows, podRows, rowsShown, type UseCounts, useCounts } from "./table_rows.ts";
 import { sourceLines, withFileName } from "./source_lines.ts";
+import { keepCutMessage, type MessageSpan } from "./cut_message.ts";
 import { wrap } from "./_table_text.ts";
 import { byCountThenText, reasonCounts } from "./pod_reasons.ts";
 import { cellWidth, fitLine, type Paint, printable, type Segment, type Style } from "./terminal.ts";
@@ -114,7 +115,7 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
     const better = without.header < frame.header || without.hidden < frame.hidden || without.problem > frame.problem;
     if (better) frame = without;
   }
-  const { lines, cutAt, yielding, foot, pointer } = frame;
+  const { lines, cutAt, yielding, foot, message } = frame;
   // A frame taller than the terminal scrolls its top into the scrollback on every redraw: keep the top and the
   // last lines (the counts, or what the table waits for, and how to quit). The blank lines that part it go first: cut
   // from below, the `... and N more pods` line would be lost.
@@ -131,15 +132,22 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
     packed = packed.filter((i) => !dropped.has(i));
     if (last !== undefined) lines[last] = cutAt.get(last)?.() ?? lines[last];
   }
-  // A message cut there says so: its last line shown ends in '…', as where it is cut for want of the lines it keeps.
-  // A failing watch's message cut there keeps '--once prints it all' under it (at 20x8 it was cut away with the
-  // lines below), where it keeps a line of its own.
-  const inMessage = (i: number | undefined) => pointer && i !== undefined && i >= pointer.from && i < pointer.at;
-  const said = top >= 2 && !packed.slice(0, top).includes(pointer?.at ?? -1) && inMessage(packed[top - 2]);
-  const end = said ? top - 1 : top;
-  const kept = packed.slice(0, end).map((i, at) => at === end - 1 ? cutAt.get(i)?.() ?? lines[i] : lines[i]);
-  if (said) kept.push(lines[pointer!.at]);
-  return [...kept, ...packed.slice(packed.length - tail).map((i) => lines[i])];
+  // A message cut there says so: its last line shown ends in '…', and '--once prints it all' follows it, on a line of
+  // its own or, where the frame has no line to spare, before how to quit. At 40x5 the pointer was cut away with the
+  // lines below; at 20x5 the Service's lines left 'retrying (see below)' nothing below it.
+  const footLines = packed.slice(packed.length - tail).map((i) => lines[i]);
+  const joined = `${WHOLE_MESSAGE}  ${QUIT}`;
+  const joins = context.live &&
+    footLines.at(-1) === fitLine([{ text: QUIT, style: "dim" }], context.columns, context.paint) &&
+    cellWidth(joined) <= context.columns;
+  const { kept, cut } = message
+    ? keepCutMessage(packed, top, message, joins)
+    : { kept: packed.slice(0, top), cut: false };
+  const shown = kept.map((i, at) => at === kept.length - 1 ? cutAt.get(i)?.() ?? lines[i] : lines[i]);
+  const whole = fitLine([{ text: WHOLE_MESSAGE, style: "dim" }], context.columns, context.paint);
+  if (cut && joins) footLines[footLines.length - 1] = context.paint(joined, "dim");
+  else if (cut) shown.push(whole);
+  return [...shown, ...footLines];
 }
 
 /** The lines of a frame without the `dropped` parts, a message of the header uncut where the screen has the lines. */
@@ -193,6 +201,8 @@ interface FrameLines {
    * is, and where that message starts.
    */
   pointer?: { at: number; from: number };
+  /** Where a failing watch's message, or the port's error, is, for a terminal too short for the frame. */
+  message?: MessageSpan;
   /** Whether the counts by reason of the pods without a row are cut for want of lines. */
   countsCut?: boolean;
 }
@@ -259,6 +269,7 @@ function tableLines(
   const topologyFits = topologyShown && widthOf(last) + 2 + cellWidth(printable(topology)) <= columns;
   if (topologyFits) last.push({ text: `  ${topology}`, style: "dim" });
   for (const segments of state) lines.push(fit(segments));
+  const stateAt = lines.length - 1;
   const problem = view.watch.state === "retrying" ? view.watch.error : view.portError;
   const portNote = view.snapshot?.portNote;
   // How to stop ends every live frame, also one with no pod to show: the cursor is hidden and nothing else moves.
@@ -328,15 +339,30 @@ function tableLines(
   const problemFrom = lines.length;
   if (problemText) message(problemText, problemCut ? problemMax - 1 : problemMax, "red");
   const pointer = problemCut ? { at: lines.length, from: problemFrom } : undefined;
+  const span = problemText ? { from: problemFrom, to: lines.length, state: stateAt, pointer: pointer?.at } : undefined;
   if (problemCut) lines.push(fit([{ text: WHOLE_MESSAGE, style: "dim" }]));
   const yielding = { lines: problemText ? reasonLines : [], before: lines.length - 1 };
   if (portNote) pushWrapped(portNote, maxLines(4), "yellow");
   const header = lines.length;
+  const made = (hidden: number, countsCut?: boolean): FrameLines => ({
+    lines,
+    header,
+    hidden,
+    problem: problemLines,
+    dropped,
+    cut,
+    cutAt,
+    yielding,
+    foot,
+    pointer,
+    message: span,
+    countsCut,
+  });
   const gap = dropped.has("gaps") ? [] : [""];
   lines.push(...gap);
   if (!view.pods) {
     lines.push(...countsGiveWay ? gaveWay : bottom(waiting));
-    return { lines, header, hidden: 0, problem: problemLines, dropped, cut, cutAt, yielding, foot, pointer };
+    return made(0);
   }
   if (view.pods.length === 0) {
     // Last, it may take what the screen has left, as rows of pods would: it says what to do.
@@ -344,7 +370,7 @@ function tableLines(
     const why = `no pods: ${view.snapshot?.emptyReason ?? "no EndpointSlice lists any"}`;
     pushWrapped(why, maxLines(Math.max(4, left)));
     if (context.live) lines.push("", ...bottom("0 pods"));
-    return { lines, header, hidden: 0, problem: problemLines, dropped, cut, cutAt, yielding, foot, pointer };
+    return made(0);
   }
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
   const emptyReason = view.snapshot?.emptyReason;
@@ -421,7 +447,7 @@ function tableLines(
     columns - cellWidth(printable(total)) - cellWidth(quit(total)[0]?.text ?? ""),
   );
   lines.push(...gap, ...countsGiveWay ? gaveWay : bottom(total + zones));
-  return { lines, header, hidden, problem: problemLines, dropped, cut, cutAt, yielding, foot, countsCut, pointer };
+  return made(hidden, countsCut);
 }
 
 /**

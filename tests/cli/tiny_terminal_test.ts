@@ -198,9 +198,39 @@ Deno.test("renderTable() on a terminal too short for the header and the message 
       const lines = tableAt(view, columns, { rows, live, stopped: !live });
       const frame = `${columns}x${rows} ${live ? "live" : "stopped"}:\n${lines.join("\n")}`;
       assert.ok(lines.length <= rows - 1, frame);
-      const at = lines.indexOf("--once prints it all");
+      // On a line of its own, or before how to quit where the frame has no line to spare.
+      const at = lines.findIndex((line) => line.startsWith("--once prints it all"));
       assert.ok(at > 0 && lines[at - 1].endsWith("…"), frame);
       assert.ok(lines.slice(0, at).some((line) => line.startsWith("Cannot list")), frame);
+    }
+  }
+});
+
+Deno.test("renderTable() at 5 and 6 rows says where to read a cut message whole, before how to quit where it has no line", () => {
+  // Was: at 40x5 'Cannot list endpointslices of service…' over 'Ctrl-C to quit', nothing said of '--once'; at 40x6 a
+  // short message cut without it; at 20x5 and 40x4 'retrying (see below)' with nothing of the message below it.
+  const short = new KubeApiError(
+    'Cannot watch endpointslices of service "echo" in namespace "prod": connection refused. Start the API server.',
+  );
+  const watching = serviceViewOf([SLICE], { zone: "a" });
+  const { snapshot: _, pods: __, ...listing } = watching;
+  for (const [name, view] of [["pods", watching], ["listing", listing]] as const) {
+    for (const error of [FORBIDDEN, short]) {
+      for (const [columns, rows] of [[40, 5], [40, 6], [80, 5], [20, 5], [40, 4]]) {
+        for (const live of [true, false]) {
+          const failing = { ...view, watch: { state: "retrying" as const, error } };
+          const lines = tableAt(failing, columns, { rows, live, stopped: !live });
+          const frame = `${name} ${columns}x${rows} ${live ? "live" : "stopped"}:\n${lines.join("\n")}`;
+          assert.ok(lines.length <= rows - 1, frame);
+          const state = lines.findIndex((line) => line.startsWith("retrying (see below)"));
+          assert.ok(state >= 0 && lines[state + 1]?.startsWith("Cannot"), frame);
+          if (live) assert.ok(lines.at(-1)!.endsWith("Ctrl-C to quit"), frame);
+          // Whole, or cut with '…' and where to read it whole under it.
+          const said = lines.some((line) => line.endsWith("server.") || line.endsWith('forbidden")'));
+          const at = lines.findIndex((line) => line.startsWith("--once prints it all"));
+          assert.ok(said || (at > 0 && lines[at - 1].endsWith("…")), frame);
+        }
+      }
     }
   }
 });
