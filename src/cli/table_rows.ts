@@ -21,8 +21,8 @@ function cutMiddle(text: string, width: number): string {
 }
 
 /**
- * The order in which rows get room on a short terminal: a pod that gets no calls and says why (not ready,
- * terminating), then failover, used, and last the pods outside this client's subset, which are fine.
+ * A pod's kind, for the order in which rows get room on a short terminal: a pod that gets no calls and says why (not
+ * ready, terminating), failover, used, and the pods outside this client's subset, which are fine.
  */
 function concern(pod: PodExplanation): number {
   if (pod.reason === "outside-subset") return 3;
@@ -52,7 +52,10 @@ export interface PodRows {
   /** How many pods there are of each use, and how many lines their rows take in all. */
   uses: UseCounts;
   height: number;
-  /** The pods' indices in the order rows get room, by {@linkcode concern}. */
+  /**
+   * The pods' indices in the order rows get room: those that get no calls and the used ones (the fewer of the two
+   * first), then failover, then outside the subset ({@linkcode concern}).
+   */
   byConcern: number[];
 }
 
@@ -87,7 +90,14 @@ export function podRows(view: ServiceView, columns: number): PodRows {
     if (!wrapped.has(cell)) wrapped.set(cell, wrap(cell, columns - usedStart, Infinity));
     return wrapped.get(cell)!;
   });
-  const byConcern = pods.map((_, i) => i).sort((a, b) => concern(pods[a]) - concern(pods[b]) || a - b);
+  // The used pods before the failover ones, and before those that get no calls where they are fewer: 29 pods not
+  // ready took every row from the one that got the calls while terminating, and the failover ones hid the only pod
+  // hinted for the client's zone; the counts by reason name the failover ones.
+  const ofKind = [0, 0, 0, 0];
+  for (const pod of pods) ofKind[concern(pod)]++;
+  const usedFirst = ofKind[2] < ofKind[0];
+  const rank = (i: number) => [usedFirst ? 1 : 0, 2, usedFirst ? 0 : 1, 3][concern(pods[i])];
+  const byConcern = pods.map((_, i) => i).sort((a, b) => rank(a) - rank(b) || a - b);
   const used = (i: number) => usedLines[i];
   const kinds = reasonKinds(pods);
   const uses = useCounts(pods);

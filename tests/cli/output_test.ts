@@ -256,11 +256,35 @@ Deno.test("renderTable() on a short terminal shows a pod that gets no calls befo
   };
   const lines = renderTable(viewOf([slice], "a"), { ...context, rows: 12 });
   const rows = lines.filter((line) => line.startsWith("p-")).map((line) => line.replace(/ {2,}.* {2,}/, " "));
-  assert.deepEqual(rows, ["p-00 failover: hinted for zone b", "p-11 not used: not ready"]);
-  assert.equal(lines.at(-4), "... and 10 more pods: 1 used, 9 failover");
+  // The only pod hinted for the client's zone, which gets its calls, before any of the ten failover ones.
+  assert.deepEqual(rows, ["p-10 used: hinted for this zone", "p-11 not used: not ready"]);
+  assert.equal(lines.at(-4), "... and 10 more pods: 10 failover");
   // The failover pods not shown, counted by zone (a row gives way to the count).
   assert.equal(lines.at(-3), "failover: 10 hinted for zone b");
   assert.equal(lines.at(-1), "1 used, 10 failover, 1 not used (1 in zone b)  Ctrl-C to quit");
+});
+
+Deno.test("renderTable() on a short terminal shows the one pod that gets the calls among many not ready", () => {
+  // Was, in a rollout on a real control plane (all new pods not ready, the old one deleted and still serving): 29 rows
+  // and counts of 'not used: not ready', and the one pod that got every call only counted ('1 used').
+  const slice: EndpointSlice = {
+    ...SLICE,
+    endpoints: Array.from({ length: 30 }, (_, i) => ({
+      addresses: [`10.0.3.${i}`],
+      targetRef: { name: `p-${String(i).padStart(2, "0")}` },
+      conditions: i === 29 ? { ready: false, serving: true, terminating: true } : { ready: false },
+    })),
+  };
+  for (const rows of [8, 12, 24]) {
+    const lines = renderTable(viewOf([slice]), { ...context, rows });
+    const frame = `${rows} rows:\n${lines.join("\n")}`;
+    assert.ok(
+      lines.some((line) => line.startsWith("p-29 ") && line.includes("used: serving while terminating")),
+      frame,
+    );
+    // Then those not used, where there is room.
+    if (rows > 8) assert.ok(lines.some((line) => line.startsWith("p-00 ")), frame);
+  }
 });
 
 Deno.test("renderTable() counts by reason the pods that get no calls, or calls on failover, when not all their rows fit", () => {
