@@ -47,6 +47,8 @@ const TERMS: [RegExp, string][] = [
   [/or set locality\.zone too/g, "or pass --zone too"],
   [/ \(it is read again every 5 minutes\)/g, ""],
   [/; the Node is read again every 5 minutes, so no restart is needed\)/g, ") and run kgr-resolver again"],
+  // A Local Service and no node: the CLI's user names one, a pod's spec and the library's option would not help.
+  [/set NODE_NAME from the Downward API \(env: \[.*?\]\) or locality\.node/g, "pass --node with the client's node"],
   // The CLI's locality comes from its flags: with them, no variable is read.
   [/\(or set the locality option: \{\} turns topology-aware routing off\)/g, "(or pass --zone and --node)"],
   // Advice for a long-running process that read its credentials or CA once; the CLI's user runs it again.
