@@ -14,6 +14,7 @@ import type { CliProcess } from "../runtime/cli_process.ts";
 import { setTraceSink, setWarningSink } from "../runtime/trace.ts";
 import { VERSION } from "../base/version.ts";
 import { ignoredNamespaceWarning, parseArgs, UsageError } from "./args.ts";
+import { wrappedLines } from "./wrapped_lines.ts";
 import { withFlagTerms } from "./flag_terms.ts";
 import { runCheck } from "./check_command.ts";
 import { helpText } from "./help.ts";
@@ -41,7 +42,8 @@ export async function runCli(cli: CliProcess): Promise<number> {
   // The library's messages name its options (cluster.namespace); the CLI's user sets flags (--namespace).
   // Standard error quotes untrusted text (an API server's message, a kubeconfig's names, an exec plugin's words):
   // its control and bidi characters are escaped, as the table and check escape them.
-  cli = withFlagTerms({ ...cli, stderr: printableLines(cli.stderr) });
+  // On a terminal, its lines wrap at spaces, as the table's and check's do.
+  cli = withFlagTerms({ ...cli, stderr: printableLines(wrappedLines(cli.stderr)) });
   // The library's sockets and timers never hold the process (README, "Process lifetime"): the CLI does,
   // until it is done, or Node would end it in the middle of a request.
   const hold = setInterval(() => {}, HOLD_MS);

@@ -1,0 +1,52 @@
+/**
+ * Standard error on a terminal, its lines wrapped at spaces as the table and `check` wrap theirs: a message wider
+ * than the terminal was broken by the terminal in the middle of its words ("Cannot watc" over "h endpointslices").
+ *
+ * @module
+ */
+
+import type { CliOutput } from "../runtime/cli_process.ts";
+import { wordWrap } from "./terminal.ts";
+
+/**
+ * The output with each whole line it is given wrapped at spaces to the terminal's width, a kubectl command kept on
+ * one line where it fits (see {@linkcode wordWrap}); a line that another write began, or that this one does not end,
+ * such as an exec plugin's prompt, and text with escape sequences, as given. Not a terminal: the output itself.
+ *
+ * @param output Standard error.
+ * @returns The output that wraps.
+ *
+ * @example
+ * ```ts
+ * import { wrappedLines } from "./wrapped_lines.ts";
+ * import type { CliOutput } from "../runtime/cli_process.ts";
+ * let printed = "";
+ * const output: CliOutput = { write: (text) => printed += text, isTTY: true, size: () => ({ columns: 20, rows: 5 }) };
+ * wrappedLines(output).write("kgr-resolver: cannot reach the API server\n");
+ * console.log(printed); // "kgr-resolver: cannot\nreach the API server\n"
+ * ```
+ */
+export function wrappedLines(output: CliOutput): CliOutput {
+  if (!output.isTTY) return output;
+  let atLineStart = true;
+  const wrapped = (text: string) => {
+    const columns = output.size()?.columns;
+    if (!columns || text.includes("\x1b")) return text;
+    const lines = text.split("\n");
+    return lines.map((line, i) =>
+      i === lines.length - 1 || (i === 0 && !atLineStart)
+        ? line
+        : wordWrap(line, columns, { keepCommands: true }).join("\n")
+    ).join("\n");
+  };
+  return {
+    write: (text) => {
+      const shown = wrapped(text);
+      if (text !== "") atLineStart = text.endsWith("\n");
+      return output.write(shown);
+    },
+    isTTY: output.isTTY,
+    size: () => output.size(),
+    ...(output.onResize ? { onResize: (listener: () => void) => output.onResize!(listener) } : {}),
+  };
+}

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { runCli } from "../../src/cli/main.ts";
+import { wrappedLines } from "../../src/cli/wrapped_lines.ts";
+import type { CliOutput } from "../../src/runtime/cli_process.ts";
+
+/** Runs the CLI with standard error a terminal `columns` wide (or not a terminal), and returns what it wrote there. */
+async function stderrOf(args: string[], columns?: number): Promise<{ code: number; text: string }> {
+  let text = "";
+  const output = (write: (text: string) => void, tty: boolean): CliOutput => ({
+    write,
+    isTTY: tty,
+    size: () => tty ? { columns: columns!, rows: 24 } : undefined,
+  });
+  const code = await runCli({
+    args,
+    env: () => undefined,
+    stdout: output(() => {}, false),
+    stderr: output((written) => text += written, columns !== undefined),
+    onInterrupt: () => () => {},
+    exit: () => Promise.reject(new Error("not in tests")),
+  });
+  return { code, text };
+}
+
+Deno.test("runCli() wraps a message on a terminal's standard error at spaces, not in the middle of a word", async () => {
+  // Was, at 80 columns: 'a resolver with these crede' over 'ntials would see a change', the terminal's own wrap.
+  const args = [
+    "--once",
+    "--kubeconfig",
+    "/nonexistent/dir/kubeconfig-of-the-staging-cluster.yaml",
+    "kubernetes:///e.p:g",
+  ];
+  const piped = await stderrOf(args);
+  const tty = await stderrOf(args, 40);
+  assert.equal(tty.code, piped.code);
+  const lines = tty.text.trimEnd().split("\n");
+  assert.ok(lines.length > 1, tty.text);
+  // Each line fits, but for a word wider than the terminal (the path), and the words are the same.
+  for (const line of lines) assert.ok(line.length <= 40 || !line.includes(" "), tty.text);
+  assert.equal(lines.join(" "), piped.text.trimEnd());
+});
+
+Deno.test("wrappedLines() leaves a line that another write began, or that this one does not end, as given", () => {
+  let printed = "";
+  const output = wrappedLines({
+    write: (text) => printed += text,
+    isTTY: true,
+    size: () => ({ columns: 10, rows: 5 }),
+  });
+  output.write("Password for some user: ");
+  output.write("typed and more words\nthe next line wraps here\nunfinished prompt text ");
+  assert.equal(
+    printed,
+    "Password for some user: typed and more words\nthe next\nline wraps\nhere\nunfinished prompt text ",
+  );
+  // Escape sequences: as given, their cells unknown.
+  printed = "";
+  output.write("\x1b[2K a b c d e f g h i j k\n");
+  assert.equal(printed, "\x1b[2K a b c d e f g h i j k\n");
+});
