@@ -711,3 +711,29 @@ Deno.test("networkError() for in-cluster access names the variables and files th
     assert.doesNotMatch(message, /in the in-cluster service account/);
   }
 });
+
+Deno.test("statusError() and notJsonError() escape DEL, C1 controls and bidi characters in the server's words", () => {
+  // JSON quoting escapes C0 controls only: a right-to-left override (U+202E) or an isolate (U+2066) in a server's
+  // message reordered the words around it in a terminal or a log line, and a C1 CSI (U+009B) could move the cursor.
+  const unprintable = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+  const access = accessTo("https://10.0.0.1:6443");
+  const refused = statusError(
+    listIn("prod"),
+    access,
+    answer(403),
+    { message: "forbidden\u202e: user\x7f\x9b2J \u2066x" },
+    false,
+  );
+  assert.doesNotMatch(refused.message, unprintable);
+  assert.match(refused.message, /\(server said: "forbidden\\u202e: user\\x7f\\x9b2J \\u2066x"\)/);
+  const page = notJsonError(
+    "list",
+    "endpointslices",
+    access,
+    new Response(null, { status: 200, headers: { "content-type": "text/html" } }),
+    undefined,
+    "Sign\u202ein\x85",
+  );
+  assert.doesNotMatch(page.message, unprintable);
+  assert.match(page.message, /\(server said: "Sign\\u202ein\\x85"\)$/);
+});

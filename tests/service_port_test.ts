@@ -414,3 +414,30 @@ Deno.test("watchEndpoints() without a port reads the Service's ports from etcd, 
     await api.close();
   }
 });
+
+Deno.test("portNoteFor() and a failed read escape DEL, C1 controls and bidi characters in the slices' port names and protocols", async () => {
+  // The API server validates port names, but the fake and other servers may not: a right-to-left override (U+202E)
+  // or an isolate (U+2066) in a note or an error reorders the words around it in a terminal or a log line.
+  const unprintable = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+  const hostile = [
+    slice("h-a", [{ name: "g\u202erpc", port: 8080 }, { name: "s\x7ftats", port: 8125, protocol: "UDP\u2066" }]),
+    slice("h-b", [{ name: "g\u202erpc", port: 50051 }]),
+  ];
+  const notes = [portNoteFor(80, hostile)!, portNoteFor(8080, hostile)!, portNoteFor(8125, hostile)!];
+  for (const note of notes) assert.doesNotMatch(note, unprintable);
+  assert.match(notes[0], /\("g\\u202erpc" \(8080, 50051\), "s\\x7ftats" \(8125\)\).*instead \(:g\\u202erpc\)$/);
+  assert.match(notes[1], /^port 8080 is the number of "g\\u202erpc" .*instead \(:g\\u202erpc\)$/);
+  assert.match(notes[2], /^port 8125 is UDP\\u2066 in .*\("s\\x7ftats" \(8125\)\)/);
+  const { lookup, reads } = lookupWith();
+  const two = [slice("two-a", [{ name: "h\x9bttp", port: 8081 }, { name: "g\u2067rpc", port: 8080 }])];
+  lookup.portFor(two, 1);
+  reads[0].reject(new KubeApiError('Cannot get service "two" in namespace "prod": forbidden (403)', { status: 403 }));
+  await settle();
+  const error = lookup.portFor(two, 1);
+  assert.ok(error instanceof KubeApiError);
+  assert.doesNotMatch(error.message, unprintable);
+  assert.match(
+    error.message,
+    /the ports "g\\u2067rpc" \(8080\), "h\\x9bttp" \(8081\).*kubernetes:\/\/\/two\.prod:g\\u2067rpc$/,
+  );
+});

@@ -18,6 +18,7 @@ import { type ErrorBody, foreignAnswerAdvice } from "./_foreign_answer.ts";
 import { impersonationGrant, refusesImpersonation } from "./_impersonation_advice.ts";
 import { proxyLoginAdvice } from "./_proxy_login_advice.ts";
 import { withoutCredentials } from "./without_credentials.ts";
+import { printable } from "../base/printable.ts";
 
 /** Longest server-provided text (a Status message, a content type) quoted in our messages. */
 const MAX_QUOTED_CHARS = 300;
@@ -125,20 +126,23 @@ function apiServerErrorType(type: string | null): boolean {
 
 /**
  * Quotes text that came from the server, cut to a few hundred characters,
- * so that a hostile server cannot flood messages and traces.
+ * so that a hostile server cannot flood messages and traces, and made
+ * printable: JSON escapes only C0 controls, {@linkcode printable} DEL, C1
+ * controls and bidi characters too, which would reorder a log line's words.
  *
  * @param text Any text from the server.
- * @returns The text as a JSON string, cut with `...` when long.
+ * @returns The text as a JSON string, cut with `...` when long, with no control or format character.
  *
  * @example Quoting a Status message
  * ```ts
  * import { quote } from "./api_errors.ts";
  * console.log(quote("too old resource version: 5 (9)")); // "too old resource version: 5 (9)"
  * console.log(quote("x".repeat(1000)).length); // 305
+ * console.log(quote("a\u202eb")); // "a\u202eb"
  * ```
  */
 export function quote(text: string): string {
-  return JSON.stringify(text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}...` : text);
+  return printable(JSON.stringify(text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}...` : text));
 }
 
 /**

@@ -23,6 +23,7 @@ import { trace } from "../runtime/trace.ts";
 import { isRecord } from "../base/_util.ts";
 import { unrefTimer } from "../runtime/unref_timer.ts";
 import { wordList } from "../base/_word_list.ts";
+import { printable } from "../base/printable.ts";
 
 /** One port name found in a Service's EndpointSlices, with every number it has there. */
 export interface SlicePortName {
@@ -226,8 +227,12 @@ export function portNoteFor(port: number | string, slices: Iterable<EndpointSlic
   const all = [...slices];
   const ports = slicePortNames(all);
   const tcp = tcpPortNames(all);
-  return (typeof port === "number" ? unlistedPortNote(port, ports, tcp) ?? splitPortNote(port, ports) : undefined) ??
-    nonTcpPortNote(port, all, ports, tcp);
+  const note =
+    (typeof port === "number" ? unlistedPortNote(port, ports, tcp) ?? splitPortNote(port, ports) : undefined) ??
+      nonTcpPortNote(port, all, ports, tcp);
+  // The slices' port names and protocols come from the API server: a control or bidi character in one must not move
+  // a terminal's cursor or reorder the words of a log line, in a quote or in the names suggested.
+  return note === undefined ? undefined : printable(note);
 }
 
 /** Options of {@linkcode createServicePortLookup}. */
@@ -431,9 +436,11 @@ function unreadable(service: string, namespace: string, ports: SlicePortName[], 
   const reason = cause instanceof ResolverError ? cause.message.replace(/^Cannot get [^:]*: /, "") : String(cause);
   const example = ports.find((port) => port.name !== "")?.name ?? "grpc";
   return new KubeApiError(
-    `Cannot choose a port for service "${service}" in namespace "${namespace}": its EndpointSlices have the ports ` +
-      `${list(ports)}, a target without a port uses the Service's first TCP port, and reading the Service failed: ` +
-      `${reason}; or name a port in the target, e.g. kubernetes:///${service}.${namespace}:${example}`,
+    printable(
+      `Cannot choose a port for service "${service}" in namespace "${namespace}": its EndpointSlices have the ports ` +
+        `${list(ports)}, a target without a port uses the Service's first TCP port, and reading the Service failed: ` +
+        `${reason}; or name a port in the target, e.g. kubernetes:///${service}.${namespace}:${example}`,
+    ),
     cause instanceof KubeApiError ? { status: cause.status, reason: cause.reason, cause } : { cause },
   );
 }
