@@ -817,3 +817,44 @@ Deno.test("watchEndpoints() reads the Service again when its slices start or sto
     await api.close();
   }
 });
+
+Deno.test("watchEndpoints() does not read the Service for a pod that flaps ready, and at most once a second for one scaled 0, 1, 0", async () => {
+  // The reads when the slices start or stop listing pods must not become a loop: a pod not ready is still listed.
+  const api = await startFakeApiServer();
+  api.applyService({
+    metadata: { namespace: "prod", name: "agent" },
+    spec: { selector: { app: "agent" }, ports: [{ name: "grpc", port: 4317 }] },
+  });
+  const slice = (endpoints: { ip: string; pod: string; ready: boolean }[]) =>
+    api.applySlice(endpointSlice({
+      namespace: "prod",
+      service: "agent",
+      name: "agent-x1",
+      port: { name: "grpc", port: 4317 },
+      endpoints,
+    }));
+  const serviceReads = () => api.requests.filter(({ path }) => path.endsWith("/services/agent")).length;
+  const flap = async (step: (i: number) => void) => {
+    const before = serviceReads();
+    const start = Date.now();
+    for (let i = 0; i < 20; i++) {
+      step(i);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // A read due is at most a second away.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    return { reads: serviceReads() - before, seconds: Math.ceil((Date.now() - start) / 1000) };
+  };
+  slice([{ ip: "10.4.0.1", pod: "agent-1", ready: true }]);
+  const one = followAgent(api, undefined);
+  try {
+    await eventually(() => one.snapshots.length > 0 && serviceReads() === 1, "the first state and its read");
+    const ready = await flap((i) => slice([{ ip: "10.4.0.1", pod: "agent-1", ready: i % 2 === 1 }]));
+    assert.equal(ready.reads, 0, "reads while one pod flaps ready");
+    const scaled = await flap((i) => slice(i % 2 === 0 ? [] : [{ ip: "10.4.0.1", pod: "agent-1", ready: true }]));
+    assert.ok(scaled.reads >= 1 && scaled.reads <= scaled.seconds + 1, `${scaled.reads} reads in ${scaled.seconds} s`);
+  } finally {
+    await one.stop();
+    await api.close();
+  }
+});
