@@ -325,7 +325,8 @@ function startWatch(
  * endpoints. Returns whether one was held back that way (see `_coalesced_delivery.ts`).
  */
 function deliverAll(watch: SharedWatch, holdEmpty: boolean): boolean {
-  // Slices where there were none, or none left: read even if the last read (a 404, or the old one's) is a moment old.
+  // Slices where there were none, or none left, or that start or stop listing pods: read even if the last read (a
+  // 404, the old Service's, or its old selector) is a moment old.
   readOnSlicesComeOrGo(watch.trafficPolicy, watch.sliceCount, watch.state!.slices.size);
   watch.sliceCount = watch.state!.slices.size;
   let emptyHeld = false;

@@ -368,7 +368,8 @@ export async function observeService(
     // A view without a node waits too (at most `firstAnswerMs`), where the resolver's channels do not.
     const policyUnknown = trafficPolicy.current() === undefined;
     if (policyUnknown) trafficPolicy.refresh("the first state");
-    // A Service created after a 404, or deleted since the last read: read again, as the resolver's channels read it.
+    // A Service created after a 404, deleted since the last read, or whose slices start or stop listing pods (a new
+    // selector): read again, as the resolver's channels read it.
     readOnSlicesComeOrGo(trafficPolicy, sliceCount, state.slices.size);
     sliceCount = state.slices.size;
     if (port === undefined || policyUnknown) return false;
