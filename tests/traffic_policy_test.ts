@@ -769,6 +769,17 @@ Deno.test("watchEndpoints() stops saying a Service does not exist within 30 s of
   }
 });
 
+/** Applies the one slice of the Service agent as its EndpointSlice controller keeps it: agent-x1, port grpc 4317. */
+function applyAgentSlice(api: FakeApiServer, endpoints: { ip: string; pod: string; ready: boolean }[]): void {
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "agent",
+    name: "agent-x1",
+    port: { name: "grpc", port: 4317 },
+    endpoints,
+  }));
+}
+
 Deno.test("watchEndpoints() reads the Service again when its slices start or stop listing pods: the reason names the selector now", async () => {
   // Seen on v1.36.3: a selector changed to one that matches a pod not ready yet has the controller list that pod in
   // the slice it kept without endpoints, and one changed to a selector that matches none empties it. The reason then
@@ -781,14 +792,7 @@ Deno.test("watchEndpoints() reads the Service again when its slices start or sto
       metadata: { namespace: "prod", name: "agent" },
       spec: { selector: { app }, ports: [{ name: "grpc", port: 4317 }] },
     });
-  const slice = (endpoints: { ip: string; pod: string; ready: boolean }[]) =>
-    api.applySlice(endpointSlice({
-      namespace: "prod",
-      service: "agent",
-      name: "agent-x1",
-      port: { name: "grpc", port: 4317 },
-      endpoints,
-    }));
+  const slice = (endpoints: { ip: string; pod: string; ready: boolean }[]) => applyAgentSlice(api, endpoints);
   service("agnet");
   slice([]);
   const one = followAgent(api, undefined);
@@ -825,14 +829,7 @@ Deno.test("watchEndpoints() does not read the Service for a pod that flaps ready
     metadata: { namespace: "prod", name: "agent" },
     spec: { selector: { app: "agent" }, ports: [{ name: "grpc", port: 4317 }] },
   });
-  const slice = (endpoints: { ip: string; pod: string; ready: boolean }[]) =>
-    api.applySlice(endpointSlice({
-      namespace: "prod",
-      service: "agent",
-      name: "agent-x1",
-      port: { name: "grpc", port: 4317 },
-      endpoints,
-    }));
+  const slice = (endpoints: { ip: string; pod: string; ready: boolean }[]) => applyAgentSlice(api, endpoints);
   const serviceReads = () => api.requests.filter(({ path }) => path.endsWith("/services/agent")).length;
   const flap = async (step: (i: number) => void) => {
     const before = serviceReads();
