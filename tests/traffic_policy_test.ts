@@ -9,6 +9,7 @@ import { KubeApiError } from "../src/base/errors.ts";
 import { createClientSelectionMemo, selectForClient } from "../src/selection/client_selection.ts";
 import {
   createTrafficPolicyReader,
+  readOnSlicesComeOrGo,
   setDefaultPolicyClock,
   type TrafficPolicyReaderOptions,
   type TrafficPolicyState,
@@ -853,5 +854,36 @@ Deno.test("watchEndpoints() does not read the Service for a pod that flaps ready
   } finally {
     await one.stop();
     await api.close();
+  }
+});
+
+Deno.test("readOnSlicesComeOrGo() reads the Service again after a read under way when its slices start listing pods", async () => {
+  // The read under way may have been answered before the selector changed (a slow API server): once the slices list
+  // pods, no read every 10 to 20 s follows it, so the reason named the old selector until the watch listed again.
+  const clock = new FakeClock();
+  const slice = { metadata: { name: "agent-x1" }, addressType: "IPv4" as const, endpoints: null as null | object[] };
+  const answers: ((service: unknown) => void)[] = [];
+  const get = () => new Promise((resolve) => answers.push(resolve));
+  const { policy, stop, reads } = startReader(get, { slices: () => [slice as never], clock });
+  const answer = (app: string) => answers.at(-1)!({ spec: { selector: { app } } });
+  try {
+    readOnSlicesComeOrGo(policy, undefined, 1);
+    answer("agnet");
+    await eventually(() => policy.current()?.shape?.selector === "app=agnet", "the first answer");
+    await driveUntil(clock, () => reads() === 2);
+    // The user mends the selector as the second read is under way; the controller lists the pod it matches.
+    slice.endpoints = [{ addresses: ["10.1.0.1"] }];
+    readOnSlicesComeOrGo(policy, 1, 1);
+    answer("agnet");
+    // Five seconds on the reader's clock, a tenth at a time: its reads are spaced a second apart.
+    for (let step = 0; step < 50 && reads() < 3; step++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      clock.advance(100);
+    }
+    assert.equal(reads(), 3, "a read after the one under way, which answered the old selector");
+    answer("agent");
+    await eventually(() => policy.current()?.shape?.selector === "app=agent", "the mended selector");
+  } finally {
+    stop();
   }
 });

@@ -109,8 +109,10 @@ export interface TrafficPolicyReader {
    * @param spaced Whether the read may wait: one asked for by a channel that joins (or for a Service's first slices)
    * waits until a second after the last read ended, and serves every channel that joins meanwhile (no GET per
    * channel).
+   * @param changed Whether the read is for a change seen just now (see {@linkcode readOnSlicesComeOrGo}): a read
+   * under way may have been answered before it, so one more follows it, spaced.
    */
-  refresh(why: string, spaced?: boolean): void;
+  refresh(why: string, spaced?: boolean, changed?: boolean): void;
   /**
    * The policy a client at `node` gets: `Local` when the Service has it and the node is known; else `undefined`
    * (every pod), with a warning, once per Service, when it has it and the node is unknown.
@@ -192,6 +194,11 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
   /** Whether reads wait (see `hold`), and why the one that waits is due. */
   let held = false;
   let heldRead: string | undefined;
+  /**
+   * Why a read is due after the one under way (see `refresh`'s `changed`): that one may have been answered before the
+   * change that asked for it (the slices' new pods, after a new selector).
+   */
+  let readAfter: string | undefined;
   signal.addEventListener("abort", () => {
     retryTimer?.();
     spacedTimer?.();
@@ -286,6 +293,9 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       cancelUnanswered?.();
       signal.removeEventListener("abort", abort);
     }
+    const after = readAfter;
+    readAfter = undefined;
+    if (after !== undefined) refresh(after, true);
   }
 
   /**
@@ -309,23 +319,27 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
     } else void read(why);
   }
 
+  /** See {@linkcode TrafficPolicyReader.refresh}. */
+  function refresh(why: string, spaced = false, changed = false): void {
+    if (reading && changed) readAfter ??= why;
+    const busy = reading || retryTimer !== undefined || spacedTimer !== undefined || heldRead !== undefined;
+    if (busy || signal.aborted) return;
+    // The Service answered less than a second ago: as fresh as another read now (after an API server's restart,
+    // the retried read answered, then the 410's relist read again 100 ms later).
+    if (!spaced && clock.now() - answeredAt < JOIN_SPACING_MS) {
+      return trace(`${name}: not read again for ${why}: it answered less than a second ago`);
+    }
+    const wait = spaced ? endedAt + JOIN_SPACING_MS - clock.now() : 0;
+    if (wait <= 0) return start(why);
+    spacedTimer = clock.setTimeout(() => {
+      spacedTimer = undefined;
+      if (!reading && retryTimer === undefined) start(why);
+    }, wait);
+  }
+
   return {
     current: () => state,
-    refresh(why, spaced = false) {
-      const busy = reading || retryTimer !== undefined || spacedTimer !== undefined || heldRead !== undefined;
-      if (busy || signal.aborted) return;
-      // The Service answered less than a second ago: as fresh as another read now (after an API server's restart,
-      // the retried read answered, then the 410's relist read again 100 ms later).
-      if (!spaced && clock.now() - answeredAt < JOIN_SPACING_MS) {
-        return trace(`${name}: not read again for ${why}: it answered less than a second ago`);
-      }
-      const wait = spaced ? endedAt + JOIN_SPACING_MS - clock.now() : 0;
-      if (wait <= 0) return start(why);
-      spacedTimer = clock.setTimeout(() => {
-        spacedTimer = undefined;
-        if (!reading && retryTimer === undefined) start(why);
-      }, wait);
-    },
+    refresh,
     policyFor(node) {
       if (state?.policy !== "Local") return undefined;
       if (node !== undefined) return "Local";
@@ -512,8 +526,9 @@ export function readPolicyOnAnswer(reader: TrafficPolicyReader, api: EndpointSli
  * slices the garbage collector takes), or start or stop listing pods (a selector changed to one that matches pods, or
  * to one that matches none; a Service scaled to zero, or up from it; see {@linkcode TrafficPolicyReader.podsComeOrGo}):
  * what the last answer said of it (a 404, its selector) would be stale, and the read made every 10 s to 5 minutes
- * while the slices list no pod stops once they list one. One GET of the Service from the watch cache per change, no
- * more than one a second. The resolver's channels and the CLI's view call it with each state.
+ * while the slices list no pod stops once they list one. One GET of the Service from the watch cache per change (and
+ * one more after a read under way, which may have been answered before it), no more than one a second. The
+ * resolver's channels and the CLI's view call it with each state.
  *
  * @param reader The Service's reader.
  * @param before How many slices the last state had; `undefined` before the first state, which is read anyway.
@@ -525,7 +540,7 @@ export function readPolicyOnAnswer(reader: TrafficPolicyReader, api: EndpointSli
  * const signal = AbortSignal.abort(); // A reader that reads nothing: the example only calls it.
  * const api = { get: () => Promise.resolve({}) };
  * const reader = createTrafficPolicyReader({ service: "echo", namespace: "prod", api, signal, onChange() {} });
- * readOnSlicesComeOrGo(reader, 1, 0); // reader.refresh("its last slices deleted", true)
+ * readOnSlicesComeOrGo(reader, 1, 0); // reader.refresh("its last slices deleted", true, true)
  * ```
  */
 export function readOnSlicesComeOrGo(
@@ -537,8 +552,8 @@ export function readOnSlicesComeOrGo(
   const pods = reader.podsComeOrGo();
   if (before === undefined) return;
   if ((before === 0) !== (after === 0)) {
-    reader.refresh(after > 0 ? "its first slices" : "its last slices deleted", true);
+    reader.refresh(after > 0 ? "its first slices" : "its last slices deleted", true, true);
   } else if (pods) {
-    reader.refresh(pods === "come" ? "its slices list pods now" : "its slices no longer list a pod", true);
+    reader.refresh(pods === "come" ? "its slices list pods now" : "its slices no longer list a pod", true, true);
   }
 }
