@@ -737,3 +737,36 @@ Deno.test("statusError() and notJsonError() escape DEL, C1 controls and bidi cha
   assert.doesNotMatch(page.message, unprintable);
   assert.match(page.message, /\(server said: "Sign\\u202ein\\x85"\)$/);
 });
+
+// A server URL from the cluster.server option was told to "point the kubeconfig at the Kubernetes API server", where
+// no kubeconfig was given (or its server was replaced); the TLS message in the same case names the options.
+Deno.test("statusError() for an HTML page names cluster.server when the server URL came from it", () => {
+  const page = new Response(null, { status: 403, headers: { "content-type": "text/html" } });
+  for (
+    const [server, source, advice] of [
+      ["https://10.0.0.1:6443", "cluster options", /: point cluster\.server at the Kubernetes API server itself, not/],
+      [
+        "https://10.0.0.1:6443",
+        "kubeconfig /k with cluster.ca, cluster.server",
+        /: point cluster\.server at the Kubernetes API server itself, not/,
+      ],
+      [
+        "https://rancher.example/k8s/clusters/c-1",
+        "cluster options",
+        /check the path in cluster\.server and the user's access there, or point cluster\.server at the Kubernetes/,
+      ],
+      // A kubeconfig's own server, even with other options given, is still the kubeconfig's.
+      ["https://10.0.0.1:6443", "kubeconfig /k with cluster.token", /: point the kubeconfig at the Kubernetes API/],
+      [
+        "https://rancher.example/k8s/clusters/c-1",
+        "kubeconfig /k",
+        /check the path in kubeconfig \/k and the user's access there, or point the kubeconfig at/,
+      ],
+    ] as const
+  ) {
+    const access = { ...accessTo(server), source } as ClusterAccess;
+    const message = statusError(listIn("prod"), access, page, {}, false).message;
+    assert.match(message, advice, source);
+    if (advice.source.includes("cluster")) assert.doesNotMatch(message, /the kubeconfig/, source);
+  }
+});

@@ -237,7 +237,7 @@ boundedTest("a text/html 200 for the LIST or the WATCH is a clear error, and ret
   assert.match(listError.message, /^Cannot list endpointslices of service "echo" in namespace "prod": the server at/);
   assert.match(
     listError.message,
-    /answered 200 with content type "text\/html; charset=utf-8", not JSON: point the kubeconfig/,
+    /answered 200 with content type "text\/html; charset=utf-8", not JSON: point cluster\.server/,
   );
   assert.match(watchError.message, /^Cannot watch .* content type "text\/html; charset=utf-8", not JSON/);
   // The page's own words say what answered (a login page, a web server on the wrong port), as for an error page.
@@ -307,7 +307,7 @@ boundedTest(
           watcher.errors[0].message,
           new RegExp(
             `^Cannot (list|watch) endpointslices of service "echo" in namespace "prod": the server at .* answered ` +
-              `${status} with content type "text/html;charset=utf-8", not JSON: point the kubeconfig at the ` +
+              `${status} with content type "text/html;charset=utf-8", not JSON: point cluster\\.server at the ` +
               "Kubernetes API server itself",
           ),
         );

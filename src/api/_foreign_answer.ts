@@ -28,7 +28,8 @@ export interface ErrorBody extends Status {
 }
 
 /**
- * What to do about an answer that is not the API server's.
+ * What to do about an answer that is not the API server's, naming `cluster.server` when the URL came from that
+ * option (alone, or replacing the kubeconfig's server), as the TLS advice names the TLS options.
  *
  * @param access The cluster.
  * @returns Advice for the end of a message.
@@ -40,12 +41,22 @@ export interface ErrorBody extends Status {
  * ```
  */
 export function foreignAnswerAdvice(access: ClusterAccess): string {
+  const option = serverFromOption(access.source);
+  const point = `point ${option ? "cluster.server" : "the kubeconfig"} at the Kubernetes API server itself`;
   if (new URL(access.server).pathname.replace(/\/+$/, "") !== "") {
     return "a gateway that serves the API under the path of its URL (Rancher, a Connect gateway) answers so when " +
-      `it refuses the user or knows no such cluster: check the path in ${access.source} and the user's access ` +
-      "there, or point the kubeconfig at the Kubernetes API server itself";
+      `it refuses the user or knows no such cluster: check the path in ${option ? "cluster.server" : access.source} ` +
+      `and the user's access there, or ${point}`;
   }
-  return "point the kubeconfig at the Kubernetes API server itself, not at a web page, a login page or a proxy";
+  return `${point}, not at a web page, a login page or a proxy`;
+}
+
+/**
+ * Whether the server URL came from the `cluster.server` option: the source is the options alone, or a kubeconfig
+ * whose server it replaced (`kubeconfig /k with cluster.ca, cluster.server`, as `applyClusterOptions` names them).
+ */
+function serverFromOption(source: string): boolean {
+  return source === "cluster options" || / with (cluster\.\w+, )*cluster\.server(,|$)/.test(source);
 }
 
 /**
