@@ -385,3 +385,24 @@ Deno.test("a server that does not parse, from the options or a kubeconfig, is ne
     for (const error of [fromOptions, fromKubeconfig]) assert.doesNotMatch(error.message, /SRV/, error.message);
   }
 });
+
+// A server URL with credentials in it was told to "put credentials in users", a kubeconfig's section that options have
+// no equivalent of: the options that carry them are cluster.token and cluster.tokenFile (or a client certificate).
+Deno.test("cluster.server with a user name and password points to cluster.token, and never shows the password", async () => {
+  for (const server of ["https://admin:s3cr3t-pw@10.0.0.1:6443", "admin:s3cr3t-pw@10.0.0.1:6443"]) {
+    await assert.rejects(
+      () => resolveClusterAccess({ server }, fakeEnvironment({}, {})),
+      (error: Error) => {
+        assert.equal(
+          error.message,
+          "Cannot resolve cluster access: cluster.server must not hold a user name or password: pass a token as " +
+            "cluster.token (or its file as cluster.tokenFile), or a client certificate as cluster.cert and " +
+            "cluster.key (or cluster.certFile and cluster.keyFile)",
+        );
+        assert.doesNotMatch(`${error.message} ${JSON.stringify(error)}`, /s3cr3t|admin/);
+        return true;
+      },
+      server,
+    );
+  }
+});

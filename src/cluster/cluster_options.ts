@@ -184,7 +184,7 @@ export function checkClusterOptions(options: ClusterOptions): void {
   const hasCert = options.cert !== undefined || options.certFile !== undefined;
   const hasKey = options.key !== undefined || options.keyFile !== undefined;
   if (hasCert !== hasKey) throw halfClientCertificate(hasCert);
-  if (options.server !== undefined) normalizeServer(options.server, serverProblem);
+  if (options.server !== undefined) normalizeServer(options.server, serverProblem, SERVER_OPTION);
   const userAgentUnfit = options.userAgent === undefined ? undefined : userAgentProblem(options.userAgent);
   if (userAgentUnfit !== undefined) {
     // Quoted as JSON: a name, never a secret, and its line break shows as \n; one too long, by its length.
@@ -209,6 +209,12 @@ function currentKind(value: unknown): string {
   if (value === null) return currentValue(null);
   return value === "" ? "current value is empty" : `current type is ${typeName(value)}`;
 }
+
+/** Where credentials go instead of `cluster.server`'s URL: the options that carry them. */
+const SERVER_OPTION = {
+  credentialsAdvice: "pass a token as cluster.token (or its file as cluster.tokenFile), or a client certificate as " +
+    "cluster.cert and cluster.key (or cluster.certFile and cluster.keyFile)",
+};
 
 /** The error for `cluster.server` that cannot be an API server URL; the URL is quoted only where it holds no secret. */
 function serverProblem(problem: string): ConfigError {
@@ -296,7 +302,7 @@ export async function applyClusterOptions(
   let schemeAssumed = found.serverSchemeAssumed === true;
   if (options.server !== undefined) {
     schemeAssumed = !hasScheme(options.server);
-    server = normalizeServer(options.server, serverProblem);
+    server = normalizeServer(options.server, serverProblem, SERVER_OPTION);
     if (found.source !== "cluster options") overridden.push("server");
   }
 

@@ -28,6 +28,16 @@ export function hasScheme(text: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(text.trim());
 }
 
+/** Options of {@linkcode normalizeServer}. */
+export interface NormalizeServerOptions {
+  /**
+   * Where credentials go, for a URL that holds a user name or password.
+   *
+   * @default {"put credentials in users"} (a kubeconfig's section)
+   */
+  credentialsAdvice?: string;
+}
+
 /**
  * Checks and normalises an API server URL: adds `https://` when there is no
  * scheme (see {@linkcode hasScheme} for when kubectl uses `http://`), drops a
@@ -35,6 +45,8 @@ export function hasScheme(text: string): boolean {
  *
  * @param text The URL as configured.
  * @param fail Makes the error for a problem (e.g. `is not a valid URL: ...`).
+ * @param options `credentialsAdvice`: where credentials go instead of the URL, for one that holds a user name or
+ *   password (the password is never shown).
  * @returns The URL, `https://host[:port][/path]`.
  * @throws {Error} The error `fail` makes (a `ConfigError` in this library).
  *
@@ -48,6 +60,7 @@ export function hasScheme(text: string): boolean {
 export function normalizeServer(
   text: string,
   fail: (problem: string) => Error,
+  options: NormalizeServerOptions = {},
 ): string {
   const trimmed = text.trim();
   const withScheme = hasScheme(trimmed) ? trimmed : `https://${trimmed}`;
@@ -75,7 +88,7 @@ export function normalizeServer(
   }
   if (url.username || url.password) {
     throw fail(
-      "must not hold a user name or password: put credentials in users",
+      `must not hold a user name or password: ${options.credentialsAdvice ?? "put credentials in users"}`,
     );
   }
   if (url.search || url.hash) {
