@@ -22,6 +22,12 @@ Deno.test("nearestName() names the one meant by a misspelt name", () => {
     ["--namspace", FLAGS, "--namespace"],
     ["--kube-config", FLAGS, "--kubeconfig"],
     ["--JSON", FLAGS, "--json"],
+    // Two letters swapped are one edit (Damerau): these were two, and as close to another name (--zone, tokenFile)
+    // or too many for a short name (kye).
+    ["--onec", FLAGS, "--once"],
+    ["--nmaespace", FLAGS, "--namespace"],
+    ["kye", CLUSTER, "key"],
+    ["tokenFiel", CLUSTER, "tokenFile"],
   ];
   for (const [name, names, meant] of cases) assert.equal(nearestName(name, names), meant, name);
 });
@@ -31,9 +37,12 @@ Deno.test("nearestName() names none when none is close, or two are as close", ()
     ["lb", REGISTER, "no name within two edits"],
     ["bearerToken", CLUSTER, "token is six edits away"],
     ["cs", CLUSTER, "one edit from ca, but half of a two-letter name"],
-    ["kye", CLUSTER, "two edits from key, but most of a three-letter name"],
+    ["cs", ["ca", "sc"], "one edit from ca, and half of a two-letter name: sc is a swap, but as short"],
     ["subsetSe", REGISTER, "two edits from subsetSize and from subsetSeed"],
     ["--zode", FLAGS, "one edit from --zone and from --node"],
+    // A tie suggests none: a guess among names as close may be the wrong one, and the caller's fallback (--help,
+    // the list of names) shows them all.
+    ["--one", FLAGS, "one edit from --once, --zone and --node"],
     ["--colour", FLAGS, "no flag within two edits"],
     ["anything", [], "no names at all"],
   ];

@@ -7,8 +7,9 @@
 
 /**
  * The one name among `names` that `name` is close to: the same but for case, else the only one nearest to it (in
- * characters to insert, delete or replace, case aside), when that is at most two and under half the longer name's
- * length (`cs` is not close to `ca`).
+ * characters to insert, delete or replace, or adjacent ones to swap, case aside), when that is at most two and under
+ * half the longer name's length (`cs` is not close to `ca`). Of names as near, none is named (`--one` is one edit
+ * from `--once`, `--zone` and `--node`): the caller's fallback lists them all.
  *
  * @param name The name given, which is none of `names`.
  * @param names The names that exist.
@@ -19,7 +20,7 @@
  * import { nearestName } from "./_nearest_name.ts";
  * const names = ["subsetSize", "subsetSeed", "signal"];
  * console.log(nearestName("subsetsize", names)); // "subsetSize"
- * console.log(nearestName("sginal", names)); // "signal"
+ * console.log(nearestName("sginal", names)); // "signal": a swap is one edit
  * console.log(nearestName("subsetSe", names)); // undefined: subsetSize and subsetSeed are as close
  * console.log(nearestName("lb", names)); // undefined
  * ```
@@ -40,15 +41,23 @@ export function nearestName(name: string, names: readonly string[]): string | un
   return 2 * nearestEdits < Math.max(name.length, nearest.length) ? nearest : undefined;
 }
 
-/** The number of characters to insert, delete or replace to turn `a` into `b` (Levenshtein). */
+/**
+ * The number of edits that turn `a` into `b`: a character inserted, deleted or replaced, or two adjacent ones swapped
+ * (`onec` is one edit from `once`), each part edited once (optimal string alignment, Damerau's distance as most
+ * spelling suggestions count it).
+ */
 function editDistance(a: string, b: string): number {
+  let twoBack: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
       current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        current[j] = Math.min(current[j], twoBack[j - 2] + 1);
+      }
     }
-    previous = current;
+    [twoBack, previous] = [previous, current];
   }
   return previous[b.length];
 }
