@@ -1,7 +1,13 @@
 // What the published packages (npm's `files`, JSR's `publish.include`) hold, against what their
 // README sends a reader to.
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { childEnv } from "./_child_env.mjs";
 
 const root = new URL("../", import.meta.url);
 const read = (path: string) => readFile(new URL(path, root), "utf8");
@@ -42,4 +48,27 @@ Deno.test("the scoped npm package is published public: npm publishes a scoped pa
   assert.ok(manifest.name.startsWith("@"), manifest.name);
   // Without it, a first `npm publish` without --access public fails (or makes it private on a paid account).
   assert.equal(manifest.publishConfig?.access, "public");
+});
+
+// Tools that read a package's manifest (bundlers, license checkers, version reporters) resolve
+// "@kgr/resolver/package.json", which an "exports" map without it refuses (ERR_PACKAGE_PATH_NOT_EXPORTED on Node).
+Deno.test("the npm package lets require.resolve() and import.meta.resolve() reach its package.json", async () => {
+  const project = await mkdtemp(join(tmpdir(), "kgr-manifest-"));
+  try {
+    await mkdir(join(project, "node_modules", "@kgr"), { recursive: true });
+    await symlink(fileURLToPath(root), join(project, "node_modules", "@kgr", "resolver"), "dir");
+    const script = 'const { createRequire } = await import("node:module"); ' +
+      'const require = createRequire(process.cwd() + "/"); ' +
+      'console.log(require.resolve("@kgr/resolver/package.json")); ' +
+      'console.log(import.meta.resolve("@kgr/resolver/package.json"));';
+    const { stdout } = await promisify(execFile)("node", ["--input-type=module", "-e", script], {
+      cwd: project,
+      env: childEnv(),
+    });
+    const [required, imported] = stdout.trim().split("\n");
+    assert.equal(required, fileURLToPath(new URL("package.json", root)));
+    assert.equal(fileURLToPath(imported), required);
+  } finally {
+    await rm(project, { recursive: true, force: true });
+  }
 });
