@@ -73,6 +73,35 @@ Deno.test("createChannel() refuses credentials that are no object, and an uncall
   createChannel("k8s-nice-creds:///echo.prod:grpc", null as never, { resolver }).close();
 });
 
+// What makes credentials, passed in their place: the class (ChannelCredentials) was told to be called as a function,
+// which throws ("Class constructor ChannelCredentials cannot be invoked without 'new'"; it is abstract too), and
+// grpc-js's `credentials` namespace that options come third; a bound factory was named "bound createInsecure()".
+Deno.test("createChannel() tells the credentials class or namespace passed in their place to use its factories", () => {
+  const recording = recordingGrpc();
+  const resolver = { grpc: recording.grpc };
+  const factories = "call its createInsecure() or createSsl() (ChannelCredentials.createInsecure(), " +
+    "grpc.credentials.createSsl(...)), or pass undefined for insecure";
+  for (
+    const [credentials, what] of [
+      [grpc.ChannelCredentials, "the ChannelCredentials class"],
+      [grpc.credentials, "an object of credentials factories"],
+    ] as const
+  ) {
+    assert.throws(() => createChannel("k8s-nice-creds:///echo.prod:grpc", credentials as never, { resolver }), {
+      name: "TypeError",
+      message: `Cannot create the channel: its second argument must be channel credentials, not ${what}: ${factories}`,
+    });
+  }
+  assert.throws(
+    () =>
+      createChannel("k8s-nice-creds:///echo.prod:grpc", grpc.credentials.createInsecure.bind(null) as never, {
+        resolver,
+      }),
+    { name: "TypeError", message: /call it \(createInsecure\(\), not createInsecure\)/ },
+  );
+  assert.deepEqual(recording.schemes, [], "nothing registered");
+});
+
 Deno.test("createChannel() refuses a resolver option given beside the channel options, which grpc-js would ignore", () => {
   const recording = recordingGrpc();
   const cases: [Record<string, unknown>, RegExp][] = [

@@ -159,16 +159,27 @@ function checkNiceGrpcsCopy(grpc: GrpcModule, scheme: string): void {
 const RESOLVER_OPTIONS = REGISTER_OPTIONS.filter((name) => name !== "scheme");
 
 /**
- * Refuses the options given in the place of the credentials, and what is no object (a credentials factory not
- * called, `"insecure"`), which grpc-js reports as `credentials?._isSecure is not a function`, and credentials of
+ * Refuses the options given in the place of the credentials, what makes credentials (the class, grpc-js's
+ * `credentials`), and what is no object (a credentials factory not called, `"insecure"`), which grpc-js reports as `credentials?._isSecure is not a function`, and credentials of
  * another copy of grpc-js than nice-grpc's (the app's `grpc.credentials`, when npm gave nice-grpc a copy of its own),
  * which grpc-js reports as `Channel credentials must be a ChannelCredentials object`, naming neither copy.
  * Credentials are class instances, never plain objects; nice-grpc takes `null` as none.
  */
 function checkCredentials(credentials: unknown): void {
   if (credentials === undefined || credentials === null) return;
+  if (makesCredentials(credentials)) {
+    throw new TypeError(
+      "Cannot create the channel: its second argument must be channel credentials, not " +
+        `${
+          typeof credentials === "function" ? "the ChannelCredentials class" : "an object of credentials factories"
+        }: ` +
+        "call its createInsecure() or createSsl() (ChannelCredentials.createInsecure(), grpc.credentials.createSsl(...)), " +
+        "or pass undefined for insecure",
+    );
+  }
   if (typeof credentials === "function") {
-    const name = credentials.name;
+    // A bound factory's name is "bound createInsecure".
+    const name = credentials.name.replace(/^bound /, "");
     throw new TypeError(
       "Cannot create the channel: its second argument must be channel credentials, not the function that makes " +
         `them: call it${name === "" ? "" : ` (${name}(), not ${name})`}, or pass undefined for insecure`,
@@ -197,6 +208,15 @@ function checkCredentials(credentials: unknown): void {
     "Cannot create the channel: its second argument must be channel credentials (or undefined for insecure), " +
       "and options come third: createChannel(target, undefined, { resolver: { ... } })",
   );
+}
+
+/**
+ * Whether `value` makes credentials rather than being some: the `ChannelCredentials` class, or grpc-js's
+ * `credentials` namespace, both of which have a `createInsecure()`.
+ */
+function makesCredentials(value: unknown): boolean {
+  return (typeof value === "function" || typeof value === "object") &&
+    typeof (value as { createInsecure?: unknown }).createInsecure === "function";
 }
 
 /** Whether credentials are grpc-js channel credentials (they have `_isSecure()`), but not of nice-grpc's copy. */
