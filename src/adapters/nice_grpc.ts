@@ -160,21 +160,22 @@ const RESOLVER_OPTIONS = REGISTER_OPTIONS.filter((name) => name !== "scheme");
 
 /**
  * Refuses the options given in the place of the credentials, what makes credentials (the class, grpc-js's
- * `credentials`), and what is no object (a credentials factory not called, `"insecure"`), which grpc-js reports as `credentials?._isSecure is not a function`, and credentials of
- * another copy of grpc-js than nice-grpc's (the app's `grpc.credentials`, when npm gave nice-grpc a copy of its own),
- * which grpc-js reports as `Channel credentials must be a ChannelCredentials object`, naming neither copy.
+ * `credentials`), and what is no object (a credentials factory not called, `"insecure"`), which grpc-js reports as
+ * `credentials?._isSecure is not a function`, and credentials of another copy of grpc-js than nice-grpc's (the app's
+ * `grpc.credentials`, when npm gave nice-grpc a copy of its own), which grpc-js reports as `Channel credentials must be
+ * a ChannelCredentials object`, naming neither copy.
  * Credentials are class instances, never plain objects; nice-grpc takes `null` as none.
  */
 function checkCredentials(credentials: unknown): void {
   if (credentials === undefined || credentials === null) return;
   if (makesCredentials(credentials)) {
+    const what = typeof credentials === "function"
+      ? "the ChannelCredentials class"
+      : "an object of credentials factories";
     throw new TypeError(
-      "Cannot create the channel: its second argument must be channel credentials, not " +
-        `${
-          typeof credentials === "function" ? "the ChannelCredentials class" : "an object of credentials factories"
-        }: ` +
-        "call its createInsecure() or createSsl() (ChannelCredentials.createInsecure(), grpc.credentials.createSsl(...)), " +
-        "or pass undefined for insecure",
+      `Cannot create the channel: its second argument must be channel credentials, not ${what}: call its ` +
+        "createInsecure() or createSsl() (ChannelCredentials.createInsecure(), grpc.credentials.createSsl(...)), or " +
+        "pass undefined for insecure",
     );
   }
   if (typeof credentials === "function") {
