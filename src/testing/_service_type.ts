@@ -194,9 +194,14 @@ export function withNodePorts(
     }
     return port as number;
   });
-  // Given back unchanged across a change to a type without node ports, they are dropped (measured).
-  const same = asked.length === old.length && asked.every((port, index) => port === (old[index].nodePort ?? 0));
-  if (existing !== undefined && existing.spec.type !== type && !hasNodePorts(type) && same) asked = asked.map(() => 0);
+  // Across a change from a type with node ports to one without, they are dropped when none given is new (in any
+  // order, any subset), as kube-apiserver v1.36.3's sameNodePorts decides; an ExternalName Service's were never
+  // allocated, so they are not dropped for ClusterIP.
+  const had = new Set(old.map((port) => port.nodePort ?? 0));
+  if (
+    hasNodePorts(existing?.spec.type ?? "ClusterIP") && !hasNodePorts(type) &&
+    asked.every((port) => port === 0 || had.has(port))
+  ) asked = asked.map(() => 0);
   if (type === "ClusterIP") {
     const index = asked.findIndex((port) => port !== 0);
     if (index !== -1) {

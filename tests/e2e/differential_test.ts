@@ -1851,6 +1851,13 @@ Deno.test({
             await step("np-allocate", { type: "NodePort", allocateLoadBalancerNodePorts: true });
             // The node port given back unchanged to a ClusterIP Service is dropped.
             await step("np", { type: "ClusterIP", ports: [{ name: "grpc", port: 80, nodePort: 30070 }] });
+            // Dropped too when none given back is new: a subset, in another order; a new one is refused.
+            const pair = [{ name: "x", port: 80, nodePort: 30075 }, { name: "y", port: 81, nodePort: 30076 }];
+            await step("np-pair", { type: "NodePort", ports: pair });
+            await step("np-pair", { type: "ClusterIP", ports: [pair[1], { name: "x", port: 80 }] });
+            await step("np-pair2", { type: "NodePort", ports: pair });
+            await step("np-pair2", { type: "ClusterIP", ports: [{ ...pair[0], nodePort: 30077 }, pair[1]] });
+            await step("np-pair2", { type: "ExternalName", externalName: "a.b", ports: [pair[1], pair[0]] });
             // LoadBalancer: node ports follow the port names across a replacement.
             await step("lb", { type: "LoadBalancer", allocateLoadBalancerNodePorts: false });
             const xy = [{ name: "x", port: 80 }, { name: "y", port: 81 }];
@@ -1868,6 +1875,8 @@ Deno.test({
             // An ExternalName Service's node ports are kept unchecked, and hold nothing.
             const held = [{ name: "grpc", port: 80, nodePort: 30072 }];
             await step("en-node-port", { type: "ExternalName", externalName: "a.b", ports: held });
+            // Never allocated, they are not dropped for a ClusterIP Service: refused.
+            await step("en-node-port", { type: "ClusterIP", ports: held });
             await step("en-port-80", {
               type: "ExternalName",
               externalName: "a.b",

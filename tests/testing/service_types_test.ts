@@ -444,3 +444,52 @@ Deno.test("applyService() frees the node ports and address a Service gave up, an
     );
   });
 });
+
+Deno.test("applyService() drops node ports given back to a ClusterIP or ExternalName Service when none is new, as kube-apiserver does", async () => {
+  await withServer({}, (server) => {
+    const ports = [{ name: "a", port: 80 }, { name: "b", port: 81 }];
+    const node = apply(server, "np", { type: "NodePort", ports });
+    const [a, b] = node.ports!.map((port) => port.nodePort);
+    // kube-apiserver v1.36.3 drops them when the new ones are a subset of the old (its sameNodePorts), in any order.
+    const subset = apply(server, "np", { type: "ClusterIP", ports: [{ ...ports[0], nodePort: a }, ports[1]] });
+    assert.deepEqual(subset.ports!.map((port) => port.nodePort), [undefined, undefined]);
+    apply(server, "np2", { type: "NodePort", ports: [{ ...ports[0], nodePort: a }, { ...ports[1], nodePort: b }] });
+    const reordered = apply(server, "np2", {
+      type: "ExternalName",
+      externalName: "db.example.com",
+      ports: [{ ...ports[1], nodePort: b }, { ...ports[0], nodePort: a }],
+    });
+    assert.deepEqual(reordered.ports!.map((port) => port.nodePort), [undefined, undefined]);
+    // A node port the old Service did not have is a request: refused for a ClusterIP Service.
+    apply(server, "np3", { type: "NodePort", ports: [{ port: 80, nodePort: 30090 }] });
+    assert.match(
+      refusal(server, "np3", { type: "ClusterIP", ports: [{ port: 80, nodePort: 30091 }] }),
+      /^spec\.ports\[0\]\.nodePort: Forbidden: may not be used when `type` is 'ClusterIP'/,
+    );
+    // An ExternalName Service's node ports were never allocated: given back to a ClusterIP one, they are refused.
+    apply(server, "ext", {
+      type: "ExternalName",
+      externalName: "a.example.com",
+      ports: [{ port: 80, nodePort: 30092 }],
+    });
+    assert.match(
+      refusal(server, "ext", { type: "ClusterIP", ports: [{ port: 80, nodePort: 30092 }] }),
+      /^spec\.ports\[0\]\.nodePort: Forbidden: may not be used when `type` is 'ClusterIP'/,
+    );
+  });
+});
+
+Deno.test("deleteService() frees the address and node ports of the Service, as kube-apiserver does", async () => {
+  await withServer({}, (server) => {
+    const given = { type: "NodePort", clusterIP: "10.96.0.80", ports: [{ port: 80, nodePort: 30080 }] };
+    apply(server, "a", given);
+    assert.match(refusal(server, "b", given), /already allocated/);
+    assert.equal(server.deleteService("prod", "a"), true);
+    const taken = apply(server, "b", given);
+    assert.deepEqual([taken.clusterIP, taken.ports![0].nodePort], ["10.96.0.80", 30080]);
+    // Re-created under its old name, it finds them held by the other.
+    assert.match(refusal(server, "a", given), /already allocated/);
+    server.deleteService("prod", "b");
+    assert.equal(apply(server, "a", given).clusterIP, "10.96.0.80");
+  });
+});
