@@ -465,14 +465,14 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     checkOpen("apply the Service");
     const { service, changed } = services.apply(input, resources.services.history.nextRv());
     if (changed) record(resources.services, storedKey(service.metadata), service);
-    return structuredClone(service);
+    return copyJson(service);
   }
 
   function applyNode(input: NodeInput): Node {
     checkOpen("apply the Node");
     const { node, changed } = nodes.apply(input, resources.nodes.history.nextRv());
     if (changed) record(resources.nodes, storedKey(node.metadata), node);
-    return structuredClone(node);
+    return copyJson(node);
   }
 
   function close(): Promise<void> {
