@@ -1,7 +1,8 @@
 // A Service that exists but gives no usable endpoint: the empty reason names what its spec says (its type, its
 // selector, its ports), read by the GET the resolver makes anyway, where the slices alone leave the cause open.
 // The shapes are those kube-apiserver and kube-controller-manager v1.36.3 gave (tests/e2e/service_shape_test.ts).
-// The fake API server's Services are ClusterIP ones: the reason of an ExternalName one is in no_endpoints_reason_test.
+// The fake API server stores every type of Service; the reason for an ExternalName one is checked in
+// no_endpoints_reason_test (from its spec) and in testing/service_types_test (through the fake).
 import assert from "node:assert/strict";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
 import { type EndpointSnapshot, watchEndpoints } from "@kgr/resolver";

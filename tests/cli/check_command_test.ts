@@ -69,7 +69,8 @@ Deno.test("check on a target that resolves reads only the Service beyond its sli
 Deno.test("check lists three doubts as a list, not joined by 'and' twice", async () => {
   await using cluster = await startFakeCluster();
   const { api, kubeconfig } = cluster;
-  // The fake's Services are ClusterIP ones: in front of it, the Service reads as one turned ExternalName.
+  // In front of the fake, the Service reads as one turned ExternalName (written when the fake stored ClusterIP
+  // Services only; applyService() now takes this spec as it is).
   const external = { type: "ExternalName", externalName: "moved.example.com", ports: [{ name: "grpc", port: 80 }] };
   const front = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
     const url = new URL(request.url);
