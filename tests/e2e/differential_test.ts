@@ -1856,7 +1856,10 @@ Deno.test({
             await step("np-pair", { type: "NodePort", ports: pair });
             await step("np-pair", { type: "ClusterIP", ports: [pair[1], { name: "x", port: 80 }] });
             await step("np-pair2", { type: "NodePort", ports: pair });
-            await step("np-pair2", { type: "ClusterIP", ports: [{ ...pair[0], nodePort: 30077 }, pair[1]] });
+            await step("np-pair2", {
+              type: "ClusterIP",
+              ports: [{ ...pair[0], nodePort: 30077 }, { name: "y", port: 81 }],
+            });
             await step("np-pair2", { type: "ExternalName", externalName: "a.b", ports: [pair[1], pair[0]] });
             // LoadBalancer: node ports follow the port names across a replacement.
             await step("lb", { type: "LoadBalancer", allocateLoadBalancerNodePorts: false });
