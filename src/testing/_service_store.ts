@@ -30,6 +30,9 @@ export interface ServiceStore {
 }
 
 const PROTOCOLS = new Set(["TCP", "UDP", "SCTP"]);
+/** kube-apiserver's default and maximum ClientIP affinity timeouts, in seconds. */
+const DEFAULT_AFFINITY_SECONDS = 10800;
+const MAX_AFFINITY_SECONDS = 86400;
 
 /**
  * Creates the store over the stored Services.
@@ -185,6 +188,7 @@ function normalizeSpec(
       `spec.internalTrafficPolicy: Unsupported value: ${JSON.stringify(policy)}: supported values: "Cluster", "Local"`,
     );
   }
+  const affinity = sessionAffinityOf(spec, refuse);
   const selected = selector !== undefined && Object.keys(selector).length > 0;
   if (type === "ExternalName") checkExternalNameFamilies(spec, existing, refuse);
   const external = type === "ExternalName";
@@ -196,15 +200,40 @@ function normalizeSpec(
     ...(selected ? { selector: sortedMap(selector) } : {}),
     ...addresses,
     type,
-    sessionAffinity: "None",
+    sessionAffinity: affinity.sessionAffinity,
     ...(externalName === undefined ? {} : { externalName }),
     ...(externalTrafficPolicy === undefined ? {} : { externalTrafficPolicy }),
     ...healthCheck,
+    ...(affinity.sessionAffinityConfig === undefined ? {} : { sessionAffinityConfig: affinity.sessionAffinityConfig }),
     // An ExternalName Service has no address, so no IP families, and drops its internal traffic policy (measured).
     ...(external ? {} : ipFamiliesOf(spec, existing, headless && !selected, refuse)),
     ...(allocateLoadBalancerNodePorts === undefined ? {} : { allocateLoadBalancerNodePorts }),
     ...(external ? {} : { internalTrafficPolicy: policy }),
   };
+}
+
+/**
+ * A Service's session affinity as kube-apiserver v1.36.3 defaults and checks it: `None` unless given, which drops a
+ * config given with it; `ClientIP` with its timeout given (1-86400 seconds) or 10800.
+ */
+function sessionAffinityOf(
+  spec: ServiceInput["spec"],
+  refuse: (problem: string) => never,
+): Pick<Service["spec"], "sessionAffinity" | "sessionAffinityConfig"> {
+  const affinity: unknown = spec.sessionAffinity || "None";
+  if (affinity !== "None" && affinity !== "ClientIP") {
+    refuse(
+      `spec.sessionAffinity: Unsupported value: ${JSON.stringify(affinity)}: supported values: "ClientIP", "None"`,
+    );
+  }
+  if (affinity === "None") return { sessionAffinity: affinity };
+  const field = "spec.sessionAffinityConfig.clientIP.timeoutSeconds";
+  const timeout: unknown = spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS;
+  if (!Number.isInteger(timeout)) refuse(`${field} must be an integer: current value is ${describeValue(timeout)}`);
+  if ((timeout as number) <= 0 || (timeout as number) > MAX_AFFINITY_SECONDS) {
+    refuse(`${field}: Invalid value: ${timeout}: must be greater than 0 and less than ${MAX_AFFINITY_SECONDS}`);
+  }
+  return { sessionAffinity: affinity, sessionAffinityConfig: { clientIP: { timeoutSeconds: timeout as number } } };
 }
 
 /**

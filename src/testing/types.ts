@@ -272,13 +272,16 @@ export interface Service {
     clusterIPs?: string[] | undefined;
     /** `ClusterIP` unless given. */
     type: "ClusterIP" | "NodePort" | "LoadBalancer" | "ExternalName";
-    sessionAffinity: "None";
+    /** `None` unless given. */
+    sessionAffinity: "None" | "ClientIP";
     /** The DNS name an ExternalName Service stands for (kept as given on the other types, as kube-apiserver does). */
     externalName?: string | undefined;
     /** `Cluster` (the default) or `Local`, for a NodePort or LoadBalancer Service only. */
     externalTrafficPolicy?: "Cluster" | "Local" | undefined;
     /** Allocated for a LoadBalancer Service whose external traffic policy is `Local`. */
     healthCheckNodePort?: number | undefined;
+    /** For `ClientIP` affinity only: how long a client sticks to a pod, 10800 seconds unless given. */
+    sessionAffinityConfig?: { clientIP: { timeoutSeconds: number } } | undefined;
     /**
      * `["IPv4"]`, except for a headless Service without a selector, which kube-apiserver v1.36.3 gives both families
      * (the given one first) unless its policy is `SingleStack`, even on an IPv4 cluster; absent for ExternalName.
@@ -364,6 +367,10 @@ export interface ServiceInput {
      */
     ipFamilyPolicy?: "SingleStack" | "PreferDualStack" | "RequireDualStack" | undefined;
     internalTrafficPolicy?: "Cluster" | "Local" | undefined;
+    /** `None` (the default) or `ClientIP`. */
+    sessionAffinity?: "None" | "ClientIP" | undefined;
+    /** For `ClientIP` affinity: `{ clientIP: { timeoutSeconds } }`, 1-86400 (10800 when left out). */
+    sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number | undefined } | undefined } | undefined;
   };
 }
 

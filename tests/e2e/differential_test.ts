@@ -1896,6 +1896,19 @@ Deno.test({
             await step("en-ip", { type: "ExternalName", externalName: "a.b", clusterIP: "10.96.0.56" });
             await step("en-families", { type: "ExternalName", externalName: "a.b", ipFamilies: ["IPv4"] });
             await step("en-policy", { type: "ExternalName", externalName: "a.b", externalTrafficPolicy: "Cluster" });
+            await step("en-family-policy", {
+              type: "ExternalName",
+              externalName: "a.b",
+              ipFamilyPolicy: "SingleStack",
+            });
+            // Session affinity: ClientIP with its timeout defaulted or given; None drops a config given with it.
+            const minute = { clientIP: { timeoutSeconds: 60 } };
+            await step("affinity", { sessionAffinity: "ClientIP" });
+            await step("affinity-short", { sessionAffinity: "ClientIP", sessionAffinityConfig: minute });
+            await step("affinity-none", { sessionAffinity: "None", sessionAffinityConfig: minute });
+            await step("affinity-bad", { sessionAffinity: "Sticky" });
+            const day = { clientIP: { timeoutSeconds: 86401 } };
+            await step("affinity-long", { sessionAffinity: "ClientIP", sessionAffinityConfig: day });
             await step("bad", { type: "Foo" });
             return answers;
           };

@@ -493,3 +493,36 @@ Deno.test("deleteService() frees the address and node ports of the Service, as k
     assert.equal(apply(server, "a", given).clusterIP, "10.96.0.80");
   });
 });
+
+Deno.test("applyService() keeps a given sessionAffinity, with ClientIP's timeout as kube-apiserver defaults and checks it", async () => {
+  await withServer({}, (server) => {
+    const sticky = apply(server, "sticky", { sessionAffinity: "ClientIP", ports: grpc });
+    assert.equal(sticky.sessionAffinity, "ClientIP");
+    assert.deepEqual(sticky.sessionAffinityConfig, { clientIP: { timeoutSeconds: 10800 } });
+    // In kube-apiserver's order of fields: after the health check port, before the IP families.
+    const keys = Object.keys(sticky);
+    assert.equal(keys.indexOf("sessionAffinityConfig"), keys.indexOf("ipFamilies") - 1);
+    const given = { clientIP: { timeoutSeconds: 60 } };
+    assert.deepEqual(
+      apply(server, "short", { sessionAffinity: "ClientIP", sessionAffinityConfig: given, ports: grpc })
+        .sessionAffinityConfig,
+      given,
+    );
+    // None drops a config given with it, as kube-apiserver's defaulting does.
+    const none = apply(server, "none", { sessionAffinity: "None", sessionAffinityConfig: given, ports: grpc });
+    assert.deepEqual([none.sessionAffinity, "sessionAffinityConfig" in none], ["None", false]);
+    assert.equal(
+      refusal(server, "bad", { sessionAffinity: "Sticky", ports: grpc }),
+      'spec.sessionAffinity: Unsupported value: "Sticky": supported values: "ClientIP", "None"',
+    );
+    assert.equal(
+      refusal(server, "long", {
+        sessionAffinity: "ClientIP",
+        sessionAffinityConfig: { clientIP: { timeoutSeconds: 86401 } },
+        ports: grpc,
+      }),
+      "spec.sessionAffinityConfig.clientIP.timeoutSeconds: Invalid value: 86401: must be greater than 0 and less " +
+        "than 86400",
+    );
+  });
+});
