@@ -28,6 +28,10 @@ export type TypeFields = Pick<
 const TYPES: readonly ServiceType[] = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
 const NODE_PORTS_HINT = `(the fake API server's node ports are ${FIRST_NODE_PORT}-${LAST_NODE_PORT}: give a free ` +
   "one, or leave nodePort out to have one allocated)";
+/** The reason, after kube-apiserver's words, that no node port is left. */
+const FULL_HINT =
+  `(every node port of ${FIRST_NODE_PORT}-${LAST_NODE_PORT} is held: delete a NodePort or LoadBalancer ` +
+  "Service, or make this one a ClusterIP Service)";
 /** A lower-case RFC 1123 subdomain, as kube-apiserver checks an ExternalName (after a trailing dot is cut). */
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -163,7 +167,10 @@ export function healthCheckPortOf(
   const old = context.existing?.spec;
   const healthCheckNodePort = (given as number || undefined) ??
     (old?.type === "LoadBalancer" ? old.healthCheckNodePort : undefined) ?? allocateNodePort(context.used);
-  if (healthCheckNodePort === undefined) refuse(`spec.healthCheckNodePort: range is full ${NODE_PORTS_HINT}`);
+  // As kube-apiserver v1.36.3 words it, with the port it failed to allocate, 0.
+  if (healthCheckNodePort === undefined) {
+    refuse(`Internal error occurred: failed to allocate a HealthCheck NodePort 0: range is full ${FULL_HINT}`);
+  }
   return { healthCheckNodePort };
 }
 
@@ -248,7 +255,9 @@ export function withNodePorts(
     else if (sibling !== -1 && !taken.get(chosen[sibling])?.has(port.protocol)) nodePort = chosen[sibling];
     else if (context.allocate) {
       nodePort = allocateNodePort(held);
-      if (nodePort === undefined) refuse(`spec.ports[${index}].nodePort: range is full ${NODE_PORTS_HINT}`);
+      if (nodePort === undefined) {
+        refuse(`Internal error occurred: failed to allocate a nodePort: range is full ${FULL_HINT}`);
+      }
     }
     if (nodePort === undefined) return;
     chosen[index] = nodePort;

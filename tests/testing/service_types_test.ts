@@ -526,3 +526,28 @@ Deno.test("applyService() keeps a given sessionAffinity, with ClientIP's timeout
     );
   });
 });
+
+Deno.test("applyService() says which node ports are held when none is left, in kube-apiserver's words", async () => {
+  await withServer({}, (server) => {
+    const ports = (count: number) =>
+      Array.from({ length: count }, (_, index) => ({ name: `p${index}`, port: index + 1 }));
+    // 2,768 node ports: 27 Services of 100 ports and one of 68.
+    for (let i = 0; i < 27; i++) apply(server, `full${i}`, { type: "NodePort", ports: ports(100) });
+    apply(server, "last", { type: "NodePort", ports: ports(68) });
+    const hint = "(every node port of 30000-32767 is held: delete a NodePort or LoadBalancer Service, or make this " +
+      "one a ClusterIP Service)";
+    assert.equal(
+      refusal(server, "more", { type: "NodePort", ports: grpc }),
+      `Internal error occurred: failed to allocate a nodePort: range is full ${hint}`,
+    );
+    assert.equal(
+      refusal(server, "check", {
+        type: "LoadBalancer",
+        allocateLoadBalancerNodePorts: false,
+        externalTrafficPolicy: "Local",
+        ports: grpc,
+      }),
+      `Internal error occurred: failed to allocate a HealthCheck NodePort 0: range is full ${hint}`,
+    );
+  });
+});
