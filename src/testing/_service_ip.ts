@@ -28,13 +28,13 @@ const IP_FAMILY_POLICIES = ["PreferDualStack", "RequireDualStack", "SingleStack"
  * replaced Service's own is dropped, as a real type change drops it). Refuses in kube-apiserver's words.
  *
  * @param spec The given spec, read as given (a JavaScript caller can pass any value).
- * @param context The Service's type, the Service it replaces and the addresses other Services hold.
+ * @param context The Service's name and type, the Service it replaces and the addresses other Services hold.
  * @param refuse Throws the refusal.
  * @returns `{ clusterIP, clusterIPs: [clusterIP] }`, or `{}` for an ExternalName Service.
  */
 export function clusterIpOf(
   spec: ServiceInput["spec"],
-  context: { type: Service["spec"]["type"]; existing: Service | undefined; used: Held<string> },
+  context: { name: string; type: Service["spec"]["type"]; existing: Service | undefined; used: Held<string> },
   refuse: Refuse,
 ): ClusterIpFields {
   const { type, used } = context;
@@ -114,8 +114,11 @@ export function clusterIpOf(
   }
   const allocated = allocateClusterIp(used);
   if (allocated === undefined) {
+    // As kube-apiserver v1.36.3's allocator words it (a 500; read in its source, not measured).
     refuse(
-      `failed to allocate a serviceIP: range is full (every address of ${SERVICE_CIDR} is held: delete a Service)`,
+      `Internal error occurred: failed to allocate a serviceIP for Service ${JSON.stringify(context.name)}: range is ` +
+        `full (every address of ${SERVICE_CIDR} is held: delete a Service, or make this one headless with ` +
+        'clusterIP: "None")',
     );
   }
   return { clusterIP: allocated, clusterIPs: [allocated] };

@@ -157,7 +157,8 @@ function normalizeSpec(
     refuse(`spec must be an object such as { ports: [{ port: 80 }] }: current value is ${describeValue(spec)}`);
   }
   const type = serviceTypeOf(spec, refuse);
-  const addresses = clusterIpOf(spec, { type, existing, used: held.ips }, refuse);
+  const name = key.slice(key.indexOf("/") + 1);
+  const addresses = clusterIpOf(spec, { name, type, existing, used: held.ips }, refuse);
   const headless = addresses.clusterIP === "None";
   const portless = headless || type === "ExternalName";
   // Read as given: a JavaScript caller can pass anything; null is a list left out, as kube-apiserver decodes it.

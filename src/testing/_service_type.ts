@@ -167,7 +167,7 @@ export function healthCheckPortOf(
   const old = context.existing?.spec;
   const healthCheckNodePort = (given as number || undefined) ??
     (old?.type === "LoadBalancer" ? old.healthCheckNodePort : undefined) ?? allocateNodePort(context.used);
-  // As kube-apiserver v1.36.3 words it, with the port it failed to allocate, 0.
+  // As kube-apiserver v1.36.3's allocator words it (read in its source), with the port it failed to allocate, 0.
   if (healthCheckNodePort === undefined) {
     refuse(`Internal error occurred: failed to allocate a HealthCheck NodePort 0: range is full ${FULL_HINT}`);
   }

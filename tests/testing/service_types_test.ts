@@ -12,6 +12,7 @@ import {
   clusterIpProblem,
   nodePortProblem,
 } from "../../src/testing/_service_ranges.ts";
+import { clusterIpOf } from "../../src/testing/_service_ip.ts";
 
 const IP = /^10\.96\.\d{1,3}\.\d{1,3}$/;
 const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io";
@@ -550,4 +551,18 @@ Deno.test("applyService() says which node ports are held when none is left, in k
       `Internal error occurred: failed to allocate a HealthCheck NodePort 0: range is full ${hint}`,
     );
   });
+});
+
+Deno.test("clusterIpOf() says the service range is full in kube-apiserver's words, and what to do", () => {
+  const refuse = (problem: string): never => {
+    throw new Error(problem);
+  };
+  const context = { name: "more", type: "ClusterIP" as const, existing: undefined, used: { has: () => true } };
+  assert.throws(
+    () => clusterIpOf({ ports: grpc }, context, refuse),
+    {
+      message: 'Internal error occurred: failed to allocate a serviceIP for Service "more": range is full (every ' +
+        'address of 10.96.0.0/16 is held: delete a Service, or make this one headless with clusterIP: "None")',
+    },
+  );
 });
