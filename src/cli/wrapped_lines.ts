@@ -10,7 +10,8 @@ import { wordWrap } from "./terminal.ts";
 
 /**
  * The output with each whole line it is given wrapped at spaces to the terminal's width, a kubectl command kept on
- * one line where it fits (see {@linkcode wordWrap}); a line that another write began, or that this one does not end,
+ * one line where it fits (see {@linkcode wordWrap}), and an indented line (a stack's `    at ...`) indented on each
+ * line it wraps into; a line that another write began, or that this one does not end,
  * such as an exec plugin's prompt, and text with escape sequences, as given. Not a terminal: the output itself.
  *
  * @param output Standard error.
@@ -34,9 +35,7 @@ export function wrappedLines(output: CliOutput): CliOutput {
     if (!columns || text.includes("\x1b")) return text;
     const lines = text.split("\n");
     return lines.map((line, i) =>
-      i === lines.length - 1 || (i === 0 && !atLineStart)
-        ? line
-        : wordWrap(line, columns, { keepCommands: true }).join("\n")
+      i === lines.length - 1 || (i === 0 && !atLineStart) ? line : indentedWrap(line, columns)
     ).join("\n");
   };
   return {
@@ -49,4 +48,12 @@ export function wrappedLines(output: CliOutput): CliOutput {
     size: () => output.size(),
     ...(output.onResize ? { onResize: (listener: () => void) => output.onResize!(listener) } : {}),
   };
+}
+
+/** The line wrapped at spaces within `columns`, its indent on each line; an indent that leaves no room, as given. */
+function indentedWrap(line: string, columns: number): string {
+  const indent = line.match(/^ */)![0];
+  if (indent.length >= columns) return line;
+  return wordWrap(line.slice(indent.length), columns - indent.length, { keepCommands: true })
+    .map((each) => `${indent}${each}`).join("\n");
 }

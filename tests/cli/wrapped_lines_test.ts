@@ -58,3 +58,23 @@ Deno.test("wrappedLines() leaves a line that another write began, or that this o
   output.write("\x1b[2K a b c d e f g h i j k\n");
   assert.equal(printed, "\x1b[2K a b c d e f g h i j k\n");
 });
+
+Deno.test("wrappedLines() keeps a line's indent, on each line it wraps it into", () => {
+  // Was, at 30 columns: an unexpected failure's stack lost its indent ('at runWatch (file:...)' flush left), as did a
+  // plugin's indented line.
+  let printed = "";
+  const output = wrappedLines({
+    write: (text) => printed += text,
+    isTTY: true,
+    size: () => ({ columns: 30, rows: 5 }),
+  });
+  output.write("kgr-resolver: unexpected failure: Error: boom\n    at runWatch (file:///a/b/watch_command.ts:1:2)\n");
+  assert.equal(
+    printed,
+    "kgr-resolver: unexpected\nfailure: Error: boom\n    at runWatch\n    (file:///a/b/watch_command.ts:1:2)\n",
+  );
+  // An indent as wide as the terminal leaves the line as given.
+  printed = "";
+  output.write(`${" ".repeat(30)}x y\n`);
+  assert.equal(printed, `${" ".repeat(30)}x y\n`);
+});
