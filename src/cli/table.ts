@@ -184,7 +184,7 @@ interface FrameLines {
   header: number;
   /** How many pods have no row. */
   hidden: number;
-  /** How many lines a failing watch's message, or the port's error, takes. */
+  /** How many lines a failing watch's message, or the port's error, takes; else, without pods, why there are none. */
   problem: number;
   /** The parts given up for rows of pods. */
   dropped: ReadonlySet<FramePart>;
@@ -368,9 +368,23 @@ function tableLines(
     // Last, it may take what the screen has left, as rows of pods would: it says what to do.
     const left = context.rows - 1 - lines.length - (context.live ? 2 : 0);
     const why = `no pods: ${view.snapshot?.emptyReason ?? "no EndpointSlice lists any"}`;
-    pushWrapped(why, maxLines(Math.max(4, left)));
+    // Cut, what to do is what is lost, at its end: as a failing watch's message, it ends with where to read it whole,
+    // and the header's parts give way to it (at 60x12 and 48x14 a Service without a selector's was cut with '…' alone).
+    const max = maxLines(Math.max(4, left));
+    const whyCut = max >= 2 && wholeLines(why) > max;
+    const whyFrom = lines.length;
+    pushWrapped(why, whyCut ? max - 1 : max);
+    const whyTo = lines.length;
+    const whyPointer = whyCut ? { at: whyTo, from: whyFrom } : undefined;
+    if (whyCut) lines.push(fit([{ text: WHOLE_MESSAGE, style: "dim" }]));
     if (context.live) lines.push("", ...bottom("0 pods"));
-    return made(0);
+    if (span) return made(0);
+    return {
+      ...made(0),
+      problem: whyTo - whyFrom,
+      pointer: whyPointer,
+      message: { from: whyFrom, to: whyTo, state: stateAt, pointer: whyPointer?.at },
+    };
   }
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
   const emptyReason = view.snapshot?.emptyReason;

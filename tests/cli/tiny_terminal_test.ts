@@ -234,3 +234,26 @@ Deno.test("renderTable() at 5 and 6 rows says where to read a cut message whole,
     }
   }
 });
+
+Deno.test("renderTable() on a short terminal gives why there are no pods the header's lines, or says where to read it whole", () => {
+  // Was, at 60x12 and 48x14: the advice for a Service without a selector cut with '…' before what to do, under the
+  // cluster's and the resourceVersion's lines, and nothing said where to read it whole.
+  const emptyReason = "service echo has no selector, and no EndpointSlice: give it an Endpoints object of its name " +
+    "that lists addresses (the EndpointSliceMirroring controller mirrors it into EndpointSlices), give the Service a " +
+    "selector, or write EndpointSlices of its own labeled kubernetes.io/service-name=echo (the resolver, like " +
+    "kube-proxy, reads EndpointSlices only)";
+  const base = serviceViewOf([], { zone: "a" });
+  const view = { ...base, snapshot: { ...base.snapshot!, emptyReason } };
+  for (const [columns, rows, whole] of [[60, 12, true], [48, 14, true], [80, 6, false], [40, 6, false]] as const) {
+    const lines = tableAt(view, columns, { rows });
+    const frame = `${columns}x${rows}:\n${lines.join("\n")}`;
+    assert.ok(lines.length <= rows - 1, frame);
+    assert.ok(lines.some((line) => line.includes("watching")), frame);
+    assert.equal(lines.at(-1), "0 pods  Ctrl-C to quit", frame);
+    if (whole) assert.ok(lines.join(" ").includes(`no pods: ${emptyReason}`), frame);
+    else {
+      const at = lines.indexOf("--once prints it all");
+      assert.ok(at > 0 && lines[at - 1].endsWith("…") && lines.some((line) => line.startsWith("no pods: ")), frame);
+    }
+  }
+});
