@@ -33,7 +33,7 @@ import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { namespacePresence } from "./namespace_presence.ts";
 import { inFlagTerms } from "./flag_terms.ts";
 import { byCountThenText } from "./pod_reasons.ts";
-import { unusedByZone } from "./table.ts";
+import { unusedByZone } from "./unused_zones.ts";
 import { externalNameDoubt, externalNamePresence, servicePresence, serviceReason } from "./service_presence.ts";
 import { wordList } from "../base/_word_list.ts";
 

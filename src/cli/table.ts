@@ -13,9 +13,10 @@ import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { HEADINGS } from "./table_layout.ts";
 import { cellsOf, type PodRows, podRows, rowsShown, type UseCounts, useCounts } from "./table_rows.ts";
 import { sourceLines, withFileName } from "./source_lines.ts";
+import { unusedByZone, zonesThatFit } from "./unused_zones.ts";
 import { keepCutMessage, type MessageSpan } from "./cut_message.ts";
 import { wrap } from "./_table_text.ts";
-import { byCountThenText, reasonCounts } from "./pod_reasons.ts";
+import { reasonCounts } from "./pod_reasons.ts";
 import { cellWidth, fitLine, type Paint, printable, type Segment, type Style } from "./terminal.ts";
 
 /** What the table shows besides the view. */
@@ -115,6 +116,13 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
     const better = without.header < frame.header || without.hidden < frame.hidden || without.problem > frame.problem;
     if (better) frame = without;
   }
+  // Still no row: one takes the lines of '... and N more pods' and the counts by reason, under no headings, where it
+  // fits there. That line only said what the counts on the frame's last line say, and no pod was named (at 40x6, four
+  // healthy pods); where a row fits beside it, it stays (a frame that tried this first kept blank lines at 20x12).
+  if (view.pods?.length && frame.hidden === view.pods.length) {
+    const named = framed(view, context, redraw, new Set([...frame.dropped, "gaps"]), true);
+    if (named.hidden < frame.hidden && named.lines.filter((line) => line !== "").length <= room) frame = named;
+  }
   const { lines, cutAt, yielding, foot, message } = frame;
   // A frame taller than the terminal scrolls its top into the scrollback on every redraw: keep the top and the
   // last lines (the counts, or what the table waits for, and how to quit). The blank lines that part it go first: cut
@@ -150,19 +158,23 @@ export function renderTable(view: ServiceView, context: TableContext): string[] 
   return [...shown, ...footLines];
 }
 
-/** The lines of a frame without the `dropped` parts, a message of the header uncut where the screen has the lines. */
+/**
+ * The lines of a frame without the `dropped` parts, a message of the header uncut where the screen has the lines; a row
+ * rather than `... and N more pods` alone where `named` (see {@linkcode tableLines}).
+ */
 function framed(
   view: ServiceView,
   context: TableContext,
   redraw: Redraw,
   dropped: ReadonlySet<FramePart>,
+  named = false,
 ): FrameLines {
   const room = Math.max(1, context.rows - 1);
-  const frame = tableLines(view, context, { ...redraw, spare: 0, dropped });
+  const frame = tableLines(view, context, { ...redraw, spare: 0, dropped, named });
   // A pod's row taller than the lines kept for it (its USED on two lines under it) leaves them empty when it does not
   // fit: a message of the header cut for want of them gets them.
   if (frame.cut && frame.lines.length < room) {
-    const more = tableLines(view, context, { ...redraw, spare: room - frame.lines.length, dropped });
+    const more = tableLines(view, context, { ...redraw, spare: room - frame.lines.length, dropped, named });
     if (more.lines.length <= room) return more;
   }
   return frame;
@@ -197,11 +209,11 @@ interface FrameLines {
   /** How many lines end the frame: the counts, or what the table waits for, and how to quit. */
   foot: number;
   /**
-   * Where the line `--once prints it all` under a failing watch's message, or the port's error, cut for want of lines
-   * is, and where that message starts.
+   * Where the line `--once prints it all` under a failing watch's message, or the port's error (else, without pods,
+   * why there are none), cut for want of lines is, and where that message starts.
    */
   pointer?: { at: number; from: number };
-  /** Where a failing watch's message, or the port's error, is, for a terminal too short for the frame. */
+  /** Where a failing watch's message, or the port's error (else why there are no pods), is, for a short terminal. */
   message?: MessageSpan;
   /** Whether the counts by reason of the pods without a row are cut for want of lines. */
   countsCut?: boolean;
@@ -209,12 +221,17 @@ interface FrameLines {
 
 /**
  * The table's lines, with `spare` more lines for the messages of the header than it keeps for them, without the
- * `dropped` parts (see {@linkcode PARTS_GIVEN_UP_FOR_ROWS}), the pods' rows and what all pods say from `redraw`.
+ * `dropped` parts (see {@linkcode PARTS_GIVEN_UP_FOR_ROWS}), the pods' rows and what all pods say from `redraw`; where
+ * `named` and no row fits beside `... and N more pods`, a row in its place where one fits there.
  */
 function tableLines(
   view: ServiceView,
   context: TableContext,
-  { spare, dropped, rows, topology, unusedZones }: Redraw & { spare: number; dropped: ReadonlySet<FramePart> },
+  { spare, dropped, named, rows, topology, unusedZones }: Redraw & {
+    spare: number;
+    dropped: ReadonlySet<FramePart>;
+    named: boolean;
+  },
 ): FrameLines {
   const { paint, columns } = context;
   // In the terms the CLI prints in (see withFlagTerms) before a line is measured, so that no cut falls in an option's
@@ -425,10 +442,18 @@ function tableLines(
     shown = rowsAlone;
     counts = reasonCounts(kinds, pods, shown, columns, room - 1 - shown.reduce((sum, i) => sum + height(i), 0));
   }
-  // Pods of two lines each (USED below) may leave the headings with no row: their line goes to the counts.
+  // Pods of two lines each (USED below) may leave the headings with no row: their line goes to a row where it makes
+  // room for one, else to the counts.
   if (headed && shown.length === 0) {
     lines.pop();
-    counts = reasonCounts(kinds, pods, shown, columns, ++room - 1);
+    shown = rowsShown(byConcern, ++room - 1, height);
+    counts = reasonCounts(kinds, pods, shown, columns, room - 1 - shown.reduce((sum, i) => sum + height(i), 0));
+  }
+  // Where `named`, a row takes the lines of '... and N more pods' and the counts, if it fits there (see renderTable).
+  const rowAlone = named && shown.length === 0 ? rowsShown(byConcern, room, height) : [];
+  if (rowAlone.length > 0) {
+    shown = rowAlone;
+    counts = [];
   }
   for (const i of shown) {
     const style = USE_STYLE[pods[i].use];
@@ -440,7 +465,7 @@ function tableLines(
   }
   const hidden = pods.length - shown.length;
   const countsCut = hidden > 0 && counts.length < reasonCounts(kinds, pods, shown, columns, Infinity).length;
-  if (hidden > 0) {
+  if (hidden > 0 && rowAlone.length === 0) {
     // Which kinds the rows left out are, so that the used pods, shown last, are not lost from sight.
     // Whole or not at all: cut, a count would read as another ('172' as '17…').
     const inRows = useCounts(shown.map((i) => pods[i]));
@@ -449,10 +474,12 @@ function tableLines(
       failover: uses.failover - inRows.failover,
       unused: uses.unused - inRows.unused,
     };
-    const kinds = left.used === hidden ? "all used" : summary(left);
+    // With no row, the kinds are those the frame's last line counts: said once, there.
+    const kinds = shown.length === 0 ? "" : left.used === hidden ? "all used" : summary(left);
     // Without the kinds, then without 'pods', where it does not fit: '... and 4999 more p…' at 20 columns.
-    const more = [`... and ${hidden} more pods: ${kinds}`, `... and ${hidden} more pods`, `... and ${hidden} more`]
-      .find((text) => cellWidth(text) <= columns) ?? `... and ${hidden} more`;
+    const more =
+      [`... and ${hidden} more pods${kinds && `: ${kinds}`}`, `... and ${hidden} more pods`, `... and ${hidden} more`]
+        .find((text) => cellWidth(text) <= columns) ?? `... and ${hidden} more`;
     lines.push(fit([{ text: more, style: "dim" }]));
     for (const line of counts) lines.push(paint(line, "dim"));
   }
@@ -462,48 +489,6 @@ function tableLines(
   );
   lines.push(...gap, ...countsGiveWay ? gaveWay : bottom(total + zones));
   return made(hidden, countsCut);
-}
-
-/**
- * ` (2 in zone b, 1 in zone c)`: the counts of {@linkcode unusedByZone} that fit in `room` cells (the most first, then
- * `…` for the rest), so that how to quit stays on the line; `""` when there are none or none fits.
- */
-function zonesThatFit(counts: readonly string[], room: number): string {
-  for (let shown = counts.length; shown > 0; shown--) {
-    const text = ` (${[...counts.slice(0, shown), ...(shown < counts.length ? ["…"] : [])].join(", ")})`;
-    if (cellWidth(printable(text)) <= room) return text;
-  }
-  return "";
-}
-
-/**
- * How many pods are not used in each zone, where topology applies (a zone short of ready pods shows, even when the
- * table is too narrow for its ZONE column): the most first, then by zone; none without topology or when every pod is
- * used.
- *
- * @param view The view.
- * @returns The counts, e.g. `["2 in zone b", "1 in zone c"]`.
- *
- * @example
- * ```ts
- * import { unusedByZone } from "./table.ts";
- * const count = unusedByZone({
- *   namespace: "prod", service: "echo", locality: { zone: "a" }, watch: { state: "watching" },
- *   snapshot: { endpoints: [], resourceVersion: "7", namespace: "prod", service: "echo", topology: "zone" },
- *   pods: [{ addresses: [{ host: "10.0.0.2", port: 80 }], zone: "b", ready: false, serving: false, terminating: false, use: "unused", message: "not used: not ready" }],
- * });
- * console.log(count); // ["1 in zone b"]
- * ```
- */
-export function unusedByZone({ snapshot, pods }: ServiceView): string[] {
-  if (snapshot === undefined || snapshot.topology === "none" || !pods) return [];
-  const counts = new Map<string, number>();
-  for (const pod of pods) {
-    if (pod.use !== "unused") continue;
-    const where = pod.zone === undefined ? "without a zone" : `in zone ${pod.zone}`;
-    counts.set(where, (counts.get(where) ?? 0) + 1);
-  }
-  return [...counts].sort(byCountThenText).map(([where, n]) => `${n} ${where}`);
 }
 
 /**

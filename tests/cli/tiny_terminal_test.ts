@@ -257,3 +257,32 @@ Deno.test("renderTable() on a short terminal gives why there are no pods the hea
     }
   }
 });
+
+Deno.test("renderTable() on a terminal with lines for one row and no more names a pod, not the counts twice", () => {
+  // Was, at 40x6, four healthy pods: '... and 4 more pods: 2 used, 2 failover' over '2 used, 2 failover  Ctrl-C to
+  // quit', a line left empty and no pod named; at 80x6 the same, where a row fits beside that line.
+  const [first, ...others] = SLICE.endpoints!.slice(0, 3);
+  const fourth = {
+    ...first,
+    addresses: ["10.1.0.4"],
+    targetRef: { name: "echo-3" },
+    zone: "b",
+    hints: { forZones: [{ name: "b" }] },
+  };
+  const healthy: EndpointSlice = { ...SLICE, endpoints: [first, ...others, fourth] };
+  const view = serviceViewOf([healthy], { zone: "a" });
+  const at40 = tableAt(view, 40, { rows: 6 });
+  assert.deepEqual(at40, [
+    "service prod/echo  port grpc",
+    "watching",
+    "echo-0  10.1.0.1:8080  a     yes",
+    "  used: hinted for this zone",
+    "2 used, 2 failover  Ctrl-C to quit",
+  ]);
+  const at80 = tableAt(view, 80, { rows: 6 });
+  assert.ok(at80.some((line) => line.startsWith("echo-0 ")), at80.join("\n"));
+  assert.equal(at80.at(-2), "... and 3 more pods: 1 used, 2 failover", at80.join("\n"));
+  // No line for a row: how many pods have none, their kinds said once, on the last line.
+  const at5 = tableAt(view, 40, { rows: 5 });
+  assert.deepEqual(at5.slice(-2), ["... and 4 more pods", "2 used, 2 failover  Ctrl-C to quit"]);
+});
