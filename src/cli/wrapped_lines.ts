@@ -12,7 +12,8 @@ import { wordWrap } from "./terminal.ts";
  * The output with each whole line it is given wrapped at spaces to the terminal's width, a kubectl command kept on
  * one line where it fits (see {@linkcode wordWrap}), and an indented line (a stack's `    at ...`) indented on each
  * line it wraps into; a line that another write began, or that this one does not end,
- * such as an exec plugin's prompt, and text with escape sequences, as given. Not a terminal: the output itself.
+ * such as an exec plugin's prompt, as given. Not a terminal: the output itself. Escape sequences never reach it: the
+ * CLI escapes control characters before (see `printableLines`).
  *
  * @param output Standard error.
  * @returns The output that wraps.
@@ -32,7 +33,7 @@ export function wrappedLines(output: CliOutput): CliOutput {
   let atLineStart = true;
   const wrapped = (text: string) => {
     const columns = output.size()?.columns;
-    if (!columns || text.includes("\x1b")) return text;
+    if (!columns) return text;
     const lines = text.split("\n");
     return lines.map((line, i) =>
       i === lines.length - 1 || (i === 0 && !atLineStart) ? line : indentedWrap(line, columns)
