@@ -213,7 +213,7 @@ interface FrameLines {
    * why there are none), cut for want of lines is, and where that message starts.
    */
   pointer?: { at: number; from: number };
-  /** Where a failing watch's message, or the port's error (else why there are no pods), is, for a short terminal. */
+  /** Where a failing watch's message or the port's error (else why no pod is there, or usable) is, for a short terminal. */
   message?: MessageSpan;
   /** Whether the counts by reason of the pods without a row are cut for want of lines. */
   countsCut?: boolean;
@@ -404,9 +404,16 @@ function tableLines(
     };
   }
   // Pods, but none usable: the reason says what they all lack (the ports the slices do have, say).
+  // Cut, it ends with where to read it whole, as why there are no pods does (at 40x6 it was cut with '…' alone).
   const emptyReason = view.snapshot?.emptyReason;
+  let unusable: MessageSpan | undefined;
   if (emptyReason) {
-    pushWrapped(`no usable pod: ${emptyReason}`, maxLines(4), "red");
+    const text = `no usable pod: ${emptyReason}`;
+    const cutHere = maxLines(4) < wholeLines(text);
+    const from = lines.length;
+    pushWrapped(text, cutHere ? 3 : maxLines(4), "red");
+    unusable = { from, to: lines.length, state: stateAt, ...(cutHere ? { pointer: lines.length } : {}) };
+    if (cutHere) lines.push(fit([{ text: WHOLE_MESSAGE, style: "dim" }]));
     lines.push("");
   }
   const { pods, columnsShown, widths, cells, usedBelow, usedStart, used, kinds, byConcern, uses } = rows!;
@@ -488,7 +495,7 @@ function tableLines(
     columns - cellWidth(printable(total)) - cellWidth(quit(total)[0]?.text ?? ""),
   );
   lines.push(...gap, ...countsGiveWay ? gaveWay : bottom(total + zones));
-  return made(hidden, countsCut);
+  return { ...made(hidden, countsCut), message: span ?? unusable };
 }
 
 /**

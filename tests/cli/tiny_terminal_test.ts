@@ -286,3 +286,25 @@ Deno.test("renderTable() on a terminal with lines for one row and no more names 
   const at5 = tableAt(view, 40, { rows: 5 });
   assert.deepEqual(at5.slice(-2), ["... and 4 more pods", "2 used, 2 failover  Ctrl-C to quit"]);
 });
+
+Deno.test("renderTable() on a short terminal ends why no pod is usable, cut, with where to read it whole", () => {
+  // Was, at 40x6: 'no usable pod: no EndpointSlice has a' over 'port named grpc: its slices have other…', what to do
+  // cut away and nothing said where to read it.
+  const other: EndpointSlice = { ...SLICE, ports: [{ name: "other", port: 8080 }] };
+  const base = serviceViewOf([other], { zone: "a" });
+  const emptyReason = "no EndpointSlice has a port named grpc: its slices have other (name the port in the target)";
+  const view = { ...base, snapshot: { ...base.snapshot!, emptyReason } };
+  for (const [columns, rows] of [[40, 6], [20, 8], [20, 20]]) {
+    const lines = tableAt(view, columns, { rows });
+    const frame = `${columns}x${rows}:\n${lines.join("\n")}`;
+    assert.ok(lines.length <= rows - 1, frame);
+    const at = lines.indexOf("--once prints it all");
+    assert.ok(at > 0 && lines[at - 1].endsWith("…"), frame);
+  }
+  // Whole where it fits, with no pointer.
+  const whole = tableAt(view, 80, { rows: 12 });
+  assert.ok(
+    whole.includes("(name the port in the target)") && !whole.includes("--once prints it all"),
+    whole.join("\n"),
+  );
+});
